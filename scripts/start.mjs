@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// `npm start`: the whole stack on a laptop in one process — the development identity provider
+// (8080), the API on embedded SQLite (8000) and the web app's production build (3000) — with
+// data kept under .data/ across restarts. Ctrl-C / SIGTERM stops all three cleanly.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const started = Date.now();
+
+const ports = {
+  idp: Number(process.env.IDP_PORT ?? 8080),
+  api: Number(process.env.API_PORT ?? 8000),
+  web: Number(process.env.WEB_PORT ?? 3000),
+};
+const dataDir = process.env.DATA_DIR ?? join(root, '.data');
+
+/** Newest modification time below a folder (sources), or 0 when it does not exist. */
+function newest(dir) {
+  if (!existsSync(dir)) return 0;
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const time = entry.isDirectory() ? newest(path) : statSync(path).mtimeMs;
+    if (time > latest) latest = time;
+  }
+  return latest;
+}
+
+/** Rebuilds whatever is older than its sources, so `npm start` always runs the code on disk. */
+function buildIfStale() {
+  const stale = ['auth', 'idp', 'api'].some((name) => {
+    const marker = join(root, 'packages', name, 'dist', 'index.js');
+    return (
+      !existsSync(marker) || newest(join(root, 'packages', name, 'src')) > statSync(marker).mtimeMs
+    );
+  });
+  if (stale) step('Building the server packages (tsc -b)', 'npx', ['tsc', '-b']);
+  const webIndex = join(root, 'packages/web/dist/index.html');
+  const webSources = Math.max(
+    newest(join(root, 'packages/web/src')),
+    statSync(join(root, 'packages/web/index.html')).mtimeMs,
+  );
+  if (!existsSync(webIndex) || webSources > statSync(webIndex).mtimeMs) {
+    step('Building the web app (vite build)', 'npm', [
+      'run',
+      '--silent',
+      'build',
+      '-w',
+      '@todo-sso/web',
+    ]);
+  }
+}
+
+function step(label, command, args) {
+  console.log(`${label}…`);
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`✗ ${label} failed; fix the error above and run npm start again.`);
+    process.exit(1);
+  }
+}
+
+/** Resolves when the port can be bound on every interface; exits with one clear line if not. */
+function ensureFree(port, what, variable) {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error) => {
+      const reason =
+        error.code === 'EADDRINUSE' ? 'is already in use' : `cannot be opened (${error.code})`;
+      console.error(
+        `✗ Port ${port} for the ${what} ${reason}. Stop whatever holds it, or choose another port with ${variable}=<port>.`,
+      );
+      process.exit(1);
+    });
+    probe.listen(port, () => probe.close(resolve));
+  });
+}
+
+const load = (path) => import(pathToFileURL(join(root, path)).href);
+
+buildIfStale();
+await ensureFree(ports.idp, 'development identity provider', 'IDP_PORT');
+await ensureFree(ports.api, 'API', 'API_PORT');
+await ensureFree(ports.web, 'web app', 'WEB_PORT');
+
+const [{ startIdp }, { loadConfig, startApi }, { startWebServer }] = await Promise.all([
+  load('packages/idp/dist/index.js'),
+  load('packages/api/dist/index.js'),
+  load('packages/web/serve.mjs'),
+]);
+
+const idpUrl = `http://localhost:${ports.idp}`;
+const webUrl = `http://localhost:${ports.web}`;
+const apiUrl = `http://localhost:${ports.api}`;
+
+const idp = await startIdp({ port: ports.idp, dataDir: join(dataDir, 'idp'), publicUrl: idpUrl });
+const api = await startApi(
+  loadConfig({
+    ...process.env,
+    PORT: String(ports.api),
+    DATA_DIR: dataDir,
+    OIDC_ISSUER: process.env.OIDC_ISSUER ?? idp.issuer,
+    CORS_ORIGINS: process.env.CORS_ORIGINS ?? webUrl,
+  }),
+);
+const web = await startWebServer({
+  host: process.env.WEB_HOST ?? 'localhost',
+  port: ports.web,
+  distDir: join(root, 'packages/web/dist'),
+  config: { issuer: idp.issuer, clientId: 'todo-ui', apiUrl },
+});
+
+const seconds = ((Date.now() - started) / 1000).toFixed(1);
+console.log(`
+todo-sso is ready in ${seconds}s
+
+  Web app        ${webUrl}
+  API            ${apiUrl}   (docs: ${apiUrl}/docs)
+  Identity (dev) ${idp.issuer}
+
+  Demo users (password = username; development realm only):
+    alice     user                        department engineering
+    bob       user                        department sales
+    carol     user + reports:generate     department engineering
+    admin     admin                       —
+    testuser  user                        —
+
+  Data is kept in ${dataDir}. Press Ctrl-C to stop.
+`);
+
+let stopping = false;
+async function stop(signal) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping web app, API and identity provider…`);
+  const force = setTimeout(() => {
+    console.error('Some server did not stop within 10 s; exiting anyway.');
+    process.exit(1);
+  }, 10_000);
+  force.unref();
+  await web.close();
+  await api.close();
+  await idp.close();
+  console.log('Stopped.');
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// The whole test suite in one command: lint, type-check, build, unit + integration tests
+// (Vitest) and end-to-end tests (Playwright in Debian's Chromium), then one summary line.
+//
+// Environment: REQUIRE_BROWSER=1 / REQUIRE_POSTGRES=1 turn a missing Chromium / PostgreSQL
+// into failures instead of skips (CI sets both). TEST_DATABASE_URL points the PostgreSQL suites
+// at a server (default postgres://todo_sso:todo_sso@127.0.0.1:5432/todo_sso_test).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const results = join(root, '.vitest-results');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+/** Runs one step, streaming its output; resolves to its exit code. */
+function run(label, command, args, env = {}) {
+  process.stdout.write(`\n▶ ${label}: ${[command, ...args].join(' ')}\n`);
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, FORCE_COLOR: process.env.CI ? '0' : '1', ...env },
+    });
+    child.on('error', (error) => {
+      process.stdout.write(`${label}: could not start (${error.message})\n`);
+      resolve(1);
+    });
+    child.on('exit', (code, signal) => {
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      process.stdout.write(
+        `◀ ${label}: ${code === 0 ? 'ok' : `failed (${signal ?? code})`} in ${seconds}s\n`,
+      );
+      resolve(code ?? 1);
+    });
+  });
+}
+
+function readJson(path) {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const steps = [];
+const record = (name, code) => steps.push({ name, ok: code === 0 });
+
+rmSync(results, { recursive: true, force: true });
+mkdirSync(results, { recursive: true });
+
+record('lint', await run('lint', bin('biome'), ['check', '.']));
+record('build', await run('build (tsc -b + vite build)', 'npm', ['run', '--silent', 'build']));
+record('typecheck tests', await run('typecheck tests', bin('tsc'), ['-p', 'tsconfig.test.json']));
+record('typecheck web', await run('typecheck web', bin('tsc'), ['-p', 'packages/web']));
+
+const vitestJson = join(results, 'vitest.json');
+const vitestCode = await run('vitest', bin('vitest'), [
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${vitestJson}`,
+]);
+
+let playwrightCode = 0;
+const playwrightJson = join(results, 'playwright.json');
+const playwrightConfig = join(root, 'packages/web/playwright.config.ts');
+if (existsSync(playwrightConfig)) {
+  playwrightCode = await run(
+    'playwright',
+    bin('playwright'),
+    ['test', '-c', playwrightConfig, '--reporter=list,json'],
+    { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightJson },
+  );
+}
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const step of steps) {
+  if (step.ok) passed += 1;
+  else failed += 1;
+}
+
+const vitest = readJson(vitestJson);
+if (vitest) {
+  passed += vitest.numPassedTests ?? 0;
+  failed += vitest.numFailedTests ?? 0;
+  skipped += (vitest.numPendingTests ?? 0) + (vitest.numTodoTests ?? 0);
+  // A file that fails to load has no tests but must still fail the run.
+  if (vitestCode !== 0 && !vitest.numFailedTests) failed += 1;
+} else if (vitestCode !== 0) {
+  failed += 1;
+}
+
+const playwright = readJson(playwrightJson);
+if (playwright?.stats) {
+  passed += (playwright.stats.expected ?? 0) + (playwright.stats.flaky ?? 0);
+  failed += playwright.stats.unexpected ?? 0;
+  skipped += playwright.stats.skipped ?? 0;
+  if (playwrightCode !== 0 && !playwright.stats.unexpected) failed += 1;
+} else if (playwrightCode !== 0) {
+  failed += 1;
+}
+
+process.stdout.write('\nSummary\n');
+for (const step of steps) process.stdout.write(`  ${step.ok ? '✓' : '✗'} ${step.name}\n`);
+process.stdout.write(`  ${vitestCode === 0 ? '✓' : '✗'} vitest\n`);
+if (existsSync(playwrightConfig)) {
+  process.stdout.write(`  ${playwrightCode === 0 ? '✓' : '✗'} playwright (end-to-end)\n`);
+}
+process.stdout.write(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+process.exit(failed === 0 ? 0 : 1);
