@@ -1,0 +1,60 @@
+/** Which claims layout an issuer uses; defaults for the claim paths follow from it. */
+export type ProviderProfile = 'keycloak' | 'authentik' | 'generic';
+
+/** One trusted token issuer, as configured; mapped onto the auth package's `IssuerOptions`. */
+export interface IssuerConfig {
+  readonly issuer: string;
+  readonly discoveryUrl?: string;
+  readonly audience: readonly string[];
+  readonly profile: ProviderProfile;
+  readonly verify: 'jwt' | 'introspect';
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  readonly rolesClaim?: string;
+  readonly permissionsClaim?: string;
+  readonly adminRole?: string;
+  readonly attributeClaims?: readonly string[];
+}
+
+/** Where the todos live: an embedded SQLite file (the default) or a PostgreSQL server. */
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'postgres'; readonly url: string };
+
+/** The API's whole configuration, read once at start-up by `loadConfig` and frozen. */
+export interface ApiConfig {
+  /** Interface to listen on (`HOST`, default `0.0.0.0` so containers are reachable). */
+  readonly host: string;
+  /** TCP port (`PORT`, default 8000; 0 picks a free one). */
+  readonly port: number;
+  readonly database: DatabaseConfig;
+  readonly issuers: readonly IssuerConfig[];
+  /** Client ids whose sessions the API serves: the accepted `aud` of logout tokens. */
+  readonly logoutAudiences: readonly string[];
+  /** Browser origins allowed by CORS (`CORS_ORIGINS`). */
+  readonly corsOrigins: readonly string[];
+  /** The public client the interactive docs sign in with (`OIDC_DOCS_CLIENT_ID`). */
+  readonly docsClientId: string;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Honour `X-Forwarded-*` from a reverse proxy (`TRUST_PROXY`). */
+  readonly trustProxy: boolean;
+  /** Largest accepted request body in bytes; larger is 413. */
+  readonly bodyLimit: number;
+  /** Requests per minute per subject (per address before authentication). */
+  readonly rateLimitPerMinute: number;
+  /** How long a revocation is kept: the longest access-token lifetime of any issuer. */
+  readonly revocationTtlSeconds: number;
+}
+
+/** A configuration value that cannot be used; `variable` names the culprit. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'ERR_API_CONFIG';
+  constructor(
+    readonly variable: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${variable}: ${message}`, options);
+  }
+}

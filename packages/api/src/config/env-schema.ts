@@ -1,0 +1,79 @@
+import { type Static, Type } from 'typebox';
+
+/** A comma-separated list: `a,b , c` → `['a', 'b', 'c']`. */
+const CommaList = Type.String({ pattern: '^\\s*[^,\\s][^,]*(,\\s*[^,\\s][^,]*)*\\s*$' });
+const Url = Type.String({ pattern: '^https?://[^\\s]+$' });
+const Provider = Type.Union([
+  Type.Literal('keycloak'),
+  Type.Literal('authentik'),
+  Type.Literal('generic'),
+]);
+const Verify = Type.Union([Type.Literal('jwt'), Type.Literal('introspect')]);
+const DotPath = Type.String({ pattern: '^[^\\s.]+(\\.[^\\s.]+)*$' });
+const PositiveInteger = Type.String({ pattern: '^[1-9][0-9]{0,8}$' });
+
+/**
+ * Every environment variable the API reads, as the one schema they are validated against.
+ * Values are strings (the environment has nothing else); `load.ts` turns them into typed config.
+ */
+export const EnvSchema = Type.Object({
+  HOST: Type.Optional(Type.String({ minLength: 1 })),
+  PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://[^\\s]+$' })),
+  DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  CORS_ORIGINS: Type.Optional(CommaList),
+  LOG_LEVEL: Type.Optional(
+    Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    ),
+  ),
+  TRUST_PROXY: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+  BODY_LIMIT_BYTES: Type.Optional(PositiveInteger),
+  RATE_LIMIT_PER_MINUTE: Type.Optional(PositiveInteger),
+  REVOCATION_TTL_SECONDS: Type.Optional(PositiveInteger),
+  OIDC_ISSUER: Type.Optional(Url),
+  OIDC_ISSUERS: Type.Optional(Type.String({ minLength: 2 })),
+  OIDC_AUDIENCE: Type.Optional(CommaList),
+  OIDC_PROVIDER: Type.Optional(Provider),
+  OIDC_VERIFY: Type.Optional(Verify),
+  OIDC_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  OIDC_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  OIDC_DISCOVERY_URL: Type.Optional(Url),
+  OIDC_ROLES_CLAIM: Type.Optional(DotPath),
+  OIDC_PERMISSIONS_CLAIM: Type.Optional(DotPath),
+  OIDC_ADMIN_ROLE: Type.Optional(Type.String({ minLength: 1 })),
+  OIDC_ATTRIBUTE_CLAIMS: Type.Optional(CommaList),
+  OIDC_LOGOUT_AUDIENCE: Type.Optional(CommaList),
+  OIDC_DOCS_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+});
+
+export type Env = Static<typeof EnvSchema>;
+
+/**
+ * One entry of `OIDC_ISSUERS` (a JSON list): the same fields as the single-issuer variables,
+ * camel-cased without the `OIDC_` prefix. `audience` and `attributeClaims` take a list or a
+ * comma-separated string.
+ */
+export const IssuerEntrySchema = Type.Object(
+  {
+    issuer: Url,
+    audience: Type.Optional(Type.Union([CommaList, Type.Array(Type.String({ minLength: 1 }))])),
+    provider: Type.Optional(Provider),
+    verify: Type.Optional(Verify),
+    clientId: Type.Optional(Type.String({ minLength: 1 })),
+    clientSecret: Type.Optional(Type.String({ minLength: 1 })),
+    discoveryUrl: Type.Optional(Url),
+    rolesClaim: Type.Optional(DotPath),
+    permissionsClaim: Type.Optional(DotPath),
+    adminRole: Type.Optional(Type.String({ minLength: 1 })),
+    attributeClaims: Type.Optional(
+      Type.Union([CommaList, Type.Array(Type.String({ minLength: 1 }))]),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type IssuerEntry = Static<typeof IssuerEntrySchema>;
+
+/** Names of the variables in {@link EnvSchema}, the only ones {@link loadConfig} reads. */
+export const ENV_NAMES = Object.keys(EnvSchema.properties) as (keyof Env)[];

@@ -1,0 +1,156 @@
+import { join, resolve } from 'node:path';
+import { Compile } from 'typebox/compile';
+import type { ApiConfig, IssuerConfig, ProviderProfile } from './config.js';
+import { ConfigError } from './config.js';
+import {
+  ENV_NAMES,
+  type Env,
+  EnvSchema,
+  type IssuerEntry,
+  IssuerEntrySchema,
+} from './env-schema.js';
+
+const envCheck = Compile(EnvSchema);
+const issuerCheck = Compile(IssuerEntrySchema);
+
+const DEFAULT_ISSUER = 'http://localhost:8080/realms/todo-app';
+
+/**
+ * Reads the API's configuration from the environment, validated by one schema.
+ *
+ * @throws {ConfigError} naming the first variable whose value cannot be used.
+ * @example
+ * ```ts
+ * const config = loadConfig(process.env);
+ * config.issuers[0].issuer; // 'http://localhost:8080/realms/todo-app' when OIDC_ISSUER is unset
+ * ```
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
+  const raw: Record<string, string> = {};
+  for (const name of ENV_NAMES) {
+    const value = env[name];
+    // An empty variable counts as unset, as shells and Compose files commonly produce them.
+    if (value !== undefined && value.trim() !== '') raw[name] = value.trim();
+  }
+  if (!envCheck.Check(raw)) {
+    const [first] = envCheck.Errors(raw);
+    const variable = first?.instancePath.slice(1) || 'environment';
+    throw new ConfigError(variable, `invalid value (${first?.message ?? 'rejected'})`);
+  }
+  const e = raw as Env;
+  const port = Number(e.PORT ?? 8000);
+  if (port > 65535) throw new ConfigError('PORT', 'must be between 0 and 65535');
+  const config: ApiConfig = {
+    host: e.HOST ?? '0.0.0.0',
+    port,
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL }
+      : { kind: 'sqlite', file: join(resolve(e.DATA_DIR ?? '.data'), 'todo.db') },
+    issuers: readIssuers(e),
+    logoutAudiences: list(e.OIDC_LOGOUT_AUDIENCE ?? 'todo-ui,todo-cli'),
+    corsOrigins: list(e.CORS_ORIGINS ?? 'http://localhost:3000'),
+    docsClientId: e.OIDC_DOCS_CLIENT_ID ?? 'todo-ui',
+    logLevel: e.LOG_LEVEL ?? 'info',
+    trustProxy: e.TRUST_PROXY === 'true',
+    bodyLimit: Number(e.BODY_LIMIT_BYTES ?? 16 * 1024),
+    rateLimitPerMinute: Number(e.RATE_LIMIT_PER_MINUTE ?? 600),
+    revocationTtlSeconds: Number(e.REVOCATION_TTL_SECONDS ?? 3600),
+  };
+  return deepFreeze(config);
+}
+
+function readIssuers(e: Env): IssuerConfig[] {
+  if (e.OIDC_ISSUERS === undefined) {
+    return [
+      toIssuer('OIDC', {
+        issuer: e.OIDC_ISSUER ?? DEFAULT_ISSUER,
+        audience: e.OIDC_AUDIENCE,
+        provider: e.OIDC_PROVIDER,
+        verify: e.OIDC_VERIFY,
+        clientId: e.OIDC_CLIENT_ID,
+        clientSecret: e.OIDC_CLIENT_SECRET,
+        discoveryUrl: e.OIDC_DISCOVERY_URL,
+        rolesClaim: e.OIDC_ROLES_CLAIM,
+        permissionsClaim: e.OIDC_PERMISSIONS_CLAIM,
+        adminRole: e.OIDC_ADMIN_ROLE,
+        attributeClaims: e.OIDC_ATTRIBUTE_CLAIMS,
+      }),
+    ];
+  }
+  if (e.OIDC_ISSUER !== undefined) {
+    throw new ConfigError('OIDC_ISSUERS', 'set either OIDC_ISSUER or OIDC_ISSUERS, not both');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(e.OIDC_ISSUERS);
+  } catch (cause) {
+    throw new ConfigError('OIDC_ISSUERS', 'is not valid JSON', { cause });
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) {
+    throw new ConfigError('OIDC_ISSUERS', 'must be a non-empty JSON array of issuer objects');
+  }
+  return parsed.map((entry: unknown, index) => {
+    const name = `OIDC_ISSUERS[${index}]`;
+    if (!issuerCheck.Check(entry)) {
+      const [first] = issuerCheck.Errors(entry);
+      const field = first?.instancePath.slice(1).replaceAll('/', '.') ?? '';
+      throw new ConfigError(field ? `${name}.${field}` : name, first?.message ?? 'invalid entry');
+    }
+    return toIssuer(name, entry);
+  });
+}
+
+function toIssuer(name: string, entry: Partial<IssuerEntry> & { issuer: string }): IssuerConfig {
+  const profile: ProviderProfile = entry.provider ?? 'keycloak';
+  // Authentik puts the requesting client's id in `aud` (DESIGN.md), so its default audiences
+  // are the clients whose tokens reach the API.
+  const audience = listOf(
+    entry.audience ?? (profile === 'authentik' ? 'todo-ui,todo-cli' : 'todo-api'),
+  );
+  const verify = entry.verify ?? 'jwt';
+  const at = (field: string) => (name === 'OIDC' ? `OIDC_${field}` : `${name}.${camel(field)}`);
+  if (verify === 'introspect' && (!entry.clientId || !entry.clientSecret)) {
+    throw new ConfigError(
+      at(entry.clientId ? 'CLIENT_SECRET' : 'CLIENT_ID'),
+      'introspection (RFC 7662 §2.1) needs the resource server’s client id and secret',
+    );
+  }
+  const attributeClaims =
+    entry.attributeClaims === undefined ? undefined : listOf(entry.attributeClaims);
+  return {
+    issuer: entry.issuer,
+    audience,
+    profile,
+    verify,
+    ...(entry.discoveryUrl && { discoveryUrl: entry.discoveryUrl }),
+    ...(entry.clientId && { clientId: entry.clientId }),
+    ...(entry.clientSecret && { clientSecret: entry.clientSecret }),
+    ...(entry.rolesClaim && { rolesClaim: entry.rolesClaim }),
+    ...(entry.permissionsClaim && { permissionsClaim: entry.permissionsClaim }),
+    ...(entry.adminRole && { adminRole: entry.adminRole }),
+    ...(attributeClaims && { attributeClaims }),
+  };
+}
+
+function camel(field: string): string {
+  return field.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function listOf(value: string | readonly string[]): string[] {
+  return typeof value === 'string' ? list(value) : [...value];
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,60 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config/config.js';
+import type { Schema } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** An open database: the typed query builder plus what differs between the two engines. */
+export interface Db {
+  readonly kysely: Kysely<Schema>;
+  readonly dialect: DialectName;
+  /** Where it lives, without credentials: a file path or `host:port/database`. */
+  readonly location: string;
+  /** A boolean as the engine stores it (SQLite has only integers). */
+  bool(value: boolean): boolean | number;
+  /** Closes every connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the configured database. SQLite runs in WAL mode with a busy timeout so readers never
+ * block the writer; PostgreSQL gets a small pool.
+ */
+export function openDatabase(config: DatabaseConfig): Db {
+  if (config.kind === 'sqlite') {
+    mkdirSync(dirname(config.file), { recursive: true });
+    const sqlite = new BetterSqlite3(config.file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    const kysely = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return {
+      kysely,
+      dialect: 'sqlite',
+      location: config.file,
+      bool: (value) => (value ? 1 : 0),
+      close: () => kysely.destroy(),
+    };
+  }
+  const pool = new pg.Pool({ connectionString: config.url, max: 10 });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const url = new URL(config.url);
+  return {
+    kysely,
+    dialect: 'postgres',
+    location: `${url.hostname}:${url.port || 5432}${url.pathname}`,
+    bool: (value) => value,
+    close: () => kysely.destroy(),
+  };
+}
+
+/** A stored timestamp as ISO 8601 (`Date` from PostgreSQL, string from SQLite). */
+export function toIso(value: Date | string): string {
+  return typeof value === 'string' ? value : value.toISOString();
+}

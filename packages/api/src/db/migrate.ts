@@ -1,0 +1,33 @@
+import { type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Db } from './database.js';
+import { initial } from './migrations/001-initial.js';
+
+/** Migrations in order; names are permanent once released. */
+function migrations(db: Db): Record<string, Migration> {
+  return { '001-initial': initial(db.dialect) };
+}
+
+/** Error raised when the schema cannot be brought up to date; the cause is kept. */
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+  readonly code = 'ERR_API_MIGRATION';
+}
+
+/**
+ * Brings the schema up to date. Idempotent: applied migrations are recorded in
+ * `kysely_migration`, and concurrent starts are serialised by Kysely's migration lock.
+ *
+ * @returns names of the migrations applied by this call (empty when already current).
+ */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(db) };
+  const migrator = new Migrator({ db: db.kysely, provider });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  const failed = results.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new MigrationError(`migration ${failed?.migrationName ?? ''} failed`.trim(), {
+      cause: error,
+    });
+  }
+  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

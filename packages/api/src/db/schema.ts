@@ -1,0 +1,79 @@
+import type { ColumnType } from 'kysely';
+
+/**
+ * Timestamps are ISO 8601 strings in SQLite (`TEXT`, fixed width so they sort) and
+ * `timestamptz` in PostgreSQL, which the driver reads back as a `Date`.
+ */
+export type Timestamp = ColumnType<Date | string, string, string>;
+/** SQLite has no boolean: it stores 0/1. Write through `Db.bool()`. */
+export type Bool = ColumnType<boolean | number, boolean | number, boolean | number>;
+
+/** A todo. Its owner is the token's (`iss`, `sub`), never a field of a request body. */
+export interface TodoTable {
+  id: string;
+  owner_issuer: string;
+  owner_sub: string;
+  title: string;
+  description: string | null;
+  completed: Bool;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Everyone who has written a todo, as their last token described them (for reports). */
+export interface OwnerTable {
+  issuer: string;
+  sub: string;
+  username: string | null;
+  email: string | null;
+  department: string | null;
+  last_seen_at: Timestamp;
+}
+
+/** Every write and every authorization denial: who, what, when, outcome. */
+export interface AuditTable {
+  id: string;
+  at: Timestamp;
+  actor_issuer: string | null;
+  actor_sub: string | null;
+  action: string;
+  resource: string | null;
+  outcome: 'success' | 'denied';
+  detail: string | null;
+  request_id: string | null;
+}
+
+/**
+ * A revoked session (`kind = 'session'`, `value` = `sid`) or subject (`kind = 'subject'`,
+ * `value` = `sub`, tokens issued at or before `not_before` are refused). Kept until
+ * `expires_at`, when every token it could match has expired anyway.
+ */
+export interface RevocationTable {
+  issuer: string;
+  kind: 'session' | 'subject';
+  value: string;
+  not_before: Timestamp;
+  expires_at: Timestamp;
+}
+
+/** `jti`s of accepted logout tokens, so a replayed one is refused (OIDC BCL 1.0 §2.6 step 8). */
+export interface LogoutJtiTable {
+  issuer: string;
+  jti: string;
+  expires_at: Timestamp;
+}
+
+/** The database as Kysely sees it: one typed schema for SQLite and PostgreSQL. */
+export interface Schema {
+  todos: TodoTable;
+  owners: OwnerTable;
+  audit_log: AuditTable;
+  revocations: RevocationTable;
+  logout_jtis: LogoutJtiTable;
+}
+
+/** Owner key of every owner-scoped query. */
+export interface Owner {
+  readonly issuer: string;
+  readonly subject: string;
+}

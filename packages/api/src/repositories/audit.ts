@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/database.js';
+import { toIso } from '../db/database.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { Page } from './todos.js';
+
+/** One audit record to write. */
+export interface AuditInput {
+  actor?: { issuer: string; subject: string } | undefined;
+  action: string;
+  resource?: string | undefined;
+  outcome: 'success' | 'denied';
+  detail?: string | undefined;
+  requestId?: string | undefined;
+}
+
+/** One audit record as admins read it. */
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actorIssuer: string | null;
+  actorSub: string | null;
+  action: string;
+  resource: string | null;
+  outcome: 'success' | 'denied';
+  detail: string | null;
+  requestId: string | null;
+}
+
+/** The append-only audit log: every write and every authorization denial. */
+export function auditRepository(db: Db) {
+  const k = db.kysely;
+  return {
+    async record(input: AuditInput, now: Date, tx: Db['kysely'] = k): Promise<void> {
+      await tx
+        .insertInto('audit_log')
+        .values({
+          id: randomUUID(),
+          at: now.toISOString(),
+          actor_issuer: input.actor?.issuer ?? null,
+          actor_sub: input.actor?.subject ?? null,
+          action: input.action,
+          resource: input.resource ?? null,
+          outcome: input.outcome,
+          detail: input.detail ?? null,
+          request_id: input.requestId ?? null,
+        })
+        .execute();
+    },
+
+    /** Newest first, keyset-paginated like todos. */
+    async list(options: { limit: number; cursor?: string }): Promise<Page<AuditEntry>> {
+      let query = k.selectFrom('audit_log').selectAll();
+      if (options.cursor !== undefined) {
+        const after = decodeCursor(options.cursor);
+        query = query.where((eb) =>
+          eb.or([
+            eb('at', '<', after.at),
+            eb.and([eb('at', '=', after.at), eb('id', '<', after.id)]),
+          ]),
+        );
+      }
+      const rows = await query
+        .orderBy('at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(options.limit + 1)
+        .execute();
+      const items = rows.slice(0, options.limit).map((row) => ({
+        id: row.id,
+        at: toIso(row.at),
+        actorIssuer: row.actor_issuer,
+        actorSub: row.actor_sub,
+        action: row.action,
+        resource: row.resource,
+        outcome: row.outcome,
+        detail: row.detail,
+        requestId: row.request_id,
+      }));
+      const last = items.at(-1);
+      return {
+        items,
+        nextCursor:
+          rows.length > options.limit && last ? encodeCursor({ at: last.at, id: last.id }) : null,
+      };
+    },
+  };
+}

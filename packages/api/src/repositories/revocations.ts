@@ -1,0 +1,76 @@
+import type { Db } from '../db/database.js';
+import { toIso } from '../db/database.js';
+
+/** A revoked session or subject, as stored and as broadcast to every instance. */
+export interface Revocation {
+  readonly issuer: string;
+  readonly kind: 'session' | 'subject';
+  /** The `sid` (session) or `sub` (subject). */
+  readonly value: string;
+  /** Tokens issued at or before this instant are refused (subject revocations). */
+  readonly notBefore: string;
+  readonly expiresAt: string;
+}
+
+/** Revocations and accepted logout-token `jti`s in the database. */
+export function revocationRepository(db: Db) {
+  const k = db.kysely;
+  return {
+    /** Stores a revocation; a repeated one moves `not_before` and `expires_at` forward. */
+    async save(revocation: Revocation, tx: Db['kysely'] = k): Promise<void> {
+      const row = {
+        issuer: revocation.issuer,
+        kind: revocation.kind,
+        value: revocation.value,
+        not_before: revocation.notBefore,
+        expires_at: revocation.expiresAt,
+      };
+      await tx
+        .insertInto('revocations')
+        .values(row)
+        .onConflict((oc) =>
+          oc
+            .columns(['issuer', 'kind', 'value'])
+            .doUpdateSet({ not_before: row.not_before, expires_at: row.expires_at }),
+        )
+        .execute();
+    },
+
+    /** Every revocation still in force at `now`. */
+    async active(now: Date): Promise<Revocation[]> {
+      const rows = await k
+        .selectFrom('revocations')
+        .selectAll()
+        .where('expires_at', '>', now.toISOString())
+        .execute();
+      return rows.map((row) => ({
+        issuer: row.issuer,
+        kind: row.kind,
+        value: row.value,
+        notBefore: toIso(row.not_before),
+        expiresAt: toIso(row.expires_at),
+      }));
+    },
+
+    /**
+     * Remembers a logout token's `jti`; false when it was already seen (a replay).
+     * The primary key makes this atomic across instances.
+     */
+    async claimJti(issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
+      const result = await k
+        .insertInto('logout_jtis')
+        .values({ issuer, jti, expires_at: expiresAt.toISOString() })
+        .onConflict((oc) => oc.columns(['issuer', 'jti']).doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+    },
+
+    /** Deletes what has expired; returns how many rows went. */
+    async prune(now: Date): Promise<number> {
+      const at = now.toISOString();
+      const a = await k.deleteFrom('revocations').where('expires_at', '<=', at).executeTakeFirst();
+      const b = await k.deleteFrom('logout_jtis').where('expires_at', '<=', at).executeTakeFirst();
+      return Number(a.numDeletedRows + b.numDeletedRows);
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { EventEmitter } from 'node:events';
+import { sql } from 'kysely';
+import pg from 'pg';
+import type { Db } from '../db/database.js';
+import type { Revocation } from '../repositories/revocations.js';
+
+/** Carries new revocations to every API instance sharing the database. */
+export interface RevocationBus {
+  /** Announces a revocation that is already stored. */
+  publish(revocation: Revocation): Promise<void>;
+  /** Starts delivering announcements, and calls `onResync` after any gap in delivery. */
+  start(onRevocation: (r: Revocation) => void, onResync: () => void): Promise<void>;
+  /** True while announcements are being received. */
+  connected(): boolean;
+  close(): Promise<void>;
+}
+
+/** The PostgreSQL `LISTEN`/`NOTIFY` channel shared by every instance on one database. */
+export const CHANNEL = 'todo_sso_revocations';
+
+const local = new Map<string, EventEmitter>();
+
+/**
+ * SQLite is one file on one machine: instances sharing it are in one process (tests) or are
+ * one process, so an in-process emitter keyed by the file reaches them all.
+ */
+export function inProcessBus(key: string): RevocationBus {
+  let emitter = local.get(key);
+  if (!emitter) {
+    emitter = new EventEmitter().setMaxListeners(0);
+    local.set(key, emitter);
+  }
+  const channel = emitter;
+  let listener: ((r: Revocation) => void) | undefined;
+  return {
+    async publish(revocation) {
+      channel.emit('revocation', revocation);
+    },
+    async start(onRevocation) {
+      listener = onRevocation;
+      channel.on('revocation', onRevocation);
+    },
+    connected: () => listener !== undefined,
+    async close() {
+      if (listener) channel.off('revocation', listener);
+      listener = undefined;
+    },
+  };
+}
+
+/**
+ * PostgreSQL `LISTEN`/`NOTIFY` on a dedicated connection. Notifications are delivered once the
+ * sending transaction commits, to every listening session of the database. A dropped connection
+ * is re-opened, and `onResync` reloads from the table what may have been missed meanwhile.
+ */
+export function postgresBus(db: Db, url: string): RevocationBus {
+  let client: pg.Client | undefined;
+  let closed = false;
+  let live = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  async function connect(onRevocation: (r: Revocation) => void, onResync: () => void) {
+    const next = new pg.Client({ connectionString: url });
+    next.on('notification', (message) => {
+      if (message.channel !== CHANNEL || !message.payload) return;
+      try {
+        onRevocation(JSON.parse(message.payload) as Revocation);
+      } catch {
+        onResync();
+      }
+    });
+    const lost = () => {
+      live = false;
+      next.removeAllListeners('error');
+      next.on('error', () => {});
+      if (closed) return;
+      retry = setTimeout(() => {
+        connect(onRevocation, onResync).catch(() => {});
+      }, 1000);
+      retry.unref();
+    };
+    next.on('error', lost);
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${CHANNEL}`);
+    } catch (error) {
+      lost();
+      throw error;
+    }
+    client = next;
+    live = true;
+    next.once('end', () => {
+      if (live) lost();
+    });
+    onResync();
+  }
+
+  return {
+    async publish(revocation) {
+      await sql`select pg_notify(${CHANNEL}, ${JSON.stringify(revocation)})`.execute(db.kysely);
+    },
+    start: (onRevocation, onResync) => connect(onRevocation, onResync),
+    connected: () => live,
+    async close() {
+      closed = true;
+      live = false;
+      clearTimeout(retry);
+      await client?.end().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import type { Db } from '../db/database.js';
+import { type Revocation, revocationRepository } from '../repositories/revocations.js';
+import { inProcessBus, postgresBus, type RevocationBus } from './bus.js';
+
+/** The fields of a verified principal that revocation looks at. */
+export interface RevocablePrincipal {
+  readonly issuer: string;
+  readonly subject: string;
+  readonly sessionId?: string | undefined;
+  /** `iat`, seconds since the epoch. */
+  readonly issuedAt?: number | undefined;
+}
+
+export interface RevocationStoreOptions {
+  readonly db: Db;
+  /** PostgreSQL URL for the `LISTEN` connection; absent for SQLite. */
+  readonly listenUrl?: string | undefined;
+  readonly now: () => Date;
+  /** How long a revocation lasts: the longest access-token lifetime. */
+  readonly ttlSeconds: number;
+  /** How often the whole set is reloaded from the database as a safety net. */
+  readonly refreshIntervalMs?: number;
+}
+
+const key = (issuer: string, value: string) => `${issuer}\u0000${value}`;
+
+/**
+ * Revoked sessions and subjects: stored in the database, pushed to every instance, and held in
+ * memory so that `isRevoked` — called on every request, cache hits included — is two map
+ * lookups. Implements the auth package's `RevocationChecker`.
+ */
+export class RevocationStore {
+  readonly #repo;
+  readonly #bus: RevocationBus;
+  readonly #now: () => Date;
+  readonly #ttlMs: number;
+  readonly #refreshMs: number;
+  #sessions = new Map<string, number>();
+  #subjects = new Map<string, { notBefore: number; expiresAt: number }>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: RevocationStoreOptions) {
+    this.#repo = revocationRepository(options.db);
+    this.#bus = options.listenUrl
+      ? postgresBus(options.db, options.listenUrl)
+      : inProcessBus(options.db.location);
+    this.#now = options.now;
+    this.#ttlMs = options.ttlSeconds * 1000;
+    this.#refreshMs = options.refreshIntervalMs ?? 30_000;
+  }
+
+  /** Loads the stored set and starts listening. */
+  async start(): Promise<void> {
+    await this.reload();
+    await this.#bus.start(
+      (revocation) => this.#apply(revocation),
+      () => {
+        this.reload().catch(() => {});
+      },
+    );
+    this.#timer = setInterval(() => {
+      this.reload().catch(() => {});
+    }, this.#refreshMs);
+    this.#timer.unref();
+  }
+
+  /** True while new revocations reach this instance. */
+  listening(): boolean {
+    return this.#bus.connected();
+  }
+
+  /**
+   * Merges the database's set into memory and drops what has expired. Merging (never
+   * replacing) keeps a revocation that arrived while the query ran: revocations only grow.
+   */
+  async reload(): Promise<void> {
+    const now = this.#now();
+    await this.#repo.prune(now);
+    const active = await this.#repo.active(now);
+    const sessions = new Map<string, number>();
+    const subjects = new Map<string, { notBefore: number; expiresAt: number }>();
+    for (const r of active) this.#into(r, sessions, subjects);
+    const t = now.getTime();
+    for (const [k, until] of this.#sessions) {
+      if (until > t) sessions.set(k, Math.max(until, sessions.get(k) ?? 0));
+    }
+    for (const [k, entry] of this.#subjects) {
+      const other = subjects.get(k);
+      if (entry.expiresAt > t) {
+        subjects.set(k, {
+          notBefore: Math.max(entry.notBefore, other?.notBefore ?? 0),
+          expiresAt: Math.max(entry.expiresAt, other?.expiresAt ?? 0),
+        });
+      }
+    }
+    this.#sessions = sessions;
+    this.#subjects = subjects;
+  }
+
+  /**
+   * Synchronous hot path. A subject revocation refuses tokens issued at or before its
+   * not-before time; a token without `iat` cannot prove otherwise and is refused (fail closed).
+   */
+  isRevoked(principal: RevocablePrincipal): boolean {
+    const now = this.#now().getTime();
+    if (principal.sessionId !== undefined) {
+      const until = this.#sessions.get(key(principal.issuer, principal.sessionId));
+      if (until !== undefined && until > now) return true;
+    }
+    const subject = this.#subjects.get(key(principal.issuer, principal.subject));
+    if (subject !== undefined && subject.expiresAt > now) {
+      if (principal.issuedAt === undefined) return true;
+      return principal.issuedAt * 1000 <= subject.notBefore;
+    }
+    return false;
+  }
+
+  /** Ends one session's tokens on every instance. */
+  revokeSession(issuer: string, sid: string): Promise<Revocation> {
+    return this.#revoke(issuer, 'session', sid);
+  }
+
+  /** Ends every token of a subject issued up to now, on every instance. */
+  revokeSubject(issuer: string, sub: string): Promise<Revocation> {
+    return this.#revoke(issuer, 'subject', sub);
+  }
+
+  /**
+   * Remembers a logout token's `jti` until `expiresAt`; false for a replay
+   * (OpenID Connect Back-Channel Logout 1.0 §2.6, step 8 — done here, across instances).
+   */
+  claimLogoutJti(issuer: string, jti: string): Promise<boolean> {
+    return this.#repo.claimJti(issuer, jti, new Date(this.#now().getTime() + this.#ttlMs));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#bus.close();
+  }
+
+  async #revoke(issuer: string, kind: Revocation['kind'], value: string): Promise<Revocation> {
+    const now = this.#now();
+    const revocation: Revocation = {
+      issuer,
+      kind,
+      value,
+      notBefore: now.toISOString(),
+      expiresAt: new Date(now.getTime() + this.#ttlMs).toISOString(),
+    };
+    await this.#repo.save(revocation);
+    this.#apply(revocation);
+    await this.#bus.publish(revocation);
+    return revocation;
+  }
+
+  #apply(revocation: Revocation): void {
+    this.#into(revocation, this.#sessions, this.#subjects);
+  }
+
+  #into(
+    r: Revocation,
+    sessions: Map<string, number>,
+    subjects: Map<string, { notBefore: number; expiresAt: number }>,
+  ): void {
+    const expiresAt = Date.parse(r.expiresAt);
+    const notBefore = Date.parse(r.notBefore);
+    if (Number.isNaN(expiresAt) || Number.isNaN(notBefore)) return;
+    if (r.kind === 'session') {
+      sessions.set(
+        key(r.issuer, r.value),
+        Math.max(expiresAt, sessions.get(key(r.issuer, r.value)) ?? 0),
+      );
+    } else {
+      const k = key(r.issuer, r.value);
+      const previous = subjects.get(k);
+      subjects.set(k, {
+        notBefore: Math.max(notBefore, previous?.notBefore ?? 0),
+        expiresAt: Math.max(expiresAt, previous?.expiresAt ?? 0),
+      });
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { Type } from 'typebox';
+import { PageQuery } from './common.js';
+import { Todo } from './todo.js';
+
+export const OwnerSummary = Type.Object({
+  issuer: Type.String(),
+  sub: Type.String(),
+  username: Type.Union([Type.String(), Type.Null()]),
+  email: Type.Union([Type.String(), Type.Null()]),
+  department: Type.Union([Type.String(), Type.Null()]),
+  todos: Type.Integer(),
+  completed: Type.Integer(),
+});
+
+export const OwnerList = Type.Object({ items: Type.Array(OwnerSummary) });
+
+export const AdminTodoQuery = Type.Object(
+  {
+    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'A `sub`' })),
+    completed: Type.Optional(Type.Boolean()),
+    ...PageQuery,
+  },
+  { additionalProperties: false },
+);
+
+export const AdminTodoPage = Type.Object({
+  items: Type.Array(Type.Intersect([Todo, Type.Object({ owner: Type.String() })])),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const AuditQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
+
+const Nullable = Type.Union([Type.String(), Type.Null()]);
+export const AuditPage = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      at: Type.String({ format: 'date-time' }),
+      actorIssuer: Nullable,
+      actorSub: Nullable,
+      action: Type.String(),
+      resource: Nullable,
+      outcome: Type.Union([Type.Literal('success'), Type.Literal('denied')]),
+      detail: Nullable,
+      requestId: Nullable,
+    }),
+  ),
+  nextCursor: Nullable,
+});
+
+export const RevokeBody = Type.Object(
+  {
+    sub: Type.String({ minLength: 1, maxLength: 255 }),
+    issuer: Type.Optional(
+      Type.String({ minLength: 1, description: 'Only this issuer; default every trusted one' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const RevokeResult = Type.Object({
+  revoked: Type.Array(
+    Type.Object({ issuer: Type.String(), sub: Type.String(), notBefore: Type.String() }),
+  ),
+});

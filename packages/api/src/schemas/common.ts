@@ -1,0 +1,45 @@
+import { Type } from 'typebox';
+
+/** RFC 9457 problem details, with the API's `code` and the offending fields as extensions. */
+export const Problem = Type.Object(
+  {
+    type: Type.String({ description: 'A URI reference identifying the problem type' }),
+    title: Type.String(),
+    status: Type.Integer({ minimum: 400, maximum: 599 }),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+    code: Type.Optional(Type.String({ description: 'Stable machine-readable error code' })),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          field: Type.String({ description: 'e.g. body.title, querystring.limit, params.id' }),
+          message: Type.String(),
+        }),
+      ),
+    ),
+  },
+  { description: 'RFC 9457 problem details (application/problem+json)' },
+);
+
+/** The error responses a route can produce, documented with the problem-details shape. */
+export function problems<const S extends readonly number[]>(...statuses: S) {
+  return Object.fromEntries(statuses.map((s) => [s, Problem])) as Record<S[number], typeof Problem>;
+}
+
+/** `limit` (1–100, default 20) and the opaque `cursor` of keyset pagination. */
+export const PageQuery = {
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size, at most 100' }),
+  ),
+  cursor: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'Opaque: the `nextCursor` of the previous page',
+    }),
+  ),
+};
+
+export const Uuid = Type.String({ format: 'uuid' });
+
+export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { DatabaseConfig } from '../../src/config/config.js';
+
+/** The PostgreSQL server tests use (`TEST_DATABASE_URL`). */
+export const TEST_DATABASE_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://todo_sso:todo_sso@127.0.0.1:5432/todo_sso_test';
+
+const requirePostgres = process.env.REQUIRE_POSTGRES === '1';
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({
+    connectionString: TEST_DATABASE_URL,
+    connectionTimeoutMillis: 2000,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch (error) {
+    if (requirePostgres) {
+      throw new Error(
+        `REQUIRE_POSTGRES=1 but PostgreSQL is unreachable: ${(error as Error).message}`,
+      );
+    }
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Whether the PostgreSQL suites run; with REQUIRE_POSTGRES=1 an unreachable server throws. */
+export const postgresAvailable = await postgresReachable();
+
+/** A database of its own for one test file or suite, removed by `drop()`. */
+export interface TestDatabase {
+  readonly config: DatabaseConfig;
+  /** A second, independent config for the same database (a restart or another instance). */
+  drop(): Promise<void>;
+}
+
+/** A fresh SQLite file in a temporary directory. */
+export function sqliteDatabase(): TestDatabase {
+  const dir = mkdtempSync(join(tmpdir(), 'todo-api-'));
+  return {
+    config: { kind: 'sqlite', file: join(dir, 'todo.db') },
+    async drop() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A fresh PostgreSQL database created for the caller, so parallel test files never see each
+ * other's rows or `NOTIFY` traffic; dropped (with its connections) by `drop()`.
+ */
+export async function postgresDatabase(): Promise<TestDatabase> {
+  const name = `todo_api_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    config: { kind: 'postgres', url: url.toString() },
+    async drop() {
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export type DriverName = 'sqlite' | 'postgres';
+
+/**
+ * The drivers every integration suite runs on: `describe.each(drivers)`. PostgreSQL is
+ * skipped only when unreachable and not required.
+ */
+export const drivers: { driver: DriverName; skip: boolean; create: () => Promise<TestDatabase> }[] =
+  [
+    { driver: 'sqlite', skip: false, create: async () => sqliteDatabase() },
+    { driver: 'postgres', skip: !postgresAvailable, create: postgresDatabase },
+  ];
