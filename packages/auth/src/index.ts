@@ -1,1 +1,46 @@
-export {};
+/**
+ * `@todo-sso/auth`: an OAuth 2.0 / OpenID Connect resource-server core. Verifies access tokens
+ * from one or more trusted issuers (JWKS or RFC 7662 introspection), maps them to principals
+ * per provider profile (Keycloak, Authentik, generic), evaluates permissions as data and maps
+ * every failure to RFC 6750 / RFC 9457 responses in one place.
+ *
+ * @packageDocumentation
+ */
+
+export type { Authenticator } from './authenticator.js';
+export { createAuthenticator } from './authenticator.js';
+export { DEFAULT_ALGORITHMS } from './config.js';
+export type { AuthErrorCode, AuthErrorOptions } from './errors.js';
+export { AUTH_ERROR_CODES, AuthError, isAuthError } from './errors.js';
+export type { AuthErrorResponseOptions, ProblemDetails } from './http/error-response.js';
+export { authErrorResponse } from './http/error-response.js';
+export type { SignatureVerifier } from './jwks/verify-signature.js';
+export type {
+  AuthEvent,
+  AuthenticatorOptions,
+  IssuerOptions,
+  IssuerStatus,
+  ProviderProfile,
+  RevocationChecker,
+} from './options.js';
+export {
+  attributeValues,
+  canAccessAttribute,
+  scopeToAttribute,
+} from './policy/attribute-scope.js';
+export type {
+  PermissionOf,
+  PermissionStatements,
+  PermissionTable,
+  TodoPermission,
+} from './policy/permissions.js';
+export {
+  can,
+  definePermissions,
+  hasRole,
+  missingPermissions,
+  requirePermission,
+  requireRole,
+  TODO_PERMISSIONS,
+} from './policy/permissions.js';
+export type { LogoutTokenClaims, Principal } from './principal.js';

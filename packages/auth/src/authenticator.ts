@@ -1,0 +1,200 @@
+import { ExpiringLru, tokenKey } from './cache/lru.js';
+import { toPrincipal } from './claims/principal.js';
+import { type ResolvedIssuer, resolveIssuer, resolveSettings } from './config.js';
+import { AuthError, isAuthError } from './errors.js';
+import { introspectWithCache } from './introspection/cached.js';
+import { KeyStore } from './jwks/key-store.js';
+import { verifyJws } from './jwks/verify-jws.js';
+import { verifyLogoutToken } from './logout/verify-logout-token.js';
+import type { AuthEvent, AuthenticatorOptions, IssuerStatus } from './options.js';
+import type { LogoutTokenClaims, Principal } from './principal.js';
+import { assertAccessToken } from './token/access-token-type.js';
+import { decodeToken, looksLikeJws, MAX_TOKEN_LENGTH } from './token/decode.js';
+import { validateClaims } from './token/validate-claims.js';
+
+/** Verifies bearer tokens against the trusted issuers. Create one per process and reuse it. */
+export interface Authenticator {
+  /** Verifies an access token and maps it to a {@link Principal}; throws {@link AuthError}. */
+  authenticate(token: string | undefined): Promise<Principal>;
+  /** RFC 7662 live check (cached for seconds), for routes that must see revocations at once. */
+  introspect(token: string): Promise<Principal>;
+  /** OIDC Back-Channel Logout 1.0 §2.6 validation; throws `logout_token_invalid`. */
+  verifyLogoutToken(token: string, audiences: readonly string[]): Promise<LogoutTokenClaims>;
+  /** Per-issuer key and outage status, for `/readyz`. */
+  status(): readonly IssuerStatus[];
+  /** Loads discovery (and JWKS for jwt issuers) for every issuer; true when all are usable. */
+  ready(): Promise<boolean>;
+  /** Drops caches. */
+  close(): void;
+}
+
+interface IssuerEntry {
+  readonly issuer: ResolvedIssuer;
+  readonly keys: KeyStore;
+}
+
+/**
+ * Creates an {@link Authenticator}. Options are validated here: a misconfiguration is a
+ * `TypeError` at start-up, never a 4xx at run time.
+ *
+ * @example
+ * ```ts
+ * const auth = createAuthenticator({
+ *   issuers: [{ issuer: 'http://localhost:8080/realms/todo-app', audience: 'todo-api', profile: 'keycloak' }],
+ * });
+ * const principal = await auth.authenticate(bearerToken);
+ * ```
+ */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  if (!Array.isArray(options.issuers) || options.issuers.length === 0)
+    throw new TypeError('createAuthenticator needs at least one issuer');
+  const settings = resolveSettings(options);
+  const now = options.now ?? Date.now;
+  const onEvent = options.onEvent;
+  const emit = (event: AuthEvent) => {
+    try {
+      onEvent?.(event);
+    } catch {
+      // A failing metrics hook must never change an authentication decision.
+    }
+  };
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const verifier = options.signatureVerifier ?? 'node';
+  const ctx = { settings, fetch: fetchImpl, now, emit };
+  const issuers = new Map<string, IssuerEntry>();
+  for (const o of options.issuers) {
+    const issuer = resolveIssuer(o);
+    if (issuers.has(issuer.issuer))
+      throw new TypeError(`Issuer ${issuer.issuer} is configured twice`);
+    issuers.set(issuer.issuer, { issuer, keys: new KeyStore(issuer, ctx) });
+  }
+  const verified = new ExpiringLru<Principal>(settings.maxEntries);
+  const introspected = new ExpiringLru<Principal | AuthError>(settings.maxEntries);
+  const introspectCtx = { settings, fetch: fetchImpl, now, emit, cache: introspected };
+
+  const checkRevoked = (principal: Principal): Principal => {
+    if (options.revocation?.isRevoked(principal))
+      throw new AuthError('token_revoked', 'The access token was revoked');
+    return principal;
+  };
+
+  /** Issuer for a token that is not a JWT: the single issuer able to introspect, if any. */
+  const opaqueIssuer = (): IssuerEntry | undefined => {
+    const candidates = [...issuers.values()].filter((e) => e.issuer.verify === 'introspect');
+    return candidates.length === 1 ? candidates[0] : undefined;
+  };
+
+  const issuerOf = (token: string): IssuerEntry => {
+    if (!looksLikeJws(token)) {
+      const entry = token.length <= MAX_TOKEN_LENGTH ? opaqueIssuer() : undefined;
+      if (entry === undefined) decodeToken(token); // throws the precise token_malformed reason
+      return entry as IssuerEntry;
+    }
+    const { payload } = decodeToken(token);
+    // Unknown `iss` is refused before any network call: a token cannot make us fetch anything.
+    const entry = typeof payload.iss === 'string' ? issuers.get(payload.iss) : undefined;
+    if (entry === undefined)
+      throw new AuthError('issuer_unknown', 'The token issuer is not trusted');
+    return entry;
+  };
+
+  const verifyJwt = async (entry: IssuerEntry, token: string, key: string): Promise<Principal> => {
+    const { header, payload } = decodeToken(token);
+    await verifyJws(entry.issuer, entry.keys, token, header, verifier);
+    const nowMs = now();
+    validateClaims(entry.issuer, payload, {
+      nowSec: Math.floor(nowMs / 1000),
+      audiences: entry.issuer.audiences,
+      requireExp: true,
+    });
+    assertAccessToken(entry.issuer, header, payload);
+    const principal = checkRevoked(toPrincipal(entry.issuer, payload));
+    // Never outlives `exp`, nor the key TTL (a key withdrawn from the JWKS stops counting soon).
+    verified.set(
+      key,
+      principal,
+      Math.min(principal.expiresAt * 1000, nowMs + settings.jwksTtlMs),
+      nowMs,
+    );
+    return principal;
+  };
+
+  /** Every failure is counted by reason code through the hook (never with the token). */
+  const observe = async (work: () => Promise<Principal>): Promise<Principal> => {
+    try {
+      return await work();
+    } catch (e) {
+      if (isAuthError(e)) emit({ type: 'auth_failed', code: e.code, description: e.description });
+      throw e;
+    }
+  };
+
+  return {
+    authenticate: (token) =>
+      observe(async () => {
+        if (typeof token !== 'string' || token === '')
+          throw new AuthError('token_missing', 'No bearer token was sent');
+        const key = tokenKey(token);
+        const hit = verified.get(key, now());
+        if (hit !== undefined) {
+          checkRevoked(hit);
+          emit({ type: 'authenticated', issuer: hit.issuer, cached: true, mode: 'jwt' });
+          return hit;
+        }
+        const entry = issuerOf(token);
+        if (entry.issuer.verify === 'introspect') {
+          const { principal, cached } = await introspectWithCache(introspectCtx, entry, token, key);
+          checkRevoked(principal);
+          emit({ type: 'authenticated', issuer: entry.issuer.issuer, cached, mode: 'introspect' });
+          return principal;
+        }
+        const principal = await verifyJwt(entry, token, key);
+        emit({ type: 'authenticated', issuer: entry.issuer.issuer, cached: false, mode: 'jwt' });
+        return principal;
+      }),
+
+    introspect: (token) =>
+      observe(async () => {
+        if (typeof token !== 'string' || token === '')
+          throw new AuthError('token_missing', 'No bearer token was sent');
+        let entry: IssuerEntry | undefined;
+        if (looksLikeJws(token)) entry = issuerOf(token);
+        else entry = [...issuers.values()].find((e) => e.issuer.clientId !== undefined);
+        if (entry === undefined)
+          throw new AuthError('token_malformed', 'The token cannot be introspected');
+        if (entry.issuer.clientId === undefined || entry.issuer.clientSecret === undefined)
+          throw new TypeError(
+            `Issuer ${entry.issuer.issuer} has no clientId/clientSecret for introspection`,
+          );
+        const { principal } = await introspectWithCache(
+          introspectCtx,
+          entry,
+          token,
+          tokenKey(token),
+        );
+        return checkRevoked(principal);
+      }),
+
+    verifyLogoutToken: (token, audiences) => {
+      if (!Array.isArray(audiences) || audiences.length === 0)
+        throw new TypeError('verifyLogoutToken needs the accepted audiences (client ids)');
+      return verifyLogoutToken(
+        { issuers, nowSec: () => Math.floor(now() / 1000), verifier },
+        token,
+        audiences,
+      );
+    },
+
+    status: () => Object.freeze([...issuers.values()].map((e) => Object.freeze(e.keys.status()))),
+
+    ready: async () => {
+      const results = await Promise.all([...issuers.values()].map((e) => e.keys.ensureLoaded()));
+      return results.every(Boolean);
+    },
+
+    close: () => {
+      verified.clear();
+      introspected.clear();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import type { ResolvedIssuer } from '../config.js';
+import type { Principal } from '../principal.js';
+import { readClaim, toList } from './read.js';
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** Scopes: RFC 9068 §2.2.3 `scope` (space-separated), or the `scp` array some providers use. */
+function scopesOf(claims: Readonly<Record<string, unknown>>): readonly string[] {
+  return claims.scope !== undefined ? toList(claims.scope) : toList(claims.scp);
+}
+
+/**
+ * Maps verified claims to a {@link Principal} per the issuer's profile (DESIGN.md "Claim
+ * mapping"): Keycloak `realm_access.roles` + `resource_access.<client>.roles`, Authentik flat
+ * `groups`, or configured dot paths whose values are arrays or separated strings.
+ */
+export function toPrincipal(
+  issuer: ResolvedIssuer,
+  claims: Readonly<Record<string, unknown>>,
+): Principal {
+  const roles = Object.freeze([...new Set(toList(readClaim(claims, issuer.rolesPath)))]);
+  const permissions = Object.freeze([
+    ...new Set(toList(readClaim(claims, issuer.permissionsPath))),
+  ]);
+  const attributes: Record<string, string | readonly string[]> = {};
+  for (const name of issuer.attributeClaims) {
+    const value = readClaim(claims, name.split('.'));
+    if (typeof value === 'string') attributes[name] = value;
+    else if (Array.isArray(value)) {
+      const list = value.filter((v): v is string => typeof v === 'string');
+      // Keycloak sends single-valued user attributes as one-element arrays in some mappers.
+      if (list.length === 1) attributes[name] = list[0] as string;
+      else if (list.length > 1) attributes[name] = Object.freeze(list);
+    }
+  }
+  const principal: Principal = {
+    issuer: issuer.issuer,
+    subject: String(claims.sub),
+    roles,
+    permissions,
+    scopes: Object.freeze([...scopesOf(claims)]),
+    attributes: Object.freeze(attributes),
+    claims: Object.freeze({ ...claims }),
+    expiresAt: num(claims.exp) ?? 0,
+    isAdmin: roles.includes(issuer.adminRole),
+  };
+  const username = str(claims.preferred_username) ?? str(claims.username);
+  if (username !== undefined) principal.username = username;
+  const email = str(claims.email);
+  if (email !== undefined) principal.email = email;
+  const name = str(claims.name);
+  if (name !== undefined) principal.name = name;
+  const sid = str(claims.sid);
+  if (sid !== undefined) principal.sessionId = sid;
+  const clientId = str(claims.azp) ?? str(claims.client_id);
+  if (clientId !== undefined) principal.clientId = clientId;
+  const iat = num(claims.iat);
+  if (iat !== undefined) principal.issuedAt = iat;
+  return Object.freeze(principal);
+}

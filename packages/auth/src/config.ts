@@ -1,0 +1,134 @@
+import { splitPath } from './claims/read.js';
+import type { AuthenticatorOptions, IssuerOptions, ProviderProfile } from './options.js';
+
+/** Algorithms accepted by default: asymmetric only (RFC 8725 §3.1, §3.2). */
+export const DEFAULT_ALGORITHMS: readonly string[] = Object.freeze([
+  'RS256',
+  'PS256',
+  'ES256',
+  'EdDSA',
+]);
+
+/** Asymmetric JWS algorithms this package can verify (RFC 7518 §3.1, RFC 8037). */
+const SUPPORTED = new Set([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+]);
+
+/** An issuer with every default applied; frozen. */
+export interface ResolvedIssuer {
+  readonly issuer: string;
+  readonly discoveryUrl?: string;
+  readonly audiences: readonly string[];
+  readonly profile: ProviderProfile;
+  readonly verify: 'jwt' | 'introspect';
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  readonly algorithms: readonly string[];
+  readonly clockToleranceSec: number;
+  readonly rolesPath: readonly string[];
+  readonly permissionsPath: readonly string[];
+  readonly adminRole: string;
+  readonly attributeClaims: readonly string[];
+}
+
+/** Global settings with defaults applied. */
+export interface ResolvedSettings {
+  readonly jwksTtlMs: number;
+  readonly jwksCooldownMs: number;
+  readonly staleIfErrorMs: number;
+  readonly maxEntries: number;
+  readonly introspectionTtlMs: number;
+  readonly negativeTtlMs: number;
+  readonly httpTimeoutMs: number;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0)
+    throw new TypeError(`${name} must be a finite number ≥ 0`);
+  return value;
+}
+
+function rolesPathFor(profile: ProviderProfile): readonly string[] {
+  if (profile === 'keycloak') return ['realm_access', 'roles'];
+  if (profile === 'authentik') return ['groups'];
+  return ['roles'];
+}
+
+function permissionsPathFor(
+  o: IssuerOptions,
+  profile: ProviderProfile,
+  audiences: readonly string[],
+) {
+  // Keycloak: permissions are the API client's roles. Built as segments, not a dot path, so a
+  // client id containing a dot still works.
+  if (profile === 'keycloak')
+    return ['resource_access', o.permissionsClient ?? audiences[0] ?? '', 'roles'];
+  // Authentik sends roles and permissions together in one flat `groups` claim.
+  if (profile === 'authentik') return ['groups'];
+  return ['permissions'];
+}
+
+/** Validates one issuer's options (misuse is a TypeError at start-up, never a runtime 4xx). */
+export function resolveIssuer(o: IssuerOptions): ResolvedIssuer {
+  if (typeof o.issuer !== 'string' || o.issuer === '') throw new TypeError('issuer is required');
+  const audiences = typeof o.audience === 'string' ? [o.audience] : [...(o.audience ?? [])];
+  if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === ''))
+    throw new TypeError(`${o.issuer}: at least one non-empty audience is required`);
+  const profile = o.profile ?? 'generic';
+  if (!['keycloak', 'authentik', 'generic'].includes(profile))
+    throw new TypeError(`${o.issuer}: unknown profile ${String(profile)}`);
+  const verify = o.verify ?? 'jwt';
+  if (verify !== 'jwt' && verify !== 'introspect')
+    throw new TypeError(`${o.issuer}: verify must be jwt or introspect`);
+  if (verify === 'introspect' && (!o.clientId || !o.clientSecret))
+    throw new TypeError(`${o.issuer}: introspection needs clientId and clientSecret`);
+  const algorithms = [...(o.algorithms ?? DEFAULT_ALGORITHMS)];
+  for (const alg of algorithms) {
+    // RFC 8725 §3.1/§3.2: never `none`, never an HMAC algorithm with keys from a JWKS.
+    if (!SUPPORTED.has(alg)) throw new TypeError(`${o.issuer}: algorithm ${alg} is not allowed`);
+  }
+  if (algorithms.length === 0) throw new TypeError(`${o.issuer}: algorithms must not be empty`);
+  if (o.discoveryUrl !== undefined) new URL(o.discoveryUrl); // throws TypeError when invalid
+  return Object.freeze({
+    issuer: o.issuer,
+    ...(o.discoveryUrl === undefined ? {} : { discoveryUrl: o.discoveryUrl }),
+    audiences: Object.freeze(audiences),
+    profile,
+    verify,
+    ...(o.clientId === undefined ? {} : { clientId: o.clientId }),
+    ...(o.clientSecret === undefined ? {} : { clientSecret: o.clientSecret }),
+    algorithms: Object.freeze(algorithms),
+    clockToleranceSec: nonNegative('clockToleranceSec', o.clockToleranceSec, 30),
+    rolesPath: o.rolesClaim ? splitPath(o.rolesClaim) : rolesPathFor(profile),
+    permissionsPath: o.permissionsClaim
+      ? splitPath(o.permissionsClaim)
+      : Object.freeze(permissionsPathFor(o, profile, audiences)),
+    adminRole: o.adminRole ?? 'admin',
+    attributeClaims: Object.freeze([...(o.attributeClaims ?? ['department'])]),
+  });
+}
+
+/** Resolves the global settings. */
+export function resolveSettings(o: AuthenticatorOptions): ResolvedSettings {
+  const c = o.cache ?? {};
+  return Object.freeze({
+    jwksTtlMs: nonNegative('jwksTtlSec', o.jwksTtlSec, 300) * 1000,
+    jwksCooldownMs: nonNegative('jwksCooldownSec', o.jwksCooldownSec, 30) * 1000,
+    staleIfErrorMs: nonNegative('staleIfErrorSec', o.staleIfErrorSec, 600) * 1000,
+    maxEntries: Math.floor(nonNegative('cache.maxEntries', c.maxEntries, 10_000)),
+    introspectionTtlMs: nonNegative('cache.introspectionTtlSec', c.introspectionTtlSec, 10) * 1000,
+    negativeTtlMs: nonNegative('cache.negativeTtlSec', c.negativeTtlSec, 5) * 1000,
+    httpTimeoutMs: nonNegative('httpTimeoutMs', o.httpTimeoutMs, 5000),
+  });
+}

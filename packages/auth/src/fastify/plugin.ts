@@ -1,0 +1,68 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Authenticator } from '../authenticator.js';
+import { requirePermission, requireRole } from '../policy/permissions.js';
+import type { Principal } from '../principal.js';
+import { readBearerToken } from './bearer.js';
+
+/** Route-level auth options, set through `config: { auth: { … } }`. */
+export interface RouteAuthConfig {
+  /** Every listed permission is required (admins bypass). */
+  permission?: string | readonly string[];
+  /** Role required (admins hold every role). */
+  role?: string;
+  /** Also run an RFC 7662 live check, so a revoked token is refused at once. */
+  introspect?: boolean;
+}
+
+/** Options of {@link authPlugin}. */
+export interface AuthPluginOptions {
+  authenticator: Authenticator;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller; set by `authPlugin` on the routes of its context only. */
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    auth?: RouteAuthConfig;
+  }
+}
+
+async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
+  const { authenticator } = options;
+  if (authenticator === undefined || typeof authenticator.authenticate !== 'function')
+    throw new TypeError('authPlugin needs { authenticator }');
+  if (!app.hasRequestDecorator('principal'))
+    app.decorateRequest('principal', null as unknown as Principal);
+
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const token = readBearerToken(request.headers.authorization, request.query);
+    // Failures are thrown as AuthError (statusCode set); the app's error handler maps them.
+    const principal = await authenticator.authenticate(token);
+    const auth = request.routeOptions.config?.auth;
+    if (auth?.introspect && token !== undefined) await authenticator.introspect(token);
+    if (auth?.role !== undefined) requireRole(principal, auth.role);
+    if (auth?.permission !== undefined) {
+      const permissions = typeof auth.permission === 'string' ? [auth.permission] : auth.permission;
+      requirePermission(principal, ...permissions);
+    }
+    request.principal = principal;
+  });
+}
+
+/**
+ * Fastify plugin: authenticates every request of the context it is registered in and sets
+ * `request.principal`. Register it inside the protected part of the app only (Fastify
+ * encapsulation); route `config.auth` adds permission, role and live-introspection checks.
+ *
+ * @example
+ * ```ts
+ * app.register(async (protectedRoutes) => {
+ *   await protectedRoutes.register(authPlugin, { authenticator });
+ *   protectedRoutes.get('/todos/', { config: { auth: { permission: 'todos:read' } } }, handler);
+ * });
+ * ```
+ */
+export const authPlugin = fp(plugin, { name: '@todo-sso/auth', fastify: '5.x' });

@@ -1,0 +1,87 @@
+import type { AuthError } from '../errors.js';
+
+/** An RFC 9457 problem details body, with the stable reason `code` as an extension member. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  /** Permissions or roles the caller lacks (403 only). */
+  missing?: readonly string[];
+}
+
+/** Options of {@link authErrorResponse}. */
+export interface AuthErrorResponseOptions {
+  /** `realm` of the RFC 6750 challenge; default `todo-api`. */
+  realm?: string;
+}
+
+const TITLES: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  503: 'Service Unavailable',
+};
+
+/**
+ * RFC 9110 §5.6.4 quoted-string: escape `\` and `"`; anything outside printable ASCII becomes a
+ * space (header values must stay ASCII).
+ */
+function quote(value: string): string {
+  return `"${value.replace(/[^ -~]/g, ' ').replace(/[\\"]/g, '\\$&')}"`;
+}
+
+/**
+ * THE mapping from an {@link AuthError} to HTTP: status, RFC 6750 §3 `WWW-Authenticate`
+ * challenge and an RFC 9457 `application/problem+json` body. Use it in the app's one error
+ * handler so every auth failure looks the same.
+ *
+ * - no token sent → 401 with `Bearer realm="…"` and no error code (RFC 6750 §3.1);
+ * - any other token failure → 401 `error="invalid_token"`;
+ * - missing permission → 403 `error="insufficient_scope"` naming what is missing;
+ * - a token sent by a forbidden method → 400 `error="invalid_request"`;
+ * - identity provider unreachable → 503 with `Retry-After` (not a token problem, no challenge).
+ *
+ * @example
+ * ```ts
+ * const { status, headers, body } = authErrorResponse(err);
+ * reply.code(status).headers(headers).send(body);
+ * ```
+ */
+export function authErrorResponse(
+  error: AuthError,
+  options: AuthErrorResponseOptions = {},
+): { status: number; headers: Record<string, string>; body: ProblemDetails } {
+  const realm = options.realm ?? 'todo-api';
+  const headers: Record<string, string> = {
+    'content-type': 'application/problem+json',
+    'cache-control': 'no-store',
+  };
+  const challenge = [`Bearer realm=${quote(realm)}`];
+  if (error.code === 'token_missing') {
+    headers['www-authenticate'] = challenge[0] as string;
+  } else if (error.status === 401) {
+    challenge.push('error="invalid_token"', `error_description=${quote(error.description)}`);
+    headers['www-authenticate'] = challenge.join(', ');
+  } else if (error.status === 403) {
+    challenge.push('error="insufficient_scope"', `error_description=${quote(error.description)}`);
+    // RFC 6750 §3: `scope` lists what the request needed.
+    if (error.missing?.length) challenge.push(`scope=${quote(error.missing.join(' '))}`);
+    headers['www-authenticate'] = challenge.join(', ');
+  } else if (error.code === 'request_invalid') {
+    challenge.push('error="invalid_request"', `error_description=${quote(error.description)}`);
+    headers['www-authenticate'] = challenge.join(', ');
+  } else if (error.status === 503) {
+    headers['retry-after'] = '5';
+  }
+  const body: ProblemDetails = {
+    type: `urn:todo-sso:problem:${error.code.replaceAll('_', '-')}`,
+    title: TITLES[error.status] ?? 'Error',
+    status: error.status,
+    detail: error.description,
+    code: error.code,
+  };
+  if (error.missing?.length) body.missing = error.missing;
+  return { status: error.status, headers, body };
+}

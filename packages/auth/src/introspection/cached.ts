@@ -1,0 +1,117 @@
+import type { ExpiringLru } from '../cache/lru.js';
+import { toPrincipal } from '../claims/principal.js';
+import type { ResolvedIssuer, ResolvedSettings } from '../config.js';
+import { AuthError, isAuthError } from '../errors.js';
+import type { KeyStore } from '../jwks/key-store.js';
+import type { AuthEvent } from '../options.js';
+import type { Principal } from '../principal.js';
+import { assertAccessToken } from '../token/access-token-type.js';
+import { audiencesOf } from '../token/validate-claims.js';
+import { callIntrospection } from './introspect.js';
+
+/** What cached introspection needs from the authenticator. */
+export interface IntrospectionCacheContext {
+  readonly settings: ResolvedSettings;
+  readonly fetch: typeof fetch;
+  readonly now: () => number;
+  readonly emit: (event: AuthEvent) => void;
+  /** Positive answers (principals) and negative ones (`token_inactive` errors). */
+  readonly cache: ExpiringLru<Principal | AuthError>;
+}
+
+/** Checks an `active: true` answer the way a JWT would be checked (RFC 7662 §4: the RS decides). */
+function principalFrom(
+  issuer: ResolvedIssuer,
+  answer: Record<string, unknown>,
+  nowSec: number,
+): Principal {
+  if (answer.iss !== undefined && answer.iss !== issuer.issuer)
+    throw new AuthError('issuer_unknown', 'The introspected token comes from another issuer');
+  if (typeof answer.exp === 'number' && nowSec >= answer.exp + issuer.clockToleranceSec)
+    throw new AuthError('token_expired', 'The access token expired');
+  if (answer.aud !== undefined && !audiencesOf(answer).some((a) => issuer.audiences.includes(a)))
+    throw new AuthError(
+      'audience_mismatch',
+      `The token audience does not include ${issuer.audiences.join(' or ')}`,
+    );
+  // Keycloak introspects refresh and ID tokens too (answering `typ`); only access tokens pass.
+  const { active: _active, token_type: _tokenType, ...claims } = answer;
+  assertAccessToken(issuer, {}, claims);
+  const sub = typeof claims.sub === 'string' ? claims.sub : claims.username;
+  if (typeof sub !== 'string' || sub === '')
+    throw new AuthError('token_inactive', 'The introspection answer names no subject');
+  return toPrincipal(issuer, { ...claims, iss: issuer.issuer, sub });
+}
+
+/**
+ * RFC 7662 introspection with a cache keyed by the token hash: an active answer is kept for
+ * `introspectionTtlSec` but never past the token's `exp`; an inactive one for `negativeTtlSec`.
+ * An unreachable IdP is `idp_unavailable` (503) and is never cached.
+ */
+export async function introspectWithCache(
+  ctx: IntrospectionCacheContext,
+  entry: { readonly issuer: ResolvedIssuer; readonly keys: KeyStore },
+  token: string,
+  key: string,
+): Promise<{ principal: Principal; cached: boolean }> {
+  const issuer = entry.issuer.issuer;
+  const hit = ctx.cache.get(key, ctx.now());
+  if (hit !== undefined) {
+    ctx.emit({
+      type: 'introspection',
+      issuer,
+      ok: true,
+      active: !isAuthError(hit),
+      cached: true,
+      durationMs: 0,
+    });
+    if (isAuthError(hit)) throw hit;
+    return { principal: hit, cached: true };
+  }
+  const endpoint = await entry.keys.introspectionEndpoint();
+  const started = performance.now();
+  let principal: Principal;
+  try {
+    const answer = await callIntrospection(entry.issuer, endpoint, token, {
+      fetch: ctx.fetch,
+      timeoutMs: ctx.settings.httpTimeoutMs,
+    });
+    principal = principalFrom(entry.issuer, answer, Math.floor(ctx.now() / 1000));
+  } catch (e) {
+    const durationMs = performance.now() - started;
+    if (isAuthError(e) && e.code === 'idp_unavailable') {
+      ctx.emit({
+        type: 'introspection',
+        issuer,
+        ok: false,
+        cached: false,
+        durationMs,
+        error: e.description,
+      });
+    } else if (isAuthError(e)) {
+      ctx.emit({
+        type: 'introspection',
+        issuer,
+        ok: true,
+        active: false,
+        cached: false,
+        durationMs,
+      });
+      const now = ctx.now();
+      ctx.cache.set(key, e, now + ctx.settings.negativeTtlMs, now);
+    }
+    throw e;
+  }
+  ctx.emit({
+    type: 'introspection',
+    issuer,
+    ok: true,
+    active: true,
+    cached: false,
+    durationMs: performance.now() - started,
+  });
+  const now = ctx.now();
+  const exp = principal.expiresAt > 0 ? principal.expiresAt * 1000 : Number.POSITIVE_INFINITY;
+  ctx.cache.set(key, principal, Math.min(now + ctx.settings.introspectionTtlMs, exp), now);
+  return { principal, cached: false };
+}

@@ -1,0 +1,54 @@
+import type { ResolvedIssuer } from '../config.js';
+import { AuthError } from '../errors.js';
+import { fetchJson } from '../http/fetch-json.js';
+
+/** What the introspection call needs. */
+export interface IntrospectionContext {
+  readonly fetch: typeof fetch;
+  readonly timeoutMs: number;
+}
+
+/** RFC 6749 §2.3.1: client id and secret are form-urlencoded before HTTP Basic encoding. */
+function basicAuth(clientId: string, clientSecret: string): string {
+  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${enc(clientId)}:${enc(clientSecret)}`).toString('base64')}`;
+}
+
+/**
+ * Calls an RFC 7662 introspection endpoint (§2.1: POST form `token` + `token_type_hint`, client
+ * authenticated). Returns the response members; `active: false` and any failure to get a clear
+ * answer are distinguished: the first is `token_inactive` (401), the second `idp_unavailable` (503).
+ */
+export async function callIntrospection(
+  issuer: ResolvedIssuer,
+  endpoint: string,
+  token: string,
+  ctx: IntrospectionContext,
+): Promise<Record<string, unknown>> {
+  if (issuer.clientId === undefined || issuer.clientSecret === undefined)
+    throw new AuthError('idp_unavailable', 'Introspection is not configured for this issuer');
+  let answer: Record<string, unknown>;
+  try {
+    answer = await fetchJson(endpoint, {
+      fetch: ctx.fetch,
+      timeoutMs: ctx.timeoutMs,
+      init: {
+        method: 'POST',
+        headers: {
+          authorization: basicAuth(issuer.clientId, issuer.clientSecret),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+      },
+    });
+  } catch (cause) {
+    throw new AuthError('idp_unavailable', 'The token introspection endpoint is unavailable', {
+      cause,
+    });
+  }
+  // RFC 7662 §2.2: `active` is REQUIRED and boolean; anything else is not a usable answer.
+  if (typeof answer.active !== 'boolean')
+    throw new AuthError('idp_unavailable', 'The introspection answer has no boolean "active"');
+  if (!answer.active) throw new AuthError('token_inactive', 'The access token is not active');
+  return answer;
+}

@@ -1,0 +1,81 @@
+import type { ResolvedIssuer } from '../config.js';
+import { type FetchJsonOptions, fetchJson, IdpHttpError } from '../http/fetch-json.js';
+
+/** The parts of OIDC Discovery / RFC 8414 metadata this package uses, with aliasing applied. */
+export interface IssuerMetadata {
+  readonly jwksUri?: string;
+  readonly introspectionEndpoint?: string;
+}
+
+function trimSlash(s: string): string {
+  return s.endsWith('/') ? s.slice(0, -1) : s;
+}
+
+/** Base URL to fetch from: the issuer, or the alias given by `discoveryUrl`. */
+export function fetchBase(issuer: ResolvedIssuer): string {
+  if (issuer.discoveryUrl === undefined) return trimSlash(issuer.issuer);
+  const alias = new URL(issuer.discoveryUrl);
+  const wellKnown = alias.href.indexOf('/.well-known/');
+  if (wellKnown >= 0) return trimSlash(alias.href.slice(0, wellKnown));
+  // An origin alone (`http://keycloak:8080`) keeps the issuer's path (`/realms/todo-app`).
+  if (alias.pathname === '/' && URL.canParse(issuer.issuer))
+    return trimSlash(alias.origin + new URL(issuer.issuer).pathname);
+  return trimSlash(alias.href);
+}
+
+/** Metadata URL: OIDC Discovery §4 (`/.well-known/openid-configuration` appended to the issuer). */
+export function metadataUrl(issuer: ResolvedIssuer): string {
+  if (issuer.discoveryUrl?.includes('/.well-known/')) return issuer.discoveryUrl;
+  return `${fetchBase(issuer)}/.well-known/openid-configuration`;
+}
+
+/**
+ * Issuer aliasing: endpoints advertised under the public issuer are rewritten to the internal
+ * base the metadata was fetched from, so keys load from `http://keycloak:8080` inside Docker.
+ */
+export function rewriteEndpoint(issuer: ResolvedIssuer, endpoint: string): string {
+  if (issuer.discoveryUrl === undefined) return endpoint;
+  const base = fetchBase(issuer);
+  const publicBase = trimSlash(issuer.issuer);
+  if (endpoint.startsWith(`${publicBase}/`) || endpoint === publicBase)
+    return base + endpoint.slice(publicBase.length);
+  if (URL.canParse(issuer.issuer)) {
+    const publicOrigin = new URL(issuer.issuer).origin;
+    if (endpoint.startsWith(`${publicOrigin}/`))
+      return new URL(base).origin + endpoint.slice(publicOrigin.length);
+  }
+  return endpoint;
+}
+
+function optionalUrl(metadata: Record<string, unknown>, name: string): string | undefined {
+  const value = metadata[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !URL.canParse(value))
+    throw new IdpHttpError(`Metadata member ${name} is not a URL`);
+  return value;
+}
+
+/**
+ * Fetches issuer metadata and checks its `issuer` member (OIDC Discovery §4.3, RFC 8414 §3.3):
+ * it must be the configured issuer, or, when aliased, the internal base it was fetched from.
+ */
+export async function discover(
+  issuer: ResolvedIssuer,
+  http: FetchJsonOptions,
+): Promise<IssuerMetadata> {
+  const metadata = await fetchJson(metadataUrl(issuer), http);
+  const advertised = metadata.issuer;
+  const acceptable = [issuer.issuer, trimSlash(issuer.issuer)];
+  if (issuer.discoveryUrl !== undefined)
+    acceptable.push(fetchBase(issuer), `${fetchBase(issuer)}/`);
+  if (typeof advertised !== 'string' || !acceptable.includes(advertised))
+    throw new IdpHttpError(`Metadata issuer ${String(advertised)} does not match ${issuer.issuer}`);
+  const jwksUri = optionalUrl(metadata, 'jwks_uri');
+  const introspection = optionalUrl(metadata, 'introspection_endpoint');
+  return {
+    ...(jwksUri === undefined ? {} : { jwksUri: rewriteEndpoint(issuer, jwksUri) }),
+    ...(introspection === undefined
+      ? {}
+      : { introspectionEndpoint: rewriteEndpoint(issuer, introspection) }),
+  };
+}

@@ -1,0 +1,219 @@
+import type { ResolvedIssuer, ResolvedSettings } from '../config.js';
+import { AuthError } from '../errors.js';
+import { fetchJson } from '../http/fetch-json.js';
+import type { AuthEvent, IssuerStatus } from '../options.js';
+import { discover, type IssuerMetadata } from './discovery.js';
+import { importKeySet, keyFitsAlgorithm, type VerificationKey } from './import-key.js';
+
+/** What a key store needs from its owner. */
+export interface KeyStoreContext {
+  readonly settings: ResolvedSettings;
+  readonly fetch: typeof fetch;
+  readonly now: () => number;
+  readonly emit: (event: AuthEvent) => void;
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * One issuer's metadata and keys: a TTL cache with one shared in-flight fetch, a cooldown
+ * between fetches (a flood of unknown `kid`s costs at most one fetch per window) and bounded
+ * stale-if-error (the last good keys keep verifying for `staleIfErrorSec` past their TTL while
+ * the IdP is unreachable, and the outage is reported by {@link status}).
+ */
+export class KeyStore {
+  private metadata?: IssuerMetadata;
+  private keys: readonly VerificationKey[] = [];
+  private loaded = false;
+  private fetchedAt = 0;
+  private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private outageSince?: number;
+  private lastError?: string;
+  private inflight?: Promise<void>;
+
+  constructor(
+    readonly issuer: ResolvedIssuer,
+    private readonly ctx: KeyStoreContext,
+  ) {}
+
+  /** Finds the key for a JWS header, refreshing the set when needed and allowed. */
+  async getKey(kid: string | undefined, alg: string): Promise<VerificationKey> {
+    const now = this.ctx.now();
+    if (!this.loaded || now >= this.fetchedAt + this.ctx.settings.jwksTtlMs) {
+      await this.refresh(true);
+    }
+    let found = this.match(kid, alg);
+    // Unknown kid: the IdP may have rotated. Refetch, at most once per cooldown window.
+    if (found === undefined && this.cooldownOver()) {
+      await this.refresh(false);
+      found = this.match(kid, alg);
+    }
+    if (found === undefined) this.throwMissing(kid, alg);
+    return found;
+  }
+
+  /** Introspection endpoint from discovery (loading metadata when needed). */
+  async introspectionEndpoint(): Promise<string> {
+    if (this.metadata === undefined) await this.refresh(true);
+    const endpoint = this.metadata?.introspectionEndpoint;
+    if (endpoint === undefined)
+      throw new AuthError('idp_unavailable', 'The issuer advertises no introspection endpoint');
+    return endpoint;
+  }
+
+  /** Loads metadata (and keys in jwt mode) if not yet loaded; true when usable. */
+  async ensureLoaded(): Promise<boolean> {
+    try {
+      if (this.issuer.verify === 'introspect') await this.introspectionEndpoint();
+      else if (!this.usable()) await this.refresh(true);
+    } catch {
+      return false;
+    }
+    return this.issuer.verify === 'introspect' ? this.metadata !== undefined : this.usable();
+  }
+
+  status(): IssuerStatus {
+    const now = this.ctx.now();
+    const stale = this.loaded && now >= this.fetchedAt + this.ctx.settings.jwksTtlMs;
+    return {
+      issuer: this.issuer.issuer,
+      verify: this.issuer.verify,
+      keysCached: this.issuer.verify === 'introspect' ? this.metadata !== undefined : this.loaded,
+      keyCount: this.keys.length,
+      ...(this.loaded ? { lastSuccessfulFetch: this.fetchedAt } : {}),
+      ...(this.outageSince === undefined ? {} : { outageSince: this.outageSince }),
+      stale,
+      usable: this.usable(),
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
+  }
+
+  private usable(): boolean {
+    if (!this.loaded) return false;
+    const s = this.ctx.settings;
+    return this.ctx.now() < this.fetchedAt + s.jwksTtlMs + s.staleIfErrorMs;
+  }
+
+  private cooldownOver(): boolean {
+    return this.ctx.now() >= this.lastAttemptAt + this.ctx.settings.jwksCooldownMs;
+  }
+
+  private match(kid: string | undefined, alg: string): VerificationKey | undefined {
+    if (kid !== undefined) return this.keys.find((k) => k.kid === kid && keyFitsAlgorithm(k, alg));
+    // No kid: only an unambiguous key will do (RFC 7515 §4.1.4 leaves selection to us).
+    const candidates = this.keys.filter((k) => keyFitsAlgorithm(k, alg));
+    return candidates.length === 1 ? candidates[0] : undefined;
+  }
+
+  private throwMissing(kid: string | undefined, alg: string): never {
+    if (!this.usable())
+      throw new AuthError('idp_unavailable', 'The identity provider keys cannot be loaded', {
+        cause: this.lastError,
+      });
+    if (kid !== undefined && this.keys.some((k) => k.kid === kid))
+      throw new AuthError('alg_not_allowed', `The key ${kid} cannot verify ${alg}`);
+    throw new AuthError('key_unknown', 'No trusted key matches the token (kid)');
+  }
+
+  /**
+   * Refreshes metadata and keys through one shared in-flight promise. When the fetch fails and
+   * `tolerateFailure` is set, the last good keys stay in use inside the stale window.
+   */
+  private async refresh(tolerateFailure: boolean): Promise<void> {
+    if (this.inflight === undefined) {
+      if (!this.cooldownOver() && this.outageSince !== undefined) {
+        // Still in an outage and the cooldown has not passed: do not hammer the IdP.
+        return this.afterFailure(tolerateFailure);
+      }
+      this.inflight = this.load().finally(() => {
+        this.inflight = undefined;
+      });
+    }
+    try {
+      await this.inflight;
+    } catch {
+      this.afterFailure(tolerateFailure);
+    }
+  }
+
+  private afterFailure(tolerateFailure: boolean): void {
+    if (tolerateFailure && this.usable()) {
+      this.ctx.emit({
+        type: 'stale_keys_used',
+        issuer: this.issuer.issuer,
+        outageSince: this.outageSince ?? 0,
+      });
+      return;
+    }
+    if (!tolerateFailure && this.loaded) return; // unknown kid during an outage: decided by match()
+    throw new AuthError('idp_unavailable', 'The identity provider is unreachable', {
+      cause: this.lastError,
+    });
+  }
+
+  private async load(): Promise<void> {
+    const http = { fetch: this.ctx.fetch, timeoutMs: this.ctx.settings.httpTimeoutMs };
+    this.lastAttemptAt = this.ctx.now();
+    const issuer = this.issuer.issuer;
+    let started = performance.now();
+    try {
+      // Metadata is refetched with the keys once their TTL is over, not on every unknown kid.
+      const metadataFresh = this.ctx.now() < this.fetchedAt + this.ctx.settings.jwksTtlMs;
+      if (this.metadata === undefined || !metadataFresh) {
+        try {
+          this.metadata = await discover(this.issuer, http);
+          this.ctx.emit({
+            type: 'discovery_fetch',
+            issuer,
+            ok: true,
+            durationMs: performance.now() - started,
+          });
+        } catch (e) {
+          this.ctx.emit({
+            type: 'discovery_fetch',
+            issuer,
+            ok: false,
+            durationMs: performance.now() - started,
+            error: describe(e),
+          });
+          throw e;
+        }
+      }
+      if (this.issuer.verify === 'jwt') {
+        const jwksUri = this.metadata.jwksUri;
+        if (jwksUri === undefined) throw new Error('The issuer metadata has no jwks_uri');
+        started = performance.now();
+        try {
+          const keys = importKeySet(await fetchJson(jwksUri, http), this.issuer.algorithms);
+          this.keys = Object.freeze(keys);
+          this.ctx.emit({
+            type: 'jwks_fetch',
+            issuer,
+            ok: true,
+            durationMs: performance.now() - started,
+            keys: keys.length,
+          });
+        } catch (e) {
+          this.ctx.emit({
+            type: 'jwks_fetch',
+            issuer,
+            ok: false,
+            durationMs: performance.now() - started,
+            error: describe(e),
+          });
+          throw e;
+        }
+      }
+      this.loaded = true;
+      this.fetchedAt = this.ctx.now();
+      this.outageSince = undefined;
+      this.lastError = undefined;
+    } catch (e) {
+      this.lastError = describe(e);
+      this.outageSince ??= this.ctx.now();
+      throw e;
+    }
+  }
+}

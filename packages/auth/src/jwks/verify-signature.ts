@@ -1,0 +1,87 @@
+import { constants, verify as nodeVerify } from 'node:crypto';
+import { compactVerify, errors } from 'jose';
+import { AuthError } from '../errors.js';
+import type { VerificationKey } from './import-key.js';
+
+/**
+ * How signatures are checked. `node` (default) calls `node:crypto.verify` synchronously on the
+ * imported `KeyObject`; `jose` calls jose's `compactVerify` (WebCrypto, asynchronous). Both take
+ * the same header, key-type, key-size and claim checks; `node` is about 3× faster per token here
+ * because WebCrypto verification hops through the thread pool and several promises.
+ */
+export type SignatureVerifier = 'node' | 'jose';
+
+interface NodeParams {
+  readonly hash: string | null;
+  readonly padding?: number;
+  readonly saltLength?: number;
+  readonly dsaEncoding?: 'ieee-p1363';
+}
+
+/** RFC 7518 §3.3 (RSASSA-PKCS1-v1_5), §3.5 (RSASSA-PSS, salt = hash length), §3.4 (ECDSA, R||S), RFC 8037 §3.1 (EdDSA). */
+const NODE_PARAMS: Readonly<Record<string, NodeParams>> = {
+  RS256: { hash: 'sha256', padding: constants.RSA_PKCS1_PADDING },
+  RS384: { hash: 'sha384', padding: constants.RSA_PKCS1_PADDING },
+  RS512: { hash: 'sha512', padding: constants.RSA_PKCS1_PADDING },
+  PS256: { hash: 'sha256', padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+  PS384: { hash: 'sha384', padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 },
+  PS512: { hash: 'sha512', padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 },
+  ES256: { hash: 'sha256', dsaEncoding: 'ieee-p1363' },
+  ES384: { hash: 'sha384', dsaEncoding: 'ieee-p1363' },
+  ES512: { hash: 'sha512', dsaEncoding: 'ieee-p1363' },
+  EdDSA: { hash: null },
+  Ed25519: { hash: null },
+};
+
+/** ECDSA signature lengths in JWS form (RFC 7518 §3.4: R and S, each the curve size). */
+const EC_SIGNATURE_BYTES: Readonly<Record<string, number>> = { ES256: 64, ES384: 96, ES512: 132 };
+
+function invalid(cause?: unknown): AuthError {
+  return new AuthError('signature_invalid', 'The token signature is invalid', { cause });
+}
+
+/**
+ * Verifies the signature of a compact JWS whose algorithm and key were already matched by
+ * `keyFitsAlgorithm` (so `alg` cannot be `none`, HMAC, or a type the key does not have).
+ */
+export async function verifySignature(
+  token: string,
+  alg: string,
+  key: VerificationKey,
+  verifier: SignatureVerifier,
+): Promise<void> {
+  if (verifier === 'jose') {
+    try {
+      await compactVerify(token, key.key, { algorithms: [alg] });
+      return;
+    } catch (e) {
+      if (e instanceof errors.JWSSignatureVerificationFailed) throw invalid(e);
+      throw new AuthError('token_malformed', 'The token is not a valid JWS', { cause: e });
+    }
+  }
+  const params = NODE_PARAMS[alg];
+  if (params === undefined)
+    throw new AuthError('alg_not_allowed', `Algorithm ${alg} is not supported`);
+  const dot = token.lastIndexOf('.');
+  const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+  const ecBytes = EC_SIGNATURE_BYTES[alg];
+  if (signature.length === 0 || (ecBytes !== undefined && signature.length !== ecBytes))
+    throw invalid();
+  let ok: boolean;
+  try {
+    ok = nodeVerify(
+      params.hash,
+      Buffer.from(token.slice(0, dot), 'ascii'),
+      {
+        key: key.key,
+        ...(params.padding === undefined ? {} : { padding: params.padding }),
+        ...(params.saltLength === undefined ? {} : { saltLength: params.saltLength }),
+        ...(params.dsaEncoding === undefined ? {} : { dsaEncoding: params.dsaEncoding }),
+      },
+      signature,
+    );
+  } catch (cause) {
+    throw invalid(cause);
+  }
+  if (!ok) throw invalid();
+}

@@ -1,0 +1,95 @@
+import type { ResolvedIssuer } from '../config.js';
+import { AuthError, isAuthError } from '../errors.js';
+import type { KeyStore } from '../jwks/key-store.js';
+import { verifyJws } from '../jwks/verify-jws.js';
+import type { SignatureVerifier } from '../jwks/verify-signature.js';
+import type { LogoutTokenClaims } from '../principal.js';
+import { decodeToken } from '../token/decode.js';
+import { audiencesOf } from '../token/validate-claims.js';
+
+const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/** A logout token older than this is refused (OIDC Back-Channel Logout 1.0 §2.6 step 6 lets RPs bound `iat`). */
+export const LOGOUT_TOKEN_MAX_AGE_SEC = 600;
+
+/** What logout-token validation needs from the authenticator. */
+export interface LogoutContext {
+  readonly issuers: ReadonlyMap<string, { issuer: ResolvedIssuer; keys: KeyStore }>;
+  readonly nowSec: () => number;
+  readonly verifier: SignatureVerifier;
+}
+
+function invalid(description: string): never {
+  throw new AuthError('logout_token_invalid', description);
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * OIDC Back-Channel Logout 1.0 §2.6 validation. Signature through the issuer's keys, `iss`
+ * exact, `aud` contains one of `audiences`, `iat` recent, `exp` not passed, explicit typing
+ * (`typ: logout+jwt` header, §2.4; or Keycloak's `typ: "Logout"` claim, which it sends instead),
+ * the back-channel logout `events` member, `sid` and/or `sub`, and no `nonce`. Replay (`jti`)
+ * is checked by the caller, which owns the storage.
+ */
+export async function verifyLogoutToken(
+  ctx: LogoutContext,
+  token: string,
+  audiences: readonly string[],
+): Promise<LogoutTokenClaims> {
+  try {
+    if (typeof token !== 'string' || token === '') invalid('The logout token is missing');
+    const { header, payload } = decodeToken(token);
+    const entry = typeof payload.iss === 'string' ? ctx.issuers.get(payload.iss) : undefined;
+    if (entry === undefined) invalid('The logout token issuer is not trusted');
+    await verifyJws(entry.issuer, entry.keys, token, header, ctx.verifier);
+    const headerTyp = typeof header.typ === 'string' ? header.typ.toLowerCase() : undefined;
+    const explicitlyTyped = headerTyp === 'logout+jwt' || headerTyp === 'application/logout+jwt';
+    if (!explicitlyTyped && payload.typ !== 'Logout')
+      invalid('The token is not typed as a logout token');
+    if (!audiencesOf(payload).some((a) => audiences.includes(a)))
+      invalid('The logout token audience is not this client');
+    const now = ctx.nowSec();
+    const leeway = entry.issuer.clockToleranceSec;
+    const iat = payload.iat;
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) invalid('The logout token has no "iat"');
+    if (iat > now + leeway) invalid('The logout token was issued in the future');
+    if (iat < now - LOGOUT_TOKEN_MAX_AGE_SEC - leeway) invalid('The logout token is too old');
+    const exp = payload.exp;
+    if (exp !== undefined && (typeof exp !== 'number' || now >= exp + leeway))
+      invalid('The logout token expired');
+    const events = payload.events;
+    if (events === null || typeof events !== 'object' || Array.isArray(events))
+      invalid('The logout token has no "events"');
+    const event = (events as Record<string, unknown>)[EVENT];
+    if (event === null || typeof event !== 'object' || Array.isArray(event))
+      invalid('The logout token "events" lacks the back-channel logout event');
+    const sub = str(payload.sub);
+    const sid = str(payload.sid);
+    if (sub === undefined && sid === undefined)
+      invalid('The logout token has neither "sub" nor "sid"');
+    // §2.4: a nonce is prohibited, so an ID token can never pass as a logout token.
+    if (payload.nonce !== undefined) invalid('The logout token carries a "nonce"');
+    const jti = str(payload.jti);
+    return Object.freeze({
+      issuer: entry.issuer.issuer,
+      ...(sub === undefined ? {} : { subject: sub }),
+      ...(sid === undefined ? {} : { sessionId: sid }),
+      ...(jti === undefined ? {} : { jti }),
+      issuedAt: iat,
+      ...(typeof exp === 'number' ? { expiresAt: exp } : {}),
+      audience: Object.freeze([...audiencesOf(payload)]),
+      claims: Object.freeze({ ...payload }),
+    });
+  } catch (e) {
+    if (isAuthError(e) && (e.code === 'logout_token_invalid' || e.code === 'idp_unavailable'))
+      throw e;
+    throw new AuthError(
+      'logout_token_invalid',
+      isAuthError(e) ? e.description : 'The logout token is invalid',
+      { cause: e },
+    );
+  }
+}

@@ -1,0 +1,120 @@
+import type { AuthErrorCode } from './errors.js';
+import type { SignatureVerifier } from './jwks/verify-signature.js';
+import type { Principal } from './principal.js';
+
+/** Provider profile: selects claim-mapping defaults and token-type quirks. */
+export type ProviderProfile = 'keycloak' | 'authentik' | 'generic';
+
+/** One trusted issuer. */
+export interface IssuerOptions {
+  /** Expected `iss`, compared exactly (RFC 7519 §4.1.1, OIDC Discovery §4.3). */
+  issuer: string;
+  /**
+   * Where to fetch metadata and keys when it differs from `issuer` (issuer aliasing), e.g.
+   * `http://keycloak:8080` or `http://keycloak:8080/realms/todo-app` inside Docker while tokens
+   * say `https://sso.example.com/realms/todo-app`. A full `…/.well-known/…` URL is used as is.
+   */
+  discoveryUrl?: string;
+  /** Accepted audiences; a token must name at least one (RFC 7519 §4.1.3). */
+  audience: string | readonly string[];
+  /** Default `generic`. */
+  profile?: ProviderProfile;
+  /** `jwt` (local verification, default) or `introspect` (RFC 7662 on every cache miss). */
+  verify?: 'jwt' | 'introspect';
+  /** Client credentials for introspection (RFC 7662 §2.1, sent as HTTP Basic). */
+  clientId?: string;
+  clientSecret?: string;
+  /** Default RS256, PS256, ES256, EdDSA. `none` and HMAC algorithms are refused (RFC 8725 §3.1). */
+  algorithms?: readonly string[];
+  /** Leeway for `exp`, `nbf` and `iat`; default 30 seconds. */
+  clockToleranceSec?: number;
+  /** Dot path of the roles claim; default per profile (`realm_access.roles`, `groups`, `roles`). */
+  rolesClaim?: string;
+  /** Dot path of the permissions claim; default per profile. */
+  permissionsClaim?: string;
+  /** Keycloak: the `resource_access` client whose roles are permissions; default first audience. */
+  permissionsClient?: string;
+  /** Role that bypasses every permission check; default `admin`. */
+  adminRole?: string;
+  /** Claims copied into `principal.attributes`; default `['department']`. */
+  attributeClaims?: readonly string[];
+}
+
+/** Synchronous revocation check, consulted on every success including cache hits. */
+export interface RevocationChecker {
+  isRevoked(principal: Principal): boolean;
+}
+
+/** Metrics and logging hook payloads. Never contain a token. */
+export type AuthEvent =
+  | { type: 'authenticated'; issuer: string; cached: boolean; mode: 'jwt' | 'introspect' }
+  | { type: 'auth_failed'; code: AuthErrorCode; issuer?: string; description: string }
+  | { type: 'discovery_fetch'; issuer: string; ok: boolean; durationMs: number; error?: string }
+  | {
+      type: 'jwks_fetch';
+      issuer: string;
+      ok: boolean;
+      durationMs: number;
+      keys?: number;
+      error?: string;
+    }
+  | { type: 'stale_keys_used'; issuer: string; outageSince: number }
+  | {
+      type: 'introspection';
+      issuer: string;
+      ok: boolean;
+      active?: boolean;
+      cached: boolean;
+      durationMs: number;
+      error?: string;
+    };
+
+/** Options of `createAuthenticator`. */
+export interface AuthenticatorOptions {
+  issuers: readonly IssuerOptions[];
+  revocation?: RevocationChecker;
+  /** Injectable `fetch` (tests); default the global one. */
+  fetch?: typeof fetch;
+  /** Clock in milliseconds; default `Date.now`. */
+  now?: () => number;
+  /** Metrics hook: failures by code, JWKS fetches, cache hits, introspection calls. */
+  onEvent?: (event: AuthEvent) => void;
+  /** How long fetched keys are trusted before a refetch; default 300 s. */
+  jwksTtlSec?: number;
+  /** Minimum time between two JWKS fetches of one issuer (kid-flood protection); default 30 s. */
+  jwksCooldownSec?: number;
+  /** How long past their TTL the last good keys keep verifying while the IdP is down; default 600 s. */
+  staleIfErrorSec?: number;
+  cache?: {
+    /** Verified-token LRU size; default 10 000. 0 disables the cache. */
+    maxEntries?: number;
+    /** Lifetime of a positive introspection answer; default 10 s (never beyond `exp`). */
+    introspectionTtlSec?: number;
+    /** Lifetime of an `active: false` answer; default 5 s. */
+    negativeTtlSec?: number;
+  };
+  /** Timeout of every HTTP call to an IdP; default 5000 ms. */
+  httpTimeoutMs?: number;
+  /**
+   * Signature primitive: `node` (default, `node:crypto.verify` on imported `KeyObject`s,
+   * synchronous) or `jose` (jose's `compactVerify`, WebCrypto). Same checks either way.
+   */
+  signatureVerifier?: SignatureVerifier;
+}
+
+/** Health of one issuer, for `/readyz` and dashboards. Times are epoch milliseconds. */
+export interface IssuerStatus {
+  issuer: string;
+  verify: 'jwt' | 'introspect';
+  /** Metadata (and, in jwt mode, keys) are loaded. */
+  keysCached: boolean;
+  keyCount: number;
+  lastSuccessfulFetch?: number;
+  /** Set while the IdP is unreachable; cached keys may still be serving (stale-if-error). */
+  outageSince?: number;
+  /** Cached keys are past their TTL and used only because the IdP is down. */
+  stale: boolean;
+  /** Cached keys are usable right now (fresh, or stale within the window). */
+  usable: boolean;
+  lastError?: string;
+}

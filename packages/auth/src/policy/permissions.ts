@@ -1,0 +1,94 @@
+import { AuthError } from '../errors.js';
+import type { Principal } from '../principal.js';
+
+/** A permission table: resource → actions (`as const`), as in better-auth's access control. */
+export type PermissionStatements = Readonly<Record<string, readonly string[]>>;
+
+/** The `resource:action` strings a table defines. */
+export type PermissionOf<S extends PermissionStatements> = {
+  [R in keyof S & string]: `${R}:${S[R][number]}`;
+}[keyof S & string];
+
+/** A permission table with its flattened list. */
+export interface PermissionTable<S extends PermissionStatements> {
+  readonly statements: S;
+  /** Every `resource:action`, in table order. */
+  readonly all: readonly PermissionOf<S>[];
+  /** Whether a string names a permission of the table. */
+  has(permission: string): permission is PermissionOf<S>;
+}
+
+/**
+ * Defines permissions as data.
+ *
+ * @example
+ * ```ts
+ * const table = definePermissions({ todos: ['read', 'write'] } as const);
+ * table.all; // ['todos:read', 'todos:write']
+ * ```
+ */
+export function definePermissions<const S extends PermissionStatements>(
+  statements: S,
+): PermissionTable<S> {
+  const all = Object.freeze(
+    Object.entries(statements).flatMap(([resource, actions]) =>
+      actions.map((a) => `${resource}:${a}`),
+    ),
+  ) as readonly PermissionOf<S>[];
+  const set = new Set<string>(all);
+  return Object.freeze({ statements, all, has: (p: string): p is PermissionOf<S> => set.has(p) });
+}
+
+/** todo-sso's permissions: the client roles of `todo-api` (DESIGN.md "The dev realm"). */
+export const TODO_PERMISSIONS = definePermissions({
+  todos: ['read', 'write'],
+  reports: ['generate'],
+  users: ['manage'],
+} as const);
+
+/** One permission of {@link TODO_PERMISSIONS}. */
+export type TodoPermission = PermissionOf<typeof TODO_PERMISSIONS.statements>;
+
+/**
+ * Whether the principal may do `permission`. Pure; the admin role bypasses every check.
+ *
+ * @example
+ * ```ts
+ * if (can(request.principal, 'reports:generate')) showReports();
+ * ```
+ */
+export function can(principal: Principal, permission: string): boolean {
+  return principal.isAdmin || principal.permissions.includes(permission);
+}
+
+/** Permissions from the list the principal lacks (empty for admins). */
+export function missingPermissions(principal: Principal, permissions: readonly string[]): string[] {
+  return principal.isAdmin ? [] : permissions.filter((p) => !principal.permissions.includes(p));
+}
+
+/**
+ * Throws `insufficient_permission` (403) naming every missing permission, not just the first.
+ *
+ * @example
+ * ```ts
+ * requirePermission(principal, 'todos:read', 'todos:write');
+ * ```
+ */
+export function requirePermission(principal: Principal, ...permissions: readonly string[]): void {
+  const missing = missingPermissions(principal, permissions);
+  if (missing.length > 0)
+    throw new AuthError('insufficient_permission', `Missing permission: ${missing.join(', ')}`, {
+      missing,
+    });
+}
+
+/** Whether the principal holds the role (admins hold every role). */
+export function hasRole(principal: Principal, role: string): boolean {
+  return principal.isAdmin || principal.roles.includes(role);
+}
+
+/** Throws `insufficient_permission` (403) unless the principal holds the role; admins pass. */
+export function requireRole(principal: Principal, role: string): void {
+  if (!hasRole(principal, role))
+    throw new AuthError('insufficient_permission', `Missing role: ${role}`, { missing: [role] });
+}

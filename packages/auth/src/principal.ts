@@ -1,0 +1,38 @@
+/**
+ * Who is calling, mapped from a verified access token (or an introspection answer) per the
+ * issuer's profile. Times are seconds since the epoch (JWT NumericDate, RFC 7519 §2).
+ */
+export interface Principal {
+  issuer: string;
+  subject: string;
+  username?: string;
+  email?: string;
+  name?: string;
+  roles: readonly string[];
+  permissions: readonly string[];
+  scopes: readonly string[];
+  attributes: Readonly<Record<string, string | readonly string[]>>;
+  /** Every claim of the token, verified. */
+  claims: Readonly<Record<string, unknown>>;
+  /** `sid`: the IdP session, used by back-channel logout. */
+  sessionId?: string;
+  /** `azp` or `client_id`: the client the token was issued to. */
+  clientId?: string;
+  issuedAt?: number;
+  expiresAt: number;
+  /** Holds the issuer's admin role, which bypasses every permission check. */
+  isAdmin: boolean;
+}
+
+/** Claims of a validated OIDC back-channel logout token (OIDC Back-Channel Logout 1.0 §2.4). */
+export interface LogoutTokenClaims {
+  issuer: string;
+  subject?: string;
+  sessionId?: string;
+  /** Caller checks it for replay. */
+  jti?: string;
+  issuedAt: number;
+  expiresAt?: number;
+  audience: readonly string[];
+  claims: Readonly<Record<string, unknown>>;
+}

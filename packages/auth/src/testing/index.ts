@@ -1,0 +1,14 @@
+/**
+ * `@todo-sso/auth/testing`: a real local OIDC issuer (discovery, JWKS, introspection) with key
+ * rotation, fault injection and a token factory, plus the demo users of DESIGN.md.
+ *
+ * @packageDocumentation
+ */
+export type { TestTokenKind } from './claims.js';
+export type { TestEndpoint, TestFault } from './endpoints.js';
+export type { TestIssuer, TestIssuerOptions, TestTokenOptions } from './issuer.js';
+export { startTestIssuer } from './issuer.js';
+export type { SigningKey, TestAlgorithm } from './keys.js';
+export { generateSigningKey } from './keys.js';
+export type { TestUser } from './users.js';
+export { admin, alice, bob, carol, demoUsers, testuser } from './users.js';

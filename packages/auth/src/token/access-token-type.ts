@@ -1,0 +1,55 @@
+import type { ResolvedIssuer } from '../config.js';
+import { AuthError } from '../errors.js';
+
+/** Header `typ` values of an access token: RFC 9068 §2.1 `at+jwt`, or plain `JWT` (Keycloak, Authentik). */
+const ACCESS_HEADER_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
+
+/** Keycloak's `typ` claim of tokens that are not access tokens (Keycloak-specific, not a standard). */
+const NOT_ACCESS_CLAIM_TYPES = new Set(['id', 'refresh', 'offline', 'logout']);
+
+const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+function reject(description: string): never {
+  throw new AuthError('token_type_invalid', description);
+}
+
+/**
+ * Refuses tokens that are not access tokens (RFC 8725 §3.11 explicit typing, RFC 9068 §4):
+ * ID tokens, refresh tokens and logout tokens must never open the API.
+ */
+export function assertAccessToken(
+  issuer: ResolvedIssuer,
+  header: Readonly<Record<string, unknown>>,
+  claims: Readonly<Record<string, unknown>>,
+): void {
+  const headerTyp = typeof header.typ === 'string' ? header.typ.toLowerCase() : undefined;
+  if (header.typ !== undefined && (headerTyp === undefined || !ACCESS_HEADER_TYPES.has(headerTyp)))
+    reject(`A token of type ${String(header.typ)} is not an access token`);
+  const claimTyp = typeof claims.typ === 'string' ? claims.typ.toLowerCase() : undefined;
+  if (claimTyp !== undefined && NOT_ACCESS_CLAIM_TYPES.has(claimTyp))
+    reject(`A ${String(claims.typ)} token is not an access token`);
+  // Keycloak marks access tokens `typ: "Bearer"`; anything else from Keycloak is something else.
+  if (issuer.profile === 'keycloak' && claims.typ !== undefined && claimTyp !== 'bearer')
+    reject(`A Keycloak ${String(claims.typ)} token is not an access token`);
+  if (claims.events !== undefined && typeof claims.events === 'object' && claims.events !== null) {
+    if (Object.hasOwn(claims.events, BACKCHANNEL_LOGOUT_EVENT))
+      reject('A logout token is not an access token');
+  }
+  // ID tokens (OIDC Core §2): `nonce`, `at_hash` and `c_hash` only ever appear in ID tokens.
+  if (claims.nonce !== undefined || claims.at_hash !== undefined || claims.c_hash !== undefined)
+    reject('An ID token is not an access token');
+  // An ID token's audience is the client itself (`aud` = `azp`). Authentik access tokens look
+  // the same (`aud` = client id), so this heuristic is skipped there.
+  if (issuer.profile !== 'authentik') {
+    const hasAccessMarker =
+      headerTyp === 'at+jwt' ||
+      headerTyp === 'application/at+jwt' ||
+      claimTyp === 'bearer' ||
+      claims.scope !== undefined ||
+      claims.scp !== undefined ||
+      claims.client_id !== undefined;
+    const aud = Array.isArray(claims.aud) && claims.aud.length === 1 ? claims.aud[0] : claims.aud;
+    if (!hasAccessMarker && typeof claims.azp === 'string' && aud === claims.azp)
+      reject('An ID token (aud equals azp, no access-token marker) is not an access token');
+  }
+}

@@ -1,0 +1,61 @@
+import type { ResolvedIssuer } from '../config.js';
+import { AuthError } from '../errors.js';
+
+/** Options of {@link validateClaims}. */
+export interface ClaimChecks {
+  /** Current time in seconds. */
+  readonly nowSec: number;
+  readonly audiences: readonly string[];
+  /** `exp` is required (access tokens: RFC 9068 §2.2). */
+  readonly requireExp: boolean;
+}
+
+function numeric(claims: Readonly<Record<string, unknown>>, name: string): number | undefined {
+  const value = claims[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new AuthError('token_malformed', `The "${name}" claim is not a NumericDate`);
+  return value;
+}
+
+/** Token audiences as a list (RFC 7519 §4.1.3: a string or an array of strings). */
+export function audiencesOf(claims: Readonly<Record<string, unknown>>): readonly string[] {
+  const aud = claims.aud;
+  if (typeof aud === 'string') return [aud];
+  if (Array.isArray(aud)) return aud.filter((a): a is string => typeof a === 'string');
+  return [];
+}
+
+/**
+ * Registered-claim checks after the signature is verified: `iss` exact (RFC 7519 §4.1.1),
+ * `sub` present, `exp`/`nbf` with leeway (§4.1.4, §4.1.5), `iat` not in the future
+ * (RFC 8725 §3.10 / RFC 9068 §4), `aud` contains an accepted audience (§4.1.3).
+ */
+export function validateClaims(
+  issuer: ResolvedIssuer,
+  claims: Readonly<Record<string, unknown>>,
+  checks: ClaimChecks,
+): void {
+  if (claims.iss !== issuer.issuer)
+    throw new AuthError('issuer_unknown', 'The token issuer does not match the verifying key set');
+  const leeway = issuer.clockToleranceSec;
+  const exp = numeric(claims, 'exp');
+  if (exp === undefined && checks.requireExp)
+    throw new AuthError('token_malformed', 'The token has no "exp" claim');
+  if (exp !== undefined && checks.nowSec >= exp + leeway)
+    throw new AuthError('token_expired', 'The access token expired');
+  const nbf = numeric(claims, 'nbf');
+  if (nbf !== undefined && checks.nowSec + leeway < nbf)
+    throw new AuthError('token_not_yet_valid', 'The access token is not valid yet (nbf)');
+  const iat = numeric(claims, 'iat');
+  if (iat !== undefined && checks.nowSec + leeway < iat)
+    throw new AuthError('token_not_yet_valid', 'The access token was issued in the future (iat)');
+  if (typeof claims.sub !== 'string' || claims.sub === '')
+    throw new AuthError('token_malformed', 'The token has no "sub" claim');
+  const audiences = audiencesOf(claims);
+  if (!audiences.some((a) => checks.audiences.includes(a)))
+    throw new AuthError(
+      'audience_mismatch',
+      `The token audience does not include ${checks.audiences.join(' or ')}`,
+    );
+}
