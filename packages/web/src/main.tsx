@@ -1,11 +1,35 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { createApiClient } from './api/client.js';
+import { createSessionPort } from './auth/session-port.js';
+import { createUserManager } from './auth/user-manager.js';
+import { loadRuntimeConfig } from './config/runtime-config.js';
+import { createQueryClient, Root } from './Root.js';
+import './styles.css';
 
-const root = document.getElementById('root');
-if (root) {
-  createRoot(root).render(
+// A page restored from the back/forward cache after sign-out would show the data it held:
+// reload it so the app asks the (now empty) session store again.
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted) window.location.reload();
+});
+
+async function start() {
+  const config = await loadRuntimeConfig();
+  const userManager = createUserManager(config);
+  const session = createSessionPort(userManager);
+  const api = createApiClient(config.apiUrl, session);
+  const element = document.getElementById('root');
+  if (!element) throw new TypeError('index.html needs a #root element');
+  createRoot(element).render(
     <StrictMode>
-      <p>todo-sso</p>
+      <Root
+        userManager={userManager}
+        session={session}
+        api={api}
+        queryClient={createQueryClient()}
+      />
     </StrictMode>,
   );
 }
+
+void start();

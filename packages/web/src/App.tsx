@@ -1,0 +1,85 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useAuth } from 'react-oidc-context';
+import { AdminScreen } from './admin/AdminScreen.js';
+import type { BrowserSession } from './auth/session-port.js';
+import { announceSignOut } from './auth/sign-out.js';
+import { SIGNED_OUT_PATH } from './auth/user-manager.js';
+import { clearAllDrafts } from './drafts/use-draft.js';
+import { Header } from './layout/Header.js';
+import { RequirePermission } from './me/RequirePermission.js';
+import { useMe } from './me/use-me.js';
+import { Link, navigate, usePath } from './navigation/router.js';
+import { ReportsScreen } from './reports/ReportsScreen.js';
+import { TodosScreen } from './todos/TodosScreen.js';
+import { Empty } from './ui/states.js';
+
+/** The signed-in app: header, then the screen for the current path. */
+export function App({ session }: { session: BrowserSession }) {
+  const auth = useAuth();
+  const queryClient = useQueryClient();
+  const me = useMe();
+  const path = usePath();
+  const [signingOut, setSigningOut] = useState(false);
+
+  const signOut = async () => {
+    setSigningOut(true);
+    announceSignOut();
+    session.end();
+    clearAllDrafts();
+    queryClient.clear();
+    try {
+      // RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2): ends the session at
+      // the identity provider, which then tells the API (back-channel logout) to refuse the
+      // tokens this page held. oidc-client-ts removes the stored user before redirecting.
+      await auth.signoutRedirect({ id_token_hint: auth.user?.id_token });
+    } catch {
+      // No end-session endpoint advertised: forget the tokens locally at least.
+      await auth.removeUser();
+      navigate(SIGNED_OUT_PATH, { replace: true });
+    }
+  };
+
+  const profile = auth.user?.profile;
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Header
+        me={me.data}
+        fallbackName={profile?.preferred_username ?? profile?.name ?? 'you'}
+        onSignOut={() => void signOut()}
+        signingOut={signingOut}
+      />
+      <main id="main" className="page" tabIndex={-1}>
+        <Screen path={path} />
+      </main>
+    </>
+  );
+}
+
+function Screen({ path }: { path: string }) {
+  switch (path) {
+    case '/':
+      return <TodosScreen />;
+    case '/reports':
+      return (
+        <RequirePermission permission="reports:generate" what="Reports">
+          <ReportsScreen />
+        </RequirePermission>
+      );
+    case '/admin':
+      return (
+        <RequirePermission permission="users:manage" what="Admin">
+          <AdminScreen />
+        </RequirePermission>
+      );
+    default:
+      return (
+        <Empty title="There is nothing at this address.">
+          <Link to="/">Back to your todos</Link>
+        </Empty>
+      );
+  }
+}

@@ -1,0 +1,115 @@
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { type FormEvent, useId, useState } from 'react';
+import { useApi } from '../api/ApiContext.js';
+import { getAdminTodos } from '../api/endpoints.js';
+import { Empty, Loading } from '../ui/states.js';
+import { AdminError, Time } from './explain.js';
+
+/** Every todo of every owner, optionally for one owner (`sub`). */
+export function AdminTodos({
+  owner,
+  onOwnerChange,
+}: {
+  owner: string;
+  onOwnerChange: (owner: string) => void;
+}) {
+  const api = useApi();
+  const id = useId();
+  const [text, setText] = useState(owner);
+  const todos = useInfiniteQuery({
+    queryKey: ['admin', 'todos', owner],
+    queryFn: ({ pageParam, signal }) => getAdminTodos(api, owner, pageParam, signal),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    onOwnerChange(text.trim());
+  };
+  const rows = todos.data?.pages.flatMap((page) => page.items) ?? [];
+
+  return (
+    <>
+      <form className="inline-form" onSubmit={submit}>
+        <label htmlFor={id} className="label">
+          Owner (sub)
+        </label>
+        <input
+          id={id}
+          className="input input--small mono"
+          value={text}
+          placeholder="everyone"
+          onChange={(e) => setText(e.target.value)}
+        />
+        <button type="submit" className="button button--small">
+          Filter
+        </button>
+        {owner ? (
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => {
+              setText('');
+              onOwnerChange('');
+            }}
+          >
+            Show everyone
+          </button>
+        ) : null}
+      </form>
+      {todos.isPending ? (
+        <Loading label="Loading todos…" />
+      ) : todos.isError && rows.length === 0 ? (
+        <AdminError
+          error={todos.error}
+          permission="admin"
+          what="all todos"
+          onRetry={() => void todos.refetch()}
+        />
+      ) : rows.length === 0 ? (
+        <Empty title="No todos." />
+      ) : (
+        <div className="table-wrap">
+          <table className="table" aria-label="All todos">
+            <thead>
+              <tr>
+                <th scope="col">Title</th>
+                <th scope="col">Owner</th>
+                <th scope="col">State</th>
+                <th scope="col">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((todo) => (
+                <tr key={todo.id}>
+                  <th scope="row" className="cell-main">
+                    {todo.title}
+                  </th>
+                  <td className="mono cell-sub">{todo.owner}</td>
+                  <td>
+                    <span className={`badge${todo.completed ? ' badge--done' : ''}`}>
+                      {todo.completed ? 'done' : 'open'}
+                    </span>
+                  </td>
+                  <td>
+                    <Time iso={todo.updatedAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {todos.hasNextPage ? (
+        <button
+          type="button"
+          className="button load-more"
+          onClick={() => void todos.fetchNextPage()}
+          disabled={todos.isFetchingNextPage}
+        >
+          {todos.isFetchingNextPage ? 'Loading…' : 'Load more'}
+        </button>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,75 @@
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useApi } from '../api/ApiContext.js';
+import { getAudit } from '../api/endpoints.js';
+import { Empty, Loading } from '../ui/states.js';
+import { AdminError, Time } from './explain.js';
+
+/** Every write and every authorization denial, newest first. */
+export function AuditLog() {
+  const api = useApi();
+  const audit = useInfiniteQuery({
+    queryKey: ['admin', 'audit'],
+    queryFn: ({ pageParam, signal }) => getAudit(api, pageParam, signal),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+  const rows = audit.data?.pages.flatMap((page) => page.items) ?? [];
+  if (audit.isPending) return <Loading label="Loading the audit log…" />;
+  if (audit.isError && rows.length === 0) {
+    return (
+      <AdminError
+        error={audit.error}
+        permission="admin"
+        what="the audit log"
+        onRetry={() => void audit.refetch()}
+      />
+    );
+  }
+  if (rows.length === 0) return <Empty title="Nothing recorded yet." />;
+  return (
+    <>
+      <div className="table-wrap">
+        <table className="table" aria-label="Audit log">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Who</th>
+              <th scope="col">Action</th>
+              <th scope="col">Outcome</th>
+              <th scope="col">Resource</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((entry) => (
+              <tr key={entry.id}>
+                <td>
+                  <Time iso={entry.at} />
+                </td>
+                <td className="mono cell-sub">{entry.actorSub ?? '—'}</td>
+                <td>{entry.action}</td>
+                <td>
+                  <span
+                    className={`badge${entry.outcome === 'denied' ? ' badge--denied' : ' badge--done'}`}
+                  >
+                    {entry.outcome}
+                  </span>
+                </td>
+                <td className="mono cell-sub">{entry.resource ?? '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {audit.hasNextPage ? (
+        <button
+          type="button"
+          className="button load-more"
+          onClick={() => void audit.fetchNextPage()}
+          disabled={audit.isFetchingNextPage}
+        >
+          {audit.isFetchingNextPage ? 'Loading…' : 'Load more'}
+        </button>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,31 @@
+import type { SessionPort } from './session.js';
+
+/**
+ * A `fetch` that sends the session's access token as a Bearer credential (RFC 6750 §2.1) and
+ * handles an expired session: on 401 it renews silently once and replays the request; if the
+ * renewal fails or the replay is refused again it starts a fresh sign-in, and the caller gets
+ * the 401 (screens keep what the user typed in drafts, so nothing is lost).
+ */
+export function createAuthFetch(session: SessionPort, baseFetch: typeof fetch = fetch) {
+  const send = (request: Request, token: string | null) => {
+    const headers = new Headers(request.headers);
+    if (token) headers.set('Authorization', `Bearer ${token}`);
+    return baseFetch(new Request(request, { headers }));
+  };
+
+  return async function authFetch(input: Request): Promise<Response> {
+    const replay = input.clone();
+    const first = await send(input, await session.getAccessToken());
+    if (first.status !== 401) return first;
+
+    const renewed = await session.renew();
+    if (renewed) {
+      const second = await send(replay, renewed);
+      if (second.status !== 401) return second;
+      session.reauthenticate();
+      return second;
+    }
+    session.reauthenticate();
+    return first;
+  };
+}

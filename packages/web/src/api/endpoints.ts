@@ -1,0 +1,100 @@
+import type { TodoApiClient } from './client.js';
+import { ApiError, toApiError } from './errors.js';
+import type {
+  AdminTodoPage,
+  AdminUsers,
+  AuditPage,
+  Me,
+  NewTodo,
+  Summary,
+  Todo,
+  TodoPage,
+  TodoPatch,
+} from './types.js';
+
+/**
+ * One function per API operation. Each returns the data or throws an `ApiError`, which is the
+ * shape TanStack Query expects.
+ */
+type Result<T> = { data?: T; error?: unknown; response: Response };
+
+async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
+  let result: Result<T>;
+  try {
+    result = await call;
+  } catch (cause) {
+    if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
+    throw new ApiError('network', 0, undefined, { cause });
+  }
+  if (!result.response.ok) throw toApiError(result.response, result.error);
+  return result.data as T;
+}
+
+/** Which todos a list shows. */
+export type TodoFilter = 'all' | 'open' | 'done';
+
+export const PAGE_SIZE = 20;
+
+export function listTodos(
+  api: TodoApiClient,
+  filter: TodoFilter,
+  cursor: string | undefined,
+  signal?: AbortSignal,
+): Promise<TodoPage> {
+  const completed = filter === 'all' ? undefined : filter === 'done';
+  return unwrap(
+    api.GET('/todos/', { params: { query: { completed, cursor, limit: PAGE_SIZE } }, signal }),
+  );
+}
+
+export function createTodo(api: TodoApiClient, body: NewTodo): Promise<Todo> {
+  return unwrap(api.POST('/todos/', { body }));
+}
+
+export function updateTodo(api: TodoApiClient, id: string, body: TodoPatch): Promise<Todo> {
+  return unwrap(api.PATCH('/todos/{id}', { params: { path: { id } }, body }));
+}
+
+export async function deleteTodo(api: TodoApiClient, id: string): Promise<void> {
+  await unwrap(api.DELETE('/todos/{id}', { params: { path: { id } } }));
+}
+
+export function getMe(api: TodoApiClient, signal?: AbortSignal): Promise<Me> {
+  return unwrap(api.GET('/me', { signal }));
+}
+
+export function getSummary(
+  api: TodoApiClient,
+  department: string | undefined,
+  signal?: AbortSignal,
+): Promise<Summary> {
+  return unwrap(api.GET('/reports/summary', { params: { query: { department } }, signal }));
+}
+
+export function getAdminUsers(api: TodoApiClient, signal?: AbortSignal): Promise<AdminUsers> {
+  return unwrap(api.GET('/admin/users', { signal }));
+}
+
+export function getAdminTodos(
+  api: TodoApiClient,
+  owner: string | undefined,
+  cursor: string | undefined,
+  signal?: AbortSignal,
+): Promise<AdminTodoPage> {
+  return unwrap(
+    api.GET('/admin/todos', {
+      params: { query: { owner: owner || undefined, cursor, limit: PAGE_SIZE } },
+      signal,
+    }),
+  );
+}
+
+export function getAudit(
+  api: TodoApiClient,
+  cursor: string | undefined,
+  signal?: AbortSignal,
+): Promise<AuditPage> {
+  return unwrap(
+    api.GET('/admin/audit', { params: { query: { cursor, limit: PAGE_SIZE } }, signal }),
+  );
+}

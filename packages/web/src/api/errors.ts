@@ -1,0 +1,87 @@
+/**
+ * One error family for everything the API client can fail with, keyed by a stable `code`
+ * that screens `switch` on to explain what happened instead of crashing.
+ */
+export type ApiErrorCode =
+  /** 401 that survived a silent renewal: the session is over and sign-in is under way. */
+  | 'session_expired'
+  /** 403 `insufficient_scope` (RFC 6750 §3.1) or an ownership/department rule. */
+  | 'forbidden'
+  | 'not_found'
+  /** 400/413/422: the server named the field it refused. */
+  | 'invalid_input'
+  /** 503 or 502/504: the API or the identity provider behind it is unavailable. */
+  | 'unavailable'
+  /** The request never got an answer (offline, DNS, CORS). */
+  | 'network'
+  | 'server';
+
+/** RFC 9457 problem details as the API sends them (`application/problem+json`). */
+export interface ProblemDetails {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  code?: string;
+  [extension: string]: unknown;
+}
+
+/** A failed API call: HTTP status, stable code and the server's problem details. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly code: ApiErrorCode;
+  readonly status: number;
+  readonly problem: ProblemDetails | undefined;
+
+  constructor(
+    code: ApiErrorCode,
+    status: number,
+    problem?: ProblemDetails,
+    options?: { cause?: unknown },
+  ) {
+    super(problem?.detail ?? problem?.title ?? defaultMessage(code), options);
+    this.code = code;
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+function defaultMessage(code: ApiErrorCode): string {
+  switch (code) {
+    case 'session_expired':
+      return 'Your session has ended. Signing you in again…';
+    case 'forbidden':
+      return 'You do not have permission to do this.';
+    case 'not_found':
+      return 'This item no longer exists.';
+    case 'invalid_input':
+      return 'The server refused the input.';
+    case 'unavailable':
+      return 'The service is temporarily unavailable. Try again in a moment.';
+    case 'network':
+      return 'Cannot reach the server. Check your connection and try again.';
+    case 'server':
+      return 'Something went wrong on the server.';
+  }
+}
+
+/** Maps an HTTP status to the error code screens understand. */
+export function codeForStatus(status: number): ApiErrorCode {
+  if (status === 401) return 'session_expired';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 400 || status === 413 || status === 422) return 'invalid_input';
+  if (status === 502 || status === 503 || status === 504) return 'unavailable';
+  return 'server';
+}
+
+/** Turns an openapi-fetch `error` body and response into an `ApiError`. */
+export function toApiError(response: Response, body: unknown): ApiError {
+  const problem = typeof body === 'object' && body !== null ? (body as ProblemDetails) : undefined;
+  return new ApiError(codeForStatus(response.status), response.status, problem);
+}
+
+/** True when the user should see `error.message` rather than a generic line. */
+export function isApiError(error: unknown): error is ApiError {
+  return error instanceof ApiError;
+}

@@ -1,0 +1,12 @@
+/**
+ * What the API client needs from the signed-in session, kept apart from oidc-client-ts so the
+ * client (and its tests) depend on three functions only.
+ */
+export interface SessionPort {
+  /** The current access token (renewed first when about to expire), or `null` when signed out. */
+  getAccessToken(): Promise<string | null>;
+  /** Silent renewal (refresh-token grant); resolves to the new token or `null` when it failed. */
+  renew(): Promise<string | null>;
+  /** Full sign-in round trip through the identity provider; typed drafts survive it. */
+  reauthenticate(): void;
+}

@@ -1,0 +1,61 @@
+import { type ReactNode, useEffect, useState } from 'react';
+import { useAuth } from 'react-oidc-context';
+import { navigate, usePath } from '../navigation/router.js';
+import { Loading } from '../ui/states.js';
+import { SignedOutPage } from './SignedOutPage.js';
+import type { BrowserSession } from './session-port.js';
+import { useSilentRenewal } from './use-silent-renewal.js';
+import { CALLBACK_PATH, SIGNED_OUT_PATH, type SignInState } from './user-manager.js';
+
+/**
+ * Shows `children` to a signed-in person only. Everyone else gets the sign-in page (or the
+ * signed-out page after sign-out); a stored session whose access token expired while the tab
+ * slept is resumed with its refresh token first.
+ */
+export function AuthGate({ session, children }: { session: BrowserSession; children: ReactNode }) {
+  const auth = useAuth();
+  const path = usePath();
+  const [resume, setResume] = useState<'idle' | 'running' | 'done'>('idle');
+  useSilentRenewal(auth.isAuthenticated ? auth.user : null, session);
+
+  const canResume = !auth.isLoading && !auth.isAuthenticated && Boolean(auth.user?.refresh_token);
+  useEffect(() => {
+    if (!canResume || resume !== 'idle') return;
+    setResume('running');
+    void session.renew().finally(() => setResume('done'));
+  }, [canResume, resume, session]);
+
+  // Signed in but still on a sign-in or sign-out address (e.g. a reload of /callback).
+  useEffect(() => {
+    if (auth.isAuthenticated && (path === CALLBACK_PATH || path === SIGNED_OUT_PATH)) {
+      navigate('/', { replace: true });
+    }
+  }, [auth.isAuthenticated, path]);
+
+  if ((auth.isLoading || (canResume && resume !== 'done')) && !auth.error) {
+    return (
+      <main id="main" className="welcome">
+        <Loading label={auth.activeNavigator ? 'Redirecting…' : 'Signing you in…'} />
+      </main>
+    );
+  }
+
+  if (!auth.isAuthenticated) {
+    const signIn = () => {
+      const state: SignInState = {
+        returnTo: path === SIGNED_OUT_PATH || path === CALLBACK_PATH ? '/' : path,
+      };
+      void auth.signinRedirect({ state });
+    };
+    return (
+      <SignedOutPage
+        signedOut={path === SIGNED_OUT_PATH}
+        busy={auth.activeNavigator === 'signinRedirect'}
+        error={auth.error ? `Sign-in did not complete: ${auth.error.message}` : undefined}
+        onSignIn={signIn}
+      />
+    );
+  }
+
+  return <>{children}</>;
+}

@@ -1,0 +1,44 @@
+/** The page people see before signing in and after signing out. */
+export function SignedOutPage({
+  signedOut,
+  busy,
+  error,
+  onSignIn,
+}: {
+  signedOut: boolean;
+  busy: boolean;
+  error?: string | undefined;
+  onSignIn: () => void;
+}) {
+  return (
+    <main id="main" className="welcome">
+      <section className="welcome__card" aria-labelledby="welcome-title">
+        <div className="brand brand--large" aria-hidden="true">
+          <span className="brand__mark">✓</span>
+        </div>
+        <h1 id="welcome-title">{signedOut ? 'You have signed out' : 'todo-sso'}</h1>
+        <p className="welcome__lead">
+          {signedOut
+            ? 'Your session has ended here and at your identity provider. See you soon.'
+            : 'Your todos, behind your organisation’s single sign-on.'}
+        </p>
+        {error ? (
+          <p className="welcome__error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <button
+          type="button"
+          className="button button--primary button--large"
+          onClick={onSignIn}
+          disabled={busy}
+        >
+          {busy ? 'Redirecting…' : signedOut ? 'Sign in again' : 'Sign in'}
+        </button>
+        <p className="welcome__fine">
+          You will be sent to your identity provider to sign in, then brought back here.
+        </p>
+      </section>
+    </main>
+  );
+}

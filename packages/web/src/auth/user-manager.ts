@@ -1,0 +1,46 @@
+import { UserManager, WebStorageStateStore } from 'oidc-client-ts';
+import type { RuntimeConfig } from '../config/runtime-config.js';
+
+/** Where the identity provider sends the browser back to. */
+export const CALLBACK_PATH = '/callback';
+export const SIGNED_OUT_PATH = '/signed-out';
+
+/** What the app carries through a sign-in round trip (OAuth `state`, RFC 6749 §4.1.1). */
+export interface SignInState {
+  returnTo: string;
+}
+
+/**
+ * The oidc-client-ts `UserManager` for `config`: Authorization Code flow with PKCE, whose
+ * `code_challenge_method` is always S256 (RFC 7636 §4.2; `disablePKCE` stays false), tokens in
+ * `sessionStorage` (per tab, gone with it; never `localStorage`), no iframe-based session
+ * monitoring (third-party cookies are blocked in current browsers) and renewal scheduled by
+ * `useSilentRenewal` with the refresh token.
+ */
+export function createUserManager(config: RuntimeConfig, origin = window.location.origin) {
+  return new UserManager({
+    authority: config.issuer,
+    client_id: config.clientId,
+    redirect_uri: `${origin}${CALLBACK_PATH}`,
+    post_logout_redirect_uri: `${origin}${SIGNED_OUT_PATH}`,
+    response_type: 'code',
+    scope: 'openid profile email',
+    userStore: new WebStorageStateStore({ store: window.sessionStorage }),
+    stateStore: new WebStorageStateStore({ store: window.sessionStorage }),
+    automaticSilentRenew: false,
+    monitorSession: false,
+    loadUserInfo: false,
+    // Keycloak rotates refresh tokens; revoking on sign-out is the end-session endpoint's job.
+    revokeTokensOnSignout: false,
+  });
+}
+
+/** Where to go after sign-in: a path inside this app, never an absolute URL (open redirect). */
+export function safeReturnTo(state: unknown): string {
+  const returnTo = (state as Partial<SignInState> | undefined)?.returnTo;
+  if (typeof returnTo !== 'string' || !returnTo.startsWith('/') || returnTo.startsWith('//')) {
+    return '/';
+  }
+  if (returnTo.startsWith(CALLBACK_PATH) || returnTo.startsWith(SIGNED_OUT_PATH)) return '/';
+  return returnTo;
+}

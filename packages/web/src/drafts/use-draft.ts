@@ -1,0 +1,72 @@
+import { useCallback, useState } from 'react';
+
+/**
+ * Text the user is typing, mirrored to `sessionStorage`, so a sign-in round trip forced by an
+ * expired session (a full-page redirect to the identity provider) does not lose it.
+ * Cleared only once the write it belongs to has succeeded.
+ */
+const PREFIX = 'todo-sso.draft.';
+
+function read(key: string): string {
+  try {
+    return window.sessionStorage.getItem(PREFIX + key) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+function write(key: string, value: string): void {
+  try {
+    if (value) window.sessionStorage.setItem(PREFIX + key, value);
+    else window.sessionStorage.removeItem(PREFIX + key);
+  } catch {
+    // Storage may be full or disabled (private mode); the draft then lives in memory only.
+  }
+}
+
+/** The draft stored under `key`. */
+export interface Draft {
+  value: string;
+  /** Changes the text and stores it. */
+  set(value: string): void;
+  /** Empties the field but keeps the stored text until `clear` (a write is in flight). */
+  hide(): void;
+  /** Empties the field and forgets the stored text. */
+  clear(): void;
+  /** The write of `sent` succeeded: forget it, unless the user has typed something else since. */
+  settle(sent: string): void;
+}
+
+export function useDraft(key: string, initial = ''): Draft {
+  const [value, setState] = useState(() => read(key) || initial);
+  const setValue = useCallback(
+    (next: string) => {
+      setState(next);
+      write(key, next === initial ? '' : next);
+    },
+    [key, initial],
+  );
+  const clear = useCallback(() => {
+    setState(initial);
+    write(key, '');
+  }, [key, initial]);
+  const hide = useCallback(() => setState(initial), [initial]);
+  const settle = useCallback(
+    (sent: string) => {
+      if (read(key) === sent) write(key, '');
+    },
+    [key],
+  );
+  return { value, set: setValue, hide, clear, settle };
+}
+
+/** Forgets every draft (on sign-out: the next person on this browser must not see them). */
+export function clearAllDrafts(): void {
+  try {
+    for (const key of Object.keys(window.sessionStorage)) {
+      if (key.startsWith(PREFIX)) window.sessionStorage.removeItem(key);
+    }
+  } catch {
+    // Nothing stored, nothing to clear.
+  }
+}

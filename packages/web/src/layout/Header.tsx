@@ -1,0 +1,72 @@
+import type { Me } from '../api/types.js';
+import { visibleScreens } from '../me/permissions.js';
+import { Link } from '../navigation/router.js';
+
+const LABELS = { todos: 'Todos', reports: 'Reports', admin: 'Admin' } as const;
+const PATHS = { todos: '/', reports: '/reports', admin: '/admin' } as const;
+
+/** Who is signed in (name, roles, department), where they can go, and sign-out. */
+export function Header({
+  me,
+  fallbackName,
+  onSignOut,
+  signingOut,
+}: {
+  me: Me | undefined;
+  fallbackName: string;
+  onSignOut: () => void;
+  signingOut: boolean;
+}) {
+  const roles = me?.roles.filter((role) => !role.startsWith('default-roles-')) ?? [];
+  const permissions = me?.permissions ?? [];
+  const extra = permissions.filter((p) => p !== 'todos:read' && p !== 'todos:write');
+  return (
+    <header className="topbar">
+      <div className="topbar__inner">
+        <a className="brand" href="/" aria-label="todo-sso home">
+          <span className="brand__mark" aria-hidden="true">
+            ✓
+          </span>
+          <span className="brand__name">todo-sso</span>
+        </a>
+        <nav className="nav" aria-label="Main">
+          {visibleScreens(me).map((screen) => (
+            <Link key={screen} to={PATHS[screen]} className="nav__link">
+              {LABELS[screen]}
+            </Link>
+          ))}
+        </nav>
+        <section className="who" aria-label="Signed in as">
+          <span className="avatar" aria-hidden="true">
+            {(me?.username ?? fallbackName).slice(0, 1).toUpperCase()}
+          </span>
+          <span className="who__text">
+            <span className="who__name" data-testid="user-name">
+              {me?.username ?? fallbackName}
+            </span>
+            <span className="who__meta">
+              <span data-testid="user-roles">
+                {[...roles, ...extra].map((role) => (
+                  <span key={role} className="chip">
+                    {role}
+                  </span>
+                ))}
+              </span>
+              <span className="who__dept" data-testid="user-department">
+                {me?.department ?? 'no department'}
+              </span>
+            </span>
+          </span>
+          <button
+            type="button"
+            className="button button--ghost"
+            onClick={onSignOut}
+            disabled={signingOut}
+          >
+            {signingOut ? 'Signing out…' : 'Sign out'}
+          </button>
+        </section>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,161 @@
+import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
+import type { Todo } from '../api/types.js';
+import { useDraft } from '../drafts/use-draft.js';
+import { DESCRIPTION_MAX, TITLE_MAX } from './AddTodoForm.js';
+import { isOptimistic } from './cache.js';
+import { useUpdateTodo } from './queries.js';
+
+/**
+ * One todo: a checkbox to complete it, inline editing of title and notes (Enter saves,
+ * Escape cancels; an unsaved edit survives a sign-in round trip), and delete.
+ */
+export function TodoItem({
+  todo,
+  onDelete,
+  onError,
+}: {
+  todo: Todo;
+  onDelete: (todo: Todo) => void;
+  onError: (error: unknown) => void;
+}) {
+  const id = useId();
+  const update = useUpdateTodo();
+  const title = useDraft(`edit.${todo.id}.title`);
+  const description = useDraft(`edit.${todo.id}.description`);
+  const [editing, setEditing] = useState(() => Boolean(title.value));
+  const editRef = useRef<HTMLInputElement>(null);
+  const editButtonRef = useRef<HTMLButtonElement>(null);
+  const pending = isOptimistic(todo);
+
+  useEffect(() => {
+    if (editing) editRef.current?.focus();
+  }, [editing]);
+
+  const startEditing = () => {
+    title.set(todo.title);
+    description.set(todo.description ?? '');
+    setEditing(true);
+  };
+  const stopEditing = () => {
+    title.clear();
+    description.clear();
+    setEditing(false);
+    requestAnimationFrame(() => editButtonRef.current?.focus());
+  };
+
+  const save = (event: FormEvent) => {
+    event.preventDefault();
+    const nextTitle = title.value.trim();
+    if (!nextTitle) return;
+    const nextDescription = description.value.trim();
+    const typed = { title: title.value, description: description.value };
+    update.mutate(
+      { id: todo.id, patch: { title: nextTitle, description: nextDescription || null } },
+      {
+        onSuccess: () => {
+          title.settle(typed.title);
+          description.settle(typed.description);
+        },
+        onError: (error) => {
+          title.set(typed.title);
+          description.set(typed.description);
+          setEditing(true);
+          onError(error);
+        },
+      },
+    );
+    title.hide();
+    description.hide();
+    setEditing(false);
+  };
+
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      stopEditing();
+    }
+  };
+
+  const toggle = () =>
+    update.mutate({ id: todo.id, patch: { completed: !todo.completed } }, { onError });
+
+  if (editing) {
+    return (
+      <li className="todo todo--editing">
+        <form className="todo__edit" onSubmit={save} onKeyDown={onKeyDown}>
+          <label htmlFor={`${id}-title`} className="label">
+            Title
+          </label>
+          <input
+            ref={editRef}
+            id={`${id}-title`}
+            className="input"
+            value={title.value}
+            maxLength={TITLE_MAX}
+            required
+            onChange={(event) => title.set(event.target.value)}
+          />
+          <label htmlFor={`${id}-description`} className="label">
+            Notes
+          </label>
+          <textarea
+            id={`${id}-description`}
+            className="input"
+            rows={2}
+            value={description.value}
+            maxLength={DESCRIPTION_MAX}
+            onChange={(event) => description.set(event.target.value)}
+          />
+          <div className="todo__edit-actions">
+            <button type="submit" className="button button--primary">
+              Save
+            </button>
+            <button type="button" className="button" onClick={stopEditing}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      </li>
+    );
+  }
+
+  return (
+    <li className={`todo${todo.completed ? ' todo--done' : ''}${pending ? ' todo--pending' : ''}`}>
+      <input
+        id={`${id}-done`}
+        type="checkbox"
+        className="todo__check"
+        checked={todo.completed}
+        disabled={pending}
+        onChange={toggle}
+      />
+      <div className="todo__body">
+        <label htmlFor={`${id}-done`} className="todo__title">
+          {todo.title}
+        </label>
+        {todo.description ? <p className="todo__description">{todo.description}</p> : null}
+      </div>
+      <div className="todo__actions">
+        <button
+          ref={editButtonRef}
+          type="button"
+          className="icon-button"
+          onClick={startEditing}
+          disabled={pending}
+          aria-label={`Edit “${todo.title}”`}
+        >
+          Edit
+        </button>
+        <button
+          type="button"
+          className="icon-button icon-button--danger"
+          onClick={() => onDelete(todo)}
+          disabled={pending}
+          aria-label={`Delete “${todo.title}”`}
+        >
+          Delete
+        </button>
+      </div>
+    </li>
+  );
+}

@@ -1,0 +1,93 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { TodoFilter } from '../api/endpoints.js';
+import { isApiError } from '../api/errors.js';
+import { SIGNING_OUT_EVENT } from '../auth/sign-out.js';
+import { Empty, ErrorState, Loading } from '../ui/states.js';
+import { AddTodoForm } from './AddTodoForm.js';
+import { flattenPages } from './cache.js';
+import { FilterTabs } from './FilterTabs.js';
+import { useTodoList } from './queries.js';
+import { TodoItem } from './TodoItem.js';
+import { UndoToast } from './UndoToast.js';
+import { useDeleteWithUndo } from './use-delete-with-undo.js';
+
+const EMPTY_TEXT: Record<TodoFilter, [string, string]> = {
+  all: ['Nothing to do yet', 'Add your first todo above.'],
+  open: ['All done', 'Every todo is completed. Nice.'],
+  done: ['Nothing completed yet', 'Tick a todo to mark it done.'],
+};
+
+/** The caller's todos: add, filter, edit, toggle, delete with undo, load more. */
+export function TodosScreen() {
+  const [filter, setFilter] = useState<TodoFilter>('all');
+  const [notice, setNotice] = useState<string | null>(null);
+  const list = useTodoList(filter);
+  const todos = flattenPages(list.data);
+
+  const reportError = useCallback((error: unknown) => {
+    if (isApiError(error) && error.code === 'session_expired') return;
+    const reason = isApiError(error) ? error.message : 'Unexpected error.';
+    setNotice(`Your change was not saved. ${reason}`);
+  }, []);
+  const { pending, remove } = useDeleteWithUndo(reportError);
+
+  useEffect(() => {
+    const flush = () => pending?.commit();
+    window.addEventListener(SIGNING_OUT_EVENT, flush);
+    return () => window.removeEventListener(SIGNING_OUT_EVENT, flush);
+  }, [pending]);
+
+  return (
+    <section className="panel" aria-labelledby="todos-title">
+      <div className="panel__head">
+        <h1 id="todos-title">Your todos</h1>
+        <FilterTabs value={filter} onChange={setFilter} />
+      </div>
+      <AddTodoForm onError={reportError} />
+      {notice ? (
+        <div className="notice" role="alert">
+          <span>{notice}</span>
+          <button
+            type="button"
+            className="icon-button"
+            onClick={() => setNotice(null)}
+            aria-label="Dismiss message"
+          >
+            ✕
+          </button>
+        </div>
+      ) : null}
+      {list.isPending ? (
+        <Loading label="Loading your todos…" />
+      ) : list.isError && todos.length === 0 ? (
+        <ErrorState error={list.error} what="your todos" onRetry={() => void list.refetch()} />
+      ) : todos.length === 0 ? (
+        <Empty title={EMPTY_TEXT[filter][0]}>{EMPTY_TEXT[filter][1]}</Empty>
+      ) : (
+        <>
+          <ul className="todos" aria-label={`${filter} todos`}>
+            {todos.map((todo) => (
+              <TodoItem key={todo.id} todo={todo} onDelete={remove} onError={reportError} />
+            ))}
+          </ul>
+          {list.hasNextPage ? (
+            <button
+              type="button"
+              className="button load-more"
+              onClick={() => void list.fetchNextPage()}
+              disabled={list.isFetchingNextPage}
+            >
+              {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
+            </button>
+          ) : null}
+          {list.isFetchNextPageError ? (
+            <p className="muted" role="alert">
+              Couldn't load more. {isApiError(list.error) ? list.error.message : ''}
+            </p>
+          ) : null}
+        </>
+      )}
+      <UndoToast pending={pending} />
+    </section>
+  );
+}

@@ -1,0 +1,129 @@
+import {
+  type QueryClient,
+  type QueryKey,
+  useInfiniteQuery,
+  useMutation,
+  useQueryClient,
+} from '@tanstack/react-query';
+import { useApi } from '../api/ApiContext.js';
+import {
+  createTodo,
+  deleteTodo,
+  listTodos,
+  type TodoFilter,
+  updateTodo,
+} from '../api/endpoints.js';
+import type { Todo, TodoPatch } from '../api/types.js';
+import {
+  insertTodo,
+  optimisticTodo,
+  patchTodo,
+  removeTodo,
+  replaceTodo,
+  type TodoPages,
+} from './cache.js';
+
+/**
+ * TanStack Query hooks for the caller's todos. Writes are optimistic: every cached list
+ * (all / open / done) changes at once, and is put back exactly as it was if the API refuses.
+ */
+export const todoKeys = {
+  all: ['todos'] as const,
+  list: (filter: TodoFilter) => ['todos', filter] as const,
+};
+
+type Snapshot = Array<[QueryKey, TodoPages | undefined]>;
+
+function filterOf(key: QueryKey): TodoFilter {
+  const filter = key[1];
+  return filter === 'open' || filter === 'done' ? filter : 'all';
+}
+
+/** Applies `update` to every cached todo list and returns what they held before. */
+export async function updateAllLists(
+  client: QueryClient,
+  update: (data: TodoPages | undefined, filter: TodoFilter) => TodoPages | undefined,
+): Promise<Snapshot> {
+  await client.cancelQueries({ queryKey: todoKeys.all });
+  const snapshot = client.getQueriesData<TodoPages>({ queryKey: todoKeys.all });
+  for (const [key, data] of snapshot) client.setQueryData(key, update(data, filterOf(key)));
+  return snapshot;
+}
+
+/** Puts every list back as `updateAllLists` found it. */
+export function restoreLists(client: QueryClient, snapshot: Snapshot | undefined): void {
+  for (const [key, data] of snapshot ?? []) client.setQueryData(key, data);
+}
+
+/** The caller's todos for `filter`, a page at a time ("load more"). */
+export function useTodoList(filter: TodoFilter) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: todoKeys.list(filter),
+    queryFn: ({ pageParam, signal }) => listTodos(api, filter, pageParam, signal),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+}
+
+export interface NewTodoInput {
+  title: string;
+  description?: string;
+}
+
+/** Creates a todo; it shows at once and is replaced by the server's copy. */
+export function useCreateTodo() {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: NewTodoInput) => createTodo(api, input),
+    onMutate: async (input) => {
+      const placeholder = optimisticTodo(input.title, input.description, new Date());
+      const snapshot = await updateAllLists(client, (data, filter) =>
+        insertTodo(data, placeholder, filter),
+      );
+      return { snapshot, placeholder };
+    },
+    onSuccess: (todo, _input, context) => {
+      for (const [key, data] of client.getQueriesData<TodoPages>({ queryKey: todoKeys.all })) {
+        client.setQueryData(key, replaceTodo(data, context.placeholder.id, todo));
+      }
+    },
+    onError: (_error, _input, context) => restoreLists(client, context?.snapshot),
+    onSettled: () => client.invalidateQueries({ queryKey: todoKeys.all }),
+  });
+}
+
+export interface TodoUpdate {
+  id: string;
+  patch: TodoPatch;
+}
+
+/** Edits or toggles a todo (PATCH), optimistically. */
+export function useUpdateTodo() {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, patch }: TodoUpdate) => updateTodo(api, id, patch),
+    onMutate: async ({ id, patch }) => {
+      const snapshot = await updateAllLists(client, (data, filter) =>
+        patchTodo(data, id, patch as Partial<Todo>, filter),
+      );
+      return { snapshot };
+    },
+    onError: (_error, _update, context) => restoreLists(client, context?.snapshot),
+    onSettled: () => client.invalidateQueries({ queryKey: todoKeys.all }),
+  });
+}
+
+/** Deletes a todo on the server (the undo window is handled by `useDeleteWithUndo`). */
+export function useDeleteTodo() {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => deleteTodo(api, id),
+    onSettled: () => client.invalidateQueries({ queryKey: todoKeys.all }),
+  });
+}
+
+export { removeTodo };

@@ -1,0 +1,63 @@
+import type { ReactNode } from 'react';
+import { isApiError } from '../api/errors.js';
+
+/** Shared loading, empty, error and "not allowed" states, so every screen says the same thing. */
+
+export function Loading({ label = 'Loading…' }: { label?: string }) {
+  return (
+    <div className="state state--loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" />
+      <span>{label}</span>
+    </div>
+  );
+}
+
+export function Empty({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="state state--empty">
+      <p className="state__title">{title}</p>
+      {children ? <p className="state__hint">{children}</p> : null}
+    </div>
+  );
+}
+
+/** Explains a 403 in words: what is needed and who grants it. */
+export function Forbidden({ permission, what }: { permission: string; what: string }) {
+  return (
+    <section className="state state--forbidden" aria-labelledby="forbidden-title">
+      <h2 id="forbidden-title" className="state__title">
+        You don't have access to {what}
+      </h2>
+      <p className="state__hint">
+        This screen needs the <code>{permission}</code> permission. Ask an administrator of your
+        identity provider to grant it, then sign in again.
+      </p>
+    </section>
+  );
+}
+
+/** An error in words, with a retry button when retrying can help. */
+export function ErrorState({
+  error,
+  onRetry,
+  what = 'this',
+}: {
+  error: unknown;
+  onRetry?: () => void;
+  what?: string;
+}) {
+  const message = isApiError(error)
+    ? error.message
+    : 'Something unexpected went wrong. Try again in a moment.';
+  return (
+    <div className="state state--error" role="alert">
+      <p className="state__title">Couldn't load {what}</p>
+      <p className="state__hint">{message}</p>
+      {onRetry ? (
+        <button type="button" className="button" onClick={onRetry}>
+          Try again
+        </button>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,81 @@
+// @vitest-environment node
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+// @ts-expect-error -- serve.mjs is plain JavaScript with JSDoc types, outside the TS program.
+import { startWebServer } from '../serve.mjs';
+
+let dist: string;
+let web: { url: string; close(): Promise<void> };
+const config = {
+  issuer: 'http://127.0.0.1:18080/realms/todo-app',
+  clientId: 'todo-ui',
+  apiUrl: 'http://127.0.0.1:18000',
+};
+
+beforeAll(async () => {
+  dist = await mkdtemp(join(tmpdir(), 'web-dist-'));
+  await mkdir(join(dist, 'assets'));
+  await writeFile(join(dist, 'index.html'), '<!doctype html><title>todo-sso</title>');
+  await writeFile(join(dist, 'assets', 'app-abc123.js'), 'console.log(1)');
+  web = await startWebServer({ host: '127.0.0.1', port: 0, distDir: dist, config });
+});
+
+afterAll(async () => {
+  await web.close();
+  await rm(dist, { recursive: true, force: true });
+});
+
+describe('web server', () => {
+  test('serves /config.json from its options, uncached', async () => {
+    const response = await fetch(`${web.url}/config.json`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.json()).toEqual(config);
+  });
+
+  test('answers app routes with index.html (SPA fallback), never cached', async () => {
+    for (const path of ['/', '/reports', '/callback?code=x&state=y']) {
+      const response = await fetch(web.url + path);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toContain('text/html');
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(await response.text()).toContain('<title>todo-sso</title>');
+    }
+  });
+
+  test('caches fingerprinted assets for a year and 404s missing ones', async () => {
+    const hit = await fetch(`${web.url}/assets/app-abc123.js`);
+    expect(hit.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(hit.headers.get('content-type')).toContain('text/javascript');
+    expect((await fetch(`${web.url}/assets/missing.js`)).status).toBe(404);
+  });
+
+  test('sends a CSP that allows exactly the issuer and API origins to be called', async () => {
+    const response = await fetch(`${web.url}/`);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("connect-src 'self' http://127.0.0.1:18080 http://127.0.0.1:18000");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+  });
+
+  test('never serves files outside the build folder', async () => {
+    const response = await fetch(`${web.url}/..%2f..%2fetc%2fpasswd`);
+    expect(response.status).toBe(404);
+  });
+
+  test('refuses writes with 405', async () => {
+    const response = await fetch(`${web.url}/`, { method: 'POST' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  test('refuses a config without an issuer at the call', async () => {
+    await expect(
+      startWebServer({ port: 0, distDir: dist, config: { clientId: 'x', apiUrl: 'http://a' } }),
+    ).rejects.toThrow(TypeError);
+  });
+});

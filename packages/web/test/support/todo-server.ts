@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A small in-memory todo API over real HTTP, speaking the same routes and shapes as
+ * `packages/api`, for component tests: it records every request and can refuse the next ones
+ * on demand, so rollbacks and 401/403 handling are exercised through real `fetch` calls.
+ */
+export interface StoredTodo {
+  id: string;
+  title: string;
+  description: string | null;
+  completed: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Identity {
+  sub: string;
+  username: string;
+  roles: string[];
+  permissions: string[];
+  department: string | null;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  authorization: string | undefined;
+  body: unknown;
+}
+
+interface Failure {
+  match: (request: RecordedRequest) => boolean;
+  status: number;
+  delayMs: number;
+  headers?: Record<string, string>;
+}
+
+export interface TodoServer {
+  url: string;
+  todos: StoredTodo[];
+  requests: RecordedRequest[];
+  identity: Identity;
+  /** Accepted Bearer tokens; anything else gets 401 `invalid_token`. */
+  validTokens: Set<string>;
+  /** The next request matching `match` gets `status` after `delayMs`. */
+  failNext(match: (request: RecordedRequest) => boolean, status: number, delayMs?: number): void;
+  seed(count: number, make?: (i: number) => Partial<StoredTodo>): void;
+  close(): Promise<void>;
+}
+
+const problem = (res: ServerResponse, status: number, headers: Record<string, string> = {}) => {
+  res.writeHead(status, { 'Content-Type': 'application/problem+json', ...headers });
+  res.end(JSON.stringify({ type: 'about:blank', title: `HTTP ${status}`, status }));
+};
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? JSON.parse(text) : undefined;
+}
+
+export async function startTodoServer(identity: Partial<Identity> = {}): Promise<TodoServer> {
+  const state: Omit<TodoServer, 'url' | 'close' | 'failNext' | 'seed'> = {
+    todos: [],
+    requests: [],
+    identity: {
+      sub: 'sub-alice',
+      username: 'alice',
+      roles: ['user'],
+      permissions: ['todos:read', 'todos:write'],
+      department: 'engineering',
+      ...identity,
+    },
+    validTokens: new Set(['token-1']),
+  };
+  const failures: Failure[] = [];
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const recorded: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      authorization: req.headers.authorization,
+      body: await readBody(req),
+    };
+    state.requests.push(recorded);
+
+    const token = recorded.authorization?.replace(/^Bearer /, '');
+    if (!token || !state.validTokens.has(token)) {
+      return problem(res, 401, {
+        'WWW-Authenticate': 'Bearer realm="todo-api", error="invalid_token"',
+      });
+    }
+    const failure = failures.findIndex((f) => f.match(recorded));
+    if (failure >= 0) {
+      const [f] = failures.splice(failure, 1);
+      if (f) {
+        await new Promise((r) => setTimeout(r, f.delayMs));
+        return problem(res, f.status, f.headers);
+      }
+    }
+
+    const { identity: me } = state;
+    const id = url.pathname.match(/^\/todos\/([^/]+)$/)?.[1];
+    if (url.pathname === '/me')
+      return json(res, 200, {
+        ...me,
+        issuer: 'http://idp',
+        email: null,
+        name: me.username,
+        isAdmin: me.roles.includes('admin'),
+      });
+    if (url.pathname === '/todos/' && req.method === 'GET') {
+      const completed = url.searchParams.get('completed');
+      const limit = Number(url.searchParams.get('limit') ?? 20);
+      const cursor = url.searchParams.get('cursor');
+      const matching = state.todos.filter(
+        (t) => completed === null || String(t.completed) === completed,
+      );
+      const start = cursor ? matching.findIndex((t) => t.id === cursor) + 1 : 0;
+      const items = matching.slice(start, start + limit);
+      const more = start + limit < matching.length;
+      return json(res, 200, { items, nextCursor: more ? (items.at(-1)?.id ?? null) : null });
+    }
+    if (url.pathname === '/todos/' && req.method === 'POST') {
+      const body = recorded.body as { title: string; description?: string | null };
+      const now = new Date().toISOString();
+      const todo: StoredTodo = {
+        id: randomUUID(),
+        title: body.title,
+        description: body.description ?? null,
+        completed: false,
+        createdAt: now,
+        updatedAt: now,
+      };
+      state.todos.unshift(todo);
+      return json(res, 201, todo);
+    }
+    if (id) {
+      const todo = state.todos.find((t) => t.id === id);
+      if (!todo) return problem(res, 404);
+      if (req.method === 'PATCH') {
+        Object.assign(todo, recorded.body, { updatedAt: new Date().toISOString() });
+        return json(res, 200, todo);
+      }
+      if (req.method === 'DELETE') {
+        state.todos = state.todos.filter((t) => t.id !== id);
+        res.writeHead(204).end();
+        return;
+      }
+    }
+    if (url.pathname === '/reports/summary') {
+      const department = url.searchParams.get('department') ?? me.department ?? '';
+      const isAdmin = me.roles.includes('admin');
+      if (!isAdmin && department !== me.department) return problem(res, 403);
+      const done = state.todos.filter((t) => t.completed).length;
+      return json(res, 200, {
+        department,
+        total: state.todos.length,
+        completed: done,
+        pending: state.todos.length - done,
+      });
+    }
+    return problem(res, 404);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  const result: TodoServer = Object.assign(state, {
+    url: `http://127.0.0.1:${port}`,
+    failNext(match: Failure['match'], status: number, delayMs = 0) {
+      failures.push({ match, status, delayMs });
+    },
+    seed(count: number, make: (i: number) => Partial<StoredTodo> = () => ({})) {
+      const base = Date.parse('2026-01-01T00:00:00Z');
+      for (let i = 0; i < count; i++) {
+        const at = new Date(base + i * 1000).toISOString();
+        state.todos.push({
+          id: randomUUID(),
+          title: `Todo ${i + 1}`,
+          description: null,
+          completed: false,
+          createdAt: at,
+          updatedAt: at,
+          ...make(i),
+        });
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  });
+  return result;
+}
