@@ -1,1 +1,25 @@
-export {};
+/**
+ * `@todo-sso/api`: the todo API — Fastify routes behind `@todo-sso/auth`, one Kysely schema on
+ * embedded SQLite or PostgreSQL, OpenAPI 3.1 docs, revocation pushed to every instance.
+ *
+ * @packageDocumentation
+ */
+
+export { buildApp } from './app.js';
+export type { ApiConfig, DatabaseConfig, IssuerConfig, ProviderProfile } from './config/config.js';
+export { ConfigError } from './config/config.js';
+export { loadConfig } from './config/load.js';
+export type { AppContext, Clock, ContextOverrides } from './context.js';
+export { createContext, toIssuerOptions } from './context.js';
+export type { Db, DialectName } from './db/database.js';
+export { openDatabase } from './db/database.js';
+export { MigrationError, migrateToLatest } from './db/migrate.js';
+export type { ApiErrorCode, FieldError, ProblemDetails } from './http/problem.js';
+export { ApiError } from './http/problem.js';
+export { defaultDocumentConfig, generateOpenApi, serializeOpenApi } from './openapi-document.js';
+export type { ProtectedRoute, RoutePolicy } from './policy.js';
+export { PUBLIC_ROUTES, ROUTE_POLICIES } from './policy.js';
+export type { RevocablePrincipal, RevocationStoreOptions } from './revocation/store.js';
+export { RevocationStore } from './revocation/store.js';
+export type { RunningApi } from './start.js';
+export { PortInUseError, startApi } from './start.js';

@@ -33,7 +33,7 @@ export class ApiError extends Error {
   }
 }
 
-/** RFC 9457 §3 problem details. `type` stays `about:blank` (§4.2.1): the `code` is specific. */
+/** RFC 9457 §3 problem details; `type` is a URN per code, like the auth package's. */
 export interface ProblemDetails {
   type: string;
   title: string;
@@ -51,7 +51,7 @@ export function problem(
   errors?: FieldError[],
 ): ProblemDetails {
   return {
-    type: 'about:blank',
+    type: `urn:todo-sso:problem:${code.replaceAll('_', '-')}`,
     title: STATUS_CODES[status] ?? 'Error',
     status,
     code,

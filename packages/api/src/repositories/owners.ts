@@ -77,14 +77,15 @@ export function ownerRepository(db: Db) {
       }));
     },
 
-    /** Todo counts per state for the owners of one department. */
-    async departmentCounts(department: string): Promise<StateCounts> {
-      const rows = await k
+    /** Todo counts per state for the owners of one department, or of all when undefined. */
+    async departmentCounts(department: string | undefined): Promise<StateCounts> {
+      let query = k
         .selectFrom('todos as t')
         .innerJoin('owners as o', (join) =>
           join.onRef('t.owner_issuer', '=', 'o.issuer').onRef('t.owner_sub', '=', 'o.sub'),
-        )
-        .where('o.department', '=', department)
+        );
+      if (department !== undefined) query = query.where('o.department', '=', department);
+      const rows = await query
         .select(['t.completed'])
         .select((eb) => eb.fn.countAll<string | number>().as('n'))
         .groupBy('t.completed')

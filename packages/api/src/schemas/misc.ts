@@ -22,7 +22,7 @@ export const SummaryQuery = Type.Object(
 );
 
 export const Summary = Type.Object({
-  department: Type.String(),
+  department: Type.Union([Type.String(), Type.Null()], { description: 'null: every department' }),
   total: Type.Integer(),
   completed: Type.Integer(),
   pending: Type.Integer(),

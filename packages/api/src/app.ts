@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import { AuthError, requirePermission } from '@todo-sso/auth';
+import { authPlugin } from '@todo-sso/auth/fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppContext } from './context.js';
+import { createErrorHandler, notFoundHandler } from './http/error-handler.js';
+import { ApiError } from './http/problem.js';
+import { swaggerOptions } from './openapi.js';
+import { policyOf } from './policy.js';
+import { adminRoutes } from './routes/admin.js';
+import { backchannelRoutes } from './routes/backchannel.js';
+import { healthRoutes } from './routes/health.js';
+import { meRoutes } from './routes/me.js';
+import { reportRoutes } from './routes/reports.js';
+import { todoRoutes } from './routes/todos.js';
+import { PUBLIC } from './schemas/security.js';
+
+/** An incoming `X-Request-Id` is kept when it is short and plain; otherwise a UUID is made. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Builds the API from its context. Never listens: `startApi` does, tests use `app.inject()`.
+ * Public routes (health, metrics, docs, the logout receiver) live at the root; everything else
+ * is registered in one encapsulated context behind the auth plugin and the policy guard.
+ *
+ * @example
+ * ```ts
+ * const app = await buildApp(await createContext(loadConfig(process.env)));
+ * const res = await app.inject({ url: '/healthz' });
+ * ```
+ */
+export async function buildApp(context: AppContext): Promise<FastifyInstance> {
+  const { config, metrics } = context;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: context.logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    routerOptions: { ignoreTrailingSlash: true },
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+  });
+
+  // TypeBox validates without Ajv's `removeAdditional`: unknown fields are refused, not dropped.
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setErrorHandler(createErrorHandler(context));
+  app.setNotFoundHandler(notFoundHandler);
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    };
+    metrics.requests.inc(labels);
+    metrics.duration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  await app.register(helmet, {
+    // A JSON API needs no resources; the docs set their own policy on their pages.
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  });
+  await app.register(cors, {
+    origin: [...config.corsOrigins],
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+    exposedHeaders: ['www-authenticate', 'x-request-id', 'retry-after', 'location'],
+    maxAge: 600,
+  });
+  await app.register(swagger, swaggerOptions(config));
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    uiConfig: { persistAuthorization: false },
+    initOAuth: {
+      clientId: config.docsClientId,
+      usePkceWithAuthorizationCodeGrant: true,
+      scopes: ['openid', 'profile', 'email'],
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true, security: PUBLIC } }, async () => app.swagger());
+
+  await app.register(healthRoutes(context));
+  await app.register(backchannelRoutes(context));
+
+  await app.register(async (secured) => {
+    // Fail at start-up, not at request time, when a protected route has no policy.
+    secured.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      for (const method of methods) {
+        if (method === 'HEAD') continue;
+        const key = `${method} ${route.url}`;
+        if (!policyOf(key) || route.config?.route !== key) {
+          throw new Error(`route ${key} has no entry in ROUTE_POLICIES`);
+        }
+      }
+    });
+    await secured.register(authPlugin, { authenticator: context.authenticator });
+    // The policy guard runs after authentication, so denials are audited with the caller.
+    secured.addHook('onRequest', async (request) => {
+      const policy = request.routeOptions.config.policy;
+      if (!policy) throw new ApiError(500, 'internal_error', 'route has no policy');
+      if (policy.admin && !request.principal.isAdmin) {
+        throw new AuthError('insufficient_permission', 'Administrators only', {
+          missing: ['admin'],
+        });
+      }
+      if (policy.permission !== undefined) requirePermission(request.principal, policy.permission);
+    });
+    await secured.register(rateLimit, {
+      max: config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      hook: 'preHandler',
+      // Per subject, so one noisy user cannot starve the others behind a shared proxy.
+      keyGenerator: (request) => `${request.principal.issuer} ${request.principal.subject}`,
+      errorResponseBuilder: (_request, context) =>
+        new ApiError(
+          429,
+          'rate_limited',
+          `Rate limit of ${context.max} requests per minute exceeded`,
+        ),
+    });
+    await secured.register(todoRoutes(context));
+    await secured.register(meRoutes);
+    await secured.register(reportRoutes(context));
+    await secured.register(adminRoutes(context));
+  });
+
+  await app.ready();
+  return app;
+}

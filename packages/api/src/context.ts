@@ -1,0 +1,115 @@
+import { type Authenticator, createAuthenticator, type IssuerOptions } from '@todo-sso/auth';
+import type { Logger } from 'pino';
+import type { ApiConfig, IssuerConfig } from './config/config.js';
+import { type Db, openDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { createLogger } from './http/logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { RevocationStore } from './revocation/store.js';
+
+/** The API's time source; tests hand in a fixed or stepped one. */
+export interface Clock {
+  now(): Date;
+}
+
+/** Every dependency of the app, built once at start-up and handed to `buildApp`. */
+export interface AppContext {
+  readonly config: ApiConfig;
+  readonly db: Db;
+  readonly authenticator: Authenticator;
+  readonly revocations: RevocationStore;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Closes the authenticator, the revocation listener and the database, in that order. */
+  close(): Promise<void>;
+}
+
+/** Optional replacements for what `createContext` would otherwise build itself. */
+export interface ContextOverrides {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly fetch?: typeof fetch;
+}
+
+/** Maps one configured issuer onto the auth package's options. */
+export function toIssuerOptions(issuer: IssuerConfig): IssuerOptions {
+  return {
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    profile: issuer.profile,
+    verify: issuer.verify,
+    ...(issuer.discoveryUrl && { discoveryUrl: issuer.discoveryUrl }),
+    ...(issuer.clientId && { clientId: issuer.clientId }),
+    ...(issuer.clientSecret && { clientSecret: issuer.clientSecret }),
+    ...(issuer.rolesClaim && { rolesClaim: issuer.rolesClaim }),
+    ...(issuer.permissionsClaim && { permissionsClaim: issuer.permissionsClaim }),
+    ...(issuer.adminRole && { adminRole: issuer.adminRole }),
+    ...(issuer.attributeClaims && { attributeClaims: issuer.attributeClaims }),
+  };
+}
+
+/**
+ * Opens the database, brings its schema up to date, loads the revocation set and starts
+ * listening for new revocations, and builds the authenticator that consults it.
+ *
+ * @example
+ * ```ts
+ * const context = await createContext(loadConfig(process.env));
+ * const app = await buildApp(context);
+ * ```
+ */
+export async function createContext(
+  config: ApiConfig,
+  overrides: ContextOverrides = {},
+): Promise<AppContext> {
+  const clock = overrides.clock ?? { now: () => new Date() };
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const db = openDatabase(config.database);
+  let revocations: RevocationStore | undefined;
+  try {
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) logger.info({ applied, database: db.location }, 'database migrated');
+    revocations = new RevocationStore({
+      db,
+      listenUrl: config.database.kind === 'postgres' ? config.database.url : undefined,
+      now: () => clock.now(),
+      ttlSeconds: config.revocationTtlSeconds,
+    });
+    await revocations.start();
+  } catch (error) {
+    await revocations?.close();
+    await db.close();
+    throw error;
+  }
+  const store = revocations;
+  const authenticator = createAuthenticator({
+    issuers: config.issuers.map(toIssuerOptions),
+    revocation: store,
+    now: () => clock.now().getTime(),
+    ...(overrides.fetch && { fetch: overrides.fetch }),
+    onEvent(event) {
+      if (event.type === 'auth_failed') metrics.authFailures.inc({ code: event.code });
+      else if (event.type === 'jwks_fetch') {
+        metrics.jwksFetches.inc({ issuer: event.issuer, outcome: event.ok ? 'ok' : 'error' });
+      } else if (event.type === 'stale_keys_used') {
+        logger.warn({ issuer: event.issuer }, 'identity provider unreachable; serving cached keys');
+      }
+    },
+  });
+  return {
+    config,
+    db,
+    authenticator,
+    revocations: store,
+    metrics,
+    clock,
+    logger,
+    async close() {
+      await authenticator.close();
+      await store.close();
+      await db.close();
+    },
+  };
+}

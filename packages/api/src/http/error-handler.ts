@@ -1,0 +1,121 @@
+import { authErrorResponse, isAuthError } from '@todo-sso/auth';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.js';
+import { auditRepository } from '../repositories/audit.js';
+import { InvalidCursorError } from '../repositories/cursor.js';
+import { ApiError, PROBLEM_JSON, type ProblemDetails, problem } from './problem.js';
+import { fieldErrors } from './validation.js';
+
+/** Fastify's own client-error codes this API answers specifically. */
+const FASTIFY_CODES: Record<string, [number, ApiError['code']]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_request'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_request'],
+};
+
+/** Driver errors that mean the database is unreachable: 503, never a 500. */
+const DATABASE_DOWN = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  '57P01',
+  '57P03',
+  '08001',
+  '08006',
+  'SQLITE_BUSY',
+]);
+
+/**
+ * THE mapping from every failure to HTTP. Auth errors go through the auth package's
+ * `authErrorResponse` (RFC 6750 §3 challenge); everything else becomes RFC 9457 problem
+ * details. Authorization denials are written to the audit log here, once for every route.
+ */
+export function createErrorHandler(context: AppContext) {
+  const audit = auditRepository(context.db);
+  return async function handleError(
+    error: FastifyError,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
+    if (isAuthError(error)) {
+      context.metrics.authFailures.inc({ code: error.code });
+      const response = authErrorResponse(error, { realm: 'todo-api' });
+      const body: ProblemDetails & Record<string, unknown> = { ...response.body };
+      if (error.code === 'logout_token_invalid') {
+        // OIDC Back-Channel Logout 1.0 §2.8: 400 with an OAuth 2.0 (RFC 6749 §5.2) error.
+        body.error = 'invalid_request';
+        body.error_description = error.description;
+      }
+      if (response.status === 403) {
+        await recordDenial(request, `${error.code}: ${error.description}`);
+      }
+      return send(reply.headers(response.headers), response.status, body);
+    }
+    if (error.validation) {
+      const errors = fieldErrors(error.validationContext ?? 'request', error.validation);
+      const detail = errors.map((e) => `${e.field} ${e.message}`).join('; ');
+      return send(reply, 400, problem(400, 'validation_failed', detail, errors));
+    }
+    if (error instanceof InvalidCursorError) {
+      const errors = [{ field: 'querystring.cursor', message: error.message }];
+      return send(
+        reply,
+        400,
+        problem(400, 'validation_failed', 'querystring.cursor is invalid', errors),
+      );
+    }
+    if (error instanceof ApiError) {
+      if (error.status === 403) await recordDenial(request, error.message);
+      return send(
+        reply,
+        error.status,
+        problem(error.status, error.code, error.message, error.errors),
+      );
+    }
+    const known = error.code ? FASTIFY_CODES[error.code] : undefined;
+    if (known) return send(reply, known[0], problem(known[0], known[1], error.message));
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      const code = error.statusCode === 429 ? 'rate_limited' : 'invalid_request';
+      return send(reply, error.statusCode, problem(error.statusCode, code, error.message));
+    }
+    if (error.code && DATABASE_DOWN.has(error.code)) {
+      request.log.error({ err: error }, 'database unavailable');
+      reply.header('retry-after', '5');
+      return send(reply, 503, problem(503, 'unavailable', 'The database is unavailable'));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return send(reply, 500, problem(500, 'internal_error', 'An unexpected error occurred'));
+  };
+
+  async function recordDenial(request: FastifyRequest, detail: string): Promise<void> {
+    try {
+      await audit.record(
+        {
+          actor: request.principal && {
+            issuer: request.principal.issuer,
+            subject: request.principal.subject,
+          },
+          action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+          resource: request.url.split('?')[0],
+          outcome: 'denied',
+          detail,
+          requestId: request.id,
+        },
+        context.clock.now(),
+      );
+    } catch (error) {
+      request.log.error({ err: error }, 'could not write the audit record of a denial');
+    }
+  }
+}
+
+function send(reply: FastifyReply, status: number, body: object): FastifyReply {
+  return reply.code(status).type(PROBLEM_JSON).send(JSON.stringify(body));
+}
+
+/** Unknown routes are problem details too. */
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const detail = `No route ${request.method} ${request.url.split('?')[0]}`;
+  return send(reply, 404, problem(404, 'route_not_found', detail));
+}

@@ -1,0 +1,51 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** The API's Prometheus metrics, in a registry of its own (several apps can share a process). */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly requests: Counter<'method' | 'route' | 'status'>;
+  readonly duration: Histogram<'method' | 'route' | 'status'>;
+  readonly authFailures: Counter<'code'>;
+  readonly jwksFetches: Counter<'issuer' | 'outcome'>;
+  readonly revocations: Counter<'kind' | 'source'>;
+}
+
+/** Creates the metrics; `defaults` adds the process metrics (CPU, memory, event loop). */
+export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaults !== false) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    requests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'auth_failures_total',
+      help: 'Refused requests by auth reason code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    jwksFetches: new Counter({
+      name: 'jwks_fetches_total',
+      help: 'JWKS fetches by issuer and outcome',
+      labelNames: ['issuer', 'outcome'],
+      registers: [registry],
+    }),
+    revocations: new Counter({
+      name: 'revocations_total',
+      help: 'Sessions and subjects revoked, by kind and source',
+      labelNames: ['kind', 'source'],
+      registers: [registry],
+    }),
+  };
+}

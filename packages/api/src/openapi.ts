@@ -1,0 +1,89 @@
+import type { SwaggerOptions } from '@fastify/swagger';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import type { ApiConfig, IssuerConfig } from './config/config.js';
+
+// Types only: `openapi-types` is what @fastify/swagger's own declarations are written in.
+type SecurityScheme = OpenAPIV3_1.SecuritySchemeObject;
+
+/** The API's version as published in the OpenAPI document. */
+export const API_VERSION = '0.1.0';
+
+/**
+ * How a browser signs in against the issuer: Keycloak's and Authentik's endpoint layouts are
+ * known (DESIGN.md), so the docs work without a discovery round-trip; any other provider is
+ * described by its discovery document (OpenID Connect Discovery 1.0 §4).
+ */
+function signInScheme(issuer: IssuerConfig): SecurityScheme {
+  const scopes = { openid: 'OpenID Connect', profile: 'Name and username', email: 'Email' };
+  const base = issuer.issuer.replace(/\/+$/, '');
+  if (issuer.profile === 'keycloak') {
+    return {
+      type: 'oauth2',
+      description: 'Sign in through Keycloak (Authorization Code + PKCE S256)',
+      flows: {
+        authorizationCode: {
+          authorizationUrl: `${base}/protocol/openid-connect/auth`,
+          tokenUrl: `${base}/protocol/openid-connect/token`,
+          scopes,
+        },
+      },
+    };
+  }
+  if (issuer.profile === 'authentik') {
+    const origin = new URL(issuer.issuer).origin;
+    return {
+      type: 'oauth2',
+      description: 'Sign in through Authentik (Authorization Code + PKCE S256)',
+      flows: {
+        authorizationCode: {
+          authorizationUrl: `${origin}/application/o/authorize/`,
+          tokenUrl: `${origin}/application/o/token/`,
+          scopes,
+        },
+      },
+    };
+  }
+  return {
+    type: 'openIdConnect',
+    description: 'Sign in through the configured OpenID Connect provider',
+    openIdConnectUrl: `${base}/.well-known/openid-configuration`,
+  };
+}
+
+/** `@fastify/swagger` options: OpenAPI 3.1, generated from the route schemas. */
+export function swaggerOptions(config: ApiConfig): SwaggerOptions {
+  const [first] = config.issuers;
+  return {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'todo-sso API',
+        version: API_VERSION,
+        description:
+          'A todo API that is an OAuth 2.0 / OpenID Connect resource server. Send an access ' +
+          'token as `Authorization: Bearer …` (RFC 6750 §2.1). Errors are RFC 9457 problem ' +
+          'details; 401 and 403 also carry an RFC 6750 `WWW-Authenticate` challenge.',
+        license: { name: 'MIT', identifier: 'MIT' },
+      },
+      tags: [
+        { name: 'todos', description: 'Your own todos' },
+        { name: 'me', description: 'The caller' },
+        { name: 'reports', description: 'Department reports' },
+        { name: 'admin', description: 'Administration' },
+        { name: 'auth', description: 'Sign-out propagation' },
+        { name: 'operations', description: 'Health and metrics' },
+      ],
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'An access token from a trusted issuer, audience `todo-api`',
+          },
+          ...(first && { oidc: signInScheme(first) }),
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Who may call what: one table, keyed by `METHOD path` exactly as the routes are registered.
+ * The protected part of the app refuses to register a route missing from it, and the
+ * authorization matrix test is generated from it. `{}` means any valid token.
+ */
+export const ROUTE_POLICIES = {
+  'GET /todos/': { permission: 'todos:read' },
+  'POST /todos/': { permission: 'todos:write' },
+  'GET /todos/:id': { permission: 'todos:read' },
+  'PUT /todos/:id': { permission: 'todos:write' },
+  'PATCH /todos/:id': { permission: 'todos:write' },
+  'DELETE /todos/:id': { permission: 'todos:write' },
+  'GET /me': {},
+  'GET /reports/summary': { permission: 'reports:generate' },
+  'GET /admin/users': { permission: 'users:manage' },
+  'GET /admin/todos': { admin: true },
+  'GET /admin/audit': { admin: true },
+  'POST /admin/sessions/revoke': { admin: true },
+} as const satisfies Record<string, RoutePolicy>;
+
+/** Routes that need no access token (the logout receiver authenticates its logout token). */
+export const PUBLIC_ROUTES = [
+  'GET /healthz',
+  'GET /readyz',
+  'GET /metrics',
+  'GET /openapi.json',
+  'POST /auth/backchannel-logout',
+] as const;
+
+/** What one route requires: a permission, the admin role, or (empty) any valid token. */
+export interface RoutePolicy {
+  readonly permission?: string;
+  readonly admin?: true;
+}
+
+export type ProtectedRoute = keyof typeof ROUTE_POLICIES;
+
+/** The policy of a route, or undefined when the table has none. */
+export function policyOf(route: string): RoutePolicy | undefined {
+  return (ROUTE_POLICIES as Record<string, RoutePolicy>)[route];
+}
+
+/** The route `config` carrying a route's policy, enforced by the guard of the protected context. */
+export function authConfig(route: ProtectedRoute): { policy: RoutePolicy; route: ProtectedRoute } {
+  return { policy: ROUTE_POLICIES[route], route };
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set on protected routes from {@link ROUTE_POLICIES}. */
+    policy?: RoutePolicy;
+    route?: string;
+  }
+}

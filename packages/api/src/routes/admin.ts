@@ -1,0 +1,126 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../context.js';
+import { ApiError } from '../http/problem.js';
+import { authConfig } from '../policy.js';
+import { auditRepository } from '../repositories/audit.js';
+import { ownerRepository } from '../repositories/owners.js';
+import { todoRepository } from '../repositories/todos.js';
+import {
+  AdminTodoPage,
+  AdminTodoQuery,
+  AuditPage,
+  AuditQuery,
+  OwnerList,
+  RevokeBody,
+  RevokeResult,
+} from '../schemas/admin.js';
+import { problems } from '../schemas/common.js';
+import { SECURED } from '../schemas/security.js';
+import { ownerOf, principalOf } from './principal.js';
+
+const TAGS = ['admin'];
+
+/** `/admin/*`: every owner, every todo, the audit log, and revoking a subject's tokens. */
+export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
+  const { db, clock, revocations, config, metrics } = context;
+  const owners = ownerRepository(db);
+  const todos = todoRepository(db);
+  const audit = auditRepository(db);
+
+  return async (app) => {
+    app.get(
+      '/admin/users',
+      {
+        config: authConfig('GET /admin/users'),
+        schema: {
+          tags: TAGS,
+          summary: 'Every todo owner with todo counts',
+          security: SECURED,
+          response: { 200: OwnerList, ...problems(401, 403, 503) },
+        },
+      },
+      async () => ({ items: await owners.summaries() }),
+    );
+
+    app.get(
+      '/admin/todos',
+      {
+        config: authConfig('GET /admin/todos'),
+        schema: {
+          tags: TAGS,
+          summary: 'All todos, newest first, optionally one owner’s',
+          security: SECURED,
+          querystring: AdminTodoQuery,
+          response: { 200: AdminTodoPage, ...problems(400, 401, 403, 503) },
+        },
+      },
+      async (request) => {
+        const { owner, completed, limit = 20, cursor } = request.query;
+        return todos.listAll({
+          limit,
+          ...(owner !== undefined && { owner }),
+          ...(completed !== undefined && { completed }),
+          ...(cursor !== undefined && { cursor }),
+        });
+      },
+    );
+
+    app.get(
+      '/admin/audit',
+      {
+        config: authConfig('GET /admin/audit'),
+        schema: {
+          tags: TAGS,
+          summary: 'The audit log: every write and authorization denial, newest first',
+          security: SECURED,
+          querystring: AuditQuery,
+          response: { 200: AuditPage, ...problems(400, 401, 403, 503) },
+        },
+      },
+      async (request) => {
+        const { limit = 20, cursor } = request.query;
+        return audit.list({ limit, ...(cursor !== undefined && { cursor }) });
+      },
+    );
+
+    app.post(
+      '/admin/sessions/revoke',
+      {
+        config: authConfig('POST /admin/sessions/revoke'),
+        schema: {
+          tags: TAGS,
+          summary: 'Refuse every token of a subject issued until now, on every API instance',
+          security: SECURED,
+          body: RevokeBody,
+          response: { 200: RevokeResult, ...problems(400, 401, 403, 413, 415, 503) },
+        },
+      },
+      async (request) => {
+        const { sub, issuer } = request.body;
+        const trusted = config.issuers.map((i) => i.issuer);
+        if (issuer !== undefined && !trusted.includes(issuer)) {
+          throw new ApiError(400, 'validation_failed', 'body.issuer is not a trusted issuer', [
+            { field: 'body.issuer', message: 'is not a trusted issuer' },
+          ]);
+        }
+        const revoked = [];
+        for (const iss of issuer === undefined ? trusted : [issuer]) {
+          const r = await revocations.revokeSubject(iss, sub);
+          metrics.revocations.inc({ kind: 'subject', source: 'admin' });
+          revoked.push({ issuer: r.issuer, sub: r.value, notBefore: r.notBefore });
+        }
+        await audit.record(
+          {
+            actor: ownerOf(principalOf(request)),
+            action: 'session.revoke',
+            resource: `subject:${sub}`,
+            outcome: 'success',
+            requestId: request.id,
+          },
+          clock.now(),
+        );
+        return { revoked };
+      },
+    );
+  };
+}

@@ -1,0 +1,77 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AuthError } from '@todo-sso/auth';
+import { Type } from 'typebox';
+import type { AppContext } from '../context.js';
+import { auditRepository } from '../repositories/audit.js';
+import { problems } from '../schemas/common.js';
+import { LogoutForm } from '../schemas/misc.js';
+import { PUBLIC } from '../schemas/security.js';
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * `POST /auth/backchannel-logout`: the OpenID Connect Back-Channel Logout 1.0 receiver. The
+ * auth package validates the logout token (§2.6 steps 1–7, 9–10); the replay check on `jti`
+ * (step 8) is done here, against the database, so it holds across every API instance. The
+ * session (`sid`) or, without one, the subject (`sub`) is then revoked everywhere.
+ */
+export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebox {
+  const { authenticator, revocations, config, metrics, clock } = context;
+  const audit = auditRepository(context.db);
+  return async (app) => {
+    // §2.5: the logout token arrives as a form post; only this route accepts forms.
+    app.addContentTypeParser(FORM, { parseAs: 'string' }, (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+
+    app.post(
+      '/auth/backchannel-logout',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'OpenID Connect Back-Channel Logout 1.0 receiver',
+          description:
+            'Called by the identity provider when a session ends: revokes that session’s ' +
+            '(or subject’s) access tokens on every API instance within a second.',
+          security: PUBLIC,
+          consumes: [FORM],
+          body: LogoutForm,
+          response: {
+            200: Type.String({ maxLength: 0, description: 'Logged out (empty body)' }),
+            ...problems(400, 413, 415, 503),
+          },
+        },
+      },
+      async (request, reply) => {
+        const claims = await authenticator.verifyLogoutToken(
+          request.body.logout_token,
+          config.logoutAudiences,
+        );
+        if (!claims.jti) {
+          throw new AuthError('logout_token_invalid', 'The logout token has no jti (§2.4)');
+        }
+        // §2.6 step 8: a jti seen before is a replay; the primary key decides atomically.
+        if (!(await revocations.claimLogoutJti(claims.issuer, claims.jti))) {
+          throw new AuthError('logout_token_invalid', 'The logout token was already used');
+        }
+        // §2.4: with a sid, only that session ends; with only a sub, all of the subject's.
+        const revocation = claims.sessionId
+          ? await revocations.revokeSession(claims.issuer, claims.sessionId)
+          : await revocations.revokeSubject(claims.issuer, claims.subject as string);
+        metrics.revocations.inc({ kind: revocation.kind, source: 'backchannel' });
+        await audit.record(
+          {
+            actor: claims.subject ? { issuer: claims.issuer, subject: claims.subject } : undefined,
+            action: 'session.logout',
+            resource: `${revocation.kind}:${revocation.value}`,
+            outcome: 'success',
+            requestId: request.id,
+          },
+          clock.now(),
+        );
+        // §2.8: the response must not be cached.
+        return reply.code(200).header('cache-control', 'no-store').send('');
+      },
+    );
+  };
+}

@@ -1,0 +1,36 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { authConfig } from '../policy.js';
+import { problems } from '../schemas/common.js';
+import { Me } from '../schemas/misc.js';
+import { SECURED } from '../schemas/security.js';
+import { attribute, principalOf } from './principal.js';
+
+/** `GET /me`: who the token says the caller is; any valid token. */
+export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/me',
+    {
+      config: authConfig('GET /me'),
+      schema: {
+        tags: ['me'],
+        summary: 'The caller, as the access token describes them',
+        security: SECURED,
+        response: { 200: Me, ...problems(401, 503) },
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      return {
+        sub: p.subject,
+        issuer: p.issuer,
+        username: p.username ?? null,
+        email: p.email ?? null,
+        name: p.name ?? null,
+        roles: [...p.roles],
+        permissions: [...p.permissions],
+        department: attribute(p, 'department'),
+        isAdmin: p.isAdmin,
+      };
+    },
+  );
+};

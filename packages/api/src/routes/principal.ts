@@ -1,0 +1,36 @@
+import type { Principal } from '@todo-sso/auth';
+import type { FastifyRequest } from 'fastify';
+import type { Owner } from '../db/schema.js';
+import { ApiError } from '../http/problem.js';
+import type { OwnerProfile } from '../repositories/owners.js';
+
+/**
+ * The verified caller of a protected route. The auth plugin sets it before any handler runs;
+ * its absence here is a wiring bug, answered fail-closed.
+ */
+export function principalOf(request: FastifyRequest): Principal {
+  const principal = request.principal;
+  if (!principal) throw new ApiError(500, 'internal_error', 'route is not behind authentication');
+  return principal;
+}
+
+/** The owner key of the caller's todos: issuer and subject, so equal `sub`s of two issuers never mix. */
+export function ownerOf(principal: Principal): Owner {
+  return { issuer: principal.issuer, subject: principal.subject };
+}
+
+/** A single-valued attribute (`department`), or null. */
+export function attribute(principal: Principal, name: string): string | null {
+  const value = principal.attributes[name];
+  if (typeof value === 'string') return value;
+  return value?.[0] ?? null;
+}
+
+export function profileOf(principal: Principal): OwnerProfile {
+  return {
+    ...ownerOf(principal),
+    username: principal.username ?? null,
+    email: principal.email ?? null,
+    department: attribute(principal, 'department'),
+  };
+}

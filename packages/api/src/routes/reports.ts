@@ -1,0 +1,42 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { scopeToAttribute } from '@todo-sso/auth';
+import type { AppContext } from '../context.js';
+import { authConfig } from '../policy.js';
+import { ownerRepository } from '../repositories/owners.js';
+import { problems } from '../schemas/common.js';
+import { Summary, SummaryQuery } from '../schemas/misc.js';
+import { SECURED } from '../schemas/security.js';
+import { principalOf } from './principal.js';
+
+/**
+ * `GET /reports/summary`: todo counts per state for a department. Attribute-based scoping on
+ * top of the `reports:generate` permission: only the caller's own department, unless admin.
+ */
+export function reportRoutes(context: AppContext): FastifyPluginAsyncTypebox {
+  const owners = ownerRepository(context.db);
+  return async (app) => {
+    app.get(
+      '/reports/summary',
+      {
+        config: authConfig('GET /reports/summary'),
+        schema: {
+          tags: ['reports'],
+          summary:
+            'Todo counts per state for a department (yours unless you are admin; admins default to all)',
+          security: SECURED,
+          querystring: SummaryQuery,
+          response: { 200: Summary, ...problems(400, 401, 403, 503) },
+        },
+      },
+      async (request) => {
+        // Non-admins: their own department only (403 otherwise); admins: any, or all of them.
+        const department = scopeToAttribute(
+          principalOf(request),
+          'department',
+          request.query.department,
+        );
+        return { department: department ?? null, ...(await owners.departmentCounts(department)) };
+      },
+    );
+  };
+}

@@ -1,0 +1,199 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.js';
+import { ApiError } from '../http/problem.js';
+import { authConfig } from '../policy.js';
+import { auditRepository } from '../repositories/audit.js';
+import { ownerRepository } from '../repositories/owners.js';
+import { type Todo as TodoRecord, todoRepository } from '../repositories/todos.js';
+import { IdParams, problems } from '../schemas/common.js';
+import { SECURED } from '../schemas/security.js';
+import {
+  CreateTodo,
+  PatchTodo,
+  ReplaceTodo,
+  Todo,
+  TodoListQuery,
+  TodoPage,
+} from '../schemas/todo.js';
+import { ownerOf, principalOf, profileOf } from './principal.js';
+
+const notFound = () => new ApiError(404, 'not_found', 'No such todo');
+const TAGS = ['todos'];
+
+/**
+ * `/todos/`: the caller's own todos. Every query is owner-scoped in SQL, so another person's
+ * todo answers 404 exactly like a missing one. Each write, its owner profile and its audit
+ * record commit together or not at all.
+ */
+export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
+  const { db, clock } = context;
+  const todos = todoRepository(db);
+  const owners = ownerRepository(db);
+  const audit = auditRepository(db);
+
+  return async (app) => {
+    async function write<T extends TodoRecord | boolean | undefined>(
+      request: FastifyRequest,
+      action: string,
+      id: string | undefined,
+      change: (tx: typeof db.kysely, now: Date) => Promise<T>,
+    ): Promise<T> {
+      const principal = principalOf(request);
+      const now = clock.now();
+      return db.kysely.transaction().execute(async (tx) => {
+        const result = await change(tx, now);
+        if (result === undefined || result === false) return result;
+        await owners.touch(profileOf(principal), now, tx);
+        const resource = typeof result === 'object' ? result.id : id;
+        await audit.record(
+          {
+            actor: ownerOf(principal),
+            action,
+            resource: `todo:${resource}`,
+            outcome: 'success',
+            requestId: request.id,
+          },
+          now,
+          tx,
+        );
+        return result;
+      });
+    }
+
+    app.get(
+      '/todos/',
+      {
+        config: authConfig('GET /todos/'),
+        schema: {
+          tags: TAGS,
+          summary: 'List your todos, newest first',
+          security: SECURED,
+          querystring: TodoListQuery,
+          response: { 200: TodoPage, ...problems(400, 401, 403, 503) },
+        },
+      },
+      async (request) => {
+        const { completed, limit = 20, cursor } = request.query;
+        return todos.list(ownerOf(principalOf(request)), {
+          limit,
+          ...(completed !== undefined && { completed }),
+          ...(cursor !== undefined && { cursor }),
+        });
+      },
+    );
+
+    app.post(
+      '/todos/',
+      {
+        config: authConfig('POST /todos/'),
+        schema: {
+          tags: TAGS,
+          summary: 'Create a todo',
+          security: SECURED,
+          body: CreateTodo,
+          response: { 201: Todo, ...problems(400, 401, 403, 413, 415, 503) },
+        },
+      },
+      async (request, reply) => {
+        const owner = ownerOf(principalOf(request));
+        const todo = await write(request, 'todo.create', undefined, (tx, now) =>
+          todos.create(owner, request.body, now, tx),
+        );
+        return reply.code(201).header('location', `/todos/${todo.id}`).send(todo);
+      },
+    );
+
+    app.get(
+      '/todos/:id',
+      {
+        config: authConfig('GET /todos/:id'),
+        schema: {
+          tags: TAGS,
+          summary: 'Read one of your todos',
+          security: SECURED,
+          params: IdParams,
+          response: { 200: Todo, ...problems(400, 401, 403, 404, 503) },
+        },
+      },
+      async (request) => {
+        const todo = await todos.get(ownerOf(principalOf(request)), request.params.id);
+        if (!todo) throw notFound();
+        return todo;
+      },
+    );
+
+    app.put(
+      '/todos/:id',
+      {
+        config: authConfig('PUT /todos/:id'),
+        schema: {
+          tags: TAGS,
+          summary: 'Replace one of your todos',
+          security: SECURED,
+          params: IdParams,
+          body: ReplaceTodo,
+          response: { 200: Todo, ...problems(400, 401, 403, 404, 413, 415, 503) },
+        },
+      },
+      async (request) => {
+        const owner = ownerOf(principalOf(request));
+        // A replacement sets every field: an omitted description is cleared.
+        const changes = { ...request.body, description: request.body.description ?? null };
+        const todo = await write(request, 'todo.replace', request.params.id, (tx, now) =>
+          todos.update(owner, request.params.id, changes, now, tx),
+        );
+        if (!todo) throw notFound();
+        return todo;
+      },
+    );
+
+    app.patch(
+      '/todos/:id',
+      {
+        config: authConfig('PATCH /todos/:id'),
+        schema: {
+          tags: TAGS,
+          summary: 'Change some fields of one of your todos',
+          security: SECURED,
+          params: IdParams,
+          body: PatchTodo,
+          response: { 200: Todo, ...problems(400, 401, 403, 404, 413, 415, 503) },
+        },
+      },
+      async (request) => {
+        const owner = ownerOf(principalOf(request));
+        const todo = await write(request, 'todo.update', request.params.id, (tx, now) =>
+          todos.update(owner, request.params.id, request.body, now, tx),
+        );
+        if (!todo) throw notFound();
+        return todo;
+      },
+    );
+
+    app.delete(
+      '/todos/:id',
+      {
+        config: authConfig('DELETE /todos/:id'),
+        schema: {
+          tags: TAGS,
+          summary: 'Delete one of your todos',
+          security: SECURED,
+          params: IdParams,
+          response: {
+            204: { type: 'null', description: 'Deleted' },
+            ...problems(400, 401, 403, 404, 503),
+          },
+        },
+      },
+      async (request, reply) => {
+        const owner = ownerOf(principalOf(request));
+        const deleted = await write(request, 'todo.delete', request.params.id, (tx) =>
+          todos.remove(owner, request.params.id, tx),
+        );
+        if (!deleted) throw notFound();
+        return reply.code(204).send(null);
+      },
+    );
+  };
+}

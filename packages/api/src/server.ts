@@ -1,0 +1,57 @@
+/**
+ * `npm run api`: the API alone, configured by the environment (DESIGN.md "Configuration").
+ * Listens on HOST (default 0.0.0.0, reachable from containers; every route but health, metrics
+ * and docs needs a token) and PORT (default 8000). SIGTERM/SIGINT drain in-flight requests.
+ */
+import { ConfigError } from './config/config.js';
+import { loadConfig } from './config/load.js';
+import { PortInUseError, startApi } from './start.js';
+
+/** Longest wait for in-flight requests before exiting anyway. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`todo-api: configuration error: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  let api: Awaited<ReturnType<typeof startApi>>;
+  try {
+    api = await startApi(config);
+  } catch (error) {
+    if (error instanceof PortInUseError) {
+      process.stderr.write(`todo-api: ${error.message}; set PORT to use another one\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  process.stdout.write(`todo-api listening on ${api.url} (docs: ${api.url}/docs)\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`todo-api: ${signal} received, draining requests\n`);
+    setTimeout(() => process.exit(1), DRAIN_TIMEOUT_MS).unref();
+    api.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`todo-api: shutdown failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`todo-api: failed to start: ${(error as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,103 @@
+import {
+  admin as adminUser,
+  alice,
+  bob,
+  carol,
+  startTestIssuer,
+  type TestIssuer,
+  type TestUser,
+} from '@todo-sso/auth/testing';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import type { ApiConfig, DatabaseConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load.js';
+import { type AppContext, createContext } from '../../src/context.js';
+import { createLogger } from '../../src/http/logger.js';
+
+/** A user with no role and no permission: a valid token that may do nothing but `GET /me`. */
+export const nobody: TestUser = {
+  sub: '6f1c2a52-9b0e-4a7e-9d1a-000000000099',
+  username: 'nobody',
+  email: 'nobody@example.com',
+  roles: [],
+  permissions: [],
+};
+
+export const users = { alice, bob, carol, admin: adminUser, nobody } as const;
+export type UserName = keyof typeof users;
+
+/** API configuration pointing at a test issuer and a test database. */
+export function testConfig(
+  idp: TestIssuer,
+  database: DatabaseConfig,
+  env: Record<string, string> = {},
+): ApiConfig {
+  const config = loadConfig({
+    OIDC_ISSUER: idp.issuer,
+    OIDC_AUDIENCE: 'todo-api',
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_PER_MINUTE: '100000',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ...env,
+  });
+  return Object.freeze({ ...config, database });
+}
+
+/** One API instance (context + app) against a database and an issuer. */
+export interface Instance {
+  readonly context: AppContext;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export async function startInstance(config: ApiConfig): Promise<Instance> {
+  const context = await createContext(config, { logger: createLogger('silent') });
+  const app = await buildApp(context);
+  return {
+    context,
+    app,
+    async close() {
+      await app.close();
+      await context.close();
+    },
+  };
+}
+
+/** Test issuer plus one instance, with a token per demo user. */
+export interface Harness extends Instance {
+  readonly idp: TestIssuer;
+  readonly config: ApiConfig;
+  readonly tokens: Record<UserName, string>;
+  /** `app.inject` with the user's bearer token. */
+  as(user: UserName | undefined, options: InjectOptions): Promise<LightMyRequestResponse>;
+}
+
+export async function startHarness(
+  database: DatabaseConfig,
+  env: Record<string, string> = {},
+): Promise<Harness> {
+  const idp = await startTestIssuer({ profile: 'keycloak' });
+  const config = testConfig(idp, database, env);
+  const instance = await startInstance(config);
+  const tokens = Object.fromEntries(
+    await Promise.all(
+      Object.entries(users).map(async ([name, user]) => [name, await idp.accessToken(user)]),
+    ),
+  ) as Record<UserName, string>;
+  return {
+    ...instance,
+    idp,
+    config,
+    tokens,
+    as(user, options) {
+      const headers = { ...(options.headers ?? {}) };
+      if (user) headers.authorization = `Bearer ${tokens[user]}`;
+      return instance.app.inject({ ...options, headers });
+    },
+    async close() {
+      await instance.close();
+      await idp.close();
+    },
+  };
+}
