@@ -25,11 +25,11 @@ const TITLES: Readonly<Record<number, string>> = {
 };
 
 /**
- * RFC 9110 §5.6.4 quoted-string: escape `\` and `"`; anything outside printable ASCII becomes a
- * space (header values must stay ASCII).
+ * RFC 6750 §3: `error_description` and `scope` values use %x20-21 / %x23-5B / %x5D-7E only, so
+ * `"` and `\` become `'` and anything outside printable ASCII becomes a space.
  */
 function quote(value: string): string {
-  return `"${value.replace(/[^ -~]/g, ' ').replace(/[\\"]/g, '\\$&')}"`;
+  return `"${value.replace(/[^ -~]/g, ' ').replace(/["\\]/g, "'")}"`;
 }
 
 /**

@@ -1,0 +1,229 @@
+import { type AuthEvent, createAuthenticator } from '@todo-sso/auth';
+import {
+  alice,
+  generateSigningKey,
+  startTestIssuer,
+  type TestIssuer,
+} from '@todo-sso/auth/testing';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { expectAuthFailure, frozenClock } from './support.js';
+
+describe('JWKS cache', () => {
+  let clock: ReturnType<typeof frozenClock>;
+  let idp: TestIssuer;
+  let events: AuthEvent[];
+  const make = (extra: Partial<Parameters<typeof createAuthenticator>[0]> = {}) =>
+    createAuthenticator({
+      issuers: [idp.issuerOptions()],
+      now: clock.now,
+      jwksTtlSec: 300,
+      jwksCooldownSec: 30,
+      staleIfErrorSec: 600,
+      httpTimeoutMs: 500,
+      onEvent: (e) => events.push(e),
+      ...extra,
+    });
+  beforeEach(async () => {
+    clock = frozenClock();
+    events = [];
+    idp = await startTestIssuer({ profile: 'keycloak', now: clock.now });
+  });
+  afterEach(() => idp.close());
+
+  test('shares one in-flight fetch between concurrent first requests', async () => {
+    const auth = make();
+    const tokens = await Promise.all([1, 2, 3, 4, 5].map(() => idp.accessToken(alice)));
+    await Promise.all(tokens.map((t) => auth.authenticate(t)));
+    expect(idp.counters).toMatchObject({ discovery: 1, jwks: 1 });
+  });
+
+  test('a flood of 1,000 random kids causes at most one JWKS fetch per cooldown window', async () => {
+    const auth = make();
+    await auth.authenticate(await idp.accessToken(alice));
+    expect(idp.counters.jwks).toBe(1);
+    const stranger = await generateSigningKey('RS256');
+    const template = await idp.accessToken(alice, { key: stranger });
+    const [, payload, signature] = template.split('.');
+    clock.advance(31); // the first cooldown is over
+    const flood = Array.from({ length: 1000 }, (_, i) => {
+      const header = Buffer.from(
+        JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: `random-${i}` }),
+      ).toString('base64url');
+      return auth.authenticate(`${header}.${payload}.${signature}`).catch((e) => e);
+    });
+    const results = await Promise.all(flood);
+    expect(results.every((e) => e.code === 'key_unknown')).toBe(true);
+    expect(idp.counters.jwks).toBe(2); // one refetch for the whole window
+    clock.advance(10);
+    await expectAuthFailure(
+      auth.authenticate(
+        `${Buffer.from('{"alg":"RS256","kid":"late"}').toString('base64url')}.${payload}.${signature}`,
+      ),
+      'key_unknown',
+      401,
+    );
+    expect(idp.counters.jwks).toBe(2);
+  });
+
+  test('accepts a rotated key after refetching on its unknown kid', async () => {
+    const auth = make();
+    await auth.authenticate(await idp.accessToken(alice));
+    clock.advance(31);
+    await idp.rotateKeys();
+    await expect(auth.authenticate(await idp.accessToken(alice))).resolves.toMatchObject({
+      subject: alice.sub,
+    });
+    expect(idp.counters.jwks).toBe(2);
+  });
+
+  test('rejects a token of a removed key once the TTL has passed with 401 key_unknown', async () => {
+    const auth = make({ cache: { maxEntries: 0 } });
+    const old = await idp.accessToken(alice, { expiresInSec: 3600 });
+    await auth.authenticate(old);
+    await idp.rotateKeys({ retirePrevious: true });
+    await expect(auth.authenticate(old)).resolves.toBeDefined(); // still within the TTL
+    clock.advance(301);
+    await expectAuthFailure(auth.authenticate(old), 'key_unknown', 401);
+  });
+
+  test('ignores keys marked use "enc" even when their kid matches', async () => {
+    const encKey = await generateSigningKey('RS256');
+    idp.publishJwk({ ...encKey.publicJwk, use: 'enc' });
+    const auth = make();
+    await expectAuthFailure(
+      auth.authenticate(await idp.accessToken(alice, { key: encKey })),
+      'key_unknown',
+      401,
+    );
+  });
+
+  test('keeps accepting tokens with cached keys while the IdP is down, and reports the outage', async () => {
+    const auth = make({ cache: { maxEntries: 0 } });
+    await auth.authenticate(await idp.accessToken(alice));
+    idp.setFault('reset');
+    clock.advance(301); // keys are stale now
+    await expect(auth.authenticate(await idp.accessToken(alice))).resolves.toMatchObject({
+      subject: alice.sub,
+    });
+    const [status] = auth.status();
+    expect(status).toMatchObject({
+      keysCached: true,
+      stale: true,
+      usable: true,
+      outageSince: clock.now(),
+    });
+    expect(events.some((e) => e.type === 'stale_keys_used')).toBe(true);
+    expect(events.some((e) => e.type === 'discovery_fetch' && !e.ok)).toBe(true);
+  });
+
+  test('answers an unknown kid during an outage with 401 key_unknown, never a 500', async () => {
+    const auth = make();
+    await auth.authenticate(await idp.accessToken(alice));
+    idp.setFault('down');
+    clock.advance(31);
+    const stranger = await generateSigningKey('RS256');
+    await expectAuthFailure(
+      auth.authenticate(await idp.accessToken(alice, { key: stranger })),
+      'key_unknown',
+      401,
+    );
+  });
+
+  test('fails closed with 503 idp_unavailable once the stale-if-error window is over', async () => {
+    const auth = make({ cache: { maxEntries: 0 } });
+    await auth.authenticate(await idp.accessToken(alice));
+    idp.setFault('down');
+    clock.advance(300 + 601);
+    await expectAuthFailure(
+      auth.authenticate(await idp.accessToken(alice)),
+      'idp_unavailable',
+      503,
+    );
+    expect(auth.status()[0]).toMatchObject({ usable: false });
+  });
+
+  test('recovers when the IdP comes back and clears the outage', async () => {
+    const auth = make({ cache: { maxEntries: 0 } });
+    await auth.authenticate(await idp.accessToken(alice));
+    idp.setFault('down');
+    clock.advance(301);
+    await auth.authenticate(await idp.accessToken(alice));
+    expect(auth.status()[0]?.outageSince).toBeDefined();
+    idp.setFault(undefined);
+    clock.advance(31);
+    await auth.authenticate(await idp.accessToken(alice));
+    expect(auth.status()[0]).toMatchObject({ stale: false, usable: true });
+    expect(auth.status()[0]?.outageSince).toBeUndefined();
+  });
+
+  test.each(['down', 'reset', 'garbage'] as const)(
+    'answers 503 idp_unavailable when no keys were ever loaded and the IdP is %s',
+    async (fault) => {
+      idp.setFault(fault);
+      const auth = make();
+      await expectAuthFailure(
+        auth.authenticate(await idp.accessToken(alice)),
+        'idp_unavailable',
+        503,
+      );
+      expect(await auth.ready()).toBe(false);
+    },
+  );
+
+  test('times out a slow IdP and answers 503 idp_unavailable', async () => {
+    idp.setFault('slow', { delayMs: 5_000 });
+    const auth = make({ httpTimeoutMs: 100 });
+    const started = Date.now();
+    await expectAuthFailure(
+      auth.authenticate(await idp.accessToken(alice)),
+      'idp_unavailable',
+      503,
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  test('ready() loads discovery and keys; status() reports the last successful fetch', async () => {
+    const auth = make();
+    expect(auth.status()[0]).toMatchObject({ keysCached: false, usable: false });
+    expect(await auth.ready()).toBe(true);
+    expect(auth.status()[0]).toMatchObject({
+      keysCached: true,
+      keyCount: 1,
+      lastSuccessfulFetch: clock.now(),
+      usable: true,
+    });
+  });
+});
+
+describe('issuer aliasing', () => {
+  test('fetches metadata and keys from discoveryUrl while tokens carry the public issuer', async () => {
+    const publicIssuer = 'https://sso.example.com/realms/todo-app';
+    const idp = await startTestIssuer({ profile: 'keycloak' });
+    try {
+      const auth = createAuthenticator({
+        issuers: [
+          {
+            issuer: publicIssuer,
+            discoveryUrl: idp.origin,
+            audience: 'todo-api',
+            profile: 'keycloak',
+          },
+        ],
+      });
+      const token = await idp.accessToken(alice, { claims: { iss: publicIssuer } });
+      await expect(auth.authenticate(token)).resolves.toMatchObject({
+        issuer: publicIssuer,
+        subject: alice.sub,
+      });
+      expect(idp.counters).toMatchObject({ discovery: 1, jwks: 1 });
+      // A token carrying the internal URL as issuer is not trusted.
+      await expectAuthFailure(
+        auth.authenticate(await idp.accessToken(alice)),
+        'issuer_unknown',
+        401,
+      );
+    } finally {
+      await idp.close();
+    }
+  });
+});

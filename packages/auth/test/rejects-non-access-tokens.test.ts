@@ -1,0 +1,79 @@
+import { createAuthenticator } from '@todo-sso/auth';
+import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expectAuthFailure } from './support.js';
+
+describe.each(['keycloak', 'authentik', 'generic'] as const)('a %s issuer', (profile) => {
+  let idp: TestIssuer;
+  let auth: ReturnType<typeof createAuthenticator>;
+  beforeAll(async () => {
+    idp = await startTestIssuer({ profile });
+    // The ID token's audience is the client; accept it so only the type check can refuse it.
+    auth = createAuthenticator({
+      issuers: [idp.issuerOptions({ audience: ['todo-api', 'todo-ui', 'todo-cli', idp.issuer] })],
+    });
+  });
+  afterAll(() => idp.close());
+
+  test('accepts its access token', async () => {
+    await expect(auth.authenticate(await idp.accessToken(alice))).resolves.toMatchObject({
+      subject: alice.sub,
+    });
+  });
+
+  test('rejects an ID token presented as an access token with 401 token_type_invalid', async () => {
+    await expectAuthFailure(auth.authenticate(await idp.idToken(alice)), 'token_type_invalid', 401);
+  });
+
+  test('rejects an ID token without nonce or at_hash (aud = azp) with 401 token_type_invalid', async () => {
+    if (profile === 'authentik') return; // Authentik access tokens also have aud = azp; covered by nonce/at_hash.
+    const token = await idp.idToken(alice, { claims: { nonce: undefined, at_hash: undefined } });
+    await expectAuthFailure(auth.authenticate(token), 'token_type_invalid', 401);
+  });
+
+  test('rejects a refresh token presented as an access token with 401 token_type_invalid', async () => {
+    await expectAuthFailure(
+      auth.authenticate(await idp.refreshToken(alice)),
+      'token_type_invalid',
+      401,
+    );
+  });
+
+  test('rejects a logout token presented as an access token with 401 token_type_invalid', async () => {
+    const token = await idp.logoutToken({ sub: alice.sub }, { claims: { aud: 'todo-api' } });
+    await expectAuthFailure(auth.authenticate(token), 'token_type_invalid', 401);
+  });
+
+  test('rejects a header typ that is not an access-token type with 401 token_type_invalid', async () => {
+    const token = await idp.accessToken(alice, { header: { typ: 'dpop+jwt' } });
+    await expectAuthFailure(auth.authenticate(token), 'token_type_invalid', 401);
+  });
+});
+
+test('accepts an RFC 9068 at+jwt access token from a generic issuer', async () => {
+  const idp = await startTestIssuer({ profile: 'generic' });
+  try {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions()] });
+    const token = await idp.accessToken(alice);
+    expect(JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()).typ).toBe(
+      'at+jwt',
+    );
+    await expect(auth.authenticate(token)).resolves.toMatchObject({ roles: ['user'] });
+  } finally {
+    await idp.close();
+  }
+});
+
+test('rejects a Keycloak Offline token with 401 token_type_invalid', async () => {
+  const idp = await startTestIssuer({ profile: 'keycloak' });
+  try {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions()] });
+    await expectAuthFailure(
+      auth.authenticate(await idp.accessToken(alice, { claims: { typ: 'Offline' } })),
+      'token_type_invalid',
+      401,
+    );
+  } finally {
+    await idp.close();
+  }
+});
