@@ -1,1 +1,20 @@
-export {};
+/**
+ * `@todo-sso/idp` — the embedded development identity provider of todo-sso, built on
+ * oidc-provider: Keycloak- (or Authentik-) compatible URLs and tokens, configured by the same
+ * Keycloak realm export file that a real Keycloak imports. For development and tests only.
+ *
+ * @packageDocumentation
+ */
+export type { Profile } from './claims.js';
+export { IdpError, type IdpErrorCode } from './errors.js';
+export { DEFAULT_KEY_GRACE_SECONDS, rotateKeys } from './keys.js';
+export type { IdpLogger } from './logger.js';
+export { DEV_ONLY } from './pages.js';
+export { loadRealm } from './realm/load.js';
+export type {
+  Realm,
+  RealmClient,
+  RealmRepresentation,
+  RealmUser,
+} from './realm/types.js';
+export { DEFAULT_REALM_FILE, type IdpOptions, type RunningIdp, startIdp } from './server.js';

@@ -1,0 +1,117 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { IdpError } from './errors.js';
+
+/** A private JWK as stored under the data directory. */
+export type PrivateJwk = Record<string, unknown> & { kid: string; kty: string };
+
+interface StoredSigningKey {
+  jwk: PrivateJwk;
+  createdAt: number;
+  /** Set when a newer key took over; the key stays published for the grace period. */
+  retiredAt?: number;
+}
+
+interface KeyFile {
+  version: 1;
+  signing: StoredSigningKey[];
+  encryption: PrivateJwk;
+}
+
+/** The keys in use: the active signing key first, then retired keys still in their grace period. */
+export interface IdpKeys {
+  signing: PrivateJwk[];
+  encryption: PrivateJwk;
+}
+
+/** How long a rotated-out signing key stays in the JWKS (seconds). */
+export const DEFAULT_KEY_GRACE_SECONDS = 24 * 60 * 60;
+
+const FILE = 'keys.json';
+
+function newRsaJwk(alg: 'RS256' | 'RSA-OAEP', use: 'sig' | 'enc'): PrivateJwk {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = privateKey.export({ format: 'jwk' }) as Record<string, unknown>;
+  return { ...jwk, kty: 'RSA', kid: randomBytes(16).toString('base64url'), alg, use };
+}
+
+async function readKeyFile(dataDir: string): Promise<KeyFile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dataDir, FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new IdpError('ERR_KEYS', `cannot read ${join(dataDir, FILE)}`, { cause: error });
+  }
+  try {
+    const file = JSON.parse(text) as KeyFile;
+    if (file.version !== 1 || !Array.isArray(file.signing) || !file.encryption) throw new Error();
+    return file;
+  } catch (cause) {
+    throw new IdpError('ERR_KEYS', `${join(dataDir, FILE)} is not a key file`, { cause });
+  }
+}
+
+async function writeKeyFile(dataDir: string, file: KeyFile): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const target = join(dataDir, FILE);
+  const temp = `${target}.${process.pid}.tmp`;
+  // Private keys: owner-only permissions, written atomically.
+  await writeFile(temp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  await rename(temp, target);
+}
+
+function current(file: KeyFile, graceSeconds: number, now: number): IdpKeys {
+  const signing = file.signing
+    .filter((k) => k.retiredAt === undefined || now - k.retiredAt < graceSeconds)
+    .sort((a, b) => Number(a.retiredAt !== undefined) - Number(b.retiredAt !== undefined))
+    .map((k) => k.jwk);
+  return { signing, encryption: file.encryption };
+}
+
+/**
+ * Loads the signing and encryption keys from `dataDir`, creating them on first use, so tokens
+ * stay verifiable across restarts.
+ */
+export async function loadKeys(
+  dataDir: string,
+  graceSeconds = DEFAULT_KEY_GRACE_SECONDS,
+): Promise<IdpKeys> {
+  let file = await readKeyFile(dataDir);
+  const now = Math.floor(Date.now() / 1000);
+  if (!file?.signing.some((k) => k.retiredAt === undefined)) {
+    file = {
+      version: 1,
+      signing: [{ jwk: newRsaJwk('RS256', 'sig'), createdAt: now }, ...(file?.signing ?? [])],
+      encryption: file?.encryption ?? newRsaJwk('RSA-OAEP', 'enc'),
+    };
+    await writeKeyFile(dataDir, file);
+  }
+  return current(file, graceSeconds, now);
+}
+
+/**
+ * Adds a new active signing key; the previous one stays published for `graceSeconds` so that
+ * tokens it signed keep verifying, then is dropped. A running IdP picks the new key up on its
+ * next start.
+ *
+ * @example
+ * const { activeKid, publishedKids } = await rotateKeys('.data/idp');
+ */
+export async function rotateKeys(
+  dataDir: string,
+  graceSeconds = DEFAULT_KEY_GRACE_SECONDS,
+): Promise<{ activeKid: string; publishedKids: string[] }> {
+  await loadKeys(dataDir, graceSeconds);
+  const file = (await readKeyFile(dataDir)) as KeyFile;
+  const now = Math.floor(Date.now() / 1000);
+  const fresh = newRsaJwk('RS256', 'sig');
+  const kept = file.signing
+    .map((k) => (k.retiredAt === undefined ? { ...k, retiredAt: now } : k))
+    .filter((k) => now - (k.retiredAt ?? now) < graceSeconds);
+  const next: KeyFile = { ...file, signing: [{ jwk: fresh, createdAt: now }, ...kept] };
+  await writeKeyFile(dataDir, next);
+  const keys = current(next, graceSeconds, now);
+  return { activeKid: fresh.kid, publishedKids: keys.signing.map((k) => k.kid) };
+}

@@ -1,0 +1,117 @@
+import type Provider from 'oidc-provider';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { mappedAttributes, profileClaims } from './claims.js';
+import { authenticate } from './login.js';
+import { DEFAULT_RESOURCE, OIDC_SCOPES, type ResourceServerInfo } from './provider.js';
+import type { Realm } from './realm/types.js';
+
+/**
+ * The Resource Owner Password Credentials grant (RFC 6749 §4.3), which Keycloak keeps for clients
+ * with `directAccessGrantsEnabled` and which scripts and tests use. Like Keycloak it opens a
+ * user session, so tokens carry a `sid` and the session can be ended by logout or expiry.
+ */
+export function registerPasswordGrant(
+  provider: Provider,
+  realm: Realm,
+  resourceServerInfo: (clientId: string) => ResourceServerInfo,
+): void {
+  provider.registerGrantType(
+    'password',
+    async (ctx: KoaContextWithOIDC) => {
+      const { client, params } = ctx.oidc;
+      if (!client) throw new errors.InvalidClient('client not found');
+      const username = String(params?.username ?? '');
+      const password = String(params?.password ?? '');
+      if (!username || !password) {
+        throw new errors.InvalidRequest('missing required parameter(s) username, password');
+      }
+      const result = authenticate(realm, username, password);
+      if ('error' in result) {
+        // Keycloak's wording for both cases.
+        throw new errors.InvalidGrant(
+          result.error === 'disabled' ? 'Account disabled' : 'Invalid user credentials',
+        );
+      }
+      const { user } = result;
+      const requested = String(params?.scope ?? '')
+        .split(' ')
+        .filter(Boolean);
+      const unknown = requested.filter((s) => !OIDC_SCOPES.includes(s));
+      if (unknown.length > 0) throw new errors.InvalidScope('invalid scope', unknown.join(' '));
+      // Keycloak's default client scopes are always granted; `openid` only when asked for.
+      const scopes = new Set(['profile', 'email', ...requested]);
+      const scope = [...scopes].join(' ');
+
+      const grant = new provider.Grant({ accountId: user.id, clientId: client.clientId });
+      grant.addOIDCScope(scope);
+      grant.addResourceScope(DEFAULT_RESOURCE, scope);
+      const grantId = await grant.save();
+
+      const session = new provider.Session();
+      session.loginAccount({ accountId: user.id });
+      session.ensureClientContainer(client.clientId);
+      session.grantIdFor(client.clientId, grantId);
+      const sid = session.sidFor(client.clientId) as string;
+      await session.save(realm.ssoSessionIdleTimeout);
+
+      const at = new provider.AccessToken({
+        accountId: user.id,
+        client,
+        grantId,
+        gty: 'password',
+        scope,
+        sessionUid: session.uid,
+        sid,
+        expiresWithSession: true,
+      });
+      at.resourceServer = new provider.ResourceServer(
+        DEFAULT_RESOURCE,
+        resourceServerInfo(client.clientId),
+      );
+      ctx.oidc.entity('AccessToken', at);
+      const accessToken = await at.save();
+
+      const rt = new provider.RefreshToken({
+        accountId: user.id,
+        client,
+        grantId,
+        gty: 'password',
+        scope,
+        sessionUid: session.uid,
+        sid,
+        expiresWithSession: true,
+        resource: DEFAULT_RESOURCE,
+        rotations: 0,
+        authTime: session.authTime(),
+      });
+      const refreshToken = await rt.save();
+
+      let idToken: string | undefined;
+      if (scopes.has('openid')) {
+        const claims = {
+          ...profileClaims(user),
+          ...mappedAttributes(user, realm.clients.get(client.clientId), 'idToken'),
+          auth_time: session.authTime(),
+        };
+        const token = new provider.IdToken(claims, { ctx });
+        // Scope-filters the profile claims (OpenID Connect Core §5.4).
+        (token as unknown as { scope: string }).scope = scope;
+        token.set('sid', sid);
+        idToken = await token.issue({ use: 'idtoken' });
+      }
+
+      ctx.body = {
+        access_token: accessToken,
+        expires_in: at.expiration,
+        refresh_expires_in: realm.ssoSessionIdleTimeout,
+        refresh_token: refreshToken,
+        token_type: 'Bearer',
+        ...(idToken ? { id_token: idToken } : {}),
+        'not-before-policy': 0,
+        session_state: sid,
+        scope: scope,
+      };
+    },
+    ['username', 'password', 'scope'],
+  );
+}

@@ -1,0 +1,278 @@
+import { randomBytes } from 'node:crypto';
+import Provider, {
+  type ClientMetadata,
+  type Configuration,
+  type KoaContextWithOIDC,
+  type ResourceServer,
+} from 'oidc-provider';
+import type { MemoryStore } from './adapter.js';
+import { accessTokenClaims, mappedAttributes, type Profile, profileClaims } from './claims.js';
+import { escapeHtml } from './html.js';
+import type { IdpKeys } from './keys.js';
+import type { Layout } from './layout.js';
+import { loggedOutPage, logoutPage } from './pages.js';
+import { registerPasswordGrant } from './password-grant.js';
+import type { Realm, RealmClient, RealmUser } from './realm/types.js';
+import { serviceAccountId } from './service-account.js';
+
+/** The single resource every access token is minted for; its audience comes from the realm. */
+export const DEFAULT_RESOURCE = 'urn:todo-sso:access-token';
+/** Scopes the dev IdP grants, Keycloak's default client scopes for OIDC clients. */
+export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
+export interface ProviderSetup {
+  issuer: string;
+  layout: Layout;
+  realm: Realm;
+  keys: IdpKeys;
+  store: MemoryStore;
+  accessTokenLifespan: number;
+}
+
+/** How every access token is minted: JWT, RS256, audience from the realm, realm lifespan. */
+export type ResourceServerInfo = ResourceServer;
+type JwkList = NonNullable<Configuration['jwks']>['keys'];
+const GRANT_DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/** Realm client → oidc-provider client metadata. */
+export function clientMetadata(client: RealmClient): ClientMetadata {
+  const grantTypes: string[] = [];
+  if (client.standardFlow) grantTypes.push('authorization_code');
+  if (client.directAccessGrants) grantTypes.push('password');
+  if (client.deviceGrant) grantTypes.push(GRANT_DEVICE);
+  // Keycloak issues refresh tokens to every user-facing flow (not only with offline_access).
+  if (grantTypes.length > 0) grantTypes.push('refresh_token');
+  if (client.serviceAccount) grantTypes.push('client_credentials');
+  return {
+    client_id: client.clientId,
+    ...(client.publicClient
+      ? { token_endpoint_auth_method: 'none' }
+      : { client_secret: client.secret, token_endpoint_auth_method: 'client_secret_basic' }),
+    grant_types: grantTypes,
+    response_types: client.standardFlow ? ['code'] : [],
+    redirect_uris: client.standardFlow ? client.redirectUris : [],
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
+    ...(client.backchannelLogoutUrl
+      ? {
+          backchannel_logout_uri: client.backchannelLogoutUrl,
+          backchannel_logout_session_required: client.backchannelLogoutSessionRequired,
+        }
+      : {}),
+    scope: OIDC_SCOPES.join(' '),
+  };
+}
+
+/** Keycloak redirect URI patterns: exact, or a prefix ending in `*`. */
+export function uriMatches(patterns: readonly string[], value: string): boolean {
+  return patterns.some((p) => (p.endsWith('*') ? value.startsWith(p.slice(0, -1)) : p === value));
+}
+
+/** Keycloak web origins: exact origins, `*`, or `+` (the origins of the redirect URIs). */
+function originAllowed(client: RealmClient, origin: string): boolean {
+  for (const entry of client.webOrigins) {
+    if (entry === '*' || entry === origin) return true;
+    if (entry === '+') {
+      for (const uri of client.redirectUris) {
+        if (
+          URL.canParse(uri.replace(/\*$/, '')) &&
+          new URL(uri.replace(/\*$/, '')).origin === origin
+        ) {
+          return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+function audienceOf(profile: Profile, client: RealmClient): string | string[] {
+  // Authentik: aud is the requesting client's id. Keycloak: the audience mappers' values,
+  // a string when one and an array when several (as Keycloak serializes it).
+  if (profile === 'authentik' || client.audiences.length === 0) return client.clientId;
+  const auds = [...new Set(client.audiences)];
+  return auds.length === 1 ? (auds[0] as string) : auds;
+}
+
+/** Builds the oidc-provider instance for a realm and profile. */
+export function buildProvider(setup: ProviderSetup): Provider {
+  const { realm, layout, keys } = setup;
+  const profile = layout.profile;
+  const usersById = new Map<string, RealmUser>([...realm.users.values()].map((u) => [u.id, u]));
+  const attributeClaims = [
+    ...new Set(
+      [...realm.clients.values()].flatMap((c) => c.attributeMappers.map((m) => m.claimName)),
+    ),
+  ];
+
+  const resourceServerInfo = (clientId: string): ResourceServerInfo => {
+    const realmClient = realm.clients.get(clientId);
+    if (!realmClient) throw new Error(`unknown client ${clientId}`);
+    return {
+      scope: OIDC_SCOPES.join(' '),
+      // A string or an array (oidc-provider's typing says string only).
+      audience: audienceOf(profile, realmClient) as string,
+      accessTokenTTL: setup.accessTokenLifespan,
+      accessTokenFormat: 'jwt',
+      jwt: { sign: { alg: 'RS256' } },
+    };
+  };
+
+  const configuration: Configuration = {
+    adapter: setup.store.adapterFor(),
+    clients: [...realm.clients.values()].map(clientMetadata),
+    jwks: { keys: [...keys.signing, keys.encryption] as unknown as JwkList },
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    routes: layout.routes,
+    scopes: OIDC_SCOPES,
+    claims: {
+      openid: ['sub', ...attributeClaims],
+      profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+      email: ['email', 'email_verified'],
+    },
+    async findAccount(ctx: KoaContextWithOIDC, sub: string) {
+      const user = usersById.get(sub);
+      if (!user?.enabled) return undefined;
+      return {
+        accountId: sub,
+        async claims(use: string) {
+          const client = realm.clients.get(ctx.oidc.client?.clientId ?? '');
+          const target = use === 'id_token' ? 'idToken' : 'userinfo';
+          return { ...profileClaims(user), ...mappedAttributes(user, client, target), sub };
+        },
+      };
+    },
+    async extraTokenClaims(_ctx, token) {
+      const client = realm.clients.get(token.clientId ?? '');
+      if (token.kind === 'ClientCredentials') {
+        return {
+          sub: serviceAccountId(realm.name, token.clientId as string),
+          preferred_username: `service-account-${token.clientId}`,
+          ...(profile === 'keycloak' ? { typ: 'Bearer', azp: token.clientId } : {}),
+        };
+      }
+      const user = token.accountId ? usersById.get(token.accountId) : undefined;
+      if (!user) return undefined;
+      const sid = 'sid' in token ? (token.sid as string | undefined) : undefined;
+      return {
+        ...accessTokenClaims(profile, user, client, sid),
+        // Introspection shape (Keycloak adds `username`; removed from the JWT below).
+        username: user.username,
+      };
+    },
+    formats: {
+      customizers: {
+        async jwt(_ctx, token, jwt) {
+          // Keycloak signs access tokens with header typ "JWT", not RFC 9068's "at+jwt".
+          jwt.header = { typ: 'JWT' };
+          const payload = jwt.payload as Record<string, unknown>;
+          delete payload.username;
+          if (token.kind === 'ClientCredentials') {
+            const extra = (token as { extra?: Record<string, unknown> }).extra;
+            if (extra?.sub) payload.sub = extra.sub;
+            if (profile === 'authentik') delete payload.client_id;
+          } else {
+            delete payload.client_id;
+          }
+        },
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      deviceFlow: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource(ctx, form) {
+          ctx.type = 'html';
+          ctx.body = logoutPage(form, Boolean(ctx.oidc.params?.id_token_hint));
+        },
+        postLogoutSuccessSource(ctx) {
+          ctx.type = 'html';
+          ctx.body = loggedOutPage();
+        },
+      },
+      backchannelLogout: { enabled: true },
+      clientCredentials: { enabled: true },
+      encryption: { enabled: true },
+      // Userinfo is served by the dev IdP itself: Keycloak answers it for audience-bound access
+      // tokens, which oidc-provider's own endpoint refuses.
+      userinfo: { enabled: false },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => DEFAULT_RESOURCE,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, _resource, client) => resourceServerInfo(client.clientId),
+      },
+    },
+    pkce: {
+      required: (_ctx, client) => realm.clients.get(client.clientId)?.pkceMethod === 'S256',
+    },
+    clientBasedCORS(_ctx, origin, client) {
+      const realmClient = realm.clients.get(client.clientId);
+      return realmClient ? originAllowed(realmClient, origin) : false;
+    },
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Tokens of a browser session end with it (Keycloak ends them on logout and expiry).
+    expiresWithSession: async () => true,
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: setup.accessTokenLifespan,
+      ClientCredentials: setup.accessTokenLifespan,
+      IdToken: setup.accessTokenLifespan,
+      RefreshToken: realm.ssoSessionIdleTimeout,
+      Session: realm.ssoSessionIdleTimeout,
+      Grant: realm.ssoSessionIdleTimeout,
+      Interaction: 600,
+      AuthorizationCode: 60,
+      DeviceCode: 600,
+    },
+    interactions: {
+      url: (_ctx, interaction) => `${layout.mountPath}${layout.loginPath}${interaction.uid}`,
+    },
+    loadExistingGrant: async (ctx) => {
+      const grantId =
+        ctx.oidc.result?.consent?.grantId ??
+        ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId as string);
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+    renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = `<!doctype html><meta charset="utf-8"><title>Error</title><h1>${escapeHtml(
+        String(out.error),
+      )}</h1><p>${escapeHtml(String(out.error_description ?? ''))}</p>`;
+    },
+  };
+
+  const provider = new Provider(setup.issuer, configuration);
+  provider.proxy = false;
+  // Keycloak accepts registered redirect URIs ending in `*` as prefixes.
+  provider.Client.prototype.redirectUriAllowed = function redirectUriAllowed(value: string) {
+    return uriMatches(this.redirectUris ?? [], value);
+  };
+  provider.Client.prototype.postLogoutRedirectUriAllowed = function allowed(value: string) {
+    return uriMatches(this.postLogoutRedirectUris ?? [], value);
+  };
+  if (profile === 'keycloak') keycloakIdTokenClaims(provider);
+  registerPasswordGrant(provider, realm, resourceServerInfo);
+  return provider;
+}
+
+/**
+ * Keycloak marks its JWTs with a `typ` claim (`ID` for ID tokens, `Logout` for logout tokens) and
+ * always names the authorized party (`azp`) in ID tokens.
+ */
+function keycloakIdTokenClaims(provider: Provider): void {
+  const proto = provider.IdToken.prototype as unknown as {
+    payload(): Promise<Record<string, unknown>>;
+    client?: { clientId: string };
+    extra: Record<string, unknown>;
+  };
+  const original = proto.payload;
+  proto.payload = async function payload(this: typeof proto) {
+    const claims = await original.call(this);
+    if ('token_introspection' in this.extra) return claims;
+    if ('events' in this.extra) return { ...claims, typ: 'Logout' };
+    return { ...claims, typ: 'ID', azp: this.client?.clientId };
+  };
+}

@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { IdpError } from '../errors.js';
+import {
+  array,
+  bool,
+  invalid,
+  object,
+  onlyKeys,
+  optionalString,
+  positiveInt,
+  string,
+  stringListMap,
+  strings,
+} from './check.js';
+import { parseClient } from './client.js';
+import { RoleGraph, type RoleRef } from './roles.js';
+import type { Realm, RealmClient, RealmRepresentation, RealmUser } from './types.js';
+
+const REALM_FIELDS = [
+  'realm',
+  'displayName',
+  'enabled',
+  'sslRequired',
+  'registrationAllowed',
+  'loginWithEmailAllowed',
+  'resetPasswordAllowed',
+  'accessTokenLifespan',
+  'ssoSessionIdleTimeout',
+  'ssoSessionMaxLifespan',
+  'roles',
+  'groups',
+  'clients',
+  'users',
+] as const;
+const ROLE_FIELDS = ['name', 'description', 'composite', 'composites', 'clientRole'] as const;
+const GROUP_FIELDS = ['name', 'path', 'realmRoles', 'clientRoles', 'attributes', 'subGroups'];
+const USER_FIELDS = [
+  'id',
+  'username',
+  'email',
+  'emailVerified',
+  'firstName',
+  'lastName',
+  'enabled',
+  'credentials',
+  'realmRoles',
+  'clientRoles',
+  'groups',
+  'attributes',
+] as const;
+const CREDENTIAL_FIELDS = ['type', 'value', 'temporary'] as const;
+
+interface Group {
+  roles: RoleRef[];
+  attributes: Record<string, string[]>;
+}
+
+/**
+ * Reads and validates a Keycloak realm export (the file a real Keycloak imports with
+ * `--import-realm`), keeping to the subset the development identity provider implements.
+ *
+ * @throws {IdpError} `ERR_REALM_UNSUPPORTED` naming a field outside the subset,
+ *   `ERR_REALM_INVALID` naming a malformed field, `ERR_REALM_READ` when the file is unreadable.
+ * @example
+ * const realm = loadRealm('deploy/keycloak/realm-todo-app.json');
+ * realm.users.get('alice')?.realmRoles; // ['user']
+ */
+export function loadRealm(source: RealmRepresentation | string): Realm {
+  const raw = typeof source === 'string' ? readRealmFile(source) : source;
+  const r = object(raw, '(realm)');
+  onlyKeys(r, REALM_FIELDS, '');
+
+  const graph = new RoleGraph();
+  const rolesObj = object(r.roles ?? {}, 'roles');
+  onlyKeys(rolesObj, ['realm', 'client'], 'roles');
+  const clientRoleLists = object(rolesObj.client ?? {}, 'roles.client');
+  const pending: { ref: RoleRef; path: string; composites: unknown }[] = [];
+  const declare = (list: unknown, path: string, client: string | undefined) =>
+    array(list, path).forEach((rawRole, i) => {
+      const rpath = `${path}[${i}]`;
+      const role = object(rawRole, rpath);
+      onlyKeys(role, ROLE_FIELDS, rpath);
+      const ref = { client, name: string(role.name, `${rpath}.name`) };
+      graph.define(ref, []);
+      pending.push({ ref, path: rpath, composites: role.composites });
+    });
+  declare(rolesObj.realm, 'roles.realm', undefined);
+  for (const [client, list] of Object.entries(clientRoleLists)) {
+    declare(list, `roles.client.${client}`, client);
+  }
+  for (const { ref, path, composites } of pending) {
+    graph.define(ref, roleRefs(graph, composites, `${path}.composites`));
+  }
+
+  const groups = new Map<string, Group>();
+  const addGroups = (list: unknown, path: string, parent: string, inherited: Group) =>
+    array(list, path).forEach((rawGroup, i) => {
+      const gpath = `${path}[${i}]`;
+      const g = object(rawGroup, gpath);
+      onlyKeys(g, GROUP_FIELDS, gpath);
+      const groupPath = `${parent}/${string(g.name, `${gpath}.name`)}`;
+      const group: Group = {
+        roles: [
+          ...inherited.roles,
+          ...roleRefs(graph, { realm: g.realmRoles, client: g.clientRoles }, gpath),
+        ],
+        attributes: {
+          ...inherited.attributes,
+          ...stringListMap(g.attributes, `${gpath}.attributes`),
+        },
+      };
+      groups.set(groupPath, group);
+      addGroups(g.subGroups, `${gpath}.subGroups`, groupPath, group);
+    });
+  addGroups(r.groups, 'groups', '', { roles: [], attributes: {} });
+
+  const clients = new Map<string, RealmClient>();
+  array(r.clients, 'clients').forEach((rawClient, i) => {
+    const { enabled, ...client } = parseClient(rawClient, `clients[${i}]`);
+    if (clients.has(client.clientId)) invalid(`clients[${i}].clientId`, 'is a duplicate');
+    if (enabled) clients.set(client.clientId, client);
+  });
+
+  const name = string(r.realm, 'realm');
+  const users = new Map<string, RealmUser>();
+  array(r.users, 'users').forEach((rawUser, i) => {
+    const user = parseUser(rawUser, `users[${i}]`, name, graph, groups);
+    if (users.has(user.username)) invalid(`users[${i}].username`, 'is a duplicate');
+    users.set(user.username, user);
+  });
+
+  return {
+    name,
+    accessTokenLifespan: positiveInt(r.accessTokenLifespan, 'accessTokenLifespan', 300),
+    ssoSessionIdleTimeout: positiveInt(r.ssoSessionIdleTimeout, 'ssoSessionIdleTimeout', 1800),
+    clients,
+    users,
+  };
+}
+
+function readRealmFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new IdpError('ERR_REALM_READ', `cannot read realm file ${file}`, { cause });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new IdpError('ERR_REALM_INVALID', `realm file ${file} is not valid JSON`, { cause });
+  }
+}
+
+/** `{ realm: [...], client: { id: [...] } }` → role references, each checked to exist. */
+function roleRefs(graph: RoleGraph, value: unknown, path: string): RoleRef[] {
+  if (value === undefined) return [];
+  const v = object(value, path);
+  const refs: RoleRef[] = strings(v.realm, `${path}.realm`).map((name) => ({
+    client: undefined,
+    name,
+  }));
+  for (const [client, names] of Object.entries(stringListMap(v.client, `${path}.client`))) {
+    refs.push(...names.map((name) => ({ client, name })));
+  }
+  for (const ref of refs) graph.require(ref, path);
+  return refs;
+}
+
+function parseUser(
+  raw: unknown,
+  path: string,
+  realm: string,
+  graph: RoleGraph,
+  groups: ReadonlyMap<string, Group>,
+): RealmUser {
+  const u = object(raw, path);
+  onlyKeys(u, USER_FIELDS, path);
+  const username = string(u.username, `${path}.username`);
+  let password: string | undefined;
+  array(u.credentials, `${path}.credentials`).forEach((rawCred, i) => {
+    const cpath = `${path}.credentials[${i}]`;
+    const cred = object(rawCred, cpath);
+    onlyKeys(cred, CREDENTIAL_FIELDS, cpath);
+    if (cred.type !== 'password') invalid(`${cpath}.type`, 'must be "password"');
+    if (cred.temporary === true) invalid(`${cpath}.temporary`, 'must be false');
+    password = string(cred.value, `${cpath}.value`);
+  });
+
+  const roots = roleRefs(graph, { realm: u.realmRoles, client: u.clientRoles }, path);
+  let attributes: Record<string, string[]> = {};
+  for (const [i, groupPath] of strings(u.groups, `${path}.groups`).entries()) {
+    const group = groups.get(groupPath.startsWith('/') ? groupPath : `/${groupPath}`);
+    if (!group) invalid(`${path}.groups[${i}]`, `names an unknown group "${groupPath}"`);
+    roots.push(...group.roles);
+    attributes = { ...attributes, ...group.attributes };
+  }
+  attributes = { ...attributes, ...stringListMap(u.attributes, `${path}.attributes`) };
+  const effective = graph.expand(roots);
+
+  return {
+    id: optionalString(u.id, `${path}.id`) || stableId(realm, username),
+    username,
+    email: optionalString(u.email, `${path}.email`),
+    emailVerified: bool(u.emailVerified, `${path}.emailVerified`, false),
+    firstName: optionalString(u.firstName, `${path}.firstName`),
+    lastName: optionalString(u.lastName, `${path}.lastName`),
+    enabled: bool(u.enabled, `${path}.enabled`, true),
+    password,
+    realmRoles: effective.realm,
+    clientRoles: effective.client,
+    attributes,
+  };
+}
+
+/** A UUID-shaped subject derived from realm and username, stable across restarts. */
+function stableId(realm: string, username: string): string {
+  const h = createHash('sha256').update(`${realm}\0${username}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

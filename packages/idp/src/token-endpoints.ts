@@ -1,0 +1,115 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
+import type { AccessTokenRegistry } from './access-tokens.js';
+import type { Profile } from './claims.js';
+import { authenticateClient } from './client-auth.js';
+import { readForm, send, sendJson, sendOAuthError } from './http.js';
+import type { Realm } from './realm/types.js';
+
+function looksLikeJwt(value: string): boolean {
+  return value.split('.').length === 3;
+}
+
+function rejectClient(res: ServerResponse): void {
+  res.setHeader('www-authenticate', 'Basic realm="introspection"');
+  sendOAuthError(res, 401, 'invalid_client', 'Invalid client or Invalid client credentials');
+}
+
+async function findRefreshToken(provider: Provider, value: string) {
+  const rt = await provider.RefreshToken.find(value);
+  if (!rt?.isValid) return undefined;
+  if (rt.expiresWithSession && rt.sessionUid) {
+    const session = await provider.Session.findByUid(rt.sessionUid);
+    if (!session || session.accountId !== rt.accountId) return undefined;
+  }
+  return rt;
+}
+
+/**
+ * Token introspection (RFC 7662 §2) in Keycloak's response shape: the token's own claims plus
+ * `active`, `client_id`, `username` and `token_type`. Only confidential clients may introspect,
+ * as in Keycloak; an unknown, expired, revoked or logged-out token is `{ "active": false }`.
+ */
+export async function handleIntrospection(
+  provider: Provider,
+  realm: Realm,
+  profile: Profile,
+  registry: AccessTokenRegistry,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const form = await readForm(req);
+  const client = authenticateClient(realm, req, form);
+  if (!client || client.publicClient) return rejectClient(res);
+  const token = form.get('token');
+  if (!token) {
+    sendOAuthError(res, 400, 'invalid_request', 'missing token parameter');
+    return;
+  }
+  if (looksLikeJwt(token)) {
+    const found = await registry.verify(token);
+    if (!found) return sendJson(res, 200, { active: false });
+    const { claims } = found;
+    sendJson(res, 200, {
+      ...claims,
+      client_id: found.record.clientId,
+      ...(claims.preferred_username ? { username: claims.preferred_username } : {}),
+      ...(profile === 'keycloak' ? { token_type: 'Bearer' } : {}),
+      active: true,
+    });
+    return;
+  }
+  const rt = await findRefreshToken(provider, token);
+  if (!rt) return sendJson(res, 200, { active: false });
+  const user = [...realm.users.values()].find((u) => u.id === rt.accountId);
+  sendJson(res, 200, {
+    active: true,
+    iss: provider.issuer,
+    sub: rt.accountId,
+    client_id: rt.clientId,
+    azp: rt.clientId,
+    exp: rt.exp,
+    iat: rt.iat,
+    scope: rt.scope,
+    sid: rt.sid,
+    ...(user ? { username: user.username } : {}),
+    ...(profile === 'keycloak' ? { typ: 'Refresh' } : {}),
+  });
+}
+
+/**
+ * Token revocation (RFC 7009 §2). A client may revoke only its own tokens; revoking a refresh
+ * token ends its grant (and the access tokens of it). Always 200 for an unknown token (§2.2).
+ */
+export async function handleRevocation(
+  provider: Provider,
+  realm: Realm,
+  registry: AccessTokenRegistry,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const form = await readForm(req);
+  const client = authenticateClient(realm, req, form);
+  if (!client) return rejectClient(res);
+  const token = form.get('token');
+  if (!token) {
+    sendOAuthError(res, 400, 'invalid_request', 'missing token parameter');
+    return;
+  }
+  if (looksLikeJwt(token)) {
+    const found = await registry.verify(token);
+    if (found && found.record.clientId === client.clientId) await registry.revoke(found.record.jti);
+  } else {
+    const rt = await provider.RefreshToken.find(token);
+    if (rt && rt.clientId === client.clientId) {
+      await rt.destroy();
+      if (rt.grantId) {
+        await Promise.all([
+          provider.AccessToken.revokeByGrantId(rt.grantId),
+          provider.RefreshToken.revokeByGrantId(rt.grantId),
+        ]);
+      }
+    }
+  }
+  send(res, 200, '', 'text/plain');
+}

@@ -1,0 +1,213 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_REALM_FILE, type IdpOptions, type RunningIdp, startIdp } from '@todo-sso/idp';
+
+export type RealmJson = Record<string, unknown> & {
+  clients: (Record<string, unknown> & {
+    clientId: string;
+    attributes?: Record<string, string>;
+    redirectUris?: string[];
+    webOrigins?: string[];
+  })[];
+  users: (Record<string, unknown> & { username: string })[];
+};
+
+/** A fresh, patchable copy of the repository's realm file. */
+export function realmJson(): RealmJson {
+  return JSON.parse(readFileSync(DEFAULT_REALM_FILE, 'utf8')) as RealmJson;
+}
+
+export function clientOf(realm: RealmJson, clientId: string) {
+  const client = realm.clients.find((c) => c.clientId === clientId);
+  if (!client) throw new Error(`no client ${clientId}`);
+  return client;
+}
+
+export interface TestIdp extends RunningIdp {
+  discovery: Record<string, string>;
+  dataDir: string;
+}
+
+/** Starts the dev IdP on 127.0.0.1, an ephemeral port and a temporary data directory. */
+export async function startTestIdp(options: IdpOptions = {}): Promise<TestIdp> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'idp-test-'));
+  const idp = await startIdp({ host: '127.0.0.1', port: 0, ...options, dataDir });
+  const discoveryUrl =
+    options.profile === 'authentik'
+      ? `${idp.issuer}.well-known/openid-configuration`
+      : `${idp.issuer}/.well-known/openid-configuration`;
+  const discovery = (await (await fetch(discoveryUrl)).json()) as Record<string, string>;
+  return {
+    ...idp,
+    discovery,
+    dataDir,
+    async close() {
+      await idp.close();
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function decodeJwt(token: string): {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+} {
+  const [h, p] = token.split('.');
+  return {
+    header: JSON.parse(Buffer.from(h as string, 'base64url').toString('utf8')),
+    payload: JSON.parse(Buffer.from(p as string, 'base64url').toString('utf8')),
+  };
+}
+
+export function form(values: Record<string, string>): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(values).toString(),
+  };
+}
+
+export function basic(id: string, secret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+}
+
+export async function passwordGrant(
+  idp: TestIdp,
+  username: string,
+  password = username,
+  extra: Record<string, string> = {},
+) {
+  const res = await fetch(
+    idp.discovery.token_endpoint as string,
+    form({ grant_type: 'password', client_id: 'todo-cli', username, password, ...extra }),
+  );
+  return { status: res.status, body: (await res.json()) as Record<string, string> };
+}
+
+export function pkce() {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  return { verifier, challenge };
+}
+
+/** A minimal browser: a cookie jar and manual redirects. */
+export class Browser {
+  readonly #cookies = new Map<string, string>();
+
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.#cookies.size > 0) {
+      headers.set('cookie', [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    }
+    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
+    for (const cookie of res.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const eq = (pair as string).indexOf('=');
+      const name = (pair as string).slice(0, eq);
+      const value = (pair as string).slice(eq + 1);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(cookie)) this.#cookies.delete(name);
+      else this.#cookies.set(name, value);
+    }
+    return res;
+  }
+
+  /** Follows redirects until a non-redirect or a URL starting with `stopAt`. */
+  async follow(
+    url: string,
+    stopAt: string,
+    init: RequestInit = {},
+  ): Promise<{ url: string; res: Response }> {
+    let current = url;
+    let res = await this.fetch(current, init);
+    for (let i = 0; i < 10 && res.status >= 300 && res.status < 400; i++) {
+      current = new URL(res.headers.get('location') as string, current).href;
+      if (current.startsWith(stopAt)) return { url: current, res };
+      res = await this.fetch(current);
+    }
+    return { url: current, res };
+  }
+}
+
+/** Extracts a form's action from an HTML page. */
+export function formAction(html: string, base: string): string {
+  const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+  if (!action) throw new Error('no form on the page');
+  return new URL(action.replace(/&#38;/g, '&'), base).href;
+}
+
+export function hiddenInputs(html: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) {
+    out[m[1] as string] = m[2] as string;
+  }
+  return out;
+}
+
+/** Signs in through the login page with the authorization code flow; returns the code and state. */
+export async function authorizationCodeLogin(
+  idp: TestIdp,
+  browser: Browser,
+  params: Record<string, string>,
+  username: string,
+  password = username,
+): Promise<{ code?: string; loginPage?: string; callback?: URL }> {
+  const authUrl = `${idp.discovery.authorization_endpoint}?${new URLSearchParams(params)}`;
+  const redirectUri = params.redirect_uri as string;
+  const first = await browser.follow(authUrl, redirectUri);
+  if (first.url.startsWith(redirectUri)) {
+    const callback = new URL(first.url);
+    return { code: callback.searchParams.get('code') ?? undefined, callback };
+  }
+  const html = await first.res.text();
+  const posted = await browser.fetch(formAction(html, first.url), form({ username, password }));
+  if (posted.status === 200) return { loginPage: await posted.text() };
+  const done = await browser.follow(
+    new URL(posted.headers.get('location') as string, first.url).href,
+    redirectUri,
+  );
+  const callback = new URL(done.url);
+  return { code: callback.searchParams.get('code') ?? undefined, callback };
+}
+
+/** An HTTP server on 127.0.0.1 that records back-channel logout requests. */
+export async function startLogoutReceiver(): Promise<{
+  url: string;
+  tokens: string[];
+  waitFor(count: number, timeoutMs?: number): Promise<string[]>;
+  close(): Promise<void>;
+}> {
+  const tokens: string[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      const token = new URLSearchParams(body).get('logout_token');
+      if (token) tokens.push(token);
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/auth/backchannel-logout`,
+    tokens,
+    async waitFor(count, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (tokens.length < count && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return tokens;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_REALM_FILE, IdpError, loadRealm } from '@todo-sso/idp';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { clientOf, realmJson } from './helpers.js';
+
+/** Type-checks `const realm: RealmRepresentation = <json>` with the TypeScript compiler. */
+function typeCheckRealm(json: string): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const virtual = join(here, '__realm_type_check__.ts');
+  const source = `import type RealmRepresentation from '@keycloak/keycloak-admin-client/lib/defs/realmRepresentation.js';
+const realm: RealmRepresentation = ${json};
+export default realm;`;
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    skipLibCheck: true,
+    types: [],
+  };
+  const host = ts.createCompilerHost(options);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, lang, ...rest) =>
+    name === virtual ? ts.createSourceFile(name, source, lang) : getSourceFile(name, lang, ...rest);
+  const fileExists = host.fileExists.bind(host);
+  host.fileExists = (name) => name === virtual || fileExists(name);
+  const program = ts.createProgram([virtual], options, host);
+  return ts
+    .getPreEmitDiagnostics(program)
+    .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+}
+
+function errorOf(fn: () => unknown): IdpError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof IdpError) return error;
+    throw error;
+  }
+  throw new Error('expected an IdpError');
+}
+
+describe('the realm file deploy/keycloak/realm-todo-app.json', () => {
+  it('type-checks as a Keycloak RealmRepresentation (keycloak-admin-client), excess properties included', () => {
+    expect(typeCheckRealm(readFileSync(DEFAULT_REALM_FILE, 'utf8'))).toEqual([]);
+    // The same check fails on a field Keycloak does not know.
+    const typo = { ...realmJson(), accessTokenLifeSpan: 300 };
+    expect(typeCheckRealm(JSON.stringify(typo)).join('\n')).toContain('accessTokenLifeSpan');
+  });
+
+  it('defines the clients of DESIGN.md with their flows, secrets and mappers', () => {
+    const realm = loadRealm(DEFAULT_REALM_FILE);
+    expect(realm.name).toBe('todo-app');
+    expect([...realm.clients.keys()].sort()).toEqual(['todo-api', 'todo-cli', 'todo-ui']);
+    const ui = realm.clients.get('todo-ui');
+    expect(ui).toMatchObject({
+      publicClient: true,
+      standardFlow: true,
+      directAccessGrants: false,
+      pkceMethod: 'S256',
+      redirectUris: ['http://localhost:3000/*'],
+      webOrigins: ['http://localhost:3000'],
+      audiences: ['todo-api'],
+      backchannelLogoutUrl: 'http://localhost:8000/auth/backchannel-logout',
+    });
+    expect(realm.clients.get('todo-api')).toMatchObject({
+      publicClient: false,
+      secret: 'todo-api-secret',
+      serviceAccount: true,
+      standardFlow: false,
+    });
+    expect(realm.clients.get('todo-cli')).toMatchObject({
+      publicClient: true,
+      standardFlow: false,
+      directAccessGrants: true,
+      deviceGrant: true,
+      audiences: ['todo-api'],
+      backchannelLogoutUrl: 'http://localhost:8000/auth/backchannel-logout',
+    });
+    expect(realm.accessTokenLifespan).toBe(300);
+  });
+
+  it('expands composite roles: user → todos:read + todos:write; carol adds reports:generate', () => {
+    const realm = loadRealm(DEFAULT_REALM_FILE);
+    const roles = (name: string) => {
+      const u = realm.users.get(name);
+      return { realm: u?.realmRoles.sort(), api: u?.clientRoles['todo-api']?.sort() ?? [] };
+    };
+    expect(roles('alice')).toEqual({ realm: ['user'], api: ['todos:read', 'todos:write'] });
+    expect(roles('bob')).toEqual({ realm: ['user'], api: ['todos:read', 'todos:write'] });
+    expect(roles('carol')).toEqual({
+      realm: ['user'],
+      api: ['reports:generate', 'todos:read', 'todos:write'],
+    });
+    expect(roles('admin')).toEqual({ realm: ['admin'], api: [] });
+    expect(roles('testuser')).toEqual({ realm: ['user'], api: ['todos:read', 'todos:write'] });
+    expect(realm.users.get('alice')?.attributes.department).toEqual(['engineering']);
+    expect(realm.users.get('bob')?.attributes.department).toEqual(['sales']);
+    expect(realm.users.get('admin')?.attributes.department).toBeUndefined();
+    for (const name of ['alice', 'bob', 'carol', 'admin', 'testuser']) {
+      expect(realm.users.get(name)?.password).toBe(name);
+    }
+  });
+
+  it('resolves group roles, attributes and sub-groups, and composites that reach client roles', () => {
+    const json = realmJson();
+    json.groups = [
+      {
+        name: 'staff',
+        realmRoles: ['user'],
+        attributes: { site: ['berlin'] },
+        subGroups: [{ name: 'analysts', clientRoles: { 'todo-api': ['reports:generate'] } }],
+      },
+    ];
+    json.users.push({
+      username: 'dave',
+      groups: ['/staff/analysts'],
+      attributes: { site: ['paris'] },
+    });
+    const dave = loadRealm(json).users.get('dave');
+    expect(dave?.realmRoles).toEqual(['user']);
+    expect(dave?.clientRoles['todo-api']?.sort()).toEqual([
+      'reports:generate',
+      'todos:read',
+      'todos:write',
+    ]);
+    expect(dave?.attributes.site).toEqual(['paris']);
+    expect(dave?.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(loadRealm(json).users.get('dave')?.id).toBe(dave?.id);
+  });
+
+  it('rejects an unsupported top-level field with ERR_REALM_UNSUPPORTED naming it', () => {
+    const json = { ...realmJson(), identityProviders: [] };
+    const error = errorOf(() => loadRealm(json));
+    expect(error.code).toBe('ERR_REALM_UNSUPPORTED');
+    expect(error.message).toContain('"identityProviders"');
+  });
+
+  it('rejects an unsupported client attribute and protocol mapper type, naming the path', () => {
+    const json = realmJson();
+    clientOf(json, 'todo-ui').attributes = { 'saml.assertion.signature': 'true' };
+    const attr = errorOf(() => loadRealm(json));
+    expect(attr.code).toBe('ERR_REALM_UNSUPPORTED');
+    expect(attr.message).toContain('clients[0].attributes.saml.assertion.signature');
+
+    const json2 = realmJson();
+    (clientOf(json2, 'todo-cli').protocolMappers as { protocolMapper: string }[])[0] = {
+      protocolMapper: 'oidc-hardcoded-claim-mapper',
+    };
+    const mapper = errorOf(() => loadRealm(json2));
+    expect(mapper.code).toBe('ERR_REALM_INVALID');
+    expect(mapper.message).toContain('clients[2].protocolMappers[0].protocolMapper');
+  });
+
+  it('rejects implicit flow, unknown roles and malformed lifespans, naming the field', () => {
+    const implicit = realmJson();
+    clientOf(implicit, 'todo-ui').implicitFlowEnabled = true;
+    expect(errorOf(() => loadRealm(implicit)).message).toContain('clients[0].implicitFlowEnabled');
+
+    const unknownRole = realmJson();
+    (unknownRole.users[0] as unknown as { realmRoles: string[] }).realmRoles = ['superuser'];
+    const roleError = errorOf(() => loadRealm(unknownRole));
+    expect(roleError.code).toBe('ERR_REALM_INVALID');
+    expect(roleError.message).toContain('users[0]');
+    expect(roleError.message).toContain('superuser');
+
+    const lifespan = { ...realmJson(), accessTokenLifespan: -5 };
+    expect(errorOf(() => loadRealm(lifespan)).message).toContain('"accessTokenLifespan"');
+  });
+
+  it('names an unreadable realm file with ERR_REALM_READ', () => {
+    const error = errorOf(() => loadRealm('/nonexistent/realm.json'));
+    expect(error.code).toBe('ERR_REALM_READ');
+    expect(error.message).toContain('/nonexistent/realm.json');
+  });
+});
