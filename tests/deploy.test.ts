@@ -246,7 +246,7 @@ describe('compose files', () => {
     const worker = service(authentik, 'authentik-worker');
     for (const svc of [server, worker]) {
       expect(svc.image).toMatch(/^ghcr\.io\/goauthentik\/server:\$\{AUTHENTIK_VERSION:-2025\.1\d/);
-      expect(svc.healthcheck.test).toEqual(['CMD', 'ak', 'healthcheck']);
+      expect(svc.healthcheck.test).toEqual(['CMD', '/lifecycle/ak', 'healthcheck']);
       const env = environment(svc);
       expect(env.AUTHENTIK_POSTGRESQL__HOST).toBe('authentik-db');
       expect(env.AUTHENTIK_SECRET_KEY?.length).toBeGreaterThanOrEqual(50);
@@ -725,7 +725,7 @@ describe('Kubernetes manifests', () => {
         }
       }
     }
-    expect(refs).toBeGreaterThanOrEqual(14);
+    expect(refs).toBeGreaterThanOrEqual(15);
   });
 
   it('gives the API only DESIGN.md variables, secrets from the Secret, placeholders only', () => {
@@ -777,5 +777,38 @@ describe('Kubernetes manifests', () => {
       expect(d.metadata.namespace, `${d.kind}/${d.metadata.name}`).toBe('todo-sso');
       expect(d.metadata.labels['app.kubernetes.io/part-of']).toBe('todo-sso');
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The API's own configuration loader accepts what the manifests give it
+// ---------------------------------------------------------------------------------------------
+
+describe('API configuration from the manifests', async () => {
+  // The loader is the API package's; the check runs once that package exports it.
+  const api: Record<string, unknown> = await import('@todo-sso/api');
+  const loadConfig = api.loadConfig as ((env: NodeJS.ProcessEnv) => Any) | undefined;
+  const dotenv = Object.fromEntries(
+    readFileSync(join(composeDir, '.env.example'), 'utf8')
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+
+  it.skipIf(!loadConfig).each([
+    ['keycloak.yml', {}, 'http://localhost:8080/realms/todo-app', ['todo-api']],
+    ['authentik.yml', {}, 'http://localhost:9000/application/o/todo-app/', ['todo-ui', 'todo-cli']],
+    ['keycloak.prod.yml', dotenv, 'https://sso.example.com/realms/todo-app', ['todo-api']],
+  ])('%s configures the API with a valid issuer and PostgreSQL', (file, vars, issuer, aud) => {
+    const base = readYaml(join(composeDir, file === 'keycloak.prod.yml' ? 'keycloak.yml' : file));
+    const env = environment(service(base, 'api'), vars);
+    if (file === 'keycloak.prod.yml') {
+      Object.assign(env, environment(service(readYaml(join(composeDir, file)), 'api'), vars));
+    }
+    const config = (loadConfig as (env: NodeJS.ProcessEnv) => Any)(env);
+    expect(config.issuers[0]).toMatchObject({ issuer, audience: aud });
+    expect(config.issuers[0].discoveryUrl).toBe(env.OIDC_DISCOVERY_URL);
+    expect(config.database.kind).toBe('postgres');
+    expect(config.port).toBe(8000);
   });
 });
