@@ -50,6 +50,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
 
   // TypeBox validates without Ajv's `removeAdditional`: unknown fields are refused, not dropped.
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // JSON only: any other body is 415 (the logout receiver adds its form parser for itself).
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(createErrorHandler(context));
   app.setNotFoundHandler(notFoundHandler);
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuthError } from '@todo-sso/auth';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
+import { ApiError } from '../http/problem.js';
 import { auditRepository } from '../repositories/audit.js';
 import { problems } from '../schemas/common.js';
 import { LogoutForm } from '../schemas/misc.js';
@@ -43,6 +44,13 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
         },
       },
       async (request, reply) => {
+        if (!request.headers['content-type']?.toLowerCase().startsWith(FORM)) {
+          throw new ApiError(
+            415,
+            'unsupported_media_type',
+            `Send the logout token as ${FORM} (§2.5)`,
+          );
+        }
         const claims = await authenticator.verifyLogoutToken(
           request.body.logout_token,
           config.logoutAudiences,

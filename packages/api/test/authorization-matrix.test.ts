@@ -1,0 +1,182 @@
+import type { InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ProtectedRoute,
+  PUBLIC_ROUTES,
+  ROUTE_POLICIES,
+  type RoutePolicy,
+} from '../src/policy.js';
+import { todoRepository } from '../src/repositories/todos.js';
+import { drivers, type TestDatabase } from './support/databases.js';
+import { type Harness, startHarness, type UserName, users } from './support/harness.js';
+
+type Caller = UserName | 'none';
+type Target = 'own' | 'other';
+
+const CALLERS: Caller[] = ['none', 'alice', 'bob', 'carol', 'admin', 'nobody'];
+const TARGETS: Target[] = ['own', 'other'];
+
+/** Whose todo is "someone else's" for each caller. */
+const OTHER: Record<UserName, UserName> = {
+  alice: 'bob',
+  bob: 'alice',
+  carol: 'alice',
+  admin: 'alice',
+  nobody: 'alice',
+};
+
+interface Cell {
+  /** The todo ids of the cell: one owned by the caller, one by someone else. */
+  own: string;
+  other: string;
+  otherSub: string;
+}
+
+/**
+ * What each protected route is asked in a cell, and what it answers once the policy lets the
+ * caller through. Keyed by the policy table's own type: a route added to ROUTE_POLICIES without
+ * an entry here does not compile, and the coverage test below fails too.
+ */
+const REQUESTS: Record<
+  ProtectedRoute,
+  {
+    request(target: Target, cell: Cell): InjectOptions;
+    allowed(target: Target, caller: UserName): number;
+  }
+> = {
+  'GET /todos/': { request: () => ({ method: 'GET', url: '/todos/' }), allowed: () => 200 },
+  'POST /todos/': {
+    request: () => ({ method: 'POST', url: '/todos/', payload: { title: 'matrix' } }),
+    allowed: () => 201,
+  },
+  'GET /todos/:id': {
+    request: (t, c) => ({ method: 'GET', url: `/todos/${c[t]}` }),
+    allowed: (t) => (t === 'own' ? 200 : 404),
+  },
+  'PUT /todos/:id': {
+    request: (t, c) => ({
+      method: 'PUT',
+      url: `/todos/${c[t]}`,
+      payload: { title: 'replaced', completed: true },
+    }),
+    allowed: (t) => (t === 'own' ? 200 : 404),
+  },
+  'PATCH /todos/:id': {
+    request: (t, c) => ({ method: 'PATCH', url: `/todos/${c[t]}`, payload: { completed: true } }),
+    allowed: (t) => (t === 'own' ? 200 : 404),
+  },
+  'DELETE /todos/:id': {
+    request: (t, c) => ({ method: 'DELETE', url: `/todos/${c[t]}` }),
+    allowed: (t) => (t === 'own' ? 204 : 404),
+  },
+  'GET /me': { request: () => ({ method: 'GET', url: '/me' }), allowed: () => 200 },
+  'GET /reports/summary': {
+    // own: the caller's department (the default); other: a department that is not theirs.
+    request: (t) => ({
+      method: 'GET',
+      url: t === 'own' ? '/reports/summary' : '/reports/summary?department=sales',
+    }),
+    allowed: (t, caller) => (t === 'own' || caller === 'admin' ? 200 : 403),
+  },
+  'GET /admin/users': {
+    request: () => ({ method: 'GET', url: '/admin/users' }),
+    allowed: () => 200,
+  },
+  'GET /admin/todos': {
+    request: (t, c) => ({
+      method: 'GET',
+      url: t === 'own' ? '/admin/todos' : `/admin/todos?owner=${c.otherSub}`,
+    }),
+    allowed: () => 200,
+  },
+  'GET /admin/audit': {
+    request: () => ({ method: 'GET', url: '/admin/audit' }),
+    allowed: () => 200,
+  },
+  'POST /admin/sessions/revoke': {
+    // Revokes a subject no test user has, so the matrix's own tokens stay valid.
+    request: () => ({
+      method: 'POST',
+      url: '/admin/sessions/revoke',
+      payload: { sub: 'departed-employee' },
+    }),
+    allowed: () => 200,
+  },
+};
+
+/** The status DESIGN.md implies: no token 401; policy not met 403; otherwise the route's answer. */
+function expected(route: ProtectedRoute, caller: Caller, target: Target): number {
+  if (caller === 'none') return 401;
+  const user = users[caller];
+  const isAdmin = caller === 'admin';
+  const policy: RoutePolicy = ROUTE_POLICIES[route];
+  if (policy.admin && !isAdmin) return 403;
+  if (policy.permission && !isAdmin && !user.permissions.includes(policy.permission)) return 403;
+  return REQUESTS[route].allowed(target, caller);
+}
+
+describe.each(drivers)('authorization matrix on $driver', ({ skip, create }) => {
+  let database: TestDatabase;
+  let h: Harness;
+  beforeAll(async () => {
+    if (skip) return;
+    database = await create();
+    h = await startHarness(database.config);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await database?.drop();
+  });
+
+  /** Fresh todos per cell, written straight to the database so no cell depends on another. */
+  async function cellFor(caller: Caller): Promise<Cell> {
+    const todos = todoRepository(h.context.db);
+    const me = caller === 'none' ? 'alice' : caller;
+    const them = caller === 'none' ? 'bob' : OTHER[caller];
+    const owner = (name: UserName) => ({ issuer: h.idp.issuer, subject: users[name].sub });
+    const own = await todos.create(owner(me), { title: `${me}'s` }, new Date());
+    const other = await todos.create(owner(them), { title: `${them}'s` }, new Date());
+    return { own: own.id, other: other.id, otherSub: users[them].sub };
+  }
+
+  it.skipIf(skip)('documents every route either in the policy table or as public', async () => {
+    const doc = (await h.app.inject({ url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const known = new Set<string>([...Object.keys(ROUTE_POLICIES), ...PUBLIC_ROUTES]);
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+    );
+    expect(documented.filter((r) => !known.has(r))).toEqual([]);
+    expect(Object.keys(ROUTE_POLICIES).filter((r) => !documented.includes(r))).toEqual([]);
+  });
+
+  const cells = (Object.keys(ROUTE_POLICIES) as ProtectedRoute[]).flatMap((route) =>
+    CALLERS.flatMap((caller) =>
+      TARGETS.map((target) => ({ route, caller, target, status: expected(route, caller, target) })),
+    ),
+  );
+
+  it.skipIf(skip).each(cells)(
+    '$route as $caller on $target → $status',
+    async ({ route, caller, target, status }) => {
+      const cell = await cellFor(caller);
+      const response = await h.as(
+        caller === 'none' ? undefined : caller,
+        REQUESTS[route].request(target, cell),
+      );
+      expect(response.statusCode).toBe(status);
+      if (status === 401) {
+        // RFC 6750 §3.1: no credentials → a challenge without an error code.
+        expect(response.headers['www-authenticate']).toBe('Bearer realm="todo-api"');
+      }
+      if (status === 403) {
+        expect(response.headers['www-authenticate']).toMatch(/error="insufficient_scope"/);
+        expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      }
+      if (status === 404) {
+        expect(response.json()).toMatchObject({ status: 404, code: 'not_found' });
+      }
+    },
+  );
+});

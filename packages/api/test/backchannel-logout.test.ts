@@ -1,0 +1,193 @@
+import { generateSigningKey } from '@todo-sso/auth/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drivers, type TestDatabase } from './support/databases.js';
+import { type Harness, startHarness, users } from './support/harness.js';
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip, create }) => {
+  let database: TestDatabase;
+  let h: Harness;
+  beforeAll(async () => {
+    if (skip) return;
+    database = await create();
+    h = await startHarness(database.config);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await database?.drop();
+  });
+
+  const logout = (token: string) =>
+    h.app.inject({
+      method: 'POST',
+      url: '/auth/backchannel-logout',
+      headers: FORM,
+      payload: new URLSearchParams({ logout_token: token }).toString(),
+    });
+  const me = (token: string) =>
+    h.app.inject({ method: 'GET', url: '/me', headers: { authorization: `Bearer ${token}` } });
+  const revocationRows = async () =>
+    Number(
+      (
+        await h.context.db.kysely
+          .selectFrom('revocations')
+          .select((eb) => eb.fn.countAll<string | number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  it.skipIf(skip)('ends the session named by sid, and only that session', async () => {
+    const sid = 'session-alice-1';
+    const ended = await h.idp.accessToken(users.alice, { sessionId: sid });
+    const otherSession = await h.idp.accessToken(users.alice, { sessionId: 'session-alice-2' });
+    const bobs = await h.idp.accessToken(users.bob, { sessionId: 'session-bob-1' });
+    expect((await me(ended)).statusCode).toBe(200); // now in the verified-token cache
+
+    const response = await logout(await h.idp.logoutToken({ sub: users.alice.sub, sid }));
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['cache-control']).toBe('no-store');
+
+    const refused = await me(ended);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json()).toMatchObject({ code: 'token_revoked' });
+    expect(refused.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+    expect((await me(otherSession)).statusCode).toBe(200);
+    expect((await me(bobs)).statusCode).toBe(200);
+  });
+
+  it.skipIf(skip)(
+    'with only a sub, ends every token of the subject issued until then',
+    async () => {
+      const nowSec = Math.floor(Date.now() / 1000);
+      const before = await h.idp.accessToken(users.carol, { issuedAt: nowSec - 5 });
+      const token = await h.idp.logoutToken(
+        { sub: users.carol.sub },
+        { claims: { sid: undefined } },
+      );
+      expect((await logout(token)).statusCode).toBe(200);
+      expect((await me(before)).json()).toMatchObject({ code: 'token_revoked' });
+      // A sign-in after the logout gets a token issued later, which is accepted.
+      const after = await h.idp.accessToken(users.carol, { issuedAt: nowSec + 2 });
+      expect((await me(after)).statusCode).toBe(200);
+    },
+  );
+
+  it.skipIf(skip)('refuses a replayed logout token with 400 invalid_request', async () => {
+    const token = await h.idp.logoutToken({ sub: users.bob.sub, sid: 'session-bob-replay' });
+    expect((await logout(token)).statusCode).toBe(200);
+    const replay = await logout(token);
+    expect(replay.statusCode).toBe(400);
+    expect(replay.json()).toMatchObject({ error: 'invalid_request', code: 'logout_token_invalid' });
+  });
+
+  const invalid: { name: string; token: () => Promise<string> }[] = [
+    {
+      name: 'a forged one (signed by an unknown key)',
+      token: async () =>
+        h.idp.logoutToken({ sub: users.bob.sub }, { key: await generateSigningKey('RS256') }),
+    },
+    {
+      name: 'one for another audience',
+      token: () => h.idp.logoutToken({ sub: users.bob.sub }, { client: 'someone-else' }),
+    },
+    {
+      name: 'one bearing a nonce',
+      token: () => h.idp.logoutToken({ sub: users.bob.sub }, { claims: { nonce: 'n-0S6_WzA2Mj' } }),
+    },
+    {
+      name: 'one without the back-channel logout event',
+      token: () => h.idp.logoutToken({ sub: users.bob.sub }, { claims: { events: undefined } }),
+    },
+    {
+      name: 'one without sub and sid',
+      token: () =>
+        h.idp.logoutToken({ sub: undefined }, { claims: { sid: undefined, sub: undefined } }),
+    },
+    {
+      name: 'one without a jti',
+      token: () => h.idp.logoutToken({ sub: users.bob.sub }, { claims: { jti: undefined } }),
+    },
+    { name: 'an access token', token: () => h.idp.accessToken(users.bob) },
+  ];
+
+  it.skipIf(skip).each(invalid)('refuses $name with 400 and revokes nothing', async ({ token }) => {
+    const bobs = await h.idp.accessToken(users.bob);
+    const rows = await revocationRows();
+    const response = await logout(await token());
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toMatchObject({ error: 'invalid_request' });
+    expect(await revocationRows()).toBe(rows);
+    expect((await me(bobs)).statusCode).toBe(200);
+  });
+
+  it.skipIf(skip)(
+    'refuses a request without a logout_token (400) or not form-encoded (415)',
+    async () => {
+      const empty = await h.app.inject({
+        method: 'POST',
+        url: '/auth/backchannel-logout',
+        headers: FORM,
+        payload: '',
+      });
+      expect(empty.statusCode).toBe(400);
+      const json = await h.app.inject({
+        method: 'POST',
+        url: '/auth/backchannel-logout',
+        payload: { logout_token: await h.idp.logoutToken({ sub: users.bob.sub }) },
+      });
+      expect(json.statusCode).toBe(415);
+    },
+  );
+
+  it.skipIf(skip)(
+    'lets an admin revoke a subject now, audited, while later tokens still work',
+    async () => {
+      const nowSec = Math.floor(Date.now() / 1000);
+      const old = await h.idp.accessToken(users.alice, { issuedAt: nowSec - 5 });
+      expect((await me(old)).statusCode).toBe(200);
+      const response = await h.as('admin', {
+        method: 'POST',
+        url: '/admin/sessions/revoke',
+        payload: { sub: users.alice.sub },
+      });
+      expect(response.statusCode).toBe(200);
+      expect(response.json().revoked).toEqual([
+        expect.objectContaining({ issuer: h.idp.issuer, sub: users.alice.sub }),
+      ]);
+      expect((await me(old)).json()).toMatchObject({ code: 'token_revoked' });
+      const fresh = await h.idp.accessToken(users.alice, { issuedAt: nowSec + 2 });
+      expect((await me(fresh)).statusCode).toBe(200);
+
+      const audit = await h.as('admin', { method: 'GET', url: '/admin/audit?limit=100' });
+      expect(audit.json().items).toContainEqual(
+        expect.objectContaining({
+          action: 'session.revoke',
+          actorSub: users.admin.sub,
+          outcome: 'success',
+        }),
+      );
+    },
+  );
+
+  it.skipIf(skip)('refuses to revoke at an issuer that is not trusted', async () => {
+    const response = await h.as('admin', {
+      method: 'POST',
+      url: '/admin/sessions/revoke',
+      payload: { sub: users.bob.sub, issuer: 'https://evil.example' },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errors).toEqual([
+      { field: 'body.issuer', message: 'is not a trusted issuer' },
+    ]);
+  });
+
+  it.skipIf(skip)('counts refusals by reason in /metrics', async () => {
+    const metrics = await h.app.inject({ url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toMatch(/auth_failures_total\{code="token_revoked"\} [1-9]/);
+    expect(metrics.body).toMatch(/revocations_total\{kind="session",source="backchannel"\} [1-9]/);
+    expect(metrics.body).toMatch(/http_requests_total\{method="GET",route="\/me",status="200"\}/);
+  });
+});

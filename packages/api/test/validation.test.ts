@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drivers, type TestDatabase } from './support/databases.js';
+import { type Harness, startHarness } from './support/harness.js';
+
+interface Problem {
+  status: number;
+  code: string;
+  errors?: { field: string; message: string }[];
+}
+
+describe.each(drivers)('input validation on $driver', ({ skip, create }) => {
+  let database: TestDatabase;
+  let h: Harness;
+  let todoId: string;
+  beforeAll(async () => {
+    if (skip) return;
+    database = await create();
+    h = await startHarness(database.config);
+    const created = await h.as('alice', {
+      method: 'POST',
+      url: '/todos/',
+      payload: { title: 'keep' },
+    });
+    todoId = created.json().id;
+  });
+  afterAll(async () => {
+    await h?.close();
+    await database?.drop();
+  });
+
+  async function count(): Promise<number> {
+    const row = await h.context.db.kysely
+      .selectFrom('todos')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  const bad = [
+    { name: 'an empty title', payload: { title: '' }, field: 'body.title' },
+    { name: 'a 201-character title', payload: { title: 'x'.repeat(201) }, field: 'body.title' },
+    {
+      name: 'a 2001-character description',
+      payload: { title: 'ok', description: 'd'.repeat(2001) },
+      field: 'body.description',
+    },
+    { name: 'a missing title', payload: { description: 'no title' }, field: 'body.title' },
+    { name: 'a numeric title', payload: { title: 42 }, field: 'body.title' },
+    {
+      name: 'a string completed',
+      payload: { title: 'ok', completed: 'yes' },
+      field: 'body.completed',
+    },
+    { name: 'an owner field', payload: { title: 'ok', owner: 'bob' }, field: 'body.owner' },
+    {
+      name: 'an id field',
+      payload: { title: 'ok', id: '6f1c2a52-9b0e-4a7e-9d1a-a11ce0000001' },
+      field: 'body.id',
+    },
+  ];
+
+  it.skipIf(skip).each(bad)(
+    'refuses $name with 400 naming $field and stores nothing',
+    async ({ payload, field }) => {
+      const before = await count();
+      const response = await h.as('alice', { method: 'POST', url: '/todos/', payload });
+      expect(response.statusCode).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      const body = response.json() as Problem;
+      expect(body).toMatchObject({ status: 400, code: 'validation_failed' });
+      expect(body.errors?.map((e) => e.field)).toContain(field);
+      expect(await count()).toBe(before);
+    },
+  );
+
+  it.skipIf(skip)(
+    'accepts the bounds themselves: a 200-character title and a 2000-character description',
+    async () => {
+      const response = await h.as('alice', {
+        method: 'POST',
+        url: '/todos/',
+        payload: { title: 't'.repeat(200), description: 'd'.repeat(2000) },
+      });
+      expect(response.statusCode).toBe(201);
+      expect(response.json().title).toHaveLength(200);
+    },
+  );
+
+  it.skipIf(skip)(
+    'refuses a PATCH with unknown fields or nothing to change, leaving the todo as it was',
+    async () => {
+      for (const payload of [{ owner: 'bob' }, {}, { title: '' }]) {
+        const response = await h.as('alice', { method: 'PATCH', url: `/todos/${todoId}`, payload });
+        expect(response.statusCode).toBe(400);
+      }
+      const after = await h.as('alice', { method: 'GET', url: `/todos/${todoId}` });
+      expect(after.json()).toMatchObject({ title: 'keep', completed: false });
+    },
+  );
+
+  it.skipIf(skip)(
+    'refuses a PUT without the whole todo with 400 naming body.completed',
+    async () => {
+      const response = await h.as('alice', {
+        method: 'PUT',
+        url: `/todos/${todoId}`,
+        payload: { title: 'x' },
+      });
+      expect(response.statusCode).toBe(400);
+      expect((response.json() as Problem).errors?.map((e) => e.field)).toEqual(['body.completed']);
+    },
+  );
+
+  it.skipIf(skip).each(['not-a-uuid', '123', '6f1c2a52-9b0e-4a7e-9d1a-a11ce000000'])(
+    'refuses the malformed id %s with 400 naming params.id',
+    async (id) => {
+      const response = await h.as('alice', { method: 'GET', url: `/todos/${id}` });
+      expect(response.statusCode).toBe(400);
+      expect((response.json() as Problem).errors?.[0]?.field).toBe('params.id');
+    },
+  );
+
+  it.skipIf(skip).each([
+    ['limit=0', 'querystring.limit'],
+    ['limit=101', 'querystring.limit'],
+    ['limit=ten', 'querystring.limit'],
+    ['completed=maybe', 'querystring.completed'],
+    ['cursor=bm90LWEtY3Vyc29y', 'querystring.cursor'],
+    ['cursor=%25%25%25', 'querystring.cursor'],
+    ['sort=title', 'querystring.sort'],
+  ])('refuses the query %s with 400 naming %s', async (query, field) => {
+    const response = await h.as('alice', { method: 'GET', url: `/todos/?${query}` });
+    expect(response.statusCode).toBe(400);
+    expect((response.json() as Problem).errors?.map((e) => e.field)).toContain(field);
+  });
+
+  it.skipIf(skip)('accepts limit=100 and limit=1', async () => {
+    expect((await h.as('alice', { method: 'GET', url: '/todos/?limit=100' })).statusCode).toBe(200);
+    const one = await h.as('alice', { method: 'GET', url: '/todos/?limit=1' });
+    expect(one.json().items).toHaveLength(1);
+  });
+
+  it.skipIf(skip)('answers a body over the limit with 413 and stores nothing', async () => {
+    const before = await count();
+    const response = await h.as('alice', {
+      method: 'POST',
+      url: '/todos/',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ title: 'big', description: 'x'.repeat(h.config.bodyLimit) }),
+    });
+    expect(response.statusCode).toBe(413);
+    expect(response.json()).toMatchObject({ status: 413, code: 'payload_too_large' });
+    expect(await count()).toBe(before);
+  });
+
+  it.skipIf(skip)('answers a non-JSON body with 415', async () => {
+    const response = await h.as('alice', {
+      method: 'POST',
+      url: '/todos/',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'title=hello',
+    });
+    expect(response.statusCode).toBe(415);
+    expect(response.json()).toMatchObject({ status: 415, code: 'unsupported_media_type' });
+  });
+
+  it.skipIf(skip)('answers malformed JSON with 400 problem details', async () => {
+    const response = await h.as('alice', {
+      method: 'POST',
+      url: '/todos/',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"title": ',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it.skipIf(skip)(
+    'answers an unknown route with 404 problem details, even without a token',
+    async () => {
+      const response = await h.as(undefined, { method: 'GET', url: '/nope' });
+      expect(response.statusCode).toBe(404);
+      expect(response.json()).toMatchObject({ status: 404, code: 'route_not_found' });
+    },
+  );
+});
