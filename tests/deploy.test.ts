@@ -765,6 +765,26 @@ describe('Kubernetes manifests', () => {
     }
   });
 
+  it('gives the API an environment its configuration loader accepts', () => {
+    const env: Record<string, string> = {};
+    for (const e of apiContainer.env) {
+      const ref = e.valueFrom?.configMapKeyRef ?? e.valueFrom?.secretKeyRef;
+      const source = find(e.valueFrom?.configMapKeyRef ? 'ConfigMap' : 'Secret', ref.name);
+      env[e.name] = { ...source.data, ...source.stringData }[ref.key];
+    }
+    const config = loadConfig(env);
+    expect(config.issuers[0]).toMatchObject({
+      issuer: 'https://sso.example.com/realms/todo-app',
+      discoveryUrl: 'http://keycloak.keycloak.svc.cluster.local:8080/realms/todo-app',
+      audience: ['todo-api'],
+      profile: 'keycloak',
+      verify: 'jwt',
+    });
+    expect(config.database.kind).toBe('postgres');
+    expect(config.trustProxy).toBe(true);
+    expect(config.corsOrigins).toEqual(['https://todo.example.com']);
+  });
+
   const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
   it.skipIf(!kubectl)('renders with kubectl kustomize into the todo-sso namespace', () => {
     const result = spawnSync('kubectl', ['kustomize', k8sDir], {
