@@ -25,10 +25,9 @@ COPY bench/package.json bench/
 
 FROM toolchain AS build
 # --ignore-scripts: the root `prepare` script would build the whole repository before any
-# source is copied; the one native module is rebuilt explicitly instead.
+# source is copied. Compiling needs types only; the native module is built in `deps`.
 RUN npm ci --ignore-scripts --include-workspace-root \
-      --workspace @todo-sso/auth --workspace @todo-sso/api \
-  && npm rebuild better-sqlite3
+      --workspace @todo-sso/auth --workspace @todo-sso/api
 COPY tsconfig.base.json tsconfig.json ./
 COPY packages/auth packages/auth
 COPY packages/api packages/api
