@@ -20,6 +20,13 @@ export function registerPasswordGrant(
     async (ctx: KoaContextWithOIDC) => {
       const { client, params } = ctx.oidc;
       if (!client) throw new errors.InvalidClient('client not found');
+      if (!realm.clients.get(client.clientId)?.directAccessGrants) {
+        // RFC 6749 §5.2; Keycloak's wording.
+        throw new errors.CustomOIDCProviderError(
+          'unauthorized_client',
+          'Client not allowed for direct access grants',
+        );
+      }
       const username = String(params?.username ?? '');
       const password = String(params?.password ?? '');
       if (!username || !password) {
@@ -28,7 +35,8 @@ export function registerPasswordGrant(
       const result = authenticate(realm, username, password);
       if ('error' in result) {
         // Keycloak's wording for both cases.
-        throw new errors.InvalidGrant(
+        throw new errors.CustomOIDCProviderError(
+          'invalid_grant',
           result.error === 'disabled' ? 'Account disabled' : 'Invalid user credentials',
         );
       }

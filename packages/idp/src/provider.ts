@@ -38,11 +38,12 @@ const GRANT_DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 export function clientMetadata(client: RealmClient): ClientMetadata {
   const grantTypes: string[] = [];
   if (client.standardFlow) grantTypes.push('authorization_code');
-  if (client.directAccessGrants) grantTypes.push('password');
   if (client.deviceGrant) grantTypes.push(GRANT_DEVICE);
   // Keycloak issues refresh tokens to every user-facing flow (not only with offline_access).
-  if (grantTypes.length > 0) grantTypes.push('refresh_token');
+  if (grantTypes.length > 0 || client.directAccessGrants) grantTypes.push('refresh_token');
   if (client.serviceAccount) grantTypes.push('client_credentials');
+  // The password grant decides itself, to answer `unauthorized_client` as Keycloak does.
+  grantTypes.push('password');
   return {
     client_id: client.clientId,
     ...(client.publicClient
@@ -211,6 +212,14 @@ export function buildProvider(setup: ProviderSetup): Provider {
     clientBasedCORS(_ctx, origin, client) {
       const realmClient = realm.clients.get(client.clientId);
       return realmClient ? originAllowed(realmClient, origin) : false;
+    },
+    // oidc-provider refuses outgoing requests to loopback and private addresses (SSRF guard).
+    // The dev IdP's only outgoing requests are back-channel logouts to URLs from the realm file
+    // (trusted configuration; dynamic registration is off), and in development those are
+    // localhost by design, so the guard's dispatcher is dropped. The 2.5 s timeout stays.
+    fetch: (url, options) => {
+      const { dispatcher: _ssrfGuard, ...rest } = options as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, rest);
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // Tokens of a browser session end with it (Keycloak ends them on logout and expiry).

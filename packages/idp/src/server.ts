@@ -218,7 +218,8 @@ function dispatcher(
       // The body is already read: hand it to oidc-provider pre-parsed.
       if (raw) (req as IncomingMessage & { body?: Buffer }).body = raw;
     }
-    (req as IncomingMessage & { originalUrl?: string }).originalUrl = `${mountPath}${rel}`;
+    (req as IncomingMessage & { originalUrl?: string }).originalUrl =
+      `${mountPath}${rel}${requestUrl.search}`;
     req.url = `${rel}${requestUrl.search}`;
     await callback(req, res);
   };
