@@ -101,13 +101,14 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const verifyJwt = async (entry: IssuerEntry, token: string, key: string): Promise<Principal> => {
     const { header, payload } = decodeToken(token);
     await verifyJws(entry.issuer, entry.keys, token, header, verifier);
+    // Token type first: a refresh or ID token gets the precise reason, not audience_mismatch.
+    assertAccessToken(entry.issuer, header, payload);
     const nowMs = now();
     validateClaims(entry.issuer, payload, {
       nowSec: Math.floor(nowMs / 1000),
       audiences: entry.issuer.audiences,
       requireExp: true,
     });
-    assertAccessToken(entry.issuer, header, payload);
     const principal = checkRevoked(toPrincipal(entry.issuer, payload));
     // Never outlives `exp`, nor the key TTL (a key withdrawn from the JWKS stops counting soon).
     verified.set(

@@ -26,7 +26,7 @@ describe('JWKS cache', () => {
   beforeEach(async () => {
     clock = frozenClock();
     events = [];
-    idp = await startTestIssuer({ profile: 'keycloak', now: clock.now });
+    idp = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256', now: clock.now });
   });
   afterEach(() => idp.close());
 

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isAuthError } from '../errors.js';
 import { authErrorResponse } from '../http/error-response.js';
 
@@ -13,7 +13,7 @@ import { authErrorResponse } from '../http/error-response.js';
  * ```
  */
 export function authErrorHandler(
-  error: FastifyError | Error,
+  error: unknown,
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {

@@ -25,6 +25,9 @@ function principalFrom(
   answer: Record<string, unknown>,
   nowSec: number,
 ): Principal {
+  // Keycloak introspects refresh and ID tokens too (answering `typ`); only access tokens pass.
+  const { active: _active, token_type: _tokenType, ...claims } = answer;
+  assertAccessToken(issuer, {}, claims);
   if (answer.iss !== undefined && answer.iss !== issuer.issuer)
     throw new AuthError('issuer_unknown', 'The introspected token comes from another issuer');
   if (typeof answer.exp === 'number' && nowSec >= answer.exp + issuer.clockToleranceSec)
@@ -34,9 +37,6 @@ function principalFrom(
       'audience_mismatch',
       `The token audience does not include ${issuer.audiences.join(' or ')}`,
     );
-  // Keycloak introspects refresh and ID tokens too (answering `typ`); only access tokens pass.
-  const { active: _active, token_type: _tokenType, ...claims } = answer;
-  assertAccessToken(issuer, {}, claims);
   const sub = typeof claims.sub === 'string' ? claims.sub : claims.username;
   if (typeof sub !== 'string' || sub === '')
     throw new AuthError('token_inactive', 'The introspection answer names no subject');

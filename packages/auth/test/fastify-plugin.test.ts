@@ -1,0 +1,168 @@
+import { createAuthenticator, isAuthError } from '@todo-sso/auth';
+import { authErrorHandler, authPlugin } from '@todo-sso/auth/fastify';
+import { admin, alice, bob, carol, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+describe('authPlugin on an encapsulated Fastify context', () => {
+  let idp: TestIssuer;
+  let app: FastifyInstance;
+  const logged: unknown[] = [];
+  beforeAll(async () => {
+    idp = await startTestIssuer({ profile: 'keycloak' });
+    const authenticator = createAuthenticator({
+      issuers: [idp.issuerOptions()],
+      httpTimeoutMs: 500,
+    });
+    app = Fastify();
+    app.setErrorHandler((error, request, reply) => {
+      logged.push(isAuthError(error) ? error.code : 'other');
+      return authErrorHandler(error, request, reply);
+    });
+    app.get('/healthz', async () => ({ ok: true }));
+    app.register(async (api) => {
+      await api.register(authPlugin, { authenticator });
+      api.get('/me', async (request) => ({
+        sub: request.principal.subject,
+        roles: request.principal.roles,
+      }));
+      api.post('/todos/', async () => ({ created: true }));
+      api.get('/todos/', { config: { auth: { permission: 'todos:read' } } }, async () => []);
+      api.get(
+        '/reports/summary',
+        { config: { auth: { permission: ['reports:generate', 'todos:read'] } } },
+        async () => ({}),
+      );
+      api.get('/admin/todos', { config: { auth: { role: 'admin' } } }, async () => []);
+      api.get('/live', { config: { auth: { introspect: true } } }, async (request) => ({
+        sub: request.principal.subject,
+      }));
+    });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await idp.close();
+  });
+
+  const get = async (url: string, token?: string, headers: Record<string, string> = {}) =>
+    app.inject({
+      method: 'GET',
+      url,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    });
+
+  test('leaves routes outside the context public', async () => {
+    expect((await get('/healthz')).statusCode).toBe(200);
+  });
+
+  test('answers a request without a token with 401 and a bare challenge', async () => {
+    const res = await get('/me');
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="todo-api"');
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ status: 401, code: 'token_missing' });
+  });
+
+  test('treats another auth scheme as no bearer token (401 without error code)', async () => {
+    const res = await get('/me', undefined, { authorization: 'Basic YWxpY2U6YWxpY2U=' });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="todo-api"');
+  });
+
+  test('decorates request.principal for a valid token', async () => {
+    const res = await get('/me', await idp.accessToken(alice));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ sub: alice.sub, roles: ['user'] });
+  });
+
+  test('accepts the scheme name case-insensitively', async () => {
+    const res = await get('/me', undefined, {
+      authorization: `bearer ${await idp.accessToken(alice)}`,
+    });
+    expect(res.statusCode).toBe(200);
+  });
+
+  test('answers an expired token with 401 invalid_token and the reason code', async () => {
+    const token = await idp.accessToken(alice, { issuedAt: Math.floor(Date.now() / 1000) - 1000 });
+    const res = await get('/me', token);
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toMatch(
+      /^Bearer realm="todo-api", error="invalid_token", error_description="/,
+    );
+    expect(res.json()).toMatchObject({ code: 'token_expired' });
+  });
+
+  test('enforces the route permission: 200 with it, 403 insufficient_scope without', async () => {
+    expect((await get('/todos/', await idp.accessToken(alice))).statusCode).toBe(200);
+    const res = await get('/todos/', await idp.accessToken({ ...alice, permissions: [] }));
+    expect(res.statusCode).toBe(403);
+    expect(res.headers['www-authenticate']).toContain('error="insufficient_scope"');
+    expect(res.json()).toMatchObject({ code: 'insufficient_permission', missing: ['todos:read'] });
+  });
+
+  test('names every missing permission of a multi-permission route', async () => {
+    const res = await get('/reports/summary', await idp.accessToken({ ...bob, permissions: [] }));
+    expect(res.statusCode).toBe(403);
+    expect(res.json().missing).toEqual(['reports:generate', 'todos:read']);
+    expect((await get('/reports/summary', await idp.accessToken(carol))).statusCode).toBe(200);
+  });
+
+  test('enforces route roles, with the admin bypass', async () => {
+    expect((await get('/admin/todos', await idp.accessToken(alice))).statusCode).toBe(403);
+    expect((await get('/admin/todos', await idp.accessToken(admin))).statusCode).toBe(200);
+    expect((await get('/reports/summary', await idp.accessToken(admin))).statusCode).toBe(200);
+  });
+
+  test('refuses a token in the query string with 400 invalid_request', async () => {
+    const token = await idp.accessToken(alice);
+    const res = await app.inject({ method: 'GET', url: `/me?access_token=${token}` });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['www-authenticate']).toContain('error="invalid_request"');
+  });
+
+  test('never reads a token from a form body', async () => {
+    const token = await idp.accessToken(alice);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/todos/',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `access_token=${token}`,
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ code: 'token_missing' });
+  });
+
+  test('answers a malformed Authorization header with 400 invalid_request', async () => {
+    const res = await get('/me', undefined, { authorization: 'Bearer a b' });
+    expect(res.statusCode).toBe(400);
+  });
+
+  test('route config introspect: a revoked token is refused at once with 401 token_inactive', async () => {
+    const token = await idp.accessToken(alice);
+    expect((await get('/live', token)).statusCode).toBe(200);
+    const other = await idp.accessToken(alice);
+    idp.revoke(other);
+    const res = await get('/live', other);
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ code: 'token_inactive' });
+    expect((await get('/me', other)).statusCode).toBe(200); // plain routes trust the JWT
+  });
+
+  test('answers 503 (never 500) when introspection is down on a live route', async () => {
+    idp.setFault('down', { endpoints: ['introspection'] });
+    try {
+      const res = await get('/live', await idp.accessToken(alice));
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.json()).toMatchObject({ code: 'idp_unavailable' });
+    } finally {
+      idp.setFault(undefined);
+    }
+  });
+
+  test('routes every failure through the app error handler as an AuthError', () => {
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged.every((c) => c !== 'other')).toBe(true);
+  });
+});

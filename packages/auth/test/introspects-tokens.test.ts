@@ -1,0 +1,148 @@
+import { type AuthEvent, createAuthenticator } from '@todo-sso/auth';
+import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { expectAuthFailure, frozenClock } from './support.js';
+
+describe('RFC 7662 introspection', () => {
+  let clock: ReturnType<typeof frozenClock>;
+  let idp: TestIssuer;
+  let events: AuthEvent[];
+  const make = (overrides = {}, cache = { introspectionTtlSec: 10, negativeTtlSec: 5 }) =>
+    createAuthenticator({
+      issuers: [idp.issuerOptions({ verify: 'introspect', ...overrides })],
+      now: clock.now,
+      cache,
+      httpTimeoutMs: 500,
+      onEvent: (e) => events.push(e),
+    });
+  beforeEach(async () => {
+    clock = frozenClock();
+    events = [];
+    idp = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256', now: clock.now });
+  });
+  afterEach(() => idp.close());
+
+  test('accepts an active token and maps the answer to a principal, without fetching keys', async () => {
+    const auth = make();
+    const principal = await auth.authenticate(await idp.accessToken(alice));
+    expect(principal).toMatchObject({
+      subject: alice.sub,
+      roles: ['user'],
+      permissions: ['todos:read', 'todos:write'],
+    });
+    expect(idp.counters).toMatchObject({ introspection: 1, jwks: 0 });
+  });
+
+  test('accepts an active opaque token', async () => {
+    const auth = make();
+    await expect(auth.authenticate(await idp.opaqueToken(alice))).resolves.toMatchObject({
+      username: 'alice',
+    });
+  });
+
+  test('rejects an inactive (revoked) token with 401 token_inactive and caches the answer briefly', async () => {
+    const auth = make();
+    const token = await idp.accessToken(alice);
+    idp.revoke(token);
+    await expectAuthFailure(auth.authenticate(token), 'token_inactive', 401);
+    await expectAuthFailure(auth.authenticate(token), 'token_inactive', 401);
+    expect(idp.counters.introspection).toBe(1);
+    clock.advance(6);
+    await expectAuthFailure(auth.authenticate(token), 'token_inactive', 401);
+    expect(idp.counters.introspection).toBe(2);
+  });
+
+  test('caches an active answer for the TTL, then asks again and sees the revocation', async () => {
+    const auth = make();
+    const token = await idp.accessToken(alice);
+    await auth.authenticate(token);
+    await auth.authenticate(token);
+    expect(idp.counters.introspection).toBe(1);
+    expect(events.filter((e) => e.type === 'introspection' && e.cached)).toHaveLength(1);
+    idp.revoke(token);
+    clock.advance(11);
+    await expectAuthFailure(auth.authenticate(token), 'token_inactive', 401);
+  });
+
+  test('never keeps an active answer past the token exp', async () => {
+    const auth = make({}, { introspectionTtlSec: 600, negativeTtlSec: 5 });
+    const token = await idp.accessToken(alice, { expiresInSec: 20 });
+    await auth.authenticate(token);
+    clock.advance(21 + 30);
+    await expectAuthFailure(auth.authenticate(token), 'token_inactive', 401);
+    expect(idp.counters.introspection).toBe(2);
+  });
+
+  test.each(['down', 'reset', 'garbage'] as const)(
+    'answers 503 idp_unavailable when the introspection endpoint is %s, and does not cache it',
+    async (fault) => {
+      const auth = make();
+      await auth.ready();
+      idp.setFault(fault, { endpoints: ['introspection'] });
+      const token = await idp.accessToken(alice);
+      await expectAuthFailure(auth.authenticate(token), 'idp_unavailable', 503);
+      idp.setFault(undefined);
+      await expect(auth.authenticate(token)).resolves.toMatchObject({ subject: alice.sub });
+    },
+  );
+
+  test('answers 503 idp_unavailable when the client credentials are refused', async () => {
+    const auth = make({ clientSecret: 'wrong' });
+    await expectAuthFailure(
+      auth.authenticate(await idp.accessToken(alice)),
+      'idp_unavailable',
+      503,
+    );
+  });
+
+  test('rejects an active refresh token with 401 token_type_invalid', async () => {
+    const auth = make();
+    await expectAuthFailure(
+      auth.authenticate(await idp.refreshToken(alice)),
+      'token_type_invalid',
+      401,
+    );
+  });
+
+  test('rejects an active token for another audience with 401 audience_mismatch', async () => {
+    const auth = make();
+    await expectAuthFailure(
+      auth.authenticate(await idp.accessToken(alice, { claims: { aud: 'account' } })),
+      'audience_mismatch',
+      401,
+    );
+  });
+
+  test('introspect() is a live check for JWT-verified routes, cached for seconds', async () => {
+    const auth = createAuthenticator({
+      issuers: [idp.issuerOptions()],
+      now: clock.now,
+      cache: { introspectionTtlSec: 5 },
+    });
+    const token = await idp.accessToken(alice);
+    await expect(auth.authenticate(token)).resolves.toBeDefined();
+    await expect(auth.introspect(token)).resolves.toMatchObject({ subject: alice.sub });
+    idp.revoke(token);
+    await expect(auth.introspect(token)).resolves.toBeDefined(); // cached
+    clock.advance(6);
+    await expectAuthFailure(auth.introspect(token), 'token_inactive', 401);
+    await expect(auth.authenticate(token)).resolves.toBeDefined(); // the JWT itself is still valid
+  });
+
+  test('sends client credentials as HTTP Basic (RFC 7662 §2.1)', async () => {
+    const seen: string[] = [];
+    const auth = make({}, undefined as never);
+    const spy = createAuthenticator({
+      issuers: [idp.issuerOptions({ verify: 'introspect' })],
+      now: clock.now,
+      fetch: async (input, init) => {
+        if (init?.method === 'POST')
+          seen.push(new Headers(init.headers).get('authorization') ?? '');
+        return fetch(input, init);
+      },
+    });
+    void auth;
+    await spy.authenticate(await idp.accessToken(alice));
+    expect(seen).toEqual([`Basic ${Buffer.from('todo-api:todo-api-secret').toString('base64')}`]);
+  });
+});

@@ -1,0 +1,115 @@
+import { createAuthenticator } from '@todo-sso/auth';
+import { admin, alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+describe('claim mapping', () => {
+  let idp: TestIssuer;
+  beforeAll(async () => {
+    idp = await startTestIssuer({ profile: 'generic', algorithm: 'EdDSA' });
+  });
+  afterAll(() => idp.close());
+
+  test('maps generic roles and permissions arrays by default', async () => {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions()] });
+    const p = await auth.authenticate(await idp.accessToken(alice));
+    expect(p).toMatchObject({
+      roles: ['user'],
+      permissions: ['todos:read', 'todos:write'],
+      clientId: 'todo-ui',
+    });
+  });
+
+  test('reads configured dot paths whose values are space- or comma-separated strings', async () => {
+    const auth = createAuthenticator({
+      issuers: [
+        idp.issuerOptions({
+          rolesClaim: 'ext.roles',
+          permissionsClaim: 'scope',
+          attributeClaims: ['org.unit', 'tenant'],
+        }),
+      ],
+    });
+    const token = await idp.accessToken(alice, {
+      claims: {
+        ext: { roles: 'user, auditor' },
+        scope: 'todos:read todos:write',
+        org: { unit: 'r&d' },
+        tenant: ['a', 'b'],
+      },
+    });
+    const p = await auth.authenticate(token);
+    expect(p.roles).toEqual(['user', 'auditor']);
+    expect(p.permissions).toEqual(['todos:read', 'todos:write']);
+    expect(p.scopes).toEqual(['todos:read', 'todos:write']);
+    expect(p.attributes).toEqual({ 'org.unit': 'r&d', tenant: ['a', 'b'] });
+  });
+
+  test('marks the configured admin role as admin', async () => {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions({ adminRole: 'superuser' })] });
+    expect((await auth.authenticate(await idp.accessToken(admin))).isAdmin).toBe(false);
+    const p = await auth.authenticate(await idp.accessToken({ ...admin, roles: ['superuser'] }));
+    expect(p.isAdmin).toBe(true);
+  });
+
+  test('ignores claim values of the wrong type instead of trusting them', async () => {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions()] });
+    const p = await auth.authenticate(
+      await idp.accessToken(alice, {
+        claims: { roles: { admin: true }, permissions: [1, 'todos:read'] },
+      }),
+    );
+    expect(p.roles).toEqual([]);
+    expect(p.permissions).toEqual(['todos:read']);
+    expect(p.isAdmin).toBe(false);
+  });
+
+  test('Keycloak permissionsClient selects which resource_access client holds permissions', async () => {
+    const kc = await startTestIssuer({ profile: 'keycloak' });
+    try {
+      const auth = createAuthenticator({
+        issuers: [kc.issuerOptions({ permissionsClient: 'reports' })],
+      });
+      const token = await kc.accessToken(alice, {
+        claims: {
+          resource_access: {
+            reports: { roles: ['reports:generate'] },
+            'todo-api': { roles: ['todos:read'] },
+          },
+        },
+      });
+      expect((await auth.authenticate(token)).permissions).toEqual(['reports:generate']);
+    } finally {
+      await kc.close();
+    }
+  });
+});
+
+describe('configuration misuse is a TypeError at start-up', () => {
+  test.each([
+    ['no issuers', { issuers: [] }],
+    [
+      'HS256 in the allowlist',
+      { issuers: [{ issuer: 'https://a', audience: 'x', algorithms: ['HS256'] }] },
+    ],
+    [
+      'none in the allowlist',
+      { issuers: [{ issuer: 'https://a', audience: 'x', algorithms: ['none'] }] },
+    ],
+    ['no audience', { issuers: [{ issuer: 'https://a', audience: [] }] }],
+    [
+      'introspection without client credentials',
+      { issuers: [{ issuer: 'https://a', audience: 'x', verify: 'introspect' }] },
+    ],
+    [
+      'a duplicated issuer',
+      {
+        issuers: [
+          { issuer: 'https://a', audience: 'x' },
+          { issuer: 'https://a', audience: 'y' },
+        ],
+      },
+    ],
+  ])('%s', (_name, options) => {
+    expect(() => createAuthenticator(options as never)).toThrow(TypeError);
+  });
+});

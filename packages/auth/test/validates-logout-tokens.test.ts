@@ -1,0 +1,109 @@
+import { createAuthenticator } from '@todo-sso/auth';
+import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expectAuthFailure, frozenClock } from './support.js';
+
+describe.each(['keycloak', 'generic'] as const)(
+  'back-channel logout tokens from a %s issuer',
+  (profile) => {
+    const clock = frozenClock();
+    let idp: TestIssuer;
+    let auth: ReturnType<typeof createAuthenticator>;
+    const audiences = ['todo-ui', 'todo-cli'];
+    beforeAll(async () => {
+      idp = await startTestIssuer({ profile, now: clock.now });
+      auth = createAuthenticator({ issuers: [idp.issuerOptions()], now: clock.now });
+    });
+    afterAll(() => idp.close());
+
+    test('accepts a valid logout token and returns sub, sid and jti', async () => {
+      const token = await idp.logoutToken({ sub: alice.sub, sid: 'session-1' });
+      const claims = await auth.verifyLogoutToken(token, audiences);
+      expect(claims).toMatchObject({
+        issuer: idp.issuer,
+        subject: alice.sub,
+        sessionId: 'session-1',
+        audience: ['todo-ui'],
+      });
+      expect(claims.jti).toEqual(expect.any(String));
+    });
+
+    test('accepts a logout token naming only a sid', async () => {
+      const claims = await auth.verifyLogoutToken(
+        await idp.logoutToken({ sid: 'session-2' }),
+        audiences,
+      );
+      expect(claims.subject).toBeUndefined();
+      expect(claims.sessionId).toBe('session-2');
+    });
+
+    test.each([
+      ['without the back-channel logout event', { claims: { events: { 'urn:other': {} } } }],
+      ['without events', { claims: { events: undefined } }],
+      ['with a nonce', { claims: { nonce: 'n' } }],
+      ['for another audience', { claims: { aud: 'other-client' } }],
+      [
+        'issued too long ago',
+        { issuedAt: Math.floor(clock.now() / 1000) - 3600, expiresInSec: 7200 },
+      ],
+      ['issued in the future', { issuedAt: Math.floor(clock.now() / 1000) + 600 }],
+      ['without iat', { claims: { iat: undefined } }],
+      ['expired', { issuedAt: Math.floor(clock.now() / 1000) - 200, expiresInSec: 60 }],
+      ['typed as an access token', { header: { typ: 'at+jwt' }, claims: { typ: undefined } }],
+    ])('rejects a logout token %s with logout_token_invalid (400)', async (_name, options) => {
+      const token = await idp.logoutToken({ sub: alice.sub, sid: 's' }, options);
+      await expectAuthFailure(
+        auth.verifyLogoutToken(token, audiences),
+        'logout_token_invalid',
+        400,
+      );
+    });
+
+    test('rejects a logout token with neither sub nor sid', async () => {
+      const token = await idp.logoutToken(
+        { sub: alice.sub },
+        { claims: { sub: undefined, sid: undefined } },
+      );
+      await expectAuthFailure(
+        auth.verifyLogoutToken(token, audiences),
+        'logout_token_invalid',
+        400,
+      );
+    });
+
+    test('rejects an access token presented as a logout token', async () => {
+      await expectAuthFailure(
+        auth.verifyLogoutToken(
+          await idp.accessToken(alice, { claims: { aud: 'todo-ui' } }),
+          audiences,
+        ),
+        'logout_token_invalid',
+        400,
+      );
+    });
+
+    test('rejects a logout token with a forged signature', async () => {
+      const [h, p, s] = (await idp.logoutToken({ sub: alice.sub })).split('.');
+      const claims = JSON.parse(Buffer.from(p as string, 'base64url').toString());
+      claims.sub = 'someone-else';
+      const forged = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`;
+      await expectAuthFailure(
+        auth.verifyLogoutToken(forged, audiences),
+        'logout_token_invalid',
+        400,
+      );
+    });
+
+    test('rejects a logout token from an untrusted issuer', async () => {
+      const token = await idp.logoutToken(
+        { sub: alice.sub },
+        { claims: { iss: 'https://evil.example' } },
+      );
+      await expectAuthFailure(
+        auth.verifyLogoutToken(token, audiences),
+        'logout_token_invalid',
+        400,
+      );
+    });
+  },
+);
