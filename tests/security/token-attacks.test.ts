@@ -1,0 +1,102 @@
+import { KeyObject } from 'node:crypto';
+import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningApi, startApiUnderTest } from '../reliability/support/api.js';
+import { type SuiteDatabase, sqliteDatabase } from '../reliability/support/databases.js';
+import { ATTACKS, type ForgeKit } from './attacks.js';
+import { attackerRsaKey, parts } from './forge.js';
+import { startTrap, type Trap } from './trap.js';
+
+/**
+ * Every forged or malformed token class against the listening API over real HTTP: 401 with an
+ * RFC 6750 §3.1 `invalid_token` challenge and the precise reason code, never a 5xx, and never a
+ * request to a URL the token names (RFC 8725 §3.10).
+ */
+describe('token attacks against the running API', () => {
+  let database: SuiteDatabase;
+  let idp: TestIssuer;
+  let stranger: TestIssuer;
+  let api: RunningApi;
+  let trap: Trap;
+  let kit: ForgeKit;
+
+  beforeAll(async () => {
+    database = sqliteDatabase();
+    idp = await startTestIssuer({ profile: 'keycloak' });
+    // The kit needs the trusted private key: publish a fresh one and keep its handle.
+    const signing = await idp.rotateKeys({ retirePrevious: true });
+    stranger = await startTestIssuer({ profile: 'keycloak' });
+    trap = await startTrap();
+    api = await startApiUnderTest({ database: database.env, idp });
+    const valid = await idp.accessToken(alice);
+    kit = {
+      idp,
+      stranger,
+      valid,
+      claims: JSON.parse(parts(valid).payload) as Record<string, unknown>,
+      realKey: KeyObject.from(signing.privateKey),
+      realKid: signing.kid,
+      realPublicJwk: { ...signing.publicJwk },
+      attacker: attackerRsaKey(),
+      trap: trap.url,
+    };
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await stranger?.close();
+    await idp?.close();
+    await trap?.close();
+    await database?.drop();
+  });
+
+  it('accepts the untampered token the forgeries start from (control)', async () => {
+    const res = await fetch(`${api.url}/me`, { headers: { authorization: `Bearer ${kit.valid}` } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { sub: string }).sub).toBe(alice.sub);
+  });
+
+  it('covers at least 40 distinct attack classes', () => {
+    expect(new Set(ATTACKS.map((a) => a.name)).size).toBe(ATTACKS.length);
+    expect(ATTACKS.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it.each(ATTACKS)('refuses $name ($source) with $code', async (attack) => {
+    const token = await attack.forge(kit);
+    const res = await fetch(`${api.url}/todos/`, { headers: { authorization: `Bearer ${token}` } });
+    const text = await res.text();
+    expect(res.status).toBeLessThan(500);
+    if (attack.status !== undefined) {
+      expect(res.status).toBe(attack.status);
+      return;
+    }
+    expect({ status: res.status, code: (JSON.parse(text) as { code?: string }).code }).toEqual({
+      status: 401,
+      code: attack.code,
+    });
+    expect(res.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="todo-api", error="invalid_token", error_description="[^"]+"$/,
+    );
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    // Nothing of the token is echoed back.
+    const longest = token.split('.').reduce((a, b) => (b.length > a.length ? b : a), '');
+    if (longest.length > 16) expect(text).not.toContain(longest);
+  });
+
+  it('never fetched a jku, x5u or any other URL a token named', () => {
+    expect(trap.hits).toEqual([]);
+  });
+
+  it('let the flood of unknown kids cost at most a few JWKS fetches (refetch cooldown)', () => {
+    // One initial load plus at most one refetch per cooldown window during the run.
+    expect(idp.counters.jwks).toBeLessThanOrEqual(3);
+  });
+
+  it('wrote nothing while refusing forgeries', async () => {
+    const rows = await api.context.db.kysely
+      .selectFrom('todos')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(rows.n)).toBe(0);
+  });
+});
