@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+/**
+ * `npm run idp` — runs the development identity provider alone, configured by the environment:
+ * IDP_PROFILE (keycloak | authentik), PORT, HOST, IDP_PUBLIC_URL, DATA_DIR (keys go to
+ * `$DATA_DIR/idp`), REALM_FILE, ACCESS_TOKEN_LIFESPAN (seconds).
+ * `npm run idp -- rotate-keys` adds a new signing key (the old one stays published for a day).
+ */
+import { join, resolve } from 'node:path';
+import { IdpError } from './errors.js';
+import { rotateKeys } from './keys.js';
+import { DEV_ONLY } from './pages.js';
+import { loadRealm } from './realm/load.js';
+import { DEFAULT_REALM_FILE, startIdp } from './server.js';
+
+const env = process.env;
+// npm runs workspace scripts inside the workspace; relative paths mean the caller's directory.
+const fromCaller = (path: string) => resolve(env.INIT_CWD ?? process.cwd(), path);
+// DEFAULT_REALM_FILE is <repo>/deploy/keycloak/…; keys default to <repo>/.data/idp.
+const DEFAULT_DATA_DIR = resolve(DEFAULT_REALM_FILE, '../../../.data/idp');
+
+function fail(message: string): never {
+  console.error(`error: ${message}`);
+  process.exit(1);
+}
+
+function intFromEnv(name: string): number | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    fail(`${name} must be an integer, got "${value}"`);
+  return n;
+}
+
+const log = {
+  info: (m: string) => console.log(`[idp] ${m}`),
+  warn: (m: string) => console.warn(`[idp] ${m}`),
+  error: (m: string) => console.error(`[idp] ${m}`),
+};
+
+async function main(): Promise<void> {
+  const dataDir = env.DATA_DIR ? join(fromCaller(env.DATA_DIR), 'idp') : DEFAULT_DATA_DIR;
+  const command = process.argv[2];
+  if (command === 'rotate-keys') {
+    const { activeKid, publishedKids } = await rotateKeys(dataDir);
+    console.log(`new signing key ${activeKid}; published: ${publishedKids.join(', ')}`);
+    console.log('restart the identity provider to sign with it.');
+    return;
+  }
+  if (command !== undefined) fail(`unknown command "${command}" (known: rotate-keys)`);
+
+  const profile = env.IDP_PROFILE ?? 'keycloak';
+  if (profile !== 'keycloak' && profile !== 'authentik') {
+    fail(`IDP_PROFILE must be keycloak or authentik, got "${profile}"`);
+  }
+  const realmFile = env.REALM_FILE ? fromCaller(env.REALM_FILE) : DEFAULT_REALM_FILE;
+  const realm = loadRealm(realmFile);
+  const idp = await startIdp({
+    profile,
+    host: env.HOST || 'localhost',
+    port: intFromEnv('PORT'),
+    publicUrl: env.IDP_PUBLIC_URL || undefined,
+    realm: realmFile,
+    dataDir,
+    accessTokenLifespan: intFromEnv('ACCESS_TOKEN_LIFESPAN'),
+    logger: log,
+  });
+
+  const line = '='.repeat(78);
+  console.log(`${line}\n  ${DEV_ONLY}\n${line}`);
+  console.log(`  profile   ${profile}`);
+  console.log(`  issuer    ${idp.issuer}`);
+  console.log(`  realm     ${realmFile}`);
+  console.log(`  keys      ${dataDir}`);
+  console.log('  demo users (password = username):');
+  for (const user of realm.users.values()) {
+    const roles = [...user.realmRoles, ...Object.values(user.clientRoles).flat()].join(', ');
+    const dept = user.attributes.department?.[0];
+    console.log(`    ${user.username.padEnd(10)} ${roles}${dept ? `  (department ${dept})` : ''}`);
+  }
+  console.log(line);
+
+  const stop = () => {
+    idp.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof IdpError) fail(error.message);
+  throw error;
+});

@@ -1,0 +1,129 @@
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  authorizationCodeLogin,
+  Browser,
+  basic,
+  decodeJwt,
+  form,
+  passwordGrant,
+  pkce,
+  startTestIdp,
+  type TestIdp,
+} from './helpers.js';
+
+let idp: TestIdp;
+
+beforeAll(async () => {
+  idp = await startTestIdp({ profile: 'authentik' });
+});
+afterAll(async () => {
+  await idp.close();
+});
+
+describe('Authentik profile', () => {
+  it('serves issuer /application/o/todo-app/ with shared endpoints and a per-application JWKS', () => {
+    const base = `${idp.url}/application/o`;
+    expect(idp.issuer).toBe(`${base}/todo-app/`);
+    expect(idp.discovery).toMatchObject({
+      issuer: `${base}/todo-app/`,
+      authorization_endpoint: `${base}/authorize/`,
+      token_endpoint: `${base}/token/`,
+      userinfo_endpoint: `${base}/userinfo/`,
+      introspection_endpoint: `${base}/introspect/`,
+      revocation_endpoint: `${base}/revoke/`,
+      device_authorization_endpoint: `${base}/device/`,
+      jwks_uri: `${base}/todo-app/jwks/`,
+      end_session_endpoint: `${base}/todo-app/end-session/`,
+    });
+  });
+
+  it('issues access tokens with a flat groups claim, aud = client id and no typ claim', async () => {
+    const { status, body } = await passwordGrant(idp, 'alice', 'alice', { scope: 'openid' });
+    expect(status).toBe(200);
+    const { header, payload } = decodeJwt(body.access_token as string);
+    expect(header.alg).toBe('RS256');
+    expect(payload).toMatchObject({
+      iss: idp.issuer,
+      aud: 'todo-cli',
+      azp: 'todo-cli',
+      sub: '5f0c7a3e-2b8d-4c1a-9e61-0a1b2c3d4e01',
+      groups: ['user', 'todos:read', 'todos:write'],
+      preferred_username: 'alice',
+      email: 'alice@example.com',
+      department: 'engineering',
+    });
+    expect(payload.typ).toBeUndefined();
+    expect(payload.realm_access).toBeUndefined();
+    expect(payload.resource_access).toBeUndefined();
+    const jwks = createRemoteJWKSet(new URL(idp.discovery.jwks_uri as string));
+    await expect(
+      jwtVerify(body.access_token as string, jwks, { issuer: idp.issuer, audience: 'todo-cli' }),
+    ).resolves.toBeTruthy();
+    expect(decodeJwt(body.id_token as string).payload.typ).toBeUndefined();
+  });
+
+  it("puts carol's reports:generate and admin's admin role in groups", async () => {
+    const carol = decodeJwt((await passwordGrant(idp, 'carol')).body.access_token as string);
+    expect(carol.payload.groups).toEqual(['user', 'reports:generate', 'todos:read', 'todos:write']);
+    const admin = decodeJwt((await passwordGrant(idp, 'admin')).body.access_token as string);
+    expect(admin.payload.groups).toEqual(['admin']);
+  });
+
+  it('signs in todo-ui through the login page: aud is todo-ui', async () => {
+    const browser = new Browser();
+    const { verifier, challenge } = pkce();
+    const redirect = 'http://localhost:3000/callback';
+    const { code } = await authorizationCodeLogin(
+      idp,
+      browser,
+      {
+        client_id: 'todo-ui',
+        response_type: 'code',
+        redirect_uri: redirect,
+        scope: 'openid profile email',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      },
+      'bob',
+    );
+    const res = await fetch(
+      idp.discovery.token_endpoint as string,
+      form({
+        grant_type: 'authorization_code',
+        client_id: 'todo-ui',
+        code: code as string,
+        redirect_uri: redirect,
+        code_verifier: verifier,
+      }),
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, string>;
+    expect(decodeJwt(body.access_token as string).payload).toMatchObject({
+      aud: 'todo-ui',
+      groups: ['user', 'todos:read', 'todos:write'],
+      department: 'sales',
+    });
+  });
+
+  it('introspects with RFC 7662 fields and the groups claim, without a Keycloak token_type', async () => {
+    const { body } = await passwordGrant(idp, 'carol');
+    const res = await fetch(idp.discovery.introspection_endpoint as string, {
+      ...form({ token: body.access_token as string }),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic('todo-api', 'todo-api-secret'),
+      },
+    });
+    expect(res.status).toBe(200);
+    const result = (await res.json()) as Record<string, unknown>;
+    expect(result).toMatchObject({
+      active: true,
+      client_id: 'todo-cli',
+      aud: 'todo-cli',
+      iss: idp.issuer,
+      groups: ['user', 'reports:generate', 'todos:read', 'todos:write'],
+    });
+    expect(result.token_type).toBeUndefined();
+  });
+});
