@@ -58,7 +58,7 @@ describe('device authorization grant (RFC 8628) for todo-cli', () => {
       }
       const html = await res.text();
       if (!html.includes('<form')) break;
-      const fields = html.includes('name="password"')
+      const fields: Record<string, string> = html.includes('name="password"')
         ? { username: 'bob', password: 'bob' }
         : { ...hiddenInputs(html), user_code: device.user_code as string, confirm: 'yes' };
       res = await browser.fetch(formAction(html, url), form(fields));
