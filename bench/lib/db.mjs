@@ -1,0 +1,79 @@
+// Databases of the benchmark: a PostgreSQL database of its own (dropped and re-created each
+// run) and the API's embedded SQLite file; 1,000,000 todos are seeded in SQL, not through the API.
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+
+export const TEST_DATABASE_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://todo_sso:todo_sso@127.0.0.1:5432/todo_sso_test';
+
+/** Re-creates `<test database>_bench` and returns its URL, or undefined when PostgreSQL is down. */
+export async function createBenchDatabase() {
+  const admin = new pg.Client({
+    connectionString: TEST_DATABASE_URL,
+    connectionTimeoutMillis: 3000,
+  });
+  try {
+    await admin.connect();
+  } catch (error) {
+    return { error: error.message };
+  }
+  const url = new URL(TEST_DATABASE_URL);
+  const name = `${url.pathname.slice(1) || 'todo_sso'}_bench`;
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name };
+}
+
+/**
+ * Seeds `total` todos spread evenly over `users` subjects (`subjectOf(i)`), newest first per
+ * user by one second steps, a third of them completed. Runs after the API migrated the schema.
+ */
+export async function seedPostgres(databaseUrl, issuer, { total, users }) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const t0 = performance.now();
+    await client.query(
+      `INSERT INTO todos (id, owner_issuer, owner_sub, title, description, completed, created_at, updated_at)
+       SELECT gen_random_uuid(), $1,
+              '00000000-0000-4000-8000-' || lpad(((g - 1) % $3)::text, 12, '0'),
+              'Seeded todo ' || g, NULL, g % 3 = 0,
+              now() - make_interval(secs => g), now() - make_interval(secs => g)
+       FROM generate_series(1, $2::int) AS g`,
+      [issuer, total, users],
+    );
+    await client.query('ANALYZE todos');
+    return (performance.now() - t0) / 1000;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Same data in the API's SQLite file (WAL mode lets the running API keep its connection). */
+export function seedSqlite(file, issuer, { total, users }) {
+  const db = new BetterSqlite3(file);
+  try {
+    db.pragma('busy_timeout = 10000');
+    const t0 = performance.now();
+    const hex = (n) => `lower(hex(randomblob(${n})))`;
+    db.prepare(
+      `WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < ?)
+       INSERT INTO todos (id, owner_issuer, owner_sub, title, description, completed, created_at, updated_at)
+       SELECT ${hex(4)} || '-' || ${hex(2)} || '-4' || substr(${hex(2)}, 2) || '-8' || substr(${hex(2)}, 2) || '-' || ${hex(6)},
+              ?, '00000000-0000-4000-8000-' || substr('000000000000' || ((g - 1) % ?), -12),
+              'Seeded todo ' || g, NULL, g % 3 = 0,
+              strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || g || ' seconds'),
+              strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || g || ' seconds')
+       FROM s`,
+    ).run(total, issuer, users);
+    db.exec('ANALYZE');
+    return (performance.now() - t0) / 1000;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,102 @@
+// autocannon rounds: a warm-up, then several measured rounds; figures are the median round.
+import autocannon from 'autocannon';
+
+/** Median of numbers (mean of the middle two for an even count). */
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/**
+ * One autocannon run. `next()` (optional) returns the headers/body/method of each request, so
+ * every request can carry a different token. Returns req/s, latency percentiles (ms) and the
+ * status counts, so a figure made of errors is never reported as throughput.
+ */
+export async function fire({
+  url,
+  connections = 50,
+  duration,
+  amount,
+  next,
+  method = 'GET',
+  body,
+  headers = {},
+}) {
+  const statuses = new Map();
+  const opts = {
+    url,
+    connections,
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body }),
+    ...(amount === undefined ? { duration } : { amount }),
+    // Keep-alive, no pipelining: one request in flight per connection, like real clients.
+    pipelining: 1,
+    timeout: 10,
+  };
+  if (next) {
+    opts.requests = [
+      {
+        setupRequest: (req) => {
+          const n = next();
+          return { ...req, ...n, headers: { ...req.headers, ...n.headers } };
+        },
+      },
+    ];
+  }
+  const instance = autocannon(opts);
+  instance.on('response', (_client, statusCode) => {
+    statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
+  });
+  const result = await instance;
+  const total = [...statuses.values()].reduce((a, b) => a + b, 0);
+  const seconds = result.duration || 1;
+  return {
+    rps: total / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    statuses,
+    total,
+  };
+}
+
+/**
+ * Warm-up then `rounds` measured runs of every scenario in `scenarios`, interleaved round by
+ * round (A B C, A B C, …) so that drift of a noisy machine hits each the same. Returns, per
+ * scenario, the median req/s and latencies plus the status counts of all measured rounds.
+ */
+export async function measure(scenarios, { rounds, duration, warmup }) {
+  for (const s of scenarios) {
+    if (s.warmupAmount) await fire({ ...s, amount: s.warmupAmount, duration: undefined });
+    else await fire({ ...s, duration: warmup });
+  }
+  const runs = scenarios.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, s] of scenarios.entries()) runs[i].push(await fire({ ...s, duration }));
+  }
+  return scenarios.map((s, i) => {
+    const statuses = new Map();
+    for (const run of runs[i])
+      for (const [k, v] of run.statuses) statuses.set(k, (statuses.get(k) ?? 0) + v);
+    const out = {
+      name: s.name,
+      rps: median(runs[i].map((x) => x.rps)),
+      p50: median(runs[i].map((x) => x.p50)),
+      p99: median(runs[i].map((x) => x.p99)),
+      rounds: runs[i].map((x) => Math.round(x.rps)),
+      errors: runs[i].reduce((a, x) => a + x.errors, 0),
+      statuses,
+      total: runs[i].reduce((a, x) => a + x.total, 0),
+    };
+    const expected = s.expectStatus ?? [200];
+    const unexpected = [...statuses].filter(([k]) => !expected.includes(k));
+    out.valid = out.errors === 0 && unexpected.length === 0;
+    out.note = out.valid
+      ? ''
+      : `unexpected: ${unexpected.map(([k, v]) => `${v}×${k}`).join(', ')}${out.errors ? ` ${out.errors} socket errors` : ''}`;
+    return out;
+  });
+}

@@ -1,0 +1,75 @@
+// The servers under test, each in its own child process: the API (`node packages/api/dist/
+// server.js`, configured by the environment exactly as in production) and the dev IdP.
+import { join } from 'node:path';
+import { freePort, LOAD_CORE, ROOT, SERVER_CORE, spawnNode, waitForHttp } from './proc.mjs';
+
+/**
+ * Starts the API pinned to the server core. The rate limit (600/min per subject by default)
+ * is lifted, since a benchmark is one subject sending thousands of requests a second.
+ */
+export async function startApiProcess({
+  issuer,
+  databaseUrl,
+  dataDir,
+  verify = 'jwt',
+  clientId,
+  clientSecret,
+  logLevel = 'info',
+  cpuProfDir,
+}) {
+  const port = await freePort();
+  const env = {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    OIDC_ISSUER: issuer,
+    OIDC_AUDIENCE: 'todo-api',
+    OIDC_PROVIDER: 'keycloak',
+    OIDC_VERIFY: verify,
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl ?? '',
+    LOG_LEVEL: logLevel,
+    RATE_LIMIT_PER_MINUTE: '999999999',
+    OIDC_CLIENT_ID: clientId ?? '',
+    OIDC_CLIENT_SECRET: clientSecret ?? '',
+    NODE_ENV: 'production',
+  };
+  const nodeOptions = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  const proc = spawnNode([join(ROOT, 'packages/api/dist/server.js')], {
+    env,
+    core: SERVER_CORE,
+    nodeOptions,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/healthz`, proc);
+  return { url, proc, pid: proc.pid, stop: () => proc.stop('SIGINT') };
+}
+
+/** Starts the dev IdP (Keycloak profile) on the load-generator core. */
+export async function startIdpProcess({ dataDir }) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc = spawnNode([join(ROOT, 'bench/lib/idp-child.mjs')], {
+    env: { BENCH_IDP_PORT: String(port), BENCH_IDP_DATA: dataDir },
+    core: LOAD_CORE,
+  });
+  const issuer = `${url}/realms/todo-app`;
+  await waitForHttp(`${issuer}/.well-known/openid-configuration`, proc);
+  return { url, issuer, proc, stop: () => proc.stop('SIGTERM') };
+}
+
+/** Password grant (RFC 6749 §4.3) on the public `todo-cli` client: a real IdP-issued token. */
+export async function passwordGrant(issuer, username) {
+  const res = await fetch(`${issuer}/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'todo-cli',
+      username,
+      password: username,
+    }),
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error(`password grant failed: ${res.status} ${JSON.stringify(body)}`);
+  return body.access_token;
+}

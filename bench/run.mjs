@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+// `npm run bench`: todo-sso measured on this machine, every ratio taken within one run.
+//
+//   npm run bench                     full run (≈ 5–8 minutes on 2 cores)
+//   npm run bench -- --quick          short smoke variant (≈ 1–2 minutes, smaller seed)
+//   npm run bench -- --only=auth,todos   some sections: verify, auth, todos, garbage, scale
+//                                        (SQLite), postgres (figures 4 and 8), introspect, stack
+//   npm run bench -- --check          exit 1 when a figure is invalid (errors, wrong statuses)
+//   npm run bench -- --cpu-prof=DIR   write --cpu-prof profiles of the API processes to DIR
+//   npm run bench -- --log-level=warn API log level (default info, the production default)
+//
+// Plain ESM JavaScript on purpose: it runs with `node` alone (no build step, no loader) and
+// drives the built servers (`packages/*/dist`) in child processes exactly as they run in
+// production. The server under test is pinned to core 1, this load generator to core 0.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createBenchDatabase, seedPostgres, seedSqlite } from './lib/db.mjs';
+import { LOAD_CORE, pinning, pinSelf, ROOT, SERVER_CORE } from './lib/proc.mjs';
+import { startApiProcess } from './lib/servers.mjs';
+import { Table } from './lib/table.mjs';
+import { malformedTokens, startIssuer } from './lib/tokens.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    check: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    'log-level': { type: 'string', default: 'info' },
+    out: { type: 'string' },
+  },
+});
+
+const SECTIONS = ['verify', 'auth', 'todos', 'garbage', 'scale', 'postgres', 'introspect', 'stack'];
+const only = new Set(args.only ? args.only.split(',') : SECTIONS);
+const wants = (s) => only.has(s);
+
+const cfg = args.quick
+  ? {
+      rounds: 3,
+      duration: 1,
+      warmup: 0.5,
+      verifySeconds: 0.4,
+      pool: 10_500,
+      introspectTokens: 150,
+      idleMs: 2000,
+      scale: { total: 100_000, users: 10_000 },
+    }
+  : {
+      rounds: 5,
+      duration: 3,
+      warmup: 2,
+      verifySeconds: 1,
+      pool: 12_000,
+      introspectTokens: 600,
+      idleMs: 5000,
+      scale: { total: 1_000_000, users: 10_000 },
+    };
+
+const t0 = performance.now();
+const log = (msg) =>
+  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${msg}\n`);
+const table = new Table();
+const tmp = mkdtempSync(join(tmpdir(), 'todo-sso-bench-'));
+
+log('building the server packages (tsc -b)');
+const build = spawnSync('npx', ['tsc', '-b'], { cwd: ROOT, stdio: 'inherit' });
+if (build.status !== 0) process.exit(1);
+
+log(`minting ${cfg.pool.toLocaleString('en-US')} tokens`);
+const issuer = await startIssuer();
+const pool = await issuer.mint(cfg.pool);
+const [warmToken] = await issuer.mint(1, { first: 20_000, threads: 1 });
+// From here on this process (load generator, test issuer) stays on its own core.
+pinSelf(LOAD_CORE);
+const ctx = {
+  cfg,
+  tmp,
+  issuer,
+  pool,
+  warmToken,
+  logLevel: args['log-level'],
+  randomKid: issuer.randomKidTokens(20_000),
+  malformed: malformedTokens(6_000),
+};
+const cpuProf = (name) => (args['cpu-prof'] ? join(args['cpu-prof'], name) : undefined);
+
+const auth = await import('./sections/auth.mjs');
+const todos = await import('./sections/todos.mjs');
+
+try {
+  let raw = Number.NaN;
+  if (wants('verify') || wants('auth')) {
+    log('in-process verification rates (raw crypto, authenticate cold/warm, jose)');
+    raw = (await auth.verificationRates(ctx, table)).raw;
+  }
+  if (['auth', 'todos', 'garbage', 'scale'].some(wants)) {
+    const dataDir = mkdtempSync(join(tmp, 'api-sqlite-'));
+    const api = await startApiProcess({
+      issuer: issuer.issuer.issuer,
+      dataDir,
+      logLevel: ctx.logLevel,
+      cpuProfDir: cpuProf('sqlite'),
+    });
+    try {
+      if (wants('auth')) {
+        log('HTTP: baseline, warm and cold auth');
+        await auth.httpAuth(ctx, table, api, raw);
+      }
+      if (wants('todos')) {
+        log('HTTP: todos on SQLite');
+        await todos.todoWork(ctx, table, api, 'SQLite');
+      }
+      if (wants('garbage')) {
+        log('HTTP: garbage flood');
+        await auth.garbageFlood(ctx, table, api);
+      }
+      if (wants('scale')) {
+        log(`scale on SQLite: seeding ${cfg.scale.total.toLocaleString('en-US')} todos`);
+        await todos.scale(ctx, table, api, 'SQLite', async () =>
+          seedSqlite(join(dataDir, 'todo.db'), issuer.issuer.issuer, cfg.scale),
+        );
+      }
+    } finally {
+      await api.stop();
+    }
+  }
+  if (wants('postgres')) {
+    const db = await createBenchDatabase();
+    if (db.error) {
+      table.skip('4', 'GET/POST /todos/, PostgreSQL', `PostgreSQL unreachable: ${db.error}`);
+      table.skip(
+        '8',
+        'GET /todos/ p99 at scale, PostgreSQL',
+        'PostgreSQL unreachable',
+        'p99 ≤ 15 ms',
+      );
+    } else {
+      log(`PostgreSQL database ${db.name}`);
+      const api = await startApiProcess({
+        issuer: issuer.issuer.issuer,
+        databaseUrl: db.url,
+        dataDir: mkdtempSync(join(tmp, 'api-pg-')),
+        logLevel: ctx.logLevel,
+        cpuProfDir: cpuProf('postgres'),
+      });
+      try {
+        log('HTTP: todos on PostgreSQL');
+        await todos.todoWork(ctx, table, api, 'PostgreSQL');
+        log(`scale on PostgreSQL: seeding ${cfg.scale.total.toLocaleString('en-US')} todos`);
+        await todos.scale(ctx, table, api, 'PostgreSQL', () =>
+          seedPostgres(db.url, issuer.issuer.issuer, cfg.scale),
+        );
+      } finally {
+        await api.stop();
+      }
+    }
+  }
+  if (wants('introspect')) {
+    log('introspection mode against the dev IdP');
+    await (await import('./sections/introspect.mjs')).introspection(ctx, table);
+  }
+  if (wants('stack')) {
+    log('npm start: time to ready and idle RSS');
+    await (await import('./sections/stack.mjs')).stack(ctx, table);
+  }
+} finally {
+  await issuer.issuer.close();
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+const seconds = (performance.now() - t0) / 1000;
+const header = [
+  `# todo-sso benchmark${args.quick ? ' (--quick)' : ''}`,
+  '',
+  `${new Date().toISOString()} · Node ${process.version} · ${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()} · ` +
+    (pinning
+      ? `server pinned to core ${SERVER_CORE}, load generator to core ${LOAD_CORE}`
+      : 'no CPU pinning') +
+    ` · autocannon 50 connections, warm-up ${cfg.warmup} s, median of ${cfg.rounds} × ${cfg.duration} s · ` +
+    `API LOG_LEVEL=${ctx.logLevel}, rate limit lifted · run took ${seconds.toFixed(0)} s`,
+].join('\n');
+const markdown = table.markdown(header);
+process.stdout.write(`\n${markdown}`);
+if (!args.only) {
+  const out = args.out ?? join(ROOT, 'bench/results', args.quick ? 'quick.md' : 'latest.md');
+  mkdirSync(join(out, '..'), { recursive: true });
+  writeFileSync(out, markdown);
+  log(`written to ${out}`);
+}
+if (args.check && table.rows.some((r) => r.status === 'invalid')) process.exit(1);
+process.exit(0);

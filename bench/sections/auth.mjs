@@ -1,0 +1,145 @@
+// Figures 1–3 (HTTP), 3b (in-process verification) on the API with embedded SQLite.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { measure } from '../lib/load.mjs';
+import { ROOT, SERVER_CORE, spawnNode } from '../lib/proc.mjs';
+import { fmt } from '../lib/table.mjs';
+
+const bearer = (token) => ({ authorization: `Bearer ${token}` });
+
+/** Cycles through a token pool; with a pool larger than the 10 000-entry LRU, each use misses. */
+export function cycle(tokens) {
+  let i = 0;
+  return () => ({ headers: bearer(tokens[i++ % tokens.length]) });
+}
+
+/**
+ * In-process rates on the server core: raw node:crypto RS256 verify, authenticate() cold and
+ * warm, jose. Returns the raw rate for the HTTP ratios.
+ */
+export async function verificationRates(ctx, table) {
+  const file = join(ctx.tmp, 'verify-input.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      issuer: ctx.issuer.issuer.issuer,
+      jwk: ctx.issuer.key.publicJwk,
+      tokens: ctx.pool,
+      seconds: ctx.cfg.verifySeconds,
+      rounds: ctx.cfg.rounds,
+    }),
+  );
+  const proc = spawnNode([join(ROOT, 'bench/lib/verify-rate.mjs'), file], { core: SERVER_CORE });
+  const { code } = await proc.exited;
+  if (code !== 0) throw new Error(`verify-rate failed:\n${proc.output()}`);
+  const r = JSON.parse(proc.output().trim().split('\n').pop());
+  const s = '3';
+  table.add(s, 'raw node:crypto RS256 verify, 1 core (in-process)', `${fmt(r.raw)}/s`, {
+    note: 'crypto.verify on a KeyObject, signature only',
+  });
+  table.add(
+    s,
+    'authenticate() cold, in-process',
+    `${fmt(r.cold)}/s = ${fmt(r.cold / r.raw, 2)}× raw`,
+    {
+      target: '≥ 0.50× raw',
+      met: r.cold / r.raw >= 0.5,
+      valid: r.coldHits === 0,
+      note: r.coldHits === 0 ? 'every call a new token (0 cache hits)' : `${r.coldHits} cache hits`,
+    },
+  );
+  table.add(
+    s,
+    'authenticate() warm (cache hit), in-process',
+    `${fmt(r.warm)}/s = ${fmt(r.warm / r.raw, 1)}× raw`,
+  );
+  table.add(
+    s,
+    "authenticate() cold with signatureVerifier 'jose'",
+    `${fmt(r.joseCold)}/s = ${fmt(r.joseCold / r.raw, 2)}× raw`,
+    {
+      note: 'WebCrypto path, for comparison',
+    },
+  );
+  table.add(
+    s,
+    'jose jwtVerify alone (local JWKS)',
+    `${fmt(r.joseRaw)}/s = ${fmt(r.joseRaw / r.raw, 2)}× raw`,
+  );
+  return r;
+}
+
+/** Figures 1, 2, 3 over HTTP, interleaved round by round. */
+export async function httpAuth(ctx, table, api, raw) {
+  const [base, warm, cold] = await measure(
+    [
+      { name: 'baseline', url: `${api.url}/healthz` },
+      { name: 'warm', url: `${api.url}/me`, headers: bearer(ctx.warmToken) },
+      { name: 'cold', url: `${api.url}/me`, next: cycle(ctx.pool) },
+    ],
+    ctx.cfg,
+  );
+  const lat = (r) => `p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms`;
+  table.add('1', 'baseline GET /healthz', `${fmt(base.rps)} req/s`, {
+    valid: base.valid,
+    note: `${lat(base)}; ${base.note}`,
+  });
+  table.add(
+    '2',
+    'warm auth GET /me (one token)',
+    `${fmt(warm.rps)} req/s = ${fmt(warm.rps / base.rps, 2)}× baseline`,
+    {
+      target: '≥ 0.90× baseline',
+      met: warm.rps / base.rps >= 0.9,
+      valid: warm.valid,
+      note: `${lat(warm)}; ${warm.note}`,
+    },
+  );
+  table.add(
+    '3',
+    'cold auth GET /me (every request a new token)',
+    `${fmt(cold.rps)} req/s = ${fmt(cold.rps / raw, 2)}× raw`,
+    {
+      target: '≥ 0.50× raw crypto (1 core)',
+      met: cold.rps / raw >= 0.5,
+      valid: cold.valid,
+      note: `${fmt(cold.rps / base.rps, 2)}× baseline; ${lat(cold)}; pool ${fmt(ctx.pool.length)} > LRU 10,000 ${cold.note}`,
+    },
+  );
+  return { base, warm, cold };
+}
+
+/** Figure 6: random-kid and malformed tokens; rejection rate and JWKS fetches they caused. */
+export async function garbageFlood(ctx, table, api) {
+  const { issuer } = ctx.issuer;
+  issuer.resetCounters();
+  const started = Date.now();
+  const [kid, bad] = await measure(
+    [
+      { name: 'random kid', url: `${api.url}/me`, next: cycle(ctx.randomKid), expectStatus: [401] },
+      { name: 'malformed', url: `${api.url}/me`, next: cycle(ctx.malformed), expectStatus: [401] },
+    ],
+    ctx.cfg,
+  );
+  const seconds = (Date.now() - started) / 1000;
+  const fetches = issuer.counters.jwks;
+  // One fetch per 30 s cooldown window at most (the auth package's default).
+  const allowed = Math.ceil(seconds / 30);
+  table.add('6', 'garbage flood: random-kid tokens → 401', `${fmt(kid.rps)} req/s`, {
+    valid: kid.valid,
+    note: kid.note,
+  });
+  table.add('6', 'garbage flood: malformed tokens → 401', `${fmt(bad.rps)} req/s`, {
+    valid: bad.valid,
+    note: bad.note,
+  });
+  table.add(
+    '6',
+    'JWKS fetches caused by the flood',
+    `${fetches} in ${fmt(seconds)} s (${fmt(kid.total + bad.total)} requests)`,
+    {
+      target: `≤ 1 per 30 s cooldown (≤ ${allowed})`,
+      met: fetches <= allowed,
+    },
+  );
+}
