@@ -9,7 +9,7 @@ import { verifyLogoutToken } from './logout/verify-logout-token.js';
 import type { AuthEvent, AuthenticatorOptions, IssuerStatus } from './options.js';
 import type { LogoutTokenClaims, Principal } from './principal.js';
 import { assertAccessToken } from './token/access-token-type.js';
-import { decodeToken, looksLikeJws, MAX_TOKEN_LENGTH } from './token/decode.js';
+import { type DecodedToken, decodeToken, looksLikeJws, MAX_TOKEN_LENGTH } from './token/decode.js';
 import { validateClaims } from './token/validate-claims.js';
 
 /** Verifies bearer tokens against the trusted issuers. Create one per process and reuse it. */
@@ -84,22 +84,28 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     return candidates.length === 1 ? candidates[0] : undefined;
   };
 
-  const issuerOf = (token: string): IssuerEntry => {
+  /** Routes a token to its issuer; `decoded` is set for JWTs (decoded once, verified later). */
+  const issuerOf = (token: string): { entry: IssuerEntry; decoded?: DecodedToken } => {
     if (!looksLikeJws(token)) {
       const entry = token.length <= MAX_TOKEN_LENGTH ? opaqueIssuer() : undefined;
       if (entry === undefined) decodeToken(token); // throws the precise token_malformed reason
-      return entry as IssuerEntry;
+      return { entry: entry as IssuerEntry };
     }
-    const { payload } = decodeToken(token);
+    const decoded = decodeToken(token);
+    const iss = decoded.payload.iss;
     // Unknown `iss` is refused before any network call: a token cannot make us fetch anything.
-    const entry = typeof payload.iss === 'string' ? issuers.get(payload.iss) : undefined;
+    const entry = typeof iss === 'string' ? issuers.get(iss) : undefined;
     if (entry === undefined)
       throw new AuthError('issuer_unknown', 'The token issuer is not trusted');
-    return entry;
+    return { entry, decoded };
   };
 
-  const verifyJwt = async (entry: IssuerEntry, token: string, key: string): Promise<Principal> => {
-    const { header, payload } = decodeToken(token);
+  const verifyJwt = async (
+    entry: IssuerEntry,
+    token: string,
+    { header, payload }: DecodedToken,
+    key: string,
+  ): Promise<Principal> => {
     await verifyJws(entry.issuer, entry.keys, token, header, verifier);
     // Token type first: a refresh or ID token gets the precise reason, not audience_mismatch.
     assertAccessToken(entry.issuer, header, payload);
@@ -142,14 +148,14 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
           emit({ type: 'authenticated', issuer: hit.issuer, cached: true, mode: 'jwt' });
           return hit;
         }
-        const entry = issuerOf(token);
-        if (entry.issuer.verify === 'introspect') {
+        const { entry, decoded } = issuerOf(token);
+        if (entry.issuer.verify === 'introspect' || decoded === undefined) {
           const { principal, cached } = await introspectWithCache(introspectCtx, entry, token, key);
           checkRevoked(principal);
           emit({ type: 'authenticated', issuer: entry.issuer.issuer, cached, mode: 'introspect' });
           return principal;
         }
-        const principal = await verifyJwt(entry, token, key);
+        const principal = await verifyJwt(entry, token, decoded, key);
         emit({ type: 'authenticated', issuer: entry.issuer.issuer, cached: false, mode: 'jwt' });
         return principal;
       }),
@@ -159,7 +165,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         if (typeof token !== 'string' || token === '')
           throw new AuthError('token_missing', 'No bearer token was sent');
         let entry: IssuerEntry | undefined;
-        if (looksLikeJws(token)) entry = issuerOf(token);
+        if (looksLikeJws(token)) entry = issuerOf(token).entry;
         else entry = [...issuers.values()].find((e) => e.issuer.clientId !== undefined);
         if (entry === undefined)
           throw new AuthError('token_malformed', 'The token cannot be introspected');

@@ -2,6 +2,15 @@ import type { ResolvedIssuer } from '../config.js';
 import type { Principal } from '../principal.js';
 import { readClaim, toList } from './read.js';
 
+/** Principals are cached and shared between requests, so nothing in them may change. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
@@ -46,7 +55,7 @@ export function toPrincipal(
     permissions,
     scopes: Object.freeze([...scopesOf(claims)]),
     attributes: Object.freeze(attributes),
-    claims: Object.freeze({ ...claims }),
+    claims: deepFreeze({ ...claims }),
     expiresAt: num(claims.exp) ?? 0,
     isAdmin: roles.includes(issuer.adminRole),
   };

@@ -54,6 +54,13 @@ export class KeyStore {
     return found;
   }
 
+  /** The key when fresh keys hold it, without any await (the hot path); else `undefined`. */
+  peekKey(kid: string | undefined, alg: string): VerificationKey | undefined {
+    if (!this.loaded || this.ctx.now() >= this.fetchedAt + this.ctx.settings.jwksTtlMs)
+      return undefined;
+    return this.match(kid, alg);
+  }
+
   /** Introspection endpoint from discovery (loading metadata when needed). */
   async introspectionEndpoint(): Promise<string> {
     if (this.metadata === undefined) await this.refresh(true);
@@ -96,6 +103,17 @@ export class KeyStore {
     return this.ctx.now() < this.fetchedAt + s.jwksTtlMs + s.staleIfErrorMs;
   }
 
+  /**
+   * During an outage, retry at most once per cooldown; before any key was ever loaded, at most
+   * every 5 s (so an API started before its IdP recovers quickly).
+   */
+  private retryAllowed(): boolean {
+    const gap = this.loaded
+      ? this.ctx.settings.jwksCooldownMs
+      : Math.min(this.ctx.settings.jwksCooldownMs, 5000);
+    return this.ctx.now() >= this.lastAttemptAt + gap;
+  }
+
   private cooldownOver(): boolean {
     return this.ctx.now() >= this.lastAttemptAt + this.ctx.settings.jwksCooldownMs;
   }
@@ -123,7 +141,7 @@ export class KeyStore {
    */
   private async refresh(tolerateFailure: boolean): Promise<void> {
     if (this.inflight === undefined) {
-      if (!this.cooldownOver() && this.outageSince !== undefined) {
+      if (this.outageSince !== undefined && !this.retryAllowed()) {
         // Still in an outage and the cooldown has not passed: do not hammer the IdP.
         return this.afterFailure(tolerateFailure);
       }

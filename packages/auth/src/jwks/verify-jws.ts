@@ -1,7 +1,11 @@
 import type { ResolvedIssuer } from '../config.js';
 import { AuthError } from '../errors.js';
 import type { KeyStore } from './key-store.js';
-import { type SignatureVerifier, verifySignature } from './verify-signature.js';
+import {
+  type SignatureVerifier,
+  verifySignatureWithJose,
+  verifySignatureWithNode,
+} from './verify-signature.js';
 
 /**
  * Header checks, key selection and signature verification of a compact JWS for one issuer.
@@ -27,6 +31,8 @@ export async function verifyJws(
   // RFC 7515 §4.1.11: extensions marked critical that we do not understand must be rejected.
   if (crit !== undefined)
     throw new AuthError('token_malformed', 'The token header has unsupported critical extensions');
-  const key = await keys.getKey(kid, alg);
-  await verifySignature(token, alg, key, verifier);
+  // Hot path without awaits: fresh keys and the synchronous node:crypto verifier.
+  const key = keys.peekKey(kid, alg) ?? (await keys.getKey(kid, alg));
+  if (verifier === 'node') verifySignatureWithNode(token, alg, key);
+  else await verifySignatureWithJose(token, alg, key);
 }

@@ -40,25 +40,25 @@ function invalid(cause?: unknown): AuthError {
   return new AuthError('signature_invalid', 'The token signature is invalid', { cause });
 }
 
-/**
- * Verifies the signature of a compact JWS whose algorithm and key were already matched by
- * `keyFitsAlgorithm` (so `alg` cannot be `none`, HMAC, or a type the key does not have).
- */
-export async function verifySignature(
+/** Verifies with jose's `compactVerify` (WebCrypto). */
+export async function verifySignatureWithJose(
   token: string,
   alg: string,
   key: VerificationKey,
-  verifier: SignatureVerifier,
 ): Promise<void> {
-  if (verifier === 'jose') {
-    try {
-      await compactVerify(token, key.key, { algorithms: [alg] });
-      return;
-    } catch (e) {
-      if (e instanceof errors.JWSSignatureVerificationFailed) throw invalid(e);
-      throw new AuthError('token_malformed', 'The token is not a valid JWS', { cause: e });
-    }
+  try {
+    await compactVerify(token, key.key, { algorithms: [alg] });
+  } catch (e) {
+    if (e instanceof errors.JWSSignatureVerificationFailed) throw invalid(e);
+    throw new AuthError('token_malformed', 'The token is not a valid JWS', { cause: e });
   }
+}
+
+/**
+ * Verifies with `node:crypto.verify`, synchronously. The algorithm and key were already matched
+ * by `keyFitsAlgorithm`, so `alg` cannot be `none`, HMAC, or a type the key does not have.
+ */
+export function verifySignatureWithNode(token: string, alg: string, key: VerificationKey): void {
   const params = NODE_PARAMS[alg];
   if (params === undefined)
     throw new AuthError('alg_not_allowed', `Algorithm ${alg} is not supported`);

@@ -1,0 +1,82 @@
+import { createAuthenticator } from '@todo-sso/auth';
+import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expectAuthFailure } from './support.js';
+
+const PUBLIC = 'https://sso.example.com/realms/todo-app';
+
+describe('issuer aliasing (keys fetched from an internal URL, tokens carry the public issuer)', () => {
+  let idp: TestIssuer;
+  const requested: string[] = [];
+  /** Plays Keycloak with KC_HOSTNAME set: its metadata advertises public URLs only. */
+  const publicHostnameFetch: typeof fetch = async (input, init) => {
+    const url = String(input);
+    requested.push(url);
+    const res = await fetch(url, init);
+    if (!url.endsWith('/.well-known/openid-configuration')) return res;
+    const text = (await res.text()).replaceAll(idp.issuer, PUBLIC);
+    return new Response(text, { status: res.status, headers: res.headers });
+  };
+  beforeAll(async () => {
+    idp = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256' });
+  });
+  afterAll(() => idp.close());
+
+  test.each([
+    ['an origin', () => idp.origin],
+    ['a base URL', () => idp.issuer],
+    ['a full .well-known URL', () => idp.discoveryUrl],
+  ])(
+    'given %s as discoveryUrl, rewrites advertised public endpoints to it',
+    async (_name, discoveryUrl) => {
+      requested.length = 0;
+      const auth = createAuthenticator({
+        issuers: [
+          {
+            issuer: PUBLIC,
+            discoveryUrl: discoveryUrl(),
+            audience: 'todo-api',
+            profile: 'keycloak',
+          },
+        ],
+        fetch: publicHostnameFetch,
+      });
+      const token = await idp.accessToken(alice, { claims: { iss: PUBLIC } });
+      await expect(auth.authenticate(token)).resolves.toMatchObject({ issuer: PUBLIC });
+      expect(requested).toEqual([idp.discoveryUrl, idp.jwksUri]);
+    },
+  );
+
+  test('refuses metadata whose issuer is neither the public issuer nor the alias: 503 idp_unavailable', async () => {
+    const auth = createAuthenticator({
+      issuers: [
+        { issuer: PUBLIC, discoveryUrl: idp.issuer, audience: 'todo-api', profile: 'keycloak' },
+      ],
+      fetch: async (input, init) => {
+        const res = await fetch(String(input), init);
+        const text = (await res.text()).replaceAll(
+          idp.issuer,
+          'https://attacker.example/realms/todo-app',
+        );
+        return new Response(text, { status: res.status, headers: res.headers });
+      },
+    });
+    await expectAuthFailure(
+      auth.authenticate(await idp.accessToken(alice, { claims: { iss: PUBLIC } })),
+      'idp_unavailable',
+      503,
+    );
+  });
+
+  test('refuses unaliased metadata naming another issuer (OIDC Discovery §4.3)', async () => {
+    const auth = createAuthenticator({
+      issuers: [idp.issuerOptions()],
+      fetch: publicHostnameFetch,
+    });
+    await expectAuthFailure(
+      auth.authenticate(await idp.accessToken(alice)),
+      'idp_unavailable',
+      503,
+    );
+  });
+});
