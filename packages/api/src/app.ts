@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
 import { reportRoutes } from './routes/reports.js';
 import { todoRoutes } from './routes/todos.js';
+import { PROBLEM_ID, Problem } from './schemas/common.js';
 import { PUBLIC } from './schemas/security.js';
 
 /** An incoming `X-Request-Id` is kept when it is short and plain; otherwise a UUID is made. */
@@ -55,8 +56,15 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   app.setErrorHandler(createErrorHandler(context));
   app.setNotFoundHandler(notFoundHandler);
 
+  // Graceful drain: once closing, answer in-flight requests with `Connection: close` so their
+  // keep-alive sockets end and the server's close can complete (idle ones Fastify closes).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
     const labels = {
@@ -79,6 +87,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     exposedHeaders: ['www-authenticate', 'x-request-id', 'retry-after', 'location'],
     maxAge: 600,
   });
+  app.addSchema({ $id: PROBLEM_ID, ...Problem });
   await app.register(swagger, swaggerOptions(config));
   await app.register(swaggerUi, {
     routePrefix: '/docs',

@@ -54,6 +54,11 @@ function signInScheme(issuer: IssuerConfig): SecurityScheme {
 export function swaggerOptions(config: ApiConfig): SwaggerOptions {
   const [first] = config.issuers;
   return {
+    // Shared schemas (`Problem`) become named components rather than `def-0`.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
     openapi: {
       openapi: '3.1.0',
       info: {

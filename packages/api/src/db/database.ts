@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/config.js';
 import type { Schema } from './schema.js';
+import { MigrationSafeSqliteDialect } from './sqlite-dialect.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -31,7 +32,9 @@ export function openDatabase(config: DatabaseConfig): Db {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    const kysely = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const kysely = new Kysely<Schema>({
+      dialect: new MigrationSafeSqliteDialect({ database: sqlite }),
+    });
     return {
       kysely,
       dialect: 'sqlite',

@@ -20,6 +20,23 @@ export class MigrationError extends Error {
  * @returns names of the migrations applied by this call (empty when already current).
  */
 export async function migrateToLatest(db: Db): Promise<string[]> {
+  if (db.dialect !== 'sqlite') return migrate(db);
+  // better-sqlite3 waits for a lock synchronously, blocking the very event loop that would
+  // release it: connections of one process to one file therefore take turns here, while the
+  // dialect's lock row serialises separate processes.
+  const previous = sqliteTurns.get(db.location) ?? Promise.resolve();
+  const turn = previous.catch(() => {}).then(() => migrate(db));
+  sqliteTurns.set(db.location, turn);
+  try {
+    return await turn;
+  } finally {
+    if (sqliteTurns.get(db.location) === turn) sqliteTurns.delete(db.location);
+  }
+}
+
+const sqliteTurns = new Map<string, Promise<string[]>>();
+
+async function migrate(db: Db): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(db) };
   const migrator = new Migrator({ db: db.kysely, provider });
   const { error, results = [] } = await migrator.migrateToLatest();

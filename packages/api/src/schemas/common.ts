@@ -21,9 +21,22 @@ export const Problem = Type.Object(
   { description: 'RFC 9457 problem details (application/problem+json)' },
 );
 
+/** `Problem` is registered once as a shared schema (`app.addSchema`) and referenced. */
+export const PROBLEM_ID = 'Problem';
+const ProblemRef = Type.Ref(PROBLEM_ID);
+
+/** One documented error response: problem details under their own media type (RFC 9457 §3). */
+const problemResponse = {
+  description: 'RFC 9457 problem details',
+  content: { 'application/problem+json': { schema: ProblemRef } },
+};
+
 /** The error responses a route can produce, documented with the problem-details shape. */
 export function problems<const S extends readonly number[]>(...statuses: S) {
-  return Object.fromEntries(statuses.map((s) => [s, Problem])) as Record<S[number], typeof Problem>;
+  return Object.fromEntries(statuses.map((s) => [s, problemResponse])) as Record<
+    S[number],
+    typeof problemResponse
+  >;
 }
 
 /** `limit` (1–100, default 20) and the opaque `cursor` of keyset pagination. */

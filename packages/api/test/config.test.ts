@@ -1,0 +1,139 @@
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/config/config.js';
+import { loadConfig } from '../src/config/load.js';
+
+function failure(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('loadConfig accepted the environment');
+}
+
+describe('loadConfig', () => {
+  it('defaults to the dev realm, audience todo-api, SQLite under .data and port 8000', () => {
+    const config = loadConfig({});
+    expect(config.issuers).toEqual([
+      {
+        issuer: 'http://localhost:8080/realms/todo-app',
+        audience: ['todo-api'],
+        profile: 'keycloak',
+        verify: 'jwt',
+      },
+    ]);
+    expect(config.database).toEqual({ kind: 'sqlite', file: join(resolve('.data'), 'todo.db') });
+    expect(config.port).toBe(8000);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.corsOrigins).toEqual(['http://localhost:3000']);
+    expect(config.logoutAudiences).toEqual(['todo-ui', 'todo-cli']);
+    expect(config.docsClientId).toBe('todo-ui');
+  });
+
+  it('returns a deeply frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.issuers[0])).toBe(true);
+    expect(Object.isFrozen(config.issuers[0]?.audience)).toBe(true);
+  });
+
+  it('maps every single-issuer variable onto the issuer options', () => {
+    const config = loadConfig({
+      OIDC_ISSUER: 'https://sso.example.com/realms/todo-app',
+      OIDC_AUDIENCE: 'todo-api, other-api',
+      OIDC_PROVIDER: 'generic',
+      OIDC_VERIFY: 'introspect',
+      OIDC_CLIENT_ID: 'todo-api',
+      OIDC_CLIENT_SECRET: 's3cret',
+      OIDC_DISCOVERY_URL: 'http://keycloak:8080/realms/todo-app',
+      OIDC_ROLES_CLAIM: 'roles',
+      OIDC_PERMISSIONS_CLAIM: 'permissions',
+      OIDC_ADMIN_ROLE: 'superuser',
+      OIDC_ATTRIBUTE_CLAIMS: 'department,team',
+      DATABASE_URL: 'postgres://u:p@db:5432/todo',
+      CORS_ORIGINS: 'https://todo.example.com,https://admin.example.com',
+      PORT: '9999',
+      HOST: '127.0.0.1',
+    });
+    expect(config.issuers).toEqual([
+      {
+        issuer: 'https://sso.example.com/realms/todo-app',
+        audience: ['todo-api', 'other-api'],
+        profile: 'generic',
+        verify: 'introspect',
+        clientId: 'todo-api',
+        clientSecret: 's3cret',
+        discoveryUrl: 'http://keycloak:8080/realms/todo-app',
+        rolesClaim: 'roles',
+        permissionsClaim: 'permissions',
+        adminRole: 'superuser',
+        attributeClaims: ['department', 'team'],
+      },
+    ]);
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/todo' });
+    expect(config.corsOrigins).toEqual(['https://todo.example.com', 'https://admin.example.com']);
+    expect(config).toMatchObject({ port: 9999, host: '127.0.0.1' });
+  });
+
+  it('defaults an Authentik issuer’s audiences to the client ids Authentik puts in aud', () => {
+    const config = loadConfig({
+      OIDC_ISSUER: 'http://localhost:9000/application/o/todo-app/',
+      OIDC_PROVIDER: 'authentik',
+    });
+    expect(config.issuers[0]?.audience).toEqual(['todo-ui', 'todo-cli']);
+  });
+
+  it('reads several trusted issuers from OIDC_ISSUERS', () => {
+    const config = loadConfig({
+      OIDC_ISSUERS: JSON.stringify([
+        { issuer: 'http://localhost:8080/realms/todo-app', audience: 'todo-api' },
+        {
+          issuer: 'http://localhost:9000/application/o/todo-app/',
+          provider: 'authentik',
+          audience: ['todo-ui', 'todo-cli'],
+        },
+      ]),
+    });
+    expect(config.issuers.map((i) => [i.profile, i.audience])).toEqual([
+      ['keycloak', ['todo-api']],
+      ['authentik', ['todo-ui', 'todo-cli']],
+    ]);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: ' ' })).toMatchObject({
+      port: 8000,
+      database: { kind: 'sqlite' },
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ OIDC_ISSUER: 'not a url' }, 'OIDC_ISSUER'],
+    [{ OIDC_PROVIDER: 'okta' }, 'OIDC_PROVIDER'],
+    [{ OIDC_VERIFY: 'both' }, 'OIDC_VERIFY'],
+    [{ DATABASE_URL: 'mysql://db/todo' }, 'DATABASE_URL'],
+    [{ OIDC_AUDIENCE: ',' }, 'OIDC_AUDIENCE'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ BODY_LIMIT_BYTES: '-1' }, 'BODY_LIMIT_BYTES'],
+    [{ OIDC_VERIFY: 'introspect' }, 'OIDC_CLIENT_ID'],
+    [{ OIDC_VERIFY: 'introspect', OIDC_CLIENT_ID: 'todo-api' }, 'OIDC_CLIENT_SECRET'],
+    [{ OIDC_ISSUERS: '[{' }, 'OIDC_ISSUERS'],
+    [{ OIDC_ISSUERS: '[]' }, 'OIDC_ISSUERS'],
+    [{ OIDC_ISSUERS: '[{"issuer":"http://a"}]', OIDC_ISSUER: 'http://b' }, 'OIDC_ISSUERS'],
+    [{ OIDC_ISSUERS: '[{"issuer":"http://a","provider":"okta"}]' }, 'OIDC_ISSUERS[0].provider'],
+    [{ OIDC_ISSUERS: '[{"issuer":"http://a","verify":"introspect"}]' }, 'OIDC_ISSUERS[0].clientId'],
+  ])('refuses %j naming %s', (env, variable) => {
+    const error = failure(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it('never puts a secret into an error message', () => {
+    const error = failure({ OIDC_CLIENT_SECRET: 'hunter2', OIDC_VERIFY: 'introspect' });
+    expect(error.message).not.toContain('hunter2');
+  });
+});

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateOpenApi, serializeOpenApi } from '../src/openapi-document.js';
+import { PUBLIC_ROUTES, ROUTE_POLICIES } from '../src/policy.js';
+
+interface Operation {
+  security?: Record<string, string[]>[];
+  responses: Record<string, unknown>;
+}
+interface Document {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { securitySchemes: Record<string, { type: string; flows?: unknown }> };
+}
+
+const committedPath = new URL('../openapi.json', import.meta.url);
+
+describe('the OpenAPI document', () => {
+  let text: string;
+  let doc: Document;
+  beforeAll(async () => {
+    text = serializeOpenApi(await generateOpenApi());
+    doc = JSON.parse(text) as Document;
+  });
+
+  it('validates as OpenAPI 3.1', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(JSON.parse(text));
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
+  it('is committed as packages/api/openapi.json exactly as generated (run `npm run openapi -w @todo-sso/api`)', () => {
+    // Compared as JSON: the file is Biome-formatted after generation.
+    expect(JSON.parse(readFileSync(committedPath, 'utf8'))).toEqual(JSON.parse(text));
+  });
+
+  it('lists every route with its security requirement: a bearer token, or none when public', () => {
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({
+        route: `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`,
+        op,
+      })),
+    );
+    expect(operations.map((o) => o.route).sort()).toEqual(
+      [
+        ...Object.keys(ROUTE_POLICIES),
+        ...PUBLIC_ROUTES.filter((r) => r !== 'GET /openapi.json'),
+      ].sort(),
+    );
+    for (const { route, op } of operations) {
+      const isPublic = (PUBLIC_ROUTES as readonly string[]).includes(route);
+      expect(op.security, route).toEqual(isPublic ? [] : [{ bearerAuth: [] }, { oidc: [] }]);
+      if (!isPublic)
+        expect(Object.keys(op.responses), route).toEqual(expect.arrayContaining(['401', '503']));
+    }
+  });
+
+  it('signs in from the docs with Authorization Code + PKCE at the configured Keycloak realm', () => {
+    expect(doc.components.securitySchemes.oidc).toEqual(
+      expect.objectContaining({
+        type: 'oauth2',
+        flows: {
+          authorizationCode: expect.objectContaining({
+            authorizationUrl: 'http://localhost:8080/realms/todo-app/protocol/openid-connect/auth',
+            tokenUrl: 'http://localhost:8080/realms/todo-app/protocol/openid-connect/token',
+          }),
+        },
+      }),
+    );
+  });
+});

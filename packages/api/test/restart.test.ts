@@ -1,0 +1,60 @@
+import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drivers, type TestDatabase } from './support/databases.js';
+import { startInstance, testConfig } from './support/harness.js';
+
+describe.each(drivers)('restarting the API on $driver', ({ skip, create }) => {
+  let database: TestDatabase;
+  let idp: TestIssuer;
+  beforeAll(async () => {
+    if (skip) return;
+    database = await create();
+    idp = await startTestIssuer({ profile: 'keycloak' });
+  });
+  afterAll(async () => {
+    await idp?.close();
+    await database?.drop();
+  });
+
+  it.skipIf(skip)(
+    'keeps todos, audit records and revocations across a restart, migrating once',
+    async () => {
+      const config = testConfig(idp, database.config);
+      const token = await idp.accessToken(alice);
+      const auth = { authorization: `Bearer ${token}` };
+
+      const first = await startInstance(config);
+      const created = await first.app.inject({
+        method: 'POST',
+        url: '/todos/',
+        headers: auth,
+        payload: { title: 'survives restarts', description: 'kept on disk' },
+      });
+      expect(created.statusCode).toBe(201);
+      await first.context.revocations.revokeSession(idp.issuer, 'ended-before-restart');
+      await first.close();
+
+      const second = await startInstance(config);
+      try {
+        const list = await second.app.inject({ method: 'GET', url: '/todos/', headers: auth });
+        expect(list.json().items).toEqual([created.json()]);
+        const revoked = await idp.accessToken(alice, { sessionId: 'ended-before-restart' });
+        const refused = await second.app.inject({
+          method: 'GET',
+          url: '/me',
+          headers: { authorization: `Bearer ${revoked}` },
+        });
+        expect(refused.json()).toMatchObject({ code: 'token_revoked' });
+        const migrations = await sql<{
+          n: number | string;
+        }>`select count(*) as n from kysely_migration`.execute(second.context.db.kysely);
+        expect(Number(migrations.rows[0]?.n)).toBe(1);
+        const audit = await second.context.db.kysely.selectFrom('audit_log').selectAll().execute();
+        expect(audit.map((a) => a.action)).toContain('todo.create');
+      } finally {
+        await second.close();
+      }
+    },
+  );
+});
