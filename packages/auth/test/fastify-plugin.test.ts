@@ -166,3 +166,35 @@ describe('authPlugin on an encapsulated Fastify context', () => {
     expect(logged.every((c) => c !== 'other')).toBe(true);
   });
 });
+
+describe('authErrorHandler logging', () => {
+  test('logs the reason code of a failure and never the token', async () => {
+    const idp = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256' });
+    const lines: string[] = [];
+    const app = Fastify({
+      logger: { level: 'info', stream: { write: (line: string) => void lines.push(line) } },
+    });
+    try {
+      const authenticator = createAuthenticator({ issuers: [idp.issuerOptions()] });
+      app.setErrorHandler(authErrorHandler);
+      app.register(async (api) => {
+        await api.register(authPlugin, { authenticator });
+        api.get('/me', async (request) => ({ sub: request.principal.subject }));
+      });
+      const token = await idp.accessToken(alice, { claims: { aud: 'account' } });
+      const res = await app.inject({
+        method: 'GET',
+        url: '/me',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.statusCode).toBe(401);
+      const log = lines.join('');
+      expect(log).toContain('"code":"audience_mismatch"');
+      expect(log).not.toContain(token.split('.')[1]);
+      expect(log).not.toContain(token.split('.')[2]);
+    } finally {
+      await app.close();
+      await idp.close();
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createPublicKey } from 'node:crypto';
 import { createAuthenticator } from '@todo-sso/auth';
 import {
   alice,
@@ -35,10 +35,16 @@ describe('forged and malformed tokens', () => {
   test('rejects HS256 signed with the RSA public key (key confusion) with 401 alg_not_allowed', async () => {
     const claims = await claimsOf(await idp.accessToken(alice));
     const res = await fetch(idp.jwksUri);
-    const publicJwk = ((await res.json()) as { keys: unknown[] }).keys[0];
+    const publicJwk = ((await res.json()) as { keys: JsonWebKey[] }).keys[0] as JsonWebKey;
+    const pem = createPublicKey({ key: publicJwk, format: 'jwk' }).export({
+      type: 'spki',
+      format: 'pem',
+    });
     const input = `${b64({ alg: 'HS256', typ: 'JWT', kid: idp.currentKid })}.${b64(claims)}`;
-    const mac = createHmac('sha256', JSON.stringify(publicJwk)).update(input).digest('base64url');
-    await expectAuthFailure(auth.authenticate(`${input}.${mac}`), 'alg_not_allowed', 401);
+    for (const secret of [pem, JSON.stringify(publicJwk)]) {
+      const mac = createHmac('sha256', secret).update(input).digest('base64url');
+      await expectAuthFailure(auth.authenticate(`${input}.${mac}`), 'alg_not_allowed', 401);
+    }
   });
 
   test('rejects an allowed alg the key was not made for (ES256 header on an RSA kid) with 401 alg_not_allowed', async () => {

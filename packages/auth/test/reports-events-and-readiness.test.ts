@@ -1,0 +1,80 @@
+import { type AuthEvent, createAuthenticator } from '@todo-sso/auth';
+import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expectAuthFailure } from './support.js';
+
+describe('metrics hook and readiness', () => {
+  let idp: TestIssuer;
+  beforeAll(async () => {
+    idp = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256' });
+  });
+  afterAll(() => idp.close());
+
+  test('counts failures by reason code and never passes the token to the hook', async () => {
+    const events: AuthEvent[] = [];
+    const auth = createAuthenticator({
+      issuers: [idp.issuerOptions()],
+      onEvent: (e) => events.push(e),
+    });
+    const expired = await idp.accessToken(alice, {
+      issuedAt: Math.floor(Date.now() / 1000) - 1000,
+    });
+    await expectAuthFailure(auth.authenticate(expired), 'token_expired', 401);
+    await expectAuthFailure(auth.authenticate(undefined), 'token_missing', 401);
+    const failures = events
+      .filter((e) => e.type === 'auth_failed')
+      .map((e) => (e as { code: string }).code);
+    expect(failures).toEqual(['token_expired', 'token_missing']);
+    expect(events.some((e) => e.type === 'jwks_fetch' && e.ok && e.keys === 1)).toBe(true);
+    expect(JSON.stringify(events)).not.toContain(expired.split('.')[2]);
+  });
+
+  test('a throwing metrics hook does not change the decision', async () => {
+    const auth = createAuthenticator({
+      issuers: [idp.issuerOptions()],
+      onEvent: () => {
+        throw new Error('metrics backend down');
+      },
+    });
+    await expect(auth.authenticate(await idp.accessToken(alice))).resolves.toMatchObject({
+      subject: alice.sub,
+    });
+  });
+
+  test('ready() is true for an introspection issuer once its metadata is loaded', async () => {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions({ verify: 'introspect' })] });
+    idp.resetCounters();
+    expect(await auth.ready()).toBe(true);
+    expect(idp.counters).toMatchObject({ discovery: 1, jwks: 0 });
+    expect(auth.status()[0]).toMatchObject({ verify: 'introspect', keysCached: true });
+  });
+
+  test('ready() is false while an issuer is unreachable, and true after it recovers', async () => {
+    const clock = { t: Date.now() };
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions()], now: () => clock.t });
+    idp.setFault('down');
+    try {
+      expect(await auth.ready()).toBe(false);
+      expect(auth.status()[0]).toMatchObject({
+        usable: false,
+        lastError: expect.stringContaining('503'),
+      });
+    } finally {
+      idp.setFault(undefined);
+    }
+    clock.t += 5_000; // the first-load retry gap
+    expect(await auth.ready()).toBe(true);
+  });
+
+  test('introspect() without client credentials is a TypeError (misuse), not a 4xx', async () => {
+    const auth = createAuthenticator({
+      issuers: [{ issuer: idp.issuer, audience: 'todo-api', profile: 'keycloak' }],
+    });
+    await expect(auth.introspect(await idp.accessToken(alice))).rejects.toThrow(TypeError);
+  });
+
+  test('verifyLogoutToken without audiences is a TypeError', async () => {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions()] });
+    expect(() => auth.verifyLogoutToken('x', [])).toThrow(TypeError);
+  });
+});
