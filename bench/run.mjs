@@ -18,7 +18,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBenchDatabase, seedPostgres, seedSqlite } from './lib/db.mjs';
-import { LOAD_CORE, pinning, pinSelf, ROOT, SERVER_CORE } from './lib/proc.mjs';
+import { LOAD_CORE, pinning, pinSelf, ROOT, removeLogs, SERVER_CORE } from './lib/proc.mjs';
 import { startApiProcess } from './lib/servers.mjs';
 import { Table } from './lib/table.mjs';
 import { malformedTokens, startIssuer } from './lib/tokens.mjs';
@@ -170,6 +170,7 @@ try {
 } finally {
   await issuer.issuer.close();
   rmSync(tmp, { recursive: true, force: true });
+  removeLogs();
 }
 
 const seconds = (performance.now() - t0) / 1000;

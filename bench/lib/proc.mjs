@@ -2,9 +2,10 @@
 // pinned to one core with `taskset` when the machine has it, so the load generator (pinned to
 // the other core) never competes with the server it measures.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,31 +37,45 @@ export function freePort() {
 }
 
 /**
- * Spawns `node args…` pinned to `core` (or unpinned when `core` is undefined). Output is kept
- * only in a short ring buffer for error messages: request logs never reach the terminal.
+ * Spawns `node args…` pinned to `core` (or unpinned when `core` is undefined). Output goes to a
+ * file, never to a pipe: a pipe drained by this busy load generator would block the server's
+ * synchronous log writes and show up as its latency. The file's tail explains failures.
  */
+const logRoot = mkdtempSync(join(tmpdir(), 'todo-sso-bench-logs-'));
+let logCount = 0;
+
+/** Removes the output files of every child process (end of run). */
+export function removeLogs() {
+  rmSync(logRoot, { recursive: true, force: true });
+}
+
 export function spawnNode(args, { env = {}, core, cwd = ROOT, nodeOptions = [] } = {}) {
   const argv = [...nodeOptions, ...args];
   const useTaskset = pinning && core !== undefined;
+  const logFile = join(logRoot, `${++logCount}.log`);
+  const fd = openSync(logFile, 'w');
   const child = spawn(
     useTaskset ? 'taskset' : process.execPath,
     useTaskset ? ['-c', String(core), process.execPath, ...argv] : argv,
-    { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd, env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] },
   );
-  let tail = '';
-  const keep = (chunk) => {
-    tail = (tail + chunk.toString()).slice(-4000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  closeSync(fd);
   const exited = new Promise((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
+  const output = () => {
+    try {
+      return readFileSync(logFile, 'utf8').slice(-4000);
+    } catch {
+      return '';
+    }
+  };
   return {
     child,
     pid: child.pid,
     exited,
-    output: () => tail,
+    output,
+    logFile,
     async stop(signal = 'SIGTERM', timeoutMs = 8000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);

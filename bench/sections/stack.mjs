@@ -1,6 +1,6 @@
 // Figure 7: `npm start` — time until the IdP, the API and the web app all answer, and the idle
 // resident memory of the whole process tree (npm, the shell it runs, node and anything below).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { commOf, freePort, processTree, ROOT, rssOf, sleep } from '../lib/proc.mjs';
@@ -74,8 +74,16 @@ async function startOnce(dataDir, idleMs) {
   }
 }
 
+/** Seconds a no-op `npx tsc -b` takes (what start.mjs spends when it believes dist is stale). */
+function noopBuildSeconds() {
+  const t = performance.now();
+  spawnSync('npx', ['tsc', '-b'], { cwd: ROOT, stdio: 'ignore' });
+  return (performance.now() - t) / 1000;
+}
+
 export async function stack(ctx, table) {
   const dataDir = mkdtempSync(join(ctx.tmp, 'stack-'));
+  const build = noopBuildSeconds();
   const first = await startOnce(dataDir, ctx.cfg.idleMs);
   const again = await startOnce(dataDir, ctx.cfg.idleMs);
   const mb = (b) => b / 1024 / 1024;
@@ -89,7 +97,7 @@ export async function stack(ctx, table) {
   table.add('7', 'npm start → ready, first start (empty data dir)', `${fmt(first.seconds, 2)} s`, {
     target: '≤ 5 s',
     met: first.seconds <= 5,
-    note: `until IdP discovery, API /healthz and web / all answer${first.rebuilt ? '; included a rebuild' : ''}`,
+    note: `until IdP discovery, API /healthz and web / all answer${first.rebuilt ? `; includes start.mjs's rebuild (a no-op tsc -b alone takes ${fmt(build, 1)} s)` : ''}`,
   });
   table.add(
     '7',
@@ -98,7 +106,7 @@ export async function stack(ctx, table) {
     {
       target: '≤ 5 s',
       met: again.seconds <= 5,
-      note: again.rebuilt ? 'included a rebuild' : '',
+      note: again.rebuilt ? `includes start.mjs's rebuild (no-op tsc -b: ${fmt(build, 1)} s)` : '',
     },
   );
 }
