@@ -25,11 +25,13 @@ export function send(
   status: number,
   body: string,
   type = 'text/html; charset=utf-8',
+  { frameable = false } = {},
 ): void {
   res.writeHead(status, {
     'content-type': type,
     'cache-control': 'no-store',
-    'x-frame-options': 'DENY',
+    // Pages with forms must not be framed (clickjacking); keycloak-js's helper pages must be.
+    ...(frameable ? {} : { 'x-frame-options': 'DENY' }),
   });
   res.end(body);
 }

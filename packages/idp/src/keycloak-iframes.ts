@@ -10,7 +10,13 @@ export function keycloakIframes(rel: string, req: IncomingMessage, res: ServerRe
   if (req.method !== 'GET') return false;
   const oidc = '/protocol/openid-connect';
   if (rel === `${oidc}/3p-cookies/step1.html` || rel === `${oidc}/3p-cookies/step2.html`) {
-    send(res, 200, '<!doctype html><script>window.parent.postMessage("unsupported", "*")</script>');
+    send(
+      res,
+      200,
+      '<!doctype html><script>window.parent.postMessage("unsupported", "*")</script>',
+      undefined,
+      { frameable: true },
+    );
     return true;
   }
   if (rel === `${oidc}/login-status-iframe.html`) {
@@ -18,6 +24,8 @@ export function keycloakIframes(rel: string, req: IncomingMessage, res: ServerRe
       res,
       200,
       '<!doctype html><script>window.addEventListener("message",function(e){e.source.postMessage("unchanged",e.origin)})</script>',
+      undefined,
+      { frameable: true },
     );
     return true;
   }

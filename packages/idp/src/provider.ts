@@ -7,18 +7,22 @@ import Provider, {
 } from 'oidc-provider';
 import type { MemoryStore } from './adapter.js';
 import { accessTokenClaims, mappedAttributes, type Profile, profileClaims } from './claims.js';
+import { originAllowed } from './cors.js';
 import { escapeHtml } from './html.js';
 import type { IdpKeys } from './keys.js';
 import type { Layout } from './layout.js';
 import { loggedOutPage, logoutPage } from './pages.js';
 import { registerPasswordGrant } from './password-grant.js';
 import type { Realm, RealmClient, RealmUser } from './realm/types.js';
+import { wrapRefreshTokensAsJwt } from './refresh-token-jwt.js';
 import { serviceAccountId } from './service-account.js';
 
 /** The single resource every access token is minted for; its audience comes from the realm. */
 export const DEFAULT_RESOURCE = 'urn:todo-sso:access-token';
 /** Scopes the dev IdP grants, Keycloak's default client scopes for OIDC clients. */
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+/** Keycloak's default client scopes, granted whether or not they are requested. */
+export const DEFAULT_SCOPES = ['profile', 'email'];
 
 export interface ProviderSetup {
   issuer: string;
@@ -66,24 +70,6 @@ export function clientMetadata(client: RealmClient): ClientMetadata {
 /** Keycloak redirect URI patterns: exact, or a prefix ending in `*`. */
 export function uriMatches(patterns: readonly string[], value: string): boolean {
   return patterns.some((p) => (p.endsWith('*') ? value.startsWith(p.slice(0, -1)) : p === value));
-}
-
-/** Keycloak web origins: exact origins, `*`, or `+` (the origins of the redirect URIs). */
-function originAllowed(client: RealmClient, origin: string): boolean {
-  for (const entry of client.webOrigins) {
-    if (entry === '*' || entry === origin) return true;
-    if (entry === '+') {
-      for (const uri of client.redirectUris) {
-        if (
-          URL.canParse(uri.replace(/\*$/, '')) &&
-          new URL(uri.replace(/\*$/, '')).origin === origin
-        ) {
-          return true;
-        }
-      }
-    }
-  }
-  return false;
 }
 
 function audienceOf(profile: Profile, client: RealmClient): string | string[] {
@@ -262,7 +248,11 @@ export function buildProvider(setup: ProviderSetup): Provider {
   provider.Client.prototype.postLogoutRedirectUriAllowed = function allowed(value: string) {
     return uriMatches(this.postLogoutRedirectUris ?? [], value);
   };
-  if (profile === 'keycloak') keycloakIdTokenClaims(provider);
+  applyDefaultScopes(provider, layout.routes.authorization);
+  if (profile === 'keycloak') {
+    keycloakIdTokenClaims(provider);
+    wrapRefreshTokensAsJwt(provider, setup.issuer);
+  }
   registerPasswordGrant(provider, realm, resourceServerInfo);
   return provider;
 }
@@ -284,4 +274,30 @@ function keycloakIdTokenClaims(provider: Provider): void {
     if ('events' in this.extra) return { ...claims, typ: 'Logout' };
     return { ...claims, typ: 'ID', azp: this.client?.clientId };
   };
+}
+
+/**
+ * Keycloak applies a client's default client scopes (`profile`, `email`) whatever the request
+ * asks for; the dev IdP adds them to the scope of every authorization request.
+ */
+function applyDefaultScopes(provider: Provider, authorizationRoute: string): void {
+  provider.use(async (ctx, next) => {
+    if (ctx.method === 'GET' && ctx.path === authorizationRoute) {
+      const query = new URLSearchParams(ctx.querystring);
+      const scopes = new Set((query.get('scope') ?? '').split(' ').filter(Boolean));
+      if (scopes.has('openid')) {
+        for (const scope of DEFAULT_SCOPES) scopes.add(scope);
+        query.set('scope', [...scopes].join(' '));
+        // Keep the mount-path prefix (originalUrl) in step with the rewritten URL.
+        const req = ctx.req as typeof ctx.req & { originalUrl?: string };
+        const before = req.url ?? '';
+        ctx.querystring = query.toString();
+        if (req.originalUrl?.endsWith(before)) {
+          req.originalUrl =
+            req.originalUrl.slice(0, req.originalUrl.length - before.length) + req.url;
+        }
+      }
+    }
+    await next();
+  });
 }

@@ -6,6 +6,7 @@ import type Provider from 'oidc-provider';
 import { AccessTokenRegistry } from './access-tokens.js';
 import { MemoryStore } from './adapter.js';
 import type { Profile } from './claims.js';
+import { applyCors } from './cors.js';
 import { IdpError } from './errors.js';
 import { readBody, send, sendJson } from './http.js';
 import { keycloakIframes } from './keycloak-iframes.js';
@@ -133,6 +134,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   provider.on('server_error', (_ctx, error) => log.error(`server error: ${error.message}`));
   extendSessionOnRefresh(provider, realm.ssoSessionIdleTimeout, log);
   addDiscoveryFields(provider, url, layout);
+  allowCredentialsForClientOrigins(provider);
 
   const registry = new AccessTokenRegistry(provider, store, keys, issuer);
   const dispatch = dispatcher(provider, registry, realm, layout, report);
@@ -192,6 +194,12 @@ function dispatcher(
       }
       return;
     }
+    const ownEndpoint =
+      rel === routes.userinfo ||
+      rel === routes.introspection ||
+      rel === routes.revocation ||
+      (rel === routes.end_session && req.method !== 'GET');
+    if (ownEndpoint && applyCors(realm, req, res)) return;
     if (rel === routes.userinfo) {
       await handleUserinfo(registry, realm, profile, req, res);
       return;
@@ -233,6 +241,22 @@ function extendSessionOnRefresh(provider: Provider, idleSeconds: number, log: Id
     provider.Session.findByUid(rt.sessionUid)
       .then((session) => session?.save(idleSeconds))
       .catch((error: Error) => log.warn(`session idle extension failed: ${error.message}`));
+  });
+}
+
+/**
+ * keycloak-js calls the token endpoint with credentials; Keycloak answers an allowed web origin
+ * with `Access-Control-Allow-Credentials: true`. oidc-provider has already checked the origin
+ * against the client's web origins (`clientBasedCORS`) when it echoes it back.
+ */
+function allowCredentialsForClientOrigins(provider: Provider): void {
+  provider.use(async (ctx, next) => {
+    await next();
+    const origin = ctx.response.get('access-control-allow-origin');
+    if (origin && origin !== '*') {
+      ctx.set('access-control-allow-credentials', 'true');
+      ctx.vary('Origin');
+    }
   });
 }
 

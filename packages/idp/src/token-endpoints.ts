@@ -46,9 +46,8 @@ export async function handleIntrospection(
     sendOAuthError(res, 400, 'invalid_request', 'missing token parameter');
     return;
   }
-  if (looksLikeJwt(token)) {
-    const found = await registry.verify(token);
-    if (!found) return sendJson(res, 200, { active: false });
+  const found = looksLikeJwt(token) ? await registry.verify(token) : undefined;
+  if (found) {
     const { claims } = found;
     sendJson(res, 200, {
       ...claims,
@@ -96,9 +95,9 @@ export async function handleRevocation(
     sendOAuthError(res, 400, 'invalid_request', 'missing token parameter');
     return;
   }
-  if (looksLikeJwt(token)) {
-    const found = await registry.verify(token);
-    if (found && found.record.clientId === client.clientId) await registry.revoke(found.record.jti);
+  const found = looksLikeJwt(token) ? await registry.verify(token) : undefined;
+  if (found) {
+    if (found.record.clientId === client.clientId) await registry.revoke(found.record.jti);
   } else {
     const rt = await provider.RefreshToken.find(token);
     if (rt && rt.clientId === client.clientId) {
