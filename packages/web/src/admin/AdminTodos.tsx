@@ -4,6 +4,7 @@ import { useApi } from '../api/ApiContext.js';
 import { getAdminTodos } from '../api/endpoints.js';
 import { Empty, Loading } from '../ui/states.js';
 import { AdminError, Time } from './explain.js';
+import { useOwnerNames } from './use-owner-names.js';
 
 /** Every todo of every owner, optionally for one owner (`sub`). */
 export function AdminTodos({
@@ -26,6 +27,7 @@ export function AdminTodos({
     event.preventDefault();
     onOwnerChange(text.trim());
   };
+  const nameOf = useOwnerNames();
   const rows = todos.data?.pages.flatMap((page) => page.items) ?? [];
 
   return (
@@ -85,7 +87,10 @@ export function AdminTodos({
                   <th scope="row" className="cell-main">
                     {todo.title}
                   </th>
-                  <td className="mono cell-sub">{todo.owner}</td>
+                  <td>
+                    <span className="cell-main">{nameOf(todo.owner) ?? '—'}</span>
+                    <span className="cell-sub mono">{todo.owner}</span>
+                  </td>
                   <td>
                     <span className={`badge${todo.completed ? ' badge--done' : ''}`}>
                       {todo.completed ? 'done' : 'open'}

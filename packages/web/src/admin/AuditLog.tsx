@@ -3,6 +3,7 @@ import { useApi } from '../api/ApiContext.js';
 import { getAudit } from '../api/endpoints.js';
 import { Empty, Loading } from '../ui/states.js';
 import { AdminError, Time } from './explain.js';
+import { useOwnerNames } from './use-owner-names.js';
 
 /** Every write and every authorization denial, newest first. */
 export function AuditLog() {
@@ -13,6 +14,7 @@ export function AuditLog() {
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
+  const nameOf = useOwnerNames();
   const rows = audit.data?.pages.flatMap((page) => page.items) ?? [];
   if (audit.isPending) return <Loading label="Loading the audit log…" />;
   if (audit.isError && rows.length === 0) {
@@ -45,7 +47,10 @@ export function AuditLog() {
                 <td>
                   <Time iso={entry.at} />
                 </td>
-                <td className="mono cell-sub">{entry.actorSub ?? '—'}</td>
+                <td>
+                  <span className="cell-main">{nameOf(entry.actorSub) ?? '—'}</span>
+                  <span className="cell-sub mono">{entry.actorSub ?? ''}</span>
+                </td>
                 <td>{entry.action}</td>
                 <td>
                   <span

@@ -5,7 +5,7 @@ import { getSummary } from '../api/endpoints.js';
 import { isApiError } from '../api/errors.js';
 import { isAdmin } from '../me/permissions.js';
 import { useMe } from '../me/use-me.js';
-import { ErrorState, Forbidden, Loading } from '../ui/states.js';
+import { Empty, ErrorState, Forbidden, Loading } from '../ui/states.js';
 
 /**
  * Department summary (`reports:generate`): how many todos are open and done. People see their
@@ -20,7 +20,8 @@ export function ReportsScreen() {
   const summary = useQuery({
     queryKey: ['reports', 'summary', chosen ?? null],
     queryFn: ({ signal }) => getSummary(api, chosen, signal),
-    enabled: me.isSuccess,
+    // Without a department of their own, administrators choose one first.
+    enabled: me.isSuccess && Boolean(chosen),
     retry: (count, error) => !(isApiError(error) && error.status < 500) && count < 2,
   });
 
@@ -36,7 +37,13 @@ export function ReportsScreen() {
           </p>
         )}
       </div>
-      {summary.isPending ? (
+      {!chosen && me.isSuccess ? (
+        <Empty title="Choose a department">
+          {admin
+            ? 'Type a department name above to see its summary.'
+            : 'Your account has no department attribute, so there is nothing to report.'}
+        </Empty>
+      ) : summary.isPending ? (
         <Loading label="Counting…" />
       ) : summary.isError ? (
         isApiError(summary.error) && summary.error.code === 'forbidden' ? (

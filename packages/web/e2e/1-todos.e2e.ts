@@ -1,0 +1,86 @@
+import { expect, screenshot, signIn, test } from './support/fixtures.js';
+
+test.describe.configure({ mode: 'serial' });
+
+test('alice signs in through the IdP, manages todos, and still sees them after a reload', async ({
+  page,
+  urls,
+}) => {
+  await page.goto(urls.web);
+  await expect(page.getByRole('heading', { name: 'todo-sso' })).toBeVisible();
+  await screenshot(page, 'sign-in');
+
+  await signIn(page, urls, 'alice');
+  // The callback route leaves no code or state in the address bar.
+  expect(new URL(page.url()).pathname).toBe('/');
+  expect(page.url()).not.toContain('code=');
+  await expect(page.getByText('Nothing to do yet')).toBeVisible();
+  await screenshot(page, 'todos-empty');
+
+  const newTodo = page.getByLabel('New todo');
+  for (const title of [
+    'Review the pull request for the JWKS cache',
+    'Write the back-channel logout runbook',
+    'Book the team offsite',
+    'Rotate the staging signing keys',
+  ]) {
+    await newTodo.fill(title);
+    await newTodo.press('Enter');
+    await expect(page.getByText(title)).toBeVisible();
+  }
+
+  // Edit inline: title and notes.
+  await page.getByRole('button', { name: 'Edit “Book the team offsite”' }).click();
+  await page.getByLabel('Title').fill('Book the engineering offsite');
+  await page.getByLabel('Notes').fill('Two days in March, 14 people.');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Two days in March, 14 people.')).toBeVisible();
+
+  // Complete one.
+  await page.getByRole('checkbox', { name: 'Review the pull request for the JWKS cache' }).check();
+  await expect(
+    page.getByRole('checkbox', { name: 'Review the pull request for the JWKS cache' }),
+  ).toBeChecked();
+  await screenshot(page, 'todos');
+
+  // Delete one; the undo toast offers it back, dismissing sends the delete.
+  await page.getByRole('button', { name: 'Delete “Rotate the staging signing keys”' }).click();
+  await expect(page.getByRole('status').getByText('Deleted')).toBeVisible();
+  await screenshot(page, 'todos-undo');
+  await page.getByRole('button', { name: 'Dismiss' }).click();
+  await expect(page.getByText('Rotate the staging signing keys')).toHaveCount(0);
+
+  // Filters.
+  await page.getByRole('button', { name: 'Done', exact: true }).click();
+  await expect(page.getByRole('checkbox')).toHaveCount(1);
+  await page.getByRole('button', { name: 'Open', exact: true }).click();
+  await expect(page.getByRole('checkbox')).toHaveCount(2);
+  await page.getByRole('button', { name: 'All', exact: true }).click();
+
+  await page.reload();
+  await expect(page.getByText('Book the engineering offsite')).toBeVisible();
+  await expect(
+    page.getByRole('checkbox', { name: 'Review the pull request for the JWKS cache' }),
+  ).toBeChecked();
+  await expect(page.getByText('Write the back-channel logout runbook')).toBeVisible();
+  await expect(page.getByText('Rotate the staging signing keys')).toHaveCount(0);
+  await expect(page.getByRole('checkbox')).toHaveCount(3);
+});
+
+test('bob never sees alice’s todos', async ({ page, urls }) => {
+  await signIn(page, urls, 'bob');
+  await expect(page.getByText('Nothing to do yet')).toBeVisible();
+  await expect(page.getByText('Book the engineering offsite')).toHaveCount(0);
+  await expect(page.getByTestId('user-department')).toHaveText('sales');
+  await expect(page.getByRole('link', { name: 'Reports' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+});
+
+test('the layout works on a phone-sized screen', async ({ browser, urls }) => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 780 } });
+  const page = await context.newPage();
+  await signIn(page, urls, 'alice');
+  await expect(page.getByText('Book the engineering offsite')).toBeVisible();
+  await screenshot(page, 'todos-mobile');
+  await context.close();
+});

@@ -1,0 +1,77 @@
+import {
+  accessToken,
+  apiGet,
+  createTodo,
+  expect,
+  passwordToken,
+  screenshot,
+  signIn,
+  test,
+} from './support/fixtures.js';
+
+test('carol sees Reports for engineering only', async ({ page, urls, request }) => {
+  await signIn(page, urls, 'carol');
+  await page.getByLabel('New todo').fill('Prepare the quarterly report');
+  await page.getByLabel('New todo').press('Enter');
+  await expect(page.getByText('Prepare the quarterly report')).toBeVisible();
+  await expect(page.getByTestId('user-roles')).toContainText('reports:generate');
+
+  await page.getByRole('link', { name: 'Reports' }).click();
+  await expect(page).toHaveURL(/\/reports$/);
+  await expect(page.getByTestId('report-department')).toHaveText('engineering');
+  await expect(page.getByLabel('Department')).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+  await screenshot(page, 'reports');
+
+  const token = await accessToken(page);
+  const sales = await apiGet(request, urls, '/reports/summary?department=sales', token);
+  expect(sales.status()).toBe(403);
+
+  await page.goto(`${urls.web}/admin`);
+  await expect(page.getByRole('heading', { name: "You don't have access to Admin" })).toBeVisible();
+  await screenshot(page, 'forbidden');
+});
+
+test('alice is told Reports needs a permission she lacks', async ({ page, urls }) => {
+  await signIn(page, urls, 'alice');
+  await expect(page.getByRole('link', { name: 'Reports' })).toHaveCount(0);
+  await page.goto(`${urls.web}/reports`);
+  await expect(
+    page.getByRole('heading', { name: "You don't have access to Reports" }),
+  ).toBeVisible();
+});
+
+test('admin sees Admin: users with counts, all todos and the audit log', async ({
+  page,
+  urls,
+  request,
+}) => {
+  const bob = await passwordToken(request, urls, 'bob');
+  await createTodo(request, urls, bob, 'Call the Hamburg lead back');
+  // A denial for the audit log: bob asks for the admin list.
+  expect((await apiGet(request, urls, '/admin/users', bob)).status()).toBe(403);
+
+  await signIn(page, urls, 'admin');
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await expect(page.getByRole('heading', { name: 'Admin' })).toBeVisible();
+  const users = page.getByRole('table', { name: 'Users and their todos' });
+  await expect(users.getByRole('row', { name: /bob/ })).toBeVisible();
+  await screenshot(page, 'admin-users');
+
+  await page.getByRole('tab', { name: 'All todos' }).click();
+  await expect(page.getByRole('table', { name: 'All todos' })).toContainText(
+    'Call the Hamburg lead back',
+  );
+  await screenshot(page, 'admin-todos');
+
+  await page.getByRole('tab', { name: 'Audit log' }).click();
+  await expect(page.getByRole('table', { name: 'Audit log' })).toContainText('denied');
+  await screenshot(page, 'admin-audit');
+
+  // Administrators may report on any department.
+  await page.getByRole('link', { name: 'Reports' }).click();
+  await expect(page.getByText('Choose a department')).toBeVisible();
+  await page.getByLabel('Department').fill('sales');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page.getByTestId('report-department')).toHaveText('sales');
+});

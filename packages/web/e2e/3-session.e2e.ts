@@ -1,0 +1,65 @@
+import { accessToken, apiGet, expect, screenshot, signIn, test } from './support/fixtures.js';
+import { ACCESS_TOKEN_LIFESPAN } from './support/stack.js';
+
+test('sign-out returns to the signed-out page, Back reveals nothing, the old token is revoked', async ({
+  page,
+  urls,
+  request,
+}) => {
+  await signIn(page, urls, 'alice');
+  await expect(page.getByText('Book the engineering offsite')).toBeVisible();
+  const token = await accessToken(page);
+  expect((await apiGet(request, urls, '/todos/', token)).status()).toBe(200);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(`${urls.web}/signed-out`);
+  await expect(page.getByRole('heading', { name: 'You have signed out' })).toBeVisible();
+  await screenshot(page, 'signed-out');
+
+  await page.goBack();
+  await expect(page.getByRole('button', { name: /Sign in/ })).toBeVisible();
+  await expect(page.getByText('Book the engineering offsite')).toHaveCount(0);
+  await expect(page.getByTestId('user-name')).toHaveCount(0);
+
+  // The IdP ended the session and told the API over back-channel logout: the unexpired token
+  // the page held is refused (OpenID Connect Back-Channel Logout 1.0).
+  const started = Date.now();
+  let response = await apiGet(request, urls, '/todos/', token);
+  while (response.status() !== 401 && Date.now() - started < 2000) {
+    await new Promise((r) => setTimeout(r, 100));
+    response = await apiGet(request, urls, '/todos/', token);
+  }
+  expect(response.status()).toBe(401);
+  expect(response.headers()['www-authenticate']).toContain('error="invalid_token"');
+  expect(JSON.stringify(await response.json())).toContain('token_revoked');
+});
+
+test('a session outlasting the access-token lifespan keeps working through silent renewal', async ({
+  page,
+  urls,
+}) => {
+  test.setTimeout(120_000);
+  const refreshes: string[] = [];
+  page.on('request', (req) => {
+    if (req.method() === 'POST' && req.url().startsWith(urls.issuer)) {
+      const grant = new URLSearchParams(req.postData() ?? '').get('grant_type');
+      if (grant) refreshes.push(grant);
+    }
+  });
+  await signIn(page, urls, 'testuser');
+  const first = await accessToken(page);
+  await page.getByLabel('New todo').fill('Before the token expires');
+  await page.getByLabel('New todo').press('Enter');
+  await expect(page.getByText('Before the token expires')).toBeVisible();
+
+  // Outlast the first token, then keep working.
+  await page.waitForTimeout((ACCESS_TOKEN_LIFESPAN + 5) * 1000);
+  await page.getByLabel('New todo').fill('After the first token expired');
+  await page.getByLabel('New todo').press('Enter');
+  await expect(page.getByText('After the first token expired')).toBeVisible();
+  await page.reload();
+  await expect(page.getByText('After the first token expired')).toBeVisible();
+  expect(new URL(page.url()).origin).toBe(new URL(urls.web).origin);
+  expect(await accessToken(page)).not.toBe(first);
+  expect(refreshes).toContain('refresh_token');
+});

@@ -1,0 +1,99 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type APIRequestContext, test as base, expect, type Page } from '@playwright/test';
+import { hasChromium } from './chromium.js';
+
+/** The URLs the global setup started, and helpers every scenario uses. */
+export interface Urls {
+  web: string;
+  api: string;
+  issuer: string;
+}
+
+const screenshotDir = fileURLToPath(new URL('../../../../docs/screenshots/', import.meta.url));
+
+export const test = base.extend<{ urls: Urls }>({
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixture dependencies from this destructuring; none are needed.
+  urls: async ({}, use) => {
+    const web = process.env.E2E_WEB_URL;
+    const api = process.env.E2E_API_URL;
+    const issuer = process.env.E2E_ISSUER;
+    if (!web || !api || !issuer) throw new Error('the e2e global setup did not start the stack');
+    await use({ web, api, issuer });
+  },
+});
+
+// Without Chromium the global setup started nothing (and failed under REQUIRE_BROWSER=1).
+test.skip(!hasChromium, 'Debian Chromium (/usr/bin/chromium) is not installed');
+
+export { expect };
+
+/** Signs `username` in through the IdP's login page (password = username in the dev realm). */
+export async function signIn(page: Page, urls: Urls, username: string): Promise<void> {
+  await page.goto(urls.web);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.href.startsWith(urls.issuer));
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(username);
+  await page.getByRole('button', { name: 'Sign In' }).click();
+  await page
+    .waitForURL((url) => url.href.startsWith(urls.web), { timeout: 15_000 })
+    .catch(() => {
+      throw new Error(`sign-in did not return to the app; stuck at ${page.url()}`);
+    });
+  await expect(page.getByTestId('user-name')).toHaveText(username);
+}
+
+/** The access token the page holds (oidc-client-ts keeps the user in sessionStorage). */
+export async function accessToken(page: Page): Promise<string> {
+  const token = await page.evaluate(() => {
+    for (const key of Object.keys(sessionStorage)) {
+      if (key.startsWith('oidc.user:')) {
+        return (JSON.parse(sessionStorage.getItem(key) ?? '{}') as { access_token?: string })
+          .access_token;
+      }
+    }
+    return undefined;
+  });
+  if (!token) throw new Error('no access token in sessionStorage');
+  return token;
+}
+
+/** `GET path` on the API with `token`, from the test runner (not the page). */
+export function apiGet(request: APIRequestContext, urls: Urls, path: string, token: string) {
+  return request.get(urls.api + path, { headers: { Authorization: `Bearer ${token}` } });
+}
+
+/** An access token for `username` from the password grant of `todo-cli` (scripts' client). */
+export async function passwordToken(
+  request: APIRequestContext,
+  urls: Urls,
+  username: string,
+): Promise<string> {
+  const response = await request.post(`${urls.issuer}/protocol/openid-connect/token`, {
+    form: { grant_type: 'password', client_id: 'todo-cli', username, password: username },
+  });
+  expect(response.status()).toBe(200);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/** Creates a todo for the owner of `token` through the API. */
+export async function createTodo(
+  request: APIRequestContext,
+  urls: Urls,
+  token: string,
+  title: string,
+): Promise<void> {
+  const response = await request.post(`${urls.api}/todos/`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { title },
+  });
+  expect(response.status()).toBe(201);
+}
+
+/** Writes a README screenshot to `docs/screenshots/<name>.png`. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
+}
