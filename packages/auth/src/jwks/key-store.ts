@@ -22,6 +22,9 @@ function describe(e: unknown): string {
  * between fetches (a flood of unknown `kid`s costs at most one fetch per window) and bounded
  * stale-if-error (the last good keys keep verifying for `staleIfErrorSec` past their TTL while
  * the IdP is unreachable, and the outage is reported by {@link status}).
+ *
+ * Longer than most files here on purpose: TTL, cooldown, in-flight sharing and the stale window
+ * interact, and keeping the state machine in one place keeps it reviewable.
  */
 export class KeyStore {
   private metadata?: IssuerMetadata;

@@ -6,9 +6,9 @@
  */
 export type { TestTokenKind } from './claims.js';
 export type { TestEndpoint, TestFault } from './endpoints.js';
-export type { TestIssuer, TestIssuerOptions, TestTokenOptions } from './issuer.js';
 export { startTestIssuer } from './issuer.js';
 export type { SigningKey, TestAlgorithm } from './keys.js';
 export { generateSigningKey } from './keys.js';
+export type { TestIssuer, TestIssuerOptions, TestTokenOptions } from './types.js';
 export type { TestUser } from './users.js';
 export { admin, alice, bob, carol, demoUsers, testuser } from './users.js';
