@@ -35,7 +35,7 @@ describe('@todo-sso/auth accepts tokens of the dev IdP, configured with only the
     });
     try {
       const { body } = await passwordGrant(idp, 'carol');
-      const principal = await auth.authenticate(body.access_token);
+      const principal = await auth.authenticate(body.access_token as string);
       expect(principal).toMatchObject({
         issuer: idp.issuer,
         subject: '5f0c7a3e-2b8d-4c1a-9e61-0a1b2c3d4e03',
@@ -65,7 +65,7 @@ describe('@todo-sso/auth accepts tokens of the dev IdP, configured with only the
     });
     try {
       const { body } = await passwordGrant(authentik, 'alice');
-      const principal = await auth.authenticate(body.access_token);
+      const principal = await auth.authenticate(body.access_token as string);
       expect(principal.username).toBe('alice');
       expect(principal.roles).toContain('user');
       expect(principal.attributes).toMatchObject({ department: 'engineering' });
@@ -89,12 +89,12 @@ describe('@todo-sso/auth accepts tokens of the dev IdP, configured with only the
     });
     try {
       const { body } = await passwordGrant(idp, 'bob');
-      const principal = await auth.introspect(body.access_token);
+      const principal = await auth.introspect(body.access_token as string);
       expect(principal).toMatchObject({ username: 'bob', attributes: { department: 'sales' } });
 
       const res = await fetch(
         idp.discovery.end_session_endpoint as string,
-        form({ client_id: 'todo-cli', refresh_token: body.refresh_token }),
+        form({ client_id: 'todo-cli', refresh_token: body.refresh_token as string }),
       );
       expect(res.status).toBe(204);
       const [logoutToken] = await receiver.waitFor(1);
