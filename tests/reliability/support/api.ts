@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { type AppContext, buildApp, createContext, loadConfig } from '@todo-sso/api';
+import { type AppContext, buildApp, type Clock, createContext, loadConfig } from '@todo-sso/api';
 import {
   admin,
   alice,
@@ -54,6 +54,8 @@ export interface ApiOptions {
   readonly env?: Record<string, string>;
   /** Listen on a real socket; default true (false: `app.inject()` only). */
   readonly listen?: boolean;
+  /** The API's clock (the authenticator's TTLs and cooldowns follow it). */
+  readonly clock?: Clock;
 }
 
 /** Builds the API the way `startApi` does, but keeps the context for database checks. */
@@ -69,7 +71,10 @@ export async function startApiUnderTest(options: ApiOptions): Promise<RunningApi
     ...options.database,
     ...options.env,
   });
-  const context = await createContext(config, { logger: pino({ level: 'silent' }) });
+  const context = await createContext(config, {
+    logger: pino({ level: 'silent' }),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const app = await buildApp(context);
   let url = '';
   if (options.listen !== false) {

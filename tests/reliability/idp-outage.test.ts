@@ -1,0 +1,91 @@
+import { alice, type SigningKey, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningApi, startApiUnderTest } from './support/api.js';
+import { SteppedClock } from './support/clock.js';
+import { type SuiteDatabase, sqliteDatabase } from './support/databases.js';
+
+/**
+ * The identity provider stops for the rest of the run. Cached keys keep serving (stale-if-error),
+ * a token with a kid the cache does not know is refused with 401, what cannot be decided any
+ * more fails closed with 503 — never a 500, never a silent pass (DESIGN.md "Errors").
+ */
+describe('identity provider down for the whole run', () => {
+  const clock = new SteppedClock();
+  let database: SuiteDatabase;
+  let idp: TestIssuer;
+  let api: RunningApi;
+  /** The key the API cached before the outage. */
+  let cachedKey: SigningKey;
+  const withCachedKey = () => idp.accessToken(alice, { key: cachedKey });
+
+  const get = async (path: string, token?: string) => {
+    const res = await fetch(`${api.url}${path}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  };
+
+  beforeAll(async () => {
+    database = sqliteDatabase();
+    idp = await startTestIssuer({ profile: 'keycloak', now: clock.ms });
+    cachedKey = await idp.rotateKeys({ retirePrevious: true });
+    api = await startApiUnderTest({ database: database.env, idp, clock });
+    // Keys are loaded by the first request, then the issuer goes away for good.
+    expect((await get('/me', await withCachedKey())).status).toBe(200);
+    await idp.close();
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await database?.drop();
+  });
+
+  it('keeps accepting new tokens signed with a cached key', async () => {
+    const res = await get('/todos/', await idp.accessToken(alice));
+    expect(res.status).toBe(200);
+  });
+
+  it('refuses a token with an unknown kid with 401 key_unknown, not 500 or 503', async () => {
+    await idp.rotateKeys();
+    const res = await get('/todos/', await idp.accessToken(alice));
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('key_unknown');
+    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+
+  it('still refuses forgeries and missing tokens the same way', async () => {
+    expect((await get('/todos/', 'a.b.c')).status).toBe(401);
+    expect((await get('/todos/')).status).toBe(401);
+  });
+
+  // Known gap (see the suite's report): /readyz has only "ready" and "unavailable", and while
+  // cached keys are fresh it reports the issuer as fine although every fetch fails.
+  it.fails('reports the outage on /readyz (degraded) while cached keys still serve', async () => {
+    const res = await get('/readyz');
+    expect(res.status).toBeLessThan(500);
+    expect(res.body.checks.issuers === false || res.body.status !== 'ready').toBe(true);
+  });
+
+  it('serves stale keys past their TTL inside the stale-if-error window', async () => {
+    clock.advance(301_000); // JWKS TTL (300 s) over; stale-if-error (600 s) not yet
+    const res = await get('/todos/', await withCachedKey());
+    expect(res.status).toBe(200);
+  });
+
+  it('fails closed with 503 idp_unavailable and Retry-After once the stale window is over', async () => {
+    clock.advance(600_000);
+    const res = await get('/todos/', await withCachedKey());
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('idp_unavailable');
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    const ready = await get('/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.issuers).toBe(false);
+  });
+
+  it('never answered 500 during the outage', async () => {
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    expect(metrics).not.toMatch(/status="5(?!03)\d\d"/);
+  });
+});
