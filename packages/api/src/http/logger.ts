@@ -1,12 +1,22 @@
-import { type Logger, pino } from 'pino';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type DestinationStream, type Logger, pino } from 'pino';
+
+/** A URL safe to log: token-bearing query parameters masked (RFC 6750 §2.3 tokens, codes). */
+export function safeUrl(url: string | undefined): string | undefined {
+  return url?.replace(
+    /([?&](?:access_token|logout_token|id_token_hint|code|client_secret)=)[^&#]*/gi,
+    '$1[redacted]',
+  );
+}
 
 /**
- * Structured logs without credentials: the `Authorization` and `Cookie` headers are redacted
- * wherever they appear, and an `access_token` in a query string (RFC 6750 §2.3, which this API
- * does not accept) is masked before the URL is logged.
+ * Structured logs without credentials. Requests are logged as method, URL (token-bearing query
+ * parameters masked), request id and remote address — never headers, so no `Authorization` or
+ * `Cookie` value can reach a log; the redaction paths are a second line for anything logged
+ * by hand.
  */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     redact: {
       paths: [
@@ -14,18 +24,23 @@ export function createLogger(level: string): Logger {
         'req.headers.cookie',
         'headers.authorization',
         'headers.cookie',
+        'logout_token',
         '*.logout_token',
+        'client_secret',
         '*.client_secret',
       ],
       censor: '[redacted]',
     },
-  });
-}
-
-/** A URL safe to log: token-bearing query parameters masked. */
-export function safeUrl(url: string): string {
-  return url.replace(
-    /([?&](?:access_token|logout_token|id_token_hint|code)=)[^&#]*/gi,
-    '$1[redacted]',
-  );
+    serializers: {
+      req: (req: IncomingMessage & { id?: string; ip?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: safeUrl(req.url),
+        remoteAddress: req.ip ?? req.socket?.remoteAddress,
+      }),
+      res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+      err: pino.stdSerializers.err,
+    },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

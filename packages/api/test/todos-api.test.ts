@@ -1,0 +1,214 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drivers, type TestDatabase } from './support/databases.js';
+import { type Harness, startHarness, users } from './support/harness.js';
+
+describe.each(drivers)('the todo API on $driver', ({ skip, create }) => {
+  let database: TestDatabase;
+  let h: Harness;
+  beforeAll(async () => {
+    if (skip) return;
+    database = await create();
+    h = await startHarness(database.config);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await database?.drop();
+  });
+
+  it.skipIf(skip)(
+    'creates, reads, replaces, patches and deletes a todo, with and without the trailing slash',
+    async () => {
+      const created = await h.as('alice', {
+        method: 'POST',
+        url: '/todos',
+        payload: { title: 'Buy milk', description: '2 litres' },
+      });
+      expect(created.statusCode).toBe(201);
+      const todo = created.json();
+      expect(todo).toMatchObject({ title: 'Buy milk', description: '2 litres', completed: false });
+      expect(created.headers.location).toBe(`/todos/${todo.id}`);
+      expect(todo.createdAt).toBe(todo.updatedAt);
+
+      expect((await h.as('alice', { method: 'GET', url: `/todos/${todo.id}` })).json()).toEqual(
+        todo,
+      );
+      expect((await h.as('alice', { method: 'GET', url: `/todos/${todo.id}/` })).statusCode).toBe(
+        200,
+      );
+
+      const replaced = await h.as('alice', {
+        method: 'PUT',
+        url: `/todos/${todo.id}`,
+        payload: { title: 'Buy oat milk', completed: true },
+      });
+      expect(replaced.json()).toMatchObject({
+        title: 'Buy oat milk',
+        description: null,
+        completed: true,
+      });
+
+      const patched = await h.as('alice', {
+        method: 'PATCH',
+        url: `/todos/${todo.id}`,
+        payload: { description: 'barista edition' },
+      });
+      expect(patched.json()).toMatchObject({
+        title: 'Buy oat milk',
+        description: 'barista edition',
+        completed: true,
+      });
+
+      expect((await h.as('alice', { method: 'DELETE', url: `/todos/${todo.id}` })).statusCode).toBe(
+        204,
+      );
+      expect((await h.as('alice', { method: 'GET', url: `/todos/${todo.id}` })).statusCode).toBe(
+        404,
+      );
+      expect((await h.as('alice', { method: 'DELETE', url: `/todos/${todo.id}` })).statusCode).toBe(
+        404,
+      );
+    },
+  );
+
+  it.skipIf(skip)(
+    'lists only the caller’s todos, filtered and paginated by an opaque cursor',
+    async () => {
+      for (let i = 0; i < 5; i++) {
+        await h.as('bob', {
+          method: 'POST',
+          url: '/todos/',
+          payload: { title: `bob ${i}`, completed: i < 2 },
+        });
+      }
+      await h.as('carol', { method: 'POST', url: '/todos/', payload: { title: 'carol only' } });
+
+      const first = await h.as('bob', { method: 'GET', url: '/todos?limit=3' });
+      expect(first.statusCode).toBe(200);
+      const page1 = first.json();
+      expect(page1.items.map((t: { title: string }) => t.title)).toEqual([
+        'bob 4',
+        'bob 3',
+        'bob 2',
+      ]);
+      expect(page1.nextCursor).toEqual(expect.any(String));
+      const page2 = (
+        await h.as('bob', { method: 'GET', url: `/todos/?limit=3&cursor=${page1.nextCursor}` })
+      ).json();
+      expect(page2.items.map((t: { title: string }) => t.title)).toEqual(['bob 1', 'bob 0']);
+      expect(page2.nextCursor).toBeNull();
+
+      const done = (await h.as('bob', { method: 'GET', url: '/todos/?completed=true' })).json();
+      expect(done.items.map((t: { title: string }) => t.title)).toEqual(['bob 1', 'bob 0']);
+      const carols = (await h.as('carol', { method: 'GET', url: '/todos/' })).json();
+      expect(carols.items.map((t: { title: string }) => t.title)).toEqual(['carol only']);
+    },
+  );
+
+  it.skipIf(skip)('describes the caller at /me from the token', async () => {
+    const me = await h.as('carol', { method: 'GET', url: '/me' });
+    expect(me.json()).toEqual({
+      sub: users.carol.sub,
+      issuer: h.idp.issuer,
+      username: 'carol',
+      email: 'carol@example.com',
+      name: users.carol.name,
+      roles: ['user'],
+      permissions: expect.arrayContaining(['todos:read', 'todos:write', 'reports:generate']),
+      department: 'engineering',
+      isAdmin: false,
+    });
+    expect((await h.as('admin', { method: 'GET', url: '/me' })).json()).toMatchObject({
+      isAdmin: true,
+    });
+  });
+
+  it.skipIf(skip)(
+    'counts a department’s todos for carol and any department for admin',
+    async () => {
+      await h.as('alice', {
+        method: 'POST',
+        url: '/todos/',
+        payload: { title: 'eng 1', completed: true },
+      });
+      const own = (await h.as('carol', { method: 'GET', url: '/reports/summary' })).json();
+      expect(own.department).toBe('engineering');
+      // engineering: alice's and carol's todos
+      const engineering = await h.context.db.kysely
+        .selectFrom('todos')
+        .where('owner_sub', 'in', [users.alice.sub, users.carol.sub])
+        .selectAll()
+        .execute();
+      expect(own.total).toBe(engineering.length);
+      expect(own.completed + own.pending).toBe(own.total);
+      const sales = (
+        await h.as('admin', { method: 'GET', url: '/reports/summary?department=sales' })
+      ).json();
+      expect(sales).toMatchObject({ department: 'sales', total: 5, completed: 2, pending: 3 });
+      const denied = await h.as('carol', {
+        method: 'GET',
+        url: '/reports/summary?department=sales',
+      });
+      expect(denied.statusCode).toBe(403);
+    },
+  );
+
+  it.skipIf(skip)(
+    'lists owners with counts and every todo for admins, filtered by owner',
+    async () => {
+      const owners = (await h.as('admin', { method: 'GET', url: '/admin/users' })).json();
+      expect(owners.items).toContainEqual(
+        expect.objectContaining({
+          sub: users.bob.sub,
+          username: 'bob',
+          department: 'sales',
+          todos: 5,
+          completed: 2,
+        }),
+      );
+      const bobs = (
+        await h.as('admin', { method: 'GET', url: `/admin/todos?owner=${users.bob.sub}&limit=100` })
+      ).json();
+      expect(bobs.items).toHaveLength(5);
+      expect(bobs.items.every((t: { owner: string }) => t.owner === users.bob.sub)).toBe(true);
+    },
+  );
+
+  it.skipIf(skip)('audits every write and every denial, newest first, paginated', async () => {
+    await h.as('bob', { method: 'GET', url: '/admin/audit' }); // a denial
+    const page = (await h.as('admin', { method: 'GET', url: '/admin/audit?limit=2' })).json();
+    expect(page.items).toHaveLength(2);
+    expect(page.items[0]).toMatchObject({
+      action: 'GET /admin/audit',
+      outcome: 'denied',
+      actorSub: users.bob.sub,
+    });
+    const all = (await h.as('admin', { method: 'GET', url: '/admin/audit?limit=100' })).json();
+    const actions = all.items.map((a: { action: string }) => a.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['todo.create', 'todo.replace', 'todo.update', 'todo.delete']),
+    );
+    const next = (
+      await h.as('admin', { method: 'GET', url: `/admin/audit?limit=2&cursor=${page.nextCursor}` })
+    ).json();
+    expect(next.items[0].id).toBe(all.items[2].id);
+  });
+
+  it.skipIf(skip)(
+    'rate-limits per subject: one noisy user gets 429 while another is served',
+    async () => {
+      const limited = await startHarness(database.config, { RATE_LIMIT_PER_MINUTE: '3' });
+      try {
+        const statuses = [];
+        for (let i = 0; i < 4; i++)
+          statuses.push((await limited.as('alice', { method: 'GET', url: '/me' })).statusCode);
+        expect(statuses).toEqual([200, 200, 200, 429]);
+        const over = await limited.as('alice', { method: 'GET', url: '/me' });
+        expect(over.json()).toMatchObject({ status: 429, code: 'rate_limited' });
+        expect(over.headers['retry-after']).toBeDefined();
+        expect((await limited.as('bob', { method: 'GET', url: '/me' })).statusCode).toBe(200);
+      } finally {
+        await limited.close();
+      }
+    },
+  );
+});
