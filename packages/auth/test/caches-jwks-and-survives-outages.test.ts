@@ -198,7 +198,7 @@ describe('JWKS cache', () => {
 describe('issuer aliasing', () => {
   test('fetches metadata and keys from discoveryUrl while tokens carry the public issuer', async () => {
     const publicIssuer = 'https://sso.example.com/realms/todo-app';
-    const idp = await startTestIssuer({ profile: 'keycloak' });
+    const idp = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256' });
     try {
       const auth = createAuthenticator({
         issuers: [

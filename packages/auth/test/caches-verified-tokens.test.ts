@@ -7,7 +7,7 @@ describe('verified-token cache and revocation', () => {
   const clock = frozenClock();
   let idp: TestIssuer;
   beforeAll(async () => {
-    idp = await startTestIssuer({ profile: 'keycloak', now: clock.now });
+    idp = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256', now: clock.now });
   });
   afterAll(() => idp.close());
 

@@ -9,7 +9,7 @@ describe('registered claims', () => {
   let auth: ReturnType<typeof createAuthenticator>;
   const nowSec = () => Math.floor(clock.now() / 1000);
   beforeAll(async () => {
-    idp = await startTestIssuer({ profile: 'keycloak', now: clock.now });
+    idp = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256', now: clock.now });
   });
   beforeEach(() => {
     auth = createAuthenticator({

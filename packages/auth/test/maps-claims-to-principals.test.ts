@@ -64,7 +64,7 @@ describe('claim mapping', () => {
   });
 
   test('Keycloak permissionsClient selects which resource_access client holds permissions', async () => {
-    const kc = await startTestIssuer({ profile: 'keycloak' });
+    const kc = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256' });
     try {
       const auth = createAuthenticator({
         issuers: [kc.issuerOptions({ permissionsClient: 'reports' })],

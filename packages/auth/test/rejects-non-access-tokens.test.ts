@@ -7,7 +7,7 @@ describe.each(['keycloak', 'authentik', 'generic'] as const)('a %s issuer', (pro
   let idp: TestIssuer;
   let auth: ReturnType<typeof createAuthenticator>;
   beforeAll(async () => {
-    idp = await startTestIssuer({ profile });
+    idp = await startTestIssuer({ profile, algorithm: 'ES256' });
     // The ID token's audience is the client; accept it so only the type check can refuse it.
     auth = createAuthenticator({
       issuers: [idp.issuerOptions({ audience: ['todo-api', 'todo-ui', 'todo-cli', idp.issuer] })],
@@ -51,7 +51,7 @@ describe.each(['keycloak', 'authentik', 'generic'] as const)('a %s issuer', (pro
 });
 
 test('accepts an RFC 9068 at+jwt access token from a generic issuer', async () => {
-  const idp = await startTestIssuer({ profile: 'generic' });
+  const idp = await startTestIssuer({ profile: 'generic', algorithm: 'ES256' });
   try {
     const auth = createAuthenticator({ issuers: [idp.issuerOptions()] });
     const token = await idp.accessToken(alice);
@@ -65,7 +65,7 @@ test('accepts an RFC 9068 at+jwt access token from a generic issuer', async () =
 });
 
 test('rejects a Keycloak Offline token with 401 token_type_invalid', async () => {
-  const idp = await startTestIssuer({ profile: 'keycloak' });
+  const idp = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256' });
   try {
     const auth = createAuthenticator({ issuers: [idp.issuerOptions()] });
     await expectAuthFailure(

@@ -11,7 +11,7 @@ describe.each(['keycloak', 'generic'] as const)(
     let auth: ReturnType<typeof createAuthenticator>;
     const audiences = ['todo-ui', 'todo-cli'];
     beforeAll(async () => {
-      idp = await startTestIssuer({ profile, now: clock.now });
+      idp = await startTestIssuer({ profile, algorithm: 'ES256', now: clock.now });
       auth = createAuthenticator({ issuers: [idp.issuerOptions()], now: clock.now });
     });
     afterAll(() => idp.close());
