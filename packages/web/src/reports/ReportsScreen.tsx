@@ -86,13 +86,14 @@ function DepartmentPicker({ value, onChange }: { value: string; onChange: (v: st
 function SummaryCards({
   summary,
 }: {
-  summary: { department: string; total: number; completed: number; pending: number };
+  summary: { department: string | null; total: number; completed: number; pending: number };
 }) {
   const percent = summary.total ? Math.round((summary.completed / summary.total) * 100) : 0;
   return (
     <div className="report" data-testid="report">
       <p className="report__caption">
-        Todos in <strong data-testid="report-department">{summary.department}</strong>
+        Todos in{' '}
+        <strong data-testid="report-department">{summary.department ?? 'every department'}</strong>
       </p>
       <dl className="stats">
         <div className="stat">
