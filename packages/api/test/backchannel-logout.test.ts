@@ -37,24 +37,35 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
       ).n,
     );
 
-  it.skipIf(skip)('ends the session named by sid, and only that session', async () => {
-    const sid = 'session-alice-1';
-    const ended = await h.idp.accessToken(users.alice, { sessionId: sid });
-    const otherSession = await h.idp.accessToken(users.alice, { sessionId: 'session-alice-2' });
-    const bobs = await h.idp.accessToken(users.bob, { sessionId: 'session-bob-1' });
-    expect((await me(ended)).statusCode).toBe(200); // now in the verified-token cache
+  it.skipIf(skip)(
+    'ends the session named by sid and the subject’s sid-less tokens, and nothing else',
+    async () => {
+      const sid = 'session-alice-1';
+      const ended = await h.idp.accessToken(users.alice, { sessionId: sid });
+      const otherSession = await h.idp.accessToken(users.alice, { sessionId: 'session-alice-2' });
+      const bobs = await h.idp.accessToken(users.bob, { sessionId: 'session-bob-1' });
+      const nowSec = Math.floor(Date.now() / 1000);
+      const noSid = await h.idp.accessToken(users.alice, {
+        claims: { sid: undefined },
+        issuedAt: nowSec - 5,
+      });
+      expect((await me(ended)).statusCode).toBe(200); // now in the verified-token cache
+      expect((await me(noSid)).statusCode).toBe(200);
 
-    const response = await logout(await h.idp.logoutToken({ sub: users.alice.sub, sid }));
-    expect(response.statusCode).toBe(200);
-    expect(response.headers['cache-control']).toBe('no-store');
+      const response = await logout(await h.idp.logoutToken({ sub: users.alice.sub, sid }));
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['cache-control']).toBe('no-store');
 
-    const refused = await me(ended);
-    expect(refused.statusCode).toBe(401);
-    expect(refused.json()).toMatchObject({ code: 'token_revoked' });
-    expect(refused.headers['www-authenticate']).toMatch(/error="invalid_token"/);
-    expect((await me(otherSession)).statusCode).toBe(200);
-    expect((await me(bobs)).statusCode).toBe(200);
-  });
+      const refused = await me(ended);
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json()).toMatchObject({ code: 'token_revoked' });
+      expect(refused.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+      expect((await me(otherSession)).statusCode).toBe(200);
+      expect((await me(bobs)).statusCode).toBe(200);
+      // A token without sid cannot prove it is not from the ended session: refused (fail closed).
+      expect((await me(noSid)).json()).toMatchObject({ code: 'token_revoked' });
+    },
+  );
 
   it.skipIf(skip)(
     'with only a sub, ends every token of the subject issued until then',

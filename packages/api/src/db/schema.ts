@@ -45,12 +45,13 @@ export interface AuditTable {
 
 /**
  * A revoked session (`kind = 'session'`, `value` = `sid`) or subject (`kind = 'subject'`,
- * `value` = `sub`, tokens issued at or before `not_before` are refused). Kept until
+ * `value` = `sub`, tokens issued at or before `not_before` are refused; `'sessionless'` the
+ * same for the subject's tokens without a `sid`). Kept until
  * `expires_at`, when every token it could match has expired anyway.
  */
 export interface RevocationTable {
   issuer: string;
-  kind: 'session' | 'subject';
+  kind: 'session' | 'subject' | 'sessionless';
   value: string;
   not_before: Timestamp;
   expires_at: Timestamp;

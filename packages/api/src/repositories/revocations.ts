@@ -4,8 +4,12 @@ import { toIso } from '../db/database.js';
 /** A revoked session or subject, as stored and as broadcast to every instance. */
 export interface Revocation {
   readonly issuer: string;
-  readonly kind: 'session' | 'subject';
-  /** The `sid` (session) or `sub` (subject). */
+  /**
+   * `session`: tokens with this `sid`. `subject`: the subject's tokens issued until
+   * `notBefore`. `sessionless`: the subject's tokens without a `sid` issued until `notBefore`.
+   */
+  readonly kind: 'session' | 'subject' | 'sessionless';
+  /** The `sid` (session) or `sub` (subject, sessionless). */
   readonly value: string;
   /** Tokens issued at or before this instant are refused (subject revocations). */
   readonly notBefore: string;

@@ -22,7 +22,7 @@ export interface RevocationStoreOptions {
   readonly refreshIntervalMs?: number;
 }
 
-const key = (issuer: string, value: string) => `${issuer}\u0000${value}`;
+const key = (issuer: string, value: string, kind = '') => `${kind}\u0000${issuer}\u0000${value}`;
 
 /**
  * Revoked sessions and subjects: stored in the database, pushed to every instance, and held in
@@ -107,16 +107,23 @@ export class RevocationStore {
       const until = this.#sessions.get(key(principal.issuer, principal.sessionId));
       if (until !== undefined && until > now) return true;
     }
-    const subject = this.#subjects.get(key(principal.issuer, principal.subject));
-    if (subject !== undefined && subject.expiresAt > now) {
-      if (principal.issuedAt === undefined) return true;
-      return principal.issuedAt * 1000 <= subject.notBefore;
-    }
-    return false;
+    const issuedBefore = (kind: Revocation['kind']) => {
+      const entry = this.#subjects.get(key(principal.issuer, principal.subject, kind));
+      if (entry === undefined || entry.expiresAt <= now) return false;
+      return principal.issuedAt === undefined || principal.issuedAt * 1000 <= entry.notBefore;
+    };
+    if (issuedBefore('subject')) return true;
+    // A token without `sid` cannot show it belongs to another session than the one that ended.
+    return principal.sessionId === undefined && issuedBefore('sessionless');
   }
 
-  /** Ends one session's tokens on every instance. */
-  revokeSession(issuer: string, sid: string): Promise<Revocation> {
+  /**
+   * Ends one session's tokens on every instance. With the session's subject, that subject's
+   * tokens that carry no `sid` and were issued until now end too: they cannot be told apart
+   * from the session's own (fail closed).
+   */
+  async revokeSession(issuer: string, sid: string, sub?: string): Promise<Revocation> {
+    if (sub !== undefined) await this.#revoke(issuer, 'sessionless', sub);
     return this.#revoke(issuer, 'session', sid);
   }
 
@@ -171,7 +178,7 @@ export class RevocationStore {
         Math.max(expiresAt, sessions.get(key(r.issuer, r.value)) ?? 0),
       );
     } else {
-      const k = key(r.issuer, r.value);
+      const k = key(r.issuer, r.value, r.kind);
       const previous = subjects.get(k);
       subjects.set(k, {
         notBefore: Math.max(notBefore, previous?.notBefore ?? 0),

@@ -64,7 +64,7 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
         }
         // §2.4: with a sid, only that session ends; with only a sub, all of the subject's.
         const revocation = claims.sessionId
-          ? await revocations.revokeSession(claims.issuer, claims.sessionId)
+          ? await revocations.revokeSession(claims.issuer, claims.sessionId, claims.subject)
           : await revocations.revokeSubject(claims.issuer, claims.subject as string);
         metrics.revocations.inc({ kind: revocation.kind, source: 'backchannel' });
         await audit.record(

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Db, openDatabase } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { RevocationStore } from '../src/revocation/store.js';
+import { drivers, type TestDatabase } from './support/databases.js';
+
+const ISS = 'https://idp.test/realms/todo-app';
+const T0 = Date.parse('2026-03-01T12:00:00.000Z');
+
+describe.each(drivers)('RevocationStore on $driver', ({ skip, create }) => {
+  let database: TestDatabase;
+  let db: Db;
+  let now = T0;
+  let store: RevocationStore;
+  beforeAll(async () => {
+    if (skip) return;
+    database = await create();
+    db = openDatabase(database.config);
+    await migrateToLatest(db);
+    store = new RevocationStore({
+      db,
+      listenUrl: database.config.kind === 'postgres' ? database.config.url : undefined,
+      now: () => new Date(now),
+      ttlSeconds: 600,
+    });
+    await store.start();
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.close();
+    await database?.drop();
+  });
+
+  const principal = (over: { subject?: string; sessionId?: string; issuedAt?: number }) => ({
+    issuer: ISS,
+    subject: 'sub-1',
+    ...over,
+  });
+
+  it.skipIf(skip)(
+    'refuses a subject’s tokens issued up to the revocation, not later ones, nor those without iat',
+    async () => {
+      await store.revokeSubject(ISS, 'sub-1');
+      const iat = T0 / 1000;
+      expect(store.isRevoked(principal({ issuedAt: iat - 60 }))).toBe(true);
+      expect(store.isRevoked(principal({ issuedAt: iat }))).toBe(true);
+      expect(store.isRevoked(principal({ issuedAt: iat + 1 }))).toBe(false);
+      expect(store.isRevoked(principal({}))).toBe(true);
+      expect(store.isRevoked(principal({ subject: 'sub-2', issuedAt: iat - 60 }))).toBe(false);
+      expect(
+        store.isRevoked({ ...principal({ issuedAt: iat - 60 }), issuer: 'https://other' }),
+      ).toBe(false);
+    },
+  );
+
+  it.skipIf(skip)('forgets a revocation once every token it could match has expired', async () => {
+    await store.revokeSession(ISS, 'sid-expiring');
+    expect(
+      store.isRevoked(principal({ subject: 'x', sessionId: 'sid-expiring', issuedAt: T0 / 1000 })),
+    ).toBe(true);
+    now = T0 + 601_000;
+    expect(
+      store.isRevoked(principal({ subject: 'x', sessionId: 'sid-expiring', issuedAt: T0 / 1000 })),
+    ).toBe(false);
+    await store.reload();
+    const rows = await db.kysely.selectFrom('revocations').selectAll().execute();
+    expect(rows.filter((r) => r.value === 'sid-expiring')).toEqual([]);
+    now = T0;
+  });
+
+  it.skipIf(skip)(
+    'loads what another instance stored, and keeps what it learnt while reloading',
+    async () => {
+      const other = new RevocationStore({ db, now: () => new Date(now), ttlSeconds: 600 });
+      await other.revokeSession(ISS, 'sid-from-elsewhere');
+      await store.reload();
+      expect(
+        store.isRevoked(principal({ sessionId: 'sid-from-elsewhere', issuedAt: T0 / 1000 + 5 })),
+      ).toBe(true);
+      await other.close();
+    },
+  );
+
+  it.skipIf(skip)('claims a logout jti once', async () => {
+    expect(await store.claimLogoutJti(ISS, 'jti-1')).toBe(true);
+    expect(await store.claimLogoutJti(ISS, 'jti-1')).toBe(false);
+    expect(await store.claimLogoutJti('https://other', 'jti-1')).toBe(true);
+  });
+});
