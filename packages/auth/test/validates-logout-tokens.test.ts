@@ -107,3 +107,22 @@ describe.each(['keycloak', 'generic'] as const)(
     });
   },
 );
+
+test('validates logout tokens of an issuer whose access tokens are introspected (keys loaded on demand)', async () => {
+  const idp = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256' });
+  try {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions({ verify: 'introspect' })] });
+    await auth.authenticate(await idp.accessToken(alice));
+    expect(idp.counters.jwks).toBe(0);
+    const claims = await auth.verifyLogoutToken(await idp.logoutToken({ sub: alice.sub }), [
+      'todo-ui',
+    ]);
+    expect(claims.subject).toBe(alice.sub);
+    expect(idp.counters.jwks).toBe(1);
+    await expect(auth.authenticate(await idp.accessToken(alice))).resolves.toMatchObject({
+      subject: alice.sub,
+    });
+  } finally {
+    await idp.close();
+  }
+});

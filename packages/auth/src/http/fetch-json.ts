@@ -36,6 +36,11 @@ export async function fetchJson(
     const reason = (cause as Error)?.name === 'TimeoutError' ? 'timed out' : 'failed';
     throw new IdpHttpError(`${options.init?.method ?? 'GET'} ${url} ${reason}`, { cause });
   }
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > MAX_BODY_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new IdpHttpError(`${url} answered more than ${MAX_BODY_BYTES} bytes`);
+  }
   let text: string;
   try {
     text = await response.text();

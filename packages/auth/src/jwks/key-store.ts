@@ -35,14 +35,23 @@ export class KeyStore {
   private outageSince?: number;
   private lastError?: string;
   private inflight?: Promise<void>;
+  /** Keys are fetched in jwt mode, and in introspect mode once a logout token needs them. */
+  private keysWanted: boolean;
 
   constructor(
     readonly issuer: ResolvedIssuer,
     private readonly ctx: KeyStoreContext,
-  ) {}
+  ) {
+    this.keysWanted = issuer.verify === 'jwt';
+  }
 
   /** Finds the key for a JWS header, refreshing the set when needed and allowed. */
   async getKey(kid: string | undefined, alg: string): Promise<VerificationKey> {
+    if (!this.keysWanted) {
+      // An introspecting issuer's back-channel logout tokens are still JWTs: load its keys now.
+      this.keysWanted = true;
+      this.loaded = false;
+    }
     const now = this.ctx.now();
     if (!this.loaded || now >= this.fetchedAt + this.ctx.settings.jwksTtlMs) {
       await this.refresh(true);
@@ -202,7 +211,7 @@ export class KeyStore {
           throw e;
         }
       }
-      if (this.issuer.verify === 'jwt') {
+      if (this.keysWanted) {
         const jwksUri = this.metadata.jwksUri;
         if (jwksUri === undefined) throw new Error('The issuer metadata has no jwks_uri');
         started = performance.now();
