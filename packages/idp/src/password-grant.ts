@@ -1,8 +1,9 @@
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { mappedAttributes, profileClaims } from './claims.js';
+import { DEFAULT_RESOURCE, OIDC_SCOPES } from './constants.js';
 import { authenticate } from './login.js';
-import { DEFAULT_RESOURCE, OIDC_SCOPES, type ResourceServerInfo } from './provider.js';
+import type { ResourceServerInfo } from './provider.js';
 import type { Realm } from './realm/types.js';
 
 /**

@@ -7,6 +7,8 @@ import Provider, {
 } from 'oidc-provider';
 import type { MemoryStore } from './adapter.js';
 import { accessTokenClaims, mappedAttributes, type Profile, profileClaims } from './claims.js';
+import { applyDefaultScopes, keycloakIdTokenClaims } from './compat.js';
+import { DEFAULT_RESOURCE, OIDC_SCOPES } from './constants.js';
 import { originAllowed } from './cors.js';
 import { escapeHtml } from './html.js';
 import type { IdpKeys } from './keys.js';
@@ -16,13 +18,6 @@ import { registerPasswordGrant } from './password-grant.js';
 import type { Realm, RealmClient, RealmUser } from './realm/types.js';
 import { wrapRefreshTokensAsJwt } from './refresh-token-jwt.js';
 import { serviceAccountId } from './service-account.js';
-
-/** The single resource every access token is minted for; its audience comes from the realm. */
-export const DEFAULT_RESOURCE = 'urn:todo-sso:access-token';
-/** Scopes the dev IdP grants, Keycloak's default client scopes for OIDC clients. */
-export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
-/** Keycloak's default client scopes, granted whether or not they are requested. */
-export const DEFAULT_SCOPES = ['profile', 'email'];
 
 export interface ProviderSetup {
   issuer: string;
@@ -255,49 +250,4 @@ export function buildProvider(setup: ProviderSetup): Provider {
   }
   registerPasswordGrant(provider, realm, resourceServerInfo);
   return provider;
-}
-
-/**
- * Keycloak marks its JWTs with a `typ` claim (`ID` for ID tokens, `Logout` for logout tokens) and
- * always names the authorized party (`azp`) in ID tokens.
- */
-function keycloakIdTokenClaims(provider: Provider): void {
-  const proto = provider.IdToken.prototype as unknown as {
-    payload(): Promise<Record<string, unknown>>;
-    client?: { clientId: string };
-    extra: Record<string, unknown>;
-  };
-  const original = proto.payload;
-  proto.payload = async function payload(this: typeof proto) {
-    const claims = await original.call(this);
-    if ('token_introspection' in this.extra) return claims;
-    if ('events' in this.extra) return { ...claims, typ: 'Logout' };
-    return { ...claims, typ: 'ID', azp: this.client?.clientId };
-  };
-}
-
-/**
- * Keycloak applies a client's default client scopes (`profile`, `email`) whatever the request
- * asks for; the dev IdP adds them to the scope of every authorization request.
- */
-function applyDefaultScopes(provider: Provider, authorizationRoute: string): void {
-  provider.use(async (ctx, next) => {
-    if (ctx.method === 'GET' && ctx.path === authorizationRoute) {
-      const query = new URLSearchParams(ctx.querystring);
-      const scopes = new Set((query.get('scope') ?? '').split(' ').filter(Boolean));
-      if (scopes.has('openid')) {
-        for (const scope of DEFAULT_SCOPES) scopes.add(scope);
-        query.set('scope', [...scopes].join(' '));
-        // Keep the mount-path prefix (originalUrl) in step with the rewritten URL.
-        const req = ctx.req as typeof ctx.req & { originalUrl?: string };
-        const before = req.url ?? '';
-        ctx.querystring = query.toString();
-        if (req.originalUrl?.endsWith(before)) {
-          req.originalUrl =
-            req.originalUrl.slice(0, req.originalUrl.length - before.length) + req.url;
-        }
-      }
-    }
-    await next();
-  });
 }
