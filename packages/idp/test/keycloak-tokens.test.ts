@@ -210,6 +210,20 @@ describe('Keycloak profile: client credentials (todo-api service account)', () =
     expect(payload.sub).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('accepts the client secret in the body too (client_secret_post), as Keycloak does', async () => {
+    const res = await fetch(
+      `${oidc()}/token`,
+      form({
+        grant_type: 'client_credentials',
+        client_id: 'todo-api',
+        client_secret: 'todo-api-secret',
+      }),
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, string>;
+    expect(decodeJwt(body.access_token as string).payload.azp).toBe('todo-api');
+  });
+
   it('refuses a wrong client secret with 401 invalid_client', async () => {
     const res = await fetch(`${oidc()}/token`, {
       ...form({ grant_type: 'client_credentials' }),
