@@ -164,6 +164,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       observe(async () => {
         if (typeof token !== 'string' || token === '')
           throw new AuthError('token_missing', 'No bearer token was sent');
+        if (token.length > MAX_TOKEN_LENGTH) decodeToken(token); // throws token_malformed
         let entry: IssuerEntry | undefined;
         if (looksLikeJws(token)) entry = issuerOf(token).entry;
         else entry = [...issuers.values()].find((e) => e.issuer.clientId !== undefined);

@@ -126,3 +126,19 @@ test('validates logout tokens of an issuer whose access tokens are introspected 
     await idp.close();
   }
 });
+
+test('loads the keys for a logout token that arrives while a metadata-only load is in flight', async () => {
+  const idp = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256' });
+  try {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions({ verify: 'introspect' })] });
+    const token = await idp.logoutToken({ sub: alice.sub });
+    const [ready, claims] = await Promise.all([
+      auth.ready(),
+      auth.verifyLogoutToken(token, ['todo-ui']),
+    ]);
+    expect(ready).toBe(true);
+    expect(claims.subject).toBe(alice.sub);
+  } finally {
+    await idp.close();
+  }
+});

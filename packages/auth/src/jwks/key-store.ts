@@ -55,6 +55,8 @@ export class KeyStore {
     const now = this.ctx.now();
     if (!this.loaded || now >= this.fetchedAt + this.ctx.settings.jwksTtlMs) {
       await this.refresh(true);
+      // A metadata-only load that was already in flight does not count: load the keys too.
+      if (!this.loaded) await this.refresh(true);
     }
     let found = this.match(kid, alg);
     // Unknown kid: the IdP may have rotated. Refetch, at most once per cooldown window.
@@ -211,7 +213,8 @@ export class KeyStore {
           throw e;
         }
       }
-      if (this.keysWanted) {
+      const withKeys = this.keysWanted;
+      if (withKeys) {
         const jwksUri = this.metadata.jwksUri;
         if (jwksUri === undefined) throw new Error('The issuer metadata has no jwks_uri');
         started = performance.now();
@@ -236,7 +239,7 @@ export class KeyStore {
           throw e;
         }
       }
-      this.loaded = true;
+      this.loaded = withKeys || !this.keysWanted;
       this.fetchedAt = this.ctx.now();
       this.outageSince = undefined;
       this.lastError = undefined;
