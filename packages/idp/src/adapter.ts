@@ -46,6 +46,12 @@ export class MemoryStore {
     return entry.payload;
   }
 
+  /** Seconds until `key` expires (0 when absent or already expired). */
+  ttl(key: string): number {
+    const expiresAt = this.#entries.get(key)?.expiresAt;
+    return expiresAt === undefined ? 0 : Math.max(0, Math.ceil((expiresAt - Date.now()) / 1000));
+  }
+
   set(key: string, payload: AdapterPayload, expiresIn: number | undefined): void {
     const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : undefined;
     this.#entries.set(key, { payload, expiresAt });
@@ -72,10 +78,11 @@ export class MemoryStore {
       async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
         store.set(this.#key(id), payload, expiresIn);
         if (payload.grantId) {
+          // The grant's index lives as long as the longest-lived entry in it.
           const grantKey = `grant:${payload.grantId}`;
           const ids = (store.get(grantKey)?.keys as string[] | undefined) ?? [];
           ids.push(this.#key(id));
-          store.set(grantKey, { keys: ids }, expiresIn);
+          store.set(grantKey, { keys: ids }, Math.max(expiresIn, store.ttl(grantKey)));
         }
         if (payload.userCode) store.set(`userCode:${payload.userCode}`, { id }, expiresIn);
         if (this.#name === 'Session' && payload.uid)
