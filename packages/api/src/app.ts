@@ -38,6 +38,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
  */
 export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   const { config, metrics } = context;
+  const issuerOrigins = [...new Set(config.issuers.map((i) => new URL(i.issuer).origin))].join(' ');
   const app: FastifyInstance = Fastify({
     loggerInstance: context.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
@@ -78,7 +79,13 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
 
   await app.register(helmet, {
     // A JSON API needs no resources; the docs set their own policy on their pages.
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: null,
+      },
+    },
   });
   await app.register(cors, {
     origin: [...config.corsOrigins],
@@ -92,6 +99,12 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     staticCSP: true,
+    // The docs page exchanges the authorization code at the issuer's token endpoint (a fetch),
+    // so the issuers' origins join connect-src; plain-http dev issuers must not be upgraded.
+    transformStaticCSP: (header) =>
+      header
+        .replace(/\s*upgrade-insecure-requests;?/, '')
+        .replace("default-src 'self';", `default-src 'self'; connect-src 'self' ${issuerOrigins};`),
     uiConfig: { persistAuthorization: false },
     initOAuth: {
       clientId: config.docsClientId,
