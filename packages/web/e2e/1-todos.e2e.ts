@@ -1,4 +1,14 @@
-import { expect, screenshot, signIn, test } from './support/fixtures.js';
+import {
+  createTodo,
+  expect,
+  passwordToken,
+  screenshot,
+  signIn,
+  skipWithoutChromium,
+  test,
+} from './support/fixtures.js';
+
+skipWithoutChromium();
 
 test.describe.configure({ mode: 'serial' });
 
@@ -83,4 +93,18 @@ test('the layout works on a phone-sized screen', async ({ browser, urls }) => {
   await expect(page.getByText('Book the engineering offsite')).toBeVisible();
   await screenshot(page, 'todos-mobile');
   await context.close();
+});
+
+test('"Load more" pages through the API with its cursor', async ({ page, urls, request }) => {
+  const token = await passwordToken(request, urls, 'testuser');
+  for (let i = 1; i <= 23; i++) {
+    await createTodo(request, urls, token, `Paged todo ${String(i).padStart(2, '0')}`);
+  }
+  await signIn(page, urls, 'testuser');
+  await expect(page.getByRole('checkbox')).toHaveCount(20);
+  await expect(page.getByText('Paged todo 23')).toBeVisible();
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await expect(page.getByRole('checkbox')).toHaveCount(23);
+  await expect(page.getByText('Paged todo 01')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Load more' })).toHaveCount(0);
 });

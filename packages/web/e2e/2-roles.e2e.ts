@@ -6,8 +6,11 @@ import {
   passwordToken,
   screenshot,
   signIn,
+  skipWithoutChromium,
   test,
 } from './support/fixtures.js';
+
+skipWithoutChromium();
 
 test('carol sees Reports for engineering only', async ({ page, urls, request }) => {
   await signIn(page, urls, 'carol');

@@ -1,5 +1,15 @@
-import { accessToken, apiGet, expect, screenshot, signIn, test } from './support/fixtures.js';
+import {
+  accessToken,
+  apiGet,
+  expect,
+  screenshot,
+  signIn,
+  skipWithoutChromium,
+  test,
+} from './support/fixtures.js';
 import { ACCESS_TOKEN_LIFESPAN } from './support/stack.js';
+
+skipWithoutChromium();
 
 test('sign-out returns to the signed-out page, Back reveals nothing, the old token is revoked', async ({
   page,

@@ -1,4 +1,13 @@
-import { accessToken, apiGet, expect, signIn, test } from './support/fixtures.js';
+import {
+  accessToken,
+  apiGet,
+  expect,
+  signIn,
+  skipWithoutChromium,
+  test,
+} from './support/fixtures.js';
+
+skipWithoutChromium();
 
 test('an ended session sends the user to sign in again and keeps what they typed', async ({
   page,

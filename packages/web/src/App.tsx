@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useAuth } from 'react-oidc-context';
 import { AdminScreen } from './admin/AdminScreen.js';
 import type { BrowserSession } from './auth/session-port.js';
@@ -21,6 +21,7 @@ export function App({ session }: { session: BrowserSession }) {
   const me = useMe();
   const path = usePath();
   const [signingOut, setSigningOut] = useState(false);
+  useScreenChange(path);
 
   const signOut = async () => {
     setSigningOut(true);
@@ -57,6 +58,24 @@ export function App({ session }: { session: BrowserSession }) {
       </main>
     </>
   );
+}
+
+const TITLES: Record<string, string> = { '/': 'Todos', '/reports': 'Reports', '/admin': 'Admin' };
+
+/**
+ * On in-app navigation, names the page in the title and moves focus to the content, so
+ * keyboard and screen-reader users land where a full page load would have put them.
+ */
+function useScreenChange(path: string): void {
+  const first = useRef(true);
+  useEffect(() => {
+    document.title = `${TITLES[path] ?? 'Not found'} · todo-sso`;
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.getElementById('main')?.focus();
+  }, [path]);
 }
 
 function Screen({ path }: { path: string }) {

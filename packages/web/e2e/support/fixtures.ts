@@ -13,7 +13,16 @@ export interface Urls {
 
 const screenshotDir = fileURLToPath(new URL('../../../../docs/screenshots/', import.meta.url));
 
-export const test = base.extend<{ urls: Urls }>({
+export const test = base.extend<{ urls: Urls; page: Page }>({
+  // Every page fails its test if the app trips its own Content-Security-Policy.
+  page: async ({ page }, use) => {
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) violations.push(message.text());
+    });
+    await use(page);
+    expect(violations, 'CSP violations').toEqual([]);
+  },
   // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixture dependencies from this destructuring; none are needed.
   urls: async ({}, use) => {
     const web = process.env.E2E_WEB_URL;
@@ -24,8 +33,14 @@ export const test = base.extend<{ urls: Urls }>({
   },
 });
 
-// Without Chromium the global setup started nothing (and failed under REQUIRE_BROWSER=1).
-test.skip(!hasChromium, 'Debian Chromium (/usr/bin/chromium) is not installed');
+/**
+ * Skips the calling file when Chromium is missing: the global setup then started nothing (and
+ * failed the run under REQUIRE_BROWSER=1). Called at the top of every test file, because a
+ * module-level skip would only reach the first file that imports this module.
+ */
+export function skipWithoutChromium(): void {
+  test.skip(!hasChromium, 'Debian Chromium (/usr/bin/chromium) is not installed');
+}
 
 export { expect };
 

@@ -23,12 +23,12 @@ export function Header({
   return (
     <header className="topbar">
       <div className="topbar__inner">
-        <a className="brand" href="/" aria-label="todo-sso home">
+        <Link className="brand" to="/" aria-label="todo-sso home">
           <span className="brand__mark" aria-hidden="true">
             ✓
           </span>
           <span className="brand__name">todo-sso</span>
-        </a>
+        </Link>
         <nav className="nav" aria-label="Main">
           {visibleScreens(me).map((screen) => (
             <Link key={screen} to={PATHS[screen]} className="nav__link">
