@@ -10,6 +10,8 @@ export interface TcpProxy {
   readonly port: number;
   /** Connections accepted so far. */
   readonly accepted: number;
+  /** Delay added to every answer from the database, ms (keeps queries in flight). */
+  latencyMs: number;
   cut(): Promise<void>;
   restore(): Promise<void>;
   close(): Promise<void>;
@@ -18,6 +20,7 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let accepted = 0;
+  let latencyMs = 0;
   let port = 0;
   let server: Server | undefined;
 
@@ -36,7 +39,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         };
         client.on('error', drop).on('close', drop);
         upstream.on('error', drop).on('close', drop);
-        client.pipe(upstream).pipe(client);
+        client.pipe(upstream);
+        upstream.on('data', (chunk: Buffer) => {
+          if (latencyMs === 0) client.write(chunk);
+          else setTimeout(() => client.writable && client.write(chunk), latencyMs);
+        });
       });
       s.once('error', reject);
       // The same port on restore, as a restarted database comes back where it was.
@@ -65,6 +72,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     get accepted() {
       return accepted;
+    },
+    get latencyMs() {
+      return latencyMs;
+    },
+    set latencyMs(value: number) {
+      latencyMs = value;
     },
     cut: stop,
     restore: listen,
