@@ -66,6 +66,20 @@ describe('metrics hook and readiness', () => {
     expect(await auth.ready()).toBe(true);
   });
 
+  test('ready() is false when the JWKS holds no usable signature key', async () => {
+    const empty = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256' });
+    try {
+      empty.removeKey(empty.currentKid);
+      const { generateSigningKey } = await import('@todo-sso/auth/testing');
+      empty.publishJwk({ ...(await generateSigningKey('ES256')).publicJwk, use: 'enc' });
+      const auth = createAuthenticator({ issuers: [empty.issuerOptions()] });
+      expect(await auth.ready()).toBe(false);
+      expect(auth.status()[0]).toMatchObject({ keysCached: true, keyCount: 0 });
+    } finally {
+      await empty.close();
+    }
+  });
+
   test('introspect() without client credentials is a TypeError (misuse), not a 4xx', async () => {
     const auth = createAuthenticator({
       issuers: [{ issuer: idp.issuer, audience: 'todo-api', profile: 'keycloak' }],

@@ -92,7 +92,9 @@ export class KeyStore {
     } catch {
       return false;
     }
-    return this.issuer.verify === 'introspect' ? this.metadata !== undefined : this.usable();
+    if (this.issuer.verify === 'introspect') return this.metadata !== undefined;
+    // A JWKS without one usable signature key cannot verify anything: not ready.
+    return this.usable() && this.keys.length > 0;
   }
 
   status(): IssuerStatus {
