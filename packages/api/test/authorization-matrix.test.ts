@@ -151,6 +151,14 @@ describe.each(drivers)('authorization matrix on $driver', ({ skip, create }) => 
     expect(Object.keys(ROUTE_POLICIES).filter((r) => !documented.includes(r))).toEqual([]);
   });
 
+  it.skipIf(skip)('applies the GET policies to the implicit HEAD routes too', async () => {
+    expect((await h.as(undefined, { method: 'HEAD', url: '/todos/' })).statusCode).toBe(401);
+    expect((await h.as('nobody', { method: 'HEAD', url: '/todos/' })).statusCode).toBe(403);
+    expect((await h.as('bob', { method: 'HEAD', url: '/admin/todos' })).statusCode).toBe(403);
+    expect((await h.as('bob', { method: 'HEAD', url: '/todos/' })).statusCode).toBe(200);
+    expect((await h.as('admin', { method: 'HEAD', url: '/admin/audit' })).statusCode).toBe(200);
+  });
+
   const cells = (Object.keys(ROUTE_POLICIES) as ProtectedRoute[]).flatMap((route) =>
     CALLERS.flatMap((caller) =>
       TARGETS.map((target) => ({ route, caller, target, status: expected(route, caller, target) })),

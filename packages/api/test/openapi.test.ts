@@ -58,6 +58,14 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('names every operation uniquely, for generated clients', () => {
+    const ids = Object.values(doc.paths).flatMap((ops) =>
+      Object.values(ops).map((op) => (op as { operationId?: string }).operationId),
+    );
+    expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('signs in from the docs with Authorization Code + PKCE at the configured Keycloak realm', () => {
     expect(doc.components.securitySchemes.oidc).toEqual(
       expect.objectContaining({

@@ -34,6 +34,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         config: authConfig('GET /admin/users'),
         schema: {
           tags: TAGS,
+          operationId: 'listOwners',
           summary: 'Every todo owner with todo counts',
           security: SECURED,
           response: { 200: OwnerList, ...problems(401, 403, 503) },
@@ -48,6 +49,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         config: authConfig('GET /admin/todos'),
         schema: {
           tags: TAGS,
+          operationId: 'listAllTodos',
           summary: 'All todos, newest first, optionally one owner’s',
           security: SECURED,
           querystring: AdminTodoQuery,
@@ -71,6 +73,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         config: authConfig('GET /admin/audit'),
         schema: {
           tags: TAGS,
+          operationId: 'listAuditLog',
           summary: 'The audit log: every write and authorization denial, newest first',
           security: SECURED,
           querystring: AuditQuery,
@@ -89,6 +92,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         config: authConfig('POST /admin/sessions/revoke'),
         schema: {
           tags: TAGS,
+          operationId: 'revokeSubject',
           summary: 'Refuse every token of a subject issued until now, on every API instance',
           security: SECURED,
           body: RevokeBody,

@@ -30,6 +30,7 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
       {
         schema: {
           tags: ['auth'],
+          operationId: 'receiveBackchannelLogout',
           summary: 'OpenID Connect Back-Channel Logout 1.0 receiver',
           description:
             'Called by the identity provider when a session ends: revokes that session’s ' +

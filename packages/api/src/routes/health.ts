@@ -13,7 +13,13 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/healthz',
       {
-        schema: { tags: TAGS, summary: 'Liveness', security: PUBLIC, response: { 200: Health } },
+        schema: {
+          tags: TAGS,
+          operationId: 'getHealth',
+          summary: 'Liveness',
+          security: PUBLIC,
+          response: { 200: Health },
+        },
       },
       async () => ({ status: 'ok' as const }),
     );
@@ -23,6 +29,7 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: TAGS,
+          operationId: 'getReadiness',
           summary: 'Readiness: database, issuer keys and revocation feed reachable',
           security: PUBLIC,
           response: { 200: Readiness, 503: Readiness },
@@ -52,6 +59,7 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: TAGS,
+          operationId: 'getMetrics',
           summary: 'Prometheus metrics',
           security: PUBLIC,
           produces: ['text/plain'],

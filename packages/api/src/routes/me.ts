@@ -13,6 +13,7 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: authConfig('GET /me'),
       schema: {
         tags: ['me'],
+        operationId: 'getMe',
         summary: 'The caller, as the access token describes them',
         security: SECURED,
         response: { 200: Me, ...problems(401, 503) },

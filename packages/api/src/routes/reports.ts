@@ -21,6 +21,7 @@ export function reportRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         config: authConfig('GET /reports/summary'),
         schema: {
           tags: ['reports'],
+          operationId: 'getReportSummary',
           summary:
             'Todo counts per state for a department (yours unless you are admin; admins default to all)',
           security: SECURED,

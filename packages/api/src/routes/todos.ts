@@ -67,6 +67,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         config: authConfig('GET /todos/'),
         schema: {
           tags: TAGS,
+          operationId: 'listTodos',
           summary: 'List your todos, newest first',
           security: SECURED,
           querystring: TodoListQuery,
@@ -89,6 +90,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         config: authConfig('POST /todos/'),
         schema: {
           tags: TAGS,
+          operationId: 'createTodo',
           summary: 'Create a todo',
           security: SECURED,
           body: CreateTodo,
@@ -110,6 +112,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         config: authConfig('GET /todos/:id'),
         schema: {
           tags: TAGS,
+          operationId: 'getTodo',
           summary: 'Read one of your todos',
           security: SECURED,
           params: IdParams,
@@ -129,6 +132,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         config: authConfig('PUT /todos/:id'),
         schema: {
           tags: TAGS,
+          operationId: 'replaceTodo',
           summary: 'Replace one of your todos',
           security: SECURED,
           params: IdParams,
@@ -154,6 +158,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         config: authConfig('PATCH /todos/:id'),
         schema: {
           tags: TAGS,
+          operationId: 'updateTodo',
           summary: 'Change some fields of one of your todos',
           security: SECURED,
           params: IdParams,
@@ -177,6 +182,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         config: authConfig('DELETE /todos/:id'),
         schema: {
           tags: TAGS,
+          operationId: 'deleteTodo',
           summary: 'Delete one of your todos',
           security: SECURED,
           params: IdParams,
