@@ -127,18 +127,27 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   };
 
   /** Every failure is counted by reason code through the hook (never with the token). */
-  const observe = async (work: () => Promise<Principal>): Promise<Principal> => {
+  const observe = async (
+    work: (seen: { issuer?: string }) => Promise<Principal>,
+  ): Promise<Principal> => {
+    const seen: { issuer?: string } = {};
     try {
-      return await work();
+      return await work(seen);
     } catch (e) {
-      if (isAuthError(e)) emit({ type: 'auth_failed', code: e.code, description: e.description });
+      if (isAuthError(e))
+        emit({
+          type: 'auth_failed',
+          code: e.code,
+          description: e.description,
+          ...(seen.issuer === undefined ? {} : { issuer: seen.issuer }),
+        });
       throw e;
     }
   };
 
   return {
     authenticate: (token) =>
-      observe(async () => {
+      observe(async (seen) => {
         if (typeof token !== 'string' || token === '')
           throw new AuthError('token_missing', 'No bearer token was sent');
         const key = tokenKey(token);
@@ -149,6 +158,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
           return hit;
         }
         const { entry, decoded } = issuerOf(token);
+        seen.issuer = entry.issuer.issuer;
         if (entry.issuer.verify === 'introspect' || decoded === undefined) {
           const { principal, cached } = await introspectWithCache(introspectCtx, entry, token, key);
           checkRevoked(principal);

@@ -25,6 +25,7 @@ describe('metrics hook and readiness', () => {
       .filter((e) => e.type === 'auth_failed')
       .map((e) => (e as { code: string }).code);
     expect(failures).toEqual(['token_expired', 'token_missing']);
+    expect(events.find((e) => e.type === 'auth_failed')).toMatchObject({ issuer: idp.issuer });
     expect(events.some((e) => e.type === 'jwks_fetch' && e.ok && e.keys === 1)).toBe(true);
     expect(JSON.stringify(events)).not.toContain(expired.split('.')[2]);
   });
