@@ -125,6 +125,33 @@ describe.each(drivers)('operating the API on $driver', ({ driver, skip, create }
     },
   );
 
+  it.skipIf(skip || driver !== 'postgres')(
+    'answers 503 with Retry-After, never 500, when the database goes away',
+    async () => {
+      const own = await create();
+      const instance = await startInstance(testConfig(idp, own.config));
+      try {
+        const auth = { authorization: `Bearer ${await idp.accessToken(alice)}` };
+        expect((await instance.app.inject({ url: '/todos/', headers: auth })).statusCode).toBe(200);
+        await own.drop(); // terminates every connection and removes the database
+        const response = await instance.app.inject({ url: '/todos/', headers: auth });
+        expect(response.statusCode).toBe(503);
+        expect(response.headers['retry-after']).toBe('5');
+        expect(response.json()).toMatchObject({ status: 503, code: 'unavailable' });
+        const write = await instance.app.inject({
+          method: 'POST',
+          url: '/todos/',
+          headers: auth,
+          payload: { title: 'lost?' },
+        });
+        expect(write.statusCode).toBe(503);
+        const ready = await instance.app.inject({ url: '/readyz' });
+        expect(ready.json()).toMatchObject({ status: 'unavailable', checks: { database: false } });
+      } finally {
+        await instance.close();
+      }
+    },
+  );
   it.skipIf(skip)(
     'lists a page of one owner’s todos through an index, not a table scan',
     async () => {

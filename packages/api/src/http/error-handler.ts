@@ -1,6 +1,7 @@
 import { authErrorResponse, isAuthError } from '@todo-sso/auth';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { auditRepository } from '../repositories/audit.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
 import { ApiError, PROBLEM_JSON, type ProblemDetails, problem } from './problem.js';
@@ -13,18 +14,6 @@ const FASTIFY_CODES: Record<string, [number, ApiError['code']]> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_request'],
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_request'],
 };
-
-/** Driver errors that mean the database is unreachable: 503, never a 500. */
-const DATABASE_DOWN = new Set([
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'ECONNRESET',
-  '57P01',
-  '57P03',
-  '08001',
-  '08006',
-  'SQLITE_BUSY',
-]);
 
 /**
  * THE mapping from every failure to HTTP. Auth errors go through the auth package's
@@ -79,7 +68,7 @@ export function createErrorHandler(context: AppContext) {
       const code = error.statusCode === 429 ? 'rate_limited' : 'invalid_request';
       return send(reply, error.statusCode, problem(error.statusCode, code, error.message));
     }
-    if (error.code && DATABASE_DOWN.has(error.code)) {
+    if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
       reply.header('retry-after', '5');
       return send(reply, 503, problem(503, 'unavailable', 'The database is unavailable'));
