@@ -7,8 +7,8 @@ import { type LoadResult, runLoad } from './support/load.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 const LOAD_MS = Number(process.env.OUTAGE_LOAD_MS ?? 4000);
-const CUT_AT = LOAD_MS * 0.25;
-const RESTORE_AT = LOAD_MS * 0.55;
+const CUT_AT = LOAD_MS * 0.4;
+const RESTORE_AT = LOAD_MS * 0.6;
 
 /**
  * PostgreSQL goes away mid-load (every connection dropped, new ones refused, as in a restart)
@@ -53,6 +53,13 @@ describe.skipIf(!postgresAvailable)('PostgreSQL outage mid-load (through a TCP p
         token: await idp.accessToken(user),
       })),
     );
+    // Keys loaded and a pool connection open before the load starts.
+    await tryCreate(users[0]?.token ?? '').then(async (id) => {
+      await fetch(`${api.url}/todos/${id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${users[0]?.token}` },
+      });
+    });
     const faults = (async () => {
       await new Promise((r) => setTimeout(r, CUT_AT));
       await proxy.cut();

@@ -1,10 +1,9 @@
-import { KeyObject } from 'node:crypto';
 import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApi, startApiUnderTest } from '../reliability/support/api.js';
 import { type SuiteDatabase, sqliteDatabase } from '../reliability/support/databases.js';
 import { ATTACKS, type ForgeKit } from './attacks.js';
-import { attackerRsaKey, parts } from './forge.js';
+import { buildForgeKit } from './kit.js';
 import { startTrap, type Trap } from './trap.js';
 
 /**
@@ -23,23 +22,11 @@ describe('token attacks against the running API', () => {
   beforeAll(async () => {
     database = sqliteDatabase();
     idp = await startTestIssuer({ profile: 'keycloak' });
-    // The kit needs the trusted private key: publish a fresh one and keep its handle.
-    const signing = await idp.rotateKeys({ retirePrevious: true });
     stranger = await startTestIssuer({ profile: 'keycloak' });
     trap = await startTrap();
+    // The kit rotates to a key whose private half it holds, before the API loads the JWKS.
+    kit = await buildForgeKit(idp, stranger, trap.url);
     api = await startApiUnderTest({ database: database.env, idp });
-    const valid = await idp.accessToken(alice);
-    kit = {
-      idp,
-      stranger,
-      valid,
-      claims: JSON.parse(parts(valid).payload) as Record<string, unknown>,
-      realKey: KeyObject.from(signing.privateKey),
-      realKid: signing.kid,
-      realPublicJwk: { ...signing.publicJwk },
-      attacker: attackerRsaKey(),
-      trap: trap.url,
-    };
   });
 
   afterAll(async () => {

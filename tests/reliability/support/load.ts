@@ -15,6 +15,66 @@ export interface LoadOptions {
   readonly readers?: number;
   /** Per-request timeout; a request that exceeds it counts as `timeout` (its effect uncertain). */
   readonly timeoutMs?: number;
+  /** A fresh token per request (default: each user's fixed token), e.g. across key rotations. */
+  readonly tokenFor?: (user: LoadUser) => Promise<string>;
+  /** Shared bookkeeping, so that several runs against one database are verified together. */
+  readonly ledger?: Ledger;
+}
+
+type Expected = { state: ModelTodo | null; alternatives: (ModelTodo | null)[] };
+
+/** Every acknowledged write and every uncertain one, across runs on one database. */
+export class Ledger {
+  readonly expected = new Map<string, Expected>();
+  readonly uncertainIds = new Set<string>();
+  readonly uncertainTitles = new Set<string>();
+  readonly ownerOf = new Map<string, string>();
+
+  /** Compares the stored rows with every acknowledged write; empty when consistent. */
+  async verify(db: Db): Promise<string[]> {
+    const rows = await db.kysely
+      .selectFrom('todos')
+      .select(['id', 'owner_sub', 'title', 'description', 'completed'])
+      .execute();
+    const out: string[] = [];
+    const stored = new Map<string, ModelTodo>();
+    const titles = new Map<string, number>();
+    for (const r of rows) {
+      stored.set(r.id, {
+        owner: r.owner_sub,
+        title: r.title,
+        description: r.description,
+        completed: Boolean(r.completed),
+      });
+      titles.set(r.title, (titles.get(r.title) ?? 0) + 1);
+    }
+    const same = (a: ModelTodo | null, b: ModelTodo | null) =>
+      JSON.stringify(a) === JSON.stringify(b);
+    for (const [id, want] of this.expected) {
+      const got = stored.get(id) ?? null;
+      if (this.uncertainIds.has(id)) {
+        // Either the write happened or it did not; both sides are acceptable.
+        if (!same(want.state, got) && !want.alternatives.some((alt) => same(alt, got)))
+          out.push(`${id}: ${JSON.stringify(got)} is neither state of an uncertain write`);
+      } else if (!same(want.state, got)) {
+        out.push(
+          want.state === null
+            ? `deleted ${id} is still stored`
+            : got === null
+              ? `acknowledged ${id} lost`
+              : `${id}: stored ${JSON.stringify(got)} ≠ acknowledged ${JSON.stringify(want.state)}`,
+        );
+      }
+    }
+    for (const [id, row] of stored) {
+      if (!this.expected.has(id) && !this.uncertainTitles.has(row.title))
+        out.push(`row ${id} (${row.title}) was never acknowledged`);
+    }
+    for (const [title, count] of titles) {
+      if (count > 1 && !title.startsWith('replaced-')) out.push(`"${title}" stored ${count} times`);
+    }
+    return out;
+  }
 }
 
 /** Everything acknowledged, everything uncertain, every outcome counted. */
@@ -31,8 +91,6 @@ export interface LoadResult {
   verify(db: Db): Promise<string[]>;
 }
 
-type Expected = { state: ModelTodo | null; alternatives: (ModelTodo | null)[] };
-
 /**
  * Concurrent writers (create, replace, patch, delete on their own todos, so each todo has one
  * writer and the expected state is exact) and readers (lists, and probes of other people's todos
@@ -46,9 +104,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const failureLatencies: number[] = [];
   const violations: string[] = [];
   const acknowledged = { creates: 0, updates: 0, deletes: 0 };
-  const expected = new Map<string, Expected>();
-  const uncertainTitles = new Set<string>();
-  const ownerOf = new Map<string, string>();
+  const ledger = options.ledger ?? new Ledger();
+  const { expected, uncertainTitles, ownerOf, uncertainIds } = ledger;
+  const runId = Math.random().toString(36).slice(2, 7);
   let requests = 0;
 
   const send = async (user: LoadUser, method: string, path: string, body?: unknown) => {
@@ -58,7 +116,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const res = await fetch(`${options.url}${path}`, {
         method,
         headers: {
-          authorization: `Bearer ${user.token}`,
+          authorization: `Bearer ${options.tokenFor ? await options.tokenFor(user) : user.token}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -91,7 +149,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     while (Date.now() < deadline) {
       const roll = Math.random();
       if (mine.length === 0 || roll < 0.4) {
-        const title = `w${w}-${seq++}-${Math.random().toString(36).slice(2, 8)}`;
+        const title = `${runId}-w${w}-${seq++}`;
         const res = await send(user, 'POST', '/todos/', { title, description: `by ${w}` });
         if (res.status === 201) {
           acknowledged.creates += 1;
@@ -114,7 +172,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         intended = { ...before, completed };
         res = await send(user, 'PATCH', `/todos/${id}`, { completed });
       } else {
-        const title = `replaced-${w}-${seq++}`;
+        const title = `replaced-${runId}-${w}-${seq++}`;
         intended = { ...before, title, description: null, completed };
         res = await send(user, 'PUT', `/todos/${id}`, { title, completed });
       }
@@ -140,7 +198,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       }
     }
   };
-  const uncertainIds = new Set<string>();
 
   const reader = async (n: number) => {
     while (Date.now() < deadline) {
@@ -176,50 +233,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     acknowledged,
     failureLatencies,
     violations,
-    async verify(db) {
-      const rows = await db.kysely
-        .selectFrom('todos')
-        .select(['id', 'owner_sub', 'title', 'description', 'completed'])
-        .execute();
-      const out: string[] = [];
-      const stored = new Map<string, ModelTodo>();
-      const titles = new Map<string, number>();
-      for (const r of rows) {
-        stored.set(r.id, {
-          owner: r.owner_sub,
-          title: r.title,
-          description: r.description,
-          completed: Boolean(r.completed),
-        });
-        titles.set(r.title, (titles.get(r.title) ?? 0) + 1);
-      }
-      for (const [id, want] of expected) {
-        const got = stored.get(id) ?? null;
-        const same = (a: ModelTodo | null, b: ModelTodo | null) =>
-          JSON.stringify(a) === JSON.stringify(b);
-        if (uncertainIds.has(id)) {
-          // Either the write happened or it did not; both sides were acknowledged states.
-          if (!same(want.state, got) && !want.alternatives.some((alt) => same(alt, got)))
-            out.push(`${id}: ${JSON.stringify(got)} is neither state of an uncertain write`);
-        } else if (!same(want.state, got)) {
-          out.push(
-            want.state === null
-              ? `deleted ${id} is still stored`
-              : got === null
-                ? `acknowledged ${id} lost`
-                : `${id}: stored ${JSON.stringify(got)} ≠ acknowledged ${JSON.stringify(want.state)}`,
-          );
-        }
-      }
-      for (const [id, row] of stored) {
-        if (!expected.has(id) && !uncertainTitles.has(row.title))
-          out.push(`row ${id} (${row.title}) was never acknowledged`);
-      }
-      for (const [title, count] of titles) {
-        if (count > 1 && !title.startsWith('replaced-'))
-          out.push(`"${title}" stored ${count} times`);
-      }
-      return out;
-    },
+    verify: (db) => ledger.verify(db),
   };
 }

@@ -1,0 +1,83 @@
+import { openDatabase } from '@todo-sso/api';
+import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChildApi, spawnApi } from './support/child-api.js';
+import { type SuiteDatabase, sqliteDatabase } from './support/databases.js';
+
+const IN_FLIGHT = 20;
+
+/**
+ * SIGTERM while requests are in flight on the API process (`node packages/api/dist/server.js`):
+ * it stops accepting, lets every request it accepted finish, and exits 0; the writes it
+ * acknowledged are stored. The requests are held in flight by a JWKS that answers after 1.5 s.
+ */
+describe('SIGTERM during load', () => {
+  let database: SuiteDatabase;
+  let idp: TestIssuer;
+  let api: ChildApi;
+  let answers: ({ status: number; id?: string } | { error: string })[];
+  let exit: { code: number | null; signal: NodeJS.Signals | null };
+  let afterSignal: { status: number } | { error: string };
+  let exitedAfterMs: number;
+
+  beforeAll(async () => {
+    database = sqliteDatabase();
+    idp = await startTestIssuer({ profile: 'keycloak' });
+    api = await spawnApi({ OIDC_ISSUER: idp.issuer, ...database.env });
+    idp.setFault('slow', { delayMs: 1500, endpoints: ['jwks'] });
+    const token = await idp.accessToken(alice);
+    const pending = Array.from({ length: IN_FLIGHT }, (_, i) =>
+      fetch(`${api.url}/todos/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: `in flight ${i}` }),
+      }).then(
+        async (res) => ({ status: res.status, id: ((await res.json()) as { id?: string }).id }),
+        (error: Error) => ({ error: error.message }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const signalled = Date.now();
+    api.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    afterSignal = await fetch(`${api.url}/healthz`).then(
+      (res) => ({ status: res.status }),
+      (error: Error) => ({ error: (error.cause as Error | undefined)?.message ?? error.message }),
+    );
+    answers = await Promise.all(pending);
+    exit = await api.exited;
+    exitedAfterMs = Date.now() - signalled;
+  }, 30_000);
+
+  afterAll(async () => {
+    await api?.stop('SIGKILL');
+    await idp?.close();
+    await database?.drop();
+  });
+
+  it('finishes every request that was in flight when the signal came', () => {
+    expect(answers.map((a) => ('status' in a ? a.status : a.error))).toEqual(
+      Array(IN_FLIGHT).fill(201),
+    );
+  });
+
+  it('stops accepting new connections once signalled', () => {
+    expect(afterSignal).toEqual({ error: expect.stringMatching(/ECONNREFUSED/) });
+  });
+
+  it('exits 0 after draining, well within its 10 s drain limit', () => {
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(exitedAfterMs).toBeLessThan(5_000);
+  });
+
+  it('stored every write it acknowledged', async () => {
+    const db = openDatabase({ kind: 'sqlite', file: `${database.env.DATA_DIR}/todo.db` });
+    try {
+      const rows = await db.kysely.selectFrom('todos').select(['id']).execute();
+      const acknowledged = answers.flatMap((a) => ('id' in a && a.id ? [a.id] : []));
+      expect(rows.map((r) => r.id).sort()).toEqual(acknowledged.sort());
+    } finally {
+      await db.close();
+    }
+  });
+});
