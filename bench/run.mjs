@@ -183,6 +183,11 @@ const header = [
       : 'no CPU pinning') +
     ` · autocannon 50 connections, warm-up ${cfg.warmup} s, median of ${cfg.rounds} × ${cfg.duration} s · ` +
     `API LOG_LEVEL=${ctx.logLevel}, rate limit lifted · run took ${seconds.toFixed(0)} s`,
+  '',
+  '"per core" = requests ÷ CPU seconds the server process used in the same round (all its threads,',
+  'from /proc/<pid>/task/*/schedstat): the throughput of one fully used core, which other load on',
+  'this shared machine does not distort. Targets that compare rates are judged on it; the wall-clock',
+  'req/s is printed beside. In-process rates are calls per CPU second of their process.',
 ].join('\n');
 const markdown = table.markdown(header);
 process.stdout.write(`\n${markdown}`);

@@ -1,5 +1,6 @@
 // autocannon rounds: a warm-up, then several measured rounds; figures are the median round.
 import autocannon from 'autocannon';
+import { cpuNs } from './proc.mjs';
 
 /** Median of numbers (mean of the middle two for an even count). */
 export function median(values) {
@@ -12,9 +13,12 @@ export function median(values) {
 /**
  * One autocannon run. `next()` (optional) returns the headers/body/method of each request, so
  * every request can carry a different token. Returns req/s, latency percentiles (ms) and the
- * status counts, so a figure made of errors is never reported as throughput.
+ * status counts, so a figure made of errors is never reported as throughput. With `pid` (the
+ * server process), also the server's CPU time per request and its capacity: requests per
+ * second of server CPU, i.e. the throughput of one fully used core.
  */
 export async function fire({
+  pid,
   url,
   connections = 50,
   duration,
@@ -46,15 +50,19 @@ export async function fire({
       },
     ];
   }
+  const cpuBefore = pid === undefined ? Number.NaN : cpuNs(pid);
   const instance = autocannon(opts);
   instance.on('response', (_client, statusCode) => {
     statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
   });
   const result = await instance;
+  const cpu = pid === undefined ? Number.NaN : (cpuNs(pid) - cpuBefore) / 1e9;
   const total = [...statuses.values()].reduce((a, b) => a + b, 0);
   const seconds = result.duration || 1;
   return {
     rps: total / seconds,
+    capacity: total / cpu,
+    cpuUs: (cpu * 1e6) / total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts,
@@ -84,6 +92,8 @@ export async function measure(scenarios, { rounds, duration, warmup }) {
     const out = {
       name: s.name,
       rps: median(runs[i].map((x) => x.rps)),
+      capacity: median(runs[i].map((x) => x.capacity)),
+      cpuUs: median(runs[i].map((x) => x.cpuUs)),
       p50: median(runs[i].map((x) => x.p50)),
       p99: median(runs[i].map((x) => x.p99)),
       rounds: runs[i].map((x) => Math.round(x.rps)),

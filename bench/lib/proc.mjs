@@ -152,3 +152,27 @@ export function commOf(pid) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * CPU time a process has used so far, in nanoseconds, summed over all its threads (main, libuv
+ * pool, GC helpers) from /proc/<pid>/task/<tid>/schedstat. Dividing a round's share by its
+ * request count gives the server's CPU cost per request, which other load on a shared machine
+ * does not distort the way wall-clock throughput is distorted.
+ */
+export function cpuNs(pid) {
+  let total = 0;
+  let tasks;
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return Number.NaN;
+  }
+  for (const tid of tasks) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // thread ended
+    }
+  }
+  return total;
+}

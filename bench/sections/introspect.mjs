@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fire, median } from '../lib/load.mjs';
 import { passwordGrant, startApiProcess, startIdpProcess } from '../lib/servers.mjs';
 import { fmt } from '../lib/table.mjs';
+import { throughput } from './auth.mjs';
 
 const bearer = (token) => ({ authorization: `Bearer ${token}` });
 
@@ -41,10 +42,18 @@ export async function introspection(ctx, table) {
     const uncached = () => ({ headers: bearer(fresh[next++]) });
     const cachedRuns = [];
     const uncachedRuns = [];
-    await fire({ url: `${api.url}/me`, headers: bearer(reused), duration: warmup });
-    await fire({ url: `${api.url}/me`, amount: introspectTokens, next: uncached, connections: 16 });
+    await fire({ pid: api.pid, url: `${api.url}/me`, headers: bearer(reused), duration: warmup });
+    await fire({
+      pid: api.pid,
+      url: `${api.url}/me`,
+      amount: introspectTokens,
+      next: uncached,
+      connections: 16,
+    });
     for (let r = 0; r < rounds; r++) {
-      cachedRuns.push(await fire({ url: `${api.url}/me`, headers: bearer(reused), duration }));
+      cachedRuns.push(
+        await fire({ pid: api.pid, url: `${api.url}/me`, headers: bearer(reused), duration }),
+      );
       // Exactly as many requests as unused tokens: none is seen twice.
       uncachedRuns.push(
         await fire({
@@ -62,6 +71,8 @@ export async function introspection(ctx, table) {
       const errors = runs.reduce((a, x) => a + x.errors, 0);
       return {
         rps: median(runs.map((x) => x.rps)),
+        capacity: median(runs.map((x) => x.capacity)),
+        cpuUs: median(runs.map((x) => x.cpuUs)),
         p50: median(runs.map((x) => x.p50)),
         p99: median(runs.map((x) => x.p99)),
         valid: bad === 0 && errors === 0,
@@ -70,13 +81,13 @@ export async function introspection(ctx, table) {
     };
     const c = summarize(cachedRuns);
     const u = summarize(uncachedRuns);
-    table.add('5', 'introspection mode GET /me, cache (one token)', `${fmt(c.rps)} req/s`, {
+    table.add('5', 'introspection mode GET /me, cache (one token)', throughput(c), {
       valid: c.valid,
       note: `p50 ${fmt(c.p50, 1)} ms, p99 ${fmt(c.p99, 1)} ms ${c.note}`,
     });
-    table.add('5', 'introspection mode GET /me, no cache (new token each)', `${fmt(u.rps)} req/s`, {
+    table.add('5', 'introspection mode GET /me, no cache (new token each)', throughput(u), {
       valid: u.valid,
-      note: `p50 ${fmt(u.p50, 1)} ms, p99 ${fmt(u.p99, 1)} ms; 16 conns; dev IdP on the load core ${u.note}`,
+      note: `p50 ${fmt(u.p50, 1)} ms, p99 ${fmt(u.p99, 1)} ms; 16 conns; dev IdP on the load core; API CPU only ${u.note}`,
     });
   } finally {
     await api?.stop();

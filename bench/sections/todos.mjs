@@ -1,6 +1,7 @@
 // Figures 4 and 8: real work on the todo routes, and GET /todos/ over a million rows.
 import { measure } from '../lib/load.mjs';
 import { fmt } from '../lib/table.mjs';
+import { throughput } from './auth.mjs';
 
 const bearer = (token) => ({ authorization: `Bearer ${token}` });
 
@@ -28,9 +29,10 @@ export async function todoWork(ctx, table, api, label) {
   await ensureTodos(api, ctx.warmToken, 20);
   const [list, create] = await measure(
     [
-      { name: 'list', url: `${api.url}/todos/`, headers: bearer(ctx.warmToken) },
+      { name: 'list', pid: api.pid, url: `${api.url}/todos/`, headers: bearer(ctx.warmToken) },
       {
         name: 'create',
+        pid: api.pid,
         url: `${api.url}/todos/`,
         method: 'POST',
         headers: bearer(ctx.warmToken),
@@ -41,11 +43,11 @@ export async function todoWork(ctx, table, api, label) {
     ctx.cfg,
   );
   const lat = (r) => `p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms`;
-  table.add('4', `GET /todos/ (20 todos), ${label}`, `${fmt(list.rps)} req/s`, {
+  table.add('4', `GET /todos/ (20 todos), ${label}`, throughput(list), {
     valid: list.valid,
     note: `${lat(list)} ${list.note}`,
   });
-  table.add('4', `POST /todos/, ${label}`, `${fmt(create.rps)} req/s`, {
+  table.add('4', `POST /todos/, ${label}`, throughput(create), {
     valid: create.valid,
     note: `${lat(create)} ${create.note}`,
   });
@@ -65,6 +67,7 @@ export async function scale(ctx, table, api, label, seed) {
     [
       {
         name: 'scale',
+        pid: api.pid,
         url: `${api.url}/todos/`,
         connections: 50,
         warmupAmount: users,
@@ -85,7 +88,7 @@ export async function scale(ctx, table, api, label, seed) {
       target: 'p99 ≤ 15 ms',
       met: r.p99 <= 15,
       valid: r.valid,
-      note: `${fmt(r.rps)} req/s; seeded in ${fmt(seconds, 1)} s ${r.note}`,
+      note: `${throughput(r)}; seeded in ${fmt(seconds, 1)} s ${r.note}`,
     },
   );
 }
