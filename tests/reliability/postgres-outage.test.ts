@@ -197,3 +197,82 @@ describe.skipIf(!postgresAvailable)(
     });
   },
 );
+
+/**
+ * The outage without a request in flight (pool connections idle when it starts): requests
+ * fail fast with 503 `unavailable` and Retry-After, readiness reports the database, and the
+ * API recovers by itself once PostgreSQL is back.
+ */
+describe.skipIf(!postgresAvailable)('PostgreSQL down while the API is idle, then back', () => {
+  let database: SuiteDatabase;
+  let proxy: TcpProxy;
+  let idp: TestIssuer;
+  let api: ChildApi;
+  let token: string;
+  const create = async () => {
+    const started = performance.now();
+    const res = await fetch(`${api.url}/todos/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'during outage' }),
+    });
+    const body = (await res.json()) as { code?: string; id?: string };
+    return {
+      status: res.status,
+      code: body.code,
+      id: body.id,
+      ms: performance.now() - started,
+      retry: res.headers.get('retry-after'),
+    };
+  };
+
+  beforeAll(async () => {
+    database = await postgresDatabase();
+    proxy = await startTcpProxy(database.target ?? { host: '127.0.0.1', port: 5432 });
+    idp = await startTestIssuer({ profile: 'keycloak' });
+    api = await spawnApi({ OIDC_ISSUER: idp.issuer, ...database.via(proxy.host, proxy.port) });
+    token = await idp.accessToken(alice);
+    expect((await create()).status).toBe(201);
+    await proxy.cut();
+  }, 40_000);
+
+  afterAll(async () => {
+    await api?.stop();
+    await idp?.close();
+    await proxy?.close();
+    await database?.drop();
+  });
+
+  it('answers writes with 503 unavailable and Retry-After, fast, while the database is down', async () => {
+    const answers = [];
+    for (let i = 0; i < 5; i += 1) answers.push(await create());
+    expect(answers.map((a) => `${a.status} ${a.code}`)).toEqual(Array(5).fill('503 unavailable'));
+    expect(answers.every((a) => a.retry !== null)).toBe(true);
+    expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(1_000);
+  });
+
+  it('reports the database on /readyz while it is down', async () => {
+    const res = await fetch(`${api.url}/readyz`);
+    const body = (await res.json()) as { checks: Record<string, boolean> };
+    expect(res.status).toBe(503);
+    expect(body.checks.database).toBe(false);
+  });
+
+  it('recovers by itself once PostgreSQL is back (writes, then readiness)', async () => {
+    await proxy.restore();
+    const restored = Date.now();
+    let status = 0;
+    while (status !== 201 && Date.now() - restored < 10_000) {
+      status = (await create()).status;
+      if (status !== 201) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(201);
+    let ready = 0;
+    while (ready !== 200 && Date.now() - restored < 10_000) {
+      ready = (await fetch(`${api.url}/readyz`)).status;
+      if (ready !== 200) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(ready).toBe(200);
+    expect(api.child.exitCode, api.output()).toBeNull();
+  }, 25_000);
+});
