@@ -84,9 +84,7 @@ export function AdminTodos({
             <tbody>
               {rows.map((todo) => (
                 <tr key={todo.id}>
-                  <th scope="row" className="cell-main">
-                    {todo.title}
-                  </th>
+                  <th scope="row">{todo.title}</th>
                   <td>
                     <span className="cell-main">{nameOf(todo.owner) ?? '—'}</span>
                     <span className="cell-sub mono">{todo.owner}</span>

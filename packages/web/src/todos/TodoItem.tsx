@@ -76,8 +76,18 @@ export function TodoItem({
     }
   };
 
-  const toggle = () =>
-    update.mutate({ id: todo.id, patch: { completed: !todo.completed } }, { onError });
+  // The checkbox is controlled: hold the new state locally from the click itself, so it never
+  // flickers back while the cache update (TanStack's onMutate) is still on its way.
+  const [clicked, setClicked] = useState<boolean | null>(null);
+  const completed = clicked ?? todo.completed;
+  const toggle = () => {
+    const next = !completed;
+    setClicked(next);
+    update.mutate(
+      { id: todo.id, patch: { completed: next } },
+      { onError, onSettled: () => setClicked(null) },
+    );
+  };
 
   if (editing) {
     return (
@@ -120,12 +130,12 @@ export function TodoItem({
   }
 
   return (
-    <li className={`todo${todo.completed ? ' todo--done' : ''}${pending ? ' todo--pending' : ''}`}>
+    <li className={`todo${completed ? ' todo--done' : ''}${pending ? ' todo--pending' : ''}`}>
       <input
         id={`${id}-done`}
         type="checkbox"
         className="todo__check"
-        checked={todo.completed}
+        checked={completed}
         disabled={pending}
         onChange={toggle}
       />
