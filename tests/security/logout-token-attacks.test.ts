@@ -57,6 +57,10 @@ const LOGOUT_ATTACKS: readonly LogoutAttack[] = [
     forge: (k, c) => realSigned(k, { ...c, events: { 'urn:other': {} } }),
   },
   {
+    name: 'events as an array naming the event',
+    forge: (k, c) => realSigned(k, { ...c, events: [EVENT] }),
+  },
+  {
     name: 'a nonce (forbidden in logout tokens)',
     forge: (k, c) => realSigned(k, { ...c, nonce: 'n' }),
   },
