@@ -134,9 +134,13 @@ export async function startWebServer({ host = '127.0.0.1', port = 3000, distDir,
       'Content-Type':
         TYPES[/** @type {keyof TYPES} */ (extname(file))] ?? 'application/octet-stream',
       'Content-Length': info.size,
-      // Vite fingerprints assets: cache them for a year. Everything else (index.html above
-      // all) is revalidated, and the page is kept out of the back/forward cache after sign-out.
-      'Cache-Control': hashed ? 'public, max-age=31536000, immutable' : 'no-store',
+      // Vite fingerprints assets: cache them for a year. index.html is never stored (nor kept
+      // in the back/forward cache after sign-out); other files (favicon) are revalidated.
+      'Cache-Control': hashed
+        ? 'public, max-age=31536000, immutable'
+        : extname(file) === '.html'
+          ? 'no-store'
+          : 'no-cache',
     });
     if (head) res.end();
     else createReadStream(file).pipe(res);

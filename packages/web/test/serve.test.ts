@@ -19,6 +19,7 @@ beforeAll(async () => {
   await mkdir(join(dist, 'assets'));
   await writeFile(join(dist, 'index.html'), '<!doctype html><title>todo-sso</title>');
   await writeFile(join(dist, 'assets', 'app-abc123.js'), 'console.log(1)');
+  await writeFile(join(dist, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
   web = await startWebServer({ host: '127.0.0.1', port: 0, distDir: dist, config });
 });
 
@@ -50,6 +51,9 @@ describe('web server', () => {
     expect(hit.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect(hit.headers.get('content-type')).toContain('text/javascript');
     expect((await fetch(`${web.url}/assets/missing.js`)).status).toBe(404);
+    const icon = await fetch(`${web.url}/favicon.svg`);
+    expect(icon.headers.get('content-type')).toBe('image/svg+xml');
+    expect(icon.headers.get('cache-control')).toBe('no-cache');
   });
 
   test('sends a CSP that allows exactly the issuer and API origins to be called', async () => {

@@ -72,6 +72,7 @@ export function buildIfStale(): void {
   const sources = Math.max(
     newest(join(webRoot, 'src')),
     newest(join(webRoot, 'index.html')),
+    newest(join(webRoot, 'public')),
     newest(join(webRoot, 'vite.config.ts')),
   );
   if (!built || sources > built) run('npx', ['vite', 'build', '--logLevel', 'warn'], webRoot);
