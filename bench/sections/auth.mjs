@@ -110,7 +110,7 @@ export async function httpAuth(ctx, table, api, raw) {
       target: '≥ 0.50× raw crypto per core',
       met: coldRatio >= 0.5,
       valid: cold.valid,
-      note: `${fmt(cold.capacity / base.capacity, 2)}× baseline per core; ${lat(cold)}; pool ${fmt(ctx.pool.length)} tokens > LRU 10,000 ${cold.note}`,
+      note: `${fmt(cold.capacity / base.capacity, 2)}× baseline per core (/healthz alone is ${fmt(base.capacity / raw, 2)}× raw); ${lat(cold)}; pool ${fmt(ctx.pool.length)} tokens > LRU 10,000 ${cold.note}`,
     },
   );
   return { base, warm, cold };

@@ -88,7 +88,7 @@ export async function scale(ctx, table, api, label, seed) {
       target: 'p99 ≤ 15 ms',
       met: r.p99 <= 15,
       valid: r.valid,
-      note: `${throughput(r)}; seeded in ${fmt(seconds, 1)} s ${r.note}`,
+      note: `${throughput(r)}; queueing floor 50 × CPU/req = ${fmt((50 * r.cpuUs) / 1000, 1)} ms; seeded in ${fmt(seconds, 1)} s ${r.note}`,
     },
   );
 }
