@@ -7,5 +7,8 @@ export default defineProject({
     name: 'api',
     environment: 'node',
     include: ['test/**/*.test.ts'],
+    // Suites create a PostgreSQL database and start servers in their hooks; on a busy shared
+    // machine that can take longer than the default 10 s.
+    hookTimeout: 30_000,
   },
 });

@@ -81,6 +81,29 @@ describe.each(drivers)('RevocationStore on $driver', ({ skip, create }) => {
     },
   );
 
+  it.skipIf(skip)(
+    'checks a principal in well under a microsecond with thousands of revocations',
+    async () => {
+      for (let i = 0; i < 200; i++)
+        await store.revokeSession(ISS, `bulk-sid-${i}`, `bulk-sub-${i}`);
+      const probe = principal({
+        subject: 'bulk-sub-x',
+        sessionId: 'bulk-sid-x',
+        issuedAt: T0 / 1000,
+      });
+      const rounds = 200_000;
+      const started = process.hrtime.bigint();
+      let revoked = 0;
+      for (let i = 0; i < rounds; i++) if (store.isRevoked(probe)) revoked++;
+      const nsPerCheck = Number(process.hrtime.bigint() - started) / rounds;
+      console.log(
+        `[revocation check] ${nsPerCheck.toFixed(0)} ns per isRevoked() with 400+ entries`,
+      );
+      expect(revoked).toBe(0);
+      expect(nsPerCheck).toBeLessThan(5_000);
+    },
+  );
+
   it.skipIf(skip)('claims a logout jti once', async () => {
     expect(await store.claimLogoutJti(ISS, 'jti-1')).toBe(true);
     expect(await store.claimLogoutJti(ISS, 'jti-1')).toBe(false);

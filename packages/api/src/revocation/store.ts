@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.js';
 import { type Revocation, revocationRepository } from '../repositories/revocations.js';
 import { inProcessBus, postgresBus, type RevocationBus } from './bus.js';
+import { RevocationSet } from './set.js';
 
 /** The fields of a verified principal that revocation looks at. */
 export interface RevocablePrincipal {
@@ -22,11 +23,9 @@ export interface RevocationStoreOptions {
   readonly refreshIntervalMs?: number;
 }
 
-const key = (issuer: string, value: string, kind = '') => `${kind}\u0000${issuer}\u0000${value}`;
-
 /**
  * Revoked sessions and subjects: stored in the database, pushed to every instance, and held in
- * memory so that `isRevoked` — called on every request, cache hits included — is two map
+ * memory so that `isRevoked` — called on every request, cache hits included — is a few map
  * lookups. Implements the auth package's `RevocationChecker`.
  */
 export class RevocationStore {
@@ -35,8 +34,7 @@ export class RevocationStore {
   readonly #now: () => Date;
   readonly #ttlMs: number;
   readonly #refreshMs: number;
-  #sessions = new Map<string, number>();
-  #subjects = new Map<string, { notBefore: number; expiresAt: number }>();
+  readonly #set = new RevocationSet();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: RevocationStoreOptions) {
@@ -76,45 +74,17 @@ export class RevocationStore {
   async reload(): Promise<void> {
     const now = this.#now();
     await this.#repo.prune(now);
-    const active = await this.#repo.active(now);
-    const sessions = new Map<string, number>();
-    const subjects = new Map<string, { notBefore: number; expiresAt: number }>();
-    for (const r of active) this.#into(r, sessions, subjects);
-    const t = now.getTime();
-    for (const [k, until] of this.#sessions) {
-      if (until > t) sessions.set(k, Math.max(until, sessions.get(k) ?? 0));
-    }
-    for (const [k, entry] of this.#subjects) {
-      const other = subjects.get(k);
-      if (entry.expiresAt > t) {
-        subjects.set(k, {
-          notBefore: Math.max(entry.notBefore, other?.notBefore ?? 0),
-          expiresAt: Math.max(entry.expiresAt, other?.expiresAt ?? 0),
-        });
-      }
-    }
-    this.#sessions = sessions;
-    this.#subjects = subjects;
+    for (const r of await this.#repo.active(now)) this.#set.add(r);
+    this.#set.prune(now.getTime());
   }
 
   /**
-   * Synchronous hot path. A subject revocation refuses tokens issued at or before its
-   * not-before time; a token without `iat` cannot prove otherwise and is refused (fail closed).
+   * Synchronous hot path, consulted by the authenticator on every request (cache hits too).
+   * A subject revocation refuses tokens issued at or before its not-before time; a token
+   * without `iat` cannot prove otherwise and is refused (fail closed).
    */
   isRevoked(principal: RevocablePrincipal): boolean {
-    const now = this.#now().getTime();
-    if (principal.sessionId !== undefined) {
-      const until = this.#sessions.get(key(principal.issuer, principal.sessionId));
-      if (until !== undefined && until > now) return true;
-    }
-    const issuedBefore = (kind: Revocation['kind']) => {
-      const entry = this.#subjects.get(key(principal.issuer, principal.subject, kind));
-      if (entry === undefined || entry.expiresAt <= now) return false;
-      return principal.issuedAt === undefined || principal.issuedAt * 1000 <= entry.notBefore;
-    };
-    if (issuedBefore('subject')) return true;
-    // A token without `sid` cannot show it belongs to another session than the one that ended.
-    return principal.sessionId === undefined && issuedBefore('sessionless');
+    return this.#set.isRevoked(principal, () => this.#now().getTime());
   }
 
   /**
@@ -161,29 +131,6 @@ export class RevocationStore {
   }
 
   #apply(revocation: Revocation): void {
-    this.#into(revocation, this.#sessions, this.#subjects);
-  }
-
-  #into(
-    r: Revocation,
-    sessions: Map<string, number>,
-    subjects: Map<string, { notBefore: number; expiresAt: number }>,
-  ): void {
-    const expiresAt = Date.parse(r.expiresAt);
-    const notBefore = Date.parse(r.notBefore);
-    if (Number.isNaN(expiresAt) || Number.isNaN(notBefore)) return;
-    if (r.kind === 'session') {
-      sessions.set(
-        key(r.issuer, r.value),
-        Math.max(expiresAt, sessions.get(key(r.issuer, r.value)) ?? 0),
-      );
-    } else {
-      const k = key(r.issuer, r.value, r.kind);
-      const previous = subjects.get(k);
-      subjects.set(k, {
-        notBefore: Math.max(notBefore, previous?.notBefore ?? 0),
-        expiresAt: Math.max(expiresAt, previous?.expiresAt ?? 0),
-      });
-    }
+    this.#set.add(revocation);
   }
 }

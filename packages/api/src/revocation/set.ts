@@ -1,0 +1,77 @@
+import type { Revocation } from '../repositories/revocations.js';
+import type { RevocablePrincipal } from './store.js';
+
+/** Epoch milliseconds: tokens issued at or before `notBefore` are refused until `expiresAt`. */
+interface Entry {
+  notBefore: number;
+  expiresAt: number;
+}
+
+/** issuer → value (`sid` or `sub`) → entry: lookups without building key strings. */
+type Index = Map<string, Map<string, Entry>>;
+
+/**
+ * The in-memory revocation set behind `RevocationStore.isRevoked`. Only grows (entries are
+ * merged to the later times) until `prune` drops what has expired, so applying a broadcast and
+ * reloading from the database can happen in any order.
+ */
+export class RevocationSet {
+  readonly #byKind: Record<Revocation['kind'], Index> = {
+    session: new Map(),
+    subject: new Map(),
+    sessionless: new Map(),
+  };
+
+  add(r: Revocation): void {
+    const expiresAt = Date.parse(r.expiresAt);
+    const notBefore = Date.parse(r.notBefore);
+    if (Number.isNaN(expiresAt) || Number.isNaN(notBefore)) return;
+    this.#put(r.kind, r.issuer, r.value, { notBefore, expiresAt });
+  }
+
+  /** Drops entries expired at `now` (epoch ms). */
+  prune(now: number): void {
+    for (const index of Object.values(this.#byKind)) {
+      for (const [issuer, values] of index) {
+        for (const [value, entry] of values) if (entry.expiresAt <= now) values.delete(value);
+        if (values.size === 0) index.delete(issuer);
+      }
+    }
+  }
+
+  /**
+   * Two or three map lookups; the clock is read only when an entry matches, so the common
+   * case (nothing revoked for this caller) allocates nothing.
+   */
+  isRevoked(p: RevocablePrincipal, now: () => number): boolean {
+    if (p.sessionId !== undefined) {
+      const session = this.#byKind.session.get(p.issuer)?.get(p.sessionId);
+      if (session !== undefined && session.expiresAt > now()) return true;
+    }
+    if (covers(this.#byKind.subject.get(p.issuer)?.get(p.subject), p, now)) return true;
+    // A token without `sid` cannot show it belongs to another session than the one that ended.
+    return (
+      p.sessionId === undefined &&
+      covers(this.#byKind.sessionless.get(p.issuer)?.get(p.subject), p, now)
+    );
+  }
+
+  #put(kind: Revocation['kind'], issuer: string, value: string, entry: Entry): void {
+    let values = this.#byKind[kind].get(issuer);
+    if (values === undefined) {
+      values = new Map();
+      this.#byKind[kind].set(issuer, values);
+    }
+    const previous = values.get(value);
+    values.set(value, {
+      notBefore: Math.max(entry.notBefore, previous?.notBefore ?? 0),
+      expiresAt: Math.max(entry.expiresAt, previous?.expiresAt ?? 0),
+    });
+  }
+}
+
+/** A subject entry refuses tokens issued at or before it; without `iat`, fail closed. */
+function covers(entry: Entry | undefined, p: RevocablePrincipal, now: () => number): boolean {
+  if (entry === undefined || entry.expiresAt <= now()) return false;
+  return p.issuedAt === undefined || p.issuedAt * 1000 <= entry.notBefore;
+}
