@@ -33,8 +33,7 @@ export function testConfig(
   env: Record<string, string> = {},
 ): ApiConfig {
   const config = loadConfig({
-    OIDC_ISSUER: idp.issuer,
-    OIDC_AUDIENCE: 'todo-api',
+    ...(env.OIDC_ISSUERS === undefined && { OIDC_ISSUER: idp.issuer, OIDC_AUDIENCE: 'todo-api' }),
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_MINUTE: '100000',
     HOST: '127.0.0.1',
