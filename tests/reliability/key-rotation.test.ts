@@ -4,7 +4,7 @@ import { type RunningApi, startApiUnderTest } from './support/api.js';
 import { SteppedClock } from './support/clock.js';
 import { type SuiteDatabase, sqliteDatabase } from './support/databases.js';
 
-const LOAD_MS = Number(process.env.ROTATION_LOAD_MS ?? 2000);
+const LOAD_MS = Number(process.env.ROTATION_LOAD_MS ?? 1500);
 const ROTATIONS = 4;
 
 /** Keys rotate while clients keep calling: the new kid is fetched once, nothing fails. */

@@ -3,7 +3,7 @@ import { people, startApiUnderTest } from './support/api.js';
 import { engines } from './support/databases.js';
 import { runLoad } from './support/load.js';
 
-const DURATION_MS = Number(process.env.LOAD_MS ?? 3000);
+const DURATION_MS = Number(process.env.LOAD_MS ?? 2000);
 
 /**
  * Concurrent writers and readers across users over real HTTP for a bounded time; afterwards

@@ -6,7 +6,7 @@ import { postgresAvailable, postgresDatabase, type SuiteDatabase } from './suppo
 import { type LoadResult, runLoad } from './support/load.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
-const LOAD_MS = Number(process.env.OUTAGE_LOAD_MS ?? 4000);
+const LOAD_MS = Number(process.env.OUTAGE_LOAD_MS ?? 3000);
 const CUT_AT = LOAD_MS * 0.4;
 const RESTORE_AT = LOAD_MS * 0.6;
 
