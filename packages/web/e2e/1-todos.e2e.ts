@@ -87,3 +87,19 @@ test('the layout works on a phone-sized screen', async ({ browser, urls }) => {
   await screenshot(page, 'todos-mobile');
   await context.close();
 });
+
+test('the app follows the system dark colour scheme', async ({ browser, urls }) => {
+  const context = await browser.newContext({
+    colorScheme: 'dark',
+    viewport: { width: 1280, height: 800 },
+  });
+  const page = await context.newPage();
+  await signIn(page, urls, 'alice');
+  await expect(page.getByText('Book the engineering offsite')).toBeVisible();
+  const background = await page.evaluate(
+    () => getComputedStyle(document.documentElement).backgroundColor,
+  );
+  expect(background).toBe('rgb(15, 17, 21)');
+  await screenshot(page, 'todos-dark');
+  await context.close();
+});

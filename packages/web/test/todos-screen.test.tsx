@@ -96,6 +96,19 @@ describe('todos screen', () => {
     expect(api.todos).toHaveLength(0);
   });
 
+  test('text typed before a sign-in round trip is back in its field afterwards', async () => {
+    api.seed(1);
+    const first = renderWithApi(<TodosScreen />, api.url);
+    await screen.findByText('Todo 1');
+    fireEvent.change(screen.getByLabelText('New todo'), { target: { value: 'half-typed' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Edit “Todo 1”' }));
+    fireEvent.change(screen.getByLabelText('Title'), { target: { value: 'edit in progress' } });
+    first.unmount(); // the page leaves for the identity provider
+    renderWithApi(<TodosScreen />, api.url);
+    await screen.findByDisplayValue('edit in progress');
+    expect((screen.getByLabelText('New todo') as HTMLInputElement).value).toBe('half-typed');
+  });
+
   test('inline edit saves title and notes with PATCH', async () => {
     api.seed(1);
     renderWithApi(<TodosScreen />, api.url);
