@@ -89,9 +89,9 @@ export async function createContext(
     revocation: store,
     now: () => clock.now().getTime(),
     ...(overrides.fetch && { fetch: overrides.fetch }),
+    // Refusals are counted once, by the error handler, which sees every one of them.
     onEvent(event) {
-      if (event.type === 'auth_failed') metrics.authFailures.inc({ code: event.code });
-      else if (event.type === 'jwks_fetch') {
+      if (event.type === 'jwks_fetch') {
         metrics.jwksFetches.inc({ issuer: event.issuer, outcome: event.ok ? 'ok' : 'error' });
       } else if (event.type === 'stale_keys_used') {
         logger.warn({ issuer: event.issuer }, 'identity provider unreachable; serving cached keys');
