@@ -56,6 +56,10 @@ test('a session outlasting the access-token lifespan keeps working through silen
       if (grant) refreshes.push(grant);
     }
   });
+  const refused: string[] = [];
+  page.on('response', (res) => {
+    if (res.url().startsWith(urls.api) && res.status() === 401) refused.push(res.url());
+  });
   await signIn(page, urls, 'testuser');
   const first = await accessToken(page);
   await page.getByLabel('New todo').fill('Before the token expires');
@@ -72,4 +76,6 @@ test('a session outlasting the access-token lifespan keeps working through silen
   expect(new URL(page.url()).origin).toBe(new URL(urls.web).origin);
   expect(await accessToken(page)).not.toBe(first);
   expect(refreshes).toContain('refresh_token');
+  // Renewed ahead of expiry: the API never had to refuse an expired token.
+  expect(refused).toEqual([]);
 });

@@ -14,14 +14,7 @@ import {
   updateTodo,
 } from '../api/endpoints.js';
 import type { Todo, TodoPatch } from '../api/types.js';
-import {
-  insertTodo,
-  optimisticTodo,
-  patchTodo,
-  removeTodo,
-  replaceTodo,
-  type TodoPages,
-} from './cache.js';
+import { insertTodo, optimisticTodo, patchTodo, replaceTodo, type TodoPages } from './cache.js';
 
 /**
  * TanStack Query hooks for the caller's todos. Writes are optimistic: every cached list
@@ -125,5 +118,3 @@ export function useDeleteTodo() {
     onSettled: () => client.invalidateQueries({ queryKey: todoKeys.all }),
   });
 }
-
-export { removeTodo };
