@@ -57,6 +57,7 @@ export async function introspection(ctx, table) {
       // Exactly as many requests as unused tokens: none is seen twice.
       uncachedRuns.push(
         await fire({
+          pid: api.pid,
           url: `${api.url}/me`,
           amount: introspectTokens,
           next: uncached,
