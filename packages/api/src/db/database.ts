@@ -43,9 +43,22 @@ export function openDatabase(config: DatabaseConfig): Db {
       close: () => kysely.destroy(),
     };
   }
-  const pool = new pg.Pool({ connectionString: config.url, max: 10 });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: 10,
+    // Fail fast while the server is unreachable: a request waits at most this long for a
+    // connection, then answers 503 (see `isDatabaseUnavailable`).
+    connectionTimeoutMillis: 2_000,
+  });
+  // pg emits 'error' on a client whose connection ends unexpectedly, and an 'error' event
+  // without a listener exits the process. pg-pool listens only while a client is idle (and
+  // re-emits on the pool); while a request holds it, nothing does. So every client gets its
+  // own listener for its whole life: the query in flight already fails with the same error
+  // (answered 503), and the pool discards the client when it is released, no longer queryable.
+  pool.on('connect', (client) => {
+    client.on('error', ignoreConnectionError);
+  });
+  pool.on('error', ignoreConnectionError);
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const url = new URL(config.url);
   return {
@@ -56,6 +69,9 @@ export function openDatabase(config: DatabaseConfig): Db {
     close: () => kysely.destroy(),
   };
 }
+
+/** The error is reported to whoever was waiting on the connection; the process lives on. */
+function ignoreConnectionError(): void {}
 
 /** A stored timestamp as ISO 8601 (`Date` from PostgreSQL, string from SQLite). */
 export function toIso(value: Date | string): string {

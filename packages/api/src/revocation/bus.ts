@@ -69,8 +69,14 @@ export function postgresBus(db: Db, url: string): RevocationBus {
         onResync();
       }
     });
+    // This client always has an 'error' listener (an unheard 'error' exits the process), and
+    // a lost connection schedules exactly one reconnection however many ways it is reported
+    // (the 'error' event, the failed connect or LISTEN, the 'end' event).
+    let gone = false;
     const lost = () => {
       live = false;
+      if (gone) return;
+      gone = true;
       next.removeAllListeners('error');
       next.on('error', () => {});
       if (closed) return;
@@ -86,6 +92,10 @@ export function postgresBus(db: Db, url: string): RevocationBus {
     } catch (error) {
       lost();
       throw error;
+    }
+    if (closed) {
+      await next.end().catch(() => {});
+      return;
     }
     client = next;
     live = true;
