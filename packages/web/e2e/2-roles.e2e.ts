@@ -61,7 +61,14 @@ test('admin sees Admin: users with counts, all todos and the audit log', async (
   await expect(users.getByRole('row', { name: /bob/ })).toBeVisible();
   await screenshot(page, 'admin-users');
 
-  await page.getByRole('tab', { name: 'All todos' }).click();
+  // Keyboard: the tabs are one tab stop, arrow keys move between them.
+  await page.getByRole('tab', { name: 'Users' }).focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tab', { name: 'All todos' })).toBeFocused();
+  await expect(page.getByRole('tab', { name: 'All todos' })).toHaveAttribute(
+    'aria-selected',
+    'true',
+  );
   await expect(page.getByRole('table', { name: 'All todos' })).toContainText(
     'Call the Hamburg lead back',
   );

@@ -28,7 +28,22 @@ export function AdminScreen() {
     <section className="panel panel--wide" aria-labelledby="admin-title">
       <div className="panel__head">
         <h1 id="admin-title">Admin</h1>
-        <div className="filters" role="tablist" aria-label="Admin sections">
+        {/* WAI-ARIA tabs: one tab stop, arrow keys move between tabs. */}
+        <div
+          className="filters"
+          role="tablist"
+          aria-label="Admin sections"
+          onKeyDown={(event) => {
+            const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+            if (!step) return;
+            event.preventDefault();
+            const index = tabs.findIndex(([value]) => value === tab);
+            const next = tabs[(index + step + tabs.length) % tabs.length];
+            if (!next) return;
+            setTab(next[0]);
+            document.getElementById(`admin-tab-${next[0]}`)?.focus();
+          }}
+        >
           {tabs.map(([value, label]) => (
             <button
               key={value}
@@ -37,6 +52,7 @@ export function AdminScreen() {
               id={`admin-tab-${value}`}
               aria-controls={`admin-panel-${value}`}
               aria-selected={tab === value}
+              tabIndex={tab === value ? 0 : -1}
               className="filters__option"
               onClick={() => setTab(value)}
             >
