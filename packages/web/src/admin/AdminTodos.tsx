@@ -85,9 +85,8 @@ export function AdminTodos({
               {rows.map((todo) => (
                 <tr key={todo.id}>
                   <th scope="row">{todo.title}</th>
-                  <td>
-                    <span className="cell-main">{nameOf(todo.owner) ?? '—'}</span>
-                    <span className="cell-sub mono">{todo.owner}</span>
+                  <td title={todo.owner}>
+                    {nameOf(todo.owner) ?? <span className="mono cell-sub">{todo.owner}</span>}
                   </td>
                   <td>
                     <span className={`badge${todo.completed ? ' badge--done' : ''}`}>

@@ -47,9 +47,10 @@ export function AuditLog() {
                 <td>
                   <Time iso={entry.at} />
                 </td>
-                <td>
-                  <span className="cell-main">{nameOf(entry.actorSub) ?? '—'}</span>
-                  <span className="cell-sub mono">{entry.actorSub ?? ''}</span>
+                <td title={entry.actorSub ?? undefined}>
+                  {nameOf(entry.actorSub) ?? (
+                    <span className="mono cell-sub">{entry.actorSub ?? '—'}</span>
+                  )}
                 </td>
                 <td>{entry.action}</td>
                 <td>
