@@ -4,20 +4,50 @@
  *
  * PostgreSQL SQLSTATE classes (Appendix A): 08 connection exception, 53 insufficient
  * resources, 57P operator intervention (shutdown, terminated backend), 3D000 database gone.
- * SQLite: busy, locked, I/O, full, cannot open. Node: refused, reset, timed out.
+ * SQLite: busy, locked, I/O, full, cannot open. Node sockets: refused, reset, broken pipe,
+ * timed out, unreachable. node-postgres reports a lost or unobtainable connection with no code
+ * at all, only a message; those messages are matched too. A wrapped error is judged by its
+ * `cause`, and an `AggregateError` (one attempt per resolved address) by any of its errors.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+  return unavailable(error, 0);
+}
+
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** node-postgres and pg-pool messages for a connection that is gone or never came. */
+const CONNECTION_LOST = new RegExp(
+  [
+    'Connection terminated', // unexpectedly / due to connection timeout
+    'timeout exceeded when trying to connect', // pg-pool: no connection within the timeout
+    'Client has encountered a connection error', // query on a client whose socket failed
+    'Client was closed and is not queryable', // query on a client that ended
+    'Query read timeout',
+  ].join('|'),
+  'i',
+);
+
+function unavailable(error: unknown, depth: number): boolean {
+  if (!(error instanceof Error) || depth > 4) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (/^(08|53|57P)/.test(code) || code === '3D000') return true;
     if (/^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN)/.test(code)) return true;
-    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code)) {
-      return true;
-    }
+    if (SOCKET_CODES.has(code)) return true;
   }
-  // node-postgres reports a dropped or unobtainable connection without a code.
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
-    error.message,
-  );
+  if (CONNECTION_LOST.test(error.message)) return true;
+  if (error instanceof AggregateError && error.errors.some((e) => unavailable(e, depth + 1))) {
+    return true;
+  }
+  return unavailable(error.cause, depth + 1);
 }
