@@ -76,6 +76,37 @@ describe('JWKS cache', () => {
     expect(idp.counters.jwks).toBe(2);
   });
 
+  test('accepts every concurrent request with a just-rotated kid while its refetch is in flight', async () => {
+    const auth = make();
+    await auth.authenticate(await idp.accessToken(alice));
+    clock.advance(31);
+    await idp.rotateKeys();
+    idp.setFault('slow', { delayMs: 100, endpoints: ['jwks'] });
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => idp.accessToken(alice)));
+    const results = await Promise.all(tokens.map((t) => auth.authenticate(t).catch((e) => e)));
+    expect(results.map((r) => r.subject ?? r.code)).toEqual(Array(10).fill(alice.sub));
+    expect(idp.counters.jwks).toBe(2); // the ten shared one refetch
+  });
+
+  test('a flood of random kids during a refetch shares it and starts no other', async () => {
+    const auth = make();
+    await auth.authenticate(await idp.accessToken(alice));
+    const stranger = await generateSigningKey('RS256');
+    const [, payload, signature] = (await idp.accessToken(alice, { key: stranger })).split('.');
+    const forged = (kid: string) =>
+      `${Buffer.from(JSON.stringify({ alg: 'RS256', kid })).toString('base64url')}.${payload}.${signature}`;
+    idp.setFault('slow', { delayMs: 100, endpoints: ['jwks'] });
+    for (let window = 1; window <= 3; window += 1) {
+      clock.advance(31);
+      const flood = Array.from({ length: 300 }, (_, i) =>
+        auth.authenticate(forged(`w${window}-${i}`)).catch((e) => e),
+      );
+      const results = await Promise.all(flood);
+      expect(results.every((e) => e.code === 'key_unknown')).toBe(true);
+      expect(idp.counters.jwks).toBe(1 + window);
+    }
+  });
+
   test('rejects a token of a removed key once the TTL has passed with 401 key_unknown', async () => {
     const auth = make({ cache: { maxEntries: 0 } });
     const old = await idp.accessToken(alice, { expiresInSec: 3600 });

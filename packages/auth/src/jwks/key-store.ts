@@ -59,8 +59,11 @@ export class KeyStore {
       if (!this.loaded) await this.refresh(true);
     }
     let found = this.match(kid, alg);
-    // Unknown kid: the IdP may have rotated. Refetch, at most once per cooldown window.
-    if (found === undefined && this.cooldownOver()) {
+    // Unknown kid: the IdP may have rotated. A fetch already in flight is shared (it may be the
+    // very refetch another request with this new kid started, and `lastAttemptAt` is stamped
+    // when it starts, so the cooldown alone would turn this caller away); the cooldown only
+    // keeps a NEW fetch from starting more than once per window.
+    if (found === undefined && (this.inflight !== undefined || this.cooldownOver())) {
       await this.refresh(false);
       found = this.match(kid, alg);
     }
