@@ -6,10 +6,23 @@ import { type SuiteDatabase, sqliteDatabase } from './support/databases.js';
 
 const IN_FLIGHT = 20;
 
+/** Polls `/metrics` until `http_requests_in_flight` reaches `count` (the poll itself included). */
+async function waitForInFlight(url: string, count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const text = await fetch(`${url}/metrics`).then((res) => res.text());
+    const value = Number(/^http_requests_in_flight (\d+)/m.exec(text)?.[1] ?? 0);
+    if (value >= count + 1) return;
+    if (Date.now() > deadline) throw new Error(`only ${value - 1} of ${count} requests in flight`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /**
  * SIGTERM while requests are in flight on the API process (`node packages/api/dist/server.js`):
  * it stops accepting, lets every request it accepted finish, and exits 0; the writes it
- * acknowledged are stored. The requests are held in flight by a JWKS that answers after 1.5 s.
+ * acknowledged are stored. The requests are held in flight by a JWKS that answers after 1.5 s,
+ * and the signal comes once the API's in-flight gauge shows all of them.
  */
 describe('SIGTERM during load', () => {
   let database: SuiteDatabase;
@@ -36,7 +49,9 @@ describe('SIGTERM during load', () => {
         (error: Error) => ({ error: error.message }),
       ),
     );
-    await new Promise((r) => setTimeout(r, 500));
+    // Signal only once the API holds every request (its in-flight gauge says so): on a loaded
+    // machine some requests may not have reached it yet after any fixed delay.
+    await waitForInFlight(api.url, IN_FLIGHT);
     const signalled = Date.now();
     api.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 100));

@@ -67,7 +67,18 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
   });
+  // Counted from the first hook to the response (or the client giving up), once per request.
+  const inFlight = new WeakSet<object>();
+  const settle = (request: object) => {
+    if (inFlight.delete(request)) metrics.inFlight.dec();
+  };
+  app.addHook('onRequest', async (request) => {
+    inFlight.add(request);
+    metrics.inFlight.inc();
+  });
+  app.addHook('onRequestAbort', async (request) => settle(request));
   app.addHook('onResponse', async (request, reply) => {
+    settle(request);
     const labels = {
       method: request.method,
       route: request.routeOptions.url ?? 'unmatched',

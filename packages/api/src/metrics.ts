@@ -1,10 +1,12 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The API's Prometheus metrics, in a registry of its own (several apps can share a process). */
 export interface Metrics {
   readonly registry: Registry;
   readonly requests: Counter<'method' | 'route' | 'status'>;
   readonly duration: Histogram<'method' | 'route' | 'status'>;
+  /** Requests received and not yet answered: what a graceful drain is waiting for. */
+  readonly inFlight: Gauge;
   readonly authFailures: Counter<'code'>;
   readonly jwksFetches: Counter<'issuer' | 'outcome'>;
   readonly revocations: Counter<'kind' | 'source'>;
@@ -27,6 +29,11 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       help: 'HTTP request latency by method, route template and status',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: 'http_requests_in_flight',
+      help: 'HTTP requests received and not yet answered',
       registers: [registry],
     }),
     authFailures: new Counter({
