@@ -4,6 +4,13 @@ import { type RunningApi, startApiUnderTest } from './support/api.js';
 import { SteppedClock } from './support/clock.js';
 import { type SuiteDatabase, sqliteDatabase } from './support/databases.js';
 
+/** The `/readyz` body (schema `Readiness` in the API's OpenAPI document). */
+interface Readiness {
+  status: 'ready' | 'degraded' | 'unavailable';
+  checks: Record<string, boolean>;
+  issuers: { issuer: string; state: string; outageSince?: string; staleKeys: boolean }[];
+}
+
 /**
  * The identity provider stops for the rest of the run. Cached keys keep serving (stale-if-error),
  * a token with a kid the cache does not know is refused with 401, what cannot be decided any
@@ -17,6 +24,10 @@ describe('identity provider down for the whole run', () => {
   /** The key the API cached before the outage. */
   let cachedKey: SigningKey;
   const withCachedKey = () => idp.accessToken(alice, { key: cachedKey });
+  /** `/readyz` while the issuer was still up. */
+  let readyBefore: { status: number; body: Readiness };
+  /** When the first refresh failed (the unknown-kid refetch). */
+  let failedAt = { after: 0, before: 0 };
 
   const get = async (path: string, token?: string) => {
     const res = await fetch(`${api.url}${path}`, {
@@ -33,6 +44,7 @@ describe('identity provider down for the whole run', () => {
     api = await startApiUnderTest({ database: database.env, idp, clock });
     // Keys are loaded by the first request, then the issuer goes away for good.
     expect((await get('/me', await withCachedKey())).status).toBe(200);
+    readyBefore = await get('/readyz');
     await idp.close();
   });
 
@@ -46,9 +58,24 @@ describe('identity provider down for the whole run', () => {
     expect(res.status).toBe(200);
   });
 
+  it('reports ready with the issuer ok while it answers', () => {
+    expect(readyBefore.status).toBe(200);
+    expect(readyBefore.body).toMatchObject({
+      status: 'ready',
+      checks: { database: true, issuers: true, revocations: true },
+      issuers: [{ issuer: idp.issuer, state: 'ok', staleKeys: false }],
+    });
+    expect(readyBefore.body.issuers[0]?.outageSince).toBeUndefined();
+  });
+
   it('refuses a token with an unknown kid with 401 key_unknown, not 500 or 503', async () => {
     await idp.rotateKeys();
-    const res = await get('/todos/', await idp.accessToken(alice));
+    const token = await idp.accessToken(alice);
+    // Past the refetch cooldown: the unknown kid makes the API try the issuer, which fails.
+    clock.advance(31_000);
+    failedAt = { after: clock.ms(), before: 0 };
+    const res = await get('/todos/', token);
+    failedAt.before = clock.ms();
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('key_unknown');
     expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
@@ -59,18 +86,32 @@ describe('identity provider down for the whole run', () => {
     expect((await get('/todos/')).status).toBe(401);
   });
 
-  // Known gap (see the suite's report): /readyz has only "ready" and "unavailable", and while
-  // cached keys are fresh it reports the issuer as fine although every fetch fails.
-  it.fails('reports the outage on /readyz (degraded) while cached keys still serve', async () => {
+  // The API learns of the outage from a refresh that failed (it does not poll the issuer for
+  // its probes). 200 keeps the pod in rotation while cached keys verify; the body says what
+  // is wrong.
+  it('reports the outage on /readyz as 200 degraded, naming the issuer and since when', async () => {
     const res = await get('/readyz');
-    expect(res.status).toBeLessThan(500);
-    expect(res.body.checks.issuers === false || res.body.status !== 'ready').toBe(true);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      status: 'degraded',
+      checks: { database: true, issuers: true, revocations: true },
+      issuers: [{ issuer: idp.issuer, state: 'degraded', staleKeys: false }],
+    });
+    const since = Date.parse(res.body.issuers[0]?.outageSince ?? '');
+    expect(since).toBeGreaterThanOrEqual(failedAt.after);
+    expect(since).toBeLessThanOrEqual(failedAt.before);
   });
 
   it('serves stale keys past their TTL inside the stale-if-error window', async () => {
     clock.advance(301_000); // JWKS TTL (300 s) over; stale-if-error (600 s) not yet
     const res = await get('/todos/', await withCachedKey());
     expect(res.status).toBe(200);
+    const ready = await get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({
+      status: 'degraded',
+      issuers: [{ state: 'degraded', staleKeys: true }],
+    });
   });
 
   it('fails closed with 503 idp_unavailable and Retry-After once the stale window is over', async () => {
@@ -81,7 +122,11 @@ describe('identity provider down for the whole run', () => {
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
     const ready = await get('/readyz');
     expect(ready.status).toBe(503);
-    expect(ready.body.checks.issuers).toBe(false);
+    expect(ready.body).toMatchObject({
+      status: 'unavailable',
+      checks: { issuers: false },
+      issuers: [{ issuer: idp.issuer, state: 'unavailable' }],
+    });
   });
 
   it('never answered 500 during the outage', async () => {

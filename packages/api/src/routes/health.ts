@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { IssuerStatus } from '@todo-sso/auth';
 import { sql } from 'kysely';
 import type { AppContext } from '../context.js';
 import { Health, Readiness } from '../schemas/misc.js';
@@ -36,21 +37,27 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         },
       },
       async (_request, reply) => {
+        const database = await sql`select 1`
+          .execute(db.kysely)
+          .then(() => true)
+          .catch(() => false);
+        await authenticator.ready().catch(() => false);
+        const issuers = authenticator.status().map(issuerReadiness);
         const checks: Record<string, boolean> = {
-          database: await sql`select 1`
-            .execute(db.kysely)
-            .then(() => true)
-            .catch(() => false),
-          issuers: await authenticator
-            .ready()
-            .then(() => authenticator.status().every((s) => s.usable))
-            .catch(() => false),
+          database,
+          issuers: issuers.every((i) => i.state !== 'unavailable'),
           revocations: revocations.listening(),
         };
         const ready = Object.values(checks).every(Boolean);
-        return reply
-          .code(ready ? 200 : 503)
-          .send({ status: ready ? ('ready' as const) : ('unavailable' as const), checks });
+        // A pod serving on cached keys during an IdP outage stays in rotation (200): taking
+        // every replica out would turn a partial outage into a total one. `degraded` tells
+        // monitoring; 503 comes once something it needs cannot be used at all.
+        const status = !ready
+          ? ('unavailable' as const)
+          : issuers.some((i) => i.state === 'degraded')
+            ? ('degraded' as const)
+            : ('ready' as const);
+        return reply.code(ready ? 200 : 503).send({ status, checks, issuers });
       },
     );
 
@@ -71,5 +78,25 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         return reply.type(metrics.registry.contentType).send(body);
       },
     );
+  };
+}
+
+/** One issuer as `/readyz` reports it: its state, and since when the IdP has been failing. */
+function issuerReadiness(status: IssuerStatus) {
+  const state = !status.usable
+    ? ('unavailable' as const)
+    : status.outageSince !== undefined
+      ? ('degraded' as const)
+      : ('ok' as const);
+  return {
+    issuer: status.issuer,
+    state,
+    ...(status.outageSince === undefined
+      ? {}
+      : { outageSince: new Date(status.outageSince).toISOString() }),
+    ...(status.lastSuccessfulFetch === undefined
+      ? {}
+      : { lastSuccessfulFetch: new Date(status.lastSuccessfulFetch).toISOString() }),
+    staleKeys: status.stale,
   };
 }

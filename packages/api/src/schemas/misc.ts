@@ -30,9 +30,34 @@ export const Summary = Type.Object({
 
 export const Health = Type.Object({ status: Type.Literal('ok') });
 
+export const IssuerReadiness = Type.Object({
+  issuer: Type.String(),
+  state: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('unavailable')], {
+    description:
+      'ok: keys fresh and the identity provider answering; degraded: its last refresh failed ' +
+      'and cached keys still verify; unavailable: nothing of this issuer can be verified',
+  }),
+  outageSince: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: 'When the identity provider stopped answering',
+    }),
+  ),
+  lastSuccessfulFetch: Type.Optional(Type.String({ format: 'date-time' })),
+  staleKeys: Type.Boolean({ description: 'Keys past their TTL, used only because of the outage' }),
+});
+
 export const Readiness = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
+  status: Type.Union(
+    [Type.Literal('ready'), Type.Literal('degraded'), Type.Literal('unavailable')],
+    {
+      description:
+        'ready (200); degraded (200: still serving, an identity provider is down and its cached ' +
+        'keys verify); unavailable (503: a check failed)',
+    },
+  ),
   checks: Type.Record(Type.String(), Type.Boolean()),
+  issuers: Type.Array(IssuerReadiness),
 });
 
 /** OpenID Connect Back-Channel Logout 1.0 §2.5: a form-encoded `logout_token`. */
