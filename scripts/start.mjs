@@ -42,6 +42,7 @@ function buildIfStale() {
   const webIndex = join(root, 'packages/web/dist/index.html');
   const webSources = Math.max(
     newest(join(root, 'packages/web/src')),
+    newest(join(root, 'packages/web/public')),
     statSync(join(root, 'packages/web/index.html')).mtimeMs,
   );
   if (!existsSync(webIndex) || webSources > statSync(webIndex).mtimeMs) {

@@ -12,7 +12,7 @@ test('alice signs in through the IdP, manages todos, and still sees them after a
   await expect(page.getByRole('heading', { name: 'todo-sso' })).toBeVisible();
   await screenshot(page, 'sign-in');
 
-  await signIn(page, urls, 'alice');
+  await signIn(page, urls, 'alice', { screenshot: 'idp-login' });
   // The callback route leaves no code or state in the address bar.
   expect(new URL(page.url()).pathname).toBe('/');
   expect(page.url()).not.toContain('code=');

@@ -45,12 +45,18 @@ export function skipWithoutChromium(): void {
 export { expect };
 
 /** Signs `username` in through the IdP's login page (password = username in the dev realm). */
-export async function signIn(page: Page, urls: Urls, username: string): Promise<void> {
+export async function signIn(
+  page: Page,
+  urls: Urls,
+  username: string,
+  options: { screenshot?: string } = {},
+): Promise<void> {
   await page.goto(urls.web);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => url.href.startsWith(urls.issuer));
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(username);
+  if (options.screenshot) await screenshot(page, options.screenshot);
   await page.getByRole('button', { name: 'Sign In' }).click();
   await page
     .waitForURL((url) => url.href.startsWith(urls.web), { timeout: 15_000 })
