@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type RunningApi, startApi } from '@todo-sso/api';
+import { type RunningIdp, startIdp } from '@todo-sso/idp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  postgresAvailable,
+  postgresDatabase,
+  type SuiteDatabase,
+} from '../reliability/support/databases.js';
+
+/**
+ * Issue-level acceptance for back-channel logout: three API instances on one PostgreSQL, the
+ * real dev IdP, and a session ended at the IdP's logout endpoint (Keycloak's
+ * `POST …/protocol/openid-connect/logout` with the refresh token). The IdP sends its logout
+ * token to one instance only; LISTEN/NOTIFY must carry the revocation to the other two, so the
+ * session's still-unexpired access token fails with 401 `token_revoked` on all three within 1 s.
+ */
+const HOST = '127.0.0.1';
+const INSTANCES = 3;
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, HOST, () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** The dev realm with every back-channel logout URL pointed at `receiver`. */
+function realmSendingLogoutsTo(receiver: string): unknown {
+  const realm = JSON.parse(
+    readFileSync(join(repoRoot, 'deploy/keycloak/realm-todo-app.json'), 'utf8'),
+  ) as { clients: { attributes?: Record<string, string> }[] };
+  for (const client of realm.clients) {
+    if (client.attributes?.['backchannel.logout.url'])
+      client.attributes['backchannel.logout.url'] = `${receiver}/auth/backchannel-logout`;
+  }
+  return realm;
+}
+
+interface Tokens {
+  access_token: string;
+  refresh_token: string;
+}
+
+describe.skipIf(!postgresAvailable)('sign-out at the dev IdP reaches three API instances', () => {
+  let database: SuiteDatabase;
+  let dataDir: string;
+  let idp: RunningIdp;
+  const apis: RunningApi[] = [];
+  const urls: string[] = [];
+
+  const passwordGrant = async (username: string): Promise<Tokens> => {
+    const res = await fetch(`${idp.issuer}/protocol/openid-connect/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'todo-cli',
+        username,
+        password: username,
+        scope: 'openid',
+      }),
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as Tokens;
+  };
+
+  const me = async (url: string, token: string) => {
+    const res = await fetch(`${url}/me`, { headers: { authorization: `Bearer ${token}` } });
+    const body = (await res.json()) as { code?: string };
+    return { status: res.status, code: body.code, challenge: res.headers.get('www-authenticate') };
+  };
+
+  beforeAll(async () => {
+    database = await postgresDatabase();
+    dataDir = await mkdtemp(join(tmpdir(), 'todo-sso-logout-'));
+    const ports = await Promise.all(Array.from({ length: INSTANCES }, freePort));
+    urls.push(...ports.map((port) => `http://${HOST}:${port}`));
+    idp = await startIdp({
+      host: HOST,
+      port: 0,
+      realm: realmSendingLogoutsTo(urls[0] as string),
+      dataDir: join(dataDir, 'idp'),
+    });
+    for (const port of ports) {
+      apis.push(
+        await startApi(
+          loadConfig({
+            HOST,
+            PORT: String(port),
+            OIDC_ISSUER: idp.issuer,
+            LOG_LEVEL: 'silent',
+            ...database.env,
+          }),
+        ),
+      );
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const api of apis) await api.close();
+    await idp?.close();
+    await database?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses the ended session’s access token on every instance within 1 s, and only that session', async () => {
+    const alice = await passwordGrant('alice');
+    const bob = await passwordGrant('bob');
+    for (const url of urls) expect((await me(url, alice.access_token)).status).toBe(200);
+
+    const started = performance.now();
+    const logout = await fetch(`${idp.issuer}/protocol/openid-connect/logout`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: 'todo-cli', refresh_token: alice.refresh_token }),
+    });
+    expect(logout.status).toBe(204);
+
+    const refusedAfterMs = await Promise.all(
+      urls.map(async (url) => {
+        for (;;) {
+          const answer = await me(url, alice.access_token);
+          const elapsed = performance.now() - started;
+          if (answer.status === 401) {
+            expect(answer.code).toBe('token_revoked');
+            expect(answer.challenge).toContain('error="invalid_token"');
+            return elapsed;
+          }
+          if (elapsed > 5_000) return elapsed;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      }),
+    );
+    console.log(
+      `back-channel logout → 401 token_revoked on ${INSTANCES} instances after ${refusedAfterMs
+        .map((ms) => `${ms.toFixed(0)} ms`)
+        .join(', ')} (limit 1000 ms)`,
+    );
+    for (const ms of refusedAfterMs) expect(ms).toBeLessThan(1_000);
+
+    // Another person's session is untouched everywhere.
+    for (const url of urls) expect((await me(url, bob.access_token)).status).toBe(200);
+  }, 30_000);
+});
