@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type RunningApi, startApi } from '@todo-sso/api';
-import { type RunningIdp, startIdp } from '@todo-sso/idp';
+import { type RealmRepresentation, type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   postgresAvailable,
@@ -36,11 +36,11 @@ function freePort(): Promise<number> {
 }
 
 /** The dev realm with every back-channel logout URL pointed at `receiver`. */
-function realmSendingLogoutsTo(receiver: string): unknown {
+function realmSendingLogoutsTo(receiver: string): RealmRepresentation {
   const realm = JSON.parse(
     readFileSync(join(repoRoot, 'deploy/keycloak/realm-todo-app.json'), 'utf8'),
-  ) as { clients: { attributes?: Record<string, string> }[] };
-  for (const client of realm.clients) {
+  ) as RealmRepresentation;
+  for (const client of realm.clients ?? []) {
     if (client.attributes?.['backchannel.logout.url'])
       client.attributes['backchannel.logout.url'] = `${receiver}/auth/backchannel-logout`;
   }
