@@ -79,8 +79,11 @@ describe('the realm file deploy/keycloak/realm-todo-app.json', () => {
       standardFlow: true,
       directAccessGrants: false,
       pkceMethod: 'S256',
-      redirectUris: ['http://localhost:3000/*'],
-      webOrigins: ['http://localhost:3000'],
+      redirectUris: [
+        'http://localhost:3000/*',
+        'http://localhost:8000/docs/static/oauth2-redirect.html',
+      ],
+      webOrigins: ['http://localhost:3000', 'http://localhost:8000'],
       audiences: ['todo-api'],
       backchannelLogoutUrl: 'http://localhost:8000/auth/backchannel-logout',
     });

@@ -283,10 +283,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        status: "ready" | "unavailable";
+                        /** @description ready (200); degraded (200: still serving, an identity provider is down and its cached keys verify); unavailable (503: a check failed) */
+                        status: "ready" | "degraded" | "unavailable";
                         checks: {
                             [key: string]: boolean;
                         };
+                        issuers: {
+                            issuer: string;
+                            /** @description ok: keys fresh and the identity provider answering; degraded: its last refresh failed and cached keys still verify; unavailable: nothing of this issuer can be verified */
+                            state: "ok" | "degraded" | "unavailable";
+                            /**
+                             * Format: date-time
+                             * @description When the identity provider stopped answering
+                             */
+                            outageSince?: string;
+                            /** Format: date-time */
+                            lastSuccessfulFetch?: string;
+                            /** @description Keys past their TTL, used only because of the outage */
+                            staleKeys: boolean;
+                        }[];
                     };
                 };
             };
@@ -297,10 +312,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        status: "ready" | "unavailable";
+                        /** @description ready (200); degraded (200: still serving, an identity provider is down and its cached keys verify); unavailable (503: a check failed) */
+                        status: "ready" | "degraded" | "unavailable";
                         checks: {
                             [key: string]: boolean;
                         };
+                        issuers: {
+                            issuer: string;
+                            /** @description ok: keys fresh and the identity provider answering; degraded: its last refresh failed and cached keys still verify; unavailable: nothing of this issuer can be verified */
+                            state: "ok" | "degraded" | "unavailable";
+                            /**
+                             * Format: date-time
+                             * @description When the identity provider stopped answering
+                             */
+                            outageSince?: string;
+                            /** Format: date-time */
+                            lastSuccessfulFetch?: string;
+                            /** @description Keys past their TTL, used only because of the outage */
+                            staleKeys: boolean;
+                        }[];
                     };
                 };
             };
