@@ -113,6 +113,51 @@ describe('RFC 7662 introspection', () => {
     );
   });
 
+  test('rejects an active answer with no aud with 401 audience_mismatch', async () => {
+    const auth = make();
+    await expectAuthFailure(
+      auth.authenticate(await idp.opaqueToken(alice, { claims: { aud: undefined } })),
+      'audience_mismatch',
+      401,
+    );
+  });
+
+  test.each(['refresh_token', 'Refresh_Token', 'id_token', 'DPoP'])(
+    'rejects an active answer with token_type %s with 401 token_type_invalid',
+    async (tokenType) => {
+      const auth = make();
+      const token = await idp.opaqueToken(alice, { claims: { token_type: tokenType } });
+      await expectAuthFailure(auth.authenticate(token), 'token_type_invalid', 401);
+    },
+  );
+
+  test.each(['bearer', 'Bearer', 'access_token'])(
+    'accepts an active answer with token_type %s',
+    async (tokenType) => {
+      const auth = make();
+      const token = await idp.opaqueToken(alice, { claims: { token_type: tokenType } });
+      await expect(auth.authenticate(token)).resolves.toMatchObject({ subject: alice.sub });
+    },
+  );
+
+  test('rejects an active answer whose Keycloak typ is Refresh with 401 token_type_invalid', async () => {
+    const auth = make();
+    const token = await idp.opaqueToken(alice, { claims: { typ: 'Refresh' } });
+    await expectAuthFailure(auth.authenticate(token), 'token_type_invalid', 401);
+  });
+
+  test('rejects an active answer with no exp with 401 token_malformed, never caching it as active', async () => {
+    const auth = make();
+    const token = await idp.opaqueToken(alice, { claims: { exp: undefined } });
+    await expectAuthFailure(auth.authenticate(token), 'token_malformed', 401);
+  });
+
+  test('rejects an active answer with no iss with 401 issuer_unknown', async () => {
+    const auth = make();
+    const token = await idp.opaqueToken(alice, { claims: { iss: undefined } });
+    await expectAuthFailure(auth.authenticate(token), 'issuer_unknown', 401);
+  });
+
   test('introspect() is a live check for JWT-verified routes, cached for seconds', async () => {
     const auth = createAuthenticator({
       issuers: [idp.issuerOptions()],

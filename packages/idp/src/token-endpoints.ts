@@ -72,7 +72,9 @@ export async function handleIntrospection(
     scope: rt.scope,
     sid: rt.sid,
     ...(user ? { username: user.username } : {}),
-    ...(profile === 'keycloak' ? { typ: 'Refresh' } : {}),
+    // Keycloak marks a refresh token by its `typ` claim; Authentik answers RFC 7662 §2.2
+    // `token_type: refresh_token`. Either way a resource server can tell it is no access token.
+    ...(profile === 'keycloak' ? { typ: 'Refresh' } : { token_type: 'refresh_token' }),
   });
 }
 

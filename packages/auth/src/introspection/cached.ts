@@ -19,20 +19,55 @@ export interface IntrospectionCacheContext {
   readonly cache: ExpiringLru<Principal | AuthError>;
 }
 
-/** Checks an `active: true` answer the way a JWT would be checked (RFC 7662 §4: the RS decides). */
+/** RFC 7662 §2.2 `token_type` values of an access token (case-insensitive; RFC 6749 §7.1). */
+const ACCESS_TOKEN_TYPES = new Set(['bearer', 'access_token']);
+
+/**
+ * Checks an `active: true` answer the way a JWT would be checked (RFC 7662 §4: the resource
+ * server decides). `active: true` only says the token is valid at the IdP, not that it is an
+ * access token for this API: `aud`, `iss`, `exp` and the token type are checked here.
+ */
 function principalFrom(
   issuer: ResolvedIssuer,
   answer: Record<string, unknown>,
   nowSec: number,
 ): Principal {
-  // Keycloak introspects refresh and ID tokens too (answering `typ`); only access tokens pass.
-  const { active: _active, token_type: _tokenType, ...claims } = answer;
+  const { active: _active, token_type: tokenType, ...claims } = answer;
+  // RFC 7662 §2.2 `token_type`: Authentik answers `refresh_token` for refresh tokens, the dev IdP
+  // too; only a bearer access token opens the API. Absent is allowed (Keycloak sends `typ`).
+  if (
+    tokenType !== undefined &&
+    (typeof tokenType !== 'string' || !ACCESS_TOKEN_TYPES.has(tokenType.toLowerCase()))
+  )
+    throw new AuthError(
+      'token_type_invalid',
+      `A token of type ${String(tokenType)} is not an access token`,
+    );
+  // Keycloak introspects refresh and ID tokens too, answering its own `typ` claim (`Refresh`,
+  // `ID`, `Logout`); in an introspection answer only `Bearer` is an access token.
+  if (claims.typ !== undefined && String(claims.typ).toLowerCase() !== 'bearer')
+    throw new AuthError(
+      'token_type_invalid',
+      `A ${String(claims.typ)} token is not an access token`,
+    );
   assertAccessToken(issuer, {}, claims);
-  if (answer.iss !== undefined && answer.iss !== issuer.issuer)
-    throw new AuthError('issuer_unknown', 'The introspected token comes from another issuer');
-  if (typeof answer.exp === 'number' && nowSec >= answer.exp + issuer.clockToleranceSec)
+  // RFC 7662 §2.2 makes `iss` optional, but Keycloak and Authentik always send it; an answer
+  // that does not say who issued the token is refused rather than assumed to be ours.
+  if (answer.iss !== issuer.issuer)
+    throw new AuthError(
+      'issuer_unknown',
+      answer.iss === undefined
+        ? 'The introspection answer names no issuer'
+        : 'The introspected token comes from another issuer',
+    );
+  // RFC 7662 §2.2 makes `exp` optional, but the answer is cached and a cache must never outlive
+  // the token: without `exp` that bound is unknown, so the answer is refused (as a JWT would be).
+  if (typeof answer.exp !== 'number')
+    throw new AuthError('token_malformed', 'The introspection answer has no "exp" claim');
+  if (nowSec >= answer.exp + issuer.clockToleranceSec)
     throw new AuthError('token_expired', 'The access token expired');
-  if (answer.aud !== undefined && !audiencesOf(answer).some((a) => issuer.audiences.includes(a)))
+  // RFC 7519 §4.1.3 / RFC 9068 §4: the token must be meant for this API; no `aud` is no match.
+  if (!audiencesOf(answer).some((a) => issuer.audiences.includes(a)))
     throw new AuthError(
       'audience_mismatch',
       `The token audience does not include ${issuer.audiences.join(' or ')}`,

@@ -91,10 +91,11 @@ export async function startIssuerServer(state: IssuerServerState): Promise<Issue
     if (claims === undefined) return sendJson(res, 200, { active: false });
     const username =
       typeof claims.preferred_username === 'string' ? claims.preferred_username : undefined;
+    // A token's own `token_type` claim (a test override) wins over the default `Bearer`.
     return sendJson(res, 200, {
+      token_type: 'Bearer',
       ...claims,
       active: true,
-      token_type: 'Bearer',
       ...(username === undefined ? {} : { username }),
     });
   }

@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningIdp, startIdp } from '@todo-sso/idp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { sqliteDatabase, type TestDatabase } from './support/databases.js';
+import { type Instance, startInstance } from './support/harness.js';
+
+/** The API against the dev IdP's Authentik profile over real HTTP, in both verification modes. */
+describe('the API with the dev IdP in its Authentik profile', () => {
+  let idp: RunningIdp;
+  let idpData: string;
+  let tokenEndpoint: string;
+  const databases: TestDatabase[] = [];
+  const instances: Instance[] = [];
+
+  async function api(verify: 'jwt' | 'introspect'): Promise<Instance> {
+    const database = sqliteDatabase();
+    databases.push(database);
+    const config = loadConfig({
+      OIDC_ISSUER: idp.issuer,
+      OIDC_PROVIDER: 'authentik',
+      OIDC_AUDIENCE: 'todo-ui,todo-cli',
+      OIDC_VERIFY: verify,
+      OIDC_CLIENT_ID: 'todo-api',
+      OIDC_CLIENT_SECRET: 'todo-api-secret',
+      LOG_LEVEL: 'silent',
+      RATE_LIMIT_PER_MINUTE: '100000',
+      HOST: '127.0.0.1',
+      PORT: '0',
+    });
+    const instance = await startInstance(Object.freeze({ ...config, database: database.config }));
+    instances.push(instance);
+    return instance;
+  }
+
+  async function passwordGrant(extra: Record<string, string> = {}) {
+    const res = await fetch(tokenEndpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'todo-cli',
+        username: 'alice',
+        password: 'alice',
+        ...extra,
+      }),
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as Record<string, string>;
+  }
+
+  const me = (instance: Instance, token: string | undefined) =>
+    instance.app.inject({
+      method: 'GET',
+      url: '/me',
+      headers: { authorization: `Bearer ${token}` },
+    });
+
+  beforeAll(async () => {
+    idpData = mkdtempSync(join(tmpdir(), 'idp-authentik-'));
+    idp = await startIdp({ host: '127.0.0.1', port: 0, profile: 'authentik', dataDir: idpData });
+    const discovery = (await (
+      await fetch(`${idp.issuer}.well-known/openid-configuration`)
+    ).json()) as Record<string, string>;
+    tokenEndpoint = discovery.token_endpoint as string;
+  });
+  afterAll(async () => {
+    for (const instance of instances) await instance.close();
+    for (const database of databases) await database.drop();
+    await idp?.close();
+    rmSync(idpData, { recursive: true, force: true });
+  });
+
+  it('in introspect mode, answers GET /me with a refresh token 401 and with the access token 200', async () => {
+    const instance = await api('introspect');
+    const tokens = await passwordGrant({ scope: 'openid offline_access' });
+    expect(tokens.refresh_token).toBeTruthy();
+    const refused = await me(instance, tokens.refresh_token);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['www-authenticate']).toContain('error="invalid_token"');
+    expect(refused.json()).toMatchObject({ code: 'token_type_invalid' });
+    const ok = await me(instance, tokens.access_token);
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ username: 'alice' });
+  });
+});
