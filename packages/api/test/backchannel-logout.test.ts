@@ -1,6 +1,7 @@
 import { generateSigningKey } from '@todo-sso/auth/testing';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drivers, type TestDatabase } from './support/databases.js';
+import { drivers, sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Harness, startHarness, users } from './support/harness.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -204,5 +205,66 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
     expect(refused).toBe(4);
     expect(metrics.body).toMatch(/revocations_total\{kind="session",source="backchannel"\} [1-9]/);
     expect(metrics.body).toMatch(/http_requests_total\{method="GET",route="\/me",status="200"\}/);
+  });
+});
+
+describe('a back-channel logout that fails half-way on SQLite', () => {
+  let database: TestDatabase;
+  let h: Harness;
+  beforeAll(async () => {
+    database = sqliteDatabase();
+    h = await startHarness(database.config);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await database?.drop();
+  });
+
+  const logout = (token: string) =>
+    h.app.inject({
+      method: 'POST',
+      url: '/auth/backchannel-logout',
+      headers: FORM,
+      payload: new URLSearchParams({ logout_token: token }).toString(),
+    });
+  const me = (token: string) =>
+    h.app.inject({ method: 'GET', url: '/me', headers: { authorization: `Bearer ${token}` } });
+  const count = async (table: 'logout_jtis' | 'revocations' | 'audit_log') =>
+    Number(
+      (
+        await h.context.db.kysely
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<string | number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  it('answers 503 without burning the jti, so the IdP’s retry of the same token ends the session', async () => {
+    const sid = 'session-alice-retry';
+    const access = await h.idp.accessToken(users.alice, { sessionId: sid });
+    expect((await me(access)).statusCode).toBe(200);
+    const token = await h.idp.logoutToken({ sub: users.alice.sub, sid });
+    const audited = await count('audit_log');
+
+    await sql`create trigger fail_revocations before insert on revocations
+      begin select raise(abort, 'injected revocation failure'); end`.execute(h.context.db.kysely);
+    const failed = await logout(token);
+    await sql`drop trigger fail_revocations`.execute(h.context.db.kysely);
+    expect(failed.statusCode).toBe(503);
+    expect(failed.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(failed.headers['retry-after']).toBe('5');
+    expect(failed.json()).toMatchObject({ status: 503, code: 'unavailable' });
+    // Nothing half-written: no jti, no revocation, no audit entry.
+    expect(await count('logout_jtis')).toBe(0);
+    expect(await count('revocations')).toBe(0);
+    expect(await count('audit_log')).toBe(audited);
+    expect((await me(access)).statusCode).toBe(200);
+
+    const retried = await logout(token);
+    expect(retried.statusCode).toBe(200);
+    const refused = await me(access);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json()).toMatchObject({ code: 'token_revoked' });
+    expect(await count('audit_log')).toBe(audited + 1);
   });
 });

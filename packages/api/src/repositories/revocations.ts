@@ -60,8 +60,13 @@ export function revocationRepository(db: Db) {
      * Remembers a logout token's `jti`; false when it was already seen (a replay).
      * The primary key makes this atomic across instances.
      */
-    async claimJti(issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
-      const result = await k
+    async claimJti(
+      issuer: string,
+      jti: string,
+      expiresAt: Date,
+      tx: Db['kysely'] = k,
+    ): Promise<boolean> {
+      const result = await tx
         .insertInto('logout_jtis')
         .values({ issuer, jti, expires_at: expiresAt.toISOString() })
         .onConflict((oc) => oc.columns(['issuer', 'jti']).doNothing())

@@ -30,6 +30,7 @@ export interface RevocationStoreOptions {
  */
 export class RevocationStore {
   readonly #repo;
+  readonly #db: Db;
   readonly #bus: RevocationBus;
   readonly #now: () => Date;
   readonly #ttlMs: number;
@@ -39,6 +40,7 @@ export class RevocationStore {
 
   constructor(options: RevocationStoreOptions) {
     this.#repo = revocationRepository(options.db);
+    this.#db = options.db;
     this.#bus = options.listenUrl
       ? postgresBus(options.db, options.listenUrl)
       : inProcessBus(options.db.location);
@@ -110,20 +112,63 @@ export class RevocationStore {
     return this.#repo.claimJti(issuer, jti, new Date(this.#now().getTime() + this.#ttlMs));
   }
 
+  /**
+   * A back-channel logout, all or nothing: the `jti` claim (§2.6 step 8), the revocation rows
+   * and whatever `record` writes (the audit entry) commit in ONE transaction, so a failure
+   * leaves the `jti` unclaimed and the IdP's retry (§2.8) can still end the session. Memory and
+   * the other instances learn of it only after the commit. Returns `undefined` for a replay.
+   */
+  async logout(
+    target: { issuer: string; jti: string; sessionId?: string | undefined; subject?: string },
+    record: (tx: Db['kysely'], revocation: Revocation) => Promise<void>,
+  ): Promise<Revocation | undefined> {
+    const { issuer } = target;
+    const now = this.#now();
+    const jtiExpiresAt = new Date(now.getTime() + this.#ttlMs);
+    // §2.4: with a sid, only that session ends (and the subject's sid-less tokens, which cannot
+    // be told apart from it); with only a sub, all of the subject's tokens.
+    const revocations: Revocation[] = [];
+    if (target.sessionId !== undefined) {
+      if (target.subject !== undefined)
+        revocations.push(this.#revocation(issuer, 'sessionless', target.subject, now));
+      revocations.push(this.#revocation(issuer, 'session', target.sessionId, now));
+    } else if (target.subject !== undefined) {
+      revocations.push(this.#revocation(issuer, 'subject', target.subject, now));
+    } else {
+      throw new TypeError('a logout needs a session id or a subject');
+    }
+    const main = revocations.at(-1) as Revocation;
+    const committed = await this.#db.kysely.transaction().execute(async (tx) => {
+      if (!(await this.#repo.claimJti(issuer, target.jti, jtiExpiresAt, tx))) return false;
+      for (const revocation of revocations) await this.#repo.save(revocation, tx);
+      await record(tx, main);
+      return true;
+    });
+    if (!committed) return undefined;
+    for (const revocation of revocations) {
+      this.#apply(revocation);
+      await this.#bus.publish(revocation);
+    }
+    return main;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#timer);
     await this.#bus.close();
   }
 
-  async #revoke(issuer: string, kind: Revocation['kind'], value: string): Promise<Revocation> {
-    const now = this.#now();
-    const revocation: Revocation = {
+  #revocation(issuer: string, kind: Revocation['kind'], value: string, now: Date): Revocation {
+    return {
       issuer,
       kind,
       value,
       notBefore: now.toISOString(),
       expiresAt: new Date(now.getTime() + this.#ttlMs).toISOString(),
     };
+  }
+
+  async #revoke(issuer: string, kind: Revocation['kind'], value: string): Promise<Revocation> {
+    const revocation = this.#revocation(issuer, kind, value, this.#now());
     await this.#repo.save(revocation);
     this.#apply(revocation);
     await this.#bus.publish(revocation);

@@ -59,25 +59,49 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
         if (!claims.jti) {
           throw new AuthError('logout_token_invalid', 'The logout token has no jti (§2.4)');
         }
-        // §2.6 step 8: a jti seen before is a replay; the primary key decides atomically.
-        if (!(await revocations.claimLogoutJti(claims.issuer, claims.jti))) {
+        // §2.6 step 8: a jti seen before is a replay; the primary key decides atomically. The
+        // claim, the revocation rows and the audit entry commit together: a failure between
+        // them must not burn the jti, or the IdP's retry would be refused and the session
+        // would never end (fail closed means: retryable).
+        let revocation: Awaited<ReturnType<typeof revocations.logout>>;
+        try {
+          revocation = await revocations.logout(
+            {
+              issuer: claims.issuer,
+              jti: claims.jti,
+              sessionId: claims.sessionId,
+              ...(claims.subject !== undefined && { subject: claims.subject }),
+            },
+            (tx, r) =>
+              audit.record(
+                {
+                  actor: claims.subject
+                    ? { issuer: claims.issuer, subject: claims.subject }
+                    : undefined,
+                  action: 'session.logout',
+                  resource: `${r.kind}:${r.value}`,
+                  outcome: 'success',
+                  requestId: request.id,
+                },
+                clock.now(),
+                tx,
+              ),
+          );
+        } catch (cause) {
+          request.log.error({ err: cause }, 'could not record a back-channel logout');
+          reply.header('retry-after', '5');
+          throw new ApiError(
+            503,
+            'unavailable',
+            'The logout could not be recorded; nothing was kept, retry it',
+            undefined,
+            { cause },
+          );
+        }
+        if (revocation === undefined) {
           throw new AuthError('logout_token_invalid', 'The logout token was already used');
         }
-        // §2.4: with a sid, only that session ends; with only a sub, all of the subject's.
-        const revocation = claims.sessionId
-          ? await revocations.revokeSession(claims.issuer, claims.sessionId, claims.subject)
-          : await revocations.revokeSubject(claims.issuer, claims.subject as string);
         metrics.revocations.inc({ kind: revocation.kind, source: 'backchannel' });
-        await audit.record(
-          {
-            actor: claims.subject ? { issuer: claims.issuer, subject: claims.subject } : undefined,
-            action: 'session.logout',
-            resource: `${revocation.kind}:${revocation.value}`,
-            outcome: 'success',
-            requestId: request.id,
-          },
-          clock.now(),
-        );
         // §2.8: the response must not be cached.
         return reply.code(200).header('cache-control', 'no-store').send('');
       },
