@@ -1,4 +1,7 @@
+import Fastify from 'fastify';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createErrorHandler } from '../src/http/error-handler.js';
 import { drivers, type TestDatabase } from './support/databases.js';
 import { type Harness, startHarness } from './support/harness.js';
 
@@ -8,7 +11,7 @@ interface Problem {
   errors?: { field: string; message: string }[];
 }
 
-describe.each(drivers)('input validation on $driver', ({ skip, create }) => {
+describe.each(drivers)('input validation on $driver', ({ driver, skip, create }) => {
   let database: TestDatabase;
   let h: Harness;
   let todoId: string;
@@ -133,6 +136,44 @@ describe.each(drivers)('input validation on $driver', ({ skip, create }) => {
     expect(response.statusCode).toBe(400);
     expect((response.json() as Problem).errors?.map((e) => e.field)).toContain(field);
   });
+
+  const impossible = (at: string) =>
+    Buffer.from(JSON.stringify([at, '6f1c2a52-9b0e-4a7e-9d1a-a11ce0000000'])).toString('base64url');
+  it.skipIf(skip).each([
+    ['/todos/', 'alice', '2024-13-45T99:99:99.999Z'],
+    ['/todos/', 'alice', '2023-02-29T00:00:00.000Z'],
+    ['/admin/audit', 'admin', '2024-13-45T99:99:99.999Z'],
+    ['/admin/audit', 'admin', '2024-01-01T24:00:00.000Z'],
+  ] as const)(
+    'refuses on %s (as %s) a cursor holding the impossible instant %s with 400 naming querystring.cursor',
+    async (url, user, at) => {
+      const response = await h.as(user, { method: 'GET', url: `${url}?cursor=${impossible(at)}` });
+      expect(response.statusCode).toBe(400);
+      expect((response.json() as Problem).errors?.map((e) => e.field)).toEqual([
+        'querystring.cursor',
+      ]);
+    },
+  );
+
+  it.skipIf(skip || driver !== 'postgres')(
+    'answers a PostgreSQL data exception (SQLSTATE class 22) with a 400 problem, never 500',
+    async () => {
+      const app = Fastify();
+      app.setErrorHandler(createErrorHandler(h.context));
+      app.get('/bad-instant', async () => {
+        await sql`select ${'2024-13-45T99:99:99.999Z'}::timestamptz`.execute(h.context.db.kysely);
+        return {};
+      });
+      try {
+        const response = await app.inject({ method: 'GET', url: '/bad-instant' });
+        expect(response.statusCode).toBe(400);
+        expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(response.json()).toMatchObject({ status: 400, code: 'invalid_request' });
+      } finally {
+        await app.close();
+      }
+    },
+  );
 
   it.skipIf(skip)('accepts limit=100 and limit=1', async () => {
     expect((await h.as('alice', { method: 'GET', url: '/todos/?limit=100' })).statusCode).toBe(200);

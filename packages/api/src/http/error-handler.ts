@@ -68,6 +68,13 @@ export function createErrorHandler(context: AppContext) {
       const code = error.statusCode === 429 ? 'rate_limited' : 'invalid_request';
       return send(reply, error.statusCode, problem(error.statusCode, code, error.message));
     }
+    if (isDataException(error)) {
+      // PostgreSQL SQLSTATE class 22 (Appendix A, "data exception": a bad datetime, a value out
+      // of range) comes from a value the client sent; inputs are validated before SQL, so this
+      // is a missed check, but still the client's bad input: 400, never 500.
+      request.log.warn({ err: error }, 'data exception from the database');
+      return send(reply, 400, problem(400, 'invalid_request', 'A value in the request is invalid'));
+    }
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
       reply.header('retry-after', '5');
@@ -97,6 +104,14 @@ export function createErrorHandler(context: AppContext) {
       request.log.error({ err: error }, 'could not write the audit record of a denial');
     }
   }
+}
+
+/** PostgreSQL SQLSTATE class 22, data exception (directly or as a wrapped `cause`). */
+function isDataException(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 4) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return true;
+  return isDataException(error.cause, depth + 1);
 }
 
 function send(reply: FastifyReply, status: number, body: object): FastifyReply {

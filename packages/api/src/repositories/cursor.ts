@@ -7,6 +7,16 @@ export interface CursorPosition {
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/**
+ * The shape alone lets `2024-13-45T99:99:99.999Z` through, which PostgreSQL's `timestamptz`
+ * refuses with SQLSTATE 22008/22007: only an instant that round-trips through `Date` exactly
+ * (as {@link encodeCursor}'s did) is one this API issued.
+ */
+function isRealInstant(at: string): boolean {
+  const ms = Date.parse(at);
+  return !Number.isNaN(ms) && new Date(ms).toISOString() === at;
+}
+
 /** A cursor that was not produced by {@link encodeCursor}. */
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
@@ -36,6 +46,7 @@ export function decodeCursor(cursor: string): CursorPosition {
     typeof parsed[0] !== 'string' ||
     typeof parsed[1] !== 'string' ||
     !ISO.test(parsed[0]) ||
+    !isRealInstant(parsed[0]) ||
     !UUID.test(parsed[1])
   ) {
     throw new InvalidCursorError('cursor is not one this API issued');
