@@ -16,8 +16,14 @@ import { validateClaims } from './token/validate-claims.js';
 export interface Authenticator {
   /** Verifies an access token and maps it to a {@link Principal}; throws {@link AuthError}. */
   authenticate(token: string | undefined): Promise<Principal>;
-  /** RFC 7662 live check (cached for seconds), for routes that must see revocations at once. */
+  /**
+   * RFC 7662 live check (cached for seconds), for routes that must see revocations at once.
+   * A JWT goes to its own issuer; an opaque token only to the single introspecting issuer.
+   * An issuer without introspection credentials answers `idp_unavailable` (503).
+   */
   introspect(token: string): Promise<Principal>;
+  /** True when at least one issuer has the client credentials that introspection needs. */
+  canIntrospect(): boolean;
   /** OIDC Back-Channel Logout 1.0 §2.6 validation; throws `logout_token_invalid`. */
   verifyLogoutToken(token: string, audiences: readonly string[]): Promise<LogoutTokenClaims>;
   /** Per-issuer key and outage status, for `/readyz`. */
@@ -31,6 +37,11 @@ export interface Authenticator {
 interface IssuerEntry {
   readonly issuer: ResolvedIssuer;
   readonly keys: KeyStore;
+}
+
+/** RFC 7662 §2.1: the introspection endpoint requires client authentication. */
+function hasIntrospectionCredentials(entry: IssuerEntry): boolean {
+  return entry.issuer.clientId !== undefined && entry.issuer.clientSecret !== undefined;
 }
 
 /**
@@ -175,14 +186,14 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         if (typeof token !== 'string' || token === '')
           throw new AuthError('token_missing', 'No bearer token was sent');
         if (token.length > MAX_TOKEN_LENGTH) decodeToken(token); // throws token_malformed
-        let entry: IssuerEntry | undefined;
-        if (looksLikeJws(token)) entry = issuerOf(token).entry;
-        else entry = [...issuers.values()].find((e) => e.issuer.clientId !== undefined);
-        if (entry === undefined)
-          throw new AuthError('token_malformed', 'The token cannot be introspected');
-        if (entry.issuer.clientId === undefined || entry.issuer.clientSecret === undefined)
-          throw new TypeError(
-            `Issuer ${entry.issuer.issuer} has no clientId/clientSecret for introspection`,
+        // The same routing as authenticate(): a JWT to the issuer it names, an opaque token only
+        // to the one issuer that verifies by introspection — never to an IdP that may not have
+        // issued it (RFC 7662 §4: a token must not be disclosed to other parties).
+        const { entry } = issuerOf(token);
+        if (!hasIntrospectionCredentials(entry))
+          throw new AuthError(
+            'idp_unavailable',
+            `The issuer ${entry.issuer.issuer} is not configured for introspection (no client credentials)`,
           );
         const { principal } = await introspectWithCache(
           introspectCtx,
@@ -192,6 +203,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         );
         return checkRevoked(principal);
       }),
+
+    canIntrospect: () => [...issuers.values()].some(hasIntrospectionCredentials),
 
     verifyLogoutToken: (token, audiences) => {
       if (!Array.isArray(audiences) || audiences.length === 0)

@@ -198,3 +198,79 @@ describe('authErrorHandler logging', () => {
     }
   });
 });
+
+describe('authPlugin with route introspection and issuers that cannot introspect', () => {
+  let keycloak: TestIssuer;
+  let other: TestIssuer;
+  beforeAll(async () => {
+    keycloak = await startTestIssuer({ profile: 'keycloak' });
+    other = await startTestIssuer({ profile: 'keycloak' });
+  });
+  afterAll(async () => {
+    await keycloak.close();
+    await other.close();
+  });
+
+  test('refuses at start-up a route asking for introspection when no issuer has client credentials', async () => {
+    const authenticator = createAuthenticator({
+      issuers: [{ issuer: keycloak.issuer, audience: 'todo-api', profile: 'keycloak' }],
+    });
+    const app = Fastify();
+    app.register(async (api) => {
+      await api.register(authPlugin, { authenticator });
+      api.get('/live', { config: { auth: { introspect: true } } }, async () => ({}));
+    });
+    try {
+      await expect(app.ready()).rejects.toThrow(/GET \/live asks for introspection/);
+    } finally {
+      await app.close().catch(() => {});
+    }
+  });
+
+  test('answers 503 idp_unavailable (never 500) for a JWT of an issuer without introspection credentials', async () => {
+    const authenticator = createAuthenticator({
+      issuers: [
+        { issuer: keycloak.issuer, audience: 'todo-api', profile: 'keycloak' },
+        other.issuerOptions(),
+      ],
+      httpTimeoutMs: 500,
+    });
+    const app = Fastify();
+    app.setErrorHandler(authErrorHandler);
+    app.register(async (api) => {
+      await api.register(authPlugin, { authenticator });
+      api.get('/live', { config: { auth: { introspect: true } } }, async (request) => ({
+        sub: request.principal.subject,
+      }));
+    });
+    try {
+      await app.ready();
+      const live = (token: string) =>
+        app.inject({ method: 'GET', url: '/live', headers: { authorization: `Bearer ${token}` } });
+      const refused = await live(await keycloak.accessToken(alice));
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ code: 'idp_unavailable' });
+      expect(refused.json().detail).toMatch(/not configured for introspection/);
+      expect((await live(await other.accessToken(alice))).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('never sends an opaque token to an issuer that only verifies JWTs, even with credentials', async () => {
+    // Both issuers hold client credentials, neither verifies by introspection: an opaque token
+    // has no issuer of its own and must not be shown to either IdP.
+    const authenticator = createAuthenticator({
+      issuers: [keycloak.issuerOptions(), other.issuerOptions()],
+      httpTimeoutMs: 500,
+    });
+    const opaque = await keycloak.opaqueToken(alice);
+    const asked = () => keycloak.counters.introspection + other.counters.introspection;
+    const before = asked();
+    await expect(authenticator.introspect(opaque)).rejects.toMatchObject({
+      code: 'token_malformed',
+      status: 401,
+    });
+    expect(asked()).toBe(before);
+  });
+});

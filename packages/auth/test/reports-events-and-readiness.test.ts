@@ -81,11 +81,17 @@ describe('metrics hook and readiness', () => {
     }
   });
 
-  test('introspect() without client credentials is a TypeError (misuse), not a 4xx', async () => {
+  test('introspect() without client credentials answers 503 idp_unavailable, and canIntrospect() says so up front', async () => {
     const auth = createAuthenticator({
       issuers: [{ issuer: idp.issuer, audience: 'todo-api', profile: 'keycloak' }],
     });
-    await expect(auth.introspect(await idp.accessToken(alice))).rejects.toThrow(TypeError);
+    expect(auth.canIntrospect()).toBe(false);
+    expect(createAuthenticator({ issuers: [idp.issuerOptions()] }).canIntrospect()).toBe(true);
+    await expect(auth.introspect(await idp.accessToken(alice))).rejects.toMatchObject({
+      name: 'AuthError',
+      code: 'idp_unavailable',
+      status: 503,
+    });
   });
 
   test('verifyLogoutToken without audiences is a TypeError', async () => {
