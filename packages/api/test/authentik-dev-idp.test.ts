@@ -85,4 +85,17 @@ describe('the API with the dev IdP in its Authentik profile', () => {
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ username: 'alice' });
   });
+
+  it('in jwt mode, answers GET /me with the ID token 401 token_type_invalid and with the access token 200', async () => {
+    const instance = await api('jwt');
+    const tokens = await passwordGrant({ scope: 'openid' });
+    expect(tokens.id_token).toBeTruthy();
+    const refused = await me(instance, tokens.id_token);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['www-authenticate']).toContain('error="invalid_token"');
+    expect(refused.json()).toMatchObject({ code: 'token_type_invalid' });
+    const ok = await me(instance, tokens.access_token);
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ username: 'alice' });
+  });
 });

@@ -25,10 +25,15 @@ describe.each(['keycloak', 'authentik', 'generic'] as const)('a %s issuer', (pro
     await expectAuthFailure(auth.authenticate(await idp.idToken(alice)), 'token_type_invalid', 401);
   });
 
-  test('rejects an ID token without nonce or at_hash (aud = azp) with 401 token_type_invalid', async () => {
-    if (profile === 'authentik') return; // Authentik access tokens also have aud = azp; covered by nonce/at_hash.
+  test('rejects an ID token without nonce or at_hash (aud = azp, or Authentik without azp) with 401 token_type_invalid', async () => {
     const token = await idp.idToken(alice, { claims: { nonce: undefined, at_hash: undefined } });
     await expectAuthFailure(auth.authenticate(token), 'token_type_invalid', 401);
+  });
+
+  test('accepts an Authentik access token that carries uid but no azp', async () => {
+    if (profile !== 'authentik') return;
+    const token = await idp.accessToken(alice, { claims: { azp: undefined, uid: 'a1b2c3' } });
+    await expect(auth.authenticate(token)).resolves.toMatchObject({ subject: alice.sub });
   });
 
   test('rejects a refresh token presented as an access token with 401 token_type_invalid', async () => {

@@ -72,8 +72,9 @@ export async function handleIntrospection(
     scope: rt.scope,
     sid: rt.sid,
     ...(user ? { username: user.username } : {}),
-    // Keycloak marks a refresh token by its `typ` claim; Authentik answers RFC 7662 §2.2
-    // `token_type: refresh_token`. Either way a resource server can tell it is no access token.
+    // Keycloak marks a refresh token by its `typ` claim. Real Authentik answers a refresh token
+    // with its ID-token claims and no type; the Authentik profile says RFC 7662 §2.2
+    // `token_type: refresh_token` instead, so a resource server can tell it is no access token.
     ...(profile === 'keycloak' ? { typ: 'Refresh' } : { token_type: 'refresh_token' }),
   });
 }

@@ -33,8 +33,9 @@ function principalFrom(
   nowSec: number,
 ): Principal {
   const { active: _active, token_type: tokenType, ...claims } = answer;
-  // RFC 7662 §2.2 `token_type`: Authentik answers `refresh_token` for refresh tokens, the dev IdP
-  // too; only a bearer access token opens the API. Absent is allowed (Keycloak sends `typ`).
+  // RFC 7662 §2.2 `token_type`: only a bearer access token opens the API (the dev IdP's Authentik
+  // profile answers `refresh_token` for a refresh token). Absent is allowed: Keycloak sends its
+  // `typ` instead, and real Authentik sends neither.
   if (
     tokenType !== undefined &&
     (typeof tokenType !== 'string' || !ACCESS_TOKEN_TYPES.has(tokenType.toLowerCase()))
@@ -50,7 +51,7 @@ function principalFrom(
       'token_type_invalid',
       `A ${String(claims.typ)} token is not an access token`,
     );
-  assertAccessToken(issuer, {}, claims);
+  assertAccessToken(issuer, {}, claims, 'introspection');
   // RFC 7662 §2.2 makes `iss` optional, but Keycloak and Authentik always send it; an answer
   // that does not say who issued the token is refused rather than assumed to be ours.
   if (answer.iss !== issuer.issuer)

@@ -76,7 +76,8 @@ export function shapeClaims(input: ShapeInput): Record<string, unknown> {
       ...base,
       exp,
       aud: client,
-      azp: client,
+      // Authentik's ID tokens carry no `azp` (only its access tokens do).
+      ...(profile === 'authentik' ? {} : { azp: client }),
       auth_time: nowSec,
       sid: sessionId,
       nonce: randomUUID(),

@@ -21,6 +21,7 @@ export function assertAccessToken(
   issuer: ResolvedIssuer,
   header: Readonly<Record<string, unknown>>,
   claims: Readonly<Record<string, unknown>>,
+  source: 'jwt' | 'introspection' = 'jwt',
 ): void {
   const headerTyp = typeof header.typ === 'string' ? header.typ.toLowerCase() : undefined;
   if (header.typ !== undefined && (headerTyp === undefined || !ACCESS_HEADER_TYPES.has(headerTyp)))
@@ -38,6 +39,17 @@ export function assertAccessToken(
   // ID tokens (OIDC Core §2): `nonce`, `at_hash` and `c_hash` only ever appear in ID tokens.
   if (claims.nonce !== undefined || claims.at_hash !== undefined || claims.c_hash !== undefined)
     reject('An ID token is not an access token');
+  // Authentik signs the same claims for both kinds (`aud` = client id, `auth_time`, `acr`), but
+  // its access tokens are the ID token's claims plus `azp` and `uid` (authentik
+  // providers/oauth2/id_token.py, `to_access_token`); an ID token (`to_jwt`) has neither.
+  // Authentik's introspection answer is the ID token's claims, so this holds for JWTs only.
+  if (
+    issuer.profile === 'authentik' &&
+    source === 'jwt' &&
+    claims.azp === undefined &&
+    claims.uid === undefined
+  )
+    reject('An Authentik token without azp (an ID token) is not an access token');
   // An ID token's audience is the client itself (`aud` = `azp`). Authentik access tokens look
   // the same (`aud` = client id), so this heuristic is skipped there.
   if (issuer.profile !== 'authentik') {
