@@ -33,12 +33,16 @@ function newest(dir) {
 /** Rebuilds whatever is older than its sources, so `npm start` always runs the code on disk. */
 function buildIfStale() {
   const stale = ['auth', 'idp', 'api'].some((name) => {
-    const marker = join(root, 'packages', name, 'dist', 'index.js');
+    // tsc -b rewrites its build info on every build, but leaves unchanged outputs alone.
+    const marker = join(root, 'packages', name, 'dist', '.tsbuildinfo');
     return (
       !existsSync(marker) || newest(join(root, 'packages', name, 'src')) > statSync(marker).mtimeMs
     );
   });
-  if (stale) step('Building the server packages (tsc -b)', 'npx', ['tsc', '-b']);
+  if (stale) {
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    step('Building the server packages (tsc -b)', process.execPath, [tsc, '-b']);
+  }
   const webIndex = join(root, 'packages/web/dist/index.html');
   const webSources = Math.max(
     newest(join(root, 'packages/web/src')),
