@@ -32,6 +32,12 @@ export interface ContextOverrides {
   readonly fetch?: typeof fetch;
 }
 
+/**
+ * Allowed clock skew with the IdPs, in seconds: used by the authenticator for `exp`/`nbf`/`iat`
+ * and by subject revocations (a token's `iat` against our revocation time), so both agree.
+ */
+export const CLOCK_TOLERANCE_SECONDS = 30;
+
 /** Maps one configured issuer onto the auth package's options. */
 export function toIssuerOptions(issuer: IssuerConfig): IssuerOptions {
   return {
@@ -39,6 +45,7 @@ export function toIssuerOptions(issuer: IssuerConfig): IssuerOptions {
     audience: issuer.audience,
     profile: issuer.profile,
     verify: issuer.verify,
+    clockToleranceSec: CLOCK_TOLERANCE_SECONDS,
     ...(issuer.discoveryUrl && { discoveryUrl: issuer.discoveryUrl }),
     ...(issuer.clientId && { clientId: issuer.clientId }),
     ...(issuer.clientSecret && { clientSecret: issuer.clientSecret }),
@@ -76,6 +83,7 @@ export async function createContext(
       listenUrl: config.database.kind === 'postgres' ? config.database.url : undefined,
       now: () => clock.now(),
       ttlSeconds: config.revocationTtlSeconds,
+      clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
     });
     await revocations.start();
   } catch (error) {

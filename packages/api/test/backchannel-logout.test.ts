@@ -79,9 +79,17 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
       );
       expect((await logout(token)).statusCode).toBe(200);
       expect((await me(before)).json()).toMatchObject({ code: 'token_revoked' });
-      // A sign-in after the logout gets a token issued later, which is accepted.
-      const after = await h.idp.accessToken(users.carol, { issuedAt: nowSec + 2 });
-      expect((await me(after)).statusCode).toBe(200);
+      // Within the 30 s clock tolerance a later iat may be the IdP's clock running ahead: refused.
+      const soon = await h.idp.accessToken(users.carol, { issuedAt: nowSec + 20 });
+      expect((await me(soon)).json()).toMatchObject({ code: 'token_revoked' });
+      // A sign-in 40 s after the logout gets a token issued later, which is accepted.
+      h.setClockOffset(40_000);
+      try {
+        const after = await h.idp.accessToken(users.carol, { issuedAt: nowSec + 40 });
+        expect((await me(after)).statusCode).toBe(200);
+      } finally {
+        h.setClockOffset(0);
+      }
     },
   );
 
@@ -169,8 +177,13 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
         expect.objectContaining({ issuer: h.idp.issuer, sub: users.alice.sub }),
       ]);
       expect((await me(old)).json()).toMatchObject({ code: 'token_revoked' });
-      const fresh = await h.idp.accessToken(users.alice, { issuedAt: nowSec + 2 });
-      expect((await me(fresh)).statusCode).toBe(200);
+      h.setClockOffset(40_000);
+      try {
+        const fresh = await h.idp.accessToken(users.alice, { issuedAt: nowSec + 40 });
+        expect((await me(fresh)).statusCode).toBe(200);
+      } finally {
+        h.setClockOffset(0);
+      }
 
       const audit = await h.as('admin', { method: 'GET', url: '/admin/audit?limit=100' });
       expect(audit.json().items).toContainEqual(
@@ -202,7 +215,7 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
     const refused = Number(
       /auth_failures_total\{code="token_revoked"\} (\d+)/.exec(metrics.body)?.[1],
     );
-    expect(refused).toBe(4);
+    expect(refused).toBe(5);
     expect(metrics.body).toMatch(/revocations_total\{kind="session",source="backchannel"\} [1-9]/);
     expect(metrics.body).toMatch(/http_requests_total\{method="GET",route="\/me",status="200"\}/);
   });

@@ -44,12 +44,46 @@ describe.each(drivers)('RevocationStore on $driver', ({ skip, create }) => {
       const iat = T0 / 1000;
       expect(store.isRevoked(principal({ issuedAt: iat - 60 }))).toBe(true);
       expect(store.isRevoked(principal({ issuedAt: iat }))).toBe(true);
-      expect(store.isRevoked(principal({ issuedAt: iat + 1 }))).toBe(false);
+      // Within the 30 s clock tolerance a later iat may be the IdP's clock running ahead.
+      expect(store.isRevoked(principal({ issuedAt: iat + 30 }))).toBe(true);
+      expect(store.isRevoked(principal({ issuedAt: iat + 31 }))).toBe(false);
       expect(store.isRevoked(principal({}))).toBe(true);
       expect(store.isRevoked(principal({ subject: 'sub-2', issuedAt: iat - 60 }))).toBe(false);
       expect(
         store.isRevoked({ ...principal({ issuedAt: iat - 60 }), issuer: 'https://other' }),
       ).toBe(false);
+    },
+  );
+
+  it.skipIf(skip)(
+    'refuses a token issued just before the revocation by an IdP whose clock runs 20 s ahead',
+    async () => {
+      const skewMs = 20_000;
+      const idpNowSec = () => Math.floor((now + skewMs) / 1000);
+      now = T0 + 100_000;
+      try {
+        const issuedBefore = idpNowSec() - 1; // signed by the IdP one second before the logout
+        await store.revokeSubject(ISS, 'sub-skewed');
+        const skewed = (issuedAt: number) => principal({ subject: 'sub-skewed', issuedAt });
+        expect(store.isRevoked(skewed(issuedBefore))).toBe(true);
+        now += 5_000; // a sign-in 5 s later: its iat is 25 s past the revocation, within tolerance
+        expect(store.isRevoked(skewed(idpNowSec()))).toBe(true);
+        now += 10_000; // 15 s later, the IdP's iat is 35 s past the revocation: accepted
+        expect(store.isRevoked(skewed(idpNowSec()))).toBe(false);
+        // With no tolerance configured, the same early token would slip through: the allowance is
+        // what refuses it.
+        const strict = new RevocationStore({
+          db,
+          now: () => new Date(now),
+          ttlSeconds: 600,
+          clockToleranceSeconds: 0,
+        });
+        await strict.reload();
+        expect(strict.isRevoked(skewed(issuedBefore))).toBe(false);
+        await strict.close();
+      } finally {
+        now = T0;
+      }
     },
   );
 

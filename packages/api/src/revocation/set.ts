@@ -43,16 +43,17 @@ export class RevocationSet {
    * Two or three map lookups; the clock is read only when an entry matches, so the common
    * case (nothing revoked for this caller) allocates nothing.
    */
-  isRevoked(p: RevocablePrincipal, now: () => number): boolean {
+  isRevoked(p: RevocablePrincipal, now: () => number, toleranceMs = 0): boolean {
     if (p.sessionId !== undefined) {
       const session = this.#byKind.session.get(p.issuer)?.get(p.sessionId);
       if (session !== undefined && session.expiresAt > now()) return true;
     }
-    if (covers(this.#byKind.subject.get(p.issuer)?.get(p.subject), p, now)) return true;
+    if (covers(this.#byKind.subject.get(p.issuer)?.get(p.subject), p, now, toleranceMs))
+      return true;
     // A token without `sid` cannot show it belongs to another session than the one that ended.
     return (
       p.sessionId === undefined &&
-      covers(this.#byKind.sessionless.get(p.issuer)?.get(p.subject), p, now)
+      covers(this.#byKind.sessionless.get(p.issuer)?.get(p.subject), p, now, toleranceMs)
     );
   }
 
@@ -70,8 +71,19 @@ export class RevocationSet {
   }
 }
 
-/** A subject entry refuses tokens issued at or before it; without `iat`, fail closed. */
-function covers(entry: Entry | undefined, p: RevocablePrincipal, now: () => number): boolean {
+/**
+ * A subject entry refuses tokens issued at or before it; without `iat`, fail closed. `iat` is
+ * the IdP's clock and `notBefore` ours: the same clock-skew allowance that accepts a token
+ * whose `iat` is slightly in the future (RFC 7519 §4.1.6, "some small leeway") is added here,
+ * so a token issued just before the logout by an IdP whose clock runs ahead is still refused.
+ * A sign-in within that window after the revocation is refused too: fail closed.
+ */
+function covers(
+  entry: Entry | undefined,
+  p: RevocablePrincipal,
+  now: () => number,
+  toleranceMs: number,
+): boolean {
   if (entry === undefined || entry.expiresAt <= now()) return false;
-  return p.issuedAt === undefined || p.issuedAt * 1000 <= entry.notBefore;
+  return p.issuedAt === undefined || p.issuedAt * 1000 <= entry.notBefore + toleranceMs;
 }

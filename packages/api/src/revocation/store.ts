@@ -21,6 +21,11 @@ export interface RevocationStoreOptions {
   readonly ttlSeconds: number;
   /** How often the whole set is reloaded from the database as a safety net. */
   readonly refreshIntervalMs?: number;
+  /**
+   * Allowed skew between the IdP's clock (`iat`) and ours (the revocation time), in seconds:
+   * the authenticator's `clockToleranceSec`. Default 30, the auth package's default.
+   */
+  readonly clockToleranceSeconds?: number;
 }
 
 /**
@@ -35,6 +40,7 @@ export class RevocationStore {
   readonly #now: () => Date;
   readonly #ttlMs: number;
   readonly #refreshMs: number;
+  readonly #toleranceMs: number;
   readonly #set = new RevocationSet();
   #timer: NodeJS.Timeout | undefined;
 
@@ -47,6 +53,7 @@ export class RevocationStore {
     this.#now = options.now;
     this.#ttlMs = options.ttlSeconds * 1000;
     this.#refreshMs = options.refreshIntervalMs ?? 30_000;
+    this.#toleranceMs = (options.clockToleranceSeconds ?? 30) * 1000;
   }
 
   /** Loads the stored set and starts listening. */
@@ -82,11 +89,12 @@ export class RevocationStore {
 
   /**
    * Synchronous hot path, consulted by the authenticator on every request (cache hits too).
-   * A subject revocation refuses tokens issued at or before its not-before time; a token
+   * A subject revocation refuses tokens issued at or before its not-before time (plus the
+   * clock tolerance, as the IdP's clock may run ahead); a token
    * without `iat` cannot prove otherwise and is refused (fail closed).
    */
   isRevoked(principal: RevocablePrincipal): boolean {
-    return this.#set.isRevoked(principal, () => this.#now().getTime());
+    return this.#set.isRevoked(principal, () => this.#now().getTime(), this.#toleranceMs);
   }
 
   /**

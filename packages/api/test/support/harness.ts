@@ -50,8 +50,14 @@ export interface Instance {
   close(): Promise<void>;
 }
 
-export async function startInstance(config: ApiConfig): Promise<Instance> {
-  const context = await createContext(config, { logger: createLogger('silent') });
+export async function startInstance(
+  config: ApiConfig,
+  clock?: { now: () => Date },
+): Promise<Instance> {
+  const context = await createContext(config, {
+    logger: createLogger('silent'),
+    ...(clock && { clock }),
+  });
   const app = await buildApp(context);
   return {
     context,
@@ -68,6 +74,8 @@ export interface Harness extends Instance {
   readonly idp: TestIssuer;
   readonly config: ApiConfig;
   readonly tokens: Record<UserName, string>;
+  /** Moves the API's clock (not the issuer's) this many ms ahead of real time; 0 resets it. */
+  setClockOffset(ms: number): void;
   /** `app.inject` with the user's bearer token. */
   as(user: UserName | undefined, options: InjectOptions): Promise<LightMyRequestResponse>;
 }
@@ -78,7 +86,8 @@ export async function startHarness(
 ): Promise<Harness> {
   const idp = await startTestIssuer({ profile: 'keycloak' });
   const config = testConfig(idp, database, env);
-  const instance = await startInstance(config);
+  let offsetMs = 0;
+  const instance = await startInstance(config, { now: () => new Date(Date.now() + offsetMs) });
   const tokens = Object.fromEntries(
     await Promise.all(
       Object.entries(users).map(async ([name, user]) => [name, await idp.accessToken(user)]),
@@ -89,6 +98,9 @@ export async function startHarness(
     idp,
     config,
     tokens,
+    setClockOffset(ms) {
+      offsetMs = ms;
+    },
     as(user, options) {
       const headers = { ...(options.headers ?? {}) };
       if (user) headers.authorization = `Bearer ${tokens[user]}`;
