@@ -102,6 +102,22 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('refuses a production database (DATABASE_URL) without an issuer, naming OIDC_ISSUER', () => {
+    const error = failure({ DATABASE_URL: 'postgres://u:p@db:5432/todo' });
+    expect(error.variable).toBe('OIDC_ISSUER');
+    expect(error.message).toMatch(/required when DATABASE_URL is set/);
+    expect(error.message).not.toContain('u:p@');
+    const listed = loadConfig({
+      DATABASE_URL: 'postgres://u:p@db:5432/todo',
+      OIDC_ISSUERS: '[{"issuer":"https://sso.example.com/realms/todo-app"}]',
+    });
+    expect(listed.issuers.map((i) => i.issuer)).toEqual([
+      'https://sso.example.com/realms/todo-app',
+    ]);
+    // The localhost default stays for the embedded SQLite mode.
+    expect(loadConfig({}).issuers[0]?.issuer).toBe('http://localhost:8080/realms/todo-app');
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: ' ' })).toMatchObject({
       port: 8000,

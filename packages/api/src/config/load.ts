@@ -22,7 +22,9 @@ const DEFAULT_ISSUER = 'http://localhost:8080/realms/todo-app';
  * @example
  * ```ts
  * const config = loadConfig(process.env);
- * config.issuers[0].issuer; // 'http://localhost:8080/realms/todo-app' when OIDC_ISSUER is unset
+ * // 'http://localhost:8080/realms/todo-app' when OIDC_ISSUER is unset and DATABASE_URL too;
+ * // with DATABASE_URL set, a missing OIDC_ISSUER is a ConfigError.
+ * config.issuers[0].issuer;
  * ```
  */
 export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
@@ -61,6 +63,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
 
 function readIssuers(e: Env): IssuerConfig[] {
   if (e.OIDC_ISSUERS === undefined) {
+    // The localhost issuer is the embedded development setup (SQLite, dev IdP) only: with a
+    // production database, trusting a default issuer nobody chose would fail open.
+    if (e.OIDC_ISSUER === undefined && e.DATABASE_URL !== undefined)
+      throw new ConfigError(
+        'OIDC_ISSUER',
+        'is required when DATABASE_URL is set (or set OIDC_ISSUERS); the localhost default is for the embedded SQLite mode only',
+      );
     return [
       toIssuer('OIDC', {
         issuer: e.OIDC_ISSUER ?? DEFAULT_ISSUER,
