@@ -32,7 +32,8 @@ export interface LogoutTokenClaims {
   /** Caller checks it for replay. */
   jti?: string;
   issuedAt: number;
-  expiresAt?: number;
+  /** `exp`, required (Back-Channel Logout 1.0 §2.4, errata set 1). */
+  expiresAt: number;
   audience: readonly string[];
   claims: Readonly<Record<string, unknown>>;
 }

@@ -48,6 +48,8 @@ describe.each(['keycloak', 'generic'] as const)(
       ],
       ['issued in the future', { issuedAt: Math.floor(clock.now() / 1000) + 600 }],
       ['without iat', { claims: { iat: undefined } }],
+      ['without exp (§2.4 errata set 1: REQUIRED)', { claims: { exp: undefined } }],
+      ['with a non-numeric exp', { claims: { exp: 'soon' } }],
       ['expired', { issuedAt: Math.floor(clock.now() / 1000) - 200, expiresInSec: 60 }],
       ['typed as an access token', { header: { typ: 'at+jwt' }, claims: { typ: undefined } }],
     ])('rejects a logout token %s with logout_token_invalid (400)', async (_name, options) => {

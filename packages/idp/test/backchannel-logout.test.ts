@@ -56,6 +56,9 @@ async function verifyLogoutToken(token: string, audience: string) {
   expect(payload.events).toEqual({ [EVENT]: {} });
   expect(payload.nonce).toBeUndefined();
   expect(typeof payload.jti).toBe('string');
+  // §2.4 (errata set 1): exp is REQUIRED; a short lifetime (§4 suggests at most two minutes).
+  expect(typeof payload.exp).toBe('number');
+  expect((payload.exp as number) - (payload.iat as number)).toBeLessThanOrEqual(120);
   return payload;
 }
 

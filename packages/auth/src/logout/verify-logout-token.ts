@@ -29,7 +29,7 @@ function str(value: unknown): string | undefined {
 
 /**
  * OIDC Back-Channel Logout 1.0 §2.6 validation. Signature through the issuer's keys, `iss`
- * exact, `aud` contains one of `audiences`, `iat` recent, `exp` not passed, explicit typing
+ * exact, `aud` contains one of `audiences`, `iat` recent, `exp` present and not passed, explicit typing
  * (`typ: logout+jwt` header, §2.4; or Keycloak's `typ: "Logout"` claim, which it sends instead),
  * the back-channel logout `events` member, `sid` and/or `sub`, and no `nonce`. Replay (`jti`)
  * is checked by the caller, which owns the storage.
@@ -57,9 +57,11 @@ export async function verifyLogoutToken(
     if (typeof iat !== 'number' || !Number.isFinite(iat)) invalid('The logout token has no "iat"');
     if (iat > now + leeway) invalid('The logout token was issued in the future');
     if (iat < now - LOGOUT_TOKEN_MAX_AGE_SEC - leeway) invalid('The logout token is too old');
+    // §2.4 as amended by errata set 1 (2023): `exp` is REQUIRED; §2.6 step 5 validates it as in
+    // an ID token. Keycloak sends it since 22.0.8/23.0.4, Authentik since 2025.8.2.
     const exp = payload.exp;
-    if (exp !== undefined && (typeof exp !== 'number' || now >= exp + leeway))
-      invalid('The logout token expired');
+    if (typeof exp !== 'number' || !Number.isFinite(exp)) invalid('The logout token has no "exp"');
+    if (now >= exp + leeway) invalid('The logout token expired');
     const events = payload.events;
     if (events === null || typeof events !== 'object' || Array.isArray(events))
       invalid('The logout token has no "events"');
@@ -79,7 +81,7 @@ export async function verifyLogoutToken(
       ...(sid === undefined ? {} : { sessionId: sid }),
       ...(jti === undefined ? {} : { jti }),
       issuedAt: iat,
-      ...(typeof exp === 'number' ? { expiresAt: exp } : {}),
+      expiresAt: exp,
       audience: Object.freeze([...audiencesOf(payload)]),
       claims: Object.freeze({ ...payload }),
     });
