@@ -36,6 +36,9 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
  * const res = await app.inject({ url: '/healthz' });
  * ```
  */
+/** Routes outside the per-address limit: probes, metrics and the IdP's logout calls. */
+const UNLIMITED_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/auth/backchannel-logout']);
+
 export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   const { config, metrics } = context;
   const issuerOrigins = [...new Set(config.issuers.map((i) => new URL(i.issuer).origin))].join(' ');
@@ -125,6 +128,25 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   });
   app.get('/openapi.json', { schema: { hide: true, security: PUBLIC } }, async () => app.swagger());
 
+  // Per client address, at the root and before authentication, so a flood of bad tokens is
+  // limited too (the per-subject limit below only sees authenticated callers). Generous: many
+  // people may share one address. Probes, scrapers and the IdP's back-channel logouts are never
+  // limited — a 429 there would fail a probe or lose a logout (OIDC Back-Channel Logout §2.8
+  // lets the OP give up).
+  const rateLimited = (context: { max: number }) =>
+    new ApiError(429, 'rate_limited', `Rate limit of ${context.max} requests per minute exceeded`);
+  await app.register(rateLimit, { global: false, errorResponseBuilder: (_r, c) => rateLimited(c) });
+  const perAddress = app.rateLimit({
+    max: config.rateLimitPerAddressPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => `address ${request.ip}`,
+    errorResponseBuilder: (_request, c) => rateLimited(c),
+  });
+  app.addHook('onRequest', async function limitAddress(request, reply) {
+    if (UNLIMITED_ROUTES.has(request.routeOptions.url ?? '')) return;
+    await perAddress.call(this, request, reply);
+  });
+
   await app.register(healthRoutes(context));
   await app.register(backchannelRoutes(context));
 
@@ -158,12 +180,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
       hook: 'preHandler',
       // Per subject, so one noisy user cannot starve the others behind a shared proxy.
       keyGenerator: (request) => `${request.principal.issuer} ${request.principal.subject}`,
-      errorResponseBuilder: (_request, context) =>
-        new ApiError(
-          429,
-          'rate_limited',
-          `Rate limit of ${context.max} requests per minute exceeded`,
-        ),
+      errorResponseBuilder: (_request, c) => rateLimited(c),
     });
     await secured.register(todoRoutes(context));
     await secured.register(meRoutes);

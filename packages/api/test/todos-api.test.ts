@@ -211,4 +211,35 @@ describe.each(drivers)('the todo API on $driver', ({ skip, create }) => {
       }
     },
   );
+
+  it.skipIf(skip)(
+    'rate-limits per address before authentication: a flood of bad tokens gets 429 problem+json with Retry-After',
+    async () => {
+      const limited = await startHarness(database.config, {
+        RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '5',
+      });
+      try {
+        const bad = () =>
+          limited.app.inject({
+            method: 'GET',
+            url: '/todos/',
+            headers: { authorization: 'Bearer not-a-token' },
+          });
+        const statuses = [];
+        for (let i = 0; i < 5; i++) statuses.push((await bad()).statusCode);
+        expect(statuses).toEqual([401, 401, 401, 401, 401]);
+        const over = await bad();
+        expect(over.statusCode).toBe(429);
+        expect(over.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(over.headers['retry-after']).toMatch(/^\d+$/);
+        expect(over.json()).toMatchObject({ status: 429, code: 'rate_limited' });
+        // The address is limited for valid tokens too, but never for probes and metrics.
+        expect((await limited.as('alice', { method: 'GET', url: '/me' })).statusCode).toBe(429);
+        expect((await limited.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+        expect((await limited.app.inject({ url: '/metrics' })).statusCode).toBe(200);
+      } finally {
+        await limited.close();
+      }
+    },
+  );
 });

@@ -40,8 +40,13 @@ export interface ApiConfig {
   readonly trustProxy: boolean;
   /** Largest accepted request body in bytes; larger is 413. */
   readonly bodyLimit: number;
-  /** Requests per minute per subject (per address before authentication). */
+  /** Requests per minute per authenticated subject. */
   readonly rateLimitPerMinute: number;
+  /**
+   * Requests per minute per client address, counted before authentication (so failed ones
+   * too); health, metrics and back-channel logout are exempt.
+   */
+  readonly rateLimitPerAddressPerMinute: number;
   /** How long a revocation is kept: the longest access-token lifetime of any issuer. */
   readonly revocationTtlSeconds: number;
 }

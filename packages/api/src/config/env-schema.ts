@@ -30,6 +30,7 @@ export const EnvSchema = Type.Object({
   TRUST_PROXY: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
   BODY_LIMIT_BYTES: Type.Optional(PositiveInteger),
   RATE_LIMIT_PER_MINUTE: Type.Optional(PositiveInteger),
+  RATE_LIMIT_PER_ADDRESS_PER_MINUTE: Type.Optional(PositiveInteger),
   REVOCATION_TTL_SECONDS: Type.Optional(PositiveInteger),
   OIDC_ISSUER: Type.Optional(Url),
   OIDC_ISSUERS: Type.Optional(Type.String({ minLength: 2 })),

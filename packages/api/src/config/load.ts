@@ -56,6 +56,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     trustProxy: e.TRUST_PROXY === 'true',
     bodyLimit: Number(e.BODY_LIMIT_BYTES ?? 16 * 1024),
     rateLimitPerMinute: Number(e.RATE_LIMIT_PER_MINUTE ?? 600),
+    // Default: ten subjects' worth per address (a NAT or proxy may carry many people).
+    rateLimitPerAddressPerMinute: Number(
+      e.RATE_LIMIT_PER_ADDRESS_PER_MINUTE ?? 10 * Number(e.RATE_LIMIT_PER_MINUTE ?? 600),
+    ),
     revocationTtlSeconds: Number(e.REVOCATION_TTL_SECONDS ?? 3600),
   };
   return deepFreeze(config);
