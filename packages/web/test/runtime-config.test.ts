@@ -45,6 +45,24 @@ describe('sign-in helpers', () => {
     expect(safeReturnTo(undefined)).toBe('/');
   });
 
+  test.each([
+    '/\\evil.example',
+    '/\\/evil.example',
+    '/\t/evil.example',
+    '/\n/evil.example',
+    '/\r/evil.example',
+    '/todos\u0000',
+    '/todos\u007f',
+  ])('refuses the return path %j (backslash or control character) and goes home', (returnTo) => {
+    expect(safeReturnTo({ returnTo })).toBe('/');
+  });
+
+  test('keeps ordinary paths with query and fragment', () => {
+    expect(safeReturnTo({ returnTo: '/todos/?completed=true#top' })).toBe(
+      '/todos/?completed=true#top',
+    );
+  });
+
   test('a 20 s token renews at 15 s, a 5 min token a minute early, never in a tight loop', () => {
     expect(renewalDelay(1000, 1020, 1000_000)).toBe(15_000);
     expect(renewalDelay(1000, 1300, 1000_000)).toBe(240_000);

@@ -35,10 +35,27 @@ export function createUserManager(config: RuntimeConfig, origin = window.locatio
   });
 }
 
+/**
+ * Backslashes and control characters: the WHATWG URL parser reads `\` as `/` in http(s) URLs
+ * and drops tabs and newlines, so `/\evil.example` and `/\t/evil.example` both become
+ * `//evil.example`, a network-path reference to another host (RFC 3986 §4.2).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const UNSAFE_IN_PATH = /[\\\u0000-\u001f\u007f]/;
+
+/** A base with an origin of its own, to check that a path cannot leave it. */
+const PROBE_ORIGIN = 'http://return-to.invalid';
+
 /** Where to go after sign-in: a path inside this app, never an absolute URL (open redirect). */
 export function safeReturnTo(state: unknown): string {
   const returnTo = (state as Partial<SignInState> | undefined)?.returnTo;
-  if (typeof returnTo !== 'string' || !returnTo.startsWith('/') || returnTo.startsWith('//')) {
+  if (
+    typeof returnTo !== 'string' ||
+    !returnTo.startsWith('/') ||
+    returnTo.startsWith('//') ||
+    UNSAFE_IN_PATH.test(returnTo) ||
+    new URL(returnTo, PROBE_ORIGIN).origin !== PROBE_ORIGIN
+  ) {
     return '/';
   }
   if (returnTo.startsWith(CALLBACK_PATH) || returnTo.startsWith(SIGNED_OUT_PATH)) return '/';
