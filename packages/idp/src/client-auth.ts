@@ -2,17 +2,29 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Realm, RealmClient } from './realm/types.js';
 
+/**
+ * RFC 6749 §2.3.1: the client id and secret inside Basic credentials are encoded with the
+ * `application/x-www-form-urlencoded` algorithm (Appendix B), so `+` is a space. A malformed
+ * escape (`%ZZ`) is no credential at all: `undefined`, answered 401 invalid_client, never 500.
+ */
+function formDecode(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value.replaceAll('+', ' '));
+  } catch {
+    return undefined;
+  }
+}
+
 function presented(req: IncomingMessage, form: URLSearchParams) {
   const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
   if (basic) {
     const decoded = Buffer.from(basic, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) return undefined;
-    // RFC 6749 §2.3.1: id and secret are form-urlencoded inside the Basic credentials.
-    return {
-      clientId: decodeURIComponent(decoded.slice(0, colon)),
-      secret: decodeURIComponent(decoded.slice(colon + 1)) as string | undefined,
-    };
+    const clientId = formDecode(decoded.slice(0, colon));
+    const secret = formDecode(decoded.slice(colon + 1));
+    if (clientId === undefined || secret === undefined) return undefined;
+    return { clientId, secret };
   }
   const clientId = form.get('client_id');
   return clientId ? { clientId, secret: form.get('client_secret') ?? undefined } : undefined;
