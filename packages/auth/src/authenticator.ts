@@ -9,7 +9,13 @@ import { verifyLogoutToken } from './logout/verify-logout-token.js';
 import type { AuthEvent, AuthenticatorOptions, IssuerStatus } from './options.js';
 import type { LogoutTokenClaims, Principal } from './principal.js';
 import { assertAccessToken } from './token/access-token-type.js';
-import { type DecodedToken, decodeToken, looksLikeJws, MAX_TOKEN_LENGTH } from './token/decode.js';
+import {
+  type DecodedToken,
+  decodeCompactJws,
+  decodeToken,
+  looksLikeJws,
+  MAX_TOKEN_LENGTH,
+} from './token/decode.js';
 import { validateClaims } from './token/validate-claims.js';
 
 /** Verifies bearer tokens against the trusted issuers. Create one per process and reuse it. */
@@ -102,7 +108,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       if (entry === undefined) decodeToken(token); // throws the precise token_malformed reason
       return { entry: entry as IssuerEntry };
     }
-    const decoded = decodeToken(token);
+    const decoded = decodeCompactJws(token); // the shape was checked just above
     const iss = decoded.payload.iss;
     // Unknown `iss` is refused before any network call: a token cannot make us fetch anything.
     const entry = typeof iss === 'string' ? issuers.get(iss) : undefined;

@@ -1,4 +1,4 @@
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { isUtf8 } from 'node:buffer';
 import { AuthError } from '../errors.js';
 
 /** Largest token accepted: Keycloak tokens with many roles reach a few KiB; beyond is abuse. */
@@ -26,12 +26,42 @@ export function decodeToken(token: string): DecodedToken {
     throw new AuthError('token_malformed', `The token is larger than ${MAX_TOKEN_LENGTH} bytes`);
   if (!COMPACT_JWS.test(token))
     throw new AuthError('token_malformed', 'The token is not a compact JWS of base64url segments');
-  // jose's decoders parse the segments (base64url, UTF-8, JSON object); nothing is trusted yet.
+  return decodeCompactJws(token);
+}
+
+/**
+ * {@link decodeToken} for a string that already passed {@link looksLikeJws}: the shape check is
+ * not repeated.
+ */
+export function decodeCompactJws(token: string): DecodedToken {
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  const header = decodeSegment(token.slice(0, first));
+  const payload = decodeSegment(token.slice(first + 1, second));
+  if (header === undefined || payload === undefined)
+    throw new AuthError('token_malformed', 'The token header or payload is not a JSON object');
+  return { header, payload };
+}
+
+/**
+ * One base64url segment (RFC 7515 §2, no padding) as a JSON object (RFC 7515 §4, RFC 7519 §7.2
+ * step 10), or undefined. The caller checked the alphabet; `Buffer.from` would otherwise skip
+ * foreign characters silently. A length of 4n+1 cannot be base64 and is refused, the bytes must
+ * be UTF-8 (RFC 7515 §5.2 step 3) and the JSON a plain object, not an array, string or null.
+ */
+function decodeSegment(segment: string): Record<string, unknown> | undefined {
+  if (segment.length % 4 === 1) return undefined;
+  const bytes = Buffer.from(segment, 'base64url');
+  if (!isUtf8(bytes)) return undefined;
+  let text = bytes.toString('utf8');
+  // A leading byte-order mark is dropped, as the WHATWG UTF-8 decoder (and jose) does.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let parsed: unknown;
   try {
-    return { header: decodeProtectedHeader(token), payload: decodeJwt(token) };
-  } catch (cause) {
-    throw new AuthError('token_malformed', 'The token header or payload is not a JSON object', {
-      cause,
-    });
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  return parsed as Record<string, unknown>;
 }
