@@ -58,7 +58,8 @@ export async function verifyLogoutToken(
     if (iat > now + leeway) invalid('The logout token was issued in the future');
     if (iat < now - LOGOUT_TOKEN_MAX_AGE_SEC - leeway) invalid('The logout token is too old');
     // §2.4 as amended by errata set 1 (2023): `exp` is REQUIRED; §2.6 step 5 validates it as in
-    // an ID token. Keycloak sends it since 22.0.8/23.0.4, Authentik since 2025.8.2.
+    // an ID token. Keycloak sends it since its fix of issue 25753 (December 2023, backported to
+    // 22.0 and 23.0), Authentik since 2025.8.2; older releases' logout tokens are refused.
     const exp = payload.exp;
     if (typeof exp !== 'number' || !Number.isFinite(exp)) invalid('The logout token has no "exp"');
     if (now >= exp + leeway) invalid('The logout token expired');
