@@ -1,38 +1,19 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import {
+  postgresDatabase as freshPostgresDatabase,
+  postgresAvailable,
+  TEST_DATABASE_URL,
+} from '../../../packages/api/test/support/databases.js';
 
-/** The PostgreSQL server the suites use (`TEST_DATABASE_URL`). */
-export const TEST_DATABASE_URL =
-  process.env.TEST_DATABASE_URL ?? 'postgres://todo_sso:todo_sso@127.0.0.1:5432/todo_sso_test';
+export { postgresAvailable, TEST_DATABASE_URL };
 
-async function reachable(): Promise<boolean> {
-  const client = new pg.Client({
-    connectionString: TEST_DATABASE_URL,
-    connectionTimeoutMillis: 2000,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch (error) {
-    if (process.env.REQUIRE_POSTGRES === '1')
-      throw new Error(
-        `REQUIRE_POSTGRES=1 but PostgreSQL is unreachable: ${(error as Error).message}`,
-      );
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** Whether PostgreSQL suites run; under REQUIRE_POSTGRES=1 an unreachable server throws. */
-export const postgresAvailable = await reachable();
-
-/** A database of the suite's own: an SQLite file or a fresh PostgreSQL database. */
+/**
+ * A database of the suite's own: an SQLite directory or a fresh PostgreSQL database, created
+ * by the API's test support (which also retries CREATE DATABASE while template1 is busy with a
+ * parallel file's), described here as the environment a child-process API reads.
+ */
 export interface SuiteDatabase {
   readonly kind: 'sqlite' | 'postgres';
   /** `DATABASE_URL` (PostgreSQL) or `DATA_DIR` (SQLite) for `loadConfig`. */
@@ -56,15 +37,11 @@ export function sqliteDatabase(): SuiteDatabase {
   };
 }
 
-/** A fresh database named `todo_rel_<hex>`, dropped with its connections by `drop()`. */
+/** A fresh PostgreSQL database, dropped with its connections by `drop()`. */
 export async function postgresDatabase(): Promise<SuiteDatabase> {
-  const name = `todo_rel_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${name}`;
+  const database = await freshPostgresDatabase();
+  if (database.config.kind !== 'postgres') throw new Error('expected a PostgreSQL database');
+  const url = new URL(database.config.url);
   return {
     kind: 'postgres',
     env: { DATABASE_URL: url.toString() },
@@ -75,12 +52,7 @@ export async function postgresDatabase(): Promise<SuiteDatabase> {
       proxied.port = String(port);
       return { DATABASE_URL: proxied.toString() };
     },
-    async drop() {
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
+    drop: () => database.drop(),
   };
 }
 
