@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
 import { createErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { ApiError } from './http/problem.js';
+import { RequestLog } from './http/request-log.js';
 import { setSecurityHeaders } from './http/security-headers.js';
 import { swaggerOptions } from './openapi.js';
 import { policyOf } from './policy.js';
@@ -44,9 +45,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   const issuerOrigins = [...new Set(config.issuers.map((i) => new URL(i.issuer).origin))].join(' ');
   const app: FastifyInstance = Fastify({
     loggerInstance: context.logger as FastifyBaseLogger,
-    // One line per request, written in onResponse below, instead of Fastify's two (each
-    // serialising the request through the redaction paths).
-    disableRequestLogging: true,
+    logController: new RequestLog(),
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
@@ -92,11 +91,6 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     };
     metrics.requests.inc(labels);
     metrics.duration.observe(labels, reply.elapsedTime / 1000);
-    // The route pattern, never the URL or headers: no token can reach the log from here.
-    request.log.info(
-      { ...labels, responseTime: Math.round(reply.elapsedTime * 100) / 100 },
-      'request completed',
-    );
   });
 
   // A JSON API needs no resources; the docs set their own policy on their pages.
