@@ -27,25 +27,27 @@ export interface AuditEntry {
   requestId: string | null;
 }
 
+/** The `audit_log` row of one record. */
+export function auditRow(input: AuditInput, now: Date) {
+  return {
+    id: randomUUID(),
+    at: now.toISOString(),
+    actor_issuer: input.actor?.issuer ?? null,
+    actor_sub: input.actor?.subject ?? null,
+    action: input.action,
+    resource: input.resource ?? null,
+    outcome: input.outcome,
+    detail: input.detail ?? null,
+    request_id: input.requestId ?? null,
+  };
+}
+
 /** The append-only audit log: every write and every authorization denial. */
 export function auditRepository(db: Db) {
   const k = db.kysely;
   return {
     async record(input: AuditInput, now: Date, tx: Db['kysely'] = k): Promise<void> {
-      await tx
-        .insertInto('audit_log')
-        .values({
-          id: randomUUID(),
-          at: now.toISOString(),
-          actor_issuer: input.actor?.issuer ?? null,
-          actor_sub: input.actor?.subject ?? null,
-          action: input.action,
-          resource: input.resource ?? null,
-          outcome: input.outcome,
-          detail: input.detail ?? null,
-          request_id: input.requestId ?? null,
-        })
-        .execute();
+      await tx.insertInto('audit_log').values(auditRow(input, now)).execute();
     },
 
     /** Newest first, keyset-paginated like todos. */

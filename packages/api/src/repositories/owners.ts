@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { type QueryCreator, sql } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { Owner } from '../db/schema.js';
+import type { Owner, Schema } from '../db/schema.js';
 
 /** What the API remembers of a todo owner from their latest token. */
 export interface OwnerProfile extends Owner {
@@ -27,23 +27,27 @@ export interface StateCounts {
   pending: number;
 }
 
+/** The statement recording (or refreshing) an owner's profile, not yet executed. */
+export function upsertOwner(db: QueryCreator<Schema>, profile: OwnerProfile, now: Date) {
+  const values = {
+    username: profile.username,
+    email: profile.email,
+    department: profile.department,
+    last_seen_at: now.toISOString(),
+  };
+  return db
+    .insertInto('owners')
+    .values({ issuer: profile.issuer, sub: profile.subject, ...values })
+    .onConflict((oc) => oc.columns(['issuer', 'sub']).doUpdateSet(values));
+}
+
 /** Owners and the aggregate queries over them. */
 export function ownerRepository(db: Db) {
   const k = db.kysely;
   return {
     /** Records (or refreshes) an owner's profile; called in the transaction of each write. */
     async touch(profile: OwnerProfile, now: Date, tx: Db['kysely'] = k): Promise<void> {
-      const values = {
-        username: profile.username,
-        email: profile.email,
-        department: profile.department,
-        last_seen_at: now.toISOString(),
-      };
-      await tx
-        .insertInto('owners')
-        .values({ issuer: profile.issuer, sub: profile.subject, ...values })
-        .onConflict((oc) => oc.columns(['issuer', 'sub']).doUpdateSet(values))
-        .execute();
+      await upsertOwner(tx, profile, now).execute();
     },
 
     /** Every owner with todo counts, by username. */

@@ -45,6 +45,21 @@ export function toTodo(row: Selectable<TodoTable>): Todo {
   };
 }
 
+/** The `todos` row of a new todo. */
+export function newTodoRow(db: Db, owner: Owner, input: TodoInput, now: Date) {
+  const at = now.toISOString();
+  return {
+    id: randomUUID(),
+    owner_issuer: owner.issuer,
+    owner_sub: owner.subject,
+    title: input.title,
+    description: input.description ?? null,
+    completed: db.bool(input.completed ?? false),
+    created_at: at,
+    updated_at: at,
+  };
+}
+
 /**
  * Todos of one owner. Every query filters by the owner in SQL, so another person's todo is
  * indistinguishable from a missing one and a forgotten check cannot leak it.
@@ -77,17 +92,7 @@ export function todoRepository(db: Db) {
     },
 
     async create(owner: Owner, input: TodoInput, now: Date, tx: Db['kysely'] = k): Promise<Todo> {
-      const at = now.toISOString();
-      const row = {
-        id: randomUUID(),
-        owner_issuer: owner.issuer,
-        owner_sub: owner.subject,
-        title: input.title,
-        description: input.description ?? null,
-        completed: db.bool(input.completed ?? false),
-        created_at: at,
-        updated_at: at,
-      };
+      const row = newTodoRow(db, owner, input, now);
       await tx.insertInto('todos').values(row).execute();
       return toTodo(row);
     },

@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
 import { authConfig } from '../policy.js';
 import { auditRepository } from '../repositories/audit.js';
+import { createTodo } from '../repositories/create-todo.js';
 import { ownerRepository } from '../repositories/owners.js';
 import { type Todo as TodoRecord, todoRepository } from '../repositories/todos.js';
 import { IdParams, problems } from '../schemas/common.js';
@@ -98,9 +99,18 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const owner = ownerOf(principalOf(request));
-        const todo = await write(request, 'todo.create', undefined, (tx, now) =>
-          todos.create(owner, request.body, now, tx),
+        const principal = principalOf(request);
+        const todo = await createTodo(
+          db,
+          profileOf(principal),
+          request.body,
+          {
+            actor: ownerOf(principal),
+            action: 'todo.create',
+            outcome: 'success',
+            requestId: request.id,
+          },
+          clock.now(),
         );
         return reply.code(201).header('location', `/todos/${todo.id}`).send(todo);
       },
