@@ -158,15 +158,22 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     });
     await secured.register(authPlugin, { authenticator: context.authenticator });
     // The policy guard runs after authentication, so denials are audited with the caller.
-    secured.addHook('onRequest', async (request) => {
+    // Synchronous work, so a callback hook: no promise per request.
+    secured.addHook('onRequest', (request, _reply, done) => {
       const policy = request.routeOptions.config.policy;
-      if (!policy) throw new ApiError(500, 'internal_error', 'route has no policy');
+      if (!policy) return done(new ApiError(500, 'internal_error', 'route has no policy'));
       if (policy.admin && !request.principal.isAdmin) {
-        throw new AuthError('insufficient_permission', 'Administrators only', {
-          missing: ['admin'],
-        });
+        return done(
+          new AuthError('insufficient_permission', 'Administrators only', { missing: ['admin'] }),
+        );
       }
-      if (policy.permission !== undefined) requirePermission(request.principal, policy.permission);
+      try {
+        if (policy.permission !== undefined)
+          requirePermission(request.principal, policy.permission);
+      } catch (error) {
+        return done(error as Error);
+      }
+      done();
     });
     await secured.register(rateLimit, {
       max: config.rateLimitPerMinute,
