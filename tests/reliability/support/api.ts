@@ -5,6 +5,7 @@ import {
   alice,
   bob,
   carol,
+  nobody,
   startTestIssuer,
   type TestIssuer,
   type TestUser,
@@ -12,14 +13,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 
-/** A valid token that grants nothing but `GET /me`. */
-export const nobody: TestUser = {
-  sub: '6f1c2a52-9b0e-4a7e-9d1a-000000000099',
-  username: 'nobody',
-  email: 'nobody@example.com',
-  roles: [],
-  permissions: [],
-};
+export { nobody };
 
 /** Someone holding `users:manage` without being an administrator. */
 export const manager: TestUser = {

@@ -3,9 +3,9 @@ import {
   alice,
   bob,
   carol,
+  nobody,
   startTestIssuer,
   type TestIssuer,
-  type TestUser,
 } from '@todo-sso/auth/testing';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
@@ -14,14 +14,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { type AppContext, createContext } from '../../src/context.js';
 import { createLogger } from '../../src/http/logger.js';
 
-/** A user with no role and no permission: a valid token that may do nothing but `GET /me`. */
-export const nobody: TestUser = {
-  sub: '6f1c2a52-9b0e-4a7e-9d1a-000000000099',
-  username: 'nobody',
-  email: 'nobody@example.com',
-  roles: [],
-  permissions: [],
-};
+export { nobody };
 
 export const users = { alice, bob, carol, admin: adminUser, nobody } as const;
 export type UserName = keyof typeof users;

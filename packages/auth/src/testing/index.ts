@@ -11,4 +11,4 @@ export type { SigningKey, TestAlgorithm } from './keys.js';
 export { generateSigningKey } from './keys.js';
 export type { TestIssuer, TestIssuerOptions, TestTokenOptions } from './types.js';
 export type { TestUser } from './users.js';
-export { admin, alice, bob, carol, demoUsers, testuser } from './users.js';
+export { admin, alice, bob, carol, demoUsers, nobody, testuser } from './users.js';

@@ -79,5 +79,18 @@ export const testuser = user(
   undefined,
 );
 
+/**
+ * nobody: a valid token with no role and no permission (not a demo user of the realm): what a
+ * signed-in person who was granted nothing may still do, which is `GET /me`.
+ */
+export const nobody = user(
+  '6f1c2a52-9b0e-4a7e-9d1a-000000000099',
+  'nobody',
+  'Nobody Example',
+  [],
+  [],
+  undefined,
+);
+
 /** The demo users of DESIGN.md, by username. */
 export const demoUsers = Object.freeze({ alice, bob, carol, admin, testuser });
