@@ -26,6 +26,9 @@ import { PUBLIC } from './schemas/security.js';
 /** An incoming `X-Request-Id` is kept when it is short and plain; otherwise a UUID is made. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/** Routes outside the per-address limit: probes, metrics and the IdP's logout calls. */
+const UNLIMITED_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/auth/backchannel-logout']);
+
 /**
  * Builds the API from its context. Never listens: `startApi` does, tests use `app.inject()`.
  * Public routes (health, metrics, docs, the logout receiver) live at the root; everything else
@@ -37,9 +40,6 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
  * const res = await app.inject({ url: '/healthz' });
  * ```
  */
-/** Routes outside the per-address limit: probes, metrics and the IdP's logout calls. */
-const UNLIMITED_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/auth/backchannel-logout']);
-
 export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   const { config, metrics } = context;
   const issuerOrigins = [...new Set(config.issuers.map((i) => new URL(i.issuer).origin))].join(' ');
