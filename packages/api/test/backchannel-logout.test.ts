@@ -6,6 +6,17 @@ import { type Harness, startHarness, users } from './support/harness.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
+/** Posts a logout token to the receiver the way an OP does (form-encoded, §2.5). */
+const postLogout = (h: Harness, token: string) =>
+  h.app.inject({
+    method: 'POST',
+    url: '/auth/backchannel-logout',
+    headers: FORM,
+    payload: new URLSearchParams({ logout_token: token }).toString(),
+  });
+const getMe = (h: Harness, token: string) =>
+  h.app.inject({ method: 'GET', url: '/me', headers: { authorization: `Bearer ${token}` } });
+
 describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip, create }) => {
   let database: TestDatabase;
   let h: Harness;
@@ -19,15 +30,8 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
     await database?.drop();
   });
 
-  const logout = (token: string) =>
-    h.app.inject({
-      method: 'POST',
-      url: '/auth/backchannel-logout',
-      headers: FORM,
-      payload: new URLSearchParams({ logout_token: token }).toString(),
-    });
-  const me = (token: string) =>
-    h.app.inject({ method: 'GET', url: '/me', headers: { authorization: `Bearer ${token}` } });
+  const logout = (token: string) => postLogout(h, token);
+  const me = (token: string) => getMe(h, token);
   const revocationRows = async () =>
     Number(
       (
@@ -233,15 +237,8 @@ describe('a back-channel logout that fails half-way on SQLite', () => {
     await database?.drop();
   });
 
-  const logout = (token: string) =>
-    h.app.inject({
-      method: 'POST',
-      url: '/auth/backchannel-logout',
-      headers: FORM,
-      payload: new URLSearchParams({ logout_token: token }).toString(),
-    });
-  const me = (token: string) =>
-    h.app.inject({ method: 'GET', url: '/me', headers: { authorization: `Bearer ${token}` } });
+  const logout = (token: string) => postLogout(h, token);
+  const me = (token: string) => getMe(h, token);
   const count = async (table: 'logout_jtis' | 'revocations' | 'audit_log') =>
     Number(
       (
