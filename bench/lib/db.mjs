@@ -1,6 +1,6 @@
 // Databases of the benchmark: a PostgreSQL database of its own (dropped and re-created each
 // run) and the API's embedded SQLite file; 1,000,000 todos are seeded in SQL, not through the API.
-import BetterSqlite3 from 'better-sqlite3';
+import Libsql from 'libsql';
 import pg from 'pg';
 
 export const TEST_DATABASE_URL =
@@ -66,7 +66,7 @@ export async function seedPostgres(databaseUrl, issuer, { total, users }) {
 
 /** Same data in the API's SQLite file (WAL mode lets the running API keep its connection). */
 export function seedSqlite(file, issuer, { total, users }) {
-  const db = new BetterSqlite3(file);
+  const db = new Libsql(file);
   try {
     db.pragma('busy_timeout = 10000');
     const t0 = performance.now();

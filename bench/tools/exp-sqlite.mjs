@@ -1,6 +1,6 @@
 // Experiment: GET /todos/ on SQLite before and after many POSTs by the same user.
 import { mkdtempSync } from 'node:fs';
-import BetterSqlite3 from 'better-sqlite3';
+import Libsql from 'libsql';
 import { fire } from '../lib/load.mjs';
 import { pinSelf } from '../lib/proc.mjs';
 import { startApiProcess } from '../lib/servers.mjs';
@@ -34,7 +34,7 @@ const p = await fire({
 console.log('POST', Math.round(p.rps), p.p50, p.p99, [...p.statuses]);
 await get('GET after POSTs');
 await get('GET after POSTs');
-const db = new BetterSqlite3(`${dataDir}/todo.db`, { readonly: true });
+const db = new Libsql(`${dataDir}/todo.db`);
 console.log(
   db
     .prepare(

@@ -9,11 +9,9 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# Toolchain for better-sqlite3 when no prebuilt binary matches the platform.
-FROM ${NODE_IMAGE} AS toolchain
-RUN apt-get update \
-  && apt-get install -y --no-install-recommends python3 make g++ \
-  && rm -rf /var/lib/apt/lists/*
+# No compiler is needed: the SQLite driver (libsql) ships prebuilt binaries as npm packages
+# for glibc and musl on x64 and arm64, and no dependency has an install script.
+FROM ${NODE_IMAGE} AS manifests
 WORKDIR /app
 # Every workspace manifest, so `npm ci` sees the same tree as package-lock.json.
 COPY package.json package-lock.json .npmrc ./
@@ -23,9 +21,9 @@ COPY packages/api/package.json packages/api/
 COPY packages/web/package.json packages/web/
 COPY bench/package.json bench/
 
-FROM toolchain AS build
+FROM manifests AS build
 # --ignore-scripts: the root `prepare` script would build the whole repository before any
-# source is copied. Compiling needs types only; the native module is built in `deps`.
+# source is copied.
 RUN npm ci --ignore-scripts --include-workspace-root \
       --workspace @todo-sso/auth --workspace @todo-sso/api
 COPY tsconfig.base.json tsconfig.json ./
@@ -33,10 +31,9 @@ COPY packages/auth packages/auth
 COPY packages/api packages/api
 RUN npx tsc -b packages/api
 
-FROM toolchain AS deps
+FROM manifests AS deps
 RUN npm ci --ignore-scripts --omit=dev \
       --workspace @todo-sso/auth --workspace @todo-sso/api \
-  && npm rebuild better-sqlite3 \
   && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
+import Libsql from 'libsql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.js';
 import { withStatementCache } from '../src/db/statement-cache.js';
@@ -12,7 +12,7 @@ describe('SQLite statements and pragmas', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('prepares each SQL text once and answers repeated queries from the same statement', () => {
-    const raw = new BetterSqlite3(':memory:');
+    const raw = new Libsql(':memory:');
     let prepared = 0;
     const db = withStatementCache({
       prepare: (text: string) => {
@@ -30,7 +30,7 @@ describe('SQLite statements and pragmas', () => {
   });
 
   it('keeps at most the configured number of statements, dropping the oldest', () => {
-    const raw = new BetterSqlite3(':memory:');
+    const raw = new Libsql(':memory:');
     let prepared = 0;
     const db = withStatementCache(
       {

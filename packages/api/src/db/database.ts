@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect } from 'kysely';
+import Libsql from 'libsql';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/config.js';
 import type { Schema } from './schema.js';
@@ -25,28 +25,33 @@ export interface Db {
 /**
  * Opens the configured database. SQLite runs in WAL mode with a busy timeout so readers never
  * block the writer; PostgreSQL gets a small pool.
+ *
+ * SQLite is reached through `libsql`, an SQLite fork whose Node module has better-sqlite3's
+ * synchronous API and ships prebuilt per platform as npm packages: `npm install` needs no
+ * compiler and takes seconds, where better-sqlite3 compiles SQLite from source (a minute here)
+ * whenever its binary cannot be downloaded from GitHub.
  */
 export function openDatabase(config: DatabaseConfig): Db {
   if (config.kind === 'sqlite') {
     mkdirSync(dirname(config.file), { recursive: true });
-    const sqlite = new BetterSqlite3(config.file);
+    const sqlite = new Libsql(config.file);
+    // Waits up to 5 s for another connection's lock instead of failing at once with
+    // SQLITE_BUSY; first, so that even the pragmas below wait for a concurrent starter.
+    sqlite.exec('PRAGMA busy_timeout = 5000');
     // WAL: readers never block the writer nor the writer readers. Persistent in the file, so
     // only set when missing (switching modes needs an exclusive lock another starter may hold).
-    if (sqlite.pragma('journal_mode', { simple: true }) !== 'wal')
-      sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('busy_timeout = 5000');
-    sqlite.pragma('foreign_keys = ON');
+    if (pragmaValue(sqlite, 'journal_mode') !== 'wal') sqlite.exec('PRAGMA journal_mode = WAL');
+    sqlite.exec('PRAGMA foreign_keys = ON');
     // In WAL mode NORMAL syncs at checkpoints, not at every commit: a transaction stays atomic
     // and the file consistent after a crash of the process or the machine; only the last
     // commits before a power loss can roll back (https://sqlite.org/pragma.html#pragma_synchronous).
-    if (sqlite.pragma('journal_mode', { simple: true }) === 'wal')
-      sqlite.pragma('synchronous = NORMAL');
+    if (pragmaValue(sqlite, 'journal_mode') === 'wal') sqlite.exec('PRAGMA synchronous = NORMAL');
     // A 16 MiB page cache (default 2 MiB) holds the hot index pages of a large todos table;
     // it is filled on demand, so an idle process does not pay for it.
-    sqlite.pragma('cache_size = -16384');
+    sqlite.exec('PRAGMA cache_size = -16384');
     // Reads through a 256 MiB memory map instead of a read() copy per page; pages are shared
     // with the OS page cache and only touched pages count towards the process's memory.
-    sqlite.pragma('mmap_size = 268435456');
+    sqlite.exec('PRAGMA mmap_size = 268435456');
     const kysely = new Kysely<Schema>({
       dialect: new MigrationSafeSqliteDialect({ database: withStatementCache(sqlite) }),
     });
@@ -83,6 +88,15 @@ export function openDatabase(config: DatabaseConfig): Db {
     bool: (value) => value,
     close: () => kysely.destroy(),
   };
+}
+
+/**
+ * One pragma's current value, read as a row (the driver's `pragma(…, { simple: true })` returns
+ * the whole row rather than the value).
+ */
+function pragmaValue(sqlite: Libsql.Database, name: string): unknown {
+  const [row] = sqlite.prepare(`PRAGMA ${name}`).all() as Record<string, unknown>[];
+  return row?.[name];
 }
 
 /** The error is reported to whoever was waiting on the connection; the process lives on. */

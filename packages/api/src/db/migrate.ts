@@ -21,7 +21,7 @@ export class MigrationError extends Error {
  */
 export async function migrateToLatest(db: Db): Promise<string[]> {
   if (db.dialect !== 'sqlite') return migrate(db);
-  // better-sqlite3 waits for a lock synchronously, blocking the very event loop that would
+  // The SQLite driver waits for a lock synchronously, blocking the very event loop that would
   // release it: connections of one process to one file therefore take turns here, while the
   // dialect's lock row serialises separate processes.
   const previous = sqliteTurns.get(db.location) ?? Promise.resolve();

@@ -3,7 +3,7 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely';
 /** Distinct SQL texts kept prepared; the app issues a few dozen shapes, so this is a backstop. */
 export const STATEMENT_CACHE_SIZE = 256;
 
-/** The subset of a better-sqlite3 database that Kysely's SQLite dialect uses. */
+/** The subset of a better-sqlite3-style database (libsql) that Kysely's SQLite dialect uses. */
 interface PreparingDatabase {
   prepare(sql: string): SqliteStatement;
   close(): unknown;
