@@ -1,23 +1,29 @@
 #!/usr/bin/env node
 // Profiles the API under one load (node --cpu-prof) and prints the top frames by self time and
 // by inclusive time. Usage: node bench/tools/profile.mjs <healthz|warm|cold|list|create> [seconds]
+// [log level] [postgres] — with `postgres`, the API runs on a fresh bench PostgreSQL database.
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createBenchDatabase } from '../lib/db.mjs';
 import { fire } from '../lib/load.mjs';
 import { LOAD_CORE, pinSelf } from '../lib/proc.mjs';
 import { startApiProcess } from '../lib/servers.mjs';
 import { startIssuer } from '../lib/tokens.mjs';
 
-const [scenario = 'warm', secondsArg = '6', logLevel = 'info'] = process.argv.slice(2);
+const [scenario = 'warm', secondsArg = '6', logLevel = 'info', engine = 'sqlite'] =
+  process.argv.slice(2);
 const seconds = Number(secondsArg);
 const dir = mkdtempSync(join(tmpdir(), 'todo-sso-prof-'));
 const iss = await startIssuer();
 const pool = scenario === 'cold' ? await iss.mint(12_000) : [];
 const [token] = await iss.mint(1, { first: 20_000, threads: 1 });
 pinSelf(LOAD_CORE);
+const database = engine === 'postgres' ? await createBenchDatabase() : undefined;
+if (database?.error) throw new Error(`PostgreSQL: ${database.error}`);
 const api = await startApiProcess({
   issuer: iss.issuer.issuer,
+  databaseUrl: database?.url,
   dataDir: mkdtempSync(join(dir, 'data-')),
   cpuProfDir: dir,
   logLevel,
