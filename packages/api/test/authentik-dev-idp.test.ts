@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/load.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
-import { type Instance, startInstance } from './support/harness.js';
+import { type Instance, startInstance, testConfig } from './support/harness.js';
 
 /** The API against the dev IdP's Authentik profile over real HTTP, in both verification modes. */
 describe('the API with the dev IdP in its Authentik profile', () => {
@@ -18,19 +17,14 @@ describe('the API with the dev IdP in its Authentik profile', () => {
   async function api(verify: 'jwt' | 'introspect'): Promise<Instance> {
     const database = sqliteDatabase();
     databases.push(database);
-    const config = loadConfig({
-      OIDC_ISSUER: idp.issuer,
+    const config = testConfig(idp, database.config, {
       OIDC_PROVIDER: 'authentik',
       OIDC_AUDIENCE: 'todo-ui,todo-cli',
       OIDC_VERIFY: verify,
       OIDC_CLIENT_ID: 'todo-api',
       OIDC_CLIENT_SECRET: 'todo-api-secret',
-      LOG_LEVEL: 'silent',
-      RATE_LIMIT_PER_MINUTE: '100000',
-      HOST: '127.0.0.1',
-      PORT: '0',
     });
-    const instance = await startInstance(Object.freeze({ ...config, database: database.config }));
+    const instance = await startInstance(config);
     instances.push(instance);
     return instance;
   }
@@ -73,29 +67,22 @@ describe('the API with the dev IdP in its Authentik profile', () => {
     rmSync(idpData, { recursive: true, force: true });
   });
 
-  it('in introspect mode, answers GET /me with a refresh token 401 and with the access token 200', async () => {
-    const instance = await api('introspect');
-    const tokens = await passwordGrant({ scope: 'openid offline_access' });
-    expect(tokens.refresh_token).toBeTruthy();
-    const refused = await me(instance, tokens.refresh_token);
-    expect(refused.statusCode).toBe(401);
-    expect(refused.headers['www-authenticate']).toContain('error="invalid_token"');
-    expect(refused.json()).toMatchObject({ code: 'token_type_invalid' });
-    const ok = await me(instance, tokens.access_token);
-    expect(ok.statusCode).toBe(200);
-    expect(ok.json()).toMatchObject({ username: 'alice' });
-  });
-
-  it('in jwt mode, answers GET /me with the ID token 401 token_type_invalid and with the access token 200', async () => {
-    const instance = await api('jwt');
-    const tokens = await passwordGrant({ scope: 'openid' });
-    expect(tokens.id_token).toBeTruthy();
-    const refused = await me(instance, tokens.id_token);
-    expect(refused.statusCode).toBe(401);
-    expect(refused.headers['www-authenticate']).toContain('error="invalid_token"');
-    expect(refused.json()).toMatchObject({ code: 'token_type_invalid' });
-    const ok = await me(instance, tokens.access_token);
-    expect(ok.statusCode).toBe(200);
-    expect(ok.json()).toMatchObject({ username: 'alice' });
-  });
+  it.each([
+    ['introspect', 'a refresh token', 'refresh_token', 'openid offline_access'],
+    ['jwt', 'the ID token', 'id_token', 'openid'],
+  ] as const)(
+    'in %s mode, answers GET /me with %s 401 token_type_invalid and with the access token 200',
+    async (verify, _name, refusedToken, scope) => {
+      const instance = await api(verify);
+      const tokens = await passwordGrant({ scope });
+      expect(tokens[refusedToken]).toBeTruthy();
+      const refused = await me(instance, tokens[refusedToken]);
+      expect(refused.statusCode).toBe(401);
+      expect(refused.headers['www-authenticate']).toContain('error="invalid_token"');
+      expect(refused.json()).toMatchObject({ code: 'token_type_invalid' });
+      const ok = await me(instance, tokens.access_token);
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toMatchObject({ username: 'alice' });
+    },
+  );
 });

@@ -1,5 +1,5 @@
 import type { InjectOptions } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type ProtectedRoute,
   PUBLIC_ROUTES,
@@ -7,8 +7,8 @@ import {
   type RoutePolicy,
 } from '../src/policy.js';
 import { todoRepository } from '../src/repositories/todos.js';
-import { drivers, type TestDatabase } from './support/databases.js';
-import { type Harness, startHarness, type UserName, users } from './support/harness.js';
+import { drivers } from './support/databases.js';
+import { type UserName, useHarness, users } from './support/harness.js';
 
 type Caller = UserName | 'none';
 type Target = 'own' | 'other';
@@ -116,17 +116,7 @@ function expected(route: ProtectedRoute, caller: Caller, target: Target): number
 }
 
 describe.each(drivers)('authorization matrix on $driver', ({ skip, create }) => {
-  let database: TestDatabase;
-  let h: Harness;
-  beforeAll(async () => {
-    if (skip) return;
-    database = await create();
-    h = await startHarness(database.config);
-  });
-  afterAll(async () => {
-    await h?.close();
-    await database?.drop();
-  });
+  const h = useHarness({ skip, create });
 
   /** Fresh todos per cell, written straight to the database so no cell depends on another. */
   async function cellFor(caller: Caller): Promise<Cell> {

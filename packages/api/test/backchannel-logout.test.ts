@@ -1,8 +1,8 @@
 import { generateSigningKey } from '@todo-sso/auth/testing';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drivers, sqliteDatabase, type TestDatabase } from './support/databases.js';
-import { type Harness, startHarness, users } from './support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { drivers, rowCount, sqliteDriver } from './support/databases.js';
+import { type Harness, useHarness, users } from './support/harness.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
@@ -18,29 +18,11 @@ const getMe = (h: Harness, token: string) =>
   h.app.inject({ method: 'GET', url: '/me', headers: { authorization: `Bearer ${token}` } });
 
 describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip, create }) => {
-  let database: TestDatabase;
-  let h: Harness;
-  beforeAll(async () => {
-    if (skip) return;
-    database = await create();
-    h = await startHarness(database.config);
-  });
-  afterAll(async () => {
-    await h?.close();
-    await database?.drop();
-  });
+  const h = useHarness({ skip, create });
 
   const logout = (token: string) => postLogout(h, token);
   const me = (token: string) => getMe(h, token);
-  const revocationRows = async () =>
-    Number(
-      (
-        await h.context.db.kysely
-          .selectFrom('revocations')
-          .select((eb) => eb.fn.countAll<string | number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const revocationRows = () => rowCount(h.context.db, 'revocations');
 
   it.skipIf(skip)(
     'ends the session named by sid and the subject’s sid-less tokens, and nothing else',
@@ -226,28 +208,12 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
 });
 
 describe('a back-channel logout that fails half-way on SQLite', () => {
-  let database: TestDatabase;
-  let h: Harness;
-  beforeAll(async () => {
-    database = sqliteDatabase();
-    h = await startHarness(database.config);
-  });
-  afterAll(async () => {
-    await h?.close();
-    await database?.drop();
-  });
+  const h = useHarness(sqliteDriver);
 
   const logout = (token: string) => postLogout(h, token);
   const me = (token: string) => getMe(h, token);
-  const count = async (table: 'logout_jtis' | 'revocations' | 'audit_log') =>
-    Number(
-      (
-        await h.context.db.kysely
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<string | number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const count = (table: 'logout_jtis' | 'revocations' | 'audit_log') =>
+    rowCount(h.context.db, table);
 
   it('answers 503 without burning the jti, so the IdP’s retry of the same token ends the session', async () => {
     const sid = 'session-alice-retry';

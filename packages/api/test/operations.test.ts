@@ -1,25 +1,16 @@
 import { Writable } from 'node:stream';
-import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { alice } from '@todo-sso/auth/testing';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { createContext } from '../src/context.js';
 import { createLogger } from '../src/http/logger.js';
-import { drivers, type TestDatabase } from './support/databases.js';
-import { startInstance, testConfig } from './support/harness.js';
+import { drivers, useTestDatabase } from './support/databases.js';
+import { startInstance, testConfig, useIssuer } from './support/harness.js';
 
 describe.each(drivers)('operating the API on $driver', ({ driver, skip, create }) => {
-  let database: TestDatabase;
-  let idp: TestIssuer;
-  beforeAll(async () => {
-    if (skip) return;
-    database = await create();
-    idp = await startTestIssuer();
-  });
-  afterAll(async () => {
-    await idp?.close();
-    await database?.drop();
-  });
+  const database = useTestDatabase({ skip, create });
+  const idp = useIssuer(skip);
 
   it.skipIf(skip)('never writes a token into the logs, and logs the request id', async () => {
     const lines: string[] = [];

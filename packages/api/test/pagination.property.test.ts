@@ -1,25 +1,12 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Db, openDatabase } from '../src/db/database.js';
-import { migrateToLatest } from '../src/db/migrate.js';
+import { describe, expect, it } from 'vitest';
 import { todoRepository } from '../src/repositories/todos.js';
-import { drivers, type TestDatabase } from './support/databases.js';
+import { drivers, useMigratedDb } from './support/databases.js';
 
 const BASE = Date.parse('2026-01-01T00:00:00.000Z');
 
 describe.each(drivers)('keyset pagination on $driver (property)', ({ skip, create }) => {
-  let database: TestDatabase;
-  let db: Db;
-  beforeAll(async () => {
-    if (skip) return;
-    database = await create();
-    db = openDatabase(database.config);
-    await migrateToLatest(db);
-  });
-  afterAll(async () => {
-    await db?.close();
-    await database?.drop();
-  });
+  const db = useMigratedDb({ skip, create });
 
   it.skipIf(skip)(
     'visits every todo exactly once, newest first, for any timestamps (ties included) and page size',

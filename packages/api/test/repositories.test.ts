@@ -1,31 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Db, openDatabase } from '../src/db/database.js';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { InvalidCursorError } from '../src/repositories/cursor.js';
 import { ownerRepository } from '../src/repositories/owners.js';
 import { todoRepository } from '../src/repositories/todos.js';
-import { drivers, type TestDatabase } from './support/databases.js';
+import { drivers, useMigratedDb } from './support/databases.js';
 
 const alice = { issuer: 'https://idp.test/realms/a', subject: 'alice-sub' };
 const bob = { issuer: 'https://idp.test/realms/a', subject: 'bob-sub' };
 
 describe.each(drivers)('repositories on $driver', ({ skip, create }) => {
-  let database: TestDatabase;
-  let db: Db;
-  beforeAll(async () => {
-    if (skip) return;
-    database = await create();
-    db = openDatabase(database.config);
-    await migrateToLatest(db);
-  });
-  afterAll(async () => {
-    await db?.close();
-    await database?.drop();
-  });
+  const db = useMigratedDb({ skip, create });
 
   it.skipIf(skip)('applies the migrations once and is a no-op the second time', async () => {
     expect(await migrateToLatest(db)).toEqual([]);
-    const again = openDatabase(database.config);
+    const again = openDatabase(db.config);
     try {
       expect(await migrateToLatest(again)).toEqual([]);
     } finally {

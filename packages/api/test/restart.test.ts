@@ -1,21 +1,12 @@
-import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { alice } from '@todo-sso/auth/testing';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drivers, type TestDatabase } from './support/databases.js';
-import { startInstance, testConfig } from './support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { drivers, useTestDatabase } from './support/databases.js';
+import { startInstance, testConfig, useIssuer } from './support/harness.js';
 
 describe.each(drivers)('restarting the API on $driver', ({ skip, create }) => {
-  let database: TestDatabase;
-  let idp: TestIssuer;
-  beforeAll(async () => {
-    if (skip) return;
-    database = await create();
-    idp = await startTestIssuer({ profile: 'keycloak' });
-  });
-  afterAll(async () => {
-    await idp?.close();
-    await database?.drop();
-  });
+  const database = useTestDatabase({ skip, create });
+  const idp = useIssuer(skip, { profile: 'keycloak' });
 
   it.skipIf(skip)(
     'keeps todos, audit records and revocations across a restart, migrating once',

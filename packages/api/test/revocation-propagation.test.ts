@@ -1,29 +1,25 @@
 import { performance } from 'node:perf_hooks';
-import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { alice } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drivers, type TestDatabase } from './support/databases.js';
-import { type Instance, startInstance, testConfig } from './support/harness.js';
+import { drivers, useTestDatabase } from './support/databases.js';
+import { type Instance, startInstance, testConfig, useIssuer } from './support/harness.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 describe.each(drivers)(
   'revocation reaches every instance on one $driver database',
   ({ driver, skip, create }) => {
-    let database: TestDatabase;
-    let idp: TestIssuer;
+    const database = useTestDatabase({ skip, create });
+    const idp = useIssuer(skip, { profile: 'keycloak' });
     let instances: Instance[] = [];
     beforeAll(async () => {
       if (skip) return;
-      database = await create();
-      idp = await startTestIssuer({ profile: 'keycloak' });
       const config = testConfig(idp, database.config);
       // Three API instances, each with its own pool, revocation set and listener.
       instances = await Promise.all([1, 2, 3].map(() => startInstance(config)));
     });
     afterAll(async () => {
       await Promise.all(instances.map((i) => i.close()));
-      await idp?.close();
-      await database?.drop();
     });
 
     const me = (instance: Instance, token: string) =>

@@ -1,25 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Db, openDatabase } from '../src/db/database.js';
-import { migrateToLatest } from '../src/db/migrate.js';
 import { RevocationStore } from '../src/revocation/store.js';
-import { drivers, type TestDatabase } from './support/databases.js';
+import { drivers, useMigratedDb } from './support/databases.js';
 
 const ISS = 'https://idp.test/realms/todo-app';
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 
 describe.each(drivers)('RevocationStore on $driver', ({ skip, create }) => {
-  let database: TestDatabase;
-  let db: Db;
+  const db = useMigratedDb({ skip, create });
   let now = T0;
   let store: RevocationStore;
   beforeAll(async () => {
     if (skip) return;
-    database = await create();
-    db = openDatabase(database.config);
-    await migrateToLatest(db);
     store = new RevocationStore({
       db,
-      listenUrl: database.config.kind === 'postgres' ? database.config.url : undefined,
+      listenUrl: db.config.kind === 'postgres' ? db.config.url : undefined,
       now: () => new Date(now),
       ttlSeconds: 600,
     });
@@ -27,8 +21,6 @@ describe.each(drivers)('RevocationStore on $driver', ({ skip, create }) => {
   });
   afterAll(async () => {
     await store?.close();
-    await db?.close();
-    await database?.drop();
   });
 
   const principal = (over: { subject?: string; sessionId?: string; issuedAt?: number }) => ({

@@ -1,19 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drivers, type TestDatabase } from './support/databases.js';
-import { type Harness, startHarness, users } from './support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { drivers } from './support/databases.js';
+import { startHarness, useHarness, users } from './support/harness.js';
 
 describe.each(drivers)('the todo API on $driver', ({ skip, create }) => {
-  let database: TestDatabase;
-  let h: Harness;
-  beforeAll(async () => {
-    if (skip) return;
-    database = await create();
-    h = await startHarness(database.config);
-  });
-  afterAll(async () => {
-    await h?.close();
-    await database?.drop();
-  });
+  const h = useHarness({ skip, create });
 
   it.skipIf(skip)(
     'creates, reads, replaces, patches and deletes a todo, with and without the trailing slash',
@@ -196,7 +186,7 @@ describe.each(drivers)('the todo API on $driver', ({ skip, create }) => {
   it.skipIf(skip)(
     'rate-limits per subject: one noisy user gets 429 while another is served',
     async () => {
-      const limited = await startHarness(database.config, { RATE_LIMIT_PER_MINUTE: '3' });
+      const limited = await startHarness(h.config.database, { RATE_LIMIT_PER_MINUTE: '3' });
       try {
         const statuses = [];
         for (let i = 0; i < 4; i++)
@@ -215,7 +205,7 @@ describe.each(drivers)('the todo API on $driver', ({ skip, create }) => {
   it.skipIf(skip)(
     'rate-limits per address before authentication: a flood of bad tokens gets 429 problem+json with Retry-After',
     async () => {
-      const limited = await startHarness(database.config, {
+      const limited = await startHarness(h.config.database, {
         RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '5',
       });
       try {

@@ -1,9 +1,9 @@
 import Fastify from 'fastify';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createErrorHandler } from '../src/http/error-handler.js';
-import { drivers, type TestDatabase } from './support/databases.js';
-import { type Harness, startHarness } from './support/harness.js';
+import { drivers, rowCount } from './support/databases.js';
+import { useHarness } from './support/harness.js';
 
 interface Problem {
   status: number;
@@ -12,13 +12,10 @@ interface Problem {
 }
 
 describe.each(drivers)('input validation on $driver', ({ driver, skip, create }) => {
-  let database: TestDatabase;
-  let h: Harness;
+  const h = useHarness({ skip, create });
   let todoId: string;
   beforeAll(async () => {
     if (skip) return;
-    database = await create();
-    h = await startHarness(database.config);
     const created = await h.as('alice', {
       method: 'POST',
       url: '/todos/',
@@ -26,18 +23,8 @@ describe.each(drivers)('input validation on $driver', ({ driver, skip, create })
     });
     todoId = created.json().id;
   });
-  afterAll(async () => {
-    await h?.close();
-    await database?.drop();
-  });
 
-  async function count(): Promise<number> {
-    const row = await h.context.db.kysely
-      .selectFrom('todos')
-      .select((eb) => eb.fn.countAll<string | number>().as('n'))
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
+  const count = () => rowCount(h.context.db, 'todos');
 
   const bad = [
     { name: 'an empty title', payload: { title: '' }, field: 'body.title' },
@@ -194,26 +181,19 @@ describe.each(drivers)('input validation on $driver', ({ driver, skip, create })
     expect(await count()).toBe(before);
   });
 
-  it.skipIf(skip)('answers a non-JSON body with 415', async () => {
+  it.skipIf(skip).each([
+    ['a non-JSON body', 415, 'unsupported_media_type', 'text/plain', 'title=hello'],
+    ['malformed JSON', 400, 'invalid_request', 'application/json', '{"title": '],
+  ])('answers %s with %i %s problem details', async (_name, status, code, type, payload) => {
     const response = await h.as('alice', {
       method: 'POST',
       url: '/todos/',
-      headers: { 'content-type': 'text/plain' },
-      payload: 'title=hello',
+      headers: { 'content-type': type },
+      payload,
     });
-    expect(response.statusCode).toBe(415);
-    expect(response.json()).toMatchObject({ status: 415, code: 'unsupported_media_type' });
-  });
-
-  it.skipIf(skip)('answers malformed JSON with 400 problem details', async () => {
-    const response = await h.as('alice', {
-      method: 'POST',
-      url: '/todos/',
-      headers: { 'content-type': 'application/json' },
-      payload: '{"title": ',
-    });
-    expect(response.statusCode).toBe(400);
+    expect(response.statusCode).toBe(status);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toMatchObject({ status, code });
   });
 
   it.skipIf(skip)(

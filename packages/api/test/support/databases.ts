@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { DatabaseConfig } from '../../src/config/config.js';
+import { type Db, openDatabase } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import type { Schema } from '../../src/db/schema.js';
+import { suiteFixture } from './fixture.js';
 
 /** The PostgreSQL server tests use (`TEST_DATABASE_URL`). */
 export const TEST_DATABASE_URL =
@@ -39,7 +43,7 @@ export const postgresAvailable = await postgresReachable();
 /** A database of its own for one test file or suite, removed by `drop()`. */
 export interface TestDatabase {
   readonly config: DatabaseConfig;
-  /** A second, independent config for the same database (a restart or another instance). */
+  /** Removes the database (and, on PostgreSQL, ends its connections). */
   drop(): Promise<void>;
 }
 
@@ -92,12 +96,61 @@ export async function postgresDatabase(): Promise<TestDatabase> {
 
 export type DriverName = 'sqlite' | 'postgres';
 
-/**
- * The drivers every integration suite runs on: `describe.each(drivers)`. PostgreSQL is
- * skipped only when unreachable and not required.
- */
-export const drivers: { driver: DriverName; skip: boolean; create: () => Promise<TestDatabase> }[] =
-  [
-    { driver: 'sqlite', skip: false, create: async () => sqliteDatabase() },
-    { driver: 'postgres', skip: !postgresAvailable, create: postgresDatabase },
-  ];
+/** A database engine a suite runs on, and how to get a fresh database of it. */
+export interface Driver {
+  readonly driver: DriverName;
+  /** PostgreSQL is skipped only when unreachable and not required. */
+  readonly skip: boolean;
+  create(): Promise<TestDatabase>;
+}
+
+/** SQLite alone, for a suite about SQLite's behaviour. */
+export const sqliteDriver: Driver = {
+  driver: 'sqlite',
+  skip: false,
+  create: async () => sqliteDatabase(),
+};
+
+/** The drivers every integration suite runs on: `describe.each(drivers)`. */
+export const drivers: Driver[] = [
+  sqliteDriver,
+  { driver: 'postgres', skip: !postgresAvailable, create: postgresDatabase },
+];
+
+/** A fresh database for the enclosing suite (none when `skip`), dropped after it. */
+export function useTestDatabase({ skip, create }: Pick<Driver, 'skip' | 'create'>): TestDatabase {
+  return suiteFixture(skip, create, (database) => database.drop());
+}
+
+/** An open, migrated database, with the config that opens it again. */
+export interface MigratedDb extends Db {
+  readonly config: DatabaseConfig;
+}
+
+/** A fresh database for the enclosing suite, opened and migrated; closed and dropped after it. */
+export function useMigratedDb(driver: Pick<Driver, 'skip' | 'create'>): MigratedDb {
+  const database = useTestDatabase(driver);
+  return suiteFixture(
+    driver.skip,
+    async () => {
+      const db = openDatabase(database.config);
+      try {
+        await migrateToLatest(db);
+      } catch (error) {
+        await db.close();
+        throw error;
+      }
+      return { ...db, config: database.config };
+    },
+    (db) => db.close(),
+  );
+}
+
+/** How many rows `table` holds (PostgreSQL counts as a string, SQLite as a number). */
+export async function rowCount(db: Db, table: keyof Schema): Promise<number> {
+  const row = await db.kysely
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -6,6 +6,7 @@ import {
   nobody,
   startTestIssuer,
   type TestIssuer,
+  type TestIssuerOptions,
 } from '@todo-sso/auth/testing';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
@@ -13,15 +14,17 @@ import type { ApiConfig, DatabaseConfig } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load.js';
 import { type AppContext, createContext } from '../../src/context.js';
 import { createLogger } from '../../src/http/logger.js';
+import { type Driver, useTestDatabase } from './databases.js';
+import { suiteFixture } from './fixture.js';
 
 export { nobody };
 
 export const users = { alice, bob, carol, admin: adminUser, nobody } as const;
 export type UserName = keyof typeof users;
 
-/** API configuration pointing at a test issuer and a test database. */
+/** API configuration pointing at a test issuer (or any running issuer) and a test database. */
 export function testConfig(
-  idp: TestIssuer,
+  idp: Pick<TestIssuer, 'issuer'>,
   database: DatabaseConfig,
   env: Record<string, string> = {},
 ): ApiConfig {
@@ -104,4 +107,26 @@ export async function startHarness(
       await idp.close();
     },
   };
+}
+
+/** A test issuer for the enclosing suite (none when `skip`), closed after it. */
+export function useIssuer(skip: boolean, options?: TestIssuerOptions): TestIssuer {
+  return suiteFixture(
+    skip,
+    () => startTestIssuer(options),
+    (idp) => idp.close(),
+  );
+}
+
+/**
+ * A harness on a fresh database for the enclosing suite (none when `skip`); closed, and the
+ * database dropped, after it. Its database is `h.config.database`.
+ */
+export function useHarness(driver: Pick<Driver, 'skip' | 'create'>): Harness {
+  const database = useTestDatabase(driver);
+  return suiteFixture(
+    driver.skip,
+    () => startHarness(database.config),
+    (h) => h.close(),
+  );
 }
