@@ -53,7 +53,15 @@ export class MemoryStore {
   }
 
   set(key: string, payload: AdapterPayload, expiresIn: number | undefined): void {
-    const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : undefined;
+    // oidc-provider states expiry as `exp` in whole seconds, and its own checks allow a clock
+    // tolerance; the entry ends exactly at `exp` so that a session capped at its max lifespan
+    // is gone at that second, not up to a second later.
+    const expiresAt =
+      typeof payload.exp === 'number'
+        ? payload.exp * 1000
+        : expiresIn
+          ? Date.now() + expiresIn * 1000
+          : undefined;
     this.#entries.set(key, { payload, expiresAt });
   }
 

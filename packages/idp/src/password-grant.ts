@@ -5,6 +5,7 @@ import { DEFAULT_RESOURCE, OIDC_SCOPES } from './constants.js';
 import { authenticate } from './login.js';
 import type { ResourceServerInfo } from './provider.js';
 import type { Realm } from './realm/types.js';
+import { sessionTtl } from './session-lifespan.js';
 
 /**
  * The Resource Owner Password Credentials grant (RFC 6749 §4.3), which Keycloak keeps for clients
@@ -61,7 +62,8 @@ export function registerPasswordGrant(
       session.ensureClientContainer(client.clientId);
       session.grantIdFor(client.clientId, grantId);
       const sid = session.sidFor(client.clientId) as string;
-      await session.save(realm.ssoSessionIdleTimeout);
+      // Idle timeout, capped by the max lifespan from this sign-in (Keycloak's SSO Session Max).
+      await session.save(sessionTtl(realm, session.loginTs));
 
       const at = new provider.AccessToken({
         accountId: user.id,
@@ -112,7 +114,8 @@ export function registerPasswordGrant(
       ctx.body = {
         access_token: accessToken,
         expires_in: at.expiration,
-        refresh_expires_in: realm.ssoSessionIdleTimeout,
+        // ttl.RefreshToken bounds it like the session: min(idle, time left until the max).
+        refresh_expires_in: rt.expiration,
         refresh_token: refreshToken,
         token_type: 'Bearer',
         ...(idToken ? { id_token: idToken } : {}),

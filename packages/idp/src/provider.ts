@@ -18,6 +18,7 @@ import { registerPasswordGrant } from './password-grant.js';
 import type { Realm, RealmClient, RealmUser } from './realm/types.js';
 import { wrapRefreshTokensAsJwt } from './refresh-token-jwt.js';
 import { serviceAccountId } from './service-account.js';
+import { reportRefreshExpiry, sessionTtl } from './session-lifespan.js';
 
 export interface ProviderSetup {
   issuer: string;
@@ -210,9 +211,14 @@ export function buildProvider(setup: ProviderSetup): Provider {
       AccessToken: setup.accessTokenLifespan,
       ClientCredentials: setup.accessTokenLifespan,
       IdToken: setup.accessTokenLifespan,
-      RefreshToken: realm.ssoSessionIdleTimeout,
-      Session: realm.ssoSessionIdleTimeout,
-      Grant: realm.ssoSessionIdleTimeout,
+      // A session and its refresh tokens end at its idle timeout or at its max lifespan after
+      // sign-in, whichever is first (see sessionTtl). Refresh tokens carry the sign-in time as
+      // `authTime`; a rotated one gets a fresh idle period but never passes the max lifespan.
+      RefreshToken: (_ctx, token) => sessionTtl(realm, token.authTime),
+      Session: (_ctx, session) => sessionTtl(realm, session.loginTs),
+      // A grant is not re-saved when its session is kept active by refreshes, so it lives as long
+      // as a session can; the session's end revokes it sooner (session-end.ts).
+      Grant: realm.ssoSessionMaxLifespan,
       Interaction: 600,
       AuthorizationCode: 60,
       DeviceCode: 600,
@@ -247,6 +253,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
   if (profile === 'keycloak') {
     keycloakIdTokenClaims(provider);
     wrapRefreshTokensAsJwt(provider, setup.issuer);
+    reportRefreshExpiry(provider);
   }
   registerPasswordGrant(provider, realm, resourceServerInfo);
   return provider;

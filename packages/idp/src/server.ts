@@ -19,6 +19,7 @@ import { buildProvider } from './provider.js';
 import { loadRealm } from './realm/load.js';
 import type { Realm, RealmRepresentation } from './realm/types.js';
 import { type BackchannelReport, endSession } from './session-end.js';
+import { type SessionTimeouts, sessionTtl } from './session-lifespan.js';
 import { handleIntrospection, handleRevocation } from './token-endpoints.js';
 import { handleUserinfo } from './userinfo.js';
 
@@ -46,6 +47,8 @@ export interface IdpOptions {
   accessTokenLifespan?: number;
   /** Overrides the realm's `ssoSessionIdleTimeout` (seconds), e.g. to test session expiry. */
   ssoSessionIdleTimeout?: number;
+  /** Overrides the realm's `ssoSessionMaxLifespan` (seconds), e.g. to test session expiry. */
+  ssoSessionMaxLifespan?: number;
   logger?: IdpLogger;
 }
 
@@ -79,6 +82,18 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** A timeout override must be whole seconds, as in the realm file (oidc-provider refuses others). */
+function seconds(
+  options: IdpOptions,
+  name: 'ssoSessionIdleTimeout' | 'ssoSessionMaxLifespan',
+): number | undefined {
+  const value = options[name];
+  if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+    throw new TypeError(`${name} must be a positive integer (seconds), got ${value}`);
+  }
+  return value;
+}
+
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::' || host === '') return 'localhost';
   return host.includes(':') ? `[${host}]` : host;
@@ -99,7 +114,10 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   const loaded = loadRealm(options.realm ?? DEFAULT_REALM_FILE);
   const realm: Realm = {
     ...loaded,
-    ssoSessionIdleTimeout: options.ssoSessionIdleTimeout ?? loaded.ssoSessionIdleTimeout,
+    ssoSessionIdleTimeout:
+      seconds(options, 'ssoSessionIdleTimeout') ?? loaded.ssoSessionIdleTimeout,
+    ssoSessionMaxLifespan:
+      seconds(options, 'ssoSessionMaxLifespan') ?? loaded.ssoSessionMaxLifespan,
   };
   const keys = await loadKeys(options.dataDir ?? join(REPO_ROOT, '.data/idp'));
   const host = options.host ?? 'localhost';
@@ -132,7 +150,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
     report(client.clientId, { ok: false, error }),
   );
   provider.on('server_error', (_ctx, error) => log.error(`server error: ${error.message}`));
-  extendSessionOnRefresh(provider, realm.ssoSessionIdleTimeout, log);
+  extendSessionOnRefresh(provider, realm, log);
   addDiscoveryFields(provider, url, layout);
   allowCredentialsForClientOrigins(provider);
 
@@ -233,13 +251,21 @@ function dispatcher(
   };
 }
 
-/** Keycloak's SSO session idle timeout restarts whenever the session's refresh token is used. */
-function extendSessionOnRefresh(provider: Provider, idleSeconds: number, log: IdpLogger): void {
+/**
+ * Keycloak's SSO session idle timeout restarts whenever the session's refresh token is used, but
+ * never past the session's max lifespan: the session keeps its end there, so the store's expiry
+ * sweep ends it (with back-channel logout) exactly as on idle expiry.
+ */
+function extendSessionOnRefresh(
+  provider: Provider,
+  timeouts: SessionTimeouts,
+  log: IdpLogger,
+): void {
   provider.on('grant.success', (ctx) => {
     const rt = ctx.oidc.entities.RefreshToken;
     if (ctx.oidc.params?.grant_type !== 'refresh_token' || !rt?.sessionUid) return;
     provider.Session.findByUid(rt.sessionUid)
-      .then((session) => session?.save(idleSeconds))
+      .then((session) => session?.save(sessionTtl(timeouts, session.loginTs)))
       .catch((error: Error) => log.warn(`session idle extension failed: ${error.message}`));
   });
 }

@@ -192,6 +192,22 @@ describe('the realm file deploy/keycloak/realm-todo-app.json', () => {
     expect(errorOf(() => loadRealm(lifespan)).message).toContain('"accessTokenLifespan"');
   });
 
+  it('reads ssoSessionMaxLifespan: 36000 s from the file, the same Keycloak default when absent', () => {
+    expect(loadRealm(DEFAULT_REALM_FILE).ssoSessionMaxLifespan).toBe(36000);
+    const { ssoSessionMaxLifespan: _omitted, ...withoutMax } = realmJson();
+    expect(loadRealm(withoutMax).ssoSessionMaxLifespan).toBe(36000);
+    expect(loadRealm({ ...realmJson(), ssoSessionMaxLifespan: 60 }).ssoSessionMaxLifespan).toBe(60);
+  });
+
+  it('rejects a zero, negative, fractional or string ssoSessionMaxLifespan with ERR_REALM_INVALID naming it', () => {
+    // A realm file is untyped JSON: the string is the malformed value under test.
+    for (const value of [0, -1, 1.5, '36000'] as number[]) {
+      const error = errorOf(() => loadRealm({ ...realmJson(), ssoSessionMaxLifespan: value }));
+      expect(error.code).toBe('ERR_REALM_INVALID');
+      expect(error.message).toContain('"ssoSessionMaxLifespan"');
+    }
+  });
+
   it('names an unreadable realm file with ERR_REALM_READ', () => {
     const error = errorOf(() => loadRealm('/nonexistent/realm.json'));
     expect(error.code).toBe('ERR_REALM_READ');

@@ -134,6 +134,8 @@ export function loadRealm(source: RealmRepresentation | string): Realm {
     name,
     accessTokenLifespan: positiveInt(r.accessTokenLifespan, 'accessTokenLifespan', 300),
     ssoSessionIdleTimeout: positiveInt(r.ssoSessionIdleTimeout, 'ssoSessionIdleTimeout', 1800),
+    // Keycloak's defaults: 30 min idle, 10 h max.
+    ssoSessionMaxLifespan: positiveInt(r.ssoSessionMaxLifespan, 'ssoSessionMaxLifespan', 36000),
     clients,
     users,
   };

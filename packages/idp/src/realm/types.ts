@@ -6,6 +6,7 @@ export interface RealmRepresentation {
   realm?: string;
   accessTokenLifespan?: number;
   ssoSessionIdleTimeout?: number;
+  ssoSessionMaxLifespan?: number;
   roles?: {
     realm?: RoleRepresentation[];
     client?: Record<string, RoleRepresentation[]>;
@@ -127,8 +128,10 @@ export interface Realm {
   name: string;
   /** Seconds. */
   accessTokenLifespan: number;
-  /** Seconds; also the refresh token lifetime, as in Keycloak. */
+  /** Seconds; also the refresh token lifetime, as in Keycloak (bounded by the max lifespan). */
   ssoSessionIdleTimeout: number;
+  /** Seconds after sign-in at which a session ends however active it is, as in Keycloak. */
+  ssoSessionMaxLifespan: number;
   clients: ReadonlyMap<string, RealmClient>;
   users: ReadonlyMap<string, RealmUser>;
 }
