@@ -1,16 +1,34 @@
 import { Writable } from 'node:stream';
 import { alice } from '@todo-sso/auth/testing';
 import { sql } from 'kysely';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
+import type { DatabaseConfig } from '../src/config/config.js';
 import { createContext } from '../src/context.js';
 import { createLogger } from '../src/http/logger.js';
 import { drivers, useTestDatabase } from './support/databases.js';
-import { startInstance, testConfig, useIssuer } from './support/harness.js';
+import { type Instance, startInstance, testConfig, useIssuer } from './support/harness.js';
 
 describe.each(drivers)('operating the API on $driver', ({ driver, skip, create }) => {
   const database = useTestDatabase({ skip, create });
   const idp = useIssuer(skip);
+  // Every test starts with the issuer reachable, whatever fault the previous one set.
+  afterEach(() => {
+    if (!skip) idp.setFault(undefined);
+  });
+
+  /** Runs `use` on a fresh API instance (own JWKS cache and metrics), then closes it. */
+  async function withInstance(
+    use: (instance: Instance) => Promise<void>,
+    on: DatabaseConfig = database.config,
+  ) {
+    const instance = await startInstance(testConfig(idp, on));
+    try {
+      await use(instance);
+    } finally {
+      await instance.close();
+    }
+  }
 
   it.skipIf(skip)('never writes a token into the logs, and logs the request id', async () => {
     const lines: string[] = [];
@@ -44,8 +62,7 @@ describe.each(drivers)('operating the API on $driver', ({ driver, skip, create }
   });
 
   it.skipIf(skip)('echoes the request id and sends security headers', async () => {
-    const instance = await startInstance(testConfig(idp, database.config));
-    try {
+    await withInstance(async (instance) => {
       const response = await instance.app.inject({
         url: '/healthz',
         headers: { 'x-request-id': 'abc-123' },
@@ -65,17 +82,14 @@ describe.each(drivers)('operating the API on $driver', ({ driver, skip, create }
       // Swagger UI's "Authorize" exchanges the code at the issuer: its origin must be reachable.
       expect(csp).toContain(`connect-src 'self' ${new URL(idp.issuer).origin};`);
       expect(csp).not.toContain('upgrade-insecure-requests');
-    } finally {
-      await instance.close();
-    }
+    });
   });
 
   it.skipIf(skip)(
     'answers 503, never 500, when the issuer is unreachable and no keys are cached',
     async () => {
-      const instance = await startInstance(testConfig(idp, database.config));
-      idp.setFault('down');
-      try {
+      await withInstance(async (instance) => {
+        idp.setFault('down');
         const token = await idp.accessToken(alice);
         const response = await instance.app.inject({
           url: '/me',
@@ -90,18 +104,14 @@ describe.each(drivers)('operating the API on $driver', ({ driver, skip, create }
           status: 'unavailable',
           checks: { issuers: false, database: true },
         });
-      } finally {
-        idp.setFault(undefined);
-        await instance.close();
-      }
+      });
     },
   );
 
   it.skipIf(skip)(
     'keeps serving with cached keys while the issuer is down, and counts JWKS fetches',
     async () => {
-      const instance = await startInstance(testConfig(idp, database.config));
-      try {
+      await withInstance(async (instance) => {
         const auth = { authorization: `Bearer ${await idp.accessToken(alice)}` };
         expect((await instance.app.inject({ url: '/me', headers: auth })).statusCode).toBe(200);
         idp.setFault('down');
@@ -109,10 +119,7 @@ describe.each(drivers)('operating the API on $driver', ({ driver, skip, create }
         expect((await instance.app.inject({ url: '/me', headers: fresh })).statusCode).toBe(200);
         const metrics = await instance.app.inject({ url: '/metrics' });
         expect(metrics.body).toMatch(/jwks_fetches_total\{issuer="[^"]+",outcome="ok"\} 1/);
-      } finally {
-        idp.setFault(undefined);
-        await instance.close();
-      }
+      });
     },
   );
 
@@ -120,8 +127,7 @@ describe.each(drivers)('operating the API on $driver', ({ driver, skip, create }
     'answers 503 with Retry-After, never 500, when the database goes away',
     async () => {
       const own = await create();
-      const instance = await startInstance(testConfig(idp, own.config));
-      try {
+      await withInstance(async (instance) => {
         const auth = { authorization: `Bearer ${await idp.accessToken(alice)}` };
         expect((await instance.app.inject({ url: '/todos/', headers: auth })).statusCode).toBe(200);
         await own.drop(); // terminates every connection and removes the database
@@ -138,16 +144,13 @@ describe.each(drivers)('operating the API on $driver', ({ driver, skip, create }
         expect(write.statusCode).toBe(503);
         const ready = await instance.app.inject({ url: '/readyz' });
         expect(ready.json()).toMatchObject({ status: 'unavailable', checks: { database: false } });
-      } finally {
-        await instance.close();
-      }
+      }, own.config);
     },
   );
   it.skipIf(skip)(
     'lists a page of one owner’s todos through an index, not a table scan',
     async () => {
-      const instance = await startInstance(testConfig(idp, database.config));
-      try {
+      await withInstance(async (instance) => {
         const db = instance.context.db;
         const query = sql`select * from todos where owner_issuer = 'i' and owner_sub = 's'
         order by created_at desc, id desc limit 21`;
@@ -173,9 +176,7 @@ describe.each(drivers)('operating the API on $driver', ({ driver, skip, create }
           expect(text).toMatch(/Index Scan Backward using todos_owner_created/);
           expect(text).not.toMatch(/Sort/);
         }
-      } finally {
-        await instance.close();
-      }
+      });
     },
   );
 });
