@@ -5,13 +5,16 @@ main{max-width:360px;margin:48px auto;background:#fff;padding:24px 32px;border-r
 .dev{background:#fff3cd;color:#664d03;border:1px solid #ffe69c;padding:8px;border-radius:4px;font-size:.9em}
 .error{background:#f8d7da;color:#842029;padding:8px;border-radius:4px}
 label{display:block;margin-top:12px}input{width:100%;padding:8px;box-sizing:border-box}
-button{margin-top:16px;width:100%;padding:10px;background:#0d6efd;color:#fff;border:0;border-radius:4px;cursor:pointer}`;
+button{margin-top:16px;width:100%;padding:10px;background:#0d6efd;color:#fff;border:0;border-radius:4px;cursor:pointer}
+button.secondary{margin-top:8px;background:none;color:#555;text-decoration:underline}
+.code{text-align:center;font-size:1.8em;letter-spacing:.1em}`;
 
 /** The banner every page of the dev IdP carries. */
 export const DEV_ONLY =
   'Development only: this is the todo-sso development identity provider. Never use it in production.';
 
-function page(title: string, body: string): string {
+/** A dev IdP page: shared look, the development-only banner, `title` escaped, `body` as given. */
+export function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
 <body><main><p class="dev" role="note">${escapeHtml(DEV_ONLY)}</p>${body}</main></body></html>`;

@@ -10,6 +10,7 @@ import { accessTokenClaims, mappedAttributes, type Profile, profileClaims } from
 import { applyDefaultScopes, keycloakIdTokenClaims } from './compat.js';
 import { DEFAULT_RESOURCE, OIDC_SCOPES } from './constants.js';
 import { originAllowed } from './cors.js';
+import { devicePages } from './device-pages.js';
 import { escapeHtml } from './html.js';
 import type { IdpKeys } from './keys.js';
 import type { Layout } from './layout.js';
@@ -163,7 +164,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
       devInteractions: { enabled: false },
       introspection: { enabled: true },
       revocation: { enabled: true },
-      deviceFlow: { enabled: true },
+      deviceFlow: { enabled: true, ...devicePages },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource(ctx, form) {
