@@ -102,12 +102,13 @@ export function registerPasswordGrant(
         const claims = {
           ...profileClaims(user),
           ...mappedAttributes(user, realm.clients.get(client.clientId), 'idToken'),
-          auth_time: session.authTime(),
         };
         const token = new provider.IdToken(claims, { ctx });
         // Scope-filters the profile claims (OpenID Connect Core §5.4).
         (token as unknown as { scope: string }).scope = scope;
         token.set('sid', sid);
+        // Set outside the claims, which the scope filter would drop (OpenID Connect Core §2).
+        token.set('auth_time', session.authTime());
         idToken = await token.issue({ use: 'idtoken' });
       }
 

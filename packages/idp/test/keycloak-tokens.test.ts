@@ -93,7 +93,8 @@ describe('Keycloak profile: password grant (todo-cli, directAccessGrantsEnabled)
     ).resolves.toBeTruthy();
   });
 
-  it('issues an ID token with typ "ID", azp, sid and the profile claims when openid is asked for', async () => {
+  it('issues an ID token with typ "ID", azp, sid, auth_time and the profile claims when openid is asked for', async () => {
+    const before = Math.floor(Date.now() / 1000);
     const { body } = await passwordGrant(idp, 'carol', 'carol', { scope: 'openid' });
     const access = decodeJwt(body.access_token as string).payload;
     const { payload } = decodeJwt(body.id_token as string);
@@ -108,6 +109,9 @@ describe('Keycloak profile: password grant (todo-cli, directAccessGrantsEnabled)
       email: 'carol@example.com',
       department: 'engineering',
     });
+    // The sign-in is this grant: auth_time is now, as in Keycloak's direct-grant ID tokens.
+    expect(payload.auth_time).toBeGreaterThanOrEqual(before);
+    expect(payload.auth_time).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
     expect(payload.realm_access).toBeUndefined();
     expect(access.resource_access).toEqual({
       'todo-api': { roles: ['reports:generate', 'todos:read', 'todos:write'] },
