@@ -4,7 +4,7 @@ import { useAuth } from 'react-oidc-context';
 import { AdminScreen } from './admin/AdminScreen.js';
 import type { BrowserSession } from './auth/session-port.js';
 import { announceSignOut } from './auth/sign-out.js';
-import { SIGNED_OUT_PATH } from './auth/user-manager.js';
+import { SIGNED_OUT_LOCALLY_PATH } from './auth/user-manager.js';
 import { clearAllDrafts } from './drafts/use-draft.js';
 import { Header } from './layout/Header.js';
 import { RequirePermission } from './me/RequirePermission.js';
@@ -29,16 +29,16 @@ export function App({ session }: { session: BrowserSession }) {
     session.end();
     clearAllDrafts();
     queryClient.clear();
-    try {
-      // RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2): ends the session at
-      // the identity provider, which then tells the API (back-channel logout) to refuse the
-      // tokens this page held. oidc-client-ts removes the stored user before redirecting.
-      await auth.signoutRedirect({ id_token_hint: auth.user?.id_token });
-    } catch {
-      // No end-session endpoint advertised: forget the tokens locally at least.
-      await auth.removeUser();
-      navigate(SIGNED_OUT_PATH, { replace: true });
-    }
+    // RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2): ends the session at
+    // the identity provider, which then tells the API (back-channel logout) to refuse the
+    // tokens this page held. oidc-client-ts removes the stored user before redirecting.
+    // react-oidc-context never rejects here: on success the page leaves, and when the identity
+    // provider cannot be reached (or advertises no end-session endpoint) the call resolves.
+    // Then the tokens are forgotten locally and the signed-out page says that the session at
+    // the identity provider may still be open, rather than claiming it ended.
+    await auth.signoutRedirect({ id_token_hint: auth.user?.id_token }).catch(() => null);
+    await auth.removeUser().catch(() => undefined);
+    navigate(SIGNED_OUT_LOCALLY_PATH, { replace: true });
   };
 
   const profile = auth.user?.profile;

@@ -47,15 +47,24 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
       };
       void auth.signinRedirect({ state });
     };
+    const signedOut = path === SIGNED_OUT_PATH;
+    // A failed sign-out redirect is explained by the signed-out page itself, not as a sign-in.
+    const signInError = auth.error?.source === 'signoutRedirect' ? undefined : auth.error;
     return (
       <SignedOutPage
-        signedOut={path === SIGNED_OUT_PATH}
+        signedOut={signedOut}
+        idpSessionMayRemain={signedOut && idpWasUnreachable()}
         busy={auth.activeNavigator === 'signinRedirect'}
-        error={auth.error ? `Sign-in did not complete: ${auth.error.message}` : undefined}
+        error={signInError ? `Sign-in did not complete: ${signInError.message}` : undefined}
         onSignIn={signIn}
       />
     );
   }
 
   return <>{children}</>;
+}
+
+/** Did sign-out end in this tab only (see `SIGNED_OUT_LOCALLY_PATH`)? */
+function idpWasUnreachable(): boolean {
+  return new URLSearchParams(window.location.search).get('idp') === 'unreachable';
 }

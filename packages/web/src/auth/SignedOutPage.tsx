@@ -1,11 +1,14 @@
 /** The page people see before signing in and after signing out. */
 export function SignedOutPage({
   signedOut,
+  idpSessionMayRemain = false,
   busy,
   error,
   onSignIn,
 }: {
   signedOut: boolean;
+  /** Signed out in this tab, but the identity provider could not be told. */
+  idpSessionMayRemain?: boolean;
   busy: boolean;
   error?: string | undefined;
   onSignIn: () => void;
@@ -17,11 +20,19 @@ export function SignedOutPage({
           <span className="brand__mark">✓</span>
         </div>
         <h1 id="welcome-title">{signedOut ? 'You have signed out' : 'todo-sso'}</h1>
-        <p className="welcome__lead">
-          {signedOut
-            ? 'Your session has ended here and at your identity provider. See you soon.'
-            : 'Your todos, behind your organisation’s single sign-on.'}
-        </p>
+        {idpSessionMayRemain ? (
+          <p className="welcome__error" role="alert">
+            You are signed out of todo-sso in this tab, but todo-sso could not reach your identity
+            provider, so you may still be signed in there. Sign out at your identity provider or
+            close the browser before leaving this device.
+          </p>
+        ) : (
+          <p className="welcome__lead">
+            {signedOut
+              ? 'Your session has ended here and at your identity provider. See you soon.'
+              : 'Your todos, behind your organisation’s single sign-on.'}
+          </p>
+        )}
         {error ? (
           <p className="welcome__error" role="alert">
             {error}
