@@ -1,4 +1,5 @@
 import type { FastifySchemaValidationError } from 'fastify';
+import { TEXT_PATTERN, TEXT_PATTERN_MESSAGE } from '../schemas/common.js';
 import type { FieldError } from './problem.js';
 
 /**
@@ -23,6 +24,8 @@ export function fieldErrors(
       for (const name of params.additionalProperties) out.set(join(String(name)), 'is not allowed');
     } else if (error.keyword === 'boolean' && error.message === 'schema is false') {
       if (!out.has(join(''))) out.set([context, base].filter(Boolean).join('.'), 'is not allowed');
+    } else if (error.keyword === 'pattern' && params.pattern === TEXT_PATTERN) {
+      out.set([context, base].filter(Boolean).join('.'), TEXT_PATTERN_MESSAGE);
     } else {
       const field = [context, base].filter(Boolean).join('.');
       if (!out.has(field)) out.set(field, error.message ?? 'is invalid');

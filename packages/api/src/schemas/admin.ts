@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { PageQuery } from './common.js';
+import { PageQuery, Text } from './common.js';
 import { Todo } from './todo.js';
 
 export const OwnerSummary = Type.Object({
@@ -16,7 +16,7 @@ export const OwnerList = Type.Object({ items: Type.Array(OwnerSummary) });
 
 export const AdminTodoQuery = Type.Object(
   {
-    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'A `sub`' })),
+    owner: Type.Optional(Text({ minLength: 1, maxLength: 255, description: 'A `sub`' })),
     completed: Type.Optional(Type.Boolean()),
     ...PageQuery,
   },
@@ -50,9 +50,9 @@ export const AuditPage = Type.Object({
 
 export const RevokeBody = Type.Object(
   {
-    sub: Type.String({ minLength: 1, maxLength: 255 }),
+    sub: Text({ minLength: 1, maxLength: 255 }),
     issuer: Type.Optional(
-      Type.String({ minLength: 1, description: 'Only this issuer; default every trusted one' }),
+      Text({ minLength: 1, description: 'Only this issuer; default every trusted one' }),
     ),
   },
   { additionalProperties: false },

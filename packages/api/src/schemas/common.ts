@@ -53,6 +53,22 @@ export const PageQuery = {
   ),
 };
 
+/**
+ * Text either engine stores exactly as sent: no U+0000 (PostgreSQL's `text` cannot hold it, SQLite
+ * can, so the engines would disagree) and no unpaired UTF-16 surrogate (it has no UTF-8 form:
+ * both drivers would silently store U+FFFD instead, RFC 3629 §3). Patterns are matched with
+ * Unicode semantics, so a paired surrogate (an emoji) is one code point outside the class.
+ */
+export const TEXT_PATTERN = '^[^\\u0000\\uD800-\\uDFFF]*$';
+
+/** What a 400 says of text refused by {@link TEXT_PATTERN}. */
+export const TEXT_PATTERN_MESSAGE = 'must not contain U+0000 or an unpaired surrogate';
+
+/** A string input stored in the database; lengths count code points (JSON Schema §6.3.1). */
+export function Text(options: { minLength?: number; maxLength?: number; description?: string }) {
+  return Type.String({ ...options, pattern: TEXT_PATTERN });
+}
+
 export const Uuid = Type.String({ format: 'uuid' });
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { Text } from './common.js';
 
 export const Me = Type.Object({
   sub: Type.String(),
@@ -15,7 +16,7 @@ export const Me = Type.Object({
 export const SummaryQuery = Type.Object(
   {
     department: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 100, description: 'Default: your own department' }),
+      Text({ minLength: 1, maxLength: 100, description: 'Default: your own department' }),
     ),
   },
   { additionalProperties: false },

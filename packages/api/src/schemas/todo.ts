@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
-import { PageQuery, Uuid } from './common.js';
+import { PageQuery, Text, Uuid } from './common.js';
 
-const Title = Type.String({ minLength: 1, maxLength: 200 });
-const Description = Type.Union([Type.String({ maxLength: 2000 }), Type.Null()]);
+const Title = Text({ minLength: 1, maxLength: 200 });
+const Description = Type.Union([Text({ maxLength: 2000 }), Type.Null()]);
 
 export const Todo = Type.Object({
   id: Uuid,
