@@ -146,6 +146,18 @@ describe('RFC 7662 introspection', () => {
     await expectAuthFailure(auth.authenticate(token), 'token_type_invalid', 401);
   });
 
+  test.each([
+    ['token_type', { token_type: { toString: 1 } }],
+    ['typ', { typ: { toString: 1 } }],
+  ])(
+    'rejects an active answer whose %s is a JSON object with 401 token_type_invalid, never a crash',
+    async (_member, claims) => {
+      const auth = make();
+      const token = await idp.opaqueToken(alice, { claims });
+      await expectAuthFailure(auth.authenticate(token), 'token_type_invalid', 401);
+    },
+  );
+
   test('rejects an active answer with no exp with 401 token_malformed, never caching it as active', async () => {
     const auth = make();
     const token = await idp.opaqueToken(alice, { claims: { exp: undefined } });

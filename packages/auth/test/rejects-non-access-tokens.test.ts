@@ -53,6 +53,19 @@ describe.each(['keycloak', 'authentik', 'generic'] as const)('a %s issuer', (pro
     const token = await idp.accessToken(alice, { header: { typ: 'dpop+jwt' } });
     await expectAuthFailure(auth.authenticate(token), 'token_type_invalid', 401);
   });
+
+  // `{ "toString": 1 }` makes String(value) throw: a type that cannot be printed is still a
+  // token problem (401), never a crash (500).
+  test('rejects a header typ that is a JSON object with 401 token_type_invalid, never a crash', async () => {
+    const token = await idp.accessToken(alice, { header: { typ: { toString: 1 } } });
+    await expectAuthFailure(auth.authenticate(token), 'token_type_invalid', 401);
+  });
+
+  test('rejects a Keycloak typ claim that is a JSON object with 401 token_type_invalid, never a crash', async () => {
+    if (profile !== 'keycloak') return;
+    const token = await idp.accessToken(alice, { claims: { typ: { toString: 1, valueOf: 2 } } });
+    await expectAuthFailure(auth.authenticate(token), 'token_type_invalid', 401);
+  });
 });
 
 test('accepts an RFC 9068 at+jwt access token from a generic issuer', async () => {

@@ -6,6 +6,7 @@ import type { KeyStore } from '../jwks/key-store.js';
 import type { AuthEvent } from '../options.js';
 import type { Principal } from '../principal.js';
 import { assertAccessToken } from '../token/access-token-type.js';
+import { describeValue } from '../token/describe-value.js';
 import { audiencesOf } from '../token/validate-claims.js';
 import { callIntrospection } from './introspect.js';
 
@@ -42,14 +43,17 @@ function principalFrom(
   )
     throw new AuthError(
       'token_type_invalid',
-      `A token of type ${String(tokenType)} is not an access token`,
+      `A token of type ${describeValue(tokenType)} is not an access token`,
     );
   // Keycloak introspects refresh and ID tokens too, answering its own `typ` claim (`Refresh`,
   // `ID`, `Logout`); in an introspection answer only `Bearer` is an access token.
-  if (claims.typ !== undefined && String(claims.typ).toLowerCase() !== 'bearer')
+  if (
+    claims.typ !== undefined &&
+    (typeof claims.typ !== 'string' || claims.typ.toLowerCase() !== 'bearer')
+  )
     throw new AuthError(
       'token_type_invalid',
-      `A ${String(claims.typ)} token is not an access token`,
+      `A ${describeValue(claims.typ)} token is not an access token`,
     );
   assertAccessToken(issuer, {}, claims, 'introspection');
   // RFC 7662 §2.2 makes `iss` optional, but Keycloak and Authentik always send it; an answer

@@ -1,5 +1,6 @@
 import type { ResolvedIssuer } from '../config.js';
 import { type FetchJsonOptions, fetchJson, IdpHttpError } from '../http/fetch-json.js';
+import { describeValue } from '../token/describe-value.js';
 
 /** The parts of OIDC Discovery / RFC 8414 metadata this package uses, with aliasing applied. */
 export interface IssuerMetadata {
@@ -69,7 +70,9 @@ export async function discover(
   if (issuer.discoveryUrl !== undefined)
     acceptable.push(fetchBase(issuer), `${fetchBase(issuer)}/`);
   if (typeof advertised !== 'string' || !acceptable.includes(advertised))
-    throw new IdpHttpError(`Metadata issuer ${String(advertised)} does not match ${issuer.issuer}`);
+    throw new IdpHttpError(
+      `Metadata issuer ${describeValue(advertised)} does not match ${issuer.issuer}`,
+    );
   const jwksUri = optionalUrl(metadata, 'jwks_uri');
   const introspection = optionalUrl(metadata, 'introspection_endpoint');
   return {

@@ -1,5 +1,6 @@
 import type { ResolvedIssuer } from '../config.js';
 import { AuthError } from '../errors.js';
+import { describeValue } from './describe-value.js';
 
 /** Header `typ` values of an access token: RFC 9068 §2.1 `at+jwt`, or plain `JWT` (Keycloak, Authentik). */
 const ACCESS_HEADER_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
@@ -23,15 +24,17 @@ export function assertAccessToken(
   claims: Readonly<Record<string, unknown>>,
   source: 'jwt' | 'introspection' = 'jwt',
 ): void {
+  // RFC 8725 §3.11: a `typ` that is not a string is not an access-token type; it is refused with
+  // a printable description (describeValue), never a crash.
   const headerTyp = typeof header.typ === 'string' ? header.typ.toLowerCase() : undefined;
   if (header.typ !== undefined && (headerTyp === undefined || !ACCESS_HEADER_TYPES.has(headerTyp)))
-    reject(`A token of type ${String(header.typ)} is not an access token`);
+    reject(`A token of type ${describeValue(header.typ)} is not an access token`);
   const claimTyp = typeof claims.typ === 'string' ? claims.typ.toLowerCase() : undefined;
   if (claimTyp !== undefined && NOT_ACCESS_CLAIM_TYPES.has(claimTyp))
-    reject(`A ${String(claims.typ)} token is not an access token`);
+    reject(`A ${describeValue(claims.typ)} token is not an access token`);
   // Keycloak marks access tokens `typ: "Bearer"`; anything else from Keycloak is something else.
   if (issuer.profile === 'keycloak' && claims.typ !== undefined && claimTyp !== 'bearer')
-    reject(`A Keycloak ${String(claims.typ)} token is not an access token`);
+    reject(`A Keycloak ${describeValue(claims.typ)} token is not an access token`);
   if (claims.events !== undefined && typeof claims.events === 'object' && claims.events !== null) {
     if (Object.hasOwn(claims.events, BACKCHANNEL_LOGOUT_EVENT))
       reject('A logout token is not an access token');
