@@ -25,6 +25,16 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
     void session.renew().finally(() => setResume('done'));
   }, [canResume, resume, session]);
 
+  // A refused callback (an IdP error such as `access_denied`, an unknown `state`, a failed code
+  // exchange) leaves `code`/`state` behind: drop them from the address bar and this history
+  // entry as a successful one does (RFC 9700 §4.2.4); the error stays on screen.
+  const callbackFailed = auth.error?.source === 'signinCallback' && path === CALLBACK_PATH;
+  useEffect(() => {
+    if (callbackFailed && window.location.search) {
+      window.history.replaceState(null, '', CALLBACK_PATH);
+    }
+  }, [callbackFailed]);
+
   // Signed in but still on a sign-in or sign-out address (e.g. a reload of /callback).
   useEffect(() => {
     if (auth.isAuthenticated && (path === CALLBACK_PATH || path === SIGNED_OUT_PATH)) {

@@ -1,5 +1,5 @@
 import { render } from '@testing-library/react';
-import { User } from 'oidc-client-ts';
+import { SigninState, User } from 'oidc-client-ts';
 import { createApiClient } from '../../src/api/client.js';
 import { createSessionPort } from '../../src/auth/session-port.js';
 import { createUserManager } from '../../src/auth/user-manager.js';
@@ -43,4 +43,22 @@ export function renderRoot({ issuer, apiUrl }: { issuer: string; apiUrl: string 
     />,
   );
   return { ...view, userManager, session };
+}
+
+/**
+ * Stores the state of a sign-in under way, as `signinRedirect` does before leaving for the
+ * identity provider, and returns its id (the OAuth `state` parameter).
+ */
+export async function storeSignInState(issuer: string, returnTo = '/'): Promise<string> {
+  const state = await SigninState.create({
+    authority: issuer,
+    client_id: 'todo-ui',
+    redirect_uri: `${window.location.origin}/callback`,
+    scope: 'openid profile email',
+    code_verifier: true,
+    request_type: 'si:r',
+    data: { returnTo },
+  });
+  window.sessionStorage.setItem(`oidc.${state.id}`, state.toStorageString());
+  return state.id;
 }

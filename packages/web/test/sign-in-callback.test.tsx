@@ -1,0 +1,43 @@
+import { cleanup, screen } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { renderRoot, storeSignInState, UNREACHABLE_ISSUER } from './support/signed-in-root.js';
+import { startTodoServer, type TodoServer } from './support/todo-server.js';
+
+let api: TodoServer;
+beforeEach(async () => {
+  window.sessionStorage.clear();
+  api = await startTodoServer();
+});
+afterEach(async () => {
+  cleanup();
+  window.history.replaceState(null, '', '/');
+  await api.close();
+});
+
+describe('sign-in callback', () => {
+  test('an error from the identity provider (access_denied) is shown, and state leaves the address bar', async () => {
+    const state = await storeSignInState(UNREACHABLE_ISSUER, '/reports');
+    window.history.replaceState(
+      null,
+      '',
+      `/callback?error=access_denied&error_description=User+refused+consent&state=${state}`,
+    );
+    renderRoot({ issuer: UNREACHABLE_ISSUER, apiUrl: api.url });
+
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('User refused consent');
+    expect(screen.getByRole('button', { name: 'Sign in' })).toBeTruthy();
+    expect(window.location.search).toBe('');
+    expect(api.requests).toEqual([]);
+  });
+
+  test('a code with an unknown state is refused, and the code leaves the address bar', async () => {
+    window.history.replaceState(null, '', '/callback?code=stolen-code&state=not-ours');
+    renderRoot({ issuer: UNREACHABLE_ISSUER, apiUrl: api.url });
+
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toMatch(/Sign-in did not complete/);
+    expect(window.location.href).not.toContain('stolen-code');
+    expect(screen.getByRole('button', { name: 'Sign in' })).toBeTruthy();
+  });
+});
