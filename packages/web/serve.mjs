@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream';
 
 /**
  * @typedef {object} WebConfig
@@ -143,7 +144,10 @@ export async function startWebServer({ host = '127.0.0.1', port = 3000, distDir,
           : 'no-cache',
     });
     if (head) res.end();
-    else createReadStream(file).pipe(res);
+    // A read error after the headers went out (disk error, file removed since `stat`) can only
+    // cut this response short; `pipeline` destroys both streams instead of leaving an
+    // unhandled 'error' event to crash the server.
+    else pipeline(createReadStream(file), res, () => {});
   };
 
   const server = createServer(async (req, res) => {

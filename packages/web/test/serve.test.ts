@@ -1,5 +1,5 @@
 // @vitest-environment node
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -20,6 +20,8 @@ beforeAll(async () => {
   await writeFile(join(dist, 'index.html'), '<!doctype html><title>todo-sso</title>');
   await writeFile(join(dist, 'assets', 'app-abc123.js'), 'console.log(1)');
   await writeFile(join(dist, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+  // A file that stats as a regular file but fails to read (EIO), like a disk error mid-request.
+  await symlink('/proc/self/mem', join(dist, 'unreadable.txt'));
   web = await startWebServer({ host: '127.0.0.1', port: 0, distDir: dist, config });
 });
 
@@ -81,5 +83,17 @@ describe('web server', () => {
     await expect(
       startWebServer({ port: 0, distDir: dist, config: { clientId: 'x', apiUrl: 'http://a' } }),
     ).rejects.toThrow(TypeError);
+  });
+
+  test('a file that fails to read ends that response and the server keeps serving', async () => {
+    const failed = await fetch(`${web.url}/unreadable.txt`)
+      .then((response) => response.text())
+      .then(
+        () => 'answered',
+        () => 'reset',
+      );
+    expect(failed).toBe('reset');
+    const next = await fetch(`${web.url}/`);
+    expect(next.status).toBe(200);
   });
 });
