@@ -20,6 +20,13 @@ import {
 import { ownerOf, principalOf, profileOf } from './principal.js';
 
 const notFound = () => new ApiError(404, 'not_found', 'No such todo');
+
+/**
+ * The todo id of the path, lower-cased: RFC 9562 §4 makes a UUID's hex digits case-insensitive
+ * on input. PostgreSQL's `uuid` compares them so, SQLite's `text` would not: both engines get
+ * the one spelling the API issues.
+ */
+const todoId = (request: { params: { id: string } }) => request.params.id.toLowerCase();
 const TAGS = ['todos'];
 
 /**
@@ -130,7 +137,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const todo = await todos.get(ownerOf(principalOf(request)), request.params.id);
+        const todo = await todos.get(ownerOf(principalOf(request)), todoId(request));
         if (!todo) throw notFound();
         return todo;
       },
@@ -154,8 +161,9 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const owner = ownerOf(principalOf(request));
         // A replacement sets every field: an omitted description is cleared.
         const changes = { ...request.body, description: request.body.description ?? null };
-        const todo = await write(request, 'todo.replace', request.params.id, (tx, now) =>
-          todos.update(owner, request.params.id, changes, now, tx),
+        const id = todoId(request);
+        const todo = await write(request, 'todo.replace', id, (tx, now) =>
+          todos.update(owner, id, changes, now, tx),
         );
         if (!todo) throw notFound();
         return todo;
@@ -178,8 +186,9 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const owner = ownerOf(principalOf(request));
-        const todo = await write(request, 'todo.update', request.params.id, (tx, now) =>
-          todos.update(owner, request.params.id, request.body, now, tx),
+        const id = todoId(request);
+        const todo = await write(request, 'todo.update', id, (tx, now) =>
+          todos.update(owner, id, request.body, now, tx),
         );
         if (!todo) throw notFound();
         return todo;
@@ -204,8 +213,9 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const owner = ownerOf(principalOf(request));
-        const deleted = await write(request, 'todo.delete', request.params.id, (tx) =>
-          todos.remove(owner, request.params.id, tx),
+        const id = todoId(request);
+        const deleted = await write(request, 'todo.delete', id, (tx) =>
+          todos.remove(owner, id, tx),
         );
         if (!deleted) throw notFound();
         return reply.code(204).send(null);
