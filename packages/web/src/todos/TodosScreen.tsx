@@ -22,14 +22,14 @@ export function TodosScreen() {
   const [filter, setFilter] = useState<TodoFilter>('all');
   const [notice, setNotice] = useState<string | null>(null);
   const list = useTodoList(filter);
-  const todos = flattenPages(list.data);
 
   const reportError = useCallback((error: unknown) => {
     if (isApiError(error) && error.code === 'session_expired') return;
     const reason = isApiError(error) ? error.message : 'Unexpected error.';
     setNotice(`Your change was not saved. ${reason}`);
   }, []);
-  const { pending, remove } = useDeleteWithUndo(reportError);
+  const { pending, hidden, remove } = useDeleteWithUndo(reportError);
+  const todos = flattenPages(list.data).filter((todo) => !hidden.has(todo.id));
 
   useEffect(() => {
     const flush = () => pending?.commit();

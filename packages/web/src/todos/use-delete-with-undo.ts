@@ -1,8 +1,8 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Todo } from '../api/types.js';
-import { removeTodo } from './cache.js';
-import { restoreLists, updateAllLists, useDeleteTodo } from './queries.js';
+import { removeTodo, type TodoPages } from './cache.js';
+import { todoKeys, useDeleteTodo } from './queries.js';
 
 /** How long "Undo" stays offered before the delete is sent. */
 export const UNDO_WINDOW_MS = 5000;
@@ -14,20 +14,35 @@ export interface PendingDelete {
 }
 
 /**
- * Delete with undo: the todo leaves every list at once, the DELETE is sent when the undo window
+ * Delete with undo: the todo leaves the screen at once, the DELETE is sent when the undo window
  * closes (or at once when another delete starts or the page is left), and a refused DELETE
  * puts the todo back.
+ *
+ * The todo is hidden by id (`hidden`) rather than cut out of the cached lists: a refetch during
+ * the undo window (another write, window focus) would otherwise bring it back on screen, and
+ * putting back a snapshot of the lists on Undo would drop whatever changed since (a todo added,
+ * another toggled). Undo just shows it again, where the lists have it.
  */
 export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void) {
   const client = useQueryClient();
-  const mutation = useDeleteTodo();
+  const { mutateAsync } = useDeleteTodo();
   const [pending, setPending] = useState<PendingDelete | null>(null);
+  const [hidden, setHidden] = useState<ReadonlySet<string>>(() => new Set());
   const pendingRef = useRef<PendingDelete | null>(null);
 
+  const hide = useCallback((id: string, on: boolean) => {
+    setHidden((current) => {
+      const next = new Set(current);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  }, []);
+
   const remove = useCallback(
-    async (todo: Todo) => {
+    (todo: Todo) => {
       pendingRef.current?.commit();
-      const snapshot = await updateAllLists(client, (data) => removeTodo(data, todo.id));
+      hide(todo.id, true);
       let settled = false;
       const finish = () => {
         settled = true;
@@ -42,24 +57,32 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
         undo() {
           if (settled) return;
           finish();
-          restoreLists(client, snapshot);
+          hide(todo.id, false);
         },
         commit() {
           if (settled) return;
           finish();
-          mutation.mutate(todo.id, {
-            onError: (error) => {
-              restoreLists(client, snapshot);
+          // mutateAsync settles once per call (mutate's own callbacks fire for the last call
+          // only), so every delete reaches its outcome even when several overlap.
+          mutateAsync(todo.id).then(
+            () => {
+              client.setQueriesData<TodoPages>({ queryKey: todoKeys.all }, (data) =>
+                removeTodo(data, todo.id),
+              );
+              hide(todo.id, false);
+            },
+            (error: unknown) => {
+              hide(todo.id, false);
               onError(error, todo);
             },
-          });
+          );
         },
       };
       const timer = window.setTimeout(() => entry.commit(), UNDO_WINDOW_MS);
       pendingRef.current = entry;
       setPending(entry);
     },
-    [client, mutation, onError],
+    [client, mutateAsync, hide, onError],
   );
 
   // Leaving the page (or the screen) sends the delete the user asked for.
@@ -72,5 +95,5 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
     };
   }, []);
 
-  return { pending, remove };
+  return { pending, hidden, remove };
 }

@@ -1,0 +1,74 @@
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { TodosScreen } from '../src/todos/TodosScreen.js';
+import { renderWithApi } from './support/render.js';
+import { startTodoServer, type TodoServer } from './support/todo-server.js';
+
+let api: TodoServer;
+
+beforeEach(async () => {
+  api = await startTodoServer();
+  window.sessionStorage.clear();
+});
+
+afterEach(async () => {
+  cleanup();
+  await api.close();
+});
+
+const titles = () =>
+  within(screen.getByRole('list', { name: /todos/ }))
+    .queryAllByRole('checkbox')
+    .map((box) => box.closest('li')?.querySelector('.todo__title')?.textContent);
+
+const add = async (title: string) => {
+  fireEvent.change(screen.getByLabelText('New todo'), { target: { value: title } });
+  fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+  await waitFor(() => expect(api.todos.map((t) => t.title)).toContain(title));
+};
+
+describe('delete with undo while other things happen', () => {
+  test('a todo waiting out its undo window stays hidden when the list refetches', async () => {
+    api.seed(2);
+    const { queryClient } = renderWithApi(<TodosScreen />, api.url);
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete “Todo 1”' }));
+    await waitFor(() => expect(titles()).toEqual(['Todo 2']));
+    const lists = api.requests.filter((r) => r.path === '/todos/').length;
+
+    await queryClient.invalidateQueries();
+    await waitFor(() =>
+      expect(api.requests.filter((r) => r.path === '/todos/').length).toBeGreaterThan(lists),
+    );
+
+    expect(titles()).toEqual(['Todo 2']);
+    expect(screen.getByRole('button', { name: 'Undo' })).toBeTruthy();
+  });
+
+  test('Undo after adding another todo keeps the new one and restores the deleted one', async () => {
+    api.seed(2);
+    renderWithApi(<TodosScreen />, api.url);
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete “Todo 2”' }));
+    await waitFor(() => expect(titles()).toEqual(['Todo 1']));
+    await add('Added meanwhile');
+    await waitFor(() => expect(titles()).toEqual(['Added meanwhile', 'Todo 1']));
+
+    fireEvent.click(screen.getByRole('button', { name: 'Undo' }));
+
+    await waitFor(() => expect(titles()).toEqual(['Added meanwhile', 'Todo 1', 'Todo 2']));
+    expect(api.requests.some((r) => r.method === 'DELETE')).toBe(false);
+  });
+
+  test('a refused DELETE brings the todo back without undoing later changes', async () => {
+    api.seed(2);
+    renderWithApi(<TodosScreen />, api.url);
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete “Todo 2”' }));
+    await add('Added meanwhile');
+    await waitFor(() => expect(titles()).toEqual(['Added meanwhile', 'Todo 1']));
+    api.failNext((r) => r.method === 'DELETE', 503, 50);
+
+    fireEvent.click(screen.getByRole('button', { name: 'Dismiss' }));
+
+    expect(await screen.findByText(/Your change was not saved/)).toBeTruthy();
+    await waitFor(() => expect(titles()).toEqual(['Added meanwhile', 'Todo 1', 'Todo 2']));
+  });
+});
