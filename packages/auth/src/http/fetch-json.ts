@@ -24,12 +24,14 @@ export async function fetchJson(
   url: string,
   options: FetchJsonOptions,
 ): Promise<Record<string, unknown>> {
+  // Aborted by readBounded when the body outgrows the limit, so the connection is dropped at once.
+  const tooLarge = new AbortController();
   let response: Response;
   try {
     response = await options.fetch(url, {
       ...options.init,
       redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal: AbortSignal.any([tooLarge.signal, AbortSignal.timeout(options.timeoutMs)]),
       headers: { accept: 'application/json', ...(options.init?.headers as Record<string, string>) },
     });
   } catch (cause) {
@@ -41,15 +43,11 @@ export async function fetchJson(
     await response.body?.cancel().catch(() => undefined);
     throw new IdpHttpError(`${url} answered more than ${MAX_BODY_BYTES} bytes`);
   }
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (cause) {
-    throw new IdpHttpError(`Reading ${url} failed`, { cause });
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new IdpHttpError(`${url} answered HTTP ${response.status}`);
   }
-  if (!response.ok) throw new IdpHttpError(`${url} answered HTTP ${response.status}`);
-  if (text.length > MAX_BODY_BYTES)
-    throw new IdpHttpError(`${url} answered more than ${MAX_BODY_BYTES} bytes`);
+  const text = await readBounded(url, response, tooLarge);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -59,4 +57,37 @@ export async function fetchJson(
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new IdpHttpError(`${url} did not answer a JSON object`);
   return value as Record<string, unknown>;
+}
+
+/**
+ * Reads a body of at most {@link MAX_BODY_BYTES}, stopping (and dropping the connection) as soon
+ * as it grows past the limit. A chunked answer has no Content-Length, so `response.text()` would
+ * buffer an endless body until the timeout: the limit must be enforced while reading.
+ */
+async function readBounded(
+  url: string,
+  response: Response,
+  tooLarge: AbortController,
+): Promise<string> {
+  const reader = response.body?.getReader();
+  if (reader === undefined) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        tooLarge.abort();
+        await reader.cancel().catch(() => undefined);
+        throw new IdpHttpError(`${url} answered more than ${MAX_BODY_BYTES} bytes`);
+      }
+      chunks.push(value);
+    }
+  } catch (cause) {
+    if (cause instanceof IdpHttpError) throw cause;
+    throw new IdpHttpError(`Reading ${url} failed`, { cause });
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
