@@ -3,7 +3,6 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { AuthError, requirePermission } from '@todo-sso/auth';
 import { authPlugin } from '@todo-sso/auth/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -12,6 +11,7 @@ import { createErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { ApiError } from './http/problem.js';
 import { RequestLog } from './http/request-log.js';
 import { setSecurityHeaders } from './http/security-headers.js';
+import { validatorCompiler } from './http/validator.js';
 import { swaggerOptions } from './openapi.js';
 import { policyOf } from './policy.js';
 import { adminRoutes } from './routes/admin.js';
@@ -55,8 +55,9 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     },
   });
 
-  // TypeBox validates without Ajv's `removeAdditional`: unknown fields are refused, not dropped.
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // TypeBox validates without Ajv's `removeAdditional`: unknown fields are refused, not dropped;
+  // integers in the query string must be decimal digits (no `1.5` read as 1).
+  app.setValidatorCompiler(validatorCompiler);
   // JSON only: any other body is 415 (the logout receiver adds its form parser for itself).
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(createErrorHandler(context));

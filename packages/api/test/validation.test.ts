@@ -205,3 +205,37 @@ describe.each(drivers)('input validation on $driver', ({ driver, skip, create })
     },
   );
 });
+
+describe.each(drivers)('integer query parameters on $driver', ({ skip, create }) => {
+  const h = useHarness({ skip, create });
+
+  // Value conversion alone reads `1.5` as 1, `0x10` as 16 and `1e2` as 100: a page size the
+  // caller never asked for. Only decimal digits are an integer here.
+  it.skipIf(skip).each(['1.5', '0x10', '0b11', '1e2', '+5', ' 5', '5 ', '1.0', 'Infinity'])(
+    'refuses limit=%s with 400 naming querystring.limit',
+    async (limit) => {
+      for (const [user, url] of [
+        ['alice', '/todos/'],
+        ['admin', '/admin/todos'],
+        ['admin', '/admin/audit'],
+      ] as const) {
+        const response = await h.as(user, {
+          method: 'GET',
+          url: `${url}?limit=${encodeURIComponent(limit)}`,
+        });
+        expect(response.statusCode).toBe(400);
+        expect(response.json()).toMatchObject({
+          code: 'validation_failed',
+          errors: [{ field: 'querystring.limit', message: 'must be integer' }],
+        });
+      }
+    },
+  );
+
+  it.skipIf(skip)('accepts a decimal limit, leading zeros included', async () => {
+    for (const limit of ['7', '007', '100']) {
+      const response = await h.as('alice', { method: 'GET', url: `/todos/?limit=${limit}` });
+      expect(response.statusCode).toBe(200);
+    }
+  });
+});

@@ -1,0 +1,42 @@
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
+import type { TSchema } from 'typebox';
+
+/** A query-string or path integer: decimal digits, nothing else. */
+const DECIMAL = /^[0-9]+$/;
+
+/**
+ * TypeBox's validator, stricter about integers in the query string and path. Its value
+ * conversion reads `1.5` as 1, `0x10` as 16 and `1e2` as 100 — a page size the caller never
+ * asked for — so an integer parameter must be spelled in decimal digits or it is refused
+ * ("must be integer", like any other non-integer). Bodies are JSON and never converted.
+ */
+export const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
+  const validate = TypeBoxValidatorCompiler(route);
+  if (route.httpPart !== 'querystring' && route.httpPart !== 'params') return validate;
+  const integers = integerProperties(route.schema);
+  if (integers.length === 0) return validate;
+  return (value) => {
+    const input = value as Record<string, unknown> | null | undefined;
+    const errors: FastifySchemaValidationError[] = [];
+    for (const name of integers) {
+      const raw = input?.[name];
+      if (raw !== undefined && !(typeof raw === 'string' && DECIMAL.test(raw))) {
+        errors.push({
+          keyword: 'type',
+          instancePath: `/${name}`,
+          schemaPath: `#/properties/${name}/type`,
+          params: { type: 'integer' },
+          message: 'must be integer',
+        });
+      }
+    }
+    return errors.length > 0 ? { error: errors } : validate(value);
+  };
+};
+
+function integerProperties(schema: unknown): string[] {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties;
+  if (!properties) return [];
+  return Object.keys(properties).filter((name) => properties[name]?.type === 'integer');
+}
