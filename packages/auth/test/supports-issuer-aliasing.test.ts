@@ -79,4 +79,23 @@ describe('issuer aliasing (keys fetched from an internal URL, tokens carry the p
       503,
     );
   });
+
+  test('refuses metadata whose issuer differs from the configured one by a trailing slash: not ready, 503 idp_unavailable (OIDC Discovery §4.3)', async () => {
+    // Both issuers share one metadata URL (§4 drops a terminating slash before appending the
+    // well-known path), so only the exact comparison tells them apart.
+    const withSlash = `${idp.issuer}/`;
+    const auth = createAuthenticator({
+      issuers: [{ issuer: withSlash, audience: 'todo-api', profile: 'keycloak' }],
+    });
+    expect(await auth.ready()).toBe(false);
+    expect(auth.status()[0]).toMatchObject({
+      usable: false,
+      lastError: expect.stringMatching(/does not match/),
+    });
+    await expectAuthFailure(
+      auth.authenticate(await idp.accessToken(alice, { claims: { iss: withSlash } })),
+      'idp_unavailable',
+      503,
+    );
+  });
 });

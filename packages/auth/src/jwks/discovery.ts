@@ -66,7 +66,12 @@ export async function discover(
 ): Promise<IssuerMetadata> {
   const metadata = await fetchJson(metadataUrl(issuer), http);
   const advertised = metadata.issuer;
-  const acceptable = [issuer.issuer, trimSlash(issuer.issuer)];
+  // OIDC Discovery §4.3 / RFC 8414 §3.3: the advertised issuer MUST be identical to the
+  // configured one. No trailing-slash leniency: `…/app` and `…/app/` share one metadata URL
+  // (§4 drops a terminating slash), so only the exact comparison tells the two issuers apart, and
+  // a configured issuer that tokens can never carry must fail readiness, not every request.
+  const acceptable = [issuer.issuer];
+  // Aliasing: the IdP may advertise the internal base the metadata was fetched from instead.
   if (issuer.discoveryUrl !== undefined)
     acceptable.push(fetchBase(issuer), `${fetchBase(issuer)}/`);
   if (typeof advertised !== 'string' || !acceptable.includes(advertised))
