@@ -152,3 +152,24 @@ describe('todos screen', () => {
     expect(await screen.findByText('Todo 1')).toBeTruthy();
   });
 });
+
+describe('toggling quickly', () => {
+  test('two quick toggles reach the API in click order, so the last click wins', async () => {
+    api.seed(1);
+    renderWithApi(<TodosScreen />, api.url);
+    const box = (await screen.findByRole('checkbox', { name: 'Todo 1' })) as HTMLInputElement;
+    // The first PATCH is slow to arrive; the second must not overtake it.
+    api.delayNext((r) => r.method === 'PATCH', 300);
+    fireEvent.click(box);
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Todo 1' }));
+
+    await waitFor(() => expect(api.requests.filter((r) => r.method === 'PATCH')).toHaveLength(2));
+    await new Promise((r) => setTimeout(r, 400));
+    await waitFor(() =>
+      expect((screen.getByRole('checkbox', { name: 'Todo 1' }) as HTMLInputElement).checked).toBe(
+        false,
+      ),
+    );
+    expect(api.todos[0]?.completed).toBe(false);
+  });
+});

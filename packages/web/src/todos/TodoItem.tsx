@@ -19,7 +19,7 @@ export function TodoItem({
   onError: (error: unknown) => void;
 }) {
   const id = useId();
-  const update = useUpdateTodo();
+  const update = useUpdateTodo(todo.id);
   const title = useDraft(`edit.${todo.id}.title`);
   const description = useDraft(`edit.${todo.id}.description`);
   const [editing, setEditing] = useState(() => Boolean(title.value));

@@ -92,11 +92,16 @@ export interface TodoUpdate {
   patch: TodoPatch;
 }
 
-/** Edits or toggles a todo (PATCH), optimistically. */
-export function useUpdateTodo() {
+/**
+ * Edits or toggles the todo `id` (PATCH), optimistically. Writes to one todo share a mutation
+ * scope, so TanStack Query sends them one after another: two quick toggles (or a toggle and an
+ * edit) cannot overtake each other on the way, and the server ends with the last click.
+ */
+export function useUpdateTodo(id: string) {
   const api = useApi();
   const client = useQueryClient();
   return useMutation({
+    scope: { id: `todo:${id}` },
     mutationFn: ({ id, patch }: TodoUpdate) => updateTodo(api, id, patch),
     onMutate: async ({ id, patch }) => {
       const snapshot = await updateAllLists(client, (data, filter) =>

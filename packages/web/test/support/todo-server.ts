@@ -48,6 +48,8 @@ export interface TodoServer {
   validTokens: Set<string>;
   /** The next request matching `match` gets `status` after `delayMs`. */
   failNext(match: (request: RecordedRequest) => boolean, status: number, delayMs?: number): void;
+  /** The next request matching `match` is handled normally, but only after `delayMs`. */
+  delayNext(match: (request: RecordedRequest) => boolean, delayMs: number): void;
   seed(count: number, make?: (i: number) => Partial<StoredTodo>): void;
   close(): Promise<void>;
 }
@@ -70,7 +72,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 }
 
 export async function startTodoServer(identity: Partial<Identity> = {}): Promise<TodoServer> {
-  const state: Omit<TodoServer, 'url' | 'close' | 'failNext' | 'seed'> = {
+  const state: Omit<TodoServer, 'url' | 'close' | 'failNext' | 'delayNext' | 'seed'> = {
     todos: [],
     requests: [],
     identity: {
@@ -84,6 +86,7 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
     validTokens: new Set(['token-1']),
   };
   const failures: Failure[] = [];
+  const delays: Array<{ match: Failure['match']; delayMs: number }> = [];
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://local');
@@ -109,6 +112,12 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
         await new Promise((r) => setTimeout(r, f.delayMs));
         return problem(res, f.status, f.headers);
       }
+    }
+
+    const delay = delays.findIndex((d) => d.match(recorded));
+    if (delay >= 0) {
+      const [d] = delays.splice(delay, 1);
+      await new Promise((r) => setTimeout(r, d?.delayMs));
     }
 
     const { identity: me } = state;
@@ -181,6 +190,9 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
     url: `http://127.0.0.1:${port}`,
     failNext(match: Failure['match'], status: number, delayMs = 0) {
       failures.push({ match, status, delayMs });
+    },
+    delayNext(match: Failure['match'], delayMs: number) {
+      delays.push({ match, delayMs });
     },
     seed(count: number, make: (i: number) => Partial<StoredTodo> = () => ({})) {
       const base = Date.parse('2026-01-01T00:00:00Z');
