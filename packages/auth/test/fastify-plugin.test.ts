@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { createAuthenticator, isAuthError } from '@todo-sso/auth';
 import { authErrorHandler, authPlugin } from '@todo-sso/auth/fastify';
 import { admin, alice, bob, carol, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
@@ -272,5 +274,76 @@ describe('authPlugin with route introspection and issuers that cannot introspect
       status: 401,
     });
     expect(asked()).toBe(before);
+  });
+});
+
+/** Sends a raw HTTP/1.1 request, so one header can be repeated; resolves status and body. */
+function rawGet(port: number, path: string, headerLines: string[]) {
+  return new Promise<{ status: number; head: string; body: string }>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(
+        [
+          `GET ${path} HTTP/1.1`,
+          'Host: 127.0.0.1',
+          ...headerLines,
+          'Connection: close',
+          '',
+          '',
+        ].join('\r\n'),
+      );
+    });
+    let data = '';
+    socket.on('data', (chunk) => {
+      data += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const split = data.indexOf('\r\n\r\n');
+      const head = data.slice(0, split);
+      resolve({ status: Number(head.split(' ')[1]), head, body: data.slice(split + 4) });
+    });
+  });
+}
+
+describe('authPlugin over real HTTP', () => {
+  let idp: TestIssuer;
+  let app: FastifyInstance;
+  let port: number;
+  beforeAll(async () => {
+    idp = await startTestIssuer({ profile: 'keycloak' });
+    const authenticator = createAuthenticator({ issuers: [idp.issuerOptions()] });
+    app = Fastify();
+    app.setErrorHandler(authErrorHandler);
+    app.register(async (api) => {
+      await api.register(authPlugin, { authenticator });
+      api.get('/me', async (request) => ({ sub: request.principal.subject }));
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await app.close();
+    await idp.close();
+  });
+
+  test('answers one Authorization header over real HTTP with 200', async () => {
+    const res = await rawGet(port, '/me', [
+      `Authorization: Bearer ${await idp.accessToken(alice)}`,
+    ]);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ sub: alice.sub });
+  });
+
+  // Node keeps only the first of repeated Authorization lines; a proxy in front may use the
+  // last. Two credentials are ambiguous (RFC 9110 §5.3: Authorization is not a list field), so
+  // the request is refused rather than served as whichever user came first.
+  test('refuses two Authorization headers with 400 invalid_request, never serving the first user', async () => {
+    const res = await rawGet(port, '/me', [
+      `Authorization: Bearer ${await idp.accessToken(alice)}`,
+      `Authorization: Bearer ${await idp.accessToken(bob)}`,
+    ]);
+    expect(res.status).toBe(400);
+    expect(res.head).toMatch(/www-authenticate: Bearer realm="todo-api", error="invalid_request"/i);
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'request_invalid' });
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Authenticator } from '../authenticator.js';
+import { AuthError } from '../errors.js';
 import { requirePermission, requireRole } from '../policy/permissions.js';
 import type { Principal } from '../principal.js';
 import { readBearerToken } from './bearer.js';
@@ -30,6 +31,19 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Node keeps only the first of repeated `Authorization` field lines, while a proxy in front may
+ * act on the last. `Authorization` is not a list-based field (RFC 9110 §5.3, §11.6.2), so two
+ * lines are ambiguous credentials: refused as RFC 6750 §3.1 `invalid_request`, never resolved
+ * silently to one of the callers.
+ */
+function hasRepeatedAuthorization(rawHeaders: readonly string[]): boolean {
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2)
+    if (rawHeaders[i]?.toLowerCase() === 'authorization' && ++seen > 1) return true;
+  return false;
+}
+
 async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
   const { authenticator } = options;
   if (authenticator === undefined || typeof authenticator.authenticate !== 'function')
@@ -47,6 +61,8 @@ async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise
     app.decorateRequest('principal', null as unknown as Principal);
 
   app.addHook('onRequest', async (request: FastifyRequest) => {
+    if (hasRepeatedAuthorization(request.raw.rawHeaders))
+      throw new AuthError('request_invalid', 'Send exactly one Authorization header');
     const token = readBearerToken(request.headers.authorization, request.query);
     // Failures are thrown as AuthError (statusCode set); the app's error handler maps them.
     const principal = await authenticator.authenticate(token);
