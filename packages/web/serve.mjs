@@ -119,7 +119,20 @@ export async function startWebServer({ host = '127.0.0.1', port = 3000, distDir,
   if (!indexStat?.isFile()) {
     throw new TypeError(`startWebServer: ${index} not found; run the web build first`);
   }
-  const headers = securityHeaders(settings);
+  const baseHeaders = securityHeaders(settings);
+  const httpsHeaders = {
+    ...baseHeaders,
+    // RFC 6797 §7.2: HSTS goes over secure transport only (browsers ignore it over http, §8.1),
+    // so it is sent when the TLS-terminating proxy in front says the request came over https.
+    'Strict-Transport-Security': 'max-age=31536000',
+  };
+  /** @param {import('node:http').IncomingMessage} req */
+  const headersFor = (req) => {
+    const proto = String(req.headers['x-forwarded-proto'] ?? '')
+      .split(',')[0]
+      ?.trim();
+    return proto === 'https' ? httpsHeaders : baseHeaders;
+  };
   const configBody = JSON.stringify(settings);
 
   /**
@@ -127,8 +140,9 @@ export async function startWebServer({ host = '127.0.0.1', port = 3000, distDir,
    * @param {string} file
    * @param {import('node:fs').Stats} info
    * @param {boolean} head
+   * @param {Record<string, string>} headers
    */
-  const sendFile = (res, file, info, head) => {
+  const sendFile = (res, file, info, head, headers) => {
     const hashed = file.startsWith(join(root, 'assets') + sep);
     res.writeHead(200, {
       ...headers,
@@ -151,6 +165,7 @@ export async function startWebServer({ host = '127.0.0.1', port = 3000, distDir,
   };
 
   const server = createServer(async (req, res) => {
+    const headers = headersFor(req);
     const head = req.method === 'HEAD';
     if (req.method !== 'GET' && !head) {
       res.writeHead(405, { ...headers, Allow: 'GET, HEAD', 'Content-Type': 'text/plain' });
@@ -182,7 +197,7 @@ export async function startWebServer({ host = '127.0.0.1', port = 3000, distDir,
       return;
     }
     const info = await stat(file).catch(() => null);
-    if (info?.isFile()) return sendFile(res, file, info, head);
+    if (info?.isFile()) return sendFile(res, file, info, head, headers);
     // A missing asset is a 404; any other path is a route of the app (SPA fallback).
     if (pathname.startsWith('/assets/') || extname(pathname)) {
       res.writeHead(404, { ...headers, 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' });
@@ -195,7 +210,7 @@ export async function startWebServer({ host = '127.0.0.1', port = 3000, distDir,
       res.end('Web build missing');
       return;
     }
-    sendFile(res, index, indexInfo, head);
+    sendFile(res, index, indexInfo, head, headers);
   });
 
   await new Promise((resolveListen, rejectListen) => {

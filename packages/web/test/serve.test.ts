@@ -96,4 +96,13 @@ describe('web server', () => {
     const next = await fetch(`${web.url}/`);
     expect(next.status).toBe(200);
   });
+
+  test('sends HSTS only when the request reached the proxy in front over https', async () => {
+    const plain = await fetch(`${web.url}/`);
+    expect(plain.headers.get('strict-transport-security')).toBeNull();
+    for (const path of ['/', '/assets/app-abc123.js', '/config.json']) {
+      const behindTls = await fetch(web.url + path, { headers: { 'X-Forwarded-Proto': 'https' } });
+      expect(behindTls.headers.get('strict-transport-security')).toBe('max-age=31536000');
+    }
+  });
 });
