@@ -241,3 +241,40 @@ describe('a back-channel logout that fails half-way on SQLite', () => {
     expect(await count('audit_log')).toBe(audited + 1);
   });
 });
+
+describe('an admin revocation that fails half-way on SQLite', () => {
+  const h = useHarness(sqliteDriver);
+  const count = (table: 'revocations' | 'audit_log') => rowCount(h.context.db, table);
+  const revoke = () =>
+    h.as('admin', {
+      method: 'POST',
+      url: '/admin/sessions/revoke',
+      payload: { sub: users.carol.sub },
+    });
+
+  it('revokes nothing when its audit record cannot be written, and a retry revokes', async () => {
+    const nowSec = Math.floor(Date.now() / 1000);
+    const old = await h.idp.accessToken(users.carol, { issuedAt: nowSec - 5 });
+    expect((await getMe(h, old)).statusCode).toBe(200);
+    const audited = await count('audit_log');
+
+    await sql`create trigger fail_audit before insert on audit_log
+      begin select raise(abort, 'injected audit failure'); end`.execute(h.context.db.kysely);
+    const failed = await revoke();
+    await sql`drop trigger fail_audit`.execute(h.context.db.kysely);
+    // An unexpected database error (not an outage): 500, its message not echoed.
+    expect(failed.statusCode).toBe(500);
+    expect(failed.json()).toMatchObject({ status: 500, code: 'internal_error' });
+    expect(failed.body).not.toContain('injected');
+    // Nothing half-written: no revocation stored, none in force, no audit record.
+    expect(await count('revocations')).toBe(0);
+    expect(await count('audit_log')).toBe(audited);
+    expect((await getMe(h, old)).statusCode).toBe(200);
+
+    const retried = await revoke();
+    expect(retried.statusCode).toBe(200);
+    expect(await count('revocations')).toBe(1);
+    expect(await count('audit_log')).toBe(audited + 1);
+    expect((await getMe(h, old)).json()).toMatchObject({ code: 'token_revoked' });
+  });
+});

@@ -113,6 +113,30 @@ export class RevocationStore {
   }
 
   /**
+   * Ends every token of a subject at each of `issuers`, all or nothing: the revocation rows and
+   * whatever `record` writes (the audit entry) commit in ONE transaction, so a failure leaves
+   * nothing revoked and nothing audited, and the caller's retry does both. Memory and the other
+   * instances learn of it only after the commit.
+   */
+  async revokeSubjectAt(
+    issuers: readonly string[],
+    sub: string,
+    record: (tx: Db['kysely']) => Promise<void>,
+  ): Promise<Revocation[]> {
+    const now = this.#now();
+    const revocations = issuers.map((issuer) => this.#revocation(issuer, 'subject', sub, now));
+    await this.#db.kysely.transaction().execute(async (tx) => {
+      for (const revocation of revocations) await this.#repo.save(revocation, tx);
+      await record(tx);
+    });
+    for (const revocation of revocations) {
+      this.#apply(revocation);
+      await this.#bus.publish(revocation);
+    }
+    return revocations;
+  }
+
+  /**
    * Remembers a logout token's `jti` until `expiresAt`; false for a replay
    * (OpenID Connect Back-Channel Logout 1.0 §2.6, step 8 — done here, across instances).
    */

@@ -107,23 +107,28 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             { field: 'body.issuer', message: 'is not a trusted issuer' },
           ]);
         }
-        const revoked = [];
-        for (const iss of issuer === undefined ? trusted : [issuer]) {
-          const r = await revocations.revokeSubject(iss, sub);
-          metrics.revocations.inc({ kind: 'subject', source: 'admin' });
-          revoked.push({ issuer: r.issuer, sub: r.value, notBefore: r.notBefore });
-        }
-        await audit.record(
-          {
-            actor: ownerOf(principalOf(request)),
-            action: 'session.revoke',
-            resource: `subject:${sub}`,
-            outcome: 'success',
-            requestId: request.id,
-          },
-          clock.now(),
+        // Every issuer's revocation and the audit record commit together or not at all.
+        const actor = ownerOf(principalOf(request));
+        const stored = await revocations.revokeSubjectAt(
+          issuer === undefined ? trusted : [issuer],
+          sub,
+          (tx) =>
+            audit.record(
+              {
+                actor,
+                action: 'session.revoke',
+                resource: `subject:${sub}`,
+                outcome: 'success',
+                requestId: request.id,
+              },
+              clock.now(),
+              tx,
+            ),
         );
-        return { revoked };
+        metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
+        return {
+          revoked: stored.map((r) => ({ issuer: r.issuer, sub: r.value, notBefore: r.notBefore })),
+        };
       },
     );
   };
