@@ -57,6 +57,19 @@ describe('sign-in helpers', () => {
     expect(safeReturnTo({ returnTo })).toBe('/');
   });
 
+  test.each([
+    ['/..//evil.example', '/'],
+    ['/./..//evil.example/x', '/'],
+    ['/reports/../callback?code=x', '/'],
+    ['/x/../signed-out', '/'],
+    ['/admin/./../reports', '/reports'],
+  ])(
+    'resolves dot segments before checking: %j goes to %j, never to a //host path',
+    (returnTo, expected) => {
+      expect(safeReturnTo({ returnTo })).toBe(expected);
+    },
+  );
+
   test('keeps ordinary paths with query and fragment', () => {
     expect(safeReturnTo({ returnTo: '/todos/?completed=true#top' })).toBe(
       '/todos/?completed=true#top',

@@ -48,18 +48,25 @@ const UNSAFE_IN_PATH = /[\\\u0000-\u001f\u007f]/;
 /** A base with an origin of its own, to check that a path cannot leave it. */
 const PROBE_ORIGIN = 'http://return-to.invalid';
 
-/** Where to go after sign-in: a path inside this app, never an absolute URL (open redirect). */
+/**
+ * Where to go after sign-in: a path inside this app, never an absolute URL (open redirect).
+ * Dot segments are resolved first (RFC 3986 §5.2.4): `/..//evil.example` would otherwise land
+ * on the path `//evil.example`, which any later relative navigation reads as another host.
+ */
 export function safeReturnTo(state: unknown): string {
   const returnTo = (state as Partial<SignInState> | undefined)?.returnTo;
   if (
     typeof returnTo !== 'string' ||
     !returnTo.startsWith('/') ||
     returnTo.startsWith('//') ||
-    UNSAFE_IN_PATH.test(returnTo) ||
-    new URL(returnTo, PROBE_ORIGIN).origin !== PROBE_ORIGIN
+    UNSAFE_IN_PATH.test(returnTo)
   ) {
     return '/';
   }
-  if (returnTo.startsWith(CALLBACK_PATH) || returnTo.startsWith(SIGNED_OUT_PATH)) return '/';
-  return returnTo;
+  const url = new URL(returnTo, PROBE_ORIGIN);
+  if (url.origin !== PROBE_ORIGIN || url.pathname.startsWith('//')) return '/';
+  if (url.pathname.startsWith(CALLBACK_PATH) || url.pathname.startsWith(SIGNED_OUT_PATH)) {
+    return '/';
+  }
+  return url.pathname + url.search + url.hash;
 }
