@@ -1,4 +1,5 @@
 import { cleanup, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { renderRoot, storeSignInState, UNREACHABLE_ISSUER } from './support/signed-in-root.js';
 import { startTodoServer, type TodoServer } from './support/todo-server.js';
@@ -39,5 +40,20 @@ describe('sign-in callback', () => {
     expect(alert.textContent).toMatch(/Sign-in did not complete/);
     expect(window.location.href).not.toContain('stolen-code');
     expect(screen.getByRole('button', { name: 'Sign in' })).toBeTruthy();
+  });
+});
+
+describe('sign-in with the identity provider down', () => {
+  test('says the identity provider cannot be reached and lets the user try again', async () => {
+    window.history.replaceState(null, '', '/reports');
+    renderRoot({ issuer: UNREACHABLE_ISSUER, apiUrl: api.url });
+    await userEvent.click(await screen.findByRole('button', { name: 'Sign in' }));
+
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toBe(
+      'Cannot reach your identity provider to sign you in. Check your connection and try again.',
+    );
+    const retry = screen.getByRole('button', { name: 'Sign in' }) as HTMLButtonElement;
+    expect(retry.disabled).toBe(false);
   });
 });

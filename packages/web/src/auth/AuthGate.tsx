@@ -4,6 +4,7 @@ import { navigate, usePath } from '../navigation/router.js';
 import { Loading } from '../ui/states.js';
 import { SignedOutPage } from './SignedOutPage.js';
 import type { BrowserSession } from './session-port.js';
+import { describeSignInError } from './sign-in-error.js';
 import { useSilentRenewal } from './use-silent-renewal.js';
 import { CALLBACK_PATH, SIGNED_OUT_PATH, type SignInState } from './user-manager.js';
 
@@ -65,7 +66,7 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
         signedOut={signedOut}
         idpSessionMayRemain={signedOut && idpWasUnreachable()}
         busy={auth.activeNavigator === 'signinRedirect'}
-        error={signInError ? `Sign-in did not complete: ${signInError.message}` : undefined}
+        error={signInError ? describeSignInError(signInError) : undefined}
         onSignIn={signIn}
       />
     );
