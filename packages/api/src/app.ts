@@ -96,6 +96,25 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
 
   // A JSON API needs no resources; the docs set their own policy on their pages.
   app.addHook('onRequest', setSecurityHeaders);
+  // The API answers OPTIONS only as a CORS preflight (Fetch standard, "CORS protocol": it
+  // carries Origin and Access-Control-Request-Method). Anything else is refused here, before
+  // the CORS plugin would answer it with a text/plain 400 instead of problem details.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const { headers } = request;
+    if (
+      request.method === 'OPTIONS' &&
+      (!headers.origin || !headers['access-control-request-method'])
+    ) {
+      return done(
+        new ApiError(
+          400,
+          'invalid_request',
+          'OPTIONS is answered only as a CORS preflight, with Origin and Access-Control-Request-Method',
+        ),
+      );
+    }
+    done();
+  });
   await app.register(cors, {
     origin: [...config.corsOrigins],
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],

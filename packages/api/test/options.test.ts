@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { sqliteDriver } from './support/databases.js';
+import { useHarness } from './support/harness.js';
+
+describe('OPTIONS requests', () => {
+  const h = useHarness(sqliteDriver);
+  const routes = ['/todos/', '/todos', '/me', '/admin/audit', '/healthz', '/nope'];
+
+  it.each(routes)(
+    'answers an OPTIONS %s that is not a CORS preflight with 400 problem details',
+    async (url) => {
+      for (const headers of [{}, { origin: 'http://localhost:3000' }]) {
+        const response = await h.app.inject({ method: 'OPTIONS', url, headers });
+        expect(response.statusCode).toBe(400);
+        expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(response.json()).toMatchObject({
+          status: 400,
+          code: 'invalid_request',
+          detail: expect.stringContaining('Access-Control-Request-Method'),
+        });
+      }
+    },
+  );
+
+  it.each(routes)('answers a CORS preflight of %s from an allowed origin with 204', async (url) => {
+    const response = await h.app.inject({
+      method: 'OPTIONS',
+      url,
+      headers: {
+        origin: 'http://localhost:3000',
+        'access-control-request-method': 'DELETE',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    expect(response.statusCode).toBe(204);
+    expect(response.headers['access-control-allow-origin']).toBe('http://localhost:3000');
+    expect(response.headers['access-control-allow-methods']).toContain('DELETE');
+  });
+});
