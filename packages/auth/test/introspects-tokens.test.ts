@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type AuthEvent, createAuthenticator } from '@todo-sso/auth';
 import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -202,4 +204,37 @@ describe('RFC 7662 introspection', () => {
     await spy.authenticate(await idp.accessToken(alice));
     expect(seen).toEqual([`Basic ${Buffer.from('todo-api:todo-api-secret').toString('base64')}`]);
   });
+});
+
+test('rejects an active answer whose exp overflows to Infinity (1e400) with 401 token_malformed', async () => {
+  // A real HTTP IdP writing the JSON text itself: JSON.parse reads 1e400 as Infinity.
+  const server = createServer((req, res) => {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/.well-known/openid-configuration')
+      res.end(JSON.stringify({ issuer: base, introspection_endpoint: `${base}/introspect` }));
+    else
+      res.end(
+        `{"active":true,"iss":"${base}","sub":"${alice.sub}","aud":"todo-api","token_type":"Bearer","exp":1e400}`,
+      );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const auth = createAuthenticator({
+      issuers: [
+        {
+          issuer: base,
+          audience: 'todo-api',
+          verify: 'introspect',
+          clientId: 'todo-api',
+          clientSecret: 'secret',
+        },
+      ],
+    });
+    await expectAuthFailure(auth.authenticate('opaque-token'), 'token_malformed', 401);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });

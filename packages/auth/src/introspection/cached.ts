@@ -67,8 +67,10 @@ function principalFrom(
     );
   // RFC 7662 §2.2 makes `exp` optional, but the answer is cached and a cache must never outlive
   // the token: without `exp` that bound is unknown, so the answer is refused (as a JWT would be).
-  if (typeof answer.exp !== 'number')
-    throw new AuthError('token_malformed', 'The introspection answer has no "exp" claim');
+  // RFC 7519 §2: a NumericDate is a finite number; `1e400` parses to Infinity and would make the
+  // answer look like it never expires (refused, as the same value in a JWT is).
+  if (typeof answer.exp !== 'number' || !Number.isFinite(answer.exp))
+    throw new AuthError('token_malformed', 'The introspection answer has no valid "exp" claim');
   if (nowSec >= answer.exp + issuer.clockToleranceSec)
     throw new AuthError('token_expired', 'The access token expired');
   // RFC 7519 §4.1.3 / RFC 9068 §4: the token must be meant for this API; no `aud` is no match.
