@@ -15,13 +15,20 @@ export function createAuthFetch(session: SessionPort, baseFetch: typeof fetch = 
 
   return async function authFetch(input: Request): Promise<Response> {
     const replay = input.clone();
-    const first = await send(input, await session.getAccessToken());
-    if (first.status !== 401) return first;
+    const token = await session.getAccessToken();
+    const first = await send(input, token);
+    if (first.status !== 401) {
+      if (token) session.accepted();
+      return first;
+    }
 
     const renewed = await session.renew();
     if (renewed) {
       const second = await send(replay, renewed);
-      if (second.status !== 401) return second;
+      if (second.status !== 401) {
+        session.accepted();
+        return second;
+      }
       session.reauthenticate();
       return second;
     }

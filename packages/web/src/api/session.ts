@@ -9,4 +9,6 @@ export interface SessionPort {
   renew(): Promise<string | null>;
   /** Full sign-in round trip through the identity provider; typed drafts survive it. */
   reauthenticate(): void;
+  /** The API accepted the current token (any answer but 401). */
+  accepted(): void;
 }

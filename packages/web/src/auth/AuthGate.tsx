@@ -3,7 +3,7 @@ import { useAuth } from 'react-oidc-context';
 import { navigate, usePath } from '../navigation/router.js';
 import { Loading } from '../ui/states.js';
 import { SignedOutPage } from './SignedOutPage.js';
-import type { BrowserSession } from './session-port.js';
+import { type BrowserSession, resetSignInLoopGuard, signInRefusedByApi } from './session-port.js';
 import { describeSignInError } from './sign-in-error.js';
 import { useSilentRenewal } from './use-silent-renewal.js';
 import { CALLBACK_PATH, SIGNED_OUT_PATH, type SignInState } from './user-manager.js';
@@ -53,6 +53,7 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
 
   if (!auth.isAuthenticated) {
     const signIn = () => {
+      resetSignInLoopGuard();
       const state: SignInState = {
         returnTo: path === SIGNED_OUT_PATH || path === CALLBACK_PATH ? '/' : path,
       };
@@ -66,7 +67,13 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
         signedOut={signedOut}
         idpSessionMayRemain={signedOut && idpWasUnreachable()}
         busy={auth.activeNavigator === 'signinRedirect'}
-        error={signInError ? describeSignInError(signInError) : undefined}
+        error={
+          signInError
+            ? describeSignInError(signInError)
+            : signInRefusedByApi()
+              ? REFUSED_MESSAGE
+              : undefined
+        }
         onSignIn={signIn}
       />
     );
@@ -74,6 +81,11 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
 
   return <>{children}</>;
 }
+
+const REFUSED_MESSAGE =
+  'You signed in, but the todo API refused the new session, so todo-sso stopped instead of ' +
+  'sending you round again. Try signing in again; if this keeps happening, ask your ' +
+  'administrator to check that the API accepts tokens from this identity provider.';
 
 /** Did sign-out end in this tab only (see `SIGNED_OUT_LOCALLY_PATH`)? */
 function idpWasUnreachable(): boolean {

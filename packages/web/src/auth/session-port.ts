@@ -5,6 +5,33 @@ import type { SignInState } from './user-manager.js';
 /** Seconds before expiry at which a token is renewed before use rather than sent stale. */
 const MIN_VALIDITY_SECONDS = 5;
 
+/** Set while an automatic sign-in has not yet given a token the API accepted. */
+const UNCONFIRMED_KEY = 'todo-sso.reauth-unconfirmed';
+/** Set when the API refused the token of an automatic sign-in too; the sign-in page says so. */
+const REFUSED_KEY = 'todo-sso.sign-in-refused';
+
+function storage(): Storage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
+}
+
+/** Did the API refuse the session an automatic sign-in just gave (see `reauthenticate`)? */
+export function signInRefusedByApi(): boolean {
+  return storage()?.getItem(REFUSED_KEY) === '1';
+}
+
+/**
+ * The user starts a sign-in themselves: forget `signInRefusedByApi` and any automatic sign-in
+ * still unconfirmed, so the next refusal gets one automatic sign-in again.
+ */
+export function resetSignInLoopGuard(): void {
+  storage()?.removeItem(REFUSED_KEY);
+  storage()?.removeItem(UNCONFIRMED_KEY);
+}
+
 /**
  * The session as the API client sees it, backed by oidc-client-ts. Renewals are single-flight:
  * Keycloak rotates refresh tokens, so two concurrent refreshes would race and one would fail.
@@ -45,8 +72,24 @@ export function createSessionPort(
     end() {
       ended = true;
     },
+    accepted() {
+      storage()?.removeItem(UNCONFIRMED_KEY);
+    },
     reauthenticate() {
       if (redirecting || ended) return;
+      const store = storage();
+      // The automatic sign-in started last time gave a token the API refuses as well (its
+      // audience or issuer does not match, clocks disagree…): another redirect would come
+      // straight back here, forever, while the identity provider's session lasts. Stop, forget
+      // the tokens and let the sign-in page explain.
+      if (store?.getItem(UNCONFIRMED_KEY)) {
+        store.removeItem(UNCONFIRMED_KEY);
+        store.setItem(REFUSED_KEY, '1');
+        ended = true;
+        void userManager.removeUser().catch(() => undefined);
+        return;
+      }
+      store?.setItem(UNCONFIRMED_KEY, '1');
       redirecting = true;
       const state: SignInState = { returnTo: currentPath() };
       void userManager.signinRedirect({ state }).catch(() => {

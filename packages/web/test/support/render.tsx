@@ -24,6 +24,7 @@ export function fixedSession(token = 'token-1') {
     reauthenticate: () => {
       calls.reauthenticate++;
     },
+    accepted: () => {},
   };
   return session;
 }
