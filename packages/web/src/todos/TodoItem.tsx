@@ -67,6 +67,8 @@ export function TodoItem({
     title.hide();
     description.hide();
     setEditing(false);
+    // The form is about to leave the page: keyboard users continue from this todo's Edit button.
+    requestAnimationFrame(() => editButtonRef.current?.focus());
   };
 
   const onKeyDown = (event: KeyboardEvent) => {
@@ -130,7 +132,10 @@ export function TodoItem({
   }
 
   return (
-    <li className={`todo${completed ? ' todo--done' : ''}${pending ? ' todo--pending' : ''}`}>
+    <li
+      className={`todo${completed ? ' todo--done' : ''}${pending ? ' todo--pending' : ''}`}
+      data-todo-id={todo.id}
+    >
       <input
         id={`${id}-done`}
         type="checkbox"

@@ -40,7 +40,9 @@ export function TodosScreen() {
   return (
     <section className="panel" aria-labelledby="todos-title">
       <div className="panel__head">
-        <h1 id="todos-title">Your todos</h1>
+        <h1 id="todos-title" tabIndex={-1}>
+          Your todos
+        </h1>
         <FilterTabs value={filter} onChange={setFilter} />
       </div>
       <AddTodoForm onError={reportError} />
@@ -87,7 +89,11 @@ export function TodosScreen() {
           ) : null}
         </>
       )}
-      <UndoToast pending={pending} />
+      <UndoToast pending={pending} returnFocusTo={headingOfList} />
     </section>
   );
+}
+
+function headingOfList(): HTMLElement | null {
+  return document.getElementById('todos-title');
 }

@@ -1,27 +1,60 @@
+import { useEffect, useLayoutEffect, useRef } from 'react';
 import type { PendingDelete } from './use-delete-with-undo.js';
 
-/** "Deleted … Undo" — announced politely to screen readers, reachable by keyboard. */
-export function UndoToast({ pending }: { pending: PendingDelete | null }) {
+/**
+ * "Deleted … Undo" — announced politely to screen readers, reachable by keyboard. The deleted
+ * row took the focus with it, so Undo receives it; when the toast goes (sent, dismissed) with
+ * the focus still inside, it moves to `returnFocusTo` rather than being dropped on the body.
+ */
+export function UndoToast({
+  pending,
+  returnFocusTo,
+}: {
+  pending: PendingDelete | null;
+  returnFocusTo: () => HTMLElement | null;
+}) {
   return (
     <div className="toast-region" role="status" aria-live="polite">
       {pending ? (
-        <div className="toast">
-          <span className="toast__text">
-            Deleted <strong>{pending.todo.title}</strong>
-          </span>
-          <button type="button" className="button button--small" onClick={pending.undo}>
-            Undo
-          </button>
-          <button
-            type="button"
-            className="icon-button"
-            onClick={pending.commit}
-            aria-label="Dismiss"
-          >
-            ✕
-          </button>
-        </div>
+        <Toast key={pending.todo.id} pending={pending} returnFocusTo={returnFocusTo} />
       ) : null}
+    </div>
+  );
+}
+
+function Toast({
+  pending,
+  returnFocusTo,
+}: {
+  pending: PendingDelete;
+  returnFocusTo: () => HTMLElement | null;
+}) {
+  const toastRef = useRef<HTMLDivElement>(null);
+  const undoRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    undoRef.current?.focus();
+  }, []);
+  useLayoutEffect(() => {
+    const toast = toastRef.current;
+    return () => {
+      if (!toast?.contains(document.activeElement)) return;
+      // Undo moves the focus itself; anything else returns it to the list.
+      requestAnimationFrame(() => {
+        if (document.activeElement === document.body) returnFocusTo()?.focus();
+      });
+    };
+  }, [returnFocusTo]);
+  return (
+    <div className="toast" ref={toastRef}>
+      <span className="toast__text">
+        Deleted <strong>{pending.todo.title}</strong>
+      </span>
+      <button ref={undoRef} type="button" className="button button--small" onClick={pending.undo}>
+        Undo
+      </button>
+      <button type="button" className="icon-button" onClick={pending.commit} aria-label="Dismiss">
+        ✕
+      </button>
     </div>
   );
 }

@@ -58,6 +58,12 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
           if (settled) return;
           finish();
           hide(todo.id, false);
+          // Focus was on Undo, which leaves with the toast: put it on the todo that came back.
+          requestAnimationFrame(() => {
+            const rows = document.querySelectorAll<HTMLElement>('li[data-todo-id]');
+            const row = [...rows].find((li) => li.dataset.todoId === todo.id);
+            row?.querySelector<HTMLInputElement>('input[type="checkbox"]')?.focus();
+          });
         },
         commit() {
           if (settled) return;
