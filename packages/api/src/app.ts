@@ -8,6 +8,7 @@ import { authPlugin } from '@todo-sso/auth/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
 import { createErrorHandler, notFoundHandler } from './http/error-handler.js';
+import { useStrictJsonParser } from './http/json-body.js';
 import { ApiError } from './http/problem.js';
 import { RequestLog } from './http/request-log.js';
 import { setSecurityHeaders } from './http/security-headers.js';
@@ -58,8 +59,9 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   // TypeBox validates without Ajv's `removeAdditional`: unknown fields are refused, not dropped;
   // integers in the query string must be decimal digits (no `1.5` read as 1).
   app.setValidatorCompiler(validatorCompiler);
-  // JSON only: any other body is 415 (the logout receiver adds its form parser for itself).
+  // JSON only, in UTF-8: any other body is 415 (the logout receiver adds its form parser).
   app.removeContentTypeParser('text/plain');
+  useStrictJsonParser(app);
   app.setErrorHandler(createErrorHandler(context));
   app.setNotFoundHandler(notFoundHandler);
 
