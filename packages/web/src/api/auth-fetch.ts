@@ -4,7 +4,8 @@ import type { SessionPort } from './session.js';
  * A `fetch` that sends the session's access token as a Bearer credential (RFC 6750 §2.1) and
  * handles an expired session: on 401 it renews silently once and replays the request; if the
  * renewal fails or the replay is refused again it starts a fresh sign-in, and the caller gets
- * the 401 (screens keep what the user typed in drafts, so nothing is lost).
+ * the 401 (screens keep what the user typed in drafts, so nothing is lost). A renewal the
+ * identity provider never answered is a 503 instead: no redirect towards a provider that is down.
  */
 export function createAuthFetch(session: SessionPort, baseFetch: typeof fetch = fetch) {
   const send = (request: Request, token: string | null) => {
@@ -32,7 +33,24 @@ export function createAuthFetch(session: SessionPort, baseFetch: typeof fetch = 
       session.reauthenticate();
       return second;
     }
+    // The identity provider did not answer the refresh: sending the browser there would end on
+    // the browser's error page. Answer as the API does for an IdP outage (503, RFC 9457 body),
+    // which screens show with "Try again" and queries retry.
+    if (session.identityProviderUnreachable()) return identityProviderUnavailable();
     session.reauthenticate();
     return first;
   };
+}
+
+function identityProviderUnavailable(): Response {
+  const problem = {
+    type: 'about:blank',
+    title: 'Identity provider unreachable',
+    status: 503,
+    detail: 'Cannot reach your identity provider to renew your session. Try again in a moment.',
+  };
+  return new Response(JSON.stringify(problem), {
+    status: 503,
+    headers: { 'Content-Type': 'application/problem+json' },
+  });
 }

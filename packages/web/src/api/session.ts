@@ -11,4 +11,9 @@ export interface SessionPort {
   reauthenticate(): void;
   /** The API accepted the current token (any answer but 401). */
   accepted(): void;
+  /**
+   * Did the last failed renewal get no answer from the identity provider (down, offline)?
+   * Then a sign-in redirect would only land on an error page.
+   */
+  identityProviderUnreachable(): boolean;
 }

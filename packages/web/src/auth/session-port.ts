@@ -1,5 +1,6 @@
 import type { UserManager } from 'oidc-client-ts';
 import type { SessionPort } from '../api/session.js';
+import { isNoAnswer } from './sign-in-error.js';
 import type { SignInState } from './user-manager.js';
 
 /** Seconds before expiry at which a token is renewed before use rather than sent stale. */
@@ -48,13 +49,20 @@ export function createSessionPort(
   let renewing: Promise<string | null> | null = null;
   let redirecting = false;
   let ended = false;
+  let unreachable = false;
 
   const renew = () => {
     if (ended) return Promise.resolve(null);
     renewing ??= userManager
       .signinSilent()
-      .then((user) => user?.access_token ?? null)
-      .catch(() => null)
+      .then((user) => {
+        unreachable = false;
+        return user?.access_token ?? null;
+      })
+      .catch((error: unknown) => {
+        unreachable = isNoAnswer(error);
+        return null;
+      })
       .finally(() => {
         renewing = null;
       });
@@ -72,6 +80,7 @@ export function createSessionPort(
     end() {
       ended = true;
     },
+    identityProviderUnreachable: () => unreachable,
     accepted() {
       storage()?.removeItem(UNCONFIRMED_KEY);
     },

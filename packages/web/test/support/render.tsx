@@ -25,6 +25,7 @@ export function fixedSession(token = 'token-1') {
       calls.reauthenticate++;
     },
     accepted: () => {},
+    identityProviderUnreachable: () => false,
   };
   return session;
 }
