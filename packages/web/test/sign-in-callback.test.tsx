@@ -1,7 +1,12 @@
 import { cleanup, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { renderRoot, storeSignInState, UNREACHABLE_ISSUER } from './support/signed-in-root.js';
+import {
+  renderRoot,
+  storeSignedInUser,
+  storeSignInState,
+  UNREACHABLE_ISSUER,
+} from './support/signed-in-root.js';
 import { startTodoServer, type TodoServer } from './support/todo-server.js';
 
 let api: TodoServer;
@@ -55,5 +60,16 @@ describe('sign-in with the identity provider down', () => {
     );
     const retry = screen.getByRole('button', { name: 'Sign in' }) as HTMLButtonElement;
     expect(retry.disabled).toBe(false);
+  });
+
+  test('a stored session that cannot be resumed says why instead of a bare sign-in page', async () => {
+    storeSignedInUser(UNREACHABLE_ISSUER, 'token-1', -60); // expired while the tab slept
+    renderRoot({ issuer: UNREACHABLE_ISSUER, apiUrl: api.url });
+
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toMatch(
+      /could not be resumed: todo-sso cannot reach your identity provider/i,
+    );
+    expect(screen.getByRole('button', { name: 'Sign in' })).toBeTruthy();
   });
 });

@@ -72,7 +72,9 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
             ? describeSignInError(signInError)
             : signInRefusedByApi()
               ? REFUSED_MESSAGE
-              : undefined
+              : resume === 'done' && session.identityProviderUnreachable()
+                ? RESUME_UNREACHABLE_MESSAGE
+                : undefined
         }
         onSignIn={signIn}
       />
@@ -86,6 +88,10 @@ const REFUSED_MESSAGE =
   'You signed in, but the todo API refused the new session, so todo-sso stopped instead of ' +
   'sending you round again. Try signing in again; if this keeps happening, ask your ' +
   'administrator to check that the API accepts tokens from this identity provider.';
+
+const RESUME_UNREACHABLE_MESSAGE =
+  'Your session could not be resumed: todo-sso cannot reach your identity provider. ' +
+  'Check your connection and sign in again.';
 
 /** Did sign-out end in this tab only (see `SIGNED_OUT_LOCALLY_PATH`)? */
 function idpWasUnreachable(): boolean {

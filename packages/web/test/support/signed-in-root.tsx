@@ -14,7 +14,7 @@ export function userStorageKey(issuer: string, clientId = 'todo-ui'): string {
 }
 
 /** Stores a signed-in user for `issuer` the way oidc-client-ts does after a sign-in. */
-export function storeSignedInUser(issuer: string, accessToken = 'token-1'): void {
+export function storeSignedInUser(issuer: string, accessToken = 'token-1', expiresIn = 300): void {
   const now = Math.floor(Date.now() / 1000);
   const user = new User({
     access_token: accessToken,
@@ -23,7 +23,7 @@ export function storeSignedInUser(issuer: string, accessToken = 'token-1'): void
     refresh_token: 'refresh-token-1',
     scope: 'openid profile email',
     profile: { sub: 'sub-alice', iss: issuer, aud: 'todo-ui', exp: now + 300, iat: now },
-    expires_at: now + 300,
+    expires_at: now + expiresIn,
     session_state: null,
   });
   window.sessionStorage.setItem(userStorageKey(issuer), user.toStorageString());
