@@ -29,7 +29,7 @@ describe('sign-out', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Sign out' }));
 
     const alert = await screen.findByRole('alert');
-    expect(alert.textContent).toMatch(/could not reach your identity provider/i);
+    expect(alert.textContent).toMatch(/could not end your session at your identity provider/i);
     expect(alert.textContent).toMatch(/may still be signed in/i);
     expect(screen.queryByText(/Sign-in did not complete/)).toBeNull();
     expect(screen.queryByText(/ended here and at your identity provider/)).toBeNull();

@@ -22,9 +22,10 @@ export function SignedOutPage({
         <h1 id="welcome-title">{signedOut ? 'You have signed out' : 'todo-sso'}</h1>
         {idpSessionMayRemain ? (
           <p className="welcome__error" role="alert">
-            You are signed out of todo-sso in this tab, but todo-sso could not reach your identity
-            provider, so you may still be signed in there. Sign out at your identity provider or
-            close the browser before leaving this device.
+            You are signed out of todo-sso in this tab, but todo-sso could not end your session at
+            your identity provider (it could not be reached or offers no sign-out), so you may still
+            be signed in there. Sign out at your identity provider or close the browser before
+            leaving this device.
           </p>
         ) : (
           <p className="welcome__lead">

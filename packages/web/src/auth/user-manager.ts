@@ -4,7 +4,7 @@ import type { RuntimeConfig } from '../config/runtime-config.js';
 /** Where the identity provider sends the browser back to. */
 export const CALLBACK_PATH = '/callback';
 export const SIGNED_OUT_PATH = '/signed-out';
-/** Signed out in this tab only: the identity provider could not be reached to end its session. */
+/** Signed out in this tab only: the identity provider's session could not be ended. */
 export const SIGNED_OUT_LOCALLY_PATH = `${SIGNED_OUT_PATH}?idp=unreachable`;
 
 /** What the app carries through a sign-in round trip (OAuth `state`, RFC 6749 §4.1.1). */
