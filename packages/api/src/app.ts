@@ -5,11 +5,11 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { AuthError, requirePermission } from '@todo-sso/auth';
 import { authPlugin } from '@todo-sso/auth/fastify';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AppContext } from './context.js';
 import { createErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { useStrictJsonParser } from './http/json-body.js';
-import { ApiError } from './http/problem.js';
+import { ApiError, PROBLEM_JSON, problem } from './http/problem.js';
 import { RequestLog } from './http/request-log.js';
 import { setSecurityHeaders } from './http/security-headers.js';
 import { validatorCompiler } from './http/validator.js';
@@ -50,6 +50,19 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
+    // A path that cannot be percent-decoded fails before routing, outside the error handler:
+    // problem details here too, and without echoing the path back.
+    frameworkErrors: (error, _request, reply) => {
+      const body =
+        error.code === 'FST_ERR_BAD_URL'
+          ? problem(
+              400,
+              'invalid_request',
+              'The request path is not a valid percent-encoded URL (RFC 3986 §2.1)',
+            )
+          : problem(400, 'invalid_request', 'The request cannot be routed');
+      (reply as FastifyReply).code(400).type(PROBLEM_JSON).send(JSON.stringify(body));
+    },
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();

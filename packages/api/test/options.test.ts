@@ -37,3 +37,27 @@ describe('OPTIONS requests', () => {
     expect(response.headers['access-control-allow-methods']).toContain('DELETE');
   });
 });
+
+describe('URLs that cannot be decoded', () => {
+  const h = useHarness(sqliteDriver);
+
+  it.each(['/todos/%ZZ', '/admin/%E0%A4%A', '/todos/%C0%AF'])(
+    'answers %s with 400 problem details, with or without a token',
+    async (url) => {
+      for (const authorization of [undefined, `Bearer ${h.tokens.alice}`]) {
+        const response = await h.app.inject({
+          method: 'GET',
+          url,
+          headers: authorization ? { authorization } : {},
+        });
+        expect(response.statusCode).toBe(400);
+        expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(response.json()).toMatchObject({
+          status: 400,
+          code: 'invalid_request',
+          detail: 'The request path is not a valid percent-encoded URL (RFC 3986 §2.1)',
+        });
+      }
+    },
+  );
+});
