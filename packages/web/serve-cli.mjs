@@ -1,5 +1,6 @@
 // `npm start -w @todo-sso/web`: the production build alone, configured by the environment
-// (WEB_HOST, WEB_PORT, OIDC_ISSUER, OIDC_CLIENT_ID, API_URL; defaults from DESIGN.md).
+// (WEB_HOST, WEB_PORT, OIDC_ISSUER, OIDC_CLIENT_ID, API_URL; defaults from DESIGN.md;
+// WEB_CONNECT_ORIGINS, a comma list, for a provider whose token endpoint is on another origin).
 import { fileURLToPath } from 'node:url';
 import { startWebServer } from './serve.mjs';
 
@@ -12,6 +13,10 @@ const web = await startWebServer({
     clientId: process.env.OIDC_CLIENT_ID ?? 'todo-ui',
     apiUrl: process.env.API_URL ?? 'http://localhost:8000',
   },
+  connectOrigins: (process.env.WEB_CONNECT_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean),
 });
 console.log(`web app on ${web.url}`);
 for (const signal of ['SIGINT', 'SIGTERM']) {

@@ -20,6 +20,9 @@ import { pipeline } from 'node:stream';
  * @property {number} [port]    port (default 3000; 0 picks a free one)
  * @property {string} distDir   the `vite build` output folder
  * @property {WebConfig} config served as `/config.json`
+ * @property {string[]} [connectOrigins] further origins the app may call, for a provider whose
+ *   token endpoint is not on the issuer's origin (Google, Amazon Cognito); URLs are reduced
+ *   to their origin
  */
 
 /**
@@ -45,14 +48,15 @@ const TYPES = {
 
 /**
  * Content-Security-Policy for the app: scripts and styles from this origin only; network
- * requests to this origin, the issuer (discovery, token endpoint) and the API; no frames,
- * no plugins, forms only to the issuer (sign-out may post there).
+ * requests to this origin, the issuer (discovery, token endpoint), the API and
+ * `connectOrigins`; no frames, no plugins, forms only to the issuer (sign-out may post there).
  * @param {WebConfig} config
+ * @param {string[]} [connectOrigins] origins checked by `checkOrigins`
  */
-export function contentSecurityPolicy(config) {
+export function contentSecurityPolicy(config, connectOrigins = []) {
   const issuer = new URL(config.issuer).origin;
   const api = new URL(config.apiUrl).origin;
-  const connect = [...new Set(["'self'", issuer, api])].join(' ');
+  const connect = [...new Set(["'self'", issuer, api, ...connectOrigins])].join(' ');
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -69,10 +73,10 @@ export function contentSecurityPolicy(config) {
   ].join('; ');
 }
 
-/** @param {WebConfig} config */
-function securityHeaders(config) {
+/** @param {WebConfig} config @param {string[]} connectOrigins */
+function securityHeaders(config, connectOrigins) {
   return {
-    'Content-Security-Policy': contentSecurityPolicy(config),
+    'Content-Security-Policy': contentSecurityPolicy(config, connectOrigins),
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
     // The authorization code must never leak to other sites through Referer (RFC 9700 §4.2.4).
@@ -100,6 +104,28 @@ function checkConfig(config) {
 }
 
 /**
+ * The origins of `urls`, each an http(s) URL: anything else (a CSP keyword, a wildcard) would
+ * widen the policy beyond one named host, so it is refused at the call.
+ * @param {unknown} urls @returns {string[]}
+ */
+function checkOrigins(urls) {
+  if (urls === undefined) return [];
+  if (!Array.isArray(urls)) throw new TypeError('startWebServer: connectOrigins must be an array');
+  return urls.map((value) => {
+    let url;
+    try {
+      url = new URL(String(value));
+    } catch {
+      throw new TypeError(`startWebServer: connectOrigins entry ${value} is not a URL`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new TypeError(`startWebServer: connectOrigins entry ${value} is not http(s)`);
+    }
+    return url.origin;
+  });
+}
+
+/**
  * Starts the web server.
  *
  * @example
@@ -111,15 +137,22 @@ function checkConfig(config) {
  * @param {WebServerOptions} options
  * @returns {Promise<WebServer>}
  */
-export async function startWebServer({ host = '127.0.0.1', port = 3000, distDir, config }) {
+export async function startWebServer({
+  host = '127.0.0.1',
+  port = 3000,
+  distDir,
+  config,
+  connectOrigins,
+}) {
   const settings = checkConfig(config);
+  const extraOrigins = checkOrigins(connectOrigins);
   const root = resolve(distDir);
   const index = join(root, 'index.html');
   const indexStat = await stat(index).catch(() => null);
   if (!indexStat?.isFile()) {
     throw new TypeError(`startWebServer: ${index} not found; run the web build first`);
   }
-  const baseHeaders = securityHeaders(settings);
+  const baseHeaders = securityHeaders(settings, extraOrigins);
   const httpsHeaders = {
     ...baseHeaders,
     // RFC 6797 §7.2: HSTS goes over secure transport only (browsers ignore it over http, §8.1),

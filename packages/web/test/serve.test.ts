@@ -105,4 +105,27 @@ describe('web server', () => {
       expect(behindTls.headers.get('strict-transport-security')).toBe('max-age=31536000');
     }
   });
+
+  test('allows extra connect-src origins for a provider whose token endpoint lives elsewhere', async () => {
+    const other = await startWebServer({
+      port: 0,
+      distDir: dist,
+      config,
+      connectOrigins: [
+        'https://oauth2.googleapis.com',
+        'https://todo.auth.eu-west-1.amazoncognito.com/oauth2/token',
+      ],
+    });
+    try {
+      const csp = (await fetch(`${other.url}/`)).headers.get('content-security-policy') ?? '';
+      expect(csp).toContain(
+        "connect-src 'self' http://127.0.0.1:18080 http://127.0.0.1:18000 https://oauth2.googleapis.com https://todo.auth.eu-west-1.amazoncognito.com;",
+      );
+    } finally {
+      await other.close();
+    }
+    await expect(
+      startWebServer({ port: 0, distDir: dist, config, connectOrigins: ["'unsafe-eval'"] }),
+    ).rejects.toThrow(TypeError);
+  });
 });
