@@ -84,7 +84,9 @@ export function AdminTodos({
             <tbody>
               {rows.map((todo) => (
                 <tr key={todo.id}>
-                  <th scope="row">{todo.title}</th>
+                  <th scope="row" dir="auto">
+                    {todo.title}
+                  </th>
                   <td title={todo.owner}>
                     {nameOf(todo.owner) ?? <span className="mono cell-sub">{todo.owner}</span>}
                   </td>

@@ -57,6 +57,7 @@ export function AddTodoForm({ onError }: { onError: (error: unknown) => void }) 
           className="input add__title"
           placeholder="What needs doing?"
           value={title.value}
+          dir="auto"
           maxLength={TITLE_MAX}
           autoComplete="off"
           onChange={(event) => title.set(event.target.value)}
@@ -74,6 +75,7 @@ export function AddTodoForm({ onError }: { onError: (error: unknown) => void }) 
             id={`${id}-description`}
             className="input"
             rows={2}
+            dir="auto"
             value={description.value}
             maxLength={DESCRIPTION_MAX}
             onChange={(event) => description.set(event.target.value)}

@@ -103,6 +103,7 @@ export function TodoItem({
             id={`${id}-title`}
             className="input"
             value={title.value}
+            dir="auto"
             maxLength={TITLE_MAX}
             required
             onChange={(event) => title.set(event.target.value)}
@@ -114,6 +115,7 @@ export function TodoItem({
             id={`${id}-description`}
             className="input"
             rows={2}
+            dir="auto"
             value={description.value}
             maxLength={DESCRIPTION_MAX}
             onChange={(event) => description.set(event.target.value)}
@@ -145,10 +147,16 @@ export function TodoItem({
         onChange={toggle}
       />
       <div className="todo__body">
-        <label htmlFor={`${id}-done`} className="todo__title">
+        {/* dir="auto": a title in Arabic or Hebrew reads right to left, and its direction
+            marks cannot reorder the text around it (the element is bidi-isolated). */}
+        <label htmlFor={`${id}-done`} className="todo__title" dir="auto">
           {todo.title}
         </label>
-        {todo.description ? <p className="todo__description">{todo.description}</p> : null}
+        {todo.description ? (
+          <p className="todo__description" dir="auto">
+            {todo.description}
+          </p>
+        ) : null}
       </div>
       <div className="todo__actions">
         <button

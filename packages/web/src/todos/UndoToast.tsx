@@ -47,7 +47,7 @@ function Toast({
   return (
     <div className="toast" ref={toastRef}>
       <span className="toast__text">
-        Deleted <strong>{pending.todo.title}</strong>
+        Deleted <strong dir="auto">{pending.todo.title}</strong>
       </span>
       <button ref={undoRef} type="button" className="button button--small" onClick={pending.undo}>
         Undo

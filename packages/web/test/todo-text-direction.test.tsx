@@ -1,0 +1,32 @@
+import { cleanup, fireEvent, screen } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { TodosScreen } from '../src/todos/TodosScreen.js';
+import { renderWithApi } from './support/render.js';
+import { startTodoServer, type TodoServer } from './support/todo-server.js';
+
+let api: TodoServer;
+
+beforeEach(async () => {
+  api = await startTodoServer();
+  window.sessionStorage.clear();
+});
+
+afterEach(async () => {
+  cleanup();
+  await api.close();
+});
+
+describe('right-to-left and direction marks in todo text', () => {
+  test('titles and notes take their own direction, isolated from the text around them', async () => {
+    api.seed(1, () => ({ title: 'לקנות חלב\u202e', description: 'שאלה: מה?' }));
+    renderWithApi(<TodosScreen />, api.url);
+    const title = await screen.findByText('לקנות חלב\u202e');
+    expect(title.getAttribute('dir')).toBe('auto');
+    expect(screen.getByText('שאלה: מה?').getAttribute('dir')).toBe('auto');
+    expect(screen.getByLabelText('New todo').getAttribute('dir')).toBe('auto');
+
+    fireEvent.click(screen.getByRole('button', { name: 'Delete “לקנות חלב\u202e”' }));
+    const toastTitle = await screen.findByText('לקנות חלב\u202e', { selector: 'strong' });
+    expect(toastTitle.getAttribute('dir')).toBe('auto');
+  });
+});
