@@ -1,5 +1,6 @@
 import { type ReactNode, useEffect, useState } from 'react';
 import { useAuth } from 'react-oidc-context';
+import { adoptDraftsFor } from '../drafts/use-draft.js';
 import { navigate, usePath } from '../navigation/router.js';
 import { Loading } from '../ui/states.js';
 import { SignedOutPage } from './SignedOutPage.js';
@@ -81,6 +82,9 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
     );
   }
 
+  // Before any screen reads a draft: drafts typed by someone else on this tab are not shown.
+  const sub = auth.user?.profile.sub;
+  if (sub) adoptDraftsFor(sub);
   return <>{children}</>;
 }
 

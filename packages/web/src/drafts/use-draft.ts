@@ -70,3 +70,22 @@ export function clearAllDrafts(): void {
     // Nothing stored, nothing to clear.
   }
 }
+
+/** Whose drafts the stored ones are (the `sub` of the person signed in when they were typed). */
+const OWNER_KEY = 'todo-sso.draft-owner';
+
+/**
+ * Claims the stored drafts for the person now signed in (`sub`). Drafts survive a sign-in round
+ * trip for the same person only: when someone else signs in on this tab (a shared computer, an
+ * expired session picked up by another account), or nobody is known to own them, they are
+ * forgotten before any field reads them.
+ */
+export function adoptDraftsFor(sub: string): void {
+  try {
+    if (window.sessionStorage.getItem(OWNER_KEY) === sub) return;
+    clearAllDrafts();
+    window.sessionStorage.setItem(OWNER_KEY, sub);
+  } catch {
+    // Storage disabled: drafts live in memory only, per page.
+  }
+}

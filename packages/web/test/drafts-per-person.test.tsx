@@ -1,0 +1,42 @@
+import { cleanup, screen } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { renderRoot, storeSignedInUser, UNREACHABLE_ISSUER } from './support/signed-in-root.js';
+import { startTodoServer, type TodoServer } from './support/todo-server.js';
+
+let api: TodoServer;
+beforeEach(async () => {
+  window.sessionStorage.clear();
+  window.history.replaceState(null, '', '/');
+  api = await startTodoServer();
+});
+afterEach(async () => {
+  cleanup();
+  await api.close();
+});
+
+/** What an earlier page of this tab left: a half-typed todo, and whose it was. */
+function leaveDraftOf(sub: string, text: string) {
+  window.sessionStorage.setItem('todo-sso.draft.new.title', text);
+  window.sessionStorage.setItem('todo-sso.draft-owner', sub);
+}
+
+describe('drafts across a sign-in round trip', () => {
+  test('someone else signing in on this tab does not get the previous person’s typed text', async () => {
+    leaveDraftOf('sub-bob', 'bob’s private note');
+    storeSignedInUser(UNREACHABLE_ISSUER); // alice (sub-alice) signed in at the IdP
+    renderRoot({ issuer: UNREACHABLE_ISSUER, apiUrl: api.url });
+
+    const field = (await screen.findByLabelText('New todo')) as HTMLInputElement;
+    expect(field.value).toBe('');
+    expect(window.sessionStorage.getItem('todo-sso.draft.new.title')).toBeNull();
+  });
+
+  test('the same person signing in again gets their typed text back', async () => {
+    leaveDraftOf('sub-alice', 'alice’s half-typed todo');
+    storeSignedInUser(UNREACHABLE_ISSUER);
+    renderRoot({ issuer: UNREACHABLE_ISSUER, apiUrl: api.url });
+
+    const field = (await screen.findByLabelText('New todo')) as HTMLInputElement;
+    expect(field.value).toBe('alice’s half-typed todo');
+  });
+});
