@@ -1,15 +1,11 @@
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createApiClient } from '../src/api/client.js';
 import { getMe, listTodos } from '../src/api/endpoints.js';
 import { ApiError } from '../src/api/errors.js';
+import { freshPageEachTest } from './support/fresh-page.js';
 import { fixedSession } from './support/render.js';
-import { startTodoServer, type TodoServer } from './support/todo-server.js';
 
-let api: TodoServer;
-beforeEach(async () => {
-  api = await startTodoServer();
-});
-afterEach(() => api.close());
+const api = freshPageEachTest();
 
 describe('authenticated API client', () => {
   test('sends the access token as a Bearer credential', async () => {

@@ -1,18 +1,9 @@
-import { cleanup, screen } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { screen } from '@testing-library/react';
+import { describe, expect, test } from 'vitest';
+import { freshPageEachTest } from './support/fresh-page.js';
 import { renderRoot, storeSignedInUser, UNREACHABLE_ISSUER } from './support/signed-in-root.js';
-import { startTodoServer, type TodoServer } from './support/todo-server.js';
 
-let api: TodoServer;
-beforeEach(async () => {
-  window.sessionStorage.clear();
-  window.history.replaceState(null, '', '/');
-  api = await startTodoServer();
-});
-afterEach(async () => {
-  cleanup();
-  await api.close();
-});
+const api = freshPageEachTest();
 
 /** What an earlier page of this tab left: a half-typed todo, and whose it was. */
 function leaveDraftOf(sub: string, text: string) {

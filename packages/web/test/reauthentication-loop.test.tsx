@@ -1,22 +1,13 @@
-import { cleanup, screen } from '@testing-library/react';
+import { screen } from '@testing-library/react';
 import type { UserManager } from 'oidc-client-ts';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createApiClient } from '../src/api/client.js';
 import { getMe } from '../src/api/endpoints.js';
 import { createSessionPort } from '../src/auth/session-port.js';
+import { freshPageEachTest } from './support/fresh-page.js';
 import { renderRoot, UNREACHABLE_ISSUER } from './support/signed-in-root.js';
-import { startTodoServer, type TodoServer } from './support/todo-server.js';
 
-let api: TodoServer;
-beforeEach(async () => {
-  window.sessionStorage.clear();
-  window.history.replaceState(null, '', '/');
-  api = await startTodoServer();
-});
-afterEach(async () => {
-  cleanup();
-  await api.close();
-});
+const api = freshPageEachTest();
 
 /**
  * A UserManager whose refresh always fails and whose sign-in redirect only counts: each call of

@@ -1,18 +1,15 @@
 import type { UserManager } from 'oidc-client-ts';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import { createApiClient } from '../src/api/client.js';
 import { getMe } from '../src/api/endpoints.js';
 import { ApiError } from '../src/api/errors.js';
 import { createSessionPort } from '../src/auth/session-port.js';
-import { startTodoServer, type TodoServer } from './support/todo-server.js';
+import { freshPageEachTest } from './support/fresh-page.js';
 
-let api: TodoServer;
-beforeEach(async () => {
-  window.sessionStorage.clear();
-  api = await startTodoServer();
+const api = freshPageEachTest();
+beforeEach(() => {
   api.validTokens = new Set(); // the access token has expired
 });
-afterEach(() => api.close());
 
 /** A UserManager whose refresh fails with `error`, counting sign-in redirects. */
 function userManagerFailingWith(error: unknown) {

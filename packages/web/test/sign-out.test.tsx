@@ -1,24 +1,15 @@
-import { cleanup, screen } from '@testing-library/react';
+import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { freshPageEachTest } from './support/fresh-page.js';
 import {
   renderRoot,
   storeSignedInUser,
   UNREACHABLE_ISSUER,
   userStorageKey,
 } from './support/signed-in-root.js';
-import { startTodoServer, type TodoServer } from './support/todo-server.js';
 
-let api: TodoServer;
-beforeEach(async () => {
-  window.sessionStorage.clear();
-  window.history.replaceState(null, '', '/');
-  api = await startTodoServer();
-});
-afterEach(async () => {
-  cleanup();
-  await api.close();
-});
+const api = freshPageEachTest();
 
 describe('sign-out', () => {
   test('with the identity provider unreachable, signs out locally and says the IdP session may remain', async () => {

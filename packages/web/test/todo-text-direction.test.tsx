@@ -1,20 +1,10 @@
-import { cleanup, fireEvent, screen } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { fireEvent, screen } from '@testing-library/react';
+import { describe, expect, test } from 'vitest';
 import { TodosScreen } from '../src/todos/TodosScreen.js';
+import { freshPageEachTest } from './support/fresh-page.js';
 import { renderWithApi } from './support/render.js';
-import { startTodoServer, type TodoServer } from './support/todo-server.js';
 
-let api: TodoServer;
-
-beforeEach(async () => {
-  api = await startTodoServer();
-  window.sessionStorage.clear();
-});
-
-afterEach(async () => {
-  cleanup();
-  await api.close();
-});
+const api = freshPageEachTest();
 
 describe('right-to-left and direction marks in todo text', () => {
   test('titles and notes take their own direction, isolated from the text around them', async () => {
