@@ -8,6 +8,7 @@ import {
   form,
   passwordGrant,
   pkce,
+  redeemCode,
   startTestIdp,
   type TestIdp,
 } from './helpers.js';
@@ -87,18 +88,8 @@ describe('Authentik profile', () => {
       },
       'bob',
     );
-    const res = await fetch(
-      idp.discovery.token_endpoint as string,
-      form({
-        grant_type: 'authorization_code',
-        client_id: 'todo-ui',
-        code: code as string,
-        redirect_uri: redirect,
-        code_verifier: verifier,
-      }),
-    );
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as Record<string, string>;
+    const { status, body } = await redeemCode(idp, code, verifier, redirect);
+    expect(status).toBe(200);
     expect(decodeJwt(body.access_token as string).payload).toMatchObject({
       aud: 'todo-ui',
       groups: ['user', 'todos:read', 'todos:write'],

@@ -12,6 +12,7 @@ import {
   passwordGrant,
   pkce,
   realmJson,
+  redeemCode,
   startLogoutReceiver,
   startTestIdp,
   type TestIdp,
@@ -119,18 +120,7 @@ describe('back-channel logout when a session ends', () => {
       code_challenge_method: 'S256',
     };
     const { code } = await authorizationCodeLogin(idp, browser, params, 'carol');
-    const tokens = (await (
-      await fetch(
-        idp.discovery.token_endpoint as string,
-        form({
-          grant_type: 'authorization_code',
-          client_id: 'todo-ui',
-          code: code as string,
-          redirect_uri: REDIRECT,
-          code_verifier: verifier,
-        }),
-      )
-    ).json()) as Record<string, string>;
+    const { body: tokens } = await redeemCode(idp, code, verifier, REDIRECT);
     const sid = decodeJwt(tokens.access_token as string).payload.sid;
 
     const logoutUrl = `${idp.discovery.end_session_endpoint}?${new URLSearchParams({

@@ -3,9 +3,9 @@ import {
   authorizationCodeLogin,
   Browser,
   decodeJwt,
-  form,
   pkce,
   realmJson,
+  redeemCode,
   startTestIdp,
   type TestIdp,
 } from './helpers.js';
@@ -34,18 +34,8 @@ function authParams(challenge?: string): Record<string, string> {
   };
 }
 
-async function exchange(code: string, verifier: string) {
-  const res = await fetch(
-    idp.discovery.token_endpoint as string,
-    form({
-      grant_type: 'authorization_code',
-      client_id: 'todo-ui',
-      code,
-      redirect_uri: REDIRECT,
-      code_verifier: verifier,
-    }),
-  );
-  return { status: res.status, body: (await res.json()) as Record<string, string> };
+function exchange(code: string, verifier: string) {
+  return redeemCode(idp, code, verifier, REDIRECT);
 }
 
 describe('authorization code flow with PKCE through the login page', () => {

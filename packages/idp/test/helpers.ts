@@ -173,6 +173,29 @@ export async function authorizationCodeLogin(
   return { code: callback.searchParams.get('code') ?? undefined, callback };
 }
 
+/**
+ * Redeems an authorization code at the token endpoint with its PKCE verifier (RFC 6749 §4.1.3,
+ * RFC 7636 §4.5), as the public client `todo-ui` does.
+ */
+export async function redeemCode(
+  idp: TestIdp,
+  code: string | undefined,
+  verifier: string,
+  redirectUri: string,
+): Promise<{ status: number; body: Record<string, string> }> {
+  const res = await fetch(
+    idp.discovery.token_endpoint as string,
+    form({
+      grant_type: 'authorization_code',
+      client_id: 'todo-ui',
+      code: code as string,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    }),
+  );
+  return { status: res.status, body: (await res.json()) as Record<string, string> };
+}
+
 /** An HTTP server on 127.0.0.1 that records back-channel logout requests. */
 export async function startLogoutReceiver(): Promise<{
   url: string;

@@ -9,6 +9,7 @@ import {
   passwordGrant,
   pkce,
   realmJson,
+  redeemCode,
   startLogoutReceiver,
   startTestIdp,
   type TestIdp,
@@ -84,17 +85,7 @@ async function codeFlowLogin(idp: TestIdp, browser: Browser, username: string) {
     max_age: '60',
   };
   const { code } = await authorizationCodeLogin(idp, browser, params, username);
-  const res = await fetch(
-    idp.discovery.token_endpoint as string,
-    form({
-      grant_type: 'authorization_code',
-      client_id: 'todo-ui',
-      code: code as string,
-      redirect_uri: REDIRECT,
-      code_verifier: verifier,
-    }),
-  );
-  const tokens = (await res.json()) as Record<string, string>;
+  const { body: tokens } = await redeemCode(idp, code, verifier, REDIRECT);
   const idToken = decodeJwt(tokens.id_token as string).payload;
   return { params, tokens, authTime: idToken.auth_time as number, sid: idToken.sid as string };
 }
