@@ -3,8 +3,9 @@ import { createRoot } from 'react-dom/client';
 import { createApiClient } from './api/client.js';
 import { createSessionPort } from './auth/session-port.js';
 import { createUserManager } from './auth/user-manager.js';
-import { loadRuntimeConfig } from './config/runtime-config.js';
+import { ConfigError, loadRuntimeConfig, type RuntimeConfig } from './config/runtime-config.js';
 import { createQueryClient, Root } from './Root.js';
+import { StartupError } from './StartupError.js';
 import './styles.css';
 
 // A page restored from the back/forward cache after sign-out would show the data it held:
@@ -14,12 +15,19 @@ window.addEventListener('pageshow', (event) => {
 });
 
 async function start() {
-  const config = await loadRuntimeConfig();
+  const element = document.getElementById('root');
+  if (!element) throw new TypeError('index.html needs a #root element');
+  let config: RuntimeConfig;
+  try {
+    config = await loadRuntimeConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    createRoot(element).render(<StartupError message={error.message} />);
+    return;
+  }
   const userManager = createUserManager(config);
   const session = createSessionPort(userManager);
   const api = createApiClient(config.apiUrl, session);
-  const element = document.getElementById('root');
-  if (!element) throw new TypeError('index.html needs a #root element');
   createRoot(element).render(
     <StrictMode>
       <Root

@@ -1,7 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { renewalDelay } from '../src/auth/renewal-schedule.js';
 import { safeReturnTo } from '../src/auth/user-manager.js';
-import { defaultConfig, loadRuntimeConfig, parseConfig } from '../src/config/runtime-config.js';
+import {
+  ConfigError,
+  defaultConfig,
+  loadRuntimeConfig,
+  parseConfig,
+} from '../src/config/runtime-config.js';
 
 describe('runtime configuration', () => {
   test('defaults follow DESIGN.md', () => {
@@ -12,13 +17,9 @@ describe('runtime configuration', () => {
     });
   });
 
-  test('keeps valid fields, falls back per field, keeps an issuer trailing slash', () => {
+  test('takes absent fields from the defaults and keeps an issuer trailing slash', () => {
     const parsed = parseConfig(
-      {
-        issuer: 'https://sso.example.com/application/o/todo-app/',
-        clientId: '',
-        apiUrl: 'ftp://x',
-      },
+      { issuer: 'https://sso.example.com/application/o/todo-app/' },
       defaultConfig,
     );
     expect(parsed).toEqual({
@@ -26,13 +27,52 @@ describe('runtime configuration', () => {
       clientId: 'todo-ui',
       apiUrl: 'http://localhost:8000',
     });
+    expect(parseConfig({ apiUrl: 'https://api.example.com//' }, defaultConfig).apiUrl).toBe(
+      'https://api.example.com',
+    );
   });
 
-  test('a missing /config.json means the defaults', async () => {
-    const notFound = async () => new Response('nope', { status: 404 });
-    expect(await loadRuntimeConfig(notFound)).toBe(defaultConfig);
-    const broken = async () => new Response('{', { status: 200 });
-    expect(await loadRuntimeConfig(broken)).toBe(defaultConfig);
+  test.each([
+    [{ issuer: 'ftp://sso.example.com' }, 'issuer'],
+    [{ issuer: 'not a url' }, 'issuer'],
+    [{ clientId: '' }, 'clientId'],
+    [{ clientId: 42 }, 'clientId'],
+    [{ apiUrl: 'javascript:alert(1)' }, 'apiUrl'],
+    [{ apiUrl: null }, 'apiUrl'],
+  ])('refuses %j, naming the field, instead of falling back', (input, name) => {
+    expect(() => parseConfig(input, defaultConfig)).toThrow(ConfigError);
+    expect(() => parseConfig(input, defaultConfig)).toThrow(`"${name}" is not usable`);
+  });
+
+  test.each([[null], [[]], ['x'], [3]])('refuses a /config.json that is %j', (input) => {
+    expect(() => parseConfig(input, defaultConfig)).toThrow('/config.json is not a JSON object');
+  });
+
+  test('no /config.json (404) means the defaults, asked for as JSON', async () => {
+    const seen: RequestInit[] = [];
+    const notFound = async (_url: unknown, init?: RequestInit) => {
+      if (init) seen.push(init);
+      return new Response('nope', { status: 404 });
+    };
+    expect(await loadRuntimeConfig(notFound as typeof fetch)).toBe(defaultConfig);
+    expect(seen[0]?.headers).toEqual({ accept: 'application/json' });
+    expect(seen[0]?.cache).toBe('no-store');
+  });
+
+  test.each([
+    ['broken JSON', async () => new Response('{', { status: 200 }), 'not valid JSON'],
+    ['a server error', async () => new Response('', { status: 503 }), 'HTTP 503'],
+    [
+      'no answer',
+      async () => {
+        throw new TypeError('fetch failed');
+      },
+      'did not answer',
+    ],
+  ])('%s is a ConfigError, never the defaults', async (_name, fetchImpl, message) => {
+    const loading = loadRuntimeConfig(fetchImpl as typeof fetch);
+    await expect(loading).rejects.toThrow(ConfigError);
+    await expect(loadRuntimeConfig(fetchImpl as typeof fetch)).rejects.toThrow(message);
   });
 });
 
