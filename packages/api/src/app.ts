@@ -7,10 +7,11 @@ import { AuthError, requirePermission } from '@todo-sso/auth';
 import { authPlugin } from '@todo-sso/auth/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AppContext } from './context.js';
-import { createErrorHandler, notFoundHandler } from './http/error-handler.js';
+import { createErrorHandler, createNotFoundHandler } from './http/error-handler.js';
 import { useStrictJsonParser } from './http/json-body.js';
 import { ApiError, PROBLEM_JSON, problem } from './http/problem.js';
 import { RequestLog } from './http/request-log.js';
+import { RouteMethods } from './http/route-methods.js';
 import { setSecurityHeaders } from './http/security-headers.js';
 import { validatorCompiler } from './http/validator.js';
 import { swaggerOptions } from './openapi.js';
@@ -76,7 +77,10 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   useStrictJsonParser(app);
   app.setErrorHandler(createErrorHandler(context));
-  app.setNotFoundHandler(notFoundHandler);
+  // Every route's methods, so a known path with another method is 405, not 404.
+  const routeMethods = new RouteMethods();
+  app.addHook('onRoute', (route) => routeMethods.add(route.url, route.method));
+  app.setNotFoundHandler(createNotFoundHandler(routeMethods));
 
   // Graceful drain: once closing, answer in-flight requests with `Connection: close` so their
   // keep-alive sockets end and the server's close can complete (idle ones Fastify closes).

@@ -5,6 +5,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { auditRepository } from '../repositories/audit.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
 import { ApiError, PROBLEM_JSON, type ProblemDetails, problem } from './problem.js';
+import type { RouteMethods } from './route-methods.js';
 import { fieldErrors } from './validation.js';
 
 /** Fastify's own client-error codes this API answers specifically. */
@@ -118,8 +119,28 @@ function send(reply: FastifyReply, status: number, body: object): FastifyReply {
   return reply.code(status).type(PROBLEM_JSON).send(JSON.stringify(body));
 }
 
-/** Unknown routes are problem details too. */
-export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const detail = `No route ${request.method} ${request.url.split('?')[0]}`;
-  return send(reply, 404, problem(404, 'route_not_found', detail));
+/**
+ * Unknown routes are problem details too: 405 with `Allow` when the path exists for other
+ * methods (RFC 9110 §15.5.6: the Allow header is required on a 405), 404 otherwise.
+ */
+export function createNotFoundHandler(routes: RouteMethods) {
+  return function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = routes.allowed(decodedPath(path));
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      reply.header('allow', allowed.join(', '));
+      const detail = `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`;
+      return send(reply, 405, problem(405, 'method_not_allowed', detail));
+    }
+    return send(reply, 404, problem(404, 'route_not_found', `No route ${request.method} ${path}`));
+  };
+}
+
+/** The path as the router matches it (percent-decoded); as sent when it does not decode. */
+function decodedPath(path: string): string {
+  try {
+    return decodeURI(path);
+  } catch {
+    return path;
+  }
 }

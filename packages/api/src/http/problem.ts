@@ -6,6 +6,7 @@ export type ApiErrorCode =
   | 'validation_failed'
   | 'not_found'
   | 'route_not_found'
+  | 'method_not_allowed'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
