@@ -1,4 +1,4 @@
-import { alice, bob, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { admin, alice, bob, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
@@ -55,6 +55,32 @@ describe('trusting several issuers at once (OIDC_ISSUERS), as during a Keycloak 
     const list = await call(atAuthentik, 'GET', '/todos/');
     expect(list.json().items.map((t: { title: string }) => t.title)).not.toContain(
       'keycloak alice',
+    );
+  });
+
+  it('shows an administrator each todo’s issuer and filters one person by sub and issuer', async () => {
+    const atKeycloak = await keycloak.accessToken(bob);
+    const atAuthentik = await authentik.accessToken(bob);
+    await call(atKeycloak, 'POST', '/todos/', { title: 'bob at keycloak' });
+    await call(atAuthentik, 'POST', '/todos/', { title: 'bob at authentik' });
+    const asAdmin = await keycloak.accessToken(admin);
+    const bySub = await call(asAdmin, 'GET', `/admin/todos?owner=${bob.sub}`);
+    expect(bySub.statusCode).toBe(200);
+    const issuersOf = (title: string) =>
+      bySub
+        .json()
+        .items.filter((t: { title: string }) => t.title === title)
+        .map((t: { ownerIssuer: string }) => t.ownerIssuer);
+    expect(issuersOf('bob at keycloak')).toEqual([keycloak.issuer]);
+    expect(issuersOf('bob at authentik')).toEqual([authentik.issuer]);
+
+    const query = new URLSearchParams({ owner: bob.sub, issuer: authentik.issuer });
+    const one = await call(asAdmin, 'GET', `/admin/todos?${query}`);
+    expect(one.statusCode).toBe(200);
+    const items = one.json().items as { ownerIssuer: string; owner: string }[];
+    expect(items.length).toBeGreaterThan(0);
+    expect(items.every((t) => t.ownerIssuer === authentik.issuer && t.owner === bob.sub)).toBe(
+      true,
     );
   });
 

@@ -22,6 +22,12 @@ export interface TodoInput {
 }
 
 /** One page of a keyset-paginated listing. */
+/** A todo as an administrator sees it: with its owner's `sub` and issuer. */
+export interface AdminTodo extends Todo {
+  owner: string;
+  ownerIssuer: string;
+}
+
 export interface Page<T> {
   items: T[];
   /** Pass back as `cursor` for the next page; `null` on the last page. */
@@ -81,7 +87,7 @@ export function todoRepository(db: Db) {
       }
       const result = await page(query, options);
       return {
-        items: result.items.map(({ owner: _, ...todo }) => todo),
+        items: result.items.map(({ owner: _sub, ownerIssuer: _issuer, ...todo }) => todo),
         nextCursor: result.nextCursor,
       };
     },
@@ -138,12 +144,13 @@ export function todoRepository(db: Db) {
       return result.numDeletedRows > 0n;
     },
 
-    /** Every owner's todos (admin), optionally one owner's by `sub`. */
+    /** Every owner's todos (admin), optionally by owner `sub` and/or issuer. */
     async listAll(
-      options: ListOptions & { owner?: string },
-    ): Promise<Page<Todo & { owner: string }>> {
+      options: ListOptions & { owner?: string; issuer?: string },
+    ): Promise<Page<AdminTodo>> {
       let query = k.selectFrom('todos').selectAll();
       if (options.owner !== undefined) query = query.where('owner_sub', '=', options.owner);
+      if (options.issuer !== undefined) query = query.where('owner_issuer', '=', options.issuer);
       if (options.completed !== undefined) {
         query = query.where('completed', '=', db.bool(options.completed));
       }
@@ -154,10 +161,7 @@ export function todoRepository(db: Db) {
 
 type TodoQuery = SelectQueryBuilder<Schema, 'todos', Selectable<TodoTable>>;
 
-async function page(
-  query: TodoQuery,
-  options: ListOptions,
-): Promise<Page<Todo & { owner: string }>> {
+async function page(query: TodoQuery, options: ListOptions): Promise<Page<AdminTodo>> {
   let q = query;
   if (options.cursor !== undefined) {
     const after = decodeCursor(options.cursor);
@@ -176,7 +180,7 @@ async function page(
     .execute();
   const items = rows
     .slice(0, options.limit)
-    .map((row) => ({ ...toTodo(row), owner: row.owner_sub }));
+    .map((row) => ({ ...toTodo(row), owner: row.owner_sub, ownerIssuer: row.owner_issuer }));
   const last = items.at(-1);
   return {
     items,

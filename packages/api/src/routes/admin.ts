@@ -57,10 +57,11 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const { owner, completed, limit = 20, cursor } = request.query;
+        const { owner, issuer, completed, limit = 20, cursor } = request.query;
         return todos.listAll({
           limit,
           ...(owner !== undefined && { owner }),
+          ...(issuer !== undefined && { issuer }),
           ...(completed !== undefined && { completed }),
           ...(cursor !== undefined && { cursor }),
         });

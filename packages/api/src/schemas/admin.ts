@@ -17,6 +17,13 @@ export const OwnerList = Type.Object({ items: Type.Array(OwnerSummary) });
 export const AdminTodoQuery = Type.Object(
   {
     owner: Type.Optional(Text({ minLength: 1, maxLength: 255, description: 'A `sub`' })),
+    issuer: Type.Optional(
+      Text({
+        minLength: 1,
+        maxLength: 2048,
+        description: 'An issuer; with `owner`, one person exactly when several issuers are trusted',
+      }),
+    ),
     completed: Type.Optional(Type.Boolean()),
     ...PageQuery,
   },
@@ -24,7 +31,15 @@ export const AdminTodoQuery = Type.Object(
 );
 
 export const AdminTodoPage = Type.Object({
-  items: Type.Array(Type.Intersect([Todo, Type.Object({ owner: Type.String() })])),
+  items: Type.Array(
+    Type.Intersect([
+      Todo,
+      Type.Object({
+        owner: Type.String({ description: 'The owner’s `sub`' }),
+        ownerIssuer: Type.String({ description: 'The issuer of the owner’s tokens' }),
+      }),
+    ]),
+  ),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 

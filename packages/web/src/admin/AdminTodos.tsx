@@ -87,8 +87,10 @@ export function AdminTodos({
                   <th scope="row" dir="auto">
                     {todo.title}
                   </th>
-                  <td title={todo.owner}>
-                    {nameOf(todo.owner) ?? <span className="mono cell-sub">{todo.owner}</span>}
+                  <td title={`${todo.owner} at ${todo.ownerIssuer}`}>
+                    {nameOf(todo.ownerIssuer, todo.owner) ?? (
+                      <span className="mono cell-sub">{todo.owner}</span>
+                    )}
                   </td>
                   <td>
                     <span className={`badge${todo.completed ? ' badge--done' : ''}`}>

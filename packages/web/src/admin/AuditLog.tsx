@@ -48,7 +48,7 @@ export function AuditLog() {
                   <Time iso={entry.at} />
                 </td>
                 <td title={entry.actorSub ?? undefined}>
-                  {nameOf(entry.actorSub) ?? (
+                  {nameOf(entry.actorIssuer, entry.actorSub) ?? (
                     <span className="mono cell-sub">{entry.actorSub ?? '—'}</span>
                   )}
                 </td>

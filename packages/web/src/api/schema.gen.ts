@@ -1109,6 +1109,8 @@ export interface operations {
             query?: {
                 /** @description A `sub` */
                 owner?: string;
+                /** @description An issuer; with `owner`, one person exactly when several issuers are trusted */
+                issuer?: string;
                 completed?: boolean;
                 /** @description Page size, at most 100 */
                 limit?: number;
@@ -1139,7 +1141,10 @@ export interface operations {
                             /** Format: date-time */
                             updatedAt: string;
                         } & {
+                            /** @description The owner’s `sub` */
                             owner: string;
+                            /** @description The issuer of the owner’s tokens */
+                            ownerIssuer: string;
                         })[];
                         nextCursor: string | null;
                     };
