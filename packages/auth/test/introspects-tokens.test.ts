@@ -166,6 +166,13 @@ describe('RFC 7662 introspection', () => {
     await expectAuthFailure(auth.authenticate(token), 'token_malformed', 401);
   });
 
+  test('rejects an active answer with a username but no sub with 401 token_inactive, never taking the name as the subject', async () => {
+    const auth = make();
+    // A chosen username equal to someone else's sub must not become that person's identity.
+    const token = await idp.opaqueToken(alice, { claims: { sub: undefined, username: 'bob-sub' } });
+    await expectAuthFailure(auth.authenticate(token), 'token_inactive', 401);
+  });
+
   test('rejects an active answer with no iss with 401 issuer_unknown', async () => {
     const auth = make();
     const token = await idp.opaqueToken(alice, { claims: { iss: undefined } });

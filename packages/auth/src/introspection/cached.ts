@@ -79,7 +79,10 @@ function principalFrom(
       'audience_mismatch',
       `The token audience does not include ${issuer.audiences.join(' or ')}`,
     );
-  const sub = typeof claims.sub === 'string' ? claims.sub : claims.username;
+  // The owner of every row is (issuer, sub), so the subject must be the IdP's stable `sub`
+  // (RFC 7662 §2.2). No fallback to `username`: a name someone chose could equal another
+  // person's `sub` and open that person's data.
+  const sub = claims.sub;
   if (typeof sub !== 'string' || sub === '')
     throw new AuthError('token_inactive', 'The introspection answer names no subject');
   return toPrincipal(issuer, { ...claims, iss: issuer.issuer, sub });
