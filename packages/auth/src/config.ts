@@ -59,6 +59,14 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
   return value;
 }
 
+/** The largest clock-skew leeway accepted, in seconds (five minutes). */
+const MAX_CLOCK_TOLERANCE_SEC = 300;
+
+function atMost(name: string, value: number, max: number): number {
+  if (value > max) throw new TypeError(`${name} must be at most ${max}`);
+  return value;
+}
+
 function rolesPathFor(profile: ProviderProfile): readonly string[] {
   if (profile === 'keycloak') return ['realm_access', 'roles'];
   if (profile === 'authentik') return ['groups'];
@@ -109,7 +117,13 @@ export function resolveIssuer(o: IssuerOptions): ResolvedIssuer {
     ...(o.clientId === undefined ? {} : { clientId: o.clientId }),
     ...(o.clientSecret === undefined ? {} : { clientSecret: o.clientSecret }),
     algorithms: Object.freeze(algorithms),
-    clockToleranceSec: nonNegative('clockToleranceSec', o.clockToleranceSec, 30),
+    // RFC 8725 §3.10 / RFC 7519 §4.1.4 allow "a few minutes" of leeway for clock skew; more
+    // would quietly extend every token's life, so a larger value is a configuration error.
+    clockToleranceSec: atMost(
+      'clockToleranceSec',
+      nonNegative('clockToleranceSec', o.clockToleranceSec, 30),
+      MAX_CLOCK_TOLERANCE_SEC,
+    ),
     rolesPath: o.rolesClaim ? splitPath(o.rolesClaim) : rolesPathFor(profile),
     permissionsPath: o.permissionsClaim
       ? splitPath(o.permissionsClaim)

@@ -101,6 +101,10 @@ describe('configuration misuse is a TypeError at start-up', () => {
       { issuers: [{ issuer: 'https://a', audience: 'x', verify: 'introspect' }] },
     ],
     [
+      'a clock tolerance over five minutes',
+      { issuers: [{ issuer: 'https://a', audience: 'x', clockToleranceSec: 301 }] },
+    ],
+    [
       'a duplicated issuer',
       {
         issuers: [
