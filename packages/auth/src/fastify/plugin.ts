@@ -39,8 +39,11 @@ declare module 'fastify' {
  */
 function hasRepeatedAuthorization(rawHeaders: readonly string[]): boolean {
   let seen = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2)
-    if (rawHeaders[i]?.toLowerCase() === 'authorization' && ++seen > 1) return true;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    // The length test spares a lower-cased copy of every other header name on each request.
+    if (name?.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1) return true;
+  }
   return false;
 }
 
@@ -61,7 +64,10 @@ async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise
     app.decorateRequest('principal', null as unknown as Principal);
 
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (hasRepeatedAuthorization(request.raw.rawHeaders))
+    if (
+      request.headers.authorization !== undefined &&
+      hasRepeatedAuthorization(request.raw.rawHeaders)
+    )
       throw new AuthError('request_invalid', 'Send exactly one Authorization header');
     const token = readBearerToken(request.headers.authorization, request.query);
     // Failures are thrown as AuthError (statusCode set); the app's error handler maps them.
