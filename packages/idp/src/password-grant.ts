@@ -65,7 +65,8 @@ export function registerPasswordGrant(
       // Idle timeout, capped by the max lifespan from this sign-in (Keycloak's SSO Session Max).
       await session.save(sessionTtl(realm, session.loginTs));
 
-      const at = new provider.AccessToken({
+      // What the access and the refresh token share: who, for which client, grant and session.
+      const issued = {
         accountId: user.id,
         client,
         grantId,
@@ -74,7 +75,8 @@ export function registerPasswordGrant(
         sessionUid: session.uid,
         sid,
         expiresWithSession: true,
-      });
+      };
+      const at = new provider.AccessToken(issued);
       at.resourceServer = new provider.ResourceServer(
         DEFAULT_RESOURCE,
         resourceServerInfo(client.clientId),
@@ -83,14 +85,7 @@ export function registerPasswordGrant(
       const accessToken = await at.save();
 
       const rt = new provider.RefreshToken({
-        accountId: user.id,
-        client,
-        grantId,
-        gty: 'password',
-        scope,
-        sessionUid: session.uid,
-        sid,
-        expiresWithSession: true,
+        ...issued,
         resource: DEFAULT_RESOURCE,
         rotations: 0,
         authTime: session.authTime(),
