@@ -1,10 +1,16 @@
 import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Db } from './database.js';
 import { initial } from './migrations/001-initial.js';
+import { lists } from './migrations/002-lists.js';
 
 /** Migrations in order; names are permanent once released. */
 function migrations(db: Db): Record<string, Migration> {
-  return { '001-initial': initial(db.dialect) };
+  return { '001-initial': initial(db.dialect), '002-lists': lists(db.dialect) };
+}
+
+/** The names of every migration, in order. */
+export function migrationNames(db: Db): string[] {
+  return Object.keys(migrations(db));
 }
 
 /** Error raised when the schema cannot be brought up to date; the cause is kept. */
