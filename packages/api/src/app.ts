@@ -14,6 +14,7 @@ import { RequestLog } from './http/request-log.js';
 import { RouteMethods } from './http/route-methods.js';
 import { setSecurityHeaders } from './http/security-headers.js';
 import { validatorCompiler } from './http/validator.js';
+import { fastifyTrustProxy } from './config/trust-proxy.js';
 import { swaggerOptions } from './openapi.js';
 import { policyOf } from './policy.js';
 import { adminRoutes } from './routes/admin.js';
@@ -49,7 +50,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     loggerInstance: context.logger as FastifyBaseLogger,
     logController: new RequestLog(),
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
     // A path that cannot be percent-decoded fails before routing, outside the error handler:
     // problem details here too, and without echoing the path back.
