@@ -1,9 +1,11 @@
-import { Writable } from 'node:stream';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { buildApp, ConfigError, createContext, loadConfig } from '@todo-sso/api';
 import { startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { type SuiteDatabase, sqliteDatabase } from '../reliability/support/databases.js';
 
 /** An API listening on 127.0.0.1 whose log lines are collected. */
@@ -103,5 +105,18 @@ describe('TRUST_PROXY', () => {
     expect(loadConfig({ OIDC_ISSUER: idp.issuer, ...database.env }).trustProxy).toBe(false);
     expect(load('2')().trustProxy).toBe(2);
     expect(load('10.0.0.0/8,fd00::/8')().trustProxy).toEqual(['10.0.0.0/8', 'fd00::/8']);
+  });
+
+  it('the shipped Kubernetes ConfigMap and production compose trust exactly one proxy hop', () => {
+    const root = new URL('../../deploy/', import.meta.url);
+    const configMap = parse(readFileSync(new URL('k8s/api-configmap.yaml', root), 'utf8'));
+    const compose = parse(readFileSync(new URL('compose/keycloak.prod.yml', root), 'utf8'));
+    for (const value of [
+      configMap.data.TRUST_PROXY,
+      compose.services.api.environment.TRUST_PROXY,
+    ]) {
+      const config = loadConfig({ OIDC_ISSUER: idp.issuer, TRUST_PROXY: value, ...database.env });
+      expect(config.trustProxy).toBe(1);
+    }
   });
 });
