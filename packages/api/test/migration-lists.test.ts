@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Migrator, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { type Db, openDatabase, toIso } from '../src/db/database.js';
-import { migrateToLatest } from '../src/db/migrate.js';
-import { initial } from '../src/db/migrations/001-initial.js';
+import { migrateToLatest, migrations } from '../src/db/migrate.js';
 import { listRepository } from '../src/repositories/lists.js';
 import { todoRepository } from '../src/repositories/todos.js';
 import { drivers, rowCount, useTestDatabase } from './support/databases.js';
@@ -24,13 +23,13 @@ interface OldTodo {
   updated_at: string;
 }
 
-/** Brings a fresh database to the schema before lists existed: the first migration only. */
-async function migrateToInitial(db: Db): Promise<void> {
+/** Brings a fresh database to the schema just before lists existed. */
+async function migrateToPrevious(db: Db): Promise<void> {
   const migrator = new Migrator({
     db: db.kysely,
-    provider: { getMigrations: async () => ({ '001-initial': initial(db.dialect) }) },
+    provider: { getMigrations: async () => migrations(db) },
   });
-  const { error } = await migrator.migrateToLatest();
+  const { error } = await migrator.migrateTo('002-dpop-proofs');
   if (error) throw error;
 }
 
@@ -58,7 +57,7 @@ describe.each(drivers)('migration to lists on $driver', ({ skip, create }) => {
     skip,
     async () => {
       const opened = openDatabase(database.config);
-      await migrateToInitial(opened);
+      await migrateToPrevious(opened);
       await opened.kysely
         .insertInto('todos')
         // The previous schema had no list_id: the rows are written without one.
@@ -78,7 +77,7 @@ describe.each(drivers)('migration to lists on $driver', ({ skip, create }) => {
           })),
         )
         .execute();
-      expect(await migrateToLatest(opened)).toEqual(['002-lists']);
+      expect(await migrateToLatest(opened)).toEqual(['003-lists']);
       return opened;
     },
     (opened) => opened.close(),

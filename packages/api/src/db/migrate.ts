@@ -1,11 +1,16 @@
 import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Db } from './database.js';
 import { initial } from './migrations/001-initial.js';
-import { lists } from './migrations/002-lists.js';
+import { dpopProofs } from './migrations/002-dpop-proofs.js';
+import { lists } from './migrations/003-lists.js';
 
 /** Migrations in order; names are permanent once released. */
-function migrations(db: Db): Record<string, Migration> {
-  return { '001-initial': initial(db.dialect), '002-lists': lists(db.dialect) };
+export function migrations(db: Db): Record<string, Migration> {
+  return {
+    '001-initial': initial(db.dialect),
+    '002-dpop-proofs': dpopProofs(db.dialect),
+    '003-lists': lists(db.dialect),
+  };
 }
 
 /** The names of every migration, in order. */
