@@ -55,6 +55,7 @@ const wants = (s) => only.has(s);
 
 const cfg = args.quick
   ? {
+      quick: true,
       rounds: 3,
       duration: 1,
       warmup: 0.5,
@@ -110,7 +111,11 @@ const todos = await import('./sections/todos.mjs');
 
 if (args.profile) {
   try {
-    await (await import('./sections/profile.mjs')).profile(ctx, log);
+    await (await import('./sections/profile.mjs')).profile(
+      ctx,
+      log,
+      args.out ?? join(ROOT, 'bench/results', args.quick ? 'profile-quick.md' : 'profile.md'),
+    );
   } finally {
     await issuer.issuer.close();
     rmSync(tmp, { recursive: true, force: true });
