@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { base32Decode, OTP_ALGORITHMS, type OtpAlgorithm, type TotpParameters } from '../otp/totp.js';
+import {
+  base32Decode,
+  OTP_ALGORITHMS,
+  type OtpAlgorithm,
+  type TotpParameters,
+} from '../otp/totp.js';
 import { bool, invalid, object, onlyKeys, optionalString, string } from './check.js';
 
 /** The realm's OTP policy (Keycloak's `otpPolicy*` realm fields); only `totp` is implemented. */
@@ -158,7 +163,8 @@ export function parseOtpCredential(
 
 /** The HMAC key of a credential: the base32-decoded value, or its UTF-8 bytes (Keycloak). */
 export function otpKey(credential: OtpCredential): Buffer {
-  if (credential.secretEncoding === 'BASE32') return base32Decode(credential.value) ?? Buffer.alloc(0);
+  if (credential.secretEncoding === 'BASE32')
+    return base32Decode(credential.value) ?? Buffer.alloc(0);
   return Buffer.from(credential.value, 'utf8');
 }
 
