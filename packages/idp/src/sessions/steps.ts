@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { send } from '../http/io.js';
 import { generateOtpSecret, otpauthUri } from '../otp/totp.js';
 import { configureTotpPage, otpPage, updatePasswordPage } from '../pages/otp.js';
