@@ -2,20 +2,17 @@ import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Db } from './database.js';
 import { initial } from './migrations/001-initial.js';
 import { dpopProofs } from './migrations/002-dpop-proofs.js';
-import { lists } from './migrations/003-lists.js';
+import { auditSuppressed } from './migrations/003-audit-suppressed.js';
+import { lists } from './migrations/004-lists.js';
 
 /** Migrations in order; names are permanent once released. */
 export function migrations(db: Db): Record<string, Migration> {
   return {
     '001-initial': initial(db.dialect),
     '002-dpop-proofs': dpopProofs(db.dialect),
-    '003-lists': lists(db.dialect),
+    '003-audit-suppressed': auditSuppressed,
+    '004-lists': lists(db.dialect),
   };
-}
-
-/** The names of every migration, in order. */
-export function migrationNames(db: Db): string[] {
-  return Object.keys(migrations(db));
 }
 
 /** Error raised when the schema cannot be brought up to date; the cause is kept. */
