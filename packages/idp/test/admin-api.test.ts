@@ -354,7 +354,7 @@ describe('authorisation as Keycloak does it', () => {
         clientUniqueId: api?.id as string,
         roles: [{ id: reports?.id as string, name: 'reports:generate' }],
       }),
-      viewer.users.delRealmRoleMappings({ id: bob, roles: [{ name: 'user' }] }),
+      viewer.users.delRealmRoleMappings({ id: bob, roles: [{ id: 'x', name: 'user' }] }),
       viewer.users.resetPassword({ id: bob, credential: { type: 'password', value: 'x' } }),
       viewer.users.logout({ id: bob }),
       viewer.users.del({ id: bob }),
