@@ -16,6 +16,14 @@ export const ROUTE_POLICIES = {
   'GET /admin/todos': { admin: true },
   'GET /admin/audit': { admin: true },
   'POST /admin/sessions/revoke': { admin: true },
+  'GET /admin/idp/users': { admin: true },
+  'POST /admin/idp/users': { admin: true },
+  'PATCH /admin/idp/users/:id': { admin: true },
+  'PUT /admin/idp/users/:id/roles/:role': { admin: true },
+  'DELETE /admin/idp/users/:id/roles/:role': { admin: true },
+  'POST /admin/idp/users/:id/reset-password': { admin: true },
+  'GET /admin/idp/users/:id/sessions': { admin: true },
+  'POST /admin/idp/users/:id/logout': { admin: true },
 } as const satisfies Record<string, RoutePolicy>;
 
 /** Routes that need no access token (the logout receiver authenticates its logout token). */
