@@ -7,6 +7,7 @@ import { AuthError, requirePermission } from '@todo-sso/auth';
 import { authPlugin } from '@todo-sso/auth/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { adminIdpRoutes } from './admin-idp/routes.js';
+import { appEngineFactory, authzenMetadataPlugin, authzenPlugin } from './authzen/plugin.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
 import type { AppContext } from './context.js';
 import { createErrorHandler, createNotFoundHandler } from './http/error-handler.js';
@@ -184,6 +185,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
 
   await app.register(healthRoutes(context));
   await app.register(backchannelRoutes(context));
+  await app.register(authzenMetadataPlugin(context));
 
   await app.register(async (secured) => {
     // Fail at start-up, not at request time, when a protected route has no policy.
@@ -229,6 +231,9 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     await secured.register(reportRoutes(context));
     await secured.register(adminRoutes(context));
     await secured.register(adminIdpRoutes(context));
+    await secured.register(
+      authzenPlugin(context, context.authzenEngine ?? appEngineFactory(context)),
+    );
   });
 
   await app.ready();

@@ -2,6 +2,7 @@ import { type Authenticator, createAuthenticator, type IssuerOptions } from '@to
 import type { Logger } from 'pino';
 import { createIdpAdmin, type IdpAdmin } from './admin-idp/idp-admin.js';
 import { AuditKeeper } from './audit/denial-audit.js';
+import type { EngineFactory } from './authzen/plugin.js';
 import type { ApiConfig, IssuerConfig } from './config/config.js';
 import { type Db, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -27,6 +28,8 @@ export interface AppContext {
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Answers the AuthZEN endpoints instead of the app's own policy (tests load another). */
+  readonly authzenEngine?: EngineFactory;
   /** Closes the authenticator, the revocation listener, the audit keeper and the database. */
   close(): Promise<void>;
 }
@@ -38,6 +41,8 @@ export interface ContextOverrides {
   readonly fetch?: typeof fetch;
   /** How often audit retention runs (default hourly). */
   readonly auditPruneIntervalMs?: number;
+  /** Answers the AuthZEN endpoints with another policy (the certification fixture). */
+  readonly authzenEngine?: EngineFactory;
 }
 
 /**
@@ -137,6 +142,7 @@ export async function createContext(
     metrics,
     clock,
     logger,
+    ...(overrides.authzenEngine && { authzenEngine: overrides.authzenEngine }),
     async close() {
       await authenticator.close();
       await store.close();

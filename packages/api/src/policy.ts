@@ -24,6 +24,11 @@ export const ROUTE_POLICIES = {
   'POST /admin/idp/users/:id/reset-password': { admin: true },
   'GET /admin/idp/users/:id/sessions': { admin: true },
   'POST /admin/idp/users/:id/logout': { admin: true },
+  'POST /access/v1/evaluation': { permission: 'authz:evaluate' },
+  'POST /access/v1/evaluations': { permission: 'authz:evaluate' },
+  'POST /access/v1/search/subject': { permission: 'authz:evaluate' },
+  'POST /access/v1/search/resource': { permission: 'authz:evaluate' },
+  'POST /access/v1/search/action': { permission: 'authz:evaluate' },
 } as const satisfies Record<string, RoutePolicy>;
 
 /** Routes that need no access token (the logout receiver authenticates its logout token). */
@@ -32,6 +37,7 @@ export const PUBLIC_ROUTES = [
   'GET /readyz',
   'GET /metrics',
   'GET /openapi.json',
+  'GET /.well-known/authzen-configuration',
   'POST /auth/backchannel-logout',
 ] as const;
 
