@@ -2,6 +2,7 @@ import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import { DEFAULT_RESOURCE, OIDC_SCOPES } from '../constants.js';
 import type { Realm } from '../realm/types.js';
+import type { BruteForceGuard } from '../sessions/brute-force.js';
 import { sessionTtl } from '../sessions/lifespan.js';
 import { authenticate } from '../sessions/login.js';
 import { mappedAttributes, profileClaims } from '../tokens/claims.js';
@@ -14,6 +15,7 @@ import { mappedAttributes, profileClaims } from '../tokens/claims.js';
 export function registerPasswordGrant(
   provider: Provider,
   realm: Realm,
+  guard: BruteForceGuard,
   resourceServerInfo: (clientId: string) => ResourceServer,
 ): void {
   provider.registerGrantType(
@@ -33,13 +35,18 @@ export function registerPasswordGrant(
       if (!username || !password) {
         throw new errors.InvalidRequest('missing required parameter(s) username, password');
       }
-      const result = authenticate(realm, username, password);
+      const result = authenticate(realm, guard, username, password);
+      if ('error' in result && result.error === 'disabled') {
+        throw new errors.CustomOIDCProviderError('invalid_grant', 'Account disabled');
+      }
       if ('error' in result) {
-        // Keycloak's wording for both cases.
-        throw new errors.CustomOIDCProviderError(
+        // Keycloak answers bad credentials (and an unknown or locked user alike) with 401.
+        const error = new errors.CustomOIDCProviderError(
           'invalid_grant',
-          result.error === 'disabled' ? 'Account disabled' : 'Invalid user credentials',
+          'Invalid user credentials',
         );
+        Object.assign(error, { status: 401, statusCode: 401 });
+        throw error;
       }
       const { user } = result;
       const requested = String(params?.scope ?? '')

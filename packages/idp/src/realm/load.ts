@@ -15,6 +15,7 @@ import {
 } from './check.js';
 import { parseClient } from './client.js';
 import { RoleGraph, type RoleRef } from './roles.js';
+import { parseSecurity, SECURITY_FIELDS } from './security.js';
 import type { Realm, RealmClient, RealmRepresentation, RealmUser } from './types.js';
 
 const REALM_FIELDS = [
@@ -32,6 +33,7 @@ const REALM_FIELDS = [
   'groups',
   'clients',
   'users',
+  ...SECURITY_FIELDS,
 ] as const;
 const ROLE_FIELDS = ['name', 'description', 'composite', 'composites', 'clientRole'] as const;
 const GROUP_FIELDS = ['name', 'path', 'realmRoles', 'clientRoles', 'attributes', 'subGroups'];
@@ -136,6 +138,7 @@ export function loadRealm(source: RealmRepresentation | string): Realm {
     ssoSessionIdleTimeout: positiveInt(r.ssoSessionIdleTimeout, 'ssoSessionIdleTimeout', 1800),
     // Keycloak's defaults: 30 min idle, 10 h max.
     ssoSessionMaxLifespan: positiveInt(r.ssoSessionMaxLifespan, 'ssoSessionMaxLifespan', 36000),
+    ...parseSecurity(r),
     clients,
     users,
   };

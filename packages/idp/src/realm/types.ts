@@ -1,3 +1,5 @@
+import type { SecuritySettings } from './security.js';
+
 /**
  * The subset of Keycloak's realm representation (the `--import-realm` JSON format) that the
  * development identity provider understands. Anything outside it is rejected by `loadRealm`.
@@ -123,8 +125,8 @@ export interface RealmUser {
   attributes: Record<string, string[]>;
 }
 
-/** A loaded, validated realm. */
-export interface Realm {
+/** A loaded, validated realm (with its brute-force and refresh-token settings). */
+export interface Realm extends SecuritySettings {
   name: string;
   /** Seconds. */
   accessTokenLifespan: number;

@@ -5,6 +5,7 @@ import { DEFAULT_RESOURCE, OIDC_SCOPES } from '../constants.js';
 import { readForm, send } from '../http/io.js';
 import { loginPage } from '../pages/templates.js';
 import type { Realm, RealmUser } from '../realm/types.js';
+import type { BruteForceGuard } from './brute-force.js';
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -12,17 +13,26 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Checks a username and password against the realm; the reason is shown on the login page. */
+/**
+ * Checks a username and password against the realm, under its brute-force detection. An unknown
+ * user, a wrong password and a locked account give the same answer (`invalid`); only a disabled
+ * account with the right password is told apart, as Keycloak does.
+ */
 export function authenticate(
   realm: Realm,
+  guard: BruteForceGuard,
   username: string,
   password: string,
 ): { user: RealmUser } | { error: 'invalid' | 'disabled' } {
   const user = realm.users.get(username);
-  if (!user || user.password === undefined || !sameSecret(user.password, password)) {
+  if (!user || user.password === undefined) return { error: 'invalid' };
+  if (guard.isLocked(user.id)) return { error: 'invalid' };
+  if (!sameSecret(user.password, password)) {
+    guard.failure(user.id);
     return { error: 'invalid' };
   }
   if (!user.enabled) return { error: 'disabled' };
+  guard.success(user.id);
   return { user };
 }
 
@@ -33,6 +43,7 @@ export function authenticate(
 export async function handleInteraction(
   provider: Provider,
   realm: Realm,
+  guard: BruteForceGuard,
   req: IncomingMessage,
   res: ServerResponse,
   action: string,
@@ -47,7 +58,7 @@ export async function handleInteraction(
     }
     const form = await readForm(req);
     const username = form.get('username') ?? '';
-    const result = authenticate(realm, username, form.get('password') ?? '');
+    const result = authenticate(realm, guard, username, form.get('password') ?? '');
     if ('error' in result) {
       const error =
         result.error === 'disabled' ? 'Account is disabled.' : 'Invalid username or password.';
