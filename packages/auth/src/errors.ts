@@ -18,7 +18,10 @@ export type AuthErrorCode =
   | 'token_inactive'
   | 'insufficient_permission'
   | 'idp_unavailable'
-  | 'logout_token_invalid';
+  | 'logout_token_invalid'
+  | 'dpop_proof_invalid'
+  | 'dpop_nonce_required'
+  | 'token_binding_mismatch';
 
 /** HTTP status of every code: the single source of truth for the mapping. */
 const STATUS: Readonly<Record<AuthErrorCode, 400 | 401 | 403 | 503>> = {
@@ -41,6 +44,11 @@ const STATUS: Readonly<Record<AuthErrorCode, 400 | 401 | 403 | 503>> = {
   idp_unavailable: 503,
   // OpenID Connect Back-Channel Logout 1.0 §2.8: a failed logout request is answered with 400.
   logout_token_invalid: 400,
+  // RFC 9449 §7.1: a bad proof is `invalid_dpop_proof`, a missing or stale server nonce is
+  // `use_dpop_nonce` (§8), a token bound to another key (or sent without its proof) `invalid_token`.
+  dpop_proof_invalid: 401,
+  dpop_nonce_required: 401,
+  token_binding_mismatch: 401,
 };
 
 /** Every code, for metrics pre-registration and exhaustive tests. */
@@ -54,6 +62,8 @@ export interface AuthErrorOptions {
   cause?: unknown;
   /** Permissions or roles the caller lacks (403 only); every one is named, not just the first. */
   missing?: readonly string[];
+  /** The server nonce to send in `DPoP-Nonce` (RFC 9449 §8.1), with `dpop_nonce_required`. */
+  nonce?: string;
 }
 
 /**
@@ -72,6 +82,7 @@ export class AuthError extends Error {
   readonly statusCode: number;
   readonly description: string;
   readonly missing?: readonly string[];
+  readonly nonce?: string;
 
   constructor(code: AuthErrorCode, description: string, options: AuthErrorOptions = {}) {
     super(description, options.cause === undefined ? undefined : { cause: options.cause });
@@ -81,6 +92,7 @@ export class AuthError extends Error {
     this.statusCode = this.status;
     this.description = description;
     if (options.missing !== undefined) this.missing = Object.freeze([...options.missing]);
+    if (options.nonce !== undefined) this.nonce = options.nonce;
   }
 }
 

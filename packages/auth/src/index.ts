@@ -10,6 +10,14 @@
 export type { Authenticator } from './authenticator.js';
 export { createAuthenticator } from './authenticator.js';
 export { DEFAULT_ALGORITHMS } from './config.js';
+export { normaliseHtu } from './dpop/htu.js';
+export type { DpopNonceOptions, DpopNonceSource } from './dpop/nonce.js';
+export { createDpopNonces } from './dpop/nonce.js';
+export type { DpopReplayCache } from './dpop/replay.js';
+export { MemoryDpopReplayCache } from './dpop/replay.js';
+export { jwkThumbprint } from './dpop/thumbprint.js';
+export type { DpopProofInput, DpopVerifier, DpopVerifierOptions } from './dpop/verify-proof.js';
+export { createDpopVerifier, DEFAULT_DPOP_ALGORITHMS } from './dpop/verify-proof.js';
 export type { AuthErrorCode, AuthErrorOptions } from './errors.js';
 export { AUTH_ERROR_CODES, AuthError, isAuthError } from './errors.js';
 export type { AuthErrorResponseOptions, ProblemDetails } from './http/error-response.js';

@@ -49,6 +49,7 @@ export function App({ session }: { session: BrowserSession }) {
       </a>
       <Header
         me={me.data}
+        meStatus={me.status}
         fallbackName={profile?.preferred_username ?? profile?.name ?? 'you'}
         onSignOut={() => void signOut()}
         signingOut={signingOut}

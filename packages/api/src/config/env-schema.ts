@@ -27,7 +27,7 @@ export const EnvSchema = Type.Object({
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     ),
   ),
-  TRUST_PROXY: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
   BODY_LIMIT_BYTES: Type.Optional(PositiveInteger),
   RATE_LIMIT_PER_MINUTE: Type.Optional(PositiveInteger),
   RATE_LIMIT_PER_ADDRESS_PER_MINUTE: Type.Optional(PositiveInteger),
