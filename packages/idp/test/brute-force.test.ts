@@ -45,7 +45,7 @@ function loginPage(idp: TestIdp, username: string, password: string) {
   );
 }
 
-describe('brute-force detection, as Keycloak', () => {
+describe('brute-force detection, as Keycloak', { timeout: 30_000 }, () => {
   it('is on in the dev realm, with Keycloak setting names', () => {
     const realm = loadRealm(realmJson() as never);
     expect(realm.bruteForceProtected).toBe(true);
