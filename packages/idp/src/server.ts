@@ -10,15 +10,19 @@ import { dispatcher } from './http/dispatch.js';
 import { sendJson } from './http/io.js';
 import { authentikLayout, keycloakLayout } from './layout.js';
 import { type IdpLogger, silentLogger } from './logger.js';
-import { buildProvider } from './provider.js';
+import { OtpVerifier } from './otp/verifier.js';
+import { buildProvider, INTERACTION_TTL } from './provider.js';
 import { loadRealm } from './realm/load.js';
 import type { Realm, RealmRepresentation } from './realm/types.js';
 import { BruteForceGuard } from './sessions/brute-force.js';
+import type { LoginContext } from './sessions/context.js';
 import { type BackchannelReport, endSession } from './sessions/end.js';
 import { extendSessionOnRefresh } from './sessions/lifespan.js';
+import { PendingLogins } from './sessions/pending.js';
 import { AccessTokenRegistry } from './tokens/access-tokens.js';
 import type { Profile } from './tokens/claims.js';
 import { loadKeys } from './tokens/keys.js';
+import { UserDirectory } from './users/directory.js';
 
 /** The repository root (this file lives in packages/idp/src or packages/idp/dist). */
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -46,6 +50,8 @@ export interface IdpOptions {
   ssoSessionIdleTimeout?: number;
   /** Overrides the realm's `ssoSessionMaxLifespan` (seconds), e.g. to test session expiry. */
   ssoSessionMaxLifespan?: number;
+  /** Show the current OTP code on the OTP page, labelled development only; default true. */
+  devOtpHint?: boolean;
   logger?: IdpLogger;
 }
 
@@ -116,7 +122,12 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
     ssoSessionMaxLifespan:
       seconds(options, 'ssoSessionMaxLifespan') ?? loaded.ssoSessionMaxLifespan,
   };
-  const keys = await loadKeys(options.dataDir ?? join(REPO_ROOT, '.data/idp'));
+  const dataDir = options.dataDir ?? join(REPO_ROOT, '.data/idp');
+  const keys = await loadKeys(dataDir);
+  // Changes to users (admin API, enrolment) persist on top of the realm file, which stays the seed.
+  const directory = new UserDirectory(realm, join(dataDir, 'users.json'), log);
+  const otp = new OtpVerifier(realm.otpPolicy);
+  const guard = new BruteForceGuard(realm);
   const host = options.host ?? 'localhost';
   const server = createServer();
   const port = await listen(server, options.port ?? (profile === 'keycloak' ? 8080 : 9000), host);
@@ -124,7 +135,6 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   const layout = profile === 'keycloak' ? keycloakLayout(realm.name) : authentikLayout(realm.name);
   const issuer = url + layout.issuerPath;
   const store = new MemoryStore();
-  const guard = new BruteForceGuard(realm);
   const provider = buildProvider({
     issuer,
     layout,
@@ -132,8 +142,18 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
     keys,
     store,
     accessTokenLifespan: options.accessTokenLifespan ?? realm.accessTokenLifespan,
+    otp,
     guard,
   });
+  const login: LoginContext = {
+    provider,
+    realm,
+    directory,
+    otp,
+    guard,
+    pending: new PendingLogins(INTERACTION_TTL),
+    showDevOtp: options.devOtpHint ?? true,
+  };
 
   const report: BackchannelReport = (clientId, outcome) => {
     if (outcome.ok) log.info(`back-channel logout delivered to ${clientId}`);
@@ -155,10 +175,8 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
 
   const registry = new AccessTokenRegistry(provider, store, keys, issuer);
   const dispatch = dispatcher({
-    provider,
+    login,
     registry,
-    realm,
-    guard,
     layout,
     report,
     publicUrl: new URL(url),

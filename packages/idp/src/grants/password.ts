@@ -1,11 +1,22 @@
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import { DEFAULT_RESOURCE, OIDC_SCOPES } from '../constants.js';
+import type { OtpVerifier } from '../otp/verifier.js';
 import type { Realm } from '../realm/types.js';
-import type { BruteForceGuard } from '../sessions/brute-force.js';
+import { acrOf, LEVEL_OTP, LEVEL_PASSWORD } from '../sessions/acr.js';
+import type { LoginGuard } from '../sessions/context.js';
 import { sessionTtl } from '../sessions/lifespan.js';
 import { authenticate } from '../sessions/login.js';
 import { mappedAttributes, profileClaims } from '../tokens/claims.js';
+
+/**
+ * Keycloak answers bad credentials — a wrong password or OTP, an unknown user, a locked account,
+ * alike — with 401 `invalid_grant` "Invalid user credentials".
+ */
+function invalidCredentials(): Error {
+  const error = new errors.CustomOIDCProviderError('invalid_grant', 'Invalid user credentials');
+  return Object.assign(error, { status: 401, statusCode: 401 });
+}
 
 /**
  * The Resource Owner Password Credentials grant (RFC 6749 §4.3), which Keycloak keeps for clients
@@ -15,8 +26,8 @@ import { mappedAttributes, profileClaims } from '../tokens/claims.js';
 export function registerPasswordGrant(
   provider: Provider,
   realm: Realm,
-  guard: BruteForceGuard,
   resourceServerInfo: (clientId: string) => ResourceServer,
+  checks: { otp: OtpVerifier; guard: LoginGuard },
 ): void {
   provider.registerGrantType(
     'password',
@@ -35,20 +46,26 @@ export function registerPasswordGrant(
       if (!username || !password) {
         throw new errors.InvalidRequest('missing required parameter(s) username, password');
       }
-      const result = authenticate(realm, guard, username, password);
+      const result = authenticate(realm, checks.guard, username, password);
       if ('error' in result && result.error === 'disabled') {
         throw new errors.CustomOIDCProviderError('invalid_grant', 'Account disabled');
       }
-      if ('error' in result) {
-        // Keycloak answers bad credentials (and an unknown or locked user alike) with 401.
-        const error = new errors.CustomOIDCProviderError(
-          'invalid_grant',
-          'Invalid user credentials',
-        );
-        Object.assign(error, { status: 401, statusCode: 401 });
-        throw error;
-      }
+      if ('error' in result) throw invalidCredentials();
       const { user } = result;
+      if (user.requiredActions.length > 0) {
+        // Keycloak's answer while a required action (a temporary password…) is pending.
+        throw new errors.CustomOIDCProviderError('invalid_grant', 'Account is not fully set up');
+      }
+      // Keycloak's direct grant takes the OTP as `otp` (formerly `totp`); a wrong one is a failed
+      // sign-in. Without it the sign-in is password-only (level 1).
+      const otp = String(params?.otp ?? params?.totp ?? '');
+      if (otp && !checks.otp.verify(user, otp)) {
+        checks.guard.failed(user);
+        throw invalidCredentials();
+      }
+      checks.guard.succeeded(user);
+      const amr = otp ? ['pwd', 'otp'] : ['pwd'];
+      const acr = acrOf(realm, otp ? LEVEL_OTP : LEVEL_PASSWORD);
       const requested = String(params?.scope ?? '')
         .split(' ')
         .filter(Boolean);
@@ -64,7 +81,7 @@ export function registerPasswordGrant(
       const grantId = await grant.save();
 
       const session = new provider.Session();
-      session.loginAccount({ accountId: user.id });
+      session.loginAccount({ accountId: user.id, acr, amr });
       session.ensureClientContainer(client.clientId);
       session.grantIdFor(client.clientId, grantId);
       const sid = session.sidFor(client.clientId) as string;
@@ -95,6 +112,8 @@ export function registerPasswordGrant(
         resource: DEFAULT_RESOURCE,
         rotations: 0,
         authTime: session.authTime(),
+        acr,
+        amr,
       });
       const refreshToken = await rt.save();
 
@@ -110,6 +129,8 @@ export function registerPasswordGrant(
         token.set('sid', sid);
         // Set outside the claims, which the scope filter would drop (OpenID Connect Core §2).
         token.set('auth_time', session.authTime());
+        token.set('acr', acr);
+        token.set('amr', amr);
         idToken = await token.issue({ use: 'idtoken' });
       }
 
@@ -126,6 +147,6 @@ export function registerPasswordGrant(
         scope: scope,
       };
     },
-    ['username', 'password', 'scope'],
+    ['username', 'password', 'scope', 'otp', 'totp'],
   );
 }

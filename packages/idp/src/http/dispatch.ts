@@ -1,10 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type Provider from 'oidc-provider';
 import { keycloakIframes } from '../keycloak/iframes.js';
 import { handleRefreshTokenLogout } from '../keycloak/logout.js';
 import type { Layout } from '../layout.js';
-import type { Realm } from '../realm/types.js';
-import type { BruteForceGuard } from '../sessions/brute-force.js';
+import type { LoginContext } from '../sessions/context.js';
 import type { BackchannelReport } from '../sessions/end.js';
 import { handleInteraction } from '../sessions/login.js';
 import type { AccessTokenRegistry } from '../tokens/access-tokens.js';
@@ -27,10 +25,8 @@ import { setSecurityHeaders } from './security-headers.js';
 
 /** What the dispatcher routes between. */
 export interface DispatchContext {
-  provider: Provider;
+  login: LoginContext;
   registry: AccessTokenRegistry;
-  realm: Realm;
-  guard: BruteForceGuard;
   layout: Layout;
   report: BackchannelReport;
   /** The configured public base URL; every URL the IdP writes starts with it. */
@@ -86,7 +82,8 @@ function postAsGet(req: IncomingMessage, requestUrl: URL, form: URLSearchParams)
 
 /** Routes a request to the dev IdP's own handlers or to oidc-provider. */
 export function dispatcher(c: DispatchContext): Handler {
-  const { provider, realm, layout } = c;
+  const { layout } = c;
+  const { provider, realm } = c.login;
   const callback = provider.callback();
   const { mountPath, routes, profile } = layout;
   return async (req, res) => {
@@ -166,7 +163,7 @@ async function login(
   path: string,
 ): Promise<void> {
   try {
-    await handleInteraction(c.provider, c.realm, c.guard, req, res, path);
+    await handleInteraction(c.login, req, res, path);
   } catch (error) {
     if ((error as { name?: string }).name !== 'SessionNotFound') throw error;
     send(

@@ -1,4 +1,6 @@
 import type { BruteForceSettings } from '../realm/security.js';
+import type { RealmUser } from '../realm/types.js';
+import type { LoginGuard } from './context.js';
 
 interface Failures {
   count: number;
@@ -20,13 +22,14 @@ interface Failures {
  *   otherwise locks for `minimumQuickLoginWaitSeconds`.
  * - Permanent lockout: the `failureFactor`-th failure disables the user (until the dev IdP
  *   restarts; Keycloak until an administrator enables them); quick failures still lock briefly.
- * - A successful sign-in clears the count. While locked, the password is not even checked and
- *   the attempt does not count, and the answer is the one for a wrong password, so a locked
- *   account, a wrong password and an unknown user cannot be told apart.
+ * - A wrong OTP code counts like a wrong password; a completed sign-in (all factors) clears the
+ *   count. While locked, the password is not even checked and the attempt does not count, and the
+ *   answer is the one for a wrong password, so a locked account, a wrong password and an unknown
+ *   user cannot be told apart.
  *
  * State is in memory, like every session of the dev IdP.
  */
-export class BruteForceGuard {
+export class BruteForceGuard implements LoginGuard {
   readonly #users = new Map<string, Failures>();
 
   constructor(
@@ -34,21 +37,21 @@ export class BruteForceGuard {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Whether `userId` may not sign in now (temporarily or permanently locked). */
-  isLocked(userId: string): boolean {
+  /** Whether `user` may not sign in now (temporarily or permanently locked). */
+  locked(user: RealmUser): boolean {
     if (!this.settings.bruteForceProtected) return false;
-    const entry = this.#users.get(userId);
+    const entry = this.#users.get(user.id);
     if (!entry) return false;
     return entry.permanent || this.now() < entry.notBefore;
   }
 
-  /** Records a wrong password for `userId`. */
-  failure(userId: string): void {
+  /** Records a wrong password or OTP code for `user`. */
+  failed(user: RealmUser): void {
     const s = this.settings;
     if (!s.bruteForceProtected) return;
     const now = this.now();
-    const entry = this.#users.get(userId) ?? { count: 0, last: 0, notBefore: 0, permanent: false };
-    this.#users.set(userId, entry);
+    const entry = this.#users.get(user.id) ?? { count: 0, last: 0, notBefore: 0, permanent: false };
+    this.#users.set(user.id, entry);
     const delta = entry.last > 0 ? now - entry.last : 0;
     const quick = entry.last > 0 && delta < s.quickLoginCheckMilliSeconds;
     entry.last = now;
@@ -69,9 +72,9 @@ export class BruteForceGuard {
     }
   }
 
-  /** Records a successful sign-in: the failure count starts again. */
-  success(userId: string): void {
-    const entry = this.#users.get(userId);
-    if (entry && !entry.permanent) this.#users.delete(userId);
+  /** Records a completed sign-in (every factor): the failure count starts again. */
+  succeeded(user: RealmUser): void {
+    const entry = this.#users.get(user.id);
+    if (entry && !entry.permanent) this.#users.delete(user.id);
   }
 }
