@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemoryStore } from './adapter.js';
+import type { AdminContext } from './admin/context.js';
 import { IdpError } from './errors.js';
 import { allowCredentialsForClientOrigins } from './http/cors.js';
 import { addDiscoveryFields } from './http/discovery.js';
@@ -174,13 +175,8 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   allowCredentialsForClientOrigins(provider);
 
   const registry = new AccessTokenRegistry(provider, store, keys, issuer);
-  const dispatch = dispatcher({
-    login,
-    registry,
-    layout,
-    report,
-    publicUrl: new URL(url),
-  });
+  const admin: AdminContext = { realm, directory, registry, provider, store, report, url };
+  const dispatch = dispatcher({ login, admin, layout, report, publicUrl: new URL(url) });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     dispatch(req, res).catch((error: Error) => {
       log.error(`request failed: ${error.message}`);

@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AdminContext } from '../admin/context.js';
+import { handleAdmin } from '../admin/router.js';
 import { keycloakIframes } from '../keycloak/iframes.js';
 import { handleRefreshTokenLogout } from '../keycloak/logout.js';
 import type { Layout } from '../layout.js';
 import type { LoginContext } from '../sessions/context.js';
 import type { BackchannelReport } from '../sessions/end.js';
 import { handleInteraction } from '../sessions/login.js';
-import type { AccessTokenRegistry } from '../tokens/access-tokens.js';
 import { handleIntrospection, handleRevocation } from '../tokens/endpoints.js';
 import { handleUserinfo } from '../tokens/userinfo.js';
 import { normalizeClientAuth } from './client-auth.js';
@@ -26,7 +27,8 @@ import { setSecurityHeaders } from './security-headers.js';
 /** What the dispatcher routes between. */
 export interface DispatchContext {
   login: LoginContext;
-  registry: AccessTokenRegistry;
+  /** The Keycloak Admin REST API's context (it holds the access-token registry). */
+  admin: AdminContext;
   layout: Layout;
   report: BackchannelReport;
   /** The configured public base URL; every URL the IdP writes starts with it. */
@@ -90,18 +92,23 @@ export function dispatcher(c: DispatchContext): Handler {
     setSecurityHeaders(res);
     const requestUrl = new URL(req.url ?? '/', 'http://idp.invalid');
     const path = requestUrl.pathname;
+    const admin = profile === 'keycloak' && path.startsWith('/admin/realms/');
     const alias = layout.aliases[path];
-    if (alias === undefined && !path.startsWith(`${mountPath}/`)) {
+    if (!admin && alias === undefined && !path.startsWith(`${mountPath}/`)) {
       sendJson(res, 404, { error: 'not_found' });
       return;
     }
-    const rel = alias ?? path.slice(mountPath.length);
     if (req.method === 'OPTIONS') {
       answerPreflight(realm, req, res);
       return;
     }
     pinPublicOrigin(req, c.publicUrl);
     if (!(await bodyWithinLimit(req, res))) return;
+    if (admin) {
+      await handleAdmin(c.admin, req, res, path, requestUrl.searchParams);
+      return;
+    }
+    const rel = alias ?? path.slice(mountPath.length);
 
     if (rel.startsWith(layout.loginPath)) {
       await login(c, req, res, path);
@@ -114,15 +121,15 @@ export function dispatcher(c: DispatchContext): Handler {
       (rel === routes.end_session && req.method !== 'GET');
     if (own) applyCors(realm, req, res);
     if (rel === routes.userinfo) {
-      await handleUserinfo(c.registry, realm, profile, req, res);
+      await handleUserinfo(c.admin.registry, realm, profile, req, res);
       return;
     }
     if (rel === routes.introspection && req.method === 'POST') {
-      await handleIntrospection(provider, realm, profile, c.registry, req, res);
+      await handleIntrospection(provider, realm, profile, c.admin.registry, req, res);
       return;
     }
     if (rel === routes.revocation && req.method === 'POST') {
-      await handleRevocation(provider, realm, c.registry, req, res);
+      await handleRevocation(provider, realm, c.admin.registry, req, res);
       return;
     }
     if (profile === 'keycloak' && keycloakIframes(rel, req, res)) return;
