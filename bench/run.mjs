@@ -224,6 +224,9 @@ const header = [
   'from /proc/<pid>/task/*/schedstat): the throughput of one fully used core, which other load on',
   'this shared machine does not distort. Targets that compare rates are judged on it; the wall-clock',
   'req/s is printed beside. In-process rates are calls per CPU second of their process.',
+  '',
+  '"#": 1–8 the figures of the first rounds (8: at scale); A the Node anchor (Express +',
+  'express-oauth2-jwt-bearer); P PostgreSQL against pgbench; D DPoP; L shared lists and AuthZEN.',
 ].join('\n');
 const markdown = table.markdown(header);
 process.stdout.write(`\n${markdown}`);
