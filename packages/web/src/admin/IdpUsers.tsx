@@ -102,7 +102,7 @@ export function IdpUsers() {
     <div className="idp-users">
       <form
         className="inline-form"
-        role="search"
+        aria-label="Search the identity provider's users"
         onSubmit={(event) => {
           event.preventDefault();
           setSearch(draft.trim());
