@@ -107,7 +107,7 @@ const ctx = {
 const cpuProf = (name) => (args['cpu-prof'] ? join(args['cpu-prof'], name) : undefined);
 ctx.cpuProf = cpuProf;
 
-/** Runs a section whose routes are new; a failure is an invalid row, not the end of the run. */
+/** Runs a section; its failure is an invalid row in the results, not the end of the run. */
 async function guarded(section, name, fn) {
   try {
     await fn();
@@ -164,7 +164,9 @@ try {
       }
       if (wants('anchor')) {
         log('HTTP: the Node anchor (Express + express-oauth2-jwt-bearer) beside the API');
-        await (await import('./sections/anchor.mjs')).anchor(ctx, table, api);
+        await guarded('A', 'Node anchor', () =>
+          import('./sections/anchor.mjs').then((m) => m.anchor(ctx, table, api)),
+        );
       }
       if (wants('dpop')) {
         log('HTTP: DPoP warm request beside Bearer; raw ES256 verify');
@@ -193,7 +195,9 @@ try {
     }
   }
   if (wants('postgres')) {
-    await (await import('./sections/postgres.mjs')).postgres(ctx, table, log);
+    await guarded('P', 'PostgreSQL', () =>
+      import('./sections/postgres.mjs').then((m) => m.postgres(ctx, table, log)),
+    );
   }
   if (wants('introspect')) {
     log('introspection mode against the dev IdP');
