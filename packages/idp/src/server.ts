@@ -17,6 +17,7 @@ import { OtpVerifier } from './otp/verifier.js';
 import { buildProvider, INTERACTION_TTL } from './provider.js';
 import { loadRealm } from './realm/load.js';
 import type { Realm, RealmRepresentation } from './realm/types.js';
+import { screenRegistration } from './registration/handler.js';
 import type { LoginContext, LoginGuard } from './sessions/context.js';
 import { type BackchannelReport, endSession } from './sessions/end.js';
 import { type SessionTimeouts, sessionTtl } from './sessions/lifespan.js';
@@ -261,6 +262,13 @@ function dispatcher(
       return;
     }
     if (profile === 'keycloak' && keycloakIframes(rel, req, res)) return;
+    if (rel === routes.registration && req.method === 'POST') {
+      const registered = [...admin.store.entries('Client:')].length;
+      const body = await screenRegistration(realm.registrationPolicy, registered, req, res);
+      if (!body) return;
+      // The body is already read: hand it to oidc-provider pre-parsed.
+      (req as IncomingMessage & { body?: Buffer }).body = body;
+    }
     if (rel === routes.end_session && req.method === 'POST') {
       const isForm = (req.headers['content-type'] ?? '').startsWith(
         'application/x-www-form-urlencoded',

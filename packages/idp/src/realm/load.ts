@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { IdpError } from '../errors.js';
+import { parseRegistrationPolicy } from '../registration/policy.js';
 import { defineBuiltinRoles } from './builtin.js';
 import {
   array,
@@ -50,6 +51,7 @@ const REALM_FIELDS = [
   'clients',
   'users',
   'attributes',
+  'components',
   ...OTP_POLICY_FIELDS,
 ] as const;
 const REALM_ATTRIBUTES = ['acr.loa.map'];
@@ -177,6 +179,7 @@ export function loadRealm(source: RealmRepresentation | string): Realm {
     users,
     usersById,
     otpPolicy: parseOtpPolicy(r),
+    registrationPolicy: parseRegistrationPolicy(r.components),
     acrLoaMap: parseAcrLoaMap(attributes['acr.loa.map'], 'attributes["acr.loa.map"]'),
     model,
   };
