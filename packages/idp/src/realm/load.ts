@@ -25,6 +25,7 @@ import {
 } from './otp.js';
 import { resolveMappings } from './resolve.js';
 import { RoleGraph, type RoleRef } from './roles.js';
+import { parseSecurity, SECURITY_FIELDS } from './security.js';
 import type {
   GroupInfo,
   Realm,
@@ -50,6 +51,7 @@ const REALM_FIELDS = [
   'groups',
   'clients',
   'users',
+  ...SECURITY_FIELDS,
   'attributes',
   'components',
   ...OTP_POLICY_FIELDS,
@@ -175,6 +177,7 @@ export function loadRealm(source: RealmRepresentation | string): Realm {
     ssoSessionIdleTimeout: positiveInt(r.ssoSessionIdleTimeout, 'ssoSessionIdleTimeout', 1800),
     // Keycloak's defaults: 30 min idle, 10 h max.
     ssoSessionMaxLifespan: positiveInt(r.ssoSessionMaxLifespan, 'ssoSessionMaxLifespan', 36000),
+    ...parseSecurity(r),
     clients,
     users,
     usersById,
