@@ -69,7 +69,14 @@ export function App({ session }: { session: BrowserSession }) {
   );
 }
 
-const TITLES: Record<string, string> = { '/': 'Todos', '/reports': 'Reports', '/admin': 'Admin' };
+const TITLES: Record<string, string> = {
+  '/': 'Todos',
+  '/reports': 'Reports',
+  '/admin': 'Admin',
+  '/admin/users': 'Users · Admin',
+  '/admin/todos': 'All todos · Admin',
+  '/admin/audit': 'Audit log · Admin',
+};
 
 /**
  * On in-app navigation, names the page in the title and moves focus to the content, so
@@ -77,14 +84,18 @@ const TITLES: Record<string, string> = { '/': 'Todos', '/reports': 'Reports', '/
  */
 function useScreenChange(path: string): void {
   const first = useRef(true);
+  // A tab inside a screen (`/admin/todos` → `/admin/audit`) keeps the focus on its tab.
+  const screen = path.split('/')[1] ?? '';
   useEffect(() => {
     document.title = `${TITLES[path] ?? 'Not found'} · todo-sso`;
+  }, [path]);
+  useEffect(() => {
     if (first.current) {
       first.current = false;
       return;
     }
     document.getElementById('main')?.focus();
-  }, [path]);
+  }, [screen]);
 }
 
 function Screen({ path }: { path: string }) {
@@ -98,6 +109,9 @@ function Screen({ path }: { path: string }) {
         </RequirePermission>
       );
     case '/admin':
+    case '/admin/users':
+    case '/admin/todos':
+    case '/admin/audit':
       return (
         <RequirePermission permission="users:manage" what="Admin">
           <AdminScreen />

@@ -4,6 +4,8 @@ import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { auditRepository } from '../repositories/audit.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
+import { upsertOwner } from '../repositories/owners.js';
+import { profileOf } from '../routes/principal.js';
 import { ApiError, PROBLEM_JSON, type ProblemDetails, problem } from './problem.js';
 import type { RouteMethods } from './route-methods.js';
 import { fieldErrors } from './validation.js';
@@ -86,21 +88,25 @@ export function createErrorHandler(context: AppContext) {
   };
 
   async function recordDenial(request: FastifyRequest, detail: string): Promise<void> {
+    const principal = request.principal;
+    const now = context.clock.now();
     try {
-      await audit.record(
-        {
-          actor: request.principal && {
-            issuer: request.principal.issuer,
-            subject: request.principal.subject,
+      await context.db.kysely.transaction().execute(async (tx) => {
+        // The denied caller's name, so the audit log shows a person even before their first write.
+        if (principal) await upsertOwner(tx, profileOf(principal), now).execute();
+        await audit.record(
+          {
+            actor: principal && { issuer: principal.issuer, subject: principal.subject },
+            action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+            resource: request.url.split('?')[0],
+            outcome: 'denied',
+            detail,
+            requestId: request.id,
           },
-          action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
-          resource: request.url.split('?')[0],
-          outcome: 'denied',
-          detail,
-          requestId: request.id,
-        },
-        context.clock.now(),
-      );
+          now,
+          tx,
+        );
+      });
     } catch (error) {
       request.log.error({ err: error }, 'could not write the audit record of a denial');
     }
