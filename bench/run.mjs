@@ -19,7 +19,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBenchDatabase, seedPostgres, seedSqlite } from './lib/db.mjs';
+import { seedSqlite } from './lib/db.mjs';
 import { LOAD_CORE, pinning, pinSelf, ROOT, removeLogs, SERVER_CORE } from './lib/proc.mjs';
 import { startApiProcess } from './lib/servers.mjs';
 import { Table } from './lib/table.mjs';
@@ -105,6 +105,7 @@ const ctx = {
   malformed: malformedTokens(6_000),
 };
 const cpuProf = (name) => (args['cpu-prof'] ? join(args['cpu-prof'], name) : undefined);
+ctx.cpuProf = cpuProf;
 
 const auth = await import('./sections/auth.mjs');
 const todos = await import('./sections/todos.mjs');
@@ -166,35 +167,7 @@ try {
     }
   }
   if (wants('postgres')) {
-    const db = await createBenchDatabase();
-    if (db.error) {
-      table.skip('4', 'GET/POST /todos/, PostgreSQL', `PostgreSQL unreachable: ${db.error}`);
-      table.skip(
-        '8',
-        'GET /todos/ p99 at scale, PostgreSQL',
-        'PostgreSQL unreachable',
-        'p99 ≤ 15 ms',
-      );
-    } else {
-      log(`PostgreSQL database ${db.name}`);
-      const api = await startApiProcess({
-        issuer: issuer.issuer.issuer,
-        databaseUrl: db.url,
-        dataDir: mkdtempSync(join(tmp, 'api-pg-')),
-        logLevel: ctx.logLevel,
-        cpuProfDir: cpuProf('postgres'),
-      });
-      try {
-        log('HTTP: todos on PostgreSQL');
-        await todos.todoWork(ctx, table, api, 'PostgreSQL');
-        log(`scale on PostgreSQL: seeding ${cfg.scale.total.toLocaleString('en-US')} todos`);
-        await todos.scale(ctx, table, api, 'PostgreSQL', () =>
-          seedPostgres(db.url, issuer.issuer.issuer, cfg.scale),
-        );
-      } finally {
-        await api.stop();
-      }
-    }
+    await (await import('./sections/postgres.mjs')).postgres(ctx, table, log);
   }
   if (wants('introspect')) {
     log('introspection mode against the dev IdP');

@@ -50,6 +50,10 @@ export interface ApiConfig {
   readonly rateLimitPerAddressPerMinute: number;
   /** How long a revocation is kept: the longest access-token lifetime of any issuer. */
   readonly revocationTtlSeconds: number;
+  /** Audit records older than this many days are deleted in the background (`AUDIT_RETENTION_DAYS`). */
+  readonly auditRetentionDays: number;
+  /** Denial records written per subject and minute; further ones are counted (`AUDIT_DENIALS_PER_MINUTE`). */
+  readonly auditDenialsPerMinute: number;
 }
 
 /** A configuration value that cannot be used; `variable` names the culprit. */

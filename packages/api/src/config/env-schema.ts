@@ -32,6 +32,8 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_PER_MINUTE: Type.Optional(PositiveInteger),
   RATE_LIMIT_PER_ADDRESS_PER_MINUTE: Type.Optional(PositiveInteger),
   REVOCATION_TTL_SECONDS: Type.Optional(PositiveInteger),
+  AUDIT_RETENTION_DAYS: Type.Optional(PositiveInteger),
+  AUDIT_DENIALS_PER_MINUTE: Type.Optional(PositiveInteger),
   OIDC_ISSUER: Type.Optional(Url),
   OIDC_ISSUERS: Type.Optional(Type.String({ minLength: 2 })),
   OIDC_AUDIENCE: Type.Optional(CommaList),

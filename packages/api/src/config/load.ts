@@ -63,6 +63,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
       e.RATE_LIMIT_PER_ADDRESS_PER_MINUTE ?? 10 * Number(e.RATE_LIMIT_PER_MINUTE ?? 600),
     ),
     revocationTtlSeconds: Number(e.REVOCATION_TTL_SECONDS ?? 3600),
+    auditRetentionDays: Number(e.AUDIT_RETENTION_DAYS ?? 90),
+    auditDenialsPerMinute: Number(e.AUDIT_DENIALS_PER_MINUTE ?? 20),
   };
   return deepFreeze(config);
 }

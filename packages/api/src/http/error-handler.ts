@@ -2,9 +2,7 @@ import { authErrorResponse, isAuthError } from '@todo-sso/auth';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import { auditRepository } from '../repositories/audit.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
-import { upsertOwner } from '../repositories/owners.js';
 import { profileOf } from '../routes/principal.js';
 import { ApiError, PROBLEM_JSON, type ProblemDetails, problem } from './problem.js';
 import type { RouteMethods } from './route-methods.js';
@@ -21,10 +19,10 @@ const FASTIFY_CODES: Record<string, [number, ApiError['code']]> = {
 /**
  * THE mapping from every failure to HTTP. Auth errors go through the auth package's
  * `authErrorResponse` (RFC 6750 §3 challenge); everything else becomes RFC 9457 problem
- * details. Authorization denials are written to the audit log here, once for every route.
+ * details. Authorization denials are written to the audit log here, once for every route
+ * (within the per-subject budget of the audit keeper).
  */
 export function createErrorHandler(context: AppContext) {
-  const audit = auditRepository(context.db);
   return async function handleError(
     error: FastifyError,
     request: FastifyRequest,
@@ -88,25 +86,20 @@ export function createErrorHandler(context: AppContext) {
   };
 
   async function recordDenial(request: FastifyRequest, detail: string): Promise<void> {
-    const principal = request.principal;
-    const now = context.clock.now();
     try {
-      await context.db.kysely.transaction().execute(async (tx) => {
-        // The denied caller's name, so the audit log shows a person even before their first write.
-        if (principal) await upsertOwner(tx, profileOf(principal), now).execute();
-        await audit.record(
-          {
-            actor: principal && { issuer: principal.issuer, subject: principal.subject },
-            action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
-            resource: request.url.split('?')[0],
-            outcome: 'denied',
-            detail,
-            requestId: request.id,
-          },
-          now,
-          tx,
-        );
-      });
+      const principal = request.principal;
+      await context.audit.recordDenial(
+        {
+          actor: principal && { issuer: principal.issuer, subject: principal.subject },
+          action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+          resource: request.url.split('?')[0],
+          outcome: 'denied',
+          detail,
+          requestId: request.id,
+        },
+        // The caller's name, so the audit log shows a person even before their first write.
+        principal && profileOf(principal),
+      );
     } catch (error) {
       request.log.error({ err: error }, 'could not write the audit record of a denial');
     }
