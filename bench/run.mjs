@@ -107,6 +107,20 @@ const ctx = {
 const cpuProf = (name) => (args['cpu-prof'] ? join(args['cpu-prof'], name) : undefined);
 ctx.cpuProf = cpuProf;
 
+/** Runs a section whose routes are new; a failure is an invalid row, not the end of the run. */
+async function guarded(section, name, fn) {
+  try {
+    await fn();
+  } catch (error) {
+    log(`${name} failed: ${error.stack}`);
+    table.add(section, `${name}: the section failed`, 'n/a', {
+      target: 'its targets',
+      valid: false,
+      note: error.message,
+    });
+  }
+}
+
 const auth = await import('./sections/auth.mjs');
 const todos = await import('./sections/todos.mjs');
 
@@ -131,7 +145,7 @@ try {
     log('in-process verification rates (raw crypto, authenticate cold/warm, jose)');
     raw = (await auth.verificationRates(ctx, table)).raw;
   }
-  if (['auth', 'todos', 'anchor', 'garbage', 'scale'].some(wants)) {
+  if (['auth', 'todos', 'anchor', 'dpop', 'lists', 'garbage', 'scale'].some(wants)) {
     const dataDir = mkdtempSync(join(tmp, 'api-sqlite-'));
     const api = await startApiProcess({
       issuer: issuer.issuer.issuer,
@@ -151,6 +165,18 @@ try {
       if (wants('anchor')) {
         log('HTTP: the Node anchor (Express + express-oauth2-jwt-bearer) beside the API');
         await (await import('./sections/anchor.mjs')).anchor(ctx, table, api);
+      }
+      if (wants('dpop')) {
+        log('HTTP: DPoP warm request beside Bearer; raw ES256 verify');
+        await guarded('D', 'DPoP', () =>
+          import('./sections/dpop.mjs').then((m) => m.dpop(ctx, table, api)),
+        );
+      }
+      if (wants('lists')) {
+        log('HTTP: shared lists and AuthZEN evaluations');
+        await guarded('L', 'shared lists and AuthZEN', () =>
+          import('./sections/lists.mjs').then((m) => m.lists(ctx, table, api)),
+        );
       }
       if (wants('garbage')) {
         log('HTTP: garbage flood');

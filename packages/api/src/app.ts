@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { AuthError, requirePermission } from '@todo-sso/auth';
 import { authPlugin } from '@todo-sso/auth/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { appEngineFactory, authzenMetadataPlugin, authzenPlugin } from './authzen/plugin.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
 import type { AppContext } from './context.js';
 import { createErrorHandler, createNotFoundHandler } from './http/error-handler.js';
@@ -183,6 +184,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
 
   await app.register(healthRoutes(context));
   await app.register(backchannelRoutes(context));
+  await app.register(authzenMetadataPlugin(context));
 
   await app.register(async (secured) => {
     // Fail at start-up, not at request time, when a protected route has no policy.
@@ -227,6 +229,9 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     await secured.register(meRoutes);
     await secured.register(reportRoutes(context));
     await secured.register(adminRoutes(context));
+    await secured.register(
+      authzenPlugin(context, context.authzenEngine ?? appEngineFactory(context)),
+    );
   });
 
   await app.ready();

@@ -16,6 +16,11 @@ export const ROUTE_POLICIES = {
   'GET /admin/todos': { admin: true },
   'GET /admin/audit': { admin: true },
   'POST /admin/sessions/revoke': { admin: true },
+  'POST /access/v1/evaluation': { permission: 'authz:evaluate' },
+  'POST /access/v1/evaluations': { permission: 'authz:evaluate' },
+  'POST /access/v1/search/subject': { permission: 'authz:evaluate' },
+  'POST /access/v1/search/resource': { permission: 'authz:evaluate' },
+  'POST /access/v1/search/action': { permission: 'authz:evaluate' },
 } as const satisfies Record<string, RoutePolicy>;
 
 /** Routes that need no access token (the logout receiver authenticates its logout token). */
@@ -24,6 +29,7 @@ export const PUBLIC_ROUTES = [
   'GET /readyz',
   'GET /metrics',
   'GET /openapi.json',
+  'GET /.well-known/authzen-configuration',
   'POST /auth/backchannel-logout',
 ] as const;
 
