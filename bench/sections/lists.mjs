@@ -27,9 +27,12 @@ async function call(api, token, method, path, body, expect) {
   return text ? JSON.parse(text) : undefined;
 }
 
-/** Member `m` of LISTS lists owned by pool users 300…; returns the member and its todo ids. */
+/**
+ * A member of LISTS lists owned by pool users 10,300…; returns the member and the todo ids.
+ * The users are outside the seeded range (0…9,999) of the scale figures.
+ */
 async function shareLists(ctx, api) {
-  const memberIndex = 200;
+  const memberIndex = 10_200;
   const member = ctx.pool[memberIndex];
   const username = `user${String(memberIndex).padStart(12, '0').slice(-5)}`;
   // The API knows people by the tokens it has seen: the member writes once (and tidies up).
@@ -37,7 +40,7 @@ async function shareLists(ctx, api) {
   await call(api, member, 'DELETE', `/todos/${own.id}`, undefined, [204]);
   const todoIds = [];
   for (let i = 0; i < LISTS; i++) {
-    const owner = ctx.pool[300 + i];
+    const owner = ctx.pool[10_300 + i];
     const list = await call(api, owner, 'POST', '/lists/', { name: `Shared list ${i}` }, [201]);
     const todo = await call(
       api,
