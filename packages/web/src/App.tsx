@@ -83,19 +83,16 @@ const TITLES: Record<string, string> = {
  * keyboard and screen-reader users land where a full page load would have put them.
  */
 function useScreenChange(path: string): void {
-  const first = useRef(true);
-  // A tab inside a screen (`/admin/todos` → `/admin/audit`) keeps the focus on its tab.
-  const screen = path.split('/')[1] ?? '';
+  const lastScreen = useRef<string | null>(null);
   useEffect(() => {
     document.title = `${TITLES[path] ?? 'Not found'} · todo-sso`;
-  }, [path]);
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
+    // A tab inside a screen (`/admin/todos` → `/admin/audit`) keeps the focus on its tab.
+    const screen = path.split('/')[1] ?? '';
+    const previous = lastScreen.current;
+    lastScreen.current = screen;
+    if (previous === null || previous === screen) return;
     document.getElementById('main')?.focus();
-  }, [screen]);
+  }, [path]);
 }
 
 function Screen({ path }: { path: string }) {
