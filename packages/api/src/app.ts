@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { AuthError, requirePermission } from '@todo-sso/auth';
 import { authPlugin } from '@todo-sso/auth/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { adminIdpRoutes } from './admin-idp/routes.js';
 import { appEngineFactory, authzenMetadataPlugin, authzenPlugin } from './authzen/plugin.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
 import type { AppContext } from './context.js';
@@ -229,6 +230,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     await secured.register(meRoutes);
     await secured.register(reportRoutes(context));
     await secured.register(adminRoutes(context));
+    await secured.register(adminIdpRoutes(context));
     await secured.register(
       authzenPlugin(context, context.authzenEngine ?? appEngineFactory(context)),
     );
