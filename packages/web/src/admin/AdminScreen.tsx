@@ -3,6 +3,7 @@ import { useMe } from '../me/use-me.js';
 import { navigate, usePath, useSearch } from '../navigation/router.js';
 import { AdminTodos } from './AdminTodos.js';
 import { AuditLog } from './AuditLog.js';
+import { IdpUsers } from './IdpUsers.js';
 import { UsersTable } from './UsersTable.js';
 
 type Tab = 'users' | 'todos' | 'audit';
@@ -21,9 +22,10 @@ function tabOf(path: string, tabs: readonly Tab[]): Tab {
 }
 
 /**
- * Administration: people with their todo counts (`users:manage`); every todo and the audit log
- * (administrators only, so those tabs show for admins alone). The tab and the owner filter live
- * in the address (`/admin/todos?owner=…`).
+ * Administration: for administrators, the identity provider's people (create, enable/disable,
+ * department, roles, end sessions); people with their todo counts (`users:manage`); every todo
+ * and the audit log (administrators only, so those tabs show for admins alone). The tab and the
+ * owner filter live in the address (`/admin/todos?owner=…`).
  */
 export function AdminScreen() {
   const me = useMe();
@@ -75,9 +77,18 @@ export function AdminScreen() {
       </div>
       <div role="tabpanel" id={`admin-panel-${tab}`} aria-labelledby={`admin-tab-${tab}`}>
         {tab === 'users' ? (
-          <UsersTable
-            onShowTodos={admin ? (sub) => navigate(adminPath('todos', sub)) : undefined}
-          />
+          <>
+            {admin ? (
+              <section aria-labelledby="idp-users-title">
+                <h2 id="idp-users-title">People</h2>
+                <IdpUsers />
+                <h2>Todo owners</h2>
+              </section>
+            ) : null}
+            <UsersTable
+              onShowTodos={admin ? (sub) => navigate(adminPath('todos', sub)) : undefined}
+            />
+          </>
         ) : tab === 'todos' ? (
           <AdminTodos
             key={owner}
