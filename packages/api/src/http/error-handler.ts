@@ -3,6 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
+import { profileOf } from '../routes/principal.js';
 import { ApiError, PROBLEM_JSON, type ProblemDetails, problem } from './problem.js';
 import type { RouteMethods } from './route-methods.js';
 import { fieldErrors } from './validation.js';
@@ -86,17 +87,19 @@ export function createErrorHandler(context: AppContext) {
 
   async function recordDenial(request: FastifyRequest, detail: string): Promise<void> {
     try {
-      await context.audit.recordDenial({
-        actor: request.principal && {
-          issuer: request.principal.issuer,
-          subject: request.principal.subject,
+      const principal = request.principal;
+      await context.audit.recordDenial(
+        {
+          actor: principal && { issuer: principal.issuer, subject: principal.subject },
+          action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+          resource: request.url.split('?')[0],
+          outcome: 'denied',
+          detail,
+          requestId: request.id,
         },
-        action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
-        resource: request.url.split('?')[0],
-        outcome: 'denied',
-        detail,
-        requestId: request.id,
-      });
+        // The caller's name, so the audit log shows a person even before their first write.
+        principal && profileOf(principal),
+      );
     } catch (error) {
       request.log.error({ err: error }, 'could not write the audit record of a denial');
     }
