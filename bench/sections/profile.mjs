@@ -108,7 +108,11 @@ function routeMarkdown(w) {
         ? ` · **unexpected statuses: ${w.bad.map(([s, n]) => `${n}×${s}`).join(', ')}**`
         : ''),
     '',
-    '| package | µs/request | share of busy |',
+    '| suspect (innermost on the stack) | µs/request | share of busy |',
+    '|---|---:|---:|',
+    ...w.suspects.map((x) => `| ${x.name} | ${fmt(perReq(x.us), 1)} | ${pct(x.us, w.busyUs)} |`),
+    '',
+    '| package (of the frame itself) | µs/request | share of busy |',
     '|---|---:|---:|',
     ...w.packages.map((p) => `| ${p.pkg} | ${fmt(perReq(p.us), 1)} | ${pct(p.us, w.busyUs)} |`),
     '',
@@ -140,15 +144,17 @@ export async function profile(ctx, log, out) {
   const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
   const findingsAt = previous.indexOf('\n## Findings');
   const findings = findingsAt >= 0 ? previous.slice(findingsAt + 1) : '';
+  const floor = results[0].busyUs / results[0].r.total;
   const overview = [
-    '| route | busy µs/req | top packages (µs/req) |',
-    '|---|---:|---|',
+    `| route | busy µs/req | over ${results[0].route.split(' (')[0]} | top suspects (µs/req) |`,
+    '|---|---:|---:|---|',
     ...results.map((w) => {
-      const top = w.packages
-        .slice(0, 5)
-        .map((p) => `${p.pkg} ${fmt(p.us / w.r.total, 1)}`)
+      const busy = w.busyUs / w.r.total;
+      const top = w.suspects
+        .slice(0, 6)
+        .map((x) => `${x.name} ${fmt(x.us / w.r.total, 1)}`)
         .join(', ');
-      return `| ${w.route} | ${fmt(w.busyUs / w.r.total, 1)} | ${top} |`;
+      return `| ${w.route} | ${fmt(busy, 1)} | ${fmt(busy - floor, 1)} | ${top} |`;
     }),
   ];
   const text = [
@@ -162,8 +168,12 @@ export async function profile(ctx, log, out) {
     'requests answered meanwhile. A native function (no script of its own) counts for the package',
     'that called it: `libsql` includes the SQLite engine, `node internals` the C++ behind `node:`',
     'modules. `(garbage collector)` and `(program)` (V8 and libuv work no JavaScript frame owns) are',
-    'shown apart. The profiler itself slows the process by roughly a tenth; compare routes with each',
-    'other, not with the rates of `results/latest.md`.',
+    'shown apart. "Suspects" charge each sample to the innermost frame on its stack that belongs',
+    'to logging, rate limiting, metrics, headers, serialisation, validation, the SQL builder, the',
+    'database driver or the token check (so a socket write made by the logger is logging); the rest',
+    'goes by the package of the sampled frame (`other: node internals` is mostly HTTP parsing and',
+    'socket writes). The profiler slows the process; compare routes with each other, not with the',
+    'rates of `results/latest.md`.',
     ...(notes.length ? ['', ...notes] : []),
     '',
     '## Overview',

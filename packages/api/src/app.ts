@@ -22,6 +22,7 @@ import { policyOf } from './policy.js';
 import { adminRoutes } from './routes/admin.js';
 import { backchannelRoutes } from './routes/backchannel.js';
 import { healthRoutes } from './routes/health.js';
+import { listRoutes } from './routes/lists.js';
 import { meRoutes } from './routes/me.js';
 import { reportRoutes } from './routes/reports.js';
 import { todoRoutes } from './routes/todos.js';
@@ -227,6 +228,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
       errorResponseBuilder: (_request, c) => rateLimited(c),
     });
     await secured.register(todoRoutes(context));
+    await secured.register(listRoutes(context));
     await secured.register(meRoutes);
     await secured.register(reportRoutes(context));
     await secured.register(adminRoutes(context));
