@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,6 @@ let stack: Stack;
 let configDir: string;
 let todo: Terminal;
 const printed: string[] = [];
-const keyringHere = KeyringStore.open().store !== undefined;
 
 async function run(...args: string[]) {
   const result = await todo.run(...args);
@@ -41,8 +41,8 @@ beforeAll(async () => {
     TODO_CONFIG_DIR: configDir,
     TODO_ISSUER: stack.issuer,
     TODO_API_URL: stack.apiUrl,
-    // This suite reads the file store; keyring.test.ts covers the keyring.
-    TODO_TOKEN_STORE: keyringHere ? 'file' : 'auto',
+    // This suite reads the file store; the last test and keyring.test.ts cover the keyring.
+    TODO_TOKEN_STORE: 'file',
   });
 });
 
@@ -52,7 +52,7 @@ afterAll(async () => {
 });
 
 describe('todo against the dev IdP and the API', () => {
-  it('signs in with the device grant: shows the URL and code, polls, keeps tokens in a 0600 file', async () => {
+  it('signs in with the device grant: shows the URL and code, polls, keeps tokens in a 0600 file (TODO_TOKEN_STORE=file)', async () => {
     const result = await run('login');
     expect(result.code).toBe(0);
     expect(result.err).toMatch(
@@ -65,8 +65,7 @@ describe('todo against the dev IdP and the API', () => {
     expect(result.out).toBe(
       `Signed in as alice at ${stack.issuer}; tokens are in file ${join(configDir, 'sessions.json')} (mode 0600).`,
     );
-    if (!keyringHere)
-      expect(result.err).toMatch(/No usable keyring \(.+\); tokens are kept in a file/);
+    expect(result.err).not.toContain('No usable keyring');
     expect((await stat(join(configDir, 'sessions.json'))).mode & 0o777).toBe(0o600);
     expect((await stat(configDir)).mode & 0o777).toBe(0o700);
     const session = await stored();
@@ -152,6 +151,34 @@ describe('todo against the dev IdP and the API', () => {
         code: 1,
         err: `todo lists: The API at ${stack.apiUrl} has no shared lists (no /lists/ route); update the API`,
       });
+    }
+  });
+
+  it('by default uses the keyring when it answers, else the 0600 file, and says which', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'todo-cli-auto-'));
+    try {
+      const auto = terminal({
+        TODO_CONFIG_DIR: dir,
+        TODO_ISSUER: stack.issuer,
+        TODO_API_URL: stack.apiUrl,
+      });
+      const result = await auto.run('login');
+      expect(result.code).toBe(0);
+      if (result.out.endsWith('tokens are in the system keyring (service "todo-sso").')) {
+        const keyring = KeyringStore.open().store;
+        expect(keyring?.load(`todo-cli@${stack.issuer}`)?.issuer).toBe(stack.issuer);
+        expect(existsSync(join(dir, 'sessions.json'))).toBe(false);
+      } else {
+        expect(result.err).toMatch(/No usable keyring \(.+\); tokens are kept in a file/);
+        expect(result.out).toContain(
+          `tokens are in file ${join(dir, 'sessions.json')} (mode 0600)`,
+        );
+        expect((await stat(join(dir, 'sessions.json'))).mode & 0o777).toBe(0o600);
+      }
+      expect((await auto.run('logout')).code).toBe(0);
+      expect(KeyringStore.open().store?.load(`todo-cli@${stack.issuer}`)).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
