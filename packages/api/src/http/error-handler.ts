@@ -1,5 +1,6 @@
 import { authErrorResponse, isAuthError } from '@todo-sso/auth';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
@@ -82,6 +83,12 @@ export function createErrorHandler(context: AppContext) {
       // is a missed check, but still the client's bad input: 400, never 500.
       request.log.warn({ err: error }, 'data exception from the database');
       return send(reply, 400, problem(400, 'invalid_request', 'A value in the request is invalid'));
+    }
+    if (error instanceof DecisionPointUnavailableError) {
+      // Fail closed: without a decision nothing is allowed, and it is not the caller's fault.
+      request.log.error({ err: error }, 'decision point unavailable');
+      reply.header('retry-after', '5');
+      return send(reply, 503, problem(503, 'unavailable', 'The decision point is unavailable'));
     }
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');

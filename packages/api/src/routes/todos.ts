@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { requireRelation } from '../authz/app-policy.js';
+import type { TodoAction } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
 import { etagOf, ifMatchAllows, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
@@ -40,7 +40,7 @@ const TAGS = ['todos'];
  * audit record commit together or not at all.
  */
 export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
-  const { db, clock } = context;
+  const { db, clock, access } = context;
   const todos = todoRepository(db);
   const lists = listRepository(db);
   const owners = ownerRepository(db);
@@ -101,14 +101,15 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     }
 
     /** 403 when the caller can read the todo (so cannot change it), else 404. */
-    async function refused(
-      request: FastifyRequest,
-      id: string,
-      action: 'can_update' | 'can_delete',
-    ) {
-      const access = await todos.access(ownerOf(principalOf(request)), id);
-      requireRelation('todo', action, access?.relation);
+    async function refused(request: FastifyRequest, id: string, action: TodoAction) {
+      const held = await todos.access(ownerOf(principalOf(request)), id);
+      await access.require(principalOf(request), 'todo', action, id, held?.relation);
       return notFound();
+    }
+
+    /** With an external decision point, its answer comes before the (still scoped) query. */
+    async function ask(request: FastifyRequest, id: string, action: TodoAction) {
+      if (access.remote) await access.require(principalOf(request), 'todo', action, id, undefined);
     }
 
     app.get(
@@ -131,7 +132,13 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         await lists.ensureDefault(profileOf(principal), clock.now());
         const listId = list?.toLowerCase();
         if (listId !== undefined) {
-          requireRelation('list', 'can_read', await lists.relation(me, listId));
+          await access.require(
+            principal,
+            'list',
+            'can_read',
+            listId,
+            await lists.relation(me, listId),
+          );
         }
         return todos.list(me, {
           limit,
@@ -160,11 +167,8 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const { listId: requested, ...input } = request.body;
         const listId = requested?.toLowerCase();
         if (listId !== undefined) {
-          requireRelation(
-            'list',
-            'can_create_todo',
-            await lists.relation(ownerOf(principal), listId),
-          );
+          const held = await lists.relation(ownerOf(principal), listId);
+          await access.require(principal, 'list', 'can_create_todo', listId, held);
         }
         const todo = await createTodo(
           db,
@@ -201,6 +205,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
+        await ask(request, todoId(request), 'can_read');
         const todo = await todos.get(ownerOf(principalOf(request)), todoId(request));
         if (!todo) throw notFound();
         return reply.header('etag', etagOf(todo.version)).send(todo);
@@ -227,6 +232,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         // A replacement sets every field: an omitted description is cleared.
         const changes = { ...request.body, description: request.body.description ?? null };
         const id = todoId(request);
+        await ask(request, id, 'can_update');
         const todo = await write(request, 'todo.replace', id, async (tx, now) =>
           todos.update(owner, id, changes, now, tx, await precondition(request, id, tx)),
         );
@@ -256,6 +262,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const owner = ownerOf(principalOf(request));
         const id = todoId(request);
+        await ask(request, id, 'can_update');
         const todo = await write(request, 'todo.update', id, async (tx, now) =>
           todos.update(owner, id, request.body, now, tx, await precondition(request, id, tx)),
         );
@@ -287,6 +294,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const owner = ownerOf(principalOf(request));
         const id = todoId(request);
+        await ask(request, id, 'can_delete');
         const deleted = await write(request, 'todo.delete', id, async (tx) =>
           todos.remove(owner, id, tx, await precondition(request, id, tx)),
         );
