@@ -140,17 +140,59 @@ describe('todo against the dev IdP and the API', () => {
     expect(token.out).toBe(accessToken);
   });
 
-  it('reports clearly when the API has no shared lists yet, or lists them', async () => {
-    const result = await run('lists');
-    const openapi = await (await fetch(`${stack.apiUrl}/openapi.json`)).text();
-    if (openapi.includes('"/lists/"')) {
-      expect(result.code).toBe(0);
-      expect(result.out.split('\n')[0]).toMatch(/^ID\s+RELATION\s+TODOS\s+NAME$/);
-    } else {
-      expect(result).toMatchObject({
-        code: 1,
-        err: `todo lists: The API at ${stack.apiUrl} has no shared lists (no /lists/ route); update the API`,
+  it('creates a list, shares it with bob as editor, shows its members, and stops sharing', async () => {
+    const bobDir = await mkdtemp(join(tmpdir(), 'todo-cli-bob-'));
+    const bob = terminal(
+      {
+        TODO_CONFIG_DIR: bobDir,
+        TODO_ISSUER: stack.issuer,
+        TODO_API_URL: stack.apiUrl,
+        TODO_TOKEN_STORE: 'file',
+      },
+      'bob',
+    );
+    try {
+      const own = await run('lists');
+      expect(own.out.split('\n')[0]).toMatch(/^ID\s+RELATION\s+TODOS\s+NAME$/);
+      expect(own.out).toMatch(/\sowner\s+\d+\s+.+ \(default\)$/m);
+      const created = await run('lists', 'create', 'Groceries');
+      expect(created.out).toMatch(/^Created list [0-9a-f-]{36} {2}Groceries$/);
+      expect(await run('add', 'Oat milk', '--list', 'Groceries')).toMatchObject({ code: 0 });
+      const inList = JSON.parse((await run('ls', '--list', 'Groceries', '--json')).out) as {
+        title: string;
+      }[];
+      expect(inList.map((t) => t.title)).toEqual(['Oat milk']);
+
+      expect((await bob.run('login')).code).toBe(0);
+      expect((await bob.run('lists')).code).toBe(0); // bob is known to the API from now on
+      expect(await run('share', 'Groceries', 'bob', '--role', 'editor')).toMatchObject({
+        code: 0,
+        out: 'Shared Groceries with bob as editor',
       });
+      expect((await run('share', 'Groceries')).out).toMatch(/^bob\s+editor$/m);
+      const bobs = JSON.parse((await bob.run('lists', '--json')).out) as {
+        name: string;
+        relation: string;
+        todoCount: number;
+      }[];
+      expect(bobs.find((l) => l.name === 'Groceries')).toMatchObject({
+        relation: 'editor',
+        todoCount: 1,
+      });
+      expect(await run('share', 'Groceries', 'bob', '--remove')).toMatchObject({
+        code: 0,
+        out: 'bob no longer shares Groceries',
+      });
+      const after = JSON.parse((await bob.run('lists', '--json')).out) as { name: string }[];
+      expect(after.map((l) => l.name)).not.toContain('Groceries');
+      const unknown = await run('share', 'Groceries', 'nobody-here');
+      expect(unknown.code).toBe(1);
+      expect(unknown.err).toMatch(
+        /^todo share: No person known as nobody-here \(HTTP 404, not_found\)$/,
+      );
+      expect((await bob.run('logout')).code).toBe(0);
+    } finally {
+      await rm(bobDir, { recursive: true, force: true });
     }
   });
 
