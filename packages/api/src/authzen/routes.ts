@@ -120,7 +120,7 @@ export function authzenRoutes(options: AuthzenRouteOptions): FastifyPluginAsync 
         const batch = readBatch(request.body);
         // §7.1: no or an empty `evaluations` array is a single evaluation.
         if (!batch.items) return engine.evaluate(readEvaluation(request.body));
-        return { evaluations: await runBatch({ ...batch, items: batch.items }, engine.evaluate) };
+        return { evaluations: await runBatch({ ...batch, items: batch.items }, engine) };
       },
     );
 
