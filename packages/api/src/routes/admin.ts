@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
-import { authConfig } from '../policy.js';
+import { requires } from '../authz/requirement.js';
 import { auditRepository } from '../repositories/audit.js';
 import { ownerRepository } from '../repositories/owners.js';
 import { todoRepository } from '../repositories/todos.js';
@@ -31,7 +31,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/admin/users',
       {
-        config: authConfig('GET /admin/users'),
+        config: requires({ permission: 'users:manage' }),
         schema: {
           tags: TAGS,
           operationId: 'listOwners',
@@ -46,7 +46,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/admin/todos',
       {
-        config: authConfig('GET /admin/todos'),
+        config: requires({ admin: true }),
         schema: {
           tags: TAGS,
           operationId: 'listAllTodos',
@@ -71,7 +71,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/admin/audit',
       {
-        config: authConfig('GET /admin/audit'),
+        config: requires({ admin: true }),
         schema: {
           tags: TAGS,
           operationId: 'listAuditLog',
@@ -90,7 +90,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/admin/sessions/revoke',
       {
-        config: authConfig('POST /admin/sessions/revoke'),
+        config: requires({ admin: true }),
         schema: {
           tags: TAGS,
           operationId: 'revokeSubject',

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { authConfig } from '../policy.js';
+import { requires } from '../authz/requirement.js';
 import { problems } from '../schemas/common.js';
 import { Me } from '../schemas/misc.js';
 import { SECURED } from '../schemas/security.js';
@@ -10,7 +10,7 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/me',
     {
-      config: authConfig('GET /me'),
+      config: requires({}),
       schema: {
         tags: ['me'],
         operationId: 'getMe',

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
-import { authConfig } from '../policy.js';
+import { requires } from '../authz/requirement.js';
 import { auditRepository } from '../repositories/audit.js';
 import { createTodo } from '../repositories/create-todo.js';
 import { ownerRepository } from '../repositories/owners.js';
@@ -72,7 +72,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/todos/',
       {
-        config: authConfig('GET /todos/'),
+        config: requires({ permission: 'todos:read' }),
         schema: {
           tags: TAGS,
           operationId: 'listTodos',
@@ -95,7 +95,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/todos/',
       {
-        config: authConfig('POST /todos/'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'createTodo',
@@ -126,7 +126,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/todos/:id',
       {
-        config: authConfig('GET /todos/:id'),
+        config: requires({ permission: 'todos:read' }),
         schema: {
           tags: TAGS,
           operationId: 'getTodo',
@@ -146,7 +146,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.put(
       '/todos/:id',
       {
-        config: authConfig('PUT /todos/:id'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'replaceTodo',
@@ -173,7 +173,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.patch(
       '/todos/:id',
       {
-        config: authConfig('PATCH /todos/:id'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'updateTodo',
@@ -198,7 +198,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.delete(
       '/todos/:id',
       {
-        config: authConfig('DELETE /todos/:id'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'deleteTodo',

@@ -1,0 +1,14 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../context.js';
+import { adminRoutes } from './admin.js';
+import { meRoutes } from './me.js';
+import { reportRoutes } from './reports.js';
+import { todoRoutes } from './todos.js';
+
+/**
+ * Every route behind authentication, each declaring its requirement beside it. One list, so
+ * the app and the route catalogue (`authz/catalogue.ts`) cannot disagree.
+ */
+export function protectedRoutes(context: AppContext): readonly FastifyPluginAsync[] {
+  return [todoRoutes(context), meRoutes, reportRoutes(context), adminRoutes(context)];
+}
