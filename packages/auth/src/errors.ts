@@ -21,10 +21,11 @@ export type AuthErrorCode =
   | 'insufficient_permission'
   | 'authentication_too_weak'
   | 'authentication_too_old'
-  | 'sender_constraint_missing'
-  | 'sender_constraint_mismatch'
   | 'idp_unavailable'
-  | 'logout_token_invalid';
+  | 'logout_token_invalid'
+  | 'dpop_proof_invalid'
+  | 'dpop_nonce_required'
+  | 'token_binding_mismatch';
 
 /** HTTP status of every code: the single source of truth for the mapping. */
 const STATUS: Readonly<Record<AuthErrorCode, 400 | 401 | 403 | 503>> = {
@@ -46,13 +47,15 @@ const STATUS: Readonly<Record<AuthErrorCode, 400 | 401 | 403 | 503>> = {
   // RFC 9470 §3: a token whose authentication is too weak or too old is answered with 401.
   authentication_too_weak: 401,
   authentication_too_old: 401,
-  // RFC 9449 §7.1: a token that is not (or not provably) DPoP-bound where DPoP is required.
-  sender_constraint_missing: 401,
-  sender_constraint_mismatch: 401,
   // An identity-provider outage is not a bad token: 503, never 401 and never 500.
   idp_unavailable: 503,
   // OpenID Connect Back-Channel Logout 1.0 §2.8: a failed logout request is answered with 400.
   logout_token_invalid: 400,
+  // RFC 9449 §7.1: a bad proof is `invalid_dpop_proof`, a missing or stale server nonce is
+  // `use_dpop_nonce` (§8), a token bound to another key (or sent without its proof) `invalid_token`.
+  dpop_proof_invalid: 401,
+  dpop_nonce_required: 401,
+  token_binding_mismatch: 401,
 };
 
 /** Every code, for metrics pre-registration and exhaustive tests. */
@@ -68,6 +71,8 @@ export interface AuthErrorOptions {
   missing?: readonly string[];
   /** The challenge of an authorization refusal; rendered by `authErrorResponse`. */
   challenge?: Challenge;
+  /** The server nonce to send in `DPoP-Nonce` (RFC 9449 §8.1), with `dpop_nonce_required`. */
+  nonce?: string;
 }
 
 /**
@@ -87,6 +92,7 @@ export class AuthError extends Error {
   readonly description: string;
   readonly missing?: readonly string[];
   readonly challenge?: Challenge;
+  readonly nonce?: string;
 
   constructor(code: AuthErrorCode, description: string, options: AuthErrorOptions = {}) {
     super(description, options.cause === undefined ? undefined : { cause: options.cause });
@@ -97,6 +103,7 @@ export class AuthError extends Error {
     this.description = description;
     if (options.missing !== undefined) this.missing = Object.freeze([...options.missing]);
     if (options.challenge !== undefined) this.challenge = options.challenge;
+    if (options.nonce !== undefined) this.nonce = options.nonce;
   }
 }
 

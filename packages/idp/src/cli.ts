@@ -7,10 +7,10 @@
  */
 import { join, resolve } from 'node:path';
 import { IdpError } from './errors.js';
-import { rotateKeys } from './keys.js';
-import { DEV_ONLY } from './pages.js';
+import { DEV_ONLY } from './pages/templates.js';
 import { loadRealm } from './realm/load.js';
 import { DEFAULT_REALM_FILE, startIdp } from './server.js';
+import { rotateKeys } from './tokens/keys.js';
 
 const env = process.env;
 // npm runs workspace scripts inside the workspace; relative paths mean the caller's directory.

@@ -5,11 +5,10 @@
  *
  * @packageDocumentation
  */
-export type { Profile } from './claims.js';
+
 export { IdpError, type IdpErrorCode } from './errors.js';
-export { DEFAULT_KEY_GRACE_SECONDS, rotateKeys } from './keys.js';
 export type { IdpLogger } from './logger.js';
-export { DEV_ONLY } from './pages.js';
+export { DEV_ONLY } from './pages/templates.js';
 export { loadRealm } from './realm/load.js';
 export type {
   Realm,
@@ -18,3 +17,5 @@ export type {
   RealmUser,
 } from './realm/types.js';
 export { DEFAULT_REALM_FILE, type IdpOptions, type RunningIdp, startIdp } from './server.js';
+export type { Profile } from './tokens/claims.js';
+export { DEFAULT_KEY_GRACE_SECONDS, rotateKeys } from './tokens/keys.js';

@@ -1,4 +1,4 @@
-import type { Profile } from './claims.js';
+import type { Profile } from './tokens/claims.js';
 
 /**
  * The URL layout of one profile. oidc-provider is mounted at `mountPath`; `routes` are relative

@@ -6,20 +6,25 @@ import Provider, {
   type ResourceServer,
 } from 'oidc-provider';
 import type { MemoryStore } from './adapter.js';
-import { accessTokenClaims, mappedAttributes, type Profile, profileClaims } from './claims.js';
-import { applyDefaultScopes, keycloakIdTokenClaims } from './compat.js';
 import { DEFAULT_RESOURCE, OIDC_SCOPES } from './constants.js';
-import { originAllowed } from './cors.js';
-import { devicePages } from './device-pages.js';
-import { escapeHtml } from './html.js';
-import type { IdpKeys } from './keys.js';
+import { registerPasswordGrant } from './grants/password.js';
+import { serviceAccountId } from './grants/service-account.js';
+import { originAllowed } from './http/cors.js';
+import { applyDefaultScopes, keycloakIdTokenClaims } from './keycloak/compat.js';
 import type { Layout } from './layout.js';
-import { loggedOutPage, logoutPage } from './pages.js';
-import { registerPasswordGrant } from './password-grant.js';
+import { devicePages } from './pages/device.js';
+import { escapeHtml } from './pages/html.js';
+import { loggedOutPage, logoutPage } from './pages/templates.js';
 import type { Realm, RealmClient, RealmUser } from './realm/types.js';
-import { wrapRefreshTokensAsJwt } from './refresh-token-jwt.js';
-import { serviceAccountId } from './service-account.js';
-import { reportRefreshExpiry, sessionTtl } from './session-lifespan.js';
+import { reportRefreshExpiry, sessionTtl } from './sessions/lifespan.js';
+import {
+  accessTokenClaims,
+  mappedAttributes,
+  type Profile,
+  profileClaims,
+} from './tokens/claims.js';
+import type { IdpKeys } from './tokens/keys.js';
+import { wrapRefreshTokensAsJwt } from './tokens/refresh-token-jwt.js';
 
 export interface ProviderSetup {
   issuer: string;

@@ -1,10 +1,14 @@
 import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Db } from './database.js';
 import { initial } from './migrations/001-initial.js';
+import { dpopProofs } from './migrations/002-dpop-proofs.js';
 
 /** Migrations in order; names are permanent once released. */
 function migrations(db: Db): Record<string, Migration> {
-  return { '001-initial': initial(db.dialect) };
+  return {
+    '001-initial': initial(db.dialect),
+    '002-dpop-proofs': dpopProofs(db.dialect),
+  };
 }
 
 /** Error raised when the schema cannot be brought up to date; the cause is kept. */

@@ -64,6 +64,12 @@ export interface LogoutJtiTable {
   expires_at: Timestamp;
 }
 
+/** Used DPoP proofs (`key` = hash of key thumbprint and `jti`), until they would be too old. */
+export interface DpopProofTable {
+  key: string;
+  expires_at: Timestamp;
+}
+
 /** The database as Kysely sees it: one typed schema for SQLite and PostgreSQL. */
 export interface Schema {
   todos: TodoTable;
@@ -71,6 +77,7 @@ export interface Schema {
   audit_log: AuditTable;
   revocations: RevocationTable;
   logout_jtis: LogoutJtiTable;
+  dpop_proofs: DpopProofTable;
 }
 
 /** Owner key of every owner-scoped query. */

@@ -16,7 +16,7 @@ export interface Revocation {
   readonly expiresAt: string;
 }
 
-/** Revocations and accepted logout-token `jti`s in the database. */
+/** Revocations and one-time identifiers (logout-token `jti`s, DPoP proofs) in the database. */
 export function revocationRepository(db: Db) {
   const k = db.kysely;
   return {
@@ -74,12 +74,32 @@ export function revocationRepository(db: Db) {
       return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
     },
 
+    /**
+     * Remembers a DPoP proof until `expiresAt`; false when it is in use already (a replay,
+     * RFC 9449 §11.1). An expired row with the same key is taken over in the same statement.
+     */
+    async claimDpopProof(key: string, expiresAt: Date, now: Date): Promise<boolean> {
+      const rows = await k
+        .insertInto('dpop_proofs')
+        .values({ key, expires_at: expiresAt.toISOString() })
+        .onConflict((oc) =>
+          oc
+            .column('key')
+            .doUpdateSet({ expires_at: expiresAt.toISOString() })
+            .where('dpop_proofs.expires_at', '<=', now.toISOString()),
+        )
+        .returning('key')
+        .execute();
+      return rows.length === 1;
+    },
+
     /** Deletes what has expired; returns how many rows went. */
     async prune(now: Date): Promise<number> {
       const at = now.toISOString();
       const a = await k.deleteFrom('revocations').where('expires_at', '<=', at).executeTakeFirst();
       const b = await k.deleteFrom('logout_jtis').where('expires_at', '<=', at).executeTakeFirst();
-      return Number(a.numDeletedRows + b.numDeletedRows);
+      const c = await k.deleteFrom('dpop_proofs').where('expires_at', '<=', at).executeTakeFirst();
+      return Number(a.numDeletedRows + b.numDeletedRows + c.numDeletedRows);
     },
   };
 }

@@ -14,8 +14,9 @@ const CODES: Readonly<Record<Denied['reason'], AuthErrorCode>> = {
   relation_missing: 'insufficient_permission',
   authentication_too_weak: 'authentication_too_weak',
   authentication_too_old: 'authentication_too_old',
-  sender_constraint_missing: 'sender_constraint_missing',
-  sender_constraint_mismatch: 'sender_constraint_mismatch',
+  // RFC 9449 §7.1: an unbound token where DPoP is required, or a proof of another key.
+  sender_constraint_missing: 'token_binding_mismatch',
+  sender_constraint_mismatch: 'token_binding_mismatch',
 };
 
 /**

@@ -1,4 +1,4 @@
-import type { RealmClient, RealmUser } from './realm/types.js';
+import type { RealmClient, RealmUser } from '../realm/types.js';
 
 /** Which server the development IdP imitates. */
 export type Profile = 'keycloak' | 'authentik';

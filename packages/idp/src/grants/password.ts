@@ -1,11 +1,10 @@
 import type Provider from 'oidc-provider';
-import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { mappedAttributes, profileClaims } from './claims.js';
-import { DEFAULT_RESOURCE, OIDC_SCOPES } from './constants.js';
-import { authenticate } from './login.js';
-import type { ResourceServerInfo } from './provider.js';
-import type { Realm } from './realm/types.js';
-import { sessionTtl } from './session-lifespan.js';
+import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
+import { DEFAULT_RESOURCE, OIDC_SCOPES } from '../constants.js';
+import type { Realm } from '../realm/types.js';
+import { sessionTtl } from '../sessions/lifespan.js';
+import { authenticate } from '../sessions/login.js';
+import { mappedAttributes, profileClaims } from '../tokens/claims.js';
 
 /**
  * The Resource Owner Password Credentials grant (RFC 6749 §4.3), which Keycloak keeps for clients
@@ -15,7 +14,7 @@ import { sessionTtl } from './session-lifespan.js';
 export function registerPasswordGrant(
   provider: Provider,
   realm: Realm,
-  resourceServerInfo: (clientId: string) => ResourceServerInfo,
+  resourceServerInfo: (clientId: string) => ResourceServer,
 ): void {
   provider.registerGrantType(
     'password',

@@ -1,10 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
-import { DEFAULT_RESOURCE, OIDC_SCOPES } from './constants.js';
-import { readForm, send } from './http.js';
-import { loginPage } from './pages.js';
-import type { Realm, RealmUser } from './realm/types.js';
+import { DEFAULT_RESOURCE, OIDC_SCOPES } from '../constants.js';
+import { readForm, send } from '../http/io.js';
+import { loginPage } from '../pages/templates.js';
+import type { Realm, RealmUser } from '../realm/types.js';
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
-import { authenticateClient } from './client-auth.js';
-import { send, sendOAuthError } from './http.js';
-import type { Realm } from './realm/types.js';
-import { type BackchannelReport, endSession } from './session-end.js';
+import { authenticateClient } from '../http/client-auth.js';
+import { send, sendOAuthError } from '../http/io.js';
+import type { Realm } from '../realm/types.js';
+import { type BackchannelReport, endSession } from '../sessions/end.js';
 
 /**
  * Keycloak's logout for scripts and back-ends: `POST …/protocol/openid-connect/logout` with the

@@ -1,5 +1,5 @@
 import type Provider from 'oidc-provider';
-import { DEFAULT_SCOPES } from './constants.js';
+import { DEFAULT_SCOPES } from '../constants.js';
 
 /**
  * Keycloak marks its JWTs with a `typ` claim (`ID` for ID tokens, `Logout` for logout tokens) and

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
+import { authenticateClient } from '../http/client-auth.js';
+import { readForm, send, sendJson, sendOAuthError } from '../http/io.js';
+import type { Realm } from '../realm/types.js';
 import type { AccessTokenRegistry } from './access-tokens.js';
 import type { Profile } from './claims.js';
-import { authenticateClient } from './client-auth.js';
-import { readForm, send, sendJson, sendOAuthError } from './http.js';
-import type { Realm } from './realm/types.js';
 
 function looksLikeJwt(value: string): boolean {
   return value.split('.').length === 3;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Realm, RealmClient } from './realm/types.js';
+import type { Realm, RealmClient } from '../realm/types.js';
 
 /** Keycloak web origins: exact origins, `*`, or `+` (the origins of the redirect URIs). */
 export function originAllowed(client: RealmClient, origin: string): boolean {

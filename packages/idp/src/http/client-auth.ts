@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Realm, RealmClient } from './realm/types.js';
+import type { Realm, RealmClient } from '../realm/types.js';
 
 /**
  * RFC 6749 §2.3.1: the client id and secret inside Basic credentials are encoded with the

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IdpError } from './errors.js';
+import { IdpError } from '../errors.js';
 
 /** A private JWK as stored under the data directory. */
 export type PrivateJwk = Record<string, unknown> & { kid: string; kty: string };

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readForm, sendJson } from '../http/io.js';
+import type { Realm } from '../realm/types.js';
 import type { AccessTokenRegistry } from './access-tokens.js';
 import { authentikGroups, mappedAttributes, type Profile, profileClaims } from './claims.js';
-import { readForm, sendJson } from './http.js';
-import type { Realm } from './realm/types.js';
 
 const SCOPE_CLAIMS: Record<string, string[]> = {
   profile: ['name', 'given_name', 'family_name', 'preferred_username'],

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { createLocalJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import type Provider from 'oidc-provider';
-import type { MemoryStore } from './adapter.js';
+import type { MemoryStore } from '../adapter.js';
 import type { IdpKeys } from './keys.js';
 
 /** What the dev IdP remembers of an access token it issued as a JWT. */

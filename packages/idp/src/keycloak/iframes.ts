@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { send } from './http.js';
+import { send } from '../http/io.js';
 
 /**
  * keycloak-js loads two helper pages from Keycloak. The dev IdP answers them so that the adapter

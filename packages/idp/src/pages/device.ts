@@ -1,6 +1,6 @@
 import type { Configuration } from 'oidc-provider';
 import { escapeHtml } from './html.js';
-import { page } from './pages.js';
+import { page } from './templates.js';
 
 type DeviceFlow = NonNullable<NonNullable<Configuration['features']>['deviceFlow']>;
 type DevicePages = Required<

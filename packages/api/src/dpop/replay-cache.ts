@@ -1,0 +1,20 @@
+import { hash } from 'node:crypto';
+import { type DpopReplayCache, MemoryDpopReplayCache } from '@todo-sso/auth';
+import type { Db } from '../db/database.js';
+import { revocationRepository } from '../repositories/revocations.js';
+
+/**
+ * Where this API remembers used DPoP proofs (RFC 9449 §11.1). On PostgreSQL the proofs go to
+ * the `dpop_proofs` table every instance shares, so a proof used at one instance is refused at
+ * all of them; rows are pruned with the other one-time identifiers. The embedded SQLite setup is
+ * one process, which keeps them in memory.
+ */
+export function dpopReplayCache(db: Db, now: () => Date): DpopReplayCache {
+  if (db.dialect === 'sqlite') return new MemoryDpopReplayCache(100_000, () => now().getTime());
+  const repo = revocationRepository(db);
+  return {
+    // The key (thumbprint + jti) is client-chosen in part: stored as a fixed-size hash.
+    claim: (key, expiresAt) =>
+      repo.claimDpopProof(hash('sha256', key, 'base64url'), new Date(expiresAt), now()),
+  };
+}

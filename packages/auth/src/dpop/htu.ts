@@ -1,0 +1,32 @@
+/** RFC 3986 §2.3: unreserved characters, which percent-encoding normalisation decodes. */
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
+/** Decodes percent-encoded unreserved characters and upper-cases the hex of the rest (§6.2.2.1–2). */
+function normalisePercentEncoding(path: string): string {
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (_match, hex: string) => {
+    const char = String.fromCharCode(Number.parseInt(hex, 16));
+    return UNRESERVED.test(char) ? char : `%${hex.toUpperCase()}`;
+  });
+}
+
+/**
+ * The form in which a DPoP proof's `htu` and the request URI are compared: RFC 9449 §4.3 step 9
+ * compares them "without query and fragment parts", after syntax-based normalisation (RFC 3986
+ * §6.2.2: case, percent-encoding, dot segments) and scheme-based normalisation (§6.2.3: default
+ * port dropped, empty path as `/`). The WHATWG URL parser does the case, port and dot-segment
+ * steps; percent-encoding of unreserved characters is decoded here.
+ *
+ * @returns the normalised `scheme://host[:port]/path`, or `undefined` for a value that is not an
+ *   absolute http(s) URI.
+ */
+export function normaliseHtu(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  if (url.username !== '' || url.password !== '') return undefined;
+  return `${url.protocol}//${url.host}${normalisePercentEncoding(url.pathname)}`;
+}

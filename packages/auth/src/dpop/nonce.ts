@@ -1,0 +1,51 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Server-provided DPoP nonces (RFC 9449 §8): what the verifier asks of a nonce source. */
+export interface DpopNonceSource {
+  /** The nonce to send now in `DPoP-Nonce` (§8.1). */
+  current(): string;
+  /** Whether a proof's `nonce` claim is one this server issued and still accepts (§8.2). */
+  accepts(nonce: string): boolean;
+}
+
+/** Options of {@link createDpopNonces}. */
+export interface DpopNonceOptions {
+  /** Secret shared by every instance (at least 32 bytes), so any of them accepts any nonce. */
+  readonly secret: string | Buffer;
+  /** How long one nonce is current, in seconds (default 60); the previous one is also accepted. */
+  readonly lifetimeSec?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * Stateless nonces: an HMAC of the current time window. Every instance holding the same secret
+ * issues and accepts the same values, so a cluster needs no shared store for them, and a nonce
+ * stops being accepted after at most two windows.
+ *
+ * @example
+ * ```ts
+ * const nonces = createDpopNonces({ secret: process.env.DPOP_NONCE_SECRET! });
+ * ```
+ */
+export function createDpopNonces(options: DpopNonceOptions): DpopNonceSource {
+  const secret = Buffer.from(options.secret);
+  if (secret.length < 32) throw new TypeError('The DPoP nonce secret needs at least 32 bytes');
+  const lifetimeMs = (options.lifetimeSec ?? 60) * 1000;
+  if (!Number.isFinite(lifetimeMs) || lifetimeMs < 1000)
+    throw new TypeError('The DPoP nonce lifetime must be at least 1 second');
+  const now = options.now ?? Date.now;
+  const nonceOf = (window: number) =>
+    createHmac('sha256', secret).update(`dpop-nonce:${window}`).digest('base64url');
+  const window = () => Math.floor(now() / lifetimeMs);
+  return {
+    current: () => nonceOf(window()),
+    accepts: (nonce) => {
+      const given = Buffer.from(nonce);
+      const w = window();
+      return [w, w - 1].some((candidate) => {
+        const expected = Buffer.from(nonceOf(candidate));
+        return expected.length === given.length && timingSafeEqual(expected, given);
+      });
+    },
+  };
+}

@@ -1,0 +1,281 @@
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import {
+  type AuthErrorCode,
+  createDpopNonces,
+  createDpopVerifier,
+  type DpopVerifier,
+  isAuthError,
+  jwkThumbprint,
+  MemoryDpopReplayCache,
+  normaliseHtu,
+} from '@todo-sso/auth';
+import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { b64, frozenClock } from './support.js';
+
+const URL_ = 'https://api.example.com/todos/';
+const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
+const athOf = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+interface Holder {
+  readonly privateKey: KeyObject;
+  readonly jwk: Record<string, unknown>;
+  readonly jkt: string;
+}
+
+async function holder(type: 'ec' | 'rsa' | 'ed25519' = 'ec'): Promise<Holder> {
+  const pair =
+    type === 'ec'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : type === 'rsa'
+        ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+        : generateKeyPairSync('ed25519');
+  const jwk = (await exportJWK(pair.publicKey)) as Record<string, unknown>;
+  return { privateKey: pair.privateKey, jwk, jkt: await calculateJwkThumbprint(jwk as never) };
+}
+
+describe('DPoP proofs (RFC 9449 §4.3)', () => {
+  const clock = frozenClock();
+  let alice: Holder;
+  let replay: MemoryDpopReplayCache;
+  let verify: DpopVerifier;
+
+  beforeEach(async () => {
+    alice ??= await holder();
+    replay = new MemoryDpopReplayCache(1000, clock.now);
+    verify = createDpopVerifier({ replay, now: clock.now });
+  });
+
+  /** A proof signed by `who`, with claims and header overridable. */
+  async function proof(
+    who: Holder,
+    claims: Record<string, unknown> = {},
+    header: Record<string, unknown> = {},
+    alg = who.jwk.kty === 'EC' ? 'ES256' : who.jwk.kty === 'RSA' ? 'PS256' : 'EdDSA',
+  ): Promise<string> {
+    return new SignJWT({
+      jti: crypto.randomUUID(),
+      htm: 'GET',
+      htu: URL_,
+      iat: Math.floor(clock.now() / 1000),
+      ath: athOf(TOKEN),
+      ...claims,
+    })
+      .setProtectedHeader({ typ: 'dpop+jwt', alg, jwk: who.jwk as never, ...header })
+      .sign(who.privateKey);
+  }
+
+  const input = (p: string | string[] | undefined, over: Record<string, unknown> = {}) => ({
+    proof: p,
+    method: 'GET',
+    url: URL_,
+    accessTokenHash: athOf(TOKEN),
+    boundJkt: alice.jkt,
+    ...over,
+  });
+
+  async function refused(promise: Promise<unknown>, code: AuthErrorCode, detail: RegExp) {
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isAuthError(error), 'expected an AuthError').toBe(true);
+    if (!isAuthError(error)) return;
+    expect(error.code).toBe(code);
+    expect(error.status).toBe(401);
+    expect(error.description).toMatch(detail);
+  }
+
+  test('accepts a fresh proof signed by the bound key, for ES256, PS256 and EdDSA', async () => {
+    await expect(verify(input(await proof(alice)))).resolves.toBeUndefined();
+    for (const type of ['rsa', 'ed25519'] as const) {
+      const other = await holder(type);
+      await expect(
+        verify(input(await proof(other), { boundJkt: other.jkt })),
+      ).resolves.toBeUndefined();
+    }
+  });
+
+  test('refuses the same proof a second time (jti replay)', async () => {
+    const p = await proof(alice);
+    await verify(input(p));
+    await refused(verify(input(p)), 'dpop_proof_invalid', /already used/);
+  });
+
+  test('a refused proof does not take its jti: the valid use later still passes', async () => {
+    const p = await proof(alice);
+    await refused(verify(input(p, { method: 'POST' })), 'dpop_proof_invalid', /htm/);
+    expect(replay.size).toBe(0);
+    await expect(verify(input(p))).resolves.toBeUndefined();
+  });
+
+  test('refuses a proof for another method or URI; the query and fragment are ignored', async () => {
+    await refused(
+      verify(input(await proof(alice), { method: 'DELETE' })),
+      'dpop_proof_invalid',
+      /htm/,
+    );
+    for (const htu of [
+      'https://api.example.com/lists/',
+      'https://evil.example.com/todos/',
+      'http://api.example.com/todos/',
+      'https://api.example.com:8443/todos/',
+    ]) {
+      await refused(verify(input(await proof(alice, { htu }))), 'dpop_proof_invalid', /htu/);
+    }
+    const withQuery = await proof(alice, { htu: `${URL_}?completed=true#x` });
+    await expect(verify(input(withQuery, { url: `${URL_}?limit=5` }))).resolves.toBeUndefined();
+  });
+
+  test('compares htu after RFC 3986 normalisation (case, default port, dot segments, %-encoding)', async () => {
+    const htu = 'HTTPS://API.Example.COM:443/a/../todos/%7euser/%2f';
+    const p = await proof(alice, { htu });
+    await expect(
+      verify(input(p, { url: 'https://api.example.com/todos/~user/%2F?x=1' })),
+    ).resolves.toBeUndefined();
+    expect(normaliseHtu('http://h:80')).toBe('http://h/');
+    expect(normaliseHtu('ftp://h/x')).toBeUndefined();
+    expect(normaliseHtu('https://user:pw@h/x')).toBeUndefined();
+    expect(normaliseHtu('/relative')).toBeUndefined();
+  });
+
+  test('refuses a stale or future iat, and a missing one', async () => {
+    const now = Math.floor(clock.now() / 1000);
+    await refused(
+      verify(input(await proof(alice, { iat: now - 120 }))),
+      'dpop_proof_invalid',
+      /too old/,
+    );
+    await refused(
+      verify(input(await proof(alice, { iat: now + 60 }))),
+      'dpop_proof_invalid',
+      /future/,
+    );
+    await refused(
+      verify(input(await proof(alice, { iat: undefined }))),
+      'dpop_proof_invalid',
+      /iat/,
+    );
+    await expect(verify(input(await proof(alice, { iat: now - 60 })))).resolves.toBeUndefined();
+  });
+
+  test('refuses a missing ath and the ath of another token', async () => {
+    await refused(
+      verify(input(await proof(alice, { ath: undefined }))),
+      'dpop_proof_invalid',
+      /ath/,
+    );
+    const other = await proof(alice, { ath: athOf(`${TOKEN}x`) });
+    await refused(verify(input(other)), 'dpop_proof_invalid', /ath/);
+  });
+
+  test('refuses a proof key other than the one the token is bound to (cnf.jkt)', async () => {
+    const mallory = await holder();
+    await refused(verify(input(await proof(mallory))), 'token_binding_mismatch', /another key/);
+  });
+
+  test('refuses a jwk with private members, a missing jwk and a symmetric key', async () => {
+    const privateJwk = (await exportJWK(alice.privateKey)) as Record<string, unknown>;
+    await refused(
+      verify(input(await proof(alice, {}, { jwk: privateJwk }))),
+      'dpop_proof_invalid',
+      /private/,
+    );
+    await refused(
+      verify(input(await proof(alice, {}, { jwk: undefined }))),
+      'dpop_proof_invalid',
+      /jwk/,
+    );
+    await refused(
+      verify(input(await proof(alice, {}, { jwk: { kty: 'oct', k: 'c2VjcmV0' } }))),
+      'dpop_proof_invalid',
+      /private|public/,
+    );
+  });
+
+  test('refuses alg none, HS256, an algorithm outside the allowlist and a wrong typ', async () => {
+    const claims = {
+      jti: 'n1',
+      htm: 'GET',
+      htu: URL_,
+      iat: Math.floor(clock.now() / 1000),
+      ath: athOf(TOKEN),
+    };
+    const none = `${b64({ typ: 'dpop+jwt', alg: 'none', jwk: alice.jwk })}.${b64(claims)}.`;
+    await refused(verify(input(none)), 'dpop_proof_invalid', /algorithm/);
+    const hs = `${b64({ typ: 'dpop+jwt', alg: 'HS256', jwk: alice.jwk })}.${b64(claims)}.c2ln`;
+    await refused(verify(input(hs)), 'dpop_proof_invalid', /algorithm/);
+    await refused(
+      verify(input(await proof(alice, {}, { typ: 'JWT' }))),
+      'dpop_proof_invalid',
+      /typ/,
+    );
+    const es384Only = createDpopVerifier({ replay, now: clock.now, algorithms: ['ES384'] });
+    await refused(es384Only(input(await proof(alice))), 'dpop_proof_invalid', /algorithm/);
+    expect(() => createDpopVerifier({ replay, algorithms: ['HS256'] })).toThrow(TypeError);
+  });
+
+  test('refuses an alg that does not fit the key, and a bad signature', async () => {
+    const p = await proof(alice);
+    const [h, c] = p.split('.');
+    await refused(verify(input(`${h}.${c}.${'A'.repeat(86)}`)), 'dpop_proof_invalid', /signature/);
+    const header = JSON.parse(Buffer.from(h as string, 'base64url').toString());
+    const relabelled = `${b64({ ...header, alg: 'ES384' })}.${c}.${p.split('.')[2]}`;
+    await refused(verify(input(relabelled)), 'dpop_proof_invalid', /fit|signature/);
+  });
+
+  test('refuses two DPoP headers, none, and a header that is not one JWS', async () => {
+    const p = await proof(alice);
+    await refused(verify(input([p, p])), 'dpop_proof_invalid', /More than one/);
+    await refused(verify(input(undefined)), 'dpop_proof_invalid', /missing/);
+    await refused(verify(input(`${p}, ${p}`)), 'dpop_proof_invalid', /compact JWS/);
+    await refused(verify(input('not-a-jwt')), 'dpop_proof_invalid', /compact JWS/);
+  });
+
+  test('with server nonces: asks for one (use_dpop_nonce), accepts the current and the previous', async () => {
+    const nonces = createDpopNonces({ secret: 'x'.repeat(32), lifetimeSec: 60, now: clock.now });
+    const strict = createDpopVerifier({ replay, nonces, now: clock.now });
+    const asked = await strict(input(await proof(alice))).catch((e: unknown) => e);
+    expect(isAuthError(asked) && asked.code).toBe('dpop_nonce_required');
+    const nonce = isAuthError(asked) ? asked.nonce : undefined;
+    expect(nonce).toBe(nonces.current());
+    await expect(strict(input(await proof(alice, { nonce })))).resolves.toBeUndefined();
+    clock.advance(61);
+    await expect(
+      strict(input(await proof(alice, { nonce, iat: Math.floor(clock.now() / 1000) }))),
+    ).resolves.toBeUndefined();
+    clock.advance(60);
+    const stale = await proof(alice, { nonce, iat: Math.floor(clock.now() / 1000) });
+    await refused(strict(input(stale)), 'dpop_nonce_required', /nonce/);
+    await refused(
+      strict(input(await proof(alice, { nonce: 'made-up' }))),
+      'dpop_nonce_required',
+      /nonce/,
+    );
+  });
+
+  test('remembers a jti only until the proof would be too old anyway', async () => {
+    await verify(input(await proof(alice)));
+    expect(replay.size).toBe(1);
+    clock.advance(70);
+    await verify(input(await proof(alice, { iat: Math.floor(clock.now() / 1000) })));
+    expect(replay.size).toBe(1);
+  });
+
+  test('jwkThumbprint equals jose calculateJwkThumbprint (RFC 7638 §3.1 example included)', async () => {
+    for (const type of ['ec', 'rsa', 'ed25519'] as const) {
+      const h = await holder(type);
+      expect(jwkThumbprint(h.jwk)).toBe(h.jkt);
+    }
+    // RFC 7638 §3.1: the example RSA key and its thumbprint.
+    const rfc = {
+      kty: 'RSA',
+      n: '0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw',
+      e: 'AQAB',
+      alg: 'RS256',
+      kid: '2011-04-29',
+    };
+    expect(jwkThumbprint(rfc)).toBe('NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs');
+    expect(jwkThumbprint({ kty: 'oct', k: 'x' })).toBeUndefined();
+  });
+});
