@@ -77,7 +77,7 @@ interface OpenApiOperation {
   requestBody?: { content?: Record<string, { schema?: unknown }> };
 }
 
-describe('authorization matrix generated from the routes\' declared requirements', () => {
+describe("authorization matrix generated from the routes' declared requirements", () => {
   let database: SuiteDatabase;
   let api: RunningApi;
   let paths: Record<string, Record<string, OpenApiOperation>>;

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateOpenApi, serializeOpenApi } from '../src/openapi-document.js';
 import { routePolicies } from '../src/authz/catalogue.js';
 import { PUBLIC_ROUTES } from '../src/authz/public-routes.js';
+import { generateOpenApi, serializeOpenApi } from '../src/openapi-document.js';
 
 interface Operation {
   security?: Record<string, string[]>[];

@@ -8,6 +8,7 @@
  */
 
 export type { Authenticator } from './authenticator.js';
+export { createAuthenticator } from './authenticator.js';
 export type { RequirementVocabulary } from './authorization/check.js';
 export { requirementProblems } from './authorization/check.js';
 export { decide } from './authorization/decide.js';
@@ -21,7 +22,6 @@ export type {
 export { DENIAL_REASONS } from './authorization/decision.js';
 export { authorize, denialError } from './authorization/denial.js';
 export type { DecisionContext, Requirement, Resource } from './authorization/requirement.js';
-export { createAuthenticator } from './authenticator.js';
 export { DEFAULT_ALGORITHMS } from './config.js';
 export { normaliseHtu } from './dpop/htu.js';
 export type { DpopNonceOptions, DpopNonceSource } from './dpop/nonce.js';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
-import { requires } from '../authz/requirement.js';
 import { auditRepository } from '../repositories/audit.js';
 import { ownerRepository } from '../repositories/owners.js';
 import { todoRepository } from '../repositories/todos.js';

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { PERMISSIONS } from '../authz/permissions.js';
 import { requires } from '../authz/requirement.js';
 import { problems } from '../schemas/common.js';
 import { Me } from '../schemas/misc.js';
@@ -28,7 +29,8 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
         email: p.email ?? null,
         name: p.name ?? null,
         roles: [...p.roles],
-        permissions: [...p.permissions],
+        // The API's own vocabulary only: a flat `groups` claim (Authentik) also carries roles.
+        permissions: p.permissions.filter((x) => PERMISSIONS.has(x)),
         department: attribute(p, 'department'),
         isAdmin: p.isAdmin,
       };

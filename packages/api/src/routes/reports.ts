@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { scopeToAttribute } from '@todo-sso/auth';
-import type { AppContext } from '../context.js';
 import { requires } from '../authz/requirement.js';
+import type { AppContext } from '../context.js';
 import { ownerRepository } from '../repositories/owners.js';
 import { problems } from '../schemas/common.js';
 import { Summary, SummaryQuery } from '../schemas/misc.js';

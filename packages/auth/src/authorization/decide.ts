@@ -123,22 +123,14 @@ function checkRelation(p: Principal, r: Requirement, resource?: Resource): Denie
   );
 }
 
-function checkAuthentication(
-  p: Principal,
-  r: Requirement,
-  c: DecisionContext,
-): Denied | undefined {
+function checkAuthentication(p: Principal, r: Requirement, c: DecisionContext): Denied | undefined {
   if (r.acr !== undefined) {
     const levels = c.acrLevels ?? [];
     const needed = levels.indexOf(r.acr);
     // An acr outside the configured order is below every level: fail closed.
     const held = p.acr === undefined ? -1 : levels.indexOf(p.acr);
     if (needed < 0 || held < needed)
-      return stepUp(
-        'authentication_too_weak',
-        `This needs a stronger sign-in (${r.acr})`,
-        r,
-      );
+      return stepUp('authentication_too_weak', `This needs a stronger sign-in (${r.acr})`, r);
   }
   if (r.maxAge !== undefined) {
     // No auth_time means the age cannot be known: refused (RFC 9470 §3, max_age).

@@ -1,5 +1,5 @@
-import { authorize } from '../authorization/denial.js';
 import { decide } from '../authorization/decide.js';
+import { authorize } from '../authorization/denial.js';
 import type { Principal } from '../principal.js';
 
 /** Attribute scoping needs no clock: the decision never reads it for it. */

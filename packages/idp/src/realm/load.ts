@@ -48,6 +48,26 @@ const USER_FIELDS = [
   'clientRoles',
   'groups',
   'attributes',
+  'serviceAccountClientId',
+] as const;
+
+/**
+ * Keycloak's built-in `realm-management` client roles that a realm export may grant without
+ * declaring them (every Keycloak realm has them), e.g. to a service account calling the Admin
+ * REST API.
+ */
+const REALM_MANAGEMENT_ROLES = [
+  'realm-admin',
+  'view-realm',
+  'manage-realm',
+  'view-users',
+  'manage-users',
+  'query-users',
+  'query-groups',
+  'view-clients',
+  'manage-clients',
+  'query-clients',
+  'view-events',
 ] as const;
 const CREDENTIAL_FIELDS = ['type', 'value', 'temporary'] as const;
 
@@ -88,6 +108,10 @@ export function loadRealm(source: RealmRepresentation | string): Realm {
   declare(rolesObj.realm, 'roles.realm', undefined);
   for (const [client, list] of Object.entries(clientRoleLists)) {
     declare(list, `roles.client.${client}`, client);
+  }
+  for (const name of REALM_MANAGEMENT_ROLES) {
+    const ref = { client: 'realm-management', name };
+    if (!graph.has(ref)) graph.define(ref, []);
   }
   for (const { ref, path, composites } of pending) {
     graph.define(ref, roleRefs(graph, composites, `${path}.composites`));
@@ -213,6 +237,10 @@ function parseUser(
     realmRoles: effective.realm,
     clientRoles: effective.client,
     attributes,
+    serviceAccountClientId: optionalString(
+      u.serviceAccountClientId,
+      `${path}.serviceAccountClientId`,
+    ),
   };
 }
 

@@ -121,6 +121,8 @@ export interface RealmUser {
   /** Effective client roles per client id (composites expanded). */
   clientRoles: Record<string, string[]>;
   attributes: Record<string, string[]>;
+  /** Set on a client's service-account user (no password: it never signs in interactively). */
+  serviceAccountClientId: string | undefined;
 }
 
 /** A loaded, validated realm. */
