@@ -7,6 +7,8 @@
 //                                        (SQLite), postgres (figures 4 and 8), introspect, stack
 //   npm run bench -- --check          exit 1 when a figure is invalid (errors, wrong statuses)
 //   npm run bench -- --cpu-prof=DIR   write --cpu-prof profiles of the API processes to DIR
+//   npm run bench -- --profile        instead of the figures: each hot route under load on a
+//                                     profiled API, summarised in results/profile.md
 //   npm run bench -- --log-level=warn API log level (default info, the production default)
 //
 // Plain ESM JavaScript on purpose: it runs with `node` alone (no build step, no loader) and
@@ -29,17 +31,31 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     check: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    profile: { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'info' },
     out: { type: 'string' },
   },
 });
 
-const SECTIONS = ['verify', 'auth', 'todos', 'garbage', 'scale', 'postgres', 'introspect', 'stack'];
+const SECTIONS = [
+  'verify',
+  'auth',
+  'todos',
+  'anchor',
+  'dpop',
+  'lists',
+  'garbage',
+  'scale',
+  'postgres',
+  'introspect',
+  'stack',
+];
 const only = new Set(args.only ? args.only.split(',') : SECTIONS);
 const wants = (s) => only.has(s);
 
 const cfg = args.quick
   ? {
+      quick: true,
       rounds: 3,
       duration: 1,
       warmup: 0.5,
@@ -47,6 +63,7 @@ const cfg = args.quick
       pool: 10_500,
       introspectTokens: 150,
       idleMs: 2000,
+      profileSeconds: 2,
       scale: { total: 100_000, users: 10_000 },
     }
   : {
@@ -57,6 +74,7 @@ const cfg = args.quick
       pool: 12_000,
       introspectTokens: 600,
       idleMs: 5000,
+      profileSeconds: 6,
       scale: { total: 1_000_000, users: 10_000 },
     };
 
@@ -91,13 +109,28 @@ const cpuProf = (name) => (args['cpu-prof'] ? join(args['cpu-prof'], name) : und
 const auth = await import('./sections/auth.mjs');
 const todos = await import('./sections/todos.mjs');
 
+if (args.profile) {
+  try {
+    await (await import('./sections/profile.mjs')).profile(
+      ctx,
+      log,
+      args.out ?? join(ROOT, 'bench/results', args.quick ? 'profile-quick.md' : 'profile.md'),
+    );
+  } finally {
+    await issuer.issuer.close();
+    rmSync(tmp, { recursive: true, force: true });
+    removeLogs();
+  }
+  process.exit(0);
+}
+
 try {
   let raw = Number.NaN;
   if (wants('verify') || wants('auth')) {
     log('in-process verification rates (raw crypto, authenticate cold/warm, jose)');
     raw = (await auth.verificationRates(ctx, table)).raw;
   }
-  if (['auth', 'todos', 'garbage', 'scale'].some(wants)) {
+  if (['auth', 'todos', 'anchor', 'garbage', 'scale'].some(wants)) {
     const dataDir = mkdtempSync(join(tmp, 'api-sqlite-'));
     const api = await startApiProcess({
       issuer: issuer.issuer.issuer,
@@ -113,6 +146,10 @@ try {
       if (wants('todos')) {
         log('HTTP: todos on SQLite');
         await todos.todoWork(ctx, table, api, 'SQLite');
+      }
+      if (wants('anchor')) {
+        log('HTTP: the Node anchor (Express + express-oauth2-jwt-bearer) beside the API');
+        await (await import('./sections/anchor.mjs')).anchor(ctx, table, api);
       }
       if (wants('garbage')) {
         log('HTTP: garbage flood');

@@ -5,7 +5,7 @@
 // Environment: REQUIRE_BROWSER=1 / REQUIRE_POSTGRES=1 turn a missing Chromium / PostgreSQL
 // into failures instead of skips (CI sets both). TEST_DATABASE_URL points the PostgreSQL suites
 // at a server (default postgres://todo_sso:todo_sso@127.0.0.1:5432/todo_sso_test).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,13 @@ function readJson(path) {
   }
 }
 
+/** `git status --porcelain`, or undefined outside a git checkout. */
+function gitStatus() {
+  const result = spawnSync('git', ['status', '--porcelain'], { cwd: root, encoding: 'utf8' });
+  return result.status === 0 ? result.stdout : undefined;
+}
+
+const statusBefore = gitStatus();
 const steps = [];
 const record = (name, code) => steps.push({ name, ok: code === 0 });
 
@@ -75,6 +82,16 @@ if (existsSync(playwrightConfig)) {
     ['test', '-c', playwrightConfig, '--reporter=list,json'],
     { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightJson },
   );
+}
+
+// The tests leave the working tree as they found it: nothing tracked changes, nothing new
+// appears outside .gitignore (README screenshots come from `npm run screenshots` only).
+const statusAfter = gitStatus();
+if (statusBefore !== undefined && statusAfter !== statusBefore) {
+  process.stdout.write(`\nThe test run changed the working tree:\n${statusAfter}`);
+  record('working tree unchanged', 1);
+} else {
+  record('working tree unchanged', 0);
 }
 
 let passed = 0;

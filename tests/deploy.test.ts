@@ -789,7 +789,7 @@ describe('Kubernetes manifests', () => {
       verify: 'jwt',
     });
     expect(config.database.kind).toBe('postgres');
-    expect(config.trustProxy).toBe(true);
+    expect(config.trustProxy).toBe(1);
     expect(config.corsOrigins).toEqual(['https://todo.example.com']);
   });
 

@@ -16,6 +16,8 @@ export async function startApiProcess({
   clientSecret,
   logLevel = 'info',
   cpuProfDir,
+  cpuProfInterval,
+  env: extraEnv = {},
 }) {
   const port = await freePort();
   const env = {
@@ -32,8 +34,10 @@ export async function startApiProcess({
     OIDC_CLIENT_ID: clientId ?? '',
     OIDC_CLIENT_SECRET: clientSecret ?? '',
     NODE_ENV: 'production',
+    ...extraEnv,
   };
   const nodeOptions = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  if (cpuProfDir && cpuProfInterval) nodeOptions.push(`--cpu-prof-interval=${cpuProfInterval}`);
   const proc = spawnNode([join(ROOT, 'packages/api/dist/server.js')], {
     env,
     core: SERVER_CORE,
@@ -72,4 +76,24 @@ export async function passwordGrant(issuer, username) {
   const body = await res.json();
   if (!res.ok) throw new Error(`password grant failed: ${res.status} ${JSON.stringify(body)}`);
   return body.access_token;
+}
+
+/**
+ * Starts the Node anchor (Express + express-oauth2-jwt-bearer, `anchor-server.mjs`) pinned to
+ * the server core like the API, trusting the same issuer for the same audience.
+ */
+export async function startAnchorProcess({ issuer, audience = 'todo-api' }) {
+  const port = await freePort();
+  const proc = spawnNode([join(ROOT, 'bench/lib/anchor-server.mjs')], {
+    env: {
+      ANCHOR_PORT: String(port),
+      ANCHOR_ISSUER: issuer,
+      ANCHOR_AUDIENCE: audience,
+      NODE_ENV: 'production',
+    },
+    core: SERVER_CORE,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/healthz`, proc);
+  return { url, proc, pid: proc.pid, stop: () => proc.stop('SIGTERM') };
 }

@@ -30,20 +30,46 @@ export class Table {
     this.rows.push({ section, figure, value: 'n/a', target, status: 'skipped', note: reason });
   }
 
+  /** A figure with a target that this run could not measure, and why (stays in the results). */
+  unmeasured(section, figure, target, reason) {
+    this.rows.push({
+      section,
+      figure,
+      value: 'n/a',
+      target,
+      status: 'not measured',
+      note: reason,
+    });
+  }
+
   get missed() {
     return this.rows.filter((r) => r.status === 'not met' || r.status === 'invalid');
   }
 
+  /** Every figure that has a target, in order, with its status: the summary on top. */
+  get targets() {
+    return this.rows.filter((r) => r.target !== '—');
+  }
+
   markdown(header) {
     const esc = (s) => String(s).replaceAll('|', '\\|');
-    const lines = [
-      '| # | figure | value | target | status | notes |',
-      '|---|---|---:|---|---|---|',
-      ...this.rows.map(
+    const row = (r) =>
+      `| ${esc(r.section)} | ${esc(r.figure)} | ${esc(r.value)} | ${esc(r.target)} | ${r.status} | ${esc(r.note)} |`;
+    const head = ['| # | figure | value | target | status | notes |', '|---|---|---:|---|---|---|'];
+    const targets = this.targets;
+    const count = (status) => targets.filter((r) => r.status === status).length;
+    const summary = [
+      '## Targets',
+      '',
+      `${count('met')} met, ${count('not met')} not met, ${count('not measured') + count('skipped')} not measured, ${count('invalid')} invalid.`,
+      '',
+      ...head,
+      ...targets.map(
         (r) =>
-          `| ${esc(r.section)} | ${esc(r.figure)} | ${esc(r.value)} | ${esc(r.target)} | ${r.status} | ${esc(r.note)} |`,
+          `| ${esc(r.section)} | ${esc(r.figure)} | ${esc(r.value)} | ${esc(r.target)} | **${r.status}** | ${esc(r.note)} |`,
       ),
     ];
-    return `${header}\n\n${lines.join('\n')}\n`;
+    const all = ['## Every figure', '', ...head, ...this.rows.map(row)];
+    return `${header}\n\n${summary.join('\n')}\n\n${all.join('\n')}\n`;
   }
 }

@@ -1,6 +1,10 @@
 #!/bin/sh
 # Writes the web app's run-time configuration, served as /config.json:
 #   { "issuer": $OIDC_ISSUER, "clientId": $OIDC_CLIENT_ID, "apiUrl": $API_URL }
+# and the security headers nginx adds to every response (security-headers.conf), with the same
+# Content-Security-Policy as packages/web/serve.mjs: scripts and styles from this origin only,
+# network requests to this origin, the issuer, the API and $WEB_CONNECT_ORIGINS (a comma list,
+# for a provider whose token endpoint is on another origin).
 # Run by the nginx image's entrypoint before nginx starts; a missing or unsafe value stops
 # the container instead of serving a config that signs people in somewhere unexpected.
 set -eu
@@ -42,7 +46,51 @@ check_url OIDC_ISSUER "$issuer"
 check_value OIDC_CLIENT_ID "$client_id"
 check_url API_URL "$api_url"
 
+# The origin of an http(s) URL as a browser computes it: scheme and host in lower case, the
+# default port dropped, path/query/fragment cut off.
+origin() {
+  o=$(printf '%s' "$1" | sed -E 's#^([A-Za-z]+://[^/?#]*).*#\1#' | tr '[:upper:]' '[:lower:]')
+  case "$o" in
+    http://*:80) o=${o%:80} ;;
+    https://*:443) o=${o%:443} ;;
+  esac
+  printf '%s' "$o"
+}
+
+# connect-src: 'self', the issuer, the API and the extra origins, each once, in that order.
+connect="'self'"
+add_connect() {
+  case " $connect " in
+    *" $1 "*) ;;
+    *) connect="$connect $1" ;;
+  esac
+}
+issuer_origin=$(origin "$issuer")
+add_connect "$issuer_origin"
+add_connect "$(origin "$api_url")"
+extra=${WEB_CONNECT_ORIGINS:-}
+old_ifs=$IFS
+IFS=','
+for entry in $extra; do
+  entry=$(printf '%s' "$entry" | tr -d ' ')
+  [ -n "$entry" ] || continue
+  check_url WEB_CONNECT_ORIGINS "$entry"
+  add_connect "$(origin "$entry")"
+done
+IFS=$old_ifs
+
+csp="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src $connect; form-action 'self' $issuer_origin; frame-ancestors 'none'; frame-src 'none'; object-src 'none'; base-uri 'self'"
+
 mkdir -p "$out_dir"
+{
+  printf 'add_header Content-Security-Policy "%s" always;\n' "$csp"
+  printf 'add_header X-Content-Type-Options "nosniff" always;\n'
+  printf 'add_header X-Frame-Options "DENY" always;\n'
+  printf 'add_header Referrer-Policy "no-referrer" always;\n'
+  printf 'add_header Cross-Origin-Opener-Policy "same-origin" always;\n'
+  printf 'add_header Permissions-Policy "camera=(), microphone=(), geolocation=()" always;\n'
+} >"$out_dir/security-headers.conf.tmp"
+mv "$out_dir/security-headers.conf.tmp" "$out_dir/security-headers.conf"
 printf '{"issuer":"%s","clientId":"%s","apiUrl":"%s"}\n' "$issuer" "$client_id" "$api_url" \
   >"$out_dir/config.json.tmp"
 mv "$out_dir/config.json.tmp" "$out_dir/config.json"

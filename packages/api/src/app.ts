@@ -11,6 +11,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { PERMISSIONS } from './authz/permissions.js';
+import { fastifyTrustProxy } from './config/trust-proxy.js';
 import type { AppContext } from './context.js';
 import { createErrorHandler, createNotFoundHandler } from './http/error-handler.js';
 import { useStrictJsonParser } from './http/json-body.js';
@@ -51,7 +52,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     loggerInstance: context.logger as FastifyBaseLogger,
     logController: new RequestLog(),
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
     // A path that cannot be percent-decoded fails before routing, outside the error handler:
     // problem details here too, and without echoing the path back.

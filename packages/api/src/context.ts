@@ -1,5 +1,6 @@
 import { type Authenticator, createAuthenticator, type IssuerOptions } from '@todo-sso/auth';
 import type { Logger } from 'pino';
+import { AuditKeeper } from './audit/denial-audit.js';
 import type { ApiConfig, IssuerConfig } from './config/config.js';
 import { type Db, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -18,10 +19,12 @@ export interface AppContext {
   readonly db: Db;
   readonly authenticator: Authenticator;
   readonly revocations: RevocationStore;
+  /** Bounded denial records and audit retention. */
+  readonly audit: AuditKeeper;
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Closes the authenticator, the revocation listener and the database, in that order. */
+  /** Closes the authenticator, the revocation listener, the audit keeper and the database. */
   close(): Promise<void>;
 }
 
@@ -30,6 +33,8 @@ export interface ContextOverrides {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly fetch?: typeof fetch;
+  /** How often audit retention runs (default hourly). */
+  readonly auditPruneIntervalMs?: number;
 }
 
 /**
@@ -106,17 +111,28 @@ export async function createContext(
       }
     },
   });
+  const audit = new AuditKeeper({
+    db,
+    now: () => clock.now(),
+    logger,
+    denialsPerMinute: config.auditDenialsPerMinute,
+    retentionDays: config.auditRetentionDays,
+    ...(overrides.auditPruneIntervalMs && { pruneIntervalMs: overrides.auditPruneIntervalMs }),
+  });
+  audit.start();
   return {
     config,
     db,
     authenticator,
     revocations: store,
+    audit,
     metrics,
     clock,
     logger,
     async close() {
       await authenticator.close();
       await store.close();
+      await audit.close();
       await db.close();
     },
   };

@@ -76,6 +76,59 @@ describe('JWKS cache', () => {
     expect(idp.counters.jwks).toBe(2);
   });
 
+  test('accepts a key published one second after the startup fetch on first sight', async () => {
+    const auth = make();
+    await auth.authenticate(await idp.accessToken(alice));
+    clock.advance(1);
+    await idp.rotateKeys();
+    await expect(auth.authenticate(await idp.accessToken(alice))).resolves.toMatchObject({
+      subject: alice.sub,
+    });
+    expect(idp.counters.jwks).toBe(2);
+  });
+
+  test('accepts a key published one second after a TTL refresh, then one after that refetch', async () => {
+    const auth = make({ cache: { maxEntries: 0 } });
+    await auth.authenticate(await idp.accessToken(alice));
+    clock.advance(301); // TTL over: this request refreshes the keys
+    await auth.authenticate(await idp.accessToken(alice));
+    expect(idp.counters.jwks).toBe(2);
+    clock.advance(1);
+    await idp.rotateKeys();
+    await expect(auth.authenticate(await idp.accessToken(alice))).resolves.toMatchObject({
+      subject: alice.sub,
+    });
+    clock.advance(1); // a productive refetch does not close the gate either
+    await idp.rotateKeys();
+    await expect(auth.authenticate(await idp.accessToken(alice))).resolves.toMatchObject({
+      subject: alice.sub,
+    });
+    expect(idp.counters.jwks).toBe(4);
+  });
+
+  test('a flood of random kids one second after a rotation refetch still costs one more fetch', async () => {
+    const auth = make();
+    await auth.authenticate(await idp.accessToken(alice));
+    clock.advance(1);
+    await idp.rotateKeys();
+    await auth.authenticate(await idp.accessToken(alice));
+    expect(idp.counters.jwks).toBe(2);
+    const stranger = await generateSigningKey('RS256');
+    const [, payload, signature] = (await idp.accessToken(alice, { key: stranger })).split('.');
+    const forged = (kid: string) =>
+      `${Buffer.from(JSON.stringify({ alg: 'RS256', kid })).toString('base64url')}.${payload}.${signature}`;
+    for (let i = 0; i < 20; i += 1) {
+      clock.advance(1);
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, j) =>
+          auth.authenticate(forged(`r${i}-${j}`)).catch((e) => e),
+        ),
+      );
+      expect(results.every((e) => e.code === 'key_unknown')).toBe(true);
+    }
+    expect(idp.counters.jwks).toBe(3); // twenty seconds of flood: one fetch
+  });
+
   test('accepts every concurrent request with a just-rotated kid while its refetch is in flight', async () => {
     const auth = make();
     await auth.authenticate(await idp.accessToken(alice));

@@ -74,7 +74,6 @@ async function main(): Promise<void> {
   console.log(`  keys      ${dataDir}`);
   console.log('  demo users (password = username):');
   for (const user of realm.users.values()) {
-    if (user.serviceAccountClientId !== undefined) continue;
     const roles = [...user.realmRoles, ...Object.values(user.clientRoles).flat()].join(', ');
     const dept = user.attributes.department?.[0];
     console.log(`    ${user.username.padEnd(10)} ${roles}${dept ? `  (department ${dept})` : ''}`);

@@ -12,13 +12,18 @@ import { serviceAccountId } from './grants/service-account.js';
 import { originAllowed } from './http/cors.js';
 import { applyDefaultScopes, keycloakIdTokenClaims } from './keycloak/compat.js';
 import type { Layout } from './layout.js';
+import type { OtpVerifier } from './otp/verifier.js';
 import { devicePages } from './pages/device.js';
 import { escapeHtml } from './pages/html.js';
 import { loggedOutPage, logoutPage } from './pages/templates.js';
 import type { Realm, RealmClient, RealmUser } from './realm/types.js';
+import { stepUpPolicy } from './sessions/acr.js';
+import type { LoginGuard } from './sessions/context.js';
 import { reportRefreshExpiry, sessionTtl } from './sessions/lifespan.js';
+import { authenticationClaims, authenticationFacts } from './tokens/authentication.js';
 import {
   accessTokenClaims,
+  keycloakRoleClaims,
   mappedAttributes,
   type Profile,
   profileClaims,
@@ -33,11 +38,16 @@ export interface ProviderSetup {
   keys: IdpKeys;
   store: MemoryStore;
   accessTokenLifespan: number;
+  /** Checks OTP codes (the password grant's `otp` parameter). */
+  otp: OtpVerifier;
+  guard: LoginGuard;
 }
 
 /** How every access token is minted: JWT, RS256, audience from the realm, realm lifespan. */
 export type ResourceServerInfo = ResourceServer;
 type JwkList = NonNullable<Configuration['jwks']>['keys'];
+/** Seconds a sign-in may take, its steps included. */
+export const INTERACTION_TTL = 600;
 const GRANT_DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /** Realm client → oidc-provider client metadata. */
@@ -86,7 +96,6 @@ function audienceOf(profile: Profile, client: RealmClient): string | string[] {
 export function buildProvider(setup: ProviderSetup): Provider {
   const { realm, layout, keys } = setup;
   const profile = layout.profile;
-  const usersById = new Map<string, RealmUser>([...realm.users.values()].map((u) => [u.id, u]));
   const attributeClaims = [
     ...new Set(
       [...realm.clients.values()].flatMap((c) => c.attributeMappers.map((m) => m.claimName)),
@@ -113,13 +122,17 @@ export function buildProvider(setup: ProviderSetup): Provider {
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     routes: layout.routes,
     scopes: OIDC_SCOPES,
+    // Levels of authentication the realm names (`acr.loa.map`), listed in discovery.
+    acrValues: Object.keys(realm.acrLoaMap),
     claims: {
-      openid: ['sub', ...attributeClaims],
+      // Keycloak puts acr (its acr mapper), auth_time (the basic scope) and amr (the AMR mapper
+      // the realm adds) into every ID token, asked for or not.
+      openid: ['sub', 'acr', 'amr', 'auth_time', ...attributeClaims],
       profile: ['name', 'given_name', 'family_name', 'preferred_username'],
       email: ['email', 'email_verified'],
     },
     async findAccount(ctx: KoaContextWithOIDC, sub: string) {
-      const user = usersById.get(sub);
+      const user = realm.usersById.get(sub);
       if (!user?.enabled) return undefined;
       return {
         accountId: sub,
@@ -130,20 +143,31 @@ export function buildProvider(setup: ProviderSetup): Provider {
         },
       };
     },
-    async extraTokenClaims(_ctx, token) {
+    async extraTokenClaims(ctx, token) {
       const client = realm.clients.get(token.clientId ?? '');
       if (token.kind === 'ClientCredentials') {
+        const account = serviceAccountOf(realm, token.clientId as string);
         return {
-          sub: serviceAccountId(realm.name, token.clientId as string),
+          sub: account?.id ?? serviceAccountId(realm.name, token.clientId as string),
           preferred_username: `service-account-${token.clientId}`,
-          ...(profile === 'keycloak' ? { typ: 'Bearer', azp: token.clientId } : {}),
+          ...(profile === 'keycloak'
+            ? {
+                typ: 'Bearer',
+                azp: token.clientId,
+                ...(account ? keycloakRoleClaims(account) : {}),
+              }
+            : {}),
         };
       }
-      const user = token.accountId ? usersById.get(token.accountId) : undefined;
+      const user = token.accountId ? realm.usersById.get(token.accountId) : undefined;
       if (!user) return undefined;
       const sid = 'sid' in token ? (token.sid as string | undefined) : undefined;
+      const sessionUid =
+        'sessionUid' in token ? (token.sessionUid as string | undefined) : undefined;
+      const facts = await authenticationFacts(ctx, sessionUid);
       return {
         ...accessTokenClaims(profile, user, client, sid),
+        ...authenticationClaims(profile, realm, facts),
         // Introspection shape (Keycloak adds `username`; removed from the JWT below).
         username: user.username,
       };
@@ -166,6 +190,8 @@ export function buildProvider(setup: ProviderSetup): Provider {
       },
     },
     features: {
+      // OpenID Connect Core §5.5: `claims` with an essential `acr` asks for a level, too.
+      claimsParameter: { enabled: true },
       devInteractions: { enabled: false },
       introspection: { enabled: true },
       revocation: { enabled: true },
@@ -225,11 +251,12 @@ export function buildProvider(setup: ProviderSetup): Provider {
       // A grant is not re-saved when its session is kept active by refreshes, so it lives as long
       // as a session can; the session's end revokes it sooner (session-end.ts).
       Grant: realm.ssoSessionMaxLifespan,
-      Interaction: 600,
+      Interaction: INTERACTION_TTL,
       AuthorizationCode: 60,
       DeviceCode: 600,
     },
     interactions: {
+      policy: stepUpPolicy(realm),
       url: (_ctx, interaction) => `${layout.mountPath}${layout.loginPath}${interaction.uid}`,
     },
     loadExistingGrant: async (ctx) => {
@@ -261,6 +288,11 @@ export function buildProvider(setup: ProviderSetup): Provider {
     wrapRefreshTokensAsJwt(provider, setup.issuer);
     reportRefreshExpiry(provider);
   }
-  registerPasswordGrant(provider, realm, resourceServerInfo);
+  registerPasswordGrant(provider, realm, resourceServerInfo, setup);
   return provider;
+}
+
+/** The user standing for a client's service account (`serviceAccountClientId` in the realm). */
+function serviceAccountOf(realm: Realm, clientId: string): RealmUser | undefined {
+  return [...realm.usersById.values()].find((u) => u.serviceAccountClientId === clientId);
 }

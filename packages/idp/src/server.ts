@@ -11,17 +11,21 @@ import { keycloakIframes } from './keycloak/iframes.js';
 import { handleRefreshTokenLogout } from './keycloak/logout.js';
 import { authentikLayout, keycloakLayout, type Layout } from './layout.js';
 import { type IdpLogger, silentLogger } from './logger.js';
-import { buildProvider } from './provider.js';
+import { OtpVerifier } from './otp/verifier.js';
+import { buildProvider, INTERACTION_TTL } from './provider.js';
 import { loadRealm } from './realm/load.js';
 import type { Realm, RealmRepresentation } from './realm/types.js';
+import type { LoginContext, LoginGuard } from './sessions/context.js';
 import { type BackchannelReport, endSession } from './sessions/end.js';
 import { type SessionTimeouts, sessionTtl } from './sessions/lifespan.js';
 import { handleInteraction } from './sessions/login.js';
+import { PendingLogins } from './sessions/pending.js';
 import { AccessTokenRegistry } from './tokens/access-tokens.js';
 import type { Profile } from './tokens/claims.js';
 import { handleIntrospection, handleRevocation } from './tokens/endpoints.js';
 import { loadKeys } from './tokens/keys.js';
 import { handleUserinfo } from './tokens/userinfo.js';
+import { UserDirectory } from './users/directory.js';
 
 /** The repository root (this file lives in packages/idp/src or packages/idp/dist). */
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -49,6 +53,8 @@ export interface IdpOptions {
   ssoSessionIdleTimeout?: number;
   /** Overrides the realm's `ssoSessionMaxLifespan` (seconds), e.g. to test session expiry. */
   ssoSessionMaxLifespan?: number;
+  /** Show the current OTP code on the OTP page, labelled development only; default true. */
+  devOtpHint?: boolean;
   logger?: IdpLogger;
 }
 
@@ -119,7 +125,12 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
     ssoSessionMaxLifespan:
       seconds(options, 'ssoSessionMaxLifespan') ?? loaded.ssoSessionMaxLifespan,
   };
-  const keys = await loadKeys(options.dataDir ?? join(REPO_ROOT, '.data/idp'));
+  const dataDir = options.dataDir ?? join(REPO_ROOT, '.data/idp');
+  const keys = await loadKeys(dataDir);
+  // Changes to users (admin API, enrolment) persist on top of the realm file, which stays the seed.
+  const directory = new UserDirectory(realm, join(dataDir, 'users.json'), log);
+  const otp = new OtpVerifier(realm.otpPolicy);
+  const guard: LoginGuard = { failed: () => {} };
   const host = options.host ?? 'localhost';
   const server = createServer();
   const port = await listen(server, options.port ?? (profile === 'keycloak' ? 8080 : 9000), host);
@@ -134,7 +145,18 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
     keys,
     store,
     accessTokenLifespan: options.accessTokenLifespan ?? realm.accessTokenLifespan,
+    otp,
+    guard,
   });
+  const login: LoginContext = {
+    provider,
+    realm,
+    directory,
+    otp,
+    guard,
+    pending: new PendingLogins(INTERACTION_TTL),
+    showDevOtp: options.devOtpHint ?? true,
+  };
 
   const report: BackchannelReport = (clientId, outcome) => {
     if (outcome.ok) log.info(`back-channel logout delivered to ${clientId}`);
@@ -155,7 +177,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   allowCredentialsForClientOrigins(provider);
 
   const registry = new AccessTokenRegistry(provider, store, keys, issuer);
-  const dispatch = dispatcher(provider, registry, realm, layout, report);
+  const dispatch = dispatcher(login, registry, layout, report);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     dispatch(req, res).catch((error: Error) => {
       log.error(`request failed: ${error.message}`);
@@ -181,12 +203,12 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 function dispatcher(
-  provider: Provider,
+  login: LoginContext,
   registry: AccessTokenRegistry,
-  realm: Realm,
   layout: Layout,
   report: BackchannelReport,
 ): Handler {
+  const { provider, realm } = login;
   const callback = provider.callback();
   const { mountPath, routes, profile } = layout;
   return async (req, res) => {
@@ -201,7 +223,7 @@ function dispatcher(
 
     if (rel.startsWith(layout.loginPath)) {
       try {
-        await handleInteraction(provider, realm, req, res, path);
+        await handleInteraction(login, req, res, path);
       } catch (error) {
         if ((error as { name?: string }).name !== 'SessionNotFound') throw error;
         send(

@@ -75,6 +75,10 @@ describe('Keycloak profile: password grant (todo-cli, directAccessGrantsEnabled)
       jti: expect.any(String),
       typ: 'Bearer',
       sid: expect.any(String),
+      // Level of authentication (acr.loa.map name), methods and time of the sign-in.
+      acr: 'pwd',
+      amr: ['pwd'],
+      auth_time: expect.any(Number),
       scope: 'profile email openid',
       realm_access: { roles: ['user'] },
       resource_access: { 'todo-api': { roles: ['todos:read', 'todos:write'] } },

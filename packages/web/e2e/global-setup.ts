@@ -1,4 +1,5 @@
 import { browserRequired, CHROMIUM_PATH, hasChromium } from './support/chromium.js';
+import { gitStatus } from './support/git-status.js';
 import { buildIfStale, startStack } from './support/stack.js';
 
 /**
@@ -12,6 +13,9 @@ export default async function globalSetup(): Promise<(() => Promise<void>) | und
     }
     return undefined;
   }
+  // Recorded before anything runs, so the last scenario can show the run changed no file.
+  const status = gitStatus();
+  if (status !== undefined) process.env.E2E_GIT_STATUS = status;
   buildIfStale();
   const stack = await startStack();
   process.env.E2E_WEB_URL = stack.webUrl;

@@ -11,6 +11,7 @@ import { RequirePermission } from './me/RequirePermission.js';
 import { useMe } from './me/use-me.js';
 import { Link, navigate, usePath } from './navigation/router.js';
 import { ReportsScreen } from './reports/ReportsScreen.js';
+import { broadcast, useTabMessages } from './sync/tab-channel.js';
 import { TodosScreen } from './todos/TodosScreen.js';
 import { Empty } from './ui/states.js';
 
@@ -22,10 +23,17 @@ export function App({ session }: { session: BrowserSession }) {
   const path = usePath();
   const [signingOut, setSigningOut] = useState(false);
   useScreenChange(path);
+  // Another tab changed todos: what this tab shows is stale.
+  useTabMessages((message) => {
+    if (message.type === 'todos-changed')
+      void queryClient.invalidateQueries({ queryKey: ['todos'] });
+  });
 
   const signOut = async () => {
     setSigningOut(true);
     announceSignOut();
+    const sub = auth.user?.profile.sub;
+    if (sub) broadcast({ type: 'signed-out', sub });
     session.end();
     clearAllDrafts();
     queryClient.clear();
@@ -49,6 +57,7 @@ export function App({ session }: { session: BrowserSession }) {
       </a>
       <Header
         me={me.data}
+        meStatus={me.status}
         fallbackName={profile?.preferred_username ?? profile?.name ?? 'you'}
         onSignOut={() => void signOut()}
         signingOut={signingOut}

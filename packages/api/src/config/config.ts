@@ -1,3 +1,4 @@
+import type { TrustProxy } from './trust-proxy.js';
 /** Which claims layout an issuer uses; defaults for the claim paths follow from it. */
 export type ProviderProfile = 'keycloak' | 'authentik' | 'generic';
 
@@ -36,8 +37,8 @@ export interface ApiConfig {
   /** The public client the interactive docs sign in with (`OIDC_DOCS_CLIENT_ID`). */
   readonly docsClientId: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Honour `X-Forwarded-*` from a reverse proxy (`TRUST_PROXY`). */
-  readonly trustProxy: boolean;
+  /** Which reverse proxies may set `X-Forwarded-*` (`TRUST_PROXY`): none, a hop count or addresses. */
+  readonly trustProxy: TrustProxy;
   /** Largest accepted request body in bytes; larger is 413. */
   readonly bodyLimit: number;
   /** Requests per minute per authenticated subject. */
@@ -49,6 +50,10 @@ export interface ApiConfig {
   readonly rateLimitPerAddressPerMinute: number;
   /** How long a revocation is kept: the longest access-token lifetime of any issuer. */
   readonly revocationTtlSeconds: number;
+  /** Audit records older than this many days are deleted in the background (`AUDIT_RETENTION_DAYS`). */
+  readonly auditRetentionDays: number;
+  /** Denial records written per subject and minute; further ones are counted (`AUDIT_DENIALS_PER_MINUTE`). */
+  readonly auditDenialsPerMinute: number;
 }
 
 /** A configuration value that cannot be used; `variable` names the culprit. */

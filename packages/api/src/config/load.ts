@@ -10,6 +10,8 @@ import {
   IssuerEntrySchema,
 } from './env-schema.js';
 
+import { parseTrustProxy } from './trust-proxy.js';
+
 const envCheck = Compile(EnvSchema);
 const issuerCheck = Compile(IssuerEntrySchema);
 
@@ -53,7 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     corsOrigins: list(e.CORS_ORIGINS ?? 'http://localhost:3000'),
     docsClientId: e.OIDC_DOCS_CLIENT_ID ?? 'todo-ui',
     logLevel: e.LOG_LEVEL ?? 'info',
-    trustProxy: e.TRUST_PROXY === 'true',
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
     bodyLimit: Number(e.BODY_LIMIT_BYTES ?? 16 * 1024),
     rateLimitPerMinute: Number(e.RATE_LIMIT_PER_MINUTE ?? 600),
     // Default: ten subjects' worth per address (a NAT or proxy may carry many people).
@@ -61,6 +63,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
       e.RATE_LIMIT_PER_ADDRESS_PER_MINUTE ?? 10 * Number(e.RATE_LIMIT_PER_MINUTE ?? 600),
     ),
     revocationTtlSeconds: Number(e.REVOCATION_TTL_SECONDS ?? 3600),
+    auditRetentionDays: Number(e.AUDIT_RETENTION_DAYS ?? 90),
+    auditDenialsPerMinute: Number(e.AUDIT_DENIALS_PER_MINUTE ?? 20),
   };
   return deepFreeze(config);
 }

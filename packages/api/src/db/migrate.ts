@@ -2,12 +2,14 @@ import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Db } from './database.js';
 import { initial } from './migrations/001-initial.js';
 import { dpopProofs } from './migrations/002-dpop-proofs.js';
+import { auditSuppressed } from './migrations/003-audit-suppressed.js';
 
 /** Migrations in order; names are permanent once released. */
 function migrations(db: Db): Record<string, Migration> {
   return {
     '001-initial': initial(db.dialect),
     '002-dpop-proofs': dpopProofs(db.dialect),
+    '003-audit-suppressed': auditSuppressed,
   };
 }
 

@@ -41,6 +41,8 @@ export interface AuditTable {
   outcome: 'success' | 'denied';
   detail: string | null;
   request_id: string | null;
+  /** Further denials of the same subject this record stands for (not written one by one). */
+  suppressed: ColumnType<number, number | undefined, number>;
 }
 
 /**

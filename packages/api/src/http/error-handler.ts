@@ -2,7 +2,6 @@ import { authErrorResponse, isAuthError } from '@todo-sso/auth';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import { auditRepository } from '../repositories/audit.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
 import { ApiError, PROBLEM_JSON, type ProblemDetails, problem } from './problem.js';
 import type { RouteMethods } from './route-methods.js';
@@ -19,10 +18,10 @@ const FASTIFY_CODES: Record<string, [number, ApiError['code']]> = {
 /**
  * THE mapping from every failure to HTTP. Auth errors go through the auth package's
  * `authErrorResponse` (RFC 6750 §3 challenge); everything else becomes RFC 9457 problem
- * details. Authorization denials are written to the audit log here, once for every route.
+ * details. Authorization denials are written to the audit log here, once for every route
+ * (within the per-subject budget of the audit keeper).
  */
 export function createErrorHandler(context: AppContext) {
-  const audit = auditRepository(context.db);
   return async function handleError(
     error: FastifyError,
     request: FastifyRequest,
@@ -87,20 +86,17 @@ export function createErrorHandler(context: AppContext) {
 
   async function recordDenial(request: FastifyRequest, detail: string): Promise<void> {
     try {
-      await audit.record(
-        {
-          actor: request.principal && {
-            issuer: request.principal.issuer,
-            subject: request.principal.subject,
-          },
-          action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
-          resource: request.url.split('?')[0],
-          outcome: 'denied',
-          detail,
-          requestId: request.id,
+      await context.audit.recordDenial({
+        actor: request.principal && {
+          issuer: request.principal.issuer,
+          subject: request.principal.subject,
         },
-        context.clock.now(),
-      );
+        action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+        resource: request.url.split('?')[0],
+        outcome: 'denied',
+        detail,
+        requestId: request.id,
+      });
     } catch (error) {
       request.log.error({ err: error }, 'could not write the audit record of a denial');
     }

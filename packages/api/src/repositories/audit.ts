@@ -25,6 +25,8 @@ export interface AuditEntry {
   outcome: 'success' | 'denied';
   detail: string | null;
   requestId: string | null;
+  /** Further denials of the same subject this record stands for, not written one by one. */
+  suppressed: number;
 }
 
 /** The `audit_log` row of one record. */
@@ -48,6 +50,31 @@ export function auditRepository(db: Db) {
   return {
     async record(input: AuditInput, now: Date, tx: Db['kysely'] = k): Promise<void> {
       await tx.insertInto('audit_log').values(auditRow(input, now)).execute();
+    },
+
+    /** Writes one record outside any transaction; returns its id. */
+    async insert(input: AuditInput, now: Date): Promise<string> {
+      const row = auditRow(input, now);
+      await k.insertInto('audit_log').values(row).execute();
+      return row.id;
+    },
+
+    /** Adds `count` suppressed denials to the record `id` stands for. */
+    async addSuppressed(id: string, count: number): Promise<void> {
+      await k
+        .updateTable('audit_log')
+        .set((eb) => ({ suppressed: eb('suppressed', '+', count) }))
+        .where('id', '=', id)
+        .execute();
+    },
+
+    /** Deletes records older than `before`; returns how many went. */
+    async prune(before: Date): Promise<number> {
+      const result = await k
+        .deleteFrom('audit_log')
+        .where('at', '<', before.toISOString())
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
 
     /** Newest first, keyset-paginated like todos. */
@@ -77,6 +104,7 @@ export function auditRepository(db: Db) {
         outcome: row.outcome,
         detail: row.detail,
         requestId: row.request_id,
+        suppressed: Number(row.suppressed),
       }));
       const last = items.at(-1);
       return {

@@ -58,6 +58,11 @@ export const AuditPage = Type.Object({
       outcome: Type.Union([Type.Literal('success'), Type.Literal('denied')]),
       detail: Nullable,
       requestId: Nullable,
+      suppressed: Type.Integer({
+        minimum: 0,
+        description:
+          'Further denials of the same subject in the same minute that this record stands for (counted, not written one by one)',
+      }),
     }),
   ),
   nextCursor: Nullable,

@@ -13,13 +13,20 @@ export interface KeyStoreContext {
   readonly emit: (event: AuthEvent) => void;
 }
 
+/** Whether `after` holds a key that `before` did not (same kid and same key material). */
+function addsKey(before: readonly VerificationKey[], after: readonly VerificationKey[]): boolean {
+  if (after === before) return false;
+  return after.some((k) => !before.some((b) => b.kid === k.kid && b.key.equals(k.key)));
+}
+
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
 /**
  * One issuer's metadata and keys: a TTL cache with one shared in-flight fetch, a cooldown
- * between fetches (a flood of unknown `kid`s costs at most one fetch per window) and bounded
+ * after an unknown-`kid` refetch that found no new key (a flood of made-up `kid`s costs at most
+ * one fetch per window, a real rotation is picked up on first sight) and bounded
  * stale-if-error (the last good keys keep verifying for `staleIfErrorSec` past their TTL while
  * the IdP is unreachable, and the outage is reported by {@link status}).
  *
@@ -35,6 +42,8 @@ export class KeyStore {
   private outageSince?: number;
   private lastError?: string;
   private inflight?: Promise<void>;
+  /** No unknown-kid refetch starts before this time (set by refetches that found nothing new). */
+  private quietUntil = Number.NEGATIVE_INFINITY;
   /** Keys are fetched in jwt mode, and in introspect mode once a logout token needs them. */
   private keysWanted: boolean;
 
@@ -58,17 +67,39 @@ export class KeyStore {
       // A metadata-only load that was already in flight does not count: load the keys too.
       if (!this.loaded) await this.refresh(true);
     }
-    let found = this.match(kid, alg);
-    // Unknown kid: the IdP may have rotated. A fetch already in flight is shared (it may be the
-    // very refetch another request with this new kid started, and `lastAttemptAt` is stamped
-    // when it starts, so the cooldown alone would turn this caller away); the cooldown only
-    // keeps a NEW fetch from starting more than once per window.
-    if (found === undefined && (this.inflight !== undefined || this.cooldownOver())) {
-      await this.refresh(false);
-      found = this.match(kid, alg);
-    }
+    const found = this.match(kid, alg) ?? (await this.refetchForUnknownKid(kid, alg, now));
     if (found === undefined) this.throwMissing(kid, alg);
     return found;
+  }
+
+  /**
+   * Unknown kid: the IdP may have rotated. The refetch is rate-limited by its outcome, not by
+   * the time of the last fetch: only a refetch that brought no new key (or failed) closes the
+   * gate for one cooldown. So a key published a second after startup, a TTL refresh or a
+   * productive refetch is fetched on first sight, while a flood of made-up kids (which can never
+   * add a key) costs one fetch per window. A fetch already in flight is always shared; a fetch
+   * that started at or after this request's arrival is as fresh as it can ask for.
+   */
+  private async refetchForUnknownKid(
+    kid: string | undefined,
+    alg: string,
+    arrivedAt: number,
+  ): Promise<VerificationKey | undefined> {
+    // Two rounds at most: a shared fetch that began before this request may predate the key.
+    for (let round = 0; round < 2; round += 1) {
+      if (this.inflight === undefined) {
+        if (this.lastAttemptAt >= arrivedAt) return undefined;
+        if (this.ctx.now() < this.quietUntil) return undefined;
+      }
+      const startedAt = this.inflight === undefined ? this.ctx.now() : this.lastAttemptAt;
+      const before = this.keys;
+      await this.refresh(false);
+      const found = this.match(kid, alg);
+      if (found !== undefined) return found;
+      if (!addsKey(before, this.keys))
+        this.quietUntil = Math.max(this.quietUntil, startedAt + this.ctx.settings.jwksCooldownMs);
+    }
+    return undefined;
   }
 
   /** The key when fresh keys hold it, without any await (the hot path); else `undefined`. */
@@ -131,10 +162,6 @@ export class KeyStore {
       ? this.ctx.settings.jwksCooldownMs
       : Math.min(this.ctx.settings.jwksCooldownMs, 5000);
     return this.ctx.now() >= this.lastAttemptAt + gap;
-  }
-
-  private cooldownOver(): boolean {
-    return this.ctx.now() >= this.lastAttemptAt + this.ctx.settings.jwksCooldownMs;
   }
 
   private match(kid: string | undefined, alg: string): VerificationKey | undefined {

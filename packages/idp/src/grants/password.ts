@@ -1,7 +1,10 @@
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import { DEFAULT_RESOURCE, OIDC_SCOPES } from '../constants.js';
+import type { OtpVerifier } from '../otp/verifier.js';
 import type { Realm } from '../realm/types.js';
+import { acrOf, LEVEL_OTP, LEVEL_PASSWORD } from '../sessions/acr.js';
+import type { LoginGuard } from '../sessions/context.js';
 import { sessionTtl } from '../sessions/lifespan.js';
 import { authenticate } from '../sessions/login.js';
 import { mappedAttributes, profileClaims } from '../tokens/claims.js';
@@ -15,6 +18,7 @@ export function registerPasswordGrant(
   provider: Provider,
   realm: Realm,
   resourceServerInfo: (clientId: string) => ResourceServer,
+  checks: { otp: OtpVerifier; guard: LoginGuard },
 ): void {
   provider.registerGrantType(
     'password',
@@ -34,6 +38,10 @@ export function registerPasswordGrant(
         throw new errors.InvalidRequest('missing required parameter(s) username, password');
       }
       const result = authenticate(realm, username, password);
+      if ('error' in result && result.error === 'invalid') {
+        const known = realm.users.get(username);
+        if (known) checks.guard.failed(known);
+      }
       if ('error' in result) {
         // Keycloak's wording for both cases.
         throw new errors.CustomOIDCProviderError(
@@ -42,6 +50,19 @@ export function registerPasswordGrant(
         );
       }
       const { user } = result;
+      if (user.requiredActions.length > 0) {
+        // Keycloak's answer while a required action (a temporary password…) is pending.
+        throw new errors.CustomOIDCProviderError('invalid_grant', 'Account is not fully set up');
+      }
+      // Keycloak's direct grant takes the OTP as `otp` (formerly `totp`); a wrong one is a failed
+      // sign-in. Without it the sign-in is password-only (level 1).
+      const otp = String(params?.otp ?? params?.totp ?? '');
+      if (otp && !checks.otp.verify(user, otp)) {
+        checks.guard.failed(user);
+        throw new errors.CustomOIDCProviderError('invalid_grant', 'Invalid user credentials');
+      }
+      const amr = otp ? ['pwd', 'otp'] : ['pwd'];
+      const acr = acrOf(realm, otp ? LEVEL_OTP : LEVEL_PASSWORD);
       const requested = String(params?.scope ?? '')
         .split(' ')
         .filter(Boolean);
@@ -57,7 +78,7 @@ export function registerPasswordGrant(
       const grantId = await grant.save();
 
       const session = new provider.Session();
-      session.loginAccount({ accountId: user.id });
+      session.loginAccount({ accountId: user.id, acr, amr });
       session.ensureClientContainer(client.clientId);
       session.grantIdFor(client.clientId, grantId);
       const sid = session.sidFor(client.clientId) as string;
@@ -88,6 +109,8 @@ export function registerPasswordGrant(
         resource: DEFAULT_RESOURCE,
         rotations: 0,
         authTime: session.authTime(),
+        acr,
+        amr,
       });
       const refreshToken = await rt.save();
 
@@ -103,6 +126,8 @@ export function registerPasswordGrant(
         token.set('sid', sid);
         // Set outside the claims, which the scope filter would drop (OpenID Connect Core §2).
         token.set('auth_time', session.authTime());
+        token.set('acr', acr);
+        token.set('amr', amr);
         idToken = await token.issue({ use: 'idtoken' });
       }
 
@@ -119,6 +144,6 @@ export function registerPasswordGrant(
         scope: scope,
       };
     },
-    ['username', 'password', 'scope'],
+    ['username', 'password', 'scope', 'otp', 'totp'],
   );
 }

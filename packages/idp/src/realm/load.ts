@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { IdpError } from '../errors.js';
+import { defineBuiltinRoles } from './builtin.js';
 import {
   array,
   bool,
@@ -14,8 +15,24 @@ import {
   strings,
 } from './check.js';
 import { parseClient } from './client.js';
+import {
+  OTP_POLICY_FIELDS,
+  type OtpCredential,
+  parseAcrLoaMap,
+  parseOtpCredential,
+  parseOtpPolicy,
+} from './otp.js';
+import { resolveMappings } from './resolve.js';
 import { RoleGraph, type RoleRef } from './roles.js';
-import type { Realm, RealmClient, RealmRepresentation, RealmUser } from './types.js';
+import type {
+  GroupInfo,
+  Realm,
+  RealmClient,
+  RealmModel,
+  RealmRepresentation,
+  RealmUser,
+  RoleDefinition,
+} from './types.js';
 
 const REALM_FIELDS = [
   'realm',
@@ -32,7 +49,10 @@ const REALM_FIELDS = [
   'groups',
   'clients',
   'users',
+  'attributes',
+  ...OTP_POLICY_FIELDS,
 ] as const;
+const REALM_ATTRIBUTES = ['acr.loa.map'];
 const ROLE_FIELDS = ['name', 'description', 'composite', 'composites', 'clientRole'] as const;
 const GROUP_FIELDS = ['name', 'path', 'realmRoles', 'clientRoles', 'attributes', 'subGroups'];
 const USER_FIELDS = [
@@ -48,33 +68,15 @@ const USER_FIELDS = [
   'clientRoles',
   'groups',
   'attributes',
+  'requiredActions',
   'serviceAccountClientId',
-] as const;
-
-/**
- * Keycloak's built-in `realm-management` client roles that a realm export may grant without
- * declaring them (every Keycloak realm has them), e.g. to a service account calling the Admin
- * REST API.
- */
-const REALM_MANAGEMENT_ROLES = [
-  'realm-admin',
-  'view-realm',
-  'manage-realm',
-  'view-users',
-  'manage-users',
-  'query-users',
-  'query-groups',
-  'view-clients',
-  'manage-clients',
-  'query-clients',
-  'view-events',
+  'createdTimestamp',
 ] as const;
 const CREDENTIAL_FIELDS = ['type', 'value', 'temporary'] as const;
+/** The required actions the dev IdP performs at sign-in. */
+export const REQUIRED_ACTIONS = ['CONFIGURE_TOTP', 'UPDATE_PASSWORD'] as const;
 
-interface Group {
-  roles: RoleRef[];
-  attributes: Record<string, string[]>;
-}
+type Group = GroupInfo;
 
 /**
  * Reads and validates a Keycloak realm export (the file a real Keycloak imports with
@@ -96,6 +98,8 @@ export function loadRealm(source: RealmRepresentation | string): Realm {
   onlyKeys(rolesObj, ['realm', 'client'], 'roles');
   const clientRoleLists = object(rolesObj.client ?? {}, 'roles.client');
   const pending: { ref: RoleRef; path: string; composites: unknown }[] = [];
+  const definitions: RoleDefinition[] = [];
+  defineBuiltinRoles(graph, definitions);
   const declare = (list: unknown, path: string, client: string | undefined) =>
     array(list, path).forEach((rawRole, i) => {
       const rpath = `${path}[${i}]`;
@@ -103,15 +107,18 @@ export function loadRealm(source: RealmRepresentation | string): Realm {
       onlyKeys(role, ROLE_FIELDS, rpath);
       const ref = { client, name: string(role.name, `${rpath}.name`) };
       graph.define(ref, []);
+      const known = definitions.findIndex((d) => d.client === client && d.name === ref.name);
+      if (known >= 0) definitions.splice(known, 1);
+      definitions.push({
+        ...ref,
+        description: optionalString(role.description, `${rpath}.description`),
+        composite: role.composites !== undefined,
+      });
       pending.push({ ref, path: rpath, composites: role.composites });
     });
   declare(rolesObj.realm, 'roles.realm', undefined);
   for (const [client, list] of Object.entries(clientRoleLists)) {
     declare(list, `roles.client.${client}`, client);
-  }
-  for (const name of REALM_MANAGEMENT_ROLES) {
-    const ref = { client: 'realm-management', name };
-    if (!graph.has(ref)) graph.define(ref, []);
   }
   for (const { ref, path, composites } of pending) {
     graph.define(ref, roleRefs(graph, composites, `${path}.composites`));
@@ -147,12 +154,18 @@ export function loadRealm(source: RealmRepresentation | string): Realm {
   });
 
   const name = string(r.realm, 'realm');
+  const model: RealmModel = { graph, roles: definitions, groups };
   const users = new Map<string, RealmUser>();
+  const usersById = new Map<string, RealmUser>();
   array(r.users, 'users').forEach((rawUser, i) => {
-    const user = parseUser(rawUser, `users[${i}]`, name, graph, groups);
+    const user = parseUser(rawUser, `users[${i}]`, name, model);
     if (users.has(user.username)) invalid(`users[${i}].username`, 'is a duplicate');
+    if (usersById.has(user.id)) invalid(`users[${i}].id`, 'is a duplicate');
     users.set(user.username, user);
+    usersById.set(user.id, user);
   });
+  const attributes = object(r.attributes ?? {}, 'attributes');
+  onlyKeys(attributes, REALM_ATTRIBUTES, 'attributes');
 
   return {
     name,
@@ -162,6 +175,10 @@ export function loadRealm(source: RealmRepresentation | string): Realm {
     ssoSessionMaxLifespan: positiveInt(r.ssoSessionMaxLifespan, 'ssoSessionMaxLifespan', 36000),
     clients,
     users,
+    usersById,
+    otpPolicy: parseOtpPolicy(r),
+    acrLoaMap: parseAcrLoaMap(attributes['acr.loa.map'], 'attributes["acr.loa.map"]'),
+    model,
   };
 }
 
@@ -194,53 +211,58 @@ function roleRefs(graph: RoleGraph, value: unknown, path: string): RoleRef[] {
   return refs;
 }
 
-function parseUser(
-  raw: unknown,
-  path: string,
-  realm: string,
-  graph: RoleGraph,
-  groups: ReadonlyMap<string, Group>,
-): RealmUser {
+function parseUser(raw: unknown, path: string, realm: string, model: RealmModel): RealmUser {
   const u = object(raw, path);
   onlyKeys(u, USER_FIELDS, path);
   const username = string(u.username, `${path}.username`);
+  const id = optionalString(u.id, `${path}.id`) || stableId(realm, username);
   let password: string | undefined;
+  const otp: OtpCredential[] = [];
   array(u.credentials, `${path}.credentials`).forEach((rawCred, i) => {
     const cpath = `${path}.credentials[${i}]`;
     const cred = object(rawCred, cpath);
+    if (cred.type === 'otp') {
+      otp.push(parseOtpCredential(cred, cpath, id));
+      return;
+    }
     onlyKeys(cred, CREDENTIAL_FIELDS, cpath);
-    if (cred.type !== 'password') invalid(`${cpath}.type`, 'must be "password"');
+    if (cred.type !== 'password') invalid(`${cpath}.type`, 'must be "password" or "otp"');
     if (cred.temporary === true) invalid(`${cpath}.temporary`, 'must be false');
     password = string(cred.value, `${cpath}.value`);
   });
-
-  const roots = roleRefs(graph, { realm: u.realmRoles, client: u.clientRoles }, path);
-  let attributes: Record<string, string[]> = {};
-  for (const [i, groupPath] of strings(u.groups, `${path}.groups`).entries()) {
-    const group = groups.get(groupPath.startsWith('/') ? groupPath : `/${groupPath}`);
-    if (!group) invalid(`${path}.groups[${i}]`, `names an unknown group "${groupPath}"`);
-    roots.push(...group.roles);
-    attributes = { ...attributes, ...group.attributes };
+  const requiredActions = strings(u.requiredActions, `${path}.requiredActions`);
+  for (const [i, action] of requiredActions.entries()) {
+    if (!(REQUIRED_ACTIONS as readonly string[]).includes(action)) {
+      invalid(`${path}.requiredActions[${i}]`, `must be one of ${REQUIRED_ACTIONS.join(', ')}`);
+    }
   }
-  attributes = { ...attributes, ...stringListMap(u.attributes, `${path}.attributes`) };
-  const effective = graph.expand(roots);
+  const direct = {
+    realmRoles: strings(u.realmRoles, `${path}.realmRoles`),
+    clientRoles: stringListMap(u.clientRoles, `${path}.clientRoles`),
+    groups: strings(u.groups, `${path}.groups`),
+    attributes: stringListMap(u.attributes, `${path}.attributes`),
+  };
+  const created = u.createdTimestamp ?? 0;
+  if (typeof created !== 'number') invalid(`${path}.createdTimestamp`, 'must be a number');
 
   return {
-    id: optionalString(u.id, `${path}.id`) || stableId(realm, username),
+    id,
     username,
     email: optionalString(u.email, `${path}.email`),
     emailVerified: bool(u.emailVerified, `${path}.emailVerified`, false),
     firstName: optionalString(u.firstName, `${path}.firstName`),
     lastName: optionalString(u.lastName, `${path}.lastName`),
     enabled: bool(u.enabled, `${path}.enabled`, true),
+    createdTimestamp: created,
     password,
-    realmRoles: effective.realm,
-    clientRoles: effective.client,
-    attributes,
+    requiredActions,
+    otp,
     serviceAccountClientId: optionalString(
       u.serviceAccountClientId,
       `${path}.serviceAccountClientId`,
     ),
+    direct,
+    ...resolveMappings(model, direct, path),
   };
 }
 

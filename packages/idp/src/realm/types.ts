@@ -1,3 +1,6 @@
+import type { OtpCredential, OtpPolicy } from './otp.js';
+import type { RoleGraph, RoleRef } from './roles.js';
+
 /**
  * The subset of Keycloak's realm representation (the `--import-realm` JSON format) that the
  * development identity provider understands. Anything outside it is rejected by `loadRealm`.
@@ -67,6 +70,8 @@ export interface UserRepresentation {
   clientRoles?: Record<string, string[]>;
   groups?: string[];
   attributes?: Record<string, string[]>;
+  requiredActions?: string[];
+  serviceAccountClientId?: string;
   [field: string]: unknown;
 }
 
@@ -106,6 +111,18 @@ export interface RealmClient {
   attributeMappers: AttributeMapper[];
 }
 
+/**
+ * What an administrator sets on a user directly (Keycloak's role mappings, group memberships and
+ * user attributes); the effective roles and attributes follow from it.
+ */
+export interface UserMappings {
+  realmRoles: string[];
+  clientRoles: Record<string, string[]>;
+  /** Group paths (`/staff/engineering`). */
+  groups: string[];
+  attributes: Record<string, string[]>;
+}
+
 /** A user of the realm with roles and attributes already resolved through groups and composites. */
 export interface RealmUser {
   id: string;
@@ -115,14 +132,23 @@ export interface RealmUser {
   firstName: string | undefined;
   lastName: string | undefined;
   enabled: boolean;
+  /** Epoch milliseconds (Keycloak's `createdTimestamp`). */
+  createdTimestamp: number;
+  /** A password from the realm file, in clear as Keycloak's import takes it. */
   password: string | undefined;
+  /** A password set through the admin API: `scrypt$<salt>$<hash>` (base64url). */
+  passwordHash?: string | undefined;
+  /** Keycloak required actions still to do at the next sign-in (`CONFIGURE_TOTP`, …). */
+  requiredActions: string[];
+  otp: OtpCredential[];
+  /** The client whose service account this user is (such users cannot sign in). */
+  serviceAccountClientId?: string | undefined;
+  direct: UserMappings;
   /** Effective realm roles (composites expanded). */
   realmRoles: string[];
   /** Effective client roles per client id (composites expanded). */
   clientRoles: Record<string, string[]>;
   attributes: Record<string, string[]>;
-  /** Set on a client's service-account user (no password: it never signs in interactively). */
-  serviceAccountClientId: string | undefined;
 }
 
 /** A loaded, validated realm. */
@@ -135,5 +161,34 @@ export interface Realm {
   /** Seconds after sign-in at which a session ends however active it is, as in Keycloak. */
   ssoSessionMaxLifespan: number;
   clients: ReadonlyMap<string, RealmClient>;
+  /** Users by username; live (the admin API changes it). */
   users: ReadonlyMap<string, RealmUser>;
+  /** The same users by id. */
+  usersById: ReadonlyMap<string, RealmUser>;
+  otpPolicy: OtpPolicy;
+  /** `acr.loa.map`: acr name → level of authentication (1 password, 2 password and OTP). */
+  acrLoaMap: Record<string, number>;
+  /** Roles and groups, to resolve a user's effective roles after a change. */
+  model: RealmModel;
+}
+
+/** A declared role (realm role when `client` is undefined). */
+export interface RoleDefinition {
+  client: string | undefined;
+  name: string;
+  description: string | undefined;
+  composite: boolean;
+}
+
+/** A group's roles and attributes, its parents' included. */
+export interface GroupInfo {
+  roles: RoleRef[];
+  attributes: Record<string, string[]>;
+}
+
+/** The parts of a realm that decide a user's effective roles and attributes. */
+export interface RealmModel {
+  graph: RoleGraph;
+  roles: RoleDefinition[];
+  groups: ReadonlyMap<string, GroupInfo>;
 }

@@ -1,16 +1,14 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { DEFAULT_RESOURCE, OIDC_SCOPES } from '../constants.js';
 import { readForm, send } from '../http/io.js';
 import { loginPage } from '../pages/templates.js';
 import type { Realm, RealmUser } from '../realm/types.js';
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
+import { passwordMatches } from '../users/password.js';
+import { acrOf, LEVEL_OTP, LEVEL_PASSWORD, requestedLevel } from './acr.js';
+import type { LoginContext } from './context.js';
+import type { PendingLogin } from './pending.js';
+import { nextStep, renderStep, submitStep } from './steps.js';
 
 /** Checks a username and password against the realm; the reason is shown on the login page. */
 export function authenticate(
@@ -18,67 +16,143 @@ export function authenticate(
   username: string,
   password: string,
 ): { user: RealmUser } | { error: 'invalid' | 'disabled' } {
-  const user = realm.users.get(username);
-  if (!user || user.password === undefined || !sameSecret(user.password, password)) {
+  // Keycloak matches usernames case-insensitively (it stores them in lower case).
+  const user = realm.users.get(username) ?? realm.users.get(username.toLowerCase());
+  if (!user || user.serviceAccountClientId || !passwordMatches(user, password)) {
     return { error: 'invalid' };
   }
   if (!user.enabled) return { error: 'disabled' };
   return { user };
 }
 
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** The level the authorization request asks for (`acr_values` wins over `claims`, as in oidc-provider). */
+function wantedLevel(realm: Realm, params: Details['params']): number {
+  let claims: Record<string, unknown> = {};
+  try {
+    if (typeof params.claims === 'string') claims = JSON.parse(params.claims);
+  } catch {
+    // oidc-provider has already refused a malformed claims parameter.
+  }
+  if (typeof params.acr_values === 'string' && params.acr_values) {
+    const idToken = (claims.id_token ?? {}) as Record<string, unknown>;
+    claims.id_token = { ...idToken, acr: { values: params.acr_values.split(' ') } };
+  }
+  return requestedLevel(realm, claims);
+}
+
+/** The session is signed in as someone, and only the level of authentication is too low. */
+function stepUpOnly(details: Details): boolean {
+  const reasons = details.prompt.reasons;
+  return Boolean(details.session?.accountId) && reasons.length === 1 && reasons[0] === 'acr_level';
+}
+
 /**
- * The interaction endpoint (login page). Checks the realm's passwords; first-party clients get no
+ * The interaction endpoint: the login page, then — as the user and the request need — the
+ * required actions (`UPDATE_PASSWORD`, `CONFIGURE_TOTP`) and the OTP step; a session below the
+ * requested level (`acr_values=mfa`) goes straight to the OTP step. First-party clients get no
  * consent screen, the grant is recorded as soon as the user has signed in.
  */
 export async function handleInteraction(
-  provider: Provider,
-  realm: Realm,
+  ctx: LoginContext,
   req: IncomingMessage,
   res: ServerResponse,
   action: string,
 ): Promise<void> {
+  const { provider, realm } = ctx;
   const details = await provider.interactionDetails(req, res);
   const clientId = String(details.params.client_id ?? '');
 
-  if (details.prompt.name === 'login') {
-    if (req.method !== 'POST') {
+  if (details.prompt.name !== 'login') {
+    // Consent for an already signed-in user: first-party clients are granted without a screen.
+    const accountId = details.session?.accountId;
+    if (!accountId) throw new Error('consent interaction without a session');
+    const grantId = await grantAll(provider, accountId, clientId, details);
+    await provider.interactionFinished(
+      req,
+      res,
+      { consent: { grantId } },
+      { mergeWithLastSubmission: true },
+    );
+    return;
+  }
+
+  let state = ctx.pending.get(details.uid);
+  const sessionUser = details.session ? realm.usersById.get(details.session.accountId) : undefined;
+  if (!state && stepUpOnly(details) && sessionUser?.enabled) {
+    const amr = Array.isArray(details.session?.amr) ? (details.session.amr as string[]) : ['pwd'];
+    state = ctx.pending.start(details.uid, { userId: sessionUser.id, amr, stepUp: true });
+  }
+  const form = req.method === 'POST' ? await readForm(req) : undefined;
+
+  if (!state) {
+    if (!form) {
       send(res, 200, loginPage({ realm: realm.name, action, clientId }));
       return;
     }
-    const form = await readForm(req);
     const username = form.get('username') ?? '';
     const result = authenticate(realm, username, form.get('password') ?? '');
     if ('error' in result) {
+      const known = realm.users.get(username);
+      if (known && result.error === 'invalid') ctx.guard.failed(known);
       const error =
         result.error === 'disabled' ? 'Account is disabled.' : 'Invalid username or password.';
       send(res, 200, loginPage({ realm: realm.name, action, clientId, username, error }));
       return;
     }
-    const grantId = await grantAll(provider, result.user.id, clientId, details);
-    await provider.interactionFinished(
-      req,
+    state = ctx.pending.start(details.uid, { userId: result.user.id, amr: ['pwd'], stepUp: false });
+    return advance(ctx, req, res, action, details, state);
+  }
+
+  const user = realm.usersById.get(state.userId);
+  if (!user?.enabled) {
+    ctx.pending.end(details.uid);
+    send(
       res,
-      { login: { accountId: result.user.id }, consent: { grantId } },
-      { mergeWithLastSubmission: false },
+      200,
+      loginPage({ realm: realm.name, action, clientId, error: 'Account is disabled.' }),
     );
     return;
   }
-
-  // Consent for an already signed-in user: first-party clients are granted without a screen.
-  const accountId = details.session?.accountId;
-  if (!accountId) throw new Error('consent interaction without a session');
-  const grantId = await grantAll(provider, accountId, clientId, details);
-  await provider.interactionFinished(
-    req,
-    res,
-    { consent: { grantId } },
-    {
-      mergeWithLastSubmission: true,
-    },
-  );
+  const step = nextStep(user, state, wantedLevel(realm, details.params));
+  if (form && step !== 'done') {
+    const error = submitStep(ctx, step, user, state, form);
+    if (error) return renderStep(ctx, res, action, step, user, state, error);
+  }
+  return advance(ctx, req, res, action, details, state);
 }
 
-type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+/** Shows the next step of the sign-in, or finishes it with the level reached. */
+async function advance(
+  ctx: LoginContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  action: string,
+  details: Details,
+  state: PendingLogin,
+): Promise<void> {
+  const user = ctx.realm.usersById.get(state.userId) as RealmUser;
+  const step = nextStep(user, state, wantedLevel(ctx.realm, details.params));
+  if (step !== 'done') return renderStep(ctx, res, action, step, user, state);
+  ctx.pending.end(details.uid);
+  const level = state.amr.includes('otp') ? LEVEL_OTP : LEVEL_PASSWORD;
+  const clientId = String(details.params.client_id ?? '');
+  const grantId = await grantAll(ctx.provider, user.id, clientId, details);
+  const login = {
+    accountId: user.id,
+    acr: acrOf(ctx.realm, level),
+    amr: state.amr,
+    // A step-up is an authentication too: auth_time moves to now (RFC 9470 §4).
+    ts: Math.floor(Date.now() / 1000),
+  };
+  await ctx.provider.interactionFinished(
+    req,
+    res,
+    { login, consent: { grantId } },
+    { mergeWithLastSubmission: false },
+  );
+}
 
 async function grantAll(
   provider: Provider,

@@ -12,6 +12,8 @@ export interface Urls {
 }
 
 const screenshotDir = fileURLToPath(new URL('../../../../docs/screenshots/', import.meta.url));
+/** Set by `npm run screenshots`; without it `screenshot()` writes nothing. */
+export const screenshotsRequested = process.env.SCREENSHOTS === '1';
 
 export const test = base.extend<{ urls: Urls; page: Page }>({
   // Every page fails its test if the app trips its own Content-Security-Policy.
@@ -113,8 +115,12 @@ export async function createTodo(
   expect(response.status()).toBe(201);
 }
 
-/** Writes a README screenshot to `docs/screenshots/<name>.png`. */
+/**
+ * Writes a README screenshot to `docs/screenshots/<name>.png`, only when asked for
+ * (`npm run screenshots` sets `SCREENSHOTS=1`): a plain test run leaves tracked files alone.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
+  if (!screenshotsRequested) return;
   mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
 }

@@ -1220,6 +1220,8 @@ export interface operations {
                             outcome: "success" | "denied";
                             detail: string | null;
                             requestId: string | null;
+                            /** @description Further denials of the same subject in the same minute that this record stands for (counted, not written one by one) */
+                            suppressed: number;
                         }[];
                         nextCursor: string | null;
                     };

@@ -2,6 +2,7 @@ import { type ReactNode, useEffect, useState } from 'react';
 import { useAuth } from 'react-oidc-context';
 import { adoptDraftsFor } from '../drafts/use-draft.js';
 import { navigate, usePath } from '../navigation/router.js';
+import { useTabMessages } from '../sync/tab-channel.js';
 import { Loading } from '../ui/states.js';
 import { SignedOutPage } from './SignedOutPage.js';
 import { type BrowserSession, resetSignInLoopGuard, signInRefusedByApi } from './session-port.js';
@@ -18,7 +19,18 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
   const auth = useAuth();
   const path = usePath();
   const [resume, setResume] = useState<'idle' | 'running' | 'done'>('idle');
+  const [signedOutElsewhere, setSignedOutElsewhere] = useState(false);
   useSilentRenewal(auth.isAuthenticated ? auth.user : null, session);
+
+  // The same person signed out in another tab: that ended the session at the identity provider
+  // and at the API, so this tab's tokens are dead too. Forget them now and say why, rather than
+  // bouncing to the identity provider's login page at the next click.
+  useTabMessages((message) => {
+    if (message.type !== 'signed-out' || message.sub !== auth.user?.profile.sub) return;
+    session.end();
+    setSignedOutElsewhere(true);
+    void auth.removeUser().catch(() => undefined);
+  });
 
   const canResume = !auth.isLoading && !auth.isAuthenticated && Boolean(auth.user?.refresh_token);
   useEffect(() => {
@@ -55,6 +67,7 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
   if (!auth.isAuthenticated) {
     const signIn = () => {
       resetSignInLoopGuard();
+      setSignedOutElsewhere(false);
       const state: SignInState = {
         returnTo: path === SIGNED_OUT_PATH || path === CALLBACK_PATH ? '/' : path,
       };
@@ -66,6 +79,7 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
     return (
       <SignedOutPage
         signedOut={signedOut}
+        signedOutElsewhere={signedOutElsewhere}
         idpSessionMayRemain={signedOut && idpWasUnreachable()}
         busy={auth.activeNavigator === 'signinRedirect'}
         error={

@@ -1,12 +1,15 @@
 /** The page people see before signing in and after signing out. */
 export function SignedOutPage({
   signedOut,
+  signedOutElsewhere = false,
   idpSessionMayRemain = false,
   busy,
   error,
   onSignIn,
 }: {
   signedOut: boolean;
+  /** The same person signed out in another tab of this browser. */
+  signedOutElsewhere?: boolean;
   /** Signed out in this tab, but the identity provider could not be told. */
   idpSessionMayRemain?: boolean;
   busy: boolean;
@@ -19,8 +22,18 @@ export function SignedOutPage({
         <div className="brand brand--large" aria-hidden="true">
           <span className="brand__mark">✓</span>
         </div>
-        <h1 id="welcome-title">{signedOut ? 'You have signed out' : 'todo-sso'}</h1>
-        {idpSessionMayRemain ? (
+        <h1 id="welcome-title">
+          {signedOutElsewhere
+            ? 'You signed out in another tab'
+            : signedOut
+              ? 'You have signed out'
+              : 'todo-sso'}
+        </h1>
+        {signedOutElsewhere ? (
+          <p className="welcome__lead" role="status">
+            Signing out there ended your session in this tab too. Sign in again to carry on.
+          </p>
+        ) : idpSessionMayRemain ? (
           <p className="welcome__error" role="alert">
             You are signed out of todo-sso in this tab, but todo-sso could not end your session at
             your identity provider (it could not be reached or offers no sign-out), so you may still
@@ -45,7 +58,7 @@ export function SignedOutPage({
           onClick={onSignIn}
           disabled={busy}
         >
-          {busy ? 'Redirecting…' : signedOut ? 'Sign in again' : 'Sign in'}
+          {busy ? 'Redirecting…' : signedOut || signedOutElsewhere ? 'Sign in again' : 'Sign in'}
         </button>
         <p className="welcome__fine">
           You will be sent to your identity provider to sign in, then brought back here.

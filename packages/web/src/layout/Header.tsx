@@ -8,11 +8,14 @@ const PATHS = { todos: '/', reports: '/reports', admin: '/admin' } as const;
 /** Who is signed in (name, roles, department), where they can go, and sign-out. */
 export function Header({
   me,
+  meStatus,
   fallbackName,
   onSignOut,
   signingOut,
 }: {
   me: Me | undefined;
+  /** Where `GET /me` stands: roles and department are unknown until it succeeds. */
+  meStatus?: 'pending' | 'error' | 'success';
   fallbackName: string;
   onSignOut: () => void;
   signingOut: boolean;
@@ -45,16 +48,25 @@ export function Header({
               {me?.username ?? fallbackName}
             </span>
             <span className="who__meta">
-              <span data-testid="user-roles">
-                {[...roles, ...extra].map((role) => (
-                  <span key={role} className="chip">
-                    {role}
+              {me ? (
+                <>
+                  <span data-testid="user-roles">
+                    {[...roles, ...extra].map((role) => (
+                      <span key={role} className="chip">
+                        {role}
+                      </span>
+                    ))}
                   </span>
-                ))}
-              </span>
-              <span className="who__dept" data-testid="user-department">
-                {me?.department ?? 'no department'}
-              </span>
+                  <span className="who__dept" data-testid="user-department">
+                    {me.department ?? 'no department'}
+                  </span>
+                </>
+              ) : (
+                // Until the API says who this is, claim nothing ("no department", no roles).
+                <span className="who__placeholder" data-testid="user-profile-status">
+                  {meStatus === 'error' ? 'Profile unavailable' : 'Loading profile…'}
+                </span>
+              )}
             </span>
           </span>
           <button

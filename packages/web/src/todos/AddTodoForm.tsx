@@ -1,27 +1,41 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
+import type { Todo } from '../api/types.js';
 import { useDraft } from '../drafts/use-draft.js';
 import { useCreateTodo } from './queries.js';
+import { DESCRIPTION_MAX, isTooLong, LengthCounter, TITLE_MAX } from './TitleCounter.js';
 
-export const TITLE_MAX = 200;
-export const DESCRIPTION_MAX = 2000;
+export { DESCRIPTION_MAX, TITLE_MAX };
 
 /**
  * The "new todo" form. The field empties as soon as the todo shows (optimistically), but the
  * text stays in its draft until the API has accepted it: a refused write puts it back, and a
- * sign-in round trip forced by an expired session finds it again on return.
+ * sign-in round trip forced by an expired session finds it again on return. A title or notes
+ * over the limit stay whole in the field, with a counter, and are not sent.
  */
-export function AddTodoForm({ onError }: { onError: (error: unknown) => void }) {
+export function AddTodoForm({
+  onError,
+  onAdding,
+  onCreated,
+}: {
+  onError: (error: unknown) => void;
+  /** A todo is on its way to the API (it shows at once, optimistically). */
+  onAdding?: () => void;
+  /** The API accepted the new todo. */
+  onCreated?: (todo: Todo) => void;
+}) {
   const id = useId();
   const title = useDraft('new.title');
   const description = useDraft('new.description');
   const [showDetails, setShowDetails] = useState(Boolean(description.value));
   const titleRef = useRef<HTMLInputElement>(null);
   const create = useCreateTodo();
+  const tooLong =
+    isTooLong(title.value, TITLE_MAX) || isTooLong(description.value, DESCRIPTION_MAX);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const trimmed = title.value.trim();
-    if (!trimmed) {
+    if (!trimmed || tooLong) {
       titleRef.current?.focus();
       return;
     }
@@ -31,10 +45,12 @@ export function AddTodoForm({ onError }: { onError: (error: unknown) => void }) 
     description.hide();
     setShowDetails(false);
     titleRef.current?.focus();
+    onAdding?.();
     create.mutate(input, {
-      onSuccess: () => {
+      onSuccess: (todo) => {
         title.settle(typed.title);
         description.settle(typed.description);
+        onCreated?.(todo);
       },
       onError: (error) => {
         title.set(typed.title);
@@ -58,14 +74,16 @@ export function AddTodoForm({ onError }: { onError: (error: unknown) => void }) 
           placeholder="What needs doing?"
           value={title.value}
           dir="auto"
-          maxLength={TITLE_MAX}
           autoComplete="off"
+          aria-describedby={`${id}-title-count`}
+          aria-invalid={isTooLong(title.value, TITLE_MAX) || undefined}
           onChange={(event) => title.set(event.target.value)}
         />
-        <button type="submit" className="button button--primary">
+        <button type="submit" className="button button--primary" aria-disabled={tooLong}>
           Add
         </button>
       </div>
+      <LengthCounter id={`${id}-title-count`} text={title.value} max={TITLE_MAX} />
       {showDetails ? (
         <div className="add__details">
           <label htmlFor={`${id}-description`} className="label">
@@ -77,8 +95,14 @@ export function AddTodoForm({ onError }: { onError: (error: unknown) => void }) 
             rows={2}
             dir="auto"
             value={description.value}
-            maxLength={DESCRIPTION_MAX}
+            aria-describedby={`${id}-description-count`}
+            aria-invalid={isTooLong(description.value, DESCRIPTION_MAX) || undefined}
             onChange={(event) => description.set(event.target.value)}
+          />
+          <LengthCounter
+            id={`${id}-description-count`}
+            text={description.value}
+            max={DESCRIPTION_MAX}
           />
         </div>
       ) : (

@@ -1,9 +1,9 @@
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
 import type { Todo } from '../api/types.js';
 import { useDraft } from '../drafts/use-draft.js';
-import { DESCRIPTION_MAX, TITLE_MAX } from './AddTodoForm.js';
 import { isOptimistic } from './cache.js';
 import { useUpdateTodo } from './queries.js';
+import { DESCRIPTION_MAX, isTooLong, LengthCounter, TITLE_MAX } from './TitleCounter.js';
 
 /**
  * One todo: a checkbox to complete it, inline editing of title and notes (Enter saves,
@@ -13,10 +13,13 @@ export function TodoItem({
   todo,
   onDelete,
   onError,
+  onSaved,
 }: {
   todo: Todo;
   onDelete: (todo: Todo) => void;
   onError: (error: unknown) => void;
+  /** The API accepted a change to this todo. */
+  onSaved?: () => void;
 }) {
   const id = useId();
   const update = useUpdateTodo(todo.id);
@@ -46,7 +49,8 @@ export function TodoItem({
   const save = (event: FormEvent) => {
     event.preventDefault();
     const nextTitle = title.value.trim();
-    if (!nextTitle) return;
+    if (!nextTitle || isTooLong(title.value, TITLE_MAX)) return;
+    if (isTooLong(description.value, DESCRIPTION_MAX)) return;
     const nextDescription = description.value.trim();
     const typed = { title: title.value, description: description.value };
     update.mutate(
@@ -55,6 +59,7 @@ export function TodoItem({
         onSuccess: () => {
           title.settle(typed.title);
           description.settle(typed.description);
+          onSaved?.();
         },
         onError: (error) => {
           title.set(typed.title);
@@ -87,7 +92,7 @@ export function TodoItem({
     setClicked(next);
     update.mutate(
       { id: todo.id, patch: { completed: next } },
-      { onError, onSettled: () => setClicked(null) },
+      { onError, onSuccess: () => onSaved?.(), onSettled: () => setClicked(null) },
     );
   };
 
@@ -104,10 +109,12 @@ export function TodoItem({
             className="input"
             value={title.value}
             dir="auto"
-            maxLength={TITLE_MAX}
             required
+            aria-describedby={`${id}-title-count`}
+            aria-invalid={isTooLong(title.value, TITLE_MAX) || undefined}
             onChange={(event) => title.set(event.target.value)}
           />
+          <LengthCounter id={`${id}-title-count`} text={title.value} max={TITLE_MAX} />
           <label htmlFor={`${id}-description`} className="label">
             Notes
           </label>
@@ -117,8 +124,14 @@ export function TodoItem({
             rows={2}
             dir="auto"
             value={description.value}
-            maxLength={DESCRIPTION_MAX}
+            aria-describedby={`${id}-description-count`}
+            aria-invalid={isTooLong(description.value, DESCRIPTION_MAX) || undefined}
             onChange={(event) => description.set(event.target.value)}
+          />
+          <LengthCounter
+            id={`${id}-description-count`}
+            text={description.value}
+            max={DESCRIPTION_MAX}
           />
           <div className="todo__edit-actions">
             <button type="submit" className="button button--primary">

@@ -21,7 +21,21 @@ const EMPTY_TEXT: Record<TodoFilter, [string, string]> = {
 export function TodosScreen() {
   const [filter, setFilter] = useState<TodoFilter>('all');
   const [notice, setNotice] = useState<string | null>(null);
+  const [info, setInfo] = useState<string | null>(null);
   const list = useTodoList(filter);
+  const chooseFilter = (next: TodoFilter) => {
+    setInfo(null);
+    setFilter(next);
+  };
+  // A new todo is open: under "Done" it would vanish the moment it was added. Show every todo
+  // instead, and say why the list changed.
+  const onAdding = () => {
+    if (filter !== 'done') return;
+    setFilter('all');
+    setInfo('Your new todo is open, so the list now shows all your todos.');
+  };
+  // A later success means the failure the banner reported is behind the user: clear it.
+  const onSaved = useCallback(() => setNotice(null), []);
 
   const reportError = useCallback((error: unknown) => {
     if (isApiError(error) && error.code === 'session_expired') return;
@@ -43,9 +57,14 @@ export function TodosScreen() {
         <h1 id="todos-title" tabIndex={-1}>
           Your todos
         </h1>
-        <FilterTabs value={filter} onChange={setFilter} />
+        <FilterTabs value={filter} onChange={chooseFilter} />
       </div>
-      <AddTodoForm onError={reportError} />
+      <AddTodoForm onError={reportError} onAdding={onAdding} onCreated={onSaved} />
+      {info ? (
+        <p className="info" role="status">
+          {info}
+        </p>
+      ) : null}
       {notice ? (
         <div className="notice" role="alert">
           <span>{notice}</span>
@@ -69,7 +88,13 @@ export function TodosScreen() {
         <>
           <ul className="todos" aria-label={`${filter} todos`}>
             {todos.map((todo) => (
-              <TodoItem key={todo.id} todo={todo} onDelete={remove} onError={reportError} />
+              <TodoItem
+                key={todo.id}
+                todo={todo}
+                onDelete={remove}
+                onError={reportError}
+                onSaved={onSaved}
+              />
             ))}
           </ul>
           {list.hasNextPage ? (

@@ -14,6 +14,7 @@ import {
   updateTodo,
 } from '../api/endpoints.js';
 import type { Todo, TodoPatch } from '../api/types.js';
+import { broadcast } from '../sync/tab-channel.js';
 import { insertTodo, optimisticTodo, patchTodo, replaceTodo, type TodoPages } from './cache.js';
 
 /**
@@ -56,6 +57,9 @@ export function useTodoList(filter: TodoFilter) {
     queryFn: ({ pageParam, signal }) => listTodos(api, filter, pageParam, signal),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
+    // Coming back to the tab shows what changed meanwhile (another device, another person),
+    // however recently the list was fetched.
+    refetchOnWindowFocus: 'always',
   });
 }
 
@@ -78,6 +82,7 @@ export function useCreateTodo() {
       return { snapshot, placeholder };
     },
     onSuccess: (todo, _input, context) => {
+      broadcast({ type: 'todos-changed' });
       for (const [key, data] of client.getQueriesData<TodoPages>({ queryKey: todoKeys.all })) {
         client.setQueryData(key, replaceTodo(data, context.placeholder.id, todo));
       }
@@ -103,6 +108,7 @@ export function useUpdateTodo(id: string) {
   return useMutation({
     scope: { id: `todo:${id}` },
     mutationFn: ({ id, patch }: TodoUpdate) => updateTodo(api, id, patch),
+    onSuccess: () => broadcast({ type: 'todos-changed' }),
     onMutate: async ({ id, patch }) => {
       const snapshot = await updateAllLists(client, (data, filter) =>
         patchTodo(data, id, patch as Partial<Todo>, filter),
@@ -120,6 +126,7 @@ export function useDeleteTodo() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (id: string) => deleteTodo(api, id),
+    onSuccess: () => broadcast({ type: 'todos-changed' }),
     onSettled: () => client.invalidateQueries({ queryKey: todoKeys.all }),
   });
 }

@@ -1,0 +1,161 @@
+// `npm run bench -- --profile`: where a request's CPU time goes. Each hot route is loaded on an
+// API process running under `--cpu-prof`; the samples taken while that route was under load
+// (a time window of the one profile) are summed per package and per frame, divided by the
+// requests answered in the window, and written to results/profile.md. Anything below a
+// "## Findings" heading in that file is kept: the written analysis survives regeneration.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { summarise } from '../lib/cpuprofile.mjs';
+import { createBenchDatabase } from '../lib/db.mjs';
+import { fire } from '../lib/load.mjs';
+import { startApiProcess } from '../lib/servers.mjs';
+import { fmt } from '../lib/table.mjs';
+import { cycle } from './auth.mjs';
+import { ensureTodos } from './todos.mjs';
+
+/** Sampling interval (µs): finer than V8's default 1 ms, so a 50 µs request gets samples. */
+const INTERVAL_US = 250;
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+const bearer = (token) => ({ authorization: `Bearer ${token}` });
+
+/** The routes profiled on one database, in an order that keeps the listing at 20 todos. */
+function routes(ctx, api, engine) {
+  const h = bearer(ctx.warmToken);
+  const todos = [
+    { name: `GET /todos/ (page of 20), ${engine}`, url: `${api.url}/todos/`, headers: h },
+    {
+      name: `POST /todos/, ${engine}`,
+      url: `${api.url}/todos/`,
+      method: 'POST',
+      headers: h,
+      body: JSON.stringify({ title: 'Benchmark todo', description: 'written by npm run bench' }),
+      expect: 201,
+    },
+  ];
+  if (engine !== 'SQLite') return todos;
+  return [
+    { name: 'GET /healthz (the floor)', url: `${api.url}/healthz` },
+    { name: 'warm GET /me (one token, cached)', url: `${api.url}/me`, headers: h },
+    { name: 'cold GET /me (a new token each)', url: `${api.url}/me`, next: cycle(ctx.pool) },
+    ...todos,
+    ...(ctx.profileExtra?.(api) ?? []),
+  ];
+}
+
+/** Loads each route in turn on one profiled API process; returns the windows and counts. */
+async function profileApi(ctx, engine, options) {
+  const dir = join(ctx.tmp, `prof-${engine}`);
+  mkdirSync(dir, { recursive: true });
+  const api = await startApiProcess({
+    issuer: ctx.issuer.issuer.issuer,
+    dataDir: join(dir, 'data'),
+    logLevel: ctx.logLevel,
+    cpuProfDir: dir,
+    cpuProfInterval: INTERVAL_US,
+    ...options,
+  });
+  const windows = [];
+  try {
+    await ensureTodos(api, ctx.warmToken, 20);
+    for (const route of routes(ctx, api, engine)) {
+      const spec = { ...route, pid: api.pid, expectStatus: [route.expect ?? 200] };
+      await fire({ ...spec, duration: ctx.cfg.warmup });
+      const from = monotonicUs();
+      const r = await fire({ ...spec, duration: ctx.cfg.profileSeconds });
+      const to = monotonicUs();
+      const bad = [...r.statuses].filter(([s]) => s !== (route.expect ?? 200));
+      windows.push({ route: route.name, from, to, r, bad });
+    }
+  } finally {
+    await api.stop();
+  }
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`no profile written in ${dir}`);
+  return windows.map((w) => ({ ...w, ...summarise(join(dir, file), { window: w }) }));
+}
+
+const pct = (part, whole) => `${fmt((100 * part) / whole, 1)} %`;
+
+/** One route's section of profile.md. */
+function routeMarkdown(w) {
+  const perReq = (us) => us / w.r.total;
+  const busy = perReq(w.busyUs);
+  const lines = [
+    `### ${w.route}`,
+    '',
+    `${fmt(w.r.total)} requests in ${fmt((w.to - w.from) / 1e6, 1)} s (${fmt(w.r.rps)} req/s under the profiler) · ` +
+      `main thread busy ${fmt(busy, 1)} µs/request (sampled) · process CPU ${fmt(w.r.cpuUs, 1)} µs/request (schedstat, all threads)` +
+      (w.bad.length
+        ? ` · **unexpected statuses: ${w.bad.map(([s, n]) => `${n}×${s}`).join(', ')}**`
+        : ''),
+    '',
+    '| package | µs/request | share of busy |',
+    '|---|---:|---:|',
+    ...w.packages.map((p) => `| ${p.pkg} | ${fmt(perReq(p.us), 1)} | ${pct(p.us, w.busyUs)} |`),
+    '',
+    '| top frames by self time | package | µs/request | share |',
+    '|---|---|---:|---:|',
+    ...w.frames
+      .slice(0, 15)
+      .map(
+        (f) =>
+          `| \`${f.label.replaceAll('|', '\\|')}\` | ${f.pkg} | ${fmt(perReq(f.us), 2)} | ${pct(f.us, w.busyUs)} |`,
+      ),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Runs the profile pass and writes `out` (keeping its "## Findings" section). */
+export async function profile(ctx, log, out) {
+  log('profile: API on SQLite under --cpu-prof');
+  const results = await profileApi(ctx, 'SQLite', {});
+  const db = await createBenchDatabase();
+  let pgNote = '';
+  if (db.error) pgNote = `PostgreSQL not profiled: ${db.error}`;
+  else {
+    log(`profile: API on PostgreSQL (${db.name}) under --cpu-prof`);
+    results.push(...(await profileApi(ctx, 'PostgreSQL', { databaseUrl: db.url })));
+  }
+  const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
+  const findingsAt = previous.indexOf('\n## Findings');
+  const findings = findingsAt >= 0 ? previous.slice(findingsAt + 1) : '';
+  const overview = [
+    '| route | busy µs/req | top packages (µs/req) |',
+    '|---|---:|---|',
+    ...results.map((w) => {
+      const top = w.packages
+        .slice(0, 5)
+        .map((p) => `${p.pkg} ${fmt(p.us / w.r.total, 1)}`)
+        .join(', ');
+      return `| ${w.route} | ${fmt(w.busyUs / w.r.total, 1)} | ${top} |`;
+    }),
+  ];
+  const text = [
+    '# Where the request path spends its CPU',
+    '',
+    `Generated by \`npm run bench -- --profile${ctx.cfg.quick ? ' --quick' : ''}\` · ${new Date().toISOString()} · Node ${process.version} · ` +
+      `API LOG_LEVEL=${ctx.logLevel} · ${ctx.cfg.profileSeconds} s per route after ${ctx.cfg.warmup} s warm-up, ` +
+      `50 connections · V8 sampling every ${INTERVAL_US} µs.`,
+    '',
+    "Self time of the API process's main thread while one route was under load, divided by the",
+    'requests answered meanwhile. A native function (no script of its own) counts for the package',
+    'that called it: `libsql` includes the SQLite engine, `node internals` the C++ behind `node:`',
+    'modules. `(garbage collector)` and `(program)` (V8 and libuv work no JavaScript frame owns) are',
+    'shown apart. The profiler itself slows the process by roughly a tenth; compare routes with each',
+    'other, not with the rates of `results/latest.md`.',
+    ...(pgNote ? ['', pgNote] : []),
+    '',
+    '## Overview',
+    '',
+    ...overview,
+    '',
+    '## Per route',
+    '',
+    ...results.map(routeMarkdown),
+    findings,
+  ].join('\n');
+  writeFileSync(out, `${text.trimEnd()}\n`);
+  log(`profile written to ${out}`);
+  return results;
+}

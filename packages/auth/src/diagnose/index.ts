@@ -1,0 +1,161 @@
+/**
+ * `@todo-sso/auth/diagnose`: explains why the API would refuse a setup or a token, with the fix
+ * for Keycloak and Authentik. Every verdict comes from the authenticator itself (discovery,
+ * readiness, `authenticate`); this module only adds the explanation, so it cannot disagree with
+ * the API.
+ *
+ * @packageDocumentation
+ */
+import { createAuthenticator } from '../authenticator.js';
+import { type ResolvedIssuer, resolveIssuer } from '../config.js';
+import { isAuthError } from '../errors.js';
+import { missingPermissions } from '../policy/permissions.js';
+import type { Principal } from '../principal.js';
+import { type DecodedToken, decodeToken } from '../token/decode.js';
+import { type CheckContext, checkIssuer } from './issuer-checks.js';
+import { rolesFinding } from './roles-finding.js';
+import { explainRefusal } from './token-findings.js';
+import type { DiagnoseOptions, Diagnosis, Finding, IssuerReport, TokenReport } from './types.js';
+
+export { issuerDifference } from './issuer-difference.js';
+export { explainRefusal } from './token-findings.js';
+export type {
+  DiagnoseOptions,
+  Diagnosis,
+  Finding,
+  FindingCode,
+  Fix,
+  IssuerReport,
+  TokenReport,
+} from './types.js';
+
+const DEFAULT_REQUIRED = ['todos:read', 'todos:write'];
+
+function recordingFetch(inner: typeof fetch): {
+  fetch: typeof fetch;
+  lastDate(): string | undefined;
+} {
+  let last: string | undefined;
+  return {
+    fetch: async (input, init) => {
+      const response = await inner(input, init);
+      last = response.headers.get('date') ?? undefined;
+      return response;
+    },
+    lastDate: () => last,
+  };
+}
+
+function decoded(token: string): DecodedToken | undefined {
+  try {
+    return decodeToken(token);
+  } catch {
+    return undefined;
+  }
+}
+
+async function checkToken(
+  options: DiagnoseOptions,
+  token: string,
+  resolved: readonly ResolvedIssuer[],
+  ctx: CheckContext,
+): Promise<{ report: TokenReport; findings: Finding[] }> {
+  // The API's own authenticator, with the API's own options: its verdict is the API's verdict.
+  const auth = createAuthenticator({
+    issuers: options.issuers,
+    fetch: ctx.fetch,
+    now: ctx.now,
+    httpTimeoutMs: ctx.timeoutMs,
+  });
+  const parts = decoded(token);
+  const issuer = resolved.find((i) => i.issuer === parts?.payload.iss);
+  let principal: Principal;
+  try {
+    principal = await auth.authenticate(token);
+  } catch (e) {
+    if (!isAuthError(e)) throw e;
+    const nowSec = Math.floor(ctx.now() / 1000);
+    return {
+      report: { accepted: false, refusal: e.code },
+      findings: explainRefusal(e, parts, issuer, resolved, nowSec),
+    };
+  } finally {
+    auth.close();
+  }
+  const required = options.requiredPermissions ?? DEFAULT_REQUIRED;
+  const missing = missingPermissions(principal, required);
+  const owner = resolved.find((i) => i.issuer === principal.issuer) as ResolvedIssuer;
+  return {
+    report: {
+      accepted: true,
+      subject: principal.subject,
+      ...(principal.username === undefined ? {} : { username: principal.username }),
+      roles: principal.roles,
+      permissions: principal.permissions,
+      missingPermissions: missing,
+    },
+    findings: missing.length > 0 ? [rolesFinding(owner, principal, missing)] : [],
+  };
+}
+
+/**
+ * Diagnoses the API's issuer configuration and, optionally, a token.
+ *
+ * @example
+ * ```ts
+ * const { ok, findings } = await diagnose({ issuers: config.issuers.map(toIssuerOptions), token });
+ * for (const f of findings) console.log(f.code, f.summary, f.fix.keycloak);
+ * ```
+ */
+export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
+  const recorder = recordingFetch(options.fetch ?? globalThis.fetch);
+  const ctx: CheckContext = {
+    fetch: recorder.fetch,
+    lastDate: recorder.lastDate,
+    now: options.now ?? Date.now,
+    timeoutMs: options.httpTimeoutMs ?? 5000,
+  };
+  const findings: Finding[] = [];
+  const resolved: ResolvedIssuer[] = [];
+  for (const o of options.issuers) {
+    try {
+      resolved.push(resolveIssuer(o));
+    } catch (e) {
+      findings.push({
+        code: 'config_invalid',
+        check: 'config',
+        issuer: String(o.issuer),
+        summary: `The issuer configuration is invalid: ${(e as Error).message}.`,
+        fix: {
+          keycloak: 'See the configuration reference.',
+          authentik: 'See the configuration reference.',
+        },
+      });
+    }
+  }
+  if (findings.length > 0) return { ok: false, issuers: [], findings };
+  const issuers: IssuerReport[] = [];
+  for (const [index, issuer] of resolved.entries()) {
+    const checked = await checkIssuer(
+      options.issuers[index] as DiagnoseOptions['issuers'][number],
+      issuer,
+      ctx,
+    );
+    issuers.push(checked.report);
+    findings.push(...checked.findings);
+  }
+  let token: TokenReport | undefined;
+  if (options.token !== undefined) {
+    const checked = await checkToken(options, options.token, resolved, ctx);
+    token = checked.report;
+    // A refusal already explained by the configuration (same code) is not repeated.
+    for (const f of checked.findings)
+      if (!findings.some((g) => g.code === f.code && g.issuer === f.issuer)) findings.push(f);
+  }
+  return {
+    ok: findings.length === 0,
+    issuers,
+    ...(token === undefined ? {} : { token }),
+    findings,
+  };
+}

@@ -1,0 +1,165 @@
+import { createAuthenticator } from '../authenticator.js';
+import type { ResolvedIssuer } from '../config.js';
+import { fetchJson } from '../http/fetch-json.js';
+import { discover, metadataUrl } from '../jwks/discovery.js';
+import { importKeySet, keyFitsAlgorithm } from '../jwks/import-key.js';
+import type { IssuerOptions } from '../options.js';
+import { issuerFinding } from './issuer-difference.js';
+import type { Finding, IssuerReport } from './types.js';
+
+/** What issuer checks need: a fetch that remembers each answer's `Date`, and the clock. */
+export interface CheckContext {
+  readonly fetch: typeof fetch;
+  readonly now: () => number;
+  readonly timeoutMs: number;
+  /** The `Date` header of the last answer fetched through {@link fetch}. */
+  lastDate(): string | undefined;
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+const NTP =
+  'Synchronise the clocks of the identity provider and API hosts with NTP (timedatectl set-ntp true, or chrony); containers use their host’s clock.';
+
+function unreachable(issuer: ResolvedIssuer, url: string, error: unknown): Finding {
+  return {
+    code: 'discovery_unreachable',
+    check: 'discovery',
+    issuer: issuer.issuer,
+    summary: `The discovery document cannot be loaded: ${message(error)}.`,
+    expected: `a JSON document at ${url}`,
+    received: message(error),
+    apiCode: 'idp_unavailable',
+    fix: {
+      config:
+        'When the API reaches the provider at another address than the public issuer (Docker, Kubernetes), set OIDC_DISCOVERY_URL to that address, e.g. http://keycloak:8080.',
+      keycloak: 'The document is served at <issuer>/.well-known/openid-configuration.',
+      authentik:
+        'The document is served at /application/o/<slug>/.well-known/openid-configuration.',
+    },
+  };
+}
+
+function clockFinding(issuer: ResolvedIssuer, skewSec: number): Finding {
+  const ahead = skewSec > 0 ? 'this host' : 'the identity provider';
+  return {
+    code: 'clock_skew',
+    check: 'clock',
+    issuer: issuer.issuer,
+    summary: `The clocks differ by ${Math.abs(skewSec)} s (${ahead} ahead), more than the ${issuer.clockToleranceSec} s the API tolerates: fresh tokens are refused as not yet valid, or expire early.`,
+    expected: `at most ${issuer.clockToleranceSec} s apart`,
+    received: `${skewSec > 0 ? '+' : ''}${skewSec} s (local minus the provider's Date header)`,
+    apiCode: skewSec < 0 ? 'token_not_yet_valid' : 'token_expired',
+    fix: { keycloak: NTP, authentik: NTP },
+  };
+}
+
+function keyReport(jwks: Record<string, unknown>, algorithms: readonly string[]) {
+  const keys = Array.isArray(jwks.keys) ? (jwks.keys as Record<string, unknown>[]) : [];
+  const usable = importKeySet(jwks, algorithms).filter((k) =>
+    algorithms.some((alg) => keyFitsAlgorithm(k, alg)),
+  );
+  const usableKids = new Set(usable.map((k) => k.kid));
+  return keys
+    .filter((k) => k?.use === undefined || k.use === 'sig')
+    .map((k) => ({
+      ...(typeof k.kid === 'string' ? { kid: k.kid } : {}),
+      ...(typeof k.alg === 'string' ? { alg: k.alg } : {}),
+      ...(typeof k.kty === 'string' ? { kty: k.kty } : {}),
+      usable: typeof k.kid === 'string' ? usableKids.has(k.kid) : usable.length > 0,
+    }));
+}
+
+function algorithmFinding(issuer: ResolvedIssuer, keys: IssuerReport['keys']): Finding {
+  const offered = [...new Set(keys.map((k) => k.alg ?? k.kty ?? '?'))].join(', ') || '(no keys)';
+  return {
+    code: 'algorithm_not_allowed',
+    check: 'keys',
+    issuer: issuer.issuer,
+    summary: `No signing key of the provider fits an algorithm the API accepts; every token will be refused.`,
+    expected: issuer.algorithms.join(', '),
+    received: offered,
+    apiCode: 'alg_not_allowed',
+    fix: {
+      keycloak:
+        'Realm settings → Keys → Providers: add an rsa-generated (RS256) key, and Realm settings → Tokens → Default signature algorithm: RS256.',
+      authentik: 'Provider → Signing Key: an RSA certificate (RS256) or an EC P-256 one (ES256).',
+    },
+  };
+}
+
+/**
+ * Checks one issuer as the API's authenticator sees it: discovery reachable and its `issuer`
+ * member exactly the configured one (the authenticator's own `discover`), keys loadable (the
+ * authenticator's own readiness), keys fitting the algorithm allowlist, and the clock.
+ */
+export async function checkIssuer(
+  options: IssuerOptions,
+  issuer: ResolvedIssuer,
+  ctx: CheckContext,
+): Promise<{ report: IssuerReport; findings: Finding[] }> {
+  const http = { fetch: ctx.fetch, timeoutMs: ctx.timeoutMs };
+  const url = metadataUrl(issuer);
+  const findings: Finding[] = [];
+  let raw: Record<string, unknown>;
+  try {
+    raw = await fetchJson(url, http);
+  } catch (e) {
+    return {
+      report: { issuer: issuer.issuer, metadataUrl: url, keys: [], ready: false },
+      findings: [unreachable(issuer, url, e)],
+    };
+  }
+  const date = ctx.lastDate();
+  const skew = date ? Math.round((ctx.now() - Date.parse(date)) / 1000) : undefined;
+  if (skew !== undefined && Math.abs(skew) > issuer.clockToleranceSec)
+    findings.push(clockFinding(issuer, skew));
+  const advertised = typeof raw.issuer === 'string' ? raw.issuer : undefined;
+  let jwksUri: string | undefined;
+  try {
+    jwksUri = (await discover(issuer, http)).jwksUri;
+  } catch (e) {
+    findings.push(
+      advertised !== undefined && advertised !== issuer.issuer
+        ? issuerFinding(issuer.issuer, advertised, 'discovery')
+        : unreachable(issuer, url, e),
+    );
+  }
+  let keys: IssuerReport['keys'] = [];
+  if (jwksUri !== undefined) {
+    try {
+      keys = keyReport(await fetchJson(jwksUri, http), issuer.algorithms);
+      // Keys no allowed algorithm fits, but some algorithm would: the allowlist is the problem.
+      if (keys.length > 0 && !keys.some((k) => k.usable))
+        findings.push(algorithmFinding(issuer, keys));
+    } catch (e) {
+      findings.push({
+        ...unreachable(issuer, jwksUri, e),
+        code: 'jwks_unreachable',
+        check: 'keys',
+        expected: `a JWKS at ${jwksUri}`,
+      });
+    }
+  }
+  // The authenticator's own verdict, exactly what the API's /readyz reports.
+  const auth = createAuthenticator({
+    issuers: [options],
+    fetch: ctx.fetch,
+    now: ctx.now,
+    httpTimeoutMs: ctx.timeoutMs,
+  });
+  const ready = await auth.ready();
+  auth.close();
+  return {
+    report: {
+      issuer: issuer.issuer,
+      metadataUrl: url,
+      ...(advertised === undefined ? {} : { advertisedIssuer: advertised }),
+      ...(jwksUri === undefined ? {} : { jwksUri }),
+      keys,
+      ...(skew === undefined ? {} : { clockSkewSec: skew }),
+      ready,
+    },
+    findings,
+  };
+}

@@ -1,0 +1,92 @@
+import type { Finding } from './types.js';
+
+/** How two issuer identifiers differ. Issuers are compared exactly (RFC 7519 §4.1.1). */
+export type IssuerDifference = 'trailing_slash' | 'scheme' | 'host' | 'other';
+
+function parse(value: string): URL | undefined {
+  return URL.canParse(value) ? new URL(value) : undefined;
+}
+
+const trim = (path: string) => (path.endsWith('/') ? path.slice(0, -1) : path);
+
+/** Classifies the difference between the configured and the received issuer. */
+export function issuerDifference(configured: string, received: string): IssuerDifference {
+  if (trim(configured) === trim(received)) return 'trailing_slash';
+  const a = parse(configured);
+  const b = parse(received);
+  if (a === undefined || b === undefined) return 'other';
+  const samePath = trim(a.pathname) === trim(b.pathname);
+  if (samePath && a.host === b.host && a.protocol !== b.protocol) return 'scheme';
+  if (samePath && a.host !== b.host) return 'host';
+  return 'other';
+}
+
+/**
+ * The finding for an issuer that differs from the configured one. `where` says who advertised
+ * `received`: the discovery document fetched from the configured issuer, or a token's `iss`.
+ */
+export function issuerFinding(
+  configured: string,
+  received: string,
+  where: 'discovery' | 'token',
+): Finding {
+  const kind = issuerDifference(configured, received);
+  const base = {
+    check: where,
+    issuer: configured,
+    expected: configured,
+    received,
+    ...(where === 'token' ? { apiCode: 'issuer_unknown' as const } : {}),
+  };
+  const seen = where === 'token' ? 'The token says' : 'The discovery document says';
+  if (kind === 'trailing_slash')
+    return {
+      ...base,
+      code: 'issuer_trailing_slash',
+      summary: `${seen} "${received}", which differs from OIDC_ISSUER by a trailing slash; issuers are compared exactly.`,
+      fix: {
+        config: `Set OIDC_ISSUER=${received} (exactly, with or without the slash as the provider writes it).`,
+        keycloak: 'Keycloak issuers never end in a slash: http(s)://<host>/realms/<realm>.',
+        authentik:
+          'Authentik issuers always end in a slash: https://<host>/application/o/<application-slug>/.',
+      },
+    };
+  if (kind === 'scheme')
+    return {
+      ...base,
+      code: 'issuer_scheme',
+      summary: `${seen} "${received}": the scheme differs from OIDC_ISSUER (http versus https).`,
+      fix: {
+        config: `Set OIDC_ISSUER to the issuer that tokens carry (${received}), or fix the provider's public URL.`,
+        keycloak:
+          'Behind a TLS-terminating proxy, start Keycloak with KC_HOSTNAME=https://<public host> and KC_PROXY_HEADERS=xforwarded so it builds https issuers.',
+        authentik:
+          'Authentik builds the issuer from the request: make the reverse proxy send X-Forwarded-Proto: https.',
+      },
+    };
+  if (kind === 'host')
+    return {
+      ...base,
+      code: 'issuer_host',
+      summary: `${seen} "${received}": the host differs from OIDC_ISSUER — the internal address (e.g. http://keycloak:8080) versus the public URL.`,
+      fix: {
+        config: `Set OIDC_ISSUER to the public issuer that tokens carry and OIDC_DISCOVERY_URL to the address the API can reach, e.g. OIDC_ISSUER=${received} OIDC_DISCOVERY_URL=${new URL(configured).origin}.`,
+        keycloak:
+          'Set KC_HOSTNAME to the public URL so every token carries one issuer however Keycloak is reached; the API then fetches metadata and keys over the internal address given in OIDC_DISCOVERY_URL.',
+        authentik:
+          'Authentik builds the issuer from the Host of the request that obtained the token: keep OIDC_ISSUER the public URL and point OIDC_DISCOVERY_URL at the internal address.',
+      },
+    };
+  return {
+    ...base,
+    code: 'issuer_mismatch',
+    summary: `${seen} "${received}", which is not the configured issuer.`,
+    fix: {
+      config: `Trust that issuer (OIDC_ISSUER, or one more entry in OIDC_ISSUERS) if it is meant for this API, or get tokens from ${configured}.`,
+      keycloak:
+        'A Keycloak issuer names its realm: check /realms/<realm> is the realm of the client.',
+      authentik:
+        'An Authentik issuer names its application slug (/application/o/<slug>/), or is global when the provider uses the global issuer mode.',
+    },
+  };
+}

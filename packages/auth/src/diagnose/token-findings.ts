@@ -1,0 +1,229 @@
+import type { ResolvedIssuer } from '../config.js';
+import type { AuthError } from '../errors.js';
+import type { DecodedToken } from '../token/decode.js';
+import { describeValue } from '../token/describe-value.js';
+import { audiencesOf } from '../token/validate-claims.js';
+import { issuerFinding } from './issuer-difference.js';
+import type { Finding } from './types.js';
+
+type Claims = Readonly<Record<string, unknown>>;
+
+/**
+ * Keycloak's lightweight access tokens (client setting "Always use lightweight access token")
+ * keep only `iss`, `sub`, `exp`, `iat`, `jti`, `typ`, `azp`, `sid` and `scope`: no audience,
+ * no roles and no profile claims unless each mapper opts in.
+ */
+export function isLightweight(issuer: ResolvedIssuer | undefined, claims: Claims): boolean {
+  if (issuer !== undefined && issuer.profile !== 'keycloak') return false;
+  const full = ['realm_access', 'resource_access', 'preferred_username', 'email', 'name'];
+  return (
+    typeof claims.azp === 'string' &&
+    typeof claims.sid === 'string' &&
+    full.every((name) => claims[name] === undefined)
+  );
+}
+
+const show = (value: unknown) => (value === undefined ? '(absent)' : describeValue(value));
+
+/** The finding for a Keycloak lightweight access token. */
+export function lightweightFinding(issuer: string, apiCode: Finding['apiCode']): Finding {
+  return {
+    code: 'lightweight_access_token',
+    check: 'token',
+    issuer,
+    ...(apiCode === undefined ? {} : { apiCode }),
+    summary:
+      'This is a Keycloak lightweight access token: it carries no audience, roles or profile claims, so the API cannot authorise it.',
+    expected: 'aud, realm_access.roles and resource_access in the access token',
+    received: 'only iss, sub, azp, sid, scope and the time claims',
+    fix: {
+      keycloak:
+        'Clients → <client> → Advanced → "Always use lightweight access token": Off (client attribute client.use.lightweight.access.token.enabled=false); or turn on "Add to lightweight access token" on the audience and roles mappers.',
+      authentik: 'Authentik issues no lightweight tokens; check the provider’s scope mappings.',
+      config:
+        'Or verify by introspection, which answers the full claims: OIDC_VERIFY=introspect with OIDC_CLIENT_ID and OIDC_CLIENT_SECRET.',
+    },
+  };
+}
+
+function audienceFinding(issuer: ResolvedIssuer, claims: Claims): Finding {
+  const received = audiencesOf(claims);
+  const expected = issuer.audiences.join(' or ');
+  const base = {
+    check: 'token' as const,
+    issuer: issuer.issuer,
+    apiCode: 'audience_mismatch' as const,
+    expected,
+    received: received.length === 0 ? '(absent)' : received.join(', '),
+  };
+  if (issuer.profile === 'authentik')
+    return {
+      ...base,
+      code: 'audience_mismatch',
+      summary: `Authentik puts the requesting client's id in aud (${base.received}), and the API does not accept it.`,
+      fix: {
+        authentik:
+          'Authentik cannot add an audience: list the client ids whose tokens reach the API in OIDC_AUDIENCE.',
+        keycloak: `Add an Audience mapper including ${issuer.audiences[0]} to the client.`,
+        config: `OIDC_AUDIENCE=${[...issuer.audiences, ...received].join(',')} if that client is meant for this API.`,
+      },
+    };
+  return {
+    ...base,
+    code: 'audience_mapper_missing',
+    summary: `The token's audience is ${base.received}, not ${expected}: the client has no audience mapper for the API${received.includes('account') ? ' ("account" comes from Keycloak’s default roles scope)' : ''}.`,
+    fix: {
+      keycloak: `Clients → <client> → Client scopes → <client>-dedicated → Add mapper → By configuration → Audience: Included Client Audience = ${issuer.audiences[0]}, Add to access token = On.`,
+      authentik:
+        'Authentik always sets aud to the client id: list the client ids in OIDC_AUDIENCE (e.g. todo-ui,todo-cli).',
+      config: 'Do not add "account" to OIDC_AUDIENCE: every token of the realm carries it.',
+    },
+  };
+}
+
+function typeFinding(issuer: ResolvedIssuer | undefined, token: DecodedToken): Finding {
+  const { payload } = token;
+  const idMarkers =
+    payload.nonce !== undefined ||
+    payload.at_hash !== undefined ||
+    (typeof payload.typ === 'string' && payload.typ.toLowerCase() === 'id') ||
+    (issuer?.profile === 'authentik' && payload.azp === undefined) ||
+    (issuer?.profile !== 'authentik' && payload.azp !== undefined && payload.aud === payload.azp);
+  const base = {
+    check: 'token' as const,
+    ...(issuer === undefined ? {} : { issuer: issuer.issuer }),
+    apiCode: 'token_type_invalid' as const,
+  };
+  if (idMarkers)
+    return {
+      ...base,
+      code: 'id_token',
+      summary:
+        'This is an ID token, not an access token: it tells the client who signed in and must never open an API.',
+      expected: 'the access_token of the token response',
+      received: `an ID token (aud ${show(payload.aud)})`,
+      fix: {
+        keycloak:
+          'Send access_token from the token response (keycloak-js: keycloak.token, not keycloak.idToken).',
+        authentik: 'Send access_token from the token response, not id_token.',
+      },
+    };
+  return {
+    ...base,
+    code: 'token_type_invalid',
+    summary: `This is not an access token (header typ ${show(token.header.typ)}, typ claim ${show(payload.typ)}).`,
+    expected: 'an access token (typ "Bearer" for Keycloak, "at+jwt" per RFC 9068)',
+    received: `typ ${show(payload.typ)}`,
+    fix: {
+      keycloak: 'Send access_token, never refresh_token, from the token response.',
+      authentik: 'Send access_token, never refresh_token, from the token response.',
+    },
+  };
+}
+
+const NTP =
+  'Synchronise the clocks of the identity provider and API hosts with NTP (timedatectl set-ntp true, or chrony); containers use their host’s clock.';
+
+/**
+ * Explains the authenticator's refusal of a token with the token's own claims: expected versus
+ * received values and the fix. `issuer` is the trusted issuer the token was routed to, if any.
+ */
+export function explainRefusal(
+  error: AuthError,
+  token: DecodedToken | undefined,
+  issuer: ResolvedIssuer | undefined,
+  trusted: readonly ResolvedIssuer[],
+  nowSec: number,
+): Finding[] {
+  const payload = token?.payload ?? {};
+  const base = {
+    check: 'token' as const,
+    ...(issuer === undefined ? {} : { issuer: issuer.issuer }),
+    apiCode: error.code,
+  };
+  switch (error.code) {
+    case 'issuer_unknown': {
+      const iss = typeof payload.iss === 'string' ? payload.iss : undefined;
+      const closest = trusted[0];
+      if (iss !== undefined && closest !== undefined)
+        return [issuerFinding(closest.issuer, iss, 'token')];
+      break;
+    }
+    case 'audience_mismatch':
+      if (token !== undefined && isLightweight(issuer, payload))
+        return [lightweightFinding(issuer?.issuer ?? '', 'audience_mismatch')];
+      if (issuer !== undefined) return [audienceFinding(issuer, payload)];
+      break;
+    case 'token_type_invalid':
+      if (token !== undefined) return [typeFinding(issuer, token)];
+      break;
+    case 'alg_not_allowed':
+      return [
+        {
+          ...base,
+          code: 'algorithm_not_allowed',
+          summary: `The token is signed with ${show(token?.header.alg)}, which the API does not accept.`,
+          expected: (issuer?.algorithms ?? []).join(', '),
+          received: show(token?.header.alg),
+          fix: {
+            keycloak:
+              'Realm settings → Tokens → Default signature algorithm: RS256 (or the client’s Advanced → Access token signature algorithm).',
+            authentik:
+              'Provider → Signing Key: an RSA certificate (RS256) or an EC P-256 one (ES256).',
+          },
+        },
+      ];
+    case 'token_not_yet_valid':
+    case 'token_expired': {
+      const skew = typeof payload.iat === 'number' ? payload.iat - nowSec : undefined;
+      const future = error.code === 'token_not_yet_valid';
+      return [
+        {
+          ...base,
+          code: future ? 'clock_skew' : 'token_expired',
+          summary: future
+            ? `The token was issued ${skew ?? '?'} s in the future by this host's clock: the provider's clock runs ahead.`
+            : 'The token has expired.',
+          expected: future ? 'iat and nbf not after now (30 s leeway)' : `exp after now`,
+          received: future ? `iat ${show(payload.iat)}` : `exp ${show(payload.exp)}`,
+          fix: future
+            ? { keycloak: NTP, authentik: NTP }
+            : {
+                keycloak:
+                  'Refresh the token (todo login again). If tokens expire at once, check both clocks.',
+                authentik:
+                  'Refresh the token (todo login again). If tokens expire at once, check both clocks.',
+              },
+        },
+      ];
+    }
+    case 'key_unknown':
+    case 'signature_invalid':
+      return [
+        {
+          ...base,
+          code: error.code,
+          summary: `${error.description}: the token was not signed by a key of ${issuer?.issuer ?? 'the issuer'}.`,
+          received: `kid ${show(token?.header.kid)}`,
+          fix: {
+            keycloak:
+              'Get tokens from the realm the API trusts; after a key rotation the old key must stay in the realm (Passive) until its tokens expire.',
+            authentik: 'Get tokens from the provider the API trusts (same signing key).',
+          },
+        },
+      ];
+    default:
+      break;
+  }
+  return [
+    {
+      ...base,
+      code: error.code === 'token_malformed' ? 'token_malformed' : 'token_refused',
+      summary: `The API refuses the token: ${error.description}.`,
+      fix: {
+        keycloak: 'Sign in again and send the access token as "Authorization: Bearer <token>".',
+        authentik: 'Sign in again and send the access token as "Authorization: Bearer <token>".',
+      },
+    },
+  ];
+}

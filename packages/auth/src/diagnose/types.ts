@@ -1,0 +1,97 @@
+import type { AuthErrorCode } from '../errors.js';
+import type { IssuerOptions } from '../options.js';
+
+/** Stable codes of diagnostic findings; tools may `switch` on them. */
+export type FindingCode =
+  | 'config_invalid'
+  | 'discovery_unreachable'
+  | 'issuer_trailing_slash'
+  | 'issuer_scheme'
+  | 'issuer_host'
+  | 'issuer_mismatch'
+  | 'jwks_unreachable'
+  | 'algorithm_not_allowed'
+  | 'clock_skew'
+  | 'audience_mapper_missing'
+  | 'audience_mismatch'
+  | 'roles_missing'
+  | 'lightweight_access_token'
+  | 'id_token'
+  | 'token_type_invalid'
+  | 'token_expired'
+  | 'key_unknown'
+  | 'signature_invalid'
+  | 'token_malformed'
+  | 'token_refused';
+
+/** What to change, per identity provider and in the API's own configuration. */
+export interface Fix {
+  readonly keycloak: string;
+  readonly authentik: string;
+  /** The API-side change (environment variables), when there is one. */
+  readonly config?: string;
+}
+
+/** One problem found. Never contains a token; claim values are shown bounded. */
+export interface Finding {
+  readonly code: FindingCode;
+  /** Where it was found. */
+  readonly check: 'config' | 'discovery' | 'keys' | 'clock' | 'token';
+  readonly issuer?: string;
+  /** One sentence saying what is wrong. */
+  readonly summary: string;
+  readonly expected?: string;
+  readonly received?: string;
+  /** The reason code the API answers with because of it, when it refuses a request. */
+  readonly apiCode?: AuthErrorCode;
+  readonly fix: Fix;
+}
+
+/** What was learned about one configured issuer. */
+export interface IssuerReport {
+  readonly issuer: string;
+  readonly metadataUrl?: string;
+  /** The `issuer` member the metadata advertises. */
+  readonly advertisedIssuer?: string;
+  readonly jwksUri?: string;
+  readonly keys: readonly { kid?: string; alg?: string; kty?: string; usable: boolean }[];
+  /** Local clock minus the IdP's `Date` header, in seconds (positive: local clock ahead). */
+  readonly clockSkewSec?: number;
+  /** The authenticator's own readiness verdict (what `/readyz` reports). */
+  readonly ready: boolean;
+}
+
+/** The outcome of verifying a token exactly as the API does. */
+export interface TokenReport {
+  readonly accepted: boolean;
+  /** The authenticator's reason code when it refused the token. */
+  readonly refusal?: AuthErrorCode;
+  readonly subject?: string;
+  readonly username?: string;
+  readonly roles?: readonly string[];
+  readonly permissions?: readonly string[];
+  /** Permissions the API's routes need that the token does not carry. */
+  readonly missingPermissions?: readonly string[];
+}
+
+/** The whole diagnosis. `ok` is true exactly when there is no finding. */
+export interface Diagnosis {
+  readonly ok: boolean;
+  readonly issuers: readonly IssuerReport[];
+  readonly token?: TokenReport;
+  readonly findings: readonly Finding[];
+}
+
+/** Options of `diagnose`. */
+export interface DiagnoseOptions {
+  /** The same issuer options the API hands to `createAuthenticator`. */
+  readonly issuers: readonly IssuerOptions[];
+  /** An access token to verify as the API would. */
+  readonly token?: string;
+  /** Permissions a person needs to use the API; default `todos:read`, `todos:write`. */
+  readonly requiredPermissions?: readonly string[];
+  readonly fetch?: typeof fetch;
+  /** Clock in milliseconds; default `Date.now`. */
+  readonly now?: () => number;
+  readonly httpTimeoutMs?: number;
+}

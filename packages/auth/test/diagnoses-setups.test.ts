@@ -1,0 +1,193 @@
+import { diagnose } from '@todo-sso/auth/diagnose';
+import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+
+/**
+ * The doctor's verdicts come from the authenticator itself; each fixture below is a real issuer
+ * over HTTP (discovery, JWKS, signed tokens) configured the way a real setup goes wrong.
+ */
+let idp: TestIssuer | undefined;
+afterEach(async () => {
+  await idp?.close();
+  idp = undefined;
+});
+
+async function keycloak(options: Parameters<typeof startTestIssuer>[0] = {}) {
+  idp = await startTestIssuer({ profile: 'keycloak', ...options });
+  return idp;
+}
+
+const codes = (d: { findings: readonly { code: string }[] }) => d.findings.map((f) => f.code);
+
+describe('diagnose', () => {
+  it('finds nothing in a correct Keycloak setup and accepts a proper access token', async () => {
+    const kc = await keycloak();
+    const result = await diagnose({
+      issuers: [kc.issuerOptions()],
+      token: await kc.accessToken(alice),
+    });
+    expect(result.findings).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(result.token).toMatchObject({
+      accepted: true,
+      username: 'alice',
+      missingPermissions: [],
+    });
+    expect(result.issuers[0]).toMatchObject({ ready: true, advertisedIssuer: kc.issuer });
+    expect(result.issuers[0]?.keys).toEqual([
+      expect.objectContaining({ alg: 'RS256', usable: true }),
+    ]);
+  });
+
+  it('finds nothing in a correct Authentik setup', async () => {
+    idp = await startTestIssuer({ profile: 'authentik' });
+    const result = await diagnose({
+      issuers: [idp.issuerOptions()],
+      token: await idp.accessToken(alice),
+    });
+    expect(result.findings).toEqual([]);
+    expect(result.ok).toBe(true);
+  });
+
+  it('names a missing audience mapper when aud is only "account", with the Keycloak mapper to add', async () => {
+    const kc = await keycloak();
+    const token = await kc.accessToken(alice, { claims: { aud: 'account' } });
+    const result = await diagnose({ issuers: [kc.issuerOptions()], token });
+    expect(result.ok).toBe(false);
+    expect(result.token).toMatchObject({ accepted: false, refusal: 'audience_mismatch' });
+    const [finding] = result.findings;
+    expect(finding).toMatchObject({
+      code: 'audience_mapper_missing',
+      apiCode: 'audience_mismatch',
+      expected: 'todo-api',
+      received: 'account',
+    });
+    expect(finding?.summary).toContain('"account" comes from Keycloak’s default roles scope');
+    expect(finding?.fix.keycloak).toContain('Audience: Included Client Audience = todo-api');
+    expect(finding?.fix.authentik).toContain('OIDC_AUDIENCE');
+  });
+
+  it('names missing roles (no roles scope) although the token itself is valid', async () => {
+    const kc = await keycloak();
+    const token = await kc.accessToken(alice, {
+      claims: { realm_access: undefined, resource_access: undefined },
+    });
+    const result = await diagnose({ issuers: [kc.issuerOptions()], token });
+    expect(result.token).toMatchObject({
+      accepted: true,
+      missingPermissions: ['todos:read', 'todos:write'],
+    });
+    expect(result.findings).toHaveLength(1);
+    expect(result.findings[0]).toMatchObject({
+      code: 'roles_missing',
+      apiCode: 'insufficient_permission',
+      expected: 'resource_access.todo-api.roles containing todos:read, todos:write',
+      received: '(absent or empty)',
+    });
+    expect(result.findings[0]?.fix.keycloak).toContain('"roles" client scope as a Default scope');
+    expect(result.findings[0]?.fix.authentik).toContain('"groups"');
+  });
+
+  it('finds an issuer that differs by a trailing slash, in discovery and in the token', async () => {
+    const kc = await keycloak();
+    const result = await diagnose({
+      issuers: [kc.issuerOptions({ issuer: `${kc.issuer}/` })],
+      token: await kc.accessToken(alice),
+    });
+    expect(codes(result)).toEqual(['issuer_trailing_slash']);
+    expect(result.findings[0]).toMatchObject({ expected: `${kc.issuer}/`, received: kc.issuer });
+    expect(result.findings[0]?.fix.config).toBe(
+      `Set OIDC_ISSUER=${kc.issuer} (exactly, with or without the slash as the provider writes it).`,
+    );
+    expect(result.token?.refusal).toBe('issuer_unknown');
+  });
+
+  it('finds an internal-versus-public host and suggests OIDC_DISCOVERY_URL', async () => {
+    const kc = await keycloak();
+    // The API reaches the provider as `localhost`, the provider calls itself 127.0.0.1.
+    const internal = kc.issuer.replace('127.0.0.1', 'localhost');
+    const result = await diagnose({ issuers: [kc.issuerOptions({ issuer: internal })] });
+    expect(codes(result)).toEqual(['issuer_host']);
+    expect(result.findings[0]?.fix.config).toContain(
+      `OIDC_ISSUER=${kc.issuer} OIDC_DISCOVERY_URL=${new URL(internal).origin}`,
+    );
+    expect(result.findings[0]?.fix.keycloak).toContain('KC_HOSTNAME');
+  });
+
+  it('finds a clock that runs ahead of the provider by its Date header', async () => {
+    const kc = await keycloak();
+    const result = await diagnose({
+      issuers: [kc.issuerOptions({ clockToleranceSec: 30 })],
+      now: () => Date.now() + 120_000,
+    });
+    expect(codes(result)).toEqual(['clock_skew']);
+    expect(result.issuers[0]?.clockSkewSec).toBeGreaterThanOrEqual(119);
+    expect(result.findings[0]?.fix.keycloak).toContain('NTP');
+  });
+
+  it('explains a token issued in the future (provider clock ahead) as clock skew', async () => {
+    const kc = await keycloak();
+    const token = await kc.accessToken(alice, { issuedAt: Math.floor(Date.now() / 1000) + 300 });
+    const result = await diagnose({ issuers: [kc.issuerOptions()], token });
+    expect(result.token?.refusal).toBe('token_not_yet_valid');
+    expect(result.findings[0]).toMatchObject({
+      code: 'clock_skew',
+      apiCode: 'token_not_yet_valid',
+    });
+  });
+
+  it('finds keys and tokens signed with an algorithm outside the allowlist', async () => {
+    // The provider signs with ES256; this API allows RS256 only.
+    const kc = await keycloak({ algorithm: 'ES256' });
+    const result = await diagnose({
+      issuers: [kc.issuerOptions({ algorithms: ['RS256'] })],
+      token: await kc.accessToken(alice),
+    });
+    expect(codes(result)).toEqual(['algorithm_not_allowed']);
+    expect(result.findings[0]).toMatchObject({
+      expected: 'RS256',
+      received: 'ES256',
+    });
+    expect(result.token?.refusal).toBe('alg_not_allowed');
+    expect(result.issuers[0]?.ready).toBe(false);
+  });
+
+  it('tells an ID token from an access token', async () => {
+    const kc = await keycloak();
+    const result = await diagnose({
+      issuers: [kc.issuerOptions()],
+      token: await kc.idToken(alice),
+    });
+    expect(codes(result)).toEqual(['id_token']);
+    expect(result.findings[0]?.fix.keycloak).toContain('keycloak.token, not keycloak.idToken');
+  });
+
+  it('recognises a Keycloak lightweight access token', async () => {
+    const kc = await keycloak();
+    const token = await kc.accessToken(alice, {
+      claims: {
+        aud: undefined,
+        realm_access: undefined,
+        resource_access: undefined,
+        preferred_username: undefined,
+        email: undefined,
+        email_verified: undefined,
+        name: undefined,
+        department: undefined,
+      },
+    });
+    const result = await diagnose({ issuers: [kc.issuerOptions()], token });
+    expect(codes(result)).toEqual(['lightweight_access_token']);
+    expect(result.findings[0]?.fix.keycloak).toContain('Always use lightweight access token');
+    expect(result.findings[0]?.fix.config).toContain('OIDC_VERIFY=introspect');
+  });
+
+  it('reports an unreachable discovery document with the OIDC_DISCOVERY_URL hint', async () => {
+    const kc = await keycloak();
+    await kc.close();
+    idp = undefined;
+    const result = await diagnose({ issuers: [kc.issuerOptions()], httpTimeoutMs: 1000 });
+    expect(codes(result)).toEqual(['discovery_unreachable']);
+    expect(result.findings[0]?.fix.config).toContain('OIDC_DISCOVERY_URL');
+  });
+});

@@ -1,0 +1,78 @@
+import createClient from 'openapi-fetch';
+import { CliError } from '../errors.js';
+import type { Io } from '../io.js';
+import type { Session } from '../session.js';
+import type { paths } from './schema.gen.js';
+
+/** The typed API client: paths, parameters and bodies come from the API's OpenAPI document. */
+export type ApiClient = ReturnType<typeof createClient<paths>>;
+
+/**
+ * A fetch that sends the session's access token (RFC 6750 §2.1) and, when the API answers 401
+ * `invalid_token` (expired, or revoked in the meantime), refreshes once and retries.
+ */
+export function authenticatedFetch(io: Io, session: Session): typeof fetch {
+  const send = async (request: Request, force: boolean) => {
+    const attempt = request.clone();
+    attempt.headers.set('authorization', `Bearer ${await session.accessToken(force)}`);
+    try {
+      return await io.fetch(attempt);
+    } catch (cause) {
+      throw new CliError(
+        'api_unreachable',
+        `The API at ${session.settings.apiUrl} cannot be reached`,
+        { cause },
+      );
+    }
+  };
+  return async (input, init) => {
+    const request = new Request(input, init);
+    const response = await send(request, false);
+    if (
+      response.status === 401 &&
+      (response.headers.get('www-authenticate') ?? '').includes('invalid_token') &&
+      session.load()?.refreshToken !== undefined
+    ) {
+      await response.body?.cancel();
+      return send(request, true);
+    }
+    return response;
+  };
+}
+
+/** Creates the typed client for the session's API. */
+export function apiClient(io: Io, session: Session): ApiClient {
+  return createClient<paths>({
+    baseUrl: session.settings.apiUrl,
+    fetch: authenticatedFetch(io, session),
+  });
+}
+
+/** An RFC 9457 problem body, as far as the CLI reads it. */
+interface Problem {
+  title?: string;
+  detail?: string;
+  code?: string;
+  errors?: { field: string; message: string }[];
+}
+
+/**
+ * The data of a successful call, or a {@link CliError} carrying the problem's `detail` (and
+ * every field error) for a refused one.
+ */
+export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  const { response } = result;
+  if (response.ok) return result.data as T;
+  const problem = (result.error ?? {}) as Problem;
+  if (problem.code === 'route_not_found')
+    throw new CliError('route_missing', `The API has no such route: ${problem.detail ?? ''}`);
+  const fields = (problem.errors ?? []).map((e) => `${e.field}: ${e.message}`);
+  const detail = problem.detail ?? problem.title ?? response.statusText;
+  throw new CliError(
+    response.status === 404 ? 'not_found' : 'api_error',
+    [
+      `${detail} (HTTP ${response.status}${problem.code ? `, ${problem.code}` : ''})`,
+      ...fields,
+    ].join('\n  '),
+  );
+}

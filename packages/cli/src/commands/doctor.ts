@@ -1,0 +1,116 @@
+import type { IssuerOptions } from '@todo-sso/auth';
+import type { Diagnosis, Finding } from '@todo-sso/auth/diagnose';
+import type { Command, CommandContext } from '../command.js';
+import { CliError } from '../errors.js';
+import { deviceLogin } from '../oidc/device-flow.js';
+
+/**
+ * The issuers to check, read exactly as the API reads its environment (its own loader), with
+ * `--issuer`, `--audience` and `--provider` standing in for OIDC_ISSUER, OIDC_AUDIENCE and
+ * OIDC_PROVIDER.
+ */
+async function apiIssuers(
+  ctx: CommandContext,
+): Promise<{ issuers: IssuerOptions[]; source: string }> {
+  const { loadConfig, toIssuerOptions, ConfigError } = await import('@todo-sso/api');
+  const env: Record<string, string | undefined> = { ...ctx.io.env };
+  const { issuer, audience, provider } = ctx.values as Record<string, string | undefined>;
+  if (issuer !== undefined) {
+    env.OIDC_ISSUER = issuer;
+    env.OIDC_ISSUERS = undefined;
+  }
+  if (audience !== undefined) env.OIDC_AUDIENCE = audience;
+  if (provider !== undefined) env.OIDC_PROVIDER = provider;
+  try {
+    const config = loadConfig(env);
+    return {
+      issuers: config.issuers.map(toIssuerOptions),
+      source:
+        issuer === undefined ? 'the API configuration in this environment' : 'the command line',
+    };
+  } catch (e) {
+    if (e instanceof ConfigError)
+      throw new CliError('usage', `The API configuration is invalid: ${e.message}`);
+    throw e;
+  }
+}
+
+function describeFinding(f: Finding): string[] {
+  const lines = [
+    `✗ ${f.code}${f.apiCode ? ` (the API answers ${f.apiCode})` : ''}`,
+    `  ${f.summary}`,
+  ];
+  if (f.expected !== undefined) lines.push(`  expected: ${f.expected}`);
+  if (f.received !== undefined) lines.push(`  received: ${f.received}`);
+  if (f.fix.config !== undefined) lines.push(`  fix (API configuration): ${f.fix.config}`);
+  lines.push(`  fix (Keycloak):  ${f.fix.keycloak}`, `  fix (Authentik): ${f.fix.authentik}`);
+  return lines;
+}
+
+function render(d: Diagnosis, source: string): string {
+  const lines = [`Checked ${source}.`];
+  for (const i of d.issuers) {
+    lines.push(`issuer ${i.issuer}`);
+    lines.push(
+      `  discovery ${i.advertisedIssuer === undefined ? 'unreachable' : `ok (${i.metadataUrl})`}`,
+    );
+    const usable = i.keys.filter((k) => k.usable).map((k) => k.alg ?? k.kty ?? '?');
+    lines.push(
+      `  keys      ${i.ready ? `${usable.length} usable (${usable.join(', ')})` : 'not usable'}`,
+    );
+    if (i.clockSkewSec !== undefined)
+      lines.push(
+        `  clock     ${i.clockSkewSec >= 0 ? '+' : ''}${i.clockSkewSec} s against the provider`,
+      );
+  }
+  if (d.token !== undefined)
+    lines.push(
+      d.token.accepted
+        ? `token     accepted for ${d.token.username ?? d.token.subject} (permissions: ${(d.token.permissions ?? []).join(', ') || 'none'})`
+        : `token     refused: ${d.token.refusal}`,
+    );
+  lines.push('');
+  for (const f of d.findings) lines.push(...describeFinding(f), '');
+  lines.push(
+    d.ok
+      ? 'No problems found: the API would accept this setup.'
+      : `${d.findings.length} problem${d.findings.length === 1 ? '' : 's'} found: the API would refuse this setup.`,
+  );
+  return lines.join('\n');
+}
+
+/** `todo doctor`: why the API would refuse this setup or this token, and how to fix it. */
+export const doctor: Command = {
+  usage:
+    'todo doctor [--issuer URL] [--audience A] [--provider keycloak|authentik|generic] [--token TOKEN | --login]',
+  summary: 'check the API’s identity-provider setup (and a token) and explain every problem',
+  options: {
+    audience: { type: 'string' },
+    provider: { type: 'string' },
+    token: { type: 'string' },
+    login: { type: 'boolean' },
+  },
+  maxPositionals: 0,
+  async run(ctx) {
+    const { diagnose } = await import('@todo-sso/auth/diagnose');
+    const { issuers, source } = await apiIssuers(ctx);
+    let token = ctx.values.token as string | undefined;
+    if (ctx.values.login) {
+      if (token !== undefined)
+        throw new CliError('usage', '--token and --login exclude each other');
+      const settings = ctx.settings();
+      const session = ctx.session();
+      token = (
+        await deviceLogin(ctx.io, await session.metadata(), settings.clientId, settings.scope)
+      ).accessToken;
+    }
+    const diagnosis = await diagnose({
+      issuers,
+      ...(token === undefined ? {} : { token }),
+      fetch: ctx.io.fetch,
+      now: () => ctx.io.now(),
+    });
+    ctx.print(diagnosis, () => render(diagnosis, source));
+    return diagnosis.ok ? 0 : 1;
+  },
+};

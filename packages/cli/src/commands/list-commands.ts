@@ -1,0 +1,130 @@
+import createClient from 'openapi-fetch';
+import { authenticatedFetch, unwrap } from '../api/client.js';
+import type { listPaths, TodoList } from '../api/lists-paths.js';
+import type { Command, CommandContext } from '../command.js';
+import { CliError } from '../errors.js';
+import { cell, table } from '../output/table.js';
+
+function listsClient(ctx: CommandContext) {
+  const session = ctx.session();
+  return createClient<listPaths>({
+    baseUrl: session.settings.apiUrl,
+    fetch: authenticatedFetch(ctx.io, session),
+  });
+}
+
+/** Says plainly that the API has no shared lists, instead of a bare 404. */
+function noLists(ctx: CommandContext, e: unknown): never {
+  if (e instanceof CliError && e.code === 'route_missing')
+    throw new CliError(
+      'route_missing',
+      `The API at ${ctx.settings().apiUrl} has no shared lists (no /lists/ route); update the API`,
+    );
+  throw e;
+}
+
+async function readLists(ctx: CommandContext): Promise<TodoList[]> {
+  try {
+    const body = unwrap(await listsClient(ctx).GET('/lists/'));
+    return Array.isArray(body) ? body : body.items;
+  } catch (e) {
+    return noLists(ctx, e);
+  }
+}
+
+/** A list id from an id or a unique name. */
+async function resolveList(ctx: CommandContext, typed: string): Promise<TodoList> {
+  const lists = await readLists(ctx);
+  const found =
+    lists.find((l) => l.id === typed) ??
+    (lists.filter((l) => l.name === typed).length === 1
+      ? lists.find((l) => l.name === typed)
+      : undefined);
+  if (found === undefined)
+    throw new CliError('not_found', `No list you can read is called or has the id "${typed}"`);
+  return found;
+}
+
+/** `todo lists`. */
+export const lists: Command = {
+  usage: 'todo lists [create <name>]',
+  summary: 'the lists you can read, with your relation to each; or create one',
+  maxPositionals: 2,
+  async run(ctx) {
+    const [action, name] = ctx.positionals;
+    if (action !== undefined) {
+      if (action !== 'create' || name === undefined)
+        throw new CliError('usage', `usage: ${lists.usage}`);
+      let created: TodoList;
+      try {
+        created = unwrap(await listsClient(ctx).POST('/lists/', { body: { name } }));
+      } catch (e) {
+        return noLists(ctx, e);
+      }
+      ctx.print(created, () => `Created list ${created.id}  ${cell(created.name)}`);
+      return;
+    }
+    const all = await readLists(ctx);
+    ctx.print(all, () =>
+      table(
+        ['ID', 'RELATION', 'TODOS', 'NAME'],
+        all.map((l) => [
+          l.id,
+          l.relation,
+          String(l.todoCount),
+          `${cell(l.name)}${l.isDefault ? ' (default)' : ''}`,
+        ]),
+      ),
+    );
+  },
+};
+
+/** `todo share`. */
+export const share: Command = {
+  usage:
+    'todo share <list> <username> [--role editor|viewer] | todo share <list> <username> --remove | todo share <list>',
+  summary: 'share a list with someone, stop sharing it, or show its members',
+  options: { role: { type: 'string' }, remove: { type: 'boolean' } },
+  minPositionals: 1,
+  maxPositionals: 2,
+  async run(ctx) {
+    const [listArg, username] = ctx.positionals as [string, string | undefined];
+    const list = await resolveList(ctx, listArg);
+    const client = listsClient(ctx);
+    try {
+      if (username === undefined) {
+        const members = unwrap(
+          await client.GET('/lists/{id}/members', { params: { path: { id: list.id } } }),
+        );
+        ctx.print(members, () =>
+          table(
+            ['USERNAME', 'RELATION'],
+            members.map((m) => [m.username, m.relation]),
+          ),
+        );
+        return;
+      }
+      const path = { id: list.id, username };
+      if (ctx.values.remove) {
+        unwrap(await client.DELETE('/lists/{id}/members/{username}', { params: { path } }));
+        ctx.print(
+          { list: list.id, username, removed: true },
+          () => `${username} no longer shares ${list.name}`,
+        );
+        return;
+      }
+      const role = (ctx.values.role as string | undefined) ?? 'viewer';
+      if (role !== 'editor' && role !== 'viewer')
+        throw new CliError('usage', '--role must be editor or viewer');
+      const member = unwrap(
+        await client.PUT('/lists/{id}/members/{username}', {
+          params: { path },
+          body: { relation: role },
+        }),
+      );
+      ctx.print(member, () => `Shared ${list.name} with ${username} as ${role}`);
+    } catch (e) {
+      return noLists(ctx, e);
+    }
+  },
+};

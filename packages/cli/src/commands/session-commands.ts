@@ -1,0 +1,110 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { apiClient, unwrap } from '../api/client.js';
+import type { Command } from '../command.js';
+import { deviceLogin } from '../oidc/device-flow.js';
+import { endSession } from '../oidc/logout.js';
+import { table } from '../output/table.js';
+import { profilePath } from '../settings.js';
+
+/** `todo login`: the device authorization grant, then the tokens into the store. */
+export const login: Command = {
+  usage: 'todo login [--issuer URL] [--api URL] [--client-id ID]',
+  summary: 'sign in with the device authorization grant (RFC 8628)',
+  async run(ctx) {
+    const settings = ctx.settings();
+    const session = ctx.session();
+    const metadata = await session.metadata();
+    const tokens = await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope);
+    const store = session.save(tokens);
+    // Remember where we signed in (no secrets), so later commands need no flags.
+    mkdirSync(settings.configDir, { recursive: true, mode: 0o700 });
+    writeFileSync(
+      profilePath(settings.configDir),
+      `${JSON.stringify({ issuer: settings.issuer, apiUrl: settings.apiUrl, clientId: settings.clientId }, null, 2)}\n`,
+      { mode: 0o600 },
+    );
+    const fallback = session.keyringUnavailable;
+    if (fallback !== undefined && store.kind === 'file')
+      ctx.io.err(`No usable keyring (${fallback}); tokens are kept in a ${store.description}.`);
+    const me = unwrap(await apiClient(ctx.io, session).GET('/me')).username;
+    ctx.print(
+      {
+        signedIn: true,
+        issuer: settings.issuer,
+        username: me,
+        store: store.kind,
+        where: store.description,
+      },
+      () =>
+        `Signed in${me ? ` as ${me}` : ''} at ${settings.issuer}; tokens are in ${store.description}.`,
+    );
+  },
+};
+
+/** `todo logout`: ends the provider session, revokes the refresh token, forgets the tokens. */
+export const logout: Command = {
+  usage: 'todo logout',
+  summary: 'end the session at the identity provider and forget the tokens',
+  async run(ctx) {
+    const session = ctx.session();
+    const stored = session.load();
+    if (stored === undefined) {
+      ctx.print({ signedOut: true, wasSignedIn: false }, () => 'Not signed in.');
+      return;
+    }
+    const outcome =
+      stored.refreshToken === undefined
+        ? { sessionEnded: false, revoked: false }
+        : await endSession(ctx.io, await session.metadata(), stored.clientId, stored.refreshToken);
+    session.remove();
+    ctx.print({ signedOut: true, ...outcome }, () =>
+      outcome.sessionEnded
+        ? 'Signed out: the session at the identity provider has ended.'
+        : outcome.revoked
+          ? 'Signed out: the refresh token was revoked.'
+          : 'Signed out locally; the identity provider did not confirm the end of the session.',
+    );
+  },
+};
+
+/** `todo whoami`: the API's view of the caller (`GET /me`). */
+export const whoami: Command = {
+  usage: 'todo whoami',
+  summary: 'who the API thinks you are: subject, roles, permissions',
+  async run(ctx) {
+    const me = unwrap(await apiClient(ctx.io, ctx.session()).GET('/me'));
+    ctx.print(me, () =>
+      table(
+        ['FIELD', 'VALUE'],
+        [
+          ['username', me.username ?? ''],
+          ['email', me.email ?? ''],
+          ['subject', me.sub],
+          ['issuer', me.issuer],
+          ['roles', me.roles.join(', ')],
+          ['permissions', me.permissions.join(', ')],
+          ['department', me.department ?? ''],
+        ],
+      ),
+    );
+  },
+};
+
+/** `todo token`: the only command that prints a token, for `curl -H "Authorization: Bearer …"`. */
+export const token: Command = {
+  usage: 'todo token',
+  summary: 'print a valid access token (refreshed when needed) for scripts',
+  async run(ctx) {
+    const session = ctx.session();
+    const access = await session.accessToken();
+    const stored = session.load();
+    ctx.print(
+      {
+        access_token: access,
+        token_type: 'Bearer',
+        expires_at: new Date(stored?.expiresAt ?? 0).toISOString(),
+      },
+      () => access,
+    );
+  },
+};

@@ -1,0 +1,155 @@
+import { type ApiClient, apiClient, unwrap } from '../api/client.js';
+import type { paths } from '../api/schema.gen.js';
+import type { Command, CommandContext } from '../command.js';
+import { CliError } from '../errors.js';
+import { cell, table } from '../output/table.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type Todo =
+  paths['/todos/']['get']['responses'][200]['content']['application/json']['items'][number];
+
+/** Every todo of the caller, page by page (cursor pagination), at most `max`. */
+async function allTodos(api: ApiClient, completed: boolean | undefined, max: number) {
+  const items: Todo[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = unwrap(
+      await api.GET('/todos/', {
+        params: {
+          query: {
+            limit: Math.min(100, max - items.length),
+            ...(completed === undefined ? {} : { completed }),
+            ...(cursor === undefined ? {} : { cursor }),
+          },
+        },
+      }),
+    );
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined && items.length < max);
+  return items;
+}
+
+/**
+ * A todo id from what was typed: a whole id, or a prefix of one (as `todo ls` shows) that
+ * matches exactly one of the caller's todos.
+ */
+async function resolveId(api: ApiClient, typed: string): Promise<string> {
+  if (UUID.test(typed)) return typed.toLowerCase();
+  if (!/^[0-9a-f-]{4,}$/i.test(typed))
+    throw new CliError(
+      'usage',
+      `"${typed}" is not a todo id (or a prefix of at least 4 characters)`,
+    );
+  const matches = (await allTodos(api, undefined, 10_000)).filter((t) =>
+    t.id.startsWith(typed.toLowerCase()),
+  );
+  if (matches.length === 1) return (matches[0] as Todo).id;
+  throw new CliError(
+    matches.length === 0 ? 'not_found' : 'usage',
+    matches.length === 0
+      ? `No todo id starts with ${typed}`
+      : `${typed} matches ${matches.length} todos; type more of the id`,
+  );
+}
+
+const shortId = (id: string) => id.slice(0, 8);
+
+function one(ctx: CommandContext): string {
+  return ctx.positionals[0] as string;
+}
+
+/** `todo ls`. */
+export const ls: Command = {
+  usage: 'todo ls [--done | --open] [--limit N]',
+  summary: 'list your todos',
+  options: {
+    done: { type: 'boolean' },
+    open: { type: 'boolean' },
+    limit: { type: 'string' },
+  },
+  maxPositionals: 0,
+  async run(ctx) {
+    const { done, open, limit } = ctx.values;
+    if (done && open) throw new CliError('usage', '--done and --open exclude each other');
+    const max = limit === undefined ? 1000 : Number(limit);
+    if (!Number.isInteger(max) || max < 1)
+      throw new CliError('usage', '--limit must be a positive integer');
+    const todos = await allTodos(
+      apiClient(ctx.io, ctx.session()),
+      done ? true : open ? false : undefined,
+      max,
+    );
+    ctx.print(todos, () =>
+      todos.length === 0
+        ? 'No todos.'
+        : table(
+            ['ID', 'DONE', 'CREATED', 'TITLE'],
+            todos.map((t) => [
+              shortId(t.id),
+              t.completed ? 'x' : ' ',
+              t.createdAt.slice(0, 10),
+              cell(t.title),
+            ]),
+          ),
+    );
+  },
+};
+
+/** `todo add`. */
+export const add: Command = {
+  usage: 'todo add <title…> [--description TEXT]',
+  summary: 'add a todo',
+  options: { description: { type: 'string', short: 'd' } },
+  minPositionals: 1,
+  maxPositionals: Number.POSITIVE_INFINITY,
+  async run(ctx) {
+    const title = ctx.positionals.join(' ');
+    const description = ctx.values.description as string | undefined;
+    const todo = unwrap(
+      await apiClient(ctx.io, ctx.session()).POST('/todos/', {
+        body: { title, ...(description === undefined ? {} : { description }) },
+      }),
+    );
+    ctx.print(todo, () => `Added ${shortId(todo.id)}  ${cell(todo.title)}`);
+  },
+};
+
+/** `todo done`. */
+export const done: Command = {
+  usage: 'todo done <id> [--undo]',
+  summary: 'mark a todo completed (or not, with --undo)',
+  options: { undo: { type: 'boolean' } },
+  minPositionals: 1,
+  maxPositionals: 1,
+  async run(ctx) {
+    const api = apiClient(ctx.io, ctx.session());
+    const id = await resolveId(api, one(ctx));
+    const todo = unwrap(
+      await api.PATCH('/todos/{id}', {
+        params: { path: { id } },
+        body: { completed: ctx.values.undo !== true },
+      }),
+    );
+    ctx.print(
+      todo,
+      () => `${todo.completed ? 'Done' : 'Reopened'}: ${shortId(todo.id)}  ${cell(todo.title)}`,
+    );
+  },
+};
+
+/** `todo rm`. */
+export const rm: Command = {
+  usage: 'todo rm <id>',
+  summary: 'delete a todo',
+  minPositionals: 1,
+  maxPositionals: 1,
+  async run(ctx) {
+    const api = apiClient(ctx.io, ctx.session());
+    const id = await resolveId(api, one(ctx));
+    const result = await api.DELETE('/todos/{id}', { params: { path: { id } } });
+    unwrap(result);
+    ctx.print({ deleted: id }, () => `Deleted ${shortId(id)}`);
+  },
+};

@@ -1,0 +1,15 @@
+/** Everything the commands touch outside themselves, so tests run them in-process. */
+export interface Io {
+  /** Standard output: results (tables, JSON). */
+  out(text: string): void;
+  /** Standard error: progress, notices and errors. */
+  err(text: string): void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly fetch: typeof fetch;
+  /** Milliseconds; default `Date.now`. */
+  now(): number;
+  /** Waits; tests may shorten nothing here, the server's interval is honoured. */
+  sleep(ms: number): Promise<void>;
+  /** Opens a URL in a browser; resolves false when there is none. */
+  openBrowser(url: string): Promise<boolean>;
+}

@@ -1,0 +1,119 @@
+import { parseArgs } from 'node:util';
+import type { Command, CommandContext } from './command.js';
+import { doctor } from './commands/doctor.js';
+import { lists, share } from './commands/list-commands.js';
+import { login, logout, token, whoami } from './commands/session-commands.js';
+import { add, done, ls, rm } from './commands/todo-commands.js';
+import { CliError } from './errors.js';
+import type { Io } from './io.js';
+import { Session } from './session.js';
+import { resolveSettings, type Settings } from './settings.js';
+
+/** Every subcommand, in the order `todo --help` lists them. */
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  login,
+  logout,
+  whoami,
+  token,
+  ls,
+  add,
+  done,
+  rm,
+  lists,
+  share,
+  doctor,
+};
+
+const GLOBAL_OPTIONS = {
+  issuer: { type: 'string' },
+  api: { type: 'string' },
+  'client-id': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return [
+    'usage: todo <command> [options]',
+    '',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'options: --issuer URL  --api URL  --client-id ID  --json  --help',
+    'environment: TODO_ISSUER, TODO_API_URL, TODO_CLIENT_ID, TODO_TOKEN_STORE (auto|keyring|file), TODO_CONFIG_DIR',
+  ].join('\n');
+}
+
+function parse(command: Command, argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      options: { ...GLOBAL_OPTIONS, ...command.options },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    throw new CliError('usage', `${(e as Error).message}\nusage: ${command.usage}`);
+  }
+}
+
+/**
+ * Runs `todo` with `argv` (without the node and script paths) and resolves to the exit code:
+ * 0 on success, 1 when the API, the identity provider or a check says no, 2 for a usage error.
+ * Errors are printed as one sentence on stderr; nothing but `todo token` prints a token.
+ */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(help());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    io.err(`todo: unknown command "${name}"\n${help()}`);
+    return 2;
+  }
+  try {
+    const { values, positionals } = parse(command, rest);
+    if (values.help) {
+      io.out(`usage: ${command.usage}\n${command.summary}`);
+      return 0;
+    }
+    if (
+      positionals.length < (command.minPositionals ?? 0) ||
+      positionals.length > (command.maxPositionals ?? 0)
+    )
+      throw new CliError('usage', `usage: ${command.usage}`);
+    let settings: Settings | undefined;
+    let session: Session | undefined;
+    const json = values.json === true;
+    const ctx: CommandContext = {
+      io,
+      values,
+      positionals,
+      json,
+      settings: () =>
+        (settings ??= resolveSettings(
+          {
+            ...(typeof values.issuer === 'string' && name !== 'doctor'
+              ? { issuer: values.issuer }
+              : {}),
+            ...(typeof values.api === 'string' ? { api: values.api } : {}),
+            ...(typeof values['client-id'] === 'string' ? { clientId: values['client-id'] } : {}),
+          },
+          io.env,
+        )),
+      session: () => (session ??= new Session(io, ctx.settings())),
+      print: (data, human) => io.out(json ? JSON.stringify(data, null, 2) : human()),
+    };
+    const code = await command.run(ctx);
+    return typeof code === 'number' ? code : 0;
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.err(`todo ${name}: ${e.message}`);
+      return e.exitCode;
+    }
+    io.err(`todo ${name}: unexpected error: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}

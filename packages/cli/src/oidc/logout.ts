@@ -1,0 +1,46 @@
+import type { Io } from '../io.js';
+import type { ProviderMetadata } from './discovery.js';
+import { postForm } from './http.js';
+
+/** What sign-out achieved at the provider. */
+export interface LogoutOutcome {
+  /** The provider's session ended (Keycloak's logout endpoint accepted the refresh token). */
+  readonly sessionEnded: boolean;
+  /** The refresh token was revoked (RFC 7009). */
+  readonly revoked: boolean;
+}
+
+/**
+ * Ends the session at the provider. Keycloak's end-session endpoint takes a POST with
+ * `client_id` and `refresh_token` from scripts and ends the whole session (which sends back-
+ * channel logout tokens to the API); providers whose end-session endpoint is for browsers only
+ * (Authentik) refuse that, and the refresh token is then revoked (RFC 7009 §2.1), which is also
+ * done after a Keycloak logout in case the session outlives it.
+ */
+export async function endSession(
+  io: Io,
+  metadata: ProviderMetadata,
+  clientId: string,
+  refreshToken: string,
+): Promise<LogoutOutcome> {
+  let sessionEnded = false;
+  if (metadata.end_session_endpoint !== undefined) {
+    const { status } = await postForm(io.fetch, metadata.end_session_endpoint, {
+      client_id: clientId,
+      refresh_token: refreshToken,
+    });
+    // Keycloak answers 204; a browser-only endpoint answers a page (200) without ending anything.
+    sessionEnded = status === 204;
+  }
+  let revoked = false;
+  if (metadata.revocation_endpoint !== undefined) {
+    const { status } = await postForm(io.fetch, metadata.revocation_endpoint, {
+      client_id: clientId,
+      token: refreshToken,
+      token_type_hint: 'refresh_token',
+    });
+    // RFC 7009 §2.2: 200 also for a token that was already invalid.
+    revoked = status === 200;
+  }
+  return { sessionEnded, revoked };
+}

@@ -1,0 +1,109 @@
+import { CliError } from './errors.js';
+import type { Io } from './io.js';
+import { discover, type ProviderMetadata } from './oidc/discovery.js';
+import { refresh, type TokenResponse } from './oidc/tokens.js';
+import type { Settings } from './settings.js';
+import { FileStore } from './store/file-store.js';
+import { type OpenedStore, openStore } from './store/open-store.js';
+import { type StoredSession, sessionKey, type TokenStore } from './store/types.js';
+
+/** Refresh this long before `exp`, so a token never expires on its way to the API. */
+const REFRESH_MARGIN_MS = 30_000;
+
+/** The signed-in session of one issuer and client: where it is kept, and fresh tokens. */
+export class Session {
+  private opened?: OpenedStore;
+  private metadataPromise?: Promise<ProviderMetadata>;
+  readonly key: string;
+
+  constructor(
+    private readonly io: Io,
+    readonly settings: Settings,
+  ) {
+    this.key = sessionKey(settings.issuer, settings.clientId);
+  }
+
+  /** The store in use, opened once. */
+  get store(): TokenStore {
+    this.opened ??= openStore(this.settings.store, this.settings.configDir);
+    return this.opened.store;
+  }
+
+  /** Why the keyring is not used, when it is not. */
+  get keyringUnavailable(): string | undefined {
+    void this.store;
+    return this.opened?.keyringUnavailable;
+  }
+
+  metadata(): Promise<ProviderMetadata> {
+    this.metadataPromise ??= discover(this.io.fetch, this.settings.issuer);
+    return this.metadataPromise;
+  }
+
+  load(): StoredSession | undefined {
+    return this.store.load(this.key);
+  }
+
+  /** Keeps tokens; a keyring that refuses them (too large, locked) falls back to the file. */
+  save(tokens: TokenResponse): TokenStore {
+    const session: StoredSession = {
+      issuer: this.settings.issuer,
+      clientId: this.settings.clientId,
+      ...tokens,
+    };
+    try {
+      this.store.save(this.key, session);
+      return this.store;
+    } catch (e) {
+      if (this.store.kind !== 'keyring' || this.settings.store === 'keyring') throw e;
+      const file = new FileStore(this.settings.configDir);
+      this.io.err(
+        `The keyring refused the tokens (${(e as Error).message}); using ${file.description}`,
+      );
+      file.save(this.key, session);
+      this.opened = { store: file, keyringUnavailable: (e as Error).message };
+      return file;
+    }
+  }
+
+  remove(): boolean {
+    return this.store.remove(this.key);
+  }
+
+  /**
+   * A valid access token: the stored one, or a silently refreshed one when it expires within
+   * 30 s (or `force`, after the API refused it).
+   */
+  async accessToken(force = false): Promise<string> {
+    const stored = this.load();
+    if (stored === undefined)
+      throw new CliError(
+        'not_signed_in',
+        `Not signed in to ${this.settings.issuer}; run todo login`,
+      );
+    if (!force && stored.expiresAt - REFRESH_MARGIN_MS > this.io.now()) return stored.accessToken;
+    if (stored.refreshToken === undefined)
+      throw new CliError('session_ended', 'The access token expired; run todo login');
+    let fresh: TokenResponse;
+    try {
+      fresh = await refresh(
+        this.io,
+        await this.metadata(),
+        this.settings.clientId,
+        stored.refreshToken,
+      );
+    } catch (e) {
+      if (e instanceof CliError && e.code === 'session_ended') this.remove();
+      throw e;
+    }
+    // A provider that does not rotate refresh tokens keeps the old one valid (RFC 6749 §6).
+    this.save({
+      ...fresh,
+      ...(fresh.refreshToken === undefined ? { refreshToken: stored.refreshToken } : {}),
+      ...(fresh.idToken === undefined && stored.idToken !== undefined
+        ? { idToken: stored.idToken }
+        : {}),
+    });
+    return fresh.accessToken;
+  }
+}

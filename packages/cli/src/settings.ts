@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { CliError } from './errors.js';
+
+/** Where tokens are kept: the OS keyring when it works (`auto`), or forced. */
+export type StoreChoice = 'auto' | 'keyring' | 'file';
+
+/** The CLI's settings, resolved once per run: flag, then environment, then last login. */
+export interface Settings {
+  readonly issuer: string;
+  readonly apiUrl: string;
+  readonly clientId: string;
+  readonly scope: string;
+  readonly configDir: string;
+  readonly store: StoreChoice;
+}
+
+/** Defaults: the dev IdP's Keycloak profile and the API on localhost (README quick start). */
+export const DEFAULTS = {
+  issuer: 'http://localhost:8080/realms/todo-app',
+  apiUrl: 'http://localhost:8000',
+  clientId: 'todo-cli',
+  scope: 'openid profile email',
+} as const;
+
+/** Non-secret choices remembered from the last `todo login` (`config.json`, no tokens). */
+interface Profile {
+  issuer?: string;
+  apiUrl?: string;
+  clientId?: string;
+}
+
+/** The settings directory: TODO_CONFIG_DIR, else the platform's per-user config folder. */
+export function configDir(env: Readonly<Record<string, string | undefined>>): string {
+  if (env.TODO_CONFIG_DIR) return env.TODO_CONFIG_DIR;
+  if (process.platform === 'win32' && env.APPDATA) return join(env.APPDATA, 'todo-sso');
+  return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'todo-sso');
+}
+
+export function profilePath(dir: string): string {
+  return join(dir, 'config.json');
+}
+
+function readProfile(dir: string): Profile {
+  try {
+    const value = JSON.parse(readFileSync(profilePath(dir), 'utf8')) as unknown;
+    return value !== null && typeof value === 'object' ? (value as Profile) : {};
+  } catch {
+    return {};
+  }
+}
+
+function url(name: string, value: string): string {
+  if (!/^https?:\/\/[^\s]+$/.test(value) || !URL.canParse(value))
+    throw new CliError('usage', `${name} must be an http(s) URL, got "${value}"`);
+  return value;
+}
+
+/** Resolves the settings from flags and the environment, falling back on the last login. */
+export function resolveSettings(
+  flags: { issuer?: string; api?: string; clientId?: string },
+  env: Readonly<Record<string, string | undefined>>,
+): Settings {
+  const dir = configDir(env);
+  const saved = readProfile(dir);
+  const store = (env.TODO_TOKEN_STORE ?? 'auto') as StoreChoice;
+  if (!['auto', 'keyring', 'file'].includes(store))
+    throw new CliError('usage', 'TODO_TOKEN_STORE must be auto, keyring or file');
+  return {
+    issuer: url('--issuer', flags.issuer ?? env.TODO_ISSUER ?? saved.issuer ?? DEFAULTS.issuer),
+    apiUrl: url('--api', flags.api ?? env.TODO_API_URL ?? saved.apiUrl ?? DEFAULTS.apiUrl).replace(
+      /\/+$/,
+      '',
+    ),
+    clientId: flags.clientId ?? env.TODO_CLIENT_ID ?? saved.clientId ?? DEFAULTS.clientId,
+    scope: env.TODO_SCOPE ?? DEFAULTS.scope,
+    configDir: dir,
+    store,
+  };
+}

@@ -1,0 +1,25 @@
+/** What is kept between runs for one issuer and client. Secret: never printed, never logged. */
+export interface StoredSession {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly accessToken: string;
+  readonly refreshToken?: string;
+  readonly idToken?: string;
+  /** Epoch milliseconds at which the access token expires. */
+  readonly expiresAt: number;
+}
+
+/** A place for sessions: the OS keyring or a file only the user can read. */
+export interface TokenStore {
+  /** `keyring` or `file`, and where, for people to see. */
+  readonly kind: 'keyring' | 'file';
+  readonly description: string;
+  load(key: string): StoredSession | undefined;
+  save(key: string, session: StoredSession): void;
+  remove(key: string): boolean;
+}
+
+/** The store key of a session: one per issuer and client. */
+export function sessionKey(issuer: string, clientId: string): string {
+  return `${clientId}@${issuer}`;
+}

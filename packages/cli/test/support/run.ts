@@ -1,0 +1,50 @@
+import { main } from '../../src/main.js';
+import { approveDeviceCode } from './browser.js';
+
+/** What one `todo …` run printed and returned. */
+export interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+export interface Terminal {
+  /** Runs `todo <args>` in-process. */
+  run(...args: string[]): Promise<Run>;
+  /** The clock the CLI sees; tests move it forward to outlive a token. */
+  clockOffsetMs: number;
+  /** Every URL the CLI asked to open in a browser. */
+  readonly opened: string[];
+}
+
+/**
+ * A terminal for in-process runs: the environment given (config dir, issuer, API), real fetch
+ * and timers, and a "browser" in which `username` approves every device code over HTTP.
+ */
+export function terminal(env: Record<string, string>, username = 'alice'): Terminal {
+  const opened: string[] = [];
+  const t: Terminal = {
+    clockOffsetMs: 0,
+    opened,
+    async run(...args) {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main(args, {
+        out: (text) => out.push(text),
+        err: (text) => err.push(text),
+        env,
+        fetch: (...a) => globalThis.fetch(...a),
+        now: () => Date.now() + t.clockOffsetMs,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        openBrowser: async (url) => {
+          opened.push(url);
+          // The person approves while the CLI polls.
+          void approveDeviceCode(url, username);
+          return true;
+        },
+      });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    },
+  };
+  return t;
+}

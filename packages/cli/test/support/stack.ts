@@ -1,0 +1,86 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type RunningApi, startApi } from '@todo-sso/api';
+import { type RealmRepresentation, type RunningIdp, startIdp } from '@todo-sso/idp';
+
+/**
+ * The real parts on 127.0.0.1: the dev IdP with the repository's realm (back-channel logout
+ * pointed at this API) and the API on a fresh SQLite file, both over HTTP.
+ */
+const HOST = '127.0.0.1';
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+
+export interface Stack {
+  readonly issuer: string;
+  readonly apiUrl: string;
+  readonly dataDir: string;
+  close(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, HOST, () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** The repository's realm file, parsed, for a test to patch. */
+export async function devRealm(): Promise<RealmRepresentation> {
+  return JSON.parse(
+    await readFile(join(repoRoot, 'deploy/keycloak/realm-todo-app.json'), 'utf8'),
+  ) as RealmRepresentation;
+}
+
+export async function startStack(
+  options: { realm?: RealmRepresentation; accessTokenLifespan?: number } = {},
+): Promise<Stack> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'todo-cli-'));
+  const apiPort = await freePort();
+  const apiUrl = `http://${HOST}:${apiPort}`;
+  const realm = options.realm ?? (await devRealm());
+  for (const client of realm.clients ?? []) {
+    if (client.attributes?.['backchannel.logout.url'])
+      client.attributes['backchannel.logout.url'] = `${apiUrl}/auth/backchannel-logout`;
+  }
+  let idp: RunningIdp | undefined;
+  let api: RunningApi | undefined;
+  try {
+    idp = await startIdp({
+      host: HOST,
+      port: 0,
+      realm,
+      dataDir: join(dataDir, 'idp'),
+      ...(options.accessTokenLifespan ? { accessTokenLifespan: options.accessTokenLifespan } : {}),
+    });
+    api = await startApi(
+      loadConfig({
+        HOST,
+        PORT: String(apiPort),
+        OIDC_ISSUER: idp.issuer,
+        DATA_DIR: join(dataDir, 'api'),
+        LOG_LEVEL: 'silent',
+      }),
+    );
+  } catch (e) {
+    await idp?.close();
+    throw e;
+  }
+  const [runningIdp, runningApi] = [idp, api];
+  return {
+    issuer: runningIdp.issuer,
+    apiUrl,
+    dataDir,
+    async close() {
+      await runningApi.close();
+      await runningIdp.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,183 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeyringStore } from '../src/store/keyring-store.js';
+import type { StoredSession } from '../src/store/types.js';
+import { type Terminal, terminal } from './support/run.js';
+import { type Stack, startStack } from './support/stack.js';
+
+/**
+ * `todo` end to end, in-process: the device grant against the real dev IdP (approved over HTTP
+ * as a browser would), todos through the real API, silent refresh, and sign-out that the API
+ * learns about through back-channel logout. The token store is whatever this machine offers
+ * (`auto`): the OS keyring when one answers, else the 0600 file — see keyring.test.ts for the
+ * keyring run.
+ */
+let stack: Stack;
+let configDir: string;
+let todo: Terminal;
+const printed: string[] = [];
+const keyringHere = KeyringStore.open().store !== undefined;
+
+async function run(...args: string[]) {
+  const result = await todo.run(...args);
+  printed.push(result.out, result.err);
+  return result;
+}
+
+async function stored(): Promise<StoredSession> {
+  const sessions = JSON.parse(await readFile(join(configDir, 'sessions.json'), 'utf8')) as Record<
+    string,
+    StoredSession
+  >;
+  return Object.values(sessions)[0] as StoredSession;
+}
+
+beforeAll(async () => {
+  stack = await startStack();
+  configDir = await mkdtemp(join(tmpdir(), 'todo-cli-config-'));
+  todo = terminal({
+    TODO_CONFIG_DIR: configDir,
+    TODO_ISSUER: stack.issuer,
+    TODO_API_URL: stack.apiUrl,
+    // This suite reads the file store; keyring.test.ts covers the keyring.
+    TODO_TOKEN_STORE: keyringHere ? 'file' : 'auto',
+  });
+});
+
+afterAll(async () => {
+  await stack?.close();
+  if (configDir) await rm(configDir, { recursive: true, force: true });
+});
+
+describe('todo against the dev IdP and the API', () => {
+  it('signs in with the device grant: shows the URL and code, polls, keeps tokens in a 0600 file', async () => {
+    const result = await run('login');
+    expect(result.code).toBe(0);
+    expect(result.err).toMatch(
+      /To sign in, open http:\/\/127\.0\.0\.1:\d+\/realms\/todo-app\/.*device/,
+    );
+    const code = /enter the code (\S+)/.exec(result.err)?.[1];
+    expect(code).toBeTruthy();
+    expect(todo.opened).toHaveLength(1);
+    expect(decodeURIComponent(todo.opened[0] as string)).toContain(code as string);
+    expect(result.out).toBe(
+      `Signed in as alice at ${stack.issuer}; tokens are in file ${join(configDir, 'sessions.json')} (mode 0600).`,
+    );
+    if (!keyringHere)
+      expect(result.err).toMatch(/No usable keyring \(.+\); tokens are kept in a file/);
+    expect((await stat(join(configDir, 'sessions.json'))).mode & 0o777).toBe(0o600);
+    expect((await stat(configDir)).mode & 0o777).toBe(0o700);
+    const session = await stored();
+    expect(session).toMatchObject({ issuer: stack.issuer, clientId: 'todo-cli' });
+    expect(session.refreshToken).toBeTruthy();
+  });
+
+  it('adds, lists, completes and deletes todos through the API', async () => {
+    const added = await run('add', 'Buy', 'oat', 'milk', '--description', 'two litres');
+    expect(added.code).toBe(0);
+    const id = /^Added ([0-9a-f]{8}) {2}Buy oat milk$/.exec(added.out)?.[1] as string;
+    expect(id).toBeTruthy();
+
+    const table = await run('ls');
+    expect(table.out.split('\n')[0]).toMatch(/^ID\s+DONE\s+CREATED\s+TITLE$/);
+    expect(table.out).toMatch(new RegExp(`^${id}\\s+\\d{4}-\\d{2}-\\d{2}\\s+Buy oat milk$`, 'm'));
+
+    const listed = JSON.parse((await run('ls', '--json')).out) as {
+      id: string;
+      description: string;
+    }[];
+    const todoItem = listed.find((t) => t.id.startsWith(id));
+    expect(todoItem?.description).toBe('two litres');
+
+    const done = await run('done', id);
+    expect(done).toMatchObject({ code: 0, out: `Done: ${id}  Buy oat milk` });
+    const completed = JSON.parse((await run('ls', '--done', '--json')).out) as { id: string }[];
+    expect(completed.map((t) => t.id)).toContain(todoItem?.id);
+    expect(JSON.parse((await run('ls', '--open', '--json')).out)).toEqual([]);
+
+    expect(await run('rm', todoItem?.id as string)).toMatchObject({
+      code: 0,
+      out: `Deleted ${id}`,
+    });
+    expect(JSON.parse((await run('ls', '--json')).out)).toEqual([]);
+    expect((await run('rm', todoItem?.id as string)).code).toBe(1);
+  });
+
+  it('exits 1 with the problem detail when the API refuses, 2 on a usage error', async () => {
+    const refused = await run('add', 'x'.repeat(201));
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/^todo add: .+\(HTTP 400, validation_failed\)\n {2}body\.title: /);
+    const usage = await run('done');
+    expect(usage).toMatchObject({ code: 2, err: 'todo done: usage: todo done <id> [--undo]' });
+  });
+
+  it('says who the API thinks you are', async () => {
+    const me = await run('whoami');
+    expect(me.out).toMatch(/^username\s+alice$/m);
+    expect(me.out).toMatch(/^permissions\s+todos:read, todos:write$/m);
+    expect(JSON.parse((await run('whoami', '--json')).out)).toMatchObject({ username: 'alice' });
+  });
+
+  it('refreshes silently once the access token has expired', async () => {
+    const before = await stored();
+    todo.clockOffsetMs = before.expiresAt - Date.now() + 1000;
+    try {
+      const me = await run('whoami', '--json');
+      expect(me.code).toBe(0);
+    } finally {
+      todo.clockOffsetMs = 0;
+    }
+    const after = await stored();
+    expect(after.accessToken).not.toBe(before.accessToken);
+    expect(after.expiresAt).toBeGreaterThan(before.expiresAt - 1000);
+  });
+
+  it('prints a token only when asked with todo token', async () => {
+    const { accessToken } = await stored();
+    for (const text of printed) expect(text).not.toContain(accessToken.slice(-40));
+    const token = await run('token');
+    expect(token.out).toBe(accessToken);
+  });
+
+  it('reports clearly when the API has no shared lists yet, or lists them', async () => {
+    const result = await run('lists');
+    const openapi = await (await fetch(`${stack.apiUrl}/openapi.json`)).text();
+    if (openapi.includes('"/lists/"')) {
+      expect(result.code).toBe(0);
+      expect(result.out.split('\n')[0]).toMatch(/^ID\s+RELATION\s+TODOS\s+NAME$/);
+    } else {
+      expect(result).toMatchObject({
+        code: 1,
+        err: `todo lists: The API at ${stack.apiUrl} has no shared lists (no /lists/ route); update the API`,
+      });
+    }
+  });
+
+  it('logs out: the session ends at the IdP and the API refuses the old token', async () => {
+    const old = (await run('token')).out;
+    const result = await run('logout');
+    expect(result).toMatchObject({
+      code: 0,
+      out: 'Signed out: the session at the identity provider has ended.',
+    });
+    // The IdP's back-channel logout token reaches the API, which revokes the session.
+    let answer: { status: number; body: { code?: string } } = { status: 0, body: {} };
+    for (let i = 0; i < 40; i++) {
+      const res = await fetch(`${stack.apiUrl}/me`, {
+        headers: { authorization: `Bearer ${old}` },
+      });
+      answer = { status: res.status, body: (await res.json()) as { code?: string } };
+      if (answer.status === 401) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(answer).toMatchObject({ status: 401, body: { code: 'token_revoked' } });
+    const after = await run('ls');
+    expect(after).toMatchObject({
+      code: 1,
+      err: `todo ls: Not signed in to ${stack.issuer}; run todo login`,
+    });
+    expect(await run('logout')).toMatchObject({ code: 0, out: 'Not signed in.' });
+  });
+});

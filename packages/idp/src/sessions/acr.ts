@@ -1,0 +1,79 @@
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { interactionPolicy } from 'oidc-provider';
+import type { Realm } from '../realm/types.js';
+
+/** Level of authentication of a password sign-in. */
+export const LEVEL_PASSWORD = 1;
+/** Level of authentication of a password and an OTP code. */
+export const LEVEL_OTP = 2;
+
+/**
+ * The `acr` of a level, as Keycloak names it: the name `acr.loa.map` gives that level, or the
+ * level as a string when the map names none.
+ */
+export function acrOf(realm: Realm, level: number): string {
+  const named = Object.entries(realm.acrLoaMap).find(([, l]) => l === level);
+  return named ? named[0] : String(level);
+}
+
+/** The level an `acr` stands for (a name of `acr.loa.map` or a number); 0 when unknown. */
+export function levelOf(realm: Realm, acr: unknown): number {
+  if (typeof acr !== 'string') return 0;
+  const mapped = realm.acrLoaMap[acr];
+  if (mapped !== undefined) return mapped;
+  return /^[0-9]$/.test(acr) ? Number(acr) : 0;
+}
+
+interface AcrRequest {
+  essential?: boolean;
+  value?: unknown;
+  values?: unknown;
+}
+
+/**
+ * The lowest level among the acr values a request asks for (OpenID Connect Core §5.5.1.1: any of
+ * them satisfies it), from `acr_values` or the `claims` parameter's `id_token.acr`; oidc-provider
+ * puts `acr_values` into the same place. Unknown values are ignored, as Keycloak does.
+ */
+export function requestedLevel(realm: Realm, claims: unknown): number {
+  const request = (claims as { id_token?: { acr?: AcrRequest } } | undefined)?.id_token?.acr;
+  if (!request) return 0;
+  const values = Array.isArray(request.values)
+    ? request.values
+    : request.value !== undefined
+      ? [request.value]
+      : [];
+  const levels = values.map((v) => levelOf(realm, v)).filter((l) => l > 0);
+  return levels.length > 0 ? Math.min(...levels) : 0;
+}
+
+/**
+ * oidc-provider's interaction policy with one change to its `login` prompt: the exact-match
+ * `essential_acr(s)` checks give way to a level check, so that a session at `mfa` satisfies a
+ * request for `pwd`, and a session below the requested level signs in again (step-up).
+ */
+export function stepUpPolicy(realm: Realm) {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login');
+  if (!login) throw new Error('oidc-provider has no login prompt');
+  for (const reason of ['essential_acrs', 'essential_acr']) {
+    const i = login.checks.findIndex((c) => c.reason === reason);
+    if (i >= 0) login.checks.splice(i, 1);
+  }
+  login.checks.push(
+    new interactionPolicy.Check(
+      'acr_level',
+      'the requested level of authentication is above the session',
+      (ctx: KoaContextWithOIDC) => {
+        const { oidc } = ctx;
+        if (oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        const wanted = requestedLevel(realm, oidc.claims);
+        if (wanted === 0) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        return levelOf(realm, oidc.session?.acr) < wanted
+          ? interactionPolicy.Check.REQUEST_PROMPT
+          : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      },
+    ),
+  );
+  return policy;
+}

@@ -1,0 +1,22 @@
+import type Provider from 'oidc-provider';
+import type { OtpVerifier } from '../otp/verifier.js';
+import type { Realm, RealmUser } from '../realm/types.js';
+import type { UserDirectory } from '../users/directory.js';
+import type { PendingLogins } from './pending.js';
+
+/** Counts failed sign-in attempts (a wrong password or OTP code) toward brute-force limits. */
+export interface LoginGuard {
+  failed(user: RealmUser): void;
+}
+
+/** What the sign-in pages and the password grant work with. */
+export interface LoginContext {
+  provider: Provider;
+  realm: Realm;
+  directory: UserDirectory;
+  otp: OtpVerifier;
+  pending: PendingLogins;
+  guard: LoginGuard;
+  /** Show the current OTP code on the OTP page (development realm only). */
+  showDevOtp: boolean;
+}

@@ -1,0 +1,190 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { passwordGrant, realmJson, startTestIdp, type TestIdp } from './helpers.js';
+import { ADMIN_OTP_SECRET, pageOf, SignIn, totpCode } from './step-up-helpers.js';
+
+const ADMIN_KEY = Buffer.from(ADMIN_OTP_SECRET, 'utf8');
+let idp: TestIdp;
+
+beforeEach(async () => {
+  idp = await startTestIdp();
+});
+afterEach(async () => {
+  await idp.close();
+});
+
+async function passwordSignIn(signIn: SignIn, username: string, extra = {}) {
+  const login = await signIn.start(extra);
+  expect(pageOf(login)).toBe('login');
+  return signIn.submit(login, { username, password: username });
+}
+
+describe('levels of authentication (acr.loa.map {"pwd":1,"mfa":2})', () => {
+  it('lists the acr values in discovery and gives a password-only sign-in acr pwd, amr [pwd] and auth_time', async () => {
+    expect(idp.discovery.acr_values_supported).toEqual(['pwd', 'mfa']);
+    expect(idp.discovery.claims_parameter_supported).toBe(true);
+    const before = Math.floor(Date.now() / 1000);
+    const signIn = new SignIn(idp);
+    const done = await passwordSignIn(signIn, 'admin');
+    expect(pageOf(done)).toBe('done');
+    const { access, id } = await signIn.tokens(done);
+    expect(access).toMatchObject({ acr: 'pwd', amr: ['pwd'] });
+    expect(access.auth_time).toBeGreaterThanOrEqual(before);
+    expect(id).toMatchObject({ acr: 'pwd', amr: ['pwd'], auth_time: access.auth_time });
+  });
+
+  it('asks a signed-in session for the OTP only when acr_values=mfa, refuses a wrong code, and a right one gives acr mfa with amr otp', async () => {
+    const signIn = new SignIn(idp);
+    const first = await signIn.tokens(await passwordSignIn(signIn, 'admin'));
+    expect(first.access.acr).toBe('pwd');
+
+    const otp = await signIn.start({ acr_values: 'mfa' });
+    expect(pageOf(otp)).toBe('otp');
+    expect(otp.html).toContain('stronger sign-in');
+    const wrongCode = totpCode(ADMIN_KEY, 5);
+    const refused = await signIn.submit(otp, { otp: wrongCode });
+    expect(pageOf(refused)).toBe('otp');
+    expect(refused.html).toContain('Invalid authenticator code.');
+
+    const done = await signIn.submit(refused, { otp: totpCode(ADMIN_KEY) });
+    expect(pageOf(done)).toBe('done');
+    const { access, id } = await signIn.tokens(done);
+    expect(access).toMatchObject({ acr: 'mfa', amr: ['pwd', 'otp'], sub: first.access.sub });
+    expect(access.auth_time).toBeGreaterThanOrEqual(first.access.auth_time as number);
+    expect(id).toMatchObject({ acr: 'mfa', amr: ['pwd', 'otp'] });
+
+    // The session is at mfa now: a request for pwd or mfa passes without a page.
+    expect(pageOf(await signIn.start({ acr_values: 'pwd' }))).toBe('done');
+    const again = await signIn.start({ acr_values: 'mfa' });
+    expect(pageOf(again)).toBe('done');
+    expect((await signIn.tokens(again)).access.acr).toBe('mfa');
+  });
+
+  it('refuses a code that has already signed in once (RFC 6238 §5.2)', async () => {
+    const code = totpCode(ADMIN_KEY);
+    const a = new SignIn(idp);
+    const first = await a.submit(await passwordSignIn(a, 'admin', { acr_values: 'mfa' }), {
+      otp: code,
+    });
+    expect(pageOf(first)).toBe('done');
+    const b = new SignIn(idp);
+    const replay = await b.submit(await passwordSignIn(b, 'admin', { acr_values: 'mfa' }), {
+      otp: code,
+    });
+    expect(pageOf(replay)).toBe('otp');
+    expect(replay.html).toContain('Invalid authenticator code.');
+  });
+
+  it('takes the claims parameter with an essential acr like acr_values', async () => {
+    const signIn = new SignIn(idp);
+    const claims = JSON.stringify({ id_token: { acr: { essential: true, values: ['mfa'] } } });
+    const otp = await passwordSignIn(signIn, 'admin', { claims });
+    expect(pageOf(otp)).toBe('otp');
+    expect(otp.html).not.toContain('stronger sign-in');
+    const { access } = await signIn.tokens(await signIn.submit(otp, { otp: totpCode(ADMIN_KEY) }));
+    expect(access).toMatchObject({ acr: 'mfa', amr: ['pwd', 'otp'] });
+  });
+
+  it('max_age=0 makes a signed-in session enter its password again, with a new auth_time', async () => {
+    const signIn = new SignIn(idp);
+    const first = await signIn.tokens(await passwordSignIn(signIn, 'alice'));
+    expect(pageOf(await signIn.start())).toBe('done');
+    await new Promise((r) => setTimeout(r, 1100));
+    const login = await signIn.start({ max_age: '0' });
+    expect(pageOf(login)).toBe('login');
+    const { access, id } = await signIn.tokens(
+      await signIn.submit(login, { username: 'alice', password: 'alice' }),
+    );
+    expect(access.auth_time).toBeGreaterThan(first.access.auth_time as number);
+    expect(id.auth_time).toBe(access.auth_time);
+  });
+
+  it('shows the current code on the development OTP page, labelled development only', async () => {
+    const signIn = new SignIn(idp);
+    const otp = await passwordSignIn(signIn, 'admin', { acr_values: 'mfa' });
+    const hint = /id="dev-otp-code">Development only: the current code is <strong>(\d{6})</.exec(
+      otp.html,
+    );
+    expect(hint?.[1]).toMatch(/^\d{6}$/);
+    expect([totpCode(ADMIN_KEY, -1), totpCode(ADMIN_KEY), totpCode(ADMIN_KEY, 1)]).toContain(
+      hint?.[1],
+    );
+  });
+});
+
+describe('the password grant (direct access) and OTP', () => {
+  it("reaches mfa with Keycloak's otp parameter and refuses a wrong one as invalid credentials", async () => {
+    const wrong = await passwordGrant(idp, 'admin', 'admin', { otp: totpCode(ADMIN_KEY, 4) });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toMatchObject({
+      error: 'invalid_grant',
+      error_description: 'Invalid user credentials',
+    });
+    const right = await passwordGrant(idp, 'admin', 'admin', { otp: totpCode(ADMIN_KEY) });
+    expect(right.status).toBe(200);
+    const { payload } = (await import('./helpers.js')).decodeJwt(right.body.access_token as string);
+    expect(payload).toMatchObject({ acr: 'mfa', amr: ['pwd', 'otp'] });
+  });
+});
+
+describe('the Authentik profile', () => {
+  it("says the same through amr (pwd, then mfa) and auth_time, with Authentik's fixed acr", async () => {
+    const authentik = await startTestIdp({ profile: 'authentik' });
+    try {
+      const signIn = new SignIn(authentik);
+      const first = await signIn.tokens(await passwordSignIn(signIn, 'admin'));
+      expect(first.access).toMatchObject({
+        amr: ['pwd'],
+        acr: 'goauthentik.io/providers/oauth2/default',
+      });
+      expect(typeof first.access.auth_time).toBe('number');
+      const otp = await signIn.start({ acr_values: 'mfa' });
+      expect(pageOf(otp)).toBe('otp');
+      const { access } = await signIn.tokens(
+        await signIn.submit(otp, { otp: totpCode(ADMIN_KEY) }),
+      );
+      expect(access.amr).toEqual(['pwd', 'mfa']);
+    } finally {
+      await authentik.close();
+    }
+  });
+});
+
+describe('OTP credentials from the realm file', () => {
+  it('accepts a base32-encoded credential (credentialData.secretEncoding BASE32) with its own digits', async () => {
+    const realm = realmJson();
+    const bob = realm.users.find((u) => u.username === 'bob') as Record<string, unknown>;
+    (bob.credentials as unknown[]).push({
+      type: 'otp',
+      secretData: JSON.stringify({ value: 'JBSWY3DPEHPK3PXP' }),
+      credentialData: JSON.stringify({
+        subType: 'totp',
+        digits: 8,
+        counter: 0,
+        period: 30,
+        algorithm: 'HmacSHA1',
+        secretEncoding: 'BASE32',
+      }),
+    });
+    const custom = await startTestIdp({ realm });
+    try {
+      const signIn = new SignIn(custom);
+      const otp = await passwordSignIn(signIn, 'bob', { acr_values: 'mfa' });
+      expect(pageOf(otp)).toBe('otp');
+      // 'Hello!\xDE\xAD\xBE\xEF' is JBSWY3DPEHPK3PXP decoded; 8 digits from the same HMAC.
+      const key = Buffer.from('48656c6c6f21deadbeef', 'hex');
+      const six = totpCode(key);
+      const refusedSix = await signIn.submit(otp, { otp: six });
+      expect(pageOf(refusedSix)).toBe('otp');
+      const { createHmac } = await import('node:crypto');
+      const counter = Buffer.alloc(8);
+      counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000)));
+      const mac = createHmac('sha1', key).update(counter).digest();
+      const at = (mac[19] as number) & 0xf;
+      const eight = String((mac.readUInt32BE(at) & 0x7fffffff) % 100_000_000).padStart(8, '0');
+      const done = await signIn.submit(refusedSix, { otp: eight });
+      expect((await signIn.tokens(done)).access.acr).toBe('mfa');
+    } finally {
+      await custom.close();
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import { expect, signIn, skipWithoutChromium, test } from './support/fixtures.js';
+
+skipWithoutChromium();
+
+test('a todo added under the Done filter does not vanish: the list shows all and says why', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'bob');
+  await page.getByRole('button', { name: 'Done', exact: true }).click();
+  await page.getByLabel('New todo').fill('Added while Done was on');
+  await page.getByLabel('New todo').press('Enter');
+  await expect(page.getByText('Added while Done was on')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'All', exact: true })).toHaveAttribute(
+    'aria-pressed',
+    'true',
+  );
+  await expect(page.getByRole('status').filter({ hasText: 'now shows all' })).toBeVisible();
+});
+
+test('an error banner goes away once a later change is saved', async ({ page, urls }) => {
+  await signIn(page, urls, 'bob');
+  let refuse = true;
+  await page.route(`${urls.api}/todos/`, async (route) => {
+    if (route.request().method() !== 'POST' || !refuse) return route.fallback();
+    refuse = false;
+    await route.fulfill({
+      status: 503,
+      contentType: 'application/problem+json',
+      body: JSON.stringify({ title: 'Service Unavailable', status: 503, detail: 'Try later.' }),
+    });
+  });
+  await page.getByLabel('New todo').fill('Refused the first time');
+  await page.getByLabel('New todo').press('Enter');
+  await expect(page.getByRole('alert').filter({ hasText: 'was not saved' })).toBeVisible();
+  await page.getByLabel('New todo').press('Enter');
+  await expect(page.getByRole('checkbox', { name: 'Refused the first time' })).toBeEnabled();
+  await expect(page.getByRole('alert').filter({ hasText: 'was not saved' })).toHaveCount(0);
+});
+
+test('a pasted 10,000-character title stays whole, the counter shows the limit, nothing is sent', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'bob');
+  const posts: string[] = [];
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && request.url().startsWith(urls.api))
+      posts.push(request.url());
+  });
+  const field = page.getByLabel('New todo');
+  await field.fill('x'.repeat(10_000));
+  await expect(field).toHaveValue('x'.repeat(10_000));
+  await expect(page.getByTestId('length-counter')).toHaveText(
+    '10000 / 200 — 9800 over the limit, shorten it to save',
+  );
+  await field.press('Enter');
+  await field.fill('Short enough');
+  await expect(page.getByTestId('length-counter')).toHaveText('12 / 200');
+  expect(posts).toEqual([]);
+});
+
+test('while /me loads or fails, the header shows a placeholder instead of "no department"', async ({
+  page,
+  urls,
+}) => {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await page.route(`${urls.api}/me`, async (route) => {
+    await held;
+    await route.fallback();
+  });
+  await signIn(page, urls, 'carol');
+  await expect(page.getByTestId('user-profile-status')).toHaveText('Loading profile…');
+  await expect(page.getByTestId('user-department')).toHaveCount(0);
+  release();
+  await expect(page.getByTestId('user-department')).toHaveText('engineering');
+
+  await page.unroute(`${urls.api}/me`);
+  await page.route(`${urls.api}/me`, (route) =>
+    route.fulfill({
+      status: 500,
+      contentType: 'application/problem+json',
+      body: JSON.stringify({ title: 'Internal Server Error', status: 500 }),
+    }),
+  );
+  await page.reload();
+  await expect(page.getByTestId('user-profile-status')).toHaveText('Profile unavailable', {
+    timeout: 20_000,
+  });
+  await expect(page.getByTestId('user-department')).toHaveCount(0);
+});

@@ -1,0 +1,63 @@
+import type { Page } from '@playwright/test';
+import {
+  createTodo,
+  expect,
+  passwordToken,
+  signIn,
+  skipWithoutChromium,
+  test,
+  type Urls,
+} from './support/fixtures.js';
+
+skipWithoutChromium();
+
+/** A second tab of the same browser, signed in through the identity provider's session. */
+async function secondTab(page: Page, urls: Urls, username: string): Promise<Page> {
+  const other = await page.context().newPage();
+  await other.goto(urls.web);
+  await other.getByRole('button', { name: 'Sign in' }).click();
+  await expect(other.getByTestId('user-name')).toHaveText(username, { timeout: 15_000 });
+  return other;
+}
+
+test('a tab whose person signed out in another tab says so and offers to sign in again', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'testuser');
+  const other = await secondTab(page, urls, 'testuser');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(`${urls.web}/signed-out`);
+
+  // No click needed in the other tab: it shows the reason at once, not a login page later.
+  await expect(other.getByRole('heading', { name: 'You signed out in another tab' })).toBeVisible();
+  await expect(other.getByTestId('user-name')).toHaveCount(0);
+  await other.getByRole('button', { name: 'Sign in again' }).click();
+  await other.waitForURL((url) => url.href.startsWith(urls.issuer));
+  await expect(other.getByLabel('Username')).toBeVisible();
+});
+
+test('a todo added in one tab shows in the other without a reload', async ({ page, urls }) => {
+  await signIn(page, urls, 'testuser');
+  const other = await secondTab(page, urls, 'testuser');
+  await page.getByLabel('New todo').fill('Added in the first tab');
+  await page.getByLabel('New todo').press('Enter');
+  await expect(page.getByRole('checkbox', { name: 'Added in the first tab' })).toBeEnabled();
+  await expect(other.getByText('Added in the first tab')).toBeVisible();
+});
+
+test('coming back to the tab shows what changed elsewhere meanwhile', async ({
+  page,
+  urls,
+  request,
+}) => {
+  await signIn(page, urls, 'testuser');
+  await expect(page.getByRole('list', { name: 'all todos' })).toBeVisible();
+  await createTodo(request, urls, await passwordToken(request, urls, 'testuser'), 'From a phone');
+  // The tab becomes visible again (TanStack Query listens for visibilitychange).
+  await page.evaluate(() =>
+    document.dispatchEvent(new Event('visibilitychange', { bubbles: true })),
+  );
+  await expect(page.getByText('From a phone')).toBeVisible({ timeout: 3000 });
+});
