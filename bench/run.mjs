@@ -19,7 +19,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBenchDatabase, seedPostgres, seedSqlite } from './lib/db.mjs';
+import { seedSqlite } from './lib/db.mjs';
 import { LOAD_CORE, pinning, pinSelf, ROOT, removeLogs, SERVER_CORE } from './lib/proc.mjs';
 import { startApiProcess } from './lib/servers.mjs';
 import { Table } from './lib/table.mjs';
@@ -105,6 +105,21 @@ const ctx = {
   malformed: malformedTokens(6_000),
 };
 const cpuProf = (name) => (args['cpu-prof'] ? join(args['cpu-prof'], name) : undefined);
+ctx.cpuProf = cpuProf;
+
+/** Runs a section whose routes are new; a failure is an invalid row, not the end of the run. */
+async function guarded(section, name, fn) {
+  try {
+    await fn();
+  } catch (error) {
+    log(`${name} failed: ${error.stack}`);
+    table.add(section, `${name}: the section failed`, 'n/a', {
+      target: 'its targets',
+      valid: false,
+      note: error.message,
+    });
+  }
+}
 
 const auth = await import('./sections/auth.mjs');
 const todos = await import('./sections/todos.mjs');
@@ -130,7 +145,7 @@ try {
     log('in-process verification rates (raw crypto, authenticate cold/warm, jose)');
     raw = (await auth.verificationRates(ctx, table)).raw;
   }
-  if (['auth', 'todos', 'anchor', 'garbage', 'scale'].some(wants)) {
+  if (['auth', 'todos', 'anchor', 'dpop', 'lists', 'garbage', 'scale'].some(wants)) {
     const dataDir = mkdtempSync(join(tmp, 'api-sqlite-'));
     const api = await startApiProcess({
       issuer: issuer.issuer.issuer,
@@ -151,6 +166,18 @@ try {
         log('HTTP: the Node anchor (Express + express-oauth2-jwt-bearer) beside the API');
         await (await import('./sections/anchor.mjs')).anchor(ctx, table, api);
       }
+      if (wants('dpop')) {
+        log('HTTP: DPoP warm request beside Bearer; raw ES256 verify');
+        await guarded('D', 'DPoP', () =>
+          import('./sections/dpop.mjs').then((m) => m.dpop(ctx, table, api)),
+        );
+      }
+      if (wants('lists')) {
+        log('HTTP: shared lists and AuthZEN evaluations');
+        await guarded('L', 'shared lists and AuthZEN', () =>
+          import('./sections/lists.mjs').then((m) => m.lists(ctx, table, api)),
+        );
+      }
       if (wants('garbage')) {
         log('HTTP: garbage flood');
         await auth.garbageFlood(ctx, table, api);
@@ -166,35 +193,7 @@ try {
     }
   }
   if (wants('postgres')) {
-    const db = await createBenchDatabase();
-    if (db.error) {
-      table.skip('4', 'GET/POST /todos/, PostgreSQL', `PostgreSQL unreachable: ${db.error}`);
-      table.skip(
-        '8',
-        'GET /todos/ p99 at scale, PostgreSQL',
-        'PostgreSQL unreachable',
-        'p99 ≤ 15 ms',
-      );
-    } else {
-      log(`PostgreSQL database ${db.name}`);
-      const api = await startApiProcess({
-        issuer: issuer.issuer.issuer,
-        databaseUrl: db.url,
-        dataDir: mkdtempSync(join(tmp, 'api-pg-')),
-        logLevel: ctx.logLevel,
-        cpuProfDir: cpuProf('postgres'),
-      });
-      try {
-        log('HTTP: todos on PostgreSQL');
-        await todos.todoWork(ctx, table, api, 'PostgreSQL');
-        log(`scale on PostgreSQL: seeding ${cfg.scale.total.toLocaleString('en-US')} todos`);
-        await todos.scale(ctx, table, api, 'PostgreSQL', () =>
-          seedPostgres(db.url, issuer.issuer.issuer, cfg.scale),
-        );
-      } finally {
-        await api.stop();
-      }
-    }
+    await (await import('./sections/postgres.mjs')).postgres(ctx, table, log);
   }
   if (wants('introspect')) {
     log('introspection mode against the dev IdP');

@@ -3,7 +3,7 @@
 import { createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { pkcs8, header, template, from, to, nowSec, expiresInSec } = workerData;
+const { pkcs8, header, template, claims: extra, from, to, nowSec, expiresInSec } = workerData;
 const key = createPrivateKey(pkcs8);
 const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const head = b64(header);
@@ -21,6 +21,7 @@ for (let i = from; i < to; i++) {
     sid: randomUUID(),
     iat: nowSec,
     exp: nowSec + expiresInSec,
+    ...extra,
   };
   const input = `${head}.${b64(claims)}`;
   tokens.push(`${input}.${sign('sha256', Buffer.from(input), key).toString('base64url')}`);

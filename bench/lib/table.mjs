@@ -8,6 +8,13 @@ export const fmt = (n, digits = 0) =>
 
 export class Table {
   rows = [];
+  /** Text printed after the tables: [title, body in a code block]. */
+  appendices = [];
+
+  /** Adds a code block after the tables (e.g. the pgbench scripts a figure ran). */
+  appendix(title, body) {
+    this.appendices.push([title, body]);
+  }
 
   /**
    * Adds a figure. `met` is true/false for a figure with a target, undefined for context.
@@ -70,6 +77,9 @@ export class Table {
       ),
     ];
     const all = ['## Every figure', '', ...head, ...this.rows.map(row)];
-    return `${header}\n\n${summary.join('\n')}\n\n${all.join('\n')}\n`;
+    const extra = this.appendices.map(
+      ([title, body]) => `\n## ${title}\n\n\`\`\`\n${body.trimEnd()}\n\`\`\`\n`,
+    );
+    return `${header}\n\n${summary.join('\n')}\n\n${all.join('\n')}\n${extra.join('')}`;
   }
 }

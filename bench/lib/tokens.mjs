@@ -37,8 +37,11 @@ export async function startIssuer({ expiresInSec = 3600 } = {}) {
   const header = decode(h);
   const template = decode(p);
 
-  /** `count` distinct valid tokens for users `first…first+count-1`, signed on `threads` threads. */
-  async function mint(count, { first = 0, threads = 2 } = {}) {
+  /**
+   * `count` distinct valid tokens for users `first…first+count-1`, signed on `threads` threads;
+   * `claims` are added to each (e.g. a DPoP binding, `cnf`).
+   */
+  async function mint(count, { first = 0, threads = 2, claims = {} } = {}) {
     const nowSec = Math.floor(Date.now() / 1000);
     const per = Math.ceil(count / threads);
     const parts = await Promise.all(
@@ -47,7 +50,7 @@ export async function startIssuer({ expiresInSec = 3600 } = {}) {
         const to = Math.min(first + count, from + per);
         return new Promise((resolve, reject) => {
           const w = new Worker(new URL('./mint-worker.mjs', import.meta.url), {
-            workerData: { pkcs8, header, template, from, to, nowSec, expiresInSec },
+            workerData: { pkcs8, header, template, claims, from, to, nowSec, expiresInSec },
           });
           w.once('message', resolve);
           w.once('error', reject);

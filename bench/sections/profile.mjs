@@ -11,6 +11,7 @@ import { fire } from '../lib/load.mjs';
 import { startApiProcess } from '../lib/servers.mjs';
 import { fmt } from '../lib/table.mjs';
 import { cycle } from './auth.mjs';
+import { dpopLoad } from './dpop.mjs';
 import { ensureTodos } from './todos.mjs';
 
 /** Sampling interval (µs): finer than V8's default 1 ms, so a 50 µs request gets samples. */
@@ -38,7 +39,16 @@ function routes(ctx, api, engine) {
     { name: 'warm GET /me (one token, cached)', url: `${api.url}/me`, headers: h },
     { name: 'cold GET /me (a new token each)', url: `${api.url}/me`, next: cycle(ctx.pool) },
     ...todos,
-    ...(ctx.profileExtra?.(api) ?? []),
+    {
+      name: 'warm DPoP GET /me (a new proof each)',
+      // Proofs are signed before the window; a load is a fixed number of requests.
+      prepare: async () => {
+        const d = await dpopLoad(ctx, api);
+        if (d.refused) return { skip: `the API does not accept DPoP (answered ${d.refused})` };
+        const amount = Math.round(ctx.cfg.profileSeconds * 4000);
+        return { warmup: await d.load(amount), load: await d.load(amount) };
+      },
+    },
   ];
 }
 
@@ -55,13 +65,19 @@ async function profileApi(ctx, engine, options) {
     ...options,
   });
   const windows = [];
+  const skipped = [];
   try {
     await ensureTodos(api, ctx.warmToken, 20);
     for (const route of routes(ctx, api, engine)) {
-      const spec = { ...route, pid: api.pid, expectStatus: [route.expect ?? 200] };
-      await fire({ ...spec, duration: ctx.cfg.warmup });
+      const spec = { ...route, pid: api.pid };
+      const prepared = route.prepare ? await route.prepare() : undefined;
+      if (prepared?.skip) {
+        skipped.push(`${route.name}: ${prepared.skip}`);
+        continue;
+      }
+      await fire(prepared?.warmup ?? { ...spec, duration: ctx.cfg.warmup });
       const from = monotonicUs();
-      const r = await fire({ ...spec, duration: ctx.cfg.profileSeconds });
+      const r = await fire(prepared?.load ?? { ...spec, duration: ctx.cfg.profileSeconds });
       const to = monotonicUs();
       const bad = [...r.statuses].filter(([s]) => s !== (route.expect ?? 200));
       windows.push({ route: route.name, from, to, r, bad });
@@ -71,7 +87,10 @@ async function profileApi(ctx, engine, options) {
   }
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no profile written in ${dir}`);
-  return windows.map((w) => ({ ...w, ...summarise(join(dir, file), { window: w }) }));
+  return {
+    windows: windows.map((w) => ({ ...w, ...summarise(join(dir, file), { window: w }) })),
+    skipped,
+  };
 }
 
 const pct = (part, whole) => `${fmt((100 * part) / whole, 1)} %`;
@@ -109,13 +128,14 @@ function routeMarkdown(w) {
 /** Runs the profile pass and writes `out` (keeping its "## Findings" section). */
 export async function profile(ctx, log, out) {
   log('profile: API on SQLite under --cpu-prof');
-  const results = await profileApi(ctx, 'SQLite', {});
+  const sqlite = await profileApi(ctx, 'SQLite', {});
+  const results = sqlite.windows;
+  const notes = sqlite.skipped.map((s) => `Not profiled: ${s}.`);
   const db = await createBenchDatabase();
-  let pgNote = '';
-  if (db.error) pgNote = `PostgreSQL not profiled: ${db.error}`;
+  if (db.error) notes.push(`PostgreSQL not profiled: ${db.error}`);
   else {
     log(`profile: API on PostgreSQL (${db.name}) under --cpu-prof`);
-    results.push(...(await profileApi(ctx, 'PostgreSQL', { databaseUrl: db.url })));
+    results.push(...(await profileApi(ctx, 'PostgreSQL', { databaseUrl: db.url })).windows);
   }
   const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
   const findingsAt = previous.indexOf('\n## Findings');
@@ -144,7 +164,7 @@ export async function profile(ctx, log, out) {
     'modules. `(garbage collector)` and `(program)` (V8 and libuv work no JavaScript frame owns) are',
     'shown apart. The profiler itself slows the process by roughly a tenth; compare routes with each',
     'other, not with the rates of `results/latest.md`.',
-    ...(pgNote ? ['', pgNote] : []),
+    ...(notes.length ? ['', ...notes] : []),
     '',
     '## Overview',
     '',

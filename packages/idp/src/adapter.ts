@@ -39,6 +39,16 @@ export class MemoryStore {
     }
   }
 
+  /** The live entries whose key starts with `prefix` (`Session:` for every session). */
+  *entries(prefix: string): Generator<[string, AdapterPayload]> {
+    const now = Date.now();
+    for (const [key, entry] of this.#entries) {
+      if (!key.startsWith(prefix)) continue;
+      if (entry.expiresAt !== undefined && entry.expiresAt <= now) continue;
+      yield [key.slice(prefix.length), entry.payload];
+    }
+  }
+
   get(key: string): AdapterPayload | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;

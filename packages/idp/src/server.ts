@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Provider from 'oidc-provider';
 import { MemoryStore } from './adapter.js';
+import type { AdminContext } from './admin/context.js';
+import { handleAdmin } from './admin/router.js';
 import { IdpError } from './errors.js';
 import { applyCors } from './http/cors.js';
 import { readBody, send, sendJson } from './http/io.js';
@@ -177,7 +179,8 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   allowCredentialsForClientOrigins(provider);
 
   const registry = new AccessTokenRegistry(provider, store, keys, issuer);
-  const dispatch = dispatcher(login, registry, layout, report);
+  const admin: AdminContext = { realm, directory, registry, provider, store, report, url };
+  const dispatch = dispatcher(login, admin, layout, report);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     dispatch(req, res).catch((error: Error) => {
       log.error(`request failed: ${error.message}`);
@@ -204,16 +207,21 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 function dispatcher(
   login: LoginContext,
-  registry: AccessTokenRegistry,
+  admin: AdminContext,
   layout: Layout,
   report: BackchannelReport,
 ): Handler {
   const { provider, realm } = login;
+  const { registry } = admin;
   const callback = provider.callback();
   const { mountPath, routes, profile } = layout;
   return async (req, res) => {
     const requestUrl = new URL(req.url ?? '/', 'http://idp.invalid');
     const path = requestUrl.pathname;
+    if (profile === 'keycloak' && path.startsWith('/admin/realms/')) {
+      await handleAdmin(admin, req, res, path, requestUrl.searchParams);
+      return;
+    }
     const alias = layout.aliases[path];
     if (alias === undefined && !path.startsWith(`${mountPath}/`)) {
       sendJson(res, 404, { error: 'not_found' });

@@ -3,13 +3,15 @@ import type { Db } from './database.js';
 import { initial } from './migrations/001-initial.js';
 import { dpopProofs } from './migrations/002-dpop-proofs.js';
 import { auditSuppressed } from './migrations/003-audit-suppressed.js';
+import { lists } from './migrations/004-lists.js';
 
 /** Migrations in order; names are permanent once released. */
-function migrations(db: Db): Record<string, Migration> {
+export function migrations(db: Db): Record<string, Migration> {
   return {
     '001-initial': initial(db.dialect),
     '002-dpop-proofs': dpopProofs(db.dialect),
     '003-audit-suppressed': auditSuppressed,
+    '004-lists': lists(db.dialect),
   };
 }
 

@@ -8,9 +8,13 @@ export type Timestamp = ColumnType<Date | string, string, string>;
 /** SQLite has no boolean: it stores 0/1. Write through `Db.bool()`. */
 export type Bool = ColumnType<boolean | number, boolean | number, boolean | number>;
 
-/** A todo. Its owner is the token's (`iss`, `sub`), never a field of a request body. */
+/**
+ * A todo, in exactly one list. Its owner is who created it, the token's (`iss`, `sub`), never a
+ * field of a request body; who may read or change it follows from its list's members.
+ */
 export interface TodoTable {
   id: string;
+  list_id: string;
   owner_issuer: string;
   owner_sub: string;
   title: string;
@@ -18,6 +22,30 @@ export interface TodoTable {
   completed: Bool;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+/** A list of todos. Its owner is also a row of `list_members` with relation `owner`. */
+export interface ListTable {
+  id: string;
+  owner_issuer: string;
+  owner_sub: string;
+  name: string;
+  /** Each person's first list, created on first use; it cannot be deleted. */
+  is_default: Bool;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** What a person is to a list: exactly one `owner` per list, any number of the others. */
+export type Relation = 'owner' | 'editor' | 'viewer';
+
+/** A person's relation to a list: the fact every access decision on lists and todos reads. */
+export interface ListMemberTable {
+  list_id: string;
+  member_issuer: string;
+  member_sub: string;
+  relation: Relation;
+  created_at: Timestamp;
 }
 
 /** Everyone who has written a todo, as their last token described them (for reports). */
@@ -75,6 +103,8 @@ export interface DpopProofTable {
 /** The database as Kysely sees it: one typed schema for SQLite and PostgreSQL. */
 export interface Schema {
   todos: TodoTable;
+  lists: ListTable;
+  list_members: ListMemberTable;
   owners: OwnerTable;
   audit_log: AuditTable;
   revocations: RevocationTable;

@@ -5,6 +5,8 @@ export type ApiErrorCode =
   | 'invalid_request'
   | 'validation_failed'
   | 'not_found'
+  | 'forbidden'
+  | 'conflict'
   | 'route_not_found'
   | 'method_not_allowed'
   | 'payload_too_large'

@@ -1,10 +1,12 @@
 import type { Db } from '../db/database.js';
 import { type AuditInput, auditRow } from './audit.js';
+import type { ListRepository } from './lists.js';
 import { type OwnerProfile, upsertOwner } from './owners.js';
 import { newTodoRow, type Todo, type TodoInput, toTodo } from './todos.js';
 
 /**
- * Creates a todo together with its owner's profile and its audit record, all or nothing.
+ * Creates a todo in `listId` (whose write access the caller has checked) or in the owner's
+ * default list, created on first use. The todo is written together with its owner's profile and its audit record, all or nothing.
  *
  * On PostgreSQL the three writes are one statement (data-modifying `WITH`, PostgreSQL 15
  * §7.8.4) inside the transaction: three round trips (BEGIN, the statement, COMMIT) instead of
@@ -20,8 +22,10 @@ export async function createTodo(
   input: TodoInput,
   audit: Omit<AuditInput, 'resource'>,
   now: Date,
+  target: { lists: ListRepository; listId?: string | undefined },
 ): Promise<Todo> {
-  const row = newTodoRow(db, profile, input, now);
+  const listId = target.listId ?? (await target.lists.ensureDefault(profile, now));
+  const row = newTodoRow(db, profile, listId, input, now);
   const record = auditRow({ ...audit, resource: `todo:${row.id}` }, now);
   await db.kysely.transaction().execute(async (tx) => {
     if (db.dialect === 'postgres') {

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable, SelectQueryBuilder } from 'kysely';
 import { type Db, toIso } from '../db/database.js';
-import type { Owner, Schema, TodoTable } from '../db/schema.js';
+import type { Owner, Relation, Schema, TodoTable } from '../db/schema.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { listRepository } from './lists.js';
 
 /** A todo as the API returns it. */
 export interface Todo {
   id: string;
+  listId: string;
   title: string;
   description: string | null;
   completed: boolean;
@@ -21,13 +23,13 @@ export interface TodoInput {
   completed?: boolean;
 }
 
-/** One page of a keyset-paginated listing. */
 /** A todo as an administrator sees it: with its owner's `sub` and issuer. */
 export interface AdminTodo extends Todo {
   owner: string;
   ownerIssuer: string;
 }
 
+/** One page of a keyset-paginated listing. */
 export interface Page<T> {
   items: T[];
   /** Pass back as `cursor` for the next page; `null` on the last page. */
@@ -36,6 +38,8 @@ export interface Page<T> {
 
 export interface ListOptions {
   completed?: boolean;
+  /** Only this list's todos. */
+  listId?: string;
   limit: number;
   cursor?: string;
 }
@@ -43,6 +47,7 @@ export interface ListOptions {
 export function toTodo(row: Selectable<TodoTable>): Todo {
   return {
     id: row.id,
+    listId: row.list_id,
     title: row.title,
     description: row.description,
     completed: Boolean(row.completed),
@@ -52,10 +57,11 @@ export function toTodo(row: Selectable<TodoTable>): Todo {
 }
 
 /** The `todos` row of a new todo. */
-export function newTodoRow(db: Db, owner: Owner, input: TodoInput, now: Date) {
+export function newTodoRow(db: Db, owner: Owner, listId: string, input: TodoInput, now: Date) {
   const at = now.toISOString();
   return {
     id: randomUUID(),
+    list_id: listId,
     owner_issuer: owner.issuer,
     owner_sub: owner.subject,
     title: input.title,
@@ -66,46 +72,92 @@ export function newTodoRow(db: Db, owner: Owner, input: TodoInput, now: Date) {
   };
 }
 
+/** Relations that may change a list's todos. */
+export const WRITERS: readonly Relation[] = ['owner', 'editor'];
+
 /**
- * Todos of one owner. Every query filters by the owner in SQL, so another person's todo is
- * indistinguishable from a missing one and a forgotten check cannot leak it.
+ * Todos, scoped in SQL to the lists a person is a member of: one join with `list_members`, so
+ * a todo in a list they cannot read is indistinguishable from a missing one and a forgotten
+ * check cannot leak it. Writes are further scoped to lists where they are owner or editor.
  */
 export function todoRepository(db: Db) {
   const k = db.kysely;
-  const owned = (owner: Owner) =>
-    k
+  const lists = listRepository(db);
+  /** Todos in lists the person has one of `relations` to (any relation when omitted). */
+  const reachable = (tx: Db['kysely'], member: Owner, relations?: readonly Relation[]) => {
+    let q = tx
       .selectFrom('todos')
-      .where('owner_issuer', '=', owner.issuer)
-      .where('owner_sub', '=', owner.subject);
+      .innerJoin('list_members as m', 'm.list_id', 'todos.list_id')
+      .where('m.member_issuer', '=', member.issuer)
+      .where('m.member_sub', '=', member.subject);
+    if (relations) q = q.where('m.relation', 'in', relations);
+    return q;
+  };
+  /** Ids of the lists where the person may write, as a subquery of a write's WHERE. */
+  const writableLists = (tx: Db['kysely'], member: Owner) =>
+    tx
+      .selectFrom('list_members')
+      .select('list_id')
+      .where('member_issuer', '=', member.issuer)
+      .where('member_sub', '=', member.subject)
+      .where('relation', 'in', WRITERS);
 
   return {
     /** Newest first, keyset-paginated on (`created_at`, `id`): stable under inserts. */
-    async list(owner: Owner, options: ListOptions): Promise<Page<Todo>> {
-      let query = owned(owner).selectAll();
+    async list(member: Owner, options: ListOptions): Promise<Page<Todo>> {
+      let query = reachable(k, member).selectAll('todos');
+      if (options.listId !== undefined) query = query.where('todos.list_id', '=', options.listId);
       if (options.completed !== undefined) {
-        query = query.where('completed', '=', db.bool(options.completed));
+        query = query.where('todos.completed', '=', db.bool(options.completed));
       }
-      const result = await page(query, options);
+      const result = await page(query as unknown as TodoQuery, options);
       return {
         items: result.items.map(({ owner: _sub, ownerIssuer: _issuer, ...todo }) => todo),
         nextCursor: result.nextCursor,
       };
     },
 
-    async get(owner: Owner, id: string): Promise<Todo | undefined> {
-      const row = await owned(owner).selectAll().where('id', '=', id).executeTakeFirst();
+    async get(member: Owner, id: string): Promise<Todo | undefined> {
+      const row = await reachable(k, member)
+        .selectAll('todos')
+        .where('todos.id', '=', id)
+        .executeTakeFirst();
       return row && toTodo(row);
     },
 
-    async create(owner: Owner, input: TodoInput, now: Date, tx: Db['kysely'] = k): Promise<Todo> {
-      const row = newTodoRow(db, owner, input, now);
+    /** The todo's list and the person's relation to it; undefined when they cannot read it. */
+    async access(
+      member: Owner,
+      id: string,
+      tx: Db['kysely'] = k,
+    ): Promise<{ listId: string; relation: Relation } | undefined> {
+      const row = await reachable(tx, member)
+        .select(['todos.list_id', 'm.relation'])
+        .where('todos.id', '=', id)
+        .executeTakeFirst();
+      return row && { listId: row.list_id, relation: row.relation };
+    },
+
+    /** Creates a todo in `listId`, or in the owner's default list (created on first use). */
+    async create(
+      owner: Owner,
+      input: TodoInput,
+      now: Date,
+      tx: Db['kysely'] = k,
+      listId?: string,
+    ): Promise<Todo> {
+      const list = listId ?? (await lists.ensureDefault(owner, now, tx));
+      const row = newTodoRow(db, owner, list, input, now);
       await tx.insertInto('todos').values(row).execute();
       return toTodo(row);
     },
 
-    /** Sets the given fields; `undefined` leaves one as it is. Returns the todo or undefined. */
+    /**
+     * Sets the given fields of a todo in a list where the person may write; `undefined` leaves
+     * a field as it is. Returns the todo, or undefined when there is none they may change.
+     */
     async update(
-      owner: Owner,
+      member: Owner,
       id: string,
       changes: Partial<TodoInput>,
       now: Date,
@@ -119,27 +171,24 @@ export function todoRepository(db: Db) {
           ...(changes.completed !== undefined && { completed: db.bool(changes.completed) }),
           updated_at: now.toISOString(),
         })
-        .where('owner_issuer', '=', owner.issuer)
-        .where('owner_sub', '=', owner.subject)
         .where('id', '=', id)
+        .where('list_id', 'in', writableLists(tx, member))
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) return undefined;
       const row = await tx
         .selectFrom('todos')
         .selectAll()
-        .where('owner_issuer', '=', owner.issuer)
-        .where('owner_sub', '=', owner.subject)
         .where('id', '=', id)
         .executeTakeFirstOrThrow();
       return toTodo(row);
     },
 
-    async remove(owner: Owner, id: string, tx: Db['kysely'] = k): Promise<boolean> {
+    /** Deletes a todo in a list where the person may write; true when one was deleted. */
+    async remove(member: Owner, id: string, tx: Db['kysely'] = k): Promise<boolean> {
       const result = await tx
         .deleteFrom('todos')
-        .where('owner_issuer', '=', owner.issuer)
-        .where('owner_sub', '=', owner.subject)
         .where('id', '=', id)
+        .where('list_id', 'in', writableLists(tx, member))
         .executeTakeFirst();
       return result.numDeletedRows > 0n;
     },
@@ -167,15 +216,15 @@ async function page(query: TodoQuery, options: ListOptions): Promise<Page<AdminT
     const after = decodeCursor(options.cursor);
     q = q.where((eb) =>
       eb.or([
-        eb('created_at', '<', after.at),
-        eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)]),
+        eb('todos.created_at', '<', after.at),
+        eb.and([eb('todos.created_at', '=', after.at), eb('todos.id', '<', after.id)]),
       ]),
     );
   }
   // One extra row tells whether another page follows without a count query.
   const rows = await q
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
+    .orderBy('todos.created_at', 'desc')
+    .orderBy('todos.id', 'desc')
     .limit(options.limit + 1)
     .execute();
   const items = rows

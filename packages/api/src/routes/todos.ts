@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
+import { requireRelation } from '../authz/app-policy.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
 import { auditRepository } from '../repositories/audit.js';
 import { createTodo } from '../repositories/create-todo.js';
+import { listRepository } from '../repositories/lists.js';
 import { ownerRepository } from '../repositories/owners.js';
 import { type Todo as TodoRecord, todoRepository } from '../repositories/todos.js';
 import { IdParams, problems } from '../schemas/common.js';
@@ -30,13 +32,15 @@ const todoId = (request: { params: { id: string } }) => request.params.id.toLowe
 const TAGS = ['todos'];
 
 /**
- * `/todos/`: the caller's own todos. Every query is owner-scoped in SQL, so another person's
- * todo answers 404 exactly like a missing one. Each write, its owner profile and its audit
- * record commit together or not at all.
+ * `/todos/`: the todos in every list the caller can read. Every query joins the caller's list
+ * memberships in SQL, so a todo in a list they cannot read answers 404 exactly like a missing
+ * one; one they can read but not change answers 403. Each write, its owner profile and its
+ * audit record commit together or not at all.
  */
 export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { db, clock } = context;
   const todos = todoRepository(db);
+  const lists = listRepository(db);
   const owners = ownerRepository(db);
   const audit = auditRepository(db);
 
@@ -69,6 +73,17 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       });
     }
 
+    /** 403 when the caller can read the todo (so cannot change it), else 404. */
+    async function refused(
+      request: FastifyRequest,
+      id: string,
+      action: 'can_update' | 'can_delete',
+    ) {
+      const access = await todos.access(ownerOf(principalOf(request)), id);
+      requireRelation('todo', action, access?.relation);
+      return notFound();
+    }
+
     app.get(
       '/todos/',
       {
@@ -76,16 +91,24 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           operationId: 'listTodos',
-          summary: 'List your todos, newest first',
+          summary: 'List the todos of every list you can read, newest first',
           security: SECURED,
           querystring: TodoListQuery,
-          response: { 200: TodoPage, ...problems(400, 401, 403, 503) },
+          response: { 200: TodoPage, ...problems(400, 401, 403, 404, 503) },
         },
       },
       async (request) => {
-        const { completed, limit = 20, cursor } = request.query;
-        return todos.list(ownerOf(principalOf(request)), {
+        const { completed, list, limit = 20, cursor } = request.query;
+        const principal = principalOf(request);
+        const me = ownerOf(principal);
+        await lists.ensureDefault(profileOf(principal), clock.now());
+        const listId = list?.toLowerCase();
+        if (listId !== undefined) {
+          requireRelation('list', 'can_read', await lists.relation(me, listId));
+        }
+        return todos.list(me, {
           limit,
+          ...(listId !== undefined && { listId }),
           ...(completed !== undefined && { completed }),
           ...(cursor !== undefined && { cursor }),
         });
@@ -102,15 +125,24 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           summary: 'Create a todo',
           security: SECURED,
           body: CreateTodo,
-          response: { 201: Todo, ...problems(400, 401, 403, 413, 415, 503) },
+          response: { 201: Todo, ...problems(400, 401, 403, 404, 413, 415, 503) },
         },
       },
       async (request, reply) => {
         const principal = principalOf(request);
+        const { listId: requested, ...input } = request.body;
+        const listId = requested?.toLowerCase();
+        if (listId !== undefined) {
+          requireRelation(
+            'list',
+            'can_create_todo',
+            await lists.relation(ownerOf(principal), listId),
+          );
+        }
         const todo = await createTodo(
           db,
           profileOf(principal),
-          request.body,
+          input,
           {
             actor: ownerOf(principal),
             action: 'todo.create',
@@ -118,6 +150,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             requestId: request.id,
           },
           clock.now(),
+          { lists, listId },
         );
         return reply.code(201).header('location', `/todos/${todo.id}`).send(todo);
       },
@@ -130,7 +163,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           operationId: 'getTodo',
-          summary: 'Read one of your todos',
+          summary: 'Read a todo in a list you can read',
           security: SECURED,
           params: IdParams,
           response: { 200: Todo, ...problems(400, 401, 403, 404, 503) },
@@ -150,7 +183,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           operationId: 'replaceTodo',
-          summary: 'Replace one of your todos',
+          summary: 'Replace a todo in a list you can write',
           security: SECURED,
           params: IdParams,
           body: ReplaceTodo,
@@ -165,7 +198,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const todo = await write(request, 'todo.replace', id, (tx, now) =>
           todos.update(owner, id, changes, now, tx),
         );
-        if (!todo) throw notFound();
+        if (!todo) throw await refused(request, id, 'can_update');
         return todo;
       },
     );
@@ -177,7 +210,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           operationId: 'updateTodo',
-          summary: 'Change some fields of one of your todos',
+          summary: 'Change some fields of a todo in a list you can write',
           security: SECURED,
           params: IdParams,
           body: PatchTodo,
@@ -190,7 +223,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const todo = await write(request, 'todo.update', id, (tx, now) =>
           todos.update(owner, id, request.body, now, tx),
         );
-        if (!todo) throw notFound();
+        if (!todo) throw await refused(request, id, 'can_update');
         return todo;
       },
     );
@@ -202,7 +235,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           operationId: 'deleteTodo',
-          summary: 'Delete one of your todos',
+          summary: 'Delete a todo in a list you can write',
           security: SECURED,
           params: IdParams,
           response: {
@@ -217,7 +250,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const deleted = await write(request, 'todo.delete', id, (tx) =>
           todos.remove(owner, id, tx),
         );
-        if (!deleted) throw notFound();
+        if (!deleted) throw await refused(request, id, 'can_delete');
         return reply.code(204).send(null);
       },
     );

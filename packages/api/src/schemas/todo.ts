@@ -6,6 +6,7 @@ const Description = Type.Union([Text({ maxLength: 2000 }), Type.Null()]);
 
 export const Todo = Type.Object({
   id: Uuid,
+  listId: Type.String({ format: 'uuid', description: 'The list the todo belongs to' }),
   title: Title,
   description: Description,
   completed: Type.Boolean(),
@@ -13,9 +14,18 @@ export const Todo = Type.Object({
   updatedAt: Type.String({ format: 'date-time' }),
 });
 
-/** Body of `POST /todos/`; unknown fields (an `owner`, say) are refused, not ignored. */
+/**
+ * Body of `POST /todos/`; unknown fields (an `owner`, say) are refused, not ignored. Without
+ * `listId` the todo goes into the caller's default list.
+ */
 export const CreateTodo = Type.Object(
   {
+    listId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description: 'A list the caller may write; default list when absent',
+      }),
+    ),
     title: Title,
     description: Type.Optional(Description),
     completed: Type.Optional(Type.Boolean({ default: false })),
@@ -43,8 +53,24 @@ export const PatchTodo = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
+/** Body of `POST /lists/{id}/todos/`: the list is the path's. */
+export const CreateListTodo = Type.Object(
+  {
+    title: Title,
+    description: Type.Optional(Description),
+    completed: Type.Optional(Type.Boolean({ default: false })),
+  },
+  { additionalProperties: false },
+);
+
 export const TodoListQuery = Type.Object(
-  { completed: Type.Optional(Type.Boolean()), ...PageQuery },
+  {
+    completed: Type.Optional(Type.Boolean()),
+    list: Type.Optional(
+      Type.String({ format: 'uuid', description: 'Only the todos of this list' }),
+    ),
+    ...PageQuery,
+  },
   { additionalProperties: false },
 );
 

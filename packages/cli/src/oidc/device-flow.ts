@@ -56,6 +56,7 @@ export async function deviceLogin(
   const complete = device.verification_uri_complete;
   io.err(`To sign in, open ${device.verification_uri}`);
   io.err(`and enter the code ${device.user_code}`);
+  if (complete !== undefined) io.err(`(or open ${complete})`);
   if (complete !== undefined && (await io.openBrowser(complete)))
     io.err('(a browser window was opened for you)');
   io.err('Waiting for approval…');

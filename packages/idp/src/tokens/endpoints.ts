@@ -47,6 +47,11 @@ export async function handleIntrospection(
     return;
   }
   const found = looksLikeJwt(token) ? await registry.verify(token) : undefined;
+  // Keycloak answers a disabled (or deleted) user's tokens as inactive.
+  const owner = found?.record.accountId;
+  if (owner !== undefined && !realm.usersById.get(owner)?.enabled) {
+    return sendJson(res, 200, { active: false });
+  }
   if (found) {
     const { claims } = found;
     sendJson(res, 200, {
@@ -59,8 +64,8 @@ export async function handleIntrospection(
     return;
   }
   const rt = await findRefreshToken(provider, token);
-  if (!rt) return sendJson(res, 200, { active: false });
-  const user = [...realm.users.values()].find((u) => u.id === rt.accountId);
+  const user = rt?.accountId ? realm.usersById.get(rt.accountId) : undefined;
+  if (!rt || (rt.accountId && !user?.enabled)) return sendJson(res, 200, { active: false });
   sendJson(res, 200, {
     active: true,
     iss: provider.issuer,

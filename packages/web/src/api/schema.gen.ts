@@ -82,7 +82,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List your todos, newest first */
+        /** List the todos of every list you can read, newest first */
         get: operations["listTodos"];
         put?: never;
         /** Create a todo */
@@ -100,16 +100,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read one of your todos */
+        /** Read a todo in a list you can read */
         get: operations["getTodo"];
-        /** Replace one of your todos */
+        /** Replace a todo in a list you can write */
         put: operations["replaceTodo"];
         post?: never;
-        /** Delete one of your todos */
+        /** Delete a todo in a list you can write */
         delete: operations["deleteTodo"];
         options?: never;
         head?: never;
-        /** Change some fields of one of your todos */
+        /** Change some fields of a todo in a list you can write */
         patch: operations["updateTodo"];
         trace?: never;
     };
@@ -422,6 +422,8 @@ export interface operations {
         parameters: {
             query?: {
                 completed?: boolean;
+                /** @description Only the todos of this list */
+                list?: string;
                 /** @description Page size, at most 100 */
                 limit?: number;
                 /** @description Opaque: the `nextCursor` of the previous page */
@@ -443,6 +445,11 @@ export interface operations {
                         items: {
                             /** Format: uuid */
                             id: string;
+                            /**
+                             * Format: uuid
+                             * @description The list the todo belongs to
+                             */
+                            listId: string;
                             title: string;
                             description: string | null;
                             completed: boolean;
@@ -483,6 +490,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -503,6 +519,11 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description A list the caller may write; default list when absent
+                     */
+                    listId?: string;
                     title: string;
                     description?: string | null;
                     /** @default false */
@@ -520,6 +541,11 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         id: string;
+                        /**
+                         * Format: uuid
+                         * @description The list the todo belongs to
+                         */
+                        listId: string;
                         title: string;
                         description: string | null;
                         completed: boolean;
@@ -550,6 +576,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -606,6 +641,11 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         id: string;
+                        /**
+                         * Format: uuid
+                         * @description The list the todo belongs to
+                         */
+                        listId: string;
                         title: string;
                         description: string | null;
                         completed: boolean;
@@ -691,6 +731,11 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         id: string;
+                        /**
+                         * Format: uuid
+                         * @description The list the todo belongs to
+                         */
+                        listId: string;
                         title: string;
                         description: string | null;
                         completed: boolean;
@@ -859,6 +904,11 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         id: string;
+                        /**
+                         * Format: uuid
+                         * @description The list the todo belongs to
+                         */
+                        listId: string;
                         title: string;
                         description: string | null;
                         completed: boolean;
@@ -1133,6 +1183,11 @@ export interface operations {
                         items: ({
                             /** Format: uuid */
                             id: string;
+                            /**
+                             * Format: uuid
+                             * @description The list the todo belongs to
+                             */
+                            listId: string;
                             title: string;
                             description: string | null;
                             completed: boolean;

@@ -1,0 +1,236 @@
+// PostgreSQL: the API's figures (figure 4 on a small database; reads and writes at scale, the
+// seeded 1M-todo database) and PostgreSQL against its own limit: pgbench replaying the very
+// statements the API sends for a page and for a new todo (captured off the wire), with as many
+// clients as the API's pool has connections, in rounds interleaved with the API's.
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { createBenchDatabase, seedPostgres } from '../lib/db.mjs';
+import { fire, median } from '../lib/load.mjs';
+import { startCaptureProxy } from '../lib/pg-capture.mjs';
+import { buildScript, findPgbench, runPgbench, summarisePgbench } from '../lib/pgbench.mjs';
+import { startApiProcess } from '../lib/servers.mjs';
+import { fmt } from '../lib/table.mjs';
+import { subjectOf } from '../lib/tokens.mjs';
+import { throughput } from './auth.mjs';
+import { todoWork } from './todos.mjs';
+
+/** The API's PostgreSQL pool size (`max` in packages/api/src/db/database.ts). */
+const POOL = 10;
+const bearer = (token) => ({ authorization: `Bearer ${token}` });
+const NEW_TODO = JSON.stringify({
+  title: 'Benchmark todo',
+  description: 'written by npm run bench',
+});
+
+/** Statements of one GET /todos/ and one POST /todos/ by users 0 and 1 of the token pool. */
+async function capture(ctx, db) {
+  const url = new URL(db.url);
+  const proxy = await startCaptureProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  const viaProxy = new URL(db.url);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  const api = await startApiProcess({
+    issuer: ctx.issuer.issuer.issuer,
+    databaseUrl: viaProxy.toString(),
+    dataDir: mkdtempSync(join(ctx.tmp, 'api-capture-')),
+    logLevel: ctx.logLevel,
+  });
+  const get = async (token) => {
+    const res = await fetch(`${api.url}/todos/`, { headers: bearer(token) });
+    if (res.status !== 200) throw new Error(`capture: GET /todos/ → ${res.status}`);
+    await res.arrayBuffer();
+  };
+  const post = async (token) => {
+    const res = await fetch(`${api.url}/todos/`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: NEW_TODO,
+    });
+    if (res.status !== 201) throw new Error(`capture: POST /todos/ → ${res.status}`);
+    await res.arrayBuffer();
+  };
+  const recorded = async (fn) => {
+    proxy.take();
+    proxy.state.recording = true;
+    await fn();
+    proxy.state.recording = false;
+    return proxy.take();
+  };
+  try {
+    const [a, b] = ctx.pool;
+    // First requests of a user may do one-time work (owner profile); the second is captured.
+    for (const t of [a, b]) {
+      await get(t);
+      await post(t);
+    }
+    return {
+      read: { a: await recorded(() => get(a)), b: await recorded(() => get(b)) },
+      write: { a: await recorded(() => post(a)), b: await recorded(() => post(b)) },
+    };
+  } finally {
+    await api.stop();
+    await proxy.close();
+  }
+}
+
+const lat = (r) => `p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms`;
+
+export async function postgres(ctx, table, log) {
+  const db = await createBenchDatabase();
+  if (db.error) {
+    table.skip('4', 'GET/POST /todos/, PostgreSQL', `PostgreSQL unreachable: ${db.error}`);
+    table.skip(
+      '8',
+      'GET /todos/ p99 at scale, PostgreSQL',
+      'PostgreSQL unreachable',
+      'p99 ≤ 15 ms',
+    );
+    for (const what of ['reads', 'writes'])
+      table.unmeasured(
+        'P',
+        `API ${what} ÷ pgbench, PostgreSQL`,
+        '≥ 0.50×',
+        'PostgreSQL unreachable',
+      );
+    return;
+  }
+  log(`PostgreSQL database ${db.name}: capturing the API's statements`);
+  const captured = await capture(ctx, db);
+  const api = await startApiProcess({
+    issuer: ctx.issuer.issuer.issuer,
+    databaseUrl: db.url,
+    dataDir: mkdtempSync(join(ctx.tmp, 'api-pg-')),
+    logLevel: ctx.logLevel,
+    cpuProfDir: ctx.cpuProf?.('postgres'),
+  });
+  try {
+    log('HTTP: todos on PostgreSQL');
+    await todoWork(ctx, table, api, 'PostgreSQL');
+    const { total, users } = ctx.cfg.scale;
+    log(`PostgreSQL: seeding ${total.toLocaleString('en-US')} todos`);
+    const seeded = await seedPostgres(db.url, ctx.issuer.issuer.issuer, ctx.cfg.scale);
+    await atScale(ctx, table, api, db, captured, { total, users, seeded }, log);
+  } finally {
+    await api.stop();
+  }
+}
+
+/** Reads and writes at scale, API and pgbench in interleaved rounds. */
+async function atScale(ctx, table, api, db, captured, { total, users, seeded }, log) {
+  const bin = findPgbench();
+  const dir = join(ctx.tmp, 'pgbench');
+  mkdirSync(dir, { recursive: true });
+  const subjectSql = `('00000000-0000-4000-8000-' || lpad(:u::text, 12, '0'))`;
+  const scripts = {};
+  for (const kind of ['read', 'write']) {
+    scripts[kind] = await buildScript(db.url, {
+      ...captured[kind],
+      subjectA: subjectOf(0),
+      subjectSql,
+      users,
+    });
+  }
+  table.appendix(
+    'pgbench scripts (the statements the API sent, captured off the wire)',
+    `-- GET /todos/\n${scripts.read}\n-- POST /todos/\n${scripts.write}`,
+  );
+  const tokens = ctx.pool.slice(0, users);
+  const randomUser = () => ({ headers: bearer(tokens[Math.floor(Math.random() * users)]) });
+  const read = { pid: api.pid, url: `${api.url}/todos/`, connections: 50, next: randomUser };
+  const write = { ...read, method: 'POST', body: NEW_TODO, expectStatus: [201] };
+  const { rounds, duration, warmup } = ctx.cfg;
+  const pgb = (kind, seconds) =>
+    runPgbench(bin, {
+      databaseUrl: db.url,
+      script: scripts[kind],
+      clients: POOL,
+      seconds,
+      dir,
+      tag: kind,
+    });
+  // Warm-up: every user once (fills the token cache), then each load once.
+  let w = 0;
+  await fire({ ...read, amount: users, next: () => ({ headers: bearer(tokens[w++]) }) });
+  await fire({ ...write, duration: warmup });
+  if (bin) {
+    await pgb('read', warmup);
+    await pgb('write', warmup);
+  }
+  log(`PostgreSQL at scale: API and pgbench, ${rounds} rounds`);
+  const runs = { read: [], write: [], pgRead: [], pgWrite: [] };
+  for (let r = 0; r < rounds; r++) {
+    runs.read.push(await fire({ ...read, duration }));
+    if (bin) runs.pgRead.push(await pgb('read', duration));
+    runs.write.push(await fire({ ...write, duration }));
+    if (bin) runs.pgWrite.push(await pgb('write', duration));
+  }
+  const sum = (xs, expected) => {
+    const bad = xs.reduce(
+      (n, x) =>
+        n +
+        x.errors +
+        [...x.statuses].filter(([s]) => s !== expected).reduce((m, [, v]) => m + v, 0),
+      0,
+    );
+    return {
+      rps: median(xs.map((x) => x.rps)),
+      capacity: median(xs.map((x) => x.capacity)),
+      cpuUs: median(xs.map((x) => x.cpuUs)),
+      p50: median(xs.map((x) => x.p50)),
+      p99: median(xs.map((x) => x.p99)),
+      valid: bad === 0,
+      note: bad ? `${bad} errors or unexpected statuses` : '',
+    };
+  };
+  const scale = `${fmt(total)} todos × ${fmt(users)} users`;
+  const figures = [
+    ['reads', 'GET /todos/ (page of 20, a random user)', sum(runs.read, 200), runs.pgRead],
+    ['writes', 'POST /todos/ (a random user)', sum(runs.write, 201), runs.pgWrite],
+  ];
+  for (const [what, label, r, pgRuns] of figures) {
+    const floor = `queueing floor 50 × CPU/req = ${fmt((50 * r.cpuUs) / 1000, 1)} ms`;
+    if (what === 'reads')
+      table.add(
+        '8',
+        `GET /todos/ p50 / p99 at 50 conns, ${scale}, PostgreSQL`,
+        `${fmt(r.p50, 1)} / ${fmt(r.p99, 1)} ms`,
+        {
+          target: 'p99 ≤ 15 ms',
+          met: r.p99 <= 15,
+          valid: r.valid,
+          note: `${throughput(r)}; ${floor}; seeded in ${fmt(seeded, 1)} s ${r.note}`,
+        },
+      );
+    else
+      table.add('P', `${label}, ${scale}, PostgreSQL`, throughput(r), {
+        valid: r.valid,
+        note: `${lat(r)}; ${floor} ${r.note}`,
+      });
+    if (!bin) {
+      table.unmeasured('P', `API ${what} ÷ pgbench, PostgreSQL`, '≥ 0.50×', 'pgbench not found');
+      continue;
+    }
+    const p = summarisePgbench(pgRuns);
+    table.add(
+      'P',
+      `pgbench: the API's statements for ${label}, ${POOL} clients`,
+      `${fmt(p.tps)} tx/s`,
+      {
+        valid: p.failed === 0,
+        note: `${lat(p)}; floor ${POOL} clients ÷ rate = ${fmt((1000 * POOL) / p.tps, 2)} ms${p.failed ? `; ${p.failed} failed` : ''}`,
+      },
+    );
+    const ratio = r.rps / p.tps;
+    table.add(
+      'P',
+      `API ${what} ÷ pgbench, PostgreSQL, ${scale}`,
+      `${fmt(ratio, 2)}× (${fmt(r.rps)} req/s vs ${fmt(p.tps)} tx/s)`,
+      {
+        target: '≥ 0.50×',
+        met: ratio >= 0.5,
+        valid: r.valid && p.failed === 0,
+        note: `API ${lat(r)}, ${fmt(r.cpuUs)} µs API CPU/req; pgbench ${lat(p)}; both at ${POOL} database connections`,
+      },
+    );
+  }
+}

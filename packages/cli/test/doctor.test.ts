@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Diagnosis } from '@todo-sso/auth/diagnose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { terminal } from './support/run.js';
+import { devRealm, type Stack, startStack } from './support/stack.js';
+
+/**
+ * `todo doctor` against the real dev IdP: once with the repository's realm (nothing to find),
+ * once with a realm whose `todo-cli` client lacks the audience mapper for `todo-api` (its
+ * tokens say `aud: "account"`, as Keycloak's do without it). The API's configuration is read
+ * from the environment exactly as the API reads it.
+ */
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** `npm run doctor` as a separate process (the IdP runs in this one, so never block it). */
+function npmRunDoctor(issuer: string): Promise<{ status: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'npm',
+      ['run', '--silent', 'doctor'],
+      { cwd: repoRoot, env: { ...process.env, OIDC_ISSUER: issuer }, timeout: 30_000 },
+      (error, stdout) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout }),
+    );
+  });
+}
+
+async function realmWithoutAudienceMapper() {
+  const realm = await devRealm();
+  for (const client of realm.clients ?? []) {
+    if (client.clientId !== 'todo-cli') continue;
+    for (const mapper of client.protocolMappers ?? []) {
+      if (mapper.protocolMapper === 'oidc-audience-mapper' && mapper.config)
+        mapper.config['included.client.audience'] = 'account';
+    }
+  }
+  return realm;
+}
+
+describe('todo doctor', () => {
+  let good: Stack;
+  let broken: Stack;
+  let configDir: string;
+
+  beforeAll(async () => {
+    [good, broken] = await Promise.all([
+      startStack(),
+      startStack({ realm: await realmWithoutAudienceMapper() }),
+    ]);
+    configDir = await mkdtemp(join(tmpdir(), 'todo-doctor-'));
+  });
+  afterAll(async () => {
+    await good?.close();
+    await broken?.close();
+    if (configDir) await rm(configDir, { recursive: true, force: true });
+  });
+
+  const env = (stack: Stack) => ({
+    TODO_CONFIG_DIR: configDir,
+    TODO_ISSUER: stack.issuer,
+    TODO_API_URL: stack.apiUrl,
+    TODO_TOKEN_STORE: 'file',
+    OIDC_ISSUER: stack.issuer,
+  });
+
+  it('finds nothing and exits 0 for a correct setup and a token from the device grant', async () => {
+    const result = await terminal(env(good)).run('doctor', '--login');
+    expect(result.code).toBe(0);
+    expect(result.out).toContain(`issuer ${good.issuer}`);
+    expect(result.out).toMatch(
+      /token {5}accepted for alice \(permissions: todos:read, todos:write\)/,
+    );
+    expect(result.out).toMatch(/No problems found: the API would accept this setup\.$/);
+  });
+
+  it('finds the missing audience mapper with the Keycloak and Authentik fixes, and exits 1', async () => {
+    const result = await terminal(env(broken)).run('doctor', '--login');
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('token     refused: audience_mismatch');
+    expect(result.out).toContain('✗ audience_mapper_missing (the API answers audience_mismatch)');
+    expect(result.out).toContain('  expected: todo-api\n  received: account');
+    expect(result.out).toContain(
+      'fix (Keycloak):  Clients → <client> → Client scopes → <client>-dedicated → Add mapper → By configuration → Audience: Included Client Audience = todo-api, Add to access token = On.',
+    );
+    expect(result.out).toContain('1 problem found: the API would refuse this setup.');
+  });
+
+  it('answers JSON with --json, and checks --issuer instead of the environment', async () => {
+    const wrong = `${good.issuer}/`;
+    const result = await terminal(env(good)).run('doctor', '--issuer', wrong, '--json');
+    expect(result.code).toBe(1);
+    const diagnosis = JSON.parse(result.out) as Diagnosis;
+    expect(diagnosis.ok).toBe(false);
+    expect(diagnosis.findings.map((f) => f.code)).toEqual(['issuer_trailing_slash']);
+    expect(diagnosis.findings[0]?.fix.config).toBe(
+      `Set OIDC_ISSUER=${good.issuer} (exactly, with or without the slash as the provider writes it).`,
+    );
+  });
+
+  it('runs as npm run doctor on the API’s own environment', async () => {
+    const run = await npmRunDoctor(`${good.issuer}/`);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('Checked the API configuration in this environment.');
+    expect(run.stdout).toContain('✗ issuer_trailing_slash');
+    const ok = await npmRunDoctor(good.issuer);
+    expect(ok.stdout).toContain('No problems found');
+    expect(ok.status).toBe(0);
+  });
+});

@@ -1,0 +1,103 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approveDeviceCode } from './support/browser.js';
+import { type Stack, startStack } from './support/stack.js';
+
+/**
+ * The keyring path for real on Linux: a D-Bus session with GNOME Keyring's Secret Service
+ * (unlocked with a throw-away password), `todo` as a separate process using it, and libsecret's
+ * own `secret-tool` reading what `todo` stored. Needs dbus-run-session, gnome-keyring-daemon and
+ * secret-tool (Debian: dbus, gnome-keyring, libsecret-tools); REQUIRE_KEYRING=1 makes their
+ * absence a failure instead of a skip.
+ */
+const bin = fileURLToPath(new URL('../bin/todo.js', import.meta.url));
+
+function has(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const available = ['dbus-run-session', 'gnome-keyring-daemon', 'secret-tool'].every(has);
+if (!available && process.env.REQUIRE_KEYRING === '1')
+  throw new Error(
+    'REQUIRE_KEYRING=1 but dbus-run-session, gnome-keyring-daemon or secret-tool is missing',
+  );
+
+/** Everything below runs inside one D-Bus session, so the keyring lives for the whole script. */
+const SCRIPT = `
+set -e
+printf test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+todo() { node "$TODO_BIN" "$@"; }
+summary() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(Object.keys(j).sort().join(","), j.issuer)})'; }
+todo login
+echo "@@stored $(secret-tool lookup service todo-sso username "todo-cli@$TODO_ISSUER" | summary)"
+todo add Kept in the keyring
+todo ls
+todo logout
+secret-tool lookup service todo-sso username "todo-cli@$TODO_ISSUER" >/dev/null 2>&1 || echo "@@gone"
+`;
+
+describe.skipIf(!available)(
+  'todo with the Secret Service keyring (GNOME Keyring over D-Bus)',
+  () => {
+    let stack: Stack;
+    let home: string;
+    beforeAll(async () => {
+      stack = await startStack();
+      home = await mkdtemp(join(tmpdir(), 'todo-keyring-'));
+    });
+    afterAll(async () => {
+      await stack?.close();
+      if (home) await rm(home, { recursive: true, force: true });
+    });
+
+    it('keeps the session in the keyring, not in a file, and removes it on logout', async () => {
+      const configDir = join(home, 'config');
+      const child = spawn('dbus-run-session', ['--', 'bash', '-c', SCRIPT], {
+        env: {
+          PATH: process.env.PATH,
+          HOME: home,
+          XDG_DATA_HOME: join(home, 'data'),
+          TODO_BIN: bin,
+          TODO_CONFIG_DIR: configDir,
+          TODO_ISSUER: stack.issuer,
+          TODO_API_URL: stack.apiUrl,
+        },
+      });
+      let out = '';
+      let err = '';
+      let approving: Promise<string> | undefined;
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        const url = /\(or open (\S+)\)/.exec(err)?.[1];
+        if (url !== undefined && approving === undefined) approving = approveDeviceCode(url, 'bob');
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      await approving;
+      expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });
+      expect(out).toContain(
+        `Signed in as bob at ${stack.issuer}; tokens are in the system keyring (service "todo-sso").`,
+      );
+      expect(out).toContain(
+        `@@stored accessToken,clientId,expiresAt,idToken,issuer,refreshToken ${stack.issuer}`,
+      );
+      expect(out).toMatch(/^[0-9a-f]{8}\s+\d{4}-\d{2}-\d{2}\s+Kept in the keyring$/m);
+      expect(out).toContain('Signed out: the session at the identity provider has ended.');
+      expect(out).toContain('@@gone');
+      expect(err).not.toContain('No usable keyring');
+      expect(existsSync(join(configDir, 'sessions.json'))).toBe(false);
+    });
+  },
+);
