@@ -74,6 +74,7 @@ function expectation(
 
 interface OpenApiOperation {
   parameters?: { in: string; name: string }[];
+  responses?: Record<string, unknown>;
   requestBody?: { content?: Record<string, { schema?: unknown }> };
 }
 
@@ -195,6 +196,10 @@ describe("authorization matrix generated from the routes' declared requirements"
     const want = expectation(cell, user);
     const res = await api.app.inject(await requestFor(cell, user));
     const statuses = Array.isArray(want.status) ? want.status : [want.status];
+    // Past the policy, a route documented with 501 (the identity provider's admin API, which
+    // this harness does not configure) may answer that instead of its success.
+    const documents501 = operation(cell.route)?.responses?.['501'] !== undefined;
+    if (want.missing === undefined && user !== undefined && documents501) statuses.push(501);
     expect(statuses, res.body).toContain(res.statusCode);
     if (res.statusCode === 401)
       expect(res.headers['www-authenticate']).toBe('Bearer realm="todo-api"');
@@ -230,13 +235,19 @@ describe("authorization matrix generated from the routes' declared requirements"
     expect(still.statusCode).toBe(200);
   });
 
-  it('writes every authorization denial to the audit log', async () => {
+  it('accounts for every authorization denial in the audit log (a record, or counted in one)', async () => {
+    // Beyond AUDIT_DENIALS_PER_MINUTE a subject's denials are counted in `suppressed` of its
+    // last record rather than written one by one; pending counts are written by flush().
+    await api.context.audit.flush();
     const rows = await api.context.db.kysely
       .selectFrom('audit_log')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .select((eb) => [
+        eb.fn.countAll<number>().as('n'),
+        eb.fn.sum<number>('suppressed').as('suppressed'),
+      ])
       .where('outcome', '=', 'denied')
       .executeTakeFirstOrThrow();
     expect(forbidden).toBeGreaterThan(0);
-    expect(Number(rows.n)).toBe(forbidden);
+    expect(Number(rows.n) + Number(rows.suppressed ?? 0)).toBe(forbidden);
   });
 });

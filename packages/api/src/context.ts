@@ -1,5 +1,6 @@
 import { type Authenticator, createAuthenticator, type IssuerOptions } from '@todo-sso/auth';
 import type { Logger } from 'pino';
+import { createIdpAdmin, type IdpAdmin } from './admin-idp/idp-admin.js';
 import { AuditKeeper } from './audit/denial-audit.js';
 import type { EngineFactory } from './authzen/plugin.js';
 import type { ApiConfig, IssuerConfig } from './config/config.js';
@@ -22,6 +23,8 @@ export interface AppContext {
   readonly revocations: RevocationStore;
   /** Bounded denial records and audit retention. */
   readonly audit: AuditKeeper;
+  /** The identity provider's admin API (Keycloak), or why it is unavailable. */
+  readonly idpAdmin: IdpAdmin;
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -125,12 +128,17 @@ export async function createContext(
     ...(overrides.auditPruneIntervalMs && { pruneIntervalMs: overrides.auditPruneIntervalMs }),
   });
   audit.start();
+  const idpAdmin = createIdpAdmin(config, {
+    timeoutMs: 5000,
+    now: () => clock.now().getTime(),
+  });
   return {
     config,
     db,
     authenticator,
     revocations: store,
     audit,
+    idpAdmin,
     metrics,
     clock,
     logger,

@@ -123,7 +123,35 @@ const REQUESTS: Record<
     }),
     allowed: () => 200,
   },
+  // The harness configures no IdP admin credentials: past the policy, the routes explain (501).
+  ...idpAdminRequests(),
 };
+
+/** The `/admin/idp/*` routes; the matrix checks who gets past the policy to their 501. */
+function idpAdminRequests() {
+  const user = '6f1c2a52-9b0e-4a7e-9d1a-0000000000aa';
+  const entry = (method: InjectOptions['method'], url: string, payload?: object) => ({
+    request: (): InjectOptions => ({ method, url, ...(payload && { payload }) }),
+    allowed: () => 501,
+  });
+  return {
+    'GET /admin/idp/users': entry('GET', '/admin/idp/users'),
+    'POST /admin/idp/users': entry('POST', '/admin/idp/users', { username: 'matrix' }),
+    'PATCH /admin/idp/users/:id': entry('PATCH', `/admin/idp/users/${user}`, { enabled: false }),
+    'PUT /admin/idp/users/:id/roles/:role': entry('PUT', `/admin/idp/users/${user}/roles/user`),
+    'DELETE /admin/idp/users/:id/roles/:role': entry(
+      'DELETE',
+      `/admin/idp/users/${user}/roles/user`,
+    ),
+    'POST /admin/idp/users/:id/reset-password': entry(
+      'POST',
+      `/admin/idp/users/${user}/reset-password`,
+      { password: 'temporary-1' },
+    ),
+    'GET /admin/idp/users/:id/sessions': entry('GET', `/admin/idp/users/${user}/sessions`),
+    'POST /admin/idp/users/:id/logout': entry('POST', `/admin/idp/users/${user}/logout`),
+  } as const;
+}
 
 /** The matrix entry of a route; a protected route without one fails its cells. */
 function requestOf(route: ProtectedRoute) {
@@ -132,7 +160,7 @@ function requestOf(route: ProtectedRoute) {
   return entry;
 }
 
-/** The status the route's requirement implies: no token 401; policy not met 403; otherwise the route's answer. */
+/** The status the route's requirement implies: no token 401; not met 403; else its answer. */
 function expected(route: ProtectedRoute, caller: Caller, target: Target): number {
   if (caller === 'none') return 401;
   const user = users[caller];

@@ -11,6 +11,7 @@ import { registerPasswordGrant } from './grants/password.js';
 import { serviceAccountId } from './grants/service-account.js';
 import { originAllowed } from './http/cors.js';
 import { applyDefaultScopes, keycloakIdTokenClaims } from './keycloak/compat.js';
+import { keycloakRefreshRotation } from './keycloak/refresh-reuse.js';
 import type { Layout } from './layout.js';
 import type { OtpVerifier } from './otp/verifier.js';
 import { devicePages } from './pages/device.js';
@@ -20,6 +21,7 @@ import type { Realm, RealmClient, RealmUser } from './realm/types.js';
 import { stepUpPolicy } from './sessions/acr.js';
 import type { LoginGuard } from './sessions/context.js';
 import { reportRefreshExpiry, sessionTtl } from './sessions/lifespan.js';
+import { hintMatchesSession } from './sessions/logout-hint.js';
 import { authenticationClaims, authenticationFacts } from './tokens/authentication.js';
 import {
   accessTokenClaims,
@@ -28,6 +30,7 @@ import {
   type Profile,
   profileClaims,
 } from './tokens/claims.js';
+import { alwaysIncludeSessionClaims } from './tokens/id-token.js';
 import type { IdpKeys } from './tokens/keys.js';
 import { wrapRefreshTokensAsJwt } from './tokens/refresh-token-jwt.js';
 
@@ -200,7 +203,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
         enabled: true,
         logoutSource(ctx, form) {
           ctx.type = 'html';
-          ctx.body = logoutPage(form, Boolean(ctx.oidc.params?.id_token_hint));
+          ctx.body = logoutPage(form, hintMatchesSession(ctx));
         },
         postLogoutSuccessSource(ctx) {
           ctx.type = 'html';
@@ -220,6 +223,11 @@ export function buildProvider(setup: ProviderSetup): Provider {
         getResourceServerInfo: (_ctx, _resource, client) => resourceServerInfo(client.clientId),
       },
     },
+    // Only what a realm client can get: the code flow (the realm refuses implicit and hybrid
+    // flows) and Keycloak's client authentication methods (body credentials are accepted too,
+    // see normalizeClientAuth).
+    responseTypes: ['code'],
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
     pkce: {
       required: (_ctx, client) => realm.clients.get(client.clientId)?.pkceMethod === 'S256',
     },
@@ -238,7 +246,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // Tokens of a browser session end with it (Keycloak ends them on logout and expiry).
     expiresWithSession: async () => true,
-    rotateRefreshToken: true,
+    rotateRefreshToken: (ctx) => rotation(ctx),
     ttl: {
       AccessToken: setup.accessTokenLifespan,
       ClientCredentials: setup.accessTokenLifespan,
@@ -274,7 +282,11 @@ export function buildProvider(setup: ProviderSetup): Provider {
   };
 
   const provider = new Provider(setup.issuer, configuration);
-  provider.proxy = false;
+  // The dispatcher sets X-Forwarded-Host/-Proto from the configured public URL, overwriting what
+  // the client sent, so every URL oidc-provider writes starts with that URL (see dispatch.ts).
+  provider.proxy = true;
+  const rotation = keycloakRefreshRotation(provider, realm);
+  alwaysIncludeSessionClaims(provider);
   // Keycloak accepts registered redirect URIs ending in `*` as prefixes.
   provider.Client.prototype.redirectUriAllowed = function redirectUriAllowed(value: string) {
     return uriMatches(this.redirectUris ?? [], value);

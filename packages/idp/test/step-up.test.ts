@@ -114,7 +114,7 @@ describe('levels of authentication (acr.loa.map {"pwd":1,"mfa":2})', () => {
 describe('the password grant (direct access) and OTP', () => {
   it("reaches mfa with Keycloak's otp parameter and refuses a wrong one as invalid credentials", async () => {
     const wrong = await passwordGrant(idp, 'admin', 'admin', { otp: totpCode(ADMIN_KEY, 4) });
-    expect(wrong.status).toBe(400);
+    expect(wrong.status).toBe(401); // Keycloak ValidateOTP: 401 UNAUTHORIZED
     expect(wrong.body).toMatchObject({
       error: 'invalid_grant',
       error_description: 'Invalid user credentials',

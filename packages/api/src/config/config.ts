@@ -56,6 +56,8 @@ export interface ApiConfig {
   readonly auditRetentionDays: number;
   /** Denial records written per subject and minute; further ones are counted (`AUDIT_DENIALS_PER_MINUTE`). */
   readonly auditDenialsPerMinute: number;
+  /** The IdP's admin API, `<server>/admin/realms/<realm>` (`IDP_ADMIN_URL`); default from the issuer. */
+  readonly idpAdminUrl?: string;
 }
 
 /** A configuration value that cannot be used; `variable` names the culprit. */

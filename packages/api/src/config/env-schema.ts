@@ -33,6 +33,9 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_PER_ADDRESS_PER_MINUTE: Type.Optional(PositiveInteger),
   REVOCATION_TTL_SECONDS: Type.Optional(PositiveInteger),
   AUDIT_RETENTION_DAYS: Type.Optional(PositiveInteger),
+  IDP_ADMIN_URL: Type.Optional(
+    Type.String({ pattern: '^https?://[^\\s]+/admin/realms/[^/\\s]+/?$' }),
+  ),
   AUDIT_DENIALS_PER_MINUTE: Type.Optional(PositiveInteger),
   OIDC_ISSUER: Type.Optional(Url),
   OIDC_ISSUERS: Type.Optional(Type.String({ minLength: 2 })),

@@ -65,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     ),
     revocationTtlSeconds: Number(e.REVOCATION_TTL_SECONDS ?? 3600),
     auditRetentionDays: Number(e.AUDIT_RETENTION_DAYS ?? 90),
+    ...(e.IDP_ADMIN_URL !== undefined && { idpAdminUrl: e.IDP_ADMIN_URL.replace(/\/+$/, '') }),
     auditDenialsPerMinute: Number(e.AUDIT_DENIALS_PER_MINUTE ?? 20),
   };
   return deepFreeze(config);

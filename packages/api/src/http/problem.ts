@@ -14,6 +14,10 @@ export type ApiErrorCode =
   | 'rate_limited'
   | 'insufficient_scope'
   | 'unavailable'
+  | 'conflict'
+  | 'not_implemented'
+  | 'idp_unavailable'
+  | 'idp_refused'
   | 'internal_error';
 
 /** One offending input field, named as `body.title`, `querystring.limit`, `params.id`. */

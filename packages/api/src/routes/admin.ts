@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { endIdpSessions } from '../admin-idp/end-sessions.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
@@ -22,7 +23,7 @@ const TAGS = ['admin'];
 
 /** `/admin/*`: every owner, every todo, the audit log, and revoking a subject's tokens. */
 export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
-  const { db, clock, revocations, config, metrics } = context;
+  const { db, clock, revocations, config, metrics, idpAdmin } = context;
   const owners = ownerRepository(db);
   const todos = todoRepository(db);
   const audit = auditRepository(db);
@@ -94,7 +95,8 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           operationId: 'revokeSubject',
-          summary: 'Refuse every token of a subject issued until now, on every API instance',
+          summary:
+            'Refuse every token of a subject issued until now, on every API instance, and end their sessions at the identity provider where its admin API allows',
           security: SECURED,
           body: RevokeBody,
           response: { 200: RevokeResult, ...problems(400, 401, 403, 413, 415, 503) },
@@ -127,8 +129,15 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             ),
         );
         metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
+        // Then the person's sessions at the IdP, so a refresh token cannot bring them back.
+        const identityProvider = await endIdpSessions(
+          idpAdmin,
+          stored.map((r) => r.issuer),
+          sub,
+        );
         return {
           revoked: stored.map((r) => ({ issuer: r.issuer, sub: r.value, notBefore: r.notBefore })),
+          identityProvider,
         };
       },
     );

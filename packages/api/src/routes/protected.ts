@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { adminIdpRoutes } from '../admin-idp/routes.js';
 import { appEngineFactory, authzenPlugin } from '../authzen/plugin.js';
 import type { AppContext } from '../context.js';
 import { adminRoutes } from './admin.js';
@@ -16,6 +17,7 @@ export function protectedRoutes(context: AppContext): readonly FastifyPluginAsyn
     meRoutes,
     reportRoutes(context),
     adminRoutes(context),
+    adminIdpRoutes(context),
     authzenPlugin(context, context.authzenEngine ?? appEngineFactory(context)),
   ];
 }

@@ -82,4 +82,14 @@ export const RevokeResult = Type.Object({
   revoked: Type.Array(
     Type.Object({ issuer: Type.String(), sub: Type.String(), notBefore: Type.String() }),
   ),
+  identityProvider: Type.Object(
+    {
+      sessionsEnded: Type.Boolean(),
+      detail: Type.String(),
+    },
+    {
+      description:
+        "Whether the person's sessions (and so their refresh tokens) were ended at the identity provider: Keycloak through its admin API; providers without such a call (Authentik, generic) are not, and detail says so",
+    },
+  ),
 });

@@ -24,6 +24,7 @@ import {
 } from './otp.js';
 import { resolveMappings } from './resolve.js';
 import { RoleGraph, type RoleRef } from './roles.js';
+import { parseSecurity, SECURITY_FIELDS } from './security.js';
 import type {
   GroupInfo,
   Realm,
@@ -49,6 +50,7 @@ const REALM_FIELDS = [
   'groups',
   'clients',
   'users',
+  ...SECURITY_FIELDS,
   'attributes',
   ...OTP_POLICY_FIELDS,
 ] as const;
@@ -173,6 +175,7 @@ export function loadRealm(source: RealmRepresentation | string): Realm {
     ssoSessionIdleTimeout: positiveInt(r.ssoSessionIdleTimeout, 'ssoSessionIdleTimeout', 1800),
     // Keycloak's defaults: 30 min idle, 10 h max.
     ssoSessionMaxLifespan: positiveInt(r.ssoSessionMaxLifespan, 'ssoSessionMaxLifespan', 36000),
+    ...parseSecurity(r),
     clients,
     users,
     usersById,

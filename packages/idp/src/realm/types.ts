@@ -1,5 +1,6 @@
 import type { OtpCredential, OtpPolicy } from './otp.js';
 import type { RoleGraph, RoleRef } from './roles.js';
+import type { SecuritySettings } from './security.js';
 
 /**
  * The subset of Keycloak's realm representation (the `--import-realm` JSON format) that the
@@ -151,8 +152,8 @@ export interface RealmUser {
   attributes: Record<string, string[]>;
 }
 
-/** A loaded, validated realm. */
-export interface Realm {
+/** A loaded, validated realm (with its brute-force and refresh-token settings). */
+export interface Realm extends SecuritySettings {
   name: string;
   /** Seconds. */
   accessTokenLifespan: number;
