@@ -180,6 +180,31 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
     expect(revoked.body.identityProvider).toMatchObject({ sessionsEnded: true });
   });
 
+  it('removes a permission, sets a temporary password and moves her to another department', async () => {
+    const removed = await call(
+      'DELETE',
+      `/admin/idp/users/${carol2}/roles/reports:generate`,
+      adminToken,
+    );
+    expect(removed.status).toBe(200);
+    expect(removed.body.permissions).not.toContain('reports:generate');
+    const unknown = await call('PUT', `/admin/idp/users/${carol2}/roles/no-such-role`, adminToken);
+    expect(unknown.status).toBe(404);
+    const reset = await call('POST', `/admin/idp/users/${carol2}/reset-password`, adminToken, {
+      password: 'temporary-123',
+    });
+    expect(reset.status).toBe(200);
+    expect(reset.body).toEqual({ temporary: true });
+    const moved = await call('PATCH', `/admin/idp/users/${carol2}`, adminToken, {
+      department: 'sales',
+    });
+    expect(moved.body).toMatchObject({ department: 'sales', enabled: false });
+    const audit = await call('GET', '/admin/audit?limit=50', adminToken);
+    expect(audit.body.items.map((i: { action: string }) => i.action)).toEqual(
+      expect.arrayContaining(['idp.role.remove', 'idp.password.reset', 'idp.user.update']),
+    );
+  });
+
   it('answers 503 when the IdP is down, and writes no audit record', async () => {
     const before = await api.context.db.kysely.selectFrom('audit_log').selectAll().execute();
     await idp.close();

@@ -31,7 +31,12 @@ interface Cell {
   own: string;
   other: string;
   otherSub: string;
+  /** The lists of those todos: the caller's default list and someone else's. */
+  ownList: string;
+  otherList: string;
 }
+
+const listOf = (t: Target, c: Cell) => (t === 'own' ? c.ownList : c.otherList);
 
 /** An AuthZEN question about the cell's todo: answered 200 to whoever may ask it. */
 function authzenCall(url: string) {
@@ -84,6 +89,57 @@ const REQUESTS: Record<
   'DELETE /todos/:id': {
     request: (t, c) => ({ method: 'DELETE', url: `/todos/${c[t]}` }),
     allowed: (t) => (t === 'own' ? 204 : 404),
+  },
+  'GET /lists/': { request: () => ({ method: 'GET', url: '/lists/' }), allowed: () => 200 },
+  'POST /lists/': {
+    request: () => ({ method: 'POST', url: '/lists/', payload: { name: 'matrix' } }),
+    allowed: () => 201,
+  },
+  'GET /lists/:id': {
+    request: (t, c) => ({ method: 'GET', url: `/lists/${listOf(t, c)}` }),
+    allowed: (t) => (t === 'own' ? 200 : 404),
+  },
+  'PATCH /lists/:id': {
+    request: (t, c) => ({
+      method: 'PATCH',
+      url: `/lists/${listOf(t, c)}`,
+      payload: { name: 'renamed' },
+    }),
+    allowed: (t) => (t === 'own' ? 200 : 404),
+  },
+  'DELETE /lists/:id': {
+    // The caller's list here is their default list, which is never deleted.
+    request: (t, c) => ({ method: 'DELETE', url: `/lists/${listOf(t, c)}` }),
+    allowed: (t) => (t === 'own' ? 409 : 404),
+  },
+  'GET /lists/:id/todos/': {
+    request: (t, c) => ({ method: 'GET', url: `/lists/${listOf(t, c)}/todos/` }),
+    allowed: (t) => (t === 'own' ? 200 : 404),
+  },
+  'POST /lists/:id/todos/': {
+    request: (t, c) => ({
+      method: 'POST',
+      url: `/lists/${listOf(t, c)}/todos/`,
+      payload: { title: 'matrix' },
+    }),
+    allowed: (t) => (t === 'own' ? 201 : 404),
+  },
+  'GET /lists/:id/members': {
+    request: (t, c) => ({ method: 'GET', url: `/lists/${listOf(t, c)}/members` }),
+    allowed: (t) => (t === 'own' ? 200 : 404),
+  },
+  'PUT /lists/:id/members/:username': {
+    // Nobody signed in as this name: 404 on the caller's list, 404 on a list they cannot read.
+    request: (t, c) => ({
+      method: 'PUT',
+      url: `/lists/${listOf(t, c)}/members/no-such-person`,
+      payload: { relation: 'viewer' },
+    }),
+    allowed: () => 404,
+  },
+  'DELETE /lists/:id/members/:username': {
+    request: (t, c) => ({ method: 'DELETE', url: `/lists/${listOf(t, c)}/members/no-such-person` }),
+    allowed: () => 404,
   },
   'GET /me': { request: () => ({ method: 'GET', url: '/me' }), allowed: () => 200 },
   'GET /reports/summary': {
@@ -182,7 +238,13 @@ describe.each(drivers)('authorization matrix on $driver', ({ skip, create }) => 
     const owner = (name: UserName) => ({ issuer: h.idp.issuer, subject: users[name].sub });
     const own = await todos.create(owner(me), { title: `${me}'s` }, new Date());
     const other = await todos.create(owner(them), { title: `${them}'s` }, new Date());
-    return { own: own.id, other: other.id, otherSub: users[them].sub };
+    return {
+      own: own.id,
+      other: other.id,
+      otherSub: users[them].sub,
+      ownList: own.listId,
+      otherList: other.listId,
+    };
   }
 
   it.skipIf(skip)('documents every route either in the policy table or as public', async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Provider, {
   type ClientMetadata,
   type Configuration,
+  errors,
   type KoaContextWithOIDC,
   type ResourceServer,
 } from 'oidc-provider';
@@ -105,13 +106,23 @@ export function buildProvider(setup: ProviderSetup): Provider {
     ),
   ];
 
-  const resourceServerInfo = (clientId: string): ResourceServerInfo => {
+  const resourceServerInfo = (
+    clientId: string,
+    resource = DEFAULT_RESOURCE,
+  ): ResourceServerInfo => {
     const realmClient = realm.clients.get(clientId);
-    if (!realmClient) throw new Error(`unknown client ${clientId}`);
+    // RFC 8707 §2: a token asked for a resource is for that resource alone. Without one, the
+    // realm's audience mappers decide (a registered client, which has none, gets its own id).
+    const audience =
+      resource !== DEFAULT_RESOURCE
+        ? resource
+        : realmClient
+          ? audienceOf(profile, realmClient)
+          : clientId;
     return {
       scope: OIDC_SCOPES.join(' '),
       // A string or an array (oidc-provider's typing says string only).
-      audience: audienceOf(profile, realmClient) as string,
+      audience: audience as string,
       accessTokenTTL: setup.accessTokenLifespan,
       accessTokenFormat: 'jwt',
       jwt: { sign: { alg: 'RS256' } },
@@ -170,6 +181,8 @@ export function buildProvider(setup: ProviderSetup): Provider {
       const facts = await authenticationFacts(ctx, sessionUid);
       return {
         ...accessTokenClaims(profile, user, client, sid),
+        // A registered client is no realm client: name it from the token.
+        azp: token.clientId,
         ...authenticationClaims(profile, realm, facts),
         // Introspection shape (Keycloak adds `username`; removed from the JWT below).
         username: user.username,
@@ -196,6 +209,8 @@ export function buildProvider(setup: ProviderSetup): Provider {
       // OpenID Connect Core §5.5: `claims` with an essential `acr` asks for a level, too.
       claimsParameter: { enabled: true },
       devInteractions: { enabled: false },
+      // RFC 7591, anonymous, screened by the realm's registration policy (registration/handler.ts).
+      registration: { enabled: layout.routes.registration !== undefined },
       introspection: { enabled: true },
       revocation: { enabled: true },
       deviceFlow: { enabled: true, ...devicePages },
@@ -220,7 +235,13 @@ export function buildProvider(setup: ProviderSetup): Provider {
         enabled: true,
         defaultResource: () => DEFAULT_RESOURCE,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, _resource, client) => resourceServerInfo(client.clientId),
+        getResourceServerInfo: (_ctx, resource, client) => {
+          // RFC 8707 §2: an absolute URI without a fragment; the dev IdP takes http(s) ones.
+          if (resource !== DEFAULT_RESOURCE && !/^https?:\/\//.test(resource)) {
+            throw new errors.InvalidTarget('resource must be an absolute http(s) URI');
+          }
+          return resourceServerInfo(client.clientId, resource);
+        },
       },
     },
     // Only what a realm client can get: the code flow (the realm refuses implicit and hybrid
@@ -229,7 +250,10 @@ export function buildProvider(setup: ProviderSetup): Provider {
     responseTypes: ['code'],
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
     pkce: {
-      required: (_ctx, client) => realm.clients.get(client.clientId)?.pkceMethod === 'S256',
+      // Realm clients as configured; registered clients always (they are public, RFC 9700 §2.1.1).
+      required: (_ctx, client) =>
+        realm.clients.get(client.clientId)?.pkceMethod !== undefined ||
+        !realm.clients.has(client.clientId),
     },
     clientBasedCORS(_ctx, origin, client) {
       const realmClient = realm.clients.get(client.clientId);
@@ -237,8 +261,9 @@ export function buildProvider(setup: ProviderSetup): Provider {
     },
     // oidc-provider refuses outgoing requests to loopback and private addresses (SSRF guard).
     // The dev IdP's only outgoing requests are back-channel logouts to URLs from the realm file
-    // (trusted configuration; dynamic registration is off), and in development those are
-    // localhost by design, so the guard's dispatcher is dropped. The 2.5 s timeout stays.
+    // (trusted configuration; registered clients may not name any URL the IdP would fetch, see
+    // registration/handler.ts), and in development those are localhost by design, so the guard's
+    // dispatcher is dropped. The 2.5 s timeout stays.
     fetch: (url, options) => {
       const { dispatcher: _ssrfGuard, ...rest } = options as RequestInit & { dispatcher?: unknown };
       return globalThis.fetch(url, rest);

@@ -3,6 +3,7 @@ import { adminIdpRoutes } from '../admin-idp/routes.js';
 import { appEngineFactory, authzenPlugin } from '../authzen/plugin.js';
 import type { AppContext } from '../context.js';
 import { adminRoutes } from './admin.js';
+import { listRoutes } from './lists.js';
 import { meRoutes } from './me.js';
 import { reportRoutes } from './reports.js';
 import { todoRoutes } from './todos.js';
@@ -14,6 +15,7 @@ import { todoRoutes } from './todos.js';
 export function protectedRoutes(context: AppContext): readonly FastifyPluginAsync[] {
   return [
     todoRoutes(context),
+    listRoutes(context),
     meRoutes,
     reportRoutes(context),
     adminRoutes(context),

@@ -63,6 +63,12 @@ export const CreateListTodo = Type.Object(
   { additionalProperties: false },
 );
 
+/** Query of `GET /lists/{id}/todos/`: the list is the path's. */
+export const ListTodosQuery = Type.Object(
+  { completed: Type.Optional(Type.Boolean()), ...PageQuery },
+  { additionalProperties: false },
+);
+
 export const TodoListQuery = Type.Object(
   {
     completed: Type.Optional(Type.Boolean()),

@@ -4,6 +4,7 @@ import { handleAdmin } from '../admin/router.js';
 import { keycloakIframes } from '../keycloak/iframes.js';
 import { handleRefreshTokenLogout } from '../keycloak/logout.js';
 import type { Layout } from '../layout.js';
+import { screenRegistration } from '../registration/handler.js';
 import type { LoginContext } from '../sessions/context.js';
 import type { BackchannelReport } from '../sessions/end.js';
 import { handleInteraction } from '../sessions/login.js';
@@ -133,6 +134,13 @@ export function dispatcher(c: DispatchContext): Handler {
       return;
     }
     if (profile === 'keycloak' && keycloakIframes(rel, req, res)) return;
+    if (rel === routes.registration && req.method === 'POST') {
+      const registered = [...c.admin.store.entries('Client:')].length;
+      const body = await screenRegistration(realm.registrationPolicy, registered, req, res);
+      if (!body) return;
+      // oidc-provider takes the pre-read body as is.
+      (req as IncomingMessage & { body?: Buffer }).body = body;
+    }
     if (req.method === 'POST' && isForm(req)) {
       const form = await readForm(req);
       if (rel === routes.end_session && form.has('refresh_token')) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { IdpError } from '../errors.js';
+import { parseRegistrationPolicy } from '../registration/policy.js';
 import { defineBuiltinRoles } from './builtin.js';
 import {
   array,
@@ -52,6 +53,7 @@ const REALM_FIELDS = [
   'users',
   ...SECURITY_FIELDS,
   'attributes',
+  'components',
   ...OTP_POLICY_FIELDS,
 ] as const;
 const REALM_ATTRIBUTES = ['acr.loa.map'];
@@ -180,6 +182,7 @@ export function loadRealm(source: RealmRepresentation | string): Realm {
     users,
     usersById,
     otpPolicy: parseOtpPolicy(r),
+    registrationPolicy: parseRegistrationPolicy(r.components),
     acrLoaMap: parseAcrLoaMap(attributes['acr.loa.map'], 'attributes["acr.loa.map"]'),
     model,
   };

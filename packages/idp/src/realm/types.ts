@@ -1,3 +1,4 @@
+import type { RegistrationPolicy } from '../registration/policy.js';
 import type { OtpCredential, OtpPolicy } from './otp.js';
 import type { RoleGraph, RoleRef } from './roles.js';
 import type { SecuritySettings } from './security.js';
@@ -167,6 +168,8 @@ export interface Realm extends SecuritySettings {
   /** The same users by id. */
   usersById: ReadonlyMap<string, RealmUser>;
   otpPolicy: OtpPolicy;
+  /** Anonymous dynamic client registration (Keycloak's client registration policies). */
+  registrationPolicy: RegistrationPolicy;
   /** `acr.loa.map`: acr name → level of authentication (1 password, 2 password and OTP). */
   acrLoaMap: Record<string, number>;
   /** Roles and groups, to resolve a user's effective roles after a change. */

@@ -183,5 +183,10 @@ async function grantAll(
   const scope = [...new Set(['openid', 'profile', 'email', ...requested])].join(' ');
   grant.addOIDCScope(scope);
   grant.addResourceScope(DEFAULT_RESOURCE, scope);
+  // RFC 8707 §2.1: the resources the request names are granted the same scope.
+  const resource = details.params.resource;
+  for (const r of Array.isArray(resource) ? resource : resource ? [resource] : []) {
+    grant.addResourceScope(String(r), scope);
+  }
   return grant.save();
 }

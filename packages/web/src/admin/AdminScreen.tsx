@@ -3,13 +3,15 @@ import { isAdmin } from '../me/permissions.js';
 import { useMe } from '../me/use-me.js';
 import { AdminTodos } from './AdminTodos.js';
 import { AuditLog } from './AuditLog.js';
+import { IdpUsers } from './IdpUsers.js';
 import { UsersTable } from './UsersTable.js';
 
 type Tab = 'users' | 'todos' | 'audit';
 
 /**
- * Administration: people with their todo counts (`users:manage`); every todo and the audit log
- * (administrators only, so those tabs show for admins alone).
+ * Administration: for administrators, the identity provider's people (create, enable/disable,
+ * department, roles, end sessions); people with their todo counts (`users:manage`); every todo
+ * and the audit log (administrators only, so those tabs show for admins alone).
  */
 export function AdminScreen() {
   const me = useMe();
@@ -63,16 +65,25 @@ export function AdminScreen() {
       </div>
       <div role="tabpanel" id={`admin-panel-${tab}`} aria-labelledby={`admin-tab-${tab}`}>
         {tab === 'users' ? (
-          <UsersTable
-            onShowTodos={
-              admin
-                ? (sub) => {
-                    setOwner(sub);
-                    setTab('todos');
-                  }
-                : undefined
-            }
-          />
+          <>
+            {admin ? (
+              <section aria-labelledby="idp-users-title">
+                <h2 id="idp-users-title">People</h2>
+                <IdpUsers />
+                <h2>Todo owners</h2>
+              </section>
+            ) : null}
+            <UsersTable
+              onShowTodos={
+                admin
+                  ? (sub) => {
+                      setOwner(sub);
+                      setTab('todos');
+                    }
+                  : undefined
+              }
+            />
+          </>
         ) : tab === 'todos' ? (
           <AdminTodos owner={owner} onOwnerChange={setOwner} />
         ) : (
