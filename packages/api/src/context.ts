@@ -2,6 +2,7 @@ import { type Authenticator, createAuthenticator, type IssuerOptions } from '@to
 import type { Logger } from 'pino';
 import { createIdpAdmin, type IdpAdmin } from './admin-idp/idp-admin.js';
 import { AuditKeeper } from './audit/denial-audit.js';
+import { type AccessGuard, accessGuard } from './authz/access.js';
 import type { EngineFactory } from './authzen/plugin.js';
 import type { ApiConfig, IssuerConfig } from './config/config.js';
 import { type Db, openDatabase } from './db/database.js';
@@ -28,6 +29,8 @@ export interface AppContext {
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Decides list and todo access: the relation table, or an external decision point. */
+  readonly access: AccessGuard;
   /** Answers the AuthZEN endpoints instead of the app's own policy (tests load another). */
   readonly authzenEngine?: EngineFactory;
   /** Closes the authenticator, the revocation listener, the audit keeper and the database. */
@@ -142,6 +145,7 @@ export async function createContext(
     metrics,
     clock,
     logger,
+    access: accessGuard({ pdp: config.pdp, ...(overrides.fetch && { fetch: overrides.fetch }) }),
     ...(overrides.authzenEngine && { authzenEngine: overrides.authzenEngine }),
     async close() {
       await authenticator.close();

@@ -4,12 +4,10 @@ import Provider, {
   type Configuration,
   errors,
   type KoaContextWithOIDC,
-  type ResourceServer,
 } from 'oidc-provider';
 import type { MemoryStore } from './adapter.js';
 import { DEFAULT_RESOURCE, OIDC_SCOPES } from './constants.js';
 import { registerPasswordGrant } from './grants/password.js';
-import { serviceAccountId } from './grants/service-account.js';
 import { originAllowed } from './http/cors.js';
 import { applyDefaultScopes, keycloakIdTokenClaims } from './keycloak/compat.js';
 import { keycloakRefreshRotation } from './keycloak/refresh-reuse.js';
@@ -18,22 +16,17 @@ import type { OtpVerifier } from './otp/verifier.js';
 import { devicePages } from './pages/device.js';
 import { escapeHtml } from './pages/html.js';
 import { loggedOutPage, logoutPage } from './pages/templates.js';
-import type { Realm, RealmClient, RealmUser } from './realm/types.js';
+import type { Realm, RealmClient } from './realm/types.js';
 import { stepUpPolicy } from './sessions/acr.js';
 import type { LoginGuard } from './sessions/context.js';
 import { reportRefreshExpiry, sessionTtl } from './sessions/lifespan.js';
 import { hintMatchesSession } from './sessions/logout-hint.js';
-import { authenticationClaims, authenticationFacts } from './tokens/authentication.js';
-import {
-  accessTokenClaims,
-  keycloakRoleClaims,
-  mappedAttributes,
-  type Profile,
-  profileClaims,
-} from './tokens/claims.js';
+import { mappedAttributes, profileClaims } from './tokens/claims.js';
+import { extraTokenClaims } from './tokens/extra-claims.js';
 import { alwaysIncludeSessionClaims } from './tokens/id-token.js';
 import type { IdpKeys } from './tokens/keys.js';
 import { wrapRefreshTokensAsJwt } from './tokens/refresh-token-jwt.js';
+import { resourceServers } from './tokens/resource-server.js';
 
 export interface ProviderSetup {
   issuer: string;
@@ -47,8 +40,6 @@ export interface ProviderSetup {
   guard: LoginGuard;
 }
 
-/** How every access token is minted: JWT, RS256, audience from the realm, realm lifespan. */
-export type ResourceServerInfo = ResourceServer;
 type JwkList = NonNullable<Configuration['jwks']>['keys'];
 /** Seconds a sign-in may take, its steps included. */
 export const INTERACTION_TTL = 600;
@@ -88,15 +79,11 @@ export function uriMatches(patterns: readonly string[], value: string): boolean 
   return patterns.some((p) => (p.endsWith('*') ? value.startsWith(p.slice(0, -1)) : p === value));
 }
 
-function audienceOf(profile: Profile, client: RealmClient): string | string[] {
-  // Authentik: aud is the requesting client's id. Keycloak: the audience mappers' values,
-  // a string when one and an array when several (as Keycloak serializes it).
-  if (profile === 'authentik' || client.audiences.length === 0) return client.clientId;
-  const auds = [...new Set(client.audiences)];
-  return auds.length === 1 ? (auds[0] as string) : auds;
-}
-
-/** Builds the oidc-provider instance for a realm and profile. */
+/**
+ * Builds the oidc-provider instance for a realm and profile. (This file is a little over 250
+ * lines: oidc-provider's configuration is one object, kept whole so it reads in one piece; its
+ * parts live in tokens/, sessions/, grants/ and keycloak/.)
+ */
 export function buildProvider(setup: ProviderSetup): Provider {
   const { realm, layout, keys } = setup;
   const profile = layout.profile;
@@ -106,28 +93,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
     ),
   ];
 
-  const resourceServerInfo = (
-    clientId: string,
-    resource = DEFAULT_RESOURCE,
-  ): ResourceServerInfo => {
-    const realmClient = realm.clients.get(clientId);
-    // RFC 8707 §2: a token asked for a resource is for that resource alone. Without one, the
-    // realm's audience mappers decide (a registered client, which has none, gets its own id).
-    const audience =
-      resource !== DEFAULT_RESOURCE
-        ? resource
-        : realmClient
-          ? audienceOf(profile, realmClient)
-          : clientId;
-    return {
-      scope: OIDC_SCOPES.join(' '),
-      // A string or an array (oidc-provider's typing says string only).
-      audience: audience as string,
-      accessTokenTTL: setup.accessTokenLifespan,
-      accessTokenFormat: 'jwt',
-      jwt: { sign: { alg: 'RS256' } },
-    };
-  };
+  const resourceServerInfo = resourceServers(realm, profile, setup.accessTokenLifespan);
 
   const configuration: Configuration = {
     adapter: setup.store.adapterFor(),
@@ -157,37 +123,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
         },
       };
     },
-    async extraTokenClaims(ctx, token) {
-      const client = realm.clients.get(token.clientId ?? '');
-      if (token.kind === 'ClientCredentials') {
-        const account = serviceAccountOf(realm, token.clientId as string);
-        return {
-          sub: account?.id ?? serviceAccountId(realm.name, token.clientId as string),
-          preferred_username: `service-account-${token.clientId}`,
-          ...(profile === 'keycloak'
-            ? {
-                typ: 'Bearer',
-                azp: token.clientId,
-                ...(account ? keycloakRoleClaims(account) : {}),
-              }
-            : {}),
-        };
-      }
-      const user = token.accountId ? realm.usersById.get(token.accountId) : undefined;
-      if (!user) return undefined;
-      const sid = 'sid' in token ? (token.sid as string | undefined) : undefined;
-      const sessionUid =
-        'sessionUid' in token ? (token.sessionUid as string | undefined) : undefined;
-      const facts = await authenticationFacts(ctx, sessionUid);
-      return {
-        ...accessTokenClaims(profile, user, client, sid),
-        // A registered client is no realm client: name it from the token.
-        azp: token.clientId,
-        ...authenticationClaims(profile, realm, facts),
-        // Introspection shape (Keycloak adds `username`; removed from the JWT below).
-        username: user.username,
-      };
-    },
+    extraTokenClaims: extraTokenClaims(realm, profile),
     formats: {
       customizers: {
         async jwt(_ctx, token, jwt) {
@@ -327,9 +263,4 @@ export function buildProvider(setup: ProviderSetup): Provider {
   }
   registerPasswordGrant(provider, realm, resourceServerInfo, setup);
   return provider;
-}
-
-/** The user standing for a client's service account (`serviceAccountClientId` in the realm). */
-function serviceAccountOf(realm: Realm, clientId: string): RealmUser | undefined {
-  return [...realm.usersById.values()].find((u) => u.serviceAccountClientId === clientId);
 }

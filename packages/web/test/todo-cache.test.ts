@@ -13,6 +13,7 @@ import {
 
 const todo = (id: string, completed = false): Todo => ({
   id,
+  listId: 'default',
   title: `Todo ${id}`,
   description: null,
   completed,

@@ -38,6 +38,8 @@ export interface ApiConfig {
   readonly docsClientId: string;
   /** The API's public base URL (`API_PUBLIC_URL`) when behind a proxy; else the request's. */
   readonly publicUrl?: string;
+  /** An external AuthZEN decision point deciding list and todo access (`AUTHZ_PDP_URL`). */
+  readonly pdp?: { readonly url: string; readonly token?: string };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Which reverse proxies may set `X-Forwarded-*` (`TRUST_PROXY`): none, a hop count or addresses. */
   readonly trustProxy: TrustProxy;

@@ -52,6 +52,8 @@ export const EnvSchema = Type.Object({
   OIDC_LOGOUT_AUDIENCE: Type.Optional(CommaList),
   OIDC_DOCS_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   API_PUBLIC_URL: Type.Optional(Url),
+  AUTHZ_PDP_URL: Type.Optional(Url),
+  AUTHZ_PDP_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 export type Env = Static<typeof EnvSchema>;

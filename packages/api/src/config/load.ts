@@ -55,6 +55,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     corsOrigins: list(e.CORS_ORIGINS ?? 'http://localhost:3000'),
     docsClientId: e.OIDC_DOCS_CLIENT_ID ?? 'todo-ui',
     ...(e.API_PUBLIC_URL && { publicUrl: e.API_PUBLIC_URL.replace(/\/+$/, '') }),
+    ...(e.AUTHZ_PDP_URL && {
+      pdp: { url: e.AUTHZ_PDP_URL, ...(e.AUTHZ_PDP_TOKEN && { token: e.AUTHZ_PDP_TOKEN }) },
+    }),
     logLevel: e.LOG_LEVEL ?? 'info',
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     bodyLimit: Number(e.BODY_LIMIT_BYTES ?? 16 * 1024),

@@ -1,8 +1,10 @@
 import { authErrorResponse, isAuthError } from '@todo-sso/auth';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
+import { profileOf } from '../routes/principal.js';
 import { ApiError, PROBLEM_JSON, type ProblemDetails, problem } from './problem.js';
 import type { RouteMethods } from './route-methods.js';
 import { fieldErrors } from './validation.js';
@@ -75,6 +77,12 @@ export function createErrorHandler(context: AppContext) {
       request.log.warn({ err: error }, 'data exception from the database');
       return send(reply, 400, problem(400, 'invalid_request', 'A value in the request is invalid'));
     }
+    if (error instanceof DecisionPointUnavailableError) {
+      // Fail closed: without a decision nothing is allowed, and it is not the caller's fault.
+      request.log.error({ err: error }, 'decision point unavailable');
+      reply.header('retry-after', '5');
+      return send(reply, 503, problem(503, 'unavailable', 'The decision point is unavailable'));
+    }
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
       reply.header('retry-after', '5');
@@ -86,17 +94,19 @@ export function createErrorHandler(context: AppContext) {
 
   async function recordDenial(request: FastifyRequest, detail: string): Promise<void> {
     try {
-      await context.audit.recordDenial({
-        actor: request.principal && {
-          issuer: request.principal.issuer,
-          subject: request.principal.subject,
+      const principal = request.principal;
+      await context.audit.recordDenial(
+        {
+          actor: principal && { issuer: principal.issuer, subject: principal.subject },
+          action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+          resource: request.url.split('?')[0],
+          outcome: 'denied',
+          detail,
+          requestId: request.id,
         },
-        action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
-        resource: request.url.split('?')[0],
-        outcome: 'denied',
-        detail,
-        requestId: request.id,
-      });
+        // The caller's name, so the audit log shows a person even before their first write.
+        principal && profileOf(principal),
+      );
     } catch (error) {
       request.log.error({ err: error }, 'could not write the audit record of a denial');
     }

@@ -4,7 +4,7 @@ import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
 import { auditRepository } from '../repositories/audit.js';
-import { ownerRepository } from '../repositories/owners.js';
+import { ownerRepository, upsertOwner } from '../repositories/owners.js';
 import { todoRepository } from '../repositories/todos.js';
 import {
   AdminTodoPage,
@@ -17,7 +17,7 @@ import {
 } from '../schemas/admin.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
-import { ownerOf, principalOf } from './principal.js';
+import { ownerOf, principalOf, profileOf } from './principal.js';
 
 const TAGS = ['admin'];
 
@@ -115,8 +115,10 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const stored = await revocations.revokeSubjectAt(
           issuer === undefined ? trusted : [issuer],
           sub,
-          (tx) =>
-            audit.record(
+          async (tx) => {
+            // The administrator's name, so the audit log shows who revoked.
+            await upsertOwner(tx, profileOf(principalOf(request)), clock.now()).execute();
+            await audit.record(
               {
                 actor,
                 action: 'session.revoke',
@@ -126,7 +128,8 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
               },
               clock.now(),
               tx,
-            ),
+            );
+          },
         );
         metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
         // Then the person's sessions at the IdP, so a refresh token cannot bring them back.

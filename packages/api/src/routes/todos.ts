@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
+import type { TodoAction } from '../authz/app-policy.js';
 import { requireRelation } from '../authz/app-policy.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
@@ -38,7 +39,7 @@ const TAGS = ['todos'];
  * audit record commit together or not at all.
  */
 export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
-  const { db, clock } = context;
+  const { db, clock, access } = context;
   const todos = todoRepository(db);
   const lists = listRepository(db);
   const owners = ownerRepository(db);
@@ -74,14 +75,15 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     }
 
     /** 403 when the caller can read the todo (so cannot change it), else 404. */
-    async function refused(
-      request: FastifyRequest,
-      id: string,
-      action: 'can_update' | 'can_delete',
-    ) {
-      const access = await todos.access(ownerOf(principalOf(request)), id);
-      requireRelation('todo', action, access?.relation);
+    async function refused(request: FastifyRequest, id: string, action: TodoAction) {
+      const held = await todos.access(ownerOf(principalOf(request)), id);
+      await access.require(principalOf(request), 'todo', action, id, held?.relation);
       return notFound();
+    }
+
+    /** With an external decision point, its answer comes before the (still scoped) query. */
+    async function ask(request: FastifyRequest, id: string, action: TodoAction) {
+      if (access.remote) await access.require(principalOf(request), 'todo', action, id, undefined);
     }
 
     app.get(
@@ -104,7 +106,13 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         await lists.ensureDefault(profileOf(principal), clock.now());
         const listId = list?.toLowerCase();
         if (listId !== undefined) {
-          requireRelation('list', 'can_read', await lists.relation(me, listId));
+          await access.require(
+            principal,
+            'list',
+            'can_read',
+            listId,
+            await lists.relation(me, listId),
+          );
         }
         return todos.list(me, {
           limit,
@@ -133,11 +141,8 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const { listId: requested, ...input } = request.body;
         const listId = requested?.toLowerCase();
         if (listId !== undefined) {
-          requireRelation(
-            'list',
-            'can_create_todo',
-            await lists.relation(ownerOf(principal), listId),
-          );
+          const held = await lists.relation(ownerOf(principal), listId);
+          await access.require(principal, 'list', 'can_create_todo', listId, held);
         }
         const todo = await createTodo(
           db,
@@ -170,6 +175,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
+        await ask(request, todoId(request), 'can_read');
         const todo = await todos.get(ownerOf(principalOf(request)), todoId(request));
         if (!todo) throw notFound();
         return todo;
@@ -195,6 +201,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         // A replacement sets every field: an omitted description is cleared.
         const changes = { ...request.body, description: request.body.description ?? null };
         const id = todoId(request);
+        await ask(request, id, 'can_update');
         const todo = await write(request, 'todo.replace', id, (tx, now) =>
           todos.update(owner, id, changes, now, tx),
         );
@@ -220,6 +227,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       async (request) => {
         const owner = ownerOf(principalOf(request));
         const id = todoId(request);
+        await ask(request, id, 'can_update');
         const todo = await write(request, 'todo.update', id, (tx, now) =>
           todos.update(owner, id, request.body, now, tx),
         );
@@ -247,6 +255,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const owner = ownerOf(principalOf(request));
         const id = todoId(request);
+        await ask(request, id, 'can_delete');
         const deleted = await write(request, 'todo.delete', id, (tx) =>
           todos.remove(owner, id, tx),
         );

@@ -53,6 +53,7 @@ export const AuditPage = Type.Object({
       at: Type.String({ format: 'date-time' }),
       actorIssuer: Nullable,
       actorSub: Nullable,
+      actorName: { ...Nullable, description: "The actor's username (or email) as last seen" },
       action: Type.String(),
       resource: Nullable,
       outcome: Type.Union([Type.Literal('success'), Type.Literal('denied')]),

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminContext } from '../admin/context.js';
 import { handleAdmin } from '../admin/router.js';
+import { withDefaultScopes } from '../keycloak/compat.js';
 import { keycloakIframes } from '../keycloak/iframes.js';
 import { handleRefreshTokenLogout } from '../keycloak/logout.js';
 import type { Layout } from '../layout.js';
@@ -150,7 +151,10 @@ export function dispatcher(c: DispatchContext): Handler {
       if (rel === routes.authorization || rel === routes.end_session) {
         postAsGet(req, requestUrl, form);
       } else if (rel === routes.token || rel === routes.device_authorization) {
-        const normalized = normalizeClientAuth(realm, req, form);
+        // Keycloak's default client scopes apply to the device flow as to the code flow.
+        const scoped = rel === routes.device_authorization ? withDefaultScopes(form) : undefined;
+        if (scoped) replaceBody(req, scoped);
+        const normalized = normalizeClientAuth(realm, req, scoped ?? form);
         if (normalized === 'invalid') {
           res.setHeader('www-authenticate', `Basic realm="${realm.name}"`);
           sendOAuthError(

@@ -21,7 +21,7 @@ export function keycloakIdTokenClaims(provider: Provider): void {
 }
 
 /** `scope` with Keycloak's default client scopes added when it asks for `openid`; else undefined. */
-function withDefaultScopes(params: URLSearchParams): URLSearchParams | undefined {
+export function withDefaultScopes(params: URLSearchParams): URLSearchParams | undefined {
   const scopes = new Set((params.get('scope') ?? '').split(' ').filter(Boolean));
   if (!scopes.has('openid')) return undefined;
   for (const scope of DEFAULT_SCOPES) scopes.add(scope);

@@ -2453,6 +2453,8 @@ export interface operations {
                             at: string;
                             actorIssuer: string | null;
                             actorSub: string | null;
+                            /** @description The actor's username (or email) as last seen */
+                            actorName: string | null;
                             action: string;
                             resource: string | null;
                             outcome: "success" | "denied";
