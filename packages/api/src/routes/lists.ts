@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { ListAction } from '../authz/app-policy.js';
-import { type ListAction, requireRelation } from '../authz/app-policy.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import type { Owner } from '../db/schema.js';
