@@ -33,6 +33,9 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
         permissions: p.permissions.filter((x) => PERMISSIONS.has(x)),
         department: attribute(p, 'department'),
         isAdmin: p.isAdmin,
+        acr: p.acr ?? null,
+        amr: [...(p.amr ?? [])],
+        authTime: p.authTime ?? null,
       };
     },
   );

@@ -19,6 +19,14 @@ export const Me = Type.Object({
   permissions: Type.Array(PermissionName),
   department: Type.Union([Type.String(), Type.Null()]),
   isAdmin: Type.Boolean(),
+  acr: Type.Union([Type.String(), Type.Null()], {
+    description: 'How strongly the caller signed in (`acr`, e.g. pwd or mfa); null if not said',
+  }),
+  amr: Type.Array(Type.String(), { description: 'How the caller signed in (`amr`, RFC 8176)' }),
+  authTime: Type.Union([Type.Integer(), Type.Null()], {
+    description:
+      'When the caller signed in (`auth_time`, seconds since the epoch); null if not said',
+  }),
 });
 
 export const SummaryQuery = Type.Object(
