@@ -96,11 +96,10 @@ describe('admin step-up (RFC 9470) through the API', () => {
       amr: ['pwd', 'otp'],
       authTime,
     });
-    expect((await call(h.tokens.bob, '/me')).json()).toMatchObject({
-      acr: null,
-      amr: [],
-      authTime: null,
-    });
+    const plain = (await call(h.tokens.bob, '/me')).json();
+    expect(plain).not.toHaveProperty('acr');
+    expect(plain).not.toHaveProperty('amr');
+    expect(plain).not.toHaveProperty('authTime');
   });
 });
 
