@@ -780,6 +780,8 @@ export interface operations {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                            version: number;
                         }[];
                         nextCursor: string | null;
                     };
@@ -876,6 +878,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                        version: number;
                     };
                 };
             };
@@ -976,6 +980,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                        version: number;
                     };
                 };
             };
@@ -1029,7 +1035,10 @@ export interface operations {
     replaceTodo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you last read ("<version>"); 412 with the current state when the todo changed since */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1066,6 +1075,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                        version: number;
                     };
                 };
             };
@@ -1106,6 +1117,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1137,7 +1157,10 @@ export interface operations {
     deleteTodo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you last read ("<version>"); 412 with the current state when the todo changed since */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1189,6 +1212,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1202,7 +1234,10 @@ export interface operations {
     updateTodo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you last read ("<version>"); 412 with the current state when the todo changed since */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1239,6 +1274,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                        version: number;
                     };
                 };
             };
@@ -1271,6 +1308,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1753,6 +1799,8 @@ export interface operations {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                            version: number;
                         }[];
                         nextCursor: string | null;
                     };
@@ -1846,6 +1894,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                        version: number;
                     };
                 };
             };
@@ -2378,6 +2428,8 @@ export interface operations {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                            version: number;
                         } & {
                             /** @description The owner’s `sub` */
                             owner: string;
