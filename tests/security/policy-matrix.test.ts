@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PUBLIC_ROUTES, ROUTE_POLICIES, type RoutePolicy } from '@todo-sso/api';
+import { PUBLIC_ROUTES, type RoutePolicy, routePolicies } from '@todo-sso/api';
 import type { TestUser } from '@todo-sso/auth/testing';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,14 +9,15 @@ import { minimalValue } from './support/openapi-body.js';
 import { normalize, registeredRoutes } from './support/routes.js';
 
 /**
- * The completeness check of authorization: everything is derived from `ROUTE_POLICIES` and the
+ * The completeness check of authorization: everything is derived from the requirements each
+ * route declares beside itself (`routePolicies()`) and the
  * routes Fastify really registered, never from a hand-written list. A route without a policy, a
  * policy without a route, or a route that answers without a token fails here; every route ×
  * method × persona × ownership cell is generated, with personas built from the permissions the
  * table names (each one alone, all of them without the admin role, the admin role alone).
  */
 
-const POLICIES = ROUTE_POLICIES as Record<string, RoutePolicy>;
+const POLICIES: Record<string, RoutePolicy> = { ...(await routePolicies()) };
 const PROTECTED = Object.keys(POLICIES).map(normalize);
 const PUBLIC = new Set(PUBLIC_ROUTES.map(normalize));
 /** The interactive docs (swagger-ui's static files) are public by design (DESIGN.md "API"). */
@@ -77,7 +78,7 @@ interface OpenApiOperation {
   requestBody?: { content?: Record<string, { schema?: unknown }> };
 }
 
-describe('authorization matrix generated from ROUTE_POLICIES', () => {
+describe("authorization matrix generated from the routes' declared requirements", () => {
   let database: SuiteDatabase;
   let api: RunningApi;
   let paths: Record<string, Record<string, OpenApiOperation>>;

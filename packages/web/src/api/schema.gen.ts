@@ -2239,7 +2239,7 @@ export interface operations {
                         email: string | null;
                         name: string | null;
                         roles: string[];
-                        permissions: string[];
+                        permissions: ("todos:read" | "todos:write" | "reports:generate" | "users:manage" | "authz:evaluate")[];
                         department: string | null;
                         isAdmin: boolean;
                     };
