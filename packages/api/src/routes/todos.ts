@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { TodoAction } from '../authz/app-policy.js';
+import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { etagOf, ifMatchAllows, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
-import { authConfig } from '../policy.js';
 import { auditRepository } from '../repositories/audit.js';
 import { createTodo } from '../repositories/create-todo.js';
 import { listRepository } from '../repositories/lists.js';
@@ -115,7 +115,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/todos/',
       {
-        config: authConfig('GET /todos/'),
+        config: requires({ permission: 'todos:read' }),
         schema: {
           tags: TAGS,
           operationId: 'listTodos',
@@ -152,7 +152,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/todos/',
       {
-        config: authConfig('POST /todos/'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'createTodo',
@@ -194,7 +194,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/todos/:id',
       {
-        config: authConfig('GET /todos/:id'),
+        config: requires({ permission: 'todos:read' }),
         schema: {
           tags: TAGS,
           operationId: 'getTodo',
@@ -215,7 +215,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.put(
       '/todos/:id',
       {
-        config: authConfig('PUT /todos/:id'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'replaceTodo',
@@ -247,7 +247,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.patch(
       '/todos/:id',
       {
-        config: authConfig('PATCH /todos/:id'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'updateTodo',
@@ -277,7 +277,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.delete(
       '/todos/:id',
       {
-        config: authConfig('DELETE /todos/:id'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'deleteTodo',

@@ -2239,7 +2239,7 @@ export interface operations {
                         email: string | null;
                         name: string | null;
                         roles: string[];
-                        permissions: string[];
+                        permissions: ("todos:read" | "todos:write" | "reports:generate" | "users:manage" | "authz:evaluate")[];
                         department: string | null;
                         isAdmin: boolean;
                     };
@@ -3536,11 +3536,32 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description AuthZEN 1.0 request (see the specification) */
         requestBody: {
             content: {
                 "application/json": {
-                    [key: string]: unknown;
+                    subject: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    action: {
+                        name: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    resource: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    context?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -3604,11 +3625,63 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description AuthZEN 1.0 request (see the specification) */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "subject": {
+                 *         "type": "user",
+                 *         "id": "<sub>"
+                 *       },
+                 *       "resource": {
+                 *         "type": "list",
+                 *         "id": "<list id>"
+                 *       },
+                 *       "evaluations": [
+                 *         {
+                 *           "action": {
+                 *             "name": "can_read"
+                 *           }
+                 *         },
+                 *         {
+                 *           "action": {
+                 *             "name": "can_share"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
-                    [key: string]: unknown;
+                    subject?: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    action?: {
+                        name: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    resource?: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    context?: {
+                        [key: string]: unknown;
+                    };
+                    options?: {
+                        /** @enum {string} */
+                        evaluations_semantic?: "execute_all" | "deny_on_first_deny" | "permit_on_first_permit";
+                    };
+                    evaluations?: {
+                        [key: string]: unknown;
+                    }[];
                 };
             };
         };
@@ -3678,11 +3751,36 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description AuthZEN 1.0 request (see the specification) */
         requestBody: {
             content: {
                 "application/json": {
-                    [key: string]: unknown;
+                    subject: {
+                        type: string;
+                        id?: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    action: {
+                        name: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    resource: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    context?: {
+                        [key: string]: unknown;
+                    };
+                    page?: {
+                        limit?: number;
+                        token?: string;
+                    };
                 };
             };
         };
@@ -3754,11 +3852,36 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description AuthZEN 1.0 request (see the specification) */
         requestBody: {
             content: {
                 "application/json": {
-                    [key: string]: unknown;
+                    subject: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    action: {
+                        name: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    resource: {
+                        type: string;
+                        id?: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    context?: {
+                        [key: string]: unknown;
+                    };
+                    page?: {
+                        limit?: number;
+                        token?: string;
+                    };
                 };
             };
         };
@@ -3830,11 +3953,30 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description AuthZEN 1.0 request (see the specification) */
         requestBody: {
             content: {
                 "application/json": {
-                    [key: string]: unknown;
+                    subject: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    resource: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    context?: {
+                        [key: string]: unknown;
+                    };
+                    page?: {
+                        limit?: number;
+                        token?: string;
+                    };
                 };
             };
         };
