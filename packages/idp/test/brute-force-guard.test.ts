@@ -22,7 +22,10 @@ const bob = { id: 'bob-id' } as RealmUser;
 function guard(settings: Partial<BruteForceSettings>) {
   const clock = { now: 1_000_000_000_000 };
   const g = new BruteForceGuard({ ...KEYCLOAK, ...settings }, () => clock.now);
-  return { g, clock, tick: (ms: number) => void (clock.now += ms) };
+  const tick = (ms: number): void => {
+    clock.now += ms;
+  };
+  return { g, clock, tick };
 }
 
 /** How long `user` stays locked from now on, in whole seconds (probing second by second). */
