@@ -21,6 +21,8 @@ export const EnvSchema = Type.Object({
   PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://[^\\s]+$' })),
   DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  /** Set by npm: where `npm run …` was typed. A relative DATA_DIR is resolved from there. */
+  INIT_CWD: Type.Optional(Type.String({ minLength: 1 })),
   CORS_ORIGINS: Type.Optional(CommaList),
   LOG_LEVEL: Type.Optional(
     Type.Union(
