@@ -368,7 +368,15 @@ describe('Authentik blueprint', () => {
   it('creates the role and permission groups of DESIGN.md', () => {
     const names = byModel('authentik_core.group').map((g) => g.identifiers.name);
     expect(names.sort()).toEqual(
-      ['admin', 'reports:generate', 'todos:read', 'todos:write', 'user', 'users:manage'].sort(),
+      [
+        'admin',
+        'authz:evaluate',
+        'reports:generate',
+        'todos:read',
+        'todos:write',
+        'user',
+        'users:manage',
+      ].sort(),
     );
     for (const g of byModel('authentik_core.group')) expect(g.attrs.is_superuser).toBe(false);
   });

@@ -1,4 +1,4 @@
-import { ROUTE_POLICIES } from '@todo-sso/api';
+import { routePolicies } from '@todo-sso/api';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { people, type RunningApi, startApiUnderTest } from './support/api.js';
@@ -10,7 +10,7 @@ import { TodoModel } from './support/model.js';
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2500);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
-const routes = Object.keys(ROUTE_POLICIES);
+const routes = Object.keys(await routePolicies());
 const GROUPS = {
   'the todo write routes': routes.filter((r) => r.includes('/todos') && !r.startsWith('GET')),
   'the read routes': routes.filter((r) => r.startsWith('GET') && !r.includes('/admin')),

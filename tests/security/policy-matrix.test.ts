@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PUBLIC_ROUTES, ROUTE_POLICIES, type RoutePolicy } from '@todo-sso/api';
+import { PUBLIC_ROUTES, type RoutePolicy, routePolicies } from '@todo-sso/api';
 import type { TestUser } from '@todo-sso/auth/testing';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,14 +9,15 @@ import { minimalValue } from './support/openapi-body.js';
 import { normalize, registeredRoutes } from './support/routes.js';
 
 /**
- * The completeness check of authorization: everything is derived from `ROUTE_POLICIES` and the
+ * The completeness check of authorization: everything is derived from the requirements each
+ * route declares beside itself (`routePolicies()`) and the
  * routes Fastify really registered, never from a hand-written list. A route without a policy, a
  * policy without a route, or a route that answers without a token fails here; every route ×
  * method × persona × ownership cell is generated, with personas built from the permissions the
  * table names (each one alone, all of them without the admin role, the admin role alone).
  */
 
-const POLICIES = ROUTE_POLICIES as Record<string, RoutePolicy>;
+const POLICIES: Record<string, RoutePolicy> = { ...(await routePolicies()) };
 const PROTECTED = Object.keys(POLICIES).map(normalize);
 const PUBLIC = new Set(PUBLIC_ROUTES.map(normalize));
 /** The interactive docs (swagger-ui's static files) are public by design (DESIGN.md "API"). */
@@ -74,15 +75,16 @@ function expectation(
 interface OpenApiOperation {
   parameters?: { in: string; name: string }[];
   responses?: Record<string, unknown>;
-  requestBody?: { content?: Record<string, { schema?: unknown }> };
+  requestBody?: { content?: Record<string, { schema?: unknown; example?: unknown }> };
 }
 
-describe('authorization matrix generated from ROUTE_POLICIES', () => {
+describe("authorization matrix generated from the routes' declared requirements", () => {
   let database: SuiteDatabase;
   let api: RunningApi;
   let paths: Record<string, Record<string, OpenApiOperation>>;
   const tokens = new Map<string, string>();
   let othersTodo: string;
+  let othersList: string;
   let forbidden = 0;
 
   const operation = (route: string) => {
@@ -105,6 +107,7 @@ describe('authorization matrix generated from ROUTE_POLICIES', () => {
       payload: { title: "someone else's" },
     });
     othersTodo = created.json().id;
+    othersList = created.json().listId;
   });
 
   afterAll(async () => {
@@ -159,9 +162,27 @@ describe('authorization matrix generated from ROUTE_POLICIES', () => {
     const [method = 'GET', path = '/'] = cell.route.split(' ');
     const op = operation(cell.route);
     let id: string = randomUUID();
+    const onList = path.startsWith('/lists/:id');
     if (path.includes(':id')) {
-      if (cell.ownership === 'other') id = othersTodo;
-      else if (user) {
+      if (cell.ownership === 'other') id = onList ? othersList : othersTodo;
+      else if (user && onList) {
+        // The persona's own list, shared with alice (who has signed in) for the member routes.
+        const writer = await api.idp.accessToken({ ...user, permissions: ['todos:write'] });
+        const auth = { authorization: `Bearer ${writer}` };
+        const res = await api.app.inject({
+          method: 'POST',
+          url: '/lists/',
+          headers: auth,
+          payload: { name: 'mine' },
+        });
+        id = res.json().id;
+        await api.app.inject({
+          method: 'PUT',
+          url: `/lists/${id}/members/alice`,
+          headers: auth,
+          payload: { relation: 'viewer' },
+        });
+      } else if (user) {
         // The persona's own todo, written by a token with the same subject that may write.
         const writer = await api.idp.accessToken({ ...user, permissions: ['todos:write'] });
         const res = await api.app.inject({
@@ -173,12 +194,13 @@ describe('authorization matrix generated from ROUTE_POLICIES', () => {
         id = res.json().id;
       }
     }
-    let url = path.replace(':id', id);
+    let url = path.replace(':id', id).replace(':username', 'alice');
     if (cell.ownership === 'other' && !path.includes(':id')) {
       const scoped = op?.parameters?.find((p) => p.in === 'query' && p.name === 'department');
       if (scoped) url += '?department=sales';
     }
-    const schema = op?.requestBody?.content?.['application/json']?.schema;
+    const media = op?.requestBody?.content?.['application/json'];
+    const schema = media?.schema;
     const headers: Record<string, string> = {};
     const token = tokens.get(cell.persona);
     if (token) headers.authorization = `Bearer ${token}`;
@@ -186,7 +208,9 @@ describe('authorization matrix generated from ROUTE_POLICIES', () => {
       method: method as 'GET',
       url,
       headers,
-      ...(schema === undefined ? {} : { payload: minimalValue(schema as never) as object }),
+      ...(schema === undefined
+        ? {}
+        : { payload: (media?.example ?? minimalValue(schema as never)) as object }),
     };
   }
 

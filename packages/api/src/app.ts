@@ -3,11 +3,15 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { AuthError, requirePermission } from '@todo-sso/auth';
 import { authPlugin } from '@todo-sso/auth/fastify';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import { adminIdpRoutes } from './admin-idp/routes.js';
-import { appEngineFactory, authzenMetadataPlugin, authzenPlugin } from './authzen/plugin.js';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { PERMISSIONS } from './authz/permissions.js';
+import { authzenMetadataPlugin } from './authzen/plugin.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
 import type { AppContext } from './context.js';
 import { createErrorHandler, createNotFoundHandler } from './http/error-handler.js';
@@ -18,14 +22,9 @@ import { RouteMethods } from './http/route-methods.js';
 import { setSecurityHeaders } from './http/security-headers.js';
 import { validatorCompiler } from './http/validator.js';
 import { swaggerOptions } from './openapi.js';
-import { policyOf } from './policy.js';
-import { adminRoutes } from './routes/admin.js';
 import { backchannelRoutes } from './routes/backchannel.js';
 import { healthRoutes } from './routes/health.js';
-import { listRoutes } from './routes/lists.js';
-import { meRoutes } from './routes/me.js';
-import { reportRoutes } from './routes/reports.js';
-import { todoRoutes } from './routes/todos.js';
+import { protectedRoutes } from './routes/protected.js';
 import { PROBLEM_ID, Problem } from './schemas/common.js';
 import { PUBLIC } from './schemas/security.js';
 
@@ -38,7 +37,8 @@ const UNLIMITED_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/auth/back
 /**
  * Builds the API from its context. Never listens: `startApi` does, tests use `app.inject()`.
  * Public routes (health, metrics, docs, the logout receiver) live at the root; everything else
- * is registered in one encapsulated context behind the auth plugin and the policy guard.
+ * is registered in one encapsulated context behind the auth plugin, which decides each route's
+ * declared requirement.
  *
  * @example
  * ```ts
@@ -188,54 +188,36 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   await app.register(backchannelRoutes(context));
   await app.register(authzenMetadataPlugin(context));
 
+  // Per subject, so one noisy user cannot starve the others behind a shared proxy. Counted
+  // once the caller is known and before the route's requirement is decided, so refused
+  // requests count too.
+  const perSubject = app.createRateLimit({
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => `${request.principal.issuer} ${request.principal.subject}`,
+  });
+  async function limitSubject(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const result = await perSubject(request);
+    if (result.isAllowed) return;
+    reply.header('x-ratelimit-limit', result.max);
+    reply.header('x-ratelimit-remaining', result.remaining);
+    reply.header('x-ratelimit-reset', result.ttlInSeconds);
+    if (!result.isExceeded) return;
+    reply.header('retry-after', result.ttlInSeconds);
+    throw rateLimited(result);
+  }
+
   await app.register(async (secured) => {
-    // Fail at start-up, not at request time, when a protected route has no policy.
-    secured.addHook('onRoute', (route) => {
-      const methods = Array.isArray(route.method) ? route.method : [route.method];
-      for (const method of methods) {
-        if (method === 'HEAD') continue;
-        const key = `${method} ${route.url}`;
-        if (!policyOf(key) || route.config?.route !== key) {
-          throw new Error(`route ${key} has no entry in ROUTE_POLICIES`);
-        }
-      }
+    // Every route here declares its requirement (`config.auth`) beside itself; one without, or
+    // naming a permission outside the table, fails start-up naming the route.
+    await secured.register(authPlugin, {
+      authenticator: context.authenticator,
+      requireDeclaration: true,
+      permissions: PERMISSIONS.all,
+      now: () => context.clock.now().getTime(),
+      beforeDecision: limitSubject,
     });
-    await secured.register(authPlugin, { authenticator: context.authenticator });
-    // The policy guard runs after authentication, so denials are audited with the caller.
-    // Synchronous work, so a callback hook: no promise per request.
-    secured.addHook('onRequest', (request, _reply, done) => {
-      const policy = request.routeOptions.config.policy;
-      if (!policy) return done(new ApiError(500, 'internal_error', 'route has no policy'));
-      if (policy.admin && !request.principal.isAdmin) {
-        return done(
-          new AuthError('insufficient_permission', 'Administrators only', { missing: ['admin'] }),
-        );
-      }
-      try {
-        if (policy.permission !== undefined)
-          requirePermission(request.principal, policy.permission);
-      } catch (error) {
-        return done(error as Error);
-      }
-      done();
-    });
-    await secured.register(rateLimit, {
-      max: config.rateLimitPerMinute,
-      timeWindow: 60_000,
-      hook: 'preHandler',
-      // Per subject, so one noisy user cannot starve the others behind a shared proxy.
-      keyGenerator: (request) => `${request.principal.issuer} ${request.principal.subject}`,
-      errorResponseBuilder: (_request, c) => rateLimited(c),
-    });
-    await secured.register(todoRoutes(context));
-    await secured.register(listRoutes(context));
-    await secured.register(meRoutes);
-    await secured.register(reportRoutes(context));
-    await secured.register(adminRoutes(context));
-    await secured.register(adminIdpRoutes(context));
-    await secured.register(
-      authzenPlugin(context, context.authzenEngine ?? appEngineFactory(context)),
-    );
+    for (const routes of protectedRoutes(context)) await secured.register(routes);
   });
 
   await app.ready();

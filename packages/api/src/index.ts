@@ -6,6 +6,12 @@
  */
 
 export { buildApp } from './app.js';
+export { routePolicies } from './authz/catalogue.js';
+export type { Permission } from './authz/permissions.js';
+export { PERMISSIONS } from './authz/permissions.js';
+export { PUBLIC_ROUTES } from './authz/public-routes.js';
+export type { RoutePolicy } from './authz/requirement.js';
+export { requires } from './authz/requirement.js';
 export type { ApiConfig, DatabaseConfig, IssuerConfig, ProviderProfile } from './config/config.js';
 export { ConfigError } from './config/config.js';
 export { loadConfig } from './config/load.js';
@@ -17,8 +23,6 @@ export { MigrationError, migrateToLatest } from './db/migrate.js';
 export type { ApiErrorCode, FieldError, ProblemDetails } from './http/problem.js';
 export { ApiError } from './http/problem.js';
 export { defaultDocumentConfig, generateOpenApi, serializeOpenApi } from './openapi-document.js';
-export type { ProtectedRoute, RoutePolicy } from './policy.js';
-export { PUBLIC_ROUTES, ROUTE_POLICIES } from './policy.js';
 export type { RevocablePrincipal, RevocationStoreOptions } from './revocation/store.js';
 export { RevocationStore } from './revocation/store.js';
 export type { RunningApi } from './start.js';

@@ -1,17 +1,18 @@
 import type { InjectOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import {
-  type ProtectedRoute,
-  PUBLIC_ROUTES,
-  ROUTE_POLICIES,
-  type RoutePolicy,
-} from '../src/policy.js';
+import { routePolicies } from '../src/authz/catalogue.js';
+import { PUBLIC_ROUTES } from '../src/authz/public-routes.js';
+import type { RoutePolicy } from '../src/authz/requirement.js';
 import { todoRepository } from '../src/repositories/todos.js';
 import { drivers } from './support/databases.js';
 import { type UserName, useHarness, users } from './support/harness.js';
 
 type Caller = UserName | 'none';
 type Target = 'own' | 'other';
+
+/** Every protected route with the requirement it declares beside itself. */
+const ROUTE_POLICIES = await routePolicies();
+type ProtectedRoute = string;
 
 const CALLERS: Caller[] = ['none', 'alice', 'bob', 'carol', 'admin', 'nobody'];
 const TARGETS: Target[] = ['own', 'other'];
@@ -55,8 +56,7 @@ function authzenCall(url: string) {
 
 /**
  * What each protected route is asked in a cell, and what it answers once the policy lets the
- * caller through. Keyed by the policy table's own type: a route added to ROUTE_POLICIES without
- * an entry here does not compile, and the coverage test below fails too.
+ * caller through. A protected route without an entry here fails the coverage test below.
  */
 const REQUESTS: Record<
   ProtectedRoute,
@@ -209,15 +209,22 @@ function idpAdminRequests() {
   } as const;
 }
 
-/** The status DESIGN.md implies: no token 401; policy not met 403; otherwise the route's answer. */
+/** The matrix entry of a route; a protected route without one fails its cells. */
+function requestOf(route: ProtectedRoute) {
+  const entry = REQUESTS[route];
+  if (entry === undefined) throw new Error(`no request for ${route} in the matrix`);
+  return entry;
+}
+
+/** The status the route's requirement implies: no token 401; not met 403; else its answer. */
 function expected(route: ProtectedRoute, caller: Caller, target: Target): number {
   if (caller === 'none') return 401;
   const user = users[caller];
   const isAdmin = caller === 'admin';
-  const policy: RoutePolicy = ROUTE_POLICIES[route];
+  const policy: RoutePolicy = ROUTE_POLICIES[route] ?? {};
   if (policy.admin && !isAdmin) return 403;
   if (policy.permission && !isAdmin && !user.permissions.includes(policy.permission)) return 403;
-  return REQUESTS[route].allowed(target, caller);
+  return requestOf(route).allowed(target, caller);
 }
 
 describe.each(drivers)('authorization matrix on $driver', ({ skip, create }) => {
@@ -270,9 +277,10 @@ describe.each(drivers)('authorization matrix on $driver', ({ skip, create }) => 
     '$route as $caller on $target → $status',
     async ({ route, caller, target, status }) => {
       const cell = await cellFor(caller);
+      const entry = requestOf(route);
       const response = await h.as(
         caller === 'none' ? undefined : caller,
-        REQUESTS[route].request(target, cell),
+        entry.request(target, cell),
       );
       expect(response.statusCode).toBe(status);
       if (status === 401) {

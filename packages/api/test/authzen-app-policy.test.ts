@@ -92,6 +92,39 @@ describe.each(drivers)('AuthZEN with the app policy on $driver', ({ skip, create
     });
   });
 
+  it.skipIf(skip)(
+    'denies ids that name no list or todo, in a batch too, without an error',
+    async () => {
+      const res = await post('/access/v1/evaluations', {
+        subject: user('alice'),
+        action: { name: 'can_read' },
+        evaluations: [
+          { resource: { type: 'list', id: 'not-a-uuid' } },
+          { resource: { type: 'todo', id: '00000000-0000-4000-8000-000000000000' } },
+          { resource: { type: 'list', id: list.toUpperCase() } },
+        ],
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().evaluations.map((e: { decision: boolean }) => e.decision)).toEqual([
+        false,
+        false,
+        true,
+      ]);
+      const single = await post('/access/v1/evaluation', {
+        subject: user('alice'),
+        action: { name: 'can_read' },
+        resource: { type: 'todo', id: "x' or 1=1" },
+      });
+      expect(single.json()).toMatchObject({ decision: false });
+      const search = await post('/access/v1/search/subject', {
+        subject: { type: 'user' },
+        action: { name: 'can_read' },
+        resource: { type: 'list', id: 'nope' },
+      });
+      expect(search.json()).toEqual({ results: [] });
+    },
+  );
+
   it.skipIf(skip)('applies a permission stated in the subject’s properties', async () => {
     const res = await post('/access/v1/evaluation', {
       subject: { ...user('bob'), properties: { permissions: ['todos:read'] } },

@@ -1,3 +1,5 @@
+import type { Challenge } from './authorization/decision.js';
+
 /**
  * Stable reason codes of {@link AuthError}. Callers may `switch` on them; they are also the
  * `code` member of the RFC 9457 problem body and the label of failure metrics.
@@ -17,6 +19,8 @@ export type AuthErrorCode =
   | 'token_revoked'
   | 'token_inactive'
   | 'insufficient_permission'
+  | 'authentication_too_weak'
+  | 'authentication_too_old'
   | 'idp_unavailable'
   | 'logout_token_invalid'
   | 'dpop_proof_invalid'
@@ -40,6 +44,9 @@ const STATUS: Readonly<Record<AuthErrorCode, 400 | 401 | 403 | 503>> = {
   token_revoked: 401,
   token_inactive: 401,
   insufficient_permission: 403,
+  // RFC 9470 §3: a token whose authentication is too weak or too old is answered with 401.
+  authentication_too_weak: 401,
+  authentication_too_old: 401,
   // An identity-provider outage is not a bad token: 503, never 401 and never 500.
   idp_unavailable: 503,
   // OpenID Connect Back-Channel Logout 1.0 §2.8: a failed logout request is answered with 400.
@@ -62,6 +69,8 @@ export interface AuthErrorOptions {
   cause?: unknown;
   /** Permissions or roles the caller lacks (403 only); every one is named, not just the first. */
   missing?: readonly string[];
+  /** The challenge of an authorization refusal; rendered by `authErrorResponse`. */
+  challenge?: Challenge;
   /** The server nonce to send in `DPoP-Nonce` (RFC 9449 §8.1), with `dpop_nonce_required`. */
   nonce?: string;
 }
@@ -82,6 +91,7 @@ export class AuthError extends Error {
   readonly statusCode: number;
   readonly description: string;
   readonly missing?: readonly string[];
+  readonly challenge?: Challenge;
   readonly nonce?: string;
 
   constructor(code: AuthErrorCode, description: string, options: AuthErrorOptions = {}) {
@@ -92,6 +102,7 @@ export class AuthError extends Error {
     this.statusCode = this.status;
     this.description = description;
     if (options.missing !== undefined) this.missing = Object.freeze([...options.missing]);
+    if (options.challenge !== undefined) this.challenge = options.challenge;
     if (options.nonce !== undefined) this.nonce = options.nonce;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * `@todo-sso/auth`: an OAuth 2.0 / OpenID Connect resource-server core. Verifies access tokens
  * from one or more trusted issuers (JWKS or RFC 7662 introspection), maps them to principals
- * per provider profile (Keycloak, Authentik, generic), evaluates permissions as data and maps
+ * per provider profile (Keycloak, Authentik, generic), decides every authorization with one pure function (`decide`) and maps
  * every failure to RFC 6750 / RFC 9457 responses in one place.
  *
  * @packageDocumentation
@@ -9,6 +9,19 @@
 
 export type { Authenticator } from './authenticator.js';
 export { createAuthenticator } from './authenticator.js';
+export type { RequirementVocabulary } from './authorization/check.js';
+export { requirementProblems } from './authorization/check.js';
+export { decide } from './authorization/decide.js';
+export type {
+  Allowed,
+  Challenge,
+  Decision,
+  DecisionReason,
+  Denied,
+} from './authorization/decision.js';
+export { DENIAL_REASONS } from './authorization/decision.js';
+export { authorize, denialError } from './authorization/denial.js';
+export type { DecisionContext, Requirement, Resource } from './authorization/requirement.js';
 export { DEFAULT_ALGORITHMS } from './config.js';
 export { normaliseHtu } from './dpop/htu.js';
 export type { DpopNonceOptions, DpopNonceSource } from './dpop/nonce.js';
@@ -40,7 +53,6 @@ export type {
   PermissionOf,
   PermissionStatements,
   PermissionTable,
-  TodoPermission,
 } from './policy/permissions.js';
 export {
   can,
@@ -49,6 +61,5 @@ export {
   missingPermissions,
   requirePermission,
   requireRole,
-  TODO_PERMISSIONS,
 } from './policy/permissions.js';
 export type { LogoutTokenClaims, Principal } from './principal.js';

@@ -20,6 +20,14 @@ export interface Principal {
   clientId?: string;
   issuedAt?: number;
   expiresAt: number;
+  /** `acr`: the authentication context class reference (OIDC Core §2), e.g. `pwd`, `mfa`. */
+  acr?: string;
+  /** `amr`: the authentication methods used (RFC 8176), e.g. `['pwd', 'otp']`. */
+  amr?: readonly string[];
+  /** `auth_time`: when the person last authenticated (OIDC Core §2, RFC 9470 §4). */
+  authTime?: number;
+  /** `cnf`: the key the token is bound to (RFC 7800); `jkt` for DPoP (RFC 9449 §6.1). */
+  confirmation?: { readonly jkt?: string };
   /** Holds the issuer's admin role, which bypasses every permission check. */
   isAdmin: boolean;
 }

@@ -21,6 +21,7 @@ import { stepUpPolicy } from './sessions/acr.js';
 import type { LoginGuard } from './sessions/context.js';
 import { reportRefreshExpiry, sessionTtl } from './sessions/lifespan.js';
 import { hintMatchesSession } from './sessions/logout-hint.js';
+import { authentikIdTokenClaims } from './tokens/authentication.js';
 import { mappedAttributes, profileClaims } from './tokens/claims.js';
 import { extraTokenClaims } from './tokens/extra-claims.js';
 import { alwaysIncludeSessionClaims } from './tokens/id-token.js';
@@ -256,6 +257,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
     return uriMatches(this.postLogoutRedirectUris ?? [], value);
   };
   applyDefaultScopes(provider, layout.routes.authorization);
+  if (profile === 'authentik') authentikIdTokenClaims(provider);
   if (profile === 'keycloak') {
     keycloakIdTokenClaims(provider);
     wrapRefreshTokensAsJwt(provider, setup.issuer);

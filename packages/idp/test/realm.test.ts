@@ -117,7 +117,7 @@ describe('the realm file deploy/keycloak/realm-todo-app.json', () => {
       realm: ['user'],
       api: ['reports:generate', 'todos:read', 'todos:write'],
     });
-    expect(roles('admin')).toEqual({ realm: ['admin'], api: [] });
+    expect(roles('admin')).toEqual({ realm: ['admin'], api: ['authz:evaluate'] });
     expect(roles('testuser')).toEqual({ realm: ['user'], api: ['todos:read', 'todos:write'] });
     expect(realm.users.get('alice')?.attributes.department).toEqual(['engineering']);
     expect(realm.users.get('bob')?.attributes.department).toEqual(['sales']);

@@ -193,6 +193,25 @@ describe('openid-client (independent relying party) against the dev IdP', {
     ).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
+  it('signs in through a pushed authorization request, which discovery advertises (RFC 9126)', async () => {
+    expect(config.serverMetadata().pushed_authorization_request_endpoint).toBeTruthy();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = await oidc.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
+    const callback = await signIn(new Browser(), url, 'carol');
+    const tokens = await oidc.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: verifier,
+      idTokenExpected: true,
+    });
+    // Keycloak's default client scopes apply to a pushed request too.
+    expect(tokens.claims()?.preferred_username).toBe('carol');
+  });
+
   it('a confidential client authenticates with client_secret_post or client_secret_basic, as discovery says', async () => {
     const methods = config.serverMetadata().token_endpoint_auth_methods_supported ?? [];
     expect(methods).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));

@@ -185,10 +185,15 @@ describe('the Authentik profile', () => {
       expect(typeof first.access.auth_time).toBe('number');
       const otp = await signIn.start({ acr_values: 'mfa' });
       expect(pageOf(otp)).toBe('otp');
-      const { access } = await signIn.tokens(
+      const { access, id } = await signIn.tokens(
         await signIn.submit(otp, { otp: totpCode(ADMIN_KEY) }),
       );
       expect(access.amr).toEqual(['pwd', 'mfa']);
+      expect(id).toMatchObject({
+        amr: ['pwd', 'mfa'],
+        acr: 'goauthentik.io/providers/oauth2/default',
+      });
+      expect(id.auth_time).toBe(access.auth_time);
     } finally {
       await authentik.close();
     }

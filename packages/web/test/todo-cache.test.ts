@@ -19,6 +19,7 @@ const todo = (id: string, completed = false): Todo => ({
   completed,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
+  version: 1,
 });
 
 const pages = (...lists: Todo[][]): TodoPages => ({

@@ -1,4 +1,4 @@
-import { ROUTE_POLICIES } from '@todo-sso/api';
+import { routePolicies } from '@todo-sso/api';
 import fc from 'fast-check';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { TodoModel } from './model.js';
@@ -18,7 +18,7 @@ export interface FuzzRequest {
 
 /** Every route of the API: the policy table plus the public ones worth fuzzing. */
 export const ALL_ROUTES: readonly string[] = [
-  ...Object.keys(ROUTE_POLICIES),
+  ...Object.keys(await routePolicies()),
   'GET /healthz',
   'GET /readyz',
   'POST /auth/backchannel-logout',

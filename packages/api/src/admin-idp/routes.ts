@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
+import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
-import { authConfig } from '../policy.js';
 import { auditRepository } from '../repositories/audit.js';
 import { ownerOf, principalOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
@@ -49,7 +49,7 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/admin/idp/users',
       {
-        config: authConfig('GET /admin/idp/users'),
+        config: requires({ admin: true }),
         schema: {
           tags: TAGS,
           operationId: 'listIdpUsers',
@@ -65,7 +65,7 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/admin/idp/users',
       {
-        config: authConfig('POST /admin/idp/users'),
+        config: requires({ admin: true }),
         schema: {
           tags: TAGS,
           operationId: 'createIdpUser',
@@ -85,7 +85,7 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.patch(
       '/admin/idp/users/:id',
       {
-        config: authConfig('PATCH /admin/idp/users/:id'),
+        config: requires({ admin: true }),
         schema: {
           tags: TAGS,
           operationId: 'updateIdpUser',
@@ -108,13 +108,10 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     );
 
     for (const granted of [true, false]) {
-      const route = granted
-        ? ('PUT /admin/idp/users/:id/roles/:role' as const)
-        : ('DELETE /admin/idp/users/:id/roles/:role' as const);
       app.route({
         method: granted ? 'PUT' : 'DELETE',
         url: '/admin/idp/users/:id/roles/:role',
-        config: authConfig(route),
+        config: requires({ admin: true }),
         schema: {
           tags: TAGS,
           operationId: granted ? 'grantIdpRole' : 'removeIdpRole',
@@ -137,7 +134,7 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/admin/idp/users/:id/reset-password',
       {
-        config: authConfig('POST /admin/idp/users/:id/reset-password'),
+        config: requires({ admin: true }),
         schema: {
           tags: TAGS,
           operationId: 'resetIdpPassword',
@@ -158,7 +155,7 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/admin/idp/users/:id/sessions',
       {
-        config: authConfig('GET /admin/idp/users/:id/sessions'),
+        config: requires({ admin: true }),
         schema: {
           tags: TAGS,
           operationId: 'listIdpSessions',
@@ -174,7 +171,7 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/admin/idp/users/:id/logout',
       {
-        config: authConfig('POST /admin/idp/users/:id/logout'),
+        config: requires({ admin: true }),
         schema: {
           tags: TAGS,
           operationId: 'endIdpSessions',

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { relationOutcome } from '../authz/app-policy.js';
+import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { createErrorHandler } from '../http/error-handler.js';
-import { authConfig } from '../policy.js';
 import { principalOf } from '../routes/principal.js';
 import { PUBLIC } from '../schemas/security.js';
 import { APP_ENGINE_POLICY, appFacts } from './app-facts.js';
@@ -28,7 +28,7 @@ export function appEngineFactory(context: AppContext): EngineFactory {
 export function authzenPlugin(context: AppContext, engineFor: EngineFactory): FastifyPluginAsync {
   return authzenRoutes({
     engineFor,
-    configFor: (path) => authConfig(`POST ${path}` as Parameters<typeof authConfig>[0]),
+    configFor: () => requires({ permission: 'authz:evaluate' }),
     errorHandler: createErrorHandler(context),
   });
 }

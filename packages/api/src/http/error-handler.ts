@@ -5,6 +5,7 @@ import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
 import { profileOf } from '../routes/principal.js';
+import { etagOf, PreconditionFailed } from './etag.js';
 import { ApiError, PROBLEM_JSON, type ProblemDetails, problem } from './problem.js';
 import type { RouteMethods } from './route-methods.js';
 import { fieldErrors } from './validation.js';
@@ -78,6 +79,12 @@ export function createErrorHandler(context: AppContext) {
         400,
         problem(400, 'validation_failed', 'querystring.cursor is invalid', errors),
       );
+    }
+    if (error instanceof PreconditionFailed) {
+      // RFC 9110 §15.5.13, with the current state and its tag so the client can show both.
+      reply.header('etag', etagOf(error.current.version));
+      const body = problem(412, error.code, error.message);
+      return send(reply, 412, { ...body, current: error.current });
     }
     if (error instanceof ApiError) {
       if (error.status === 403) await recordDenial(request, error.message);

@@ -7,6 +7,7 @@ export type ApiErrorCode =
   | 'not_found'
   | 'forbidden'
   | 'conflict'
+  | 'precondition_failed'
   | 'route_not_found'
   | 'method_not_allowed'
   | 'payload_too_large'

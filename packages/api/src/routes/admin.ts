@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { endIdpSessions } from '../admin-idp/end-sessions.js';
+import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
-import { authConfig } from '../policy.js';
 import { auditRepository } from '../repositories/audit.js';
 import { ownerRepository, upsertOwner } from '../repositories/owners.js';
 import { todoRepository } from '../repositories/todos.js';
@@ -32,7 +32,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/admin/users',
       {
-        config: authConfig('GET /admin/users'),
+        config: requires({ permission: 'users:manage' }),
         schema: {
           tags: TAGS,
           operationId: 'listOwners',
@@ -47,7 +47,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/admin/todos',
       {
-        config: authConfig('GET /admin/todos'),
+        config: requires({ admin: true }),
         schema: {
           tags: TAGS,
           operationId: 'listAllTodos',
@@ -72,7 +72,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/admin/audit',
       {
-        config: authConfig('GET /admin/audit'),
+        config: requires({ admin: true }),
         schema: {
           tags: TAGS,
           operationId: 'listAuditLog',
@@ -91,7 +91,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/admin/sessions/revoke',
       {
-        config: authConfig('POST /admin/sessions/revoke'),
+        config: requires({ admin: true }),
         schema: {
           tags: TAGS,
           operationId: 'revokeSubject',

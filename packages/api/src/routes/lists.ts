@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { ListAction } from '../authz/app-policy.js';
+import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import type { Owner } from '../db/schema.js';
 import { ApiError } from '../http/problem.js';
-import { authConfig } from '../policy.js';
 import { auditRepository } from '../repositories/audit.js';
 import { createTodo } from '../repositories/create-todo.js';
 import { type List as ListRecord, listRepository } from '../repositories/lists.js';
@@ -89,7 +89,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/lists/',
       {
-        config: authConfig('GET /lists/'),
+        config: requires({ permission: 'todos:read' }),
         schema: {
           tags: TAGS,
           operationId: 'listLists',
@@ -108,7 +108,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/lists/',
       {
-        config: authConfig('POST /lists/'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'createList',
@@ -130,7 +130,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/lists/:id',
       {
-        config: authConfig('GET /lists/:id'),
+        config: requires({ permission: 'todos:read' }),
         schema: {
           tags: TAGS,
           operationId: 'getList',
@@ -146,7 +146,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.patch(
       '/lists/:id',
       {
-        config: authConfig('PATCH /lists/:id'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'renameList',
@@ -170,7 +170,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.delete(
       '/lists/:id',
       {
-        config: authConfig('DELETE /lists/:id'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'deleteList',
@@ -197,7 +197,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/lists/:id/todos/',
       {
-        config: authConfig('GET /lists/:id/todos/'),
+        config: requires({ permission: 'todos:read' }),
         schema: {
           tags: TAGS,
           operationId: 'listListTodos',
@@ -224,7 +224,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/lists/:id/todos/',
       {
-        config: authConfig('POST /lists/:id/todos/'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'createListTodo',
@@ -259,7 +259,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/lists/:id/members',
       {
-        config: authConfig('GET /lists/:id/members'),
+        config: requires({ permission: 'todos:read' }),
         schema: {
           tags: TAGS,
           operationId: 'listMembers',
@@ -279,7 +279,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.put(
       '/lists/:id/members/:username',
       {
-        config: authConfig('PUT /lists/:id/members/:username'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'shareList',
@@ -310,7 +310,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.delete(
       '/lists/:id/members/:username',
       {
-        config: authConfig('DELETE /lists/:id/members/:username'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'removeMember',

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { authConfig } from '../policy.js';
+import { PERMISSIONS } from '../authz/permissions.js';
+import { requires } from '../authz/requirement.js';
 import { problems } from '../schemas/common.js';
 import { Me } from '../schemas/misc.js';
 import { SECURED } from '../schemas/security.js';
@@ -10,7 +11,7 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/me',
     {
-      config: authConfig('GET /me'),
+      config: requires({}),
       schema: {
         tags: ['me'],
         operationId: 'getMe',
@@ -28,7 +29,8 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
         email: p.email ?? null,
         name: p.name ?? null,
         roles: [...p.roles],
-        permissions: [...p.permissions],
+        // The API's own vocabulary only: a flat `groups` claim (Authentik) also carries roles.
+        permissions: p.permissions.filter((x) => PERMISSIONS.has(x)),
         department: attribute(p, 'department'),
         isAdmin: p.isAdmin,
       };

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { scopeToAttribute } from '@todo-sso/auth';
+import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
-import { authConfig } from '../policy.js';
 import { ownerRepository } from '../repositories/owners.js';
 import { problems } from '../schemas/common.js';
 import { Summary, SummaryQuery } from '../schemas/misc.js';
@@ -18,7 +18,7 @@ export function reportRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/reports/summary',
       {
-        config: authConfig('GET /reports/summary'),
+        config: requires({ permission: 'reports:generate' }),
         schema: {
           tags: ['reports'],
           operationId: 'getReportSummary',

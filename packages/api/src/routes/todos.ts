@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { TodoAction } from '../authz/app-policy.js';
+import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
+import { etagOf, ifMatchAllows, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
-import { authConfig } from '../policy.js';
 import { auditRepository } from '../repositories/audit.js';
 import { createTodo } from '../repositories/create-todo.js';
 import { listRepository } from '../repositories/lists.js';
@@ -13,6 +14,7 @@ import { IdParams, problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
 import {
   CreateTodo,
+  IfMatchHeaders,
   PatchTodo,
   ReplaceTodo,
   Todo,
@@ -45,6 +47,31 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const audit = auditRepository(db);
 
   return async (app) => {
+    /**
+     * RFC 9110 §13.1.1: with `If-Match`, the change applies only to the state the client saw.
+     * Returns the version the change must still find (so a concurrent change in between is
+     * caught by the write itself), or undefined when the request sent no `If-Match`.
+     */
+    async function precondition(
+      request: FastifyRequest,
+      id: string,
+      tx: typeof db.kysely,
+    ): Promise<number | undefined> {
+      const header = request.headers['if-match'];
+      if (header === undefined) return undefined;
+      const current = await todos.get(ownerOf(principalOf(request)), id, tx);
+      if (!current) return undefined;
+      if (!ifMatchAllows(header, current.version)) throw new PreconditionFailed('todo', current);
+      return current.version;
+    }
+
+    /** The write found another version than `precondition` checked: 412 with the new state. */
+    async function changedMeanwhile(request: FastifyRequest, id: string): Promise<void> {
+      if (request.headers['if-match'] === undefined) return;
+      const current = await todos.get(ownerOf(principalOf(request)), id);
+      if (current) throw new PreconditionFailed('todo', current);
+    }
+
     async function write<T extends TodoRecord | boolean | undefined>(
       request: FastifyRequest,
       action: string,
@@ -88,7 +115,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/todos/',
       {
-        config: authConfig('GET /todos/'),
+        config: requires({ permission: 'todos:read' }),
         schema: {
           tags: TAGS,
           operationId: 'listTodos',
@@ -125,7 +152,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/todos/',
       {
-        config: authConfig('POST /todos/'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'createTodo',
@@ -156,14 +183,18 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           clock.now(),
           { lists, listId },
         );
-        return reply.code(201).header('location', `/todos/${todo.id}`).send(todo);
+        return reply
+          .code(201)
+          .header('location', `/todos/${todo.id}`)
+          .header('etag', etagOf(todo.version))
+          .send(todo);
       },
     );
 
     app.get(
       '/todos/:id',
       {
-        config: authConfig('GET /todos/:id'),
+        config: requires({ permission: 'todos:read' }),
         schema: {
           tags: TAGS,
           operationId: 'getTodo',
@@ -173,18 +204,18 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           response: { 200: Todo, ...problems(400, 401, 403, 404, 503) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         await ask(request, todoId(request), 'can_read');
         const todo = await todos.get(ownerOf(principalOf(request)), todoId(request));
         if (!todo) throw notFound();
-        return todo;
+        return reply.header('etag', etagOf(todo.version)).send(todo);
       },
     );
 
     app.put(
       '/todos/:id',
       {
-        config: authConfig('PUT /todos/:id'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'replaceTodo',
@@ -192,27 +223,31 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           security: SECURED,
           params: IdParams,
           body: ReplaceTodo,
-          response: { 200: Todo, ...problems(400, 401, 403, 404, 413, 415, 503) },
+          headers: IfMatchHeaders,
+          response: { 200: Todo, ...problems(400, 401, 403, 404, 412, 413, 415, 503) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const owner = ownerOf(principalOf(request));
         // A replacement sets every field: an omitted description is cleared.
         const changes = { ...request.body, description: request.body.description ?? null };
         const id = todoId(request);
         await ask(request, id, 'can_update');
-        const todo = await write(request, 'todo.replace', id, (tx, now) =>
-          todos.update(owner, id, changes, now, tx),
+        const todo = await write(request, 'todo.replace', id, async (tx, now) =>
+          todos.update(owner, id, changes, now, tx, await precondition(request, id, tx)),
         );
-        if (!todo) throw await refused(request, id, 'can_update');
-        return todo;
+        if (!todo) {
+          await changedMeanwhile(request, id);
+          throw await refused(request, id, 'can_update');
+        }
+        return reply.header('etag', etagOf(todo.version)).send(todo);
       },
     );
 
     app.patch(
       '/todos/:id',
       {
-        config: authConfig('PATCH /todos/:id'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'updateTodo',
@@ -220,34 +255,39 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           security: SECURED,
           params: IdParams,
           body: PatchTodo,
-          response: { 200: Todo, ...problems(400, 401, 403, 404, 413, 415, 503) },
+          headers: IfMatchHeaders,
+          response: { 200: Todo, ...problems(400, 401, 403, 404, 412, 413, 415, 503) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const owner = ownerOf(principalOf(request));
         const id = todoId(request);
         await ask(request, id, 'can_update');
-        const todo = await write(request, 'todo.update', id, (tx, now) =>
-          todos.update(owner, id, request.body, now, tx),
+        const todo = await write(request, 'todo.update', id, async (tx, now) =>
+          todos.update(owner, id, request.body, now, tx, await precondition(request, id, tx)),
         );
-        if (!todo) throw await refused(request, id, 'can_update');
-        return todo;
+        if (!todo) {
+          await changedMeanwhile(request, id);
+          throw await refused(request, id, 'can_update');
+        }
+        return reply.header('etag', etagOf(todo.version)).send(todo);
       },
     );
 
     app.delete(
       '/todos/:id',
       {
-        config: authConfig('DELETE /todos/:id'),
+        config: requires({ permission: 'todos:write' }),
         schema: {
           tags: TAGS,
           operationId: 'deleteTodo',
+          headers: IfMatchHeaders,
           summary: 'Delete a todo in a list you can write',
           security: SECURED,
           params: IdParams,
           response: {
             204: { type: 'null', description: 'Deleted' },
-            ...problems(400, 401, 403, 404, 503),
+            ...problems(400, 401, 403, 404, 412, 503),
           },
         },
       },
@@ -255,10 +295,13 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const owner = ownerOf(principalOf(request));
         const id = todoId(request);
         await ask(request, id, 'can_delete');
-        const deleted = await write(request, 'todo.delete', id, (tx) =>
-          todos.remove(owner, id, tx),
+        const deleted = await write(request, 'todo.delete', id, async (tx) =>
+          todos.remove(owner, id, tx, await precondition(request, id, tx)),
         );
-        if (!deleted) throw await refused(request, id, 'can_delete');
+        if (!deleted) {
+          await changedMeanwhile(request, id);
+          throw await refused(request, id, 'can_delete');
+        }
         return reply.code(204).send(null);
       },
     );

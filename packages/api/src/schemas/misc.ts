@@ -1,5 +1,13 @@
 import { Type } from 'typebox';
+import { PERMISSIONS, type Permission } from '../authz/permissions.js';
 import { Text } from './common.js';
+
+/** One permission of the API's table: an enum, so generated clients get the exact union. */
+export const PermissionName = Type.Unsafe<Permission>({
+  type: 'string',
+  enum: [...PERMISSIONS.all],
+  description: 'A permission of the API (a client role of todo-api)',
+});
 
 export const Me = Type.Object({
   sub: Type.String(),
@@ -8,7 +16,7 @@ export const Me = Type.Object({
   email: Type.Union([Type.String(), Type.Null()]),
   name: Type.Union([Type.String(), Type.Null()]),
   roles: Type.Array(Type.String()),
-  permissions: Type.Array(Type.String()),
+  permissions: Type.Array(PermissionName),
   department: Type.Union([Type.String(), Type.Null()]),
   isAdmin: Type.Boolean(),
 });

@@ -24,6 +24,20 @@ function scopesOf(claims: Readonly<Record<string, unknown>>): readonly string[] 
   return claims.scope !== undefined ? toList(claims.scope) : toList(claims.scp);
 }
 
+/** `acr`, `amr`, `auth_time` and `cnf.jkt`: what step-up and sender constraint decide on. */
+function addAuthentication(principal: Principal, claims: Readonly<Record<string, unknown>>) {
+  const acr = str(claims.acr);
+  if (acr !== undefined) principal.acr = acr;
+  if (claims.amr !== undefined) principal.amr = Object.freeze([...toList(claims.amr)]);
+  const authTime = num(claims.auth_time);
+  if (authTime !== undefined) principal.authTime = authTime;
+  const cnf = claims.cnf;
+  if (cnf !== null && typeof cnf === 'object' && !Array.isArray(cnf)) {
+    const jkt = str((cnf as Record<string, unknown>).jkt);
+    if (jkt !== undefined) principal.confirmation = Object.freeze({ jkt });
+  }
+}
+
 /**
  * Maps verified claims to a {@link Principal} per the issuer's profile (DESIGN.md "Claim
  * mapping"): Keycloak `realm_access.roles` + `resource_access.<client>.roles`, Authentik flat
@@ -71,5 +85,6 @@ export function toPrincipal(
   if (clientId !== undefined) principal.clientId = clientId;
   const iat = num(claims.iat);
   if (iat !== undefined) principal.issuedAt = iat;
+  addAuthentication(principal, claims);
   return Object.freeze(principal);
 }

@@ -1,30 +1,54 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Authenticator } from '../authenticator.js';
+import { requirementProblems } from '../authorization/check.js';
+import { decide } from '../authorization/decide.js';
+import type { Decision } from '../authorization/decision.js';
+import { denialError } from '../authorization/denial.js';
+import type { DecisionContext, Requirement, Resource } from '../authorization/requirement.js';
 import { AuthError } from '../errors.js';
-import { requirePermission, requireRole } from '../policy/permissions.js';
 import type { Principal } from '../principal.js';
 import { readBearerToken } from './bearer.js';
 
-/** Route-level auth options, set through `config: { auth: { … } }`. */
-export interface RouteAuthConfig {
-  /** Every listed permission is required (admins bypass). */
-  permission?: string | readonly string[];
-  /** Role required (admins hold every role). */
-  role?: string;
+/**
+ * A route's requirement, set through `config: { auth: { … } }` beside the route: any
+ * {@link Requirement} (permissions, role, admin, authentication strength and age, sender
+ * constraint) plus `introspect`. `{}` means any valid token.
+ */
+export interface RouteAuthConfig<P extends string = string> extends Requirement<P> {
   /** Also run an RFC 7662 live check, so a revoked token is refused at once. */
-  introspect?: boolean;
+  readonly introspect?: boolean;
 }
 
 /** Options of {@link authPlugin}. */
 export interface AuthPluginOptions {
   authenticator: Authenticator;
+  /**
+   * Every route of the context must declare `config.auth`: one without is refused when it is
+   * registered (start-up), naming the route. Default false (routes without one need a token).
+   */
+  requireDeclaration?: boolean;
+  /** The app's permission names; a route naming another one is refused at start-up. */
+  permissions?: readonly string[];
+  /** Authentication levels, weakest first, for `acr` requirements (`['pwd', 'mfa']`). */
+  acrLevels?: readonly string[];
+  /**
+   * Runs once the caller is known and before the route's requirement is decided, e.g. a
+   * per-subject rate limit, so refused requests count against it too.
+   */
+  beforeDecision?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** Clock in milliseconds for `max_age` decisions; default `Date.now`. */
+  now?: () => number;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller; set by `authPlugin` on the routes of its context only. */
     principal: Principal;
+    /** Decides a resource-level requirement for this caller (never throws). */
+    decide(requirement: Requirement, resource?: Resource): Decision;
+    /** Like `decide`, but throws the refusal as an `AuthError` with its challenge. */
+    authorize(requirement: Requirement, resource?: Resource): void;
   }
   interface FastifyContextConfig {
     auth?: RouteAuthConfig;
@@ -47,23 +71,57 @@ function hasRepeatedAuthorization(rawHeaders: readonly string[]): boolean {
   return false;
 }
 
+/** Start-up checks of one route's declaration; a mistake is a TypeError naming the route. */
+function checkRoute(
+  route: { method: string | string[]; url: string; config?: unknown },
+  options: AuthPluginOptions,
+): void {
+  const methods = [route.method].flat().filter((m) => m !== 'HEAD');
+  if (methods.length === 0) return;
+  const name = `${methods.join(',')} ${route.url}`;
+  const auth = (route.config as { auth?: RouteAuthConfig } | undefined)?.auth;
+  if (auth === undefined) {
+    if (options.requireDeclaration)
+      throw new TypeError(`Route ${name} declares no requirement (config.auth)`);
+    return;
+  }
+  if (auth.introspect && !options.authenticator.canIntrospect())
+    throw new TypeError(
+      `Route ${name} asks for introspection, but no issuer has clientId and clientSecret`,
+    );
+  const vocabulary = {
+    ...(options.permissions && { permissions: options.permissions }),
+    ...(options.acrLevels && { acrLevels: options.acrLevels }),
+  };
+  const problems = requirementProblems(auth, vocabulary, ['introspect']);
+  if (problems.length > 0) throw new TypeError(`Route ${name}: ${problems.join('; ')}`);
+}
+
 async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
-  const { authenticator } = options;
+  const { authenticator, beforeDecision } = options;
   if (authenticator === undefined || typeof authenticator.authenticate !== 'function')
     throw new TypeError('authPlugin needs { authenticator }');
-  // A route that asks for a live check while no issuer can introspect is a misconfiguration:
-  // refused when the route is declared (a TypeError at start-up), never a 500 per request.
-  app.addHook('onRoute', (route) => {
-    const auth = (route.config as { auth?: RouteAuthConfig } | undefined)?.auth;
-    if (auth?.introspect && !authenticator.canIntrospect())
-      throw new TypeError(
-        `Route ${route.method} ${route.url} asks for introspection, but no issuer has clientId and clientSecret`,
-      );
+  const now = options.now ?? Date.now;
+  const contextOf = (): DecisionContext => ({
+    now: Math.floor(now() / 1000),
+    ...(options.acrLevels && { acrLevels: options.acrLevels }),
   });
+  // Mistakes in a declaration are refused when the route is declared (a TypeError at
+  // start-up), never a 500 or a silently missing check per request.
+  app.addHook('onRoute', (route) => checkRoute(route, options));
   if (!app.hasRequestDecorator('principal'))
     app.decorateRequest('principal', null as unknown as Principal);
+  if (!app.hasRequestDecorator('decide'))
+    app.decorateRequest('decide', function (this: FastifyRequest, requirement, resource) {
+      return decide(this.principal, requirement, resource, contextOf());
+    });
+  if (!app.hasRequestDecorator('authorize'))
+    app.decorateRequest('authorize', function (this: FastifyRequest, requirement, resource) {
+      const decision = decide(this.principal, requirement, resource, contextOf());
+      if (!decision.allowed) throw denialError(decision);
+    });
 
-  app.addHook('onRequest', async (request: FastifyRequest) => {
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (
       request.headers.authorization !== undefined &&
       hasRepeatedAuthorization(request.raw.rawHeaders)
@@ -74,24 +132,25 @@ async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise
     const principal = await authenticator.authenticate(token);
     const auth = request.routeOptions.config?.auth;
     if (auth?.introspect && token !== undefined) await authenticator.introspect(token);
-    if (auth?.role !== undefined) requireRole(principal, auth.role);
-    if (auth?.permission !== undefined) {
-      const permissions = typeof auth.permission === 'string' ? [auth.permission] : auth.permission;
-      requirePermission(principal, ...permissions);
-    }
     request.principal = principal;
+    if (beforeDecision) await beforeDecision(request, reply);
+    if (auth === undefined) return;
+    const decision = decide(principal, auth, undefined, contextOf());
+    if (!decision.allowed) throw denialError(decision);
   });
 }
 
 /**
- * Fastify plugin: authenticates every request of the context it is registered in and sets
- * `request.principal`. Register it inside the protected part of the app only (Fastify
- * encapsulation); route `config.auth` adds permission, role and live-introspection checks.
+ * Fastify plugin: authenticates every request of the context it is registered in, sets
+ * `request.principal` and decides the route's declared requirement (`config.auth`) with
+ * {@link decide}. Register it inside the protected part of the app only (Fastify
+ * encapsulation). Refusals are thrown as `AuthError`s carrying their challenge, for the app's
+ * one error handler (`authErrorResponse`).
  *
  * @example
  * ```ts
  * app.register(async (protectedRoutes) => {
- *   await protectedRoutes.register(authPlugin, { authenticator });
+ *   await protectedRoutes.register(authPlugin, { authenticator, requireDeclaration: true });
  *   protectedRoutes.get('/todos/', { config: { auth: { permission: 'todos:read' } } }, handler);
  * });
  * ```

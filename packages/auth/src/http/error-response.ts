@@ -1,3 +1,4 @@
+import type { Challenge } from '../authorization/decision.js';
 import type { AuthError } from '../errors.js';
 
 /** An RFC 9457 problem details body, with the stable reason `code` as an extension member. */
@@ -32,6 +33,17 @@ function quote(value: string): string {
   return `"${value.replace(/[^ -~]/g, ' ').replace(/["\\]/g, "'")}"`;
 }
 
+/** Renders an authorization refusal's challenge (RFC 6750 §3, RFC 9470 §3, RFC 9449 §7.1). */
+function renderChallenge(realm: string, challenge: Challenge): string {
+  const parts = [`${challenge.scheme} realm=${quote(realm)}`];
+  parts.push(`error="${challenge.error}"`, `error_description=${quote(challenge.description)}`);
+  if (challenge.scope?.length) parts.push(`scope=${quote(challenge.scope.join(' '))}`);
+  if (challenge.acrValues?.length) parts.push(`acr_values=${quote(challenge.acrValues.join(' '))}`);
+  if (challenge.maxAge !== undefined) parts.push(`max_age="${challenge.maxAge}"`);
+  if (challenge.algs?.length) parts.push(`algs=${quote(challenge.algs.join(' '))}`);
+  return parts.join(', ');
+}
+
 /**
  * THE mapping from an {@link AuthError} to HTTP: status, RFC 6750 §3 `WWW-Authenticate`
  * challenge and an RFC 9457 `application/problem+json` body. Use it in the app's one error
@@ -40,6 +52,8 @@ function quote(value: string): string {
  * - no token sent → 401 with `Bearer realm="…"` and no error code (RFC 6750 §3.1);
  * - any other token failure → 401 `error="invalid_token"`;
  * - missing permission → 403 `error="insufficient_scope"` naming what is missing;
+ * - any other authorization refusal → the challenge its decision carries (RFC 9470 step-up,
+ *   RFC 9449 DPoP);
  * - a token sent by a forbidden method → 400 `error="invalid_request"`;
  * - identity provider unreachable → 503 with `Retry-After` (not a token problem, no challenge).
  *
@@ -59,7 +73,9 @@ export function authErrorResponse(
     'cache-control': 'no-store',
   };
   const challenge = [`Bearer realm=${quote(realm)}`];
-  if (error.code === 'token_missing') {
+  if (error.challenge !== undefined) {
+    headers['www-authenticate'] = renderChallenge(realm, error.challenge);
+  } else if (error.code === 'token_missing') {
     headers['www-authenticate'] = challenge[0] as string;
   } else if (error.status === 401) {
     challenge.push('error="invalid_token"', `error_description=${quote(error.description)}`);

@@ -1,5 +1,9 @@
-import { AuthError } from '../errors.js';
+import { decide } from '../authorization/decide.js';
+import { authorize } from '../authorization/denial.js';
 import type { Principal } from '../principal.js';
+
+/** Attribute scoping needs no clock: the decision never reads it for it. */
+const TIMELESS = { now: 0 } as const;
 
 /** The principal's values of an attribute, as a list. */
 export function attributeValues(principal: Principal, attribute: string): readonly string[] {
@@ -14,13 +18,15 @@ export function canAccessAttribute(
   attribute: string,
   value: string,
 ): boolean {
-  return principal.isAdmin || attributeValues(principal, attribute).includes(value);
+  const resource = { attributes: { [attribute]: value } };
+  return decide(principal, { attribute }, resource, TIMELESS).allowed;
 }
 
 /**
  * Resolves which attribute value a request may use ("non-admins only for their own
  * department"). Admins get what they asked for (`undefined` = all); others get their own value
- * when they ask for nothing or for their own, and a 403 otherwise.
+ * when they ask for nothing or for their own, and a 403 otherwise ({@link decide} with an
+ * attribute requirement).
  *
  * @example
  * ```ts
@@ -33,15 +39,7 @@ export function scopeToAttribute(
   requested: string | undefined,
 ): string | undefined {
   if (principal.isAdmin) return requested;
-  const own = attributeValues(principal, attribute);
-  if (own.length === 0)
-    throw new AuthError('insufficient_permission', `No ${attribute} is assigned to this account`, {
-      missing: [attribute],
-    });
-  if (requested === undefined) return own[0];
-  if (!own.includes(requested))
-    throw new AuthError('insufficient_permission', `Only your own ${attribute} is allowed`, {
-      missing: [`${attribute}:${requested}`],
-    });
-  return requested;
+  const value = requested ?? attributeValues(principal, attribute)[0];
+  authorize(principal, { attribute }, { attributes: { [attribute]: value } }, TIMELESS);
+  return value;
 }

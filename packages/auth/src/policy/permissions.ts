@@ -1,5 +1,9 @@
-import { AuthError } from '../errors.js';
+import { decide } from '../authorization/decide.js';
+import { authorize } from '../authorization/denial.js';
 import type { Principal } from '../principal.js';
+
+/** Permission and role checks need no clock: the decision never reads it for them. */
+const TIMELESS = { now: 0 } as const;
 
 /** A permission table: resource → actions (`as const`), as in better-auth's access control. */
 export type PermissionStatements = Readonly<Record<string, readonly string[]>>;
@@ -39,18 +43,9 @@ export function definePermissions<const S extends PermissionStatements>(
   return Object.freeze({ statements, all, has: (p: string): p is PermissionOf<S> => set.has(p) });
 }
 
-/** todo-sso's permissions: the client roles of `todo-api` (DESIGN.md "The dev realm"). */
-export const TODO_PERMISSIONS = definePermissions({
-  todos: ['read', 'write'],
-  reports: ['generate'],
-  users: ['manage'],
-} as const);
-
-/** One permission of {@link TODO_PERMISSIONS}. */
-export type TodoPermission = PermissionOf<typeof TODO_PERMISSIONS.statements>;
-
 /**
- * Whether the principal may do `permission`. Pure; the admin role bypasses every check.
+ * Whether the principal may do `permission` ({@link decide} with a permission requirement).
+ * Pure; the admin role bypasses permission checks.
  *
  * @example
  * ```ts
@@ -58,7 +53,7 @@ export type TodoPermission = PermissionOf<typeof TODO_PERMISSIONS.statements>;
  * ```
  */
 export function can(principal: Principal, permission: string): boolean {
-  return principal.isAdmin || principal.permissions.includes(permission);
+  return decide(principal, { permission }, undefined, TIMELESS).allowed;
 }
 
 /** Permissions from the list the principal lacks (empty for admins). */
@@ -75,20 +70,15 @@ export function missingPermissions(principal: Principal, permissions: readonly s
  * ```
  */
 export function requirePermission(principal: Principal, ...permissions: readonly string[]): void {
-  const missing = missingPermissions(principal, permissions);
-  if (missing.length > 0)
-    throw new AuthError('insufficient_permission', `Missing permission: ${missing.join(', ')}`, {
-      missing,
-    });
+  authorize(principal, { permission: permissions }, undefined, TIMELESS);
 }
 
 /** Whether the principal holds the role (admins hold every role). */
 export function hasRole(principal: Principal, role: string): boolean {
-  return principal.isAdmin || principal.roles.includes(role);
+  return decide(principal, { role }, undefined, TIMELESS).allowed;
 }
 
 /** Throws `insufficient_permission` (403) unless the principal holds the role; admins pass. */
 export function requireRole(principal: Principal, role: string): void {
-  if (!hasRole(principal, role))
-    throw new AuthError('insufficient_permission', `Missing role: ${role}`, { missing: [role] });
+  authorize(principal, { role }, undefined, TIMELESS);
 }

@@ -84,6 +84,9 @@ function postAsGet(req: IncomingMessage, requestUrl: URL, form: URLSearchParams)
   delete req.headers['content-length'];
 }
 
+/** oidc-provider's pushed authorization request endpoint (RFC 9126), mount-relative. */
+const PAR = '/request';
+
 /** Routes a request to the dev IdP's own handlers or to oidc-provider. */
 export function dispatcher(c: DispatchContext): Handler {
   const { layout } = c;
@@ -150,9 +153,10 @@ export function dispatcher(c: DispatchContext): Handler {
       }
       if (rel === routes.authorization || rel === routes.end_session) {
         postAsGet(req, requestUrl, form);
-      } else if (rel === routes.token || rel === routes.device_authorization) {
-        // Keycloak's default client scopes apply to the device flow as to the code flow.
-        const scoped = rel === routes.device_authorization ? withDefaultScopes(form) : undefined;
+      } else if (rel === routes.token || rel === routes.device_authorization || rel === PAR) {
+        // Keycloak's default client scopes apply to the device flow and to pushed authorization
+        // requests as to the code flow.
+        const scoped = rel === routes.token ? undefined : withDefaultScopes(form);
         if (scoped) replaceBody(req, scoped);
         const normalized = normalizeClientAuth(realm, req, scoped ?? form);
         if (normalized === 'invalid') {

@@ -784,6 +784,8 @@ export interface operations {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                            version: number;
                         }[];
                         nextCursor: string | null;
                     };
@@ -880,6 +882,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                        version: number;
                     };
                 };
             };
@@ -980,6 +984,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                        version: number;
                     };
                 };
             };
@@ -1033,7 +1039,10 @@ export interface operations {
     replaceTodo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you last read ("<version>"); 412 with the current state when the todo changed since */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1070,6 +1079,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                        version: number;
                     };
                 };
             };
@@ -1110,6 +1121,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1141,7 +1161,10 @@ export interface operations {
     deleteTodo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you last read ("<version>"); 412 with the current state when the todo changed since */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1193,6 +1216,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1206,7 +1238,10 @@ export interface operations {
     updateTodo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you last read ("<version>"); 412 with the current state when the todo changed since */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1243,6 +1278,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                        version: number;
                     };
                 };
             };
@@ -1275,6 +1312,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1757,6 +1803,8 @@ export interface operations {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                            version: number;
                         }[];
                         nextCursor: string | null;
                     };
@@ -1850,6 +1898,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                        version: number;
                     };
                 };
             };
@@ -2193,7 +2243,7 @@ export interface operations {
                         email: string | null;
                         name: string | null;
                         roles: string[];
-                        permissions: string[];
+                        permissions: ("todos:read" | "todos:write" | "reports:generate" | "users:manage" | "authz:evaluate")[];
                         department: string | null;
                         isAdmin: boolean;
                     };
@@ -2382,6 +2432,8 @@ export interface operations {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw. */
+                            version: number;
                         } & {
                             /** @description The owner’s `sub` */
                             owner: string;
@@ -3488,11 +3540,32 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description AuthZEN 1.0 request (see the specification) */
         requestBody: {
             content: {
                 "application/json": {
-                    [key: string]: unknown;
+                    subject: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    action: {
+                        name: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    resource: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    context?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -3556,11 +3629,63 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description AuthZEN 1.0 request (see the specification) */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "subject": {
+                 *         "type": "user",
+                 *         "id": "<sub>"
+                 *       },
+                 *       "resource": {
+                 *         "type": "list",
+                 *         "id": "<list id>"
+                 *       },
+                 *       "evaluations": [
+                 *         {
+                 *           "action": {
+                 *             "name": "can_read"
+                 *           }
+                 *         },
+                 *         {
+                 *           "action": {
+                 *             "name": "can_share"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
-                    [key: string]: unknown;
+                    subject?: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    action?: {
+                        name: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    resource?: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    context?: {
+                        [key: string]: unknown;
+                    };
+                    options?: {
+                        /** @enum {string} */
+                        evaluations_semantic?: "execute_all" | "deny_on_first_deny" | "permit_on_first_permit";
+                    };
+                    evaluations?: {
+                        [key: string]: unknown;
+                    }[];
                 };
             };
         };
@@ -3630,11 +3755,36 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description AuthZEN 1.0 request (see the specification) */
         requestBody: {
             content: {
                 "application/json": {
-                    [key: string]: unknown;
+                    subject: {
+                        type: string;
+                        id?: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    action: {
+                        name: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    resource: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    context?: {
+                        [key: string]: unknown;
+                    };
+                    page?: {
+                        limit?: number;
+                        token?: string;
+                    };
                 };
             };
         };
@@ -3706,11 +3856,36 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description AuthZEN 1.0 request (see the specification) */
         requestBody: {
             content: {
                 "application/json": {
-                    [key: string]: unknown;
+                    subject: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    action: {
+                        name: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    resource: {
+                        type: string;
+                        id?: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    context?: {
+                        [key: string]: unknown;
+                    };
+                    page?: {
+                        limit?: number;
+                        token?: string;
+                    };
                 };
             };
         };
@@ -3782,11 +3957,30 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description AuthZEN 1.0 request (see the specification) */
         requestBody: {
             content: {
                 "application/json": {
-                    [key: string]: unknown;
+                    subject: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    resource: {
+                        type: string;
+                        id: string;
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    context?: {
+                        [key: string]: unknown;
+                    };
+                    page?: {
+                        limit?: number;
+                        token?: string;
+                    };
                 };
             };
         };

@@ -1,15 +1,13 @@
+import type { Me } from '../api/types.js';
+
 /**
  * Role gating as data, mirroring the API's policy: permissions are `resource:action` client
  * roles of `todo-api`, and the `admin` realm role passes every check. The API stays the
  * authority (it answers 403); the UI only avoids offering what would be refused.
  */
-export const PERMISSIONS = [
-  'todos:read',
-  'todos:write',
-  'reports:generate',
-  'users:manage',
-] as const;
-export type Permission = (typeof PERMISSIONS)[number];
+
+/** One permission of the API, generated from the enum `/me` publishes in its OpenAPI document. */
+export type Permission = Me['permissions'][number];
 
 export const ADMIN_ROLE = 'admin';
 

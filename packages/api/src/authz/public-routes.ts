@@ -1,0 +1,9 @@
+/** Routes that need no access token (the logout receiver authenticates its logout token). */
+export const PUBLIC_ROUTES = [
+  'GET /healthz',
+  'GET /readyz',
+  'GET /metrics',
+  'GET /openapi.json',
+  'GET /.well-known/authzen-configuration',
+  'POST /auth/backchannel-logout',
+] as const;

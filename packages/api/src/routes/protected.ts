@@ -1,0 +1,25 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { adminIdpRoutes } from '../admin-idp/routes.js';
+import { appEngineFactory, authzenPlugin } from '../authzen/plugin.js';
+import type { AppContext } from '../context.js';
+import { adminRoutes } from './admin.js';
+import { listRoutes } from './lists.js';
+import { meRoutes } from './me.js';
+import { reportRoutes } from './reports.js';
+import { todoRoutes } from './todos.js';
+
+/**
+ * Every route behind authentication, each declaring its requirement beside it. One list, so
+ * the app and the route catalogue (`authz/catalogue.ts`) cannot disagree.
+ */
+export function protectedRoutes(context: AppContext): readonly FastifyPluginAsync[] {
+  return [
+    todoRoutes(context),
+    listRoutes(context),
+    meRoutes,
+    reportRoutes(context),
+    adminRoutes(context),
+    adminIdpRoutes(context),
+    authzenPlugin(context, context.authzenEngine ?? appEngineFactory(context)),
+  ];
+}

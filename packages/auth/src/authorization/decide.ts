@@ -1,0 +1,175 @@
+import type { Principal } from '../principal.js';
+import type { Challenge, Decision, Denied } from './decision.js';
+import type { DecisionContext, Requirement, Resource } from './requirement.js';
+
+const ALLOWED: Decision = Object.freeze({ allowed: true, reason: 'allowed' });
+
+const list = <T extends string>(value: T | readonly T[] | undefined): readonly T[] =>
+  value === undefined ? [] : typeof value === 'string' ? [value as T] : (value as readonly T[]);
+
+/** A 403 `insufficient_scope` refusal (RFC 6750 §3.1) naming what is missing. */
+function forbidden(reason: Denied['reason'], description: string, missing: readonly string[]) {
+  const challenge: Challenge = {
+    scheme: 'Bearer',
+    status: 403,
+    error: 'insufficient_scope',
+    description,
+    scope: missing,
+  };
+  return { allowed: false, reason, description, missing, challenge } as const satisfies Denied;
+}
+
+/** A 401 `insufficient_user_authentication` refusal (RFC 9470 §3). */
+function stepUp(
+  reason: 'authentication_too_weak' | 'authentication_too_old',
+  description: string,
+  requirement: Requirement,
+): Denied {
+  const challenge: Challenge = {
+    scheme: 'Bearer',
+    status: 401,
+    error: 'insufficient_user_authentication',
+    description,
+    ...(requirement.acr !== undefined && { acrValues: [requirement.acr] }),
+    ...(requirement.maxAge !== undefined && { maxAge: requirement.maxAge }),
+  };
+  return { allowed: false, reason, description, challenge };
+}
+
+/** A 401 `DPoP` challenge (RFC 9449 §7.1): the token must be bound and its proof must match. */
+function senderConstraint(
+  reason: 'sender_constraint_missing' | 'sender_constraint_mismatch',
+  description: string,
+  context: DecisionContext,
+): Denied {
+  const challenge: Challenge = {
+    scheme: 'DPoP',
+    status: 401,
+    error: 'invalid_token',
+    description,
+    ...(context.dpopAlgorithms !== undefined && { algs: context.dpopAlgorithms }),
+  };
+  return { allowed: false, reason, description, challenge };
+}
+
+/** The principal's values of an attribute, as a list. */
+function valuesOf(principal: Principal, attribute: string): readonly string[] {
+  return list(principal.attributes[attribute]);
+}
+
+function checkSender(p: Principal, r: Requirement, c: DecisionContext): Denied | undefined {
+  if (r.senderConstrained === undefined) return undefined;
+  const bound = p.confirmation?.jkt;
+  if (bound === undefined)
+    return senderConstraint(
+      'sender_constraint_missing',
+      'This resource needs a DPoP-bound access token',
+      c,
+    );
+  // RFC 9449 §7.1: the proof's key must be the one the token is bound to (`cnf.jkt`).
+  if (c.proof?.jkt !== bound)
+    return senderConstraint(
+      'sender_constraint_mismatch',
+      'The DPoP proof does not match the key the access token is bound to',
+      c,
+    );
+  return undefined;
+}
+
+function checkGrants(p: Principal, r: Requirement): Denied | undefined {
+  if (r.admin && !p.isAdmin) return forbidden('admin_required', 'Administrators only', ['admin']);
+  if (r.role !== undefined && !p.isAdmin && !p.roles.includes(r.role))
+    return forbidden('role_missing', `Missing role: ${r.role}`, [r.role]);
+  // The admin role bypasses permission checks (and only those, with role and attribute scope).
+  const missing = p.isAdmin ? [] : list(r.permission).filter((x) => !p.permissions.includes(x));
+  if (missing.length > 0)
+    return forbidden('permission_missing', `Missing permission: ${missing.join(', ')}`, missing);
+  return undefined;
+}
+
+function checkAttribute(p: Principal, r: Requirement, resource?: Resource): Denied | undefined {
+  const name = r.attribute;
+  if (name === undefined || p.isAdmin) return undefined;
+  const own = valuesOf(p, name);
+  if (own.length === 0)
+    return forbidden('attribute_unassigned', `No ${name} is assigned to this account`, [name]);
+  const wanted = list(resource?.attributes?.[name]);
+  // No value on the resource means "every value": only those who span them all (admins).
+  if (wanted.length === 0)
+    return forbidden('attribute_out_of_scope', `Only your own ${name} is allowed`, [name]);
+  const outside = wanted.filter((v) => !own.includes(v));
+  if (outside.length > 0)
+    return forbidden(
+      'attribute_out_of_scope',
+      `Only your own ${name} is allowed`,
+      outside.map((v) => `${name}:${v}`),
+    );
+  return undefined;
+}
+
+function checkRelation(p: Principal, r: Requirement, resource?: Resource): Denied | undefined {
+  const wanted = list(r.relation);
+  if (wanted.length === 0) return undefined;
+  const held = new Set(resource?.relations ?? []);
+  const owner = resource?.owner;
+  if (owner !== undefined && owner.issuer === p.issuer && owner.subject === p.subject)
+    held.add('owner');
+  if (wanted.some((relation) => held.has(relation))) return undefined;
+  const what = resource?.type ?? 'resource';
+  return forbidden(
+    'relation_missing',
+    `Needs to be ${wanted.join(' or ')} of this ${what}`,
+    wanted.map((relation) => `relation:${relation}`),
+  );
+}
+
+function checkAuthentication(p: Principal, r: Requirement, c: DecisionContext): Denied | undefined {
+  if (r.acr !== undefined) {
+    const levels = c.acrLevels ?? [];
+    const needed = levels.indexOf(r.acr);
+    // An acr outside the configured order is below every level: fail closed.
+    const held = p.acr === undefined ? -1 : levels.indexOf(p.acr);
+    if (needed < 0 || held < needed)
+      return stepUp('authentication_too_weak', `This needs a stronger sign-in (${r.acr})`, r);
+  }
+  if (r.maxAge !== undefined) {
+    // No auth_time means the age cannot be known: refused (RFC 9470 §3, max_age).
+    if (p.authTime === undefined || c.now - p.authTime > r.maxAge)
+      return stepUp(
+        'authentication_too_old',
+        `This needs a sign-in within the last ${r.maxAge} seconds`,
+        r,
+      );
+  }
+  return undefined;
+}
+
+/**
+ * THE authorization decision: may `principal` do what `requirement` describes to `resource`?
+ * Pure: no I/O, no clock of its own, never throws. Checks run from "present the token
+ * properly" to "sign in again": sender constraint (401 DPoP), admin, role, permissions,
+ * attribute scope, relation (403 `insufficient_scope`), then authentication strength and age
+ * (401 `insufficient_user_authentication`), so a step-up is asked for only when it can help.
+ *
+ * @example
+ * ```ts
+ * const decision = decide(principal, { permission: 'todos:write', relation: ['owner', 'editor'] },
+ *   { type: 'list', relations: ['editor'] }, { now: Date.now() / 1000 });
+ * if (!decision.allowed) throw denialError(decision); // 403 insufficient_scope, reason code
+ * ```
+ */
+export function decide(
+  principal: Principal,
+  requirement: Requirement,
+  resource: Resource | undefined,
+  context: DecisionContext,
+): Decision {
+  return (
+    checkSender(principal, requirement, context) ??
+    checkGrants(principal, requirement) ??
+    checkAttribute(principal, requirement, resource) ??
+    checkRelation(principal, requirement, resource) ??
+    checkAuthentication(principal, requirement, context) ??
+    ALLOWED
+  );
+}
