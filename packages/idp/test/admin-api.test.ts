@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import KcAdminClient, { NetworkError } from '@keycloak/keycloak-admin-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -397,6 +400,16 @@ describe('changes persist under DATA_DIR on top of the realm file', () => {
       ).toMatchObject({ enabled: false });
     } finally {
       await second.close();
+    }
+  });
+
+  it('refuses to start on a users file that is not JSON, rather than forget the changes in it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'idp-users-'));
+    try {
+      writeFileSync(join(dataDir, 'users.json'), '{ not json');
+      await expect(startTestIdp({ dataDir })).rejects.toMatchObject({ code: 'ERR_USERS_FILE' });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
