@@ -69,7 +69,9 @@ export function createErrorHandler(context: AppContext) {
     }
     if (error.validation) {
       const errors = fieldErrors(error.validationContext ?? 'request', error.validation);
-      const detail = errors.map((e) => `${e.field} ${e.message}`).join('; ');
+      // `errors[].field` keeps the machine path (`body.title`); the sentence names the field
+      // as the person typed it (`title`).
+      const detail = errors.map((e) => `${personName(e.field)} ${e.message}`).join('; ');
       return send(reply, 400, problem(400, 'validation_failed', detail, errors));
     }
     if (error instanceof InvalidCursorError) {
@@ -179,4 +181,9 @@ function decodedPath(path: string): string {
   } catch {
     return path;
   }
+}
+
+/** `body.title` → `title`, `querystring.limit` → `limit`: the name a person knows. */
+function personName(field: string): string {
+  return field.replace(/^(body|querystring|params|headers)\./, '');
 }
