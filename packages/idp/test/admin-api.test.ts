@@ -292,6 +292,7 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
     });
     expect(Object.values(sessions[0]?.clients ?? {})).toContain('todo-cli');
     expect(sessions[0]?.start).toBeGreaterThan(Date.now() - 60_000);
+    expect(sessions[0]?.ipAddress).toBe('127.0.0.1');
 
     const delivered = receiver.tokens.length;
     await kc.users.logout({ id: bob });
