@@ -69,6 +69,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
       e.RATE_LIMIT_PER_ADDRESS_PER_MINUTE ?? 10 * Number(e.RATE_LIMIT_PER_MINUTE ?? 600),
     ),
     revocationTtlSeconds: Number(e.REVOCATION_TTL_SECONDS ?? 3600),
+    // Development (embedded SQLite) explains refusals; a production database does not, unless asked.
+    authExplain:
+      e.AUTH_EXPLAIN === undefined ? e.DATABASE_URL === undefined : e.AUTH_EXPLAIN === 'true',
     auditRetentionDays: Number(e.AUDIT_RETENTION_DAYS ?? 90),
     ...(e.IDP_ADMIN_URL !== undefined && { idpAdminUrl: e.IDP_ADMIN_URL.replace(/\/+$/, '') }),
     auditDenialsPerMinute: Number(e.AUDIT_DENIALS_PER_MINUTE ?? 20),
