@@ -73,7 +73,9 @@ afterAll(async () => {
   await receiver.close();
 });
 
-describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-client', () => {
+describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-client', {
+  timeout: 30_000,
+}, () => {
   it('gives the todo-api service account realm-management view-users, manage-users and query-groups', () => {
     const claims = decodeJwt(kc.accessToken as string).payload as {
       resource_access: Record<string, { roles: string[] }>;
@@ -328,7 +330,7 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
   });
 });
 
-describe('authorisation as Keycloak does it', () => {
+describe('authorisation as Keycloak does it', { timeout: 30_000 }, () => {
   it('answers 401 without a token or with one it did not issue', async () => {
     const res = await fetch(`${idp.url}/admin/realms/todo-app/users`);
     expect(res.status).toBe(401);
@@ -368,7 +370,7 @@ describe('authorisation as Keycloak does it', () => {
   });
 });
 
-describe('changes persist under DATA_DIR on top of the realm file', () => {
+describe('changes persist under DATA_DIR on top of the realm file', { timeout: 30_000 }, () => {
   it('keeps a created user, a disabled user and a role mapping across a restart', async () => {
     const first = await startTestIdp({ dataDir: idp.dataDir });
     try {
