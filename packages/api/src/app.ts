@@ -158,8 +158,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   await app.register(cors, {
     origin: [...config.corsOrigins],
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
-    exposedHeaders: ['www-authenticate', 'x-request-id', 'retry-after', 'location'],
+    allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'if-match'],
+    exposedHeaders: ['www-authenticate', 'x-request-id', 'retry-after', 'location', 'etag'],
     maxAge: 600,
   });
   app.addSchema({ $id: PROBLEM_ID, ...Problem });
