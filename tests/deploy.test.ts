@@ -3,7 +3,7 @@
  * Authentik blueprint, the Dockerfiles and the Kubernetes manifests.
  *
  * Every file is parsed and checked for the values the rest of the system relies on (ports,
- * issuers, client ids, probes, users and groups of DESIGN.md), cross-checked against the one
+ * issuers, client ids, probes, users and groups of the dev realm), cross-checked against the one
  * source of truth where there is one (the Keycloak realm file). Where the real tools are
  * installed they are run too: `docker-compose config` / `docker compose config`,
  * `kubectl kustomize`, and the web image's `/config.json` writer under `sh`.
@@ -85,7 +85,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 const realm: Any = JSON.parse(readFileSync(join(deploy, 'keycloak/realm-todo-app.json'), 'utf8'));
 
-/** Roles and permissions of a realm user, composites expanded (DESIGN.md Authentik profile). */
+/** Roles and permissions of a realm user, composites expanded (the Authentik profile). */
 function expandedRoles(user: Any): string[] {
   const roles = new Set<string>();
   const realmRoles: Any[] = realm.roles?.realm ?? [];
@@ -102,7 +102,7 @@ function expandedRoles(user: Any): string[] {
 }
 
 const DEMO_USERS = ['alice', 'bob', 'carol', 'admin', 'testuser'];
-const DESIGN_ENV = new Set([
+const DOCUMENTED_ENV = new Set([
   'OIDC_ISSUER',
   'OIDC_ISSUERS',
   'OIDC_AUDIENCE',
@@ -218,7 +218,7 @@ describe('compose files', () => {
   it('uses only configuration variables the API defines', () => {
     for (const file of [keycloak, authentik]) {
       for (const name of Object.keys(service(file, 'api').environment)) {
-        expect(DESIGN_ENV.has(name), name).toBe(true);
+        expect(DOCUMENTED_ENV.has(name), name).toBe(true);
       }
     }
   });
@@ -365,7 +365,7 @@ describe('Authentik blueprint', () => {
     expect(refs).toBeGreaterThan(20);
   });
 
-  it('creates the role and permission groups of DESIGN.md', () => {
+  it('creates the role and permission groups of the dev realm', () => {
     const names = byModel('authentik_core.group').map((g) => g.identifiers.name);
     expect(names.sort()).toEqual(
       [
@@ -737,9 +737,9 @@ describe('Kubernetes manifests', () => {
     expect(refs).toBeGreaterThanOrEqual(15);
   });
 
-  it('gives the API only DESIGN.md variables, secrets from the Secret, placeholders only', () => {
+  it('gives the API only documented variables, secrets from the Secret, placeholders only', () => {
     const env: Any[] = apiContainer.env;
-    for (const e of env) expect(DESIGN_ENV.has(e.name), e.name).toBe(true);
+    for (const e of env) expect(DOCUMENTED_ENV.has(e.name), e.name).toBe(true);
     for (const name of ['DATABASE_URL', 'OIDC_CLIENT_SECRET']) {
       expect(env.find((e) => e.name === name).valueFrom.secretKeyRef.name).toBe('todo-api-secrets');
     }

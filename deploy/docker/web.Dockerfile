@@ -32,7 +32,7 @@ FROM ${NGINX_IMAGE} AS runtime
 COPY deploy/docker/web-nginx.conf /etc/nginx/conf.d/default.conf
 COPY --chmod=0755 deploy/docker/web-config.sh /docker-entrypoint.d/40-todo-sso-config.sh
 COPY --from=build /app/packages/web/dist /usr/share/nginx/html
-# Development defaults (DESIGN.md); every deployment sets its own.
+# Development defaults; every deployment sets its own.
 ENV OIDC_ISSUER=http://localhost:8080/realms/todo-app \
     OIDC_CLIENT_ID=todo-ui \
     API_URL=http://localhost:8000

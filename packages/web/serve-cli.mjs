@@ -1,5 +1,5 @@
 // `npm start -w @todo-sso/web`: the production build alone, configured by the environment
-// (WEB_HOST, WEB_PORT, OIDC_ISSUER, OIDC_CLIENT_ID, API_URL; defaults from DESIGN.md;
+// (WEB_HOST, WEB_PORT, OIDC_ISSUER, OIDC_CLIENT_ID, API_URL; development defaults;
 // WEB_CONNECT_ORIGINS, a comma list, for a provider whose token endpoint is on another origin).
 import { fileURLToPath } from 'node:url';
 import { startWebServer } from './serve.mjs';

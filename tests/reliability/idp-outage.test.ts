@@ -14,7 +14,7 @@ interface Readiness {
 /**
  * The identity provider stops for the rest of the run. Cached keys keep serving (stale-if-error),
  * a token with a kid the cache does not know is refused with 401, what cannot be decided any
- * more fails closed with 503 — never a 500, never a silent pass (DESIGN.md "Errors").
+ * more fails closed with 503 — never a 500, never a silent pass.
  */
 describe('identity provider down for the whole run', () => {
   const clock = new SteppedClock();

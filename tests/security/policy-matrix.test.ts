@@ -20,7 +20,7 @@ import { normalize, registeredRoutes } from './support/routes.js';
 const POLICIES: Record<string, RoutePolicy> = { ...(await routePolicies()) };
 const PROTECTED = Object.keys(POLICIES).map(normalize);
 const PUBLIC = new Set(PUBLIC_ROUTES.map(normalize));
-/** The interactive docs (swagger-ui's static files) are public by design (DESIGN.md "API"). */
+/** The interactive docs (swagger-ui's static files) are public by design. */
 const isDocs = (path: string) => /^\/docs(\/|\*|$)/.test(path);
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 const PERMISSIONS = [...new Set(Object.values(POLICIES).flatMap((p) => p.permission ?? []))];

@@ -10,7 +10,7 @@ export const API_VERSION = '0.1.0';
 
 /**
  * How a browser signs in against the issuer: Keycloak's and Authentik's endpoint layouts are
- * known (DESIGN.md), so the docs work without a discovery round-trip; any other provider is
+ * known so the docs work without a discovery round-trip; any other provider is
  * described by its discovery document (OpenID Connect Discovery 1.0 §4).
  */
 function signInScheme(issuer: IssuerConfig): SecurityScheme {

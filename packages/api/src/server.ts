@@ -1,5 +1,5 @@
 /**
- * `npm run api`: the API alone, configured by the environment (DESIGN.md "Configuration").
+ * `npm run api`: the API alone, configured by the environment.
  * Listens on HOST (default 0.0.0.0, reachable from containers; every route but health, metrics
  * and docs needs a token) and PORT (default 8000). SIGTERM/SIGINT drain in-flight requests.
  */

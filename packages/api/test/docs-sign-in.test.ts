@@ -5,7 +5,7 @@ import { loadConfig } from '../src/config/load.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
 
-/** The API's address in development (DESIGN.md: `http://localhost:8000`). */
+/** The API's address in development (`http://localhost:8000`). */
 const DEV_API = 'http://localhost:8000';
 const realmFile = new URL('../../../deploy/keycloak/realm-todo-app.json', import.meta.url);
 

@@ -70,7 +70,7 @@ describe('the realm file deploy/keycloak/realm-todo-app.json', () => {
     // Building a TypeScript program takes seconds on a busy machine.
   }, 30_000);
 
-  it('defines the clients of DESIGN.md with their flows, secrets and mappers', () => {
+  it('defines the clients of the dev realm with their flows, secrets and mappers', () => {
     const realm = loadRealm(DEFAULT_REALM_FILE);
     expect(realm.name).toBe('todo-app');
     expect([...realm.clients.keys()].sort()).toEqual(['todo-api', 'todo-cli', 'todo-ui']);

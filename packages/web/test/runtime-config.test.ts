@@ -9,7 +9,7 @@ import {
 } from '../src/config/runtime-config.js';
 
 describe('runtime configuration', () => {
-  test('defaults follow DESIGN.md', () => {
+  test('defaults follow the dev realm', () => {
     expect(defaultConfig).toEqual({
       issuer: 'http://localhost:8080/realms/todo-app',
       clientId: 'todo-ui',

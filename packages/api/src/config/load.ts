@@ -133,7 +133,7 @@ function readIssuers(e: Env): IssuerConfig[] {
 
 function toIssuer(name: string, entry: Partial<IssuerEntry> & { issuer: string }): IssuerConfig {
   const profile: ProviderProfile = entry.provider ?? 'keycloak';
-  // Authentik puts the requesting client's id in `aud` (DESIGN.md), so its default audiences
+  // Authentik puts the requesting client's id in `aud` so its default audiences
   // are the clients whose tokens reach the API.
   const audience = listOf(
     entry.audience ?? (profile === 'authentik' ? 'todo-ui,todo-cli' : 'todo-api'),

@@ -39,8 +39,8 @@ function addAuthentication(principal: Principal, claims: Readonly<Record<string,
 }
 
 /**
- * Maps verified claims to a {@link Principal} per the issuer's profile (DESIGN.md "Claim
- * mapping"): Keycloak `realm_access.roles` + `resource_access.<client>.roles`, Authentik flat
+ * Maps verified claims to a {@link Principal} per the issuer's profile: Keycloak
+ * `realm_access.roles` + `resource_access.<client>.roles`, Authentik flat
  * `groups`, or configured dot paths whose values are arrays or separated strings.
  */
 export function toPrincipal(

@@ -19,7 +19,7 @@ export function splitPath(path: string): readonly string[] {
 
 /**
  * A claim value as a list: a JSON array of strings, or a space- or comma-separated string
- * (DESIGN.md "Claim mapping"; RFC 8693 §4.2 `scope` is space-separated). Anything else is empty.
+ * (RFC 8693 §4.2 `scope` is space-separated). Anything else is empty.
  */
 export function toList(value: unknown): readonly string[] {
   if (typeof value === 'string') return value.split(/[\s,]+/).filter((s) => s.length > 0);

@@ -9,7 +9,7 @@ export type TestEndpoint = 'discovery' | 'jwks' | 'introspection';
  */
 export type TestFault = 'down' | 'reset' | 'slow' | 'garbage';
 
-/** Paths of the endpoints per profile (DESIGN.md "Ports and URLs"). */
+/** Paths of the endpoints per profile. */
 export interface EndpointPaths {
   readonly discovery: string;
   readonly jwks: string;

@@ -1,6 +1,6 @@
 /**
  * `@todo-sso/auth/testing`: a real local OIDC issuer (discovery, JWKS, introspection) with key
- * rotation, fault injection and a token factory, plus the demo users of DESIGN.md.
+ * rotation, fault injection and a token factory, plus the demo users of the dev realm.
  *
  * @packageDocumentation
  */

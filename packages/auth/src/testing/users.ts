@@ -33,7 +33,7 @@ function user(
   });
 }
 
-/** alice: role `user`, department engineering (DESIGN.md "The dev realm"). */
+/** alice: role `user`, department engineering. */
 export const alice = user(
   '6f1c2a52-9b0e-4a7e-9d1a-a11ce0000001',
   'alice',
@@ -92,5 +92,5 @@ export const nobody = user(
   undefined,
 );
 
-/** The demo users of DESIGN.md, by username. */
+/** The demo users of the dev realm, by username. */
 export const demoUsers = Object.freeze({ alice, bob, carol, admin, testuser });

@@ -53,7 +53,7 @@ export function keycloakRoleClaims(user: RealmUser): Record<string, unknown> {
 }
 
 /**
- * Authentik's `groups` claim: realm roles and client roles in one flat list (DESIGN.md),
+ * Authentik's `groups` claim: realm roles and client roles in one flat list,
  * realm roles first.
  */
 export function authentikGroups(user: RealmUser): string[] {

@@ -16,7 +16,7 @@ export interface RuntimeConfig {
   readonly apiUrl: string;
 }
 
-/** The DESIGN.md defaults, overridable at build time. */
+/** The development defaults, overridable at build time. */
 export const defaultConfig: RuntimeConfig = Object.freeze({
   issuer: import.meta.env.VITE_OIDC_ISSUER ?? 'http://localhost:8080/realms/todo-app',
   clientId: import.meta.env.VITE_OIDC_CLIENT_ID ?? 'todo-ui',
