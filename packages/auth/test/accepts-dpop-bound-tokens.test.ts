@@ -26,7 +26,7 @@ async function appFor(idp: TestIssuer, dpop: 'allowed' | 'required' | 'off') {
     issuers: [idp.issuerOptions({ dpop })],
     dpop: { replay: new MemoryDpopReplayCache() },
   });
-  const app = Fastify({ trustProxy: 1 });
+  const app = Fastify({ trustProxy: '127.0.0.1' });
   app.setErrorHandler(createAuthErrorHandler({ dpopAlgorithms: authenticator.dpopAlgorithms }));
   app.register(async (api) => {
     await api.register(authPlugin, { authenticator });
