@@ -11,6 +11,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { PERMISSIONS } from './authz/permissions.js';
+import { authzenMetadataPlugin } from './authzen/plugin.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
 import type { AppContext } from './context.js';
 import { createErrorHandler, createNotFoundHandler } from './http/error-handler.js';
@@ -185,6 +186,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
 
   await app.register(healthRoutes(context));
   await app.register(backchannelRoutes(context));
+  await app.register(authzenMetadataPlugin(context));
 
   // Per subject, so one noisy user cannot starve the others behind a shared proxy. Counted
   // once the caller is known and before the route's requirement is decided, so refused

@@ -1,6 +1,7 @@
 import { type Authenticator, createAuthenticator, type IssuerOptions } from '@todo-sso/auth';
 import type { Logger } from 'pino';
 import { AuditKeeper } from './audit/denial-audit.js';
+import type { EngineFactory } from './authzen/plugin.js';
 import type { ApiConfig, IssuerConfig } from './config/config.js';
 import { type Db, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -24,6 +25,8 @@ export interface AppContext {
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Answers the AuthZEN endpoints instead of the app's own policy (tests load another). */
+  readonly authzenEngine?: EngineFactory;
   /** Closes the authenticator, the revocation listener, the audit keeper and the database. */
   close(): Promise<void>;
 }
@@ -35,6 +38,8 @@ export interface ContextOverrides {
   readonly fetch?: typeof fetch;
   /** How often audit retention runs (default hourly). */
   readonly auditPruneIntervalMs?: number;
+  /** Answers the AuthZEN endpoints with another policy (the certification fixture). */
+  readonly authzenEngine?: EngineFactory;
 }
 
 /**
@@ -129,6 +134,7 @@ export async function createContext(
     metrics,
     clock,
     logger,
+    ...(overrides.authzenEngine && { authzenEngine: overrides.authzenEngine }),
     async close() {
       await authenticator.close();
       await store.close();

@@ -33,6 +33,22 @@ interface Cell {
   otherSub: string;
 }
 
+/** An AuthZEN question about the cell's todo: answered 200 to whoever may ask it. */
+function authzenCall(url: string) {
+  return {
+    request: (t: Target, c: Cell): InjectOptions => ({
+      method: 'POST',
+      url,
+      payload: {
+        subject: { type: 'user', id: c.otherSub },
+        action: { name: 'can_read' },
+        resource: { type: 'todo', id: c[t] },
+      },
+    }),
+    allowed: () => 200,
+  };
+}
+
 /**
  * What each protected route is asked in a cell, and what it answers once the policy lets the
  * caller through. A protected route without an entry here fails the coverage test below.
@@ -93,6 +109,11 @@ const REQUESTS: Record<
     request: () => ({ method: 'GET', url: '/admin/audit' }),
     allowed: () => 200,
   },
+  'POST /access/v1/evaluation': authzenCall('/access/v1/evaluation'),
+  'POST /access/v1/evaluations': authzenCall('/access/v1/evaluations'),
+  'POST /access/v1/search/subject': authzenCall('/access/v1/search/subject'),
+  'POST /access/v1/search/resource': authzenCall('/access/v1/search/resource'),
+  'POST /access/v1/search/action': authzenCall('/access/v1/search/action'),
   'POST /admin/sessions/revoke': {
     // Revokes a subject no test user has, so the matrix's own tokens stay valid.
     request: () => ({

@@ -69,3 +69,29 @@ export function requireRelation(
     `Your relation to this ${type} (${relation}) does not allow ${action}`,
   );
 }
+
+/**
+ * The relationship check of one requirement: the permission (when the subject's permissions
+ * are known; admins bypass it) and one of the relations. Routes and the AuthZEN engine both
+ * decide through it.
+ */
+export function relationOutcome(check: {
+  readonly permissions: readonly string[] | undefined;
+  readonly isAdmin: boolean;
+  readonly requirement: { readonly permission?: string; readonly relation?: readonly string[] };
+  readonly relation: Relation | undefined;
+}): { allowed: boolean; reason: string } {
+  const { permission, relation } = check.requirement;
+  if (
+    permission !== undefined &&
+    check.permissions !== undefined &&
+    !check.isAdmin &&
+    !check.permissions.includes(permission)
+  ) {
+    return { allowed: false, reason: 'permission_missing' };
+  }
+  if (relation !== undefined && !(check.relation && relation.includes(check.relation))) {
+    return { allowed: false, reason: 'relation_missing' };
+  }
+  return { allowed: true, reason: 'allowed' };
+}

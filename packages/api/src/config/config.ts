@@ -36,6 +36,8 @@ export interface ApiConfig {
   readonly corsOrigins: readonly string[];
   /** The public client the interactive docs sign in with (`OIDC_DOCS_CLIENT_ID`). */
   readonly docsClientId: string;
+  /** The API's public base URL (`API_PUBLIC_URL`) when behind a proxy; else the request's. */
+  readonly publicUrl?: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Which reverse proxies may set `X-Forwarded-*` (`TRUST_PROXY`): none, a hop count or addresses. */
   readonly trustProxy: TrustProxy;

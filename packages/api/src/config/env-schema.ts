@@ -48,6 +48,7 @@ export const EnvSchema = Type.Object({
   OIDC_ATTRIBUTE_CLAIMS: Type.Optional(CommaList),
   OIDC_LOGOUT_AUDIENCE: Type.Optional(CommaList),
   OIDC_DOCS_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  API_PUBLIC_URL: Type.Optional(Url),
 });
 
 export type Env = Static<typeof EnvSchema>;

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { appEngineFactory, authzenPlugin } from '../authzen/plugin.js';
 import type { AppContext } from '../context.js';
 import { adminRoutes } from './admin.js';
 import { meRoutes } from './me.js';
@@ -10,5 +11,11 @@ import { todoRoutes } from './todos.js';
  * the app and the route catalogue (`authz/catalogue.ts`) cannot disagree.
  */
 export function protectedRoutes(context: AppContext): readonly FastifyPluginAsync[] {
-  return [todoRoutes(context), meRoutes, reportRoutes(context), adminRoutes(context)];
+  return [
+    todoRoutes(context),
+    meRoutes,
+    reportRoutes(context),
+    adminRoutes(context),
+    authzenPlugin(context, context.authzenEngine ?? appEngineFactory(context)),
+  ];
 }

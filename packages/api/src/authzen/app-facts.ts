@@ -1,0 +1,131 @@
+import { APP_POLICY, type AppRule } from '../authz/app-policy.js';
+import type { Db } from '../db/database.js';
+import type { Owner, Relation } from '../db/schema.js';
+import { listRepository } from '../repositories/lists.js';
+import { todoRepository } from '../repositories/todos.js';
+import type { Facts, Policy, RequirementOutcome, Rule, RuleRequirement } from './engine.js';
+import type { Entity, EvaluationRequest } from './model.js';
+
+/**
+ * The app's list and todo policy as engine rules: one permit per resource type and action,
+ * requiring the table's relation (and, when the subject's permissions are known, its
+ * permission). Anything else is denied.
+ */
+export const APP_ENGINE_POLICY: Policy = {
+  rules: Object.entries(APP_POLICY).flatMap(([type, actions]) =>
+    Object.entries(actions as Record<string, AppRule>).map(
+      ([name, rule]): Rule => ({
+        effect: 'permit',
+        subject: { type: 'user' },
+        resource: { type },
+        action: { name },
+        requirement: { permission: rule.permission, relation: rule.relations },
+      }),
+    ),
+  ),
+  actions: Object.fromEntries(
+    Object.entries(APP_POLICY).map(([type, actions]) => [type, Object.keys(actions)]),
+  ),
+};
+
+/** What the relationship check needs to know, handed to the authorization core. */
+export interface RelationCheck {
+  /** The subject's permissions when the request states them, else undefined (not checked). */
+  readonly permissions: readonly string[] | undefined;
+  readonly isAdmin: boolean;
+  readonly requirement: RuleRequirement;
+  readonly relation: Relation | undefined;
+  readonly resource: { type: string; id: string };
+}
+
+/** Decides a relation check; the app passes the authorization core's decision point. */
+export type CheckRelation = (check: RelationCheck) => RequirementOutcome;
+
+/** Search candidates are read a page at a time up to this many. */
+const MAX_CANDIDATES = 1000;
+
+const strings = (value: unknown): readonly string[] | undefined =>
+  Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+
+/**
+ * The app's facts for the engine: relations from the list memberships in the database, for
+ * subjects of one issuer (a subject's `id` is a `sub`; `properties.issuer` names another).
+ */
+export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): Facts {
+  const lists = listRepository(db);
+  const todos = todoRepository(db);
+  const ownerOf = (subject: Entity): Owner => ({
+    issuer: typeof subject.properties?.issuer === 'string' ? subject.properties.issuer : issuer,
+    subject: subject.id,
+  });
+
+  async function relationOf(subject: Entity, resource: Entity): Promise<Relation | undefined> {
+    const owner = ownerOf(subject);
+    const id = resource.id.toLowerCase();
+    if (resource.type === 'list') return lists.relation(owner, id);
+    if (resource.type === 'todo') return (await todos.access(owner, id))?.relation;
+    return undefined;
+  }
+
+  return {
+    async properties() {
+      return undefined;
+    },
+
+    async check(request: EvaluationRequest, requirement: RuleRequirement) {
+      const props = request.subject.properties;
+      const roles = strings(props?.roles) ?? [];
+      return checkRelation({
+        permissions: strings(props?.permissions),
+        isAdmin: roles.includes('admin'),
+        requirement,
+        relation:
+          request.subject.type === 'user'
+            ? await relationOf(request.subject, request.resource)
+            : undefined,
+        resource: { type: request.resource.type, id: request.resource.id },
+      });
+    },
+
+    async subjects(type: string, resource: Entity) {
+      if (type !== 'user') return [];
+      let listId: string | undefined;
+      if (resource.type === 'list') listId = resource.id.toLowerCase();
+      if (resource.type === 'todo') {
+        const [row] = await db.kysely
+          .selectFrom('todos')
+          .select('list_id')
+          .where('id', '=', resource.id.toLowerCase())
+          .execute();
+        listId = row?.list_id;
+      }
+      if (listId === undefined) return [];
+      const rows = await db.kysely
+        .selectFrom('list_members')
+        .select('member_sub')
+        .where('list_id', '=', listId)
+        .where('member_issuer', '=', issuer)
+        .orderBy('member_sub')
+        .limit(MAX_CANDIDATES)
+        .execute();
+      return rows.map((row) => ({ type: 'user', id: row.member_sub }));
+    },
+
+    async resources(type: string, subject: Entity) {
+      if (subject.type !== 'user') return [];
+      const owner = ownerOf(subject);
+      if (type === 'list') {
+        return (await lists.listFor(owner)).map((list) => ({ type: 'list', id: list.id }));
+      }
+      if (type !== 'todo') return [];
+      const found: Entity[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await todos.list(owner, { limit: 100, ...(cursor && { cursor }) });
+        found.push(...page.items.map((todo) => ({ type: 'todo', id: todo.id })));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor && found.length < MAX_CANDIDATES);
+      return found;
+    },
+  };
+}

@@ -1,0 +1,190 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Action, Decision, Entity, EvaluationRequest, SearchRequest } from './model.js';
+
+/** What an entity must look like for a rule to apply; every member given must match. */
+export interface EntityMatch {
+  readonly type?: string;
+  readonly id?: string | readonly string[];
+  /** Each listed property must equal (deeply) the entity's value. */
+  readonly properties?: Readonly<Record<string, unknown>>;
+}
+
+export interface ActionMatch {
+  readonly name?: string | readonly string[];
+  readonly properties?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What the subject must additionally hold, decided by the authorization core with facts the
+ * engine's {@link Facts} supply: a permission from the subject's token, a relation to the
+ * resource.
+ */
+export interface RuleRequirement {
+  readonly permission?: string;
+  readonly relation?: readonly string[];
+}
+
+/** One rule of a policy: when everything matches, its effect decides. */
+export interface Rule {
+  readonly effect: 'permit' | 'deny';
+  readonly subject?: EntityMatch;
+  readonly action?: ActionMatch;
+  readonly resource?: EntityMatch;
+  readonly requirement?: RuleRequirement;
+  /** A stable reason code, returned in the decision's context. */
+  readonly reason?: string;
+}
+
+/**
+ * A policy as data: ordered rules, the first whose matchers and requirement hold decides;
+ * none holding is a deny (fail closed). `actions` names every action per resource type, which
+ * action search (AuthZEN 1.0 §8.6) tries.
+ */
+export interface Policy {
+  readonly rules: readonly Rule[];
+  readonly actions: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The outcome of checking a rule's requirement: allowed, or refused with a reason code. */
+export interface RequirementOutcome {
+  readonly allowed: boolean;
+  readonly reason: string;
+}
+
+/**
+ * Where the engine gets what the request does not say: properties of known entities, the
+ * requirement check (relations and permissions, by the authorization core) and the candidates
+ * a search tries.
+ */
+export interface Facts {
+  /** Known properties of an entity; the request's own properties take precedence. */
+  properties(entity: { type: string; id: string }): Promise<Record<string, unknown> | undefined>;
+  /** Decides a rule's requirement for this subject and resource. */
+  check(request: EvaluationRequest, requirement: RuleRequirement): Promise<RequirementOutcome>;
+  /** Subjects of `type` that might act on `resource` (subject search candidates). */
+  subjects(type: string, resource: Entity): Promise<Entity[]>;
+  /** Resources of `type` that `subject` might act on (resource search candidates). */
+  resources(type: string, subject: Entity): Promise<Entity[]>;
+}
+
+const some = <T>(value: T | readonly T[] | undefined, test: (v: T) => boolean) =>
+  value === undefined || (Array.isArray(value) ? value.some(test) : test(value as T));
+
+function propertiesMatch(
+  wanted: Readonly<Record<string, unknown>> | undefined,
+  actual: Readonly<Record<string, unknown>> | undefined,
+): boolean {
+  if (!wanted) return true;
+  return Object.entries(wanted).every(([key, value]) => isDeepStrictEqual(actual?.[key], value));
+}
+
+function entityMatches(match: EntityMatch | undefined, entity: Entity): boolean {
+  if (!match) return true;
+  return (
+    (match.type === undefined || match.type === entity.type) &&
+    some(match.id, (id) => id === entity.id) &&
+    propertiesMatch(match.properties, entity.properties)
+  );
+}
+
+function actionMatches(match: ActionMatch | undefined, action: Action): boolean {
+  if (!match) return true;
+  return (
+    some(match.name, (name) => name === action.name) &&
+    propertiesMatch(match.properties, action.properties)
+  );
+}
+
+/**
+ * A policy engine: evaluates AuthZEN requests against a {@link Policy} and {@link Facts}. The
+ * app's own list and todo policy is one such policy; any other (a certification fixture) loads
+ * into the same engine and the same endpoints.
+ */
+export function createEngine(policy: Policy, facts: Facts) {
+  async function withKnownProperties<E extends { type: string; id: string }>(entity: E) {
+    const known = await facts.properties(entity);
+    if (!known) return entity;
+    return { ...entity, properties: { ...known, ...(entity as Entity).properties } };
+  }
+
+  async function evaluate(request: EvaluationRequest): Promise<Decision> {
+    const subject = await withKnownProperties(request.subject);
+    const resource = await withKnownProperties(request.resource);
+    const full = { ...request, subject, resource };
+    let refusal: string | undefined;
+    for (const rule of policy.rules) {
+      if (
+        !entityMatches(rule.subject, subject) ||
+        !entityMatches(rule.resource, resource) ||
+        !actionMatches(rule.action, request.action)
+      ) {
+        continue;
+      }
+      if (rule.requirement) {
+        const outcome = await facts.check(full, rule.requirement);
+        if (!outcome.allowed) {
+          refusal ??= outcome.reason;
+          continue;
+        }
+      }
+      const reason = rule.reason ?? (rule.effect === 'permit' ? 'allowed' : 'denied_by_rule');
+      return rule.effect === 'permit'
+        ? { decision: true }
+        : { decision: false, context: { reason } };
+    }
+    return { decision: false, context: { reason: refusal ?? 'no_rule_permits' } };
+  }
+
+  return {
+    evaluate,
+
+    /** Subjects of the requested type allowed the action on the resource (§8.4). */
+    async searchSubjects(request: SearchRequest): Promise<Entity[]> {
+      const resource = request.resource as Entity;
+      const found: Entity[] = [];
+      for (const candidate of await facts.subjects(request.subject.type, resource)) {
+        const decision = await evaluate({ ...base(request), subject: candidate, resource });
+        if (decision.decision) found.push({ type: candidate.type, id: candidate.id });
+      }
+      return found;
+    },
+
+    /** Resources of the requested type the subject may act on (§8.5). */
+    async searchResources(request: SearchRequest): Promise<Entity[]> {
+      const subject = request.subject as Entity;
+      const found: Entity[] = [];
+      for (const candidate of await facts.resources(request.resource.type, subject)) {
+        const decision = await evaluate({ ...base(request), subject, resource: candidate });
+        if (decision.decision) found.push({ type: candidate.type, id: candidate.id });
+      }
+      return found;
+    },
+
+    /** Actions the subject may take on the resource (§8.6). */
+    async searchActions(request: SearchRequest): Promise<Action[]> {
+      const subject = request.subject as Entity;
+      const resource = request.resource as Entity;
+      const found: Action[] = [];
+      for (const name of policy.actions[resource.type] ?? []) {
+        const decision = await evaluate({
+          subject,
+          resource,
+          action: { name },
+          ...(request.context && { context: request.context }),
+        });
+        if (decision.decision) found.push({ name });
+      }
+      return found;
+    },
+  };
+}
+
+export type Engine = ReturnType<typeof createEngine>;
+
+/** The action and context of a search, as an evaluation's. */
+function base(request: SearchRequest) {
+  return {
+    action: request.action ?? { name: '' },
+    ...(request.context && { context: request.context }),
+  };
+}

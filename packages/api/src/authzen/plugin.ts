@@ -1,0 +1,67 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { relationOutcome } from '../authz/app-policy.js';
+import { requires } from '../authz/requirement.js';
+import type { AppContext } from '../context.js';
+import { createErrorHandler } from '../http/error-handler.js';
+import { principalOf } from '../routes/principal.js';
+import { PUBLIC } from '../schemas/security.js';
+import { APP_ENGINE_POLICY, appFacts } from './app-facts.js';
+import { createEngine, type Engine } from './engine.js';
+import { AUTHZEN_PATHS, authzenMetadata, authzenRoutes } from './routes.js';
+
+/** Builds the engine answering one AuthZEN request; tests hand in another policy. */
+export type EngineFactory = (request: FastifyRequest) => Engine;
+
+/**
+ * The app's engine: its list and todo policy, relations from the database for subjects of the
+ * caller's issuer, decided by the same check that guards the list and todo routes.
+ */
+export function appEngineFactory(context: AppContext): EngineFactory {
+  return (request) =>
+    createEngine(
+      APP_ENGINE_POLICY,
+      appFacts(context.db, principalOf(request).issuer, relationOutcome),
+    );
+}
+
+/** The AuthZEN endpoints, behind authentication and the `authz:evaluate` permission. */
+export function authzenPlugin(context: AppContext, engineFor: EngineFactory): FastifyPluginAsync {
+  return authzenRoutes({
+    engineFor,
+    configFor: () => requires({ permission: 'authz:evaluate' }),
+    errorHandler: createErrorHandler(context),
+  });
+}
+
+/**
+ * `GET /.well-known/authzen-configuration` (AuthZEN 1.0 §9.2), public like other discovery
+ * documents: the endpoints under `API_PUBLIC_URL`, or under the address the request came to.
+ */
+export function authzenMetadataPlugin(context: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    app.get(
+      '/.well-known/authzen-configuration',
+      {
+        schema: {
+          tags: ['authzen'],
+          operationId: 'getAuthzenConfiguration',
+          summary: 'AuthZEN policy decision point metadata (§9)',
+          security: PUBLIC,
+          response: {
+            200: {
+              type: 'object',
+              required: ['policy_decision_point', 'access_evaluation_endpoint'],
+              properties: Object.fromEntries(
+                Object.keys(authzenMetadata('https://x')).map((k) => [k, { type: 'string' }]),
+              ),
+            },
+          },
+        },
+      },
+      async (request) =>
+        authzenMetadata(context.config.publicUrl ?? `${request.protocol}://${request.host}`),
+    );
+  };
+}
+
+export { AUTHZEN_PATHS };
