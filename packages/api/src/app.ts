@@ -141,8 +141,9 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   await app.register(cors, {
     origin: [...config.corsOrigins],
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
-    exposedHeaders: ['www-authenticate', 'x-request-id', 'retry-after', 'location'],
+    // RFC 9449: browsers send the proof in `DPoP` and read a server nonce from `DPoP-Nonce`.
+    allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'dpop'],
+    exposedHeaders: ['www-authenticate', 'x-request-id', 'retry-after', 'location', 'dpop-nonce'],
     maxAge: 600,
   });
   app.addSchema({ $id: PROBLEM_ID, ...Problem });

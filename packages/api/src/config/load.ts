@@ -51,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
       ? { kind: 'postgres', url: e.DATABASE_URL }
       : { kind: 'sqlite', file: join(resolve(e.DATA_DIR ?? '.data'), 'todo.db') },
     issuers: readIssuers(e),
+    ...(e.DPOP_NONCE_SECRET && { dpopNonceSecret: e.DPOP_NONCE_SECRET }),
     logoutAudiences: list(e.OIDC_LOGOUT_AUDIENCE ?? 'todo-ui,todo-cli'),
     corsOrigins: list(e.CORS_ORIGINS ?? 'http://localhost:3000'),
     docsClientId: e.OIDC_DOCS_CLIENT_ID ?? 'todo-ui',
@@ -85,6 +86,7 @@ function readIssuers(e: Env): IssuerConfig[] {
         audience: e.OIDC_AUDIENCE,
         provider: e.OIDC_PROVIDER,
         verify: e.OIDC_VERIFY,
+        dpop: e.OIDC_DPOP,
         clientId: e.OIDC_CLIENT_ID,
         clientSecret: e.OIDC_CLIENT_SECRET,
         discoveryUrl: e.OIDC_DISCOVERY_URL,
@@ -140,6 +142,7 @@ function toIssuer(name: string, entry: Partial<IssuerEntry> & { issuer: string }
     audience,
     profile,
     verify,
+    dpop: entry.dpop ?? 'allowed',
     ...(entry.discoveryUrl && { discoveryUrl: entry.discoveryUrl }),
     ...(entry.clientId && { clientId: entry.clientId }),
     ...(entry.clientSecret && { clientSecret: entry.clientSecret }),
