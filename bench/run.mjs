@@ -107,7 +107,7 @@ const ctx = {
 const cpuProf = (name) => (args['cpu-prof'] ? join(args['cpu-prof'], name) : undefined);
 ctx.cpuProf = cpuProf;
 
-/** Runs a section whose routes are new; a failure is an invalid row, not the end of the run. */
+/** Runs a section; its failure is an invalid row in the results, not the end of the run. */
 async function guarded(section, name, fn) {
   try {
     await fn();
@@ -164,7 +164,9 @@ try {
       }
       if (wants('anchor')) {
         log('HTTP: the Node anchor (Express + express-oauth2-jwt-bearer) beside the API');
-        await (await import('./sections/anchor.mjs')).anchor(ctx, table, api);
+        await guarded('A', 'Node anchor', () =>
+          import('./sections/anchor.mjs').then((m) => m.anchor(ctx, table, api)),
+        );
       }
       if (wants('dpop')) {
         log('HTTP: DPoP warm request beside Bearer; raw ES256 verify');
@@ -193,7 +195,9 @@ try {
     }
   }
   if (wants('postgres')) {
-    await (await import('./sections/postgres.mjs')).postgres(ctx, table, log);
+    await guarded('P', 'PostgreSQL', () =>
+      import('./sections/postgres.mjs').then((m) => m.postgres(ctx, table, log)),
+    );
   }
   if (wants('introspect')) {
     log('introspection mode against the dev IdP');
@@ -224,6 +228,9 @@ const header = [
   'from /proc/<pid>/task/*/schedstat): the throughput of one fully used core, which other load on',
   'this shared machine does not distort. Targets that compare rates are judged on it; the wall-clock',
   'req/s is printed beside. In-process rates are calls per CPU second of their process.',
+  '',
+  '"#": 1–8 the figures of the first rounds (8: at scale); A the Node anchor (Express +',
+  'express-oauth2-jwt-bearer); P PostgreSQL against pgbench; D DPoP; L shared lists and AuthZEN.',
 ].join('\n');
 const markdown = table.markdown(header);
 process.stdout.write(`\n${markdown}`);

@@ -110,6 +110,11 @@ const api = await startApi(
     DATA_DIR: dataDir,
     OIDC_ISSUER: process.env.OIDC_ISSUER ?? idp.issuer,
     CORS_ORIGINS: process.env.CORS_ORIGINS ?? webUrl,
+    // The embedded IdP's dev-realm service account: the Admin screen manages people through it.
+    ...(process.env.OIDC_ISSUER === undefined && {
+      OIDC_CLIENT_ID: process.env.OIDC_CLIENT_ID ?? 'todo-api',
+      OIDC_CLIENT_SECRET: process.env.OIDC_CLIENT_SECRET ?? 'todo-api-secret',
+    }),
   }),
 );
 const web = await startWebServer({

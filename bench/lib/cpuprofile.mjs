@@ -27,6 +27,30 @@ export function packageOf(url) {
   return path === '' ? 'native' : 'other';
 }
 
+/**
+ * The suspects of a slow request path, each recognised by the scripts of its frames. A sample
+ * counts for the innermost frame of its stack that belongs to one (so the socket write under
+ * the logger is logging, and the SQLite step under the query builder is the driver); a sample
+ * with none on its stack counts for its own frame's package.
+ */
+const SUSPECTS = [
+  [
+    'logging',
+    /\/node_modules\/(pino|@pinojs\/[^/]+|sonic-boom|pino-std-serializers|quick-format-unescaped)\/|\/http\/(request-log|logger)\.js$/,
+  ],
+  ['rate limit', /\/node_modules\/@fastify\/rate-limit\//],
+  ['metrics', /\/node_modules\/prom-client\/|\/packages\/api\/dist\/metrics\.js$/],
+  ['security headers, CORS', /\/node_modules\/@fastify\/cors\/|\/http\/security-headers\.js$/],
+  ['response serialisation', /\/node_modules\/fast-json-stringify\//],
+  [
+    'request validation',
+    /\/node_modules\/(typebox|@sinclair\/typebox|ajv)\/|\/http\/(validation|validator|json-body)\.js$/,
+  ],
+  ['database driver', /\/node_modules\/(libsql|pg|pg-pool|pg-protocol|pg-types)\//],
+  ['SQL builder', /\/node_modules\/kysely\//],
+  ['token check', /\/node_modules\/jose\/|\/packages\/auth\/dist\//],
+];
+
 /** `name file:line`, with paths shortened to the package. */
 function frameLabel(callFrame) {
   const url = callFrame.url
@@ -64,6 +88,16 @@ export function summarise(file, { window } = {}) {
     pkgOfNode.set(id, pkg);
     return pkg;
   };
+  const suspectOfNode = new Map();
+  const suspectOf = (id) => {
+    if (suspectOfNode.has(id)) return suspectOfNode.get(id);
+    const { url } = byId.get(id).callFrame;
+    const own = url ? SUSPECTS.find(([, re]) => re.test(url))?.[0] : undefined;
+    const up = parent.get(id);
+    const found = own ?? (up === undefined ? undefined : suspectOf(up));
+    suspectOfNode.set(id, found);
+    return found;
+  };
   const selfByNode = new Map();
   let at = prof.startTime;
   let sampled = 0;
@@ -76,7 +110,13 @@ export function summarise(file, { window } = {}) {
   }
   const frames = new Map();
   const packages = new Map();
+  const suspects = new Map();
   for (const [id, us] of selfByNode) {
+    const pkg0 = pkgOf(id);
+    if (pkg0 !== '(idle)') {
+      const suspect = suspectOf(id) ?? `other: ${pkg0}`;
+      suspects.set(suspect, (suspects.get(suspect) ?? 0) + us);
+    }
     const node = byId.get(id);
     const label = frameLabel(node.callFrame);
     const pkg = pkgOf(id);
@@ -94,6 +134,7 @@ export function summarise(file, { window } = {}) {
       .filter(([p]) => p !== '(idle)')
       .map(([pkg, us]) => ({ pkg, us }))
       .sort((a, b) => b.us - a.us),
+    suspects: [...suspects].map(([name, us]) => ({ name, us })).sort((a, b) => b.us - a.us),
     startTime: prof.startTime,
     endTime: prof.endTime,
   };

@@ -29,9 +29,14 @@ export async function createBenchDatabase() {
   return { url: url.toString(), name };
 }
 
+/** Default list id of seeded user `u`: fixed, so a pgbench script can name it from `u`. */
+export const seededListId = (u) => `00000000-0000-4000-9000-${String(u).padStart(12, '0')}`;
+
 /**
  * Seeds `total` todos spread evenly over `users` subjects (`subjectOf(i)`), newest first per
  * user by one second steps, a third of them completed. Runs after the API migrated the schema.
+ * Where todos live in lists, each user first gets their default list (id `seededListId(u)`)
+ * with its owner membership, as the API creates it on first use, and the todos go into it.
  */
 export async function seedPostgres(databaseUrl, issuer, { total, users }) {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -46,12 +51,31 @@ export async function seedPostgres(databaseUrl, issuer, { total, users }) {
        WHERE schemaname = current_schema() AND tablename = 'todos' AND indexname NOT LIKE '%pkey'`,
     );
     for (const { indexname } of indexes) await client.query(`DROP INDEX "${indexname}"`);
+    const { rows: hasLists } = await client.query(`SELECT to_regclass('lists') IS NOT NULL AS yes`);
+    const lists = hasLists[0].yes;
+    if (lists) {
+      await client.query(
+        `INSERT INTO lists (id, owner_issuer, owner_sub, name, is_default, created_at, updated_at)
+         SELECT ('00000000-0000-4000-9000-' || lpad(u::text, 12, '0'))::uuid, $1,
+                '00000000-0000-4000-8000-' || lpad(u::text, 12, '0'), 'My todos', true, now(), now()
+         FROM generate_series(0, $2::int - 1) AS u
+         ON CONFLICT DO NOTHING`,
+        [issuer, users],
+      );
+      await client.query(
+        `INSERT INTO list_members (list_id, member_issuer, member_sub, relation, created_at)
+         SELECT id, owner_issuer, owner_sub, 'owner', created_at FROM lists
+         WHERE is_default AND owner_issuer = $1 ON CONFLICT DO NOTHING`,
+        [issuer],
+      );
+    }
     await client.query(
-      `INSERT INTO todos (id, owner_issuer, owner_sub, title, description, completed, created_at, updated_at)
+      `INSERT INTO todos (id, owner_issuer, owner_sub, title, description, completed, created_at, updated_at${lists ? ', list_id' : ''})
        SELECT gen_random_uuid(), $1,
               '00000000-0000-4000-8000-' || lpad(((g - 1) % $3)::text, 12, '0'),
               'Seeded todo ' || g, NULL, g % 3 = 0,
               now() - make_interval(secs => g), now() - make_interval(secs => g)
+              ${lists ? `, ('00000000-0000-4000-9000-' || lpad(((g - 1) % $3)::text, 12, '0'))::uuid` : ''}
        FROM generate_series(1, $2::int) AS g`,
       [issuer, total, users],
     );
@@ -78,18 +102,38 @@ export function seedSqlite(file, issuer, { total, users }) {
         `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'todos' AND sql IS NOT NULL`,
       )
       .all();
+    const lists =
+      db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lists'`).get() !==
+      undefined;
     db.exec('BEGIN');
     for (const { name } of indexes) db.exec(`DROP INDEX "${name}"`);
+    // libsql binds a JavaScript number as a REAL: `x % ?` would be 1.0, so counts are cast.
+    const user = (g) => `'00000000-0000-4000-8000-' || substr('000000000000' || ${g}, -12)`;
+    const listOf = (g) => `'00000000-0000-4000-9000-' || substr('000000000000' || ${g}, -12)`;
+    const at = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+    if (lists) {
+      db.prepare(
+        `WITH RECURSIVE s(u) AS (SELECT 0 UNION ALL SELECT u + 1 FROM s WHERE u < CAST(? AS INTEGER) - 1)
+         INSERT OR IGNORE INTO lists (id, owner_issuer, owner_sub, name, is_default, created_at, updated_at)
+         SELECT ${listOf('u')}, ?, ${user('u')}, 'My todos', 1, ${at}, ${at} FROM s`,
+      ).run(users, issuer);
+      db.prepare(
+        `INSERT OR IGNORE INTO list_members (list_id, member_issuer, member_sub, relation, created_at)
+         SELECT id, owner_issuer, owner_sub, 'owner', created_at FROM lists
+         WHERE is_default = 1 AND owner_issuer = ?`,
+      ).run(issuer);
+    }
     db.prepare(
       `WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < ?)
-       INSERT INTO todos (id, owner_issuer, owner_sub, title, description, completed, created_at, updated_at)
+       INSERT INTO todos (id, owner_issuer, owner_sub, title, description, completed, created_at, updated_at${lists ? ', list_id' : ''})
        SELECT ${hex(4)} || '-' || ${hex(2)} || '-4' || substr(${hex(2)}, 2) || '-8' || substr(${hex(2)}, 2) || '-' || ${hex(6)},
-              ?, '00000000-0000-4000-8000-' || substr('000000000000' || ((g - 1) % ?), -12),
+              ?, ${user('((g - 1) % CAST(? AS INTEGER))')},
               'Seeded todo ' || g, NULL, g % 3 = 0,
               strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || g || ' seconds'),
               strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || g || ' seconds')
+              ${lists ? `, ${listOf('((g - 1) % CAST(? AS INTEGER))')}` : ''}
        FROM s`,
-    ).run(total, issuer, users);
+    ).run(total, issuer, users, ...(lists ? [users] : []));
     for (const { sql } of indexes) db.exec(sql);
     db.exec('COMMIT');
     db.exec('ANALYZE');

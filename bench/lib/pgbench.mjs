@@ -1,9 +1,10 @@
 // pgbench, PostgreSQL's own load generator, replaying the statements the API sent for one
 // request (captured by pg-capture.mjs) at a given number of clients. The script is built from
 // two captures of the same request by two different users: a parameter that is the same in
-// both stays a literal; the user's subject becomes a random user of the seeded set (the
-// `\set u random(…)` pgbench variable); an identifier or instant that changes per request is
-// generated afresh by PostgreSQL (`gen_random_uuid()`, the clock), so unique keys stay unique.
+// both stays a literal; a value of the user (their subject, their default list) becomes that
+// of a random user of the seeded set (the `\set u random(…)` pgbench variable); an identifier
+// or instant that changes per request is generated afresh by PostgreSQL (`gen_random_uuid()`,
+// the clock), so unique keys stay unique.
 // Every value keeps the type PostgreSQL inferred for its parameter (from a PREPARE of the
 // same statement), so the plans are those of the API's statements.
 import { spawn, spawnSync } from 'node:child_process';
@@ -52,10 +53,11 @@ async function parameterTypes(client, sql, count) {
 
 /**
  * The pgbench script replaying one request. `a` and `b` are the statements captured for the
- * same request made by subjects `subjectA` and `subjectB`; `subjectSql` is the SQL expression
- * of a random seeded subject (using `:u`), `users` the size of the seeded set.
+ * same request made by two users; `userValues` maps each value of the first user (subject,
+ * default list id) to the SQL expression of the same value for seeded user `:u`; `users` is
+ * the size of the seeded set.
  */
-export async function buildScript(databaseUrl, { a, b, subjectA, subjectSql, users }) {
+export async function buildScript(databaseUrl, { a, b, userValues, users }) {
   if (a.length !== b.length || a.some((s, i) => s.sql !== b[i].sql))
     throw new Error('the two captures of the request differ in their statements');
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -71,7 +73,7 @@ export async function buildScript(databaseUrl, { a, b, subjectA, subjectSql, use
         if (value === null) return `NULL::${type}`;
         const other = b[i].params[k];
         let expr = literal(value);
-        if (value === subjectA) expr = subjectSql;
+        if (userValues.has(value)) expr = userValues.get(value);
         else if (value !== other && UUID.test(value)) expr = 'gen_random_uuid()';
         else if (value !== other && INSTANT.test(value))
           expr = `to_char(clock_timestamp() AT TIME ZONE 'UTC', ${literal('YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')})`;

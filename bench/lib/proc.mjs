@@ -176,3 +176,12 @@ export function cpuNs(pid) {
   }
   return total;
 }
+
+/** CPU time of one thread (`tid`, the main thread when it equals `pid`) so far, in ns. */
+export function threadCpuNs(pid, tid = pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return Number.NaN;
+  }
+}

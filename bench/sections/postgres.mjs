@@ -4,7 +4,7 @@
 // clients as the API's pool has connections, in rounds interleaved with the API's.
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { createBenchDatabase, seedPostgres } from '../lib/db.mjs';
+import { createBenchDatabase, seededListId, seedPostgres } from '../lib/db.mjs';
 import { fire, median } from '../lib/load.mjs';
 import { startCaptureProxy } from '../lib/pg-capture.mjs';
 import { buildScript, findPgbench, runPgbench, summarisePgbench } from '../lib/pgbench.mjs';
@@ -12,7 +12,7 @@ import { startApiProcess } from '../lib/servers.mjs';
 import { fmt } from '../lib/table.mjs';
 import { subjectOf } from '../lib/tokens.mjs';
 import { throughput } from './auth.mjs';
-import { todoWork } from './todos.mjs';
+import { expectFullPage, todoWork } from './todos.mjs';
 
 /** The API's PostgreSQL pool size (`max` in packages/api/src/db/database.ts). */
 const POOL = 10;
@@ -94,8 +94,6 @@ export async function postgres(ctx, table, log) {
       );
     return;
   }
-  log(`PostgreSQL database ${db.name}: capturing the API's statements`);
-  const captured = await capture(ctx, db);
   const api = await startApiProcess({
     issuer: ctx.issuer.issuer.issuer,
     databaseUrl: db.url,
@@ -109,6 +107,9 @@ export async function postgres(ctx, table, log) {
     const { total, users } = ctx.cfg.scale;
     log(`PostgreSQL: seeding ${total.toLocaleString('en-US')} todos`);
     const seeded = await seedPostgres(db.url, ctx.issuer.issuer.issuer, ctx.cfg.scale);
+    // Captured on the seeded database, by seeded users: their default lists exist already.
+    log(`PostgreSQL: capturing the API's statements`);
+    const captured = await capture(ctx, db);
     await atScale(ctx, table, api, db, captured, { total, users, seeded }, log);
   } finally {
     await api.stop();
@@ -120,21 +121,20 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
   const bin = findPgbench();
   const dir = join(ctx.tmp, 'pgbench');
   mkdirSync(dir, { recursive: true });
-  const subjectSql = `('00000000-0000-4000-8000-' || lpad(:u::text, 12, '0'))`;
+  // Values of captured user 0 and the same values of seeded user :u (see seedPostgres).
+  const userValues = new Map([
+    [subjectOf(0), `('00000000-0000-4000-8000-' || lpad(:u::text, 12, '0'))`],
+    [seededListId(0), `('00000000-0000-4000-9000-' || lpad(:u::text, 12, '0'))`],
+  ]);
   const scripts = {};
-  for (const kind of ['read', 'write']) {
-    scripts[kind] = await buildScript(db.url, {
-      ...captured[kind],
-      subjectA: subjectOf(0),
-      subjectSql,
-      users,
-    });
-  }
+  for (const kind of ['read', 'write'])
+    scripts[kind] = await buildScript(db.url, { ...captured[kind], userValues, users });
   table.appendix(
     'pgbench scripts (the statements the API sent, captured off the wire)',
     `-- GET /todos/\n${scripts.read}\n-- POST /todos/\n${scripts.write}`,
   );
   const tokens = ctx.pool.slice(0, users);
+  await expectFullPage(api, tokens[users - 1], Math.min(20, Math.floor(total / users)));
   const randomUser = () => ({ headers: bearer(tokens[Math.floor(Math.random() * users)]) });
   const read = { pid: api.pid, url: `${api.url}/todos/`, connections: 50, next: randomUser };
   const write = { ...read, method: 'POST', body: NEW_TODO, expectStatus: [201] };

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { summarise } from '../lib/cpuprofile.mjs';
 import { createBenchDatabase } from '../lib/db.mjs';
 import { fire } from '../lib/load.mjs';
+import { threadCpuNs } from '../lib/proc.mjs';
 import { startApiProcess } from '../lib/servers.mjs';
 import { fmt } from '../lib/table.mjs';
 import { cycle } from './auth.mjs';
@@ -77,10 +78,12 @@ async function profileApi(ctx, engine, options) {
       }
       await fire(prepared?.warmup ?? { ...spec, duration: ctx.cfg.warmup });
       const from = monotonicUs();
+      const main0 = threadCpuNs(api.pid);
       const r = await fire(prepared?.load ?? { ...spec, duration: ctx.cfg.profileSeconds });
+      const mainUs = (threadCpuNs(api.pid) - main0) / 1000 / r.total;
       const to = monotonicUs();
       const bad = [...r.statuses].filter(([s]) => s !== (route.expect ?? 200));
-      windows.push({ route: route.name, from, to, r, bad });
+      windows.push({ route: route.name, from, to, r, bad, mainUs });
     }
   } finally {
     await api.stop();
@@ -95,20 +98,32 @@ async function profileApi(ctx, engine, options) {
 
 const pct = (part, whole) => `${fmt((100 * part) / whole, 1)} %`;
 
+/**
+ * µs of main-thread CPU per request for a sum of samples: the samples' share of the busy ones
+ * times the thread's CPU time per request (from schedstat). V8 samples at wall-clock intervals,
+ * so on a busy machine a sample also lands while the thread waits for a core; shares survive
+ * that, absolute sampled times do not.
+ */
+const cpuPerRequest = (w) => (us) => (us / w.busyUs) * w.mainUs;
+
 /** One route's section of profile.md. */
 function routeMarkdown(w) {
-  const perReq = (us) => us / w.r.total;
-  const busy = perReq(w.busyUs);
+  const perReq = cpuPerRequest(w);
+  const busy = w.busyUs / w.r.total;
   const lines = [
     `### ${w.route}`,
     '',
     `${fmt(w.r.total)} requests in ${fmt((w.to - w.from) / 1e6, 1)} s (${fmt(w.r.rps)} req/s under the profiler) · ` +
-      `main thread busy ${fmt(busy, 1)} µs/request (sampled) · process CPU ${fmt(w.r.cpuUs, 1)} µs/request (schedstat, all threads)` +
+      `main thread CPU ${fmt(w.mainUs, 1)} µs/request (schedstat; ${fmt(busy, 1)} µs sampled busy) · process CPU ${fmt(w.r.cpuUs, 1)} µs/request (all threads)` +
       (w.bad.length
         ? ` · **unexpected statuses: ${w.bad.map(([s, n]) => `${n}×${s}`).join(', ')}**`
         : ''),
     '',
-    '| package | µs/request | share of busy |',
+    '| suspect (innermost on the stack) | µs/request | share of busy |',
+    '|---|---:|---:|',
+    ...w.suspects.map((x) => `| ${x.name} | ${fmt(perReq(x.us), 1)} | ${pct(x.us, w.busyUs)} |`),
+    '',
+    '| package (of the frame itself) | µs/request | share of busy |',
     '|---|---:|---:|',
     ...w.packages.map((p) => `| ${p.pkg} | ${fmt(perReq(p.us), 1)} | ${pct(p.us, w.busyUs)} |`),
     '',
@@ -140,15 +155,17 @@ export async function profile(ctx, log, out) {
   const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
   const findingsAt = previous.indexOf('\n## Findings');
   const findings = findingsAt >= 0 ? previous.slice(findingsAt + 1) : '';
+  const floor = results[0].mainUs;
   const overview = [
-    '| route | busy µs/req | top packages (µs/req) |',
-    '|---|---:|---|',
+    `| route | main-thread CPU µs/req | over ${results[0].route.split(' (')[0]} | top suspects (µs/req) |`,
+    '|---|---:|---:|---|',
     ...results.map((w) => {
-      const top = w.packages
-        .slice(0, 5)
-        .map((p) => `${p.pkg} ${fmt(p.us / w.r.total, 1)}`)
+      const perReq = cpuPerRequest(w);
+      const top = w.suspects
+        .slice(0, 6)
+        .map((x) => `${x.name} ${fmt(perReq(x.us), 1)}`)
         .join(', ');
-      return `| ${w.route} | ${fmt(w.busyUs / w.r.total, 1)} | ${top} |`;
+      return `| ${w.route} | ${fmt(w.mainUs, 1)} | ${fmt(w.mainUs - floor, 1)} | ${top} |`;
     }),
   ];
   const text = [
@@ -158,12 +175,18 @@ export async function profile(ctx, log, out) {
       `API LOG_LEVEL=${ctx.logLevel} · ${ctx.cfg.profileSeconds} s per route after ${ctx.cfg.warmup} s warm-up, ` +
       `50 connections · V8 sampling every ${INTERVAL_US} µs.`,
     '',
-    "Self time of the API process's main thread while one route was under load, divided by the",
-    'requests answered meanwhile. A native function (no script of its own) counts for the package',
+    "Self time of the API process's main thread while one route was under load, per request: each",
+    "frame's share of the samples times the main thread's CPU time per request (schedstat), so a",
+    'busy machine does not inflate it (V8 samples at wall-clock intervals; a frame blocked in a',
+    'system call collects samples without using CPU, so its figure is an upper bound). A native function (no script of its own) counts for the package',
     'that called it: `libsql` includes the SQLite engine, `node internals` the C++ behind `node:`',
     'modules. `(garbage collector)` and `(program)` (V8 and libuv work no JavaScript frame owns) are',
-    'shown apart. The profiler itself slows the process by roughly a tenth; compare routes with each',
-    'other, not with the rates of `results/latest.md`.',
+    'shown apart. "Suspects" charge each sample to the innermost frame on its stack that belongs',
+    'to logging, rate limiting, metrics, headers, serialisation, validation, the SQL builder, the',
+    'database driver or the token check (so a socket write made by the logger is logging); the rest',
+    'goes by the package of the sampled frame (`other: node internals` is mostly HTTP parsing and',
+    'socket writes). The profiler slows the process; compare routes with each other, not with the',
+    'rates of `results/latest.md`.',
     ...(notes.length ? ['', ...notes] : []),
     '',
     '## Overview',

@@ -73,6 +73,14 @@ export async function todoWork(ctx, table, api, label) {
   );
 }
 
+/** Checks that a seeded user's first page holds `count` todos: the seed reached the API. */
+export async function expectFullPage(api, token, count) {
+  const res = await fetch(`${api.url}/todos/`, { headers: bearer(token) });
+  const page = await res.json();
+  if (res.status !== 200 || page.items?.length !== count)
+    throw new Error(`a seeded user's page has ${page.items?.length} todos, not ${count}`);
+}
+
 /**
  * Figure 8 on one database, after `seed()` put `total` todos over `users` users: GET /todos/
  * as random users at 50 connections. A warm-up request per user fills the token cache first,
@@ -82,6 +90,7 @@ export async function scale(ctx, table, api, label, seed) {
   const { total, users } = ctx.cfg.scale;
   const seconds = await seed();
   const tokens = ctx.pool.slice(0, users);
+  await expectFullPage(api, tokens[users - 1], Math.min(20, Math.floor(total / users)));
   let w = 0;
   const [r] = await measure(
     [

@@ -19,6 +19,7 @@ COPY packages/auth/package.json packages/auth/
 COPY packages/idp/package.json packages/idp/
 COPY packages/api/package.json packages/api/
 COPY packages/web/package.json packages/web/
+COPY packages/cli/package.json packages/cli/
 COPY bench/package.json bench/
 
 FROM manifests AS build

@@ -20,6 +20,7 @@ COPY packages/auth/package.json packages/auth/
 COPY packages/idp/package.json packages/idp/
 COPY packages/api/package.json packages/api/
 COPY packages/web/package.json packages/web/
+COPY packages/cli/package.json packages/cli/
 COPY bench/package.json bench/
 # Only the web workspace's dependencies; no install scripts (nothing native is needed).
 RUN npm ci --ignore-scripts --include-workspace-root --workspace @todo-sso/web

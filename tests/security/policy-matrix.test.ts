@@ -74,7 +74,8 @@ function expectation(
 
 interface OpenApiOperation {
   parameters?: { in: string; name: string }[];
-  requestBody?: { content?: Record<string, { schema?: unknown }> };
+  responses?: Record<string, unknown>;
+  requestBody?: { content?: Record<string, { schema?: unknown; example?: unknown }> };
 }
 
 describe("authorization matrix generated from the routes' declared requirements", () => {
@@ -83,6 +84,7 @@ describe("authorization matrix generated from the routes' declared requirements"
   let paths: Record<string, Record<string, OpenApiOperation>>;
   const tokens = new Map<string, string>();
   let othersTodo: string;
+  let othersList: string;
   let forbidden = 0;
 
   const operation = (route: string) => {
@@ -105,6 +107,7 @@ describe("authorization matrix generated from the routes' declared requirements"
       payload: { title: "someone else's" },
     });
     othersTodo = created.json().id;
+    othersList = created.json().listId;
   });
 
   afterAll(async () => {
@@ -159,9 +162,27 @@ describe("authorization matrix generated from the routes' declared requirements"
     const [method = 'GET', path = '/'] = cell.route.split(' ');
     const op = operation(cell.route);
     let id: string = randomUUID();
+    const onList = path.startsWith('/lists/:id');
     if (path.includes(':id')) {
-      if (cell.ownership === 'other') id = othersTodo;
-      else if (user) {
+      if (cell.ownership === 'other') id = onList ? othersList : othersTodo;
+      else if (user && onList) {
+        // The persona's own list, shared with alice (who has signed in) for the member routes.
+        const writer = await api.idp.accessToken({ ...user, permissions: ['todos:write'] });
+        const auth = { authorization: `Bearer ${writer}` };
+        const res = await api.app.inject({
+          method: 'POST',
+          url: '/lists/',
+          headers: auth,
+          payload: { name: 'mine' },
+        });
+        id = res.json().id;
+        await api.app.inject({
+          method: 'PUT',
+          url: `/lists/${id}/members/alice`,
+          headers: auth,
+          payload: { relation: 'viewer' },
+        });
+      } else if (user) {
         // The persona's own todo, written by a token with the same subject that may write.
         const writer = await api.idp.accessToken({ ...user, permissions: ['todos:write'] });
         const res = await api.app.inject({
@@ -173,12 +194,13 @@ describe("authorization matrix generated from the routes' declared requirements"
         id = res.json().id;
       }
     }
-    let url = path.replace(':id', id);
+    let url = path.replace(':id', id).replace(':username', 'alice');
     if (cell.ownership === 'other' && !path.includes(':id')) {
       const scoped = op?.parameters?.find((p) => p.in === 'query' && p.name === 'department');
       if (scoped) url += '?department=sales';
     }
-    const schema = op?.requestBody?.content?.['application/json']?.schema;
+    const media = op?.requestBody?.content?.['application/json'];
+    const schema = media?.schema;
     const headers: Record<string, string> = {};
     const token = tokens.get(cell.persona);
     if (token) headers.authorization = `Bearer ${token}`;
@@ -186,7 +208,9 @@ describe("authorization matrix generated from the routes' declared requirements"
       method: method as 'GET',
       url,
       headers,
-      ...(schema === undefined ? {} : { payload: minimalValue(schema as never) as object }),
+      ...(schema === undefined
+        ? {}
+        : { payload: (media?.example ?? minimalValue(schema as never)) as object }),
     };
   }
 
@@ -195,6 +219,10 @@ describe("authorization matrix generated from the routes' declared requirements"
     const want = expectation(cell, user);
     const res = await api.app.inject(await requestFor(cell, user));
     const statuses = Array.isArray(want.status) ? want.status : [want.status];
+    // Past the policy, a route documented with 501 (the identity provider's admin API, which
+    // this harness does not configure) may answer that instead of its success.
+    const documents501 = operation(cell.route)?.responses?.['501'] !== undefined;
+    if (want.missing === undefined && user !== undefined && documents501) statuses.push(501);
     expect(statuses, res.body).toContain(res.statusCode);
     if (res.statusCode === 401)
       expect(res.headers['www-authenticate']).toBe('Bearer realm="todo-api"');
@@ -230,13 +258,19 @@ describe("authorization matrix generated from the routes' declared requirements"
     expect(still.statusCode).toBe(200);
   });
 
-  it('writes every authorization denial to the audit log', async () => {
+  it('accounts for every authorization denial in the audit log (a record, or counted in one)', async () => {
+    // Beyond AUDIT_DENIALS_PER_MINUTE a subject's denials are counted in `suppressed` of its
+    // last record rather than written one by one; pending counts are written by flush().
+    await api.context.audit.flush();
     const rows = await api.context.db.kysely
       .selectFrom('audit_log')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .select((eb) => [
+        eb.fn.countAll<number>().as('n'),
+        eb.fn.sum<number>('suppressed').as('suppressed'),
+      ])
       .where('outcome', '=', 'denied')
       .executeTakeFirstOrThrow();
     expect(forbidden).toBeGreaterThan(0);
-    expect(Number(rows.n)).toBe(forbidden);
+    expect(Number(rows.n) + Number(rows.suppressed ?? 0)).toBe(forbidden);
   });
 });

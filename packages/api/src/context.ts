@@ -5,7 +5,9 @@ import {
   type IssuerOptions,
 } from '@todo-sso/auth';
 import type { Logger } from 'pino';
+import { createIdpAdmin, type IdpAdmin } from './admin-idp/idp-admin.js';
 import { AuditKeeper } from './audit/denial-audit.js';
+import { type AccessGuard, accessGuard } from './authz/access.js';
 import type { EngineFactory } from './authzen/plugin.js';
 import type { ApiConfig, IssuerConfig } from './config/config.js';
 import { type Db, openDatabase } from './db/database.js';
@@ -28,9 +30,13 @@ export interface AppContext {
   readonly revocations: RevocationStore;
   /** Bounded denial records and audit retention. */
   readonly audit: AuditKeeper;
+  /** The identity provider's admin API (Keycloak), or why it is unavailable. */
+  readonly idpAdmin: IdpAdmin;
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Decides list and todo access: the relation table, or an external decision point. */
+  readonly access: AccessGuard;
   /** Answers the AuthZEN endpoints instead of the app's own policy (tests load another). */
   readonly authzenEngine?: EngineFactory;
   /** Closes the authenticator, the revocation listener, the audit keeper and the database. */
@@ -143,15 +149,21 @@ export async function createContext(
     ...(overrides.auditPruneIntervalMs && { pruneIntervalMs: overrides.auditPruneIntervalMs }),
   });
   audit.start();
+  const idpAdmin = createIdpAdmin(config, {
+    timeoutMs: 5000,
+    now: () => clock.now().getTime(),
+  });
   return {
     config,
     db,
     authenticator,
     revocations: store,
     audit,
+    idpAdmin,
     metrics,
     clock,
     logger,
+    access: accessGuard({ pdp: config.pdp, ...(overrides.fetch && { fetch: overrides.fetch }) }),
     ...(overrides.authzenEngine && { authzenEngine: overrides.authzenEngine }),
     async close() {
       await authenticator.close();

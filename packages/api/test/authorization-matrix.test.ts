@@ -31,7 +31,12 @@ interface Cell {
   own: string;
   other: string;
   otherSub: string;
+  /** The lists of those todos: the caller's default list and someone else's. */
+  ownList: string;
+  otherList: string;
 }
+
+const listOf = (t: Target, c: Cell) => (t === 'own' ? c.ownList : c.otherList);
 
 /** An AuthZEN question about the cell's todo: answered 200 to whoever may ask it. */
 function authzenCall(url: string) {
@@ -85,6 +90,57 @@ const REQUESTS: Record<
     request: (t, c) => ({ method: 'DELETE', url: `/todos/${c[t]}` }),
     allowed: (t) => (t === 'own' ? 204 : 404),
   },
+  'GET /lists/': { request: () => ({ method: 'GET', url: '/lists/' }), allowed: () => 200 },
+  'POST /lists/': {
+    request: () => ({ method: 'POST', url: '/lists/', payload: { name: 'matrix' } }),
+    allowed: () => 201,
+  },
+  'GET /lists/:id': {
+    request: (t, c) => ({ method: 'GET', url: `/lists/${listOf(t, c)}` }),
+    allowed: (t) => (t === 'own' ? 200 : 404),
+  },
+  'PATCH /lists/:id': {
+    request: (t, c) => ({
+      method: 'PATCH',
+      url: `/lists/${listOf(t, c)}`,
+      payload: { name: 'renamed' },
+    }),
+    allowed: (t) => (t === 'own' ? 200 : 404),
+  },
+  'DELETE /lists/:id': {
+    // The caller's list here is their default list, which is never deleted.
+    request: (t, c) => ({ method: 'DELETE', url: `/lists/${listOf(t, c)}` }),
+    allowed: (t) => (t === 'own' ? 409 : 404),
+  },
+  'GET /lists/:id/todos/': {
+    request: (t, c) => ({ method: 'GET', url: `/lists/${listOf(t, c)}/todos/` }),
+    allowed: (t) => (t === 'own' ? 200 : 404),
+  },
+  'POST /lists/:id/todos/': {
+    request: (t, c) => ({
+      method: 'POST',
+      url: `/lists/${listOf(t, c)}/todos/`,
+      payload: { title: 'matrix' },
+    }),
+    allowed: (t) => (t === 'own' ? 201 : 404),
+  },
+  'GET /lists/:id/members': {
+    request: (t, c) => ({ method: 'GET', url: `/lists/${listOf(t, c)}/members` }),
+    allowed: (t) => (t === 'own' ? 200 : 404),
+  },
+  'PUT /lists/:id/members/:username': {
+    // Nobody signed in as this name: 404 on the caller's list, 404 on a list they cannot read.
+    request: (t, c) => ({
+      method: 'PUT',
+      url: `/lists/${listOf(t, c)}/members/no-such-person`,
+      payload: { relation: 'viewer' },
+    }),
+    allowed: () => 404,
+  },
+  'DELETE /lists/:id/members/:username': {
+    request: (t, c) => ({ method: 'DELETE', url: `/lists/${listOf(t, c)}/members/no-such-person` }),
+    allowed: () => 404,
+  },
   'GET /me': { request: () => ({ method: 'GET', url: '/me' }), allowed: () => 200 },
   'GET /reports/summary': {
     // own: the caller's department (the default); other: a department that is not theirs.
@@ -123,7 +179,35 @@ const REQUESTS: Record<
     }),
     allowed: () => 200,
   },
+  // The harness configures no IdP admin credentials: past the policy, the routes explain (501).
+  ...idpAdminRequests(),
 };
+
+/** The `/admin/idp/*` routes; the matrix checks who gets past the policy to their 501. */
+function idpAdminRequests() {
+  const user = '6f1c2a52-9b0e-4a7e-9d1a-0000000000aa';
+  const entry = (method: InjectOptions['method'], url: string, payload?: object) => ({
+    request: (): InjectOptions => ({ method, url, ...(payload && { payload }) }),
+    allowed: () => 501,
+  });
+  return {
+    'GET /admin/idp/users': entry('GET', '/admin/idp/users'),
+    'POST /admin/idp/users': entry('POST', '/admin/idp/users', { username: 'matrix' }),
+    'PATCH /admin/idp/users/:id': entry('PATCH', `/admin/idp/users/${user}`, { enabled: false }),
+    'PUT /admin/idp/users/:id/roles/:role': entry('PUT', `/admin/idp/users/${user}/roles/user`),
+    'DELETE /admin/idp/users/:id/roles/:role': entry(
+      'DELETE',
+      `/admin/idp/users/${user}/roles/user`,
+    ),
+    'POST /admin/idp/users/:id/reset-password': entry(
+      'POST',
+      `/admin/idp/users/${user}/reset-password`,
+      { password: 'temporary-1' },
+    ),
+    'GET /admin/idp/users/:id/sessions': entry('GET', `/admin/idp/users/${user}/sessions`),
+    'POST /admin/idp/users/:id/logout': entry('POST', `/admin/idp/users/${user}/logout`),
+  } as const;
+}
 
 /** The matrix entry of a route; a protected route without one fails its cells. */
 function requestOf(route: ProtectedRoute) {
@@ -132,7 +216,7 @@ function requestOf(route: ProtectedRoute) {
   return entry;
 }
 
-/** The status the route's requirement implies: no token 401; policy not met 403; otherwise the route's answer. */
+/** The status the route's requirement implies: no token 401; not met 403; else its answer. */
 function expected(route: ProtectedRoute, caller: Caller, target: Target): number {
   if (caller === 'none') return 401;
   const user = users[caller];
@@ -154,7 +238,13 @@ describe.each(drivers)('authorization matrix on $driver', ({ skip, create }) => 
     const owner = (name: UserName) => ({ issuer: h.idp.issuer, subject: users[name].sub });
     const own = await todos.create(owner(me), { title: `${me}'s` }, new Date());
     const other = await todos.create(owner(them), { title: `${them}'s` }, new Date());
-    return { own: own.id, other: other.id, otherSub: users[them].sub };
+    return {
+      own: own.id,
+      other: other.id,
+      otherSub: users[them].sub,
+      ownList: own.listId,
+      otherList: other.listId,
+    };
   }
 
   it.skipIf(skip)('documents every route either in the policy table or as public', async () => {

@@ -67,6 +67,23 @@ describe('diagnose', () => {
     expect(finding?.fix.authentik).toContain('OIDC_AUDIENCE');
   });
 
+  it('tells Authentik users to list the client ids in OIDC_AUDIENCE', async () => {
+    idp = await startTestIssuer({ profile: 'authentik' });
+    const result = await diagnose({
+      issuers: [idp.issuerOptions({ audience: 'todo-api' })],
+      token: await idp.accessToken(alice),
+    });
+    expect(result.findings).toHaveLength(1);
+    expect(result.findings[0]).toMatchObject({
+      code: 'audience_mismatch',
+      expected: 'todo-api',
+      received: 'todo-cli',
+    });
+    expect(result.findings[0]?.fix.config).toBe(
+      'OIDC_AUDIENCE=todo-api,todo-cli if that client is meant for this API.',
+    );
+  });
+
   it('names missing roles (no roles scope) although the token itself is valid', async () => {
     const kc = await keycloak();
     const token = await kc.accessToken(alice, {

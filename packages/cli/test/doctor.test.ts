@@ -88,6 +88,17 @@ describe('todo doctor', () => {
     expect(result.out).toContain('1 problem found: the API would refuse this setup.');
   });
 
+  it('signs in even when the API refuses the new token, and says to run the doctor', async () => {
+    const result = await terminal(env(broken)).run('login');
+    expect(result.code).toBe(0);
+    expect(result.err).toMatch(
+      new RegExp(
+        `The API at ${broken.apiUrl} does not accept the new token: .+\\(HTTP 401, audience_mismatch\\)\\nRun todo doctor --login to find out why\\.`,
+      ),
+    );
+    expect(result.out).toMatch(/^Signed in at /);
+  });
+
   it('answers JSON with --json, and checks --issuer instead of the environment', async () => {
     const wrong = `${good.issuer}/`;
     const result = await terminal(env(good)).run('doctor', '--issuer', wrong, '--json');

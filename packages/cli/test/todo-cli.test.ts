@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,6 @@ let stack: Stack;
 let configDir: string;
 let todo: Terminal;
 const printed: string[] = [];
-const keyringHere = KeyringStore.open().store !== undefined;
 
 async function run(...args: string[]) {
   const result = await todo.run(...args);
@@ -41,8 +41,8 @@ beforeAll(async () => {
     TODO_CONFIG_DIR: configDir,
     TODO_ISSUER: stack.issuer,
     TODO_API_URL: stack.apiUrl,
-    // This suite reads the file store; keyring.test.ts covers the keyring.
-    TODO_TOKEN_STORE: keyringHere ? 'file' : 'auto',
+    // This suite reads the file store; the last test and keyring.test.ts cover the keyring.
+    TODO_TOKEN_STORE: 'file',
   });
 });
 
@@ -52,7 +52,7 @@ afterAll(async () => {
 });
 
 describe('todo against the dev IdP and the API', () => {
-  it('signs in with the device grant: shows the URL and code, polls, keeps tokens in a 0600 file', async () => {
+  it('signs in with the device grant: shows the URL and code, polls, keeps tokens in a 0600 file (TODO_TOKEN_STORE=file)', async () => {
     const result = await run('login');
     expect(result.code).toBe(0);
     expect(result.err).toMatch(
@@ -65,8 +65,7 @@ describe('todo against the dev IdP and the API', () => {
     expect(result.out).toBe(
       `Signed in as alice at ${stack.issuer}; tokens are in file ${join(configDir, 'sessions.json')} (mode 0600).`,
     );
-    if (!keyringHere)
-      expect(result.err).toMatch(/No usable keyring \(.+\); tokens are kept in a file/);
+    expect(result.err).not.toContain('No usable keyring');
     expect((await stat(join(configDir, 'sessions.json'))).mode & 0o777).toBe(0o600);
     expect((await stat(configDir)).mode & 0o777).toBe(0o700);
     const session = await stored();
@@ -141,17 +140,87 @@ describe('todo against the dev IdP and the API', () => {
     expect(token.out).toBe(accessToken);
   });
 
-  it('reports clearly when the API has no shared lists yet, or lists them', async () => {
-    const result = await run('lists');
-    const openapi = await (await fetch(`${stack.apiUrl}/openapi.json`)).text();
-    if (openapi.includes('"/lists/"')) {
-      expect(result.code).toBe(0);
-      expect(result.out.split('\n')[0]).toMatch(/^ID\s+RELATION\s+TODOS\s+NAME$/);
-    } else {
-      expect(result).toMatchObject({
-        code: 1,
-        err: `todo lists: The API at ${stack.apiUrl} has no shared lists (no /lists/ route); update the API`,
+  it('creates a list, shares it with bob as editor, shows its members, and stops sharing', async () => {
+    const bobDir = await mkdtemp(join(tmpdir(), 'todo-cli-bob-'));
+    const bob = terminal(
+      {
+        TODO_CONFIG_DIR: bobDir,
+        TODO_ISSUER: stack.issuer,
+        TODO_API_URL: stack.apiUrl,
+        TODO_TOKEN_STORE: 'file',
+      },
+      'bob',
+    );
+    try {
+      const own = await run('lists');
+      expect(own.out.split('\n')[0]).toMatch(/^ID\s+RELATION\s+TODOS\s+NAME$/);
+      expect(own.out).toMatch(/\sowner\s+\d+\s+.+ \(default\)$/m);
+      const created = await run('lists', 'create', 'Groceries');
+      expect(created.out).toMatch(/^Created list [0-9a-f-]{36} {2}Groceries$/);
+      expect(await run('add', 'Oat milk', '--list', 'Groceries')).toMatchObject({ code: 0 });
+      const inList = JSON.parse((await run('ls', '--list', 'Groceries', '--json')).out) as {
+        title: string;
+      }[];
+      expect(inList.map((t) => t.title)).toEqual(['Oat milk']);
+
+      expect((await bob.run('login')).code).toBe(0);
+      expect((await bob.run('lists')).code).toBe(0); // bob is known to the API from now on
+      expect(await run('share', 'Groceries', 'bob', '--role', 'editor')).toMatchObject({
+        code: 0,
+        out: 'Shared Groceries with bob as editor',
       });
+      expect((await run('share', 'Groceries')).out).toMatch(/^bob\s+editor$/m);
+      const bobs = JSON.parse((await bob.run('lists', '--json')).out) as {
+        name: string;
+        relation: string;
+        todoCount: number;
+      }[];
+      expect(bobs.find((l) => l.name === 'Groceries')).toMatchObject({
+        relation: 'editor',
+        todoCount: 1,
+      });
+      expect(await run('share', 'Groceries', 'bob', '--remove')).toMatchObject({
+        code: 0,
+        out: 'bob no longer shares Groceries',
+      });
+      const after = JSON.parse((await bob.run('lists', '--json')).out) as { name: string }[];
+      expect(after.map((l) => l.name)).not.toContain('Groceries');
+      const unknown = await run('share', 'Groceries', 'nobody-here');
+      expect(unknown.code).toBe(1);
+      expect(unknown.err).toMatch(
+        /^todo share: No person known as nobody-here \(HTTP 404, not_found\)$/,
+      );
+      expect((await bob.run('logout')).code).toBe(0);
+    } finally {
+      await rm(bobDir, { recursive: true, force: true });
+    }
+  });
+
+  it('by default uses the keyring when it answers, else the 0600 file, and says which', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'todo-cli-auto-'));
+    try {
+      const auto = terminal({
+        TODO_CONFIG_DIR: dir,
+        TODO_ISSUER: stack.issuer,
+        TODO_API_URL: stack.apiUrl,
+      });
+      const result = await auto.run('login');
+      expect(result.code).toBe(0);
+      if (result.out.endsWith('tokens are in the system keyring (service "todo-sso").')) {
+        const keyring = KeyringStore.open().store;
+        expect(keyring?.load(`todo-cli@${stack.issuer}`)?.issuer).toBe(stack.issuer);
+        expect(existsSync(join(dir, 'sessions.json'))).toBe(false);
+      } else {
+        expect(result.err).toMatch(/No usable keyring \(.+\); tokens are kept in a file/);
+        expect(result.out).toContain(
+          `tokens are in file ${join(dir, 'sessions.json')} (mode 0600)`,
+        );
+        expect((await stat(join(dir, 'sessions.json'))).mode & 0o777).toBe(0o600);
+      }
+      expect((await auto.run('logout')).code).toBe(0);
+      expect(KeyringStore.open().store?.load(`todo-cli@${stack.issuer}`)).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

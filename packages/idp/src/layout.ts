@@ -19,6 +19,8 @@ export interface Layout {
     revocation: string;
     device_authorization: string;
     code_verification: string;
+    /** RFC 7591 registration endpoint, where the profile offers one. */
+    registration?: string;
   };
   /** Where the login page lives, relative to the mount path (`:uid` appended). */
   loginPath: string;
@@ -46,9 +48,16 @@ export function keycloakLayout(realm: string): Layout {
       revocation: `${oidc}/revoke`,
       device_authorization: `${oidc}/auth/device`,
       code_verification: '/device',
+      registration: '/clients-registrations/openid-connect',
     },
     loginPath: '/login-actions/authenticate/',
-    aliases: {},
+    // RFC 8414 metadata: at the path-inserted well-known URL (§3.1) and where Keycloak serves it.
+    aliases: {
+      [`/.well-known/oauth-authorization-server/realms/${realm}`]:
+        '/.well-known/openid-configuration',
+      [`/realms/${realm}/.well-known/oauth-authorization-server`]:
+        '/.well-known/openid-configuration',
+    },
   };
 }
 

@@ -2,34 +2,32 @@ import { randomBytes } from 'node:crypto';
 import Provider, {
   type ClientMetadata,
   type Configuration,
+  errors,
   type KoaContextWithOIDC,
-  type ResourceServer,
 } from 'oidc-provider';
 import type { MemoryStore } from './adapter.js';
 import { DEFAULT_RESOURCE, OIDC_SCOPES } from './constants.js';
 import { registerPasswordGrant } from './grants/password.js';
-import { serviceAccountId } from './grants/service-account.js';
 import { originAllowed } from './http/cors.js';
 import { applyDefaultScopes, keycloakIdTokenClaims } from './keycloak/compat.js';
+import { keycloakRefreshRotation } from './keycloak/refresh-reuse.js';
 import type { Layout } from './layout.js';
 import type { OtpVerifier } from './otp/verifier.js';
 import { devicePages } from './pages/device.js';
 import { escapeHtml } from './pages/html.js';
 import { loggedOutPage, logoutPage } from './pages/templates.js';
-import type { Realm, RealmClient, RealmUser } from './realm/types.js';
+import type { Realm, RealmClient } from './realm/types.js';
 import { stepUpPolicy } from './sessions/acr.js';
 import type { LoginGuard } from './sessions/context.js';
 import { reportRefreshExpiry, sessionTtl } from './sessions/lifespan.js';
-import { authenticationClaims, authenticationFacts } from './tokens/authentication.js';
-import {
-  accessTokenClaims,
-  keycloakRoleClaims,
-  mappedAttributes,
-  type Profile,
-  profileClaims,
-} from './tokens/claims.js';
+import { hintMatchesSession } from './sessions/logout-hint.js';
+import { authentikIdTokenClaims } from './tokens/authentication.js';
+import { mappedAttributes, profileClaims } from './tokens/claims.js';
+import { extraTokenClaims } from './tokens/extra-claims.js';
+import { alwaysIncludeSessionClaims } from './tokens/id-token.js';
 import type { IdpKeys } from './tokens/keys.js';
 import { wrapRefreshTokensAsJwt } from './tokens/refresh-token-jwt.js';
+import { resourceServers } from './tokens/resource-server.js';
 
 export interface ProviderSetup {
   issuer: string;
@@ -43,8 +41,6 @@ export interface ProviderSetup {
   guard: LoginGuard;
 }
 
-/** How every access token is minted: JWT, RS256, audience from the realm, realm lifespan. */
-export type ResourceServerInfo = ResourceServer;
 type JwkList = NonNullable<Configuration['jwks']>['keys'];
 /** Seconds a sign-in may take, its steps included. */
 export const INTERACTION_TTL = 600;
@@ -84,15 +80,11 @@ export function uriMatches(patterns: readonly string[], value: string): boolean 
   return patterns.some((p) => (p.endsWith('*') ? value.startsWith(p.slice(0, -1)) : p === value));
 }
 
-function audienceOf(profile: Profile, client: RealmClient): string | string[] {
-  // Authentik: aud is the requesting client's id. Keycloak: the audience mappers' values,
-  // a string when one and an array when several (as Keycloak serializes it).
-  if (profile === 'authentik' || client.audiences.length === 0) return client.clientId;
-  const auds = [...new Set(client.audiences)];
-  return auds.length === 1 ? (auds[0] as string) : auds;
-}
-
-/** Builds the oidc-provider instance for a realm and profile. */
+/**
+ * Builds the oidc-provider instance for a realm and profile. (This file is a little over 250
+ * lines: oidc-provider's configuration is one object, kept whole so it reads in one piece; its
+ * parts live in tokens/, sessions/, grants/ and keycloak/.)
+ */
 export function buildProvider(setup: ProviderSetup): Provider {
   const { realm, layout, keys } = setup;
   const profile = layout.profile;
@@ -102,18 +94,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
     ),
   ];
 
-  const resourceServerInfo = (clientId: string): ResourceServerInfo => {
-    const realmClient = realm.clients.get(clientId);
-    if (!realmClient) throw new Error(`unknown client ${clientId}`);
-    return {
-      scope: OIDC_SCOPES.join(' '),
-      // A string or an array (oidc-provider's typing says string only).
-      audience: audienceOf(profile, realmClient) as string,
-      accessTokenTTL: setup.accessTokenLifespan,
-      accessTokenFormat: 'jwt',
-      jwt: { sign: { alg: 'RS256' } },
-    };
-  };
+  const resourceServerInfo = resourceServers(realm, profile, setup.accessTokenLifespan);
 
   const configuration: Configuration = {
     adapter: setup.store.adapterFor(),
@@ -143,35 +124,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
         },
       };
     },
-    async extraTokenClaims(ctx, token) {
-      const client = realm.clients.get(token.clientId ?? '');
-      if (token.kind === 'ClientCredentials') {
-        const account = serviceAccountOf(realm, token.clientId as string);
-        return {
-          sub: account?.id ?? serviceAccountId(realm.name, token.clientId as string),
-          preferred_username: `service-account-${token.clientId}`,
-          ...(profile === 'keycloak'
-            ? {
-                typ: 'Bearer',
-                azp: token.clientId,
-                ...(account ? keycloakRoleClaims(account) : {}),
-              }
-            : {}),
-        };
-      }
-      const user = token.accountId ? realm.usersById.get(token.accountId) : undefined;
-      if (!user) return undefined;
-      const sid = 'sid' in token ? (token.sid as string | undefined) : undefined;
-      const sessionUid =
-        'sessionUid' in token ? (token.sessionUid as string | undefined) : undefined;
-      const facts = await authenticationFacts(ctx, sessionUid);
-      return {
-        ...accessTokenClaims(profile, user, client, sid),
-        ...authenticationClaims(profile, realm, facts),
-        // Introspection shape (Keycloak adds `username`; removed from the JWT below).
-        username: user.username,
-      };
-    },
+    extraTokenClaims: extraTokenClaims(realm, profile),
     formats: {
       customizers: {
         async jwt(_ctx, token, jwt) {
@@ -193,6 +146,8 @@ export function buildProvider(setup: ProviderSetup): Provider {
       // OpenID Connect Core §5.5: `claims` with an essential `acr` asks for a level, too.
       claimsParameter: { enabled: true },
       devInteractions: { enabled: false },
+      // RFC 7591, anonymous, screened by the realm's registration policy (registration/handler.ts).
+      registration: { enabled: layout.routes.registration !== undefined },
       introspection: { enabled: true },
       revocation: { enabled: true },
       deviceFlow: { enabled: true, ...devicePages },
@@ -200,7 +155,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
         enabled: true,
         logoutSource(ctx, form) {
           ctx.type = 'html';
-          ctx.body = logoutPage(form, Boolean(ctx.oidc.params?.id_token_hint));
+          ctx.body = logoutPage(form, hintMatchesSession(ctx));
         },
         postLogoutSuccessSource(ctx) {
           ctx.type = 'html';
@@ -217,11 +172,25 @@ export function buildProvider(setup: ProviderSetup): Provider {
         enabled: true,
         defaultResource: () => DEFAULT_RESOURCE,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, _resource, client) => resourceServerInfo(client.clientId),
+        getResourceServerInfo: (_ctx, resource, client) => {
+          // RFC 8707 §2: an absolute URI without a fragment; the dev IdP takes http(s) ones.
+          if (resource !== DEFAULT_RESOURCE && !/^https?:\/\//.test(resource)) {
+            throw new errors.InvalidTarget('resource must be an absolute http(s) URI');
+          }
+          return resourceServerInfo(client.clientId, resource);
+        },
       },
     },
+    // Only what a realm client can get: the code flow (the realm refuses implicit and hybrid
+    // flows) and Keycloak's client authentication methods (body credentials are accepted too,
+    // see normalizeClientAuth).
+    responseTypes: ['code'],
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
     pkce: {
-      required: (_ctx, client) => realm.clients.get(client.clientId)?.pkceMethod === 'S256',
+      // Realm clients as configured; registered clients always (they are public, RFC 9700 §2.1.1).
+      required: (_ctx, client) =>
+        realm.clients.get(client.clientId)?.pkceMethod !== undefined ||
+        !realm.clients.has(client.clientId),
     },
     clientBasedCORS(_ctx, origin, client) {
       const realmClient = realm.clients.get(client.clientId);
@@ -229,8 +198,9 @@ export function buildProvider(setup: ProviderSetup): Provider {
     },
     // oidc-provider refuses outgoing requests to loopback and private addresses (SSRF guard).
     // The dev IdP's only outgoing requests are back-channel logouts to URLs from the realm file
-    // (trusted configuration; dynamic registration is off), and in development those are
-    // localhost by design, so the guard's dispatcher is dropped. The 2.5 s timeout stays.
+    // (trusted configuration; registered clients may not name any URL the IdP would fetch, see
+    // registration/handler.ts), and in development those are localhost by design, so the guard's
+    // dispatcher is dropped. The 2.5 s timeout stays.
     fetch: (url, options) => {
       const { dispatcher: _ssrfGuard, ...rest } = options as RequestInit & { dispatcher?: unknown };
       return globalThis.fetch(url, rest);
@@ -238,7 +208,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // Tokens of a browser session end with it (Keycloak ends them on logout and expiry).
     expiresWithSession: async () => true,
-    rotateRefreshToken: true,
+    rotateRefreshToken: (ctx) => rotation(ctx),
     ttl: {
       AccessToken: setup.accessTokenLifespan,
       ClientCredentials: setup.accessTokenLifespan,
@@ -274,7 +244,11 @@ export function buildProvider(setup: ProviderSetup): Provider {
   };
 
   const provider = new Provider(setup.issuer, configuration);
-  provider.proxy = false;
+  // The dispatcher sets X-Forwarded-Host/-Proto from the configured public URL, overwriting what
+  // the client sent, so every URL oidc-provider writes starts with that URL (see dispatch.ts).
+  provider.proxy = true;
+  const rotation = keycloakRefreshRotation(provider, realm);
+  alwaysIncludeSessionClaims(provider);
   // Keycloak accepts registered redirect URIs ending in `*` as prefixes.
   provider.Client.prototype.redirectUriAllowed = function redirectUriAllowed(value: string) {
     return uriMatches(this.redirectUris ?? [], value);
@@ -283,6 +257,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
     return uriMatches(this.postLogoutRedirectUris ?? [], value);
   };
   applyDefaultScopes(provider, layout.routes.authorization);
+  if (profile === 'authentik') authentikIdTokenClaims(provider);
   if (profile === 'keycloak') {
     keycloakIdTokenClaims(provider);
     wrapRefreshTokensAsJwt(provider, setup.issuer);
@@ -290,9 +265,4 @@ export function buildProvider(setup: ProviderSetup): Provider {
   }
   registerPasswordGrant(provider, realm, resourceServerInfo, setup);
   return provider;
-}
-
-/** The user standing for a client's service account (`serviceAccountClientId` in the realm). */
-function serviceAccountOf(realm: Realm, clientId: string): RealmUser | undefined {
-  return [...realm.usersById.values()].find((u) => u.serviceAccountClientId === clientId);
 }

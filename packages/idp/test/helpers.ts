@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -233,4 +233,98 @@ export async function startLogoutReceiver(): Promise<{
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Completes a device authorization (RFC 8628 §3.3) in `browser`: opens the verification URI,
+ * confirms the user code and signs in. Returns the last page.
+ */
+export async function approveDevice(
+  browser: Browser,
+  device: Record<string, string>,
+  username: string,
+  password = username,
+): Promise<string> {
+  let url = device.verification_uri_complete as string;
+  let res = await browser.fetch(url);
+  let last = '';
+  for (let step = 0; step < 8; step++) {
+    if (res.status >= 300 && res.status < 400) {
+      url = new URL(res.headers.get('location') as string, url).href;
+      res = await browser.fetch(url);
+      continue;
+    }
+    last = await res.text();
+    if (!last.includes('<form')) break;
+    const fields: Record<string, string> = last.includes('name="password"')
+      ? { username, password }
+      : { ...hiddenInputs(last), user_code: device.user_code as string, confirm: 'yes' };
+    res = await browser.fetch(formAction(last, url), form(fields));
+  }
+  return last;
+}
+
+/** The device flow for `todo-cli` end to end: start, approve as `username`, poll for tokens. */
+export async function deviceGrant(
+  idp: TestIdp,
+  username: string,
+): Promise<{ status: number; body: Record<string, string> }> {
+  const start = await fetch(
+    idp.discovery.device_authorization_endpoint as string,
+    form({ client_id: 'todo-cli', scope: 'openid' }),
+  );
+  const device = (await start.json()) as Record<string, string>;
+  await approveDevice(new Browser(), device, username);
+  const res = await fetch(
+    idp.discovery.token_endpoint as string,
+    form({
+      grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+      client_id: 'todo-cli',
+      device_code: device.device_code as string,
+    }),
+  );
+  return { status: res.status, body: (await res.json()) as Record<string, string> };
+}
+
+/** A refresh at the token endpoint as the public client `clientId`. */
+export async function refresh(
+  idp: TestIdp,
+  refreshToken: string,
+  clientId = 'todo-cli',
+): Promise<{ status: number; body: Record<string, string> }> {
+  const res = await fetch(
+    idp.discovery.token_endpoint as string,
+    form({ grant_type: 'refresh_token', client_id: clientId, refresh_token: refreshToken }),
+  );
+  return { status: res.status, body: (await res.json()) as Record<string, string> };
+}
+
+/**
+ * A request over node:http, for what fetch will not send (a forged `Host`, an oversized body
+ * with a stated length) and what it would hide (every response header).
+ */
+export function rawRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: options.method ?? 'GET', headers: options.headers },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
 }

@@ -132,9 +132,9 @@ describe('Keycloak profile: password grant (todo-cli, directAccessGrantsEnabled)
     expect(payload.scope).toBe('profile email');
   });
 
-  it('refuses a wrong password with 400 invalid_grant "Invalid user credentials"', async () => {
+  it('refuses a wrong password with 401 invalid_grant "Invalid user credentials", as Keycloak', async () => {
     const { status, body } = await passwordGrant(idp, 'alice', 'wrong');
-    expect(status).toBe(400);
+    expect(status).toBe(401);
     expect(body).toMatchObject({
       error: 'invalid_grant',
       error_description: 'Invalid user credentials',

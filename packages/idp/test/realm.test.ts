@@ -67,7 +67,8 @@ describe('the realm file deploy/keycloak/realm-todo-app.json', () => {
     ]);
     expect(file).toEqual([]);
     expect(withTypo?.join('\n')).toContain('accessTokenLifeSpan');
-  });
+    // Building a TypeScript program takes seconds on a busy machine.
+  }, 30_000);
 
   it('defines the clients of DESIGN.md with their flows, secrets and mappers', () => {
     const realm = loadRealm(DEFAULT_REALM_FILE);

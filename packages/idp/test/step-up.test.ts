@@ -111,10 +111,56 @@ describe('levels of authentication (acr.loa.map {"pwd":1,"mfa":2})', () => {
   });
 });
 
+describe('brute-force detection counts wrong codes', () => {
+  it('locks the user after failureFactor wrong OTP codes: then the right code and the password fail too', async () => {
+    const realm = { ...realmJson(), failureFactor: 3, quickLoginCheckMilliSeconds: 1 };
+    const strict = await startTestIdp({ realm });
+    try {
+      const signIn = new SignIn(strict);
+      let step = await passwordSignIn(signIn, 'admin', { acr_values: 'mfa' });
+      for (const offset of [3, 4, 5]) {
+        step = await signIn.submit(step, { otp: totpCode(ADMIN_KEY, offset) });
+        expect(pageOf(step)).toBe('otp');
+        expect(step.html).toContain('Invalid authenticator code.');
+      }
+      const locked = await signIn.submit(step, { otp: totpCode(ADMIN_KEY) });
+      expect(pageOf(locked)).toBe('otp');
+      expect(locked.html).toContain('Invalid authenticator code.');
+      const grant = await passwordGrant(strict, 'admin', 'admin');
+      expect(grant.body).toMatchObject({
+        error: 'invalid_grant',
+        error_description: 'Invalid user credentials',
+      });
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('counts a wrong otp on the password grant the same way', async () => {
+    const realm = { ...realmJson(), failureFactor: 2, quickLoginCheckMilliSeconds: 1 };
+    const strict = await startTestIdp({ realm });
+    try {
+      for (const offset of [3, 4]) {
+        const wrong = await passwordGrant(strict, 'admin', 'admin', {
+          otp: totpCode(ADMIN_KEY, offset),
+        });
+        expect(wrong.body.error).toBe('invalid_grant');
+      }
+      const right = await passwordGrant(strict, 'admin', 'admin', { otp: totpCode(ADMIN_KEY) });
+      expect(right.body).toMatchObject({
+        error: 'invalid_grant',
+        error_description: 'Invalid user credentials',
+      });
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
 describe('the password grant (direct access) and OTP', () => {
   it("reaches mfa with Keycloak's otp parameter and refuses a wrong one as invalid credentials", async () => {
     const wrong = await passwordGrant(idp, 'admin', 'admin', { otp: totpCode(ADMIN_KEY, 4) });
-    expect(wrong.status).toBe(400);
+    expect(wrong.status).toBe(401); // Keycloak ValidateOTP: 401 UNAUTHORIZED
     expect(wrong.body).toMatchObject({
       error: 'invalid_grant',
       error_description: 'Invalid user credentials',
@@ -139,10 +185,15 @@ describe('the Authentik profile', () => {
       expect(typeof first.access.auth_time).toBe('number');
       const otp = await signIn.start({ acr_values: 'mfa' });
       expect(pageOf(otp)).toBe('otp');
-      const { access } = await signIn.tokens(
+      const { access, id } = await signIn.tokens(
         await signIn.submit(otp, { otp: totpCode(ADMIN_KEY) }),
       );
       expect(access.amr).toEqual(['pwd', 'mfa']);
+      expect(id).toMatchObject({
+        amr: ['pwd', 'mfa'],
+        acr: 'goauthentik.io/providers/oauth2/default',
+      });
+      expect(id.auth_time).toBe(access.auth_time);
     } finally {
       await authentik.close();
     }

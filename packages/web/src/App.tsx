@@ -69,20 +69,28 @@ export function App({ session }: { session: BrowserSession }) {
   );
 }
 
-const TITLES: Record<string, string> = { '/': 'Todos', '/reports': 'Reports', '/admin': 'Admin' };
+const TITLES: Record<string, string> = {
+  '/': 'Todos',
+  '/reports': 'Reports',
+  '/admin': 'Admin',
+  '/admin/users': 'Users · Admin',
+  '/admin/todos': 'All todos · Admin',
+  '/admin/audit': 'Audit log · Admin',
+};
 
 /**
  * On in-app navigation, names the page in the title and moves focus to the content, so
  * keyboard and screen-reader users land where a full page load would have put them.
  */
 function useScreenChange(path: string): void {
-  const first = useRef(true);
+  const lastScreen = useRef<string | null>(null);
   useEffect(() => {
     document.title = `${TITLES[path] ?? 'Not found'} · todo-sso`;
-    if (first.current) {
-      first.current = false;
-      return;
-    }
+    // A tab inside a screen (`/admin/todos` → `/admin/audit`) keeps the focus on its tab.
+    const screen = path.split('/')[1] ?? '';
+    const previous = lastScreen.current;
+    lastScreen.current = screen;
+    if (previous === null || previous === screen) return;
     document.getElementById('main')?.focus();
   }, [path]);
 }
@@ -98,6 +106,9 @@ function Screen({ path }: { path: string }) {
         </RequirePermission>
       );
     case '/admin':
+    case '/admin/users':
+    case '/admin/todos':
+    case '/admin/audit':
       return (
         <RequirePermission permission="users:manage" what="Admin">
           <AdminScreen />

@@ -13,11 +13,13 @@ import {
 
 const todo = (id: string, completed = false): Todo => ({
   id,
+  listId: 'default',
   title: `Todo ${id}`,
   description: null,
   completed,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
+  version: 1,
 });
 
 const pages = (...lists: Todo[][]): TodoPages => ({

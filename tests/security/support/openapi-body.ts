@@ -11,6 +11,9 @@ type Schema = {
   anyOf?: Schema[];
   items?: Schema;
   default?: unknown;
+  const?: unknown;
+  enum?: unknown[];
+  examples?: unknown[];
 };
 
 /**
@@ -20,6 +23,10 @@ type Schema = {
  */
 export function minimalValue(schema: Schema | undefined): unknown {
   if (schema === undefined) return undefined;
+  // A documented example or a fixed value is valid by construction.
+  if (schema.examples?.[0] !== undefined) return schema.examples[0];
+  if (schema.const !== undefined) return schema.const;
+  if (schema.enum?.[0] !== undefined) return schema.enum[0];
   if (schema.anyOf?.[0])
     return minimalValue(schema.anyOf.find((s) => s.type !== 'null') ?? schema.anyOf[0]);
   const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;

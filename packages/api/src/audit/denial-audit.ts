@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
 import { type AuditInput, auditRepository } from '../repositories/audit.js';
+import { type OwnerProfile, upsertOwner } from '../repositories/owners.js';
 
 const WINDOW_MS = 60_000;
 const FLUSH_MS = 15_000;
@@ -58,8 +59,11 @@ export class AuditKeeper {
     void this.prune();
   }
 
-  /** Records one authorization denial, within the subject's budget; otherwise counts it. */
-  async recordDenial(input: AuditInput): Promise<void> {
+  /**
+   * Records one authorization denial, within the subject's budget; otherwise counts it. With
+   * `profile`, the caller's name is remembered too (in the same budget), so the log can show it.
+   */
+  async recordDenial(input: AuditInput, profile?: OwnerProfile): Promise<void> {
     const now = this.#options.now();
     const key = input.actor ? `${input.actor.issuer}\n${input.actor.subject}` : 'anonymous';
     let window = this.#windows.get(key);
@@ -74,6 +78,7 @@ export class AuditKeeper {
     }
     // Counted before the await, so concurrent denials cannot overrun the budget.
     window.written += 1;
+    if (profile) await upsertOwner(this.#options.db.kysely, profile, now).execute();
     const id = await this.#repo.insert(input, now);
     window.lastId = id;
   }

@@ -4,5 +4,6 @@ export const PUBLIC_ROUTES = [
   'GET /readyz',
   'GET /metrics',
   'GET /openapi.json',
+  'GET /.well-known/authzen-configuration',
   'POST /auth/backchannel-logout',
 ] as const;

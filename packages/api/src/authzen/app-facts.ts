@@ -44,6 +44,9 @@ export type CheckRelation = (check: RelationCheck) => RequirementOutcome;
 /** Search candidates are read a page at a time up to this many. */
 const MAX_CANDIDATES = 1000;
 
+/** List and todo ids are UUIDs; any other id names nothing (and must not reach a uuid column). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 const strings = (value: unknown): readonly string[] | undefined =>
   Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
 
@@ -59,9 +62,17 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
     subject: subject.id,
   });
 
+  /** Relations loaded by `prefetch`, `null` for "none"; lives as long as this one request. */
+  const known = new Map<string, Relation | null>();
+  const keyOf = (owner: Owner, type: string, id: string) =>
+    JSON.stringify([owner.issuer, owner.subject, type, id]);
+
   async function relationOf(subject: Entity, resource: Entity): Promise<Relation | undefined> {
     const owner = ownerOf(subject);
     const id = resource.id.toLowerCase();
+    if (!UUID.test(id)) return undefined;
+    const hit = known.get(keyOf(owner, resource.type, id));
+    if (hit !== undefined) return hit ?? undefined;
     if (resource.type === 'list') return lists.relation(owner, id);
     if (resource.type === 'todo') return (await todos.access(owner, id))?.relation;
     return undefined;
@@ -70,6 +81,45 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
   return {
     async properties() {
       return undefined;
+    },
+
+    /** One query per subject and resource type for a whole batch instead of one per item. */
+    async prefetch(requests: readonly EvaluationRequest[]) {
+      const groups = new Map<string, { owner: Owner; type: string; ids: Set<string> }>();
+      for (const { subject, resource } of requests) {
+        if (subject.type !== 'user' || (resource.type !== 'list' && resource.type !== 'todo')) {
+          continue;
+        }
+        const owner = ownerOf(subject);
+        const key = JSON.stringify([owner.issuer, owner.subject, resource.type]);
+        const group = groups.get(key) ?? { owner, type: resource.type, ids: new Set() };
+        const id = resource.id.toLowerCase();
+        if (!UUID.test(id)) continue;
+        group.ids.add(id);
+        groups.set(key, group);
+      }
+      for (const { owner, type, ids } of groups.values()) {
+        const wanted = [...ids];
+        const rows =
+          type === 'list'
+            ? await db.kysely
+                .selectFrom('list_members')
+                .select(['list_id as id', 'relation'])
+                .where('member_issuer', '=', owner.issuer)
+                .where('member_sub', '=', owner.subject)
+                .where('list_id', 'in', wanted)
+                .execute()
+            : await db.kysely
+                .selectFrom('todos as t')
+                .innerJoin('list_members as m', 'm.list_id', 't.list_id')
+                .select(['t.id as id', 'm.relation'])
+                .where('m.member_issuer', '=', owner.issuer)
+                .where('m.member_sub', '=', owner.subject)
+                .where('t.id', 'in', wanted)
+                .execute();
+        for (const id of wanted) known.set(keyOf(owner, type, id), null);
+        for (const row of rows) known.set(keyOf(owner, type, row.id), row.relation);
+      }
     },
 
     async check(request: EvaluationRequest, requirement: RuleRequirement) {
@@ -90,6 +140,7 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
     async subjects(type: string, resource: Entity) {
       if (type !== 'user') return [];
       let listId: string | undefined;
+      if (!UUID.test(resource.id.toLowerCase())) return [];
       if (resource.type === 'list') listId = resource.id.toLowerCase();
       if (resource.type === 'todo') {
         const [row] = await db.kysely

@@ -2,7 +2,9 @@ import type { Decision, EvaluationRequest } from './model.js';
 import { AuthzenRequestError, type BatchRequest, readBatchItem } from './validate.js';
 
 /**
- * Runs an access evaluations request (AuthZEN 1.0 §7). Items run in order; an item that is
+ * Runs an access evaluations request (AuthZEN 1.0 §7). Every item is read first and the facts
+ * they need are loaded at once (one query for a batch, not one per item); then items run in
+ * order; an item that is
  * malformed once the defaults are filled in is denied with its error in the context (§7.2.1,
  * "errors in individual evaluations"), the others still run. `deny_on_first_deny` stops after
  * the first denial (or failure), `permit_on_first_permit` after the first permit (§7.1.2.1);
@@ -10,17 +12,26 @@ import { AuthzenRequestError, type BatchRequest, readBatchItem } from './validat
  */
 export async function runBatch(
   batch: BatchRequest & { items: readonly unknown[] },
-  evaluate: (request: EvaluationRequest) => Promise<Decision>,
+  engine: {
+    evaluate(request: EvaluationRequest): Promise<Decision>;
+    prefetch(requests: readonly EvaluationRequest[]): Promise<void>;
+  },
 ): Promise<Decision[]> {
-  const decisions: Decision[] = [];
-  for (const [index, item] of batch.items.entries()) {
-    let decision: Decision;
+  const read = batch.items.map((item, index) => {
     try {
-      decision = await evaluate(readBatchItem(batch.defaults, item, index));
+      return readBatchItem(batch.defaults, item, index);
     } catch (error) {
       if (!(error instanceof AuthzenRequestError)) throw error;
-      decision = { decision: false, context: { error: { status: 400, message: error.message } } };
+      return error;
     }
+  });
+  await engine.prefetch(read.filter((r): r is EvaluationRequest => !(r instanceof Error)));
+  const decisions: Decision[] = [];
+  for (const request of read) {
+    const decision: Decision =
+      request instanceof AuthzenRequestError
+        ? { decision: false, context: { error: { status: 400, message: request.message } } }
+        : await engine.evaluate(request);
     decisions.push(decision);
     if (batch.semantic === 'deny_on_first_deny' && !decision.decision) {
       decision.context ??= { reason: 'deny_on_first_deny' };

@@ -65,6 +65,8 @@ export interface Facts {
   subjects(type: string, resource: Entity): Promise<Entity[]>;
   /** Resources of `type` that `subject` might act on (resource search candidates). */
   resources(type: string, subject: Entity): Promise<Entity[]>;
+  /** Loads at once what a batch of evaluations will look up one by one (optional). */
+  prefetch?(requests: readonly EvaluationRequest[]): Promise<void>;
 }
 
 const some = <T>(value: T | readonly T[] | undefined, test: (v: T) => boolean) =>
@@ -137,6 +139,11 @@ export function createEngine(policy: Policy, facts: Facts) {
 
   return {
     evaluate,
+
+    /** Lets the facts load what these evaluations need in one go (a batch, §7). */
+    async prefetch(requests: readonly EvaluationRequest[]): Promise<void> {
+      await facts.prefetch?.(requests);
+    },
 
     /** Subjects of the requested type allowed the action on the resource (§8.4). */
     async searchSubjects(request: SearchRequest): Promise<Entity[]> {

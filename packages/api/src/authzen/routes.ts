@@ -41,6 +41,90 @@ const DecisionSchema = {
 } as const;
 const TAGS = ['authzen'];
 
+/** The request shapes of AuthZEN 1.0 (§5–§8), for the document and a first check. */
+const Str = { type: 'string', minLength: 1 } as const;
+const Props = { type: 'object', additionalProperties: true } as const;
+const FullEntity = {
+  type: 'object',
+  required: ['type', 'id'],
+  properties: { type: Str, id: Str, properties: Props },
+} as const;
+const TypedEntity = {
+  type: 'object',
+  required: ['type'],
+  properties: { type: Str, id: { type: 'string' }, properties: Props },
+} as const;
+const ActionIn = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: Str, properties: Props },
+} as const;
+const Page = {
+  type: 'object',
+  properties: { limit: { type: 'integer', minimum: 0 }, token: { type: 'string' } },
+} as const;
+const BODIES = {
+  evaluation: {
+    type: 'object',
+    required: ['subject', 'action', 'resource'],
+    properties: { subject: FullEntity, action: ActionIn, resource: FullEntity, context: Props },
+  },
+  evaluations: {
+    type: 'object',
+    properties: {
+      subject: FullEntity,
+      action: ActionIn,
+      resource: FullEntity,
+      context: Props,
+      options: {
+        type: 'object',
+        properties: {
+          evaluations_semantic: {
+            type: 'string',
+            enum: ['execute_all', 'deny_on_first_deny', 'permit_on_first_permit'],
+          },
+        },
+      },
+      // Items are read one by one: a malformed item is that item's error (§7.2.1).
+      evaluations: { type: 'array', items: Props },
+    },
+    examples: [
+      {
+        subject: { type: 'user', id: '<sub>' },
+        resource: { type: 'list', id: '<list id>' },
+        evaluations: [{ action: { name: 'can_read' } }, { action: { name: 'can_share' } }],
+      },
+    ],
+  },
+  subject: {
+    type: 'object',
+    required: ['subject', 'action', 'resource'],
+    properties: {
+      subject: TypedEntity,
+      action: ActionIn,
+      resource: FullEntity,
+      context: Props,
+      page: Page,
+    },
+  },
+  resource: {
+    type: 'object',
+    required: ['subject', 'action', 'resource'],
+    properties: {
+      subject: FullEntity,
+      action: ActionIn,
+      resource: TypedEntity,
+      context: Props,
+      page: Page,
+    },
+  },
+  action: {
+    type: 'object',
+    required: ['subject', 'resource'],
+    properties: { subject: FullEntity, resource: FullEntity, context: Props, page: Page },
+  },
+} as const;
+
 /**
  * The AuthZEN Authorization API 1.0 endpoints (§6–§8, HTTPS JSON binding §10.1). Bodies are
  * read by hand rather than by a route schema: unknown members must be ignored, and a malformed
@@ -77,50 +161,45 @@ export function authzenRoutes(options: AuthzenRouteOptions): FastifyPluginAsync 
       if (typeof id === 'string') reply.header('x-request-id', id);
     });
 
-    const route = (path: string, operationId: string, summary: string, response: object) => ({
-      config: options.configFor(path),
+    const route = (
+      kind: keyof typeof BODIES,
+      operationId: string,
+      summary: string,
+      response: object,
+    ) => ({
+      config: options.configFor(AUTHZEN_PATHS[kind]),
       schema: {
         tags: TAGS,
         operationId,
         summary,
         security: SECURED,
-        body: { ...AnyObject, description: 'AuthZEN 1.0 request (see the specification)' },
+        body: BODIES[kind],
         response: { 200: response, ...problems(400, 401, 403, 503) },
       },
     });
 
     app.post(
       AUTHZEN_PATHS.evaluation,
-      route(
-        AUTHZEN_PATHS.evaluation,
-        'accessEvaluation',
-        'AuthZEN access evaluation (§6)',
-        DecisionSchema,
-      ),
+      route('evaluation', 'accessEvaluation', 'AuthZEN access evaluation (§6)', DecisionSchema),
       async (request) => options.engineFor(request).evaluate(readEvaluation(request.body)),
     );
 
     app.post(
       AUTHZEN_PATHS.evaluations,
-      route(
-        AUTHZEN_PATHS.evaluations,
-        'accessEvaluations',
-        'AuthZEN access evaluations, a batch (§7)',
-        {
-          type: 'object',
-          properties: {
-            decision: { type: 'boolean' },
-            context: AnyObject,
-            evaluations: { type: 'array', items: DecisionSchema },
-          },
+      route('evaluations', 'accessEvaluations', 'AuthZEN access evaluations, a batch (§7)', {
+        type: 'object',
+        properties: {
+          decision: { type: 'boolean' },
+          context: AnyObject,
+          evaluations: { type: 'array', items: DecisionSchema },
         },
-      ),
+      }),
       async (request) => {
         const engine = options.engineFor(request);
         const batch = readBatch(request.body);
         // §7.1: no or an empty `evaluations` array is a single evaluation.
         if (!batch.items) return engine.evaluate(readEvaluation(request.body));
-        return { evaluations: await runBatch({ ...batch, items: batch.items }, engine.evaluate) };
+        return { evaluations: await runBatch({ ...batch, items: batch.items }, engine) };
       },
     );
 
@@ -159,7 +238,7 @@ export function authzenRoutes(options: AuthzenRouteOptions): FastifyPluginAsync 
       app.post(
         AUTHZEN_PATHS[kind],
         route(
-          AUTHZEN_PATHS[kind],
+          kind,
           `search${kind[0]?.toUpperCase()}${kind.slice(1)}`,
           `AuthZEN ${kind} search (§8)`,
           searchResponse(item),

@@ -45,6 +45,8 @@ export interface ApiConfig {
   readonly docsClientId: string;
   /** The API's public base URL (`API_PUBLIC_URL`) when behind a proxy; else the request's. */
   readonly publicUrl?: string;
+  /** An external AuthZEN decision point deciding list and todo access (`AUTHZ_PDP_URL`). */
+  readonly pdp?: { readonly url: string; readonly token?: string };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Which reverse proxies may set `X-Forwarded-*` (`TRUST_PROXY`): none, a hop count or addresses. */
   readonly trustProxy: TrustProxy;
@@ -63,6 +65,8 @@ export interface ApiConfig {
   readonly auditRetentionDays: number;
   /** Denial records written per subject and minute; further ones are counted (`AUDIT_DENIALS_PER_MINUTE`). */
   readonly auditDenialsPerMinute: number;
+  /** The IdP's admin API, `<server>/admin/realms/<realm>` (`IDP_ADMIN_URL`); default from the issuer. */
+  readonly idpAdminUrl?: string;
 }
 
 /** A configuration value that cannot be used; `variable` names the culprit. */

@@ -34,6 +34,9 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_PER_ADDRESS_PER_MINUTE: Type.Optional(PositiveInteger),
   REVOCATION_TTL_SECONDS: Type.Optional(PositiveInteger),
   AUDIT_RETENTION_DAYS: Type.Optional(PositiveInteger),
+  IDP_ADMIN_URL: Type.Optional(
+    Type.String({ pattern: '^https?://[^\\s]+/admin/realms/[^/\\s]+/?$' }),
+  ),
   AUDIT_DENIALS_PER_MINUTE: Type.Optional(PositiveInteger),
   OIDC_ISSUER: Type.Optional(Url),
   OIDC_ISSUERS: Type.Optional(Type.String({ minLength: 2 })),
@@ -52,6 +55,8 @@ export const EnvSchema = Type.Object({
   OIDC_LOGOUT_AUDIENCE: Type.Optional(CommaList),
   OIDC_DOCS_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   API_PUBLIC_URL: Type.Optional(Url),
+  AUTHZ_PDP_URL: Type.Optional(Url),
+  AUTHZ_PDP_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 export type Env = Static<typeof EnvSchema>;

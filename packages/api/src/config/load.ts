@@ -56,6 +56,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     corsOrigins: list(e.CORS_ORIGINS ?? 'http://localhost:3000'),
     docsClientId: e.OIDC_DOCS_CLIENT_ID ?? 'todo-ui',
     ...(e.API_PUBLIC_URL && { publicUrl: e.API_PUBLIC_URL.replace(/\/+$/, '') }),
+    ...(e.AUTHZ_PDP_URL && {
+      pdp: { url: e.AUTHZ_PDP_URL, ...(e.AUTHZ_PDP_TOKEN && { token: e.AUTHZ_PDP_TOKEN }) },
+    }),
     logLevel: e.LOG_LEVEL ?? 'info',
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     bodyLimit: Number(e.BODY_LIMIT_BYTES ?? 16 * 1024),
@@ -66,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     ),
     revocationTtlSeconds: Number(e.REVOCATION_TTL_SECONDS ?? 3600),
     auditRetentionDays: Number(e.AUDIT_RETENTION_DAYS ?? 90),
+    ...(e.IDP_ADMIN_URL !== undefined && { idpAdminUrl: e.IDP_ADMIN_URL.replace(/\/+$/, '') }),
     auditDenialsPerMinute: Number(e.AUDIT_DENIALS_PER_MINUTE ?? 20),
   };
   return deepFreeze(config);

@@ -4,6 +4,7 @@ import { initial } from './migrations/001-initial.js';
 import { dpopProofs } from './migrations/002-dpop-proofs.js';
 import { auditSuppressed } from './migrations/003-audit-suppressed.js';
 import { lists } from './migrations/004-lists.js';
+import { todoVersion } from './migrations/005-todo-version.js';
 
 /** Migrations in order; names are permanent once released. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -12,6 +13,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '002-dpop-proofs': dpopProofs(db.dialect),
     '003-audit-suppressed': auditSuppressed,
     '004-lists': lists(db.dialect),
+    '005-todo-version': todoVersion,
   };
 }
 

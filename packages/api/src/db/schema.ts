@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /**
  * Timestamps are ISO 8601 strings in SQLite (`TEXT`, fixed width so they sort) and
@@ -22,6 +22,8 @@ export interface TodoTable {
   completed: Bool;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** 1 at creation, one more on every change; the todo's entity tag. */
+  version: Generated<number>;
 }
 
 /** A list of todos. Its owner is also a row of `list_members` with relation `owner`. */

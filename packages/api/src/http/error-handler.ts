@@ -1,8 +1,11 @@
 import { authErrorResponse, isAuthError } from '@todo-sso/auth';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
+import { profileOf } from '../routes/principal.js';
+import { etagOf, PreconditionFailed } from './etag.js';
 import { ApiError, PROBLEM_JSON, type ProblemDetails, problem } from './problem.js';
 import type { RouteMethods } from './route-methods.js';
 import { fieldErrors } from './validation.js';
@@ -59,6 +62,12 @@ export function createErrorHandler(context: AppContext) {
         problem(400, 'validation_failed', 'querystring.cursor is invalid', errors),
       );
     }
+    if (error instanceof PreconditionFailed) {
+      // RFC 9110 §15.5.13, with the current state and its tag so the client can show both.
+      reply.header('etag', etagOf(error.current.version));
+      const body = problem(412, error.code, error.message);
+      return send(reply, 412, { ...body, current: error.current });
+    }
     if (error instanceof ApiError) {
       if (error.status === 403) await recordDenial(request, error.message);
       return send(
@@ -80,6 +89,12 @@ export function createErrorHandler(context: AppContext) {
       request.log.warn({ err: error }, 'data exception from the database');
       return send(reply, 400, problem(400, 'invalid_request', 'A value in the request is invalid'));
     }
+    if (error instanceof DecisionPointUnavailableError) {
+      // Fail closed: without a decision nothing is allowed, and it is not the caller's fault.
+      request.log.error({ err: error }, 'decision point unavailable');
+      reply.header('retry-after', '5');
+      return send(reply, 503, problem(503, 'unavailable', 'The decision point is unavailable'));
+    }
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
       reply.header('retry-after', '5');
@@ -91,17 +106,19 @@ export function createErrorHandler(context: AppContext) {
 
   async function recordDenial(request: FastifyRequest, detail: string): Promise<void> {
     try {
-      await context.audit.recordDenial({
-        actor: request.principal && {
-          issuer: request.principal.issuer,
-          subject: request.principal.subject,
+      const principal = request.principal;
+      await context.audit.recordDenial(
+        {
+          actor: principal && { issuer: principal.issuer, subject: principal.subject },
+          action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+          resource: request.url.split('?')[0],
+          outcome: 'denied',
+          detail,
+          requestId: request.id,
         },
-        action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
-        resource: request.url.split('?')[0],
-        outcome: 'denied',
-        detail,
-        requestId: request.id,
-      });
+        // The caller's name, so the audit log shows a person even before their first write.
+        principal && profileOf(principal),
+      );
     } catch (error) {
       request.log.error({ err: error }, 'could not write the audit record of a denial');
     }

@@ -7,6 +7,7 @@ export type ApiErrorCode =
   | 'not_found'
   | 'forbidden'
   | 'conflict'
+  | 'precondition_failed'
   | 'route_not_found'
   | 'method_not_allowed'
   | 'payload_too_large'
@@ -14,6 +15,10 @@ export type ApiErrorCode =
   | 'rate_limited'
   | 'insufficient_scope'
   | 'unavailable'
+  | 'conflict'
+  | 'not_implemented'
+  | 'idp_unavailable'
+  | 'idp_refused'
   | 'internal_error';
 
 /** One offending input field, named as `body.title`, `querystring.limit`, `params.id`. */

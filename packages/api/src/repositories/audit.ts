@@ -20,6 +20,8 @@ export interface AuditEntry {
   at: string;
   actorIssuer: string | null;
   actorSub: string | null;
+  /** The actor's username (or email) as the API last saw it in their token; null if unknown. */
+  actorName: string | null;
   action: string;
   resource: string | null;
   outcome: 'success' | 'denied';
@@ -79,19 +81,29 @@ export function auditRepository(db: Db) {
 
     /** Newest first, keyset-paginated like todos. */
     async list(options: { limit: number; cursor?: string }): Promise<Page<AuditEntry>> {
-      let query = k.selectFrom('audit_log').selectAll();
+      // Names come from the owners table, kept from each person's latest token (writes and
+      // denials both record it), so the log shows people rather than bare subjects.
+      let query = k
+        .selectFrom('audit_log')
+        .leftJoin('owners', (join) =>
+          join
+            .onRef('owners.issuer', '=', 'audit_log.actor_issuer')
+            .onRef('owners.sub', '=', 'audit_log.actor_sub'),
+        )
+        .selectAll('audit_log')
+        .select(['owners.username as actor_username', 'owners.email as actor_email']);
       if (options.cursor !== undefined) {
         const after = decodeCursor(options.cursor);
         query = query.where((eb) =>
           eb.or([
-            eb('at', '<', after.at),
-            eb.and([eb('at', '=', after.at), eb('id', '<', after.id)]),
+            eb('audit_log.at', '<', after.at),
+            eb.and([eb('audit_log.at', '=', after.at), eb('audit_log.id', '<', after.id)]),
           ]),
         );
       }
       const rows = await query
-        .orderBy('at', 'desc')
-        .orderBy('id', 'desc')
+        .orderBy('audit_log.at', 'desc')
+        .orderBy('audit_log.id', 'desc')
         .limit(options.limit + 1)
         .execute();
       const items = rows.slice(0, options.limit).map((row) => ({
@@ -99,6 +111,7 @@ export function auditRepository(db: Db) {
         at: toIso(row.at),
         actorIssuer: row.actor_issuer,
         actorSub: row.actor_sub,
+        actorName: row.actor_username ?? row.actor_email ?? null,
         action: row.action,
         resource: row.resource,
         outcome: row.outcome,

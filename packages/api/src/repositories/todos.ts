@@ -14,6 +14,8 @@ export interface Todo {
   completed: boolean;
   createdAt: string;
   updatedAt: string;
+  /** Grows on every change; the todo's entity tag (see `http/etag.ts`). */
+  version: number;
 }
 
 /** What a caller may set on a todo. */
@@ -53,6 +55,7 @@ export function toTodo(row: Selectable<TodoTable>): Todo {
     completed: Boolean(row.completed),
     createdAt: toIso(row.created_at),
     updatedAt: toIso(row.updated_at),
+    version: Number(row.version),
   };
 }
 
@@ -69,6 +72,7 @@ export function newTodoRow(db: Db, owner: Owner, listId: string, input: TodoInpu
     completed: db.bool(input.completed ?? false),
     created_at: at,
     updated_at: at,
+    version: 1,
   };
 }
 
@@ -117,8 +121,8 @@ export function todoRepository(db: Db) {
       };
     },
 
-    async get(member: Owner, id: string): Promise<Todo | undefined> {
-      const row = await reachable(k, member)
+    async get(member: Owner, id: string, tx: Db['kysely'] = k): Promise<Todo | undefined> {
+      const row = await reachable(tx, member)
         .selectAll('todos')
         .where('todos.id', '=', id)
         .executeTakeFirst();
@@ -155,6 +159,8 @@ export function todoRepository(db: Db) {
     /**
      * Sets the given fields of a todo in a list where the person may write; `undefined` leaves
      * a field as it is. Returns the todo, or undefined when there is none they may change.
+     * With `expectedVersion`, only a todo still at that version changes (a concurrent change
+     * in between makes it undefined, and the caller answers 412).
      */
     async update(
       member: Owner,
@@ -162,18 +168,21 @@ export function todoRepository(db: Db) {
       changes: Partial<TodoInput>,
       now: Date,
       tx: Db['kysely'] = k,
+      expectedVersion?: number,
     ): Promise<Todo | undefined> {
-      const result = await tx
+      let query = tx
         .updateTable('todos')
-        .set({
+        .set((eb) => ({
           ...(changes.title !== undefined && { title: changes.title }),
           ...(changes.description !== undefined && { description: changes.description }),
           ...(changes.completed !== undefined && { completed: db.bool(changes.completed) }),
           updated_at: now.toISOString(),
-        })
+          version: eb('version', '+', 1),
+        }))
         .where('id', '=', id)
-        .where('list_id', 'in', writableLists(tx, member))
-        .executeTakeFirst();
+        .where('list_id', 'in', writableLists(tx, member));
+      if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
+      const result = await query.executeTakeFirst();
       if (result.numUpdatedRows === 0n) return undefined;
       const row = await tx
         .selectFrom('todos')
@@ -183,13 +192,22 @@ export function todoRepository(db: Db) {
       return toTodo(row);
     },
 
-    /** Deletes a todo in a list where the person may write; true when one was deleted. */
-    async remove(member: Owner, id: string, tx: Db['kysely'] = k): Promise<boolean> {
-      const result = await tx
+    /**
+     * Deletes a todo in a list where the person may write (still at `expectedVersion`, when
+     * given); true when one was deleted.
+     */
+    async remove(
+      member: Owner,
+      id: string,
+      tx: Db['kysely'] = k,
+      expectedVersion?: number,
+    ): Promise<boolean> {
+      let query = tx
         .deleteFrom('todos')
         .where('id', '=', id)
-        .where('list_id', 'in', writableLists(tx, member))
-        .executeTakeFirst();
+        .where('list_id', 'in', writableLists(tx, member));
+      if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
+      const result = await query.executeTakeFirst();
       return result.numDeletedRows > 0n;
     },
 

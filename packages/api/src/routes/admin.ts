@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { endIdpSessions } from '../admin-idp/end-sessions.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
 import { auditRepository } from '../repositories/audit.js';
-import { ownerRepository } from '../repositories/owners.js';
+import { ownerRepository, upsertOwner } from '../repositories/owners.js';
 import { todoRepository } from '../repositories/todos.js';
 import {
   AdminTodoPage,
@@ -16,13 +17,13 @@ import {
 } from '../schemas/admin.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
-import { ownerOf, principalOf } from './principal.js';
+import { ownerOf, principalOf, profileOf } from './principal.js';
 
 const TAGS = ['admin'];
 
 /** `/admin/*`: every owner, every todo, the audit log, and revoking a subject's tokens. */
 export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
-  const { db, clock, revocations, config, metrics } = context;
+  const { db, clock, revocations, config, metrics, idpAdmin } = context;
   const owners = ownerRepository(db);
   const todos = todoRepository(db);
   const audit = auditRepository(db);
@@ -94,7 +95,8 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           operationId: 'revokeSubject',
-          summary: 'Refuse every token of a subject issued until now, on every API instance',
+          summary:
+            'Refuse every token of a subject issued until now, on every API instance, and end their sessions at the identity provider where its admin API allows',
           security: SECURED,
           body: RevokeBody,
           response: { 200: RevokeResult, ...problems(400, 401, 403, 413, 415, 503) },
@@ -113,8 +115,10 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const stored = await revocations.revokeSubjectAt(
           issuer === undefined ? trusted : [issuer],
           sub,
-          (tx) =>
-            audit.record(
+          async (tx) => {
+            // The administrator's name, so the audit log shows who revoked.
+            await upsertOwner(tx, profileOf(principalOf(request)), clock.now()).execute();
+            await audit.record(
               {
                 actor,
                 action: 'session.revoke',
@@ -124,11 +128,19 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
               },
               clock.now(),
               tx,
-            ),
+            );
+          },
         );
         metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
+        // Then the person's sessions at the IdP, so a refresh token cannot bring them back.
+        const identityProvider = await endIdpSessions(
+          idpAdmin,
+          stored.map((r) => r.issuer),
+          sub,
+        );
         return {
           revoked: stored.map((r) => ({ issuer: r.issuer, sub: r.value, notBefore: r.notBefore })),
+          identityProvider,
         };
       },
     );

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { adminIdpRoutes } from '../admin-idp/routes.js';
 import { appEngineFactory, authzenPlugin } from '../authzen/plugin.js';
 import type { AppContext } from '../context.js';
 import { adminRoutes } from './admin.js';
+import { listRoutes } from './lists.js';
 import { meRoutes } from './me.js';
 import { reportRoutes } from './reports.js';
 import { todoRoutes } from './todos.js';
@@ -13,9 +15,11 @@ import { todoRoutes } from './todos.js';
 export function protectedRoutes(context: AppContext): readonly FastifyPluginAsync[] {
   return [
     todoRoutes(context),
+    listRoutes(context),
     meRoutes,
     reportRoutes(context),
     adminRoutes(context),
+    adminIdpRoutes(context),
     authzenPlugin(context, context.authzenEngine ?? appEngineFactory(context)),
   ];
 }

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { requireRelation } from '../authz/app-policy.js';
+import type { TodoAction } from '../authz/app-policy.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
+import { etagOf, ifMatchAllows, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { auditRepository } from '../repositories/audit.js';
 import { createTodo } from '../repositories/create-todo.js';
@@ -13,6 +14,7 @@ import { IdParams, problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
 import {
   CreateTodo,
+  IfMatchHeaders,
   PatchTodo,
   ReplaceTodo,
   Todo,
@@ -38,13 +40,38 @@ const TAGS = ['todos'];
  * audit record commit together or not at all.
  */
 export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
-  const { db, clock } = context;
+  const { db, clock, access } = context;
   const todos = todoRepository(db);
   const lists = listRepository(db);
   const owners = ownerRepository(db);
   const audit = auditRepository(db);
 
   return async (app) => {
+    /**
+     * RFC 9110 §13.1.1: with `If-Match`, the change applies only to the state the client saw.
+     * Returns the version the change must still find (so a concurrent change in between is
+     * caught by the write itself), or undefined when the request sent no `If-Match`.
+     */
+    async function precondition(
+      request: FastifyRequest,
+      id: string,
+      tx: typeof db.kysely,
+    ): Promise<number | undefined> {
+      const header = request.headers['if-match'];
+      if (header === undefined) return undefined;
+      const current = await todos.get(ownerOf(principalOf(request)), id, tx);
+      if (!current) return undefined;
+      if (!ifMatchAllows(header, current.version)) throw new PreconditionFailed('todo', current);
+      return current.version;
+    }
+
+    /** The write found another version than `precondition` checked: 412 with the new state. */
+    async function changedMeanwhile(request: FastifyRequest, id: string): Promise<void> {
+      if (request.headers['if-match'] === undefined) return;
+      const current = await todos.get(ownerOf(principalOf(request)), id);
+      if (current) throw new PreconditionFailed('todo', current);
+    }
+
     async function write<T extends TodoRecord | boolean | undefined>(
       request: FastifyRequest,
       action: string,
@@ -74,14 +101,15 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     }
 
     /** 403 when the caller can read the todo (so cannot change it), else 404. */
-    async function refused(
-      request: FastifyRequest,
-      id: string,
-      action: 'can_update' | 'can_delete',
-    ) {
-      const access = await todos.access(ownerOf(principalOf(request)), id);
-      requireRelation('todo', action, access?.relation);
+    async function refused(request: FastifyRequest, id: string, action: TodoAction) {
+      const held = await todos.access(ownerOf(principalOf(request)), id);
+      await access.require(principalOf(request), 'todo', action, id, held?.relation);
       return notFound();
+    }
+
+    /** With an external decision point, its answer comes before the (still scoped) query. */
+    async function ask(request: FastifyRequest, id: string, action: TodoAction) {
+      if (access.remote) await access.require(principalOf(request), 'todo', action, id, undefined);
     }
 
     app.get(
@@ -104,7 +132,13 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         await lists.ensureDefault(profileOf(principal), clock.now());
         const listId = list?.toLowerCase();
         if (listId !== undefined) {
-          requireRelation('list', 'can_read', await lists.relation(me, listId));
+          await access.require(
+            principal,
+            'list',
+            'can_read',
+            listId,
+            await lists.relation(me, listId),
+          );
         }
         return todos.list(me, {
           limit,
@@ -133,11 +167,8 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const { listId: requested, ...input } = request.body;
         const listId = requested?.toLowerCase();
         if (listId !== undefined) {
-          requireRelation(
-            'list',
-            'can_create_todo',
-            await lists.relation(ownerOf(principal), listId),
-          );
+          const held = await lists.relation(ownerOf(principal), listId);
+          await access.require(principal, 'list', 'can_create_todo', listId, held);
         }
         const todo = await createTodo(
           db,
@@ -152,7 +183,11 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           clock.now(),
           { lists, listId },
         );
-        return reply.code(201).header('location', `/todos/${todo.id}`).send(todo);
+        return reply
+          .code(201)
+          .header('location', `/todos/${todo.id}`)
+          .header('etag', etagOf(todo.version))
+          .send(todo);
       },
     );
 
@@ -169,10 +204,11 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           response: { 200: Todo, ...problems(400, 401, 403, 404, 503) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
+        await ask(request, todoId(request), 'can_read');
         const todo = await todos.get(ownerOf(principalOf(request)), todoId(request));
         if (!todo) throw notFound();
-        return todo;
+        return reply.header('etag', etagOf(todo.version)).send(todo);
       },
     );
 
@@ -187,19 +223,24 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           security: SECURED,
           params: IdParams,
           body: ReplaceTodo,
-          response: { 200: Todo, ...problems(400, 401, 403, 404, 413, 415, 503) },
+          headers: IfMatchHeaders,
+          response: { 200: Todo, ...problems(400, 401, 403, 404, 412, 413, 415, 503) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const owner = ownerOf(principalOf(request));
         // A replacement sets every field: an omitted description is cleared.
         const changes = { ...request.body, description: request.body.description ?? null };
         const id = todoId(request);
-        const todo = await write(request, 'todo.replace', id, (tx, now) =>
-          todos.update(owner, id, changes, now, tx),
+        await ask(request, id, 'can_update');
+        const todo = await write(request, 'todo.replace', id, async (tx, now) =>
+          todos.update(owner, id, changes, now, tx, await precondition(request, id, tx)),
         );
-        if (!todo) throw await refused(request, id, 'can_update');
-        return todo;
+        if (!todo) {
+          await changedMeanwhile(request, id);
+          throw await refused(request, id, 'can_update');
+        }
+        return reply.header('etag', etagOf(todo.version)).send(todo);
       },
     );
 
@@ -214,17 +255,22 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           security: SECURED,
           params: IdParams,
           body: PatchTodo,
-          response: { 200: Todo, ...problems(400, 401, 403, 404, 413, 415, 503) },
+          headers: IfMatchHeaders,
+          response: { 200: Todo, ...problems(400, 401, 403, 404, 412, 413, 415, 503) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const owner = ownerOf(principalOf(request));
         const id = todoId(request);
-        const todo = await write(request, 'todo.update', id, (tx, now) =>
-          todos.update(owner, id, request.body, now, tx),
+        await ask(request, id, 'can_update');
+        const todo = await write(request, 'todo.update', id, async (tx, now) =>
+          todos.update(owner, id, request.body, now, tx, await precondition(request, id, tx)),
         );
-        if (!todo) throw await refused(request, id, 'can_update');
-        return todo;
+        if (!todo) {
+          await changedMeanwhile(request, id);
+          throw await refused(request, id, 'can_update');
+        }
+        return reply.header('etag', etagOf(todo.version)).send(todo);
       },
     );
 
@@ -235,22 +281,27 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           operationId: 'deleteTodo',
+          headers: IfMatchHeaders,
           summary: 'Delete a todo in a list you can write',
           security: SECURED,
           params: IdParams,
           response: {
             204: { type: 'null', description: 'Deleted' },
-            ...problems(400, 401, 403, 404, 503),
+            ...problems(400, 401, 403, 404, 412, 503),
           },
         },
       },
       async (request, reply) => {
         const owner = ownerOf(principalOf(request));
         const id = todoId(request);
-        const deleted = await write(request, 'todo.delete', id, (tx) =>
-          todos.remove(owner, id, tx),
+        await ask(request, id, 'can_delete');
+        const deleted = await write(request, 'todo.delete', id, async (tx) =>
+          todos.remove(owner, id, tx, await precondition(request, id, tx)),
         );
-        if (!deleted) throw await refused(request, id, 'can_delete');
+        if (!deleted) {
+          await changedMeanwhile(request, id);
+          throw await refused(request, id, 'can_delete');
+        }
         return reply.code(204).send(null);
       },
     );

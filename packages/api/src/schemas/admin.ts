@@ -53,6 +53,7 @@ export const AuditPage = Type.Object({
       at: Type.String({ format: 'date-time' }),
       actorIssuer: Nullable,
       actorSub: Nullable,
+      actorName: { ...Nullable, description: "The actor's username (or email) as last seen" },
       action: Type.String(),
       resource: Nullable,
       outcome: Type.Union([Type.Literal('success'), Type.Literal('denied')]),
@@ -81,5 +82,15 @@ export const RevokeBody = Type.Object(
 export const RevokeResult = Type.Object({
   revoked: Type.Array(
     Type.Object({ issuer: Type.String(), sub: Type.String(), notBefore: Type.String() }),
+  ),
+  identityProvider: Type.Object(
+    {
+      sessionsEnded: Type.Boolean(),
+      detail: Type.String(),
+    },
+    {
+      description:
+        "Whether the person's sessions (and so their refresh tokens) were ended at the identity provider: Keycloak through its admin API; providers without such a call (Authentik, generic) are not, and detail says so",
+    },
   ),
 });

@@ -12,6 +12,11 @@ export const Todo = Type.Object({
   completed: Type.Boolean(),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
+  version: Type.Integer({
+    minimum: 1,
+    description:
+      'Grows on every change; the ETag is this number in quotes. Send it back in If-Match to change only what you saw.',
+  }),
 });
 
 /**
@@ -63,6 +68,12 @@ export const CreateListTodo = Type.Object(
   { additionalProperties: false },
 );
 
+/** Query of `GET /lists/{id}/todos/`: the list is the path's. */
+export const ListTodosQuery = Type.Object(
+  { completed: Type.Optional(Type.Boolean()), ...PageQuery },
+  { additionalProperties: false },
+);
+
 export const TodoListQuery = Type.Object(
   {
     completed: Type.Optional(Type.Boolean()),
@@ -77,4 +88,18 @@ export const TodoListQuery = Type.Object(
 export const TodoPage = Type.Object({
   items: Type.Array(Todo),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+/**
+ * `If-Match` (RFC 9110 §13.1.1) on PUT, PATCH and DELETE: the todo's ETag as last read
+ * (`"3"`), or `*`. A todo changed since answers 412 with its current state in `current`;
+ * without the header the change applies whatever the todo's version (last write wins).
+ */
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(
+    Type.String({
+      description:
+        'The ETag you last read ("<version>"); 412 with the current state when the todo changed since',
+    }),
+  ),
 });

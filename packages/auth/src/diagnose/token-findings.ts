@@ -4,6 +4,7 @@ import type { DecodedToken } from '../token/decode.js';
 import { describeValue } from '../token/describe-value.js';
 import { audiencesOf } from '../token/validate-claims.js';
 import { issuerFinding } from './issuer-difference.js';
+import { otherRefusal } from './other-refusals.js';
 import type { Finding } from './types.js';
 
 type Claims = Readonly<Record<string, unknown>>;
@@ -121,9 +122,6 @@ function typeFinding(issuer: ResolvedIssuer | undefined, token: DecodedToken): F
   };
 }
 
-const NTP =
-  'Synchronise the clocks of the identity provider and API hosts with NTP (timedatectl set-ntp true, or chrony); containers use their host’s clock.';
-
 /**
  * Explains the authenticator's refusal of a token with the token's own claims: expected versus
  * received values and the fix. `issuer` is the trusted issuer the token was routed to, if any.
@@ -136,94 +134,15 @@ export function explainRefusal(
   nowSec: number,
 ): Finding[] {
   const payload = token?.payload ?? {};
-  const base = {
-    check: 'token' as const,
-    ...(issuer === undefined ? {} : { issuer: issuer.issuer }),
-    apiCode: error.code,
-  };
-  switch (error.code) {
-    case 'issuer_unknown': {
-      const iss = typeof payload.iss === 'string' ? payload.iss : undefined;
-      const closest = trusted[0];
-      if (iss !== undefined && closest !== undefined)
-        return [issuerFinding(closest.issuer, iss, 'token')];
-      break;
-    }
-    case 'audience_mismatch':
-      if (token !== undefined && isLightweight(issuer, payload))
-        return [lightweightFinding(issuer?.issuer ?? '', 'audience_mismatch')];
-      if (issuer !== undefined) return [audienceFinding(issuer, payload)];
-      break;
-    case 'token_type_invalid':
-      if (token !== undefined) return [typeFinding(issuer, token)];
-      break;
-    case 'alg_not_allowed':
-      return [
-        {
-          ...base,
-          code: 'algorithm_not_allowed',
-          summary: `The token is signed with ${show(token?.header.alg)}, which the API does not accept.`,
-          expected: (issuer?.algorithms ?? []).join(', '),
-          received: show(token?.header.alg),
-          fix: {
-            keycloak:
-              'Realm settings → Tokens → Default signature algorithm: RS256 (or the client’s Advanced → Access token signature algorithm).',
-            authentik:
-              'Provider → Signing Key: an RSA certificate (RS256) or an EC P-256 one (ES256).',
-          },
-        },
-      ];
-    case 'token_not_yet_valid':
-    case 'token_expired': {
-      const skew = typeof payload.iat === 'number' ? payload.iat - nowSec : undefined;
-      const future = error.code === 'token_not_yet_valid';
-      return [
-        {
-          ...base,
-          code: future ? 'clock_skew' : 'token_expired',
-          summary: future
-            ? `The token was issued ${skew ?? '?'} s in the future by this host's clock: the provider's clock runs ahead.`
-            : 'The token has expired.',
-          expected: future ? 'iat and nbf not after now (30 s leeway)' : `exp after now`,
-          received: future ? `iat ${show(payload.iat)}` : `exp ${show(payload.exp)}`,
-          fix: future
-            ? { keycloak: NTP, authentik: NTP }
-            : {
-                keycloak:
-                  'Refresh the token (todo login again). If tokens expire at once, check both clocks.',
-                authentik:
-                  'Refresh the token (todo login again). If tokens expire at once, check both clocks.',
-              },
-        },
-      ];
-    }
-    case 'key_unknown':
-    case 'signature_invalid':
-      return [
-        {
-          ...base,
-          code: error.code,
-          summary: `${error.description}: the token was not signed by a key of ${issuer?.issuer ?? 'the issuer'}.`,
-          received: `kid ${show(token?.header.kid)}`,
-          fix: {
-            keycloak:
-              'Get tokens from the realm the API trusts; after a key rotation the old key must stay in the realm (Passive) until its tokens expire.',
-            authentik: 'Get tokens from the provider the API trusts (same signing key).',
-          },
-        },
-      ];
-    default:
-      break;
-  }
-  return [
-    {
-      ...base,
-      code: error.code === 'token_malformed' ? 'token_malformed' : 'token_refused',
-      summary: `The API refuses the token: ${error.description}.`,
-      fix: {
-        keycloak: 'Sign in again and send the access token as "Authorization: Bearer <token>".',
-        authentik: 'Sign in again and send the access token as "Authorization: Bearer <token>".',
-      },
-    },
-  ];
+  const iss = typeof payload.iss === 'string' ? payload.iss : undefined;
+  const first = trusted[0];
+  if (error.code === 'issuer_unknown' && iss !== undefined && first !== undefined)
+    return [issuerFinding(first.issuer, iss, 'token')];
+  if (error.code === 'audience_mismatch' && token !== undefined && isLightweight(issuer, payload))
+    return [lightweightFinding(issuer?.issuer ?? '', 'audience_mismatch')];
+  if (error.code === 'audience_mismatch' && issuer !== undefined)
+    return [audienceFinding(issuer, payload)];
+  if (error.code === 'token_type_invalid' && token !== undefined)
+    return [typeFinding(issuer, token)];
+  return [otherRefusal(error, token, issuer, nowSec)];
 }

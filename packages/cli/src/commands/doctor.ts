@@ -3,6 +3,7 @@ import type { Diagnosis, Finding } from '@todo-sso/auth/diagnose';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { deviceLogin } from '../oidc/device-flow.js';
+import { Session } from '../session.js';
 
 /**
  * The issuers to check, read exactly as the API reads its environment (its own loader), with
@@ -98,11 +99,10 @@ export const doctor: Command = {
     if (ctx.values.login) {
       if (token !== undefined)
         throw new CliError('usage', '--token and --login exclude each other');
-      const settings = ctx.settings();
-      const session = ctx.session();
-      token = (
-        await deviceLogin(ctx.io, await session.metadata(), settings.clientId, settings.scope)
-      ).accessToken;
+      // Sign in where the API's (first) issuer is, as a person using the API would.
+      const settings = { ...ctx.settings(), issuer: (issuers[0] as IssuerOptions).issuer };
+      const metadata = await new Session(ctx.io, settings).metadata();
+      token = (await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope)).accessToken;
     }
     const diagnosis = await diagnose({
       issuers,

@@ -1,16 +1,13 @@
-import createClient from 'openapi-fetch';
-import { authenticatedFetch, unwrap } from '../api/client.js';
-import type { listPaths, TodoList } from '../api/lists-paths.js';
+import { apiClient, unwrap } from '../api/client.js';
+import type { paths } from '../api/schema.gen.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { cell, table } from '../output/table.js';
 
+type TodoList = paths['/lists/']['get']['responses'][200]['content']['application/json'][number];
+
 function listsClient(ctx: CommandContext) {
-  const session = ctx.session();
-  return createClient<listPaths>({
-    baseUrl: session.settings.apiUrl,
-    fetch: authenticatedFetch(ctx.io, session),
-  });
+  return apiClient(ctx.io, ctx.session());
 }
 
 /** Says plainly that the API has no shared lists, instead of a bare 404. */
@@ -25,15 +22,14 @@ function noLists(ctx: CommandContext, e: unknown): never {
 
 async function readLists(ctx: CommandContext): Promise<TodoList[]> {
   try {
-    const body = unwrap(await listsClient(ctx).GET('/lists/'));
-    return Array.isArray(body) ? body : body.items;
+    return unwrap(await listsClient(ctx).GET('/lists/'));
   } catch (e) {
     return noLists(ctx, e);
   }
 }
 
-/** A list id from an id or a unique name. */
-async function resolveList(ctx: CommandContext, typed: string): Promise<TodoList> {
+/** A list from an id or a unique name. */
+export async function resolveList(ctx: CommandContext, typed: string): Promise<TodoList> {
   const lists = await readLists(ctx);
   const found =
     lists.find((l) => l.id === typed) ??
@@ -99,7 +95,7 @@ export const share: Command = {
         ctx.print(members, () =>
           table(
             ['USERNAME', 'RELATION'],
-            members.map((m) => [m.username, m.relation]),
+            members.map((m) => [m.username ?? m.sub, m.relation]),
           ),
         );
         return;

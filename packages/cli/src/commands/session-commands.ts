@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { apiClient, unwrap } from '../api/client.js';
 import type { Command } from '../command.js';
+import { CliError } from '../errors.js';
 import { deviceLogin } from '../oidc/device-flow.js';
 import { endSession } from '../oidc/logout.js';
 import { table } from '../output/table.js';
@@ -26,12 +27,21 @@ export const login: Command = {
     const fallback = session.keyringUnavailable;
     if (fallback !== undefined && store.kind === 'file')
       ctx.io.err(`No usable keyring (${fallback}); tokens are kept in a ${store.description}.`);
-    const me = unwrap(await apiClient(ctx.io, session).GET('/me')).username;
+    // The API's view of the new session; a refusal does not undo the sign-in, it is explained.
+    let me: string | null | undefined;
+    try {
+      me = unwrap(await apiClient(ctx.io, session).GET('/me')).username;
+    } catch (e) {
+      if (!(e instanceof CliError)) throw e;
+      ctx.io.err(
+        `The API at ${settings.apiUrl} does not accept the new token: ${e.message}\nRun todo doctor --login to find out why.`,
+      );
+    }
     ctx.print(
       {
         signedIn: true,
         issuer: settings.issuer,
-        username: me,
+        username: me ?? null,
         store: store.kind,
         where: store.description,
       },

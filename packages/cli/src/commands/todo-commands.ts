@@ -3,6 +3,7 @@ import type { paths } from '../api/schema.gen.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { cell, table } from '../output/table.js';
+import { resolveList } from './list-commands.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -10,7 +11,12 @@ type Todo =
   paths['/todos/']['get']['responses'][200]['content']['application/json']['items'][number];
 
 /** Every todo of the caller, page by page (cursor pagination), at most `max`. */
-async function allTodos(api: ApiClient, completed: boolean | undefined, max: number) {
+async function allTodos(
+  api: ApiClient,
+  completed: boolean | undefined,
+  max: number,
+  list?: string,
+) {
   const items: Todo[] = [];
   let cursor: string | undefined;
   do {
@@ -20,6 +26,7 @@ async function allTodos(api: ApiClient, completed: boolean | undefined, max: num
           query: {
             limit: Math.min(100, max - items.length),
             ...(completed === undefined ? {} : { completed }),
+            ...(list === undefined ? {} : { list }),
             ...(cursor === undefined ? {} : { cursor }),
           },
         },
@@ -62,12 +69,13 @@ function one(ctx: CommandContext): string {
 
 /** `todo ls`. */
 export const ls: Command = {
-  usage: 'todo ls [--done | --open] [--limit N]',
+  usage: 'todo ls [--done | --open] [--list LIST] [--limit N]',
   summary: 'list your todos',
   options: {
     done: { type: 'boolean' },
     open: { type: 'boolean' },
     limit: { type: 'string' },
+    list: { type: 'string' },
   },
   maxPositionals: 0,
   async run(ctx) {
@@ -76,10 +84,15 @@ export const ls: Command = {
     const max = limit === undefined ? 1000 : Number(limit);
     if (!Number.isInteger(max) || max < 1)
       throw new CliError('usage', '--limit must be a positive integer');
+    const list =
+      typeof ctx.values.list === 'string'
+        ? (await resolveList(ctx, ctx.values.list)).id
+        : undefined;
     const todos = await allTodos(
       apiClient(ctx.io, ctx.session()),
       done ? true : open ? false : undefined,
       max,
+      list,
     );
     ctx.print(todos, () =>
       todos.length === 0
@@ -99,17 +112,25 @@ export const ls: Command = {
 
 /** `todo add`. */
 export const add: Command = {
-  usage: 'todo add <title…> [--description TEXT]',
+  usage: 'todo add <title…> [--description TEXT] [--list LIST]',
   summary: 'add a todo',
-  options: { description: { type: 'string', short: 'd' } },
+  options: { description: { type: 'string', short: 'd' }, list: { type: 'string' } },
   minPositionals: 1,
   maxPositionals: Number.POSITIVE_INFINITY,
   async run(ctx) {
     const title = ctx.positionals.join(' ');
     const description = ctx.values.description as string | undefined;
+    const listId =
+      typeof ctx.values.list === 'string'
+        ? (await resolveList(ctx, ctx.values.list)).id
+        : undefined;
     const todo = unwrap(
       await apiClient(ctx.io, ctx.session()).POST('/todos/', {
-        body: { title, ...(description === undefined ? {} : { description }) },
+        body: {
+          title,
+          ...(description === undefined ? {} : { description }),
+          ...(listId === undefined ? {} : { listId }),
+        },
       }),
     );
     ctx.print(todo, () => `Added ${shortId(todo.id)}  ${cell(todo.title)}`);

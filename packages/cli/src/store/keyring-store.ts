@@ -39,8 +39,12 @@ export class KeyringStore implements TokenStore {
     const Entry = loadEntryClass();
     if (Entry === undefined) return { reason: 'no keyring binding for this platform' };
     try {
-      // Reading an absent entry answers null on a working keyring and throws without one.
-      new Entry(SERVICE, '__probe__').getPassword();
+      // A write, read back and removed: some keyrings answer reads but refuse writes.
+      const probe = new Entry(SERVICE, '__probe__');
+      probe.setPassword('probe');
+      const ok = probe.getPassword() === 'probe';
+      probe.deletePassword();
+      if (!ok) return { reason: 'the keyring did not return what was stored' };
       return { store: new KeyringStore(Entry) };
     } catch (e) {
       return { reason: e instanceof Error ? e.message : String(e) };

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, sendJson } from '../http/io.js';
+import type { RealmClient } from '../realm/types.js';
 import { adminPermissions } from './auth.js';
 import {
   type AdminCall,
@@ -119,13 +120,36 @@ const ROUTES: Route[] = [
 function listClients(ctx: AdminContext, call: AdminCall) {
   const wanted = call.query.get('clientId');
   const search = call.query.get('search') === 'true';
-  return [...ctx.realm.clients.values()]
+  const registered = [...ctx.store.entries('Client:')].map(([, c]) => registeredClient(c));
+  return [...ctx.realm.clients.values(), ...registered]
     .filter(
       (c) =>
         !wanted ||
         (search ? c.clientId.toLowerCase().includes(wanted.toLowerCase()) : c.clientId === wanted),
     )
     .map((c) => clientRepresentation(c, call.can.viewClients));
+}
+
+/** A client registered through RFC 7591, in the realm client's shape (public, code flow). */
+function registeredClient(metadata: Record<string, unknown>): RealmClient {
+  const uris = Array.isArray(metadata.redirect_uris) ? metadata.redirect_uris.map(String) : [];
+  return {
+    clientId: String(metadata.client_id),
+    publicClient: true,
+    secret: undefined,
+    redirectUris: uris,
+    postLogoutRedirectUris: [],
+    webOrigins: [],
+    standardFlow: true,
+    directAccessGrants: false,
+    serviceAccount: false,
+    deviceGrant: false,
+    pkceMethod: 'S256',
+    backchannelLogoutUrl: undefined,
+    backchannelLogoutSessionRequired: false,
+    audiences: [],
+    attributeMappers: [],
+  };
 }
 
 async function jsonBody(req: IncomingMessage): Promise<unknown> {

@@ -1,5 +1,5 @@
-import { REQUIRED_ACTIONS } from '../realm/load.js';
 import type { RealmUser } from '../realm/types.js';
+import { REQUIRED_ACTIONS } from '../realm/user.js';
 import { DirectoryError } from '../users/directory.js';
 import { type AdminCall, type AdminContext, AdminError, badRequest, notFound } from './context.js';
 import { briefUser, fullUser } from './representations.js';

@@ -10,6 +10,15 @@ import { authenticate } from '../sessions/login.js';
 import { mappedAttributes, profileClaims } from '../tokens/claims.js';
 
 /**
+ * Keycloak answers bad credentials — a wrong password or OTP, an unknown user, a locked account,
+ * alike — with 401 `invalid_grant` "Invalid user credentials".
+ */
+function invalidCredentials(): Error {
+  const error = new errors.CustomOIDCProviderError('invalid_grant', 'Invalid user credentials');
+  return Object.assign(error, { status: 401, statusCode: 401 });
+}
+
+/**
  * The Resource Owner Password Credentials grant (RFC 6749 §4.3), which Keycloak keeps for clients
  * with `directAccessGrantsEnabled` and which scripts and tests use. Like Keycloak it opens a
  * user session, so tokens carry a `sid` and the session can be ended by logout or expiry.
@@ -37,18 +46,11 @@ export function registerPasswordGrant(
       if (!username || !password) {
         throw new errors.InvalidRequest('missing required parameter(s) username, password');
       }
-      const result = authenticate(realm, username, password);
-      if ('error' in result && result.error === 'invalid') {
-        const known = realm.users.get(username);
-        if (known) checks.guard.failed(known);
+      const result = authenticate(realm, checks.guard, username, password);
+      if ('error' in result && result.error === 'disabled') {
+        throw new errors.CustomOIDCProviderError('invalid_grant', 'Account disabled');
       }
-      if ('error' in result) {
-        // Keycloak's wording for both cases.
-        throw new errors.CustomOIDCProviderError(
-          'invalid_grant',
-          result.error === 'disabled' ? 'Account disabled' : 'Invalid user credentials',
-        );
-      }
+      if ('error' in result) throw invalidCredentials();
       const { user } = result;
       if (user.requiredActions.length > 0) {
         // Keycloak's answer while a required action (a temporary password…) is pending.
@@ -59,8 +61,9 @@ export function registerPasswordGrant(
       const otp = String(params?.otp ?? params?.totp ?? '');
       if (otp && !checks.otp.verify(user, otp)) {
         checks.guard.failed(user);
-        throw new errors.CustomOIDCProviderError('invalid_grant', 'Invalid user credentials');
+        throw invalidCredentials();
       }
+      checks.guard.succeeded(user);
       const amr = otp ? ['pwd', 'otp'] : ['pwd'];
       const acr = acrOf(realm, otp ? LEVEL_OTP : LEVEL_PASSWORD);
       const requested = String(params?.scope ?? '')

@@ -20,18 +20,26 @@ export function keycloakIdTokenClaims(provider: Provider): void {
   };
 }
 
+/** `scope` with Keycloak's default client scopes added when it asks for `openid`; else undefined. */
+export function withDefaultScopes(params: URLSearchParams): URLSearchParams | undefined {
+  const scopes = new Set((params.get('scope') ?? '').split(' ').filter(Boolean));
+  if (!scopes.has('openid')) return undefined;
+  for (const scope of DEFAULT_SCOPES) scopes.add(scope);
+  const out = new URLSearchParams(params);
+  out.set('scope', [...scopes].join(' '));
+  return out;
+}
+
 /**
  * Keycloak applies a client's default client scopes (`profile`, `email`) whatever the request
- * asks for; the dev IdP adds them to the scope of every authorization request.
+ * asks for; the dev IdP adds them to the scope of every authorization request (a POSTed one
+ * arrives here as a GET, see dispatch.ts).
  */
 export function applyDefaultScopes(provider: Provider, authorizationRoute: string): void {
   provider.use(async (ctx, next) => {
     if (ctx.method === 'GET' && ctx.path === authorizationRoute) {
-      const query = new URLSearchParams(ctx.querystring);
-      const scopes = new Set((query.get('scope') ?? '').split(' ').filter(Boolean));
-      if (scopes.has('openid')) {
-        for (const scope of DEFAULT_SCOPES) scopes.add(scope);
-        query.set('scope', [...scopes].join(' '));
+      const query = withDefaultScopes(new URLSearchParams(ctx.querystring));
+      if (query) {
         // Keep the mount-path prefix (originalUrl) in step with the rewritten URL.
         const req = ctx.req as typeof ctx.req & { originalUrl?: string };
         const before = req.url ?? '';

@@ -46,8 +46,9 @@ export function loginPage(opts: {
 }
 
 /**
- * RP-initiated logout confirmation. With a valid `id_token_hint` the RP has proven the session,
- * so, as Keycloak does, the page submits itself; otherwise the user confirms.
+ * RP-initiated logout confirmation. When the `id_token_hint` names this very session (see
+ * logout-hint.ts) the RP has proven it, so, as Keycloak does, the page submits itself; otherwise
+ * the user confirms.
  */
 export function logoutPage(form: string, auto: boolean): string {
   const withLogout = form.replace(

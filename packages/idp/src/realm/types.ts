@@ -1,5 +1,7 @@
+import type { RegistrationPolicy } from '../registration/policy.js';
 import type { OtpCredential, OtpPolicy } from './otp.js';
 import type { RoleGraph, RoleRef } from './roles.js';
+import type { SecuritySettings } from './security.js';
 
 /**
  * The subset of Keycloak's realm representation (the `--import-realm` JSON format) that the
@@ -151,8 +153,8 @@ export interface RealmUser {
   attributes: Record<string, string[]>;
 }
 
-/** A loaded, validated realm. */
-export interface Realm {
+/** A loaded, validated realm (with its brute-force and refresh-token settings). */
+export interface Realm extends SecuritySettings {
   name: string;
   /** Seconds. */
   accessTokenLifespan: number;
@@ -166,6 +168,8 @@ export interface Realm {
   /** The same users by id. */
   usersById: ReadonlyMap<string, RealmUser>;
   otpPolicy: OtpPolicy;
+  /** Anonymous dynamic client registration (Keycloak's client registration policies). */
+  registrationPolicy: RegistrationPolicy;
   /** `acr.loa.map`: acr name → level of authentication (1 password, 2 password and OTP). */
   acrLoaMap: Record<string, number>;
   /** Roles and groups, to resolve a user's effective roles after a change. */

@@ -4,9 +4,14 @@ import type { Realm, RealmUser } from '../realm/types.js';
 import type { UserDirectory } from '../users/directory.js';
 import type { PendingLogins } from './pending.js';
 
-/** Counts failed sign-in attempts (a wrong password or OTP code) toward brute-force limits. */
+/**
+ * Brute-force detection: counts failed sign-in attempts (a wrong password or OTP code), says
+ * whether a user is locked out, and forgets the failures once a sign-in completes.
+ */
 export interface LoginGuard {
   failed(user: RealmUser): void;
+  locked(user: RealmUser): boolean;
+  succeeded(user: RealmUser): void;
 }
 
 /** What the sign-in pages and the password grant work with. */

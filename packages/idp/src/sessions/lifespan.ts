@@ -1,4 +1,5 @@
 import type Provider from 'oidc-provider';
+import type { IdpLogger } from '../logger.js';
 
 /** The two realm settings that bound an SSO session, in seconds. */
 export interface SessionTimeouts {
@@ -52,5 +53,24 @@ export function reportRefreshExpiry(provider: Provider): void {
     const issued = ctx.oidc.entities.RefreshToken as IssuedRefreshToken | undefined;
     if (typeof body.refresh_token !== 'string' || body.refresh_expires_in !== undefined) return;
     if (issued) body.refresh_expires_in = issued.remainingTTL;
+  });
+}
+
+/**
+ * Keycloak's SSO session idle timeout restarts whenever the session's refresh token is used, but
+ * never past the session's max lifespan: the session keeps its end there, so the store's expiry
+ * sweep ends it (with back-channel logout) exactly as on idle expiry.
+ */
+export function extendSessionOnRefresh(
+  provider: Provider,
+  timeouts: SessionTimeouts,
+  log: IdpLogger,
+): void {
+  provider.on('grant.success', (ctx) => {
+    const rt = ctx.oidc.entities.RefreshToken;
+    if (ctx.oidc.params?.grant_type !== 'refresh_token' || !rt?.sessionUid) return;
+    provider.Session.findByUid(rt.sessionUid)
+      .then((session) => session?.save(sessionTtl(timeouts, session.loginTs)))
+      .catch((error: Error) => log.warn(`session idle extension failed: ${error.message}`));
   });
 }

@@ -6,19 +6,29 @@ import { loginPage } from '../pages/templates.js';
 import type { Realm, RealmUser } from '../realm/types.js';
 import { passwordMatches } from '../users/password.js';
 import { acrOf, LEVEL_OTP, LEVEL_PASSWORD, requestedLevel } from './acr.js';
-import type { LoginContext } from './context.js';
+import type { LoginContext, LoginGuard } from './context.js';
 import type { PendingLogin } from './pending.js';
 import { nextStep, renderStep, submitStep } from './steps.js';
 
-/** Checks a username and password against the realm; the reason is shown on the login page. */
+/**
+ * Checks a username and password against the realm, under its brute-force detection: a wrong
+ * password counts a failure, and a locked account is refused without looking at the password. An
+ * unknown user, a wrong password and a locked account give the same answer (`invalid`); only a
+ * disabled account with the right password is told apart, as Keycloak does. The caller records
+ * success (`guard.succeeded`) once every factor is checked.
+ */
 export function authenticate(
   realm: Realm,
+  guard: LoginGuard,
   username: string,
   password: string,
 ): { user: RealmUser } | { error: 'invalid' | 'disabled' } {
   // Keycloak matches usernames case-insensitively (it stores them in lower case).
   const user = realm.users.get(username) ?? realm.users.get(username.toLowerCase());
-  if (!user || user.serviceAccountClientId || !passwordMatches(user, password)) {
+  if (!user || user.serviceAccountClientId) return { error: 'invalid' };
+  if (guard.locked(user)) return { error: 'invalid' };
+  if (!passwordMatches(user, password)) {
+    guard.failed(user);
     return { error: 'invalid' };
   }
   if (!user.enabled) return { error: 'disabled' };
@@ -92,10 +102,8 @@ export async function handleInteraction(
       return;
     }
     const username = form.get('username') ?? '';
-    const result = authenticate(realm, username, form.get('password') ?? '');
+    const result = authenticate(realm, ctx.guard, username, form.get('password') ?? '');
     if ('error' in result) {
-      const known = realm.users.get(username);
-      if (known && result.error === 'invalid') ctx.guard.failed(known);
       const error =
         result.error === 'disabled' ? 'Account is disabled.' : 'Invalid username or password.';
       send(res, 200, loginPage({ realm: realm.name, action, clientId, username, error }));
@@ -117,6 +125,11 @@ export async function handleInteraction(
   }
   const step = nextStep(user, state, wantedLevel(realm, details.params));
   if (form && step !== 'done') {
+    // A user locked out by brute-force detection gets no more code checks, and no different
+    // answer (Keycloak's OTP form does the same).
+    if (step !== 'update-password' && ctx.guard.locked(user)) {
+      return renderStep(ctx, res, action, step, user, state, 'Invalid authenticator code.');
+    }
     const error = submitStep(ctx, step, user, state, form);
     if (error) return renderStep(ctx, res, action, step, user, state, error);
   }
@@ -136,6 +149,7 @@ async function advance(
   const step = nextStep(user, state, wantedLevel(ctx.realm, details.params));
   if (step !== 'done') return renderStep(ctx, res, action, step, user, state);
   ctx.pending.end(details.uid);
+  ctx.guard.succeeded(user);
   const level = state.amr.includes('otp') ? LEVEL_OTP : LEVEL_PASSWORD;
   const clientId = String(details.params.client_id ?? '');
   const grantId = await grantAll(ctx.provider, user.id, clientId, details);
@@ -169,5 +183,10 @@ async function grantAll(
   const scope = [...new Set(['openid', 'profile', 'email', ...requested])].join(' ');
   grant.addOIDCScope(scope);
   grant.addResourceScope(DEFAULT_RESOURCE, scope);
+  // RFC 8707 §2.1: the resources the request names are granted the same scope.
+  const resource = details.params.resource;
+  for (const r of Array.isArray(resource) ? resource : resource ? [resource] : []) {
+    grant.addResourceScope(String(r), scope);
+  }
   return grant.save();
 }

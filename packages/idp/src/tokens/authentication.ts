@@ -66,3 +66,28 @@ export function authenticationClaims(
     ...(amr.length > 0 ? { amr } : {}),
   };
 }
+
+interface IdTokenModel {
+  available: Record<string, unknown>;
+  extra: Record<string, unknown>;
+  issue(options?: { use?: string }): Promise<string>;
+}
+
+/** Authentik's `amr`: `pwd`, plus `mfa` once a second factor was used. */
+function authentikAmr(amr: unknown): string[] | undefined {
+  if (!Array.isArray(amr) || !amr.includes('pwd')) return undefined;
+  return amr.includes('otp') ? ['pwd', 'mfa'] : ['pwd'];
+}
+
+/** The Authentik profile's ID tokens say what its access tokens say: fixed `acr`, Authentik's `amr`. */
+export function authentikIdTokenClaims(provider: { IdToken: { prototype: unknown } }): void {
+  const proto = provider.IdToken.prototype as IdTokenModel;
+  const issue = proto.issue;
+  proto.issue = async function issueAsAuthentik(this: IdTokenModel, options) {
+    for (const claims of [this.available, this.extra]) {
+      if (claims.acr !== undefined) claims.acr = AUTHENTIK_ACR;
+      if (claims.amr !== undefined) claims.amr = authentikAmr(claims.amr);
+    }
+    return issue.call(this, options);
+  };
+}

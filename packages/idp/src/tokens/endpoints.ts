@@ -104,18 +104,23 @@ export async function handleRevocation(
     return;
   }
   const found = looksLikeJwt(token) ? await registry.verify(token) : undefined;
+  const rt = found ? undefined : await provider.RefreshToken.find(token);
+  const owner = found ? found.record.clientId : rt?.clientId;
+  if (owner !== undefined && owner !== client.clientId) {
+    // RFC 7009 §2.1: a token issued to another client is refused, never silently kept alive
+    // behind a 200; Keycloak's answer.
+    sendOAuthError(res, 400, 'unauthorized_client', 'Unmatching clients');
+    return;
+  }
   if (found) {
-    if (found.record.clientId === client.clientId) await registry.revoke(found.record.jti);
-  } else {
-    const rt = await provider.RefreshToken.find(token);
-    if (rt && rt.clientId === client.clientId) {
-      await rt.destroy();
-      if (rt.grantId) {
-        await Promise.all([
-          provider.AccessToken.revokeByGrantId(rt.grantId),
-          provider.RefreshToken.revokeByGrantId(rt.grantId),
-        ]);
-      }
+    await registry.revoke(found.record.jti);
+  } else if (rt) {
+    await rt.destroy();
+    if (rt.grantId) {
+      await Promise.all([
+        provider.AccessToken.revokeByGrantId(rt.grantId),
+        provider.RefreshToken.revokeByGrantId(rt.grantId),
+      ]);
     }
   }
   send(res, 200, '', 'text/plain');

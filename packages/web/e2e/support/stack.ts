@@ -144,6 +144,9 @@ export async function startStack(): Promise<Stack> {
         PORT: String(apiPort),
         DATA_DIR: dataDir,
         OIDC_ISSUER: idp.issuer,
+        // The dev realm's service account, for the Admin screen's people management.
+        OIDC_CLIENT_ID: 'todo-api',
+        OIDC_CLIENT_SECRET: 'todo-api-secret',
         CORS_ORIGINS: webUrl,
         LOG_LEVEL: 'warn',
       }),

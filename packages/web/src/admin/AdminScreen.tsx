@@ -1,28 +1,40 @@
-import { useState } from 'react';
 import { isAdmin } from '../me/permissions.js';
 import { useMe } from '../me/use-me.js';
+import { navigate, usePath, useSearch } from '../navigation/router.js';
 import { AdminTodos } from './AdminTodos.js';
 import { AuditLog } from './AuditLog.js';
+import { IdpUsers } from './IdpUsers.js';
 import { UsersTable } from './UsersTable.js';
 
 type Tab = 'users' | 'todos' | 'audit';
 
+const LABELS: Record<Tab, string> = { users: 'Users', todos: 'All todos', audit: 'Audit log' };
+
+/** Each tab has its own address, so Back, reload and shared links open the same tab. */
+export function adminPath(tab: Tab, owner?: string): string {
+  const query = owner ? `?${new URLSearchParams({ owner })}` : '';
+  return `/admin/${tab}${query}`;
+}
+
+function tabOf(path: string, tabs: readonly Tab[]): Tab {
+  const name = path.split('/')[2];
+  return tabs.find((tab) => tab === name) ?? 'users';
+}
+
 /**
- * Administration: people with their todo counts (`users:manage`); every todo and the audit log
- * (administrators only, so those tabs show for admins alone).
+ * Administration: for administrators, the identity provider's people (create, enable/disable,
+ * department, roles, end sessions); people with their todo counts (`users:manage`); every todo
+ * and the audit log (administrators only, so those tabs show for admins alone). The tab and the
+ * owner filter live in the address (`/admin/todos?owner=…`).
  */
 export function AdminScreen() {
   const me = useMe();
   const admin = isAdmin(me.data);
-  const [tab, setTab] = useState<Tab>('users');
-  const [owner, setOwner] = useState('');
-  const tabs: Array<[Tab, string]> = admin
-    ? [
-        ['users', 'Users'],
-        ['todos', 'All todos'],
-        ['audit', 'Audit log'],
-      ]
-    : [['users', 'Users']];
+  const path = usePath();
+  const owner = useSearch().get('owner') ?? '';
+  const tabs: Tab[] = admin ? ['users', 'todos', 'audit'] : ['users'];
+  const tab = tabOf(path, tabs);
+  const open = (next: Tab) => navigate(adminPath(next));
 
   return (
     <section className="panel panel--wide" aria-labelledby="admin-title">
@@ -37,14 +49,14 @@ export function AdminScreen() {
             const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
             if (!step) return;
             event.preventDefault();
-            const index = tabs.findIndex(([value]) => value === tab);
+            const index = tabs.indexOf(tab);
             const next = tabs[(index + step + tabs.length) % tabs.length];
             if (!next) return;
-            setTab(next[0]);
-            document.getElementById(`admin-tab-${next[0]}`)?.focus();
+            open(next);
+            document.getElementById(`admin-tab-${next}`)?.focus();
           }}
         >
-          {tabs.map(([value, label]) => (
+          {tabs.map((value) => (
             <button
               key={value}
               type="button"
@@ -54,27 +66,35 @@ export function AdminScreen() {
               aria-selected={tab === value}
               tabIndex={tab === value ? 0 : -1}
               className="filters__option"
-              onClick={() => setTab(value)}
+              onClick={() => {
+                if (tab !== value) open(value);
+              }}
             >
-              {label}
+              {LABELS[value]}
             </button>
           ))}
         </div>
       </div>
       <div role="tabpanel" id={`admin-panel-${tab}`} aria-labelledby={`admin-tab-${tab}`}>
         {tab === 'users' ? (
-          <UsersTable
-            onShowTodos={
-              admin
-                ? (sub) => {
-                    setOwner(sub);
-                    setTab('todos');
-                  }
-                : undefined
-            }
-          />
+          <>
+            {admin ? (
+              <section aria-labelledby="idp-users-title">
+                <h2 id="idp-users-title">People</h2>
+                <IdpUsers />
+                <h2>Todo owners</h2>
+              </section>
+            ) : null}
+            <UsersTable
+              onShowTodos={admin ? (sub) => navigate(adminPath('todos', sub)) : undefined}
+            />
+          </>
         ) : tab === 'todos' ? (
-          <AdminTodos owner={owner} onOwnerChange={setOwner} />
+          <AdminTodos
+            key={owner}
+            owner={owner}
+            onOwnerChange={(next) => navigate(adminPath('todos', next))}
+          />
         ) : (
           <AuditLog />
         )}

@@ -72,7 +72,7 @@ export function AdminTodos({
         <Empty title="No todos." />
       ) : (
         <div className="table-wrap">
-          <table className="table" aria-label="All todos">
+          <table className="table table--cards" aria-label="All todos">
             <thead>
               <tr>
                 <th scope="col">Title</th>
@@ -84,20 +84,20 @@ export function AdminTodos({
             <tbody>
               {rows.map((todo) => (
                 <tr key={todo.id}>
-                  <th scope="row" dir="auto">
+                  <th scope="row" dir="auto" data-label="Title">
                     {todo.title}
                   </th>
-                  <td title={`${todo.owner} at ${todo.ownerIssuer}`}>
+                  <td data-label="Owner" title={`${todo.owner} at ${todo.ownerIssuer}`}>
                     {nameOf(todo.ownerIssuer, todo.owner) ?? (
                       <span className="mono cell-sub">{todo.owner}</span>
                     )}
                   </td>
-                  <td>
+                  <td data-label="State">
                     <span className={`badge${todo.completed ? ' badge--done' : ''}`}>
                       {todo.completed ? 'done' : 'open'}
                     </span>
                   </td>
-                  <td>
+                  <td data-label="Updated">
                     <Time iso={todo.updatedAt} />
                   </td>
                 </tr>

@@ -31,7 +31,7 @@ export function AuditLog() {
   return (
     <>
       <div className="table-wrap">
-        <table className="table" aria-label="Audit log">
+        <table className="table table--cards" aria-label="Audit log">
           <thead>
             <tr>
               <th scope="col">When</th>
@@ -44,23 +44,26 @@ export function AuditLog() {
           <tbody>
             {rows.map((entry) => (
               <tr key={entry.id}>
-                <td>
+                <td data-label="When">
                   <Time iso={entry.at} />
                 </td>
-                <td title={entry.actorSub ?? undefined}>
-                  {nameOf(entry.actorIssuer, entry.actorSub) ?? (
+                {/* The person's name, with the subject id on hover for matching other logs. */}
+                <td data-label="Who" title={entry.actorSub ?? undefined}>
+                  {entry.actorName ?? nameOf(entry.actorIssuer, entry.actorSub) ?? (
                     <span className="mono cell-sub">{entry.actorSub ?? '—'}</span>
                   )}
                 </td>
-                <td>{entry.action}</td>
-                <td>
+                <td data-label="Action">{entry.action}</td>
+                <td data-label="Outcome">
                   <span
                     className={`badge${entry.outcome === 'denied' ? ' badge--denied' : ' badge--done'}`}
                   >
                     {entry.outcome}
                   </span>
                 </td>
-                <td className="mono cell-sub">{entry.resource ?? '—'}</td>
+                <td data-label="Resource" className="mono cell-sub">
+                  {entry.resource ?? '—'}
+                </td>
               </tr>
             ))}
           </tbody>

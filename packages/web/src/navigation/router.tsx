@@ -7,7 +7,8 @@ import {
 
 /**
  * A five-route app needs no router library: the History API plus one event is enough.
- * Paths: `/` (todos), `/reports`, `/admin`, `/callback` (sign-in return), `/signed-out`.
+ * Paths: `/` (todos), `/reports`, `/admin` and its tabs (`/admin/users`, `/admin/todos`,
+ * `/admin/audit`), `/callback` (sign-in return), `/signed-out`.
  */
 const NAVIGATE_EVENT = 'todo-sso:navigate';
 
@@ -23,6 +24,12 @@ function subscribe(onChange: () => void): () => void {
 /** The current path, re-rendering on navigation and on Back/Forward. */
 export function usePath(): string {
   return useSyncExternalStore(subscribe, () => window.location.pathname);
+}
+
+/** The query string of the current address (`?owner=…`), re-rendering like `usePath`. */
+export function useSearch(): URLSearchParams {
+  const search = useSyncExternalStore(subscribe, () => window.location.search);
+  return new URLSearchParams(search);
 }
 
 /** Moves to `path` inside the app without a page load. */
@@ -45,10 +52,15 @@ export function Link({ to, children, onClick, ...rest }: LinkProps) {
     if (event.defaultPrevented || event.button !== 0) return;
     if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
-    if (to !== path) navigate(to);
+    if (to !== path + window.location.search) navigate(to);
   };
   return (
-    <a href={to} aria-current={path === to ? 'page' : undefined} onClick={handleClick} {...rest}>
+    <a
+      href={to}
+      aria-current={path === to || (to !== '/' && path.startsWith(`${to}/`)) ? 'page' : undefined}
+      onClick={handleClick}
+      {...rest}
+    >
       {children}
     </a>
   );

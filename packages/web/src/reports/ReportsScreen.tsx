@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
-import { type FormEvent, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
-import { getSummary } from '../api/endpoints.js';
+import { getAdminUsers, getSummary } from '../api/endpoints.js';
 import { isApiError } from '../api/errors.js';
 import { isAdmin } from '../me/permissions.js';
 import { useMe } from '../me/use-me.js';
@@ -15,13 +15,13 @@ export function ReportsScreen() {
   const api = useApi();
   const me = useMe();
   const admin = isAdmin(me.data);
-  const [department, setDepartment] = useState<string | undefined>(undefined);
-  const chosen = department ?? me.data?.department ?? undefined;
+  // Administrators start with every department ('' = all) and pick from the known ones.
+  const [department, setDepartment] = useState('');
+  const chosen = admin ? department || undefined : (me.data?.department ?? undefined);
   const summary = useQuery({
     queryKey: ['reports', 'summary', chosen ?? null],
     queryFn: ({ signal }) => getSummary(api, chosen, signal),
-    // Without a department of their own, administrators choose one first.
-    enabled: me.isSuccess && Boolean(chosen),
+    enabled: me.isSuccess && (admin || Boolean(chosen)),
     retry: (count, error) => !(isApiError(error) && error.status < 500) && count < 2,
   });
 
@@ -30,18 +30,16 @@ export function ReportsScreen() {
       <div className="panel__head">
         <h1 id="reports-title">Reports</h1>
         {admin ? (
-          <DepartmentPicker value={chosen ?? ''} onChange={setDepartment} />
+          <DepartmentPicker value={department} onChange={setDepartment} />
         ) : (
           <p className="muted">
             Department: <strong>{chosen ?? 'none'}</strong>
           </p>
         )}
       </div>
-      {!chosen && me.isSuccess ? (
-        <Empty title="Choose a department">
-          {admin
-            ? 'Type a department name above to see its summary.'
-            : 'Your account has no department attribute, so there is nothing to report.'}
+      {!admin && !chosen && me.isSuccess ? (
+        <Empty title="No department">
+          Your account has no department attribute, so there is nothing to report.
         </Empty>
       ) : summary.isPending ? (
         <Loading label="Counting…" />
@@ -58,28 +56,36 @@ export function ReportsScreen() {
   );
 }
 
+/** The departments the API knows of (from its people), and "All departments" first. */
 function DepartmentPicker({ value, onChange }: { value: string; onChange: (v: string) => void }) {
   const id = useId();
-  const [text, setText] = useState(value);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    onChange(text.trim());
-  };
+  const api = useApi();
+  const users = useQuery({
+    queryKey: ['admin', 'users'],
+    queryFn: ({ signal }) => getAdminUsers(api, signal),
+  });
+  const known = new Set<string>();
+  for (const user of users.data?.items ?? []) if (user.department) known.add(user.department);
+  if (value) known.add(value);
   return (
-    <form className="inline-form" onSubmit={submit}>
+    <div className="inline-form">
       <label htmlFor={id} className="label">
         Department
       </label>
-      <input
+      <select
         id={id}
         className="input input--small"
-        value={text}
-        onChange={(e) => setText(e.target.value)}
-      />
-      <button type="submit" className="button button--small">
-        Show
-      </button>
-    </form>
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+      >
+        <option value="">All departments</option>
+        {[...known].sort().map((name) => (
+          <option key={name} value={name}>
+            {name}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 

@@ -1,0 +1,127 @@
+import KeycloakAdminClient from '@keycloak/keycloak-admin-client';
+import type { ApiConfig, IssuerConfig } from '../config/config.js';
+import { ConfigError } from '../config/config.js';
+
+/** Where and as whom the API calls the identity provider's admin API. */
+export interface IdpAdminTarget {
+  /** The issuer whose people these are (tokens' `iss`). */
+  readonly issuer: string;
+  /** Server root, e.g. `http://keycloak:8080`: the admin API is `<server>/admin/realms/<realm>`. */
+  readonly server: string;
+  readonly realm: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/** Why the admin routes cannot work with this configuration (answered as 501). */
+export interface IdpAdminUnsupported {
+  readonly unsupported: string;
+}
+
+const REALM_PATH = /^(.*)\/realms\/([^/]+)\/?$/;
+const ADMIN_PATH = /^(.*)\/admin\/realms\/([^/]+)\/?$/;
+
+/**
+ * The admin target from the configuration: the first Keycloak-profile issuer, its server and
+ * realm taken from where the API reaches it (`OIDC_DISCOVERY_URL`, else the issuer:
+ * `<server>/realms/<realm>`), or from `IDP_ADMIN_URL` (`<server>/admin/realms/<realm>`); the
+ * credentials are `OIDC_CLIENT_ID` / `OIDC_CLIENT_SECRET`.
+ *
+ * @throws {ConfigError} when `IDP_ADMIN_URL` is not an admin realm URL.
+ */
+export function idpAdminTarget(config: ApiConfig): IdpAdminTarget | IdpAdminUnsupported {
+  const issuer: IssuerConfig | undefined = config.issuers.find((i) => i.profile === 'keycloak');
+  if (issuer === undefined) {
+    const profile = config.issuers[0]?.profile ?? 'generic';
+    return {
+      unsupported: `The ${profile} provider profile has no Keycloak Admin REST API: create people, change their roles and end their sessions in the identity provider's own console${profile === 'authentik' ? ' (Authentik: Directory → Users)' : ''}.`,
+    };
+  }
+  if (issuer.clientId === undefined || issuer.clientSecret === undefined)
+    return {
+      unsupported:
+        'The API has no service-account credentials for the identity provider: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET (a confidential client with the realm-management roles view-users, manage-users and query-groups).',
+    };
+  let server: string | undefined;
+  let realm: string | undefined;
+  if (config.idpAdminUrl !== undefined) {
+    const m = ADMIN_PATH.exec(config.idpAdminUrl);
+    if (!m) throw new ConfigError('IDP_ADMIN_URL', 'must look like <server>/admin/realms/<realm>');
+    [, server, realm] = m;
+  } else {
+    const m = REALM_PATH.exec(issuer.discoveryUrl ?? issuer.issuer);
+    if (!m)
+      return {
+        unsupported:
+          'The issuer URL is not a Keycloak realm URL (<server>/realms/<realm>): set IDP_ADMIN_URL to <server>/admin/realms/<realm>.',
+      };
+    [, server, realm] = m;
+  }
+  return {
+    issuer: issuer.issuer,
+    server: server ?? '',
+    realm: decodeURIComponent(realm ?? ''),
+    clientId: issuer.clientId,
+    clientSecret: issuer.clientSecret,
+  };
+}
+
+/**
+ * The official Keycloak admin client for a target, authenticated by the client credentials
+ * grant (RFC 6749 §4.4) of the API's own client. The token is cached until 30 s before it
+ * expires; concurrent calls share one token request.
+ */
+export function createAdminClient(
+  target: IdpAdminTarget,
+  options: { readonly timeoutMs: number; readonly now: () => number },
+): KeycloakAdminClient {
+  const client = new KeycloakAdminClient({
+    baseUrl: target.server,
+    realmName: target.realm,
+    timeout: options.timeoutMs,
+  });
+  let token: { value: string; expiresAt: number } | undefined;
+  let inflight: Promise<string> | undefined;
+  const fetchToken = async (): Promise<string> => {
+    const url = `${target.server}/realms/${encodeURIComponent(target.realm)}/protocol/openid-connect/token`;
+    const basic = Buffer.from(
+      `${encodeURIComponent(target.clientId)}:${encodeURIComponent(target.clientSecret)}`,
+    ).toString('base64');
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${basic}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    if (!response.ok || typeof body.access_token !== 'string')
+      throw new TokenError(response.status, String(body.error ?? response.statusText));
+    const lifetime = typeof body.expires_in === 'number' ? body.expires_in : 60;
+    token = { value: body.access_token, expiresAt: options.now() + (lifetime - 30) * 1000 };
+    return token.value;
+  };
+  client.registerTokenProvider({
+    getAccessToken: async () => {
+      if (token && options.now() < token.expiresAt) return token.value;
+      inflight ??= fetchToken().finally(() => {
+        inflight = undefined;
+      });
+      return inflight;
+    },
+  });
+  return client;
+}
+
+/** The client-credentials grant failed (401/400: the API's credentials; 5xx: the IdP). */
+export class TokenError extends Error {
+  override readonly name = 'TokenError';
+  constructor(
+    readonly status: number,
+    readonly error: string,
+  ) {
+    super(`client credentials grant refused (${status} ${error})`);
+  }
+}

@@ -1,0 +1,215 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { requires } from '../authz/requirement.js';
+import type { AppContext } from '../context.js';
+import { auditRepository } from '../repositories/audit.js';
+import { ownerOf, principalOf } from '../routes/principal.js';
+import { problems } from '../schemas/common.js';
+import { SECURED } from '../schemas/security.js';
+import {
+  IdpRoleParams,
+  IdpSessions,
+  IdpUser,
+  IdpUserList,
+  IdpUserParams,
+  IdpUserPatch,
+  IdpUserQuery,
+  NewIdpUserBody,
+  PasswordSet,
+  ResetPasswordBody,
+  SessionsEnded,
+} from './schemas.js';
+
+const TAGS = ['admin: identity provider'];
+const READ_ERRORS = problems(400, 401, 403, 404, 501, 502, 503);
+const WRITE_ERRORS = problems(400, 401, 403, 404, 409, 413, 415, 501, 502, 503);
+
+/**
+ * `/admin/idp/*`: people, roles and sessions at the identity provider, through its admin API
+ * (the IdP stays the one source of truth; nothing about people is copied here). Every change
+ * is audited with the admin who made it, after the IdP confirmed it.
+ */
+export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
+  const { idpAdmin, revocations, metrics, clock } = context;
+  const audit = auditRepository(context.db);
+  const record = (request: FastifyRequest, action: string, id: string, detail?: string) =>
+    audit.record(
+      {
+        actor: ownerOf(principalOf(request)),
+        action,
+        resource: `idp-user:${id}`,
+        outcome: 'success',
+        detail,
+        requestId: request.id,
+      },
+      clock.now(),
+    );
+
+  return async (app) => {
+    app.get(
+      '/admin/idp/users',
+      {
+        config: requires({ admin: true }),
+        schema: {
+          tags: TAGS,
+          operationId: 'listIdpUsers',
+          summary: "The identity provider's users with their roles and department",
+          security: SECURED,
+          querystring: IdpUserQuery,
+          response: { 200: IdpUserList, ...READ_ERRORS },
+        },
+      },
+      async (request) => idpAdmin.require().listUsers(request.query.search),
+    );
+
+    app.post(
+      '/admin/idp/users',
+      {
+        config: requires({ admin: true }),
+        schema: {
+          tags: TAGS,
+          operationId: 'createIdpUser',
+          summary: 'Create a user at the identity provider (409 when the username is taken)',
+          security: SECURED,
+          body: NewIdpUserBody,
+          response: { 201: IdpUser, ...WRITE_ERRORS },
+        },
+      },
+      async (request, reply) => {
+        const user = await idpAdmin.require().createUser(request.body);
+        await record(request, 'idp.user.create', user.id, user.username);
+        return reply.code(201).send(user);
+      },
+    );
+
+    app.patch(
+      '/admin/idp/users/:id',
+      {
+        config: requires({ admin: true }),
+        schema: {
+          tags: TAGS,
+          operationId: 'updateIdpUser',
+          summary: 'Enable or disable a user, set or remove their department',
+          security: SECURED,
+          params: IdpUserParams,
+          body: IdpUserPatch,
+          response: { 200: IdpUser, ...WRITE_ERRORS },
+        },
+      },
+      async (request) => {
+        const { enabled, department } = request.body;
+        const user = await idpAdmin.require().updateUser(request.params.id, {
+          ...(enabled !== undefined && { enabled }),
+          ...(department !== undefined && { department }),
+        });
+        await record(request, 'idp.user.update', user.id, JSON.stringify(request.body));
+        return user;
+      },
+    );
+
+    for (const granted of [true, false]) {
+      app.route({
+        method: granted ? 'PUT' : 'DELETE',
+        url: '/admin/idp/users/:id/roles/:role',
+        config: requires({ admin: true }),
+        schema: {
+          tags: TAGS,
+          operationId: granted ? 'grantIdpRole' : 'removeIdpRole',
+          summary: granted
+            ? "Grant a realm role or one of the API's permissions"
+            : "Remove a realm role or one of the API's permissions",
+          security: SECURED,
+          params: IdpRoleParams,
+          response: { 200: IdpUser, ...READ_ERRORS },
+        },
+        handler: async (request) => {
+          const { id, role } = request.params as { id: string; role: string };
+          const user = await idpAdmin.require().setRole(id, role, granted);
+          await record(request, granted ? 'idp.role.grant' : 'idp.role.remove', id, role);
+          return user;
+        },
+      });
+    }
+
+    app.post(
+      '/admin/idp/users/:id/reset-password',
+      {
+        config: requires({ admin: true }),
+        schema: {
+          tags: TAGS,
+          operationId: 'resetIdpPassword',
+          summary: 'Set a temporary password, to be changed at the next sign-in',
+          security: SECURED,
+          params: IdpUserParams,
+          body: ResetPasswordBody,
+          response: { 200: PasswordSet, ...WRITE_ERRORS },
+        },
+      },
+      async (request) => {
+        await idpAdmin.require().resetPassword(request.params.id, request.body.password);
+        await record(request, 'idp.password.reset', request.params.id);
+        return { temporary: true as const };
+      },
+    );
+
+    app.get(
+      '/admin/idp/users/:id/sessions',
+      {
+        config: requires({ admin: true }),
+        schema: {
+          tags: TAGS,
+          operationId: 'listIdpSessions',
+          summary: "A user's sessions at the identity provider",
+          security: SECURED,
+          params: IdpUserParams,
+          response: { 200: IdpSessions, ...READ_ERRORS },
+        },
+      },
+      async (request) => ({ items: await idpAdmin.require().listSessions(request.params.id) }),
+    );
+
+    app.post(
+      '/admin/idp/users/:id/logout',
+      {
+        config: requires({ admin: true }),
+        schema: {
+          tags: TAGS,
+          operationId: 'endIdpSessions',
+          summary:
+            "End every session of a user at the identity provider and refuse the user's current tokens at the API",
+          security: SECURED,
+          params: IdpUserParams,
+          response: { 200: SessionsEnded, ...READ_ERRORS },
+        },
+      },
+      async (request) => {
+        const service = idpAdmin.require();
+        const { id } = request.params;
+        await service.logout(id);
+        // The IdP's back-channel logout reaches the API too, but need not be configured or
+        // delivered: refuse the person's current access tokens here, on every instance.
+        const stored = await revocations.revokeSubjectAt([service.target.issuer], id, (tx) =>
+          audit.record(
+            {
+              actor: ownerOf(principalOf(request)),
+              action: 'idp.sessions.end',
+              resource: `idp-user:${id}`,
+              outcome: 'success',
+              requestId: request.id,
+            },
+            clock.now(),
+            tx,
+          ),
+        );
+        metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
+        return {
+          identityProvider: {
+            sessionsEnded: true,
+            detail: `Every session of the person at ${service.target.issuer} ended: refresh tokens no longer work and a new sign-in is needed.`,
+          },
+          revoked: stored.map((r) => ({ issuer: r.issuer, sub: r.value, notBefore: r.notBefore })),
+        };
+      },
+    );
+  };
+}

@@ -1,0 +1,111 @@
+import { Type } from 'typebox';
+import { Text } from '../schemas/common.js';
+
+const Nullable = Type.Union([Type.String(), Type.Null()]);
+/** Keycloak user ids are UUIDs; other ids are refused before any call is made. */
+const UserId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' });
+
+export const IdpUserParams = Type.Object({ id: UserId }, { additionalProperties: false });
+
+export const IdpRoleParams = Type.Object(
+  {
+    id: UserId,
+    role: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9:_.-]+$' }),
+  },
+  { additionalProperties: false },
+);
+
+export const IdpUserQuery = Type.Object(
+  {
+    search: Type.Optional(
+      Text({ maxLength: 100, description: 'Part of a username, email or name' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const IdpUser = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  email: Nullable,
+  firstName: Nullable,
+  lastName: Nullable,
+  enabled: Type.Boolean(),
+  department: Nullable,
+  realmRoles: Type.Array(Type.String(), { description: 'Realm roles granted directly' }),
+  permissions: Type.Array(Type.String(), {
+    description: "The API's permissions (its client roles) granted directly",
+  }),
+});
+
+export const IdpUserList = Type.Object({
+  items: Type.Array(IdpUser),
+  assignable: Type.Object({
+    realmRoles: Type.Array(Type.String()),
+    permissions: Type.Array(Type.String()),
+  }),
+});
+
+const Password = Text({ minLength: 8, maxLength: 128 });
+
+export const NewIdpUserBody = Type.Object(
+  {
+    username: Type.String({
+      minLength: 1,
+      maxLength: 100,
+      pattern: '^[A-Za-z0-9._@-]+$',
+      description: 'Letters, digits and . _ @ -',
+    }),
+    email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
+    firstName: Type.Optional(Text({ minLength: 1, maxLength: 100 })),
+    lastName: Type.Optional(Text({ minLength: 1, maxLength: 100 })),
+    department: Type.Optional(Text({ minLength: 1, maxLength: 100 })),
+    enabled: Type.Optional(Type.Boolean()),
+    password: Type.Optional(Password),
+    temporaryPassword: Type.Optional(
+      Type.Boolean({ description: 'Must be changed at the first sign-in (default true)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const IdpUserPatch = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    department: Type.Optional(
+      Type.Union([Text({ minLength: 1, maxLength: 100 }), Type.Null()], {
+        description: 'null removes it',
+      }),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const ResetPasswordBody = Type.Object(
+  { password: Password },
+  { additionalProperties: false },
+);
+
+export const IdpSessions = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      ipAddress: Nullable,
+      start: Nullable,
+      lastAccess: Nullable,
+      clients: Type.Array(Type.String()),
+    }),
+  ),
+});
+
+export const SessionsEnded = Type.Object({
+  identityProvider: Type.Object({
+    sessionsEnded: Type.Boolean(),
+    detail: Type.String(),
+  }),
+  revoked: Type.Array(
+    Type.Object({ issuer: Type.String(), sub: Type.String(), notBefore: Type.String() }),
+  ),
+});
+
+export const PasswordSet = Type.Object({ temporary: Type.Literal(true) });

@@ -1,0 +1,254 @@
+import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
+import type RoleRepresentation from '@keycloak/keycloak-admin-client/lib/defs/roleRepresentation.js';
+import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
+import { ApiError } from '../http/problem.js';
+import type { IdpAdminTarget } from './connection.js';
+import { idpError } from './errors.js';
+
+/** One person as the Admin screen shows them; the identity provider is the source of truth. */
+export interface IdpUser {
+  id: string;
+  username: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  enabled: boolean;
+  department: string | null;
+  /** Realm roles granted directly (`user`, `admin`). */
+  realmRoles: string[];
+  /** The API's permissions granted directly (client roles of the API's client). */
+  permissions: string[];
+}
+
+export interface NewIdpUser {
+  username: string;
+  email?: string | undefined;
+  firstName?: string | undefined;
+  lastName?: string | undefined;
+  department?: string | undefined;
+  enabled?: boolean | undefined;
+  password?: string | undefined;
+  temporaryPassword?: boolean | undefined;
+}
+
+/** Realm roles an admin never hands out from here (Keycloak's built-ins). */
+const BUILTIN_ROLE = /^(default-roles-.*|offline_access|uma_authorization)$/;
+
+function first(value: unknown): string | null {
+  const v = Array.isArray(value) ? value[0] : value;
+  return typeof v === 'string' ? v : null;
+}
+
+/**
+ * The Keycloak Admin REST calls behind `/admin/idp/*`, through the official admin client.
+ * Every failure leaves as an `ApiError` (503 unreachable, 409 taken, 404 unknown, 502 the
+ * service account refused); a multi-call change undoes what it did when a later call fails.
+ */
+export class IdpAdminService {
+  #apiClientUuid?: Promise<string>;
+
+  constructor(
+    private readonly kc: KeycloakAdminClient,
+    readonly target: IdpAdminTarget,
+  ) {}
+
+  /** Users matching `search` (username, email, names), at most 100, with their roles. */
+  async listUsers(search: string | undefined) {
+    try {
+      const [users, assignable] = await Promise.all([
+        this.kc.users.find({ ...(search ? { search } : {}), max: 100, briefRepresentation: false }),
+        this.assignableRoles(),
+      ]);
+      const items = await Promise.all(users.map((u) => this.describe(u)));
+      return { items, assignable };
+    } catch (e) {
+      throw idpError(e, 'Listing users', false);
+    }
+  }
+
+  /** The realm roles and the API's permissions an admin may grant. */
+  async assignableRoles(): Promise<{ realmRoles: string[]; permissions: string[] }> {
+    const id = await this.apiClientUuid();
+    const [realm, client] = await Promise.all([
+      this.kc.roles.find(),
+      this.kc.clients.listRoles({ id }),
+    ]);
+    return {
+      realmRoles: realm
+        .map((r) => r.name ?? '')
+        .filter((n) => n && !BUILTIN_ROLE.test(n))
+        .sort(),
+      permissions: client
+        .map((r) => r.name ?? '')
+        .filter(Boolean)
+        .sort(),
+    };
+  }
+
+  async getUser(id: string): Promise<IdpUser> {
+    try {
+      const user = await this.kc.users.findOne({ id });
+      if (user === undefined) throw new ApiError(404, 'not_found', 'No such user');
+      return await this.describe(user);
+    } catch (e) {
+      throw idpError(e, 'Reading the user');
+    }
+  }
+
+  /** Creates a user (with an initial password, temporary unless told otherwise). */
+  async createUser(input: NewIdpUser): Promise<IdpUser> {
+    const rep: UserRepresentation = {
+      username: input.username,
+      enabled: input.enabled ?? true,
+      ...(input.email !== undefined && { email: input.email }),
+      ...(input.firstName !== undefined && { firstName: input.firstName }),
+      ...(input.lastName !== undefined && { lastName: input.lastName }),
+      ...(input.department !== undefined && { attributes: { department: [input.department] } }),
+      // One call: Keycloak stores the credential with the user or creates neither.
+      ...(input.password !== undefined && {
+        credentials: [
+          { type: 'password', value: input.password, temporary: input.temporaryPassword ?? true },
+        ],
+      }),
+    };
+    let id: string;
+    try {
+      ({ id } = await this.kc.users.create(rep));
+    } catch (e) {
+      throw idpError(e, `Creating ${input.username}`, false);
+    }
+    return this.getUser(id);
+  }
+
+  /** Sets `enabled` and/or the `department` attribute (null removes it). */
+  async updateUser(id: string, change: { enabled?: boolean; department?: string | null }) {
+    try {
+      const user = await this.kc.users.findOne({ id });
+      if (user === undefined) throw new ApiError(404, 'not_found', 'No such user');
+      const attributes: Record<string, unknown> = { ...(user.attributes ?? {}) };
+      if (change.department === null) delete attributes.department;
+      else if (change.department !== undefined) attributes.department = [change.department];
+      // Keycloak's PUT replaces `attributes` as a whole: send them all back, changed.
+      await this.kc.users.update(
+        { id },
+        {
+          ...(change.enabled !== undefined && { enabled: change.enabled }),
+          ...(change.department !== undefined && { attributes }),
+        },
+      );
+      return await this.describe({ ...user, ...change, attributes });
+    } catch (e) {
+      throw idpError(e, 'Updating the user');
+    }
+  }
+
+  /** Grants (`true`) or removes a realm role or one of the API's permissions. */
+  async setRole(id: string, role: string, granted: boolean): Promise<IdpUser> {
+    try {
+      const { kind, rep } = await this.findRole(role);
+      const roles = [{ id: rep.id ?? '', name: rep.name ?? role }];
+      if (kind === 'realm') {
+        if (granted) await this.kc.users.addRealmRoleMappings({ id, roles });
+        else await this.kc.users.delRealmRoleMappings({ id, roles });
+      } else {
+        const clientUniqueId = await this.apiClientUuid();
+        if (granted) await this.kc.users.addClientRoleMappings({ id, clientUniqueId, roles });
+        else await this.kc.users.delClientRoleMappings({ id, clientUniqueId, roles });
+      }
+      return await this.getUser(id);
+    } catch (e) {
+      throw idpError(e, granted ? `Granting ${role}` : `Removing ${role}`);
+    }
+  }
+
+  /** Sets a temporary password: the person must choose a new one at the next sign-in. */
+  async resetPassword(id: string, password: string): Promise<void> {
+    try {
+      await this.kc.users.resetPassword({
+        id,
+        credential: { type: 'password', value: password, temporary: true },
+      });
+    } catch (e) {
+      throw idpError(e, 'Setting the password');
+    }
+  }
+
+  async listSessions(id: string) {
+    try {
+      const sessions = await this.kc.users.listSessions({ id });
+      return sessions.map((s) => ({
+        id: s.id ?? '',
+        ipAddress: s.ipAddress ?? null,
+        start: s.start === undefined ? null : new Date(s.start).toISOString(),
+        lastAccess: s.lastAccess === undefined ? null : new Date(s.lastAccess).toISOString(),
+        clients: Object.values(s.clients ?? {}).map(String),
+      }));
+    } catch (e) {
+      throw idpError(e, 'Listing sessions');
+    }
+  }
+
+  /** Ends every session of the user at the IdP (Keycloak `POST /users/{id}/logout`). */
+  async logout(id: string): Promise<void> {
+    try {
+      await this.kc.users.logout({ id });
+    } catch (e) {
+      throw idpError(e, 'Ending the sessions');
+    }
+  }
+
+  private async findRole(
+    name: string,
+  ): Promise<{ kind: 'realm' | 'client'; rep: RoleRepresentation }> {
+    const id = await this.apiClientUuid();
+    const [realm, client] = await Promise.all([
+      this.kc.roles.find(),
+      this.kc.clients.listRoles({ id }),
+    ]);
+    const permission = client.find((r) => r.name === name);
+    if (permission) return { kind: 'client', rep: permission };
+    const realmRole = realm.find((r) => r.name === name && !BUILTIN_ROLE.test(name));
+    if (realmRole) return { kind: 'realm', rep: realmRole };
+    throw new ApiError(404, 'not_found', `No role or permission named ${name}`, [
+      { field: 'params.role', message: 'is not a realm role or a permission of the API' },
+    ]);
+  }
+
+  private apiClientUuid(): Promise<string> {
+    this.#apiClientUuid ??= this.kc.clients
+      .find({ clientId: this.target.clientId })
+      .then((found) => {
+        const id = found.find((c) => c.clientId === this.target.clientId)?.id;
+        if (id === undefined)
+          throw new ApiError(502, 'idp_refused', `The IdP has no client ${this.target.clientId}`);
+        return id;
+      })
+      .catch((e) => {
+        this.#apiClientUuid = undefined;
+        throw e;
+      });
+    return this.#apiClientUuid;
+  }
+
+  private async describe(user: UserRepresentation): Promise<IdpUser> {
+    const id = user.id ?? '';
+    const mappings = await this.kc.users.listRoleMappings({ id });
+    const client = mappings.clientMappings?.[this.target.clientId] as
+      | { mappings?: RoleRepresentation[] }
+      | undefined;
+    return {
+      id,
+      username: user.username ?? '',
+      email: user.email ?? null,
+      firstName: user.firstName ?? null,
+      lastName: user.lastName ?? null,
+      enabled: user.enabled ?? true,
+      department: first(user.attributes?.department),
+      realmRoles: (mappings.realmMappings ?? [])
+        .map((r) => r.name ?? '')
+        .filter((n) => n && !BUILTIN_ROLE.test(n))
+        .sort(),
+      permissions: (client?.mappings ?? []).map((r) => r.name ?? '').sort(),
+    };
+  }
+}

@@ -1,0 +1,66 @@
+import type { Principal } from '@todo-sso/auth';
+import type { Relation } from '../db/schema.js';
+import { ApiError } from '../http/problem.js';
+import { type AppAction, type AppResourceType, requireRelation } from './app-policy.js';
+import { type RemotePdp, remotePdp } from './remote-pdp.js';
+
+/** Where the API's list and todo access checks are decided. */
+export interface AccessOptions {
+  /** An external AuthZEN decision point (`AUTHZ_PDP_URL`, `AUTHZ_PDP_TOKEN`); else local. */
+  readonly pdp?: { readonly url: string; readonly token?: string | undefined } | undefined;
+  readonly fetch?: typeof fetch;
+}
+
+/**
+ * The access check of the list and todo routes: the relation table with the caller's relation
+ * from the database, or, with `AUTHZ_PDP_URL`, the external decision point's answer. Either way
+ * an unreadable resource is 404 and a readable but refused one 403. Listing stays enforced in
+ * the query (the memberships join) in both modes.
+ */
+export function accessGuard(options: AccessOptions) {
+  const pdp: RemotePdp | undefined = options.pdp
+    ? remotePdp({
+        url: options.pdp.url,
+        token: options.pdp.token,
+        ...(options.fetch && { fetch: options.fetch }),
+      })
+    : undefined;
+  return {
+    /** Whether an external decision point decides (routes then ask before every write). */
+    remote: pdp !== undefined,
+
+    /**
+     * Throws 404 or 403 unless `principal` may take `action` on the resource. `relation` is the
+     * caller's relation from the database, which the local table decides on; the external
+     * decision point gets the question instead.
+     */
+    async require(
+      principal: Principal,
+      type: AppResourceType,
+      action: AppAction,
+      id: string,
+      relation: Relation | undefined,
+    ): Promise<void> {
+      if (!pdp) return requireRelation(type, action, relation);
+      const answer = await pdp.decide({
+        issuer: principal.issuer,
+        subject: principal.subject,
+        permissions: principal.permissions,
+        roles: principal.isAdmin ? [...principal.roles, 'admin'] : principal.roles,
+        type,
+        id,
+        action,
+      });
+      if (answer === 'hidden') throw new ApiError(404, 'not_found', `No such ${type}`);
+      if (answer === 'forbidden') {
+        throw new ApiError(
+          403,
+          'forbidden',
+          `The decision point refuses ${action} on this ${type}`,
+        );
+      }
+    },
+  };
+}
+
+export type AccessGuard = ReturnType<typeof accessGuard>;

@@ -1,0 +1,222 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningIdp, startIdp } from '@todo-sso/idp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteDatabase, type TestDatabase } from './support/databases.js';
+import { type Instance, startInstance, testConfig } from './support/harness.js';
+
+interface Listening extends Instance {
+  readonly url: string;
+}
+
+async function listen(instance: Instance): Promise<Listening> {
+  await instance.app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = instance.app.server.address() as AddressInfo;
+  return Object.assign(instance, { url: `http://127.0.0.1:${port}` });
+}
+
+/**
+ * People, roles and sessions at the dev IdP from the API's admin routes, over real HTTP: the
+ * API calls the IdP's Keycloak Admin REST API with the official admin client and its own
+ * service account, and the person it creates signs in at the IdP for real.
+ */
+describe('admin routes for the identity provider (dev IdP, Keycloak profile)', () => {
+  let idp: RunningIdp;
+  let idpData: string;
+  let database: TestDatabase;
+  let api: Listening;
+  let tokenEndpoint: string;
+  let adminToken: string;
+
+  const passwordGrant = async (username: string, password: string) => {
+    const res = await fetch(tokenEndpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'todo-cli',
+        username,
+        password,
+      }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, string> };
+  };
+  const call = async (method: string, path: string, token: string, body?: unknown) => {
+    const res = await fetch(`${api.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      body: text ? JSON.parse(text) : undefined,
+      type: res.headers.get('content-type'),
+    };
+  };
+
+  beforeAll(async () => {
+    idpData = mkdtempSync(join(tmpdir(), 'idp-admin-'));
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData });
+    const discovery = (await (
+      await fetch(`${idp.issuer}/.well-known/openid-configuration`)
+    ).json()) as Record<string, string>;
+    tokenEndpoint = discovery.token_endpoint ?? '';
+    database = sqliteDatabase();
+    api = await listen(
+      await startInstance(
+        testConfig(idp, database.config, {
+          OIDC_CLIENT_ID: 'todo-api',
+          OIDC_CLIENT_SECRET: 'todo-api-secret',
+        }),
+      ),
+    );
+    const granted = await passwordGrant('admin', 'admin');
+    expect(granted.status).toBe(200);
+    adminToken = granted.body.access_token ?? '';
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    if (!idpStopped) await idp?.close();
+    await database?.drop();
+    rmSync(idpData, { recursive: true, force: true });
+  });
+
+  let carol2 = '';
+  let idpStopped = false;
+
+  it('creates carol2, grants reports:generate; she signs in and opens the reports', async () => {
+    const created = await call('POST', '/admin/idp/users', adminToken, {
+      username: 'carol2',
+      email: 'carol2@example.com',
+      department: 'engineering',
+      password: 'carol2-secret',
+      temporaryPassword: false,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({
+      username: 'carol2',
+      enabled: true,
+      department: 'engineering',
+    });
+    carol2 = created.body.id;
+    for (const role of ['user', 'reports:generate']) {
+      const granted = await call('PUT', `/admin/idp/users/${carol2}/roles/${role}`, adminToken);
+      expect(granted.status, JSON.stringify(granted.body)).toBe(200);
+    }
+    const listed = await call('GET', '/admin/idp/users?search=carol2', adminToken);
+    expect(listed.status).toBe(200);
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({
+        id: carol2,
+        username: 'carol2',
+        realmRoles: ['user'],
+        permissions: ['reports:generate'],
+      }),
+    ]);
+    expect(listed.body.assignable.permissions).toContain('reports:generate');
+
+    const signedIn = await passwordGrant('carol2', 'carol2-secret');
+    expect(signedIn.status).toBe(200);
+    const report = await call('GET', '/reports/summary', signedIn.body.access_token ?? '');
+    expect(report.status, JSON.stringify(report.body)).toBe(200);
+
+    const audit = await call('GET', '/admin/audit?limit=20', adminToken);
+    expect(audit.body.items.map((i: { action: string }) => i.action)).toEqual(
+      expect.arrayContaining(['idp.user.create', 'idp.role.grant']),
+    );
+  });
+
+  it('disabled, her next sign-in is refused; after "end sessions" her access token is refused within a second', async () => {
+    const before = await passwordGrant('carol2', 'carol2-secret');
+    const token = before.body.access_token ?? '';
+    expect((await call('GET', '/me', token)).status).toBe(200);
+
+    const disabled = await call('PATCH', `/admin/idp/users/${carol2}`, adminToken, {
+      enabled: false,
+    });
+    expect(disabled.status).toBe(200);
+    expect(disabled.body.enabled).toBe(false);
+    expect((await passwordGrant('carol2', 'carol2-secret')).status).not.toBe(200);
+
+    const sessions = await call('GET', `/admin/idp/users/${carol2}/sessions`, adminToken);
+    expect(sessions.status).toBe(200);
+
+    const ended = await call('POST', `/admin/idp/users/${carol2}/logout`, adminToken);
+    expect(ended.status, JSON.stringify(ended.body)).toBe(200);
+    expect(ended.body.identityProvider.sessionsEnded).toBe(true);
+    const started = Date.now();
+    let status = 0;
+    while (Date.now() - started < 1000) {
+      status = (await call('GET', '/me', token)).status;
+      if (status === 401) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe(401);
+  });
+
+  it('answers a taken username with 409 problem details', async () => {
+    const taken = await call('POST', '/admin/idp/users', adminToken, { username: 'carol2' });
+    expect(taken.status).toBe(409);
+    expect(taken.type).toMatch(/^application\/problem\+json/);
+    expect(taken.body.code).toBe('conflict');
+  });
+
+  it('refuses a caller without the admin role with 403', async () => {
+    const alice = await passwordGrant('alice', 'alice');
+    const refused = await call('GET', '/admin/idp/users', alice.body.access_token ?? '');
+    expect(refused.status).toBe(403);
+  });
+
+  it('revoke also ends the IdP sessions, and says so', async () => {
+    const revoked = await call('POST', '/admin/sessions/revoke', adminToken, { sub: carol2 });
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+    expect(revoked.body.identityProvider).toMatchObject({ sessionsEnded: true });
+  });
+
+  it('removes a permission, sets a temporary password and moves her to another department', async () => {
+    const removed = await call(
+      'DELETE',
+      `/admin/idp/users/${carol2}/roles/reports:generate`,
+      adminToken,
+    );
+    expect(removed.status).toBe(200);
+    expect(removed.body.permissions).not.toContain('reports:generate');
+    const unknown = await call('PUT', `/admin/idp/users/${carol2}/roles/no-such-role`, adminToken);
+    expect(unknown.status).toBe(404);
+    const reset = await call('POST', `/admin/idp/users/${carol2}/reset-password`, adminToken, {
+      password: 'temporary-123',
+    });
+    expect(reset.status).toBe(200);
+    expect(reset.body).toEqual({ temporary: true });
+    const moved = await call('PATCH', `/admin/idp/users/${carol2}`, adminToken, {
+      department: 'sales',
+    });
+    expect(moved.body).toMatchObject({ department: 'sales', enabled: false });
+    const audit = await call('GET', '/admin/audit?limit=50', adminToken);
+    expect(audit.body.items.map((i: { action: string }) => i.action)).toEqual(
+      expect.arrayContaining(['idp.role.remove', 'idp.password.reset', 'idp.user.update']),
+    );
+  });
+
+  it('answers 503 when the IdP is down, and writes no audit record', async () => {
+    const before = await api.context.db.kysely.selectFrom('audit_log').selectAll().execute();
+    await idp.close();
+    idpStopped = true;
+    const listed = await call('GET', '/admin/idp/users', adminToken);
+    expect(listed.status).toBe(503);
+    expect(listed.body).toMatchObject({ code: 'idp_unavailable' });
+    const patched = await call('PATCH', `/admin/idp/users/${carol2}`, adminToken, {
+      department: 'sales',
+    });
+    expect(patched.status).toBe(503);
+    const after = await api.context.db.kysely.selectFrom('audit_log').selectAll().execute();
+    expect(after.length).toBe(before.length);
+  });
+});

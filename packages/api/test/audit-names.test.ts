@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { drivers } from './support/databases.js';
+import { useHarness, users } from './support/harness.js';
+
+describe.each(drivers)('audit log names on $driver', ({ skip, create }) => {
+  const h = useHarness({ skip, create });
+
+  it.skipIf(skip)('names a caller who was refused before ever writing a todo', async () => {
+    expect((await h.as('carol', { method: 'GET', url: '/admin/audit' })).statusCode).toBe(403);
+    const page = (await h.as('admin', { method: 'GET', url: '/admin/audit?limit=100' })).json();
+    const denial = page.items.find(
+      (entry: { actorSub: string | null; outcome: string }) =>
+        entry.actorSub === users.carol.sub && entry.outcome === 'denied',
+    );
+    expect(denial).toMatchObject({ actorSub: users.carol.sub, actorName: 'carol' });
+  });
+
+  it.skipIf(skip)('names the writer of every write', async () => {
+    await h.as('bob', { method: 'POST', url: '/todos/', payload: { title: 'Call back' } });
+    const page = (await h.as('admin', { method: 'GET', url: '/admin/audit?limit=1' })).json();
+    expect(page.items[0]).toMatchObject({ action: 'todo.create', actorName: 'bob' });
+  });
+
+  it.skipIf(skip)('names the administrator who revoked a subject', async () => {
+    const revoked = await h.as('admin', {
+      method: 'POST',
+      url: '/admin/sessions/revoke',
+      payload: { sub: users.nobody.sub },
+    });
+    expect(revoked.statusCode).toBe(200);
+    const page = (await h.as('admin', { method: 'GET', url: '/admin/audit?limit=1' })).json();
+    expect(page.items[0]).toMatchObject({ action: 'session.revoke', actorName: 'admin' });
+  });
+});

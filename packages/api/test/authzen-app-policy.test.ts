@@ -1,0 +1,199 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { listRepository } from '../src/repositories/lists.js';
+import { todoRepository } from '../src/repositories/todos.js';
+import { drivers } from './support/databases.js';
+import { useHarness, users } from './support/harness.js';
+
+/**
+ * The AuthZEN endpoints answering with the app's own policy: the list and todo vocabulary
+ * (`can_read`, `can_update`, `can_delete`, `can_share`, `can_create_todo`) decided from the
+ * list memberships, the same relation table the list and todo routes enforce.
+ */
+describe.each(drivers)('AuthZEN with the app policy on $driver', ({ skip, create }) => {
+  const h = useHarness({ skip, create });
+  let pep: string;
+  let list: string;
+  let todo: string;
+  const user = (name: 'alice' | 'bob' | 'carol') => ({ type: 'user', id: users[name].sub });
+
+  beforeAll(async () => {
+    if (skip) return;
+    pep = await h.idp.accessToken({
+      sub: 'service-account-todo-api',
+      username: 'service-account-todo-api',
+      roles: [],
+      permissions: ['authz:evaluate'],
+    });
+    const { db } = h.context;
+    const lists = listRepository(db);
+    const now = new Date();
+    const alice = { issuer: h.idp.issuer, subject: users.alice.sub };
+    const created = await lists.create(alice, 'Release checklist', now, db.kysely);
+    await lists.setMember(
+      created.id,
+      { issuer: h.idp.issuer, subject: users.bob.sub },
+      'editor',
+      now,
+      db.kysely,
+    );
+    await lists.setMember(
+      created.id,
+      { issuer: h.idp.issuer, subject: users.carol.sub },
+      'viewer',
+      now,
+      db.kysely,
+    );
+    list = created.id;
+    todo = (await todoRepository(db).create(alice, { title: 'tag' }, now, db.kysely, list)).id;
+  });
+
+  const post = (url: string, payload: object) =>
+    h.app.inject({
+      method: 'POST',
+      url,
+      headers: { authorization: `Bearer ${pep}` },
+      payload,
+    });
+
+  it.skipIf(skip)('decides every action for owner, editor, viewer and a stranger', async () => {
+    const actions = ['can_read', 'can_update', 'can_delete', 'can_share', 'can_create_todo'];
+    const expected: Record<string, boolean[]> = {
+      alice: [true, true, true, true, true],
+      bob: [true, false, false, false, true],
+      carol: [true, false, false, false, false],
+      admin: [false, false, false, false, false],
+    };
+    for (const [name, decisions] of Object.entries(expected)) {
+      const res = await post('/access/v1/evaluations', {
+        subject: { type: 'user', id: users[name as 'alice'].sub },
+        resource: { type: 'list', id: list },
+        evaluations: actions.map((a) => ({ action: { name: a } })),
+      });
+      expect(res.statusCode).toBe(200);
+      expect(
+        res.json().evaluations.map((e: { decision: boolean }) => e.decision),
+        name,
+      ).toEqual(decisions);
+    }
+  });
+
+  it.skipIf(skip)('decides todo actions through the todo’s list', async () => {
+    const ask = (name: 'alice' | 'bob' | 'carol', action: string) =>
+      post('/access/v1/evaluation', {
+        subject: user(name),
+        action: { name: action },
+        resource: { type: 'todo', id: todo },
+      });
+    expect((await ask('bob', 'can_update')).json()).toEqual({ decision: true });
+    expect((await ask('carol', 'can_read')).json()).toEqual({ decision: true });
+    expect((await ask('carol', 'can_delete')).json()).toMatchObject({
+      decision: false,
+      context: { reason: 'relation_missing' },
+    });
+  });
+
+  it.skipIf(skip)(
+    'denies ids that name no list or todo, in a batch too, without an error',
+    async () => {
+      const res = await post('/access/v1/evaluations', {
+        subject: user('alice'),
+        action: { name: 'can_read' },
+        evaluations: [
+          { resource: { type: 'list', id: 'not-a-uuid' } },
+          { resource: { type: 'todo', id: '00000000-0000-4000-8000-000000000000' } },
+          { resource: { type: 'list', id: list.toUpperCase() } },
+        ],
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().evaluations.map((e: { decision: boolean }) => e.decision)).toEqual([
+        false,
+        false,
+        true,
+      ]);
+      const single = await post('/access/v1/evaluation', {
+        subject: user('alice'),
+        action: { name: 'can_read' },
+        resource: { type: 'todo', id: "x' or 1=1" },
+      });
+      expect(single.json()).toMatchObject({ decision: false });
+      const search = await post('/access/v1/search/subject', {
+        subject: { type: 'user' },
+        action: { name: 'can_read' },
+        resource: { type: 'list', id: 'nope' },
+      });
+      expect(search.json()).toEqual({ results: [] });
+    },
+  );
+
+  it.skipIf(skip)('applies a permission stated in the subject’s properties', async () => {
+    const res = await post('/access/v1/evaluation', {
+      subject: { ...user('bob'), properties: { permissions: ['todos:read'] } },
+      action: { name: 'can_create_todo' },
+      resource: { type: 'list', id: list },
+    });
+    expect(res.json()).toMatchObject({
+      decision: false,
+      context: { reason: 'permission_missing' },
+    });
+  });
+
+  it.skipIf(skip)('stops at the first deny or the first permit as asked (§7.1.2.1)', async () => {
+    const evaluations = ['can_read', 'can_share', 'can_update'].map((name) => ({
+      action: { name },
+    }));
+    const base = { subject: user('carol'), resource: { type: 'list', id: list }, evaluations };
+    const deny = await post('/access/v1/evaluations', {
+      ...base,
+      options: { evaluations_semantic: 'deny_on_first_deny' },
+    });
+    expect(deny.json().evaluations.map((e: { decision: boolean }) => e.decision)).toEqual([
+      true,
+      false,
+    ]);
+    const permit = await post('/access/v1/evaluations', {
+      ...base,
+      evaluations: [...evaluations].reverse(),
+      options: { evaluations_semantic: 'permit_on_first_permit' },
+    });
+    expect(permit.json().evaluations.map((e: { decision: boolean }) => e.decision)).toEqual([
+      false,
+      false,
+      true,
+    ]);
+    const all = await post('/access/v1/evaluations', base);
+    expect(all.json().evaluations).toHaveLength(3);
+    const bad = await post('/access/v1/evaluations', {
+      ...base,
+      options: { evaluations_semantic: 'first_come' },
+    });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it.skipIf(skip)('searches members, readable lists and allowed actions', async () => {
+    const subjects = await post('/access/v1/search/subject', {
+      subject: { type: 'user' },
+      action: { name: 'can_create_todo' },
+      resource: { type: 'list', id: list },
+    });
+    expect(subjects.json().results).toEqual(
+      [user('alice'), user('bob')].sort((a, b) => a.id.localeCompare(b.id)),
+    );
+    const resources = await post('/access/v1/search/resource', {
+      subject: user('carol'),
+      action: { name: 'can_read' },
+      resource: { type: 'list' },
+    });
+    expect(resources.json().results).toContainEqual({ type: 'list', id: list });
+    const todos = await post('/access/v1/search/resource', {
+      subject: user('carol'),
+      action: { name: 'can_read' },
+      resource: { type: 'todo' },
+    });
+    expect(todos.json().results).toContainEqual({ type: 'todo', id: todo });
+    const actions = await post('/access/v1/search/action', {
+      subject: user('bob'),
+      resource: { type: 'list', id: list },
+    });
+    expect(actions.json().results).toEqual([{ name: 'can_read' }, { name: 'can_create_todo' }]);
+  });
+});

@@ -1,0 +1,156 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { alice, bob, carol } from '@todo-sso/auth/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { createEngine } from '../src/authzen/engine.js';
+import { createContext } from '../src/context.js';
+import { createLogger } from '../src/http/logger.js';
+import { listRepository } from '../src/repositories/lists.js';
+import { todoRepository } from '../src/repositories/todos.js';
+import { FIXTURE_FACTS, FIXTURE_POLICY } from './support/authzen-fixture.js';
+import { drivers, useTestDatabase } from './support/databases.js';
+import { type Instance, startInstance, testConfig, useIssuer } from './support/harness.js';
+
+/**
+ * The API deciding list and todo access through an external AuthZEN decision point: a second
+ * todo-sso instance on the same database, reached over HTTP with its own bearer token.
+ */
+describe.each(drivers)('external decision point on $driver', ({ skip, create }) => {
+  const idp = useIssuer(skip);
+  const database = useTestDatabase({ skip, create });
+  let pdp: Instance;
+  let denyAll: Instance;
+  let api: Instance;
+  let pdpUrl: string;
+  let silent: Server;
+  let list: string;
+  let todo: string;
+  const tokens: Record<string, string> = {};
+
+  /** An API instance on the shared database asking the decision point at `url`. */
+  const apiAsking = async (url: string) =>
+    startInstance(
+      testConfig(idp, database.config, {
+        AUTHZ_PDP_URL: url,
+        AUTHZ_PDP_TOKEN: await idp.accessToken({
+          sub: 'service-account-todo-api',
+          roles: [],
+          permissions: ['authz:evaluate'],
+        }),
+      }),
+    );
+  const listen = async (app: Instance['app']) => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  };
+
+  beforeAll(async () => {
+    if (skip) return;
+    pdp = await startInstance(testConfig(idp, database.config));
+    pdpUrl = await listen(pdp.app);
+    // A decision point whose policy permits nothing of the app's vocabulary.
+    const ctx = await createContext(testConfig(idp, database.config), {
+      logger: createLogger('silent'),
+      authzenEngine: () => createEngine(FIXTURE_POLICY, FIXTURE_FACTS),
+    });
+    const app = await buildApp(ctx);
+    denyAll = {
+      context: ctx,
+      app,
+      async close() {
+        await app.close();
+        await ctx.close();
+      },
+    };
+    api = await apiAsking(pdpUrl);
+    silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    for (const user of [alice, bob, carol]) tokens[user.username] = await idp.accessToken(user);
+    const { db } = pdp.context;
+    const lists = listRepository(db);
+    const now = new Date();
+    const owner = { issuer: idp.issuer, subject: alice.sub };
+    list = (await lists.create(owner, 'Release checklist', now, db.kysely)).id;
+    await lists.setMember(list, { issuer: idp.issuer, subject: bob.sub }, 'editor', now, db.kysely);
+    await lists.setMember(
+      list,
+      { issuer: idp.issuer, subject: carol.sub },
+      'viewer',
+      now,
+      db.kysely,
+    );
+    todo = (await todoRepository(db).create(owner, { title: 'tag' }, now, db.kysely, list)).id;
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await pdp?.close();
+    await denyAll?.close();
+    await new Promise((resolve) => silent?.close(resolve));
+  });
+
+  const as = (instance: Instance, user: string, method: 'GET' | 'PATCH', url: string) =>
+    instance.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${tokens[user]}` },
+      ...(method === 'PATCH' && { payload: { completed: true } }),
+    });
+
+  it.skipIf(skip)(
+    'answers with the decision point’s decisions: editor 200, viewer 403',
+    async () => {
+      expect((await as(api, 'bob', 'PATCH', `/todos/${todo}`)).statusCode).toBe(200);
+      const viewer = await as(api, 'carol', 'PATCH', `/todos/${todo}`);
+      expect(viewer.statusCode).toBe(403);
+      expect(viewer.json().detail).toMatch(/decision point/);
+      expect((await as(api, 'carol', 'GET', `/lists/${list}`)).statusCode).toBe(200);
+    },
+  );
+
+  it.skipIf(skip)('obeys a decision point that permits nothing, even for the owner', async () => {
+    const url = await listen(denyAll.app);
+    const strict = await apiAsking(url);
+    try {
+      expect((await as(strict, 'alice', 'GET', `/lists/${list}`)).statusCode).toBe(404);
+      expect((await as(strict, 'alice', 'PATCH', `/todos/${todo}`)).statusCode).toBe(404);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it.skipIf(skip)(
+    'fails closed with 503 when the decision point is unreachable or silent',
+    async () => {
+      const closed = await apiAsking('http://127.0.0.1:1');
+      const hanging = await apiAsking(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`);
+      try {
+        for (const instance of [closed, hanging]) {
+          const started = Date.now();
+          const res = await as(instance, 'bob', 'PATCH', `/todos/${todo}`);
+          expect(res.statusCode).toBe(503);
+          expect(res.headers['retry-after']).toBe('5');
+          expect(Date.now() - started).toBeLessThan(4000);
+        }
+      } finally {
+        await closed.close();
+        await hanging.close();
+      }
+    },
+  );
+
+  it.skipIf(skip)('reuses a recent decision while the decision point is down', async () => {
+    const own = await apiAsking(pdpUrl);
+    try {
+      expect((await as(own, 'carol', 'GET', `/lists/${list}`)).statusCode).toBe(200);
+      await pdp.app.close();
+      // Cached: the same question is answered without the decision point.
+      expect((await as(own, 'carol', 'GET', `/lists/${list}`)).statusCode).toBe(200);
+      // A new question fails closed.
+      expect((await as(own, 'bob', 'GET', `/lists/${list}`)).statusCode).toBe(503);
+    } finally {
+      await own.close();
+    }
+  });
+});

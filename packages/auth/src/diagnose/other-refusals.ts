@@ -1,0 +1,84 @@
+import type { ResolvedIssuer } from '../config.js';
+import type { AuthError } from '../errors.js';
+import type { DecodedToken } from '../token/decode.js';
+import { describeValue } from '../token/describe-value.js';
+import type { Finding } from './types.js';
+
+const NTP =
+  'Synchronise the clocks of the identity provider and API hosts with NTP (timedatectl set-ntp true, or chrony); containers use their host’s clock.';
+
+const SIGN_IN_AGAIN = 'Sign in again and send the access token as "Authorization: Bearer <token>".';
+
+const show = (value: unknown) => (value === undefined ? '(absent)' : describeValue(value));
+
+type Base = Pick<Finding, 'check' | 'issuer' | 'apiCode'>;
+
+function algorithm(base: Base, token: DecodedToken | undefined, issuer?: ResolvedIssuer): Finding {
+  return {
+    ...base,
+    code: 'algorithm_not_allowed',
+    summary: `The token is signed with ${show(token?.header.alg)}, which the API does not accept.`,
+    expected: (issuer?.algorithms ?? []).join(', '),
+    received: show(token?.header.alg),
+    fix: {
+      keycloak:
+        'Realm settings → Tokens → Default signature algorithm: RS256 (or the client’s Advanced → Access token signature algorithm).',
+      authentik: 'Provider → Signing Key: an RSA certificate (RS256) or an EC P-256 one (ES256).',
+    },
+  };
+}
+
+function time(base: Base, future: boolean, payload: Record<string, unknown>, nowSec: number) {
+  const skew = typeof payload.iat === 'number' ? payload.iat - nowSec : undefined;
+  const refresh =
+    'Refresh the token (todo login again). If tokens expire at once, check both clocks.';
+  return {
+    ...base,
+    code: future ? 'clock_skew' : 'token_expired',
+    summary: future
+      ? `The token was issued ${skew ?? '?'} s in the future by this host's clock: the provider's clock runs ahead.`
+      : 'The token has expired.',
+    expected: future ? 'iat and nbf not after now (with the leeway)' : 'exp after now',
+    received: future ? `iat ${show(payload.iat)}` : `exp ${show(payload.exp)}`,
+    fix: future ? { keycloak: NTP, authentik: NTP } : { keycloak: refresh, authentik: refresh },
+  } satisfies Finding;
+}
+
+function key(base: Base, error: AuthError, token?: DecodedToken, issuer?: ResolvedIssuer): Finding {
+  return {
+    ...base,
+    code: error.code === 'key_unknown' ? 'key_unknown' : 'signature_invalid',
+    summary: `${error.description}: the token was not signed by a key of ${issuer?.issuer ?? 'the issuer'}.`,
+    received: `kid ${show(token?.header.kid)}`,
+    fix: {
+      keycloak:
+        'Get tokens from the realm the API trusts; after a key rotation the old key must stay in the realm (Passive) until its tokens expire.',
+      authentik: 'Get tokens from the provider the API trusts (same signing key).',
+    },
+  };
+}
+
+/** Findings for refusals that need no claim analysis: algorithm, time, key and the rest. */
+export function otherRefusal(
+  error: AuthError,
+  token: DecodedToken | undefined,
+  issuer: ResolvedIssuer | undefined,
+  nowSec: number,
+): Finding {
+  const base: Base = {
+    check: 'token',
+    ...(issuer === undefined ? {} : { issuer: issuer.issuer }),
+    apiCode: error.code,
+  };
+  if (error.code === 'alg_not_allowed') return algorithm(base, token, issuer);
+  if (error.code === 'token_not_yet_valid' || error.code === 'token_expired')
+    return time(base, error.code === 'token_not_yet_valid', token?.payload ?? {}, nowSec);
+  if (error.code === 'key_unknown' || error.code === 'signature_invalid')
+    return key(base, error, token, issuer);
+  return {
+    ...base,
+    code: error.code === 'token_malformed' ? 'token_malformed' : 'token_refused',
+    summary: `The API refuses the token: ${error.description}.`,
+    fix: { keycloak: SIGN_IN_AGAIN, authentik: SIGN_IN_AGAIN },
+  };
+}

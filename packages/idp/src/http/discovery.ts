@@ -1,0 +1,20 @@
+import type Provider from 'oidc-provider';
+import type { Layout } from '../layout.js';
+
+/**
+ * Discovery (OpenID Connect Discovery 1.0 §3) lists the endpoints the dev IdP serves itself and
+ * the grants it adds to oidc-provider's, all under the configured public URL.
+ */
+export function addDiscoveryFields(provider: Provider, url: string, layout: Layout): void {
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route !== 'discovery' || typeof ctx.body !== 'object' || !ctx.body) return;
+    const body = ctx.body as Record<string, unknown>;
+    body.userinfo_endpoint = `${url}${layout.mountPath}${layout.routes.userinfo}`;
+    body.backchannel_logout_supported = true;
+    body.backchannel_logout_session_supported = true;
+    body.grant_types_supported = [
+      ...new Set([...((body.grant_types_supported as string[]) ?? []), 'password']),
+    ];
+  });
+}

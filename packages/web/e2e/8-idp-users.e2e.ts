@@ -1,0 +1,56 @@
+import { expect, screenshot, signIn, skipWithoutChromium, test } from './support/fixtures.js';
+
+skipWithoutChromium();
+
+test('admin creates a user at the IdP, grants reports:generate; the new user signs in and opens Reports', async ({
+  page,
+  browser,
+  urls,
+}) => {
+  await signIn(page, urls, 'admin');
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
+  const confirmBar = page.getByRole('alertdialog', { name: 'Confirm the change' });
+  const result = page.getByRole('status').filter({ hasNotText: 'Loading' });
+
+  const form = page.getByRole('form', { name: 'Create a user' });
+  await form.getByLabel('Username').fill('newperson');
+  await form.getByLabel('Email').fill('newperson@example.com');
+  await form.getByLabel('Department').fill('engineering');
+  await form.getByLabel('Initial password').fill('newperson');
+  await form.getByLabel('Must be changed at first sign-in').uncheck();
+  await form.getByRole('button', { name: 'Create user' }).click();
+  await expect(confirmBar).toContainText('Create the user newperson?');
+  await confirmBar.getByRole('button', { name: 'Confirm' }).click();
+  await expect(result).toHaveText('Created newperson.');
+
+  await page.getByLabel('Search users').fill('newperson');
+  await page.getByRole('button', { name: 'Search' }).click();
+  const people = page.getByRole('table', { name: 'People at the identity provider' });
+  await expect(people.getByRole('row')).toHaveCount(2); // header + newperson
+
+  for (const role of ['user', 'reports:generate']) {
+    const box = people.getByRole('checkbox', { name: `${role} for newperson` });
+    await expect(box).not.toBeChecked();
+    // The box changes only once the grant is confirmed and done at the IdP.
+    await box.click();
+    await expect(confirmBar).toContainText(`Grant ${role} to newperson?`);
+    await confirmBar.getByRole('button', { name: 'Confirm' }).click();
+    await expect(result).toContainText(`newperson now has ${role}`);
+    await expect(people.getByRole('checkbox', { name: `${role} for newperson` })).toBeChecked();
+  }
+  await screenshot(page, 'admin-idp-users');
+
+  // The new person, in a browser of their own.
+  const theirs = await browser.newContext();
+  try {
+    const newPage = await theirs.newPage();
+    await signIn(newPage, urls, 'newperson');
+    await expect(newPage.getByTestId('user-roles')).toContainText('reports:generate');
+    await newPage.getByRole('link', { name: 'Reports' }).click();
+    await expect(newPage).toHaveURL(/\/reports$/);
+    await expect(newPage.getByTestId('report-department')).toHaveText('engineering');
+  } finally {
+    await theirs.close();
+  }
+});

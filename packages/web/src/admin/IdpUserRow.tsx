@@ -1,0 +1,95 @@
+import { useState } from 'react';
+import type { IdpUser } from './idp-api.js';
+
+/** One change an admin asked for, described for the confirmation. */
+export interface IdpAction {
+  readonly description: string;
+  readonly run: () => Promise<string>;
+}
+
+interface Props {
+  readonly user: IdpUser;
+  readonly assignable: { readonly realmRoles: string[]; readonly permissions: string[] };
+  readonly actions: {
+    setEnabled(user: IdpUser, enabled: boolean): IdpAction;
+    setDepartment(user: IdpUser, department: string | null): IdpAction;
+    setRole(user: IdpUser, role: string, granted: boolean): IdpAction;
+    endSessions(user: IdpUser): IdpAction;
+  };
+  readonly ask: (action: IdpAction) => void;
+}
+
+/** A person at the IdP: status, department, roles as checkboxes named by role or permission. */
+export function IdpUserRow({ user, assignable, actions, ask }: Props) {
+  const [department, setDepartment] = useState(user.department ?? '');
+  const name = user.username;
+  const roles = [
+    ...assignable.realmRoles.map((r) => ({ role: r, has: user.realmRoles.includes(r) })),
+    ...assignable.permissions.map((p) => ({ role: p, has: user.permissions.includes(p) })),
+  ];
+  return (
+    <tr>
+      <th scope="row">
+        <span className="cell-main">{name}</span>
+        {user.email ? <span className="cell-sub">{user.email}</span> : null}
+        <span className="cell-sub mono">{user.id}</span>
+      </th>
+      <td>
+        <span className={user.enabled ? 'badge' : 'badge badge--muted'}>
+          {user.enabled ? 'Enabled' : 'Disabled'}
+        </span>
+        <button
+          type="button"
+          className="button button--small"
+          onClick={() => ask(actions.setEnabled(user, !user.enabled))}
+        >
+          {user.enabled ? `Disable ${name}` : `Enable ${name}`}
+        </button>
+      </td>
+      <td>
+        <form
+          className="inline-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            ask(actions.setDepartment(user, department.trim() || null));
+          }}
+        >
+          <input
+            className="input input--small"
+            aria-label={`Department of ${name}`}
+            value={department}
+            onChange={(e) => setDepartment(e.target.value)}
+          />
+          <button type="submit" className="button button--small">
+            Save
+          </button>
+        </form>
+      </td>
+      <td>
+        <fieldset className="role-boxes">
+          <legend className="visually-hidden">Roles of {name}</legend>
+          {roles.map(({ role, has }) => (
+            <label key={role} className="checkbox">
+              <input
+                type="checkbox"
+                aria-label={`${role} for ${name}`}
+                checked={has}
+                onChange={() => ask(actions.setRole(user, role, !has))}
+              />
+              {role}
+            </label>
+          ))}
+        </fieldset>
+      </td>
+      <td className="actions">
+        <button
+          type="button"
+          className="button button--small"
+          onClick={() => ask(actions.endSessions(user))}
+        >
+          End sessions of {name}
+        </button>
+      </td>
+    </tr>
+  );
+}

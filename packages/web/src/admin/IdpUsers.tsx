@@ -1,0 +1,202 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useApi } from '../api/ApiContext.js';
+import { isApiError } from '../api/errors.js';
+import { Empty, Loading } from '../ui/states.js';
+import { CreateIdpUser } from './CreateIdpUser.js';
+import { AdminError } from './explain.js';
+import { type IdpAction, IdpUserRow } from './IdpUserRow.js';
+import './idp-users.css';
+import {
+  createIdpUser,
+  endIdpSessions,
+  type IdpUser,
+  listIdpUsers,
+  type NewIdpUser,
+  setIdpRole,
+  updateIdpUser,
+} from './idp-api.js';
+
+type Result = { readonly ok: boolean; readonly text: string };
+
+/**
+ * The identity provider's people, managed through the API's `/admin/idp/*` routes: search,
+ * create, enable or disable, department, roles, end sessions. Every change is confirmed first
+ * and its outcome shown in words; the IdP stays the one source of truth (the list is refetched
+ * after each change).
+ */
+export function IdpUsers() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const [draft, setDraft] = useState('');
+  const [search, setSearch] = useState('');
+  const [pending, setPending] = useState<IdpAction | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<Result | undefined>();
+  const users = useQuery({
+    queryKey: ['admin', 'idp-users', search],
+    queryFn: ({ signal }) => listIdpUsers(api, search, signal),
+    retry: false,
+  });
+
+  const confirm = async () => {
+    if (!pending) return;
+    setBusy(true);
+    try {
+      setResult({ ok: true, text: await pending.run() });
+    } catch (error) {
+      setResult({ ok: false, text: isApiError(error) ? error.message : 'The change failed.' });
+    } finally {
+      setBusy(false);
+      setPending(undefined);
+      await queryClient.invalidateQueries({ queryKey: ['admin', 'idp-users'] });
+    }
+  };
+  const ask = (action: IdpAction) => {
+    setResult(undefined);
+    setPending(action);
+  };
+
+  const actions = {
+    create: (user: NewIdpUser): IdpAction => ({
+      description: `Create the user ${user.username}?`,
+      run: async () => `Created ${(await createIdpUser(api, user)).username}.`,
+    }),
+    setEnabled: (user: IdpUser, enabled: boolean): IdpAction => ({
+      description: `${enabled ? 'Enable' : 'Disable'} ${user.username}?${enabled ? '' : ' They cannot sign in again until enabled.'}`,
+      run: async () => {
+        await updateIdpUser(api, user.id, { enabled });
+        return `${user.username} is ${enabled ? 'enabled' : 'disabled'}.`;
+      },
+    }),
+    setDepartment: (user: IdpUser, department: string | null): IdpAction => ({
+      description: department
+        ? `Move ${user.username} to ${department}?`
+        : `Remove the department of ${user.username}?`,
+      run: async () => {
+        await updateIdpUser(api, user.id, { department });
+        return department
+          ? `${user.username} is in ${department} from their next sign-in or token renewal.`
+          : `${user.username} has no department now.`;
+      },
+    }),
+    setRole: (user: IdpUser, role: string, granted: boolean): IdpAction => ({
+      description: granted
+        ? `Grant ${role} to ${user.username}?`
+        : `Remove ${role} from ${user.username}?`,
+      run: async () => {
+        await setIdpRole(api, user.id, role, granted);
+        return `${user.username} ${granted ? 'now has' : 'no longer has'} ${role} (from their next token).`;
+      },
+    }),
+    endSessions: (user: IdpUser): IdpAction => ({
+      description: `End every session of ${user.username}? They will have to sign in again.`,
+      run: async () => {
+        const ended = await endIdpSessions(api, user.id);
+        return ended.identityProvider.detail;
+      },
+    }),
+  };
+
+  return (
+    <div className="idp-users">
+      <form
+        className="inline-form"
+        aria-label="Search the identity provider's users"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setSearch(draft.trim());
+        }}
+      >
+        <input
+          className="input"
+          aria-label="Search users"
+          placeholder="Username, email or name"
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+        />
+        <button type="submit" className="button">
+          Search
+        </button>
+      </form>
+      <CreateIdpUser onCreate={(user) => ask(actions.create(user))} />
+      {pending ? (
+        <div className="confirm" role="alertdialog" aria-label="Confirm the change">
+          <p>{pending.description}</p>
+          <button type="button" className="button" disabled={busy} onClick={() => void confirm()}>
+            Confirm
+          </button>
+          <button
+            type="button"
+            className="button button--ghost"
+            onClick={() => setPending(undefined)}
+          >
+            Cancel
+          </button>
+        </div>
+      ) : null}
+      {result ? (
+        <p className={result.ok ? 'notice' : 'notice notice--error'} role="status">
+          {result.text}
+        </p>
+      ) : null}
+      <UserTable users={users} actions={actions} ask={ask} />
+    </div>
+  );
+}
+
+function UserTable({
+  users,
+  actions,
+  ask,
+}: {
+  users: ReturnType<typeof useQuery<Awaited<ReturnType<typeof listIdpUsers>>>>;
+  actions: Parameters<typeof IdpUserRow>[0]['actions'];
+  ask: (action: IdpAction) => void;
+}) {
+  if (users.isPending) return <Loading label="Loading people…" />;
+  if (users.isError) {
+    if (isApiError(users.error) && users.error.status === 501)
+      return (
+        <Empty title="People are managed in the identity provider">{users.error.message}</Empty>
+      );
+    return (
+      <AdminError
+        error={users.error}
+        permission="admin"
+        what="the identity provider's users"
+        onRetry={() => void users.refetch()}
+      />
+    );
+  }
+  const { items, assignable } = users.data;
+  if (items.length === 0) return <Empty title="Nobody matches." />;
+  return (
+    <div className="table-wrap">
+      <table className="table" aria-label="People at the identity provider">
+        <thead>
+          <tr>
+            <th scope="col">User</th>
+            <th scope="col">Status</th>
+            <th scope="col">Department</th>
+            <th scope="col">Roles</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((user) => (
+            <IdpUserRow
+              key={`${user.id} ${user.department ?? ''}`}
+              user={user}
+              assignable={assignable}
+              actions={actions}
+              ask={ask}
+            />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
