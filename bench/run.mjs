@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench`: todo-sso measured on this machine, every ratio taken within one run.
 //
-//   npm run bench                     full run (≈ 5–8 minutes on 2 cores)
-//   npm run bench -- --quick          short smoke variant (≈ 1–2 minutes, smaller seed)
-//   npm run bench -- --only=auth,todos   some sections: verify, auth, todos, garbage, scale
-//                                        (SQLite), postgres (figures 4 and 8), introspect, stack
+//   npm run bench                     full run (≈ 10 minutes on 2 cores)
+//   npm run bench -- --quick          short smoke variant (≈ 5 minutes, smaller seed)
+//   npm run bench -- --only=auth,todos   some sections: verify, auth, todos, anchor, dpop, lists, garbage, scale
+//                                        (SQLite), postgres (4, 8 and pgbench), introspect, stack
 //   npm run bench -- --check          exit 1 when a figure is invalid (errors, wrong statuses)
 //   npm run bench -- --cpu-prof=DIR   write --cpu-prof profiles of the API processes to DIR
 //   npm run bench -- --profile        instead of the figures: each hot route under load on a

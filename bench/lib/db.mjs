@@ -110,6 +110,7 @@ export function seedSqlite(file, issuer, { total, users }) {
     // libsql binds a JavaScript number as a REAL: `x % ?` would be 1.0, so counts are cast.
     const user = (g) => `'00000000-0000-4000-8000-' || substr('000000000000' || ${g}, -12)`;
     const listOf = (g) => `'00000000-0000-4000-9000-' || substr('000000000000' || ${g}, -12)`;
+    // Todos go into each user's default list as it is, should an earlier request have made it.
     const at = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
     if (lists) {
       db.prepare(
@@ -131,9 +132,9 @@ export function seedSqlite(file, issuer, { total, users }) {
               'Seeded todo ' || g, NULL, g % 3 = 0,
               strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || g || ' seconds'),
               strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || g || ' seconds')
-              ${lists ? `, ${listOf('((g - 1) % CAST(? AS INTEGER))')}` : ''}
+              ${lists ? `, (SELECT id FROM lists WHERE owner_issuer = ? AND owner_sub = ${user('((g - 1) % CAST(? AS INTEGER))')} AND is_default = 1)` : ''}
        FROM s`,
-    ).run(total, issuer, users, ...(lists ? [users] : []));
+    ).run(total, issuer, users, ...(lists ? [issuer, users] : []));
     for (const { sql } of indexes) db.exec(sql);
     db.exec('COMMIT');
     db.exec('ANALYZE');

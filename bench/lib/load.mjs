@@ -103,10 +103,12 @@ export async function measure(scenarios, { rounds, duration, warmup }) {
     };
     const expected = s.expectStatus ?? [200];
     const unexpected = [...statuses].filter(([k]) => !expected.includes(k));
-    out.valid = out.errors === 0 && unexpected.length === 0;
+    out.valid = out.errors === 0 && unexpected.length === 0 && out.total > 0;
     out.note = out.valid
       ? ''
-      : `unexpected: ${unexpected.map(([k, v]) => `${v}×${k}`).join(', ')}${out.errors ? ` ${out.errors} socket errors` : ''}`;
+      : out.total === 0
+        ? 'no response at all'
+        : `unexpected: ${unexpected.map(([k, v]) => `${v}×${k}`).join(', ')}${out.errors ? ` ${out.errors} socket errors` : ''}`;
     return out;
   });
 }

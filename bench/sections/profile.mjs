@@ -3,12 +3,19 @@
 // (a time window of the one profile) are summed per package and per frame, divided by the
 // requests answered in the window, and written to results/profile.md. Anything below a
 // "## Findings" heading in that file is kept: the written analysis survives regeneration.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { summarise } from '../lib/cpuprofile.mjs';
 import { createBenchDatabase } from '../lib/db.mjs';
 import { fire } from '../lib/load.mjs';
-import { threadCpuNs } from '../lib/proc.mjs';
+import { ROOT, threadCpuNs } from '../lib/proc.mjs';
 import { startApiProcess } from '../lib/servers.mjs';
 import { fmt } from '../lib/table.mjs';
 import { cycle } from './auth.mjs';
@@ -90,6 +97,10 @@ async function profileApi(ctx, engine, options) {
   }
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no profile written in ${dir}`);
+  // The raw profile stays for a closer look (git-ignored): node bench/tools/top-frames.mjs FILE.
+  const keep = join(ROOT, 'bench/results/profiles');
+  mkdirSync(keep, { recursive: true });
+  copyFileSync(join(dir, file), join(keep, `${engine}.cpuprofile`));
   return {
     windows: windows.map((w) => ({ ...w, ...summarise(join(dir, file), { window: w }) })),
     skipped,

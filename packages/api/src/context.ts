@@ -4,6 +4,7 @@ import {
   createDpopNonces,
   type IssuerOptions,
 } from '@todo-sso/auth';
+import { createRefusalExplainer, type RefusalExplainer } from '@todo-sso/auth/diagnose';
 import type { Logger } from 'pino';
 import { createIdpAdmin, type IdpAdmin } from './admin-idp/idp-admin.js';
 import { AuditKeeper } from './audit/denial-audit.js';
@@ -39,6 +40,8 @@ export interface AppContext {
   readonly access: AccessGuard;
   /** Answers the AuthZEN endpoints instead of the app's own policy (tests load another). */
   readonly authzenEngine?: EngineFactory;
+  /** Adds expected-versus-received values to refusals; only when `config.authExplain`. */
+  readonly explainRefusal?: RefusalExplainer;
   /** Closes the authenticator, the revocation listener, the audit keeper and the database. */
   close(): Promise<void>;
 }
@@ -165,6 +168,11 @@ export async function createContext(
     logger,
     access: accessGuard({ pdp: config.pdp, ...(overrides.fetch && { fetch: overrides.fetch }) }),
     ...(overrides.authzenEngine && { authzenEngine: overrides.authzenEngine }),
+    ...(config.authExplain && {
+      explainRefusal: createRefusalExplainer(config.issuers.map(toIssuerOptions), () =>
+        clock.now().getTime(),
+      ),
+    }),
     async close() {
       await authenticator.close();
       await store.close();

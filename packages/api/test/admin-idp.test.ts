@@ -188,6 +188,9 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
     );
     expect(removed.status).toBe(200);
     expect(removed.body.permissions).not.toContain('reports:generate');
+    const realmRemoved = await call('DELETE', `/admin/idp/users/${carol2}/roles/user`, adminToken);
+    expect(realmRemoved.status).toBe(200);
+    expect(realmRemoved.body.realmRoles).toEqual([]);
     const unknown = await call('PUT', `/admin/idp/users/${carol2}/roles/no-such-role`, adminToken);
     expect(unknown.status).toBe(404);
     const reset = await call('POST', `/admin/idp/users/${carol2}/reset-password`, adminToken, {

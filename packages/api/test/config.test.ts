@@ -167,3 +167,22 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('hunter2');
   });
 });
+
+describe('the default data directory', () => {
+  it('is .data where npm was run (INIT_CWD), so `npm run api` and `npm start` share it', () => {
+    const config = loadConfig({ INIT_CWD: '/work/todo-sso' });
+    expect(config.database).toEqual({ kind: 'sqlite', file: '/work/todo-sso/.data/todo.db' });
+    const relative = loadConfig({ INIT_CWD: '/work/todo-sso', DATA_DIR: 'var/data' });
+    expect(relative.database).toEqual({ kind: 'sqlite', file: '/work/todo-sso/var/data/todo.db' });
+    const absolute = loadConfig({ INIT_CWD: '/work/todo-sso', DATA_DIR: '/srv/todo' });
+    expect(absolute.database).toEqual({ kind: 'sqlite', file: '/srv/todo/todo.db' });
+  });
+});
+
+describe('configuration messages', () => {
+  it('an enum variable with another value lists the allowed values', () => {
+    expect(() => loadConfig({ OIDC_VERIFY: 'jwks' })).toThrow(
+      'OIDC_VERIFY: must be one of jwt, introspect (got "jwks")',
+    );
+  });
+});

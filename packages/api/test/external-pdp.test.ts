@@ -138,6 +138,7 @@ describe.each(drivers)('external decision point on $driver', ({ skip, create }) 
         await hanging.close();
       }
     },
+    20_000,
   );
 
   it.skipIf(skip)('reuses a recent decision while the decision point is down', async () => {

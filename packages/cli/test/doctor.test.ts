@@ -93,7 +93,7 @@ describe('todo doctor', () => {
     expect(result.code).toBe(0);
     expect(result.err).toMatch(
       new RegExp(
-        `The API at ${broken.apiUrl} does not accept the new token: .+\\(HTTP 401, audience_mismatch\\)\\nRun todo doctor --login to find out why\\.`,
+        `The API at ${broken.apiUrl} does not accept the new token: .+\\(HTTP 401, audience_mismatch\\)\\n {2}expected: todo-api\\n {2}received: account\\nRun todo doctor --login to find out why\\.`,
       ),
     );
     expect(result.out).toMatch(/^Signed in at /);

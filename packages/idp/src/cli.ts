@@ -5,6 +5,8 @@
  * `$DATA_DIR/idp`), REALM_FILE, ACCESS_TOKEN_LIFESPAN (seconds).
  * `npm run idp -- rotate-keys` adds a new signing key (the old one stays published for a day).
  */
+// First: silences oidc-provider's runtime warning before that module loads.
+import './runtime-warning.js';
 import { join, resolve } from 'node:path';
 import { IdpError } from './errors.js';
 import { DEV_ONLY } from './pages/templates.js';

@@ -4,7 +4,8 @@ export type IdpErrorCode =
   | 'ERR_REALM_UNSUPPORTED'
   | 'ERR_REALM_READ'
   | 'ERR_PORT_IN_USE'
-  | 'ERR_KEYS';
+  | 'ERR_KEYS'
+  | 'ERR_USERS_FILE';
 
 /**
  * The one error family of the development identity provider.

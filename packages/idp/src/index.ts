@@ -6,6 +6,9 @@
  * @packageDocumentation
  */
 
+// First: silences oidc-provider's runtime warning before that module loads.
+import './runtime-warning.js';
+
 export { IdpError, type IdpErrorCode } from './errors.js';
 export type { IdpLogger } from './logger.js';
 export { DEV_ONLY } from './pages/templates.js';

@@ -15,6 +15,7 @@ import { OtpVerifier } from './otp/verifier.js';
 import { buildProvider, INTERACTION_TTL } from './provider.js';
 import { loadRealm } from './realm/load.js';
 import type { Realm, RealmRepresentation } from './realm/types.js';
+import { recordBrowserSessionAddresses } from './sessions/address.js';
 import { BruteForceGuard } from './sessions/brute-force.js';
 import type { LoginContext } from './sessions/context.js';
 import { type BackchannelReport, endSession } from './sessions/end.js';
@@ -170,6 +171,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
     report(client.clientId, { ok: false, error }),
   );
   provider.on('server_error', (_ctx, error) => log.error(`server error: ${error.message}`));
+  recordBrowserSessionAddresses(provider, store, realm.ssoSessionMaxLifespan);
   extendSessionOnRefresh(provider, realm, log);
   addDiscoveryFields(provider, url, layout);
   allowCredentialsForClientOrigins(provider);

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import KcAdminClient, { NetworkError } from '@keycloak/keycloak-admin-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -70,7 +73,9 @@ afterAll(async () => {
   await receiver.close();
 });
 
-describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-client', () => {
+describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-client', {
+  timeout: 30_000,
+}, () => {
   it('gives the todo-api service account realm-management view-users, manage-users and query-groups', () => {
     const claims = decodeJwt(kc.accessToken as string).payload as {
       resource_access: Record<string, { roles: string[] }>;
@@ -289,6 +294,7 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
     });
     expect(Object.values(sessions[0]?.clients ?? {})).toContain('todo-cli');
     expect(sessions[0]?.start).toBeGreaterThan(Date.now() - 60_000);
+    expect(sessions[0]?.ipAddress).toBe('127.0.0.1');
 
     const delivered = receiver.tokens.length;
     await kc.users.logout({ id: bob });
@@ -324,7 +330,7 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
   });
 });
 
-describe('authorisation as Keycloak does it', () => {
+describe('authorisation as Keycloak does it', { timeout: 30_000 }, () => {
   it('answers 401 without a token or with one it did not issue', async () => {
     const res = await fetch(`${idp.url}/admin/realms/todo-app/users`);
     expect(res.status).toBe(401);
@@ -364,7 +370,7 @@ describe('authorisation as Keycloak does it', () => {
   });
 });
 
-describe('changes persist under DATA_DIR on top of the realm file', () => {
+describe('changes persist under DATA_DIR on top of the realm file', { timeout: 30_000 }, () => {
   it('keeps a created user, a disabled user and a role mapping across a restart', async () => {
     const first = await startTestIdp({ dataDir: idp.dataDir });
     try {
@@ -397,6 +403,16 @@ describe('changes persist under DATA_DIR on top of the realm file', () => {
       ).toMatchObject({ enabled: false });
     } finally {
       await second.close();
+    }
+  });
+
+  it('refuses to start on a users file that is not JSON, rather than forget the changes in it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'idp-users-'));
+    try {
+      writeFileSync(join(dataDir, 'users.json'), '{ not json');
+      await expect(startTestIdp({ dataDir })).rejects.toMatchObject({ code: 'ERR_USERS_FILE' });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

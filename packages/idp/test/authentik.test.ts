@@ -64,11 +64,11 @@ describe('Authentik profile', () => {
     expect(decodeJwt(body.id_token as string).payload.typ).toBeUndefined();
   });
 
-  it("puts carol's reports:generate and admin's admin role in groups", async () => {
+  it("puts carol's reports:generate and admin's admin role (with its authz:evaluate) in groups", async () => {
     const carol = decodeJwt((await passwordGrant(idp, 'carol')).body.access_token as string);
     expect(carol.payload.groups).toEqual(['user', 'reports:generate', 'todos:read', 'todos:write']);
     const admin = decodeJwt((await passwordGrant(idp, 'admin')).body.access_token as string);
-    expect(admin.payload.groups).toEqual(['admin']);
+    expect(admin.payload.groups).toEqual(['admin', 'authz:evaluate']);
   });
 
   it('signs in todo-ui through the login page: aud is todo-ui', async () => {

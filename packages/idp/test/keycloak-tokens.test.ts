@@ -122,11 +122,11 @@ describe('Keycloak profile: password grant (todo-cli, directAccessGrantsEnabled)
     });
   });
 
-  it('gives admin the admin realm role, no todo-api roles and no department claim', async () => {
+  it('gives admin the admin realm role, of the todo-api roles only authz:evaluate (a composite of admin), and no department claim', async () => {
     const { body } = await passwordGrant(idp, 'admin');
     const { payload } = decodeJwt(body.access_token as string);
     expect(payload.realm_access).toEqual({ roles: ['admin'] });
-    expect(payload.resource_access).toBeUndefined();
+    expect(payload.resource_access).toEqual({ 'todo-api': { roles: ['authz:evaluate'] } });
     expect(payload.department).toBeUndefined();
     expect(body.id_token).toBeUndefined();
     expect(payload.scope).toBe('profile email');

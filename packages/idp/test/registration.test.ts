@@ -71,7 +71,9 @@ async function signInFor(clientId: string, redirectUri: string, resource?: strin
   return { status: res.status, body: (await res.json()) as Record<string, string> };
 }
 
-describe('authorization server metadata for clients that have never seen the IdP', () => {
+describe('authorization server metadata for clients that have never seen the IdP', {
+  timeout: 30_000,
+}, () => {
   it.each([
     '/.well-known/oauth-authorization-server/realms/todo-app',
     '/realms/todo-app/.well-known/oauth-authorization-server',
@@ -87,7 +89,9 @@ describe('authorization server metadata for clients that have never seen the IdP
   });
 });
 
-describe('dynamic client registration (RFC 7591) under the trusted-hosts policy', () => {
+describe('dynamic client registration (RFC 7591) under the trusted-hosts policy', {
+  timeout: 30_000,
+}, () => {
   it('registers a public client with a loopback redirect URI (201, no secret)', async () => {
     const { status, body } = await register({ client_name: 'an agent', redirect_uris: [CALLBACK] });
     expect(status).toBe(201);
@@ -156,7 +160,7 @@ describe('dynamic client registration (RFC 7591) under the trusted-hosts policy'
   });
 });
 
-describe('resource indicators (RFC 8707)', () => {
+describe('resource indicators (RFC 8707)', { timeout: 30_000 }, () => {
   it("narrows the audience of a registered client's token to the requested resource", async () => {
     const { body } = await register({ redirect_uris: [CALLBACK] });
     const { status, body: tokens } = await signInFor(body.client_id as string, CALLBACK, MCP);
@@ -192,7 +196,9 @@ describe('resource indicators (RFC 8707)', () => {
   });
 });
 
-describe("the realm's own registration policy (Keycloak's client registration policy components)", () => {
+describe("the realm's own registration policy (Keycloak's client registration policy components)", {
+  timeout: 30_000,
+}, () => {
   it('trusts the hosts its trusted-hosts component names instead of loopback', async () => {
     const { realmJson } = await import('./helpers.js');
     const realm = realmJson();

@@ -18,7 +18,7 @@ async function passwordSignIn(signIn: SignIn, username: string, extra = {}) {
   return signIn.submit(login, { username, password: username });
 }
 
-describe('levels of authentication (acr.loa.map {"pwd":1,"mfa":2})', () => {
+describe('levels of authentication (acr.loa.map {"pwd":1,"mfa":2})', { timeout: 30_000 }, () => {
   it('lists the acr values in discovery and gives a password-only sign-in acr pwd, amr [pwd] and auth_time', async () => {
     expect(idp.discovery.acr_values_supported).toEqual(['pwd', 'mfa']);
     expect(idp.discovery.claims_parameter_supported).toBe(true);
@@ -111,7 +111,7 @@ describe('levels of authentication (acr.loa.map {"pwd":1,"mfa":2})', () => {
   });
 });
 
-describe('brute-force detection counts wrong codes', () => {
+describe('brute-force detection counts wrong codes', { timeout: 30_000 }, () => {
   it('locks the user after failureFactor wrong OTP codes: then the right code and the password fail too', async () => {
     const realm = { ...realmJson(), failureFactor: 3, quickLoginCheckMilliSeconds: 1 };
     const strict = await startTestIdp({ realm });
@@ -157,7 +157,7 @@ describe('brute-force detection counts wrong codes', () => {
   });
 });
 
-describe('the password grant (direct access) and OTP', () => {
+describe('the password grant (direct access) and OTP', { timeout: 30_000 }, () => {
   it("reaches mfa with Keycloak's otp parameter and refuses a wrong one as invalid credentials", async () => {
     const wrong = await passwordGrant(idp, 'admin', 'admin', { otp: totpCode(ADMIN_KEY, 4) });
     expect(wrong.status).toBe(401); // Keycloak ValidateOTP: 401 UNAUTHORIZED
@@ -172,7 +172,7 @@ describe('the password grant (direct access) and OTP', () => {
   });
 });
 
-describe('the Authentik profile', () => {
+describe('the Authentik profile', { timeout: 30_000 }, () => {
   it("says the same through amr (pwd, then mfa) and auth_time, with Authentik's fixed acr", async () => {
     const authentik = await startTestIdp({ profile: 'authentik' });
     try {
@@ -200,7 +200,7 @@ describe('the Authentik profile', () => {
   });
 });
 
-describe('OTP credentials from the realm file', () => {
+describe('OTP credentials from the realm file', { timeout: 30_000 }, () => {
   it('accepts a base32-encoded credential (credentialData.secretEncoding BASE32) with its own digits', async () => {
     const realm = realmJson();
     const bob = realm.users.find((u) => u.username === 'bob') as Record<string, unknown>;

@@ -6,7 +6,9 @@ import { hotp, totp } from '../src/otp/totp.js';
 import { realmJson, startTestIdp } from './helpers.js';
 import { base32ToBuffer, pageOf, SignIn, totpCode } from './step-up-helpers.js';
 
-describe('TOTP against RFC 6238 Appendix B (and HOTP against RFC 4226 Appendix D)', () => {
+describe('TOTP against RFC 6238 Appendix B (and HOTP against RFC 4226 Appendix D)', {
+  timeout: 30_000,
+}, () => {
   const sha1 = Buffer.from('12345678901234567890');
   const sha256 = Buffer.from('12345678901234567890123456789012');
   const sha512 = Buffer.from('1234567890123456789012345678901234567890123456789012345678901234');
@@ -28,7 +30,7 @@ describe('TOTP against RFC 6238 Appendix B (and HOTP against RFC 4226 Appendix D
   });
 });
 
-describe('the CONFIGURE_TOTP required action', () => {
+describe('the CONFIGURE_TOTP required action', { timeout: 30_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'idp-enrol-'));
   const realm = realmJson();
   const alice = realm.users.find((u) => u.username === 'alice') as Record<string, unknown>;
@@ -88,7 +90,7 @@ describe('the CONFIGURE_TOTP required action', () => {
   });
 });
 
-describe('a user without an authenticator asked for mfa', () => {
+describe('a user without an authenticator asked for mfa', { timeout: 30_000 }, () => {
   let idp: Awaited<ReturnType<typeof startTestIdp>>;
   beforeAll(async () => {
     idp = await startTestIdp();

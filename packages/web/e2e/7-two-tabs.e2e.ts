@@ -61,3 +61,41 @@ test('coming back to the tab shows what changed elsewhere meanwhile', async ({
   );
   await expect(page.getByText('From a phone')).toBeVisible({ timeout: 3000 });
 });
+
+test('two tabs editing the same todo: the second save says "changed elsewhere" with both versions', async ({
+  page,
+  urls,
+  request,
+}) => {
+  const token = await passwordToken(request, urls, 'carol');
+  await createTodo(request, urls, token, 'Edited in two tabs');
+  await signIn(page, urls, 'carol');
+  const other = await secondTab(page, urls, 'carol');
+
+  await page.getByRole('button', { name: 'Edit “Edited in two tabs”' }).click();
+  await other.getByRole('button', { name: 'Edit “Edited in two tabs”' }).click();
+
+  await page.getByLabel('Title').fill('Renamed in the first tab');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('checkbox', { name: 'Renamed in the first tab' })).toBeEnabled();
+
+  await other.getByLabel('Notes').fill('Notes from the second tab');
+  await other.getByRole('button', { name: 'Save' }).click();
+  const notice = other.getByRole('alert', { name: 'Changed elsewhere' });
+  await expect(notice).toBeVisible();
+  await expect(notice.getByTestId('conflict-theirs')).toContainText('Renamed in the first tab');
+  await expect(notice.getByTestId('conflict-mine')).toContainText('Notes from the second tab');
+
+  // Nothing was overwritten: the rename stands and the notes were not saved.
+  const todos = await request.get(`${urls.api}/todos/?limit=100`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  const saved = ((await todos.json()) as { items: Array<Record<string, unknown>> }).items.find(
+    (todo) => todo.title === 'Renamed in the first tab',
+  );
+  expect(saved).toMatchObject({ description: null, version: 2 });
+
+  await notice.getByRole('button', { name: 'Keep theirs' }).click();
+  await expect(other.getByRole('checkbox', { name: 'Renamed in the first tab' })).toBeVisible();
+  await expect(other.getByRole('alert', { name: 'Changed elsewhere' })).toHaveCount(0);
+});

@@ -41,7 +41,7 @@ export function accessGuard(options: AccessOptions) {
       id: string,
       relation: Relation | undefined,
     ): Promise<void> {
-      if (!pdp) return requireRelation(type, action, relation);
+      if (!pdp) return requireRelation(principal, type, action, id, relation);
       const answer = await pdp.decide({
         issuer: principal.issuer,
         subject: principal.subject,

@@ -1,3 +1,11 @@
+import {
+  type Decision,
+  decide,
+  denialError,
+  type Principal,
+  type Requirement,
+  type Resource,
+} from '@todo-sso/auth';
 import type { Relation } from '../db/schema.js';
 import { ApiError } from '../http/problem.js';
 
@@ -39,59 +47,116 @@ export function appRule(type: string, action: string): AppRule | undefined {
   return actions && Object.hasOwn(actions, action) ? actions[action] : undefined;
 }
 
-/** Whether a relation to the resource's list allows the action (permissions checked apart). */
-export function relationAllows(
-  type: AppResourceType,
-  action: AppAction,
+/**
+ * The authorization core's decision for one action on one resource: the table's requirement
+ * (permission and relations) against the caller and their relation to the resource, decided by
+ * `decide` from `@todo-sso/auth`, the same function behind every route requirement.
+ */
+export function decideAccess(
+  principal: Principal,
+  type: string,
+  action: string,
+  id: string,
   relation: Relation | undefined,
-): boolean {
+  options: { checkPermission?: boolean } = {},
+): Decision {
   const rule = appRule(type, action);
-  return rule !== undefined && relation !== undefined && rule.relations.includes(relation);
+  // An action the table does not name needs a relation nobody holds: always refused.
+  const requirement: Requirement = rule
+    ? {
+        relation: rule.relations,
+        ...(options.checkPermission !== false && { permission: rule.permission }),
+      }
+    : { relation: ['unknown-action'] };
+  const resource: Resource = { type, id, relations: relation ? [relation] : [] };
+  return decide(principal, requirement, resource, { now: Math.floor(Date.now() / 1000) });
 }
 
 /**
- * Enforces the relation part of a route's requirement: a resource the caller cannot read
- * answers 404, exactly like a missing one (no existence leak); one they can read but not act
- * on answers 403.
+ * Enforces an action on a list or todo for the caller of a route: a resource the caller
+ * cannot read answers 404, exactly like a missing one (no existence leak); one they can read
+ * but not act on answers 403.
  */
 export function requireRelation(
+  principal: Principal,
   type: AppResourceType,
   action: AppAction,
+  id: string,
   relation: Relation | undefined,
 ): void {
-  if (relationAllows(type, action, relation)) return;
-  if (!relationAllows(type, 'can_read', relation)) {
+  const decision = decideAccess(principal, type, action, id, relation);
+  if (decision.allowed) return;
+  if (
+    !decideAccess(principal, type, 'can_read', id, relation, { checkPermission: false }).allowed
+  ) {
     throw new ApiError(404, 'not_found', `No such ${type}`);
   }
-  throw new ApiError(
-    403,
-    'forbidden',
-    `Your relation to this ${type} (${relation}) does not allow ${action}`,
-  );
+  if (decision.reason === 'relation_missing') {
+    throw new ApiError(
+      403,
+      'forbidden',
+      `Your relation to this ${type} (${relation}) does not allow ${action}`,
+    );
+  }
+  // A refusal of the token itself (a permission): the core's challenge, RFC 6750 §3.1.
+  throw denialError(decision);
 }
 
 /**
- * The relationship check of one requirement: the permission (when the subject's permissions
- * are known; admins bypass it) and one of the relations. Routes and the AuthZEN engine both
- * decide through it.
+ * A principal for a subject named in an AuthZEN request: its `sub` and issuer, and the
+ * permissions and roles the request states (none known otherwise).
+ */
+export function subjectPrincipal(subject: {
+  issuer: string;
+  subject: string;
+  permissions?: readonly string[] | undefined;
+  roles?: readonly string[] | undefined;
+}): Principal {
+  const roles = subject.roles ?? [];
+  return {
+    issuer: subject.issuer,
+    subject: subject.subject,
+    roles,
+    permissions: subject.permissions ?? [],
+    scopes: [],
+    attributes: {},
+    claims: {},
+    expiresAt: 0,
+    isAdmin: roles.includes('admin'),
+  };
+}
+
+/**
+ * The relationship check of one AuthZEN rule requirement, decided by the authorization core:
+ * the relations always, the permission only when the request states the subject's
+ * permissions (admins bypass it).
  */
 export function relationOutcome(check: {
+  readonly issuer: string;
+  readonly subject: string;
   readonly permissions: readonly string[] | undefined;
   readonly isAdmin: boolean;
   readonly requirement: { readonly permission?: string; readonly relation?: readonly string[] };
   readonly relation: Relation | undefined;
+  readonly resource: { readonly type: string; readonly id: string };
 }): { allowed: boolean; reason: string } {
+  const principal = subjectPrincipal({
+    issuer: check.issuer,
+    subject: check.subject,
+    permissions: check.permissions,
+    roles: check.isAdmin ? ['admin'] : [],
+  });
   const { permission, relation } = check.requirement;
-  if (
-    permission !== undefined &&
-    check.permissions !== undefined &&
-    !check.isAdmin &&
-    !check.permissions.includes(permission)
-  ) {
-    return { allowed: false, reason: 'permission_missing' };
-  }
-  if (relation !== undefined && !(check.relation && relation.includes(check.relation))) {
-    return { allowed: false, reason: 'relation_missing' };
-  }
-  return { allowed: true, reason: 'allowed' };
+  const requirement: Requirement = {
+    ...(relation !== undefined && { relation }),
+    ...(permission !== undefined && check.permissions !== undefined && { permission }),
+  };
+  const resource: Resource = {
+    ...check.resource,
+    relations: check.relation ? [check.relation] : [],
+  };
+  const decision = decide(principal, requirement, resource, {
+    now: Math.floor(Date.now() / 1000),
+  });
+  return { allowed: decision.allowed, reason: decision.reason };
 }

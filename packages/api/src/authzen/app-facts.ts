@@ -30,6 +30,8 @@ export const APP_ENGINE_POLICY: Policy = {
 
 /** What the relationship check needs to know, handed to the authorization core. */
 export interface RelationCheck {
+  readonly issuer: string;
+  readonly subject: string;
   /** The subject's permissions when the request states them, else undefined (not checked). */
   readonly permissions: readonly string[] | undefined;
   readonly isAdmin: boolean;
@@ -125,7 +127,10 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
     async check(request: EvaluationRequest, requirement: RuleRequirement) {
       const props = request.subject.properties;
       const roles = strings(props?.roles) ?? [];
+      const owner = ownerOf(request.subject);
       return checkRelation({
+        issuer: owner.issuer,
+        subject: owner.subject,
         permissions: strings(props?.permissions),
         isAdmin: roles.includes('admin'),
         requirement,

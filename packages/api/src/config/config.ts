@@ -61,6 +61,13 @@ export interface ApiConfig {
   readonly rateLimitPerAddressPerMinute: number;
   /** How long a revocation is kept: the longest access-token lifetime of any issuer. */
   readonly revocationTtlSeconds: number;
+  /**
+   * Problem bodies of audience, issuer, token-type and claim-mapping refusals carry the
+   * expected and the received values (`AUTH_EXPLAIN`; default on with the embedded SQLite
+   * database, off with `DATABASE_URL`): helpful in development, but it tells any caller the
+   * configured issuer and audience.
+   */
+  readonly authExplain: boolean;
   /** Audit records older than this many days are deleted in the background (`AUDIT_RETENTION_DAYS`). */
   readonly auditRetentionDays: number;
   /** Denial records written per subject and minute; further ones are counted (`AUDIT_DENIALS_PER_MINUTE`). */

@@ -21,7 +21,10 @@ export const EnvSchema = Type.Object({
   HOST: Type.Optional(Type.String({ minLength: 1 })),
   PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://[^\\s]+$' })),
+  AUTH_EXPLAIN: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
   DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  /** Set by npm: where `npm run …` was typed. A relative DATA_DIR is resolved from there. */
+  INIT_CWD: Type.Optional(Type.String({ minLength: 1 })),
   CORS_ORIGINS: Type.Optional(CommaList),
   LOG_LEVEL: Type.Optional(
     Type.Union(

@@ -39,7 +39,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
   if (!envCheck.Check(raw)) {
     const [first] = envCheck.Errors(raw);
     const variable = first?.instancePath.slice(1) || 'environment';
-    throw new ConfigError(variable, `invalid value (${first?.message ?? 'rejected'})`);
+    throw new ConfigError(variable, explain(first, propertyOf(EnvSchema, variable), raw[variable]));
   }
   const e = raw as Env;
   const port = Number(e.PORT ?? 8000);
@@ -49,7 +49,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     port,
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL }
-      : { kind: 'sqlite', file: join(resolve(e.DATA_DIR ?? '.data'), 'todo.db') },
+      : // `npm run api` (cwd packages/api) and `npm start` (cwd the root) share one `.data`:
+        // relative to where npm was run (INIT_CWD), else to the working directory.
+        { kind: 'sqlite', file: join(resolve(e.INIT_CWD ?? '', e.DATA_DIR ?? '.data'), 'todo.db') },
     issuers: readIssuers(e),
     ...(e.DPOP_NONCE_SECRET && { dpopNonceSecret: e.DPOP_NONCE_SECRET }),
     logoutAudiences: list(e.OIDC_LOGOUT_AUDIENCE ?? 'todo-ui,todo-cli'),
@@ -68,6 +70,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
       e.RATE_LIMIT_PER_ADDRESS_PER_MINUTE ?? 10 * Number(e.RATE_LIMIT_PER_MINUTE ?? 600),
     ),
     revocationTtlSeconds: Number(e.REVOCATION_TTL_SECONDS ?? 3600),
+    // Development (embedded SQLite) explains refusals; a production database does not, unless asked.
+    authExplain:
+      e.AUTH_EXPLAIN === undefined ? e.DATABASE_URL === undefined : e.AUTH_EXPLAIN === 'true',
     auditRetentionDays: Number(e.AUDIT_RETENTION_DAYS ?? 90),
     ...(e.IDP_ADMIN_URL !== undefined && { idpAdminUrl: e.IDP_ADMIN_URL.replace(/\/+$/, '') }),
     auditDenialsPerMinute: Number(e.AUDIT_DENIALS_PER_MINUTE ?? 20),
@@ -118,7 +123,9 @@ function readIssuers(e: Env): IssuerConfig[] {
     if (!issuerCheck.Check(entry)) {
       const [first] = issuerCheck.Errors(entry);
       const field = first?.instancePath.slice(1).replaceAll('/', '.') ?? '';
-      throw new ConfigError(field ? `${name}.${field}` : name, first?.message ?? 'invalid entry');
+      const value = (entry as Record<string, unknown> | null)?.[field];
+      const message = explain(first, propertyOf(IssuerEntrySchema, field), value, 'invalid entry');
+      throw new ConfigError(field ? `${name}.${field}` : name, message);
     }
     return toIssuer(name, entry);
   });
@@ -178,4 +185,27 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** The schema of `name` in an object schema, if it has one. */
+function propertyOf(schema: unknown, name: string): unknown {
+  return (schema as { properties?: Record<string, unknown> }).properties?.[name];
+}
+
+/**
+ * A schema error in words: a value outside a fixed set names the allowed values
+ * (`must be one of jwt, introspect`), anything else keeps TypeBox's message.
+ */
+function explain(
+  error: { message: string } | undefined,
+  schema: unknown,
+  value: unknown,
+  fallback = 'rejected',
+): string {
+  const options = (schema as { anyOf?: Array<{ const?: unknown }> } | undefined)?.anyOf;
+  const allowed = options?.map((option) => option.const);
+  if (allowed?.length && allowed.every((v) => typeof v === 'string')) {
+    return `must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`;
+  }
+  return `invalid value (${error?.message ?? fallback})`;
 }

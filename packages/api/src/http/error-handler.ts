@@ -1,4 +1,4 @@
-import { authErrorResponse, isAuthError } from '@todo-sso/auth';
+import { type AuthError, authErrorResponse, isAuthError, type Principal } from '@todo-sso/auth';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import type { AppContext } from '../context.js';
@@ -9,6 +9,28 @@ import { etagOf, PreconditionFailed } from './etag.js';
 import { ApiError, PROBLEM_JSON, type ProblemDetails, problem } from './problem.js';
 import type { RouteMethods } from './route-methods.js';
 import { fieldErrors } from './validation.js';
+
+/** The bearer (or DPoP-bound) token of the request, for the refusal explainer only. */
+function presentedToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^(?:Bearer|DPoP) +(\S+)$/i.exec(header) : null;
+  return match?.[1];
+}
+
+/**
+ * With `AUTH_EXPLAIN`, the expected and the received values of an audience, issuer, token-type
+ * or claim-mapping refusal as extension members of the problem (RFC 9457 §3.2); claim values
+ * and configured names only, never the token.
+ */
+function explanation(
+  context: AppContext,
+  error: AuthError,
+  request: FastifyRequest,
+): { expected: string; received: string } | undefined {
+  if (context.explainRefusal === undefined) return undefined;
+  const principal = (request as { principal?: Principal | null }).principal ?? undefined;
+  return context.explainRefusal(error, presentedToken(request), principal);
+}
 
 /** Fastify's own client-error codes this API answers specifically. */
 const FASTIFY_CODES: Record<string, [number, ApiError['code']]> = {
@@ -47,11 +69,14 @@ export function createErrorHandler(context: AppContext) {
       if (response.status === 403) {
         await recordDenial(request, `${error.code}: ${error.description}`);
       }
+      Object.assign(body, explanation(context, error, request));
       return send(reply.headers(response.headers), response.status, body);
     }
     if (error.validation) {
       const errors = fieldErrors(error.validationContext ?? 'request', error.validation);
-      const detail = errors.map((e) => `${e.field} ${e.message}`).join('; ');
+      // `errors[].field` keeps the machine path (`body.title`); the sentence names the field
+      // as the person typed it (`title`).
+      const detail = errors.map((e) => `${personName(e.field)} ${e.message}`).join('; ');
       return send(reply, 400, problem(400, 'validation_failed', detail, errors));
     }
     if (error instanceof InvalidCursorError) {
@@ -161,4 +186,9 @@ function decodedPath(path: string): string {
   } catch {
     return path;
   }
+}
+
+/** `body.title` → `title`, `querystring.limit` → `limit`: the name a person knows. */
+function personName(field: string): string {
+  return field.replace(/^(body|querystring|params|headers)\./, '');
 }

@@ -25,6 +25,15 @@ import { ownerOf, principalOf, profileOf } from './principal.js';
 
 const notFound = () => new ApiError(404, 'not_found', 'No such todo');
 
+/** A title of spaces alone says nothing: 400, named as the person typed it. */
+function refuseBlankTitle(title: string | undefined): void {
+  if (title === undefined || title.trim() !== '') return;
+  const message = 'must contain a character other than spaces';
+  throw new ApiError(400, 'validation_failed', `title ${message}`, [
+    { field: 'body.title', message },
+  ]);
+}
+
 /**
  * The todo id of the path, lower-cased: RFC 9562 §4 makes a UUID's hex digits case-insensitive
  * on input. PostgreSQL's `uuid` compares them so, SQLite's `text` would not: both engines get
@@ -163,6 +172,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
+        refuseBlankTitle(request.body.title);
         const principal = principalOf(request);
         const { listId: requested, ...input } = request.body;
         const listId = requested?.toLowerCase();
@@ -228,6 +238,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
+        refuseBlankTitle(request.body.title);
         const owner = ownerOf(principalOf(request));
         // A replacement sets every field: an omitted description is cleared.
         const changes = { ...request.body, description: request.body.description ?? null };
@@ -260,6 +271,7 @@ export function todoRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
+        refuseBlankTitle(request.body.title);
         const owner = ownerOf(principalOf(request));
         const id = todoId(request);
         await ask(request, id, 'can_update');

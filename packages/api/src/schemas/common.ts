@@ -9,6 +9,17 @@ export const Problem = Type.Object(
     detail: Type.Optional(Type.String()),
     instance: Type.Optional(Type.String()),
     code: Type.Optional(Type.String({ description: 'Stable machine-readable error code' })),
+    expected: Type.Optional(
+      Type.String({
+        description:
+          'With AUTH_EXPLAIN: what the API expected (audience, issuer, token type, permissions claim)',
+      }),
+    ),
+    received: Type.Optional(
+      Type.String({
+        description: 'With AUTH_EXPLAIN: what the token carried instead (never the token itself)',
+      }),
+    ),
     errors: Type.Optional(
       Type.Array(
         Type.Object({

@@ -12,6 +12,13 @@ export interface RefusalExplanation {
   readonly received: string;
 }
 
+/** Explains one refusal, given the token the caller sent and, for a 403, its principal. */
+export type RefusalExplainer = (
+  error: AuthError,
+  token: string | undefined,
+  principal?: Principal,
+) => RefusalExplanation | undefined;
+
 /** The refusals that are explained: the ones a configuration mistake causes. */
 const EXPLAINED: ReadonlySet<AuthErrorCode> = new Set([
   'audience_mismatch',
@@ -44,11 +51,7 @@ function bounded(text: string): string {
 export function createRefusalExplainer(
   issuers: readonly IssuerOptions[],
   now: () => number = Date.now,
-): (
-  error: AuthError,
-  token: string | undefined,
-  principal?: Principal,
-) => RefusalExplanation | undefined {
+): RefusalExplainer {
   const resolved = issuers.map(resolveIssuer);
   return (error, token, principal) => {
     if (!EXPLAINED.has(error.code)) return undefined;

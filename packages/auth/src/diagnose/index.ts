@@ -17,7 +17,7 @@ import { rolesFinding } from './roles-finding.js';
 import { explainRefusal } from './token-findings.js';
 import type { DiagnoseOptions, Diagnosis, Finding, IssuerReport, TokenReport } from './types.js';
 
-export type { RefusalExplanation } from './explain.js';
+export type { RefusalExplainer, RefusalExplanation } from './explain.js';
 export { createRefusalExplainer } from './explain.js';
 export { issuerDifference } from './issuer-difference.js';
 export { explainRefusal } from './token-findings.js';

@@ -54,6 +54,9 @@ interface Problem {
   detail?: string;
   code?: string;
   errors?: { field: string; message: string }[];
+  /** With the API's AUTH_EXPLAIN: what it expected and what the token carried. */
+  expected?: string;
+  received?: string;
 }
 
 /**
@@ -67,6 +70,8 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
   if (problem.code === 'route_not_found')
     throw new CliError('route_missing', `The API has no such route: ${problem.detail ?? ''}`);
   const fields = (problem.errors ?? []).map((e) => `${e.field}: ${e.message}`);
+  if (problem.expected !== undefined) fields.push(`expected: ${problem.expected}`);
+  if (problem.received !== undefined) fields.push(`received: ${problem.received}`);
   const detail = problem.detail ?? problem.title ?? response.statusText;
   throw new CliError(
     response.status === 404 ? 'not_found' : 'api_error',

@@ -525,6 +525,10 @@ export interface components {
             instance?: string;
             /** @description Stable machine-readable error code */
             code?: string;
+            /** @description With AUTH_EXPLAIN: what the API expected (audience, issuer, token type, permissions claim) */
+            expected?: string;
+            /** @description With AUTH_EXPLAIN: what the token carried instead (never the token itself) */
+            received?: string;
             errors?: {
                 /** @description e.g. body.title, querystring.limit, params.id */
                 field: string;

@@ -43,6 +43,7 @@ export class KeyringStore implements TokenStore {
       const probe = new Entry(SERVICE, '__probe__');
       probe.setPassword('probe');
       const ok = probe.getPassword() === 'probe';
+      probe.setPassword('-');
       probe.deletePassword();
       if (!ok) return { reason: 'the keyring did not return what was stored' };
       return { store: new KeyringStore(Entry) };
@@ -55,7 +56,9 @@ export class KeyringStore implements TokenStore {
     const value = new this.Entry(SERVICE, key).getPassword();
     if (value === null) return undefined;
     try {
-      return JSON.parse(value) as StoredSession;
+      const session = JSON.parse(value) as Partial<StoredSession>;
+      // An overwritten entry (see remove) or anything else without tokens is no session.
+      return typeof session.accessToken === 'string' ? (session as StoredSession) : undefined;
     } catch {
       return undefined;
     }
@@ -66,8 +69,13 @@ export class KeyringStore implements TokenStore {
   }
 
   remove(key: string): boolean {
+    const entry = new this.Entry(SERVICE, key);
     try {
-      return new this.Entry(SERVICE, key).deletePassword();
+      if (entry.getPassword() === null) return false;
+      // Overwritten first: on Linux the library may keep a copy in the kernel keyring (keyutils)
+      // next to the Secret Service item, and a delete is not always applied to both.
+      entry.setPassword('{}');
+      return entry.deletePassword();
     } catch {
       return false;
     }

@@ -1,3 +1,4 @@
+import { sessionAddress } from '../sessions/address.js';
 import { endSession } from '../sessions/end.js';
 import type { AdminCall, AdminContext } from './context.js';
 import { clientUuid } from './representations.js';
@@ -27,8 +28,7 @@ export function listSessions(ctx: AdminContext, call: AdminCall) {
     id: session.uid,
     username: user.username,
     userId: user.id,
-    // oidc-provider does not record the address a session signed in from.
-    ipAddress: '',
+    ipAddress: sessionAddress(ctx.store, session.uid),
     start: (session.loginTs ?? 0) * 1000,
     lastAccess: (session.iat ?? session.loginTs ?? 0) * 1000,
     rememberMe: false,

@@ -1,9 +1,11 @@
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
+import type { MemoryStore } from '../adapter.js';
 import { DEFAULT_RESOURCE, OIDC_SCOPES } from '../constants.js';
 import type { OtpVerifier } from '../otp/verifier.js';
 import type { Realm } from '../realm/types.js';
 import { acrOf, LEVEL_OTP, LEVEL_PASSWORD } from '../sessions/acr.js';
+import { recordSessionAddress } from '../sessions/address.js';
 import type { LoginGuard } from '../sessions/context.js';
 import { sessionTtl } from '../sessions/lifespan.js';
 import { authenticate } from '../sessions/login.js';
@@ -27,7 +29,7 @@ export function registerPasswordGrant(
   provider: Provider,
   realm: Realm,
   resourceServerInfo: (clientId: string) => ResourceServer,
-  checks: { otp: OtpVerifier; guard: LoginGuard },
+  checks: { otp: OtpVerifier; guard: LoginGuard; store: MemoryStore },
 ): void {
   provider.registerGrantType(
     'password',
@@ -87,6 +89,8 @@ export function registerPasswordGrant(
       const sid = session.sidFor(client.clientId) as string;
       // Idle timeout, capped by the max lifespan from this sign-in (Keycloak's SSO Session Max).
       await session.save(sessionTtl(realm, session.loginTs));
+      const address = ctx.req.socket.remoteAddress;
+      recordSessionAddress(checks.store, session.uid, address, realm.ssoSessionMaxLifespan);
 
       // What the access and the refresh token share: who, for which client, grant and session.
       const issued = {

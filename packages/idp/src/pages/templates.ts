@@ -7,7 +7,13 @@ main{max-width:360px;margin:48px auto;background:#fff;padding:24px 32px;border-r
 label{display:block;margin-top:12px}input{width:100%;padding:8px;box-sizing:border-box}
 button{margin-top:16px;width:100%;padding:10px;background:#0d6efd;color:#fff;border:0;border-radius:4px;cursor:pointer}
 button.secondary{margin-top:8px;background:none;color:#555;text-decoration:underline}
-.code{text-align:center;font-size:1.8em;letter-spacing:.1em}`;
+.code{text-align:center;font-size:1.8em;letter-spacing:.1em}
+:root{color-scheme:light dark}
+@media (prefers-color-scheme:dark){body{background:#0f1115;color:#e7e9ee}
+main{background:#171a21;box-shadow:0 1px 3px rgba(0,0,0,.6)}
+input{background:#1e222b;color:#e7e9ee;border:1px solid #2a2f3a}
+.dev{background:#3a2f0b;color:#ffe69c;border-color:#664d03}
+.error{background:#3a1217;color:#f1aeb5}button.secondary{color:#aab}}`;
 
 /** The banner every page of the dev IdP carries. */
 export const DEV_ONLY =
@@ -16,7 +22,8 @@ export const DEV_ONLY =
 /** A dev IdP page: shared look, the development-only banner, `title` escaped, `body` as given. */
 export function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,"><style>${STYLE}</style></head>
 <body><main><p class="dev" role="note">${escapeHtml(DEV_ONLY)}</p>${body}</main></body></html>`;
 }
 
@@ -27,14 +34,21 @@ export function loginPage(opts: {
   clientId: string;
   username?: string;
   error?: string;
+  /** Users whose realm-file password is their username (the demo users), shown in the banner. */
+  demoUsers?: readonly string[];
 }): string {
+  const demo = opts.demoUsers?.length
+    ? `<p class="dev" id="demo-users">Demo users (password = username): ${opts.demoUsers
+        .map((name) => `<code>${escapeHtml(name)}</code>`)
+        .join(', ')}.</p>`
+    : '';
   const error = opts.error
     ? `<p class="error" id="input-error" role="alert">${escapeHtml(opts.error)}</p>`
     : '';
   return page(
     `Sign in to ${opts.realm}`,
     `<h1>Sign in to ${escapeHtml(opts.realm)}</h1>
-<p>Signing in to <strong>${escapeHtml(opts.clientId)}</strong>.</p>${error}
+<p>Signing in to <strong>${escapeHtml(opts.clientId)}</strong>.</p>${demo}${error}
 <form id="kc-form-login" method="post" action="${escapeHtml(opts.action)}">
 <label for="username">Username</label>
 <input id="username" name="username" autocomplete="username" autofocus required value="${escapeHtml(opts.username ?? '')}">

@@ -38,6 +38,15 @@ export function authenticate(
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /** The level the authorization request asks for (`acr_values` wins over `claims`, as in oidc-provider). */
+/** The realm file's demo users: enabled people whose password is their username. */
+function demoUsers(realm: Realm): string[] {
+  return [...realm.usersById.values()]
+    .filter(
+      (user) => user.enabled && !user.serviceAccountClientId && user.password === user.username,
+    )
+    .map((user) => user.username);
+}
+
 function wantedLevel(realm: Realm, params: Details['params']): number {
   let claims: Record<string, unknown> = {};
   try {
@@ -98,7 +107,11 @@ export async function handleInteraction(
 
   if (!state) {
     if (!form) {
-      send(res, 200, loginPage({ realm: realm.name, action, clientId }));
+      send(
+        res,
+        200,
+        loginPage({ realm: realm.name, action, clientId, demoUsers: demoUsers(realm) }),
+      );
       return;
     }
     const username = form.get('username') ?? '';
@@ -106,7 +119,18 @@ export async function handleInteraction(
     if ('error' in result) {
       const error =
         result.error === 'disabled' ? 'Account is disabled.' : 'Invalid username or password.';
-      send(res, 200, loginPage({ realm: realm.name, action, clientId, username, error }));
+      send(
+        res,
+        200,
+        loginPage({
+          realm: realm.name,
+          action,
+          clientId,
+          username,
+          error,
+          demoUsers: demoUsers(realm),
+        }),
+      );
       return;
     }
     state = ctx.pending.start(details.uid, { userId: result.user.id, amr: ['pwd'], stepUp: false });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { IdpError } from '../errors.js';
 import type { IdpLogger } from '../logger.js';
 import type { OtpCredential } from '../realm/otp.js';
 import { resolveMappings } from '../realm/resolve.js';
@@ -53,7 +54,15 @@ export class UserDirectory {
     } catch {
       return; // nothing changed yet
     }
-    const overlay = JSON.parse(text) as OverlayFile;
+    let overlay: OverlayFile;
+    try {
+      overlay = JSON.parse(text) as OverlayFile;
+    } catch (cause) {
+      // Fail closed: starting from the realm file alone would bring back disabled users.
+      throw new IdpError('ERR_USERS_FILE', `${file} is not valid JSON; fix or remove it`, {
+        cause,
+      });
+    }
     for (const [id, user] of Object.entries(overlay.users ?? {})) {
       try {
         if (user === null) this.#remove(id);

@@ -1,5 +1,5 @@
 import type { TodoApiClient } from './client.js';
-import { ApiError, toApiError } from './errors.js';
+import { ApiError, isApiError, toApiError } from './errors.js';
 import type {
   AdminTodoPage,
   AdminUsers,
@@ -51,12 +51,34 @@ export function createTodo(api: TodoApiClient, body: NewTodo): Promise<Todo> {
   return unwrap(api.POST('/todos/', { body }));
 }
 
-export function updateTodo(api: TodoApiClient, id: string, body: TodoPatch): Promise<Todo> {
-  return unwrap(api.PATCH('/todos/{id}', { params: { path: { id } }, body }));
+/**
+ * `If-Match` for a todo at `version` (its ETag, RFC 9110 §13.1.1): the API applies the change
+ * only if nobody changed the todo since, and answers 412 with the current state otherwise.
+ */
+function ifMatch(version: number | undefined): { 'if-match'?: string } {
+  return typeof version === 'number' ? { 'if-match': `"${version}"` } : {};
 }
 
-export async function deleteTodo(api: TodoApiClient, id: string): Promise<void> {
-  await unwrap(api.DELETE('/todos/{id}', { params: { path: { id } } }));
+export function updateTodo(
+  api: TodoApiClient,
+  id: string,
+  body: TodoPatch,
+  version?: number,
+): Promise<Todo> {
+  return unwrap(
+    api.PATCH('/todos/{id}', { params: { path: { id }, header: ifMatch(version) }, body }),
+  );
+}
+
+export async function deleteTodo(api: TodoApiClient, id: string, version?: number): Promise<void> {
+  await unwrap(api.DELETE('/todos/{id}', { params: { path: { id }, header: ifMatch(version) } }));
+}
+
+/** The todo's current state from a 412 answer, if the API sent it. */
+export function currentOf(error: unknown): Todo | undefined {
+  if (!isApiError(error) || error.code !== 'changed_elsewhere') return undefined;
+  const current = error.problem?.current;
+  return typeof current === 'object' && current !== null ? (current as Todo) : undefined;
 }
 
 export function getMe(api: TodoApiClient, signal?: AbortSignal): Promise<Me> {

@@ -8,6 +8,8 @@ export type ApiErrorCode =
   /** 403 `insufficient_scope` (RFC 6750 §3.1) or an ownership/department rule. */
   | 'forbidden'
   | 'not_found'
+  /** 412: the item changed since this page read it (If-Match, RFC 9110 §13.1.1). */
+  | 'changed_elsewhere'
   /** 400/413/422: the server named the field it refused. */
   | 'invalid_input'
   /** 503 or 502/504: the API or the identity provider behind it is unavailable. */
@@ -54,6 +56,8 @@ function defaultMessage(code: ApiErrorCode): string {
       return 'You do not have permission to do this.';
     case 'not_found':
       return 'This item no longer exists.';
+    case 'changed_elsewhere':
+      return 'This item was changed elsewhere since you opened it.';
     case 'invalid_input':
       return 'The server refused the input.';
     case 'unavailable':
@@ -70,6 +74,7 @@ export function codeForStatus(status: number): ApiErrorCode {
   if (status === 401) return 'session_expired';
   if (status === 403) return 'forbidden';
   if (status === 404) return 'not_found';
+  if (status === 412) return 'changed_elsewhere';
   if (status === 400 || status === 413 || status === 422) return 'invalid_input';
   if (status === 502 || status === 503 || status === 504) return 'unavailable';
   return 'server';

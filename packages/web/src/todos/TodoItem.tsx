@@ -1,8 +1,11 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
+import { currentOf } from '../api/endpoints.js';
 import type { Todo } from '../api/types.js';
 import { useDraft } from '../drafts/use-draft.js';
+import { type Conflict, ConflictNotice } from './ConflictNotice.js';
 import { isOptimistic } from './cache.js';
-import { useUpdateTodo } from './queries.js';
+import { storeTodo, useUpdateTodo } from './queries.js';
 import { DESCRIPTION_MAX, isTooLong, LengthCounter, TITLE_MAX } from './TitleCounter.js';
 
 /**
@@ -22,7 +25,18 @@ export function TodoItem({
   onSaved?: () => void;
 }) {
   const id = useId();
+  const client = useQueryClient();
   const update = useUpdateTodo(todo.id);
+  // The version an edit started from: saving sends it as If-Match, so a change made elsewhere
+  // meanwhile (even one this tab has already refreshed to) is reported, never overwritten.
+  const [editBase, setEditBase] = useState<number | undefined>(undefined);
+  const [conflict, setConflict] = useState<Conflict | null>(null);
+  /** A 412 becomes the "changed elsewhere" notice; other failures go to `onError`. */
+  const failed = (error: unknown, mine: Conflict['mine']) => {
+    const theirs = currentOf(error);
+    if (theirs) setConflict({ mine, theirs });
+    else onError(error);
+  };
   const title = useDraft(`edit.${todo.id}.title`);
   const description = useDraft(`edit.${todo.id}.description`);
   const [editing, setEditing] = useState(() => Boolean(title.value));
@@ -37,6 +51,8 @@ export function TodoItem({
   const startEditing = () => {
     title.set(todo.title);
     description.set(todo.description ?? '');
+    setEditBase(todo.version);
+    setConflict(null);
     setEditing(true);
   };
   const stopEditing = () => {
@@ -53,8 +69,9 @@ export function TodoItem({
     if (isTooLong(description.value, DESCRIPTION_MAX)) return;
     const nextDescription = description.value.trim();
     const typed = { title: title.value, description: description.value };
+    const patch = { title: nextTitle, description: nextDescription || null };
     update.mutate(
-      { id: todo.id, patch: { title: nextTitle, description: nextDescription || null } },
+      { id: todo.id, patch, version: editBase },
       {
         onSuccess: () => {
           title.settle(typed.title);
@@ -65,7 +82,7 @@ export function TodoItem({
           title.set(typed.title);
           description.set(typed.description);
           setEditing(true);
-          onError(error);
+          failed(error, patch);
         },
       },
     );
@@ -92,13 +109,46 @@ export function TodoItem({
     setClicked(next);
     update.mutate(
       { id: todo.id, patch: { completed: next } },
-      { onError, onSuccess: () => onSaved?.(), onSettled: () => setClicked(null) },
+      {
+        onError: (error) => failed(error, { completed: next }),
+        onSuccess: () => onSaved?.(),
+        onSettled: () => setClicked(null),
+      },
     );
   };
+
+  const conflictNotice = conflict ? (
+    <ConflictNotice
+      conflict={conflict}
+      onKeepTheirs={() => {
+        storeTodo(client, conflict.theirs);
+        setConflict(null);
+        if (editing) stopEditing();
+      }}
+      onSaveMine={() => {
+        const { mine, theirs } = conflict;
+        setConflict(null);
+        setEditBase(theirs.version);
+        update.mutate(
+          { id: todo.id, patch: mine, version: theirs.version },
+          {
+            onSuccess: () => {
+              title.clear();
+              description.clear();
+              setEditing(false);
+              onSaved?.();
+            },
+            onError: (error) => failed(error, mine),
+          },
+        );
+      }}
+    />
+  ) : null;
 
   if (editing) {
     return (
       <li className="todo todo--editing">
+        {conflictNotice}
         <form className="todo__edit" onSubmit={save} onKeyDown={onKeyDown}>
           <label htmlFor={`${id}-title`} className="label">
             Title
@@ -171,6 +221,7 @@ export function TodoItem({
           </p>
         ) : null}
       </div>
+      {conflictNotice}
       <div className="todo__actions">
         <button
           ref={editButtonRef}

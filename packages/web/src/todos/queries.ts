@@ -95,6 +95,29 @@ export function useCreateTodo() {
 export interface TodoUpdate {
   id: string;
   patch: TodoPatch;
+  /**
+   * The version the change is based on (an edit: the todo as it was when editing began). By
+   * default the latest version this tab knows, so queued clicks follow each other's results.
+   */
+  version?: number;
+}
+
+/** The todo `id` as the cached lists hold it (the server's latest copy this tab has seen). */
+export function cachedTodo(client: QueryClient, id: string): Todo | undefined {
+  for (const [, data] of client.getQueriesData<TodoPages>({ queryKey: todoKeys.all })) {
+    for (const page of data?.pages ?? []) {
+      const todo = page.items.find((item) => item.id === id);
+      if (todo) return todo;
+    }
+  }
+  return undefined;
+}
+
+/** Puts the server's copy of `todo` in every cached list (its version included). */
+export function storeTodo(client: QueryClient, todo: Todo): void {
+  for (const [key, data] of client.getQueriesData<TodoPages>({ queryKey: todoKeys.all })) {
+    client.setQueryData(key, replaceTodo(data, todo.id, todo));
+  }
 }
 
 /**
@@ -107,8 +130,13 @@ export function useUpdateTodo(id: string) {
   const client = useQueryClient();
   return useMutation({
     scope: { id: `todo:${id}` },
-    mutationFn: ({ id, patch }: TodoUpdate) => updateTodo(api, id, patch),
-    onSuccess: () => broadcast({ type: 'todos-changed' }),
+    // Sent with If-Match: a todo someone changed meanwhile is refused (412), never overwritten.
+    mutationFn: ({ id, patch, version }: TodoUpdate) =>
+      updateTodo(api, id, patch, version ?? cachedTodo(client, id)?.version),
+    onSuccess: (todo) => {
+      storeTodo(client, todo);
+      broadcast({ type: 'todos-changed' });
+    },
     onMutate: async ({ id, patch }) => {
       const snapshot = await updateAllLists(client, (data, filter) =>
         patchTodo(data, id, patch as Partial<Todo>, filter),
@@ -125,7 +153,7 @@ export function useDeleteTodo() {
   const api = useApi();
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => deleteTodo(api, id),
+    mutationFn: ({ id, version }: { id: string; version?: number }) => deleteTodo(api, id, version),
     onSuccess: () => broadcast({ type: 'todos-changed' }),
     onSettled: () => client.invalidateQueries({ queryKey: todoKeys.all }),
   });

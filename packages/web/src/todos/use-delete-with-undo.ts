@@ -70,7 +70,7 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
           finish();
           // mutateAsync settles once per call (mutate's own callbacks fire for the last call
           // only), so every delete reaches its outcome even when several overlap.
-          mutateAsync(todo.id).then(
+          mutateAsync({ id: todo.id, version: todo.version }).then(
             () => {
               client.setQueriesData<TodoPages>({ queryKey: todoKeys.all }, (data) =>
                 removeTodo(data, todo.id),

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { drivers } from './support/databases.js';
+import { useHarness } from './support/harness.js';
+
+describe.each(drivers)('titles on $driver', ({ skip, create }) => {
+  const h = useHarness({ skip, create });
+
+  it.skipIf(skip)('refuses a title of spaces alone with 400 naming title', async () => {
+    for (const title of ['   ', '\t\n', '\u00a0\u2003']) {
+      const refused = await h.as('alice', { method: 'POST', url: '/todos/', payload: { title } });
+      expect(refused.statusCode).toBe(400);
+      const body = refused.json();
+      expect(body.detail).toBe('title must contain a character other than spaces');
+      expect(body.errors).toEqual([
+        { field: 'body.title', message: 'must contain a character other than spaces' },
+      ]);
+    }
+    const created = await h.as('alice', {
+      method: 'POST',
+      url: '/todos/',
+      payload: { title: 'x' },
+    });
+    const id = created.json().id;
+    const patched = await h.as('alice', {
+      method: 'PATCH',
+      url: `/todos/${id}`,
+      payload: { title: '  ' },
+    });
+    expect(patched.statusCode).toBe(400);
+    const unchanged = await h.as('alice', { method: 'GET', url: `/todos/${id}` });
+    expect(unchanged.json().title).toBe('x');
+  });
+
+  it.skipIf(skip)('names fields in the sentence as a person knows them', async () => {
+    const tooLong = await h.as('alice', {
+      method: 'POST',
+      url: '/todos/',
+      payload: { title: 'x'.repeat(201) },
+    });
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.json().detail).toMatch(/^title /);
+    expect(tooLong.json().detail).not.toContain('body.');
+  });
+});
