@@ -11,6 +11,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { PERMISSIONS } from './authz/permissions.js';
+import type { RoutePolicy } from './authz/requirement.js';
 import { authzenMetadataPlugin } from './authzen/plugin.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
 import type { AppContext } from './context.js';
@@ -27,6 +28,22 @@ import { healthRoutes } from './routes/health.js';
 import { protectedRoutes } from './routes/protected.js';
 import { PROBLEM_ID, Problem } from './schemas/common.js';
 import { PUBLIC } from './schemas/security.js';
+
+/**
+ * Every route under `/admin/` declares the configured step-up (RFC 9470): a start-up error
+ * naming the route when one forgets it, so admin work never runs on a weak or old sign-in.
+ */
+function requireStepUp(
+  route: { method: string | string[]; url: string; config?: unknown },
+  stepUp: AppContext['config']['stepUp'],
+): void {
+  if (!route.url.startsWith('/admin/')) return;
+  const auth = (route.config as { auth?: RoutePolicy } | undefined)?.auth;
+  if (auth?.acr !== stepUp.acr || auth?.maxAge !== stepUp.maxAge)
+    throw new TypeError(
+      `Route ${[route.method].flat().join(',')} ${route.url} lacks the admin step-up requirement`,
+    );
+}
 
 /** An incoming `X-Request-Id` is kept when it is short and plain; otherwise a UUID is made. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -222,9 +239,11 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
       authenticator: context.authenticator,
       requireDeclaration: true,
       permissions: PERMISSIONS.all,
+      acrLevels: config.acrLevels,
       now: () => context.clock.now().getTime(),
       beforeDecision: limitSubject,
     });
+    secured.addHook('onRoute', (route) => requireStepUp(route, config.stepUp));
     for (const routes of protectedRoutes(context)) await secured.register(routes);
   });
 

@@ -60,6 +60,9 @@ export async function startApiUnderTest(options: ApiOptions): Promise<RunningApi
     OIDC_AUDIENCE: 'todo-api',
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_MINUTE: '1000000',
+    // Admin step-up (RFC 9470) has its own suite; here admin tokens carry no acr.
+    STEP_UP_ACR: '',
+    STEP_UP_MAX_AGE_SECONDS: '',
     HOST: '127.0.0.1',
     PORT: '0',
     ...options.database,

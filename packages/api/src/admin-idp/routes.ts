@@ -31,6 +31,8 @@ const WRITE_ERRORS = problems(400, 401, 403, 404, 409, 413, 415, 501, 502, 503);
  */
 export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { idpAdmin, revocations, metrics, clock } = context;
+  // Admin work needs a strong, recent sign-in (RFC 9470), as every route under /admin/.
+  const stepUp = context.config.stepUp;
   const audit = auditRepository(context.db);
   const record = (request: FastifyRequest, action: string, id: string, detail?: string) =>
     audit.record(
@@ -49,7 +51,7 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/admin/idp/users',
       {
-        config: requires({ admin: true }),
+        config: requires({ admin: true, ...stepUp }),
         schema: {
           tags: TAGS,
           operationId: 'listIdpUsers',
@@ -65,7 +67,7 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/admin/idp/users',
       {
-        config: requires({ admin: true }),
+        config: requires({ admin: true, ...stepUp }),
         schema: {
           tags: TAGS,
           operationId: 'createIdpUser',
@@ -85,7 +87,7 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.patch(
       '/admin/idp/users/:id',
       {
-        config: requires({ admin: true }),
+        config: requires({ admin: true, ...stepUp }),
         schema: {
           tags: TAGS,
           operationId: 'updateIdpUser',
@@ -111,7 +113,7 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       app.route({
         method: granted ? 'PUT' : 'DELETE',
         url: '/admin/idp/users/:id/roles/:role',
-        config: requires({ admin: true }),
+        config: requires({ admin: true, ...stepUp }),
         schema: {
           tags: TAGS,
           operationId: granted ? 'grantIdpRole' : 'removeIdpRole',
@@ -134,7 +136,7 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/admin/idp/users/:id/reset-password',
       {
-        config: requires({ admin: true }),
+        config: requires({ admin: true, ...stepUp }),
         schema: {
           tags: TAGS,
           operationId: 'resetIdpPassword',
@@ -155,7 +157,7 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/admin/idp/users/:id/sessions',
       {
-        config: requires({ admin: true }),
+        config: requires({ admin: true, ...stepUp }),
         schema: {
           tags: TAGS,
           operationId: 'listIdpSessions',
@@ -171,7 +173,7 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/admin/idp/users/:id/logout',
       {
-        config: requires({ admin: true }),
+        config: requires({ admin: true, ...stepUp }),
         schema: {
           tags: TAGS,
           operationId: 'endIdpSessions',

@@ -24,6 +24,14 @@ export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly file: string }
   | { readonly kind: 'postgres'; readonly url: string };
 
+/** What routes under `/admin/` require of the sign-in; `{}` when step-up is turned off. */
+export interface StepUpRequirement {
+  /** `STEP_UP_ACR` (default `mfa`): the least authentication level. */
+  readonly acr?: string;
+  /** `STEP_UP_MAX_AGE_SECONDS` (default 900): the oldest sign-in accepted. */
+  readonly maxAge?: number;
+}
+
 /** The API's whole configuration, read once at start-up by `loadConfig` and frozen. */
 export interface ApiConfig {
   /** Interface to listen on (`HOST`, default `0.0.0.0` so containers are reachable). */
@@ -74,6 +82,10 @@ export interface ApiConfig {
   readonly auditDenialsPerMinute: number;
   /** The IdP's admin API, `<server>/admin/realms/<realm>` (`IDP_ADMIN_URL`); default from the issuer. */
   readonly idpAdminUrl?: string;
+  /** Authentication levels, weakest first (`OIDC_ACR_LEVELS`, default `pwd,mfa`). */
+  readonly acrLevels: readonly string[];
+  /** What every route under `/admin/` requires of the sign-in (RFC 9470); `{}` when off. */
+  readonly stepUp: StepUpRequirement;
 }
 
 /** A configuration value that cannot be used; `variable` names the culprit. */

@@ -9,6 +9,7 @@ import {
   type IssuerEntry,
   IssuerEntrySchema,
 } from './env-schema.js';
+import { readStepUp } from './step-up.js';
 
 import { parseTrustProxy } from './trust-proxy.js';
 
@@ -76,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     auditRetentionDays: Number(e.AUDIT_RETENTION_DAYS ?? 90),
     ...(e.IDP_ADMIN_URL !== undefined && { idpAdminUrl: e.IDP_ADMIN_URL.replace(/\/+$/, '') }),
     auditDenialsPerMinute: Number(e.AUDIT_DENIALS_PER_MINUTE ?? 20),
+    ...readStepUp(env, e),
   };
   return deepFreeze(config);
 }

@@ -24,6 +24,9 @@ const TAGS = ['admin'];
 /** `/admin/*`: every owner, every todo, the audit log, and revoking a subject's tokens. */
 export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { db, clock, revocations, config, metrics, idpAdmin } = context;
+  // Admin work needs a strong, recent sign-in (RFC 9470): STEP_UP_ACR within
+  // STEP_UP_MAX_AGE_SECONDS; nothing more when step-up is turned off.
+  const stepUp = config.stepUp;
   const owners = ownerRepository(db);
   const todos = todoRepository(db);
   const audit = auditRepository(db);
@@ -32,7 +35,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/admin/users',
       {
-        config: requires({ permission: 'users:manage' }),
+        config: requires({ permission: 'users:manage', ...stepUp }),
         schema: {
           tags: TAGS,
           operationId: 'listOwners',
@@ -47,7 +50,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/admin/todos',
       {
-        config: requires({ admin: true }),
+        config: requires({ admin: true, ...stepUp }),
         schema: {
           tags: TAGS,
           operationId: 'listAllTodos',
@@ -72,7 +75,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/admin/audit',
       {
-        config: requires({ admin: true }),
+        config: requires({ admin: true, ...stepUp }),
         schema: {
           tags: TAGS,
           operationId: 'listAuditLog',
@@ -91,7 +94,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/admin/sessions/revoke',
       {
-        config: requires({ admin: true }),
+        config: requires({ admin: true, ...stepUp }),
         schema: {
           tags: TAGS,
           operationId: 'revokeSubject',

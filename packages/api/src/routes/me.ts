@@ -33,6 +33,10 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
         permissions: p.permissions.filter((x) => PERMISSIONS.has(x)),
         department: attribute(p, 'department'),
         isAdmin: p.isAdmin,
+        // Present only when the token says (RFC 9470 step-up reads them).
+        ...(p.acr !== undefined && { acr: p.acr }),
+        ...(p.amr !== undefined && { amr: [...p.amr] }),
+        ...(p.authTime !== undefined && { authTime: p.authTime }),
       };
     },
   );

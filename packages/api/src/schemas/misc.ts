@@ -9,6 +9,7 @@ export const PermissionName = Type.Unsafe<Permission>({
   description: 'A permission of the API (a client role of todo-api)',
 });
 
+/** `GET /me`; `acr`, `amr` and `authTime` only when the token carries them. */
 export const Me = Type.Object({
   sub: Type.String(),
   issuer: Type.String(),
@@ -19,6 +20,15 @@ export const Me = Type.Object({
   permissions: Type.Array(PermissionName),
   department: Type.Union([Type.String(), Type.Null()]),
   isAdmin: Type.Boolean(),
+  acr: Type.Optional(
+    Type.String({ description: 'How strongly the caller signed in (`acr`, e.g. pwd or mfa)' }),
+  ),
+  amr: Type.Optional(
+    Type.Array(Type.String(), { description: 'How the caller signed in (`amr`, RFC 8176)' }),
+  ),
+  authTime: Type.Optional(
+    Type.Integer({ description: 'When the caller signed in (`auth_time`, epoch seconds)' }),
+  ),
 });
 
 export const SummaryQuery = Type.Object(

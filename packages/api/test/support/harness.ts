@@ -32,6 +32,9 @@ export function testConfig(
     ...(env.OIDC_ISSUERS === undefined && { OIDC_ISSUER: idp.issuer, OIDC_AUDIENCE: 'todo-api' }),
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_MINUTE: '100000',
+    // Suites not about step-up turn it off; step-up.test.ts sets it explicitly.
+    STEP_UP_ACR: '',
+    STEP_UP_MAX_AGE_SECONDS: '',
     HOST: '127.0.0.1',
     PORT: '0',
     ...env,

@@ -2246,6 +2246,12 @@ export interface operations {
                         permissions: ("todos:read" | "todos:write" | "reports:generate" | "users:manage" | "authz:evaluate")[];
                         department: string | null;
                         isAdmin: boolean;
+                        /** @description How strongly the caller signed in (`acr`, e.g. pwd or mfa) */
+                        acr?: string;
+                        /** @description How the caller signed in (`amr`, RFC 8176) */
+                        amr?: string[];
+                        /** @description When the caller signed in (`auth_time`, epoch seconds) */
+                        authTime?: number;
                     };
                 };
             };
