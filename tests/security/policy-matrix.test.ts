@@ -9,6 +9,13 @@ import { minimalValue } from './support/openapi-body.js';
 import { normalize, registeredRoutes } from './support/routes.js';
 
 /**
+ * The challenge of a request without a token: Bearer (RFC 6750 §3) beside DPoP with the proof
+ * algorithms the API accepts (RFC 9449 §7.1; DPoP is allowed by default).
+ */
+const NO_TOKEN_CHALLENGE =
+  'Bearer realm="todo-api", DPoP realm="todo-api", algs="ES256 ES384 ES512 PS256 RS256 EdDSA"';
+
+/**
  * The completeness check of authorization: everything is derived from the requirements each
  * route declares beside itself (`routePolicies()`) and the
  * routes Fastify really registered, never from a hand-written list. A route without a policy, a
@@ -135,7 +142,7 @@ describe("authorization matrix generated from the routes' declared requirements"
       const key = `${method} ${path}`;
       if (PUBLIC.has(key) || isDocs(path)) continue;
       const res = await api.app.inject({ method, url: path.replace(/:\w+/g, randomUUID()) });
-      if (res.statusCode !== 401 || res.headers['www-authenticate'] !== 'Bearer realm="todo-api"')
+      if (res.statusCode !== 401 || res.headers['www-authenticate'] !== NO_TOKEN_CHALLENGE)
         open.push(`${key} → ${res.statusCode}`);
     }
     expect(open).toEqual([]);
@@ -224,8 +231,7 @@ describe("authorization matrix generated from the routes' declared requirements"
     const documents501 = operation(cell.route)?.responses?.['501'] !== undefined;
     if (want.missing === undefined && user !== undefined && documents501) statuses.push(501);
     expect(statuses, res.body).toContain(res.statusCode);
-    if (res.statusCode === 401)
-      expect(res.headers['www-authenticate']).toBe('Bearer realm="todo-api"');
+    if (res.statusCode === 401) expect(res.headers['www-authenticate']).toBe(NO_TOKEN_CHALLENGE);
     if (res.statusCode === 403) {
       forbidden += 1;
       expect(res.headers['www-authenticate']).toMatch(/error="insufficient_scope"/);

@@ -62,7 +62,8 @@ describe('token attacks against the running API', () => {
       code: attack.code,
     });
     expect(res.headers.get('www-authenticate')).toMatch(
-      /^Bearer realm="todo-api", error="invalid_token", error_description="[^"]+"$/,
+      // RFC 9449 §7.1: the DPoP challenge with its algorithms follows the Bearer one.
+      /^Bearer realm="todo-api", error="invalid_token", error_description="[^"]+", DPoP realm="todo-api", algs="[^"]+"$/,
     );
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     // Nothing of the token is echoed back.

@@ -158,8 +158,16 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   await app.register(cors, {
     origin: [...config.corsOrigins],
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'if-match'],
-    exposedHeaders: ['www-authenticate', 'x-request-id', 'retry-after', 'location', 'etag'],
+    // RFC 9449: browsers send the proof in `DPoP` and read a server nonce from `DPoP-Nonce`.
+    allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'if-match', 'dpop'],
+    exposedHeaders: [
+      'www-authenticate',
+      'x-request-id',
+      'retry-after',
+      'location',
+      'etag',
+      'dpop-nonce',
+    ],
     maxAge: 600,
   });
   app.addSchema({ $id: PROBLEM_ID, ...Problem });

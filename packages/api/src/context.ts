@@ -1,4 +1,9 @@
-import { type Authenticator, createAuthenticator, type IssuerOptions } from '@todo-sso/auth';
+import {
+  type Authenticator,
+  createAuthenticator,
+  createDpopNonces,
+  type IssuerOptions,
+} from '@todo-sso/auth';
 import { createRefusalExplainer, type RefusalExplainer } from '@todo-sso/auth/diagnose';
 import type { Logger } from 'pino';
 import { createIdpAdmin, type IdpAdmin } from './admin-idp/idp-admin.js';
@@ -8,6 +13,7 @@ import type { EngineFactory } from './authzen/plugin.js';
 import type { ApiConfig, IssuerConfig } from './config/config.js';
 import { type Db, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { dpopReplayCache } from './dpop/replay-cache.js';
 import { createLogger } from './http/logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { RevocationStore } from './revocation/store.js';
@@ -64,6 +70,7 @@ export function toIssuerOptions(issuer: IssuerConfig): IssuerOptions {
     audience: issuer.audience,
     profile: issuer.profile,
     verify: issuer.verify,
+    dpop: issuer.dpop,
     clockToleranceSec: CLOCK_TOLERANCE_SECONDS,
     ...(issuer.discoveryUrl && { discoveryUrl: issuer.discoveryUrl }),
     ...(issuer.clientId && { clientId: issuer.clientId }),
@@ -115,6 +122,17 @@ export async function createContext(
     issuers: config.issuers.map(toIssuerOptions),
     revocation: store,
     now: () => clock.now().getTime(),
+    // RFC 9449: used proofs in the database every instance shares (memory on SQLite).
+    dpop: {
+      replay: dpopReplayCache(db, () => clock.now()),
+      clockToleranceSec: CLOCK_TOLERANCE_SECONDS,
+      ...(config.dpopNonceSecret && {
+        nonces: createDpopNonces({
+          secret: config.dpopNonceSecret,
+          now: () => clock.now().getTime(),
+        }),
+      }),
+    },
     ...(overrides.fetch && { fetch: overrides.fetch }),
     // Refusals are counted once, by the error handler, which sees every one of them.
     onEvent(event) {

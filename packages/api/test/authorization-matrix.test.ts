@@ -7,6 +7,13 @@ import { todoRepository } from '../src/repositories/todos.js';
 import { drivers } from './support/databases.js';
 import { type UserName, useHarness, users } from './support/harness.js';
 
+/**
+ * The challenge of a request without a token: Bearer (RFC 6750 §3) beside DPoP with the proof
+ * algorithms the API accepts (RFC 9449 §7.1; DPoP is allowed by default).
+ */
+const NO_TOKEN_CHALLENGE =
+  'Bearer realm="todo-api", DPoP realm="todo-api", algs="ES256 ES384 ES512 PS256 RS256 EdDSA"';
+
 type Caller = UserName | 'none';
 type Target = 'own' | 'other';
 
@@ -285,7 +292,7 @@ describe.each(drivers)('authorization matrix on $driver', ({ skip, create }) => 
       expect(response.statusCode).toBe(status);
       if (status === 401) {
         // RFC 6750 §3.1: no credentials → a challenge without an error code.
-        expect(response.headers['www-authenticate']).toBe('Bearer realm="todo-api"');
+        expect(response.headers['www-authenticate']).toBe(NO_TOKEN_CHALLENGE);
       }
       if (status === 403) {
         expect(response.headers['www-authenticate']).toMatch(/error="insufficient_scope"/);

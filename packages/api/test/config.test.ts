@@ -22,6 +22,7 @@ describe('loadConfig', () => {
         audience: ['todo-api'],
         profile: 'keycloak',
         verify: 'jwt',
+        dpop: 'allowed',
       },
     ]);
     expect(config.database).toEqual({ kind: 'sqlite', file: join(resolve('.data'), 'todo.db') });
@@ -30,6 +31,17 @@ describe('loadConfig', () => {
     expect(config.corsOrigins).toEqual(['http://localhost:3000']);
     expect(config.logoutAudiences).toEqual(['todo-ui', 'todo-cli']);
     expect(config.docsClientId).toBe('todo-ui');
+  });
+
+  it('refuses an OIDC_DPOP outside off, allowed, required, naming the variable', () => {
+    expect(() => loadConfig({ OIDC_DPOP: 'maybe' })).toThrow(/OIDC_DPOP/);
+    expect(() =>
+      loadConfig({ OIDC_ISSUERS: '[{"issuer":"https://a.example/realms/x","dpop":"on"}]' }),
+    ).toThrow(/OIDC_ISSUERS\[0\]\.dpop/);
+    const entry = loadConfig({
+      OIDC_ISSUERS: '[{"issuer":"https://a.example/realms/x","dpop":"off"}]',
+    });
+    expect(entry.issuers[0]?.dpop).toBe('off');
   });
 
   it('returns a deeply frozen object', () => {
@@ -52,6 +64,7 @@ describe('loadConfig', () => {
       OIDC_PERMISSIONS_CLAIM: 'permissions',
       OIDC_ADMIN_ROLE: 'superuser',
       OIDC_ATTRIBUTE_CLAIMS: 'department,team',
+      OIDC_DPOP: 'required',
       DATABASE_URL: 'postgres://u:p@db:5432/todo',
       CORS_ORIGINS: 'https://todo.example.com,https://admin.example.com',
       PORT: '9999',
@@ -63,6 +76,7 @@ describe('loadConfig', () => {
         audience: ['todo-api', 'other-api'],
         profile: 'generic',
         verify: 'introspect',
+        dpop: 'required',
         clientId: 'todo-api',
         clientSecret: 's3cret',
         discoveryUrl: 'http://keycloak:8080/realms/todo-app',

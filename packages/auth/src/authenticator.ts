@@ -1,6 +1,8 @@
 import { ExpiringLru, tokenKey } from './cache/lru.js';
 import { toPrincipal } from './claims/principal.js';
 import { type ResolvedIssuer, resolveIssuer, resolveSettings } from './config.js';
+import { checkSender, type DpopMode, type ProofRequest } from './dpop/sender.js';
+import { createDpopVerifier, DEFAULT_DPOP_ALGORITHMS } from './dpop/verify-proof.js';
 import { AuthError, isAuthError } from './errors.js';
 import { introspectWithCache } from './introspection/cached.js';
 import { KeyStore } from './jwks/key-store.js';
@@ -36,6 +38,16 @@ export interface Authenticator {
   status(): readonly IssuerStatus[];
   /** Loads discovery (and JWKS for jwt issuers) for every issuer; true when all are usable. */
   ready(): Promise<boolean>;
+  /**
+   * Checks how a verified token was presented (RFC 9449 §7): a DPoP-bound token with its proof,
+   * the `DPoP` scheme only with a bound token of an issuer that accepts DPoP. Throws
+   * {@link AuthError}; resolves to the proof key's thumbprint for a DPoP request.
+   */
+  checkSender(principal: Principal, request: ProofRequest): Promise<{ jkt: string } | undefined>;
+  /** An issuer's DPoP mode (`off` for an unknown issuer). */
+  dpopMode(issuer: string): DpopMode;
+  /** Proof algorithms accepted, when at least one issuer accepts DPoP (for challenges, §7.1). */
+  readonly dpopAlgorithms: readonly string[] | undefined;
   /** Drops caches. */
   close(): void;
 }
@@ -85,6 +97,17 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       throw new TypeError(`Issuer ${issuer.issuer} is configured twice`);
     issuers.set(issuer.issuer, { issuer, keys: new KeyStore(issuer, ctx) });
   }
+  const dpopVerifier = options.dpop && createDpopVerifier({ ...options.dpop, now });
+  const dpopModes = new Map<string, DpopMode>();
+  for (const { issuer } of issuers.values()) {
+    const mode = issuer.dpop ?? (dpopVerifier ? 'allowed' : 'off');
+    if (mode !== 'off' && dpopVerifier === undefined)
+      throw new TypeError(`${issuer.issuer}: dpop ${mode} needs the authenticator's dpop options`);
+    dpopModes.set(issuer.issuer, mode);
+  }
+  const dpopAlgorithms = [...dpopModes.values()].some((m) => m !== 'off')
+    ? Object.freeze([...(options.dpop?.algorithms ?? DEFAULT_DPOP_ALGORITHMS)])
+    : undefined;
   const verified = new ExpiringLru<Principal>(settings.maxEntries);
   const introspected = new ExpiringLru<Principal | AuthError>(settings.maxEntries);
   const introspectCtx = { settings, fetch: fetchImpl, now, emit, cache: introspected };
@@ -221,6 +244,15 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         audiences,
       );
     },
+
+    checkSender: (principal, request) => {
+      const accepts = dpopModes.get(principal.issuer) !== 'off';
+      return checkSender(principal, request, accepts ? dpopVerifier : undefined);
+    },
+
+    dpopMode: (issuer) => dpopModes.get(issuer) ?? 'off',
+
+    dpopAlgorithms,
 
     status: () => Object.freeze([...issuers.values()].map((e) => Object.freeze(e.keys.status()))),
 

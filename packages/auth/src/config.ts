@@ -1,4 +1,5 @@
 import { splitPath } from './claims/read.js';
+import type { DpopMode } from './dpop/sender.js';
 import type { AuthenticatorOptions, IssuerOptions, ProviderProfile } from './options.js';
 
 /** Algorithms accepted by default: asymmetric only (RFC 8725 §3.1, §3.2). */
@@ -39,6 +40,8 @@ export interface ResolvedIssuer {
   readonly permissionsPath: readonly string[];
   readonly adminRole: string;
   readonly attributeClaims: readonly string[];
+  /** As configured; `undefined` follows the authenticator (allowed with a DPoP verifier). */
+  readonly dpop?: DpopMode;
 }
 
 /** Global settings with defaults applied. */
@@ -108,6 +111,8 @@ export function resolveIssuer(o: IssuerOptions): ResolvedIssuer {
   }
   if (algorithms.length === 0) throw new TypeError(`${o.issuer}: algorithms must not be empty`);
   if (o.discoveryUrl !== undefined) new URL(o.discoveryUrl); // throws TypeError when invalid
+  if (o.dpop !== undefined && !['off', 'allowed', 'required'].includes(o.dpop))
+    throw new TypeError(`${o.issuer}: dpop must be off, allowed or required`);
   return Object.freeze({
     issuer: o.issuer,
     ...(o.discoveryUrl === undefined ? {} : { discoveryUrl: o.discoveryUrl }),
@@ -130,6 +135,7 @@ export function resolveIssuer(o: IssuerOptions): ResolvedIssuer {
       : Object.freeze(permissionsPathFor(o, profile, audiences)),
     adminRole: o.adminRole ?? 'admin',
     attributeClaims: Object.freeze([...(o.attributeClaims ?? ['department'])]),
+    ...(o.dpop === undefined ? {} : { dpop: o.dpop }),
   });
 }
 

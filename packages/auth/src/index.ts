@@ -28,6 +28,7 @@ export type { DpopNonceOptions, DpopNonceSource } from './dpop/nonce.js';
 export { createDpopNonces } from './dpop/nonce.js';
 export type { DpopReplayCache } from './dpop/replay.js';
 export { MemoryDpopReplayCache } from './dpop/replay.js';
+export type { DpopMode, ProofRequest } from './dpop/sender.js';
 export { jwkThumbprint } from './dpop/thumbprint.js';
 export type { DpopProofInput, DpopVerifier, DpopVerifierOptions } from './dpop/verify-proof.js';
 export { createDpopVerifier, DEFAULT_DPOP_ALGORITHMS } from './dpop/verify-proof.js';

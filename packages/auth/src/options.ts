@@ -1,3 +1,5 @@
+import type { DpopMode } from './dpop/sender.js';
+import type { DpopVerifierOptions } from './dpop/verify-proof.js';
 import type { AuthErrorCode } from './errors.js';
 import type { SignatureVerifier } from './jwks/verify-signature.js';
 import type { Principal } from './principal.js';
@@ -38,6 +40,11 @@ export interface IssuerOptions {
   adminRole?: string;
   /** Claims copied into `principal.attributes`; default `['department']`. */
   attributeClaims?: readonly string[];
+  /**
+   * DPoP (RFC 9449) for this issuer's tokens: `off`, `allowed` (default when the authenticator
+   * has `dpop` options, else `off`) or `required`.
+   */
+  dpop?: DpopMode;
 }
 
 /** Synchronous revocation check, consulted on every success including cache hits. */
@@ -100,6 +107,8 @@ export interface AuthenticatorOptions {
    * synchronous) or `jose` (jose's `compactVerify`, WebCrypto). Same checks either way.
    */
   signatureVerifier?: SignatureVerifier;
+  /** DPoP proof checking (RFC 9449 §4.3): the replay cache, algorithms, nonces, proof age. */
+  dpop?: Omit<DpopVerifierOptions, 'now'>;
 }
 
 /** Health of one issuer, for `/readyz` and dashboards. Times are epoch milliseconds. */

@@ -9,6 +9,8 @@ export interface IssuerConfig {
   readonly audience: readonly string[];
   readonly profile: ProviderProfile;
   readonly verify: 'jwt' | 'introspect';
+  /** DPoP for this issuer's tokens (`OIDC_DPOP`, RFC 9449): `off`, `allowed` or `required`. */
+  readonly dpop: 'off' | 'allowed' | 'required';
   readonly clientId?: string;
   readonly clientSecret?: string;
   readonly rolesClaim?: string;
@@ -38,6 +40,11 @@ export interface ApiConfig {
   readonly port: number;
   readonly database: DatabaseConfig;
   readonly issuers: readonly IssuerConfig[];
+  /**
+   * Secret of the stateless DPoP server nonces (`DPOP_NONCE_SECRET`, RFC 9449 §8), shared by
+   * every instance; unset, no nonce is asked for.
+   */
+  readonly dpopNonceSecret?: string;
   /** Client ids whose sessions the API serves: the accepted `aud` of logout tokens. */
   readonly logoutAudiences: readonly string[];
   /** Browser origins allowed by CORS (`CORS_ORIGINS`). */

@@ -9,6 +9,7 @@ const Provider = Type.Union([
   Type.Literal('generic'),
 ]);
 const Verify = Type.Union([Type.Literal('jwt'), Type.Literal('introspect')]);
+const Dpop = Type.Union([Type.Literal('off'), Type.Literal('allowed'), Type.Literal('required')]);
 const DotPath = Type.String({ pattern: '^[^\\s.]+(\\.[^\\s.]+)*$' });
 const PositiveInteger = Type.String({ pattern: '^[1-9][0-9]{0,8}$' });
 
@@ -45,6 +46,8 @@ export const EnvSchema = Type.Object({
   OIDC_AUDIENCE: Type.Optional(CommaList),
   OIDC_PROVIDER: Type.Optional(Provider),
   OIDC_VERIFY: Type.Optional(Verify),
+  OIDC_DPOP: Type.Optional(Dpop),
+  DPOP_NONCE_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   OIDC_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   OIDC_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   OIDC_DISCOVERY_URL: Type.Optional(Url),
@@ -75,6 +78,7 @@ export const IssuerEntrySchema = Type.Object(
     audience: Type.Optional(Type.Union([CommaList, Type.Array(Type.String({ minLength: 1 }))])),
     provider: Type.Optional(Provider),
     verify: Type.Optional(Verify),
+    dpop: Type.Optional(Dpop),
     clientId: Type.Optional(Type.String({ minLength: 1 })),
     clientSecret: Type.Optional(Type.String({ minLength: 1 })),
     discoveryUrl: Type.Optional(Url),

@@ -54,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
         // relative to where npm was run (INIT_CWD), else to the working directory.
         { kind: 'sqlite', file: join(resolve(e.INIT_CWD ?? '', e.DATA_DIR ?? '.data'), 'todo.db') },
     issuers: readIssuers(e),
+    ...(e.DPOP_NONCE_SECRET && { dpopNonceSecret: e.DPOP_NONCE_SECRET }),
     logoutAudiences: list(e.OIDC_LOGOUT_AUDIENCE ?? 'todo-ui,todo-cli'),
     corsOrigins: list(e.CORS_ORIGINS ?? 'http://localhost:3000'),
     docsClientId: e.OIDC_DOCS_CLIENT_ID ?? 'todo-ui',
@@ -96,6 +97,7 @@ function readIssuers(e: Env): IssuerConfig[] {
         audience: e.OIDC_AUDIENCE,
         provider: e.OIDC_PROVIDER,
         verify: e.OIDC_VERIFY,
+        dpop: e.OIDC_DPOP,
         clientId: e.OIDC_CLIENT_ID,
         clientSecret: e.OIDC_CLIENT_SECRET,
         discoveryUrl: e.OIDC_DISCOVERY_URL,
@@ -153,6 +155,7 @@ function toIssuer(name: string, entry: Partial<IssuerEntry> & { issuer: string }
     audience,
     profile,
     verify,
+    dpop: entry.dpop ?? 'allowed',
     ...(entry.discoveryUrl && { discoveryUrl: entry.discoveryUrl }),
     ...(entry.clientId && { clientId: entry.clientId }),
     ...(entry.clientSecret && { clientSecret: entry.clientSecret }),

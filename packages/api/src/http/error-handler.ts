@@ -54,7 +54,12 @@ export function createErrorHandler(context: AppContext) {
   ): Promise<void> {
     if (isAuthError(error)) {
       context.metrics.authFailures.inc({ code: error.code });
-      const response = authErrorResponse(error, { realm: 'todo-api' });
+      const response = authErrorResponse(error, {
+        realm: 'todo-api',
+        ...(context.authenticator.dpopAlgorithms && {
+          dpopAlgorithms: context.authenticator.dpopAlgorithms,
+        }),
+      });
       const body: ProblemDetails & Record<string, unknown> = { ...response.body };
       if (error.code === 'logout_token_invalid') {
         // OIDC Back-Channel Logout 1.0 §2.8: 400 with an OAuth 2.0 (RFC 6749 §5.2) error.

@@ -1,13 +1,50 @@
 import { AuthError } from '../errors.js';
 
-/** RFC 6750 §2.1 `b64token`, after the case-insensitive `Bearer` scheme (RFC 9110 §11.1). */
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+/** RFC 6750 §2.1 `b64token`, after the case-insensitive scheme (RFC 9110 §11.1). */
+const CREDENTIALS = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/** An access token and the scheme it was sent with. */
+export interface Credentials {
+  /** `Bearer` (RFC 6750 §2.1) or `DPoP` (RFC 9449 §7.1), as written by the client. */
+  readonly scheme: 'Bearer' | 'DPoP';
+  readonly token: string;
+}
 
 /**
- * Reads the access token from the `Authorization` header (RFC 6750 §2.1), the only method
- * accepted. A token in the query (`access_token`, §2.3) is refused with `request_invalid`
- * (§2.3 is discouraged for leaking into logs; §3.1 invalid_request covers "more than one
- * method"). A token in a form body (§2.2) is never read, so alone it counts as no token.
+ * Reads the access token from the `Authorization` header, the only method accepted, with the
+ * `Bearer` (RFC 6750 §2.1) or `DPoP` (RFC 9449 §7.1) scheme. A token in the query
+ * (`access_token`, §2.3) is refused with `request_invalid` (§2.3 is discouraged for leaking
+ * into logs; §3.1 invalid_request covers "more than one method"). A token in a form body
+ * (§2.2) is never read, so alone it counts as no token. `DPoP` is read only when `dpop` is
+ * true; otherwise it counts as another scheme.
+ *
+ * @returns the credentials, or `undefined` when none of an accepted scheme were sent.
+ */
+export function readCredentials(
+  authorization: string | undefined,
+  query: unknown,
+  dpop: boolean,
+): Credentials | undefined {
+  if (query !== null && typeof query === 'object' && Object.hasOwn(query, 'access_token'))
+    throw new AuthError(
+      'request_invalid',
+      'Send the access token in the Authorization header, not in the query (RFC 6750 §2.1)',
+    );
+  if (authorization === undefined || authorization === '') return undefined;
+  const scheme = (authorization.split(' ', 1)[0] ?? '').toLowerCase();
+  // Another scheme (Basic, …) means no credentials of ours: 401 without an error code.
+  if (scheme !== 'bearer' && !(dpop && scheme === 'dpop')) return undefined;
+  const match = CREDENTIALS.exec(authorization);
+  if (match === null)
+    throw new AuthError(
+      'request_invalid',
+      `The Authorization header is not "${scheme === 'dpop' ? 'DPoP' : 'Bearer'} <token>"`,
+    );
+  return { scheme: scheme === 'dpop' ? 'DPoP' : 'Bearer', token: match[2] as string };
+}
+
+/**
+ * The bearer token of the `Authorization` header ({@link readCredentials} without DPoP).
  *
  * @returns the token, or `undefined` when no bearer credentials were sent.
  */
@@ -15,17 +52,5 @@ export function readBearerToken(
   authorization: string | undefined,
   query: unknown,
 ): string | undefined {
-  if (query !== null && typeof query === 'object' && Object.hasOwn(query, 'access_token'))
-    throw new AuthError(
-      'request_invalid',
-      'Send the access token in the Authorization header, not in the query (RFC 6750 §2.1)',
-    );
-  if (authorization === undefined || authorization === '') return undefined;
-  const scheme = authorization.split(' ', 1)[0] ?? '';
-  // Another scheme (Basic, DPoP, …) means no bearer credentials: 401 without an error code.
-  if (scheme.toLowerCase() !== 'bearer') return undefined;
-  const match = BEARER.exec(authorization);
-  if (match === null)
-    throw new AuthError('request_invalid', 'The Authorization header is not "Bearer <token>"');
-  return match[1];
+  return readCredentials(authorization, query, false)?.token;
 }

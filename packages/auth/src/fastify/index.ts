@@ -3,7 +3,9 @@
  *
  * @packageDocumentation
  */
-export { readBearerToken } from './bearer.js';
-export { authErrorHandler } from './error-handler.js';
+export type { Credentials } from './bearer.js';
+export { readBearerToken, readCredentials } from './bearer.js';
+export type { AuthErrorHandler } from './error-handler.js';
+export { authErrorHandler, createAuthErrorHandler } from './error-handler.js';
 export type { AuthPluginOptions, RouteAuthConfig } from './plugin.js';
 export { authPlugin } from './plugin.js';

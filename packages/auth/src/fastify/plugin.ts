@@ -8,7 +8,7 @@ import { denialError } from '../authorization/denial.js';
 import type { DecisionContext, Requirement, Resource } from '../authorization/requirement.js';
 import { AuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
-import { readBearerToken } from './bearer.js';
+import { readCredentials } from './bearer.js';
 
 /**
  * A route's requirement, set through `config: { auth: { … } }` beside the route: any
@@ -45,6 +45,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller; set by `authPlugin` on the routes of its context only. */
     principal: Principal;
+    /** The verified DPoP proof's key thumbprint (RFC 9449), when the request carried one. */
+    dpopProof: { readonly jkt: string } | undefined;
     /** Decides a resource-level requirement for this caller (never throws). */
     decide(requirement: Requirement, resource?: Resource): Decision;
     /** Like `decide`, but throws the refusal as an `AuthError` with its challenge. */
@@ -69,6 +71,17 @@ function hasRepeatedAuthorization(rawHeaders: readonly string[]): boolean {
     if (name?.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1) return true;
   }
   return false;
+}
+
+/** Every field line of a header, by lower-case name (RFC 9449 §4.3 step 1 counts them). */
+function headerLines(rawHeaders: readonly string[], name: string): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const value = rawHeaders[i + 1];
+    if (rawHeaders[i]?.length === name.length && rawHeaders[i]?.toLowerCase() === name && value)
+      lines.push(value);
+  }
+  return lines;
 }
 
 /** Start-up checks of one route's declaration; a mistake is a TypeError naming the route. */
@@ -102,22 +115,26 @@ async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise
   if (authenticator === undefined || typeof authenticator.authenticate !== 'function')
     throw new TypeError('authPlugin needs { authenticator }');
   const now = options.now ?? Date.now;
-  const contextOf = (): DecisionContext => ({
+  const dpopAlgorithms = authenticator.dpopAlgorithms;
+  const contextOf = (request: FastifyRequest): DecisionContext => ({
     now: Math.floor(now() / 1000),
     ...(options.acrLevels && { acrLevels: options.acrLevels }),
+    ...(request.dpopProof && { proof: request.dpopProof }),
+    ...(dpopAlgorithms && { dpopAlgorithms }),
   });
   // Mistakes in a declaration are refused when the route is declared (a TypeError at
   // start-up), never a 500 or a silently missing check per request.
   app.addHook('onRoute', (route) => checkRoute(route, options));
   if (!app.hasRequestDecorator('principal'))
     app.decorateRequest('principal', null as unknown as Principal);
+  if (!app.hasRequestDecorator('dpopProof')) app.decorateRequest('dpopProof', undefined);
   if (!app.hasRequestDecorator('decide'))
     app.decorateRequest('decide', function (this: FastifyRequest, requirement, resource) {
-      return decide(this.principal, requirement, resource, contextOf());
+      return decide(this.principal, requirement, resource, contextOf(this));
     });
   if (!app.hasRequestDecorator('authorize'))
     app.decorateRequest('authorize', function (this: FastifyRequest, requirement, resource) {
-      const decision = decide(this.principal, requirement, resource, contextOf());
+      const decision = decide(this.principal, requirement, resource, contextOf(this));
       if (!decision.allowed) throw denialError(decision);
     });
 
@@ -127,15 +144,37 @@ async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise
       hasRepeatedAuthorization(request.raw.rawHeaders)
     )
       throw new AuthError('request_invalid', 'Send exactly one Authorization header');
-    const token = readBearerToken(request.headers.authorization, request.query);
+    const credentials = readCredentials(
+      request.headers.authorization,
+      request.query,
+      dpopAlgorithms !== undefined,
+    );
     // Failures are thrown as AuthError (statusCode set); the app's error handler maps them.
-    const principal = await authenticator.authenticate(token);
+    const principal = await authenticator.authenticate(credentials?.token);
     const auth = request.routeOptions.config?.auth;
-    if (auth?.introspect && token !== undefined) await authenticator.introspect(token);
+    // authenticate() refused a missing token, so the credentials are here from now on.
+    const { scheme, token } = credentials as NonNullable<typeof credentials>;
+    if (auth?.introspect) await authenticator.introspect(token);
     request.principal = principal;
+    // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused); a plain bearer
+    // request skips this. `htu` is compared with the URI the client used: behind trusted
+    // proxies, Fastify's protocol and host are the forwarded ones.
+    if (scheme === 'DPoP' || principal.confirmation !== undefined)
+      request.dpopProof = await authenticator.checkSender(principal, {
+        scheme,
+        token,
+        proof: headerLines(request.raw.rawHeaders, 'dpop'),
+        method: request.method,
+        url: `${request.protocol}://${request.host}${request.url}`,
+      });
     if (beforeDecision) await beforeDecision(request, reply);
-    if (auth === undefined) return;
-    const decision = decide(principal, auth, undefined, contextOf());
+    // An issuer that requires DPoP adds the sender constraint to every route's requirement.
+    const requirement =
+      authenticator.dpopMode(principal.issuer) === 'required'
+        ? { ...auth, senderConstrained: 'dpop' as const }
+        : auth;
+    if (requirement === undefined) return;
+    const decision = decide(principal, requirement, undefined, contextOf(request));
     if (!decision.allowed) throw denialError(decision);
   });
 }

@@ -16,6 +16,11 @@ export interface ProblemDetails {
 export interface AuthErrorResponseOptions {
   /** `realm` of the RFC 6750 challenge; default `todo-api`. */
   realm?: string;
+  /**
+   * DPoP proof algorithms accepted (RFC 9449 §7.1). When set, a 401 also carries a `DPoP`
+   * challenge with `algs`, and DPoP proof failures are answered in that scheme.
+   */
+  dpopAlgorithms?: readonly string[];
 }
 
 const TITLES: Readonly<Record<number, string>> = {
@@ -73,7 +78,19 @@ export function authErrorResponse(
     'cache-control': 'no-store',
   };
   const challenge = [`Bearer realm=${quote(realm)}`];
-  if (error.challenge !== undefined) {
+  const algs = options.dpopAlgorithms?.length
+    ? `algs=${quote(options.dpopAlgorithms.join(' '))}`
+    : undefined;
+  if (error.code === 'dpop_proof_invalid' || error.code === 'dpop_nonce_required') {
+    // RFC 9449 §7.1: proof problems are `invalid_dpop_proof`; §9: a missing or stale server
+    // nonce is `use_dpop_nonce`, with the nonce to use in `DPoP-Nonce`.
+    const code = error.code === 'dpop_proof_invalid' ? 'invalid_dpop_proof' : 'use_dpop_nonce';
+    const dpop = [`DPoP realm=${quote(realm)}`, `error="${code}"`];
+    dpop.push(`error_description=${quote(error.description)}`);
+    if (algs) dpop.push(algs);
+    headers['www-authenticate'] = dpop.join(', ');
+    if (error.nonce !== undefined) headers['dpop-nonce'] = error.nonce;
+  } else if (error.challenge !== undefined) {
     headers['www-authenticate'] = renderChallenge(realm, error.challenge);
   } else if (error.code === 'token_missing') {
     headers['www-authenticate'] = challenge[0] as string;
@@ -91,6 +108,11 @@ export function authErrorResponse(
   } else if (error.status === 503) {
     headers['retry-after'] = '5';
   }
+  // RFC 9449 §7.1: beside a Bearer challenge of a 401, the DPoP scheme and its algorithms
+  // (RFC 9110 §11.6.1: several challenges in one field, comma-separated).
+  const www = headers['www-authenticate'];
+  if (algs && error.status === 401 && www?.startsWith('Bearer '))
+    headers['www-authenticate'] = `${www}, DPoP realm=${quote(realm)}, ${algs}`;
   const body: ProblemDetails = {
     type: `urn:todo-sso:problem:${error.code.replaceAll('_', '-')}`,
     title: TITLES[error.status] ?? 'Error',

@@ -1,0 +1,215 @@
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createAuthenticator, MemoryDpopReplayCache } from '@todo-sso/auth';
+import { authPlugin, createAuthErrorHandler } from '@todo-sso/auth/fastify';
+import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const ALGS = 'algs="ES256 ES384 ES512 PS256 RS256 EdDSA"';
+
+interface Holder {
+  readonly privateKey: KeyObject;
+  readonly jwk: Record<string, unknown>;
+  readonly jkt: string;
+}
+
+async function holder(): Promise<Holder> {
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = (await exportJWK(pair.publicKey)) as Record<string, unknown>;
+  return { privateKey: pair.privateKey, jwk, jkt: await calculateJwkThumbprint(jwk as never) };
+}
+
+/** Starts a Fastify app with the plugin, one issuer in the given DPoP mode. */
+async function appFor(idp: TestIssuer, dpop: 'allowed' | 'required' | 'off') {
+  const authenticator = createAuthenticator({
+    issuers: [idp.issuerOptions({ dpop })],
+    dpop: { replay: new MemoryDpopReplayCache() },
+  });
+  const app = Fastify({ trustProxy: '127.0.0.1' });
+  app.setErrorHandler(createAuthErrorHandler({ dpopAlgorithms: authenticator.dpopAlgorithms }));
+  app.register(async (api) => {
+    await api.register(authPlugin, { authenticator });
+    api.get('/todos/', async (request) => ({
+      sub: request.principal.subject,
+      jkt: request.dpopProof?.jkt ?? null,
+    }));
+  });
+  await app.ready();
+  return app;
+}
+
+describe('DPoP-bound access tokens through the Fastify plugin (RFC 9449 §7)', () => {
+  let idp: TestIssuer;
+  let app: FastifyInstance;
+  let key: Holder;
+  let bound: string;
+  let bearer: string;
+  const url = 'http://localhost:80/todos/';
+
+  beforeAll(async () => {
+    idp = await startTestIssuer({ profile: 'keycloak' });
+    app = await appFor(idp, 'allowed');
+    key = await holder();
+    bound = await idp.accessToken(alice, { claims: { cnf: { jkt: key.jkt } } });
+    bearer = await idp.accessToken(alice);
+  });
+  afterAll(async () => {
+    await app.close();
+    await idp.close();
+  });
+
+  const proof = (who: Holder, token: string, claims: Record<string, unknown> = {}) =>
+    new SignJWT({
+      jti: crypto.randomUUID(),
+      htm: 'GET',
+      htu: url,
+      iat: Math.floor(Date.now() / 1000),
+      ath: createHash('sha256').update(token).digest('base64url'),
+      ...claims,
+    })
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: who.jwk as never })
+      .sign(who.privateKey);
+
+  const get = (authorization: string, dpop?: string | string[], headers = {}) =>
+    app.inject({
+      method: 'GET',
+      url: '/todos/?completed=false',
+      headers: { host: 'localhost', authorization, ...(dpop ? { dpop } : {}), ...headers },
+    });
+
+  test('accepts a bound token with the DPoP scheme and a valid proof', async () => {
+    const res = await get(`DPoP ${bound}`, await proof(key, bound));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ sub: alice.sub, jkt: key.jkt });
+  });
+
+  test('refuses the same proof twice with invalid_dpop_proof and the DPoP challenge', async () => {
+    const p = await proof(key, bound);
+    expect((await get(`DPoP ${bound}`, p)).statusCode).toBe(200);
+    const replay = await get(`DPoP ${bound}`, p);
+    expect(replay.statusCode).toBe(401);
+    expect(replay.headers['www-authenticate']).toMatch(
+      new RegExp(
+        `^DPoP realm="todo-api", error="invalid_dpop_proof", error_description="The DPoP proof was already used", ${ALGS}$`,
+      ),
+    );
+    expect(replay.json()).toMatchObject({ code: 'dpop_proof_invalid' });
+  });
+
+  test('refuses a DPoP-bound token sent as Bearer (§7.2), and with a proof of another key', async () => {
+    const asBearer = await get(`Bearer ${bound}`);
+    expect(asBearer.statusCode).toBe(401);
+    expect(asBearer.headers['www-authenticate']).toBe(
+      `Bearer realm="todo-api", error="invalid_token", error_description="The access token is DPoP-bound: send it with the DPoP scheme and a proof", DPoP realm="todo-api", ${ALGS}`,
+    );
+    const mallory = await holder();
+    const stolen = await get(`DPoP ${bound}`, await proof(mallory, bound));
+    expect(stolen.statusCode).toBe(401);
+    expect(stolen.json()).toMatchObject({ code: 'token_binding_mismatch' });
+  });
+
+  test('refuses two DPoP headers and a missing proof', async () => {
+    const p = await proof(key, bound);
+    const two = await get(`DPoP ${bound}`, [p, await proof(key, bound)]);
+    expect(two.statusCode).toBe(401);
+    expect(two.json()).toMatchObject({
+      code: 'dpop_proof_invalid',
+      detail: 'More than one DPoP proof header was sent',
+    });
+    const none = await get(`DPoP ${bound}`);
+    expect(none.json()).toMatchObject({
+      code: 'dpop_proof_invalid',
+      detail: 'The DPoP proof header is missing',
+    });
+  });
+
+  test('compares htu with the forwarded scheme and host behind a trusted proxy', async () => {
+    // Over a real socket: the proxy headers count only from a trusted peer (one hop here).
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const htu = 'https://todo.example.com/todos/';
+    const send = async (headers: Record<string, string>) =>
+      fetch(`${address}/todos/?completed=false`, {
+        headers: {
+          authorization: `DPoP ${bound}`,
+          dpop: await proof(key, bound, { htu }),
+          ...headers,
+        },
+      });
+    const behind = await send({
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'todo.example.com',
+    });
+    expect(behind.status).toBe(200);
+    const direct = await send({});
+    expect(direct.status).toBe(401);
+    expect(await direct.json()).toMatchObject({ code: 'dpop_proof_invalid' });
+  });
+
+  test('accepts a plain bearer token, refuses it with the DPoP scheme', async () => {
+    const res = await get(`Bearer ${bearer}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ sub: alice.sub, jkt: null });
+    const unbound = await get(`DPoP ${bearer}`, await proof(key, bearer));
+    expect(unbound.statusCode).toBe(401);
+    expect(unbound.json()).toMatchObject({ code: 'token_binding_mismatch' });
+  });
+
+  test('no token: the Bearer challenge and the DPoP challenge with its algorithms', async () => {
+    const res = await app.inject({ method: 'GET', url: '/todos/' });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toBe(
+      `Bearer realm="todo-api", DPoP realm="todo-api", ${ALGS}`,
+    );
+  });
+
+  test('required: a bearer token is refused with a DPoP challenge; a bound token passes', async () => {
+    const strict = await appFor(idp, 'required');
+    try {
+      const res = await strict.inject({
+        method: 'GET',
+        url: '/todos/',
+        headers: { host: 'localhost', authorization: `Bearer ${bearer}` },
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({
+        code: 'token_binding_mismatch',
+        detail: 'This resource needs a DPoP-bound access token',
+      });
+      expect(res.headers['www-authenticate']).toMatch(/^DPoP /);
+      const ok = await strict.inject({
+        method: 'GET',
+        url: '/todos/',
+        headers: {
+          host: 'localhost',
+          authorization: `DPoP ${bound}`,
+          dpop: await proof(key, bound),
+        },
+      });
+      expect(ok.statusCode).toBe(200);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  test('off: the DPoP scheme counts as no credentials, and a bound token as Bearer is refused', async () => {
+    const off = await appFor(idp, 'off');
+    try {
+      const res = await off.inject({
+        method: 'GET',
+        url: '/todos/',
+        headers: { authorization: `DPoP ${bound}`, dpop: await proof(key, bound) },
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="todo-api"');
+      const asBearer = await off.inject({
+        method: 'GET',
+        url: '/todos/',
+        headers: { authorization: `Bearer ${bound}` },
+      });
+      expect(asBearer.json()).toMatchObject({ code: 'token_binding_mismatch' });
+    } finally {
+      await off.close();
+    }
+  });
+});
