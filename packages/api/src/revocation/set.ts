@@ -1,5 +1,13 @@
 import type { Revocation } from '../repositories/revocations.js';
-import type { RevocablePrincipal } from './store.js';
+
+/** The fields of a verified principal that revocation looks at. */
+export interface RevocablePrincipal {
+  readonly issuer: string;
+  readonly subject: string;
+  readonly sessionId?: string | undefined;
+  /** `iat`, seconds since the epoch. */
+  readonly issuedAt?: number | undefined;
+}
 
 /** Epoch milliseconds: tokens issued at or before `notBefore` are refused until `expiresAt`. */
 interface Entry {

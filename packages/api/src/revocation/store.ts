@@ -1,16 +1,9 @@
 import type { Db } from '../db/database.js';
 import { type Revocation, revocationRepository } from '../repositories/revocations.js';
 import { inProcessBus, postgresBus, type RevocationBus } from './bus.js';
-import { RevocationSet } from './set.js';
+import { type RevocablePrincipal, RevocationSet } from './set.js';
 
-/** The fields of a verified principal that revocation looks at. */
-export interface RevocablePrincipal {
-  readonly issuer: string;
-  readonly subject: string;
-  readonly sessionId?: string | undefined;
-  /** `iat`, seconds since the epoch. */
-  readonly issuedAt?: number | undefined;
-}
+export type { RevocablePrincipal } from './set.js';
 
 export interface RevocationStoreOptions {
   readonly db: Db;
