@@ -110,6 +110,11 @@ const api = await startApi(
     DATA_DIR: dataDir,
     OIDC_ISSUER: process.env.OIDC_ISSUER ?? idp.issuer,
     CORS_ORIGINS: process.env.CORS_ORIGINS ?? webUrl,
+    // The API asks for a second factor (acr mfa) on /admin/ routes by default, but the web app
+    // cannot yet answer that challenge with a step-up sign-in: the local stack turns it off unless
+    // set. `STEP_UP_ACR=mfa npm start` shows the API's RFC 9470 challenge.
+    STEP_UP_ACR: process.env.STEP_UP_ACR ?? '',
+    STEP_UP_MAX_AGE_SECONDS: process.env.STEP_UP_MAX_AGE_SECONDS ?? '',
     // The embedded IdP's dev-realm service account: the Admin screen manages people through it.
     ...(process.env.OIDC_ISSUER === undefined && {
       OIDC_CLIENT_ID: process.env.OIDC_CLIENT_ID ?? 'todo-api',
