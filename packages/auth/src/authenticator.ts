@@ -100,10 +100,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const dpopVerifier = options.dpop && createDpopVerifier({ ...options.dpop, now });
   const dpopModes = new Map<string, DpopMode>();
   for (const { issuer } of issuers.values()) {
-    const mode = issuer.dpop ?? (dpopVerifier ? 'allowed' : 'off');
-    if (mode !== 'off' && dpopVerifier === undefined)
-      throw new TypeError(`${issuer.issuer}: dpop ${mode} needs the authenticator's dpop options`);
-    dpopModes.set(issuer.issuer, mode);
+    // Without a proof verifier nothing can be checked: `allowed` means bearer only, and
+    // `required` could accept no token at all, a configuration error.
+    const mode = issuer.dpop ?? 'allowed';
+    if (mode === 'required' && dpopVerifier === undefined)
+      throw new TypeError(`${issuer.issuer}: dpop required needs the authenticator's dpop options`);
+    dpopModes.set(issuer.issuer, dpopVerifier ? mode : 'off');
   }
   const dpopAlgorithms = [...dpopModes.values()].some((m) => m !== 'off')
     ? Object.freeze([...(options.dpop?.algorithms ?? DEFAULT_DPOP_ALGORITHMS)])

@@ -41,8 +41,8 @@ export interface IssuerOptions {
   /** Claims copied into `principal.attributes`; default `['department']`. */
   attributeClaims?: readonly string[];
   /**
-   * DPoP (RFC 9449) for this issuer's tokens: `off`, `allowed` (default when the authenticator
-   * has `dpop` options, else `off`) or `required`.
+   * DPoP (RFC 9449) for this issuer's tokens: `off`, `allowed` (default; `off` when the
+   * authenticator has no `dpop` options) or `required` (needs them).
    */
   dpop?: DpopMode;
 }

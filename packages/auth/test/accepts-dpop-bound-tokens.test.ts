@@ -212,4 +212,13 @@ describe('DPoP-bound access tokens through the Fastify plugin (RFC 9449 §7)', (
       await off.close();
     }
   });
+
+  test("without the authenticator's dpop options: allowed means bearer only, required is refused", async () => {
+    const plain = createAuthenticator({ issuers: [idp.issuerOptions({ dpop: 'allowed' })] });
+    expect(plain.dpopMode(idp.issuer)).toBe('off');
+    expect(plain.dpopAlgorithms).toBeUndefined();
+    expect(() =>
+      createAuthenticator({ issuers: [idp.issuerOptions({ dpop: 'required' })] }),
+    ).toThrow(/dpop required needs/);
+  });
 });
