@@ -30,9 +30,10 @@ test('an ended session sends the user to sign in again and keeps what they typed
     .poll(async () => (await apiGet(request, urls, '/me', token)).status(), { timeout: 3000 })
     .toBe(401);
 
-  // The first tab's write is refused, renewal fails (the refresh token died with the session),
-  // so the app signs in again, and the typed title is still there afterwards.
-  await page.getByLabel('New todo').press('Enter');
+  // The first tab learns of it at once (it says so instead of failing on the next write), and
+  // signing in again brings back the typed title.
+  await expect(page.getByRole('heading', { name: 'You signed out in another tab' })).toBeVisible();
+  await page.getByRole('button', { name: 'Sign in again' }).click();
   await page.waitForURL((url) => url.href.startsWith(urls.issuer));
   await page.getByLabel('Username').fill('alice');
   await page.getByLabel('Password').fill('alice');
