@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import { recordAgentUse } from './agents/usage.js';
 import { PERMISSIONS } from './authz/permissions.js';
 import type { RoutePolicy } from './authz/requirement.js';
 import { authzenMetadataPlugin } from './authzen/plugin.js';
@@ -133,6 +134,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     metrics.requests.inc(labels);
     metrics.duration.observe(labels, reply.elapsedTime / 1000);
   });
+  // Which agents act for whom, and when last (written at most once a minute per agent).
+  app.addHook('onResponse', recordAgentUse(context));
 
   // A JSON API needs no resources; the docs set their own policy on their pages.
   app.addHook('onRequest', setSecurityHeaders);
