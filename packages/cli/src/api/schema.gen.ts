@@ -1418,6 +1418,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     }[];
                 };
             };
@@ -1483,6 +1487,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     };
                 };
             };
@@ -1571,6 +1579,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     };
                 };
             };
@@ -1624,7 +1636,10 @@ export interface operations {
     deleteList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you last read ("<version>"); 412 with the current state when the list changed since */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1685,6 +1700,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1698,7 +1722,10 @@ export interface operations {
     renameList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you last read ("<version>"); 412 with the current state when the list changed since */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1730,6 +1757,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     };
                 };
             };
@@ -1762,6 +1793,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
