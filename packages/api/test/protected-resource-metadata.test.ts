@@ -60,7 +60,7 @@ function checkFields(doc: Record<string, unknown>): void {
   expect(new URL(doc.resource as string).hash).toBe('');
 }
 
-describe.each([
+describe.each<{ name: string; env: Record<string, string>; host: string; base: string }>([
   {
     name: 'behind a proxy (API_PUBLIC_URL)',
     env: { API_PUBLIC_URL: 'https://todo.example.com' },
