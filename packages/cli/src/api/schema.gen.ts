@@ -1497,6 +1497,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     }[];
                 };
             };
@@ -1562,6 +1566,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     };
                 };
             };
@@ -1650,6 +1658,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     };
                 };
             };
@@ -1703,7 +1715,10 @@ export interface operations {
     deleteList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you last read ("<version>"); 412 with the current state when the list changed since */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1764,6 +1779,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1777,7 +1801,10 @@ export interface operations {
     renameList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you last read ("<version>"); 412 with the current state when the list changed since */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1809,6 +1836,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     };
                 };
             };
@@ -1841,6 +1872,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
