@@ -6,7 +6,8 @@ import { auditSuppressed } from './migrations/003-audit-suppressed.js';
 import { lists } from './migrations/004-lists.js';
 import { todoVersion } from './migrations/005-todo-version.js';
 import { listVersion } from './migrations/006-list-version.js';
-import { agentClients } from './migrations/007-agent-clients.js';
+import { auditClient } from './migrations/007-audit-client.js';
+import { agentClients } from './migrations/008-agent-clients.js';
 
 /** Migrations in order; names are permanent once released. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -17,7 +18,8 @@ export function migrations(db: Db): Record<string, Migration> {
     '004-lists': lists(db.dialect),
     '005-todo-version': todoVersion,
     '006-list-version': listVersion,
-    '007-agent-clients': agentClients(db.dialect),
+    '007-audit-client': auditClient,
+    '008-agent-clients': agentClients(db.dialect),
   };
 }
 
