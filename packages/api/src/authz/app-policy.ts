@@ -89,11 +89,10 @@ export function requireRelation(
   if (
     !decideAccess(principal, type, 'can_read', id, relation, { checkPermission: false }).allowed
   ) {
-    throw new ApiError(404, 'not_found', `No such ${type}`);
+    throw new ApiError('not_found', `No such ${type}`);
   }
   if (decision.reason === 'relation_missing') {
     throw new ApiError(
-      403,
       'forbidden',
       `Your relation to this ${type} (${relation}) does not allow ${action}`,
     );

@@ -50,7 +50,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     const list = await lists.get(ownerOf(principal), id);
     await access.require(principal, 'list', action, id, list?.relation);
     // An external decision point may allow what this database has no membership for.
-    if (!list) throw new ApiError(404, 'not_found', 'No such list');
+    if (!list) throw new ApiError('not_found', 'No such list');
     return list;
   }
 
@@ -84,7 +84,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   /** Someone the API knows by this username or email; 404 when nobody. */
   async function person(request: FastifyRequest, handle: string): Promise<Owner> {
     const [found] = await lists.findPeople(handle, principalOf(request).issuer);
-    if (!found) throw new ApiError(404, 'not_found', `No person known as ${handle}`);
+    if (!found) throw new ApiError('not_found', `No person known as ${handle}`);
     return found;
   }
 
@@ -190,7 +190,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const id = listId(request);
         const list = await authorize(request, id, 'can_delete');
         if (list.isDefault) {
-          throw new ApiError(409, 'conflict', 'The default list cannot be deleted');
+          throw new ApiError('conflict', 'The default list cannot be deleted');
         }
         await write(request, 'list.delete', `list:${id}`, (tx) => lists.remove(id, tx));
         return reply.code(204).send(null);
@@ -299,7 +299,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         await authorize(request, id, 'can_share');
         const target = await person(request, request.params.username);
         if ((await lists.relation(target, id)) === 'owner') {
-          throw new ApiError(409, 'conflict', 'The owner of a list stays its owner');
+          throw new ApiError('conflict', 'The owner of a list stays its owner');
         }
         const { relation } = request.body;
         await write(request, 'list.share', `list:${id}`, (tx, now) =>
@@ -342,10 +342,10 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         );
         const theirs = self ? mine : await lists.relation(target, id);
         if (theirs === undefined) {
-          throw new ApiError(404, 'not_found', `${request.params.username} is not a member`);
+          throw new ApiError('not_found', `${request.params.username} is not a member`);
         }
         if (theirs === 'owner') {
-          throw new ApiError(409, 'conflict', 'The owner cannot leave their own list');
+          throw new ApiError('conflict', 'The owner cannot leave their own list');
         }
         await write(request, self ? 'list.leave' : 'list.unshare', `list:${id}`, (tx) =>
           lists.removeMember(id, target, tx),

@@ -1,3 +1,5 @@
+import type { components } from './schema.gen.js';
+
 /**
  * One error family for everything the API client can fail with, keyed by a stable `code`
  * that screens `switch` on to explain what happened instead of crashing.
@@ -18,15 +20,12 @@ export type ApiErrorCode =
   | 'network'
   | 'server';
 
-/** RFC 9457 problem details as the API sends them (`application/problem+json`). */
-export interface ProblemDetails {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  code?: string;
-  [extension: string]: unknown;
-}
+/**
+ * RFC 9457 problem details as the API sends them (`application/problem+json`): the type
+ * generated from the API's `Problem` schema, plus extension members (RFC 9457 §3.2) some
+ * responses add, such as `current` on a 412.
+ */
+export type ProblemDetails = components['schemas']['Problem'] & { [extension: string]: unknown };
 
 /** A failed API call: HTTP status, stable code and the server's problem details. */
 export class ApiError extends Error {
