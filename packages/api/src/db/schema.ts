@@ -36,6 +36,8 @@ export interface ListTable {
   is_default: Bool;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** 1 at creation, one more on every rename; the list's entity tag. */
+  version: Generated<number>;
 }
 
 /** What a person is to a list: exactly one `owner` per list, any number of the others. */

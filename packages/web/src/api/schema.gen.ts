@@ -1384,6 +1384,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     }[];
                 };
             };
@@ -1449,6 +1453,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     };
                 };
             };
@@ -1537,6 +1545,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     };
                 };
             };
@@ -1590,7 +1602,10 @@ export interface operations {
     deleteList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you last read ("<version>"); 412 with the current state when the list changed since */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1651,6 +1666,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1664,7 +1688,10 @@ export interface operations {
     renameList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you last read ("<version>"); 412 with the current state when the list changed since */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1696,6 +1723,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     };
                 };
             };
@@ -1728,6 +1759,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
