@@ -9,6 +9,7 @@ import { PROBLEM_JSON, problem } from './http/problem.js';
 import { RequestLog } from './http/request-log.js';
 import { RouteMethods } from './http/route-methods.js';
 import { validatorCompiler } from './http/validator.js';
+import { protectedResourceRoutes } from './mcp/metadata-routes.js';
 import { docsPlugin } from './plugins/docs.js';
 import { observabilityPlugin } from './plugins/observability.js';
 import { protectedRoutesPlugin } from './plugins/protected-routes.js';
@@ -89,6 +90,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   await app.register(healthRoutes(context));
   await app.register(backchannelRoutes(context));
   await app.register(authzenMetadataPlugin(context));
+  await app.register(protectedResourceRoutes(context));
   await app.register(protectedRoutesPlugin, { context });
 
   await app.ready();
