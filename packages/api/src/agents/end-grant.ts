@@ -44,10 +44,8 @@ export async function endAgentGrant(
   } catch (error) {
     if (error instanceof ApiError && error.status !== 503) throw error;
     throw new ApiError(
-      503,
       'idp_unavailable',
       "The agent's tokens issued until now are refused by the API, but the identity provider could not be reached to end its grant, so its refresh token may still work: retry.",
-      undefined,
       { cause: error },
     );
   }

@@ -28,7 +28,6 @@ export function agentRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const refuseAgents = (principal: Principal) => {
     if (isAgent(principal.clientId))
       throw new ApiError(
-        403,
         'forbidden',
         'Agents cannot list or end agents: sign in to the todo app itself',
       );
@@ -74,7 +73,7 @@ export function agentRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const owner = ownerOf(principal);
         const { clientId } = request.params;
         if (!(await agents.has(owner, clientId)))
-          throw new ApiError(404, 'not_found', `No agent ${clientId} acted for you`);
+          throw new ApiError('not_found', `No agent ${clientId} acted for you`);
         // The revocation and its audit record commit together; every instance refuses the
         // agent's tokens once it is committed.
         const revocation = await revocations.revokeClient(
