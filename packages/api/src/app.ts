@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import { authPlugin } from '@todo-sso/auth/fastify';
 import Fastify, {
   type FastifyBaseLogger,
@@ -15,6 +14,7 @@ import type { RoutePolicy } from './authz/requirement.js';
 import { authzenMetadataPlugin } from './authzen/plugin.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
 import type { AppContext } from './context.js';
+import { docsPlugin } from './http/docs.js';
 import { createErrorHandler, createNotFoundHandler } from './http/error-handler.js';
 import { useStrictJsonParser } from './http/json-body.js';
 import { ApiError, PROBLEM_JSON, problem } from './http/problem.js';
@@ -65,7 +65,6 @@ const UNLIMITED_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/auth/back
  */
 export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   const { config, metrics } = context;
-  const issuerOrigins = [...new Set(config.issuers.map((i) => new URL(i.issuer).origin))].join(' ');
   const app: FastifyInstance = Fastify({
     loggerInstance: context.logger as FastifyBaseLogger,
     logController: new RequestLog(),
@@ -172,22 +171,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   });
   app.addSchema({ $id: PROBLEM_ID, ...Problem });
   await app.register(swagger, swaggerOptions(config));
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    staticCSP: true,
-    // The docs page exchanges the authorization code at the issuer's token endpoint (a fetch),
-    // so the issuers' origins join connect-src; plain-http dev issuers must not be upgraded.
-    transformStaticCSP: (header) =>
-      header
-        .replace(/\s*upgrade-insecure-requests;?/, '')
-        .replace("default-src 'self';", `default-src 'self'; connect-src 'self' ${issuerOrigins};`),
-    uiConfig: { persistAuthorization: false },
-    initOAuth: {
-      clientId: config.docsClientId,
-      usePkceWithAuthorizationCodeGrant: true,
-      scopes: ['openid', 'profile', 'email'],
-    },
-  });
+  await app.register(docsPlugin(config));
   app.get('/openapi.json', { schema: { hide: true, security: PUBLIC } }, async () => app.swagger());
 
   // Per client address, at the root and before authentication, so a flood of bad tokens is
