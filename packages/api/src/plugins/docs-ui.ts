@@ -59,9 +59,9 @@ function openerPolicy(url: string): string {
 
 /**
  * Swagger UI at `/docs`, signing in with `config.docsClientId` (Authorization Code + PKCE S256),
- * with the docs' own security headers. Registered at the root, outside the protected routes.
+ * with the docs' own security headers. Encapsulated: its hooks touch only the docs' responses.
  */
-export function docsPlugin(config: ApiConfig) {
+export function docsUiPlugin(config: ApiConfig) {
   return async function docs(app: FastifyInstance): Promise<void> {
     app.addHook('onSend', async (request, reply) => {
       reply.header('cross-origin-opener-policy', openerPolicy(request.url));
