@@ -8,7 +8,7 @@ import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import { ApiError } from '../http/problem.js';
+import { ApiError, PROBLEM_JSON, problem } from '../http/problem.js';
 import { principalOf, profileOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
@@ -163,8 +163,18 @@ export function mcpRoutes(context: AppContext): FastifyPluginAsync {
           void transport.close();
           void server.close();
         });
-        await server.connect(transport);
-        await transport.handleRequest(request.raw, reply.raw, request.body);
+        try {
+          await server.connect(transport);
+          await transport.handleRequest(request.raw, reply.raw, request.body);
+        } catch (error) {
+          // Past hijack() the error handler cannot answer: fail here, without details.
+          request.log.error({ err: error }, 'the MCP transport failed');
+          if (!reply.raw.headersSent) {
+            const body = problem(500, 'internal_error', 'An unexpected error occurred');
+            reply.raw.writeHead(500, { 'content-type': PROBLEM_JSON });
+            reply.raw.end(JSON.stringify(body));
+          } else reply.raw.destroy();
+        }
       },
     );
   };
