@@ -194,8 +194,8 @@ export function mcpRoutes(context: AppContext): FastifyPluginAsync {
           // Past hijack() the error handler cannot answer: fail here, without details.
           request.log.error({ err: error }, 'the MCP transport failed');
           if (!reply.raw.headersSent) {
-            const body = problem(500, 'internal_error', 'An unexpected error occurred');
-            reply.raw.writeHead(500, { 'content-type': PROBLEM_JSON });
+            const body = problem('internal_error', 'An unexpected error occurred');
+            reply.raw.writeHead(body.status, { 'content-type': PROBLEM_JSON });
             reply.raw.end(JSON.stringify(body));
           } else reply.raw.destroy();
         }
