@@ -24,3 +24,6 @@ export type AdminUsers = Ok<paths['/admin/users']['get']>;
 export type AdminTodoPage = Ok<paths['/admin/todos']['get']>;
 export type AuditPage = Ok<paths['/admin/audit']['get']>;
 export type AuditEntry = AuditPage['items'][number];
+export type AgentList = Ok<paths['/me/agents']['get']>;
+export type Agent = AgentList['items'][number];
+export type AgentRevoked = Ok<paths['/me/agents/{clientId}']['delete']>;
