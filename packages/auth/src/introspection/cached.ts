@@ -20,8 +20,12 @@ export interface IntrospectionCacheContext {
   readonly cache: ExpiringLru<Principal | AuthError>;
 }
 
-/** RFC 7662 §2.2 `token_type` values of an access token (case-insensitive; RFC 6749 §7.1). */
-const ACCESS_TOKEN_TYPES = new Set(['bearer', 'access_token']);
+/**
+ * RFC 7662 §2.2 `token_type` values of an access token (case-insensitive; RFC 6749 §7.1): bearer,
+ * or DPoP (RFC 9449 §12.1; Keycloak answers it for a DPoP-bound token, whose `cnf.jkt` the
+ * sender check then requires a proof for).
+ */
+const ACCESS_TOKEN_TYPES = new Set(['bearer', 'dpop', 'access_token']);
 
 /**
  * Checks an `active: true` answer the way a JWT would be checked (RFC 7662 §4: the resource
@@ -45,11 +49,18 @@ function principalFrom(
       'token_type_invalid',
       `A token of type ${describeValue(tokenType)} is not an access token`,
     );
+  // RFC 9449 §6.2: a DPoP token's answer names its key; without `cnf.jkt` it would pass as bearer.
+  if (
+    typeof tokenType === 'string' &&
+    tokenType.toLowerCase() === 'dpop' &&
+    typeof (claims.cnf as { jkt?: unknown } | undefined)?.jkt !== 'string'
+  )
+    throw new AuthError('token_type_invalid', 'A DPoP token without cnf.jkt is not usable');
   // Keycloak introspects refresh and ID tokens too, answering its own `typ` claim (`Refresh`,
-  // `ID`, `Logout`); in an introspection answer only `Bearer` is an access token.
+  // `ID`, `Logout`); in an introspection answer only `Bearer` (or `DPoP`) is an access token.
   if (
     claims.typ !== undefined &&
-    (typeof claims.typ !== 'string' || claims.typ.toLowerCase() !== 'bearer')
+    (typeof claims.typ !== 'string' || !['bearer', 'dpop'].includes(claims.typ.toLowerCase()))
   )
     throw new AuthError(
       'token_type_invalid',

@@ -153,6 +153,7 @@ function registeredClient(metadata: Record<string, unknown>): RealmClient {
     serviceAccount: false,
     deviceGrant: false,
     pkceMethod: 'S256',
+    dpopBound: false,
     backchannelLogoutUrl: undefined,
     backchannelLogoutSessionRequired: false,
     audiences: [],
