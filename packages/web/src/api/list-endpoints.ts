@@ -48,9 +48,9 @@ export function listTodosOf(
   );
 }
 
+/** Creates a todo in `listId` (`POST /todos/` with `listId`; editor or owner of the list). */
 export function createTodoIn(api: TodoApiClient, listId: string, body: NewTodo): Promise<Todo> {
-  const { listId: _ignored, ...todo } = body;
-  return unwrap(api.POST('/lists/{id}/todos/', { params: { path: { id: listId } }, body: todo }));
+  return unwrap(api.POST('/todos/', { body: { ...body, listId } }));
 }
 
 export function getMembers(
