@@ -51,9 +51,9 @@ test('/docs: Authorize signs in through the IdP popup and GET /todos/ answers 20
   await closed.catch(async () => {
     const body = await popup
       .locator('body')
-      .innerText()
+      .textContent()
       .catch(() => '');
-    throw new Error(`the popup did not close; at ${popup.url()}: ${body.slice(0, 300)}`);
+    throw new Error(`the popup did not close; at ${popup.url()}: ${(body ?? '').slice(0, 300)}`);
   });
 
   await expect(scheme.getByRole('button', { name: 'Remove authorization' })).toBeVisible();
