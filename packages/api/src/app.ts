@@ -22,6 +22,9 @@ import { RequestLog } from './http/request-log.js';
 import { RouteMethods } from './http/route-methods.js';
 import { setSecurityHeaders } from './http/security-headers.js';
 import { validatorCompiler } from './http/validator.js';
+import { protectedResourceRoutes } from './mcp/metadata-routes.js';
+import { acceptedAudiences } from './mcp/resource.js';
+import { mcpRoutes } from './mcp/routes.js';
 import { swaggerOptions } from './openapi.js';
 import { backchannelRoutes } from './routes/backchannel.js';
 import { healthRoutes } from './routes/health.js';
@@ -212,6 +215,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   await app.register(healthRoutes(context));
   await app.register(backchannelRoutes(context));
   await app.register(authzenMetadataPlugin(context));
+  await app.register(protectedResourceRoutes(context));
 
   // Per subject, so one noisy user cannot starve the others behind a shared proxy. Counted
   // once the caller is known and before the route's requirement is decided, so refused
@@ -232,19 +236,28 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     throw rateLimited(result);
   }
 
+  // The REST API and the MCP endpoint are two protected resources (RFC 9728) behind the same
+  // verification: each context accepts the audiences of its own resource (RFC 8707 §2).
+  const authOptions = {
+    authenticator: context.authenticator,
+    requireDeclaration: true,
+    permissions: PERMISSIONS.all,
+    acrLevels: config.acrLevels,
+    now: () => context.clock.now().getTime(),
+    beforeDecision: limitSubject,
+    audiences: (request: FastifyRequest, configured: readonly string[]) =>
+      acceptedAudiences(context, request, configured),
+  };
   await app.register(async (secured) => {
     // Every route here declares its requirement (`config.auth`) beside itself; one without, or
     // naming a permission outside the table, fails start-up naming the route.
-    await secured.register(authPlugin, {
-      authenticator: context.authenticator,
-      requireDeclaration: true,
-      permissions: PERMISSIONS.all,
-      acrLevels: config.acrLevels,
-      now: () => context.clock.now().getTime(),
-      beforeDecision: limitSubject,
-    });
+    await secured.register(authPlugin, authOptions);
     secured.addHook('onRoute', (route) => requireStepUp(route, config.stepUp));
     for (const routes of protectedRoutes(context)) await secured.register(routes);
+  });
+  await app.register(async (mcp) => {
+    await mcp.register(authPlugin, authOptions);
+    await mcp.register(mcpRoutes(context));
   });
 
   await app.ready();

@@ -2,6 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useAuth } from 'react-oidc-context';
 import { AdminScreen } from './admin/AdminScreen.js';
+import { StepUpBoundary } from './auth/StepUpBoundary.js';
 import type { BrowserSession } from './auth/session-port.js';
 import { announceSignOut } from './auth/sign-out.js';
 import { SIGNED_OUT_LOCALLY_PATH } from './auth/user-manager.js';
@@ -63,7 +64,9 @@ export function App({ session }: { session: BrowserSession }) {
         signingOut={signingOut}
       />
       <main id="main" className="page" tabIndex={-1}>
-        <Screen path={path} />
+        <StepUpBoundary path={path}>
+          <Screen path={path} />
+        </StepUpBoundary>
       </main>
     </>
   );

@@ -7,6 +7,7 @@ import type { TodoApiClient } from './api/client.js';
 import { isApiError } from './api/errors.js';
 import { AuthGate } from './auth/AuthGate.js';
 import type { BrowserSession } from './auth/session-port.js';
+import { stepUpReturned } from './auth/step-up.js';
 import { CALLBACK_PATH, safeReturnTo } from './auth/user-manager.js';
 import { navigate } from './navigation/router.js';
 
@@ -44,7 +45,10 @@ export function Root({
       skipSigninCallback={window.location.pathname !== CALLBACK_PATH}
       // The callback route swaps `?code=…&state=…` out of the address bar and history
       // (RFC 9700 §4.2.4: don't leave the code where Referer or history can leak it).
-      onSigninCallback={(user) => navigate(safeReturnTo(user?.state), { replace: true })}
+      onSigninCallback={(user) => {
+        stepUpReturned(user?.state);
+        navigate(safeReturnTo(user?.state), { replace: true });
+      }}
     >
       <QueryClientProvider client={queryClient}>
         <ApiProvider client={api}>

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { metadataUrl, publicBase, resourceOf } from '../mcp/resource.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
 import { profileOf } from '../routes/principal.js';
 import { etagOf, PreconditionFailed } from './etag.js';
@@ -59,6 +60,8 @@ export function createErrorHandler(context: AppContext) {
         ...(context.authenticator.dpopAlgorithms && {
           dpopAlgorithms: context.authenticator.dpopAlgorithms,
         }),
+        // RFC 9728 §5.1: every challenge names the metadata of the resource it guards.
+        resourceMetadata: metadataUrl(publicBase(context, request), resourceOf(request)),
       });
       const body: ProblemDetails & Record<string, unknown> = { ...response.body };
       if (error.code === 'logout_token_invalid') {

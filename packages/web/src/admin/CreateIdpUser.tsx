@@ -1,11 +1,27 @@
 import { type FormEvent, useState } from 'react';
+import { clearDrafts, useDraft } from '../drafts/use-draft.js';
 import type { NewIdpUser } from './idp-api.js';
 
-/** The form that creates a person at the identity provider (confirmed by the parent). */
+const DRAFT_KEYS = {
+  username: 'idp-create.username',
+  email: 'idp-create.email',
+  department: 'idp-create.department',
+} as const;
+
+/** Forgets what the form kept across sign-in round trips (the user was created). */
+export function forgetCreateIdpUserDraft(): void {
+  clearDrafts(Object.values(DRAFT_KEYS));
+}
+
+/**
+ * The form that creates a person at the identity provider (confirmed by the parent). What is
+ * typed survives a sign-in round trip (a step-up asked for on the way) as a draft; the initial
+ * password never does: it is not written to storage.
+ */
 export function CreateIdpUser({ onCreate }: { onCreate: (user: NewIdpUser) => void }) {
-  const [username, setUsername] = useState('');
-  const [email, setEmail] = useState('');
-  const [department, setDepartment] = useState('');
+  const { value: username, set: setUsername } = useDraft(DRAFT_KEYS.username);
+  const { value: email, set: setEmail } = useDraft(DRAFT_KEYS.email);
+  const { value: department, set: setDepartment } = useDraft(DRAFT_KEYS.department);
   const [password, setPassword] = useState('');
   const [temporary, setTemporary] = useState(true);
 

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import { isApiError } from '../api/errors.js';
 import { Empty, Loading } from '../ui/states.js';
-import { CreateIdpUser } from './CreateIdpUser.js';
+import { CreateIdpUser, forgetCreateIdpUserDraft } from './CreateIdpUser.js';
 import { AdminError } from './explain.js';
 import { type IdpAction, IdpUserRow } from './IdpUserRow.js';
 import './idp-users.css';
@@ -33,6 +33,8 @@ export function IdpUsers() {
   const [pending, setPending] = useState<IdpAction | undefined>();
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<Result | undefined>();
+  /** A new form (empty fields) once a user was created. */
+  const [createForm, setCreateForm] = useState(0);
   const users = useQuery({
     queryKey: ['admin', 'idp-users', search],
     queryFn: ({ signal }) => listIdpUsers(api, search, signal),
@@ -60,7 +62,12 @@ export function IdpUsers() {
   const actions = {
     create: (user: NewIdpUser): IdpAction => ({
       description: `Create the user ${user.username}?`,
-      run: async () => `Created ${(await createIdpUser(api, user)).username}.`,
+      run: async () => {
+        const created = await createIdpUser(api, user);
+        forgetCreateIdpUserDraft();
+        setCreateForm((n) => n + 1);
+        return `Created ${created.username}.`;
+      },
     }),
     setEnabled: (user: IdpUser, enabled: boolean): IdpAction => ({
       description: `${enabled ? 'Enable' : 'Disable'} ${user.username}?${enabled ? '' : ' They cannot sign in again until enabled.'}`,
@@ -119,7 +126,7 @@ export function IdpUsers() {
           Search
         </button>
       </form>
-      <CreateIdpUser onCreate={(user) => ask(actions.create(user))} />
+      <CreateIdpUser key={createForm} onCreate={(user) => ask(actions.create(user))} />
       {pending ? (
         <div className="confirm" role="alertdialog" aria-label="Confirm the change">
           <p>{pending.description}</p>

@@ -1,4 +1,5 @@
 import type { SessionPort } from './session.js';
+import { announceStepUp, stepUpChallengeOf } from './step-up-challenge.js';
 
 /**
  * A `fetch` that sends the session's access token as a Bearer credential (RFC 6750 §2.1) and
@@ -6,6 +7,8 @@ import type { SessionPort } from './session.js';
  * renewal fails or the replay is refused again it starts a fresh sign-in, and the caller gets
  * the 401 (screens keep what the user typed in drafts, so nothing is lost). A renewal the
  * identity provider never answered is a 503 instead: no redirect towards a provider that is down.
+ * A 401 asking for a stronger sign-in (RFC 9470) is no expired session: renewing would give the
+ * same level again, so the app is told instead and asks the person to confirm.
  */
 export function createAuthFetch(session: SessionPort, baseFetch: typeof fetch = fetch) {
   const send = (request: Request, token: string | null) => {
@@ -20,6 +23,11 @@ export function createAuthFetch(session: SessionPort, baseFetch: typeof fetch = 
     const first = await send(input, token);
     if (first.status !== 401) {
       if (token) session.accepted();
+      return first;
+    }
+    const stepUp = stepUpChallengeOf(first.headers.get('WWW-Authenticate'));
+    if (stepUp) {
+      announceStepUp(stepUp);
       return first;
     }
 

@@ -1,3 +1,5 @@
+import { stepUpChallengeOf } from './step-up-challenge.js';
+
 /**
  * One error family for everything the API client can fail with, keyed by a stable `code`
  * that screens `switch` on to explain what happened instead of crashing.
@@ -5,6 +7,8 @@
 export type ApiErrorCode =
   /** 401 that survived a silent renewal: the session is over and sign-in is under way. */
   | 'session_expired'
+  /** 401 `insufficient_user_authentication` (RFC 9470 §3): a stronger or fresher sign-in. */
+  | 'step_up_required'
   /** 403 `insufficient_scope` (RFC 6750 §3.1) or an ownership/department rule. */
   | 'forbidden'
   | 'not_found'
@@ -52,6 +56,8 @@ function defaultMessage(code: ApiErrorCode): string {
   switch (code) {
     case 'session_expired':
       return 'Your session has ended. Signing you in again…';
+    case 'step_up_required':
+      return 'This needs you to confirm it is you with a stronger sign-in.';
     case 'forbidden':
       return 'You do not have permission to do this.';
     case 'not_found':
@@ -83,7 +89,10 @@ export function codeForStatus(status: number): ApiErrorCode {
 /** Turns an openapi-fetch `error` body and response into an `ApiError`. */
 export function toApiError(response: Response, body: unknown): ApiError {
   const problem = typeof body === 'object' && body !== null ? (body as ProblemDetails) : undefined;
-  return new ApiError(codeForStatus(response.status), response.status, problem);
+  const stepUp =
+    response.status === 401 && stepUpChallengeOf(response.headers.get('WWW-Authenticate'));
+  const code = stepUp ? 'step_up_required' : codeForStatus(response.status);
+  return new ApiError(code, response.status, problem);
 }
 
 /** True when the user should see `error.message` rather than a generic line. */

@@ -10,6 +10,8 @@ export const SIGNED_OUT_LOCALLY_PATH = `${SIGNED_OUT_PATH}?idp=unreachable`;
 /** What the app carries through a sign-in round trip (OAuth `state`, RFC 6749 §4.1.1). */
 export interface SignInState {
   returnTo: string;
+  /** A step-up sign-in asked for by the API (RFC 9470), see `StepUpBoundary`. */
+  stepUp?: boolean;
 }
 
 /**
@@ -32,6 +34,9 @@ export function createUserManager(config: RuntimeConfig, origin = window.locatio
     automaticSilentRenew: false,
     monitorSession: false,
     loadUserInfo: false,
+    // oidc-client-ts drops acr, amr and auth_time from the profile by default; keep them, so a
+    // step-up that did not reach the level the API asks for can say which one it reached.
+    filterProtocolClaims: ['nbf', 'jti', 'nonce', 'azp', 'at_hash'],
     // Keycloak rotates refresh tokens; revoking on sign-out is the end-session endpoint's job.
     revokeTokensOnSignout: false,
   });

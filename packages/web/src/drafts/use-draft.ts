@@ -60,6 +60,11 @@ export function useDraft(key: string, initial = ''): Draft {
   return { value, set: setValue, hide, clear, settle };
 }
 
+/** Forgets the drafts stored under `keys` (their write succeeded elsewhere than `settle`). */
+export function clearDrafts(keys: readonly string[]): void {
+  for (const key of keys) write(key, '');
+}
+
 /** Forgets every draft (on sign-out: the next person on this browser must not see them). */
 export function clearAllDrafts(): void {
   try {

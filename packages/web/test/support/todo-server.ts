@@ -46,8 +46,13 @@ export interface TodoServer {
   identity: Identity;
   /** Accepted Bearer tokens; anything else gets 401 `invalid_token`. */
   validTokens: Set<string>;
-  /** The next request matching `match` gets `status` after `delayMs`. */
-  failNext(match: (request: RecordedRequest) => boolean, status: number, delayMs?: number): void;
+  /** The next request matching `match` gets `status` (with `headers`) after `delayMs`. */
+  failNext(
+    match: (request: RecordedRequest) => boolean,
+    status: number,
+    delayMs?: number,
+    headers?: Record<string, string>,
+  ): void;
   /** The next request matching `match` is handled normally, but only after `delayMs`. */
   delayNext(match: (request: RecordedRequest) => boolean, delayMs: number): void;
   seed(count: number, make?: (i: number) => Partial<StoredTodo>): void;
@@ -188,8 +193,13 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
 
   const result: TodoServer = Object.assign(state, {
     url: `http://127.0.0.1:${port}`,
-    failNext(match: Failure['match'], status: number, delayMs = 0) {
-      failures.push({ match, status, delayMs });
+    failNext(
+      match: Failure['match'],
+      status: number,
+      delayMs = 0,
+      headers: Record<string, string> = {},
+    ) {
+      failures.push({ match, status, delayMs, headers });
     },
     delayNext(match: Failure['match'], delayMs: number) {
       delays.push({ match, delayMs });

@@ -1,0 +1,107 @@
+import type { StepUpChallenge } from '../api/step-up-challenge.js';
+import type { StepUpRequest } from './step-up.js';
+
+/** What each level of the dev realm's `acr.loa.map` means to the person signing in. */
+const LEVELS: Record<string, string> = {
+  pwd: 'your password',
+  mfa: 'your password and a one-time code from your authenticator app',
+};
+
+function describeLevel(acr: string): string {
+  return LEVELS[acr] ?? `the sign-in level “${acr}”`;
+}
+
+function describeAge(seconds: number): string {
+  if (seconds === 0) return 'a sign-in just now';
+  if (seconds % 60 === 0) {
+    const minutes = seconds / 60;
+    return `a sign-in within the last ${minutes === 1 ? 'minute' : `${minutes} minutes`}`;
+  }
+  return `a sign-in within the last ${seconds} seconds`;
+}
+
+/** "your password and a one-time code …, within the last 15 minutes": what the API asks for. */
+export function describeChallenge(challenge: StepUpChallenge): string {
+  const level = challenge.acrValues[0];
+  const parts = [
+    ...(level ? [describeLevel(level)] : []),
+    ...(challenge.maxAge !== undefined ? [describeAge(challenge.maxAge)] : []),
+  ];
+  return parts.length > 0 ? parts.join(', with ') : 'a stronger sign-in';
+}
+
+/**
+ * "Confirm it's you": the API asked for a stronger or fresher sign-in (RFC 9470). Says what is
+ * asked and why, and leaves for the identity provider only when the person clicks. After a
+ * round trip that did not satisfy the API (`unsatisfied`), explains instead of asking again.
+ */
+export function ConfirmIdentity({
+  request,
+  reachedLevel,
+  busy,
+  error,
+  onContinue,
+  onLeave,
+}: {
+  request: StepUpRequest;
+  /** The `acr` of the current sign-in, as the identity provider named it (ID token). */
+  reachedLevel: string | undefined;
+  busy: boolean;
+  error: string | undefined;
+  onContinue: () => void;
+  onLeave: () => void;
+}) {
+  const wanted = describeChallenge(request.challenge);
+  const unsatisfied = request.kind === 'unsatisfied';
+  return (
+    <section className="state step-up" aria-labelledby="step-up-title">
+      <h1 id="step-up-title" className="state__title">
+        {unsatisfied ? 'Your sign-in is still not strong enough' : 'Confirm it’s you'}
+      </h1>
+      {unsatisfied ? (
+        <div role="alert" className="step-up__text">
+          <p className="state__hint">
+            You went through your identity provider, but the todo API still needs {wanted}.
+            {reachedLevel
+              ? ` Your identity provider signed you in at level “${reachedLevel}”.`
+              : ''}{' '}
+            todo-sso stopped here instead of sending you round again.
+          </p>
+          <p className="state__hint">
+            Your identity provider may not offer this level for your account (for example, no
+            authenticator app is set up), or it may name its levels differently from the API. Ask
+            your administrator, or try once more.
+          </p>
+        </div>
+      ) : (
+        <div className="step-up__text">
+          <p className="state__hint">
+            This part of todo-sso changes other people’s data, so it needs {wanted}.
+          </p>
+          <p className="state__hint">
+            Your identity provider will ask you for it, then bring you back to this page. What you
+            typed here is kept.
+          </p>
+        </div>
+      )}
+      {error ? (
+        <p className="welcome__error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <div className="step-up__actions">
+        <button
+          type="button"
+          className="button button--primary"
+          onClick={onContinue}
+          disabled={busy}
+        >
+          {busy ? 'Redirecting…' : unsatisfied ? 'Try again' : 'Continue'}
+        </button>
+        <button type="button" className="button button--ghost" onClick={onLeave} disabled={busy}>
+          Back to your todos
+        </button>
+      </div>
+    </section>
+  );
+}
