@@ -90,6 +90,8 @@ describe.each(drivers)('the todo listing across lists on $driver', ({ driver, sk
         { numRuns: 20 },
       );
     },
+    // Twenty runs of a few dozen writes each: well over the default 5 s on a loaded machine.
+    60_000,
   );
 
   it.skipIf(skip)(
