@@ -109,6 +109,43 @@ describe.each(drivers)('external decision point on $driver', ({ skip, create }) 
     },
   );
 
+  it.skipIf(skip)(
+    'takes a screen’s list actions from the decision point in one batch',
+    async () => {
+      const asked: string[] = [];
+      const config = testConfig(idp, database.config, {
+        AUTHZ_PDP_URL: pdpUrl,
+        AUTHZ_PDP_TOKEN: await idp.accessToken({
+          sub: 'service-account-todo-api',
+          roles: [],
+          permissions: ['authz:evaluate'],
+        }),
+      });
+      const ctx = await createContext(config, {
+        logger: createLogger('silent'),
+        fetch: (input, init) => {
+          asked.push(String(input));
+          return fetch(input, init);
+        },
+      });
+      const app = await buildApp(ctx);
+      const counting: Instance = { context: ctx, app, close: async () => {} };
+      try {
+        const lists = await as(counting, 'bob', 'GET', '/lists/');
+        expect(lists.statusCode).toBe(200);
+        const shared = lists.json().find((l: { id: string }) => l.id === list);
+        expect(shared.actions).toEqual(['can_read', 'can_create_todo']);
+        const viewer = await as(counting, 'carol', 'GET', `/lists/${list}`);
+        expect(viewer.json().actions).toEqual(['can_read']);
+        // bob's lists × five actions: one request; carol: one to read the list, one for actions.
+        expect(asked.filter((u) => u.endsWith('/access/v1/evaluations'))).toHaveLength(3);
+      } finally {
+        await app.close();
+        await ctx.close();
+      }
+    },
+  );
+
   it.skipIf(skip)('obeys a decision point that permits nothing, even for the owner', async () => {
     const url = await listen(denyAll.app);
     const strict = await apiAsking(url);

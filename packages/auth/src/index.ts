@@ -7,11 +7,12 @@
  * @packageDocumentation
  */
 
-export type { Authenticator } from './authenticator.js';
+export type { AuthenticateOptions, Authenticator } from './authenticator.js';
 export { createAuthenticator } from './authenticator.js';
 export type { RequirementVocabulary } from './authorization/check.js';
 export { requirementProblems } from './authorization/check.js';
-export { decide } from './authorization/decide.js';
+export type { Question } from './authorization/decide.js';
+export { decide, decideAll } from './authorization/decide.js';
 export type {
   Allowed,
   Challenge,

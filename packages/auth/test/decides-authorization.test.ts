@@ -7,6 +7,7 @@ import {
   type Decision,
   type DecisionReason,
   decide,
+  decideAll,
   denialError,
   type Principal,
   requirementProblems,
@@ -117,6 +118,47 @@ describe('decide: every requirement kind', () => {
   test('relation: the admin role does not bypass it', () => {
     const d = refused(decide(admin, { relation: 'owner' }, { relations: [] }, context));
     expect(d.reason).toBe('relation_missing');
+  });
+
+  test('relation: a refusal is hidden only when the caller holds no relation at all', () => {
+    const viewer = { type: 'list', relations: ['viewer'] };
+    expect(refused(decide(alice, { relation: 'owner' }, viewer, context)).hidden).toBeUndefined();
+    const stranger = { type: 'list', relations: [] };
+    expect(refused(decide(alice, { relation: 'owner' }, stranger, context))).toMatchObject({
+      reason: 'relation_missing',
+      hidden: true,
+    });
+    // Whatever refuses first, a resource the caller is nothing to stays hidden.
+    const reader = principal({ permissions: ['todos:read'] });
+    const write = { permission: 'todos:write', relation: ['owner', 'editor'] };
+    expect(refused(decide(reader, write, stranger, context))).toMatchObject({
+      reason: 'permission_missing',
+      hidden: true,
+    });
+    expect(refused(decide(reader, write, viewer, context)).hidden).toBeUndefined();
+    // Without a relation requirement nothing is hidden.
+    expect(refused(decide(reader, { permission: 'todos:write' }, stranger, context)).hidden).toBe(
+      undefined,
+    );
+  });
+
+  test('decideAll: one call answers every question in order, by the rules of decide', () => {
+    const owned = { type: 'list', id: 'a', relations: ['owner'] };
+    const viewed = { type: 'list', id: 'b', relations: ['viewer'] };
+    const share = { permission: 'todos:write', relation: 'owner' } as const;
+    const read = { relation: ['owner', 'editor', 'viewer'] };
+    const questions = [
+      { requirement: share, resource: owned },
+      { requirement: share, resource: viewed },
+      { requirement: read, resource: viewed },
+      { requirement: { acr: 'mfa' } },
+    ];
+    const decisions = decideAll(alice, questions, context);
+    expect(decisions.map((d) => d.allowed)).toEqual([true, false, true, false]);
+    expect(decisions.map((d) => d.reason)).toEqual(
+      questions.map((q) => decide(alice, q.requirement, q.resource, context).reason),
+    );
+    expect(decideAll(alice, [], context)).toEqual([]);
   });
 
   test('attribute: only the caller’s own value; admins span every value', () => {

@@ -95,3 +95,23 @@ test('rejects a Keycloak Offline token with 401 token_type_invalid', async () =>
     await idp.close();
   }
 });
+
+test('accepts a Keycloak DPoP-bound access token (typ DPoP with cnf.jkt); refuses typ DPoP without cnf.jkt', async () => {
+  const idp = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256' });
+  try {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions()] });
+    const jkt = 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs';
+    const bound = await idp.accessToken(alice, { claims: { typ: 'DPoP', cnf: { jkt } } });
+    await expect(auth.authenticate(bound)).resolves.toMatchObject({
+      subject: alice.sub,
+      confirmation: { jkt },
+    });
+    await expectAuthFailure(
+      auth.authenticate(await idp.accessToken(alice, { claims: { typ: 'DPoP' } })),
+      'token_type_invalid',
+      401,
+    );
+  } finally {
+    await idp.close();
+  }
+});

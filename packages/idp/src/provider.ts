@@ -23,6 +23,7 @@ import { reportRefreshExpiry, sessionTtl } from './sessions/lifespan.js';
 import { hintMatchesSession } from './sessions/logout-hint.js';
 import { authentikIdTokenClaims } from './tokens/authentication.js';
 import { mappedAttributes, profileClaims } from './tokens/claims.js';
+import { DPOP_SIGNING_ALGS, dpopFeature, keycloakTokenType } from './tokens/dpop.js';
 import { extraTokenClaims } from './tokens/extra-claims.js';
 import { alwaysIncludeSessionClaims } from './tokens/id-token.js';
 import type { IdpKeys } from './tokens/keys.js';
@@ -46,8 +47,11 @@ type JwkList = NonNullable<Configuration['jwks']>['keys'];
 export const INTERACTION_TTL = 600;
 const GRANT_DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 
-/** Realm client → oidc-provider client metadata. */
-export function clientMetadata(client: RealmClient): ClientMetadata {
+/**
+ * Realm client → oidc-provider client metadata. `dpop`: whether the profile speaks DPoP at all
+ * (Keycloak's "Require DPoP bound tokens" becomes `dpop_bound_access_tokens`, RFC 9449 §5.2).
+ */
+export function clientMetadata(client: RealmClient, dpop = true): ClientMetadata {
   const grantTypes: string[] = [];
   if (client.standardFlow) grantTypes.push('authorization_code');
   if (client.deviceGrant) grantTypes.push(GRANT_DEVICE);
@@ -72,6 +76,7 @@ export function clientMetadata(client: RealmClient): ClientMetadata {
         }
       : {}),
     scope: OIDC_SCOPES.join(' '),
+    ...(dpop ? { dpop_bound_access_tokens: client.dpopBound } : {}),
   };
 }
 
@@ -98,7 +103,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
 
   const configuration: Configuration = {
     adapter: setup.store.adapterFor(),
-    clients: [...realm.clients.values()].map(clientMetadata),
+    clients: [...realm.clients.values()].map((c) => clientMetadata(c, profile === 'keycloak')),
     jwks: { keys: [...keys.signing, keys.encryption] as unknown as JwkList },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     routes: layout.routes,
@@ -132,6 +137,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
           jwt.header = { typ: 'JWT' };
           const payload = jwt.payload as Record<string, unknown>;
           delete payload.username;
+          if (profile === 'keycloak') keycloakTokenType(payload);
           if (token.kind === 'ClientCredentials') {
             const extra = (token as { extra?: Record<string, unknown> }).extra;
             if (extra?.sub) payload.sub = extra.sub;
@@ -164,6 +170,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
       },
       backchannelLogout: { enabled: true },
       clientCredentials: { enabled: true },
+      dPoP: dpopFeature(profile),
       encryption: { enabled: true },
       // Userinfo is served by the dev IdP itself: Keycloak answers it for audience-bound access
       // tokens, which oidc-provider's own endpoint refuses.
@@ -185,6 +192,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
     // flows) and Keycloak's client authentication methods (body credentials are accepted too,
     // see normalizeClientAuth).
     responseTypes: ['code'],
+    enabledJWA: { dPoPSigningAlgValues: DPOP_SIGNING_ALGS },
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
     pkce: {
       // Realm clients as configured; registered clients always (they are public, RFC 9700 §2.1.1).

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemoryStore } from './adapter.js';
 import type { AdminContext } from './admin/context.js';
+import { ConsentStore } from './consent/store.js';
 import { IdpError } from './errors.js';
 import { allowCredentialsForClientOrigins } from './http/cors.js';
 import { addDiscoveryFields } from './http/discovery.js';
@@ -147,8 +148,10 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
     otp,
     guard,
   });
+  const consents = new ConsentStore();
   const login: LoginContext = {
     provider,
+    consents,
     realm,
     directory,
     otp,
@@ -177,7 +180,9 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   allowCredentialsForClientOrigins(provider);
 
   const registry = new AccessTokenRegistry(provider, store, keys, issuer);
-  const admin: AdminContext = { realm, directory, registry, provider, store, report, url };
+  const admin: AdminContext = {
+    ...{ realm, directory, registry, provider, store, consents, report, url },
+  };
   const dispatch = dispatcher({ login, admin, layout, report, publicUrl: new URL(url) });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     dispatch(req, res).catch((error: Error) => {

@@ -147,6 +147,36 @@ export function hiddenInputs(html: string): Record<string, string> {
   return out;
 }
 
+/** Whether a page is the consent page a registered client's first sign-in shows. */
+export function isConsentPage(html: string): boolean {
+  return html.includes('id="kc-consent-form"');
+}
+
+/**
+ * Where a sign-in stopped (`follow`'s answer): when it is the consent page, answers it — Allow
+ * (`accept`) by default, or Deny (`cancel`) — and follows on to `stopAt`. Otherwise returns it
+ * as it is.
+ */
+export async function answerConsent(
+  browser: Browser,
+  at: { url: string; res: Response },
+  stopAt: string,
+  answer: 'accept' | 'cancel' = 'accept',
+): Promise<{ url: string; res: Response; consentPage?: string }> {
+  if (at.url.startsWith(stopAt) || at.res.status !== 200) return at;
+  const html = await at.res.text();
+  if (!isConsentPage(html)) throw new Error('the sign-in stopped at a page that is not consent');
+  const posted = await browser.fetch(
+    formAction(html, at.url),
+    form({ [answer]: answer === 'accept' ? 'yes' : 'no' }),
+  );
+  const done = await browser.follow(
+    new URL(posted.headers.get('location') as string, at.url).href,
+    stopAt,
+  );
+  return { ...done, consentPage: html };
+}
+
 /** Signs in through the login page with the authorization code flow; returns the code and state. */
 export async function authorizationCodeLogin(
   idp: TestIdp,

@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, form, formAction, startTestIdp, type TestIdp } from './helpers.js';
+import { answerConsent, Browser, form, formAction, startTestIdp, type TestIdp } from './helpers.js';
 import { ADMIN_OTP_SECRET, totpCode } from './step-up-helpers.js';
 
 /**
@@ -32,8 +32,10 @@ async function signIn(url: URL, username: string, codes: string[] = []): Promise
   for (;;) {
     const posted = await browser.fetch(formAction(html, at), form(values));
     if (posted.status !== 200) {
-      const done = await browser.follow(
-        new URL(posted.headers.get('location') as string, at).href,
+      // A registered client's first sign-in asks for consent: allowed here.
+      const done = await answerConsent(
+        browser,
+        await browser.follow(new URL(posted.headers.get('location') as string, at).href, CALLBACK),
         CALLBACK,
       );
       return new URL(done.url);

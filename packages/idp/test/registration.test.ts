@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  answerConsent,
   Browser,
   decodeJwt,
   form,
@@ -52,8 +53,13 @@ async function signInFor(clientId: string, redirectUri: string, resource?: strin
     formAction(html, first.url),
     form({ username: 'alice', password: 'alice' }),
   );
-  const done = await browser.follow(
-    new URL(posted.headers.get('location') as string, first.url).href,
+  // A registered client's first sign-in asks for consent: allowed here.
+  const done = await answerConsent(
+    browser,
+    await browser.follow(
+      new URL(posted.headers.get('location') as string, first.url).href,
+      redirectUri,
+    ),
     redirectUri,
   );
   const code = new URL(done.url).searchParams.get('code') as string;

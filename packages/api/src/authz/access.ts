@@ -1,7 +1,14 @@
 import type { Principal } from '@todo-sso/auth';
 import type { Relation } from '../db/schema.js';
 import { ApiError } from '../http/problem.js';
-import { type AppAction, type AppResourceType, requireRelation } from './app-policy.js';
+import {
+  APP_POLICY,
+  type AppAction,
+  type AppResourceType,
+  type ListAction,
+  listActions,
+  requireRelation,
+} from './app-policy.js';
 import { type RemotePdp, remotePdp } from './remote-pdp.js';
 
 /** Where the API's list and todo access checks are decided. */
@@ -43,23 +50,43 @@ export function accessGuard(options: AccessOptions) {
     ): Promise<void> {
       if (!pdp) return requireRelation(principal, type, action, id, relation);
       const answer = await pdp.decide({
-        issuer: principal.issuer,
-        subject: principal.subject,
-        permissions: principal.permissions,
-        roles: principal.isAdmin ? [...principal.roles, 'admin'] : principal.roles,
+        ...subjectOf(principal),
         type,
         id,
         action,
       });
-      if (answer === 'hidden') throw new ApiError(404, 'not_found', `No such ${type}`);
+      if (answer === 'hidden') throw new ApiError('not_found', `No such ${type}`);
       if (answer === 'forbidden') {
-        throw new ApiError(
-          403,
-          'forbidden',
-          `The decision point refuses ${action} on this ${type}`,
-        );
+        throw new ApiError('forbidden', `The decision point refuses ${action} on this ${type}`);
       }
     },
+
+    /**
+     * The actions the caller may take on each list, for a screen: one batch decision, by the
+     * core (`decideAll`) or, with `AUTHZ_PDP_URL`, by one access evaluations request.
+     */
+    async listActions(
+      principal: Principal,
+      lists: readonly { id: string; relation: Relation | undefined }[],
+    ): Promise<ListAction[][]> {
+      if (!pdp) return listActions(principal, lists);
+      const actions = Object.keys(APP_POLICY.list) as ListAction[];
+      const items = lists.flatMap((list) =>
+        actions.map((action) => ({ type: 'list' as const, id: list.id, action })),
+      );
+      const decisions = await pdp.decideAll(subjectOf(principal), items);
+      return lists.map((_, i) => actions.filter((_, j) => decisions[i * actions.length + j]));
+    },
+  };
+}
+
+/** The caller as the external decision point's subject. */
+function subjectOf(principal: Principal) {
+  return {
+    issuer: principal.issuer,
+    subject: principal.subject,
+    permissions: principal.permissions,
+    roles: principal.isAdmin ? [...principal.roles, 'admin'] : principal.roles,
   };
 }
 

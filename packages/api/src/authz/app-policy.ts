@@ -1,6 +1,7 @@
 import {
   type Decision,
   decide,
+  decideAll,
   denialError,
   type Principal,
   type Requirement,
@@ -47,6 +48,28 @@ export function appRule(type: string, action: string): AppRule | undefined {
   return actions && Object.hasOwn(actions, action) ? actions[action] : undefined;
 }
 
+/** The core requirement of an action: the table's relations, and its permission unless not asked. */
+export function requirementOf(
+  type: string,
+  action: string,
+  options: { checkPermission?: boolean } = {},
+): Requirement {
+  const rule = appRule(type, action);
+  // An action the table does not name needs a relation nobody holds: always refused.
+  if (!rule) return { relation: ['unknown-action'] };
+  return {
+    relation: rule.relations,
+    ...(options.checkPermission !== false && { permission: rule.permission }),
+  };
+}
+
+/** A list or todo as the core sees it: the caller's relation to it (a todo's is its list's). */
+export function resourceOf(type: string, id: string, relation: Relation | undefined): Resource {
+  return { type, id, relations: relation ? [relation] : [] };
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
 /**
  * The authorization core's decision for one action on one resource: the table's requirement
  * (permission and relations) against the caller and their relation to the resource, decided by
@@ -60,23 +83,30 @@ export function decideAccess(
   relation: Relation | undefined,
   options: { checkPermission?: boolean } = {},
 ): Decision {
-  const rule = appRule(type, action);
-  // An action the table does not name needs a relation nobody holds: always refused.
-  const requirement: Requirement = rule
-    ? {
-        relation: rule.relations,
-        ...(options.checkPermission !== false && { permission: rule.permission }),
-      }
-    : { relation: ['unknown-action'] };
-  const resource: Resource = { type, id, relations: relation ? [relation] : [] };
-  return decide(principal, requirement, resource, { now: Math.floor(Date.now() / 1000) });
+  return decide(principal, requirementOf(type, action, options), resourceOf(type, id, relation), {
+    now: nowSeconds(),
+  });
 }
 
 /**
- * Enforces an action on a list or todo for the caller of a route: a resource the caller
- * cannot read answers 404, exactly like a missing one (no existence leak); one they can read
- * but not act on answers 403.
+ * The core's decision as an HTTP answer for a route: a refusal the core marks `hidden` (the
+ * caller is nothing to the resource) is 404 exactly like a missing one (no existence leak); a
+ * missing relation is 403; a refusal of the token itself (a permission) is the core's
+ * challenge, RFC 6750 §3.1.
  */
+export function enforce(decision: Decision, type: string, action: string): void {
+  if (decision.allowed) return;
+  if (decision.hidden) throw new ApiError('not_found', `No such ${type}`);
+  if (decision.reason === 'relation_missing') {
+    throw new ApiError(
+      'forbidden',
+      `Your relation to this ${type} does not allow ${action}: ${decision.description}`,
+    );
+  }
+  throw denialError(decision);
+}
+
+/** Enforces an action on a list or todo for the caller of a route (see {@link enforce}). */
 export function requireRelation(
   principal: Principal,
   type: AppResourceType,
@@ -84,22 +114,28 @@ export function requireRelation(
   id: string,
   relation: Relation | undefined,
 ): void {
-  const decision = decideAccess(principal, type, action, id, relation);
-  if (decision.allowed) return;
-  if (
-    !decideAccess(principal, type, 'can_read', id, relation, { checkPermission: false }).allowed
-  ) {
-    throw new ApiError(404, 'not_found', `No such ${type}`);
-  }
-  if (decision.reason === 'relation_missing') {
-    throw new ApiError(
-      403,
-      'forbidden',
-      `Your relation to this ${type} (${relation}) does not allow ${action}`,
-    );
-  }
-  // A refusal of the token itself (a permission): the core's challenge, RFC 6750 §3.1.
-  throw denialError(decision);
+  enforce(decideAccess(principal, type, action, id, relation), type, action);
+}
+
+/**
+ * Every action of the table the caller may take on each of `lists`, in the table's order:
+ * one batch decision of the core (`decideAll`) for the whole screen, never one per list.
+ */
+export function listActions(
+  principal: Principal,
+  lists: readonly { id: string; relation: Relation | undefined }[],
+): ListAction[][] {
+  const actions = Object.keys(APP_POLICY.list) as ListAction[];
+  const questions = lists.flatMap((list) =>
+    actions.map((action) => ({
+      requirement: requirementOf('list', action),
+      resource: resourceOf('list', list.id, list.relation),
+    })),
+  );
+  const decisions = decideAll(principal, questions, { now: nowSeconds() });
+  return lists.map((_, i) =>
+    actions.filter((_, j) => decisions[i * actions.length + j]?.allowed === true),
+  );
 }
 
 /**

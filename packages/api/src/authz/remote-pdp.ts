@@ -1,15 +1,22 @@
 import type { AppAction, AppResourceType } from './app-policy.js';
 
-/** What the API asks about one caller, resource and action. */
-export interface AccessQuestion {
+/** The caller a question is about, as the decision point's subject. */
+export interface AccessSubject {
   readonly issuer: string;
   readonly subject: string;
   readonly permissions: readonly string[];
   readonly roles: readonly string[];
+}
+
+/** One resource and action a caller is asked about. */
+export interface AccessItem {
   readonly type: AppResourceType;
   readonly id: string;
   readonly action: AppAction;
 }
+
+/** What the API asks about one caller, resource and action. */
+export interface AccessQuestion extends AccessSubject, AccessItem {}
 
 /** The answer: allowed, or refused while the resource stays readable (403) or not (404). */
 export type AccessAnswer = 'allowed' | 'forbidden' | 'hidden';
@@ -47,9 +54,10 @@ export function remotePdp(options: RemotePdpOptions) {
   const size = options.cacheSize ?? 1000;
   const now = options.now ?? Date.now;
   const doFetch = options.fetch ?? fetch;
-  const cache = new Map<string, { answer: AccessAnswer; until: number }>();
+  const cache = new Map<string, { value: AccessAnswer | boolean; until: number }>();
 
-  async function ask(q: AccessQuestion): Promise<AccessAnswer> {
+  /** One access evaluations request (§7); its boolean decisions, or a fail-closed error. */
+  async function evaluations(body: unknown, expected: number): Promise<boolean[]> {
     let response: Response;
     try {
       response = await doFetch(endpoint, {
@@ -59,15 +67,7 @@ export function remotePdp(options: RemotePdpOptions) {
           accept: 'application/json',
           ...(options.token && { authorization: `Bearer ${options.token}` }),
         },
-        body: JSON.stringify({
-          subject: {
-            type: 'user',
-            id: q.subject,
-            properties: { issuer: q.issuer, permissions: q.permissions, roles: q.roles },
-          },
-          resource: { type: q.type, id: q.id },
-          evaluations: [{ action: { name: q.action } }, { action: { name: 'can_read' } }],
-        }),
+        body: JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (cause) {
@@ -77,42 +77,105 @@ export function remotePdp(options: RemotePdpOptions) {
       await response.body?.cancel();
       throw new DecisionPointUnavailableError(`the decision point answered ${response.status}`);
     }
-    let body: unknown;
+    let answer: unknown;
     try {
-      body = await response.json();
+      answer = await response.json();
     } catch (cause) {
       throw new DecisionPointUnavailableError('the decision point answered no JSON', { cause });
     }
-    const decisions = (body as { evaluations?: { decision?: unknown }[] }).evaluations;
-    const [act, read] = Array.isArray(decisions) ? decisions.map((d) => d?.decision) : [];
-    if (typeof act !== 'boolean' || typeof read !== 'boolean') {
+    const items = (answer as { evaluations?: { decision?: unknown }[] }).evaluations;
+    const decisions = Array.isArray(items) ? items.slice(0, expected).map((d) => d?.decision) : [];
+    if (decisions.length < expected || !decisions.every((d) => typeof d === 'boolean')) {
       throw new DecisionPointUnavailableError('the decision point answered no decisions');
     }
+    return decisions as boolean[];
+  }
+
+  const subjectOf = (q: AccessSubject) => ({
+    type: 'user',
+    id: q.subject,
+    properties: { issuer: q.issuer, permissions: q.permissions, roles: q.roles },
+  });
+
+  async function ask(q: AccessQuestion): Promise<AccessAnswer> {
+    const [act, read] = await evaluations(
+      {
+        subject: subjectOf(q),
+        resource: { type: q.type, id: q.id },
+        evaluations: [{ action: { name: q.action } }, { action: { name: 'can_read' } }],
+      },
+      2,
+    );
     return act ? 'allowed' : read ? 'forbidden' : 'hidden';
+  }
+
+  const keyOf = (kind: 'answer' | 'allowed', q: AccessSubject, item: AccessItem) =>
+    JSON.stringify([
+      kind,
+      q.issuer,
+      q.subject,
+      [...q.permissions].sort(),
+      [...q.roles].sort(),
+      item.type,
+      item.id,
+      item.action,
+    ]);
+
+  function recall(key: string): AccessAnswer | boolean | undefined {
+    const hit = cache.get(key);
+    if (hit && hit.until > now()) return hit.value;
+    cache.delete(key);
+    return undefined;
+  }
+
+  function remember(key: string, value: AccessAnswer | boolean): void {
+    if (cache.size >= size) {
+      const oldest = cache.keys().next();
+      if (!oldest.done) cache.delete(oldest.value);
+    }
+    cache.set(key, { value, until: now() + ttl });
   }
 
   return {
     async decide(q: AccessQuestion): Promise<AccessAnswer> {
-      const key = JSON.stringify([
-        q.issuer,
-        q.subject,
-        [...q.permissions].sort(),
-        [...q.roles].sort(),
-        q.type,
-        q.id,
-        q.action,
-      ]);
-      const hit = cache.get(key);
-      if (hit && hit.until > now()) return hit.answer;
-      cache.delete(key);
+      const key = keyOf('answer', q, q);
+      const hit = recall(key);
+      if (typeof hit === 'string') return hit;
       const answer = await ask(q);
-      if (cache.size >= size) {
-        const oldest = cache.keys().next();
-        if (!oldest.done) cache.delete(oldest.value);
-      }
-      cache.set(key, { answer, until: now() + ttl });
+      remember(key, answer);
       return answer;
     },
+
+    /**
+     * Many questions about one caller (a screen's worth), answered in order: those not cached
+     * are asked in one access evaluations request, and their answers cached like any other.
+     */
+    async decideAll(subject: AccessSubject, items: readonly AccessItem[]): Promise<boolean[]> {
+      const keys = items.map((item) => keyOf('allowed', subject, item));
+      const known = keys.map((key) => recall(key));
+      const missing = items.filter((_, i) => known[i] === undefined);
+      if (missing.length > 0) {
+        const answers = await evaluations(
+          {
+            subject: subjectOf(subject),
+            evaluations: missing.map((item) => ({
+              resource: { type: item.type, id: item.id },
+              action: { name: item.action },
+            })),
+          },
+          missing.length,
+        );
+        let next = 0;
+        known.forEach((value, i) => {
+          if (value !== undefined) return;
+          const answer = answers[next++] === true;
+          known[i] = answer;
+          remember(keys[i] as string, answer);
+        });
+      }
+      return known.map((value) => value === true);
+    },
+
     /** How many decisions are cached (for tests). */
     get cached(): number {
       return cache.size;

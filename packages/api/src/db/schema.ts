@@ -36,6 +36,8 @@ export interface ListTable {
   is_default: Bool;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** 1 at creation, one more on every rename; the list's entity tag. */
+  version: Generated<number>;
 }
 
 /** What a person is to a list: exactly one `owner` per list, any number of the others. */
@@ -66,6 +68,8 @@ export interface AuditTable {
   at: Timestamp;
   actor_issuer: string | null;
   actor_sub: string | null;
+  /** The client (`azp`) whose token made the request; null when unknown or before it was kept. */
+  actor_client: ColumnType<string | null, string | null | undefined, string | null>;
   action: string;
   resource: string | null;
   outcome: 'success' | 'denied';

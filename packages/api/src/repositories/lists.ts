@@ -1,3 +1,5 @@
+// Over 250 lines: every query on lists and memberships, each scoped to the caller in SQL, sits
+// in one repository so that no list read can bypass the membership join.
 import { randomUUID } from 'node:crypto';
 import { type Db, toIso } from '../db/database.js';
 import { DEFAULT_LIST_NAME } from '../db/migrations/004-lists.js';
@@ -13,6 +15,8 @@ export interface List {
   todoCount: number;
   createdAt: string;
   updatedAt: string;
+  /** Grows on every rename; the list's entity tag (see `http/etag.ts`). */
+  version: number;
 }
 
 /** One member of a list. */
@@ -47,7 +51,15 @@ export function listRepository(db: Db) {
       .where('m.member_sub', '=', member.subject);
   const withCount = (q: ReturnType<typeof memberOf>) =>
     q
-      .select(['l.id', 'l.name', 'l.is_default', 'l.created_at', 'l.updated_at', 'm.relation'])
+      .select([
+        'l.id',
+        'l.name',
+        'l.is_default',
+        'l.created_at',
+        'l.updated_at',
+        'l.version',
+        'm.relation',
+      ])
       .select((eb) =>
         eb
           .selectFrom('todos as t')
@@ -176,20 +188,40 @@ export function listRepository(db: Db) {
         todoCount: 0,
         createdAt: at,
         updatedAt: at,
+        version: 1,
       };
     },
 
-    async rename(id: string, name: string, now: Date, tx: Tx): Promise<void> {
-      await tx
+    /**
+     * Renames a list and moves its version on; with `expectedVersion`, only a list still at that
+     * version changes (a concurrent change in between is caught by the write itself). True when
+     * a row changed.
+     */
+    async rename(
+      id: string,
+      name: string,
+      now: Date,
+      tx: Tx,
+      expectedVersion?: number,
+    ): Promise<boolean> {
+      let query = tx
         .updateTable('lists')
-        .set({ name, updated_at: now.toISOString() })
-        .where('id', '=', id)
-        .execute();
+        .set((eb) => ({ name, updated_at: now.toISOString(), version: eb('version', '+', 1) }))
+        .where('id', '=', id);
+      if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
+      const result = await query.executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
 
-    /** Deletes a list; its todos and memberships go with it (foreign keys cascade). */
-    async remove(id: string, tx: Tx): Promise<void> {
-      await tx.deleteFrom('lists').where('id', '=', id).execute();
+    /**
+     * Deletes a list (still at `expectedVersion`, when given); its todos and memberships go
+     * with it (foreign keys cascade). True when a row was deleted.
+     */
+    async remove(id: string, tx: Tx, expectedVersion?: number): Promise<boolean> {
+      let query = tx.deleteFrom('lists').where('id', '=', id);
+      if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
+      const result = await query.executeTakeFirst();
+      return result.numDeletedRows > 0n;
     },
 
     /** The members of a list, owner first, then by username. */
@@ -271,6 +303,7 @@ function toList(row: {
   is_default: boolean | number;
   created_at: Date | string;
   updated_at: Date | string;
+  version: number | string;
   relation: Relation;
   todo_count: string | number | null;
 }): List {
@@ -282,5 +315,6 @@ function toList(row: {
     todoCount: Number(row.todo_count ?? 0),
     createdAt: toIso(row.created_at),
     updatedAt: toIso(row.updated_at),
+    version: Number(row.version),
   };
 }

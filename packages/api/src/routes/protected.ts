@@ -3,6 +3,7 @@ import { adminIdpRoutes } from '../admin-idp/routes.js';
 import { appEngineFactory, authzenPlugin } from '../authzen/plugin.js';
 import type { AppContext } from '../context.js';
 import { adminRoutes } from './admin.js';
+import { listMemberRoutes } from './list-members.js';
 import { listRoutes } from './lists.js';
 import { meRoutes } from './me.js';
 import { reportRoutes } from './reports.js';
@@ -16,6 +17,7 @@ export function protectedRoutes(context: AppContext): readonly FastifyPluginAsyn
   return [
     todoRoutes(context),
     listRoutes(context),
+    listMemberRoutes(context),
     meRoutes,
     reportRoutes(context),
     adminRoutes(context),

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { APP_POLICY } from '../authz/app-policy.js';
 import { Text, Uuid } from './common.js';
 
 const Name = Text({ minLength: 1, maxLength: 100 });
@@ -7,6 +8,11 @@ const RelationName = Type.Union([
   Type.Literal('editor'),
   Type.Literal('viewer'),
 ]);
+
+/** The AuthZEN actions on a list, as the authorization core names them. */
+export const ListActionName = Type.Union(
+  (Object.keys(APP_POLICY.list) as (keyof typeof APP_POLICY.list)[]).map((a) => Type.Literal(a)),
+);
 
 /** A list as the caller sees it: their relation to it and how many todos it holds. */
 export const List = Type.Object({
@@ -17,6 +23,14 @@ export const List = Type.Object({
   todoCount: Type.Integer({ minimum: 0 }),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
+  version: Type.Integer({
+    minimum: 1,
+    description: 'Grows on every rename; the ETag is this number in quotes ("<version>")',
+  }),
+  actions: Type.Array(ListActionName, {
+    description:
+      'What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response',
+  }),
 });
 
 export const ListArray = Type.Array(List);
@@ -51,3 +65,13 @@ export const MemberParams = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** `If-Match` of a list write: the list's ETag as last read. */
+export const ListIfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(
+    Type.String({
+      description:
+        'The ETag you last read ("<version>"); 412 with the current state when the list changed since',
+    }),
+  ),
+});

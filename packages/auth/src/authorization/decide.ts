@@ -107,13 +107,19 @@ function checkAttribute(p: Principal, r: Requirement, resource?: Resource): Deni
   return undefined;
 }
 
-function checkRelation(p: Principal, r: Requirement, resource?: Resource): Denied | undefined {
-  const wanted = list(r.relation);
-  if (wanted.length === 0) return undefined;
+/** The relations the caller holds to the resource: the app's facts, plus `owner` by identity. */
+function heldRelations(p: Principal, resource?: Resource): Set<string> {
   const held = new Set(resource?.relations ?? []);
   const owner = resource?.owner;
   if (owner !== undefined && owner.issuer === p.issuer && owner.subject === p.subject)
     held.add('owner');
+  return held;
+}
+
+function checkRelation(p: Principal, r: Requirement, resource?: Resource): Denied | undefined {
+  const wanted = list(r.relation);
+  if (wanted.length === 0) return undefined;
+  const held = heldRelations(p, resource);
   if (wanted.some((relation) => held.has(relation))) return undefined;
   const what = resource?.type ?? 'resource';
   return forbidden(
@@ -164,12 +170,42 @@ export function decide(
   resource: Resource | undefined,
   context: DecisionContext,
 ): Decision {
-  return (
+  const denied =
     checkSender(principal, requirement, context) ??
     checkGrants(principal, requirement) ??
     checkAttribute(principal, requirement, resource) ??
     checkRelation(principal, requirement, resource) ??
-    checkAuthentication(principal, requirement, context) ??
-    ALLOWED
-  );
+    checkAuthentication(principal, requirement, context);
+  if (denied === undefined) return ALLOWED;
+  // A relationship-guarded resource the caller holds no relation to at all: whatever the
+  // reason, its very existence is theirs to learn no more than its content.
+  if (list(requirement.relation).length > 0 && heldRelations(principal, resource).size === 0)
+    return { ...denied, hidden: true };
+  return denied;
+}
+
+/** One question of a batch: a requirement and the resource it is asked about. */
+export interface Question {
+  readonly requirement: Requirement;
+  readonly resource?: Resource;
+}
+
+/**
+ * Many decisions for one caller at once, in the questions' order: what a screen may show
+ * (every action on every list) decided in one call, with exactly the rules of {@link decide}.
+ *
+ * @example
+ * ```ts
+ * const [read, share] = decideAll(principal, [
+ *   { requirement: { relation: ['owner', 'editor', 'viewer'] }, resource },
+ *   { requirement: { permission: 'todos:write', relation: 'owner' }, resource },
+ * ], { now });
+ * ```
+ */
+export function decideAll(
+  principal: Principal,
+  questions: readonly Question[],
+  context: DecisionContext,
+): Decision[] {
+  return questions.map((q) => decide(principal, q.requirement, q.resource, context));
 }

@@ -64,6 +64,11 @@ export interface Denied {
   /** Permissions, roles or attributes the caller lacks. */
   readonly missing?: readonly string[];
   readonly challenge: Challenge;
+  /**
+   * The requirement guards the resource by relation and the caller holds none: an app answers
+   * as if the resource did not exist (404), so a refusal leaks nothing of it.
+   */
+  readonly hidden?: true;
 }
 
 /** The result of {@link decide}: never thrown, always returned. */

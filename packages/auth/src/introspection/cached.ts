@@ -7,7 +7,7 @@ import type { AuthEvent } from '../options.js';
 import type { Principal } from '../principal.js';
 import { assertAccessToken } from '../token/access-token-type.js';
 import { describeValue } from '../token/describe-value.js';
-import { audiencesOf } from '../token/validate-claims.js';
+import { assertAudience } from '../token/validate-claims.js';
 import { callIntrospection } from './introspect.js';
 
 /** What cached introspection needs from the authenticator. */
@@ -20,8 +20,12 @@ export interface IntrospectionCacheContext {
   readonly cache: ExpiringLru<Principal | AuthError>;
 }
 
-/** RFC 7662 §2.2 `token_type` values of an access token (case-insensitive; RFC 6749 §7.1). */
-const ACCESS_TOKEN_TYPES = new Set(['bearer', 'access_token']);
+/**
+ * RFC 7662 §2.2 `token_type` values of an access token (case-insensitive; RFC 6749 §7.1): bearer,
+ * or DPoP (RFC 9449 §12.1; Keycloak answers it for a DPoP-bound token, whose `cnf.jkt` the
+ * sender check then requires a proof for).
+ */
+const ACCESS_TOKEN_TYPES = new Set(['bearer', 'dpop', 'access_token']);
 
 /**
  * Checks an `active: true` answer the way a JWT would be checked (RFC 7662 §4: the resource
@@ -32,6 +36,7 @@ function principalFrom(
   issuer: ResolvedIssuer,
   answer: Record<string, unknown>,
   nowSec: number,
+  audiences: readonly string[],
 ): Principal {
   const { active: _active, token_type: tokenType, ...claims } = answer;
   // RFC 7662 §2.2 `token_type`: only a bearer access token opens the API (the dev IdP's Authentik
@@ -45,11 +50,18 @@ function principalFrom(
       'token_type_invalid',
       `A token of type ${describeValue(tokenType)} is not an access token`,
     );
+  // RFC 9449 §6.2: a DPoP token's answer names its key; without `cnf.jkt` it would pass as bearer.
+  if (
+    typeof tokenType === 'string' &&
+    tokenType.toLowerCase() === 'dpop' &&
+    typeof (claims.cnf as { jkt?: unknown } | undefined)?.jkt !== 'string'
+  )
+    throw new AuthError('token_type_invalid', 'A DPoP token without cnf.jkt is not usable');
   // Keycloak introspects refresh and ID tokens too, answering its own `typ` claim (`Refresh`,
-  // `ID`, `Logout`); in an introspection answer only `Bearer` is an access token.
+  // `ID`, `Logout`); in an introspection answer only `Bearer` (or `DPoP`) is an access token.
   if (
     claims.typ !== undefined &&
-    (typeof claims.typ !== 'string' || claims.typ.toLowerCase() !== 'bearer')
+    (typeof claims.typ !== 'string' || !['bearer', 'dpop'].includes(claims.typ.toLowerCase()))
   )
     throw new AuthError(
       'token_type_invalid',
@@ -73,12 +85,8 @@ function principalFrom(
     throw new AuthError('token_malformed', 'The introspection answer has no valid "exp" claim');
   if (nowSec >= answer.exp + issuer.clockToleranceSec)
     throw new AuthError('token_expired', 'The access token expired');
-  // RFC 7519 §4.1.3 / RFC 9068 §4: the token must be meant for this API; no `aud` is no match.
-  if (!audiencesOf(answer).some((a) => issuer.audiences.includes(a)))
-    throw new AuthError(
-      'audience_mismatch',
-      `The token audience does not include ${issuer.audiences.join(' or ')}`,
-    );
+  // RFC 7519 §4.1.3 / RFC 9068 §4: the token must be meant for this resource; no `aud` is no match.
+  assertAudience(answer, audiences);
   // The owner of every row is (issuer, sub), so the subject must be the IdP's stable `sub`
   // (RFC 7662 §2.2). No fallback to `username`: a name someone chose could equal another
   // person's `sub` and open that person's data.
@@ -98,6 +106,7 @@ export async function introspectWithCache(
   entry: { readonly issuer: ResolvedIssuer; readonly keys: KeyStore },
   token: string,
   key: string,
+  audiences: readonly string[] = entry.issuer.audiences,
 ): Promise<{ principal: Principal; cached: boolean }> {
   const issuer = entry.issuer.issuer;
   const hit = ctx.cache.get(key, ctx.now());
@@ -111,6 +120,8 @@ export async function introspectWithCache(
       durationMs: 0,
     });
     if (isAuthError(hit)) throw hit;
+    // Cached for any resource: the audience is this request's question (RFC 8707 §2).
+    assertAudience(hit.claims, audiences);
     return { principal: hit, cached: true };
   }
   const endpoint = await entry.keys.introspectionEndpoint();
@@ -121,7 +132,7 @@ export async function introspectWithCache(
       fetch: ctx.fetch,
       timeoutMs: ctx.settings.httpTimeoutMs,
     });
-    principal = principalFrom(entry.issuer, answer, Math.floor(ctx.now() / 1000));
+    principal = principalFrom(entry.issuer, answer, Math.floor(ctx.now() / 1000), audiences);
   } catch (e) {
     const durationMs = performance.now() - started;
     if (isAuthError(e) && e.code === 'idp_unavailable') {
@@ -142,8 +153,11 @@ export async function introspectWithCache(
         cached: false,
         durationMs,
       });
+      // A token for another resource may be good where its audience is accepted (RFC 8707
+      // §2): that refusal depends on the request, so it is not kept.
       const now = ctx.now();
-      ctx.cache.set(key, e, now + ctx.settings.negativeTtlMs, now);
+      if (e.code !== 'audience_mismatch')
+        ctx.cache.set(key, e, now + ctx.settings.negativeTtlMs, now);
     }
     throw e;
   }

@@ -8,6 +8,9 @@ const ACCESS_HEADER_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
 /** Keycloak's `typ` claim of tokens that are not access tokens (Keycloak-specific, not a standard). */
 const NOT_ACCESS_CLAIM_TYPES = new Set(['id', 'refresh', 'offline', 'logout']);
 
+/** Keycloak's `typ` claim of access tokens: `Bearer`, or `DPoP` when DPoP-bound. */
+const ACCESS_CLAIM_TYPES = new Set<string | undefined>(['bearer', 'dpop']);
+
 const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
 function reject(description: string): never {
@@ -32,9 +35,18 @@ export function assertAccessToken(
   const claimTyp = typeof claims.typ === 'string' ? claims.typ.toLowerCase() : undefined;
   if (claimTyp !== undefined && NOT_ACCESS_CLAIM_TYPES.has(claimTyp))
     reject(`A ${describeValue(claims.typ)} token is not an access token`);
-  // Keycloak marks access tokens `typ: "Bearer"`; anything else from Keycloak is something else.
-  if (issuer.profile === 'keycloak' && claims.typ !== undefined && claimTyp !== 'bearer')
+  // Keycloak marks access tokens `typ: "Bearer"`, and DPoP-bound ones (RFC 9449) `typ: "DPoP"`;
+  // anything else from Keycloak is something else.
+  if (
+    issuer.profile === 'keycloak' &&
+    claims.typ !== undefined &&
+    !ACCESS_CLAIM_TYPES.has(claimTyp)
+  )
     reject(`A Keycloak ${describeValue(claims.typ)} token is not an access token`);
+  // A token typed DPoP must say which key it is bound to (RFC 9449 §6.1 `cnf.jkt`), or it would
+  // pass as a bearer token.
+  if (claimTyp === 'dpop' && typeof (claims.cnf as { jkt?: unknown } | undefined)?.jkt !== 'string')
+    reject('A DPoP token without cnf.jkt is not a usable access token');
   if (claims.events !== undefined && typeof claims.events === 'object' && claims.events !== null) {
     if (Object.hasOwn(claims.events, BACKCHANNEL_LOGOUT_EVENT))
       reject('A logout token is not an access token');
@@ -59,7 +71,7 @@ export function assertAccessToken(
     const hasAccessMarker =
       headerTyp === 'at+jwt' ||
       headerTyp === 'application/at+jwt' ||
-      claimTyp === 'bearer' ||
+      ACCESS_CLAIM_TYPES.has(claimTyp) ||
       claims.scope !== undefined ||
       claims.scp !== undefined ||
       claims.client_id !== undefined;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { MemoryStore } from '../adapter.js';
+import type { ConsentStore } from '../consent/store.js';
 import type { Realm } from '../realm/types.js';
 import type { BackchannelReport } from '../sessions/end.js';
 import type { AccessTokenRegistry } from '../tokens/access-tokens.js';
@@ -13,6 +14,8 @@ export interface AdminContext {
   registry: AccessTokenRegistry;
   provider: Provider;
   store: MemoryStore;
+  /** People's consents to registered clients (`/users/{id}/consents`). */
+  consents: ConsentStore;
   report: BackchannelReport;
   /** Public base URL of the server (Location headers). */
   url: string;

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, sendJson } from '../http/io.js';
 import type { RealmClient } from '../realm/types.js';
 import { adminPermissions } from './auth.js';
+import { listConsents, revokeConsent } from './consents.js';
 import {
   type AdminCall,
   type AdminContext,
@@ -66,6 +67,13 @@ const ROUTES: Route[] = [
   ],
   ['GET', new RegExp(`^/users/${ID}/sessions$`), 'viewUsers', (ctx, c) => listSessions(ctx, c)],
   ['POST', new RegExp(`^/users/${ID}/logout$`), 'manageUsers', (ctx, c) => logoutUser(ctx, c)],
+  ['GET', new RegExp(`^/users/${ID}/consents$`), 'viewUsers', (ctx, c) => listConsents(ctx, c)],
+  [
+    'DELETE',
+    new RegExp(`^/users/${ID}/consents/${ID}$`),
+    'manageUsers',
+    (ctx, c) => revokeConsent(ctx, c),
+  ],
   ['GET', new RegExp(`^/users/${ID}/groups$`), 'viewUsers', (ctx, c) => groupsOfUser(ctx, c)],
   ['GET', new RegExp(`^${MAPPINGS}$`), 'viewUsers', (ctx, c) => allMappings(ctx, c)],
   ...(['direct', 'composite', 'available'] as const).flatMap((view): Route[] => {
@@ -145,6 +153,7 @@ function registeredClient(metadata: Record<string, unknown>): RealmClient {
     serviceAccount: false,
     deviceGrant: false,
     pkceMethod: 'S256',
+    dpopBound: false,
     backchannelLogoutUrl: undefined,
     backchannelLogoutSessionRequired: false,
     audiences: [],

@@ -10,6 +10,7 @@ import type { LoginGuard } from '../sessions/context.js';
 import { sessionTtl } from '../sessions/lifespan.js';
 import { authenticate } from '../sessions/login.js';
 import { mappedAttributes, profileClaims } from '../tokens/claims.js';
+import { tokenRequestProof } from '../tokens/dpop.js';
 
 /**
  * Keycloak answers bad credentials — a wrong password or OTP, an unknown user, a locked account,
@@ -43,6 +44,8 @@ export function registerPasswordGrant(
           'Client not allowed for direct access grants',
         );
       }
+      // RFC 9449 §5: the proof is checked before the credentials, as for every other grant.
+      const bind = await tokenRequestProof(provider, realm, ctx);
       const username = String(params?.username ?? '');
       const password = String(params?.password ?? '');
       if (!username || !password) {
@@ -108,9 +111,6 @@ export function registerPasswordGrant(
         DEFAULT_RESOURCE,
         resourceServerInfo(client.clientId),
       );
-      ctx.oidc.entity('AccessToken', at);
-      const accessToken = await at.save();
-
       const rt = new provider.RefreshToken({
         ...issued,
         resource: DEFAULT_RESOURCE,
@@ -119,6 +119,9 @@ export function registerPasswordGrant(
         acr,
         amr,
       });
+      bind?.(at, rt);
+      ctx.oidc.entity('AccessToken', at);
+      const accessToken = await at.save();
       const refreshToken = await rt.save();
 
       let idToken: string | undefined;
@@ -144,7 +147,8 @@ export function registerPasswordGrant(
         // ttl.RefreshToken bounds it like the session: min(idle, time left until the max).
         refresh_expires_in: rt.expiration,
         refresh_token: refreshToken,
-        token_type: 'Bearer',
+        // `DPoP` for a token bound to the request's proof (RFC 9449 §5), else `Bearer`.
+        token_type: at.tokenType,
         ...(idToken ? { id_token: idToken } : {}),
         'not-before-policy': 0,
         session_state: sid,

@@ -43,6 +43,7 @@ const CLIENT_ATTRIBUTES = [
   'backchannel.logout.revoke.offline.tokens',
   'post.logout.redirect.uris',
   'oauth2.device.authorization.grant.enabled',
+  'dpop.bound.access.tokens',
 ] as const;
 
 const MAPPER_FIELDS = ['name', 'protocol', 'protocolMapper', 'consentRequired', 'config'] as const;
@@ -178,6 +179,11 @@ export function parseClient(raw: unknown, path: string): RealmClient & { enabled
       false,
     ),
     pkceMethod: pkce === 'S256' ? 'S256' : undefined,
+    dpopBound: boolString(
+      attrs['dpop.bound.access.tokens'],
+      apath('dpop.bound.access.tokens'),
+      false,
+    ),
     backchannelLogoutUrl,
     backchannelLogoutSessionRequired: boolString(
       attrs['backchannel.logout.session.required'],

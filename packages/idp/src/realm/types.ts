@@ -106,6 +106,11 @@ export interface RealmClient {
   deviceGrant: boolean;
   /** `S256` when the realm requires PKCE for this client. */
   pkceMethod: 'S256' | undefined;
+  /**
+   * Keycloak's "Require DPoP bound tokens" (`dpop.bound.access.tokens`): every token request of
+   * this client must carry a DPoP proof (RFC 9449 §5), so its access tokens are always bound.
+   */
+  dpopBound: boolean;
   backchannelLogoutUrl: string | undefined;
   backchannelLogoutSessionRequired: boolean;
   /** Audiences added by `oidc-audience-mapper`s (access token). */

@@ -1,4 +1,5 @@
 import type Provider from 'oidc-provider';
+import type { ConsentStore } from '../consent/store.js';
 import type { OtpVerifier } from '../otp/verifier.js';
 import type { Realm, RealmUser } from '../realm/types.js';
 import type { UserDirectory } from '../users/directory.js';
@@ -22,6 +23,8 @@ export interface LoginContext {
   otp: OtpVerifier;
   pending: PendingLogins;
   guard: LoginGuard;
+  /** What people allowed registered clients (the consent step). */
+  consents: ConsentStore;
   /** Show the current OTP code on the OTP page (development realm only). */
   showDevOtp: boolean;
 }

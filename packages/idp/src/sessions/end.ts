@@ -44,7 +44,8 @@ export async function endSession(
   );
 }
 
-async function revokeGrant(provider: Provider, grantId: string): Promise<void> {
+/** Revokes a grant and everything issued under it (codes, access and refresh tokens). */
+export async function revokeGrant(provider: Provider, grantId: string): Promise<void> {
   await Promise.all([
     provider.AccessToken.revokeByGrantId(grantId),
     provider.RefreshToken.revokeByGrantId(grantId),

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
-import { DEFAULT_RESOURCE, OIDC_SCOPES } from '../constants.js';
+import { asksConsent, grantAll, handleConsent } from '../consent/interaction.js';
 import { readForm, send } from '../http/io.js';
 import { loginPage } from '../pages/templates.js';
 import type { Realm, RealmUser } from '../realm/types.js';
@@ -70,8 +70,9 @@ function stepUpOnly(details: Details): boolean {
 /**
  * The interaction endpoint: the login page, then — as the user and the request need — the
  * required actions (`UPDATE_PASSWORD`, `CONFIGURE_TOTP`) and the OTP step; a session below the
- * requested level (`acr_values=mfa`) goes straight to the OTP step. First-party clients get no
- * consent screen, the grant is recorded as soon as the user has signed in.
+ * requested level (`acr_values=mfa`) goes straight to the OTP step. The realm's own clients get
+ * no consent screen, the grant is recorded as soon as the user has signed in; a registered
+ * client's sign-in continues with the consent step (consent/interaction.ts).
  */
 export async function handleInteraction(
   ctx: LoginContext,
@@ -84,16 +85,7 @@ export async function handleInteraction(
   const clientId = String(details.params.client_id ?? '');
 
   if (details.prompt.name !== 'login') {
-    // Consent for an already signed-in user: first-party clients are granted without a screen.
-    const accountId = details.session?.accountId;
-    if (!accountId) throw new Error('consent interaction without a session');
-    const grantId = await grantAll(provider, accountId, clientId, details);
-    await provider.interactionFinished(
-      req,
-      res,
-      { consent: { grantId } },
-      { mergeWithLastSubmission: true },
-    );
+    await handleConsent(ctx, req, res, action, details);
     return;
   }
 
@@ -176,7 +168,6 @@ async function advance(
   ctx.guard.succeeded(user);
   const level = state.amr.includes('otp') ? LEVEL_OTP : LEVEL_PASSWORD;
   const clientId = String(details.params.client_id ?? '');
-  const grantId = await grantAll(ctx.provider, user.id, clientId, details);
   const login = {
     accountId: user.id,
     acr: acrOf(ctx.realm, level),
@@ -184,33 +175,15 @@ async function advance(
     // A step-up is an authentication too: auth_time moves to now (RFC 9470 §4).
     ts: Math.floor(Date.now() / 1000),
   };
+  // A client that asks for consent gets the consent step next (oidc-provider's consent prompt,
+  // handled by handleConsent); the realm's own clients are granted at once.
+  const consent = asksConsent(ctx, clientId)
+    ? {}
+    : { consent: { grantId: await grantAll(ctx.provider, user.id, clientId, details) } };
   await ctx.provider.interactionFinished(
     req,
     res,
-    { login, consent: { grantId } },
+    { login, ...consent },
     { mergeWithLastSubmission: false },
   );
-}
-
-async function grantAll(
-  provider: Provider,
-  accountId: string,
-  clientId: string,
-  details: Details,
-): Promise<string> {
-  const grant = details.grantId
-    ? ((await provider.Grant.find(details.grantId)) ?? new provider.Grant({ accountId, clientId }))
-    : new provider.Grant({ accountId, clientId });
-  const requested = String(details.params.scope ?? 'openid')
-    .split(' ')
-    .filter((s) => OIDC_SCOPES.includes(s));
-  const scope = [...new Set(['openid', 'profile', 'email', ...requested])].join(' ');
-  grant.addOIDCScope(scope);
-  grant.addResourceScope(DEFAULT_RESOURCE, scope);
-  // RFC 8707 §2.1: the resources the request names are granted the same scope.
-  const resource = details.params.resource;
-  for (const r of Array.isArray(resource) ? resource : resource ? [resource] : []) {
-    grant.addResourceScope(String(r), scope);
-  }
-  return grant.save();
 }

@@ -58,7 +58,8 @@ export async function handleIntrospection(
       ...claims,
       client_id: found.record.clientId,
       ...(claims.preferred_username ? { username: claims.preferred_username } : {}),
-      ...(profile === 'keycloak' ? { token_type: 'Bearer' } : {}),
+      // Keycloak answers the token's own type: `DPoP` for a DPoP-bound token, else `Bearer`.
+      ...(profile === 'keycloak' ? { token_type: claims.typ === 'DPoP' ? 'DPoP' : 'Bearer' } : {}),
       active: true,
     });
     return;

@@ -45,6 +45,12 @@ export async function handleUserinfo(
     unauthorized(res, 'token is invalid, expired, revoked or its session has ended');
     return;
   }
+  // RFC 9449 §7.2: a DPoP-bound token is not a bearer token. The dev IdP's userinfo takes bearer
+  // tokens only, so a bound one is refused rather than accepted without its proof.
+  if ((found?.claims.cnf as { jkt?: unknown } | undefined)?.jkt !== undefined) {
+    unauthorized(res, 'the token is DPoP-bound; userinfo takes bearer tokens only');
+    return;
+  }
   const scopes = new Set(String(token.scope ?? '').split(' '));
   if (!scopes.has('openid')) {
     sendJson(res, 403, { error: 'insufficient_scope', error_description: 'missing openid scope' });

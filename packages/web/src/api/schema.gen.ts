@@ -92,6 +92,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/oauth-protected-resource": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Protected resource metadata of the API (RFC 9728) */
+        get: operations["getResourceMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/oauth-protected-resource/mcp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Protected resource metadata of the MCP endpoint (RFC 9728) */
+        get: operations["getMcpResourceMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/todos/": {
         parameters: {
             query?: never;
@@ -511,6 +545,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/mcp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Model Context Protocol, Streamable HTTP (stateless); tokens for <base>/mcp */
+        post: operations["mcp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -740,6 +791,68 @@ export interface operations {
                         search_subject_endpoint?: string;
                         search_resource_endpoint?: string;
                         search_action_endpoint?: string;
+                    };
+                };
+            };
+        };
+    };
+    getResourceMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uri */
+                        resource: string;
+                        authorization_servers: string[];
+                        bearer_methods_supported: string[];
+                        scopes_supported?: string[];
+                        resource_name?: string;
+                        /** Format: uri */
+                        resource_documentation?: string;
+                        dpop_signing_alg_values_supported?: string[];
+                        dpop_bound_access_tokens_required?: boolean;
+                    };
+                };
+            };
+        };
+    };
+    getMcpResourceMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uri */
+                        resource: string;
+                        authorization_servers: string[];
+                        bearer_methods_supported: string[];
+                        scopes_supported?: string[];
+                        resource_name?: string;
+                        /** Format: uri */
+                        resource_documentation?: string;
+                        dpop_signing_alg_values_supported?: string[];
+                        dpop_bound_access_tokens_required?: boolean;
                     };
                 };
             };
@@ -1384,6 +1497,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     }[];
                 };
             };
@@ -1449,6 +1566,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     };
                 };
             };
@@ -1537,6 +1658,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     };
                 };
             };
@@ -1590,7 +1715,10 @@ export interface operations {
     deleteList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you last read ("<version>"); 412 with the current state when the list changed since */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1651,6 +1779,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1664,7 +1801,10 @@ export interface operations {
     renameList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you last read ("<version>"); 412 with the current state when the list changed since */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1696,6 +1836,10 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** @description Grows on every rename; the ETag is this number in quotes ("<version>") */
+                        version: number;
+                        /** @description What the caller may do to this list, in the AuthZEN action vocabulary, decided by the authorization core in one batch for the whole response */
+                        actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     };
                 };
             };
@@ -1728,6 +1872,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2517,6 +2670,8 @@ export interface operations {
                             actorSub: string | null;
                             /** @description The actor's username (or email) as last seen */
                             actorName: string | null;
+                            /** @description The OAuth client (`azp`) whose token made the request, when recorded */
+                            actorClient: string | null;
                             action: string;
                             resource: string | null;
                             outcome: "success" | "denied";
@@ -4032,6 +4187,107 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mcp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    jsonrpc: "2.0";
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description A JSON-RPC response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A notification or response accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,114 @@
+import type { FastifyRequest } from 'fastify';
+import type { ListAction } from '../authz/app-policy.js';
+import type { AppContext } from '../context.js';
+import type { Owner } from '../db/schema.js';
+import { ifMatchAllows, PreconditionFailed } from '../http/etag.js';
+import { ApiError } from '../http/problem.js';
+import { auditRepository } from '../repositories/audit.js';
+import { type List as ListRecord, listRepository } from '../repositories/lists.js';
+import { ownerRepository } from '../repositories/owners.js';
+import { ownerOf, principalOf, profileOf } from './principal.js';
+
+/** The list id of the path, lower-cased (RFC 9562 §4: a UUID's hex digits are case-insensitive). */
+export const listId = (request: { params: { id: string } }) => request.params.id.toLowerCase();
+
+/** A list as the caller sees it, with the actions they may take on it. */
+export type ShownList = ListRecord & { actions: ListAction[] };
+
+/**
+ * What the list and member routes share: access checks through the app's access guard (a list
+ * the caller is not a member of answers 404 like a missing one, one they may read but not act on
+ * 403), the screen's actions in one batch decision, `If-Match` preconditions, and writes that
+ * commit with the caller's profile and the audit record.
+ */
+export function listService(context: AppContext) {
+  const { db, clock, access } = context;
+  const lists = listRepository(db);
+  const owners = ownerRepository(db);
+  const audit = auditRepository(db);
+
+  /** The list with the caller's relation, once the relation allows `action`. */
+  async function authorize(request: FastifyRequest, id: string, action: ListAction) {
+    const principal = principalOf(request);
+    const list = await lists.get(ownerOf(principal), id);
+    await access.require(principal, 'list', action, id, list?.relation);
+    // An external decision point may allow what this database has no membership for.
+    if (!list) throw new ApiError('not_found', 'No such list');
+    return list;
+  }
+
+  /**
+   * Lists as the caller may act on them: each with the actions the authorization core allows,
+   * decided for all of them in one batch (one decision call per response, never one per list).
+   */
+  async function present(request: FastifyRequest, found: ListRecord[]) {
+    const allowed = await access.listActions(principalOf(request), found);
+    return found.map((list, i) => ({ ...list, actions: allowed[i] ?? [] }));
+  }
+
+  async function presentOne(request: FastifyRequest, list: ListRecord) {
+    const [shown] = await present(request, [list]);
+    return shown as ShownList;
+  }
+
+  /**
+   * RFC 9110 §13.1.1: with `If-Match`, a change applies only to the list the client saw. Returns
+   * the version the write must still find, or undefined when the request sent no `If-Match`.
+   */
+  async function precondition(request: FastifyRequest, list: ListRecord) {
+    const header = request.headers['if-match'];
+    if (header === undefined) return undefined;
+    if (!ifMatchAllows(header, list.version)) {
+      throw new PreconditionFailed('list', await presentOne(request, list));
+    }
+    return list.version;
+  }
+
+  /** A conditional write found no row at the checked version: 412 with the new state, or 404. */
+  async function changedMeanwhile(request: FastifyRequest, id: string): Promise<never> {
+    const current = await lists.get(ownerOf(principalOf(request)), id);
+    if (current && request.headers['if-match'] !== undefined) {
+      throw new PreconditionFailed('list', await presentOne(request, current));
+    }
+    throw new ApiError('not_found', 'No such list');
+  }
+
+  /** One write, the caller's profile and its audit record, all or nothing (nothing on false). */
+  function write<T>(
+    request: FastifyRequest,
+    action: string,
+    resource: string,
+    change: (tx: typeof db.kysely, now: Date) => Promise<T>,
+  ): Promise<T> {
+    const principal = principalOf(request);
+    const now = clock.now();
+    return db.kysely.transaction().execute(async (tx) => {
+      const result = await change(tx, now);
+      if (result === false) return result;
+      await owners.touch(profileOf(principal), now, tx);
+      await audit.record(
+        {
+          actor: ownerOf(principal),
+          action,
+          resource,
+          outcome: 'success',
+          requestId: request.id,
+        },
+        now,
+        tx,
+      );
+      return result;
+    });
+  }
+
+  /** Someone the API knows by this username or email; 404 when nobody. */
+  async function person(request: FastifyRequest, handle: string): Promise<Owner> {
+    const [found] = await lists.findPeople(handle, principalOf(request).issuer);
+    if (!found) throw new ApiError('not_found', `No person known as ${handle}`);
+    return found;
+  }
+
+  return { lists, authorize, present, presentOne, precondition, changedMeanwhile, write, person };
+}
+
+export type ListService = ReturnType<typeof listService>;
