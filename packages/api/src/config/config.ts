@@ -47,6 +47,11 @@ export interface ApiConfig {
   readonly dpopNonceSecret?: string;
   /** Client ids whose sessions the API serves: the accepted `aud` of logout tokens. */
   readonly logoutAudiences: readonly string[];
+  /**
+   * The product's own clients (`FIRST_PARTY_CLIENTS`, default `todo-ui,todo-cli`): every other
+   * client a person's token names in `azp` is an agent they allowed, listed under `/me/agents`.
+   */
+  readonly firstPartyClients: readonly string[];
   /** Browser origins allowed by CORS (`CORS_ORIGINS`). */
   readonly corsOrigins: readonly string[];
   /** The public client the interactive docs sign in with (`OIDC_DOCS_CLIENT_ID`). */

@@ -56,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     issuers: readIssuers(e),
     ...(e.DPOP_NONCE_SECRET && { dpopNonceSecret: e.DPOP_NONCE_SECRET }),
     logoutAudiences: list(e.OIDC_LOGOUT_AUDIENCE ?? 'todo-ui,todo-cli'),
+    firstPartyClients: list(e.FIRST_PARTY_CLIENTS ?? 'todo-ui,todo-cli'),
     corsOrigins: list(e.CORS_ORIGINS ?? 'http://localhost:3000'),
     docsClientId: e.OIDC_DOCS_CLIENT_ID ?? 'todo-ui',
     ...(e.API_PUBLIC_URL && { publicUrl: e.API_PUBLIC_URL.replace(/\/+$/, '') }),

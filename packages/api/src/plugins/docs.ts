@@ -1,11 +1,11 @@
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiConfig } from '../config/config.js';
 import { swaggerOptions } from '../openapi.js';
 import { PROBLEM_ID, Problem } from '../schemas/common.js';
 import { PUBLIC } from '../schemas/security.js';
+import { docsUiPlugin } from './docs-ui.js';
 
 /**
  * The OpenAPI document (`/openapi.json`) and the interactive docs (`/docs`), generated from the
@@ -14,31 +14,9 @@ import { PUBLIC } from '../schemas/security.js';
  */
 export const docsPlugin = fp(
   async function docs(app: FastifyInstance, { config }: { config: ApiConfig }) {
-    const issuerOrigins = [...new Set(config.issuers.map((i) => new URL(i.issuer).origin))].join(
-      ' ',
-    );
     app.addSchema({ $id: PROBLEM_ID, ...Problem });
     await app.register(swagger, swaggerOptions(config));
-    await app.register(swaggerUi, {
-      routePrefix: '/docs',
-      staticCSP: true,
-      // The docs page exchanges the authorization code at the issuer's token endpoint (a
-      // fetch), so the issuers' origins join connect-src; plain-http dev issuers must not be
-      // upgraded.
-      transformStaticCSP: (header) =>
-        header
-          .replace(/\s*upgrade-insecure-requests;?/, '')
-          .replace(
-            "default-src 'self';",
-            `default-src 'self'; connect-src 'self' ${issuerOrigins};`,
-          ),
-      uiConfig: { persistAuthorization: false },
-      initOAuth: {
-        clientId: config.docsClientId,
-        usePkceWithAuthorizationCodeGrant: true,
-        scopes: ['openid', 'profile', 'email'],
-      },
-    });
+    await app.register(docsUiPlugin(config));
     app.get('/openapi.json', { schema: { hide: true, security: PUBLIC } }, async () =>
       app.swagger(),
     );
