@@ -121,3 +121,46 @@ test('alice shares a list: bob edits it, carol only reads it until alice removes
   await bob.context().close();
   await carol.context().close();
 });
+
+test('alice renames and deletes a list with If-Match; a list changed elsewhere is not deleted unseen', async ({
+  page,
+  urls,
+  request,
+}) => {
+  await signIn(page, urls, 'alice');
+  const head = page.locator('.list-head');
+  await expect(head.getByRole('button', { name: 'Delete list' })).toBeDisabled(); // default list
+  await page.getByLabel('New list name').fill('Groceries');
+  await page.getByRole('button', { name: 'Create list' }).click();
+  await expect(head.getByRole('heading', { name: 'Groceries' })).toBeVisible();
+
+  const patch = page.waitForRequest((r) => r.method() === 'PATCH' && r.url().includes('/lists/'));
+  await head.getByRole('button', { name: 'Rename' }).click();
+  await page.getByLabel('List name', { exact: true }).fill('Groceries (weekly)');
+  await page.getByRole('button', { name: 'Save name' }).click();
+  expect((await patch).headers()['if-match']).toBe('"1"');
+  await expect(head.getByRole('heading', { name: 'Groceries (weekly)' })).toBeVisible();
+  await expect(entry(page, /Groceries \(weekly\)/)).toBeVisible();
+
+  // Renamed elsewhere meanwhile (another device): this page still holds version 2.
+  const id = await page.locator('section.panel').getAttribute('data-list-id');
+  const token = await passwordToken(request, urls, 'alice');
+  const elsewhere = await request.patch(`${urls.api}/lists/${id}`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { name: 'Food' },
+  });
+  expect(elsewhere.status()).toBe(200);
+  await head.getByRole('button', { name: 'Delete list' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
+  await expect(head.getByRole('alert')).toContainText('changed meanwhile (now “Food”)');
+  expect((await apiGet(request, urls, `/lists/${id}`, token)).status()).toBe(200);
+
+  // Seen now: deleting goes ahead, and the default list is selected again.
+  await page.reload();
+  await expect(head.getByRole('heading', { name: 'Food' })).toBeVisible();
+  await head.getByRole('button', { name: 'Delete list' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
+  await expect(head.getByRole('heading', { name: 'My todos' })).toBeVisible();
+  await expect(sidebar(page).getByText('Food')).toHaveCount(0);
+  expect((await apiGet(request, urls, `/lists/${id}`, token)).status()).toBe(404);
+});
