@@ -16,18 +16,16 @@ export interface StepUpRequest {
   readonly returnTo: string;
 }
 
-/** The step-up round trip under way or just finished, kept across the redirect. */
+/** The last step-up round trip (started, and when it came back), kept across the redirect. */
 const MARKER_KEY = 'todo-sso.step-up';
-/**
- * A challenge this soon after coming back from a step-up means the new sign-in did not satisfy
- * the API: the screen's requests run within seconds of the return. A later challenge (the
- * sign-in grew older than `max_age`) is a new question and is asked again.
- */
-const RETURN_WINDOW_MS = 60_000;
+/** Seconds of clock difference between browser and identity provider tolerated. */
+const SKEW_SECONDS = 5;
 
 interface Marker {
   startedAt: number;
   returnedAt?: number;
+  /** `auth_time` of the sign-in the round trip came back with (ID token), when it said. */
+  authTime?: number;
 }
 
 function readMarker(): Marker | null {
@@ -61,15 +59,32 @@ function publish(next: StepUpRequest | null): void {
 function onChallenge(event: Event): void {
   if (current) return; // Several requests refused at once: one question.
   const challenge = (event as CustomEvent<StepUpChallenge>).detail;
-  const marker = readMarker();
-  const justReturned =
-    marker?.returnedAt !== undefined && Date.now() - marker.returnedAt < RETURN_WINDOW_MS;
   publish({
     challenge,
-    kind: justReturned ? 'unsatisfied' : 'ask',
+    kind: kindOf(challenge, readMarker(), Date.now()),
     path: window.location.pathname,
     returnTo: window.location.pathname + window.location.search,
   });
+}
+
+/**
+ * `ask` unless a step-up round trip already came back in this tab and the API still refuses.
+ * One exception: that sign-in was fresh enough when it came back and has since grown older than
+ * `max_age` — then the question is new (the person kept working), and asked again.
+ */
+export function kindOf(
+  challenge: StepUpChallenge,
+  marker: Marker | null,
+  nowMs: number,
+): StepUpRequest['kind'] {
+  if (marker?.returnedAt === undefined) return 'ask';
+  const { maxAge } = challenge;
+  if (maxAge !== undefined && marker.authTime !== undefined) {
+    const freshOnReturn = marker.returnedAt / 1000 - marker.authTime <= maxAge + SKEW_SECONDS;
+    const staleNow = nowMs / 1000 - marker.authTime > maxAge;
+    if (freshOnReturn && staleNow) return 'ask';
+  }
+  return 'unsatisfied';
 }
 
 function subscribe(listener: () => void): () => void {
@@ -97,11 +112,19 @@ export function stepUpStarting(): void {
 }
 
 /**
- * Called when a sign-in comes back: if it was a step-up, remembers when, so a refusal right
- * after it is explained rather than asked again.
+ * Called when a sign-in comes back. After a step-up, remembers when and the `auth_time` it
+ * brought, so that a refusal after it is explained rather than asked again; any other sign-in
+ * starts afresh.
  */
-export function stepUpReturned(state: unknown): void {
+export function stepUpReturned(state: unknown, authTime: unknown): void {
   const marker = readMarker();
-  if (!marker || (state as { stepUp?: unknown } | undefined)?.stepUp !== true) return;
-  writeMarker({ ...marker, returnedAt: Date.now() });
+  if (!marker || (state as { stepUp?: unknown } | undefined)?.stepUp !== true) {
+    writeMarker(null);
+    return;
+  }
+  writeMarker({
+    ...marker,
+    returnedAt: Date.now(),
+    ...(typeof authTime === 'number' && { authTime }),
+  });
 }
