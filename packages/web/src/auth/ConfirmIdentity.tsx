@@ -63,9 +63,11 @@ export function ConfirmIdentity({
         <div role="alert" className="step-up__text">
           <p className="state__hint">
             You went through your identity provider, but the todo API still needs {wanted}.
-            {reachedLevel
-              ? ` Your identity provider signed you in at level “${reachedLevel}”.`
-              : ''}{' '}
+            {request.reason
+              ? ` Your identity provider answered: “${request.reason}”.`
+              : reachedLevel
+                ? ` Your identity provider signed you in at level “${reachedLevel}”.`
+                : ''}{' '}
             todo-sso stopped here instead of sending you round again.
           </p>
           <p className="state__hint">

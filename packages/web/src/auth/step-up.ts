@@ -14,6 +14,8 @@ export interface StepUpRequest {
   readonly path: string;
   /** That screen's address (path and query): where the round trip comes back to. */
   readonly returnTo: string;
+  /** What the identity provider answered when the round trip ended in an error. */
+  readonly reason?: string;
 }
 
 /** The last step-up round trip (started, and when it came back), kept across the redirect. */
@@ -23,6 +25,9 @@ const SKEW_SECONDS = 5;
 
 interface Marker {
   startedAt: number;
+  /** The screen the round trip leaves from and the question asked there. */
+  returnTo?: string;
+  challenge?: StepUpChallenge;
   returnedAt?: number;
   /** `auth_time` of the sign-in the round trip came back with (ID token), when it said. */
   authTime?: number;
@@ -107,8 +112,40 @@ export function dismissStepUp(): void {
 }
 
 /** Records that a step-up round trip starts now (just before the redirect). */
-export function stepUpStarting(): void {
-  writeMarker({ startedAt: Date.now() });
+export function stepUpStarting(request?: Pick<StepUpRequest, 'returnTo' | 'challenge'>): void {
+  writeMarker({
+    startedAt: Date.now(),
+    ...(request && { returnTo: request.returnTo, challenge: request.challenge }),
+  });
+}
+
+/** How long a step-up round trip may take before its marker is ignored. */
+const PENDING_MS = 15 * 60_000;
+
+/** The step-up round trip that left this tab and has not come back, if any. */
+export function pendingStepUp(nowMs = Date.now()): { returnTo: string } | null {
+  const marker = readMarker();
+  if (!marker?.returnTo || !marker.challenge || marker.returnedAt !== undefined) return null;
+  if (nowMs - marker.startedAt > PENDING_MS) return null;
+  return { returnTo: marker.returnTo };
+}
+
+/**
+ * The identity provider ended the step-up with an error (the person cancelled, or it cannot
+ * give the level: OpenID Connect Core §3.1.2.6 `unmet_authentication_requirements`). The
+ * screen it left from explains, with the provider's words, rather than asking again.
+ */
+export function stepUpFailed(reason: string): void {
+  const marker = readMarker();
+  if (!marker?.returnTo || !marker.challenge) return;
+  writeMarker({ ...marker, returnedAt: Date.now() });
+  publish({
+    challenge: marker.challenge,
+    kind: 'unsatisfied',
+    path: new URL(marker.returnTo, window.location.origin).pathname,
+    returnTo: marker.returnTo,
+    reason,
+  });
 }
 
 /**
