@@ -80,6 +80,8 @@ function expectation(
   if (policy.admin && !isAdmin) return { status: 403, missing: 'admin' };
   if (policy.permission && !isAdmin && !user.permissions.includes(policy.permission))
     return { status: 403, missing: policy.permission };
+  // No agent acted for the personas: ending one that never did is 404, for everyone.
+  if (cell.route === 'DELETE /me/agents/:clientId') return { status: 404 };
   if (cell.ownership === 'other') {
     // Someone else's todo does not exist for the caller; another department is admin-only.
     if (cell.route.includes(':id')) return { status: 404 };
