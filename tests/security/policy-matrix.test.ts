@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PUBLIC_ROUTES, type RoutePolicy, routePolicies } from '@todo-sso/api';
+import { MCP_ROUTES, PUBLIC_ROUTES, type RoutePolicy, routePolicies } from '@todo-sso/api';
 import type { TestUser } from '@todo-sso/auth/testing';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,10 +10,19 @@ import { normalize, registeredRoutes } from './support/routes.js';
 
 /**
  * The challenge of a request without a token: Bearer (RFC 6750 §3) beside DPoP with the proof
- * algorithms the API accepts (RFC 9449 §7.1; DPoP is allowed by default).
+ * algorithms the API accepts (RFC 9449 §7.1; DPoP is allowed by default), each naming the API's
+ * protected resource metadata (RFC 9728 §5.1; `app.inject` calls `http://localhost`).
  */
-const NO_TOKEN_CHALLENGE =
-  'Bearer realm="todo-api", DPoP realm="todo-api", algs="ES256 ES384 ES512 PS256 RS256 EdDSA"';
+const RESOURCE_METADATA =
+  'resource_metadata="http://localhost/.well-known/oauth-protected-resource"';
+const NO_TOKEN_CHALLENGE = `Bearer realm="todo-api", ${RESOURCE_METADATA}, DPoP realm="todo-api", algs="ES256 ES384 ES512 PS256 RS256 EdDSA", ${RESOURCE_METADATA}`;
+/** The MCP endpoint is its own protected resource: its challenge names its own metadata. */
+const NO_TOKEN_CHALLENGE_MCP = NO_TOKEN_CHALLENGE.replaceAll(
+  'oauth-protected-resource"',
+  'oauth-protected-resource/mcp"',
+);
+/** Routes of the MCP resource: guarded by its audience, each tool by its REST route's policy. */
+const MCP = new Set<string>(MCP_ROUTES);
 
 /**
  * The completeness check of authorization: everything is derived from the requirements each
@@ -126,7 +135,11 @@ describe("authorization matrix generated from the routes' declared requirements"
     const unguarded = registeredRoutes(api.app)
       .map((r) => `${r.method} ${r.path}`)
       .filter(
-        (key) => !PUBLIC.has(key) && !PROTECTED.includes(key) && !isDocs(key.split(' ')[1] ?? ''),
+        (key) =>
+          !PUBLIC.has(key) &&
+          !PROTECTED.includes(key) &&
+          !MCP.has(key) &&
+          !isDocs(key.split(' ')[1] ?? ''),
       );
     expect(unguarded).toEqual([]);
   });
@@ -142,7 +155,8 @@ describe("authorization matrix generated from the routes' declared requirements"
       const key = `${method} ${path}`;
       if (PUBLIC.has(key) || isDocs(path)) continue;
       const res = await api.app.inject({ method, url: path.replace(/:\w+/g, randomUUID()) });
-      if (res.statusCode !== 401 || res.headers['www-authenticate'] !== NO_TOKEN_CHALLENGE)
+      const challenge = MCP.has(key) ? NO_TOKEN_CHALLENGE_MCP : NO_TOKEN_CHALLENGE;
+      if (res.statusCode !== 401 || res.headers['www-authenticate'] !== challenge)
         open.push(`${key} → ${res.statusCode}`);
     }
     expect(open).toEqual([]);

@@ -62,8 +62,9 @@ describe('token attacks against the running API', () => {
       code: attack.code,
     });
     expect(res.headers.get('www-authenticate')).toMatch(
-      // RFC 9449 §7.1: the DPoP challenge with its algorithms follows the Bearer one.
-      /^Bearer realm="todo-api", error="invalid_token", error_description="[^"]+", DPoP realm="todo-api", algs="[^"]+"$/,
+      // RFC 9449 §7.1: the DPoP challenge with its algorithms follows the Bearer one; each names
+      // the protected resource metadata (RFC 9728 §5.1).
+      /^Bearer realm="todo-api", error="invalid_token", error_description="[^"]+", resource_metadata="[^"]+", DPoP realm="todo-api", algs="[^"]+", resource_metadata="[^"]+"$/,
     );
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     // Nothing of the token is echoed back.

@@ -1,55 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import cors from '@fastify/cors';
-import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
-import { authPlugin } from '@todo-sso/auth/fastify';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
-import { PERMISSIONS } from './authz/permissions.js';
-import type { RoutePolicy } from './authz/requirement.js';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { authzenMetadataPlugin } from './authzen/plugin.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
 import type { AppContext } from './context.js';
 import { createErrorHandler, createNotFoundHandler } from './http/error-handler.js';
 import { useStrictJsonParser } from './http/json-body.js';
-import { ApiError, PROBLEM_JSON, problem } from './http/problem.js';
+import { PROBLEM_JSON, problem } from './http/problem.js';
 import { RequestLog } from './http/request-log.js';
 import { RouteMethods } from './http/route-methods.js';
-import { setSecurityHeaders } from './http/security-headers.js';
 import { validatorCompiler } from './http/validator.js';
-import { swaggerOptions } from './openapi.js';
+import { protectedResourceRoutes } from './mcp/metadata-routes.js';
+import { docsPlugin } from './plugins/docs.js';
+import { observabilityPlugin } from './plugins/observability.js';
+import { protectedRoutesPlugin } from './plugins/protected-routes.js';
+import { rateLimitsPlugin } from './plugins/rate-limits.js';
+import { securityPlugin } from './plugins/security.js';
 import { backchannelRoutes } from './routes/backchannel.js';
 import { healthRoutes } from './routes/health.js';
-import { protectedRoutes } from './routes/protected.js';
-import { PROBLEM_ID, Problem } from './schemas/common.js';
-import { PUBLIC } from './schemas/security.js';
-
-/**
- * Every route under `/admin/` declares the configured step-up (RFC 9470): a start-up error
- * naming the route when one forgets it, so admin work never runs on a weak or old sign-in.
- */
-function requireStepUp(
-  route: { method: string | string[]; url: string; config?: unknown },
-  stepUp: AppContext['config']['stepUp'],
-): void {
-  if (!route.url.startsWith('/admin/')) return;
-  const auth = (route.config as { auth?: RoutePolicy } | undefined)?.auth;
-  if (auth?.acr !== stepUp.acr || auth?.maxAge !== stepUp.maxAge)
-    throw new TypeError(
-      `Route ${[route.method].flat().join(',')} ${route.url} lacks the admin step-up requirement`,
-    );
-}
 
 /** An incoming `X-Request-Id` is kept when it is short and plain; otherwise a UUID is made. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-
-/** Routes outside the per-address limit: probes, metrics and the IdP's logout calls. */
-const UNLIMITED_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/auth/backchannel-logout']);
 
 /**
  * Builds the API from its context. Never listens: `startApi` does, tests use `app.inject()`.
@@ -64,8 +34,7 @@ const UNLIMITED_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/auth/back
  * ```
  */
 export async function buildApp(context: AppContext): Promise<FastifyInstance> {
-  const { config, metrics } = context;
-  const issuerOrigins = [...new Set(config.issuers.map((i) => new URL(i.issuer).origin))].join(' ');
+  const { config } = context;
   const app: FastifyInstance = Fastify({
     loggerInstance: context.logger as FastifyBaseLogger,
     logController: new RequestLog(),
@@ -78,12 +47,11 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
       const body =
         error.code === 'FST_ERR_BAD_URL'
           ? problem(
-              400,
               'invalid_request',
               'The request path is not a valid percent-encoded URL (RFC 3986 §2.1)',
             )
-          : problem(400, 'invalid_request', 'The request cannot be routed');
-      (reply as FastifyReply).code(400).type(PROBLEM_JSON).send(JSON.stringify(body));
+          : problem('invalid_request', 'The request cannot be routed');
+      (reply as FastifyReply).code(body.status).type(PROBLEM_JSON).send(JSON.stringify(body));
     },
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
@@ -109,143 +77,21 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
+  app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
-  // Counted from the first hook to the response (or the client giving up), once per request.
-  const inFlight = new WeakSet<object>();
-  const settle = (request: object) => {
-    if (inFlight.delete(request)) metrics.inFlight.dec();
-  };
-  app.addHook('onRequest', async (request) => {
-    inFlight.add(request);
-    metrics.inFlight.inc();
-  });
-  app.addHook('onRequestAbort', async (request) => settle(request));
-  app.addHook('onResponse', async (request, reply) => {
-    settle(request);
-    const labels = {
-      method: request.method,
-      route: request.routeOptions.url ?? 'unmatched',
-      status: String(reply.statusCode),
-    };
-    metrics.requests.inc(labels);
-    metrics.duration.observe(labels, reply.elapsedTime / 1000);
-  });
 
-  // A JSON API needs no resources; the docs set their own policy on their pages.
-  app.addHook('onRequest', setSecurityHeaders);
-  // The API answers OPTIONS only as a CORS preflight (Fetch standard, "CORS protocol": it
-  // carries Origin and Access-Control-Request-Method). Anything else is refused here, before
-  // the CORS plugin would answer it with a text/plain 400 instead of problem details.
-  app.addHook('onRequest', (request, _reply, done) => {
-    const { headers } = request;
-    if (
-      request.method === 'OPTIONS' &&
-      (!headers.origin || !headers['access-control-request-method'])
-    ) {
-      return done(
-        new ApiError(
-          400,
-          'invalid_request',
-          'OPTIONS is answered only as a CORS preflight, with Origin and Access-Control-Request-Method',
-        ),
-      );
-    }
-    done();
-  });
-  await app.register(cors, {
-    origin: [...config.corsOrigins],
-    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    // RFC 9449: browsers send the proof in `DPoP` and read a server nonce from `DPoP-Nonce`.
-    allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'if-match', 'dpop'],
-    exposedHeaders: [
-      'www-authenticate',
-      'x-request-id',
-      'retry-after',
-      'location',
-      'etag',
-      'dpop-nonce',
-    ],
-    maxAge: 600,
-  });
-  app.addSchema({ $id: PROBLEM_ID, ...Problem });
-  await app.register(swagger, swaggerOptions(config));
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    staticCSP: true,
-    // The docs page exchanges the authorization code at the issuer's token endpoint (a fetch),
-    // so the issuers' origins join connect-src; plain-http dev issuers must not be upgraded.
-    transformStaticCSP: (header) =>
-      header
-        .replace(/\s*upgrade-insecure-requests;?/, '')
-        .replace("default-src 'self';", `default-src 'self'; connect-src 'self' ${issuerOrigins};`),
-    uiConfig: { persistAuthorization: false },
-    initOAuth: {
-      clientId: config.docsClientId,
-      usePkceWithAuthorizationCodeGrant: true,
-      scopes: ['openid', 'profile', 'email'],
-    },
-  });
-  app.get('/openapi.json', { schema: { hide: true, security: PUBLIC } }, async () => app.swagger());
-
-  // Per client address, at the root and before authentication, so a flood of bad tokens is
-  // limited too (the per-subject limit below only sees authenticated callers). Generous: many
-  // people may share one address. Probes, scrapers and the IdP's back-channel logouts are never
-  // limited — a 429 there would fail a probe or lose a logout (OIDC Back-Channel Logout §2.8
-  // lets the OP give up).
-  const rateLimited = (context: { max: number }) =>
-    new ApiError(429, 'rate_limited', `Rate limit of ${context.max} requests per minute exceeded`);
-  await app.register(rateLimit, { global: false, errorResponseBuilder: (_r, c) => rateLimited(c) });
-  const perAddress = app.rateLimit({
-    max: config.rateLimitPerAddressPerMinute,
-    timeWindow: 60_000,
-    keyGenerator: (request) => `address ${request.ip}`,
-    errorResponseBuilder: (_request, c) => rateLimited(c),
-  });
-  app.addHook('onRequest', async function limitAddress(request, reply) {
-    if (UNLIMITED_ROUTES.has(request.routeOptions.url ?? '')) return;
-    await perAddress.call(this, request, reply);
-  });
+  // Order matters: each plugin's `onRequest` hooks run in registration order for every route.
+  await app.register(observabilityPlugin, { context });
+  await app.register(securityPlugin, { config });
+  await app.register(docsPlugin, { config });
+  await app.register(rateLimitsPlugin, { config });
 
   await app.register(healthRoutes(context));
   await app.register(backchannelRoutes(context));
   await app.register(authzenMetadataPlugin(context));
-
-  // Per subject, so one noisy user cannot starve the others behind a shared proxy. Counted
-  // once the caller is known and before the route's requirement is decided, so refused
-  // requests count too.
-  const perSubject = app.createRateLimit({
-    max: config.rateLimitPerMinute,
-    timeWindow: 60_000,
-    keyGenerator: (request) => `${request.principal.issuer} ${request.principal.subject}`,
-  });
-  async function limitSubject(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const result = await perSubject(request);
-    if (result.isAllowed) return;
-    reply.header('x-ratelimit-limit', result.max);
-    reply.header('x-ratelimit-remaining', result.remaining);
-    reply.header('x-ratelimit-reset', result.ttlInSeconds);
-    if (!result.isExceeded) return;
-    reply.header('retry-after', result.ttlInSeconds);
-    throw rateLimited(result);
-  }
-
-  await app.register(async (secured) => {
-    // Every route here declares its requirement (`config.auth`) beside itself; one without, or
-    // naming a permission outside the table, fails start-up naming the route.
-    await secured.register(authPlugin, {
-      authenticator: context.authenticator,
-      requireDeclaration: true,
-      permissions: PERMISSIONS.all,
-      acrLevels: config.acrLevels,
-      now: () => context.clock.now().getTime(),
-      beforeDecision: limitSubject,
-    });
-    secured.addHook('onRoute', (route) => requireStepUp(route, config.stepUp));
-    for (const routes of protectedRoutes(context)) await secured.register(routes);
-  });
+  await app.register(protectedResourceRoutes(context));
+  await app.register(protectedRoutesPlugin, { context });
 
   await app.ready();
   return app;

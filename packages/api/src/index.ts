@@ -22,6 +22,8 @@ export { openDatabase } from './db/database.js';
 export { MigrationError, migrateToLatest } from './db/migrate.js';
 export type { ApiErrorCode, FieldError, ProblemDetails } from './http/problem.js';
 export { ApiError } from './http/problem.js';
+export { MCP_ROUTES } from './mcp/routes.js';
+export { TOOLS as MCP_TOOLS } from './mcp/tools.js';
 export { defaultDocumentConfig, generateOpenApi, serializeOpenApi } from './openapi-document.js';
 export type { RevocablePrincipal, RevocationStoreOptions } from './revocation/store.js';
 export { RevocationStore } from './revocation/store.js';

@@ -3,16 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { routePolicies } from '../src/authz/catalogue.js';
 import { PUBLIC_ROUTES } from '../src/authz/public-routes.js';
 import type { RoutePolicy } from '../src/authz/requirement.js';
+import { MCP_ROUTES } from '../src/mcp/routes.js';
 import { todoRepository } from '../src/repositories/todos.js';
 import { drivers } from './support/databases.js';
 import { type UserName, useHarness, users } from './support/harness.js';
 
 /**
  * The challenge of a request without a token: Bearer (RFC 6750 §3) beside DPoP with the proof
- * algorithms the API accepts (RFC 9449 §7.1; DPoP is allowed by default).
+ * algorithms the API accepts (RFC 9449 §7.1; DPoP is allowed by default), each naming the API's
+ * protected resource metadata (RFC 9728 §5.1; `app.inject` calls `http://localhost`).
  */
-const NO_TOKEN_CHALLENGE =
-  'Bearer realm="todo-api", DPoP realm="todo-api", algs="ES256 ES384 ES512 PS256 RS256 EdDSA"';
+const RESOURCE_METADATA =
+  'resource_metadata="http://localhost/.well-known/oauth-protected-resource"';
+const NO_TOKEN_CHALLENGE = `Bearer realm="todo-api", ${RESOURCE_METADATA}, DPoP realm="todo-api", algs="ES256 ES384 ES512 PS256 RS256 EdDSA", ${RESOURCE_METADATA}`;
 
 type Caller = UserName | 'none';
 type Target = 'own' | 'other';
@@ -258,7 +261,11 @@ describe.each(drivers)('authorization matrix on $driver', ({ skip, create }) => 
     const doc = (await h.app.inject({ url: '/openapi.json' })).json() as {
       paths: Record<string, Record<string, unknown>>;
     };
-    const known = new Set<string>([...Object.keys(ROUTE_POLICIES), ...PUBLIC_ROUTES]);
+    const known = new Set<string>([
+      ...Object.keys(ROUTE_POLICIES),
+      ...PUBLIC_ROUTES,
+      ...MCP_ROUTES,
+    ]);
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
     );

@@ -49,6 +49,39 @@ describe('signing in from /docs against the dev Keycloak realm', () => {
     expect(page.headers['content-type']).toMatch(/^text\/html/);
   });
 
+  it('lets the sign-in popup return: COOP allows popups on /docs, the redirect page sets none', async () => {
+    // HTML Standard, "Cross-origin opener policies": `same-origin` would sever window.opener.
+    for (const url of ['/docs', '/docs/', '/docs/static/swagger-ui-bundle.js']) {
+      const res = await instance.app.inject({ url });
+      expect(res.headers['cross-origin-opener-policy'], url).toBe('same-origin-allow-popups');
+    }
+    const redirect = await instance.app.inject({
+      url: '/docs/static/oauth2-redirect.html?code=abc&state=xyz',
+    });
+    expect(redirect.statusCode).toBe(200);
+    expect(redirect.headers['cross-origin-opener-policy']).toBe('unsafe-none');
+    // Everything else keeps the API's own policy.
+    const health = await instance.app.inject({ url: '/healthz' });
+    expect(health.headers['cross-origin-opener-policy']).toBe('same-origin');
+  });
+
+  it('allows no inline script or style: the one inline style Swagger UI applies goes by hash', async () => {
+    const res = await instance.app.inject({ url: '/docs/' });
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toMatch(/script-src 'self';/);
+    expect(csp).toMatch(/style-src 'self' 'sha256-[A-Za-z0-9+/]{43}='$/);
+  });
+
+  it('hides the client secret of the public docs client with a served stylesheet', async () => {
+    const page = await instance.app.inject({ url: '/docs/' });
+    expect(page.body).toContain('./static/theme/public-client.css');
+    const css = await instance.app.inject({ url: '/docs/static/theme/public-client.css' });
+    expect(css.statusCode).toBe(200);
+    expect(css.body).toContain('label[for^="client_secret_"]');
+    expect(css.body).toContain('display: none');
+  });
+
   it('is allowed by the realm: the docs client accepts that redirect URI and the API origin', () => {
     const docsClientId = loadConfig({ OIDC_ISSUER: idp.issuer }).docsClientId;
     const realm = JSON.parse(readFileSync(realmFile, 'utf8')) as { clients: RealmClient[] };

@@ -3,6 +3,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { routePolicies } from '../src/authz/catalogue.js';
 import { PUBLIC_ROUTES } from '../src/authz/public-routes.js';
+import { MCP_ROUTES } from '../src/mcp/routes.js';
 import { generateOpenApi, serializeOpenApi } from '../src/openapi-document.js';
 
 interface Operation {
@@ -50,6 +51,7 @@ describe('the OpenAPI document', () => {
       [
         ...Object.keys(ROUTE_POLICIES),
         ...PUBLIC_ROUTES.filter((r) => r !== 'GET /openapi.json'),
+        ...MCP_ROUTES,
       ].sort(),
     );
     for (const { route, op } of operations) {

@@ -19,8 +19,17 @@ function useStepUpHarness(): Harness {
   );
 }
 
-/** The Bearer challenge of a response; a DPoP challenge (RFC 9449 §7.1) may follow it. */
-const bearerChallenge = (header: unknown) => String(header).split(', DPoP ')[0];
+/**
+ * The Bearer challenge of a response; a DPoP challenge (RFC 9449 §7.1) may follow it. Its last
+ * parameter names the API's protected resource metadata (RFC 9728 §5.1), checked here and left
+ * out of the comparison.
+ */
+const bearerChallenge = (header: unknown) => {
+  const bearer = String(header).split(', DPoP ')[0] ?? '';
+  const metadata = ', resource_metadata="http://localhost/.well-known/oauth-protected-resource"';
+  expect(bearer.endsWith(metadata)).toBe(true);
+  return bearer.slice(0, -metadata.length);
+};
 
 const CHALLENGE =
   'Bearer realm="todo-api", error="insufficient_user_authentication", error_description="This needs a stronger sign-in (mfa)", acr_values="mfa", max_age="900"';

@@ -18,18 +18,29 @@ import {
   looksLikeJws,
   MAX_TOKEN_LENGTH,
 } from './token/decode.js';
-import { validateClaims } from './token/validate-claims.js';
+import { assertAudience, validateClaims } from './token/validate-claims.js';
+
+/** Per-request options of {@link Authenticator.authenticate}. */
+export interface AuthenticateOptions {
+  /**
+   * The audiences accepted for this request, from the issuer's configured ones: a resource
+   * that has its own identifier (RFC 8707 §2, RFC 9728 §1.2) accepts tokens naming it, e.g.
+   * `() => ['https://api.example.com/mcp']`, or the configured ones and more,
+   * `(configured) => [...configured, 'https://api.example.com']`. Default: the configured ones.
+   */
+  audiences?: (configured: readonly string[]) => readonly string[];
+}
 
 /** Verifies bearer tokens against the trusted issuers. Create one per process and reuse it. */
 export interface Authenticator {
   /** Verifies an access token and maps it to a {@link Principal}; throws {@link AuthError}. */
-  authenticate(token: string | undefined): Promise<Principal>;
+  authenticate(token: string | undefined, options?: AuthenticateOptions): Promise<Principal>;
   /**
    * RFC 7662 live check (cached for seconds), for routes that must see revocations at once.
    * A JWT goes to its own issuer; an opaque token only to the single introspecting issuer.
    * An issuer without introspection credentials answers `idp_unavailable` (503).
    */
-  introspect(token: string): Promise<Principal>;
+  introspect(token: string, options?: AuthenticateOptions): Promise<Principal>;
   /** True when at least one issuer has the client credentials that introspection needs. */
   canIntrospect(): boolean;
   /** OIDC Back-Channel Logout 1.0 §2.6 validation; throws `logout_token_invalid`. */
@@ -142,11 +153,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     return { entry, decoded };
   };
 
+  /** The audiences a request accepts from an issuer (its configured ones by default). */
+  const accepted = (entry: IssuerEntry, options: AuthenticateOptions | undefined) =>
+    options?.audiences?.(entry.issuer.audiences) ?? entry.issuer.audiences;
+
   const verifyJwt = async (
     entry: IssuerEntry,
     token: string,
     { header, payload }: DecodedToken,
     key: string,
+    audiences: readonly string[],
   ): Promise<Principal> => {
     await verifyJws(entry.issuer, entry.keys, token, header, verifier);
     // Token type first: a refresh or ID token gets the precise reason, not audience_mismatch.
@@ -154,7 +170,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const nowMs = now();
     validateClaims(entry.issuer, payload, {
       nowSec: Math.floor(nowMs / 1000),
-      audiences: entry.issuer.audiences,
+      audiences,
       requireExp: true,
     });
     const principal = checkRevoked(toPrincipal(entry.issuer, payload));
@@ -188,7 +204,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   };
 
   return {
-    authenticate: (token) =>
+    authenticate: (token, options) =>
       observe(async (seen) => {
         if (typeof token !== 'string' || token === '')
           throw new AuthError('token_missing', 'No bearer token was sent');
@@ -196,23 +212,32 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         const hit = verified.get(key, now());
         if (hit !== undefined) {
           checkRevoked(hit);
+          // Verified once for any resource; whether it is for this one is asked every time.
+          const issuer = issuers.get(hit.issuer);
+          if (issuer) assertAudience(hit.claims, accepted(issuer, options));
           emit({ type: 'authenticated', issuer: hit.issuer, cached: true, mode: 'jwt' });
           return hit;
         }
         const { entry, decoded } = issuerOf(token);
         seen.issuer = entry.issuer.issuer;
         if (entry.issuer.verify === 'introspect' || decoded === undefined) {
-          const { principal, cached } = await introspectWithCache(introspectCtx, entry, token, key);
+          const { principal, cached } = await introspectWithCache(
+            introspectCtx,
+            entry,
+            token,
+            key,
+            accepted(entry, options),
+          );
           checkRevoked(principal);
           emit({ type: 'authenticated', issuer: entry.issuer.issuer, cached, mode: 'introspect' });
           return principal;
         }
-        const principal = await verifyJwt(entry, token, decoded, key);
+        const principal = await verifyJwt(entry, token, decoded, key, accepted(entry, options));
         emit({ type: 'authenticated', issuer: entry.issuer.issuer, cached: false, mode: 'jwt' });
         return principal;
       }),
 
-    introspect: (token) =>
+    introspect: (token, options) =>
       observe(async () => {
         if (typeof token !== 'string' || token === '')
           throw new AuthError('token_missing', 'No bearer token was sent');
@@ -231,6 +256,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
           entry,
           token,
           tokenKey(token),
+          accepted(entry, options),
         );
         return checkRevoked(principal);
       }),

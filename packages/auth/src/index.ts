@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 
-export type { Authenticator } from './authenticator.js';
+export type { AuthenticateOptions, Authenticator } from './authenticator.js';
 export { createAuthenticator } from './authenticator.js';
 export type { RequirementVocabulary } from './authorization/check.js';
 export { requirementProblems } from './authorization/check.js';

@@ -138,6 +138,21 @@ describe('CORS preflights answer only registered web origins', () => {
     }
   });
 
+  it('allows the headers browser clients send to the token endpoint, as Keycloak does', async () => {
+    // Swagger UI's "Authorize" (the API's /docs) adds X-Requested-With to the code exchange.
+    const res = await fetch(idp.discovery.token_endpoint as string, {
+      method: 'OPTIONS',
+      headers: {
+        origin: APP,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-requested-with,dpop',
+      },
+    });
+    const allowed = (res.headers.get('access-control-allow-headers') ?? '').toLowerCase();
+    for (const header of ['content-type', 'x-requested-with', 'dpop', 'authorization', 'accept'])
+      expect(allowed.split(/\s*,\s*/)).toContain(header);
+  });
+
   it('does not reflect an unregistered origin on the actual token request either', async () => {
     const init = form({
       grant_type: 'password',

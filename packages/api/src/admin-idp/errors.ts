@@ -13,45 +13,35 @@ export function idpError(error: unknown, what: string, userScoped = true): ApiEr
   if (error instanceof ApiError) return error;
   if (error instanceof TokenError && error.status >= 400 && error.status < 500)
     return new ApiError(
-      502,
       'idp_refused',
       `${what}: the identity provider refused the API's client credentials (OIDC_CLIENT_ID / OIDC_CLIENT_SECRET)`,
-      undefined,
       { cause: error },
     );
   if (error instanceof NetworkError) {
     const status = error.response.status;
     const message = idpMessage(error.responseData);
     if (status === 409)
-      return new ApiError(409, 'conflict', `${what}: ${message ?? 'already exists'}`, undefined, {
-        cause: error,
-      });
+      return new ApiError('conflict', `${what}: ${message ?? 'already exists'}`, { cause: error });
     if (status === 404 && userScoped)
-      return new ApiError(404, 'not_found', `${what}: no such user at the identity provider`);
+      return new ApiError('not_found', `${what}: no such user at the identity provider`);
     if (status === 404)
       return new ApiError(
-        502,
         'idp_refused',
         `${what}: the identity provider does not serve this admin call (is IDP_ADMIN_URL right?)`,
-        undefined,
         { cause: error },
       );
     if (status === 400)
-      return new ApiError(400, 'invalid_request', `${what}: ${message ?? 'refused as invalid'}`);
+      return new ApiError('invalid_request', `${what}: ${message ?? 'refused as invalid'}`);
     if (status === 401 || status === 403)
       return new ApiError(
-        502,
         'idp_refused',
         `${what}: the identity provider refused the API's service account (it needs the realm-management roles view-users, manage-users and query-groups)`,
-        undefined,
         { cause: error },
       );
   }
   return new ApiError(
-    503,
     'idp_unavailable',
     `${what}: the identity provider is unreachable or failing; nothing was changed by this request`,
-    undefined,
     { cause: error },
   );
 }

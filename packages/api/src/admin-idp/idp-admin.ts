@@ -32,7 +32,7 @@ export function createIdpAdmin(
     return {
       unsupported,
       require() {
-        throw new ApiError(501, 'not_implemented', unsupported);
+        throw new ApiError('not_implemented', unsupported);
       },
     };
   }

@@ -88,7 +88,7 @@ export class IdpAdminService {
   async getUser(id: string): Promise<IdpUser> {
     try {
       const user = await this.kc.users.findOne({ id });
-      if (user === undefined) throw new ApiError(404, 'not_found', 'No such user');
+      if (user === undefined) throw new ApiError('not_found', 'No such user');
       return await this.describe(user);
     } catch (e) {
       throw idpError(e, 'Reading the user');
@@ -124,7 +124,7 @@ export class IdpAdminService {
   async updateUser(id: string, change: { enabled?: boolean; department?: string | null }) {
     try {
       const user = await this.kc.users.findOne({ id });
-      if (user === undefined) throw new ApiError(404, 'not_found', 'No such user');
+      if (user === undefined) throw new ApiError('not_found', 'No such user');
       const attributes: Record<string, unknown> = { ...(user.attributes ?? {}) };
       if (change.department === null) delete attributes.department;
       else if (change.department !== undefined) attributes.department = [change.department];
@@ -209,9 +209,9 @@ export class IdpAdminService {
     if (permission) return { kind: 'client', rep: permission };
     const realmRole = realm.find((r) => r.name === name && !BUILTIN_ROLE.test(name));
     if (realmRole) return { kind: 'realm', rep: realmRole };
-    throw new ApiError(404, 'not_found', `No role or permission named ${name}`, [
-      { field: 'params.role', message: 'is not a realm role or a permission of the API' },
-    ]);
+    throw new ApiError('not_found', `No role or permission named ${name}`, {
+      errors: [{ field: 'params.role', message: 'is not a realm role or a permission of the API' }],
+    });
   }
 
   private apiClientUuid(): Promise<string> {
@@ -220,7 +220,7 @@ export class IdpAdminService {
       .then((found) => {
         const id = found.find((c) => c.clientId === this.target.clientId)?.id;
         if (id === undefined)
-          throw new ApiError(502, 'idp_refused', `The IdP has no client ${this.target.clientId}`);
+          throw new ApiError('idp_refused', `The IdP has no client ${this.target.clientId}`);
         return id;
       })
       .catch((e) => {

@@ -55,13 +55,9 @@ export function accessGuard(options: AccessOptions) {
         id,
         action,
       });
-      if (answer === 'hidden') throw new ApiError(404, 'not_found', `No such ${type}`);
+      if (answer === 'hidden') throw new ApiError('not_found', `No such ${type}`);
       if (answer === 'forbidden') {
-        throw new ApiError(
-          403,
-          'forbidden',
-          `The decision point refuses ${action} on this ${type}`,
-        );
+        throw new ApiError('forbidden', `The decision point refuses ${action} on this ${type}`);
       }
     },
 

@@ -96,10 +96,9 @@ export function decideAccess(
  */
 export function enforce(decision: Decision, type: string, action: string): void {
   if (decision.allowed) return;
-  if (decision.hidden) throw new ApiError(404, 'not_found', `No such ${type}`);
+  if (decision.hidden) throw new ApiError('not_found', `No such ${type}`);
   if (decision.reason === 'relation_missing') {
     throw new ApiError(
-      403,
       'forbidden',
       `Your relation to this ${type} does not allow ${action}: ${decision.description}`,
     );

@@ -5,5 +5,7 @@ export const PUBLIC_ROUTES = [
   'GET /metrics',
   'GET /openapi.json',
   'GET /.well-known/authzen-configuration',
+  'GET /.well-known/oauth-protected-resource',
+  'GET /.well-known/oauth-protected-resource/mcp',
   'POST /auth/backchannel-logout',
 ] as const;

@@ -137,18 +137,14 @@ export function authzenRoutes(options: AuthzenRouteOptions): FastifyPluginAsync 
       // application/json; §10.1.4 lists 400 as the error for a bad request.
       if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
         return options.errorHandler(
-          new ApiError(
-            400,
-            'invalid_request',
-            'The request body must be application/json',
-          ) as never,
+          new ApiError('invalid_request', 'The request body must be application/json') as never,
           request,
           reply,
         );
       }
       if (error instanceof AuthzenRequestError) {
         return options.errorHandler(
-          new ApiError(400, 'validation_failed', error.message, error.errors) as never,
+          new ApiError('validation_failed', error.message, { errors: error.errors }) as never,
           request,
           reply,
         );

@@ -53,6 +53,11 @@ export interface ApiConfig {
   readonly docsClientId: string;
   /** The API's public base URL (`API_PUBLIC_URL`) when behind a proxy; else the request's. */
   readonly publicUrl?: string;
+  /**
+   * Tokens whose audience is the MCP resource alone (`<base>/mcp`, RFC 8707) are accepted by the
+   * REST routes too (`API_ACCEPTS_MCP_TOKENS`, default true); false keeps agents' tokens to `/mcp`.
+   */
+  readonly apiAcceptsMcpTokens: boolean;
   /** An external AuthZEN decision point deciding list and todo access (`AUTHZ_PDP_URL`). */
   readonly pdp?: { readonly url: string; readonly token?: string };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

@@ -61,6 +61,7 @@ export const EnvSchema = Type.Object({
   STEP_UP_MAX_AGE_SECONDS: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
   OIDC_DOCS_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   API_PUBLIC_URL: Type.Optional(Url),
+  API_ACCEPTS_MCP_TOKENS: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
   AUTHZ_PDP_URL: Type.Optional(Url),
   AUTHZ_PDP_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
 });

@@ -59,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     corsOrigins: list(e.CORS_ORIGINS ?? 'http://localhost:3000'),
     docsClientId: e.OIDC_DOCS_CLIENT_ID ?? 'todo-ui',
     ...(e.API_PUBLIC_URL && { publicUrl: e.API_PUBLIC_URL.replace(/\/+$/, '') }),
+    apiAcceptsMcpTokens: e.API_ACCEPTS_MCP_TOKENS !== 'false',
     ...(e.AUTHZ_PDP_URL && {
       pdp: { url: e.AUTHZ_PDP_URL, ...(e.AUTHZ_PDP_TOKEN && { token: e.AUTHZ_PDP_TOKEN }) },
     }),

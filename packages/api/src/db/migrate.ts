@@ -6,6 +6,7 @@ import { auditSuppressed } from './migrations/003-audit-suppressed.js';
 import { lists } from './migrations/004-lists.js';
 import { todoVersion } from './migrations/005-todo-version.js';
 import { listVersion } from './migrations/006-list-version.js';
+import { auditClient } from './migrations/007-audit-client.js';
 
 /** Migrations in order; names are permanent once released. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -16,6 +17,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '004-lists': lists(db.dialect),
     '005-todo-version': todoVersion,
     '006-list-version': listVersion,
+    '007-audit-client': auditClient,
   };
 }
 

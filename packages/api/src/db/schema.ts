@@ -68,6 +68,8 @@ export interface AuditTable {
   at: Timestamp;
   actor_issuer: string | null;
   actor_sub: string | null;
+  /** The client (`azp`) whose token made the request; null when unknown or before it was kept. */
+  actor_client: ColumnType<string | null, string | null | undefined, string | null>;
   action: string;
   resource: string | null;
   outcome: 'success' | 'denied';

@@ -3,10 +3,19 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { metadataUrl, publicBase, resourceOf } from '../mcp/resource.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
 import { profileOf } from '../routes/principal.js';
 import { etagOf, PreconditionFailed } from './etag.js';
-import { ApiError, PROBLEM_JSON, type ProblemDetails, problem } from './problem.js';
+import {
+  ApiError,
+  type ApiErrorCode,
+  PROBLEM_JSON,
+  type ProblemDetails,
+  problem,
+  problemBody,
+  problemOf,
+} from './problem.js';
 import type { RouteMethods } from './route-methods.js';
 import { fieldErrors } from './validation.js';
 
@@ -33,11 +42,11 @@ function explanation(
 }
 
 /** Fastify's own client-error codes this API answers specifically. */
-const FASTIFY_CODES: Record<string, [number, ApiError['code']]> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type'],
-  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_request'],
-  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_request'],
+const FASTIFY_CODES: Record<string, ApiErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_request',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_request',
 };
 
 /**
@@ -59,6 +68,8 @@ export function createErrorHandler(context: AppContext) {
         ...(context.authenticator.dpopAlgorithms && {
           dpopAlgorithms: context.authenticator.dpopAlgorithms,
         }),
+        // RFC 9728 §5.1: every challenge names the metadata of the resource it guards.
+        resourceMetadata: metadataUrl(publicBase(context, request), resourceOf(request)),
       });
       const body: ProblemDetails & Record<string, unknown> = { ...response.body };
       if (error.code === 'logout_token_invalid') {
@@ -70,63 +81,55 @@ export function createErrorHandler(context: AppContext) {
         await recordDenial(request, `${error.code}: ${error.description}`);
       }
       Object.assign(body, explanation(context, error, request));
-      return send(reply.headers(response.headers), response.status, body);
+      return send(reply.headers(response.headers), body);
     }
     if (error.validation) {
       const errors = fieldErrors(error.validationContext ?? 'request', error.validation);
       // `errors[].field` keeps the machine path (`body.title`); the sentence names the field
       // as the person typed it (`title`).
       const detail = errors.map((e) => `${personName(e.field)} ${e.message}`).join('; ');
-      return send(reply, 400, problem(400, 'validation_failed', detail, errors));
+      return send(reply, problem('validation_failed', detail, errors));
     }
     if (error instanceof InvalidCursorError) {
       const errors = [{ field: 'querystring.cursor', message: error.message }];
-      return send(
-        reply,
-        400,
-        problem(400, 'validation_failed', 'querystring.cursor is invalid', errors),
-      );
+      return send(reply, problem('validation_failed', 'querystring.cursor is invalid', errors));
     }
     if (error instanceof PreconditionFailed) {
       // RFC 9110 §15.5.13, with the current state and its tag so the client can show both.
       reply.header('etag', etagOf(error.current.version));
-      const body = problem(412, error.code, error.message);
-      return send(reply, 412, { ...body, current: error.current });
+      const body = problem(error.code, error.message);
+      return send(reply, { ...body, current: error.current });
     }
     if (error instanceof ApiError) {
       if (error.status === 403) await recordDenial(request, error.message);
-      return send(
-        reply,
-        error.status,
-        problem(error.status, error.code, error.message, error.errors),
-      );
+      return send(reply, problemOf(error));
     }
     const known = error.code ? FASTIFY_CODES[error.code] : undefined;
-    if (known) return send(reply, known[0], problem(known[0], known[1], error.message));
+    if (known) return send(reply, problem(known, error.message));
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       const code = error.statusCode === 429 ? 'rate_limited' : 'invalid_request';
-      return send(reply, error.statusCode, problem(error.statusCode, code, error.message));
+      return send(reply, problemBody(error.statusCode, code, error.message));
     }
     if (isDataException(error)) {
       // PostgreSQL SQLSTATE class 22 (Appendix A, "data exception": a bad datetime, a value out
       // of range) comes from a value the client sent; inputs are validated before SQL, so this
       // is a missed check, but still the client's bad input: 400, never 500.
       request.log.warn({ err: error }, 'data exception from the database');
-      return send(reply, 400, problem(400, 'invalid_request', 'A value in the request is invalid'));
+      return send(reply, problem('invalid_request', 'A value in the request is invalid'));
     }
     if (error instanceof DecisionPointUnavailableError) {
       // Fail closed: without a decision nothing is allowed, and it is not the caller's fault.
       request.log.error({ err: error }, 'decision point unavailable');
       reply.header('retry-after', '5');
-      return send(reply, 503, problem(503, 'unavailable', 'The decision point is unavailable'));
+      return send(reply, problem('unavailable', 'The decision point is unavailable'));
     }
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
       reply.header('retry-after', '5');
-      return send(reply, 503, problem(503, 'unavailable', 'The database is unavailable'));
+      return send(reply, problem('unavailable', 'The database is unavailable'));
     }
     request.log.error({ err: error }, 'unhandled error');
-    return send(reply, 500, problem(500, 'internal_error', 'An unexpected error occurred'));
+    return send(reply, problem('internal_error', 'An unexpected error occurred'));
   };
 
   async function recordDenial(request: FastifyRequest, detail: string): Promise<void> {
@@ -158,8 +161,9 @@ function isDataException(error: unknown, depth = 0): boolean {
   return isDataException(error.cause, depth + 1);
 }
 
-function send(reply: FastifyReply, status: number, body: object): FastifyReply {
-  return reply.code(status).type(PROBLEM_JSON).send(JSON.stringify(body));
+/** Problem details under their media type (RFC 9457 §3), with the status the body names. */
+function send(reply: FastifyReply, body: ProblemDetails & Record<string, unknown>): FastifyReply {
+  return reply.code(body.status).type(PROBLEM_JSON).send(JSON.stringify(body));
 }
 
 /**
@@ -173,9 +177,9 @@ export function createNotFoundHandler(routes: RouteMethods) {
     if (allowed.length > 0 && !allowed.includes(request.method)) {
       reply.header('allow', allowed.join(', '));
       const detail = `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`;
-      return send(reply, 405, problem(405, 'method_not_allowed', detail));
+      return send(reply, problem('method_not_allowed', detail));
     }
-    return send(reply, 404, problem(404, 'route_not_found', `No route ${request.method} ${path}`));
+    return send(reply, problem('route_not_found', `No route ${request.method} ${path}`));
   };
 }
 

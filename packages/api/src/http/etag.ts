@@ -33,7 +33,6 @@ export class PreconditionFailed<T extends { version: number }> extends ApiError 
   readonly current: T;
   constructor(what: string, current: T) {
     super(
-      412,
       'precondition_failed',
       `The ${what} changed since you last read it (If-Match does not match its ETag). The current state is in \`current\`.`,
     );

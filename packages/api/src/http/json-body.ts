@@ -24,7 +24,7 @@ export function useStrictJsonParser(app: FastifyInstance): void {
       const charset = CHARSET.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
       if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
         return done(
-          new ApiError(415, 'unsupported_media_type', 'JSON bodies must be UTF-8 (RFC 8259 §8.1)'),
+          new ApiError('unsupported_media_type', 'JSON bodies must be UTF-8 (RFC 8259 §8.1)'),
           undefined,
         );
       }
@@ -33,7 +33,7 @@ export function useStrictJsonParser(app: FastifyInstance): void {
         text = UTF8.decode(body);
       } catch {
         return done(
-          new ApiError(400, 'invalid_request', 'Body is not valid UTF-8 (RFC 8259 §8.1)'),
+          new ApiError('invalid_request', 'Body is not valid UTF-8 (RFC 8259 §8.1)'),
           undefined,
         );
       }

@@ -1,58 +1,87 @@
 import { STATUS_CODES } from 'node:http';
+import type { Static } from 'typebox';
+import type { Problem } from '../schemas/common.js';
 
-/** Stable codes of the API's own errors (auth errors carry the auth package's codes). */
-export type ApiErrorCode =
-  | 'invalid_request'
-  | 'validation_failed'
-  | 'not_found'
-  | 'forbidden'
-  | 'conflict'
-  | 'precondition_failed'
-  | 'route_not_found'
-  | 'method_not_allowed'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'rate_limited'
-  | 'insufficient_scope'
-  | 'unavailable'
-  | 'conflict'
-  | 'not_implemented'
-  | 'idp_unavailable'
-  | 'idp_refused'
-  | 'internal_error';
+/**
+ * The API's own error codes and the HTTP status each one is answered with; auth errors carry
+ * the auth package's codes and statuses. One table, so a code always means one status.
+ */
+export const PROBLEM_STATUS = {
+  invalid_request: 400,
+  validation_failed: 400,
+  forbidden: 403,
+  insufficient_scope: 403,
+  not_found: 404,
+  route_not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  precondition_failed: 412,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  not_implemented: 501,
+  // The admin's request was fine; the identity provider behind the API refused the API.
+  idp_refused: 502,
+  unavailable: 503,
+  idp_unavailable: 503,
+} as const;
+
+/** Stable codes of the API's own errors. */
+export type ApiErrorCode = keyof typeof PROBLEM_STATUS;
+
+/** RFC 9457 §3 problem details, typed from the one `Problem` schema the OpenAPI document shows. */
+export type ProblemDetails = Static<typeof Problem>;
 
 /** One offending input field, named as `body.title`, `querystring.limit`, `params.id`. */
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type FieldError = NonNullable<ProblemDetails['errors']>[number];
 
-/** The API's one error class; the error handler turns it into problem details. */
+/**
+ * The API's one error class; its status comes from {@link PROBLEM_STATUS} and the error
+ * handler turns it into problem details.
+ *
+ * @example
+ * ```ts
+ * throw new ApiError('not_found', 'No such list');
+ * throw new ApiError('validation_failed', 'body.issuer is not trusted', {
+ *   errors: [{ field: 'body.issuer', message: 'is not a trusted issuer' }],
+ * });
+ * ```
+ */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
+  readonly status: number;
+  readonly errors: FieldError[] | undefined;
   constructor(
-    readonly status: number,
     readonly code: ApiErrorCode,
     message: string,
-    readonly errors?: FieldError[],
-    options?: ErrorOptions,
+    options?: { errors?: FieldError[]; cause?: unknown },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.status = PROBLEM_STATUS[code];
+    this.errors = options?.errors;
   }
 }
 
-/** RFC 9457 §3 problem details; `type` is a URN per code, like the auth package's. */
-export interface ProblemDetails {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  instance?: string;
-  code?: string;
-  errors?: FieldError[];
+/** The RFC 9457 body of one of the API's codes, with the status the table gives it. */
+export function problem(
+  code: ApiErrorCode,
+  detail?: string,
+  errors?: FieldError[],
+): ProblemDetails {
+  return problemBody(PROBLEM_STATUS[code], code, detail, errors);
 }
 
-export function problem(
+/** The body of an {@link ApiError}. */
+export function problemOf(error: ApiError): ProblemDetails {
+  return problemBody(error.status, error.code, error.message, error.errors);
+}
+
+/**
+ * An RFC 9457 body for any status and code, for failures whose status another component chose
+ * (a Fastify plugin's 4xx); `type` is a URN per code, like the auth package's.
+ */
+export function problemBody(
   status: number,
   code: string,
   detail?: string,

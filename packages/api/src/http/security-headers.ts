@@ -5,7 +5,8 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
  * (v8 defaults) produces with `default-src 'none'` and `frame-ancestors 'none'` and no
  * `upgrade-insecure-requests`; set here as one constant because the plugin rebuilds its
  * middleware chain on every request (about 5 % of the CPU of a small request). The docs pages
- * set their own `Content-Security-Policy` afterwards, which replaces this one.
+ * set their own `Content-Security-Policy` and `Cross-Origin-Opener-Policy` afterwards, which
+ * replace these (`plugins/docs-ui.ts`).
  */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   // A JSON API loads nothing; `frame-ancestors 'none'` forbids framing (CSP Level 3 §6.4.2).

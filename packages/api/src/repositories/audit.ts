@@ -7,6 +7,8 @@ import type { Page } from './todos.js';
 /** One audit record to write. */
 export interface AuditInput {
   actor?: { issuer: string; subject: string } | undefined;
+  /** The OAuth client (`azp`) whose token made the request. */
+  client?: string | undefined;
   action: string;
   resource?: string | undefined;
   outcome: 'success' | 'denied';
@@ -22,6 +24,8 @@ export interface AuditEntry {
   actorSub: string | null;
   /** The actor's username (or email) as the API last saw it in their token; null if unknown. */
   actorName: string | null;
+  /** The OAuth client (`azp`) whose token made the request, when recorded. */
+  actorClient: string | null;
   action: string;
   resource: string | null;
   outcome: 'success' | 'denied';
@@ -38,6 +42,7 @@ export function auditRow(input: AuditInput, now: Date) {
     at: now.toISOString(),
     actor_issuer: input.actor?.issuer ?? null,
     actor_sub: input.actor?.subject ?? null,
+    actor_client: input.client ?? null,
     action: input.action,
     resource: input.resource ?? null,
     outcome: input.outcome,
@@ -112,6 +117,7 @@ export function auditRepository(db: Db) {
         actorIssuer: row.actor_issuer,
         actorSub: row.actor_sub,
         actorName: row.actor_username ?? row.actor_email ?? null,
+        actorClient: row.actor_client ?? null,
         action: row.action,
         resource: row.resource,
         outcome: row.outcome,

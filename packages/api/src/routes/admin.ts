@@ -109,9 +109,9 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const { sub, issuer } = request.body;
         const trusted = config.issuers.map((i) => i.issuer);
         if (issuer !== undefined && !trusted.includes(issuer)) {
-          throw new ApiError(400, 'validation_failed', 'body.issuer is not a trusted issuer', [
-            { field: 'body.issuer', message: 'is not a trusted issuer' },
-          ]);
+          throw new ApiError('validation_failed', 'body.issuer is not a trusted issuer', {
+            errors: [{ field: 'body.issuer', message: 'is not a trusted issuer' }],
+          });
         }
         // Every issuer's revocation and the audit record commit together or not at all.
         const actor = ownerOf(principalOf(request));

@@ -46,11 +46,7 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
       },
       async (request, reply) => {
         if (!request.headers['content-type']?.toLowerCase().startsWith(FORM)) {
-          throw new ApiError(
-            415,
-            'unsupported_media_type',
-            `Send the logout token as ${FORM} (§2.5)`,
-          );
+          throw new ApiError('unsupported_media_type', `Send the logout token as ${FORM} (§2.5)`);
         }
         const claims = await authenticator.verifyLogoutToken(
           request.body.logout_token,
@@ -91,10 +87,8 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
           request.log.error({ err: cause }, 'could not record a back-channel logout');
           reply.header('retry-after', '5');
           throw new ApiError(
-            503,
             'unavailable',
             'The logout could not be recorded; nothing was kept, retry it',
-            undefined,
             { cause },
           );
         }

@@ -59,7 +59,7 @@ export function listMemberRoutes(context: AppContext): FastifyPluginAsyncTypebox
         await authorize(request, id, 'can_share');
         const target = await person(request, request.params.username);
         if ((await lists.relation(target, id)) === 'owner') {
-          throw new ApiError(409, 'conflict', 'The owner of a list stays its owner');
+          throw new ApiError('conflict', 'The owner of a list stays its owner');
         }
         const { relation } = request.body;
         await write(request, 'list.share', `list:${id}`, (tx, now) =>
@@ -102,10 +102,10 @@ export function listMemberRoutes(context: AppContext): FastifyPluginAsyncTypebox
         );
         const theirs = self ? mine : await lists.relation(target, id);
         if (theirs === undefined) {
-          throw new ApiError(404, 'not_found', `${request.params.username} is not a member`);
+          throw new ApiError('not_found', `${request.params.username} is not a member`);
         }
         if (theirs === 'owner') {
-          throw new ApiError(409, 'conflict', 'The owner cannot leave their own list');
+          throw new ApiError('conflict', 'The owner cannot leave their own list');
         }
         await write(request, self ? 'list.leave' : 'list.unshare', `list:${id}`, (tx) =>
           lists.removeMember(id, target, tx),

@@ -33,7 +33,7 @@ export function listService(context: AppContext) {
     const list = await lists.get(ownerOf(principal), id);
     await access.require(principal, 'list', action, id, list?.relation);
     // An external decision point may allow what this database has no membership for.
-    if (!list) throw new ApiError(404, 'not_found', 'No such list');
+    if (!list) throw new ApiError('not_found', 'No such list');
     return list;
   }
 
@@ -70,7 +70,7 @@ export function listService(context: AppContext) {
     if (current && request.headers['if-match'] !== undefined) {
       throw new PreconditionFailed('list', await presentOne(request, current));
     }
-    throw new ApiError(404, 'not_found', 'No such list');
+    throw new ApiError('not_found', 'No such list');
   }
 
   /** One write, the caller's profile and its audit record, all or nothing (nothing on false). */
@@ -104,7 +104,7 @@ export function listService(context: AppContext) {
   /** Someone the API knows by this username or email; 404 when nobody. */
   async function person(request: FastifyRequest, handle: string): Promise<Owner> {
     const [found] = await lists.findPeople(handle, principalOf(request).issuer);
-    if (!found) throw new ApiError(404, 'not_found', `No person known as ${handle}`);
+    if (!found) throw new ApiError('not_found', `No person known as ${handle}`);
     return found;
   }
 

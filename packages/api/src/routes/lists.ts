@@ -139,7 +139,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const id = listId(request);
         const list = await authorize(request, id, 'can_delete');
         if (list.isDefault) {
-          throw new ApiError(409, 'conflict', 'The default list cannot be deleted');
+          throw new ApiError('conflict', 'The default list cannot be deleted');
         }
         const expected = await precondition(request, list);
         const removed = await write(request, 'list.delete', `list:${id}`, (tx) =>

@@ -10,7 +10,7 @@ import type { OwnerProfile } from '../repositories/owners.js';
  */
 export function principalOf(request: FastifyRequest): Principal {
   const principal = request.principal;
-  if (!principal) throw new ApiError(500, 'internal_error', 'route is not behind authentication');
+  if (!principal) throw new ApiError('internal_error', 'route is not behind authentication');
   return principal;
 }
 

@@ -25,15 +25,15 @@ import {
 } from '../schemas/todo.js';
 import { ownerOf, principalOf, profileOf } from './principal.js';
 
-const notFound = () => new ApiError(404, 'not_found', 'No such todo');
+const notFound = () => new ApiError('not_found', 'No such todo');
 
 /** A title of spaces alone says nothing: 400, named as the person typed it. */
 function refuseBlankTitle(title: string | undefined): void {
   if (title === undefined || title.trim() !== '') return;
   const message = 'must contain a character other than spaces';
-  throw new ApiError(400, 'validation_failed', `title ${message}`, [
-    { field: 'body.title', message },
-  ]);
+  throw new ApiError('validation_failed', `title ${message}`, {
+    errors: [{ field: 'body.title', message }],
+  });
 }
 
 /**

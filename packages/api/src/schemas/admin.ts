@@ -54,6 +54,10 @@ export const AuditPage = Type.Object({
       actorIssuer: Nullable,
       actorSub: Nullable,
       actorName: { ...Nullable, description: "The actor's username (or email) as last seen" },
+      actorClient: {
+        ...Nullable,
+        description: 'The OAuth client (`azp`) whose token made the request, when recorded',
+      },
       action: Type.String(),
       resource: Nullable,
       outcome: Type.Union([Type.Literal('success'), Type.Literal('denied')]),

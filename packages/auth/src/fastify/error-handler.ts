@@ -9,6 +9,16 @@ export type AuthErrorHandler = (
   reply: FastifyReply,
 ) => FastifyReply;
 
+/** Options of {@link createAuthErrorHandler}. */
+export interface AuthErrorHandlerOptions
+  extends Omit<AuthErrorResponseOptions, 'resourceMetadata'> {
+  /**
+   * The protected resource metadata URL (RFC 9728 §3) put in every challenge (§5.1), or a
+   * function of the request when it depends on the path or the host the client used.
+   */
+  resourceMetadata?: string | ((request: FastifyRequest) => string | undefined);
+}
+
 /**
  * A ready-made Fastify error handler for apps that have no error handler of their own: auth
  * failures become RFC 6750 / RFC 9457 responses via `authErrorResponse` (with `options`, e.g.
@@ -17,13 +27,24 @@ export type AuthErrorHandler = (
  *
  * @example
  * ```ts
- * app.setErrorHandler(createAuthErrorHandler({ dpopAlgorithms: authenticator.dpopAlgorithms }));
+ * app.setErrorHandler(
+ *   createAuthErrorHandler({
+ *     dpopAlgorithms: authenticator.dpopAlgorithms,
+ *     resourceMetadata: 'https://api.example.com/.well-known/oauth-protected-resource',
+ *   }),
+ * );
  * ```
  */
-export function createAuthErrorHandler(options: AuthErrorResponseOptions = {}): AuthErrorHandler {
+export function createAuthErrorHandler(options: AuthErrorHandlerOptions = {}): AuthErrorHandler {
+  const { resourceMetadata, ...rest } = options;
   return (error, request, reply) => {
     if (isAuthError(error)) {
-      const { status, headers, body } = authErrorResponse(error, options);
+      const metadata =
+        typeof resourceMetadata === 'function' ? resourceMetadata(request) : resourceMetadata;
+      const { status, headers, body } = authErrorResponse(error, {
+        ...rest,
+        ...(metadata !== undefined && { resourceMetadata: metadata }),
+      });
       request.log.info({ code: error.code, status }, 'authentication or authorization failed');
       return reply.code(status).headers(headers).send(body);
     }

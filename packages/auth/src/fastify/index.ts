@@ -5,7 +5,7 @@
  */
 export type { Credentials } from './bearer.js';
 export { readBearerToken, readCredentials } from './bearer.js';
-export type { AuthErrorHandler } from './error-handler.js';
+export type { AuthErrorHandler, AuthErrorHandlerOptions } from './error-handler.js';
 export { authErrorHandler, createAuthErrorHandler } from './error-handler.js';
 export type { AuthPluginOptions, RouteAuthConfig } from './plugin.js';
 export { authPlugin } from './plugin.js';

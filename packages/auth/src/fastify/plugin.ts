@@ -39,6 +39,12 @@ export interface AuthPluginOptions {
   beforeDecision?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** Clock in milliseconds for `max_age` decisions; default `Date.now`. */
   now?: () => number;
+  /**
+   * The audiences accepted on this context's requests, from an issuer's configured ones
+   * (RFC 8707 §2: a resource with its own identifier accepts tokens naming it), e.g.
+   * `() => ['https://api.example.com/mcp']`. Default: the configured ones.
+   */
+  audiences?: (request: FastifyRequest, configured: readonly string[]) => readonly string[];
 }
 
 declare module 'fastify' {
@@ -111,7 +117,7 @@ function checkRoute(
 }
 
 async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
-  const { authenticator, beforeDecision } = options;
+  const { authenticator, beforeDecision, audiences } = options;
   if (authenticator === undefined || typeof authenticator.authenticate !== 'function')
     throw new TypeError('authPlugin needs { authenticator }');
   const now = options.now ?? Date.now;
@@ -150,11 +156,14 @@ async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise
       dpopAlgorithms !== undefined,
     );
     // Failures are thrown as AuthError (statusCode set); the app's error handler maps them.
-    const principal = await authenticator.authenticate(credentials?.token);
+    const accept = audiences && {
+      audiences: (configured: readonly string[]) => audiences(request, configured),
+    };
+    const principal = await authenticator.authenticate(credentials?.token, accept);
     const auth = request.routeOptions.config?.auth;
     // authenticate() refused a missing token, so the credentials are here from now on.
     const { scheme, token } = credentials as NonNullable<typeof credentials>;
-    if (auth?.introspect) await authenticator.introspect(token);
+    if (auth?.introspect) await authenticator.introspect(token, accept);
     request.principal = principal;
     // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused); a plain bearer
     // request skips this. `htu` is compared with the URI the client used: behind trusted

@@ -21,6 +21,12 @@ export interface AuthErrorResponseOptions {
    * challenge with `algs`, and DPoP proof failures are answered in that scheme.
    */
   dpopAlgorithms?: readonly string[];
+  /**
+   * URL of the resource's protected resource metadata (RFC 9728 §3). When set, every challenge
+   * carries it as `resource_metadata` (§5.1), so a client can discover the authorization
+   * servers from the refusal alone.
+   */
+  resourceMetadata?: string;
 }
 
 const TITLES: Readonly<Record<number, string>> = {
@@ -39,14 +45,14 @@ function quote(value: string): string {
 }
 
 /** Renders an authorization refusal's challenge (RFC 6750 §3, RFC 9470 §3, RFC 9449 §7.1). */
-function renderChallenge(realm: string, challenge: Challenge): string {
+function renderChallenge(realm: string, challenge: Challenge, metadata: string[]): string {
   const parts = [`${challenge.scheme} realm=${quote(realm)}`];
   parts.push(`error="${challenge.error}"`, `error_description=${quote(challenge.description)}`);
   if (challenge.scope?.length) parts.push(`scope=${quote(challenge.scope.join(' '))}`);
   if (challenge.acrValues?.length) parts.push(`acr_values=${quote(challenge.acrValues.join(' '))}`);
   if (challenge.maxAge !== undefined) parts.push(`max_age="${challenge.maxAge}"`);
   if (challenge.algs?.length) parts.push(`algs=${quote(challenge.algs.join(' '))}`);
-  return parts.join(', ');
+  return [...parts, ...metadata].join(', ');
 }
 
 /**
@@ -73,6 +79,11 @@ export function authErrorResponse(
   options: AuthErrorResponseOptions = {},
 ): { status: number; headers: Record<string, string>; body: ProblemDetails } {
   const realm = options.realm ?? 'todo-api';
+  // RFC 9728 §5.1: `resource_metadata` in every challenge, whatever its scheme or error.
+  const metadata =
+    options.resourceMetadata === undefined
+      ? []
+      : [`resource_metadata=${quote(options.resourceMetadata)}`];
   const headers: Record<string, string> = {
     'content-type': 'application/problem+json',
     'cache-control': 'no-store',
@@ -88,23 +99,23 @@ export function authErrorResponse(
     const dpop = [`DPoP realm=${quote(realm)}`, `error="${code}"`];
     dpop.push(`error_description=${quote(error.description)}`);
     if (algs) dpop.push(algs);
-    headers['www-authenticate'] = dpop.join(', ');
+    headers['www-authenticate'] = [...dpop, ...metadata].join(', ');
     if (error.nonce !== undefined) headers['dpop-nonce'] = error.nonce;
   } else if (error.challenge !== undefined) {
-    headers['www-authenticate'] = renderChallenge(realm, error.challenge);
+    headers['www-authenticate'] = renderChallenge(realm, error.challenge, metadata);
   } else if (error.code === 'token_missing') {
-    headers['www-authenticate'] = challenge[0] as string;
+    headers['www-authenticate'] = [...challenge, ...metadata].join(', ');
   } else if (error.status === 401) {
     challenge.push('error="invalid_token"', `error_description=${quote(error.description)}`);
-    headers['www-authenticate'] = challenge.join(', ');
+    headers['www-authenticate'] = [...challenge, ...metadata].join(', ');
   } else if (error.status === 403) {
     challenge.push('error="insufficient_scope"', `error_description=${quote(error.description)}`);
     // RFC 6750 §3: `scope` lists what the request needed.
     if (error.missing?.length) challenge.push(`scope=${quote(error.missing.join(' '))}`);
-    headers['www-authenticate'] = challenge.join(', ');
+    headers['www-authenticate'] = [...challenge, ...metadata].join(', ');
   } else if (error.code === 'request_invalid') {
     challenge.push('error="invalid_request"', `error_description=${quote(error.description)}`);
-    headers['www-authenticate'] = challenge.join(', ');
+    headers['www-authenticate'] = [...challenge, ...metadata].join(', ');
   } else if (error.status === 503) {
     headers['retry-after'] = '5';
   }
@@ -112,7 +123,7 @@ export function authErrorResponse(
   // (RFC 9110 §11.6.1: several challenges in one field, comma-separated).
   const www = headers['www-authenticate'];
   if (algs && error.status === 401 && www?.startsWith('Bearer '))
-    headers['www-authenticate'] = `${www}, DPoP realm=${quote(realm)}, ${algs}`;
+    headers['www-authenticate'] = [www, `DPoP realm=${quote(realm)}`, algs, ...metadata].join(', ');
   const body: ProblemDetails = {
     type: `urn:todo-sso:problem:${error.code.replaceAll('_', '-')}`,
     title: TITLES[error.status] ?? 'Error',

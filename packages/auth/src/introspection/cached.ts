@@ -7,7 +7,7 @@ import type { AuthEvent } from '../options.js';
 import type { Principal } from '../principal.js';
 import { assertAccessToken } from '../token/access-token-type.js';
 import { describeValue } from '../token/describe-value.js';
-import { audiencesOf } from '../token/validate-claims.js';
+import { assertAudience } from '../token/validate-claims.js';
 import { callIntrospection } from './introspect.js';
 
 /** What cached introspection needs from the authenticator. */
@@ -36,6 +36,7 @@ function principalFrom(
   issuer: ResolvedIssuer,
   answer: Record<string, unknown>,
   nowSec: number,
+  audiences: readonly string[],
 ): Principal {
   const { active: _active, token_type: tokenType, ...claims } = answer;
   // RFC 7662 §2.2 `token_type`: only a bearer access token opens the API (the dev IdP's Authentik
@@ -84,12 +85,8 @@ function principalFrom(
     throw new AuthError('token_malformed', 'The introspection answer has no valid "exp" claim');
   if (nowSec >= answer.exp + issuer.clockToleranceSec)
     throw new AuthError('token_expired', 'The access token expired');
-  // RFC 7519 §4.1.3 / RFC 9068 §4: the token must be meant for this API; no `aud` is no match.
-  if (!audiencesOf(answer).some((a) => issuer.audiences.includes(a)))
-    throw new AuthError(
-      'audience_mismatch',
-      `The token audience does not include ${issuer.audiences.join(' or ')}`,
-    );
+  // RFC 7519 §4.1.3 / RFC 9068 §4: the token must be meant for this resource; no `aud` is no match.
+  assertAudience(answer, audiences);
   // The owner of every row is (issuer, sub), so the subject must be the IdP's stable `sub`
   // (RFC 7662 §2.2). No fallback to `username`: a name someone chose could equal another
   // person's `sub` and open that person's data.
@@ -109,6 +106,7 @@ export async function introspectWithCache(
   entry: { readonly issuer: ResolvedIssuer; readonly keys: KeyStore },
   token: string,
   key: string,
+  audiences: readonly string[] = entry.issuer.audiences,
 ): Promise<{ principal: Principal; cached: boolean }> {
   const issuer = entry.issuer.issuer;
   const hit = ctx.cache.get(key, ctx.now());
@@ -122,6 +120,8 @@ export async function introspectWithCache(
       durationMs: 0,
     });
     if (isAuthError(hit)) throw hit;
+    // Cached for any resource: the audience is this request's question (RFC 8707 §2).
+    assertAudience(hit.claims, audiences);
     return { principal: hit, cached: true };
   }
   const endpoint = await entry.keys.introspectionEndpoint();
@@ -132,7 +132,7 @@ export async function introspectWithCache(
       fetch: ctx.fetch,
       timeoutMs: ctx.settings.httpTimeoutMs,
     });
-    principal = principalFrom(entry.issuer, answer, Math.floor(ctx.now() / 1000));
+    principal = principalFrom(entry.issuer, answer, Math.floor(ctx.now() / 1000), audiences);
   } catch (e) {
     const durationMs = performance.now() - started;
     if (isAuthError(e) && e.code === 'idp_unavailable') {
@@ -153,8 +153,11 @@ export async function introspectWithCache(
         cached: false,
         durationMs,
       });
+      // A token for another resource may be good where its audience is accepted (RFC 8707
+      // §2): that refusal depends on the request, so it is not kept.
       const now = ctx.now();
-      ctx.cache.set(key, e, now + ctx.settings.negativeTtlMs, now);
+      if (e.code !== 'audience_mismatch')
+        ctx.cache.set(key, e, now + ctx.settings.negativeTtlMs, now);
     }
     throw e;
   }

@@ -52,10 +52,20 @@ export function validateClaims(
     throw new AuthError('token_not_yet_valid', 'The access token was issued in the future (iat)');
   if (typeof claims.sub !== 'string' || claims.sub === '')
     throw new AuthError('token_malformed', 'The token has no "sub" claim');
-  const audiences = audiencesOf(claims);
-  if (!audiences.some((a) => checks.audiences.includes(a)))
+  assertAudience(claims, checks.audiences);
+}
+
+/**
+ * RFC 7519 §4.1.3, RFC 9068 §4: the token's `aud` names one of the `accepted` audiences (for a
+ * resource identifier, RFC 8707 §2); no `aud` is no match. Throws `audience_mismatch`.
+ */
+export function assertAudience(
+  claims: Readonly<Record<string, unknown>>,
+  accepted: readonly string[],
+): void {
+  if (!audiencesOf(claims).some((a) => accepted.includes(a)))
     throw new AuthError(
       'audience_mismatch',
-      `The token audience does not include ${checks.audiences.join(' or ')}`,
+      `The token audience does not include ${accepted.join(' or ')}`,
     );
 }

@@ -36,6 +36,13 @@ export function applyCors(realm: Realm, req: IncomingMessage, res: ServerRespons
 }
 
 /**
+ * Request headers a registered origin may send: Keycloak's CORS defaults (browser libraries such
+ * as Swagger UI add `X-Requested-With` to the token request), `Authorization` and RFC 9449's
+ * `DPoP`.
+ */
+const ALLOWED_HEADERS = 'Origin, Accept, X-Requested-With, Content-Type, Authorization, DPoP';
+
+/**
  * Answers every CORS preflight (`OPTIONS`) of the dev IdP. Only an origin registered as some
  * client's web origin is allowed (with credentials); any other gets no CORS headers, so the
  * browser refuses the actual request (Fetch Standard §4.8, CORS-preflight fetch).
@@ -44,7 +51,7 @@ export function answerPreflight(realm: Realm, req: IncomingMessage, res: ServerR
   applyCors(realm, req, res);
   if (res.hasHeader('access-control-allow-origin')) {
     res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
-    res.setHeader('access-control-allow-headers', 'Authorization, Content-Type, DPoP');
+    res.setHeader('access-control-allow-headers', ALLOWED_HEADERS);
     res.setHeader('access-control-max-age', '600');
   }
   res.writeHead(204).end();

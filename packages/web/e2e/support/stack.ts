@@ -109,8 +109,9 @@ export function patchRealm(webUrl: string, apiUrl: string): unknown {
       client.attributes['backchannel.logout.url'] = backchannel;
     }
     if (client.clientId === 'todo-ui') {
-      client.redirectUris = [`${webUrl}/*`];
-      client.webOrigins = [webUrl];
+      // The web app, and the API's interactive docs ("Authorize" on /docs).
+      client.redirectUris = [`${webUrl}/*`, `${apiUrl}/docs/static/oauth2-redirect.html`];
+      client.webOrigins = [webUrl, apiUrl];
       client.attributes = { ...client.attributes, 'post.logout.redirect.uris': `${webUrl}/*` };
     }
   }

@@ -1,3 +1,4 @@
+import type { components } from './schema.gen.js';
 import { stepUpChallengeOf } from './step-up-challenge.js';
 
 /**
@@ -22,15 +23,12 @@ export type ApiErrorCode =
   | 'network'
   | 'server';
 
-/** RFC 9457 problem details as the API sends them (`application/problem+json`). */
-export interface ProblemDetails {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  code?: string;
-  [extension: string]: unknown;
-}
+/**
+ * RFC 9457 problem details as the API sends them (`application/problem+json`): the type
+ * generated from the API's `Problem` schema, plus extension members (RFC 9457 §3.2) some
+ * responses add, such as `current` on a 412.
+ */
+export type ProblemDetails = components['schemas']['Problem'] & { [extension: string]: unknown };
 
 /** A failed API call: HTTP status, stable code and the server's problem details. */
 export class ApiError extends Error {

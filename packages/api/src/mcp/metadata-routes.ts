@@ -1,0 +1,61 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../context.js';
+import { PUBLIC } from '../schemas/security.js';
+import {
+  MCP_PATH,
+  METADATA_PATH,
+  protectedResourceMetadata,
+  publicBase,
+  type ResourceName,
+} from './resource.js';
+
+const Strings = { type: 'array', items: { type: 'string' } } as const;
+
+/** RFC 9728 §2 metadata, as the response schema of both documents. */
+const Metadata = {
+  type: 'object',
+  required: ['resource', 'authorization_servers', 'bearer_methods_supported'],
+  properties: {
+    resource: { type: 'string', format: 'uri' },
+    authorization_servers: Strings,
+    bearer_methods_supported: Strings,
+    scopes_supported: Strings,
+    resource_name: { type: 'string' },
+    resource_documentation: { type: 'string', format: 'uri' },
+    dpop_signing_alg_values_supported: Strings,
+    dpop_bound_access_tokens_required: { type: 'boolean' },
+  },
+} as const;
+
+/**
+ * `GET /.well-known/oauth-protected-resource` (the REST API, resource = the public base URL) and
+ * `GET /.well-known/oauth-protected-resource/mcp` (the MCP endpoint, resource = `<base>/mcp`),
+ * RFC 9728 §3: public, like every discovery document, and named by the 401 challenges (§5.1).
+ */
+export function protectedResourceRoutes(context: AppContext): FastifyPluginAsync {
+  const route = (name: ResourceName) => ({
+    schema: {
+      tags: ['discovery'],
+      operationId: name === 'mcp' ? 'getMcpResourceMetadata' : 'getResourceMetadata',
+      summary:
+        name === 'mcp'
+          ? 'Protected resource metadata of the MCP endpoint (RFC 9728)'
+          : 'Protected resource metadata of the API (RFC 9728)',
+      security: PUBLIC,
+      response: { 200: Metadata },
+    },
+  });
+  return async (app) => {
+    for (const name of ['api', 'mcp'] as const) {
+      app.get(
+        name === 'mcp' ? `${METADATA_PATH}${MCP_PATH}` : METADATA_PATH,
+        route(name),
+        async (request, reply) =>
+          reply
+            // RFC 9728 §3.2: a JSON object; the same for everyone, so caches may keep it a while.
+            .header('cache-control', 'public, max-age=300')
+            .send(protectedResourceMetadata(context, publicBase(context, request), name)),
+      );
+    }
+  };
+}

@@ -1,0 +1,95 @@
+import type { FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.js';
+
+/** Where RFC 9728 §3 puts protected resource metadata: inserted before the resource's path. */
+export const METADATA_PATH = '/.well-known/oauth-protected-resource';
+/** The MCP endpoint's path; its resource identifier is `<base>/mcp`. */
+export const MCP_PATH = '/mcp';
+
+/** The two protected resources the API serves: the REST API and the MCP endpoint. */
+export type ResourceName = 'api' | 'mcp';
+
+/** The scopes a client asks for (OpenID Connect Core §5.4); permissions come from roles. */
+const SCOPES = ['openid', 'profile', 'email'] as const;
+
+/**
+ * The API's public base URL: `API_PUBLIC_URL` when set (behind a proxy), else the origin the
+ * request came to (trusted proxies' forwarded protocol and host included).
+ */
+export function publicBase(context: AppContext, request: FastifyRequest): string {
+  return context.config.publicUrl ?? `${request.protocol}://${request.host}`;
+}
+
+/** A resource's identifier (RFC 8707 §2, RFC 9728 §1.2): the base URL, or `<base>/mcp`. */
+export function resourceId(base: string, name: ResourceName): string {
+  return name === 'mcp' ? `${base}${MCP_PATH}` : base;
+}
+
+/** A resource's metadata URL (RFC 9728 §3.1): the well-known path, then the resource's path. */
+export function metadataUrl(base: string, name: ResourceName): string {
+  const origin = new URL(base).origin;
+  const path = new URL(resourceId(base, name)).pathname.replace(/\/$/, '');
+  return `${origin}${METADATA_PATH}${path}`;
+}
+
+/** Which resource a request is for: the MCP endpoint or the REST API. */
+export function resourceOf(request: FastifyRequest): ResourceName {
+  const path = request.url.split('?')[0] ?? '';
+  return path === MCP_PATH || path.startsWith(`${MCP_PATH}/`) ? 'mcp' : 'api';
+}
+
+/**
+ * The audiences a request accepts (RFC 8707 §2: a token asked for one resource is for that one
+ * alone). `/mcp` takes only tokens naming `<base>/mcp`; the REST routes take the configured
+ * audiences (`todo-api`), their own identifier, and, unless `API_ACCEPTS_MCP_TOKENS=false`,
+ * the MCP one (an agent may use the REST API with the same decisions).
+ */
+export function acceptedAudiences(
+  context: AppContext,
+  request: FastifyRequest,
+  configured: readonly string[],
+): readonly string[] {
+  const base = publicBase(context, request);
+  if (resourceOf(request) === 'mcp') return [resourceId(base, 'mcp')];
+  const own = [...configured, resourceId(base, 'api')];
+  return context.config.apiAcceptsMcpTokens ? [...own, resourceId(base, 'mcp')] : own;
+}
+
+/** RFC 9728 §2 protected resource metadata. */
+export interface ProtectedResourceMetadata {
+  readonly resource: string;
+  readonly authorization_servers: readonly string[];
+  readonly bearer_methods_supported: readonly string[];
+  readonly scopes_supported: readonly string[];
+  readonly resource_name: string;
+  readonly resource_documentation?: string;
+  readonly dpop_signing_alg_values_supported?: readonly string[];
+  readonly dpop_bound_access_tokens_required?: boolean;
+}
+
+/**
+ * The metadata of one resource (RFC 9728 §2): its identifier, the trusted issuers as its
+ * authorization servers, the header as the only way to send a token (RFC 6750 §2.1; the query
+ * and the form body are refused), and the DPoP algorithms when DPoP is on (RFC 9449 §5.1).
+ */
+export function protectedResourceMetadata(
+  context: AppContext,
+  base: string,
+  name: ResourceName,
+): ProtectedResourceMetadata {
+  const { config, authenticator } = context;
+  const algorithms = authenticator.dpopAlgorithms;
+  const modes = config.issuers.map((issuer) => authenticator.dpopMode(issuer.issuer));
+  return {
+    resource: resourceId(base, name),
+    authorization_servers: config.issuers.map((issuer) => issuer.issuer),
+    bearer_methods_supported: ['header'],
+    scopes_supported: SCOPES,
+    resource_name: name === 'mcp' ? 'todo-sso MCP server' : 'todo-sso API',
+    ...(name === 'api' && { resource_documentation: `${base}/docs` }),
+    ...(algorithms && {
+      dpop_signing_alg_values_supported: algorithms,
+      dpop_bound_access_tokens_required: modes.every((mode) => mode === 'required'),
+    }),
+  };
+}

@@ -1,0 +1,185 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { denialError, isAuthError, type Requirement } from '@todo-sso/auth';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { routePolicies } from '../authz/catalogue.js';
+import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
+import { requires } from '../authz/requirement.js';
+import type { AppContext } from '../context.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { ApiError } from '../http/problem.js';
+import { principalOf, profileOf } from '../routes/principal.js';
+import { problems } from '../schemas/common.js';
+import { SECURED } from '../schemas/security.js';
+import { type Caller, mcpOperations, ToolRefusal } from './operations.js';
+import { MCP_PATH } from './resource.js';
+import { TOOLS, type ToolDefinition } from './tools.js';
+
+/** The routes of the MCP resource (`<base>/mcp`), outside the REST API's policy table. */
+export const MCP_ROUTES = [`POST ${MCP_PATH}`] as const;
+
+/** The requirement of every tool, read once from the declarations beside the REST routes. */
+let requirements: Promise<ReadonlyMap<string, Requirement>> | undefined;
+function toolRequirements(): Promise<ReadonlyMap<string, Requirement>> {
+  requirements ??= routePolicies().then((policies) => {
+    const found = new Map<string, Requirement>();
+    for (const tool of TOOLS) {
+      const policy = policies[tool.route];
+      if (policy === undefined) throw new TypeError(`Tool ${tool.name}: no route ${tool.route}`);
+      found.set(tool.name, policy);
+    }
+    return found;
+  });
+  return requirements;
+}
+
+/** A tool's refusal or failure as an MCP tool error (CallToolResult `isError`), never a throw. */
+function toolError(body: Record<string, unknown>): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: JSON.stringify(body) }] };
+}
+
+/** A JSON-RPC message; the SDK validates the rest (MCP 2025-06-18, Basic, "Messages"). */
+const Message = {
+  type: 'object',
+  required: ['jsonrpc'],
+  properties: { jsonrpc: { type: 'string', const: '2.0' } },
+  additionalProperties: true,
+} as const;
+
+/**
+ * `POST /mcp`: the MCP Streamable HTTP transport (stateless: no session, JSON answers) with the
+ * official SDK's server. It sits behind the same authentication as the REST API, with its own
+ * resource identifier: only tokens naming `<base>/mcp` in `aud` are accepted (RFC 8707 §2), and
+ * a refusal's challenge points at `/.well-known/oauth-protected-resource/mcp` (RFC 9728 §5.1).
+ * Each tool call is decided by the core's `decide()` with the requirement its REST route
+ * declares, then runs the routes' repository code; a refusal is a tool error with its reason.
+ */
+export function mcpRoutes(context: AppContext): FastifyPluginAsync {
+  const ops = mcpOperations(context);
+
+  async function call(
+    request: FastifyRequest,
+    tool: ToolDefinition,
+    args: Record<string, unknown>,
+  ): Promise<CallToolResult> {
+    const principal = principalOf(request);
+    const caller: Caller = { principal, requestId: request.id };
+    try {
+      const requirement = (await toolRequirements()).get(tool.name) ?? { admin: true };
+      const decision = request.decide(requirement);
+      if (!decision.allowed) {
+        const denial = denialError(decision);
+        throw new ToolRefusal(denial.code, denial.status, denial.description, decision.reason);
+      }
+      const result = (await tool.run(ops, caller, args)) ?? null;
+      return { content: [{ type: 'text', text: JSON.stringify(result) }] };
+    } catch (error) {
+      const refusal = refusalOf(error, request);
+      if (refusal.status === 403) await recordDenial(request, tool, refusal);
+      return toolError({
+        code: refusal.code,
+        status: refusal.status,
+        ...(refusal.reason && { reason: refusal.reason }),
+        message: refusal.message,
+      });
+    }
+  }
+
+  async function recordDenial(request: FastifyRequest, tool: ToolDefinition, refusal: ToolRefusal) {
+    const principal = principalOf(request);
+    try {
+      await context.audit.recordDenial(
+        {
+          actor: { issuer: principal.issuer, subject: principal.subject },
+          client: principal.clientId,
+          action: `mcp ${tool.name}`,
+          resource: MCP_PATH,
+          outcome: 'denied',
+          detail: `${refusal.reason ?? refusal.code}: ${refusal.message}`,
+          requestId: request.id,
+        },
+        profileOf(principal),
+      );
+    } catch (error) {
+      request.log.error({ err: error }, 'could not write the audit record of a denial');
+    }
+  }
+
+  function serverFor(request: FastifyRequest): McpServer {
+    const server = new McpServer({ name: 'todo-sso', version: '0.1.0' });
+    for (const definition of TOOLS) {
+      const tool = definition as unknown as ToolDefinition;
+      server.registerTool(
+        tool.name,
+        {
+          title: tool.title,
+          description: tool.description,
+          inputSchema: tool.input,
+          annotations: {
+            readOnlyHint: tool.readOnly,
+            destructiveHint: tool.destructive ?? false,
+            openWorldHint: false,
+          },
+        },
+        (args) => call(request, tool, args as Record<string, unknown>),
+      );
+    }
+    return server;
+  }
+
+  return async (app) => {
+    app.post(
+      MCP_PATH,
+      {
+        // Any valid token for this resource; each tool then carries its route's requirement.
+        config: requires({}),
+        schema: {
+          tags: ['mcp'],
+          operationId: 'mcp',
+          summary: 'Model Context Protocol, Streamable HTTP (stateless); tokens for <base>/mcp',
+          security: SECURED,
+          body: Message,
+          response: {
+            200: { description: 'A JSON-RPC response', type: 'object', additionalProperties: true },
+            202: { description: 'A notification or response accepted', type: 'null' },
+            ...problems(400, 401, 403, 406, 413, 415, 503),
+          },
+        },
+      },
+      async (request, reply) => {
+        const server = serverFor(request);
+        const transport = new StreamableHTTPServerTransport({
+          sessionIdGenerator: undefined,
+          enableJsonResponse: true,
+        });
+        // The SDK writes the response itself: the headers set so far (security, CORS, request
+        // id) go with it, and Fastify leaves the reply alone.
+        reply.hijack();
+        for (const [name, value] of Object.entries(reply.getHeaders()))
+          if (value !== undefined) reply.raw.setHeader(name, value);
+        reply.raw.setHeader('x-request-id', request.id);
+        reply.raw.on('close', () => {
+          void transport.close();
+          void server.close();
+        });
+        await server.connect(transport);
+        await transport.handleRequest(request.raw, reply.raw, request.body);
+      },
+    );
+  };
+}
+
+/** Any failure of a tool as a refusal with a stable code; unexpected ones are logged, not shown. */
+function refusalOf(error: unknown, request: FastifyRequest): ToolRefusal {
+  if (error instanceof ToolRefusal) return error;
+  if (error instanceof ApiError) return new ToolRefusal(error.code, error.status, error.message);
+  if (isAuthError(error)) return new ToolRefusal(error.code, error.status, error.description);
+  if (error instanceof DecisionPointUnavailableError || isDatabaseUnavailable(error)) {
+    // Fail closed, as the routes do with 503: nothing was decided or written.
+    request.log.error({ err: error }, 'tool failed: a dependency is unavailable');
+    return new ToolRefusal('unavailable', 503, 'A service the tool needs is unavailable');
+  }
+  request.log.error({ err: error }, 'tool failed');
+  return new ToolRefusal('internal_error', 500, 'An unexpected error occurred');
+}

@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import type { Caller, McpOperations } from './operations.js';
+
+const Id = z.string().uuid();
+const Title = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((t) => t.trim() !== '', 'must contain a character other than spaces');
+const Description = z.string().max(2000);
+
+/**
+ * One MCP tool: the REST route whose requirement it carries (`METHOD /path` as registered), so
+ * an agent is decided exactly as the route would decide the same person, and what it does.
+ */
+export interface ToolDefinition<S extends z.ZodRawShape = z.ZodRawShape> {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly route: string;
+  readonly input: S;
+  readonly readOnly: boolean;
+  readonly destructive?: boolean;
+  run(ops: McpOperations, caller: Caller, args: z.infer<z.ZodObject<S>>): Promise<unknown>;
+}
+
+const tool = <S extends z.ZodRawShape>(definition: ToolDefinition<S>) => definition;
+
+/** The tools of `/mcp`; each declares the same requirement as its REST route. */
+export const TOOLS = [
+  tool({
+    name: 'list_lists',
+    title: 'List lists',
+    description: 'The lists you can read (your own and those shared with you), with your relation',
+    route: 'GET /lists/',
+    input: {},
+    readOnly: true,
+    run: (ops, caller) => ops.listLists(caller),
+  }),
+  tool({
+    name: 'list_todos',
+    title: 'List todos',
+    description: 'Todos in the lists you can read, newest first; filter by list or completion',
+    route: 'GET /todos/',
+    input: {
+      listId: Id.optional().describe('Only this list'),
+      completed: z.boolean().optional().describe('Only completed (true) or open (false) todos'),
+      limit: z.number().int().min(1).max(100).optional().describe('At most this many (20)'),
+      cursor: z.string().max(500).optional().describe('nextCursor of the previous page'),
+    },
+    readOnly: true,
+    run: (ops, caller, args) => ops.listTodos(caller, args),
+  }),
+  tool({
+    name: 'create_todo',
+    title: 'Create a todo',
+    description: 'Add a todo to your default list, or to a list you own or edit',
+    route: 'POST /todos/',
+    input: {
+      title: Title.describe('1–200 characters'),
+      description: Description.optional(),
+      listId: Id.optional().describe('The list; your default list when absent'),
+    },
+    readOnly: false,
+    run: (ops, caller, args) => ops.createTodo(caller, args),
+  }),
+  tool({
+    name: 'update_todo',
+    title: 'Change a todo',
+    description: 'Change the title, description or completion of a todo in a list you can write',
+    route: 'PATCH /todos/:id',
+    input: {
+      id: Id,
+      title: Title.optional(),
+      description: Description.nullable().optional().describe('null clears it'),
+      completed: z.boolean().optional(),
+    },
+    readOnly: false,
+    run: (ops, caller, { id, ...changes }) => ops.updateTodo(caller, id, changes),
+  }),
+  tool({
+    name: 'complete_todo',
+    title: 'Complete a todo',
+    description: 'Mark a todo done (or open again with completed: false)',
+    route: 'PATCH /todos/:id',
+    input: { id: Id, completed: z.boolean().optional().describe('Default true') },
+    readOnly: false,
+    run: (ops, caller, { id, completed }) =>
+      ops.updateTodo(caller, id, { completed: completed ?? true }),
+  }),
+  tool({
+    name: 'delete_todo',
+    title: 'Delete a todo',
+    description: 'Delete a todo in a list you can write',
+    route: 'DELETE /todos/:id',
+    input: { id: Id },
+    readOnly: false,
+    destructive: true,
+    run: async (ops, caller, { id }) => {
+      await ops.deleteTodo(caller, id);
+      return { deleted: id };
+    },
+  }),
+  tool({
+    name: 'share_list',
+    title: 'Share a list',
+    description: 'Share a list you own with someone (by username or email) as editor or viewer',
+    route: 'PUT /lists/:id/members/:username',
+    input: {
+      listId: Id,
+      username: z.string().min(1).max(255),
+      relation: z.enum(['editor', 'viewer']),
+    },
+    readOnly: false,
+    run: (ops, caller, { listId, username, relation }) =>
+      ops.shareList(caller, listId, username, relation),
+  }),
+] as const;

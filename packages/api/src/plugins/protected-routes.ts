@@ -1,0 +1,60 @@
+import { authPlugin } from '@todo-sso/auth/fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PERMISSIONS } from '../authz/permissions.js';
+import type { RoutePolicy } from '../authz/requirement.js';
+import type { ApiConfig } from '../config/config.js';
+import type { AppContext } from '../context.js';
+import { acceptedAudiences } from '../mcp/resource.js';
+import { mcpRoutes } from '../mcp/routes.js';
+import { protectedRoutes } from '../routes/protected.js';
+import { subjectRateLimit } from './rate-limits.js';
+
+/**
+ * Every route under `/admin/` declares the configured step-up (RFC 9470): a start-up error
+ * naming the route when one forgets it, so admin work never runs on a weak or old sign-in.
+ */
+function requireStepUp(
+  route: { method: string | string[]; url: string; config?: unknown },
+  stepUp: ApiConfig['stepUp'],
+): void {
+  if (!route.url.startsWith('/admin/')) return;
+  const auth = (route.config as { auth?: RoutePolicy } | undefined)?.auth;
+  if (auth?.acr !== stepUp.acr || auth?.maxAge !== stepUp.maxAge)
+    throw new TypeError(
+      `Route ${[route.method].flat().join(',')} ${route.url} lacks the admin step-up requirement`,
+    );
+}
+
+/**
+ * Every route behind authentication: the REST API and the MCP endpoint, two protected
+ * resources (RFC 9728) behind the same verification, each in its own encapsulated context
+ * (registered, not wrapped, so the auth plugin's hooks stay inside) accepting the audiences of
+ * its own resource (RFC 8707 §2). Each route declares its requirement (`config.auth`) beside
+ * itself; one without, or naming a permission outside the table, fails start-up naming the
+ * route. Needs the rate-limits plugin registered first.
+ */
+export async function protectedRoutesPlugin(
+  app: FastifyInstance,
+  { context }: { context: AppContext },
+): Promise<void> {
+  const { config } = context;
+  const authOptions = {
+    authenticator: context.authenticator,
+    requireDeclaration: true,
+    permissions: PERMISSIONS.all,
+    acrLevels: config.acrLevels,
+    now: () => context.clock.now().getTime(),
+    beforeDecision: subjectRateLimit(app, config),
+    audiences: (request: FastifyRequest, configured: readonly string[]) =>
+      acceptedAudiences(context, request, configured),
+  };
+  await app.register(async (secured) => {
+    await secured.register(authPlugin, authOptions);
+    secured.addHook('onRoute', (route) => requireStepUp(route, config.stepUp));
+    for (const routes of protectedRoutes(context)) await secured.register(routes);
+  });
+  await app.register(async (mcp) => {
+    await mcp.register(authPlugin, authOptions);
+    await mcp.register(mcpRoutes(context));
+  });
+}

@@ -1,0 +1,50 @@
+import cors from '@fastify/cors';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ApiConfig } from '../config/config.js';
+import { ApiError } from '../http/problem.js';
+import { setSecurityHeaders } from '../http/security-headers.js';
+
+/**
+ * Response security headers and CORS for every route (not encapsulated). A JSON API needs no
+ * resources; the docs set their own policy on their pages.
+ */
+export const securityPlugin = fp(
+  async function security(app: FastifyInstance, { config }: { config: ApiConfig }) {
+    app.addHook('onRequest', setSecurityHeaders);
+    // The API answers OPTIONS only as a CORS preflight (Fetch standard, "CORS protocol": it
+    // carries Origin and Access-Control-Request-Method). Anything else is refused here, before
+    // the CORS plugin would answer it with a text/plain 400 instead of problem details.
+    app.addHook('onRequest', (request, _reply, done) => {
+      const { headers } = request;
+      if (
+        request.method === 'OPTIONS' &&
+        (!headers.origin || !headers['access-control-request-method'])
+      ) {
+        return done(
+          new ApiError(
+            'invalid_request',
+            'OPTIONS is answered only as a CORS preflight, with Origin and Access-Control-Request-Method',
+          ),
+        );
+      }
+      done();
+    });
+    await app.register(cors, {
+      origin: [...config.corsOrigins],
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      // RFC 9449: browsers send the proof in `DPoP` and read a server nonce from `DPoP-Nonce`.
+      allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'if-match', 'dpop'],
+      exposedHeaders: [
+        'www-authenticate',
+        'x-request-id',
+        'retry-after',
+        'location',
+        'etag',
+        'dpop-nonce',
+      ],
+      maxAge: 600,
+    });
+  },
+  { name: 'security' },
+);

@@ -1,0 +1,198 @@
+import { alice, bob, type TestUser } from '@todo-sso/auth/testing';
+import { describe, expect, it } from 'vitest';
+import { sqliteDriver, useTestDatabase } from './support/databases.js';
+import { suiteFixture } from './support/fixture.js';
+import { type Harness, startHarness } from './support/harness.js';
+
+/**
+ * `/mcp` through `app.inject`, JSON-RPC written by hand: the resource's own audience (RFC 8707),
+ * the tools' requirements and relations, and the audit of every write with its client.
+ */
+const BASE = 'https://todo.example.com';
+const MCP = `${BASE}/mcp`;
+const MCP_METADATA = `${BASE}/.well-known/oauth-protected-resource/mcp`;
+
+function useMcpHarness(env: Record<string, string> = {}): Harness {
+  const database = useTestDatabase(sqliteDriver);
+  return suiteFixture(
+    false,
+    () => startHarness(database.config, { API_PUBLIC_URL: BASE, ...env }),
+    (h) => h.close(),
+  );
+}
+
+interface ToolAnswer {
+  isError?: boolean;
+  content: { type: string; text: string }[];
+}
+
+describe('the MCP endpoint', () => {
+  const h = useMcpHarness();
+  let id = 0;
+  const agentToken = (user: TestUser, claims: Record<string, unknown> = {}) =>
+    h.idp.accessToken(user, { claims: { aud: MCP, azp: 'agent-client', ...claims } });
+
+  const rpc = (token: string | undefined, method: string, params: object = {}) =>
+    h.app.inject({
+      method: 'POST',
+      url: '/mcp',
+      headers: {
+        ...(token && { authorization: `Bearer ${token}` }),
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      payload: { jsonrpc: '2.0', id: ++id, method, params },
+    });
+
+  const callTool = async (token: string, name: string, args: object = {}) => {
+    const res = await rpc(token, 'tools/call', { name, arguments: args });
+    expect(res.statusCode, res.body).toBe(200);
+    const answer = res.json().result as ToolAnswer;
+    const body = JSON.parse(answer.content[0]?.text ?? 'null');
+    return { isError: answer.isError === true, body };
+  };
+
+  it('answers a request without a token with 401 pointing at the MCP metadata', async () => {
+    const res = await rpc(undefined, 'tools/list');
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toMatch(
+      new RegExp(`^Bearer realm="todo-api", resource_metadata="${MCP_METADATA}"`),
+    );
+  });
+
+  it('refuses a token for the REST API alone with 401 invalid_token and the RFC 9728 challenge', async () => {
+    const res = await rpc(h.tokens.alice, 'tools/list');
+    expect(res.statusCode).toBe(401);
+    expect(res.json().code).toBe('audience_mismatch');
+    const challenge = String(res.headers['www-authenticate']).split(', DPoP ')[0];
+    expect(challenge).toMatch(/^Bearer realm="todo-api", error="invalid_token", /);
+    expect(challenge).toContain(`resource_metadata="${MCP_METADATA}"`);
+  });
+
+  it('lists the seven tools to a token for the MCP resource', async () => {
+    const res = await rpc(await agentToken(alice), 'tools/list');
+    expect(res.statusCode).toBe(200);
+    const names = (res.json().result.tools as { name: string }[]).map((t) => t.name).sort();
+    expect(names).toEqual([
+      'complete_todo',
+      'create_todo',
+      'delete_todo',
+      'list_lists',
+      'list_todos',
+      'share_list',
+      'update_todo',
+    ]);
+  });
+
+  it('creates, completes and deletes a todo, each write audited with the agent client', async () => {
+    const token = await agentToken(alice);
+    const created = await callTool(token, 'create_todo', { title: 'buy milk' });
+    expect(created.isError).toBe(false);
+    const todoId = created.body.id as string;
+    const rest = await h.as('alice', { url: '/todos/' });
+    expect(rest.json().items.map((t: { id: string }) => t.id)).toContain(todoId);
+    const done = await callTool(token, 'complete_todo', { id: todoId });
+    expect(done.body).toMatchObject({ id: todoId, completed: true });
+    expect((await callTool(token, 'delete_todo', { id: todoId })).body).toEqual({
+      deleted: todoId,
+    });
+    const rows = await h.context.db.kysely
+      .selectFrom('audit_log')
+      .select(['action', 'actor_client'])
+      .where('resource', '=', `todo:${todoId}`)
+      .orderBy('at')
+      .execute();
+    expect(rows.map((r) => [r.action, r.actor_client])).toEqual([
+      ['todo.create', 'agent-client'],
+      ['todo.update', 'agent-client'],
+      ['todo.delete', 'agent-client'],
+    ]);
+  });
+
+  it('refuses a tool whose route permission the token lacks, as a tool error with the reason', async () => {
+    const token = await agentToken({ ...alice, permissions: ['todos:read'] });
+    const refused = await callTool(token, 'create_todo', { title: 'not allowed' });
+    expect(refused.isError).toBe(true);
+    expect(refused.body).toMatchObject({
+      code: 'insufficient_permission',
+      status: 403,
+      reason: 'permission_missing',
+    });
+    const read = await callTool(token, 'list_todos');
+    expect(read.isError).toBe(false);
+    const denial = await h.context.db.kysely
+      .selectFrom('audit_log')
+      .select(['action', 'actor_client', 'outcome'])
+      .where('action', '=', 'mcp create_todo')
+      .executeTakeFirst();
+    expect(denial).toEqual({
+      action: 'mcp create_todo',
+      actor_client: 'agent-client',
+      outcome: 'denied',
+    });
+  });
+
+  it("refuses to share a list the caller only views, with the core's relation reason", async () => {
+    const list = await h.as('bob', { method: 'POST', url: '/lists/', payload: { name: 'Bob' } });
+    const listId = list.json().id as string;
+    await h.as('alice', { url: '/lists/' }); // alice becomes known to the API
+    const shared = await h.as('bob', {
+      method: 'PUT',
+      url: `/lists/${listId}/members/alice`,
+      payload: { relation: 'viewer' },
+    });
+    expect(shared.statusCode).toBe(200);
+    const token = await agentToken(alice);
+    const refused = await callTool(token, 'share_list', {
+      listId,
+      username: 'carol',
+      relation: 'editor',
+    });
+    expect(refused.body).toMatchObject({ code: 'forbidden', reason: 'relation_missing' });
+    const create = await callTool(token, 'create_todo', { title: 'in bob', listId });
+    expect(create.body).toMatchObject({ code: 'forbidden', status: 403 });
+    const bobs = await callTool(await agentToken(bob), 'share_list', {
+      listId,
+      username: 'alice',
+      relation: 'editor',
+    });
+    expect(bobs.isError).toBe(false);
+    expect(bobs.body).toMatchObject({ relation: 'editor', username: 'alice' });
+  });
+
+  it('answers a todo the caller cannot see as not_found, never as another person’s', async () => {
+    const bobs = await h.as('bob', { method: 'POST', url: '/todos/', payload: { title: 'b' } });
+    const token = await agentToken(alice);
+    const res = await callTool(token, 'delete_todo', { id: bobs.json().id });
+    expect(res.body).toMatchObject({ code: 'not_found', status: 404 });
+    expect((await h.as('bob', { url: `/todos/${bobs.json().id}` })).statusCode).toBe(200);
+  });
+
+  it('accepts a token for the MCP resource at the REST API by default', async () => {
+    const res = await h.app.inject({
+      url: '/todos/',
+      headers: { authorization: `Bearer ${await agentToken(alice)}` },
+    });
+    expect(res.statusCode).toBe(200);
+  });
+});
+
+describe('the REST API with API_ACCEPTS_MCP_TOKENS=false', () => {
+  const h = useMcpHarness({ API_ACCEPTS_MCP_TOKENS: 'false' });
+
+  it('refuses a token whose audience is the MCP resource alone, pointing at its own metadata', async () => {
+    const token = await h.idp.accessToken(alice, { claims: { aud: MCP } });
+    const res = await h.app.inject({
+      url: '/todos/',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().code).toBe('audience_mismatch');
+    expect(res.headers['www-authenticate']).toContain(
+      `resource_metadata="${BASE}/.well-known/oauth-protected-resource"`,
+    );
+    const api = await h.idp.accessToken(alice, { claims: { aud: BASE } });
+    const own = await h.app.inject({ url: '/todos/', headers: { authorization: `Bearer ${api}` } });
+    expect(own.statusCode).toBe(200);
+  });
+});

@@ -1,0 +1,140 @@
+import { alice } from '@todo-sso/auth/testing';
+import { describe, expect, it } from 'vitest';
+import { sqliteDriver, useTestDatabase } from './support/databases.js';
+import { suiteFixture } from './support/fixture.js';
+import { type Harness, startHarness } from './support/harness.js';
+
+/**
+ * RFC 9728 protected resource metadata of the API and of `/mcp`: §2 field names and types,
+ * §3.1 the document at the well-known URL formed from the resource identifier, §3.3 the
+ * `resource` identical to the identifier the URL was formed from, and every authorization
+ * server's own metadata naming itself as `issuer` (RFC 8414 §3.3).
+ */
+const FIELDS = new Set([
+  'resource',
+  'authorization_servers',
+  'jwks_uri',
+  'scopes_supported',
+  'bearer_methods_supported',
+  'resource_signing_alg_values_supported',
+  'resource_name',
+  'resource_documentation',
+  'resource_policy_uri',
+  'resource_tos_uri',
+  'tls_client_certificate_bound_access_tokens',
+  'authorization_details_types_supported',
+  'dpop_signing_alg_values_supported',
+  'dpop_bound_access_tokens_required',
+  'signed_metadata',
+]);
+
+/** RFC 9728 §3.1: the well-known URI inserted between the host and the resource's path. */
+function metadataUrlOf(resource: string): string {
+  const url = new URL(resource);
+  const path = url.pathname === '/' ? '' : url.pathname;
+  return `${url.origin}/.well-known/oauth-protected-resource${path}`;
+}
+
+function useMetadataHarness(env: Record<string, string>): Harness {
+  const database = useTestDatabase(sqliteDriver);
+  return suiteFixture(
+    false,
+    () => startHarness(database.config, env),
+    (h) => h.close(),
+  );
+}
+
+function checkFields(doc: Record<string, unknown>): void {
+  expect(Object.keys(doc).filter((k) => !FIELDS.has(k))).toEqual([]);
+  expect(typeof doc.resource).toBe('string');
+  for (const key of Object.keys(doc).filter(
+    (k) => k.endsWith('_supported') || k === 'authorization_servers',
+  )) {
+    expect(Array.isArray(doc[key]), key).toBe(true);
+    expect(
+      (doc[key] as unknown[]).every((v) => typeof v === 'string'),
+      key,
+    ).toBe(true);
+  }
+  // RFC 9728 §2: the resource identifier is an https (here http for loopback) URL, no fragment.
+  expect(new URL(doc.resource as string).hash).toBe('');
+}
+
+describe.each<{ name: string; env: Record<string, string>; host: string; base: string }>([
+  {
+    name: 'behind a proxy (API_PUBLIC_URL)',
+    env: { API_PUBLIC_URL: 'https://todo.example.com' },
+    host: 'internal:8000',
+    base: 'https://todo.example.com',
+  },
+  {
+    name: 'at the address it is called by',
+    env: {},
+    host: 'api.local:8000',
+    base: 'http://api.local:8000',
+  },
+])('protected resource metadata $name', ({ env, host, base }) => {
+  const h = useMetadataHarness(env);
+  const fetchDoc = async (url: string) => {
+    const res = await h.app.inject({ url, headers: { host } });
+    expect(res.statusCode, url).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    return res.json() as Record<string, unknown>;
+  };
+
+  for (const [label, resource] of [
+    ['the API', base],
+    ['the MCP endpoint', `${base}/mcp`],
+  ] as const) {
+    it(`serves ${label}'s document at the URL formed from its identifier, naming that identifier`, async () => {
+      const url = new URL(metadataUrlOf(resource));
+      const doc = await fetchDoc(url.pathname);
+      checkFields(doc);
+      expect(doc.resource).toBe(resource);
+      expect(doc.authorization_servers).toEqual([h.idp.issuer]);
+      expect(doc.bearer_methods_supported).toEqual(['header']);
+      expect(doc.scopes_supported).toEqual(expect.arrayContaining(['openid']));
+      // DPoP is allowed by default: its algorithms are advertised, bound tokens not required.
+      expect(doc.dpop_signing_alg_values_supported).toEqual(
+        expect.arrayContaining(['ES256', 'RS256']),
+      );
+      expect(doc.dpop_bound_access_tokens_required).toBe(false);
+    });
+  }
+
+  it('names authorization servers whose own metadata names the same issuer (RFC 8414 §3.3)', async () => {
+    const doc = await fetchDoc('/.well-known/oauth-protected-resource');
+    for (const issuer of doc.authorization_servers as string[]) {
+      const res = await fetch(`${issuer}/.well-known/openid-configuration`);
+      expect(((await res.json()) as { issuer: string }).issuer).toBe(issuer);
+    }
+  });
+
+  it('points every 401 challenge at the metadata of the resource refused', async () => {
+    const api = await h.app.inject({ url: '/todos/', headers: { host } });
+    expect(api.headers['www-authenticate']).toContain(`resource_metadata="${metadataUrlOf(base)}"`);
+    const mcp = await h.app.inject({ method: 'POST', url: '/mcp', headers: { host } });
+    expect(mcp.headers['www-authenticate']).toContain(
+      `resource_metadata="${metadataUrlOf(`${base}/mcp`)}"`,
+    );
+    const expired = await h.idp.accessToken(alice, { expiresInSec: -120 });
+    const stale = await h.app.inject({
+      url: '/me',
+      headers: { host, authorization: `Bearer ${expired}` },
+    });
+    expect(stale.statusCode).toBe(401);
+    expect(stale.headers['www-authenticate']).toMatch(
+      new RegExp(`error="invalid_token".*resource_metadata="${metadataUrlOf(base)}"`),
+    );
+  });
+});
+
+describe('protected resource metadata with DPoP off', () => {
+  const h = useMetadataHarness({ OIDC_DPOP: 'off', API_PUBLIC_URL: 'https://todo.example.com' });
+
+  it('advertises no DPoP algorithms', async () => {
+    const doc = (await h.app.inject({ url: '/.well-known/oauth-protected-resource' })).json();
+    expect(doc.dpop_signing_alg_values_supported).toBeUndefined();
+    expect(doc.dpop_bound_access_tokens_required).toBeUndefined();
+  });
+});
