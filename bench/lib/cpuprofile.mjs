@@ -38,7 +38,10 @@ const SUSPECTS = [
     'logging',
     /\/node_modules\/(pino|@pinojs\/[^/]+|sonic-boom|pino-std-serializers|quick-format-unescaped)\/|\/http\/(request-log|logger)\.js$/,
   ],
-  ['rate limit', /\/node_modules\/@fastify\/rate-limit\//],
+  [
+    'rate limit',
+    /\/node_modules\/@fastify\/rate-limit\/|\/http\/rate-limit\.js$|\/plugins\/rate-limits\.js$/,
+  ],
   ['metrics', /\/node_modules\/prom-client\/|\/packages\/api\/dist\/metrics\.js$/],
   ['security headers, CORS', /\/node_modules\/@fastify\/cors\/|\/http\/security-headers\.js$/],
   ['response serialisation', /\/node_modules\/fast-json-stringify\//],
@@ -47,7 +50,7 @@ const SUSPECTS = [
     /\/node_modules\/(typebox|@sinclair\/typebox|ajv)\/|\/http\/(validation|validator|json-body)\.js$/,
   ],
   ['database driver', /\/node_modules\/(libsql|pg|pg-pool|pg-protocol|pg-types)\//],
-  ['SQL builder', /\/node_modules\/kysely\//],
+  ['SQL builder', /\/node_modules\/kysely\/|\/db\/compiled\.js$/],
   ['token check', /\/node_modules\/jose\/|\/packages\/auth\/dist\//],
 ];
 

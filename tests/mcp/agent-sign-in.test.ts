@@ -69,7 +69,7 @@ describe('an MCP client signs alice in and uses the todo tools', () => {
     return ((await res.json()) as { access_token: string }).access_token;
   };
 
-  it('goes from a 401 to a token for the MCP resource, lists tools and creates a todo alice sees', async () => {
+  it('goes from a 401 to a token for the MCP resource, uses the tools, and stops when alice ends the agent', async () => {
     const agent = new TestAgent('http://127.0.0.1:47999/callback');
     const first = new StreamableHTTPClientTransport(mcpUrl, { authProvider: agent });
     await expect(new Client({ name: 'e2e', version: '1' }).connect(first)).rejects.toBeInstanceOf(
@@ -161,6 +161,33 @@ describe('an MCP client signs alice in and uses the todo tools', () => {
         actorClient: agent.registered?.client_id,
       }),
     );
+
+    // Alice sees the agent in her account and ends it: its next call fails within a second.
+    const aliceAuth = { authorization: `Bearer ${await password('alice')}` };
+    const clientId = agent.registered?.client_id as string;
+    const agents = await fetch(`${api.url}/me/agents`, { headers: aliceAuth });
+    expect(((await agents.json()) as { items: { clientId: string }[] }).items).toContainEqual(
+      expect.objectContaining({ clientId }),
+    );
+    const ended = await fetch(`${api.url}/me/agents/${encodeURIComponent(clientId)}`, {
+      method: 'DELETE',
+      headers: aliceAuth,
+    });
+    expect(ended.status).toBe(200);
+    const endedAt = performance.now();
+    const next = await fetch(mcpUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${agent.saved?.access_token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
+    });
+    expect(performance.now() - endedAt).toBeLessThan(1000);
+    expect(next.status).toBe(401);
+    expect(((await next.json()) as { code: string }).code).toBe('token_revoked');
+    await expect(client.callTool({ name: 'list_lists', arguments: {} })).rejects.toThrow();
     await client.close();
   }, 60_000);
 

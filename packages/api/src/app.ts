@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { recordAgentUse } from './agents/usage.js';
 import { authzenMetadataPlugin } from './authzen/plugin.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
 import type { AppContext } from './context.js';
@@ -83,6 +84,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
 
   // Order matters: each plugin's `onRequest` hooks run in registration order for every route.
   await app.register(observabilityPlugin, { context });
+  // Which agents act for whom, and when last (written at most once a minute per agent).
+  app.addHook('onResponse', recordAgentUse(context));
   await app.register(securityPlugin, { config });
   await app.register(docsPlugin, { config });
   await app.register(rateLimitsPlugin, { config });

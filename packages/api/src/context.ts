@@ -1,16 +1,12 @@
-import {
-  type Authenticator,
-  createAuthenticator,
-  createDpopNonces,
-  type IssuerOptions,
-} from '@todo-sso/auth';
+import { type Authenticator, createAuthenticator, createDpopNonces } from '@todo-sso/auth';
 import { createRefusalExplainer, type RefusalExplainer } from '@todo-sso/auth/diagnose';
 import type { Logger } from 'pino';
 import { createIdpAdmin, type IdpAdmin } from './admin-idp/idp-admin.js';
 import { AuditKeeper } from './audit/denial-audit.js';
 import { type AccessGuard, accessGuard } from './authz/access.js';
 import type { EngineFactory } from './authzen/plugin.js';
-import type { ApiConfig, IssuerConfig } from './config/config.js';
+import { type ApiConfig, CLOCK_TOLERANCE_SECONDS } from './config/config.js';
+import { withApiDefaults } from './config/load.js';
 import { type Db, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { dpopReplayCache } from './dpop/replay-cache.js';
@@ -57,30 +53,7 @@ export interface ContextOverrides {
   readonly authzenEngine?: EngineFactory;
 }
 
-/**
- * Allowed clock skew with the IdPs, in seconds: used by the authenticator for `exp`/`nbf`/`iat`
- * and by subject revocations (a token's `iat` against our revocation time), so both agree.
- */
-export const CLOCK_TOLERANCE_SECONDS = 30;
-
-/** Maps one configured issuer onto the auth package's options. */
-export function toIssuerOptions(issuer: IssuerConfig): IssuerOptions {
-  return {
-    issuer: issuer.issuer,
-    audience: issuer.audience,
-    profile: issuer.profile,
-    verify: issuer.verify,
-    dpop: issuer.dpop,
-    clockToleranceSec: CLOCK_TOLERANCE_SECONDS,
-    ...(issuer.discoveryUrl && { discoveryUrl: issuer.discoveryUrl }),
-    ...(issuer.clientId && { clientId: issuer.clientId }),
-    ...(issuer.clientSecret && { clientSecret: issuer.clientSecret }),
-    ...(issuer.rolesClaim && { rolesClaim: issuer.rolesClaim }),
-    ...(issuer.permissionsClaim && { permissionsClaim: issuer.permissionsClaim }),
-    ...(issuer.adminRole && { adminRole: issuer.adminRole }),
-    ...(issuer.attributeClaims && { attributeClaims: issuer.attributeClaims }),
-  };
-}
+export { CLOCK_TOLERANCE_SECONDS } from './config/config.js';
 
 /**
  * Opens the database, brings its schema up to date, loads the revocation set and starts
@@ -119,7 +92,7 @@ export async function createContext(
   }
   const store = revocations;
   const authenticator = createAuthenticator({
-    issuers: config.issuers.map(toIssuerOptions),
+    issuers: config.issuers.map(withApiDefaults),
     revocation: store,
     now: () => clock.now().getTime(),
     // RFC 9449: used proofs in the database every instance shares (memory on SQLite).
@@ -169,7 +142,7 @@ export async function createContext(
     access: accessGuard({ pdp: config.pdp, ...(overrides.fetch && { fetch: overrides.fetch }) }),
     ...(overrides.authzenEngine && { authzenEngine: overrides.authzenEngine }),
     ...(config.authExplain && {
-      explainRefusal: createRefusalExplainer(config.issuers.map(toIssuerOptions), () =>
+      explainRefusal: createRefusalExplainer(config.issuers.map(withApiDefaults), () =>
         clock.now().getTime(),
       ),
     }),

@@ -152,6 +152,12 @@ const REQUESTS: Record<
     allowed: () => 404,
   },
   'GET /me': { request: () => ({ method: 'GET', url: '/me' }), allowed: () => 200 },
+  'GET /me/agents': { request: () => ({ method: 'GET', url: '/me/agents' }), allowed: () => 200 },
+  // No agent acted for the caller in the matrix: ending one is a 404, never another's.
+  'DELETE /me/agents/:clientId': {
+    request: () => ({ method: 'DELETE', url: '/me/agents/matrix-agent' }),
+    allowed: () => 404,
+  },
   'GET /reports/summary': {
     // own: the caller's department (the default); other: a department that is not theirs.
     request: (t) => ({

@@ -1,4 +1,4 @@
-import { alice, bob, type TestUser } from '@todo-sso/auth/testing';
+import { alice, bob, carol, type TestUser } from '@todo-sso/auth/testing';
 import { describe, expect, it } from 'vitest';
 import { sqliteDriver, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
@@ -168,6 +168,23 @@ describe('the MCP endpoint', () => {
     expect((await h.as('bob', { url: `/todos/${bobs.json().id}` })).statusCode).toBe(200);
   });
 
+  it("ends an agent's access at once when the person is revoked, through the same revocation path", async () => {
+    const token = await agentToken(carol);
+    expect((await rpc(token, 'tools/list')).statusCode).toBe(200);
+    const revoked = await h.as('admin', {
+      method: 'POST',
+      url: '/admin/sessions/revoke',
+      payload: { sub: carol.sub },
+    });
+    expect(revoked.statusCode).toBe(200);
+    const started = Date.now();
+    const res = await rpc(token, 'tools/list');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(res.statusCode).toBe(401);
+    expect(res.json().code).toBe('token_revoked');
+    expect(res.headers['www-authenticate']).toContain(`resource_metadata="${MCP_METADATA}"`);
+  });
+
   it('accepts a token for the MCP resource at the REST API by default', async () => {
     const res = await h.app.inject({
       url: '/todos/',
@@ -194,5 +211,29 @@ describe('the REST API with API_ACCEPTS_MCP_TOKENS=false', () => {
     const api = await h.idp.accessToken(alice, { claims: { aud: BASE } });
     const own = await h.app.inject({ url: '/todos/', headers: { authorization: `Bearer ${api}` } });
     expect(own.statusCode).toBe(200);
+  });
+});
+
+describe('the MCP endpoint and the rest of the request lifecycle', () => {
+  const h = useMcpHarness();
+
+  it('counts the request in the metrics and leaves nothing in flight', async () => {
+    const token = await h.idp.accessToken(alice, { claims: { aud: MCP } });
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/mcp',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      payload: { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['x-request-id']).toEqual(expect.any(String));
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    const metrics = (await h.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/http_requests_total\{[^}]*route="\/mcp"[^}]*status="200"[^}]*\} 1/);
+    expect(metrics).toMatch(/http_requests_in_flight 1\b/);
   });
 });

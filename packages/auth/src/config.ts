@@ -25,6 +25,26 @@ const SUPPORTED = new Set([
   'Ed25519',
 ]);
 
+/** The provider profile of an issuer that names none. */
+export const DEFAULT_PROFILE: ProviderProfile = 'keycloak';
+
+/**
+ * Issuer options that cannot be used: a `TypeError` (misuse, found at start-up) that names the
+ * offending option, so an application can point at its own setting (an environment variable).
+ */
+export class IssuerOptionError extends TypeError {
+  override readonly name = 'IssuerOptionError';
+  readonly code = 'ERR_ISSUER_OPTION';
+  constructor(
+    /** The option of {@link IssuerOptions} at fault. */
+    readonly option: keyof IssuerOptions,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** An issuer with every default applied; frozen. */
 export interface ResolvedIssuer {
   readonly issuer: string;
@@ -65,9 +85,22 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
 /** The largest clock-skew leeway accepted, in seconds (five minutes). */
 const MAX_CLOCK_TOLERANCE_SEC = 300;
 
-function atMost(name: string, value: number, max: number): number {
-  if (value > max) throw new TypeError(`${name} must be at most ${max}`);
-  return value;
+/**
+ * RFC 8725 §3.10 / RFC 7519 §4.1.4 allow "a few minutes" of leeway for clock skew; more would
+ * quietly extend every token's life, so a larger value is a configuration error.
+ */
+function tolerance(
+  value: number | undefined,
+  fail: (option: 'clockToleranceSec', message: string, cause?: unknown) => never,
+): number {
+  try {
+    const seconds = nonNegative('clockToleranceSec', value, 30);
+    if (seconds > MAX_CLOCK_TOLERANCE_SEC)
+      throw new TypeError(`clockToleranceSec must be at most ${MAX_CLOCK_TOLERANCE_SEC}`);
+    return seconds;
+  } catch (error) {
+    return fail('clockToleranceSec', (error as Error).message);
+  }
 }
 
 function rolesPathFor(profile: ProviderProfile): readonly string[] {
@@ -90,29 +123,46 @@ function permissionsPathFor(
   return ['permissions'];
 }
 
-/** Validates one issuer's options (misuse is a TypeError at start-up, never a runtime 4xx). */
+/**
+ * Validates one issuer's options and applies the defaults: the only validator of an issuer, so
+ * an application hands its configuration here instead of checking it twice. Misuse is an
+ * {@link IssuerOptionError} at start-up, never a runtime 4xx.
+ */
 export function resolveIssuer(o: IssuerOptions): ResolvedIssuer {
-  if (typeof o.issuer !== 'string' || o.issuer === '') throw new TypeError('issuer is required');
+  const fail = (option: keyof IssuerOptions, message: string, cause?: unknown): never => {
+    throw new IssuerOptionError(
+      option,
+      `${o.issuer ? `${o.issuer}: ` : ''}${message}`,
+      cause === undefined ? undefined : { cause },
+    );
+  };
+  if (typeof o.issuer !== 'string' || o.issuer === '') fail('issuer', 'issuer is required');
   const audiences = typeof o.audience === 'string' ? [o.audience] : [...(o.audience ?? [])];
   if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === ''))
-    throw new TypeError(`${o.issuer}: at least one non-empty audience is required`);
-  const profile = o.profile ?? 'generic';
+    fail('audience', 'at least one non-empty audience is required');
+  const profile = o.profile ?? DEFAULT_PROFILE;
   if (!['keycloak', 'authentik', 'generic'].includes(profile))
-    throw new TypeError(`${o.issuer}: unknown profile ${String(profile)}`);
+    fail('profile', `unknown profile ${String(profile)}`);
   const verify = o.verify ?? 'jwt';
   if (verify !== 'jwt' && verify !== 'introspect')
-    throw new TypeError(`${o.issuer}: verify must be jwt or introspect`);
+    fail('verify', 'verify must be jwt or introspect');
+  // RFC 7662 §2.1: the resource server authenticates to the introspection endpoint.
   if (verify === 'introspect' && (!o.clientId || !o.clientSecret))
-    throw new TypeError(`${o.issuer}: introspection needs clientId and clientSecret`);
+    fail(
+      o.clientId ? 'clientSecret' : 'clientId',
+      'introspection (RFC 7662 §2.1) needs the resource server’s clientId and clientSecret',
+    );
   const algorithms = [...(o.algorithms ?? DEFAULT_ALGORITHMS)];
   for (const alg of algorithms) {
     // RFC 8725 §3.1/§3.2: never `none`, never an HMAC algorithm with keys from a JWKS.
-    if (!SUPPORTED.has(alg)) throw new TypeError(`${o.issuer}: algorithm ${alg} is not allowed`);
+    if (!SUPPORTED.has(alg)) fail('algorithms', `algorithm ${alg} is not allowed`);
   }
-  if (algorithms.length === 0) throw new TypeError(`${o.issuer}: algorithms must not be empty`);
-  if (o.discoveryUrl !== undefined) new URL(o.discoveryUrl); // throws TypeError when invalid
+  if (algorithms.length === 0) fail('algorithms', 'algorithms must not be empty');
+  if (o.discoveryUrl !== undefined && !URL.canParse(o.discoveryUrl))
+    fail('discoveryUrl', `discoveryUrl ${o.discoveryUrl} is not a URL`);
   if (o.dpop !== undefined && !['off', 'allowed', 'required'].includes(o.dpop))
-    throw new TypeError(`${o.issuer}: dpop must be off, allowed or required`);
+    fail('dpop', 'dpop must be off, allowed or required');
+  const clockToleranceSec = tolerance(o.clockToleranceSec, fail);
   return Object.freeze({
     issuer: o.issuer,
     ...(o.discoveryUrl === undefined ? {} : { discoveryUrl: o.discoveryUrl }),
@@ -122,19 +172,13 @@ export function resolveIssuer(o: IssuerOptions): ResolvedIssuer {
     ...(o.clientId === undefined ? {} : { clientId: o.clientId }),
     ...(o.clientSecret === undefined ? {} : { clientSecret: o.clientSecret }),
     algorithms: Object.freeze(algorithms),
-    // RFC 8725 §3.10 / RFC 7519 §4.1.4 allow "a few minutes" of leeway for clock skew; more
-    // would quietly extend every token's life, so a larger value is a configuration error.
-    clockToleranceSec: atMost(
-      'clockToleranceSec',
-      nonNegative('clockToleranceSec', o.clockToleranceSec, 30),
-      MAX_CLOCK_TOLERANCE_SEC,
-    ),
+    clockToleranceSec,
     rolesPath: o.rolesClaim ? splitPath(o.rolesClaim) : rolesPathFor(profile),
     permissionsPath: o.permissionsClaim
       ? splitPath(o.permissionsClaim)
       : Object.freeze(permissionsPathFor(o, profile, audiences)),
     adminRole: o.adminRole ?? 'admin',
-    attributeClaims: Object.freeze([...(o.attributeClaims ?? ['department'])]),
+    attributeClaims: Object.freeze([...(o.attributeClaims ?? [])]),
     ...(o.dpop === undefined ? {} : { dpop: o.dpop }),
   });
 }

@@ -23,7 +23,13 @@ export type {
 export { DENIAL_REASONS } from './authorization/decision.js';
 export { authorize, denialError } from './authorization/denial.js';
 export type { DecisionContext, Requirement, Resource } from './authorization/requirement.js';
-export { DEFAULT_ALGORITHMS } from './config.js';
+export {
+  DEFAULT_ALGORITHMS,
+  DEFAULT_PROFILE,
+  IssuerOptionError,
+  type ResolvedIssuer,
+  resolveIssuer,
+} from './config.js';
 export { normaliseHtu } from './dpop/htu.js';
 export type { DpopNonceOptions, DpopNonceSource } from './dpop/nonce.js';
 export { createDpopNonces } from './dpop/nonce.js';

@@ -19,7 +19,7 @@ export interface IssuerOptions {
   discoveryUrl?: string;
   /** Accepted audiences; a token must name at least one (RFC 7519 §4.1.3). */
   audience: string | readonly string[];
-  /** Default `generic`. */
+  /** Default `keycloak` ({@link DEFAULT_PROFILE}). */
   profile?: ProviderProfile;
   /** `jwt` (local verification, default) or `introspect` (RFC 7662 on every cache miss). */
   verify?: 'jwt' | 'introspect';
@@ -38,7 +38,7 @@ export interface IssuerOptions {
   permissionsClient?: string;
   /** Role that bypasses every permission check; default `admin`. */
   adminRole?: string;
-  /** Claims copied into `principal.attributes`; default `['department']`. */
+  /** Claims copied into `principal.attributes` (an application's attribute scoping); default none. */
   attributeClaims?: readonly string[];
   /**
    * DPoP (RFC 9449) for this issuer's tokens: `off`, `allowed` (default; `off` when the

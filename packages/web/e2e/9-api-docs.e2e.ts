@@ -44,9 +44,17 @@ test('/docs: Authorize signs in through the IdP popup and GET /todos/ answers 20
   await popup.waitForURL((url) => url.href.startsWith(urls.issuer));
   await popup.getByLabel('Username').fill('alice');
   await popup.getByLabel('Password').fill('alice');
+  // The redirect page hands the code back to the docs page and closes the popup, possibly
+  // before the click returns: listen first.
+  const closed = popup.waitForEvent('close', { timeout: 30_000 });
   await popup.getByRole('button', { name: 'Sign In' }).click();
-  // The redirect page hands the code back to the docs page and closes the popup.
-  await popup.waitForEvent('close', { timeout: 15_000 });
+  await closed.catch(async () => {
+    const body = await popup
+      .locator('body')
+      .textContent()
+      .catch(() => '');
+    throw new Error(`the popup did not close; at ${popup.url()}: ${(body ?? '').slice(0, 300)}`);
+  });
 
   await expect(scheme.getByRole('button', { name: 'Remove authorization' })).toBeVisible();
   await scheme.getByRole('button', { name: 'Close' }).click();

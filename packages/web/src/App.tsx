@@ -8,12 +8,12 @@ import { announceSignOut } from './auth/sign-out.js';
 import { SIGNED_OUT_LOCALLY_PATH } from './auth/user-manager.js';
 import { clearAllDrafts } from './drafts/use-draft.js';
 import { Header } from './layout/Header.js';
+import { ListsScreen } from './lists/ListsScreen.js';
 import { RequirePermission } from './me/RequirePermission.js';
 import { useMe } from './me/use-me.js';
 import { Link, navigate, usePath } from './navigation/router.js';
 import { ReportsScreen } from './reports/ReportsScreen.js';
 import { broadcast, useTabMessages } from './sync/tab-channel.js';
-import { TodosScreen } from './todos/TodosScreen.js';
 import { Empty } from './ui/states.js';
 
 /** The signed-in app: header, then the screen for the current path. */
@@ -101,7 +101,7 @@ function useScreenChange(path: string): void {
 function Screen({ path }: { path: string }) {
   switch (path) {
     case '/':
-      return <TodosScreen />;
+      return <ListsScreen />;
     case '/reports':
       return (
         <RequirePermission permission="reports:generate" what="Reports">

@@ -197,6 +197,22 @@ export class IdpAdminService {
     }
   }
 
+  /**
+   * Revokes a person's consent to a client and what the client holds under it (Keycloak
+   * `DELETE /users/{id}/consents/{client}`: its grants and refresh tokens end). False when the
+   * identity provider held neither (404).
+   */
+  async revokeConsent(id: string, clientId: string): Promise<boolean> {
+    try {
+      await this.kc.users.revokeConsent({ id, clientId });
+      return true;
+    } catch (e) {
+      const error = idpError(e, 'Revoking the consent');
+      if (error.status === 404) return false;
+      throw error;
+    }
+  }
+
   private async findRole(
     name: string,
   ): Promise<{ kind: 'realm' | 'client'; rep: RoleRepresentation }> {

@@ -1,23 +1,25 @@
+import type { IssuerOptions, ProviderProfile } from '@todo-sso/auth';
 import type { TrustProxy } from './trust-proxy.js';
-/** Which claims layout an issuer uses; defaults for the claim paths follow from it. */
-export type ProviderProfile = 'keycloak' | 'authentik' | 'generic';
 
-/** One trusted token issuer, as configured; mapped onto the auth package's `IssuerOptions`. */
-export interface IssuerConfig {
-  readonly issuer: string;
-  readonly discoveryUrl?: string;
+export type { ProviderProfile } from '@todo-sso/auth';
+
+/**
+ * Allowed clock skew with the IdPs, in seconds: used by the authenticator for `exp`/`nbf`/`iat`
+ * and by subject revocations (a token's `iat` against our revocation time), so both agree.
+ */
+export const CLOCK_TOLERANCE_SECONDS = 30;
+
+/**
+ * One trusted token issuer: the auth package's own `IssuerOptions`, handed to the verifier as
+ * configured, with the fields the API always sets made non-optional.
+ */
+export type IssuerConfig = Readonly<IssuerOptions> & {
   readonly audience: readonly string[];
   readonly profile: ProviderProfile;
   readonly verify: 'jwt' | 'introspect';
   /** DPoP for this issuer's tokens (`OIDC_DPOP`, RFC 9449): `off`, `allowed` or `required`. */
   readonly dpop: 'off' | 'allowed' | 'required';
-  readonly clientId?: string;
-  readonly clientSecret?: string;
-  readonly rolesClaim?: string;
-  readonly permissionsClaim?: string;
-  readonly adminRole?: string;
-  readonly attributeClaims?: readonly string[];
-}
+};
 
 /** Where the todos live: an embedded SQLite file (the default) or a PostgreSQL server. */
 export type DatabaseConfig =
@@ -47,6 +49,11 @@ export interface ApiConfig {
   readonly dpopNonceSecret?: string;
   /** Client ids whose sessions the API serves: the accepted `aud` of logout tokens. */
   readonly logoutAudiences: readonly string[];
+  /**
+   * The product's own clients (`FIRST_PARTY_CLIENTS`, default `todo-ui,todo-cli`): every other
+   * client a person's token names in `azp` is an agent they allowed, listed under `/me/agents`.
+   */
+  readonly firstPartyClients: readonly string[];
   /** Browser origins allowed by CORS (`CORS_ORIGINS`). */
   readonly corsOrigins: readonly string[];
   /** The public client the interactive docs sign in with (`OIDC_DOCS_CLIENT_ID`). */

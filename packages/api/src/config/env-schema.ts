@@ -56,6 +56,7 @@ export const EnvSchema = Type.Object({
   OIDC_ADMIN_ROLE: Type.Optional(Type.String({ minLength: 1 })),
   OIDC_ATTRIBUTE_CLAIMS: Type.Optional(CommaList),
   OIDC_LOGOUT_AUDIENCE: Type.Optional(CommaList),
+  FIRST_PARTY_CLIENTS: Type.Optional(CommaList),
   OIDC_ACR_LEVELS: Type.Optional(CommaList),
   STEP_UP_ACR: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   STEP_UP_MAX_AGE_SECONDS: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),

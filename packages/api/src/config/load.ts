@@ -1,7 +1,17 @@
 import { join, resolve } from 'node:path';
+import {
+  DEFAULT_PROFILE,
+  IssuerOptionError,
+  type ProviderProfile,
+  resolveIssuer,
+} from '@todo-sso/auth';
 import { Compile } from 'typebox/compile';
-import type { ApiConfig, IssuerConfig, ProviderProfile } from './config.js';
-import { ConfigError } from './config.js';
+import {
+  type ApiConfig,
+  CLOCK_TOLERANCE_SECONDS,
+  ConfigError,
+  type IssuerConfig,
+} from './config.js';
 import {
   ENV_NAMES,
   type Env,
@@ -56,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     issuers: readIssuers(e),
     ...(e.DPOP_NONCE_SECRET && { dpopNonceSecret: e.DPOP_NONCE_SECRET }),
     logoutAudiences: list(e.OIDC_LOGOUT_AUDIENCE ?? 'todo-ui,todo-cli'),
+    firstPartyClients: list(e.FIRST_PARTY_CLIENTS ?? 'todo-ui,todo-cli'),
     corsOrigins: list(e.CORS_ORIGINS ?? 'http://localhost:3000'),
     docsClientId: e.OIDC_DOCS_CLIENT_ID ?? 'todo-ui',
     ...(e.API_PUBLIC_URL && { publicUrl: e.API_PUBLIC_URL.replace(/\/+$/, '') }),
@@ -134,28 +145,46 @@ function readIssuers(e: Env): IssuerConfig[] {
   });
 }
 
+/**
+ * The API's defaults for an issuer that leaves them out. Audiences per profile: Keycloak adds
+ * the API's own client (`todo-api`) through an audience mapper; Authentik puts the requesting
+ * client's id in `aud`, so its default audiences are the clients whose tokens reach the API.
+ */
+const DEFAULT_AUDIENCE: Readonly<Record<ProviderProfile, string>> = {
+  keycloak: 'todo-api',
+  authentik: 'todo-ui,todo-cli',
+  generic: 'todo-api',
+};
+
+/** Claims the API scopes by (`/reports/summary` per department) when none are configured. */
+export const DEFAULT_ATTRIBUTE_CLAIMS: readonly string[] = Object.freeze(['department']);
+
+/**
+ * The issuer options the verifier gets: as configured, with the API's defaults for what the
+ * auth package leaves to the application (attribute claims, the clock tolerance revocations
+ * share with it).
+ */
+export function withApiDefaults(issuer: IssuerConfig): IssuerConfig {
+  return {
+    attributeClaims: DEFAULT_ATTRIBUTE_CLAIMS,
+    clockToleranceSec: CLOCK_TOLERANCE_SECONDS,
+    ...issuer,
+  };
+}
+
+/**
+ * One issuer from the environment, built directly as the auth package's issuer options and
+ * validated by its resolver (the only validator of an issuer); its error names the variable.
+ */
 function toIssuer(name: string, entry: Partial<IssuerEntry> & { issuer: string }): IssuerConfig {
-  const profile: ProviderProfile = entry.provider ?? 'keycloak';
-  // Authentik puts the requesting client's id in `aud` so its default audiences
-  // are the clients whose tokens reach the API.
-  const audience = listOf(
-    entry.audience ?? (profile === 'authentik' ? 'todo-ui,todo-cli' : 'todo-api'),
-  );
-  const verify = entry.verify ?? 'jwt';
-  const at = (field: string) => (name === 'OIDC' ? `OIDC_${field}` : `${name}.${camel(field)}`);
-  if (verify === 'introspect' && (!entry.clientId || !entry.clientSecret)) {
-    throw new ConfigError(
-      at(entry.clientId ? 'CLIENT_SECRET' : 'CLIENT_ID'),
-      'introspection (RFC 7662 §2.1) needs the resource server’s client id and secret',
-    );
-  }
+  const profile = entry.provider ?? DEFAULT_PROFILE;
   const attributeClaims =
     entry.attributeClaims === undefined ? undefined : listOf(entry.attributeClaims);
-  return {
+  const issuer: IssuerConfig = {
     issuer: entry.issuer,
-    audience,
+    audience: listOf(entry.audience ?? DEFAULT_AUDIENCE[profile]),
     profile,
-    verify,
+    verify: entry.verify ?? 'jwt',
     dpop: entry.dpop ?? 'allowed',
     ...(entry.discoveryUrl && { discoveryUrl: entry.discoveryUrl }),
     ...(entry.clientId && { clientId: entry.clientId }),
@@ -165,10 +194,20 @@ function toIssuer(name: string, entry: Partial<IssuerEntry> & { issuer: string }
     ...(entry.adminRole && { adminRole: entry.adminRole }),
     ...(attributeClaims && { attributeClaims }),
   };
+  try {
+    resolveIssuer(withApiDefaults(issuer));
+  } catch (error) {
+    if (!(error instanceof IssuerOptionError)) throw error;
+    throw new ConfigError(variableOf(name, error.option), error.message, { cause: error });
+  }
+  return issuer;
 }
 
-function camel(field: string): string {
-  return field.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+/** The variable behind an issuer option: `OIDC_CLIENT_ID`, or `OIDC_ISSUERS[1].clientId`. */
+function variableOf(name: string, option: string): string {
+  if (name !== 'OIDC') return `${name}.${option}`;
+  const field = option === 'profile' ? 'provider' : option;
+  return `OIDC_${field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
 function listOf(value: string | readonly string[]): string[] {

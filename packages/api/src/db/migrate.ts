@@ -7,6 +7,7 @@ import { lists } from './migrations/004-lists.js';
 import { todoVersion } from './migrations/005-todo-version.js';
 import { listVersion } from './migrations/006-list-version.js';
 import { auditClient } from './migrations/007-audit-client.js';
+import { agentClients } from './migrations/008-agent-clients.js';
 
 /** Migrations in order; names are permanent once released. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -18,6 +19,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '005-todo-version': todoVersion,
     '006-list-version': listVersion,
     '007-audit-client': auditClient,
+    '008-agent-clients': agentClients(db.dialect),
   };
 }
 

@@ -82,12 +82,13 @@ export interface AuditTable {
 /**
  * A revoked session (`kind = 'session'`, `value` = `sid`) or subject (`kind = 'subject'`,
  * `value` = `sub`, tokens issued at or before `not_before` are refused; `'sessionless'` the
- * same for the subject's tokens without a `sid`). Kept until
+ * same for the subject's tokens without a `sid`; `'client'`, `value` = `["<sub>","<azp>"]`, the
+ * same for the subject's tokens issued to one client, an agent). Kept until
  * `expires_at`, when every token it could match has expired anyway.
  */
 export interface RevocationTable {
   issuer: string;
-  kind: 'session' | 'subject' | 'sessionless';
+  kind: 'session' | 'subject' | 'sessionless' | 'client';
   value: string;
   not_before: Timestamp;
   expires_at: Timestamp;
@@ -98,6 +99,18 @@ export interface LogoutJtiTable {
   issuer: string;
   jti: string;
   expires_at: Timestamp;
+}
+
+/**
+ * A client other than the product's own that acted for a person (an agent): first and last use
+ * as the API saw its tokens (last use written at most once a minute per instance).
+ */
+export interface AgentClientTable {
+  issuer: string;
+  sub: string;
+  client_id: string;
+  first_used_at: Timestamp;
+  last_used_at: Timestamp;
 }
 
 /** Used DPoP proofs (`key` = hash of key thumbprint and `jti`), until they would be too old. */
@@ -116,6 +129,7 @@ export interface Schema {
   revocations: RevocationTable;
   logout_jtis: LogoutJtiTable;
   dpop_proofs: DpopProofTable;
+  agent_clients: AgentClientTable;
 }
 
 /** Owner key of every owner-scoped query. */

@@ -1,5 +1,5 @@
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { denialError, isAuthError, type Requirement } from '@todo-sso/auth';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -8,30 +8,54 @@ import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import { ApiError } from '../http/problem.js';
+import { ApiError, PROBLEM_JSON, problem } from '../http/problem.js';
 import { principalOf, profileOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
 import { type Caller, mcpOperations, ToolRefusal } from './operations.js';
 import { MCP_PATH } from './resource.js';
-import { TOOLS, type ToolDefinition } from './tools.js';
+import type { ToolDefinition } from './tools.js';
 
 /** The routes of the MCP resource (`<base>/mcp`), outside the REST API's policy table. */
 export const MCP_ROUTES = [`POST ${MCP_PATH}`] as const;
 
-/** The requirement of every tool, read once from the declarations beside the REST routes. */
-let requirements: Promise<ReadonlyMap<string, Requirement>> | undefined;
-function toolRequirements(): Promise<ReadonlyMap<string, Requirement>> {
-  requirements ??= routePolicies().then((policies) => {
-    const found = new Map<string, Requirement>();
-    for (const tool of TOOLS) {
+/**
+ * The SDK, the tools and every tool's requirement (read from the declarations beside the REST
+ * routes), loaded on the first `/mcp` request: the SDK and its schema library would otherwise add
+ * about a second to every start of the API, agents or not.
+ */
+let runtime: Promise<McpRuntime> | undefined;
+interface McpRuntime {
+  readonly McpServer: typeof McpServer;
+  readonly Transport: typeof StreamableHTTPServerTransport;
+  readonly tools: readonly ToolDefinition[];
+  readonly requirements: ReadonlyMap<string, Requirement>;
+}
+function loadRuntime(): Promise<McpRuntime> {
+  runtime ??= (async () => {
+    const [server, transport, tools, policies] = await Promise.all([
+      import('@modelcontextprotocol/sdk/server/mcp.js'),
+      import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+      import('./tools.js'),
+      routePolicies(),
+    ]);
+    const requirements = new Map<string, Requirement>();
+    for (const tool of tools.TOOLS) {
       const policy = policies[tool.route];
       if (policy === undefined) throw new TypeError(`Tool ${tool.name}: no route ${tool.route}`);
-      found.set(tool.name, policy);
+      requirements.set(tool.name, policy);
     }
-    return found;
+    return {
+      McpServer: server.McpServer,
+      Transport: transport.StreamableHTTPServerTransport,
+      tools: tools.TOOLS as unknown as readonly ToolDefinition[],
+      requirements,
+    };
+  })();
+  runtime.catch(() => {
+    runtime = undefined;
   });
-  return requirements;
+  return runtime;
 }
 
 /** A tool's refusal or failure as an MCP tool error (CallToolResult `isError`), never a throw. */
@@ -66,7 +90,7 @@ export function mcpRoutes(context: AppContext): FastifyPluginAsync {
     const principal = principalOf(request);
     const caller: Caller = { principal, requestId: request.id };
     try {
-      const requirement = (await toolRequirements()).get(tool.name) ?? { admin: true };
+      const requirement = (await loadRuntime()).requirements.get(tool.name) ?? { admin: true };
       const decision = request.decide(requirement);
       if (!decision.allowed) {
         const denial = denialError(decision);
@@ -106,10 +130,9 @@ export function mcpRoutes(context: AppContext): FastifyPluginAsync {
     }
   }
 
-  function serverFor(request: FastifyRequest): McpServer {
-    const server = new McpServer({ name: 'todo-sso', version: '0.1.0' });
-    for (const definition of TOOLS) {
-      const tool = definition as unknown as ToolDefinition;
+  function serverFor(request: FastifyRequest, mcp: McpRuntime): McpServer {
+    const server = new mcp.McpServer({ name: 'todo-sso', version: '0.1.0' });
+    for (const tool of mcp.tools) {
       server.registerTool(
         tool.name,
         {
@@ -148,8 +171,9 @@ export function mcpRoutes(context: AppContext): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const server = serverFor(request);
-        const transport = new StreamableHTTPServerTransport({
+        const mcp = await loadRuntime();
+        const server = serverFor(request, mcp);
+        const transport = new mcp.Transport({
           sessionIdGenerator: undefined,
           enableJsonResponse: true,
         });
@@ -163,8 +187,18 @@ export function mcpRoutes(context: AppContext): FastifyPluginAsync {
           void transport.close();
           void server.close();
         });
-        await server.connect(transport);
-        await transport.handleRequest(request.raw, reply.raw, request.body);
+        try {
+          await server.connect(transport);
+          await transport.handleRequest(request.raw, reply.raw, request.body);
+        } catch (error) {
+          // Past hijack() the error handler cannot answer: fail here, without details.
+          request.log.error({ err: error }, 'the MCP transport failed');
+          if (!reply.raw.headersSent) {
+            const body = problem('internal_error', 'An unexpected error occurred');
+            reply.raw.writeHead(body.status, { 'content-type': PROBLEM_JSON });
+            reply.raw.end(JSON.stringify(body));
+          } else reply.raw.destroy();
+        }
       },
     );
   };

@@ -44,7 +44,7 @@ export async function protectedRoutesPlugin(
     permissions: PERMISSIONS.all,
     acrLevels: config.acrLevels,
     now: () => context.clock.now().getTime(),
-    beforeDecision: subjectRateLimit(app, config),
+    beforeDecision: subjectRateLimit(config),
     audiences: (request: FastifyRequest, configured: readonly string[]) =>
       acceptedAudiences(context, request, configured),
   };

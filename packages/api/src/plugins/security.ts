@@ -34,7 +34,15 @@ export const securityPlugin = fp(
       origin: [...config.corsOrigins],
       methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       // RFC 9449: browsers send the proof in `DPoP` and read a server nonce from `DPoP-Nonce`.
-      allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'if-match', 'dpop'],
+      // MCP Streamable HTTP: browser-based clients send the protocol version on every request.
+      allowedHeaders: [
+        'authorization',
+        'content-type',
+        'x-request-id',
+        'if-match',
+        'dpop',
+        'mcp-protocol-version',
+      ],
       exposedHeaders: [
         'www-authenticate',
         'x-request-id',

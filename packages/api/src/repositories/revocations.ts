@@ -7,9 +7,10 @@ export interface Revocation {
   /**
    * `session`: tokens with this `sid`. `subject`: the subject's tokens issued until
    * `notBefore`. `sessionless`: the subject's tokens without a `sid` issued until `notBefore`.
+   * `client`: the subject's tokens issued to one client (`azp`) until `notBefore`.
    */
-  readonly kind: 'session' | 'subject' | 'sessionless';
-  /** The `sid` (session) or `sub` (subject, sessionless). */
+  readonly kind: 'session' | 'subject' | 'sessionless' | 'client';
+  /** The `sid` (session), `sub` (subject, sessionless) or `["<sub>","<azp>"]` (client, JSON). */
   readonly value: string;
   /** Tokens issued at or before this instant are refused (subject revocations). */
   readonly notBefore: string;

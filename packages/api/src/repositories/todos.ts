@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Selectable, SelectQueryBuilder } from 'kysely';
 import { type Db, toIso } from '../db/database.js';
-import type { Owner, Relation, Schema, TodoTable } from '../db/schema.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import type { Owner, Relation } from '../db/schema.js';
+import { decodeCursor } from './cursor.js';
 import { listRepository } from './lists.js';
+import { keysetPage, pageOf, type TodoRow, todoPageQueries } from './todo-page.js';
 
 /** A todo as the API returns it. */
 export interface Todo {
@@ -46,7 +46,7 @@ export interface ListOptions {
   cursor?: string;
 }
 
-export function toTodo(row: Selectable<TodoTable>): Todo {
+export function toTodo(row: TodoRow): Todo {
   return {
     id: row.id,
     listId: row.list_id,
@@ -106,19 +106,30 @@ export function todoRepository(db: Db) {
       .where('member_sub', '=', member.subject)
       .where('relation', 'in', WRITERS);
 
+  const pageQuery = todoPageQueries(db);
+
   return {
     /** Newest first, keyset-paginated on (`created_at`, `id`): stable under inserts. */
     async list(member: Owner, options: ListOptions): Promise<Page<Todo>> {
-      let query = reachable(k, member).selectAll('todos');
-      if (options.listId !== undefined) query = query.where('todos.list_id', '=', options.listId);
-      if (options.completed !== undefined) {
-        query = query.where('todos.completed', '=', db.bool(options.completed));
-      }
-      const result = await page(query as unknown as TodoQuery, options);
-      return {
-        items: result.items.map(({ owner: _sub, ownerIssuer: _issuer, ...todo }) => todo),
-        nextCursor: result.nextCursor,
-      };
+      const position = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+      const query = pageQuery({
+        listId: options.listId !== undefined,
+        completed: options.completed !== undefined,
+        cursor: position !== undefined,
+      });
+      const { rows } = await k.executeQuery(
+        query({
+          issuer: member.issuer,
+          subject: member.subject,
+          listId: options.listId,
+          completed: options.completed === undefined ? undefined : db.bool(options.completed),
+          at: position?.at,
+          id: position?.id,
+          // One extra row tells whether another page follows without a count query.
+          limit: options.limit + 1,
+        }),
+      );
+      return pageOf(rows, options.limit, toTodo);
     },
 
     async get(member: Owner, id: string, tx: Db['kysely'] = k): Promise<Todo | undefined> {
@@ -221,39 +232,11 @@ export function todoRepository(db: Db) {
       if (options.completed !== undefined) {
         query = query.where('completed', '=', db.bool(options.completed));
       }
-      return page(query, options);
+      return keysetPage(query, options, (row) => ({
+        ...toTodo(row),
+        owner: row.owner_sub,
+        ownerIssuer: row.owner_issuer,
+      }));
     },
-  };
-}
-
-type TodoQuery = SelectQueryBuilder<Schema, 'todos', Selectable<TodoTable>>;
-
-async function page(query: TodoQuery, options: ListOptions): Promise<Page<AdminTodo>> {
-  let q = query;
-  if (options.cursor !== undefined) {
-    const after = decodeCursor(options.cursor);
-    q = q.where((eb) =>
-      eb.or([
-        eb('todos.created_at', '<', after.at),
-        eb.and([eb('todos.created_at', '=', after.at), eb('todos.id', '<', after.id)]),
-      ]),
-    );
-  }
-  // One extra row tells whether another page follows without a count query.
-  const rows = await q
-    .orderBy('todos.created_at', 'desc')
-    .orderBy('todos.id', 'desc')
-    .limit(options.limit + 1)
-    .execute();
-  const items = rows
-    .slice(0, options.limit)
-    .map((row) => ({ ...toTodo(row), owner: row.owner_sub, ownerIssuer: row.owner_issuer }));
-  const last = items.at(-1);
-  return {
-    items,
-    nextCursor:
-      rows.length > options.limit && last
-        ? encodeCursor({ at: last.createdAt, id: last.id })
-        : null,
   };
 }

@@ -7,6 +7,24 @@ export interface RevocablePrincipal {
   readonly sessionId?: string | undefined;
   /** `iat`, seconds since the epoch. */
   readonly issuedAt?: number | undefined;
+  /** `azp`: the client the token was issued to. */
+  readonly clientId?: string | undefined;
+}
+
+/** The `value` of a `client` revocation: the subject and the client, as JSON. */
+export function clientRevocationValue(sub: string, clientId: string): string {
+  return JSON.stringify([sub, clientId]);
+}
+
+function parseClientValue(value: string): [string, string] | undefined {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((v) => typeof v === 'string'))
+      return parsed as [string, string];
+  } catch {
+    // A malformed stored value matches nothing.
+  }
+  return undefined;
 }
 
 /** Epoch milliseconds: tokens issued at or before `notBefore` are refused until `expiresAt`. */
@@ -24,27 +42,43 @@ type Index = Map<string, Map<string, Entry>>;
  * reloading from the database can happen in any order.
  */
 export class RevocationSet {
-  readonly #byKind: Record<Revocation['kind'], Index> = {
+  readonly #byKind: Record<Exclude<Revocation['kind'], 'client'>, Index> = {
     session: new Map(),
     subject: new Map(),
     sessionless: new Map(),
   };
+  /** `client` revocations: issuer → `azp` → `sub` → entry (no key strings built per request). */
+  readonly #byClient = new Map<string, Index>();
 
   add(r: Revocation): void {
     const expiresAt = Date.parse(r.expiresAt);
     const notBefore = Date.parse(r.notBefore);
     if (Number.isNaN(expiresAt) || Number.isNaN(notBefore)) return;
-    this.#put(r.kind, r.issuer, r.value, { notBefore, expiresAt });
+    if (r.kind !== 'client') {
+      this.#put(this.#byKind[r.kind], r.issuer, r.value, { notBefore, expiresAt });
+      return;
+    }
+    const parsed = parseClientValue(r.value);
+    if (parsed === undefined) return;
+    const [sub, clientId] = parsed;
+    let clients = this.#byClient.get(r.issuer);
+    if (clients === undefined) {
+      clients = new Map();
+      this.#byClient.set(r.issuer, clients);
+    }
+    this.#put(clients, clientId, sub, { notBefore, expiresAt });
   }
 
   /** Drops entries expired at `now` (epoch ms). */
   prune(now: number): void {
-    for (const index of Object.values(this.#byKind)) {
+    for (const index of [...Object.values(this.#byKind), ...this.#byClient.values()]) {
       for (const [issuer, values] of index) {
         for (const [value, entry] of values) if (entry.expiresAt <= now) values.delete(value);
         if (values.size === 0) index.delete(issuer);
       }
     }
+    for (const [issuer, clients] of this.#byClient)
+      if (clients.size === 0) this.#byClient.delete(issuer);
   }
 
   /**
@@ -58,6 +92,12 @@ export class RevocationSet {
     }
     if (covers(this.#byKind.subject.get(p.issuer)?.get(p.subject), p, now, toleranceMs))
       return true;
+    // An agent the person revoked: its tokens issued until then, whatever their session.
+    if (
+      p.clientId !== undefined &&
+      covers(this.#byClient.get(p.issuer)?.get(p.clientId)?.get(p.subject), p, now, toleranceMs)
+    )
+      return true;
     // A token without `sid` cannot show it belongs to another session than the one that ended.
     return (
       p.sessionId === undefined &&
@@ -65,11 +105,11 @@ export class RevocationSet {
     );
   }
 
-  #put(kind: Revocation['kind'], issuer: string, value: string, entry: Entry): void {
-    let values = this.#byKind[kind].get(issuer);
+  #put(index: Index, key: string, value: string, entry: Entry): void {
+    let values = index.get(key);
     if (values === undefined) {
       values = new Map();
-      this.#byKind[kind].set(issuer, values);
+      index.set(key, values);
     }
     const previous = values.get(value);
     values.set(value, {

@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.js';
 import { type Revocation, revocationRepository } from '../repositories/revocations.js';
 import { inProcessBus, postgresBus, type RevocationBus } from './bus.js';
-import { type RevocablePrincipal, RevocationSet } from './set.js';
+import { clientRevocationValue, type RevocablePrincipal, RevocationSet } from './set.js';
 
 export type { RevocablePrincipal } from './set.js';
 
@@ -127,6 +127,30 @@ export class RevocationStore {
       await this.#bus.publish(revocation);
     }
     return revocations;
+  }
+
+  /**
+   * Ends every token a subject's client (an agent, `azp`) holds, issued up to now, on every
+   * instance: the revocation row and whatever `record` writes (the audit entry) commit in ONE
+   * transaction; memory and the other instances learn of it after the commit (`NOTIFY` on
+   * PostgreSQL, within a second). A later sign-in the person allows again is not affected: only
+   * tokens whose `iat` is at or before now (plus the clock tolerance) are refused.
+   */
+  async revokeClient(
+    issuer: string,
+    sub: string,
+    clientId: string,
+    record: (tx: Db['kysely']) => Promise<void>,
+  ): Promise<Revocation> {
+    const value = clientRevocationValue(sub, clientId);
+    const revocation = this.#revocation(issuer, 'client', value, this.#now());
+    await this.#db.kysely.transaction().execute(async (tx) => {
+      await this.#repo.save(revocation, tx);
+      await record(tx);
+    });
+    this.#apply(revocation);
+    await this.#bus.publish(revocation);
+    return revocation;
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { adminIdpRoutes } from '../admin-idp/routes.js';
+import { agentRoutes } from '../agents/routes.js';
 import { appEngineFactory, authzenPlugin } from '../authzen/plugin.js';
 import type { AppContext } from '../context.js';
 import { adminRoutes } from './admin.js';
@@ -19,6 +20,7 @@ export function protectedRoutes(context: AppContext): readonly FastifyPluginAsyn
     listRoutes(context),
     listMemberRoutes(context),
     meRoutes,
+    agentRoutes(context),
     reportRoutes(context),
     adminRoutes(context),
     adminIdpRoutes(context),

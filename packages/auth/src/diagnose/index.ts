@@ -105,7 +105,7 @@ async function checkToken(
  *
  * @example
  * ```ts
- * const { ok, findings } = await diagnose({ issuers: config.issuers.map(toIssuerOptions), token });
+ * const { ok, findings } = await diagnose({ issuers: config.issuers, token });
  * for (const f of findings) console.log(f.code, f.summary, f.fix.keycloak);
  * ```
  */

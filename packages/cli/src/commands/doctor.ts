@@ -13,7 +13,7 @@ import { Session } from '../session.js';
 async function apiIssuers(
   ctx: CommandContext,
 ): Promise<{ issuers: IssuerOptions[]; source: string }> {
-  const { loadConfig, toIssuerOptions, ConfigError } = await import('@todo-sso/api');
+  const { loadConfig, withApiDefaults, ConfigError } = await import('@todo-sso/api');
   const env: Record<string, string | undefined> = { ...ctx.io.env };
   const { issuer, audience, provider } = ctx.values as Record<string, string | undefined>;
   if (issuer !== undefined) {
@@ -25,7 +25,7 @@ async function apiIssuers(
   try {
     const config = loadConfig(env);
     return {
-      issuers: config.issuers.map(toIssuerOptions),
+      issuers: config.issuers.map(withApiDefaults),
       source:
         issuer === undefined ? 'the API configuration in this environment' : 'the command line',
     };

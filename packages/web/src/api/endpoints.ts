@@ -18,7 +18,7 @@ import type {
  */
 type Result<T> = { data?: T; error?: unknown; response: Response };
 
-async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
+export async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
   let result: Result<T>;
   try {
     result = await call;
@@ -55,7 +55,7 @@ export function createTodo(api: TodoApiClient, body: NewTodo): Promise<Todo> {
  * `If-Match` for a todo at `version` (its ETag, RFC 9110 §13.1.1): the API applies the change
  * only if nobody changed the todo since, and answers 412 with the current state otherwise.
  */
-function ifMatch(version: number | undefined): { 'if-match'?: string } {
+export function ifMatch(version: number | undefined): { 'if-match'?: string } {
   return typeof version === 'number' ? { 'if-match': `"${version}"` } : {};
 }
 

@@ -24,3 +24,7 @@ export type AdminUsers = Ok<paths['/admin/users']['get']>;
 export type AdminTodoPage = Ok<paths['/admin/todos']['get']>;
 export type AuditPage = Ok<paths['/admin/audit']['get']>;
 export type AuditEntry = AuditPage['items'][number];
+export type TodoList = Ok<paths['/lists/']['get']>[number];
+export type ListAction = TodoList['actions'][number];
+export type ListMember = Ok<paths['/lists/{id}/members']['get']>[number];
+export type ShareRelation = JsonBody<paths['/lists/{id}/members/{username}']['put']>['relation'];

@@ -16,8 +16,14 @@ export function AddTodoForm({
   onError,
   onAdding,
   onCreated,
+  listId,
+  readOnly,
 }: {
   onError: (error: unknown) => void;
+  /** The list new todos go into (else the caller's default list). */
+  listId?: string | undefined;
+  /** Why the caller may not add todos here, when they may not: the form is shown disabled. */
+  readOnly?: string | undefined;
   /** A todo is on its way to the API (it shows at once, optimistically). */
   onAdding?: () => void;
   /** The API accepted the new todo. */
@@ -28,13 +34,14 @@ export function AddTodoForm({
   const description = useDraft('new.description');
   const [showDetails, setShowDetails] = useState(Boolean(description.value));
   const titleRef = useRef<HTMLInputElement>(null);
-  const create = useCreateTodo();
+  const create = useCreateTodo(listId);
   const tooLong =
     isTooLong(title.value, TITLE_MAX) || isTooLong(description.value, DESCRIPTION_MAX);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const trimmed = title.value.trim();
+    if (readOnly) return;
     if (!trimmed || tooLong) {
       titleRef.current?.focus();
       return;
@@ -77,12 +84,25 @@ export function AddTodoForm({
           autoComplete="off"
           aria-describedby={`${id}-title-count`}
           aria-invalid={isTooLong(title.value, TITLE_MAX) || undefined}
+          disabled={readOnly !== undefined}
+          title={readOnly}
           onChange={(event) => title.set(event.target.value)}
         />
-        <button type="submit" className="button button--primary" aria-disabled={tooLong}>
+        <button
+          type="submit"
+          className="button button--primary"
+          aria-disabled={tooLong}
+          disabled={readOnly !== undefined}
+          title={readOnly}
+        >
           Add
         </button>
       </div>
+      {readOnly ? (
+        <p className="muted" data-testid="read-only-note">
+          {readOnly}.
+        </p>
+      ) : null}
       <LengthCounter id={`${id}-title-count`} text={title.value} max={TITLE_MAX} />
       {showDetails ? (
         <div className="add__details">
@@ -106,7 +126,12 @@ export function AddTodoForm({
           />
         </div>
       ) : (
-        <button type="button" className="link-button" onClick={() => setShowDetails(true)}>
+        <button
+          type="button"
+          className="link-button"
+          disabled={readOnly !== undefined}
+          onClick={() => setShowDetails(true)}
+        >
           + Add notes
         </button>
       )}

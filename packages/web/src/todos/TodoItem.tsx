@@ -17,8 +17,11 @@ export function TodoItem({
   onDelete,
   onError,
   onSaved,
+  readOnly,
 }: {
   todo: Todo;
+  /** Why the caller may not change this todo, when they may not: its controls are disabled. */
+  readOnly?: string | undefined;
   onDelete: (todo: Todo) => void;
   onError: (error: unknown) => void;
   /** The API accepted a change to this todo. */
@@ -43,6 +46,7 @@ export function TodoItem({
   const editRef = useRef<HTMLInputElement>(null);
   const editButtonRef = useRef<HTMLButtonElement>(null);
   const pending = isOptimistic(todo);
+  const locked = pending || readOnly !== undefined;
 
   useEffect(() => {
     if (editing) editRef.current?.focus();
@@ -206,7 +210,8 @@ export function TodoItem({
         type="checkbox"
         className="todo__check"
         checked={completed}
-        disabled={pending}
+        disabled={locked}
+        title={readOnly}
         onChange={toggle}
       />
       <div className="todo__body">
@@ -228,7 +233,8 @@ export function TodoItem({
           type="button"
           className="icon-button"
           onClick={startEditing}
-          disabled={pending}
+          disabled={locked}
+          title={readOnly}
           aria-label={`Edit “${todo.title}”`}
         >
           Edit
@@ -237,7 +243,8 @@ export function TodoItem({
           type="button"
           className="icon-button icon-button--danger"
           onClick={() => onDelete(todo)}
-          disabled={pending}
+          disabled={locked}
+          title={readOnly}
           aria-label={`Delete “${todo.title}”`}
         >
           Delete

@@ -1,7 +1,9 @@
-import { useCallback, useEffect, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useState } from 'react';
 import type { TodoFilter } from '../api/endpoints.js';
 import { isApiError } from '../api/errors.js';
+import type { TodoList } from '../api/types.js';
 import { SIGNING_OUT_EVENT } from '../auth/sign-out.js';
+import { readOnlyReason } from '../lists/ListHeader.js';
 import { Empty, ErrorState, Loading } from '../ui/states.js';
 import { AddTodoForm } from './AddTodoForm.js';
 import { flattenPages } from './cache.js';
@@ -17,12 +19,23 @@ const EMPTY_TEXT: Record<TodoFilter, [string, string]> = {
   done: ['Nothing completed yet', 'Tick a todo to mark it done.'],
 };
 
-/** The caller's todos: add, filter, edit, toggle, delete with undo, load more. */
-export function TodosScreen() {
+/**
+ * The caller's todos: add, filter, edit, toggle, delete with undo, load more. With `list`, the
+ * todos of that list, its header in place of the title, and controls the caller may not use
+ * disabled (from the list's `actions`); without, every todo the caller can read.
+ */
+export function TodosScreen({
+  list: selected,
+  header,
+}: {
+  list?: TodoList | undefined;
+  header?: ReactNode;
+} = {}) {
   const [filter, setFilter] = useState<TodoFilter>('all');
   const [notice, setNotice] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
-  const list = useTodoList(filter);
+  const list = useTodoList(filter, selected?.id);
+  const readOnly = readOnlyReason(selected);
   const chooseFilter = (next: TodoFilter) => {
     setInfo(null);
     setFilter(next);
@@ -52,14 +65,22 @@ export function TodosScreen() {
   }, [pending]);
 
   return (
-    <section className="panel" aria-labelledby="todos-title">
+    <section className="panel" aria-labelledby="todos-title" data-list-id={selected?.id}>
       <div className="panel__head">
-        <h1 id="todos-title" tabIndex={-1}>
-          Your todos
-        </h1>
+        {header ?? (
+          <h1 id="todos-title" tabIndex={-1}>
+            Your todos
+          </h1>
+        )}
         <FilterTabs value={filter} onChange={chooseFilter} />
       </div>
-      <AddTodoForm onError={reportError} onAdding={onAdding} onCreated={onSaved} />
+      <AddTodoForm
+        onError={reportError}
+        onAdding={onAdding}
+        onCreated={onSaved}
+        listId={selected?.id}
+        readOnly={readOnly}
+      />
       {info ? (
         <p className="info" role="status">
           {info}
@@ -94,6 +115,7 @@ export function TodosScreen() {
                 onDelete={remove}
                 onError={reportError}
                 onSaved={onSaved}
+                readOnly={readOnly}
               />
             ))}
           </ul>

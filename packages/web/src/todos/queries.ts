@@ -13,6 +13,7 @@ import {
   type TodoFilter,
   updateTodo,
 } from '../api/endpoints.js';
+import { createTodoIn, listTodosOf } from '../api/list-endpoints.js';
 import type { Todo, TodoPatch } from '../api/types.js';
 import { broadcast } from '../sync/tab-channel.js';
 import { insertTodo, optimisticTodo, patchTodo, replaceTodo, type TodoPages } from './cache.js';
@@ -23,8 +24,14 @@ import { insertTodo, optimisticTodo, patchTodo, replaceTodo, type TodoPages } fr
  */
 export const todoKeys = {
   all: ['todos'] as const,
-  list: (filter: TodoFilter) => ['todos', filter] as const,
+  /** One view: a filter over every readable todo (`all`) or over one list's todos. */
+  list: (filter: TodoFilter, listId?: string) => ['todos', filter, listId ?? 'all'] as const,
 };
+
+/** Which list a cached view shows (`all`: every list). */
+function listOf(key: QueryKey): string {
+  return typeof key[2] === 'string' ? key[2] : 'all';
+}
 
 type Snapshot = Array<[QueryKey, TodoPages | undefined]>;
 
@@ -37,10 +44,15 @@ function filterOf(key: QueryKey): TodoFilter {
 export async function updateAllLists(
   client: QueryClient,
   update: (data: TodoPages | undefined, filter: TodoFilter) => TodoPages | undefined,
+  inList?: string,
 ): Promise<Snapshot> {
   await client.cancelQueries({ queryKey: todoKeys.all });
   const snapshot = client.getQueriesData<TodoPages>({ queryKey: todoKeys.all });
-  for (const [key, data] of snapshot) client.setQueryData(key, update(data, filterOf(key)));
+  for (const [key, data] of snapshot) {
+    // A new todo of one list belongs in that list's views and in "every list", not in others.
+    if (inList !== undefined && listOf(key) !== 'all' && listOf(key) !== inList) continue;
+    client.setQueryData(key, update(data, filterOf(key)));
+  }
   return snapshot;
 }
 
@@ -49,12 +61,18 @@ export function restoreLists(client: QueryClient, snapshot: Snapshot | undefined
   for (const [key, data] of snapshot ?? []) client.setQueryData(key, data);
 }
 
-/** The caller's todos for `filter`, a page at a time ("load more"). */
-export function useTodoList(filter: TodoFilter) {
+/**
+ * The caller's todos for `filter`, a page at a time ("load more"): of one list when `listId`
+ * is given (`GET /lists/{id}/todos/`), else of every list they can read (`GET /todos/`).
+ */
+export function useTodoList(filter: TodoFilter, listId?: string) {
   const api = useApi();
   return useInfiniteQuery({
-    queryKey: todoKeys.list(filter),
-    queryFn: ({ pageParam, signal }) => listTodos(api, filter, pageParam, signal),
+    queryKey: todoKeys.list(filter, listId),
+    queryFn: ({ pageParam, signal }) =>
+      listId === undefined
+        ? listTodos(api, filter, pageParam, signal)
+        : listTodosOf(api, listId, filter, pageParam, signal),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     // Coming back to the tab shows what changed meanwhile (another device, another person),
@@ -68,21 +86,29 @@ export interface NewTodoInput {
   description?: string;
 }
 
-/** Creates a todo; it shows at once and is replaced by the server's copy. */
-export function useCreateTodo() {
+/**
+ * Creates a todo (in `listId`, when given, else in the default list); it shows at once and is
+ * replaced by the server's copy.
+ */
+export function useCreateTodo(listId?: string) {
   const api = useApi();
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (input: NewTodoInput) => createTodo(api, input),
+    mutationFn: (input: NewTodoInput) =>
+      listId === undefined ? createTodo(api, input) : createTodoIn(api, listId, input),
     onMutate: async (input) => {
       const placeholder = optimisticTodo(input.title, input.description, new Date());
-      const snapshot = await updateAllLists(client, (data, filter) =>
-        insertTodo(data, placeholder, filter),
+      const snapshot = await updateAllLists(
+        client,
+        (data, filter) => insertTodo(data, placeholder, filter),
+        listId,
       );
       return { snapshot, placeholder };
     },
     onSuccess: (todo, _input, context) => {
       broadcast({ type: 'todos-changed' });
+      // A list's todo count changed.
+      void client.invalidateQueries({ queryKey: ['lists'] });
       for (const [key, data] of client.getQueriesData<TodoPages>({ queryKey: todoKeys.all })) {
         client.setQueryData(key, replaceTodo(data, context.placeholder.id, todo));
       }

@@ -138,7 +138,9 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
         name: me.username,
         isAdmin: me.roles.includes('admin'),
       });
-    if (url.pathname === '/todos/' && req.method === 'GET') {
+    // One list's todos: every stored todo belongs to the one list this server knows of.
+    const listTodos = /^\/lists\/[^/]+\/todos\/$/.test(url.pathname);
+    if ((url.pathname === '/todos/' || listTodos) && req.method === 'GET') {
       const completed = url.searchParams.get('completed');
       const limit = Number(url.searchParams.get('limit') ?? 20);
       const cursor = url.searchParams.get('cursor');

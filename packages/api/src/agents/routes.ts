@@ -1,0 +1,112 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Principal } from '@todo-sso/auth';
+import { requires } from '../authz/requirement.js';
+import type { AppContext } from '../context.js';
+import { ApiError } from '../http/problem.js';
+import { auditRepository } from '../repositories/audit.js';
+import { upsertOwner } from '../repositories/owners.js';
+import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
+import { problems } from '../schemas/common.js';
+import { SECURED } from '../schemas/security.js';
+import { agentClassifier } from './clients.js';
+import { endAgentGrant } from './end-grant.js';
+import { agentRepository } from './repository.js';
+import { AgentList, AgentParams, AgentRevoked } from './schemas.js';
+
+const TAGS = ['me'];
+
+/**
+ * `/me/agents`: the agents (clients other than the product's own) that acted for the caller,
+ * and ending one. Any valid token of the person through one of the product's own clients: an
+ * agent may neither see nor end the others.
+ */
+export function agentRoutes(context: AppContext): FastifyPluginAsyncTypebox {
+  const { db, clock, revocations, metrics, idpAdmin } = context;
+  const isAgent = agentClassifier(context.config);
+  const agents = agentRepository(db);
+  const audit = auditRepository(db);
+  const refuseAgents = (principal: Principal) => {
+    if (isAgent(principal.clientId))
+      throw new ApiError(
+        'forbidden',
+        'Agents cannot list or end agents: sign in to the todo app itself',
+      );
+  };
+
+  return async (app) => {
+    app.get(
+      '/me/agents',
+      {
+        config: requires({}),
+        schema: {
+          tags: TAGS,
+          operationId: 'listAgents',
+          summary: 'The agents that acted for me, most recently used first',
+          security: SECURED,
+          response: { 200: AgentList, ...problems(401, 403, 503) },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        refuseAgents(principal);
+        return { items: await agents.list(ownerOf(principal)) };
+      },
+    );
+
+    app.delete(
+      '/me/agents/:clientId',
+      {
+        config: requires({}),
+        schema: {
+          tags: TAGS,
+          operationId: 'revokeAgent',
+          summary:
+            "End an agent's access: its tokens issued until now are refused on every API instance within a second, and its consent and grant end at the identity provider",
+          security: SECURED,
+          params: AgentParams,
+          response: { 200: AgentRevoked, ...problems(400, 401, 403, 404, 502, 503) },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        refuseAgents(principal);
+        const owner = ownerOf(principal);
+        const { clientId } = request.params;
+        if (!(await agents.has(owner, clientId)))
+          throw new ApiError('not_found', `No agent ${clientId} acted for you`);
+        // The revocation and its audit record commit together; every instance refuses the
+        // agent's tokens once it is committed.
+        const revocation = await revocations.revokeClient(
+          principal.issuer,
+          principal.subject,
+          clientId,
+          async (tx) => {
+            await upsertOwner(tx, profileOf(principal), clock.now()).execute();
+            await audit.record(
+              {
+                actor: owner,
+                action: 'agent.revoke',
+                resource: `client:${clientId}`,
+                outcome: 'success',
+                requestId: request.id,
+              },
+              clock.now(),
+              tx,
+            );
+          },
+        );
+        metrics.revocations.inc({ kind: 'client', source: 'person' });
+        // Then its grant at the IdP, so a refresh token cannot bring it back; the agent stays
+        // listed until that is done, so that the person can retry.
+        const identityProvider = await endAgentGrant(
+          idpAdmin,
+          principal.issuer,
+          principal.subject,
+          clientId,
+        );
+        await agents.remove(owner, clientId);
+        return { clientId, notBefore: revocation.notBefore, identityProvider };
+      },
+    );
+  };
+}

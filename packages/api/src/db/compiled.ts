@@ -1,0 +1,54 @@
+import type { Compilable, CompiledQuery } from 'kysely';
+
+/** A parameter of the compiled statement: a named value given per call, or a fixed one. */
+type Slot<N extends string> = { readonly name: N } | { readonly value: unknown };
+
+const MARKER = '\u0000todo-sso parameter:';
+
+/**
+ * A query built and compiled once, executed many times with its named values: the SQL text and
+ * the parameter order are fixed at the first call, so a hot route skips building the operation
+ * tree and compiling it (a few dozen µs of a request). `build` receives `param(name)`, a
+ * placeholder to use wherever a per-call value goes; values written literally stay fixed. It
+ * is the same statement every time, which also lets the SQLite statement cache and PostgreSQL's
+ * plan reuse work on it.
+ *
+ * @throws {TypeError} at the first call, when a placeholder did not become a bound parameter
+ *   (it was inlined into the SQL text, so it could never be replaced).
+ *
+ * @example
+ * ```ts
+ * const byId = compileOnce<Row, 'id'>((param) =>
+ *   db.kysely.selectFrom('todos').selectAll().where('id', '=', param('id')),
+ * );
+ * const rows = (await db.kysely.executeQuery(byId({ id }))).rows;
+ * ```
+ */
+export function compileOnce<R, N extends string>(
+  // biome-ignore lint/suspicious/noExplicitAny: a placeholder stands in for values of any column type
+  build: (param: (name: N) => any) => Compilable<R>,
+): (values: Readonly<Record<N, unknown>>) => CompiledQuery<R> {
+  let compiled: { query: CompiledQuery<R>; slots: readonly Slot<N>[] } | undefined;
+  const prepare = () => {
+    const names = new Map<string, N>();
+    const query = build((name) => {
+      const marker = `${MARKER}${name}`;
+      names.set(marker, name);
+      return marker;
+    }).compile();
+    const slots = query.parameters.map((value): Slot<N> => {
+      const name = typeof value === 'string' ? names.get(value) : undefined;
+      return name === undefined ? { value } : { name };
+    });
+    for (const [marker, name] of names)
+      if (!query.parameters.includes(marker) || query.sql.includes(marker))
+        throw new TypeError(`compileOnce: the value ${name} is not a bound parameter`);
+    return { query, slots };
+  };
+  return (values) => {
+    compiled ??= prepare();
+    const { query, slots } = compiled;
+    const parameters = slots.map((slot) => ('name' in slot ? values[slot.name] : slot.value));
+    return { ...query, parameters };
+  };
+}

@@ -1,0 +1,118 @@
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { ApiError } from './problem.js';
+
+/** Distinct keys one limiter tracks at most; past it the oldest window is dropped first. */
+export const RATE_LIMIT_MAX_KEYS = 10_000;
+
+/** One key's window: its start (ms) and the requests counted in it. */
+interface Window {
+  start: number;
+  count: number;
+}
+
+/** What a request counted against a limit: headers and, past the limit, a 429. */
+export interface RateLimitState {
+  readonly limit: number;
+  readonly remaining: number;
+  /** Seconds until the window ends (rounded up), for `X-RateLimit-Reset` and `Retry-After`. */
+  readonly resetSeconds: number;
+  readonly exceeded: boolean;
+}
+
+/**
+ * A fixed-window counter per key (an address, a subject): `max` requests per `windowMs` from a
+ * key's first request. Synchronous and allocation-light, because it runs on every request:
+ * one Map lookup and an increment. A window that ends is restarted at the back of the Map, so
+ * the Map stays ordered by window start; expired windows are pruned from the front, and past
+ * `maxKeys` the oldest live window is dropped (that key starts afresh, as in an LRU store).
+ * Limits are per process: each API instance counts its own requests.
+ */
+export class FixedWindowLimiter {
+  private readonly windows = new Map<string, Window>();
+
+  constructor(
+    readonly max: number,
+    readonly windowMs: number,
+    private readonly maxKeys = RATE_LIMIT_MAX_KEYS,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (!(max > 0) || !(windowMs > 0) || !(maxKeys > 0))
+      throw new TypeError('FixedWindowLimiter needs a positive max, windowMs and maxKeys');
+  }
+
+  /** Keys currently tracked. */
+  get size(): number {
+    return this.windows.size;
+  }
+
+  /** Counts one request of `key`; the state tells whether it is over the limit. */
+  hit(key: string): RateLimitState {
+    const now = this.now();
+    let window = this.windows.get(key);
+    if (window === undefined || now - window.start >= this.windowMs) {
+      if (window !== undefined) this.windows.delete(key);
+      this.makeRoom(now);
+      window = { start: now, count: 0 };
+      this.windows.set(key, window);
+    }
+    const count = ++window.count;
+    return {
+      limit: this.max,
+      remaining: count >= this.max ? 0 : this.max - count,
+      resetSeconds: Math.max(1, Math.ceil((window.start + this.windowMs - now) / 1000)),
+      exceeded: count > this.max,
+    };
+  }
+
+  /** Drops ended windows from the front, then the oldest one while the Map is full. */
+  private makeRoom(now: number): void {
+    for (const [key, window] of this.windows) {
+      if (now - window.start < this.windowMs && this.windows.size < this.maxKeys) return;
+      this.windows.delete(key);
+    }
+  }
+}
+
+const rateLimited = (max: number) =>
+  new ApiError('rate_limited', `Rate limit of ${max} requests per minute exceeded`);
+
+/**
+ * Sets the `X-RateLimit-*` headers of a counted request; past the limit also `Retry-After`
+ * (RFC 9110 §10.2.3) and returns the 429 to throw.
+ */
+export function applyLimit(reply: FastifyReply, state: RateLimitState): ApiError | undefined {
+  reply.header('x-ratelimit-limit', state.limit);
+  reply.header('x-ratelimit-remaining', state.remaining);
+  reply.header('x-ratelimit-reset', state.resetSeconds);
+  if (!state.exceeded) return undefined;
+  reply.header('retry-after', state.resetSeconds);
+  return rateLimited(state.limit);
+}
+
+/**
+ * An `onRequest` hook (callback style: no promise per request) limiting each client address
+ * (`request.ip`, as `TRUST_PROXY` resolves it) before any token is read, except on `exempt`
+ * route patterns.
+ */
+export function perAddressLimit(
+  limiter: FixedWindowLimiter,
+  exempt: ReadonlySet<string>,
+): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
+  return (request, reply, done) => {
+    if (exempt.has(request.routeOptions.url ?? '')) return done();
+    const refusal = applyLimit(reply, limiter.hit(request.ip));
+    if (refusal) return done(refusal);
+    done();
+  };
+}
+
+/** Limits each authenticated caller (issuer and subject); throws the 429 past the limit. */
+export function perSubjectLimit(
+  limiter: FixedWindowLimiter,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (request, reply) => {
+    const { issuer, subject } = request.principal;
+    const refusal = applyLimit(reply, limiter.hit(`${issuer} ${subject}`));
+    if (refusal) throw refusal;
+  };
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { FixedWindowLimiter } from '../src/http/rate-limit.js';
+
+/** A limiter on a clock the test moves by hand. */
+function limiter(max: number, windowMs: number, maxKeys?: number) {
+  const clock = { now: 1_000_000 };
+  return { clock, limit: new FixedWindowLimiter(max, windowMs, maxKeys, () => clock.now) };
+}
+
+describe('FixedWindowLimiter', () => {
+  it('lets max requests through in a window and refuses the next, with the seconds left', () => {
+    const { clock, limit } = limiter(3, 60_000);
+    const states = [1, 2, 3, 4].map(() => limit.hit('a'));
+    expect(states.map((s) => s.exceeded)).toEqual([false, false, false, true]);
+    expect(states.map((s) => s.remaining)).toEqual([2, 1, 0, 0]);
+    expect(states[0]).toMatchObject({ limit: 3, resetSeconds: 60 });
+    clock.now += 20_500;
+    expect(limit.hit('a')).toMatchObject({ exceeded: true, resetSeconds: 40 });
+  });
+
+  it('counts each key apart', () => {
+    const { limit } = limiter(1, 60_000);
+    expect(limit.hit('a').exceeded).toBe(false);
+    expect(limit.hit('a').exceeded).toBe(true);
+    expect(limit.hit('b').exceeded).toBe(false);
+  });
+
+  it('starts a new window once the key’s window has ended, and not a millisecond before', () => {
+    const { clock, limit } = limiter(1, 60_000);
+    limit.hit('a');
+    clock.now += 59_999;
+    expect(limit.hit('a').exceeded).toBe(true);
+    clock.now += 1;
+    expect(limit.hit('a')).toMatchObject({ exceeded: false, remaining: 0, resetSeconds: 60 });
+  });
+
+  it('drops ended windows as new keys arrive, so memory follows the live keys', () => {
+    const { clock, limit } = limiter(5, 1_000);
+    for (let i = 0; i < 100; i += 1) limit.hit(`k${i}`);
+    expect(limit.size).toBe(100);
+    clock.now += 1_000;
+    limit.hit('fresh');
+    expect(limit.size).toBe(1);
+  });
+
+  it('tracks at most maxKeys keys, dropping the oldest window first', () => {
+    const { clock, limit } = limiter(1, 60_000, 3);
+    for (const key of ['a', 'b', 'c']) {
+      limit.hit(key);
+      clock.now += 1;
+    }
+    limit.hit('d');
+    expect(limit.size).toBe(3);
+    // `a` was dropped (it starts afresh); `b` still counts its first request.
+    expect(limit.hit('b').exceeded).toBe(true);
+    expect(limit.size).toBe(3);
+  });
+
+  it('refuses a limit that could never let a request through', () => {
+    expect(() => new FixedWindowLimiter(0, 60_000)).toThrow(TypeError);
+    expect(() => new FixedWindowLimiter(Number.NaN, 60_000)).toThrow(TypeError);
+    expect(() => new FixedWindowLimiter(5, 0)).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,166 @@
+import type { Browser, Page } from '@playwright/test';
+import {
+  apiGet,
+  expect,
+  passwordToken,
+  screenshot,
+  signIn,
+  skipWithoutChromium,
+  test,
+  type Urls,
+} from './support/fixtures.js';
+
+skipWithoutChromium();
+
+/** A person signed in in a browser context of their own (their own cookies and storage). */
+async function personIn(browser: Browser, urls: Urls, username: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await signIn(page, urls, username);
+  return page;
+}
+
+const sidebar = (page: Page) => page.getByRole('navigation', { name: 'Lists' });
+const entry = (page: Page, name: string) => sidebar(page).getByRole('button', { name });
+
+test('alice shares a list: bob edits it, carol only reads it until alice removes her', async ({
+  page,
+  urls,
+  request,
+  browser,
+}) => {
+  // Sharing finds people among those who have signed in before.
+  for (const name of ['bob', 'carol']) {
+    const token = await passwordToken(request, urls, name);
+    expect((await apiGet(request, urls, '/lists/', token)).status()).toBe(200);
+  }
+
+  await signIn(page, urls, 'alice');
+  await expect(entry(page, /My todos/)).toHaveAttribute('aria-current', 'true');
+  await page.getByLabel('New list name').fill('Release checklist');
+  await page.getByRole('button', { name: 'Create list' }).click();
+  const head = page.locator('.list-head');
+  await expect(head.getByRole('heading', { name: 'Release checklist' })).toBeVisible();
+  await expect(head.getByTestId('role-badge')).toHaveText('owner');
+
+  await head.getByRole('button', { name: 'Share' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Share “Release checklist”' });
+  for (const [name, role] of [
+    ['bob', 'editor'],
+    ['carol', 'viewer'],
+  ] as const) {
+    await dialog.getByLabel('Username or email').fill(name);
+    await dialog.getByLabel('Share as').selectOption(role);
+    await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+    await expect(dialog.getByLabel(`Role of ${name}`)).toHaveValue(role);
+  }
+  // Someone who never signed in cannot be found.
+  await dialog.getByLabel('Username or email').fill('nobody-here');
+  await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+  await expect(dialog.getByRole('status')).toContainText('Nobody known as “nobody-here”');
+  await dialog.getByLabel('Username or email').fill('');
+  await screenshot(page, 'share-dialog');
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect(dialog).toHaveCount(0);
+
+  // bob, as editor: sees it under "Shared with me", adds a todo and completes it.
+  const bob = await personIn(browser, urls, 'bob');
+  const shared = sidebar(bob).getByRole('list', { name: 'Shared with me' });
+  await expect(shared.getByRole('button', { name: /Release checklist/ })).toContainText('editor');
+  await shared.getByRole('button', { name: /Release checklist/ }).click();
+  await expect(bob.locator('.list-head').getByTestId('role-badge')).toHaveText('editor');
+  await expect(bob.locator('.list-head').getByRole('button', { name: 'Share' })).toBeDisabled();
+  await bob.getByLabel('New todo').fill('Tag the release');
+  await bob.getByLabel('New todo').press('Enter');
+  const tag = bob.getByRole('checkbox', { name: 'Tag the release' });
+  await expect(tag).toBeEnabled();
+  await tag.check();
+  await expect(tag).toBeChecked();
+  await expect(entry(bob, /Release checklist/)).toContainText('1');
+  await screenshot(bob, 'lists-sidebar');
+
+  // carol, as viewer: sees bob's completed todo; every control that would change it is disabled.
+  const carol = await personIn(browser, urls, 'carol');
+  await entry(carol, /Release checklist/).click();
+  const head2 = carol.locator('.list-head');
+  await expect(head2.getByTestId('role-badge')).toHaveText('viewer');
+  const done = carol.getByRole('checkbox', { name: 'Tag the release' });
+  await expect(done).toBeChecked();
+  await expect(done).toBeDisabled();
+  await expect(carol.getByRole('button', { name: 'Edit “Tag the release”' })).toBeDisabled();
+  await expect(carol.getByRole('button', { name: 'Delete “Tag the release”' })).toBeDisabled();
+  await expect(carol.getByLabel('New todo')).toBeDisabled();
+  await expect(carol.getByRole('button', { name: 'Add', exact: true })).toBeDisabled();
+  for (const name of ['Rename', 'Share', 'Delete list']) {
+    await expect(head2.getByRole('button', { name })).toBeDisabled();
+  }
+  await screenshot(carol, 'shared-list-viewer');
+  // The API agrees: carol's write is refused (403), so the disabled controls hide nothing.
+  const carolToken = await passwordToken(request, urls, 'carol');
+  const listId = await carol.locator('section.panel').getAttribute('data-list-id');
+  const refused = await request.post(`${urls.api}/lists/${listId}/todos/`, {
+    headers: { Authorization: `Bearer ${carolToken}` },
+    data: { title: 'Sneaky' },
+  });
+  expect(refused.status()).toBe(403);
+
+  // alice removes carol; carol's next load no longer shows the list.
+  await head.getByRole('button', { name: 'Share' }).click();
+  await dialog.getByRole('button', { name: 'Remove carol' }).click();
+  await expect(dialog.getByLabel('Role of carol')).toHaveCount(0);
+  await expect(dialog.getByLabel('Role of bob')).toHaveValue('editor');
+  await dialog.getByRole('button', { name: 'Done' }).click();
+
+  await carol.reload();
+  await expect(carol.getByTestId('user-name')).toHaveText('carol');
+  await expect(entry(carol, /My todos/)).toBeVisible();
+  await expect(sidebar(carol).getByText('Release checklist')).toHaveCount(0);
+  await expect(carol.getByTestId('shared-empty')).toBeVisible();
+  await expect(carol.getByRole('checkbox', { name: 'Tag the release' })).toHaveCount(0);
+
+  await bob.context().close();
+  await carol.context().close();
+});
+
+test('alice renames and deletes a list with If-Match; a list changed elsewhere is not deleted unseen', async ({
+  page,
+  urls,
+  request,
+}) => {
+  await signIn(page, urls, 'alice');
+  const head = page.locator('.list-head');
+  await expect(head.getByRole('button', { name: 'Delete list' })).toBeDisabled(); // default list
+  await page.getByLabel('New list name').fill('Groceries');
+  await page.getByRole('button', { name: 'Create list' }).click();
+  await expect(head.getByRole('heading', { name: 'Groceries' })).toBeVisible();
+
+  const patch = page.waitForRequest((r) => r.method() === 'PATCH' && r.url().includes('/lists/'));
+  await head.getByRole('button', { name: 'Rename' }).click();
+  await page.getByLabel('List name', { exact: true }).fill('Groceries (weekly)');
+  await page.getByRole('button', { name: 'Save name' }).click();
+  expect((await patch).headers()['if-match']).toBe('"1"');
+  await expect(head.getByRole('heading', { name: 'Groceries (weekly)' })).toBeVisible();
+  await expect(entry(page, /Groceries \(weekly\)/)).toBeVisible();
+
+  // Renamed elsewhere meanwhile (another device): this page still holds version 2.
+  const id = await page.locator('section.panel').getAttribute('data-list-id');
+  const token = await passwordToken(request, urls, 'alice');
+  const elsewhere = await request.patch(`${urls.api}/lists/${id}`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { name: 'Food' },
+  });
+  expect(elsewhere.status()).toBe(200);
+  await head.getByRole('button', { name: 'Delete list' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
+  await expect(head.getByRole('alert')).toContainText('changed meanwhile (now “Food”)');
+  expect((await apiGet(request, urls, `/lists/${id}`, token)).status()).toBe(200);
+
+  // Seen now: deleting goes ahead, and the default list is selected again.
+  await page.reload();
+  await expect(head.getByRole('heading', { name: 'Food' })).toBeVisible();
+  await head.getByRole('button', { name: 'Delete list' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
+  await expect(head.getByRole('heading', { name: 'My todos' })).toBeVisible();
+  await expect(sidebar(page).getByText('Food')).toHaveCount(0);
+  expect((await apiGet(request, urls, `/lists/${id}`, token)).status()).toBe(404);
+});

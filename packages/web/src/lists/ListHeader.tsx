@@ -1,0 +1,162 @@
+import { type FormEvent, useId, useState } from 'react';
+import { isApiError } from '../api/errors.js';
+import type { ListAction, TodoList } from '../api/types.js';
+import { useDeleteList, useRenameList } from './queries.js';
+import { RoleBadge } from './RoleBadge.js';
+import { ShareDialog } from './ShareDialog.js';
+
+/** Why a control is disabled, shown as its tooltip. */
+const NEEDS: Record<ListAction, string> = {
+  can_read: 'You cannot read this list',
+  can_update: 'Only the owner can rename this list',
+  can_delete: 'Only the owner can delete this list',
+  can_share: 'Only the owner can share this list',
+  can_create_todo: 'You can view this list but not change its todos',
+};
+
+/**
+ * The selected list's name, the caller's role and what they may do to it: rename, share,
+ * delete. A control the caller may not use is shown disabled, decided by the list's `actions`.
+ * Renaming and deleting send `If-Match`, so a list changed elsewhere is never overwritten.
+ */
+export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () => void }) {
+  const id = useId();
+  const may = (action: ListAction) => list.actions.includes(action);
+  const [renaming, setRenaming] = useState(false);
+  const [name, setName] = useState(list.name);
+  const [confirming, setConfirming] = useState(false);
+  const [sharing, setSharing] = useState(false);
+  const [message, setMessage] = useState<string | null>(null);
+  const rename = useRenameList();
+  const remove = useDeleteList();
+
+  const explain = (error: unknown) => {
+    if (isApiError(error) && error.code === 'changed_elsewhere') {
+      const current = error.problem?.current as { name?: string } | undefined;
+      setMessage(`This list changed meanwhile (now “${current?.name ?? list.name}”). Try again.`);
+    } else setMessage(isApiError(error) ? error.message : 'Your change was not saved.');
+  };
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const trimmed = name.trim();
+    if (!trimmed) return;
+    setMessage(null);
+    rename.mutate(
+      { list, name: trimmed },
+      { onSuccess: () => setRenaming(false), onError: explain },
+    );
+  };
+
+  return (
+    <div className="list-head">
+      {renaming ? (
+        <form className="list-head__rename" onSubmit={submit}>
+          <label htmlFor={id} className="visually-hidden">
+            List name
+          </label>
+          <input
+            id={id}
+            className="input"
+            value={name}
+            maxLength={100}
+            onChange={(event) => setName(event.target.value)}
+          />
+          <button type="submit" className="button button--primary" disabled={rename.isPending}>
+            Save name
+          </button>
+          <button type="button" className="button" onClick={() => setRenaming(false)}>
+            Cancel
+          </button>
+        </form>
+      ) : (
+        <h1 id="todos-title" tabIndex={-1} dir="auto">
+          {list.name}
+        </h1>
+      )}
+      <RoleBadge relation={list.relation} />
+      <div className="list-head__actions">
+        <button
+          type="button"
+          className="button button--small"
+          disabled={!may('can_update') || renaming}
+          title={may('can_update') ? undefined : NEEDS.can_update}
+          onClick={() => {
+            setName(list.name);
+            setRenaming(true);
+          }}
+        >
+          Rename
+        </button>
+        <button
+          type="button"
+          className="button button--small"
+          disabled={!may('can_share')}
+          title={may('can_share') ? undefined : NEEDS.can_share}
+          onClick={() => setSharing(true)}
+        >
+          Share
+        </button>
+        <button
+          type="button"
+          className="button button--small button--danger"
+          disabled={!may('can_delete') || list.isDefault}
+          title={
+            list.isDefault
+              ? 'Your default list cannot be deleted'
+              : may('can_delete')
+                ? undefined
+                : NEEDS.can_delete
+          }
+          onClick={() => setConfirming(true)}
+        >
+          Delete list
+        </button>
+      </div>
+      {confirming ? (
+        <div className="notice" role="alertdialog" aria-label="Delete this list?">
+          <span>
+            Delete “{list.name}” and its {list.todoCount} todos for everyone it is shared with?
+          </span>
+          <button
+            type="button"
+            className="button button--small button--danger"
+            onClick={() =>
+              remove.mutate(list, {
+                onSuccess: () => {
+                  setConfirming(false);
+                  onDeleted();
+                },
+                onError: (error) => {
+                  setConfirming(false);
+                  explain(error);
+                },
+              })
+            }
+          >
+            Delete
+          </button>
+          <button
+            type="button"
+            className="button button--small"
+            onClick={() => setConfirming(false)}
+          >
+            Keep it
+          </button>
+        </div>
+      ) : null}
+      {message ? (
+        <p className="notice" role="alert">
+          {message}
+        </p>
+      ) : null}
+      {sharing ? <ShareDialog list={list} onClose={() => setSharing(false)} /> : null}
+    </div>
+  );
+}
+
+/** Why the todo controls of a list are disabled, when they are. */
+export function readOnlyReason(list: TodoList | undefined): string | undefined {
+  if (!list || list.actions.includes('can_create_todo')) return undefined;
+  return NEEDS.can_create_todo;
+}

@@ -1,0 +1,135 @@
+import { type FormEvent, useId, useState } from 'react';
+import { isApiError } from '../api/errors.js';
+import type { TodoList } from '../api/types.js';
+import { useCreateList } from './queries.js';
+import { RoleBadge } from './RoleBadge.js';
+
+/**
+ * The lists sidebar: the caller's own lists (default first), then "Shared with me" with a clear
+ * empty state, and a field to create a list. Each entry shows the caller's role as a badge.
+ */
+export function ListsSidebar({
+  lists,
+  selected,
+  onSelect,
+  canCreate,
+}: {
+  lists: readonly TodoList[];
+  selected: string | undefined;
+  onSelect: (id: string) => void;
+  /** The caller's token carries `todos:write` (creating a list needs it). */
+  canCreate: boolean;
+}) {
+  const own = lists.filter((list) => list.relation === 'owner');
+  const shared = lists.filter((list) => list.relation !== 'owner');
+  return (
+    <nav className="sidebar" aria-label="Lists">
+      <h2 className="sidebar__title">My lists</h2>
+      <ListEntries lists={own} selected={selected} onSelect={onSelect} label="My lists" />
+      <NewListForm canCreate={canCreate} onCreated={onSelect} />
+      <h2 className="sidebar__title">Shared with me</h2>
+      {shared.length === 0 ? (
+        <p className="sidebar__empty" data-testid="shared-empty">
+          Nothing is shared with you yet. When someone shares a list with you, it shows up here.
+        </p>
+      ) : (
+        <ListEntries
+          lists={shared}
+          selected={selected}
+          onSelect={onSelect}
+          label="Shared with me"
+        />
+      )}
+    </nav>
+  );
+}
+
+function ListEntries({
+  lists,
+  selected,
+  onSelect,
+  label,
+}: {
+  lists: readonly TodoList[];
+  selected: string | undefined;
+  onSelect: (id: string) => void;
+  label: string;
+}) {
+  return (
+    <ul className="sidebar__lists" aria-label={label}>
+      {lists.map((list) => (
+        <li key={list.id}>
+          <button
+            type="button"
+            className="sidebar__list"
+            aria-current={list.id === selected ? 'true' : undefined}
+            onClick={() => onSelect(list.id)}
+          >
+            <span className="sidebar__name" dir="auto">
+              {list.name}
+            </span>
+            <RoleBadge relation={list.relation} />
+            <span className="sidebar__count" title={`${list.todoCount} todos`}>
+              {list.todoCount}
+            </span>
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function NewListForm({
+  canCreate,
+  onCreated,
+}: {
+  canCreate: boolean;
+  onCreated: (id: string) => void;
+}) {
+  const id = useId();
+  const [name, setName] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const create = useCreateList();
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const trimmed = name.trim();
+    if (!trimmed) return;
+    setError(null);
+    create.mutate(trimmed, {
+      onSuccess: (list) => {
+        setName('');
+        onCreated(list.id);
+      },
+      onError: (failure) =>
+        setError(isApiError(failure) ? failure.message : 'The list was not created.'),
+    });
+  };
+  return (
+    <form className="sidebar__new" onSubmit={submit}>
+      <label htmlFor={id} className="visually-hidden">
+        New list name
+      </label>
+      <input
+        id={id}
+        className="input input--small"
+        placeholder="New list"
+        maxLength={100}
+        value={name}
+        disabled={!canCreate}
+        onChange={(event) => setName(event.target.value)}
+      />
+      <button
+        type="submit"
+        className="button button--small"
+        disabled={!canCreate || create.isPending || !name.trim()}
+      >
+        Create list
+      </button>
+      {error ? (
+        <p className="muted" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </form>
+  );
+}

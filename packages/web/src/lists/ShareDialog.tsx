@@ -1,0 +1,153 @@
+import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { isApiError } from '../api/errors.js';
+import type { ListMember, ShareRelation, TodoList } from '../api/types.js';
+import { ErrorState, Loading } from '../ui/states.js';
+import { useMembers, useRemoveMember, useShare } from './queries.js';
+
+/**
+ * Sharing a list: find a person by username or email among those who have signed in, pick
+ * editor or viewer; change or remove anyone already on the list. A modal `<dialog>`, so focus
+ * stays inside and Escape closes it.
+ */
+export function ShareDialog({ list, onClose }: { list: TodoList; onClose: () => void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const members = useMembers(list.id);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+    return () => dialog?.close();
+  }, []);
+
+  return (
+    <dialog ref={ref} className="dialog" aria-labelledby="share-title" onClose={onClose}>
+      <h2 id="share-title">Share “{list.name}”</h2>
+      <AddPerson list={list} />
+      <h3 className="dialog__subtitle">People with access</h3>
+      {members.isPending ? (
+        <Loading label="Loading members…" />
+      ) : members.isError ? (
+        <ErrorState
+          error={members.error}
+          what="the members"
+          onRetry={() => void members.refetch()}
+        />
+      ) : (
+        <ul className="members" aria-label="Members">
+          {members.data.map((member) => (
+            <MemberRow key={member.sub} list={list} member={member} />
+          ))}
+        </ul>
+      )}
+      <div className="dialog__actions">
+        <button type="button" className="button" onClick={() => ref.current?.close()}>
+          Done
+        </button>
+      </div>
+    </dialog>
+  );
+}
+
+function AddPerson({ list }: { list: TodoList }) {
+  const id = useId();
+  const [handle, setHandle] = useState('');
+  const [relation, setRelation] = useState<ShareRelation>('editor');
+  const [message, setMessage] = useState<string | null>(null);
+  const share = useShare(list.id);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const who = handle.trim();
+    if (!who) return;
+    setMessage(null);
+    share.mutate(
+      { username: who, relation },
+      {
+        onSuccess: () => {
+          setHandle('');
+          setMessage(`Shared with ${who} as ${relation}.`);
+        },
+        onError: (error) =>
+          setMessage(
+            isApiError(error) && error.code === 'not_found'
+              ? `Nobody known as “${who}”: they need to sign in once before you can share with them.`
+              : isApiError(error)
+                ? error.message
+                : 'The list was not shared.',
+          ),
+      },
+    );
+  };
+  return (
+    <form className="share-form" onSubmit={submit}>
+      <label htmlFor={`${id}-who`} className="label">
+        Username or email
+      </label>
+      <input
+        id={`${id}-who`}
+        className="input"
+        value={handle}
+        autoComplete="off"
+        onChange={(event) => setHandle(event.target.value)}
+      />
+      <label htmlFor={`${id}-role`} className="label">
+        Share as
+      </label>
+      <select
+        id={`${id}-role`}
+        className="input"
+        value={relation}
+        onChange={(event) => setRelation(event.target.value as ShareRelation)}
+      >
+        <option value="editor">editor: adds, edits and completes todos</option>
+        <option value="viewer">viewer: reads only</option>
+      </select>
+      <button type="submit" className="button button--primary" disabled={share.isPending}>
+        Share
+      </button>
+      {message ? (
+        <p className="muted" role="status">
+          {message}
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+function MemberRow({ list, member }: { list: TodoList; member: ListMember }) {
+  const share = useShare(list.id);
+  const remove = useRemoveMember(list.id);
+  const name = member.username ?? member.sub;
+  if (member.relation === 'owner') {
+    return (
+      <li className="members__row">
+        <span className="members__name">{name}</span>
+        <span className="muted">owner</span>
+      </li>
+    );
+  }
+  return (
+    <li className="members__row">
+      <span className="members__name">{name}</span>
+      <select
+        className="input input--small"
+        aria-label={`Role of ${name}`}
+        value={member.relation}
+        disabled={member.username === null || share.isPending}
+        onChange={(event) =>
+          share.mutate({ username: name, relation: event.target.value as ShareRelation })
+        }
+      >
+        <option value="editor">editor</option>
+        <option value="viewer">viewer</option>
+      </select>
+      <button
+        type="button"
+        className="button button--small button--danger"
+        aria-label={`Remove ${name}`}
+        disabled={member.username === null || remove.isPending}
+        onClick={() => remove.mutate(name)}
+      >
+        Remove
+      </button>
+    </li>
+  );
+}

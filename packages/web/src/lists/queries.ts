@@ -1,0 +1,98 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useApi } from '../api/ApiContext.js';
+import {
+  createList,
+  deleteList,
+  getLists,
+  getMembers,
+  removeMember,
+  renameList,
+  shareList,
+} from '../api/list-endpoints.js';
+import type { ShareRelation, TodoList } from '../api/types.js';
+
+/**
+ * TanStack Query hooks for lists and their members. Each list arrives with the actions the
+ * caller may take on it (`actions`), decided by the API's authorization core in one batch for
+ * the whole response: the screen asks nothing per list or per todo.
+ */
+export const listKeys = {
+  all: ['lists'] as const,
+  members: (id: string) => ['lists', id, 'members'] as const,
+};
+
+/** Every list the caller can read: their default list first, then theirs, then shared ones. */
+export function useLists() {
+  const api = useApi();
+  return useQuery({
+    queryKey: listKeys.all,
+    queryFn: ({ signal }) => getLists(api, signal),
+    refetchOnWindowFocus: 'always',
+  });
+}
+
+export function useMembers(id: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: listKeys.members(id),
+    queryFn: ({ signal }) => getMembers(api, id, signal),
+  });
+}
+
+/** Lists and members changed: what this tab shows of them is stale (todos too, on delete). */
+function useInvalidate() {
+  const client = useQueryClient();
+  return () => client.invalidateQueries({ queryKey: listKeys.all });
+}
+
+export function useCreateList() {
+  const api = useApi();
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (name: string) => createList(api, name),
+    onSettled: invalidate,
+  });
+}
+
+/** Renames with `If-Match` on the version this tab last saw: 412 if someone renamed it meanwhile. */
+export function useRenameList() {
+  const api = useApi();
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: ({ list, name }: { list: TodoList; name: string }) =>
+      renameList(api, list.id, name, list.version),
+    onSettled: invalidate,
+  });
+}
+
+/** Deletes with `If-Match`: a list renamed meanwhile is not deleted unseen. */
+export function useDeleteList() {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (list: TodoList) => deleteList(api, list.id, list.version),
+    onSettled: async () => {
+      await client.invalidateQueries({ queryKey: listKeys.all });
+      await client.invalidateQueries({ queryKey: ['todos'] });
+    },
+  });
+}
+
+export function useShare(id: string) {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ username, relation }: { username: string; relation: ShareRelation }) =>
+      shareList(api, id, username, relation),
+    onSettled: () => client.invalidateQueries({ queryKey: listKeys.all }),
+  });
+}
+
+export function useRemoveMember(id: string) {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (username: string) => removeMember(api, id, username),
+    onSettled: () => client.invalidateQueries({ queryKey: listKeys.all }),
+  });
+}
