@@ -121,6 +121,9 @@ const DOCUMENTED_ENV = new Set([
   'OIDC_PERMISSIONS_CLAIM',
   'OIDC_ADMIN_ROLE',
   'OIDC_ATTRIBUTE_CLAIMS',
+  'OIDC_ACR_LEVELS',
+  'STEP_UP_ACR',
+  'STEP_UP_MAX_AGE_SECONDS',
 ]);
 
 // ---------------------------------------------------------------------------------------------

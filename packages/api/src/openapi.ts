@@ -1,4 +1,5 @@
 import type { SwaggerOptions } from '@fastify/swagger';
+import { PROFILES } from '@todo-sso/auth';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import type { ApiConfig, IssuerConfig } from './config/config.js';
 
@@ -15,29 +16,17 @@ export const API_VERSION = '0.1.0';
  */
 function signInScheme(issuer: IssuerConfig): SecurityScheme {
   const scopes = { openid: 'OpenID Connect', profile: 'Name and username', email: 'Email' };
-  const base = issuer.issuer.replace(/\/+$/, '');
-  if (issuer.profile === 'keycloak') {
+  const profile = PROFILES[issuer.profile];
+  if (profile.fixedEndpoints) {
+    const url = new URL(issuer.issuer);
+    const endpoints = profile.endpoints(url.pathname);
     return {
       type: 'oauth2',
-      description: 'Sign in through Keycloak (Authorization Code + PKCE S256)',
+      description: `Sign in through ${profile.title} (Authorization Code + PKCE S256)`,
       flows: {
         authorizationCode: {
-          authorizationUrl: `${base}/protocol/openid-connect/auth`,
-          tokenUrl: `${base}/protocol/openid-connect/token`,
-          scopes,
-        },
-      },
-    };
-  }
-  if (issuer.profile === 'authentik') {
-    const origin = new URL(issuer.issuer).origin;
-    return {
-      type: 'oauth2',
-      description: 'Sign in through Authentik (Authorization Code + PKCE S256)',
-      flows: {
-        authorizationCode: {
-          authorizationUrl: `${origin}/application/o/authorize/`,
-          tokenUrl: `${origin}/application/o/token/`,
+          authorizationUrl: url.origin + endpoints.authorization,
+          tokenUrl: url.origin + endpoints.token,
           scopes,
         },
       },
@@ -46,7 +35,7 @@ function signInScheme(issuer: IssuerConfig): SecurityScheme {
   return {
     type: 'openIdConnect',
     description: 'Sign in through the configured OpenID Connect provider',
-    openIdConnectUrl: `${base}/.well-known/openid-configuration`,
+    openIdConnectUrl: `${issuer.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`,
   };
 }
 

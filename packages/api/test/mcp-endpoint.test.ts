@@ -64,6 +64,8 @@ describe('the MCP endpoint', () => {
     const res = await rpc(h.tokens.alice, 'tools/list');
     expect(res.statusCode).toBe(401);
     expect(res.json().code).toBe('audience_mismatch');
+    // AUTH_EXPLAIN (on with the embedded database) names the audience /mcp expected.
+    expect(res.json()).toMatchObject({ expected: MCP, received: 'todo-api, account' });
     const challenge = String(res.headers['www-authenticate']).split(', DPoP ')[0];
     expect(challenge).toMatch(/^Bearer realm="todo-api", error="invalid_token", /);
     expect(challenge).toContain(`resource_metadata="${MCP_METADATA}"`);

@@ -129,6 +129,29 @@ describe.each<{ name: string; env: Record<string, string>; host: string; base: s
   });
 });
 
+describe('protected resource metadata called with the default port written out', () => {
+  const h = useMetadataHarness({});
+
+  it('names the resource as a client writes its URL, without the default port', async () => {
+    const headers = { host: 'API.local:80' };
+    const doc = await h.app.inject({ url: '/.well-known/oauth-protected-resource/mcp', headers });
+    expect(doc.json().resource).toBe('http://api.local/mcp');
+    const token = await h.idp.accessToken(alice, { claims: { aud: 'http://api.local/mcp' } });
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/mcp',
+      headers: {
+        ...headers,
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      payload: { jsonrpc: '2.0', id: 1, method: 'ping' },
+    });
+    expect(res.statusCode).toBe(200);
+  });
+});
+
 describe('protected resource metadata with DPoP off', () => {
   const h = useMetadataHarness({ OIDC_DPOP: 'off', API_PUBLIC_URL: 'https://todo.example.com' });
 

@@ -1,6 +1,7 @@
 import { splitPath } from './claims/read.js';
 import type { DpopMode } from './dpop/sender.js';
 import type { AuthenticatorOptions, IssuerOptions, ProviderProfile } from './options.js';
+import { PROFILE_NAMES, PROFILES } from './profiles/index.js';
 
 /** Algorithms accepted by default: asymmetric only (RFC 8725 §3.1, §3.2). */
 export const DEFAULT_ALGORITHMS: readonly string[] = Object.freeze([
@@ -103,26 +104,6 @@ function tolerance(
   }
 }
 
-function rolesPathFor(profile: ProviderProfile): readonly string[] {
-  if (profile === 'keycloak') return ['realm_access', 'roles'];
-  if (profile === 'authentik') return ['groups'];
-  return ['roles'];
-}
-
-function permissionsPathFor(
-  o: IssuerOptions,
-  profile: ProviderProfile,
-  audiences: readonly string[],
-) {
-  // Keycloak: permissions are the API client's roles. Built as segments, not a dot path, so a
-  // client id containing a dot still works.
-  if (profile === 'keycloak')
-    return ['resource_access', o.permissionsClient ?? audiences[0] ?? '', 'roles'];
-  // Authentik sends roles and permissions together in one flat `groups` claim.
-  if (profile === 'authentik') return ['groups'];
-  return ['permissions'];
-}
-
 /**
  * Validates one issuer's options and applies the defaults: the only validator of an issuer, so
  * an application hands its configuration here instead of checking it twice. Misuse is an
@@ -141,8 +122,7 @@ export function resolveIssuer(o: IssuerOptions): ResolvedIssuer {
   if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === ''))
     fail('audience', 'at least one non-empty audience is required');
   const profile = o.profile ?? DEFAULT_PROFILE;
-  if (!['keycloak', 'authentik', 'generic'].includes(profile))
-    fail('profile', `unknown profile ${String(profile)}`);
+  if (!PROFILE_NAMES.includes(profile)) fail('profile', `unknown profile ${String(profile)}`);
   const verify = o.verify ?? 'jwt';
   if (verify !== 'jwt' && verify !== 'introspect')
     fail('verify', 'verify must be jwt or introspect');
@@ -173,10 +153,10 @@ export function resolveIssuer(o: IssuerOptions): ResolvedIssuer {
     ...(o.clientSecret === undefined ? {} : { clientSecret: o.clientSecret }),
     algorithms: Object.freeze(algorithms),
     clockToleranceSec,
-    rolesPath: o.rolesClaim ? splitPath(o.rolesClaim) : rolesPathFor(profile),
+    rolesPath: o.rolesClaim ? splitPath(o.rolesClaim) : PROFILES[profile].rolesPath,
     permissionsPath: o.permissionsClaim
       ? splitPath(o.permissionsClaim)
-      : Object.freeze(permissionsPathFor(o, profile, audiences)),
+      : PROFILES[profile].permissionsPath(o.permissionsClient ?? audiences[0] ?? ''),
     adminRole: o.adminRole ?? 'admin',
     attributeClaims: Object.freeze([...(o.attributeClaims ?? [])]),
     ...(o.dpop === undefined ? {} : { dpop: o.dpop }),

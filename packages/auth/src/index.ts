@@ -71,3 +71,5 @@ export {
   requireRole,
 } from './policy/permissions.js';
 export type { LogoutTokenClaims, Principal } from './principal.js';
+export type { EndpointLayout, ProfileDefinition } from './profiles/index.js';
+export { PROFILE_NAMES, PROFILES, providerProfile } from './profiles/index.js';

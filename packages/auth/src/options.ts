@@ -4,8 +4,9 @@ import type { AuthErrorCode } from './errors.js';
 import type { SignatureVerifier } from './jwks/verify-signature.js';
 import type { Principal } from './principal.js';
 
-/** Provider profile: selects claim-mapping defaults and token-type quirks. */
-export type ProviderProfile = 'keycloak' | 'authentik' | 'generic';
+import type { ProviderProfile } from './profiles/profile.js';
+
+export type { ProviderProfile } from './profiles/profile.js';
 
 /** One trusted issuer. */
 export interface IssuerOptions {

@@ -1,6 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useAuth } from 'react-oidc-context';
+import { AccountScreen } from './account/AccountScreen.js';
 import { AdminScreen } from './admin/AdminScreen.js';
 import { StepUpBoundary } from './auth/StepUpBoundary.js';
 import type { BrowserSession } from './auth/session-port.js';
@@ -75,6 +76,7 @@ export function App({ session }: { session: BrowserSession }) {
 const TITLES: Record<string, string> = {
   '/': 'Todos',
   '/reports': 'Reports',
+  '/account': 'Your account',
   '/admin': 'Admin',
   '/admin/users': 'Users · Admin',
   '/admin/todos': 'All todos · Admin',
@@ -102,6 +104,8 @@ function Screen({ path }: { path: string }) {
   switch (path) {
     case '/':
       return <ListsScreen />;
+    case '/account':
+      return <AccountScreen />;
     case '/reports':
       return (
         <RequirePermission permission="reports:generate" what="Reports">

@@ -1,4 +1,5 @@
 import KeycloakAdminClient from '@keycloak/keycloak-admin-client';
+import { PROFILES } from '@todo-sso/auth';
 import type { ApiConfig, IssuerConfig } from '../config/config.js';
 import { ConfigError } from '../config/config.js';
 
@@ -30,11 +31,14 @@ const ADMIN_PATH = /^(.*)\/admin\/realms\/([^/]+)\/?$/;
  * @throws {ConfigError} when `IDP_ADMIN_URL` is not an admin realm URL.
  */
 export function idpAdminTarget(config: ApiConfig): IdpAdminTarget | IdpAdminUnsupported {
-  const issuer: IssuerConfig | undefined = config.issuers.find((i) => i.profile === 'keycloak');
+  const issuer: IssuerConfig | undefined = config.issuers.find(
+    (i) => PROFILES[i.profile].keycloakAdminApi,
+  );
   if (issuer === undefined) {
-    const profile = config.issuers[0]?.profile ?? 'generic';
+    const profile = PROFILES[config.issuers[0]?.profile ?? 'generic'];
+    const where = profile.usersConsole && ` (${profile.title}: ${profile.usersConsole})`;
     return {
-      unsupported: `The ${profile} provider profile has no Keycloak Admin REST API: create people, change their roles and end their sessions in the identity provider's own console${profile === 'authentik' ? ' (Authentik: Directory → Users)' : ''}.`,
+      unsupported: `The ${profile.name} provider profile has no Keycloak Admin REST API: create people, change their roles and end their sessions in the identity provider's own console${where ?? ''}.`,
     };
   }
   if (issuer.clientId === undefined || issuer.clientSecret === undefined)

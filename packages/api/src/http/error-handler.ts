@@ -3,7 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import { metadataUrl, publicBase, resourceOf } from '../mcp/resource.js';
+import { metadataUrl, publicBase, resourceId, resourceOf } from '../mcp/resource.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
 import { profileOf } from '../routes/principal.js';
 import { etagOf, PreconditionFailed } from './etag.js';
@@ -38,7 +38,11 @@ function explanation(
 ): { expected: string; received: string } | undefined {
   if (context.explainRefusal === undefined) return undefined;
   const principal = (request as { principal?: Principal | null }).principal ?? undefined;
-  return context.explainRefusal(error, presentedToken(request), principal);
+  const explained = context.explainRefusal(error, presentedToken(request), principal);
+  // `/mcp` accepts its own resource identifier alone (RFC 8707 §2), not the configured audiences.
+  if (explained && error.code === 'audience_mismatch' && resourceOf(request) === 'mcp')
+    return { ...explained, expected: resourceId(publicBase(context, request), 'mcp') };
+  return explained;
 }
 
 /** Fastify's own client-error codes this API answers specifically. */

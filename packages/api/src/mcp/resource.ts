@@ -17,7 +17,10 @@ const SCOPES = ['openid', 'profile', 'email'] as const;
  * request came to (trusted proxies' forwarded protocol and host included).
  */
 export function publicBase(context: AppContext, request: FastifyRequest): string {
-  return context.config.publicUrl ?? `${request.protocol}://${request.host}`;
+  if (context.config.publicUrl !== undefined) return context.config.publicUrl;
+  const base = `${request.protocol}://${request.host}`;
+  // As a client writes the URL it called (WHATWG URL): lower case, no default port.
+  return URL.canParse(base) ? new URL(base).origin : base;
 }
 
 /** A resource's identifier (RFC 8707 §2, RFC 9728 §1.2): the base URL, or `<base>/mcp`. */

@@ -1,5 +1,6 @@
 import type { ResolvedIssuer } from '../config.js';
 import type { AuthError } from '../errors.js';
+import { PROFILES } from '../profiles/index.js';
 import type { DecodedToken } from '../token/decode.js';
 import { describeValue } from '../token/describe-value.js';
 import { audiencesOf } from '../token/validate-claims.js';
@@ -15,7 +16,7 @@ type Claims = Readonly<Record<string, unknown>>;
  * no roles and no profile claims unless each mapper opts in.
  */
 export function isLightweight(issuer: ResolvedIssuer | undefined, claims: Claims): boolean {
-  if (issuer !== undefined && issuer.profile !== 'keycloak') return false;
+  if (issuer !== undefined && !PROFILES[issuer.profile].lightweightAccessTokens) return false;
   const full = ['realm_access', 'resource_access', 'preferred_username', 'email', 'name'];
   return (
     typeof claims.azp === 'string' &&
@@ -57,7 +58,7 @@ function audienceFinding(issuer: ResolvedIssuer, claims: Claims): Finding {
     expected,
     received: received.length === 0 ? '(absent)' : received.join(', '),
   };
-  if (issuer.profile === 'authentik')
+  if (PROFILES[issuer.profile].audienceIsClientId)
     return {
       ...base,
       code: 'audience_mismatch',
@@ -84,12 +85,13 @@ function audienceFinding(issuer: ResolvedIssuer, claims: Claims): Finding {
 
 function typeFinding(issuer: ResolvedIssuer | undefined, token: DecodedToken): Finding {
   const { payload } = token;
+  const clientAudience = issuer !== undefined && PROFILES[issuer.profile].audienceIsClientId;
   const idMarkers =
     payload.nonce !== undefined ||
     payload.at_hash !== undefined ||
     (typeof payload.typ === 'string' && payload.typ.toLowerCase() === 'id') ||
-    (issuer?.profile === 'authentik' && payload.azp === undefined) ||
-    (issuer?.profile !== 'authentik' && payload.azp !== undefined && payload.aud === payload.azp);
+    (clientAudience && payload.azp === undefined) ||
+    (!clientAudience && payload.azp !== undefined && payload.aud === payload.azp);
   const base = {
     check: 'token' as const,
     ...(issuer === undefined ? {} : { issuer: issuer.issuer }),

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ProviderProfile, providerProfile } from '../profiles/index.js';
 
 /** Endpoints of the test issuer that faults can target. */
 export type TestEndpoint = 'discovery' | 'jwks' | 'introspection';
@@ -16,22 +17,10 @@ export interface EndpointPaths {
   readonly introspection: string;
 }
 
-/** Keycloak, Authentik or generic endpoint layout under the issuer path. */
-export function endpointPaths(profile: string, issuerPath: string): EndpointPaths {
-  const base = issuerPath.endsWith('/') ? issuerPath.slice(0, -1) : issuerPath;
-  const discovery = `${base}/.well-known/openid-configuration`;
-  if (profile === 'keycloak')
-    return {
-      discovery,
-      jwks: `${base}/protocol/openid-connect/certs`,
-      introspection: `${base}/protocol/openid-connect/token/introspect`,
-    };
-  if (profile === 'authentik') {
-    // Authentik: per-application JWKS, shared endpoints one level up (`/application/o/introspect/`).
-    const shared = base.slice(0, base.lastIndexOf('/'));
-    return { discovery, jwks: `${base}/jwks/`, introspection: `${shared}/introspect/` };
-  }
-  return { discovery, jwks: `${base}/jwks`, introspection: `${base}/introspect` };
+/** The endpoints the test issuer serves, where the profile's provider serves them. */
+export function endpointPaths(profile: ProviderProfile, issuerPath: string): EndpointPaths {
+  const { discovery, jwks, introspection } = providerProfile(profile).endpoints(issuerPath);
+  return { discovery, jwks, introspection };
 }
 
 /** Sends a JSON answer. */

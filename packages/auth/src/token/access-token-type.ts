@@ -1,5 +1,6 @@
 import type { ResolvedIssuer } from '../config.js';
 import { AuthError } from '../errors.js';
+import { PROFILES } from '../profiles/index.js';
 import { describeValue } from './describe-value.js';
 
 /** Header `typ` values of an access token: RFC 9068 §2.1 `at+jwt`, or plain `JWT` (Keycloak, Authentik). */
@@ -35,14 +36,15 @@ export function assertAccessToken(
   const claimTyp = typeof claims.typ === 'string' ? claims.typ.toLowerCase() : undefined;
   if (claimTyp !== undefined && NOT_ACCESS_CLAIM_TYPES.has(claimTyp))
     reject(`A ${describeValue(claims.typ)} token is not an access token`);
+  const profile = PROFILES[issuer.profile];
   // Keycloak marks access tokens `typ: "Bearer"`, and DPoP-bound ones (RFC 9449) `typ: "DPoP"`;
   // anything else from Keycloak is something else.
   if (
-    issuer.profile === 'keycloak' &&
+    profile.typClaimMarksAccessTokens &&
     claims.typ !== undefined &&
     !ACCESS_CLAIM_TYPES.has(claimTyp)
   )
-    reject(`A Keycloak ${describeValue(claims.typ)} token is not an access token`);
+    reject(`A ${profile.title} ${describeValue(claims.typ)} token is not an access token`);
   // A token typed DPoP must say which key it is bound to (RFC 9449 §6.1 `cnf.jkt`), or it would
   // pass as a bearer token.
   if (claimTyp === 'dpop' && typeof (claims.cnf as { jkt?: unknown } | undefined)?.jkt !== 'string')
@@ -58,16 +60,12 @@ export function assertAccessToken(
   // its access tokens are the ID token's claims plus `azp` and `uid` (authentik
   // providers/oauth2/id_token.py, `to_access_token`); an ID token (`to_jwt`) has neither.
   // Authentik's introspection answer is the ID token's claims, so this holds for JWTs only.
-  if (
-    issuer.profile === 'authentik' &&
-    source === 'jwt' &&
-    claims.azp === undefined &&
-    claims.uid === undefined
-  )
-    reject('An Authentik token without azp (an ID token) is not an access token');
+  const markers = profile.accessTokenMarkers;
+  if (markers !== undefined && source === 'jwt' && markers.every((m) => claims[m] === undefined))
+    reject(`An ${profile.title} token without ${markers[0]} (an ID token) is not an access token`);
   // An ID token's audience is the client itself (`aud` = `azp`). Authentik access tokens look
   // the same (`aud` = client id), so this heuristic is skipped there.
-  if (issuer.profile !== 'authentik') {
+  if (!profile.audienceIsClientId) {
     const hasAccessMarker =
       headerTyp === 'at+jwt' ||
       headerTyp === 'application/at+jwt' ||

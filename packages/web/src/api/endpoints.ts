@@ -3,6 +3,8 @@ import { ApiError, isApiError, toApiError } from './errors.js';
 import type {
   AdminTodoPage,
   AdminUsers,
+  AgentList,
+  AgentRevoked,
   AuditPage,
   Me,
   NewTodo,
@@ -119,4 +121,14 @@ export function getAudit(
   return unwrap(
     api.GET('/admin/audit', { params: { query: { cursor, limit: PAGE_SIZE } }, signal }),
   );
+}
+
+/** The agents (clients other than this app and the CLI) that acted for the caller. */
+export function listAgents(api: TodoApiClient, signal?: AbortSignal): Promise<AgentList> {
+  return unwrap(api.GET('/me/agents', { signal }));
+}
+
+/** Ends an agent's access: its tokens are refused and its grant at the IdP ends. */
+export function revokeAgent(api: TodoApiClient, clientId: string): Promise<AgentRevoked> {
+  return unwrap(api.DELETE('/me/agents/{clientId}', { params: { path: { clientId } } }));
 }

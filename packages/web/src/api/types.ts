@@ -28,3 +28,6 @@ export type TodoList = Ok<paths['/lists/']['get']>[number];
 export type ListAction = TodoList['actions'][number];
 export type ListMember = Ok<paths['/lists/{id}/members']['get']>[number];
 export type ShareRelation = JsonBody<paths['/lists/{id}/members/{username}']['put']>['relation'];
+export type AgentList = Ok<paths['/me/agents']['get']>;
+export type Agent = AgentList['items'][number];
+export type AgentRevoked = Ok<paths['/me/agents/{clientId}']['delete']>;

@@ -65,6 +65,11 @@ async function credentialsFor(
 export interface BrowserSession extends SessionPort {
   /** After sign-out: no renewal, no automatic sign-in, whatever request still comes back 401. */
   end(): void;
+  /**
+   * Takes up the stored session again after a sign-in round trip failed (a step-up the
+   * identity provider refused): the tokens held before it are still valid for everything else.
+   */
+  resume(): Promise<boolean>;
 }
 
 export function createSessionPort(
@@ -104,6 +109,11 @@ export function createSessionPort(
     renew,
     end() {
       ended = true;
+    },
+    async resume() {
+      // getUser(true) raises UserLoaded: react-oidc-context takes the user up again.
+      const user = await userManager.getUser(true).catch(() => null);
+      return Boolean(user && !user.expired);
     },
     identityProviderUnreachable: () => unreachable,
     credentials: (token, request, nonce) => credentialsFor(userManager, token, request, nonce),

@@ -69,6 +69,9 @@ export function Header({
               )}
             </span>
           </span>
+          <Link to="/account" className="button button--ghost" data-testid="account-link">
+            Account
+          </Link>
           <button
             type="button"
             className="button button--ghost"

@@ -1,0 +1,80 @@
+import { request as playwrightRequest } from '@playwright/test';
+import { agentSignIn } from './support/agent.js';
+import {
+  apiGet,
+  expect,
+  screenshot,
+  signIn,
+  skipWithoutChromium,
+  test,
+} from './support/fixtures.js';
+
+skipWithoutChromium();
+
+test("alice sees the agent she allowed on her account screen, revokes it, and its token's next call is refused within a second", async ({
+  page,
+  urls,
+  request,
+}) => {
+  // The agent: its own HTTP client (its own cookies), registered and signed in over HTTP.
+  const agentHttp = await playwrightRequest.newContext();
+  const agent = await agentSignIn(agentHttp, urls, 'alice', 'Shopping assistant');
+  await agentHttp.dispose();
+  expect((await apiGet(request, urls, '/todos/', agent.accessToken)).status()).toBe(200);
+
+  await signIn(page, urls, 'alice');
+  await page.getByTestId('account-link').click();
+  await expect(page).toHaveURL(`${urls.web}/account`);
+  await expect(page.getByRole('heading', { name: 'Agents you allowed' })).toBeVisible();
+  const row = page.getByTestId('agent-row').filter({ hasText: agent.clientId });
+  await expect(row).toBeVisible();
+  await expect(row.locator('time')).toHaveCount(2);
+  await screenshot(page, 'account-agents');
+
+  await row.getByRole('button', { name: `Revoke ${agent.clientId}` }).click();
+  const dialog = page.getByRole('alertdialog', { name: 'Confirm ending the agent' });
+  await expect(dialog).toContainText(agent.clientId);
+  // Cancel leaves it alone.
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toHaveCount(0);
+  expect((await apiGet(request, urls, '/todos/', agent.accessToken)).status()).toBe(200);
+
+  await row.getByRole('button', { name: `Revoke ${agent.clientId}` }).click();
+  await dialog.getByRole('button', { name: 'End access' }).click();
+  const confirmed = Date.now();
+  await expect(page.getByRole('status')).toContainText('can no longer act for you');
+  await expect(page.getByRole('status')).toContainText('refresh tokens no longer work');
+  await expect(page.getByTestId('agent-row').filter({ hasText: agent.clientId })).toHaveCount(0);
+
+  // The agent's unexpired token: refused within a second of the confirmation, at the REST
+  // routes and at /mcp alike.
+  let response = await apiGet(request, urls, '/todos/', agent.accessToken);
+  while (response.status() !== 401 && Date.now() - confirmed < 1000) {
+    await new Promise((r) => setTimeout(r, 50));
+    response = await apiGet(request, urls, '/todos/', agent.accessToken);
+  }
+  expect(response.status()).toBe(401);
+  expect(Date.now() - confirmed).toBeLessThan(1000);
+  expect(((await response.json()) as { code?: string }).code).toBe('token_revoked');
+  const mcp = await request.post(`${urls.api}/mcp`, {
+    headers: {
+      Authorization: `Bearer ${agent.accessToken}`,
+      Accept: 'application/json, text/event-stream',
+    },
+    data: { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+  });
+  expect(mcp.status()).toBe(401);
+  // Its grant ended at the identity provider: the refresh token brings nothing back.
+  const refreshed = await request.post(`${urls.issuer}/protocol/openid-connect/token`, {
+    form: {
+      grant_type: 'refresh_token',
+      client_id: agent.clientId,
+      refresh_token: agent.refreshToken,
+    },
+  });
+  expect(refreshed.status()).toBe(400);
+  expect(((await refreshed.json()) as { error?: string }).error).toBe('invalid_grant');
+  // Alice's own session goes on.
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Agents you allowed' })).toBeVisible();
+});
