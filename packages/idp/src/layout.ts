@@ -101,6 +101,17 @@ export function authentikLayout(slug: string): Layout {
   };
 }
 
+/** The port each profile's provider listens on by default (Keycloak 8080, Authentik 9000). */
+export const DEFAULT_PORTS: Readonly<Record<Profile, number>> = Object.freeze({
+  keycloak: 8080,
+  authentik: 9000,
+});
+
+/** Whether the dev IdP serves a profile of this name. */
+export function isProfile(name: string): name is Profile {
+  return Object.hasOwn(DEFAULT_PORTS, name);
+}
+
 /** The layout of each profile the dev IdP serves, by name. */
 export const LAYOUTS: Readonly<Record<Profile, (realm: string) => Layout>> = Object.freeze({
   keycloak: keycloakLayout,
