@@ -110,11 +110,6 @@ const api = await startApi(
     DATA_DIR: dataDir,
     OIDC_ISSUER: process.env.OIDC_ISSUER ?? idp.issuer,
     CORS_ORIGINS: process.env.CORS_ORIGINS ?? webUrl,
-    // The API asks for a second factor (acr mfa) on /admin/ routes by default, but the web app
-    // cannot yet answer that challenge with a step-up sign-in: the local stack turns it off unless
-    // set. `STEP_UP_ACR=mfa npm start` shows the API's RFC 9470 challenge.
-    STEP_UP_ACR: process.env.STEP_UP_ACR ?? '',
-    STEP_UP_MAX_AGE_SECONDS: process.env.STEP_UP_MAX_AGE_SECONDS ?? '',
     // The embedded IdP's dev-realm service account: the Admin screen manages people through it.
     ...(process.env.OIDC_ISSUER === undefined && {
       OIDC_CLIENT_ID: process.env.OIDC_CLIENT_ID ?? 'todo-api',
@@ -143,6 +138,9 @@ todo-sso is ready in ${seconds}s
     carol     user + reports:generate     department engineering
     admin     admin                       —
     testuser  user                        —
+
+  Admin work asks admin for a one-time code too (step-up): the development login page shows
+  it, or add the key MRSXM33ONR4WCZDNNFXG65DQNNSXSMJS to an authenticator app (docs/step-up.md).
 
   Data is kept in ${dataDir}. Press Ctrl-C to stop.
 `);

@@ -12,6 +12,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { dpopReplayCache } from './dpop/replay-cache.js';
 import { createLogger } from './http/logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { TokenLifetimeCheck } from './revocation/lifetime-check.js';
 import { RevocationStore } from './revocation/store.js';
 
 /** The API's time source; tests hand in a fixed or stepped one. */
@@ -91,9 +92,17 @@ export async function createContext(
     throw error;
   }
   const store = revocations;
+  const lifetimes = new TokenLifetimeCheck(config.revocationTtlSeconds, logger);
   const authenticator = createAuthenticator({
     issuers: config.issuers.map(withApiDefaults),
-    revocation: store,
+    // Every verified token passes here, cache hits included: its lifetime is checked against
+    // how long revocations are kept, then the revocation set is consulted.
+    revocation: {
+      isRevoked(principal) {
+        lifetimes.observe(principal);
+        return store.isRevoked(principal);
+      },
+    },
     now: () => clock.now().getTime(),
     // RFC 9449: used proofs in the database every instance shares (memory on SQLite).
     dpop: {

@@ -7,6 +7,7 @@ import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
+import { adminOtp } from './support/otp.js';
 
 /** A TCP port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
@@ -58,6 +59,8 @@ describe('admin routes for the identity provider when it cannot be used', () => 
         client_id: 'todo-cli',
         username: 'admin',
         password: 'admin',
+        // Admin work needs a second factor (step-up): Keycloak's direct grant takes it as otp.
+        otp: adminOtp(),
       }),
     });
     adminToken = ((await res.json()) as { access_token: string }).access_token;

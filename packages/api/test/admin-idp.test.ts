@@ -6,6 +6,7 @@ import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
+import { adminOtp } from './support/otp.js';
 
 interface Listening extends Instance {
   readonly url: string;
@@ -30,7 +31,7 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
   let tokenEndpoint: string;
   let adminToken: string;
 
-  const passwordGrant = async (username: string, password: string) => {
+  const passwordGrant = async (username: string, password: string, otp?: string) => {
     const res = await fetch(tokenEndpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -39,6 +40,7 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
         client_id: 'todo-cli',
         username,
         password,
+        ...(otp && { otp }),
       }),
     });
     return { status: res.status, body: (await res.json()) as Record<string, string> };
@@ -76,7 +78,8 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
         }),
       ),
     );
-    const granted = await passwordGrant('admin', 'admin');
+    // Admin work needs a second factor (step-up): Keycloak's direct grant takes the code as otp.
+    const granted = await passwordGrant('admin', 'admin', adminOtp());
     expect(granted.status).toBe(200);
     adminToken = granted.body.access_token ?? '';
   });

@@ -1,7 +1,7 @@
 import { admin, alice, bob, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
-import { type Instance, startInstance, testConfig } from './support/harness.js';
+import { type Instance, mfaClaims, startInstance, testConfig } from './support/harness.js';
 
 describe('trusting several issuers at once (OIDC_ISSUERS), as during a Keycloak → Authentik move', () => {
   let keycloak: TestIssuer;
@@ -63,7 +63,7 @@ describe('trusting several issuers at once (OIDC_ISSUERS), as during a Keycloak 
     const atAuthentik = await authentik.accessToken(bob);
     await call(atKeycloak, 'POST', '/todos/', { title: 'bob at keycloak' });
     await call(atAuthentik, 'POST', '/todos/', { title: 'bob at authentik' });
-    const asAdmin = await keycloak.accessToken(admin);
+    const asAdmin = await keycloak.accessToken(admin, { claims: mfaClaims() });
     const bySub = await call(asAdmin, 'GET', `/admin/todos?owner=${bob.sub}`);
     expect(bySub.statusCode).toBe(200);
     const issuersOf = (title: string) =>

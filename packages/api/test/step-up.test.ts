@@ -50,7 +50,7 @@ describe('admin step-up (RFC 9470) through the API', () => {
   });
 
   it('answers an admin token without any acr the same way (fails closed)', async () => {
-    const res = await call(h.tokens.admin);
+    const res = await call(await h.idp.accessToken(admin));
     expect(res.statusCode).toBe(401);
     expect(bearerChallenge(res.headers['www-authenticate'])).toBe(CHALLENGE);
   });

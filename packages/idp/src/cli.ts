@@ -9,6 +9,7 @@
 import './runtime-warning.js';
 import { join, resolve } from 'node:path';
 import { IdpError } from './errors.js';
+import { isProfile } from './layout.js';
 import { DEV_ONLY } from './pages/templates.js';
 import { loadRealm } from './realm/load.js';
 import { DEFAULT_REALM_FILE, startIdp } from './server.js';
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
   if (command !== undefined) fail(`unknown command "${command}" (known: rotate-keys)`);
 
   const profile = env.IDP_PROFILE ?? 'keycloak';
-  if (profile !== 'keycloak' && profile !== 'authentik') {
+  if (!isProfile(profile)) {
     fail(`IDP_PROFILE must be keycloak or authentik, got "${profile}"`);
   }
   const realmFile = env.REALM_FILE ? fromCaller(env.REALM_FILE) : DEFAULT_REALM_FILE;

@@ -1,3 +1,4 @@
+import { providerProfile } from '@todo-sso/auth';
 import type { Profile } from './tokens/claims.js';
 
 /**
@@ -29,24 +30,40 @@ export interface Layout {
 }
 
 /**
+ * The provider's OIDC endpoints as the auth package's profile lays them out, relative to the
+ * mount path: one layout for the dev IdP, the verifier's testing kit and the API's docs.
+ */
+function providerRoutes(
+  profile: Profile,
+  issuerPath: string,
+  mountPath: string,
+): Omit<Layout['routes'], 'code_verification' | 'registration'> {
+  const e = providerProfile(profile).endpoints(issuerPath);
+  const rel = (path: string) => path.slice(mountPath.length);
+  return {
+    authorization: rel(e.authorization),
+    token: rel(e.token),
+    userinfo: rel(e.userinfo),
+    jwks: rel(e.jwks),
+    end_session: rel(e.endSession),
+    introspection: rel(e.introspection),
+    revocation: rel(e.revocation),
+    device_authorization: rel(e.deviceAuthorization),
+  };
+}
+
+/**
  * Keycloak: everything below `/realms/<realm>`, OIDC endpoints below
  * `/protocol/openid-connect/` (Keycloak's documented endpoint layout).
  */
 export function keycloakLayout(realm: string): Layout {
-  const oidc = '/protocol/openid-connect';
+  const issuerPath = `/realms/${realm}`;
   return {
     profile: 'keycloak',
-    issuerPath: `/realms/${realm}`,
-    mountPath: `/realms/${realm}`,
+    issuerPath,
+    mountPath: issuerPath,
     routes: {
-      authorization: `${oidc}/auth`,
-      token: `${oidc}/token`,
-      userinfo: `${oidc}/userinfo`,
-      jwks: `${oidc}/certs`,
-      end_session: `${oidc}/logout`,
-      introspection: `${oidc}/token/introspect`,
-      revocation: `${oidc}/revoke`,
-      device_authorization: `${oidc}/auth/device`,
+      ...providerRoutes('keycloak', issuerPath, issuerPath),
       code_verification: '/device',
       registration: '/clients-registrations/openid-connect',
     },
@@ -66,19 +83,14 @@ export function keycloakLayout(realm: string): Layout {
  * shared by every application under `/application/o/` (Authentik's OAuth2 provider layout).
  */
 export function authentikLayout(slug: string): Layout {
+  const issuerPath = `/application/o/${slug}/`;
+  const mountPath = '/application/o';
   return {
     profile: 'authentik',
-    issuerPath: `/application/o/${slug}/`,
-    mountPath: '/application/o',
+    issuerPath,
+    mountPath,
     routes: {
-      authorization: '/authorize/',
-      token: '/token/',
-      userinfo: '/userinfo/',
-      jwks: `/${slug}/jwks/`,
-      end_session: `/${slug}/end-session/`,
-      introspection: '/introspect/',
-      revocation: '/revoke/',
-      device_authorization: '/device/',
+      ...providerRoutes('authentik', issuerPath, mountPath),
       code_verification: `/${slug}/device-verify/`,
     },
     loginPath: `/${slug}/flow/`,
@@ -88,3 +100,20 @@ export function authentikLayout(slug: string): Layout {
     },
   };
 }
+
+/** The port each profile's provider listens on by default (Keycloak 8080, Authentik 9000). */
+export const DEFAULT_PORTS: Readonly<Record<Profile, number>> = Object.freeze({
+  keycloak: 8080,
+  authentik: 9000,
+});
+
+/** Whether the dev IdP serves a profile of this name. */
+export function isProfile(name: string): name is Profile {
+  return Object.hasOwn(DEFAULT_PORTS, name);
+}
+
+/** The layout of each profile the dev IdP serves, by name. */
+export const LAYOUTS: Readonly<Record<Profile, (realm: string) => Layout>> = Object.freeze({
+  keycloak: keycloakLayout,
+  authentik: authentikLayout,
+});

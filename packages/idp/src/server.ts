@@ -10,7 +10,7 @@ import { allowCredentialsForClientOrigins } from './http/cors.js';
 import { addDiscoveryFields } from './http/discovery.js';
 import { dispatcher } from './http/dispatch.js';
 import { sendJson } from './http/io.js';
-import { authentikLayout, keycloakLayout } from './layout.js';
+import { DEFAULT_PORTS, LAYOUTS } from './layout.js';
 import { type IdpLogger, silentLogger } from './logger.js';
 import { OtpVerifier } from './otp/verifier.js';
 import { buildProvider, INTERACTION_TTL } from './provider.js';
@@ -133,9 +133,9 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   const guard = new BruteForceGuard(realm);
   const host = options.host ?? 'localhost';
   const server = createServer();
-  const port = await listen(server, options.port ?? (profile === 'keycloak' ? 8080 : 9000), host);
+  const port = await listen(server, options.port ?? DEFAULT_PORTS[profile], host);
   const url = (options.publicUrl ?? `http://${urlHost(host)}:${port}`).replace(/\/+$/, '');
-  const layout = profile === 'keycloak' ? keycloakLayout(realm.name) : authentikLayout(realm.name);
+  const layout = LAYOUTS[profile](realm.name);
   const issuer = url + layout.issuerPath;
   const store = new MemoryStore();
   const provider = buildProvider({

@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { passwordGrant, realmJson, startTestIdp, type TestIdp } from './helpers.js';
+import {
+  decodeJwt,
+  passwordGrant,
+  realmJson,
+  refresh,
+  startTestIdp,
+  type TestIdp,
+} from './helpers.js';
 import { ADMIN_OTP_SECRET, pageOf, SignIn, totpCode } from './step-up-helpers.js';
 
 const ADMIN_KEY = Buffer.from(ADMIN_OTP_SECRET, 'utf8');
@@ -57,6 +64,25 @@ describe('levels of authentication (acr.loa.map {"pwd":1,"mfa":2})', { timeout: 
     const again = await signIn.start({ acr_values: 'mfa' });
     expect(pageOf(again)).toBe('done');
     expect((await signIn.tokens(again)).access.acr).toBe('mfa');
+  });
+
+  it('keeps acr mfa, amr and the step-up auth_time in tokens renewed with the refresh token', async () => {
+    const signIn = new SignIn(idp);
+    await signIn.tokens(await passwordSignIn(signIn, 'admin'));
+    const otp = await signIn.start({ acr_values: 'mfa', max_age: '900' });
+    expect(pageOf(otp)).toBe('otp');
+    const stepped = await signIn.tokens(await signIn.submit(otp, { otp: totpCode(ADMIN_KEY) }));
+    expect(stepped.access.acr).toBe('mfa');
+
+    const renewed = await refresh(idp, stepped.body.refresh_token as string, 'todo-ui');
+    expect(renewed.status).toBe(200);
+    const access = decodeJwt(renewed.body.access_token as string).payload;
+    const id = decodeJwt(renewed.body.id_token as string).payload;
+    const expected = { acr: 'mfa', amr: ['pwd', 'otp'], auth_time: stepped.access.auth_time };
+    expect(access).toMatchObject(expected);
+    // OpenID Connect Core §12.2: a refreshed ID token keeps the original auth_time (relying
+    // parties such as oidc-client-ts refuse one that does not).
+    expect(id).toMatchObject(expected);
   });
 
   it('refuses a code that has already signed in once (RFC 6238 §5.2)', async () => {

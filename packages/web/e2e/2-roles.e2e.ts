@@ -1,6 +1,7 @@
 import {
   accessToken,
   apiGet,
+  confirmIdentity,
   createTodo,
   expect,
   passwordToken,
@@ -56,6 +57,7 @@ test('admin sees Admin: users with counts, all todos and the audit log', async (
 
   await signIn(page, urls, 'admin');
   await page.getByRole('link', { name: 'Admin' }).click();
+  await confirmIdentity(page, urls);
   await expect(page.getByRole('heading', { name: 'Admin' })).toBeVisible();
   const users = page.getByRole('table', { name: 'Users and their todos' });
   await expect(users.getByRole('row', { name: /bob/ })).toBeVisible();

@@ -1,4 +1,11 @@
-import { expect, passwordToken, signIn, skipWithoutChromium, test } from './support/fixtures.js';
+import {
+  confirmIdentity,
+  expect,
+  passwordToken,
+  signIn,
+  skipWithoutChromium,
+  test,
+} from './support/fixtures.js';
 
 skipWithoutChromium();
 
@@ -8,7 +15,7 @@ test('the audit log names every person, with the subject id on hover', async ({
   request,
 }) => {
   // An administrator who never wrote a todo revokes a session: the API knows them by name.
-  const admin = await passwordToken(request, urls, 'admin');
+  const admin = await passwordToken(request, urls, 'admin', { otp: true });
   const revoked = await request.post(`${urls.api}/admin/sessions/revoke`, {
     headers: { Authorization: `Bearer ${admin}` },
     data: { sub: '00000000-0000-0000-0000-00000000dead' },
@@ -17,6 +24,7 @@ test('the audit log names every person, with the subject id on hover', async ({
 
   await signIn(page, urls, 'admin');
   await page.goto(`${urls.web}/admin/audit`);
+  await confirmIdentity(page, urls);
   const row = page.getByRole('row').filter({ hasText: 'session.revoke' }).first();
   const who = row.getByRole('cell').nth(1);
   await expect(who).toHaveText('admin');
@@ -29,6 +37,7 @@ test('admin tabs have addresses: Back returns to the previous tab, links open a 
 }) => {
   await signIn(page, urls, 'admin');
   await page.getByRole('link', { name: 'Admin' }).click();
+  await confirmIdentity(page, urls);
   await expect(page.getByRole('tab', { name: 'Users' })).toHaveAttribute('aria-selected', 'true');
   await page.getByRole('tab', { name: 'All todos' }).click();
   await expect(page).toHaveURL(`${urls.web}/admin/todos`);
@@ -58,6 +67,7 @@ test('at 375 px the audit log stacks each entry as a card, every field on screen
   await signIn(page, urls, 'admin');
   await page.setViewportSize({ width: 375, height: 800 });
   await page.goto(`${urls.web}/admin/audit`);
+  await confirmIdentity(page, urls);
   const row = page.getByRole('table', { name: 'Audit log' }).locator('tbody tr').first();
   await expect(row).toBeVisible();
   for (const label of ['When', 'Who', 'Action', 'Outcome', 'Resource']) {
@@ -76,6 +86,8 @@ test('Reports for an administrator shows every department first and offers the k
 }) => {
   await signIn(page, urls, 'admin');
   await page.goto(`${urls.web}/reports`);
+  // The known departments come from /admin/users, which needs the step-up.
+  await confirmIdentity(page, urls);
   await expect(page.getByTestId('report-department')).toHaveText('every department');
   const picker = page.getByLabel('Department');
   await expect(picker.locator('option')).toContainText(['All departments']);

@@ -1,4 +1,11 @@
-import { expect, screenshot, signIn, skipWithoutChromium, test } from './support/fixtures.js';
+import {
+  confirmIdentity,
+  expect,
+  screenshot,
+  signIn,
+  skipWithoutChromium,
+  test,
+} from './support/fixtures.js';
 
 skipWithoutChromium();
 
@@ -9,6 +16,7 @@ test('admin creates a user at the IdP, grants reports:generate; the new user sig
 }) => {
   await signIn(page, urls, 'admin');
   await page.getByRole('link', { name: 'Admin' }).click();
+  await confirmIdentity(page, urls);
   await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
   const confirmBar = page.getByRole('alertdialog', { name: 'Confirm the change' });
   const result = page.getByRole('status').filter({ hasNotText: 'Loading' });

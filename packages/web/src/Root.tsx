@@ -46,7 +46,7 @@ export function Root({
       // The callback route swaps `?code=…&state=…` out of the address bar and history
       // (RFC 9700 §4.2.4: don't leave the code where Referer or history can leak it).
       onSigninCallback={(user) => {
-        stepUpReturned(user?.state);
+        stepUpReturned(user?.state, user?.profile.auth_time);
         navigate(safeReturnTo(user?.state), { replace: true });
       }}
     >

@@ -13,6 +13,7 @@ import {
 import { ConfirmIdentity, describeChallenge } from '../src/auth/ConfirmIdentity.js';
 import {
   dismissStepUp,
+  kindOf,
   type StepUpRequest,
   stepUpReturned,
   stepUpStarting,
@@ -114,9 +115,9 @@ describe('the step-up question', () => {
     expect(screen.getByTestId('step-up').textContent).toBe('ask /admin/audit');
   });
 
-  test('right after a step-up round trip, a refusal is explained instead of asked again', () => {
+  test('after a step-up round trip, a refusal is explained instead of asked again', () => {
     stepUpStarting();
-    stepUpReturned({ returnTo: '/admin', stepUp: true });
+    stepUpReturned({ returnTo: '/admin', stepUp: true }, Math.floor(Date.now() / 1000));
     window.history.replaceState(null, '', '/admin');
     render(<Probe />);
     act(() => announceStepUp(challenge));
@@ -125,10 +126,35 @@ describe('the step-up question', () => {
 
   test('an ordinary sign-in coming back does not count as a step-up', () => {
     stepUpStarting();
-    stepUpReturned({ returnTo: '/admin' });
+    stepUpReturned({ returnTo: '/admin' }, Math.floor(Date.now() / 1000));
     render(<Probe />);
     act(() => announceStepUp(challenge));
     expect(screen.getByTestId('step-up').textContent).toBe('ask /');
+  });
+});
+
+describe('ask or explain', () => {
+  const at = Date.parse('2026-01-01T10:00:00Z');
+  const sec = at / 1000;
+  const marker = { startedAt: at - 20_000, returnedAt: at - 10_000, authTime: sec - 11 };
+
+  test('asks when no step-up came back in this tab', () => {
+    expect(kindOf({ acrValues: ['mfa'], maxAge: 900 }, null, at)).toBe('ask');
+    expect(kindOf({ acrValues: ['mfa'] }, { startedAt: at }, at)).toBe('ask');
+  });
+
+  test('explains when the sign-in it brought is still within max_age, or no max_age is asked', () => {
+    expect(kindOf({ acrValues: ['mfa'], maxAge: 900 }, marker, at)).toBe('unsatisfied');
+    expect(kindOf({ acrValues: ['hwk'] }, marker, at)).toBe('unsatisfied');
+  });
+
+  test('asks again once that sign-in, fresh when it came back, is older than max_age', () => {
+    expect(kindOf({ acrValues: ['mfa'], maxAge: 10 }, marker, at)).toBe('ask');
+  });
+
+  test('explains when the identity provider came back with a sign-in already too old', () => {
+    const ignoredMaxAge = { ...marker, authTime: sec - 3600 };
+    expect(kindOf({ acrValues: ['mfa'], maxAge: 60 }, ignoredMaxAge, at)).toBe('unsatisfied');
   });
 });
 
@@ -143,10 +169,13 @@ describe('"Confirm it\'s you"', () => {
 
   test('says what is asked for, in words', () => {
     expect(describeChallenge({ acrValues: ['mfa'], maxAge: 900 })).toBe(
-      'your password and a one-time code from your authenticator app, with a sign-in within the last 15 minutes',
+      'your password and a one-time code from your authenticator app, entered within the last 15 minutes',
     );
     expect(describeChallenge({ acrValues: ['hwk'] })).toBe('the sign-in level “hwk”');
     expect(describeChallenge({ acrValues: [], maxAge: 0 })).toBe('a sign-in just now');
+    expect(describeChallenge({ acrValues: [], maxAge: 90 })).toBe(
+      'a sign-in within the last 90 seconds',
+    );
   });
 
   test('asks first, with a button that continues', () => {

@@ -44,9 +44,6 @@ export async function spawnApi(env: Record<string, string>): Promise<ChildApi> {
       PORT: '0',
       LOG_LEVEL: 'error',
       RATE_LIMIT_PER_MINUTE: '1000000',
-      // Admin step-up (RFC 9470) has its own suite; here admin tokens carry no acr.
-      STEP_UP_ACR: '',
-      STEP_UP_MAX_AGE_SECONDS: '',
       OIDC_AUDIENCE: 'todo-api',
       ...env,
     },

@@ -98,8 +98,8 @@ export function authErrorResponse(
     const code = error.code === 'dpop_proof_invalid' ? 'invalid_dpop_proof' : 'use_dpop_nonce';
     const dpop = [`DPoP realm=${quote(realm)}`, `error="${code}"`];
     dpop.push(`error_description=${quote(error.description)}`);
-    if (algs) dpop.push(algs);
-    headers['www-authenticate'] = [...dpop, ...metadata].join(', ');
+    // Auth-params are unordered (RFC 9110 §11.2); `algs` stays last, as clients see it most.
+    headers['www-authenticate'] = [...dpop, ...metadata, ...(algs ? [algs] : [])].join(', ');
     if (error.nonce !== undefined) headers['dpop-nonce'] = error.nonce;
   } else if (error.challenge !== undefined) {
     headers['www-authenticate'] = renderChallenge(realm, error.challenge, metadata);

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type CryptoKey, type JWK, SignJWT } from 'jose';
 import type { ProviderProfile } from '../options.js';
+import { PROFILES } from '../profiles/index.js';
 import { headerType, shapeClaims, type TestTokenKind } from './claims.js';
 import { endpointPaths, type TestEndpoint, type TestFault } from './endpoints.js';
 import { generateSigningKey, type SigningKey } from './keys.js';
@@ -9,11 +10,19 @@ import { metadataFor, startIssuerServer } from './server.js';
 import type { TestIssuer, TestIssuerOptions, TestTokenOptions } from './types.js';
 import type { TestUser } from './users.js';
 
-function defaultPath(profile: ProviderProfile): string {
-  if (profile === 'keycloak') return '/realms/todo-app';
-  if (profile === 'authentik') return '/application/o/todo-app/';
-  return '';
-}
+/** Where each profile's test issuer lives: the dev realm's paths. */
+const DEFAULT_PATH: Readonly<Record<ProviderProfile, string>> = {
+  keycloak: '/realms/todo-app',
+  authentik: '/application/o/todo-app/',
+  generic: '',
+};
+
+/** The client tokens are issued to by default: Authentik's audience is the client itself. */
+const DEFAULT_CLIENT: Readonly<Record<ProviderProfile, string>> = {
+  keycloak: 'todo-ui',
+  authentik: 'todo-cli',
+  generic: 'todo-ui',
+};
 
 function applyOverrides(
   target: Record<string, unknown>,
@@ -45,11 +54,11 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
   const algorithm = options.algorithm ?? 'RS256';
   const now = options.now ?? Date.now;
   const audience = options.audience ?? 'todo-api';
-  const client = options.client ?? (profile === 'authentik' ? 'todo-cli' : 'todo-ui');
+  const client = options.client ?? DEFAULT_CLIENT[profile];
   const clientId = options.clientId ?? 'todo-api';
   const clientSecret = options.clientSecret ?? 'todo-api-secret';
   const lifetime = options.tokenLifetimeSec ?? 300;
-  const path = options.path ?? defaultPath(profile);
+  const path = options.path ?? DEFAULT_PATH[profile];
   const paths = endpointPaths(profile, path);
 
   let current = await generateSigningKey(algorithm);
@@ -127,12 +136,10 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
     publishedKids: () => published.map((k) => k.kid),
     issuerOptions: (overrides = {}) => ({
       issuer,
-      audience: profile === 'authentik' ? ['todo-ui', 'todo-cli'] : audience,
+      audience: PROFILES[profile].audienceIsClientId ? ['todo-ui', 'todo-cli'] : audience,
       profile,
       clientId,
       clientSecret,
-      // The test users carry the dev realm's `department` attribute.
-      attributeClaims: ['department'],
       ...overrides,
     }),
     accessToken: (user, o) => mint('access', user, o),

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PROFILES } from '@todo-sso/auth';
 import type { AdminContext } from '../admin/context.js';
 import { handleAdmin } from '../admin/router.js';
 import { withDefaultScopes } from '../keycloak/compat.js';
@@ -97,7 +98,7 @@ export function dispatcher(c: DispatchContext): Handler {
     setSecurityHeaders(res);
     const requestUrl = new URL(req.url ?? '/', 'http://idp.invalid');
     const path = requestUrl.pathname;
-    const admin = profile === 'keycloak' && path.startsWith('/admin/realms/');
+    const admin = PROFILES[profile].keycloakAdminApi && path.startsWith('/admin/realms/');
     const alias = layout.aliases[path];
     if (!admin && alias === undefined && !path.startsWith(`${mountPath}/`)) {
       sendJson(res, 404, { error: 'not_found' });

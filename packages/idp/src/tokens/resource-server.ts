@@ -1,3 +1,4 @@
+import { PROFILES } from '@todo-sso/auth';
 import type { ResourceServer } from 'oidc-provider';
 import { DEFAULT_RESOURCE, OIDC_SCOPES } from '../constants.js';
 import type { Realm, RealmClient } from '../realm/types.js';
@@ -6,7 +7,7 @@ import type { Profile } from './claims.js';
 function audienceOf(profile: Profile, client: RealmClient): string | string[] {
   // Authentik: aud is the requesting client's id. Keycloak: the audience mappers' values,
   // a string when one and an array when several (as Keycloak serializes it).
-  if (profile === 'authentik' || client.audiences.length === 0) return client.clientId;
+  if (PROFILES[profile].audienceIsClientId || client.audiences.length === 0) return client.clientId;
   const auds = [...new Set(client.audiences)];
   return auds.length === 1 ? (auds[0] as string) : auds;
 }

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type APIRequestContext, test as base, expect, type Page } from '@playwright/test';
 import { hasChromium } from './chromium.js';
+import { keepPageKey, pageProof } from './dpop.js';
+import { nextAdminCode } from './otp.js';
 
 /** The URLs the global setup started, and helpers every scenario uses. */
 export interface Urls {
@@ -68,6 +70,31 @@ export async function signIn(
   await expect(page.getByTestId('user-name')).toHaveText(username);
 }
 
+/**
+ * Answers the app's "Confirm it's you" (the API asked for a step-up, RFC 9470) as `admin`:
+ * continues to the IdP, enters the authenticator code computed from the development secret and
+ * waits until the app is back.
+ */
+export async function confirmIdentity(
+  page: Page,
+  urls: Urls,
+  options: { screenshot?: string } = {},
+): Promise<void> {
+  await expect(page.getByRole('heading', { name: 'Confirm it’s you' })).toBeVisible();
+  if (options.screenshot) await screenshot(page, options.screenshot);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL((url) => url.href.startsWith(urls.issuer));
+  await page.getByLabel('One-time code').fill(await nextAdminCode(urls.issuer));
+  await page.getByRole('button', { name: 'Sign In' }).click();
+  await page
+    .waitForURL((url) => url.href.startsWith(urls.web) && !url.pathname.startsWith('/callback'), {
+      timeout: 15_000,
+    })
+    .catch(() => {
+      throw new Error(`the step-up did not return to the app; stuck at ${page.url()}`);
+    });
+}
+
 /** The access token the page holds (oidc-client-ts keeps the user in sessionStorage). */
 export async function accessToken(page: Page): Promise<string> {
   const token = await page.evaluate(() => {
@@ -80,22 +107,47 @@ export async function accessToken(page: Page): Promise<string> {
     return undefined;
   });
   if (!token) throw new Error('no access token in sessionStorage');
+  // A DPoP-bound token is only usable with proofs by the page's key: keep it for `apiGet`.
+  if (await keepPageKey(page, token)) pagesOfTokens.set(token, page);
   return token;
 }
 
-/** `GET path` on the API with `token`, from the test runner (not the page). */
-export function apiGet(request: APIRequestContext, urls: Urls, path: string, token: string) {
-  return request.get(urls.api + path, { headers: { Authorization: `Bearer ${token}` } });
+/** Pages whose DPoP key signs proofs for a token they handed out (see `accessToken`). */
+const pagesOfTokens = new Map<string, Page>();
+
+/**
+ * `GET path` on the API with `token`, from the test runner (not the page): a DPoP-bound token
+ * from `accessToken(page)` goes with a proof by the page's key (RFC 9449 §7.1), any other as a
+ * bearer token.
+ */
+export async function apiGet(request: APIRequestContext, urls: Urls, path: string, token: string) {
+  const page = pagesOfTokens.get(token);
+  const proof = page ? await pageProof(page, token, 'GET', urls.api + path) : undefined;
+  const headers: Record<string, string> = proof
+    ? { Authorization: `DPoP ${token}`, DPoP: proof }
+    : { Authorization: `Bearer ${token}` };
+  return request.get(urls.api + path, { headers });
 }
 
-/** An access token for `username` from the password grant of `todo-cli` (scripts' client). */
+/**
+ * An access token for `username` from the password grant of `todo-cli` (scripts' client). With
+ * `otp`, `admin` also sends the current one-time code (Keycloak's direct-grant `otp`
+ * parameter): a token at `acr` mfa, as admin work needs.
+ */
 export async function passwordToken(
   request: APIRequestContext,
   urls: Urls,
   username: string,
+  { otp = false }: { otp?: boolean } = {},
 ): Promise<string> {
   const response = await request.post(`${urls.issuer}/protocol/openid-connect/token`, {
-    form: { grant_type: 'password', client_id: 'todo-cli', username, password: username },
+    form: {
+      grant_type: 'password',
+      client_id: 'todo-cli',
+      username,
+      password: username,
+      ...(otp && { otp: await nextAdminCode(urls.issuer) }),
+    },
   });
   expect(response.status()).toBe(200);
   return ((await response.json()) as { access_token: string }).access_token;

@@ -118,7 +118,12 @@ export function patchRealm(webUrl: string, apiUrl: string): unknown {
   return realm;
 }
 
-export async function startStack(): Promise<Stack> {
+export interface StackOptions {
+  /** API configuration on top of this stack's (e.g. `STEP_UP_ACR`); defaults apply otherwise. */
+  apiEnv?: Record<string, string>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const load = <T>(path: string) => import(pathToFileURL(join(repoRoot, path)).href) as Promise<T>;
   const [{ startIdp }, { loadConfig, startApi }, { startWebServer }] = await Promise.all([
     load<IdpModule>('packages/idp/dist/index.js'),
@@ -150,10 +155,7 @@ export async function startStack(): Promise<Stack> {
         OIDC_CLIENT_SECRET: 'todo-api-secret',
         CORS_ORIGINS: webUrl,
         LOG_LEVEL: 'warn',
-        // Admin step-up (RFC 9470) is off until the app's "Confirm it's you" flow is driven
-        // by these suites; remove both to run them against the default (mfa within 900 s).
-        STEP_UP_ACR: '',
-        STEP_UP_MAX_AGE_SECONDS: '',
+        ...options.apiEnv,
       }),
     );
     opened.push(api);

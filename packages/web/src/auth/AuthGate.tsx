@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { useAuth } from 'react-oidc-context';
 import { adoptDraftsFor } from '../drafts/use-draft.js';
 import { navigate, usePath } from '../navigation/router.js';
@@ -7,6 +7,7 @@ import { Loading } from '../ui/states.js';
 import { SignedOutPage } from './SignedOutPage.js';
 import { type BrowserSession, resetSignInLoopGuard, signInRefusedByApi } from './session-port.js';
 import { describeSignInError } from './sign-in-error.js';
+import { pendingStepUp, stepUpFailed } from './step-up.js';
 import { useSilentRenewal } from './use-silent-renewal.js';
 import { CALLBACK_PATH, SIGNED_OUT_PATH, type SignInState } from './user-manager.js';
 
@@ -48,6 +49,20 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
       window.history.replaceState(null, '', CALLBACK_PATH);
     }
   }, [callbackFailed]);
+
+  // A step-up round trip the identity provider ended with an error (cancelled, or a level it
+  // cannot give): the session from before it still holds. Go back to the screen it left from,
+  // which explains, instead of showing the sign-in page to someone who is signed in.
+  const stepUpError = callbackFailed ? auth.error?.message : undefined;
+  const resumed = useRef(false);
+  useEffect(() => {
+    const pending = stepUpError === undefined ? null : pendingStepUp();
+    if (!pending || stepUpError === undefined || resumed.current) return;
+    resumed.current = true;
+    navigate(pending.returnTo, { replace: true });
+    stepUpFailed(stepUpError);
+    void session.resume();
+  }, [stepUpError, session]);
 
   // Signed in but still on a sign-in or sign-out address (e.g. a reload of /callback).
   useEffect(() => {

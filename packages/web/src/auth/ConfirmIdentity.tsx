@@ -12,22 +12,23 @@ function describeLevel(acr: string): string {
 }
 
 function describeAge(seconds: number): string {
-  if (seconds === 0) return 'a sign-in just now';
+  if (seconds === 0) return 'just now';
   if (seconds % 60 === 0) {
     const minutes = seconds / 60;
-    return `a sign-in within the last ${minutes === 1 ? 'minute' : `${minutes} minutes`}`;
+    return `within the last ${minutes === 1 ? 'minute' : `${minutes} minutes`}`;
   }
-  return `a sign-in within the last ${seconds} seconds`;
+  return `within the last ${seconds} seconds`;
 }
 
-/** "your password and a one-time code …, within the last 15 minutes": what the API asks for. */
+/**
+ * "your password and a one-time code …, entered within the last 15 minutes": what the API
+ * asks for, from the challenge's `acr_values` (the first, most preferred) and `max_age`.
+ */
 export function describeChallenge(challenge: StepUpChallenge): string {
   const level = challenge.acrValues[0];
-  const parts = [
-    ...(level ? [describeLevel(level)] : []),
-    ...(challenge.maxAge !== undefined ? [describeAge(challenge.maxAge)] : []),
-  ];
-  return parts.length > 0 ? parts.join(', with ') : 'a stronger sign-in';
+  const age = challenge.maxAge === undefined ? undefined : describeAge(challenge.maxAge);
+  if (level === undefined) return age ? `a sign-in ${age}` : 'a stronger sign-in';
+  return age ? `${describeLevel(level)}, entered ${age}` : describeLevel(level);
 }
 
 /**
@@ -62,9 +63,11 @@ export function ConfirmIdentity({
         <div role="alert" className="step-up__text">
           <p className="state__hint">
             You went through your identity provider, but the todo API still needs {wanted}.
-            {reachedLevel
-              ? ` Your identity provider signed you in at level “${reachedLevel}”.`
-              : ''}{' '}
+            {request.reason
+              ? ` Your identity provider answered: “${request.reason}”.`
+              : reachedLevel
+                ? ` Your identity provider signed you in at level “${reachedLevel}”.`
+                : ''}{' '}
             todo-sso stopped here instead of sending you round again.
           </p>
           <p className="state__hint">
@@ -76,7 +79,7 @@ export function ConfirmIdentity({
       ) : (
         <div className="step-up__text">
           <p className="state__hint">
-            This part of todo-sso changes other people’s data, so it needs {wanted}.
+            This part of todo-sso shows and changes other people’s data, so it needs {wanted}.
           </p>
           <p className="state__hint">
             Your identity provider will ask you for it, then bring you back to this page. What you

@@ -28,7 +28,7 @@ export function StepUpBoundary({ path, children }: { path: string; children: Rea
   const confirm = () => {
     setBusy(true);
     setFailed(false);
-    stepUpStarting();
+    stepUpStarting(request);
     const { acrValues, maxAge } = request.challenge;
     const state: SignInState = { returnTo: request.returnTo, stepUp: true };
     // On success the page leaves; react-oidc-context resolves only when the redirect failed.

@@ -14,20 +14,23 @@ export interface StepUpRequest {
   readonly path: string;
   /** That screen's address (path and query): where the round trip comes back to. */
   readonly returnTo: string;
+  /** What the identity provider answered when the round trip ended in an error. */
+  readonly reason?: string;
 }
 
-/** The step-up round trip under way or just finished, kept across the redirect. */
+/** The last step-up round trip (started, and when it came back), kept across the redirect. */
 const MARKER_KEY = 'todo-sso.step-up';
-/**
- * A challenge this soon after coming back from a step-up means the new sign-in did not satisfy
- * the API: the screen's requests run within seconds of the return. A later challenge (the
- * sign-in grew older than `max_age`) is a new question and is asked again.
- */
-const RETURN_WINDOW_MS = 60_000;
+/** Seconds of clock difference between browser and identity provider tolerated. */
+const SKEW_SECONDS = 5;
 
 interface Marker {
   startedAt: number;
+  /** The screen the round trip leaves from and the question asked there. */
+  returnTo?: string;
+  challenge?: StepUpChallenge;
   returnedAt?: number;
+  /** `auth_time` of the sign-in the round trip came back with (ID token), when it said. */
+  authTime?: number;
 }
 
 function readMarker(): Marker | null {
@@ -61,15 +64,32 @@ function publish(next: StepUpRequest | null): void {
 function onChallenge(event: Event): void {
   if (current) return; // Several requests refused at once: one question.
   const challenge = (event as CustomEvent<StepUpChallenge>).detail;
-  const marker = readMarker();
-  const justReturned =
-    marker?.returnedAt !== undefined && Date.now() - marker.returnedAt < RETURN_WINDOW_MS;
   publish({
     challenge,
-    kind: justReturned ? 'unsatisfied' : 'ask',
+    kind: kindOf(challenge, readMarker(), Date.now()),
     path: window.location.pathname,
     returnTo: window.location.pathname + window.location.search,
   });
+}
+
+/**
+ * `ask` unless a step-up round trip already came back in this tab and the API still refuses.
+ * One exception: that sign-in was fresh enough when it came back and has since grown older than
+ * `max_age` — then the question is new (the person kept working), and asked again.
+ */
+export function kindOf(
+  challenge: StepUpChallenge,
+  marker: Marker | null,
+  nowMs: number,
+): StepUpRequest['kind'] {
+  if (marker?.returnedAt === undefined) return 'ask';
+  const { maxAge } = challenge;
+  if (maxAge !== undefined && marker.authTime !== undefined) {
+    const freshOnReturn = marker.returnedAt / 1000 - marker.authTime <= maxAge + SKEW_SECONDS;
+    const staleNow = nowMs / 1000 - marker.authTime > maxAge;
+    if (freshOnReturn && staleNow) return 'ask';
+  }
+  return 'unsatisfied';
 }
 
 function subscribe(listener: () => void): () => void {
@@ -92,16 +112,56 @@ export function dismissStepUp(): void {
 }
 
 /** Records that a step-up round trip starts now (just before the redirect). */
-export function stepUpStarting(): void {
-  writeMarker({ startedAt: Date.now() });
+export function stepUpStarting(request?: Pick<StepUpRequest, 'returnTo' | 'challenge'>): void {
+  writeMarker({
+    startedAt: Date.now(),
+    ...(request && { returnTo: request.returnTo, challenge: request.challenge }),
+  });
+}
+
+/** How long a step-up round trip may take before its marker is ignored. */
+const PENDING_MS = 15 * 60_000;
+
+/** The step-up round trip that left this tab and has not come back, if any. */
+export function pendingStepUp(nowMs = Date.now()): { returnTo: string } | null {
+  const marker = readMarker();
+  if (!marker?.returnTo || !marker.challenge || marker.returnedAt !== undefined) return null;
+  if (nowMs - marker.startedAt > PENDING_MS) return null;
+  return { returnTo: marker.returnTo };
 }
 
 /**
- * Called when a sign-in comes back: if it was a step-up, remembers when, so a refusal right
- * after it is explained rather than asked again.
+ * The identity provider ended the step-up with an error (the person cancelled, or it cannot
+ * give the level: OpenID Connect Core §3.1.2.6 `unmet_authentication_requirements`). The
+ * screen it left from explains, with the provider's words, rather than asking again.
  */
-export function stepUpReturned(state: unknown): void {
+export function stepUpFailed(reason: string): void {
   const marker = readMarker();
-  if (!marker || (state as { stepUp?: unknown } | undefined)?.stepUp !== true) return;
+  if (!marker?.returnTo || !marker.challenge) return;
   writeMarker({ ...marker, returnedAt: Date.now() });
+  publish({
+    challenge: marker.challenge,
+    kind: 'unsatisfied',
+    path: new URL(marker.returnTo, window.location.origin).pathname,
+    returnTo: marker.returnTo,
+    reason,
+  });
+}
+
+/**
+ * Called when a sign-in comes back. After a step-up, remembers when and the `auth_time` it
+ * brought, so that a refusal after it is explained rather than asked again; any other sign-in
+ * starts afresh.
+ */
+export function stepUpReturned(state: unknown, authTime: unknown): void {
+  const marker = readMarker();
+  if (!marker || (state as { stepUp?: unknown } | undefined)?.stepUp !== true) {
+    writeMarker(null);
+    return;
+  }
+  writeMarker({
+    ...marker,
+    returnedAt: Date.now(),
+    ...(typeof authTime === 'number' && { authTime }),
+  });
 }
