@@ -186,8 +186,10 @@ try {
       }
       if (wants('scale')) {
         log(`scale on SQLite: seeding ${cfg.scale.total.toLocaleString('en-US')} todos`);
-        await todos.scale(ctx, table, api, 'SQLite', async () =>
-          seedSqlite(join(dataDir, 'todo.db'), issuer.issuer.issuer, cfg.scale),
+        await guarded('8', 'scale on SQLite', () =>
+          todos.scale(ctx, table, api, 'SQLite', async () =>
+            seedSqlite(join(dataDir, 'todo.db'), issuer.issuer.issuer, cfg.scale),
+          ),
         );
       }
     } finally {

@@ -76,9 +76,12 @@ export async function todoWork(ctx, table, api, label) {
 /** Checks that a seeded user's first page holds `count` todos: the seed reached the API. */
 export async function expectFullPage(api, token, count) {
   const res = await fetch(`${api.url}/todos/`, { headers: bearer(token) });
-  const page = await res.json();
-  if (res.status !== 200 || page.items?.length !== count)
-    throw new Error(`a seeded user's page has ${page.items?.length} todos, not ${count}`);
+  const text = await res.text();
+  const page = res.status === 200 ? JSON.parse(text) : undefined;
+  if (page?.items?.length !== count)
+    throw new Error(
+      `a seeded user's page has ${page?.items?.length} todos, not ${count} (${res.status} ${text.slice(0, 300)})`,
+    );
 }
 
 /**

@@ -73,6 +73,14 @@ describe('compose files', () => {
     expect(mode).toBe('ro');
   });
 
+  it('imports todo-ui with DPoP-bound tokens required, on a Keycloak that supports DPoP (26.4+)', () => {
+    const kc = service(keycloak, 'keycloak');
+    const minor = Number(/:-26\.(\d+)\}$/.exec(kc.image as string)?.[1]);
+    expect(minor).toBeGreaterThanOrEqual(4);
+    const ui = (realm.clients as Any[]).find((c) => c.clientId === 'todo-ui');
+    expect(ui.attributes['dpop.bound.access.tokens']).toBe('true');
+  });
+
   it('points the API at Keycloak with issuer aliasing: public issuer, internal discovery', () => {
     const env = environment(service(keycloak, 'api'));
     expect(env.OIDC_ISSUER).toBe(`http://localhost:8080/realms/${realm.realm}`);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { DEFAULT_REALM_FILE } from '@todo-sso/idp';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DpopKey, dpopKey } from './dpop-proof.js';
@@ -6,11 +8,10 @@ import {
   authorizationCodeLogin,
   Browser,
   basic,
-  clientOf,
   decodeJwt,
   form,
   pkce,
-  realmJson,
+  type RealmJson,
   startTestIdp,
   type TestIdp,
 } from './helpers.js';
@@ -26,10 +27,8 @@ let idp: TestIdp;
 let tokenEndpoint: string;
 
 beforeAll(async () => {
-  const realm = realmJson();
-  const ui = clientOf(realm, 'todo-ui');
-  ui.attributes = { ...ui.attributes, 'dpop.bound.access.tokens': 'true' };
-  idp = await startTestIdp({ realm });
+  // The repository's realm file as it is: `todo-ui` requires DPoP.
+  idp = await startTestIdp({ realm: DEFAULT_REALM_FILE });
   tokenEndpoint = idp.discovery.token_endpoint as string;
 });
 afterAll(async () => {
@@ -175,6 +174,12 @@ describe('DPoP-bound tokens from the dev IdP (Keycloak profile)', () => {
 });
 
 describe('a client that requires DPoP (dpop.bound.access.tokens: "true")', () => {
+  it('is what the realm file says of todo-ui, as a Keycloak import reads it', () => {
+    const realm = JSON.parse(readFileSync(DEFAULT_REALM_FILE, 'utf8')) as RealmJson;
+    const ui = realm.clients.find((c) => c.clientId === 'todo-ui');
+    expect(ui?.attributes?.['dpop.bound.access.tokens']).toBe('true');
+  });
+
   async function signInCode() {
     const { verifier, challenge } = pkce();
     const { code } = await authorizationCodeLogin(

@@ -16,9 +16,17 @@ export type RealmJson = Record<string, unknown> & {
   users: (Record<string, unknown> & { username: string })[];
 };
 
-/** A fresh, patchable copy of the repository's realm file. */
+/**
+ * A fresh, patchable copy of the repository's realm file, with `todo-ui` as a bearer client: the
+ * suites about sessions, logout and the code flow redeem its codes without a DPoP proof. The
+ * realm file requires DPoP for `todo-ui` (`dpop.bound.access.tokens`); dpop-bound-tokens.test.ts
+ * runs that realm as it is, and the web app's end-to-end tests sign in through it.
+ */
 export function realmJson(): RealmJson {
-  return JSON.parse(readFileSync(DEFAULT_REALM_FILE, 'utf8')) as RealmJson;
+  const realm = JSON.parse(readFileSync(DEFAULT_REALM_FILE, 'utf8')) as RealmJson;
+  const ui = realm.clients.find((c) => c.clientId === 'todo-ui');
+  if (ui?.attributes) delete ui.attributes['dpop.bound.access.tokens'];
+  return realm;
 }
 
 export function clientOf(realm: RealmJson, clientId: string) {
@@ -35,7 +43,14 @@ export interface TestIdp extends RunningIdp {
 /** Starts the dev IdP on 127.0.0.1, an ephemeral port and a temporary data directory. */
 export async function startTestIdp(options: IdpOptions = {}): Promise<TestIdp> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'idp-test-'));
-  const idp = await startIdp({ host: '127.0.0.1', port: 0, ...options, dataDir });
+  const realm = options.realm ?? (options.profile === 'authentik' ? undefined : realmJson());
+  const idp = await startIdp({
+    host: '127.0.0.1',
+    port: 0,
+    ...options,
+    ...(realm === undefined ? {} : { realm }),
+    dataDir,
+  });
   const discoveryUrl =
     options.profile === 'authentik'
       ? `${idp.issuer}.well-known/openid-configuration`

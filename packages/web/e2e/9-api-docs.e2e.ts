@@ -71,7 +71,10 @@ test('/docs: Authorize signs in through the IdP popup and GET /todos/ answers 20
     operation.getByRole('button', { name: 'Execute' }).click(),
   ]);
   expect(response.status()).toBe(200);
-  expect(response.request().headers().authorization).toMatch(/^Bearer ey/);
+  // The docs' client (todo-ui) requires DPoP-bound tokens (RFC 9449): the call carries the
+  // DPoP scheme and a proof by the docs page's key.
+  expect(response.request().headers().authorization).toMatch(/^DPoP ey/);
+  expect(response.request().headers().dpop).toMatch(/^ey/);
   const live = operation.locator('.live-responses-table tbody .response-col_status').first();
   await expect(live).toHaveText('200');
   await expect(operation.locator('.live-responses-table')).toContainText('"items"');

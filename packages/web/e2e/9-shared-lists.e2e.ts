@@ -21,7 +21,7 @@ async function personIn(browser: Browser, urls: Urls, username: string): Promise
 }
 
 const sidebar = (page: Page) => page.getByRole('navigation', { name: 'Lists' });
-const entry = (page: Page, name: string) => sidebar(page).getByRole('button', { name });
+const entry = (page: Page, name: string | RegExp) => sidebar(page).getByRole('button', { name });
 
 test('alice shares a list: bob edits it, carol only reads it until alice removes her', async ({
   page,

@@ -42,28 +42,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       err: pino.stdSerializers.err,
     },
   };
-  return pino(options, destination ?? standardOutput());
-}
-
-/** Bytes of log lines gathered before one write(2) (about 25 request lines). */
-export const LOG_BATCH_BYTES = 4096;
-/** Longest a line waits in the batch when the server is quiet (ms). */
-export const LOG_FLUSH_INTERVAL_MS = 1000;
-
-/**
- * Standard output, written asynchronously and in batches: lines gather until
- * {@link LOG_BATCH_BYTES} are pending, so a busy server makes one write(2) and one thread-pool
- * hand-off per batch instead of one per request line, and a timer writes whatever is pending
- * every {@link LOG_FLUSH_INTERVAL_MS}, so a quiet server's lines still appear within a second.
- * Every line is written: pino flushes what is pending synchronously when the process exits
- * (also after an uncaught error); only a process killed outright (SIGKILL) loses the last
- * second's lines.
- */
-function standardOutput(): DestinationStream {
-  return pino.destination({
-    dest: 1,
-    sync: false,
-    minLength: LOG_BATCH_BYTES,
-    periodicFlush: LOG_FLUSH_INTERVAL_MS,
-  });
+  // Standard output written asynchronously: lines logged while a write is in flight go out
+  // together in the next one, instead of one blocking write(2) per request line (several µs
+  // each under load). pino flushes what is pending synchronously when the process exits.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }

@@ -1,6 +1,7 @@
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { ApiConfig } from '../config/config.js';
+import { DOCS_DPOP_SCRIPT } from './docs-dpop.js';
 
 /** Where the interactive docs live; Swagger UI's OAuth 2.0 redirect page is below it. */
 export const DOCS_PREFIX = '/docs';
@@ -69,7 +70,10 @@ export function docsUiPlugin(config: ApiConfig) {
     await app.register(swaggerUi, {
       routePrefix: DOCS_PREFIX,
       staticCSP: docsContentSecurityPolicy(config),
-      theme: { css: [{ filename: 'public-client.css', content: THEME_CSS }] },
+      theme: {
+        css: [{ filename: 'public-client.css', content: THEME_CSS }],
+        js: [{ filename: 'dpop.js', content: DOCS_DPOP_SCRIPT }],
+      },
       uiConfig: { persistAuthorization: false, validatorUrl: null },
       initOAuth: {
         clientId: config.docsClientId,

@@ -140,8 +140,6 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
       profile,
       clientId,
       clientSecret,
-      // The test users carry the dev realm's `department` attribute.
-      attributeClaims: ['department'],
       ...overrides,
     }),
     accessToken: (user, o) => mint('access', user, o),

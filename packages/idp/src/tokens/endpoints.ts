@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PROFILES } from '@todo-sso/auth';
 import type Provider from 'oidc-provider';
 import { authenticateClient } from '../http/client-auth.js';
 import { readForm, send, sendJson, sendOAuthError } from '../http/io.js';
@@ -59,7 +60,9 @@ export async function handleIntrospection(
       client_id: found.record.clientId,
       ...(claims.preferred_username ? { username: claims.preferred_username } : {}),
       // Keycloak answers the token's own type: `DPoP` for a DPoP-bound token, else `Bearer`.
-      ...(profile === 'keycloak' ? { token_type: claims.typ === 'DPoP' ? 'DPoP' : 'Bearer' } : {}),
+      ...(PROFILES[profile].typClaimMarksAccessTokens
+        ? { token_type: claims.typ === 'DPoP' ? 'DPoP' : 'Bearer' }
+        : {}),
       active: true,
     });
     return;
@@ -81,7 +84,9 @@ export async function handleIntrospection(
     // Keycloak marks a refresh token by its `typ` claim. Real Authentik answers a refresh token
     // with its ID-token claims and no type; the Authentik profile says RFC 7662 §2.2
     // `token_type: refresh_token` instead, so a resource server can tell it is no access token.
-    ...(profile === 'keycloak' ? { typ: 'Refresh' } : { token_type: 'refresh_token' }),
+    ...(PROFILES[profile].typClaimMarksAccessTokens
+      ? { typ: 'Refresh' }
+      : { token_type: 'refresh_token' }),
   });
 }
 

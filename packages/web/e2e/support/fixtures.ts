@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type APIRequestContext, test as base, expect, type Page } from '@playwright/test';
 import { hasChromium } from './chromium.js';
+import { keepPageKey, pageProof } from './dpop.js';
 import { nextAdminCode } from './otp.js';
 
 /** The URLs the global setup started, and helpers every scenario uses. */
@@ -106,12 +107,26 @@ export async function accessToken(page: Page): Promise<string> {
     return undefined;
   });
   if (!token) throw new Error('no access token in sessionStorage');
+  // A DPoP-bound token is only usable with proofs by the page's key: keep it for `apiGet`.
+  if (await keepPageKey(page, token)) pagesOfTokens.set(token, page);
   return token;
 }
 
-/** `GET path` on the API with `token`, from the test runner (not the page). */
-export function apiGet(request: APIRequestContext, urls: Urls, path: string, token: string) {
-  return request.get(urls.api + path, { headers: { Authorization: `Bearer ${token}` } });
+/** Pages whose DPoP key signs proofs for a token they handed out (see `accessToken`). */
+const pagesOfTokens = new Map<string, Page>();
+
+/**
+ * `GET path` on the API with `token`, from the test runner (not the page): a DPoP-bound token
+ * from `accessToken(page)` goes with a proof by the page's key (RFC 9449 §7.1), any other as a
+ * bearer token.
+ */
+export async function apiGet(request: APIRequestContext, urls: Urls, path: string, token: string) {
+  const page = pagesOfTokens.get(token);
+  const proof = page ? await pageProof(page, token, 'GET', urls.api + path) : undefined;
+  const headers: Record<string, string> = proof
+    ? { Authorization: `DPoP ${token}`, DPoP: proof }
+    : { Authorization: `Bearer ${token}` };
+  return request.get(urls.api + path, { headers });
 }
 
 /**

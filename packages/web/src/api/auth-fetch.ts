@@ -1,8 +1,10 @@
+import { nonceChallengeOf } from './dpop-nonce.js';
 import type { SessionPort } from './session.js';
 import { announceStepUp, stepUpChallengeOf } from './step-up-challenge.js';
 
 /**
- * A `fetch` that sends the session's access token as a Bearer credential (RFC 6750 §2.1) and
+ * A `fetch` that sends the session's access token, as a Bearer credential (RFC 6750 §2.1) or, when
+ * it is DPoP-bound, with the DPoP scheme and a fresh proof per request (RFC 9449 §7.1), and
  * handles an expired session: on 401 it renews silently once and replays the request; if the
  * renewal fails or the replay is refused again it starts a fresh sign-in, and the caller gets
  * the 401 (screens keep what the user typed in drafts, so nothing is lost). A renewal the
@@ -11,10 +13,28 @@ import { announceStepUp, stepUpChallengeOf } from './step-up-challenge.js';
  * same level again, so the app is told instead and asks the person to confirm.
  */
 export function createAuthFetch(session: SessionPort, baseFetch: typeof fetch = fetch) {
-  const send = (request: Request, token: string | null) => {
+  // The newest server nonce (RFC 9449 §9): any answer may carry the one to use next.
+  let nonce: string | undefined;
+
+  const attempt = async (request: Request, token: string | null) => {
     const headers = new Headers(request.headers);
-    if (token) headers.set('Authorization', `Bearer ${token}`);
-    return baseFetch(new Request(request, { headers }));
+    if (token) {
+      const credentials = session.credentials
+        ? await session.credentials(token, request, nonce)
+        : { Authorization: `Bearer ${token}` };
+      for (const [name, value] of Object.entries(credentials)) headers.set(name, value);
+    }
+    const response = await baseFetch(new Request(request, { headers }));
+    nonce = response.headers.get('DPoP-Nonce') ?? nonce;
+    return response;
+  };
+
+  // A DPoP refusal asking for a server nonce is answered once with a proof carrying it.
+  const send = async (request: Request, token: string | null) => {
+    const retry = token ? request.clone() : undefined;
+    const response = await attempt(request, token);
+    if (!retry || (await nonceChallengeOf(response)) === undefined) return response;
+    return attempt(retry, token);
   };
 
   return async function authFetch(input: Request): Promise<Response> {

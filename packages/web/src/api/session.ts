@@ -16,4 +16,15 @@ export interface SessionPort {
    * Then a sign-in redirect would only land on an error page.
    */
   identityProviderUnreachable(): boolean;
+  /**
+   * The credential headers for one request with `token`: `Authorization: DPoP <token>` and a
+   * fresh `DPoP` proof for `method` and `url` (RFC 9449 §7.1) when the token is DPoP-bound,
+   * with the server's `nonce` when it asked for one (§9); `Authorization: Bearer <token>`
+   * otherwise. Without it every token is sent as a bearer token.
+   */
+  credentials?(
+    token: string,
+    request: { method: string; url: string },
+    nonce?: string,
+  ): Promise<Record<string, string>>;
 }

@@ -34,6 +34,31 @@ export function resetSignInLoopGuard(): void {
 }
 
 /**
+ * The credential headers for `token` (see `SessionPort.credentials`). A DPoP-bound token (the
+ * token response said `token_type: DPoP`, RFC 9449 §5) goes with a proof signed by the key in
+ * IndexedDB; `htu` is the URL without query and fragment (§4.2). Without that key the request is
+ * not sent as a bearer request, which the API would refuse anyway (§7.2): the error surfaces.
+ */
+async function credentialsFor(
+  userManager: UserManager,
+  token: string,
+  request: { method: string; url: string },
+  nonce: string | undefined,
+): Promise<Record<string, string>> {
+  const user = await userManager.getUser();
+  // A stored user may lack token_type (older sessions): that is a bearer token.
+  if (user?.access_token !== token || (user.token_type ?? '').toLowerCase() !== 'dpop') {
+    return { Authorization: `Bearer ${token}` };
+  }
+  const url = new URL(request.url);
+  url.search = '';
+  url.hash = '';
+  const proof = await userManager.dpopProof(url.href, user, request.method, nonce);
+  if (!proof) throw new Error('The DPoP key of this session is missing; sign in again');
+  return { Authorization: `DPoP ${token}`, DPoP: proof };
+}
+
+/**
  * The session as the API client sees it, backed by oidc-client-ts. Renewals are single-flight:
  * Keycloak rotates refresh tokens, so two concurrent refreshes would race and one would fail.
  */
@@ -91,6 +116,7 @@ export function createSessionPort(
       return Boolean(user && !user.expired);
     },
     identityProviderUnreachable: () => unreachable,
+    credentials: (token, request, nonce) => credentialsFor(userManager, token, request, nonce),
     accepted() {
       storage()?.removeItem(UNCONFIRMED_KEY);
     },

@@ -1,4 +1,4 @@
-import { UserManager, WebStorageStateStore } from 'oidc-client-ts';
+import { IndexedDbDPoPStore, UserManager, WebStorageStateStore } from 'oidc-client-ts';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 
 /** Where the identity provider sends the browser back to. */
@@ -18,8 +18,8 @@ export interface SignInState {
  * The oidc-client-ts `UserManager` for `config`: Authorization Code flow with PKCE, whose
  * `code_challenge_method` is always S256 (RFC 7636 §4.2; `disablePKCE` stays false), tokens in
  * `sessionStorage` (per tab, gone with it; never `localStorage`), no iframe-based session
- * monitoring (third-party cookies are blocked in current browsers) and renewal scheduled by
- * `useSilentRenewal` with the refresh token.
+ * monitoring (third-party cookies are blocked in current browsers), renewal scheduled by
+ * `useSilentRenewal` with the refresh token, and DPoP-bound tokens (see `dpopSettings`).
  */
 export function createUserManager(config: RuntimeConfig, origin = window.location.origin) {
   return new UserManager({
@@ -39,7 +39,19 @@ export function createUserManager(config: RuntimeConfig, origin = window.locatio
     filterProtocolClaims: ['nbf', 'jti', 'nonce', 'azp', 'at_hash'],
     // Keycloak rotates refresh tokens; revoking on sign-out is the end-session endpoint's job.
     revokeTokensOnSignout: false,
+    ...dpopSettings(),
   });
+}
+
+/**
+ * DPoP (RFC 9449): every token request (code redemption, refresh) carries a proof, so the tokens
+ * are bound to a key pair that oidc-client-ts generates non-extractable (WebCrypto,
+ * `extractable: false`) and keeps in IndexedDB; sign-out deletes it. A browser without IndexedDB
+ * (none the app supports) gets bearer tokens, which an identity provider that requires DPoP for
+ * this client refuses at sign-in.
+ */
+function dpopSettings() {
+  return typeof indexedDB === 'undefined' ? {} : { dpop: { store: new IndexedDbDPoPStore() } };
 }
 
 /**

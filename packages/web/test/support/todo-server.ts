@@ -29,6 +29,8 @@ export interface RecordedRequest {
   path: string;
   query: URLSearchParams;
   authorization: string | undefined;
+  /** The `DPoP` proof header (RFC 9449 §4.1), when sent. */
+  dpop: string | undefined;
   body: unknown;
 }
 
@@ -44,7 +46,7 @@ export interface TodoServer {
   todos: StoredTodo[];
   requests: RecordedRequest[];
   identity: Identity;
-  /** Accepted Bearer tokens; anything else gets 401 `invalid_token`. */
+  /** Accepted tokens (Bearer or DPoP scheme); anything else gets 401 `invalid_token`. */
   validTokens: Set<string>;
   /** The next request matching `match` gets `status` (with `headers`) after `delayMs`. */
   failNext(
@@ -100,11 +102,12 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
       path: url.pathname,
       query: url.searchParams,
       authorization: req.headers.authorization,
+      dpop: typeof req.headers.dpop === 'string' ? req.headers.dpop : undefined,
       body: await readBody(req),
     };
     state.requests.push(recorded);
 
-    const token = recorded.authorization?.replace(/^Bearer /, '');
+    const token = recorded.authorization?.replace(/^(Bearer|DPoP) /, '');
     if (!token || !state.validTokens.has(token)) {
       return problem(res, 401, {
         'WWW-Authenticate': 'Bearer realm="todo-api", error="invalid_token"',
