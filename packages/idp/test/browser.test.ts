@@ -84,7 +84,9 @@ describe.skipIf(!hasChromium)('real browser sign-in against the dev IdP (Debian 
         '--no-first-run',
       ],
     });
-  }, 30_000);
+    // A first Chromium start on a fresh machine, beside the other suites' workers, has taken
+    // over 30 s (font and profile caches built cold); the sign-ins themselves stay bounded.
+  }, 90_000);
 
   afterAll(async () => {
     await browser?.close();
