@@ -8,7 +8,7 @@
 export { buildApp } from './app.js';
 export { routePolicies } from './authz/catalogue.js';
 export type { Permission } from './authz/permissions.js';
-export { PERMISSIONS } from './authz/permissions.js';
+export { EVERYDAY_PERMISSIONS, PERMISSIONS } from './authz/permissions.js';
 export { PUBLIC_ROUTES } from './authz/public-routes.js';
 export type { RoutePolicy } from './authz/requirement.js';
 export { requires } from './authz/requirement.js';
