@@ -10,6 +10,23 @@ import { PUBLIC } from '../schemas/security.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 
+/** The receiver's contract in the OpenAPI document. */
+const LOGOUT_SCHEMA = {
+  tags: ['auth'],
+  operationId: 'receiveBackchannelLogout',
+  summary: 'OpenID Connect Back-Channel Logout 1.0 receiver',
+  description:
+    'Called by the identity provider when a session ends: revokes that session’s ' +
+    '(or subject’s) access tokens on every API instance within a second.',
+  security: PUBLIC,
+  consumes: [FORM],
+  body: LogoutForm,
+  response: {
+    200: Type.String({ maxLength: 0, description: 'Logged out (empty body)' }),
+    ...problems(400, 413, 415, 503),
+  },
+};
+
 /**
  * `POST /auth/backchannel-logout`: the OpenID Connect Back-Channel Logout 1.0 receiver. The
  * auth package validates the logout token (§2.6 steps 1–7, 9–10); the replay check on `jti`
@@ -27,23 +44,7 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
 
     app.post(
       '/auth/backchannel-logout',
-      {
-        schema: {
-          tags: ['auth'],
-          operationId: 'receiveBackchannelLogout',
-          summary: 'OpenID Connect Back-Channel Logout 1.0 receiver',
-          description:
-            'Called by the identity provider when a session ends: revokes that session’s ' +
-            '(or subject’s) access tokens on every API instance within a second.',
-          security: PUBLIC,
-          consumes: [FORM],
-          body: LogoutForm,
-          response: {
-            200: Type.String({ maxLength: 0, description: 'Logged out (empty body)' }),
-            ...problems(400, 413, 415, 503),
-          },
-        },
-      },
+      { schema: LOGOUT_SCHEMA },
       async (request, reply) => {
         if (!request.headers['content-type']?.toLowerCase().startsWith(FORM)) {
           throw new ApiError('unsupported_media_type', `Send the logout token as ${FORM} (§2.5)`);
