@@ -52,15 +52,11 @@ export function agentRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   };
 
   return async (app) => {
-    app.get(
-      '/me/agents',
-      { config: requires({}), schema: LIST_SCHEMA },
-      async (request) => {
-        const principal = principalOf(request);
-        refuseAgents(principal);
-        return { items: await agents.list(ownerOf(principal)) };
-      },
-    );
+    app.get('/me/agents', { config: requires({}), schema: LIST_SCHEMA }, async (request) => {
+      const principal = principalOf(request);
+      refuseAgents(principal);
+      return { items: await agents.list(ownerOf(principal)) };
+    });
 
     app.delete(
       '/me/agents/:clientId',
