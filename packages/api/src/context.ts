@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { createIdpAdmin, type IdpAdmin } from './admin-idp/idp-admin.js';
 import { AuditKeeper } from './audit/denial-audit.js';
 import { type AccessGuard, accessGuard } from './authz/access.js';
-import type { EngineFactory } from './authzen/plugin.js';
+import type { EngineFactory } from './authzen/engine.js';
 import { type ApiConfig, CLOCK_TOLERANCE_SECONDS } from './config/config.js';
 import { withApiDefaults } from './config/load.js';
 import { type Db, openDatabase } from './db/database.js';

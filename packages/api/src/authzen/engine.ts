@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { FastifyRequest } from 'fastify';
 import type { Action, Decision, Entity, EvaluationRequest, SearchRequest } from './model.js';
 
 /** What an entity must look like for a rule to apply; every member given must match. */
@@ -197,6 +198,9 @@ export function createEngine(policy: Policy, facts: Facts) {
 }
 
 export type Engine = ReturnType<typeof createEngine>;
+
+/** Builds the engine answering one AuthZEN request; tests hand in another policy. */
+export type EngineFactory = (request: FastifyRequest) => Engine;
 
 /** The action and context of a search, as an evaluation's. */
 function base(request: SearchRequest) {
