@@ -23,7 +23,12 @@ export type IssuerConfig = Readonly<IssuerOptions> & {
 
 /** Where the todos live: an embedded SQLite file (the default) or a PostgreSQL server. */
 export type DatabaseConfig =
-  | { readonly kind: 'sqlite'; readonly file: string }
+  | {
+      readonly kind: 'sqlite';
+      readonly file: string;
+      /** How long a statement waits for another connection's write lock (default 5,000 ms). */
+      readonly busyTimeoutMs?: number;
+    }
   | { readonly kind: 'postgres'; readonly url: string };
 
 /** What routes under `/admin/` require of the sign-in; `{}` when step-up is turned off. */
