@@ -98,31 +98,41 @@ function actionMatches(match: ActionMatch | undefined, action: Action): boolean 
   );
 }
 
+/** The entity with the properties the facts know of it (the request's own win). */
+async function withKnownProperties<E extends { type: string; id: string }>(
+  facts: Facts,
+  entity: E,
+) {
+  const known = await facts.properties(entity);
+  if (!known) return entity;
+  return { ...entity, properties: { ...known, ...(entity as Entity).properties } };
+}
+
+/** Whether a rule is about this subject, resource and action. */
+function ruleMatches(
+  rule: Policy['rules'][number],
+  request: EvaluationRequest & { subject: Entity; resource: Entity },
+): boolean {
+  return (
+    entityMatches(rule.subject, request.subject) &&
+    entityMatches(rule.resource, request.resource) &&
+    actionMatches(rule.action, request.action)
+  );
+}
+
 /**
  * A policy engine: evaluates AuthZEN requests against a {@link Policy} and {@link Facts}. The
  * app's own list and todo policy is one such policy; any other (a certification fixture) loads
  * into the same engine and the same endpoints.
  */
 export function createEngine(policy: Policy, facts: Facts) {
-  async function withKnownProperties<E extends { type: string; id: string }>(entity: E) {
-    const known = await facts.properties(entity);
-    if (!known) return entity;
-    return { ...entity, properties: { ...known, ...(entity as Entity).properties } };
-  }
-
   async function evaluate(request: EvaluationRequest): Promise<Decision> {
-    const subject = await withKnownProperties(request.subject);
-    const resource = await withKnownProperties(request.resource);
+    const subject = await withKnownProperties(facts, request.subject);
+    const resource = await withKnownProperties(facts, request.resource);
     const full = { ...request, subject, resource };
     let refusal: string | undefined;
     for (const rule of policy.rules) {
-      if (
-        !entityMatches(rule.subject, subject) ||
-        !entityMatches(rule.resource, resource) ||
-        !actionMatches(rule.action, request.action)
-      ) {
-        continue;
-      }
+      if (!ruleMatches(rule, full)) continue;
       if (rule.requirement) {
         const outcome = await facts.check(full, rule.requirement);
         if (!outcome.allowed) {
