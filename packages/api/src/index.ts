@@ -24,6 +24,7 @@ export type { ApiErrorCode, FieldError, ProblemDetails } from './http/problem.js
 export { ApiError } from './http/problem.js';
 export { MCP_ROUTES } from './mcp/routes.js';
 export { defaultDocumentConfig, generateOpenApi, serializeOpenApi } from './openapi-document.js';
+export { protectedAuthOptions } from './plugins/protected-routes.js';
 export type { RevocablePrincipal, RevocationStoreOptions } from './revocation/store.js';
 export { RevocationStore } from './revocation/store.js';
 export type { RunningApi } from './start.js';

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { isDatabaseUnavailable } from '../src/db/unavailable.js';
-import { listRepository } from '../src/repositories/lists.js';
+import { listRepository } from '../src/lists/repository.js';
 import { ownerRepository } from '../src/repositories/owners.js';
 import { revocationRepository } from '../src/repositories/revocations.js';
 
