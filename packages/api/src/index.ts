@@ -8,7 +8,7 @@
 export { buildApp } from './app.js';
 export { routePolicies } from './authz/catalogue.js';
 export type { Permission } from './authz/permissions.js';
-export { PERMISSIONS } from './authz/permissions.js';
+export { EVERYDAY_PERMISSIONS, PERMISSIONS } from './authz/permissions.js';
 export { PUBLIC_ROUTES } from './authz/public-routes.js';
 export type { RoutePolicy } from './authz/requirement.js';
 export { requires } from './authz/requirement.js';
@@ -24,6 +24,7 @@ export type { ApiErrorCode, FieldError, ProblemDetails } from './http/problem.js
 export { ApiError } from './http/problem.js';
 export { MCP_ROUTES } from './mcp/routes.js';
 export { defaultDocumentConfig, generateOpenApi, serializeOpenApi } from './openapi-document.js';
+export { protectedAuthOptions } from './plugins/protected-routes.js';
 export type { RevocablePrincipal, RevocationStoreOptions } from './revocation/store.js';
 export { RevocationStore } from './revocation/store.js';
 export type { RunningApi } from './start.js';

@@ -4,7 +4,7 @@ import { routePolicies } from '../src/authz/catalogue.js';
 import { PUBLIC_ROUTES } from '../src/authz/public-routes.js';
 import type { RoutePolicy } from '../src/authz/requirement.js';
 import { MCP_ROUTES } from '../src/mcp/routes.js';
-import { todoRepository } from '../src/repositories/todos.js';
+import { todoRepository } from '../src/todos/repository.js';
 import { drivers } from './support/databases.js';
 import { type UserName, useHarness, users } from './support/harness.js';
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { listRepository } from '../src/repositories/lists.js';
-import { todoRepository } from '../src/repositories/todos.js';
+import { listRepository } from '../src/lists/repository.js';
+import { todoRepository } from '../src/todos/repository.js';
 import { drivers } from './support/databases.js';
 import { useHarness, users } from './support/harness.js';
 

@@ -3,7 +3,7 @@ import { Migrator } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../src/db/database.js';
 import { migrateToLatest, migrations } from '../src/db/migrate.js';
-import { listRepository } from '../src/repositories/lists.js';
+import { listRepository } from '../src/lists/repository.js';
 import { drivers, rowCount, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
 

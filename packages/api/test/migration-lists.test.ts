@@ -3,8 +3,8 @@ import { Migrator, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { type Db, openDatabase, toIso } from '../src/db/database.js';
 import { migrateToLatest, migrations } from '../src/db/migrate.js';
-import { listRepository } from '../src/repositories/lists.js';
-import { todoRepository } from '../src/repositories/todos.js';
+import { listRepository } from '../src/lists/repository.js';
+import { todoRepository } from '../src/todos/repository.js';
 import { drivers, rowCount, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
 

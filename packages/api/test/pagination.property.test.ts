@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { todoRepository } from '../src/repositories/todos.js';
+import { todoRepository } from '../src/todos/repository.js';
 import { drivers, useMigratedDb } from './support/databases.js';
 
 const BASE = Date.parse('2026-01-01T00:00:00.000Z');

@@ -3,7 +3,7 @@ import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { InvalidCursorError } from '../src/repositories/cursor.js';
 import { ownerRepository } from '../src/repositories/owners.js';
-import { todoRepository } from '../src/repositories/todos.js';
+import { todoRepository } from '../src/todos/repository.js';
 import { drivers, useMigratedDb } from './support/databases.js';
 
 const alice = { issuer: 'https://idp.test/realms/a', subject: 'alice-sub' };

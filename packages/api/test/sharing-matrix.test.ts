@@ -1,8 +1,8 @@
 import type { InjectOptions } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { listRepository } from '../src/repositories/lists.js';
+import { listRepository } from '../src/lists/repository.js';
 import { ownerRepository } from '../src/repositories/owners.js';
-import { todoRepository } from '../src/repositories/todos.js';
+import { todoRepository } from '../src/todos/repository.js';
 import { drivers } from './support/databases.js';
 import { useHarness, users } from './support/harness.js';
 

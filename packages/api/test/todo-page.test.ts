@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { listRepository } from '../src/repositories/lists.js';
-import { todoPageQueries } from '../src/repositories/todo-page.js';
-import { newTodoRow, todoRepository } from '../src/repositories/todos.js';
+import { listRepository } from '../src/lists/repository.js';
+import { todoPageQueries } from '../src/todos/page.js';
+import { newTodoRow, todoRepository } from '../src/todos/repository.js';
 import { drivers, useMigratedDb } from './support/databases.js';
 
 const BASE = Date.parse('2026-01-01T00:00:00.000Z');

@@ -158,7 +158,7 @@ export function resolveIssuer(o: IssuerOptions): ResolvedIssuer {
       ? splitPath(o.permissionsClaim)
       : PROFILES[profile].permissionsPath(o.permissionsClient ?? audiences[0] ?? ''),
     adminRole: o.adminRole ?? 'admin',
-    attributeClaims: Object.freeze([...(o.attributeClaims ?? ['department'])]),
+    attributeClaims: Object.freeze([...(o.attributeClaims ?? [])]),
     ...(o.dpop === undefined ? {} : { dpop: o.dpop }),
   });
 }

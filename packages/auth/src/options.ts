@@ -39,7 +39,7 @@ export interface IssuerOptions {
   permissionsClient?: string;
   /** Role that bypasses every permission check; default `admin`. */
   adminRole?: string;
-  /** Claims copied into `principal.attributes`; default `['department']`. */
+  /** Claims copied into `principal.attributes` (for attribute scoping); default none. */
   attributeClaims?: readonly string[];
   /**
    * DPoP (RFC 9449) for this issuer's tokens: `off`, `allowed` (default; `off` when the

@@ -27,7 +27,9 @@ async function appFor(idp: TestIssuer, dpop: 'allowed' | 'required' | 'off') {
     dpop: { replay: new MemoryDpopReplayCache() },
   });
   const app = Fastify({ trustProxy: '127.0.0.1' });
-  app.setErrorHandler(createAuthErrorHandler({ dpopAlgorithms: authenticator.dpopAlgorithms }));
+  app.setErrorHandler(
+    createAuthErrorHandler({ realm: 'todo-api', dpopAlgorithms: authenticator.dpopAlgorithms }),
+  );
   app.register(async (api) => {
     await api.register(authPlugin, { authenticator });
     api.get('/todos/', async (request) => ({

@@ -42,7 +42,9 @@ function refused(decision: Decision): Extract<Decision, { allowed: false }> {
 }
 
 const header = (decision: Decision) =>
-  authErrorResponse(denialError(refused(decision))).headers['www-authenticate'];
+  authErrorResponse(denialError(refused(decision)), { realm: 'todo-api' }).headers[
+    'www-authenticate'
+  ];
 
 describe('decide: every requirement kind', () => {
   test('an empty requirement allows any principal', () => {
@@ -246,7 +248,7 @@ describe('decide: every requirement kind', () => {
         context,
       ),
     );
-    const response = authErrorResponse(denialError(d));
+    const response = authErrorResponse(denialError(d), { realm: 'todo-api' });
     expect(response.status).toBe(401);
     expect(response.body.code).toBe('authentication_too_weak');
     expect(response.headers['www-authenticate']).toBe(

@@ -1,8 +1,11 @@
 import { createAuthenticator } from '@todo-sso/auth';
-import { authErrorHandler, authPlugin } from '@todo-sso/auth/fastify';
+import { authPlugin, createAuthErrorHandler } from '@todo-sso/auth/fastify';
 import { admin, alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+/** The app's challenge realm, passed explicitly: the package has no default. */
+const authErrorHandler = createAuthErrorHandler({ realm: 'todo-api' });
 
 describe('route requirements declared beside the route (authPlugin)', () => {
   let idp: TestIssuer;

@@ -89,7 +89,11 @@ describe('diagnose', () => {
     const token = await kc.accessToken(alice, {
       claims: { realm_access: undefined, resource_access: undefined },
     });
-    const result = await diagnose({ issuers: [kc.issuerOptions()], token });
+    const result = await diagnose({
+      issuers: [kc.issuerOptions()],
+      token,
+      requiredPermissions: ['todos:read', 'todos:write'],
+    });
     expect(result.token).toMatchObject({
       accepted: true,
       missingPermissions: ['todos:read', 'todos:write'],

@@ -56,7 +56,7 @@ describe('can / requirePermission / requireRole', () => {
       403,
     );
     expect(e.missing).toEqual(['reports:generate', 'users:manage']);
-    const response = authErrorResponse(e);
+    const response = authErrorResponse(e, { realm: 'todo-api' });
     expect(response.headers['www-authenticate']).toBe(
       'Bearer realm="todo-api", error="insufficient_scope", error_description="Missing permission: reports:generate, users:manage", scope="reports:generate users:manage"',
     );
@@ -115,7 +115,9 @@ describe('attribute scoping (non-admins only for their own department)', () => {
 
 describe('authErrorResponse', () => {
   test('no token: 401 with a bare Bearer challenge and a problem body', () => {
-    const r = authErrorResponse(new AuthError('token_missing', 'No bearer token was sent'));
+    const r = authErrorResponse(new AuthError('token_missing', 'No bearer token was sent'), {
+      realm: 'todo-api',
+    });
     expect(r).toEqual({
       status: 401,
       headers: {
@@ -143,14 +145,16 @@ describe('authErrorResponse', () => {
   });
 
   test('an IdP outage: 503 with Retry-After and no challenge', () => {
-    const r = authErrorResponse(new AuthError('idp_unavailable', 'down'));
+    const r = authErrorResponse(new AuthError('idp_unavailable', 'down'), { realm: 'todo-api' });
     expect(r.status).toBe(503);
     expect(r.headers['retry-after']).toBe('5');
     expect(r.headers['www-authenticate']).toBeUndefined();
   });
 
   test('a token in the query: 400 invalid_request', () => {
-    const r = authErrorResponse(new AuthError('request_invalid', 'Use the header'));
+    const r = authErrorResponse(new AuthError('request_invalid', 'Use the header'), {
+      realm: 'todo-api',
+    });
     expect(r.status).toBe(400);
     expect(r.headers['www-authenticate']).toBe(
       'Bearer realm="todo-api", error="invalid_request", error_description="Use the header"',

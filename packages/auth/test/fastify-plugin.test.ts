@@ -1,10 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { createAuthenticator, isAuthError } from '@todo-sso/auth';
-import { authErrorHandler, authPlugin } from '@todo-sso/auth/fastify';
+import { authPlugin, createAuthErrorHandler } from '@todo-sso/auth/fastify';
 import { admin, alice, bob, carol, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+/** The app's challenge realm, passed explicitly: the package has no default. */
+const authErrorHandler = createAuthErrorHandler({ realm: 'todo-api' });
 
 describe('authPlugin on an encapsulated Fastify context', () => {
   let idp: TestIssuer;

@@ -59,6 +59,7 @@ describe('a resource with its own identifier (RFC 8707 §2)', () => {
       app = Fastify();
       app.setErrorHandler(
         createAuthErrorHandler({
+          realm: 'todo-api',
           resourceMetadata: (request) =>
             request.url.startsWith('/mcp') ? `${METADATA}/mcp` : METADATA,
         }),
@@ -115,6 +116,7 @@ describe('a resource with its own identifier (RFC 8707 §2)', () => {
 describe('authErrorResponse with resourceMetadata', () => {
   const render = (error: AuthError, dpop = false) =>
     authErrorResponse(error, {
+      realm: 'todo-api',
       resourceMetadata: METADATA,
       ...(dpop && { dpopAlgorithms: ['ES256'] }),
     }).headers['www-authenticate'];
@@ -139,7 +141,9 @@ describe('authErrorResponse with resourceMetadata', () => {
   });
 
   test('leaves the challenge as it was without the option', () => {
-    const res = authErrorResponse(new AuthError('token_missing', 'No bearer token was sent'));
+    const res = authErrorResponse(new AuthError('token_missing', 'No bearer token was sent'), {
+      realm: 'todo-api',
+    });
     expect(res.headers['www-authenticate']).toBe('Bearer realm="todo-api"');
   });
 });

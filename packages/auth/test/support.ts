@@ -30,7 +30,7 @@ export async function expectAuthFailure(
   expect(caught, `expected an AuthError ${code}`).toBeDefined();
   if (!isAuthError(caught)) throw caught;
   expect(caught.code).toBe(code);
-  const response = authErrorResponse(caught);
+  const response = authErrorResponse(caught, { realm: 'todo-api' });
   const expectedStatus = status ?? response.status;
   expect(response.status).toBe(expectedStatus);
   const challenge = response.headers['www-authenticate'];

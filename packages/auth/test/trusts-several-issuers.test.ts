@@ -12,7 +12,10 @@ describe('Keycloak and Authentik trusted side by side', () => {
       startTestIssuer({ profile: 'keycloak', algorithm: 'RS256' }),
       startTestIssuer({ profile: 'authentik', algorithm: 'ES256' }),
     ]);
-    auth = createAuthenticator({ issuers: [keycloak.issuerOptions(), authentik.issuerOptions()] });
+    const scoped = { attributeClaims: ['department'] };
+    auth = createAuthenticator({
+      issuers: [keycloak.issuerOptions(scoped), authentik.issuerOptions(scoped)],
+    });
   });
   afterAll(() => Promise.all([keycloak.close(), authentik.close()]));
 

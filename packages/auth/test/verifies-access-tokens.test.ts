@@ -23,7 +23,7 @@ describe.each(algorithms)('an issuer signing with %s', (algorithm) => {
     'accepts a valid access token (%s signature verifier)',
     async (signatureVerifier) => {
       const auth = createAuthenticator({
-        issuers: [idp.issuerOptions()],
+        issuers: [idp.issuerOptions({ attributeClaims: ['department'] })],
         now: clock.now,
         signatureVerifier,
       });
@@ -48,7 +48,7 @@ describe.each(algorithms)('an issuer signing with %s', (algorithm) => {
     'rejects a tampered payload with 401 signature_invalid (%s)',
     async (signatureVerifier) => {
       const auth = createAuthenticator({
-        issuers: [idp.issuerOptions()],
+        issuers: [idp.issuerOptions({ attributeClaims: ['department'] })],
         now: clock.now,
         signatureVerifier,
       });
@@ -64,7 +64,7 @@ describe.each(algorithms)('an issuer signing with %s', (algorithm) => {
     'rejects a stripped signature with 401 signature_invalid (%s)',
     async (signatureVerifier) => {
       const auth = createAuthenticator({
-        issuers: [idp.issuerOptions()],
+        issuers: [idp.issuerOptions({ attributeClaims: ['department'] })],
         now: clock.now,
         signatureVerifier,
       });

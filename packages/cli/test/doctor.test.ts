@@ -40,21 +40,31 @@ async function realmWithoutAudienceMapper() {
   return realm;
 }
 
+/** The dev realm with alice granted nothing: her tokens are valid but carry no permission. */
+async function realmWithoutAliceRoles() {
+  const realm = await devRealm();
+  for (const user of realm.users ?? []) if (user.username === 'alice') user.realmRoles = [];
+  return realm;
+}
+
 describe('todo doctor', () => {
   let good: Stack;
   let broken: Stack;
+  let unprivileged: Stack;
   let configDir: string;
 
   beforeAll(async () => {
-    [good, broken] = await Promise.all([
+    [good, broken, unprivileged] = await Promise.all([
       startStack(),
       startStack({ realm: await realmWithoutAudienceMapper() }),
+      startStack({ realm: await realmWithoutAliceRoles() }),
     ]);
     configDir = await mkdtemp(join(tmpdir(), 'todo-doctor-'));
   });
   afterAll(async () => {
     await good?.close();
     await broken?.close();
+    await unprivileged?.close();
     if (configDir) await rm(configDir, { recursive: true, force: true });
   });
 
@@ -86,6 +96,13 @@ describe('todo doctor', () => {
       'fix (Keycloak):  Clients → <client> → Client scopes → <client>-dedicated → Add mapper → By configuration → Audience: Included Client Audience = todo-api, Add to access token = On.',
     );
     expect(result.out).toContain('1 problem found: the API would refuse this setup.');
+  });
+
+  it("checks the token for the API's everyday permissions, named by the API", async () => {
+    const result = await terminal(env(unprivileged)).run('doctor', '--login');
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('roles_missing');
+    expect(result.out).toContain('todos:read, todos:write');
   });
 
   it('signs in even when the API refuses the new token, and says to run the doctor', async () => {

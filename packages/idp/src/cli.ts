@@ -9,8 +9,8 @@
 import './runtime-warning.js';
 import { join, resolve } from 'node:path';
 import { IdpError } from './errors.js';
-import { isProfile } from './layout.js';
 import { DEV_ONLY } from './pages/templates.js';
+import { DEFAULT_IDP_PROFILE, IDP_PROFILES, isProfile } from './profiles/index.js';
 import { loadRealm } from './realm/load.js';
 import { DEFAULT_REALM_FILE, startIdp } from './server.js';
 import { rotateKeys } from './tokens/keys.js';
@@ -52,9 +52,10 @@ async function main(): Promise<void> {
   }
   if (command !== undefined) fail(`unknown command "${command}" (known: rotate-keys)`);
 
-  const profile = env.IDP_PROFILE ?? 'keycloak';
+  const profile = env.IDP_PROFILE ?? DEFAULT_IDP_PROFILE;
   if (!isProfile(profile)) {
-    fail(`IDP_PROFILE must be keycloak or authentik, got "${profile}"`);
+    const names = Object.keys(IDP_PROFILES).join(' or ');
+    fail(`IDP_PROFILE must be ${names}, got "${profile}"`);
   }
   const realmFile = env.REALM_FILE ? fromCaller(env.REALM_FILE) : DEFAULT_REALM_FILE;
   const realm = loadRealm(realmFile);

@@ -12,6 +12,7 @@ import './runtime-warning.js';
 export { IdpError, type IdpErrorCode } from './errors.js';
 export type { IdpLogger } from './logger.js';
 export { DEV_ONLY } from './pages/templates.js';
+export type { Profile } from './profiles/index.js';
 export { loadRealm } from './realm/load.js';
 export type {
   Realm,
@@ -20,5 +21,4 @@ export type {
   RealmUser,
 } from './realm/types.js';
 export { DEFAULT_REALM_FILE, type IdpOptions, type RunningIdp, startIdp } from './server.js';
-export type { Profile } from './tokens/claims.js';
 export { DEFAULT_KEY_GRACE_SECONDS, rotateKeys } from './tokens/keys.js';

@@ -9,29 +9,30 @@ import type { MemoryStore } from './adapter.js';
 import { DEFAULT_RESOURCE, OIDC_SCOPES } from './constants.js';
 import { registerPasswordGrant } from './grants/password.js';
 import { originAllowed } from './http/cors.js';
-import { applyDefaultScopes, keycloakIdTokenClaims } from './keycloak/compat.js';
+import { applyDefaultScopes } from './keycloak/compat.js';
 import { keycloakRefreshRotation } from './keycloak/refresh-reuse.js';
 import type { Layout } from './layout.js';
 import type { OtpVerifier } from './otp/verifier.js';
 import { devicePages } from './pages/device.js';
 import { escapeHtml } from './pages/html.js';
 import { loggedOutPage, logoutPage } from './pages/templates.js';
+import type { IdpProfile } from './profiles/profile.js';
 import type { Realm, RealmClient } from './realm/types.js';
 import { stepUpPolicy } from './sessions/acr.js';
 import type { LoginGuard } from './sessions/context.js';
-import { reportRefreshExpiry, sessionTtl } from './sessions/lifespan.js';
+import { sessionTtl } from './sessions/lifespan.js';
 import { hintMatchesSession } from './sessions/logout-hint.js';
-import { authentikIdTokenClaims } from './tokens/authentication.js';
 import { mappedAttributes, profileClaims } from './tokens/claims.js';
-import { DPOP_SIGNING_ALGS, dpopFeature, keycloakTokenType } from './tokens/dpop.js';
+import { DPOP_SIGNING_ALGS } from './tokens/dpop.js';
 import { extraTokenClaims } from './tokens/extra-claims.js';
 import { alwaysIncludeSessionClaims } from './tokens/id-token.js';
 import type { IdpKeys } from './tokens/keys.js';
-import { wrapRefreshTokensAsJwt } from './tokens/refresh-token-jwt.js';
 import { resourceServers } from './tokens/resource-server.js';
 
 export interface ProviderSetup {
   issuer: string;
+  /** The server imitated: its token shapes and quirks. */
+  profile: IdpProfile;
   layout: Layout;
   realm: Realm;
   keys: IdpKeys;
@@ -91,8 +92,7 @@ export function uriMatches(patterns: readonly string[], value: string): boolean 
  * parts live in tokens/, sessions/, grants/ and keycloak/.)
  */
 export function buildProvider(setup: ProviderSetup): Provider {
-  const { realm, layout, keys } = setup;
-  const profile = layout.profile;
+  const { realm, layout, keys, profile } = setup;
   const attributeClaims = [
     ...new Set(
       [...realm.clients.values()].flatMap((c) => c.attributeMappers.map((m) => m.claimName)),
@@ -103,7 +103,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
 
   const configuration: Configuration = {
     adapter: setup.store.adapterFor(),
-    clients: [...realm.clients.values()].map((c) => clientMetadata(c, profile === 'keycloak')),
+    clients: [...realm.clients.values()].map((c) => clientMetadata(c, profile.dpop)),
     jwks: { keys: [...keys.signing, keys.encryption] as unknown as JwkList },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     routes: layout.routes,
@@ -137,11 +137,11 @@ export function buildProvider(setup: ProviderSetup): Provider {
           jwt.header = { typ: 'JWT' };
           const payload = jwt.payload as Record<string, unknown>;
           delete payload.username;
-          if (profile === 'keycloak') keycloakTokenType(payload);
+          profile.finishAccessToken(payload);
           if (token.kind === 'ClientCredentials') {
             const extra = (token as { extra?: Record<string, unknown> }).extra;
             if (extra?.sub) payload.sub = extra.sub;
-            if (profile === 'authentik') delete payload.client_id;
+            if (!profile.clientIdInServiceAccountTokens) delete payload.client_id;
           } else {
             delete payload.client_id;
           }
@@ -170,7 +170,8 @@ export function buildProvider(setup: ProviderSetup): Provider {
       },
       backchannelLogout: { enabled: true },
       clientCredentials: { enabled: true },
-      dPoP: dpopFeature(profile),
+      // RFC 9449 §5, where the imitated server speaks it (its profile says).
+      dPoP: { enabled: profile.dpop },
       encryption: { enabled: true },
       // Userinfo is served by the dev IdP itself: Keycloak answers it for audience-bound access
       // tokens, which oidc-provider's own endpoint refuses.
@@ -265,12 +266,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
     return uriMatches(this.postLogoutRedirectUris ?? [], value);
   };
   applyDefaultScopes(provider, layout.routes.authorization);
-  if (profile === 'authentik') authentikIdTokenClaims(provider);
-  if (profile === 'keycloak') {
-    keycloakIdTokenClaims(provider);
-    wrapRefreshTokensAsJwt(provider, setup.issuer);
-    reportRefreshExpiry(provider);
-  }
+  profile.extendProvider(provider, setup.issuer);
   registerPasswordGrant(provider, realm, resourceServerInfo, setup);
   return provider;
 }

@@ -10,9 +10,9 @@ import { allowCredentialsForClientOrigins } from './http/cors.js';
 import { addDiscoveryFields } from './http/discovery.js';
 import { dispatcher } from './http/dispatch.js';
 import { sendJson } from './http/io.js';
-import { DEFAULT_PORTS, LAYOUTS } from './layout.js';
 import { type IdpLogger, silentLogger } from './logger.js';
 import { OtpVerifier } from './otp/verifier.js';
+import { idpProfile, type Profile } from './profiles/index.js';
 import { buildProvider, INTERACTION_TTL } from './provider.js';
 import { loadRealm } from './realm/load.js';
 import type { Realm, RealmRepresentation } from './realm/types.js';
@@ -23,7 +23,6 @@ import { type BackchannelReport, endSession } from './sessions/end.js';
 import { extendSessionOnRefresh } from './sessions/lifespan.js';
 import { PendingLogins } from './sessions/pending.js';
 import { AccessTokenRegistry } from './tokens/access-tokens.js';
-import type { Profile } from './tokens/claims.js';
 import { loadKeys } from './tokens/keys.js';
 import { UserDirectory } from './users/directory.js';
 
@@ -115,7 +114,7 @@ function urlHost(host: string): string {
  * await idp.close();
  */
 export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
-  const profile = options.profile ?? 'keycloak';
+  const profile = idpProfile(options.profile);
   const log = options.logger ?? silentLogger;
   const loaded = loadRealm(options.realm ?? DEFAULT_REALM_FILE);
   const realm: Realm = {
@@ -133,13 +132,14 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   const guard = new BruteForceGuard(realm);
   const host = options.host ?? 'localhost';
   const server = createServer();
-  const port = await listen(server, options.port ?? DEFAULT_PORTS[profile], host);
+  const port = await listen(server, options.port ?? profile.defaultPort, host);
   const url = (options.publicUrl ?? `http://${urlHost(host)}:${port}`).replace(/\/+$/, '');
-  const layout = LAYOUTS[profile](realm.name);
+  const layout = profile.layout(realm.name);
   const issuer = url + layout.issuerPath;
   const store = new MemoryStore();
   const provider = buildProvider({
     issuer,
+    profile,
     layout,
     realm,
     keys,
@@ -183,7 +183,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   const admin: AdminContext = {
     ...{ realm, directory, registry, provider, store, consents, report, url },
   };
-  const dispatch = dispatcher({ login, admin, layout, report, publicUrl: new URL(url) });
+  const dispatch = dispatcher({ login, admin, profile, layout, report, publicUrl: new URL(url) });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     dispatch(req, res).catch((error: Error) => {
       log.error(`request failed: ${error.message}`);
@@ -192,7 +192,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
     });
   });
 
-  log.info(`development identity provider (${profile}) listening, issuer ${issuer}`);
+  log.info(`development identity provider (${profile.name}) listening, issuer ${issuer}`);
   return {
     issuer,
     url,

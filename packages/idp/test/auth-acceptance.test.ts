@@ -28,10 +28,13 @@ afterAll(async () => {
   await receiver.close();
 });
 
-describe('@todo-sso/auth accepts tokens of the dev IdP, configured with only the issuer and audience', () => {
+// The department attribute is the app's vocabulary: the auth package copies no claim unless told.
+const department = { attributeClaims: ['department'] };
+
+describe('@todo-sso/auth accepts tokens of the dev IdP, configured with the issuer, audience and attribute claim', () => {
   it('verifies a Keycloak-profile token and maps roles, permissions and department', async () => {
     const auth = createAuthenticator({
-      issuers: [{ issuer: idp.issuer, audience: 'todo-api', profile: 'keycloak' }],
+      issuers: [{ issuer: idp.issuer, audience: 'todo-api', profile: 'keycloak', ...department }],
     });
     try {
       const { body } = await passwordGrant(idp, 'carol');
@@ -61,7 +64,9 @@ describe('@todo-sso/auth accepts tokens of the dev IdP, configured with only the
 
   it('verifies an Authentik-profile token with audience todo-cli and the groups claim', async () => {
     const auth = createAuthenticator({
-      issuers: [{ issuer: authentik.issuer, audience: 'todo-cli', profile: 'authentik' }],
+      issuers: [
+        { issuer: authentik.issuer, audience: 'todo-cli', profile: 'authentik', ...department },
+      ],
     });
     try {
       const { body } = await passwordGrant(authentik, 'alice');
@@ -84,6 +89,7 @@ describe('@todo-sso/auth accepts tokens of the dev IdP, configured with only the
           verify: 'introspect',
           clientId: 'todo-api',
           clientSecret: 'todo-api-secret',
+          ...department,
         },
       ],
     });
@@ -99,7 +105,7 @@ describe('@todo-sso/auth accepts tokens of the dev IdP, configured with only the
       expect(res.status).toBe(204);
       const [logoutToken] = await receiver.waitFor(1);
       const receiverAuth = createAuthenticator({
-        issuers: [{ issuer: idp.issuer, audience: 'todo-api', profile: 'keycloak' }],
+        issuers: [{ issuer: idp.issuer, audience: 'todo-api', profile: 'keycloak', ...department }],
       });
       const claims = await receiverAuth.verifyLogoutToken(logoutToken as string, [
         'todo-ui',

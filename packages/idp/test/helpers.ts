@@ -4,7 +4,13 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_REALM_FILE, type IdpOptions, type RunningIdp, startIdp } from '@todo-sso/idp';
+import {
+  DEFAULT_REALM_FILE,
+  type IdpOptions,
+  type Profile,
+  type RunningIdp,
+  startIdp,
+} from '@todo-sso/idp';
 
 export type RealmJson = Record<string, unknown> & {
   clients: (Record<string, unknown> & {
@@ -35,6 +41,15 @@ export function clientOf(realm: RealmJson, clientId: string) {
   return client;
 }
 
+/**
+ * The realm each profile's suites run by default: the Keycloak suites take the bearer copy above;
+ * the Authentik profile has no DPoP, so it runs the realm file as it is.
+ */
+const DEFAULT_REALM: Readonly<Record<Profile, (() => RealmJson) | undefined>> = {
+  keycloak: realmJson,
+  authentik: undefined,
+};
+
 export interface TestIdp extends RunningIdp {
   discovery: Record<string, string>;
   dataDir: string;
@@ -43,7 +58,7 @@ export interface TestIdp extends RunningIdp {
 /** Starts the dev IdP on 127.0.0.1, an ephemeral port and a temporary data directory. */
 export async function startTestIdp(options: IdpOptions = {}): Promise<TestIdp> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'idp-test-'));
-  const realm = options.realm ?? (options.profile === 'authentik' ? undefined : realmJson());
+  const realm = options.realm ?? DEFAULT_REALM[options.profile ?? 'keycloak']?.();
   const idp = await startIdp({
     host: '127.0.0.1',
     port: 0,
@@ -51,10 +66,8 @@ export async function startTestIdp(options: IdpOptions = {}): Promise<TestIdp> {
     ...(realm === undefined ? {} : { realm }),
     dataDir,
   });
-  const discoveryUrl =
-    options.profile === 'authentik'
-      ? `${idp.issuer}.well-known/openid-configuration`
-      : `${idp.issuer}/.well-known/openid-configuration`;
+  // OpenID Connect Discovery 1.0 §4: the issuer without its trailing slash, then the path.
+  const discoveryUrl = `${idp.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
   const discovery = (await (await fetch(discoveryUrl)).json()) as Record<string, string>;
   return {
     ...idp,

@@ -16,3 +16,8 @@ export const PERMISSIONS = definePermissions({
 
 /** One permission of {@link PERMISSIONS}. */
 export type Permission = PermissionOf<typeof PERMISSIONS.statements>;
+
+/** What a person needs to use the app at all (its todos): what `todo doctor` checks tokens for. */
+export const EVERYDAY_PERMISSIONS: readonly Permission[] = Object.freeze(
+  PERMISSIONS.statements.todos.map((action) => `todos:${action}` as const),
+);

@@ -1,8 +1,8 @@
 import { APP_POLICY, type AppRule } from '../authz/app-policy.js';
 import type { Db } from '../db/database.js';
 import type { Owner, Relation } from '../db/schema.js';
-import { listRepository } from '../repositories/lists.js';
-import { todoRepository } from '../repositories/todos.js';
+import { listRepository } from '../lists/repository.js';
+import { todoRepository } from '../todos/repository.js';
 import type { Facts, Policy, RequirementOutcome, Rule, RuleRequirement } from './engine.js';
 import type { Entity, EvaluationRequest } from './model.js';
 

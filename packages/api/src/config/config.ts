@@ -2,6 +2,7 @@ import type { IssuerOptions, ProviderProfile } from '@todo-sso/auth';
 import type { TrustProxy } from './trust-proxy.js';
 
 export type { ProviderProfile } from '@todo-sso/auth';
+export { ConfigError } from './config-error.js';
 
 /**
  * Allowed clock skew with the IdPs, in seconds: used by the authenticator for `exp`/`nbf`/`iat`
@@ -23,7 +24,12 @@ export type IssuerConfig = Readonly<IssuerOptions> & {
 
 /** Where the todos live: an embedded SQLite file (the default) or a PostgreSQL server. */
 export type DatabaseConfig =
-  | { readonly kind: 'sqlite'; readonly file: string }
+  | {
+      readonly kind: 'sqlite';
+      readonly file: string;
+      /** How long a statement waits for another connection's write lock (default 5,000 ms). */
+      readonly busyTimeoutMs?: number;
+    }
   | { readonly kind: 'postgres'; readonly url: string };
 
 /** What routes under `/admin/` require of the sign-in; `{}` when step-up is turned off. */
@@ -98,17 +104,4 @@ export interface ApiConfig {
   readonly acrLevels: readonly string[];
   /** What every route under `/admin/` requires of the sign-in (RFC 9470); `{}` when off. */
   readonly stepUp: StepUpRequirement;
-}
-
-/** A configuration value that cannot be used; `variable` names the culprit. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'ERR_API_CONFIG';
-  constructor(
-    readonly variable: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(`${variable}: ${message}`, options);
-  }
 }

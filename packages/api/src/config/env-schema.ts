@@ -1,13 +1,11 @@
+import { PROFILE_NAMES } from '@todo-sso/auth';
 import { type Static, Type } from 'typebox';
 
 /** A comma-separated list: `a,b , c` → `['a', 'b', 'c']`. */
 const CommaList = Type.String({ pattern: '^\\s*[^,\\s][^,]*(,\\s*[^,\\s][^,]*)*\\s*$' });
 const Url = Type.String({ pattern: '^https?://[^\\s]+$' });
-const Provider = Type.Union([
-  Type.Literal('keycloak'),
-  Type.Literal('authentik'),
-  Type.Literal('generic'),
-]);
+/** The auth package's provider profiles, by name. */
+const Provider = Type.Union(PROFILE_NAMES.map((name) => Type.Literal(name)));
 const Verify = Type.Union([Type.Literal('jwt'), Type.Literal('introspect')]);
 const Dpop = Type.Union([Type.Literal('off'), Type.Literal('allowed'), Type.Literal('required')]);
 const DotPath = Type.String({ pattern: '^[^\\s.]+(\\.[^\\s.]+)*$' });

@@ -5,6 +5,7 @@ import Libsql from 'libsql';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/config.js';
 import type { Schema } from './schema.js';
+import { guardedConnection } from './sqlite-connection.js';
 import { MigrationSafeSqliteDialect } from './sqlite-dialect.js';
 import { withStatementCache } from './statement-cache.js';
 
@@ -37,7 +38,7 @@ export function openDatabase(config: DatabaseConfig): Db {
     const sqlite = new Libsql(config.file);
     // Waits up to 5 s for another connection's lock instead of failing at once with
     // SQLITE_BUSY; first, so that even the pragmas below wait for a concurrent starter.
-    sqlite.exec('PRAGMA busy_timeout = 5000');
+    sqlite.exec(`PRAGMA busy_timeout = ${Math.trunc(config.busyTimeoutMs ?? 5_000)}`);
     // WAL: readers never block the writer nor the writer readers. Persistent in the file, so
     // only set when missing (switching modes needs an exclusive lock another starter may hold).
     if (pragmaValue(sqlite, 'journal_mode') !== 'wal') sqlite.exec('PRAGMA journal_mode = WAL');
@@ -53,7 +54,9 @@ export function openDatabase(config: DatabaseConfig): Db {
     // with the OS page cache and only touched pages count towards the process's memory.
     sqlite.exec('PRAGMA mmap_size = 268435456');
     const kysely = new Kysely<Schema>({
-      dialect: new MigrationSafeSqliteDialect({ database: withStatementCache(sqlite) }),
+      dialect: new MigrationSafeSqliteDialect({
+        database: withStatementCache(guardedConnection(sqlite)),
+      }),
     });
     return {
       kysely,

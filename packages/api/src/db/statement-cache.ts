@@ -13,8 +13,9 @@ interface PreparingDatabase {
  * A database for Kysely's `SqliteDialect` whose `prepare(sql)` is memoised. The dialect calls
  * `prepare` on every query, and compiling the SQL costs more than running an indexed read
  * (~25 µs of a GET). Reusing a statement is safe here: the dialect runs one query at a time on
- * its single connection, a statement's bindings are per call, and SQLite re-prepares a
- * statement by itself when the schema changes (`sqlite3_prepare_v2`). Bounded, so SQL built
+ * its single connection, a statement's bindings are per call, SQLite re-prepares a
+ * statement by itself when the schema changes (`sqlite3_prepare_v2`), and a statement that
+ * failed has been ended by `guardedConnection` (sqlite-connection.ts). Bounded, so SQL built
  * with a variable number of placeholders cannot grow it without limit: the oldest is dropped.
  */
 export function withStatementCache(

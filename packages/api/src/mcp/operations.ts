@@ -3,12 +3,12 @@ import { decideAccess } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
 import type { Owner, Relation } from '../db/schema.js';
 import { ApiError } from '../http/problem.js';
+import { listRepository } from '../lists/repository.js';
 import { type AuditInput, auditRepository } from '../repositories/audit.js';
-import { createTodo } from '../repositories/create-todo.js';
-import { listRepository } from '../repositories/lists.js';
 import { ownerRepository } from '../repositories/owners.js';
-import { type Todo, type TodoInput, todoRepository } from '../repositories/todos.js';
 import { ownerOf, profileOf } from '../routes/principal.js';
+import { createTodo } from '../todos/create.js';
+import { type Todo, type TodoInput, todoRepository } from '../todos/repository.js';
 
 /** Who calls a tool: the verified principal, and the request id for the audit log. */
 export interface Caller {

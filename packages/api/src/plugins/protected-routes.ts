@@ -1,4 +1,4 @@
-import { authPlugin } from '@todo-sso/auth/fastify';
+import { type AuthPluginOptions, authPlugin } from '@todo-sso/auth/fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PERMISSIONS } from '../authz/permissions.js';
 import type { RoutePolicy } from '../authz/requirement.js';
@@ -26,6 +26,25 @@ function requireStepUp(
 }
 
 /**
+ * The auth plugin's options in both protected contexts: every route must declare a
+ * requirement, and only permissions of the table, `acr` values of `OIDC_ACR_LEVELS`; a
+ * mistake fails start-up with a message naming the route.
+ */
+export function protectedAuthOptions(context: AppContext): AuthPluginOptions {
+  const { config } = context;
+  return {
+    authenticator: context.authenticator,
+    requireDeclaration: true,
+    permissions: PERMISSIONS.all,
+    acrLevels: config.acrLevels,
+    now: () => context.clock.now().getTime(),
+    beforeDecision: subjectRateLimit(config),
+    audiences: (request: FastifyRequest, configured: readonly string[]) =>
+      acceptedAudiences(context, request, configured),
+  };
+}
+
+/**
  * Every route behind authentication: the REST API and the MCP endpoint, two protected
  * resources (RFC 9728) behind the same verification, each in its own encapsulated context
  * (registered, not wrapped, so the auth plugin's hooks stay inside) accepting the audiences of
@@ -38,16 +57,7 @@ export async function protectedRoutesPlugin(
   { context }: { context: AppContext },
 ): Promise<void> {
   const { config } = context;
-  const authOptions = {
-    authenticator: context.authenticator,
-    requireDeclaration: true,
-    permissions: PERMISSIONS.all,
-    acrLevels: config.acrLevels,
-    now: () => context.clock.now().getTime(),
-    beforeDecision: subjectRateLimit(config),
-    audiences: (request: FastifyRequest, configured: readonly string[]) =>
-      acceptedAudiences(context, request, configured),
-  };
+  const authOptions = protectedAuthOptions(context);
   await app.register(async (secured) => {
     await secured.register(authPlugin, authOptions);
     secured.addHook('onRoute', (route) => requireStepUp(route, config.stepUp));

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { toIso } from '../db/database.js';
+import type { Page } from '../todos/repository.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import type { Page } from './todos.js';
 
 /** One audit record to write. */
 export interface AuditInput {

@@ -5,7 +5,6 @@ import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
 import { auditRepository } from '../repositories/audit.js';
 import { ownerRepository, upsertOwner } from '../repositories/owners.js';
-import { todoRepository } from '../repositories/todos.js';
 import {
   AdminTodoPage,
   AdminTodoQuery,
@@ -17,6 +16,7 @@ import {
 } from '../schemas/admin.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
+import { todoRepository } from '../todos/repository.js';
 import { ownerOf, principalOf, profileOf } from './principal.js';
 
 const TAGS = ['admin'];

@@ -3,12 +3,12 @@ import { adminIdpRoutes } from '../admin-idp/routes.js';
 import { agentRoutes } from '../agents/routes.js';
 import { appEngineFactory, authzenPlugin } from '../authzen/plugin.js';
 import type { AppContext } from '../context.js';
+import { listMemberRoutes } from '../lists/member-routes.js';
+import { listRoutes } from '../lists/routes.js';
+import { todoRoutes } from '../todos/routes.js';
 import { adminRoutes } from './admin.js';
-import { listMemberRoutes } from './list-members.js';
-import { listRoutes } from './lists.js';
 import { meRoutes } from './me.js';
 import { reportRoutes } from './reports.js';
-import { todoRoutes } from './todos.js';
 
 /**
  * Every route behind authentication, each declaring its requirement beside it. One list, so

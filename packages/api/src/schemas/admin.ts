@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
+import { Todo } from '../todos/schemas.js';
 import { PageQuery, Text } from './common.js';
-import { Todo } from './todo.js';
 
 export const OwnerSummary = Type.Object({
   issuer: Type.String(),

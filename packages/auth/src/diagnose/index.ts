@@ -31,8 +31,6 @@ export type {
   TokenReport,
 } from './types.js';
 
-const DEFAULT_REQUIRED = ['todos:read', 'todos:write'];
-
 function recordingFetch(inner: typeof fetch): {
   fetch: typeof fetch;
   lastDate(): string | undefined;
@@ -84,7 +82,7 @@ async function checkToken(
   } finally {
     auth.close();
   }
-  const required = options.requiredPermissions ?? DEFAULT_REQUIRED;
+  const required = options.requiredPermissions ?? [];
   const missing = missingPermissions(principal, required);
   const owner = resolved.find((i) => i.issuer === principal.issuer) as ResolvedIssuer;
   return {

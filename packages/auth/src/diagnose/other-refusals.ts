@@ -30,8 +30,7 @@ function algorithm(base: Base, token: DecodedToken | undefined, issuer?: Resolve
 
 function time(base: Base, future: boolean, payload: Record<string, unknown>, nowSec: number) {
   const skew = typeof payload.iat === 'number' ? payload.iat - nowSec : undefined;
-  const refresh =
-    'Refresh the token (todo login again). If tokens expire at once, check both clocks.';
+  const refresh = 'Refresh the token (sign in again). If tokens expire at once, check both clocks.';
   return {
     ...base,
     code: future ? 'clock_skew' : 'token_expired',

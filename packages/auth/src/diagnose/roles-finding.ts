@@ -15,13 +15,13 @@ export function rolesFinding(
   if (isLightweight(issuer, principal.claims))
     return lightweightFinding(issuer.issuer, 'insufficient_permission');
   const path = issuer.permissionsPath.join('.');
-  const client = issuer.permissionsPath[1] ?? 'todo-api';
+  const client = issuer.permissionsPath[1] ?? 'the API client';
   return {
     code: 'roles_missing',
     check: 'token',
     issuer: issuer.issuer,
     apiCode: 'insufficient_permission',
-    summary: `The token carries no ${missing.join(', ')} in ${path}${principal.roles.length === 0 ? ` and no roles in ${issuer.rolesPath.join('.')}` : ''}: the API answers 403 to every todo route.`,
+    summary: `The token carries no ${missing.join(', ')} in ${path}${principal.roles.length === 0 ? ` and no roles in ${issuer.rolesPath.join('.')}` : ''}: the API answers 403 to every route that needs them.`,
     expected: `${path} containing ${missing.join(', ')}`,
     received:
       principal.permissions.length === 0 ? '(absent or empty)' : principal.permissions.join(', '),

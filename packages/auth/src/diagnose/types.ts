@@ -88,7 +88,7 @@ export interface DiagnoseOptions {
   readonly issuers: readonly IssuerOptions[];
   /** An access token to verify as the API would. */
   readonly token?: string;
-  /** Permissions a person needs to use the API; default `todos:read`, `todos:write`. */
+  /** Permissions a person needs to use the API (the app's vocabulary); default none. */
   readonly requiredPermissions?: readonly string[];
   readonly fetch?: typeof fetch;
   /** Clock in milliseconds; default `Date.now`. */

@@ -14,7 +14,10 @@ export interface ProblemDetails {
 
 /** Options of {@link authErrorResponse}. */
 export interface AuthErrorResponseOptions {
-  /** `realm` of the RFC 6750 challenge; default `todo-api`. */
+  /**
+   * `realm` of the challenges (RFC 6750 §3, RFC 9110 §11.5), usually the resource's name or
+   * audience; left out of the challenge when not set (the attribute is optional).
+   */
   realm?: string;
   /**
    * DPoP proof algorithms accepted (RFC 9449 §7.1). When set, a 401 also carries a `DPoP`
@@ -44,15 +47,20 @@ function quote(value: string): string {
   return `"${value.replace(/[^ -~]/g, ' ').replace(/["\\]/g, "'")}"`;
 }
 
+/** One challenge: the scheme, then its auth-params comma-separated (RFC 9110 §11.6.1). */
+function challengeOf(scheme: string, params: readonly string[]): string {
+  return params.length === 0 ? scheme : `${scheme} ${params.join(', ')}`;
+}
+
 /** Renders an authorization refusal's challenge (RFC 6750 §3, RFC 9470 §3, RFC 9449 §7.1). */
-function renderChallenge(realm: string, challenge: Challenge, metadata: string[]): string {
-  const parts = [`${challenge.scheme} realm=${quote(realm)}`];
+function renderChallenge(realm: string[], challenge: Challenge, metadata: string[]): string {
+  const parts = [...realm];
   parts.push(`error="${challenge.error}"`, `error_description=${quote(challenge.description)}`);
   if (challenge.scope?.length) parts.push(`scope=${quote(challenge.scope.join(' '))}`);
   if (challenge.acrValues?.length) parts.push(`acr_values=${quote(challenge.acrValues.join(' '))}`);
   if (challenge.maxAge !== undefined) parts.push(`max_age="${challenge.maxAge}"`);
   if (challenge.algs?.length) parts.push(`algs=${quote(challenge.algs.join(' '))}`);
-  return [...parts, ...metadata].join(', ');
+  return challengeOf(challenge.scheme, [...parts, ...metadata]);
 }
 
 /**
@@ -78,7 +86,7 @@ export function authErrorResponse(
   error: AuthError,
   options: AuthErrorResponseOptions = {},
 ): { status: number; headers: Record<string, string>; body: ProblemDetails } {
-  const realm = options.realm ?? 'todo-api';
+  const realm = options.realm === undefined ? [] : [`realm=${quote(options.realm)}`];
   // RFC 9728 §5.1: `resource_metadata` in every challenge, whatever its scheme or error.
   const metadata =
     options.resourceMetadata === undefined
@@ -88,7 +96,7 @@ export function authErrorResponse(
     'content-type': 'application/problem+json',
     'cache-control': 'no-store',
   };
-  const challenge = [`Bearer realm=${quote(realm)}`];
+  const challenge = [...realm];
   const algs = options.dpopAlgorithms?.length
     ? `algs=${quote(options.dpopAlgorithms.join(' '))}`
     : undefined;
@@ -96,34 +104,37 @@ export function authErrorResponse(
     // RFC 9449 §7.1: proof problems are `invalid_dpop_proof`; §9: a missing or stale server
     // nonce is `use_dpop_nonce`, with the nonce to use in `DPoP-Nonce`.
     const code = error.code === 'dpop_proof_invalid' ? 'invalid_dpop_proof' : 'use_dpop_nonce';
-    const dpop = [`DPoP realm=${quote(realm)}`, `error="${code}"`];
-    dpop.push(`error_description=${quote(error.description)}`);
+    const dpop = [...realm, `error="${code}"`, `error_description=${quote(error.description)}`];
     // Auth-params are unordered (RFC 9110 §11.2); `algs` stays last, as clients see it most.
-    headers['www-authenticate'] = [...dpop, ...metadata, ...(algs ? [algs] : [])].join(', ');
+    headers['www-authenticate'] = challengeOf('DPoP', [
+      ...dpop,
+      ...metadata,
+      ...(algs ? [algs] : []),
+    ]);
     if (error.nonce !== undefined) headers['dpop-nonce'] = error.nonce;
   } else if (error.challenge !== undefined) {
     headers['www-authenticate'] = renderChallenge(realm, error.challenge, metadata);
   } else if (error.code === 'token_missing') {
-    headers['www-authenticate'] = [...challenge, ...metadata].join(', ');
+    headers['www-authenticate'] = challengeOf('Bearer', [...challenge, ...metadata]);
   } else if (error.status === 401) {
     challenge.push('error="invalid_token"', `error_description=${quote(error.description)}`);
-    headers['www-authenticate'] = [...challenge, ...metadata].join(', ');
+    headers['www-authenticate'] = challengeOf('Bearer', [...challenge, ...metadata]);
   } else if (error.status === 403) {
     challenge.push('error="insufficient_scope"', `error_description=${quote(error.description)}`);
     // RFC 6750 §3: `scope` lists what the request needed.
     if (error.missing?.length) challenge.push(`scope=${quote(error.missing.join(' '))}`);
-    headers['www-authenticate'] = [...challenge, ...metadata].join(', ');
+    headers['www-authenticate'] = challengeOf('Bearer', [...challenge, ...metadata]);
   } else if (error.code === 'request_invalid') {
     challenge.push('error="invalid_request"', `error_description=${quote(error.description)}`);
-    headers['www-authenticate'] = [...challenge, ...metadata].join(', ');
+    headers['www-authenticate'] = challengeOf('Bearer', [...challenge, ...metadata]);
   } else if (error.status === 503) {
     headers['retry-after'] = '5';
   }
   // RFC 9449 §7.1: beside a Bearer challenge of a 401, the DPoP scheme and its algorithms
   // (RFC 9110 §11.6.1: several challenges in one field, comma-separated).
   const www = headers['www-authenticate'];
-  if (algs && error.status === 401 && www?.startsWith('Bearer '))
-    headers['www-authenticate'] = [www, `DPoP realm=${quote(realm)}`, algs, ...metadata].join(', ');
+  if (algs && error.status === 401 && (www === 'Bearer' || www?.startsWith('Bearer ')))
+    headers['www-authenticate'] = `${www}, ${challengeOf('DPoP', [...realm, algs, ...metadata])}`;
   const body: ProblemDetails = {
     type: `urn:todo-sso:problem:${error.code.replaceAll('_', '-')}`,
     title: TITLES[error.status] ?? 'Error',

@@ -49,7 +49,7 @@ export function definePermissions<const S extends PermissionStatements>(
  *
  * @example
  * ```ts
- * if (can(request.principal, 'reports:generate')) showReports();
+ * if (can(request.principal, 'invoices:approve')) showApproveButton();
  * ```
  */
 export function can(principal: Principal, permission: string): boolean {

@@ -12,8 +12,10 @@ import { Session } from '../session.js';
  */
 async function apiIssuers(
   ctx: CommandContext,
-): Promise<{ issuers: IssuerOptions[]; source: string }> {
-  const { loadConfig, withApiDefaults, ConfigError } = await import('@todo-sso/api');
+): Promise<{ issuers: IssuerOptions[]; required: readonly string[]; source: string }> {
+  const { loadConfig, withApiDefaults, ConfigError, EVERYDAY_PERMISSIONS } = await import(
+    '@todo-sso/api'
+  );
   const env: Record<string, string | undefined> = { ...ctx.io.env };
   const { issuer, audience, provider } = ctx.values as Record<string, string | undefined>;
   if (issuer !== undefined) {
@@ -26,6 +28,7 @@ async function apiIssuers(
     const config = loadConfig(env);
     return {
       issuers: config.issuers.map(withApiDefaults),
+      required: EVERYDAY_PERMISSIONS,
       source:
         issuer === undefined ? 'the API configuration in this environment' : 'the command line',
     };
@@ -94,7 +97,7 @@ export const doctor: Command = {
   maxPositionals: 0,
   async run(ctx) {
     const { diagnose } = await import('@todo-sso/auth/diagnose');
-    const { issuers, source } = await apiIssuers(ctx);
+    const { issuers, required, source } = await apiIssuers(ctx);
     let token = ctx.values.token as string | undefined;
     if (ctx.values.login) {
       if (token !== undefined)
@@ -106,6 +109,7 @@ export const doctor: Command = {
     }
     const diagnosis = await diagnose({
       issuers,
+      requiredPermissions: required,
       ...(token === undefined ? {} : { token }),
       fetch: ctx.io.fetch,
       now: () => ctx.io.now(),

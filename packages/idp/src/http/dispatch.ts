@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PROFILES } from '@todo-sso/auth';
 import type { AdminContext } from '../admin/context.js';
 import { handleAdmin } from '../admin/router.js';
 import { withDefaultScopes } from '../keycloak/compat.js';
-import { keycloakIframes } from '../keycloak/iframes.js';
 import { handleRefreshTokenLogout } from '../keycloak/logout.js';
 import type { Layout } from '../layout.js';
+import type { IdpProfile } from '../profiles/profile.js';
 import { screenRegistration } from '../registration/handler.js';
 import type { LoginContext } from '../sessions/context.js';
 import type { BackchannelReport } from '../sessions/end.js';
@@ -32,6 +31,8 @@ export interface DispatchContext {
   login: LoginContext;
   /** The Keycloak Admin REST API's context (it holds the access-token registry). */
   admin: AdminContext;
+  /** The server imitated. */
+  profile: IdpProfile;
   layout: Layout;
   report: BackchannelReport;
   /** The configured public base URL; every URL the IdP writes starts with it. */
@@ -90,15 +91,15 @@ const PAR = '/request';
 
 /** Routes a request to the dev IdP's own handlers or to oidc-provider. */
 export function dispatcher(c: DispatchContext): Handler {
-  const { layout } = c;
+  const { layout, profile } = c;
   const { provider, realm } = c.login;
   const callback = provider.callback();
-  const { mountPath, routes, profile } = layout;
+  const { mountPath, routes } = layout;
   return async (req, res) => {
     setSecurityHeaders(res);
     const requestUrl = new URL(req.url ?? '/', 'http://idp.invalid');
     const path = requestUrl.pathname;
-    const admin = PROFILES[profile].keycloakAdminApi && path.startsWith('/admin/realms/');
+    const admin = profile.definition.keycloakAdminApi && path.startsWith('/admin/realms/');
     const alias = layout.aliases[path];
     if (!admin && alias === undefined && !path.startsWith(`${mountPath}/`)) {
       sendJson(res, 404, { error: 'not_found' });
@@ -138,7 +139,7 @@ export function dispatcher(c: DispatchContext): Handler {
       await handleRevocation(provider, realm, c.admin.registry, req, res);
       return;
     }
-    if (profile === 'keycloak' && keycloakIframes(rel, req, res)) return;
+    if (profile.serve(rel, req, res)) return;
     if (rel === routes.registration && req.method === 'POST') {
       const registered = [...c.admin.store.entries('Client:')].length;
       const body = await screenRegistration(realm.registrationPolicy, registered, req, res);

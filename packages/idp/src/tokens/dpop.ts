@@ -1,12 +1,11 @@
 import type Provider from 'oidc-provider';
-import type { AsymmetricSigningAlgorithm, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { AsymmetricSigningAlgorithm, KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 // oidc-provider's own proof check (RFC 9449 §4.3, with its nonces and replay store), which its
 // built-in grants use; a grant registered with `registerGrantType` is not handed it, so the
 // password grant takes it from the module directly (the package has no `exports` map).
 import validateDpop, { checkDpopReplay } from 'oidc-provider/lib/helpers/validate_dpop.js';
 import type { Realm } from '../realm/types.js';
-import type { Profile } from './claims.js';
 
 /**
  * Asymmetric algorithms accepted in DPoP proofs at the token endpoint, as Keycloak advertises
@@ -25,24 +24,6 @@ export const DPOP_SIGNING_ALGS: readonly AsymmetricSigningAlgorithm[] = [
   'EdDSA',
   'Ed25519',
 ];
-
-/**
- * DPoP at the token endpoint (RFC 9449 §5): Keycloak 26.4+ binds a token to the proof key of
- * every token request that carries a proof, whatever the grant. Authentik has no DPoP: its
- * profile ignores the `DPoP` header and issues bearer tokens.
- */
-export function dpopFeature(profile: Profile): NonNullable<Configuration['features']>['dPoP'] {
-  return { enabled: profile === 'keycloak' };
-}
-
-/**
- * Keycloak marks a DPoP-bound access token with `typ: "DPoP"` (its `DPoPUtil` protocol mapper)
- * instead of `"Bearer"`, and answers introspection with the same `token_type`.
- */
-export function keycloakTokenType(payload: Record<string, unknown>): void {
-  const cnf = payload.cnf as { jkt?: unknown } | undefined;
-  if (typeof cnf?.jkt === 'string' && payload.typ === 'Bearer') payload.typ = 'DPoP';
-}
 
 interface BindableAccessToken {
   setThumbprint(kind: 'jkt', thumbprint: string): void;

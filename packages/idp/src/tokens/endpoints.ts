@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PROFILES } from '@todo-sso/auth';
 import type Provider from 'oidc-provider';
 import { authenticateClient } from '../http/client-auth.js';
 import { readForm, send, sendJson, sendOAuthError } from '../http/io.js';
+import type { IdpProfile } from '../profiles/profile.js';
 import type { Realm } from '../realm/types.js';
 import type { AccessTokenRegistry } from './access-tokens.js';
-import type { Profile } from './claims.js';
 
 function looksLikeJwt(value: string): boolean {
   return value.split('.').length === 3;
@@ -34,7 +33,7 @@ async function findRefreshToken(provider: Provider, value: string) {
 export async function handleIntrospection(
   provider: Provider,
   realm: Realm,
-  profile: Profile,
+  profile: IdpProfile,
   registry: AccessTokenRegistry,
   req: IncomingMessage,
   res: ServerResponse,
@@ -60,7 +59,7 @@ export async function handleIntrospection(
       client_id: found.record.clientId,
       ...(claims.preferred_username ? { username: claims.preferred_username } : {}),
       // Keycloak answers the token's own type: `DPoP` for a DPoP-bound token, else `Bearer`.
-      ...(PROFILES[profile].typClaimMarksAccessTokens
+      ...(profile.definition.typClaimMarksAccessTokens
         ? { token_type: claims.typ === 'DPoP' ? 'DPoP' : 'Bearer' }
         : {}),
       active: true,
@@ -84,7 +83,7 @@ export async function handleIntrospection(
     // Keycloak marks a refresh token by its `typ` claim. Real Authentik answers a refresh token
     // with its ID-token claims and no type; the Authentik profile says RFC 7662 §2.2
     // `token_type: refresh_token` instead, so a resource server can tell it is no access token.
-    ...(PROFILES[profile].typClaimMarksAccessTokens
+    ...(profile.definition.typClaimMarksAccessTokens
       ? { typ: 'Refresh' }
       : { token_type: 'refresh_token' }),
   });

@@ -1,8 +1,9 @@
 import type { Configuration } from 'oidc-provider';
 import { serviceAccountId } from '../grants/service-account.js';
+import type { IdpProfile } from '../profiles/profile.js';
 import type { Realm, RealmUser } from '../realm/types.js';
-import { authenticationClaims, authenticationFacts } from './authentication.js';
-import { accessTokenClaims, keycloakRoleClaims, type Profile } from './claims.js';
+import { authenticationFacts } from './authentication.js';
+import { mappedAttributes, profileClaims } from './claims.js';
 
 /** The user standing for a client's service account (`serviceAccountClientId` in the realm). */
 function serviceAccountOf(realm: Realm, clientId: string): RealmUser | undefined {
@@ -17,7 +18,7 @@ function serviceAccountOf(realm: Realm, clientId: string): RealmUser | undefined
  */
 export function extraTokenClaims(
   realm: Realm,
-  profile: Profile,
+  profile: IdpProfile,
 ): NonNullable<Configuration['extraTokenClaims']> {
   return async (ctx, token) => {
     const client = realm.clients.get(token.clientId ?? '');
@@ -26,21 +27,21 @@ export function extraTokenClaims(
       return {
         sub: account?.id ?? serviceAccountId(realm.name, token.clientId as string),
         preferred_username: `service-account-${token.clientId}`,
-        ...(profile === 'keycloak'
-          ? { typ: 'Bearer', azp: token.clientId, ...(account ? keycloakRoleClaims(account) : {}) }
-          : {}),
+        ...profile.serviceAccountClaims(token.clientId as string, account),
       };
     }
     const user = token.accountId ? realm.usersById.get(token.accountId) : undefined;
     if (!user) return undefined;
     const sid = 'sid' in token ? (token.sid as string | undefined) : undefined;
     const sessionUid = 'sessionUid' in token ? (token.sessionUid as string | undefined) : undefined;
-    const facts = await authenticationFacts(ctx, sessionUid);
+    const { authTime, ...facts } = await authenticationFacts(ctx, sessionUid);
+    const base = { ...profileClaims(user), ...mappedAttributes(user, client, 'accessToken') };
+    delete base.sub;
     return {
-      ...accessTokenClaims(profile, user, client, sid),
+      ...profile.userAccessTokenClaims({ base, user, client, sid }),
       // A registered client is no realm client: name it from the token.
       azp: token.clientId,
-      ...authenticationClaims(profile, realm, facts),
+      ...(authTime === undefined ? {} : profile.authenticationClaims({ ...facts, authTime })),
       // Introspection shape (Keycloak adds `username`; removed from the JWT below).
       username: user.username,
     };

@@ -1,13 +1,13 @@
-import { PROFILES } from '@todo-sso/auth';
 import type { ResourceServer } from 'oidc-provider';
 import { DEFAULT_RESOURCE, OIDC_SCOPES } from '../constants.js';
+import type { IdpProfile } from '../profiles/profile.js';
 import type { Realm, RealmClient } from '../realm/types.js';
-import type { Profile } from './claims.js';
 
-function audienceOf(profile: Profile, client: RealmClient): string | string[] {
+function audienceOf(profile: IdpProfile, client: RealmClient): string | string[] {
   // Authentik: aud is the requesting client's id. Keycloak: the audience mappers' values,
   // a string when one and an array when several (as Keycloak serializes it).
-  if (PROFILES[profile].audienceIsClientId || client.audiences.length === 0) return client.clientId;
+  if (profile.definition.audienceIsClientId || client.audiences.length === 0)
+    return client.clientId;
   const auds = [...new Set(client.audiences)];
   return auds.length === 1 ? (auds[0] as string) : auds;
 }
@@ -23,7 +23,7 @@ export type ResourceServerInfo = (clientId: string, resource?: string) => Resour
  */
 export function resourceServers(
   realm: Realm,
-  profile: Profile,
+  profile: IdpProfile,
   accessTokenLifespan: number,
 ): ResourceServerInfo {
   return (clientId, resource = DEFAULT_RESOURCE) => {

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readForm, sendJson } from '../http/io.js';
+import type { IdpProfile } from '../profiles/profile.js';
 import type { Realm } from '../realm/types.js';
 import type { AccessTokenRegistry } from './access-tokens.js';
-import { authentikGroups, mappedAttributes, type Profile, profileClaims } from './claims.js';
+import { mappedAttributes, profileClaims } from './claims.js';
 
 const SCOPE_CLAIMS: Record<string, string[]> = {
   profile: ['name', 'given_name', 'family_name', 'preferred_username'],
@@ -26,7 +27,7 @@ function unauthorized(res: ServerResponse, description: string): void {
 export async function handleUserinfo(
   registry: AccessTokenRegistry,
   realm: Realm,
-  profile: Profile,
+  profile: IdpProfile,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
@@ -71,6 +72,6 @@ export async function handleUserinfo(
     claims,
     mappedAttributes(user, realm.clients.get(token.clientId ?? ''), 'userinfo'),
   );
-  if (profile === 'authentik') claims.groups = authentikGroups(user);
+  Object.assign(claims, profile.userinfoClaims(user));
   sendJson(res, 200, claims);
 }

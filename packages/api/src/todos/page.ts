@@ -2,8 +2,8 @@ import type { Compilable, CompiledQuery, Kysely, Selectable, SelectQueryBuilder 
 import { compileOnce } from '../db/compiled.js';
 import type { Db } from '../db/database.js';
 import type { Schema, TodoTable } from '../db/schema.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import type { Page, Todo } from './todos.js';
+import { decodeCursor, encodeCursor } from '../repositories/cursor.js';
+import type { Page, Todo } from './repository.js';
 
 /** The columns a todo is made of (its owner aside). */
 const COLUMNS = [

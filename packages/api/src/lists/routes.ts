@@ -3,20 +3,20 @@ import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { etagOf } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
-import { createTodo } from '../repositories/create-todo.js';
-import type { List as ListRecord } from '../repositories/lists.js';
-import { todoRepository } from '../repositories/todos.js';
+import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
-import { List, ListArray, ListIfMatchHeaders, ListName, ListParams } from '../schemas/list.js';
 import { SECURED } from '../schemas/security.js';
-import { CreateListTodo, ListTodosQuery, Todo, TodoPage } from '../schemas/todo.js';
-import { listId, listService } from './list-service.js';
-import { ownerOf, principalOf, profileOf } from './principal.js';
+import { createTodo } from '../todos/create.js';
+import { todoRepository } from '../todos/repository.js';
+import { CreateListTodo, ListTodosQuery, Todo, TodoPage } from '../todos/schemas.js';
+import type { List as ListRecord } from './repository.js';
+import { List, ListArray, ListIfMatchHeaders, ListName, ListParams } from './schemas.js';
+import { listId, listService } from './service.js';
 
 const TAGS = ['lists'];
 
 /**
- * `/lists/…`: lists and their todos (members: `list-members.ts`). Who may do what is the app
+ * `/lists/…`: lists and their todos (members: `member-routes.ts`). Who may do what is the app
  * policy's relation table (`authz/app-policy.ts`), decided by the authorization core; every
  * list response carries the caller's allowed actions and the list's `ETag`.
  */

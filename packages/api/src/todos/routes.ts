@@ -1,5 +1,5 @@
 // Over 300 lines: the five todo routes with their ETag / If-Match handling and their declared
-// requirements; it moves into a todos feature folder (routes, schemas, service, repository).
+// requirements, in one file so each route's schema and requirement sit beside its handler.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { TodoAction } from '../authz/app-policy.js';
@@ -7,13 +7,14 @@ import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { etagOf, ifMatchAllows, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
+import { listRepository } from '../lists/repository.js';
 import { auditRepository } from '../repositories/audit.js';
-import { createTodo } from '../repositories/create-todo.js';
-import { listRepository } from '../repositories/lists.js';
 import { ownerRepository } from '../repositories/owners.js';
-import { type Todo as TodoRecord, todoRepository } from '../repositories/todos.js';
+import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
 import { IdParams, problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
+import { createTodo } from './create.js';
+import { type Todo as TodoRecord, todoRepository } from './repository.js';
 import {
   CreateTodo,
   IfMatchHeaders,
@@ -22,8 +23,7 @@ import {
   Todo,
   TodoListQuery,
   TodoPage,
-} from '../schemas/todo.js';
-import { ownerOf, principalOf, profileOf } from './principal.js';
+} from './schemas.js';
 
 const notFound = () => new ApiError('not_found', 'No such todo');
 

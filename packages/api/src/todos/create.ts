@@ -1,8 +1,8 @@
 import type { Db } from '../db/database.js';
-import { type AuditInput, auditRow } from './audit.js';
-import type { ListRepository } from './lists.js';
-import { type OwnerProfile, upsertOwner } from './owners.js';
-import { newTodoRow, type Todo, type TodoInput, toTodo } from './todos.js';
+import type { ListRepository } from '../lists/repository.js';
+import { type AuditInput, auditRow } from '../repositories/audit.js';
+import { type OwnerProfile, upsertOwner } from '../repositories/owners.js';
+import { newTodoRow, type Todo, type TodoInput, toTodo } from './repository.js';
 
 /**
  * Creates a todo in `listId` (whose write access the caller has checked) or in the owner's

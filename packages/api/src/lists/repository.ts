@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { type Db, toIso } from '../db/database.js';
 import { DEFAULT_LIST_NAME } from '../db/migrations/004-lists.js';
 import type { Owner, Relation } from '../db/schema.js';
-import { type OwnerProfile, upsertOwner } from './owners.js';
+import { type OwnerProfile, upsertOwner } from '../repositories/owners.js';
 
 /** A list as one person sees it. */
 export interface List {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type Db, toIso } from '../db/database.js';
 import type { Owner, Relation } from '../db/schema.js';
-import { decodeCursor } from './cursor.js';
-import { listRepository } from './lists.js';
-import { keysetPage, pageOf, type TodoRow, todoPageQueries } from './todo-page.js';
+import { listRepository } from '../lists/repository.js';
+import { decodeCursor } from '../repositories/cursor.js';
+import { keysetPage, pageOf, type TodoRow, todoPageQueries } from './page.js';
 
 /** A todo as the API returns it. */
 export interface Todo {

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { APP_POLICY } from '../authz/app-policy.js';
-import { Text, Uuid } from './common.js';
+import { Text, Uuid } from '../schemas/common.js';
 
 const Name = Text({ minLength: 1, maxLength: 100 });
 const RelationName = Type.Union([

@@ -2,11 +2,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
+import { ownerOf, principalOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
-import { ListParams, Member, MemberArray, MemberParams, Share } from '../schemas/list.js';
 import { SECURED } from '../schemas/security.js';
-import { listId, listService } from './list-service.js';
-import { ownerOf, principalOf } from './principal.js';
+import { ListParams, Member, MemberArray, MemberParams, Share } from './schemas.js';
+import { listId, listService } from './service.js';
 
 const TAGS = ['lists'];
 

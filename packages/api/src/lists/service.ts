@@ -5,9 +5,9 @@ import type { Owner } from '../db/schema.js';
 import { ifMatchAllows, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { auditRepository } from '../repositories/audit.js';
-import { type List as ListRecord, listRepository } from '../repositories/lists.js';
 import { ownerRepository } from '../repositories/owners.js';
-import { ownerOf, principalOf, profileOf } from './principal.js';
+import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
+import { type List as ListRecord, listRepository } from './repository.js';
 
 /** The list id of the path, lower-cased (RFC 9562 §4: a UUID's hex digits are case-insensitive). */
 export const listId = (request: { params: { id: string } }) => request.params.id.toLowerCase();

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { PageQuery, Text, Uuid } from './common.js';
+import { PageQuery, Text, Uuid } from '../schemas/common.js';
 
 const Title = Text({ minLength: 1, maxLength: 200 });
 const Description = Type.Union([Text({ maxLength: 2000 }), Type.Null()]);

@@ -1,0 +1,124 @@
+import type { SqliteStatement } from 'kysely';
+
+/** What of a libsql (better-sqlite3-style) statement this module uses. */
+interface LibsqlStatement extends SqliteStatement {
+  get(parameters: ReadonlyArray<unknown>): unknown;
+}
+
+/** What of a libsql database this module uses. */
+export interface LibsqlDatabase {
+  prepare(sql: string): LibsqlStatement;
+  exec(sql: string): unknown;
+  close(): unknown;
+}
+
+/**
+ * libsql's connection as Kysely's `SqliteDialect` uses it, made safe for a file that other
+ * connections (another API process, a bulk load, a backup) write too.
+ *
+ * 1. A statement that fails never stays running. SQLite leaves a statement that met
+ *    SQLITE_BUSY (a lock held elsewhere past `busy_timeout`) stopped mid-program so that it
+ *    can be retried (https://sqlite.org/rescode.html#busy); only `sqlite3_reset` ends it, and
+ *    libsql's `all()`/`run()` do not reset on error. A running write statement makes every
+ *    later COMMIT on the connection fail with "cannot commit transaction - SQL statements in
+ *    progress", and a running read pins an old snapshot; the statement cache keeps it so
+ *    until the same SQL runs again. libsql offers no reset without executing, so the failed
+ *    statement is stepped once more under `PRAGMA query_only`: a write stops at its first
+ *    instruction that would write (SQLITE_READONLY, which ends the statement) and a read
+ *    reads one row, and libsql resets it after.
+ * 2. Transactions begin with `BEGIN IMMEDIATE` (https://sqlite.org/lang_transaction.html):
+ *    the write lock is taken, waiting `busy_timeout`, before the transaction reads anything,
+ *    so its writes can never meet a snapshot another connection has moved past
+ *    (SQLITE_BUSY_SNAPSHOT, which no waiting can cure). Within one process Kysely already runs
+ *    one transaction at a time on its single connection, so nothing is serialised that was
+ *    not already. BEGIN, COMMIT and ROLLBACK go through `exec`, which finalises its
+ *    statement whatever happens.
+ */
+export function guardedConnection(database: LibsqlDatabase): {
+  prepare(sql: string): SqliteStatement;
+  close(): unknown;
+} {
+  const control = (sql: string): SqliteStatement => ({
+    reader: false,
+    all: () => {
+      database.exec(sql);
+      return [];
+    },
+    run: () => {
+      database.exec(sql);
+      return { changes: 0, lastInsertRowid: 0 };
+    },
+    iterate: () => {
+      database.exec(sql);
+      return [][Symbol.iterator]();
+    },
+  });
+  const halt = (statement: LibsqlStatement, parameters: ReadonlyArray<unknown>) => {
+    database.exec('PRAGMA query_only = ON');
+    try {
+      statement.get(parameters);
+    } catch {
+      // Expected for a write (SQLITE_READONLY): the statement has ended, which is the point.
+    } finally {
+      database.exec('PRAGMA query_only = OFF');
+    }
+  };
+  const guard = (statement: LibsqlStatement): SqliteStatement => ({
+    get reader() {
+      return statement.reader;
+    },
+    all(parameters) {
+      try {
+        return statement.all(parameters);
+      } catch (error) {
+        halt(statement, parameters);
+        throw error;
+      }
+    },
+    run(parameters) {
+      try {
+        return statement.run(parameters);
+      } catch (error) {
+        halt(statement, parameters);
+        throw error;
+      }
+    },
+    iterate(parameters) {
+      const rows = statement.iterate(parameters);
+      let done = false;
+      const end = () => {
+        if (!done) halt(statement, parameters);
+        done = true;
+      };
+      return {
+        next() {
+          try {
+            const next = rows.next();
+            done ||= next.done === true;
+            return next;
+          } catch (error) {
+            end();
+            throw error;
+          }
+        },
+        // A reader that stops early (`break`) ends the statement too.
+        return(value?: unknown) {
+          end();
+          return { done: true, value };
+        },
+        [Symbol.iterator]() {
+          return this;
+        },
+      };
+    },
+  });
+  return {
+    prepare(sql) {
+      // Kysely's SqliteDriver begins, commits and rolls back with these exact texts.
+      if (sql === 'begin') return control('BEGIN IMMEDIATE');
+      if (sql === 'commit' || sql === 'rollback') return control(sql.toUpperCase());
+      return guard(database.prepare(sql));
+    },
+    close: () => database.close(),
+  };
+}
