@@ -7,7 +7,7 @@ import type { AppContext } from './context.js';
 import { createErrorHandler, createNotFoundHandler } from './http/error-handler.js';
 import { useStrictJsonParser } from './http/json-body.js';
 import { PROBLEM_JSON, problem } from './http/problem.js';
-import { RequestLog } from './http/request-log.js';
+import { deferredChildLogger, RequestLog } from './http/request-log.js';
 import { RouteMethods } from './http/route-methods.js';
 import { validatorCompiler } from './http/validator.js';
 import { protectedResourceRoutes } from './mcp/metadata-routes.js';
@@ -38,7 +38,9 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   const { config } = context;
   const app: FastifyInstance = Fastify({
     loggerInstance: context.logger as FastifyBaseLogger,
-    logController: new RequestLog(),
+    logController: new RequestLog(context.logger),
+    // Each request's logger is made only if the request logs something besides its line.
+    childLoggerFactory: deferredChildLogger,
     bodyLimit: config.bodyLimit,
     trustProxy: fastifyTrustProxy(config.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
@@ -78,8 +80,9 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   // Order matters: each plugin's `onRequest` hooks run in registration order for every route.

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { createIdpAdmin, type IdpAdmin } from './admin-idp/idp-admin.js';
 import { AuditKeeper } from './audit/denial-audit.js';
 import { type AccessGuard, accessGuard } from './authz/access.js';
-import type { EngineFactory } from './authzen/plugin.js';
+import type { EngineFactory } from './authzen/engine.js';
 import { type ApiConfig, CLOCK_TOLERANCE_SECONDS } from './config/config.js';
 import { withApiDefaults } from './config/load.js';
 import { type Db, openDatabase } from './db/database.js';
@@ -56,24 +56,13 @@ export interface ContextOverrides {
 
 export { CLOCK_TOLERANCE_SECONDS } from './config/config.js';
 
-/**
- * Opens the database, brings its schema up to date, loads the revocation set and starts
- * listening for new revocations, and builds the authenticator that consults it.
- *
- * @example
- * ```ts
- * const context = await createContext(loadConfig(process.env));
- * const app = await buildApp(context);
- * ```
- */
-export async function createContext(
+/** Brings the schema up to date and starts the revocation set; closes the database on failure. */
+async function openRevocations(
   config: ApiConfig,
-  overrides: ContextOverrides = {},
-): Promise<AppContext> {
-  const clock = overrides.clock ?? { now: () => new Date() };
-  const logger = overrides.logger ?? createLogger(config.logLevel);
-  const metrics = createMetrics();
-  const db = openDatabase(config.database);
+  db: Db,
+  clock: Clock,
+  logger: Logger,
+): Promise<RevocationStore> {
   let revocations: RevocationStore | undefined;
   try {
     const applied = await migrateToLatest(db);
@@ -86,14 +75,23 @@ export async function createContext(
       clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
     });
     await revocations.start();
+    return revocations;
   } catch (error) {
     await revocations?.close();
     await db.close();
     throw error;
   }
-  const store = revocations;
+}
+
+/** The authenticator of the API: its issuers, the revocation set, DPoP replay and nonces. */
+function apiAuthenticator(
+  config: ApiConfig,
+  deps: { db: Db; store: RevocationStore; clock: Clock; logger: Logger; metrics: Metrics },
+  overrides: ContextOverrides,
+): Authenticator {
+  const { db, store, clock, logger, metrics } = deps;
   const lifetimes = new TokenLifetimeCheck(config.revocationTtlSeconds, logger);
-  const authenticator = createAuthenticator({
+  return createAuthenticator({
     issuers: config.issuers.map(withApiDefaults),
     // Every verified token passes here, cache hits included: its lifetime is checked against
     // how long revocations are kept, then the revocation set is consulted.
@@ -125,6 +123,28 @@ export async function createContext(
       }
     },
   });
+}
+
+/**
+ * Opens the database, brings its schema up to date, loads the revocation set and starts
+ * listening for new revocations, and builds the authenticator that consults it.
+ *
+ * @example
+ * ```ts
+ * const context = await createContext(loadConfig(process.env));
+ * const app = await buildApp(context);
+ * ```
+ */
+export async function createContext(
+  config: ApiConfig,
+  overrides: ContextOverrides = {},
+): Promise<AppContext> {
+  const clock = overrides.clock ?? { now: () => new Date() };
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const db = openDatabase(config.database);
+  const store = await openRevocations(config, db, clock, logger);
+  const authenticator = apiAuthenticator(config, { db, store, clock, logger, metrics }, overrides);
   const audit = new AuditKeeper({
     db,
     now: () => clock.now(),

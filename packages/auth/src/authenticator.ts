@@ -36,6 +36,13 @@ export interface Authenticator {
   /** Verifies an access token and maps it to a {@link Principal}; throws {@link AuthError}. */
   authenticate(token: string | undefined, options?: AuthenticateOptions): Promise<Principal>;
   /**
+   * The cache-hit half of {@link authenticate}, synchronous: the principal of a token verified
+   * before (still revocation- and audience-checked, exactly as `authenticate` checks a hit), or
+   * `undefined` when the token must go through `authenticate`. Throws {@link AuthError}. Lets a
+   * caller answer a warm request without a promise.
+   */
+  cached?(token: string, options?: AuthenticateOptions): Principal | undefined;
+  /**
    * RFC 7662 live check (cached for seconds), for routes that must see revocations at once.
    * A JWT goes to its own issuer; an opaque token only to the single introspecting issuer.
    * An issuer without introspection credentials answers `idp_unavailable` (503).
@@ -52,7 +59,8 @@ export interface Authenticator {
   /**
    * Checks how a verified token was presented (RFC 9449 §7): a DPoP-bound token with its proof,
    * the `DPoP` scheme only with a bound token of an issuer that accepts DPoP. Throws
-   * {@link AuthError}; resolves to the proof key's thumbprint for a DPoP request.
+   * {@link AuthError}; resolves to the proof key's thumbprint for a DPoP request. `principal`
+   * is what {@link Authenticator.authenticate} returned for `request.token`.
    */
   checkSender(principal: Principal, request: ProofRequest): Promise<{ jkt: string } | undefined>;
   /** An issuer's DPoP mode (`off` for an unknown issuer). */
@@ -122,6 +130,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     ? Object.freeze([...(options.dpop?.algorithms ?? DEFAULT_DPOP_ALGORITHMS)])
     : undefined;
   const verified = new ExpiringLru<Principal>(settings.maxEntries);
+  // The SHA-256 of the token each principal was verified from (its cache key): a DPoP proof's
+  // `ath` (RFC 9449 §4.3 step 12) is compared with it without hashing the token a second time.
+  const tokenHashes = new WeakMap<Principal, string>();
   const introspected = new ExpiringLru<Principal | AuthError>(settings.maxEntries);
   const introspectCtx = { settings, fetch: fetchImpl, now, emit, cache: introspected };
 
@@ -174,6 +185,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       requireExp: true,
     });
     const principal = checkRevoked(toPrincipal(entry.issuer, payload));
+    tokenHashes.set(principal, key);
     // Never outlives `exp`, nor the key TTL (a key withdrawn from the JWKS stops counting soon).
     verified.set(
       key,
@@ -203,21 +215,36 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     }
   };
 
+  /** A verified token's principal from the cache, checked for this request; or undefined. */
+  const fromCache = (key: string, options: AuthenticateOptions | undefined) => {
+    const hit = verified.get(key, now());
+    if (hit === undefined) return undefined;
+    checkRevoked(hit);
+    // Verified once for any resource; whether it is for this one is asked every time.
+    const issuer = issuers.get(hit.issuer);
+    if (issuer) assertAudience(hit.claims, accepted(issuer, options));
+    emit({ type: 'authenticated', issuer: hit.issuer, cached: true, mode: 'jwt' });
+    return hit;
+  };
+
   return {
+    cached: (token, options) => {
+      if (typeof token !== 'string' || token === '') return undefined;
+      try {
+        return fromCache(tokenKey(token), options);
+      } catch (e) {
+        if (isAuthError(e)) emit({ type: 'auth_failed', code: e.code, description: e.description });
+        throw e;
+      }
+    },
+
     authenticate: (token, options) =>
       observe(async (seen) => {
         if (typeof token !== 'string' || token === '')
           throw new AuthError('token_missing', 'No bearer token was sent');
         const key = tokenKey(token);
-        const hit = verified.get(key, now());
-        if (hit !== undefined) {
-          checkRevoked(hit);
-          // Verified once for any resource; whether it is for this one is asked every time.
-          const issuer = issuers.get(hit.issuer);
-          if (issuer) assertAudience(hit.claims, accepted(issuer, options));
-          emit({ type: 'authenticated', issuer: hit.issuer, cached: true, mode: 'jwt' });
-          return hit;
-        }
+        const hit = fromCache(key, options);
+        if (hit !== undefined) return hit;
         const { entry, decoded } = issuerOf(token);
         seen.issuer = entry.issuer.issuer;
         if (entry.issuer.verify === 'introspect' || decoded === undefined) {
@@ -229,6 +256,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
             accepted(entry, options),
           );
           checkRevoked(principal);
+          tokenHashes.set(principal, key);
           emit({ type: 'authenticated', issuer: entry.issuer.issuer, cached, mode: 'introspect' });
           return principal;
         }
@@ -275,7 +303,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
     checkSender: (principal, request) => {
       const accepts = dpopModes.get(principal.issuer) !== 'off';
-      return checkSender(principal, request, accepts ? dpopVerifier : undefined);
+      const tokenHash = tokenHashes.get(principal) ?? tokenKey(request.token);
+      return checkSender(principal, request, accepts ? dpopVerifier : undefined, tokenHash);
     },
 
     dpopMode: (issuer) => dpopModes.get(issuer) ?? 'off',

@@ -1,3 +1,6 @@
+// Why this file is long: every operation of the Admin screen against the Keycloak Admin REST
+// API is one short mapping, and they share one translation of a Keycloak user into the screen's
+// person; one service keeps that translation in one place.
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import type RoleRepresentation from '@keycloak/keycloak-admin-client/lib/defs/roleRepresentation.js';
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';

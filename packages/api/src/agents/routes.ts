@@ -14,6 +14,24 @@ import { AgentList, AgentParams, AgentRevoked } from './schemas.js';
 
 const TAGS = ['me'];
 
+const LIST_SCHEMA = {
+  tags: TAGS,
+  operationId: 'listAgents',
+  summary: 'The agents that acted for me, most recently used first',
+  security: SECURED,
+  response: { 200: AgentList, ...problems(401, 403, 503) },
+};
+
+const REVOKE_SCHEMA = {
+  tags: TAGS,
+  operationId: 'revokeAgent',
+  summary:
+    "End an agent's access: its tokens issued until now are refused on every API instance within a second, and its consent and grant end at the identity provider",
+  security: SECURED,
+  params: AgentParams,
+  response: { 200: AgentRevoked, ...problems(400, 401, 403, 404, 502, 503) },
+};
+
 /**
  * `/me/agents`: the agents (clients other than the product's own) that acted for the caller,
  * and ending one. Any valid token of the person through one of the product's own clients: an
@@ -32,39 +50,15 @@ export function agentRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   };
 
   return async (app) => {
-    app.get(
-      '/me/agents',
-      {
-        config: requires({}),
-        schema: {
-          tags: TAGS,
-          operationId: 'listAgents',
-          summary: 'The agents that acted for me, most recently used first',
-          security: SECURED,
-          response: { 200: AgentList, ...problems(401, 403, 503) },
-        },
-      },
-      async (request) => {
-        const principal = principalOf(request);
-        refuseAgents(principal);
-        return { items: await agents.list(ownerOf(principal)) };
-      },
-    );
+    app.get('/me/agents', { config: requires({}), schema: LIST_SCHEMA }, async (request) => {
+      const principal = principalOf(request);
+      refuseAgents(principal);
+      return { items: await agents.list(ownerOf(principal)) };
+    });
 
     app.delete(
       '/me/agents/:clientId',
-      {
-        config: requires({}),
-        schema: {
-          tags: TAGS,
-          operationId: 'revokeAgent',
-          summary:
-            "End an agent's access: its tokens issued until now are refused on every API instance within a second, and its consent and grant end at the identity provider",
-          security: SECURED,
-          params: AgentParams,
-          response: { 200: AgentRevoked, ...problems(400, 401, 403, 404, 502, 503) },
-        },
-      },
+      { config: requires({}), schema: REVOKE_SCHEMA },
       async (request) => {
         const principal = principalOf(request);
         refuseAgents(principal);

@@ -1,5 +1,5 @@
 import type { Principal } from '@todo-sso/auth';
-import type { onResponseAsyncHookHandler } from 'fastify';
+import type { onResponseHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/database.js';
@@ -69,15 +69,18 @@ export class AgentUsage {
  * (the REST routes and `/mcp` alike): added at the root, it sees the principal whichever auth
  * plugin set it.
  */
-export function recordAgentUse(context: AppContext): onResponseAsyncHookHandler {
+export function recordAgentUse(context: AppContext): onResponseHookHandler {
   const usage = new AgentUsage({
     db: context.db,
     isAgent: agentClassifier(context.config),
     now: () => context.clock.now(),
     logger: context.logger,
   });
-  return async (request) => {
+  // Callback style: most requests write nothing here, and need no promise to say so.
+  return (request, _reply, done) => {
     const principal = (request as { principal?: Principal | null }).principal;
-    if (principal) await usage.seen(principal);
+    const write = principal ? usage.seen(principal) : undefined;
+    if (write === undefined) return done();
+    write.then(() => done(), done);
   };
 }

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { FastifyRequest } from 'fastify';
 import type { Action, Decision, Entity, EvaluationRequest, SearchRequest } from './model.js';
 
 /** What an entity must look like for a rule to apply; every member given must match. */
@@ -97,31 +98,41 @@ function actionMatches(match: ActionMatch | undefined, action: Action): boolean 
   );
 }
 
+/** The entity with the properties the facts know of it (the request's own win). */
+async function withKnownProperties<E extends { type: string; id: string }>(
+  facts: Facts,
+  entity: E,
+) {
+  const known = await facts.properties(entity);
+  if (!known) return entity;
+  return { ...entity, properties: { ...known, ...(entity as Entity).properties } };
+}
+
+/** Whether a rule is about this subject, resource and action. */
+function ruleMatches(
+  rule: Policy['rules'][number],
+  request: EvaluationRequest & { subject: Entity; resource: Entity },
+): boolean {
+  return (
+    entityMatches(rule.subject, request.subject) &&
+    entityMatches(rule.resource, request.resource) &&
+    actionMatches(rule.action, request.action)
+  );
+}
+
 /**
  * A policy engine: evaluates AuthZEN requests against a {@link Policy} and {@link Facts}. The
  * app's own list and todo policy is one such policy; any other (a certification fixture) loads
  * into the same engine and the same endpoints.
  */
 export function createEngine(policy: Policy, facts: Facts) {
-  async function withKnownProperties<E extends { type: string; id: string }>(entity: E) {
-    const known = await facts.properties(entity);
-    if (!known) return entity;
-    return { ...entity, properties: { ...known, ...(entity as Entity).properties } };
-  }
-
   async function evaluate(request: EvaluationRequest): Promise<Decision> {
-    const subject = await withKnownProperties(request.subject);
-    const resource = await withKnownProperties(request.resource);
+    const subject = await withKnownProperties(facts, request.subject);
+    const resource = await withKnownProperties(facts, request.resource);
     const full = { ...request, subject, resource };
     let refusal: string | undefined;
     for (const rule of policy.rules) {
-      if (
-        !entityMatches(rule.subject, subject) ||
-        !entityMatches(rule.resource, resource) ||
-        !actionMatches(rule.action, request.action)
-      ) {
-        continue;
-      }
+      if (!ruleMatches(rule, full)) continue;
       if (rule.requirement) {
         const outcome = await facts.check(full, rule.requirement);
         if (!outcome.allowed) {
@@ -187,6 +198,9 @@ export function createEngine(policy: Policy, facts: Facts) {
 }
 
 export type Engine = ReturnType<typeof createEngine>;
+
+/** Builds the engine answering one AuthZEN request; tests hand in another policy. */
+export type EngineFactory = (request: FastifyRequest) => Engine;
 
 /** The action and context of a search, as an evaluation's. */
 function base(request: SearchRequest) {

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { relationOutcome } from '../authz/app-policy.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
@@ -6,11 +6,8 @@ import { createErrorHandler } from '../http/error-handler.js';
 import { principalOf } from '../routes/principal.js';
 import { PUBLIC } from '../schemas/security.js';
 import { APP_ENGINE_POLICY, appFacts } from './app-facts.js';
-import { createEngine, type Engine } from './engine.js';
+import { createEngine, type EngineFactory } from './engine.js';
 import { AUTHZEN_PATHS, authzenMetadata, authzenRoutes } from './routes.js';
-
-/** Builds the engine answering one AuthZEN request; tests hand in another policy. */
-export type EngineFactory = (request: FastifyRequest) => Engine;
 
 /**
  * The app's engine: its list and todo policy, relations from the database for subjects of the

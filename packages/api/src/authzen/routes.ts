@@ -7,6 +7,14 @@ import type { Engine } from './engine.js';
 import type { SearchKind } from './model.js';
 import { paginate } from './page.js';
 import {
+  ActionName,
+  BODIES,
+  DecisionSchema,
+  Entity,
+  EvaluationsSchema,
+  searchResponse,
+} from './schemas.js';
+import {
   AuthzenRequestError,
   pageOf,
   readBatch,
@@ -33,97 +41,30 @@ export interface AuthzenRouteOptions {
   errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void>;
 }
 
-const AnyObject = { type: 'object', additionalProperties: true } as const;
-const DecisionSchema = {
-  type: 'object',
-  required: ['decision'],
-  properties: { decision: { type: 'boolean' }, context: AnyObject },
-} as const;
 const TAGS = ['authzen'];
 
-/** The request shapes of AuthZEN 1.0 (§5–§8), for the document and a first check. */
-const Str = { type: 'string', minLength: 1 } as const;
-const Props = { type: 'object', additionalProperties: true } as const;
-const FullEntity = {
-  type: 'object',
-  required: ['type', 'id'],
-  properties: { type: Str, id: Str, properties: Props },
-} as const;
-const TypedEntity = {
-  type: 'object',
-  required: ['type'],
-  properties: { type: Str, id: { type: 'string' }, properties: Props },
-} as const;
-const ActionIn = {
-  type: 'object',
-  required: ['name'],
-  properties: { name: Str, properties: Props },
-} as const;
-const Page = {
-  type: 'object',
-  properties: { limit: { type: 'integer', minimum: 0 }, token: { type: 'string' } },
-} as const;
-const BODIES = {
-  evaluation: {
-    type: 'object',
-    required: ['subject', 'action', 'resource'],
-    properties: { subject: FullEntity, action: ActionIn, resource: FullEntity, context: Props },
-  },
-  evaluations: {
-    type: 'object',
-    properties: {
-      subject: FullEntity,
-      action: ActionIn,
-      resource: FullEntity,
-      context: Props,
-      options: {
-        type: 'object',
-        properties: {
-          evaluations_semantic: {
-            type: 'string',
-            enum: ['execute_all', 'deny_on_first_deny', 'permit_on_first_permit'],
-          },
-        },
-      },
-      // Items are read one by one: a malformed item is that item's error (§7.2.1).
-      evaluations: { type: 'array', items: Props },
-    },
-    examples: [
-      {
-        subject: { type: 'user', id: '<sub>' },
-        resource: { type: 'list', id: '<list id>' },
-        evaluations: [{ action: { name: 'can_read' } }, { action: { name: 'can_share' } }],
-      },
-    ],
-  },
-  subject: {
-    type: 'object',
-    required: ['subject', 'action', 'resource'],
-    properties: {
-      subject: TypedEntity,
-      action: ActionIn,
-      resource: FullEntity,
-      context: Props,
-      page: Page,
-    },
-  },
-  resource: {
-    type: 'object',
-    required: ['subject', 'action', 'resource'],
-    properties: {
-      subject: FullEntity,
-      action: ActionIn,
-      resource: TypedEntity,
-      context: Props,
-      page: Page,
-    },
-  },
-  action: {
-    type: 'object',
-    required: ['subject', 'resource'],
-    properties: { subject: FullEntity, resource: FullEntity, context: Props, page: Page },
-  },
-} as const;
+/** Maps AuthZEN's request errors onto the app's problems, then hands every failure to the app. */
+function authzenErrors(options: AuthzenRouteOptions) {
+  return async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // The certification scenario (§C-2.4.3) expects 400, not 415, for a body that is not
+    // application/json; §10.1.4 lists 400 as the error for a bad request.
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return options.errorHandler(
+        new ApiError('invalid_request', 'The request body must be application/json') as never,
+        request,
+        reply,
+      );
+    }
+    if (error instanceof AuthzenRequestError) {
+      return options.errorHandler(
+        new ApiError('validation_failed', error.message, { errors: error.errors }) as never,
+        request,
+        reply,
+      );
+    }
+    return options.errorHandler(error, request, reply);
+  };
+}
 
 /**
  * The AuthZEN Authorization API 1.0 endpoints (§6–§8, HTTPS JSON binding §10.1). Bodies are
@@ -132,25 +73,7 @@ const BODIES = {
  */
 export function authzenRoutes(options: AuthzenRouteOptions): FastifyPluginAsync {
   return async (app) => {
-    app.setErrorHandler(async (error: FastifyError, request, reply) => {
-      // The certification scenario (§C-2.4.3) expects 400, not 415, for a body that is not
-      // application/json; §10.1.4 lists 400 as the error for a bad request.
-      if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-        return options.errorHandler(
-          new ApiError('invalid_request', 'The request body must be application/json') as never,
-          request,
-          reply,
-        );
-      }
-      if (error instanceof AuthzenRequestError) {
-        return options.errorHandler(
-          new ApiError('validation_failed', error.message, { errors: error.errors }) as never,
-          request,
-          reply,
-        );
-      }
-      return options.errorHandler(error, request, reply);
-    });
+    app.setErrorHandler(authzenErrors(options));
     // §10.1.5: the PDP MUST include the PEP's request identifier, unchanged, in the response.
     app.addHook('onSend', async (request, reply) => {
       const id = request.headers['x-request-id'];
@@ -182,14 +105,12 @@ export function authzenRoutes(options: AuthzenRouteOptions): FastifyPluginAsync 
 
     app.post(
       AUTHZEN_PATHS.evaluations,
-      route('evaluations', 'accessEvaluations', 'AuthZEN access evaluations, a batch (§7)', {
-        type: 'object',
-        properties: {
-          decision: { type: 'boolean' },
-          context: AnyObject,
-          evaluations: { type: 'array', items: DecisionSchema },
-        },
-      }),
+      route(
+        'evaluations',
+        'accessEvaluations',
+        'AuthZEN access evaluations, a batch (§7)',
+        EvaluationsSchema,
+      ),
       async (request) => {
         const engine = options.engineFor(request);
         const batch = readBatch(request.body);
@@ -199,32 +120,6 @@ export function authzenRoutes(options: AuthzenRouteOptions): FastifyPluginAsync 
       },
     );
 
-    const searchResponse = (item: object) => ({
-      type: 'object',
-      required: ['results'],
-      properties: {
-        page: {
-          type: 'object',
-          properties: {
-            next_token: { type: 'string' },
-            count: { type: 'integer' },
-            total: { type: 'integer' },
-          },
-        },
-        context: AnyObject,
-        results: { type: 'array', items: item },
-      },
-    });
-    const Entity = {
-      type: 'object',
-      required: ['type', 'id'],
-      properties: { type: { type: 'string' }, id: { type: 'string' } },
-    };
-    const ActionName = {
-      type: 'object',
-      required: ['name'],
-      properties: { name: { type: 'string' } },
-    };
     const searches: [SearchKind, object][] = [
       ['subject', Entity],
       ['resource', Entity],

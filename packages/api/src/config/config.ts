@@ -2,6 +2,7 @@ import type { IssuerOptions, ProviderProfile } from '@todo-sso/auth';
 import type { TrustProxy } from './trust-proxy.js';
 
 export type { ProviderProfile } from '@todo-sso/auth';
+export { ConfigError } from './config-error.js';
 
 /**
  * Allowed clock skew with the IdPs, in seconds: used by the authenticator for `exp`/`nbf`/`iat`
@@ -103,17 +104,4 @@ export interface ApiConfig {
   readonly acrLevels: readonly string[];
   /** What every route under `/admin/` requires of the sign-in (RFC 9470); `{}` when off. */
   readonly stepUp: StepUpRequirement;
-}
-
-/** A configuration value that cannot be used; `variable` names the culprit. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'ERR_API_CONFIG';
-  constructor(
-    readonly variable: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(`${variable}: ${message}`, options);
-  }
 }

@@ -1,3 +1,5 @@
+// Why this file is long: reading, validating and mapping the environment to one issuer shape
+// is one concern; the helpers below exist only to name the variable behind a bad value.
 import { join, resolve } from 'node:path';
 import {
   DEFAULT_PROFILE,
@@ -26,8 +28,6 @@ import { parseTrustProxy } from './trust-proxy.js';
 const envCheck = Compile(EnvSchema);
 const issuerCheck = Compile(IssuerEntrySchema);
 
-// Slightly over 250 lines: reading, validating and mapping the environment to one issuer shape
-// is one concern; the helpers below exist only to name the variable behind a bad value.
 const DEFAULT_ISSUER = 'http://localhost:8080/realms/todo-app';
 
 /**

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConfigError } from './config.js';
+import { ConfigError } from './config-error.js';
 
 /**
  * Which reverse proxies may set `X-Forwarded-For` / `-Proto` / `-Host` (`TRUST_PROXY`):

@@ -45,6 +45,57 @@ function explanation(
   return explained;
 }
 
+/**
+ * An auth failure as the auth package renders it (RFC 6750 §3 challenge, RFC 9457 body), with
+ * the API's realm, the resource's metadata and, with `AUTH_EXPLAIN`, the explanation.
+ */
+function authProblem(
+  context: AppContext,
+  error: AuthError,
+  request: FastifyRequest,
+): { headers: Record<string, string>; body: ProblemDetails & Record<string, unknown> } {
+  const response = authErrorResponse(error, {
+    realm: 'todo-api',
+    ...(context.authenticator.dpopAlgorithms && {
+      dpopAlgorithms: context.authenticator.dpopAlgorithms,
+    }),
+    // RFC 9728 §5.1: every challenge names the metadata of the resource it guards.
+    resourceMetadata: metadataUrl(publicBase(context, request), resourceOf(request)),
+  });
+  const body: ProblemDetails & Record<string, unknown> = { ...response.body };
+  if (error.code === 'logout_token_invalid') {
+    // OIDC Back-Channel Logout 1.0 §2.8: 400 with an OAuth 2.0 (RFC 6749 §5.2) error.
+    body.error = 'invalid_request';
+    body.error_description = error.description;
+  }
+  Object.assign(body, explanation(context, error, request));
+  return { headers: response.headers, body };
+}
+
+/** Failures that are not the request's (but a database data exception): 400, 503 or 500. */
+function sendServerSide(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  if (isDataException(error)) {
+    // PostgreSQL SQLSTATE class 22 (Appendix A, "data exception": a bad datetime, a value out
+    // of range) comes from a value the client sent; inputs are validated before SQL, so this
+    // is a missed check, but still the client's bad input: 400, never 500.
+    request.log.warn({ err: error }, 'data exception from the database');
+    return send(reply, problem('invalid_request', 'A value in the request is invalid'));
+  }
+  if (error instanceof DecisionPointUnavailableError) {
+    // Fail closed: without a decision nothing is allowed, and it is not the caller's fault.
+    request.log.error({ err: error }, 'decision point unavailable');
+    reply.header('retry-after', '5');
+    return send(reply, problem('unavailable', 'The decision point is unavailable'));
+  }
+  if (isDatabaseUnavailable(error)) {
+    request.log.error({ err: error }, 'database unavailable');
+    reply.header('retry-after', '5');
+    return send(reply, problem('unavailable', 'The database is unavailable'));
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return send(reply, problem('internal_error', 'An unexpected error occurred'));
+}
+
 /** Fastify's own client-error codes this API answers specifically. */
 const FASTIFY_CODES: Record<string, ApiErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
@@ -67,25 +118,9 @@ export function createErrorHandler(context: AppContext) {
   ): Promise<void> {
     if (isAuthError(error)) {
       context.metrics.authFailures.inc({ code: error.code });
-      const response = authErrorResponse(error, {
-        realm: 'todo-api',
-        ...(context.authenticator.dpopAlgorithms && {
-          dpopAlgorithms: context.authenticator.dpopAlgorithms,
-        }),
-        // RFC 9728 §5.1: every challenge names the metadata of the resource it guards.
-        resourceMetadata: metadataUrl(publicBase(context, request), resourceOf(request)),
-      });
-      const body: ProblemDetails & Record<string, unknown> = { ...response.body };
-      if (error.code === 'logout_token_invalid') {
-        // OIDC Back-Channel Logout 1.0 §2.8: 400 with an OAuth 2.0 (RFC 6749 §5.2) error.
-        body.error = 'invalid_request';
-        body.error_description = error.description;
-      }
-      if (response.status === 403) {
-        await recordDenial(request, `${error.code}: ${error.description}`);
-      }
-      Object.assign(body, explanation(context, error, request));
-      return send(reply.headers(response.headers), body);
+      const { headers, body } = authProblem(context, error, request);
+      if (body.status === 403) await recordDenial(request, `${error.code}: ${error.description}`);
+      return send(reply.headers(headers), body);
     }
     if (error.validation) {
       const errors = fieldErrors(error.validationContext ?? 'request', error.validation);
@@ -114,26 +149,7 @@ export function createErrorHandler(context: AppContext) {
       const code = error.statusCode === 429 ? 'rate_limited' : 'invalid_request';
       return send(reply, problemBody(error.statusCode, code, error.message));
     }
-    if (isDataException(error)) {
-      // PostgreSQL SQLSTATE class 22 (Appendix A, "data exception": a bad datetime, a value out
-      // of range) comes from a value the client sent; inputs are validated before SQL, so this
-      // is a missed check, but still the client's bad input: 400, never 500.
-      request.log.warn({ err: error }, 'data exception from the database');
-      return send(reply, problem('invalid_request', 'A value in the request is invalid'));
-    }
-    if (error instanceof DecisionPointUnavailableError) {
-      // Fail closed: without a decision nothing is allowed, and it is not the caller's fault.
-      request.log.error({ err: error }, 'decision point unavailable');
-      reply.header('retry-after', '5');
-      return send(reply, problem('unavailable', 'The decision point is unavailable'));
-    }
-    if (isDatabaseUnavailable(error)) {
-      request.log.error({ err: error }, 'database unavailable');
-      reply.header('retry-after', '5');
-      return send(reply, problem('unavailable', 'The database is unavailable'));
-    }
-    request.log.error({ err: error }, 'unhandled error');
-    return send(reply, problem('internal_error', 'An unexpected error occurred'));
+    return sendServerSide(error, request, reply);
   };
 
   async function recordDenial(request: FastifyRequest, detail: string): Promise<void> {

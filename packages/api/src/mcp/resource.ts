@@ -18,9 +18,20 @@ const SCOPES = ['openid', 'profile', 'email'] as const;
  */
 export function publicBase(context: AppContext, request: FastifyRequest): string {
   if (context.config.publicUrl !== undefined) return context.config.publicUrl;
-  const base = `${request.protocol}://${request.host}`;
-  // As a client writes the URL it called (WHATWG URL): lower case, no default port.
-  return URL.canParse(base) ? new URL(base).origin : base;
+  return originOf(`${request.protocol}://${request.host}`);
+}
+
+/** The last base seen and its origin: clients of one deployment call one host. */
+let lastBase = '';
+let lastOrigin = '';
+
+/** As a client writes the URL it called (WHATWG URL): lower case, no default port. */
+function originOf(base: string): string {
+  if (base === lastBase) return lastOrigin;
+  const origin = URL.canParse(base) ? new URL(base).origin : base;
+  lastBase = base;
+  lastOrigin = origin;
+  return origin;
 }
 
 /** A resource's identifier (RFC 8707 §2, RFC 9728 §1.2): the base URL, or `<base>/mcp`. */
@@ -37,8 +48,11 @@ export function metadataUrl(base: string, name: ResourceName): string {
 
 /** Which resource a request is for: the MCP endpoint or the REST API. */
 export function resourceOf(request: FastifyRequest): ResourceName {
-  const path = request.url.split('?')[0] ?? '';
-  return path === MCP_PATH || path.startsWith(`${MCP_PATH}/`) ? 'mcp' : 'api';
+  const url = request.url;
+  if (!url.startsWith(MCP_PATH)) return 'api';
+  // The path is `/mcp` or below it: what follows is nothing, `/`, or the query.
+  const next = url.charCodeAt(MCP_PATH.length);
+  return Number.isNaN(next) || next === 0x2f || next === 0x3f ? 'mcp' : 'api';
 }
 
 /**
@@ -53,10 +67,33 @@ export function acceptedAudiences(
   configured: readonly string[],
 ): readonly string[] {
   const base = publicBase(context, request);
-  if (resourceOf(request) === 'mcp') return [resourceId(base, 'mcp')];
+  const resource = resourceOf(request);
+  const memo = audienceMemo.get(configured);
+  if (memo?.base === base && memo.apiAcceptsMcpTokens === context.config.apiAcceptsMcpTokens)
+    return memo[resource];
   const own = [...configured, resourceId(base, 'api')];
-  return context.config.apiAcceptsMcpTokens ? [...own, resourceId(base, 'mcp')] : own;
+  const computed: AudienceMemo = {
+    base,
+    apiAcceptsMcpTokens: context.config.apiAcceptsMcpTokens,
+    mcp: Object.freeze([resourceId(base, 'mcp')]),
+    api: Object.freeze(
+      context.config.apiAcceptsMcpTokens ? [...own, resourceId(base, 'mcp')] : own,
+    ),
+  };
+  audienceMemo.set(configured, computed);
+  return computed[resource];
 }
+
+/** Both resources' accepted audiences for one base URL, computed once per base. */
+interface AudienceMemo {
+  readonly base: string;
+  readonly apiAcceptsMcpTokens: boolean;
+  readonly api: readonly string[];
+  readonly mcp: readonly string[];
+}
+
+/** Per configured audience list (one per issuer): the last base's accepted audiences. */
+const audienceMemo = new WeakMap<readonly string[], AudienceMemo>();
 
 /** RFC 9728 §2 protected resource metadata. */
 export interface ProtectedResourceMetadata {

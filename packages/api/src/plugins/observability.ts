@@ -10,19 +10,25 @@ import type { AppContext } from '../context.js';
 export const observabilityPlugin = fp(
   async function observability(app: FastifyInstance, { context }: { context: AppContext }) {
     const { metrics } = context;
-    app.addHook('onSend', async (request, reply) => {
+    // Callback-style hooks: no promise per request for bookkeeping that never waits.
+    app.addHook('onSend', (request, reply, payload, done) => {
       reply.header('x-request-id', request.id);
+      done(null, payload);
     });
     const inFlight = new WeakSet<object>();
     const settle = (request: object) => {
       if (inFlight.delete(request)) metrics.inFlight.dec();
     };
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', (request, _reply, done) => {
       inFlight.add(request);
       metrics.inFlight.inc();
+      done();
     });
-    app.addHook('onRequestAbort', async (request) => settle(request));
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onRequestAbort', (request, done) => {
+      settle(request);
+      done();
+    });
+    app.addHook('onResponse', (request, reply, done) => {
       settle(request);
       const labels = {
         method: request.method,
@@ -31,6 +37,7 @@ export const observabilityPlugin = fp(
       };
       metrics.requests.inc(labels);
       metrics.duration.observe(labels, reply.elapsedTime / 1000);
+      done();
     });
   },
   { name: 'observability' },

@@ -31,6 +31,6 @@ export const rateLimitsPlugin = fp(
  */
 export function subjectRateLimit(
   config: ApiConfig,
-): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+): (request: FastifyRequest, reply: FastifyReply) => void {
   return perSubjectLimit(new FixedWindowLimiter(config.rateLimitPerMinute, WINDOW_MS));
 }

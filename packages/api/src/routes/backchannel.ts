@@ -11,6 +11,23 @@ import { PUBLIC } from '../schemas/security.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 
+/** The receiver's contract in the OpenAPI document. */
+const LOGOUT_SCHEMA = {
+  tags: ['auth'],
+  operationId: 'receiveBackchannelLogout',
+  summary: 'OpenID Connect Back-Channel Logout 1.0 receiver',
+  description:
+    'Called by the identity provider when a session ends: revokes that session’s ' +
+    '(or subject’s) access tokens on every API instance within a second.',
+  security: PUBLIC,
+  consumes: [FORM],
+  body: LogoutForm,
+  response: {
+    200: Type.String({ maxLength: 0, description: 'Logged out (empty body)' }),
+    ...problems(400, 413, 415, 503),
+  },
+};
+
 /**
  * `POST /auth/backchannel-logout`: the OpenID Connect Back-Channel Logout 1.0 receiver. The
  * auth package validates the logout token (§2.6 steps 1–7, 9–10); the replay check on `jti`
@@ -25,74 +42,54 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
     });
 
-    app.post(
-      '/auth/backchannel-logout',
-      {
-        schema: {
-          tags: ['auth'],
-          operationId: 'receiveBackchannelLogout',
-          summary: 'OpenID Connect Back-Channel Logout 1.0 receiver',
-          description:
-            'Called by the identity provider when a session ends: revokes that session’s ' +
-            '(or subject’s) access tokens on every API instance within a second.',
-          security: PUBLIC,
-          consumes: [FORM],
-          body: LogoutForm,
-          response: {
-            200: Type.String({ maxLength: 0, description: 'Logged out (empty body)' }),
-            ...problems(400, 413, 415, 503),
+    app.post('/auth/backchannel-logout', { schema: LOGOUT_SCHEMA }, async (request, reply) => {
+      if (!request.headers['content-type']?.toLowerCase().startsWith(FORM)) {
+        throw new ApiError('unsupported_media_type', `Send the logout token as ${FORM} (§2.5)`);
+      }
+      const claims = await authenticator.verifyLogoutToken(
+        request.body.logout_token,
+        config.logoutAudiences,
+      );
+      if (!claims.jti) {
+        throw new AuthError('logout_token_invalid', 'The logout token has no jti (§2.4)');
+      }
+      // §2.6 step 8: a jti seen before is a replay; the primary key decides atomically. The
+      // claim, the revocation rows and the audit entry commit together: a failure between
+      // them must not burn the jti, or the IdP's retry would be refused and the session
+      // would never end (fail closed means: retryable).
+      const record = {
+        actor: claims.subject ? { issuer: claims.issuer, subject: claims.subject } : undefined,
+        action: 'session.logout',
+        resource: (r: Revocation) => `${r.kind}:${r.value}`,
+        requestId: request.id,
+        at: clock.now(),
+      };
+      let revocation: Awaited<ReturnType<typeof revocations.logout>>;
+      try {
+        revocation = await revocations.logout(
+          {
+            issuer: claims.issuer,
+            jti: claims.jti,
+            sessionId: claims.sessionId,
+            ...(claims.subject !== undefined && { subject: claims.subject }),
           },
-        },
-      },
-      async (request, reply) => {
-        if (!request.headers['content-type']?.toLowerCase().startsWith(FORM)) {
-          throw new ApiError('unsupported_media_type', `Send the logout token as ${FORM} (§2.5)`);
-        }
-        const claims = await authenticator.verifyLogoutToken(
-          request.body.logout_token,
-          config.logoutAudiences,
+          (save) => writeAndAudit(context.db, record, save),
         );
-        if (!claims.jti) {
-          throw new AuthError('logout_token_invalid', 'The logout token has no jti (§2.4)');
-        }
-        // §2.6 step 8: a jti seen before is a replay; the primary key decides atomically. The
-        // claim, the revocation rows and the audit entry commit together: a failure between
-        // them must not burn the jti, or the IdP's retry would be refused and the session
-        // would never end (fail closed means: retryable).
-        const record = {
-          actor: claims.subject ? { issuer: claims.issuer, subject: claims.subject } : undefined,
-          action: 'session.logout',
-          resource: (r: Revocation) => `${r.kind}:${r.value}`,
-          requestId: request.id,
-          at: clock.now(),
-        };
-        let revocation: Awaited<ReturnType<typeof revocations.logout>>;
-        try {
-          revocation = await revocations.logout(
-            {
-              issuer: claims.issuer,
-              jti: claims.jti,
-              sessionId: claims.sessionId,
-              ...(claims.subject !== undefined && { subject: claims.subject }),
-            },
-            (save) => writeAndAudit(context.db, record, save),
-          );
-        } catch (cause) {
-          request.log.error({ err: cause }, 'could not record a back-channel logout');
-          reply.header('retry-after', '5');
-          throw new ApiError(
-            'unavailable',
-            'The logout could not be recorded; nothing was kept, retry it',
-            { cause },
-          );
-        }
-        if (revocation === undefined) {
-          throw new AuthError('logout_token_invalid', 'The logout token was already used');
-        }
-        metrics.revocations.inc({ kind: revocation.kind, source: 'backchannel' });
-        // §2.8: the response must not be cached.
-        return reply.code(200).header('cache-control', 'no-store').send('');
-      },
-    );
+      } catch (cause) {
+        request.log.error({ err: cause }, 'could not record a back-channel logout');
+        reply.header('retry-after', '5');
+        throw new ApiError(
+          'unavailable',
+          'The logout could not be recorded; nothing was kept, retry it',
+          { cause },
+        );
+      }
+      if (revocation === undefined) {
+        throw new AuthError('logout_token_invalid', 'The logout token was already used');
+      }
+      metrics.revocations.inc({ kind: revocation.kind, source: 'backchannel' });
+      // §2.8: the response must not be cached.
+      return reply.code(200).header('cache-control', 'no-store').send('');
+    });
   };
 }

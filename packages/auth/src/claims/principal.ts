@@ -6,7 +6,7 @@ import { readClaim, toList } from './read.js';
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
+    for (const v of Object.values(value)) if (typeof v === 'object') deepFreeze(v);
   }
   return value;
 }
@@ -42,6 +42,8 @@ function addAuthentication(principal: Principal, claims: Readonly<Record<string,
  * Maps verified claims to a {@link Principal} per the issuer's profile: Keycloak
  * `realm_access.roles` + `resource_access.<client>.roles`, Authentik flat
  * `groups`, or configured dot paths whose values are arrays or separated strings.
+ * `claims` becomes the principal's own and is frozen in place, not copied: callers pass an
+ * object nothing else holds (a freshly decoded payload, a fresh introspection answer).
  */
 export function toPrincipal(
   issuer: ResolvedIssuer,
@@ -69,7 +71,7 @@ export function toPrincipal(
     permissions,
     scopes: Object.freeze([...scopesOf(claims)]),
     attributes: Object.freeze(attributes),
-    claims: deepFreeze({ ...claims }),
+    claims: deepFreeze(claims),
     expiresAt: num(claims.exp) ?? 0,
     isAdmin: roles.includes(issuer.adminRole),
   };

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Authenticator } from '../authenticator.js';
+import type { AuthenticateOptions, Authenticator } from '../authenticator.js';
 import { requirementProblems } from '../authorization/check.js';
 import { decide } from '../authorization/decide.js';
 import type { Decision } from '../authorization/decision.js';
@@ -8,7 +8,7 @@ import { denialError } from '../authorization/denial.js';
 import type { DecisionContext, Requirement, Resource } from '../authorization/requirement.js';
 import { AuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
-import { readCredentials } from './bearer.js';
+import { type Credentials, readCredentials } from './bearer.js';
 
 /**
  * A route's requirement, set through `config: { auth: { … } }` beside the route: any
@@ -34,9 +34,10 @@ export interface AuthPluginOptions {
   acrLevels?: readonly string[];
   /**
    * Runs once the caller is known and before the route's requirement is decided, e.g. a
-   * per-subject rate limit, so refused requests count against it too.
+   * per-subject rate limit, so refused requests count against it too. A synchronous one (no
+   * promise returned) keeps a warm request free of promises.
    */
-  beforeDecision?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  beforeDecision?: (request: FastifyRequest, reply: FastifyReply) => Promise<void> | void;
   /** Clock in milliseconds for `max_age` decisions; default `Date.now`. */
   now?: () => number;
   /**
@@ -144,25 +145,29 @@ async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise
       if (!decision.allowed) throw denialError(decision);
     });
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (
-      request.headers.authorization !== undefined &&
-      hasRepeatedAuthorization(request.raw.rawHeaders)
-    )
-      throw new AuthError('request_invalid', 'Send exactly one Authorization header');
-    const credentials = readCredentials(
-      request.headers.authorization,
-      request.query,
-      dpopAlgorithms !== undefined,
-    );
-    // Failures are thrown as AuthError (statusCode set); the app's error handler maps them.
-    const accept = audiences && {
-      audiences: (configured: readonly string[]) => audiences(request, configured),
-    };
+  /** The route's requirement; an issuer that requires DPoP adds the sender constraint. */
+  const requirementOf = (principal: Principal, auth: RouteAuthConfig | undefined) =>
+    authenticator.dpopMode(principal.issuer) === 'required'
+      ? { ...auth, senderConstrained: 'dpop' as const }
+      : auth;
+  const decideRoute = (request: FastifyRequest, auth: RouteAuthConfig | undefined) => {
+    const requirement = requirementOf(request.principal, auth);
+    if (requirement === undefined) return;
+    const decision = decide(request.principal, requirement, undefined, contextOf(request));
+    if (!decision.allowed) throw denialError(decision);
+  };
+
+  /** Every path but the warm one: verification, introspection, DPoP, asynchronous checks. */
+  const authenticate = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    credentials: Credentials | undefined,
+    accept: AuthenticateOptions | undefined,
+    auth: RouteAuthConfig | undefined,
+  ): Promise<void> => {
     const principal = await authenticator.authenticate(credentials?.token, accept);
-    const auth = request.routeOptions.config?.auth;
     // authenticate() refused a missing token, so the credentials are here from now on.
-    const { scheme, token } = credentials as NonNullable<typeof credentials>;
+    const { scheme, token } = credentials as Credentials;
     if (auth?.introspect) await authenticator.introspect(token, accept);
     request.principal = principal;
     // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused); a plain bearer
@@ -177,14 +182,53 @@ async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise
         url: `${request.protocol}://${request.host}${request.url}`,
       });
     if (beforeDecision) await beforeDecision(request, reply);
-    // An issuer that requires DPoP adds the sender constraint to every route's requirement.
-    const requirement =
-      authenticator.dpopMode(principal.issuer) === 'required'
-        ? { ...auth, senderConstrained: 'dpop' as const }
-        : auth;
-    if (requirement === undefined) return;
-    const decision = decide(principal, requirement, undefined, contextOf(request));
-    if (!decision.allowed) throw denialError(decision);
+    decideRoute(request, auth);
+  };
+
+  // Callback style: a warm request (a Bearer token verified before, on a route without
+  // introspection) is decided synchronously, without a promise; every other one goes through
+  // `authenticate`. Failures are AuthErrors (statusCode set) for the app's error handler.
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
+    let credentials: Credentials | undefined;
+    let accept: AuthenticateOptions | undefined;
+    let hit: Principal | undefined;
+    const auth = request.routeOptions.config?.auth;
+    try {
+      if (
+        request.headers.authorization !== undefined &&
+        hasRepeatedAuthorization(request.raw.rawHeaders)
+      )
+        throw new AuthError('request_invalid', 'Send exactly one Authorization header');
+      credentials = readCredentials(
+        request.headers.authorization,
+        request.query,
+        dpopAlgorithms !== undefined,
+      );
+      accept = audiences && {
+        audiences: (configured: readonly string[]) => audiences(request, configured),
+      };
+      if (credentials?.scheme === 'Bearer' && !auth?.introspect)
+        hit = authenticator.cached?.(credentials.token, accept);
+    } catch (error) {
+      return done(error as Error);
+    }
+    // A DPoP-bound token sent as Bearer is refused by checkSender: the full path.
+    if (hit === undefined || hit.confirmation !== undefined) {
+      authenticate(request, reply, credentials, accept, auth).then(() => done(), done);
+      return;
+    }
+    request.principal = hit;
+    try {
+      const pending = beforeDecision?.(request, reply);
+      if (pending) {
+        pending.then(() => decideRoute(request, auth)).then(() => done(), done);
+        return;
+      }
+      decideRoute(request, auth);
+    } catch (error) {
+      return done(error as Error);
+    }
+    done();
   });
 }
 

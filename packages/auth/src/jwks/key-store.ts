@@ -1,3 +1,5 @@
+// Why this file is long: TTL, cooldown, in-flight sharing and the stale window interact, and
+// keeping the key store's state machine in one place keeps it reviewable.
 import type { ResolvedIssuer, ResolvedSettings } from '../config.js';
 import { AuthError } from '../errors.js';
 import { fetchJson } from '../http/fetch-json.js';
@@ -29,9 +31,6 @@ function describe(e: unknown): string {
  * one fetch per window, a real rotation is picked up on first sight) and bounded
  * stale-if-error (the last good keys keep verifying for `staleIfErrorSec` past their TTL while
  * the IdP is unreachable, and the outage is reported by {@link status}).
- *
- * Longer than most files here on purpose: TTL, cooldown, in-flight sharing and the stale window
- * interact, and keeping the state machine in one place keeps it reviewable.
  */
 export class KeyStore {
   private metadata?: IssuerMetadata;

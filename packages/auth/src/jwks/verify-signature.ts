@@ -13,22 +13,28 @@ export type SignatureVerifier = 'node' | 'jose';
 
 interface NodeParams {
   readonly hash: string | null;
-  readonly padding?: number;
-  readonly saltLength?: number;
-  readonly dsaEncoding?: 'ieee-p1363';
+  /** What `crypto.verify` needs beside the key; none: the `KeyObject` is passed as it is. */
+  readonly options?: {
+    readonly padding?: number;
+    readonly saltLength?: number;
+    readonly dsaEncoding?: 'ieee-p1363';
+  };
 }
 
-/** RFC 7518 §3.3 (RSASSA-PKCS1-v1_5), §3.5 (RSASSA-PSS, salt = hash length), §3.4 (ECDSA, R||S), RFC 8037 §3.1 (EdDSA). */
+/**
+ * RFC 7518 §3.3 (RSASSA-PKCS1-v1_5: `crypto.verify`'s default padding for RSA keys), §3.5
+ * (RSASSA-PSS, salt = hash length), §3.4 (ECDSA, R||S), RFC 8037 §3.1 (EdDSA).
+ */
 const NODE_PARAMS: Readonly<Record<string, NodeParams>> = {
-  RS256: { hash: 'sha256', padding: constants.RSA_PKCS1_PADDING },
-  RS384: { hash: 'sha384', padding: constants.RSA_PKCS1_PADDING },
-  RS512: { hash: 'sha512', padding: constants.RSA_PKCS1_PADDING },
-  PS256: { hash: 'sha256', padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
-  PS384: { hash: 'sha384', padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 },
-  PS512: { hash: 'sha512', padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 },
-  ES256: { hash: 'sha256', dsaEncoding: 'ieee-p1363' },
-  ES384: { hash: 'sha384', dsaEncoding: 'ieee-p1363' },
-  ES512: { hash: 'sha512', dsaEncoding: 'ieee-p1363' },
+  RS256: { hash: 'sha256' },
+  RS384: { hash: 'sha384' },
+  RS512: { hash: 'sha512' },
+  PS256: { hash: 'sha256', options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } },
+  PS384: { hash: 'sha384', options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 } },
+  PS512: { hash: 'sha512', options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 } },
+  ES256: { hash: 'sha256', options: { dsaEncoding: 'ieee-p1363' } },
+  ES384: { hash: 'sha384', options: { dsaEncoding: 'ieee-p1363' } },
+  ES512: { hash: 'sha512', options: { dsaEncoding: 'ieee-p1363' } },
   EdDSA: { hash: null },
   Ed25519: { hash: null },
 };
@@ -72,12 +78,7 @@ export function verifySignatureWithNode(token: string, alg: string, key: Verific
     ok = nodeVerify(
       params.hash,
       Buffer.from(token.slice(0, dot), 'ascii'),
-      {
-        key: key.key,
-        ...(params.padding === undefined ? {} : { padding: params.padding }),
-        ...(params.saltLength === undefined ? {} : { saltLength: params.saltLength }),
-        ...(params.dsaEncoding === undefined ? {} : { dsaEncoding: params.dsaEncoding }),
-      },
+      params.options === undefined ? key.key : { key: key.key, ...params.options },
       signature,
     );
   } catch (cause) {

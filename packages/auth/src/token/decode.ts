@@ -36,11 +36,30 @@ export function decodeToken(token: string): DecodedToken {
 export function decodeCompactJws(token: string): DecodedToken {
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
-  const header = decodeSegment(token.slice(0, first));
+  const header = decodeHeader(token.slice(0, first));
   const payload = decodeSegment(token.slice(first + 1, second));
   if (header === undefined || payload === undefined)
     throw new AuthError('token_malformed', 'The token header or payload is not a JSON object');
   return { header, payload };
+}
+
+/** Distinct header segments remembered; past it the memory starts afresh. */
+const HEADER_MEMORY = 64;
+/**
+ * Decoded headers by their exact segment: an issuer signs every token with a few headers (one
+ * per key), so a new token's header is usually one seen before. Frozen, as they are shared.
+ */
+const headers = new Map<string, Readonly<Record<string, unknown>>>();
+
+/** {@link decodeSegment} of a JOSE header (RFC 7515 §4), remembered by its segment. */
+function decodeHeader(segment: string): Readonly<Record<string, unknown>> | undefined {
+  const known = headers.get(segment);
+  if (known !== undefined) return known;
+  const header = decodeSegment(segment);
+  if (header === undefined) return undefined;
+  if (headers.size >= HEADER_MEMORY) headers.clear();
+  headers.set(segment, Object.freeze(header));
+  return header;
 }
 
 /**
@@ -49,7 +68,7 @@ export function decodeCompactJws(token: string): DecodedToken {
  * foreign characters silently. A length of 4n+1 cannot be base64 and is refused, the bytes must
  * be UTF-8 (RFC 7515 §5.2 step 3) and the JSON a plain object, not an array, string or null.
  */
-function decodeSegment(segment: string): Record<string, unknown> | undefined {
+export function decodeSegment(segment: string): Record<string, unknown> | undefined {
   if (segment.length % 4 === 1) return undefined;
   const bytes = Buffer.from(segment, 'base64url');
   if (!isUtf8(bytes)) return undefined;

@@ -26,6 +26,14 @@ export function audiencesOf(claims: Readonly<Record<string, unknown>>): readonly
   return [];
 }
 
+/** Whether `aud` (a string or an array, RFC 7519 §4.1.3) names one of `accepted`; no copies. */
+function namesAudience(aud: unknown, accepted: readonly string[]): boolean {
+  if (typeof aud === 'string') return accepted.includes(aud);
+  if (!Array.isArray(aud)) return false;
+  for (const a of aud) if (typeof a === 'string' && accepted.includes(a)) return true;
+  return false;
+}
+
 /**
  * Registered-claim checks after the signature is verified: `iss` exact (RFC 7519 §4.1.1),
  * `sub` present, `exp`/`nbf` with leeway (§4.1.4, §4.1.5), `iat` not in the future
@@ -63,7 +71,7 @@ export function assertAudience(
   claims: Readonly<Record<string, unknown>>,
   accepted: readonly string[],
 ): void {
-  if (!audiencesOf(claims).some((a) => accepted.includes(a)))
+  if (!namesAudience(claims.aud, accepted))
     throw new AuthError(
       'audience_mismatch',
       `The token audience does not include ${accepted.join(' or ')}`,
