@@ -16,8 +16,8 @@ function cstring(buf, at) {
 
 /**
  * Starts the proxy in front of `target` (host, port). `recording` toggles capture; `take()`
- * returns and clears what was recorded: [{ sql, params }] in the order the API sent them,
- * `params` being text values (or null).
+ * returns and clears what was recorded: [{ sql, params, named }] in the order the API sent them,
+ * `params` being text values (or null), `named` whether it ran as a named prepared statement.
  */
 export async function startCaptureProxy(target) {
   let recorded = [];
@@ -82,9 +82,11 @@ export async function startCaptureProxy(target) {
               );
             at += Math.max(n, 0);
           }
-          if (state.recording) recorded.push({ sql: statements.get(name) ?? '', params });
+          if (state.recording)
+            recorded.push({ sql: statements.get(name) ?? '', params, named: name !== '' });
         } else if (type === 'Q') {
-          if (state.recording) recorded.push({ sql: cstring(body, 0)[0], params: [] });
+          if (state.recording)
+            recorded.push({ sql: cstring(body, 0)[0], params: [], named: false });
         }
       }
     });

@@ -89,18 +89,27 @@ export async function buildScript(databaseUrl, { a, b, userValues, users }) {
 }
 
 /**
- * Runs `script` for `seconds` with `clients` connections (one pgbench thread, pinned to the
- * load core like autocannon). Extended protocol with unnamed statements, as node-postgres
- * sends them. Returns transactions per second and the p50/p99 latency (ms) from its per-
- * transaction log.
+ * The pgbench protocol that matches how the API sent a request's statements: `prepared` (each
+ * statement parsed once per connection) when the API ran any of them as a named prepared
+ * statement, else `extended` (unnamed statements, parsed every time).
  */
-export async function runPgbench(bin, { databaseUrl, script, clients, seconds, dir, tag }) {
+export const protocolOf = (captured) => (captured.some((s) => s.named) ? 'prepared' : 'extended');
+
+/**
+ * Runs `script` for `seconds` with `clients` connections (one pgbench thread, pinned to the
+ * load core like autocannon), with `protocol` (see `protocolOf`). Returns transactions per
+ * second and the p50/p99 latency (ms) from its per-transaction log.
+ */
+export async function runPgbench(
+  bin,
+  { databaseUrl, script, clients, seconds, dir, tag, protocol = 'extended' },
+) {
   const file = join(dir, `${tag}.sql`);
   writeFileSync(file, script);
   const prefix = join(dir, `${tag}-${Date.now()}`);
   const args = [
     '--no-vacuum',
-    '--protocol=extended',
+    `--protocol=${protocol}`,
     `--client=${clients}`,
     '--jobs=1',
     `--time=${Math.max(1, Math.round(seconds))}`,

@@ -7,14 +7,20 @@ import { join } from 'node:path';
 import { createBenchDatabase, seededListId, seedPostgres } from '../lib/db.mjs';
 import { fire, median } from '../lib/load.mjs';
 import { startCaptureProxy } from '../lib/pg-capture.mjs';
-import { buildScript, findPgbench, runPgbench, summarisePgbench } from '../lib/pgbench.mjs';
+import {
+  buildScript,
+  findPgbench,
+  protocolOf,
+  runPgbench,
+  summarisePgbench,
+} from '../lib/pgbench.mjs';
 import { startApiProcess } from '../lib/servers.mjs';
 import { fmt } from '../lib/table.mjs';
 import { subjectOf } from '../lib/tokens.mjs';
 import { throughput } from './auth.mjs';
 import { expectFullPage, todoWork } from './todos.mjs';
 
-/** The API's PostgreSQL pool size (`max` in packages/api/src/db/database.ts). */
+/** The API's PostgreSQL pool size (`POOL_SIZE` in packages/api/src/db/postgres-pool.ts). */
 const POOL = 10;
 const bearer = (token) => ({ authorization: `Bearer ${token}` });
 const NEW_TODO = JSON.stringify({
@@ -127,11 +133,14 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
     [seededListId(0), `('00000000-0000-4000-9000-' || lpad(:u::text, 12, '0'))`],
   ]);
   const scripts = {};
-  for (const kind of ['read', 'write'])
+  const protocols = {};
+  for (const kind of ['read', 'write']) {
     scripts[kind] = await buildScript(db.url, { ...captured[kind], userValues, users });
+    protocols[kind] = protocolOf(captured[kind].a);
+  }
   table.appendix(
     'pgbench scripts (the statements the API sent, captured off the wire)',
-    `-- GET /todos/\n${scripts.read}\n-- POST /todos/\n${scripts.write}`,
+    `-- GET /todos/ (pgbench --protocol=${protocols.read})\n${scripts.read}\n-- POST /todos/ (pgbench --protocol=${protocols.write})\n${scripts.write}`,
   );
   const tokens = ctx.pool.slice(0, users);
   await expectFullPage(api, tokens[users - 1], Math.min(20, Math.floor(total / users)));
@@ -143,6 +152,7 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
     runPgbench(bin, {
       databaseUrl: db.url,
       script: scripts[kind],
+      protocol: protocols[kind],
       clients: POOL,
       seconds,
       dir,
@@ -217,7 +227,7 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
       `${fmt(p.tps)} tx/s`,
       {
         valid: p.failed === 0,
-        note: `${lat(p)}; floor ${POOL} clients ÷ rate = ${fmt((1000 * POOL) / p.tps, 2)} ms${p.failed ? `; ${p.failed} failed` : ''}`,
+        note: `${lat(p)}; --protocol=${protocols[what === 'reads' ? 'read' : 'write']}; floor ${POOL} clients ÷ rate = ${fmt((1000 * POOL) / p.tps, 2)} ms${p.failed ? `; ${p.failed} failed` : ''}`,
       },
     );
     const ratio = r.rps / p.tps;

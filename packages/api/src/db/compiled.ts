@@ -1,4 +1,5 @@
 import type { Compilable, CompiledQuery } from 'kysely';
+import { prepareOnServer } from './postgres-pool.js';
 
 /** A parameter of the compiled statement: a named value given per call, or a fixed one. */
 type Slot<N extends string> = { readonly name: N } | { readonly value: unknown };
@@ -10,8 +11,8 @@ const MARKER = '\u0000todo-sso parameter:';
  * the parameter order are fixed at the first call, so a hot route skips building the operation
  * tree and compiling it (a few dozen µs of a request). `build` receives `param(name)`, a
  * placeholder to use wherever a per-call value goes; values written literally stay fixed. It
- * is the same statement every time, which also lets the SQLite statement cache and PostgreSQL's
- * plan reuse work on it.
+ * is the same statement every time, which also lets the SQLite statement cache keep it prepared
+ * and PostgreSQL parse and plan it once per connection (`prepareOnServer`).
  *
  * @throws {TypeError} at the first call, when a placeholder did not become a bound parameter
  *   (it was inlined into the SQL text, so it could never be replaced).
@@ -43,6 +44,7 @@ export function compileOnce<R, N extends string>(
     for (const [marker, name] of names)
       if (!query.parameters.includes(marker) || query.sql.includes(marker))
         throw new TypeError(`compileOnce: the value ${name} is not a bound parameter`);
+    prepareOnServer(query.sql);
     return { query, slots };
   };
   return (values) => {

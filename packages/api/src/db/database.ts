@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import Libsql from 'libsql';
-import pg from 'pg';
 import type { DatabaseConfig } from '../config/config.js';
+import { createPool } from './postgres-pool.js';
 import type { Schema } from './schema.js';
 import { guardedConnection } from './sqlite-connection.js';
 import { MigrationSafeSqliteDialect } from './sqlite-dialect.js';
@@ -25,7 +25,7 @@ export interface Db {
 
 /**
  * Opens the configured database. SQLite runs in WAL mode with a busy timeout so readers never
- * block the writer; PostgreSQL gets a small pool.
+ * block the writer; PostgreSQL gets a small pool (`createPool`).
  *
  * SQLite is reached through `libsql`, an SQLite fork whose Node module has better-sqlite3's
  * synchronous API and ships prebuilt per platform as npm packages: `npm install` needs no
@@ -66,22 +66,7 @@ export function openDatabase(config: DatabaseConfig): Db {
       close: () => kysely.destroy(),
     };
   }
-  const pool = new pg.Pool({
-    connectionString: config.url,
-    max: 10,
-    // Fail fast while the server is unreachable: a request waits at most this long for a
-    // connection, then answers 503 (see `isDatabaseUnavailable`).
-    connectionTimeoutMillis: 2_000,
-  });
-  // pg emits 'error' on a client whose connection ends unexpectedly, and an 'error' event
-  // without a listener exits the process. pg-pool listens only while a client is idle (and
-  // re-emits on the pool); while a request holds it, nothing does. So every client gets its
-  // own listener for its whole life: the query in flight already fails with the same error
-  // (answered 503), and the pool discards the client when it is released, no longer queryable.
-  pool.on('connect', (client) => {
-    client.on('error', ignoreConnectionError);
-  });
-  pool.on('error', ignoreConnectionError);
+  const pool = createPool(config.url);
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const url = new URL(config.url);
   return {
@@ -101,9 +86,6 @@ function pragmaValue(sqlite: Libsql.Database, name: string): unknown {
   const [row] = sqlite.prepare(`PRAGMA ${name}`).all() as Record<string, unknown>[];
   return row?.[name];
 }
-
-/** The error is reported to whoever was waiting on the connection; the process lives on. */
-function ignoreConnectionError(): void {}
 
 /** A stored timestamp as ISO 8601 (`Date` from PostgreSQL, string from SQLite). */
 export function toIso(value: Date | string): string {

@@ -30,6 +30,7 @@ const CONNECTION_LOST = new RegExp(
   [
     'Connection terminated', // unexpectedly / due to connection timeout
     'timeout exceeded when trying to connect', // pg-pool: no connection within the timeout
+    '^timeout expired$', // pg's client: the server did not complete the connection in time
     'Client has encountered a connection error', // query on a client whose socket failed
     'Client was closed and is not queryable', // query on a client that ended
     'Query read timeout',

@@ -1,0 +1,81 @@
+import pg from 'pg';
+
+/** Connections per API process. */
+export const POOL_SIZE = 10;
+
+/**
+ * How long opening one connection may take: past it the server is taken as unreachable and the
+ * request answers 503 (see `isDatabaseUnavailable`). A refused connection fails at once.
+ */
+export const CONNECT_TIMEOUT_MS = 2_000;
+
+/**
+ * How long a request may wait for one of the pool's connections to come free. Under load every
+ * connection is busy and requests queue, which is ordinary: each waits its turn, a few ms at
+ * most when the database keeps up. Only a wait this long (a server that stopped answering, or
+ * far more load than the database can serve) ends in 503, with `Retry-After`.
+ */
+export const QUEUE_TIMEOUT_MS = 15_000;
+
+/** Distinct statements named server-side; beyond this, statements run unnamed. */
+const MAX_NAMED = 200;
+const names = new Map<string, string>();
+
+/**
+ * Marks a SQL text as one the API runs again and again with new values (a statement compiled
+ * once, `compileOnce`): on PostgreSQL each connection then parses and plans it once, as a
+ * named prepared statement (PostgreSQL 15 §55.2.3, extended query), and later executions send
+ * only Bind and Execute. The statement must name its columns (no `*`), so a migration adding a
+ * column cannot change a prepared statement's result type.
+ */
+export function prepareOnServer(sql: string): void {
+  if (!names.has(sql) && names.size < MAX_NAMED) names.set(sql, `todo_sso_${names.size + 1}`);
+}
+
+type Query = (...args: unknown[]) => unknown;
+
+/**
+ * node-postgres's client with its own connect timeout (the pool's timeout, longer, bounds the
+ * wait in the queue) and the statements marked by `prepareOnServer` sent as named statements.
+ * Kysely calls `query(sql, parameters)`; any other call goes through unchanged.
+ */
+class Client extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    const options = typeof config === 'string' ? { connectionString: config } : config;
+    super({ ...options, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const query = this.query.bind(this) as Query;
+    const named: Query = (...args) => {
+      const [text, values] = args;
+      const name =
+        args.length === 2 && typeof text === 'string' && Array.isArray(values)
+          ? names.get(text)
+          : undefined;
+      return name === undefined ? query(...args) : query({ name, text, values });
+    };
+    this.query = named as pg.Client['query'];
+  }
+}
+
+/**
+ * The API's pool. pg emits 'error' on a client whose connection ends unexpectedly, and an
+ * 'error' event without a listener exits the process. pg-pool listens only while a client is
+ * idle (and re-emits on the pool); while a request holds it, nothing does. So every client gets
+ * its own listener for its whole life: the query in flight already fails with the same error
+ * (answered 503), and the pool discards the client when it is released, no longer queryable.
+ */
+export function createPool(url: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: POOL_SIZE,
+    Client,
+    connectionTimeoutMillis: QUEUE_TIMEOUT_MS,
+  });
+  pool.on('connect', (client) => {
+    client.on('error', ignoreConnectionError);
+  });
+  pool.on('error', ignoreConnectionError);
+  return pool;
+}
+
+/** The error is reported to whoever was waiting on the connection; the process lives on. */
+function ignoreConnectionError(): void {}

@@ -1,0 +1,90 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { sql } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compileOnce } from '../src/db/compiled.js';
+import { openDatabase } from '../src/db/database.js';
+import { CONNECT_TIMEOUT_MS, POOL_SIZE, QUEUE_TIMEOUT_MS } from '../src/db/postgres-pool.js';
+import { isDatabaseUnavailable } from '../src/db/unavailable.js';
+import { postgresAvailable, postgresDatabase, useMigratedDb } from './support/databases.js';
+
+describe.skipIf(!postgresAvailable)('the PostgreSQL pool', () => {
+  const db = useMigratedDb({ skip: !postgresAvailable, create: postgresDatabase });
+
+  it('queues a request while every connection is busy, beyond the connect timeout', async () => {
+    // Every connection held for longer than opening a connection may take.
+    const holdMs = CONNECT_TIMEOUT_MS + 500;
+    const holders = Array.from({ length: POOL_SIZE }, () =>
+      sql`select pg_sleep(${holdMs / 1000})`.execute(db.kysely),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = performance.now();
+    const queued = await sql<{ n: number }>`select 1 as n`.execute(db.kysely);
+    const waited = performance.now() - started;
+    await Promise.all(holders);
+    expect(queued.rows).toEqual([{ n: 1 }]);
+    expect(waited).toBeGreaterThan(CONNECT_TIMEOUT_MS);
+    expect(waited).toBeLessThan(QUEUE_TIMEOUT_MS);
+  }, 30_000);
+
+  it('parses and plans a statement compiled once only once per connection', async () => {
+    const byDepartment = compileOnce<{ sub: string }, 'department'>((param) =>
+      db.kysely
+        .selectFrom('owners')
+        .select('sub')
+        .where('department', '=', param('department'))
+        .orderBy('sub'),
+    );
+    await db.kysely
+      .insertInto('owners')
+      .values(
+        ['a', 'b', 'c'].map((sub, i) => ({
+          issuer: 'https://idp.test/realms/pool',
+          sub,
+          username: sub,
+          department: i < 2 ? 'pool-eng' : 'pool-ops',
+          last_seen_at: new Date().toISOString(),
+        })),
+      )
+      .execute();
+    const query = byDepartment({ department: 'pool-eng' });
+    const seen = await db.kysely.connection().execute(async (connection) => {
+      const first = await connection.executeQuery(query);
+      const second = await connection.executeQuery(byDepartment({ department: 'pool-ops' }));
+      const prepared = await sql<{ name: string }>`
+        select name from pg_prepared_statements where statement = ${query.sql}`.execute(connection);
+      return { first: first.rows, second: second.rows, prepared: prepared.rows };
+    });
+    expect(seen.first).toEqual([{ sub: 'a' }, { sub: 'b' }]);
+    expect(seen.second).toEqual([{ sub: 'c' }]);
+    // One named statement on this connection, used for both calls.
+    expect(seen.prepared).toEqual([{ name: expect.stringMatching(/^todo_sso_\d+$/) }]);
+  });
+});
+
+describe('the PostgreSQL pool when the server does not answer', () => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => sockets.add(socket));
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('answers "unavailable" after the connect timeout, not the longer queue timeout', async () => {
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const db = openDatabase({ kind: 'postgres', url: `postgres://u:p@127.0.0.1:${port}/db` });
+    const started = performance.now();
+    try {
+      const error = await sql`select 1`.execute(db.kysely).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const took = performance.now() - started;
+      expect(isDatabaseUnavailable(error)).toBe(true);
+      expect(took).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS - 50);
+      expect(took).toBeLessThan(QUEUE_TIMEOUT_MS);
+    } finally {
+      await db.close().catch(() => {});
+    }
+  }, 30_000);
+});
