@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 // Profiles the API under one load (node --cpu-prof) and prints the top frames by self time and
-// by inclusive time. Usage: node bench/tools/profile.mjs <healthz|warm|cold|list|create> [seconds]
-// [log level] [postgres] — with `postgres`, the API runs on a fresh bench PostgreSQL database.
+// by inclusive time. Usage: node bench/tools/profile.mjs <healthz|warm|cold|list|create|dpop>
+// [seconds] [log level] [postgres] — with `postgres`, the API runs on a fresh bench PostgreSQL
+// database. `dpop`: the warm GET /me with a DPoP-bound token and a new proof on each request,
+// the proofs signed before the load (about 2,000 per second asked for).
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { summarise } from '../lib/cpuprofile.mjs';
 import { createBenchDatabase } from '../lib/db.mjs';
 import { fire } from '../lib/load.mjs';
 import { LOAD_CORE, pinSelf } from '../lib/proc.mjs';
 import { startApiProcess } from '../lib/servers.mjs';
 import { startIssuer } from '../lib/tokens.mjs';
+import { dpopLoad } from '../sections/dpop.mjs';
 
 const [scenario = 'warm', secondsArg = '6', logLevel = 'info', engine = 'sqlite'] =
   process.argv.slice(2);
@@ -36,6 +40,8 @@ for (let i = 0; i < 20; i++)
     body: '{"title":"x"}',
   });
 let i = 0;
+const dpop = scenario === 'dpop' ? await dpopLoad({ issuer: iss }, api) : undefined;
+if (dpop?.refused) throw new Error(`the API does not accept DPoP (answered ${dpop.refused})`);
 const spec = {
   healthz: { url: `${api.url}/healthz` },
   warm: { url: `${api.url}/me`, headers: h },
@@ -45,8 +51,13 @@ const spec = {
   },
   list: { url: `${api.url}/todos/`, headers: h },
   create: { url: `${api.url}/todos/`, headers: h, method: 'POST', body: '{"title":"bench"}' },
+  dpop: dpop && (await dpop.load(Math.round(seconds * 2000))),
 }[scenario];
-const r = await fire({ ...spec, duration: seconds });
+if (spec === undefined) throw new Error(`unknown scenario ${scenario}`);
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+const from = monotonicUs();
+const r = await fire(scenario === 'dpop' ? spec : { ...spec, duration: seconds });
+const to = monotonicUs();
 console.log(scenario, Math.round(r.rps), 'req/s', [...r.statuses]);
 await api.stop();
 await iss.issuer.close();
@@ -93,4 +104,9 @@ console.log('--- self time');
 console.log(top(self, 30).join('\n'));
 console.log('--- inclusive time');
 console.log(top(incl, 60).join('\n'));
+// The load window alone (no start-up, no seeding), per request: what the route itself costs.
+const w = summarise(join(dir, file), { window: { from, to } });
+console.log(`--- load window: ${(w.busyUs / r.total).toFixed(1)} µs sampled busy per request`);
+for (const f of w.frames.slice(0, 30))
+  console.log(`${(f.us / r.total).toFixed(2).padStart(8)} µs  ${f.label}`);
 console.log('profile:', join(dir, file));

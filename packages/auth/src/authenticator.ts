@@ -59,7 +59,8 @@ export interface Authenticator {
   /**
    * Checks how a verified token was presented (RFC 9449 §7): a DPoP-bound token with its proof,
    * the `DPoP` scheme only with a bound token of an issuer that accepts DPoP. Throws
-   * {@link AuthError}; resolves to the proof key's thumbprint for a DPoP request.
+   * {@link AuthError}; resolves to the proof key's thumbprint for a DPoP request. `principal`
+   * is what {@link Authenticator.authenticate} returned for `request.token`.
    */
   checkSender(principal: Principal, request: ProofRequest): Promise<{ jkt: string } | undefined>;
   /** An issuer's DPoP mode (`off` for an unknown issuer). */
@@ -129,6 +130,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     ? Object.freeze([...(options.dpop?.algorithms ?? DEFAULT_DPOP_ALGORITHMS)])
     : undefined;
   const verified = new ExpiringLru<Principal>(settings.maxEntries);
+  // The SHA-256 of the token each principal was verified from (its cache key): a DPoP proof's
+  // `ath` (RFC 9449 §4.3 step 12) is compared with it without hashing the token a second time.
+  const tokenHashes = new WeakMap<Principal, string>();
   const introspected = new ExpiringLru<Principal | AuthError>(settings.maxEntries);
   const introspectCtx = { settings, fetch: fetchImpl, now, emit, cache: introspected };
 
@@ -181,6 +185,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       requireExp: true,
     });
     const principal = checkRevoked(toPrincipal(entry.issuer, payload));
+    tokenHashes.set(principal, key);
     // Never outlives `exp`, nor the key TTL (a key withdrawn from the JWKS stops counting soon).
     verified.set(
       key,
@@ -251,6 +256,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
             accepted(entry, options),
           );
           checkRevoked(principal);
+          tokenHashes.set(principal, key);
           emit({ type: 'authenticated', issuer: entry.issuer.issuer, cached, mode: 'introspect' });
           return principal;
         }
@@ -297,7 +303,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
     checkSender: (principal, request) => {
       const accepts = dpopModes.get(principal.issuer) !== 'off';
-      return checkSender(principal, request, accepts ? dpopVerifier : undefined);
+      const tokenHash = tokenHashes.get(principal) ?? tokenKey(request.token);
+      return checkSender(principal, request, accepts ? dpopVerifier : undefined, tokenHash);
     },
 
     dpopMode: (issuer) => dpopModes.get(issuer) ?? 'off',

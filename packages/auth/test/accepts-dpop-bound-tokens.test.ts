@@ -111,6 +111,26 @@ describe('DPoP-bound access tokens through the Fastify plugin (RFC 9449 §7)', (
     expect(stolen.json()).toMatchObject({ code: 'token_binding_mismatch' });
   });
 
+  test('ath is the hash of the token sent, for each of two cached tokens bound to one key', async () => {
+    const other = await idp.accessToken(alice, { claims: { cnf: { jkt: key.jkt }, jti: 'other' } });
+    expect(other).not.toBe(bound);
+    // Both tokens verified (and cached) first, then each proof checked against its own token.
+    expect((await get(`DPoP ${bound}`, await proof(key, bound))).statusCode).toBe(200);
+    expect((await get(`DPoP ${other}`, await proof(key, other))).statusCode).toBe(200);
+    for (const [sent, hashed] of [
+      [bound, other],
+      [other, bound],
+    ] as const) {
+      const res = await get(`DPoP ${sent}`, await proof(key, hashed));
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({
+        code: 'dpop_proof_invalid',
+        detail: 'The DPoP proof ath does not match the access token',
+      });
+    }
+    expect((await get(`DPoP ${other}`, await proof(key, other))).statusCode).toBe(200);
+  });
+
   test('refuses two DPoP headers and a missing proof', async () => {
     const p = await proof(key, bound);
     const two = await get(`DPoP ${bound}`, [p, await proof(key, bound)]);

@@ -224,6 +224,64 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     await refused(verify(input(relabelled)), 'dpop_proof_invalid', /fit|signature/);
   });
 
+  test('a header checked once still needs its own signature and well-formed segments', async () => {
+    // The first proof's header (typ, alg, jwk, thumbprint, key) is cached by its segment.
+    const first = await proof(alice);
+    await verify(input(first));
+    const [h, , sig] = first.split('.') as [string, string, string];
+    const second = await proof(alice);
+    expect(second.split('.')[0]).toBe(h);
+    const [, c2, sig2] = second.split('.') as [string, string, string];
+    await refused(verify(input(`${h}.${c2}.${sig}`)), 'dpop_proof_invalid', /signature/);
+    await refused(verify(input(`${h}.${c2}`)), 'dpop_proof_invalid', /compact JWS/);
+    await refused(verify(input(`${h}.${c2}*.${sig2}`)), 'dpop_proof_invalid', /compact JWS/);
+    await refused(verify(input(`${h}.${c2}.${sig2}.x`)), 'dpop_proof_invalid', /compact JWS/);
+    await refused(verify(input(`${h}.${c2}.`)), 'dpop_proof_invalid', /signature/);
+    // Nor does the cached header stand in for the claims of the next proof.
+    await refused(
+      verify(input(await proof(alice, { htu: 'https://api.example.com/lists/' }))),
+      'dpop_proof_invalid',
+      /htu/,
+    );
+    await refused(
+      verify(input(second, { boundJkt: (await holder()).jkt })),
+      'token_binding_mismatch',
+      /another key/,
+    );
+    await expect(verify(input(second))).resolves.toBeUndefined();
+  });
+
+  test('the in-memory replay cache refuses when full and frees room as proofs expire', () => {
+    const t0 = clock.now();
+    const small = new MemoryDpopReplayCache(2, clock.now);
+    expect(small.claim('a', t0 + 65_000)).toBe(true);
+    // Out of expiry order: b expires before a, though it came after it.
+    expect(small.claim('b', t0 + 10_000)).toBe(true);
+    expect(small.claim('c', t0 + 65_000)).toBe(false);
+    expect(small.claim('b', t0 + 10_000)).toBe(false);
+    clock.advance(11);
+    // b has expired: its room goes to c; a is still remembered.
+    expect(small.claim('c', t0 + 76_000)).toBe(true);
+    expect(small.claim('a', t0 + 76_000)).toBe(false);
+    expect(small.claim('c', t0 + 76_000)).toBe(false);
+    expect(small.size).toBe(2);
+  });
+
+  test('an expired proof left behind a valid one by the quick pass is no replay', () => {
+    const t0 = clock.now();
+    const cache = new MemoryDpopReplayCache(100, clock.now);
+    expect(cache.claim('x', t0 + 65_000)).toBe(true);
+    expect(cache.claim('y', t0 + 5_000)).toBe(true);
+    clock.advance(6);
+    expect(cache.claim('z', t0 + 71_000)).toBe(true);
+    expect(cache.claim('x', t0 + 71_000)).toBe(false);
+    expect(cache.claim('y', t0 + 71_000)).toBe(true);
+    expect(cache.claim('y', t0 + 71_000)).toBe(false);
+    clock.advance(66);
+    expect(cache.claim('w', t0 + 137_000)).toBe(true);
+    expect(cache.size).toBe(1);
+  });
+
   test('refuses two DPoP headers, none, and a header that is not one JWS', async () => {
     const p = await proof(alice);
     await refused(verify(input([p, p])), 'dpop_proof_invalid', /More than one/);

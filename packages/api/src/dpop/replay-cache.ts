@@ -10,7 +10,7 @@ import { revocationRepository } from '../repositories/revocations.js';
  * one process, which keeps them in memory.
  */
 export function dpopReplayCache(db: Db, now: () => Date): DpopReplayCache {
-  if (db.dialect === 'sqlite') return new MemoryDpopReplayCache(100_000, () => now().getTime());
+  if (db.dialect === 'sqlite') return new MemoryDpopReplayCache(undefined, () => now().getTime());
   const repo = revocationRepository(db);
   return {
     // The key (thumbprint + jti) is client-chosen in part: stored as a fixed-size hash.

@@ -30,3 +30,23 @@ export function normaliseHtu(value: string): string | undefined {
   if (url.username !== '' || url.password !== '') return undefined;
   return `${url.protocol}//${url.host}${normalisePercentEncoding(url.pathname)}`;
 }
+
+/** Distinct URIs remembered by a {@link createHtuNormaliser}; the memo starts over beyond. */
+const MEMO_ENTRIES = 1000;
+
+/**
+ * {@link normaliseHtu} with a memo: a client calls the same few URIs over and over, and the
+ * WHATWG parse is a good part of a proof's bookkeeping. Bounded: when full, the memo is
+ * dropped whole and refilled by the URIs still in use.
+ */
+export function createHtuNormaliser(): (value: string) => string | undefined {
+  let memo = new Map<string, string | undefined>();
+  return (value) => {
+    const known = memo.get(value);
+    if (known !== undefined || memo.has(value)) return known;
+    const normalised = normaliseHtu(value);
+    if (memo.size >= MEMO_ENTRIES) memo = new Map();
+    memo.set(value, normalised);
+    return normalised;
+  };
+}

@@ -34,16 +34,28 @@ export function createDpopNonces(options: DpopNonceOptions): DpopNonceSource {
   if (!Number.isFinite(lifetimeMs) || lifetimeMs < 1000)
     throw new TypeError('The DPoP nonce lifetime must be at least 1 second');
   const now = options.now ?? Date.now;
-  const nonceOf = (window: number) =>
-    createHmac('sha256', secret).update(`dpop-nonce:${window}`).digest('base64url');
+  // The nonces of the last two windows asked for: each HMAC is computed once per window, not
+  // once or twice per request.
+  const recent = new Map<number, Buffer>();
+  const nonceOf = (window: number): Buffer => {
+    let nonce = recent.get(window);
+    if (nonce === undefined) {
+      nonce = Buffer.from(
+        createHmac('sha256', secret).update(`dpop-nonce:${window}`).digest('base64url'),
+      );
+      if (recent.size >= 2) recent.delete(recent.keys().next().value as number);
+      recent.set(window, nonce);
+    }
+    return nonce;
+  };
   const window = () => Math.floor(now() / lifetimeMs);
   return {
-    current: () => nonceOf(window()),
+    current: () => nonceOf(window()).toString(),
     accepts: (nonce) => {
       const given = Buffer.from(nonce);
       const w = window();
       return [w, w - 1].some((candidate) => {
-        const expected = Buffer.from(nonceOf(candidate));
+        const expected = nonceOf(candidate);
         return expected.length === given.length && timingSafeEqual(expected, given);
       });
     },

@@ -27,12 +27,14 @@ export interface ProofRequest {
  * token. Whether an issuer *requires* binding is decided by the authorization core
  * (`senderConstrained`), which sees the proof returned here.
  *
+ * @param tokenHash base64url SHA-256 of `request.token`, when already computed.
  * @returns the thumbprint of the verified proof's key, or `undefined` for a bearer request.
  */
 export async function checkSender(
   principal: Principal,
   request: ProofRequest,
   verify: DpopVerifier | undefined,
+  tokenHash?: string,
 ): Promise<{ jkt: string } | undefined> {
   const bound = principal.confirmation?.jkt;
   if (request.scheme === 'Bearer') {
@@ -55,8 +57,9 @@ export async function checkSender(
     proof: request.proof,
     method: request.method,
     url: request.url,
-    // §4.3 step 12: `ath` is the base64url SHA-256 of the token, the verified-token cache key.
-    accessTokenHash: tokenKey(request.token),
+    // §4.3 step 12: `ath` is the base64url SHA-256 of the token, the verified-token cache key
+    // (passed in when the caller has it already).
+    accessTokenHash: tokenHash ?? tokenKey(request.token),
     boundJkt: bound,
   });
   return { jkt: bound };

@@ -3,8 +3,8 @@ import { ExpiringLru } from '../cache/lru.js';
 import { AuthError } from '../errors.js';
 import { keyFitsAlgorithm, type VerificationKey } from '../jwks/import-key.js';
 import { verifySignatureWithNode } from '../jwks/verify-signature.js';
-import { decodeToken } from '../token/decode.js';
-import { normaliseHtu } from './htu.js';
+import { decodeSegment, looksLikeJws } from '../token/decode.js';
+import { createHtuNormaliser } from './htu.js';
 import type { DpopNonceSource } from './nonce.js';
 import type { DpopReplayCache } from './replay.js';
 import { jwkThumbprint } from './thumbprint.js';
@@ -21,6 +21,9 @@ export const DEFAULT_DPOP_ALGORITHMS: readonly string[] = Object.freeze([
 
 /** JWK members that only a private key has (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+/** The payload and signature segments of a compact JWS, matched from `lastIndex` on. */
+const PAYLOAD_AND_SIGNATURE = /[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/y;
 
 /** A proof is small: a header with one public key and a few claims. */
 const MAX_PROOF_LENGTH = 8 * 1024;
@@ -61,6 +64,17 @@ function invalid(description: string): AuthError {
   return new AuthError('dpop_proof_invalid', description);
 }
 
+/**
+ * What a proof's protected header establishes: its algorithm and the public key with its
+ * RFC 7638 thumbprint. A client signs every proof with the same key and header, so this is
+ * worked out once per distinct header (the exact base64url segment) and cached.
+ */
+interface ProofKey {
+  readonly alg: string;
+  readonly key: VerificationKey;
+  readonly jkt: string;
+}
+
 function single(proof: DpopProofInput['proof']): string {
   if (proof === undefined || proof === '' || (Array.isArray(proof) && proof.length === 0))
     throw invalid('The DPoP proof header is missing');
@@ -77,6 +91,11 @@ function single(proof: DpopProofInput['proof']): string {
  * Creates the proof verifier. Every check of RFC 9449 §4.3 runs, cheapest first; the replay
  * cache is consulted last, so a proof refused for another reason never takes a `jti`.
  *
+ * Per request the work is the signature check plus the payload's claims. The header's checks,
+ * thumbprint and key import depend on the header segment alone and are cached by it once a
+ * proof with that header has passed its signature check (so only signed headers take room);
+ * an identical segment decodes to the identical header, so every check still holds for it.
+ *
  * @example
  * ```ts
  * const verify = createDpopVerifier({ replay: new MemoryDpopReplayCache() });
@@ -90,8 +109,11 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
   const maxAgeSec = options.maxAgeSec ?? 60;
   const toleranceSec = options.clockToleranceSec ?? 5;
   const now = options.now ?? Date.now;
-  // Imported proof keys by thumbprint: a client reuses its key for every request.
+  // Imported proof keys by thumbprint, and checked headers by their segment: a client reuses
+  // its key (and so its header) for every request.
   const keys = new ExpiringLru<VerificationKey>(10_000);
+  const headers = new ExpiringLru<ProofKey>(10_000);
+  const normaliseHtu = createHtuNormaliser();
 
   const importKey = (jwk: Record<string, unknown>, jkt: string, nowMs: number) => {
     const cached = keys.get(jkt, nowMs);
@@ -113,16 +135,10 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
     return key;
   };
 
-  return async (input) => {
-    const proof = single(input.proof);
-    let decoded: ReturnType<typeof decodeToken>;
-    try {
-      decoded = decodeToken(proof);
-    } catch {
-      throw invalid('The DPoP proof is not a compact JWS');
-    }
-    const { header, payload } = decoded;
-    // §4.3 step 4–7: type, algorithm, public key only, signature.
+  /** §4.3 steps 4–6: type, algorithm, public key only (not yet the signature). */
+  const checkHeader = (segment: string, nowMs: number): ProofKey => {
+    const header = decodeSegment(segment);
+    if (header === undefined) throw invalid('The DPoP proof is not a compact JWS');
     if (header.typ !== 'dpop+jwt') throw invalid('The DPoP proof typ is not dpop+jwt');
     const alg = header.alg;
     if (typeof alg !== 'string' || !algorithms.includes(alg))
@@ -135,21 +151,49 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
       throw invalid('The DPoP proof jwk carries private key material');
     const jkt = jwkThumbprint(members);
     if (jkt === undefined) throw invalid('The DPoP proof jwk is not a public RSA, EC or OKP key');
-    const nowMs = now();
     const key = importKey(members, jkt, nowMs);
     if (!keyFitsAlgorithm(key, alg)) throw invalid(`The DPoP proof key does not fit ${alg}`);
+    return { alg, key, jkt };
+  };
+
+  /** §4.3 steps 2–7: one compact JWS, its header checked, its signature valid; the claims. */
+  const verifiedPayload = (proof: string, nowMs: number) => {
+    const first = proof.indexOf('.');
+    const segment = proof.slice(0, first);
+    const cached = first > 0 ? headers.get(segment, nowMs) : undefined;
+    // RFC 7515 §7.1: three base64url segments. A cached header segment passed this already.
+    PAYLOAD_AND_SIGNATURE.lastIndex = first + 1;
+    if (!(cached === undefined ? looksLikeJws(proof) : PAYLOAD_AND_SIGNATURE.test(proof)))
+      throw invalid('The DPoP proof is not a compact JWS');
+    const second = proof.indexOf('.', first + 1);
+    const header = cached ?? checkHeader(segment, nowMs);
+    const payload = decodeSegment(proof.slice(first + 1, second));
+    if (payload === undefined) throw invalid('The DPoP proof is not a compact JWS');
     try {
-      verifySignatureWithNode(proof, alg, key);
+      verifySignatureWithNode(proof, header.alg, header.key);
     } catch {
       throw invalid('The DPoP proof signature is invalid');
     }
+    if (cached === undefined) headers.set(segment, header, nowMs + 3_600_000, nowMs);
+    return { jkt: header.jkt, payload };
+  };
+
+  return async (input) => {
+    const proof = single(input.proof);
+    const nowMs = now();
+    const { jkt, payload } = verifiedPayload(proof, nowMs);
     // §4.2 required claims; §4.3 steps 8, 9, 11, 12.
     const { jti, htm, htu, iat, ath } = payload;
     if (typeof jti !== 'string' || jti === '' || jti.length > 256)
       throw invalid('The DPoP proof jti is missing');
     if (htm !== input.method) throw invalid('The DPoP proof htm does not match the request method');
+    // §4.3 step 9: the same URI once normalised; an identical string needs only the one check.
     const expected = normaliseHtu(input.url);
-    if (typeof htu !== 'string' || expected === undefined || normaliseHtu(htu) !== expected)
+    if (
+      typeof htu !== 'string' ||
+      expected === undefined ||
+      (htu !== input.url && normaliseHtu(htu) !== expected)
+    )
       throw invalid('The DPoP proof htu does not match the request URI');
     const nowSec = nowMs / 1000;
     if (typeof iat !== 'number' || !Number.isFinite(iat))
@@ -171,7 +215,9 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
     }
     // §11.1: a proof is used once. Remembered until it would be too old anyway.
     const expiresAt = (iat + maxAgeSec + toleranceSec) * 1000;
-    if (!(await options.replay.claim(`${jkt}.${jti}`, expiresAt)))
+    const claimed = options.replay.claim(`${jkt}.${jti}`, expiresAt);
+    // An in-process cache answers at once: no promise to wait for.
+    if (!(typeof claimed === 'boolean' ? claimed : await claimed))
       throw invalid('The DPoP proof was already used');
   };
 }

@@ -68,7 +68,7 @@ function decodeHeader(segment: string): Readonly<Record<string, unknown>> | unde
  * foreign characters silently. A length of 4n+1 cannot be base64 and is refused, the bytes must
  * be UTF-8 (RFC 7515 §5.2 step 3) and the JSON a plain object, not an array, string or null.
  */
-function decodeSegment(segment: string): Record<string, unknown> | undefined {
+export function decodeSegment(segment: string): Record<string, unknown> | undefined {
   if (segment.length % 4 === 1) return undefined;
   const bytes = Buffer.from(segment, 'base64url');
   if (!isUtf8(bytes)) return undefined;
