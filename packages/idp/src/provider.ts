@@ -2,29 +2,25 @@ import { randomBytes } from 'node:crypto';
 import Provider, {
   type ClientMetadata,
   type Configuration,
-  errors,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import type { MemoryStore } from './adapter.js';
-import { DEFAULT_RESOURCE, OIDC_SCOPES } from './constants.js';
+import { OIDC_SCOPES } from './constants.js';
+import { providerFeatures } from './features.js';
 import { registerPasswordGrant } from './grants/password.js';
 import { originAllowed } from './http/cors.js';
 import { applyDefaultScopes } from './keycloak/compat.js';
 import { keycloakRefreshRotation } from './keycloak/refresh-reuse.js';
 import type { Layout } from './layout.js';
 import type { OtpVerifier } from './otp/verifier.js';
-import { devicePages } from './pages/device.js';
 import { escapeHtml } from './pages/html.js';
-import { loggedOutPage, logoutPage } from './pages/templates.js';
 import type { IdpProfile } from './profiles/profile.js';
 import type { Realm, RealmClient } from './realm/types.js';
 import { stepUpPolicy } from './sessions/acr.js';
 import type { LoginGuard } from './sessions/context.js';
-import { sessionTtl } from './sessions/lifespan.js';
-import { hintMatchesSession } from './sessions/logout-hint.js';
-import { mappedAttributes, profileClaims } from './tokens/claims.js';
+import { tokenLifetimes } from './sessions/lifespan.js';
 import { DPOP_SIGNING_ALGS } from './tokens/dpop.js';
-import { extraTokenClaims } from './tokens/extra-claims.js';
+import { tokenSettings } from './tokens/formats.js';
 import { alwaysIncludeSessionClaims } from './tokens/id-token.js';
 import type { IdpKeys } from './tokens/keys.js';
 import { resourceServers } from './tokens/resource-server.js';
@@ -86,20 +82,50 @@ export function uriMatches(patterns: readonly string[], value: string): boolean 
   return patterns.some((p) => (p.endsWith('*') ? value.startsWith(p.slice(0, -1)) : p === value));
 }
 
+/** Keycloak accepts registered redirect URIs ending in `*` as prefixes. */
+function acceptUriPatterns(provider: Provider): void {
+  provider.Client.prototype.redirectUriAllowed = function redirectUriAllowed(value: string) {
+    return uriMatches(this.redirectUris ?? [], value);
+  };
+  provider.Client.prototype.postLogoutRedirectUriAllowed = function allowed(value: string) {
+    return uriMatches(this.postLogoutRedirectUris ?? [], value);
+  };
+}
+
 /**
- * Builds the oidc-provider instance for a realm and profile. (This file is a little over 250
- * lines: oidc-provider's configuration is one object, kept whole so it reads in one piece; its
- * parts live in tokens/, sessions/, grants/ and keycloak/.)
+ * oidc-provider refuses outgoing requests to loopback and private addresses (SSRF guard). The dev
+ * IdP's only outgoing requests are back-channel logouts to URLs from the realm file (trusted
+ * configuration; registered clients may not name any URL the IdP would fetch, see
+ * registration/handler.ts), and in development those are localhost by design, so the guard's
+ * dispatcher is dropped. The 2.5 s timeout stays.
+ */
+const fetchWithoutSsrfGuard: Configuration['fetch'] = (url, options) => {
+  const { dispatcher: _ssrfGuard, ...rest } = options as RequestInit & { dispatcher?: unknown };
+  return globalThis.fetch(url, rest);
+};
+
+const renderError: Configuration['renderError'] = (ctx, out) => {
+  ctx.type = 'html';
+  ctx.body = `<!doctype html><meta charset="utf-8"><title>Error</title><h1>${escapeHtml(
+    String(out.error),
+  )}</h1><p>${escapeHtml(String(out.error_description ?? ''))}</p>`;
+};
+
+const loadExistingGrant: Configuration['loadExistingGrant'] = async (ctx) => {
+  const grantId =
+    ctx.oidc.result?.consent?.grantId ??
+    ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId as string);
+  return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+};
+
+/**
+ * Builds the oidc-provider instance for a realm and profile: one configuration object, its parts
+ * in tokens/ (claims, formats, lifetimes), features.ts, sessions/, grants/ and keycloak/.
  */
 export function buildProvider(setup: ProviderSetup): Provider {
   const { realm, layout, keys, profile } = setup;
-  const attributeClaims = [
-    ...new Set(
-      [...realm.clients.values()].flatMap((c) => c.attributeMappers.map((m) => m.claimName)),
-    ),
-  ];
-
   const resourceServerInfo = resourceServers(realm, profile, setup.accessTokenLifespan);
+  let rotation: (ctx: KoaContextWithOIDC) => Promise<boolean>;
 
   const configuration: Configuration = {
     adapter: setup.store.adapterFor(),
@@ -110,85 +136,8 @@ export function buildProvider(setup: ProviderSetup): Provider {
     scopes: OIDC_SCOPES,
     // Levels of authentication the realm names (`acr.loa.map`), listed in discovery.
     acrValues: Object.keys(realm.acrLoaMap),
-    claims: {
-      // Keycloak puts acr (its acr mapper), auth_time (the basic scope) and amr (the AMR mapper
-      // the realm adds) into every ID token, asked for or not.
-      openid: ['sub', 'acr', 'amr', 'auth_time', ...attributeClaims],
-      profile: ['name', 'given_name', 'family_name', 'preferred_username'],
-      email: ['email', 'email_verified'],
-    },
-    async findAccount(ctx: KoaContextWithOIDC, sub: string) {
-      const user = realm.usersById.get(sub);
-      if (!user?.enabled) return undefined;
-      return {
-        accountId: sub,
-        async claims(use: string) {
-          const client = realm.clients.get(ctx.oidc.client?.clientId ?? '');
-          const target = use === 'id_token' ? 'idToken' : 'userinfo';
-          return { ...profileClaims(user), ...mappedAttributes(user, client, target), sub };
-        },
-      };
-    },
-    extraTokenClaims: extraTokenClaims(realm, profile),
-    formats: {
-      customizers: {
-        async jwt(_ctx, token, jwt) {
-          // Keycloak signs access tokens with header typ "JWT", not RFC 9068's "at+jwt".
-          jwt.header = { typ: 'JWT' };
-          const payload = jwt.payload as Record<string, unknown>;
-          delete payload.username;
-          profile.finishAccessToken(payload);
-          if (token.kind === 'ClientCredentials') {
-            const extra = (token as { extra?: Record<string, unknown> }).extra;
-            if (extra?.sub) payload.sub = extra.sub;
-            if (!profile.clientIdInServiceAccountTokens) delete payload.client_id;
-          } else {
-            delete payload.client_id;
-          }
-        },
-      },
-    },
-    features: {
-      // OpenID Connect Core §5.5: `claims` with an essential `acr` asks for a level, too.
-      claimsParameter: { enabled: true },
-      devInteractions: { enabled: false },
-      // RFC 7591, anonymous, screened by the realm's registration policy (registration/handler.ts).
-      registration: { enabled: layout.routes.registration !== undefined },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
-      deviceFlow: { enabled: true, ...devicePages },
-      rpInitiatedLogout: {
-        enabled: true,
-        logoutSource(ctx, form) {
-          ctx.type = 'html';
-          ctx.body = logoutPage(form, hintMatchesSession(ctx));
-        },
-        postLogoutSuccessSource(ctx) {
-          ctx.type = 'html';
-          ctx.body = loggedOutPage();
-        },
-      },
-      backchannelLogout: { enabled: true },
-      clientCredentials: { enabled: true },
-      // RFC 9449 §5, where the imitated server speaks it (its profile says).
-      dPoP: { enabled: profile.dpop },
-      encryption: { enabled: true },
-      // Userinfo is served by the dev IdP itself: Keycloak answers it for audience-bound access
-      // tokens, which oidc-provider's own endpoint refuses.
-      userinfo: { enabled: false },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: () => DEFAULT_RESOURCE,
-        useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, resource, client) => {
-          // RFC 8707 §2: an absolute URI without a fragment; the dev IdP takes http(s) ones.
-          if (resource !== DEFAULT_RESOURCE && !/^https?:\/\//.test(resource)) {
-            throw new errors.InvalidTarget('resource must be an absolute http(s) URI');
-          }
-          return resourceServerInfo(client.clientId, resource);
-        },
-      },
-    },
+    ...tokenSettings(realm, profile),
+    features: providerFeatures(profile, layout, resourceServerInfo),
     // Only what a realm client can get: the code flow (the realm refuses implicit and hybrid
     // flows) and Keycloak's client authentication methods (body credentials are accepted too,
     // see normalizeClientAuth).
@@ -205,66 +154,27 @@ export function buildProvider(setup: ProviderSetup): Provider {
       const realmClient = realm.clients.get(client.clientId);
       return realmClient ? originAllowed(realmClient, origin) : false;
     },
-    // oidc-provider refuses outgoing requests to loopback and private addresses (SSRF guard).
-    // The dev IdP's only outgoing requests are back-channel logouts to URLs from the realm file
-    // (trusted configuration; registered clients may not name any URL the IdP would fetch, see
-    // registration/handler.ts), and in development those are localhost by design, so the guard's
-    // dispatcher is dropped. The 2.5 s timeout stays.
-    fetch: (url, options) => {
-      const { dispatcher: _ssrfGuard, ...rest } = options as RequestInit & { dispatcher?: unknown };
-      return globalThis.fetch(url, rest);
-    },
+    fetch: fetchWithoutSsrfGuard,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // Tokens of a browser session end with it (Keycloak ends them on logout and expiry).
     expiresWithSession: async () => true,
     rotateRefreshToken: (ctx) => rotation(ctx),
-    ttl: {
-      AccessToken: setup.accessTokenLifespan,
-      ClientCredentials: setup.accessTokenLifespan,
-      IdToken: setup.accessTokenLifespan,
-      // A session and its refresh tokens end at its idle timeout or at its max lifespan after
-      // sign-in, whichever is first (see sessionTtl). Refresh tokens carry the sign-in time as
-      // `authTime`; a rotated one gets a fresh idle period but never passes the max lifespan.
-      RefreshToken: (_ctx, token) => sessionTtl(realm, token.authTime),
-      Session: (_ctx, session) => sessionTtl(realm, session.loginTs),
-      // A grant is not re-saved when its session is kept active by refreshes, so it lives as long
-      // as a session can; the session's end revokes it sooner (session-end.ts).
-      Grant: realm.ssoSessionMaxLifespan,
-      Interaction: INTERACTION_TTL,
-      AuthorizationCode: 60,
-      DeviceCode: 600,
-    },
+    ttl: { ...tokenLifetimes(realm, setup.accessTokenLifespan), Interaction: INTERACTION_TTL },
     interactions: {
       policy: stepUpPolicy(realm),
       url: (_ctx, interaction) => `${layout.mountPath}${layout.loginPath}${interaction.uid}`,
     },
-    loadExistingGrant: async (ctx) => {
-      const grantId =
-        ctx.oidc.result?.consent?.grantId ??
-        ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId as string);
-      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
-    },
-    renderError(ctx, out) {
-      ctx.type = 'html';
-      ctx.body = `<!doctype html><meta charset="utf-8"><title>Error</title><h1>${escapeHtml(
-        String(out.error),
-      )}</h1><p>${escapeHtml(String(out.error_description ?? ''))}</p>`;
-    },
+    loadExistingGrant,
+    renderError,
   };
 
   const provider = new Provider(setup.issuer, configuration);
   // The dispatcher sets X-Forwarded-Host/-Proto from the configured public URL, overwriting what
   // the client sent, so every URL oidc-provider writes starts with that URL (see dispatch.ts).
   provider.proxy = true;
-  const rotation = keycloakRefreshRotation(provider, realm);
+  rotation = keycloakRefreshRotation(provider, realm);
   alwaysIncludeSessionClaims(provider);
-  // Keycloak accepts registered redirect URIs ending in `*` as prefixes.
-  provider.Client.prototype.redirectUriAllowed = function redirectUriAllowed(value: string) {
-    return uriMatches(this.redirectUris ?? [], value);
-  };
-  provider.Client.prototype.postLogoutRedirectUriAllowed = function allowed(value: string) {
-    return uriMatches(this.postLogoutRedirectUris ?? [], value);
-  };
+  acceptUriPatterns(provider);
   applyDefaultScopes(provider, layout.routes.authorization);
   profile.extendProvider(provider, setup.issuer);
   registerPasswordGrant(provider, realm, resourceServerInfo, setup);

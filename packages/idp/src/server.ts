@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type Provider from 'oidc-provider';
 import { MemoryStore } from './adapter.js';
 import type { AdminContext } from './admin/context.js';
 import { ConsentStore } from './consent/store.js';
@@ -104,6 +105,51 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** The realm file (or representation) with the session timeouts the options override. */
+function realmOf(options: IdpOptions): Realm {
+  const loaded = loadRealm(options.realm ?? DEFAULT_REALM_FILE);
+  return {
+    ...loaded,
+    ssoSessionIdleTimeout:
+      seconds(options, 'ssoSessionIdleTimeout') ?? loaded.ssoSessionIdleTimeout,
+    ssoSessionMaxLifespan:
+      seconds(options, 'ssoSessionMaxLifespan') ?? loaded.ssoSessionMaxLifespan,
+  };
+}
+
+/** Logs how each back-channel logout delivery went. */
+function backchannelReport(log: IdpLogger): BackchannelReport {
+  return (clientId, outcome) => {
+    if (outcome.ok) log.info(`back-channel logout delivered to ${clientId}`);
+    else log.warn(`back-channel logout to ${clientId} failed: ${outcome.error.message}`);
+  };
+}
+
+/**
+ * Keeps sessions as Keycloak does: an expired one is ended (with back-channel logout), refreshes
+ * extend it, browser sessions remember their address; delivery and server errors are logged.
+ */
+function followSessions(
+  provider: Provider,
+  store: MemoryStore,
+  realm: Realm,
+  report: BackchannelReport,
+  log: IdpLogger,
+): void {
+  store.onSessionExpired = (session) => {
+    endSession(provider, session, report).catch((error: Error) =>
+      log.error(`ending an expired session failed: ${error.message}`),
+    );
+  };
+  provider.on('backchannel.success', (_ctx, client) => report(client.clientId, { ok: true }));
+  provider.on('backchannel.error', (_ctx, error, client) =>
+    report(client.clientId, { ok: false, error }),
+  );
+  provider.on('server_error', (_ctx, error) => log.error(`server error: ${error.message}`));
+  recordBrowserSessionAddresses(provider, store, realm.ssoSessionMaxLifespan);
+  extendSessionOnRefresh(provider, realm, log);
+}
+
 /**
  * Starts the embedded development identity provider: Keycloak's (or Authentik's) URLs and token
  * shapes, configured by a Keycloak realm export. For development and tests only.
@@ -116,14 +162,7 @@ function urlHost(host: string): string {
 export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   const profile = idpProfile(options.profile);
   const log = options.logger ?? silentLogger;
-  const loaded = loadRealm(options.realm ?? DEFAULT_REALM_FILE);
-  const realm: Realm = {
-    ...loaded,
-    ssoSessionIdleTimeout:
-      seconds(options, 'ssoSessionIdleTimeout') ?? loaded.ssoSessionIdleTimeout,
-    ssoSessionMaxLifespan:
-      seconds(options, 'ssoSessionMaxLifespan') ?? loaded.ssoSessionMaxLifespan,
-  };
+  const realm = realmOf(options);
   const dataDir = options.dataDir ?? join(REPO_ROOT, '.data/idp');
   const keys = await loadKeys(dataDir);
   // Changes to users (admin API, enrolment) persist on top of the realm file, which stays the seed.
@@ -160,22 +199,8 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
     showDevOtp: options.devOtpHint ?? true,
   };
 
-  const report: BackchannelReport = (clientId, outcome) => {
-    if (outcome.ok) log.info(`back-channel logout delivered to ${clientId}`);
-    else log.warn(`back-channel logout to ${clientId} failed: ${outcome.error.message}`);
-  };
-  store.onSessionExpired = (session) => {
-    endSession(provider, session, report).catch((error: Error) =>
-      log.error(`ending an expired session failed: ${error.message}`),
-    );
-  };
-  provider.on('backchannel.success', (_ctx, client) => report(client.clientId, { ok: true }));
-  provider.on('backchannel.error', (_ctx, error, client) =>
-    report(client.clientId, { ok: false, error }),
-  );
-  provider.on('server_error', (_ctx, error) => log.error(`server error: ${error.message}`));
-  recordBrowserSessionAddresses(provider, store, realm.ssoSessionMaxLifespan);
-  extendSessionOnRefresh(provider, realm, log);
+  const report = backchannelReport(log);
+  followSessions(provider, store, realm, report, log);
   addDiscoveryFields(provider, url, layout);
   allowCredentialsForClientOrigins(provider);
 

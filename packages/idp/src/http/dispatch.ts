@@ -89,12 +89,90 @@ function postAsGet(req: IncomingMessage, requestUrl: URL, form: URLSearchParams)
 /** oidc-provider's pushed authorization request endpoint (RFC 9126), mount-relative. */
 const PAR = '/request';
 
+/**
+ * The endpoints the dev IdP answers itself (UserInfo, introspection, revocation, the profile's
+ * own pages); true when the request was answered.
+ */
+async function ownEndpoint(
+  c: DispatchContext,
+  rel: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<boolean> {
+  const { routes } = c.layout;
+  const { provider, realm } = c.login;
+  const own =
+    rel === routes.userinfo ||
+    rel === routes.introspection ||
+    rel === routes.revocation ||
+    (rel === routes.end_session && req.method !== 'GET');
+  if (own) applyCors(realm, req, res);
+  if (rel === routes.userinfo) {
+    await handleUserinfo(c.admin.registry, realm, c.profile, req, res);
+    return true;
+  }
+  if (rel === routes.introspection && req.method === 'POST') {
+    await handleIntrospection(provider, realm, c.profile, c.admin.registry, req, res);
+    return true;
+  }
+  if (rel === routes.revocation && req.method === 'POST') {
+    await handleRevocation(provider, realm, c.admin.registry, req, res);
+    return true;
+  }
+  return c.profile.serve(rel, req, res);
+}
+
+/**
+ * Adapts a request for oidc-provider the way Keycloak reads it: screens registrations, takes
+ * POSTed authorization and logout requests as GETs, adds default scopes and normalizes client
+ * authentication. False when the request was answered here instead.
+ */
+async function prepareForProvider(
+  c: DispatchContext,
+  rel: string,
+  requestUrl: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<boolean> {
+  const { routes } = c.layout;
+  const { provider, realm } = c.login;
+  if (rel === routes.registration && req.method === 'POST') {
+    const registered = [...c.admin.store.entries('Client:')].length;
+    const body = await screenRegistration(realm.registrationPolicy, registered, req, res);
+    if (!body) return false;
+    // oidc-provider takes the pre-read body as is.
+    (req as IncomingMessage & { body?: Buffer }).body = body;
+  }
+  if (req.method !== 'POST' || !isForm(req)) return true;
+  const form = await readForm(req);
+  if (rel === routes.end_session && form.has('refresh_token')) {
+    await handleRefreshTokenLogout(provider, realm, req, res, form, c.report);
+    return false;
+  }
+  if (rel === routes.authorization || rel === routes.end_session) {
+    postAsGet(req, requestUrl, form);
+  } else if (rel === routes.token || rel === routes.device_authorization || rel === PAR) {
+    // Keycloak's default client scopes apply to the device flow and to pushed authorization
+    // requests as to the code flow.
+    const scoped = rel === routes.token ? undefined : withDefaultScopes(form);
+    if (scoped) replaceBody(req, scoped);
+    const normalized = normalizeClientAuth(realm, req, scoped ?? form);
+    if (normalized === 'invalid') {
+      res.setHeader('www-authenticate', `Basic realm="${realm.name}"`);
+      sendOAuthError(res, 401, 'invalid_client', 'Invalid client or Invalid client credentials');
+      return false;
+    }
+    if (normalized) replaceBody(req, normalized);
+  }
+  return true;
+}
+
 /** Routes a request to the dev IdP's own handlers or to oidc-provider. */
 export function dispatcher(c: DispatchContext): Handler {
   const { layout, profile } = c;
   const { provider, realm } = c.login;
   const callback = provider.callback();
-  const { mountPath, routes } = layout;
+  const { mountPath } = layout;
   return async (req, res) => {
     setSecurityHeaders(res);
     const requestUrl = new URL(req.url ?? '/', 'http://idp.invalid');
@@ -116,64 +194,12 @@ export function dispatcher(c: DispatchContext): Handler {
       return;
     }
     const rel = alias ?? path.slice(mountPath.length);
-
     if (rel.startsWith(layout.loginPath)) {
       await login(c, req, res, path);
       return;
     }
-    const own =
-      rel === routes.userinfo ||
-      rel === routes.introspection ||
-      rel === routes.revocation ||
-      (rel === routes.end_session && req.method !== 'GET');
-    if (own) applyCors(realm, req, res);
-    if (rel === routes.userinfo) {
-      await handleUserinfo(c.admin.registry, realm, profile, req, res);
-      return;
-    }
-    if (rel === routes.introspection && req.method === 'POST') {
-      await handleIntrospection(provider, realm, profile, c.admin.registry, req, res);
-      return;
-    }
-    if (rel === routes.revocation && req.method === 'POST') {
-      await handleRevocation(provider, realm, c.admin.registry, req, res);
-      return;
-    }
-    if (profile.serve(rel, req, res)) return;
-    if (rel === routes.registration && req.method === 'POST') {
-      const registered = [...c.admin.store.entries('Client:')].length;
-      const body = await screenRegistration(realm.registrationPolicy, registered, req, res);
-      if (!body) return;
-      // oidc-provider takes the pre-read body as is.
-      (req as IncomingMessage & { body?: Buffer }).body = body;
-    }
-    if (req.method === 'POST' && isForm(req)) {
-      const form = await readForm(req);
-      if (rel === routes.end_session && form.has('refresh_token')) {
-        await handleRefreshTokenLogout(provider, realm, req, res, form, c.report);
-        return;
-      }
-      if (rel === routes.authorization || rel === routes.end_session) {
-        postAsGet(req, requestUrl, form);
-      } else if (rel === routes.token || rel === routes.device_authorization || rel === PAR) {
-        // Keycloak's default client scopes apply to the device flow and to pushed authorization
-        // requests as to the code flow.
-        const scoped = rel === routes.token ? undefined : withDefaultScopes(form);
-        if (scoped) replaceBody(req, scoped);
-        const normalized = normalizeClientAuth(realm, req, scoped ?? form);
-        if (normalized === 'invalid') {
-          res.setHeader('www-authenticate', `Basic realm="${realm.name}"`);
-          sendOAuthError(
-            res,
-            401,
-            'invalid_client',
-            'Invalid client or Invalid client credentials',
-          );
-          return;
-        }
-        if (normalized) replaceBody(req, normalized);
-      }
-    }
+    if (await ownEndpoint(c, rel, req, res)) return;
+    if (!(await prepareForProvider(c, rel, requestUrl, req, res))) return;
     (req as IncomingMessage & { originalUrl?: string }).originalUrl =
       `${mountPath}${rel}${requestUrl.search}`;
     req.url = `${rel}${requestUrl.search}`;

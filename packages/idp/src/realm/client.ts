@@ -71,50 +71,17 @@ function mustBe(value: unknown, expected: unknown, path: string) {
   }
 }
 
-/** Validates and normalizes one entry of `clients`. */
-export function parseClient(raw: unknown, path: string): RealmClient & { enabled: boolean } {
-  const c = object(raw, path);
-  onlyKeys(c, CLIENT_FIELDS, path);
-  const clientId = string(c.clientId, `${path}.clientId`);
-  mustBe(c.protocol, 'openid-connect', `${path}.protocol`);
-  mustBe(c.implicitFlowEnabled, false, `${path}.implicitFlowEnabled`);
-  mustBe(c.consentRequired, false, `${path}.consentRequired`);
-  mustBe(c.bearerOnly, false, `${path}.bearerOnly`);
-  mustBe(c.clientAuthenticatorType, 'client-secret', `${path}.clientAuthenticatorType`);
-
-  const publicClient = bool(c.publicClient, `${path}.publicClient`, false);
-  const secret = optionalString(c.secret, `${path}.secret`);
-  if (!publicClient && !secret) invalid(`${path}.secret`, 'is required for a confidential client');
-
-  const attrs = object(c.attributes ?? {}, `${path}.attributes`);
-  onlyKeys(attrs, CLIENT_ATTRIBUTES, `${path}.attributes`);
-  const apath = (key: string) => `${path}.attributes["${key}"]`;
-  const pkce = optionalString(
-    attrs['pkce.code.challenge.method'],
-    apath('pkce.code.challenge.method'),
-  );
-  if (pkce !== undefined && pkce !== '' && pkce !== 'S256') {
-    invalid(apath('pkce.code.challenge.method'), 'must be "S256" (plain is not supported)');
-  }
-  const redirectUris = strings(c.redirectUris, `${path}.redirectUris`);
-  const postLogout = optionalString(
-    attrs['post.logout.redirect.uris'],
-    apath('post.logout.redirect.uris'),
-  );
-  // Keycloak stores this list "##"-separated; "+" means "the same as the redirect URIs".
-  const postLogoutRedirectUris = (postLogout ?? '')
-    .split('##')
-    .filter((uri) => uri !== '')
-    .flatMap((uri) => (uri === '+' ? redirectUris : [uri]));
-  const backchannelLogoutUrl =
-    optionalString(attrs['backchannel.logout.url'], apath('backchannel.logout.url')) || undefined;
-  if (backchannelLogoutUrl !== undefined && !URL.canParse(backchannelLogoutUrl)) {
-    invalid(apath('backchannel.logout.url'), 'must be an absolute URL');
-  }
-
+/**
+ * The client's protocol mappers the dev IdP implements: audience mappers (their audiences) and
+ * user-attribute mappers; any other mapper is refused.
+ */
+function parseMappers(
+  raw: unknown,
+  path: string,
+): { audiences: string[]; attributeMappers: AttributeMapper[] } {
   const audiences: string[] = [];
   const attributeMappers: AttributeMapper[] = [];
-  array(c.protocolMappers, `${path}.protocolMappers`).forEach((rawMapper, i) => {
+  array(raw, `${path}.protocolMappers`).forEach((rawMapper, i) => {
     const mpath = `${path}.protocolMappers[${i}]`;
     const m = object(rawMapper, mpath);
     onlyKeys(m, MAPPER_FIELDS, mpath);
@@ -157,6 +124,51 @@ export function parseClient(raw: unknown, path: string): RealmClient & { enabled
         );
     }
   });
+  return { audiences, attributeMappers };
+}
+
+/** Validates and normalizes one entry of `clients`. */
+export function parseClient(raw: unknown, path: string): RealmClient & { enabled: boolean } {
+  const c = object(raw, path);
+  onlyKeys(c, CLIENT_FIELDS, path);
+  const clientId = string(c.clientId, `${path}.clientId`);
+  mustBe(c.protocol, 'openid-connect', `${path}.protocol`);
+  mustBe(c.implicitFlowEnabled, false, `${path}.implicitFlowEnabled`);
+  mustBe(c.consentRequired, false, `${path}.consentRequired`);
+  mustBe(c.bearerOnly, false, `${path}.bearerOnly`);
+  mustBe(c.clientAuthenticatorType, 'client-secret', `${path}.clientAuthenticatorType`);
+
+  const publicClient = bool(c.publicClient, `${path}.publicClient`, false);
+  const secret = optionalString(c.secret, `${path}.secret`);
+  if (!publicClient && !secret) invalid(`${path}.secret`, 'is required for a confidential client');
+
+  const attrs = object(c.attributes ?? {}, `${path}.attributes`);
+  onlyKeys(attrs, CLIENT_ATTRIBUTES, `${path}.attributes`);
+  const apath = (key: string) => `${path}.attributes["${key}"]`;
+  const pkce = optionalString(
+    attrs['pkce.code.challenge.method'],
+    apath('pkce.code.challenge.method'),
+  );
+  if (pkce !== undefined && pkce !== '' && pkce !== 'S256') {
+    invalid(apath('pkce.code.challenge.method'), 'must be "S256" (plain is not supported)');
+  }
+  const redirectUris = strings(c.redirectUris, `${path}.redirectUris`);
+  const postLogout = optionalString(
+    attrs['post.logout.redirect.uris'],
+    apath('post.logout.redirect.uris'),
+  );
+  // Keycloak stores this list "##"-separated; "+" means "the same as the redirect URIs".
+  const postLogoutRedirectUris = (postLogout ?? '')
+    .split('##')
+    .filter((uri) => uri !== '')
+    .flatMap((uri) => (uri === '+' ? redirectUris : [uri]));
+  const backchannelLogoutUrl =
+    optionalString(attrs['backchannel.logout.url'], apath('backchannel.logout.url')) || undefined;
+  if (backchannelLogoutUrl !== undefined && !URL.canParse(backchannelLogoutUrl)) {
+    invalid(apath('backchannel.logout.url'), 'must be an absolute URL');
+  }
+
+  const { audiences, attributeMappers } = parseMappers(c.protocolMappers, path);
 
   return {
     clientId,

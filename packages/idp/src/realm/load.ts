@@ -69,58 +69,8 @@ export function loadRealm(source: RealmRepresentation | string): Realm {
   const r = object(raw, '(realm)');
   onlyKeys(r, REALM_FIELDS, '');
 
-  const graph = new RoleGraph();
-  const rolesObj = object(r.roles ?? {}, 'roles');
-  onlyKeys(rolesObj, ['realm', 'client'], 'roles');
-  const clientRoleLists = object(rolesObj.client ?? {}, 'roles.client');
-  const pending: { ref: RoleRef; path: string; composites: unknown }[] = [];
-  const definitions: RoleDefinition[] = [];
-  defineBuiltinRoles(graph, definitions);
-  const declare = (list: unknown, path: string, client: string | undefined) =>
-    array(list, path).forEach((rawRole, i) => {
-      const rpath = `${path}[${i}]`;
-      const role = object(rawRole, rpath);
-      onlyKeys(role, ROLE_FIELDS, rpath);
-      const ref = { client, name: string(role.name, `${rpath}.name`) };
-      graph.define(ref, []);
-      const known = definitions.findIndex((d) => d.client === client && d.name === ref.name);
-      if (known >= 0) definitions.splice(known, 1);
-      definitions.push({
-        ...ref,
-        description: optionalString(role.description, `${rpath}.description`),
-        composite: role.composites !== undefined,
-      });
-      pending.push({ ref, path: rpath, composites: role.composites });
-    });
-  declare(rolesObj.realm, 'roles.realm', undefined);
-  for (const [client, list] of Object.entries(clientRoleLists)) {
-    declare(list, `roles.client.${client}`, client);
-  }
-  for (const { ref, path, composites } of pending) {
-    graph.define(ref, roleRefs(graph, composites, `${path}.composites`));
-  }
-
-  const groups = new Map<string, Group>();
-  const addGroups = (list: unknown, path: string, parent: string, inherited: Group) =>
-    array(list, path).forEach((rawGroup, i) => {
-      const gpath = `${path}[${i}]`;
-      const g = object(rawGroup, gpath);
-      onlyKeys(g, GROUP_FIELDS, gpath);
-      const groupPath = `${parent}/${string(g.name, `${gpath}.name`)}`;
-      const group: Group = {
-        roles: [
-          ...inherited.roles,
-          ...roleRefs(graph, { realm: g.realmRoles, client: g.clientRoles }, gpath),
-        ],
-        attributes: {
-          ...inherited.attributes,
-          ...stringListMap(g.attributes, `${gpath}.attributes`),
-        },
-      };
-      groups.set(groupPath, group);
-      addGroups(g.subGroups, `${gpath}.subGroups`, groupPath, group);
-    });
-  addGroups(r.groups, 'groups', '', { roles: [], attributes: {} });
+  const { graph, definitions } = parseRoles(r.roles);
+  const groups = parseGroups(r.groups, graph);
 
   const clients = new Map<string, RealmClient>();
   array(r.clients, 'clients').forEach((rawClient, i) => {
@@ -158,6 +108,70 @@ export function loadRealm(source: RealmRepresentation | string): Realm {
     acrLoaMap: parseAcrLoaMap(attributes['acr.loa.map'], 'attributes["acr.loa.map"]'),
     model,
   };
+}
+
+/**
+ * The realm's roles: the built-in ones, the declared realm and client roles, then their
+ * composites (declared first, so a composite may name a role declared after it).
+ */
+function parseRoles(raw: unknown): { graph: RoleGraph; definitions: RoleDefinition[] } {
+  const graph = new RoleGraph();
+  const rolesObj = object(raw ?? {}, 'roles');
+  onlyKeys(rolesObj, ['realm', 'client'], 'roles');
+  const clientRoleLists = object(rolesObj.client ?? {}, 'roles.client');
+  const pending: { ref: RoleRef; path: string; composites: unknown }[] = [];
+  const definitions: RoleDefinition[] = [];
+  defineBuiltinRoles(graph, definitions);
+  const declare = (list: unknown, path: string, client: string | undefined) =>
+    array(list, path).forEach((rawRole, i) => {
+      const rpath = `${path}[${i}]`;
+      const role = object(rawRole, rpath);
+      onlyKeys(role, ROLE_FIELDS, rpath);
+      const ref = { client, name: string(role.name, `${rpath}.name`) };
+      graph.define(ref, []);
+      const known = definitions.findIndex((d) => d.client === client && d.name === ref.name);
+      if (known >= 0) definitions.splice(known, 1);
+      definitions.push({
+        ...ref,
+        description: optionalString(role.description, `${rpath}.description`),
+        composite: role.composites !== undefined,
+      });
+      pending.push({ ref, path: rpath, composites: role.composites });
+    });
+  declare(rolesObj.realm, 'roles.realm', undefined);
+  for (const [client, list] of Object.entries(clientRoleLists)) {
+    declare(list, `roles.client.${client}`, client);
+  }
+  for (const { ref, path, composites } of pending) {
+    graph.define(ref, roleRefs(graph, composites, `${path}.composites`));
+  }
+  return { graph, definitions };
+}
+
+/** The realm's groups by path (`/parent/child`), each with its own and inherited roles and attributes. */
+function parseGroups(raw: unknown, graph: RoleGraph): Map<string, Group> {
+  const groups = new Map<string, Group>();
+  const addGroups = (list: unknown, path: string, parent: string, inherited: Group) =>
+    array(list, path).forEach((rawGroup, i) => {
+      const gpath = `${path}[${i}]`;
+      const g = object(rawGroup, gpath);
+      onlyKeys(g, GROUP_FIELDS, gpath);
+      const groupPath = `${parent}/${string(g.name, `${gpath}.name`)}`;
+      const group: Group = {
+        roles: [
+          ...inherited.roles,
+          ...roleRefs(graph, { realm: g.realmRoles, client: g.clientRoles }, gpath),
+        ],
+        attributes: {
+          ...inherited.attributes,
+          ...stringListMap(g.attributes, `${gpath}.attributes`),
+        },
+      };
+      groups.set(groupPath, group);
+      addGroups(g.subGroups, `${gpath}.subGroups`, groupPath, group);
+    });
+  addGroups(raw, 'groups', '', { roles: [], attributes: {} });
+  return groups;
 }
 
 function readRealmFile(file: string): unknown {

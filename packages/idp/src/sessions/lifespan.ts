@@ -1,4 +1,5 @@
 import type Provider from 'oidc-provider';
+import type { Configuration } from 'oidc-provider';
 import type { IdpLogger } from '../logger.js';
 
 /** The two realm settings that bound an SSO session, in seconds. */
@@ -73,4 +74,29 @@ export function extendSessionOnRefresh(
       .then((session) => session?.save(sessionTtl(timeouts, session.loginTs)))
       .catch((error: Error) => log.warn(`session idle extension failed: ${error.message}`));
   });
+}
+
+/**
+ * How long tokens, sessions and grants live, in seconds: access and ID tokens as the realm (or
+ * the start-up override) says; a session and its refresh tokens until its idle timeout or its
+ * max lifespan after sign-in, whichever is first (see {@link sessionTtl}). Refresh tokens carry
+ * the sign-in time as `authTime`; a rotated one gets a fresh idle period but never passes the
+ * max lifespan.
+ */
+export function tokenLifetimes(
+  timeouts: SessionTimeouts,
+  accessTokenLifespan: number,
+): NonNullable<Configuration['ttl']> {
+  return {
+    AccessToken: accessTokenLifespan,
+    ClientCredentials: accessTokenLifespan,
+    IdToken: accessTokenLifespan,
+    RefreshToken: (_ctx, token) => sessionTtl(timeouts, token.authTime),
+    Session: (_ctx, session) => sessionTtl(timeouts, session.loginTs),
+    // A grant is not re-saved when its session is kept active by refreshes, so it lives as long
+    // as a session can; the session's end revokes it sooner (session-end.ts).
+    Grant: timeouts.ssoSessionMaxLifespan,
+    AuthorizationCode: 60,
+    DeviceCode: 600,
+  };
 }
