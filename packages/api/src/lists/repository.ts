@@ -1,6 +1,7 @@
 // Over 250 lines: every query on lists and memberships, each scoped to the caller in SQL, sits
 // in one repository so that no list read can bypass the membership join.
 import { randomUUID } from 'node:crypto';
+import { compileOnce } from '../db/compiled.js';
 import { type Db, toIso } from '../db/database.js';
 import { DEFAULT_LIST_NAME } from '../db/migrations/004-lists.js';
 import type { Owner, Relation } from '../db/schema.js';
@@ -33,16 +34,38 @@ export interface Person extends Owner {
 
 type Tx = Db['kysely'];
 
-/** Default-list ids already ensured by this process: skips the insert on every later request. */
+/**
+ * Default-list ids already ensured by this process, for this many people: a request of one of
+ * them touches no table. The least recently seen person is forgotten first.
+ */
 const KNOWN_DEFAULTS_MAX = 10_000;
 
 /**
  * Lists and their members. Every read is scoped to the caller's membership in SQL: a list the
  * caller is not a member of is indistinguishable from a missing one.
  */
-export function listRepository(db: Db) {
+export function listRepository(db: Db, options: { readonly rememberedDefaults?: number } = {}) {
   const k = db.kysely;
   const knownDefaults = new Map<string, string>();
+  const remember = (key: string, id: string): string => {
+    // A Map iterates in insertion order: re-inserting on every use keeps the least recently
+    // used first, and only that one goes when the map is full.
+    knownDefaults.delete(key);
+    if (knownDefaults.size >= (options.rememberedDefaults ?? KNOWN_DEFAULTS_MAX)) {
+      const oldest = knownDefaults.keys().next();
+      if (oldest.done !== true) knownDefaults.delete(oldest.value);
+    }
+    knownDefaults.set(key, id);
+    return id;
+  };
+  const defaultOf = compileOnce<{ id: string }, 'issuer' | 'subject'>((param) =>
+    k
+      .selectFrom('lists')
+      .select('id')
+      .where('owner_issuer', '=', param('issuer'))
+      .where('owner_sub', '=', param('subject'))
+      .where('is_default', '=', db.bool(true)),
+  );
   const memberOf = (tx: Tx, member: Owner) =>
     tx
       .selectFrom('lists as l')
@@ -78,7 +101,13 @@ export function listRepository(db: Db) {
     async ensureDefault(profile: Owner | OwnerProfile, now: Date, tx: Tx = k): Promise<string> {
       const key = `${profile.issuer} ${profile.subject}`;
       const known = knownDefaults.get(key);
-      if (known) return known;
+      if (known) return remember(key, known);
+      if (!tx.isTransaction) {
+        // Everyone but a newcomer has one already: one indexed read, no transaction.
+        const values = { issuer: profile.issuer, subject: profile.subject };
+        const [found] = (await k.executeQuery(defaultOf(values))).rows;
+        if (found) return remember(key, found.id);
+      }
       const at = now.toISOString();
       const insert = async (t: Tx): Promise<string> => {
         const created = await t
@@ -120,10 +149,7 @@ export function listRepository(db: Db) {
       };
       // Inside a caller's transaction the list exists only once that commits: not remembered.
       if (tx.isTransaction) return insert(tx);
-      const id = await tx.transaction().execute(insert);
-      if (knownDefaults.size >= KNOWN_DEFAULTS_MAX) knownDefaults.clear();
-      knownDefaults.set(key, id);
-      return id;
+      return remember(key, await tx.transaction().execute(insert));
     },
 
     /** Every list the person is a member of: default first, then by name. */
