@@ -1,4 +1,4 @@
-// Over 300 lines: the five todo routes with their ETag / If-Match handling and their declared
+// Why this file is long: the five todo routes with their ETag / If-Match handling and their declared
 // requirements, in one file so each route's schema and requirement sit beside its handler.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
