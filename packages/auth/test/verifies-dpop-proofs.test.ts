@@ -320,6 +320,42 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     expect(replay.size).toBe(1);
   });
 
+  test('RFC 9449 examples: the §4.1 proof, the §6.1 jkt of its key and the §7.1 ath', async () => {
+    // §4.1: a proof for the token endpoint (no ath), signed by this key.
+    const rfcProof =
+      'eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiItQndDM0VTYzZhY2MybFRjIiwiaHRtIjoiUE9TVCIsImh0dSI6Imh0dHBzOi8vc2VydmVyLmV4YW1wbGUuY29tL3Rva2VuIiwiaWF0IjoxNTYyMjYyNjE2fQ.2-GxA6T8lP4vfrg8v-FdWP0A0zdrj8igiMLvqRMUvwnQg4PtFLbdLXiOSsX0x7NVY-FNyJK70nfbV37xRZT3Lg';
+    const rfcKey = {
+      kty: 'EC',
+      x: 'l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs',
+      y: '9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA',
+      crv: 'P-256',
+    };
+    const jkt = '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I';
+    expect(jwkThumbprint(rfcKey)).toBe(jkt);
+    // §7.1: the access token of the example and its ath.
+    expect(athOf('Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU')).toBe(
+      'fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo',
+    );
+    // At the example's own time, every check up to ath passes (typ, alg, jwk, the signature,
+    // jti, htm, htu, iat): a resource server refuses it only because it has no ath.
+    const atIat = createDpopVerifier({ replay, now: () => 1_562_262_616_000 });
+    const rfcInput = {
+      proof: rfcProof,
+      method: 'POST',
+      url: 'https://server.example.com/token',
+      accessTokenHash: athOf(TOKEN),
+      boundJkt: jkt,
+    };
+    await refused(atIat(rfcInput), 'dpop_proof_invalid', /ath/);
+    const [h, c, sig] = rfcProof.split('.') as [string, string, string];
+    const flipped = `${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`;
+    await refused(
+      atIat({ ...rfcInput, proof: `${h}.${c}.${flipped}` }),
+      'dpop_proof_invalid',
+      /signature/,
+    );
+  });
+
   test('jwkThumbprint equals jose calculateJwkThumbprint (RFC 7638 §3.1 example included)', async () => {
     for (const type of ['ec', 'rsa', 'ed25519'] as const) {
       const h = await holder(type);

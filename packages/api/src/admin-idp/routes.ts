@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
+import { writeAndAudit } from '../audit/write-and-audit.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
-import { auditRepository } from '../repositories/audit.js';
 import { ownerOf, principalOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
@@ -33,18 +33,19 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { idpAdmin, revocations, metrics, clock } = context;
   // Admin work needs a strong, recent sign-in (RFC 9470), as every route under /admin/.
   const stepUp = context.config.stepUp;
-  const audit = auditRepository(context.db);
+  /** The audit record of a change the IdP has made (nothing else is written here). */
   const record = (request: FastifyRequest, action: string, id: string, detail?: string) =>
-    audit.record(
+    writeAndAudit(
+      context.db,
       {
         actor: ownerOf(principalOf(request)),
         action,
         resource: `idp-user:${id}`,
-        outcome: 'success',
         detail,
         requestId: request.id,
+        at: clock.now(),
       },
-      clock.now(),
+      async () => true,
     );
 
   return async (app) => {
@@ -190,18 +191,15 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         await service.logout(id);
         // The IdP's back-channel logout reaches the API too, but need not be configured or
         // delivered: refuse the person's current access tokens here, on every instance.
-        const stored = await revocations.revokeSubjectAt([service.target.issuer], id, (tx) =>
-          audit.record(
-            {
-              actor: ownerOf(principalOf(request)),
-              action: 'idp.sessions.end',
-              resource: `idp-user:${id}`,
-              outcome: 'success',
-              requestId: request.id,
-            },
-            clock.now(),
-            tx,
-          ),
+        const record = {
+          actor: ownerOf(principalOf(request)),
+          action: 'idp.sessions.end',
+          resource: `idp-user:${id}`,
+          requestId: request.id,
+          at: clock.now(),
+        };
+        const stored = await revocations.revokeSubjectAt([service.target.issuer], id, (save) =>
+          writeAndAudit(context.db, record, save),
         );
         metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
         return {

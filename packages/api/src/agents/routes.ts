@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Principal } from '@todo-sso/auth';
+import { writeAndAudit } from '../audit/write-and-audit.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
-import { auditRepository } from '../repositories/audit.js';
-import { upsertOwner } from '../repositories/owners.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
@@ -42,7 +41,6 @@ export function agentRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { db, clock, revocations, metrics, idpAdmin } = context;
   const isAgent = agentClassifier(context.config);
   const agents = agentRepository(db);
-  const audit = auditRepository(db);
   const refuseAgents = (principal: Principal) => {
     if (isAgent(principal.clientId))
       throw new ApiError(
@@ -70,24 +68,18 @@ export function agentRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           throw new ApiError('not_found', `No agent ${clientId} acted for you`);
         // The revocation and its audit record commit together; every instance refuses the
         // agent's tokens once it is committed.
+        const record = {
+          actor: profileOf(principal),
+          action: 'agent.revoke',
+          resource: `client:${clientId}`,
+          requestId: request.id,
+          at: clock.now(),
+        };
         const revocation = await revocations.revokeClient(
           principal.issuer,
           principal.subject,
           clientId,
-          async (tx) => {
-            await upsertOwner(tx, profileOf(principal), clock.now()).execute();
-            await audit.record(
-              {
-                actor: owner,
-                action: 'agent.revoke',
-                resource: `client:${clientId}`,
-                outcome: 'success',
-                requestId: request.id,
-              },
-              clock.now(),
-              tx,
-            );
-          },
+          (save) => writeAndAudit(db, record, save),
         );
         metrics.revocations.inc({ kind: 'client', source: 'person' });
         // Then its grant at the IdP, so a refresh token cannot bring it back; the agent stays

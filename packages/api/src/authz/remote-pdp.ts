@@ -40,6 +40,80 @@ export interface RemotePdpOptions {
   readonly fetch?: typeof fetch;
 }
 
+/** One access evaluations request (§7); its boolean decisions, or a fail-closed error. */
+async function postEvaluations(
+  to: { endpoint: string; timeoutMs: number; fetch: typeof fetch; token: string | undefined },
+  body: unknown,
+  expected: number,
+): Promise<boolean[]> {
+  let response: Response;
+  try {
+    response = await to.fetch(to.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        ...(to.token && { authorization: `Bearer ${to.token}` }),
+      },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(to.timeoutMs),
+    });
+  } catch (cause) {
+    throw new DecisionPointUnavailableError('the decision point is unreachable', { cause });
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw new DecisionPointUnavailableError(`the decision point answered ${response.status}`);
+  }
+  let answer: unknown;
+  try {
+    answer = await response.json();
+  } catch (cause) {
+    throw new DecisionPointUnavailableError('the decision point answered no JSON', { cause });
+  }
+  const items = (answer as { evaluations?: { decision?: unknown }[] }).evaluations;
+  const decisions = Array.isArray(items) ? items.slice(0, expected).map((d) => d?.decision) : [];
+  if (decisions.length < expected || !decisions.every((d) => typeof d === 'boolean')) {
+    throw new DecisionPointUnavailableError('the decision point answered no decisions');
+  }
+  return decisions as boolean[];
+}
+
+/** Decisions kept `ttl` ms in a map of at most `size` entries, the oldest evicted first. */
+function decisionCache(size: number, ttl: number, now: () => number) {
+  const cache = new Map<string, { value: AccessAnswer | boolean; until: number }>();
+  return {
+    cache,
+    recall(key: string): AccessAnswer | boolean | undefined {
+      const hit = cache.get(key);
+      if (hit && hit.until > now()) return hit.value;
+      cache.delete(key);
+      return undefined;
+    },
+    remember(key: string, value: AccessAnswer | boolean): void {
+      if (cache.size >= size) {
+        const oldest = cache.keys().next();
+        if (!oldest.done) cache.delete(oldest.value);
+      }
+      cache.set(key, { value, until: now() + ttl });
+    },
+  };
+}
+
+/** The cache key of one question: who asks (with what grants), about what. */
+function keyOf(kind: 'answer' | 'allowed', q: AccessSubject, item: AccessItem): string {
+  return JSON.stringify([
+    kind,
+    q.issuer,
+    q.subject,
+    [...q.permissions].sort(),
+    [...q.roles].sort(),
+    item.type,
+    item.id,
+    item.action,
+  ]);
+}
+
 /**
  * An external AuthZEN 1.0 decision point (`AUTHZ_PDP_URL`) answering the API's access checks
  * instead of its own table. One access evaluations request per question asks the action and
@@ -54,42 +128,9 @@ export function remotePdp(options: RemotePdpOptions) {
   const size = options.cacheSize ?? 1000;
   const now = options.now ?? Date.now;
   const doFetch = options.fetch ?? fetch;
-  const cache = new Map<string, { value: AccessAnswer | boolean; until: number }>();
 
-  /** One access evaluations request (§7); its boolean decisions, or a fail-closed error. */
-  async function evaluations(body: unknown, expected: number): Promise<boolean[]> {
-    let response: Response;
-    try {
-      response = await doFetch(endpoint, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json',
-          ...(options.token && { authorization: `Bearer ${options.token}` }),
-        },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (cause) {
-      throw new DecisionPointUnavailableError('the decision point is unreachable', { cause });
-    }
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      throw new DecisionPointUnavailableError(`the decision point answered ${response.status}`);
-    }
-    let answer: unknown;
-    try {
-      answer = await response.json();
-    } catch (cause) {
-      throw new DecisionPointUnavailableError('the decision point answered no JSON', { cause });
-    }
-    const items = (answer as { evaluations?: { decision?: unknown }[] }).evaluations;
-    const decisions = Array.isArray(items) ? items.slice(0, expected).map((d) => d?.decision) : [];
-    if (decisions.length < expected || !decisions.every((d) => typeof d === 'boolean')) {
-      throw new DecisionPointUnavailableError('the decision point answered no decisions');
-    }
-    return decisions as boolean[];
-  }
+  const evaluations = (body: unknown, expected: number) =>
+    postEvaluations({ endpoint, timeoutMs, fetch: doFetch, token: options.token }, body, expected);
 
   const subjectOf = (q: AccessSubject) => ({
     type: 'user',
@@ -109,32 +150,7 @@ export function remotePdp(options: RemotePdpOptions) {
     return act ? 'allowed' : read ? 'forbidden' : 'hidden';
   }
 
-  const keyOf = (kind: 'answer' | 'allowed', q: AccessSubject, item: AccessItem) =>
-    JSON.stringify([
-      kind,
-      q.issuer,
-      q.subject,
-      [...q.permissions].sort(),
-      [...q.roles].sort(),
-      item.type,
-      item.id,
-      item.action,
-    ]);
-
-  function recall(key: string): AccessAnswer | boolean | undefined {
-    const hit = cache.get(key);
-    if (hit && hit.until > now()) return hit.value;
-    cache.delete(key);
-    return undefined;
-  }
-
-  function remember(key: string, value: AccessAnswer | boolean): void {
-    if (cache.size >= size) {
-      const oldest = cache.keys().next();
-      if (!oldest.done) cache.delete(oldest.value);
-    }
-    cache.set(key, { value, until: now() + ttl });
-  }
+  const { cache, recall, remember } = decisionCache(size, ttl, now);
 
   return {
     async decide(q: AccessQuestion): Promise<AccessAnswer> {

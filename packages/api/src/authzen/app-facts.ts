@@ -52,6 +52,74 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const strings = (value: unknown): readonly string[] | undefined =>
   Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
 
+/** The caller's relation to each of these lists, or to the lists holding these todos. */
+async function relationRows(db: Db, owner: Owner, type: string, ids: string[]) {
+  if (type === 'list')
+    return db.kysely
+      .selectFrom('list_members')
+      .select(['list_id as id', 'relation'])
+      .where('member_issuer', '=', owner.issuer)
+      .where('member_sub', '=', owner.subject)
+      .where('list_id', 'in', ids)
+      .execute();
+  return db.kysely
+    .selectFrom('todos as t')
+    .innerJoin('list_members as m', 'm.list_id', 't.list_id')
+    .select(['t.id as id', 'm.relation'])
+    .where('m.member_issuer', '=', owner.issuer)
+    .where('m.member_sub', '=', owner.subject)
+    .where('t.id', 'in', ids)
+    .execute();
+}
+
+/** The list a list or todo resource belongs to (its id checked as a UUID by the caller). */
+async function listOf(db: Db, resource: Entity): Promise<string | undefined> {
+  const id = resource.id.toLowerCase();
+  if (resource.type === 'list') return id;
+  if (resource.type !== 'todo') return undefined;
+  const [row] = await db.kysely
+    .selectFrom('todos')
+    .select('list_id')
+    .where('id', '=', id)
+    .execute();
+  return row?.list_id;
+}
+
+/** A batch's list and todo questions grouped per subject and resource type. */
+function groupByOwner(
+  requests: readonly EvaluationRequest[],
+  ownerOf: (subject: Entity) => Owner,
+): Iterable<{ owner: Owner; type: string; ids: Set<string> }> {
+  const groups = new Map<string, { owner: Owner; type: string; ids: Set<string> }>();
+  for (const { subject, resource } of requests) {
+    if (subject.type !== 'user' || (resource.type !== 'list' && resource.type !== 'todo')) continue;
+    const owner = ownerOf(subject);
+    const key = JSON.stringify([owner.issuer, owner.subject, resource.type]);
+    const group = groups.get(key) ?? { owner, type: resource.type, ids: new Set() };
+    const id = resource.id.toLowerCase();
+    if (!UUID.test(id)) continue;
+    group.ids.add(id);
+    groups.set(key, group);
+  }
+  return groups.values();
+}
+
+/** Up to MAX_CANDIDATES members of the list a list or todo resource belongs to (§8.4). */
+async function membersOf(db: Db, issuer: string, resource: Entity): Promise<Entity[]> {
+  if (!UUID.test(resource.id.toLowerCase())) return [];
+  const listId = await listOf(db, resource);
+  if (listId === undefined) return [];
+  const rows = await db.kysely
+    .selectFrom('list_members')
+    .select('member_sub')
+    .where('list_id', '=', listId)
+    .where('member_issuer', '=', issuer)
+    .orderBy('member_sub')
+    .limit(MAX_CANDIDATES)
+    .execute();
+  return rows.map((row) => ({ type: 'user', id: row.member_sub }));
+}
+
 /**
  * The app's facts for the engine: relations from the list memberships in the database, for
  * subjects of one issuer (a subject's `id` is a `sub`; `properties.issuer` names another).
@@ -87,38 +155,9 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
 
     /** One query per subject and resource type for a whole batch instead of one per item. */
     async prefetch(requests: readonly EvaluationRequest[]) {
-      const groups = new Map<string, { owner: Owner; type: string; ids: Set<string> }>();
-      for (const { subject, resource } of requests) {
-        if (subject.type !== 'user' || (resource.type !== 'list' && resource.type !== 'todo')) {
-          continue;
-        }
-        const owner = ownerOf(subject);
-        const key = JSON.stringify([owner.issuer, owner.subject, resource.type]);
-        const group = groups.get(key) ?? { owner, type: resource.type, ids: new Set() };
-        const id = resource.id.toLowerCase();
-        if (!UUID.test(id)) continue;
-        group.ids.add(id);
-        groups.set(key, group);
-      }
-      for (const { owner, type, ids } of groups.values()) {
+      for (const { owner, type, ids } of groupByOwner(requests, ownerOf)) {
         const wanted = [...ids];
-        const rows =
-          type === 'list'
-            ? await db.kysely
-                .selectFrom('list_members')
-                .select(['list_id as id', 'relation'])
-                .where('member_issuer', '=', owner.issuer)
-                .where('member_sub', '=', owner.subject)
-                .where('list_id', 'in', wanted)
-                .execute()
-            : await db.kysely
-                .selectFrom('todos as t')
-                .innerJoin('list_members as m', 'm.list_id', 't.list_id')
-                .select(['t.id as id', 'm.relation'])
-                .where('m.member_issuer', '=', owner.issuer)
-                .where('m.member_sub', '=', owner.subject)
-                .where('t.id', 'in', wanted)
-                .execute();
+        const rows = await relationRows(db, owner, type, wanted);
         for (const id of wanted) known.set(keyOf(owner, type, id), null);
         for (const row of rows) known.set(keyOf(owner, type, row.id), row.relation);
       }
@@ -143,28 +182,7 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
     },
 
     async subjects(type: string, resource: Entity) {
-      if (type !== 'user') return [];
-      let listId: string | undefined;
-      if (!UUID.test(resource.id.toLowerCase())) return [];
-      if (resource.type === 'list') listId = resource.id.toLowerCase();
-      if (resource.type === 'todo') {
-        const [row] = await db.kysely
-          .selectFrom('todos')
-          .select('list_id')
-          .where('id', '=', resource.id.toLowerCase())
-          .execute();
-        listId = row?.list_id;
-      }
-      if (listId === undefined) return [];
-      const rows = await db.kysely
-        .selectFrom('list_members')
-        .select('member_sub')
-        .where('list_id', '=', listId)
-        .where('member_issuer', '=', issuer)
-        .orderBy('member_sub')
-        .limit(MAX_CANDIDATES)
-        .execute();
-      return rows.map((row) => ({ type: 'user', id: row.member_sub }));
+      return type === 'user' ? membersOf(db, issuer, resource) : [];
     },
 
     async resources(type: string, subject: Entity) {

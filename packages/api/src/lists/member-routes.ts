@@ -62,9 +62,10 @@ export function listMemberRoutes(context: AppContext): FastifyPluginAsyncTypebox
           throw new ApiError('conflict', 'The owner of a list stays its owner');
         }
         const { relation } = request.body;
-        await write(request, 'list.share', `list:${id}`, (tx, now) =>
-          lists.setMember(id, target, relation, now, tx),
-        );
+        await write(request, 'list.share', `list:${id}`, async (tx, now) => {
+          await lists.setMember(id, target, relation, now, tx);
+          return true;
+        });
         const members = await lists.members(id);
         return members.find((m) => m.sub === target.subject && m.relation === relation);
       },

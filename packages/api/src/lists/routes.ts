@@ -6,9 +6,8 @@ import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
-import { createTodo } from '../todos/create.js';
-import { todoRepository } from '../todos/repository.js';
 import { CreateListTodo, ListTodosQuery, Todo, TodoPage } from '../todos/schemas.js';
+import { TodoService } from '../todos/service.js';
 import type { List as ListRecord } from './repository.js';
 import { List, ListArray, ListIfMatchHeaders, ListName, ListParams } from './schemas.js';
 import { listId, listService } from './service.js';
@@ -21,8 +20,8 @@ const TAGS = ['lists'];
  * list response carries the caller's allowed actions and the list's `ETag`.
  */
 export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
-  const { db, clock } = context;
-  const todos = todoRepository(db);
+  const { clock } = context;
+  const todos = new TodoService(context);
   const service = listService(context);
   const { lists, authorize, present, presentOne, precondition, changedMeanwhile, write } = service;
 
@@ -168,12 +167,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const id = listId(request);
         await authorize(request, id, 'can_read');
         const { completed, limit = 20, cursor } = request.query;
-        return todos.list(ownerOf(principalOf(request)), {
-          listId: id,
-          limit,
-          ...(completed !== undefined && { completed }),
-          ...(cursor !== undefined && { cursor }),
-        });
+        return todos.page(ownerOf(principalOf(request)), { listId: id, completed, limit, cursor });
       },
     );
 
@@ -194,20 +188,8 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const id = listId(request);
         await authorize(request, id, 'can_create_todo');
-        const principal = principalOf(request);
-        const todo = await createTodo(
-          db,
-          profileOf(principal),
-          request.body,
-          {
-            actor: ownerOf(principal),
-            action: 'todo.create',
-            outcome: 'success',
-            requestId: request.id,
-          },
-          clock.now(),
-          { lists, listId: id },
-        );
+        const caller = { principal: principalOf(request), requestId: request.id };
+        const todo = await todos.insert(caller, id, request.body);
         return reply.code(201).header('location', `/todos/${todo.id}`).send(todo);
       },
     );

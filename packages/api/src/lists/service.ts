@@ -1,11 +1,10 @@
 import type { FastifyRequest } from 'fastify';
+import { type Change, writeAndAudit } from '../audit/write-and-audit.js';
 import type { ListAction } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
 import type { Owner } from '../db/schema.js';
 import { ifMatchAllows, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
-import { auditRepository } from '../repositories/audit.js';
-import { ownerRepository } from '../repositories/owners.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
 import { type List as ListRecord, listRepository } from './repository.js';
 
@@ -24,8 +23,6 @@ export type ShownList = ListRecord & { actions: ListAction[] };
 export function listService(context: AppContext) {
   const { db, clock, access } = context;
   const lists = listRepository(db);
-  const owners = ownerRepository(db);
-  const audit = auditRepository(db);
 
   /** The list with the caller's relation, once the relation allows `action`. */
   async function authorize(request: FastifyRequest, id: string, action: ListAction) {
@@ -73,32 +70,24 @@ export function listService(context: AppContext) {
     throw new ApiError('not_found', 'No such list');
   }
 
-  /** One write, the caller's profile and its audit record, all or nothing (nothing on false). */
+  /**
+   * One write, the caller's profile and its audit record, all or nothing (`writeAndAudit`);
+   * a write that changed nothing (`false`) is not audited.
+   */
   function write<T>(
     request: FastifyRequest,
     action: string,
     resource: string,
-    change: (tx: typeof db.kysely, now: Date) => Promise<T>,
+    change: Change<T>,
   ): Promise<T> {
-    const principal = principalOf(request);
-    const now = clock.now();
-    return db.kysely.transaction().execute(async (tx) => {
-      const result = await change(tx, now);
-      if (result === false) return result;
-      await owners.touch(profileOf(principal), now, tx);
-      await audit.record(
-        {
-          actor: ownerOf(principal),
-          action,
-          resource,
-          outcome: 'success',
-          requestId: request.id,
-        },
-        now,
-        tx,
-      );
-      return result;
-    });
+    const record = {
+      actor: profileOf(principalOf(request)),
+      action,
+      resource,
+      requestId: request.id,
+      at: clock.now(),
+    };
+    return writeAndAudit(db, record, change);
   }
 
   /** Someone the API knows by this username or email; 404 when nobody. */

@@ -1,14 +1,13 @@
 import type { Principal } from '@todo-sso/auth';
-import { decideAccess } from '../authz/app-policy.js';
+import { writeAndAudit } from '../audit/write-and-audit.js';
+import { type AppAction, type AppResourceType, decideAccess } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
 import type { Owner, Relation } from '../db/schema.js';
 import { ApiError } from '../http/problem.js';
 import { listRepository } from '../lists/repository.js';
-import { type AuditInput, auditRepository } from '../repositories/audit.js';
-import { ownerRepository } from '../repositories/owners.js';
 import { ownerOf, profileOf } from '../routes/principal.js';
-import { createTodo } from '../todos/create.js';
-import { type Todo, type TodoInput, todoRepository } from '../todos/repository.js';
+import type { CreateTodo, PatchTodo, Todo } from '../todos/schemas.js';
+import { type TodoCaller, TodoService } from '../todos/service.js';
 
 /** Who calls a tool: the verified principal, and the request id for the audit log. */
 export interface Caller {
@@ -30,67 +29,36 @@ export class ToolRefusal extends Error {
 }
 
 /**
- * What the MCP tools do, through the same repositories and access checks as the REST routes:
+ * What the MCP tools do, through the REST routes' todo service, repositories and access checks:
  * a list the caller cannot read is `not_found`, one they can read but not change `forbidden`
- * (with the core's `relation_missing` reason); every write commits with its audit record, which
- * names the client (`azp`) that made it.
+ * (with the core's `relation_missing` reason); every write commits with its audit record
+ * (`writeAndAudit`), which names the client (`azp`) that made it.
  */
 export function mcpOperations(context: AppContext) {
   const { db, clock, access } = context;
-  const todos = todoRepository(db);
   const lists = listRepository(db);
-  const owners = ownerRepository(db);
-  const audit = auditRepository(db);
-
-  const auditOf = (caller: Caller, action: string): Omit<AuditInput, 'resource'> => ({
-    actor: ownerOf(caller.principal),
-    client: caller.principal.clientId,
-    action,
-    outcome: 'success',
-    requestId: caller.requestId,
-  });
 
   /** The access check of the routes; a local refusal also carries the core's reason. */
   async function require(
-    caller: Caller,
-    type: 'list' | 'todo',
-    action: Parameters<AppContext['access']['require']>[2],
+    principal: Principal,
+    type: AppResourceType,
+    action: AppAction,
     id: string,
     relation: Relation | undefined,
   ): Promise<void> {
     try {
-      await access.require(caller.principal, type, action, id, relation);
+      await access.require(principal, type, action, id, relation);
     } catch (error) {
       if (!(error instanceof ApiError) || access.remote) throw error;
-      const decision = decideAccess(caller.principal, type, action, id, relation);
+      const decision = decideAccess(principal, type, action, id, relation);
       const reason = decision.allowed ? undefined : decision.reason;
       throw new ToolRefusal(error.code, error.status, error.message, reason);
     }
   }
 
-  /** One change, the caller's profile and its audit record, all or nothing. */
-  function write<T>(
-    caller: Caller,
-    action: string,
-    resource: string,
-    change: (tx: typeof db.kysely, now: Date) => Promise<T | undefined | false>,
-  ): Promise<T | undefined | false> {
-    const now = clock.now();
-    return db.kysely.transaction().execute(async (tx) => {
-      const result = await change(tx, now);
-      if (result === undefined || result === false) return result;
-      await owners.touch(profileOf(caller.principal), now, tx);
-      await audit.record({ ...auditOf(caller, action), resource }, now, tx);
-      return result;
-    });
-  }
-
-  /** A todo the caller could not change: 403 when they can read it, else 404. */
-  async function refusedTodo(caller: Caller, id: string, action: 'can_update' | 'can_delete') {
-    const held = await todos.access(ownerOf(caller.principal), id);
-    await require(caller, 'todo', action, id, held?.relation);
-    return new ToolRefusal('not_found', 404, 'No such todo');
-  }
+  const todos = new TodoService(context, require);
+  /** A tool's caller as the todo service knows them: its audit records name the client. */
+  const of = (caller: Caller): TodoCaller => ({ ...caller, recordClient: true });
 
   return {
     async listLists(caller: Caller) {
@@ -98,70 +66,38 @@ export function mcpOperations(context: AppContext) {
       return lists.listFor(ownerOf(caller.principal));
     },
 
-    async listTodos(
+    listTodos: (
       caller: Caller,
       query: { listId?: string; completed?: boolean; limit?: number; cursor?: string },
-    ) {
-      const me = ownerOf(caller.principal);
-      await lists.ensureDefault(profileOf(caller.principal), clock.now());
-      const listId = query.listId?.toLowerCase();
-      if (listId !== undefined)
-        await require(caller, 'list', 'can_read', listId, await lists.relation(me, listId));
-      return todos.list(me, {
-        limit: query.limit ?? 20,
-        ...(listId !== undefined && { listId }),
-        ...(query.completed !== undefined && { completed: query.completed }),
-        ...(query.cursor !== undefined && { cursor: query.cursor }),
-      });
-    },
+    ) => todos.list(of(caller), { ...query, limit: query.limit ?? 20 }),
 
-    async createTodo(caller: Caller, input: TodoInput & { listId?: string }): Promise<Todo> {
-      const { listId: requested, ...fields } = input;
-      const listId = requested?.toLowerCase();
-      if (listId !== undefined) {
-        const held = await lists.relation(ownerOf(caller.principal), listId);
-        await require(caller, 'list', 'can_create_todo', listId, held);
-      }
-      return createTodo(
-        db,
-        profileOf(caller.principal),
-        fields,
-        auditOf(caller, 'todo.create'),
-        clock.now(),
-        { lists, listId },
-      );
-    },
+    createTodo: (caller: Caller, input: CreateTodo): Promise<Todo> =>
+      todos.create(of(caller), input),
 
-    async updateTodo(caller: Caller, id: string, changes: Partial<TodoInput>): Promise<Todo> {
-      const todoId = id.toLowerCase();
-      const me = ownerOf(caller.principal);
-      const todo = await write(caller, 'todo.update', `todo:${todoId}`, (tx, now) =>
-        todos.update(me, todoId, changes, now, tx),
-      );
-      if (!todo) throw await refusedTodo(caller, todoId, 'can_update');
-      return todo;
-    },
+    updateTodo: (caller: Caller, id: string, changes: PatchTodo): Promise<Todo> =>
+      todos.change(of(caller), id, changes, { action: 'todo.update' }),
 
-    async deleteTodo(caller: Caller, id: string): Promise<void> {
-      const todoId = id.toLowerCase();
-      const me = ownerOf(caller.principal);
-      const deleted = await write(caller, 'todo.delete', `todo:${todoId}`, (tx) =>
-        todos.remove(me, todoId, tx),
-      );
-      if (!deleted) throw await refusedTodo(caller, todoId, 'can_delete');
-    },
+    deleteTodo: (caller: Caller, id: string): Promise<void> => todos.remove(of(caller), id),
 
     async shareList(caller: Caller, id: string, username: string, relation: 'editor' | 'viewer') {
       const listId = id.toLowerCase();
       const me = ownerOf(caller.principal);
       const list = await lists.get(me, listId);
-      await require(caller, 'list', 'can_share', listId, list?.relation);
+      await require(caller.principal, 'list', 'can_share', listId, list?.relation);
       if (!list) throw new ToolRefusal('not_found', 404, 'No such list');
       const [target]: Owner[] = await lists.findPeople(username, caller.principal.issuer);
       if (!target) throw new ToolRefusal('not_found', 404, `No person known as ${username}`);
       if ((await lists.relation(target, listId)) === 'owner')
         throw new ToolRefusal('conflict', 409, 'The owner of a list stays its owner');
-      await write(caller, 'list.share', `list:${listId}`, async (tx, now) => {
+      const record = {
+        actor: profileOf(caller.principal),
+        client: caller.principal.clientId,
+        action: 'list.share',
+        resource: `list:${listId}`,
+        requestId: caller.requestId,
+        at: clock.now(),
+      };
+      await writeAndAudit(db, record, async (tx, now) => {
         await lists.setMember(listId, target, relation, now, tx);
         return true;
       });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { toIso } from '../db/database.js';
-import type { Page } from '../todos/repository.js';
+import type { AuditEntry } from '../schemas/admin.js';
+import type { Page } from '../schemas/common.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 /** One audit record to write. */
@@ -14,25 +15,6 @@ export interface AuditInput {
   outcome: 'success' | 'denied';
   detail?: string | undefined;
   requestId?: string | undefined;
-}
-
-/** One audit record as admins read it. */
-export interface AuditEntry {
-  id: string;
-  at: string;
-  actorIssuer: string | null;
-  actorSub: string | null;
-  /** The actor's username (or email) as the API last saw it in their token; null if unknown. */
-  actorName: string | null;
-  /** The OAuth client (`azp`) whose token made the request, when recorded. */
-  actorClient: string | null;
-  action: string;
-  resource: string | null;
-  outcome: 'success' | 'denied';
-  detail: string | null;
-  requestId: string | null;
-  /** Further denials of the same subject this record stands for, not written one by one. */
-  suppressed: number;
 }
 
 /** The `audit_log` row of one record. */
@@ -55,11 +37,10 @@ export function auditRow(input: AuditInput, now: Date) {
 export function auditRepository(db: Db) {
   const k = db.kysely;
   return {
-    async record(input: AuditInput, now: Date, tx: Db['kysely'] = k): Promise<void> {
-      await tx.insertInto('audit_log').values(auditRow(input, now)).execute();
-    },
-
-    /** Writes one record outside any transaction; returns its id. */
+    /**
+     * Writes one denial record outside any transaction; returns its id. A write's success is
+     * recorded with the write itself (`audit/write-and-audit.ts`).
+     */
     async insert(input: AuditInput, now: Date): Promise<string> {
       const row = auditRow(input, now);
       await k.insertInto('audit_log').values(row).execute();

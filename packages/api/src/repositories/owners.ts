@@ -1,23 +1,13 @@
 import { type QueryCreator, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Owner, Schema } from '../db/schema.js';
+import type { OwnerSummary } from '../schemas/admin.js';
 
 /** What the API remembers of a todo owner from their latest token. */
 export interface OwnerProfile extends Owner {
   readonly username: string | null;
   readonly email: string | null;
   readonly department: string | null;
-}
-
-/** An owner with their todo counts (admin listing). */
-export interface OwnerSummary {
-  issuer: string;
-  sub: string;
-  username: string | null;
-  email: string | null;
-  department: string | null;
-  todos: number;
-  completed: number;
 }
 
 /** Counts per state (reports). */

@@ -5,6 +5,12 @@ import { clientRevocationValue, type RevocablePrincipal, RevocationSet } from '.
 
 export type { RevocablePrincipal } from './set.js';
 
+/**
+ * Runs the store's writes (`save`) in the caller's transaction, with the audit record of the
+ * change: `(save) => writeAndAudit(db, record, save)`. Returns what `save` returned.
+ */
+export type Commit<T> = (save: (tx: Db['kysely']) => Promise<T>) => Promise<T>;
+
 export interface RevocationStoreOptions {
   readonly db: Db;
   /** PostgreSQL URL for the `LISTEN` connection; absent for SQLite. */
@@ -106,21 +112,21 @@ export class RevocationStore {
   }
 
   /**
-   * Ends every token of a subject at each of `issuers`, all or nothing: the revocation rows and
-   * whatever `record` writes (the audit entry) commit in ONE transaction, so a failure leaves
+   * Ends every token of a subject at each of `issuers`, all or nothing: `commit` runs the
+   * revocation rows in the transaction of the audit record (`writeAndAudit`), so a failure leaves
    * nothing revoked and nothing audited, and the caller's retry does both. Memory and the other
    * instances learn of it only after the commit.
    */
   async revokeSubjectAt(
     issuers: readonly string[],
     sub: string,
-    record: (tx: Db['kysely']) => Promise<void>,
+    commit: Commit<Revocation[]>,
   ): Promise<Revocation[]> {
     const now = this.#now();
     const revocations = issuers.map((issuer) => this.#revocation(issuer, 'subject', sub, now));
-    await this.#db.kysely.transaction().execute(async (tx) => {
+    await commit(async (tx) => {
       for (const revocation of revocations) await this.#repo.save(revocation, tx);
-      await record(tx);
+      return revocations;
     });
     for (const revocation of revocations) {
       this.#apply(revocation);
@@ -131,8 +137,8 @@ export class RevocationStore {
 
   /**
    * Ends every token a subject's client (an agent, `azp`) holds, issued up to now, on every
-   * instance: the revocation row and whatever `record` writes (the audit entry) commit in ONE
-   * transaction; memory and the other instances learn of it after the commit (`NOTIFY` on
+   * instance: `commit` runs the revocation row in the transaction of the audit record
+   * (`writeAndAudit`); memory and the other instances learn of it after the commit (`NOTIFY` on
    * PostgreSQL, within a second). A later sign-in the person allows again is not affected: only
    * tokens whose `iat` is at or before now (plus the clock tolerance) are refused.
    */
@@ -140,13 +146,13 @@ export class RevocationStore {
     issuer: string,
     sub: string,
     clientId: string,
-    record: (tx: Db['kysely']) => Promise<void>,
+    commit: Commit<Revocation>,
   ): Promise<Revocation> {
     const value = clientRevocationValue(sub, clientId);
     const revocation = this.#revocation(issuer, 'client', value, this.#now());
-    await this.#db.kysely.transaction().execute(async (tx) => {
+    await commit(async (tx) => {
       await this.#repo.save(revocation, tx);
-      await record(tx);
+      return revocation;
     });
     this.#apply(revocation);
     await this.#bus.publish(revocation);
@@ -162,14 +168,14 @@ export class RevocationStore {
   }
 
   /**
-   * A back-channel logout, all or nothing: the `jti` claim (§2.6 step 8), the revocation rows
-   * and whatever `record` writes (the audit entry) commit in ONE transaction, so a failure
+   * A back-channel logout, all or nothing: `commit` runs the `jti` claim (§2.6 step 8) and the
+   * revocation rows in the transaction of the audit record (`writeAndAudit`), so a failure
    * leaves the `jti` unclaimed and the IdP's retry (§2.8) can still end the session. Memory and
    * the other instances learn of it only after the commit. Returns `undefined` for a replay.
    */
   async logout(
     target: { issuer: string; jti: string; sessionId?: string | undefined; subject?: string },
-    record: (tx: Db['kysely'], revocation: Revocation) => Promise<void>,
+    commit: Commit<Revocation | false>,
   ): Promise<Revocation | undefined> {
     const { issuer } = target;
     const now = this.#now();
@@ -187,13 +193,12 @@ export class RevocationStore {
       throw new TypeError('a logout needs a session id or a subject');
     }
     const main = revocations.at(-1) as Revocation;
-    const committed = await this.#db.kysely.transaction().execute(async (tx) => {
+    const committed = await commit(async (tx) => {
       if (!(await this.#repo.claimJti(issuer, target.jti, jtiExpiresAt, tx))) return false;
       for (const revocation of revocations) await this.#repo.save(revocation, tx);
-      await record(tx, main);
-      return true;
+      return main;
     });
-    if (!committed) return undefined;
+    if (committed === false) return undefined;
     for (const revocation of revocations) {
       this.#apply(revocation);
       await this.#bus.publish(revocation);

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { endIdpSessions } from '../admin-idp/end-sessions.js';
+import { writeAndAudit } from '../audit/write-and-audit.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
 import { auditRepository } from '../repositories/audit.js';
-import { ownerRepository, upsertOwner } from '../repositories/owners.js';
+import { ownerRepository } from '../repositories/owners.js';
 import {
   AdminTodoPage,
   AdminTodoQuery,
@@ -17,7 +18,7 @@ import {
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
 import { todoRepository } from '../todos/repository.js';
-import { ownerOf, principalOf, profileOf } from './principal.js';
+import { principalOf, profileOf } from './principal.js';
 
 const TAGS = ['admin'];
 
@@ -113,26 +114,19 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             errors: [{ field: 'body.issuer', message: 'is not a trusted issuer' }],
           });
         }
-        // Every issuer's revocation and the audit record commit together or not at all.
-        const actor = ownerOf(principalOf(request));
+        // Every issuer's revocation and the audit record commit together or not at all; the
+        // administrator's profile too, so the audit log shows who revoked.
+        const record = {
+          actor: profileOf(principalOf(request)),
+          action: 'session.revoke',
+          resource: `subject:${sub}`,
+          requestId: request.id,
+          at: clock.now(),
+        };
         const stored = await revocations.revokeSubjectAt(
           issuer === undefined ? trusted : [issuer],
           sub,
-          async (tx) => {
-            // The administrator's name, so the audit log shows who revoked.
-            await upsertOwner(tx, profileOf(principalOf(request)), clock.now()).execute();
-            await audit.record(
-              {
-                actor,
-                action: 'session.revoke',
-                resource: `subject:${sub}`,
-                outcome: 'success',
-                requestId: request.id,
-              },
-              clock.now(),
-              tx,
-            );
-          },
+          (save) => writeAndAudit(db, record, save),
         );
         metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
         // Then the person's sessions at the IdP, so a refresh token cannot bring them back.

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuthError } from '@todo-sso/auth';
 import { Type } from 'typebox';
+import { writeAndAudit } from '../audit/write-and-audit.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
-import { auditRepository } from '../repositories/audit.js';
+import type { Revocation } from '../repositories/revocations.js';
 import { problems } from '../schemas/common.js';
 import { LogoutForm } from '../schemas/misc.js';
 import { PUBLIC } from '../schemas/security.js';
@@ -35,7 +36,6 @@ const LOGOUT_SCHEMA = {
  */
 export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { authenticator, revocations, config, metrics, clock } = context;
-  const audit = auditRepository(context.db);
   return async (app) => {
     // §2.5: the logout token arrives as a form post; only this route accepts forms.
     app.addContentTypeParser(FORM, { parseAs: 'string' }, (_request, body, done) => {
@@ -57,6 +57,13 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
       // claim, the revocation rows and the audit entry commit together: a failure between
       // them must not burn the jti, or the IdP's retry would be refused and the session
       // would never end (fail closed means: retryable).
+      const record = {
+        actor: claims.subject ? { issuer: claims.issuer, subject: claims.subject } : undefined,
+        action: 'session.logout',
+        resource: (r: Revocation) => `${r.kind}:${r.value}`,
+        requestId: request.id,
+        at: clock.now(),
+      };
       let revocation: Awaited<ReturnType<typeof revocations.logout>>;
       try {
         revocation = await revocations.logout(
@@ -66,20 +73,7 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
             sessionId: claims.sessionId,
             ...(claims.subject !== undefined && { subject: claims.subject }),
           },
-          (tx, r) =>
-            audit.record(
-              {
-                actor: claims.subject
-                  ? { issuer: claims.issuer, subject: claims.subject }
-                  : undefined,
-                action: 'session.logout',
-                resource: `${r.kind}:${r.value}`,
-                outcome: 'success',
-                requestId: request.id,
-              },
-              clock.now(),
-              tx,
-            ),
+          (save) => writeAndAudit(context.db, record, save),
         );
       } catch (cause) {
         request.log.error({ err: cause }, 'could not record a back-channel logout');

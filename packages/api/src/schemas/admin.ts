@@ -1,6 +1,6 @@
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { Todo } from '../todos/schemas.js';
-import { PageQuery, Text } from './common.js';
+import { PageOf, PageQuery, Text } from './common.js';
 
 export const OwnerSummary = Type.Object({
   issuer: Type.String(),
@@ -11,6 +11,9 @@ export const OwnerSummary = Type.Object({
   todos: Type.Integer(),
   completed: Type.Integer(),
 });
+
+/** An owner with their todo counts (admin listing). */
+export type OwnerSummary = Static<typeof OwnerSummary>;
 
 export const OwnerList = Type.Object({ items: Type.Array(OwnerSummary) });
 
@@ -30,48 +33,46 @@ export const AdminTodoQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const AdminTodoPage = Type.Object({
-  items: Type.Array(
-    Type.Intersect([
-      Todo,
-      Type.Object({
-        owner: Type.String({ description: 'The owner’s `sub`' }),
-        ownerIssuer: Type.String({ description: 'The issuer of the owner’s tokens' }),
-      }),
-    ]),
-  ),
-  nextCursor: Type.Union([Type.String(), Type.Null()]),
-});
+/** A todo as an administrator sees it: with its owner's `sub` and issuer. */
+export const AdminTodo = Type.Intersect([
+  Todo,
+  Type.Object({
+    owner: Type.String({ description: 'The owner’s `sub`' }),
+    ownerIssuer: Type.String({ description: 'The issuer of the owner’s tokens' }),
+  }),
+]);
+export type AdminTodo = Static<typeof AdminTodo>;
+
+export const AdminTodoPage = PageOf(AdminTodo);
 
 export const AuditQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
 
 const Nullable = Type.Union([Type.String(), Type.Null()]);
-export const AuditPage = Type.Object({
-  items: Type.Array(
-    Type.Object({
-      id: Type.String(),
-      at: Type.String({ format: 'date-time' }),
-      actorIssuer: Nullable,
-      actorSub: Nullable,
-      actorName: { ...Nullable, description: "The actor's username (or email) as last seen" },
-      actorClient: {
-        ...Nullable,
-        description: 'The OAuth client (`azp`) whose token made the request, when recorded',
-      },
-      action: Type.String(),
-      resource: Nullable,
-      outcome: Type.Union([Type.Literal('success'), Type.Literal('denied')]),
-      detail: Nullable,
-      requestId: Nullable,
-      suppressed: Type.Integer({
-        minimum: 0,
-        description:
-          'Further denials of the same subject in the same minute that this record stands for (counted, not written one by one)',
-      }),
-    }),
-  ),
-  nextCursor: Nullable,
+/** One audit record as admins read it. */
+export const AuditEntry = Type.Object({
+  id: Type.String(),
+  at: Type.String({ format: 'date-time' }),
+  actorIssuer: Nullable,
+  actorSub: Nullable,
+  actorName: { ...Nullable, description: "The actor's username (or email) as last seen" },
+  actorClient: {
+    ...Nullable,
+    description: 'The OAuth client (`azp`) whose token made the request, when recorded',
+  },
+  action: Type.String(),
+  resource: Nullable,
+  outcome: Type.Union([Type.Literal('success'), Type.Literal('denied')]),
+  detail: Nullable,
+  requestId: Nullable,
+  suppressed: Type.Integer({
+    minimum: 0,
+    description:
+      'Further denials of the same subject in the same minute that this record stands for (counted, not written one by one)',
+  }),
 });
+export type AuditEntry = Static<typeof AuditEntry>;
+
+export const AuditPage = PageOf(AuditEntry);
 
 export const RevokeBody = Type.Object(
   {

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { type Static, type TSchema, type TUnsafe, Type } from 'typebox';
 
 /** RFC 9457 problem details, with the API's `code` and the offending fields as extensions. */
 export const Problem = Type.Object(
@@ -63,6 +63,18 @@ export const PageQuery = {
     }),
   ),
 };
+
+/** One page of a keyset-paginated listing of `item`s. */
+export function PageOf<T extends TSchema>(item: T) {
+  return Type.Object({
+    items: Type.Array(item),
+    /** Pass back as `cursor` for the next page; `null` on the last page. */
+    nextCursor: Type.Union([Type.String(), Type.Null()]),
+  });
+}
+
+/** The type of a `PageOf` schema, for items of type `T`. */
+export type Page<T> = Static<ReturnType<typeof PageOf<TUnsafe<T>>>>;
 
 /**
  * Text either engine stores exactly as sent: no U+0000 (PostgreSQL's `text` cannot hold it, SQLite

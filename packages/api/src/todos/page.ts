@@ -3,7 +3,8 @@ import { compileOnce } from '../db/compiled.js';
 import type { Db } from '../db/database.js';
 import type { Schema, TodoTable } from '../db/schema.js';
 import { decodeCursor, encodeCursor } from '../repositories/cursor.js';
-import type { Page, Todo } from './repository.js';
+import type { Page } from '../schemas/common.js';
+import type { Todo } from './schemas.js';
 
 /** The columns a todo is made of (its owner aside). */
 const COLUMNS = [

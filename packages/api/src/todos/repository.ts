@@ -3,40 +3,10 @@ import { type Db, toIso } from '../db/database.js';
 import type { Owner, Relation } from '../db/schema.js';
 import { listRepository } from '../lists/repository.js';
 import { decodeCursor } from '../repositories/cursor.js';
+import type { AdminTodo } from '../schemas/admin.js';
+import type { Page } from '../schemas/common.js';
 import { keysetPage, pageOf, type TodoRow, todoPageQueries } from './page.js';
-
-/** A todo as the API returns it. */
-export interface Todo {
-  id: string;
-  listId: string;
-  title: string;
-  description: string | null;
-  completed: boolean;
-  createdAt: string;
-  updatedAt: string;
-  /** Grows on every change; the todo's entity tag (see `http/etag.ts`). */
-  version: number;
-}
-
-/** What a caller may set on a todo. */
-export interface TodoInput {
-  title: string;
-  description?: string | null;
-  completed?: boolean;
-}
-
-/** A todo as an administrator sees it: with its owner's `sub` and issuer. */
-export interface AdminTodo extends Todo {
-  owner: string;
-  ownerIssuer: string;
-}
-
-/** One page of a keyset-paginated listing. */
-export interface Page<T> {
-  items: T[];
-  /** Pass back as `cursor` for the next page; `null` on the last page. */
-  nextCursor: string | null;
-}
+import type { Todo, TodoInput } from './schemas.js';
 
 export interface ListOptions {
   completed?: boolean;
@@ -240,3 +210,5 @@ export function todoRepository(db: Db) {
     },
   };
 }
+
+export type TodoRepository = ReturnType<typeof todoRepository>;

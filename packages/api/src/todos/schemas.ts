@@ -1,5 +1,5 @@
-import { Type } from 'typebox';
-import { PageQuery, Text, Uuid } from '../schemas/common.js';
+import { type Static, Type } from 'typebox';
+import { PageOf, PageQuery, Text, Uuid } from '../schemas/common.js';
 
 const Title = Text({ minLength: 1, maxLength: 200 });
 const Description = Type.Union([Text({ maxLength: 2000 }), Type.Null()]);
@@ -19,6 +19,9 @@ export const Todo = Type.Object({
   }),
 });
 
+/** A todo as the API returns it. */
+export type Todo = Static<typeof Todo>;
+
 /**
  * Body of `POST /todos/`; unknown fields (an `owner`, say) are refused, not ignored. Without
  * `listId` the todo goes into the caller's default list.
@@ -37,6 +40,7 @@ export const CreateTodo = Type.Object(
   },
   { additionalProperties: false },
 );
+export type CreateTodo = Static<typeof CreateTodo>;
 
 /** Body of `PUT /todos/{id}`: the whole todo; a missing description clears it. */
 export const ReplaceTodo = Type.Object(
@@ -58,6 +62,9 @@ export const PatchTodo = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
+/** The fields a caller may change on a todo (`PATCH`). */
+export type PatchTodo = Static<typeof PatchTodo>;
+
 /** Body of `POST /lists/{id}/todos/`: the list is the path's. */
 export const CreateListTodo = Type.Object(
   {
@@ -67,6 +74,9 @@ export const CreateListTodo = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** What a caller may set on a new todo: its fields, without the list. */
+export type TodoInput = Static<typeof CreateListTodo>;
 
 /** Query of `GET /lists/{id}/todos/`: the list is the path's. */
 export const ListTodosQuery = Type.Object(
@@ -85,10 +95,8 @@ export const TodoListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const TodoPage = Type.Object({
-  items: Type.Array(Todo),
-  nextCursor: Type.Union([Type.String(), Type.Null()]),
-});
+export const TodoPage = PageOf(Todo);
+export type TodoPage = Static<typeof TodoPage>;
 
 /**
  * `If-Match` (RFC 9110 §13.1.1) on PUT, PATCH and DELETE: the todo's ETag as last read

@@ -1,0 +1,225 @@
+import type { Principal } from '@todo-sso/auth';
+import { writeAndAudit } from '../audit/write-and-audit.js';
+import type { TodoAction } from '../authz/app-policy.js';
+import type { AppContext } from '../context.js';
+import type { Db } from '../db/database.js';
+import type { Owner } from '../db/schema.js';
+import { ifMatchAllows, PreconditionFailed } from '../http/etag.js';
+import { ApiError } from '../http/problem.js';
+import { type ListRepository, listRepository } from '../lists/repository.js';
+import { ownerOf, profileOf } from '../routes/principal.js';
+import { newTodoRow, type TodoRepository, todoRepository, toTodo } from './repository.js';
+import type { CreateTodo, PatchTodo, Todo, TodoInput, TodoPage } from './schemas.js';
+
+/** Who asks: the verified caller and the request, as the audit log records them. */
+export interface TodoCaller {
+  readonly principal: Principal;
+  readonly requestId: string;
+  /** Also record the OAuth client (`azp`) whose token made the write (the MCP tools do). */
+  readonly recordClient?: boolean;
+}
+
+/** The access check: throws 404 or 403 unless allowed (`AccessGuard.require`'s shape). */
+export type AccessCheck = AppContext['access']['require'];
+
+/** What a listing asks for. */
+export interface TodoQuery {
+  readonly listId?: string | undefined;
+  readonly completed?: boolean | undefined;
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+/** An `If-Match` header (RFC 9110 §13.1.1) as received. */
+type IfMatch = string | string[] | undefined;
+
+const notFound = () => new ApiError('not_found', 'No such todo');
+
+/** A title of spaces alone says nothing: 400, named as the person typed it. */
+export function refuseBlankTitle(title: string | undefined): void {
+  if (title === undefined || title.trim() !== '') return;
+  const message = 'must contain a character other than spaces';
+  throw new ApiError('validation_failed', `title ${message}`, {
+    errors: [{ field: 'body.title', message }],
+  });
+}
+
+/**
+ * What can be done with todos, for the REST routes and the MCP tools alike. Every query joins
+ * the caller's list memberships in SQL, so a todo in a list they cannot read answers 404 like a
+ * missing one, and one they can read but not change 403 (decided by `check`, the app's access
+ * guard unless the caller wraps it). With an external decision point, its answer comes before
+ * the (still scoped) query. Every write commits with the caller's profile and its audit record
+ * (`writeAndAudit`), or not at all. Ids are lower-cased: RFC 9562 §4 makes a UUID's hex digits
+ * case-insensitive on input, and both engines then compare the one spelling the API issues.
+ */
+export class TodoService {
+  readonly #context: AppContext;
+  readonly #check: AccessCheck;
+  readonly #todos: TodoRepository;
+  readonly #lists: ListRepository;
+
+  constructor(context: AppContext, check: AccessCheck = context.access.require) {
+    this.#context = context;
+    this.#check = check;
+    this.#todos = todoRepository(context.db);
+    this.#lists = listRepository(context.db);
+  }
+
+  /** The todos of every list the caller can read (or of `listId`), newest first. */
+  async list(caller: TodoCaller, query: TodoQuery): Promise<TodoPage> {
+    const me = ownerOf(caller.principal);
+    await this.#lists.ensureDefault(profileOf(caller.principal), this.#context.clock.now());
+    const listId = query.listId?.toLowerCase();
+    if (listId !== undefined) {
+      const held = await this.#lists.relation(me, listId);
+      await this.#check(caller.principal, 'list', 'can_read', listId, held);
+    }
+    return this.page(me, { ...query, listId });
+  }
+
+  /** One page for a member whose access to `listId` the caller's route has already checked. */
+  page(member: Owner, query: TodoQuery): Promise<TodoPage> {
+    return this.#todos.list(member, {
+      limit: query.limit,
+      ...(query.listId !== undefined && { listId: query.listId }),
+      ...(query.completed !== undefined && { completed: query.completed }),
+      ...(query.cursor !== undefined && { cursor: query.cursor }),
+    });
+  }
+
+  /** One todo in a list the caller can read; 404 otherwise. */
+  async get(caller: TodoCaller, rawId: string): Promise<Todo> {
+    const id = rawId.toLowerCase();
+    await this.#ask(caller, id, 'can_read');
+    const todo = await this.#todos.get(ownerOf(caller.principal), id);
+    if (!todo) throw notFound();
+    return todo;
+  }
+
+  /** A todo in `listId` (a list the caller may add to) or in their default list. */
+  async create(caller: TodoCaller, input: CreateTodo): Promise<Todo> {
+    refuseBlankTitle(input.title);
+    const { listId: requested, ...fields } = input;
+    const listId = requested?.toLowerCase();
+    if (listId !== undefined) {
+      const held = await this.#lists.relation(ownerOf(caller.principal), listId);
+      await this.#check(caller.principal, 'list', 'can_create_todo', listId, held);
+    }
+    return this.#insert(caller, listId, fields);
+  }
+
+  /** A todo in a list whose `can_create_todo` the caller's route has already checked. */
+  insert(caller: TodoCaller, listId: string, input: TodoInput): Promise<Todo> {
+    refuseBlankTitle(input.title);
+    return this.#insert(caller, listId.toLowerCase(), input);
+  }
+
+  /**
+   * Sets the given fields (`todo.update`) or all of them (`todo.replace`) of a todo in a list
+   * the caller may write, only if it is still at the `If-Match` version when one is given.
+   */
+  async change(
+    caller: TodoCaller,
+    rawId: string,
+    changes: PatchTodo,
+    options: { readonly action: 'todo.update' | 'todo.replace'; readonly ifMatch?: IfMatch },
+  ): Promise<Todo> {
+    refuseBlankTitle(changes.title);
+    const id = rawId.toLowerCase();
+    const { ifMatch } = options;
+    await this.#ask(caller, id, 'can_update');
+    const me = ownerOf(caller.principal);
+    const todo = await writeAndAudit(
+      this.#context.db,
+      this.#record(caller, options.action, `todo:${id}`),
+      async (tx, now) => {
+        const expected = await this.#precondition(caller, id, ifMatch, tx);
+        return this.#todos.update(me, id, changes, now, tx, expected);
+      },
+    );
+    if (!todo) throw await this.#unchanged(caller, id, 'can_update', ifMatch);
+    return todo;
+  }
+
+  /** Deletes a todo in a list the caller may write (still at the `If-Match` version). */
+  async remove(caller: TodoCaller, rawId: string, ifMatch?: IfMatch): Promise<void> {
+    const id = rawId.toLowerCase();
+    await this.#ask(caller, id, 'can_delete');
+    const me = ownerOf(caller.principal);
+    const deleted = await writeAndAudit(
+      this.#context.db,
+      this.#record(caller, 'todo.delete', `todo:${id}`),
+      async (tx) => {
+        const expected = await this.#precondition(caller, id, ifMatch, tx);
+        return this.#todos.remove(me, id, tx, expected);
+      },
+    );
+    if (!deleted) throw await this.#unchanged(caller, id, 'can_delete', ifMatch);
+  }
+
+  /** Inserts a todo into `listId` (already checked) or the caller's default list. */
+  async #insert(caller: TodoCaller, listId: string | undefined, input: TodoInput): Promise<Todo> {
+    const { db, clock } = this.#context;
+    const profile = profileOf(caller.principal);
+    const now = clock.now();
+    const list = listId ?? (await this.#lists.ensureDefault(profile, now));
+    const row = newTodoRow(db, profile, list, input, now);
+    const record = { ...this.#record(caller, 'todo.create', `todo:${row.id}`), at: now };
+    return writeAndAudit(db, record, { into: 'todos', row, result: toTodo(row) });
+  }
+
+  #record(caller: TodoCaller, action: string, resource: string) {
+    return {
+      actor: profileOf(caller.principal),
+      client: caller.recordClient ? caller.principal.clientId : undefined,
+      action,
+      resource,
+      requestId: caller.requestId,
+      at: this.#context.clock.now(),
+    };
+  }
+
+  /** With an external decision point, its answer on the todo comes first. */
+  async #ask(caller: TodoCaller, id: string, action: TodoAction): Promise<void> {
+    if (this.#context.access.remote) {
+      await this.#check(caller.principal, 'todo', action, id, undefined);
+    }
+  }
+
+  /**
+   * RFC 9110 §13.1.1: with `If-Match`, the change applies only to the state the client saw.
+   * Returns the version the write must still find (so a concurrent change in between is caught
+   * by the write itself), or undefined without `If-Match`.
+   */
+  async #precondition(
+    caller: TodoCaller,
+    id: string,
+    ifMatch: IfMatch,
+    tx: Db['kysely'],
+  ): Promise<number | undefined> {
+    if (ifMatch === undefined) return undefined;
+    const current = await this.#todos.get(ownerOf(caller.principal), id, tx);
+    if (!current) return undefined;
+    if (!ifMatchAllows(ifMatch, current.version)) throw new PreconditionFailed('todo', current);
+    return current.version;
+  }
+
+  /** A write that changed nothing: 412 with the new state when `If-Match` lost a race, else 403/404. */
+  async #unchanged(
+    caller: TodoCaller,
+    id: string,
+    action: TodoAction,
+    ifMatch: IfMatch,
+  ): Promise<ApiError> {
+    const me = ownerOf(caller.principal);
+    if (ifMatch !== undefined) {
+      const current = await this.#todos.get(me, id);
+      if (current) return new PreconditionFailed('todo', current);
+    }
+    // 403 when the caller can read the todo (so cannot change it), else 404.
+    const held = await this.#todos.access(me, id);
+    await this.#check(caller.principal, 'todo', action, id, held?.relation);
+    return notFound();
+  }
+}
