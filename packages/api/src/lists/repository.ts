@@ -1,4 +1,4 @@
-// Over 250 lines: every query on lists and memberships, each scoped to the caller in SQL, sits
+// Why this file is long: every query on lists and memberships, each scoped to the caller in SQL, sits
 // in one repository so that no list read can bypass the membership join.
 import { randomUUID } from 'node:crypto';
 import { compileOnce } from '../db/compiled.js';
