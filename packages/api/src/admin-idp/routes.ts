@@ -24,192 +24,224 @@ const TAGS = ['admin: identity provider'];
 const READ_ERRORS = problems(400, 401, 403, 404, 501, 502, 503);
 const WRITE_ERRORS = problems(400, 401, 403, 404, 409, 413, 415, 501, 502, 503);
 
+type App = Parameters<FastifyPluginAsyncTypebox>[0];
+
 /**
  * `/admin/idp/*`: people, roles and sessions at the identity provider, through its admin API
  * (the IdP stays the one source of truth; nothing about people is copied here). Every change
  * is audited with the admin who made it, after the IdP confirmed it.
  */
 export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
-  const { idpAdmin, revocations, metrics, clock } = context;
-  // Admin work needs a strong, recent sign-in (RFC 9470), as every route under /admin/.
-  const stepUp = context.config.stepUp;
-  /** The audit record of a change the IdP has made (nothing else is written here). */
-  const record = (request: FastifyRequest, action: string, id: string, detail?: string) =>
-    writeAndAudit(
-      context.db,
-      {
+  return async (app) => {
+    listUsersRoute(app, context);
+    createUserRoute(app, context);
+    updateUserRoute(app, context);
+    for (const granted of [true, false]) roleRoute(app, context, granted);
+    resetPasswordRoute(app, context);
+    listSessionsRoute(app, context);
+    endSessionsRoute(app, context);
+  };
+}
+
+/** Admin work needs a strong, recent sign-in (RFC 9470), as every route under /admin/. */
+const adminWithStepUp = (context: AppContext) =>
+  requires({ admin: true, ...context.config.stepUp });
+
+/** The audit record of a change the IdP has made (nothing else is written here). */
+function record(
+  context: AppContext,
+  request: FastifyRequest,
+  action: string,
+  id: string,
+  detail?: string,
+) {
+  const actor = ownerOf(principalOf(request));
+  const at = context.clock.now();
+  const entry = { actor, action, resource: `idp-user:${id}`, detail, requestId: request.id, at };
+  return writeAndAudit(context.db, entry, async () => true);
+}
+
+/** `GET /admin/idp/users`: the IdP's users, optionally searched. */
+function listUsersRoute(app: App, context: AppContext): void {
+  app.get(
+    '/admin/idp/users',
+    {
+      config: adminWithStepUp(context),
+      schema: {
+        tags: TAGS,
+        operationId: 'listIdpUsers',
+        summary: "The identity provider's users with their roles and department",
+        security: SECURED,
+        querystring: IdpUserQuery,
+        response: { 200: IdpUserList, ...READ_ERRORS },
+      },
+    },
+    async (request) => context.idpAdmin.require().listUsers(request.query.search),
+  );
+}
+
+/** `POST /admin/idp/users`: a new user at the IdP. */
+function createUserRoute(app: App, context: AppContext): void {
+  app.post(
+    '/admin/idp/users',
+    {
+      config: adminWithStepUp(context),
+      schema: {
+        tags: TAGS,
+        operationId: 'createIdpUser',
+        summary: 'Create a user at the identity provider (409 when the username is taken)',
+        security: SECURED,
+        body: NewIdpUserBody,
+        response: { 201: IdpUser, ...WRITE_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const user = await context.idpAdmin.require().createUser(request.body);
+      await record(context, request, 'idp.user.create', user.id, user.username);
+      return reply.code(201).send(user);
+    },
+  );
+}
+
+/** `PATCH /admin/idp/users/{id}`: enabling, disabling, and the department. */
+function updateUserRoute(app: App, context: AppContext): void {
+  app.patch(
+    '/admin/idp/users/:id',
+    {
+      config: adminWithStepUp(context),
+      schema: {
+        tags: TAGS,
+        operationId: 'updateIdpUser',
+        summary: 'Enable or disable a user, set or remove their department',
+        security: SECURED,
+        params: IdpUserParams,
+        body: IdpUserPatch,
+        response: { 200: IdpUser, ...WRITE_ERRORS },
+      },
+    },
+    async (request) => {
+      const { enabled, department } = request.body;
+      const user = await context.idpAdmin.require().updateUser(request.params.id, {
+        ...(enabled !== undefined && { enabled }),
+        ...(department !== undefined && { department }),
+      });
+      await record(context, request, 'idp.user.update', user.id, JSON.stringify(request.body));
+      return user;
+    },
+  );
+}
+
+/** `PUT` (granted) or `DELETE /admin/idp/users/{id}/roles/{role}`. */
+function roleRoute(app: App, context: AppContext, granted: boolean): void {
+  app.route({
+    method: granted ? 'PUT' : 'DELETE',
+    url: '/admin/idp/users/:id/roles/:role',
+    config: adminWithStepUp(context),
+    schema: {
+      tags: TAGS,
+      operationId: granted ? 'grantIdpRole' : 'removeIdpRole',
+      summary: granted
+        ? "Grant a realm role or one of the API's permissions"
+        : "Remove a realm role or one of the API's permissions",
+      security: SECURED,
+      params: IdpRoleParams,
+      response: { 200: IdpUser, ...READ_ERRORS },
+    },
+    handler: async (request) => {
+      const { id, role } = request.params as { id: string; role: string };
+      const user = await context.idpAdmin.require().setRole(id, role, granted);
+      await record(context, request, granted ? 'idp.role.grant' : 'idp.role.remove', id, role);
+      return user;
+    },
+  });
+}
+
+/** `POST /admin/idp/users/{id}/reset-password`: a temporary password. */
+function resetPasswordRoute(app: App, context: AppContext): void {
+  app.post(
+    '/admin/idp/users/:id/reset-password',
+    {
+      config: adminWithStepUp(context),
+      schema: {
+        tags: TAGS,
+        operationId: 'resetIdpPassword',
+        summary: 'Set a temporary password, to be changed at the next sign-in',
+        security: SECURED,
+        params: IdpUserParams,
+        body: ResetPasswordBody,
+        response: { 200: PasswordSet, ...WRITE_ERRORS },
+      },
+    },
+    async (request) => {
+      await context.idpAdmin.require().resetPassword(request.params.id, request.body.password);
+      await record(context, request, 'idp.password.reset', request.params.id);
+      return { temporary: true as const };
+    },
+  );
+}
+
+/** `GET /admin/idp/users/{id}/sessions`: a user's sessions at the IdP. */
+function listSessionsRoute(app: App, context: AppContext): void {
+  app.get(
+    '/admin/idp/users/:id/sessions',
+    {
+      config: adminWithStepUp(context),
+      schema: {
+        tags: TAGS,
+        operationId: 'listIdpSessions',
+        summary: "A user's sessions at the identity provider",
+        security: SECURED,
+        params: IdpUserParams,
+        response: { 200: IdpSessions, ...READ_ERRORS },
+      },
+    },
+    async (request) => ({
+      items: await context.idpAdmin.require().listSessions(request.params.id),
+    }),
+  );
+}
+
+/** `POST /admin/idp/users/{id}/logout`: ending a user's sessions at the IdP and the API. */
+function endSessionsRoute(app: App, context: AppContext): void {
+  const { revocations, metrics, clock } = context;
+  app.post(
+    '/admin/idp/users/:id/logout',
+    {
+      config: adminWithStepUp(context),
+      schema: {
+        tags: TAGS,
+        operationId: 'endIdpSessions',
+        summary:
+          "End every session of a user at the identity provider and refuse the user's current tokens at the API",
+        security: SECURED,
+        params: IdpUserParams,
+        response: { 200: SessionsEnded, ...READ_ERRORS },
+      },
+    },
+    async (request) => {
+      const service = context.idpAdmin.require();
+      const { id } = request.params;
+      await service.logout(id);
+      // The IdP's back-channel logout reaches the API too, but need not be configured or
+      // delivered: refuse the person's current access tokens here, on every instance.
+      const entry = {
         actor: ownerOf(principalOf(request)),
-        action,
+        action: 'idp.sessions.end',
         resource: `idp-user:${id}`,
-        detail,
         requestId: request.id,
         at: clock.now(),
-      },
-      async () => true,
-    );
-
-  return async (app) => {
-    app.get(
-      '/admin/idp/users',
-      {
-        config: requires({ admin: true, ...stepUp }),
-        schema: {
-          tags: TAGS,
-          operationId: 'listIdpUsers',
-          summary: "The identity provider's users with their roles and department",
-          security: SECURED,
-          querystring: IdpUserQuery,
-          response: { 200: IdpUserList, ...READ_ERRORS },
+      };
+      const stored = await revocations.revokeSubjectAt([service.target.issuer], id, (save) =>
+        writeAndAudit(context.db, entry, save),
+      );
+      metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
+      return {
+        identityProvider: {
+          sessionsEnded: true,
+          detail: `Every session of the person at ${service.target.issuer} ended: refresh tokens no longer work and a new sign-in is needed.`,
         },
-      },
-      async (request) => idpAdmin.require().listUsers(request.query.search),
-    );
-
-    app.post(
-      '/admin/idp/users',
-      {
-        config: requires({ admin: true, ...stepUp }),
-        schema: {
-          tags: TAGS,
-          operationId: 'createIdpUser',
-          summary: 'Create a user at the identity provider (409 when the username is taken)',
-          security: SECURED,
-          body: NewIdpUserBody,
-          response: { 201: IdpUser, ...WRITE_ERRORS },
-        },
-      },
-      async (request, reply) => {
-        const user = await idpAdmin.require().createUser(request.body);
-        await record(request, 'idp.user.create', user.id, user.username);
-        return reply.code(201).send(user);
-      },
-    );
-
-    app.patch(
-      '/admin/idp/users/:id',
-      {
-        config: requires({ admin: true, ...stepUp }),
-        schema: {
-          tags: TAGS,
-          operationId: 'updateIdpUser',
-          summary: 'Enable or disable a user, set or remove their department',
-          security: SECURED,
-          params: IdpUserParams,
-          body: IdpUserPatch,
-          response: { 200: IdpUser, ...WRITE_ERRORS },
-        },
-      },
-      async (request) => {
-        const { enabled, department } = request.body;
-        const user = await idpAdmin.require().updateUser(request.params.id, {
-          ...(enabled !== undefined && { enabled }),
-          ...(department !== undefined && { department }),
-        });
-        await record(request, 'idp.user.update', user.id, JSON.stringify(request.body));
-        return user;
-      },
-    );
-
-    for (const granted of [true, false]) {
-      app.route({
-        method: granted ? 'PUT' : 'DELETE',
-        url: '/admin/idp/users/:id/roles/:role',
-        config: requires({ admin: true, ...stepUp }),
-        schema: {
-          tags: TAGS,
-          operationId: granted ? 'grantIdpRole' : 'removeIdpRole',
-          summary: granted
-            ? "Grant a realm role or one of the API's permissions"
-            : "Remove a realm role or one of the API's permissions",
-          security: SECURED,
-          params: IdpRoleParams,
-          response: { 200: IdpUser, ...READ_ERRORS },
-        },
-        handler: async (request) => {
-          const { id, role } = request.params as { id: string; role: string };
-          const user = await idpAdmin.require().setRole(id, role, granted);
-          await record(request, granted ? 'idp.role.grant' : 'idp.role.remove', id, role);
-          return user;
-        },
-      });
-    }
-
-    app.post(
-      '/admin/idp/users/:id/reset-password',
-      {
-        config: requires({ admin: true, ...stepUp }),
-        schema: {
-          tags: TAGS,
-          operationId: 'resetIdpPassword',
-          summary: 'Set a temporary password, to be changed at the next sign-in',
-          security: SECURED,
-          params: IdpUserParams,
-          body: ResetPasswordBody,
-          response: { 200: PasswordSet, ...WRITE_ERRORS },
-        },
-      },
-      async (request) => {
-        await idpAdmin.require().resetPassword(request.params.id, request.body.password);
-        await record(request, 'idp.password.reset', request.params.id);
-        return { temporary: true as const };
-      },
-    );
-
-    app.get(
-      '/admin/idp/users/:id/sessions',
-      {
-        config: requires({ admin: true, ...stepUp }),
-        schema: {
-          tags: TAGS,
-          operationId: 'listIdpSessions',
-          summary: "A user's sessions at the identity provider",
-          security: SECURED,
-          params: IdpUserParams,
-          response: { 200: IdpSessions, ...READ_ERRORS },
-        },
-      },
-      async (request) => ({ items: await idpAdmin.require().listSessions(request.params.id) }),
-    );
-
-    app.post(
-      '/admin/idp/users/:id/logout',
-      {
-        config: requires({ admin: true, ...stepUp }),
-        schema: {
-          tags: TAGS,
-          operationId: 'endIdpSessions',
-          summary:
-            "End every session of a user at the identity provider and refuse the user's current tokens at the API",
-          security: SECURED,
-          params: IdpUserParams,
-          response: { 200: SessionsEnded, ...READ_ERRORS },
-        },
-      },
-      async (request) => {
-        const service = idpAdmin.require();
-        const { id } = request.params;
-        await service.logout(id);
-        // The IdP's back-channel logout reaches the API too, but need not be configured or
-        // delivered: refuse the person's current access tokens here, on every instance.
-        const record = {
-          actor: ownerOf(principalOf(request)),
-          action: 'idp.sessions.end',
-          resource: `idp-user:${id}`,
-          requestId: request.id,
-          at: clock.now(),
-        };
-        const stored = await revocations.revokeSubjectAt([service.target.issuer], id, (save) =>
-          writeAndAudit(context.db, record, save),
-        );
-        metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
-        return {
-          identityProvider: {
-            sessionsEnded: true,
-            detail: `Every session of the person at ${service.target.issuer} ended: refresh tokens no longer work and a new sign-in is needed.`,
-          },
-          revoked: stored.map((r) => ({ issuer: r.issuer, sub: r.value, notBefore: r.notBefore })),
-        };
-      },
-    );
-  };
+        revoked: stored.map((r) => ({ issuer: r.issuer, sub: r.value, notBefore: r.notBefore })),
+      };
+    },
+  );
 }

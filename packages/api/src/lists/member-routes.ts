@@ -6,113 +6,129 @@ import { ownerOf, principalOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
 import { ListParams, Member, MemberArray, MemberParams, Share } from './schemas.js';
-import { listId, listService } from './service.js';
+import { listId, type ListService, listService } from './service.js';
 
 const TAGS = ['lists'];
+
+type App = Parameters<FastifyPluginAsyncTypebox>[0];
 
 /**
  * `/lists/{id}/members…`: who a list is shared with. Only the owner shares, changes and removes
  * members; a member may leave.
  */
 export function listMemberRoutes(context: AppContext): FastifyPluginAsyncTypebox {
-  const { access } = context;
-  const { lists, authorize, write, person } = listService(context);
+  const service = listService(context);
 
   return async (app) => {
-    app.get(
-      '/lists/:id/members',
-      {
-        config: requires({ permission: 'todos:read' }),
-        schema: {
-          tags: TAGS,
-          operationId: 'listMembers',
-          summary: 'Who a list is shared with, owner first (viewer or above)',
-          security: SECURED,
-          params: ListParams,
-          response: { 200: MemberArray, ...problems(400, 401, 403, 404, 503) },
-        },
-      },
-      async (request) => {
-        const id = listId(request);
-        await authorize(request, id, 'can_read');
-        return lists.members(id);
-      },
-    );
-
-    app.put(
-      '/lists/:id/members/:username',
-      {
-        config: requires({ permission: 'todos:write' }),
-        schema: {
-          tags: TAGS,
-          operationId: 'shareList',
-          summary:
-            'Share a list with someone as editor or viewer, or change their relation (owner)',
-          security: SECURED,
-          params: MemberParams,
-          body: Share,
-          response: { 200: Member, ...problems(400, 401, 403, 404, 409, 413, 415, 503) },
-        },
-      },
-      async (request) => {
-        const id = listId(request);
-        await authorize(request, id, 'can_share');
-        const target = await person(request, request.params.username);
-        if ((await lists.relation(target, id)) === 'owner') {
-          throw new ApiError('conflict', 'The owner of a list stays its owner');
-        }
-        const { relation } = request.body;
-        await write(request, 'list.share', `list:${id}`, async (tx, now) => {
-          await lists.setMember(id, target, relation, now, tx);
-          return true;
-        });
-        const members = await lists.members(id);
-        return members.find((m) => m.sub === target.subject && m.relation === relation);
-      },
-    );
-
-    app.delete(
-      '/lists/:id/members/:username',
-      {
-        config: requires({ permission: 'todos:write' }),
-        schema: {
-          tags: TAGS,
-          operationId: 'removeMember',
-          summary: 'Remove someone from a list (owner), or leave it yourself',
-          security: SECURED,
-          params: MemberParams,
-          response: {
-            204: { type: 'null', description: 'Removed' },
-            ...problems(400, 401, 403, 404, 409, 503),
-          },
-        },
-      },
-      async (request, reply) => {
-        const id = listId(request);
-        const me = ownerOf(principalOf(request));
-        const mine = await lists.relation(me, id);
-        const target = await person(request, request.params.username);
-        const self = target.issuer === me.issuer && target.subject === me.subject;
-        // Leaving needs only membership; removing someone else is sharing (owner).
-        await access.require(
-          principalOf(request),
-          'list',
-          self ? 'can_read' : 'can_share',
-          id,
-          mine,
-        );
-        const theirs = self ? mine : await lists.relation(target, id);
-        if (theirs === undefined) {
-          throw new ApiError('not_found', `${request.params.username} is not a member`);
-        }
-        if (theirs === 'owner') {
-          throw new ApiError('conflict', 'The owner cannot leave their own list');
-        }
-        await write(request, self ? 'list.leave' : 'list.unshare', `list:${id}`, (tx) =>
-          lists.removeMember(id, target, tx),
-        );
-        return reply.code(204).send(null);
-      },
-    );
+    membersRoute(app, service);
+    shareRoute(app, service);
+    removeMemberRoute(app, context, service);
   };
+}
+
+/** `GET /lists/{id}/members`: the members, for anyone who may read the list. */
+function membersRoute(app: App, { lists, authorize }: ListService): void {
+  app.get(
+    '/lists/:id/members',
+    {
+      config: requires({ permission: 'todos:read' }),
+      schema: {
+        tags: TAGS,
+        operationId: 'listMembers',
+        summary: 'Who a list is shared with, owner first (viewer or above)',
+        security: SECURED,
+        params: ListParams,
+        response: { 200: MemberArray, ...problems(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const id = listId(request);
+      await authorize(request, id, 'can_read');
+      return lists.members(id);
+    },
+  );
+}
+
+/** `PUT /lists/{id}/members/{username}`: sharing, or changing a member's relation. */
+function shareRoute(app: App, { lists, authorize, write, person }: ListService): void {
+  app.put(
+    '/lists/:id/members/:username',
+    {
+      config: requires({ permission: 'todos:write' }),
+      schema: {
+        tags: TAGS,
+        operationId: 'shareList',
+        summary:
+          'Share a list with someone as editor or viewer, or change their relation (owner)',
+        security: SECURED,
+        params: MemberParams,
+        body: Share,
+        response: { 200: Member, ...problems(400, 401, 403, 404, 409, 413, 415, 503) },
+      },
+    },
+    async (request) => {
+      const id = listId(request);
+      await authorize(request, id, 'can_share');
+      const target = await person(request, request.params.username);
+      if ((await lists.relation(target, id)) === 'owner') {
+        throw new ApiError('conflict', 'The owner of a list stays its owner');
+      }
+      const { relation } = request.body;
+      await write(request, 'list.share', `list:${id}`, async (tx, now) => {
+        await lists.setMember(id, target, relation, now, tx);
+        return true;
+      });
+      const members = await lists.members(id);
+      return members.find((m) => m.sub === target.subject && m.relation === relation);
+    },
+  );
+}
+
+/** `DELETE /lists/{id}/members/{username}`: removing a member (owner), or leaving. */
+function removeMemberRoute(app: App, context: AppContext, service: ListService): void {
+  const { access } = context;
+  const { lists, write, person } = service;
+  app.delete(
+    '/lists/:id/members/:username',
+    {
+      config: requires({ permission: 'todos:write' }),
+      schema: {
+        tags: TAGS,
+        operationId: 'removeMember',
+        summary: 'Remove someone from a list (owner), or leave it yourself',
+        security: SECURED,
+        params: MemberParams,
+        response: {
+          204: { type: 'null', description: 'Removed' },
+          ...problems(400, 401, 403, 404, 409, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const id = listId(request);
+      const me = ownerOf(principalOf(request));
+      const mine = await lists.relation(me, id);
+      const target = await person(request, request.params.username);
+      const self = target.issuer === me.issuer && target.subject === me.subject;
+      // Leaving needs only membership; removing someone else is sharing (owner).
+      await access.require(
+        principalOf(request),
+        'list',
+        self ? 'can_read' : 'can_share',
+        id,
+        mine,
+      );
+      const theirs = self ? mine : await lists.relation(target, id);
+      if (theirs === undefined) {
+        throw new ApiError('not_found', `${request.params.username} is not a member`);
+      }
+      if (theirs === 'owner') {
+        throw new ApiError('conflict', 'The owner cannot leave their own list');
+      }
+      await write(request, self ? 'list.leave' : 'list.unshare', `list:${id}`, (tx) =>
+        lists.removeMember(id, target, tx),
+      );
+      return reply.code(204).send(null);
+    },
+  );
 }

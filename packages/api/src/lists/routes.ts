@@ -10,9 +10,11 @@ import { CreateListTodo, ListTodosQuery, Todo, TodoPage } from '../todos/schemas
 import { TodoService } from '../todos/service.js';
 import type { List as ListRecord } from './repository.js';
 import { List, ListArray, ListIfMatchHeaders, ListName, ListParams } from './schemas.js';
-import { listId, listService } from './service.js';
+import { listId, type ListService, listService } from './service.js';
 
 const TAGS = ['lists'];
+
+type App = Parameters<FastifyPluginAsyncTypebox>[0];
 
 /**
  * `/lists/…`: lists and their todos (members: `member-routes.ts`). Who may do what is the app
@@ -20,178 +22,208 @@ const TAGS = ['lists'];
  * list response carries the caller's allowed actions and the list's `ETag`.
  */
 export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
-  const { clock } = context;
   const todos = new TodoService(context);
   const service = listService(context);
-  const { lists, authorize, present, presentOne, precondition, changedMeanwhile, write } = service;
 
   return async (app) => {
-    app.get(
-      '/lists/',
-      {
-        config: requires({ permission: 'todos:read' }),
-        schema: {
-          tags: TAGS,
-          operationId: 'listLists',
-          summary: 'The lists you can read: your own and those shared with you',
-          security: SECURED,
-          response: { 200: ListArray, ...problems(401, 403, 503) },
-        },
-      },
-      async (request) => {
-        const principal = principalOf(request);
-        await lists.ensureDefault(profileOf(principal), clock.now());
-        return present(request, await lists.listFor(ownerOf(principal)));
-      },
-    );
-
-    app.post(
-      '/lists/',
-      {
-        config: requires({ permission: 'todos:write' }),
-        schema: {
-          tags: TAGS,
-          operationId: 'createList',
-          summary: 'Create a list; you are its owner',
-          security: SECURED,
-          body: ListName,
-          response: { 201: List, ...problems(400, 401, 403, 413, 415, 503) },
-        },
-      },
-      async (request, reply) => {
-        const me = ownerOf(principalOf(request));
-        const list = await write(request, 'list.create', 'list', (tx, now) =>
-          lists.create(me, request.body.name, now, tx),
-        );
-        return reply
-          .code(201)
-          .header('location', `/lists/${list.id}`)
-          .header('etag', etagOf(list.version))
-          .send(await presentOne(request, list));
-      },
-    );
-
-    app.get(
-      '/lists/:id',
-      {
-        config: requires({ permission: 'todos:read' }),
-        schema: {
-          tags: TAGS,
-          operationId: 'getList',
-          summary: 'One list you can read',
-          security: SECURED,
-          params: ListParams,
-          response: { 200: List, ...problems(400, 401, 403, 404, 503) },
-        },
-      },
-      async (request, reply) => {
-        const list = await authorize(request, listId(request), 'can_read');
-        return reply.header('etag', etagOf(list.version)).send(await presentOne(request, list));
-      },
-    );
-
-    app.patch(
-      '/lists/:id',
-      {
-        config: requires({ permission: 'todos:write' }),
-        schema: {
-          tags: TAGS,
-          operationId: 'renameList',
-          summary: 'Rename a list (owner)',
-          security: SECURED,
-          params: ListParams,
-          body: ListName,
-          headers: ListIfMatchHeaders,
-          response: { 200: List, ...problems(400, 401, 403, 404, 412, 413, 415, 503) },
-        },
-      },
-      async (request, reply) => {
-        const id = listId(request);
-        const expected = await precondition(request, await authorize(request, id, 'can_update'));
-        const renamed = await write(request, 'list.rename', `list:${id}`, (tx, now) =>
-          lists.rename(id, request.body.name, now, tx, expected),
-        );
-        if (!renamed) return changedMeanwhile(request, id);
-        const list = (await lists.get(ownerOf(principalOf(request)), id)) as ListRecord;
-        return reply.header('etag', etagOf(list.version)).send(await presentOne(request, list));
-      },
-    );
-
-    app.delete(
-      '/lists/:id',
-      {
-        config: requires({ permission: 'todos:write' }),
-        schema: {
-          tags: TAGS,
-          operationId: 'deleteList',
-          summary: 'Delete a list with its todos (owner); the default list cannot be deleted',
-          security: SECURED,
-          params: ListParams,
-          headers: ListIfMatchHeaders,
-          response: {
-            204: { type: 'null', description: 'Deleted' },
-            ...problems(400, 401, 403, 404, 409, 412, 503),
-          },
-        },
-      },
-      async (request, reply) => {
-        const id = listId(request);
-        const list = await authorize(request, id, 'can_delete');
-        if (list.isDefault) {
-          throw new ApiError('conflict', 'The default list cannot be deleted');
-        }
-        const expected = await precondition(request, list);
-        const removed = await write(request, 'list.delete', `list:${id}`, (tx) =>
-          lists.remove(id, tx, expected),
-        );
-        if (!removed) return changedMeanwhile(request, id);
-        return reply.code(204).send(null);
-      },
-    );
-
-    app.get(
-      '/lists/:id/todos/',
-      {
-        config: requires({ permission: 'todos:read' }),
-        schema: {
-          tags: TAGS,
-          operationId: 'listListTodos',
-          summary: 'The todos of one list, newest first (viewer or above)',
-          security: SECURED,
-          params: ListParams,
-          querystring: ListTodosQuery,
-          response: { 200: TodoPage, ...problems(400, 401, 403, 404, 503) },
-        },
-      },
-      async (request) => {
-        const id = listId(request);
-        await authorize(request, id, 'can_read');
-        const { completed, limit = 20, cursor } = request.query;
-        return todos.page(ownerOf(principalOf(request)), { listId: id, completed, limit, cursor });
-      },
-    );
-
-    app.post(
-      '/lists/:id/todos/',
-      {
-        config: requires({ permission: 'todos:write' }),
-        schema: {
-          tags: TAGS,
-          operationId: 'createListTodo',
-          summary: 'Create a todo in a list (editor or owner)',
-          security: SECURED,
-          params: ListParams,
-          body: CreateListTodo,
-          response: { 201: Todo, ...problems(400, 401, 403, 404, 413, 415, 503) },
-        },
-      },
-      async (request, reply) => {
-        const id = listId(request);
-        await authorize(request, id, 'can_create_todo');
-        const caller = { principal: principalOf(request), requestId: request.id };
-        const todo = await todos.insert(caller, id, request.body);
-        return reply.code(201).header('location', `/todos/${todo.id}`).send(todo);
-      },
-    );
+    listListsRoute(app, context, service);
+    createListRoute(app, service);
+    getListRoute(app, service);
+    renameListRoute(app, service);
+    deleteListRoute(app, service);
+    listTodosRoute(app, service, todos);
+    createTodoRoute(app, service, todos);
   };
+}
+
+/** `GET /lists/`: the caller's lists, creating their default list on first use. */
+function listListsRoute(app: App, context: AppContext, { lists, present }: ListService): void {
+  const { clock } = context;
+  app.get(
+    '/lists/',
+    {
+      config: requires({ permission: 'todos:read' }),
+      schema: {
+        tags: TAGS,
+        operationId: 'listLists',
+        summary: 'The lists you can read: your own and those shared with you',
+        security: SECURED,
+        response: { 200: ListArray, ...problems(401, 403, 503) },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      await lists.ensureDefault(profileOf(principal), clock.now());
+      return present(request, await lists.listFor(ownerOf(principal)));
+    },
+  );
+}
+
+/** `POST /lists/`: a new list owned by the caller. */
+function createListRoute(app: App, { lists, presentOne, write }: ListService): void {
+  app.post(
+    '/lists/',
+    {
+      config: requires({ permission: 'todos:write' }),
+      schema: {
+        tags: TAGS,
+        operationId: 'createList',
+        summary: 'Create a list; you are its owner',
+        security: SECURED,
+        body: ListName,
+        response: { 201: List, ...problems(400, 401, 403, 413, 415, 503) },
+      },
+    },
+    async (request, reply) => {
+      const me = ownerOf(principalOf(request));
+      const list = await write(request, 'list.create', 'list', (tx, now) =>
+        lists.create(me, request.body.name, now, tx),
+      );
+      return reply
+        .code(201)
+        .header('location', `/lists/${list.id}`)
+        .header('etag', etagOf(list.version))
+        .send(await presentOne(request, list));
+    },
+  );
+}
+
+/** `GET /lists/{id}`: one list with its `ETag`. */
+function getListRoute(app: App, { authorize, presentOne }: ListService): void {
+  app.get(
+    '/lists/:id',
+    {
+      config: requires({ permission: 'todos:read' }),
+      schema: {
+        tags: TAGS,
+        operationId: 'getList',
+        summary: 'One list you can read',
+        security: SECURED,
+        params: ListParams,
+        response: { 200: List, ...problems(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const list = await authorize(request, listId(request), 'can_read');
+      return reply.header('etag', etagOf(list.version)).send(await presentOne(request, list));
+    },
+  );
+}
+
+/** `PATCH /lists/{id}`: renaming, under `If-Match` when sent (RFC 9110 §13.1.1). */
+function renameListRoute(app: App, service: ListService): void {
+  const { lists, authorize, presentOne, precondition, changedMeanwhile, write } = service;
+  app.patch(
+    '/lists/:id',
+    {
+      config: requires({ permission: 'todos:write' }),
+      schema: {
+        tags: TAGS,
+        operationId: 'renameList',
+        summary: 'Rename a list (owner)',
+        security: SECURED,
+        params: ListParams,
+        body: ListName,
+        headers: ListIfMatchHeaders,
+        response: { 200: List, ...problems(400, 401, 403, 404, 412, 413, 415, 503) },
+      },
+    },
+    async (request, reply) => {
+      const id = listId(request);
+      const expected = await precondition(request, await authorize(request, id, 'can_update'));
+      const renamed = await write(request, 'list.rename', `list:${id}`, (tx, now) =>
+        lists.rename(id, request.body.name, now, tx, expected),
+      );
+      if (!renamed) return changedMeanwhile(request, id);
+      const list = (await lists.get(ownerOf(principalOf(request)), id)) as ListRecord;
+      return reply.header('etag', etagOf(list.version)).send(await presentOne(request, list));
+    },
+  );
+}
+
+/** `DELETE /lists/{id}`: deleting a list with its todos, never the default one. */
+function deleteListRoute(app: App, service: ListService): void {
+  const { lists, authorize, precondition, changedMeanwhile, write } = service;
+  app.delete(
+    '/lists/:id',
+    {
+      config: requires({ permission: 'todos:write' }),
+      schema: {
+        tags: TAGS,
+        operationId: 'deleteList',
+        summary: 'Delete a list with its todos (owner); the default list cannot be deleted',
+        security: SECURED,
+        params: ListParams,
+        headers: ListIfMatchHeaders,
+        response: {
+          204: { type: 'null', description: 'Deleted' },
+          ...problems(400, 401, 403, 404, 409, 412, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const id = listId(request);
+      const list = await authorize(request, id, 'can_delete');
+      if (list.isDefault) {
+        throw new ApiError('conflict', 'The default list cannot be deleted');
+      }
+      const expected = await precondition(request, list);
+      const removed = await write(request, 'list.delete', `list:${id}`, (tx) =>
+        lists.remove(id, tx, expected),
+      );
+      if (!removed) return changedMeanwhile(request, id);
+      return reply.code(204).send(null);
+    },
+  );
+}
+
+/** `GET /lists/{id}/todos/`: one list's todos, a page at a time. */
+function listTodosRoute(app: App, { authorize }: ListService, todos: TodoService): void {
+  app.get(
+    '/lists/:id/todos/',
+    {
+      config: requires({ permission: 'todos:read' }),
+      schema: {
+        tags: TAGS,
+        operationId: 'listListTodos',
+        summary: 'The todos of one list, newest first (viewer or above)',
+        security: SECURED,
+        params: ListParams,
+        querystring: ListTodosQuery,
+        response: { 200: TodoPage, ...problems(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const id = listId(request);
+      await authorize(request, id, 'can_read');
+      const { completed, limit = 20, cursor } = request.query;
+      return todos.page(ownerOf(principalOf(request)), { listId: id, completed, limit, cursor });
+    },
+  );
+}
+
+/** `POST /lists/{id}/todos/`: a new todo in one list. */
+function createTodoRoute(app: App, { authorize }: ListService, todos: TodoService): void {
+  app.post(
+    '/lists/:id/todos/',
+    {
+      config: requires({ permission: 'todos:write' }),
+      schema: {
+        tags: TAGS,
+        operationId: 'createListTodo',
+        summary: 'Create a todo in a list (editor or owner)',
+        security: SECURED,
+        params: ListParams,
+        body: CreateListTodo,
+        response: { 201: Todo, ...problems(400, 401, 403, 404, 413, 415, 503) },
+      },
+    },
+    async (request, reply) => {
+      const id = listId(request);
+      await authorize(request, id, 'can_create_todo');
+      const caller = { principal: principalOf(request), requestId: request.id };
+      const todo = await todos.insert(caller, id, request.body);
+      return reply.code(201).header('location', `/todos/${todo.id}`).send(todo);
+    },
+  );
 }

@@ -1,9 +1,12 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { denialError, isAuthError, type Requirement } from '@todo-sso/auth';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { routePolicies } from '../authz/catalogue.js';
+import { denialError, isAuthError } from '@todo-sso/auth';
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify';
 import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
@@ -12,51 +15,13 @@ import { ApiError, PROBLEM_JSON, problem } from '../http/problem.js';
 import { principalOf, profileOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
-import { type Caller, mcpOperations, ToolRefusal } from './operations.js';
+import { type Caller, type McpOperations, mcpOperations, ToolRefusal } from './operations.js';
 import { MCP_PATH } from './resource.js';
+import { loadRuntime, type McpRuntime } from './runtime.js';
 import type { ToolDefinition } from './tools.js';
 
 /** The routes of the MCP resource (`<base>/mcp`), outside the REST API's policy table. */
 export const MCP_ROUTES = [`POST ${MCP_PATH}`] as const;
-
-/**
- * The SDK, the tools and every tool's requirement (read from the declarations beside the REST
- * routes), loaded on the first `/mcp` request: the SDK and its schema library would otherwise add
- * about a second to every start of the API, agents or not.
- */
-let runtime: Promise<McpRuntime> | undefined;
-interface McpRuntime {
-  readonly McpServer: typeof McpServer;
-  readonly Transport: typeof StreamableHTTPServerTransport;
-  readonly tools: readonly ToolDefinition[];
-  readonly requirements: ReadonlyMap<string, Requirement>;
-}
-function loadRuntime(): Promise<McpRuntime> {
-  runtime ??= (async () => {
-    const [server, transport, tools, policies] = await Promise.all([
-      import('@modelcontextprotocol/sdk/server/mcp.js'),
-      import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
-      import('./tools.js'),
-      routePolicies(),
-    ]);
-    const requirements = new Map<string, Requirement>();
-    for (const tool of tools.TOOLS) {
-      const policy = policies[tool.route];
-      if (policy === undefined) throw new TypeError(`Tool ${tool.name}: no route ${tool.route}`);
-      requirements.set(tool.name, policy);
-    }
-    return {
-      McpServer: server.McpServer,
-      Transport: transport.StreamableHTTPServerTransport,
-      tools: tools.TOOLS as unknown as readonly ToolDefinition[],
-      requirements,
-    };
-  })();
-  runtime.catch(() => {
-    runtime = undefined;
-  });
-  return runtime;
-}
 
 /** A tool's refusal or failure as an MCP tool error (CallToolResult `isError`), never a throw. */
 function toolError(body: Record<string, unknown>): CallToolResult {
@@ -81,127 +46,159 @@ const Message = {
  */
 export function mcpRoutes(context: AppContext): FastifyPluginAsync {
   const ops = mcpOperations(context);
+  const run: ToolRun = (request, tool, args) => callTool(context, ops, request, tool, args);
+  return async (app) => mcpRoute(app, run);
+}
 
-  async function call(
-    request: FastifyRequest,
-    tool: ToolDefinition,
-    args: Record<string, unknown>,
-  ): Promise<CallToolResult> {
-    const principal = principalOf(request);
-    const caller: Caller = { principal, requestId: request.id };
-    try {
-      const requirement = (await loadRuntime()).requirements.get(tool.name) ?? { admin: true };
-      const decision = request.decide(requirement);
-      if (!decision.allowed) {
-        const denial = denialError(decision);
-        throw new ToolRefusal(denial.code, denial.status, denial.description, decision.reason);
-      }
-      const result = (await tool.run(ops, caller, args)) ?? null;
-      return { content: [{ type: 'text', text: JSON.stringify(result) }] };
-    } catch (error) {
-      const refusal = refusalOf(error, request);
-      if (refusal.status === 403) await recordDenial(request, tool, refusal);
-      return toolError({
-        code: refusal.code,
-        status: refusal.status,
-        ...(refusal.reason && { reason: refusal.reason }),
-        message: refusal.message,
-      });
-    }
-  }
+/** Runs one tool for one request, always answering with a tool result. */
+type ToolRun = (
+  request: FastifyRequest,
+  tool: ToolDefinition,
+  args: Record<string, unknown>,
+) => Promise<CallToolResult>;
 
-  async function recordDenial(request: FastifyRequest, tool: ToolDefinition, refusal: ToolRefusal) {
-    const principal = principalOf(request);
-    try {
-      await context.audit.recordDenial(
-        {
-          actor: { issuer: principal.issuer, subject: principal.subject },
-          client: principal.clientId,
-          action: `mcp ${tool.name}`,
-          resource: MCP_PATH,
-          outcome: 'denied',
-          detail: `${refusal.reason ?? refusal.code}: ${refusal.message}`,
-          requestId: request.id,
+/** `POST /mcp`, answered by a fresh SDK server and transport per request (stateless). */
+function mcpRoute(app: FastifyInstance, run: ToolRun): void {
+  app.post(
+    MCP_PATH,
+    {
+      // Any valid token for this resource; each tool then carries its route's requirement.
+      config: requires({}),
+      schema: {
+        tags: ['mcp'],
+        operationId: 'mcp',
+        summary: 'Model Context Protocol, Streamable HTTP (stateless); tokens for <base>/mcp',
+        security: SECURED,
+        body: Message,
+        response: {
+          200: { description: 'A JSON-RPC response', type: 'object', additionalProperties: true },
+          202: { description: 'A notification or response accepted', type: 'null' },
+          ...problems(400, 401, 403, 406, 413, 415, 503),
         },
-        profileOf(principal),
-      );
-    } catch (error) {
-      request.log.error({ err: error }, 'could not write the audit record of a denial');
-    }
-  }
+      },
+    },
+    async (request, reply) => {
+      const mcp = await loadRuntime();
+      await serveMcp(request, reply, mcp, serverFor(request, mcp, run));
+    },
+  );
+}
 
-  function serverFor(request: FastifyRequest, mcp: McpRuntime): McpServer {
-    const server = new mcp.McpServer({ name: 'todo-sso', version: '0.1.0' });
-    for (const tool of mcp.tools) {
-      server.registerTool(
-        tool.name,
-        {
-          title: tool.title,
-          description: tool.description,
-          inputSchema: tool.input,
-          annotations: {
-            readOnlyHint: tool.readOnly,
-            destructiveHint: tool.destructive ?? false,
-            openWorldHint: false,
-          },
-        },
-        (args) => call(request, tool, args as Record<string, unknown>),
-      );
-    }
-    return server;
+/** Hands the request to the SDK's transport, which writes the response itself. */
+async function serveMcp(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  mcp: McpRuntime,
+  server: McpServer,
+): Promise<void> {
+  const transport = new mcp.Transport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: true,
+  });
+  // The SDK writes the response itself: the headers set so far (security, CORS, request
+  // id) go with it, and Fastify leaves the reply alone.
+  reply.hijack();
+  for (const [name, value] of Object.entries(reply.getHeaders()))
+    if (value !== undefined) reply.raw.setHeader(name, value);
+  reply.raw.setHeader('x-request-id', request.id);
+  reply.raw.on('close', () => {
+    void transport.close();
+    void server.close();
+  });
+  try {
+    await server.connect(transport);
+    await transport.handleRequest(request.raw, reply.raw, request.body);
+  } catch (error) {
+    // Past hijack() the error handler cannot answer: fail here, without details.
+    request.log.error({ err: error }, 'the MCP transport failed');
+    if (!reply.raw.headersSent) {
+      const body = problem('internal_error', 'An unexpected error occurred');
+      reply.raw.writeHead(body.status, { 'content-type': PROBLEM_JSON });
+      reply.raw.end(JSON.stringify(body));
+    } else reply.raw.destroy();
   }
+}
 
-  return async (app) => {
-    app.post(
-      MCP_PATH,
+/** An SDK server for one request, with every tool registered to run as its caller. */
+function serverFor(request: FastifyRequest, mcp: McpRuntime, run: ToolRun): McpServer {
+  const server = new mcp.McpServer({ name: 'todo-sso', version: '0.1.0' });
+  for (const tool of mcp.tools) {
+    server.registerTool(
+      tool.name,
       {
-        // Any valid token for this resource; each tool then carries its route's requirement.
-        config: requires({}),
-        schema: {
-          tags: ['mcp'],
-          operationId: 'mcp',
-          summary: 'Model Context Protocol, Streamable HTTP (stateless); tokens for <base>/mcp',
-          security: SECURED,
-          body: Message,
-          response: {
-            200: { description: 'A JSON-RPC response', type: 'object', additionalProperties: true },
-            202: { description: 'A notification or response accepted', type: 'null' },
-            ...problems(400, 401, 403, 406, 413, 415, 503),
-          },
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.input,
+        annotations: {
+          readOnlyHint: tool.readOnly,
+          destructiveHint: tool.destructive ?? false,
+          openWorldHint: false,
         },
       },
-      async (request, reply) => {
-        const mcp = await loadRuntime();
-        const server = serverFor(request, mcp);
-        const transport = new mcp.Transport({
-          sessionIdGenerator: undefined,
-          enableJsonResponse: true,
-        });
-        // The SDK writes the response itself: the headers set so far (security, CORS, request
-        // id) go with it, and Fastify leaves the reply alone.
-        reply.hijack();
-        for (const [name, value] of Object.entries(reply.getHeaders()))
-          if (value !== undefined) reply.raw.setHeader(name, value);
-        reply.raw.setHeader('x-request-id', request.id);
-        reply.raw.on('close', () => {
-          void transport.close();
-          void server.close();
-        });
-        try {
-          await server.connect(transport);
-          await transport.handleRequest(request.raw, reply.raw, request.body);
-        } catch (error) {
-          // Past hijack() the error handler cannot answer: fail here, without details.
-          request.log.error({ err: error }, 'the MCP transport failed');
-          if (!reply.raw.headersSent) {
-            const body = problem('internal_error', 'An unexpected error occurred');
-            reply.raw.writeHead(body.status, { 'content-type': PROBLEM_JSON });
-            reply.raw.end(JSON.stringify(body));
-          } else reply.raw.destroy();
-        }
-      },
+      (args) => run(request, tool, args as Record<string, unknown>),
     );
-  };
+  }
+  return server;
+}
+
+/**
+ * One tool call: decided with the requirement of the tool's REST route, then run; a refusal or
+ * failure is a tool error (a 403 also goes to the audit log as a denial).
+ */
+async function callTool(
+  context: AppContext,
+  ops: McpOperations,
+  request: FastifyRequest,
+  tool: ToolDefinition,
+  args: Record<string, unknown>,
+): Promise<CallToolResult> {
+  const principal = principalOf(request);
+  const caller: Caller = { principal, requestId: request.id };
+  try {
+    const requirement = (await loadRuntime()).requirements.get(tool.name) ?? { admin: true };
+    const decision = request.decide(requirement);
+    if (!decision.allowed) {
+      const denial = denialError(decision);
+      throw new ToolRefusal(denial.code, denial.status, denial.description, decision.reason);
+    }
+    const result = (await tool.run(ops, caller, args)) ?? null;
+    return { content: [{ type: 'text', text: JSON.stringify(result) }] };
+  } catch (error) {
+    const refusal = refusalOf(error, request);
+    if (refusal.status === 403) await recordDenial(context, request, tool, refusal);
+    return toolError({
+      code: refusal.code,
+      status: refusal.status,
+      ...(refusal.reason && { reason: refusal.reason }),
+      message: refusal.message,
+    });
+  }
+}
+
+/** The audit record of a refused tool call; a failure to write it is logged, not thrown. */
+async function recordDenial(
+  context: AppContext,
+  request: FastifyRequest,
+  tool: ToolDefinition,
+  refusal: ToolRefusal,
+) {
+  const principal = principalOf(request);
+  try {
+    await context.audit.recordDenial(
+      {
+        actor: { issuer: principal.issuer, subject: principal.subject },
+        client: principal.clientId,
+        action: `mcp ${tool.name}`,
+        resource: MCP_PATH,
+        outcome: 'denied',
+        detail: `${refusal.reason ?? refusal.code}: ${refusal.message}`,
+        requestId: request.id,
+      },
+      profileOf(principal),
+    );
+  } catch (error) {
+    request.log.error({ err: error }, 'could not write the audit record of a denial');
+  }
 }
 
 /** Any failure of a tool as a refusal with a stable code; unexpected ones are logged, not shown. */

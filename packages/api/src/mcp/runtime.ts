@@ -1,0 +1,44 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Requirement } from '@todo-sso/auth';
+import { routePolicies } from '../authz/catalogue.js';
+import type { ToolDefinition } from './tools.js';
+
+/**
+ * The SDK, the tools and every tool's requirement (read from the declarations beside the REST
+ * routes), loaded on the first `/mcp` request: the SDK and its schema library would otherwise add
+ * about a second to every start of the API, agents or not.
+ */
+let runtime: Promise<McpRuntime> | undefined;
+export interface McpRuntime {
+  readonly McpServer: typeof McpServer;
+  readonly Transport: typeof StreamableHTTPServerTransport;
+  readonly tools: readonly ToolDefinition[];
+  readonly requirements: ReadonlyMap<string, Requirement>;
+}
+export function loadRuntime(): Promise<McpRuntime> {
+  runtime ??= (async () => {
+    const [server, transport, tools, policies] = await Promise.all([
+      import('@modelcontextprotocol/sdk/server/mcp.js'),
+      import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+      import('./tools.js'),
+      routePolicies(),
+    ]);
+    const requirements = new Map<string, Requirement>();
+    for (const tool of tools.TOOLS) {
+      const policy = policies[tool.route];
+      if (policy === undefined) throw new TypeError(`Tool ${tool.name}: no route ${tool.route}`);
+      requirements.set(tool.name, policy);
+    }
+    return {
+      McpServer: server.McpServer,
+      Transport: transport.StreamableHTTPServerTransport,
+      tools: tools.TOOLS as unknown as readonly ToolDefinition[],
+      requirements,
+    };
+  })();
+  runtime.catch(() => {
+    runtime = undefined;
+  });
+  return runtime;
+}
