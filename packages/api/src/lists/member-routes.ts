@@ -6,7 +6,7 @@ import { ownerOf, principalOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
 import { ListParams, Member, MemberArray, MemberParams, Share } from './schemas.js';
-import { listId, type ListService, listService } from './service.js';
+import { type ListService, listId, listService } from './service.js';
 
 const TAGS = ['lists'];
 
@@ -58,8 +58,7 @@ function shareRoute(app: App, { lists, authorize, write, person }: ListService):
       schema: {
         tags: TAGS,
         operationId: 'shareList',
-        summary:
-          'Share a list with someone as editor or viewer, or change their relation (owner)',
+        summary: 'Share a list with someone as editor or viewer, or change their relation (owner)',
         security: SECURED,
         params: MemberParams,
         body: Share,
@@ -111,13 +110,7 @@ function removeMemberRoute(app: App, context: AppContext, service: ListService):
       const target = await person(request, request.params.username);
       const self = target.issuer === me.issuer && target.subject === me.subject;
       // Leaving needs only membership; removing someone else is sharing (owner).
-      await access.require(
-        principalOf(request),
-        'list',
-        self ? 'can_read' : 'can_share',
-        id,
-        mine,
-      );
+      await access.require(principalOf(request), 'list', self ? 'can_read' : 'can_share', id, mine);
       const theirs = self ? mine : await lists.relation(target, id);
       if (theirs === undefined) {
         throw new ApiError('not_found', `${request.params.username} is not a member`);

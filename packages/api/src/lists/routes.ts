@@ -10,7 +10,7 @@ import { CreateListTodo, ListTodosQuery, Todo, TodoPage } from '../todos/schemas
 import { TodoService } from '../todos/service.js';
 import type { List as ListRecord } from './repository.js';
 import { List, ListArray, ListIfMatchHeaders, ListName, ListParams } from './schemas.js';
-import { listId, type ListService, listService } from './service.js';
+import { type ListService, listId, listService } from './service.js';
 
 const TAGS = ['lists'];
 

@@ -1,12 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { denialError, isAuthError } from '@todo-sso/auth';
-import type {
-  FastifyInstance,
-  FastifyPluginAsync,
-  FastifyReply,
-  FastifyRequest,
-} from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { endIdpSessions } from '../admin-idp/end-sessions.js';
 import { writeAndAudit } from '../audit/write-and-audit.js';
-import { requires, type RoutePolicy } from '../authz/requirement.js';
+import { type RoutePolicy, requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/database.js';
 import { ApiError } from '../http/problem.js';
