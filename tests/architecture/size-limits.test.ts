@@ -41,10 +41,6 @@ const KNOWN_LONG_FUNCTIONS = [
   'packages/api/src/routes/admin.ts (anonymous)',
   'packages/api/src/routes/admin.ts adminRoutes',
   'packages/api/src/todos/repository.ts todoRepository',
-  'packages/auth/src/authenticator.ts createAuthenticator',
-  'packages/auth/src/dpop/verify-proof.ts createDpopVerifier',
-  'packages/auth/src/fastify/plugin.ts plugin',
-  'packages/auth/src/testing/issuer.ts startTestIssuer',
   'packages/web/src/admin/AdminTodos.tsx AdminTodos',
   'packages/web/src/admin/IdpUsers.tsx IdpUsers',
   'packages/web/src/auth/AuthGate.tsx AuthGate',
@@ -54,7 +50,6 @@ const KNOWN_LONG_FUNCTIONS = [
   'packages/web/src/todos/TodosScreen.tsx TodosScreen',
 ];
 const KNOWN_LONG_FILES = [
-  'packages/auth/src/authenticator.ts',
   'packages/web/src/todos/TodoItem.tsx',
 ];
 
