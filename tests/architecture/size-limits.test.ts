@@ -49,9 +49,7 @@ const KNOWN_LONG_FUNCTIONS = [
   'packages/web/src/todos/TodoItem.tsx TodoItem',
   'packages/web/src/todos/TodosScreen.tsx TodosScreen',
 ];
-const KNOWN_LONG_FILES = [
-  'packages/web/src/todos/TodoItem.tsx',
-];
+const KNOWN_LONG_FILES = ['packages/web/src/todos/TodoItem.tsx'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Authenticator } from '../authenticator.js';
 import type { Decision } from '../authorization/decision.js';
 import type { Requirement, Resource } from '../authorization/requirement.js';
-import type { Authenticator } from '../authenticator.js';
 import type { Principal } from '../principal.js';
 
 /**

@@ -135,7 +135,10 @@ export function createRequestHook(
     }
     // A DPoP-bound token sent as Bearer is refused by checkSender: the full path.
     if (hit === undefined || hit.confirmation !== undefined) {
-      authenticateRequest(state, request, reply, credentials, accept, auth).then(() => done(), done);
+      authenticateRequest(state, request, reply, credentials, accept, auth).then(
+        () => done(),
+        done,
+      );
       return;
     }
     request.principal = hit;

@@ -1,7 +1,12 @@
 import type { JWK } from 'jose';
 import type { ProviderProfile } from '../options.js';
 import { PROFILES } from '../profiles/index.js';
-import { type EndpointPaths, endpointPaths, type TestEndpoint, type TestFault } from './endpoints.js';
+import {
+  type EndpointPaths,
+  endpointPaths,
+  type TestEndpoint,
+  type TestFault,
+} from './endpoints.js';
 import { generateSigningKey, type SigningKey, type TestAlgorithm } from './keys.js';
 import { verifyOwnToken } from './own-token.js';
 import { metadataFor, startIssuerServer } from './server.js';
@@ -103,7 +108,9 @@ function keyControls(
 }
 
 /** Fault injection, revocation and request counters. */
-function faultControls(state: IssuerState): Pick<TestIssuer, 'setFault' | 'revoke' | 'resetCounters'> {
+function faultControls(
+  state: IssuerState,
+): Pick<TestIssuer, 'setFault' | 'revoke' | 'resetCounters'> {
   return {
     setFault: (kind, o = {}) => {
       state.fault =
