@@ -45,8 +45,7 @@ export function listRepository(db: Db, options: { readonly rememberedDefaults?: 
     listFor: (member: Owner) => listsOf(k, member),
     get: (member: Owner, id: string, tx: Tx = k) => getList(tx, member, id),
     relation: (member: Owner, id: string, tx: Tx = k) => relationTo(tx, member, id),
-    create: (owner: Owner, name: string, now: Date, tx: Tx) =>
-      createList(db, tx, owner, name, now),
+    create: (owner: Owner, name: string, now: Date, tx: Tx) => createList(db, tx, owner, name, now),
     rename: (id: string, name: string, now: Date, tx: Tx, expectedVersion?: number) =>
       renameList(tx, id, name, now, expectedVersion),
     remove: (id: string, tx: Tx, expectedVersion?: number) => removeList(tx, id, expectedVersion),
