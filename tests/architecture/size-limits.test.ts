@@ -36,22 +36,8 @@ const KNOWN_LONG_FUNCTIONS = [
   'packages/api/src/mcp/routes.ts mcpRoutes',
   'packages/api/src/routes/admin.ts (anonymous)',
   'packages/api/src/routes/admin.ts adminRoutes',
-  'packages/auth/src/authenticator.ts createAuthenticator',
-  'packages/auth/src/dpop/verify-proof.ts createDpopVerifier',
-  'packages/auth/src/fastify/plugin.ts plugin',
-  'packages/auth/src/testing/issuer.ts startTestIssuer',
-  'packages/web/src/admin/AdminTodos.tsx AdminTodos',
-  'packages/web/src/admin/IdpUsers.tsx IdpUsers',
-  'packages/web/src/auth/AuthGate.tsx AuthGate',
-  'packages/web/src/lists/ListHeader.tsx ListHeader',
-  'packages/web/src/todos/AddTodoForm.tsx AddTodoForm',
-  'packages/web/src/todos/TodoItem.tsx TodoItem',
-  'packages/web/src/todos/TodosScreen.tsx TodosScreen',
 ];
-const KNOWN_LONG_FILES = [
-  'packages/auth/src/authenticator.ts',
-  'packages/web/src/todos/TodoItem.tsx',
-];
+const KNOWN_LONG_FILES: string[] = [];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

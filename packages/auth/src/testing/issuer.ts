@@ -1,14 +1,17 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { type CryptoKey, type JWK, SignJWT } from 'jose';
+import type { JWK } from 'jose';
 import type { ProviderProfile } from '../options.js';
 import { PROFILES } from '../profiles/index.js';
-import { headerType, shapeClaims, type TestTokenKind } from './claims.js';
-import { endpointPaths, type TestEndpoint, type TestFault } from './endpoints.js';
-import { generateSigningKey, type SigningKey } from './keys.js';
+import {
+  type EndpointPaths,
+  endpointPaths,
+  type TestEndpoint,
+  type TestFault,
+} from './endpoints.js';
+import { generateSigningKey, type SigningKey, type TestAlgorithm } from './keys.js';
 import { verifyOwnToken } from './own-token.js';
 import { metadataFor, startIssuerServer } from './server.js';
-import type { TestIssuer, TestIssuerOptions, TestTokenOptions } from './types.js';
-import type { TestUser } from './users.js';
+import { tokenFactory } from './tokens.js';
+import type { TestIssuer, TestIssuerOptions } from './types.js';
 
 /** Where each profile's test issuer lives: the dev realm's paths. */
 const DEFAULT_PATH: Readonly<Record<ProviderProfile, string>> = {
@@ -24,15 +27,110 @@ const DEFAULT_CLIENT: Readonly<Record<ProviderProfile, string>> = {
   generic: 'todo-ui',
 };
 
-function applyOverrides(
-  target: Record<string, unknown>,
-  overrides: Record<string, unknown> | undefined,
-) {
-  for (const [k, v] of Object.entries(overrides ?? {})) {
-    if (v === undefined) delete target[k];
-    else target[k] = v;
-  }
-  return target;
+/** A test issuer's options with their defaults applied. */
+interface IssuerSettings {
+  readonly profile: ProviderProfile;
+  readonly algorithm: TestAlgorithm;
+  readonly now: () => number;
+  readonly audience: string;
+  readonly client: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly lifetime: number;
+  readonly path: string;
+  readonly paths: EndpointPaths;
+}
+
+/** What changes while a test issuer runs: its keys, its fault, revocations, opaque tokens. */
+interface IssuerState {
+  current: SigningKey;
+  published: SigningKey[];
+  readonly extraJwks: JWK[];
+  readonly counters: Record<TestEndpoint, number>;
+  readonly revoked: Set<string>;
+  readonly opaque: Map<string, Record<string, unknown>>;
+  fault: { kind: TestFault; endpoints: readonly TestEndpoint[]; delayMs: number } | undefined;
+}
+
+function settingsOf(options: TestIssuerOptions): IssuerSettings {
+  const profile = options.profile ?? 'keycloak';
+  const path = options.path ?? DEFAULT_PATH[profile];
+  return {
+    profile,
+    algorithm: options.algorithm ?? 'RS256',
+    now: options.now ?? Date.now,
+    audience: options.audience ?? 'todo-api',
+    client: options.client ?? DEFAULT_CLIENT[profile],
+    clientId: options.clientId ?? 'todo-api',
+    clientSecret: options.clientSecret ?? 'todo-api-secret',
+    lifetime: options.tokenLifetimeSec ?? 300,
+    path,
+    paths: endpointPaths(profile, path),
+  };
+}
+
+/** RFC 7662 §2.2: an active token's claims (with `client_id`), or undefined when inactive. */
+async function introspectionAnswer(
+  settings: IssuerSettings,
+  state: IssuerState,
+  issuer: string,
+  token: string,
+): Promise<Record<string, unknown> | undefined> {
+  const { now } = settings;
+  const claims =
+    state.opaque.get(token) ?? (await verifyOwnToken(token, state.published, issuer, now()));
+  const nowSec = Math.floor(now() / 1000);
+  if (claims === undefined || state.revoked.has(token)) return undefined;
+  if (typeof claims.exp === 'number' && claims.exp <= nowSec) return undefined;
+  return { ...claims, client_id: claims.azp ?? claims.client_id ?? settings.client };
+}
+
+/** Key rotation and extra published keys. */
+function keyControls(
+  state: IssuerState,
+  algorithm: TestAlgorithm,
+): Pick<TestIssuer, 'publishedKids' | 'rotateKeys' | 'removeKey' | 'publishJwk'> {
+  return {
+    publishedKids: () => state.published.map((k) => k.kid),
+    rotateKeys: async (o = {}) => {
+      const next = await generateSigningKey(o.algorithm ?? algorithm);
+      state.published = o.retirePrevious ? [next] : [...state.published, next];
+      state.current = next;
+      return next;
+    },
+    removeKey: (kid) => {
+      state.published = state.published.filter((k) => k.kid !== kid);
+    },
+    publishJwk: (jwk) => {
+      state.extraJwks.push(jwk);
+    },
+  };
+}
+
+/** Fault injection, revocation and request counters. */
+function faultControls(
+  state: IssuerState,
+): Pick<TestIssuer, 'setFault' | 'revoke' | 'resetCounters'> {
+  return {
+    setFault: (kind, o = {}) => {
+      state.fault =
+        kind === undefined
+          ? undefined
+          : {
+              kind,
+              endpoints: o.endpoints ?? ['discovery', 'jwks', 'introspection'],
+              delayMs: o.delayMs ?? 10_000,
+            };
+    },
+    revoke: (token) => {
+      state.revoked.add(token);
+    },
+    resetCounters: () => {
+      state.counters.discovery = 0;
+      state.counters.jwks = 0;
+      state.counters.introspection = 0;
+    },
+  };
 }
 
 /**
@@ -50,73 +148,29 @@ function applyOverrides(
  * ```
  */
 export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
-  const profile = options.profile ?? 'keycloak';
-  const algorithm = options.algorithm ?? 'RS256';
-  const now = options.now ?? Date.now;
-  const audience = options.audience ?? 'todo-api';
-  const client = options.client ?? DEFAULT_CLIENT[profile];
-  const clientId = options.clientId ?? 'todo-api';
-  const clientSecret = options.clientSecret ?? 'todo-api-secret';
-  const lifetime = options.tokenLifetimeSec ?? 300;
-  const path = options.path ?? DEFAULT_PATH[profile];
-  const paths = endpointPaths(profile, path);
-
-  let current = await generateSigningKey(algorithm);
-  let published: SigningKey[] = [current];
-  const extraJwks: JWK[] = [];
-  const counters: Record<TestEndpoint, number> = { discovery: 0, jwks: 0, introspection: 0 };
-  const revoked = new Set<string>();
-  const opaque = new Map<string, Record<string, unknown>>();
-  let fault: { kind: TestFault; endpoints: readonly TestEndpoint[]; delayMs: number } | undefined;
+  const settings = settingsOf(options);
+  const { profile, algorithm, audience, clientId, clientSecret, path, paths } = settings;
+  const current = await generateSigningKey(algorithm);
+  const state: IssuerState = {
+    current,
+    published: [current],
+    extraJwks: [],
+    counters: { discovery: 0, jwks: 0, introspection: 0 },
+    revoked: new Set(),
+    opaque: new Map(),
+    fault: undefined,
+  };
   const server = await startIssuerServer({
     paths,
-    counters,
-    fault: () => fault,
-    jwks: () => ({ keys: [...published.map((k) => k.publicJwk), ...extraJwks] }),
+    counters: state.counters,
+    fault: () => state.fault,
+    jwks: () => ({ keys: [...state.published.map((k) => k.publicJwk), ...state.extraJwks] }),
     metadata: (origin) => metadataFor(origin + path, origin, paths, algorithm),
     checkClient: (id, secret) => id === clientId && secret === clientSecret,
-    introspect: async (token) => {
-      const claims = opaque.get(token) ?? (await verifyOwnToken(token, published, issuer, now()));
-      const nowSec = Math.floor(now() / 1000);
-      if (claims === undefined || revoked.has(token)) return undefined;
-      if (typeof claims.exp === 'number' && claims.exp <= nowSec) return undefined;
-      return { ...claims, client_id: claims.azp ?? claims.client_id ?? client };
-    },
+    introspect: (token) => introspectionAnswer(settings, state, issuer, token),
   });
   const { origin } = server;
   const issuer = origin + path;
-
-  async function sign(
-    claims: Record<string, unknown>,
-    header: Record<string, unknown> = {},
-    key = current,
-  ) {
-    const protectedHeader = applyOverrides({ alg: key.alg, kid: key.kid, typ: 'JWT' }, header);
-    return new SignJWT(claims)
-      .setProtectedHeader(protectedHeader as { alg: string })
-      .sign(key.privateKey as CryptoKey);
-  }
-
-  async function mint(
-    kind: TestTokenKind,
-    user: Partial<TestUser> | undefined,
-    o: TestTokenOptions = {},
-  ) {
-    const claims = shapeClaims({
-      profile,
-      kind,
-      issuer,
-      audience,
-      client: o.client ?? client,
-      ...(user === undefined ? {} : { user }),
-      nowSec: o.issuedAt ?? Math.floor(now() / 1000),
-      expiresInSec:
-        o.expiresInSec ?? (kind === 'refresh' ? 1800 : kind === 'logout' ? 120 : lifetime),
-      sessionId: o.sessionId ?? randomUUID(),
-    });
-    applyOverrides(claims, o.claims);
-    return sign(claims, { typ: headerType(profile, kind), ...o.header }, o.key);
-  }
 
   return {
     issuer,
@@ -129,11 +183,10 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
     discoveryUrl: origin + paths.discovery,
     jwksUri: origin + paths.jwks,
     introspectionEndpoint: origin + paths.introspection,
-    counters,
+    counters: state.counters,
     get currentKid() {
-      return current.kid;
+      return state.current.kid;
     },
-    publishedKids: () => published.map((k) => k.kid),
     issuerOptions: (overrides = {}) => ({
       issuer,
       audience: PROFILES[profile].audienceIsClientId ? ['todo-ui', 'todo-cli'] : audience,
@@ -142,61 +195,16 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
       clientSecret,
       ...overrides,
     }),
-    accessToken: (user, o) => mint('access', user, o),
-    idToken: (user, o) => mint('id', user, o),
-    refreshToken: (user, o) => mint('refresh', user, o),
-    logoutToken: (target, o = {}) =>
-      mint('logout', 'sub' in target ? { sub: target.sub } : {}, {
-        ...o,
-        ...(target.sid ? { sessionId: target.sid } : {}),
-      }),
-    opaqueToken: async (user, o = {}) => {
-      const token = randomBytes(24).toString('base64url');
-      const claims = shapeClaims({
-        profile,
-        kind: 'access',
-        issuer,
-        audience,
-        client: o.client ?? client,
-        ...(user === undefined ? {} : { user }),
-        nowSec: o.issuedAt ?? Math.floor(now() / 1000),
-        expiresInSec: o.expiresInSec ?? lifetime,
-        sessionId: o.sessionId ?? randomUUID(),
-      });
-      opaque.set(token, applyOverrides(claims, o.claims));
-      return token;
-    },
-    sign: (claims, header, key) => sign(claims, header, key),
-    rotateKeys: async (o = {}) => {
-      const next = await generateSigningKey(o.algorithm ?? algorithm);
-      published = o.retirePrevious ? [next] : [...published, next];
-      current = next;
-      return next;
-    },
-    removeKey: (kid) => {
-      published = published.filter((k) => k.kid !== kid);
-    },
-    publishJwk: (jwk) => {
-      extraJwks.push(jwk);
-    },
-    setFault: (kind, o = {}) => {
-      fault =
-        kind === undefined
-          ? undefined
-          : {
-              kind,
-              endpoints: o.endpoints ?? ['discovery', 'jwks', 'introspection'],
-              delayMs: o.delayMs ?? 10_000,
-            };
-    },
-    revoke: (token) => {
-      revoked.add(token);
-    },
-    resetCounters: () => {
-      counters.discovery = 0;
-      counters.jwks = 0;
-      counters.introspection = 0;
-    },
+    ...tokenFactory({
+      ...settings,
+      issuer,
+      currentKey: () => state.current,
+      storeOpaque: (token, claims) => {
+        state.opaque.set(token, claims);
+      },
+    }),
+    ...keyControls(state, algorithm),
+    ...faultControls(state),
     close: () => server.close(),
   };
 }

@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
+import type { TodoApiClient } from '../api/client.js';
 import { isApiError } from '../api/errors.js';
 import { Empty, Loading } from '../ui/states.js';
 import { CreateIdpUser, forgetCreateIdpUserDraft } from './CreateIdpUser.js';
@@ -28,7 +29,6 @@ type Result = { readonly ok: boolean; readonly text: string };
 export function IdpUsers() {
   const api = useApi();
   const queryClient = useQueryClient();
-  const [draft, setDraft] = useState('');
   const [search, setSearch] = useState('');
   const [pending, setPending] = useState<IdpAction | undefined>();
   const [busy, setBusy] = useState(false);
@@ -58,14 +58,42 @@ export function IdpUsers() {
     setResult(undefined);
     setPending(action);
   };
+  const actions = idpActions(api, () => setCreateForm((n) => n + 1));
 
-  const actions = {
+  return (
+    <div className="idp-users">
+      <SearchForm onSearch={setSearch} />
+      <CreateIdpUser key={createForm} onCreate={(user) => ask(actions.create(user))} />
+      {pending ? (
+        <ConfirmChange
+          pending={pending}
+          busy={busy}
+          onConfirm={() => void confirm()}
+          onCancel={() => setPending(undefined)}
+        />
+      ) : null}
+      {result ? (
+        <p className={result.ok ? 'notice' : 'notice notice--error'} role="status">
+          {result.text}
+        </p>
+      ) : null}
+      <UserTable users={users} actions={actions} ask={ask} />
+    </div>
+  );
+}
+
+/**
+ * The changes an admin can ask for, each described for the confirmation and run through the
+ * API once confirmed; `run` resolves to the outcome in words. `onCreated`: a user was created.
+ */
+function idpActions(api: TodoApiClient, onCreated: () => void) {
+  return {
     create: (user: NewIdpUser): IdpAction => ({
       description: `Create the user ${user.username}?`,
       run: async () => {
         const created = await createIdpUser(api, user);
         forgetCreateIdpUserDraft();
-        setCreateForm((n) => n + 1);
+        onCreated();
         return `Created ${created.username}.`;
       },
     }),
@@ -104,50 +132,55 @@ export function IdpUsers() {
       },
     }),
   };
+}
 
+/** The search box: the list is refetched for the submitted text only. */
+function SearchForm({ onSearch }: { onSearch: (search: string) => void }) {
+  const [draft, setDraft] = useState('');
   return (
-    <div className="idp-users">
-      <form
-        className="inline-form"
-        aria-label="Search the identity provider's users"
-        onSubmit={(event) => {
-          event.preventDefault();
-          setSearch(draft.trim());
-        }}
-      >
-        <input
-          className="input"
-          aria-label="Search users"
-          placeholder="Username, email or name"
-          value={draft}
-          onChange={(e) => setDraft(e.target.value)}
-        />
-        <button type="submit" className="button">
-          Search
-        </button>
-      </form>
-      <CreateIdpUser key={createForm} onCreate={(user) => ask(actions.create(user))} />
-      {pending ? (
-        <div className="confirm" role="alertdialog" aria-label="Confirm the change">
-          <p>{pending.description}</p>
-          <button type="button" className="button" disabled={busy} onClick={() => void confirm()}>
-            Confirm
-          </button>
-          <button
-            type="button"
-            className="button button--ghost"
-            onClick={() => setPending(undefined)}
-          >
-            Cancel
-          </button>
-        </div>
-      ) : null}
-      {result ? (
-        <p className={result.ok ? 'notice' : 'notice notice--error'} role="status">
-          {result.text}
-        </p>
-      ) : null}
-      <UserTable users={users} actions={actions} ask={ask} />
+    <form
+      className="inline-form"
+      aria-label="Search the identity provider's users"
+      onSubmit={(event) => {
+        event.preventDefault();
+        onSearch(draft.trim());
+      }}
+    >
+      <input
+        className="input"
+        aria-label="Search users"
+        placeholder="Username, email or name"
+        value={draft}
+        onChange={(e) => setDraft(e.target.value)}
+      />
+      <button type="submit" className="button">
+        Search
+      </button>
+    </form>
+  );
+}
+
+/** The change waiting for the admin's confirmation. */
+function ConfirmChange({
+  pending,
+  busy,
+  onConfirm,
+  onCancel,
+}: {
+  pending: IdpAction;
+  busy: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  return (
+    <div className="confirm" role="alertdialog" aria-label="Confirm the change">
+      <p>{pending.description}</p>
+      <button type="button" className="button" disabled={busy} onClick={onConfirm}>
+        Confirm
+      </button>
+      <button type="button" className="button button--ghost" onClick={onCancel}>
+        Cancel
+      </button>
     </div>
   );
 }

@@ -19,27 +19,80 @@ import { CALLBACK_PATH, SIGNED_OUT_PATH, type SignInState } from './user-manager
 export function AuthGate({ session, children }: { session: BrowserSession; children: ReactNode }) {
   const auth = useAuth();
   const path = usePath();
-  const [resume, setResume] = useState<'idle' | 'running' | 'done'>('idle');
-  const [signedOutElsewhere, setSignedOutElsewhere] = useState(false);
   useSilentRenewal(auth.isAuthenticated ? auth.user : null, session);
+  const [signedOutElsewhere, setSignedOutElsewhere] = useSignedOutElsewhere(auth, session);
+  const { canResume, resume } = useResumeStoredSession(auth, session);
+  useFailedCallback(auth, path, session);
+  useLeaveSignInAddress(auth.isAuthenticated, path);
 
-  // The same person signed out in another tab: that ended the session at the identity provider
-  // and at the API, so this tab's tokens are dead too. Forget them now and say why, rather than
-  // bouncing to the identity provider's login page at the next click.
+  if ((auth.isLoading || (canResume && resume !== 'done')) && !auth.error) {
+    return (
+      <main id="main" className="welcome">
+        <Loading label={auth.activeNavigator ? 'Redirecting…' : 'Signing you in…'} />
+      </main>
+    );
+  }
+
+  if (!auth.isAuthenticated) {
+    const signIn = () => {
+      resetSignInLoopGuard();
+      setSignedOutElsewhere(false);
+      const state: SignInState = {
+        returnTo: path === SIGNED_OUT_PATH || path === CALLBACK_PATH ? '/' : path,
+      };
+      void auth.signinRedirect({ state });
+    };
+    const signedOut = path === SIGNED_OUT_PATH;
+    return (
+      <SignedOutPage
+        signedOut={signedOut}
+        signedOutElsewhere={signedOutElsewhere}
+        idpSessionMayRemain={signedOut && idpWasUnreachable()}
+        busy={auth.activeNavigator === 'signinRedirect'}
+        error={signInErrorText(auth, resume === 'done', session)}
+        onSignIn={signIn}
+      />
+    );
+  }
+
+  // Before any screen reads a draft: drafts typed by someone else on this tab are not shown.
+  const sub = auth.user?.profile.sub;
+  if (sub) adoptDraftsFor(sub);
+  return <>{children}</>;
+}
+
+type Auth = ReturnType<typeof useAuth>;
+
+/**
+ * The same person signed out in another tab: that ended the session at the identity provider
+ * and at the API, so this tab's tokens are dead too. Forget them now and say why, rather than
+ * bouncing to the identity provider's login page at the next click.
+ */
+function useSignedOutElsewhere(auth: Auth, session: BrowserSession) {
+  const [signedOutElsewhere, setSignedOutElsewhere] = useState(false);
   useTabMessages((message) => {
     if (message.type !== 'signed-out' || message.sub !== auth.user?.profile.sub) return;
     session.end();
     setSignedOutElsewhere(true);
     void auth.removeUser().catch(() => undefined);
   });
+  return [signedOutElsewhere, setSignedOutElsewhere] as const;
+}
 
+/** A stored session whose access token expired while the tab slept: renew it, once. */
+function useResumeStoredSession(auth: Auth, session: BrowserSession) {
+  const [resume, setResume] = useState<'idle' | 'running' | 'done'>('idle');
   const canResume = !auth.isLoading && !auth.isAuthenticated && Boolean(auth.user?.refresh_token);
   useEffect(() => {
     if (!canResume || resume !== 'idle') return;
     setResume('running');
     void session.renew().finally(() => setResume('done'));
   }, [canResume, resume, session]);
+  return { canResume, resume };
+}
 
+/** What went wrong with a refused callback, and the way back from a failed step-up. */
+function useFailedCallback(auth: Auth, path: string, session: BrowserSession): void {
   // A refused callback (an IdP error such as `access_denied`, an unknown `state`, a failed code
   // exchange) leaves `code`/`state` behind: drop them from the address bar and this history
   // entry as a successful one does (RFC 9700 §4.2.4); the error stays on screen.
@@ -63,58 +116,25 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
     stepUpFailed(stepUpError);
     void session.resume();
   }, [stepUpError, session]);
+}
 
-  // Signed in but still on a sign-in or sign-out address (e.g. a reload of /callback).
+/** Signed in but still on a sign-in or sign-out address (e.g. a reload of /callback). */
+function useLeaveSignInAddress(isAuthenticated: boolean, path: string): void {
   useEffect(() => {
-    if (auth.isAuthenticated && (path === CALLBACK_PATH || path === SIGNED_OUT_PATH)) {
+    if (isAuthenticated && (path === CALLBACK_PATH || path === SIGNED_OUT_PATH)) {
       navigate('/', { replace: true });
     }
-  }, [auth.isAuthenticated, path]);
+  }, [isAuthenticated, path]);
+}
 
-  if ((auth.isLoading || (canResume && resume !== 'done')) && !auth.error) {
-    return (
-      <main id="main" className="welcome">
-        <Loading label={auth.activeNavigator ? 'Redirecting…' : 'Signing you in…'} />
-      </main>
-    );
-  }
-
-  if (!auth.isAuthenticated) {
-    const signIn = () => {
-      resetSignInLoopGuard();
-      setSignedOutElsewhere(false);
-      const state: SignInState = {
-        returnTo: path === SIGNED_OUT_PATH || path === CALLBACK_PATH ? '/' : path,
-      };
-      void auth.signinRedirect({ state });
-    };
-    const signedOut = path === SIGNED_OUT_PATH;
-    // A failed sign-out redirect is explained by the signed-out page itself, not as a sign-in.
-    const signInError = auth.error?.source === 'signoutRedirect' ? undefined : auth.error;
-    return (
-      <SignedOutPage
-        signedOut={signedOut}
-        signedOutElsewhere={signedOutElsewhere}
-        idpSessionMayRemain={signedOut && idpWasUnreachable()}
-        busy={auth.activeNavigator === 'signinRedirect'}
-        error={
-          signInError
-            ? describeSignInError(signInError)
-            : signInRefusedByApi()
-              ? REFUSED_MESSAGE
-              : resume === 'done' && session.identityProviderUnreachable()
-                ? RESUME_UNREACHABLE_MESSAGE
-                : undefined
-        }
-        onSignIn={signIn}
-      />
-    );
-  }
-
-  // Before any screen reads a draft: drafts typed by someone else on this tab are not shown.
-  const sub = auth.user?.profile.sub;
-  if (sub) adoptDraftsFor(sub);
-  return <>{children}</>;
+/** Why the last sign-in did not give a session, if it did not, for the sign-in page. */
+function signInErrorText(auth: Auth, resumeDone: boolean, session: BrowserSession) {
+  // A failed sign-out redirect is explained by the signed-out page itself, not as a sign-in.
+  const signInError = auth.error?.source === 'signoutRedirect' ? undefined : auth.error;
+  if (signInError) return describeSignInError(signInError);
+  if (signInRefusedByApi()) return REFUSED_MESSAGE;
+  if (resumeDone && session.identityProviderUnreachable()) return RESUME_UNREACHABLE_MESSAGE;
+  return undefined;
 }
 
 const REFUSED_MESSAGE =

@@ -20,8 +20,6 @@ const NEEDS: Record<ListAction, string> = {
  * Renaming and deleting send `If-Match`, so a list changed elsewhere is never overwritten.
  */
 export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () => void }) {
-  const id = useId();
-  const may = (action: ListAction) => list.actions.includes(action);
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(list.name);
   const [confirming, setConfirming] = useState(false);
@@ -30,12 +28,7 @@ export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () 
   const rename = useRenameList();
   const remove = useDeleteList();
 
-  const explain = (error: unknown) => {
-    if (isApiError(error) && error.code === 'changed_elsewhere') {
-      const current = error.problem?.current as { name?: string } | undefined;
-      setMessage(`This list changed meanwhile (now “${current?.name ?? list.name}”). Try again.`);
-    } else setMessage(isApiError(error) ? error.message : 'Your change was not saved.');
-  };
+  const explain = (error: unknown) => setMessage(failureMessage(error, list));
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -47,103 +40,46 @@ export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () 
       { onSuccess: () => setRenaming(false), onError: explain },
     );
   };
+  const deleteList = () =>
+    remove.mutate(list, {
+      onSuccess: () => {
+        setConfirming(false);
+        onDeleted();
+      },
+      onError: (error) => {
+        setConfirming(false);
+        explain(error);
+      },
+    });
 
   return (
     <div className="list-head">
       {renaming ? (
-        <form className="list-head__rename" onSubmit={submit}>
-          <label htmlFor={id} className="visually-hidden">
-            List name
-          </label>
-          <input
-            id={id}
-            className="input"
-            value={name}
-            maxLength={100}
-            onChange={(event) => setName(event.target.value)}
-          />
-          <button type="submit" className="button button--primary" disabled={rename.isPending}>
-            Save name
-          </button>
-          <button type="button" className="button" onClick={() => setRenaming(false)}>
-            Cancel
-          </button>
-        </form>
+        <RenameForm
+          name={name}
+          saving={rename.isPending}
+          onChange={setName}
+          onSubmit={submit}
+          onCancel={() => setRenaming(false)}
+        />
       ) : (
         <h1 id="todos-title" tabIndex={-1} dir="auto">
           {list.name}
         </h1>
       )}
       <RoleBadge relation={list.relation} />
-      <div className="list-head__actions">
-        <button
-          type="button"
-          className="button button--small"
-          disabled={!may('can_update') || renaming}
-          title={may('can_update') ? undefined : NEEDS.can_update}
-          onClick={() => {
-            setName(list.name);
-            setRenaming(true);
-          }}
-        >
-          Rename
-        </button>
-        <button
-          type="button"
-          className="button button--small"
-          disabled={!may('can_share')}
-          title={may('can_share') ? undefined : NEEDS.can_share}
-          onClick={() => setSharing(true)}
-        >
-          Share
-        </button>
-        <button
-          type="button"
-          className="button button--small button--danger"
-          disabled={!may('can_delete') || list.isDefault}
-          title={
-            list.isDefault
-              ? 'Your default list cannot be deleted'
-              : may('can_delete')
-                ? undefined
-                : NEEDS.can_delete
-          }
-          onClick={() => setConfirming(true)}
-        >
-          Delete list
-        </button>
-      </div>
+      <ListActions
+        list={list}
+        renaming={renaming}
+        onRename={() => {
+          setName(list.name);
+          setRenaming(true);
+        }}
+        onShare={() => setSharing(true)}
+        onDelete={() => setConfirming(true)}
+      />
       {confirming ? (
-        <div className="notice" role="alertdialog" aria-label="Delete this list?">
-          <span>
-            Delete “{list.name}” and its {list.todoCount} todos for everyone it is shared with?
-          </span>
-          <button
-            type="button"
-            className="button button--small button--danger"
-            onClick={() =>
-              remove.mutate(list, {
-                onSuccess: () => {
-                  setConfirming(false);
-                  onDeleted();
-                },
-                onError: (error) => {
-                  setConfirming(false);
-                  explain(error);
-                },
-              })
-            }
-          >
-            Delete
-          </button>
-          <button
-            type="button"
-            className="button button--small"
-            onClick={() => setConfirming(false)}
-          >
-            Keep it
-          </button>
-        </div>
+        <ConfirmDelete list={list} onDelete={deleteList} onKeep={() => setConfirming(false)} />
       ) : null}
       {message ? (
         <p className="notice" role="alert">
@@ -151,6 +87,131 @@ export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () 
         </p>
       ) : null}
       {sharing ? <ShareDialog list={list} onClose={() => setSharing(false)} /> : null}
+    </div>
+  );
+}
+
+/** The list's name in a field, in place of the heading while it is being renamed. */
+function RenameForm({
+  name,
+  saving,
+  onChange,
+  onSubmit,
+  onCancel,
+}: {
+  name: string;
+  saving: boolean;
+  onChange: (name: string) => void;
+  onSubmit: (event: FormEvent) => void;
+  onCancel: () => void;
+}) {
+  const id = useId();
+  return (
+    <form className="list-head__rename" onSubmit={onSubmit}>
+      <label htmlFor={id} className="visually-hidden">
+        List name
+      </label>
+      <input
+        id={id}
+        className="input"
+        value={name}
+        maxLength={100}
+        onChange={(event) => onChange(event.target.value)}
+      />
+      <button type="submit" className="button button--primary" disabled={saving}>
+        Save name
+      </button>
+      <button type="button" className="button" onClick={onCancel}>
+        Cancel
+      </button>
+    </form>
+  );
+}
+
+/** Why a rename or delete was refused: a list changed elsewhere is named as it is now. */
+function failureMessage(error: unknown, list: TodoList): string {
+  if (isApiError(error) && error.code === 'changed_elsewhere') {
+    const current = error.problem?.current as { name?: string } | undefined;
+    return `This list changed meanwhile (now “${current?.name ?? list.name}”). Try again.`;
+  }
+  return isApiError(error) ? error.message : 'Your change was not saved.';
+}
+
+/** Rename, Share and Delete list, each disabled (with the reason) when the caller may not. */
+function ListActions({
+  list,
+  renaming,
+  onRename,
+  onShare,
+  onDelete,
+}: {
+  list: TodoList;
+  renaming: boolean;
+  onRename: () => void;
+  onShare: () => void;
+  onDelete: () => void;
+}) {
+  const may = (action: ListAction) => list.actions.includes(action);
+  return (
+    <div className="list-head__actions">
+      <button
+        type="button"
+        className="button button--small"
+        disabled={!may('can_update') || renaming}
+        title={may('can_update') ? undefined : NEEDS.can_update}
+        onClick={onRename}
+      >
+        Rename
+      </button>
+      <button
+        type="button"
+        className="button button--small"
+        disabled={!may('can_share')}
+        title={may('can_share') ? undefined : NEEDS.can_share}
+        onClick={onShare}
+      >
+        Share
+      </button>
+      <button
+        type="button"
+        className="button button--small button--danger"
+        disabled={!may('can_delete') || list.isDefault}
+        title={
+          list.isDefault
+            ? 'Your default list cannot be deleted'
+            : may('can_delete')
+              ? undefined
+              : NEEDS.can_delete
+        }
+        onClick={onDelete}
+      >
+        Delete list
+      </button>
+    </div>
+  );
+}
+
+/** The question before a list is deleted for everyone it is shared with. */
+function ConfirmDelete({
+  list,
+  onDelete,
+  onKeep,
+}: {
+  list: TodoList;
+  onDelete: () => void;
+  onKeep: () => void;
+}) {
+  return (
+    <div className="notice" role="alertdialog" aria-label="Delete this list?">
+      <span>
+        Delete “{list.name}” and its {list.todoCount} todos for everyone it is shared with?
+      </span>
+      <button type="button" className="button button--small button--danger" onClick={onDelete}>
+        Delete
+      </button>
+      <button type="button" className="button button--small" onClick={onKeep}>
+        Keep it
+      </button>
     </div>
   );
 }

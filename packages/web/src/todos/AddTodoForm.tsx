@@ -1,6 +1,6 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
 import type { Todo } from '../api/types.js';
-import { useDraft } from '../drafts/use-draft.js';
+import { type Draft, useDraft } from '../drafts/use-draft.js';
 import { useCreateTodo } from './queries.js';
 import { DESCRIPTION_MAX, isTooLong, LengthCounter, TITLE_MAX } from './TitleCounter.js';
 
@@ -30,6 +30,77 @@ export function AddTodoForm({
   onCreated?: (todo: Todo) => void;
 }) {
   const id = useId();
+  const form = useAddTodo({ listId, readOnly, onAdding, onCreated, onError });
+  const { title, description } = form;
+  return (
+    <form className="add" onSubmit={form.submit} aria-label="Add a todo">
+      <div className="add__row">
+        <label htmlFor={`${id}-title`} className="visually-hidden">
+          New todo
+        </label>
+        <input
+          ref={form.titleRef}
+          id={`${id}-title`}
+          className="input add__title"
+          placeholder="What needs doing?"
+          value={title.value}
+          dir="auto"
+          autoComplete="off"
+          aria-describedby={`${id}-title-count`}
+          aria-invalid={isTooLong(title.value, TITLE_MAX) || undefined}
+          disabled={readOnly !== undefined}
+          title={readOnly}
+          onChange={(event) => title.set(event.target.value)}
+        />
+        <button
+          type="submit"
+          className="button button--primary"
+          aria-disabled={form.tooLong}
+          disabled={readOnly !== undefined}
+          title={readOnly}
+        >
+          Add
+        </button>
+      </div>
+      {readOnly ? (
+        <p className="muted" data-testid="read-only-note">
+          {readOnly}.
+        </p>
+      ) : null}
+      <LengthCounter id={`${id}-title-count`} text={title.value} max={TITLE_MAX} />
+      {form.showDetails ? (
+        <NotesField id={id} description={description} />
+      ) : (
+        <button
+          type="button"
+          className="link-button"
+          disabled={readOnly !== undefined}
+          onClick={() => form.setShowDetails(true)}
+        >
+          + Add notes
+        </button>
+      )}
+    </form>
+  );
+}
+
+/**
+ * The state of the "new todo" form: its drafts, whether the notes field shows, and `submit`,
+ * which adds the todo optimistically and puts the typed text back if the API refuses it.
+ */
+function useAddTodo({
+  listId,
+  readOnly,
+  onAdding,
+  onCreated,
+  onError,
+}: {
+  listId: string | undefined;
+  readOnly: string | undefined;
+  onAdding: (() => void) | undefined;
+  onCreated: ((todo: Todo) => void) | undefined;
+  onError: (error: unknown) => void;
+}) {
   const title = useDraft('new.title');
   const description = useDraft('new.description');
   const [showDetails, setShowDetails] = useState(Boolean(description.value));
@@ -67,74 +138,31 @@ export function AddTodoForm({
       },
     });
   };
+  return { title, description, showDetails, setShowDetails, titleRef, tooLong, submit };
+}
 
+/** The optional notes of a new todo, with their counter. */
+function NotesField({ id, description }: { id: string; description: Draft }) {
   return (
-    <form className="add" onSubmit={submit} aria-label="Add a todo">
-      <div className="add__row">
-        <label htmlFor={`${id}-title`} className="visually-hidden">
-          New todo
-        </label>
-        <input
-          ref={titleRef}
-          id={`${id}-title`}
-          className="input add__title"
-          placeholder="What needs doing?"
-          value={title.value}
-          dir="auto"
-          autoComplete="off"
-          aria-describedby={`${id}-title-count`}
-          aria-invalid={isTooLong(title.value, TITLE_MAX) || undefined}
-          disabled={readOnly !== undefined}
-          title={readOnly}
-          onChange={(event) => title.set(event.target.value)}
-        />
-        <button
-          type="submit"
-          className="button button--primary"
-          aria-disabled={tooLong}
-          disabled={readOnly !== undefined}
-          title={readOnly}
-        >
-          Add
-        </button>
-      </div>
-      {readOnly ? (
-        <p className="muted" data-testid="read-only-note">
-          {readOnly}.
-        </p>
-      ) : null}
-      <LengthCounter id={`${id}-title-count`} text={title.value} max={TITLE_MAX} />
-      {showDetails ? (
-        <div className="add__details">
-          <label htmlFor={`${id}-description`} className="label">
-            Notes <span className="muted">(optional)</span>
-          </label>
-          <textarea
-            id={`${id}-description`}
-            className="input"
-            rows={2}
-            dir="auto"
-            value={description.value}
-            aria-describedby={`${id}-description-count`}
-            aria-invalid={isTooLong(description.value, DESCRIPTION_MAX) || undefined}
-            onChange={(event) => description.set(event.target.value)}
-          />
-          <LengthCounter
-            id={`${id}-description-count`}
-            text={description.value}
-            max={DESCRIPTION_MAX}
-          />
-        </div>
-      ) : (
-        <button
-          type="button"
-          className="link-button"
-          disabled={readOnly !== undefined}
-          onClick={() => setShowDetails(true)}
-        >
-          + Add notes
-        </button>
-      )}
-    </form>
+    <div className="add__details">
+      <label htmlFor={`${id}-description`} className="label">
+        Notes <span className="muted">(optional)</span>
+      </label>
+      <textarea
+        id={`${id}-description`}
+        className="input"
+        rows={2}
+        dir="auto"
+        value={description.value}
+        aria-describedby={`${id}-description-count`}
+        aria-invalid={isTooLong(description.value, DESCRIPTION_MAX) || undefined}
+        onChange={(event) => description.set(event.target.value)}
+      />
+      <LengthCounter
+        id={`${id}-description-count`}
+        text={description.value}
+        max={DESCRIPTION_MAX}
+      />
+    </div>
   );
 }

@@ -1,12 +1,14 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
+import { type ReactNode, type RefObject, useId, useState } from 'react';
 import { currentOf } from '../api/endpoints.js';
 import type { Todo } from '../api/types.js';
-import { useDraft } from '../drafts/use-draft.js';
 import { type Conflict, ConflictNotice } from './ConflictNotice.js';
 import { isOptimistic } from './cache.js';
 import { storeTodo, useUpdateTodo } from './queries.js';
-import { DESCRIPTION_MAX, isTooLong, LengthCounter, TITLE_MAX } from './TitleCounter.js';
+import { TodoEditForm } from './TodoEditForm.js';
+import { useTodoEdit } from './use-todo-edit.js';
+
+type UpdateTodo = ReturnType<typeof useUpdateTodo>;
 
 /**
  * One todo: a checkbox to complete it, inline editing of title and notes (Enter saves,
@@ -30,9 +32,6 @@ export function TodoItem({
   const id = useId();
   const client = useQueryClient();
   const update = useUpdateTodo(todo.id);
-  // The version an edit started from: saving sends it as If-Match, so a change made elsewhere
-  // meanwhile (even one this tab has already refreshed to) is reported, never overwritten.
-  const [editBase, setEditBase] = useState<number | undefined>(undefined);
   const [conflict, setConflict] = useState<Conflict | null>(null);
   /** A 412 becomes the "changed elsewhere" notice; other failures go to `onError`. */
   const failed = (error: unknown, mine: Conflict['mine']) => {
@@ -40,72 +39,66 @@ export function TodoItem({
     if (theirs) setConflict({ mine, theirs });
     else onError(error);
   };
-  const title = useDraft(`edit.${todo.id}.title`);
-  const description = useDraft(`edit.${todo.id}.description`);
-  const [editing, setEditing] = useState(() => Boolean(title.value));
-  const editRef = useRef<HTMLInputElement>(null);
-  const editButtonRef = useRef<HTMLButtonElement>(null);
+  const edit = useTodoEdit(todo, update, failed, () => setConflict(null), onSaved);
+  const { completed, toggle } = useToggle(todo, update, failed, onSaved);
   const pending = isOptimistic(todo);
   const locked = pending || readOnly !== undefined;
 
-  useEffect(() => {
-    if (editing) editRef.current?.focus();
-  }, [editing]);
+  const conflictNotice = conflict ? (
+    <ConflictNotice
+      conflict={conflict}
+      onKeepTheirs={() => {
+        storeTodo(client, conflict.theirs);
+        setConflict(null);
+        if (edit.editing) edit.stop();
+      }}
+      onSaveMine={() => {
+        setConflict(null);
+        edit.overwrite(conflict);
+      }}
+    />
+  ) : null;
 
-  const startEditing = () => {
-    title.set(todo.title);
-    description.set(todo.description ?? '');
-    setEditBase(todo.version);
-    setConflict(null);
-    setEditing(true);
-  };
-  const stopEditing = () => {
-    title.clear();
-    description.clear();
-    setEditing(false);
-    requestAnimationFrame(() => editButtonRef.current?.focus());
-  };
-
-  const save = (event: FormEvent) => {
-    event.preventDefault();
-    const nextTitle = title.value.trim();
-    if (!nextTitle || isTooLong(title.value, TITLE_MAX)) return;
-    if (isTooLong(description.value, DESCRIPTION_MAX)) return;
-    const nextDescription = description.value.trim();
-    const typed = { title: title.value, description: description.value };
-    const patch = { title: nextTitle, description: nextDescription || null };
-    update.mutate(
-      { id: todo.id, patch, version: editBase },
-      {
-        onSuccess: () => {
-          title.settle(typed.title);
-          description.settle(typed.description);
-          onSaved?.();
-        },
-        onError: (error) => {
-          title.set(typed.title);
-          description.set(typed.description);
-          setEditing(true);
-          failed(error, patch);
-        },
-      },
+  if (edit.editing) {
+    return (
+      <li className="todo todo--editing">
+        {conflictNotice}
+        <TodoEditForm id={id} edit={edit} />
+      </li>
     );
-    title.hide();
-    description.hide();
-    setEditing(false);
-    // The form is about to leave the page: keyboard users continue from this todo's Edit button.
-    requestAnimationFrame(() => editButtonRef.current?.focus());
-  };
+  }
+  return (
+    <li
+      className={`todo${completed ? ' todo--done' : ''}${pending ? ' todo--pending' : ''}`}
+      data-todo-id={todo.id}
+    >
+      <TodoView
+        id={id}
+        todo={todo}
+        completed={completed}
+        locked={locked}
+        readOnly={readOnly}
+        conflictNotice={conflictNotice}
+        editButtonRef={edit.editButtonRef}
+        onToggle={toggle}
+        onEdit={edit.start}
+        onDelete={() => onDelete(todo)}
+      />
+    </li>
+  );
+}
 
-  const onKeyDown = (event: KeyboardEvent) => {
-    if (event.key === 'Escape') {
-      event.preventDefault();
-      stopEditing();
-    }
-  };
-
-  // The checkbox is controlled: hold the new state locally from the click itself, so it never
-  // flickers back while the cache update (TanStack's onMutate) is still on its way.
+/**
+ * The checkbox of a todo. It is controlled: the new state is held locally from the click
+ * itself, so it never flickers back while the cache update (TanStack's onMutate) is still on
+ * its way.
+ */
+function useToggle(
+  todo: Todo,
+  update: UpdateTodo,
+  failed: (error: unknown, mine: Conflict['mine']) => void,
+  onSaved: (() => void) | undefined,
+) {
   const [clicked, setClicked] = useState<boolean | null>(null);
   const completed = clicked ?? todo.completed;
   const toggle = () => {
@@ -120,91 +113,35 @@ export function TodoItem({
       },
     );
   };
+  return { completed, toggle };
+}
 
-  const conflictNotice = conflict ? (
-    <ConflictNotice
-      conflict={conflict}
-      onKeepTheirs={() => {
-        storeTodo(client, conflict.theirs);
-        setConflict(null);
-        if (editing) stopEditing();
-      }}
-      onSaveMine={() => {
-        const { mine, theirs } = conflict;
-        setConflict(null);
-        setEditBase(theirs.version);
-        update.mutate(
-          { id: todo.id, patch: mine, version: theirs.version },
-          {
-            onSuccess: () => {
-              title.clear();
-              description.clear();
-              setEditing(false);
-              onSaved?.();
-            },
-            onError: (error) => failed(error, mine),
-          },
-        );
-      }}
-    />
-  ) : null;
-
-  if (editing) {
-    return (
-      <li className="todo todo--editing">
-        {conflictNotice}
-        <form className="todo__edit" onSubmit={save} onKeyDown={onKeyDown}>
-          <label htmlFor={`${id}-title`} className="label">
-            Title
-          </label>
-          <input
-            ref={editRef}
-            id={`${id}-title`}
-            className="input"
-            value={title.value}
-            dir="auto"
-            required
-            aria-describedby={`${id}-title-count`}
-            aria-invalid={isTooLong(title.value, TITLE_MAX) || undefined}
-            onChange={(event) => title.set(event.target.value)}
-          />
-          <LengthCounter id={`${id}-title-count`} text={title.value} max={TITLE_MAX} />
-          <label htmlFor={`${id}-description`} className="label">
-            Notes
-          </label>
-          <textarea
-            id={`${id}-description`}
-            className="input"
-            rows={2}
-            dir="auto"
-            value={description.value}
-            aria-describedby={`${id}-description-count`}
-            aria-invalid={isTooLong(description.value, DESCRIPTION_MAX) || undefined}
-            onChange={(event) => description.set(event.target.value)}
-          />
-          <LengthCounter
-            id={`${id}-description-count`}
-            text={description.value}
-            max={DESCRIPTION_MAX}
-          />
-          <div className="todo__edit-actions">
-            <button type="submit" className="button button--primary">
-              Save
-            </button>
-            <button type="button" className="button" onClick={stopEditing}>
-              Cancel
-            </button>
-          </div>
-        </form>
-      </li>
-    );
-  }
-
+/** The content of a todo when not being edited: checkbox, title, notes, Edit and Delete. */
+function TodoView({
+  id,
+  todo,
+  completed,
+  locked,
+  readOnly,
+  conflictNotice,
+  editButtonRef,
+  onToggle,
+  onEdit,
+  onDelete,
+}: {
+  id: string;
+  todo: Todo;
+  completed: boolean;
+  locked: boolean;
+  readOnly: string | undefined;
+  conflictNotice: ReactNode;
+  editButtonRef: RefObject<HTMLButtonElement | null>;
+  onToggle: () => void;
+  onEdit: () => void;
+  onDelete: () => void;
+}) {
   return (
-    <li
-      className={`todo${completed ? ' todo--done' : ''}${pending ? ' todo--pending' : ''}`}
-      data-todo-id={todo.id}
-    >
+    <>
       <input
         id={`${id}-done`}
         type="checkbox"
@@ -212,7 +149,7 @@ export function TodoItem({
         checked={completed}
         disabled={locked}
         title={readOnly}
-        onChange={toggle}
+        onChange={onToggle}
       />
       <div className="todo__body">
         {/* dir="auto": a title in Arabic or Hebrew reads right to left, and its direction
@@ -232,7 +169,7 @@ export function TodoItem({
           ref={editButtonRef}
           type="button"
           className="icon-button"
-          onClick={startEditing}
+          onClick={onEdit}
           disabled={locked}
           title={readOnly}
           aria-label={`Edit “${todo.title}”`}
@@ -242,7 +179,7 @@ export function TodoItem({
         <button
           type="button"
           className="icon-button icon-button--danger"
-          onClick={() => onDelete(todo)}
+          onClick={onDelete}
           disabled={locked}
           title={readOnly}
           aria-label={`Delete “${todo.title}”`}
@@ -250,6 +187,6 @@ export function TodoItem({
           Delete
         </button>
       </div>
-    </li>
+    </>
   );
 }

@@ -1,7 +1,7 @@
 import { type ReactNode, useCallback, useEffect, useState } from 'react';
 import type { TodoFilter } from '../api/endpoints.js';
 import { isApiError } from '../api/errors.js';
-import type { TodoList } from '../api/types.js';
+import type { Todo, TodoList } from '../api/types.js';
 import { SIGNING_OUT_EVENT } from '../auth/sign-out.js';
 import { readOnlyReason } from '../lists/ListHeader.js';
 import { Empty, ErrorState, Loading } from '../ui/states.js';
@@ -11,7 +11,7 @@ import { FilterTabs } from './FilterTabs.js';
 import { useTodoList } from './queries.js';
 import { TodoItem } from './TodoItem.js';
 import { UndoToast } from './UndoToast.js';
-import { useDeleteWithUndo } from './use-delete-with-undo.js';
+import { type PendingDelete, useDeleteWithUndo } from './use-delete-with-undo.js';
 
 const EMPTY_TEXT: Record<TodoFilter, [string, string]> = {
   all: ['Nothing to do yet', 'Add your first todo above.'],
@@ -58,11 +58,7 @@ export function TodosScreen({
   const { pending, hidden, remove } = useDeleteWithUndo(reportError);
   const todos = flattenPages(list.data).filter((todo) => !hidden.has(todo.id));
 
-  useEffect(() => {
-    const flush = () => pending?.commit();
-    window.addEventListener(SIGNING_OUT_EVENT, flush);
-    return () => window.removeEventListener(SIGNING_OUT_EVENT, flush);
-  }, [pending]);
+  useCommitOnSignOut(pending);
 
   return (
     <section className="panel" aria-labelledby="todos-title" data-list-id={selected?.id}>
@@ -86,59 +82,101 @@ export function TodosScreen({
           {info}
         </p>
       ) : null}
-      {notice ? (
-        <div className="notice" role="alert">
-          <span>{notice}</span>
-          <button
-            type="button"
-            className="icon-button"
-            onClick={() => setNotice(null)}
-            aria-label="Dismiss message"
-          >
-            ✕
-          </button>
-        </div>
-      ) : null}
-      {list.isPending ? (
-        <Loading label="Loading your todos…" />
-      ) : list.isError && todos.length === 0 ? (
-        <ErrorState error={list.error} what="your todos" onRetry={() => void list.refetch()} />
-      ) : todos.length === 0 ? (
-        <Empty title={EMPTY_TEXT[filter][0]}>{EMPTY_TEXT[filter][1]}</Empty>
-      ) : (
-        <>
-          <ul className="todos" aria-label={`${filter} todos`}>
-            {todos.map((todo) => (
-              <TodoItem
-                key={todo.id}
-                todo={todo}
-                onDelete={remove}
-                onError={reportError}
-                onSaved={onSaved}
-                readOnly={readOnly}
-              />
-            ))}
-          </ul>
-          {list.hasNextPage ? (
-            <button
-              type="button"
-              className="button load-more"
-              onClick={() => void list.fetchNextPage()}
-              disabled={list.isFetchingNextPage}
-            >
-              {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-            </button>
-          ) : null}
-          {list.isFetchNextPageError ? (
-            <p className="muted" role="alert">
-              Couldn't load more. {isApiError(list.error) ? list.error.message : ''}
-            </p>
-          ) : null}
-        </>
-      )}
+      {notice ? <FailureNotice notice={notice} onDismiss={() => setNotice(null)} /> : null}
+      <TodoListBody
+        list={list}
+        todos={todos}
+        filter={filter}
+        onDelete={remove}
+        onError={reportError}
+        onSaved={onSaved}
+        readOnly={readOnly}
+      />
       <UndoToast pending={pending} returnFocusTo={headingOfList} />
     </section>
   );
+}
+
+/** A change the API refused, until dismissed or until a later change succeeds. */
+function FailureNotice({ notice, onDismiss }: { notice: string; onDismiss: () => void }) {
+  return (
+    <div className="notice" role="alert">
+      <span>{notice}</span>
+      <button
+        type="button"
+        className="icon-button"
+        onClick={onDismiss}
+        aria-label="Dismiss message"
+      >
+        ✕
+      </button>
+    </div>
+  );
+}
+
+/** The todos shown (or why there are none), with "load more" while the server has more. */
+function TodoListBody({
+  list,
+  todos,
+  filter,
+  onDelete,
+  onError,
+  onSaved,
+  readOnly,
+}: {
+  list: ReturnType<typeof useTodoList>;
+  todos: Todo[];
+  filter: TodoFilter;
+  onDelete: (todo: Todo) => void;
+  onError: (error: unknown) => void;
+  onSaved: () => void;
+  readOnly: string | undefined;
+}) {
+  if (list.isPending) return <Loading label="Loading your todos…" />;
+  if (list.isError && todos.length === 0)
+    return <ErrorState error={list.error} what="your todos" onRetry={() => void list.refetch()} />;
+  if (todos.length === 0)
+    return <Empty title={EMPTY_TEXT[filter][0]}>{EMPTY_TEXT[filter][1]}</Empty>;
+  return (
+    <>
+      <ul className="todos" aria-label={`${filter} todos`}>
+        {todos.map((todo) => (
+          <TodoItem
+            key={todo.id}
+            todo={todo}
+            onDelete={onDelete}
+            onError={onError}
+            onSaved={onSaved}
+            readOnly={readOnly}
+          />
+        ))}
+      </ul>
+      {list.hasNextPage ? (
+        <button
+          type="button"
+          className="button load-more"
+          onClick={() => void list.fetchNextPage()}
+          disabled={list.isFetchingNextPage}
+        >
+          {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
+        </button>
+      ) : null}
+      {list.isFetchNextPageError ? (
+        <p className="muted" role="alert">
+          Couldn't load more. {isApiError(list.error) ? list.error.message : ''}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+/** Signing out sends the delete waiting for its undo window, before the session ends. */
+function useCommitOnSignOut(pending: PendingDelete | null): void {
+  useEffect(() => {
+    const flush = () => pending?.commit();
+    window.addEventListener(SIGNING_OUT_EVENT, flush);
+    return () => window.removeEventListener(SIGNING_OUT_EVENT, flush);
+  }, [pending]);
 }
 
 function headingOfList(): HTMLElement | null {

@@ -1,0 +1,147 @@
+import { tokenKey } from '../cache/lru.js';
+import { toPrincipal } from '../claims/principal.js';
+import { AuthError } from '../errors.js';
+import { introspectWithCache } from '../introspection/cached.js';
+import { verifyJws } from '../jwks/verify-jws.js';
+import type { Principal } from '../principal.js';
+import { assertAccessToken } from '../token/access-token-type.js';
+import { type DecodedToken, decodeToken, MAX_TOKEN_LENGTH } from '../token/decode.js';
+import { validateClaims } from '../token/validate-claims.js';
+import { checkRevoked, fromCache } from './cached-token.js';
+import {
+  type AuthContext,
+  type AuthenticateOptions,
+  hasIntrospectionCredentials,
+  type IssuerEntry,
+} from './context.js';
+import { reportFailure } from './events.js';
+import { accepted, issuerOf } from './routing.js';
+
+/** Verifies a JWT through its issuer's keys and caches its principal. */
+async function verifyJwt(
+  ctx: AuthContext,
+  entry: IssuerEntry,
+  token: string,
+  { header, payload }: DecodedToken,
+  key: string,
+  audiences: readonly string[],
+): Promise<Principal> {
+  await verifyJws(entry.issuer, entry.keys, token, header, ctx.verifier);
+  // Token type first: a refresh or ID token gets the precise reason, not audience_mismatch.
+  assertAccessToken(entry.issuer, header, payload);
+  const nowMs = ctx.now();
+  validateClaims(entry.issuer, payload, {
+    nowSec: Math.floor(nowMs / 1000),
+    audiences,
+    requireExp: true,
+  });
+  const principal = checkRevoked(ctx, toPrincipal(entry.issuer, payload));
+  ctx.tokenHashes.set(principal, key);
+  // Never outlives `exp`, nor the key TTL (a key withdrawn from the JWKS stops counting soon).
+  ctx.verified.set(
+    key,
+    principal,
+    Math.min(principal.expiresAt * 1000, nowMs + ctx.settings.jwksTtlMs),
+    nowMs,
+  );
+  return principal;
+}
+
+/** An opaque token, or any token of an introspecting issuer: RFC 7662, cached for seconds. */
+async function introspectToken(
+  ctx: AuthContext,
+  entry: IssuerEntry,
+  token: string,
+  key: string,
+  options: AuthenticateOptions | undefined,
+): Promise<Principal> {
+  const { principal, cached } = await introspectWithCache(
+    ctx.introspection,
+    entry,
+    token,
+    key,
+    accepted(entry, options),
+  );
+  checkRevoked(ctx, principal);
+  ctx.tokenHashes.set(principal, key);
+  ctx.emit({ type: 'authenticated', issuer: entry.issuer.issuer, cached, mode: 'introspect' });
+  return principal;
+}
+
+/** The cache first, then the token's issuer verifies it; `seen` learns the issuer for events. */
+async function principalOf(
+  ctx: AuthContext,
+  token: string | undefined,
+  options: AuthenticateOptions | undefined,
+  seen: { issuer?: string },
+): Promise<Principal> {
+  if (typeof token !== 'string' || token === '')
+    throw new AuthError('token_missing', 'No bearer token was sent');
+  const key = tokenKey(token);
+  const hit = fromCache(ctx, key, options);
+  if (hit !== undefined) return hit;
+  const { entry, decoded } = issuerOf(ctx.issuers, token);
+  seen.issuer = entry.issuer.issuer;
+  if (entry.issuer.verify === 'introspect' || decoded === undefined)
+    return introspectToken(ctx, entry, token, key, options);
+  const principal = await verifyJwt(ctx, entry, token, decoded, key, accepted(entry, options));
+  ctx.emit({ type: 'authenticated', issuer: entry.issuer.issuer, cached: false, mode: 'jwt' });
+  return principal;
+}
+
+/** `Authenticator.authenticate`: every failure is counted by reason code through the hook. */
+export async function authenticate(
+  ctx: AuthContext,
+  token: string | undefined,
+  options: AuthenticateOptions | undefined,
+): Promise<Principal> {
+  const seen: { issuer?: string } = {};
+  try {
+    return await principalOf(ctx, token, options, seen);
+  } catch (e) {
+    reportFailure(ctx.emit, e, seen.issuer);
+    throw e;
+  }
+}
+
+/** The RFC 7662 live check of {@link introspect}, failures not yet counted. */
+async function liveCheck(
+  ctx: AuthContext,
+  token: string,
+  options: AuthenticateOptions | undefined,
+): Promise<Principal> {
+  if (typeof token !== 'string' || token === '')
+    throw new AuthError('token_missing', 'No bearer token was sent');
+  if (token.length > MAX_TOKEN_LENGTH) decodeToken(token); // throws token_malformed
+  // The same routing as authenticate(): a JWT to the issuer it names, an opaque token only
+  // to the one issuer that verifies by introspection — never to an IdP that may not have
+  // issued it (RFC 7662 §4: a token must not be disclosed to other parties).
+  const { entry } = issuerOf(ctx.issuers, token);
+  if (!hasIntrospectionCredentials(entry))
+    throw new AuthError(
+      'idp_unavailable',
+      `The issuer ${entry.issuer.issuer} is not configured for introspection (no client credentials)`,
+    );
+  const { principal } = await introspectWithCache(
+    ctx.introspection,
+    entry,
+    token,
+    tokenKey(token),
+    accepted(entry, options),
+  );
+  return checkRevoked(ctx, principal);
+}
+
+/** `Authenticator.introspect`: every failure is counted by reason code through the hook. */
+export async function introspect(
+  ctx: AuthContext,
+  token: string,
+  options: AuthenticateOptions | undefined,
+): Promise<Principal> {
+  try {
+    return await liveCheck(ctx, token, options);
+  } catch (e) {
+    reportFailure(ctx.emit, e, undefined);
+    throw e;
+  }
+}

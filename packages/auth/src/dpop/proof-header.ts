@@ -1,0 +1,86 @@
+import { createPublicKey } from 'node:crypto';
+import type { ExpiringLru } from '../cache/lru.js';
+import { AuthError } from '../errors.js';
+import { keyFitsAlgorithm, type VerificationKey } from '../jwks/import-key.js';
+import { decodeSegment } from '../token/decode.js';
+import { jwkThumbprint } from './thumbprint.js';
+
+/** JWK members that only a private key has (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2). */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+/** How long an imported key or a checked header is kept, in milliseconds. */
+export const PROOF_KEY_TTL_MS = 3_600_000;
+
+/** A refused proof: `dpop_proof_invalid` with what was wrong. */
+export function invalid(description: string): AuthError {
+  return new AuthError('dpop_proof_invalid', description);
+}
+
+/**
+ * What a proof's protected header establishes: its algorithm and the public key with its
+ * RFC 7638 thumbprint. A client signs every proof with the same key and header, so this is
+ * worked out once per distinct header (the exact base64url segment) and cached.
+ */
+export interface ProofKey {
+  readonly alg: string;
+  readonly key: VerificationKey;
+  readonly jkt: string;
+}
+
+/** What header checks need: the accepted algorithms and the imported keys by thumbprint. */
+export interface ProofHeaderPolicy {
+  readonly algorithms: readonly string[];
+  readonly keys: ExpiringLru<VerificationKey>;
+}
+
+/** The proof's public key, imported once per thumbprint (a client reuses its key). */
+function importKey(
+  keys: ExpiringLru<VerificationKey>,
+  jwk: Record<string, unknown>,
+  jkt: string,
+  nowMs: number,
+): VerificationKey {
+  const cached = keys.get(jkt, nowMs);
+  if (cached !== undefined) return cached;
+  let key: VerificationKey;
+  try {
+    const object = createPublicKey({ key: jwk as never, format: 'jwk' });
+    const details = object.asymmetricKeyDetails ?? {};
+    key = {
+      key: object,
+      type: object.asymmetricKeyType ?? 'unknown',
+      ...(details.namedCurve === undefined ? {} : { curve: details.namedCurve }),
+      ...(details.modulusLength === undefined ? {} : { modulusLength: details.modulusLength }),
+    };
+  } catch {
+    throw invalid('The DPoP proof key cannot be imported');
+  }
+  keys.set(jkt, key, nowMs + PROOF_KEY_TTL_MS, nowMs);
+  return key;
+}
+
+/** RFC 9449 §4.3 steps 4–6: type, algorithm, public key only (not yet the signature). */
+export function checkProofHeader(
+  policy: ProofHeaderPolicy,
+  segment: string,
+  nowMs: number,
+): ProofKey {
+  const header = decodeSegment(segment);
+  if (header === undefined) throw invalid('The DPoP proof is not a compact JWS');
+  if (header.typ !== 'dpop+jwt') throw invalid('The DPoP proof typ is not dpop+jwt');
+  const alg = header.alg;
+  const { algorithms } = policy;
+  if (typeof alg !== 'string' || !algorithms.includes(alg))
+    throw invalid(`The DPoP proof algorithm is not one of ${algorithms.join(' ')}`);
+  const jwk = header.jwk;
+  if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk))
+    throw invalid('The DPoP proof has no jwk header');
+  const members = jwk as Record<string, unknown>;
+  if (PRIVATE_MEMBERS.some((m) => m in members))
+    throw invalid('The DPoP proof jwk carries private key material');
+  const jkt = jwkThumbprint(members);
+  if (jkt === undefined) throw invalid('The DPoP proof jwk is not a public RSA, EC or OKP key');
+  const key = importKey(policy.keys, members, jkt, nowMs);
+  if (!keyFitsAlgorithm(key, alg)) throw invalid(`The DPoP proof key does not fit ${alg}`);
+  return { alg, key, jkt };
+}

@@ -1,0 +1,59 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Authenticator } from '../authenticator.js';
+import type { Decision } from '../authorization/decision.js';
+import type { Requirement, Resource } from '../authorization/requirement.js';
+import type { Principal } from '../principal.js';
+
+/**
+ * A route's requirement, set through `config: { auth: { … } }` beside the route: any
+ * {@link Requirement} (permissions, role, admin, authentication strength and age, sender
+ * constraint) plus `introspect`. `{}` means any valid token.
+ */
+export interface RouteAuthConfig<P extends string = string> extends Requirement<P> {
+  /** Also run an RFC 7662 live check, so a revoked token is refused at once. */
+  readonly introspect?: boolean;
+}
+
+/** Options of `authPlugin`. */
+export interface AuthPluginOptions {
+  authenticator: Authenticator;
+  /**
+   * Every route of the context must declare `config.auth`: one without is refused when it is
+   * registered (start-up), naming the route. Default false (routes without one need a token).
+   */
+  requireDeclaration?: boolean;
+  /** The app's permission names; a route naming another one is refused at start-up. */
+  permissions?: readonly string[];
+  /** Authentication levels, weakest first, for `acr` requirements (`['pwd', 'mfa']`). */
+  acrLevels?: readonly string[];
+  /**
+   * Runs once the caller is known and before the route's requirement is decided, e.g. a
+   * per-subject rate limit, so refused requests count against it too. A synchronous one (no
+   * promise returned) keeps a warm request free of promises.
+   */
+  beforeDecision?: (request: FastifyRequest, reply: FastifyReply) => Promise<void> | void;
+  /** Clock in milliseconds for `max_age` decisions; default `Date.now`. */
+  now?: () => number;
+  /**
+   * The audiences accepted on this context's requests, from an issuer's configured ones
+   * (RFC 8707 §2: a resource with its own identifier accepts tokens naming it), e.g.
+   * `() => ['https://api.example.com/mcp']`. Default: the configured ones.
+   */
+  audiences?: (request: FastifyRequest, configured: readonly string[]) => readonly string[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller; set by `authPlugin` on the routes of its context only. */
+    principal: Principal;
+    /** The verified DPoP proof's key thumbprint (RFC 9449), when the request carried one. */
+    dpopProof: { readonly jkt: string } | undefined;
+    /** Decides a resource-level requirement for this caller (never throws). */
+    decide(requirement: Requirement, resource?: Resource): Decision;
+    /** Like `decide`, but throws the refusal as an `AuthError` with its challenge. */
+    authorize(requirement: Requirement, resource?: Resource): void;
+  }
+  interface FastifyContextConfig {
+    auth?: RouteAuthConfig;
+  }
+}

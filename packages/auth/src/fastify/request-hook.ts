@@ -1,0 +1,157 @@
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { AuthenticateOptions, Authenticator } from '../authenticator.js';
+import { decide } from '../authorization/decide.js';
+import { denialError } from '../authorization/denial.js';
+import type { DecisionContext } from '../authorization/requirement.js';
+import { AuthError } from '../errors.js';
+import type { Principal } from '../principal.js';
+import { type Credentials, readCredentials } from './bearer.js';
+import type { AuthPluginOptions, RouteAuthConfig } from './options.js';
+
+/** What the per-request work of one plugin registration needs; built once when it registers. */
+export interface RequestHookState {
+  readonly authenticator: Authenticator;
+  readonly beforeDecision: AuthPluginOptions['beforeDecision'];
+  readonly audiences: AuthPluginOptions['audiences'];
+  /** Proof algorithms accepted, when the authenticator accepts DPoP. */
+  readonly dpopAlgorithms: readonly string[] | undefined;
+  /** The decision context of a request (clock, acr levels, proof). */
+  readonly contextOf: (request: FastifyRequest) => DecisionContext;
+}
+
+/**
+ * Node keeps only the first of repeated `Authorization` field lines, while a proxy in front may
+ * act on the last. `Authorization` is not a list-based field (RFC 9110 §5.3, §11.6.2), so two
+ * lines are ambiguous credentials: refused as RFC 6750 §3.1 `invalid_request`, never resolved
+ * silently to one of the callers.
+ */
+function hasRepeatedAuthorization(rawHeaders: readonly string[]): boolean {
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    // The length test spares a lower-cased copy of every other header name on each request.
+    if (name?.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1) return true;
+  }
+  return false;
+}
+
+/** Every field line of a header, by lower-case name (RFC 9449 §4.3 step 1 counts them). */
+function headerLines(rawHeaders: readonly string[], name: string): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const value = rawHeaders[i + 1];
+    if (rawHeaders[i]?.length === name.length && rawHeaders[i]?.toLowerCase() === name && value)
+      lines.push(value);
+  }
+  return lines;
+}
+
+/** The route's requirement; an issuer that requires DPoP adds the sender constraint. */
+function requirementOf(
+  authenticator: Authenticator,
+  principal: Principal,
+  auth: RouteAuthConfig | undefined,
+) {
+  return authenticator.dpopMode(principal.issuer) === 'required'
+    ? { ...auth, senderConstrained: 'dpop' as const }
+    : auth;
+}
+
+/** Decides the route's requirement for the request's principal; throws the refusal. */
+function decideRoute(
+  state: RequestHookState,
+  request: FastifyRequest,
+  auth: RouteAuthConfig | undefined,
+): void {
+  const requirement = requirementOf(state.authenticator, request.principal, auth);
+  if (requirement === undefined) return;
+  const decision = decide(request.principal, requirement, undefined, state.contextOf(request));
+  if (!decision.allowed) throw denialError(decision);
+}
+
+/** Every path but the warm one: verification, introspection, DPoP, asynchronous checks. */
+async function authenticateRequest(
+  state: RequestHookState,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  credentials: Credentials | undefined,
+  accept: AuthenticateOptions | undefined,
+  auth: RouteAuthConfig | undefined,
+): Promise<void> {
+  const { authenticator, beforeDecision } = state;
+  const principal = await authenticator.authenticate(credentials?.token, accept);
+  // authenticate() refused a missing token, so the credentials are here from now on.
+  const { scheme, token } = credentials as Credentials;
+  if (auth?.introspect) await authenticator.introspect(token, accept);
+  request.principal = principal;
+  // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused); a plain bearer
+  // request skips this. `htu` is compared with the URI the client used: behind trusted
+  // proxies, Fastify's protocol and host are the forwarded ones.
+  if (scheme === 'DPoP' || principal.confirmation !== undefined)
+    request.dpopProof = await authenticator.checkSender(principal, {
+      scheme,
+      token,
+      proof: headerLines(request.raw.rawHeaders, 'dpop'),
+      method: request.method,
+      url: `${request.protocol}://${request.host}${request.url}`,
+    });
+  if (beforeDecision) await beforeDecision(request, reply);
+  decideRoute(state, request, auth);
+}
+
+/**
+ * The `onRequest` hook, callback style: a warm request (a Bearer token verified before, on a
+ * route without introspection) is decided synchronously, without a promise; every other one
+ * goes through {@link authenticateRequest}. Failures are AuthErrors (statusCode set) for the
+ * app's error handler.
+ */
+export function createRequestHook(
+  state: RequestHookState,
+): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
+  const { authenticator, beforeDecision, audiences, dpopAlgorithms } = state;
+  return (request, reply, done) => {
+    let credentials: Credentials | undefined;
+    let accept: AuthenticateOptions | undefined;
+    let hit: Principal | undefined;
+    const auth = request.routeOptions.config?.auth;
+    try {
+      if (
+        request.headers.authorization !== undefined &&
+        hasRepeatedAuthorization(request.raw.rawHeaders)
+      )
+        throw new AuthError('request_invalid', 'Send exactly one Authorization header');
+      credentials = readCredentials(
+        request.headers.authorization,
+        request.query,
+        dpopAlgorithms !== undefined,
+      );
+      accept = audiences && {
+        audiences: (configured: readonly string[]) => audiences(request, configured),
+      };
+      if (credentials?.scheme === 'Bearer' && !auth?.introspect)
+        hit = authenticator.cached?.(credentials.token, accept);
+    } catch (error) {
+      return done(error as Error);
+    }
+    // A DPoP-bound token sent as Bearer is refused by checkSender: the full path.
+    if (hit === undefined || hit.confirmation !== undefined) {
+      authenticateRequest(state, request, reply, credentials, accept, auth).then(
+        () => done(),
+        done,
+      );
+      return;
+    }
+    request.principal = hit;
+    try {
+      const pending = beforeDecision?.(request, reply);
+      if (pending) {
+        pending.then(() => decideRoute(state, request, auth)).then(() => done(), done);
+        return;
+      }
+      decideRoute(state, request, auth);
+    } catch (error) {
+      return done(error as Error);
+    }
+    done();
+  };
+}
