@@ -38,7 +38,22 @@ export function guardedConnection(database: LibsqlDatabase): {
   prepare(sql: string): SqliteStatement;
   close(): unknown;
 } {
-  const control = (sql: string): SqliteStatement => ({
+  return {
+    prepare(sql) {
+      // Kysely's SqliteDriver begins, commits and rolls back with these exact texts.
+      if (sql === 'begin') return controlStatement(database, 'BEGIN IMMEDIATE');
+      if (sql === 'commit' || sql === 'rollback') {
+        return controlStatement(database, sql.toUpperCase());
+      }
+      return guardedStatement(database, database.prepare(sql));
+    },
+    close: () => database.close(),
+  };
+}
+
+/** A transaction control statement run through `exec`, which always finalises it (2. above). */
+function controlStatement(database: LibsqlDatabase, sql: string): SqliteStatement {
+  return {
     reader: false,
     all: () => {
       database.exec(sql);
@@ -52,18 +67,28 @@ export function guardedConnection(database: LibsqlDatabase): {
       database.exec(sql);
       return [][Symbol.iterator]();
     },
-  });
-  const halt = (statement: LibsqlStatement, parameters: ReadonlyArray<unknown>) => {
-    database.exec('PRAGMA query_only = ON');
-    try {
-      statement.get(parameters);
-    } catch {
-      // Expected for a write (SQLITE_READONLY): the statement has ended, which is the point.
-    } finally {
-      database.exec('PRAGMA query_only = OFF');
-    }
   };
-  const guard = (statement: LibsqlStatement): SqliteStatement => ({
+}
+
+/** Ends a statement left running by an error, stepping it once under `query_only` (1. above). */
+function halt(
+  database: LibsqlDatabase,
+  statement: LibsqlStatement,
+  parameters: ReadonlyArray<unknown>,
+): void {
+  database.exec('PRAGMA query_only = ON');
+  try {
+    statement.get(parameters);
+  } catch {
+    // Expected for a write (SQLITE_READONLY): the statement has ended, which is the point.
+  } finally {
+    database.exec('PRAGMA query_only = OFF');
+  }
+}
+
+/** A statement that never stays running after it fails. */
+function guardedStatement(database: LibsqlDatabase, statement: LibsqlStatement): SqliteStatement {
+  return {
     get reader() {
       return statement.reader;
     },
@@ -71,7 +96,7 @@ export function guardedConnection(database: LibsqlDatabase): {
       try {
         return statement.all(parameters);
       } catch (error) {
-        halt(statement, parameters);
+        halt(database, statement, parameters);
         throw error;
       }
     },
@@ -79,46 +104,44 @@ export function guardedConnection(database: LibsqlDatabase): {
       try {
         return statement.run(parameters);
       } catch (error) {
-        halt(statement, parameters);
+        halt(database, statement, parameters);
         throw error;
       }
     },
-    iterate(parameters) {
-      const rows = statement.iterate(parameters);
-      let done = false;
-      const end = () => {
-        if (!done) halt(statement, parameters);
-        done = true;
-      };
-      return {
-        next() {
-          try {
-            const next = rows.next();
-            done ||= next.done === true;
-            return next;
-          } catch (error) {
-            end();
-            throw error;
-          }
-        },
-        // A reader that stops early (`break`) ends the statement too.
-        return(value?: unknown) {
-          end();
-          return { done: true, value };
-        },
-        [Symbol.iterator]() {
-          return this;
-        },
-      };
-    },
-  });
+    iterate: (parameters) => guardedRows(database, statement, parameters),
+  };
+}
+
+/** The rows of an iterated statement, which ends when iteration fails or stops early. */
+function guardedRows(
+  database: LibsqlDatabase,
+  statement: LibsqlStatement,
+  parameters: ReadonlyArray<unknown>,
+): IterableIterator<unknown> {
+  const rows = statement.iterate(parameters);
+  let done = false;
+  const end = () => {
+    if (!done) halt(database, statement, parameters);
+    done = true;
+  };
   return {
-    prepare(sql) {
-      // Kysely's SqliteDriver begins, commits and rolls back with these exact texts.
-      if (sql === 'begin') return control('BEGIN IMMEDIATE');
-      if (sql === 'commit' || sql === 'rollback') return control(sql.toUpperCase());
-      return guard(database.prepare(sql));
+    next() {
+      try {
+        const next = rows.next();
+        done ||= next.done === true;
+        return next;
+      } catch (error) {
+        end();
+        throw error;
+      }
     },
-    close: () => database.close(),
+    // A reader that stops early (`break`) ends the statement too.
+    return(value?: unknown) {
+      end();
+      return { done: true, value };
+    },
+    [Symbol.iterator]() {
+      return this;
+    },
   };
 }

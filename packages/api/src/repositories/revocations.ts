@@ -17,90 +17,95 @@ export interface Revocation {
   readonly expiresAt: string;
 }
 
+type Tx = Db['kysely'];
+
 /** Revocations and one-time identifiers (logout-token `jti`s, DPoP proofs) in the database. */
 export function revocationRepository(db: Db) {
   const k = db.kysely;
   return {
-    /** Stores a revocation; a repeated one moves `not_before` and `expires_at` forward. */
-    async save(revocation: Revocation, tx: Db['kysely'] = k): Promise<void> {
-      const row = {
-        issuer: revocation.issuer,
-        kind: revocation.kind,
-        value: revocation.value,
-        not_before: revocation.notBefore,
-        expires_at: revocation.expiresAt,
-      };
-      await tx
-        .insertInto('revocations')
-        .values(row)
-        .onConflict((oc) =>
-          oc
-            .columns(['issuer', 'kind', 'value'])
-            .doUpdateSet({ not_before: row.not_before, expires_at: row.expires_at }),
-        )
-        .execute();
-    },
-
-    /** Every revocation still in force at `now`. */
-    async active(now: Date): Promise<Revocation[]> {
-      const rows = await k
-        .selectFrom('revocations')
-        .selectAll()
-        .where('expires_at', '>', now.toISOString())
-        .execute();
-      return rows.map((row) => ({
-        issuer: row.issuer,
-        kind: row.kind,
-        value: row.value,
-        notBefore: toIso(row.not_before),
-        expiresAt: toIso(row.expires_at),
-      }));
-    },
-
-    /**
-     * Remembers a logout token's `jti`; false when it was already seen (a replay).
-     * The primary key makes this atomic across instances.
-     */
-    async claimJti(
-      issuer: string,
-      jti: string,
-      expiresAt: Date,
-      tx: Db['kysely'] = k,
-    ): Promise<boolean> {
-      const result = await tx
-        .insertInto('logout_jtis')
-        .values({ issuer, jti, expires_at: expiresAt.toISOString() })
-        .onConflict((oc) => oc.columns(['issuer', 'jti']).doNothing())
-        .executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
-    },
-
-    /**
-     * Remembers a DPoP proof until `expiresAt`; false when it is in use already (a replay,
-     * RFC 9449 §11.1). An expired row with the same key is taken over in the same statement.
-     */
-    async claimDpopProof(key: string, expiresAt: Date, now: Date): Promise<boolean> {
-      const rows = await k
-        .insertInto('dpop_proofs')
-        .values({ key, expires_at: expiresAt.toISOString() })
-        .onConflict((oc) =>
-          oc
-            .column('key')
-            .doUpdateSet({ expires_at: expiresAt.toISOString() })
-            .where('dpop_proofs.expires_at', '<=', now.toISOString()),
-        )
-        .returning('key')
-        .execute();
-      return rows.length === 1;
-    },
-
-    /** Deletes what has expired; returns how many rows went. */
-    async prune(now: Date): Promise<number> {
-      const at = now.toISOString();
-      const a = await k.deleteFrom('revocations').where('expires_at', '<=', at).executeTakeFirst();
-      const b = await k.deleteFrom('logout_jtis').where('expires_at', '<=', at).executeTakeFirst();
-      const c = await k.deleteFrom('dpop_proofs').where('expires_at', '<=', at).executeTakeFirst();
-      return Number(a.numDeletedRows + b.numDeletedRows + c.numDeletedRows);
-    },
+    save: (revocation: Revocation, tx: Tx = k) => saveRevocation(tx, revocation),
+    active: (now: Date) => activeRevocations(k, now),
+    claimJti: (issuer: string, jti: string, expiresAt: Date, tx: Tx = k) =>
+      claimJti(tx, issuer, jti, expiresAt),
+    claimDpopProof: (key: string, expiresAt: Date, now: Date) =>
+      claimDpopProof(k, key, expiresAt, now),
+    prune: (now: Date) => pruneExpired(k, now),
   };
+}
+
+/** Stores a revocation; a repeated one moves `not_before` and `expires_at` forward. */
+async function saveRevocation(tx: Tx, revocation: Revocation): Promise<void> {
+  const row = {
+    issuer: revocation.issuer,
+    kind: revocation.kind,
+    value: revocation.value,
+    not_before: revocation.notBefore,
+    expires_at: revocation.expiresAt,
+  };
+  await tx
+    .insertInto('revocations')
+    .values(row)
+    .onConflict((oc) =>
+      oc
+        .columns(['issuer', 'kind', 'value'])
+        .doUpdateSet({ not_before: row.not_before, expires_at: row.expires_at }),
+    )
+    .execute();
+}
+
+/** Every revocation still in force at `now`. */
+async function activeRevocations(k: Tx, now: Date): Promise<Revocation[]> {
+  const rows = await k
+    .selectFrom('revocations')
+    .selectAll()
+    .where('expires_at', '>', now.toISOString())
+    .execute();
+  return rows.map((row) => ({
+    issuer: row.issuer,
+    kind: row.kind,
+    value: row.value,
+    notBefore: toIso(row.not_before),
+    expiresAt: toIso(row.expires_at),
+  }));
+}
+
+/**
+ * Remembers a logout token's `jti`; false when it was already seen (a replay).
+ * The primary key makes this atomic across instances.
+ */
+async function claimJti(tx: Tx, issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
+  const result = await tx
+    .insertInto('logout_jtis')
+    .values({ issuer, jti, expires_at: expiresAt.toISOString() })
+    .onConflict((oc) => oc.columns(['issuer', 'jti']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+}
+
+/**
+ * Remembers a DPoP proof until `expiresAt`; false when it is in use already (a replay,
+ * RFC 9449 §11.1). An expired row with the same key is taken over in the same statement.
+ */
+async function claimDpopProof(k: Tx, key: string, expiresAt: Date, now: Date): Promise<boolean> {
+  const rows = await k
+    .insertInto('dpop_proofs')
+    .values({ key, expires_at: expiresAt.toISOString() })
+    .onConflict((oc) =>
+      oc
+        .column('key')
+        .doUpdateSet({ expires_at: expiresAt.toISOString() })
+        .where('dpop_proofs.expires_at', '<=', now.toISOString()),
+    )
+    .returning('key')
+    .execute();
+  return rows.length === 1;
+}
+
+/** Deletes what has expired; returns how many rows went. */
+async function pruneExpired(k: Tx, now: Date): Promise<number> {
+  const at = now.toISOString();
+  const a = await k.deleteFrom('revocations').where('expires_at', '<=', at).executeTakeFirst();
+  const b = await k.deleteFrom('logout_jtis').where('expires_at', '<=', at).executeTakeFirst();
+  const c = await k.deleteFrom('dpop_proofs').where('expires_at', '<=', at).executeTakeFirst();
+  return Number(a.numDeletedRows + b.numDeletedRows + c.numDeletedRows);
 }

@@ -49,6 +49,9 @@ export function newTodoRow(db: Db, owner: Owner, listId: string, input: TodoInpu
 /** Relations that may change a list's todos. */
 export const WRITERS: readonly Relation[] = ['owner', 'editor'];
 
+type Tx = Db['kysely'];
+type AdminListOptions = ListOptions & { owner?: string; issuer?: string };
+
 /**
  * Todos, scoped in SQL to the lists a person is a member of: one join with `list_members`, so
  * a todo in a list they cannot read is indistinguishable from a missing one and a forgotten
@@ -57,158 +60,187 @@ export const WRITERS: readonly Relation[] = ['owner', 'editor'];
 export function todoRepository(db: Db) {
   const k = db.kysely;
   const lists = listRepository(db);
-  /** Todos in lists the person has one of `relations` to (any relation when omitted). */
-  const reachable = (tx: Db['kysely'], member: Owner, relations?: readonly Relation[]) => {
-    let q = tx
-      .selectFrom('todos')
-      .innerJoin('list_members as m', 'm.list_id', 'todos.list_id')
-      .where('m.member_issuer', '=', member.issuer)
-      .where('m.member_sub', '=', member.subject);
-    if (relations) q = q.where('m.relation', 'in', relations);
-    return q;
-  };
-  /** Ids of the lists where the person may write, as a subquery of a write's WHERE. */
-  const writableLists = (tx: Db['kysely'], member: Owner) =>
-    tx
-      .selectFrom('list_members')
-      .select('list_id')
-      .where('member_issuer', '=', member.issuer)
-      .where('member_sub', '=', member.subject)
-      .where('relation', 'in', WRITERS);
-
   const pageQuery = todoPageQueries(db);
-
   return {
-    /** Newest first, keyset-paginated on (`created_at`, `id`): stable under inserts. */
-    async list(member: Owner, options: ListOptions): Promise<Page<Todo>> {
-      const position = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-      const query = pageQuery({
-        listId: options.listId !== undefined,
-        completed: options.completed !== undefined,
-        cursor: position !== undefined,
-      });
-      const { rows } = await k.executeQuery(
-        query({
-          issuer: member.issuer,
-          subject: member.subject,
-          listId: options.listId,
-          completed: options.completed === undefined ? undefined : db.bool(options.completed),
-          at: position?.at,
-          id: position?.id,
-          // One extra row tells whether another page follows without a count query.
-          limit: options.limit + 1,
-        }),
-      );
-      return pageOf(rows, options.limit, toTodo);
-    },
-
-    async get(member: Owner, id: string, tx: Db['kysely'] = k): Promise<Todo | undefined> {
-      const row = await reachable(tx, member)
-        .selectAll('todos')
-        .where('todos.id', '=', id)
-        .executeTakeFirst();
-      return row && toTodo(row);
-    },
-
-    /** The todo's list and the person's relation to it; undefined when they cannot read it. */
-    async access(
-      member: Owner,
-      id: string,
-      tx: Db['kysely'] = k,
-    ): Promise<{ listId: string; relation: Relation } | undefined> {
-      const row = await reachable(tx, member)
-        .select(['todos.list_id', 'm.relation'])
-        .where('todos.id', '=', id)
-        .executeTakeFirst();
-      return row && { listId: row.list_id, relation: row.relation };
-    },
-
+    list: (member: Owner, options: ListOptions) => listTodos(db, pageQuery, member, options),
+    get: (member: Owner, id: string, tx: Tx = k) => getTodo(tx, member, id),
+    access: (member: Owner, id: string, tx: Tx = k) => todoAccess(tx, member, id),
     /** Creates a todo in `listId`, or in the owner's default list (created on first use). */
-    async create(
-      owner: Owner,
-      input: TodoInput,
-      now: Date,
-      tx: Db['kysely'] = k,
-      listId?: string,
-    ): Promise<Todo> {
+    create: async (owner: Owner, input: TodoInput, now: Date, tx: Tx = k, listId?: string) => {
       const list = listId ?? (await lists.ensureDefault(owner, now, tx));
-      const row = newTodoRow(db, owner, list, input, now);
-      await tx.insertInto('todos').values(row).execute();
-      return toTodo(row);
+      return insertTodo(db, tx, owner, list, input, now);
     },
-
-    /**
-     * Sets the given fields of a todo in a list where the person may write; `undefined` leaves
-     * a field as it is. Returns the todo, or undefined when there is none they may change.
-     * With `expectedVersion`, only a todo still at that version changes (a concurrent change
-     * in between makes it undefined, and the caller answers 412).
-     */
-    async update(
+    update: (
       member: Owner,
       id: string,
       changes: Partial<TodoInput>,
       now: Date,
-      tx: Db['kysely'] = k,
+      tx: Tx = k,
       expectedVersion?: number,
-    ): Promise<Todo | undefined> {
-      let query = tx
-        .updateTable('todos')
-        .set((eb) => ({
-          ...(changes.title !== undefined && { title: changes.title }),
-          ...(changes.description !== undefined && { description: changes.description }),
-          ...(changes.completed !== undefined && { completed: db.bool(changes.completed) }),
-          updated_at: now.toISOString(),
-          version: eb('version', '+', 1),
-        }))
-        .where('id', '=', id)
-        .where('list_id', 'in', writableLists(tx, member));
-      if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
-      const result = await query.executeTakeFirst();
-      if (result.numUpdatedRows === 0n) return undefined;
-      const row = await tx
-        .selectFrom('todos')
-        .selectAll()
-        .where('id', '=', id)
-        .executeTakeFirstOrThrow();
-      return toTodo(row);
-    },
-
-    /**
-     * Deletes a todo in a list where the person may write (still at `expectedVersion`, when
-     * given); true when one was deleted.
-     */
-    async remove(
-      member: Owner,
-      id: string,
-      tx: Db['kysely'] = k,
-      expectedVersion?: number,
-    ): Promise<boolean> {
-      let query = tx
-        .deleteFrom('todos')
-        .where('id', '=', id)
-        .where('list_id', 'in', writableLists(tx, member));
-      if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
-      const result = await query.executeTakeFirst();
-      return result.numDeletedRows > 0n;
-    },
-
-    /** Every owner's todos (admin), optionally by owner `sub` and/or issuer. */
-    async listAll(
-      options: ListOptions & { owner?: string; issuer?: string },
-    ): Promise<Page<AdminTodo>> {
-      let query = k.selectFrom('todos').selectAll();
-      if (options.owner !== undefined) query = query.where('owner_sub', '=', options.owner);
-      if (options.issuer !== undefined) query = query.where('owner_issuer', '=', options.issuer);
-      if (options.completed !== undefined) {
-        query = query.where('completed', '=', db.bool(options.completed));
-      }
-      return keysetPage(query, options, (row) => ({
-        ...toTodo(row),
-        owner: row.owner_sub,
-        ownerIssuer: row.owner_issuer,
-      }));
-    },
+    ) => updateTodo(db, tx, { member, id, changes, now, expectedVersion }),
+    remove: (member: Owner, id: string, tx: Tx = k, expectedVersion?: number) =>
+      removeTodo(tx, member, id, expectedVersion),
+    listAll: (options: AdminListOptions) => listAllTodos(db, options),
   };
+}
+
+/** Todos in lists the person has one of `relations` to (any relation when omitted). */
+function reachable(tx: Tx, member: Owner, relations?: readonly Relation[]) {
+  let q = tx
+    .selectFrom('todos')
+    .innerJoin('list_members as m', 'm.list_id', 'todos.list_id')
+    .where('m.member_issuer', '=', member.issuer)
+    .where('m.member_sub', '=', member.subject);
+  if (relations) q = q.where('m.relation', 'in', relations);
+  return q;
+}
+
+/** Ids of the lists where the person may write, as a subquery of a write's WHERE. */
+function writableLists(tx: Tx, member: Owner) {
+  return tx
+    .selectFrom('list_members')
+    .select('list_id')
+    .where('member_issuer', '=', member.issuer)
+    .where('member_sub', '=', member.subject)
+    .where('relation', 'in', WRITERS);
+}
+
+/** Newest first, keyset-paginated on (`created_at`, `id`): stable under inserts. */
+async function listTodos(
+  db: Db,
+  pageQuery: ReturnType<typeof todoPageQueries>,
+  member: Owner,
+  options: ListOptions,
+): Promise<Page<Todo>> {
+  const position = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+  const query = pageQuery({
+    listId: options.listId !== undefined,
+    completed: options.completed !== undefined,
+    cursor: position !== undefined,
+  });
+  const { rows } = await db.kysely.executeQuery(
+    query({
+      issuer: member.issuer,
+      subject: member.subject,
+      listId: options.listId,
+      completed: options.completed === undefined ? undefined : db.bool(options.completed),
+      at: position?.at,
+      id: position?.id,
+      // One extra row tells whether another page follows without a count query.
+      limit: options.limit + 1,
+    }),
+  );
+  return pageOf(rows, options.limit, toTodo);
+}
+
+/** One todo the person can read, or undefined. */
+async function getTodo(tx: Tx, member: Owner, id: string): Promise<Todo | undefined> {
+  const row = await reachable(tx, member)
+    .selectAll('todos')
+    .where('todos.id', '=', id)
+    .executeTakeFirst();
+  return row && toTodo(row);
+}
+
+/** The todo's list and the person's relation to it; undefined when they cannot read it. */
+async function todoAccess(
+  tx: Tx,
+  member: Owner,
+  id: string,
+): Promise<{ listId: string; relation: Relation } | undefined> {
+  const row = await reachable(tx, member)
+    .select(['todos.list_id', 'm.relation'])
+    .where('todos.id', '=', id)
+    .executeTakeFirst();
+  return row && { listId: row.list_id, relation: row.relation };
+}
+
+/** Inserts a new todo into `listId`. */
+async function insertTodo(
+  db: Db,
+  tx: Tx,
+  owner: Owner,
+  listId: string,
+  input: TodoInput,
+  now: Date,
+): Promise<Todo> {
+  const row = newTodoRow(db, owner, listId, input, now);
+  await tx.insertInto('todos').values(row).execute();
+  return toTodo(row);
+}
+
+/**
+ * Sets the given fields of a todo in a list where the person may write; `undefined` leaves
+ * a field as it is. Returns the todo, or undefined when there is none they may change.
+ * With `expectedVersion`, only a todo still at that version changes (a concurrent change
+ * in between makes it undefined, and the caller answers 412).
+ */
+async function updateTodo(
+  db: Db,
+  tx: Tx,
+  update: {
+    member: Owner;
+    id: string;
+    changes: Partial<TodoInput>;
+    now: Date;
+    expectedVersion: number | undefined;
+  },
+): Promise<Todo | undefined> {
+  const { member, id, changes, now, expectedVersion } = update;
+  let query = tx
+    .updateTable('todos')
+    .set((eb) => ({
+      ...(changes.title !== undefined && { title: changes.title }),
+      ...(changes.description !== undefined && { description: changes.description }),
+      ...(changes.completed !== undefined && { completed: db.bool(changes.completed) }),
+      updated_at: now.toISOString(),
+      version: eb('version', '+', 1),
+    }))
+    .where('id', '=', id)
+    .where('list_id', 'in', writableLists(tx, member));
+  if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
+  const result = await query.executeTakeFirst();
+  if (result.numUpdatedRows === 0n) return undefined;
+  const row = await tx
+    .selectFrom('todos')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+  return toTodo(row);
+}
+
+/**
+ * Deletes a todo in a list where the person may write (still at `expectedVersion`, when
+ * given); true when one was deleted.
+ */
+async function removeTodo(
+  tx: Tx,
+  member: Owner,
+  id: string,
+  expectedVersion?: number,
+): Promise<boolean> {
+  let query = tx
+    .deleteFrom('todos')
+    .where('id', '=', id)
+    .where('list_id', 'in', writableLists(tx, member));
+  if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
+  const result = await query.executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/** Every owner's todos (admin), optionally by owner `sub` and/or issuer. */
+async function listAllTodos(db: Db, options: AdminListOptions): Promise<Page<AdminTodo>> {
+  let query = db.kysely.selectFrom('todos').selectAll();
+  if (options.owner !== undefined) query = query.where('owner_sub', '=', options.owner);
+  if (options.issuer !== undefined) query = query.where('owner_issuer', '=', options.issuer);
+  if (options.completed !== undefined) {
+    query = query.where('completed', '=', db.bool(options.completed));
+  }
+  return keysetPage(query, options, (row) => ({
+    ...toTodo(row),
+    owner: row.owner_sub,
+    ownerIssuer: row.owner_issuer,
+  }));
 }
 
 export type TodoRepository = ReturnType<typeof todoRepository>;

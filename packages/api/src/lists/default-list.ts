@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { compileOnce } from '../db/compiled.js';
+import type { Db } from '../db/database.js';
+import { DEFAULT_LIST_NAME } from '../db/migrations/004-lists.js';
+import type { Owner } from '../db/schema.js';
+import { type OwnerProfile, upsertOwner } from '../repositories/owners.js';
+
+type Tx = Db['kysely'];
+
+/**
+ * Default-list ids already ensured by this process, for this many people: a request of one of
+ * them touches no table. The least recently seen person is forgotten first.
+ */
+const KNOWN_DEFAULTS_MAX = 10_000;
+
+/** Default-list ids by person, the least recently used forgotten first once `max` are kept. */
+class RememberedDefaults {
+  readonly #ids = new Map<string, string>();
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  get(key: string): string | undefined {
+    return this.#ids.get(key);
+  }
+
+  remember(key: string, id: string): string {
+    // A Map iterates in insertion order: re-inserting on every use keeps the least recently
+    // used first, and only that one goes when the map is full.
+    this.#ids.delete(key);
+    if (this.#ids.size >= this.#max) {
+      const oldest = this.#ids.keys().next();
+      if (oldest.done !== true) this.#ids.delete(oldest.value);
+    }
+    this.#ids.set(key, id);
+    return id;
+  }
+}
+
+/**
+ * `ensureDefault(profile, now, tx)`: the id of the person's default list, created with its
+ * owner membership (and, when given, the person's profile, so others can find them to share
+ * with) on first use. Concurrent first requests create one list: the unique index on (owner,
+ * is_default) turns the second insert into a no-op. Ids are remembered for `rememberedDefaults`
+ * people (10 000 unless given).
+ */
+export function defaultListEnsurer(db: Db, rememberedDefaults = KNOWN_DEFAULTS_MAX) {
+  const k = db.kysely;
+  const known = new RememberedDefaults(rememberedDefaults);
+  const defaultOf = compileOnce<{ id: string }, 'issuer' | 'subject'>((param) =>
+    k
+      .selectFrom('lists')
+      .select('id')
+      .where('owner_issuer', '=', param('issuer'))
+      .where('owner_sub', '=', param('subject'))
+      .where('is_default', '=', db.bool(true)),
+  );
+  return async (profile: Owner | OwnerProfile, now: Date, tx: Tx = k): Promise<string> => {
+    const key = `${profile.issuer} ${profile.subject}`;
+    const remembered = known.get(key);
+    if (remembered) return known.remember(key, remembered);
+    if (!tx.isTransaction) {
+      // Everyone but a newcomer has one already: one indexed read, no transaction.
+      const values = { issuer: profile.issuer, subject: profile.subject };
+      const [found] = (await k.executeQuery(defaultOf(values))).rows;
+      if (found) return known.remember(key, found.id);
+    }
+    const insert = (t: Tx) => insertDefaultList(db, t, profile, now);
+    // Inside a caller's transaction the list exists only once that commits: not remembered.
+    if (tx.isTransaction) return insert(tx);
+    return known.remember(key, await tx.transaction().execute(insert));
+  };
+}
+
+/** Creates the person's default list unless it exists; its id either way. */
+async function insertDefaultList(
+  db: Db,
+  tx: Tx,
+  profile: Owner | OwnerProfile,
+  now: Date,
+): Promise<string> {
+  const at = now.toISOString();
+  const created = await tx
+    .insertInto('lists')
+    .values({
+      id: randomUUID(),
+      owner_issuer: profile.issuer,
+      owner_sub: profile.subject,
+      name: DEFAULT_LIST_NAME,
+      is_default: db.bool(true),
+      created_at: at,
+      updated_at: at,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (!created) {
+    const row = await tx
+      .selectFrom('lists')
+      .select('id')
+      .where('owner_issuer', '=', profile.issuer)
+      .where('owner_sub', '=', profile.subject)
+      .where('is_default', '=', db.bool(true))
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+  await tx
+    .insertInto('list_members')
+    .values({
+      list_id: created.id,
+      member_issuer: profile.issuer,
+      member_sub: profile.subject,
+      relation: 'owner',
+      created_at: at,
+    })
+    .execute();
+  if ('username' in profile) await upsertOwner(tx, profile, now).execute();
+  return created.id;
+}
