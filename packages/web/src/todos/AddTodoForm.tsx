@@ -2,7 +2,13 @@ import { type FormEvent, useId, useRef, useState } from 'react';
 import type { Todo } from '../api/types.js';
 import { type Draft, useDraft } from '../drafts/use-draft.js';
 import { useCreateTodo } from './queries.js';
-import { DESCRIPTION_MAX, isTooLong, LengthCounter, TITLE_MAX } from './TitleCounter.js';
+import {
+  DESCRIPTION_MAX,
+  isTooLong,
+  LengthCounter,
+  NotesInput,
+  TITLE_MAX,
+} from './TitleCounter.js';
 
 export { DESCRIPTION_MAX, TITLE_MAX };
 
@@ -148,21 +154,7 @@ function NotesField({ id, description }: { id: string; description: Draft }) {
       <label htmlFor={`${id}-description`} className="label">
         Notes <span className="muted">(optional)</span>
       </label>
-      <textarea
-        id={`${id}-description`}
-        className="input"
-        rows={2}
-        dir="auto"
-        value={description.value}
-        aria-describedby={`${id}-description-count`}
-        aria-invalid={isTooLong(description.value, DESCRIPTION_MAX) || undefined}
-        onChange={(event) => description.set(event.target.value)}
-      />
-      <LengthCounter
-        id={`${id}-description-count`}
-        text={description.value}
-        max={DESCRIPTION_MAX}
-      />
+      <NotesInput id={id} notes={description} />
     </div>
   );
 }

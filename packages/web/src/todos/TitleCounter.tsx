@@ -1,3 +1,5 @@
+import type { Draft } from '../drafts/use-draft.js';
+
 /** The API's limits on a todo (`title` 1–200 characters, `description` up to 2000). */
 export const TITLE_MAX = 200;
 export const DESCRIPTION_MAX = 2000;
@@ -33,5 +35,24 @@ export function LengthCounter({ id, text, max }: { id: string; text: string; max
       {length} / {max}
       {over > 0 ? ` — ${over} over the limit, shorten it to save` : ''}
     </p>
+  );
+}
+
+/** The notes textarea with its counter, as the add and edit forms both show it (label apart). */
+export function NotesInput({ id, notes }: { id: string; notes: Draft }) {
+  return (
+    <>
+      <textarea
+        id={`${id}-description`}
+        className="input"
+        rows={2}
+        dir="auto"
+        value={notes.value}
+        aria-describedby={`${id}-description-count`}
+        aria-invalid={isTooLong(notes.value, DESCRIPTION_MAX) || undefined}
+        onChange={(event) => notes.set(event.target.value)}
+      />
+      <LengthCounter id={`${id}-description-count`} text={notes.value} max={DESCRIPTION_MAX} />
+    </>
   );
 }

@@ -1,4 +1,4 @@
-import { DESCRIPTION_MAX, isTooLong, LengthCounter, TITLE_MAX } from './TitleCounter.js';
+import { isTooLong, LengthCounter, NotesInput, TITLE_MAX } from './TitleCounter.js';
 import type { TodoEdit } from './use-todo-edit.js';
 
 /** The inline edit form of a todo: title and notes with their counters, Save and Cancel. */
@@ -24,21 +24,7 @@ export function TodoEditForm({ id, edit }: { id: string; edit: TodoEdit }) {
       <label htmlFor={`${id}-description`} className="label">
         Notes
       </label>
-      <textarea
-        id={`${id}-description`}
-        className="input"
-        rows={2}
-        dir="auto"
-        value={description.value}
-        aria-describedby={`${id}-description-count`}
-        aria-invalid={isTooLong(description.value, DESCRIPTION_MAX) || undefined}
-        onChange={(event) => description.set(event.target.value)}
-      />
-      <LengthCounter
-        id={`${id}-description-count`}
-        text={description.value}
-        max={DESCRIPTION_MAX}
-      />
+      <NotesInput id={id} notes={description} />
       <div className="todo__edit-actions">
         <button type="submit" className="button button--primary">
           Save
