@@ -3,9 +3,10 @@ import type { AuthenticateOptions, Authenticator } from '../authenticator.js';
 import { decide } from '../authorization/decide.js';
 import { denialError } from '../authorization/denial.js';
 import type { DecisionContext } from '../authorization/requirement.js';
+import { tokenKey } from '../cache/lru.js';
 import { AuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
-import { type Credentials, readCredentials } from './bearer.js';
+import { type Credentials, parseAuthorization, refuseQueryToken } from './bearer.js';
 import type { AuthPluginOptions, RouteAuthConfig } from './options.js';
 
 /** What the per-request work of one plugin registration needs; built once when it registers. */
@@ -44,6 +45,40 @@ function headerLines(rawHeaders: readonly string[], name: string): string[] {
       lines.push(value);
   }
   return lines;
+}
+
+/**
+ * What the last request on a connection sent in `Authorization`: its credentials and, once
+ * looked up, the token's cache key. A keep-alive client sends the same header again and again;
+ * when the next value is the same string, its syntax check (a regular expression over the
+ * token) and its SHA-256 are not redone. Only the reading of the header is kept: the cache
+ * lookup (expiry), revocation, audience and decision still run on every request.
+ */
+interface ConnectionCredentials {
+  readonly authorization: string;
+  readonly credentials: Credentials | undefined;
+  /** `tokenKey(credentials.token)`, computed on first use. */
+  key: string | undefined;
+}
+
+/** The credentials of a request's `Authorization` value, reusing its connection's last read. */
+function credentialsOf(
+  lastRead: WeakMap<object, ConnectionCredentials>,
+  connection: object,
+  authorization: string | undefined,
+  dpop: boolean,
+): ConnectionCredentials | undefined {
+  if (authorization === undefined) return undefined;
+  const last = lastRead.get(connection);
+  if (last !== undefined && last.authorization === authorization) return last;
+  // Throws `request_invalid` for a malformed header: nothing is kept then.
+  const read = {
+    authorization,
+    credentials: parseAuthorization(authorization, dpop),
+    key: undefined,
+  };
+  lastRead.set(connection, read);
+  return read;
 }
 
 /** The route's requirement; an issuer that requires DPoP adds the sender constraint. */
@@ -109,27 +144,31 @@ export function createRequestHook(
   state: RequestHookState,
 ): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
   const { authenticator, beforeDecision, audiences, dpopAlgorithms } = state;
+  const lastRead = new WeakMap<object, ConnectionCredentials>();
   return (request, reply, done) => {
     let credentials: Credentials | undefined;
     let accept: AuthenticateOptions | undefined;
     let hit: Principal | undefined;
     const auth = request.routeOptions.config?.auth;
     try {
-      if (
-        request.headers.authorization !== undefined &&
-        hasRepeatedAuthorization(request.raw.rawHeaders)
-      )
+      const { authorization } = request.headers;
+      if (authorization !== undefined && hasRepeatedAuthorization(request.raw.rawHeaders))
         throw new AuthError('request_invalid', 'Send exactly one Authorization header');
-      credentials = readCredentials(
-        request.headers.authorization,
-        request.query,
+      refuseQueryToken(request.query);
+      const read = credentialsOf(
+        lastRead,
+        request.raw.socket,
+        authorization,
         dpopAlgorithms !== undefined,
       );
+      credentials = read?.credentials;
       accept = audiences && {
         audiences: (configured: readonly string[]) => audiences(request, configured),
       };
-      if (credentials?.scheme === 'Bearer' && !auth?.introspect)
-        hit = authenticator.cached?.(credentials.token, accept);
+      if (read !== undefined && credentials?.scheme === 'Bearer' && !auth?.introspect) {
+        read.key ??= tokenKey(credentials.token);
+        hit = authenticator.cached?.(credentials.token, accept, read.key);
+      }
     } catch (error) {
       return done(error as Error);
     }
