@@ -7,7 +7,7 @@ import {
 import { resolveDpop } from './authentication/dpop-modes.js';
 import { authenticate, introspect } from './authentication/new-token.js';
 import { tokenKey } from './cache/lru.js';
-import { checkSender, type DpopMode, type ProofRequest } from './dpop/sender.js';
+import { checkSender, type DpopMode, type ProofRequest, type Sender } from './dpop/sender.js';
 import { verifyLogoutToken } from './logout/verify-logout-token.js';
 import type { AuthenticatorOptions, IssuerStatus } from './options.js';
 import type { LogoutTokenClaims, Principal } from './principal.js';
@@ -46,6 +46,13 @@ export interface Authenticator {
    * is what {@link Authenticator.authenticate} returned for `request.token`.
    */
   checkSender(principal: Principal, request: ProofRequest): Promise<{ jkt: string } | undefined>;
+  /**
+   * {@link checkSender} without a promise when none is needed: the proof's checks are
+   * synchronous, and so is its replay record when the store answers synchronously (in-process);
+   * with an asynchronous store (shared by several instances) the result is a promise. A
+   * refusal is thrown. Lets a caller answer a warm DPoP request without a promise.
+   */
+  checkSenderNow?(principal: Principal, request: ProofRequest): Sender | Promise<Sender>;
   /** An issuer's DPoP mode (`off` for an unknown issuer). */
   dpopMode(issuer: string): DpopMode;
   /** Proof algorithms accepted, when at least one issuer accepts DPoP (for challenges, §7.1). */
@@ -72,6 +79,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const ctx = createAuthContext(options);
   const dpop = resolveDpop(ctx);
   const { issuers, now, verifier, verified, tokenHashes } = ctx;
+  const senderOf = (principal: Principal, request: ProofRequest) => {
+    const accepts = dpop.modes.get(principal.issuer) !== 'off';
+    const tokenHash = tokenHashes.get(principal) ?? tokenKey(request.token);
+    return checkSender(principal, request, accepts ? dpop.verifier : undefined, tokenHash);
+  };
 
   return {
     cached: (token, options) => cachedPrincipal(ctx, token, options),
@@ -92,11 +104,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       );
     },
 
-    checkSender: (principal, request) => {
-      const accepts = dpop.modes.get(principal.issuer) !== 'off';
-      const tokenHash = tokenHashes.get(principal) ?? tokenKey(request.token);
-      return checkSender(principal, request, accepts ? dpop.verifier : undefined, tokenHash);
-    },
+    checkSender: async (principal, request) => senderOf(principal, request),
+
+    checkSenderNow: senderOf,
 
     dpopMode: (issuer) => dpop.modes.get(issuer) ?? 'off',
 
