@@ -22,9 +22,10 @@ export interface Authenticator {
    * The cache-hit half of {@link authenticate}, synchronous: the principal of a token verified
    * before (still revocation- and audience-checked, exactly as `authenticate` checks a hit), or
    * `undefined` when the token must go through `authenticate`. Throws {@link AuthError}. Lets a
-   * caller answer a warm request without a promise.
+   * caller answer a warm request without a promise. `key`: the token's cache key
+   * (`tokenKey(token)`) when the caller kept it from an earlier read of the same token string.
    */
-  cached?(token: string, options?: AuthenticateOptions): Principal | undefined;
+  cached?(token: string, options?: AuthenticateOptions, key?: string): Principal | undefined;
   /**
    * RFC 7662 live check (cached for seconds), for routes that must see revocations at once.
    * A JWT goes to its own issuer; an opaque token only to the single introspecting issuer.
@@ -86,7 +87,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   };
 
   return {
-    cached: (token, options) => cachedPrincipal(ctx, token, options),
+    cached: (token, options, key) => cachedPrincipal(ctx, token, options, key),
 
     authenticate: (token, options) => authenticate(ctx, token, options),
 

@@ -3,10 +3,11 @@ import type { AuthenticateOptions, Authenticator } from '../authenticator.js';
 import { decide } from '../authorization/decide.js';
 import { denialError } from '../authorization/denial.js';
 import type { DecisionContext } from '../authorization/requirement.js';
+import { tokenKey } from '../cache/lru.js';
 import type { ProofRequest } from '../dpop/sender.js';
 import { AuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
-import { type Credentials, readCredentials } from './bearer.js';
+import { type Credentials, parseAuthorization, refuseQueryToken } from './bearer.js';
 import type { AuthPluginOptions, RouteAuthConfig } from './options.js';
 
 /** What the per-request work of one plugin registration needs; built once when it registers. */
@@ -45,6 +46,40 @@ function headerLines(rawHeaders: readonly string[], name: string): string[] {
       lines.push(value);
   }
   return lines;
+}
+
+/**
+ * What the last request on a connection sent in `Authorization`: its credentials and, once
+ * looked up, the token's cache key. A keep-alive client sends the same header again and again;
+ * when the next value is the same string, its syntax check (a regular expression over the
+ * token) and its SHA-256 are not redone. Only the reading of the header is kept: the cache
+ * lookup (expiry), revocation, audience and decision still run on every request.
+ */
+interface ConnectionCredentials {
+  readonly authorization: string;
+  readonly credentials: Credentials | undefined;
+  /** `tokenKey(credentials.token)`, computed on first use. */
+  key: string | undefined;
+}
+
+/** The credentials of a request's `Authorization` value, reusing its connection's last read. */
+function credentialsOf(
+  lastRead: WeakMap<object, ConnectionCredentials>,
+  connection: object,
+  authorization: string | undefined,
+  dpop: boolean,
+): ConnectionCredentials | undefined {
+  if (authorization === undefined) return undefined;
+  const last = lastRead.get(connection);
+  if (last !== undefined && last.authorization === authorization) return last;
+  // Throws `request_invalid` for a malformed header: nothing is kept then.
+  const read = {
+    authorization,
+    credentials: parseAuthorization(authorization, dpop),
+    key: undefined,
+  };
+  lastRead.set(connection, read);
+  return read;
 }
 
 /** The route's requirement; an issuer that requires DPoP adds the sender constraint. */
@@ -142,6 +177,7 @@ export function createRequestHook(
   state: RequestHookState,
 ): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
   const { authenticator, audiences, dpopAlgorithms } = state;
+  const lastRead = new WeakMap<object, ConnectionCredentials>();
   return (request, reply, done) => {
     let credentials: Credentials | undefined;
     let accept: AuthenticateOptions | undefined;
@@ -149,26 +185,30 @@ export function createRequestHook(
     let sender: ReturnType<NonNullable<Authenticator['checkSenderNow']>> | undefined;
     const auth = request.routeOptions.config?.auth;
     try {
-      if (
-        request.headers.authorization !== undefined &&
-        hasRepeatedAuthorization(request.raw.rawHeaders)
-      )
+      const { authorization } = request.headers;
+      if (authorization !== undefined && hasRepeatedAuthorization(request.raw.rawHeaders))
         throw new AuthError('request_invalid', 'Send exactly one Authorization header');
-      credentials = readCredentials(
-        request.headers.authorization,
-        request.query,
+      refuseQueryToken(request.query);
+      const read = credentialsOf(
+        lastRead,
+        request.raw.socket,
+        authorization,
         dpopAlgorithms !== undefined,
       );
+      credentials = read?.credentials;
       accept = audiences && {
         audiences: (configured: readonly string[]) => audiences(request, configured),
       };
       const { checkSenderNow } = authenticator;
       if (
+        read !== undefined &&
         credentials !== undefined &&
         !auth?.introspect &&
         (credentials.scheme === 'Bearer' || checkSenderNow !== undefined)
-      )
-        hit = authenticator.cached?.(credentials.token, accept);
+      ) {
+        read.key ??= tokenKey(credentials.token);
+        hit = authenticator.cached?.(credentials.token, accept, read.key);
+      }
       // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused). Without
       // checkSenderNow, the full path checks it.
       if (hit !== undefined && (credentials?.scheme === 'DPoP' || hit.confirmation !== undefined)) {
