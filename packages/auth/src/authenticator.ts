@@ -7,7 +7,7 @@ import {
 import { resolveDpop } from './authentication/dpop-modes.js';
 import { authenticate, introspect } from './authentication/new-token.js';
 import { tokenKey } from './cache/lru.js';
-import { checkSender, type DpopMode, type ProofRequest } from './dpop/sender.js';
+import { checkSender, type DpopMode, type ProofRequest, type Sender } from './dpop/sender.js';
 import { verifyLogoutToken } from './logout/verify-logout-token.js';
 import type { AuthenticatorOptions, IssuerStatus } from './options.js';
 import type { LogoutTokenClaims, Principal } from './principal.js';
@@ -22,9 +22,10 @@ export interface Authenticator {
    * The cache-hit half of {@link authenticate}, synchronous: the principal of a token verified
    * before (still revocation- and audience-checked, exactly as `authenticate` checks a hit), or
    * `undefined` when the token must go through `authenticate`. Throws {@link AuthError}. Lets a
-   * caller answer a warm request without a promise.
+   * caller answer a warm request without a promise. `key`: the token's cache key
+   * (`tokenKey(token)`) when the caller kept it from an earlier read of the same token string.
    */
-  cached?(token: string, options?: AuthenticateOptions): Principal | undefined;
+  cached?(token: string, options?: AuthenticateOptions, key?: string): Principal | undefined;
   /**
    * RFC 7662 live check (cached for seconds), for routes that must see revocations at once.
    * A JWT goes to its own issuer; an opaque token only to the single introspecting issuer.
@@ -46,6 +47,13 @@ export interface Authenticator {
    * is what {@link Authenticator.authenticate} returned for `request.token`.
    */
   checkSender(principal: Principal, request: ProofRequest): Promise<{ jkt: string } | undefined>;
+  /**
+   * {@link checkSender} without a promise when none is needed: the proof's checks are
+   * synchronous, and so is its replay record when the store answers synchronously (in-process);
+   * with an asynchronous store (shared by several instances) the result is a promise. A
+   * refusal is thrown. Lets a caller answer a warm DPoP request without a promise.
+   */
+  checkSenderNow?(principal: Principal, request: ProofRequest): Sender | Promise<Sender>;
   /** An issuer's DPoP mode (`off` for an unknown issuer). */
   dpopMode(issuer: string): DpopMode;
   /** Proof algorithms accepted, when at least one issuer accepts DPoP (for challenges, §7.1). */
@@ -72,9 +80,14 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const ctx = createAuthContext(options);
   const dpop = resolveDpop(ctx);
   const { issuers, now, verifier, verified, tokenHashes } = ctx;
+  const senderOf = (principal: Principal, request: ProofRequest) => {
+    const accepts = dpop.modes.get(principal.issuer) !== 'off';
+    const tokenHash = tokenHashes.get(principal) ?? tokenKey(request.token);
+    return checkSender(principal, request, accepts ? dpop.verifier : undefined, tokenHash);
+  };
 
   return {
-    cached: (token, options) => cachedPrincipal(ctx, token, options),
+    cached: (token, options, key) => cachedPrincipal(ctx, token, options, key),
 
     authenticate: (token, options) => authenticate(ctx, token, options),
 
@@ -92,11 +105,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       );
     },
 
-    checkSender: (principal, request) => {
-      const accepts = dpop.modes.get(principal.issuer) !== 'off';
-      const tokenHash = tokenHashes.get(principal) ?? tokenKey(request.token);
-      return checkSender(principal, request, accepts ? dpop.verifier : undefined, tokenHash);
-    },
+    checkSender: async (principal, request) => senderOf(principal, request),
+
+    checkSenderNow: senderOf,
 
     dpopMode: (issuer) => dpop.modes.get(issuer) ?? 'off',
 

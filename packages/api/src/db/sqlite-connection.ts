@@ -88,9 +88,12 @@ function halt(
 
 /** A statement that never stays running after it fails. */
 function guardedStatement(database: LibsqlDatabase, statement: LibsqlStatement): SqliteStatement {
+  // Whether it returns rows is fixed by the SQL text; libsql asks SQLite each time (a native call).
+  let reader: boolean | undefined;
   return {
     get reader() {
-      return statement.reader;
+      reader ??= statement.reader;
+      return reader;
     },
     all(parameters) {
       try {

@@ -1,3 +1,4 @@
+import type { Principal } from '@todo-sso/auth';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { ApiError } from './problem.js';
 
@@ -113,9 +114,16 @@ export function perAddressLimit(
 export function perSubjectLimit(
   limiter: FixedWindowLimiter,
 ): (request: FastifyRequest, reply: FastifyReply) => void {
+  // Each principal's key, built once: a cached token's requests share one principal.
+  const keys = new WeakMap<Principal, string>();
   return (request, reply) => {
-    const { issuer, subject } = request.principal;
-    const refusal = applyLimit(reply, limiter.hit(`${issuer} ${subject}`));
+    const { principal } = request;
+    let key = keys.get(principal);
+    if (key === undefined) {
+      key = `${principal.issuer} ${principal.subject}`;
+      keys.set(principal, key);
+    }
+    const refusal = applyLimit(reply, limiter.hit(key));
     if (refusal) throw refusal;
   };
 }

@@ -18,18 +18,24 @@ const SCOPES = ['openid', 'profile', 'email'] as const;
  */
 export function publicBase(context: AppContext, request: FastifyRequest): string {
   if (context.config.publicUrl !== undefined) return context.config.publicUrl;
-  return originOf(`${request.protocol}://${request.host}`);
+  return originOf(request.protocol, request.host);
 }
 
-/** The last base seen and its origin: clients of one deployment call one host. */
-let lastBase = '';
+/**
+ * The last protocol and host seen and their origin: clients of one deployment call one host,
+ * so a request compares two short strings instead of building and parsing its URL.
+ */
+let lastProtocol = '';
+let lastHost = '';
 let lastOrigin = '';
 
 /** As a client writes the URL it called (WHATWG URL): lower case, no default port. */
-function originOf(base: string): string {
-  if (base === lastBase) return lastOrigin;
+function originOf(protocol: string, host: string): string {
+  if (host === lastHost && protocol === lastProtocol) return lastOrigin;
+  const base = `${protocol}://${host}`;
   const origin = URL.canParse(base) ? new URL(base).origin : base;
-  lastBase = base;
+  lastProtocol = protocol;
+  lastHost = host;
   lastOrigin = origin;
   return origin;
 }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Principal } from '@todo-sso/auth';
 import { PERMISSIONS } from '../authz/permissions.js';
 import { requires } from '../authz/requirement.js';
 import { problems } from '../schemas/common.js';
@@ -20,24 +21,46 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Me, ...problems(401, 503) },
       },
     },
-    async (request) => {
+    // Synchronous: nothing here waits, so no promise per request.
+    (request, reply) => {
       const p = principalOf(request);
-      return {
-        sub: p.subject,
-        issuer: p.issuer,
-        username: p.username ?? null,
-        email: p.email ?? null,
-        name: p.name ?? null,
-        roles: [...p.roles],
-        // The API's own vocabulary only: a flat `groups` claim (Authentik) also carries roles.
-        permissions: p.permissions.filter((x) => PERMISSIONS.has(x)),
-        department: attribute(p, 'department'),
-        isAdmin: p.isAdmin,
-        // Present only when the token says (RFC 9470 step-up reads them).
-        ...(p.acr !== undefined && { acr: p.acr }),
-        ...(p.amr !== undefined && { amr: [...p.amr] }),
-        ...(p.authTime !== undefined && { authTime: p.authTime }),
-      };
+      let body = bodies.get(p);
+      if (body === undefined) {
+        body = reply.serialize(meOf(p)) as string;
+        bodies.set(p, body);
+      }
+      // Already serialised by the route's schema: sent as is.
+      reply.type(JSON_UTF8).send(body);
     },
   );
 };
+
+/** The content type Fastify gives a serialised object. */
+const JSON_UTF8 = 'application/json; charset=utf-8';
+
+/**
+ * Each principal's `/me` body, serialised once: the body is a function of the principal alone
+ * (the permission table is fixed at start-up) and a principal is frozen, so a cached token's
+ * requests reuse the same bytes. A principal no longer cached takes its body with it.
+ */
+const bodies = new WeakMap<Principal, string>();
+
+/** The `/me` body of a principal. */
+function meOf(p: Principal) {
+  return {
+    sub: p.subject,
+    issuer: p.issuer,
+    username: p.username ?? null,
+    email: p.email ?? null,
+    name: p.name ?? null,
+    roles: [...p.roles],
+    // The API's own vocabulary only: a flat `groups` claim (Authentik) also carries roles.
+    permissions: p.permissions.filter((x) => PERMISSIONS.has(x)),
+    department: attribute(p, 'department'),
+    isAdmin: p.isAdmin,
+    // Present only when the token says (RFC 9470 step-up reads them).
+    ...(p.acr !== undefined && { acr: p.acr }),
+    ...(p.amr !== undefined && { amr: [...p.amr] }),
+    ...(p.authTime !== undefined && { authTime: p.authTime }),
+  };
+}

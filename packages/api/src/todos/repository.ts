@@ -5,7 +5,7 @@ import { listRepository } from '../lists/repository.js';
 import { decodeCursor } from '../repositories/cursor.js';
 import type { AdminTodo } from '../schemas/admin.js';
 import type { Page } from '../schemas/common.js';
-import { keysetPage, pageOf, type TodoRow, todoPageQueries } from './page.js';
+import { keysetPage, pageFromJson, type TodoRow, todoPageQueries } from './page.js';
 import type { Todo, TodoInput } from './schemas.js';
 
 export interface ListOptions {
@@ -130,7 +130,7 @@ async function listTodos(
       limit: options.limit + 1,
     }),
   );
-  return pageOf(rows, options.limit, toTodo);
+  return pageFromJson(rows[0], options.limit);
 }
 
 /** One todo the person can read, or undefined. */

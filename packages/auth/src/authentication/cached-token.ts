@@ -37,10 +37,11 @@ export function cachedPrincipal(
   ctx: AuthContext,
   token: string,
   options: AuthenticateOptions | undefined,
+  key?: string,
 ): Principal | undefined {
   if (typeof token !== 'string' || token === '') return undefined;
   try {
-    return fromCache(ctx, tokenKey(token), options);
+    return fromCache(ctx, key ?? tokenKey(token), options);
   } catch (e) {
     reportFailure(ctx.emit, e, undefined);
     throw e;

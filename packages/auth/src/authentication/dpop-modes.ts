@@ -1,15 +1,15 @@
 import type { DpopMode } from '../dpop/sender.js';
 import {
-  createDpopVerifier,
+  createDpopProofCheck,
   DEFAULT_DPOP_ALGORITHMS,
-  type DpopVerifier,
+  type DpopProofCheck,
 } from '../dpop/verify-proof.js';
 import type { AuthContext } from './context.js';
 
 /** How an authenticator treats DPoP (RFC 9449), worked out once when it is created. */
 export interface DpopSetup {
   /** The proof verifier, when the authenticator has `dpop` options. */
-  readonly verifier: DpopVerifier | undefined;
+  readonly verifier: DpopProofCheck | undefined;
   /** Each issuer's mode, by `iss`. */
   readonly modes: ReadonlyMap<string, DpopMode>;
   /** Proof algorithms accepted, when at least one issuer accepts DPoP (for challenges, §7.1). */
@@ -18,7 +18,7 @@ export interface DpopSetup {
 
 /** Each issuer's DPoP mode; a `required` issuer without proof verification is a TypeError. */
 export function resolveDpop({ options, now, issuers }: AuthContext): DpopSetup {
-  const verifier = options.dpop && createDpopVerifier({ ...options.dpop, now });
+  const verifier = options.dpop && createDpopProofCheck({ ...options.dpop, now });
   const modes = new Map<string, DpopMode>();
   for (const { issuer } of issuers.values()) {
     // Without a proof verifier nothing can be checked: `allowed` means bearer only, and

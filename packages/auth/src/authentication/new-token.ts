@@ -17,16 +17,31 @@ import {
 import { reportFailure } from './events.js';
 import { accepted, issuerOf } from './routing.js';
 
-/** Verifies a JWT through its issuer's keys and caches its principal. */
-async function verifyJwt(
+/**
+ * Verifies a JWT through its issuer's keys and caches its principal. Synchronous when the
+ * issuer's key is fresh (the usual case): a new token then costs no promise here.
+ */
+function verifyJwt(
   ctx: AuthContext,
   entry: IssuerEntry,
   token: string,
+  decoded: DecodedToken,
+  key: string,
+  audiences: readonly string[],
+): Principal | Promise<Principal> {
+  const pending = verifyJws(entry.issuer, entry.keys, token, decoded.header, ctx.verifier);
+  if (pending === undefined) return admit(ctx, entry, decoded, key, audiences);
+  return pending.then(() => admit(ctx, entry, decoded, key, audiences));
+}
+
+/** A JWT whose signature verified: its type and claims checked, its principal cached. */
+function admit(
+  ctx: AuthContext,
+  entry: IssuerEntry,
   { header, payload }: DecodedToken,
   key: string,
   audiences: readonly string[],
-): Promise<Principal> {
-  await verifyJws(entry.issuer, entry.keys, token, header, ctx.verifier);
+): Principal {
   // Token type first: a refresh or ID token gets the precise reason, not audience_mismatch.
   assertAccessToken(entry.issuer, header, payload);
   const nowMs = ctx.now();
@@ -44,6 +59,7 @@ async function verifyJwt(
     Math.min(principal.expiresAt * 1000, nowMs + ctx.settings.jwksTtlMs),
     nowMs,
   );
+  ctx.emit({ type: 'authenticated', issuer: entry.issuer.issuer, cached: false, mode: 'jwt' });
   return principal;
 }
 
@@ -68,13 +84,16 @@ async function introspectToken(
   return principal;
 }
 
-/** The cache first, then the token's issuer verifies it; `seen` learns the issuer for events. */
-async function principalOf(
+/**
+ * The cache first, then the token's issuer verifies it; `seen` learns the issuer for events.
+ * Returns the principal itself when nothing had to wait (a hit, or a JWT under a fresh key).
+ */
+function principalOf(
   ctx: AuthContext,
   token: string | undefined,
   options: AuthenticateOptions | undefined,
   seen: { issuer?: string },
-): Promise<Principal> {
+): Principal | Promise<Principal> {
   if (typeof token !== 'string' || token === '')
     throw new AuthError('token_missing', 'No bearer token was sent');
   const key = tokenKey(token);
@@ -84,24 +103,28 @@ async function principalOf(
   seen.issuer = entry.issuer.issuer;
   if (entry.issuer.verify === 'introspect' || decoded === undefined)
     return introspectToken(ctx, entry, token, key, options);
-  const principal = await verifyJwt(ctx, entry, token, decoded, key, accepted(entry, options));
-  ctx.emit({ type: 'authenticated', issuer: entry.issuer.issuer, cached: false, mode: 'jwt' });
-  return principal;
+  return verifyJwt(ctx, entry, token, decoded, key, accepted(entry, options));
 }
 
 /** `Authenticator.authenticate`: every failure is counted by reason code through the hook. */
-export async function authenticate(
+export function authenticate(
   ctx: AuthContext,
   token: string | undefined,
   options: AuthenticateOptions | undefined,
 ): Promise<Principal> {
   const seen: { issuer?: string } = {};
+  let result: Principal | Promise<Principal>;
   try {
-    return await principalOf(ctx, token, options, seen);
+    result = principalOf(ctx, token, options, seen);
   } catch (e) {
     reportFailure(ctx.emit, e, seen.issuer);
-    throw e;
+    return Promise.reject(e);
   }
+  if (!(result instanceof Promise)) return Promise.resolve(result);
+  return result.catch((e: unknown) => {
+    reportFailure(ctx.emit, e, seen.issuer);
+    throw e;
+  });
 }
 
 /** The RFC 7662 live check of {@link introspect}, failures not yet counted. */

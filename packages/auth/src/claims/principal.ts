@@ -2,12 +2,39 @@ import type { ResolvedIssuer } from '../config.js';
 import type { Principal } from '../principal.js';
 import { readClaim, toList } from './read.js';
 
-/** Principals are cached and shared between requests, so nothing in them may change. */
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) if (typeof v === 'object') deepFreeze(v);
+/**
+ * Principals are cached and shared between requests, so nothing in them may change: a JSON
+ * value is frozen in place, its nested objects and arrays first. Walked with indexes and
+ * `for…in` (own keys only: an object from `JSON.parse` or a spread has no inherited enumerable
+ * ones) so that freezing makes no array of keys or values per object.
+ */
+function deepFreeze(value: object): void {
+  if (Object.isFrozen(value)) return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (v !== null && typeof v === 'object') deepFreeze(v);
+    }
+  } else {
+    const record = value as Record<string, unknown>;
+    for (const k in record) {
+      const v = record[k];
+      if (v !== null && typeof v === 'object' && Object.hasOwn(record, k)) deepFreeze(v);
+    }
   }
+  Object.freeze(value);
+}
+
+/** The distinct strings of a list, in order, frozen; small lists are scanned instead of hashed. */
+function distinct(list: readonly string[]): readonly string[] {
+  if (list.length > 16) return Object.freeze([...new Set(list)]);
+  const out: string[] = [];
+  for (const s of list) if (!out.includes(s)) out.push(s);
+  return Object.freeze(out);
+}
+
+function frozen<T extends object>(value: T): T {
+  deepFreeze(value);
   return value;
 }
 
@@ -28,7 +55,7 @@ function scopesOf(claims: Readonly<Record<string, unknown>>): readonly string[] 
 function addAuthentication(principal: Principal, claims: Readonly<Record<string, unknown>>) {
   const acr = str(claims.acr);
   if (acr !== undefined) principal.acr = acr;
-  if (claims.amr !== undefined) principal.amr = Object.freeze([...toList(claims.amr)]);
+  if (claims.amr !== undefined) principal.amr = Object.freeze(toList(claims.amr));
   const authTime = num(claims.auth_time);
   if (authTime !== undefined) principal.authTime = authTime;
   const cnf = claims.cnf;
@@ -49,10 +76,8 @@ export function toPrincipal(
   issuer: ResolvedIssuer,
   claims: Readonly<Record<string, unknown>>,
 ): Principal {
-  const roles = Object.freeze([...new Set(toList(readClaim(claims, issuer.rolesPath)))]);
-  const permissions = Object.freeze([
-    ...new Set(toList(readClaim(claims, issuer.permissionsPath))),
-  ]);
+  const roles = distinct(toList(readClaim(claims, issuer.rolesPath)));
+  const permissions = distinct(toList(readClaim(claims, issuer.permissionsPath)));
   const attributes: Record<string, string | readonly string[]> = {};
   for (const name of issuer.attributeClaims) {
     const value = readClaim(claims, name.split('.'));
@@ -69,9 +94,9 @@ export function toPrincipal(
     subject: String(claims.sub),
     roles,
     permissions,
-    scopes: Object.freeze([...scopesOf(claims)]),
+    scopes: Object.freeze(scopesOf(claims)),
     attributes: Object.freeze(attributes),
-    claims: deepFreeze(claims),
+    claims: frozen(claims),
     expiresAt: num(claims.exp) ?? 0,
     isAdmin: roles.includes(issuer.adminRole),
   };

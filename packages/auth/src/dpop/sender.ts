@@ -1,7 +1,7 @@
 import { tokenKey } from '../cache/lru.js';
 import { AuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
-import type { DpopVerifier } from './verify-proof.js';
+import type { DpopProofCheck } from './verify-proof.js';
 
 /**
  * How an issuer's tokens may be sender-constrained (RFC 9449): `off` (the `DPoP` scheme is not
@@ -21,21 +21,27 @@ export interface ProofRequest {
   readonly url: string;
 }
 
+/** What {@link checkSender} answers: the proof key's thumbprint, or `undefined` for a bearer request. */
+export type Sender = { readonly jkt: string } | undefined;
+
 /**
  * Checks how a verified token was presented (RFC 9449 §7): a DPoP-bound token (`cnf.jkt`) only
  * with the `DPoP` scheme and a valid proof by its key; the `DPoP` scheme only with a bound
  * token. Whether an issuer *requires* binding is decided by the authorization core
  * (`senderConstrained`), which sees the proof returned here.
  *
+ * Synchronous (a refusal is thrown) unless the replay store answers asynchronously: then the
+ * result is a promise, settled once the proof's `jti` is claimed.
+ *
  * @param tokenHash base64url SHA-256 of `request.token`, when already computed.
  * @returns the thumbprint of the verified proof's key, or `undefined` for a bearer request.
  */
-export async function checkSender(
+export function checkSender(
   principal: Principal,
   request: ProofRequest,
-  verify: DpopVerifier | undefined,
+  verify: DpopProofCheck | undefined,
   tokenHash?: string,
-): Promise<{ jkt: string } | undefined> {
+): Sender | Promise<Sender> {
   const bound = principal.confirmation?.jkt;
   if (request.scheme === 'Bearer') {
     // §7.2: a DPoP-bound token sent as a bearer token is refused, or binding would mean nothing.
@@ -53,7 +59,8 @@ export async function checkSender(
       'token_binding_mismatch',
       'The access token is not DPoP-bound: send it with the Bearer scheme',
     );
-  await verify({
+  const sender = { jkt: bound };
+  const claimed = verify({
     proof: request.proof,
     method: request.method,
     url: request.url,
@@ -62,5 +69,5 @@ export async function checkSender(
     accessTokenHash: tokenHash ?? tokenKey(request.token),
     boundJkt: bound,
   });
-  return { jkt: bound };
+  return claimed === undefined ? sender : claimed.then(() => sender);
 }

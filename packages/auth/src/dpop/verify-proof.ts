@@ -62,6 +62,13 @@ export interface DpopProofInput {
 /** Verifies DPoP proofs (RFC 9449 §4.3); throws {@link AuthError}. */
 export type DpopVerifier = (input: DpopProofInput) => Promise<void>;
 
+/**
+ * {@link DpopVerifier} without a promise when none is needed: every check runs synchronously
+ * and a refusal is thrown; only a replay store that answers asynchronously (one shared by
+ * several instances) makes the result a promise, settled once the `jti` is claimed.
+ */
+export type DpopProofCheck = (input: DpopProofInput) => undefined | Promise<void>;
+
 /** §4.3 step 1: exactly one `DPoP` header, holding one compact JWS of a sensible size. */
 function single(proof: DpopProofInput['proof']): string {
   if (proof === undefined || proof === '' || (Array.isArray(proof) && proof.length === 0))
@@ -164,6 +171,12 @@ function checkNonce(nonces: DpopNonceSource | undefined, payload: Record<string,
  * ```
  */
 export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
+  const check = createDpopProofCheck(options);
+  return async (input) => check(input);
+}
+
+/** {@link createDpopVerifier}, synchronous when the replay store answers synchronously. */
+export function createDpopProofCheck(options: DpopVerifierOptions): DpopProofCheck {
   const algorithms = options.algorithms ?? DEFAULT_DPOP_ALGORITHMS;
   if (algorithms.length === 0 || algorithms.some((a) => a === 'none' || a.startsWith('HS')))
     throw new TypeError('DPoP proofs need asymmetric algorithms (RFC 9449 §4.3)');
@@ -178,8 +191,9 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
     maxAgeSec: options.maxAgeSec ?? 60,
     toleranceSec: options.clockToleranceSec ?? 5,
   };
+  const { replay, nonces } = options;
 
-  return async (input) => {
+  return (input) => {
     const proof = single(input.proof);
     const nowMs = now();
     const { jkt, payload } = verifiedPayload(state, proof, nowMs);
@@ -187,12 +201,21 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
     // §6.1 / §7.1: the token is bound to the key that signed the proof.
     if (jkt !== input.boundJkt)
       throw new AuthError('token_binding_mismatch', 'The access token is bound to another key');
-    checkNonce(options.nonces, payload);
+    checkNonce(nonces, payload);
     // §11.1: a proof is used once. Remembered until it would be too old anyway.
     const expiresAt = (payload.iat + state.maxAgeSec + state.toleranceSec) * 1000;
-    const claimed = options.replay.claim(`${jkt}.${payload.jti}`, expiresAt);
-    // An in-process cache answers at once: no promise to wait for.
-    if (!(typeof claimed === 'boolean' ? claimed : await claimed))
-      throw invalid('The DPoP proof was already used');
+    const claimed = replay.claim(`${jkt}.${payload.jti}`, expiresAt);
+    // An in-process store answers at once: no promise at all.
+    if (typeof claimed === 'boolean') {
+      if (!claimed) throw replayed();
+      return undefined;
+    }
+    return Promise.resolve(claimed).then((first) => {
+      if (!first) throw replayed();
+    });
   };
+}
+
+function replayed(): AuthError {
+  return invalid('The DPoP proof was already used');
 }

@@ -25,11 +25,31 @@ export function readCredentials(
   query: unknown,
   dpop: boolean,
 ): Credentials | undefined {
+  refuseQueryToken(query);
+  return parseAuthorization(authorization, dpop);
+}
+
+/**
+ * Refuses a token in the query (`access_token`, RFC 6750 §2.3) with `request_invalid`: §2.3 is
+ * discouraged for leaking into logs, and §3.1 invalid_request covers "more than one method".
+ */
+export function refuseQueryToken(query: unknown): void {
   if (query !== null && typeof query === 'object' && Object.hasOwn(query, 'access_token'))
     throw new AuthError(
       'request_invalid',
       'Send the access token in the Authorization header, not in the query (RFC 6750 §2.1)',
     );
+}
+
+/**
+ * The credentials of an `Authorization` header value alone ({@link readCredentials} without
+ * the query): `undefined` for none or another scheme, `request_invalid` for a malformed one.
+ * Depends on nothing but its arguments, so one header value always reads the same.
+ */
+export function parseAuthorization(
+  authorization: string | undefined,
+  dpop: boolean,
+): Credentials | undefined {
   if (authorization === undefined || authorization === '') return undefined;
   const scheme = (authorization.split(' ', 1)[0] ?? '').toLowerCase();
   // Another scheme (Basic, …) means no credentials of ours: 401 without an error code.

@@ -3,9 +3,11 @@ import type { AuthenticateOptions, Authenticator } from '../authenticator.js';
 import { decide } from '../authorization/decide.js';
 import { denialError } from '../authorization/denial.js';
 import type { DecisionContext } from '../authorization/requirement.js';
+import { tokenKey } from '../cache/lru.js';
+import type { ProofRequest } from '../dpop/sender.js';
 import { AuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
-import { type Credentials, readCredentials } from './bearer.js';
+import { type Credentials, parseAuthorization, refuseQueryToken } from './bearer.js';
 import type { AuthPluginOptions, RouteAuthConfig } from './options.js';
 
 /** What the per-request work of one plugin registration needs; built once when it registers. */
@@ -46,6 +48,40 @@ function headerLines(rawHeaders: readonly string[], name: string): string[] {
   return lines;
 }
 
+/**
+ * What the last request on a connection sent in `Authorization`: its credentials and, once
+ * looked up, the token's cache key. A keep-alive client sends the same header again and again;
+ * when the next value is the same string, its syntax check (a regular expression over the
+ * token) and its SHA-256 are not redone. Only the reading of the header is kept: the cache
+ * lookup (expiry), revocation, audience and decision still run on every request.
+ */
+interface ConnectionCredentials {
+  readonly authorization: string;
+  readonly credentials: Credentials | undefined;
+  /** `tokenKey(credentials.token)`, computed on first use. */
+  key: string | undefined;
+}
+
+/** The credentials of a request's `Authorization` value, reusing its connection's last read. */
+function credentialsOf(
+  lastRead: WeakMap<object, ConnectionCredentials>,
+  connection: object,
+  authorization: string | undefined,
+  dpop: boolean,
+): ConnectionCredentials | undefined {
+  if (authorization === undefined) return undefined;
+  const last = lastRead.get(connection);
+  if (last !== undefined && last.authorization === authorization) return last;
+  // Throws `request_invalid` for a malformed header: nothing is kept then.
+  const read = {
+    authorization,
+    credentials: parseAuthorization(authorization, dpop),
+    key: undefined,
+  };
+  lastRead.set(connection, read);
+  return read;
+}
+
 /** The route's requirement; an issuer that requires DPoP adds the sender constraint. */
 function requirementOf(
   authenticator: Authenticator,
@@ -69,6 +105,19 @@ function decideRoute(
   if (!decision.allowed) throw denialError(decision);
 }
 
+/** RFC 9449 §4.3: what a request's proof is checked against. */
+function proofRequest(request: FastifyRequest, { scheme, token }: Credentials): ProofRequest {
+  return {
+    scheme,
+    token,
+    proof: headerLines(request.raw.rawHeaders, 'dpop'),
+    method: request.method,
+    // `htu` is compared with the URI the client used: behind trusted proxies, Fastify's
+    // protocol and host are the forwarded ones.
+    url: `${request.protocol}://${request.host}${request.url}`,
+  };
+}
+
 /** Every path but the warm one: verification, introspection, DPoP, asynchronous checks. */
 async function authenticateRequest(
   state: RequestHookState,
@@ -85,73 +134,110 @@ async function authenticateRequest(
   if (auth?.introspect) await authenticator.introspect(token, accept);
   request.principal = principal;
   // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused); a plain bearer
-  // request skips this. `htu` is compared with the URI the client used: behind trusted
-  // proxies, Fastify's protocol and host are the forwarded ones.
+  // request skips this.
   if (scheme === 'DPoP' || principal.confirmation !== undefined)
-    request.dpopProof = await authenticator.checkSender(principal, {
-      scheme,
-      token,
-      proof: headerLines(request.raw.rawHeaders, 'dpop'),
-      method: request.method,
-      url: `${request.protocol}://${request.host}${request.url}`,
-    });
+    request.dpopProof = await authenticator.checkSender(
+      principal,
+      proofRequest(request, { scheme, token }),
+    );
   if (beforeDecision) await beforeDecision(request, reply);
   decideRoute(state, request, auth);
 }
 
+/** After the principal and its proof: the app's `beforeDecision`, then the route's decision. */
+function finish(
+  state: RequestHookState,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  auth: RouteAuthConfig | undefined,
+  done: HookHandlerDoneFunction,
+): void {
+  try {
+    const pending = state.beforeDecision?.(request, reply);
+    if (pending) {
+      pending.then(() => decideRoute(state, request, auth)).then(() => done(), done);
+      return;
+    }
+    decideRoute(state, request, auth);
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  done();
+}
+
 /**
- * The `onRequest` hook, callback style: a warm request (a Bearer token verified before, on a
- * route without introspection) is decided synchronously, without a promise; every other one
- * goes through {@link authenticateRequest}. Failures are AuthErrors (statusCode set) for the
- * app's error handler.
+ * The `onRequest` hook, callback style: a warm request (a token verified before, on a route
+ * without introspection) is decided synchronously, without a promise; so is its DPoP proof
+ * (RFC 9449 §7) when the replay store answers synchronously. Every other request goes through
+ * {@link authenticateRequest}. Failures are AuthErrors (statusCode set) for the app's error
+ * handler.
  */
 export function createRequestHook(
   state: RequestHookState,
 ): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
-  const { authenticator, beforeDecision, audiences, dpopAlgorithms } = state;
+  const { authenticator, audiences, dpopAlgorithms } = state;
+  const lastRead = new WeakMap<object, ConnectionCredentials>();
   return (request, reply, done) => {
     let credentials: Credentials | undefined;
     let accept: AuthenticateOptions | undefined;
     let hit: Principal | undefined;
+    let sender: ReturnType<NonNullable<Authenticator['checkSenderNow']>> | undefined;
     const auth = request.routeOptions.config?.auth;
     try {
-      if (
-        request.headers.authorization !== undefined &&
-        hasRepeatedAuthorization(request.raw.rawHeaders)
-      )
+      const { authorization } = request.headers;
+      if (authorization !== undefined && hasRepeatedAuthorization(request.raw.rawHeaders))
         throw new AuthError('request_invalid', 'Send exactly one Authorization header');
-      credentials = readCredentials(
-        request.headers.authorization,
-        request.query,
+      refuseQueryToken(request.query);
+      const read = credentialsOf(
+        lastRead,
+        request.raw.socket,
+        authorization,
         dpopAlgorithms !== undefined,
       );
+      credentials = read?.credentials;
       accept = audiences && {
         audiences: (configured: readonly string[]) => audiences(request, configured),
       };
-      if (credentials?.scheme === 'Bearer' && !auth?.introspect)
-        hit = authenticator.cached?.(credentials.token, accept);
+      const { checkSenderNow } = authenticator;
+      if (
+        read !== undefined &&
+        credentials !== undefined &&
+        !auth?.introspect &&
+        (credentials.scheme === 'Bearer' || checkSenderNow !== undefined)
+      ) {
+        read.key ??= tokenKey(credentials.token);
+        hit = authenticator.cached?.(credentials.token, accept, read.key);
+      }
+      // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused). Without
+      // checkSenderNow, the full path checks it.
+      if (hit !== undefined && (credentials?.scheme === 'DPoP' || hit.confirmation !== undefined)) {
+        if (checkSenderNow === undefined) hit = undefined;
+        else {
+          request.principal = hit;
+          sender = checkSenderNow(hit, proofRequest(request, credentials as Credentials));
+        }
+      }
     } catch (error) {
       return done(error as Error);
     }
-    // A DPoP-bound token sent as Bearer is refused by checkSender: the full path.
-    if (hit === undefined || hit.confirmation !== undefined) {
+    if (hit === undefined) {
       authenticateRequest(state, request, reply, credentials, accept, auth).then(
         () => done(),
         done,
       );
       return;
     }
-    request.principal = hit;
-    try {
-      const pending = beforeDecision?.(request, reply);
-      if (pending) {
-        pending.then(() => decideRoute(state, request, auth)).then(() => done(), done);
-        return;
-      }
-      decideRoute(state, request, auth);
-    } catch (error) {
-      return done(error as Error);
+    // An asynchronous replay store (shared by several instances) answers later.
+    if (sender instanceof Promise) {
+      sender.then((proof) => {
+        request.dpopProof = proof;
+        finish(state, request, reply, auth, done);
+      }, done);
+      return;
     }
-    done();
+    request.principal = hit;
+    request.dpopProof = sender;
+    finish(state, request, reply, auth, done);
   };
 }

@@ -1,5 +1,6 @@
 import type { ResolvedIssuer } from '../config.js';
 import { AuthError } from '../errors.js';
+import type { VerificationKey } from './import-key.js';
 import type { KeyStore } from './key-store.js';
 import {
   type SignatureVerifier,
@@ -11,14 +12,16 @@ import {
  * Header checks, key selection and signature verification of a compact JWS for one issuer.
  * Only `alg`, `kid` and `crit` are read from the header: `jku`, `x5u`, `x5c` and an embedded
  * `jwk` are never followed or trusted (RFC 8725 §3.10) — keys come from the issuer's JWKS only.
+ * Synchronous when the key is fresh and the verifier is `node` (returns undefined, throws the
+ * refusal); otherwise a promise. Callers `await` it either way.
  */
-export async function verifyJws(
+export function verifyJws(
   issuer: ResolvedIssuer,
   keys: KeyStore,
   token: string,
   header: Readonly<Record<string, unknown>>,
   verifier: SignatureVerifier,
-): Promise<void> {
+): Promise<void> | undefined {
   const { alg, kid, crit } = header;
   if (typeof alg !== 'string' || alg === '')
     throw new AuthError('token_malformed', 'The token header has no "alg"');
@@ -31,8 +34,20 @@ export async function verifyJws(
   // RFC 7515 §4.1.11: extensions marked critical that we do not understand must be rejected.
   if (crit !== undefined)
     throw new AuthError('token_malformed', 'The token header has unsupported critical extensions');
-  // Hot path without awaits: fresh keys and the synchronous node:crypto verifier.
-  const key = keys.peekKey(kid, alg) ?? (await keys.getKey(kid, alg));
-  if (verifier === 'node') verifySignatureWithNode(token, alg, key);
-  else await verifySignatureWithJose(token, alg, key);
+  // Hot path without a promise: a fresh key and the synchronous node:crypto verifier.
+  const key = keys.peekKey(kid, alg);
+  if (key === undefined)
+    return keys.getKey(kid, alg).then((k) => verifyWith(verifier, token, alg, k));
+  return verifyWith(verifier, token, alg, key);
+}
+
+function verifyWith(
+  verifier: SignatureVerifier,
+  token: string,
+  alg: string,
+  key: VerificationKey,
+): Promise<void> | undefined {
+  if (verifier === 'jose') return verifySignatureWithJose(token, alg, key);
+  verifySignatureWithNode(token, alg, key);
+  return undefined;
 }

@@ -1,6 +1,7 @@
 import { constants, verify as nodeVerify } from 'node:crypto';
 import { compactVerify, errors } from 'jose';
 import { AuthError } from '../errors.js';
+import { MAX_TOKEN_LENGTH } from '../token/decode.js';
 import type { VerificationKey } from './import-key.js';
 
 /**
@@ -61,15 +62,35 @@ export async function verifySignatureWithJose(
 }
 
 /**
+ * The signing input and the signature of the token being verified, written one after the other
+ * and handed to the synchronous `crypto.verify` as views: no buffer per token. A JWS longer
+ * than it (never a token within the size limit) gets buffers of its own.
+ */
+const scratch = Buffer.allocUnsafeSlow(MAX_TOKEN_LENGTH);
+
+/**
  * Verifies with `node:crypto.verify`, synchronously. The algorithm and key were already matched
  * by `keyFitsAlgorithm`, so `alg` cannot be `none`, HMAC, or a type the key does not have.
+ * The signing input is the ASCII of `header.payload` (RFC 7515 §5.2 step 8); writing a string
+ * as `latin1` is what Node's `ascii` encoding does for writes.
  */
 export function verifySignatureWithNode(token: string, alg: string, key: VerificationKey): void {
   const params = NODE_PARAMS[alg];
   if (params === undefined)
     throw new AuthError('alg_not_allowed', `Algorithm ${alg} is not supported`);
   const dot = token.lastIndexOf('.');
-  const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+  if (dot < 0) throw invalid();
+  let input: Buffer;
+  let signature: Buffer;
+  if (token.length <= scratch.length) {
+    const end = dot + scratch.write(token.slice(dot + 1), dot, 'base64url');
+    scratch.write(token, 0, dot, 'latin1');
+    input = scratch.subarray(0, dot);
+    signature = scratch.subarray(dot, end);
+  } else {
+    input = Buffer.from(token.slice(0, dot), 'latin1');
+    signature = Buffer.from(token.slice(dot + 1), 'base64url');
+  }
   const ecBytes = EC_SIGNATURE_BYTES[alg];
   if (signature.length === 0 || (ecBytes !== undefined && signature.length !== ecBytes))
     throw invalid();
@@ -77,7 +98,7 @@ export function verifySignatureWithNode(token: string, alg: string, key: Verific
   try {
     ok = nodeVerify(
       params.hash,
-      Buffer.from(token.slice(0, dot), 'ascii'),
+      input,
       params.options === undefined ? key.key : { key: key.key, ...params.options },
       signature,
     );

@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { AuthError } from '../errors.js';
 
 /** Largest token accepted: Keycloak tokens with many roles reach a few KiB; beyond is abuse. */
@@ -63,18 +63,35 @@ function decodeHeader(segment: string): Readonly<Record<string, unknown>> | unde
 }
 
 /**
+ * Where segments are decoded: one buffer for the process, written and read back within one
+ * synchronous call, so a segment costs no buffer of its own (no pool slab, no external memory
+ * for the garbage collector to account). A segment of a token within {@link MAX_TOKEN_LENGTH}
+ * always fits; a longer one (never from a token) gets a buffer of its own.
+ */
+const scratch = Buffer.allocUnsafeSlow(MAX_TOKEN_LENGTH);
+
+/**
  * One base64url segment (RFC 7515 §2, no padding) as a JSON object (RFC 7515 §4, RFC 7519 §7.2
  * step 10), or undefined. The caller checked the alphabet; `Buffer.from` would otherwise skip
  * foreign characters silently. A length of 4n+1 cannot be base64 and is refused, the bytes must
  * be UTF-8 (RFC 7515 §5.2 step 3) and the JSON a plain object, not an array, string or null.
+ * ASCII bytes (nearly every token) are read back as Latin-1, the cheapest string to build; any
+ * other byte sends the segment through the UTF-8 check and decoder.
  */
 export function decodeSegment(segment: string): Record<string, unknown> | undefined {
   if (segment.length % 4 === 1) return undefined;
-  const bytes = Buffer.from(segment, 'base64url');
-  if (!isUtf8(bytes)) return undefined;
-  let text = bytes.toString('utf8');
-  // A leading byte-order mark is dropped, as the WHATWG UTF-8 decoder (and jose) does.
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const bytes =
+    segment.length <= MAX_TOKEN_LENGTH
+      ? scratch.subarray(0, scratch.write(segment, 0, 'base64url'))
+      : Buffer.from(segment, 'base64url');
+  let text: string;
+  if (isAscii(bytes)) text = bytes.toString('latin1');
+  else {
+    if (!isUtf8(bytes)) return undefined;
+    text = bytes.toString('utf8');
+    // A leading byte-order mark is dropped, as the WHATWG UTF-8 decoder (and jose) does.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
