@@ -117,7 +117,11 @@ function apiAuthenticator(
     // Refusals are counted once, by the error handler, which sees every one of them.
     onEvent(event) {
       if (event.type === 'jwks_fetch') {
-        metrics.jwksFetches.inc({ issuer: event.issuer, outcome: event.ok ? 'ok' : 'error' });
+        metrics.jwksFetches.inc({
+          issuer: event.issuer,
+          outcome: event.ok ? 'ok' : 'error',
+          reason: event.reason,
+        });
       } else if (event.type === 'stale_keys_used') {
         logger.warn({ issuer: event.issuer }, 'identity provider unreachable; serving cached keys');
       }

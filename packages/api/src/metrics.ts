@@ -8,7 +8,7 @@ export interface Metrics {
   /** Requests received and not yet answered: what a graceful drain is waiting for. */
   readonly inFlight: Gauge;
   readonly authFailures: Counter<'code'>;
-  readonly jwksFetches: Counter<'issuer' | 'outcome'>;
+  readonly jwksFetches: Counter<'issuer' | 'outcome' | 'reason'>;
   readonly revocations: Counter<'kind' | 'source'>;
 }
 
@@ -44,8 +44,10 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     }),
     jwksFetches: new Counter({
       name: 'jwks_fetches_total',
-      help: 'JWKS fetches by issuer and outcome',
-      labelNames: ['issuer', 'outcome'],
+      // reason: startup (first load), ttl (the cache lifetime was over) or unknown_kid (a
+      // token named a key the set lacks), so a refetch flood shows apart from the schedule.
+      help: 'JWKS fetches by issuer, outcome and reason (startup, ttl, unknown_kid)',
+      labelNames: ['issuer', 'outcome', 'reason'],
       registers: [registry],
     }),
     revocations: new Counter({

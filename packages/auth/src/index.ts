@@ -49,6 +49,7 @@ export type {
   AuthenticatorOptions,
   IssuerOptions,
   IssuerStatus,
+  JwksFetchReason,
   ProviderProfile,
   RevocationChecker,
 } from './options.js';

@@ -53,6 +53,13 @@ export interface RevocationChecker {
   isRevoked(principal: Principal): boolean;
 }
 
+/**
+ * Why a JWKS fetch started: `startup` the first load (or a load before any ever succeeded),
+ * `ttl` the keys' cache lifetime (`jwksTtlSec`) was over, `unknown_kid` a token named a key the
+ * set does not hold (limited to one fruitless refetch per `jwksCooldownSec`).
+ */
+export type JwksFetchReason = 'startup' | 'ttl' | 'unknown_kid';
+
 /** Metrics and logging hook payloads. Never contain a token. */
 export type AuthEvent =
   | { type: 'authenticated'; issuer: string; cached: boolean; mode: 'jwt' | 'introspect' }
@@ -61,6 +68,8 @@ export type AuthEvent =
   | {
       type: 'jwks_fetch';
       issuer: string;
+      /** What started the fetch: see {@link JwksFetchReason}. */
+      reason: JwksFetchReason;
       ok: boolean;
       durationMs: number;
       keys?: number;

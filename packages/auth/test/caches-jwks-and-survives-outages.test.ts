@@ -129,6 +129,30 @@ describe('JWKS cache', () => {
     expect(idp.counters.jwks).toBe(3); // twenty seconds of flood: one fetch
   });
 
+  test('tells why each fetch started: a flood once the TTL is over costs that refresh and one refetch per cooldown', async () => {
+    const auth = make();
+    await auth.authenticate(await idp.accessToken(alice));
+    const stranger = await generateSigningKey('RS256');
+    const [, payload, signature] = (await idp.accessToken(alice, { key: stranger })).split('.');
+    const forged = (kid: string) =>
+      `${Buffer.from(JSON.stringify({ alg: 'RS256', kid })).toString('base64url')}.${payload}.${signature}`;
+    clock.advance(301); // the keys' TTL is over when the flood begins
+    for (let second = 0; second < 34; second += 1) {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, j) =>
+          auth.authenticate(forged(`s${second}-${j}`)).catch((e) => e),
+        ),
+      );
+      expect(results.every((e) => e.code === 'key_unknown')).toBe(true);
+      clock.advance(1);
+    }
+    const reasons = events.flatMap((e) => (e.type === 'jwks_fetch' ? [e.reason] : []));
+    // The TTL refresh would have happened for any request; the made-up kids cost one refetch
+    // at once (the refresh did not look for them) and one more when the cooldown is over.
+    expect(reasons).toEqual(['startup', 'ttl', 'unknown_kid', 'unknown_kid']);
+    expect(idp.counters.jwks).toBe(4);
+  });
+
   test('accepts every concurrent request with a just-rotated kid while its refetch is in flight', async () => {
     const auth = make();
     await auth.authenticate(await idp.accessToken(alice));

@@ -5,6 +5,7 @@ import { listRepository } from '../lists/repository.js';
 import { todoRepository } from '../todos/repository.js';
 import type { Facts, Policy, RequirementOutcome, Rule, RuleRequirement } from './engine.js';
 import type { Entity, EvaluationRequest } from './model.js';
+import { KnownRelations, relationPairs } from './relations.js';
 
 /**
  * The app's list and todo policy as engine rules: one permit per resource type and action,
@@ -52,26 +53,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const strings = (value: unknown): readonly string[] | undefined =>
   Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
 
-/** The caller's relation to each of these lists, or to the lists holding these todos. */
-async function relationRows(db: Db, owner: Owner, type: string, ids: string[]) {
-  if (type === 'list')
-    return db.kysely
-      .selectFrom('list_members')
-      .select(['list_id as id', 'relation'])
-      .where('member_issuer', '=', owner.issuer)
-      .where('member_sub', '=', owner.subject)
-      .where('list_id', 'in', ids)
-      .execute();
-  return db.kysely
-    .selectFrom('todos as t')
-    .innerJoin('list_members as m', 'm.list_id', 't.list_id')
-    .select(['t.id as id', 'm.relation'])
-    .where('m.member_issuer', '=', owner.issuer)
-    .where('m.member_sub', '=', owner.subject)
-    .where('t.id', 'in', ids)
-    .execute();
-}
-
 /** The list a list or todo resource belongs to (its id checked as a UUID by the caller). */
 async function listOf(db: Db, resource: Entity): Promise<string | undefined> {
   const id = resource.id.toLowerCase();
@@ -85,23 +66,11 @@ async function listOf(db: Db, resource: Entity): Promise<string | undefined> {
   return row?.list_id;
 }
 
-/** A batch's list and todo questions grouped per subject and resource type. */
-function groupByOwner(
-  requests: readonly EvaluationRequest[],
-  ownerOf: (subject: Entity) => Owner,
-): Iterable<{ owner: Owner; type: string; ids: Set<string> }> {
-  const groups = new Map<string, { owner: Owner; type: string; ids: Set<string> }>();
-  for (const { subject, resource } of requests) {
-    if (subject.type !== 'user' || (resource.type !== 'list' && resource.type !== 'todo')) continue;
-    const owner = ownerOf(subject);
-    const key = JSON.stringify([owner.issuer, owner.subject, resource.type]);
-    const group = groups.get(key) ?? { owner, type: resource.type, ids: new Set() };
-    const id = resource.id.toLowerCase();
-    if (!UUID.test(id)) continue;
-    group.ids.add(id);
-    groups.set(key, group);
-  }
-  return groups.values();
+/** A batch's list or todo ids of one subject, loaded in one query. */
+interface Group {
+  readonly owner: Owner;
+  readonly type: 'list' | 'todo';
+  readonly ids: Set<string>;
 }
 
 /** Up to MAX_CANDIDATES members of the list a list or todo resource belongs to (§8.4). */
@@ -132,16 +101,14 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
     subject: subject.id,
   });
 
-  /** Relations loaded by `prefetch`, `null` for "none"; lives as long as this one request. */
-  const known = new Map<string, Relation | null>();
-  const keyOf = (owner: Owner, type: string, id: string) =>
-    JSON.stringify([owner.issuer, owner.subject, type, id]);
+  /** Relations loaded by `prefetch`; lives as long as this one request. */
+  const known = new KnownRelations();
 
   async function relationOf(subject: Entity, resource: Entity): Promise<Relation | undefined> {
     const owner = ownerOf(subject);
     const id = resource.id.toLowerCase();
     if (!UUID.test(id)) return undefined;
-    const hit = known.get(keyOf(owner, resource.type, id));
+    const hit = known.scope(owner, resource.type)?.get(id);
     if (hit !== undefined) return hit ?? undefined;
     if (resource.type === 'list') return lists.relation(owner, id);
     if (resource.type === 'todo') return (await todos.access(owner, id))?.relation;
@@ -155,11 +122,23 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
 
     /** One query per subject and resource type for a whole batch instead of one per item. */
     async prefetch(requests: readonly EvaluationRequest[]) {
-      for (const { owner, type, ids } of groupByOwner(requests, ownerOf)) {
+      const groups = new Map<Map<string, Relation | null>, Group>();
+      for (const { subject, resource } of requests) {
+        const type = resource.type;
+        if (subject.type !== 'user' || (type !== 'list' && type !== 'todo')) continue;
+        const id = resource.id.toLowerCase();
+        if (!UUID.test(id)) continue;
+        const owner = ownerOf(subject);
+        const scope = known.scope(owner, type, true);
+        const group = groups.get(scope) ?? { owner, type, ids: new Set() };
+        group.ids.add(id);
+        groups.set(scope, group);
+      }
+      for (const [scope, { owner, type, ids }] of groups) {
         const wanted = [...ids];
-        const rows = await relationRows(db, owner, type, wanted);
-        for (const id of wanted) known.set(keyOf(owner, type, id), null);
-        for (const row of rows) known.set(keyOf(owner, type, row.id), row.relation);
+        const pairs = await relationPairs(db, owner, type, wanted);
+        for (const id of wanted) scope.set(id, null);
+        for (const [id, relation] of pairs) scope.set(id, relation);
       }
     },
 

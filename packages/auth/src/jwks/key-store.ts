@@ -3,7 +3,7 @@
 import type { ResolvedIssuer, ResolvedSettings } from '../config.js';
 import { AuthError } from '../errors.js';
 import { fetchJson } from '../http/fetch-json.js';
-import type { AuthEvent, IssuerStatus } from '../options.js';
+import type { AuthEvent, IssuerStatus, JwksFetchReason } from '../options.js';
 import { discover, type IssuerMetadata } from './discovery.js';
 import { importKeySet, keyFitsAlgorithm, type VerificationKey } from './import-key.js';
 
@@ -62,9 +62,9 @@ export class KeyStore {
     }
     const now = this.ctx.now();
     if (!this.loaded || now >= this.fetchedAt + this.ctx.settings.jwksTtlMs) {
-      await this.refresh(true);
+      await this.refresh(true, this.scheduledReason());
       // A metadata-only load that was already in flight does not count: load the keys too.
-      if (!this.loaded) await this.refresh(true);
+      if (!this.loaded) await this.refresh(true, 'startup');
     }
     const found = this.match(kid, alg) ?? (await this.refetchForUnknownKid(kid, alg, now));
     if (found === undefined) this.throwMissing(kid, alg);
@@ -92,7 +92,7 @@ export class KeyStore {
       }
       const startedAt = this.inflight === undefined ? this.ctx.now() : this.lastAttemptAt;
       const before = this.keys;
-      await this.refresh(false);
+      await this.refresh(false, 'unknown_kid');
       const found = this.match(kid, alg);
       if (found !== undefined) return found;
       if (!addsKey(before, this.keys))
@@ -110,7 +110,7 @@ export class KeyStore {
 
   /** Introspection endpoint from discovery (loading metadata when needed). */
   async introspectionEndpoint(): Promise<string> {
-    if (this.metadata === undefined) await this.refresh(true);
+    if (this.metadata === undefined) await this.refresh(true, this.scheduledReason());
     const endpoint = this.metadata?.introspectionEndpoint;
     if (endpoint === undefined)
       throw new AuthError('idp_unavailable', 'The issuer advertises no introspection endpoint');
@@ -121,7 +121,7 @@ export class KeyStore {
   async ensureLoaded(): Promise<boolean> {
     try {
       if (this.issuer.verify === 'introspect') await this.introspectionEndpoint();
-      else if (!this.usable()) await this.refresh(true);
+      else if (!this.usable()) await this.refresh(true, this.scheduledReason());
     } catch {
       return false;
     }
@@ -144,6 +144,11 @@ export class KeyStore {
       usable: this.usable(),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
+  }
+
+  /** Why a load that no unknown kid asked for happens: the first one, or the keys' TTL. */
+  private scheduledReason(): JwksFetchReason {
+    return this.loaded ? 'ttl' : 'startup';
   }
 
   private usable(): boolean {
@@ -182,15 +187,16 @@ export class KeyStore {
 
   /**
    * Refreshes metadata and keys through one shared in-flight promise. When the fetch fails and
-   * `tolerateFailure` is set, the last good keys stay in use inside the stale window.
+   * `tolerateFailure` is set, the last good keys stay in use inside the stale window. `reason`
+   * is reported with the fetch this call starts (a shared one keeps its starter's).
    */
-  private async refresh(tolerateFailure: boolean): Promise<void> {
+  private async refresh(tolerateFailure: boolean, reason: JwksFetchReason): Promise<void> {
     if (this.inflight === undefined) {
       if (this.outageSince !== undefined && !this.retryAllowed()) {
         // Still in an outage and the cooldown has not passed: do not hammer the IdP.
         return this.afterFailure(tolerateFailure);
       }
-      this.inflight = this.load().finally(() => {
+      this.inflight = this.load(reason).finally(() => {
         this.inflight = undefined;
       });
     }
@@ -216,7 +222,7 @@ export class KeyStore {
     });
   }
 
-  private async load(): Promise<void> {
+  private async load(reason: JwksFetchReason): Promise<void> {
     const http = { fetch: this.ctx.fetch, timeoutMs: this.ctx.settings.httpTimeoutMs };
     this.lastAttemptAt = this.ctx.now();
     const issuer = this.issuer.issuer;
@@ -255,6 +261,7 @@ export class KeyStore {
           this.ctx.emit({
             type: 'jwks_fetch',
             issuer,
+            reason,
             ok: true,
             durationMs: performance.now() - started,
             keys: keys.length,
@@ -263,6 +270,7 @@ export class KeyStore {
           this.ctx.emit({
             type: 'jwks_fetch',
             issuer,
+            reason,
             ok: false,
             durationMs: performance.now() - started,
             error: describe(e),
