@@ -58,5 +58,29 @@ describe.each(drivers)(
       },
       60_000,
     );
+
+    it.skipIf(skip)(
+      'never shows a todo another transaction wrote and then rolled back',
+      async () => {
+        const todos = todoRepository(db);
+        const reader = { issuer: ISSUER, subject: 'rolled-back' };
+        const now = new Date('2026-01-01T00:00:00.000Z');
+        await listRepository(db).ensureDefault(reader, now);
+        const kept = await todos.create(reader, { title: 'kept' }, now);
+        let during: Promise<unknown> | undefined;
+        await expect(
+          db.kysely.transaction().execute(async (tx) => {
+            await todos.create(reader, { title: 'rolled back' }, now, tx);
+            // Asked while the transaction is open and holds its uncommitted todo.
+            during = todos.list(reader, { limit: 20 });
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        const page = { items: [kept], nextCursor: null };
+        expect(await during).toEqual(page);
+        expect(await todos.list(reader, { limit: 20 })).toEqual(page);
+      },
+    );
   },
 );

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
+import { type CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import Libsql from 'libsql';
 import type { DatabaseConfig } from '../config/config.js';
 import { createPool } from './postgres-pool.js';
@@ -19,6 +19,14 @@ export interface Db {
   readonly location: string;
   /** A boolean as the engine stores it (SQLite has only integers). */
   bool(value: boolean): boolean | number;
+  /**
+   * The rows of a compiled read outside any transaction, as `kysely.executeQuery` gives them.
+   * On SQLite it runs at once when no transaction is open on the connection: reads are
+   * synchronous there, so nothing can interleave with it, and it skips Kysely's connection
+   * queue (an await per step, a fifth of a page's cost). Inside another request's transaction
+   * it waits its turn through Kysely like any query, so it never sees uncommitted writes.
+   */
+  read<R>(query: CompiledQuery<R>): Promise<R[]>;
   /** Closes every connection. */
   close(): Promise<void>;
 }
@@ -53,16 +61,19 @@ export function openDatabase(config: DatabaseConfig): Db {
     // Reads through a 256 MiB memory map instead of a read() copy per page; pages are shared
     // with the OS page cache and only touched pages count towards the process's memory.
     sqlite.exec('PRAGMA mmap_size = 268435456');
+    const statements = withStatementCache(guardedConnection(sqlite));
     const kysely = new Kysely<Schema>({
-      dialect: new MigrationSafeSqliteDialect({
-        database: withStatementCache(guardedConnection(sqlite)),
-      }),
+      dialect: new MigrationSafeSqliteDialect({ database: statements }),
     });
     return {
       kysely,
       dialect: 'sqlite',
       location: config.file,
       bool: (value) => (value ? 1 : 0),
+      read: async <R>(query: CompiledQuery<R>) => {
+        if (sqlite.inTransaction) return (await kysely.executeQuery(query)).rows;
+        return statements.prepare(query.sql).all(query.parameters) as R[];
+      },
       close: () => kysely.destroy(),
     };
   }
@@ -74,6 +85,7 @@ export function openDatabase(config: DatabaseConfig): Db {
     dialect: 'postgres',
     location: `${url.hostname}:${url.port || 5432}${url.pathname}`,
     bool: (value) => value,
+    read: async (query) => (await kysely.executeQuery(query)).rows,
     close: () => kysely.destroy(),
   };
 }

@@ -118,7 +118,7 @@ async function listTodos(
     completed: options.completed !== undefined,
     cursor: position !== undefined,
   });
-  const { rows } = await db.kysely.executeQuery(
+  const rows = await db.read(
     query({
       issuer: member.issuer,
       subject: member.subject,
