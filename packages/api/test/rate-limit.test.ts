@@ -56,6 +56,34 @@ describe('FixedWindowLimiter', () => {
     expect(limit.size).toBe(3);
   });
 
+  it('orders a restarted window by its new start when dropping the oldest', () => {
+    const { clock, limit } = limiter(1, 1_000, 3);
+    limit.hit('a');
+    clock.now += 500;
+    limit.hit('b');
+    limit.hit('c');
+    clock.now += 500; // `a`'s window ended; `b` and `c` still count
+    expect(limit.hit('a').exceeded).toBe(false); // restarted: now the newest window
+    limit.hit('d'); // full: `b` is the oldest live window and is dropped, not `a`
+    expect(limit.size).toBe(3);
+    expect(limit.hit('a').exceeded).toBe(true);
+    expect(limit.hit('c').exceeded).toBe(true);
+    expect(limit.hit('b').exceeded).toBe(false); // dropped, so it starts afresh
+  });
+
+  it('keeps the oldest-first order over many more keys than it tracks', () => {
+    const { clock, limit } = limiter(1, 60_000, 100);
+    for (let i = 0; i < 5_000; i += 1) {
+      limit.hit(`k${i}`);
+      clock.now += 1;
+    }
+    expect(limit.size).toBe(100);
+    // The last 100 keys still count their request; the one before them was dropped.
+    expect(limit.hit('k4900').exceeded).toBe(true);
+    expect(limit.hit('k4999').exceeded).toBe(true);
+    expect(limit.hit('k4899').exceeded).toBe(false);
+  });
+
   it('refuses a limit that could never let a request through', () => {
     expect(() => new FixedWindowLimiter(0, 60_000)).toThrow(TypeError);
     expect(() => new FixedWindowLimiter(Number.NaN, 60_000)).toThrow(TypeError);

@@ -5,9 +5,10 @@ import { ApiError } from './problem.js';
 /** Distinct keys one limiter tracks at most; past it the oldest window is dropped first. */
 export const RATE_LIMIT_MAX_KEYS = 10_000;
 
-/** One key's window: its start (ms) and the requests counted in it. */
+/** One key's window: its key, its start (ms) and the requests counted in it. */
 interface Window {
-  start: number;
+  readonly key: string;
+  readonly start: number;
   count: number;
 }
 
@@ -23,13 +24,21 @@ export interface RateLimitState {
 /**
  * A fixed-window counter per key (an address, a subject): `max` requests per `windowMs` from a
  * key's first request. Synchronous and allocation-light, because it runs on every request:
- * one Map lookup and an increment. A window that ends is restarted at the back of the Map, so
- * the Map stays ordered by window start; expired windows are pruned from the front, and past
+ * one Map lookup and an increment. Windows are queued in the order they start (a window that
+ * ends is restarted at the back); expired windows are pruned from the front, and past
  * `maxKeys` the oldest live window is dropped (that key starts afresh, as in an LRU store).
  * Limits are per process: each API instance counts its own requests.
+ *
+ * The order is an array with a moving head rather than the Map's own order: a Map whose front
+ * entries are deleted keeps them as holes until it is rehashed, and iterating it from the
+ * front skips every hole again, which made each new key cost thousands of steps once
+ * `maxKeys` keys were tracked (12 µs against under 1 µs for a new key, measured in-process).
  */
 export class FixedWindowLimiter {
   private readonly windows = new Map<string, Window>();
+  /** Windows by start, oldest at `head`; an entry the Map no longer holds is skipped. */
+  private queue: Window[] = [];
+  private head = 0;
 
   constructor(
     readonly max: number,
@@ -53,8 +62,9 @@ export class FixedWindowLimiter {
     if (window === undefined || now - window.start >= this.windowMs) {
       if (window !== undefined) this.windows.delete(key);
       this.makeRoom(now);
-      window = { start: now, count: 0 };
+      window = { key, start: now, count: 0 };
       this.windows.set(key, window);
+      this.queue.push(window);
     }
     const count = ++window.count;
     return {
@@ -67,9 +77,18 @@ export class FixedWindowLimiter {
 
   /** Drops ended windows from the front, then the oldest one while the Map is full. */
   private makeRoom(now: number): void {
-    for (const [key, window] of this.windows) {
-      if (now - window.start < this.windowMs && this.windows.size < this.maxKeys) return;
-      this.windows.delete(key);
+    const { queue, windows } = this;
+    while (this.head < queue.length) {
+      const window = queue[this.head] as Window;
+      const current = windows.get(window.key) === window;
+      if (current && now - window.start < this.windowMs && windows.size < this.maxKeys) break;
+      if (current) windows.delete(window.key);
+      this.head += 1;
+    }
+    // The dropped front is cut off once it is half the array: amortised O(1) per window.
+    if (this.head > 64 && this.head * 2 > queue.length) {
+      this.queue = queue.slice(this.head);
+      this.head = 0;
     }
   }
 }

@@ -48,6 +48,7 @@ export interface AuthContext {
   /**
    * The SHA-256 of the token each principal was verified from (its cache key): a DPoP proof's
    * `ath` (RFC 9449 §4.3 step 12) is compared with it without hashing the token a second time.
+   * Kept for bound tokens (`cnf`) only: a plain bearer token's proof-less requests never ask.
    */
   readonly tokenHashes: WeakMap<Principal, string>;
   /** What cached introspection needs, its cache of answers included. */

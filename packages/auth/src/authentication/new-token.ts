@@ -51,7 +51,9 @@ function admit(
     requireExp: true,
   });
   const principal = checkRevoked(ctx, toPrincipal(entry.issuer, payload));
-  ctx.tokenHashes.set(principal, key);
+  // Only a bound token's proofs need its hash (`ath`); a plain bearer token's principal costs
+  // no weak entry, which the garbage collector would have to process for each new token.
+  if (principal.confirmation !== undefined) ctx.tokenHashes.set(principal, key);
   // Never outlives `exp`, nor the key TTL (a key withdrawn from the JWKS stops counting soon).
   ctx.verified.set(
     key,
