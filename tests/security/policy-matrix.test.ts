@@ -15,7 +15,7 @@ import { normalize, registeredRoutes } from './support/routes.js';
  */
 const RESOURCE_METADATA =
   'resource_metadata="http://localhost/.well-known/oauth-protected-resource"';
-const NO_TOKEN_CHALLENGE = `Bearer realm="todo-api", ${RESOURCE_METADATA}, DPoP realm="todo-api", algs="ES256 ES384 ES512 PS256 RS256 EdDSA", ${RESOURCE_METADATA}`;
+const NO_TOKEN_CHALLENGE = `Bearer realm="todo-api", ${RESOURCE_METADATA}, DPoP realm="todo-api", algs="ES256 ES384 ES512 PS256 RS256 EdDSA Ed25519", ${RESOURCE_METADATA}`;
 /** The MCP endpoint is its own protected resource: its challenge names its own metadata. */
 const NO_TOKEN_CHALLENGE_MCP = NO_TOKEN_CHALLENGE.replaceAll(
   'oauth-protected-resource"',

@@ -15,7 +15,7 @@ import { type Instance, startInstance, testConfig } from './support/harness.js';
  * PostgreSQL database, check every proof (§4.3, §7). Each refusal is asserted with its code and
  * its challenge.
  */
-const ALGS = 'algs="ES256 ES384 ES512 PS256 RS256 EdDSA"';
+const ALGS = 'algs="ES256 ES384 ES512 PS256 RS256 EdDSA Ed25519"';
 const skip = !postgresAvailable;
 
 interface Holder {

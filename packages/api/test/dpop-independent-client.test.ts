@@ -20,6 +20,7 @@ describe('DPoP proofs from the dpop client library, over HTTP', () => {
   let base: string;
   let keys: KeyPair;
   let token: string;
+  let tokenEndpoint: string;
 
   beforeAll(async () => {
     idpData = mkdtempSync(join(tmpdir(), 'idp-dpop-lib-'));
@@ -28,16 +29,27 @@ describe('DPoP proofs from the dpop client library, over HTTP', () => {
     const discovery = (await (
       await fetch(`${idp.issuer}/.well-known/openid-configuration`)
     ).json()) as Record<string, string>;
-    const tokenEndpoint = discovery.token_endpoint as string;
+    tokenEndpoint = discovery.token_endpoint as string;
     database = sqliteDatabase();
     instance = await startInstance(testConfig(idp, database.config));
     base = await instance.app.listen({ host: '127.0.0.1', port: 0 });
     keys = await generateKeyPair('ES256');
+    token = await boundToken(keys);
+  }, 60_000);
+  afterAll(async () => {
+    await instance?.close();
+    await idp?.close();
+    await database?.drop();
+    if (idpData) rmSync(idpData, { recursive: true, force: true });
+  });
+
+  /** A DPoP-bound access token for alice from the dev IdP, bound to `holder`'s key. */
+  async function boundToken(holder: KeyPair): Promise<string> {
     const res = await fetch(tokenEndpoint, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        dpop: await generateProof(keys, tokenEndpoint, 'POST'),
+        dpop: await generateProof(holder, tokenEndpoint, 'POST'),
       },
       body: new URLSearchParams({
         grant_type: 'password',
@@ -49,20 +61,27 @@ describe('DPoP proofs from the dpop client library, over HTTP', () => {
     expect(res.status).toBe(200);
     const issued = (await res.json()) as Record<string, string>;
     expect(issued.token_type).toBe('DPoP');
-    token = issued.access_token as string;
+    const bound = issued.access_token as string;
     // The token is bound to the library's key: cnf.jkt is its RFC 7638 thumbprint (§6.1).
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString());
-    expect(payload.cnf).toEqual({ jkt: await calculateThumbprint(keys.publicKey) });
-  }, 60_000);
-  afterAll(async () => {
-    await instance?.close();
-    await idp?.close();
-    await database?.drop();
-    if (idpData) rmSync(idpData, { recursive: true, force: true });
-  });
+    const payload = JSON.parse(Buffer.from(bound.split('.')[1] as string, 'base64url').toString());
+    expect(payload.cnf).toEqual({ jkt: await calculateThumbprint(holder.publicKey) });
+    return bound;
+  }
 
-  const me = (proof: string) =>
-    fetch(`${base}/me`, { headers: { authorization: `DPoP ${token}`, dpop: proof } });
+  const me = (proof: string, accessToken = token) =>
+    fetch(`${base}/me`, { headers: { authorization: `DPoP ${accessToken}`, dpop: proof } });
+
+  it('accepts its Ed25519 proofs, signed with the fully-specified alg "Ed25519" (RFC 9864)', async () => {
+    const ed = await generateKeyPair('Ed25519');
+    const edToken = await boundToken(ed);
+    const proof = await generateProof(ed, `${base}/me`, 'GET', undefined, edToken);
+    const header = JSON.parse(Buffer.from(proof.split('.')[0] as string, 'base64url').toString());
+    expect(header.alg).toBe('Ed25519');
+    expect((await me(proof, edToken)).status).toBe(200);
+    const replay = await me(proof, edToken);
+    expect(replay.status).toBe(401);
+    expect(await replay.json()).toMatchObject({ code: 'dpop_proof_invalid' });
+  });
 
   it('accepts its proof (200) and refuses the same proof again (401 invalid_dpop_proof)', async () => {
     const proof = await generateProof(keys, `${base}/me`, 'GET', undefined, token);

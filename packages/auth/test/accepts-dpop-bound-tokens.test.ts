@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
-const ALGS = 'algs="ES256 ES384 ES512 PS256 RS256 EdDSA"';
+const ALGS = 'algs="ES256 ES384 ES512 PS256 RS256 EdDSA Ed25519"';
 
 interface Holder {
   readonly privateKey: KeyObject;

@@ -65,6 +65,13 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
       .sign(who.privateKey);
   }
 
+  /** The proof with its header's `alg` replaced, the signature left as it was. */
+  const relabel = (p: string, alg: string) => {
+    const [h, c, sig] = p.split('.') as [string, string, string];
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString());
+    return `${b64({ ...header, alg })}.${c}.${sig}`;
+  };
+
   const input = (p: string | string[] | undefined, over: Record<string, unknown> = {}) => ({
     proof: p,
     method: 'GET',
@@ -94,6 +101,23 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
         verify(input(await proof(other), { boundJkt: other.jkt })),
       ).resolves.toBeUndefined();
     }
+  });
+
+  test('accepts Ed25519, the fully-specified name of EdDSA (RFC 9864 §2), only for an Ed25519 key', async () => {
+    const ed = await holder('ed25519');
+    const bound = { boundJkt: ed.jkt };
+    await expect(verify(input(await proof(ed, {}, {}, 'Ed25519'), bound))).resolves.toBeUndefined();
+    await refused(
+      verify(input(await proof(alice, {}, {}, 'ES256').then((p) => relabel(p, 'Ed25519')))),
+      'dpop_proof_invalid',
+      /does not fit Ed25519/,
+    );
+    const strict = createDpopVerifier({ replay, now: clock.now, algorithms: ['ES256', 'EdDSA'] });
+    await refused(
+      strict(input(await proof(ed, {}, {}, 'Ed25519'), bound)),
+      'dpop_proof_invalid',
+      /algorithm is not one of ES256 EdDSA/,
+    );
   });
 
   test('refuses the same proof a second time (jti replay)', async () => {

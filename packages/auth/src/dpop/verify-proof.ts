@@ -14,7 +14,11 @@ import {
 } from './proof-header.js';
 import type { DpopReplayCache } from './replay.js';
 
-/** Asymmetric algorithms accepted for proofs by default (RFC 9449 §4.3 step 5: never `none` or MAC). */
+/**
+ * Asymmetric algorithms accepted for proofs by default (RFC 9449 §4.3 step 5: never `none` or
+ * MAC). `Ed25519` is the fully-specified name of EdDSA over Ed25519 (RFC 9864 §2), which
+ * clients such as the `dpop` library sign with; `EdDSA` stays accepted.
+ */
 export const DEFAULT_DPOP_ALGORITHMS: readonly string[] = Object.freeze([
   'ES256',
   'ES384',
@@ -22,6 +26,7 @@ export const DEFAULT_DPOP_ALGORITHMS: readonly string[] = Object.freeze([
   'PS256',
   'RS256',
   'EdDSA',
+  'Ed25519',
 ]);
 
 /** The payload and signature segments of a compact JWS, matched from `lastIndex` on. */
