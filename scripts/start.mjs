@@ -92,6 +92,11 @@ await ensureFree(ports.idp, 'development identity provider', 'IDP_PORT');
 await ensureFree(ports.api, 'API', 'API_PORT');
 await ensureFree(ports.web, 'web app', 'WEB_PORT');
 
+// A first start generates the identity provider's keys (two RSA keys): begun now, on the thread
+// pool, they are made while the servers load. startIdp joins this load and reports any failure.
+const { loadKeys } = await load('packages/idp/dist/tokens/keys.js');
+loadKeys(join(dataDir, 'idp')).catch(() => {});
+
 const [{ startIdp }, { loadConfig, startApi }, { startWebServer }] = await Promise.all([
   load('packages/idp/dist/index.js'),
   load('packages/api/dist/index.js'),

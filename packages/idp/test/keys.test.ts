@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { rotateKeys } from '@todo-sso/idp';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadKeys } from '../src/tokens/keys.js';
 import { decodeJwt, passwordGrant, startTestIdp } from './helpers.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'idp-keys-'));
@@ -55,5 +56,27 @@ describe('signing keys under DATA_DIR', () => {
   it('drops a rotated-out key once its grace period has passed', async () => {
     const rotated = await rotateKeys(dataDir, 0);
     expect(rotated.publishedKids).toEqual([rotated.activeKid]);
+  });
+});
+
+describe('keys of a first start', () => {
+  it('makes one key set when two loads of an empty directory overlap (npm start begins one early)', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'idp-keys-first-'));
+    try {
+      const [early, joined] = await Promise.all([loadKeys(empty), loadKeys(empty)]);
+      expect(joined.signing.map((k) => k.kid)).toEqual(early.signing.map((k) => k.kid));
+      expect(early.signing).toHaveLength(1);
+      expect([early.signing[0]?.alg, early.encryption.alg]).toEqual(['RS256', 'RSA-OAEP']);
+      const stored = JSON.parse(readFileSync(join(empty, 'keys.json'), 'utf8')) as {
+        signing: { jwk: { kid: string } }[];
+        encryption: { kid: string };
+      };
+      expect(stored.signing.map((k) => k.jwk.kid)).toEqual([early.signing[0]?.kid]);
+      expect(stored.encryption.kid).toBe(early.encryption.kid);
+      // Once settled, a later load reads the file rather than making new keys.
+      expect((await loadKeys(empty)).signing[0]?.kid).toBe(early.signing[0]?.kid);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

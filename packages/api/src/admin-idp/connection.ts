@@ -1,7 +1,8 @@
-import KeycloakAdminClient from '@keycloak/keycloak-admin-client';
+import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import { PROFILES } from '@todo-sso/auth';
 import type { ApiConfig, IssuerConfig } from '../config/config.js';
 import { ConfigError } from '../config/config.js';
+import { loadAdminClientModule } from './client-module.js';
 
 /** Where and as whom the API calls the identity provider's admin API. */
 export interface IdpAdminTarget {
@@ -73,12 +74,14 @@ export function idpAdminTarget(config: ApiConfig): IdpAdminTarget | IdpAdminUnsu
 /**
  * The official Keycloak admin client for a target, authenticated by the client credentials
  * grant (RFC 6749 §4.4) of the API's own client. The token is cached until 30 s before it
- * expires; concurrent calls share one token request.
+ * expires; concurrent calls share one token request. The library is loaded here, on the first
+ * admin call (`client-module.ts`).
  */
-export function createAdminClient(
+export async function createAdminClient(
   target: IdpAdminTarget,
   options: { readonly timeoutMs: number; readonly now: () => number },
-): KeycloakAdminClient {
+): Promise<KeycloakAdminClient> {
+  const { default: KeycloakAdminClient } = await loadAdminClientModule();
   const client = new KeycloakAdminClient({
     baseUrl: target.server,
     realmName: target.realm,

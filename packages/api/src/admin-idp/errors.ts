@@ -1,5 +1,5 @@
-import { NetworkError } from '@keycloak/keycloak-admin-client';
 import { ApiError } from '../http/problem.js';
+import { AdminClientUnavailable, loadedAdminClientModule } from './client-module.js';
 import { TokenError } from './connection.js';
 
 /**
@@ -7,17 +7,21 @@ import { TokenError } from './connection.js';
  * unreachable or failing is 503 (never 500); a taken username 409; an unknown user 404; the
  * IdP refusing the API's own service account (missing `realm-management` roles) or not serving
  * the call at all 502, since the admin's request was fine and the fault is between the API and
- * the IdP.
+ * the IdP. The admin client library failing to load is 503 too, saying so.
  */
 export function idpError(error: unknown, what: string, userScoped = true): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof AdminClientUnavailable)
+    return new ApiError('idp_unavailable', `${what}: ${error.message}`, { cause: error });
+  // Only a loaded library can have thrown one of its own errors.
+  const NetworkError = loadedAdminClientModule()?.NetworkError;
   if (error instanceof TokenError && error.status >= 400 && error.status < 500)
     return new ApiError(
       'idp_refused',
       `${what}: the identity provider refused the API's client credentials (OIDC_CLIENT_ID / OIDC_CLIENT_SECRET)`,
       { cause: error },
     );
-  if (error instanceof NetworkError) {
+  if (NetworkError !== undefined && error instanceof NetworkError) {
     const status = error.response.status;
     const message = idpMessage(error.responseData);
     if (status === 409)

@@ -36,6 +36,6 @@ export function createIdpAdmin(
       },
     };
   }
-  const service = new IdpAdminService(createAdminClient(target, options), target);
+  const service = new IdpAdminService(() => createAdminClient(target, options), target);
   return { service, require: () => service };
 }

@@ -49,17 +49,29 @@ function first(value: unknown): string | null {
  */
 export class IdpAdminService {
   #apiClientUuid?: Promise<string>;
+  #client?: Promise<KeycloakAdminClient>;
 
+  /** `connect` makes the admin client, on the first call that needs it. */
   constructor(
-    private readonly kc: KeycloakAdminClient,
+    private readonly connect: () => Promise<KeycloakAdminClient>,
     readonly target: IdpAdminTarget,
   ) {}
+
+  /** The admin client, made once; a failed attempt (library not loadable) is retried later. */
+  private client(): Promise<KeycloakAdminClient> {
+    this.#client ??= this.connect().catch((e) => {
+      this.#client = undefined;
+      throw e;
+    });
+    return this.#client;
+  }
 
   /** Users matching `search` (username, email, names), at most 100, with their roles. */
   async listUsers(search: string | undefined) {
     try {
+      const kc = await this.client();
       const [users, assignable] = await Promise.all([
-        this.kc.users.find({ ...(search ? { search } : {}), max: 100, briefRepresentation: false }),
+        kc.users.find({ ...(search ? { search } : {}), max: 100, briefRepresentation: false }),
         this.assignableRoles(),
       ]);
       const items = await Promise.all(users.map((u) => this.describe(u)));
@@ -72,10 +84,8 @@ export class IdpAdminService {
   /** The realm roles and the API's permissions an admin may grant. */
   async assignableRoles(): Promise<{ realmRoles: string[]; permissions: string[] }> {
     const id = await this.apiClientUuid();
-    const [realm, client] = await Promise.all([
-      this.kc.roles.find(),
-      this.kc.clients.listRoles({ id }),
-    ]);
+    const kc = await this.client();
+    const [realm, client] = await Promise.all([kc.roles.find(), kc.clients.listRoles({ id })]);
     return {
       realmRoles: realm
         .map((r) => r.name ?? '')
@@ -90,7 +100,8 @@ export class IdpAdminService {
 
   async getUser(id: string): Promise<IdpUser> {
     try {
-      const user = await this.kc.users.findOne({ id });
+      const kc = await this.client();
+      const user = await kc.users.findOne({ id });
       if (user === undefined) throw new ApiError('not_found', 'No such user');
       return await this.describe(user);
     } catch (e) {
@@ -116,7 +127,8 @@ export class IdpAdminService {
     };
     let id: string;
     try {
-      ({ id } = await this.kc.users.create(rep));
+      const kc = await this.client();
+      ({ id } = await kc.users.create(rep));
     } catch (e) {
       throw idpError(e, `Creating ${input.username}`, false);
     }
@@ -126,13 +138,14 @@ export class IdpAdminService {
   /** Sets `enabled` and/or the `department` attribute (null removes it). */
   async updateUser(id: string, change: { enabled?: boolean; department?: string | null }) {
     try {
-      const user = await this.kc.users.findOne({ id });
+      const kc = await this.client();
+      const user = await kc.users.findOne({ id });
       if (user === undefined) throw new ApiError('not_found', 'No such user');
       const attributes: Record<string, unknown> = { ...(user.attributes ?? {}) };
       if (change.department === null) delete attributes.department;
       else if (change.department !== undefined) attributes.department = [change.department];
       // Keycloak's PUT replaces `attributes` as a whole: send them all back, changed.
-      await this.kc.users.update(
+      await kc.users.update(
         { id },
         {
           ...(change.enabled !== undefined && { enabled: change.enabled }),
@@ -148,15 +161,16 @@ export class IdpAdminService {
   /** Grants (`true`) or removes a realm role or one of the API's permissions. */
   async setRole(id: string, role: string, granted: boolean): Promise<IdpUser> {
     try {
+      const kc = await this.client();
       const { kind, rep } = await this.findRole(role);
       const roles = [{ id: rep.id ?? '', name: rep.name ?? role }];
       if (kind === 'realm') {
-        if (granted) await this.kc.users.addRealmRoleMappings({ id, roles });
-        else await this.kc.users.delRealmRoleMappings({ id, roles });
+        if (granted) await kc.users.addRealmRoleMappings({ id, roles });
+        else await kc.users.delRealmRoleMappings({ id, roles });
       } else {
         const clientUniqueId = await this.apiClientUuid();
-        if (granted) await this.kc.users.addClientRoleMappings({ id, clientUniqueId, roles });
-        else await this.kc.users.delClientRoleMappings({ id, clientUniqueId, roles });
+        if (granted) await kc.users.addClientRoleMappings({ id, clientUniqueId, roles });
+        else await kc.users.delClientRoleMappings({ id, clientUniqueId, roles });
       }
       return await this.getUser(id);
     } catch (e) {
@@ -167,7 +181,8 @@ export class IdpAdminService {
   /** Sets a temporary password: the person must choose a new one at the next sign-in. */
   async resetPassword(id: string, password: string): Promise<void> {
     try {
-      await this.kc.users.resetPassword({
+      const kc = await this.client();
+      await kc.users.resetPassword({
         id,
         credential: { type: 'password', value: password, temporary: true },
       });
@@ -178,7 +193,8 @@ export class IdpAdminService {
 
   async listSessions(id: string) {
     try {
-      const sessions = await this.kc.users.listSessions({ id });
+      const kc = await this.client();
+      const sessions = await kc.users.listSessions({ id });
       return sessions.map((s) => ({
         id: s.id ?? '',
         ipAddress: s.ipAddress ?? null,
@@ -194,7 +210,8 @@ export class IdpAdminService {
   /** Ends every session of the user at the IdP (Keycloak `POST /users/{id}/logout`). */
   async logout(id: string): Promise<void> {
     try {
-      await this.kc.users.logout({ id });
+      const kc = await this.client();
+      await kc.users.logout({ id });
     } catch (e) {
       throw idpError(e, 'Ending the sessions');
     }
@@ -207,7 +224,8 @@ export class IdpAdminService {
    */
   async revokeConsent(id: string, clientId: string): Promise<boolean> {
     try {
-      await this.kc.users.revokeConsent({ id, clientId });
+      const kc = await this.client();
+      await kc.users.revokeConsent({ id, clientId });
       return true;
     } catch (e) {
       const error = idpError(e, 'Revoking the consent');
@@ -220,10 +238,8 @@ export class IdpAdminService {
     name: string,
   ): Promise<{ kind: 'realm' | 'client'; rep: RoleRepresentation }> {
     const id = await this.apiClientUuid();
-    const [realm, client] = await Promise.all([
-      this.kc.roles.find(),
-      this.kc.clients.listRoles({ id }),
-    ]);
+    const kc = await this.client();
+    const [realm, client] = await Promise.all([kc.roles.find(), kc.clients.listRoles({ id })]);
     const permission = client.find((r) => r.name === name);
     if (permission) return { kind: 'client', rep: permission };
     const realmRole = realm.find((r) => r.name === name && !BUILTIN_ROLE.test(name));
@@ -234,8 +250,8 @@ export class IdpAdminService {
   }
 
   private apiClientUuid(): Promise<string> {
-    this.#apiClientUuid ??= this.kc.clients
-      .find({ clientId: this.target.clientId })
+    this.#apiClientUuid ??= this.client()
+      .then((kc) => kc.clients.find({ clientId: this.target.clientId }))
       .then((found) => {
         const id = found.find((c) => c.clientId === this.target.clientId)?.id;
         if (id === undefined)
@@ -251,7 +267,8 @@ export class IdpAdminService {
 
   private async describe(user: UserRepresentation): Promise<IdpUser> {
     const id = user.id ?? '';
-    const mappings = await this.kc.users.listRoleMappings({ id });
+    const kc = await this.client();
+    const mappings = await kc.users.listRoleMappings({ id });
     const client = mappings.clientMappings?.[this.target.clientId] as
       | { mappings?: RoleRepresentation[] }
       | undefined;

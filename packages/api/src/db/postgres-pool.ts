@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from './pg.js';
 
 /** Connections per API process. */
 export const POOL_SIZE = 10;
@@ -37,23 +38,28 @@ type Query = (...args: unknown[]) => unknown;
 /**
  * node-postgres's client with its own connect timeout (the pool's timeout, longer, bounds the
  * wait in the queue) and the statements marked by `prepareOnServer` sent as named statements.
- * Kysely calls `query(sql, parameters)`; any other call goes through unchanged.
+ * Kysely calls `query(sql, parameters)`; any other call goes through unchanged. Defined on
+ * first use, once the driver is loaded.
  */
-class Client extends pg.Client {
-  constructor(config?: string | pg.ClientConfig) {
-    const options = typeof config === 'string' ? { connectionString: config } : config;
-    super({ ...options, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-    const query = this.query.bind(this) as Query;
-    const named: Query = (...args) => {
-      const [text, values] = args;
-      const name =
-        args.length === 2 && typeof text === 'string' && Array.isArray(values)
-          ? names.get(text)
-          : undefined;
-      return name === undefined ? query(...args) : query({ name, text, values });
-    };
-    this.query = named as pg.Client['query'];
-  }
+let NamedStatementClient: typeof pg.Client | undefined;
+function namedStatementClient(): typeof pg.Client {
+  NamedStatementClient ??= class Client extends loadPg().Client {
+    constructor(config?: string | pg.ClientConfig) {
+      const options = typeof config === 'string' ? { connectionString: config } : config;
+      super({ ...options, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+      const query = this.query.bind(this) as Query;
+      const named: Query = (...args) => {
+        const [text, values] = args;
+        const name =
+          args.length === 2 && typeof text === 'string' && Array.isArray(values)
+            ? names.get(text)
+            : undefined;
+        return name === undefined ? query(...args) : query({ name, text, values });
+      };
+      this.query = named as pg.Client['query'];
+    }
+  };
+  return NamedStatementClient;
 }
 
 /**
@@ -64,10 +70,10 @@ class Client extends pg.Client {
  * (answered 503), and the pool discards the client when it is released, no longer queryable.
  */
 export function createPool(url: string): pg.Pool {
-  const pool = new pg.Pool({
+  const pool = new (loadPg().Pool)({
     connectionString: url,
     max: POOL_SIZE,
-    Client,
+    Client: namedStatementClient(),
     connectionTimeoutMillis: QUEUE_TIMEOUT_MS,
   });
   pool.on('connect', (client) => {

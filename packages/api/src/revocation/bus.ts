@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Db } from '../db/database.js';
+import { loadPg } from '../db/pg.js';
 import type { Revocation } from '../repositories/revocations.js';
 
 /** Carries new revocations to every API instance sharing the database. */
@@ -60,7 +61,7 @@ export function postgresBus(db: Db, url: string): RevocationBus {
   let retry: NodeJS.Timeout | undefined;
 
   async function connect(onRevocation: (r: Revocation) => void, onResync: () => void) {
-    const next = new pg.Client({ connectionString: url });
+    const next = new (loadPg().Client)({ connectionString: url });
     next.on('notification', (message) => {
       if (message.channel !== CHANNEL || !message.payload) return;
       try {

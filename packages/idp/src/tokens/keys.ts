@@ -1,6 +1,7 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { IdpError } from '../errors.js';
 
 /** A private JWK as stored under the data directory. */
@@ -30,8 +31,14 @@ export const DEFAULT_KEY_GRACE_SECONDS = 24 * 60 * 60;
 
 const FILE = 'keys.json';
 
-function newRsaJwk(alg: 'RS256' | 'RSA-OAEP', use: 'sig' | 'enc'): PrivateJwk {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const generateRsa = promisify(generateKeyPair);
+
+/**
+ * A new 2048-bit RSA key, generated on libuv's thread pool rather than the main thread (0.1 to
+ * 0.3 s of CPU each): a first start makes two in parallel, while the servers load.
+ */
+async function newRsaJwk(alg: 'RS256' | 'RSA-OAEP', use: 'sig' | 'enc'): Promise<PrivateJwk> {
+  const { privateKey } = await generateRsa('rsa', { modulusLength: 2048 });
   const jwk = privateKey.export({ format: 'jwk' }) as Record<string, unknown>;
   return { ...jwk, kty: 'RSA', kid: randomBytes(16).toString('base64url'), alg, use };
 }
@@ -70,21 +77,39 @@ function current(file: KeyFile, graceSeconds: number, now: number): IdpKeys {
   return { signing, encryption: file.encryption };
 }
 
+/** Loads in progress per data directory: concurrent callers share one, so one key is made. */
+const loading = new Map<string, Promise<IdpKeys>>();
+
 /**
  * Loads the signing and encryption keys from `dataDir`, creating them on first use, so tokens
- * stay verifiable across restarts.
+ * stay verifiable across restarts. Calls for the same directory while one is under way share
+ * its result (`npm start` begins generating before the identity provider has loaded).
  */
-export async function loadKeys(
+export function loadKeys(
   dataDir: string,
   graceSeconds = DEFAULT_KEY_GRACE_SECONDS,
 ): Promise<IdpKeys> {
+  const key = `${graceSeconds}:${resolve(dataDir)}`;
+  let pending = loading.get(key);
+  if (pending === undefined) {
+    pending = readOrCreateKeys(dataDir, graceSeconds).finally(() => loading.delete(key));
+    loading.set(key, pending);
+  }
+  return pending;
+}
+
+async function readOrCreateKeys(dataDir: string, graceSeconds: number): Promise<IdpKeys> {
   let file = await readKeyFile(dataDir);
   const now = Math.floor(Date.now() / 1000);
   if (!file?.signing.some((k) => k.retiredAt === undefined)) {
+    const [signing, encryption] = await Promise.all([
+      newRsaJwk('RS256', 'sig'),
+      file?.encryption ?? newRsaJwk('RSA-OAEP', 'enc'),
+    ]);
     file = {
       version: 1,
-      signing: [{ jwk: newRsaJwk('RS256', 'sig'), createdAt: now }, ...(file?.signing ?? [])],
-      encryption: file?.encryption ?? newRsaJwk('RSA-OAEP', 'enc'),
+      signing: [{ jwk: signing, createdAt: now }, ...(file?.signing ?? [])],
+      encryption,
     };
     await writeKeyFile(dataDir, file);
   }
@@ -106,7 +131,7 @@ export async function rotateKeys(
   await loadKeys(dataDir, graceSeconds);
   const file = (await readKeyFile(dataDir)) as KeyFile;
   const now = Math.floor(Date.now() / 1000);
-  const fresh = newRsaJwk('RS256', 'sig');
+  const fresh = await newRsaJwk('RS256', 'sig');
   const kept = file.signing
     .map((k) => (k.retiredAt === undefined ? { ...k, retiredAt: now } : k))
     .filter((k) => now - (k.retiredAt ?? now) < graceSeconds);
