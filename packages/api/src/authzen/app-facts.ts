@@ -107,9 +107,10 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
   async function relationOf(subject: Entity, resource: Entity): Promise<Relation | undefined> {
     const owner = ownerOf(subject);
     const id = resource.id.toLowerCase();
-    if (!UUID.test(id)) return undefined;
+    // Only ids that passed the UUID check below were loaded by `prefetch`.
     const hit = known.scope(owner, resource.type)?.get(id);
     if (hit !== undefined) return hit ?? undefined;
+    if (!UUID.test(id)) return undefined;
     if (resource.type === 'list') return lists.relation(owner, id);
     if (resource.type === 'todo') return (await todos.access(owner, id))?.relation;
     return undefined;
