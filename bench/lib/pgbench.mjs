@@ -79,7 +79,14 @@ export async function buildScript(databaseUrl, { a, b, userValues, users }) {
           expr = `to_char(clock_timestamp() AT TIME ZONE 'UTC', ${literal('YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')})`;
         return `(${expr})::${type}`;
       });
-      const oneLine = sql.replace(/\s+/g, ' ').trim();
+      // A colon inside one of the statement's own string literals (a `to_char` format) would
+      // be read as a variable too: spelled with chr(58) like the values.
+      const oneLine = sql
+        .replace(/\s+/g, ' ')
+        .trim()
+        .replace(/'(?:[^']|'')*'/g, (text) =>
+          text.includes(':') ? literal(text.slice(1, -1).replaceAll("''", "'")) : text,
+        );
       lines.push(`${oneLine.replace(/\$(\d+)/g, (_, n) => values[Number(n) - 1])};`);
     }
   } finally {
