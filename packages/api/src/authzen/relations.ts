@@ -22,7 +22,7 @@ const sqliteStatements = new WeakMap<Db, Record<'list' | 'todo', PairsQuery>>();
  * start from the todos' primary keys (one lookup per id, then the membership's primary key)
  * rather than from every todo of every list the member belongs to.
  */
-function sqliteRelationStatements(db: Db): Record<'list' | 'todo', PairsQuery> {
+export function sqliteRelationStatements(db: Db): Record<'list' | 'todo', PairsQuery> {
   let statements = sqliteStatements.get(db);
   if (statements) return statements;
   const k = db.kysely;
