@@ -24,6 +24,8 @@ export interface Authenticator {
    * `undefined` when the token must go through `authenticate`. Throws {@link AuthError}. Lets a
    * caller answer a warm request without a promise. `key`: the token's cache key
    * (`tokenKey(token)`) when the caller kept it from an earlier read of the same token string.
+   * It is trusted, not checked against `token`: pass only a key computed from this very string,
+   * or none.
    */
   cached?(token: string, options?: AuthenticateOptions, key?: string): Principal | undefined;
   /**

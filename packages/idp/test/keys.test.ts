@@ -79,4 +79,18 @@ describe('keys of a first start', () => {
       rmSync(empty, { recursive: true, force: true });
     }
   });
+
+  it('makes one key set when the overlapping loads ask for different grace periods', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'idp-keys-grace-'));
+    try {
+      const [short, long] = await Promise.all([loadKeys(empty), loadKeys(empty, 3600)]);
+      expect(long.signing[0]?.kid).toBe(short.signing[0]?.kid);
+      const stored = JSON.parse(readFileSync(join(empty, 'keys.json'), 'utf8')) as {
+        signing: { jwk: { kid: string } }[];
+      };
+      expect(stored.signing.map((k) => k.jwk.kid)).toEqual([short.signing[0]?.kid]);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
 });

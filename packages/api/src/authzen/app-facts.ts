@@ -90,6 +90,37 @@ async function membersOf(db: Db, issuer: string, resource: Entity): Promise<Enti
 }
 
 /**
+ * Loads into `known` the relations a batch's items ask about: one query per subject and resource
+ * type instead of one per item. Ids that are not UUIDs are left out (they relate to nothing), and
+ * an id the query did not return is recorded as having no relation.
+ */
+async function prefetchRelations(
+  db: Db,
+  known: KnownRelations,
+  ownerOf: (subject: Entity) => Owner,
+  requests: readonly EvaluationRequest[],
+): Promise<void> {
+  const groups = new Map<Map<string, Relation | null>, Group>();
+  for (const { subject, resource } of requests) {
+    const type = resource.type;
+    if (subject.type !== 'user' || (type !== 'list' && type !== 'todo')) continue;
+    const id = resource.id.toLowerCase();
+    if (!UUID.test(id)) continue;
+    const owner = ownerOf(subject);
+    const scope = known.scope(owner, type, true);
+    const group = groups.get(scope) ?? { owner, type, ids: new Set() };
+    group.ids.add(id);
+    groups.set(scope, group);
+  }
+  for (const [scope, { owner, type, ids }] of groups) {
+    const wanted = [...ids];
+    const pairs = await relationPairs(db, owner, type, wanted);
+    for (const id of wanted) scope.set(id, null);
+    for (const [id, relation] of pairs) scope.set(id, relation);
+  }
+}
+
+/**
  * The app's facts for the engine: relations from the list memberships in the database, for
  * subjects of one issuer (a subject's `id` is a `sub`; `properties.issuer` names another).
  */
@@ -122,26 +153,8 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
     },
 
     /** One query per subject and resource type for a whole batch instead of one per item. */
-    async prefetch(requests: readonly EvaluationRequest[]) {
-      const groups = new Map<Map<string, Relation | null>, Group>();
-      for (const { subject, resource } of requests) {
-        const type = resource.type;
-        if (subject.type !== 'user' || (type !== 'list' && type !== 'todo')) continue;
-        const id = resource.id.toLowerCase();
-        if (!UUID.test(id)) continue;
-        const owner = ownerOf(subject);
-        const scope = known.scope(owner, type, true);
-        const group = groups.get(scope) ?? { owner, type, ids: new Set() };
-        group.ids.add(id);
-        groups.set(scope, group);
-      }
-      for (const [scope, { owner, type, ids }] of groups) {
-        const wanted = [...ids];
-        const pairs = await relationPairs(db, owner, type, wanted);
-        for (const id of wanted) scope.set(id, null);
-        for (const [id, relation] of pairs) scope.set(id, relation);
-      }
-    },
+    prefetch: (requests: readonly EvaluationRequest[]) =>
+      prefetchRelations(db, known, ownerOf, requests),
 
     async check(request: EvaluationRequest, requirement: RuleRequirement) {
       const props = request.subject.properties;

@@ -215,7 +215,10 @@ export function createRequestHook(
         if (checkSenderNow === undefined) hit = undefined;
         else {
           request.principal = hit;
-          sender = checkSenderNow(hit, proofRequest(request, credentials as Credentials));
+          sender = authenticator.checkSenderNow?.(
+            hit,
+            proofRequest(request, credentials as Credentials),
+          );
         }
       }
     } catch (error) {

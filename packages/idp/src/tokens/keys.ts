@@ -1,4 +1,4 @@
-import { generateKeyPair, randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -63,7 +63,8 @@ async function readKeyFile(dataDir: string): Promise<KeyFile | undefined> {
 async function writeKeyFile(dataDir: string, file: KeyFile): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const target = join(dataDir, FILE);
-  const temp = `${target}.${process.pid}.tmp`;
+  // A name of its own per write, so two writes never share (and interleave in) one temp file.
+  const temp = `${target}.${process.pid}.${randomUUID()}.tmp`;
   // Private keys: owner-only permissions, written atomically.
   await writeFile(temp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
   await rename(temp, target);
@@ -78,42 +79,43 @@ function current(file: KeyFile, graceSeconds: number, now: number): IdpKeys {
 }
 
 /** Loads in progress per data directory: concurrent callers share one, so one key is made. */
-const loading = new Map<string, Promise<IdpKeys>>();
+const loading = new Map<string, Promise<KeyFile>>();
 
 /**
  * Loads the signing and encryption keys from `dataDir`, creating them on first use, so tokens
  * stay verifiable across restarts. Calls for the same directory while one is under way share
- * its result (`npm start` begins generating before the identity provider has loaded).
+ * its key file, whatever their grace period (`npm start` begins generating before the identity
+ * provider has loaded); each then keeps the retired keys its own grace period allows.
  */
-export function loadKeys(
+export async function loadKeys(
   dataDir: string,
   graceSeconds = DEFAULT_KEY_GRACE_SECONDS,
 ): Promise<IdpKeys> {
-  const key = `${graceSeconds}:${resolve(dataDir)}`;
+  const key = resolve(dataDir);
   let pending = loading.get(key);
   if (pending === undefined) {
-    pending = readOrCreateKeys(dataDir, graceSeconds).finally(() => loading.delete(key));
+    pending = readOrCreateKeyFile(dataDir).finally(() => loading.delete(key));
     loading.set(key, pending);
   }
-  return pending;
+  const file = await pending;
+  return current(file, graceSeconds, Math.floor(Date.now() / 1000));
 }
 
-async function readOrCreateKeys(dataDir: string, graceSeconds: number): Promise<IdpKeys> {
-  let file = await readKeyFile(dataDir);
+async function readOrCreateKeyFile(dataDir: string): Promise<KeyFile> {
+  const file = await readKeyFile(dataDir);
+  if (file?.signing.some((k) => k.retiredAt === undefined)) return file;
   const now = Math.floor(Date.now() / 1000);
-  if (!file?.signing.some((k) => k.retiredAt === undefined)) {
-    const [signing, encryption] = await Promise.all([
-      newRsaJwk('RS256', 'sig'),
-      file?.encryption ?? newRsaJwk('RSA-OAEP', 'enc'),
-    ]);
-    file = {
-      version: 1,
-      signing: [{ jwk: signing, createdAt: now }, ...(file?.signing ?? [])],
-      encryption,
-    };
-    await writeKeyFile(dataDir, file);
-  }
-  return current(file, graceSeconds, now);
+  const [signing, encryption] = await Promise.all([
+    newRsaJwk('RS256', 'sig'),
+    file?.encryption ?? newRsaJwk('RSA-OAEP', 'enc'),
+  ]);
+  const created: KeyFile = {
+    version: 1,
+    signing: [{ jwk: signing, createdAt: now }, ...(file?.signing ?? [])],
+    encryption,
+  };
+  await writeKeyFile(dataDir, created);
+  return created;
 }
 
 /**
