@@ -8,6 +8,17 @@ import {
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { expectAuthFailure, frozenClock } from './support.js';
 
+/**
+ * Alice's token signed by a key the issuer never published, under any `kid`: what a flood of
+ * random kids sends.
+ */
+async function forger(idp: TestIssuer): Promise<(kid: string) => string> {
+  const stranger = await generateSigningKey('RS256');
+  const [, payload, signature] = (await idp.accessToken(alice, { key: stranger })).split('.');
+  return (kid) =>
+    `${Buffer.from(JSON.stringify({ alg: 'RS256', kid })).toString('base64url')}.${payload}.${signature}`;
+}
+
 describe('JWKS cache', () => {
   let clock: ReturnType<typeof frozenClock>;
   let idp: TestIssuer;
@@ -113,10 +124,7 @@ describe('JWKS cache', () => {
     await idp.rotateKeys();
     await auth.authenticate(await idp.accessToken(alice));
     expect(idp.counters.jwks).toBe(2);
-    const stranger = await generateSigningKey('RS256');
-    const [, payload, signature] = (await idp.accessToken(alice, { key: stranger })).split('.');
-    const forged = (kid: string) =>
-      `${Buffer.from(JSON.stringify({ alg: 'RS256', kid })).toString('base64url')}.${payload}.${signature}`;
+    const forged = await forger(idp);
     for (let i = 0; i < 20; i += 1) {
       clock.advance(1);
       const results = await Promise.all(
@@ -132,10 +140,7 @@ describe('JWKS cache', () => {
   test('tells why each fetch started: a flood once the TTL is over costs that refresh and one refetch per cooldown', async () => {
     const auth = make();
     await auth.authenticate(await idp.accessToken(alice));
-    const stranger = await generateSigningKey('RS256');
-    const [, payload, signature] = (await idp.accessToken(alice, { key: stranger })).split('.');
-    const forged = (kid: string) =>
-      `${Buffer.from(JSON.stringify({ alg: 'RS256', kid })).toString('base64url')}.${payload}.${signature}`;
+    const forged = await forger(idp);
     clock.advance(301); // the keys' TTL is over when the flood begins
     for (let second = 0; second < 34; second += 1) {
       const results = await Promise.all(
@@ -168,10 +173,7 @@ describe('JWKS cache', () => {
   test('a flood of random kids during a refetch shares it and starts no other', async () => {
     const auth = make();
     await auth.authenticate(await idp.accessToken(alice));
-    const stranger = await generateSigningKey('RS256');
-    const [, payload, signature] = (await idp.accessToken(alice, { key: stranger })).split('.');
-    const forged = (kid: string) =>
-      `${Buffer.from(JSON.stringify({ alg: 'RS256', kid })).toString('base64url')}.${payload}.${signature}`;
+    const forged = await forger(idp);
     idp.setFault('slow', { delayMs: 100, endpoints: ['jwks'] });
     for (let window = 1; window <= 3; window += 1) {
       clock.advance(31);
