@@ -9,6 +9,8 @@ import { AuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { type Credentials, parseAuthorization, refuseQueryToken } from './bearer.js';
 import type { AuthPluginOptions, RouteAuthConfig } from './options.js';
+import { ProofBatch } from './proof-batch.js';
+import { proofRequest } from './proof-request.js';
 
 /** What the per-request work of one plugin registration needs; built once when it registers. */
 export interface RequestHookState {
@@ -35,17 +37,6 @@ function hasRepeatedAuthorization(rawHeaders: readonly string[]): boolean {
     if (name?.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1) return true;
   }
   return false;
-}
-
-/** Every field line of a header, by lower-case name (RFC 9449 §4.3 step 1 counts them). */
-function headerLines(rawHeaders: readonly string[], name: string): string[] {
-  const lines: string[] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const value = rawHeaders[i + 1];
-    if (rawHeaders[i]?.length === name.length && rawHeaders[i]?.toLowerCase() === name && value)
-      lines.push(value);
-  }
-  return lines;
 }
 
 /**
@@ -105,19 +96,6 @@ function decideRoute(
   if (!decision.allowed) throw denialError(decision);
 }
 
-/** RFC 9449 §4.3: what a request's proof is checked against. */
-function proofRequest(request: FastifyRequest, { scheme, token }: Credentials): ProofRequest {
-  return {
-    scheme,
-    token,
-    proof: headerLines(request.raw.rawHeaders, 'dpop'),
-    method: request.method,
-    // `htu` is compared with the URI the client used: behind trusted proxies, Fastify's
-    // protocol and host are the forwarded ones.
-    url: `${request.protocol}://${request.host}${request.url}`,
-  };
-}
-
 /** Every path but the warm one: verification, introspection, DPoP, asynchronous checks. */
 async function authenticateRequest(
   state: RequestHookState,
@@ -166,10 +144,33 @@ function finish(
   done();
 }
 
+type SenderResult = ReturnType<NonNullable<Authenticator['checkSenderNow']>>;
+
+/** After the proof check: the proof key, possibly once the replay store answers. */
+function afterSender(
+  state: RequestHookState,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  auth: RouteAuthConfig | undefined,
+  done: HookHandlerDoneFunction,
+  sender: SenderResult | undefined,
+): void {
+  // An asynchronous replay store (shared by several instances) answers later.
+  if (sender instanceof Promise) {
+    sender.then((proof) => {
+      request.dpopProof = proof;
+      finish(state, request, reply, auth, done);
+    }, done);
+    return;
+  }
+  request.dpopProof = sender;
+  finish(state, request, reply, auth, done);
+}
+
 /**
  * The `onRequest` hook, callback style: a warm request (a token verified before, on a route
- * without introspection) is decided synchronously, without a promise; so is its DPoP proof
- * (RFC 9449 §7) when the replay store answers synchronously. Every other request goes through
+ * without introspection) is decided synchronously, without a promise; its DPoP proof (RFC 9449
+ * §7), if any, with the proofs of the same turn ({@link ProofBatch}). Every other request goes through
  * {@link authenticateRequest}. Failures are AuthErrors (statusCode set) for the app's error
  * handler.
  */
@@ -178,11 +179,13 @@ export function createRequestHook(
 ): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
   const { authenticator, audiences, dpopAlgorithms } = state;
   const lastRead = new WeakMap<object, ConnectionCredentials>();
+  const proofs = new ProofBatch<SenderResult>();
   return (request, reply, done) => {
     let credentials: Credentials | undefined;
     let accept: AuthenticateOptions | undefined;
     let hit: Principal | undefined;
-    let sender: ReturnType<NonNullable<Authenticator['checkSenderNow']>> | undefined;
+    let sender: SenderResult | undefined;
+    let proof: ProofRequest | undefined;
     const auth = request.routeOptions.config?.auth;
     try {
       const { authorization } = request.headers;
@@ -215,10 +218,10 @@ export function createRequestHook(
         if (checkSenderNow === undefined) hit = undefined;
         else {
           request.principal = hit;
-          sender = authenticator.checkSenderNow?.(
-            hit,
-            proofRequest(request, credentials as Credentials),
-          );
+          proof = proofRequest(request, credentials as Credentials);
+          // A bound token sent as Bearer is refused at once (§7.2); a proof is checked with
+          // the others of this turn (ProofBatch).
+          if (proof.scheme === 'Bearer') sender = authenticator.checkSenderNow?.(hit, proof);
         }
       }
     } catch (error) {
@@ -231,16 +234,16 @@ export function createRequestHook(
       );
       return;
     }
-    // An asynchronous replay store (shared by several instances) answers later.
-    if (sender instanceof Promise) {
-      sender.then((proof) => {
-        request.dpopProof = proof;
-        finish(state, request, reply, auth, done);
-      }, done);
-      return;
-    }
     request.principal = hit;
-    request.dpopProof = sender;
-    finish(state, request, reply, auth, done);
+    if (proof?.scheme !== 'DPoP') return afterSender(state, request, reply, auth, done, sender);
+    const principal = hit;
+    const checked = proof;
+    proofs.add(
+      () => authenticator.checkSenderNow?.(principal, checked),
+      (error, result) =>
+        error === undefined
+          ? afterSender(state, request, reply, auth, done, result)
+          : done(error as Error),
+    );
   };
 }

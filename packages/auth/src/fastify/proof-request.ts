@@ -1,0 +1,30 @@
+import type { FastifyRequest } from 'fastify';
+import type { ProofRequest } from '../dpop/sender.js';
+import type { Credentials } from './bearer.js';
+
+/** Every field line of a header, by lower-case name (RFC 9449 §4.3 step 1 counts them). */
+function headerLines(rawHeaders: readonly string[], name: string): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const value = rawHeaders[i + 1];
+    if (rawHeaders[i]?.length === name.length && rawHeaders[i]?.toLowerCase() === name && value)
+      lines.push(value);
+  }
+  return lines;
+}
+
+/** RFC 9449 §4.3: what a request's proof is checked against. */
+export function proofRequest(
+  request: FastifyRequest,
+  { scheme, token }: Credentials,
+): ProofRequest {
+  return {
+    scheme,
+    token,
+    proof: headerLines(request.raw.rawHeaders, 'dpop'),
+    method: request.method,
+    // `htu` is compared with the URI the client used: behind trusted proxies, Fastify's
+    // protocol and host are the forwarded ones.
+    url: `${request.protocol}://${request.host}${request.url}`,
+  };
+}
