@@ -96,7 +96,7 @@ function decideRoute(
   if (!decision.allowed) throw denialError(decision);
 }
 
-/** Every path but the warm one: verification, introspection, DPoP, asynchronous checks. */
+/** Every path that waits (`pending`: a verification the hook started), introspection, DPoP. */
 async function authenticateRequest(
   state: RequestHookState,
   request: FastifyRequest,
@@ -104,9 +104,10 @@ async function authenticateRequest(
   credentials: Credentials | undefined,
   accept: AuthenticateOptions | undefined,
   auth: RouteAuthConfig | undefined,
+  pending: Promise<Principal> | undefined,
 ): Promise<void> {
   const { authenticator, beforeDecision } = state;
-  const principal = await authenticator.authenticate(credentials?.token, accept);
+  const principal = await (pending ?? authenticator.authenticate(credentials?.token, accept));
   // authenticate() refused a missing token, so the credentials are here from now on.
   const { scheme, token } = credentials as Credentials;
   if (auth?.introspect) await authenticator.introspect(token, accept);
@@ -146,7 +147,7 @@ function finish(
 
 type SenderResult = ReturnType<NonNullable<Authenticator['checkSenderNow']>>;
 
-/** After the proof check: the proof key, possibly once the replay store answers. */
+/** After the proof check: the proof key, later with an asynchronous (shared) replay store. */
 function afterSender(
   state: RequestHookState,
   request: FastifyRequest,
@@ -155,7 +156,6 @@ function afterSender(
   done: HookHandlerDoneFunction,
   sender: SenderResult | undefined,
 ): void {
-  // An asynchronous replay store (shared by several instances) answers later.
   if (sender instanceof Promise) {
     sender.then((proof) => {
       request.dpopProof = proof;
@@ -168,11 +168,9 @@ function afterSender(
 }
 
 /**
- * The `onRequest` hook, callback style: a warm request (a token verified before, on a route
- * without introspection) is decided synchronously, without a promise; its DPoP proof (RFC 9449
- * §7), if any, with the proofs of the same turn ({@link ProofBatch}). Every other request goes through
- * {@link authenticateRequest}. Failures are AuthErrors (statusCode set) for the app's error
- * handler.
+ * The `onRequest` hook, callback style: on a route without introspection, a token verified
+ * before or verifying at once (`authenticateNow`) is decided without a promise, its DPoP proof
+ * (RFC 9449 §7) with the others of the turn ({@link ProofBatch}); the rest: {@link authenticateRequest}.
  */
 export function createRequestHook(
   state: RequestHookState,
@@ -184,6 +182,7 @@ export function createRequestHook(
     let credentials: Credentials | undefined;
     let accept: AuthenticateOptions | undefined;
     let hit: Principal | undefined;
+    let pending: Promise<Principal> | undefined;
     let sender: SenderResult | undefined;
     let proof: ProofRequest | undefined;
     const auth = request.routeOptions.config?.auth;
@@ -211,6 +210,10 @@ export function createRequestHook(
       ) {
         read.key ??= tokenKey(credentials.token);
         hit = authenticator.cached?.(credentials.token, accept, read.key);
+        // A new token is verified now, with the key just computed: one SHA-256 per token.
+        const now = hit ?? authenticator.authenticateNow?.(credentials.token, accept, read.key);
+        if (now instanceof Promise) pending = now;
+        else hit = now;
       }
       // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused). Without
       // checkSenderNow, the full path checks it.
@@ -219,8 +222,7 @@ export function createRequestHook(
         else {
           request.principal = hit;
           proof = proofRequest(request, credentials as Credentials);
-          // A bound token sent as Bearer is refused at once (§7.2); a proof is checked with
-          // the others of this turn (ProofBatch).
+          // A bound token sent as Bearer is refused now (§7.2); a proof waits for its batch.
           if (proof.scheme === 'Bearer') sender = authenticator.checkSenderNow?.(hit, proof);
         }
       }
@@ -228,7 +230,7 @@ export function createRequestHook(
       return done(error as Error);
     }
     if (hit === undefined) {
-      authenticateRequest(state, request, reply, credentials, accept, auth).then(
+      authenticateRequest(state, request, reply, credentials, accept, auth, pending).then(
         () => done(),
         done,
       );
@@ -236,8 +238,7 @@ export function createRequestHook(
     }
     request.principal = hit;
     if (proof?.scheme !== 'DPoP') return afterSender(state, request, reply, auth, done, sender);
-    const principal = hit;
-    const checked = proof;
+    const [principal, checked] = [hit, proof];
     proofs.add(
       () => authenticator.checkSenderNow?.(principal, checked),
       (error, result) =>
