@@ -7,7 +7,8 @@ import { tokenKey } from '../cache/lru.js';
 import type { ProofRequest } from '../dpop/sender.js';
 import { AuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
-import { type Credentials, parseAuthorization, refuseQueryToken } from './bearer.js';
+import { type Credentials, refuseQueryToken } from './bearer.js';
+import { type ConnectionCredentials, credentialsOf, warmLookup } from './connection-memo.js';
 import type { AuthPluginOptions, RouteAuthConfig } from './options.js';
 
 /** What the per-request work of one plugin registration needs; built once when it registers. */
@@ -46,40 +47,6 @@ function headerLines(rawHeaders: readonly string[], name: string): string[] {
       lines.push(value);
   }
   return lines;
-}
-
-/**
- * What the last request on a connection sent in `Authorization`: its credentials and, once
- * looked up, the token's cache key. A keep-alive client sends the same header again and again;
- * when the next value is the same string, its syntax check (a regular expression over the
- * token) and its SHA-256 are not redone. Only the reading of the header is kept: the cache
- * lookup (expiry), revocation, audience and decision still run on every request.
- */
-interface ConnectionCredentials {
-  readonly authorization: string;
-  readonly credentials: Credentials | undefined;
-  /** `tokenKey(credentials.token)`, computed on first use. */
-  key: string | undefined;
-}
-
-/** The credentials of a request's `Authorization` value, reusing its connection's last read. */
-function credentialsOf(
-  lastRead: WeakMap<object, ConnectionCredentials>,
-  connection: object,
-  authorization: string | undefined,
-  dpop: boolean,
-): ConnectionCredentials | undefined {
-  if (authorization === undefined) return undefined;
-  const last = lastRead.get(connection);
-  if (last !== undefined && last.authorization === authorization) return last;
-  // Throws `request_invalid` for a malformed header: nothing is kept then.
-  const read = {
-    authorization,
-    credentials: parseAuthorization(authorization, dpop),
-    key: undefined,
-  };
-  lastRead.set(connection, read);
-  return read;
 }
 
 /** The route's requirement; an issuer that requires DPoP adds the sender constraint. */
@@ -178,9 +145,9 @@ export function createRequestHook(
 ): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
   const { authenticator, audiences, dpopAlgorithms } = state;
   const lastRead = new WeakMap<object, ConnectionCredentials>();
+  const cachedFor = warmLookup(authenticator, audiences);
   return (request, reply, done) => {
     let credentials: Credentials | undefined;
-    let accept: AuthenticateOptions | undefined;
     let hit: Principal | undefined;
     let sender: ReturnType<NonNullable<Authenticator['checkSenderNow']>> | undefined;
     const auth = request.routeOptions.config?.auth;
@@ -196,9 +163,6 @@ export function createRequestHook(
         dpopAlgorithms !== undefined,
       );
       credentials = read?.credentials;
-      accept = audiences && {
-        audiences: (configured: readonly string[]) => audiences(request, configured),
-      };
       const { checkSenderNow } = authenticator;
       if (
         read !== undefined &&
@@ -207,7 +171,7 @@ export function createRequestHook(
         (credentials.scheme === 'Bearer' || checkSenderNow !== undefined)
       ) {
         read.key ??= tokenKey(credentials.token);
-        hit = authenticator.cached?.(credentials.token, accept, read.key);
+        hit = cachedFor(request, credentials.token, read.key);
       }
       // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused). Without
       // checkSenderNow, the full path checks it.
@@ -225,6 +189,9 @@ export function createRequestHook(
       return done(error as Error);
     }
     if (hit === undefined) {
+      const accept = audiences && {
+        audiences: (configured: readonly string[]) => audiences(request, configured),
+      };
       authenticateRequest(state, request, reply, credentials, accept, auth).then(
         () => done(),
         done,
