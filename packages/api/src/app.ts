@@ -9,6 +9,7 @@ import { useStrictJsonParser } from './http/json-body.js';
 import { PROBLEM_JSON, problem } from './http/problem.js';
 import { deferredChildLogger, RequestLog } from './http/request-log.js';
 import { RouteMethods } from './http/route-methods.js';
+import { sharedSerializers } from './http/serializers.js';
 import { validatorCompiler } from './http/validator.js';
 import { protectedResourceRoutes } from './mcp/metadata-routes.js';
 import { docsPlugin } from './plugins/docs.js';
@@ -44,6 +45,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimit,
     trustProxy: fastifyTrustProxy(config.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
+    // One response serializer per schema, not one per route and status (see serializers.ts).
+    schemaController: { compilersFactory: { buildSerializer: sharedSerializers() } },
     // A path that cannot be percent-decoded fails before routing, outside the error handler:
     // problem details here too, and without echoing the path back.
     frameworkErrors: (error, _request, reply) => {

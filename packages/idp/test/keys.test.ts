@@ -53,6 +53,18 @@ describe('signing keys under DATA_DIR', () => {
     }
   });
 
+  it('keeps every new key when two rotations overlap: the later is active, the earlier published', async () => {
+    const [first, second] = await Promise.all([rotateKeys(dataDir), rotateKeys(dataDir)]);
+    expect(second.activeKid).not.toBe(first.activeKid);
+    expect(second.publishedKids.slice(0, 2)).toEqual([second.activeKid, first.activeKid]);
+    const stored = JSON.parse(readFileSync(join(dataDir, 'keys.json'), 'utf8')) as {
+      signing: { jwk: { kid: string }; retiredAt?: number }[];
+    };
+    const active = stored.signing.filter((k) => k.retiredAt === undefined).map((k) => k.jwk.kid);
+    expect(active).toEqual([second.activeKid]);
+    expect(stored.signing.map((k) => k.jwk.kid)).toContain(first.activeKid);
+  });
+
   it('drops a rotated-out key once its grace period has passed', async () => {
     const rotated = await rotateKeys(dataDir, 0);
     expect(rotated.publishedKids).toEqual([rotated.activeKid]);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
 import { type AuditInput, auditRepository } from '../repositories/audit.js';
-import { type OwnerProfile, upsertOwner } from '../repositories/owners.js';
+import { type OwnerProfile, ownerRow, upsertOwner } from '../repositories/owners.js';
 
 const WINDOW_MS = 60_000;
 const FLUSH_MS = 15_000;
@@ -78,7 +78,10 @@ export class AuditKeeper {
     }
     // Counted before the await, so concurrent denials cannot overrun the budget.
     window.written += 1;
-    if (profile) await upsertOwner(this.#options.db.kysely, profile, now).execute();
+    if (profile) {
+      const { db } = this.#options;
+      await upsertOwner(db.kysely, db.dialect, ownerRow(profile, now)).execute();
+    }
     const id = await this.#repo.insert(input, now);
     window.lastId = id;
   }

@@ -1,9 +1,10 @@
-import type { Insertable, QueryCreator } from 'kysely';
+import type { CompiledQuery, Insertable, QueryCreator } from 'kysely';
 import { sql } from 'kysely';
+import { compileOnce } from '../db/compiled.js';
 import type { Db } from '../db/database.js';
 import type { Owner, Schema } from '../db/schema.js';
 import { auditRow } from '../repositories/audit.js';
-import { type OwnerProfile, upsertOwner } from '../repositories/owners.js';
+import { type OwnerProfile, ownerRow, upsertOwner } from '../repositories/owners.js';
 
 type Tx = Db['kysely'];
 
@@ -49,9 +50,11 @@ export interface NewRow<T, K extends keyof Schema = keyof Schema> {
  *
  * On PostgreSQL the profile upsert and the audit insert are one statement (data-modifying
  * `WITH`, PostgreSQL 15 §7.8.4), and so is a `NewRow` insert with them: one round trip fewer
- * per write. The explicit transaction is kept on purpose: a connection lost before `COMMIT`
- * stores nothing. The statements touch tables without foreign keys between them, so sharing
- * one snapshot changes nothing.
+ * per write. That statement is compiled once per shape and runs as a named prepared statement
+ * (`compileOnce`). The explicit transaction is kept on purpose: a connection lost before
+ * `COMMIT` stores nothing, where a single autocommitted statement could be stored with its
+ * answer lost. The statements touch tables without foreign keys between them, so sharing one
+ * snapshot changes nothing.
  */
 export async function writeAndAudit<T>(
   db: Db,
@@ -59,44 +62,17 @@ export async function writeAndAudit<T>(
   change: Change<T> | NewRow<T>,
 ): Promise<T> {
   const now = record.at;
+  const { actor } = record;
+  const profile = actor && 'username' in actor ? actor : undefined;
   return db.kysely.transaction().execute(async (tx) => {
     const planned = typeof change === 'function' ? undefined : change;
     const result = planned ? planned.result : await (change as Change<T>)(tx, now);
     if (result === undefined || result === false) return result;
-    const { actor } = record;
-    const resource =
-      typeof record.resource === 'function'
-        ? record.resource(result as Exclude<T, undefined | false>)
-        : record.resource;
-    const entry = auditRow(
-      {
-        actor: actor && { issuer: actor.issuer, subject: actor.subject },
-        client: record.client,
-        action: record.action,
-        resource,
-        outcome: 'success',
-        detail: record.detail,
-        requestId: record.requestId,
-      },
-      now,
-    );
-    const profile = actor && 'username' in actor ? actor : undefined;
+    const entry = auditEntry(record, result as Exclude<T, undefined | false>, now);
+    const owner = profile && ownerRow(profile, now);
     if (db.dialect === 'postgres') {
-      let q = tx as QueryCreator<Schema>;
-      if (profile) {
-        q = q.with('owner', (c) =>
-          upsertOwner(c, profile, now).returning('sub'),
-        ) as unknown as typeof q;
-      }
-      if (planned) {
-        q = q.with('written', (c) =>
-          c
-            .insertInto(planned.into)
-            .values(planned.row as never)
-            .returning(sql<number>`1`.as('one')),
-        ) as unknown as typeof q;
-      }
-      await q.insertInto('audit_log').values(entry).execute();
+      const statement = auditStatement(db, planned, owner !== undefined);
+      await tx.executeQuery(statement(statementValues(planned?.row, entry, owner)));
       return result;
     }
     if (planned)
@@ -104,8 +80,89 @@ export async function writeAndAudit<T>(
         .insertInto(planned.into)
         .values(planned.row as never)
         .execute();
-    if (profile) await upsertOwner(tx, profile, now).execute();
+    if (owner) await upsertOwner(tx, db.dialect, owner).execute();
     await tx.insertInto('audit_log').values(entry).execute();
     return result;
   });
+}
+
+/** The audit row of a write that returned `result`. */
+function auditEntry<T>(record: WriteRecord<T>, result: Exclude<T, undefined | false>, now: Date) {
+  const { actor } = record;
+  const resource =
+    typeof record.resource === 'function' ? record.resource(result) : record.resource;
+  return auditRow(
+    {
+      actor: actor && { issuer: actor.issuer, subject: actor.subject },
+      client: record.client,
+      action: record.action,
+      resource,
+      outcome: 'success',
+      detail: record.detail,
+      requestId: record.requestId,
+    },
+    now,
+  );
+}
+
+type Statement = (values: Record<string, unknown>) => CompiledQuery<unknown>;
+
+/** PostgreSQL's audit statements compiled once, per database and shape. */
+const auditStatements = new WeakMap<Db, Map<string, Statement>>();
+
+/**
+ * The one statement of a write's record on PostgreSQL: `WITH owner AS (upsert), written AS
+ * (insert) INSERT INTO audit_log`, the owner with a profile only, `written` with a `NewRow`
+ * only. Every value is a parameter (`r.` the row's columns, `a.` the audit record's, `o.` the
+ * owner's); the statement is compiled at its first use in each shape (table, columns, owner).
+ */
+function auditStatement(
+  db: Db,
+  planned: NewRow<unknown> | undefined,
+  withOwner: boolean,
+): Statement {
+  let shapes = auditStatements.get(db);
+  if (shapes === undefined) {
+    shapes = new Map();
+    auditStatements.set(db, shapes);
+  }
+  const columns = planned ? Object.keys(planned.row) : [];
+  const key = `${planned?.into} ${columns.join(',')} ${withOwner}`;
+  let statement = shapes.get(key);
+  if (statement === undefined) {
+    statement = compileOnce<unknown, string>((param) => {
+      const named = (prefix: string, names: readonly string[]) =>
+        Object.fromEntries(names.map((name) => [name, param(`${prefix}${name}`)]));
+      let q = db.kysely as QueryCreator<Schema>;
+      if (withOwner) {
+        const owner = named('o.', OWNER_COLUMNS) as ReturnType<typeof ownerRow>;
+        q = q.with('owner', (c) =>
+          upsertOwner(c, db.dialect, owner).returning('sub'),
+        ) as unknown as typeof q;
+      }
+      if (planned) {
+        q = q.with('written', (c) =>
+          c
+            .insertInto(planned.into)
+            .values(named('r.', columns) as never)
+            .returning(sql<number>`1`.as('one')),
+        ) as unknown as typeof q;
+      }
+      return q.insertInto('audit_log').values(named('a.', AUDIT_COLUMNS) as never);
+    });
+    shapes.set(key, statement);
+  }
+  return statement;
+}
+
+const OWNER_COLUMNS = ['issuer', 'sub', 'username', 'email', 'department', 'last_seen_at'];
+const AUDIT_COLUMNS = Object.keys(auditRow({ action: '', outcome: 'success' }, new Date(0)));
+
+/** The named values of an `auditStatement`. */
+function statementValues(row: object | undefined, entry: object, owner: object | undefined) {
+  const values: Record<string, unknown> = {};
+  if (row) for (const [name, value] of Object.entries(row)) values[`r.${name}`] = value;
+  for (const [name, value] of Object.entries(entry)) values[`a.${name}`] = value;
+  if (owner) for (const [name, value] of Object.entries(owner)) values[`o.${name}`] = value;
+  return values;
 }

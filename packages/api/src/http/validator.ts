@@ -12,6 +12,23 @@ const DECIMAL = /^[0-9]+$/;
  * ("must be integer", like any other non-integer). Bodies are JSON and never converted.
  */
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
+  // A validator depends on its schema and the part of the request alone: one per pair, not one
+  // per route (a GET's implicit HEAD route, routes sharing a body or parameter schema).
+  if (typeof route.schema !== 'object' || route.schema === null) return compileFor(route);
+  const byPart = compiled.get(route.schema) ?? new Map<string | undefined, Validate>();
+  compiled.set(route.schema, byPart);
+  let validate = byPart.get(route.httpPart);
+  if (!validate) {
+    validate = compileFor(route);
+    byPart.set(route.httpPart, validate);
+  }
+  return validate;
+};
+
+type Validate = ReturnType<FastifySchemaCompiler<TSchema>>;
+const compiled = new WeakMap<object, Map<string | undefined, Validate>>();
+
+function compileFor(route: Parameters<FastifySchemaCompiler<TSchema>>[0]): Validate {
   const validate = TypeBoxValidatorCompiler(route);
   if (route.httpPart !== 'querystring' && route.httpPart !== 'params') return validate;
   const integers = integerProperties(route.schema);
@@ -33,7 +50,7 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
     }
     return errors.length > 0 ? { error: errors } : validate(value);
   };
-};
+}
 
 function integerProperties(schema: unknown): string[] {
   const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties;

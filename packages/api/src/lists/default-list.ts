@@ -3,7 +3,7 @@ import { compileOnce } from '../db/compiled.js';
 import type { Db } from '../db/database.js';
 import { DEFAULT_LIST_NAME } from '../db/migrations/004-lists.js';
 import type { Owner } from '../db/schema.js';
-import { type OwnerProfile, upsertOwner } from '../repositories/owners.js';
+import { type OwnerProfile, ownerRow, upsertOwner } from '../repositories/owners.js';
 
 type Tx = Db['kysely'];
 
@@ -116,6 +116,6 @@ async function insertDefaultList(
       created_at: at,
     })
     .execute();
-  if ('username' in profile) await upsertOwner(tx, profile, now).execute();
+  if ('username' in profile) await upsertOwner(tx, db.dialect, ownerRow(profile, now)).execute();
   return created.id;
 }

@@ -1,5 +1,5 @@
-import { type QueryCreator, sql } from 'kysely';
-import type { Db } from '../db/database.js';
+import { type QueryCreator, type RawBuilder, sql } from 'kysely';
+import type { Db, DialectName } from '../db/database.js';
 import type { Owner, Schema } from '../db/schema.js';
 import type { OwnerSummary } from '../schemas/admin.js';
 
@@ -17,18 +17,66 @@ export interface StateCounts {
   pending: number;
 }
 
-/** The statement recording (or refreshing) an owner's profile, not yet executed. */
-export function upsertOwner(db: QueryCreator<Schema>, profile: OwnerProfile, now: Date) {
-  const values = {
+/**
+ * How stale `last_seen_at` may get: a write by someone already recorded with the same profile
+ * refreshes it only once it is this old. Nothing in the API reads it more finely (it says who
+ * has used the API recently), and without the bound every write also rewrote the person's
+ * `owners` row: a new row version and its WAL on PostgreSQL, a page write on SQLite.
+ */
+export const LAST_SEEN_PRECISION_MINUTES = 10;
+
+/** `last_seen_at` older than the bound above, for the engine's own time type. */
+const staleLastSeen: Record<DialectName, RawBuilder<boolean>> = {
+  postgres: sql<boolean>`owners.last_seen_at < excluded.last_seen_at - ${sql.raw(`interval '${LAST_SEEN_PRECISION_MINUTES} minutes'`)}`,
+  // Stored as ISO 8601 text, always in `toISOString`'s format, which orders as the instants.
+  sqlite: sql<boolean>`owners.last_seen_at < strftime('%Y-%m-%dT%H:%M:%fZ', excluded.last_seen_at, ${sql.raw(`'-${LAST_SEEN_PRECISION_MINUTES} minutes'`)})`,
+};
+
+/** The `owners` row of a profile seen at `now`. */
+export function ownerRow(profile: OwnerProfile, now: Date) {
+  return {
+    issuer: profile.issuer,
+    sub: profile.subject,
     username: profile.username,
     email: profile.email,
     department: profile.department,
     last_seen_at: now.toISOString(),
   };
+}
+
+/**
+ * The statement recording (or refreshing) an owner's profile, not yet executed: `row` is an
+ * `ownerRow` (or placeholders of its columns, for a statement compiled once). A changed name,
+ * e-mail or department is written at once; an unchanged profile only refreshes `last_seen_at`
+ * when it is `LAST_SEEN_PRECISION_MINUTES` old (`IS DISTINCT FROM`: NULLs compare as values),
+ * and otherwise leaves the row as it is.
+ */
+export function upsertOwner(
+  db: QueryCreator<Schema>,
+  dialect: DialectName,
+  row: ReturnType<typeof ownerRow>,
+) {
   return db
     .insertInto('owners')
-    .values({ issuer: profile.issuer, sub: profile.subject, ...values })
-    .onConflict((oc) => oc.columns(['issuer', 'sub']).doUpdateSet(values));
+    .values(row)
+    .onConflict((oc) =>
+      oc
+        .columns(['issuer', 'sub'])
+        .doUpdateSet((eb) => ({
+          username: eb.ref('excluded.username'),
+          email: eb.ref('excluded.email'),
+          department: eb.ref('excluded.department'),
+          last_seen_at: eb.ref('excluded.last_seen_at'),
+        }))
+        .where((eb) =>
+          eb.or([
+            eb('owners.username', 'is distinct from', eb.ref('excluded.username')),
+            eb('owners.email', 'is distinct from', eb.ref('excluded.email')),
+            eb('owners.department', 'is distinct from', eb.ref('excluded.department')),
+            staleLastSeen[dialect],
+          ]),
+        ),
+    );
 }
 
 /** Owners and the aggregate queries over them. */
@@ -37,7 +85,7 @@ export function ownerRepository(db: Db) {
   return {
     /** Records (or refreshes) an owner's profile; called in the transaction of each write. */
     async touch(profile: OwnerProfile, now: Date, tx: Db['kysely'] = k): Promise<void> {
-      await upsertOwner(tx, profile, now).execute();
+      await upsertOwner(tx, db.dialect, ownerRow(profile, now)).execute();
     },
 
     /** Every owner with todo counts, by username. */

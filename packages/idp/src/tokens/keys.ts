@@ -130,10 +130,34 @@ export async function rotateKeys(
   dataDir: string,
   graceSeconds = DEFAULT_KEY_GRACE_SECONDS,
 ): Promise<{ activeKid: string; publishedKids: string[] }> {
+  // Rotations of one directory run one after another: two that overlapped would both read the
+  // same file and the later write would drop the earlier one's new key, which its caller had
+  // already been told was active.
+  const key = resolve(dataDir);
+  const previous = rotating.get(key) ?? Promise.resolve();
+  const run = previous.then(() => rotateNow(dataDir, graceSeconds));
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  rotating.set(key, settled);
+  void settled.then(() => {
+    if (rotating.get(key) === settled) rotating.delete(key);
+  });
+  return run;
+}
+
+/** Rotations under way per data directory, so that each starts from the file the last wrote. */
+const rotating = new Map<string, Promise<void>>();
+
+async function rotateNow(
+  dataDir: string,
+  graceSeconds: number,
+): Promise<{ activeKid: string; publishedKids: string[] }> {
   await loadKeys(dataDir, graceSeconds);
+  const fresh = await newRsaJwk('RS256', 'sig');
   const file = (await readKeyFile(dataDir)) as KeyFile;
   const now = Math.floor(Date.now() / 1000);
-  const fresh = await newRsaJwk('RS256', 'sig');
   const kept = file.signing
     .map((k) => (k.retiredAt === undefined ? { ...k, retiredAt: now } : k))
     .filter((k) => now - (k.retiredAt ?? now) < graceSeconds);
