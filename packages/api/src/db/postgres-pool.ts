@@ -40,10 +40,17 @@ type Query = (...args: unknown[]) => unknown;
  * wait in the queue) and the statements marked by `prepareOnServer` sent as named statements.
  * Kysely calls `query(sql, parameters)`; any other call goes through unchanged. Defined on
  * first use, once the driver is loaded.
+ *
+ * A named statement is submitted as a `Query` made from the text and values, its name set
+ * after: node-postgres copies a `{ name, text, values }` config through
+ * `Object.getOwnPropertyDescriptors` on every call, about ten times the cost of the query
+ * object itself. The query runs exactly as `query({ name, text, values })` would (same
+ * queue, timeouts and errors; the promise settles from the query's callback).
  */
 let NamedStatementClient: typeof pg.Client | undefined;
 function namedStatementClient(): typeof pg.Client {
-  NamedStatementClient ??= class Client extends loadPg().Client {
+  const driver = loadPg();
+  NamedStatementClient ??= class Client extends driver.Client {
     constructor(config?: string | pg.ClientConfig) {
       const options = typeof config === 'string' ? { connectionString: config } : config;
       super({ ...options, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
@@ -54,7 +61,17 @@ function namedStatementClient(): typeof pg.Client {
           args.length === 2 && typeof text === 'string' && Array.isArray(values)
             ? names.get(text)
             : undefined;
-        return name === undefined ? query(...args) : query({ name, text, values });
+        if (name === undefined) return query(...args);
+        return new Promise((resolve, reject) => {
+          const submitted = new driver.Query(
+            text as string,
+            values as unknown[],
+            (error, result) => (error ? reject(error) : resolve(result)),
+          );
+          // Read by the query when it is sent (Parse names it; later runs only Bind and Execute).
+          (submitted as { name?: string }).name = name;
+          query(submitted);
+        });
       };
       this.query = named as pg.Client['query'];
     }

@@ -38,6 +38,14 @@ export function credentialsOf(
   return read;
 }
 
+/** A request's own audience option, for a lookup that may answer after the hook returns. */
+export function acceptOf(
+  audiences: AuthPluginOptions['audiences'],
+  request: FastifyRequest,
+): AuthenticateOptions | undefined {
+  return audiences && { audiences: (configured) => audiences(request, configured) };
+}
+
 /**
  * The warm path's cache lookup (`Authenticator.cached`) for a request, with the audiences that
  * request accepts (RFC 8707 §2). One audience option serves every request: `cached` calls it

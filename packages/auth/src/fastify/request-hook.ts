@@ -8,7 +8,12 @@ import type { ProofRequest } from '../dpop/sender.js';
 import { AuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { type Credentials, refuseQueryToken } from './bearer.js';
-import { type ConnectionCredentials, credentialsOf, warmLookup } from './connection-memo.js';
+import {
+  acceptOf,
+  type ConnectionCredentials,
+  credentialsOf,
+  warmLookup,
+} from './connection-memo.js';
 import type { AuthPluginOptions, RouteAuthConfig } from './options.js';
 
 /** What the per-request work of one plugin registration needs; built once when it registers. */
@@ -85,7 +90,7 @@ function proofRequest(request: FastifyRequest, { scheme, token }: Credentials): 
   };
 }
 
-/** Every path but the warm one: verification, introspection, DPoP, asynchronous checks. */
+/** Every path that waits (`pending`: a verification the hook started), introspection, DPoP. */
 async function authenticateRequest(
   state: RequestHookState,
   request: FastifyRequest,
@@ -93,9 +98,10 @@ async function authenticateRequest(
   credentials: Credentials | undefined,
   accept: AuthenticateOptions | undefined,
   auth: RouteAuthConfig | undefined,
+  pending: Promise<Principal> | undefined,
 ): Promise<void> {
   const { authenticator, beforeDecision } = state;
-  const principal = await authenticator.authenticate(credentials?.token, accept);
+  const principal = await (pending ?? authenticator.authenticate(credentials?.token, accept));
   // authenticate() refused a missing token, so the credentials are here from now on.
   const { scheme, token } = credentials as Credentials;
   if (auth?.introspect) await authenticator.introspect(token, accept);
@@ -134,11 +140,9 @@ function finish(
 }
 
 /**
- * The `onRequest` hook, callback style: a warm request (a token verified before, on a route
- * without introspection) is decided synchronously, without a promise; so is its DPoP proof
- * (RFC 9449 §7) when the replay store answers synchronously. Every other request goes through
- * {@link authenticateRequest}. Failures are AuthErrors (statusCode set) for the app's error
- * handler.
+ * The `onRequest` hook, callback style: on a route without introspection, a token verified
+ * before or verifying at once (`authenticateNow`) is decided without a promise, as is its DPoP
+ * proof (RFC 9449 §7) with a synchronous replay store; the rest: {@link authenticateRequest}.
  */
 export function createRequestHook(
   state: RequestHookState,
@@ -148,7 +152,9 @@ export function createRequestHook(
   const cachedFor = warmLookup(authenticator, audiences);
   return (request, reply, done) => {
     let credentials: Credentials | undefined;
+    let accept: AuthenticateOptions | undefined;
     let hit: Principal | undefined;
+    let pending: Promise<Principal> | undefined;
     let sender: ReturnType<NonNullable<Authenticator['checkSenderNow']>> | undefined;
     const auth = request.routeOptions.config?.auth;
     try {
@@ -172,6 +178,13 @@ export function createRequestHook(
       ) {
         read.key ??= tokenKey(credentials.token);
         hit = cachedFor(request, credentials.token, read.key);
+        if (hit === undefined) {
+          accept = acceptOf(audiences, request);
+          // A new token is verified now, with the key just computed: one SHA-256 per token.
+          const now = authenticator.authenticateNow?.(credentials.token, accept, read.key);
+          if (now instanceof Promise) pending = now;
+          else hit = now;
+        }
       }
       // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused). Without
       // checkSenderNow, the full path checks it.
@@ -189,10 +202,8 @@ export function createRequestHook(
       return done(error as Error);
     }
     if (hit === undefined) {
-      const accept = audiences && {
-        audiences: (configured: readonly string[]) => audiences(request, configured),
-      };
-      authenticateRequest(state, request, reply, credentials, accept, auth).then(
+      accept ??= acceptOf(audiences, request);
+      authenticateRequest(state, request, reply, credentials, accept, auth, pending).then(
         () => done(),
         done,
       );
