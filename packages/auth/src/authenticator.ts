@@ -5,7 +5,7 @@ import {
   hasIntrospectionCredentials,
 } from './authentication/context.js';
 import { resolveDpop } from './authentication/dpop-modes.js';
-import { authenticate, introspect } from './authentication/new-token.js';
+import { authenticate, authenticateNow, introspect } from './authentication/new-token.js';
 import { tokenKey } from './cache/lru.js';
 import { checkSender, type DpopMode, type ProofRequest, type Sender } from './dpop/sender.js';
 import { verifyLogoutToken } from './logout/verify-logout-token.js';
@@ -28,6 +28,18 @@ export interface Authenticator {
    * or none.
    */
   cached?(token: string, options?: AuthenticateOptions, key?: string): Principal | undefined;
+  /**
+   * {@link authenticate} without a promise when nothing has to wait: the principal itself for a
+   * cache hit or a JWT verified under a fresh key by the `node` verifier, a promise otherwise
+   * (a key to fetch, introspection, the `jose` verifier). A refusal found synchronously is
+   * thrown; every failure is counted as by `authenticate`. Lets a caller answer a request with
+   * a new token without a promise. `key`: as for {@link cached}, trusted, not checked.
+   */
+  authenticateNow?(
+    token: string,
+    options?: AuthenticateOptions,
+    key?: string,
+  ): Principal | Promise<Principal>;
   /**
    * RFC 7662 live check (cached for seconds), for routes that must see revocations at once.
    * A JWT goes to its own issuer; an opaque token only to the single introspecting issuer.
@@ -92,6 +104,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     cached: (token, options, key) => cachedPrincipal(ctx, token, options, key),
 
     authenticate: (token, options) => authenticate(ctx, token, options),
+
+    authenticateNow: (token, options, key) => authenticateNow(ctx, token, options, key),
 
     introspect: (token, options) => introspect(ctx, token, options),
 

@@ -95,10 +95,11 @@ function principalOf(
   token: string | undefined,
   options: AuthenticateOptions | undefined,
   seen: { issuer?: string },
+  knownKey: string | undefined,
 ): Principal | Promise<Principal> {
   if (typeof token !== 'string' || token === '')
     throw new AuthError('token_missing', 'No bearer token was sent');
-  const key = tokenKey(token);
+  const key = knownKey ?? tokenKey(token);
   const hit = fromCache(ctx, key, options);
   if (hit !== undefined) return hit;
   const { entry, decoded } = issuerOf(ctx.issuers, token);
@@ -108,25 +109,47 @@ function principalOf(
   return verifyJwt(ctx, entry, token, decoded, key, accepted(entry, options));
 }
 
-/** `Authenticator.authenticate`: every failure is counted by reason code through the hook. */
+/**
+ * `Authenticator.authenticateNow`: {@link authenticate} returning the principal itself when
+ * nothing had to wait (a cache hit, or a JWT under a fresh key with the `node` verifier), a
+ * promise otherwise; a synchronous refusal is thrown. Every failure is counted by reason code
+ * through the hook. `key`: the token's cache key when the caller already computed it from this
+ * very string (trusted, not checked).
+ */
+export function authenticateNow(
+  ctx: AuthContext,
+  token: string | undefined,
+  options: AuthenticateOptions | undefined,
+  key?: string,
+): Principal | Promise<Principal> {
+  const seen: { issuer?: string } = {};
+  let result: Principal | Promise<Principal>;
+  try {
+    result = principalOf(ctx, token, options, seen, key);
+  } catch (e) {
+    reportFailure(ctx.emit, e, seen.issuer);
+    throw e;
+  }
+  if (!(result instanceof Promise)) return result;
+  return result.catch((e: unknown) => {
+    reportFailure(ctx.emit, e, seen.issuer);
+    throw e;
+  });
+}
+
+/** `Authenticator.authenticate`: {@link authenticateNow}, always as a promise. */
 export function authenticate(
   ctx: AuthContext,
   token: string | undefined,
   options: AuthenticateOptions | undefined,
 ): Promise<Principal> {
-  const seen: { issuer?: string } = {};
   let result: Principal | Promise<Principal>;
   try {
-    result = principalOf(ctx, token, options, seen);
+    result = authenticateNow(ctx, token, options);
   } catch (e) {
-    reportFailure(ctx.emit, e, seen.issuer);
     return Promise.reject(e);
   }
-  if (!(result instanceof Promise)) return Promise.resolve(result);
-  return result.catch((e: unknown) => {
-    reportFailure(ctx.emit, e, seen.issuer);
-    throw e;
-  });
+  return result instanceof Promise ? result : Promise.resolve(result);
 }
 
 /** The RFC 7662 live check of {@link introspect}, failures not yet counted. */

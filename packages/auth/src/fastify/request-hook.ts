@@ -7,7 +7,13 @@ import { tokenKey } from '../cache/lru.js';
 import type { ProofRequest } from '../dpop/sender.js';
 import { AuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
-import { type Credentials, parseAuthorization, refuseQueryToken } from './bearer.js';
+import { type Credentials, refuseQueryToken } from './bearer.js';
+import {
+  acceptOf,
+  type ConnectionCredentials,
+  credentialsOf,
+  warmLookup,
+} from './connection-memo.js';
 import type { AuthPluginOptions, RouteAuthConfig } from './options.js';
 
 /** What the per-request work of one plugin registration needs; built once when it registers. */
@@ -48,40 +54,6 @@ function headerLines(rawHeaders: readonly string[], name: string): string[] {
   return lines;
 }
 
-/**
- * What the last request on a connection sent in `Authorization`: its credentials and, once
- * looked up, the token's cache key. A keep-alive client sends the same header again and again;
- * when the next value is the same string, its syntax check (a regular expression over the
- * token) and its SHA-256 are not redone. Only the reading of the header is kept: the cache
- * lookup (expiry), revocation, audience and decision still run on every request.
- */
-interface ConnectionCredentials {
-  readonly authorization: string;
-  readonly credentials: Credentials | undefined;
-  /** `tokenKey(credentials.token)`, computed on first use. */
-  key: string | undefined;
-}
-
-/** The credentials of a request's `Authorization` value, reusing its connection's last read. */
-function credentialsOf(
-  lastRead: WeakMap<object, ConnectionCredentials>,
-  connection: object,
-  authorization: string | undefined,
-  dpop: boolean,
-): ConnectionCredentials | undefined {
-  if (authorization === undefined) return undefined;
-  const last = lastRead.get(connection);
-  if (last !== undefined && last.authorization === authorization) return last;
-  // Throws `request_invalid` for a malformed header: nothing is kept then.
-  const read = {
-    authorization,
-    credentials: parseAuthorization(authorization, dpop),
-    key: undefined,
-  };
-  lastRead.set(connection, read);
-  return read;
-}
-
 /** The route's requirement; an issuer that requires DPoP adds the sender constraint. */
 function requirementOf(
   authenticator: Authenticator,
@@ -118,7 +90,7 @@ function proofRequest(request: FastifyRequest, { scheme, token }: Credentials): 
   };
 }
 
-/** Every path but the warm one: verification, introspection, DPoP, asynchronous checks. */
+/** Every path that waits (`pending`: a verification the hook started), introspection, DPoP. */
 async function authenticateRequest(
   state: RequestHookState,
   request: FastifyRequest,
@@ -126,9 +98,10 @@ async function authenticateRequest(
   credentials: Credentials | undefined,
   accept: AuthenticateOptions | undefined,
   auth: RouteAuthConfig | undefined,
+  pending: Promise<Principal> | undefined,
 ): Promise<void> {
   const { authenticator, beforeDecision } = state;
-  const principal = await authenticator.authenticate(credentials?.token, accept);
+  const principal = await (pending ?? authenticator.authenticate(credentials?.token, accept));
   // authenticate() refused a missing token, so the credentials are here from now on.
   const { scheme, token } = credentials as Credentials;
   if (auth?.introspect) await authenticator.introspect(token, accept);
@@ -167,21 +140,21 @@ function finish(
 }
 
 /**
- * The `onRequest` hook, callback style: a warm request (a token verified before, on a route
- * without introspection) is decided synchronously, without a promise; so is its DPoP proof
- * (RFC 9449 §7) when the replay store answers synchronously. Every other request goes through
- * {@link authenticateRequest}. Failures are AuthErrors (statusCode set) for the app's error
- * handler.
+ * The `onRequest` hook, callback style: on a route without introspection, a token verified
+ * before or verifying at once (`authenticateNow`) is decided without a promise, as is its DPoP
+ * proof (RFC 9449 §7) with a synchronous replay store; the rest: {@link authenticateRequest}.
  */
 export function createRequestHook(
   state: RequestHookState,
 ): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
   const { authenticator, audiences, dpopAlgorithms } = state;
   const lastRead = new WeakMap<object, ConnectionCredentials>();
+  const cachedFor = warmLookup(authenticator, audiences);
   return (request, reply, done) => {
     let credentials: Credentials | undefined;
     let accept: AuthenticateOptions | undefined;
     let hit: Principal | undefined;
+    let pending: Promise<Principal> | undefined;
     let sender: ReturnType<NonNullable<Authenticator['checkSenderNow']>> | undefined;
     const auth = request.routeOptions.config?.auth;
     try {
@@ -196,9 +169,6 @@ export function createRequestHook(
         dpopAlgorithms !== undefined,
       );
       credentials = read?.credentials;
-      accept = audiences && {
-        audiences: (configured: readonly string[]) => audiences(request, configured),
-      };
       const { checkSenderNow } = authenticator;
       if (
         read !== undefined &&
@@ -207,7 +177,14 @@ export function createRequestHook(
         (credentials.scheme === 'Bearer' || checkSenderNow !== undefined)
       ) {
         read.key ??= tokenKey(credentials.token);
-        hit = authenticator.cached?.(credentials.token, accept, read.key);
+        hit = cachedFor(request, credentials.token, read.key);
+        if (hit === undefined) {
+          accept = acceptOf(audiences, request);
+          // A new token is verified now, with the key just computed: one SHA-256 per token.
+          const now = authenticator.authenticateNow?.(credentials.token, accept, read.key);
+          if (now instanceof Promise) pending = now;
+          else hit = now;
+        }
       }
       // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused). Without
       // checkSenderNow, the full path checks it.
@@ -225,7 +202,8 @@ export function createRequestHook(
       return done(error as Error);
     }
     if (hit === undefined) {
-      authenticateRequest(state, request, reply, credentials, accept, auth).then(
+      accept ??= acceptOf(audiences, request);
+      authenticateRequest(state, request, reply, credentials, accept, auth, pending).then(
         () => done(),
         done,
       );
