@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
+import { JSON_UTF8 } from '../http/content-type.js';
 import { etagOf } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
@@ -193,11 +194,14 @@ function listTodosRoute(app: App, { authorize }: ListService, todos: TodoService
         response: { 200: TodoPage, ...problems(400, 401, 403, 404, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const id = listId(request);
       await authorize(request, id, 'can_read');
       const { completed, limit = 20, cursor } = request.query;
-      return todos.page(ownerOf(principalOf(request)), { listId: id, completed, limit, cursor });
+      const query = { listId: id, completed, limit, cursor };
+      // Already a `TodoPage` in JSON (see `pageBody`): sent as it is.
+      const body = await todos.pageJson(ownerOf(principalOf(request)), query);
+      return reply.type(JSON_UTF8).send(body);
     },
   );
 }

@@ -10,6 +10,7 @@ import type { Db } from '../db/database.js';
 import type { Schema, TodoTable } from '../db/schema.js';
 import { decodeCursor, encodeCursor } from '../repositories/cursor.js';
 import type { Page } from '../schemas/common.js';
+import type { PageRow } from './page-body.js';
 import type { Todo } from './schemas.js';
 
 /** The columns a todo is made of (its owner aside). */
@@ -29,26 +30,6 @@ export type TodoRow = Pick<
   Selectable<TodoTable>,
   'id' | 'list_id' | 'title' | 'description' | 'completed' | 'created_at' | 'updated_at' | 'version'
 >;
-
-/** A todo as the page statement returns it: `COLUMNS`' values in order. */
-type PageItem = [
-  id: string,
-  listId: string,
-  title: string,
-  description: string | null,
-  completed: boolean | number,
-  createdAt: string,
-  updatedAt: string,
-  version: number,
-];
-
-/** The page's rows as JSON: text from SQLite, already parsed by node-postgres (`json`). */
-type PageJson = string | PageItem[];
-
-/** The one row of the page statement. */
-export interface PageRow {
-  readonly page: PageJson;
-}
 
 /** Which optional filters a listing has: each combination is its own compiled statement. */
 export interface PageShape {
@@ -91,23 +72,37 @@ function newestOfList(db: Db, shape: PageShape, param: Param) {
 }
 
 /**
- * The page's rows as one JSON array of arrays (`PageItem`), built by the engine, newest first.
- * A driver pays for every row it hands over (libsql converts each row into an object with a
- * key per column, node-postgres parses each row and turns each timestamp into a `Date`), so one
- * value of ~5 KB costs much less than 21 rows. Timestamps are the stored ISO 8601 text on
- * SQLite and, on PostgreSQL, formatted in UTC to the millisecond as `Date#toISOString` does.
+ * The page's rows as one JSON value built by the engine, newest first. A driver pays for every
+ * row it hands over (libsql converts each row into an object with a key per column,
+ * node-postgres parses each row and turns each timestamp into a `Date`), so one value of ~5 KB
+ * costs much less than 21 rows.
+ *
+ * SQLite writes each todo as the API's JSON object (`Todo`: its keys in the schema's order, the
+ * stored ISO 8601 text of the timestamps, `completed` a JSON boolean), so the text can become
+ * the response body as it is (`pageBody`); `count` says whether it holds a todo past the page.
+ * PostgreSQL returns arrays of the columns (`PageItem`), timestamps formatted in UTC to the
+ * millisecond as `Date#toISOString` does.
  */
 function pageJson(db: Db) {
   const newestFirst = sql`order by p.created_at desc, p.id desc`;
   if (db.dialect === 'postgres') {
     const iso = (column: string) =>
       sql`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-    return sql<PageJson>`coalesce(json_agg(json_build_array(p.id, p.list_id, p.title,
+    return [
+      sql<PageRow['page']>`coalesce(json_agg(json_build_array(p.id, p.list_id, p.title,
       p.description, p.completed, ${iso('p.created_at')}, ${iso('p.updated_at')}, p.version)
-      ${newestFirst}), '[]')`;
+      ${newestFirst}), '[]')`.as('page'),
+    ];
   }
-  return sql<PageJson>`json_group_array(json_array(p.id, p.list_id, p.title, p.description,
-    p.completed, p.created_at, p.updated_at, p.version) ${newestFirst})`;
+  // `json('true')` is a JSON value, not text: the object holds `true`, not `"true"`.
+  return [
+    sql<PageRow['page']>`json_group_array(json_object('id', p.id, 'listId', p.list_id,
+      'title', p.title, 'description', p.description,
+      'completed', iif(p.completed, json('true'), json('false')),
+      'createdAt', p.created_at, 'updatedAt', p.updated_at, 'version', p.version)
+      ${newestFirst})`.as('page'),
+    sql<number>`count(*)`.as('count'),
+  ];
 }
 
 /**
@@ -141,7 +136,7 @@ function compilePage(db: Db, shape: PageShape) {
       .orderBy('t.created_at', 'desc')
       .orderBy('t.id', 'desc')
       .limit(param('limit'));
-    return db.kysely.selectFrom(rows.as('p')).select(pageJson(db).as('page'));
+    return db.kysely.selectFrom(rows.as('p')).select(pageJson(db));
   });
 }
 
@@ -163,37 +158,6 @@ export function todoPageQueries(
       compiled.set(key, query);
     }
     return query;
-  };
-}
-
-/** A todo of the page statement in the API's shape. */
-function todoOf(item: PageItem): Todo {
-  return {
-    id: item[0],
-    listId: item[1],
-    title: item[2],
-    description: item[3],
-    completed: Boolean(item[4]),
-    createdAt: item[5],
-    updatedAt: item[6],
-    version: item[7],
-  };
-}
-
-/**
- * The page from the one row `todoPageQueries` returns: `limit` todos at most, and the cursor
- * after the last when the statement found one more.
- */
-export function pageFromJson(row: PageRow | undefined, limit: number): Page<Todo> {
-  const json = row?.page ?? '[]';
-  const found = typeof json === 'string' ? (JSON.parse(json) as PageItem[]) : json;
-  const items: Todo[] = [];
-  for (let i = 0; i < found.length && i < limit; i += 1) items.push(todoOf(found[i] as PageItem));
-  const last = items.at(-1);
-  return {
-    items,
-    nextCursor:
-      found.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
   };
 }
 

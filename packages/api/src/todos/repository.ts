@@ -5,15 +5,18 @@ import { listRepository } from '../lists/repository.js';
 import { decodeCursor } from '../repositories/cursor.js';
 import type { AdminTodo } from '../schemas/admin.js';
 import type { Page } from '../schemas/common.js';
-import { keysetPage, pageFromJson, type TodoRow, todoPageQueries } from './page.js';
+import { keysetPage, type TodoRow, todoPageQueries } from './page.js';
+import { pageBody, pageFromJson } from './page-body.js';
 import type { Todo, TodoInput } from './schemas.js';
 
+type PageQueries = ReturnType<typeof todoPageQueries>;
+
 export interface ListOptions {
-  completed?: boolean;
+  readonly completed?: boolean | undefined;
   /** Only this list's todos. */
-  listId?: string;
-  limit: number;
-  cursor?: string;
+  readonly listId?: string | undefined;
+  readonly limit: number;
+  readonly cursor?: string | undefined;
 }
 
 export function toTodo(row: TodoRow): Todo {
@@ -62,7 +65,11 @@ export function todoRepository(db: Db) {
   const lists = listRepository(db);
   const pageQuery = todoPageQueries(db);
   return {
-    list: (member: Owner, options: ListOptions) => listTodos(db, pageQuery, member, options),
+    list: async (member: Owner, options: ListOptions): Promise<Page<Todo>> =>
+      pageFromJson(await readPage(db, pageQuery, member, options), options.limit),
+    /** The same page as `list`, as the JSON text of its response body (a `TodoPage`). */
+    listJson: async (member: Owner, options: ListOptions): Promise<string> =>
+      pageBody(await readPage(db, pageQuery, member, options), options.limit),
     get: (member: Owner, id: string, tx: Tx = k) => getTodo(tx, member, id),
     access: (member: Owner, id: string, tx: Tx = k) => todoAccess(tx, member, id),
     /** Creates a todo in `listId`, or in the owner's default list (created on first use). */
@@ -105,13 +112,8 @@ function writableLists(tx: Tx, member: Owner) {
     .where('relation', 'in', WRITERS);
 }
 
-/** Newest first, keyset-paginated on (`created_at`, `id`): stable under inserts. */
-async function listTodos(
-  db: Db,
-  pageQuery: ReturnType<typeof todoPageQueries>,
-  member: Owner,
-  options: ListOptions,
-): Promise<Page<Todo>> {
+/** The page statement's row: newest first, keyset-paginated on (`created_at`, `id`). */
+async function readPage(db: Db, pageQuery: PageQueries, member: Owner, options: ListOptions) {
   const position = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
   const query = pageQuery({
     listId: options.listId !== undefined,
@@ -130,7 +132,7 @@ async function listTodos(
       limit: options.limit + 1,
     }),
   );
-  return pageFromJson(rows[0], options.limit);
+  return rows[0];
 }
 
 /** One todo the person can read, or undefined. */

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
+import { JSON_UTF8 } from '../http/content-type.js';
 import { etagOf } from '../http/etag.js';
 import { principalOf } from '../routes/principal.js';
 import { IdParams, problems } from '../schemas/common.js';
@@ -59,9 +60,11 @@ function collectionRoutes(app: App, service: TodoService): void {
         response: { 200: TodoPage, ...problems(400, 401, 403, 404, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { completed, list, limit = 20, cursor } = request.query;
-      return service.list(callerOf(request), { listId: list, completed, limit, cursor });
+      const query = { listId: list, completed, limit, cursor };
+      // The page's JSON as the database wrote it: a `TodoPage` already (see `pageBody`).
+      return reply.type(JSON_UTF8).send(await service.listJson(callerOf(request), query));
     },
   );
 

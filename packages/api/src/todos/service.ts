@@ -68,6 +68,29 @@ export class TodoService {
 
   /** The todos of every list the caller can read (or of `listId`), newest first. */
   async list(caller: TodoCaller, query: TodoQuery): Promise<TodoPage> {
+    return this.#todos.list(...(await this.#listing(caller, query)));
+  }
+
+  /** `list`'s page as the JSON text of its response body (a `TodoPage`). */
+  async listJson(caller: TodoCaller, query: TodoQuery): Promise<string> {
+    return this.#todos.listJson(...(await this.#listing(caller, query)));
+  }
+
+  /** One page for a member whose access to `listId` the caller's route has already checked. */
+  page(member: Owner, query: TodoQuery): Promise<TodoPage> {
+    return this.#todos.list(member, query);
+  }
+
+  /** `page` as the JSON text of its response body (a `TodoPage`). */
+  pageJson(member: Owner, query: TodoQuery): Promise<string> {
+    return this.#todos.listJson(member, query);
+  }
+
+  /**
+   * Who lists what: the caller, with their default list made on first use, and `listId` (lower
+   * case) once they may read it.
+   */
+  async #listing(caller: TodoCaller, query: TodoQuery): Promise<[Owner, TodoQuery]> {
     const me = ownerOf(caller.principal);
     await this.#lists.ensureDefault(profileOf(caller.principal), this.#context.clock.now());
     const listId = query.listId?.toLowerCase();
@@ -75,17 +98,7 @@ export class TodoService {
       const held = await this.#lists.relation(me, listId);
       await this.#check(caller.principal, 'list', 'can_read', listId, held);
     }
-    return this.page(me, { ...query, listId });
-  }
-
-  /** One page for a member whose access to `listId` the caller's route has already checked. */
-  page(member: Owner, query: TodoQuery): Promise<TodoPage> {
-    return this.#todos.list(member, {
-      limit: query.limit,
-      ...(query.listId !== undefined && { listId: query.listId }),
-      ...(query.completed !== undefined && { completed: query.completed }),
-      ...(query.cursor !== undefined && { cursor: query.cursor }),
-    });
+    return [me, { ...query, listId }];
   }
 
   /** One todo in a list the caller can read; 404 otherwise. */
