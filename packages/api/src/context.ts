@@ -20,6 +20,17 @@ export interface Clock {
   now(): Date;
 }
 
+/** The real clock, the API's unless a test hands in another. */
+export const SYSTEM_CLOCK: Clock = Object.freeze({ now: () => new Date() });
+
+/**
+ * A clock read in epoch milliseconds, as the per-request checks (token cache expiry, `max_age`)
+ * read it: the system clock's is `Date.now`, which makes no `Date` on each request.
+ */
+export function clockMillis(clock: Clock): () => number {
+  return clock === SYSTEM_CLOCK ? Date.now : () => clock.now().getTime();
+}
+
 /** Every dependency of the app, built once at start-up and handed to `buildApp`. */
 export interface AppContext {
   readonly config: ApiConfig;
@@ -101,7 +112,7 @@ function apiAuthenticator(
         return store.isRevoked(principal);
       },
     },
-    now: () => clock.now().getTime(),
+    now: clockMillis(clock),
     // RFC 9449: used proofs in the database every instance shares (memory on SQLite).
     dpop: {
       replay: dpopReplayCache(db, () => clock.now()),
@@ -143,7 +154,7 @@ export async function createContext(
   config: ApiConfig,
   overrides: ContextOverrides = {},
 ): Promise<AppContext> {
-  const clock = overrides.clock ?? { now: () => new Date() };
+  const clock = overrides.clock ?? SYSTEM_CLOCK;
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
   const db = openDatabase(config.database);

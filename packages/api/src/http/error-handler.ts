@@ -16,6 +16,7 @@ import {
   problemBody,
   problemOf,
 } from './problem.js';
+import { applyPendingLimit } from './rate-limit.js';
 import type { RouteMethods } from './route-methods.js';
 import { fieldErrors } from './validation.js';
 
@@ -116,6 +117,8 @@ export function createErrorHandler(context: AppContext) {
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<void> {
+    // A protected request refused before its caller was counted: its per-address headers.
+    applyPendingLimit(request, reply);
     if (isAuthError(error)) {
       context.metrics.authFailures.inc({ code: error.code });
       const { headers, body } = authProblem(context, error, request);

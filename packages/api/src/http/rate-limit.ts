@@ -96,6 +96,29 @@ export class FixedWindowLimiter {
 const rateLimited = (max: number) =>
   new ApiError('rate_limited', `Rate limit of ${max} requests per minute exceeded`);
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The per-address count of a request whose `X-RateLimit-*` headers wait for the
+     * per-subject count (protected routes), or null once they are set.
+     */
+    addressLimit: RateLimitState | null;
+  }
+}
+
+/**
+ * Of two counts of one request, the one its `X-RateLimit-*` headers describe: the limit the
+ * client will run into first. An exceeded limit (the one refusing) first, then the one with
+ * fewer requests remaining, then the one whose window ends later. One set of headers describes
+ * one limit, the one closest to exhaustion, as the IETF RateLimit header drafts
+ * (draft-ietf-httpapi-ratelimit-headers) ask when several quota policies apply.
+ */
+export function tighterLimit(a: RateLimitState, b: RateLimitState): RateLimitState {
+  if (a.exceeded !== b.exceeded) return a.exceeded ? a : b;
+  if (a.remaining !== b.remaining) return a.remaining < b.remaining ? a : b;
+  return a.resetSeconds >= b.resetSeconds ? a : b;
+}
+
 /**
  * Sets the `X-RateLimit-*` headers of a counted request; past the limit also `Retry-After`
  * (RFC 9110 §10.2.3) and returns the 429 to throw.
@@ -110,17 +133,39 @@ export function applyLimit(reply: FastifyReply, state: RateLimitState): ApiError
 }
 
 /**
+ * Sets the headers of a per-address count still waiting for the per-subject one: for a
+ * protected request refused before its caller was known (a bad token, a failed proof). The
+ * error handler calls it for every failure; it does nothing when the headers are set already.
+ */
+export function applyPendingLimit(request: FastifyRequest, reply: FastifyReply): void {
+  const pending = request.addressLimit;
+  if (pending === null || pending === undefined) return;
+  request.addressLimit = null;
+  applyLimit(reply, pending);
+}
+
+/**
  * An `onRequest` hook (callback style: no promise per request) limiting each client address
  * (`request.ip`, as `TRUST_PROXY` resolves it) before any token is read, except on `exempt`
- * route patterns.
+ * route patterns. A route declaring a requirement (`config.auth`) is behind the auth plugin,
+ * whose per-subject limit counts the caller too: its headers are set once, there, for the
+ * tighter of the two counts ({@link perSubjectLimit}); a request refused before that gets the
+ * per-address ones from the error handler ({@link applyPendingLimit}). A request over the
+ * per-address limit is refused here at once, with its headers.
  */
 export function perAddressLimit(
   limiter: FixedWindowLimiter,
   exempt: ReadonlySet<string>,
 ): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
   return (request, reply, done) => {
-    if (exempt.has(request.routeOptions.url ?? '')) return done();
-    const refusal = applyLimit(reply, limiter.hit(request.ip));
+    const route = request.routeOptions;
+    if (exempt.has(route.url ?? '')) return done();
+    const state = limiter.hit(request.ip);
+    if (!state.exceeded && route.config?.auth !== undefined) {
+      request.addressLimit = state;
+      return done();
+    }
+    const refusal = applyLimit(reply, state);
     if (refusal) return done(refusal);
     done();
   };
@@ -128,7 +173,8 @@ export function perAddressLimit(
 
 /**
  * Limits each authenticated caller (issuer and subject); throws the 429 past the limit.
- * Synchronous, so a warm request stays free of promises.
+ * Synchronous, so a warm request stays free of promises. Sets the `X-RateLimit-*` headers of
+ * the tighter of this count and the request's per-address one ({@link tighterLimit}).
  */
 export function perSubjectLimit(
   limiter: FixedWindowLimiter,
@@ -142,7 +188,10 @@ export function perSubjectLimit(
       key = `${principal.issuer} ${principal.subject}`;
       keys.set(principal, key);
     }
-    const refusal = applyLimit(reply, limiter.hit(key));
+    const subject = limiter.hit(key);
+    const address = request.addressLimit;
+    request.addressLimit = null;
+    const refusal = applyLimit(reply, address ? tighterLimit(address, subject) : subject);
     if (refusal) throw refusal;
   };
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PERMISSIONS } from '../authz/permissions.js';
 import type { RoutePolicy } from '../authz/requirement.js';
 import type { ApiConfig } from '../config/config.js';
-import type { AppContext } from '../context.js';
+import { type AppContext, clockMillis } from '../context.js';
 import { acceptedAudiences } from '../mcp/resource.js';
 import { mcpRoutes } from '../mcp/routes.js';
 import { protectedRoutes } from '../routes/protected.js';
@@ -37,7 +37,7 @@ export function protectedAuthOptions(context: AppContext): AuthPluginOptions {
     requireDeclaration: true,
     permissions: PERMISSIONS.all,
     acrLevels: config.acrLevels,
-    now: () => context.clock.now().getTime(),
+    now: clockMillis(context.clock),
     beforeDecision: subjectRateLimit(config),
     audiences: (request: FastifyRequest, configured: readonly string[]) =>
       acceptedAudiences(context, request, configured),

@@ -19,6 +19,8 @@ const WINDOW_MS = 60_000;
 export const rateLimitsPlugin = fp(
   async function rateLimits(app: FastifyInstance, { config }: { config: ApiConfig }) {
     const perAddress = new FixedWindowLimiter(config.rateLimitPerAddressPerMinute, WINDOW_MS);
+    // A protected request's per-address count, until the per-subject limit sets the headers.
+    app.decorateRequest('addressLimit', null);
     app.addHook('onRequest', perAddressLimit(perAddress, UNLIMITED_ROUTES));
   },
   { name: 'rate-limits' },

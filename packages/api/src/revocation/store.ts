@@ -37,6 +37,8 @@ export class RevocationStore {
   readonly #db: Db;
   readonly #bus: RevocationBus;
   readonly #now: () => Date;
+  /** `#now` in epoch ms, made once: `isRevoked` runs on every request. */
+  readonly #nowMs = (): number => this.#now().getTime();
   readonly #ttlMs: number;
   readonly #refreshMs: number;
   readonly #toleranceMs: number;
@@ -93,7 +95,7 @@ export class RevocationStore {
    * without `iat` cannot prove otherwise and is refused (fail closed).
    */
   isRevoked(principal: RevocablePrincipal): boolean {
-    return this.#set.isRevoked(principal, () => this.#now().getTime(), this.#toleranceMs);
+    return this.#set.isRevoked(principal, this.#nowMs, this.#toleranceMs);
   }
 
   /**

@@ -7,7 +7,13 @@ import { tokenKey } from '../cache/lru.js';
 import type { ProofRequest } from '../dpop/sender.js';
 import { AuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
-import { type Credentials, parseAuthorization, refuseQueryToken } from './bearer.js';
+import { type Credentials, refuseQueryToken } from './bearer.js';
+import {
+  acceptOf,
+  type ConnectionCredentials,
+  credentialsOf,
+  warmLookup,
+} from './connection-memo.js';
 import type { AuthPluginOptions, RouteAuthConfig } from './options.js';
 
 /** What the per-request work of one plugin registration needs; built once when it registers. */
@@ -46,40 +52,6 @@ function headerLines(rawHeaders: readonly string[], name: string): string[] {
       lines.push(value);
   }
   return lines;
-}
-
-/**
- * What the last request on a connection sent in `Authorization`: its credentials and, once
- * looked up, the token's cache key. A keep-alive client sends the same header again and again;
- * when the next value is the same string, its syntax check (a regular expression over the
- * token) and its SHA-256 are not redone. Only the reading of the header is kept: the cache
- * lookup (expiry), revocation, audience and decision still run on every request.
- */
-interface ConnectionCredentials {
-  readonly authorization: string;
-  readonly credentials: Credentials | undefined;
-  /** `tokenKey(credentials.token)`, computed on first use. */
-  key: string | undefined;
-}
-
-/** The credentials of a request's `Authorization` value, reusing its connection's last read. */
-function credentialsOf(
-  lastRead: WeakMap<object, ConnectionCredentials>,
-  connection: object,
-  authorization: string | undefined,
-  dpop: boolean,
-): ConnectionCredentials | undefined {
-  if (authorization === undefined) return undefined;
-  const last = lastRead.get(connection);
-  if (last !== undefined && last.authorization === authorization) return last;
-  // Throws `request_invalid` for a malformed header: nothing is kept then.
-  const read = {
-    authorization,
-    credentials: parseAuthorization(authorization, dpop),
-    key: undefined,
-  };
-  lastRead.set(connection, read);
-  return read;
 }
 
 /** The route's requirement; an issuer that requires DPoP adds the sender constraint. */
@@ -177,6 +149,7 @@ export function createRequestHook(
 ): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
   const { authenticator, audiences, dpopAlgorithms } = state;
   const lastRead = new WeakMap<object, ConnectionCredentials>();
+  const cachedFor = warmLookup(authenticator, audiences);
   return (request, reply, done) => {
     let credentials: Credentials | undefined;
     let accept: AuthenticateOptions | undefined;
@@ -196,9 +169,6 @@ export function createRequestHook(
         dpopAlgorithms !== undefined,
       );
       credentials = read?.credentials;
-      accept = audiences && {
-        audiences: (configured: readonly string[]) => audiences(request, configured),
-      };
       const { checkSenderNow } = authenticator;
       if (
         read !== undefined &&
@@ -207,11 +177,14 @@ export function createRequestHook(
         (credentials.scheme === 'Bearer' || checkSenderNow !== undefined)
       ) {
         read.key ??= tokenKey(credentials.token);
-        hit = authenticator.cached?.(credentials.token, accept, read.key);
-        // A new token is verified now, with the key just computed: one SHA-256 per token.
-        const now = hit ?? authenticator.authenticateNow?.(credentials.token, accept, read.key);
-        if (now instanceof Promise) pending = now;
-        else hit = now;
+        hit = cachedFor(request, credentials.token, read.key);
+        if (hit === undefined) {
+          accept = acceptOf(audiences, request);
+          // A new token is verified now, with the key just computed: one SHA-256 per token.
+          const now = authenticator.authenticateNow?.(credentials.token, accept, read.key);
+          if (now instanceof Promise) pending = now;
+          else hit = now;
+        }
       }
       // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused). Without
       // checkSenderNow, the full path checks it.
@@ -229,6 +202,7 @@ export function createRequestHook(
       return done(error as Error);
     }
     if (hit === undefined) {
+      accept ??= acceptOf(audiences, request);
       authenticateRequest(state, request, reply, credentials, accept, auth, pending).then(
         () => done(),
         done,
