@@ -3,7 +3,7 @@ import { authPlugin, createAuthErrorHandler } from '@todo-sso/auth/fastify';
 import { admin, alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { decidedRequirement } from '../src/fastify/plugin.js';
+import { decidedRequirement } from '../src/fastify/request-hook.js';
 
 describe('decidedRequirement', () => {
   test('decides an empty requirement as none: every authenticated caller is allowed', () => {
@@ -28,7 +28,7 @@ describe('decidedRequirement', () => {
   });
 });
 
-describe('authPlugin binds each route its own requirement when the route is declared', () => {
+describe('authPlugin decides each route its own requirement', () => {
   let idp: TestIssuer;
   let app: FastifyInstance;
   const events: AuthEvent[] = [];
@@ -118,5 +118,42 @@ describe('authPlugin binds each route its own requirement when the route is decl
     order.length = 0;
     expect((await get('/own-hook')).statusCode).toBe(401);
     expect(order).toEqual(['context hook']);
+  });
+});
+
+describe('authPlugin protects a route declared in its context before it was registered', () => {
+  let idp: TestIssuer;
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    idp = await startTestIssuer({ profile: 'keycloak' });
+    const authenticator = createAuthenticator({
+      issuers: [idp.issuerOptions()],
+      httpTimeoutMs: 500,
+    });
+    app = Fastify();
+    app.setErrorHandler(createAuthErrorHandler({ realm: 'todo-api' }));
+    app.register(async (api) => {
+      // Declared first: the plugin's hook must still guard it (fail closed).
+      api.get('/early', { config: { auth: { admin: true } } }, async () => ({ ok: true }));
+      await api.register(authPlugin, { authenticator });
+      api.get('/late', async () => ({ ok: true }));
+    });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await idp.close();
+  });
+
+  test('refuses a request without a token, and decides the route’s requirement', async () => {
+    for (const method of ['GET', 'HEAD'] as const) {
+      expect((await app.inject({ method, url: '/early' })).statusCode).toBe(401);
+      expect((await app.inject({ method, url: '/late' })).statusCode).toBe(401);
+    }
+    const headers = { authorization: `Bearer ${await idp.accessToken(alice)}` };
+    expect((await app.inject({ url: '/early', headers })).statusCode).toBe(403);
+    expect((await app.inject({ url: '/late', headers })).statusCode).toBe(200);
+    const asAdmin = { authorization: `Bearer ${await idp.accessToken(admin)}` };
+    expect((await app.inject({ url: '/early', headers: asAdmin })).statusCode).toBe(200);
   });
 });

@@ -45,6 +45,19 @@ function hasRepeatedAuthorization(rawHeaders: readonly string[]): boolean {
   return false;
 }
 
+/**
+ * The requirement a route's requests are decided on: an empty one (`{}`, any valid token) is
+ * none, since {@link decide} allows every caller on it, so no decision context (a clock read,
+ * a few arrays) is built for it per request. An issuer that requires DPoP still adds its sender
+ * constraint to either ({@link requirementOf}). Allocates nothing.
+ */
+export function decidedRequirement(auth: RouteAuthConfig | undefined): RouteAuthConfig | undefined {
+  if (auth === undefined) return undefined;
+  for (const key in auth)
+    if ((auth as Readonly<Record<string, unknown>>)[key] !== undefined) return auth;
+  return undefined;
+}
+
 /** The route's requirement; an issuer that requires DPoP adds the sender constraint. */
 function requirementOf(
   authenticator: Authenticator,
@@ -62,7 +75,11 @@ function decideRoute(
   request: FastifyRequest,
   auth: RouteAuthConfig | undefined,
 ): void {
-  const requirement = requirementOf(state.authenticator, request.principal, auth);
+  const requirement = requirementOf(
+    state.authenticator,
+    request.principal,
+    decidedRequirement(auth),
+  );
   if (requirement === undefined) return;
   const decision = decide(request.principal, requirement, undefined, state.contextOf(request));
   if (!decision.allowed) throw denialError(decision);
@@ -139,33 +156,26 @@ function afterSender(
   finish(state, request, reply, auth, done);
 }
 
-/** The request hook of one plugin registration; `auth` is the route's declared requirement. */
-export type RequestHook = (
-  request: FastifyRequest,
-  reply: FastifyReply,
-  done: HookHandlerDoneFunction,
-  auth: RouteAuthConfig | undefined,
-) => void;
-
 /**
- * The `onRequest` work, callback style: on a route without introspection, a token verified
+ * The `onRequest` hook, callback style: on a route without introspection, a token verified
  * before or verifying at once (`authenticateNow`) is decided without a promise, its DPoP proof
  * (RFC 9449 §7) with the others of the turn ({@link ProofBatch}); the rest: {@link authenticateRequest}.
- * The route's requirement is passed in (bound per route when it is declared), so no request
- * builds `request.routeOptions` to find it.
  */
-export function createRequestHook(state: RequestHookState): RequestHook {
+export function createRequestHook(
+  state: RequestHookState,
+): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
   const { authenticator, audiences, dpopAlgorithms } = state;
   const lastRead = new WeakMap<object, ConnectionCredentials>();
   const proofs = new ProofBatch<SenderResult>();
   const cachedFor = warmLookup(authenticator, audiences);
-  return (request, reply, done, auth) => {
+  return (request, reply, done) => {
     let credentials: Credentials | undefined;
     let accept: AuthenticateOptions | undefined;
     let hit: Principal | undefined;
     let pending: Promise<Principal> | undefined;
     let sender: SenderResult | undefined;
     let proof: ProofRequest | undefined;
+    const auth = request.routeOptions.config?.auth;
     try {
       const { authorization } = request.headers;
       if (authorization !== undefined && hasRepeatedAuthorization(request.raw.rawHeaders))
