@@ -1,5 +1,7 @@
+import type { Principal } from '@todo-sso/auth';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { FixedWindowLimiter } from '../src/http/rate-limit.js';
+import { FixedWindowLimiter, perSubjectLimit } from '../src/http/rate-limit.js';
 
 /** A limiter on a clock the test moves by hand. */
 function limiter(max: number, windowMs: number, maxKeys?: number) {
@@ -88,5 +90,47 @@ describe('FixedWindowLimiter', () => {
     expect(() => new FixedWindowLimiter(0, 60_000)).toThrow(TypeError);
     expect(() => new FixedWindowLimiter(Number.NaN, 60_000)).toThrow(TypeError);
     expect(() => new FixedWindowLimiter(5, 0)).toThrow(TypeError);
+  });
+});
+
+describe('perSubjectLimit', () => {
+  /** A protected request of `sub` at `iss`, and the headers its reply was given. */
+  function call(count: (req: FastifyRequest, rep: FastifyReply) => void, iss: string, sub: string) {
+    const headers: Record<string, unknown> = {};
+    const principal = Object.freeze({ issuer: iss, subject: sub }) as unknown as Principal;
+    const request = { principal, addressLimit: null } as unknown as FastifyRequest;
+    const reply = {
+      header(name: string, value: unknown) {
+        headers[name] = value;
+        return reply;
+      },
+    } as unknown as FastifyReply;
+    try {
+      count(request, reply);
+      return { refused: false, headers };
+    } catch (error) {
+      return { refused: (error as { code?: string }).code === 'rate_limited', headers };
+    }
+  }
+
+  it('counts a subject across its tokens, and the same subject at another issuer apart', () => {
+    const made: string[] = [];
+    const count = perSubjectLimit(() => {
+      made.push('limiter');
+      return new FixedWindowLimiter(2, 60_000);
+    });
+    const a = 'https://a.example/realms/x';
+    const b = 'https://b.example/realms/x';
+    // Each call is a new principal (a new token) of the same person: one count.
+    expect(call(count, a, 'alice').refused).toBe(false);
+    expect(call(count, a, `${'ali'}ce`).headers['x-ratelimit-remaining']).toBe(0);
+    expect(call(count, a, 'alice').refused).toBe(true);
+    // `sub` is unique only within its issuer (OIDC Core §2): another caller, counted apart.
+    expect(call(count, b, 'alice')).toMatchObject({
+      refused: false,
+      headers: { 'x-ratelimit-remaining': 1 },
+    });
+    expect(call(count, a, 'bob').refused).toBe(false);
+    expect(made).toHaveLength(2);
   });
 });

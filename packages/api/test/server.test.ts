@@ -55,6 +55,9 @@ describe('startApi', () => {
     });
     const token = await idp.accessToken(alice);
     // A request whose body is still arriving is certainly in flight when close() is called.
+    // `Expect: 100-continue` makes the server say when it has read the headers and routed the
+    // request (Node answers 100 Continue just before handing the request over), so close()
+    // is called only then, however slowly this process is scheduled.
     const body = JSON.stringify({ title: 'written during shutdown' });
     const request = httpRequest(`${running.url}/todos/`, {
       method: 'POST',
@@ -62,8 +65,10 @@ describe('startApi', () => {
         authorization: `Bearer ${token}`,
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(body),
+        expect: '100-continue',
       },
     });
+    const routed = once(request, 'continue');
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
       request.on('response', (res) => {
         let text = '';
@@ -74,8 +79,9 @@ describe('startApi', () => {
       });
       request.on('error', reject);
     });
+    request.flushHeaders();
+    await routed;
     request.write(body.slice(0, 10));
-    await new Promise((resolve) => setTimeout(resolve, 50));
     const closing = running.close();
     await new Promise((resolve) => setTimeout(resolve, 50));
     request.end(body.slice(10));

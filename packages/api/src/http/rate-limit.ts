@@ -1,4 +1,3 @@
-import type { Principal } from '@todo-sso/auth';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { ApiError } from './problem.js';
 
@@ -175,23 +174,30 @@ export function perAddressLimit(
  * Limits each authenticated caller (issuer and subject); throws the 429 past the limit.
  * Synchronous, so a warm request stays free of promises. Sets the `X-RateLimit-*` headers of
  * the tighter of this count and the request's per-address one ({@link tighterLimit}).
+ *
+ * One limiter per issuer (`newLimiter`, made on the issuer's first caller), counting by subject:
+ * a subject is unique only within its issuer (OIDC Core §2), so the same `sub` at two issuers is
+ * two callers. The issuer is one of the configured trusted ones (a principal exists only for a
+ * verified token), so the limiters are as few as the issuers. The principal's own strings are
+ * the keys: nothing is built or remembered per principal, which a new token would pay for (a
+ * joined key string and a weak entry per principal for the collector), and a cached token's
+ * strings carry their hash from the first lookup on.
  */
 export function perSubjectLimit(
-  limiter: FixedWindowLimiter,
+  newLimiter: () => FixedWindowLimiter,
 ): (request: FastifyRequest, reply: FastifyReply) => void {
-  // Each principal's key, built once: a cached token's requests share one principal.
-  const keys = new WeakMap<Principal, string>();
+  const byIssuer = new Map<string, FixedWindowLimiter>();
   return (request, reply) => {
-    const { principal } = request;
-    let key = keys.get(principal);
-    if (key === undefined) {
-      key = `${principal.issuer} ${principal.subject}`;
-      keys.set(principal, key);
+    const { issuer, subject } = request.principal;
+    let limiter = byIssuer.get(issuer);
+    if (limiter === undefined) {
+      limiter = newLimiter();
+      byIssuer.set(issuer, limiter);
     }
-    const subject = limiter.hit(key);
+    const counted = limiter.hit(subject);
     const address = request.addressLimit;
     request.addressLimit = null;
-    const refusal = applyLimit(reply, address ? tighterLimit(address, subject) : subject);
+    const refusal = applyLimit(reply, address ? tighterLimit(address, counted) : counted);
     if (refusal) throw refusal;
   };
 }

@@ -34,5 +34,5 @@ export const rateLimitsPlugin = fp(
 export function subjectRateLimit(
   config: ApiConfig,
 ): (request: FastifyRequest, reply: FastifyReply) => void {
-  return perSubjectLimit(new FixedWindowLimiter(config.rateLimitPerMinute, WINDOW_MS));
+  return perSubjectLimit(() => new FixedWindowLimiter(config.rateLimitPerMinute, WINDOW_MS));
 }

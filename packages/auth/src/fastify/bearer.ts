@@ -1,7 +1,16 @@
 import { AuthError } from '../errors.js';
+import { noteCompactJws } from '../token/decode.js';
 
 /** RFC 6750 §2.1 `b64token`, after the case-insensitive scheme (RFC 9110 §11.1). */
 const CREDENTIALS = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/**
+ * The same credentials when the token is a compact JWS (RFC 7515 §7.1: three base64url
+ * segments): its alphabet is a subset of `b64token`'s, so a match is also a match of
+ * {@link CREDENTIALS}. Tried first, so that a JWT, nearly every token, is scanned once here and
+ * not again when it is routed ({@link noteCompactJws}).
+ */
+const JWS_CREDENTIALS = /^(Bearer|DPoP) +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*) *$/i;
 
 /** An access token and the scheme it was sent with. */
 export interface Credentials {
@@ -54,6 +63,12 @@ export function parseAuthorization(
   const scheme = (authorization.split(' ', 1)[0] ?? '').toLowerCase();
   // Another scheme (Basic, …) means no credentials of ours: 401 without an error code.
   if (scheme !== 'bearer' && !(dpop && scheme === 'dpop')) return undefined;
+  const jws = JWS_CREDENTIALS.exec(authorization);
+  if (jws !== null) {
+    const token = jws[2] as string;
+    noteCompactJws(token);
+    return { scheme: scheme === 'dpop' ? 'DPoP' : 'Bearer', token };
+  }
   const match = CREDENTIALS.exec(authorization);
   if (match === null)
     throw new AuthError(

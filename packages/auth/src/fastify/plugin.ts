@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { requirementProblems } from '../authorization/check.js';
 import { decide } from '../authorization/decide.js';
@@ -6,7 +6,7 @@ import { denialError } from '../authorization/denial.js';
 import type { DecisionContext } from '../authorization/requirement.js';
 import type { Principal } from '../principal.js';
 import type { AuthPluginOptions, RouteAuthConfig } from './options.js';
-import { createRequestHook } from './request-hook.js';
+import { createRequestHook, type RequestHook } from './request-hook.js';
 
 export type { AuthPluginOptions, RouteAuthConfig } from './options.js';
 
@@ -70,14 +70,46 @@ async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise
     proof: request.dpopProof ?? undefined,
     dpopAlgorithms,
   });
-  // Mistakes in a declaration are refused when the route is declared (a TypeError at
-  // start-up), never a 500 or a silently missing check per request.
-  app.addHook('onRoute', (route) => checkRoute(route, options));
   decorateRequests(app, contextOf);
-  app.addHook(
-    'onRequest',
-    createRequestHook({ authenticator, beforeDecision, audiences, dpopAlgorithms, contextOf }),
-  );
+  const hook = createRequestHook({
+    authenticator,
+    beforeDecision,
+    audiences,
+    dpopAlgorithms,
+    contextOf,
+  });
+  app.addHook('onRoute', (route) => {
+    // Mistakes in a declaration are refused when the route is declared (a TypeError at
+    // start-up), never a 500 or a silently missing check per request.
+    checkRoute(route, options);
+    authenticateRoute(route, hook);
+  });
+}
+
+/**
+ * The requirement a route's requests are decided on: an empty one (`{}`, any valid token) is
+ * none, since {@link decide} allows every caller on it and there is nothing to check per
+ * request. An issuer that requires DPoP still adds its sender constraint to either.
+ */
+export function decidedRequirement(auth: RouteAuthConfig | undefined): RouteAuthConfig | undefined {
+  if (auth === undefined) return undefined;
+  for (const value of Object.values(auth)) if (value !== undefined) return auth;
+  return undefined;
+}
+
+/**
+ * Puts the request hook first among the route's own `onRequest` hooks, bound to the route's
+ * requirement (`config.auth`), read once here instead of through `request.routeOptions` (an
+ * object of a dozen fields built on each access) on every request. Every route of the context
+ * is declared through `onRoute` (the implicit HEAD of a GET too, from the options as written),
+ * so none escapes it. A route-level hook runs after every context-level `onRequest` hook, the
+ * app's per-address limit included, and before the route's own.
+ */
+function authenticateRoute(route: RouteOptions, hook: RequestHook): void {
+  const auth = decidedRequirement((route.config as { auth?: RouteAuthConfig } | undefined)?.auth);
+  const bound: onRequestHookHandler = (request, reply, done) => hook(request, reply, done, auth);
+  const own = route.onRequest === undefined ? [] : [route.onRequest].flat();
+  route.onRequest = [bound, ...own];
 }
 
 /**

@@ -139,26 +139,33 @@ function afterSender(
   finish(state, request, reply, auth, done);
 }
 
+/** The request hook of one plugin registration; `auth` is the route's declared requirement. */
+export type RequestHook = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+  auth: RouteAuthConfig | undefined,
+) => void;
+
 /**
- * The `onRequest` hook, callback style: on a route without introspection, a token verified
+ * The `onRequest` work, callback style: on a route without introspection, a token verified
  * before or verifying at once (`authenticateNow`) is decided without a promise, its DPoP proof
  * (RFC 9449 §7) with the others of the turn ({@link ProofBatch}); the rest: {@link authenticateRequest}.
+ * The route's requirement is passed in (bound per route when it is declared), so no request
+ * builds `request.routeOptions` to find it.
  */
-export function createRequestHook(
-  state: RequestHookState,
-): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
+export function createRequestHook(state: RequestHookState): RequestHook {
   const { authenticator, audiences, dpopAlgorithms } = state;
   const lastRead = new WeakMap<object, ConnectionCredentials>();
   const proofs = new ProofBatch<SenderResult>();
   const cachedFor = warmLookup(authenticator, audiences);
-  return (request, reply, done) => {
+  return (request, reply, done, auth) => {
     let credentials: Credentials | undefined;
     let accept: AuthenticateOptions | undefined;
     let hit: Principal | undefined;
     let pending: Promise<Principal> | undefined;
     let sender: SenderResult | undefined;
     let proof: ProofRequest | undefined;
-    const auth = request.routeOptions.config?.auth;
     try {
       const { authorization } = request.headers;
       if (authorization !== undefined && hasRepeatedAuthorization(request.raw.rawHeaders))

@@ -12,9 +12,31 @@ export interface DecodedToken {
   readonly payload: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * The last token whose compact JWS shape was already checked where it was read
+ * ({@link noteCompactJws}), taken by the next {@link looksLikeJws}. One string at most, and only
+ * until the token is routed, usually in the same synchronous call.
+ */
+let checkedShape: string | undefined;
+
+/**
+ * Records that `token` was just matched against the compact JWS alphabet (the `Authorization`
+ * header's own check, `fastify/bearer.ts`), so that routing it does not scan its 1–2 KB again.
+ * Only the string's content counts: {@link looksLikeJws} compares it whole, so a different
+ * string is always checked itself.
+ */
+export function noteCompactJws(token: string): void {
+  checkedShape = token;
+}
+
 /** Whether the string has the shape of a compact JWS (RFC 7515 §7.1); says nothing of validity. */
 export function looksLikeJws(token: string): boolean {
-  return token.length <= MAX_TOKEN_LENGTH && COMPACT_JWS.test(token);
+  if (token.length > MAX_TOKEN_LENGTH) return false;
+  if (checkedShape !== undefined && token === checkedShape) {
+    checkedShape = undefined;
+    return true;
+  }
+  return COMPACT_JWS.test(token);
 }
 
 /**
