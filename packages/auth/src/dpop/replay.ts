@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * Where used DPoP proof identifiers are remembered (RFC 9449 §11.1). A proof is accepted only
  * when `claim` returns true: the first use of that key before it expires. Across several API
@@ -12,52 +14,145 @@ export interface DpopReplayCache {
   claim(key: string, expiresAt: number): boolean | Promise<boolean>;
 }
 
+/** Slots of a new table; a power of two, as every table size is. */
+const INITIAL_SLOTS = 1024;
+
+/** A random 32-bit seed, so that which keys share a probe sequence differs per process. */
+function seed(): number {
+  return randomBytes(4).readUInt32LE(0);
+}
+
+/** murmur3's finaliser: every input bit affects every output bit. */
+function mix(h: number): number {
+  let x = h ^ (h >>> 16);
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
 /**
  * An in-process {@link DpopReplayCache}: right for one instance (the embedded SQLite setup).
- * Entries are dropped once expired; when `maxEntries` unexpired proofs are held, new ones are
- * refused (fail closed) rather than forgetting one that could then be replayed.
+ * When `maxEntries` unexpired proofs are held, new ones are refused (fail closed) rather than
+ * forgetting one that could then be replayed.
  *
- * The default bound, 500,000 (about 120 bytes each, so some 60 MB at most), is above what one
- * process can accept within a proof's lifetime: each proof costs an ES256 verification or more
- * (some 90 µs of CPU on a current server core), and a request more, so one core accepts a few thousand a second,
- * a few hundred thousand in the 65 s a proof is remembered with the verifier's defaults.
+ * Each key is remembered as a 64-bit fingerprint (two seeded 32-bit hashes of its characters)
+ * and its expiry, in an open-addressing table of typed arrays: a proof leaves no string, number
+ * or map entry on the heap, so the hundreds of thousands a busy process holds cost the garbage
+ * collector nothing to copy or mark (held as strings in a `Map` they cost a few µs per request).
+ * The same key always has the same fingerprint, so a replay is always refused; two different
+ * keys share one with a chance of about one in 2^64 per pair, and then the later proof is
+ * refused too: fail closed, never a replay let through.
+ *
+ * The default bound, 500,000, is above what one process can accept within a proof's lifetime:
+ * each proof costs an ES256 verification or more (some 90 µs of CPU on a current server core),
+ * and a request more, so one core accepts a few thousand a second, a few hundred thousand in
+ * the 65 s a proof is remembered with the verifier's defaults.
  */
 export class MemoryDpopReplayCache implements DpopReplayCache {
-  private readonly entries = new Map<string, number>();
-  private nextPrune = 0;
+  private slots = INITIAL_SLOTS;
+  /** Per slot: the fingerprint's two halves and the expiry in ms (0: never used). */
+  private high = new Uint32Array(INITIAL_SLOTS);
+  private low = new Uint32Array(INITIAL_SLOTS);
+  private expiry = new Float64Array(INITIAL_SLOTS);
+  /** Slots in use, expired ones included until the next rebuild. */
+  private used = 0;
+  private nextRebuild = 0;
+  private readonly seedHigh = seed();
+  private readonly seedLow = seed();
 
   constructor(
     private readonly maxEntries = 500_000,
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Unexpired proofs held. */
   get size(): number {
-    return this.entries.size;
+    const now = this.now();
+    let live = 0;
+    for (let i = 0; i < this.slots; i++) if ((this.expiry[i] as number) > now) live++;
+    return live;
   }
 
   claim(key: string, expiresAt: number): boolean {
     const now = this.now();
-    const seen = this.entries.get(key);
-    if (seen !== undefined && seen > now) return false;
-    if (now >= this.nextPrune) this.prune(now, this.entries.size >= this.maxEntries);
-    if (this.entries.size >= this.maxEntries) return false;
-    this.entries.set(key, expiresAt);
+    let high = this.seedHigh;
+    let low = this.seedLow;
+    for (let i = 0; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      high = Math.imul(high ^ c, 0x01000193);
+      low = Math.imul(low ^ c, 0x5bd1e995) ^ (low >>> 15);
+    }
+    high = mix(high);
+    low = mix(low ^ key.length);
+    return this.record(high, low, Math.max(expiresAt, now + 1), now);
+  }
+
+  /** Finds the fingerprint (a replay while unexpired) or records it; false also when full. */
+  private record(high: number, low: number, expiresAt: number, now: number): boolean {
+    const mask = this.slots - 1;
+    let free = -1;
+    for (let i = low & mask; ; i = (i + 1) & mask) {
+      const expiry = this.expiry[i] as number;
+      if (expiry === 0) break;
+      if (this.high[i] === high && this.low[i] === low) {
+        if (expiry > now) return false;
+        // The same key, expired: it may be used again.
+        this.expiry[i] = expiresAt;
+        return true;
+      }
+      if (free < 0 && expiry <= now) free = i;
+    }
+    if (free < 0) {
+      if (this.used >= this.maxEntries || 2 * (this.used + 1) > this.slots) {
+        if (!this.rebuild(now)) return false;
+        return this.record(high, low, expiresAt, now);
+      }
+      this.used++;
+      free = this.insertionSlot(low);
+    }
+    this.high[free] = high;
+    this.low[free] = low;
+    this.expiry[free] = expiresAt;
     return true;
   }
 
+  /** The first never-used slot of `low`'s probe sequence. */
+  private insertionSlot(low: number): number {
+    const mask = this.slots - 1;
+    let i = low & mask;
+    while ((this.expiry[i] as number) !== 0) i = (i + 1) & mask;
+    return i;
+  }
+
   /**
-   * Drops expired entries, at most once a second (so a full cache costs no scan per request;
-   * it refuses until the next pass frees room). Entries are kept in
-   * the order they came, which is nearly the order they expire in (a proof's expiry is its `iat`
-   * plus a fixed lifetime, and `iat` is close to the time of use), so the regular pass stops at
-   * the first one still valid instead of visiting every entry each second; an expired entry
-   * behind it stays a little longer, which is harmless, as `claim` compares expiry times.
+   * Drops expired slots into a table sized for the live ones (a quarter full at most), at most
+   * once a second when the bound is reached (so a full cache costs no rebuild per request; it
+   * refuses until a rebuild frees room). False when no proof can be added.
    */
-  private prune(now: number, everything: boolean): void {
-    for (const [key, expiresAt] of this.entries) {
-      if (expiresAt <= now) this.entries.delete(key);
-      else if (!everything) break;
+  private rebuild(now: number): boolean {
+    const full = this.used >= this.maxEntries;
+    if (full && now < this.nextRebuild) return false;
+    this.nextRebuild = now + 1000;
+    const { high, low, expiry } = this;
+    let live = 0;
+    for (let i = 0; i < this.slots; i++) if ((expiry[i] as number) > now) live++;
+    if (live >= this.maxEntries) return false;
+    let slots = INITIAL_SLOTS;
+    while (slots < 4 * (live + 1)) slots *= 2;
+    this.slots = slots;
+    this.high = new Uint32Array(slots);
+    this.low = new Uint32Array(slots);
+    this.expiry = new Float64Array(slots);
+    this.used = live;
+    for (let i = 0; i < high.length; i++) {
+      const e = expiry[i] as number;
+      if (e <= now) continue;
+      const slot = this.insertionSlot(low[i] as number);
+      this.high[slot] = high[i] as number;
+      this.low[slot] = low[i] as number;
+      this.expiry[slot] = e;
     }
-    this.nextPrune = now + 1000;
+    return true;
   }
 }

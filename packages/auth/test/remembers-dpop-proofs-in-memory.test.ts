@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { MemoryDpopReplayCache } from '@todo-sso/auth';
+import { describe, expect, test } from 'vitest';
+
+/** A clock the test moves by hand, in ms. */
+function manualClock(start = 1_800_000_000_000) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+const jkt = 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs';
+
+describe('MemoryDpopReplayCache (RFC 9449 §11.1)', () => {
+  test('each of many proofs is accepted once and refused after, across the table growing', () => {
+    const clock = manualClock();
+    const cache = new MemoryDpopReplayCache(500_000, clock.now);
+    const keys = Array.from({ length: 30_000 }, () => `${jkt}.${randomUUID()}`);
+    expect(keys.filter((key) => cache.claim(key, clock.now() + 65_000)).length).toBe(30_000);
+    expect(keys.filter((key) => cache.claim(key, clock.now() + 65_000)).length).toBe(0);
+    // Keys that differ in one character, or only by their split, are distinct proofs.
+    expect(cache.claim(`${jkt}.a-b`, clock.now() + 65_000)).toBe(true);
+    expect(cache.claim(`${jkt}.a-c`, clock.now() + 65_000)).toBe(true);
+    expect(cache.claim(`${jkt}a.-b`, clock.now() + 65_000)).toBe(true);
+    expect(cache.size).toBe(30_003);
+  });
+
+  test('a proof is refused until it expires, then may be recorded again', () => {
+    const clock = manualClock();
+    const cache = new MemoryDpopReplayCache(100, clock.now);
+    const key = `${jkt}.${randomUUID()}`;
+    expect(cache.claim(key, clock.now() + 65_000)).toBe(true);
+    clock.advance(64_999);
+    expect(cache.claim(key, clock.now() + 65_000)).toBe(false);
+    clock.advance(1);
+    expect(cache.claim(key, clock.now() + 65_000)).toBe(true);
+    expect(cache.claim(key, clock.now() + 65_000)).toBe(false);
+    expect(cache.size).toBe(1);
+  });
+
+  test('holds at most maxEntries unexpired proofs, and expired ones make room again', () => {
+    const clock = manualClock();
+    const cache = new MemoryDpopReplayCache(5_000, clock.now);
+    const first = Array.from({ length: 5_000 }, () => `${jkt}.${randomUUID()}`);
+    expect(first.filter((key) => cache.claim(key, clock.now() + 10_000)).length).toBe(5_000);
+    // Full: a new proof is refused (fail closed), the recorded ones are still replays.
+    expect(cache.claim(`${jkt}.${randomUUID()}`, clock.now() + 10_000)).toBe(false);
+    expect(cache.claim(first[4_999] as string, clock.now() + 10_000)).toBe(false);
+    clock.advance(10_001);
+    const second = Array.from({ length: 5_000 }, () => `${jkt}.${randomUUID()}`);
+    expect(second.filter((key) => cache.claim(key, clock.now() + 65_000)).length).toBe(5_000);
+    expect(cache.size).toBe(5_000);
+    expect(second.filter((key) => cache.claim(key, clock.now() + 65_000)).length).toBe(0);
+  });
+
+  test('proofs expiring at different times: only the expired ones are forgotten', () => {
+    const clock = manualClock();
+    const cache = new MemoryDpopReplayCache(100_000, clock.now);
+    const keys = Array.from({ length: 20_000 }, () => `${jkt}.${randomUUID()}`);
+    expect(
+      keys.filter((key, i) => cache.claim(key, clock.now() + 1_000 * (1 + (i % 60)))).length,
+    ).toBe(20_000);
+    clock.advance(30_000);
+    // Those expiring within 30 s are gone, the others still refused; new ones keep coming.
+    const wrong = keys.filter(
+      (key, i) => cache.claim(key, clock.now() + 65_000) !== 1 + (i % 60) <= 30,
+    );
+    expect(wrong).toEqual([]);
+    const fresh = Array.from({ length: 20_000 }, () => `${jkt}.${randomUUID()}`);
+    expect(fresh.filter((key) => cache.claim(key, clock.now() + 65_000)).length).toBe(20_000);
+    expect(cache.size).toBe(40_000);
+  });
+});
