@@ -1,7 +1,14 @@
 import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { pageProof } from './support/dpop.js';
-import { accessToken, expect, signIn, skipWithoutChromium, test } from './support/fixtures.js';
-import { ACCESS_TOKEN_LIFESPAN } from './support/stack.js';
+import {
+  accessToken,
+  expect,
+  signIn,
+  skipWithoutChromium,
+  test,
+  type Urls,
+} from './support/fixtures.js';
+import { SHORT_ACCESS_TOKEN_LIFESPAN, type Stack, startStack } from './support/stack.js';
 
 skipWithoutChromium();
 
@@ -110,26 +117,35 @@ test('alice gets a DPoP-bound token; a copy of it is useless without the page’
   expect(withPageKey.status).toBe(200);
 });
 
-test('silent renewal sends a proof and keeps the token bound to the same key', async ({
-  page,
-  urls,
-}) => {
-  test.setTimeout(120_000);
-  const refreshes: (string | undefined)[] = [];
-  page.on('request', (req) => {
-    const grant = new URLSearchParams(req.postData() ?? '').get('grant_type');
-    if (req.method() === 'POST' && grant === 'refresh_token') refreshes.push(req.headers().dpop);
+test.describe('with 10-second access tokens (SHORT_ACCESS_TOKEN_LIFESPAN)', () => {
+  let stack: Stack;
+  test.beforeAll(async () => {
+    stack = await startStack({ accessTokenLifespan: SHORT_ACCESS_TOKEN_LIFESPAN });
   });
-  await signIn(page, urls, 'alice');
-  const first = await accessToken(page);
-  await page.waitForTimeout((ACCESS_TOKEN_LIFESPAN + 5) * 1000);
-  const title = `After renewal ${randomUUID().slice(0, 8)}`;
-  await page.getByLabel('New todo').fill(title);
-  await page.getByLabel('New todo').press('Enter');
-  await expect(page.getByText(title)).toBeVisible();
-  expect(refreshes.length).toBeGreaterThan(0);
-  for (const proof of refreshes) expect(proof).toBeTruthy();
-  const renewed = await accessToken(page);
-  expect(renewed).not.toBe(first);
-  expect(payloadOf(renewed).cnf).toEqual(payloadOf(first).cnf);
+  test.afterAll(async () => {
+    await stack?.close();
+  });
+
+  test('silent renewal sends a proof and keeps the token bound to the same key', async ({
+    page,
+  }) => {
+    const urls: Urls = { web: stack.webUrl, api: stack.apiUrl, issuer: stack.issuer };
+    const refreshes: (string | undefined)[] = [];
+    page.on('request', (req) => {
+      const grant = new URLSearchParams(req.postData() ?? '').get('grant_type');
+      if (req.method() === 'POST' && grant === 'refresh_token') refreshes.push(req.headers().dpop);
+    });
+    await signIn(page, urls, 'alice');
+    const first = await accessToken(page);
+    await page.waitForTimeout((SHORT_ACCESS_TOKEN_LIFESPAN + 2) * 1000);
+    const title = `After renewal ${randomUUID().slice(0, 8)}`;
+    await page.getByLabel('New todo').fill(title);
+    await page.getByLabel('New todo').press('Enter');
+    await expect(page.getByText(title)).toBeVisible();
+    expect(refreshes.length).toBeGreaterThan(0);
+    for (const proof of refreshes) expect(proof).toBeTruthy();
+    const renewed = await accessToken(page);
+    expect(renewed).not.toBe(first);
+    expect(payloadOf(renewed).cnf).toEqual(payloadOf(first).cnf);
+  });
 });

@@ -64,10 +64,10 @@ test('admin signs in with a password, is asked to confirm on Admin, enters the c
   await expect(page.getByRole('heading', { name: 'Confirm it’s you' })).toHaveCount(0);
 });
 
-test.describe('a sign-in older than STEP_UP_MAX_AGE_SECONDS (15 s here)', () => {
+test.describe('a sign-in older than STEP_UP_MAX_AGE_SECONDS (10 s here)', () => {
   let stack: Stack;
   test.beforeAll(async () => {
-    stack = await startStack({ apiEnv: { STEP_UP_MAX_AGE_SECONDS: '15' } });
+    stack = await startStack({ apiEnv: { STEP_UP_MAX_AGE_SECONDS: '10' } });
   });
   test.afterAll(async () => {
     await stack?.close();
@@ -84,11 +84,11 @@ test.describe('a sign-in older than STEP_UP_MAX_AGE_SECONDS (15 s here)', () => 
     await form.getByLabel('Username').fill('draftperson');
     await form.getByLabel('Department').fill('sales');
 
-    // The step-up grows older than 15 s; the screen's next requests are refused (max_age).
-    await page.waitForTimeout(16_000);
+    // The step-up grows older than 10 s; the screen's next requests are refused (max_age).
+    await page.waitForTimeout(11_000);
     await page.reload();
     await expect(page.getByRole('heading', { name: 'Confirm it’s you' })).toBeVisible();
-    await expect(page.getByText(/within the last 15 seconds/)).toBeVisible();
+    await expect(page.getByText(/within the last 10 seconds/)).toBeVisible();
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.waitForURL((url) => url.href.startsWith(urls.issuer));
     // max_age: the IdP asks for the password again (OpenID Connect Core §3.1.2.1), then the code.

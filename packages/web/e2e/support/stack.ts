@@ -15,8 +15,14 @@ const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const webRoot = join(repoRoot, 'packages/web');
 const HOST = '127.0.0.1';
 
-/** Access tokens live 20 s, so a test can outlast one and prove silent renewal. */
+/** Access tokens live 20 s on the shared stack: long enough that no scenario outlasts one by accident. */
 export const ACCESS_TOKEN_LIFESPAN = 20;
+
+/**
+ * Access tokens live 10 s on the stacks of the silent-renewal scenarios, which wait out one
+ * lifespan on purpose (renewal at three quarters of it, 7.5 s, well apart from expiry).
+ */
+export const SHORT_ACCESS_TOKEN_LIFESPAN = 10;
 
 interface Running {
   url: string;
@@ -121,6 +127,8 @@ export function patchRealm(webUrl: string, apiUrl: string): unknown {
 export interface StackOptions {
   /** API configuration on top of this stack's (e.g. `STEP_UP_ACR`); defaults apply otherwise. */
   apiEnv?: Record<string, string>;
+  /** Access token lifetime in seconds; default {@link ACCESS_TOKEN_LIFESPAN}. */
+  accessTokenLifespan?: number;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -141,7 +149,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       port: 0,
       realm: patchRealm(webUrl, apiUrl),
       dataDir: join(dataDir, 'idp'),
-      accessTokenLifespan: ACCESS_TOKEN_LIFESPAN,
+      accessTokenLifespan: options.accessTokenLifespan ?? ACCESS_TOKEN_LIFESPAN,
     });
     opened.push(idp);
     const api = await startApi(
