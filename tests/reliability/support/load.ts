@@ -19,7 +19,16 @@ export interface LoadOptions {
   readonly tokenFor?: (user: LoadUser) => Promise<string>;
   /** Shared bookkeeping, so that several runs against one database are verified together. */
   readonly ledger?: Ledger;
+  /**
+   * Keep going after `durationMs` until this many creates and updates-or-deletes are
+   * acknowledged (for at most {@link MINIMUM_GRACE_MS} more): how much load a test proves
+   * consistency under is a count, however fast or busy the machine is.
+   */
+  readonly minimum?: { readonly creates: number; readonly changes: number };
 }
+
+/** How long past `durationMs` a run may go on to reach its `minimum`. */
+export const MINIMUM_GRACE_MS = 25_000;
 
 type Expected = { state: ModelTodo | null; alternatives: (ModelTodo | null)[] };
 
@@ -108,6 +117,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const { expected, uncertainTitles, ownerOf, uncertainIds } = ledger;
   const runId = Math.random().toString(36).slice(2, 7);
   let requests = 0;
+  const { creates = 0, changes = 0 } = options.minimum ?? {};
+  const running = () => {
+    const now = Date.now();
+    if (now < deadline) return true;
+    const reached =
+      acknowledged.creates >= creates && acknowledged.updates + acknowledged.deletes >= changes;
+    return !reached && now < deadline + MINIMUM_GRACE_MS;
+  };
 
   const send = async (user: LoadUser, method: string, path: string, body?: unknown) => {
     requests += 1;
@@ -146,7 +163,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const writer = async (user: LoadUser, w: number) => {
     const mine: string[] = [];
     let seq = 0;
-    while (Date.now() < deadline) {
+    while (running()) {
       const roll = Math.random();
       if (mine.length === 0 || roll < 0.4) {
         const title = `${runId}-w${w}-${seq++}`;
@@ -200,7 +217,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
 
   const reader = async (n: number) => {
-    while (Date.now() < deadline) {
+    while (running()) {
       const user = options.users[n % options.users.length] as LoadUser;
       n += 1;
       if (Math.random() < 0.5) {
