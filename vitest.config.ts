@@ -7,7 +7,16 @@ export default defineConfig({
       'packages/*/vitest.config.ts',
       {
         resolve: { alias: workspaceAliases },
-        test: { name: 'repo', environment: 'node', include: ['tests/**/*.test.ts'] },
+        test: {
+          name: 'repo',
+          environment: 'node',
+          include: ['tests/**/*.test.ts'],
+          // As in the packages' projects: files share a worker's module graph, and the
+          // timeouts bound hangs, not speed.
+          isolate: false,
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
       },
     ],
   },

@@ -7,8 +7,15 @@ export default defineProject({
     name: 'api',
     environment: 'node',
     include: ['test/**/*.test.ts'],
-    // Suites create a PostgreSQL database and start servers in their hooks; on a busy shared
-    // machine that can take longer than the default 10 s.
-    hookTimeout: 30_000,
+    // One worker process runs many files (no fresh module graph per file): the files share no
+    // module state that matters (no vi.mock, fake timers or global stubs; servers on ephemeral
+    // ports, data in fresh temporary directories and databases), and re-importing the
+    // workspace sources for every file cost more than the tests themselves.
+    isolate: false,
+    // Bounds on hangs, not on speed: suites create a PostgreSQL database and start servers in
+    // their hooks, and on a loaded two-core machine that can take several seconds; what a test
+    // proves about time it asserts itself.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
   },
 });
