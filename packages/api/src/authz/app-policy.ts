@@ -161,38 +161,3 @@ export function subjectPrincipal(subject: {
     isAdmin: roles.includes('admin'),
   };
 }
-
-/**
- * The relationship check of one AuthZEN rule requirement, decided by the authorization core:
- * the relations always, the permission only when the request states the subject's
- * permissions (admins bypass it).
- */
-export function relationOutcome(check: {
-  readonly issuer: string;
-  readonly subject: string;
-  readonly permissions: readonly string[] | undefined;
-  readonly isAdmin: boolean;
-  readonly requirement: { readonly permission?: string; readonly relation?: readonly string[] };
-  readonly relation: Relation | undefined;
-  readonly resource: { readonly type: string; readonly id: string };
-}): { allowed: boolean; reason: string } {
-  const principal = subjectPrincipal({
-    issuer: check.issuer,
-    subject: check.subject,
-    permissions: check.permissions,
-    roles: check.isAdmin ? ['admin'] : [],
-  });
-  const { permission, relation } = check.requirement;
-  const requirement: Requirement = {
-    ...(relation !== undefined && { relation }),
-    ...(permission !== undefined && check.permissions !== undefined && { permission }),
-  };
-  const resource: Resource = {
-    ...check.resource,
-    relations: check.relation ? [check.relation] : [],
-  };
-  const decision = decide(principal, requirement, resource, {
-    now: Math.floor(Date.now() / 1000),
-  });
-  return { allowed: decision.allowed, reason: decision.reason };
-}

@@ -135,43 +135,40 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
   /** Relations loaded by `prefetch`; lives as long as this one request. */
   const known = new KnownRelations();
 
-  async function relationOf(subject: Entity, resource: Entity): Promise<Relation | undefined> {
-    const owner = ownerOf(subject);
-    const id = resource.id.toLowerCase();
-    // Only ids that passed the UUID check below were loaded by `prefetch`.
-    const hit = known.scope(owner, resource.type)?.get(id);
-    if (hit !== undefined) return hit ?? undefined;
+  /** The relation read from the database (only ids that passed the UUID check were prefetched). */
+  async function relationOf(owner: Owner, type: string, id: string) {
     if (!UUID.test(id)) return undefined;
-    if (resource.type === 'list') return lists.relation(owner, id);
-    if (resource.type === 'todo') return (await todos.access(owner, id))?.relation;
+    if (type === 'list') return lists.relation(owner, id);
+    if (type === 'todo') return (await todos.access(owner, id))?.relation;
     return undefined;
   }
 
   return {
-    async properties() {
-      return undefined;
-    },
-
     /** One query per subject and resource type for a whole batch instead of one per item. */
     prefetch: (requests: readonly EvaluationRequest[]) =>
       prefetchRelations(db, known, ownerOf, requests),
 
-    async check(request: EvaluationRequest, requirement: RuleRequirement) {
+    /** At once when `prefetch` loaded the relation (a batch), else after reading it. */
+    check(request: EvaluationRequest, requirement: RuleRequirement) {
       const props = request.subject.properties;
       const roles = strings(props?.roles) ?? [];
       const owner = ownerOf(request.subject);
-      return checkRelation({
-        issuer: owner.issuer,
-        subject: owner.subject,
-        permissions: strings(props?.permissions),
-        isAdmin: roles.includes('admin'),
-        requirement,
-        relation:
-          request.subject.type === 'user'
-            ? await relationOf(request.subject, request.resource)
-            : undefined,
-        resource: { type: request.resource.type, id: request.resource.id },
-      });
+      const { type, id } = request.resource;
+      const decide = (relation: Relation | undefined) =>
+        checkRelation({
+          issuer: owner.issuer,
+          subject: owner.subject,
+          permissions: strings(props?.permissions),
+          isAdmin: roles.includes('admin'),
+          requirement,
+          relation,
+          resource: { type, id },
+        });
+      if (request.subject.type !== 'user') return decide(undefined);
+      const lower = id.toLowerCase();
+      const hit = known.scope(owner, type)?.get(lower);
+      if (hit !== undefined) return decide(hit ?? undefined);
+      return relationOf(owner, type, lower).then(decide);
     },
 
     async subjects(type: string, resource: Entity) {

@@ -58,10 +58,19 @@ export interface RequirementOutcome {
  * a search tries.
  */
 export interface Facts {
-  /** Known properties of an entity; the request's own properties take precedence. */
-  properties(entity: { type: string; id: string }): Promise<Record<string, unknown> | undefined>;
-  /** Decides a rule's requirement for this subject and resource. */
-  check(request: EvaluationRequest, requirement: RuleRequirement): Promise<RequirementOutcome>;
+  /**
+   * Known properties of an entity; the request's own properties take precedence. Facts that
+   * know none leave it out (no lookup per entity).
+   */
+  properties?(entity: { type: string; id: string }): Promise<Record<string, unknown> | undefined>;
+  /**
+   * Decides a rule's requirement for this subject and resource; at once (no promise) when the
+   * facts it needs are already loaded (a batch's prefetch).
+   */
+  check(
+    request: EvaluationRequest,
+    requirement: RuleRequirement,
+  ): Promise<RequirementOutcome> | RequirementOutcome;
   /** Subjects of `type` that might act on `resource` (subject search candidates). */
   subjects(type: string, resource: Entity): Promise<Entity[]>;
   /** Resources of `type` that `subject` might act on (resource search candidates). */
@@ -103,7 +112,7 @@ async function withKnownProperties<E extends { type: string; id: string }>(
   facts: Facts,
   entity: E,
 ) {
-  const known = await facts.properties(entity);
+  const known = await facts.properties?.(entity);
   if (!known) return entity;
   return { ...entity, properties: { ...known, ...(entity as Entity).properties } };
 }
@@ -127,14 +136,19 @@ function ruleMatches(
  */
 export function createEngine(policy: Policy, facts: Facts) {
   async function evaluate(request: EvaluationRequest): Promise<Decision> {
-    const subject = await withKnownProperties(facts, request.subject);
-    const resource = await withKnownProperties(facts, request.resource);
-    const full = { ...request, subject, resource };
+    const full = facts.properties
+      ? {
+          ...request,
+          subject: await withKnownProperties(facts, request.subject),
+          resource: await withKnownProperties(facts, request.resource),
+        }
+      : request;
     let refusal: string | undefined;
     for (const rule of policy.rules) {
       if (!ruleMatches(rule, full)) continue;
       if (rule.requirement) {
-        const outcome = await facts.check(full, rule.requirement);
+        const checked = facts.check(full, rule.requirement);
+        const outcome = checked instanceof Promise ? await checked : checked;
         if (!outcome.allowed) {
           refusal ??= outcome.reason;
           continue;

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { relationOutcome } from '../authz/app-policy.js';
+import { relationChecker } from '../authz/relation-check.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { createErrorHandler } from '../http/error-handler.js';
@@ -17,7 +17,7 @@ export function appEngineFactory(context: AppContext): EngineFactory {
   return (request) =>
     createEngine(
       APP_ENGINE_POLICY,
-      appFacts(context.db, principalOf(request).issuer, relationOutcome),
+      appFacts(context.db, principalOf(request).issuer, relationChecker()),
     );
 }
 

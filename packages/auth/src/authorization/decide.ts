@@ -107,20 +107,30 @@ function checkAttribute(p: Principal, r: Requirement, resource?: Resource): Deni
   return undefined;
 }
 
-/** The relations the caller holds to the resource: the app's facts, plus `owner` by identity. */
-function heldRelations(p: Principal, resource?: Resource): Set<string> {
-  const held = new Set(resource?.relations ?? []);
+/** Whether the caller is the resource's owner by identity (issuer and subject). */
+function ownsByIdentity(p: Principal, resource?: Resource): boolean {
   const owner = resource?.owner;
-  if (owner !== undefined && owner.issuer === p.issuer && owner.subject === p.subject)
-    held.add('owner');
-  return held;
+  return owner !== undefined && owner.issuer === p.issuer && owner.subject === p.subject;
+}
+
+/**
+ * Whether the caller holds `relation` to the resource: the app's facts, plus `owner` by
+ * identity. Asked relation by relation, so a decision allocates no set of them.
+ */
+function holds(p: Principal, relation: string, resource?: Resource): boolean {
+  if (resource?.relations?.includes(relation)) return true;
+  return relation === 'owner' && ownsByIdentity(p, resource);
+}
+
+/** Whether the caller holds any relation at all to the resource. */
+function holdsAny(p: Principal, resource?: Resource): boolean {
+  return (resource?.relations?.length ?? 0) > 0 || ownsByIdentity(p, resource);
 }
 
 function checkRelation(p: Principal, r: Requirement, resource?: Resource): Denied | undefined {
   const wanted = list(r.relation);
   if (wanted.length === 0) return undefined;
-  const held = heldRelations(p, resource);
-  if (wanted.some((relation) => held.has(relation))) return undefined;
+  if (wanted.some((relation) => holds(p, relation, resource))) return undefined;
   const what = resource?.type ?? 'resource';
   return forbidden(
     'relation_missing',
@@ -179,7 +189,7 @@ export function decide(
   if (denied === undefined) return ALLOWED;
   // A relationship-guarded resource the caller holds no relation to at all: whatever the
   // reason, its very existence is theirs to learn no more than its content.
-  if (list(requirement.relation).length > 0 && heldRelations(principal, resource).size === 0)
+  if (list(requirement.relation).length > 0 && !holdsAny(principal, resource))
     return { ...denied, hidden: true };
   return denied;
 }
