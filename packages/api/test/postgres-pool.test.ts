@@ -59,6 +59,49 @@ describe.skipIf(!postgresAvailable)('the PostgreSQL pool', () => {
     // One named statement on this connection, used for both calls.
     expect(seen.prepared).toEqual([{ name: expect.stringMatching(/^todo_sso_\d+$/) }]);
   });
+
+  it('runs one statement as a transaction of its own, BEGIN sent with it', async () => {
+    const issuer = 'https://idp.test/realms/one';
+    const insert = (sub: string) =>
+      db.kysely
+        .insertInto('owners')
+        .values({ issuer, sub, username: sub, last_seen_at: new Date().toISOString() })
+        .compile();
+    const subs = async () =>
+      (
+        await db.kysely
+          .selectFrom('owners')
+          .select('sub')
+          .where('issuer', '=', issuer)
+          .orderBy('sub')
+          .execute()
+      ).map((row) => row.sub);
+    const { transactionOfOne } = db;
+    if (transactionOfOne === undefined) throw new Error('PostgreSQL runs transactionOfOne');
+    const failureOf = (work: Promise<unknown>) =>
+      work.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    await transactionOfOne(insert('q1'));
+    expect(await subs()).toEqual(['q1']);
+    // Inside a transaction block: VACUUM refuses to run there (SQLSTATE 25001).
+    const vacuum = await failureOf(transactionOfOne({ sql: 'vacuum owners', parameters: [] }));
+    expect(vacuum).toMatchObject({ code: '25001' });
+    // A failing statement: its own error, not "unavailable"; nothing stored.
+    const duplicate = await failureOf(transactionOfOne(insert('q1')));
+    expect(duplicate).toMatchObject({ code: '23505' });
+    expect(isDatabaseUnavailable(duplicate)).toBe(false);
+    // Every connection was rolled back and still writes; none is left inside a transaction.
+    await Promise.all(
+      Array.from({ length: POOL_SIZE * 2 }, (_, i) => transactionOfOne(insert(`r${i}`))),
+    );
+    expect(await subs()).toHaveLength(1 + POOL_SIZE * 2);
+    const open = await sql<{ n: number }>`
+      select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and state like 'idle in transaction%'`.execute(db.kysely);
+    expect(open.rows).toEqual([{ n: 0 }]);
+  });
 });
 
 describe('the PostgreSQL pool when the server does not answer', () => {

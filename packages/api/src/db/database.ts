@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { type CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import Libsql from 'libsql';
 import type { DatabaseConfig } from '../config/config.js';
-import { createPool } from './postgres-pool.js';
+import { createPool, type QueuedStatement, transactionOfOne } from './postgres-pool.js';
 import type { Schema } from './schema.js';
 import { guardedConnection } from './sqlite-connection.js';
 import { MigrationSafeSqliteDialect } from './sqlite-dialect.js';
@@ -27,6 +27,11 @@ export interface Db {
    * it waits its turn through Kysely like any query, so it never sees uncommitted writes.
    */
   read<R>(query: CompiledQuery<R>): Promise<R[]>;
+  /**
+   * PostgreSQL only: one compiled statement as a transaction of its own, `BEGIN` sent with it
+   * (`transactionOfOne`): two round trips instead of three. Throws, rolled back, if it fails.
+   */
+  readonly transactionOfOne?: (statement: QueuedStatement) => Promise<void>;
   /** Closes every connection. */
   close(): Promise<void>;
 }
@@ -86,6 +91,7 @@ export function openDatabase(config: DatabaseConfig): Db {
     location: `${url.hostname}:${url.port || 5432}${url.pathname}`,
     bool: (value) => value,
     read: async (query) => (await kysely.executeQuery(query)).rows,
+    transactionOfOne: (statement) => transactionOfOne(pool, statement),
     close: () => kysely.destroy(),
   };
 }
