@@ -112,6 +112,25 @@ describe.each(drivers)('the todo API on $driver', ({ skip, create }) => {
     });
   });
 
+  it.skipIf(skip)('answers /me the same for a new token and for the same token again', async () => {
+    // A new token's first answer is serialised for it; from its second request on the
+    // body is remembered: every answer is the same, and another token gets its own.
+    const token = await h.idp.accessToken(users.bob);
+    const bodies: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await h.app.inject({
+        url: '/me',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.statusCode).toBe(200);
+      bodies.push(res.body);
+    }
+    expect(new Set(bodies).size).toBe(1);
+    expect(JSON.parse(bodies[0] as string)).toMatchObject({ sub: users.bob.sub, username: 'bob' });
+    const other = await h.as('carol', { method: 'GET', url: '/me' });
+    expect(other.json()).toMatchObject({ sub: users.carol.sub });
+  });
+
   it.skipIf(skip)(
     'counts a department’s todos for carol and any department for admin',
     async () => {

@@ -63,6 +63,31 @@ describe('claim mapping', () => {
     expect(p.isAdmin).toBe(false);
   });
 
+  test('lists are deduplicated and frozen, also when a claim array is shared by the principal', async () => {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions()] });
+    const plain = await auth.authenticate(
+      await idp.accessToken(alice, {
+        claims: { roles: ['user', 'auditor'], scope: 'openid todos:read' },
+      }),
+    );
+    expect(plain.roles).toEqual(['user', 'auditor']);
+    for (const list of [plain.roles, plain.permissions, plain.scopes, plain.claims.roles])
+      expect(Object.isFrozen(list)).toBe(true);
+    expect(() => (plain.roles as string[]).push('admin')).toThrow(TypeError);
+    const repeated = await auth.authenticate(
+      await idp.accessToken(alice, {
+        claims: { roles: ['user', 'admin', 'user', ''], scope: 'openid todos:read' },
+      }),
+    );
+    expect(repeated.roles).toEqual(['user', 'admin']);
+    expect(repeated.claims.roles).toEqual(['user', 'admin', 'user', '']);
+    expect(repeated.scopes).toEqual(['openid', 'todos:read']);
+    // The same scope string of two tokens: one frozen list serves both principals.
+    expect(repeated.scopes).toBe(plain.scopes);
+    expect(Object.isFrozen(repeated.claims)).toBe(true);
+    expect(repeated.claims.iss).toBe(idp.issuer);
+  });
+
   test('Keycloak permissionsClient selects which resource_access client holds permissions', async () => {
     const kc = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256' });
     try {

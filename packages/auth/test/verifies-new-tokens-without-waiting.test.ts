@@ -128,6 +128,29 @@ describe('authPlugin with new tokens', () => {
     }
   });
 
+  test('request.verifiedNow is true only for the request that verified its token', async () => {
+    const authenticator = createAuthenticator({ issuers: [idp.issuerOptions()], now: clock.now });
+    expect(await authenticator.ready()).toBe(true);
+    const app = Fastify();
+    app.setErrorHandler(createAuthErrorHandler({ realm: 'todo-api' }));
+    await app.register(async (api) => {
+      await api.register(authPlugin, { authenticator });
+      api.get('/me', async (request) => ({ now: request.verifiedNow }));
+    });
+    try {
+      const token = await idp.accessToken(alice);
+      const seen: unknown[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } });
+        expect(res.statusCode).toBe(200);
+        seen.push(res.json().now);
+      }
+      expect(seen).toEqual([true, false, false]);
+    } finally {
+      await app.close();
+    }
+  });
+
   test('a refused new token gets its 401 and challenge', async () => {
     const app = await appWith(
       createAuthenticator({ issuers: [idp.issuerOptions()], now: clock.now }),

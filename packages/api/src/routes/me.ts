@@ -27,7 +27,10 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
       let body = bodies.get(p);
       if (body === undefined) {
         body = reply.serialize(meOf(p)) as string;
-        bodies.set(p, body);
+        // Kept from the token's second request on: a token verified for this very request is
+        // most often never sent again, and its body would only be one more weak entry and
+        // string for the collector to carry until the principal leaves the cache.
+        if (!request.verifiedNow) bodies.set(p, body);
       }
       // Already serialised by the route's schema: sent as is.
       reply.type(JSON_UTF8).send(body);
@@ -39,9 +42,10 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
 const JSON_UTF8 = 'application/json; charset=utf-8';
 
 /**
- * Each principal's `/me` body, serialised once: the body is a function of the principal alone
- * (the permission table is fixed at start-up) and a principal is frozen, so a cached token's
- * requests reuse the same bytes. A principal no longer cached takes its body with it.
+ * Each principal's `/me` body, serialised once it is asked for again: the body is a function of
+ * the principal alone (the permission table is fixed at start-up) and a principal is frozen, so
+ * a cached token's requests reuse the same bytes. A principal no longer cached takes its body
+ * with it.
  */
 const bodies = new WeakMap<Principal, string>();
 

@@ -25,12 +25,62 @@ function deepFreeze(value: object): void {
   Object.freeze(value);
 }
 
-/** The distinct strings of a list, in order, frozen; small lists are scanned instead of hashed. */
+/**
+ * The distinct strings of a list, in order, frozen; small lists are scanned instead of hashed.
+ * A list that is already distinct is returned itself, frozen: a claim's own array (frozen with
+ * the claims anyway) then serves the principal too, one array fewer per cached principal.
+ */
 function distinct(list: readonly string[]): readonly string[] {
   if (list.length > 16) return Object.freeze([...new Set(list)]);
+  let i = 1;
+  while (i < list.length && list.indexOf(list[i] as string) === i) i++;
+  if (i >= list.length) return Object.freeze(list);
   const out: string[] = [];
   for (const s of list) if (!out.includes(s)) out.push(s);
   return Object.freeze(out);
+}
+
+/**
+ * The split lists of recent separated claim strings (`scope`: most tokens of an issuer carry one
+ * of a few), frozen and shared: a new principal then costs no array and strings of its own for
+ * them. Bounded; emptied when full. Only verified claims reach it.
+ */
+const splitLists = new Map<string, readonly string[]>();
+const MAX_SPLIT_LISTS = 256;
+
+/**
+ * A claim value as a frozen list ({@link toList}): a JSON array of non-empty strings is the
+ * claim's own array (frozen in place, as the claims will be), a separated string the shared
+ * split of {@link splitLists}.
+ */
+function claimList(value: unknown): readonly string[] {
+  if (typeof value === 'string') {
+    let list = splitLists.get(value);
+    if (list === undefined) {
+      list = Object.freeze(toList(value));
+      if (splitLists.size >= MAX_SPLIT_LISTS) splitLists.clear();
+      splitLists.set(value, list);
+    }
+    return list;
+  }
+  if (!Array.isArray(value)) return EMPTY;
+  for (const item of value)
+    if (typeof item !== 'string' || item === '') return Object.freeze(toList(value));
+  return Object.freeze(value as string[]);
+}
+
+const EMPTY: readonly string[] = Object.freeze([]);
+
+/** The segments of each configured attribute claim's dot path, split once. */
+const attributePaths = new Map<string, readonly string[]>();
+
+function attributePath(name: string): readonly string[] {
+  let path = attributePaths.get(name);
+  if (path === undefined) {
+    path = Object.freeze(name.split('.'));
+    attributePaths.set(name, path);
+  }
+  return path;
 }
 
 function frozen<T extends object>(value: T): T {
@@ -48,7 +98,7 @@ function num(value: unknown): number | undefined {
 
 /** Scopes: RFC 9068 §2.2.3 `scope` (space-separated), or the `scp` array some providers use. */
 function scopesOf(claims: Readonly<Record<string, unknown>>): readonly string[] {
-  return claims.scope !== undefined ? toList(claims.scope) : toList(claims.scp);
+  return claims.scope !== undefined ? claimList(claims.scope) : claimList(claims.scp);
 }
 
 /** `acr`, `amr`, `auth_time` and `cnf.jkt`: what step-up and sender constraint decide on. */
@@ -76,11 +126,11 @@ export function toPrincipal(
   issuer: ResolvedIssuer,
   claims: Readonly<Record<string, unknown>>,
 ): Principal {
-  const roles = distinct(toList(readClaim(claims, issuer.rolesPath)));
-  const permissions = distinct(toList(readClaim(claims, issuer.permissionsPath)));
+  const roles = distinct(claimList(readClaim(claims, issuer.rolesPath)));
+  const permissions = distinct(claimList(readClaim(claims, issuer.permissionsPath)));
   const attributes: Record<string, string | readonly string[]> = {};
   for (const name of issuer.attributeClaims) {
-    const value = readClaim(claims, name.split('.'));
+    const value = readClaim(claims, attributePath(name));
     if (typeof value === 'string') attributes[name] = value;
     else if (Array.isArray(value)) {
       const list = value.filter((v): v is string => typeof v === 'string');
@@ -89,12 +139,15 @@ export function toPrincipal(
       else if (list.length > 1) attributes[name] = Object.freeze(list);
     }
   }
+  // `iss` was checked equal to the issuer (RFC 9068 §4): the configured string serves the
+  // claims too, so each cached principal does not keep a copy of its own.
+  if (claims.iss === issuer.issuer) (claims as Record<string, unknown>).iss = issuer.issuer;
   const principal: Principal = {
     issuer: issuer.issuer,
     subject: String(claims.sub),
     roles,
     permissions,
-    scopes: Object.freeze(scopesOf(claims)),
+    scopes: scopesOf(claims),
     attributes: Object.freeze(attributes),
     claims: frozen(claims),
     expiresAt: num(claims.exp) ?? 0,

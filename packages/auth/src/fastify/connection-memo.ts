@@ -69,3 +69,19 @@ export function warmLookup(
     }
   };
 }
+
+/**
+ * `authenticateNow` for a token the cache did not hold; a principal answered at once marks the
+ * request `verifiedNow` (its token was verified for this very request).
+ */
+export function verifyNow(
+  authenticator: Authenticator,
+  request: FastifyRequest,
+  token: string,
+  accept: AuthenticateOptions | undefined,
+  key: string,
+): Principal | Promise<Principal> | undefined {
+  const now = authenticator.authenticateNow?.(token, accept, key);
+  if (now !== undefined && !(now instanceof Promise)) request.verifiedNow = true;
+  return now;
+}

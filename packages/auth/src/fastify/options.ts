@@ -48,6 +48,13 @@ declare module 'fastify' {
     principal: Principal;
     /** The verified DPoP proof's key thumbprint (RFC 9449), when the request carried one. */
     dpopProof: { readonly jkt: string } | undefined;
+    /**
+     * True when this request's token was verified for it (a token the verified-token cache did
+     * not hold), false when the cache answered or the check went through a promise. Lets a
+     * route keep per-caller work (a serialised body) only for a token that is used again: most
+     * tokens seen once are never seen twice by the same instance.
+     */
+    verifiedNow: boolean;
     /** Decides a resource-level requirement for this caller (never throws). */
     decide(requirement: Requirement, resource?: Resource): Decision;
     /** Like `decide`, but throws the refusal as an `AuthError` with its challenge. */

@@ -36,7 +36,10 @@ function checkRoute(
   if (problems.length > 0) throw new TypeError(`Route ${name}: ${problems.join('; ')}`);
 }
 
-/** Adds the request decorators `principal`, `dpopProof`, `decide` and `authorize`, once per app. */
+/**
+ * Adds the request decorators `principal`, `dpopProof`, `verifiedNow`, `decide` and `authorize`,
+ * once per app.
+ */
 function decorateRequests(
   app: FastifyInstance,
   contextOf: (request: FastifyRequest) => DecisionContext,
@@ -44,6 +47,7 @@ function decorateRequests(
   if (!app.hasRequestDecorator('principal'))
     app.decorateRequest('principal', null as unknown as Principal);
   if (!app.hasRequestDecorator('dpopProof')) app.decorateRequest('dpopProof', undefined);
+  if (!app.hasRequestDecorator('verifiedNow')) app.decorateRequest('verifiedNow', false);
   if (!app.hasRequestDecorator('decide'))
     app.decorateRequest('decide', function (this: FastifyRequest, requirement, resource) {
       return decide(this.principal, requirement, resource, contextOf(this));

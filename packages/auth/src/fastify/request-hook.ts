@@ -12,6 +12,7 @@ import {
   acceptOf,
   type ConnectionCredentials,
   credentialsOf,
+  verifyNow,
   warmLookup,
 } from './connection-memo.js';
 import type { AuthPluginOptions, RouteAuthConfig } from './options.js';
@@ -200,7 +201,7 @@ export function createRequestHook(
         if (hit === undefined) {
           accept = acceptOf(audiences, request);
           // A new token is verified now, with the key just computed: one SHA-256 per token.
-          const now = authenticator.authenticateNow?.(credentials.token, accept, read.key);
+          const now = verifyNow(authenticator, request, credentials.token, accept, read.key);
           if (now instanceof Promise) pending = now;
           else hit = now;
         }
