@@ -44,6 +44,7 @@ const pool = await iss.mint(12_000);
 const [warmToken] = await iss.mint(1, { first: 20_000, threads: 1 });
 pinSelf(LOAD_CORE);
 const port = await freePort();
+const spawnedAt = performance.now();
 const proc = spawnNode([join(ROOT, 'packages/api/dist/server.js')], {
   core: SERVER_CORE,
   nodeOptions: ['--perf-basic-prof', ...flags],
@@ -77,6 +78,7 @@ for (const phase of ['cold', 'warm', 'cold', 'warm']) {
     { stdio: 'ignore' },
   );
   await new Promise((r) => setTimeout(r, 300));
+  const from = performance.now() - spawnedAt;
   const spec =
     phase === 'cold'
       ? { pid: proc.pid, url: `${url}/me`, amount, next: cold }
@@ -86,7 +88,8 @@ for (const phase of ['cold', 'warm', 'cold', 'warm']) {
   perf.kill('SIGINT');
   await exited;
   console.log(
-    `${phase} ${r.total} requests ${r.cpuUs.toFixed(1)} µs CPU/req load ${loadavg()[0].toFixed(1)} → ${file}`,
+    `${phase} ${r.total} requests ${r.cpuUs.toFixed(1)} µs CPU/req load ${loadavg()[0].toFixed(1)} ` +
+      `(${from.toFixed(0)}–${(performance.now() - spawnedAt).toFixed(0)} ms after spawn) → ${file}`,
   );
 }
 await proc.stop('SIGINT');
