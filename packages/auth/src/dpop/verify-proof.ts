@@ -6,11 +6,12 @@ import { decodeSegment, looksLikeJws } from '../token/decode.js';
 import { createHtuNormaliser } from './htu.js';
 import type { DpopNonceSource } from './nonce.js';
 import {
+  type CheckedHeader,
+  cachedHeader,
   checkProofHeader,
   invalid,
   PROOF_KEY_TTL_MS,
   type ProofHeaderPolicy,
-  type ProofKey,
 } from './proof-header.js';
 import type { DpopReplayCache } from './replay.js';
 
@@ -87,13 +88,6 @@ function single(proof: DpopProofInput['proof']): string {
   return proof;
 }
 
-/** A checked header with the segment it was read from and when it stops being trusted. */
-interface CheckedHeader {
-  readonly segment: string;
-  readonly header: ProofKey;
-  readonly expiresAt: number;
-}
-
 /** What checking proofs needs, shared by every request of one verifier. */
 interface VerifierState extends ProofHeaderPolicy {
   /** Checked headers by their exact segment (only headers whose signature verified). */
@@ -116,7 +110,7 @@ type ProofClaims = Record<string, unknown> & { readonly jti: string; readonly ia
 function verifiedPayload(state: VerifierState, proof: string, nowMs: number) {
   const first = proof.indexOf('.');
   const segment = proof.slice(0, first);
-  const cached = first > 0 ? cachedHeader(state, segment, nowMs) : undefined;
+  const cached = first > 0 ? cachedHeader(state.headers, state.last, segment, nowMs) : undefined;
   // RFC 7515 §7.1: three base64url segments. A cached header segment passed this already.
   PAYLOAD_AND_SIGNATURE.lastIndex = first + 1;
   if (!(cached === undefined ? looksLikeJws(proof) : PAYLOAD_AND_SIGNATURE.test(proof)))
@@ -136,18 +130,6 @@ function verifiedPayload(state: VerifierState, proof: string, nowMs: number) {
     state.headers.set(segment, state.last, expiresAt, nowMs);
   } else state.last = cached;
   return { jkt: header.jkt, payload };
-}
-
-/** The checked header of this exact segment, if one is cached and not expired. */
-function cachedHeader(
-  state: VerifierState,
-  segment: string,
-  nowMs: number,
-): CheckedHeader | undefined {
-  const { last } = state;
-  // An identical segment decodes to the identical header: every header check holds for it.
-  if (last !== undefined && segment === last.segment && nowMs < last.expiresAt) return last;
-  return state.headers.get(segment, nowMs);
 }
 
 /** §4.2 required claims; §4.3 steps 8, 9, 11, 12: the proof is for this request, and recent. */
