@@ -125,6 +125,57 @@ describe.each(drivers)('AuthZEN with the app policy on $driver', ({ skip, create
     },
   );
 
+  it.skipIf(skip)(
+    'answers each item of a mixed batch as it would be answered alone (§7: defaults, per-item overrides)',
+    async () => {
+      const bobReading = { ...user('bob'), properties: { permissions: ['todos:read'] } };
+      const otherIssuer = { ...user('alice'), properties: { issuer: 'https://other.test/realm' } };
+      const items = [
+        {},
+        { subject: user('carol') },
+        { subject: user('carol'), action: { name: 'can_read' } },
+        { subject: bobReading, action: { name: 'can_create_todo' } },
+        { subject: user('bob'), action: { name: 'can_create_todo' } },
+        { subject: bobReading, action: { name: 'can_read' } },
+        { resource: { type: 'todo', id: todo } },
+        { subject: user('carol'), resource: { type: 'todo', id: todo } },
+        { subject: otherIssuer },
+        { subject: { type: 'agent', id: users.alice.sub } },
+        { action: { name: 'can_share' }, resource: { type: 'todo', id: todo } },
+        { subject: user('carol'), action: { name: 'can_delete' } },
+        {},
+      ];
+      const defaults = {
+        subject: user('alice'),
+        action: { name: 'can_delete' },
+        resource: { type: 'list', id: list },
+      };
+      const batch = await post('/access/v1/evaluations', { ...defaults, evaluations: items });
+      expect(batch.statusCode).toBe(200);
+      const alone = [];
+      for (const item of items) {
+        const res = await post('/access/v1/evaluation', { ...defaults, ...item });
+        alone.push(res.json());
+      }
+      expect(batch.json().evaluations).toEqual(alone);
+      expect(alone.map((d) => d.decision)).toEqual([
+        true,
+        false,
+        true,
+        false,
+        true,
+        true,
+        true,
+        false,
+        false,
+        false,
+        false,
+        false,
+        true,
+      ]);
+    },
+  );
+
   it.skipIf(skip)('applies a permission stated in the subject’s properties', async () => {
     const res = await post('/access/v1/evaluation', {
       subject: { ...user('bob'), properties: { permissions: ['todos:read'] } },

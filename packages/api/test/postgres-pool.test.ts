@@ -3,7 +3,14 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileOnce } from '../src/db/compiled.js';
 import { openDatabase } from '../src/db/database.js';
-import { CONNECT_TIMEOUT_MS, POOL_SIZE, QUEUE_TIMEOUT_MS } from '../src/db/postgres-pool.js';
+import {
+  CONNECT_TIMEOUT_MS,
+  createPool,
+  POOL_SIZE,
+  prepareOnServer,
+  QUEUE_TIMEOUT_MS,
+  transactionOfOne,
+} from '../src/db/postgres-pool.js';
 import { isDatabaseUnavailable } from '../src/db/unavailable.js';
 import { postgresAvailable, postgresDatabase, useMigratedDb } from './support/databases.js';
 
@@ -101,6 +108,45 @@ describe.skipIf(!postgresAvailable)('the PostgreSQL pool', () => {
       select count(*)::int as n from pg_stat_activity
       where datname = current_database() and state like 'idle in transaction%'`.execute(db.kysely);
     expect(open.rows).toEqual([{ n: 0 }]);
+  });
+  it('keeps a connection usable when the first Parse of a named statement fails after BEGIN', async () => {
+    if (db.config.kind !== 'postgres') throw new Error('a PostgreSQL suite');
+    // Parse waits for the table's lock (parse analysis opens the table) and is cancelled by the
+    // statement timeout (SQLSTATE 57014): the named statement never reaches the server.
+    const url = new URL(db.config.url);
+    url.searchParams.set('options', '-c statement_timeout=300');
+    const pool = createPool(url.toString());
+    const statement = {
+      sql: 'insert into owners (issuer, sub, username, last_seen_at) values ($1, $2, $3, $4) /* parse-fails */',
+      parameters: ['https://idp.test/realms/parse', 'p1', 'p1', new Date().toISOString()],
+    };
+    prepareOnServer(statement.sql);
+    try {
+      const blocker = await db.kysely.connection().execute(async (connection) => {
+        await sql`begin`.execute(connection);
+        await sql`lock table owners in access exclusive mode`.execute(connection);
+        const failed = await transactionOfOne(pool, statement).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        await sql`commit`.execute(connection);
+        return failed;
+      });
+      expect(blocker).toMatchObject({ code: '57014' });
+      // The pool's connections run the statement afterwards (none believes it prepared).
+      await transactionOfOne(pool, statement);
+      statement.parameters[1] = 'p2';
+      await transactionOfOne(pool, statement);
+      const rows = await db.kysely
+        .selectFrom('owners')
+        .select('sub')
+        .where('issuer', '=', 'https://idp.test/realms/parse')
+        .orderBy('sub')
+        .execute();
+      expect(rows).toEqual([{ sub: 'p1' }, { sub: 'p2' }]);
+    } finally {
+      await pool.end();
+    }
   });
 });
 

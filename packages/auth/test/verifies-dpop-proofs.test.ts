@@ -126,6 +126,16 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     await refused(verify(input(p)), 'dpop_proof_invalid', /already used/);
   });
 
+  test('refuses a replay up to the last millisecond the proof itself is accepted', async () => {
+    const p = await proof(alice);
+    await verify(input(p));
+    // iat + 60 s (max age) + 5 s (tolerance): the proof is still recent enough at this instant.
+    clock.advance(65);
+    await refused(verify(input(p)), 'dpop_proof_invalid', /already used/);
+    clock.advance(0.001);
+    await refused(verify(input(p)), 'dpop_proof_invalid', /too old/);
+  });
+
   test('a refused proof does not take its jti: the valid use later still passes', async () => {
     const p = await proof(alice);
     await refused(verify(input(p, { method: 'POST' })), 'dpop_proof_invalid', /htm/);

@@ -114,8 +114,25 @@ type QueryClass = new (
   text: string,
   values: unknown[],
   done: (error: Error | undefined, result: unknown) => void,
-) => { name?: string; prepare(connection: Wire): void };
+) => {
+  name?: string;
+  prepare(connection: Wire): void;
+  hasBeenParsed(connection: Wire): boolean;
+};
 let BeginQuery: QueryClass | undefined;
+
+/** A statement sent after `BEGIN` (`beginWith`): settled by its answer. */
+interface BegunStatement {
+  readonly answered: Promise<unknown>;
+  /**
+   * Whether this batch carried the statement's named `Parse`. node-postgres records a name as
+   * parsed on the first `ParseComplete` of the batch, which is `BEGIN`'s: when the statement's
+   * own `Parse` then fails (a lock wait cut by `statement_timeout`, a cancel), the connection
+   * believes a statement prepared that the server never stored, and every later use of it
+   * fails (SQLSTATE 26000). Such a connection is not reused.
+   */
+  parsesName: boolean;
+}
 
 /**
  * `BEGIN` and `statement` sent to the server together, one round trip (PostgreSQL 15 §55.2.3:
@@ -125,13 +142,16 @@ let BeginQuery: QueryClass | undefined;
  * Always sent as extended query (never the simple protocol, which would drop the `BEGIN`); a
  * statement marked by `prepareOnServer` keeps its name.
  */
-function beginWith(client: pg.PoolClient, { sql, parameters }: QueuedStatement): Promise<unknown> {
+function beginWith(client: pg.PoolClient, { sql, parameters }: QueuedStatement): BegunStatement {
   const driver = loadPg();
   BeginQuery ??= class extends (driver.Query as unknown as QueryClass) {
+    begun: BegunStatement | undefined;
     requiresPreparation(): boolean {
       return true;
     }
     override prepare(connection: Wire): void {
+      if (this.begun !== undefined)
+        this.begun.parsesName = this.name !== undefined && !this.hasBeenParsed(connection);
       connection.parse({ text: 'BEGIN' });
       connection.bind({});
       connection.execute({});
@@ -139,14 +159,17 @@ function beginWith(client: pg.PoolClient, { sql, parameters }: QueuedStatement):
     }
   };
   const Query = BeginQuery;
-  return new Promise((resolve, reject) => {
+  const begun = { parsesName: false } as { parsesName: boolean; answered: Promise<unknown> };
+  begun.answered = new Promise((resolve, reject) => {
     const query = new Query(sql, [...parameters], (error, result) =>
       error ? reject(error) : resolve(result),
     );
+    (query as { begun?: BegunStatement }).begun = begun;
     const name = names.get(sql);
     if (name !== undefined) query.name = name;
     (client as unknown as { query(q: unknown): unknown }).query(query);
   });
+  return begun;
 }
 
 /**
@@ -156,7 +179,8 @@ function beginWith(client: pg.PoolClient, { sql, parameters }: QueuedStatement):
  * one round trip fewer holds it for less time. It stays a real transaction: `COMMIT` leaves only
  * once the statement's answer has arrived, so a connection lost before then stores nothing. A
  * failed statement is rolled back and its error thrown; a `COMMIT` that did not answer `COMMIT`
- * throws as well, and a connection whose `ROLLBACK` or `COMMIT` failed is discarded.
+ * throws as well, and a connection whose `ROLLBACK` or `COMMIT` failed is discarded, as is one
+ * whose failed batch carried the statement's first named `Parse` (`BegunStatement.parsesName`).
  *
  * @throws the statement's error, or the connection's (a lost connection: answered 503).
  */
@@ -164,12 +188,16 @@ export async function transactionOfOne(pool: pg.Pool, statement: QueuedStatement
   const client = await pool.connect();
   let unusable: Error | undefined;
   try {
+    const begun = beginWith(client, statement);
     try {
-      await beginWith(client, statement);
+      await begun.answered;
     } catch (error) {
-      await client.query('ROLLBACK').catch((rollback: Error) => {
-        unusable = rollback;
-      });
+      // Discarded, the connection's transaction ends with it on the server.
+      if (begun.parsesName) unusable = error as Error;
+      else
+        await client.query('ROLLBACK').catch((rollback: Error) => {
+          unusable = rollback;
+        });
       throw error;
     }
     const commit = await client.query('COMMIT').catch((error: Error) => {

@@ -77,21 +77,31 @@ function newestOfList(db: Db, shape: PageShape, param: Param) {
  * node-postgres parses each row and turns each timestamp into a `Date`), so one value of ~5 KB
  * costs much less than 21 rows.
  *
- * SQLite writes each todo as the API's JSON object (`Todo`: its keys in the schema's order, the
- * stored ISO 8601 text of the timestamps, `completed` a JSON boolean), so the text can become
- * the response body as it is (`pageBody`); `count` says whether it holds a todo past the page.
- * PostgreSQL returns arrays of the columns (`PageItem`), timestamps formatted in UTC to the
- * millisecond as `Date#toISOString` does.
+ * Both engines write each todo as the API's JSON object (`Todo`: its keys in the schema's
+ * order, timestamps as ISO 8601 text in UTC to the millisecond as `Date#toISOString` writes
+ * them, `completed` a JSON boolean), so the text can become the response body as it is
+ * (`pageBody`); `count` says whether it holds a todo past the page. SQLite stores the ISO text
+ * and builds the objects with `json_object`. PostgreSQL writes the objects as text, compact like
+ * `JSON.stringify` (its `json_build_object` puts a space around each `:`): the strings through
+ * `to_json`, which escapes as RFC 8259 §7 requires (`"`, `\`, control characters) and as
+ * `JSON.stringify` does; the ids (uuid), the version (integer) and `completed` (`true` or
+ * `false`) as PostgreSQL prints them. The column is `text`, so node-postgres hands it over
+ * without parsing it.
  */
 function pageJson(db: Db) {
   const newestFirst = sql`order by p.created_at desc, p.id desc`;
   if (db.dialect === 'postgres') {
     const iso = (column: string) =>
       sql`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+    const todo = sql`'{"id":"' || p.id || '","listId":"' || p.list_id
+      || '","title":' || to_json(p.title)
+      || ',"description":' || coalesce(to_json(p.description)::text, 'null')
+      || ',"completed":' || p.completed
+      || ',"createdAt":"' || ${iso('p.created_at')} || '","updatedAt":"' || ${iso('p.updated_at')}
+      || '","version":' || p.version || '}'`;
     return [
-      sql<PageRow['page']>`coalesce(json_agg(json_build_array(p.id, p.list_id, p.title,
-      p.description, p.completed, ${iso('p.created_at')}, ${iso('p.updated_at')}, p.version)
-      ${newestFirst}), '[]')`.as('page'),
+      sql<string>`'[' || coalesce(string_agg(${todo}, ',' ${newestFirst}), '') || ']'`.as('page'),
+      sql<number>`count(*)::integer`.as('count'),
     ];
   }
   // `json('true')` is a JSON value, not text: the object holds `true`, not `"true"`.

@@ -207,8 +207,10 @@ export function createDpopProofCheck(options: DpopVerifierOptions): DpopProofChe
     if (jkt !== input.boundJkt)
       throw new AuthError('token_binding_mismatch', 'The access token is bound to another key');
     checkNonce(nonces, payload);
-    // §11.1: a proof is used once. Remembered until it would be too old anyway.
-    const expiresAt = (payload.iat + state.maxAgeSec + state.toleranceSec) * 1000;
+    // §11.1: a proof is used once. Remembered until it would be too old anyway: it is accepted
+    // through the millisecond `(iat + max age + tolerance) * 1000` itself (`checkClaims`), and a
+    // store keeps a key only while its expiry is later than now, so one millisecond past it.
+    const expiresAt = (payload.iat + state.maxAgeSec + state.toleranceSec) * 1000 + 1;
     const claimed = replay.claim(`${jkt}.${payload.jti}`, expiresAt);
     // An in-process store answers at once: no promise at all.
     if (typeof claimed === 'boolean') {
