@@ -86,6 +86,32 @@ describe.each(drivers)('agents of a person on $driver', (driver) => {
     30_000,
   );
 
+  it.skipIf(driver.skip)(
+    'records no use of an agent whose request was refused for its sender constraint (RFC 9449 §7)',
+    async () => {
+      // A DPoP-bound token (cnf.jkt) presented without its proof, as a stolen token would be:
+      // refused, with or without a cached principal.
+      const bound = await h.idp.accessToken(alice, {
+        client: 'keyless-agent',
+        claims: { cnf: { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' } },
+      });
+      for (let i = 0; i < 2; i++) {
+        const refused = await call(bound, 'GET', '/todos/');
+        expect(refused.statusCode).toBe(401);
+        expect(refused.json()).toMatchObject({ code: 'token_binding_mismatch' });
+      }
+      // A use recorded after the refusals: by then theirs would have been written too.
+      const witness = await h.idp.accessToken(alice, { client: 'witness-agent' });
+      expect((await call(witness, 'GET', '/todos/')).statusCode).toBe(200);
+      await listedSoon('witness-agent');
+      await new Promise((r) => setTimeout(r, 100));
+      const ids = (await agentsOfAlice()).items.map((a: { clientId: string }) => a.clientId);
+      expect(ids).toContain('witness-agent');
+      expect(ids).not.toContain('keyless-agent');
+    },
+    30_000,
+  );
+
   it.skipIf(driver.skip)('refuses an agent listing or ending agents (403)', async () => {
     const token = await h.idp.accessToken(alice, { client: AGENT });
     expect((await call(token, 'GET', '/me/agents')).statusCode).toBe(403);

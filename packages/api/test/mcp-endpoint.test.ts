@@ -187,6 +187,34 @@ describe('the MCP endpoint', () => {
     expect(res.headers['www-authenticate']).toContain(`resource_metadata="${MCP_METADATA}"`);
   });
 
+  it('refuses a token for the REST API alone at /mcp however its path is written (RFC 8707 §2)', async () => {
+    // The router decodes percent-encoded octets: each of these is the /mcp route.
+    const paths = ['/%6Dcp', '/%6dcp', '/mc%70', '/%6D%63%70'];
+    const post = (url: string, token: string) =>
+      h.app.inject({
+        method: 'POST',
+        url,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        payload: { jsonrpc: '2.0', id: ++id, method: 'tools/list', params: {} },
+      });
+    const agent = await agentToken(alice);
+    for (const url of paths) {
+      const refused = await post(url, h.tokens.alice);
+      expect(refused.statusCode, url).toBe(401);
+      expect(refused.json().code, url).toBe('audience_mismatch');
+      expect(refused.headers['www-authenticate'], url).toContain(
+        `resource_metadata="${MCP_METADATA}"`,
+      );
+      const served = await post(url, agent);
+      expect(served.statusCode, url).toBe(200);
+      expect(served.json().result.tools).toHaveLength(7);
+    }
+  });
+
   it('accepts a token for the MCP resource at the REST API by default', async () => {
     const res = await h.app.inject({
       url: '/todos/',

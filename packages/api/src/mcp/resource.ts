@@ -52,8 +52,16 @@ export function metadataUrl(base: string, name: ResourceName): string {
   return `${origin}${METADATA_PATH}${path}`;
 }
 
-/** Which resource a request is for: the MCP endpoint or the REST API. */
+/**
+ * Which resource a request is for: the MCP endpoint or the REST API. Decided by the route the
+ * router matched, not by the URL as written: the router decodes percent-encoded octets, so
+ * `/%6Dcp` is served by the `/mcp` route, and reading the raw URL would take it for the REST
+ * API (whose audiences `/mcp` must not accept, RFC 8707 §2). A request no route matched is
+ * read from its path.
+ */
 export function resourceOf(request: FastifyRequest): ResourceName {
+  const route = request.routeOptions.url;
+  if (route !== undefined) return route === MCP_PATH ? 'mcp' : 'api';
   const url = request.url;
   if (!url.startsWith(MCP_PATH)) return 'api';
   // The path is `/mcp` or below it: what follows is nothing, `/`, or the query.
@@ -65,15 +73,17 @@ export function resourceOf(request: FastifyRequest): ResourceName {
  * The audiences a request accepts (RFC 8707 §2: a token asked for one resource is for that one
  * alone). `/mcp` takes only tokens naming `<base>/mcp`; the REST routes take the configured
  * audiences (`todo-api`), their own identifier, and, unless `API_ACCEPTS_MCP_TOKENS=false`,
- * the MCP one (an agent may use the REST API with the same decisions).
+ * the MCP one (an agent may use the REST API with the same decisions). `resource`: the one the
+ * request's route serves, when the caller knows it (each resource's routes are a context of
+ * their own); by default {@link resourceOf}.
  */
 export function acceptedAudiences(
   context: AppContext,
   request: FastifyRequest,
   configured: readonly string[],
+  resource: ResourceName = resourceOf(request),
 ): readonly string[] {
   const base = publicBase(context, request);
-  const resource = resourceOf(request);
   const memo = audienceMemo.get(configured);
   if (memo?.base === base && memo.apiAcceptsMcpTokens === context.config.apiAcceptsMcpTokens)
     return memo[resource];

@@ -4,7 +4,7 @@ import { PERMISSIONS } from '../authz/permissions.js';
 import type { RoutePolicy } from '../authz/requirement.js';
 import type { ApiConfig } from '../config/config.js';
 import { type AppContext, clockMillis } from '../context.js';
-import { acceptedAudiences } from '../mcp/resource.js';
+import { acceptedAudiences, type ResourceName } from '../mcp/resource.js';
 import { mcpRoutes } from '../mcp/routes.js';
 import { protectedRoutes } from '../routes/protected.js';
 import { subjectRateLimit } from './rate-limits.js';
@@ -28,9 +28,14 @@ function requireStepUp(
 /**
  * The auth plugin's options in both protected contexts: every route must declare a
  * requirement, and only permissions of the table, `acr` values of `OIDC_ACR_LEVELS`; a
- * mistake fails start-up with a message naming the route.
+ * mistake fails start-up with a message naming the route. `resource`: the protected resource
+ * the context's routes serve, whose audiences its requests accept (RFC 8707 §2), whatever
+ * their URL looks like.
  */
-export function protectedAuthOptions(context: AppContext): AuthPluginOptions {
+export function protectedAuthOptions(
+  context: AppContext,
+  resource: ResourceName = 'api',
+): AuthPluginOptions {
   const { config } = context;
   return {
     authenticator: context.authenticator,
@@ -39,9 +44,14 @@ export function protectedAuthOptions(context: AppContext): AuthPluginOptions {
     acrLevels: config.acrLevels,
     now: clockMillis(context.clock),
     beforeDecision: subjectRateLimit(config),
-    audiences: (request: FastifyRequest, configured: readonly string[]) =>
-      acceptedAudiences(context, request, configured),
+    audiences: audiencesOf(context, resource),
   };
+}
+
+/** The audiences a request to `resource`'s routes accepts (RFC 8707 §2). */
+function audiencesOf(context: AppContext, resource: ResourceName): AuthPluginOptions['audiences'] {
+  return (request: FastifyRequest, configured: readonly string[]) =>
+    acceptedAudiences(context, request, configured, resource);
 }
 
 /**
@@ -57,14 +67,16 @@ export async function protectedRoutesPlugin(
   { context }: { context: AppContext },
 ): Promise<void> {
   const { config } = context;
-  const authOptions = protectedAuthOptions(context);
+  const authOptions = protectedAuthOptions(context, 'api');
+  // The same options (one per-subject limiter for both resources), the MCP resource's audiences.
+  const mcpOptions = { ...authOptions, audiences: audiencesOf(context, 'mcp') };
   await app.register(async (secured) => {
     await secured.register(authPlugin, authOptions);
     secured.addHook('onRoute', (route) => requireStepUp(route, config.stepUp));
     for (const routes of protectedRoutes(context)) await secured.register(routes);
   });
   await app.register(async (mcp) => {
-    await mcp.register(authPlugin, authOptions);
+    await mcp.register(authPlugin, mcpOptions);
     await mcp.register(mcpRoutes(context));
   });
 }

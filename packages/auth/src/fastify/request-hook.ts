@@ -100,14 +100,15 @@ async function authenticateRequest(
   // authenticate() refused a missing token, so the credentials are here from now on.
   const { scheme, token } = credentials as Credentials;
   if (auth?.introspect) await authenticator.introspect(token, accept);
-  request.principal = principal;
   // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused); a plain bearer
-  // request skips this.
+  // request skips this. The principal is the request's only once its sender is checked: a
+  // refused request has none (nothing after it, logs or usage records, takes it as the caller).
   if (scheme === 'DPoP' || principal.confirmation !== undefined)
     request.dpopProof = await authenticator.checkSender(
       principal,
       proofRequest(request, { scheme, token }),
     );
+  request.principal = principal;
   if (beforeDecision) await beforeDecision(request, reply);
   decideRoute(state, request, auth);
 }
@@ -136,22 +137,28 @@ function finish(
 
 type SenderResult = ReturnType<NonNullable<Authenticator['checkSenderNow']>>;
 
-/** After the proof check: the proof key, later with an asynchronous (shared) replay store. */
+/**
+ * After the proof check: the principal and the proof key, later with an asynchronous (shared)
+ * replay store. The principal becomes the request's only once its sender passed (RFC 9449 §7).
+ */
 function afterSender(
   state: RequestHookState,
   request: FastifyRequest,
   reply: FastifyReply,
   auth: RouteAuthConfig | undefined,
   done: HookHandlerDoneFunction,
+  principal: Principal,
   sender: SenderResult | undefined,
 ): void {
   if (sender instanceof Promise) {
     sender.then((proof) => {
+      request.principal = principal;
       request.dpopProof = proof;
       finish(state, request, reply, auth, done);
     }, done);
     return;
   }
+  request.principal = principal;
   request.dpopProof = sender;
   finish(state, request, reply, auth, done);
 }
@@ -210,7 +217,6 @@ export function createRequestHook(
       if (hit !== undefined && (credentials?.scheme === 'DPoP' || hit.confirmation !== undefined)) {
         if (checkSenderNow === undefined) hit = undefined;
         else {
-          request.principal = hit;
           proof = proofRequest(request, credentials as Credentials);
           // A bound token sent as Bearer is refused now (§7.2); a proof waits for its batch.
           if (proof.scheme === 'Bearer') sender = authenticator.checkSenderNow?.(hit, proof);
@@ -227,14 +233,15 @@ export function createRequestHook(
       );
       return;
     }
-    request.principal = hit;
-    if (proof?.scheme !== 'DPoP') return afterSender(state, request, reply, auth, done, sender);
-    const [principal, checked] = [hit, proof];
+    const principal = hit;
+    if (proof?.scheme !== 'DPoP')
+      return afterSender(state, request, reply, auth, done, principal, sender);
+    const checked = proof;
     proofs.add(
       () => authenticator.checkSenderNow?.(principal, checked),
       (error, result) =>
         error === undefined
-          ? afterSender(state, request, reply, auth, done, result)
+          ? afterSender(state, request, reply, auth, done, principal, result)
           : done(error as Error),
     );
   };
