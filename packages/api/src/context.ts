@@ -115,7 +115,7 @@ function apiAuthenticator(
     now: clockMillis(clock),
     // RFC 9449: used proofs in the database every instance shares (memory on SQLite).
     dpop: {
-      replay: dpopReplayCache(db, () => clock.now()),
+      replay: dpopReplayCache(db, () => clock.now(), clockMillis(clock)),
       clockToleranceSec: CLOCK_TOLERANCE_SECONDS,
       ...(config.dpopNonceSecret && {
         nonces: createDpopNonces({

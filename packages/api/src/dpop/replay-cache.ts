@@ -8,9 +8,16 @@ import { revocationRepository } from '../repositories/revocations.js';
  * the `dpop_proofs` table every instance shares, so a proof used at one instance is refused at
  * all of them; rows are pruned with the other one-time identifiers. The embedded SQLite setup is
  * one process, which keeps them in memory.
+ *
+ * @param nowMs the same clock in epoch milliseconds, for the in-memory store, which reads it on
+ *   every proof (the system clock's is `Date.now`: no `Date` per request).
  */
-export function dpopReplayCache(db: Db, now: () => Date): DpopReplayCache {
-  if (db.dialect === 'sqlite') return new MemoryDpopReplayCache(undefined, () => now().getTime());
+export function dpopReplayCache(
+  db: Db,
+  now: () => Date,
+  nowMs: () => number = () => now().getTime(),
+): DpopReplayCache {
+  if (db.dialect === 'sqlite') return new MemoryDpopReplayCache(undefined, nowMs);
   const repo = revocationRepository(db);
   return {
     // The key (thumbprint + jti) is client-chosen in part: stored as a fixed-size hash.

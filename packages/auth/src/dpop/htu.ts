@@ -37,16 +37,28 @@ const MEMO_ENTRIES = 1000;
 /**
  * {@link normaliseHtu} with a memo: a client calls the same few URIs over and over, and the
  * WHATWG parse is a good part of a proof's bookkeeping. Bounded: when full, the memo is
- * dropped whole and refilled by the URIs still in use.
+ * dropped whole and refilled by the URIs still in use. The last value asked for is compared
+ * first: a request URI is a new string each time, and comparing it with the last one costs less
+ * than hashing it for the map.
  */
 export function createHtuNormaliser(): (value: string) => string | undefined {
   let memo = new Map<string, string | undefined>();
+  let lastValue: string | undefined;
+  let lastNormalised: string | undefined;
   return (value) => {
+    if (value === lastValue) return lastNormalised;
+    const normalised = memoised(value);
+    lastValue = value;
+    lastNormalised = normalised;
+    return normalised;
+  };
+
+  function memoised(value: string): string | undefined {
     const known = memo.get(value);
     if (known !== undefined || memo.has(value)) return known;
     const normalised = normaliseHtu(value);
     if (memo.size >= MEMO_ENTRIES) memo = new Map();
     memo.set(value, normalised);
     return normalised;
-  };
+  }
 }

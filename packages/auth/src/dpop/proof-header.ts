@@ -27,6 +27,29 @@ export interface ProofKey {
   readonly jkt: string;
 }
 
+/** A checked header with the segment it was read from and when it stops being trusted. */
+export interface CheckedHeader {
+  readonly segment: string;
+  readonly header: ProofKey;
+  readonly expiresAt: number;
+}
+
+/**
+ * The checked header of this exact segment, if one is cached and not expired: `last`, the
+ * header of the last proof that verified, is compared whole first (a client sends its proofs
+ * with one header, often in a row), which spares hashing the segment for the map lookup.
+ */
+export function cachedHeader(
+  headers: ExpiringLru<CheckedHeader>,
+  last: CheckedHeader | undefined,
+  segment: string,
+  nowMs: number,
+): CheckedHeader | undefined {
+  // An identical segment decodes to the identical header: every header check holds for it.
+  if (last !== undefined && segment === last.segment && nowMs < last.expiresAt) return last;
+  return headers.get(segment, nowMs);
+}
+
 /** What header checks need: the accepted algorithms and the imported keys by thumbprint. */
 export interface ProofHeaderPolicy {
   readonly algorithms: readonly string[];

@@ -6,11 +6,12 @@ import { decodeSegment, looksLikeJws } from '../token/decode.js';
 import { createHtuNormaliser } from './htu.js';
 import type { DpopNonceSource } from './nonce.js';
 import {
+  type CheckedHeader,
+  cachedHeader,
   checkProofHeader,
   invalid,
   PROOF_KEY_TTL_MS,
   type ProofHeaderPolicy,
-  type ProofKey,
 } from './proof-header.js';
 import type { DpopReplayCache } from './replay.js';
 
@@ -90,7 +91,13 @@ function single(proof: DpopProofInput['proof']): string {
 /** What checking proofs needs, shared by every request of one verifier. */
 interface VerifierState extends ProofHeaderPolicy {
   /** Checked headers by their exact segment (only headers whose signature verified). */
-  readonly headers: ExpiringLru<ProofKey>;
+  readonly headers: ExpiringLru<CheckedHeader>;
+  /**
+   * The header of the last proof that verified: compared whole with the next proof's header
+   * segment before the map (a client sends its proofs with one header, often in a row), which
+   * spares hashing the segment for the lookup.
+   */
+  last: CheckedHeader | undefined;
   readonly normaliseHtu: (value: string) => string | undefined;
   readonly maxAgeSec: number;
   readonly toleranceSec: number;
@@ -103,13 +110,13 @@ type ProofClaims = Record<string, unknown> & { readonly jti: string; readonly ia
 function verifiedPayload(state: VerifierState, proof: string, nowMs: number) {
   const first = proof.indexOf('.');
   const segment = proof.slice(0, first);
-  const cached = first > 0 ? state.headers.get(segment, nowMs) : undefined;
+  const cached = first > 0 ? cachedHeader(state.headers, state.last, segment, nowMs) : undefined;
   // RFC 7515 §7.1: three base64url segments. A cached header segment passed this already.
   PAYLOAD_AND_SIGNATURE.lastIndex = first + 1;
   if (!(cached === undefined ? looksLikeJws(proof) : PAYLOAD_AND_SIGNATURE.test(proof)))
     throw invalid('The DPoP proof is not a compact JWS');
   const second = proof.indexOf('.', first + 1);
-  const header = cached ?? checkProofHeader(state, segment, nowMs);
+  const header = cached?.header ?? checkProofHeader(state, segment, nowMs);
   const payload = decodeSegment(proof.slice(first + 1, second));
   if (payload === undefined) throw invalid('The DPoP proof is not a compact JWS');
   try {
@@ -117,7 +124,11 @@ function verifiedPayload(state: VerifierState, proof: string, nowMs: number) {
   } catch {
     throw invalid('The DPoP proof signature is invalid');
   }
-  if (cached === undefined) state.headers.set(segment, header, nowMs + PROOF_KEY_TTL_MS, nowMs);
+  if (cached === undefined) {
+    const expiresAt = nowMs + PROOF_KEY_TTL_MS;
+    state.last = { segment, header, expiresAt };
+    state.headers.set(segment, state.last, expiresAt, nowMs);
+  } else state.last = cached;
   return { jkt: header.jkt, payload };
 }
 
@@ -191,7 +202,8 @@ export function createDpopProofCheck(options: DpopVerifierOptions): DpopProofChe
     // Imported proof keys by thumbprint, and checked headers by their segment: a client reuses
     // its key (and so its header) for every request.
     keys: new ExpiringLru<VerificationKey>(10_000),
-    headers: new ExpiringLru<ProofKey>(10_000),
+    headers: new ExpiringLru<CheckedHeader>(10_000),
+    last: undefined,
     normaliseHtu: createHtuNormaliser(),
     maxAgeSec: options.maxAgeSec ?? 60,
     toleranceSec: options.clockToleranceSec ?? 5,

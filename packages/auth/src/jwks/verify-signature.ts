@@ -23,6 +23,22 @@ interface NodeParams {
 }
 
 /**
+ * The key argument of `crypto.verify`: the `KeyObject` alone, or with the algorithm's options in
+ * an object of one fixed shape (an absent option is `undefined`, which `crypto.verify` reads as
+ * not given), built without spreading the options on every call.
+ */
+function keyArgument(params: NodeParams, key: VerificationKey) {
+  const options = params.options;
+  if (options === undefined) return key.key;
+  return {
+    key: key.key,
+    padding: options.padding,
+    saltLength: options.saltLength,
+    dsaEncoding: options.dsaEncoding,
+  };
+}
+
+/**
  * RFC 7518 §3.3 (RSASSA-PKCS1-v1_5: `crypto.verify`'s default padding for RSA keys), §3.5
  * (RSASSA-PSS, salt = hash length), §3.4 (ECDSA, R||S), RFC 8037 §3.1 (EdDSA).
  */
@@ -96,12 +112,7 @@ export function verifySignatureWithNode(token: string, alg: string, key: Verific
     throw invalid();
   let ok: boolean;
   try {
-    ok = nodeVerify(
-      params.hash,
-      input,
-      params.options === undefined ? key.key : { key: key.key, ...params.options },
-      signature,
-    );
+    ok = nodeVerify(params.hash, input, keyArgument(params, key), signature);
   } catch (cause) {
     throw invalid(cause);
   }

@@ -1,4 +1,4 @@
-import { isAscii, isUtf8 } from 'node:buffer';
+import { isUtf8 } from 'node:buffer';
 import { AuthError } from '../errors.js';
 
 /** Largest token accepted: Keycloak tokens with many roles reach a few KiB; beyond is abuse. */
@@ -97,23 +97,19 @@ const scratch = Buffer.allocUnsafeSlow(MAX_TOKEN_LENGTH);
  * step 10), or undefined. The caller checked the alphabet; `Buffer.from` would otherwise skip
  * foreign characters silently. A length of 4n+1 cannot be base64 and is refused, the bytes must
  * be UTF-8 (RFC 7515 §5.2 step 3) and the JSON a plain object, not an array, string or null.
- * ASCII bytes (nearly every token) are read back as Latin-1, the cheapest string to build; any
- * other byte sends the segment through the UTF-8 check and decoder.
+ * The bytes are read back as UTF-8 straight away (one call; ASCII, nearly every token, takes the
+ * decoder's fast path): the decoder puts U+FFFD where bytes are not UTF-8, so only a text holding
+ * U+FFFD has its bytes checked, and a segment that is not UTF-8 is refused.
  */
 export function decodeSegment(segment: string): Record<string, unknown> | undefined {
   if (segment.length % 4 === 1) return undefined;
-  const bytes =
-    segment.length <= MAX_TOKEN_LENGTH
-      ? scratch.subarray(0, scratch.write(segment, 0, 'base64url'))
-      : Buffer.from(segment, 'base64url');
-  let text: string;
-  if (isAscii(bytes)) text = bytes.toString('latin1');
-  else {
-    if (!isUtf8(bytes)) return undefined;
-    text = bytes.toString('utf8');
-    // A leading byte-order mark is dropped, as the WHATWG UTF-8 decoder (and jose) does.
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  }
+  const inScratch = segment.length <= MAX_TOKEN_LENGTH;
+  const bytes = inScratch ? scratch : Buffer.from(segment, 'base64url');
+  const length = inScratch ? scratch.write(segment, 0, 'base64url') : bytes.length;
+  let text = bytes.toString('utf8', 0, length);
+  if (text.includes('\ufffd') && !isUtf8(bytes.subarray(0, length))) return undefined;
+  // A leading byte-order mark is dropped, as the WHATWG UTF-8 decoder (and jose) does.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
