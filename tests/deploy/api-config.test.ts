@@ -30,5 +30,9 @@ describe('API configuration from the manifests', () => {
     expect(config.issuers[0]?.discoveryUrl).toBe(env.OIDC_DISCOVERY_URL);
     expect(config.database.kind).toBe('postgres');
     expect(config.port).toBe(8000);
+    // Production names its own resource; the development files take it from each request.
+    expect(config.publicUrl).toBe(
+      file === 'keycloak.prod.yml' ? 'https://api.todo.example.com' : undefined,
+    );
   });
 });

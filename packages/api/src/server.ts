@@ -5,6 +5,7 @@
  */
 import { ConfigError } from './config/config.js';
 import { loadConfig } from './config/load.js';
+import { configWarnings } from './config/warnings.js';
 import { PortInUseError, startApi } from './start.js';
 
 /** Longest wait for in-flight requests before exiting anyway. */
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  for (const warning of configWarnings(config))
+    process.stderr.write(`todo-api: warning: ${warning}\n`);
   let api: Awaited<ReturnType<typeof startApi>>;
   try {
     api = await startApi(config);

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/config.js';
 import { loadConfig } from '../src/config/load.js';
+import { configWarnings } from '../src/config/warnings.js';
 
 function failure(env: Record<string, string>): ConfigError {
   try {
@@ -184,5 +185,25 @@ describe('configuration messages', () => {
     expect(() => loadConfig({ OIDC_VERIFY: 'jwks' })).toThrow(
       'OIDC_VERIFY: must be one of jwt, introspect (got "jwks")',
     );
+  });
+});
+
+describe('configWarnings', () => {
+  const postgres = {
+    OIDC_ISSUER: 'https://sso.example.com/realms/todo-app',
+    DATABASE_URL: 'postgres://todo_sso:secret@db:5432/todo_sso',
+  };
+
+  it('warns a production database without API_PUBLIC_URL that audiences come from the Host header', () => {
+    const warnings = configWarnings(loadConfig(postgres));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^API_PUBLIC_URL is not set: .*Host header/);
+  });
+
+  it('says nothing for a production database with API_PUBLIC_URL, or for the embedded SQLite setup', () => {
+    expect(
+      configWarnings(loadConfig({ ...postgres, API_PUBLIC_URL: 'https://api.example.com' })),
+    ).toEqual([]);
+    expect(configWarnings(loadConfig({}))).toEqual([]);
   });
 });
