@@ -93,4 +93,22 @@ describe('request validators shared by schema and part', () => {
     // A body is JSON and never converted.
     expect(validatorCompiler(at('body'))({ limit: '16' })).toHaveProperty('error');
   });
+
+  it('answers a query string without parameters from the check alone, and still refuses one', () => {
+    const empty = {};
+    expect(validatorCompiler(at('querystring', '/c'))(empty)).toEqual({ value: empty });
+    const required = Type.Object({ q: Type.String() }, { additionalProperties: false });
+    const validate = validatorCompiler({ ...at('querystring'), schema: required });
+    // No parameter where one is required: the full validator says which.
+    expect(validate({})).toMatchObject({ error: [expect.objectContaining({})] });
+    expect(validate({ q: 'x' })).toEqual({ value: { q: 'x' } });
+    // An unknown parameter is no empty query: refused as before.
+    const closed = Type.Object(
+      { n: Type.Optional(Type.Integer()) },
+      { additionalProperties: false },
+    );
+    const strict = validatorCompiler({ ...at('querystring'), schema: closed });
+    expect(strict({ other: '1' })).toHaveProperty('error');
+    expect(strict({})).toEqual({ value: {} });
+  });
 });

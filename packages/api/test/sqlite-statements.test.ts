@@ -62,4 +62,33 @@ describe('SQLite statements and pragmas', () => {
       await db.close();
     }
   });
+
+  it('reads the first row of a statement by its columns, outside and inside a transaction', async () => {
+    const db = openDatabase({ kind: 'sqlite', file: join(dir, 'first.db') });
+    try {
+      await sql`create table t (n integer, s text)`.execute(db.kysely);
+      await sql`insert into t values (1, 'a'), (2, null), (3, 'c')`.execute(db.kysely);
+      const query = (min: number) =>
+        sql<{
+          n: number;
+          s: string | null;
+        }>`select n, s from t where n >= ${min} order by n`.compile(db.kysely);
+      expect(await db.readFirst(query(2))).toEqual({ n: 2, s: null });
+      expect(await db.readFirst(query(9))).toBeUndefined();
+      // Inside another request's transaction it waits for the commit, never seeing it before.
+      let read: Promise<{ n: number; s: string | null } | undefined> | undefined;
+      await db.kysely.transaction().execute(async (tx) => {
+        await sql`insert into t values (9, 'z')`.execute(tx);
+        read = db.readFirst(query(9));
+      });
+      expect(await read).toEqual({ n: 9, s: 'z' });
+      // A read that fails ends, and the connection reads and writes on.
+      const failing = sql<{ j: string }>`select json(${'{'}) as j`.compile(db.kysely);
+      await expect(db.readFirst(failing)).rejects.toThrow(/JSON/i);
+      await sql`insert into t values (10, 'y')`.execute(db.kysely);
+      expect(await db.readFirst(query(10))).toEqual({ n: 10, s: 'y' });
+    } finally {
+      await db.close();
+    }
+  });
 });

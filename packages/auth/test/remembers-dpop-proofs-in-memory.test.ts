@@ -24,6 +24,29 @@ describe('MemoryDpopReplayCache (RFC 9449 §11.1)', () => {
     expect(cache.size).toBe(30_003);
   });
 
+  test('a proof claimed by its two parts is the same record as by its joined key', () => {
+    const clock = manualClock();
+    const cache = new MemoryDpopReplayCache(1000, clock.now);
+    const jtis = Array.from({ length: 200 }, () => randomUUID());
+    for (const [i, jti] of jtis.entries()) {
+      const later = clock.now() + 65_000;
+      // Either form first: the other one is then a replay, and so is the same form again.
+      if (i % 2 === 0) {
+        expect(cache.claimProof(jkt, jti, later)).toBe(true);
+        expect(cache.claim(`${jkt}.${jti}`, later)).toBe(false);
+      } else {
+        expect(cache.claim(`${jkt}.${jti}`, later)).toBe(true);
+        expect(cache.claimProof(jkt, jti, later)).toBe(false);
+      }
+      expect(cache.claimProof(jkt, jti, later)).toBe(false);
+    }
+    // Where the parts split does not matter to the joined key, but a different key is new.
+    expect(cache.claimProof(`${jkt}.a`, 'b', clock.now() + 65_000)).toBe(true);
+    expect(cache.claimProof(jkt, 'a.b', clock.now() + 65_000)).toBe(false);
+    expect(cache.claimProof(jkt, 'a-b', clock.now() + 65_000)).toBe(true);
+    expect(cache.size).toBe(202);
+  });
+
   test('a proof is refused until it expires, then may be recorded again', () => {
     const clock = manualClock();
     const cache = new MemoryDpopReplayCache(100, clock.now);

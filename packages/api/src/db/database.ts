@@ -20,13 +20,14 @@ export interface Db {
   /** A boolean as the engine stores it (SQLite has only integers). */
   bool(value: boolean): boolean | number;
   /**
-   * The rows of a compiled read outside any transaction, as `kysely.executeQuery` gives them.
-   * On SQLite it runs at once when no transaction is open on the connection: reads are
-   * synchronous there, so nothing can interleave with it, and it skips Kysely's connection
-   * queue (an await per step, a fifth of a page's cost). Inside another request's transaction
-   * it waits its turn through Kysely like any query, so it never sees uncommitted writes.
+   * The first row of a compiled read outside any transaction (undefined when it has none), as
+   * `kysely.executeQuery` gives it. On SQLite it runs at once when no transaction is open on
+   * the connection: reads are synchronous there, so nothing can interleave with it, and it
+   * skips Kysely's connection queue (an await per step, a fifth of a page's cost) and libsql's
+   * row objects (`FirstRowStatement`). Inside another request's transaction it waits its turn
+   * through Kysely like any query, so it never sees uncommitted writes.
    */
-  read<R>(query: CompiledQuery<R>): Promise<R[]>;
+  readFirst<R>(query: CompiledQuery<R>): Promise<R | undefined>;
   /**
    * PostgreSQL only: one compiled statement as a transaction of its own, `BEGIN` sent with it
    * (`transactionOfOne`): two round trips instead of three. Throws, rolled back, if it fails.
@@ -66,7 +67,10 @@ export function openDatabase(config: DatabaseConfig): Db {
     // Reads through a 256 MiB memory map instead of a read() copy per page; pages are shared
     // with the OS page cache and only touched pages count towards the process's memory.
     sqlite.exec('PRAGMA mmap_size = 268435456');
-    const statements = withStatementCache(guardedConnection(sqlite));
+    const connection = guardedConnection(sqlite);
+    const statements = withStatementCache(connection);
+    // Statements of their own, in raw mode; closing the database closes them with it.
+    const firstRows = withStatementCache({ prepare: connection.prepareFirstRow, close() {} });
     const kysely = new Kysely<Schema>({
       dialect: new MigrationSafeSqliteDialect({ database: statements }),
     });
@@ -75,9 +79,11 @@ export function openDatabase(config: DatabaseConfig): Db {
       dialect: 'sqlite',
       location: config.file,
       bool: (value) => (value ? 1 : 0),
-      read: async <R>(query: CompiledQuery<R>) => {
-        if (sqlite.inTransaction) return (await kysely.executeQuery(query)).rows;
-        return statements.prepare(query.sql).all(query.parameters) as R[];
+      readFirst: async <R>(query: CompiledQuery<R>) => {
+        if (sqlite.inTransaction) return (await kysely.executeQuery(query)).rows[0];
+        const statement = firstRows.prepare(query.sql);
+        const values = statement.first(query.parameters);
+        return values && (rowOf(statement.columns, values) as R);
       },
       close: () => kysely.destroy(),
     };
@@ -90,10 +96,17 @@ export function openDatabase(config: DatabaseConfig): Db {
     dialect: 'postgres',
     location: `${url.hostname}:${url.port || 5432}${url.pathname}`,
     bool: (value) => value,
-    read: async (query) => (await kysely.executeQuery(query)).rows,
+    readFirst: async (query) => (await kysely.executeQuery(query)).rows[0],
     transactionOfOne: (statement) => transactionOfOne(pool, statement),
     close: () => kysely.destroy(),
   };
+}
+
+/** A row's values as an object keyed by its columns' names. */
+function rowOf(columns: readonly string[], values: readonly unknown[]): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (let i = 0; i < columns.length; i += 1) row[columns[i] as string] = values[i];
+  return row;
 }
 
 /**

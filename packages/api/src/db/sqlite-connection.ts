@@ -3,6 +3,8 @@ import type { SqliteStatement } from 'kysely';
 /** What of a libsql (better-sqlite3-style) statement this module uses. */
 interface LibsqlStatement extends SqliteStatement {
   get(parameters: ReadonlyArray<unknown>): unknown;
+  raw(on: boolean): LibsqlStatement;
+  columns(): ReadonlyArray<{ readonly name: string }>;
 }
 
 /** What of a libsql database this module uses. */
@@ -10,6 +12,17 @@ export interface LibsqlDatabase {
   prepare(sql: string): LibsqlStatement;
   exec(sql: string): unknown;
   close(): unknown;
+}
+
+/**
+ * A read statement whose first row comes back as its values in column order (`columns`), or
+ * undefined when it has none. libsql's raw `get` steps once and resets the statement: no row
+ * object with a key per column and a `_metadata` object, no iterator with its 100-slot buffer,
+ * no array of rows, which `all()` makes for a statement of one row.
+ */
+export interface FirstRowStatement {
+  readonly columns: readonly string[];
+  first(parameters: ReadonlyArray<unknown>): unknown[] | undefined;
 }
 
 /**
@@ -36,9 +49,12 @@ export interface LibsqlDatabase {
  */
 export function guardedConnection(database: LibsqlDatabase): {
   prepare(sql: string): SqliteStatement;
+  /** A statement of its own (not shared with `prepare`'s) read by its first row. */
+  prepareFirstRow(sql: string): FirstRowStatement;
   close(): unknown;
 } {
   return {
+    prepareFirstRow: (sql) => firstRowStatement(database, database.prepare(sql)),
     prepare(sql) {
       // Kysely's SqliteDriver begins, commits and rolls back with these exact texts.
       if (sql === 'begin') return controlStatement(database, 'BEGIN IMMEDIATE');
@@ -112,6 +128,25 @@ function guardedStatement(database: LibsqlDatabase, statement: LibsqlStatement):
       }
     },
     iterate: (parameters) => guardedRows(database, statement, parameters),
+  };
+}
+
+/** A statement in raw mode read by its first row, never left running after it fails (1.). */
+function firstRowStatement(
+  database: LibsqlDatabase,
+  statement: LibsqlStatement,
+): FirstRowStatement {
+  statement.raw(true);
+  return {
+    columns: statement.columns().map((column) => column.name),
+    first(parameters) {
+      try {
+        return statement.get(parameters) as unknown[] | undefined;
+      } catch (error) {
+        halt(database, statement, parameters);
+        throw error;
+      }
+    },
   };
 }
 

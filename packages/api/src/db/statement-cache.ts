@@ -1,11 +1,11 @@
-import type { SqliteDatabase, SqliteStatement } from 'kysely';
+import type { SqliteStatement } from 'kysely';
 
 /** Distinct SQL texts kept prepared; the app issues a few dozen shapes, so this is a backstop. */
 export const STATEMENT_CACHE_SIZE = 256;
 
 /** The subset of a better-sqlite3-style database (libsql) that Kysely's SQLite dialect uses. */
-interface PreparingDatabase {
-  prepare(sql: string): SqliteStatement;
+interface PreparingDatabase<S> {
+  prepare(sql: string): S;
   close(): unknown;
 }
 
@@ -18,11 +18,11 @@ interface PreparingDatabase {
  * failed has been ended by `guardedConnection` (sqlite-connection.ts). Bounded, so SQL built
  * with a variable number of placeholders cannot grow it without limit: the oldest is dropped.
  */
-export function withStatementCache(
-  database: PreparingDatabase,
+export function withStatementCache<S = SqliteStatement>(
+  database: PreparingDatabase<S>,
   maxStatements = STATEMENT_CACHE_SIZE,
-): SqliteDatabase {
-  const statements = new Map<string, SqliteStatement>();
+): { prepare(sql: string): S; close(): void } {
+  const statements = new Map<string, S>();
   return {
     prepare(sql) {
       let statement = statements.get(sql);

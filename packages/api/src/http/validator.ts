@@ -1,6 +1,7 @@
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
 import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
 
 /** A query-string or path integer: decimal digits, nothing else. */
 const DECIMAL = /^[0-9]+$/;
@@ -29,8 +30,9 @@ type Validate = ReturnType<FastifySchemaCompiler<TSchema>>;
 const compiled = new WeakMap<object, Map<string | undefined, Validate>>();
 
 function compileFor(route: Parameters<FastifySchemaCompiler<TSchema>>[0]): Validate {
-  const validate = TypeBoxValidatorCompiler(route);
-  if (route.httpPart !== 'querystring' && route.httpPart !== 'params') return validate;
+  const converting = TypeBoxValidatorCompiler(route);
+  if (route.httpPart !== 'querystring' && route.httpPart !== 'params') return converting;
+  const validate = withoutEmptyConversion(route.schema, converting);
   const integers = integerProperties(route.schema);
   if (integers.length === 0) return validate;
   return (value) => {
@@ -50,6 +52,24 @@ function compileFor(route: Parameters<FastifySchemaCompiler<TSchema>>[0]): Valid
     }
     return errors.length > 0 ? { error: errors } : validate(value);
   };
+}
+
+/**
+ * The validator, answering a query string or path without parameters (`{}`, the common
+ * `GET /todos/`) from the compiled check alone: converting strings to the schema's types walks
+ * the schema and copies the object (~10 µs) and can change nothing when there is no value.
+ * An empty object the schema refuses (a required parameter) goes through the full validator,
+ * which says why.
+ */
+function withoutEmptyConversion(schema: TSchema, validate: Validate): Validate {
+  const check = Compile(schema);
+  return (value) => (isEmptyObject(value) && check.Check(value) ? { value } : validate(value));
+}
+
+function isEmptyObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  for (const _ in value) return false;
+  return true;
 }
 
 function integerProperties(schema: unknown): string[] {

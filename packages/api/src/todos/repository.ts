@@ -120,7 +120,7 @@ async function readPage(db: Db, pageQuery: PageQueries, member: Owner, options: 
     completed: options.completed !== undefined,
     cursor: position !== undefined,
   });
-  const rows = await db.read(
+  return db.readFirst(
     query({
       issuer: member.issuer,
       subject: member.subject,
@@ -132,7 +132,6 @@ async function readPage(db: Db, pageQuery: PageQueries, member: Owner, options: 
       limit: options.limit + 1,
     }),
   );
-  return rows[0];
 }
 
 /** One todo the person can read, or undefined. */

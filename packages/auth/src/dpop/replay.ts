@@ -12,6 +12,11 @@ export interface DpopReplayCache {
    * @returns true when the key was not already recorded, false when it is a replay.
    */
   claim(key: string, expiresAt: number): boolean | Promise<boolean>;
+  /**
+   * Optional: {@link claim} of the key `${jkt}.${jti}` (a proof key's thumbprint and the proof's
+   * `jti`), for a store that can take it in its two parts without the joined string.
+   */
+  claimProof?(jkt: string, jti: string, expiresAt: number): boolean | Promise<boolean>;
 }
 
 /** Slots of a new table; a power of two, as every table size is. */
@@ -60,6 +65,9 @@ export class MemoryDpopReplayCache implements DpopReplayCache {
   private nextRebuild = 0;
   private readonly seedHigh = seed();
   private readonly seedLow = seed();
+  /** The fingerprint being built by {@link claim} or {@link claimProof} (two 32-bit halves). */
+  private high0 = 0;
+  private low0 = 0;
 
   constructor(
     private readonly maxEntries = 500_000,
@@ -75,16 +83,40 @@ export class MemoryDpopReplayCache implements DpopReplayCache {
   }
 
   claim(key: string, expiresAt: number): boolean {
-    const now = this.now();
-    let high = this.seedHigh;
-    let low = this.seedLow;
-    for (let i = 0; i < key.length; i++) {
-      const c = key.charCodeAt(i);
+    this.high0 = this.seedHigh;
+    this.low0 = this.seedLow;
+    this.absorb(key);
+    return this.finish(key.length, expiresAt);
+  }
+
+  /** {@link claim} of `${jkt}.${jti}`, the same fingerprint, without joining the two strings. */
+  claimProof(jkt: string, jti: string, expiresAt: number): boolean {
+    this.high0 = this.seedHigh;
+    this.low0 = this.seedLow;
+    this.absorb(jkt);
+    this.absorb('.');
+    this.absorb(jti);
+    return this.finish(jkt.length + 1 + jti.length, expiresAt);
+  }
+
+  /** Hashes the characters of `text` into the fingerprint being built. */
+  private absorb(text: string): void {
+    let high = this.high0;
+    let low = this.low0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
       high = Math.imul(high ^ c, 0x01000193);
       low = Math.imul(low ^ c, 0x5bd1e995) ^ (low >>> 15);
     }
-    high = mix(high);
-    low = mix(low ^ key.length);
+    this.high0 = high;
+    this.low0 = low;
+  }
+
+  /** Finalises the fingerprint of a key of `length` characters and records it. */
+  private finish(length: number, expiresAt: number): boolean {
+    const now = this.now();
+    const high = mix(this.high0);
+    const low = mix(this.low0 ^ length);
     return this.record(high, low, Math.max(expiresAt, now + 1), now);
   }
 

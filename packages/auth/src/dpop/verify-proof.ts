@@ -223,7 +223,9 @@ export function createDpopProofCheck(options: DpopVerifierOptions): DpopProofChe
     // through the millisecond `(iat + max age + tolerance) * 1000` itself (`checkClaims`), and a
     // store keeps a key only while its expiry is later than now, so one millisecond past it.
     const expiresAt = (payload.iat + state.maxAgeSec + state.toleranceSec) * 1000 + 1;
-    const claimed = replay.claim(`${jkt}.${payload.jti}`, expiresAt);
+    const claimed =
+      replay.claimProof?.(jkt, payload.jti, expiresAt) ??
+      replay.claim(`${jkt}.${payload.jti}`, expiresAt);
     // An in-process store answers at once: no promise at all.
     if (typeof claimed === 'boolean') {
       if (!claimed) throw replayed();
