@@ -81,8 +81,15 @@ test.describe('with 10-second access tokens (SHORT_ACCESS_TOKEN_LIFESPAN)', () =
     // Outlast the first token, then keep working.
     await page.waitForTimeout((SHORT_ACCESS_TOKEN_LIFESPAN + 2) * 1000);
     await page.getByLabel('New todo').fill('After the first token expired');
+    // The todo shows at once (optimistically) while its POST may still wait for the renewed
+    // token; reloading before the API answered would drop the request, and the page rightly
+    // puts the text back into the field instead. So the reload waits for the API's 201.
+    const created = page.waitForResponse(
+      (res) => res.request().method() === 'POST' && res.url().startsWith(`${urls.api}/todos`),
+    );
     await page.getByLabel('New todo').press('Enter');
     await expect(page.getByText('After the first token expired')).toBeVisible();
+    expect((await created).status()).toBe(201);
     await page.reload();
     await expect(page.getByText('After the first token expired')).toBeVisible();
     expect(new URL(page.url()).origin).toBe(new URL(urls.web).origin);
