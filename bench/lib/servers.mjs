@@ -5,9 +5,13 @@ import { freePort, LOAD_CORE, ROOT, SERVER_CORE, spawnNode, waitForHttp } from '
 
 /**
  * Starts the API pinned to the server core. The rate limit (600/min per subject by default)
- * is lifted, since a benchmark is one subject sending thousands of requests a second.
+ * is lifted, since a benchmark is one subject sending thousands of requests a second. `root`
+ * is the checkout whose build runs (another build for side-by-side tools), `nodeOptions` extra
+ * flags for its node (e.g. `--perf-basic-prof`).
  */
 export async function startApiProcess({
+  root = ROOT,
+  nodeOptions: extraNodeOptions = [],
   issuer,
   databaseUrl,
   dataDir,
@@ -36,10 +40,13 @@ export async function startApiProcess({
     NODE_ENV: 'production',
     ...extraEnv,
   };
-  const nodeOptions = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  const nodeOptions = cpuProfDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, ...extraNodeOptions]
+    : [...extraNodeOptions];
   if (cpuProfDir && cpuProfInterval) nodeOptions.push(`--cpu-prof-interval=${cpuProfInterval}`);
-  const proc = spawnNode([join(ROOT, 'packages/api/dist/server.js')], {
+  const proc = spawnNode([join(root, 'packages/api/dist/server.js')], {
     env,
+    cwd: root,
     core: SERVER_CORE,
     nodeOptions,
   });

@@ -14,7 +14,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fire, median } from '../lib/load.mjs';
-import { freePort, LOAD_CORE, pinSelf, SERVER_CORE, spawnNode, waitForHttp } from '../lib/proc.mjs';
+import { LOAD_CORE, pinSelf } from '../lib/proc.mjs';
+import { startApiProcess } from '../lib/servers.mjs';
 import { startIssuer } from '../lib/tokens.mjs';
 
 const [roundsArg = '7', amountArg = '6000', ...builds] = process.argv.slice(2);
@@ -22,29 +23,8 @@ const rounds = Number(roundsArg);
 const amount = Number(amountArg);
 if (builds.length === 0) throw new Error('name=ROOT[:ENV=V,…] expected');
 
-async function startApi(root, issuer, env) {
-  const port = await freePort();
-  const proc = spawnNode([join(root, 'packages/api/dist/server.js')], {
-    cwd: root,
-    core: SERVER_CORE,
-    env: {
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      OIDC_ISSUER: issuer,
-      OIDC_AUDIENCE: 'todo-api',
-      OIDC_PROVIDER: 'keycloak',
-      OIDC_VERIFY: 'jwt',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'ab-cold-')),
-      DATABASE_URL: '',
-      LOG_LEVEL: 'info',
-      RATE_LIMIT_PER_MINUTE: '999999999',
-      NODE_ENV: 'production',
-      ...env,
-    },
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/healthz`, proc);
-  return { url, proc, pid: proc.pid };
+function startApi(root, issuer, env) {
+  return startApiProcess({ root, issuer, dataDir: mkdtempSync(join(tmpdir(), 'ab-cold-')), env });
 }
 
 /** Instructions (and other events) of `pid` while `work` runs; undefined without perf. */

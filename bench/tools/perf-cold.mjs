@@ -9,19 +9,12 @@
 //
 // Usage: node bench/tools/perf-cold.mjs [requests] [outdir] [ENV=V,…] [--node-flag …]
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fire } from '../lib/load.mjs';
-import {
-  freePort,
-  LOAD_CORE,
-  pinSelf,
-  ROOT,
-  SERVER_CORE,
-  spawnNode,
-  waitForHttp,
-} from '../lib/proc.mjs';
+import { LOAD_CORE, pinSelf, ROOT } from '../lib/proc.mjs';
+import { startApiProcess } from '../lib/servers.mjs';
 import { startIssuer } from '../lib/tokens.mjs';
 
 const [
@@ -43,28 +36,13 @@ const iss = await startIssuer();
 const pool = await iss.mint(12_000);
 const [warmToken] = await iss.mint(1, { first: 20_000, threads: 1 });
 pinSelf(LOAD_CORE);
-const port = await freePort();
 const spawnedAt = performance.now();
-const proc = spawnNode([join(ROOT, 'packages/api/dist/server.js')], {
-  core: SERVER_CORE,
+const { url, proc } = await startApiProcess({
+  issuer: iss.issuer.issuer,
+  dataDir: mkdtempSync(join(tmpdir(), 'perf-cold-data-')),
   nodeOptions: ['--perf-basic-prof', ...flags],
-  env: {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    OIDC_ISSUER: iss.issuer.issuer,
-    OIDC_AUDIENCE: 'todo-api',
-    OIDC_PROVIDER: 'keycloak',
-    OIDC_VERIFY: 'jwt',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'perf-cold-data-')),
-    DATABASE_URL: '',
-    LOG_LEVEL: 'info',
-    RATE_LIMIT_PER_MINUTE: '999999999',
-    NODE_ENV: 'production',
-    ...env,
-  },
+  env,
 });
-const url = `http://127.0.0.1:${port}`;
-await waitForHttp(`${url}/healthz`, proc);
 let next = 0;
 const cold = () => ({ headers: { authorization: `Bearer ${pool[next++ % pool.length]}` } });
 const warm = { authorization: `Bearer ${warmToken}` };
@@ -94,4 +72,8 @@ for (const phase of ['cold', 'warm', 'cold', 'warm']) {
 }
 await proc.stop('SIGINT');
 await iss.issuer.close();
+// --perf-basic-prof also writes V8's log (isolate-*-v8.log) into the API's working directory.
+for (const f of readdirSync(ROOT))
+  if (/^isolate-0x[0-9a-f]+-\d+-v8\.log$/.test(f) && f.includes(`-${proc.pid}-`))
+    rmSync(join(ROOT, f));
 console.log('api log:', proc.logFile);
