@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '@todo-sso/api';
+import { configWarnings, loadConfig } from '@todo-sso/api';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type Any, DOCUMENTED_ENV, deploy, readYaml } from './support.js';
@@ -23,6 +23,16 @@ describe('Kubernetes manifests', () => {
   const apiDeployment = find('Deployment', 'todo-api');
   const apiContainer = apiDeployment.spec.template.spec.containers[0];
   const podLabels = apiDeployment.spec.template.metadata.labels;
+  /** The API container's environment, each value read from its ConfigMap or Secret. */
+  const apiEnv = () => {
+    const env: Record<string, string> = {};
+    for (const e of apiContainer.env) {
+      const ref = e.valueFrom?.configMapKeyRef ?? e.valueFrom?.secretKeyRef;
+      const source = find(e.valueFrom?.configMapKeyRef ? 'ConfigMap' : 'Secret', ref.name);
+      env[e.name] = { ...source.data, ...source.stringData }[ref.key];
+    }
+    return env;
+  };
   const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
     Object.entries(selector).every(([k, v]) => labels[k] === v);
 
@@ -143,13 +153,7 @@ describe('Kubernetes manifests', () => {
   });
 
   it('gives the API an environment its configuration loader accepts', () => {
-    const env: Record<string, string> = {};
-    for (const e of apiContainer.env) {
-      const ref = e.valueFrom?.configMapKeyRef ?? e.valueFrom?.secretKeyRef;
-      const source = find(e.valueFrom?.configMapKeyRef ? 'ConfigMap' : 'Secret', ref.name);
-      env[e.name] = { ...source.data, ...source.stringData }[ref.key];
-    }
-    const config = loadConfig(env);
+    const config = loadConfig(apiEnv());
     expect(config.issuers[0]).toMatchObject({
       issuer: 'https://sso.example.com/realms/todo-app',
       discoveryUrl: 'http://keycloak.keycloak.svc.cluster.local:8080/realms/todo-app',
@@ -160,6 +164,20 @@ describe('Kubernetes manifests', () => {
     expect(config.database.kind).toBe('postgres');
     expect(config.trustProxy).toBe(1);
     expect(config.corsOrigins).toEqual(['https://todo.example.com']);
+  });
+
+  it('names the API its public URL, the Ingress host over TLS (RFC 8707 audiences, RFC 9728)', () => {
+    // Without API_PUBLIC_URL the resource identifier and the URL audience the API accepts come
+    // from each request's Host header: a token issued for another resource server of the same
+    // provider would be accepted when sent with that server's host name.
+    const config = loadConfig(apiEnv());
+    const ingress = find('Ingress', 'todo-sso');
+    const apiHost = ingress.spec.rules.find(
+      (r: Any) => r.http.paths[0].backend.service.name === 'todo-api',
+    ).host;
+    expect(ingress.spec.tls[0].hosts).toContain(apiHost);
+    expect(config.publicUrl).toBe(`https://${apiHost}`);
+    expect(configWarnings(config)).toEqual([]);
   });
 
   const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;

@@ -116,4 +116,5 @@ export const DOCUMENTED_ENV = new Set([
   'OIDC_ACR_LEVELS',
   'STEP_UP_ACR',
   'STEP_UP_MAX_AGE_SECONDS',
+  'API_PUBLIC_URL',
 ]);

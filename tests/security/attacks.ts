@@ -607,4 +607,17 @@ export const ATTACKS: readonly Attack[] = [
     code: 'token_type_invalid',
     forge: (k) => real(k, { typ: 'ID' }),
   },
+  // ── sender constraint the API cannot check (RFC 7800 §3.1, RFC 8705 §3) ────────────────
+  {
+    name: 'certificate-bound token (cnf x5t#S256) sent without its certificate',
+    source: 'RFC 8705 §3',
+    code: 'token_binding_mismatch',
+    forge: (k) => real(k, { cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' } }),
+  },
+  {
+    name: 'cnf with an embedded key instead of a thumbprint',
+    source: 'RFC 7800 §3.2',
+    code: 'token_binding_mismatch',
+    forge: (k) => real(k, { cnf: { jwk: k.realPublicJwk } }),
+  },
 ];

@@ -116,5 +116,9 @@ describe('DPoP proofs from the dpop client library, over HTTP', () => {
     const res = await me(await generateProof(other, `${base}/me`, 'GET', undefined, token));
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ code: 'token_binding_mismatch' });
+    // RFC 9449 §7.1 ("Invalid DPoP key binding"): the refusal is in the DPoP challenge.
+    expect(res.headers.get('www-authenticate')).toMatch(
+      /^DPoP realm="todo-api", error="invalid_token", error_description="The access token is bound to another key", resource_metadata="[^"]+", algs="[^"]+", Bearer realm="todo-api", resource_metadata="[^"]+"$/,
+    );
   });
 });

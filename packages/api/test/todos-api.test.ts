@@ -132,6 +132,45 @@ describe.each(drivers)('the todo API on $driver', ({ skip, create }) => {
   });
 
   it.skipIf(skip)(
+    'a remembered /me body: a new token after a role change answers its own roles, a revoked token answers 401',
+    async () => {
+      const me = (token: string) =>
+        h.app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } });
+      const sid = 'session-bob-me-body';
+      const before = await h.idp.accessToken(users.bob, { sessionId: sid });
+      for (let i = 0; i < 2; i++)
+        expect((await me(before)).json().roles).toEqual([...users.bob.roles]);
+      // The IdP grants a role; the next token carries it, for the same subject and session.
+      const promoted = await h.idp.accessToken(
+        { ...users.bob, roles: [...users.bob.roles, 'admin'] },
+        { sessionId: sid },
+      );
+      for (let i = 0; i < 2; i++) {
+        const body = (await me(promoted)).json();
+        expect(body.roles).toEqual([...users.bob.roles, 'admin']);
+        expect(body.isAdmin).toBe(true);
+      }
+      // The first token's body is still its own, never the new token's.
+      expect((await me(before)).json()).toMatchObject({ isAdmin: false });
+      // The session ends at the IdP (back-channel logout): no remembered body outlives it.
+      const logout = await h.app.inject({
+        method: 'POST',
+        url: '/auth/backchannel-logout',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({
+          logout_token: await h.idp.logoutToken({ sub: users.bob.sub, sid }),
+        }).toString(),
+      });
+      expect(logout.statusCode).toBe(200);
+      for (const token of [before, promoted]) {
+        const refused = await me(token);
+        expect(refused.statusCode).toBe(401);
+        expect(refused.json()).toMatchObject({ code: 'token_revoked' });
+      }
+    },
+  );
+
+  it.skipIf(skip)(
     'counts a department’s todos for carol and any department for admin',
     async () => {
       await h.as('alice', {

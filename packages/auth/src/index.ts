@@ -42,7 +42,7 @@ export { createDpopVerifier, DEFAULT_DPOP_ALGORITHMS } from './dpop/verify-proof
 export type { AuthErrorCode, AuthErrorOptions } from './errors.js';
 export { AUTH_ERROR_CODES, AuthError, isAuthError } from './errors.js';
 export type { AuthErrorResponseOptions, ProblemDetails } from './http/error-response.js';
-export { authErrorResponse } from './http/error-response.js';
+export { authErrorResponse, credentialScheme } from './http/error-response.js';
 export type { SignatureVerifier } from './jwks/verify-signature.js';
 export type {
   AuthEvent,

@@ -109,6 +109,33 @@ describe('DPoP-bound access tokens through the Fastify plugin (RFC 9449 §7)', (
     const stolen = await get(`DPoP ${bound}`, await proof(mallory, bound));
     expect(stolen.statusCode).toBe(401);
     expect(stolen.json()).toMatchObject({ code: 'token_binding_mismatch' });
+    // §7.1 (its "Invalid DPoP key binding" example): a request made with the DPoP scheme has its
+    // token refused in the DPoP challenge, where a DPoP client looks; Bearer stays offered.
+    expect(stolen.headers['www-authenticate']).toBe(
+      `DPoP realm="todo-api", error="invalid_token", error_description="The access token is bound to another key", ${ALGS}, Bearer realm="todo-api"`,
+    );
+  });
+
+  test('a token refused for itself under the DPoP scheme: invalid_token in the DPoP challenge (§7.1)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await idp.accessToken(alice, {
+      claims: { cnf: { jkt: key.jkt }, exp: now - 120, iat: now - 420 },
+    });
+    for (const [token, description] of [
+      [expired, 'The access token expired'],
+      [bearer, 'The access token is not DPoP-bound: send it with the Bearer scheme'],
+    ] as const) {
+      const res = await get(`DPoP ${token}`, await proof(key, token));
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toBe(
+        `DPoP realm="todo-api", error="invalid_token", error_description="${description}", ${ALGS}, Bearer realm="todo-api"`,
+      );
+    }
+    // A Bearer request keeps the error in its own scheme's challenge.
+    const asBearer = await get(`Bearer ${expired}`);
+    expect(asBearer.headers['www-authenticate']).toMatch(
+      /^Bearer realm="todo-api", error="invalid_token", error_description="The access token expired", DPoP realm="todo-api", algs=/,
+    );
   });
 
   test('ath is the hash of the token sent, for each of two cached tokens bound to one key', async () => {

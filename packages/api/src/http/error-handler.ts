@@ -1,4 +1,10 @@
-import { type AuthError, authErrorResponse, isAuthError, type Principal } from '@todo-sso/auth';
+import {
+  type AuthError,
+  authErrorResponse,
+  credentialScheme,
+  isAuthError,
+  type Principal,
+} from '@todo-sso/auth';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import type { AppContext } from '../context.js';
@@ -62,6 +68,8 @@ function authProblem(
     }),
     // RFC 9728 §5.1: every challenge names the metadata of the resource it guards.
     resourceMetadata: metadataUrl(publicBase(context, request), resourceOf(request)),
+    // RFC 9449 §7.1: a DPoP request's refused token is answered in the DPoP challenge.
+    scheme: credentialScheme(request.headers.authorization),
   });
   const body: ProblemDetails & Record<string, unknown> = { ...response.body };
   if (error.code === 'logout_token_invalid') {

@@ -1,6 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isAuthError } from '../errors.js';
-import { type AuthErrorResponseOptions, authErrorResponse } from '../http/error-response.js';
+import {
+  type AuthErrorResponseOptions,
+  authErrorResponse,
+  credentialScheme,
+} from '../http/error-response.js';
 
 /** A Fastify error handler. */
 export type AuthErrorHandler = (
@@ -11,7 +15,7 @@ export type AuthErrorHandler = (
 
 /** Options of {@link createAuthErrorHandler}. */
 export interface AuthErrorHandlerOptions
-  extends Omit<AuthErrorResponseOptions, 'resourceMetadata'> {
+  extends Omit<AuthErrorResponseOptions, 'resourceMetadata' | 'scheme'> {
   /**
    * The protected resource metadata URL (RFC 9728 §3) put in every challenge (§5.1), or a
    * function of the request when it depends on the path or the host the client used.
@@ -44,6 +48,7 @@ export function createAuthErrorHandler(options: AuthErrorHandlerOptions = {}): A
       const { status, headers, body } = authErrorResponse(error, {
         ...rest,
         ...(metadata !== undefined && { resourceMetadata: metadata }),
+        scheme: credentialScheme(request.headers.authorization),
       });
       request.log.info({ code: error.code, status }, 'authentication or authorization failed');
       return reply.code(status).headers(headers).send(body);

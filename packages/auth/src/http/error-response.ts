@@ -30,6 +30,17 @@ export interface AuthErrorResponseOptions {
    * servers from the refusal alone.
    */
   resourceMetadata?: string;
+  /**
+   * The scheme the request's credentials were sent with. With `DPoP` (and `dpopAlgorithms`), a
+   * token refused for itself is answered in the DPoP challenge, where a DPoP client looks
+   * (RFC 9449 §7.1: `DPoP error="invalid_token"`), and the Bearer scheme is still offered.
+   */
+  scheme?: 'Bearer' | 'DPoP';
+}
+
+/** The scheme of an `Authorization` value: `DPoP` when it names that scheme, else `Bearer`. */
+export function credentialScheme(authorization: string | undefined): 'Bearer' | 'DPoP' {
+  return typeof authorization === 'string' && /^dpop /i.test(authorization) ? 'DPoP' : 'Bearer';
 }
 
 const TITLES: Readonly<Record<number, string>> = {
@@ -119,6 +130,11 @@ export function authErrorResponse(
   } else if (error.status === 401) {
     challenge.push('error="invalid_token"', `error_description=${quote(error.description)}`);
     headers['www-authenticate'] = challengeOf('Bearer', [...challenge, ...metadata]);
+    // RFC 9449 §7.1: a DPoP request's token refused in the DPoP challenge, Bearer still offered.
+    if (algs && options.scheme === 'DPoP') {
+      const dpop = challengeOf('DPoP', [...challenge, ...metadata, algs]);
+      headers['www-authenticate'] = `${dpop}, ${challengeOf('Bearer', [...realm, ...metadata])}`;
+    }
   } else if (error.status === 403) {
     challenge.push('error="insufficient_scope"', `error_description=${quote(error.description)}`);
     // RFC 6750 §3: `scope` lists what the request needed.

@@ -49,6 +49,7 @@ export function assertAccessToken(
   // pass as a bearer token.
   if (claimTyp === 'dpop' && typeof (claims.cnf as { jkt?: unknown } | undefined)?.jkt !== 'string')
     reject('A DPoP token without cnf.jkt is not a usable access token');
+  assertCheckableBinding(claims.cnf);
   if (claims.events !== undefined && typeof claims.events === 'object' && claims.events !== null) {
     if (Object.hasOwn(claims.events, BACKCHANNEL_LOGOUT_EVENT))
       reject('A logout token is not an access token');
@@ -77,4 +78,28 @@ export function assertAccessToken(
     if (!hasAccessMarker && typeof claims.azp === 'string' && aud === claims.azp)
       reject('An ID token (aud equals azp, no access-token marker) is not an access token');
   }
+}
+
+/**
+ * A token's `cnf` (RFC 7800 §3.1) must bind it by a method this resource server checks: only
+ * RFC 9449 §6.1 `jkt` (a non-empty thumbprint, checked against each request's DPoP proof). Any
+ * other confirmation (RFC 8705 §3 `x5t#S256`, RFC 7800 `jwk`, `kid`, `jku`, `jwe`), alone or
+ * beside `jkt`, or a `cnf` naming no method, is refused: read as a bearer token, a token bound
+ * to a certificate or key would open the API to whoever holds it (fail closed).
+ */
+function assertCheckableBinding(cnf: unknown): void {
+  if (cnf === undefined) return;
+  if (cnf !== null && typeof cnf === 'object' && !Array.isArray(cnf)) {
+    let methods = 0;
+    let jkt: unknown;
+    for (const name in cnf) {
+      methods++;
+      if (name === 'jkt') jkt = (cnf as Record<string, unknown>).jkt;
+    }
+    if (methods === 1 && typeof jkt === 'string' && jkt !== '') return;
+  }
+  throw new AuthError(
+    'token_binding_mismatch',
+    'The access token is bound by a confirmation (cnf) this resource server cannot check; only jkt (DPoP) is',
+  );
 }
