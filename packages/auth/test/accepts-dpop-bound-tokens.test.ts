@@ -171,6 +171,18 @@ describe('DPoP-bound access tokens through the Fastify plugin (RFC 9449 §7)', (
       code: 'dpop_proof_invalid',
       detail: 'The DPoP proof header is missing',
     });
+    // §4.3 step 1: an empty field line is a DPoP header field too; beside a proof it makes two.
+    for (const lines of [
+      ['', await proof(key, bound)],
+      [await proof(key, bound), ''],
+    ]) {
+      const withEmpty = await get(`DPoP ${bound}`, lines);
+      expect(withEmpty.statusCode).toBe(401);
+      expect(withEmpty.json()).toMatchObject({
+        code: 'dpop_proof_invalid',
+        detail: 'More than one DPoP proof header was sent',
+      });
+    }
   });
 
   test('compares htu with the forwarded scheme and host behind a trusted proxy', async () => {

@@ -2,12 +2,19 @@ import type { FastifyRequest } from 'fastify';
 import type { ProofRequest } from '../dpop/sender.js';
 import type { Credentials } from './bearer.js';
 
-/** Every field line of a header, by lower-case name (RFC 9449 §4.3 step 1 counts them). */
+/**
+ * Every field line of a header, by lower-case name (RFC 9449 §4.3 step 1 counts them): an empty
+ * line counts too, so an empty `DPoP` line beside a proof makes two fields, refused.
+ */
 function headerLines(rawHeaders: readonly string[], name: string): string[] {
   const lines: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const value = rawHeaders[i + 1];
-    if (rawHeaders[i]?.length === name.length && rawHeaders[i]?.toLowerCase() === name && value)
+    if (
+      rawHeaders[i]?.length === name.length &&
+      rawHeaders[i]?.toLowerCase() === name &&
+      value !== undefined
+    )
       lines.push(value);
   }
   return lines;
