@@ -5,9 +5,10 @@
 //
 // Memory: loading three servers leaves tens of megabytes of objects that live as long as the
 // process (modules, routes, compiled serialisers). V8 doubles its young generation after
-// scavenges that see many survivors, so by the time the servers listen it has grown to its
-// maximum (2 × 16 MB), and an idle process never collects again to give it back: about 25 MB of
-// resident memory kept for nothing. So while the servers load, the young generation keeps its
+// scavenges that see many survivors, so by the time the servers listen it would have grown
+// towards its maximum (`npm start` runs node with `--max-semi-space-size=64`, as the API's own
+// start does: docs/architecture.md, "Memory and the collector"), and an idle process never
+// collects again to give it back: tens of megabytes of resident memory kept for nothing. So while the servers load, the young generation keeps its
 // initial size and what survives is promoted, as it would be anyway; once the servers are up,
 // V8's default growth is restored, and a loaded stack grows its young generation as usual. V8
 // reads the growth factor each time it considers growing the young generation.

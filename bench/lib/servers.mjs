@@ -1,10 +1,23 @@
 // The servers under test, each in its own child process: the API (`node packages/api/dist/
 // server.js`, configured by the environment exactly as in production) and the dev IdP.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, LOAD_CORE, ROOT, SERVER_CORE, spawnNode, waitForHttp } from './proc.mjs';
 
 /**
- * Starts the API pinned to the server core. The rate limit (600/min per subject by default)
+ * The node flags the API runs with in production: those of `npm start` in `packages/api` of
+ * `root` (`node <flags> dist/server.js`; the container image's CMD carries the same, see
+ * tests/deploy), so each build is measured with its own.
+ */
+export function apiNodeFlags(root = ROOT) {
+  const { scripts } = JSON.parse(readFileSync(join(root, 'packages/api/package.json'), 'utf8'));
+  const words = (scripts?.start ?? '').split(/\s+/).filter(Boolean);
+  if (words[0] !== 'node') return [];
+  return words.slice(1).filter((w) => w.startsWith('--'));
+}
+
+/**
+ * Starts the API pinned to the server core, with its production node flags ({@link apiNodeFlags}). The rate limit (600/min per subject by default)
  * is lifted, since a benchmark is one subject sending thousands of requests a second. `root`
  * is the checkout whose build runs (another build for side-by-side tools), `nodeOptions` extra
  * flags for its node (e.g. `--perf-basic-prof`).
@@ -40,9 +53,10 @@ export async function startApiProcess({
     NODE_ENV: 'production',
     ...extraEnv,
   };
+  const production = apiNodeFlags(root);
   const nodeOptions = cpuProfDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, ...extraNodeOptions]
-    : [...extraNodeOptions];
+    ? [...production, '--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, ...extraNodeOptions]
+    : [...production, ...extraNodeOptions];
   if (cpuProfDir && cpuProfInterval) nodeOptions.push(`--cpu-prof-interval=${cpuProfInterval}`);
   const proc = spawnNode([join(root, 'packages/api/dist/server.js')], {
     env,

@@ -55,4 +55,5 @@ USER node
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=6 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "packages/api/dist/server.js"]
+# The node flags of `npm start` in packages/api (docs/architecture.md, "Memory and the collector").
+CMD ["node", "--max-semi-space-size=64", "packages/api/dist/server.js"]

@@ -67,11 +67,28 @@ describe('Dockerfiles', () => {
     expect(all.some((l) => /npm ci .*--omit=dev/.test(l))).toBe(true);
     const final = api.at(-1) as Stage;
     expect(final.lines).toContain('USER node');
-    expect(final.lines).toContain('CMD ["node", "packages/api/dist/server.js"]');
+    const cmd = final.lines.find((l) => l.startsWith('CMD '));
+    expect(cmd).toMatch(/^CMD \["node", (?:"--[^"]+", )*"packages\/api\/dist\/server\.js"\]$/);
     // The final image takes compiled output and dependencies only, never sources.
     const copies = final.lines.filter((l) => l.startsWith('COPY'));
     expect(copies.every((l) => l.includes('--from='))).toBe(true);
     expect(copies.some((l) => l.includes('src'))).toBe(false);
+  });
+
+  it('starts the API with the node flags of its own npm start, as `npm start` of the stack does', () => {
+    const final = api.at(-1) as Stage;
+    const cmd = final.lines.find((l) => l.startsWith('CMD ')) as string;
+    const imageFlags = (JSON.parse(cmd.slice(4)) as string[]).filter((w) => w.startsWith('--'));
+    const flagsOf = (file: string) => {
+      const { scripts } = JSON.parse(readFileSync(join(root, file), 'utf8')) as {
+        scripts: Record<string, string>;
+      };
+      return (scripts.start ?? '').split(/\s+/).filter((w) => w.startsWith('--'));
+    };
+    // The young generation's size (docs/architecture.md, "Memory and the collector").
+    expect(imageFlags).toContain('--max-semi-space-size=64');
+    expect(flagsOf('packages/api/package.json')).toEqual(imageFlags);
+    expect(flagsOf('package.json')).toEqual(imageFlags);
   });
 
   it('serves the web build from nginx-unprivileged with the run-time config script', () => {
