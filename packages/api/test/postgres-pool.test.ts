@@ -109,6 +109,28 @@ describe.skipIf(!postgresAvailable)('the PostgreSQL pool', () => {
       where datname = current_database() and state like 'idle in transaction%'`.execute(db.kysely);
     expect(open.rows).toEqual([{ n: 0 }]);
   });
+  it('reads a first row on a pooled connection and returns the connection after an error', async () => {
+    const bySub = compileOnce<{ username: string }, 'sub'>((param) =>
+      db.kysely.selectFrom('owners').select('username').where('sub', '=', param('sub')),
+    );
+    await db.kysely
+      .insertInto('owners')
+      .values({
+        issuer: 'https://idp.test/realms/first',
+        sub: 'first-a',
+        username: 'Ann',
+        last_seen_at: new Date().toISOString(),
+      })
+      .execute();
+    expect(await db.readFirst(bySub({ sub: 'first-a' }))).toEqual({ username: 'Ann' });
+    expect(await db.readFirst(bySub({ sub: 'first-none' }))).toBeUndefined();
+    // A failing statement rejects with the server's error, every time: no connection is kept.
+    const failing = { ...sql<{ n: number }>`select 1 / 0 as n`.compile(db.kysely) };
+    for (let i = 0; i <= POOL_SIZE; i += 1)
+      await expect(db.readFirst(failing)).rejects.toMatchObject({ code: '22012' });
+    expect(await db.readFirst(bySub({ sub: 'first-a' }))).toEqual({ username: 'Ann' });
+  });
+
   it('keeps a connection usable when the first Parse of a named statement fails after BEGIN', async () => {
     if (db.config.kind !== 'postgres') throw new Error('a PostgreSQL suite');
     // Parse waits for the table's lock (parse analysis opens the table) and is cancelled by the

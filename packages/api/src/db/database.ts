@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { type CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import Libsql from 'libsql';
 import type { DatabaseConfig } from '../config/config.js';
-import { createPool, type QueuedStatement, transactionOfOne } from './postgres-pool.js';
+import { createPool, firstRow, type QueuedStatement, transactionOfOne } from './postgres-pool.js';
 import type { Schema } from './schema.js';
 import { guardedConnection } from './sqlite-connection.js';
 import { MigrationSafeSqliteDialect } from './sqlite-dialect.js';
@@ -25,7 +25,8 @@ export interface Db {
    * the connection: reads are synchronous there, so nothing can interleave with it, and it
    * skips Kysely's connection queue (an await per step, a fifth of a page's cost) and libsql's
    * row objects (`FirstRowStatement`). Inside another request's transaction it waits its turn
-   * through Kysely like any query, so it never sees uncommitted writes.
+   * through Kysely like any query, so it never sees uncommitted writes. On PostgreSQL it
+   * runs on a pooled connection of its own (`firstRow`).
    */
   readFirst<R>(query: CompiledQuery<R>): Promise<R | undefined>;
   /**
@@ -96,7 +97,7 @@ export function openDatabase(config: DatabaseConfig): Db {
     dialect: 'postgres',
     location: `${url.hostname}:${url.port || 5432}${url.pathname}`,
     bool: (value) => value,
-    readFirst: async (query) => (await kysely.executeQuery(query)).rows[0],
+    readFirst: (query) => firstRow(pool, query),
     transactionOfOne: (statement) => transactionOfOne(pool, statement),
     close: () => kysely.destroy(),
   };

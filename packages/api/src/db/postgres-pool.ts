@@ -109,6 +109,25 @@ export interface QueuedStatement {
   readonly parameters: readonly unknown[];
 }
 
+/**
+ * The first row of one statement on one of the pool's connections, outside any transaction:
+ * what `kysely.executeQuery` does for it (acquire, `query(sql, values)`, release) without
+ * Kysely's executor, driver wrapper and connection objects between them (an async hop each,
+ * per request on the page route). Same statement text and values, so a statement marked by
+ * `prepareOnServer` still runs as its named prepared statement; same errors.
+ */
+export async function firstRow<R>(
+  pool: pg.Pool,
+  { sql, parameters }: QueuedStatement,
+): Promise<R | undefined> {
+  const client = await pool.connect();
+  try {
+    return (await client.query(sql, [...parameters])).rows[0] as R | undefined;
+  } finally {
+    client.release();
+  }
+}
+
 type Wire = { parse(m: object): void; bind(m: object): void; execute(m: object): void };
 type QueryClass = new (
   text: string,
