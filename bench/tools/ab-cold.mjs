@@ -5,9 +5,10 @@
 // (`perf stat -e instructions -p <pid>` around each round). Cold requests cycle a pool of
 // 12,000 distinct tokens (larger than the 10,000-entry token cache), so every one is a miss.
 //
-// Usage: node bench/tools/ab-cold.mjs [rounds] [requests per round] name=ROOT[:ENV=V,…] …
-//   ROOT: a checkout with `npm run build` done (its packages/api/dist/server.js runs);
-//   ENV=V: extra environment for that API process (e.g. LOG_LEVEL=warn).
+// Usage: node bench/tools/ab-cold.mjs [rounds] [requests per round] name=ROOT[:ENV=V,…][;--flag …] …
+//   ROOT: a checkout with `npm run build` done (its packages/api/dist/server.js runs, with the
+//   node flags of its packages/api start script); ENV=V: extra environment for that API process
+//   (e.g. LOG_LEVEL=warn); --flag: node flags after those (e.g. --max-semi-space-size=16).
 // Prints one line per round and the medians per build; paired differences against the first.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,8 +24,9 @@ const rounds = Number(roundsArg);
 const amount = Number(amountArg);
 if (builds.length === 0) throw new Error('name=ROOT[:ENV=V,…] expected');
 
-function startApi(root, issuer, env) {
-  return startApiProcess({ root, issuer, dataDir: mkdtempSync(join(tmpdir(), 'ab-cold-')), env });
+function startApi(root, issuer, env, nodeOptions) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ab-cold-'));
+  return startApiProcess({ root, issuer, dataDir, env, nodeOptions });
 }
 
 /** Instructions (and other events) of `pid` while `work` runs; undefined without perf. */
@@ -59,14 +61,21 @@ const apis = [];
 for (const spec of builds) {
   const eq = spec.indexOf('=');
   const name = spec.slice(0, eq);
-  const [root, envList = ''] = spec.slice(eq + 1).split(':');
+  const [where, flags = ''] = spec.slice(eq + 1).split(';');
+  const [root, envList = ''] = where.split(':');
   const env = Object.fromEntries(
     envList
       .split(',')
       .filter(Boolean)
       .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
   );
-  apis.push({ name, ...(await startApi(root, iss.issuer.issuer, env)), cold: [], warm: [] });
+  const nodeOptions = flags.split(' ').filter(Boolean);
+  apis.push({
+    name,
+    ...(await startApi(root, iss.issuer.issuer, env, nodeOptions)),
+    cold: [],
+    warm: [],
+  });
 }
 let next = 0;
 const cold = () => ({ headers: { authorization: `Bearer ${pool[next++ % pool.length]}` } });

@@ -22,9 +22,12 @@ export function fromCache(
   const hit = ctx.verified.get(key, ctx.now());
   if (hit === undefined) return undefined;
   checkRevoked(ctx, hit);
-  // Verified once for any resource; whether it is for this one is asked every time.
+  // Verified once for any resource; whether it is for this one is asked every time. An entry
+  // whose issuer is not (or no longer) trusted is not an answer: the token goes through full
+  // verification, which refuses it (fail closed, never a skipped audience check).
   const issuer = ctx.issuers.get(hit.issuer);
-  if (issuer) assertAudience(hit.claims, accepted(issuer, options));
+  if (issuer === undefined) return undefined;
+  assertAudience(hit.claims, accepted(issuer, options));
   ctx.emit({ type: 'authenticated', issuer: hit.issuer, cached: true, mode: 'jwt' });
   return hit;
 }
