@@ -6,8 +6,11 @@ import pg from 'pg';
 export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgres://todo_sso:todo_sso@127.0.0.1:5432/todo_sso_test';
 
-/** Re-creates `<test database>_bench` and returns its URL, or undefined when PostgreSQL is down. */
-export async function createBenchDatabase() {
+/**
+ * Re-creates `<test database>_<suffix>` and returns its URL and name, or `{ error }` when
+ * PostgreSQL cannot be reached.
+ */
+export async function createBenchDatabase(suffix = 'bench') {
   const admin = new pg.Client({
     connectionString: TEST_DATABASE_URL,
     connectionTimeoutMillis: 3000,
@@ -18,7 +21,7 @@ export async function createBenchDatabase() {
     return { error: error.message };
   }
   const url = new URL(TEST_DATABASE_URL);
-  const name = `${url.pathname.slice(1) || 'todo_sso'}_bench`;
+  const name = `${url.pathname.slice(1) || 'todo_sso'}_${suffix}`;
   try {
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await admin.query(`CREATE DATABASE "${name}"`);

@@ -17,6 +17,24 @@ export function apiNodeFlags(root = ROOT) {
 }
 
 /**
+ * One build of a side-by-side tool, from `name=ROOT[:ENV=V,…][;--flag …]`: ROOT a checkout with
+ * `npm run build` done, ENV=V extra environment for its API process, --flag node flags after the
+ * build's own production flags.
+ */
+export function parseBuild(spec) {
+  const eq = spec.indexOf('=');
+  const [where, flags = ''] = spec.slice(eq + 1).split(';');
+  const [root, envList = ''] = where.split(':');
+  const env = Object.fromEntries(
+    envList
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+  return { name: spec.slice(0, eq), root, env, nodeOptions: flags.split(' ').filter(Boolean) };
+}
+
+/**
  * Starts the API pinned to the server core, with its production node flags ({@link apiNodeFlags}). The rate limit (600/min per subject by default)
  * is lifted, since a benchmark is one subject sending thousands of requests a second. `root`
  * is the checkout whose build runs (another build for side-by-side tools), `nodeOptions` extra

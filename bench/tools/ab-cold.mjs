@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fire, median } from '../lib/load.mjs';
 import { LOAD_CORE, pinSelf } from '../lib/proc.mjs';
-import { startApiProcess } from '../lib/servers.mjs';
+import { parseBuild, startApiProcess } from '../lib/servers.mjs';
 import { startIssuer } from '../lib/tokens.mjs';
 
 const [roundsArg = '7', amountArg = '6000', ...builds] = process.argv.slice(2);
@@ -59,17 +59,7 @@ const [warmToken] = await iss.mint(1, { first: 20_000, threads: 1 });
 pinSelf(LOAD_CORE);
 const apis = [];
 for (const spec of builds) {
-  const eq = spec.indexOf('=');
-  const name = spec.slice(0, eq);
-  const [where, flags = ''] = spec.slice(eq + 1).split(';');
-  const [root, envList = ''] = where.split(':');
-  const env = Object.fromEntries(
-    envList
-      .split(',')
-      .filter(Boolean)
-      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  );
-  const nodeOptions = flags.split(' ').filter(Boolean);
+  const { name, root, env, nodeOptions } = parseBuild(spec);
   apis.push({
     name,
     ...(await startApi(root, iss.issuer.issuer, env, nodeOptions)),

@@ -4,7 +4,7 @@
 // core, rounds of reads then writes at 50 HTTP connections alternating between builds; per
 // round the rate and the server's CPU per request (schedstat, all threads).
 //
-// Usage: node bench/tools/ab-pg.mjs [rounds] [seconds] name=ROOT[:ENV=V,…] …
+// Usage: node bench/tools/ab-pg.mjs [rounds] [seconds] name=ROOT[:ENV=V,…][;--node-flag …] …
 //   ROOT: a checkout with `npm run build` done; USERS / TOTAL (environment): the seed
 //   (default 2,000 users, 100,000 todos); PERF_DIR: `perf record -g` (cpu-clock) of each
 //   build's first read and write round into that directory (start the builds with
@@ -17,10 +17,10 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { seedPostgres, TEST_DATABASE_URL } from '../lib/db.mjs';
+import { createBenchDatabase, seedPostgres } from '../lib/db.mjs';
 import { fire, median } from '../lib/load.mjs';
 import { LOAD_CORE, pinSelf } from '../lib/proc.mjs';
-import { startApiProcess } from '../lib/servers.mjs';
+import { parseBuild, startApiProcess } from '../lib/servers.mjs';
 import { startIssuer } from '../lib/tokens.mjs';
 
 const [roundsArg = '6', secondsArg = '3', ...builds] = process.argv.slice(2);
@@ -30,43 +30,24 @@ const users = Number(process.env.USERS ?? 2000);
 const total = Number(process.env.TOTAL ?? 100_000);
 if (builds.length === 0) throw new Error('name=ROOT[:ENV=V,…] expected');
 
-async function createDatabase() {
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  const url = new URL(TEST_DATABASE_URL);
-  const name = `${url.pathname.slice(1) || 'todo_sso'}_abpg`;
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
 const iss = await startIssuer();
 const tokens = await iss.mint(users);
 pinSelf(LOAD_CORE);
-const databaseUrl = await createDatabase();
+const database = await createBenchDatabase('abpg');
+if (database.error) throw new Error(`PostgreSQL: ${database.error}`);
+const databaseUrl = database.url;
 const apis = [];
 for (const spec of builds) {
-  const eq = spec.indexOf('=');
-  const [root, envText = ''] = spec.slice(eq + 1).split(':');
-  const env = Object.fromEntries(
-    envText
-      .split(',')
-      .filter(Boolean)
-      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  );
+  const { name, root, env, nodeOptions } = parseBuild(spec);
   const api = await startApiProcess({
     root,
     issuer: iss.issuer.issuer,
     databaseUrl,
     dataDir: mkdtempSync(join(tmpdir(), 'ab-pg-')),
     env,
+    nodeOptions,
   });
-  apis.push({ name: spec.slice(0, eq), api, read: [], write: [] });
+  apis.push({ name, api, read: [], write: [] });
   if (apis.length === 1) await seedPostgres(databaseUrl, iss.issuer.issuer, { total, users });
 }
 const bearer = (t) => ({ authorization: `Bearer ${t}` });

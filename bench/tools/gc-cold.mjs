@@ -11,7 +11,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fire } from '../lib/load.mjs';
 import { LOAD_CORE, pinSelf } from '../lib/proc.mjs';
-import { startApiProcess } from '../lib/servers.mjs';
+import { parseBuild, startApiProcess } from '../lib/servers.mjs';
 import { startIssuer } from '../lib/tokens.mjs';
 
 const [amountArg = '24000', ...builds] = process.argv.slice(2);
@@ -40,22 +40,13 @@ const pool = await iss.mint(12_000);
 const [warmToken] = await iss.mint(1, { first: 20_000, threads: 1 });
 pinSelf(LOAD_CORE);
 for (const spec of builds) {
-  const eq = spec.indexOf('=');
-  const name = spec.slice(0, eq);
-  const [where, flags = ''] = spec.slice(eq + 1).split(';');
-  const [root, envList = ''] = where.split(':');
-  const env = Object.fromEntries(
-    envList
-      .split(',')
-      .filter(Boolean)
-      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  );
+  const { name, root, env, nodeOptions } = parseBuild(spec);
   const api = await startApiProcess({
     root,
     issuer: iss.issuer.issuer,
     dataDir: mkdtempSync(join(tmpdir(), 'gc-cold-')),
     env,
-    nodeOptions: ['--trace-gc-nvp', ...flags.split(' ').filter(Boolean)],
+    nodeOptions: ['--trace-gc-nvp', ...nodeOptions],
   });
   let next = 0;
   const cold = () => ({ headers: { authorization: `Bearer ${pool[next++ % pool.length]}` } });
