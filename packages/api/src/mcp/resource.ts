@@ -74,14 +74,14 @@ export function resourceOf(request: FastifyRequest): ResourceName {
  * alone). `/mcp` takes only tokens naming `<base>/mcp`; the REST routes take the configured
  * audiences (`todo-api`), their own identifier, and, unless `API_ACCEPTS_MCP_TOKENS=false`,
  * the MCP one (an agent may use the REST API with the same decisions). `resource`: the one the
- * request's route serves, when the caller knows it (each resource's routes are a context of
- * their own); by default {@link resourceOf}.
+ * request's route serves (each resource's routes are a context of their own, whose auth options
+ * name it), never guessed from the URL as written.
  */
 export function acceptedAudiences(
   context: AppContext,
   request: FastifyRequest,
   configured: readonly string[],
-  resource: ResourceName = resourceOf(request),
+  resource: ResourceName,
 ): readonly string[] {
   const base = publicBase(context, request);
   const memo = audienceMemo.get(configured);
