@@ -8,6 +8,7 @@ import { todoVersion } from './migrations/005-todo-version.js';
 import { listVersion } from './migrations/006-list-version.js';
 import { auditClient } from './migrations/007-audit-client.js';
 import { agentClients } from './migrations/008-agent-clients.js';
+import { listSizes } from './migrations/009-list-sizes.js';
 
 /** Migrations in order; names are permanent once released. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -20,6 +21,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '006-list-version': listVersion,
     '007-audit-client': auditClient,
     '008-agent-clients': agentClients(db.dialect),
+    '009-list-sizes': listSizes(db.dialect),
   };
 }
 

@@ -26,7 +26,11 @@ export interface TodoTable {
   version: Generated<number>;
 }
 
-/** A list of todos. Its owner is also a row of `list_members` with relation `owner`. */
+/**
+ * A list of todos. Its owner is also a row of `list_members` with relation `owner`. On SQLite
+ * it also has `todo_count`, and each membership `list_large`, kept by triggers for the page
+ * statement alone (migration 009); they are not part of this shared schema.
+ */
 export interface ListTable {
   id: string;
   owner_issuer: string;
