@@ -1,4 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { apiClient, unwrap } from '../api/client.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
@@ -7,7 +6,8 @@ import type { ProviderMetadata } from '../oidc/discovery.js';
 import { endSession, type LogoutOutcome } from '../oidc/logout.js';
 import { table } from '../output/table.js';
 import type { Session } from '../session.js';
-import { profilePath } from '../settings.js';
+import { PROFILE_FILE } from '../settings.js';
+import { writePrivateFile } from '../store/private-file.js';
 import type { StoredSession } from '../store/types.js';
 
 /** `todo login`: the device authorization grant, then the tokens into the store. */
@@ -21,11 +21,10 @@ export const login: Command = {
     const tokens = await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope);
     const store = session.save(tokens);
     // Remember where we signed in (no secrets), so later commands need no flags.
-    mkdirSync(settings.configDir, { recursive: true, mode: 0o700 });
-    writeFileSync(
-      profilePath(settings.configDir),
+    writePrivateFile(
+      settings.configDir,
+      PROFILE_FILE,
       `${JSON.stringify({ issuer: settings.issuer, apiUrl: settings.apiUrl, clientId: settings.clientId }, null, 2)}\n`,
-      { mode: 0o600 },
     );
     const fallback = session.keyringUnavailable;
     if (fallback !== undefined && store.kind === 'file')
