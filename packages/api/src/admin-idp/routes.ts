@@ -96,9 +96,12 @@ function createUserRoute(app: App, context: AppContext): void {
       },
     },
     async (request, reply) => {
-      const user = await context.idpAdmin.require().createUser(request.body);
-      await record(context, request, 'idp.user.create', user.id, user.username);
-      return reply.code(201).send(user);
+      const service = context.idpAdmin.require();
+      const { username } = request.body;
+      const id = await service.createUser(request.body);
+      // Audited once the IdP made the change, before anything else can fail.
+      await record(context, request, 'idp.user.create', id, username);
+      return reply.code(201).send(await service.readBack(id, `The user ${username}`));
     },
   );
 }
@@ -121,12 +124,14 @@ function updateUserRoute(app: App, context: AppContext): void {
     },
     async (request) => {
       const { enabled, department } = request.body;
-      const user = await context.idpAdmin.require().updateUser(request.params.id, {
+      const service = context.idpAdmin.require();
+      const { id } = request.params;
+      await service.updateUser(id, {
         ...(enabled !== undefined && { enabled }),
         ...(department !== undefined && { department }),
       });
-      await record(context, request, 'idp.user.update', user.id, JSON.stringify(request.body));
-      return user;
+      await record(context, request, 'idp.user.update', id, JSON.stringify(request.body));
+      return service.readBack(id, 'The change');
     },
   );
 }
@@ -149,9 +154,10 @@ function roleRoute(app: App, context: AppContext, granted: boolean): void {
     },
     handler: async (request) => {
       const { id, role } = request.params as { id: string; role: string };
-      const user = await context.idpAdmin.require().setRole(id, role, granted);
+      const service = context.idpAdmin.require();
+      await service.setRole(id, role, granted);
       await record(context, request, granted ? 'idp.role.grant' : 'idp.role.remove', id, role);
-      return user;
+      return service.readBack(id, granted ? `The grant of ${role}` : `The removal of ${role}`);
     },
   });
 }
