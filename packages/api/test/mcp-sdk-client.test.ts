@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { alice, bob, type TestUser } from '@todo-sso/auth/testing';
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteDriver, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
@@ -62,14 +63,11 @@ describe('the MCP tools through the SDK client', () => {
     } catch {}
     return { isError: result.isError === true, body };
   };
-  const rest = (user: TestUser | 'alice', options: Parameters<Harness['app']['inject']>[0]) =>
-    user === 'alice'
-      ? h.as('alice', options as never)
-      : h.idp
-          .accessToken(user)
-          .then((t) =>
-            h.app.inject({ ...(options as object), headers: { authorization: `Bearer ${t}` } }),
-          );
+  /** A REST call with the person's own (first-party) token. */
+  const rest = async (user: TestUser, options: InjectOptions) => {
+    const token = await h.idp.accessToken(user);
+    return h.app.inject({ ...options, headers: { authorization: `Bearer ${token}` } });
+  };
 
   it('gives a read-only agent no write through any tool, even in a list its person edits', async () => {
     await rest(reader, { url: '/lists/' });
