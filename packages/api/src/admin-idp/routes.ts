@@ -29,7 +29,7 @@ type App = Parameters<FastifyPluginAsyncTypebox>[0];
 /**
  * `/admin/idp/*`: people, roles and sessions at the identity provider, through its admin API
  * (the IdP stays the one source of truth; nothing about people is copied here). Every change
- * is audited with the admin who made it, after the IdP confirmed it.
+ * is audited with the admin who made it as soon as the IdP confirmed it, before it is read back.
  */
 export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -97,11 +97,9 @@ function createUserRoute(app: App, context: AppContext): void {
     },
     async (request, reply) => {
       const service = context.idpAdmin.require();
-      const { username } = request.body;
       const id = await service.createUser(request.body);
-      // Audited once the IdP made the change, before anything else can fail.
-      await record(context, request, 'idp.user.create', id, username);
-      return reply.code(201).send(await service.readBack(id, `The user ${username}`));
+      await record(context, request, 'idp.user.create', id, request.body.username);
+      return reply.code(201).send(await service.readBack(id, `The user ${request.body.username}`));
     },
   );
 }
@@ -123,9 +121,8 @@ function updateUserRoute(app: App, context: AppContext): void {
       },
     },
     async (request) => {
-      const { enabled, department } = request.body;
+      const [{ enabled, department }, { id }] = [request.body, request.params];
       const service = context.idpAdmin.require();
-      const { id } = request.params;
       await service.updateUser(id, {
         ...(enabled !== undefined && { enabled }),
         ...(department !== undefined && { department }),
