@@ -42,6 +42,12 @@ describe("an administrator's agent and the admin routes", () => {
         expect(res.statusCode, url).toBe(403);
         expect(res.json(), url).toMatchObject({ code: 'forbidden' });
       }
+      const head = await h.app.inject({
+        method: 'HEAD',
+        url: '/admin/audit',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(head.statusCode).toBe(403);
       const revoke = await h.app.inject({
         method: 'POST',
         url: '/admin/sessions/revoke',
