@@ -164,25 +164,117 @@ function afterSender(
   finish(state, request, reply, auth, done);
 }
 
+/** One request's hook call: what its authentication goes on with once the token is read. */
+interface HookCall {
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+  readonly done: HookHandlerDoneFunction;
+  readonly credentials: Credentials | undefined;
+  readonly auth: RouteAuthConfig | undefined;
+}
+
+/**
+ * After the token: a principal known now (`hit`) goes on without a promise, its DPoP proof
+ * (RFC 9449 §7) with the others of the turn ({@link ProofBatch}); a verification that waits
+ * (`pending`), or none yet, takes {@link authenticateRequest}.
+ */
+function proceed(
+  state: RequestHookState,
+  proofs: ProofBatch<SenderResult>,
+  call: HookCall,
+  found: Principal | undefined,
+  pending: Promise<Principal> | undefined,
+  accept: AuthenticateOptions | undefined,
+): void {
+  const { request, reply, done, credentials, auth } = call;
+  const { authenticator } = state;
+  const { checkSenderNow } = authenticator;
+  let hit = found;
+  let sender: SenderResult | undefined;
+  let proof: ProofRequest | undefined;
+  try {
+    // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused). Without
+    // checkSenderNow, the full path checks it.
+    if (hit !== undefined && (credentials?.scheme === 'DPoP' || hit.confirmation !== undefined)) {
+      if (checkSenderNow === undefined) hit = undefined;
+      else {
+        proof = proofRequest(request, credentials as Credentials);
+        // A bound token sent as Bearer is refused now (§7.2); a proof waits for its batch.
+        if (proof.scheme === 'Bearer') sender = authenticator.checkSenderNow?.(hit, proof);
+      }
+    }
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  if (hit === undefined) {
+    const options = accept ?? acceptOf(state.audiences, request);
+    authenticateRequest(state, request, reply, credentials, options, auth, pending).then(
+      () => done(),
+      done,
+    );
+    return;
+  }
+  const principal = hit;
+  if (proof?.scheme !== 'DPoP') {
+    afterSender(state, request, reply, auth, done, principal, sender);
+    return;
+  }
+  const checked = proof;
+  proofs.add(
+    () => authenticator.checkSenderNow?.(principal, checked),
+    (error, result) =>
+      error === undefined
+        ? afterSender(state, request, reply, auth, done, principal, result)
+        : done(error as Error),
+  );
+}
+
+/**
+ * A token the cache did not hold, verified with the others read in the same turn
+ * ({@link ProofBatch}): their signature verifications run back to back after the poll phase,
+ * then every request goes on. Each verification is the same synchronous `authenticateNow`, with
+ * the same checks and events; its refusal goes to its own request alone.
+ */
+function verifyInBatch(
+  state: RequestHookState,
+  batches: Batches,
+  call: HookCall,
+  token: string,
+  key: string,
+): void {
+  const accept = acceptOf(state.audiences, call.request);
+  batches.tokens.add(
+    () => verifyNow(state.authenticator, call.request, token, accept, key),
+    (error, now) => {
+      if (error !== undefined) call.done(error as Error);
+      else if (now instanceof Promise) proceed(state, batches.proofs, call, undefined, now, accept);
+      else proceed(state, batches.proofs, call, now, undefined, accept);
+    },
+  );
+}
+
+/** The checks a request hook runs in batches: DPoP proofs and new tokens' verifications. */
+interface Batches {
+  readonly proofs: ProofBatch<SenderResult>;
+  readonly tokens: ProofBatch<Principal | Promise<Principal> | undefined>;
+}
+
 /**
  * The `onRequest` hook, callback style: on a route without introspection, a token verified
- * before or verifying at once (`authenticateNow`) is decided without a promise, its DPoP proof
- * (RFC 9449 §7) with the others of the turn ({@link ProofBatch}); the rest: {@link authenticateRequest}.
+ * before is decided without a promise, a new one after the poll phase with the others of the
+ * turn ({@link verifyInBatch}); the rest: {@link authenticateRequest}.
  */
 export function createRequestHook(
   state: RequestHookState,
 ): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
   const { authenticator, audiences, dpopAlgorithms } = state;
   const lastRead = new WeakMap<object, ConnectionCredentials>();
-  const proofs = new ProofBatch<SenderResult>();
+  const batches: Batches = { proofs: new ProofBatch(), tokens: new ProofBatch() };
   const cachedFor = warmLookup(authenticator, audiences);
   return (request, reply, done) => {
     let credentials: Credentials | undefined;
-    let accept: AuthenticateOptions | undefined;
     let hit: Principal | undefined;
-    let pending: Promise<Principal> | undefined;
-    let sender: SenderResult | undefined;
-    let proof: ProofRequest | undefined;
     const auth = request.routeOptions.config?.auth;
     try {
       const { authorization } = request.headers;
@@ -196,54 +288,29 @@ export function createRequestHook(
         dpopAlgorithms !== undefined,
       );
       credentials = read?.credentials;
-      const { checkSenderNow } = authenticator;
       if (
         read !== undefined &&
         credentials !== undefined &&
         !auth?.introspect &&
-        (credentials.scheme === 'Bearer' || checkSenderNow !== undefined)
+        (credentials.scheme === 'Bearer' || authenticator.checkSenderNow !== undefined)
       ) {
         read.key ??= tokenKey(credentials.token);
         hit = cachedFor(request, credentials.token, read.key);
-        if (hit === undefined) {
-          accept = acceptOf(audiences, request);
-          // A new token is verified now, with the key just computed: one SHA-256 per token.
-          const now = verifyNow(authenticator, request, credentials.token, accept, read.key);
-          if (now instanceof Promise) pending = now;
-          else hit = now;
-        }
-      }
-      // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused). Without
-      // checkSenderNow, the full path checks it.
-      if (hit !== undefined && (credentials?.scheme === 'DPoP' || hit.confirmation !== undefined)) {
-        if (checkSenderNow === undefined) hit = undefined;
-        else {
-          proof = proofRequest(request, credentials as Credentials);
-          // A bound token sent as Bearer is refused now (§7.2); a proof waits for its batch.
-          if (proof.scheme === 'Bearer') sender = authenticator.checkSenderNow?.(hit, proof);
+        if (hit === undefined && authenticator.authenticateNow !== undefined) {
+          const call = { request, reply, done, credentials, auth };
+          return verifyInBatch(state, batches, call, credentials.token, read.key);
         }
       }
     } catch (error) {
       return done(error as Error);
     }
-    if (hit === undefined) {
-      accept ??= acceptOf(audiences, request);
-      authenticateRequest(state, request, reply, credentials, accept, auth, pending).then(
-        () => done(),
-        done,
-      );
-      return;
-    }
-    const principal = hit;
-    if (proof?.scheme !== 'DPoP')
-      return afterSender(state, request, reply, auth, done, principal, sender);
-    const checked = proof;
-    proofs.add(
-      () => authenticator.checkSenderNow?.(principal, checked),
-      (error, result) =>
-        error === undefined
-          ? afterSender(state, request, reply, auth, done, principal, result)
-          : done(error as Error),
+    proceed(
+      state,
+      batches.proofs,
+      { request, reply, done, credentials, auth },
+      hit,
+      undefined,
+      undefined,
     );
   };
 }
