@@ -181,12 +181,11 @@ interface HookCall {
 function proceed(
   state: RequestHookState,
   proofs: ProofBatch<SenderResult>,
-  call: HookCall,
+  { request, reply, done, credentials, auth }: HookCall,
   found: Principal | undefined,
   pending: Promise<Principal> | undefined,
   accept: AuthenticateOptions | undefined,
 ): void {
-  const { request, reply, done, credentials, auth } = call;
   const { authenticator } = state;
   const { checkSenderNow } = authenticator;
   let hit = found;
