@@ -16,9 +16,14 @@ import { adminOtp } from './support/otp.js';
  */
 async function flakyRelay(target: string) {
   const upstream = new URL(target);
-  const state = { failReadsAfter: undefined as RegExp | undefined, tripped: false };
+  const state = {
+    failReadsAfter: undefined as RegExp | undefined,
+    tripped: false,
+    seen: [] as string[],
+  };
   const server: Server = createServer((req: IncomingMessage, res) => {
     const path = req.url ?? '/';
+    state.seen.push(`${req.method} ${path}`);
     if (state.tripped && req.method === 'GET' && path.includes('/admin/')) {
       res.writeHead(503, { 'content-type': 'text/plain' }).end('upstream failing');
       return;
@@ -164,5 +169,28 @@ describe('admin routes for the identity provider: a change is audited once it is
     ]);
     expect(res.statusCode).toBe(503);
     expect(res.json().detail).not.toMatch(/nothing was changed/);
+  });
+
+  it('refuses ids and role names that would reach another admin URL before any call is made', async () => {
+    const bob = await bobOf();
+    relay.state.seen = [];
+    const refused = [
+      ['PUT', '/admin/idp/users/..%2F..%2Fclients/roles/admin'],
+      ['PUT', '/admin/idp/users/%2E%2E/roles/admin'],
+      ['GET', `/admin/idp/users/${'a'.repeat(65)}/sessions`],
+      ['GET', '/admin/idp/users/bob%00/sessions'],
+      ['POST', '/admin/idp/users/a%2Fb/logout'],
+      ['PUT', `/admin/idp/users/${bob?.id}/roles/..%2F..%2Fusers`],
+      ['PUT', `/admin/idp/users/${bob?.id}/roles/${'r'.repeat(101)}`],
+    ] as const;
+    for (const [method, url] of refused) {
+      const res = await call(relayed, method, url);
+      expect([400, 404], `${method} ${url}`).toContain(res.statusCode);
+    }
+    // A role name the pattern lets through is looked up by name, never put into a URL.
+    const dots = await call(relayed, 'PUT', `/admin/idp/users/${bob?.id}/roles/..admin..`);
+    expect(dots.statusCode).toBe(404);
+    expect(relay.state.seen.filter((r) => /\.\.|%2f|%2e|%00/i.test(r))).toEqual([]);
+    expect(await auditOf('idp.role.grant')).toHaveLength(1);
   });
 });

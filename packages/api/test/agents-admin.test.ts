@@ -1,5 +1,7 @@
 import { admin } from '@todo-sso/auth/testing';
 import { describe, expect, it } from 'vitest';
+import { agentClassifier } from '../src/agents/clients.js';
+import { loadConfig } from '../src/config/load.js';
 import { sqliteDriver, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
 import { type Harness, mfaClaims, startHarness } from './support/harness.js';
@@ -40,6 +42,12 @@ describe("an administrator's agent and the admin routes", () => {
         expect(res.statusCode, url).toBe(403);
         expect(res.json(), url).toMatchObject({ code: 'forbidden' });
       }
+      const head = await h.app.inject({
+        method: 'HEAD',
+        url: '/admin/audit',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(head.statusCode).toBe(403);
       const revoke = await h.app.inject({
         method: 'POST',
         url: '/admin/sessions/revoke',
@@ -62,5 +70,17 @@ describe("an administrator's agent and the admin routes", () => {
   it("still serves the administrator's own client (todo-ui) on every admin route", async () => {
     for (const url of ['/admin/audit', '/admin/users', '/admin/todos'])
       expect((await get(h.tokens.admin, url)).statusCode, url).toBe(200);
+  });
+});
+
+describe('which clients are agents', () => {
+  const base = { OIDC_ISSUER: 'http://idp.test/realms/todo-app', OIDC_AUDIENCE: 'todo-api' };
+  it("counts the product's own clients, the docs' client and the API's own as none", () => {
+    const isAgent = agentClassifier(
+      loadConfig({ ...base, OIDC_DOCS_CLIENT_ID: 'todo-docs', OIDC_CLIENT_ID: 'todo-api' }),
+    );
+    for (const own of ['todo-ui', 'todo-cli', 'todo-docs', 'todo-api', undefined, ''])
+      expect(isAgent(own), String(own)).toBe(false);
+    expect(isAgent('5d0c3f1e-registered')).toBe(true);
   });
 });
