@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { openDatabase } from '@todo-sso/api';
 import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildApi, spawnApi } from './support/child-api.js';
+import { type ChildApi, productionNodeFlags, spawnApi } from './support/child-api.js';
 import { type SuiteDatabase, sqliteDatabase } from './support/databases.js';
 
 const IN_FLIGHT = 20;
@@ -32,11 +33,13 @@ describe('SIGTERM during load', () => {
   let exit: { code: number | null; signal: NodeJS.Signals | null };
   let afterSignal: { status: number } | { error: string };
   let exitedAfterMs: number;
+  let commandLine: string[];
 
   beforeAll(async () => {
     database = sqliteDatabase();
     idp = await startTestIssuer({ profile: 'keycloak' });
     api = await spawnApi({ OIDC_ISSUER: idp.issuer, ...database.env });
+    commandLine = readFileSync(`/proc/${api.child.pid}/cmdline`, 'utf8').split('\0');
     idp.setFault('slow', { delayMs: 1500, endpoints: ['jwks'] });
     const token = await idp.accessToken(alice);
     const pending = Array.from({ length: IN_FLIGHT }, (_, i) =>
@@ -68,6 +71,12 @@ describe('SIGTERM during load', () => {
     await api?.stop('SIGKILL');
     await idp?.close();
     await database?.drop();
+  });
+
+  it('runs the API with the node flags of its start script, as production does', () => {
+    const flags = productionNodeFlags();
+    expect(flags).toContain('--max-semi-space-size=64');
+    expect(commandLine.slice(1, 1 + flags.length)).toEqual(flags);
   });
 
   it('finishes every request that was in flight when the signal came', () => {

@@ -173,6 +173,15 @@ describe('RFC 7662 introspection', () => {
     await expectAuthFailure(auth.authenticate(token), 'token_inactive', 401);
   });
 
+  test('rejects an active answer whose auth_time lies ahead beyond the leeway, accepting a few seconds', async () => {
+    // OpenID Connect Core §2: step-up's max_age (RFC 9470 §3) must not be passable forever.
+    const now = Math.floor(clock.now() / 1000);
+    const ahead = await idp.opaqueToken(alice, { claims: { auth_time: now + 3600 } });
+    await expectAuthFailure(make().authenticate(ahead), 'token_not_yet_valid', 401);
+    const skewed = await idp.opaqueToken(alice, { claims: { auth_time: now + 10 } });
+    await expect(make().authenticate(skewed)).resolves.toMatchObject({ authTime: now + 10 });
+  });
+
   test('rejects an active answer with no iss with 401 issuer_unknown', async () => {
     const auth = make();
     const token = await idp.opaqueToken(alice, { claims: { iss: undefined } });

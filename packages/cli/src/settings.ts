@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from './errors.js';
+import { readPrivateFile } from './store/private-file.js';
 
 /** Where tokens are kept: the OS keyring when it works (`auto`), or forced. */
 export type StoreChoice = 'auto' | 'keyring' | 'file';
@@ -38,13 +38,18 @@ export function configDir(env: Readonly<Record<string, string | undefined>>): st
   return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'todo-sso');
 }
 
-export function profilePath(dir: string): string {
-  return join(dir, 'config.json');
-}
+/** The file of the last login's choices in the settings directory. */
+export const PROFILE_FILE = 'config.json';
 
+/**
+ * The last login's choices. It decides where tokens are sent, so a `config.json` that is a link,
+ * another user's or writable by others is refused (see `readPrivateFile`), not followed.
+ */
 function readProfile(dir: string): Profile {
+  const text = readPrivateFile(dir, PROFILE_FILE);
+  if (text === undefined) return {};
   try {
-    const value = JSON.parse(readFileSync(profilePath(dir), 'utf8')) as unknown;
+    const value = JSON.parse(text) as unknown;
     return value !== null && typeof value === 'object' ? (value as Profile) : {};
   } catch {
     return {};

@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createApiClient } from './api/client.js';
+import { refuseForeignAuthorizationResponse } from './auth/response-issuer.js';
 import { createSessionPort } from './auth/session-port.js';
 import { createUserManager } from './auth/user-manager.js';
 import { ConfigError, loadRuntimeConfig, type RuntimeConfig } from './config/runtime-config.js';
@@ -26,6 +27,7 @@ async function start() {
     return;
   }
   const userManager = createUserManager(config);
+  await refuseForeignAuthorizationResponse(userManager, config.issuer);
   const session = createSessionPort(userManager);
   const api = createApiClient(config.apiUrl, session);
   createRoot(element).render(

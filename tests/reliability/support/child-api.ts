@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -34,9 +34,26 @@ export interface ChildApi {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * The node flags of `npm start` in `packages/api` (`node <flags> dist/server.js`), which the
+ * container image's `CMD` repeats: the child runs with the heap settings production uses.
+ */
+export function productionNodeFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(`${root}packages/api/package.json`, 'utf8')) as {
+    scripts?: { start?: string };
+  };
+  const words = (manifest.scripts?.start ?? '').split(/\s+/).filter(Boolean);
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/server.js') {
+    throw new Error(
+      `packages/api's start script is not "node <flags> dist/server.js": ${words.join(' ')}`,
+    );
+  }
+  return words.slice(1, -1);
+}
+
 export async function spawnApi(env: Record<string, string>): Promise<ChildApi> {
   const entry = await ensureApiBuilt();
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [...productionNodeFlags(), entry], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',

@@ -29,7 +29,7 @@ type App = Parameters<FastifyPluginAsyncTypebox>[0];
 /**
  * `/admin/idp/*`: people, roles and sessions at the identity provider, through its admin API
  * (the IdP stays the one source of truth; nothing about people is copied here). Every change
- * is audited with the admin who made it, after the IdP confirmed it.
+ * is audited with the admin who made it as soon as the IdP confirmed it, before it is read back.
  */
 export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -96,9 +96,10 @@ function createUserRoute(app: App, context: AppContext): void {
       },
     },
     async (request, reply) => {
-      const user = await context.idpAdmin.require().createUser(request.body);
-      await record(context, request, 'idp.user.create', user.id, user.username);
-      return reply.code(201).send(user);
+      const service = context.idpAdmin.require();
+      const id = await service.createUser(request.body);
+      await record(context, request, 'idp.user.create', id, request.body.username);
+      return reply.code(201).send(await service.readBack(id, `The user ${request.body.username}`));
     },
   );
 }
@@ -120,13 +121,14 @@ function updateUserRoute(app: App, context: AppContext): void {
       },
     },
     async (request) => {
-      const { enabled, department } = request.body;
-      const user = await context.idpAdmin.require().updateUser(request.params.id, {
+      const [{ enabled, department }, { id }] = [request.body, request.params];
+      const service = context.idpAdmin.require();
+      await service.updateUser(id, {
         ...(enabled !== undefined && { enabled }),
         ...(department !== undefined && { department }),
       });
-      await record(context, request, 'idp.user.update', user.id, JSON.stringify(request.body));
-      return user;
+      await record(context, request, 'idp.user.update', id, JSON.stringify(request.body));
+      return service.readBack(id, 'The change');
     },
   );
 }
@@ -149,9 +151,10 @@ function roleRoute(app: App, context: AppContext, granted: boolean): void {
     },
     handler: async (request) => {
       const { id, role } = request.params as { id: string; role: string };
-      const user = await context.idpAdmin.require().setRole(id, role, granted);
+      const service = context.idpAdmin.require();
+      await service.setRole(id, role, granted);
       await record(context, request, granted ? 'idp.role.grant' : 'idp.role.remove', id, role);
-      return user;
+      return service.readBack(id, granted ? `The grant of ${role}` : `The removal of ${role}`);
     },
   });
 }

@@ -109,8 +109,29 @@ export class IdpAdminService {
     }
   }
 
-  /** Creates a user (with an initial password, temporary unless told otherwise). */
-  async createUser(input: NewIdpUser): Promise<IdpUser> {
+  /**
+   * The user after a change the IdP confirmed (and the caller audited). A failure to read them
+   * back says the change was made, as it was, never that nothing changed.
+   */
+  async readBack(id: string, change: string): Promise<IdpUser> {
+    try {
+      return await this.getUser(id);
+    } catch (e) {
+      const error = idpError(e, 'Reading the user');
+      if (error.status < 500) throw error;
+      throw new ApiError(
+        error.code,
+        `${change} was made at the identity provider, but reading the user back failed: reload to see it`,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * Creates a user (with an initial password, temporary unless told otherwise) and returns its
+   * id; {@link readBack} reads the user once the change is audited.
+   */
+  async createUser(input: NewIdpUser): Promise<string> {
     const rep: UserRepresentation = {
       username: input.username,
       enabled: input.enabled ?? true,
@@ -132,11 +153,14 @@ export class IdpAdminService {
     } catch (e) {
       throw idpError(e, `Creating ${input.username}`, false);
     }
-    return this.getUser(id);
+    return id;
   }
 
-  /** Sets `enabled` and/or the `department` attribute (null removes it). */
-  async updateUser(id: string, change: { enabled?: boolean; department?: string | null }) {
+  /** Sets `enabled` and/or the `department` attribute (null removes it); {@link readBack} after. */
+  async updateUser(
+    id: string,
+    change: { enabled?: boolean; department?: string | null },
+  ): Promise<void> {
     try {
       const kc = await this.client();
       const user = await kc.users.findOne({ id });
@@ -152,14 +176,13 @@ export class IdpAdminService {
           ...(change.department !== undefined && { attributes }),
         },
       );
-      return await this.describe({ ...user, ...change, attributes });
     } catch (e) {
       throw idpError(e, 'Updating the user');
     }
   }
 
-  /** Grants (`true`) or removes a realm role or one of the API's permissions. */
-  async setRole(id: string, role: string, granted: boolean): Promise<IdpUser> {
+  /** Grants (`true`) or removes a realm role or one of the API's permissions; {@link readBack} after. */
+  async setRole(id: string, role: string, granted: boolean): Promise<void> {
     try {
       const kc = await this.client();
       const { kind, rep } = await this.findRole(role);
@@ -172,7 +195,6 @@ export class IdpAdminService {
         if (granted) await kc.users.addClientRoleMappings({ id, clientUniqueId, roles });
         else await kc.users.delClientRoleMappings({ id, clientUniqueId, roles });
       }
-      return await this.getUser(id);
     } catch (e) {
       throw idpError(e, granted ? `Granting ${role}` : `Removing ${role}`);
     }

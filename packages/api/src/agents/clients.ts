@@ -2,8 +2,8 @@ import type { ApiConfig } from '../config/config.js';
 
 /**
  * Which clients are agents: every client a person's token names in `azp` except the product's
- * own (`FIRST_PARTY_CLIENTS`: the web app and the command line) and the API's own client
- * (`OIDC_CLIENT_ID`, its service account). A token without `azp` names no client and is no
+ * own (`FIRST_PARTY_CLIENTS`: the web app and the command line; the interactive docs'
+ * `OIDC_DOCS_CLIENT_ID`) and the API's own client (`OIDC_CLIENT_ID`, its service account). A token without `azp` names no client and is no
  * agent's.
  *
  * @example
@@ -16,6 +16,7 @@ import type { ApiConfig } from '../config/config.js';
 export function agentClassifier(config: ApiConfig): (clientId: string | undefined) => boolean {
   const own = new Set([
     ...config.firstPartyClients,
+    config.docsClientId,
     ...config.issuers.flatMap((i) => (i.clientId === undefined ? [] : [i.clientId])),
   ]);
   return (clientId) => clientId !== undefined && clientId !== '' && !own.has(clientId);

@@ -242,7 +242,7 @@ async function removeMember(tx: Tx, id: string, person: Owner): Promise<boolean>
 
 /**
  * People the API knows whose username or email is `handle` (emails compared without case).
- * Several issuers may know the same name: those of `preferIssuer` come first.
+ * Several issuers may know the same name: those of `preferIssuer` alone when it knows any.
  */
 async function findPeople(k: Tx, handle: string, preferIssuer: string): Promise<Person[]> {
   const rows = await k
@@ -255,9 +255,13 @@ async function findPeople(k: Tx, handle: string, preferIssuer: string): Promise<
       ]),
     )
     .execute();
-  return rows
-    .map((row) => ({ issuer: row.issuer, subject: row.sub, username: row.username }))
-    .sort((a, b) => Number(b.issuer === preferIssuer) - Number(a.issuer === preferIssuer));
+  const people = rows.map((row) => ({
+    issuer: row.issuer,
+    subject: row.sub,
+    username: row.username,
+  }));
+  const preferred = people.filter((p) => p.issuer === preferIssuer);
+  return preferred.length > 0 ? preferred : people;
 }
 
 export type ListRepository = ReturnType<typeof listRepository>;

@@ -11,6 +11,23 @@ import { type List as ListRecord, listRepository } from './repository.js';
 /** The list id of the path, lower-cased (RFC 9562 §4: a UUID's hex digits are case-insensitive). */
 export const listId = (request: { params: { id: string } }) => request.params.id.toLowerCase();
 
+/**
+ * The one person a handle (username or email) names: 404 when nobody, 409 when more than one
+ * person answers to it. An email is typed by its owner at most identity providers and need not
+ * be verified, so two people may give the same one; sharing must then not reach whichever of
+ * them the database lists first (the username, unique at the identity provider, names one).
+ */
+export function onePerson(found: readonly Owner[], handle: string): Owner {
+  const [person, other] = found;
+  if (person === undefined) throw new ApiError('not_found', `No person known as ${handle}`);
+  if (other !== undefined)
+    throw new ApiError(
+      'conflict',
+      `More than one person is known as ${handle}: name them by their username`,
+    );
+  return person;
+}
+
 /** A list as the caller sees it, with the actions they may take on it. */
 export type ShownList = ListRecord & { actions: ListAction[] };
 
@@ -90,11 +107,9 @@ export function listService(context: AppContext) {
     return writeAndAudit(db, record, change);
   }
 
-  /** Someone the API knows by this username or email; 404 when nobody. */
+  /** Someone the API knows by this username or email ({@link onePerson}). */
   async function person(request: FastifyRequest, handle: string): Promise<Owner> {
-    const [found] = await lists.findPeople(handle, principalOf(request).issuer);
-    if (!found) throw new ApiError('not_found', `No person known as ${handle}`);
-    return found;
+    return onePerson(await lists.findPeople(handle, principalOf(request).issuer), handle);
   }
 
   return { lists, authorize, present, presentOne, precondition, changedMeanwhile, write, person };

@@ -2,9 +2,10 @@ import type { Principal } from '@todo-sso/auth';
 import { writeAndAudit } from '../audit/write-and-audit.js';
 import { type AppAction, type AppResourceType, decideAccess } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
-import type { Owner, Relation } from '../db/schema.js';
+import type { Relation } from '../db/schema.js';
 import { ApiError } from '../http/problem.js';
 import { listRepository } from '../lists/repository.js';
+import { onePerson } from '../lists/service.js';
 import { ownerOf, profileOf } from '../routes/principal.js';
 import type { CreateTodo, PatchTodo, Todo } from '../todos/schemas.js';
 import { type TodoCaller, TodoService } from '../todos/service.js';
@@ -85,8 +86,7 @@ export function mcpOperations(context: AppContext) {
       const list = await lists.get(me, listId);
       await require(caller.principal, 'list', 'can_share', listId, list?.relation);
       if (!list) throw new ToolRefusal('not_found', 404, 'No such list');
-      const [target]: Owner[] = await lists.findPeople(username, caller.principal.issuer);
-      if (!target) throw new ToolRefusal('not_found', 404, `No person known as ${username}`);
+      const target = onePerson(await lists.findPeople(username, caller.principal.issuer), username);
       if ((await lists.relation(target, listId)) === 'owner')
         throw new ToolRefusal('conflict', 409, 'The owner of a list stays its owner');
       const record = {

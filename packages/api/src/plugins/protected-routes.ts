@@ -1,11 +1,14 @@
 import { type AuthPluginOptions, authPlugin } from '@todo-sso/auth/fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import { agentClassifier } from '../agents/clients.js';
 import { PERMISSIONS } from '../authz/permissions.js';
 import type { RoutePolicy } from '../authz/requirement.js';
 import type { ApiConfig } from '../config/config.js';
 import { type AppContext, clockMillis } from '../context.js';
+import { ApiError } from '../http/problem.js';
 import { acceptedAudiences, type ResourceName } from '../mcp/resource.js';
 import { mcpRoutes } from '../mcp/routes.js';
+import { principalOf } from '../routes/principal.js';
 import { protectedRoutes } from '../routes/protected.js';
 import { subjectRateLimit } from './rate-limits.js';
 
@@ -23,6 +26,26 @@ function requireStepUp(
     throw new TypeError(
       `Route ${[route.method].flat().join(',')} ${route.url} lacks the admin step-up requirement`,
     );
+}
+
+/**
+ * Admin work is the person's own, never an agent's (a client other than the product's own,
+ * such as one an MCP client registered for itself, RFC 7591): every route under `/admin/`
+ * refuses an agent's token with 403, even an administrator's with a fresh second factor. The
+ * agent acts for the person on their todos; what it may do must not grow to the product's
+ * administration (role grants at the identity provider, every person's todos, revocations)
+ * because the person who allowed it happens to be an administrator.
+ */
+function refuseAgents(route: RouteOptions, isAgent: (clientId: string | undefined) => boolean) {
+  if (!route.url.startsWith('/admin/')) return;
+  const refuse = async (request: FastifyRequest) => {
+    if (isAgent(principalOf(request).clientId))
+      throw new ApiError(
+        'forbidden',
+        'Agents cannot do admin work: sign in to the todo app itself',
+      );
+  };
+  route.preHandler = [...[route.preHandler ?? []].flat(), refuse];
 }
 
 /**
@@ -72,7 +95,11 @@ export async function protectedRoutesPlugin(
   const mcpOptions = { ...authOptions, audiences: audiencesOf(context, 'mcp') };
   await app.register(async (secured) => {
     await secured.register(authPlugin, authOptions);
-    secured.addHook('onRoute', (route) => requireStepUp(route, config.stepUp));
+    const isAgent = agentClassifier(config);
+    secured.addHook('onRoute', (route) => {
+      requireStepUp(route, config.stepUp);
+      refuseAgents(route, isAgent);
+    });
     for (const routes of protectedRoutes(context)) await secured.register(routes);
   });
   await app.register(async (mcp) => {

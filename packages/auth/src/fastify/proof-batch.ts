@@ -1,15 +1,16 @@
-/** One request's proof check and what to do with its outcome. */
+/** One request's check and what to do with its outcome. */
 interface PendingProof<T> {
   readonly check: () => T;
   readonly then: (error: unknown, result?: T) => void;
 }
 
 /**
- * Runs the DPoP proof checks of the requests that arrived in one turn of the event loop back to
- * back, then their continuations. A proof's cost is mostly one signature verification (ECDSA
- * P-256 for most clients); run between two requests' parsing, routing, logging and response
- * writing, the curve code and its precomputed tables are evicted from the CPU caches each time,
- * and one verification costs a third more than in a row. Requests read in the same poll phase
+ * Runs the checks of the requests that arrived in one turn of the event loop back to back,
+ * then their continuations: the DPoP proofs of warm requests, and the verifications of tokens
+ * the cache did not hold. Either costs mostly one signature verification (ECDSA P-256 for most
+ * proofs, RS256 for most tokens); run between two requests' parsing, routing, logging and
+ * response writing, the signature code and its tables are evicted from the CPU caches each
+ * time, and the request's own work runs slower after it. Requests read in the same poll phase
  * are queued, and the queue is drained once that phase is over (`setImmediate`): first every
  * check, then every continuation.
  *
@@ -35,7 +36,7 @@ export class ProofBatch<T> {
         outcomes[i] = { error: undefined, result: (pending[i] as PendingProof<T>).check() };
       } catch (error) {
         // A throw of `undefined` is still a refusal.
-        outcomes[i] = { error: error ?? new Error('The DPoP proof check failed') };
+        outcomes[i] = { error: error ?? new Error('The check failed') };
       }
     }
     // Every request is answered; a continuation that throws is rethrown once all have run,

@@ -1,34 +1,13 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import type { AuthenticateOptions, Authenticator } from '../authenticator.js';
-import { decide } from '../authorization/decide.js';
-import { denialError } from '../authorization/denial.js';
-import type { DecisionContext } from '../authorization/requirement.js';
 import { tokenKey } from '../cache/lru.js';
-import type { ProofRequest } from '../dpop/sender.js';
 import { AuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
+import { type Batches, proceed, type RequestHookState, verifyInBatch } from './after-token.js';
 import { type Credentials, refuseQueryToken } from './bearer.js';
-import {
-  acceptOf,
-  type ConnectionCredentials,
-  credentialsOf,
-  verifyNow,
-  warmLookup,
-} from './connection-memo.js';
-import type { AuthPluginOptions, RouteAuthConfig } from './options.js';
+import { type ConnectionCredentials, credentialsOf, warmLookup } from './connection-memo.js';
 import { ProofBatch } from './proof-batch.js';
-import { proofRequest } from './proof-request.js';
 
-/** What the per-request work of one plugin registration needs; built once when it registers. */
-export interface RequestHookState {
-  readonly authenticator: Authenticator;
-  readonly beforeDecision: AuthPluginOptions['beforeDecision'];
-  readonly audiences: AuthPluginOptions['audiences'];
-  /** Proof algorithms accepted, when the authenticator accepts DPoP. */
-  readonly dpopAlgorithms: readonly string[] | undefined;
-  /** The decision context of a request (clock, acr levels, proof). */
-  readonly contextOf: (request: FastifyRequest) => DecisionContext;
-}
+export { decidedRequirement, type RequestHookState } from './after-token.js';
 
 /**
  * Node keeps only the first of repeated `Authorization` field lines, while a proxy in front may
@@ -47,142 +26,20 @@ function hasRepeatedAuthorization(rawHeaders: readonly string[]): boolean {
 }
 
 /**
- * The requirement a route's requests are decided on: an empty one (`{}`, any valid token) is
- * none, since {@link decide} allows every caller on it, so no decision context (a clock read,
- * a few arrays) is built for it per request. An issuer that requires DPoP still adds its sender
- * constraint to either ({@link requirementOf}). Allocates nothing.
- */
-export function decidedRequirement(auth: RouteAuthConfig | undefined): RouteAuthConfig | undefined {
-  if (auth === undefined) return undefined;
-  for (const key in auth)
-    if ((auth as Readonly<Record<string, unknown>>)[key] !== undefined) return auth;
-  return undefined;
-}
-
-/** The route's requirement; an issuer that requires DPoP adds the sender constraint. */
-function requirementOf(
-  authenticator: Authenticator,
-  principal: Principal,
-  auth: RouteAuthConfig | undefined,
-) {
-  return authenticator.dpopMode(principal.issuer) === 'required'
-    ? { ...auth, senderConstrained: 'dpop' as const }
-    : auth;
-}
-
-/** Decides the route's requirement for the request's principal; throws the refusal. */
-function decideRoute(
-  state: RequestHookState,
-  request: FastifyRequest,
-  auth: RouteAuthConfig | undefined,
-): void {
-  const requirement = requirementOf(
-    state.authenticator,
-    request.principal,
-    decidedRequirement(auth),
-  );
-  if (requirement === undefined) return;
-  const decision = decide(request.principal, requirement, undefined, state.contextOf(request));
-  if (!decision.allowed) throw denialError(decision);
-}
-
-/** Every path that waits (`pending`: a verification the hook started), introspection, DPoP. */
-async function authenticateRequest(
-  state: RequestHookState,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  credentials: Credentials | undefined,
-  accept: AuthenticateOptions | undefined,
-  auth: RouteAuthConfig | undefined,
-  pending: Promise<Principal> | undefined,
-): Promise<void> {
-  const { authenticator, beforeDecision } = state;
-  const principal = await (pending ?? authenticator.authenticate(credentials?.token, accept));
-  // authenticate() refused a missing token, so the credentials are here from now on.
-  const { scheme, token } = credentials as Credentials;
-  if (auth?.introspect) await authenticator.introspect(token, accept);
-  // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused); a plain bearer
-  // request skips this. The principal is the request's only once its sender is checked: a
-  // refused request has none (nothing after it, logs or usage records, takes it as the caller).
-  if (scheme === 'DPoP' || principal.confirmation !== undefined)
-    request.dpopProof = await authenticator.checkSender(
-      principal,
-      proofRequest(request, { scheme, token }),
-    );
-  request.principal = principal;
-  if (beforeDecision) await beforeDecision(request, reply);
-  decideRoute(state, request, auth);
-}
-
-/** After the principal and its proof: the app's `beforeDecision`, then the route's decision. */
-function finish(
-  state: RequestHookState,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  auth: RouteAuthConfig | undefined,
-  done: HookHandlerDoneFunction,
-): void {
-  try {
-    const pending = state.beforeDecision?.(request, reply);
-    if (pending) {
-      pending.then(() => decideRoute(state, request, auth)).then(() => done(), done);
-      return;
-    }
-    decideRoute(state, request, auth);
-  } catch (error) {
-    done(error as Error);
-    return;
-  }
-  done();
-}
-
-type SenderResult = ReturnType<NonNullable<Authenticator['checkSenderNow']>>;
-
-/**
- * After the proof check: the principal and the proof key, later with an asynchronous (shared)
- * replay store. The principal becomes the request's only once its sender passed (RFC 9449 §7).
- */
-function afterSender(
-  state: RequestHookState,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  auth: RouteAuthConfig | undefined,
-  done: HookHandlerDoneFunction,
-  principal: Principal,
-  sender: SenderResult | undefined,
-): void {
-  if (sender instanceof Promise) {
-    sender.then((proof) => {
-      request.principal = principal;
-      request.dpopProof = proof;
-      finish(state, request, reply, auth, done);
-    }, done);
-    return;
-  }
-  request.principal = principal;
-  request.dpopProof = sender;
-  finish(state, request, reply, auth, done);
-}
-
-/**
  * The `onRequest` hook, callback style: on a route without introspection, a token verified
- * before or verifying at once (`authenticateNow`) is decided without a promise, its DPoP proof
- * (RFC 9449 §7) with the others of the turn ({@link ProofBatch}); the rest: {@link authenticateRequest}.
+ * before is decided without a promise, a new one after the poll phase with the others of the
+ * turn ({@link verifyInBatch}); the rest: {@link authenticateRequest}.
  */
 export function createRequestHook(
   state: RequestHookState,
 ): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
   const { authenticator, audiences, dpopAlgorithms } = state;
   const lastRead = new WeakMap<object, ConnectionCredentials>();
-  const proofs = new ProofBatch<SenderResult>();
+  const batches: Batches = { proofs: new ProofBatch(), tokens: new ProofBatch() };
   const cachedFor = warmLookup(authenticator, audiences);
   return (request, reply, done) => {
     let credentials: Credentials | undefined;
-    let accept: AuthenticateOptions | undefined;
     let hit: Principal | undefined;
-    let pending: Promise<Principal> | undefined;
-    let sender: SenderResult | undefined;
-    let proof: ProofRequest | undefined;
     const auth = request.routeOptions.config?.auth;
     try {
       const { authorization } = request.headers;
@@ -196,54 +53,29 @@ export function createRequestHook(
         dpopAlgorithms !== undefined,
       );
       credentials = read?.credentials;
-      const { checkSenderNow } = authenticator;
       if (
         read !== undefined &&
         credentials !== undefined &&
         !auth?.introspect &&
-        (credentials.scheme === 'Bearer' || checkSenderNow !== undefined)
+        (credentials.scheme === 'Bearer' || authenticator.checkSenderNow !== undefined)
       ) {
         read.key ??= tokenKey(credentials.token);
         hit = cachedFor(request, credentials.token, read.key);
-        if (hit === undefined) {
-          accept = acceptOf(audiences, request);
-          // A new token is verified now, with the key just computed: one SHA-256 per token.
-          const now = verifyNow(authenticator, request, credentials.token, accept, read.key);
-          if (now instanceof Promise) pending = now;
-          else hit = now;
-        }
-      }
-      // RFC 9449 §7: a DPoP request, or a bound token sent as Bearer (refused). Without
-      // checkSenderNow, the full path checks it.
-      if (hit !== undefined && (credentials?.scheme === 'DPoP' || hit.confirmation !== undefined)) {
-        if (checkSenderNow === undefined) hit = undefined;
-        else {
-          proof = proofRequest(request, credentials as Credentials);
-          // A bound token sent as Bearer is refused now (§7.2); a proof waits for its batch.
-          if (proof.scheme === 'Bearer') sender = authenticator.checkSenderNow?.(hit, proof);
+        if (hit === undefined && authenticator.authenticateNow !== undefined) {
+          const call = { request, reply, done, credentials, auth };
+          return verifyInBatch(state, batches, call, credentials.token, read.key);
         }
       }
     } catch (error) {
       return done(error as Error);
     }
-    if (hit === undefined) {
-      accept ??= acceptOf(audiences, request);
-      authenticateRequest(state, request, reply, credentials, accept, auth, pending).then(
-        () => done(),
-        done,
-      );
-      return;
-    }
-    const principal = hit;
-    if (proof?.scheme !== 'DPoP')
-      return afterSender(state, request, reply, auth, done, principal, sender);
-    const checked = proof;
-    proofs.add(
-      () => authenticator.checkSenderNow?.(principal, checked),
-      (error, result) =>
-        error === undefined
-          ? afterSender(state, request, reply, auth, done, principal, result)
-          : done(error as Error),
+    proceed(
+      state,
+      batches.proofs,
+      { request, reply, done, credentials, auth },
+      hit,
+      undefined,
+      undefined,
     );
   };
 }

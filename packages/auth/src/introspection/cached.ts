@@ -7,7 +7,7 @@ import type { AuthEvent } from '../options.js';
 import type { Principal } from '../principal.js';
 import { assertAccessToken } from '../token/access-token-type.js';
 import { describeValue } from '../token/describe-value.js';
-import { assertAudience } from '../token/validate-claims.js';
+import { assertAudience, assertAuthTime } from '../token/validate-claims.js';
 import { callIntrospection } from './introspect.js';
 
 /** What cached introspection needs from the authenticator. */
@@ -85,6 +85,7 @@ function principalFrom(
     throw new AuthError('token_malformed', 'The introspection answer has no valid "exp" claim');
   if (nowSec >= answer.exp + issuer.clockToleranceSec)
     throw new AuthError('token_expired', 'The access token expired');
+  assertAuthTime(answer, nowSec, issuer.clockToleranceSec);
   // RFC 7519 §4.1.3 / RFC 9068 §4: the token must be meant for this resource; no `aud` is no match.
   assertAudience(answer, audiences);
   // The owner of every row is (issuer, sub), so the subject must be the IdP's stable `sub`

@@ -36,8 +36,9 @@ function namesAudience(aud: unknown, accepted: readonly string[]): boolean {
 
 /**
  * Registered-claim checks after the signature is verified: `iss` exact (RFC 7519 §4.1.1),
- * `sub` present, `exp`/`nbf` with leeway (§4.1.4, §4.1.5), `iat` not in the future
- * (RFC 8725 §3.10 / RFC 9068 §4), `aud` contains an accepted audience (§4.1.3).
+ * `sub` present, `exp`/`nbf` with leeway (§4.1.4, §4.1.5), `iat` and `auth_time` not in the
+ * future (RFC 8725 §3.10 / RFC 9068 §4; {@link assertAuthTime}), `aud` contains an accepted
+ * audience (§4.1.3).
  */
 export function validateClaims(
   issuer: ResolvedIssuer,
@@ -58,9 +59,30 @@ export function validateClaims(
   const iat = numeric(claims, 'iat');
   if (iat !== undefined && checks.nowSec + leeway < iat)
     throw new AuthError('token_not_yet_valid', 'The access token was issued in the future (iat)');
+  assertAuthTime(claims, checks.nowSec, leeway);
   if (typeof claims.sub !== 'string' || claims.sub === '')
     throw new AuthError('token_malformed', 'The token has no "sub" claim');
   assertAudience(claims, checks.audiences);
+}
+
+/**
+ * OpenID Connect Core §2 / RFC 9068 §2.2.1: `auth_time` is when the person authenticated, so it
+ * cannot lie ahead of now by more than the clock leeway. Step-up (RFC 9470 §3, `max_age`)
+ * subtracts it from now: one in the future would pass every `max_age` until long after the
+ * token was issued. A value that is not a number is left to the decision, which takes it as
+ * unknown (too old for any `max_age`).
+ */
+export function assertAuthTime(
+  claims: Readonly<Record<string, unknown>>,
+  nowSec: number,
+  leeway: number,
+): void {
+  const authTime = claims.auth_time;
+  if (typeof authTime === 'number' && nowSec + leeway < authTime)
+    throw new AuthError(
+      'token_not_yet_valid',
+      'The person authenticated in the future (auth_time) by the clock of this server',
+    );
 }
 
 /**

@@ -1,11 +1,14 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { apiClient, unwrap } from '../api/client.js';
-import type { Command } from '../command.js';
+import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { deviceLogin } from '../oidc/device-flow.js';
-import { endSession } from '../oidc/logout.js';
+import type { ProviderMetadata } from '../oidc/discovery.js';
+import { endSession, type LogoutOutcome } from '../oidc/logout.js';
 import { table } from '../output/table.js';
-import { profilePath } from '../settings.js';
+import type { Session } from '../session.js';
+import { PROFILE_FILE } from '../settings.js';
+import { writePrivateFile } from '../store/private-file.js';
+import type { StoredSession } from '../store/types.js';
 
 /** `todo login`: the device authorization grant, then the tokens into the store. */
 export const login: Command = {
@@ -18,11 +21,10 @@ export const login: Command = {
     const tokens = await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope);
     const store = session.save(tokens);
     // Remember where we signed in (no secrets), so later commands need no flags.
-    mkdirSync(settings.configDir, { recursive: true, mode: 0o700 });
-    writeFileSync(
-      profilePath(settings.configDir),
+    writePrivateFile(
+      settings.configDir,
+      PROFILE_FILE,
       `${JSON.stringify({ issuer: settings.issuer, apiUrl: settings.apiUrl, clientId: settings.clientId }, null, 2)}\n`,
-      { mode: 0o600 },
     );
     const fallback = session.keyringUnavailable;
     if (fallback !== undefined && store.kind === 'file')
@@ -51,6 +53,28 @@ export const login: Command = {
   },
 };
 
+/**
+ * Ends the session at the provider and revokes the refresh token; an unreachable provider
+ * (discovery included) is an outcome, not an error, so the caller still forgets the tokens.
+ */
+async function signOutAtProvider(
+  ctx: CommandContext,
+  session: Session,
+  stored: StoredSession,
+): Promise<LogoutOutcome> {
+  if (stored.refreshToken === undefined)
+    return { sessionEnded: false, revoked: false, reachable: true };
+  let metadata: ProviderMetadata;
+  try {
+    metadata = await session.metadata();
+  } catch (e) {
+    if (e instanceof CliError && e.code === 'idp_unreachable')
+      return { sessionEnded: false, revoked: false, reachable: false };
+    throw e;
+  }
+  return endSession(ctx.io, metadata, stored.clientId, stored.refreshToken);
+}
+
 /** `todo logout`: ends the provider session, revokes the refresh token, forgets the tokens. */
 export const logout: Command = {
   usage: 'todo logout',
@@ -62,17 +86,22 @@ export const logout: Command = {
       ctx.print({ signedOut: true, wasSignedIn: false }, () => 'Not signed in.');
       return;
     }
-    const outcome =
-      stored.refreshToken === undefined
-        ? { sessionEnded: false, revoked: false }
-        : await endSession(ctx.io, await session.metadata(), stored.clientId, stored.refreshToken);
-    session.remove();
+    let outcome: LogoutOutcome;
+    try {
+      outcome = await signOutAtProvider(ctx, session, stored);
+    } finally {
+      // Forgotten whatever the provider said or failed to say: a sign-out never leaves usable
+      // tokens behind (an error from the provider is still reported, after this).
+      session.remove();
+    }
     ctx.print({ signedOut: true, ...outcome }, () =>
       outcome.sessionEnded
         ? 'Signed out: the session at the identity provider has ended.'
         : outcome.revoked
           ? 'Signed out: the refresh token was revoked.'
-          : 'Signed out locally; the identity provider did not confirm the end of the session.',
+          : !outcome.reachable
+            ? 'Signed out locally: the identity provider could not be reached, so its session may still be open.'
+            : 'Signed out locally; the identity provider did not confirm the end of the session.',
     );
   },
 };

@@ -35,16 +35,68 @@ async function authorize(
       'login_failed',
       `The device authorization request was refused: ${error ? describeOAuthError(error) : `HTTP ${status}`}`,
     );
-  if (typeof body.device_code !== 'string' || typeof body.user_code !== 'string')
-    throw new CliError('idp_error', 'The device authorization response has no device_code');
+  return checkDeviceAuthorization(body);
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** An absolute http(s) URL without control characters, fit to show and to open. */
+function isShowableUrl(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    /^https?:\/\//i.test(value) &&
+    !CONTROL.test(value) &&
+    URL.canParse(value)
+  );
+}
+
+/**
+ * RFC 8628 §3.2: `device_code`, `user_code`, `verification_uri` and `expires_in` are required.
+ * What is shown on the terminal or opened in a browser must be an http(s) URL or a code free of
+ * control characters (no escape sequences rewriting the screen or hiding another link).
+ */
+function checkDeviceAuthorization(body: Record<string, unknown>): DeviceAuthorization {
+  const unusable = (why: string) =>
+    new CliError('idp_error', `The device authorization response is unusable: ${why}`);
+  if (typeof body.device_code !== 'string' || body.device_code === '')
+    throw unusable('no device_code');
+  if (typeof body.user_code !== 'string' || body.user_code === '' || CONTROL.test(body.user_code))
+    throw unusable('no user_code, or one with control characters');
+  if (!isShowableUrl(body.verification_uri))
+    throw unusable('verification_uri is not an http(s) URL');
+  if (
+    body.verification_uri_complete !== undefined &&
+    !isShowableUrl(body.verification_uri_complete)
+  )
+    throw unusable('verification_uri_complete is not an http(s) URL');
+  if (typeof body.expires_in !== 'number' || !(body.expires_in > 0))
+    throw unusable('no expires_in');
   return body as unknown as DeviceAuthorization;
+}
+
+/**
+ * One poll of the token endpoint; undefined when the provider did not answer (connection refused,
+ * reset or timed out), which RFC 8628 §3.5 answers by polling less often, not by giving up.
+ */
+async function poll(io: Io, metadata: ProviderMetadata, clientId: string, deviceCode: string) {
+  try {
+    return await postForm(io.fetch, metadata.token_endpoint, {
+      grant_type: GRANT_TYPE,
+      device_code: deviceCode,
+      client_id: clientId,
+    });
+  } catch (e) {
+    if (e instanceof CliError && e.code === 'idp_unreachable') return undefined;
+    throw e;
+  }
 }
 
 /**
  * The device authorization grant (RFC 8628): asks for a user code, shows where to enter it
  * (opening a browser when there is one), then polls the token endpoint at the server's
- * interval, slowing down by 5 s on `slow_down` (§3.5), until the person approves or denies
- * or the code expires.
+ * interval, slowing down by 5 s on `slow_down` and doubling it after a poll without an answer
+ * (§3.5), until the person approves or denies or the code expires.
  */
 export async function deviceLogin(
   io: Io,
@@ -71,11 +123,14 @@ export async function deviceLogin(
         'login_failed',
         'The code expired before it was approved; run todo login again',
       );
-    const { status, body } = await postForm(io.fetch, metadata.token_endpoint, {
-      grant_type: GRANT_TYPE,
-      device_code: device.device_code,
-      client_id: clientId,
-    });
+    const answer = await poll(io, metadata, clientId, device.device_code);
+    if (answer === undefined) {
+      // §3.5: "On encountering a connection timeout, clients MUST unilaterally reduce their
+      // polling frequency before retrying"; doubling the interval is the RFC's suggestion.
+      intervalSec *= 2;
+      continue;
+    }
+    const { status, body } = answer;
     const error = oauthError(body);
     if (status === 200 && error === undefined) return toTokenResponse(body, io.now());
     switch (error?.error) {

@@ -1,3 +1,4 @@
+import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
 import type { ProviderMetadata } from './discovery.js';
 import { postForm } from './http.js';
@@ -8,6 +9,18 @@ export interface LogoutOutcome {
   readonly sessionEnded: boolean;
   /** The refresh token was revoked (RFC 7009). */
   readonly revoked: boolean;
+  /** The provider answered at all; false when it could not be reached. */
+  readonly reachable: boolean;
+}
+
+/** The HTTP status of a sign-out request, or undefined when the provider did not answer. */
+async function statusOf(io: Io, url: string, form: Record<string, string>) {
+  try {
+    return (await postForm(io.fetch, url, form)).status;
+  } catch (e) {
+    if (e instanceof CliError && e.code === 'idp_unreachable') return undefined;
+    throw e;
+  }
 }
 
 /**
@@ -15,7 +28,8 @@ export interface LogoutOutcome {
  * `client_id` and `refresh_token` from scripts and ends the whole session (which sends back-
  * channel logout tokens to the API); providers whose end-session endpoint is for browsers only
  * (Authentik) refuse that, and the refresh token is then revoked (RFC 7009 §2.1), which is also
- * done after a Keycloak logout in case the session outlives it.
+ * done after a Keycloak logout in case the session outlives it. Each step is tried whatever the
+ * other gave: a provider that does not answer one may answer the other.
  */
 export async function endSession(
   io: Io,
@@ -24,23 +38,26 @@ export async function endSession(
   refreshToken: string,
 ): Promise<LogoutOutcome> {
   let sessionEnded = false;
+  let reachable = false;
   if (metadata.end_session_endpoint !== undefined) {
-    const { status } = await postForm(io.fetch, metadata.end_session_endpoint, {
+    const status = await statusOf(io, metadata.end_session_endpoint, {
       client_id: clientId,
       refresh_token: refreshToken,
     });
     // Keycloak answers 204; a browser-only endpoint answers a page (200) without ending anything.
     sessionEnded = status === 204;
+    reachable ||= status !== undefined;
   }
   let revoked = false;
   if (metadata.revocation_endpoint !== undefined) {
-    const { status } = await postForm(io.fetch, metadata.revocation_endpoint, {
+    const status = await statusOf(io, metadata.revocation_endpoint, {
       client_id: clientId,
       token: refreshToken,
       token_type_hint: 'refresh_token',
     });
     // RFC 7009 §2.2: 200 also for a token that was already invalid.
     revoked = status === 200;
+    reachable ||= status !== undefined;
   }
-  return { sessionEnded, revoked };
+  return { sessionEnded, revoked, reachable };
 }

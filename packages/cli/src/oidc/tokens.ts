@@ -12,14 +12,41 @@ export interface TokenResponse {
   readonly expiresAt: number;
 }
 
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** RFC 6749 Appendix A.17: a refresh token is 1*VSCHAR (%x20-7E). */
+function isVsChars(value: unknown): value is string {
+  return typeof value === 'string' && /^[\x20-\x7e]+$/.test(value);
+}
+
+/** A token type to quote in a message: short and printable, else a placeholder. */
+function describeType(value: string): string {
+  return /^[A-Za-z0-9_-]{1,20}$/.test(value) ? value : '(unreadable)';
+}
+
 /** Reads a token response; `expires_in` absent counts as 60 s, so the token is refreshed soon. */
 export function toTokenResponse(body: Record<string, unknown>, nowMs: number): TokenResponse {
   if (typeof body.access_token !== 'string' || body.access_token === '')
     throw new CliError('idp_error', 'The token response has no access_token');
+  // Sent as `Authorization: Bearer <token>`: RFC 6750 §2.1's b64token, so a token can never
+  // break the header, and no error about the header can ever quote it.
+  if (!B64TOKEN.test(body.access_token))
+    throw new CliError(
+      'idp_error',
+      'The token response has an access_token that is not a bearer token (RFC 6750 §2.1 b64token)',
+    );
+  // RFC 6749 §7.1: a client must not use a token whose type it does not understand.
+  if (typeof body.token_type === 'string' && body.token_type.toLowerCase() !== 'bearer')
+    throw new CliError(
+      'idp_error',
+      `The identity provider issued a token of token_type ${describeType(body.token_type)}; this client sends Bearer tokens only (is the client set to require DPoP?)`,
+    );
+  if (body.refresh_token !== undefined && !isVsChars(body.refresh_token))
+    throw new CliError('idp_error', 'The token response has a malformed refresh_token');
   const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : 60;
   return {
     accessToken: body.access_token,
-    ...(typeof body.refresh_token === 'string' ? { refreshToken: body.refresh_token } : {}),
+    ...(isVsChars(body.refresh_token) ? { refreshToken: body.refresh_token } : {}),
     ...(typeof body.id_token === 'string' ? { idToken: body.id_token } : {}),
     expiresAt: nowMs + expiresIn * 1000,
   };

@@ -1,14 +1,16 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { privateDir, readPrivateFile, writePrivateFile } from './private-file.js';
 import type { StoredSession, TokenStore } from './types.js';
 
 type Sessions = Record<string, StoredSession>;
 
+const FILE = 'sessions.json';
+
 /**
  * Sessions in `<config dir>/sessions.json`, readable and writable by the user only (mode 0600,
- * directory 0700). Written to a temporary file with that mode first and renamed over the old
- * one, so the tokens are never readable by others, not even for an instant, and a crash never
- * leaves half a file.
+ * directory 0700, see `writePrivateFile`). A token file that is a link, another user's, or
+ * readable by others is refused rather than used.
  */
 export class FileStore implements TokenStore {
   readonly kind = 'file' as const;
@@ -16,13 +18,15 @@ export class FileStore implements TokenStore {
   readonly description: string;
 
   constructor(private readonly dir: string) {
-    this.path = join(dir, 'sessions.json');
+    this.path = join(dir, FILE);
     this.description = `file ${this.path} (mode 0600)`;
   }
 
   private read(): Sessions {
+    const text = readPrivateFile(this.dir, FILE);
+    if (text === undefined) return {};
     try {
-      const value = JSON.parse(readFileSync(this.path, 'utf8')) as unknown;
+      const value = JSON.parse(text) as unknown;
       return value !== null && typeof value === 'object' ? (value as Sessions) : {};
     } catch {
       return {};
@@ -30,12 +34,7 @@ export class FileStore implements TokenStore {
   }
 
   private write(sessions: Sessions): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const temporary = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${JSON.stringify(sessions, null, 2)}\n`, { mode: 0o600, flag: 'w' });
-    // The mode given at creation is filtered by the umask; set it exactly.
-    chmodSync(temporary, 0o600);
-    renameSync(temporary, this.path);
+    writePrivateFile(this.dir, FILE, `${JSON.stringify(sessions, null, 2)}\n`);
   }
 
   load(key: string): StoredSession | undefined {
@@ -50,8 +49,10 @@ export class FileStore implements TokenStore {
     const sessions = this.read();
     if (!(key in sessions)) return false;
     delete sessions[key];
-    if (Object.keys(sessions).length === 0) rmSync(this.path, { force: true });
-    else this.write(sessions);
+    if (Object.keys(sessions).length === 0) {
+      privateDir(this.dir);
+      rmSync(this.path, { force: true });
+    } else this.write(sessions);
     return true;
   }
 }

@@ -1,0 +1,196 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningIdp, startIdp } from '@todo-sso/idp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteDatabase, type TestDatabase } from './support/databases.js';
+import { type Instance, startInstance, testConfig } from './support/harness.js';
+import { adminOtp } from './support/otp.js';
+
+/**
+ * An HTTP relay in front of the dev IdP that answers 503 to every admin read (`GET`) once
+ * `failReadsAfter` has matched a request that went through: the IdP made a change, and then
+ * failed before the API could read the result back.
+ */
+async function flakyRelay(target: string) {
+  const upstream = new URL(target);
+  const state = {
+    failReadsAfter: undefined as RegExp | undefined,
+    tripped: false,
+    seen: [] as string[],
+  };
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    const path = req.url ?? '/';
+    state.seen.push(`${req.method} ${path}`);
+    if (state.tripped && req.method === 'GET' && path.includes('/admin/')) {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('upstream failing');
+      return;
+    }
+    if (state.failReadsAfter?.test(`${req.method} ${path}`)) state.tripped = true;
+    const forward = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    state,
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+/**
+ * Every change the admin routes make at the identity provider is in the audit log, even when
+ * the provider fails right after making it (reading the result back): the change happened.
+ */
+describe('admin routes for the identity provider: a change is audited once it is made', () => {
+  let idp: RunningIdp;
+  let idpData: string;
+  let database: TestDatabase;
+  let direct: Instance;
+  let relayed: Instance;
+  let relay: Awaited<ReturnType<typeof flakyRelay>>;
+  let adminToken: string;
+
+  const call = (
+    instance: Instance,
+    method: 'GET' | 'PUT' | 'POST',
+    url: string,
+    payload?: object,
+  ) =>
+    instance.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${adminToken}` },
+      ...(payload && { payload }),
+    });
+
+  const auditOf = (action: string) =>
+    direct.context.db.kysely
+      .selectFrom('audit_log')
+      .select(['action', 'resource', 'detail', 'outcome'])
+      .where('action', '=', action)
+      .execute();
+
+  beforeAll(async () => {
+    idpData = mkdtempSync(join(tmpdir(), 'idp-admin-audit-'));
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData });
+    relay = await flakyRelay(new URL(idp.issuer).origin);
+    database = sqliteDatabase();
+    const credentials = { OIDC_CLIENT_ID: 'todo-api', OIDC_CLIENT_SECRET: 'todo-api-secret' };
+    direct = await startInstance(testConfig(idp, database.config, credentials));
+    relayed = await startInstance(
+      testConfig(idp, database.config, {
+        ...credentials,
+        IDP_ADMIN_URL: `${relay.url}/admin/realms/todo-app`,
+      }),
+    );
+    const discovery = (await (
+      await fetch(`${idp.issuer}/.well-known/openid-configuration`)
+    ).json()) as Record<string, string>;
+    const res = await fetch(discovery.token_endpoint ?? '', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'todo-cli',
+        username: 'admin',
+        password: 'admin',
+        otp: adminOtp(),
+      }),
+    });
+    adminToken = ((await res.json()) as { access_token: string }).access_token;
+  });
+
+  afterAll(async () => {
+    await relayed?.close();
+    await direct?.close();
+    await relay?.close();
+    await idp?.close();
+    await database?.drop();
+    rmSync(idpData, { recursive: true, force: true });
+  });
+
+  const bobOf = async () => {
+    const found = await call(direct, 'GET', '/admin/idp/users?search=bob');
+    expect(found.statusCode).toBe(200);
+    return (found.json().items as { id: string; username: string; permissions: string[] }[]).find(
+      (u) => u.username === 'bob',
+    );
+  };
+
+  it('audits a role granted when the IdP fails while the API reads the user back', async () => {
+    const bob = await bobOf();
+    expect(bob?.permissions).not.toContain('reports:generate');
+    relay.state.tripped = false;
+    relay.state.failReadsAfter = /^POST .*\/role-mappings\/clients\//;
+    const res = await call(relayed, 'PUT', `/admin/idp/users/${bob?.id}/roles/reports:generate`);
+    relay.state.failReadsAfter = undefined;
+    relay.state.tripped = false;
+    // The IdP made the change: it must be in the audit log, and the answer must not say otherwise.
+    expect((await bobOf())?.permissions).toContain('reports:generate');
+    expect(await auditOf('idp.role.grant')).toEqual([
+      {
+        action: 'idp.role.grant',
+        resource: `idp-user:${bob?.id}`,
+        detail: 'reports:generate',
+        outcome: 'success',
+      },
+    ]);
+    expect(res.statusCode).toBe(503);
+    expect(res.json().detail).not.toMatch(/nothing was changed/);
+    expect(res.json().detail).toMatch(/was made/);
+  });
+
+  it('audits a user created when the IdP fails while the API reads the user back', async () => {
+    relay.state.failReadsAfter = /^POST .*\/users\/?$/;
+    const res = await call(relayed, 'POST', '/admin/idp/users', { username: 'dora' });
+    relay.state.failReadsAfter = undefined;
+    relay.state.tripped = false;
+    const found = await call(direct, 'GET', '/admin/idp/users?search=dora');
+    expect(found.json().items).toHaveLength(1);
+    expect(await auditOf('idp.user.create')).toMatchObject([
+      { action: 'idp.user.create', detail: 'dora' },
+    ]);
+    expect(res.statusCode).toBe(503);
+    expect(res.json().detail).not.toMatch(/nothing was changed/);
+  });
+
+  it('refuses ids and role names that would reach another admin URL before any call is made', async () => {
+    const bob = await bobOf();
+    relay.state.seen = [];
+    const refused = [
+      ['PUT', '/admin/idp/users/..%2F..%2Fclients/roles/admin'],
+      ['PUT', '/admin/idp/users/%2E%2E/roles/admin'],
+      ['GET', `/admin/idp/users/${'a'.repeat(65)}/sessions`],
+      ['GET', '/admin/idp/users/bob%00/sessions'],
+      ['POST', '/admin/idp/users/a%2Fb/logout'],
+      ['PUT', `/admin/idp/users/${bob?.id}/roles/..%2F..%2Fusers`],
+      ['PUT', `/admin/idp/users/${bob?.id}/roles/${'r'.repeat(101)}`],
+    ] as const;
+    for (const [method, url] of refused) {
+      const res = await call(relayed, method, url);
+      expect([400, 404], `${method} ${url}`).toContain(res.statusCode);
+    }
+    // A role name the pattern lets through is looked up by name, never put into a URL.
+    const dots = await call(relayed, 'PUT', `/admin/idp/users/${bob?.id}/roles/..admin..`);
+    expect(dots.statusCode).toBe(404);
+    expect(relay.state.seen.filter((r) => /\.\.|%2f|%2e|%00/i.test(r))).toEqual([]);
+    expect(await auditOf('idp.role.grant')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,154 @@
+import type { AddressInfo } from 'node:net';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { alice, bob, type TestUser } from '@todo-sso/auth/testing';
+import type { InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteDriver, useTestDatabase } from './support/databases.js';
+import { suiteFixture } from './support/fixture.js';
+import { type Harness, startHarness } from './support/harness.js';
+
+/**
+ * `/mcp` with the SDK's own `Client` and Streamable HTTP transport as the independent peer, over
+ * real HTTP with signed tokens: an agent holding a read-only person's token writes through no
+ * tool, even in a list the person edits; an agent reaches nobody else's todos; malformed tool
+ * input changes nothing.
+ */
+describe('the MCP tools through the SDK client', () => {
+  const database = useTestDatabase(sqliteDriver);
+  const h: Harness = suiteFixture(
+    false,
+    () => startHarness(database.config),
+    (x) => x.close(),
+  );
+  let base = '';
+  const clients: Client[] = [];
+  const reader: TestUser = {
+    ...alice,
+    sub: 'reader-0000-read-only',
+    username: 'reader',
+    email: 'reader@example.com',
+    permissions: ['todos:read'],
+  };
+
+  beforeAll(async () => {
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const c of clients) await c.close();
+  });
+
+  /** An SDK client connected to `/mcp` with an agent's token for `user`. */
+  const agentOf = async (user: TestUser) => {
+    const token = await h.idp.accessToken(user, {
+      claims: { aud: `${base}/mcp`, azp: 'agent-client' },
+    });
+    const client = new Client({ name: 'review-agent', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL('/mcp', base), {
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+    });
+    await client.connect(transport);
+    clients.push(client);
+    return client;
+  };
+  const call = async (client: Client, name: string, args: Record<string, unknown>) => {
+    const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+    const first = result.content[0];
+    const text = first?.type === 'text' ? first.text : '';
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {}
+    return { isError: result.isError === true, body };
+  };
+  /** A REST call with the person's own (first-party) token. */
+  const rest = async (user: TestUser, options: InjectOptions) => {
+    const token = await h.idp.accessToken(user);
+    return h.app.inject({ ...options, headers: { authorization: `Bearer ${token}` } });
+  };
+
+  it('gives a read-only agent no write through any tool, even in a list its person edits', async () => {
+    await rest(reader, { url: '/lists/' });
+    const list = (
+      await h.as('alice', { method: 'POST', url: '/lists/', payload: { name: 'R' } })
+    ).json().id as string;
+    const shared = await h.as('alice', {
+      method: 'PUT',
+      url: `/lists/${list}/members/reader`,
+      payload: { relation: 'editor' },
+    });
+    expect(shared.statusCode).toBe(200);
+    const todo = (
+      await h.as('alice', {
+        method: 'POST',
+        url: '/todos/',
+        payload: { title: 'keep', listId: list },
+      })
+    ).json().id as string;
+
+    const agent = await agentOf(reader);
+    const writes: [string, Record<string, unknown>][] = [
+      ['create_todo', { title: 'x' }],
+      ['create_todo', { title: 'x', listId: list }],
+      ['update_todo', { id: todo, title: 'changed' }],
+      ['complete_todo', { id: todo }],
+      ['delete_todo', { id: todo }],
+      ['share_list', { listId: list, username: 'bob', relation: 'viewer' }],
+    ];
+    for (const [name, args] of writes) {
+      const answer = await call(agent, name, args);
+      expect(answer.isError, name).toBe(true);
+      expect(answer.body, name).toMatchObject({ status: 403, reason: 'permission_missing' });
+    }
+    const read = await call(agent, 'list_todos', { listId: list });
+    expect(read.isError).toBe(false);
+    expect(read.body).toMatchObject({ items: [{ id: todo, title: 'keep', completed: false }] });
+    const members = await h.as('alice', { url: `/lists/${list}/members` });
+    expect(
+      members
+        .json()
+        .map((m: { username: string }) => m.username)
+        .sort(),
+    ).toEqual(['alice', 'reader']);
+  });
+
+  it("reaches nobody else's todos: another person's todo is not_found to every tool", async () => {
+    const bobs = (
+      await rest(bob, { method: 'POST', url: '/todos/', payload: { title: 'bob' } })
+    ).json().id as string;
+    const agent = await agentOf(alice);
+    for (const [name, args] of [
+      ['update_todo', { id: bobs, title: 'mine now' }],
+      ['complete_todo', { id: bobs }],
+      ['delete_todo', { id: bobs }],
+    ] as const) {
+      const answer = await call(agent, name, args);
+      expect(answer.isError, name).toBe(true);
+      expect(answer.body, name).toMatchObject({ code: 'not_found', status: 404 });
+    }
+    const listed = await call(agent, 'list_todos', {});
+    expect(JSON.stringify(listed.body)).not.toContain(bobs);
+    const still = await rest(bob, { url: `/todos/${bobs}` });
+    expect(still.json()).toMatchObject({ title: 'bob', completed: false });
+  });
+
+  it('refuses malformed tool input and writes nothing', async () => {
+    const agent = await agentOf(alice);
+    const before = (await h.as('alice', { url: '/todos/?limit=100' })).json().items.length;
+    for (const args of [
+      { title: '' },
+      { title: '   ' },
+      { title: 'x'.repeat(201) },
+      { title: 'ok', listId: '../../lists' },
+      { title: 'ok', description: 'd'.repeat(2001) },
+      { title: 42 },
+    ]) {
+      const answer = await call(agent, 'create_todo', args);
+      expect(answer.isError, JSON.stringify(args).slice(0, 60)).toBe(true);
+    }
+    const after = (await h.as('alice', { url: '/todos/?limit=100' })).json().items.length;
+    expect(after).toBe(before);
+  });
+});

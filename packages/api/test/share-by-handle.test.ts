@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { drivers } from './support/databases.js';
+import { type Harness, useHarness } from './support/harness.js';
+
+/**
+ * Sharing names the person by username or email. An email is the person's own to type at most
+ * identity providers (and unverified until they prove it), so a handle that more than one person
+ * answers to must not reach whichever of them the database returns first.
+ */
+describe.each(drivers)('sharing by username or email on $name', (driver) => {
+  const h: Harness = useHarness(driver);
+  const permissions = ['todos:read', 'todos:write'];
+  const bob = { sub: 'bob-0000-real', username: 'bob', email: 'bob@example.com', permissions };
+  // Mallory typed bob's address as her own and signed in first.
+  const mallory = {
+    sub: 'mallory-000-claims-bob',
+    username: 'mallory',
+    email: 'Bob@Example.com',
+    permissions,
+  };
+
+  const signIn = async (user: typeof bob) => {
+    const token = await h.idp.accessToken(user);
+    const res = await h.app.inject({
+      url: '/lists/',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.statusCode).toBe(200);
+    return token;
+  };
+
+  const newList = async () => {
+    const res = await h.as('alice', { method: 'POST', url: '/lists/', payload: { name: 'Plans' } });
+    expect(res.statusCode).toBe(201);
+    return res.json().id as string;
+  };
+
+  const share = (list: string, handle: string) =>
+    h.as('alice', {
+      method: 'PUT',
+      url: `/lists/${list}/members/${encodeURIComponent(handle)}`,
+      payload: { relation: 'editor' },
+    });
+
+  it('refuses an email that two people answer to (409), sharing with neither', async () => {
+    const malloryToken = await signIn(mallory);
+    await signIn(bob);
+    const list = await newList();
+    const res = await share(list, 'bob@example.com');
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ code: 'conflict' });
+    // Mallory was not given the list.
+    const seen = await h.app.inject({
+      url: `/lists/${list}`,
+      headers: { authorization: `Bearer ${malloryToken}` },
+    });
+    expect(seen.statusCode).toBe(404);
+    const members = await h.as('alice', { url: `/lists/${list}/members` });
+    expect(members.json().map((m: { username: string }) => m.username)).toEqual(['alice']);
+  });
+
+  it('shares by the username, which names one person', async () => {
+    const list = await newList();
+    const res = await share(list, 'bob');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ sub: bob.sub, relation: 'editor' });
+  });
+});
