@@ -1,3 +1,6 @@
+// Why this file is long: the one statement of `GET /todos/` in both engines (PostgreSQL's LATERAL
+// read, SQLite's read of small and large lists, the JSON each engine builds) is kept together, so
+// that the two stay the same page.
 import {
   type CompiledQuery,
   type Kysely,
