@@ -158,6 +158,51 @@ describe.each(drivers)('external decision point on $driver', ({ skip, create }) 
   });
 
   it.skipIf(skip)(
+    'names a caller administrator to the decision point only for the configured admin role',
+    async () => {
+      // Administrators are those with OIDC_ADMIN_ROLE; a role that merely shares the name
+      // `admin` of the decision API's vocabulary must not make its holder one there.
+      const subjects: { properties?: { roles?: string[] } }[] = [];
+      const config = testConfig(idp, database.config, {
+        AUTHZ_PDP_URL: pdpUrl,
+        AUTHZ_PDP_TOKEN: await idp.accessToken({
+          sub: 'service-account-todo-api',
+          roles: [],
+          permissions: ['authz:evaluate'],
+        }),
+        OIDC_ADMIN_ROLE: 'todo-admin',
+      });
+      const ctx = await createContext(config, {
+        logger: createLogger('silent'),
+        fetch: (input, init) => {
+          if (typeof init?.body === 'string') subjects.push(JSON.parse(init.body).subject);
+          return fetch(input, init);
+        },
+      });
+      const app = await buildApp(ctx);
+      const rolesSent = async (roles: string[]) => {
+        subjects.length = 0;
+        const res = await app.inject({
+          method: 'GET',
+          url: `/lists/${list}`,
+          headers: { authorization: `Bearer ${await idp.accessToken({ ...bob, roles })}` },
+        });
+        expect(res.statusCode).toBe(200);
+        expect(subjects.length).toBeGreaterThan(0);
+        return subjects.map((subject) => subject.properties?.roles);
+      };
+      try {
+        for (const roles of await rolesSent(['user', 'admin'])) expect(roles).toEqual(['user']);
+        for (const roles of await rolesSent(['user', 'todo-admin']))
+          expect(roles).toEqual(['user', 'todo-admin', 'admin']);
+      } finally {
+        await app.close();
+        await ctx.close();
+      }
+    },
+  );
+
+  it.skipIf(skip)(
     'fails closed with 503 when the decision point is unreachable or silent',
     async () => {
       const closed = await apiAsking('http://127.0.0.1:1');

@@ -5,6 +5,7 @@ import { refresh, type TokenResponse } from './oidc/tokens.js';
 import type { Settings } from './settings.js';
 import { FileStore } from './store/file-store.js';
 import { type OpenedStore, openStore } from './store/open-store.js';
+import { withRefreshLock } from './store/refresh-lock.js';
 import { type StoredSession, sessionKey, type TokenStore } from './store/types.js';
 
 /** Refresh this long before `exp`, so a token never expires on its way to the API. */
@@ -72,16 +73,33 @@ export class Session {
 
   /**
    * A valid access token: the stored one, or a silently refreshed one when it expires within
-   * 30 s (or `force`, after the API refused it).
+   * 30 s or is `refused` (the API answered 401 to it). The refresh happens under a lock shared by
+   * every `todo` command, after reading the store again: a command that waited finds the tokens
+   * the other one stored and uses them instead of redeeming a refresh token already used.
    */
-  async accessToken(force = false): Promise<string> {
+  async accessToken(refused?: string): Promise<string> {
+    const usable = (s: StoredSession) =>
+      s.accessToken !== refused && s.expiresAt - REFRESH_MARGIN_MS > this.io.now();
+    const stored = this.signedIn();
+    if (usable(stored)) return stored.accessToken;
+    return withRefreshLock(this.settings.configDir, async () => {
+      const current = this.signedIn();
+      if (usable(current)) return current.accessToken;
+      return this.refreshed(current);
+    });
+  }
+
+  private signedIn(): StoredSession {
     const stored = this.load();
     if (stored === undefined)
       throw new CliError(
         'not_signed_in',
         `Not signed in to ${this.settings.issuer}; run todo login`,
       );
-    if (!force && stored.expiresAt - REFRESH_MARGIN_MS > this.io.now()) return stored.accessToken;
+    return stored;
+  }
+
+  private async refreshed(stored: StoredSession): Promise<string> {
     if (stored.refreshToken === undefined)
       throw new CliError('session_ended', 'The access token expired; run todo login');
     let fresh: TokenResponse;

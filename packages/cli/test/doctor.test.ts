@@ -128,6 +128,55 @@ describe('todo doctor', () => {
     );
   });
 
+  it('never prints the token it checks or a client secret it read, whatever the verdict', async () => {
+    const form = new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'todo-cli',
+      username: 'alice',
+      password: 'alice',
+      scope: 'openid',
+    });
+    const tokens = (await (
+      await fetch(`${good.issuer}/protocol/openid-connect/token`, { method: 'POST', body: form })
+    ).json()) as { access_token: string; id_token: string; refresh_token: string };
+    const secret = 'doctor-must-not-print-this-client-secret';
+    const header = tokens.access_token.split('.')[0] as string;
+    const checked = [
+      tokens.access_token,
+      tokens.id_token,
+      tokens.refresh_token,
+      `${tokens.access_token.slice(0, -8)}AAAAAAAA`,
+      `${header}.bm90LWpzb24.c2ln`,
+    ];
+    for (const [i, token] of checked.entries()) {
+      for (const extra of [[], ['--json']]) {
+        const t = terminal({
+          ...env(good),
+          ...(i === 0
+            ? { OIDC_VERIFY: 'introspect', OIDC_CLIENT_ID: 'todo-api', OIDC_CLIENT_SECRET: secret }
+            : {}),
+        });
+        const result = await t.run('doctor', '--token', token, ...extra);
+        const printed = `${result.out}\n${result.err}`;
+        expect(printed).not.toContain(token.split('.').slice(1).join('.'));
+        expect(printed).not.toContain(token.slice(-16));
+        expect(printed).not.toContain(secret);
+      }
+    }
+  });
+
+  it('with --login, still diagnoses an issuer the sign-in cannot use instead of stopping at it', async () => {
+    const result = await terminal(env(good)).run(
+      'doctor',
+      '--issuer',
+      `${good.issuer}/`,
+      '--login',
+    );
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('✗ issuer_trailing_slash');
+    expect(result.err).toMatch(/^No sign-in, so no token to check: /);
+  });
+
   it('runs as npm run doctor on the API’s own environment', async () => {
     const run = await npmRunDoctor(`${good.issuer}/`);
     expect(run.status).toBe(1);

@@ -80,14 +80,23 @@ export function accessGuard(options: AccessOptions) {
   };
 }
 
-/** The caller as the external decision point's subject. */
+/**
+ * The caller as the external decision point's subject. In the decision API's vocabulary the role
+ * `admin` marks an administrator (the permission column then does not apply), so it is sent for
+ * those holding `OIDC_ADMIN_ROLE` and only for them: a role of the provider's that merely has
+ * that name is left out.
+ */
 function subjectOf(principal: Principal) {
+  const roles = principal.roles.filter((role) => role !== ADMIN);
   return {
     issuer: principal.issuer,
     subject: principal.subject,
     permissions: principal.permissions,
-    roles: principal.isAdmin ? [...principal.roles, 'admin'] : principal.roles,
+    roles: principal.isAdmin ? [...roles, ADMIN] : roles,
   };
 }
+
+/** The administrator's role in the decision API's subject properties. */
+const ADMIN = 'admin';
 
 export type AccessGuard = ReturnType<typeof accessGuard>;

@@ -12,11 +12,12 @@ export type ApiClient = ReturnType<typeof createClient<paths>>;
  * `invalid_token` (expired, or revoked in the meantime), refreshes once and retries.
  */
 export function authenticatedFetch(io: Io, session: Session): typeof fetch {
-  const send = async (request: Request, force: boolean) => {
+  const send = async (request: Request, refused?: string) => {
     const attempt = request.clone();
-    attempt.headers.set('authorization', `Bearer ${await session.accessToken(force)}`);
+    const token = await session.accessToken(refused);
+    attempt.headers.set('authorization', `Bearer ${token}`);
     try {
-      return await io.fetch(attempt);
+      return { token, response: await io.fetch(attempt) };
     } catch (cause) {
       throw new CliError(
         'api_unreachable',
@@ -27,14 +28,14 @@ export function authenticatedFetch(io: Io, session: Session): typeof fetch {
   };
   return async (input, init) => {
     const request = new Request(input, init);
-    const response = await send(request, false);
+    const { token, response } = await send(request);
     if (
       response.status === 401 &&
       (response.headers.get('www-authenticate') ?? '').includes('invalid_token') &&
       session.load()?.refreshToken !== undefined
     ) {
       await response.body?.cancel();
-      return send(request, true);
+      return (await send(request, token)).response;
     }
     return response;
   };

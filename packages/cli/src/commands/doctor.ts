@@ -3,6 +3,7 @@ import type { Diagnosis, Finding } from '@todo-sso/auth/diagnose';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { deviceLogin } from '../oidc/device-flow.js';
+import type { ProviderMetadata } from '../oidc/discovery.js';
 import { Session } from '../session.js';
 
 /**
@@ -83,6 +84,25 @@ function render(d: Diagnosis, source: string): string {
   return lines.join('\n');
 }
 
+/**
+ * A token from the device grant where the API's (first) issuer is, as a person using the API
+ * would sign in; undefined when the provider cannot be used for that (unreachable, or its
+ * discovery names another issuer, OIDC Discovery §4.3) — the diagnosis then explains why.
+ */
+async function signIn(ctx: CommandContext, issuer: IssuerOptions): Promise<string | undefined> {
+  const settings = { ...ctx.settings(), issuer: issuer.issuer };
+  let metadata: ProviderMetadata;
+  try {
+    metadata = await new Session(ctx.io, settings).metadata();
+  } catch (e) {
+    if (!(e instanceof CliError) || (e.code !== 'idp_error' && e.code !== 'idp_unreachable'))
+      throw e;
+    ctx.io.err(`No sign-in, so no token to check: ${e.message}`);
+    return undefined;
+  }
+  return (await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope)).accessToken;
+}
+
 /** `todo doctor`: why the API would refuse this setup or this token, and how to fix it. */
 export const doctor: Command = {
   usage:
@@ -102,10 +122,7 @@ export const doctor: Command = {
     if (ctx.values.login) {
       if (token !== undefined)
         throw new CliError('usage', '--token and --login exclude each other');
-      // Sign in where the API's (first) issuer is, as a person using the API would.
-      const settings = { ...ctx.settings(), issuer: (issuers[0] as IssuerOptions).issuer };
-      const metadata = await new Session(ctx.io, settings).metadata();
-      token = (await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope)).accessToken;
+      token = await signIn(ctx, issuers[0] as IssuerOptions);
     }
     const diagnosis = await diagnose({
       issuers,
