@@ -83,6 +83,7 @@ export async function verifyLogoutToken(
       ...(jti === undefined ? {} : { jti }),
       issuedAt: iat,
       expiresAt: exp,
+      acceptedUntil: Math.min(exp, iat + LOGOUT_TOKEN_MAX_AGE_SEC) + leeway,
       audience: Object.freeze([...audiencesOf(payload)]),
       claims: Object.freeze({ ...payload }),
     });
