@@ -217,7 +217,8 @@ describe('JWKS cache', () => {
     ],
   ])('ignores a key with %s even when its kid matches', async (_name, members) => {
     const odd = await generateSigningKey('RS256');
-    idp.publishJwk({ ...odd.publicJwk, ...members });
+    // Malformed members on purpose: the JWK type does not allow them.
+    idp.publishJwk({ ...odd.publicJwk, ...(members as object) });
     const auth = make();
     await expectAuthFailure(
       auth.authenticate(await idp.accessToken(alice, { key: odd })),
