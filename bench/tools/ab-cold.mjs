@@ -65,14 +65,18 @@ for (const spec of builds) {
     ...(await startApi(root, iss.issuer.issuer, env, nodeOptions)),
     cold: [],
     warm: [],
+    next: 0,
   });
 }
-let next = 0;
-const cold = () => ({ headers: { authorization: `Bearer ${pool[next++ % pool.length]}` } });
+// Each API process walks the pool in its own order from the start: with one cursor shared by
+// all, a process could be handed the very tokens it answered last (all cache hits) in a round.
+const coldFor = (a) => () => ({
+  headers: { authorization: `Bearer ${pool[a.next++ % pool.length]}` },
+});
 const warm = { authorization: `Bearer ${warmToken}` };
 // Warm-up: every build answers the whole pool once (its cache full, its code optimised).
 for (const a of apis) {
-  await fire({ url: `${a.url}/me`, amount: pool.length, next: cold });
+  await fire({ url: `${a.url}/me`, amount: pool.length, next: coldFor(a) });
   await fire({ url: `${a.url}/me`, amount: 2000, headers: warm });
 }
 for (let r = 0; r < rounds; r++) {
@@ -81,7 +85,7 @@ for (let r = 0; r < rounds; r++) {
     for (const kind of ['cold', 'warm']) {
       const spec =
         kind === 'cold'
-          ? { pid: a.pid, url: `${a.url}/me`, amount, next: cold }
+          ? { pid: a.pid, url: `${a.url}/me`, amount, next: coldFor(a) }
           : { pid: a.pid, url: `${a.url}/me`, amount, headers: warm };
       const { result, events } = await counted(a.pid, () => fire(spec));
       const bad = [...result.statuses].filter(([k]) => k !== 200);

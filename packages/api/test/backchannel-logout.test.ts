@@ -1,8 +1,9 @@
 import { generateSigningKey, type TestUser } from '@todo-sso/auth/testing';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { drivers, rowCount, sqliteDriver } from './support/databases.js';
-import { type Harness, useHarness, users } from './support/harness.js';
+import { drivers, rowCount, sqliteDriver, useTestDatabase } from './support/databases.js';
+import { suiteFixture } from './support/fixture.js';
+import { type Harness, startHarness, useHarness, users } from './support/harness.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
@@ -276,5 +277,32 @@ describe('an admin revocation that fails half-way on SQLite', () => {
     expect(await count('revocations')).toBe(1);
     expect(await count('audit_log')).toBe(audited + 1);
     expect((await getMe(h, old)).json()).toMatchObject({ code: 'token_revoked' });
+  });
+});
+
+describe('a logout token replayed after its jti record would have expired', () => {
+  // Revocations (and, until now, seen jtis) last as long as the longest access token: here 60 s,
+  // shorter than the 600 s a logout token stays acceptable for (LOGOUT_TOKEN_MAX_AGE_SEC).
+  const database = useTestDatabase(sqliteDriver);
+  const h = suiteFixture(
+    false,
+    () => startHarness(database.config, { REVOCATION_TTL_SECONDS: '60' }),
+    (harness) => harness.close(),
+  );
+
+  it('is still refused as a replay while the token itself could be accepted (§2.6 step 8)', async () => {
+    const sid = 'session-bob-short-ttl';
+    const token = await h.idp.logoutToken({ sub: users.bob.sub, sid }, { expiresInSec: 300 });
+    expect((await postLogout(h, token)).statusCode).toBe(200);
+    try {
+      // 90 s later the token is still unexpired and recent enough; the periodic prune runs.
+      h.setClockOffset(90_000);
+      await h.context.revocations.reload();
+      const replay = await postLogout(h, token);
+      expect(replay.statusCode).toBe(400);
+      expect(replay.json()).toMatchObject({ code: 'logout_token_invalid' });
+    } finally {
+      h.setClockOffset(0);
+    }
   });
 });

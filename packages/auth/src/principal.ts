@@ -42,6 +42,12 @@ export interface LogoutTokenClaims {
   issuedAt: number;
   /** `exp`, required (Back-Channel Logout 1.0 §2.4, errata set 1). */
   expiresAt: number;
+  /**
+   * The last instant (seconds since the epoch) at which this token would still pass validation:
+   * `exp` or the maximum age after `iat`, whichever comes first, plus the clock tolerance. A
+   * replay check (§2.6 step 8) must remember the `jti` at least until then.
+   */
+  acceptedUntil: number;
   audience: readonly string[];
   claims: Readonly<Record<string, unknown>>;
 }

@@ -207,6 +207,26 @@ describe('JWKS cache', () => {
     );
   });
 
+  test.each([
+    ['key_ops that is not an array (RFC 7517 §4.3)', { key_ops: 'encrypt' }],
+    ['key_ops without verify', { key_ops: ['encrypt'] }],
+    ['a use that is not a string (RFC 7517 §4.2)', { use: ['sig', 'enc'] }],
+    [
+      'use "sig" but key_ops without verify (RFC 7517 §4.3: consistent or ignored)',
+      { key_ops: ['sign'] },
+    ],
+  ])('ignores a key with %s even when its kid matches', async (_name, members) => {
+    const odd = await generateSigningKey('RS256');
+    // Malformed members on purpose: the JWK type does not allow them.
+    idp.publishJwk({ ...odd.publicJwk, ...(members as object) });
+    const auth = make();
+    await expectAuthFailure(
+      auth.authenticate(await idp.accessToken(alice, { key: odd })),
+      'key_unknown',
+      401,
+    );
+  });
+
   test('keeps accepting tokens with cached keys while the IdP is down, and reports the outage', async () => {
     const auth = make({ cache: { maxEntries: 0 } });
     await auth.authenticate(await idp.accessToken(alice));

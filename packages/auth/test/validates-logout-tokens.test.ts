@@ -52,6 +52,10 @@ describe.each(['keycloak', 'generic'] as const)(
       ['with a non-numeric exp', { claims: { exp: 'soon' } }],
       ['expired', { issuedAt: Math.floor(clock.now() / 1000) - 200, expiresInSec: 60 }],
       ['typed as an access token', { header: { typ: 'at+jwt' }, claims: { typ: undefined } }],
+      [
+        'typed as an access token in its header despite a Logout typ claim (RFC 8725 §3.11)',
+        { header: { typ: 'at+jwt' }, claims: { typ: 'Logout' } },
+      ],
     ])('rejects a logout token %s with logout_token_invalid (400)', async (_name, options) => {
       const token = await idp.logoutToken({ sub: alice.sub, sid: 's' }, options);
       await expectAuthFailure(

@@ -56,9 +56,29 @@ function readProfile(dir: string): Profile {
   }
 }
 
+/** Hosts that never leave this machine: `localhost` (RFC 6761 §6.3) and loopback addresses. */
+function isLoopback(hostname: string): boolean {
+  return (
+    hostname === 'localhost' ||
+    hostname.endsWith('.localhost') ||
+    /^127\.\d+\.\d+\.\d+$/.test(hostname) ||
+    hostname === '[::1]'
+  );
+}
+
+/**
+ * An http(s) URL tokens may be sent to: https, or http on this machine only (RFC 6750 §5.3 and
+ * RFC 9700 §2.6: bearer tokens travel over TLS).
+ */
 function url(name: string, value: string): string {
   if (!/^https?:\/\/[^\s]+$/.test(value) || !URL.canParse(value))
     throw new CliError('usage', `${name} must be an http(s) URL, got "${value}"`);
+  const parsed = new URL(value);
+  if (parsed.protocol === 'http:' && !isLoopback(parsed.hostname))
+    throw new CliError(
+      'usage',
+      `${name} must be https: tokens are sent to it, and http is for this machine only (localhost, 127.0.0.1, [::1]); got "${value}"`,
+    );
   return value;
 }
 

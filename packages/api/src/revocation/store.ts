@@ -174,14 +174,25 @@ export class RevocationStore {
    * revocation rows in the transaction of the audit record (`writeAndAudit`), so a failure
    * leaves the `jti` unclaimed and the IdP's retry (§2.8) can still end the session. Memory and
    * the other instances learn of it only after the commit. Returns `undefined` for a replay.
+   * The `jti` is kept for the revocation lifetime, and at least until `acceptedUntil` (seconds
+   * since the epoch), the last instant the token would pass validation: a shorter memory would
+   * let the same token be accepted again (§2.6 step 8).
    */
   async logout(
-    target: { issuer: string; jti: string; sessionId?: string | undefined; subject?: string },
+    target: {
+      issuer: string;
+      jti: string;
+      acceptedUntil: number;
+      sessionId?: string | undefined;
+      subject?: string;
+    },
     commit: Commit<Revocation | false>,
   ): Promise<Revocation | undefined> {
     const { issuer } = target;
     const now = this.#now();
-    const jtiExpiresAt = new Date(now.getTime() + this.#ttlMs);
+    const jtiExpiresAt = new Date(
+      Math.max(now.getTime() + this.#ttlMs, (target.acceptedUntil + 1) * 1000),
+    );
     // §2.4: with a sid, only that session ends (and the subject's sid-less tokens, which cannot
     // be told apart from it); with only a sub, all of the subject's tokens.
     const revocations: Revocation[] = [];

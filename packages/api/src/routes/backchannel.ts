@@ -70,6 +70,7 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
           {
             issuer: claims.issuer,
             jti: claims.jti,
+            acceptedUntil: claims.acceptedUntil,
             sessionId: claims.sessionId,
             ...(claims.subject !== undefined && { subject: claims.subject }),
           },

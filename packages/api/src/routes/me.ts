@@ -49,7 +49,19 @@ const JSON_UTF8 = 'application/json; charset=utf-8';
  */
 const bodies = new WeakMap<Principal, string>();
 
-/** The `/me` body of a principal. */
+/** The API's own permissions of a list: the list itself when it holds no other (the usual case). */
+function apiPermissions(permissions: readonly string[]): readonly string[] {
+  for (const x of permissions)
+    if (!PERMISSIONS.has(x)) return permissions.filter((y) => PERMISSIONS.has(y));
+  return permissions;
+}
+
+/**
+ * The `/me` body of a principal, serialised by the route's schema. The principal's frozen lists
+ * serve as they are (the serialiser only reads them), and `acr`, `amr` and `authTime` are left
+ * undefined when the token does not carry them: the serialiser writes no optional property
+ * whose value is undefined. A token's first request serialises it, so no copies are made.
+ */
 function meOf(p: Principal) {
   return {
     sub: p.subject,
@@ -57,14 +69,14 @@ function meOf(p: Principal) {
     username: p.username ?? null,
     email: p.email ?? null,
     name: p.name ?? null,
-    roles: [...p.roles],
+    roles: p.roles,
     // The API's own vocabulary only: a flat `groups` claim (Authentik) also carries roles.
-    permissions: p.permissions.filter((x) => PERMISSIONS.has(x)),
+    permissions: apiPermissions(p.permissions),
     department: attribute(p, 'department'),
     isAdmin: p.isAdmin,
     // Present only when the token says (RFC 9470 step-up reads them).
-    ...(p.acr !== undefined && { acr: p.acr }),
-    ...(p.amr !== undefined && { amr: [...p.amr] }),
-    ...(p.authTime !== undefined && { authTime: p.authTime }),
+    acr: p.acr,
+    amr: p.amr,
+    authTime: p.authTime,
   };
 }

@@ -120,7 +120,7 @@ export type SenderResult = ReturnType<NonNullable<Authenticator['checkSenderNow'
  * After the proof check: the principal and the proof key, later with an asynchronous (shared)
  * replay store. The principal becomes the request's only once its sender passed (RFC 9449 §7).
  */
-function afterSender(
+export function afterSender(
   state: RequestHookState,
   request: FastifyRequest,
   reply: FastifyReply,

@@ -2,7 +2,13 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import { tokenKey } from '../cache/lru.js';
 import { AuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
-import { type Batches, proceed, type RequestHookState, verifyInBatch } from './after-token.js';
+import {
+  afterSender,
+  type Batches,
+  proceed,
+  type RequestHookState,
+  verifyInBatch,
+} from './after-token.js';
 import { type Credentials, refuseQueryToken } from './bearer.js';
 import { type ConnectionCredentials, credentialsOf, warmLookup } from './connection-memo.js';
 import { ProofBatch } from './proof-batch.js';
@@ -68,6 +74,11 @@ export function createRequestHook(
       }
     } catch (error) {
       return done(error as Error);
+    }
+    // The usual warm request, a cached plain bearer token: no sender to check (RFC 9449 §7).
+    if (hit !== undefined && credentials?.scheme !== 'DPoP' && hit.confirmation === undefined) {
+      afterSender(state, request, reply, auth, done, hit, undefined);
+      return;
     }
     proceed(
       state,

@@ -48,11 +48,26 @@ export function rewriteEndpoint(issuer: ResolvedIssuer, endpoint: string): strin
   return endpoint;
 }
 
-function optionalUrl(metadata: Record<string, unknown>, name: string): string | undefined {
+/**
+ * An endpoint URL from the metadata. Metadata fetched over TLS must advertise its endpoints over
+ * TLS too: RFC 7662 §2.1/§4 (the introspection call carries the client secret and the token),
+ * RFC 8414 §2 and OIDC Discovery §3 (`jwks_uri`, the source of every trusted key). A downgrade
+ * to plain HTTP is refused (fail closed). A plain-HTTP alias (`discoveryUrl`, an internal
+ * address) is the operator's choice and keeps its endpoints as advertised.
+ */
+function optionalUrl(
+  issuer: ResolvedIssuer,
+  metadata: Record<string, unknown>,
+  name: string,
+): string | undefined {
   const value = metadata[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !URL.canParse(value))
     throw new IdpHttpError(`Metadata member ${name} is not a URL`);
+  if (metadataUrl(issuer).startsWith('https:') && new URL(value).protocol !== 'https:')
+    throw new IdpHttpError(
+      `Metadata member ${name} ${value} is not protected by TLS, though the metadata is`,
+    );
   return value;
 }
 
@@ -78,8 +93,8 @@ export async function discover(
     throw new IdpHttpError(
       `Metadata issuer ${describeValue(advertised)} does not match ${issuer.issuer}`,
     );
-  const jwksUri = optionalUrl(metadata, 'jwks_uri');
-  const introspection = optionalUrl(metadata, 'introspection_endpoint');
+  const jwksUri = optionalUrl(issuer, metadata, 'jwks_uri');
+  const introspection = optionalUrl(issuer, metadata, 'introspection_endpoint');
   return {
     ...(jwksUri === undefined ? {} : { jwksUri: rewriteEndpoint(issuer, jwksUri) }),
     ...(introspection === undefined

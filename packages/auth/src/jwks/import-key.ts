@@ -19,8 +19,9 @@ const KEY_MEMBERS = ['kty', 'n', 'e', 'crv', 'x', 'y'] as const;
 
 /**
  * Imports the signature keys of a JWKS (RFC 7517 §5). Skipped: `use: "enc"` keys (§4.2),
- * keys whose `key_ops` exclude `verify` (§4.3), symmetric `oct` keys (never trusted from a
- * JWKS, RFC 8725 §3.2), keys pinned to an algorithm we do not allow, and keys that fail to import.
+ * keys whose `key_ops` is not an array or lacks `verify` (§4.3), symmetric `oct` keys (never
+ * trusted from a JWKS, RFC 8725 §3.2), keys pinned to an algorithm we do not allow, and keys that
+ * fail to import.
  */
 export function importKeySet(
   jwks: Record<string, unknown>,
@@ -32,7 +33,9 @@ export function importKeySet(
     if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) continue;
     const k = jwk as Record<string, unknown>;
     if (k.use !== undefined && k.use !== 'sig') continue;
-    if (Array.isArray(k.key_ops) && !k.key_ops.includes('verify')) continue;
+    // §4.3: `key_ops` is an array; any other value is malformed, and the key is not trusted.
+    if (k.key_ops !== undefined && (!Array.isArray(k.key_ops) || !k.key_ops.includes('verify')))
+      continue;
     if (k.kty !== 'RSA' && k.kty !== 'EC' && k.kty !== 'OKP') continue;
     if (k.alg !== undefined && (typeof k.alg !== 'string' || !algorithms.includes(k.alg))) continue;
     if (k.kid !== undefined && typeof k.kid !== 'string') continue;

@@ -47,7 +47,11 @@ export async function verifyLogoutToken(
     await verifyJws(entry.issuer, entry.keys, token, header, ctx.verifier);
     const headerTyp = typeof header.typ === 'string' ? header.typ.toLowerCase() : undefined;
     const explicitlyTyped = headerTyp === 'logout+jwt' || headerTyp === 'application/logout+jwt';
-    if (!explicitlyTyped && payload.typ !== 'Logout')
+    // Keycloak's `typ: "Logout"` claim stands in for the header only under a generic header
+    // type (`JWT` or none): a header that types the token as something else decides (RFC 8725
+    // §3.11), whatever the claims say.
+    const genericHeader = headerTyp === undefined || headerTyp === 'jwt';
+    if (!explicitlyTyped && !(genericHeader && payload.typ === 'Logout'))
       invalid('The token is not typed as a logout token');
     if (!audiencesOf(payload).some((a) => audiences.includes(a)))
       invalid('The logout token audience is not this client');
@@ -83,6 +87,7 @@ export async function verifyLogoutToken(
       ...(jti === undefined ? {} : { jti }),
       issuedAt: iat,
       expiresAt: exp,
+      acceptedUntil: Math.min(exp, iat + LOGOUT_TOKEN_MAX_AGE_SEC) + leeway,
       audience: Object.freeze([...audiencesOf(payload)]),
       claims: Object.freeze({ ...payload }),
     });

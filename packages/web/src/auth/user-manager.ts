@@ -16,13 +16,14 @@ export interface SignInState {
 
 /**
  * The oidc-client-ts `UserManager` for `config`: Authorization Code flow with PKCE, whose
- * `code_challenge_method` is always S256 (RFC 7636 §4.2; `disablePKCE` stays false), tokens in
+ * `code_challenge_method` is always S256 (RFC 7636 §4.2; `disablePKCE` stays false), a `nonce`
+ * per sign-in, tokens in
  * `sessionStorage` (per tab, gone with it; never `localStorage`), no iframe-based session
  * monitoring (third-party cookies are blocked in current browsers), renewal scheduled by
  * `useSilentRenewal` with the refresh token, and DPoP-bound tokens (see `dpopSettings`).
  */
 export function createUserManager(config: RuntimeConfig, origin = window.location.origin) {
-  return new UserManager({
+  const userManager = new UserManager({
     authority: config.issuer,
     client_id: config.clientId,
     redirect_uri: `${origin}${CALLBACK_PATH}`,
@@ -41,6 +42,21 @@ export function createUserManager(config: RuntimeConfig, origin = window.locatio
     revokeTokensOnSignout: false,
     ...dpopSettings(),
   });
+  // OpenID Connect Core §3.1.2.1: a fresh `nonce` per sign-in, which oidc-client-ts keeps with
+  // the state and compares with the ID token's (§3.1.3.7 step 11), next to PKCE. Every sign-in
+  // of the app (first, automatic, step-up) goes through this method.
+  const signinRedirect = userManager.signinRedirect.bind(userManager);
+  userManager.signinRedirect = (args = {}) => signinRedirect({ nonce: randomNonce(), ...args });
+  return userManager;
+}
+
+/** 128 random bits, base64url. */
+function randomNonce(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 /**

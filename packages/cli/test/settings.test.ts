@@ -1,0 +1,42 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { terminal } from './support/run.js';
+
+/**
+ * Tokens go to the issuer and the API named by flags, the environment or the last login: over
+ * plain http only on this machine (RFC 6750 §5.3, RFC 9700 §2.6: bearer tokens need TLS), so a
+ * typo such as `--api http://todo.example.com` never sends one in clear over a network.
+ */
+describe('where todo sends tokens', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'todo-cli-settings-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses http for another host, and accepts it for localhost and loopback addresses', async () => {
+    const todo = terminal({ TODO_CONFIG_DIR: dir, TODO_TOKEN_STORE: 'file' });
+    const api = await todo.run('whoami', '--api', 'http://todo.example.com');
+    expect(api).toMatchObject({
+      code: 2,
+      err: 'todo whoami: --api must be https: tokens are sent to it, and http is for this machine only (localhost, 127.0.0.1, [::1]); got "http://todo.example.com"',
+    });
+    const issuer = await todo.run('logout', '--issuer', 'http://10.0.0.5:8080/realms/todo-app');
+    expect(issuer.code).toBe(2);
+    expect(issuer.err).toContain('--issuer must be https');
+    for (const local of [
+      'http://localhost:1',
+      'http://127.0.0.1:1',
+      'http://[::1]:1',
+      'https://todo.example.com',
+    ])
+      expect(await todo.run('logout', '--api', local)).toMatchObject({
+        code: 0,
+        out: 'Not signed in.',
+      });
+  });
+});
