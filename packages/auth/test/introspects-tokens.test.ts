@@ -142,6 +142,15 @@ describe('RFC 7662 introspection', () => {
     },
   );
 
+  test('rejects an active answer whose nbf lies ahead beyond the leeway (RFC 7662 §2.2), as a JWT would be', async () => {
+    const auth = make();
+    const nowSec = Math.floor(clock.now() / 1000);
+    const later = await idp.opaqueToken(alice, { claims: { nbf: nowSec + 600 } });
+    await expectAuthFailure(auth.authenticate(later), 'token_not_yet_valid', 401);
+    const soon = await idp.opaqueToken(alice, { claims: { nbf: nowSec + 5 } });
+    await expect(auth.authenticate(soon)).resolves.toMatchObject({ subject: alice.sub });
+  });
+
   test('rejects an active answer whose Keycloak typ is Refresh with 401 token_type_invalid', async () => {
     const auth = make();
     const token = await idp.opaqueToken(alice, { claims: { typ: 'Refresh' } });

@@ -28,6 +28,25 @@ export interface IntrospectionCacheContext {
 const ACCESS_TOKEN_TYPES = new Set(['bearer', 'dpop', 'access_token']);
 
 /**
+ * The answer's `exp` and `nbf` (RFC 7662 §2.2), checked as a JWT's are (RFC 7519 §4.1.4, §4.1.5).
+ * `exp` is optional there, but the answer is cached and a cache must never outlive the token:
+ * without `exp` that bound is unknown, so the answer is refused. RFC 7519 §2: a NumericDate is a
+ * finite number; `1e400` parses to Infinity and would make the answer look like it never expires.
+ */
+function assertValidityWindow(answer: Record<string, unknown>, nowSec: number, leeway: number) {
+  if (typeof answer.exp !== 'number' || !Number.isFinite(answer.exp))
+    throw new AuthError('token_malformed', 'The introspection answer has no valid "exp" claim');
+  if (nowSec >= answer.exp + leeway)
+    throw new AuthError('token_expired', 'The access token expired');
+  const nbf = answer.nbf;
+  if (nbf === undefined) return;
+  if (typeof nbf !== 'number' || !Number.isFinite(nbf))
+    throw new AuthError('token_malformed', 'The introspection answer "nbf" is not a NumericDate');
+  if (nowSec + leeway < nbf)
+    throw new AuthError('token_not_yet_valid', 'The access token is not valid yet (nbf)');
+}
+
+/**
  * Checks an `active: true` answer the way a JWT would be checked (RFC 7662 §4: the resource
  * server decides). `active: true` only says the token is valid at the IdP, not that it is an
  * access token for this API: `aud`, `iss`, `exp` and the token type are checked here.
@@ -77,14 +96,7 @@ function principalFrom(
         ? 'The introspection answer names no issuer'
         : 'The introspected token comes from another issuer',
     );
-  // RFC 7662 §2.2 makes `exp` optional, but the answer is cached and a cache must never outlive
-  // the token: without `exp` that bound is unknown, so the answer is refused (as a JWT would be).
-  // RFC 7519 §2: a NumericDate is a finite number; `1e400` parses to Infinity and would make the
-  // answer look like it never expires (refused, as the same value in a JWT is).
-  if (typeof answer.exp !== 'number' || !Number.isFinite(answer.exp))
-    throw new AuthError('token_malformed', 'The introspection answer has no valid "exp" claim');
-  if (nowSec >= answer.exp + issuer.clockToleranceSec)
-    throw new AuthError('token_expired', 'The access token expired');
+  assertValidityWindow(answer, nowSec, issuer.clockToleranceSec);
   assertAuthTime(answer, nowSec, issuer.clockToleranceSec);
   // RFC 7519 §4.1.3 / RFC 9068 §4: the token must be meant for this resource; no `aud` is no match.
   assertAudience(answer, audiences);
