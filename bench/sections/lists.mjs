@@ -12,7 +12,7 @@ const SHARED_TARGET = '≤ 1.5× own (CPU/req)';
 const BATCH_TARGET = '≤ 2× one single evaluation (CPU/req)';
 
 /** JSON request through the API; throws unless the status is `expect`. */
-async function call(api, token, method, path, body, expect) {
+export async function call(api, token, method, path, body, expect) {
   const res = await fetch(`${api.url}${path}`, {
     method,
     headers: {

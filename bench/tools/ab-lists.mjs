@@ -14,6 +14,7 @@ import { fire, median } from '../lib/load.mjs';
 import { LOAD_CORE, pinSelf } from '../lib/proc.mjs';
 import { parseBuild, startApiProcess } from '../lib/servers.mjs';
 import { startIssuer } from '../lib/tokens.mjs';
+import { call as callApi } from '../sections/lists.mjs';
 
 const [roundsArg = '7', amountArg = '4000', ...builds] = process.argv.slice(2);
 const rounds = Number(roundsArg);
@@ -26,20 +27,9 @@ const [ownToken, memberToken, ...owners] = await iss.mint(52, { first: 30_000, t
 const memberName = 'user30001';
 pinSelf(LOAD_CORE);
 
-async function call(api, token, method, path, body) {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (res.status >= 300)
-    throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 200)}`);
-  return text ? JSON.parse(text) : undefined;
-}
+/** A JSON request through the API that must succeed (bench/sections/lists.mjs). */
+const call = (api, token, method, path, body) =>
+  callApi(api, token, method, path, body, [200, 201, 204]);
 
 /** The bench's scenario (bench/sections/lists.mjs) in one API. */
 async function setUp(api) {

@@ -7,7 +7,7 @@ import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
-import { adminOtp } from './support/otp.js';
+import { adminTokenWithOtp } from './support/otp.js';
 
 /**
  * An HTTP relay in front of the dev IdP that answers 503 to every admin read (`GET`) once
@@ -100,21 +100,7 @@ describe('admin routes for the identity provider: a change is audited once it is
         IDP_ADMIN_URL: `${relay.url}/admin/realms/todo-app`,
       }),
     );
-    const discovery = (await (
-      await fetch(`${idp.issuer}/.well-known/openid-configuration`)
-    ).json()) as Record<string, string>;
-    const res = await fetch(discovery.token_endpoint ?? '', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: 'todo-cli',
-        username: 'admin',
-        password: 'admin',
-        otp: adminOtp(),
-      }),
-    });
-    adminToken = ((await res.json()) as { access_token: string }).access_token;
+    adminToken = await adminTokenWithOtp(idp.issuer);
   });
 
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
-import { adminOtp } from './support/otp.js';
+import { adminTokenWithOtp } from './support/otp.js';
 
 /** A TCP port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
@@ -48,22 +48,7 @@ describe('admin routes for the identity provider when it cannot be used', () => 
   beforeAll(async () => {
     idpData = mkdtempSync(join(tmpdir(), 'idp-admin-down-'));
     idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData });
-    const discovery = (await (
-      await fetch(`${idp.issuer}/.well-known/openid-configuration`)
-    ).json()) as Record<string, string>;
-    const res = await fetch(discovery.token_endpoint ?? '', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: 'todo-cli',
-        username: 'admin',
-        password: 'admin',
-        // Admin work needs a second factor (step-up): Keycloak's direct grant takes it as otp.
-        otp: adminOtp(),
-      }),
-    });
-    adminToken = ((await res.json()) as { access_token: string }).access_token;
+    adminToken = await adminTokenWithOtp(idp.issuer);
   });
 
   afterAll(async () => {

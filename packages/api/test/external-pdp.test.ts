@@ -28,18 +28,19 @@ describe.each(drivers)('external decision point on $driver', ({ skip, create }) 
   let todo: string;
   const tokens: Record<string, string> = {};
 
-  /** An API instance on the shared database asking the decision point at `url`. */
-  const apiAsking = async (url: string) =>
-    startInstance(
-      testConfig(idp, database.config, {
-        AUTHZ_PDP_URL: url,
-        AUTHZ_PDP_TOKEN: await idp.accessToken({
-          sub: 'service-account-todo-api',
-          roles: [],
-          permissions: ['authz:evaluate'],
-        }),
+  /** The configuration of an API on the shared database asking the decision point at `url`. */
+  const askingConfig = async (url: string, env: Record<string, string> = {}) =>
+    testConfig(idp, database.config, {
+      AUTHZ_PDP_URL: url,
+      AUTHZ_PDP_TOKEN: await idp.accessToken({
+        sub: 'service-account-todo-api',
+        roles: [],
+        permissions: ['authz:evaluate'],
       }),
-    );
+      ...env,
+    });
+  /** An API instance on the shared database asking the decision point at `url`. */
+  const apiAsking = async (url: string) => startInstance(await askingConfig(url));
   const listen = async (app: Instance['app']) => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -113,14 +114,7 @@ describe.each(drivers)('external decision point on $driver', ({ skip, create }) 
     'takes a screen’s list actions from the decision point in one batch',
     async () => {
       const asked: string[] = [];
-      const config = testConfig(idp, database.config, {
-        AUTHZ_PDP_URL: pdpUrl,
-        AUTHZ_PDP_TOKEN: await idp.accessToken({
-          sub: 'service-account-todo-api',
-          roles: [],
-          permissions: ['authz:evaluate'],
-        }),
-      });
+      const config = await askingConfig(pdpUrl);
       const ctx = await createContext(config, {
         logger: createLogger('silent'),
         fetch: (input, init) => {
@@ -163,15 +157,7 @@ describe.each(drivers)('external decision point on $driver', ({ skip, create }) 
       // Administrators are those with OIDC_ADMIN_ROLE; a role that merely shares the name
       // `admin` of the decision API's vocabulary must not make its holder one there.
       const subjects: { properties?: { roles?: string[] } }[] = [];
-      const config = testConfig(idp, database.config, {
-        AUTHZ_PDP_URL: pdpUrl,
-        AUTHZ_PDP_TOKEN: await idp.accessToken({
-          sub: 'service-account-todo-api',
-          roles: [],
-          permissions: ['authz:evaluate'],
-        }),
-        OIDC_ADMIN_ROLE: 'todo-admin',
-      });
+      const config = await askingConfig(pdpUrl, { OIDC_ADMIN_ROLE: 'todo-admin' });
       const ctx = await createContext(config, {
         logger: createLogger('silent'),
         fetch: (input, init) => {

@@ -40,3 +40,29 @@ export function totp(key: Buffer, nowMs = Date.now()): string {
 export function adminOtp(nowMs = Date.now()): string {
   return totp(base32Decode(ADMIN_OTP_SECRET), nowMs);
 }
+
+/**
+ * An access token of the dev realm's `admin` at `acr` mfa from the IdP at `issuer`, by
+ * Keycloak's direct grant with the current one-time code (`otp`), as admin work needs. One per
+ * IdP a suite starts (see {@link adminOtp}).
+ */
+export async function adminTokenWithOtp(issuer: string): Promise<string> {
+  const discovery = (await (
+    await fetch(`${issuer}/.well-known/openid-configuration`)
+  ).json()) as Record<string, string>;
+  const res = await fetch(discovery.token_endpoint ?? '', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'todo-cli',
+      username: 'admin',
+      password: 'admin',
+      otp: adminOtp(),
+    }),
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (res.status !== 200 || body.access_token === undefined)
+    throw new Error(`the IdP gave admin no token: ${res.status} ${JSON.stringify(body)}`);
+  return body.access_token;
+}
