@@ -23,13 +23,32 @@ export async function createBenchDatabase(suffix = 'bench') {
   const url = new URL(TEST_DATABASE_URL);
   const name = `${url.pathname.slice(1) || 'todo_sso'}_${suffix}`;
   try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await dropDatabase(admin, name);
     await admin.query(`CREATE DATABASE "${name}"`);
   } finally {
     await admin.end();
   }
   url.pathname = `/${name}`;
   return { url: url.toString(), name };
+}
+
+/**
+ * Drops database `name` (see packages/api/test/support/databases.ts): `WITH (FORCE)` cannot end
+ * an autovacuum worker that happens to be on it (42501); a plain `DROP DATABASE` cancels
+ * autovacuum itself, once this role's own sessions are ended.
+ */
+async function dropDatabase(client, name) {
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } catch (error) {
+    if (error.code !== '42501') throw error;
+    await client.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()`,
+      [name],
+    );
+    await client.query(`DROP DATABASE IF EXISTS "${name}"`);
+  }
 }
 
 /** Default list id of seeded user `u`: fixed, so a pgbench script can name it from `u`. */

@@ -88,10 +88,33 @@ export async function postgresDatabase(): Promise<TestDatabase> {
     async drop() {
       const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
+      try {
+        await dropDatabase(client, name);
+      } finally {
+        await client.end();
+      }
     },
   };
+}
+
+/**
+ * Drops database `name`, ending the suite's sessions still on it. `WITH (FORCE)` ends every
+ * session, but only those of roles the caller may signal: an autovacuum worker that happens to
+ * be on the database belongs to no role, and FORCE then fails with 42501. A plain `DROP
+ * DATABASE` cancels autovacuum itself, so after ending this role's own sessions it is used.
+ */
+async function dropDatabase(client: pg.Client, name: string): Promise<void> {
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '42501') throw error;
+    await client.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()`,
+      [name],
+    );
+    await client.query(`DROP DATABASE IF EXISTS ${name}`);
+  }
 }
 
 export type DriverName = 'sqlite' | 'postgres';
