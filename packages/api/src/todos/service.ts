@@ -4,7 +4,7 @@ import type { TodoAction } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/database.js';
 import type { Owner } from '../db/schema.js';
-import { ifMatchAllows, PreconditionFailed } from '../http/etag.js';
+import { ifMatchAllows, isAnyTag, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { type ListRepository, listRepository } from '../lists/repository.js';
 import { ownerOf, profileOf } from '../routes/principal.js';
@@ -211,14 +211,21 @@ export class TodoService {
     ifMatch: IfMatch,
     tx: Db['kysely'],
   ): Promise<number | undefined> {
-    if (ifMatch === undefined) return undefined;
+    // `*` matches any current representation: the write itself finds the todo or answers 404,
+    // so it carries no version a concurrent change could make it miss (no spurious 412).
+    if (ifMatch === undefined || isAnyTag(ifMatch)) return undefined;
     const current = await this.#todos.get(ownerOf(caller.principal), id, tx);
     if (!current) return undefined;
     if (!ifMatchAllows(ifMatch, current.version)) throw new PreconditionFailed('todo', current);
     return current.version;
   }
 
-  /** A write that changed nothing: 412 with the new state when `If-Match` lost a race, else 403/404. */
+  /**
+   * A write that changed nothing: 412 with the new state when the todo is no longer at a version
+   * `If-Match` names (it lost a race), else 403 or 404 as for any write: a matching `If-Match`
+   * does not turn a refusal into a precondition failure (RFC 9110 §13.2.2, preconditions are
+   * evaluated after the request's other checks).
+   */
   async #unchanged(
     caller: TodoCaller,
     id: string,
@@ -228,7 +235,8 @@ export class TodoService {
     const me = ownerOf(caller.principal);
     if (ifMatch !== undefined) {
       const current = await this.#todos.get(me, id);
-      if (current) return new PreconditionFailed('todo', current);
+      if (current && !ifMatchAllows(ifMatch, current.version))
+        return new PreconditionFailed('todo', current);
     }
     // 403 when the caller can read the todo (so cannot change it), else 404.
     const held = await this.#todos.access(me, id);
