@@ -15,7 +15,8 @@ export function median(values) {
  * every request can carry a different token. Returns req/s, latency percentiles (ms) and the
  * status counts, so a figure made of errors is never reported as throughput. With `pid` (the
  * server process), also the server's CPU time per request and its capacity: requests per
- * second of server CPU, i.e. the throughput of one fully used core.
+ * second of server CPU, i.e. the throughput of one fully used core. `onResponse(ms)`, if
+ * given, hears each response's latency as it arrives.
  */
 export async function fire({
   pid,
@@ -27,6 +28,7 @@ export async function fire({
   method = 'GET',
   body,
   headers = {},
+  onResponse,
 }) {
   const statuses = new Map();
   const opts = {
@@ -52,8 +54,9 @@ export async function fire({
   }
   const cpuBefore = pid === undefined ? Number.NaN : cpuNs(pid);
   const instance = autocannon(opts);
-  instance.on('response', (_client, statusCode) => {
+  instance.on('response', (_client, statusCode, _bytes, ms) => {
     statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
+    onResponse?.(ms);
   });
   const result = await instance;
   const cpu = pid === undefined ? Number.NaN : (cpuNs(pid) - cpuBefore) / 1e9;

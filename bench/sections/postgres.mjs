@@ -29,7 +29,7 @@ const NEW_TODO = JSON.stringify({
 });
 
 /** Statements of one GET /todos/ and one POST /todos/ by users 0 and 1 of the token pool. */
-async function capture(ctx, db) {
+export async function capture(ctx, db) {
   const url = new URL(db.url);
   const proxy = await startCaptureProxy({ host: url.hostname, port: Number(url.port || 5432) });
   const viaProxy = new URL(db.url);
