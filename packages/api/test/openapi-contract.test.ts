@@ -45,8 +45,9 @@ const validator = (schema: object) => {
 };
 
 /** A valid value of each path parameter (names as the routes spell them). */
+const UUID = '0b7f8a3e-2f4c-4a53-9a43-1f2e3d4c5b6a';
 const PARAMS: Record<string, string> = {
-  id: '0b7f8a3e-2f4c-4a53-9a43-1f2e3d4c5b6a',
+  id: UUID,
   username: 'bob',
   clientId: 'some-agent',
   role: 'user',
@@ -168,10 +169,7 @@ describe.each(drivers)(
         // The longest value each parameter's schema admits (a uuid is a uuid).
         const url = params.reduce(
           (u, p) =>
-            u.replace(
-              `{${p.name}}`,
-              p.schema?.maxLength ? 'a'.repeat(p.schema.maxLength) : PARAMS.id,
-            ),
+            u.replace(`{${p.name}}`, p.schema?.maxLength ? 'a'.repeat(p.schema.maxLength) : UUID),
           path,
         );
         const res = await h.as('admin', { method: method as 'GET', url });
