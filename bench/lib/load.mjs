@@ -58,22 +58,31 @@ export async function fire({
   const cpuBefore = pid === undefined ? Number.NaN : cpuNs(pid);
   const ownBefore = process.cpuUsage();
   const loop = watchLoop ? monitorEventLoopDelay({ resolution: 10 }) : undefined;
-  loop?.enable();
   let gcMaxMs = watchLoop ? 0 : Number.NaN;
   const gc = watchLoop
     ? new PerformanceObserver((list) => {
         for (const e of list.getEntries()) gcMaxMs = Math.max(gcMaxMs, e.duration);
       })
     : undefined;
-  gc?.observe({ entryTypes: ['gc'] });
+  const unwatch = () => {
+    loop?.disable();
+    gc?.disconnect();
+  };
   const instance = autocannon(opts);
+  // Watched while the requests run: from the start (clients made) to the end of the duration,
+  // not autocannon's set-up or its results, which no request waits for.
+  if (watchLoop)
+    instance.once('start', () => {
+      loop.enable();
+      gc.observe({ entryTypes: ['gc'] });
+      if (duration !== undefined) setTimeout(unwatch, duration * 1000);
+    });
   instance.on('response', (_client, statusCode, _bytes, ms) => {
     statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
     onResponse?.(ms);
   });
   const result = await instance;
-  loop?.disable();
-  gc?.disconnect();
+  unwatch();
   const own = process.cpuUsage(ownBefore);
   const cpu = pid === undefined ? Number.NaN : (cpuNs(pid) - cpuBefore) / 1e9;
   const total = [...statuses.values()].reduce((a, b) => a + b, 0);
