@@ -266,6 +266,29 @@ describe.skipIf(skip)(
       return { bob: await changed, removal: await removal, removedFirst };
     }
 
+    it('a held change of a todo holds its own list membership only, not the writer’s others', async () => {
+      const [held, other] = [await sharedList(), await sharedList()];
+      const todo = await send(a(), 'POST', `/lists/${held}/todos/`, {
+        token: tokens.alice,
+        body: { title: 'held' },
+      });
+      await admin.query('begin');
+      await admin.query('select id from todos where id = $1 for update', [todo.body.id]);
+      const before = await waiting();
+      const changed = send(a(), 'PATCH', `/todos/${todo.body.id}`, {
+        token: tokens.bob,
+        body: { completed: true },
+      });
+      await until(async () => (await waiting()) > before, "bob's change to wait");
+      // Removing bob from another list does not wait for his change in this one.
+      const removal = await send(b(), 'DELETE', `/lists/${other}/members/bob`, {
+        token: tokens.alice,
+      });
+      await admin.query('rollback');
+      expect(removal.status).toBe(204);
+      expect((await changed).status).toBe(200);
+    });
+
     it.each(['PATCH', 'DELETE'] as const)(
       'a member removed while their %s of a todo waits: not applied after the removal',
       async (method) => {

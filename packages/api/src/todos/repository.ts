@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { type Db, toIso } from '../db/database.js';
 import type { Owner, Relation } from '../db/schema.js';
 import { listRepository } from '../lists/repository.js';
@@ -102,15 +103,14 @@ function reachable(tx: Tx, member: Owner, relations?: readonly Relation[]) {
   return q;
 }
 
-/**
- * Ids of the lists where the person may write, as a subquery of a write's WHERE; on PostgreSQL
- * locked `FOR SHARE` until the write commits, so a membership removed or narrowed meanwhile (at
- * any instance) waits for the write, or the write finds it gone (PostgreSQL 15 §13.2.1).
- */
+/** The todo's list if the person may write there, a subquery of a write's WHERE reading that
+ * list's membership only; PostgreSQL: locked `FOR SHARE` until the write commits, so a change of
+ * it (at any instance) waits for the write, or the write finds it gone (PostgreSQL 15 §13.2.1). */
 function writableLists(db: Db, tx: Tx, member: Owner) {
   const query = tx
     .selectFrom('list_members')
     .select('list_id')
+    .where('list_members.list_id', '=', sql.ref<string>('todos.list_id'))
     .where('member_issuer', '=', member.issuer)
     .where('member_sub', '=', member.subject)
     .where('relation', 'in', WRITERS);
