@@ -19,6 +19,7 @@ import {
   ResetPasswordBody,
   SessionsEnded,
 } from './schemas.js';
+import type { IdpAdminService, IdpUser as IdpUserType } from './service.js';
 
 const TAGS = ['admin: identity provider'];
 const READ_ERRORS = problems(400, 401, 403, 404, 501, 502, 503);
@@ -61,6 +62,33 @@ function record(
   return writeAndAudit(context.db, entry, async () => true);
 }
 
+/** One change to a user at the IdP, as {@link changeAuditReadBack} makes it. */
+interface UserChange {
+  /** Makes the change at the IdP; resolves to the user's id once the IdP confirmed it. */
+  readonly make: (service: IdpAdminService) => Promise<string>;
+  /** The audit record's action and detail. */
+  readonly action: string;
+  readonly detail?: string;
+  /** The change in words, for the answer when reading the user back fails after it. */
+  readonly described: string;
+}
+
+/**
+ * Every user-changing route's order: the change at the IdP, its audit record as soon as the IdP
+ * confirmed it, and only then the user read back. A read-back that fails afterwards still
+ * leaves the change audited (it happened), and answers that the change was made.
+ */
+async function changeAuditReadBack(
+  context: AppContext,
+  request: FastifyRequest,
+  change: UserChange,
+): Promise<IdpUserType> {
+  const service = context.idpAdmin.require();
+  const id = await change.make(service);
+  await record(context, request, change.action, id, change.detail);
+  return service.readBack(id, change.described);
+}
+
 /** `GET /admin/idp/users`: the IdP's users, optionally searched. */
 function listUsersRoute(app: App, context: AppContext): void {
   app.get(
@@ -96,10 +124,14 @@ function createUserRoute(app: App, context: AppContext): void {
       },
     },
     async (request, reply) => {
-      const service = context.idpAdmin.require();
-      const id = await service.createUser(request.body);
-      await record(context, request, 'idp.user.create', id, request.body.username);
-      return reply.code(201).send(await service.readBack(id, `The user ${request.body.username}`));
+      const { username } = request.body;
+      const user = await changeAuditReadBack(context, request, {
+        make: (service) => service.createUser(request.body),
+        action: 'idp.user.create',
+        detail: username,
+        described: `The user ${username}`,
+      });
+      return reply.code(201).send(user);
     },
   );
 }
@@ -122,13 +154,18 @@ function updateUserRoute(app: App, context: AppContext): void {
     },
     async (request) => {
       const [{ enabled, department }, { id }] = [request.body, request.params];
-      const service = context.idpAdmin.require();
-      await service.updateUser(id, {
-        ...(enabled !== undefined && { enabled }),
-        ...(department !== undefined && { department }),
+      return changeAuditReadBack(context, request, {
+        make: async (service) => {
+          await service.updateUser(id, {
+            ...(enabled !== undefined && { enabled }),
+            ...(department !== undefined && { department }),
+          });
+          return id;
+        },
+        action: 'idp.user.update',
+        detail: JSON.stringify(request.body),
+        described: 'The change',
       });
-      await record(context, request, 'idp.user.update', id, JSON.stringify(request.body));
-      return service.readBack(id, 'The change');
     },
   );
 }
@@ -151,10 +188,15 @@ function roleRoute(app: App, context: AppContext, granted: boolean): void {
     },
     handler: async (request) => {
       const { id, role } = request.params as { id: string; role: string };
-      const service = context.idpAdmin.require();
-      await service.setRole(id, role, granted);
-      await record(context, request, granted ? 'idp.role.grant' : 'idp.role.remove', id, role);
-      return service.readBack(id, granted ? `The grant of ${role}` : `The removal of ${role}`);
+      return changeAuditReadBack(context, request, {
+        make: async (service) => {
+          await service.setRole(id, role, granted);
+          return id;
+        },
+        action: granted ? 'idp.role.grant' : 'idp.role.remove',
+        detail: role,
+        described: granted ? `The grant of ${role}` : `The removal of ${role}`,
+      });
     },
   });
 }
