@@ -43,9 +43,9 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   };
 }
 
-/** Admin work needs a strong, recent sign-in (RFC 9470), as every route under /admin/. */
+/** Admin work: a strong, recent sign-in (RFC 9470) from the product's own client, no agent. */
 const adminWithStepUp = (context: AppContext) =>
-  requires({ admin: true, ...context.config.stepUp });
+  requires({ admin: true, ...context.config.stepUp, firstParty: true });
 
 /** `GET /admin/idp/users`: the IdP's users, optionally searched. */
 function listUsersRoute(app: App, context: AppContext): void {
