@@ -125,6 +125,35 @@ describe("an administrator's agent and the admin routes", () => {
     expect((await get(aliceAgent, '/admin/idp/users')).json()).toMatchObject({ code: 'forbidden' });
   });
 
+  it('answers an AuthZEN question about admin work for an agent subject with a deny', async () => {
+    // The AuthZEN vocabulary is the lists' and todos'; admin work is no action of it, so the
+    // engine denies it for every subject (fail closed), an administrator's agent included.
+    const pep = await h.idp.accessToken({
+      sub: 'service-account-todo-api',
+      username: 'service-account-todo-api',
+      roles: [],
+      permissions: ['authz:evaluate'],
+    });
+    const subject = {
+      type: 'user',
+      id: admin.sub,
+      properties: { roles: ['admin'], client_id: 'agent-client' },
+    };
+    for (const [type, action] of [
+      ['admin', 'can_manage_users'],
+      ['idp-user', 'can_grant_role'],
+    ]) {
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/access/v1/evaluation',
+        headers: { authorization: `Bearer ${pep}` },
+        payload: { subject, action: { name: action }, resource: { type, id: 'all' } },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ decision: false });
+    }
+  });
+
   it("still serves the administrator's own client (todo-ui) on every admin route", async () => {
     for (const url of ['/admin/audit', '/admin/users', '/admin/todos'])
       expect((await get(h.tokens.admin, url)).statusCode, url).toBe(200);
