@@ -37,7 +37,7 @@ export async function createBenchDatabase(suffix = 'bench') {
  * an autovacuum worker that happens to be on it (42501); a plain `DROP DATABASE` cancels
  * autovacuum itself, once this role's own sessions are ended.
  */
-async function dropDatabase(client, name) {
+export async function dropDatabase(client, name) {
   try {
     await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   } catch (error) {

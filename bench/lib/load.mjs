@@ -1,4 +1,5 @@
 // autocannon rounds: a warm-up, then several measured rounds; figures are the median round.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { cpuNs } from './proc.mjs';
 
@@ -15,7 +16,9 @@ export function median(values) {
  * every request can carry a different token. Returns req/s, latency percentiles (ms) and the
  * status counts, so a figure made of errors is never reported as throughput. With `pid` (the
  * server process), also the server's CPU time per request and its capacity: requests per
- * second of server CPU, i.e. the throughput of one fully used core.
+ * second of server CPU, i.e. the throughput of one fully used core. `onResponse(ms)`, if
+ * given, hears each response's latency as it arrives; `watchLoop` also reports the longest
+ * delay of the load generator's own event loop.
  */
 export async function fire({
   pid,
@@ -27,6 +30,8 @@ export async function fire({
   method = 'GET',
   body,
   headers = {},
+  onResponse,
+  watchLoop = false,
 }) {
   const statuses = new Map();
   const opts = {
@@ -51,11 +56,17 @@ export async function fire({
     ];
   }
   const cpuBefore = pid === undefined ? Number.NaN : cpuNs(pid);
+  const ownBefore = process.cpuUsage();
+  const loop = watchLoop ? monitorEventLoopDelay({ resolution: 10 }) : undefined;
+  loop?.enable();
   const instance = autocannon(opts);
-  instance.on('response', (_client, statusCode) => {
+  instance.on('response', (_client, statusCode, _bytes, ms) => {
     statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
+    onResponse?.(ms);
   });
   const result = await instance;
+  loop?.disable();
+  const own = process.cpuUsage(ownBefore);
   const cpu = pid === undefined ? Number.NaN : (cpuNs(pid) - cpuBefore) / 1e9;
   const total = [...statuses.values()].reduce((a, b) => a + b, 0);
   const seconds = result.duration || 1;
@@ -68,6 +79,11 @@ export async function fire({
     errors: result.errors + result.timeouts,
     statuses,
     total,
+    // This process's CPU per response (all its threads): the load generator's own cost.
+    loadCpuUs: (own.user + own.system) / total,
+    // With `watchLoop`: the longest delay of this process's event loop in the round (ms), a
+    // stall that every response in flight then carried.
+    loopMaxMs: loop ? loop.max / 1e6 : Number.NaN,
   };
 }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createBenchDatabase, seededListId, seedPostgres } from '../lib/db.mjs';
 import { fire, median } from '../lib/load.mjs';
 import { startCaptureProxy } from '../lib/pg-capture.mjs';
+import { backendsCpu } from '../lib/pg-cpu.mjs';
 import {
   buildScript,
   findPgbench,
@@ -29,7 +30,7 @@ const NEW_TODO = JSON.stringify({
 });
 
 /** Statements of one GET /todos/ and one POST /todos/ by users 0 and 1 of the token pool. */
-async function capture(ctx, db) {
+export async function capture(ctx, db) {
   const url = new URL(db.url);
   const proxy = await startCaptureProxy({ host: url.hostname, port: Number(url.port || 5432) });
   const viaProxy = new URL(db.url);
@@ -168,11 +169,35 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
   }
   log(`PostgreSQL at scale: API and pgbench, ${rounds} rounds`);
   const runs = { read: [], write: [], pgRead: [], pgWrite: [] };
-  for (let r = 0; r < rounds; r++) {
-    runs.read.push(await fire({ ...read, duration }));
-    if (bin) runs.pgRead.push(await pgb('read', duration));
-    runs.write.push(await fire({ ...write, duration }));
-    if (bin) runs.pgWrite.push(await pgb('write', duration));
+  const cpu = await backendsCpu(db.url);
+  // Each round also measures what it cost PostgreSQL's backends (they share the two cores).
+  const apiRound = async (load) => {
+    const before = await cpu.snapshot();
+    const res = await fire({ ...load, duration, watchLoop: true });
+    res.dbCpuUs = cpu.spent(before, await cpu.snapshot()) / 1e3 / res.total;
+    return res;
+  };
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const pgbenchRound = async (kind) => {
+    const running = pgb(kind, duration);
+    if (duration < 2) return running;
+    // pgbench's connections exist only while it runs: their CPU over its middle seconds.
+    await sleep(500);
+    const before = await cpu.snapshot({ pgbench: true });
+    await sleep((duration - 1) * 1000);
+    const spent = cpu.spent(before, await cpu.snapshot({ pgbench: true }));
+    const res = await running;
+    return { ...res, dbCpuUs: spent / 1e3 / (res.tps * (duration - 1)) };
+  };
+  try {
+    for (let r = 0; r < rounds; r++) {
+      runs.read.push(await apiRound(read));
+      if (bin) runs.pgRead.push(await pgbenchRound('read'));
+      runs.write.push(await apiRound(write));
+      if (bin) runs.pgWrite.push(await pgbenchRound('write'));
+    }
+  } finally {
+    await cpu.close();
   }
   const sum = (xs, expected) => {
     const bad = xs.reduce(
@@ -188,6 +213,9 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
       cpuUs: median(xs.map((x) => x.cpuUs)),
       p50: median(xs.map((x) => x.p50)),
       p99: median(xs.map((x) => x.p99)),
+      dbCpuUs: median(xs.map((x) => x.dbCpuUs)),
+      loadCpuUs: median(xs.map((x) => x.loadCpuUs)),
+      loopMaxMs: median(xs.map((x) => x.loopMaxMs)),
       valid: bad === 0,
       note: bad ? `${bad} errors or unexpected statuses` : '',
     };
@@ -198,7 +226,7 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
     ['writes', 'POST /todos/ (a random user)', sum(runs.write, 201), runs.pgWrite],
   ];
   for (const [what, label, r, pgRuns] of figures) {
-    const floor = `queueing floor 50 × CPU/req = ${fmt((50 * r.cpuUs) / 1000, 1)} ms`;
+    const floor = `queueing floor 50 × CPU/req = ${fmt((50 * r.cpuUs) / 1000, 1)} ms; load generator's longest loop delay ${fmt(r.loopMaxMs, 1)} ms (median round)`;
     if (what === 'reads')
       table.add(
         '8',
@@ -231,6 +259,8 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
       },
     );
     const ratio = r.rps / p.tps;
+    const pgCpu = median(pgRuns.map((x) => x.dbCpuUs ?? Number.NaN));
+    const cores = `CPU per request: API ${fmt(r.cpuUs)} µs, PostgreSQL's backends ${fmt(r.dbCpuUs)} µs, load generator ${fmt(r.loadCpuUs)} µs; per pgbench transaction: backends ${Number.isFinite(pgCpu) ? `${fmt(pgCpu)} µs` : 'not measured (rounds under 2 s)'}`;
     table.add(
       'P',
       `API ${what} ÷ pgbench, PostgreSQL, ${scale}`,
@@ -239,7 +269,7 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
         target: '≥ 0.50×',
         met: ratio >= 0.5,
         valid: r.valid && p.failed === 0,
-        note: `API ${lat(r)}, ${fmt(r.cpuUs)} µs API CPU/req; pgbench ${lat(p)}; both at ${POOL} database connections`,
+        note: `API ${lat(r)}; pgbench ${lat(p)}; both at ${POOL} database connections; ${cores}`,
       },
     );
   }

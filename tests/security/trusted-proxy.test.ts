@@ -82,6 +82,42 @@ describe('TRUST_PROXY', () => {
     });
   }
 
+  it('TRUST_PROXY=1: IPv6 clients are counted per /64, so a new interface id per request does not escape the limit', async () => {
+    const api = await startLoggedApi(idp, database, '1');
+    try {
+      // One subscriber's /64, written six ways: new interface ids, zero-padded, compressed.
+      const sameNetwork = [
+        '2001:db8:a:b::1',
+        '2001:db8:a:b:1:2:3:4',
+        '2001:0db8:000a:000b:ffff::',
+        '2001:DB8:A:B:dead:beef:0:1',
+        '2001:db8:a:b:0:0:0:9',
+        '2001:db8:a:b::c0ff:ee',
+      ];
+      const statuses = [];
+      for (const address of sameNetwork) statuses.push(await api.call(`198.51.100.9, ${address}`));
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+      // The next /64 is another subscriber, with its own budget.
+      expect(await api.call('2001:db8:a:c::1')).toBe(401);
+      // The logs keep the full address: the grouping is the limit's, not the record's.
+      expect(api.addresses()).toEqual([...sameNetwork, '2001:db8:a:c::1']);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('TRUST_PROXY=1: an IPv4 client is one key whether the proxy writes it IPv4-mapped or not', async () => {
+    const api = await startLoggedApi(idp, database, '1');
+    try {
+      const statuses = [];
+      for (let i = 0; i < 6; i += 1)
+        statuses.push(await api.call(i % 2 ? '::ffff:203.0.113.50' : '203.0.113.50'));
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('unset: X-Forwarded-For is ignored, the socket address is the client', async () => {
     const api = await startLoggedApi(idp, database);
     try {

@@ -1,7 +1,7 @@
 import type { Principal } from '@todo-sso/auth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { FixedWindowLimiter, perSubjectLimit } from '../src/http/rate-limit.js';
+import { addressKey, FixedWindowLimiter, perSubjectLimit } from '../src/http/rate-limit.js';
 
 /** A limiter on a clock the test moves by hand. */
 function limiter(max: number, windowMs: number, maxKeys?: number) {
@@ -132,5 +132,22 @@ describe('perSubjectLimit', () => {
     });
     expect(call(count, a, 'bob').refused).toBe(false);
     expect(made).toHaveLength(2);
+  });
+});
+
+describe('addressKey: what the per-address limit counts by', () => {
+  it.each([
+    ['203.0.113.5', '203.0.113.5'],
+    ['::ffff:203.0.113.5', '203.0.113.5'],
+    ['0:0:0:0:0:ffff:cb00:7105', '203.0.113.5'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['2001:0DB8:0000:0000:ffff:0:cb00:7105', '2001:db8:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['64:ff9b::203.0.113.5', '64:ff9b:0:0::/64'],
+    ['not-an-address', 'not-an-address'],
+    ['2001:db8:::1', '2001:db8:::1'],
+  ])('%s counts as %s', (ip, key) => {
+    expect(addressKey(ip)).toBe(key);
   });
 });

@@ -61,6 +61,8 @@ test('admin sees Admin: users with counts, all todos and the audit log', async (
   await expect(page.getByRole('heading', { name: 'Admin' })).toBeVisible();
   const users = page.getByRole('table', { name: 'Users and their todos' });
   await expect(users.getByRole('row', { name: /bob/ })).toBeVisible();
+  // People (the accounts at the IdP) come first: this screen shows the todo owners below them.
+  await page.getByRole('heading', { name: 'Todo owners' }).evaluate((h) => h.scrollIntoView());
   await screenshot(page, 'admin-users');
 
   // Keyboard: the tabs are one tab stop, arrow keys move between them.

@@ -19,10 +19,19 @@ export function etagOf(version: number): string {
  */
 export function ifMatchAllows(header: string | string[] | undefined, version: number): boolean {
   if (header === undefined) return true;
+  if (isAnyTag(header)) return true;
   const value = Array.isArray(header) ? header.join(',') : header;
-  if (value.trim() === '*') return true;
   const current = etagOf(version);
   return value.split(',').some((tag) => tag.trim() === current);
+}
+
+/**
+ * Whether the `If-Match` header is `*`: any current representation satisfies it (RFC 9110
+ * §13.1.1), so a conditional write needs no version, only the resource's existence.
+ */
+export function isAnyTag(header: string | string[]): boolean {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  return value.trim() === '*';
 }
 
 /**

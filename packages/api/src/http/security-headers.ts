@@ -6,9 +6,14 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
  * `upgrade-insecure-requests`; set here as one constant because the plugin rebuilds its
  * middleware chain on every request (about 5 % of the CPU of a small request). The docs pages
  * set their own `Content-Security-Policy` and `Cross-Origin-Opener-Policy` afterwards, which
- * replace these (`plugins/docs-ui.ts`).
+ * replace these (`plugins/docs-ui.ts`). `Cache-Control: no-store` is not helmet's but belongs with
+ * them: a route whose answer is the same for everyone (discovery metadata) replaces it.
  */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  // RFC 9111 §5.2.2.5: no cache keeps a response unless its route says otherwise. What the API
+  // answers behind a token is one person's data, or a verdict on their token, whatever the
+  // status (a 404 or 412 too); the public discovery documents set their own lifetime.
+  'cache-control': 'no-store',
   // A JSON API loads nothing; `frame-ancestors 'none'` forbids framing (CSP Level 3 §6.4.2).
   'content-security-policy':
     "default-src 'none';base-uri 'self';font-src 'self' https: data:;form-action 'self';" +

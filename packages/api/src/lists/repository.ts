@@ -46,6 +46,8 @@ export function listRepository(db: Db, options: { readonly rememberedDefaults?: 
     listFor: (member: Owner) => listsOf(k, db.dialect, member),
     get: (member: Owner, id: string, tx: Tx = k) => getList(tx, db.dialect, member, id),
     relation: (member: Owner, id: string, tx: Tx = k) => relationTo(tx, member, id),
+    holdForWrite: (member: Owner | undefined, id: string, tx: Tx) =>
+      holdForWrite(db, tx, member, id),
     create: (owner: Owner, name: string, now: Date, tx: Tx) => createList(db, tx, owner, name, now),
     rename: (id: string, name: string, now: Date, tx: Tx, expectedVersion?: number) =>
       renameList(tx, id, name, now, expectedVersion),
@@ -126,6 +128,40 @@ async function relationTo(tx: Tx, member: Owner, id: string): Promise<Relation |
     .where('member_sub', '=', member.subject)
     .executeTakeFirst();
   return row?.relation;
+}
+
+/**
+ * Inside a write's transaction: the person's relation to the list, read again and held until
+ * the transaction ends, so that a todo written into the list is written by a member as of the
+ * commit. On PostgreSQL the membership row is locked `FOR SHARE` and the list row `FOR KEY
+ * SHARE`: a concurrent removal, change of relation or deletion of the list (another instance's)
+ * waits for this transaction, or this read waits for it and then finds the row gone (READ
+ * COMMITTED, PostgreSQL 15 §13.2.1). Both rows are locked here, before the insert's foreign-key
+ * check, so a list deletion cannot hold the one while waiting for the other (a deadlock). On
+ * SQLite the transaction holds the database's write lock from its start. Without `member` (an
+ * external decision point, which may allow a person without membership here) only the list is
+ * held, and the answer is `'exists'`; undefined when the list or the membership is gone.
+ */
+async function holdForWrite(
+  db: Db,
+  tx: Tx,
+  member: Owner | undefined,
+  id: string,
+): Promise<Relation | 'exists' | undefined> {
+  const pg = db.dialect === 'postgres';
+  if (member === undefined) {
+    const list = tx.selectFrom('lists').select('id').where('id', '=', id);
+    return (await (pg ? list.forKeyShare() : list).executeTakeFirst()) ? 'exists' : undefined;
+  }
+  const query = tx
+    .selectFrom('list_members as m')
+    .innerJoin('lists as l', 'l.id', 'm.list_id')
+    .select('m.relation')
+    .where('m.list_id', '=', id)
+    .where('m.member_issuer', '=', member.issuer)
+    .where('m.member_sub', '=', member.subject);
+  const held = pg ? query.forKeyShare('l').forShare('m') : query;
+  return (await held.executeTakeFirst())?.relation;
 }
 
 /** A new list owned by the person. */

@@ -3,7 +3,7 @@ import { type Change, writeAndAudit } from '../audit/write-and-audit.js';
 import type { ListAction } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
 import type { Owner } from '../db/schema.js';
-import { ifMatchAllows, PreconditionFailed } from '../http/etag.js';
+import { ifMatchAllows, isAnyTag, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
 import { type List as ListRecord, listRepository } from './repository.js';
@@ -71,7 +71,8 @@ export function listService(context: AppContext) {
    */
   async function precondition(request: FastifyRequest, list: ListRecord) {
     const header = request.headers['if-match'];
-    if (header === undefined) return undefined;
+    // `*` matches any current representation: the write needs only the list (§13.1.1).
+    if (header === undefined || isAnyTag(header)) return undefined;
     if (!ifMatchAllows(header, list.version)) {
       throw new PreconditionFailed('list', await presentOne(request, list));
     }
@@ -81,7 +82,8 @@ export function listService(context: AppContext) {
   /** A conditional write found no row at the checked version: 412 with the new state, or 404. */
   async function changedMeanwhile(request: FastifyRequest, id: string): Promise<never> {
     const current = await lists.get(ownerOf(principalOf(request)), id);
-    if (current && request.headers['if-match'] !== undefined) {
+    const header = request.headers['if-match'];
+    if (current && header !== undefined && !ifMatchAllows(header, current.version)) {
       throw new PreconditionFailed('list', await presentOne(request, current));
     }
     throw new ApiError('not_found', 'No such list');

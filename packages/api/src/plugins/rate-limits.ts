@@ -4,7 +4,12 @@ import type { ApiConfig } from '../config/config.js';
 import { FixedWindowLimiter, perAddressLimit, perSubjectLimit } from '../http/rate-limit.js';
 
 /** Routes outside the per-address limit: probes, metrics and the IdP's logout calls. */
-const UNLIMITED_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/auth/backchannel-logout']);
+export const UNLIMITED_ROUTES: ReadonlySet<string> = new Set([
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/auth/backchannel-logout',
+]);
 
 /** Both limits count requests per minute. */
 const WINDOW_MS = 60_000;

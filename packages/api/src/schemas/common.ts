@@ -37,7 +37,7 @@ export const PROBLEM_ID = 'Problem';
 const ProblemRef = Type.Ref(PROBLEM_ID);
 
 /** One documented error response: problem details under their own media type (RFC 9457 §3). */
-const problemResponse = {
+export const problemResponse = {
   description: 'RFC 9457 problem details',
   content: { 'application/problem+json': { schema: ProblemRef } },
 };

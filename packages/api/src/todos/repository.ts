@@ -86,7 +86,7 @@ export function todoRepository(db: Db) {
       expectedVersion?: number,
     ) => updateTodo(db, tx, { member, id, changes, now, expectedVersion }),
     remove: (member: Owner, id: string, tx: Tx = k, expectedVersion?: number) =>
-      removeTodo(tx, member, id, expectedVersion),
+      removeTodo(tx, writableLists(db, tx, member), id, expectedVersion),
     listAll: (options: AdminListOptions) => listAllTodos(db, options),
   };
 }
@@ -102,14 +102,19 @@ function reachable(tx: Tx, member: Owner, relations?: readonly Relation[]) {
   return q;
 }
 
-/** Ids of the lists where the person may write, as a subquery of a write's WHERE. */
-function writableLists(tx: Tx, member: Owner) {
-  return tx
+/**
+ * Ids of the lists where the person may write, as a subquery of a write's WHERE; on PostgreSQL
+ * locked `FOR SHARE` until the write commits, so a membership removed or narrowed meanwhile (at
+ * any instance) waits for the write, or the write finds it gone (PostgreSQL 15 §13.2.1).
+ */
+function writableLists(db: Db, tx: Tx, member: Owner) {
+  const query = tx
     .selectFrom('list_members')
     .select('list_id')
     .where('member_issuer', '=', member.issuer)
     .where('member_sub', '=', member.subject)
     .where('relation', 'in', WRITERS);
+  return db.dialect === 'postgres' ? query.forShare() : query;
 }
 
 /** The page statement's row: newest first, keyset-paginated on (`created_at`, `id`). */
@@ -198,7 +203,7 @@ async function updateTodo(
       version: eb('version', '+', 1),
     }))
     .where('id', '=', id)
-    .where('list_id', 'in', writableLists(tx, member));
+    .where('list_id', 'in', writableLists(db, tx, member));
   if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
   const result = await query.executeTakeFirst();
   if (result.numUpdatedRows === 0n) return undefined;
@@ -216,14 +221,11 @@ async function updateTodo(
  */
 async function removeTodo(
   tx: Tx,
-  member: Owner,
+  writable: ReturnType<typeof writableLists>,
   id: string,
   expectedVersion?: number,
 ): Promise<boolean> {
-  let query = tx
-    .deleteFrom('todos')
-    .where('id', '=', id)
-    .where('list_id', 'in', writableLists(tx, member));
+  let query = tx.deleteFrom('todos').where('id', '=', id).where('list_id', 'in', writable);
   if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
   const result = await query.executeTakeFirst();
   return result.numDeletedRows > 0n;

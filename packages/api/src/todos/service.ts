@@ -1,14 +1,16 @@
+// Why this file is long: every todo operation the REST routes and the MCP tools share lives in
+// this one service, so a tool is decided, checked and written exactly as its route.
 import type { Principal } from '@todo-sso/auth';
 import { writeAndAudit } from '../audit/write-and-audit.js';
 import type { TodoAction } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/database.js';
 import type { Owner } from '../db/schema.js';
-import { ifMatchAllows, PreconditionFailed } from '../http/etag.js';
+import { ifMatchAllows, isAnyTag, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { type ListRepository, listRepository } from '../lists/repository.js';
 import { ownerOf, profileOf } from '../routes/principal.js';
-import { newTodoRow, type TodoRepository, todoRepository, toTodo } from './repository.js';
+import { newTodoRow, type TodoRepository, todoRepository, toTodo, WRITERS } from './repository.js';
 import type { CreateTodo, PatchTodo, Todo, TodoInput, TodoPage } from './schemas.js';
 
 /** Who asks: the verified caller and the request, as the audit log records them. */
@@ -171,7 +173,13 @@ export class TodoService {
     if (!deleted) throw await this.#unchanged(caller, id, 'can_delete', ifMatch);
   }
 
-  /** Inserts a todo into `listId` (already checked) or the caller's default list. */
+  /**
+   * Inserts a todo into `listId` (already checked) or the caller's default list. Into a named
+   * list the caller's relation is read again and held in the write's transaction
+   * (`holdForWrite`): a membership removed, narrowed to viewer or a list deleted (at any
+   * instance) after the check and before the write refuses it as the check would now, instead of
+   * a todo landing after the change (or a foreign-key failure answered 500).
+   */
   async #insert(caller: TodoCaller, listId: string | undefined, input: TodoInput): Promise<Todo> {
     const { db, clock } = this.#context;
     const profile = profileOf(caller.principal);
@@ -179,7 +187,21 @@ export class TodoService {
     const list = listId ?? (await this.#lists.ensureDefault(profile, now));
     const row = newTodoRow(db, profile, list, input, now);
     const record = { ...this.#record(caller, 'todo.create', `todo:${row.id}`), at: now };
-    return writeAndAudit(db, record, { into: 'todos', row, result: toTodo(row) });
+    const todo = toTodo(row);
+    // The person's own default list: they stay its owner, and it is never deleted.
+    if (listId === undefined)
+      return writeAndAudit(db, record, { into: 'todos', row, result: todo });
+    const member = this.#context.access.remote ? undefined : ownerOf(caller.principal);
+    const written = await writeAndAudit(db, record, async (tx) => {
+      const held = await this.#lists.holdForWrite(member, listId, tx);
+      if (held === undefined || (held !== 'exists' && !WRITERS.includes(held))) return undefined;
+      await tx.insertInto('todos').values(row).execute();
+      return todo;
+    });
+    if (written) return written;
+    const held = await this.#lists.relation(ownerOf(caller.principal), listId);
+    await this.#check(caller.principal, 'list', 'can_create_todo', listId, held);
+    throw new ApiError('not_found', 'No such list');
   }
 
   #record(caller: TodoCaller, action: string, resource: string) {
@@ -211,14 +233,21 @@ export class TodoService {
     ifMatch: IfMatch,
     tx: Db['kysely'],
   ): Promise<number | undefined> {
-    if (ifMatch === undefined) return undefined;
+    // `*` matches any current representation: the write itself finds the todo or answers 404,
+    // so it carries no version a concurrent change could make it miss (no spurious 412).
+    if (ifMatch === undefined || isAnyTag(ifMatch)) return undefined;
     const current = await this.#todos.get(ownerOf(caller.principal), id, tx);
     if (!current) return undefined;
     if (!ifMatchAllows(ifMatch, current.version)) throw new PreconditionFailed('todo', current);
     return current.version;
   }
 
-  /** A write that changed nothing: 412 with the new state when `If-Match` lost a race, else 403/404. */
+  /**
+   * A write that changed nothing: 412 with the new state when the todo is no longer at a version
+   * `If-Match` names (it lost a race), else 403 or 404 as for any write: a matching `If-Match`
+   * does not turn a refusal into a precondition failure (RFC 9110 §13.2.2, preconditions are
+   * evaluated after the request's other checks).
+   */
   async #unchanged(
     caller: TodoCaller,
     id: string,
@@ -228,7 +257,8 @@ export class TodoService {
     const me = ownerOf(caller.principal);
     if (ifMatch !== undefined) {
       const current = await this.#todos.get(me, id);
-      if (current) return new PreconditionFailed('todo', current);
+      if (current && !ifMatchAllows(ifMatch, current.version))
+        return new PreconditionFailed('todo', current);
     }
     // 403 when the caller can read the todo (so cannot change it), else 404.
     const held = await this.#todos.access(me, id);

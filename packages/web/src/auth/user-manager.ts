@@ -1,5 +1,12 @@
-import { IndexedDbDPoPStore, UserManager, WebStorageStateStore } from 'oidc-client-ts';
+import {
+  IndexedDbDPoPStore,
+  type OidcClient,
+  UserManager,
+  type UserManagerSettings,
+  WebStorageStateStore,
+} from 'oidc-client-ts';
 import type { RuntimeConfig } from '../config/runtime-config.js';
+import { checkIdToken, type IdTokenExpectations, readIdTokenClaims } from './id-token-claims.js';
 
 /** Where the identity provider sends the browser back to. */
 export const CALLBACK_PATH = '/callback';
@@ -20,10 +27,12 @@ export interface SignInState {
  * per sign-in, tokens in
  * `sessionStorage` (per tab, gone with it; never `localStorage`), no iframe-based session
  * monitoring (third-party cookies are blocked in current browsers), renewal scheduled by
- * `useSilentRenewal` with the refresh token, and DPoP-bound tokens (see `dpopSettings`).
+ * `useSilentRenewal` with the refresh token, DPoP-bound tokens (see `dpopSettings`), and every
+ * ID token checked before it is used (see `CheckedUserManager`).
  */
 export function createUserManager(config: RuntimeConfig, origin = window.location.origin) {
-  const userManager = new UserManager({
+  const expected = { issuer: config.issuer, clientId: config.clientId };
+  const userManager = new CheckedUserManager(expected, {
     authority: config.issuer,
     client_id: config.clientId,
     redirect_uri: `${origin}${CALLBACK_PATH}`,
@@ -48,6 +57,47 @@ export function createUserManager(config: RuntimeConfig, origin = window.locatio
   const signinRedirect = userManager.signinRedirect.bind(userManager);
   userManager.signinRedirect = (args = {}) => signinRedirect({ nonce: randomNonce(), ...args });
   return userManager;
+}
+
+type Expected = Pick<IdTokenExpectations, 'issuer' | 'clientId'>;
+
+/**
+ * A `UserManager` that checks the ID token of every token response (`checkIdToken`: `iss`,
+ * `aud`, `azp`, `exp`, `iat`, `nonce`; OpenID Connect Core §3.1.3.7 and, for a refresh, §12.2)
+ * before oidc-client-ts stores the user: a refused sign-in or renewal throws, stores nothing,
+ * and keeps whatever session the tab already had.
+ */
+class CheckedUserManager extends UserManager {
+  constructor(expected: Expected, settings: UserManagerSettings) {
+    super(settings);
+    checkTokenResponses(this._client, expected);
+  }
+}
+
+/** Wraps the two ways `client` obtains tokens, code redemption and refresh. */
+function checkTokenResponses(client: OidcClient, expected: Expected): void {
+  const processSigninResponse = client.processSigninResponse.bind(client);
+  client.processSigninResponse = async (url, extraHeaders, removeState) => {
+    // The nonce sent with this sign-in, kept with its state (read before the state is used up).
+    const sent = await client.readSigninResponseState(url, false).then(
+      ({ state }) => state.nonce,
+      () => undefined,
+    );
+    const response = await processSigninResponse(url, extraHeaders, removeState);
+    // Always: the app asks for `openid`, so a response without an ID token is refused too.
+    checkIdToken(response.id_token, { ...expected, nonce: sent });
+    return response;
+  };
+  const useRefreshToken = client.useRefreshToken.bind(client);
+  client.useRefreshToken = async (args) => {
+    const response = await useRefreshToken(args);
+    // An ID token in a refresh response is optional (§12.2); without one, the session's stays.
+    if (response.id_token !== undefined && response.id_token !== args.state.id_token) {
+      const previous = readIdTokenClaims(args.state.id_token);
+      checkIdToken(response.id_token, { ...expected, nonce: undefined, previous });
+    }
+    return response;
+  };
 }
 
 /** 128 random bits, base64url. */

@@ -1,0 +1,48 @@
+import type { FastifySchema, RouteOptions } from 'fastify';
+import { UNLIMITED_ROUTES } from './plugins/rate-limits.js';
+import { problemResponse } from './schemas/common.js';
+
+/**
+ * 429 Too Many Requests (RFC 6585 §4) with `Retry-After` (RFC 9110 §10.2.3): what any route the
+ * rate limits count answers past its limit.
+ */
+const rateLimited = {
+  ...problemResponse,
+  description: 'RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds',
+  headers: {
+    'Retry-After': {
+      type: 'integer',
+      minimum: 1,
+      description: 'Seconds until the limit window ends (RFC 9110 §10.2.3)',
+    },
+  },
+};
+
+/**
+ * `@fastify/swagger`'s `transform`: adds to each operation of the document the answers no route
+ * declares itself because they come from the layers every request passes first, so a client
+ * generated from the document knows them.
+ * - 429 on every route the per-address limit counts (all but probes, metrics and the logout
+ *   receiver), and so also on every protected route, which the per-subject limit counts too.
+ * - 400 on every protected route: an `Authorization` header that is not one well-formed
+ *   credential is `invalid_request` (RFC 6750 §3.1), whatever the route.
+ * Only the document changes: errors are sent as problem-details text, not through the route's
+ * response serializers.
+ */
+export function documentSharedResponses({
+  schema,
+  url,
+  route,
+}: {
+  schema: FastifySchema;
+  url: string;
+  route: RouteOptions;
+}): { schema: FastifySchema; url: string } {
+  const response = schema?.response as Record<string, unknown> | undefined;
+  if (response === undefined) return { schema, url };
+  const shared: Record<string, unknown> = {};
+  if ((route.config as { auth?: unknown } | undefined)?.auth !== undefined)
+    shared[400] = problemResponse;
+  if (!UNLIMITED_ROUTES.has(route.url)) shared[429] = rateLimited;
+  return { schema: { ...schema, response: { ...shared, ...response } }, url };
+}

@@ -1,0 +1,76 @@
+import { alice, bob, carol, type TestIssuer } from '@todo-sso/auth/testing';
+import { afterAll, beforeAll } from 'vitest';
+import type { TestDatabase } from './databases.js';
+import { type Instance, startInstance, testConfig } from './harness.js';
+
+/** An API instance listening on a real socket, and its base URL. */
+export interface Node {
+  readonly instance: Instance;
+  readonly url: string;
+}
+
+/** A real HTTP answer: status, headers and the JSON body (or none). */
+export interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: Record<string, unknown>;
+}
+
+/** Starts an API instance on `database`, listening on a port of its own. */
+export async function listeningNode(
+  idp: Pick<TestIssuer, 'issuer'>,
+  database: TestDatabase,
+  env: Record<string, string> = {},
+): Promise<Node> {
+  const instance = await startInstance(testConfig(idp, database.config, env));
+  const url = await instance.app.listen({ host: '127.0.0.1', port: 0 });
+  return { instance, url };
+}
+
+/**
+ * `count` API instances on one database for the enclosing suite, each with its own pool,
+ * revocation set and token cache, as behind a load balancer; closed after it.
+ */
+export function useCluster(
+  skip: boolean,
+  idp: Pick<TestIssuer, 'issuer'>,
+  database: TestDatabase,
+  count = 2,
+  env: Record<string, string> = {},
+): Node[] {
+  const nodes: Node[] = [];
+  beforeAll(async () => {
+    if (skip) return;
+    for (let i = 0; i < count; i += 1) nodes.push(await listeningNode(idp, database, env));
+  });
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.instance.close()));
+  });
+  return nodes;
+}
+
+/** One request over HTTP with a bearer token (when given) and a JSON body (when given). */
+export async function send(
+  node: Node,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(`${node.url}${path}`, {
+    method,
+    headers,
+    ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
+  });
+  const text = await response.text();
+  const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  return { status: response.status, headers: response.headers, body };
+}
+
+/** Bearer tokens of alice, bob and carol from the test issuer. */
+export async function peopleTokens(idp: TestIssuer) {
+  const [a, b, c] = await Promise.all([alice, bob, carol].map((u) => idp.accessToken(u)));
+  return { alice: a as string, bob: b as string, carol: c as string };
+}
