@@ -23,6 +23,9 @@ import { healthRoutes } from './routes/health.js';
 /** An incoming `X-Request-Id` is kept when it is short and plain; otherwise a UUID is made. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/** The longest path parameter the router passes to a route's validation. */
+export const MAX_PARAM_LENGTH = 320;
+
 /**
  * Builds the API from its context. Never listens: `startApi` does, tests use `app.inject()`.
  * Public routes (health, metrics, docs, the logout receiver) live at the root; everything else
@@ -44,7 +47,10 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     childLoggerFactory: deferredChildLogger,
     bodyLimit: config.bodyLimit,
     trustProxy: fastifyTrustProxy(config.trustProxy),
-    routerOptions: { ignoreTrailingSlash: true },
+    // A path parameter as long as its schema allows must reach its route (find-my-way's default
+    // of 100 characters refused a 254-character email handle, RFC 5321 §4.5.3.1.3, before its
+    // validation could): 320 is the longest any route documents (`username` of a share).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // One response serializer per schema, not one per route and status (see serializers.ts).
     schemaController: { compilersFactory: { buildSerializer: sharedSerializers() } },
     // A path that cannot be percent-decoded fails before routing, outside the error handler:

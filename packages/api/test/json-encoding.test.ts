@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { hasDuplicateName } from '../src/http/json-body.js';
 import { drivers, rowCount } from './support/databases.js';
 import { useHarness } from './support/harness.js';
 
@@ -71,5 +72,56 @@ describe.each(drivers)('JSON body encoding on $driver', ({ skip, create }) => {
       expect(response.statusCode).toBe(400);
       expect(response.json()).toMatchObject({ code: 'invalid_request' });
     }
+  });
+
+  it.skipIf(skip).each([
+    ['the title twice', '{"title":"shown","title":"stored"}'],
+    ['the title twice, once escaped', '{"title":"a","\\u0074itle":"b"}'],
+    ['a nested name twice', '{"title":"a","x":{"k":1,"k":2}}'],
+  ])(
+    'refuses a body naming %s in one object with 400 and stores nothing (RFC 8259 §4, RFC 7493 §2.3)',
+    async (_name, payload) => {
+      const before = await rowCount(h.context.db, 'todos');
+      const response = await post('application/json', payload);
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({
+        status: 400,
+        code: 'invalid_request',
+        detail: 'A member name appears twice in one JSON object (RFC 8259 §4)',
+      });
+      expect(await rowCount(h.context.db, 'todos')).toBe(before);
+    },
+  );
+
+  it.skipIf(skip)('accepts the same name in different objects and inside strings', async () => {
+    const response = await h.as('alice', {
+      method: 'POST',
+      url: '/access/v1/evaluation',
+      headers: { 'content-type': 'application/json' },
+      payload:
+        '{"subject":{"type":"user","id":"alice"},"resource":{"type":"todo","id":"\\"id\\":"},' +
+        '"action":{"name":"can_read"}}',
+    });
+    expect(response.statusCode).not.toBe(400);
+    const created = await post('application/json', '{"title":"\\"title\\":1, \\"title\\":2"}');
+    expect(created.statusCode).toBe(201);
+  });
+});
+
+describe('hasDuplicateName', () => {
+  it.each([
+    ['{"a":1,"a":2}', true],
+    ['{"a":1,"b":{"a":2}}', false],
+    ['[{"a":1},{"a":2}]', false],
+    ['{"a":"\\"a\\":","b":"\\\\","a":0}', true],
+    ['{"a\\\\":1,"a":2}', false],
+    ['{"\\u0061":1,"a":2}', true],
+    ['{"a" \n :1, "b":[{"c":1,"c":[]}]}', true],
+    [JSON.stringify(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i]))), false],
+    [`{${Array.from({ length: 40 }, (_, i) => `"k${i}":0`).join(',')},"k3":1}`, true],
+    ['"just a string"', false],
+  ])('%s → %s', (text, expected) => {
+    JSON.parse(text);
+    expect(hasDuplicateName(text)).toBe(expected);
   });
 });

@@ -17,7 +17,7 @@ import { type Harness, startHarness, type UserName, useHarness } from './support
  */
 interface Operation {
   requestBody?: unknown;
-  parameters?: { in: string; name: string }[];
+  parameters?: { in: string; name: string; schema?: { maxLength?: number } }[];
   responses: Record<
     string,
     { content?: Record<string, { schema: object }>; headers?: Record<string, unknown> }
@@ -45,8 +45,9 @@ const validator = (schema: object) => {
 };
 
 /** A valid value of each path parameter (names as the routes spell them). */
+const UUID = '0b7f8a3e-2f4c-4a53-9a43-1f2e3d4c5b6a';
 const PARAMS: Record<string, string> = {
-  id: '0b7f8a3e-2f4c-4a53-9a43-1f2e3d4c5b6a',
+  id: UUID,
   username: 'bob',
   clientId: 'some-agent',
   role: 'user',
@@ -157,6 +158,25 @@ describe.each(drivers)(
 
     it.skipIf(skip)('for no token, each role, bad headers and bad bodies', async () => {
       const found = await drive((user, options) => h.as(user, options), h.config.bodyLimit);
+      expect(found).toEqual([]);
+    });
+
+    it.skipIf(skip)('for path parameters as long as the document allows', async () => {
+      const found: string[] = [];
+      for (const { method, path, op } of operations) {
+        const params = (op.parameters ?? []).filter((p) => p.in === 'path');
+        if (!params.some((p) => p.schema?.maxLength)) continue;
+        // The longest value each parameter's schema admits (a uuid is a uuid).
+        const url = params.reduce(
+          (u, p) =>
+            u.replace(`{${p.name}}`, p.schema?.maxLength ? 'a'.repeat(p.schema.maxLength) : UUID),
+          path,
+        );
+        const res = await h.as('admin', { method: method as 'GET', url });
+        found.push(...violations(`${method} ${path}`, op, res));
+        if (res.json().detail === 'The request cannot be routed')
+          found.push(`${method} ${path}: a documented parameter length cannot be routed`);
+      }
       expect(found).toEqual([]);
     });
 
