@@ -1,5 +1,5 @@
 // autocannon rounds: a warm-up, then several measured rounds; figures are the median round.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { cpuNs } from './proc.mjs';
 
@@ -18,7 +18,7 @@ export function median(values) {
  * server process), also the server's CPU time per request and its capacity: requests per
  * second of server CPU, i.e. the throughput of one fully used core. `onResponse(ms)`, if
  * given, hears each response's latency as it arrives; `watchLoop` also reports the longest
- * delay of the load generator's own event loop.
+ * delay of the load generator's own event loop and its longest collector pause.
  */
 export async function fire({
   pid,
@@ -58,14 +58,31 @@ export async function fire({
   const cpuBefore = pid === undefined ? Number.NaN : cpuNs(pid);
   const ownBefore = process.cpuUsage();
   const loop = watchLoop ? monitorEventLoopDelay({ resolution: 10 }) : undefined;
-  loop?.enable();
+  let gcMaxMs = watchLoop ? 0 : Number.NaN;
+  const gc = watchLoop
+    ? new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) gcMaxMs = Math.max(gcMaxMs, e.duration);
+      })
+    : undefined;
+  const unwatch = () => {
+    loop?.disable();
+    gc?.disconnect();
+  };
   const instance = autocannon(opts);
+  // Watched while the requests run: from the start (clients made) to the end of the duration,
+  // not autocannon's set-up or its results, which no request waits for.
+  if (watchLoop)
+    instance.once('start', () => {
+      loop.enable();
+      gc.observe({ entryTypes: ['gc'] });
+      if (duration !== undefined) setTimeout(unwatch, duration * 1000);
+    });
   instance.on('response', (_client, statusCode, _bytes, ms) => {
     statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
     onResponse?.(ms);
   });
   const result = await instance;
-  loop?.disable();
+  unwatch();
   const own = process.cpuUsage(ownBefore);
   const cpu = pid === undefined ? Number.NaN : (cpuNs(pid) - cpuBefore) / 1e9;
   const total = [...statuses.values()].reduce((a, b) => a + b, 0);
@@ -84,6 +101,8 @@ export async function fire({
     // With `watchLoop`: the longest delay of this process's event loop in the round (ms), a
     // stall that every response in flight then carried.
     loopMaxMs: loop ? loop.max / 1e6 : Number.NaN,
+    // With `watchLoop`: the longest pause of this process's collector in the round (ms).
+    gcMaxMs,
   };
 }
 

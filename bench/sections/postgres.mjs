@@ -216,6 +216,7 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
       dbCpuUs: median(xs.map((x) => x.dbCpuUs)),
       loadCpuUs: median(xs.map((x) => x.loadCpuUs)),
       loopMaxMs: median(xs.map((x) => x.loopMaxMs)),
+      gcMaxMs: median(xs.map((x) => x.gcMaxMs)),
       valid: bad === 0,
       note: bad ? `${bad} errors or unexpected statuses` : '',
     };
@@ -226,7 +227,7 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
     ['writes', 'POST /todos/ (a random user)', sum(runs.write, 201), runs.pgWrite],
   ];
   for (const [what, label, r, pgRuns] of figures) {
-    const floor = `queueing floor 50 × CPU/req = ${fmt((50 * r.cpuUs) / 1000, 1)} ms; load generator's longest loop delay ${fmt(r.loopMaxMs, 1)} ms (median round)`;
+    const floor = `queueing floor 50 × CPU/req = ${fmt((50 * r.cpuUs) / 1000, 1)} ms; load generator's longest loop delay ${fmt(r.loopMaxMs, 1)} ms, collector pause ${fmt(r.gcMaxMs, 1)} ms (median round)`;
     if (what === 'reads')
       table.add(
         '8',
