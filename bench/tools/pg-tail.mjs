@@ -27,7 +27,7 @@ import {
 } from '../lib/db.mjs';
 import { fire } from '../lib/load.mjs';
 import { buildScript, findPgbench, protocolOf, runPgbench } from '../lib/pgbench.mjs';
-import { LOAD_CORE, pinSelf, ROOT } from '../lib/proc.mjs';
+import { LOAD_CORE, pinSelf, ROOT, removeLogs } from '../lib/proc.mjs';
 import { startApiProcess } from '../lib/servers.mjs';
 import { startIssuer, subjectOf } from '../lib/tokens.mjs';
 import { capture } from '../sections/postgres.mjs';
@@ -65,6 +65,7 @@ try {
   await dropDatabase(owner, db.name);
   await owner.end();
   rmSync(tmp, { recursive: true, force: true });
+  removeLogs();
 }
 
 async function run() {
@@ -95,6 +96,14 @@ async function run() {
   for (const line of traced.filter((l) => l.includes('Mark-Compact')).slice(-12)) console.log(line);
   const scavenges = traced.filter((l) => l.includes('Scavenge'));
   if (scavenges.length) console.log(`${scavenges.length} scavenges; last: ${scavenges.at(-1)}`);
+  // With --trace-gc-nvp: what the scavenges of the rounds (the second half of them) kept.
+  const nvp = traced.filter((l) => / gc=s /.test(l));
+  const field = (l, k) => Number(new RegExp(` ${k}=([\\d.]+)`).exec(l)?.[1]);
+  const later = nvp.slice(nvp.length >> 1);
+  if (later.length)
+    console.log(
+      `${later.length} scavenges: pause ${dist(later.map((l) => field(l, 'pause')))} ms; copied KB ${dist(later.map((l) => field(l, 'semi_space_copied') / 1024))}; promoted KB ${dist(later.map((l) => field(l, 'promoted') / 1024))}`,
+    );
 }
 
 /** The bench's pgbench scripts for this database (statements captured off the wire). */

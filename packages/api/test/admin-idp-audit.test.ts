@@ -69,7 +69,7 @@ describe('admin routes for the identity provider: a change is audited once it is
 
   const call = (
     instance: Instance,
-    method: 'GET' | 'PUT' | 'POST',
+    method: 'GET' | 'PUT' | 'POST' | 'PATCH',
     url: string,
     payload?: object,
   ) =>
@@ -155,6 +155,33 @@ describe('admin routes for the identity provider: a change is audited once it is
     ]);
     expect(res.statusCode).toBe(503);
     expect(res.json().detail).not.toMatch(/nothing was changed/);
+  });
+
+  it('audits a user updated when the IdP fails while the API reads the user back', async () => {
+    const bob = await bobOf();
+    relay.state.failReadsAfter = new RegExp(`^PUT .*/users/${bob?.id}$`);
+    const res = await call(relayed, 'PATCH', `/admin/idp/users/${bob?.id}`, {
+      department: 'audit-check',
+    });
+    relay.state.failReadsAfter = undefined;
+    relay.state.tripped = false;
+    // Keycloak's PUT happened: the department is set, and the change is in the audit log.
+    const found = await call(direct, 'GET', '/admin/idp/users?search=bob');
+    expect(
+      (found.json().items as { username: string; department?: string }[]).find(
+        (u) => u.username === 'bob',
+      )?.department,
+    ).toBe('audit-check');
+    expect(await auditOf('idp.user.update')).toEqual([
+      {
+        action: 'idp.user.update',
+        resource: `idp-user:${bob?.id}`,
+        detail: JSON.stringify({ department: 'audit-check' }),
+        outcome: 'success',
+      },
+    ]);
+    expect(res.statusCode).toBe(503);
+    expect(res.json().detail).toMatch(/The change was made/);
   });
 
   it('refuses ids and role names that would reach another admin URL before any call is made', async () => {

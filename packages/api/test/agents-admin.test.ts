@@ -1,7 +1,11 @@
-import { admin } from '@todo-sso/auth/testing';
+import { decide } from '@todo-sso/auth';
+import { admin, alice } from '@todo-sso/auth/testing';
 import { describe, expect, it } from 'vitest';
 import { agentClassifier } from '../src/agents/clients.js';
+import { subjectPrincipal } from '../src/authz/app-policy.js';
+import { routePolicies } from '../src/authz/catalogue.js';
 import { loadConfig } from '../src/config/load.js';
+import { loadRuntime } from '../src/mcp/runtime.js';
 import { sqliteDriver, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
 import { type Harness, mfaClaims, startHarness } from './support/harness.js';
@@ -67,9 +71,148 @@ describe("an administrator's agent and the admin routes", () => {
     });
   }
 
+  it("refuses in the authorization core: the core's 403 challenge and audit row, and no step-up asked first", async () => {
+    const denials = () =>
+      h.context.db.kysely
+        .selectFrom('audit_log')
+        .select(['action', 'resource', 'detail', 'outcome', 'actor_sub'])
+        .where('action', '=', 'GET /admin/users')
+        .where('outcome', '=', 'denied')
+        .orderBy('at')
+        .execute();
+    const before = (await denials()).length;
+    const res = await get(await adminAgent('todo-api'), '/admin/users');
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ code: 'forbidden', status: 403 });
+    // RFC 6750 §3.1, as every refusal the core decides: a Bearer challenge naming the resource's
+    // metadata (RFC 9728 §5.1), and no scope, since none would help.
+    const challenge = res.headers['www-authenticate'] as string;
+    expect(challenge).toMatch(/^Bearer realm="todo-api", error="insufficient_scope", /);
+    expect(challenge).toContain(`resource_metadata="${BASE}/.well-known/oauth-protected-resource"`);
+    expect(challenge).not.toMatch(/scope="/);
+    // A person without the permission, refused by the core on the same route: the same row.
+    const bob = await get(h.tokens.bob, '/admin/users');
+    expect(bob.statusCode).toBe(403);
+    const rows = (await denials()).slice(before);
+    expect(rows).toEqual([
+      {
+        action: 'GET /admin/users',
+        resource: '/admin/users',
+        detail: `forbidden: ${res.json().detail}`,
+        outcome: 'denied',
+        actor_sub: admin.sub,
+      },
+      {
+        action: 'GET /admin/users',
+        resource: '/admin/users',
+        detail: `insufficient_permission: ${bob.json().detail}`,
+        outcome: 'denied',
+        actor_sub: expect.any(String),
+      },
+    ]);
+    // Without a second factor the agent is still refused with 403: a step-up (401, RFC 9470)
+    // would be asked for nothing, since no sign-in makes an agent's token fit for admin work.
+    const weak = await h.idp.accessToken(admin, {
+      claims: { aud: 'todo-api', azp: 'agent-client' },
+    });
+    const refused = await get(weak, '/admin/audit');
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ code: 'forbidden' });
+    // A person's agent who is no administrator: refused as an agent, not for a permission.
+    const aliceAgent = await h.idp.accessToken(alice, {
+      claims: { ...mfaClaims(), aud: 'todo-api', azp: 'agent-client' },
+    });
+    expect((await get(aliceAgent, '/admin/idp/users')).json()).toMatchObject({ code: 'forbidden' });
+  });
+
+  it('answers an AuthZEN question about admin work for an agent subject with a deny', async () => {
+    // The AuthZEN vocabulary is the lists' and todos'; admin work is no action of it, so the
+    // engine denies it for every subject (fail closed), an administrator's agent included.
+    const pep = await h.idp.accessToken({
+      sub: 'service-account-todo-api',
+      username: 'service-account-todo-api',
+      roles: [],
+      permissions: ['authz:evaluate'],
+    });
+    const subject = {
+      type: 'user',
+      id: admin.sub,
+      properties: { roles: ['admin'], client_id: 'agent-client' },
+    };
+    for (const [type, action] of [
+      ['admin', 'can_manage_users'],
+      ['idp-user', 'can_grant_role'],
+    ]) {
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/access/v1/evaluation',
+        headers: { authorization: `Bearer ${pep}` },
+        payload: { subject, action: { name: action }, resource: { type, id: 'all' } },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ decision: false });
+    }
+  });
+
   it("still serves the administrator's own client (todo-ui) on every admin route", async () => {
     for (const url of ['/admin/audit', '/admin/users', '/admin/todos'])
       expect((await get(h.tokens.admin, url)).statusCode, url).toBe(200);
+  });
+});
+
+/**
+ * The rule is a requirement of every admin route's declaration, decided by the core wherever
+ * it decides a route's requirement: the REST routes, and the MCP tools, which carry their REST
+ * route's declaration (a tool reaching admin data would carry it too).
+ */
+describe('admin work is first-party work wherever the core decides it', () => {
+  const config = loadConfig({
+    OIDC_ISSUER: 'https://idp.test/realms/todo-app',
+    OIDC_AUDIENCE: 'todo-api',
+  });
+  const context = { now: Math.floor(Date.now() / 1000), isAgent: agentClassifier(config) };
+  const adminAs = (clientId: string) => ({
+    ...subjectPrincipal({
+      issuer: 'https://idp.test/realms/todo-app',
+      subject: 'a',
+      roles: ['admin'],
+    }),
+    clientId,
+  });
+
+  it('every route under /admin/ declares firstParty, and the core refuses an agent on each', async () => {
+    const policies = await routePolicies();
+    const admin = Object.entries(policies).filter(([route]) =>
+      route.split(' ')[1]?.startsWith('/admin/'),
+    );
+    expect(admin.length).toBeGreaterThanOrEqual(10);
+    for (const [route, policy] of admin) {
+      expect(policy.firstParty, route).toBe(true);
+      const agent = decide(adminAs('registered-agent'), policy, undefined, context);
+      expect(agent, route).toMatchObject({ allowed: false, reason: 'agent_not_allowed' });
+      expect(decide(adminAs('todo-ui'), policy, undefined, context).allowed, route).toBe(true);
+    }
+    // No other route refuses agents: their todo work for the person is theirs to do.
+    for (const [route, policy] of Object.entries(policies))
+      if (!route.split(' ')[1]?.startsWith('/admin/'))
+        expect(policy.firstParty, route).toBeUndefined();
+  });
+
+  it("gives every MCP tool its REST route's declaration, so none reaches admin work for an agent", async () => {
+    const { tools, requirements } = await loadRuntime();
+    const policies = await routePolicies();
+    for (const tool of tools) {
+      expect(requirements.get(tool.name), tool.name).toEqual(policies[tool.route]);
+      const decision = decide(
+        adminAs('registered-agent'),
+        requirements.get(tool.name) ?? {},
+        undefined,
+        context,
+      );
+      expect(decision.allowed === false && decision.reason === 'agent_not_allowed', tool.name).toBe(
+        tool.route.split(' ')[1]?.startsWith('/admin/') === true,
+      );
+    }
   });
 });
 

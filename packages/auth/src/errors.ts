@@ -19,6 +19,7 @@ export type AuthErrorCode =
   | 'token_revoked'
   | 'token_inactive'
   | 'insufficient_permission'
+  | 'forbidden'
   | 'authentication_too_weak'
   | 'authentication_too_old'
   | 'idp_unavailable'
@@ -44,6 +45,8 @@ const STATUS: Readonly<Record<AuthErrorCode, 400 | 401 | 403 | 503>> = {
   token_revoked: 401,
   token_inactive: 401,
   insufficient_permission: 403,
+  // A refusal no grant to the person could lift (an agent's token on the app's own work).
+  forbidden: 403,
   // RFC 9470 §3: a token whose authentication is too weak or too old is answered with 401.
   authentication_too_weak: 401,
   authentication_too_old: 401,

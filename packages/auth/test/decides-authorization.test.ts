@@ -291,6 +291,41 @@ describe('decide: every requirement kind', () => {
     expect(wrong.challenge).toMatchObject({ scheme: 'DPoP', status: 401 });
   });
 
+  test('firstParty: a token of a client the context counts as an agent is refused, even an admin’s', () => {
+    const agents = { ...context, isAgent: (client: string | undefined) => client === 'mcp-agent' };
+    const rule = { firstParty: true, admin: true } as const;
+    const own = principal({ ...admin, clientId: 'todo-ui' });
+    expect(decide(own, rule, undefined, agents).allowed).toBe(true);
+    // A token that names no client is no agent's.
+    expect(decide(admin, rule, undefined, agents).allowed).toBe(true);
+    const d = refused(
+      decide(principal({ ...admin, clientId: 'mcp-agent' }), rule, undefined, agents),
+    );
+    expect(d.reason).toBe('agent_not_allowed');
+    expect(d.missing).toBeUndefined();
+    // RFC 6750 §3.1: 403 insufficient_scope; no scope is named, since none would help.
+    expect(d.challenge).toMatchObject({ status: 403, error: 'insufficient_scope' });
+    expect(d.challenge.scope).toBeUndefined();
+    expect(denialError(d)).toMatchObject({ code: 'forbidden', status: 403 });
+    expect(header(d)).toBe(
+      `Bearer realm="todo-api", error="insufficient_scope", error_description="${d.description}"`,
+    );
+  });
+
+  test('firstParty: without a classifier in the context every client is refused (fail closed)', () => {
+    const rule = { firstParty: true } as const;
+    expect(
+      refused(decide(principal({ clientId: 'todo-ui' }), rule, undefined, context)).reason,
+    ).toBe('agent_not_allowed');
+    expect(refused(decide(alice, rule, undefined, context)).reason).toBe('agent_not_allowed');
+  });
+
+  test('order: an agent is refused before its grants or a step-up are weighed (neither would help)', () => {
+    const agents = { ...context, isAgent: () => true };
+    const rule = { firstParty: true, admin: true, acr: 'mfa', maxAge: 60 } as const;
+    expect(refused(decide(alice, rule, undefined, agents)).reason).toBe('agent_not_allowed');
+  });
+
   test('order: a permission refusal wins over a step-up, so a step-up is asked only when it helps', () => {
     const d = refused(decide(alice, { admin: true, acr: 'mfa' }, undefined, context));
     expect(d.reason).toBe('admin_required');
@@ -300,6 +335,8 @@ describe('decide: every requirement kind', () => {
 describe('every refusal reason', () => {
   const cases: Record<Exclude<DecisionReason, 'allowed'>, () => Decision> = {
     admin_required: () => decide(alice, { admin: true }, undefined, context),
+    agent_not_allowed: () =>
+      decide(alice, { firstParty: true }, undefined, { ...context, isAgent: () => true }),
     role_missing: () => decide(alice, { role: 'x' }, undefined, context),
     permission_missing: () => decide(alice, { permission: 'x:y' }, undefined, context),
     attribute_unassigned: () =>

@@ -9,4 +9,5 @@ process.exitCode = await main(process.argv.slice(2), {
   now: Date.now,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   openBrowser: (url) => openBrowser(url, process.env),
+  stdin: process.stdin,
 });

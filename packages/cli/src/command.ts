@@ -21,6 +21,8 @@ export interface CommandContext {
 export interface Command {
   readonly usage: string;
   readonly summary: string;
+  /** More for `todo <command> --help`, after the summary. */
+  readonly details?: string;
   readonly options?: NonNullable<ParseArgsConfig['options']>;
   /** Whether positionals are allowed (and how many at least). */
   readonly minPositionals?: number;

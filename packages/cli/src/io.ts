@@ -10,6 +10,8 @@ export interface Io {
   now(): number;
   /** Waits; tests may shorten nothing here, the server's interval is honoured. */
   sleep(ms: number): Promise<void>;
+  /** Standard input, for a secret that must not be an argument (`todo doctor --token -`). */
+  readonly stdin?: AsyncIterable<Uint8Array | string>;
   /** Opens a URL in a browser; resolves false when there is none. */
   openBrowser(url: string): Promise<boolean>;
 }

@@ -76,7 +76,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   try {
     const { values, positionals } = parse(command, rest);
     if (values.help) {
-      io.out(`usage: ${command.usage}\n${command.summary}`);
+      io.out(
+        [
+          `usage: ${command.usage}`,
+          command.summary,
+          ...(command.details ? [command.details] : []),
+        ].join('\n'),
+      );
       return 0;
     }
     if (

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { writeAndAudit } from '../audit/write-and-audit.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { ownerOf, principalOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
+import { changeAuditReadBack, record } from './change.js';
 import {
   IdpRoleParams,
   IdpSessions,
@@ -43,23 +43,9 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   };
 }
 
-/** Admin work needs a strong, recent sign-in (RFC 9470), as every route under /admin/. */
+/** Admin work: a strong, recent sign-in (RFC 9470) from the product's own client, no agent. */
 const adminWithStepUp = (context: AppContext) =>
-  requires({ admin: true, ...context.config.stepUp });
-
-/** The audit record of a change the IdP has made (nothing else is written here). */
-function record(
-  context: AppContext,
-  request: FastifyRequest,
-  action: string,
-  id: string,
-  detail?: string,
-) {
-  const actor = ownerOf(principalOf(request));
-  const at = context.clock.now();
-  const entry = { actor, action, resource: `idp-user:${id}`, detail, requestId: request.id, at };
-  return writeAndAudit(context.db, entry, async () => true);
-}
+  requires({ admin: true, ...context.config.stepUp, firstParty: true });
 
 /** `GET /admin/idp/users`: the IdP's users, optionally searched. */
 function listUsersRoute(app: App, context: AppContext): void {
@@ -96,10 +82,14 @@ function createUserRoute(app: App, context: AppContext): void {
       },
     },
     async (request, reply) => {
-      const service = context.idpAdmin.require();
-      const id = await service.createUser(request.body);
-      await record(context, request, 'idp.user.create', id, request.body.username);
-      return reply.code(201).send(await service.readBack(id, `The user ${request.body.username}`));
+      const { username } = request.body;
+      const user = await changeAuditReadBack(context, request, {
+        make: (service) => service.createUser(request.body),
+        action: 'idp.user.create',
+        detail: username,
+        described: `The user ${username}`,
+      });
+      return reply.code(201).send(user);
     },
   );
 }
@@ -122,13 +112,18 @@ function updateUserRoute(app: App, context: AppContext): void {
     },
     async (request) => {
       const [{ enabled, department }, { id }] = [request.body, request.params];
-      const service = context.idpAdmin.require();
-      await service.updateUser(id, {
-        ...(enabled !== undefined && { enabled }),
-        ...(department !== undefined && { department }),
+      return changeAuditReadBack(context, request, {
+        make: async (service) => {
+          await service.updateUser(id, {
+            ...(enabled !== undefined && { enabled }),
+            ...(department !== undefined && { department }),
+          });
+          return id;
+        },
+        action: 'idp.user.update',
+        detail: JSON.stringify(request.body),
+        described: 'The change',
       });
-      await record(context, request, 'idp.user.update', id, JSON.stringify(request.body));
-      return service.readBack(id, 'The change');
     },
   );
 }
@@ -151,10 +146,15 @@ function roleRoute(app: App, context: AppContext, granted: boolean): void {
     },
     handler: async (request) => {
       const { id, role } = request.params as { id: string; role: string };
-      const service = context.idpAdmin.require();
-      await service.setRole(id, role, granted);
-      await record(context, request, granted ? 'idp.role.grant' : 'idp.role.remove', id, role);
-      return service.readBack(id, granted ? `The grant of ${role}` : `The removal of ${role}`);
+      return changeAuditReadBack(context, request, {
+        make: async (service) => {
+          await service.setRole(id, role, granted);
+          return id;
+        },
+        action: granted ? 'idp.role.grant' : 'idp.role.remove',
+        detail: role,
+        described: granted ? `The grant of ${role}` : `The removal of ${role}`,
+      });
     },
   });
 }

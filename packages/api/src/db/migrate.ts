@@ -59,10 +59,21 @@ async function migrate(db: Db): Promise<string[]> {
   const migrator = new Migrator({ db: db.kysely, provider });
   const { error, results = [] } = await migrator.migrateToLatest();
   const failed = results.find((r) => r.status === 'Error');
-  if (error || failed) {
-    throw new MigrationError(`migration ${failed?.migrationName ?? ''} failed`.trim(), {
-      cause: error,
-    });
-  }
+  if (error || failed)
+    throw new MigrationError(migrationFailure(failed?.migrationName, error), { cause: error });
   return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * What went wrong, for the operator. A database that recorded a migration this release does not
+ * know was migrated by a newer release: this one refuses to start on it rather than run on a
+ * schema it was not written for (Kysely refuses it, "previously executed migration … is missing").
+ */
+function migrationFailure(name: string | undefined, error: unknown): string {
+  const reason = error instanceof Error ? error.message : undefined;
+  const unknown = reason && /previously executed migration (\S+) is missing/.exec(reason)?.[1];
+  if (unknown)
+    return `the database has migration ${unknown}, which this release does not know: a newer release migrated it; run that release or a later one`;
+  const what = name ? `migration ${name} failed` : 'migration failed';
+  return reason ? `${what}: ${reason}` : what;
 }

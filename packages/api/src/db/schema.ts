@@ -28,8 +28,8 @@ export interface TodoTable {
 
 /**
  * A list of todos. Its owner is also a row of `list_members` with relation `owner`. On SQLite
- * it also has `todo_count`, and each membership `list_large`, kept by triggers for the page
- * statement alone (migration 009); they are not part of this shared schema.
+ * it also has `todo_count`, and each membership `list_large`, kept by triggers (migration 009)
+ * for the page statement and the lists' `todoCount`; they are not part of this shared schema.
  */
 export interface ListTable {
   id: string;

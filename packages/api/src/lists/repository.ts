@@ -2,6 +2,7 @@
 // in one repository so that no list read can bypass the membership join (only the creation of a
 // person's own default list lives apart, in `default-list.ts`).
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { type Db, toIso } from '../db/database.js';
 import type { Owner, Relation } from '../db/schema.js';
 import { defaultListEnsurer } from './default-list.js';
@@ -42,8 +43,8 @@ export function listRepository(db: Db, options: { readonly rememberedDefaults?: 
   return {
     /** The id of the person's default list, created on first use (see `defaultListEnsurer`). */
     ensureDefault: defaultListEnsurer(db, options.rememberedDefaults),
-    listFor: (member: Owner) => listsOf(k, member),
-    get: (member: Owner, id: string, tx: Tx = k) => getList(tx, member, id),
+    listFor: (member: Owner) => listsOf(k, db.dialect, member),
+    get: (member: Owner, id: string, tx: Tx = k) => getList(tx, db.dialect, member, id),
     relation: (member: Owner, id: string, tx: Tx = k) => relationTo(tx, member, id),
     holdForWrite: (member: Owner | undefined, id: string, tx: Tx) =>
       holdForWrite(db, tx, member, id),
@@ -68,30 +69,35 @@ function memberOf(tx: Tx, member: Owner) {
     .where('m.member_sub', '=', member.subject);
 }
 
-/** The columns of a `List`, its todo count included. */
-function withCount(q: ReturnType<typeof memberOf>) {
-  return q
-    .select([
-      'l.id',
-      'l.name',
-      'l.is_default',
-      'l.created_at',
-      'l.updated_at',
-      'l.version',
-      'm.relation',
-    ])
-    .select((eb) =>
-      eb
-        .selectFrom('todos as t')
-        .whereRef('t.list_id', '=', 'l.id')
-        .select((e) => e.fn.countAll<string | number>().as('n'))
-        .as('todo_count'),
-    );
+/**
+ * The columns of a `List`, its todo count included. On SQLite the count is the one kept by the
+ * triggers of migration 009 (`lists.todo_count`, in the same transaction as every todo write);
+ * PostgreSQL has no such column and counts the list's todos.
+ */
+function withCount(dialect: Db['dialect'], q: ReturnType<typeof memberOf>) {
+  const columns = q.select([
+    'l.id',
+    'l.name',
+    'l.is_default',
+    'l.created_at',
+    'l.updated_at',
+    'l.version',
+    'm.relation',
+  ]);
+  if (dialect === 'sqlite')
+    return columns.select(sql<number>`${sql.ref('l.todo_count')}`.as('todo_count'));
+  return columns.select((eb) =>
+    eb
+      .selectFrom('todos as t')
+      .whereRef('t.list_id', '=', 'l.id')
+      .select((e) => e.fn.countAll<string | number>().as('n'))
+      .as('todo_count'),
+  );
 }
 
 /** Every list the person is a member of: default first, then by name. */
-async function listsOf(k: Tx, member: Owner): Promise<List[]> {
-  const rows = await withCount(memberOf(k, member))
+async function listsOf(k: Tx, dialect: Db['dialect'], member: Owner): Promise<List[]> {
+  const rows = await withCount(dialect, memberOf(k, member))
     .orderBy('l.is_default', 'desc')
     .orderBy('l.name')
     .orderBy('l.id')
@@ -100,8 +106,15 @@ async function listsOf(k: Tx, member: Owner): Promise<List[]> {
 }
 
 /** One list with the person's relation to it, or undefined when they are not a member. */
-async function getList(tx: Tx, member: Owner, id: string): Promise<List | undefined> {
-  const row = await withCount(memberOf(tx, member)).where('l.id', '=', id).executeTakeFirst();
+async function getList(
+  tx: Tx,
+  dialect: Db['dialect'],
+  member: Owner,
+  id: string,
+): Promise<List | undefined> {
+  const row = await withCount(dialect, memberOf(tx, member))
+    .where('l.id', '=', id)
+    .executeTakeFirst();
   return row && toList(row);
 }
 

@@ -150,7 +150,10 @@ async function callTool(
   const principal = principalOf(request);
   const caller: Caller = { principal, requestId: request.id };
   try {
-    const requirement = (await loadRuntime()).requirements.get(tool.name) ?? { admin: true };
+    const requirement = (await loadRuntime()).requirements.get(tool.name) ?? {
+      admin: true,
+      firstParty: true,
+    };
     const decision = request.decide(requirement);
     if (!decision.allowed) {
       const denial = denialError(decision);

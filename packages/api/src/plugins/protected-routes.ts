@@ -1,51 +1,37 @@
 import { type AuthPluginOptions, authPlugin } from '@todo-sso/auth/fastify';
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { agentClassifier } from '../agents/clients.js';
 import { PERMISSIONS } from '../authz/permissions.js';
 import type { RoutePolicy } from '../authz/requirement.js';
 import type { ApiConfig } from '../config/config.js';
 import { type AppContext, clockMillis } from '../context.js';
-import { ApiError } from '../http/problem.js';
 import { acceptedAudiences, type ResourceName } from '../mcp/resource.js';
 import { mcpRoutes } from '../mcp/routes.js';
-import { principalOf } from '../routes/principal.js';
 import { protectedRoutes } from '../routes/protected.js';
 import { subjectRateLimit } from './rate-limits.js';
 
 /**
- * Every route under `/admin/` declares the configured step-up (RFC 9470): a start-up error
- * naming the route when one forgets it, so admin work never runs on a weak or old sign-in.
+ * Every route under `/admin/` declares the admin work's requirement: the configured step-up
+ * (RFC 9470) and `firstParty` (admin work is the person's own, never an agent's: a client
+ * other than the product's own, such as one an MCP client registered for itself, RFC 7591).
+ * A start-up error names a route that forgets either. The authorization core decides both on
+ * every request, like any other requirement: an agent's token is refused with 403 even for an
+ * administrator with a fresh second factor, explained and audited as the core's denials are.
+ * The agent acts for the person on their todos; what it may do must not grow to the product's
+ * administration (role grants at the identity provider, every person's todos, revocations)
+ * because the person who allowed it happens to be an administrator.
  */
-function requireStepUp(
+function requireAdminDeclaration(
   route: { method: string | string[]; url: string; config?: unknown },
   stepUp: ApiConfig['stepUp'],
 ): void {
   if (!route.url.startsWith('/admin/')) return;
   const auth = (route.config as { auth?: RoutePolicy } | undefined)?.auth;
+  const name = `${[route.method].flat().join(',')} ${route.url}`;
   if (auth?.acr !== stepUp.acr || auth?.maxAge !== stepUp.maxAge)
-    throw new TypeError(
-      `Route ${[route.method].flat().join(',')} ${route.url} lacks the admin step-up requirement`,
-    );
-}
-
-/**
- * Admin work is the person's own, never an agent's (a client other than the product's own,
- * such as one an MCP client registered for itself, RFC 7591): every route under `/admin/`
- * refuses an agent's token with 403, even an administrator's with a fresh second factor. The
- * agent acts for the person on their todos; what it may do must not grow to the product's
- * administration (role grants at the identity provider, every person's todos, revocations)
- * because the person who allowed it happens to be an administrator.
- */
-function refuseAgents(route: RouteOptions, isAgent: (clientId: string | undefined) => boolean) {
-  if (!route.url.startsWith('/admin/')) return;
-  const refuse = async (request: FastifyRequest) => {
-    if (isAgent(principalOf(request).clientId))
-      throw new ApiError(
-        'forbidden',
-        'Agents cannot do admin work: sign in to the todo app itself',
-      );
-  };
-  route.preHandler = [...[route.preHandler ?? []].flat(), refuse];
+    throw new TypeError(`Route ${name} lacks the admin step-up requirement`);
+  if (auth?.firstParty !== true)
+    throw new TypeError(`Route ${name} does not refuse agents (firstParty: true)`);
 }
 
 /**
@@ -67,6 +53,8 @@ export function protectedAuthOptions(
     acrLevels: config.acrLevels,
     now: clockMillis(context.clock),
     beforeDecision: subjectRateLimit(config),
+    // Which clients are agents, for the admin routes' `firstParty` requirement.
+    isAgent: agentClassifier(config),
     audiences: audiencesOf(context, resource),
   };
 }
@@ -95,11 +83,7 @@ export async function protectedRoutesPlugin(
   const mcpOptions = { ...authOptions, audiences: audiencesOf(context, 'mcp') };
   await app.register(async (secured) => {
     await secured.register(authPlugin, authOptions);
-    const isAgent = agentClassifier(config);
-    secured.addHook('onRoute', (route) => {
-      requireStepUp(route, config.stepUp);
-      refuseAgents(route, isAgent);
-    });
+    secured.addHook('onRoute', (route) => requireAdminDeclaration(route, config.stepUp));
     for (const routes of protectedRoutes(context)) await secured.register(routes);
   });
   await app.register(async (mcp) => {

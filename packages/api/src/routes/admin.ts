@@ -44,11 +44,12 @@ function adminRepositories(db: Db) {
 type Repositories = ReturnType<typeof adminRepositories>;
 
 /**
- * A route's requirement with step-up: admin work needs a strong, recent sign-in (RFC 9470),
- * STEP_UP_ACR within STEP_UP_MAX_AGE_SECONDS; nothing more when step-up is turned off.
+ * A route's requirement as admin work: a strong, recent sign-in (RFC 9470), STEP_UP_ACR within
+ * STEP_UP_MAX_AGE_SECONDS (nothing more when step-up is turned off), and the product's own
+ * client, never an agent's token (`firstParty`).
  */
 const withStepUp = (context: AppContext, policy: RoutePolicy) =>
-  requires({ ...policy, ...context.config.stepUp });
+  requires({ ...policy, ...context.config.stepUp, firstParty: true });
 
 /** `GET /admin/users`: every owner with their todo counts. */
 function ownersRoute(app: App, context: AppContext, { owners }: Repositories): void {

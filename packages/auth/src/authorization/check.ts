@@ -12,6 +12,7 @@ const KEYS = new Set([
   'permission',
   'role',
   'admin',
+  'firstParty',
   'relation',
   'attribute',
   'acr',

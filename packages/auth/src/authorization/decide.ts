@@ -76,6 +76,25 @@ function checkSender(p: Principal, r: Requirement, c: DecisionContext): Denied |
   return undefined;
 }
 
+/**
+ * `firstParty`: the token's client must be one of the app's own. A 403 `insufficient_scope`
+ * (RFC 6750 §3.1: the request needs more than this token can ever carry) without a `scope`,
+ * since no scope the agent could ask for would help.
+ */
+function checkClient(p: Principal, r: Requirement, c: DecisionContext): Denied | undefined {
+  if (r.firstParty === undefined) return undefined;
+  // Fail closed: without a classifier no client is known to be the app's own.
+  if (c.isAgent !== undefined && !c.isAgent(p.clientId)) return undefined;
+  const description = "Agents cannot do this: sign in with the app's own client";
+  const challenge: Challenge = {
+    scheme: 'Bearer',
+    status: 403,
+    error: 'insufficient_scope',
+    description,
+  };
+  return { allowed: false, reason: 'agent_not_allowed', description, challenge };
+}
+
 function checkGrants(p: Principal, r: Requirement): Denied | undefined {
   if (r.admin && !p.isAdmin) return forbidden('admin_required', 'Administrators only', ['admin']);
   if (r.role !== undefined && !p.isAdmin && !p.roles.includes(r.role))
@@ -163,9 +182,10 @@ function checkAuthentication(p: Principal, r: Requirement, c: DecisionContext): 
 /**
  * THE authorization decision: may `principal` do what `requirement` describes to `resource`?
  * Pure: no I/O, no clock of its own, never throws. Checks run from "present the token
- * properly" to "sign in again": sender constraint (401 DPoP), admin, role, permissions,
- * attribute scope, relation (403 `insufficient_scope`), then authentication strength and age
- * (401 `insufficient_user_authentication`), so a step-up is asked for only when it can help.
+ * properly" to "sign in again": sender constraint (401 DPoP), the client (an agent's token,
+ * 403), admin, role, permissions, attribute scope, relation (403 `insufficient_scope`), then
+ * authentication strength and age (401 `insufficient_user_authentication`), so a step-up is
+ * asked for only when it can help.
  *
  * @example
  * ```ts
@@ -182,6 +202,7 @@ export function decide(
 ): Decision {
   const denied =
     checkSender(principal, requirement, context) ??
+    checkClient(principal, requirement, context) ??
     checkGrants(principal, requirement) ??
     checkAttribute(principal, requirement, resource) ??
     checkRelation(principal, requirement, resource) ??

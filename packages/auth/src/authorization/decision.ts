@@ -5,6 +5,7 @@
 export type DecisionReason =
   | 'allowed'
   | 'admin_required'
+  | 'agent_not_allowed'
   | 'role_missing'
   | 'permission_missing'
   | 'attribute_unassigned'
@@ -18,6 +19,7 @@ export type DecisionReason =
 /** Every refusal reason, for exhaustive tests and metrics pre-registration. */
 export const DENIAL_REASONS: readonly Exclude<DecisionReason, 'allowed'>[] = Object.freeze([
   'admin_required',
+  'agent_not_allowed',
   'role_missing',
   'permission_missing',
   'attribute_unassigned',

@@ -7,6 +7,8 @@ import type { DecisionContext, Requirement, Resource } from './requirement.js';
 /** The error code (problem `code`, metrics label) of each refusal reason. */
 const CODES: Readonly<Record<Denied['reason'], AuthErrorCode>> = {
   admin_required: 'insufficient_permission',
+  // Not a permission the person could be granted: the client may not do this at all.
+  agent_not_allowed: 'forbidden',
   role_missing: 'insufficient_permission',
   permission_missing: 'insufficient_permission',
   attribute_unassigned: 'insufficient_permission',

@@ -20,6 +20,13 @@ export interface Requirement<P extends string = string> {
   /** Only callers holding the issuer's admin role. */
   readonly admin?: true;
   /**
+   * Only the app's own clients: a token issued to a client that the context counts as an agent
+   * ({@link DecisionContext.isAgent}: a third party acting for the person, such as one that
+   * registered itself, RFC 7591) is refused, whatever the person may do. A delegation to an
+   * agent never carries this work, and no step-up or grant changes that.
+   */
+  readonly firstParty?: true;
+  /**
    * At least one of these relations to the resource (`owner`, `editor`, …). The facts come
    * from the app through {@link Resource}; the admin role does **not** bypass this check.
    */
@@ -69,4 +76,10 @@ export interface DecisionContext {
   readonly proof?: { readonly jkt: string };
   /** DPoP algorithms the resource server accepts, advertised in the challenge (RFC 9449 §7.1). */
   readonly dpopAlgorithms?: readonly string[];
+  /**
+   * Whether the client a token was issued to (`azp` or `client_id`, RFC 9068 §2.2) is an agent
+   * rather than one of the app's own, for `firstParty` requirements. Without it no caller
+   * meets one (fail closed).
+   */
+  readonly isAgent?: ((clientId: string | undefined) => boolean) | undefined;
 }

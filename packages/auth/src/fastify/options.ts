@@ -32,6 +32,11 @@ export interface AuthPluginOptions {
    * promise returned) keeps a warm request free of promises.
    */
   beforeDecision?: (request: FastifyRequest, reply: FastifyReply) => Promise<void> | void;
+  /**
+   * Which clients are agents (third parties acting for the person), for `firstParty`
+   * requirements; without it no caller meets one (fail closed).
+   */
+  isAgent?: (clientId: string | undefined) => boolean;
   /** Clock in milliseconds for `max_age` decisions; default `Date.now`. */
   now?: () => number;
   /**

@@ -65,7 +65,7 @@ async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise
     throw new TypeError('authPlugin needs { authenticator }');
   const now = options.now ?? Date.now;
   const dpopAlgorithms = authenticator.dpopAlgorithms;
-  const { acrLevels } = options;
+  const { acrLevels, isAgent } = options;
   // One shape for every request (absent members are undefined, as `decide` reads them): no
   // spread of a temporary object per member on each request.
   const contextOf = (request: FastifyRequest): DecisionContext => ({
@@ -73,6 +73,7 @@ async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise
     acrLevels,
     proof: request.dpopProof ?? undefined,
     dpopAlgorithms,
+    isAgent,
   });
   // Mistakes in a declaration are refused when the route is declared (a TypeError at
   // start-up), never a 500 or a silently missing check per request.

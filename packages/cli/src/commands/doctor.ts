@@ -5,6 +5,7 @@ import { CliError } from '../errors.js';
 import { deviceLogin } from '../oidc/device-flow.js';
 import type { ProviderMetadata } from '../oidc/discovery.js';
 import { Session } from '../session.js';
+import { givenToken } from './token-input.js';
 
 /**
  * The issuers to check, read exactly as the API reads its environment (its own loader), with
@@ -106,24 +107,25 @@ async function signIn(ctx: CommandContext, issuer: IssuerOptions): Promise<strin
 /** `todo doctor`: why the API would refuse this setup or this token, and how to fix it. */
 export const doctor: Command = {
   usage:
-    'todo doctor [--issuer URL] [--audience A] [--provider keycloak|authentik|generic] [--token TOKEN | --login]',
+    'todo doctor [--issuer URL] [--audience A] [--provider keycloak|authentik|generic] [--token-file PATH | --token - | --token TOKEN | --login]',
   summary: 'check the API’s identity-provider setup (and a token) and explain every problem',
+  details:
+    'A token to check: prefer --token-file PATH or --token - (read from standard input); --token TOKEN puts it in your shell history and in the process list. The token is never printed.',
   options: {
     audience: { type: 'string' },
     provider: { type: 'string' },
     token: { type: 'string' },
+    'token-file': { type: 'string' },
     login: { type: 'boolean' },
   },
   maxPositionals: 0,
   async run(ctx) {
     const { diagnose } = await import('@todo-sso/auth/diagnose');
     const { issuers, required, source } = await apiIssuers(ctx);
-    let token = ctx.values.token as string | undefined;
-    if (ctx.values.login) {
-      if (token !== undefined)
-        throw new CliError('usage', '--token and --login exclude each other');
-      token = await signIn(ctx, issuers[0] as IssuerOptions);
-    }
+    if (ctx.values.login && (ctx.values.token ?? ctx.values['token-file']) !== undefined)
+      throw new CliError('usage', '--token or --token-file and --login exclude each other');
+    let token = await givenToken(ctx);
+    if (ctx.values.login) token = await signIn(ctx, issuers[0] as IssuerOptions);
     const diagnosis = await diagnose({
       issuers,
       requiredPermissions: required,

@@ -19,6 +19,7 @@ const SMALL = sql.lit(SMALL_LIST_TODOS);
  *
  * Triggers keep both in the same transaction as every write, whatever path it takes: a todo
  * inserted, deleted (also by a list's cascade) or moved to another list, a member added. The
+ * lists' `todoCount` (`lists/repository.ts`) is read from `todo_count` on SQLite. The
  * page's rows never depend on them (either read of a list yields its newest todos); only its
  * cost does. PostgreSQL reads each list with a bounded `LATERAL` subquery and has neither: a
  * counter row per list would cost every write a statement and serialise concurrent writers of
