@@ -9,6 +9,7 @@ import { useStrictJsonParser } from './http/json-body.js';
 import { PROBLEM_JSON, problem } from './http/problem.js';
 import { deferredChildLogger, RequestLog } from './http/request-log.js';
 import { RouteMethods } from './http/route-methods.js';
+import { SECURITY_HEADERS } from './http/security-headers.js';
 import { sharedSerializers } from './http/serializers.js';
 import { validatorCompiler } from './http/validator.js';
 import { protectedResourceRoutes } from './mcp/metadata-routes.js';
@@ -63,7 +64,12 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
               'The request path is not a valid percent-encoded URL (RFC 3986 §2.1)',
             )
           : problem('invalid_request', 'The request cannot be routed');
-      (reply as FastifyReply).code(body.status).type(PROBLEM_JSON).send(JSON.stringify(body));
+      // Before any hook: the security headers (no-store among them) are set here too.
+      (reply as FastifyReply)
+        .headers(SECURITY_HEADERS)
+        .code(body.status)
+        .type(PROBLEM_JSON)
+        .send(JSON.stringify(body));
     },
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];

@@ -38,6 +38,30 @@ describe('OPTIONS requests', () => {
   });
 });
 
+describe('CORS responses to the configured origin', () => {
+  const h = useHarness(sqliteDriver);
+
+  it('let a browser read the rate-limit headers, as it reads Retry-After', async () => {
+    const response = await h.as('alice', {
+      method: 'GET',
+      url: '/me',
+      headers: { origin: 'http://localhost:3000' },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers.vary).toContain('Origin');
+    // Fetch standard, "CORS protocol": only safelisted headers are readable unless exposed.
+    const exposed = String(response.headers['access-control-expose-headers']).split(/,\s*/);
+    expect(exposed).toEqual(
+      expect.arrayContaining([
+        'retry-after',
+        'x-ratelimit-limit',
+        'x-ratelimit-remaining',
+        'x-ratelimit-reset',
+      ]),
+    );
+  });
+});
+
 describe('URLs that cannot be decoded', () => {
   const h = useHarness(sqliteDriver);
 
@@ -56,6 +80,12 @@ describe('URLs that cannot be decoded', () => {
           status: 400,
           code: 'invalid_request',
           detail: 'The request path is not a valid percent-encoded URL (RFC 3986 §2.1)',
+        });
+        // Refused before routing, with the headers of every other answer all the same.
+        expect(response.headers).toMatchObject({
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+          'content-security-policy': expect.stringContaining("default-src 'none'"),
         });
       }
     },

@@ -50,6 +50,10 @@ export const securityPlugin = fp(
         'location',
         'etag',
         'dpop-nonce',
+        // Readable by the web app, so it can slow down before the limit rather than after.
+        'x-ratelimit-limit',
+        'x-ratelimit-remaining',
+        'x-ratelimit-reset',
       ],
       maxAge: 600,
     });
