@@ -171,14 +171,22 @@ describe.skipIf(skip)(
      * `todos`), while `other` runs at instance B; then the lock is released. Returns bob's answer,
      * the other's, and whether the other had answered while bob's write was still held.
      */
-    async function createWhile(listId: string, other: () => Promise<Answer>) {
+    async function createWhile(
+      listId: string,
+      other: () => Promise<Answer>,
+      held: { table: string; write: () => Promise<Answer> } = {
+        table: 'todos',
+        write: () =>
+          send(a(), 'POST', `/lists/${listId}/todos/`, {
+            token: tokens.bob,
+            body: { title: 'written by bob' },
+          }),
+      },
+    ) {
       await admin.query('begin');
-      await admin.query('lock table todos in exclusive mode');
+      await admin.query(`lock table ${held.table} in exclusive mode`);
       const before = await waiting();
-      const created = send(a(), 'POST', `/lists/${listId}/todos/`, {
-        token: tokens.bob,
-        body: { title: 'written by bob' },
-      });
+      const created = held.write();
       await until(async () => (await waiting()) > before, "bob's write to wait");
       let answeredFirst = false;
       const raced = other().then((answer) => {
@@ -219,6 +227,23 @@ describe.skipIf(skip)(
       expect(other.status).toBe(200);
       if (otherFirst) expect(bob.status).toBe(403);
       else expect(bob.status).toBe(201);
+    });
+
+    it('a list deleted while its owner shares it: 404 or 200, never a 500', async () => {
+      const list = await send(a(), 'POST', '/lists/', { token: tokens.alice, body: { name: 'D' } });
+      const id = list.body.id as string;
+      const share = () =>
+        send(a(), 'PUT', `/lists/${id}/members/carol`, {
+          token: tokens.alice,
+          body: { relation: 'viewer' },
+        });
+      const { bob: shared, other } = await createWhile(
+        id,
+        () => send(b(), 'DELETE', `/lists/${id}`, { token: tokens.alice }),
+        { table: 'list_members', write: share },
+      );
+      expect(other.status).toBe(204);
+      expect([200, 404]).toContain(shared.status);
     });
 
     it('a list deleted while a todo is on its way into it: 404 or 201, never a 500', async () => {

@@ -73,10 +73,14 @@ function shareRoute(app: App, { lists, authorize, write, person }: ListService):
         throw new ApiError('conflict', 'The owner of a list stays its owner');
       }
       const { relation } = request.body;
-      await write(request, 'list.share', `list:${id}`, async (tx, now) => {
+      const shared = await write(request, 'list.share', `list:${id}`, async (tx, now) => {
+        // The list, held until the commit: one deleted meanwhile (at any instance) shares
+        // nothing and answers 404, instead of failing the membership's foreign key (500).
+        if ((await lists.holdForWrite(undefined, id, tx)) === undefined) return false;
         await lists.setMember(id, target, relation, now, tx);
         return true;
       });
+      if (!shared) throw new ApiError('not_found', 'No such list');
       const members = await lists.members(id);
       return members.find((m) => m.sub === target.subject && m.relation === relation);
     },
