@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { passwordGrant } from './support/stack.js';
 
 /**
  * `todo doctor` given a token without it being an argument: `--token-file PATH` and `--token -`
@@ -54,21 +55,7 @@ describe('todo doctor reads the token from a file or standard input', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'todo-doctor-input-'));
     idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'idp') });
-    const form = new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'todo-cli',
-      username: 'alice',
-      password: 'alice',
-      scope: 'openid',
-    });
-    const answer = await fetch(`${idp.issuer}/protocol/openid-connect/token`, {
-      method: 'POST',
-      body: form,
-    });
-    ({ access_token: token, refresh_token: refreshToken } = (await answer.json()) as {
-      access_token: string;
-      refresh_token: string;
-    });
+    ({ access_token: token, refresh_token: refreshToken } = await passwordGrant(idp.issuer));
     env = { TODO_CONFIG_DIR: join(dir, 'config'), OIDC_ISSUER: idp.issuer };
   });
   afterAll(async () => {

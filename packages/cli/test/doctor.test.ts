@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Diagnosis } from '@todo-sso/auth/diagnose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { terminal } from './support/run.js';
-import { devRealm, type Stack, startStack } from './support/stack.js';
+import { devRealm, passwordGrant, type Stack, startStack } from './support/stack.js';
 
 /**
  * `todo doctor` against the real dev IdP: once with the repository's realm (nothing to find),
@@ -129,16 +129,7 @@ describe('todo doctor', () => {
   });
 
   it('never prints the token it checks or a client secret it read, whatever the verdict', async () => {
-    const form = new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'todo-cli',
-      username: 'alice',
-      password: 'alice',
-      scope: 'openid',
-    });
-    const tokens = (await (
-      await fetch(`${good.issuer}/protocol/openid-connect/token`, { method: 'POST', body: form })
-    ).json()) as { access_token: string; id_token: string; refresh_token: string };
+    const tokens = await passwordGrant(good.issuer);
     const secret = 'doctor-must-not-print-this-client-secret';
     const header = tokens.access_token.split('.')[0] as string;
     const checked = [

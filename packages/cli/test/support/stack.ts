@@ -84,3 +84,23 @@ export async function startStack(
     },
   };
 }
+
+/** Tokens for a dev-realm person by the password grant on todo-cli (the dev IdP allows it for tests). */
+export async function passwordGrant(
+  issuer: string,
+  user = 'alice',
+): Promise<{ access_token: string; id_token: string; refresh_token: string }> {
+  const form = new URLSearchParams({
+    grant_type: 'password',
+    client_id: 'todo-cli',
+    username: user,
+    password: user,
+    scope: 'openid',
+  });
+  const answer = await fetch(`${issuer}/protocol/openid-connect/token`, {
+    method: 'POST',
+    body: form,
+  });
+  if (!answer.ok) throw new Error(`password grant for ${user}: ${answer.status}`);
+  return (await answer.json()) as { access_token: string; id_token: string; refresh_token: string };
+}
