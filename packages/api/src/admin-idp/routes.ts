@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { writeAndAudit } from '../audit/write-and-audit.js';
-import { requires } from '../authz/requirement.js';
+import { adminWork } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { ownerOf, principalOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
@@ -43,16 +43,12 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   };
 }
 
-/** Admin work: a strong, recent sign-in (RFC 9470) from the product's own client, no agent. */
-const adminWithStepUp = (context: AppContext) =>
-  requires({ admin: true, ...context.config.stepUp, firstParty: true });
-
 /** `GET /admin/idp/users`: the IdP's users, optionally searched. */
 function listUsersRoute(app: App, context: AppContext): void {
   app.get(
     '/admin/idp/users',
     {
-      config: adminWithStepUp(context),
+      config: adminWork(context.config.stepUp, { admin: true }),
       schema: {
         tags: TAGS,
         operationId: 'listIdpUsers',
@@ -71,7 +67,7 @@ function createUserRoute(app: App, context: AppContext): void {
   app.post(
     '/admin/idp/users',
     {
-      config: adminWithStepUp(context),
+      config: adminWork(context.config.stepUp, { admin: true }),
       schema: {
         tags: TAGS,
         operationId: 'createIdpUser',
@@ -99,7 +95,7 @@ function updateUserRoute(app: App, context: AppContext): void {
   app.patch(
     '/admin/idp/users/:id',
     {
-      config: adminWithStepUp(context),
+      config: adminWork(context.config.stepUp, { admin: true }),
       schema: {
         tags: TAGS,
         operationId: 'updateIdpUser',
@@ -133,7 +129,7 @@ function roleRoute(app: App, context: AppContext, granted: boolean): void {
   app.route({
     method: granted ? 'PUT' : 'DELETE',
     url: '/admin/idp/users/:id/roles/:role',
-    config: adminWithStepUp(context),
+    config: adminWork(context.config.stepUp, { admin: true }),
     schema: {
       tags: TAGS,
       operationId: granted ? 'grantIdpRole' : 'removeIdpRole',
@@ -164,7 +160,7 @@ function resetPasswordRoute(app: App, context: AppContext): void {
   app.post(
     '/admin/idp/users/:id/reset-password',
     {
-      config: adminWithStepUp(context),
+      config: adminWork(context.config.stepUp, { admin: true }),
       schema: {
         tags: TAGS,
         operationId: 'resetIdpPassword',
@@ -188,7 +184,7 @@ function listSessionsRoute(app: App, context: AppContext): void {
   app.get(
     '/admin/idp/users/:id/sessions',
     {
-      config: adminWithStepUp(context),
+      config: adminWork(context.config.stepUp, { admin: true }),
       schema: {
         tags: TAGS,
         operationId: 'listIdpSessions',
@@ -210,7 +206,7 @@ function endSessionsRoute(app: App, context: AppContext): void {
   app.post(
     '/admin/idp/users/:id/logout',
     {
-      config: adminWithStepUp(context),
+      config: adminWork(context.config.stepUp, { admin: true }),
       schema: {
         tags: TAGS,
         operationId: 'endIdpSessions',

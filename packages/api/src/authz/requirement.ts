@@ -22,3 +22,16 @@ export type RoutePolicy = Omit<RouteAuthConfig<Permission>, 'permission'> & {
 export function requires(policy: RoutePolicy): { auth: RoutePolicy } {
   return { auth: policy };
 }
+
+/**
+ * Admin work's requirement: `policy` plus the configured step-up (RFC 9470: STEP_UP_ACR within
+ * STEP_UP_MAX_AGE_SECONDS, nothing more when step-up is off) and `firstParty` (the product's own
+ * client, never an agent's token). Every route under `/admin/` declares it, which start-up
+ * checks (`plugins/protected-routes.ts`).
+ */
+export function adminWork(
+  stepUp: Pick<RoutePolicy, 'acr' | 'maxAge'>,
+  policy: RoutePolicy,
+): { auth: RoutePolicy } {
+  return requires({ ...policy, ...stepUp, firstParty: true });
+}

@@ -153,13 +153,7 @@ async function holdForWrite(
     const list = tx.selectFrom('lists').select('id').where('id', '=', id);
     return (await (pg ? list.forKeyShare() : list).executeTakeFirst()) ? 'exists' : undefined;
   }
-  const query = tx
-    .selectFrom('list_members as m')
-    .innerJoin('lists as l', 'l.id', 'm.list_id')
-    .select('m.relation')
-    .where('m.list_id', '=', id)
-    .where('m.member_issuer', '=', member.issuer)
-    .where('m.member_sub', '=', member.subject);
+  const query = memberOf(tx, member).select('m.relation').where('m.list_id', '=', id);
   const held = pg ? query.forKeyShare('l').forShare('m') : query;
   return (await held.executeTakeFirst())?.relation;
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { endIdpSessions } from '../admin-idp/end-sessions.js';
 import { writeAndAudit } from '../audit/write-and-audit.js';
-import { type RoutePolicy, requires } from '../authz/requirement.js';
+import { adminWork } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/database.js';
 import { ApiError } from '../http/problem.js';
@@ -43,20 +43,12 @@ function adminRepositories(db: Db) {
 }
 type Repositories = ReturnType<typeof adminRepositories>;
 
-/**
- * A route's requirement as admin work: a strong, recent sign-in (RFC 9470), STEP_UP_ACR within
- * STEP_UP_MAX_AGE_SECONDS (nothing more when step-up is turned off), and the product's own
- * client, never an agent's token (`firstParty`).
- */
-const withStepUp = (context: AppContext, policy: RoutePolicy) =>
-  requires({ ...policy, ...context.config.stepUp, firstParty: true });
-
 /** `GET /admin/users`: every owner with their todo counts. */
 function ownersRoute(app: App, context: AppContext, { owners }: Repositories): void {
   app.get(
     '/admin/users',
     {
-      config: withStepUp(context, { permission: 'users:manage' }),
+      config: adminWork(context.config.stepUp, { permission: 'users:manage' }),
       schema: {
         tags: TAGS,
         operationId: 'listOwners',
@@ -74,7 +66,7 @@ function allTodosRoute(app: App, context: AppContext, { todos }: Repositories): 
   app.get(
     '/admin/todos',
     {
-      config: withStepUp(context, { admin: true }),
+      config: adminWork(context.config.stepUp, { admin: true }),
       schema: {
         tags: TAGS,
         operationId: 'listAllTodos',
@@ -102,7 +94,7 @@ function auditRoute(app: App, context: AppContext, { audit }: Repositories): voi
   app.get(
     '/admin/audit',
     {
-      config: withStepUp(context, { admin: true }),
+      config: adminWork(context.config.stepUp, { admin: true }),
       schema: {
         tags: TAGS,
         operationId: 'listAuditLog',
@@ -125,7 +117,7 @@ function revokeRoute(app: App, context: AppContext): void {
   app.post(
     '/admin/sessions/revoke',
     {
-      config: withStepUp(context, { admin: true }),
+      config: adminWork(context.config.stepUp, { admin: true }),
       schema: {
         tags: TAGS,
         operationId: 'revokeSubject',
