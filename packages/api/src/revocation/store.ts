@@ -60,15 +60,9 @@ export class RevocationStore {
   /** Loads the stored set and starts listening. */
   async start(): Promise<void> {
     await this.reload();
-    await this.#bus.start(
-      (revocation) => this.#apply(revocation),
-      () => {
-        this.reload().catch(() => {});
-      },
-    );
-    this.#timer = setInterval(() => {
-      this.reload().catch(() => {});
-    }, this.#refreshMs);
+    const reload = () => void this.reload().catch(() => {});
+    await this.#bus.start((revocation) => this.#apply(revocation), reload);
+    this.#timer = setInterval(reload, this.#refreshMs);
     this.#timer.unref();
   }
 
@@ -90,9 +84,8 @@ export class RevocationStore {
 
   /**
    * Synchronous hot path, consulted by the authenticator on every request (cache hits too).
-   * A subject revocation refuses tokens issued at or before its not-before time (plus the
-   * clock tolerance, as the IdP's clock may run ahead); a token
-   * without `iat` cannot prove otherwise and is refused (fail closed).
+   * A subject revocation refuses tokens issued at or before its not-before time (plus the clock
+   * tolerance, as the IdP's clock may run ahead); one without `iat` is refused (fail closed).
    */
   isRevoked(principal: RevocablePrincipal): boolean {
     return this.#set.isRevoked(principal, this.#nowMs, this.#toleranceMs);
