@@ -1055,6 +1055,7 @@ export interface operations {
                      * @description A list the caller may write; default list when absent
                      */
                     listId?: string;
+                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
                     title: string;
                     description?: string | null;
                     /** @default false */
@@ -1275,6 +1276,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
                     title: string;
                     description?: string | null;
                     completed: boolean;
@@ -1496,6 +1498,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
                     title?: string;
                     description?: string | null;
                     completed?: boolean;
@@ -1707,6 +1710,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
                     name: string;
                 };
             };
@@ -2010,6 +2014,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
                     name: string;
                 };
             };
@@ -2241,6 +2246,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
                     title: string;
                     description?: string | null;
                     /** @default false */
