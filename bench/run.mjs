@@ -13,14 +13,17 @@
 //
 // Plain ESM JavaScript on purpose: it runs with `node` alone (no build step, no loader) and
 // drives the built servers (`packages/*/dist`) in child processes exactly as they run in
-// production. The server under test is pinned to core 1, this load generator to core 0.
+// production. The server under test is pinned to core 1, the load generator (wrk in its own
+// process when installed, else autocannon in this one; BENCH_LOADGEN=autocannon forces it) to
+// core 0.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { seedSqlite } from './lib/db.mjs';
-import { LOAD_CORE, pinning, pinSelf, ROOT, removeLogs, SERVER_CORE } from './lib/proc.mjs';
+import { loadGeneratorLabel } from './lib/load.mjs';
+import { cores, LOAD_CORE, pinning, pinSelf, ROOT, removeLogs, SERVER_CORE } from './lib/proc.mjs';
 import { startApiProcess } from './lib/servers.mjs';
 import { Table } from './lib/table.mjs';
 import { malformedTokens, startIssuer } from './lib/tokens.mjs';
@@ -219,11 +222,11 @@ const seconds = (performance.now() - t0) / 1000;
 const header = [
   `# todo-sso benchmark${args.quick ? ' (--quick)' : ''}`,
   '',
-  `${new Date().toISOString()} · Node ${process.version} · ${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()} · ` +
+  `${new Date().toISOString()} · Node ${process.version} · ${cpus()[0]?.model ?? 'cpu'} × ${cores} · ` +
     (pinning
       ? `server pinned to core ${SERVER_CORE}, load generator to core ${LOAD_CORE}`
       : 'no CPU pinning') +
-    ` · autocannon 50 connections, warm-up ${cfg.warmup} s, median of ${cfg.rounds} × ${cfg.duration} s · ` +
+    ` · load generator ${loadGeneratorLabel()}, 50 connections, warm-up ${cfg.warmup} s, median of ${cfg.rounds} × ${cfg.duration} s · ` +
     `API LOG_LEVEL=${ctx.logLevel}, rate limit lifted · run took ${seconds.toFixed(0)} s`,
   '',
   '"per core" = requests ÷ CPU seconds the server process used in the same round (all its threads,',

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const hasTaskset = spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
-const cores = availableParallelism();
+/** Cores of the machine, counted before this process pins itself to one of them. */
+export const cores = availableParallelism();
 
 /** Cores used: the server under test on SERVER_CORE, the load generator on LOAD_CORE. */
 export const SERVER_CORE = cores > 1 ? 1 : 0;

@@ -27,8 +27,13 @@ export async function anchor(ctx, table, api) {
           url: `${express.url}/me`,
           headers: bearer(ctx.warmToken),
         },
-        { name: 'todo-sso cold', pid: api.pid, url: `${api.url}/me`, next: cycle(ctx.pool) },
-        { name: 'express cold', pid: express.pid, url: `${express.url}/me`, next: cycle(ctx.pool) },
+        { name: 'todo-sso cold', pid: api.pid, url: `${api.url}/me`, requests: cycle(ctx.pool) },
+        {
+          name: 'express cold',
+          pid: express.pid,
+          url: `${express.url}/me`,
+          requests: cycle(ctx.pool),
+        },
       ],
       ctx.cfg,
     );

@@ -1,7 +1,7 @@
 // Figures 1–3 (HTTP), 3b (in-process verification) on the API with embedded SQLite.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { measure } from '../lib/load.mjs';
+import { measure, requests } from '../lib/load.mjs';
 import { ROOT, SERVER_CORE, spawnNode } from '../lib/proc.mjs';
 import { fmt } from '../lib/table.mjs';
 
@@ -11,10 +11,12 @@ const bearer = (token) => ({ authorization: `Bearer ${token}` });
 export const throughput = (r) =>
   `${fmt(r.rps)} req/s · ${fmt(r.capacity)}/s per core (${fmt(r.cpuUs)} µs CPU/req)`;
 
-/** Cycles through a token pool; with a pool larger than the 10 000-entry LRU, each use misses. */
+/**
+ * Cycles through a token pool, from one run to the next; with a pool larger than the
+ * 10 000-entry LRU, each use misses.
+ */
 export function cycle(tokens) {
-  let i = 0;
-  return () => ({ headers: bearer(tokens[i++ % tokens.length]) });
+  return requests(tokens.map((token) => ({ headers: bearer(token) })));
 }
 
 /**
@@ -89,7 +91,7 @@ export async function verificationRates(ctx, table) {
  */
 export async function httpAuth(ctx, table, api, raw) {
   const [cold] = await measure(
-    [{ name: 'cold', pid: api.pid, url: `${api.url}/me`, next: cycle(ctx.pool) }],
+    [{ name: 'cold', pid: api.pid, url: `${api.url}/me`, requests: cycle(ctx.pool) }],
     ctx.cfg,
   );
   const [base, baseHeader, warm] = await measure(
@@ -175,14 +177,14 @@ export async function garbageFlood(ctx, table, api) {
         name: 'random kid',
         pid: api.pid,
         url: `${api.url}/me`,
-        next: cycle(ctx.randomKid),
+        requests: cycle(ctx.randomKid),
         expectStatus: [401],
       },
       {
         name: 'malformed',
         pid: api.pid,
         url: `${api.url}/me`,
-        next: cycle(ctx.malformed),
+        requests: cycle(ctx.malformed),
         // RFC 6750 §3.1: a header that is not a b64token is invalid_request (400).
         expectStatus: [400, 401],
       },

@@ -4,7 +4,7 @@
 // replay cache): the target allows one ES256 verify and a quarter of the Bearer request on top.
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { fire, median } from '../lib/load.mjs';
+import { fire, median, requests } from '../lib/load.mjs';
 import { ROOT, SERVER_CORE, spawnNode } from '../lib/proc.mjs';
 import { fmt } from '../lib/table.mjs';
 import { throughput } from './auth.mjs';
@@ -83,12 +83,16 @@ export async function dpopLoad(ctx, api) {
   const load = async (amount) => {
     const { nonce } = await probe(key, target);
     const proofs = await mintProofs(key, { ...target, nonce }, amount);
-    let i = 0;
+    const authorization = `DPoP ${token}`;
     return {
       pid: api.pid,
       url: target.htu,
       amount,
-      next: () => ({ headers: { authorization: `DPoP ${token}`, dpop: proofs[i++] } }),
+      // Each proof once: a proof sent twice is refused (401) and the round is then invalid.
+      requests: requests(
+        proofs.map((dpop) => ({ headers: { authorization, dpop } })),
+        'once',
+      ),
     };
   };
   return { load, nonce: first.nonce };

@@ -3,7 +3,7 @@
 // it (every request a token the API has never seen, so every request is one introspection).
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { fire, median } from '../lib/load.mjs';
+import { fire, median, requests } from '../lib/load.mjs';
 import { passwordGrant, startApiProcess, startIdpProcess } from '../lib/servers.mjs';
 import { fmt } from '../lib/table.mjs';
 import { throughput } from './auth.mjs';
@@ -38,8 +38,11 @@ export async function introspection(ctx, table) {
         )),
       );
     }
-    let next = 0;
-    const uncached = () => ({ headers: bearer(fresh[next++]) });
+    // Each token once over all the runs below.
+    const uncached = requests(
+      fresh.map((token) => ({ headers: bearer(token) })),
+      'once',
+    );
     const cachedRuns = [];
     const uncachedRuns = [];
     await fire({ pid: api.pid, url: `${api.url}/me`, headers: bearer(reused), duration: warmup });
@@ -47,7 +50,7 @@ export async function introspection(ctx, table) {
       pid: api.pid,
       url: `${api.url}/me`,
       amount: introspectTokens,
-      next: uncached,
+      requests: uncached,
       connections: 16,
     });
     for (let r = 0; r < rounds; r++) {
@@ -60,7 +63,7 @@ export async function introspection(ctx, table) {
           pid: api.pid,
           url: `${api.url}/me`,
           amount: introspectTokens,
-          next: uncached,
+          requests: uncached,
           connections: 16,
         }),
       );

@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBenchDatabase, seededListId, seedPostgres } from '../lib/db.mjs';
-import { fire, median } from '../lib/load.mjs';
+import { fire, median, requests } from '../lib/load.mjs';
 import { startCaptureProxy } from '../lib/pg-capture.mjs';
 import { backendsCpu } from '../lib/pg-cpu.mjs';
 import {
@@ -145,8 +145,9 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
   );
   const tokens = ctx.pool.slice(0, users);
   await expectFullPage(api, tokens[users - 1], Math.min(20, Math.floor(total / users)));
-  const randomUser = () => ({ headers: bearer(tokens[Math.floor(Math.random() * users)]) });
-  const read = { pid: api.pid, url: `${api.url}/todos/`, connections: 50, next: randomUser };
+  const perUser = tokens.map((token) => ({ headers: bearer(token) }));
+  const randomUser = requests(perUser, 'random');
+  const read = { pid: api.pid, url: `${api.url}/todos/`, connections: 50, requests: randomUser };
   const write = { ...read, method: 'POST', body: NEW_TODO, expectStatus: [201] };
   const { rounds, duration, warmup } = ctx.cfg;
   const pgb = (kind, seconds) =>
@@ -160,8 +161,7 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
       tag: kind,
     });
   // Warm-up: every user once (fills the token cache), then each load once.
-  let w = 0;
-  await fire({ ...read, amount: users, next: () => ({ headers: bearer(tokens[w++]) }) });
+  await fire({ ...read, amount: users, requests: requests(perUser, 'once') });
   await fire({ ...write, duration: warmup });
   if (bin) {
     await pgb('read', warmup);
@@ -217,6 +217,7 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
       loadCpuUs: median(xs.map((x) => x.loadCpuUs)),
       loopMaxMs: median(xs.map((x) => x.loopMaxMs)),
       gcMaxMs: median(xs.map((x) => x.gcMaxMs)),
+      loadgen: [...new Set(xs.map((x) => x.loadgen))].join('+'),
       valid: bad === 0,
       note: bad ? `${bad} errors or unexpected statuses` : '',
     };
@@ -227,7 +228,12 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
     ['writes', 'POST /todos/ (a random user)', sum(runs.write, 201), runs.pgWrite],
   ];
   for (const [what, label, r, pgRuns] of figures) {
-    const floor = `queueing floor 50 × CPU/req = ${fmt((50 * r.cpuUs) / 1000, 1)} ms; load generator's longest loop delay ${fmt(r.loopMaxMs, 1)} ms, collector pause ${fmt(r.gcMaxMs, 1)} ms (median round)`;
+    // wrk has no event loop or collector to stall the responses in flight.
+    const stalls =
+      r.loadgen === 'wrk'
+        ? "load generator's loop delay and collector pause n/a (wrk)"
+        : `load generator's longest loop delay ${fmt(r.loopMaxMs, 1)} ms, collector pause ${fmt(r.gcMaxMs, 1)} ms (median round)`;
+    const floor = `queueing floor 50 × CPU/req = ${fmt((50 * r.cpuUs) / 1000, 1)} ms; ${stalls}`;
     if (what === 'reads')
       table.add(
         '8',
@@ -261,7 +267,7 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
     );
     const ratio = r.rps / p.tps;
     const pgCpu = median(pgRuns.map((x) => x.dbCpuUs ?? Number.NaN));
-    const cores = `CPU per request: API ${fmt(r.cpuUs)} µs, PostgreSQL's backends ${fmt(r.dbCpuUs)} µs, load generator ${fmt(r.loadCpuUs)} µs; per pgbench transaction: backends ${Number.isFinite(pgCpu) ? `${fmt(pgCpu)} µs` : 'not measured (rounds under 2 s)'}`;
+    const cores = `CPU per request: API ${fmt(r.cpuUs)} µs, PostgreSQL's backends ${fmt(r.dbCpuUs)} µs, load generator (${r.loadgen}) ${fmt(r.loadCpuUs)} µs; per pgbench transaction: backends ${Number.isFinite(pgCpu) ? `${fmt(pgCpu)} µs` : 'not measured (rounds under 2 s)'}`;
     table.add(
       'P',
       `API ${what} ÷ pgbench, PostgreSQL, ${scale}`,

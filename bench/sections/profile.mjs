@@ -45,7 +45,7 @@ function routes(ctx, api, engine) {
   return [
     { name: 'GET /healthz (the floor)', url: `${api.url}/healthz` },
     { name: 'warm GET /me (one token, cached)', url: `${api.url}/me`, headers: h },
-    { name: 'cold GET /me (a new token each)', url: `${api.url}/me`, next: cycle(ctx.pool) },
+    { name: 'cold GET /me (a new token each)', url: `${api.url}/me`, requests: cycle(ctx.pool) },
     ...todos,
     {
       name: 'warm DPoP GET /me (a new proof each)',

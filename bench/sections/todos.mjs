@@ -1,5 +1,5 @@
 // Figures 4 and 8: real work on the todo routes, and GET /todos/ over a million rows.
-import { measure } from '../lib/load.mjs';
+import { measure, requests } from '../lib/load.mjs';
 import { fmt } from '../lib/table.mjs';
 import { throughput } from './auth.mjs';
 
@@ -94,7 +94,7 @@ export async function scale(ctx, table, api, label, seed) {
   const seconds = await seed();
   const tokens = ctx.pool.slice(0, users);
   await expectFullPage(api, tokens[users - 1], Math.min(20, Math.floor(total / users)));
-  let w = 0;
+  const perUser = tokens.map((token) => ({ headers: bearer(token) }));
   const [r] = await measure(
     [
       {
@@ -102,12 +102,10 @@ export async function scale(ctx, table, api, label, seed) {
         pid: api.pid,
         url: `${api.url}/todos/`,
         connections: 50,
+        // Warm-up walks every user once; measured rounds pick users at random.
         warmupAmount: users,
-        next: () => {
-          // Warm-up walks every user once; measured rounds pick users at random.
-          const token = w < users ? tokens[w++] : tokens[Math.floor(Math.random() * users)];
-          return { headers: bearer(token) };
-        },
+        warmupRequests: requests(perUser, 'once'),
+        requests: requests(perUser, 'random'),
       },
     ],
     ctx.cfg,

@@ -22,8 +22,8 @@ const rateLimited = {
  * `@fastify/swagger`'s `transform`: adds to each operation of the document the answers no route
  * declares itself because they come from the layers every request passes first, so a client
  * generated from the document knows them.
- * - 429 on every route the per-address limit counts (all but probes, metrics and the logout
- *   receiver), and so also on every protected route, which the per-subject limit counts too.
+ * - 429 on every route the per-address limit counts (all but probes and metrics; the logout
+ *   receiver too), and so also on every protected route, which the per-subject limit counts too.
  * - 400 on every protected route: an `Authorization` header that is not one well-formed
  *   credential is `invalid_request` (RFC 6750 §3.1), whatever the route.
  * Only the document changes: errors are sent as problem-details text, not through the route's

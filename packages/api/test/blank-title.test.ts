@@ -6,7 +6,8 @@ describe.each(drivers)('titles on $driver', ({ skip, create }) => {
   const h = useHarness({ skip, create });
 
   it.skipIf(skip)('refuses a title of spaces alone with 400 naming title', async () => {
-    for (const title of ['   ', '\t\n', '\u00a0\u2003']) {
+    // Tabs and line breaks are control characters, refused as such (control-characters.test.ts).
+    for (const title of ['   ', '\u00a0\u2003', ' \u3000 ']) {
       const refused = await h.as('alice', { method: 'POST', url: '/todos/', payload: { title } });
       expect(refused.statusCode).toBe(400);
       const body = refused.json();

@@ -46,9 +46,9 @@ describe.each(drivers)('text input on $driver', ({ skip, create }) => {
         payload,
       });
       expectRefused(response, field);
-      expect(response.json()).toMatchObject({
-        errors: [{ message: 'must not contain U+0000 or an unpaired surrogate' }],
-      });
+      expect(response.json().errors[0].message).toMatch(
+        /^must not contain a control character .*or an unpaired surrogate$/,
+      );
       expect(await rowCount(h.context.db, 'todos')).toBe(before);
       expect(await rowCount(h.context.db, 'audit_log')).toBe(audits);
     },
@@ -78,10 +78,10 @@ describe.each(drivers)('text input on $driver', ({ skip, create }) => {
   });
 
   it.skipIf(skip)(
-    'stores 4-byte emoji up to 200 characters (code points) and bidi controls exactly as sent',
+    'stores 4-byte emoji up to 200 characters (code points), bidi controls and line breaks exactly as sent',
     async () => {
       const title = '😀'.repeat(200);
-      const description = 'abc \u202edcba\u202c \u0001 é';
+      const description = 'abc \u202edcba\u202c \t é\r\n';
       const created = await h.as('alice', {
         method: 'POST',
         url: '/todos/',

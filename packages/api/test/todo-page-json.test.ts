@@ -9,7 +9,10 @@ import { drivers, useMigratedDb } from './support/databases.js';
 
 const ISSUER = 'https://idp.test';
 
-/** Text the API accepts (`TEXT_PATTERN`): any code point but U+0000, surrogates paired. */
+/**
+ * Text a stored row may hold (written by the repository here, not through the API, which also
+ * refuses control characters): any code point but U+0000, surrogates paired.
+ */
 const text = (minLength: number) =>
   fc
     .string({ unit: 'grapheme', minLength, maxLength: 40 })

@@ -82,7 +82,7 @@ export interface ApiConfig {
   readonly rateLimitPerMinute: number;
   /**
    * Requests per minute per client address, counted before authentication (so failed ones
-   * too); health, metrics and back-channel logout are exempt.
+   * too); health and metrics are exempt, the back-channel logout receiver counts apart.
    */
   readonly rateLimitPerAddressPerMinute: number;
   /** How long a revocation is kept: the longest access-token lifetime of any issuer. */

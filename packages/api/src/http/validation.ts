@@ -1,5 +1,5 @@
 import type { FastifySchemaValidationError } from 'fastify';
-import { TEXT_PATTERN, TEXT_PATTERN_MESSAGE } from '../schemas/common.js';
+import { TEXT_PATTERN_MESSAGES } from '../schemas/common.js';
 import type { FieldError } from './problem.js';
 
 /**
@@ -24,8 +24,11 @@ export function fieldErrors(
       for (const name of params.additionalProperties) out.set(join(String(name)), 'is not allowed');
     } else if (error.keyword === 'boolean' && error.message === 'schema is false') {
       if (!out.has(join(''))) out.set([context, base].filter(Boolean).join('.'), 'is not allowed');
-    } else if (error.keyword === 'pattern' && params.pattern === TEXT_PATTERN) {
-      out.set([context, base].filter(Boolean).join('.'), TEXT_PATTERN_MESSAGE);
+    } else if (error.keyword === 'pattern' && TEXT_PATTERN_MESSAGES.has(String(params.pattern))) {
+      out.set(
+        [context, base].filter(Boolean).join('.'),
+        TEXT_PATTERN_MESSAGES.get(String(params.pattern)) as string,
+      );
     } else {
       const field = [context, base].filter(Boolean).join('.');
       if (!out.has(field)) out.set(field, error.message ?? 'is invalid');

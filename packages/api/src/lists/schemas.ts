@@ -1,8 +1,11 @@
 import { Type } from 'typebox';
 import { APP_POLICY } from '../authz/app-policy.js';
-import { Text, Uuid } from '../schemas/common.js';
+import { LineText, Text, Uuid } from '../schemas/common.js';
 
-const Name = Text({ minLength: 1, maxLength: 100 });
+/** A list's name as sent: one line. */
+const Name = LineText({ minLength: 1, maxLength: 100 });
+/** As stored and answered: a list named before control characters were refused may hold them. */
+const StoredName = Text({ minLength: 1, maxLength: 100 });
 const RelationName = Type.Union([
   Type.Literal('owner'),
   Type.Literal('editor'),
@@ -17,7 +20,7 @@ export const ListActionName = Type.Union(
 /** A list as the caller sees it: their relation to it and how many todos it holds. */
 export const List = Type.Object({
   id: Uuid,
-  name: Name,
+  name: StoredName,
   relation: RelationName,
   isDefault: Type.Boolean({ description: 'The caller’s first list; it cannot be deleted' }),
   todoCount: Type.Integer({ minimum: 0 }),

@@ -2,12 +2,18 @@ import { z } from 'zod';
 import type { Caller, McpOperations } from './operations.js';
 
 const Id = z.string().uuid();
+// The text rules (no control characters) are the todo service's, which answers a tool as it
+// answers the REST route; the descriptions tell an agent of them beforehand.
+const ONE_LINE = 'one line: no control characters (U+0000–U+001F, U+007F)';
+const MULTILINE =
+  'no control characters (U+0000–U+001F, U+007F) but tab, line feed and carriage return';
 const Title = z
   .string()
   .min(1)
   .max(200)
-  .refine((t) => t.trim() !== '', 'must contain a character other than spaces');
-const Description = z.string().max(2000);
+  .refine((t) => t.trim() !== '', 'must contain a character other than spaces')
+  .describe(`1–200 characters, ${ONE_LINE}`);
+const Description = z.string().max(2000).describe(`Up to 2000 characters, ${MULTILINE}`);
 
 /**
  * One MCP tool: the REST route whose requirement it carries (`METHOD /path` as registered), so
@@ -57,7 +63,7 @@ export const TOOLS = [
     description: 'Add a todo to your default list, or to a list you own or edit',
     route: 'POST /todos/',
     input: {
-      title: Title.describe('1–200 characters'),
+      title: Title,
       description: Description.optional(),
       listId: Id.optional().describe('The list; your default list when absent'),
     },
@@ -72,7 +78,9 @@ export const TOOLS = [
     input: {
       id: Id,
       title: Title.optional(),
-      description: Description.nullable().optional().describe('null clears it'),
+      description: Description.nullable()
+        .optional()
+        .describe(`Up to 2000 characters, ${MULTILINE}; null clears it`),
       completed: z.boolean().optional(),
     },
     readOnly: false,

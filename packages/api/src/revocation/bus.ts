@@ -5,10 +5,20 @@ import type { Db } from '../db/database.js';
 import { loadPg } from '../db/pg.js';
 import type { Revocation } from '../repositories/revocations.js';
 
-/** Carries new revocations to every API instance sharing the database. */
+/**
+ * Carries new revocations to every API instance sharing the database. A revocation is announced
+ * in two steps around the transaction that stores it: `announce` inside it, `committed` after
+ * its commit. Each bus delivers at the one step that cannot disagree with the commit.
+ */
 export interface RevocationBus {
-  /** Announces a revocation that is already stored. */
-  publish(revocation: Revocation): Promise<void>;
+  /**
+   * Announces `revocation` from inside the transaction `tx` that stores it. On PostgreSQL this
+   * is the `NOTIFY` itself, delivered when (and only if) `tx` commits; nothing is left to fail
+   * between the commit and the announcement.
+   */
+  announce(revocation: Revocation, tx: Db['kysely']): Promise<void>;
+  /** Tells the bus that the transaction which announced `revocation` committed. */
+  committed(revocation: Revocation): void;
   /** Starts delivering announcements, and calls `onResync` after any gap in delivery. */
   start(onRevocation: (r: Revocation) => void, onResync: () => void): Promise<void>;
   /** True while announcements are being received. */
@@ -23,7 +33,8 @@ const local = new Map<string, EventEmitter>();
 
 /**
  * SQLite is one file on one machine: instances sharing it are in one process (tests) or are
- * one process, so an in-process emitter keyed by the file reaches them all.
+ * one process, so an in-process emitter keyed by the file reaches them all. It delivers once
+ * the transaction has committed (`committed`), synchronously: nothing can fail in between.
  */
 export function inProcessBus(key: string): RevocationBus {
   let emitter = local.get(key);
@@ -34,7 +45,8 @@ export function inProcessBus(key: string): RevocationBus {
   const channel = emitter;
   let listener: ((r: Revocation) => void) | undefined;
   return {
-    async publish(revocation) {
+    async announce() {},
+    committed(revocation) {
       channel.emit('revocation', revocation);
     },
     async start(onRevocation) {
@@ -50,11 +62,16 @@ export function inProcessBus(key: string): RevocationBus {
 }
 
 /**
- * PostgreSQL `LISTEN`/`NOTIFY` on a dedicated connection. Notifications are delivered once the
- * sending transaction commits, to every listening session of the database. A dropped connection
- * is re-opened, and `onResync` reloads from the table what may have been missed meanwhile.
+ * PostgreSQL `LISTEN`/`NOTIFY` on a dedicated connection. The announcement is a `pg_notify` in
+ * the transaction that stores the revocation: PostgreSQL delivers it to every listening session
+ * of the database when that transaction commits, and never if it rolls back (PostgreSQL 15,
+ * `NOTIFY`: "if a NOTIFY is executed inside a transaction, the notify events are not delivered
+ * until and unless the transaction is committed"). So a stored revocation is always announced,
+ * and an announced one always stored, whatever happens to a connection after the commit. A
+ * dropped listening connection is re-opened, and `onResync` reloads from the table what may have
+ * been missed meanwhile.
  */
-export function postgresBus(db: Db, url: string): RevocationBus {
+export function postgresBus(url: string): RevocationBus {
   let client: pg.Client | undefined;
   let closed = false;
   let live = false;
@@ -107,9 +124,10 @@ export function postgresBus(db: Db, url: string): RevocationBus {
   }
 
   return {
-    async publish(revocation) {
-      await sql`select pg_notify(${CHANNEL}, ${JSON.stringify(revocation)})`.execute(db.kysely);
+    async announce(revocation, tx) {
+      await sql`select pg_notify(${CHANNEL}, ${JSON.stringify(revocation)})`.execute(tx);
     },
+    committed() {},
     start: (onRevocation, onResync) => connect(onRevocation, onResync),
     connected: () => live,
     async close() {

@@ -22,7 +22,8 @@ export interface RevocationStoreOptions {
   readonly refreshIntervalMs?: number;
   /**
    * Allowed skew between the IdP's clock (`iat`) and ours (the revocation time), in seconds:
-   * the authenticator's `clockToleranceSec`. Default 30, the auth package's default.
+   * the authenticator's `clockToleranceSec`, also the skew allowed between instances when
+   * pruning. Default 30, the auth package's default.
    */
   readonly clockToleranceSeconds?: number;
 }
@@ -49,7 +50,7 @@ export class RevocationStore {
     this.#repo = revocationRepository(options.db);
     this.#db = options.db;
     this.#bus = options.listenUrl
-      ? postgresBus(options.db, options.listenUrl)
+      ? postgresBus(options.listenUrl)
       : inProcessBus(options.db.location);
     this.#now = options.now;
     this.#ttlMs = options.ttlSeconds * 1000;
@@ -60,15 +61,9 @@ export class RevocationStore {
   /** Loads the stored set and starts listening. */
   async start(): Promise<void> {
     await this.reload();
-    await this.#bus.start(
-      (revocation) => this.#apply(revocation),
-      () => {
-        this.reload().catch(() => {});
-      },
-    );
-    this.#timer = setInterval(() => {
-      this.reload().catch(() => {});
-    }, this.#refreshMs);
+    const reload = () => void this.reload().catch(() => {});
+    await this.#bus.start((revocation) => this.#apply(revocation), reload);
+    this.#timer = setInterval(reload, this.#refreshMs);
     this.#timer.unref();
   }
 
@@ -80,19 +75,22 @@ export class RevocationStore {
   /**
    * Merges the database's set into memory and drops what has expired. Merging (never
    * replacing) keeps a revocation that arrived while the query ran: revocations only grow.
+   * Rows are deleted from the database only once expired by the clock tolerance as well: every
+   * instance prunes by its own clock, and one running behind it by up to that much still takes
+   * a DPoP proof (RFC 9449 §11.1) or logout token (Back-Channel Logout 1.0 §2.6 step 8) until
+   * its own clock reaches the row's expiry; its replay must still find the row.
    */
   async reload(): Promise<void> {
     const now = this.#now();
-    await this.#repo.prune(now);
+    await this.#repo.prune(new Date(now.getTime() - this.#toleranceMs));
     for (const r of await this.#repo.active(now)) this.#set.add(r);
     this.#set.prune(now.getTime());
   }
 
   /**
    * Synchronous hot path, consulted by the authenticator on every request (cache hits too).
-   * A subject revocation refuses tokens issued at or before its not-before time (plus the
-   * clock tolerance, as the IdP's clock may run ahead); a token
-   * without `iat` cannot prove otherwise and is refused (fail closed).
+   * A subject revocation refuses tokens issued at or before its not-before time (plus the clock
+   * tolerance, as the IdP's clock may run ahead); one without `iat` is refused (fail closed).
    */
   isRevoked(principal: RevocablePrincipal): boolean {
     return this.#set.isRevoked(principal, this.#nowMs, this.#toleranceMs);
@@ -114,10 +112,9 @@ export class RevocationStore {
   }
 
   /**
-   * Ends every token of a subject at each of `issuers`, all or nothing: `commit` runs the
-   * revocation rows in the transaction of the audit record (`writeAndAudit`), so a failure leaves
-   * nothing revoked and nothing audited, and the caller's retry does both. Memory and the other
-   * instances learn of it only after the commit.
+   * Ends every token of a subject at each of `issuers`, all or nothing: `commit` runs the rows
+   * and their announcement in the audit record's transaction (`writeAndAudit`): a failure leaves
+   * nothing revoked, announced or audited. Memory and other instances learn of it once committed.
    */
   async revokeSubjectAt(
     issuers: readonly string[],
@@ -127,20 +124,17 @@ export class RevocationStore {
     const now = this.#now();
     const revocations = issuers.map((issuer) => this.#revocation(issuer, 'subject', sub, now));
     await commit(async (tx) => {
-      for (const revocation of revocations) await this.#repo.save(revocation, tx);
+      for (const revocation of revocations) await this.#store(revocation, tx);
       return revocations;
     });
-    for (const revocation of revocations) {
-      this.#apply(revocation);
-      await this.#bus.publish(revocation);
-    }
+    for (const revocation of revocations) this.#committed(revocation);
     return revocations;
   }
 
   /**
    * Ends every token a subject's client (an agent, `azp`) holds, issued up to now, on every
-   * instance: `commit` runs the revocation row in the transaction of the audit record
-   * (`writeAndAudit`); memory and the other instances learn of it after the commit (`NOTIFY` on
+   * instance: `commit` runs the row and its announcement in the audit record's transaction
+   * (`writeAndAudit`); memory and the other instances learn of it once committed (`NOTIFY` on
    * PostgreSQL, within a second). A later sign-in the person allows again is not affected: only
    * tokens whose `iat` is at or before now (plus the clock tolerance) are refused.
    */
@@ -153,11 +147,10 @@ export class RevocationStore {
     const value = clientRevocationValue(sub, clientId);
     const revocation = this.#revocation(issuer, 'client', value, this.#now());
     await commit(async (tx) => {
-      await this.#repo.save(revocation, tx);
+      await this.#store(revocation, tx);
       return revocation;
     });
-    this.#apply(revocation);
-    await this.#bus.publish(revocation);
+    this.#committed(revocation);
     return revocation;
   }
 
@@ -170,10 +163,11 @@ export class RevocationStore {
   }
 
   /**
-   * A back-channel logout, all or nothing: `commit` runs the `jti` claim (§2.6 step 8) and the
-   * revocation rows in the transaction of the audit record (`writeAndAudit`), so a failure
-   * leaves the `jti` unclaimed and the IdP's retry (§2.8) can still end the session. Memory and
-   * the other instances learn of it only after the commit. Returns `undefined` for a replay.
+   * A back-channel logout, all or nothing: `commit` runs the `jti` claim (§2.6 step 8), the
+   * revocation rows and their announcement in the transaction of the audit record
+   * (`writeAndAudit`), so a failure leaves the `jti` unclaimed and nothing announced, and the
+   * IdP's retry (§2.8) can still end the session. Memory and the other instances learn of it
+   * only once it committed; a replay announces nothing. Returns `undefined` for a replay.
    * The `jti` is kept for the revocation lifetime, and at least until `acceptedUntil` (seconds
    * since the epoch), the last instant the token would pass validation: a shorter memory would
    * let the same token be accepted again (§2.6 step 8).
@@ -208,14 +202,11 @@ export class RevocationStore {
     const main = revocations.at(-1) as Revocation;
     const committed = await commit(async (tx) => {
       if (!(await this.#repo.claimJti(issuer, target.jti, jtiExpiresAt, tx))) return false;
-      for (const revocation of revocations) await this.#repo.save(revocation, tx);
+      for (const revocation of revocations) await this.#store(revocation, tx);
       return main;
     });
     if (committed === false) return undefined;
-    for (const revocation of revocations) {
-      this.#apply(revocation);
-      await this.#bus.publish(revocation);
-    }
+    for (const revocation of revocations) this.#committed(revocation);
     return main;
   }
 
@@ -236,10 +227,21 @@ export class RevocationStore {
 
   async #revoke(issuer: string, kind: Revocation['kind'], value: string): Promise<Revocation> {
     const revocation = this.#revocation(issuer, kind, value, this.#now());
-    await this.#repo.save(revocation);
-    this.#apply(revocation);
-    await this.#bus.publish(revocation);
+    await this.#db.kysely.transaction().execute((tx) => this.#store(revocation, tx));
+    this.#committed(revocation);
     return revocation;
+  }
+
+  /** Stores a revocation and announces it, in the caller's transaction. */
+  async #store(revocation: Revocation, tx: Db['kysely']): Promise<void> {
+    await this.#repo.save(revocation, tx);
+    await this.#bus.announce(revocation, tx);
+  }
+
+  /** Once the revocation's transaction committed: memory, and the in-process bus. */
+  #committed(revocation: Revocation): void {
+    this.#apply(revocation);
+    this.#bus.committed(revocation);
   }
 
   #apply(revocation: Revocation): void {

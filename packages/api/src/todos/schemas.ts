@@ -1,14 +1,23 @@
 import { type Static, Type } from 'typebox';
-import { PageOf, PageQuery, Text, Uuid } from '../schemas/common.js';
+import { LineText, MultilineText, PageOf, PageQuery, Text, Uuid } from '../schemas/common.js';
 
-const Title = Text({ minLength: 1, maxLength: 200 });
-const Description = Type.Union([Text({ maxLength: 2000 }), Type.Null()]);
+/** What a caller may send: one line of title, a description that may hold line breaks. */
+const Title = LineText({ minLength: 1, maxLength: 200 });
+const Description = Type.Union([MultilineText({ maxLength: 2000 }), Type.Null()]);
+
+/**
+ * What the API answers: the text as stored. A todo written before control characters were
+ * refused may hold them, and a serializer that checked the input rule would fail its reads
+ * (fast-json-stringify checks a union's branches against the value).
+ */
+const StoredTitle = Text({ minLength: 1, maxLength: 200 });
+const StoredDescription = Type.Union([Text({ maxLength: 2000 }), Type.Null()]);
 
 export const Todo = Type.Object({
   id: Uuid,
   listId: Type.String({ format: 'uuid', description: 'The list the todo belongs to' }),
-  title: Title,
-  description: Description,
+  title: StoredTitle,
+  description: StoredDescription,
   completed: Type.Boolean(),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),

@@ -10,6 +10,12 @@ import { ifMatchAllows, isAnyTag, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { type ListRepository, listRepository } from '../lists/repository.js';
 import { ownerOf, profileOf } from '../routes/principal.js';
+import {
+  LINE_PATTERN,
+  LINE_PATTERN_MESSAGE,
+  MULTILINE_PATTERN,
+  MULTILINE_PATTERN_MESSAGE,
+} from '../schemas/common.js';
 import { newTodoRow, type TodoRepository, todoRepository, toTodo, WRITERS } from './repository.js';
 import type { CreateTodo, PatchTodo, Todo, TodoInput, TodoPage } from './schemas.js';
 
@@ -37,13 +43,32 @@ type IfMatch = string | string[] | undefined;
 
 const notFound = () => new ApiError('not_found', 'No such todo');
 
-/** A title of spaces alone says nothing: 400, named as the person typed it. */
-export function refuseBlankTitle(title: string | undefined): void {
-  if (title === undefined || title.trim() !== '') return;
-  const message = 'must contain a character other than spaces';
-  throw new ApiError('validation_failed', `title ${message}`, {
-    errors: [{ field: 'body.title', message }],
-  });
+const LINE = new RegExp(LINE_PATTERN, 'u');
+const MULTILINE = new RegExp(MULTILINE_PATTERN, 'u');
+const BLANK_MESSAGE = 'must contain a character other than spaces';
+
+/**
+ * The text rules of a todo, checked again here because the MCP tools reach the service without
+ * the routes' schemas: a title is one line ({@link LINE_PATTERN}) with a character other than
+ * spaces, a description may hold tabs and line breaks ({@link MULTILINE_PATTERN}). Anything
+ * else is the 400 of a schema failure, naming the field as the REST body does, so a request is
+ * refused alike on every engine and through every door.
+ */
+export function refuseInvalidText(input: {
+  readonly title?: string | undefined;
+  readonly description?: string | null | undefined;
+}): void {
+  const errors: { field: string; message: string }[] = [];
+  const { title, description } = input;
+  if (title !== undefined && !LINE.test(title))
+    errors.push({ field: 'body.title', message: LINE_PATTERN_MESSAGE });
+  else if (title !== undefined && title.trim() === '')
+    errors.push({ field: 'body.title', message: BLANK_MESSAGE });
+  if (typeof description === 'string' && !MULTILINE.test(description))
+    errors.push({ field: 'body.description', message: MULTILINE_PATTERN_MESSAGE });
+  if (errors.length === 0) return;
+  const detail = errors.map((e) => `${e.field.slice('body.'.length)} ${e.message}`).join('; ');
+  throw new ApiError('validation_failed', detail, { errors });
 }
 
 /**
@@ -114,7 +139,7 @@ export class TodoService {
 
   /** A todo in `listId` (a list the caller may add to) or in their default list. */
   async create(caller: TodoCaller, input: CreateTodo): Promise<Todo> {
-    refuseBlankTitle(input.title);
+    refuseInvalidText(input);
     const { listId: requested, ...fields } = input;
     const listId = requested?.toLowerCase();
     if (listId !== undefined) {
@@ -126,7 +151,7 @@ export class TodoService {
 
   /** A todo in a list whose `can_create_todo` the caller's route has already checked. */
   insert(caller: TodoCaller, listId: string, input: TodoInput): Promise<Todo> {
-    refuseBlankTitle(input.title);
+    refuseInvalidText(input);
     return this.#insert(caller, listId.toLowerCase(), input);
   }
 
@@ -140,7 +165,7 @@ export class TodoService {
     changes: PatchTodo,
     options: { readonly action: 'todo.update' | 'todo.replace'; readonly ifMatch?: IfMatch },
   ): Promise<Todo> {
-    refuseBlankTitle(changes.title);
+    refuseInvalidText(changes);
     const id = rawId.toLowerCase();
     const { ifMatch } = options;
     await this.#ask(caller, id, 'can_update');

@@ -11,17 +11,32 @@ export interface TcpCut {
   latencyMs: number;
   /** Destroys every open connection; new ones are still accepted. */
   cut(): void;
+  /**
+   * Once the database has answered a client message matching `pattern` (its SQL text, as a
+   * `COMMIT`), every connection is lost: each one is destroyed at its next message to the
+   * database, and a new one at once, until `restore()`. The answer itself reaches the client.
+   */
+  loseAfter(pattern: RegExp): void;
+  restore(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpCut(url: string): Promise<TcpCut> {
   const target = new URL(url);
   const sockets = new Set<Socket>();
-  const relay = {
+  const relay: { latencyMs: number; trigger: RegExp | undefined; lost: boolean } = {
     latencyMs: 0,
+    trigger: undefined,
+    lost: false,
   };
   const server: Server = createServer((client) => {
+    if (relay.lost) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(Number(target.port || 5432), target.hostname);
+    // This connection sent the triggering message: its next answer starts the loss.
+    let triggered = false;
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on('error', () => {});
@@ -31,9 +46,23 @@ export async function startTcpCut(url: string): Promise<TcpCut> {
         upstream.destroy();
       });
     }
-    client.on('data', (chunk) => upstream.write(chunk));
+    client.on('data', (chunk: Buffer) => {
+      if (relay.lost) {
+        client.destroy();
+        return;
+      }
+      if (relay.trigger?.test(chunk.toString('latin1'))) triggered = true;
+      upstream.write(chunk);
+    });
     upstream.on('data', (chunk) => {
-      setTimeout(() => client.destroyed || client.write(chunk), relay.latencyMs);
+      setTimeout(() => {
+        if (client.destroyed) return;
+        client.write(chunk);
+        if (!triggered) return;
+        triggered = false;
+        relay.trigger = undefined;
+        relay.lost = true;
+      }, relay.latencyMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -51,6 +80,13 @@ export async function startTcpCut(url: string): Promise<TcpCut> {
     cut() {
       for (const socket of sockets) socket.destroy();
       sockets.clear();
+    },
+    loseAfter(pattern) {
+      relay.trigger = pattern;
+    },
+    restore() {
+      relay.trigger = undefined;
+      relay.lost = false;
     },
     async close() {
       for (const socket of sockets) socket.destroy();

@@ -792,6 +792,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details */
             503: {
                 headers: {
@@ -1044,6 +1055,7 @@ export interface operations {
                      * @description A list the caller may write; default list when absent
                      */
                     listId?: string;
+                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
                     title: string;
                     description?: string | null;
                     /** @default false */
@@ -1264,6 +1276,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
                     title: string;
                     description?: string | null;
                     completed: boolean;
@@ -1485,6 +1498,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
                     title?: string;
                     description?: string | null;
                     completed?: boolean;
@@ -1696,6 +1710,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
                     name: string;
                 };
             };
@@ -1999,6 +2014,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
                     name: string;
                 };
             };
@@ -2230,6 +2246,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
                     title: string;
                     description?: string | null;
                     /** @default false */
