@@ -19,7 +19,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fire, median } from '../lib/load.mjs';
+import { fire, median, requests } from '../lib/load.mjs';
 import { cpuNs, LOAD_CORE, pinSelf, ROOT, removeLogs, threadCpuNs } from '../lib/proc.mjs';
 import { startApiProcess } from '../lib/servers.mjs';
 import { startIssuer } from '../lib/tokens.mjs';
@@ -62,6 +62,8 @@ const pool = await iss.mint(12_000);
 const [warmToken] = await iss.mint(1, { first: 20_000, threads: 1 });
 pinSelf(LOAD_CORE);
 const bearer = { authorization: `Bearer ${warmToken}` };
+// The pool in order, wrapping, its position carried from one run to the next (as the bench's).
+const coldRequests = requests(pool.map((t) => ({ headers: { authorization: `Bearer ${t}` } })));
 
 async function arrangement(kind) {
   const dataDir = mkdtempSync(join(tmpdir(), 'gc-rounds-'));
@@ -71,7 +73,6 @@ async function arrangement(kind) {
     dataDir,
     nodeOptions: ['--trace-gc-nvp'],
   });
-  let i = 0;
   const scenarios = [
     { name: 'healthz', url: `${api.url}/healthz` },
     { name: 'control', url: `${api.url}/healthz`, headers: bearer },
@@ -79,7 +80,7 @@ async function arrangement(kind) {
     {
       name: 'cold',
       url: `${api.url}/me`,
-      next: () => ({ headers: { authorization: `Bearer ${pool[i++ % pool.length]}` } }),
+      requests: coldRequests,
     },
   ];
   if (kind === 'life') {
