@@ -5,8 +5,10 @@ import { type Harness, startHarness, users } from './support/harness.js';
 
 /**
  * The back-channel logout receiver is unauthenticated (OpenID Connect Back-Channel Logout 1.0
- * §2.5) and each post costs a signature check: it is limited per address like the rest of the
- * API (same headers, same 429), in a window of its own.
+ * §2.5) and each post costs a signature check: the posts it refuses are limited per address
+ * (same headers, same 429 as the rest of the API), in a window of its own. Posts that end a
+ * session are never counted: a mass sign-out sends many from the provider's one address, and a
+ * 429 would lose them (§2.8).
  */
 describe('the back-channel logout receiver under the per-address limit', () => {
   let database: TestDatabase;
@@ -60,7 +62,7 @@ describe('the back-channel logout receiver under the per-address limit', () => {
     const token = await h.idp.logoutToken({ sub: users.alice.sub, sid: 'session-limited-1' });
     const provider = await post('198.51.100.20', token);
     expect(provider.statusCode).toBe(200);
-    expect(limitOf(provider)).toEqual({ limit: '3', remaining: '2' });
+    expect(limitOf(provider)).toEqual({ limit: '3', remaining: '3' });
 
     // The logout window is the receiver's own: the attacker's address keeps its API budget.
     const api = await h.app.inject({
@@ -69,6 +71,21 @@ describe('the back-channel logout receiver under the per-address limit', () => {
     });
     expect(api.statusCode).toBe(200);
     expect(limitOf(api)).toEqual({ limit: '3', remaining: '2' });
+  });
+
+  it('never refuses logouts that verify, however many one address posts', async () => {
+    const provider = '198.51.100.40';
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const token = await h.idp.logoutToken({ sub: users.bob.sub, sid: `mass-sign-out-${i}` });
+      statuses.push((await post(provider, token)).statusCode);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+    // Its refused posts still count: three forged ones, then 429.
+    const forged: number[] = [];
+    for (let i = 0; i < 4; i++)
+      forged.push((await post(provider, 'forged.logout.token')).statusCode);
+    expect(forged).toEqual([400, 400, 400, 429]);
   });
 
   it('documents the 429 of the receiver', async () => {

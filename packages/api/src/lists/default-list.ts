@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { compileOnce } from '../db/compiled.js';
 import type { Db } from '../db/database.js';
 import { DEFAULT_LIST_NAME } from '../db/migrations/004-lists.js';
@@ -49,13 +50,18 @@ class RememberedDefaults {
 export function defaultListEnsurer(db: Db, rememberedDefaults = KNOWN_DEFAULTS_MAX) {
   const k = db.kysely;
   const known = new RememberedDefaults(rememberedDefaults);
+  // `is_default` is the same for every lookup, so it is written into the statement: the partial
+  // index `lists_one_default` (`WHERE is_default`) is then usable by a plan made without the
+  // values. With it bound, PostgreSQL's generic plan of this named statement could only scan
+  // `lists`, so it planned every lookup again with its values (about 90 µs of the backend's CPU
+  // on 10,000 lists). SQLite finds the index either way.
   const defaultOf = compileOnce<{ id: string }, 'issuer' | 'subject'>((param) =>
     k
       .selectFrom('lists')
       .select('id')
       .where('owner_issuer', '=', param('issuer'))
       .where('owner_sub', '=', param('subject'))
-      .where('is_default', '=', db.bool(true)),
+      .where('is_default', '=', sql.lit(db.bool(true))),
   );
   return async (profile: Owner | OwnerProfile, now: Date, tx: Tx = k): Promise<string> => {
     const key = `${profile.issuer} ${profile.subject}`;

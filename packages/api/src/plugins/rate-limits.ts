@@ -1,14 +1,25 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiConfig } from '../config/config.js';
-import { FixedWindowLimiter, perAddressLimit, perSubjectLimit } from '../http/rate-limit.js';
+import {
+  addressKey,
+  applyLimit,
+  FixedWindowLimiter,
+  perAddressLimit,
+  perSubjectLimit,
+} from '../http/rate-limit.js';
 
 /** Routes outside the per-address limit: probes and metrics. */
 export const UNLIMITED_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
- * The back-channel logout receiver: limited per address too, but in a window of its own (see
- * {@link rateLimitsPlugin}).
+ * The back-channel logout receiver: limited per address too, but only by its refused posts (see
+ * {@link logoutLimit}).
  */
 export const LOGOUT_ROUTE = '/auth/backchannel-logout';
 
@@ -16,18 +27,42 @@ export const LOGOUT_ROUTE = '/auth/backchannel-logout';
 const WINDOW_MS = 60_000;
 
 /**
+ * The back-channel logout receiver's limit: each client address may have `limiter.max` posts
+ * refused (4xx: a logout token that does not verify, a malformed body) per window; past that its
+ * posts are answered 429 before any signature is checked. Posts that end a session (200) are
+ * never counted: the provider posts one logout token per client and session ending (OpenID
+ * Connect Back-Channel Logout 1.0 §2.5), a mass sign-out sends thousands at once from one
+ * address, and a 429 there would lose a logout (§2.8 lets the OP give up without retrying),
+ * leaving sessions alive that the provider ended. A flood of forged tokens, which is what
+ * costs a signature check each, is cut off after `max` of them. The `X-RateLimit-*` headers
+ * describe that budget of refusals.
+ */
+export function logoutLimit(limiter: FixedWindowLimiter): {
+  onRequest: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
+  onSend: (request: FastifyRequest, reply: FastifyReply, payload: unknown) => Promise<unknown>;
+} {
+  return {
+    onRequest(request, reply, done) {
+      const refusal = applyLimit(reply, limiter.peek(addressKey(request.ip)));
+      if (refusal) return done(refusal);
+      done();
+    },
+    async onSend(request, reply, payload) {
+      const status = reply.statusCode;
+      if (status >= 400 && status < 500 && status !== 429)
+        applyLimit(reply, limiter.hit(addressKey(request.ip)));
+      return payload;
+    },
+  };
+}
+
+/**
  * The per-address limit, for every route (not encapsulated): at the root and before
  * authentication, so a flood of bad tokens is limited too (the per-subject limit only sees
  * authenticated callers). Generous: many people may share one address. Probes and scrapers are
- * never limited (a 429 would fail a probe).
- *
- * The back-channel logout receiver is unauthenticated (OpenID Connect Back-Channel Logout 1.0
- * §2.5) and each post costs a signature check (and, for an unknown `kid`, maybe a JWKS fetch),
- * so it is limited per address as well, with the same limit, headers and 429; but it counts in
- * a window of its own, so that other traffic from the provider's address (a proxy or NAT it
- * shares with browsers) cannot use up its budget and lose a logout (§2.8 lets the OP give up),
- * and a flood of forged logout tokens does not use up the API budget of that address. The OP
- * posts one logout token per client and session ending, far below the default limit.
+ * never limited (a 429 would fail a probe). The back-channel logout receiver, unauthenticated
+ * (OpenID Connect Back-Channel Logout 1.0 §2.5), counts only its refused posts, in a window of
+ * its own ({@link logoutLimit}).
  */
 export const rateLimitsPlugin = fp(
   async function rateLimits(app: FastifyInstance, { config }: { config: ApiConfig }) {
@@ -39,12 +74,12 @@ export const rateLimitsPlugin = fp(
       'onRequest',
       perAddressLimit(perAddress, new Set([...UNLIMITED_ROUTES, LOGOUT_ROUTE])),
     );
-    // The logout receiver's own window: a route hook, so other requests pay nothing for it.
-    const logouts = perAddressLimit(new FixedWindowLimiter(limit, WINDOW_MS), new Set());
+    // The logout receiver's own limit: route hooks, so other requests pay nothing for it.
+    const logouts = logoutLimit(new FixedWindowLimiter(limit, WINDOW_MS));
     app.addHook('onRoute', (route) => {
       if (route.url !== LOGOUT_ROUTE) return;
-      const own = route.onRequest;
-      route.onRequest = own === undefined ? [logouts] : [logouts, ...[own].flat()];
+      route.onRequest = [logouts.onRequest, ...(route.onRequest ? [route.onRequest].flat() : [])];
+      route.onSend = [logouts.onSend, ...(route.onSend ? [route.onSend].flat() : [])];
     });
   },
   { name: 'rate-limits' },

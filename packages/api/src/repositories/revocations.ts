@@ -29,7 +29,7 @@ export function revocationRepository(db: Db) {
       claimJti(tx, issuer, jti, expiresAt),
     claimDpopProof: (key: string, expiresAt: Date, now: Date) =>
       claimDpopProof(k, key, expiresAt, now),
-    prune: (now: Date) => pruneExpired(k, now),
+    prune: (cutoff: Date) => pruneExpired(k, cutoff),
   };
 }
 
@@ -101,9 +101,12 @@ async function claimDpopProof(k: Tx, key: string, expiresAt: Date, now: Date): P
   return rows.length === 1;
 }
 
-/** Deletes what has expired; returns how many rows went. */
-async function pruneExpired(k: Tx, now: Date): Promise<number> {
-  const at = now.toISOString();
+/**
+ * Deletes what expired at or before `cutoff`; returns how many rows went. The caller sets the
+ * cutoff back from its clock by the skew it allows other instances (`RevocationStore.reload`).
+ */
+async function pruneExpired(k: Tx, cutoff: Date): Promise<number> {
+  const at = cutoff.toISOString();
   const a = await k.deleteFrom('revocations').where('expires_at', '<=', at).executeTakeFirst();
   const b = await k.deleteFrom('logout_jtis').where('expires_at', '<=', at).executeTakeFirst();
   const c = await k.deleteFrom('dpop_proofs').where('expires_at', '<=', at).executeTakeFirst();

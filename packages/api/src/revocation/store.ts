@@ -22,7 +22,8 @@ export interface RevocationStoreOptions {
   readonly refreshIntervalMs?: number;
   /**
    * Allowed skew between the IdP's clock (`iat`) and ours (the revocation time), in seconds:
-   * the authenticator's `clockToleranceSec`. Default 30, the auth package's default.
+   * the authenticator's `clockToleranceSec`, also the skew allowed between instances when
+   * pruning. Default 30, the auth package's default.
    */
   readonly clockToleranceSeconds?: number;
 }
@@ -74,10 +75,14 @@ export class RevocationStore {
   /**
    * Merges the database's set into memory and drops what has expired. Merging (never
    * replacing) keeps a revocation that arrived while the query ran: revocations only grow.
+   * Rows are deleted from the database only once expired by the clock tolerance as well: every
+   * instance prunes by its own clock, and one running behind it by up to that much still takes
+   * a DPoP proof (RFC 9449 §11.1) or logout token (Back-Channel Logout 1.0 §2.6 step 8) until
+   * its own clock reaches the row's expiry; its replay must still find the row.
    */
   async reload(): Promise<void> {
     const now = this.#now();
-    await this.#repo.prune(now);
+    await this.#repo.prune(new Date(now.getTime() - this.#toleranceMs));
     for (const r of await this.#repo.active(now)) this.#set.add(r);
     this.#set.prune(now.getTime());
   }
@@ -107,11 +112,9 @@ export class RevocationStore {
   }
 
   /**
-   * Ends every token of a subject at each of `issuers`, all or nothing: `commit` runs the
-   * revocation rows and their announcement in the transaction of the audit record
-   * (`writeAndAudit`), so a failure leaves nothing revoked, announced or audited, and the
-   * caller's retry does all three. Memory and the other instances learn of it only once it
-   * committed.
+   * Ends every token of a subject at each of `issuers`, all or nothing: `commit` runs the rows
+   * and their announcement in the audit record's transaction (`writeAndAudit`): a failure leaves
+   * nothing revoked, announced or audited. Memory and other instances learn of it once committed.
    */
   async revokeSubjectAt(
     issuers: readonly string[],
@@ -130,9 +133,9 @@ export class RevocationStore {
 
   /**
    * Ends every token a subject's client (an agent, `azp`) holds, issued up to now, on every
-   * instance: `commit` runs the revocation row and its announcement in the transaction of the
-   * audit record (`writeAndAudit`); memory and the other instances learn of it once it committed
-   * (`NOTIFY` on PostgreSQL, within a second). A later sign-in the person allows again is not affected: only
+   * instance: `commit` runs the row and its announcement in the audit record's transaction
+   * (`writeAndAudit`); memory and the other instances learn of it once committed (`NOTIFY` on
+   * PostgreSQL, within a second). A later sign-in the person allows again is not affected: only
    * tokens whose `iat` is at or before now (plus the clock tolerance) are refused.
    */
   async revokeClient(

@@ -16,13 +16,14 @@ export interface Answer {
   readonly body: Record<string, unknown>;
 }
 
-/** Starts an API instance on `database`, listening on a port of its own. */
+/** Starts an API instance on `database`, listening on a port of its own (on `clock`, if given). */
 export async function listeningNode(
   idp: Pick<TestIssuer, 'issuer'>,
   database: TestDatabase,
   env: Record<string, string> = {},
+  clock?: { now: () => Date },
 ): Promise<Node> {
-  const instance = await startInstance(testConfig(idp, database.config, env));
+  const instance = await startInstance(testConfig(idp, database.config, env), clock);
   const url = await instance.app.listen({ host: '127.0.0.1', port: 0 });
   return { instance, url };
 }
