@@ -306,3 +306,42 @@ describe('a logout token replayed after its jti record would have expired', () =
     }
   });
 });
+
+describe('a revoked token whose lifetime equals REVOCATION_TTL_SECONDS', () => {
+  const database = useTestDatabase(sqliteDriver);
+  const h = suiteFixture(
+    false,
+    () => startHarness(database.config, { REVOCATION_TTL_SECONDS: '300' }),
+    (harness) => harness.close(),
+  );
+
+  it('stays refused while it still passes validation (iat and exp with the 30 s tolerance)', async () => {
+    const nowSec = Math.floor(Date.now() / 1000);
+    // Signed by an IdP whose clock runs 25 s ahead, just before the logout: covered by the
+    // subject revocation (iat within the tolerance), and valid until exp + 30 s = now + 355 s.
+    const token = await h.idp.accessToken(users.carol, {
+      issuedAt: nowSec + 25,
+      expiresInSec: 300,
+    });
+    expect((await getMe(h, token)).statusCode).toBe(200);
+    // No sid: the subject's every token issued until then (§2.4).
+    const logoutToken = await h.idp.logoutToken(
+      { sub: users.carol.sub },
+      { claims: { sid: undefined } },
+    );
+    expect((await postLogout(h, logoutToken)).statusCode).toBe(200);
+    try {
+      for (const offsetSec of [1, 299, 301, 330, 345]) {
+        h.setClockOffset(offsetSec * 1000);
+        await h.context.revocations.reload();
+        expect((await getMe(h, token)).json(), `${offsetSec} s after`).toMatchObject({
+          code: 'token_revoked',
+        });
+      }
+      h.setClockOffset(360_000);
+      expect((await getMe(h, token)).json()).toMatchObject({ code: 'token_expired' });
+    } finally {
+      h.setClockOffset(0);
+    }
+  });
+});

@@ -16,14 +16,17 @@ export interface RevocationStoreOptions {
   /** PostgreSQL URL for the `LISTEN` connection; absent for SQLite. */
   readonly listenUrl?: string | undefined;
   readonly now: () => Date;
-  /** How long a revocation lasts: the longest access-token lifetime. */
+  /**
+   * How long a revocation lasts: the longest access-token lifetime. Twice the clock tolerance is
+   * added: a covered token may be issued up to that tolerance after the revocation, and passes
+   * validation up to that tolerance after its `exp` (RFC 7519 §4.1.4 leeway).
+   */
   readonly ttlSeconds: number;
   /** How often the whole set is reloaded from the database as a safety net. */
   readonly refreshIntervalMs?: number;
   /**
-   * Allowed skew between the IdP's clock (`iat`) and ours (the revocation time), in seconds:
-   * the authenticator's `clockToleranceSec`, also the skew allowed between instances when
-   * pruning. Default 30, the auth package's default.
+   * Allowed clock skew in seconds (IdP and API, API instances): the authenticator's
+   * `clockToleranceSec`. Default 30, the auth package's default.
    */
   readonly clockToleranceSeconds?: number;
 }
@@ -53,9 +56,9 @@ export class RevocationStore {
       ? postgresBus(options.listenUrl)
       : inProcessBus(options.db.location);
     this.#now = options.now;
-    this.#ttlMs = options.ttlSeconds * 1000;
     this.#refreshMs = options.refreshIntervalMs ?? 30_000;
     this.#toleranceMs = (options.clockToleranceSeconds ?? 30) * 1000;
+    this.#ttlMs = options.ttlSeconds * 1000 + 2 * this.#toleranceMs;
   }
 
   /** Loads the stored set and starts listening. */
@@ -154,10 +157,7 @@ export class RevocationStore {
     return revocation;
   }
 
-  /**
-   * Remembers a logout token's `jti` until `expiresAt`; false for a replay
-   * (OpenID Connect Back-Channel Logout 1.0 §2.6, step 8 — done here, across instances).
-   */
+  /** Remembers a logout token's `jti`; false for a replay (Back-Channel Logout 1.0 §2.6 step 8). */
   claimLogoutJti(issuer: string, jti: string): Promise<boolean> {
     return this.#repo.claimJti(issuer, jti, new Date(this.#now().getTime() + this.#ttlMs));
   }
