@@ -24,11 +24,14 @@ function gcTotals(text) {
     const m = /gc=(\w+)/.exec(line);
     if (m === null) continue;
     const field = (name) => Number(new RegExp(`\\b${name}=([\\d.]+)`).exec(line)?.[1] ?? 0);
-    if (m[1] === 's' || m[1] === 'mmc' || m[1] === 'ms') {
+    // V8 names a full mark-compact `mc`; a young-generation collection is `s` (scavenge),
+    // `mmc` (minor mark-compact, Node 20) or `ms` (minor mark-sweep, Node 22 on). Counting `ms`
+    // as the full collection read every mark-compact of Node 20 as none.
+    if (m[1] === 's' || m[1] === 'mmc' || m[1] === 'ms' || m[1] === 'mc') {
       t.allocated += field('allocated');
       t.promoted += field('promoted');
       t.pauseMs += field('pause');
-      if (m[1] === 'ms') t.markCompacts++;
+      if (m[1] === 'mc') t.markCompacts++;
       else t.scavenges++;
     }
   }
