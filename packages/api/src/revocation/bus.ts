@@ -32,6 +32,21 @@ export const CHANNEL = 'todo_sso_revocations';
 const local = new Map<string, EventEmitter>();
 
 /**
+ * PostgreSQL refuses a `NOTIFY` payload of 8000 bytes or more (PostgreSQL 15, `NOTIFY`: "the
+ * payload string ... must be shorter than 8000 bytes"), which would roll back the revocation's
+ * transaction. A revocation whose JSON is longer (a long `sid` or `sub`: OpenID Connect sets no
+ * limit on a `sid`) is announced by {@link RELOAD} instead.
+ */
+export const NOTIFY_PAYLOAD_MAX_BYTES = 7999;
+
+/**
+ * The announcement of a revocation too long to send: not JSON, so every listener (older ones
+ * too) takes it as a gap in delivery and reloads the stored set, which holds the revocation by
+ * the time the notification is delivered (at commit).
+ */
+export const RELOAD = 'reload';
+
+/**
  * SQLite is one file on one machine: instances sharing it are in one process (tests) or are
  * one process, so an in-process emitter keyed by the file reaches them all. It delivers once
  * the transaction has committed (`committed`), synchronously: nothing can fail in between.
@@ -81,6 +96,7 @@ export function postgresBus(url: string): RevocationBus {
     const next = new (loadPg().Client)({ connectionString: url });
     next.on('notification', (message) => {
       if (message.channel !== CHANNEL || !message.payload) return;
+      if (message.payload === RELOAD) return onResync();
       try {
         onRevocation(JSON.parse(message.payload) as Revocation);
       } catch {
@@ -125,7 +141,9 @@ export function postgresBus(url: string): RevocationBus {
 
   return {
     async announce(revocation, tx) {
-      await sql`select pg_notify(${CHANNEL}, ${JSON.stringify(revocation)})`.execute(tx);
+      const json = JSON.stringify(revocation);
+      const payload = Buffer.byteLength(json) > NOTIFY_PAYLOAD_MAX_BYTES ? RELOAD : json;
+      await sql`select pg_notify(${CHANNEL}, ${payload})`.execute(tx);
     },
     committed() {},
     start: (onRevocation, onResync) => connect(onRevocation, onResync),
