@@ -221,8 +221,10 @@ function rawRequest(url, { method, headers, body }, r = {}) {
 }
 
 /** The file of distinct requests that the Lua script loads ("<bytes>\n<request>" each). */
+const fileKey = (url, load) => JSON.stringify([url, load.method, load.headers, load.body]);
+
 function requestFile(url, load, source) {
-  const key = JSON.stringify([url, load.method, load.headers, load.body]);
+  const key = fileKey(url, load);
   const cache = source?.files ?? staticFiles;
   let file = cache.get(key);
   if (file) return file;
@@ -263,7 +265,10 @@ function runWrk(args, { duration, amount }) {
   const timers = [];
   const stop = () => {
     for (const t of timers) clearTimeout(t);
-    if (child.exitCode === null) child.kill('SIGINT');
+    if (child.exitCode !== null) return;
+    child.kill('SIGINT');
+    // wrk ignores SIGINT until its threads are started: a run that ends sooner is asked again.
+    timers.push(setTimeout(stop, 1000));
   };
   child.stderr.setEncoding('utf8').on('data', (d) => {
     err += d;
@@ -322,6 +327,11 @@ async function fireWrk({
   const r = await runWrk(args, { duration, amount });
   const cpu = pid === undefined ? Number.NaN : (cpuNs(pid) - cpuBefore) / 1e9;
   if (source && source.order !== 'random') source.cursor += r.issued - r.overflow;
+  // A single-use list used up: its file (DPoP proofs, tens of MB in a full run) goes now.
+  if (source?.order === 'once' && source.cursor >= source.list.length) {
+    rmSync(file, { force: true });
+    source.files.delete(fileKey(url, { method, headers, body }));
+  }
   const statuses = new Map(Object.entries(r.statuses).map(([k, v]) => [Number(k), v]));
   const total = [...statuses.values()].reduce((a, b) => a + b, 0);
   const hist = r.latency.sort((a, b) => a[0] - b[0]);

@@ -8,6 +8,7 @@ import { SignedOutPage } from './SignedOutPage.js';
 import { type BrowserSession, resetSignInLoopGuard, signInRefusedByApi } from './session-port.js';
 import { describeSignInError } from './sign-in-error.js';
 import { pendingStepUp, stepUpFailed } from './step-up.js';
+import { holdDpopKey } from './unfinished-sign-in.js';
 import { useSilentRenewal } from './use-silent-renewal.js';
 import { CALLBACK_PATH, SIGNED_OUT_PATH, type SignInState } from './user-manager.js';
 
@@ -24,6 +25,7 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
   const { canResume, resume } = useResumeStoredSession(auth, session);
   useFailedCallback(auth, path, session);
   useLeaveSignInAddress(auth.isAuthenticated, path);
+  useSignInLeftovers(auth, session);
 
   if ((auth.isLoading || (canResume && resume !== 'done')) && !auth.error) {
     return (
@@ -116,6 +118,23 @@ function useFailedCallback(auth: Auth, path: string, session: BrowserSession): v
     stepUpFailed(stepUpError);
     void session.resume();
   }, [stepUpError, session]);
+}
+
+/**
+ * This tab's session (or sign-in under way) holds the DPoP key pair it signs with (a Web Lock,
+ * `holdDpopKey`). With no session and no sign-in under way (one refused or abandoned, or after
+ * sign-out), whatever a sign-in left behind is deleted: its pending requests and, unless another
+ * tab's session holds it, the key (`forgetUnfinishedSignIn`).
+ */
+function useSignInLeftovers(auth: Auth, session: BrowserSession): void {
+  const hasSession = Boolean(auth.user);
+  // Also while loading: a callback's token request creates the key before the session exists.
+  const holds = hasSession || auth.isLoading;
+  useEffect(() => (holds ? holdDpopKey() : undefined), [holds]);
+  const noSession = !auth.isLoading && !hasSession && auth.activeNavigator === undefined;
+  useEffect(() => {
+    if (noSession) void session.forgetUnfinishedSignIn();
+  }, [noSession, session]);
 }
 
 /** Signed in but still on a sign-in or sign-out address (e.g. a reload of /callback). */

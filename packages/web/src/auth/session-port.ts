@@ -1,6 +1,7 @@
 import type { UserManager } from 'oidc-client-ts';
 import type { SessionPort } from '../api/session.js';
 import { isNoAnswer } from './sign-in-error.js';
+import { forgetUnfinishedSignIn } from './unfinished-sign-in.js';
 import type { SignInState } from './user-manager.js';
 
 /** Seconds before expiry at which a token is renewed before use rather than sent stale. */
@@ -70,6 +71,11 @@ export interface BrowserSession extends SessionPort {
    * identity provider refused): the tokens held before it are still valid for everything else.
    */
   resume(): Promise<boolean>;
+  /**
+   * After a sign-in that ended without a session, and on the sign-in page: deletes what the
+   * sign-in left behind, its pending requests and its DPoP key (`forgetUnfinishedSignIn`).
+   */
+  forgetUnfinishedSignIn(): Promise<void>;
 }
 
 export function createSessionPort(
@@ -115,6 +121,7 @@ export function createSessionPort(
       const user = await userManager.getUser(true).catch(() => null);
       return Boolean(user && !user.expired);
     },
+    forgetUnfinishedSignIn: () => forgetUnfinishedSignIn(userManager).catch(() => undefined),
     identityProviderUnreachable: () => unreachable,
     credentials: (token, request, nonce) => credentialsFor(userManager, token, request, nonce),
     accepted() {

@@ -112,7 +112,8 @@ function randomNonce(): string {
 /**
  * DPoP (RFC 9449): every token request (code redemption, refresh) carries a proof, so the tokens
  * are bound to a key pair that oidc-client-ts generates non-extractable (WebCrypto,
- * `extractable: false`) and keeps in IndexedDB; sign-out deletes it. A browser without IndexedDB
+ * `extractable: false`) and keeps in IndexedDB; sign-out deletes it, and so does a sign-in that
+ * ends without a session (`forgetUnfinishedSignIn`). A browser without IndexedDB
  * (none the app supports) gets bearer tokens, which an identity provider that requires DPoP for
  * this client refuses at sign-in.
  */
