@@ -86,7 +86,7 @@ export async function verificationRates(ctx, table) {
  * full of dropped principals, and the mark-compact that clears them sometimes ends after the
  * round: interleaved with the others (A B C D, …), it then landed in the next round's
  * `/healthz` or warm `/me` and charged one figure with another's collection (seen with
- * `bench/tools/gc-rounds.mjs`, `--trace-gc-nvp`: in 5 of 20 round sets). Apart, a late
+ * `bench/tools/gc-rounds.mjs`, `--trace-gc-nvp`: in 7 of 40 round sets). Apart, a late
  * collection falls in the next group's warm-up, which is not measured.
  */
 export async function httpAuth(ctx, table, api, raw) {

@@ -4,9 +4,9 @@ import type { Caller, McpOperations } from './operations.js';
 const Id = z.string().uuid();
 // The text rules (no control characters) are the todo service's, which answers a tool as it
 // answers the REST route; the descriptions tell an agent of them beforehand.
-const ONE_LINE = 'one line: no control characters (U+0000–U+001F, U+007F)';
+const ONE_LINE = 'one line: no control characters (U+0000–U+001F, U+007F–U+009F)';
 const MULTILINE =
-  'no control characters (U+0000–U+001F, U+007F) but tab, line feed and carriage return';
+  'no control characters (U+0000–U+001F, U+007F–U+009F) but tab, line feed and carriage return';
 const Title = z
   .string()
   .min(1)

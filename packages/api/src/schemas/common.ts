@@ -95,27 +95,28 @@ export function Text(options: TextOptions) {
 }
 
 /**
- * One line a person reads back (a todo's title, a list's name): {@link TEXT_PATTERN}, and no C0
- * control character (U+0000–U+001F, tab and line breaks included) nor DEL (U+007F). They do not
- * display, may reorder or hide what follows in a terminal (ESC starts an ANSI sequence), and the
- * two engines would not even agree on storing U+0000.
+ * One line a person reads back (a todo's title, a list's name): {@link TEXT_PATTERN}, and no
+ * control character (Unicode's general category Cc): C0 (U+0000–U+001F, tab and line breaks
+ * included), DEL (U+007F) and C1 (U+0080–U+009F). They do not display, may reorder or hide what
+ * follows in a terminal (ESC starts an ANSI sequence, and so does U+009B, CSI, which xterm obeys
+ * in UTF-8; U+0085 is a line break), and the two engines would not even agree on storing U+0000.
  */
-export const LINE_PATTERN = '^[^\\u0000-\\u001F\\u007F\\uD800-\\uDFFF]*$';
+export const LINE_PATTERN = '^[^\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]*$';
 
 /** What a 400 says of text refused by {@link LINE_PATTERN}. */
 export const LINE_PATTERN_MESSAGE =
-  'must not contain a control character (U+0000–U+001F, U+007F) or an unpaired surrogate';
+  'must not contain a control character (U+0000–U+001F, U+007F–U+009F) or an unpaired surrogate';
 
 /**
  * Several lines of text (a todo's description): {@link LINE_PATTERN}, but tab, line feed and
  * carriage return (U+0009, U+000A, U+000D) are allowed.
  */
 export const MULTILINE_PATTERN =
-  '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F\\uD800-\\uDFFF]*$';
+  '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]*$';
 
 /** What a 400 says of text refused by {@link MULTILINE_PATTERN}. */
 export const MULTILINE_PATTERN_MESSAGE =
-  'must not contain a control character other than tab, line feed and carriage return (U+0000–U+001F, U+007F) or an unpaired surrogate';
+  'must not contain a control character other than tab, line feed and carriage return (U+0000–U+001F, U+007F–U+009F) or an unpaired surrogate';
 
 /** The message of each text pattern, for the 400 naming the field ({@link fieldErrors}). */
 export const TEXT_PATTERN_MESSAGES: ReadonlyMap<string, string> = new Map([
@@ -126,7 +127,7 @@ export const TEXT_PATTERN_MESSAGES: ReadonlyMap<string, string> = new Map([
 
 /** One line of text ({@link LINE_PATTERN}), the rule said in the document too. */
 export function LineText({ description, ...options }: TextOptions) {
-  const rule = 'No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates.';
+  const rule = 'No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates.';
   return Type.String({
     ...options,
     pattern: LINE_PATTERN,
@@ -137,7 +138,7 @@ export function LineText({ description, ...options }: TextOptions) {
 /** Several lines of text ({@link MULTILINE_PATTERN}), the rule said in the document too. */
 export function MultilineText({ description, ...options }: TextOptions) {
   const rule =
-    'No control characters (U+0000–U+001F, U+007F) but tab, line feed and carriage return, nor unpaired surrogates.';
+    'No control characters (U+0000–U+001F, U+007F–U+009F) but tab, line feed and carriage return, nor unpaired surrogates.';
   return Type.String({
     ...options,
     pattern: MULTILINE_PATTERN,

@@ -1055,7 +1055,7 @@ export interface operations {
                      * @description A list the caller may write; default list when absent
                      */
                     listId?: string;
-                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
+                    /** @description No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates. */
                     title: string;
                     description?: string | null;
                     /** @default false */
@@ -1276,7 +1276,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
+                    /** @description No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates. */
                     title: string;
                     description?: string | null;
                     completed: boolean;
@@ -1498,7 +1498,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
+                    /** @description No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates. */
                     title?: string;
                     description?: string | null;
                     completed?: boolean;
@@ -1710,7 +1710,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
+                    /** @description No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates. */
                     name: string;
                 };
             };
@@ -2014,7 +2014,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
+                    /** @description No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates. */
                     name: string;
                 };
             };
@@ -2246,7 +2246,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description No control characters (U+0000–U+001F, U+007F) nor unpaired surrogates. */
+                    /** @description No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates. */
                     title: string;
                     description?: string | null;
                     /** @default false */
