@@ -270,9 +270,13 @@ function runWrk(args, { duration, amount }) {
     // wrk ignores SIGINT until its threads are started: a run that ends sooner is asked again.
     timers.push(setTimeout(stop, 1000));
   };
+  let partial = '';
   child.stderr.setEncoding('utf8').on('data', (d) => {
     err += d;
-    for (const line of d.split('\n')) {
+    // Whole lines only: a chunk may end inside one.
+    const lines = (partial + d).split('\n');
+    partial = lines.pop();
+    for (const line of lines) {
       // "ready": requests loaded, connections about to open; the duration starts here.
       if (line === 'ready' && duration !== undefined)
         timers.push(setTimeout(stop, duration * 1000));
@@ -286,7 +290,8 @@ function runWrk(args, { duration, amount }) {
   if (amount !== undefined) timers.push(setTimeout(stop, 60_000 + amount * 2));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': the result line must have been read off the pipe.
+    child.once('close', (code, signal) => {
       for (const t of timers) clearTimeout(t);
       const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
       if (!line) {

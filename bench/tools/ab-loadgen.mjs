@@ -65,7 +65,7 @@ for (let r = 0; r < rounds; r++) {
       if (bad.length || res.errors) console.log('unexpected', g, kind, bad, res.errors);
       runs[g][kind].push(res);
       out.push(
-        `${g} ${kind} ${Math.round(res.rps)}/s p99 ${res.p99.toFixed(1)} API ${res.cpuUs.toFixed(0)} µs LG ${res.loadCpuUs.toFixed(0)} µs`,
+        `${g} ${kind} ${Math.round(res.rps)}/s p99 ${res.p99.toFixed(1)}${res.p99Corrected === undefined ? '' : ` (wrk's corrected ${res.p99Corrected.toFixed(1)})`} API ${res.cpuUs.toFixed(0)} µs LG ${res.loadCpuUs.toFixed(0)} µs`,
       );
     }
   console.log(`round ${r + 1} load ${loadavg()[0].toFixed(1)}: ${out.join(' · ')}`);
@@ -77,7 +77,7 @@ for (const kind of ['read', 'write']) {
   for (const g of gens) {
     const xs = runs[g][kind];
     console.log(
-      `${kind} ${g}: median ${Math.round(m(xs, (x) => x.rps))} req/s, p50 ${m(xs, (x) => x.p50).toFixed(1)} ms, p99 ${m(xs, (x) => x.p99).toFixed(1)} ms, API ${m(xs, (x) => x.cpuUs).toFixed(0)} µs/req, load generator ${m(xs, (x) => x.loadCpuUs).toFixed(0)} µs/req`,
+      `${kind} ${g}: median ${Math.round(m(xs, (x) => x.rps))} req/s, p50 ${m(xs, (x) => x.p50).toFixed(1)} ms, p99 ${m(xs, (x) => x.p99).toFixed(1)} ms${g === 'wrk' ? ` (wrk's own, corrected for coordinated omission: ${m(xs, (x) => x.p99Corrected).toFixed(1)} ms)` : ''}, API ${m(xs, (x) => x.cpuUs).toFixed(0)} µs/req, load generator ${m(xs, (x) => x.loadCpuUs).toFixed(0)} µs/req`,
     );
   }
   const q = runs.wrk[kind].map((x, i) => x.rps / runs.autocannon[kind][i].rps);
