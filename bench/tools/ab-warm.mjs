@@ -7,7 +7,7 @@
 // first build.
 //
 // Usage: node bench/tools/ab-warm.mjs [rounds] [requests per route and round] name=ROOT[:ENV=V,…][;--flag …] …
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fire, median } from '../lib/load.mjs';
@@ -30,7 +30,7 @@ for (const spec of builds) {
   const { name, root, env, nodeOptions } = parseBuild(spec);
   const dataDir = mkdtempSync(join(tmpdir(), 'ab-warm-'));
   const api = await startApiProcess({ root, issuer: iss.issuer.issuer, dataDir, env, nodeOptions });
-  apis.push({ name, ...api, us: { healthz: [], control: [], warm: [] }, ratio: [] });
+  apis.push({ name, ...api, dataDir, us: { healthz: [], control: [], warm: [] }, ratio: [] });
 }
 const specOf = (a, route) =>
   route === 'healthz'
@@ -66,7 +66,10 @@ for (const o of others)
   console.log(
     `${o.name} − ${base.name}: paired median ${ROUTES.map((r) => `${r} ${median(o.us[r].map((x, i) => x - base.us[r][i])).toFixed(1)}`).join('  ')} µs, ratio ${median(o.ratio.map((x, i) => x - base.ratio[i])).toFixed(3)}`,
   );
-for (const a of apis) await a.proc.stop('SIGINT');
+for (const a of apis) {
+  await a.proc.stop('SIGINT');
+  rmSync(a.dataDir, { recursive: true, force: true });
+}
 await iss.issuer.close();
 removeLogs();
 process.exit(0);

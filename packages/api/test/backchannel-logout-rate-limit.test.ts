@@ -88,6 +88,18 @@ describe('the back-channel logout receiver under the per-address limit', () => {
     expect(forged).toEqual([400, 400, 400, 429]);
   });
 
+  it('refuses a valid logout too from an address over its budget of refusals', async () => {
+    // The budget is the address's: forged posts from an address the provider shares (one NAT,
+    // a proxy not named in TRUST_PROXY) make its valid logouts 429 until the window ends.
+    const shared = '198.51.100.60';
+    for (let i = 0; i < 3; i++)
+      expect((await post(shared, 'forged.logout.token')).statusCode).toBe(400);
+    const token = await h.idp.logoutToken({ sub: users.carol.sub, sid: 'shared-address-1' });
+    const refused = await post(shared, token);
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+  });
+
   it('documents the 429 of the receiver', async () => {
     const doc = (await h.app.inject({ url: '/openapi.json', remoteAddress: '192.0.2.1' })).json();
     const responses = doc.paths['/auth/backchannel-logout'].post.responses;

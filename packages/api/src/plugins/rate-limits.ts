@@ -34,8 +34,10 @@ const WINDOW_MS = 60_000;
  * Connect Back-Channel Logout 1.0 §2.5), a mass sign-out sends thousands at once from one
  * address, and a 429 there would lose a logout (§2.8 lets the OP give up without retrying),
  * leaving sessions alive that the provider ended. A flood of forged tokens, which is what
- * costs a signature check each, is cut off after `max` of them. The `X-RateLimit-*` headers
- * describe that budget of refusals.
+ * costs a signature check each, is cut off after `max` of them. The budget is the address's:
+ * once it is spent, valid logouts from that address are answered 429 too until the window ends,
+ * so the provider's address must not be shared with untrusted senders (`TRUST_PROXY`). The
+ * `X-RateLimit-*` headers describe that budget of refusals.
  */
 export function logoutLimit(limiter: FixedWindowLimiter): {
   onRequest: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;

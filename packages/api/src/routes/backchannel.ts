@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuthError } from '@todo-sso/auth';
 import { Type } from 'typebox';
@@ -29,6 +30,45 @@ const LOGOUT_SCHEMA = {
 };
 
 /**
+ * The longest `sid`, `sub` or `jti` stored as sent, in UTF-8 bytes: PostgreSQL refuses an index
+ * entry over about 2.7 kB (the revocation's key is issuer, kind and value), whatever SQLite
+ * takes. OpenID Connect sets no length on `sid` (Front-Channel Logout 1.0 §3) nor `jti`.
+ */
+const STORABLE_BYTES = 1024;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is what PostgreSQL cannot store.
+const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
+
+/**
+ * True when both engines store `value` exactly as sent: no U+0000 (PostgreSQL's `text` cannot
+ * hold it), no unpaired surrogate (no UTF-8 form: stored as U+FFFD, it would no longer match),
+ * and short enough for an index entry.
+ */
+function storable(value: string): boolean {
+  return !UNSTORABLE.test(value) && Buffer.byteLength(value) <= STORABLE_BYTES;
+}
+
+/**
+ * What a verified logout token ends, in values both engines store as sent, so that the answer
+ * is the same on both and never a 503 that every retry (§2.8) would get again. Fail closed: a
+ * session id that cannot be stored ends every token of the subject (§2.4's logout by `sub`); a
+ * `jti` that cannot be stored is remembered by its SHA-256 digest, which is as unique. Undefined
+ * when neither `sid` nor `sub` can be stored.
+ */
+function storableTarget(claims: { jti: string; sessionId?: string; subject?: string }) {
+  const subject =
+    claims.subject !== undefined && storable(claims.subject) ? claims.subject : undefined;
+  const sessionId =
+    claims.sessionId !== undefined && storable(claims.sessionId) ? claims.sessionId : undefined;
+  const jti = storable(claims.jti)
+    ? claims.jti
+    : `sha256:${createHash('sha256').update(claims.jti).digest('base64url')}`;
+  if (sessionId !== undefined) return { jti, sessionId, subject };
+  if (claims.sessionId !== undefined || claims.subject !== undefined)
+    return subject === undefined ? undefined : { jti, sessionId: undefined, subject };
+  return undefined;
+}
+
+/**
  * `POST /auth/backchannel-logout`: the OpenID Connect Back-Channel Logout 1.0 receiver. The
  * auth package validates the logout token (§2.6 steps 1–7, 9–10); the replay check on `jti`
  * (step 8) is done here, against the database, so it holds across every API instance. The
@@ -53,12 +93,16 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
       if (!claims.jti) {
         throw new AuthError('logout_token_invalid', 'The logout token has no jti (§2.4)');
       }
+      const target = storableTarget({ ...claims, jti: claims.jti });
+      if (target === undefined) {
+        throw new AuthError('logout_token_invalid', 'The logout token has no sid or sub to record');
+      }
       // §2.6 step 8: a jti seen before is a replay; the primary key decides atomically. The
       // claim, the revocation rows and the audit entry commit together: a failure between
       // them must not burn the jti, or the IdP's retry would be refused and the session
       // would never end (fail closed means: retryable).
       const record = {
-        actor: claims.subject ? { issuer: claims.issuer, subject: claims.subject } : undefined,
+        actor: target.subject ? { issuer: claims.issuer, subject: target.subject } : undefined,
         action: 'session.logout',
         resource: (r: Revocation) => `${r.kind}:${r.value}`,
         requestId: request.id,
@@ -69,10 +113,10 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
         revocation = await revocations.logout(
           {
             issuer: claims.issuer,
-            jti: claims.jti,
+            jti: target.jti,
             acceptedUntil: claims.acceptedUntil,
-            sessionId: claims.sessionId,
-            ...(claims.subject !== undefined && { subject: claims.subject }),
+            sessionId: target.sessionId,
+            ...(target.subject !== undefined && { subject: target.subject }),
           },
           (save) => writeAndAudit(context.db, record, save),
         );
