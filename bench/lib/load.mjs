@@ -211,7 +211,11 @@ let fileCount = 0;
 function rawRequest(url, { method, headers, body }, r = {}) {
   const u = new URL(url);
   const b = r.body ?? body;
-  const h = new Map([['host', u.host]]);
+  // The header lines autocannon sends too, so that both load the API with the same requests.
+  const h = new Map([
+    ['host', u.host],
+    ['connection', 'keep-alive'],
+  ]);
   if (b !== undefined) h.set('content-type', 'application/json');
   for (const [k, v] of Object.entries({ ...headers, ...r.headers })) h.set(k.toLowerCase(), v);
   if (b !== undefined) h.set('content-length', String(Buffer.byteLength(b)));
