@@ -95,7 +95,7 @@ export const share: Command = {
         ctx.print(members, () =>
           table(
             ['USERNAME', 'RELATION'],
-            members.map((m) => [m.username ?? m.sub, m.relation]),
+            members.map((m) => [cell(m.username ?? m.sub), m.relation]),
           ),
         );
         return;
@@ -105,7 +105,7 @@ export const share: Command = {
         unwrap(await client.DELETE('/lists/{id}/members/{username}', { params: { path } }));
         ctx.print(
           { list: list.id, username, removed: true },
-          () => `${username} no longer shares ${list.name}`,
+          () => `${username} no longer shares ${cell(list.name)}`,
         );
         return;
       }
@@ -118,7 +118,7 @@ export const share: Command = {
           body: { relation: role },
         }),
       );
-      ctx.print(member, () => `Shared ${list.name} with ${username} as ${role}`);
+      ctx.print(member, () => `Shared ${cell(list.name)} with ${username} as ${role}`);
     } catch (e) {
       return noLists(ctx, e);
     }
