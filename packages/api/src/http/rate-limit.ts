@@ -77,25 +77,6 @@ export class FixedWindowLimiter {
     };
   }
 
-  /**
-   * The state of `key` without counting a request: `exceeded` once the window holds `max`
-   * counted requests, so the next one would go past the limit.
-   */
-  peek(key: string): RateLimitState {
-    const now = this.now();
-    const window = this.windows.get(key);
-    const live = window !== undefined && now - window.start < this.windowMs;
-    const count = live ? window.count : 0;
-    return {
-      limit: this.max,
-      remaining: count >= this.max ? 0 : this.max - count,
-      resetSeconds: live
-        ? Math.max(1, Math.ceil((window.start + this.windowMs - now) / 1000))
-        : Math.ceil(this.windowMs / 1000),
-      exceeded: count >= this.max,
-    };
-  }
-
   /** Drops ended windows from the front, then the oldest one while the Map is full. */
   private makeRoom(now: number): void {
     const { queue, windows } = this;

@@ -1,88 +1,44 @@
-import type {
-  FastifyInstance,
-  FastifyReply,
-  FastifyRequest,
-  HookHandlerDoneFunction,
-} from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiConfig } from '../config/config.js';
-import {
-  addressKey,
-  applyLimit,
-  FixedWindowLimiter,
-  perAddressLimit,
-  perSubjectLimit,
-} from '../http/rate-limit.js';
-
-/** Routes outside the per-address limit: probes and metrics. */
-export const UNLIMITED_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+import { FixedWindowLimiter, perAddressLimit, perSubjectLimit } from '../http/rate-limit.js';
 
 /**
- * The back-channel logout receiver: limited per address too, but only by its refused posts (see
- * {@link logoutLimit}).
+ * Routes outside the per-address limit: probes, metrics and the back-channel logout receiver.
+ *
+ * The receiver is unauthenticated (OpenID Connect Back-Channel Logout 1.0 §2.5), but a limit in
+ * front of it could only count posts before their signature is checked, so it cannot tell the
+ * provider's logouts from forged ones: a mass sign-out (thousands of logout tokens from the
+ * provider's one address), or anyone sharing that address (a NAT, another tenant of a hosted
+ * provider pointing its own logouts here), would get the provider's next logouts answered 429,
+ * and §2.8 lets the provider give up, leaving ended sessions alive. A forged post costs one
+ * signature check at most: its body is bounded, a token of an unknown issuer is refused before
+ * any key is used, and an unknown `kid` fetches the JWKS at most once per cooldown. A flood of
+ * such posts is for the network edge in front of the API to limit.
  */
-export const LOGOUT_ROUTE = '/auth/backchannel-logout';
+export const UNLIMITED_ROUTES: ReadonlySet<string> = new Set([
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/auth/backchannel-logout',
+]);
 
 /** Both limits count requests per minute. */
 const WINDOW_MS = 60_000;
 
 /**
- * The back-channel logout receiver's limit: each client address may have `limiter.max` posts
- * refused (4xx: a logout token that does not verify, a malformed body) per window; past that its
- * posts are answered 429 before any signature is checked. Posts that end a session (200) are
- * never counted: the provider posts one logout token per client and session ending (OpenID
- * Connect Back-Channel Logout 1.0 §2.5), a mass sign-out sends thousands at once from one
- * address, and a 429 there would lose a logout (§2.8 lets the OP give up without retrying),
- * leaving sessions alive that the provider ended. A flood of forged tokens, which is what
- * costs a signature check each, is cut off after `max` of them. The budget is the address's:
- * once it is spent, valid logouts from that address are answered 429 too until the window ends,
- * so the provider's address must not be shared with untrusted senders (`TRUST_PROXY`). The
- * `X-RateLimit-*` headers describe that budget of refusals.
- */
-export function logoutLimit(limiter: FixedWindowLimiter): {
-  onRequest: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
-  onSend: (request: FastifyRequest, reply: FastifyReply, payload: unknown) => Promise<unknown>;
-} {
-  return {
-    onRequest(request, reply, done) {
-      const refusal = applyLimit(reply, limiter.peek(addressKey(request.ip)));
-      if (refusal) return done(refusal);
-      done();
-    },
-    async onSend(request, reply, payload) {
-      const status = reply.statusCode;
-      if (status >= 400 && status < 500 && status !== 429)
-        applyLimit(reply, limiter.hit(addressKey(request.ip)));
-      return payload;
-    },
-  };
-}
-
-/**
  * The per-address limit, for every route (not encapsulated): at the root and before
  * authentication, so a flood of bad tokens is limited too (the per-subject limit only sees
- * authenticated callers). Generous: many people may share one address. Probes and scrapers are
- * never limited (a 429 would fail a probe). The back-channel logout receiver, unauthenticated
- * (OpenID Connect Back-Channel Logout 1.0 §2.5), counts only its refused posts, in a window of
- * its own ({@link logoutLimit}).
+ * authenticated callers). Generous: many people may share one address. Probes, scrapers and
+ * the provider's back-channel logouts are never limited: a 429 there would fail a probe or lose
+ * a logout ({@link UNLIMITED_ROUTES}).
  */
 export const rateLimitsPlugin = fp(
   async function rateLimits(app: FastifyInstance, { config }: { config: ApiConfig }) {
-    const limit = config.rateLimitPerAddressPerMinute;
-    const perAddress = new FixedWindowLimiter(limit, WINDOW_MS);
+    const perAddress = new FixedWindowLimiter(config.rateLimitPerAddressPerMinute, WINDOW_MS);
     // A protected request's per-address count, until the per-subject limit sets the headers.
     app.decorateRequest('addressLimit', null);
-    app.addHook(
-      'onRequest',
-      perAddressLimit(perAddress, new Set([...UNLIMITED_ROUTES, LOGOUT_ROUTE])),
-    );
-    // The logout receiver's own limit: route hooks, so other requests pay nothing for it.
-    const logouts = logoutLimit(new FixedWindowLimiter(limit, WINDOW_MS));
-    app.addHook('onRoute', (route) => {
-      if (route.url !== LOGOUT_ROUTE) return;
-      route.onRequest = [logouts.onRequest, ...(route.onRequest ? [route.onRequest].flat() : [])];
-      route.onSend = [logouts.onSend, ...(route.onSend ? [route.onSend].flat() : [])];
-    });
+    app.addHook('onRequest', perAddressLimit(perAddress, UNLIMITED_ROUTES));
   },
   { name: 'rate-limits' },
 );

@@ -792,17 +792,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description RFC 9457 problem details */
             503: {
                 headers: {
