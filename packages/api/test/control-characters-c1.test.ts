@@ -1,8 +1,8 @@
-import { alice } from '@todo-sso/auth/testing';
 import { describe, expect, it } from 'vitest';
 import { drivers, rowCount, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
 import { startHarness } from './support/harness.js';
+import { callMcpTool } from './support/mcp.js';
 
 const BASE = 'https://todo.example.com';
 const json = { 'content-type': 'application/json' };
@@ -80,32 +80,10 @@ describe.each(drivers)('C1 control characters in todo and list text on $driver',
   );
 
   it.skipIf(driver.skip)('refuses them over MCP as over REST', async () => {
-    const token = await h.idp.accessToken(alice, {
-      claims: { aud: `${BASE}/mcp`, azp: 'agent-client' },
-    });
     const before = await rowCount(h.context.db, 'todos');
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/mcp',
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...json,
-        accept: 'application/json, text/event-stream',
-      },
-      payload: {
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: { name: 'create_todo', arguments: { title: '\u009b31mred' } },
-      },
-    });
-    expect(res.statusCode, res.body).toBe(200);
-    const answer = res.json().result as { isError?: boolean; content: { text: string }[] };
+    const answer = await callMcpTool(h, BASE, 'create_todo', { title: '\u009b31mred' });
     expect(answer.isError).toBe(true);
-    expect(JSON.parse(answer.content[0]?.text ?? 'null')).toMatchObject({
-      code: 'validation_failed',
-      status: 400,
-    });
+    expect(answer.body).toMatchObject({ code: 'validation_failed', status: 400 });
     expect(await rowCount(h.context.db, 'todos')).toBe(before);
   });
 });

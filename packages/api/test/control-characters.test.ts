@@ -1,9 +1,9 @@
-import { alice } from '@todo-sso/auth/testing';
 import { describe, expect, it } from 'vitest';
 import { LINE_PATTERN_MESSAGE, MULTILINE_PATTERN_MESSAGE } from '../src/schemas/common.js';
 import { drivers, rowCount, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
 import { startHarness } from './support/harness.js';
+import { callMcpTool } from './support/mcp.js';
 
 const BASE = 'https://todo.example.com';
 const json = { 'content-type': 'application/json' };
@@ -176,33 +176,7 @@ describe.each(drivers)('control characters in todo and list text on $driver', (d
   );
 
   describe('over MCP', () => {
-    let id = 0;
-    const callTool = async (name: string, args: object) => {
-      const token = await h.idp.accessToken(alice, {
-        claims: { aud: `${BASE}/mcp`, azp: 'agent-client' },
-      });
-      const res = await h.app.inject({
-        method: 'POST',
-        url: '/mcp',
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...json,
-          accept: 'application/json, text/event-stream',
-        },
-        payload: {
-          jsonrpc: '2.0',
-          id: ++id,
-          method: 'tools/call',
-          params: { name, arguments: args },
-        },
-      });
-      expect(res.statusCode, res.body).toBe(200);
-      const answer = res.json().result as { isError?: boolean; content: { text: string }[] };
-      return {
-        isError: answer.isError === true,
-        body: JSON.parse(answer.content[0]?.text ?? 'null'),
-      };
-    };
+    const callTool = (name: string, args: object) => callMcpTool(h, BASE, name, args);
 
     it.skipIf(driver.skip).each([
       ['a NUL in the title', { title: 'a\u0000b' }, 'title'],
