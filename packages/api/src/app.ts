@@ -4,6 +4,7 @@ import { recordAgentUse } from './agents/usage.js';
 import { authzenMetadataPlugin } from './authzen/plugin.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
 import type { AppContext } from './context.js';
+import { clientErrorHandler } from './http/client-error.js';
 import { createErrorHandler, createNotFoundHandler } from './http/error-handler.js';
 import { useStrictJsonParser } from './http/json-body.js';
 import { PROBLEM_JSON, problem } from './http/problem.js';
@@ -71,6 +72,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
         .type(PROBLEM_JSON)
         .send(JSON.stringify(body));
     },
+    // A request Node's parser refuses (431, 400, 408) is answered with problem details too.
+    clientErrorHandler,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();

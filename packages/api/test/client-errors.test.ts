@@ -1,0 +1,133 @@
+import { connect } from 'node:net';
+import { Writable } from 'node:stream';
+import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/http/logger.js';
+import { type RunningApi, startApi } from '../src/start.js';
+import { sqliteDatabase, type TestDatabase } from './support/databases.js';
+import { testConfig } from './support/harness.js';
+
+/** Writes `text` on a new connection and reads everything the server sends until it closes. */
+function exchange(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy(new Error(`no close; got ${received}`)));
+    socket.write(text);
+  });
+}
+
+/** The status line, header fields (lower-case names) and body of one response. */
+function parse(answer: string) {
+  const end = answer.indexOf('\r\n\r\n');
+  const [statusLine = '', ...lines] = answer.slice(0, end).split('\r\n');
+  const headers = new Map<string, string>();
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return { status: Number(statusLine.split(' ')[1]), headers, body: answer.slice(end + 4) };
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify routes them (an oversized header block, a
+ * request both chunked and with a length, a broken request line): they are answered like every
+ * other failure of the API, problem details with the security headers, and the connection is
+ * closed saying so, over a real socket (`inject` never parses a request).
+ */
+describe('requests refused while parsing', () => {
+  let idp: TestIssuer;
+  let database: TestDatabase;
+  let api: RunningApi;
+  let token: string;
+  beforeAll(async () => {
+    idp = await startTestIssuer();
+    database = sqliteDatabase();
+    api = await startApi(testConfig(idp, database.config), { logger: createLogger('silent') });
+    token = await idp.accessToken(alice);
+  });
+  afterAll(async () => {
+    await api.close();
+    await idp.close();
+    await database.drop();
+  });
+
+  function expectProblem(answer: string, status: number, code: string) {
+    const { status: got, headers, body } = parse(answer);
+    expect(got).toBe(status);
+    expect(headers.get('content-type')).toBe('application/problem+json');
+    expect(headers.get('cache-control')).toBe('no-store');
+    expect(headers.get('x-content-type-options')).toBe('nosniff');
+    expect(headers.get('connection')).toBe('close');
+    expect(Number(headers.get('content-length'))).toBe(Buffer.byteLength(body));
+    expect(JSON.parse(body)).toMatchObject({ status, code, type: expect.any(String) });
+  }
+
+  it('answers a header block over the limit with 431 problem details (RFC 6585 §5)', async () => {
+    const answer = await exchange(
+      api.url,
+      `GET /me HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${token}\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expectProblem(answer, 431, 'request_header_fields_too_large');
+  });
+
+  it('answers a request line over the header limit with 431 problem details too', async () => {
+    const answer = await exchange(
+      api.url,
+      `GET /todos/?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: a\r\n\r\n`,
+    );
+    expectProblem(answer, 431, 'request_header_fields_too_large');
+  });
+
+  it('refuses Transfer-Encoding with Content-Length and never runs what follows (RFC 9112 §6.3)', async () => {
+    const smuggled = `GET /me HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${token}\r\n\r\n`;
+    const answer = await exchange(
+      api.url,
+      'POST /todos/ HTTP/1.1\r\nHost: a\r\n' +
+        `Authorization: Bearer ${token}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`,
+    );
+    expectProblem(answer, 400, 'invalid_request');
+    // One answer only: the request after the body was never read as a second one.
+    expect(answer.match(/^HTTP\/1\.1 /gm)).toHaveLength(1);
+  });
+
+  it('answers a broken request line with 400 problem details', async () => {
+    expectProblem(await exchange(api.url, 'GET\r\n\r\n'), 400, 'invalid_request');
+  });
+
+  it('logs a refused request without the bytes it read, even at trace level', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const traced = await startApi(testConfig(idp, database.config, { LOG_LEVEL: 'trace' }), {
+      logger: createLogger('trace', destination),
+    });
+    try {
+      const answer = await exchange(
+        traced.url,
+        `GET /me HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${token}\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`,
+      );
+      expect(parse(answer).status).toBe(431);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const log = lines.join('');
+      expect(log).toContain('HPE_HEADER_OVERFLOW');
+      // The parser's error carries the bytes it read, `Authorization` among them.
+      expect(log).not.toContain('rawPacket');
+      expect(log).not.toContain(token);
+    } finally {
+      await traced.close();
+    }
+  });
+});
