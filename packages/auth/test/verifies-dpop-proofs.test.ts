@@ -173,6 +173,40 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     expect(normaliseHtu('/relative')).toBeUndefined();
   });
 
+  test('never matches a request URI the router reads differently from RFC 3986 (dot segments, backslashes)', async () => {
+    // The router matches these paths as written (`/lists/L/members/..` runs the member route
+    // with `..` as the username), while normalising them would resolve them to another
+    // resource (`/lists/L`): a proof for that resource must not be accepted on them.
+    for (const [htu, url] of [
+      ['https://api.example.com/lists/L', 'https://api.example.com/lists/L/members/..'],
+      ['https://api.example.com/lists/L', 'https://api.example.com/lists/L/members/%2E%2e'],
+      ['https://api.example.com/todos/', 'https://api.example.com/todos/x/..?limit=5'],
+      ['https://api.example.com/todos/', 'https://api.example.com/todos/.'],
+      ['https://api.example.com/todos/', 'https://api.example.com/todos/./'],
+      ['https://api.example.com/lists/L/members/', 'https://api.example.com/lists/L/members/x\\..'],
+      ['https://api.example.com/todos/', 'https://api.example.com/todos\\'],
+    ]) {
+      const p = await proof(alice, { htu });
+      await refused(verify(input(p, { url })), 'dpop_proof_invalid', /htu/);
+      // Not even a proof naming that exact URI: no client addresses a resource so.
+      await refused(
+        verify(input(await proof(alice, { htu: url }), { url })),
+        'dpop_proof_invalid',
+        /htu/,
+      );
+    }
+    // Dots inside a segment, and in the query, are ordinary characters.
+    for (const url of [
+      'https://api.example.com/todos/a..b',
+      'https://api.example.com/todos/.well',
+      'https://api.example.com/todos/?q=/../x',
+    ]) {
+      await expect(
+        verify(input(await proof(alice, { htu: url }), { url })),
+      ).resolves.toBeUndefined();
+    }
+  });
+
   test('refuses a stale or future iat, and a missing one', async () => {
     const now = Math.floor(clock.now() / 1000);
     await refused(

@@ -31,6 +31,20 @@ export function normaliseHtu(value: string): string | undefined {
   return `${url.protocol}//${url.host}${normalisePercentEncoding(url.pathname)}`;
 }
 
+const ROUTER_READS_OTHERWISE = /^[^?#]*?(?:\\|\/(?:\.|%2e){1,2}(?:[/?#]|$))/i;
+
+/**
+ * Whether a request URI's path holds a `.` or `..` segment (also percent-encoded, RFC 3986
+ * §2.3) or a backslash. A router matches such a path as written (`/lists/L/members/..` runs the
+ * member route with `..` as the username), while normalising it (RFC 3986 §5.2.4; WHATWG reads
+ * `\` as `/`) names another resource (`/lists/L`): RFC 9449 §4.3 step 9 must not match a proof
+ * for that one. Only the path is looked at (up to `?` or `#`); dots within a segment are
+ * ordinary characters.
+ */
+export function routerReadsOtherwise(url: string): boolean {
+  return ROUTER_READS_OTHERWISE.test(url);
+}
+
 /** Distinct URIs remembered by a {@link createHtuNormaliser}; the memo starts over beyond. */
 const MEMO_ENTRIES = 1000;
 

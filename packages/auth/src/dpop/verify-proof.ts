@@ -3,7 +3,7 @@ import { AuthError } from '../errors.js';
 import type { VerificationKey } from '../jwks/import-key.js';
 import { verifySignatureWithNode } from '../jwks/verify-signature.js';
 import { decodeSegment, looksLikeJws } from '../token/decode.js';
-import { createHtuNormaliser } from './htu.js';
+import { createHtuNormaliser, routerReadsOtherwise } from './htu.js';
 import type { DpopNonceSource } from './nonce.js';
 import {
   type CheckedHeader,
@@ -144,7 +144,8 @@ function checkClaims(
     throw invalid('The DPoP proof jti is missing');
   if (htm !== input.method) throw invalid('The DPoP proof htm does not match the request method');
   // §4.3 step 9: the same URI once normalised; an identical string needs only the one check.
-  const expected = state.normaliseHtu(input.url);
+  // A request URI that normalising would make name another resource matches no proof.
+  const expected = routerReadsOtherwise(input.url) ? undefined : state.normaliseHtu(input.url);
   if (
     typeof htu !== 'string' ||
     expected === undefined ||
