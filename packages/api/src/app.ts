@@ -48,6 +48,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     // Each request's logger is made only if the request logs something besides its line.
     childLoggerFactory: deferredChildLogger,
     bodyLimit: config.bodyLimit,
+    http: { requireHostHeader: false }, // no Host: `requireOneHost` refuses it, problem details
     trustProxy: fastifyTrustProxy(config.trustProxy),
     // A path parameter as long as its schema allows must reach its route (find-my-way's default
     // of 100 characters refused a 254-character email handle, RFC 5321 §4.5.3.1.3, before its
@@ -72,8 +73,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
         .type(PROBLEM_JSON)
         .send(JSON.stringify(body));
     },
-    // A request Node's parser refuses (431, 400, 408) is answered with problem details too.
-    clientErrorHandler,
+    clientErrorHandler, // what Node's parser refuses (431, 400, 408): problem details too
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();

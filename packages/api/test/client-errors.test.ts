@@ -131,3 +131,60 @@ describe('requests refused while parsing', () => {
     }
   });
 });
+
+/**
+ * RFC 9112 §3.2: an HTTP/1.1 request without a Host field, with more than one Host field line or
+ * with an invalid Host value is answered 400. The API builds the URI a DPoP proof is checked
+ * against, and (without `API_PUBLIC_URL`) its own resource identifier, from the Host field: a
+ * proxy in front reading another of two Host lines than the API would be checking another
+ * request than the one the API serves.
+ */
+describe('the Host field', () => {
+  let idp: TestIssuer;
+  let database: TestDatabase;
+  let api: RunningApi;
+  beforeAll(async () => {
+    idp = await startTestIssuer();
+    database = sqliteDatabase();
+    api = await startApi(testConfig(idp, database.config), { logger: createLogger('silent') });
+  });
+  afterAll(async () => {
+    await api.close();
+    await idp.close();
+    await database.drop();
+  });
+
+  const get = (version: string, hostLines: string) =>
+    exchange(api.url, `GET /healthz HTTP/${version}\r\n${hostLines}Connection: close\r\n\r\n`);
+
+  it('is required once, with a valid value, in an HTTP/1.1 request', async () => {
+    for (const lines of [
+      'Host: a.example\r\nHost: b.example\r\n',
+      'Host: a.example\r\nhost: a.example\r\n',
+      '',
+      'Host: \r\n',
+      'Host: a.example/x\r\n',
+      'Host: a.example b\r\n',
+      'Host: a.example:80:80\r\n',
+      'Host: user@a.example\r\n',
+    ]) {
+      const { status, headers, body } = parse(await get('1.1', lines));
+      expect(status, lines).toBe(400);
+      expect(headers.get('content-type'), lines).toMatch(/^application\/problem\+json/);
+      expect(headers.get('cache-control'), lines).toBe('no-store');
+      expect(JSON.parse(body), lines).toMatchObject({ status: 400, code: 'invalid_request' });
+    }
+  });
+
+  it('answers one valid Host, and HTTP/1.0 without one', async () => {
+    for (const lines of [
+      'Host: a.example\r\n',
+      'Host: 127.0.0.1:3000\r\n',
+      'Host: [::1]:3000\r\n',
+      'Host: xn--bcher-kva.example\r\n',
+    ])
+      expect(parse(await get('1.1', lines)).status, lines).toBe(200);
+    expect(parse(await get('1.0', '')).status).toBe(200);
+    expect(parse(await get('1.0', 'Host: a\r\nHost: b\r\n')).status).toBe(400);
+  });
+});

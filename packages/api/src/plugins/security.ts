@@ -2,6 +2,7 @@ import cors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiConfig } from '../config/config.js';
+import { requireOneHost } from '../http/host-field.js';
 import { ApiError } from '../http/problem.js';
 import { setSecurityHeaders } from '../http/security-headers.js';
 
@@ -12,6 +13,8 @@ import { setSecurityHeaders } from '../http/security-headers.js';
 export const securityPlugin = fp(
   async function security(app: FastifyInstance, { config }: { config: ApiConfig }) {
     app.addHook('onRequest', setSecurityHeaders);
+    // RFC 9112 §3.2: exactly one valid Host field (none is allowed in HTTP/1.0 only).
+    app.addHook('onRequest', requireOneHost);
     // The API answers OPTIONS only as a CORS preflight (Fetch standard, "CORS protocol": it
     // carries Origin and Access-Control-Request-Method). Anything else is refused here, before
     // the CORS plugin would answer it with a text/plain 400 instead of problem details.
