@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { recordAgentUse } from './agents/usage.js';
 import { authzenMetadataPlugin } from './authzen/plugin.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
 import type { AppContext } from './context.js';
 import { clientErrorHandler } from './http/client-error.js';
 import { createErrorHandler, createNotFoundHandler } from './http/error-handler.js';
+import { originForm } from './http/host-field.js';
 import { useStrictJsonParser } from './http/json-body.js';
 import { PROBLEM_JSON, problem } from './http/problem.js';
 import { deferredChildLogger, RequestLog } from './http/request-log.js';
@@ -29,6 +36,22 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export const MAX_PARAM_LENGTH = 320;
 
 /**
+ * Fastify's `frameworkErrors`: a path that cannot be percent-decoded fails before routing,
+ * outside the error handler: problem details here too, and without echoing the path back.
+ */
+function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const body =
+    error.code === 'FST_ERR_BAD_URL'
+      ? problem(
+          'invalid_request',
+          'The request path is not a valid percent-encoded URL (RFC 3986 §2.1)',
+        )
+      : problem('invalid_request', 'The request cannot be routed');
+  // Before any hook: the security headers (no-store among them) are set here too.
+  reply.headers(SECURITY_HEADERS).code(body.status).type(PROBLEM_JSON).send(JSON.stringify(body));
+}
+
+/**
  * Builds the API from its context. Never listens: `startApi` does, tests use `app.inject()`.
  * Public routes (health, metrics, docs, the logout receiver) live at the root; everything else
  * is registered in one encapsulated context behind the auth plugin, which decides each route's
@@ -49,6 +72,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     childLoggerFactory: deferredChildLogger,
     bodyLimit: config.bodyLimit,
     http: { requireHostHeader: false }, // no Host: `requireOneHost` refuses it, problem details
+    rewriteUrl: originForm, // an absolute-form target: its path, its authority as the host
     trustProxy: fastifyTrustProxy(config.trustProxy),
     // A path parameter as long as its schema allows must reach its route (find-my-way's default
     // of 100 characters refused a 254-character email handle, RFC 5321 §4.5.3.1.3, before its
@@ -56,24 +80,10 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // One response serializer per schema, not one per route and status (see serializers.ts).
     schemaController: { compilersFactory: { buildSerializer: sharedSerializers() } },
-    // A path that cannot be percent-decoded fails before routing, outside the error handler:
-    // problem details here too, and without echoing the path back.
-    frameworkErrors: (error, _request, reply) => {
-      const body =
-        error.code === 'FST_ERR_BAD_URL'
-          ? problem(
-              'invalid_request',
-              'The request path is not a valid percent-encoded URL (RFC 3986 §2.1)',
-            )
-          : problem('invalid_request', 'The request cannot be routed');
-      // Before any hook: the security headers (no-store among them) are set here too.
-      (reply as FastifyReply)
-        .headers(SECURITY_HEADERS)
-        .code(body.status)
-        .type(PROBLEM_JSON)
-        .send(JSON.stringify(body));
-    },
-    clientErrorHandler, // what Node's parser refuses (431, 400, 408): problem details too
+    // A path that cannot be percent-decoded fails before routing, outside the error handler.
+    frameworkErrors,
+    // What Node's parser refuses (431, 400, 408) is answered with problem details too.
+    clientErrorHandler,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();

@@ -188,3 +188,45 @@ describe('the Host field', () => {
     expect(parse(await get('1.0', 'Host: a\r\nHost: b\r\n')).status).toBe(400);
   });
 });
+
+/**
+ * RFC 9112 §3.2.2: an origin server accepts a request target in absolute form, and then the
+ * target's authority, not the Host field, is the host the request is for (§3.3: the target URI
+ * is the request target). Without `API_PUBLIC_URL` the audiences the API accepts name that host
+ * (RFC 8707), so they must come from the target, like the route does.
+ */
+describe('an absolute-form request target', () => {
+  let idp: TestIssuer;
+  let database: TestDatabase;
+  let api: RunningApi;
+  beforeAll(async () => {
+    idp = await startTestIssuer();
+    database = sqliteDatabase();
+    api = await startApi(testConfig(idp, database.config), { logger: createLogger('silent') });
+  });
+  afterAll(async () => {
+    await api.close();
+    await idp.close();
+    await database.drop();
+  });
+
+  it("is served for the target's host, whatever Host says", async () => {
+    // A token for this API alone, by its URL (the resource identifier without API_PUBLIC_URL).
+    const token = await idp.accessToken(alice, { claims: { aud: api.url } });
+    const me = async (target: string, host: string) =>
+      parse(
+        await exchange(
+          api.url,
+          `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+        ),
+      );
+    const own = new URL(api.url).host;
+    expect((await me(`${api.url}/me`, 'other.example')).status).toBe(200);
+    expect((await me(`${api.url}/me?x=1`, 'other.example')).status).toBe(200);
+    const elsewhere = await me('http://other.example/me', own);
+    expect(elsewhere.status).toBe(401);
+    expect(JSON.parse(elsewhere.body)).toMatchObject({ code: 'audience_mismatch' });
+    // The authority is a Host value like any other: user information is refused.
+    expect((await me(`http://user@${own}/me`, own)).status).toBe(400);
+  });
+});

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { ApiError } from './problem.js';
 
@@ -37,16 +38,45 @@ export function requireOneHost(
   _reply: FastifyReply,
   done: HookHandlerDoneFunction,
 ): void {
-  const refusal = hostRefusal(request.raw.rawHeaders, request.raw.httpVersion);
+  const refusal = hostRefusal(
+    request.raw.rawHeaders,
+    request.raw.httpVersion,
+    request.headers.host,
+  );
   done(refusal === undefined ? undefined : new ApiError('invalid_request', refusal));
 }
 
 /** Why the request's Host lines are refused, or `undefined` when they are fine. */
-function hostRefusal(rawHeaders: readonly string[], httpVersion: string): string | undefined {
+function hostRefusal(
+  rawHeaders: readonly string[],
+  httpVersion: string,
+  effective: string | undefined,
+): string | undefined {
   const hosts = hostValues(rawHeaders);
-  const [host] = hosts;
   if (hosts.length > 1) return 'The request has more than one Host field';
-  if (host === undefined)
-    return httpVersion === '1.0' ? undefined : 'An HTTP/1.1 request needs a Host field';
-  return HOST_VALUE.test(host) ? undefined : 'The Host field is not a valid host and port';
+  if (hosts.length === 0 && httpVersion !== '1.0') return 'An HTTP/1.1 request needs a Host field';
+  // The Host line, or the authority of an absolute-form target ({@link originForm}).
+  if (effective === undefined) return undefined;
+  return HOST_VALUE.test(effective) ? undefined : 'The Host field is not a valid host and port';
+}
+
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)(.*)$/is;
+
+/**
+ * Fastify's `rewriteUrl`, before routing: an absolute-form request target (RFC 9112 §3.2.2,
+ * `GET http://api.example/me`) is served as its origin form (`/me`) with its authority as the
+ * request's host, since "the origin server MUST ignore the received Host header field (if any)
+ * and instead use the host information of the request-target" (§3.3: the target URI is the
+ * request target). The DPoP `htu` check and the accepted audiences then name the host the
+ * request was for. An origin-form target, the usual one, is returned as it is.
+ */
+export function originForm(request: IncomingMessage): string {
+  const url = request.url ?? '/';
+  if (url.charCodeAt(0) === 0x2f) return url;
+  const absolute = ABSOLUTE_FORM.exec(url);
+  // `*` and the authority form: left to the router, which has no route for them.
+  if (absolute === null) return url;
+  request.headers.host = absolute[1] ?? '';
+  const rest = absolute[2] ?? '';
+  return rest.charCodeAt(0) === 0x2f ? rest : `/${rest}`;
 }
