@@ -161,3 +161,46 @@ describe('protected resource metadata with DPoP off', () => {
     expect(doc.dpop_bound_access_tokens_required).toBeUndefined();
   });
 });
+
+/**
+ * RFC 9111 §4.1 / RFC 9110 §12.5.5: the documents are cached publicly for five minutes, keyed by
+ * their URL. Behind trusted proxies and without `API_PUBLIC_URL`, their `resource` comes from
+ * `X-Forwarded-Host` and `-Proto`, which are no part of that key: the answer must say it varies
+ * with them, or a cache between the proxies would hand one forwarded host's document to everyone.
+ */
+describe.each<{ name: string; env: Record<string, string>; varies: boolean }>([
+  { name: 'from forwarded headers', env: { TRUST_PROXY: '1' }, varies: true },
+  {
+    name: 'from API_PUBLIC_URL',
+    env: { TRUST_PROXY: '1', API_PUBLIC_URL: 'https://todo.example.com' },
+    varies: false,
+  },
+])('protected resource metadata in shared caches, base $name', ({ env, varies }) => {
+  const h = useMetadataHarness(env);
+  it(
+    varies ? 'varies with the forwarded host and protocol' : 'does not vary with them',
+    async () => {
+      for (const path of ['', '/mcp']) {
+        const res = await h.app.inject({
+          url: `/.well-known/oauth-protected-resource${path}`,
+          headers: {
+            host: 'internal:8000',
+            'x-forwarded-host': 'a.example',
+            'x-forwarded-proto': 'https',
+          },
+        });
+        expect(res.headers['cache-control']).toBe('public, max-age=300');
+        const vary = String(res.headers.vary ?? '')
+          .toLowerCase()
+          .split(/\s*,\s*/);
+        expect(vary).toContain('origin');
+        expect(res.json().resource).toBe(
+          varies ? `https://a.example${path}` : `https://todo.example.com${path}`,
+        );
+        if (varies)
+          expect(vary).toEqual(expect.arrayContaining(['x-forwarded-host', 'x-forwarded-proto']));
+        else expect(vary).not.toContain('x-forwarded-host');
+      }
+    },
+  );
+});

@@ -45,17 +45,32 @@ export function protectedResourceRoutes(context: AppContext): FastifyPluginAsync
       response: { 200: Metadata },
     },
   });
+  // RFC 9110 §12.5.5: without API_PUBLIC_URL, behind trusted proxies, the document's resource
+  // is built from the forwarded host and protocol, which are no part of a cache's key (the URL).
+  const { publicUrl, trustProxy } = context.config;
+  const forwarded = publicUrl === undefined && trustProxy !== false;
   return async (app) => {
     for (const name of ['api', 'mcp'] as const) {
       app.get(
         name === 'mcp' ? `${METADATA_PATH}${MCP_PATH}` : METADATA_PATH,
         route(name),
-        async (request, reply) =>
-          reply
-            // RFC 9728 §3.2: a JSON object; the same for everyone, so caches may keep it a while.
-            .header('cache-control', 'public, max-age=300')
-            .send(protectedResourceMetadata(context, publicBase(context, request), name)),
+        async (request, reply) => {
+          if (forwarded) reply.header('vary', varyForwarded(reply.getHeader('vary')));
+          return (
+            reply
+              // RFC 9728 §3.2: a JSON object, the same for everyone who calls this URL (the
+              // `Vary` above aside), so caches may keep it a while.
+              .header('cache-control', 'public, max-age=300')
+              .send(protectedResourceMetadata(context, publicBase(context, request), name))
+          );
+        },
       );
     }
   };
+}
+
+/** The `Vary` already set (CORS: `Origin`) and the forwarded host and protocol. */
+function varyForwarded(current: unknown): string {
+  const added = 'X-Forwarded-Host, X-Forwarded-Proto';
+  return typeof current === 'string' && current !== '' ? `${current}, ${added}` : added;
 }
