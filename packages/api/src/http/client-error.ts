@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
-import { PROBLEM_JSON, problem, problemBody } from './problem.js';
+import { PROBLEM_JSON, problem } from './problem.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 /** The security headers as header lines, written once. */
@@ -23,8 +23,7 @@ function answer(status: number, reason: string, body: object): string {
 const HEADER_OVERFLOW = answer(
   431,
   'Request Header Fields Too Large',
-  problemBody(
-    431,
+  problem(
     'request_header_fields_too_large',
     'The request header section is larger than the server accepts',
   ),
@@ -33,7 +32,7 @@ const HEADER_OVERFLOW = answer(
 const TIMEOUT = answer(
   408,
   'Request Timeout',
-  problemBody(408, 'request_timeout', 'The request did not arrive in time'),
+  problem('request_timeout', 'The request did not arrive in time'),
 );
 // Anything else the parser refuses: a broken request line or field, an invalid length, or
 // `Transfer-Encoding` with `Content-Length` (RFC 9112 §6.3: a request that could be read two

@@ -15,9 +15,12 @@ export const PROBLEM_STATUS = {
   route_not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  request_timeout: 408,
   precondition_failed: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  // Answered by `clientErrorHandler`, before any route: the request could not be read.
+  request_header_fields_too_large: 431,
   rate_limited: 429,
   internal_error: 500,
   not_implemented: 501,
