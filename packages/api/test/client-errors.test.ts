@@ -36,6 +36,21 @@ function parse(answer: string) {
   return { status: Number(statusLine.split(' ')[1]), headers, body: answer.slice(end + 4) };
 }
 
+// One API over a real socket for every part of this file (`inject` never parses a request).
+let idp: TestIssuer;
+let database: TestDatabase;
+let api: RunningApi;
+beforeAll(async () => {
+  idp = await startTestIssuer();
+  database = sqliteDatabase();
+  api = await startApi(testConfig(idp, database.config), { logger: createLogger('silent') });
+});
+afterAll(async () => {
+  await api.close();
+  await idp.close();
+  await database.drop();
+});
+
 /**
  * Requests Node's HTTP parser refuses before Fastify routes them (an oversized header block, a
  * request both chunked and with a length, a broken request line): they are answered like every
@@ -43,20 +58,9 @@ function parse(answer: string) {
  * closed saying so, over a real socket (`inject` never parses a request).
  */
 describe('requests refused while parsing', () => {
-  let idp: TestIssuer;
-  let database: TestDatabase;
-  let api: RunningApi;
   let token: string;
   beforeAll(async () => {
-    idp = await startTestIssuer();
-    database = sqliteDatabase();
-    api = await startApi(testConfig(idp, database.config), { logger: createLogger('silent') });
     token = await idp.accessToken(alice);
-  });
-  afterAll(async () => {
-    await api.close();
-    await idp.close();
-    await database.drop();
   });
 
   function expectProblem(answer: string, status: number, code: string) {
@@ -140,20 +144,6 @@ describe('requests refused while parsing', () => {
  * request than the one the API serves.
  */
 describe('the Host field', () => {
-  let idp: TestIssuer;
-  let database: TestDatabase;
-  let api: RunningApi;
-  beforeAll(async () => {
-    idp = await startTestIssuer();
-    database = sqliteDatabase();
-    api = await startApi(testConfig(idp, database.config), { logger: createLogger('silent') });
-  });
-  afterAll(async () => {
-    await api.close();
-    await idp.close();
-    await database.drop();
-  });
-
   const get = (version: string, hostLines: string) =>
     exchange(api.url, `GET /healthz HTTP/${version}\r\n${hostLines}Connection: close\r\n\r\n`);
 
@@ -196,20 +186,6 @@ describe('the Host field', () => {
  * (RFC 8707), so they must come from the target, like the route does.
  */
 describe('an absolute-form request target', () => {
-  let idp: TestIssuer;
-  let database: TestDatabase;
-  let api: RunningApi;
-  beforeAll(async () => {
-    idp = await startTestIssuer();
-    database = sqliteDatabase();
-    api = await startApi(testConfig(idp, database.config), { logger: createLogger('silent') });
-  });
-  afterAll(async () => {
-    await api.close();
-    await idp.close();
-    await database.drop();
-  });
-
   it("is served for the target's host, whatever Host says", async () => {
     // A token for this API alone, by its URL (the resource identifier without API_PUBLIC_URL).
     const token = await idp.accessToken(alice, { claims: { aud: api.url } });
