@@ -1,13 +1,13 @@
-import { alice, carol } from '@todo-sso/auth/testing';
+import { carol } from '@todo-sso/auth/testing';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../src/db/database.js';
 import { drivers, rowCount, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
 import { type Harness, startHarness } from './support/harness.js';
+import { callMcpTool } from './support/mcp.js';
 
 const BASE = 'https://todo.example.com';
-const MCP = `${BASE}/mcp`;
 
 /**
  * The database itself refuses every insert into `audit_log` (a trigger raising an error), so
@@ -58,26 +58,7 @@ describe.each(drivers)('writes and their audit records on $driver', ({ driver, s
     (opened) => opened.close(),
   );
 
-  const mcpCreate = async (title: string) => {
-    const token = await h.idp.accessToken(alice, { claims: { aud: MCP, azp: 'agent-client' } });
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/mcp',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      payload: {
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: { name: 'create_todo', arguments: { title } },
-      },
-    });
-    expect(res.statusCode, res.body).toBe(200);
-    return res.json().result as { isError?: boolean; content: { text: string }[] };
-  };
+  const mcpCreate = (title: string) => callMcpTool(h, BASE, 'create_todo', { title });
 
   it.skipIf(skip)(`leaves nothing behind when the audit insert fails (${driver})`, async () => {
     // Alice's todo and bob's profile exist before the database starts refusing.

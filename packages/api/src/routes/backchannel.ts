@@ -63,9 +63,7 @@ function storableTarget(claims: { jti: string; sessionId?: string; subject?: str
     ? claims.jti
     : `sha256:${createHash('sha256').update(claims.jti).digest('base64url')}`;
   if (sessionId !== undefined) return { jti, sessionId, subject };
-  if (claims.sessionId !== undefined || claims.subject !== undefined)
-    return subject === undefined ? undefined : { jti, sessionId: undefined, subject };
-  return undefined;
+  return subject === undefined ? undefined : { jti, sessionId: undefined, subject };
 }
 
 /**
