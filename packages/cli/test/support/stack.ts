@@ -38,9 +38,24 @@ export async function devRealm(): Promise<RealmRepresentation> {
   ) as RealmRepresentation;
 }
 
-export async function startStack(
-  options: { realm?: RealmRepresentation; accessTokenLifespan?: number } = {},
-): Promise<Stack> {
+type StackOptions = { realm?: RealmRepresentation; accessTokenLifespan?: number };
+
+/**
+ * The dev IdP and the API on 127.0.0.1. The API's port is picked free before the IdP starts (its
+ * realm names the API's URL), so another socket may take it before the API binds it (a client
+ * connection's local port comes from the same range): the whole stack is then started again.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || (error as Error).name !== 'PortInUseError') throw error;
+    }
+  }
+}
+
+async function startStackOnce(options: StackOptions): Promise<Stack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'todo-cli-'));
   const apiPort = await freePort();
   const apiUrl = `http://${HOST}:${apiPort}`;
@@ -70,6 +85,7 @@ export async function startStack(
     );
   } catch (e) {
     await idp?.close();
+    await rm(dataDir, { recursive: true, force: true });
     throw e;
   }
   const [runningIdp, runningApi] = [idp, api];

@@ -131,7 +131,25 @@ export interface StackOptions {
   accessTokenLifespan?: number;
 }
 
+/**
+ * The dev IdP, the API and the web server on 127.0.0.1. The API's and the web server's ports are
+ * picked free up front (the realm names both URLs), so another socket may take one before its
+ * server binds it (a client connection's local port comes from the same range): the whole stack
+ * is then started again.
+ */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce(options);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const taken = (error as Error).name === 'PortInUseError' || code === 'EADDRINUSE';
+      if (attempt >= 3 || !taken) throw error;
+    }
+  }
+}
+
+async function startStackOnce(options: StackOptions): Promise<Stack> {
   const load = <T>(path: string) => import(pathToFileURL(join(repoRoot, path)).href) as Promise<T>;
   const [{ startIdp }, { loadConfig, startApi }, { startWebServer }] = await Promise.all([
     load<IdpModule>('packages/idp/dist/index.js'),
