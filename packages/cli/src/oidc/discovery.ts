@@ -1,4 +1,5 @@
 import { CliError } from '../errors.js';
+import { inline } from '../output/terminal.js';
 
 /** The provider metadata the CLI uses (OpenID Connect Discovery 1.0 §3, RFC 8414 §2). */
 export interface ProviderMetadata {
@@ -30,11 +31,13 @@ export async function discover(fetchImpl: typeof fetch, issuer: string): Promise
   if (!response.ok)
     throw new CliError('idp_error', `${url} answered HTTP ${response.status}; is --issuer right?`);
   const metadata = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-  if (metadata.issuer !== issuer)
+  if (metadata.issuer !== issuer) {
+    const named = inline(String(metadata.issuer), 300);
     throw new CliError(
       'idp_error',
-      `The provider calls itself ${String(metadata.issuer)}, not ${issuer}; use --issuer ${String(metadata.issuer)}`,
+      `The provider calls itself ${named}, not ${issuer}; use --issuer ${named}`,
     );
+  }
   if (typeof metadata.token_endpoint !== 'string')
     throw new CliError('idp_error', `${url} has no token_endpoint`);
   return metadata as unknown as ProviderMetadata;

@@ -1,4 +1,5 @@
 import { CliError } from '../errors.js';
+import { inline } from '../output/terminal.js';
 
 /** An OAuth 2.0 error response (RFC 6749 §5.2, RFC 8628 §3.5). */
 export interface OAuthError {
@@ -50,7 +51,7 @@ export function oauthError(body: Record<string, unknown>): OAuthError | undefine
   };
 }
 
-/** A readable sentence for an OAuth error. */
+/** A readable sentence for an OAuth error: the provider's words, on one line, quoted safely. */
 export function describeOAuthError(e: OAuthError): string {
-  return e.error_description ? `${e.error}: ${e.error_description}` : e.error;
+  return inline(e.error_description ? `${e.error}: ${e.error_description}` : e.error);
 }
