@@ -1,3 +1,5 @@
+import { shownText } from '../ui/shown-text.js';
+
 /** What `fetch` rejects with when no answer came (Chromium, Firefox, Safari, Node). */
 const NO_ANSWER = /failed to fetch|fetch failed|networkerror|load failed|network request failed/i;
 
@@ -27,5 +29,5 @@ export function describeSignInError(error: { message: string; innerError?: unkno
   if (isNoAnswer(error.innerError)) {
     return 'Cannot reach your identity provider to sign you in. Check your connection and try again.';
   }
-  return `Sign-in did not complete: ${error.message}`;
+  return `Sign-in did not complete: ${shownText(error.message)}`;
 }
