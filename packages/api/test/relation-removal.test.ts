@@ -1,3 +1,4 @@
+import type { InjectOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { listRepository } from '../src/lists/repository.js';
 import { ownerRepository } from '../src/repositories/owners.js';
@@ -12,11 +13,11 @@ import { useHarness, users } from './support/harness.js';
  */
 describe.each(drivers)('relations after removal on $driver', ({ skip, create }) => {
   const h = useHarness({ skip, create });
-  const as = (who: 'alice' | 'bob', options: Parameters<typeof h.app.inject>[0] & object) =>
+  const as = (who: 'alice' | 'bob', options: InjectOptions) =>
     h.app.inject({
       ...options,
       headers: { ...options.headers, authorization: `Bearer ${h.tokens[who]}` },
-    } as never);
+    });
   const alice = () => ({ issuer: h.idp.issuer, subject: users.alice.sub });
   const bob = () => ({ issuer: h.idp.issuer, subject: users.bob.sub });
 
