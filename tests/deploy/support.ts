@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { parse } from 'yaml';
+import { readmeConfigNames } from '../docs/readme-tables.js';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const deploy = join(root, 'deploy');
@@ -94,27 +95,5 @@ export function expandedRoles(user: Any): string[] {
 }
 
 export const DEMO_USERS = ['alice', 'bob', 'carol', 'admin', 'testuser'];
-export const DOCUMENTED_ENV = new Set([
-  'OIDC_ISSUER',
-  'OIDC_ISSUERS',
-  'OIDC_AUDIENCE',
-  'OIDC_PROVIDER',
-  'OIDC_VERIFY',
-  'OIDC_CLIENT_ID',
-  'OIDC_CLIENT_SECRET',
-  'OIDC_DISCOVERY_URL',
-  'DATABASE_URL',
-  'DATA_DIR',
-  'CORS_ORIGINS',
-  'PORT',
-  'HOST',
-  'TRUST_PROXY',
-  'OIDC_ROLES_CLAIM',
-  'OIDC_PERMISSIONS_CLAIM',
-  'OIDC_ADMIN_ROLE',
-  'OIDC_ATTRIBUTE_CLAIMS',
-  'OIDC_ACR_LEVELS',
-  'STEP_UP_ACR',
-  'STEP_UP_MAX_AGE_SECONDS',
-  'API_PUBLIC_URL',
-]);
+/** The API variables the README's configuration reference documents: the only ones a manifest may set. */
+export const DOCUMENTED_ENV = readmeConfigNames();

@@ -18,6 +18,8 @@ async function flakyRelay(target: string) {
   const upstream = new URL(target);
   const state = {
     failReadsAfter: undefined as RegExp | undefined,
+    /** A request matching this goes through, but its answer is lost: 504 from the relay. */
+    loseAnswerOf: undefined as RegExp | undefined,
     tripped: false,
     seen: [] as string[],
   };
@@ -29,6 +31,7 @@ async function flakyRelay(target: string) {
       return;
     }
     if (state.failReadsAfter?.test(`${req.method} ${path}`)) state.tripped = true;
+    const lose = state.loseAnswerOf?.test(`${req.method} ${path}`) === true;
     const forward = request(
       {
         host: upstream.hostname,
@@ -38,6 +41,13 @@ async function flakyRelay(target: string) {
         headers: req.headers,
       },
       (answer) => {
+        if (lose) {
+          answer.resume();
+          answer.on('end', () =>
+            res.writeHead(504, { 'content-type': 'text/html' }).end('<h1>Gateway Timeout</h1>'),
+          );
+          return;
+        }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
@@ -205,5 +215,41 @@ describe('admin routes for the identity provider: a change is audited once it is
     expect(dots.statusCode).toBe(404);
     expect(relay.state.seen.filter((r) => /\.\.|%2f|%2e|%00/i.test(r))).toEqual([]);
     expect(await auditOf('idp.role.grant')).toHaveLength(1);
+  });
+
+  it('never says nothing was changed when the answer to a change is lost: it may have been made', async () => {
+    const changes: [string, 'POST' | 'PUT' | 'PATCH', string, object | undefined][] = [
+      ['^POST .*/users/?$', 'POST', '/admin/idp/users', { username: 'gina' }],
+    ];
+    const bob = await bobOf();
+    changes.push(
+      [`^PUT .*/users/${bob?.id}$`, 'PATCH', `/admin/idp/users/${bob?.id}`, { enabled: true }],
+      [
+        '^POST .*/role-mappings/clients/',
+        'PUT',
+        `/admin/idp/users/${bob?.id}/roles/users:manage`,
+        undefined,
+      ],
+      [
+        '/reset-password$',
+        'POST',
+        `/admin/idp/users/${bob?.id}/reset-password`,
+        { password: 'a-temporary-one' },
+      ],
+      ['/logout$', 'POST', `/admin/idp/users/${bob?.id}/logout`, undefined],
+    );
+    for (const [lost, method, url, payload] of changes) {
+      relay.state.loseAnswerOf = new RegExp(lost);
+      const res = await call(relayed, method, url, payload);
+      relay.state.loseAnswerOf = undefined;
+      expect(res.statusCode, url).toBe(503);
+      expect(res.json().code).toBe('idp_unavailable');
+      expect(res.json().detail, url).not.toMatch(/nothing was changed/);
+      expect(res.json().detail, url).toMatch(/may have been made/);
+    }
+    // It was: gina exists, and bob holds users:manage.
+    const gina = await call(direct, 'GET', '/admin/idp/users?search=gina');
+    expect(gina.json().items).toHaveLength(1);
+    expect((await bobOf())?.permissions).toContain('users:manage');
   });
 });

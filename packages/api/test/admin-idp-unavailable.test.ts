@@ -71,6 +71,8 @@ describe('admin routes for the identity provider when it cannot be used', () => 
     expect(listed.json()).toMatchObject({ status: 503, code: 'idp_unavailable' });
     const created = await call(instance, 'POST', '/admin/idp/users', { username: 'dave' });
     expect(created.statusCode).toBe(503);
+    // No connection was made: the IdP cannot have created dave, and the answer says so.
+    expect(created.json().detail).toMatch(/nothing was changed/);
     const audit = await instance.context.db.kysely
       .selectFrom('audit_log')
       .selectAll()

@@ -11,6 +11,7 @@ import {
   denialError,
   type Principal,
   requirementProblems,
+  scopeToAttribute,
 } from '@todo-sso/auth';
 import { describe, expect, test } from 'vitest';
 
@@ -190,6 +191,22 @@ describe('decide: every requirement kind', () => {
       missing: ['department'],
       description: 'No department is assigned to this account',
     });
+  });
+
+  test('attribute: an empty value is no value, in whatever principal it comes', () => {
+    const blank = { attributes: { department: '' } };
+    for (const department of ['', [''], ['', '']]) {
+      const who = principal({ attributes: { department } });
+      expect(refused(decide(who, { attribute: 'department' }, blank, context)).reason).toBe(
+        'attribute_unassigned',
+      );
+      expect(() => scopeToAttribute(who, 'department', undefined)).toThrow(
+        'No department is assigned to this account',
+      );
+    }
+    const listed = principal({ attributes: { department: ['', 'sales'] } });
+    expect(decide(listed, { attribute: 'department' }, blank, context).allowed).toBe(false);
+    expect(scopeToAttribute(listed, 'department', undefined)).toBe('sales');
   });
 
   test('acr: at least the level, by configured order, not by string comparison', () => {

@@ -6,6 +6,7 @@ import { login, logout, token, whoami } from './commands/session-commands.js';
 import { add, done, ls, rm } from './commands/todo-commands.js';
 import { CliError } from './errors.js';
 import type { Io } from './io.js';
+import { jsonText, terminalText } from './output/terminal.js';
 import { Session } from './session.js';
 import { resolveSettings, type Settings } from './settings.js';
 
@@ -58,11 +59,29 @@ function parse(command: Command, argv: readonly string[]) {
 }
 
 /**
+ * `io` whose output cannot carry escape sequences or bidi overrides to the terminal, whatever a
+ * command prints (every message may quote the API, the provider or another person's text).
+ */
+function guarded(io: Io): Io {
+  return {
+    out: (text) => io.out(terminalText(text)),
+    err: (text) => io.err(terminalText(text)),
+    env: io.env,
+    fetch: io.fetch,
+    now: () => io.now(),
+    sleep: (ms) => io.sleep(ms),
+    ...(io.stdin === undefined ? {} : { stdin: io.stdin }),
+    openBrowser: (url) => io.openBrowser(url),
+  };
+}
+
+/**
  * Runs `todo` with `argv` (without the node and script paths) and resolves to the exit code:
  * 0 on success, 1 when the API, the identity provider or a check says no, 2 for a usage error.
  * Errors are printed as one sentence on stderr; nothing but `todo token` prints a token.
  */
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+export async function main(argv: readonly string[], given: Io): Promise<number> {
+  const io = guarded(given);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(help());
@@ -110,7 +129,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           io.env,
         )),
       session: () => (session ??= new Session(io, ctx.settings())),
-      print: (data, human) => io.out(json ? JSON.stringify(data, null, 2) : human()),
+      print: (data, human) => io.out(json ? jsonText(JSON.stringify(data, null, 2)) : human()),
     };
     const code = await command.run(ctx);
     return typeof code === 'number' ? code : 0;

@@ -57,13 +57,21 @@ function readProfile(dir: string): Profile {
 }
 
 /** Hosts that never leave this machine: `localhost` (RFC 6761 §6.3) and loopback addresses. */
-function isLoopback(hostname: string): boolean {
+export function isLoopback(hostname: string): boolean {
   return (
     hostname === 'localhost' ||
     hostname.endsWith('.localhost') ||
     /^127\.\d+\.\d+\.\d+$/.test(hostname) ||
     hostname === '[::1]'
   );
+}
+
+/** Whether secrets may be sent to `value`: https, or http to this machine only. */
+export function isTokenSafeUrl(value: unknown): value is string {
+  if (typeof value !== 'string' || !/^https?:\/\/[^\s]+$/.test(value) || !URL.canParse(value))
+    return false;
+  const parsed = new URL(value);
+  return parsed.protocol === 'https:' || isLoopback(parsed.hostname);
 }
 
 /**

@@ -46,8 +46,10 @@ export function Root({
       // The callback route swaps `?code=…&state=…` out of the address bar and history
       // (RFC 9700 §4.2.4: don't leave the code where Referer or history can leak it).
       onSigninCallback={(user) => {
-        stepUpReturned(user?.state, user?.profile.auth_time);
-        navigate(safeReturnTo(user?.state), { replace: true });
+        // No user: an answer already used, in a tab whose session stands (`CheckedUserManager`).
+        if (!user) return navigate('/', { replace: true });
+        stepUpReturned(user.state, user.profile.auth_time);
+        navigate(safeReturnTo(user.state), { replace: true });
       }}
     >
       <QueryClientProvider client={queryClient}>

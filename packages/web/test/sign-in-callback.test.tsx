@@ -40,6 +40,31 @@ describe('sign-in callback', () => {
   });
 });
 
+describe('a sign-in answer replayed after it was used (Back, a copied address)', () => {
+  test('in the tab that holds the session: the session stands, nothing is redeemed, no error', async () => {
+    storeSignedInUser(UNREACHABLE_ISSUER);
+    // Its state was used up when the code was redeemed the first time.
+    window.history.replaceState(null, '', '/callback?code=spent-code&state=used-up');
+    renderRoot({ issuer: UNREACHABLE_ISSUER, apiUrl: api.url });
+
+    await waitFor(() => expect(screen.getByTestId('user-name').textContent).toBe('alice'));
+    expect(screen.queryByText(/Sign-in did not complete/)).toBeNull();
+    expect(window.location.pathname + window.location.search).toBe('/');
+  });
+
+  test('in a tab without a session: says the answer was already used, in words', async () => {
+    window.history.replaceState(null, '', '/callback?code=spent-code&state=used-up');
+    renderRoot({ issuer: UNREACHABLE_ISSUER, apiUrl: api.url });
+
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toBe(
+      'Sign-in did not complete: this sign-in answer was already used, or belongs to a sign-in ' +
+        'started in another tab or browser. Sign in again.',
+    );
+    await waitFor(() => expect(window.location.href).not.toContain('spent-code'));
+  });
+});
+
 describe('sign-in with the identity provider down', () => {
   test('says the identity provider cannot be reached and lets the user try again', async () => {
     window.history.replaceState(null, '', '/reports');

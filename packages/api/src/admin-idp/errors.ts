@@ -2,14 +2,43 @@ import { ApiError } from '../http/problem.js';
 import { AdminClientUnavailable, loadedAdminClientModule } from './client-module.js';
 import { TokenError } from './connection.js';
 
+/** Connection failures before a request leaves this process: the IdP never saw it. */
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * Whether the failed call cannot have reached the IdP's admin API: the service account's token
+ * was not obtained, or no connection was made. Anything else (a timeout, a connection closed or
+ * reset, a 5xx from the IdP or a gateway, an answer that is not JSON) may come after the IdP
+ * acted.
+ */
+function neverSent(error: unknown): boolean {
+  if (error instanceof TokenError || error instanceof AdminClientUnavailable) return true;
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+  return typeof cause?.code === 'string' && NOT_SENT.has(cause.code);
+}
+
 /**
  * An Admin REST API failure as the API answers it (RFC 9457 problem details): the IdP
  * unreachable or failing is 503 (never 500); a taken username 409; an unknown user 404; the
  * IdP refusing the API's own service account (missing `realm-management` roles) or not serving
  * the call at all 502, since the admin's request was fine and the fault is between the API and
- * the IdP. The admin client library failing to load is 503 too, saying so.
+ * the IdP. The admin client library failing to load is 503 too, saying so. For a `change`, a
+ * 503 says that nothing was changed only when the IdP cannot have received the call; otherwise
+ * that the change may have been made (its answer was lost), so the admin looks before retrying.
  */
-export function idpError(error: unknown, what: string, userScoped = true): ApiError {
+export function idpError(
+  error: unknown,
+  what: string,
+  userScoped = true,
+  change = false,
+): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof AdminClientUnavailable)
     return new ApiError('idp_unavailable', `${what}: ${error.message}`, { cause: error });
@@ -43,6 +72,12 @@ export function idpError(error: unknown, what: string, userScoped = true): ApiEr
         { cause: error },
       );
   }
+  if (change && !neverSent(error))
+    return new ApiError(
+      'idp_unavailable',
+      `${what}: the identity provider did not confirm it, so the change may have been made: reload to check before trying again`,
+      { cause: error },
+    );
   return new ApiError(
     'idp_unavailable',
     `${what}: the identity provider is unreachable or failing; nothing was changed by this request`,

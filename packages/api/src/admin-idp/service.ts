@@ -151,7 +151,7 @@ export class IdpAdminService {
       const kc = await this.client();
       ({ id } = await kc.users.create(rep));
     } catch (e) {
-      throw idpError(e, `Creating ${input.username}`, false);
+      throw idpError(e, `Creating ${input.username}`, false, true);
     }
     return id;
   }
@@ -177,7 +177,7 @@ export class IdpAdminService {
         },
       );
     } catch (e) {
-      throw idpError(e, 'Updating the user');
+      throw idpError(e, 'Updating the user', true, true);
     }
   }
 
@@ -196,7 +196,7 @@ export class IdpAdminService {
         else await kc.users.delClientRoleMappings({ id, clientUniqueId, roles });
       }
     } catch (e) {
-      throw idpError(e, granted ? `Granting ${role}` : `Removing ${role}`);
+      throw idpError(e, granted ? `Granting ${role}` : `Removing ${role}`, true, true);
     }
   }
 
@@ -209,7 +209,7 @@ export class IdpAdminService {
         credential: { type: 'password', value: password, temporary: true },
       });
     } catch (e) {
-      throw idpError(e, 'Setting the password');
+      throw idpError(e, 'Setting the password', true, true);
     }
   }
 
@@ -235,7 +235,7 @@ export class IdpAdminService {
       const kc = await this.client();
       await kc.users.logout({ id });
     } catch (e) {
-      throw idpError(e, 'Ending the sessions');
+      throw idpError(e, 'Ending the sessions', true, true);
     }
   }
 
@@ -250,7 +250,7 @@ export class IdpAdminService {
       await kc.users.revokeConsent({ id, clientId });
       return true;
     } catch (e) {
-      const error = idpError(e, 'Revoking the consent');
+      const error = idpError(e, 'Revoking the consent', true, true);
       if (error.status === 404) return false;
       throw error;
     }

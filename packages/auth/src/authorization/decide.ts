@@ -52,9 +52,14 @@ function senderConstraint(
   return { allowed: false, reason, description, challenge };
 }
 
-/** The principal's values of an attribute, as a list. */
+/**
+ * The principal's values of an attribute, as a list. An empty string is no value (fail closed:
+ * two people without a department do not share the department ""), however the principal was
+ * made.
+ */
 function valuesOf(principal: Principal, attribute: string): readonly string[] {
-  return list(principal.attributes[attribute]);
+  const values = list(principal.attributes[attribute]);
+  return values.includes('') ? values.filter((v) => v !== '') : values;
 }
 
 function checkSender(p: Principal, r: Requirement, c: DecisionContext): Denied | undefined {

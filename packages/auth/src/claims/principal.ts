@@ -131,9 +131,11 @@ export function toPrincipal(
   const attributes: Record<string, string | readonly string[]> = {};
   for (const name of issuer.attributeClaims) {
     const value = readClaim(claims, attributePath(name));
-    if (typeof value === 'string') attributes[name] = value;
-    else if (Array.isArray(value)) {
-      const list = value.filter((v): v is string => typeof v === 'string');
+    // An empty string is no value: an attribute is assigned only by a non-empty one.
+    if (typeof value === 'string') {
+      if (value !== '') attributes[name] = value;
+    } else if (Array.isArray(value)) {
+      const list = value.filter((v): v is string => typeof v === 'string' && v !== '');
       // Keycloak sends single-valued user attributes as one-element arrays in some mappers.
       if (list.length === 1) attributes[name] = list[0] as string;
       else if (list.length > 1) attributes[name] = Object.freeze(list);

@@ -124,7 +124,14 @@ export function authErrorResponse(
     ]);
     if (error.nonce !== undefined) headers['dpop-nonce'] = error.nonce;
   } else if (error.challenge !== undefined) {
-    headers['www-authenticate'] = renderChallenge(realm, error.challenge, metadata);
+    const refusal = error.challenge;
+    if (algs && options.scheme === 'DPoP' && refusal.scheme === 'Bearer') {
+      // RFC 9449 §7.1: a request made with DPoP credentials is refused in the DPoP scheme, with
+      // RFC 6750 §3.1's and RFC 9470 §3's error codes and parameters; a 401 still offers Bearer.
+      const dpop = { ...refusal, scheme: 'DPoP', algs: options.dpopAlgorithms ?? [] } as const;
+      const bearer = refusal.status === 401 ? [challengeOf('Bearer', [...realm, ...metadata])] : [];
+      headers['www-authenticate'] = [renderChallenge(realm, dpop, metadata), ...bearer].join(', ');
+    } else headers['www-authenticate'] = renderChallenge(realm, refusal, metadata);
   } else if (error.code === 'token_missing') {
     headers['www-authenticate'] = challengeOf('Bearer', [...challenge, ...metadata]);
   } else if (error.status === 401) {

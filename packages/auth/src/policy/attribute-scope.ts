@@ -5,11 +5,12 @@ import type { Principal } from '../principal.js';
 /** Attribute scoping needs no clock: the decision never reads it for it. */
 const TIMELESS = { now: 0 } as const;
 
-/** The principal's values of an attribute, as a list. */
+/** The principal's values of an attribute, as a list; an empty string is no value. */
 export function attributeValues(principal: Principal, attribute: string): readonly string[] {
   const value = principal.attributes[attribute];
-  if (value === undefined) return [];
-  return typeof value === 'string' ? [value] : value;
+  if (value === undefined || value === '') return [];
+  if (typeof value === 'string') return [value];
+  return value.includes('') ? value.filter((v) => v !== '') : value;
 }
 
 /** Whether the principal may act on data whose `attribute` is `value`: admins always, others only for their own. */

@@ -1,6 +1,7 @@
 import createClient from 'openapi-fetch';
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
+import { inline } from '../output/terminal.js';
 import type { Session } from '../session.js';
 import type { paths } from './schema.gen.js';
 
@@ -68,16 +69,20 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
   const { response } = result;
   if (response.ok) return result.data as T;
   const problem = (result.error ?? {}) as Problem;
+  // Each piece is the API's text: one line each, without control characters (see terminal.ts).
+  const text = (value: unknown) => inline(String(value));
   if (problem.code === 'route_not_found')
-    throw new CliError('route_missing', `The API has no such route: ${problem.detail ?? ''}`);
-  const fields = (problem.errors ?? []).map((e) => `${e.field}: ${e.message}`);
-  if (problem.expected !== undefined) fields.push(`expected: ${problem.expected}`);
-  if (problem.received !== undefined) fields.push(`received: ${problem.received}`);
-  const detail = problem.detail ?? problem.title ?? response.statusText;
+    throw new CliError('route_missing', `The API has no such route: ${text(problem.detail ?? '')}`);
+  const fields = (Array.isArray(problem.errors) ? problem.errors : []).map(
+    (e) => `${text(e?.field)}: ${text(e?.message)}`,
+  );
+  if (problem.expected !== undefined) fields.push(`expected: ${text(problem.expected)}`);
+  if (problem.received !== undefined) fields.push(`received: ${text(problem.received)}`);
+  const detail = text(problem.detail ?? problem.title ?? response.statusText);
   throw new CliError(
     response.status === 404 ? 'not_found' : 'api_error',
     [
-      `${detail} (HTTP ${response.status}${problem.code ? `, ${problem.code}` : ''})`,
+      `${detail} (HTTP ${response.status}${problem.code ? `, ${text(problem.code)}` : ''})`,
       ...fields,
     ].join('\n  '),
   );

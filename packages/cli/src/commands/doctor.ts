@@ -4,6 +4,7 @@ import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { deviceLogin } from '../oidc/device-flow.js';
 import type { ProviderMetadata } from '../oidc/discovery.js';
+import { inline } from '../output/terminal.js';
 import { Session } from '../session.js';
 import { givenToken } from './token-input.js';
 
@@ -46,8 +47,9 @@ function describeFinding(f: Finding): string[] {
     `✗ ${f.code}${f.apiCode ? ` (the API answers ${f.apiCode})` : ''}`,
     `  ${f.summary}`,
   ];
-  if (f.expected !== undefined) lines.push(`  expected: ${f.expected}`);
-  if (f.received !== undefined) lines.push(`  received: ${f.received}`);
+  // What the token or the provider said, on one line each (see terminal.ts).
+  if (f.expected !== undefined) lines.push(`  expected: ${inline(String(f.expected))}`);
+  if (f.received !== undefined) lines.push(`  received: ${inline(String(f.received))}`);
   if (f.fix.config !== undefined) lines.push(`  fix (API configuration): ${f.fix.config}`);
   lines.push(`  fix (Keycloak):  ${f.fix.keycloak}`, `  fix (Authentik): ${f.fix.authentik}`);
   return lines;
@@ -72,8 +74,8 @@ function render(d: Diagnosis, source: string): string {
   if (d.token !== undefined)
     lines.push(
       d.token.accepted
-        ? `token     accepted for ${d.token.username ?? d.token.subject} (permissions: ${(d.token.permissions ?? []).join(', ') || 'none'})`
-        : `token     refused: ${d.token.refusal}`,
+        ? `token     accepted for ${inline(String(d.token.username ?? d.token.subject))} (permissions: ${inline((d.token.permissions ?? []).join(', '), 1000) || 'none'})`
+        : `token     refused: ${inline(String(d.token.refusal))}`,
     );
   lines.push('');
   for (const f of d.findings) lines.push(...describeFinding(f), '');

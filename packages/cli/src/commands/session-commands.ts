@@ -4,7 +4,7 @@ import { CliError } from '../errors.js';
 import { deviceLogin } from '../oidc/device-flow.js';
 import type { ProviderMetadata } from '../oidc/discovery.js';
 import { endSession, type LogoutOutcome } from '../oidc/logout.js';
-import { table } from '../output/table.js';
+import { cell, table } from '../output/table.js';
 import type { Session } from '../session.js';
 import { PROFILE_FILE } from '../settings.js';
 import { writePrivateFile } from '../store/private-file.js';
@@ -48,7 +48,7 @@ export const login: Command = {
         where: store.description,
       },
       () =>
-        `Signed in${me ? ` as ${me}` : ''} at ${settings.issuer}; tokens are in ${store.description}.`,
+        `Signed in${me ? ` as ${cell(me, 200)}` : ''} at ${settings.issuer}; tokens are in ${store.description}.`,
     );
   },
 };
@@ -116,13 +116,14 @@ export const whoami: Command = {
       table(
         ['FIELD', 'VALUE'],
         [
-          ['username', me.username ?? ''],
-          ['email', me.email ?? ''],
-          ['subject', me.sub],
-          ['issuer', me.issuer],
-          ['roles', me.roles.join(', ')],
-          ['permissions', me.permissions.join(', ')],
-          ['department', me.department ?? ''],
+          // Claims from the identity provider, some of them the person's own words.
+          ['username', cell(me.username ?? '', 200)],
+          ['email', cell(me.email ?? '', 200)],
+          ['subject', cell(me.sub, 200)],
+          ['issuer', cell(me.issuer, 200)],
+          ['roles', cell(me.roles.join(', '), 1000)],
+          ['permissions', cell(me.permissions.join(', '), 1000)],
+          ['department', cell(me.department ?? '', 200)],
         ],
       ),
     );

@@ -1,4 +1,7 @@
 import { CliError } from '../errors.js';
+import { inline } from '../output/terminal.js';
+import { isTokenSafeUrl } from '../settings.js';
+import { readJson } from './http.js';
 
 /** The provider metadata the CLI uses (OpenID Connect Discovery 1.0 §3, RFC 8414 §2). */
 export interface ProviderMetadata {
@@ -27,15 +30,39 @@ export async function discover(fetchImpl: typeof fetch, issuer: string): Promise
       cause,
     });
   }
-  if (!response.ok)
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => {});
     throw new CliError('idp_error', `${url} answered HTTP ${response.status}; is --issuer right?`);
-  const metadata = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-  if (metadata.issuer !== issuer)
+  }
+  const metadata = await readJson(response, url);
+  if (metadata === undefined)
     throw new CliError(
       'idp_error',
-      `The provider calls itself ${String(metadata.issuer)}, not ${issuer}; use --issuer ${String(metadata.issuer)}`,
+      `${url} is not an OpenID Provider configuration (no JSON object); is --issuer right?`,
     );
+  if (metadata.issuer !== issuer) {
+    const named = inline(String(metadata.issuer), 300);
+    throw new CliError(
+      'idp_error',
+      `The provider calls itself ${named}, not ${issuer}; use --issuer ${named}`,
+    );
+  }
   if (typeof metadata.token_endpoint !== 'string')
     throw new CliError('idp_error', `${url} has no token_endpoint`);
+  // The device code, refresh tokens and sign-out requests go to these: never in the clear to
+  // another machine (RFC 6749 §3.2 and RFC 8628 §3.1 require TLS; RFC 7009 §2 too).
+  for (const name of [
+    'token_endpoint',
+    'device_authorization_endpoint',
+    'end_session_endpoint',
+    'revocation_endpoint',
+  ]) {
+    const value = metadata[name];
+    if (value !== undefined && !isTokenSafeUrl(value))
+      throw new CliError(
+        'idp_error',
+        `The provider's ${name} must be https (or http on this machine only); got "${inline(String(value), 300)}"`,
+      );
+  }
   return metadata as unknown as ProviderMetadata;
 }

@@ -1,4 +1,5 @@
 import { CliError } from '../errors.js';
+import { inline } from '../output/terminal.js';
 
 /** An OAuth 2.0 error response (RFC 6749 §5.2, RFC 8628 §3.5). */
 export interface OAuthError {
@@ -6,7 +7,54 @@ export interface OAuthError {
   readonly error_description?: string;
 }
 
-/** POSTs an `application/x-www-form-urlencoded` body and reads a JSON answer. */
+/** More than any metadata document or token response; a longer answer is not read on. */
+const MAX_BODY_BYTES = 1 << 20;
+
+/**
+ * The provider's answer as a JSON object (undefined when it is not one), reading at most 1 MiB:
+ * an endless or huge answer is cut off, not kept in memory. An answer that breaks off or outlasts
+ * the request's timeout means the provider stopped answering (`idp_unreachable`).
+ */
+export async function readJson(
+  response: Response,
+  url: string,
+): Promise<Record<string, unknown> | undefined> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    if (response.body !== null)
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+          await response.body.cancel().catch(() => {});
+          throw new CliError(
+            'idp_error',
+            `The identity provider at ${url} answered with more than ${MAX_BODY_BYTES >> 20} MiB`,
+          );
+        }
+        chunks.push(chunk);
+      }
+  } catch (cause) {
+    if (cause instanceof CliError) throw cause;
+    throw new CliError('idp_unreachable', `The identity provider at ${url} stopped answering`, {
+      cause,
+    });
+  }
+  try {
+    const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * POSTs an `application/x-www-form-urlencoded` body and reads a JSON answer. A redirect is not
+ * followed: a 307 or 308 would send the same body — a device code, a refresh token — to wherever
+ * it points (RFC 9700 §4.12), so it is an answer like any other status.
+ */
 export async function postForm(
   fetchImpl: typeof fetch,
   url: string,
@@ -21,6 +69,7 @@ export async function postForm(
         accept: 'application/json',
       },
       body: new URLSearchParams(form).toString(),
+      redirect: 'manual',
       signal: AbortSignal.timeout(15_000),
     });
   } catch (cause) {
@@ -28,14 +77,8 @@ export async function postForm(
       cause,
     });
   }
-  const text = await response.text();
-  let body: Record<string, unknown> = {};
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (parsed !== null && typeof parsed === 'object') body = parsed as Record<string, unknown>;
-  } catch {
-    // Logout and revocation answer with an empty body.
-  }
+  // Logout and revocation answer with an empty body, a redirect with none that matters.
+  const body = (await readJson(response, url)) ?? {};
   return { status: response.status, body };
 }
 
@@ -50,7 +93,7 @@ export function oauthError(body: Record<string, unknown>): OAuthError | undefine
   };
 }
 
-/** A readable sentence for an OAuth error. */
+/** A readable sentence for an OAuth error: the provider's words, on one line, quoted safely. */
 export function describeOAuthError(e: OAuthError): string {
-  return e.error_description ? `${e.error}: ${e.error_description}` : e.error;
+  return inline(e.error_description ? `${e.error}: ${e.error_description}` : e.error);
 }

@@ -1,3 +1,5 @@
+import { inline } from './terminal.js';
+
 /** Renders rows as a plain-text table with a header, columns padded to their widest cell. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -11,8 +13,7 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
 
 /** A single-line, bounded rendering of user text for a table cell. */
 export function cell(text: string, max = 60): string {
-  // Control characters (including newlines and escape sequences) never reach the terminal.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  // Control characters (including newlines and escape sequences) and bidi overrides never reach
+  // the terminal (see terminal.ts).
+  return inline(text, max);
 }

@@ -4,6 +4,7 @@ import {
   constants,
   fchmodSync,
   fstatSync,
+  fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -83,7 +84,10 @@ export function readPrivateFile(dir: string, name: string): string | undefined {
  * Writes `dir/name` atomically with mode 0600 in a 0700 folder: a new temporary file with an
  * unpredictable name, created exclusively (O_EXCL never follows a link), then renamed over the
  * old file, so the content is never readable by others, not even for an instant, a crash never
- * leaves half a file, and nothing is written through a link someone placed.
+ * leaves half a file, and nothing is written through a link someone placed. write(2) may write
+ * less than it was given when the disk fills up (the next call fails with ENOSPC or EFBIG), so
+ * the bytes are written until all are, and flushed to the disk before the rename replaces the
+ * old file: a short file is never renamed into place.
  */
 export function writePrivateFile(dir: string, name: string, text: string): void {
   privateDir(dir);
@@ -97,7 +101,10 @@ export function writePrivateFile(dir: string, name: string, text: string): void 
     try {
       // The mode given at creation is filtered by the umask; set it exactly.
       fchmodSync(fd, 0o600);
-      writeSync(fd, text);
+      const bytes = Buffer.from(text, 'utf8');
+      for (let done = 0; done < bytes.length; )
+        done += writeSync(fd, bytes, done, bytes.length - done);
+      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }

@@ -1,3 +1,4 @@
+import { shownText } from '../ui/shown-text.js';
 import type { components } from './schema.gen.js';
 import { stepUpChallengeOf } from './step-up-challenge.js';
 
@@ -43,11 +44,20 @@ export class ApiError extends Error {
     problem?: ProblemDetails,
     options?: { cause?: unknown },
   ) {
-    super(problem?.detail ?? problem?.title ?? defaultMessage(code), options);
+    super(serverText(problem) ?? defaultMessage(code), options);
     this.code = code;
     this.status = status;
     this.problem = problem;
   }
+}
+
+/** The problem's own words (`detail`, else `title`) as the screen may show them, if any. */
+function serverText(problem: ProblemDetails | undefined): string | undefined {
+  for (const value of [problem?.detail, problem?.title]) {
+    const text = typeof value === 'string' ? shownText(value) : '';
+    if (text) return text;
+  }
+  return undefined;
 }
 
 function defaultMessage(code: ApiErrorCode): string {

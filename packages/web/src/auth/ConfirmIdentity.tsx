@@ -1,4 +1,5 @@
 import type { StepUpChallenge } from '../api/step-up-challenge.js';
+import { shownText } from '../ui/shown-text.js';
 import type { StepUpRequest } from './step-up.js';
 
 /** What each level of the dev realm's `acr.loa.map` means to the person signing in. */
@@ -64,7 +65,7 @@ export function ConfirmIdentity({
           <p className="state__hint">
             You went through your identity provider, but the todo API still needs {wanted}.
             {request.reason
-              ? ` Your identity provider answered: “${request.reason}”.`
+              ? ` Your identity provider answered: “${shownText(request.reason)}”.`
               : reachedLevel
                 ? ` Your identity provider signed you in at level “${reachedLevel}”.`
                 : ''}{' '}

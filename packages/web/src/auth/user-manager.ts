@@ -1,6 +1,7 @@
 import {
   IndexedDbDPoPStore,
   type OidcClient,
+  type User,
   UserManager,
   type UserManagerSettings,
   WebStorageStateStore,
@@ -71,6 +72,21 @@ class CheckedUserManager extends UserManager {
   constructor(expected: Expected, settings: UserManagerSettings) {
     super(settings);
     checkTokenResponses(this._client, expected);
+  }
+
+  /**
+   * An authorization response whose `state` matches no sign-in under way in this tab is one
+   * already used (Back to it, a reload, a copied address): its state went with the first
+   * redemption and its code is single-use (RFC 6749 §4.1.2). In a tab that has a session, that
+   * session stands: nothing is redeemed, no error is shown, and this resolves to `undefined`
+   * (`Root` then leaves the callback address). In a tab without one it is refused as before.
+   */
+  override async signinCallback(url = window.location.href): Promise<User | undefined> {
+    const state = new URL(url).searchParams.get('state');
+    if (state !== null && !(await this.settings.stateStore.get(state)) && (await this.getUser())) {
+      return undefined;
+    }
+    return super.signinCallback(url);
   }
 }
 

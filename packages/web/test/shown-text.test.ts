@@ -1,0 +1,35 @@
+import { describe, expect, test } from 'vitest';
+import { ApiError } from '../src/api/errors.js';
+import { describeSignInError } from '../src/auth/sign-in-error.js';
+import { MAX_SHOWN_CHARACTERS, shownText } from '../src/ui/shown-text.js';
+
+describe('text from the API or the identity provider, as shown', () => {
+  test('short text stays as it is', () => {
+    expect(shownText('The list was deleted.')).toBe('The list was deleted.');
+  });
+
+  test('control characters and bidi controls become spaces, on one line', () => {
+    expect(shownText('a\u202Eb\u2066c\nd\u0000\u009be')).toBe('a b c d e');
+  });
+
+  test('long text is cut at the limit, the cut marked, never inside a character', () => {
+    const cut = shownText('😀'.repeat(MAX_SHOWN_CHARACTERS + 10));
+    expect(Array.from(cut)).toHaveLength(MAX_SHOWN_CHARACTERS);
+    expect(cut.endsWith('😀…')).toBe(true);
+    expect(shownText('x'.repeat(MAX_SHOWN_CHARACTERS))).toHaveLength(MAX_SHOWN_CHARACTERS);
+  });
+
+  test('an API problem shows its detail, else its title, bounded; nothing usable gives the default', () => {
+    const long = new ApiError('unavailable', 503, { detail: 'd'.repeat(10_000) } as never);
+    expect(long.message.length).toBe(MAX_SHOWN_CHARACTERS);
+    const titled = new ApiError('server', 500, { title: 'Broken', detail: { x: 1 } } as never);
+    expect(titled.message).toBe('Broken');
+    expect(new ApiError('network', 0, { detail: ' \u202E ' } as never).message).toMatch(/reach/);
+  });
+
+  test('a provider error description is bounded on the sign-in page', () => {
+    const text = describeSignInError({ message: `<b>${'y'.repeat(5000)}` });
+    expect(text.startsWith('Sign-in did not complete: <b>yyy')).toBe(true);
+    expect(text.length).toBeLessThanOrEqual(26 + MAX_SHOWN_CHARACTERS);
+  });
+});
