@@ -22,10 +22,29 @@ import { setFlagsFromString } from 'node:v8';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const started = Date.now();
 
+/** EX_CONFIG, as the API's own server exits on a configuration error. */
+const EX_CONFIG = 78;
+
+/** A configuration error: one line naming the variable, before anything starts. */
+function configError(message) {
+  console.error(`✗ Configuration error: ${message}`);
+  process.exit(EX_CONFIG);
+}
+
+/** A port from the environment: a whole number from 1 to 65535 (the URLs printed carry it). */
+function portFromEnv(variable, fallback) {
+  const value = process.env[variable]?.trim();
+  if (value === undefined || value === '') return fallback;
+  const port = /^[0-9]{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 1 && port <= 65535))
+    configError(`${variable} must be a port number from 1 to 65535, got "${value}"`);
+  return port;
+}
+
 const ports = {
-  idp: Number(process.env.IDP_PORT ?? 8080),
-  api: Number(process.env.API_PORT ?? 8000),
-  web: Number(process.env.WEB_PORT ?? 3000),
+  idp: portFromEnv('IDP_PORT', 8080),
+  api: portFromEnv('API_PORT', 8000),
+  web: portFromEnv('WEB_PORT', 3000),
 };
 const dataDir = process.env.DATA_DIR ?? join(root, '.data');
 
@@ -110,12 +129,7 @@ await ensureFree(ports.idp, 'development identity provider', 'IDP_PORT');
 await ensureFree(ports.api, 'API', 'API_PORT');
 await ensureFree(ports.web, 'web app', 'WEB_PORT');
 
-// A first start generates the identity provider's keys (two RSA keys): begun now, on the thread
-// pool, they are made while the servers load. startIdp joins this load and reports any failure.
-const { loadKeys } = await load('packages/idp/dist/tokens/keys.js');
-loadKeys(join(dataDir, 'idp')).catch(() => {});
-
-const [{ startIdp }, { loadConfig, startApi }, { startWebServer }] = await Promise.all([
+const loading = Promise.all([
   load('packages/idp/dist/index.js'),
   load('packages/api/dist/index.js'),
   load('packages/web/serve.mjs'),
@@ -125,21 +139,39 @@ const idpUrl = `http://localhost:${ports.idp}`;
 const webUrl = `http://localhost:${ports.web}`;
 const apiUrl = `http://localhost:${ports.api}`;
 
-const idp = await startIdp({ port: ports.idp, dataDir: join(dataDir, 'idp'), publicUrl: idpUrl });
-const api = await startApi(
-  loadConfig({
-    ...process.env,
-    PORT: String(ports.api),
-    DATA_DIR: dataDir,
-    OIDC_ISSUER: process.env.OIDC_ISSUER ?? idp.issuer,
-    CORS_ORIGINS: process.env.CORS_ORIGINS ?? webUrl,
-    // The embedded IdP's dev-realm service account: the Admin screen manages people through it.
-    ...(process.env.OIDC_ISSUER === undefined && {
-      OIDC_CLIENT_ID: process.env.OIDC_CLIENT_ID ?? 'todo-api',
-      OIDC_CLIENT_SECRET: process.env.OIDC_CLIENT_SECRET ?? 'todo-api-secret',
-    }),
+/** The API's environment: the caller's, with the stack's ports, data and dev-IdP defaults. */
+const apiEnv = (issuer) => ({
+  ...process.env,
+  PORT: String(ports.api),
+  DATA_DIR: dataDir,
+  OIDC_ISSUER: process.env.OIDC_ISSUER ?? issuer,
+  CORS_ORIGINS: process.env.CORS_ORIGINS ?? webUrl,
+  // The embedded IdP's dev-realm service account: the Admin screen manages people through it.
+  ...(process.env.OIDC_ISSUER === undefined && {
+    OIDC_CLIENT_ID: process.env.OIDC_CLIENT_ID ?? 'todo-api',
+    OIDC_CLIENT_SECRET: process.env.OIDC_CLIENT_SECRET ?? 'todo-api-secret',
   }),
-);
+});
+
+// The API's configuration is checked before anything starts or is written (the IdP's keys, the
+// database): a bad value stops npm start with the API's own message and exit code.
+const { loadConfig, startApi } = await load('packages/api/dist/index.js');
+try {
+  loadConfig(apiEnv(`${idpUrl}/realms/todo-app`));
+} catch (error) {
+  if (error?.code !== 'ERR_API_CONFIG') throw error;
+  configError(error.message);
+}
+
+// A first start generates the identity provider's keys (two RSA keys): begun now, on the thread
+// pool, they are made while the servers load. startIdp joins this load and reports any failure.
+const { loadKeys } = await load('packages/idp/dist/tokens/keys.js');
+loadKeys(join(dataDir, 'idp')).catch(() => {});
+
+const [{ startIdp }, , { startWebServer }] = await loading;
+
+const idp = await startIdp({ port: ports.idp, dataDir: join(dataDir, 'idp'), publicUrl: idpUrl });
+const api = await startApi(loadConfig(apiEnv(idp.issuer)));
 const web = await startWebServer({
   host: process.env.WEB_HOST ?? 'localhost',
   port: ports.web,

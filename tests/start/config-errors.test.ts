@@ -1,0 +1,70 @@
+/**
+ * `npm start` with a value it cannot use: one line naming the variable, exit code 78 (the API's
+ * own EX_CONFIG), and nothing started or written first — no identity provider keys, no database.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+const scratch = mkdtempSync(join(tmpdir(), 'todo-sso-start-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+async function start(env: Record<string, string>) {
+  const dataDir = join(scratch, `data-${Object.keys(env).join('-')}`);
+  const ports = {
+    IDP_PORT: await freePort(),
+    API_PORT: await freePort(),
+    WEB_PORT: await freePort(),
+  };
+  const run = spawnSync(process.execPath, [join(root, 'scripts/start.mjs')], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      DATA_DIR: dataDir,
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      ...env,
+    },
+  });
+  return { ...run, dataDir };
+}
+
+describe('npm start with a bad value', () => {
+  it.each([
+    ['IDP_PORT', 'abc', /IDP_PORT must be a port number from 1 to 65535, got "abc"/],
+    ['API_PORT', '70000', /API_PORT must be a port number from 1 to 65535, got "70000"/],
+    ['WEB_PORT', '-1', /WEB_PORT must be a port number from 1 to 65535, got "-1"/],
+    ['RATE_LIMIT_PER_MINUTE', 'often', /RATE_LIMIT_PER_MINUTE: invalid value/],
+    ['OIDC_ISSUER', 'sso.example.com', /OIDC_ISSUER: invalid value/],
+    ['TRUST_PROXY', 'true', /TRUST_PROXY: "true" would trust every hop/],
+  ])('%s=%s stops it before anything starts', async (name, value, message) => {
+    const run = await start({ [name]: value });
+    expect(run.status).toBe(78);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^✗ Configuration error: /);
+    expect(lines[0]).toMatch(message);
+    expect(run.stdout).not.toContain('ready');
+    // Nothing was written: no identity provider keys, no SQLite file.
+    expect(existsSync(run.dataDir)).toBe(false);
+  });
+});
