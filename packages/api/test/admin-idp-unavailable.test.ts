@@ -69,10 +69,13 @@ describe('admin routes for the identity provider when it cannot be used', () => 
     expect(listed.statusCode).toBe(503);
     expect(listed.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(listed.json()).toMatchObject({ status: 503, code: 'idp_unavailable' });
+    // RFC 9110 §10.2.3, as every other 503 of the API: when to try again.
+    expect(listed.headers['retry-after']).toBe('5');
     const created = await call(instance, 'POST', '/admin/idp/users', { username: 'dave' });
     expect(created.statusCode).toBe(503);
     // No connection was made: the IdP cannot have created dave, and the answer says so.
     expect(created.json().detail).toMatch(/nothing was changed/);
+    expect(created.headers['retry-after']).toBe('5');
     const audit = await instance.context.db.kysely
       .selectFrom('audit_log')
       .selectAll()
