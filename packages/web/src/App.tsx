@@ -6,6 +6,7 @@ import { AdminScreen } from './admin/AdminScreen.js';
 import { StepUpBoundary } from './auth/StepUpBoundary.js';
 import type { BrowserSession } from './auth/session-port.js';
 import { announceSignOut } from './auth/sign-out.js';
+import { newSignOutState } from './auth/sign-out-state.js';
 import { SIGNED_OUT_LOCALLY_PATH } from './auth/user-manager.js';
 import { clearAllDrafts } from './drafts/use-draft.js';
 import { Header } from './layout/Header.js';
@@ -46,7 +47,15 @@ export function App({ session }: { session: BrowserSession }) {
     // provider cannot be reached (or advertises no end-session endpoint) the call resolves.
     // Then the tokens are forgotten locally and the signed-out page says that the session at
     // the identity provider may still be open, rather than claiming it ended.
-    await auth.signoutRedirect({ id_token_hint: auth.user?.id_token }).catch(() => null);
+    // §2: `id_token_hint`, the registered `post_logout_redirect_uri` (`/signed-out`, from the
+    // settings) and a `state` the provider sends back, so that `/signed-out` can tell its
+    // return from any other arrival (`sign-out-state.ts`).
+    await auth
+      .signoutRedirect({
+        id_token_hint: auth.user?.id_token,
+        extraQueryParams: { state: newSignOutState() },
+      })
+      .catch(() => null);
     await auth.removeUser().catch(() => undefined);
     navigate(SIGNED_OUT_LOCALLY_PATH, { replace: true });
   };

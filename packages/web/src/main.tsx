@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { createApiClient } from './api/client.js';
 import { refuseForeignAuthorizationResponse } from './auth/response-issuer.js';
 import { createSessionPort } from './auth/session-port.js';
+import { takeSignOutReturn } from './auth/sign-out-state.js';
 import { createUserManager } from './auth/user-manager.js';
 import { ConfigError, loadRuntimeConfig, type RuntimeConfig } from './config/runtime-config.js';
 import { createQueryClient, Root } from './Root.js';
@@ -28,6 +29,7 @@ async function start() {
   }
   const userManager = createUserManager(config);
   await refuseForeignAuthorizationResponse(userManager, config.issuer);
+  takeSignOutReturn();
   const session = createSessionPort(userManager);
   const api = createApiClient(config.apiUrl, session);
   createRoot(element).render(

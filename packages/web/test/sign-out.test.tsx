@@ -1,6 +1,7 @@
 import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, test } from 'vitest';
+import { newSignOutState, takeSignOutReturn } from '../src/auth/sign-out-state.js';
 import { freshPageEachTest } from './support/fresh-page.js';
 import {
   renderRoot,
@@ -27,5 +28,25 @@ describe('sign-out', () => {
     expect(window.location.pathname).toBe('/signed-out');
     expect(window.sessionStorage.getItem(userStorageKey(UNREACHABLE_ISSUER))).toBeNull();
     expect(screen.getByRole('button', { name: 'Sign in again' })).toBeTruthy();
+  });
+
+  test('the provider’s return with this tab’s sign-out state says the provider session ended; another state does not', async () => {
+    const state = newSignOutState();
+    window.history.replaceState(null, '', `/signed-out?state=${state}`);
+    expect(takeSignOutReturn()).toBe(true);
+    expect(window.location.pathname + window.location.search).toBe('/signed-out');
+    const view = renderRoot({ issuer: UNREACHABLE_ISSUER, apiUrl: api.url });
+    expect(await screen.findByText(/ended here and at your identity provider/)).toBeTruthy();
+    view.unmount();
+
+    // Used up: the same state again, or one this tab never sent.
+    for (const returned of [state, 'made-up']) {
+      window.history.replaceState(null, '', `/signed-out?state=${returned}`);
+      expect(takeSignOutReturn()).toBe(false);
+      expect(window.location.search).toBe('');
+    }
+    renderRoot({ issuer: UNREACHABLE_ISSUER, apiUrl: api.url });
+    expect(await screen.findByText('You are signed out of todo-sso in this tab.')).toBeTruthy();
+    expect(screen.queryByText(/ended here and at your identity provider/)).toBeNull();
   });
 });

@@ -7,6 +7,7 @@ import { Loading } from '../ui/states.js';
 import { SignedOutPage } from './SignedOutPage.js';
 import { type BrowserSession, resetSignInLoopGuard, signInRefusedByApi } from './session-port.js';
 import { describeSignInError } from './sign-in-error.js';
+import { signedOutAtProvider } from './sign-out-state.js';
 import { pendingStepUp, stepUpFailed } from './step-up.js';
 import { holdDpopKey } from './unfinished-sign-in.js';
 import { useSilentRenewal } from './use-silent-renewal.js';
@@ -50,6 +51,7 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
         signedOut={signedOut}
         signedOutElsewhere={signedOutElsewhere}
         idpSessionMayRemain={signedOut && idpWasUnreachable()}
+        signedOutAtProvider={signedOut && signedOutAtProvider()}
         busy={auth.activeNavigator === 'signinRedirect'}
         error={signInErrorText(auth, resume === 'done', session)}
         onSignIn={signIn}

@@ -3,6 +3,7 @@ export function SignedOutPage({
   signedOut,
   signedOutElsewhere = false,
   idpSessionMayRemain = false,
+  signedOutAtProvider = false,
   busy,
   error,
   onSignIn,
@@ -12,6 +13,8 @@ export function SignedOutPage({
   signedOutElsewhere?: boolean;
   /** Signed out in this tab, but the identity provider could not be told. */
   idpSessionMayRemain?: boolean;
+  /** The identity provider came back from this tab's sign-out request: its session ended too. */
+  signedOutAtProvider?: boolean;
   busy: boolean;
   error?: string | undefined;
   onSignIn: () => void;
@@ -42,9 +45,11 @@ export function SignedOutPage({
           </p>
         ) : (
           <p className="welcome__lead">
-            {signedOut
-              ? 'Your session has ended here and at your identity provider. See you soon.'
-              : 'Your todos, behind your organisation’s single sign-on.'}
+            {!signedOut
+              ? 'Your todos, behind your organisation’s single sign-on.'
+              : signedOutAtProvider
+                ? 'Your session has ended here and at your identity provider. See you soon.'
+                : 'You are signed out of todo-sso in this tab.'}
           </p>
         )}
         {error ? (

@@ -116,8 +116,8 @@ function checkTokenResponses(client: OidcClient, expected: Expected): void {
   };
 }
 
-/** 128 random bits, base64url. */
-function randomNonce(): string {
+/** 128 random bits, base64url (a `nonce`, a sign-out `state`). */
+export function randomNonce(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return btoa(String.fromCharCode(...bytes))
     .replace(/\+/g, '-')
