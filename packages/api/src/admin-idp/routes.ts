@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import { ownerOf, principalOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
-import { changeAuditReadBack, record } from './change.js';
+import { changeAuditReadBack, madeButNotRecorded, recordMade } from './change.js';
 import {
   IdpRoleParams,
   IdpSessions,
@@ -172,8 +172,12 @@ function resetPasswordRoute(app: App, context: AppContext): void {
       },
     },
     async (request) => {
-      await context.idpAdmin.require().resetPassword(request.params.id, request.body.password);
-      await record(context, request, 'idp.password.reset', request.params.id);
+      const { id } = request.params;
+      await context.idpAdmin.require().resetPassword(id, request.body.password);
+      await recordMade(context, request, 'The temporary password was set', {
+        action: 'idp.password.reset',
+        id,
+      });
       return { temporary: true as const };
     },
   );
@@ -230,9 +234,21 @@ function endSessionsRoute(app: App, context: AppContext): void {
         requestId: request.id,
         at: clock.now(),
       };
-      const stored = await revocations.revokeSubjectAt([service.target.issuer], id, (save) =>
-        writeAndAudit(context.db, entry, save),
-      );
+      const stored = await revocations
+        .revokeSubjectAt([service.target.issuer], id, (save) =>
+          writeAndAudit(context.db, entry, save),
+        )
+        .catch((error: unknown) => {
+          // The IdP's part is done; the refusal here and its record are one transaction, which
+          // failed, and repeating the request is safe.
+          throw madeButNotRecorded(
+            request,
+            error,
+            'Every session of the person was ended',
+            { action: entry.action, id },
+            'their current access tokens are not refused here yet, so end the sessions again',
+          );
+        });
       metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
       return {
         identityProvider: {
