@@ -89,3 +89,34 @@ export async function changeAuditReadBack(
   });
   return service.readBack(id, change.described);
 }
+
+/**
+ * After the IdP ended a person's sessions: their current access tokens refused at the API, on
+ * every instance, and the audit record, in one transaction. Its failure is answered with
+ * {@link madeButNotRecorded}: the IdP's part is done, and repeating the request is safe.
+ */
+export function refuseAndRecord(
+  context: AppContext,
+  request: FastifyRequest,
+  issuer: string,
+  id: string,
+) {
+  const entry = {
+    actor: ownerOf(principalOf(request)),
+    action: 'idp.sessions.end',
+    resource: `idp-user:${id}`,
+    requestId: request.id,
+    at: context.clock.now(),
+  };
+  return context.revocations
+    .revokeSubjectAt([issuer], id, (save) => writeAndAudit(context.db, entry, save))
+    .catch((error: unknown) => {
+      throw madeButNotRecorded(
+        request,
+        error,
+        'Every session of the person was ended',
+        { action: entry.action, id },
+        'their current access tokens are not refused here yet, so end the sessions again',
+      );
+    });
+}
