@@ -170,6 +170,43 @@ describe.skipIf(!postgresAvailable)('the PostgreSQL pool', () => {
       await pool.end();
     }
   });
+
+  it('sends BEGIN as a statement parsed once per connection, still usable after a failed write', async () => {
+    if (db.config.kind !== 'postgres') throw new Error('a PostgreSQL suite');
+    const pool = createPool(db.config.url);
+    const statement = {
+      sql: 'insert into owners (issuer, sub, username, last_seen_at) values ($1, $2, $3, $4) /* named-begin */',
+      parameters: ['https://idp.test/realms/begin', 'b1', 'b1', new Date().toISOString()],
+    };
+    prepareOnServer(statement.sql);
+    try {
+      // One after the other, so one connection (the pool reuses its most recently released).
+      await transactionOfOne(pool, statement);
+      // The same owner again: refused by the key, rolled back, the connection kept.
+      await expect(transactionOfOne(pool, statement)).rejects.toMatchObject({ code: '23505' });
+      statement.parameters[1] = 'b2';
+      await transactionOfOne(pool, statement);
+      const client = await pool.connect();
+      try {
+        const { rows } = await client.query(
+          "select name from pg_prepared_statements where statement = 'BEGIN'",
+        );
+        expect(rows).toEqual([{ name: 'todo_sso_begin' }]);
+        expect(pool.totalCount).toBe(1);
+      } finally {
+        client.release();
+      }
+      const owners = await db.kysely
+        .selectFrom('owners')
+        .select('sub')
+        .where('issuer', '=', 'https://idp.test/realms/begin')
+        .orderBy('sub')
+        .execute();
+      expect(owners).toEqual([{ sub: 'b1' }, { sub: 'b2' }]);
+    } finally {
+      await pool.end();
+    }
+  });
 });
 
 describe('the PostgreSQL pool when the server does not answer', () => {

@@ -72,6 +72,15 @@ export class Session {
   }
 
   /**
+   * Runs `work` while no other `todo` command changes this folder's sessions: every refresh,
+   * sign-in and sign-out holds the lock while it reads and writes the store, so a refresh that
+   * answers late cannot bring back a session signed out meanwhile, nor overwrite a new sign-in.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return withRefreshLock(this.settings.configDir, work);
+  }
+
+  /**
    * A valid access token: the stored one, or a silently refreshed one when it expires within
    * 30 s or is `refused` (the API answered 401 to it). The refresh happens under a lock shared by
    * every `todo` command, after reading the store again: a command that waited finds the tokens
@@ -82,7 +91,7 @@ export class Session {
       s.accessToken !== refused && s.expiresAt - REFRESH_MARGIN_MS > this.io.now();
     const stored = this.signedIn();
     if (usable(stored)) return stored.accessToken;
-    return withRefreshLock(this.settings.configDir, async () => {
+    return this.exclusive(async () => {
       const current = this.signedIn();
       if (usable(current)) return current.accessToken;
       return this.refreshed(current);

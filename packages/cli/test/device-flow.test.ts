@@ -154,6 +154,18 @@ describe('todo login: the device grant as RFC 8628 describes it', () => {
     expect((third?.at ?? 0) - (second?.at ?? 0)).toBeGreaterThanOrEqual(1950);
   });
 
+  it('stops when the code expires even when the interval is longer than its lifetime (§3.2)', async () => {
+    setUp([pending], (base) => ({ ...rfcDevice(base), expires_in: 2, interval: 3600 }));
+    const started = Date.now();
+    const result = await login();
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(
+      /todo login: The code expired before it was approved; run todo login again$/,
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(provider.seen).toEqual([]);
+  });
+
   it('refuses a device authorization response without a usable verification URI or lifetime (§3.2)', async () => {
     for (const broken of [
       (base: string) => ({ ...rfcDevice(base), verification_uri: undefined }),

@@ -1,6 +1,6 @@
 import type { CompiledQuery, Insertable, QueryCreator } from 'kysely';
 import { sql } from 'kysely';
-import { compileOnce } from '../db/compiled.js';
+import { compileTemplate } from '../db/compiled.js';
 import type { Db } from '../db/database.js';
 import type { Owner, Schema } from '../db/schema.js';
 import { auditRow } from '../repositories/audit.js';
@@ -69,10 +69,11 @@ export async function writeAndAudit<T>(
   if (db.transactionOfOne !== undefined && typeof change !== 'function') {
     const { result } = change;
     if (result === undefined || result === false) return result;
-    const entry = auditEntry(record, result as Exclude<T, undefined | false>, now);
-    const owner = profile && ownerRow(profile, now);
+    const at = now.toISOString();
+    const entry = auditEntry(record, result as Exclude<T, undefined | false>, now, at);
+    const owner = profile && ownerRow(profile, now, at);
     const statement = auditStatement(db, change, owner !== undefined);
-    await db.transactionOfOne(statement(statementValues(change.row, entry, owner)));
+    await db.transactionOfOne(statement(change.row, entry, owner));
     return result;
   }
   return db.kysely.transaction().execute(async (tx) => {
@@ -83,7 +84,7 @@ export async function writeAndAudit<T>(
     const owner = profile && ownerRow(profile, now);
     if (db.dialect === 'postgres') {
       const statement = auditStatement(db, planned, owner !== undefined);
-      await tx.executeQuery(statement(statementValues(planned?.row, entry, owner)));
+      await tx.executeQuery(statement(planned?.row, entry, owner));
       return result;
     }
     if (planned)
@@ -98,7 +99,12 @@ export async function writeAndAudit<T>(
 }
 
 /** The audit row of a write that returned `result`. */
-function auditEntry<T>(record: WriteRecord<T>, result: Exclude<T, undefined | false>, now: Date) {
+function auditEntry<T>(
+  record: WriteRecord<T>,
+  result: Exclude<T, undefined | false>,
+  now: Date,
+  at?: string,
+) {
   const { actor } = record;
   const resource =
     typeof record.resource === 'function' ? record.resource(result) : record.resource;
@@ -113,10 +119,16 @@ function auditEntry<T>(record: WriteRecord<T>, result: Exclude<T, undefined | fa
       requestId: record.requestId,
     },
     now,
+    at,
   );
 }
 
-type Statement = (values: Record<string, unknown>) => CompiledQuery<unknown>;
+/** The statement of one write with its values: the new row's, the audit record's, the owner's. */
+type Statement = (
+  row: object | undefined,
+  entry: object,
+  owner: object | undefined,
+) => CompiledQuery<unknown>;
 
 /** PostgreSQL's audit statements compiled once, per database and shape. */
 const auditStatements = new WeakMap<Db, Map<string, Statement>>();
@@ -141,7 +153,7 @@ function auditStatement(
   const key = `${planned?.into} ${columns.join(',')} ${withOwner}`;
   let statement = shapes.get(key);
   if (statement === undefined) {
-    statement = compileOnce<unknown, string>((param) => {
+    const template = compileTemplate<unknown, string>((param) => {
       const named = (prefix: string, names: readonly string[]) =>
         Object.fromEntries(names.map((name) => [name, param(`${prefix}${name}`)]));
       let q = db.kysely as QueryCreator<Schema>;
@@ -161,19 +173,45 @@ function auditStatement(
       }
       return q.insertInto('audit_log').values(named('a.', AUDIT_COLUMNS) as never);
     });
+    statement = valuesInOrder(template);
     shapes.set(key, statement);
   }
   return statement;
 }
 
+/**
+ * A compiled `auditStatement` given its values straight from the row, the audit record and the
+ * owner's row: each parameter read from the object its name's prefix names (`r.`, `a.`, `o.`),
+ * in the statement's order, without an intermediate object of prefixed names (on PostgreSQL a
+ * write's one statement has about 26 values: the prefixed keys, one object per write).
+ */
+function valuesInOrder(template: ReturnType<typeof compileTemplate<unknown, string>>): Statement {
+  let order: { readonly from: number[]; readonly keys: string[] } | undefined;
+  const SOURCES = ['r.', 'a.', 'o.'];
+  return (row, entry, owner) => {
+    const { query, slots } = template();
+    if (order === undefined) {
+      const from: number[] = [];
+      const keys: string[] = [];
+      for (const slot of slots) {
+        const source = 'name' in slot ? SOURCES.indexOf(slot.name.slice(0, 2)) : -1;
+        from.push(source);
+        keys.push(source === -1 ? '' : (slot as { name: string }).name.slice(2));
+      }
+      order = { from, keys };
+    }
+    const sources = [row, entry, owner] as (Record<string, unknown> | undefined)[];
+    const parameters: unknown[] = new Array(slots.length);
+    for (let i = 0; i < slots.length; i += 1) {
+      const source = order.from[i] as number;
+      parameters[i] =
+        source === -1
+          ? (slots[i] as { value: unknown }).value
+          : sources[source]?.[order.keys[i] as string];
+    }
+    return { ...query, parameters };
+  };
+}
+
 const OWNER_COLUMNS = ['issuer', 'sub', 'username', 'email', 'department', 'last_seen_at'];
 const AUDIT_COLUMNS = Object.keys(auditRow({ action: '', outcome: 'success' }, new Date(0)));
-
-/** The named values of an `auditStatement`. */
-function statementValues(row: object | undefined, entry: object, owner: object | undefined) {
-  const values: Record<string, unknown> = {};
-  if (row) for (const [name, value] of Object.entries(row)) values[`r.${name}`] = value;
-  for (const [name, value] of Object.entries(entry)) values[`a.${name}`] = value;
-  if (owner) for (const [name, value] of Object.entries(owner)) values[`o.${name}`] = value;
-  return values;
-}

@@ -2,7 +2,7 @@ import type { Compilable, CompiledQuery } from 'kysely';
 import { prepareOnServer } from './postgres-pool.js';
 
 /** A parameter of the compiled statement: a named value given per call, or a fixed one. */
-type Slot<N extends string> = { readonly name: N } | { readonly value: unknown };
+export type Slot<N extends string> = { readonly name: N } | { readonly value: unknown };
 
 const MARKER = '\u0000todo-sso parameter:';
 
@@ -29,7 +29,32 @@ export function compileOnce<R, N extends string>(
   // biome-ignore lint/suspicious/noExplicitAny: a placeholder stands in for values of any column type
   build: (param: (name: N) => any) => Compilable<R>,
 ): (values: Readonly<Record<N, unknown>>) => CompiledQuery<R> {
-  let compiled: { query: CompiledQuery<R>; slots: readonly Slot<N>[] } | undefined;
+  const template = compileTemplate(build);
+  return (values) => {
+    const { query, slots } = template();
+    const parameters = slots.map((slot) => ('name' in slot ? values[slot.name] : slot.value));
+    return { ...query, parameters };
+  };
+}
+
+/** A statement compiled once: its query and, per bound parameter, its name or fixed value. */
+export interface CompiledTemplate<R, N extends string> {
+  readonly query: CompiledQuery<R>;
+  readonly slots: readonly Slot<N>[];
+}
+
+/**
+ * `compileOnce`'s first step alone: the statement built and compiled at the first call (and
+ * marked for `prepareOnServer`), then the same `{ query, slots }` every time, for a caller that
+ * fills the parameters itself (`slots[i]` says what `query.parameters[i]` is).
+ *
+ * @throws {TypeError} as `compileOnce` does.
+ */
+export function compileTemplate<R, N extends string>(
+  // biome-ignore lint/suspicious/noExplicitAny: a placeholder stands in for values of any column type
+  build: (param: (name: N) => any) => Compilable<R>,
+): () => CompiledTemplate<R, N> {
+  let compiled: CompiledTemplate<R, N> | undefined;
   const prepare = () => {
     const names = new Map<string, N>();
     const query = build((name) => {
@@ -47,10 +72,8 @@ export function compileOnce<R, N extends string>(
     prepareOnServer(query.sql);
     return { query, slots };
   };
-  return (values) => {
+  return () => {
     compiled ??= prepare();
-    const { query, slots } = compiled;
-    const parameters = slots.map((slot) => ('name' in slot ? values[slot.name] : slot.value));
-    return { ...query, parameters };
+    return compiled;
   };
 }

@@ -128,7 +128,16 @@ export async function firstRow<R>(
   }
 }
 
-type Wire = { parse(m: object): void; bind(m: object): void; execute(m: object): void };
+type Wire = {
+  parse(m: object): void;
+  bind(m: object): void;
+  execute(m: object): void;
+  /** node-postgres's record of the names this connection has parsed (text by name). */
+  parsedStatements: Record<string, string>;
+};
+
+/** `BEGIN` as a named statement of each connection (see `beginWith`). */
+const BEGIN_NAME = 'todo_sso_begin';
 type QueryClass = new (
   text: string,
   values: unknown[],
@@ -144,11 +153,12 @@ let BeginQuery: QueryClass | undefined;
 interface BegunStatement {
   readonly answered: Promise<unknown>;
   /**
-   * Whether this batch carried the statement's named `Parse`. node-postgres records a name as
-   * parsed on the first `ParseComplete` of the batch, which is `BEGIN`'s: when the statement's
-   * own `Parse` then fails (a lock wait cut by `statement_timeout`, a cancel), the connection
-   * believes a statement prepared that the server never stored, and every later use of it
-   * fails (SQLSTATE 26000). Such a connection is not reused.
+   * Whether this batch carried a named `Parse` (the statement's, or `BEGIN`'s first on this
+   * connection). node-postgres records the statement's name as parsed on the first
+   * `ParseComplete` of the batch, which is `BEGIN`'s, and `BEGIN`'s name is recorded when it is
+   * sent: when the batch then fails (a lock wait cut by `statement_timeout`, a cancel), the
+   * connection may believe a statement prepared that the server never stored, and every later
+   * use of it would fail (SQLSTATE 26000). Such a connection is not reused.
    */
   parsesName: boolean;
 }
@@ -159,7 +169,10 @@ interface BegunStatement {
  * block that outlives the Sync). If `BEGIN` or the statement fails, the server skips to the
  * Sync and the query rejects; the transaction block, if opened, waits for its `ROLLBACK`.
  * Always sent as extended query (never the simple protocol, which would drop the `BEGIN`); a
- * statement marked by `prepareOnServer` keeps its name.
+ * statement marked by `prepareOnServer` keeps its name. `BEGIN` itself is a named statement
+ * (§55.2.3), parsed by the first batch on each connection and then only bound and executed,
+ * as pgbench's `--protocol=prepared` sends it: the server no longer parses and discards an
+ * unnamed `BEGIN` on every write.
  */
 function beginWith(client: pg.PoolClient, { sql, parameters }: QueuedStatement): BegunStatement {
   const driver = loadPg();
@@ -169,10 +182,15 @@ function beginWith(client: pg.PoolClient, { sql, parameters }: QueuedStatement):
       return true;
     }
     override prepare(connection: Wire): void {
+      const parsesBegin = connection.parsedStatements[BEGIN_NAME] === undefined;
       if (this.begun !== undefined)
-        this.begun.parsesName = this.name !== undefined && !this.hasBeenParsed(connection);
-      connection.parse({ text: 'BEGIN' });
-      connection.bind({});
+        this.begun.parsesName =
+          parsesBegin || (this.name !== undefined && !this.hasBeenParsed(connection));
+      if (parsesBegin) {
+        connection.parse({ name: BEGIN_NAME, text: 'BEGIN' });
+        connection.parsedStatements[BEGIN_NAME] = 'BEGIN';
+      }
+      connection.bind({ statement: BEGIN_NAME });
       connection.execute({});
       super.prepare(connection);
     }

@@ -17,11 +17,11 @@ export interface AuditInput {
   requestId?: string | undefined;
 }
 
-/** The `audit_log` row of one record. */
-export function auditRow(input: AuditInput, now: Date) {
+/** The `audit_log` row of one record (`at`: `now` as ISO 8601, when the caller has it already). */
+export function auditRow(input: AuditInput, now: Date, at = now.toISOString()) {
   return {
     id: randomUUID(),
-    at: now.toISOString(),
+    at,
     actor_issuer: input.actor?.issuer ?? null,
     actor_sub: input.actor?.subject ?? null,
     actor_client: input.client ?? null,

@@ -32,15 +32,15 @@ const staleLastSeen: Record<DialectName, RawBuilder<boolean>> = {
   sqlite: sql<boolean>`owners.last_seen_at < strftime('%Y-%m-%dT%H:%M:%fZ', excluded.last_seen_at, ${sql.raw(`'-${LAST_SEEN_PRECISION_MINUTES} minutes'`)})`,
 };
 
-/** The `owners` row of a profile seen at `now`. */
-export function ownerRow(profile: OwnerProfile, now: Date) {
+/** The `owners` row of a profile seen at `now` (`at`: the same as ISO 8601, when known). */
+export function ownerRow(profile: OwnerProfile, now: Date, at = now.toISOString()) {
   return {
     issuer: profile.issuer,
     sub: profile.subject,
     username: profile.username,
     email: profile.email,
     department: profile.department,
-    last_seen_at: now.toISOString(),
+    last_seen_at: at,
   };
 }
 

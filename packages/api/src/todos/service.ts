@@ -211,7 +211,7 @@ export class TodoService {
     const now = clock.now();
     const list = listId ?? (await this.#lists.ensureDefault(profile, now));
     const row = newTodoRow(db, profile, list, input, now);
-    const record = { ...this.#record(caller, 'todo.create', `todo:${row.id}`), at: now };
+    const record = { ...this.#record(caller, 'todo.create', `todo:${row.id}`, profile), at: now };
     const todo = toTodo(row);
     // The person's own default list: they stay its owner, and it is never deleted.
     if (listId === undefined)
@@ -229,9 +229,14 @@ export class TodoService {
     throw new ApiError('not_found', 'No such list');
   }
 
-  #record(caller: TodoCaller, action: string, resource: string) {
+  #record(
+    caller: TodoCaller,
+    action: string,
+    resource: string,
+    actor = profileOf(caller.principal),
+  ) {
     return {
-      actor: profileOf(caller.principal),
+      actor,
       client: caller.recordClient ? caller.principal.clientId : undefined,
       action,
       resource,

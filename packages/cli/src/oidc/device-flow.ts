@@ -117,8 +117,9 @@ export async function deviceLogin(
     typeof device.interval === 'number' && device.interval > 0 ? device.interval : 5;
   const deadline = io.now() + device.expires_in * 1000;
   for (;;) {
-    await io.sleep(intervalSec * 1000);
-    if (io.now() > deadline)
+    // §3.2 `expires_in`: never wait past the code's lifetime, however long the interval.
+    await io.sleep(Math.min(intervalSec * 1000, Math.max(0, deadline - io.now())));
+    if (io.now() >= deadline)
       throw new CliError(
         'login_failed',
         'The code expired before it was approved; run todo login again',
