@@ -19,7 +19,7 @@ export const login: Command = {
     const session = ctx.session();
     const metadata = await session.metadata();
     const tokens = await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope);
-    const store = session.save(tokens);
+    const store = await session.exclusive(async () => session.save(tokens));
     // Remember where we signed in (no secrets), so later commands need no flags.
     writePrivateFile(
       settings.configDir,
@@ -81,19 +81,20 @@ export const logout: Command = {
   summary: 'end the session at the identity provider and forget the tokens',
   async run(ctx) {
     const session = ctx.session();
-    const stored = session.load();
+    // Forgotten first, whatever the provider then says or fails to say: a sign-out never leaves
+    // usable tokens behind (an error from the provider is still reported). Under the lock, so a
+    // refresh under way finishes first and its new refresh token is the one revoked, and none
+    // starts from the old tokens afterwards.
+    const stored = await session.exclusive(async () => {
+      const current = session.load();
+      if (current !== undefined) session.remove();
+      return current;
+    });
     if (stored === undefined) {
       ctx.print({ signedOut: true, wasSignedIn: false }, () => 'Not signed in.');
       return;
     }
-    let outcome: LogoutOutcome;
-    try {
-      outcome = await signOutAtProvider(ctx, session, stored);
-    } finally {
-      // Forgotten whatever the provider said or failed to say: a sign-out never leaves usable
-      // tokens behind (an error from the provider is still reported, after this).
-      session.remove();
-    }
+    const outcome: LogoutOutcome = await signOutAtProvider(ctx, session, stored);
     ctx.print({ signedOut: true, ...outcome }, () =>
       outcome.sessionEnded
         ? 'Signed out: the session at the identity provider has ended.'
