@@ -40,8 +40,11 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
     const signIn = () => {
       resetSignInLoopGuard();
       setSignedOutElsewhere(false);
+      // The whole address (`/?list=…`, `/admin/todos?owner=…`); `safeReturnTo` checks it again
+      // on the way back, so only a path of this app is ever restored.
+      const here = path + window.location.search + window.location.hash;
       const state: SignInState = {
-        returnTo: path === SIGNED_OUT_PATH || path === CALLBACK_PATH ? '/' : path,
+        returnTo: path === SIGNED_OUT_PATH || path === CALLBACK_PATH ? '/' : here,
       };
       void auth.signinRedirect({ state });
     };

@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
+
+/**
+ * The lock that keeps two `todo` commands from redeeming one refresh token, left behind by a
+ * command that was killed while it held it (Ctrl-C during a refresh: no `finally` runs). The
+ * next command must not wait for it and then fail; it takes the lock over once its owner is
+ * gone. The provider is a real HTTP server.
+ */
+let server: Server;
+let issuer: string;
+let dir: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', issuer).pathname;
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify(
+          path === '/.well-known/openid-configuration'
+            ? { issuer, token_endpoint: `${issuer}/token` }
+            : { access_token: 'fresh', token_type: 'Bearer', expires_in: 300 },
+        ),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  dir = await mkdtemp(join(tmpdir(), 'todo-lock-'));
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the refresh lock of a command that was killed', () => {
+  it('is taken over at once, not waited for', async () => {
+    const session = {
+      issuer,
+      clientId: 'todo-cli',
+      accessToken: 'expired',
+      refreshToken: 'refresh-1',
+      expiresAt: Date.now() - 1000,
+    };
+    await writeFile(
+      join(dir, 'sessions.json'),
+      JSON.stringify({ [`todo-cli@${issuer}`]: session }),
+      {
+        mode: 0o600,
+      },
+    );
+    // A process that has exited: its pid names nobody now.
+    const dead = Number(
+      execFileSync(process.execPath, ['-p', 'process.pid'], { encoding: 'utf8' }),
+    );
+    await writeFile(join(dir, '.refresh.lock'), `${dead} 0123456789abcdef`, { mode: 0o600 });
+    const out: string[] = [];
+    const err: string[] = [];
+    const started = Date.now();
+    const code = await main(['token'], {
+      out: (text) => out.push(text),
+      err: (text) => err.push(text),
+      env: {
+        TODO_CONFIG_DIR: dir,
+        TODO_ISSUER: issuer,
+        TODO_API_URL: 'http://127.0.0.1:9',
+        TODO_TOKEN_STORE: 'file',
+      },
+      fetch: (...a) => globalThis.fetch(...a),
+      now: Date.now,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      openBrowser: async () => false,
+    });
+    expect([code, err.join('\n'), out.join('\n')]).toEqual([0, '', 'fresh']);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(existsSync(join(dir, '.refresh.lock'))).toBe(false);
+  });
+});
