@@ -41,8 +41,31 @@ export class Session {
     return this.metadataPromise;
   }
 
+  /**
+   * The token file, when the keyring is in use by choice of `auto`: a session may be there all
+   * the same — the keyring refused it at sign-in (the Windows Credential Manager keeps at most
+   * 2560 bytes) or it was stored with TODO_TOKEN_STORE=file.
+   */
+  private fileBesideKeyring(): FileStore | undefined {
+    return this.settings.store === 'auto' && this.store.kind === 'keyring'
+      ? new FileStore(this.settings.configDir)
+      : undefined;
+  }
+
   load(): StoredSession | undefined {
-    return this.store.load(this.key);
+    const stored = this.store.load(this.key);
+    if (stored !== undefined) return stored;
+    const file = this.fileBesideKeyring();
+    let kept: StoredSession | undefined;
+    try {
+      kept = file?.load(this.key);
+    } catch {
+      // A token file that is not private is not used (readPrivateFile): no session there.
+    }
+    if (file === undefined || kept === undefined) return undefined;
+    // This session lives in the file: refreshes are kept there and sign-out removes it there.
+    this.opened = { store: file, keyringUnavailable: 'the session is kept in the file' };
+    return kept;
   }
 
   /** Keeps tokens; a keyring that refuses them (too large, locked) falls back to the file. */
@@ -62,13 +85,23 @@ export class Session {
         `The keyring refused the tokens (${(e as Error).message}); using ${file.description}`,
       );
       file.save(this.key, session);
+      // An older session's entry would be read before the file: it goes.
+      this.store.remove(this.key);
       this.opened = { store: file, keyringUnavailable: (e as Error).message };
       return file;
     }
   }
 
+  /** Forgets the session wherever it is kept: the store in use, and the file beside a keyring. */
   remove(): boolean {
-    return this.store.remove(this.key);
+    const removed = this.store.remove(this.key);
+    let alsoInFile = false;
+    try {
+      alsoInFile = this.fileBesideKeyring()?.remove(this.key) ?? false;
+    } catch {
+      // A token file that is not private was never used (see load).
+    }
+    return removed || alsoInFile;
   }
 
   /**
