@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { writeAndAudit } from '../src/audit/write-and-audit.js';
 import { toIso } from '../src/db/database.js';
@@ -8,7 +9,13 @@ import {
   ownerRepository,
 } from '../src/repositories/owners.js';
 import { newTodoRow, toTodo } from '../src/todos/repository.js';
-import { drivers, rowCount, useMigratedDb } from './support/databases.js';
+import {
+  drivers,
+  postgresAvailable,
+  postgresDatabase,
+  rowCount,
+  useMigratedDb,
+} from './support/databases.js';
 
 const issuer = 'https://idp.test/realms/a';
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
@@ -107,5 +114,48 @@ describe.each(drivers)('owners.last_seen_at on $driver', ({ skip, create }) => {
     await writers['new todo'](profile, at(1));
     expect(await rowCount(db, 'audit_log')).toBe(before + 2);
     expect(await rowCount(db, 'todos')).toBeGreaterThanOrEqual(2);
+  });
+});
+
+/**
+ * PostgreSQL locks rows: recording an unchanged profile must not lock the person's `owners`
+ * row, or each of their writes waits for the one before it to commit (several tabs, an agent
+ * writing in parallel).
+ */
+describe.skipIf(!postgresAvailable)('a new todo and the owners row on PostgreSQL', () => {
+  const db = useMigratedDb({ skip: !postgresAvailable, create: postgresDatabase });
+
+  const newTodo = async (profile: OwnerProfile, now: Date) => {
+    const list = await listRepository(db).ensureDefault(profile, now);
+    const row = newTodoRow(db, profile, list, { title: 't' }, now);
+    const record = { actor: profile, action: 'todo.create', resource: `todo:${row.id}` };
+    await writeAndAudit(
+      db,
+      { ...record, requestId: 'r', at: now },
+      { into: 'todos', row, result: toTodo(row) },
+    );
+  };
+
+  it('does not wait for another transaction holding an unchanged owners row', async () => {
+    const sub = 'sub-busy';
+    const profile = { issuer, subject: sub, username: 'finn', email: null, department: null };
+    await newTodo(profile, at(0));
+    const before = await rowCount(db, 'audit_log');
+    const outcome = await db.kysely.connection().execute(async (connection) => {
+      // Another transaction holds the row (as a write of the same person that locks it would).
+      await sql`begin`.execute(connection);
+      await sql`select 1 from owners where issuer = ${issuer} and sub = ${sub} for update`.execute(
+        connection,
+      );
+      try {
+        const written = newTodo(profile, at(1)).then(() => 'written');
+        const waiting = new Promise((resolve) => setTimeout(() => resolve('waiting'), 2_000));
+        return await Promise.race([written, waiting]);
+      } finally {
+        await sql`commit`.execute(connection);
+      }
+    });
+    expect(outcome).toBe('written');
+    expect(await rowCount(db, 'audit_log')).toBe(before + 1);
   });
 });

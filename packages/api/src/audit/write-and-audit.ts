@@ -4,7 +4,12 @@ import { compileTemplate } from '../db/compiled.js';
 import type { Db } from '../db/database.js';
 import type { Owner, Schema } from '../db/schema.js';
 import { auditRow } from '../repositories/audit.js';
-import { type OwnerProfile, ownerRow, upsertOwner } from '../repositories/owners.js';
+import {
+  type OwnerProfile,
+  ownerRow,
+  recordOwnerParts,
+  upsertOwner,
+} from '../repositories/owners.js';
 
 type Tx = Db['kysely'];
 
@@ -50,7 +55,8 @@ export interface NewRow<T, K extends keyof Schema = keyof Schema> {
  *
  * On PostgreSQL the profile upsert and the audit insert are one statement (data-modifying
  * `WITH`, PostgreSQL 15 §7.8.4), and so is a `NewRow` insert with them: one round trip fewer
- * per write. That statement is compiled once per shape and runs as a named prepared statement
+ * per write. The profile is recorded without locking an unchanged `owners` row
+ * (`recordOwnerParts`), so one person's concurrent writes do not wait for each other. That statement is compiled once per shape and runs as a named prepared statement
  * (`compileOnce`). The explicit transaction is kept on purpose: a connection lost before
  * `COMMIT` stores nothing, where a single autocommitted statement could be stored with its
  * answer lost. A `NewRow` write, known whole before it starts, is built before a connection is
@@ -159,9 +165,9 @@ function auditStatement(
       let q = db.kysely as QueryCreator<Schema>;
       if (withOwner) {
         const owner = named('o.', OWNER_COLUMNS) as ReturnType<typeof ownerRow>;
-        q = q.with('owner', (c) =>
-          upsertOwner(c, db.dialect, owner).returning('sub'),
-        ) as unknown as typeof q;
+        const parts = (c: unknown) => recordOwnerParts(c as QueryCreator<Schema>, owner);
+        q = q.with('owner', (c) => parts(c).inserted.returning('sub')) as unknown as typeof q;
+        q = q.with('seen', (c) => parts(c).refreshed.returning('sub')) as unknown as typeof q;
       }
       if (planned) {
         q = q.with('written', (c) =>

@@ -79,6 +79,46 @@ export function upsertOwner(
     );
 }
 
+/**
+ * `upsertOwner` for PostgreSQL as two parts of one statement, for a data-modifying `WITH`
+ * (PostgreSQL 15 §7.8.4): a new person's row inserted (`ON CONFLICT DO NOTHING`), and an
+ * existing one updated only when the profile changed or `last_seen_at` is stale, by the same
+ * rules. The difference is the lock: `ON CONFLICT DO UPDATE` locks the existing row even when
+ * its `WHERE` leaves it unchanged (PostgreSQL 15, INSERT, "condition"), a lock held until the
+ * write commits, so one person's concurrent writes queued behind each other's `COMMIT`; here an
+ * unchanged row is only read. Both parts see the statement's one snapshot: the update never
+ * sees the row the insert adds. Two first writes of one person at once: the second inserts
+ * nothing (it waits for the first's key) and finds no row to update, so its profile, when it
+ * differs, is written by the person's next write.
+ */
+export function recordOwnerParts(db: QueryCreator<Schema>, row: ReturnType<typeof ownerRow>) {
+  const at = sql<string>`cast(${row.last_seen_at} as timestamptz)`;
+  return {
+    inserted: db
+      .insertInto('owners')
+      .values(row)
+      .onConflict((oc) => oc.columns(['issuer', 'sub']).doNothing()),
+    refreshed: db
+      .updateTable('owners')
+      .set({
+        username: row.username,
+        email: row.email,
+        department: row.department,
+        last_seen_at: row.last_seen_at,
+      })
+      .where('issuer', '=', row.issuer)
+      .where('sub', '=', row.sub)
+      .where((eb) =>
+        eb.or([
+          eb('owners.username', 'is distinct from', row.username),
+          eb('owners.email', 'is distinct from', row.email),
+          eb('owners.department', 'is distinct from', row.department),
+          sql<boolean>`owners.last_seen_at < ${at} - ${sql.raw(`interval '${LAST_SEEN_PRECISION_MINUTES} minutes'`)}`,
+        ]),
+      ),
+  };
+}
+
 /** Owners and the aggregate queries over them. */
 export function ownerRepository(db: Db) {
   const k = db.kysely;
