@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
@@ -251,5 +252,36 @@ describe('admin routes for the identity provider: a change is audited once it is
     const gina = await call(direct, 'GET', '/admin/idp/users?search=gina');
     expect(gina.json().items).toHaveLength(1);
     expect((await bobOf())?.permissions).toContain('users:manage');
+  });
+
+  it('says a change was made when its audit record cannot be written, and never that it failed', async () => {
+    const { kysely } = direct.context.db;
+    const bob = await bobOf();
+    await sql`CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log refused'); END`.execute(
+      kysely,
+    );
+    try {
+      const answers = [
+        await call(direct, 'POST', '/admin/idp/users', { username: 'ivy' }),
+        await call(direct, 'PUT', `/admin/idp/users/${bob?.id}/roles/reports:generate`),
+        await call(direct, 'POST', `/admin/idp/users/${bob?.id}/reset-password`, {
+          password: 'another-temporary-one',
+        }),
+        await call(direct, 'POST', `/admin/idp/users/${bob?.id}/logout`),
+      ];
+      for (const res of answers) {
+        expect(res.statusCode, res.body).toBe(500);
+        expect(res.json().detail, res.body).toMatch(/at the identity provider/);
+        expect(res.json().detail, res.body).toMatch(/audit record could not be written/);
+        expect(res.json().detail, res.body).not.toMatch(/unexpected/);
+      }
+      expect(answers[0]?.json().detail).toMatch(/^The user ivy was made/);
+      expect(answers[3]?.json().detail).toMatch(/ended/);
+    } finally {
+      await sql`DROP TRIGGER refuse_audit`.execute(kysely);
+    }
+    // The user was created: repeating the request would only be told it is taken.
+    const ivy = await call(direct, 'GET', '/admin/idp/users?search=ivy');
+    expect(ivy.json().items).toHaveLength(1);
   });
 });

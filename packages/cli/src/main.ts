@@ -83,9 +83,14 @@ function guarded(io: Io): Io {
 export async function main(argv: readonly string[], given: Io): Promise<number> {
   const io = guarded(given);
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    // A usage error like any other: on standard error, exit 2.
+    io.err(help());
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.out(help());
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   const command = COMMANDS[name];
   if (command === undefined) {

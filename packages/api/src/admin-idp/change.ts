@@ -1,6 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { writeAndAudit } from '../audit/write-and-audit.js';
 import type { AppContext } from '../context.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf } from '../routes/principal.js';
 import type { IdpAdminService, IdpUser } from './service.js';
 
@@ -16,6 +18,45 @@ export function record(
   const at = context.clock.now();
   const entry = { actor, action, resource: `idp-user:${id}`, detail, requestId: request.id, at };
   return writeAndAudit(context.db, entry, async () => true);
+}
+
+/**
+ * A failure after the IdP made a change (its audit record, the API's own part of it) as the
+ * answer: 503 when the database is unavailable, else 500, saying what was made, so that nobody
+ * takes it for a change that did not happen. The failure is logged with the change it concerns
+ * (never a password), for the record to be completed by hand.
+ */
+export function madeButNotRecorded(
+  request: FastifyRequest,
+  error: unknown,
+  made: string,
+  log: { action: string; id: string },
+  next = 'reload to see it before doing it again',
+): ApiError {
+  request.log.error(
+    { err: error, action: log.action, resource: `idp-user:${log.id}` },
+    'a change made at the identity provider has no audit record',
+  );
+  const down = isDatabaseUnavailable(error);
+  return new ApiError(
+    down ? 'unavailable' : 'internal_error',
+    `${made} at the identity provider, but its audit record could not be written${down ? ' (the database is unavailable)' : ''}: ${next}`,
+    { cause: error },
+  );
+}
+
+/** {@link record}, answering a failure with {@link madeButNotRecorded}. */
+export async function recordMade(
+  context: AppContext,
+  request: FastifyRequest,
+  made: string,
+  entry: { action: string; id: string; detail?: string | undefined },
+): Promise<void> {
+  try {
+    await record(context, request, entry.action, entry.id, entry.detail);
+  } catch (error) {
+    throw madeButNotRecorded(request, error, made, entry);
+  }
 }
 
 /** One change to a user at the IdP, as {@link changeAuditReadBack} makes it. */
@@ -41,6 +82,41 @@ export async function changeAuditReadBack(
 ): Promise<IdpUser> {
   const service = context.idpAdmin.require();
   const id = await change.make(service);
-  await record(context, request, change.action, id, change.detail);
+  await recordMade(context, request, `${change.described} was made`, {
+    action: change.action,
+    id,
+    detail: change.detail,
+  });
   return service.readBack(id, change.described);
+}
+
+/**
+ * After the IdP ended a person's sessions: their current access tokens refused at the API, on
+ * every instance, and the audit record, in one transaction. Its failure is answered with
+ * {@link madeButNotRecorded}: the IdP's part is done, and repeating the request is safe.
+ */
+export function refuseAndRecord(
+  context: AppContext,
+  request: FastifyRequest,
+  issuer: string,
+  id: string,
+) {
+  const entry = {
+    actor: ownerOf(principalOf(request)),
+    action: 'idp.sessions.end',
+    resource: `idp-user:${id}`,
+    requestId: request.id,
+    at: context.clock.now(),
+  };
+  return context.revocations
+    .revokeSubjectAt([issuer], id, (save) => writeAndAudit(context.db, entry, save))
+    .catch((error: unknown) => {
+      throw madeButNotRecorded(
+        request,
+        error,
+        'Every session of the person was ended',
+        { action: entry.action, id },
+        'their current access tokens are not refused here yet, so end the sessions again',
+      );
+    });
 }

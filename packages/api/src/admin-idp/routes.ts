@@ -1,11 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { writeAndAudit } from '../audit/write-and-audit.js';
 import { adminWork } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
-import { ownerOf, principalOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
-import { changeAuditReadBack, record } from './change.js';
+import { changeAuditReadBack, recordMade, refuseAndRecord } from './change.js';
 import {
   IdpRoleParams,
   IdpSessions,
@@ -172,8 +170,12 @@ function resetPasswordRoute(app: App, context: AppContext): void {
       },
     },
     async (request) => {
-      await context.idpAdmin.require().resetPassword(request.params.id, request.body.password);
-      await record(context, request, 'idp.password.reset', request.params.id);
+      const { id } = request.params;
+      await context.idpAdmin.require().resetPassword(id, request.body.password);
+      await recordMade(context, request, 'The temporary password was set', {
+        action: 'idp.password.reset',
+        id,
+      });
       return { temporary: true as const };
     },
   );
@@ -202,7 +204,7 @@ function listSessionsRoute(app: App, context: AppContext): void {
 
 /** `POST /admin/idp/users/{id}/logout`: ending a user's sessions at the IdP and the API. */
 function endSessionsRoute(app: App, context: AppContext): void {
-  const { revocations, metrics, clock } = context;
+  const { metrics } = context;
   app.post(
     '/admin/idp/users/:id/logout',
     {
@@ -223,16 +225,7 @@ function endSessionsRoute(app: App, context: AppContext): void {
       await service.logout(id);
       // The IdP's back-channel logout reaches the API too, but need not be configured or
       // delivered: refuse the person's current access tokens here, on every instance.
-      const entry = {
-        actor: ownerOf(principalOf(request)),
-        action: 'idp.sessions.end',
-        resource: `idp-user:${id}`,
-        requestId: request.id,
-        at: clock.now(),
-      };
-      const stored = await revocations.revokeSubjectAt([service.target.issuer], id, (save) =>
-        writeAndAudit(context.db, entry, save),
-      );
+      const stored = await refuseAndRecord(context, request, service.target.issuer, id);
       metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
       return {
         identityProvider: {

@@ -85,6 +85,11 @@ export const share: Command = {
   maxPositionals: 2,
   async run(ctx) {
     const [listArg, username] = ctx.positionals as [string, string | undefined];
+    const role = (ctx.values.role as string | undefined) ?? 'viewer';
+    if (role !== 'editor' && role !== 'viewer')
+      throw new CliError('usage', '--role must be editor or viewer');
+    if (username === undefined && (ctx.values.role !== undefined || ctx.values.remove))
+      throw new CliError('usage', `--role and --remove need a username; usage: ${share.usage}`);
     const list = await resolveList(ctx, listArg);
     const client = listsClient(ctx);
     try {
@@ -109,9 +114,6 @@ export const share: Command = {
         );
         return;
       }
-      const role = (ctx.values.role as string | undefined) ?? 'viewer';
-      if (role !== 'editor' && role !== 'viewer')
-        throw new CliError('usage', '--role must be editor or viewer');
       const member = unwrap(
         await client.PUT('/lists/{id}/members/{username}', {
           params: { path },
