@@ -129,3 +129,13 @@ describe('web server', () => {
     ).rejects.toThrow(TypeError);
   });
 });
+
+describe('the policy built into index.html', () => {
+  test('allows nothing the served header does not: each of its directives is the header’s', async () => {
+    const { BUILT_PAGE_POLICY } = await import('../vite.config.js');
+    // @ts-expect-error -- serve.mjs is plain JavaScript with JSDoc types, outside the TS program.
+    const { contentSecurityPolicy } = await import('../serve.mjs');
+    const header = new Set(String(contentSecurityPolicy(config)).split('; '));
+    for (const directive of BUILT_PAGE_POLICY.split('; ')) expect(header).toContain(directive);
+  });
+});
