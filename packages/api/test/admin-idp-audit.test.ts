@@ -23,10 +23,13 @@ async function flakyRelay(target: string) {
     loseAnswerOf: undefined as RegExp | undefined,
     tripped: false,
     seen: [] as string[],
+    /** The `Authorization` of every request that went through. */
+    credentials: new Set<string>(),
   };
   const server: Server = createServer((req: IncomingMessage, res) => {
     const path = req.url ?? '/';
     state.seen.push(`${req.method} ${path}`);
+    if (req.headers.authorization) state.credentials.add(req.headers.authorization);
     if (state.tripped && req.method === 'GET' && path.includes('/admin/')) {
       res.writeHead(503, { 'content-type': 'text/plain' }).end('upstream failing');
       return;
@@ -283,5 +286,14 @@ describe('admin routes for the identity provider: a change is audited once it is
     // The user was created: repeating the request would only be told it is taken.
     const ivy = await call(direct, 'GET', '/admin/idp/users?search=ivy');
     expect(ivy.json().items).toHaveLength(1);
+  });
+
+  it("calls the provider with the API's own service account, never with the admin's token", async () => {
+    expect(relay.state.credentials.size).toBeGreaterThan(1);
+    const sent = [...relay.state.credentials];
+    expect(sent.some((c) => c.includes(adminToken))).toBe(false);
+    // The client credentials grant (RFC 6749 §4.4: Basic), then the token it gave, only.
+    expect(sent.filter((c) => c.startsWith('Basic ')).length).toBeGreaterThan(0);
+    expect(sent.every((c) => /^(Basic|Bearer) /.test(c))).toBe(true);
   });
 });

@@ -124,6 +124,10 @@ describe('authPlugin on an encapsulated Fastify context', () => {
     const res = await app.inject({ method: 'GET', url: `/me?access_token=${token}` });
     expect(res.statusCode).toBe(400);
     expect(res.headers['www-authenticate']).toContain('error="invalid_request"');
+    // The challenge says what the problem body says: error_description is ASCII only (RFC 6750
+    // §3), so a message that needs anything else would reach the header mangled.
+    const { detail } = res.json() as { detail: string };
+    expect(res.headers['www-authenticate']).toContain(`error_description="${detail}"`);
   });
 
   test('never reads a token from a form body', async () => {

@@ -46,7 +46,7 @@ export function refuseQueryToken(query: unknown): void {
   if (query !== null && typeof query === 'object' && Object.hasOwn(query, 'access_token'))
     throw new AuthError(
       'request_invalid',
-      'Send the access token in the Authorization header, not in the query (RFC 6750 §2.1)',
+      'Send the access token in the Authorization header, not in the query (RFC 6750 section 2.1)',
     );
 }
 

@@ -36,8 +36,9 @@ function stored(user: RealmUser): StoredUser {
 /**
  * The realm's users as the running IdP knows them: the realm file is the seed, and changes made
  * through the admin API or at sign-in (an enrolled authenticator, a new password) are kept in
- * `$DATA_DIR/users.json` on top of it, so they survive a restart while the realm file stays as it
- * is. The realm's user maps are updated in place, so every reader sees the change at once.
+ * `users.json` of the IdP's data folder (`$DATA_DIR/idp` under `npm run idp` and `npm start`)
+ * on top of it, so they survive a restart while the realm file stays as it is. The realm's user
+ * maps are updated in place, so every reader sees the change at once.
  */
 export class UserDirectory {
   readonly #realm: Realm;
