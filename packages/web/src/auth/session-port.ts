@@ -62,8 +62,10 @@ async function credentialsFor(
 /**
  * A refresh the provider refused with `invalid_grant`: the refresh token is invalid, expired or
  * revoked (RFC 6749 §5.2), so the session ended there (sign-out elsewhere, back-channel logout,
- * an administrator, idle timeout). Anything else (no answer, a server error, a refused ID token)
- * leaves the session as it is.
+ * an administrator, idle timeout) and nothing this tab holds can renew it. `renew` then forgets
+ * the session (tokens and DPoP key, `removeUser`) at once, so the screen stops showing the
+ * person's data and the sign-in page says why, rather than waiting for the next click. Anything
+ * else (no answer, a server error, a refused ID token) leaves the session as it is.
  */
 function refreshRefused(error: unknown): boolean {
   return error instanceof ErrorResponse && error.error === 'invalid_grant';
@@ -111,10 +113,7 @@ export function createSessionPort(
       .catch(async (error: unknown) => {
         unreachable = isNoAnswer(error);
         if (refreshRefused(error)) {
-          // The session is over at the provider: nothing this tab holds can renew it again.
-          // Forget it (tokens and DPoP key) now, so the screen stops showing the person's data
-          // and the sign-in page says why, instead of waiting for the next click.
-          endedAtProvider = true;
+          endedAtProvider = true; // read by the sign-in page, shown once the user is removed
           await userManager.removeUser().catch(() => undefined);
         }
         return null;
