@@ -21,18 +21,28 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const NTP =
   'Synchronise the clocks of the identity provider and API hosts with NTP (timedatectl set-ntp true, or chrony); containers use their host’s clock.';
 
-function unreachable(issuer: ResolvedIssuer, url: string, error: unknown): Finding {
+function unreachable(
+  issuer: ResolvedIssuer,
+  url: string,
+  error: unknown,
+  what = 'The discovery document',
+): Finding {
+  const tls = /\(TLS: /.test(message(error));
+  const plainHttp = /ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG)/.test(message(error));
   return {
     code: 'discovery_unreachable',
     check: 'discovery',
     issuer: issuer.issuer,
-    summary: `The discovery document cannot be loaded: ${message(error)}.`,
+    summary: `${what} cannot be loaded: ${message(error)}.`,
     expected: `a JSON document at ${url}`,
     received: message(error),
     apiCode: 'idp_unavailable',
     fix: {
-      config:
-        'When the API reaches the provider at another address than the public issuer (Docker, Kubernetes), set OIDC_DISCOVERY_URL to that address, e.g. http://keycloak:8080.',
+      config: plainHttp
+        ? `The provider answers plain http where https was asked for: check the scheme and port of ${url}.`
+        : tls
+          ? 'The API does not trust the provider’s TLS certificate: give Node the certificate of the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or have the provider serve one for its host name from a public CA; never turn verification off.'
+          : 'When the API reaches the provider at another address than the public issuer (Docker, Kubernetes), set OIDC_DISCOVERY_URL to that address, e.g. http://keycloak:8080.',
       keycloak: 'The document is served at <issuer>/.well-known/openid-configuration.',
       authentik:
         'The document is served at /application/o/<slug>/.well-known/openid-configuration.',
@@ -134,7 +144,7 @@ export async function checkIssuer(
         findings.push(algorithmFinding(issuer, keys));
     } catch (e) {
       findings.push({
-        ...unreachable(issuer, jwksUri, e),
+        ...unreachable(issuer, jwksUri, e, 'The keys (JWKS)'),
         code: 'jwks_unreachable',
         check: 'keys',
         expected: `a JWKS at ${jwksUri}`,

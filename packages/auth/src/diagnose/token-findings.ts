@@ -70,15 +70,24 @@ function audienceFinding(issuer: ResolvedIssuer, claims: Claims): Finding {
         config: `OIDC_AUDIENCE=${[...issuer.audiences, ...received].join(',')} if that client is meant for this API.`,
       },
     };
+  // Audiences other than Keycloak's "account": the token is meant for some API, perhaps this one
+  // under another name than OIDC_AUDIENCE gives it.
+  const named = received.filter((a) => a !== 'account');
   return {
     ...base,
     code: 'audience_mapper_missing',
-    summary: `The token's audience is ${base.received}, not ${expected}: the client has no audience mapper for the API${received.includes('account') ? ' ("account" comes from Keycloak’s default roles scope)' : ''}.`,
+    summary:
+      named.length > 0
+        ? `The token's audience is ${base.received}, not ${expected}: either OIDC_AUDIENCE names this API differently from the provider, or the client has no audience mapper for ${expected}.`
+        : `The token's audience is ${base.received}, not ${expected}: the client has no audience mapper for the API${received.includes('account') ? ' ("account" comes from Keycloak’s default roles scope)' : ''}.`,
     fix: {
       keycloak: `Clients → <client> → Client scopes → <client>-dedicated → Add mapper → By configuration → Audience: Included Client Audience = ${issuer.audiences[0]}, Add to access token = On.`,
       authentik:
         'Authentik always sets aud to the client id: list the client ids in OIDC_AUDIENCE (e.g. todo-ui,todo-cli).',
-      config: 'Do not add "account" to OIDC_AUDIENCE: every token of the realm carries it.',
+      config:
+        named.length > 0
+          ? `If ${named.join(' or ')} is this API, set OIDC_AUDIENCE=${named[0]} (or add it: OIDC_AUDIENCE=${[...issuer.audiences, named[0]].join(',')}).`
+          : 'Do not add "account" to OIDC_AUDIENCE: every token of the realm carries it.',
     },
   };
 }

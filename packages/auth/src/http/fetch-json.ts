@@ -9,6 +9,35 @@ export class IdpHttpError extends Error {
   }
 }
 
+/**
+ * Why a request failed, from the network error under fetch's `TypeError` — the difference
+ * between a wrong address, a provider that is down and a certificate this host does not trust is
+ * the whole diagnosis. TLS failures say `TLS` and the reason (OpenSSL's words and code).
+ */
+function failure(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } })?.cause;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  if (code === undefined)
+    return typeof cause?.message === 'string' && cause.message !== ''
+      ? `failed (${cause.message.slice(0, 200)})`
+      : 'failed';
+  const plain: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    ENOTFOUND: 'host name not found',
+    EAI_AGAIN: 'host name not resolved',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+  };
+  if (plain[code] !== undefined) return `failed (${plain[code]})`;
+  const tls =
+    /CERT|SELF_SIGNED|UNABLE_TO_|^ERR_SSL_|^ERR_TLS_|HOSTNAME_MISMATCH/.test(code) &&
+    typeof cause?.message === 'string';
+  return tls
+    ? `failed (TLS: ${String(cause?.message).slice(0, 200)}, ${code})`
+    : `failed (${code})`;
+}
+
 /** Options of {@link fetchJson}. */
 export interface FetchJsonOptions {
   readonly fetch: typeof fetch;
@@ -35,7 +64,7 @@ export async function fetchJson(
       headers: { accept: 'application/json', ...(options.init?.headers as Record<string, string>) },
     });
   } catch (cause) {
-    const reason = (cause as Error)?.name === 'TimeoutError' ? 'timed out' : 'failed';
+    const reason = (cause as Error)?.name === 'TimeoutError' ? 'timed out' : failure(cause);
     throw new IdpHttpError(`${options.init?.method ?? 'GET'} ${url} ${reason}`, { cause });
   }
   const declared = Number(response.headers.get('content-length') ?? 0);

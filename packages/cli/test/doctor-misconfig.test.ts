@@ -1,0 +1,156 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Diagnosis } from '@todo-sso/auth/diagnose';
+import { type RunningIdp, startIdp } from '@todo-sso/idp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
+import { devRealm, freePort, passwordGrant } from './support/stack.js';
+
+/**
+ * `todo doctor` on setups that are wrong in ways people get them wrong, provoked for real: an
+ * issuer behind TLS with a certificate this host does not trust (openssl makes a self-signed one;
+ * skipped without openssl), a provider whose keys cannot be fetched, and an API configured with
+ * another audience than the one the provider's tokens carry. Each explanation must name the
+ * actual cause and a fix that addresses it.
+ */
+let idp: RunningIdp;
+let dir: string;
+let tls: HttpsServer | undefined;
+let fake: Server;
+let fakeUrl: string;
+/** A port nothing listens on. */
+let closed: number;
+const hasOpenssl = (() => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+function listen(server: Server | HttpsServer): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'todo-doctor-misconfig-'));
+  idp = await startIdp({
+    host: '127.0.0.1',
+    port: 0,
+    realm: await devRealm(),
+    dataDir: join(dir, 'idp'),
+  });
+  closed = await freePort();
+  fake = createServer((_req, res) => {
+    void (async () => {
+      const real = (await (
+        await fetch(`${idp.issuer}/.well-known/openid-configuration`)
+      ).json()) as Record<string, unknown>;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ ...real, issuer: fakeUrl, jwks_uri: `http://127.0.0.1:${closed}/certs` }),
+      );
+    })();
+  });
+  fakeUrl = `http://127.0.0.1:${await listen(fake)}`;
+  if (hasOpenssl) {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    tls = createHttpsServer(
+      { key: await readFile(join(dir, 'key.pem')), cert: await readFile(join(dir, 'cert.pem')) },
+      (_req, res) => res.end('{}'),
+    );
+    await listen(tls);
+  }
+});
+afterAll(async () => {
+  for (const server of [fake, tls]) {
+    server?.closeAllConnections();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  }
+  await idp?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function doctor(...args: string[]): Promise<{ code: number; diagnosis: Diagnosis }> {
+  const out: string[] = [];
+  const code = await main(['doctor', '--json', ...args], {
+    out: (text) => out.push(text),
+    err: () => {},
+    env: { TODO_CONFIG_DIR: join(dir, 'config') },
+    fetch: (...a) => globalThis.fetch(...a),
+    now: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    openBrowser: async () => false,
+  });
+  return { code, diagnosis: JSON.parse(out.join('\n')) as Diagnosis };
+}
+
+describe('todo doctor explains real misconfigurations', () => {
+  it.skipIf(!hasOpenssl)(
+    'an untrusted TLS certificate is named, with the way to trust its CA',
+    async () => {
+      const port = ((tls as HttpsServer).address() as AddressInfo).port;
+      const { code, diagnosis } = await doctor('--issuer', `https://localhost:${port}/realms/x`);
+      expect(code).toBe(1);
+      const [finding] = diagnosis.findings;
+      expect(finding?.code).toBe('discovery_unreachable');
+      expect(finding?.received).toMatch(/self-signed certificate/);
+      expect(finding?.fix.config).toMatch(/NODE_EXTRA_CA_CERTS/);
+    },
+  );
+
+  it('keys that cannot be fetched are called keys, not the discovery document', async () => {
+    const { code, diagnosis } = await doctor('--issuer', fakeUrl);
+    expect(code).toBe(1);
+    const finding = diagnosis.findings.find((f) => f.code === 'jwks_unreachable');
+    expect(finding?.summary).toBe(
+      `The keys (JWKS) cannot be loaded: GET http://127.0.0.1:${closed}/certs failed (connection refused).`,
+    );
+  });
+
+  it('an API audience other than the one tokens carry offers that audience as the fix', async () => {
+    const tokens = await passwordGrant(idp.issuer);
+    await writeFile(join(dir, 'token'), tokens.access_token, { mode: 0o600 });
+    const { code, diagnosis } = await doctor(
+      '--issuer',
+      idp.issuer,
+      '--audience',
+      'other-api',
+      '--token-file',
+      join(dir, 'token'),
+    );
+    expect(code).toBe(1);
+    const [finding] = diagnosis.findings;
+    expect(finding).toMatchObject({ expected: 'other-api', received: 'todo-api' });
+    expect(finding?.summary).toMatch(/OIDC_AUDIENCE/);
+    expect(finding?.fix.config).toBe(
+      'If todo-api is this API, set OIDC_AUDIENCE=todo-api (or add it: OIDC_AUDIENCE=other-api,todo-api).',
+    );
+  });
+});
