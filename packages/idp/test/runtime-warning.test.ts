@@ -1,4 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 
@@ -19,3 +24,45 @@ it('loading the identity provider prints no "Unsupported runtime" line on a test
   });
   expect(started.stderr).not.toContain('Unsupported runtime');
 });
+
+it('the first sign-in prints no "already parsed request body" warning (the IdP reads forms first on purpose)', async () => {
+  const port = await new Promise<number>((done) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => done(port));
+    });
+  });
+  const dataDir = mkdtempSync(join(tmpdir(), 'idp-warning-'));
+  const idp = spawn(process.execPath, [cli], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
+  });
+  let output = '';
+  idp.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  idp.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  try {
+    const issuer = `http://127.0.0.1:${port}/realms/todo-app`;
+    for (let i = 0; i < 200 && !output.includes('issuer'); i++) await sleep(100);
+    const res = await fetch(`${issuer}/protocol/openid-connect/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'todo-cli',
+        username: 'alice',
+        password: 'alice',
+      }),
+    });
+    expect(res.status).toBe(200);
+    // A second form post: oidc-provider would print its warning at the first one only.
+    await fetch(`${issuer}/protocol/openid-connect/token`, { method: 'POST', body: 'x=1' });
+    await sleep(200);
+    expect(output).not.toContain('oidc-provider WARNING');
+  } finally {
+    idp.kill('SIGTERM');
+    await new Promise((done) => idp.once('exit', done));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 60_000);

@@ -157,6 +157,7 @@ function signInErrorText(auth: Auth, resumeDone: boolean, session: BrowserSessio
   const signInError = auth.error?.source === 'signoutRedirect' ? undefined : auth.error;
   if (signInError) return describeSignInError(signInError);
   if (signInRefusedByApi()) return REFUSED_MESSAGE;
+  if (session.sessionEndedAtProvider()) return ENDED_AT_PROVIDER_MESSAGE;
   if (resumeDone && session.identityProviderUnreachable()) return RESUME_UNREACHABLE_MESSAGE;
   return undefined;
 }
@@ -165,6 +166,10 @@ const REFUSED_MESSAGE =
   'You signed in, but the todo API refused the new session, so todo-sso stopped instead of ' +
   'sending you round again. Try signing in again; if this keeps happening, ask your ' +
   'administrator to check that the API accepts tokens from this identity provider.';
+
+const ENDED_AT_PROVIDER_MESSAGE =
+  'Your session ended at your identity provider (you signed out elsewhere, or it expired). ' +
+  'Sign in again to carry on.';
 
 const RESUME_UNREACHABLE_MESSAGE =
   'Your session could not be resumed: todo-sso cannot reach your identity provider. ' +

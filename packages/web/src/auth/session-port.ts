@@ -1,4 +1,4 @@
-import type { UserManager } from 'oidc-client-ts';
+import { ErrorResponse, type UserManager } from 'oidc-client-ts';
 import type { SessionPort } from '../api/session.js';
 import { isNoAnswer } from './sign-in-error.js';
 import { forgetUnfinishedSignIn } from './unfinished-sign-in.js';
@@ -60,6 +60,18 @@ async function credentialsFor(
 }
 
 /**
+ * A refresh the provider refused with `invalid_grant`: the refresh token is invalid, expired or
+ * revoked (RFC 6749 §5.2), so the session ended there (sign-out elsewhere, back-channel logout,
+ * an administrator, idle timeout) and nothing this tab holds can renew it. `renew` then forgets
+ * the session (tokens and DPoP key, `removeUser`) at once, so the screen stops showing the
+ * person's data and the sign-in page says why, rather than waiting for the next click. Anything
+ * else (no answer, a server error, a refused ID token) leaves the session as it is.
+ */
+function refreshRefused(error: unknown): boolean {
+  return error instanceof ErrorResponse && error.error === 'invalid_grant';
+}
+
+/**
  * The session as the API client sees it, backed by oidc-client-ts. Renewals are single-flight:
  * Keycloak rotates refresh tokens, so two concurrent refreshes would race and one would fail.
  */
@@ -76,6 +88,8 @@ export interface BrowserSession extends SessionPort {
    * sign-in left behind, its pending requests and its DPoP key (`forgetUnfinishedSignIn`).
    */
   forgetUnfinishedSignIn(): Promise<void>;
+  /** Did the provider refuse this tab's refresh token, so that its session was forgotten? */
+  sessionEndedAtProvider(): boolean;
 }
 
 export function createSessionPort(
@@ -86,6 +100,7 @@ export function createSessionPort(
   let redirecting = false;
   let ended = false;
   let unreachable = false;
+  let endedAtProvider = false;
 
   const renew = () => {
     if (ended) return Promise.resolve(null);
@@ -95,8 +110,12 @@ export function createSessionPort(
         unreachable = false;
         return user?.access_token ?? null;
       })
-      .catch((error: unknown) => {
+      .catch(async (error: unknown) => {
         unreachable = isNoAnswer(error);
+        if (refreshRefused(error)) {
+          endedAtProvider = true; // read by the sign-in page, shown once the user is removed
+          await userManager.removeUser().catch(() => undefined);
+        }
         return null;
       })
       .finally(() => {
@@ -123,6 +142,7 @@ export function createSessionPort(
     },
     forgetUnfinishedSignIn: () => forgetUnfinishedSignIn(userManager).catch(() => undefined),
     identityProviderUnreachable: () => unreachable,
+    sessionEndedAtProvider: () => endedAtProvider,
     credentials: (token, request, nonce) => credentialsFor(userManager, token, request, nonce),
     accepted() {
       storage()?.removeItem(UNCONFIRMED_KEY);
