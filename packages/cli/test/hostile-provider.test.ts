@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -186,6 +186,22 @@ describe('a misbehaving identity provider', () => {
     expect(result.last).toBe(
       `todo token: The identity provider at ${issuer}/token stopped answering`,
     );
+  });
+
+  it('todo logout forgets the tokens and says so when the provider’s metadata is unusable', async () => {
+    mode = 'html-discovery';
+    await expiredSession();
+    const result = await run('logout');
+    expect(result.code).toBe(0);
+    expect(result.out).toBe(
+      'Signed out locally; the identity provider did not confirm the end of the session.',
+    );
+    expect(result.last).toBe(
+      `todo logout: ${issuer}/.well-known/openid-configuration is not an OpenID Provider configuration (no JSON object); is --issuer right?`,
+    );
+    expect(
+      JSON.parse(await readFile(join(dir, 'sessions.json'), 'utf8').catch(() => '{}')),
+    ).toEqual({});
   });
 
   it('a redirect from the token endpoint is not followed with the device code or refresh token', async () => {

@@ -70,6 +70,12 @@ async function signOutAtProvider(
   } catch (e) {
     if (e instanceof CliError && e.code === 'idp_unreachable')
       return { sessionEnded: false, revoked: false, reachable: false };
+    // Metadata that cannot be used (another issuer, an HTML page, plain-http endpoints): the
+    // tokens are forgotten all the same; say why the provider was not asked.
+    if (e instanceof CliError && e.code === 'idp_error') {
+      ctx.io.err(`todo logout: ${e.message}`);
+      return { sessionEnded: false, revoked: false, reachable: true };
+    }
     throw e;
   }
   return endSession(ctx.io, metadata, stored.clientId, stored.refreshToken);
