@@ -36,10 +36,25 @@ export function authenticatedFetch(io: Io, session: Session): typeof fetch {
       session.load()?.refreshToken !== undefined
     ) {
       await response.body?.cancel();
-      return (await send(request, token)).response;
+      return notTheApi((await send(request, token)).response);
     }
-    return response;
+    return notTheApi(response);
   };
+  /**
+   * Every answer of the API but 204 is JSON (a problem is application/problem+json): anything
+   * else comes from something that is not the API — a web server's page, the identity provider,
+   * a proxy — and is said so, instead of failing in the JSON parser.
+   */
+  async function notTheApi(response: Response): Promise<Response> {
+    const type = response.headers.get('content-type') ?? '';
+    if (response.status === 204 || response.status >= 500 || /\bjson\b/i.test(type))
+      return response;
+    await response.body?.cancel().catch(() => {});
+    throw new CliError(
+      'api_error',
+      `${session.settings.apiUrl} answered HTTP ${response.status} with ${inline(type.split(';')[0] ?? '', 100) || 'no content type'}, not the API's JSON; is --api (TODO_API_URL) the todo-sso API?`,
+    );
+  }
 }
 
 /** Creates the typed client for the session's API. */

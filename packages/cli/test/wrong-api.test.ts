@@ -1,0 +1,69 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
+
+/**
+ * TODO_API_URL pointing at something that is not the API — a web server's welcome page, the
+ * identity provider, a proxy's error page — as a real HTTP server answering HTML: every command
+ * says so in one sentence and exits 1, never "unexpected error" with a JSON parser's complaint.
+ */
+const ISSUER = 'https://idp.example/realms/todo-app';
+let server: Server;
+let api: string;
+let dir: string;
+
+beforeAll(async () => {
+  server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<html><body>Welcome to nginx!</body></html>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  dir = await mkdtemp(join(tmpdir(), 'todo-wrong-api-'));
+  const session = {
+    issuer: ISSUER,
+    clientId: 'todo-cli',
+    accessToken: 'access-token',
+    expiresAt: Date.now() + 3_600_000,
+  };
+  await writeFile(join(dir, 'sessions.json'), JSON.stringify({ [`todo-cli@${ISSUER}`]: session }), {
+    mode: 0o600,
+  });
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, {
+    out: (text) => out.push(text),
+    err: (text) => err.push(text),
+    env: { TODO_CONFIG_DIR: dir, TODO_ISSUER: ISSUER, TODO_API_URL: api, TODO_TOKEN_STORE: 'file' },
+    fetch: (...a) => globalThis.fetch(...a),
+    now: Date.now,
+    sleep: async () => {},
+    openBrowser: async () => false,
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('an API URL that is not the API', () => {
+  it('is named as such by every command', async () => {
+    for (const args of [['ls'], ['whoami'], ['add', 'milk'], ['lists']]) {
+      const result = await run(...args);
+      expect(result).toEqual({
+        code: 1,
+        out: '',
+        err: `todo ${args[0]}: ${api} answered HTTP 200 with text/html, not the API's JSON; is --api (TODO_API_URL) the todo-sso API?`,
+      });
+    }
+  });
+});
