@@ -117,9 +117,12 @@ export async function deviceLogin(
     typeof device.interval === 'number' && device.interval > 0 ? device.interval : 5;
   const deadline = io.now() + device.expires_in * 1000;
   for (;;) {
-    // §3.2 `expires_in`: never wait past the code's lifetime, however long the interval.
-    await io.sleep(Math.min(intervalSec * 1000, Math.max(0, deadline - io.now())));
-    if (io.now() >= deadline)
+    // §3.2 `expires_in`: never wait past the code's lifetime, however long the interval. A wait
+    // cut short by the lifetime ends it (timers may fire a millisecond before the wall clock).
+    const interval = intervalSec * 1000;
+    const wait = Math.min(interval, Math.max(0, deadline - io.now()));
+    await io.sleep(wait);
+    if (wait < interval || io.now() >= deadline)
       throw new CliError(
         'login_failed',
         'The code expired before it was approved; run todo login again',
