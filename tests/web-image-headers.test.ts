@@ -112,6 +112,15 @@ describe('the nginx web image sends the same security headers as serve.mjs', () 
     expect(nginx).not.toMatch(/add_header Content-Security-Policy/);
   });
 
+  it('index.html is never stored, as serve.mjs sends it, whichever path the app is opened at', () => {
+    // try_files ends in an internal redirect to /index.html, and index resolves / to it: both
+    // land in the exact-match location, so every way of reaching the page gets its headers.
+    const page = nginx.match(/location = \/index\.html \{([^}]*)\}/)?.[1];
+    expect(page).toContain('add_header Cache-Control "no-store" always;');
+    expect(page).toContain(INCLUDE);
+    expect(nginx.match(/location \/ \{[^}]*\}/)?.[0]).toContain('try_files $uri $uri/ /index.html;');
+  });
+
   it('refuses an extra connect origin that is not an http(s) URL', () => {
     const dir = mkdtempSync(join(tmpdir(), 'todo-sso-web-headers-'));
     const result = spawnSync('sh', [script], {
