@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
+import { removeDeadLock, withRefreshLock } from '../src/store/refresh-lock.js';
 
 /**
  * The lock that keeps two `todo` commands from redeeming one refresh token, left behind by a
@@ -84,5 +85,56 @@ describe('the refresh lock of a command that was killed', () => {
     expect([code, err.join('\n'), out.join('\n')]).toEqual([0, '', 'fresh']);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(existsSync(join(dir, '.refresh.lock'))).toBe(false);
+  });
+});
+
+/**
+ * Two commands that find the same dead lock: the first removes it and creates its own, and the
+ * second, which read the dead lock a moment before, must not then remove the first one's live
+ * lock by name, or both redeem the refresh token and a rotating provider ends the session.
+ */
+describe('taking over a dead lock', () => {
+  const deadStamp = '999999999 0123456789abcdef';
+
+  it('removes the lock when it is still the dead one', async () => {
+    const lockDir = await mkdtemp(join(tmpdir(), 'todo-lock-dead-'));
+    const path = join(lockDir, '.refresh.lock');
+    await writeFile(path, deadStamp, { mode: 0o600 });
+    removeDeadLock(path, deadStamp);
+    expect(await readdir(lockDir)).toEqual([]);
+    await rm(lockDir, { recursive: true, force: true });
+  });
+
+  it('leaves a live lock in its place when another command took the dead one over first', async () => {
+    const lockDir = await mkdtemp(join(tmpdir(), 'todo-lock-live-'));
+    const path = join(lockDir, '.refresh.lock');
+    const live = `${process.pid} fedcba9876543210`;
+    await writeFile(path, live, { mode: 0o600 });
+    removeDeadLock(path, deadStamp);
+    expect(await readFile(path, 'utf8')).toBe(live);
+    expect(await readdir(lockDir)).toEqual(['.refresh.lock']);
+    await rm(lockDir, { recursive: true, force: true });
+  });
+
+  it('lets one of several commands at a time hold it, each taking the dead lock over', async () => {
+    const lockDir = await mkdtemp(join(tmpdir(), 'todo-lock-many-'));
+    await writeFile(join(lockDir, '.refresh.lock'), deadStamp, { mode: 0o600 });
+    const held: string[] = [];
+    let inside = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        withRefreshLock(lockDir, async () => {
+          inside += 1;
+          most = Math.max(most, inside);
+          held.push(String(i));
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          inside -= 1;
+        }),
+      ),
+    );
+    expect([most, held.length]).toEqual([1, 6]);
+    expect(await readdir(lockDir)).toEqual([]);
+    await rm(lockDir, { recursive: true, force: true });
   });
 });

@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../errors.js';
 import { privateDir } from './private-file.js';
@@ -48,17 +58,62 @@ function isGone(pid: number): boolean {
 }
 
 /**
- * A lock left behind: its owner was killed (Ctrl-C during a refresh runs no `finally`), or, for a
- * folder shared between machines where the pid says nothing, it is older than any refresh.
+ * The stamp of a lock left behind, undefined while its owner may still hold it: its owner was
+ * killed (Ctrl-C during a refresh runs no `finally`), or, for a folder shared between machines
+ * where the pid says nothing, it is older than any refresh.
  */
-function isStale(path: string, now: number): boolean {
+function staleStamp(path: string, now: number): string | undefined {
+  // Its age and its stamp from one open file: read by name twice, they could be two locks'.
+  let fd: number;
   try {
-    if (now - statSync(path).mtimeMs > STALE_MS) return true;
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   } catch {
-    return false;
+    return undefined;
   }
-  const pid = Number((readStamp(path) ?? '').split(' ')[0]);
-  return Number.isInteger(pid) && pid > 0 && isGone(pid);
+  let mtimeMs: number;
+  let stamp: string;
+  try {
+    mtimeMs = fstatSync(fd).mtimeMs;
+    stamp = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+  if (now - mtimeMs > STALE_MS) return stamp;
+  const pid = Number(stamp.split(' ')[0]);
+  return Number.isInteger(pid) && pid > 0 && isGone(pid) ? stamp : undefined;
+}
+
+/**
+ * Removes the lock at `path` only if it is still the one holding `dead`. Between reading a dead
+ * lock and removing it, another command may have taken it over and created its own: removing by
+ * name would delete that live lock, and two commands would redeem the refresh token. So the
+ * lock is first moved aside (a rename is atomic, one command gets it), read there, and removed
+ * only if it is the dead one; a live lock moved by mistake is linked back under its name. Left
+ * open: a third command creating a lock in the instant between the move and the link back.
+ */
+export function removeDeadLock(path: string, dead: string): void {
+  const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    renameSync(path, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // already taken over
+    throw e;
+  }
+  if (readStamp(aside) === dead) {
+    rmSync(aside, { force: true });
+    return;
+  }
+  try {
+    linkSync(aside, path);
+  } catch (e) {
+    // EEXIST: another command has created a lock since; it holds the name now. A file system
+    // without hard links gets the lock back by a rename instead.
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+      renameSync(aside, path);
+      return;
+    }
+  }
+  rmSync(aside, { force: true });
 }
 
 /**
@@ -74,7 +129,8 @@ export async function withRefreshLock<T>(dir: string, work: () => Promise<T>): P
   const stamp = `${process.pid} ${randomBytes(8).toString('hex')}`;
   const started = Date.now();
   while (!tryCreate(path, stamp)) {
-    if (isStale(path, Date.now())) rmSync(path, { force: true });
+    const dead = staleStamp(path, Date.now());
+    if (dead !== undefined) removeDeadLock(path, dead);
     else if (Date.now() - started > WAIT_MS)
       throw new CliError(
         'idp_error',
