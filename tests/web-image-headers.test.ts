@@ -118,7 +118,9 @@ describe('the nginx web image sends the same security headers as serve.mjs', () 
     const page = nginx.match(/location = \/index\.html \{([^}]*)\}/)?.[1];
     expect(page).toContain('add_header Cache-Control "no-store" always;');
     expect(page).toContain(INCLUDE);
-    expect(nginx.match(/location \/ \{[^}]*\}/)?.[0]).toContain('try_files $uri $uri/ /index.html;');
+    expect(nginx.match(/location \/ \{[^}]*\}/)?.[0]).toContain(
+      'try_files $uri $uri/ /index.html;',
+    );
   });
 
   it('refuses an extra connect origin that is not an http(s) URL', () => {
