@@ -154,6 +154,22 @@ describe('todo login: the device grant as RFC 8628 describes it', () => {
     expect((third?.at ?? 0) - (second?.at ?? 0)).toBeGreaterThanOrEqual(1950);
   });
 
+  it('never polls faster than once a second, whatever interval the provider sends (§3.5)', async () => {
+    // A fraction of a second would make the CLI hammer the token endpoint.
+    setUp([pending, pending, { status: 200, body: TOKEN }], (base) => rfcDevice(base, 0.01));
+    const started = Date.now();
+    expect((await login()).code).toBe(0);
+    const [first, second, third] = provider.seen;
+    expect((first?.at ?? 0) - started).toBeGreaterThanOrEqual(950);
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    expect((third?.at ?? 0) - (second?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    // 0 (or a negative number) is no interval at all: the RFC's default of 5 s (§3.2).
+    setUp([{ status: 200, body: TOKEN }], (base) => rfcDevice(base, 0));
+    const again = Date.now();
+    expect((await login()).code).toBe(0);
+    expect((provider.seen[0]?.at ?? 0) - again).toBeGreaterThanOrEqual(4950);
+  }, 15_000);
+
   it('stops when the code expires even when the interval is longer than its lifetime (§3.2)', async () => {
     setUp([pending], (base) => ({ ...rfcDevice(base), expires_in: 2, interval: 3600 }));
     const started = Date.now();

@@ -92,6 +92,19 @@ async function poll(io: Io, metadata: ProviderMetadata, clientId: string, device
   }
 }
 
+/** The shortest wait between two polls, whatever the provider says: 1 s. */
+const MIN_INTERVAL_SEC = 1;
+
+/**
+ * The seconds to wait between polls (RFC 8628 §3.2 `interval`). Absent, or not a positive number
+ * (0, negative, not finite), it is the RFC's default of 5 s; a positive value below 1 s is raised
+ * to 1 s, so a provider sending a fraction never makes the CLI poll in a tight loop (§3.5).
+ */
+function pollingInterval(interval: unknown): number {
+  if (typeof interval !== 'number' || !(interval > 0) || !Number.isFinite(interval)) return 5;
+  return Math.max(MIN_INTERVAL_SEC, interval);
+}
+
 /**
  * The device authorization grant (RFC 8628): asks for a user code, shows where to enter it
  * (opening a browser when there is one), then polls the token endpoint at the server's
@@ -112,9 +125,7 @@ export async function deviceLogin(
   if (complete !== undefined && (await io.openBrowser(complete)))
     io.err('(a browser window was opened for you)');
   io.err('Waiting for approval…');
-  // §3.2: the default polling interval is 5 seconds.
-  let intervalSec =
-    typeof device.interval === 'number' && device.interval > 0 ? device.interval : 5;
+  let intervalSec = pollingInterval(device.interval);
   const deadline = io.now() + device.expires_in * 1000;
   for (;;) {
     // §3.2 `expires_in`: never wait past the code's lifetime, however long the interval. A wait
