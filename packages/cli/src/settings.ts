@@ -90,6 +90,24 @@ function url(name: string, value: string): string {
   return value;
 }
 
+/**
+ * The first of flag, environment variable, last login and default that is set, with the name
+ * of where it came from: an error about the value names what the user actually set.
+ */
+function pick(
+  flag: [string, string | undefined],
+  variable: [string, string | undefined],
+  saved: string | undefined,
+  dir: string,
+  fallback: string,
+): [string, string] {
+  if (flag[1] !== undefined) return [flag[0], flag[1]];
+  if (variable[1] !== undefined) return [variable[0], variable[1]];
+  if (saved !== undefined)
+    return [`The value remembered from the last login in ${join(dir, PROFILE_FILE)}`, saved];
+  return ['The default', fallback];
+}
+
 /** Resolves the settings from flags and the environment, falling back on the last login. */
 export function resolveSettings(
   flags: { issuer?: string; api?: string; clientId?: string },
@@ -100,12 +118,23 @@ export function resolveSettings(
   const store = (env.TODO_TOKEN_STORE ?? 'auto') as StoreChoice;
   if (!['auto', 'keyring', 'file'].includes(store))
     throw new CliError('usage', 'TODO_TOKEN_STORE must be auto, keyring or file');
+  const issuer = pick(
+    ['--issuer', flags.issuer],
+    ['TODO_ISSUER', env.TODO_ISSUER],
+    saved.issuer,
+    dir,
+    DEFAULTS.issuer,
+  );
+  const api = pick(
+    ['--api', flags.api],
+    ['TODO_API_URL', env.TODO_API_URL],
+    saved.apiUrl,
+    dir,
+    DEFAULTS.apiUrl,
+  );
   return {
-    issuer: url('--issuer', flags.issuer ?? env.TODO_ISSUER ?? saved.issuer ?? DEFAULTS.issuer),
-    apiUrl: url('--api', flags.api ?? env.TODO_API_URL ?? saved.apiUrl ?? DEFAULTS.apiUrl).replace(
-      /\/+$/,
-      '',
-    ),
+    issuer: url(...issuer),
+    apiUrl: url(...api).replace(/\/+$/, ''),
     clientId: flags.clientId ?? env.TODO_CLIENT_ID ?? saved.clientId ?? DEFAULTS.clientId,
     scope: env.TODO_SCOPE ?? DEFAULTS.scope,
     configDir: dir,

@@ -39,4 +39,37 @@ describe('where todo sends tokens', () => {
         out: 'Not signed in.',
       });
   });
+
+  it('names the environment variable when the bad URL came from it, and the flag when from the command line', async () => {
+    const fromEnv = terminal({
+      TODO_CONFIG_DIR: dir,
+      TODO_TOKEN_STORE: 'file',
+      TODO_API_URL: 'http://todo.example.com',
+      TODO_ISSUER: 'http://10.0.0.5:8080/realms/todo-app',
+    });
+    const issuer = await fromEnv.run('whoami');
+    expect(issuer.code).toBe(2);
+    expect(issuer.err).toMatch(/^todo whoami: TODO_ISSUER must be https: /);
+    const api = await fromEnv.run('whoami', '--issuer', 'https://idp.example');
+    expect(api.code).toBe(2);
+    expect(api.err).toMatch(/^todo whoami: TODO_API_URL must be https: /);
+    const bad = await fromEnv.run(
+      'whoami',
+      '--issuer',
+      'https://idp.example',
+      '--api',
+      'not a url',
+    );
+    expect(bad).toMatchObject({
+      code: 2,
+      err: 'todo whoami: --api must be an http(s) URL, got "not a url"',
+    });
+    const flagWins = await terminal({
+      TODO_CONFIG_DIR: dir,
+      TODO_TOKEN_STORE: 'file',
+      TODO_ISSUER: 'ftp://idp.example',
+    }).run('logout', '--issuer', 'http://10.0.0.5:8080/realms/todo-app');
+    expect(flagWins.code).toBe(2);
+    expect(flagWins.err).toMatch(/^todo logout: --issuer must be https: /);
+  });
 });
