@@ -26,12 +26,13 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function intFromEnv(name: string): number | undefined {
+/** An integer variable within [min, max]; unset or empty is undefined (the default). */
+function intFromEnv(name: string, min: number, max: number, what: string): number | undefined {
   const value = env[name];
   if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    fail(`${name} must be an integer, got "${value}"`);
+  const n = /^[0-9]+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    fail(`${name} must be ${what}, an integer from ${min} to ${max}, got "${value}"`);
   return n;
 }
 
@@ -62,11 +63,11 @@ async function main(): Promise<void> {
   const idp = await startIdp({
     profile,
     host: env.HOST || 'localhost',
-    port: intFromEnv('PORT'),
+    port: intFromEnv('PORT', 0, 65535, 'a TCP port (0: any free one)'),
     publicUrl: env.IDP_PUBLIC_URL || undefined,
     realm: realmFile,
     dataDir,
-    accessTokenLifespan: intFromEnv('ACCESS_TOKEN_LIFESPAN'),
+    accessTokenLifespan: intFromEnv('ACCESS_TOKEN_LIFESPAN', 1, 86_400, 'a lifetime in seconds'),
     logger: log,
   });
 
