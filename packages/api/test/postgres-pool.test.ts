@@ -6,6 +6,7 @@ import { openDatabase } from '../src/db/database.js';
 import {
   CONNECT_TIMEOUT_MS,
   createPool,
+  firstRow,
   POOL_SIZE,
   prepareOnServer,
   QUEUE_TIMEOUT_MS,
@@ -203,6 +204,51 @@ describe.skipIf(!postgresAvailable)('the PostgreSQL pool', () => {
         .orderBy('sub')
         .execute();
       expect(owners).toEqual([{ sub: 'b1' }, { sub: 'b2' }]);
+    } finally {
+      await pool.end();
+    }
+  });
+  it('gives up a connection whose prepared statements the server dropped (DISCARD ALL), and writes on the next', async () => {
+    if (db.config.kind !== 'postgres') throw new Error('a PostgreSQL suite');
+    const pool = createPool(db.config.url);
+    const statement = {
+      sql: 'insert into owners (issuer, sub, username, last_seen_at) values ($1, $2, $3, $4) /* discarded */',
+      parameters: ['https://idp.test/realms/discard', 'd1', 'd1', new Date().toISOString()],
+    };
+    prepareOnServer(statement.sql);
+    try {
+      // One after the other, so one connection (the pool reuses its most recently released).
+      await transactionOfOne(pool, statement);
+      const client = await pool.connect();
+      await client.query('DISCARD ALL'); // what a connection pooler's reset sends
+      client.release();
+      statement.parameters[1] = 'd2';
+      // The connection still believes BEGIN and the statement prepared: this write fails...
+      await expect(transactionOfOne(pool, statement)).rejects.toMatchObject({ code: '26000' });
+      // ...and the connection is not kept, so the next writes do not fail the same way.
+      await transactionOfOne(pool, statement);
+      statement.parameters[1] = 'd3';
+      await transactionOfOne(pool, statement);
+      // A named read on it parses again too.
+      const read = {
+        sql: 'select count(*)::int as n from owners where issuer = $1 /* discarded read */',
+        parameters: ['https://idp.test/realms/discard'],
+      };
+      prepareOnServer(read.sql);
+      await firstRow(pool, read);
+      const again = await pool.connect();
+      await again.query('DEALLOCATE ALL');
+      again.release();
+      await expect(firstRow(pool, read)).rejects.toMatchObject({ code: '26000' });
+      expect(await firstRow(pool, read)).toEqual({ n: 3 });
+      expect(pool.totalCount).toBe(1);
+      const owners = await db.kysely
+        .selectFrom('owners')
+        .select('sub')
+        .where('issuer', '=', 'https://idp.test/realms/discard')
+        .orderBy('sub')
+        .execute();
+      expect(owners).toEqual([{ sub: 'd1' }, { sub: 'd2' }, { sub: 'd3' }]);
     } finally {
       await pool.end();
     }

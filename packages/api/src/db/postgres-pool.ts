@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { loadPg } from './pg.js';
+import { forgetDroppedStatements, loadPg } from './pg.js';
 
 /** Connections per API process. */
 export const POOL_SIZE = 10;
@@ -54,6 +54,7 @@ function namedStatementClient(): typeof pg.Client {
     constructor(config?: string | pg.ClientConfig) {
       const options = typeof config === 'string' ? { connectionString: config } : config;
       super({ ...options, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+      forgetDroppedStatements(this);
       const query = this.query.bind(this) as Query;
       const named: Query = (...args) => {
         const [text, values] = args;
