@@ -52,6 +52,14 @@ export class Session {
       : undefined;
   }
 
+  /**
+   * Reads the store once, so that a store that cannot be read (an unreadable token file, a
+   * keyring that fails) stops a sign-in before its device flow, not after the person approved.
+   */
+  check(): void {
+    this.store.load(this.key);
+  }
+
   load(): StoredSession | undefined {
     const stored = this.store.load(this.key);
     if (stored !== undefined) return stored;
