@@ -4,6 +4,7 @@ import { discover, type ProviderMetadata } from './oidc/discovery.js';
 import { refresh, type TokenResponse } from './oidc/tokens.js';
 import type { Settings } from './settings.js';
 import { FileStore } from './store/file-store.js';
+import { KeyringFailure } from './store/keyring-store.js';
 import { type OpenedStore, openStore } from './store/open-store.js';
 import { withRefreshLock } from './store/refresh-lock.js';
 import { type StoredSession, sessionKey, type TokenStore } from './store/types.js';
@@ -52,6 +53,14 @@ export class Session {
       : undefined;
   }
 
+  /**
+   * Reads the store once, so that a store that cannot be read (an unreadable token file, a
+   * keyring that fails) stops a sign-in before its device flow, not after the person approved.
+   */
+  check(): void {
+    this.store.load(this.key);
+  }
+
   load(): StoredSession | undefined {
     const stored = this.store.load(this.key);
     if (stored !== undefined) return stored;
@@ -81,13 +90,12 @@ export class Session {
     } catch (e) {
       if (this.store.kind !== 'keyring' || this.settings.store === 'keyring') throw e;
       const file = new FileStore(this.settings.configDir);
-      this.io.err(
-        `The keyring refused the tokens (${(e as Error).message}); using ${file.description}`,
-      );
+      const reason = e instanceof KeyringFailure ? e.reason : (e as Error).message;
+      this.io.err(`The keyring refused the tokens (${reason}); using ${file.description}`);
       file.save(this.key, session);
       // An older session's entry would be read before the file: it goes.
       this.store.remove(this.key);
-      this.opened = { store: file, keyringUnavailable: (e as Error).message };
+      this.opened = { store: file, keyringUnavailable: reason };
       return file;
     }
   }

@@ -7,6 +7,7 @@ import { endSession, type LogoutOutcome } from '../oidc/logout.js';
 import { cell, table } from '../output/table.js';
 import type { Session } from '../session.js';
 import { PROFILE_FILE } from '../settings.js';
+import { UnreadableSessionsFile } from '../store/file-store.js';
 import { writePrivateFile } from '../store/private-file.js';
 import type { StoredSession } from '../store/types.js';
 
@@ -17,6 +18,7 @@ export const login: Command = {
   async run(ctx) {
     const settings = ctx.settings();
     const session = ctx.session();
+    session.check();
     const metadata = await session.metadata();
     const tokens = await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope);
     const store = await session.exclusive(async () => session.save(tokens));
@@ -91,11 +93,31 @@ export const logout: Command = {
     // usable tokens behind (an error from the provider is still reported). Under the lock, so a
     // refresh under way finishes first and its new refresh token is the one revoked, and none
     // starts from the old tokens afterwards.
+    let aside: { from: string; to: string } | undefined;
     const stored = await session.exclusive(async () => {
-      const current = session.load();
+      let current: StoredSession | undefined;
+      try {
+        current = session.load();
+      } catch (e) {
+        if (!(e instanceof UnreadableSessionsFile)) throw e;
+        // Nothing in it can be read, so nothing can be ended at the provider; it is set aside,
+        // not removed (it may hold other sessions), and todo no longer uses it.
+        aside = { from: e.store.path, to: e.store.setAside(ctx.io.now()) };
+        return undefined;
+      }
       if (current !== undefined) session.remove();
       return current;
     });
+    if (aside !== undefined) {
+      ctx.io.err(
+        `todo logout: ${aside.from} could not be read, so no session in it was ended at the identity provider; it was kept as ${aside.to} (mode 0600). Remove that file once nothing in it is needed.`,
+      );
+      ctx.print(
+        { signedOut: true, wasSignedIn: false, setAside: aside.to },
+        () => 'Not signed in.',
+      );
+      return 1;
+    }
     if (stored === undefined) {
       ctx.print({ signedOut: true, wasSignedIn: false }, () => 'Not signed in.');
       return;

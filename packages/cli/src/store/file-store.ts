@@ -1,11 +1,28 @@
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { CliError } from '../errors.js';
 import { privateDir, readPrivateFile, writePrivateFile } from './private-file.js';
 import type { StoredSession, TokenStore } from './types.js';
 
 type Sessions = Record<string, StoredSession>;
 
 const FILE = 'sessions.json';
+
+/**
+ * A `sessions.json` that is not a JSON object. It is neither read as empty (the next save would
+ * drop every session it holds) nor overwritten: the command stops and says what to do.
+ */
+export class UnreadableSessionsFile extends CliError {
+  constructor(
+    readonly store: FileStore,
+    why: string,
+  ) {
+    super(
+      'usage',
+      `${store.path} cannot be read (${why}); nothing in it was changed. It may hold other sessions: move it aside (or remove it if nothing in it is needed), then run todo login; todo logout sets it aside for you.`,
+    );
+  }
+}
 
 /**
  * Sessions in `<config dir>/sessions.json`, readable and writable by the user only (mode 0600,
@@ -25,12 +42,26 @@ export class FileStore implements TokenStore {
   private read(): Sessions {
     const text = readPrivateFile(this.dir, FILE);
     if (text === undefined) return {};
+    let value: unknown;
     try {
-      const value = JSON.parse(text) as unknown;
-      return value !== null && typeof value === 'object' ? (value as Sessions) : {};
+      value = JSON.parse(text);
     } catch {
-      return {};
+      throw new UnreadableSessionsFile(this, 'it is not JSON');
     }
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new UnreadableSessionsFile(this, 'it is not a JSON object');
+    return value as Sessions;
+  }
+
+  /**
+   * Moves an unreadable `sessions.json` aside, to `sessions.json.unreadable-<time>` in the same
+   * 0700 folder (a rename keeps its mode, 0600 as `readPrivateFile` checked), and returns where.
+   */
+  setAside(now: number): string {
+    privateDir(this.dir);
+    const aside = `${this.path}.unreadable-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(this.path, aside);
+    return aside;
   }
 
   private write(sessions: Sessions): void {

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { CliError } from '../errors.js';
 import type { StoredSession, TokenStore } from './types.js';
 
 /** The part of `@napi-rs/keyring` used here. */
@@ -10,6 +11,30 @@ interface KeyringEntry {
 type EntryClass = new (service: string, account: string) => KeyringEntry;
 
 const SERVICE = 'todo-sso';
+
+/**
+ * The keyring failed while reading or writing a session (a locked collection, a Secret Service
+ * gone from D-Bus). `reason` is the keyring's own words, never the secret being written.
+ */
+export class KeyringFailure extends CliError {
+  constructor(
+    doing: 'read' | 'store',
+    readonly reason: string,
+  ) {
+    super(
+      'usage',
+      `The system keyring (service "${SERVICE}") could not ${doing === 'read' ? 'be read' : 'store the tokens'}: ${reason}. Unlock the keyring and try again, or set TODO_TOKEN_STORE=file to keep the tokens in a file of your own (mode 0600) instead.`,
+    );
+  }
+}
+
+/** The keyring's error message, cut short, without any of `secrets` in it. */
+function reasonOf(e: unknown, secrets: readonly (string | undefined)[] = []): string {
+  let text = (e instanceof Error ? e.message : String(e)).slice(0, 300);
+  for (const secret of secrets)
+    if (secret !== undefined && secret.length > 0) text = text.split(secret).join('…');
+  return text.trim() || 'no reason given';
+}
 
 /**
  * Loads the native keyring binding. It is a prebuilt binary per platform; when none fits, or
@@ -34,9 +59,14 @@ export class KeyringStore implements TokenStore {
 
   private constructor(private readonly Entry: EntryClass) {}
 
-  /** A keyring store when the keyring answers, else undefined (with the reason). */
-  static open(): { store?: KeyringStore; reason?: string } {
-    const Entry = loadEntryClass();
+  /**
+   * A keyring store when the keyring answers, else undefined (with the reason). `Entry` is the
+   * binding's entry class (tests give one that fails like a locked keyring).
+   */
+  static open(Entry: EntryClass | undefined = loadEntryClass()): {
+    store?: KeyringStore;
+    reason?: string;
+  } {
     if (Entry === undefined) return { reason: 'no keyring binding for this platform' };
     try {
       // A write, read back and removed: some keyrings answer reads but refuse writes.
@@ -53,7 +83,12 @@ export class KeyringStore implements TokenStore {
   }
 
   load(key: string): StoredSession | undefined {
-    const value = new this.Entry(SERVICE, key).getPassword();
+    let value: string | null;
+    try {
+      value = new this.Entry(SERVICE, key).getPassword();
+    } catch (e) {
+      throw new KeyringFailure('read', reasonOf(e));
+    }
     if (value === null) return undefined;
     try {
       const session = JSON.parse(value) as Partial<StoredSession>;
@@ -65,7 +100,14 @@ export class KeyringStore implements TokenStore {
   }
 
   save(key: string, session: StoredSession): void {
-    new this.Entry(SERVICE, key).setPassword(JSON.stringify(session));
+    const secret = JSON.stringify(session);
+    try {
+      new this.Entry(SERVICE, key).setPassword(secret);
+    } catch (e) {
+      // The secret is not quoted, whatever the binding put in its message.
+      const { accessToken, refreshToken, idToken } = session;
+      throw new KeyringFailure('store', reasonOf(e, [secret, accessToken, refreshToken, idToken]));
+    }
   }
 
   remove(key: string): boolean {
