@@ -159,6 +159,22 @@ describe('what reaches the terminal', () => {
     expectSafe(result);
   });
 
+  it('todo ls cuts a long title between characters, never inside an emoji', async () => {
+    // The table cell keeps 59 UTF-16 units and "…": an emoji's two halves at units 59 and 60.
+    const title = `${'a'.repeat(58)}\u{1F600}\u{1F600} tail`;
+    const added = await run(['add', title]);
+    expect(added.code, added.err).toBe(0);
+    const ls = await run(['ls']);
+    expect(ls.code, ls.err).toBe(0);
+    const line = ls.out.split('\n').find((l) => l.includes('a'.repeat(58)));
+    expect(line).toBeDefined();
+    // A lone surrogate has no UTF-8 form: the terminal would get U+FFFD in its place.
+    expect(line).not.toMatch(
+      /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/,
+    );
+    expect(line).toContain(`${'a'.repeat(58)}…`);
+  });
+
   it('a provider’s discovery document naming another issuer is quoted without them', async () => {
     const result = await run(['login'], { TODO_ISSUER: hostileUrl });
     expect(result.code).toBe(1);

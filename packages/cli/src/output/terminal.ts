@@ -17,10 +17,17 @@ const UNSAFE_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\
 /** What JSON.stringify leaves as is but a terminal may obey: DEL, C1, bidi controls. */
 const UNESCAPED_IN_JSON = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
-/** One line of someone else's text: each run of unsafe characters (newlines too) is a space. */
+/**
+ * One line of someone else's text: each run of unsafe characters (newlines too) is a space. Cut
+ * to `max` UTF-16 units with "…", never between the two halves of a character outside the BMP
+ * (an emoji): a lone surrogate has no UTF-8 form and reaches the terminal as U+FFFD.
+ */
 export function inline(text: string, max = 500): string {
   const flat = text.replace(UNSAFE, ' ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  if (flat.length <= max) return flat;
+  const end = max - 1;
+  const split = end > 0 && /[\ud800-\udbff]/.test(flat.charAt(end - 1));
+  return `${flat.slice(0, split ? end - 1 : end)}…`;
 }
 
 /**
