@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { runTodo, writeSession } from './support/run.js';
 
 /**
  * An identity provider that misbehaves, as a real HTTP server: an HTML page for its discovery
@@ -113,25 +113,17 @@ afterEach(async () => {
 });
 
 async function run(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
   const started = Date.now();
-  const code = await main(args, {
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
-    env: {
+  const { code, out, err } = await runTodo(
+    {
       TODO_CONFIG_DIR: dir,
       TODO_ISSUER: issuer,
       TODO_API_URL: 'http://127.0.0.1:9',
       TODO_TOKEN_STORE: 'file',
     },
-    fetch: (...a) => globalThis.fetch(...a),
-    now: Date.now,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    openBrowser: async () => false,
-  });
-  const last = err.join('\n').split('\n').at(-1) ?? '';
-  return { code, out: out.join('\n'), last, ms: Date.now() - started };
+    args,
+  );
+  return { code, out, last: err.split('\n').at(-1) ?? '', ms: Date.now() - started };
 }
 
 /** A session whose access token has expired, so the next command refreshes it. */
@@ -143,9 +135,7 @@ async function expiredSession() {
     refreshToken: 'refresh-token-secret',
     expiresAt: Date.now() - 1000,
   };
-  await writeFile(join(dir, 'sessions.json'), JSON.stringify({ [`todo-cli@${issuer}`]: session }), {
-    mode: 0o600,
-  });
+  writeSession(dir, session);
 }
 
 describe('a misbehaving identity provider', () => {

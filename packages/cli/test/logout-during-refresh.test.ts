@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { runTodo, writeSession } from './support/run.js';
 
 /**
  * `todo logout` while another `todo` command is renewing the session (a script in the
@@ -68,24 +68,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function run(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, {
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
-    env: {
+function run(...args: string[]) {
+  return runTodo(
+    {
       TODO_CONFIG_DIR: dir,
       TODO_ISSUER: issuer,
       TODO_API_URL: 'http://127.0.0.1:9',
       TODO_TOKEN_STORE: 'file',
     },
-    fetch: (...a) => globalThis.fetch(...a),
-    now: Date.now,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    openBrowser: async () => false,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+    args,
+  );
 }
 
 describe('todo logout during a refresh', () => {
@@ -97,13 +89,7 @@ describe('todo logout during a refresh', () => {
       refreshToken: 'refresh-1',
       expiresAt: Date.now() - 1000,
     };
-    await writeFile(
-      join(dir, 'sessions.json'),
-      JSON.stringify({ [`todo-cli@${issuer}`]: session }),
-      {
-        mode: 0o600,
-      },
-    );
+    writeSession(dir, session);
     const refreshing = run('token');
     await new Promise((resolve) => setTimeout(resolve, 300));
     const logout = await run('logout');

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
 import { removeDeadLock, withRefreshLock } from '../src/store/refresh-lock.js';
+import { runTodo, writeSession } from './support/run.js';
 
 /**
  * The lock that keeps two `todo` commands from redeeming one refresh token, left behind by a
@@ -53,36 +53,23 @@ describe('the refresh lock of a command that was killed', () => {
       refreshToken: 'refresh-1',
       expiresAt: Date.now() - 1000,
     };
-    await writeFile(
-      join(dir, 'sessions.json'),
-      JSON.stringify({ [`todo-cli@${issuer}`]: session }),
-      {
-        mode: 0o600,
-      },
-    );
+    writeSession(dir, session);
     // A process that has exited: its pid names nobody now.
     const dead = Number(
       execFileSync(process.execPath, ['-p', 'process.pid'], { encoding: 'utf8' }),
     );
     await writeFile(join(dir, '.refresh.lock'), `${dead} 0123456789abcdef`, { mode: 0o600 });
-    const out: string[] = [];
-    const err: string[] = [];
     const started = Date.now();
-    const code = await main(['token'], {
-      out: (text) => out.push(text),
-      err: (text) => err.push(text),
-      env: {
+    const { code, err, out } = await runTodo(
+      {
         TODO_CONFIG_DIR: dir,
         TODO_ISSUER: issuer,
         TODO_API_URL: 'http://127.0.0.1:9',
         TODO_TOKEN_STORE: 'file',
       },
-      fetch: (...a) => globalThis.fetch(...a),
-      now: Date.now,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      openBrowser: async () => false,
-    });
-    expect([code, err.join('\n'), out.join('\n')]).toEqual([0, '', 'fresh']);
+      ['token'],
+    );
+    expect([code, err, out]).toEqual([0, '', 'fresh']);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(existsSync(join(dir, '.refresh.lock'))).toBe(false);
   });

@@ -1,8 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
+import { writeSession } from './support/run.js';
 
 /**
  * `todo share <list>` prints other people's usernames (what their identity provider says) and
@@ -23,9 +24,7 @@ beforeAll(async () => {
     accessToken: 'access-token',
     expiresAt: Date.now() + 3_600_000,
   };
-  await writeFile(join(dir, 'sessions.json'), JSON.stringify({ [`todo-cli@${ISSUER}`]: session }), {
-    mode: 0o600,
-  });
+  writeSession(dir, session);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Libsql from 'libsql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { runTodo, writeSession } from './support/run.js';
 import { devRealm, passwordGrant, type Stack, startStack } from './support/stack.js';
 
 /**
@@ -38,19 +37,8 @@ function env(extra: Record<string, string> = {}) {
   };
 }
 
-async function run(args: string[], extra: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, {
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
-    env: env(extra),
-    fetch: (...a) => globalThis.fetch(...a),
-    now: Date.now,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    openBrowser: async () => false,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+function run(args: string[], extra: Record<string, string> = {}) {
+  return runTodo(env(extra), args);
 }
 
 function expectSafe(result: { out: string; err: string }) {
@@ -72,11 +60,7 @@ beforeAll(async () => {
     refreshToken: tokens.refresh_token,
     expiresAt: Date.now() + 3_600_000,
   };
-  writeFileSync(
-    join(dir, 'sessions.json'),
-    JSON.stringify({ [`todo-cli@${stack.issuer}`]: session }),
-    { mode: 0o600 },
-  );
+  writeSession(dir, session);
   hostile = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     res.setHeader('content-type', 'application/json');

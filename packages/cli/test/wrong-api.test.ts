@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { runTodo, writeSession } from './support/run.js';
 
 /**
  * TODO_API_URL pointing at something that is not the API — a web server's welcome page, the
@@ -30,9 +30,7 @@ beforeAll(async () => {
     accessToken: 'access-token',
     expiresAt: Date.now() + 3_600_000,
   };
-  await writeFile(join(dir, 'sessions.json'), JSON.stringify({ [`todo-cli@${ISSUER}`]: session }), {
-    mode: 0o600,
-  });
+  writeSession(dir, session);
 });
 afterAll(async () => {
   server.closeAllConnections();
@@ -40,19 +38,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function run(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, {
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
-    env: { TODO_CONFIG_DIR: dir, TODO_ISSUER: ISSUER, TODO_API_URL: api, TODO_TOKEN_STORE: 'file' },
-    fetch: (...a) => globalThis.fetch(...a),
-    now: Date.now,
-    sleep: async () => {},
-    openBrowser: async () => false,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+function run(...args: string[]) {
+  return runTodo(
+    { TODO_CONFIG_DIR: dir, TODO_ISSUER: ISSUER, TODO_API_URL: api, TODO_TOKEN_STORE: 'file' },
+    args,
+    'skip',
+  );
 }
 
 describe('an API URL that is not the API', () => {

@@ -1,4 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { main } from '../../src/main.js';
+import { type StoredSession, sessionKey } from '../../src/store/types.js';
 import { approveDeviceCode } from './browser.js';
 
 /** What one `todo …` run printed and returned. */
@@ -47,4 +50,37 @@ export function terminal(env: Record<string, string>, username = 'alice'): Termi
     },
   };
   return t;
+}
+
+/**
+ * Runs `todo <args>` in-process with `env`, real fetch and no browser: a device code is never
+ * approved. `sleep: 'skip'` makes the CLI's waits return at once.
+ */
+export async function runTodo(
+  env: Record<string, string>,
+  args: string[],
+  sleep: 'real' | 'skip' = 'real',
+): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, {
+    out: (text) => out.push(text),
+    err: (text) => err.push(text),
+    env,
+    fetch: (...a) => globalThis.fetch(...a),
+    now: Date.now,
+    sleep:
+      sleep === 'real' ? (ms) => new Promise((resolve) => setTimeout(resolve, ms)) : async () => {},
+    openBrowser: async () => false,
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** `session` in `<dir>/sessions.json` (mode 0600), as a sign-in with the token file leaves it. */
+export function writeSession(dir: string, session: StoredSession): void {
+  writeFileSync(
+    join(dir, 'sessions.json'),
+    JSON.stringify({ [sessionKey(session.issuer, session.clientId)]: session }),
+    { mode: 0o600 },
+  );
 }
