@@ -1,10 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSession } from './support/run.js';
 import { passwordGrant, type Stack, startStack } from './support/stack.js';
 
 /**
@@ -58,11 +59,7 @@ describe.skipIf(!available)('a session in the token file while the keyring answe
       refreshToken: tokens.refresh_token,
       expiresAt: Date.now() + 300_000,
     };
-    await writeFile(
-      join(configDir, 'sessions.json'),
-      JSON.stringify({ [`todo-cli@${stack.issuer}`]: session }),
-      { mode: 0o600 },
-    );
+    writeSession(configDir, session);
     const child = spawn('dbus-run-session', ['--', 'sh', '-c', SCRIPT], {
       env: {
         PATH: process.env.PATH,
