@@ -53,11 +53,7 @@ export type {
   ProviderProfile,
   RevocationChecker,
 } from './options.js';
-export {
-  attributeValues,
-  canAccessAttribute,
-  scopeToAttribute,
-} from './policy/attribute-scope.js';
+export { canAccessAttribute, scopeToAttribute } from './policy/attribute-scope.js';
 export type {
   PermissionOf,
   PermissionStatements,
@@ -72,5 +68,6 @@ export {
   requireRole,
 } from './policy/permissions.js';
 export type { LogoutTokenClaims, Principal } from './principal.js';
+export { attributeValues } from './principal.js';
 export type { EndpointLayout, ProfileDefinition } from './profiles/index.js';
 export { PROFILE_NAMES, PROFILES, providerProfile } from './profiles/index.js';

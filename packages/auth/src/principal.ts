@@ -32,6 +32,18 @@ export interface Principal {
   isAdmin: boolean;
 }
 
+/**
+ * The principal's values of an attribute, as a list. An empty string is no value (fail closed:
+ * two people without a department do not share the department ""), however the principal was
+ * made.
+ */
+export function attributeValues(principal: Principal, attribute: string): readonly string[] {
+  const value = principal.attributes[attribute];
+  if (value === undefined || value === '') return [];
+  if (typeof value === 'string') return [value];
+  return value.includes('') ? value.filter((v) => v !== '') : value;
+}
+
 /** Claims of a validated OIDC back-channel logout token (OIDC Back-Channel Logout 1.0 §2.4). */
 export interface LogoutTokenClaims {
   issuer: string;

@@ -1,4 +1,4 @@
-import type { Principal } from '../principal.js';
+import { attributeValues, type Principal } from '../principal.js';
 import type { Challenge, Decision, Denied } from './decision.js';
 import type { DecisionContext, Requirement, Resource } from './requirement.js';
 
@@ -50,16 +50,6 @@ function senderConstraint(
     ...(context.dpopAlgorithms !== undefined && { algs: context.dpopAlgorithms }),
   };
   return { allowed: false, reason, description, challenge };
-}
-
-/**
- * The principal's values of an attribute, as a list. An empty string is no value (fail closed:
- * two people without a department do not share the department ""), however the principal was
- * made.
- */
-function valuesOf(principal: Principal, attribute: string): readonly string[] {
-  const values = list(principal.attributes[attribute]);
-  return values.includes('') ? values.filter((v) => v !== '') : values;
 }
 
 function checkSender(p: Principal, r: Requirement, c: DecisionContext): Denied | undefined {
@@ -114,7 +104,7 @@ function checkGrants(p: Principal, r: Requirement): Denied | undefined {
 function checkAttribute(p: Principal, r: Requirement, resource?: Resource): Denied | undefined {
   const name = r.attribute;
   if (name === undefined || p.isAdmin) return undefined;
-  const own = valuesOf(p, name);
+  const own = attributeValues(p, name);
   if (own.length === 0)
     return forbidden('attribute_unassigned', `No ${name} is assigned to this account`, [name]);
   const wanted = list(resource?.attributes?.[name]);

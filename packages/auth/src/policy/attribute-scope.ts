@@ -1,17 +1,9 @@
 import { decide } from '../authorization/decide.js';
 import { authorize } from '../authorization/denial.js';
-import type { Principal } from '../principal.js';
+import { attributeValues, type Principal } from '../principal.js';
 
 /** Attribute scoping needs no clock: the decision never reads it for it. */
 const TIMELESS = { now: 0 } as const;
-
-/** The principal's values of an attribute, as a list; an empty string is no value. */
-export function attributeValues(principal: Principal, attribute: string): readonly string[] {
-  const value = principal.attributes[attribute];
-  if (value === undefined || value === '') return [];
-  if (typeof value === 'string') return [value];
-  return value.includes('') ? value.filter((v) => v !== '') : value;
-}
 
 /** Whether the principal may act on data whose `attribute` is `value`: admins always, others only for their own. */
 export function canAccessAttribute(
