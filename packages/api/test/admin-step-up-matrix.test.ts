@@ -1,19 +1,7 @@
 import { admin, bob } from '@todo-sso/auth/testing';
 import { describe, expect, it } from 'vitest';
 import { routePolicies } from '../src/authz/catalogue.js';
-import { sqliteDriver, useTestDatabase } from './support/databases.js';
-import { suiteFixture } from './support/fixture.js';
-import { type Harness, startHarness } from './support/harness.js';
-
-/** The harness with the default step-up (mfa within 900 s) turned on. */
-function useStepUpHarness(): Harness {
-  const database = useTestDatabase(sqliteDriver);
-  return suiteFixture(
-    false,
-    () => startHarness(database.config, { STEP_UP_ACR: 'mfa', STEP_UP_MAX_AGE_SECONDS: '900' }),
-    (h) => h.close(),
-  );
-}
+import { useStepUpHarness } from './support/step-up.js';
 
 /** Every route under `/admin/`, as the routes declare themselves, with its parameters filled. */
 const ADMIN_ROUTES = Object.keys(await routePolicies())

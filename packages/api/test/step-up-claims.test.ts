@@ -1,18 +1,6 @@
 import { admin } from '@todo-sso/auth/testing';
 import { describe, expect, it } from 'vitest';
-import { sqliteDriver, useTestDatabase } from './support/databases.js';
-import { suiteFixture } from './support/fixture.js';
-import { type Harness, startHarness } from './support/harness.js';
-
-/** The harness with the default step-up (mfa within 900 s) turned on. */
-function useStepUpHarness(): Harness {
-  const database = useTestDatabase(sqliteDriver);
-  return suiteFixture(
-    false,
-    () => startHarness(database.config, { STEP_UP_ACR: 'mfa', STEP_UP_MAX_AGE_SECONDS: '900' }),
-    (h) => h.close(),
-  );
-}
+import { useStepUpHarness } from './support/step-up.js';
 
 /**
  * The claims step-up decides on (RFC 9470 §3, OpenID Connect Core §2) as real signed tokens of

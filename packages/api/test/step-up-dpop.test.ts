@@ -2,19 +2,7 @@ import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { admin, bob } from '@todo-sso/auth/testing';
 import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sqliteDriver, useTestDatabase } from './support/databases.js';
-import { suiteFixture } from './support/fixture.js';
-import { type Harness, startHarness } from './support/harness.js';
-
-/** The harness with the default step-up (mfa within 900 s) turned on; DPoP is allowed. */
-function useStepUpHarness(): Harness {
-  const database = useTestDatabase(sqliteDriver);
-  return suiteFixture(
-    false,
-    () => startHarness(database.config, { STEP_UP_ACR: 'mfa', STEP_UP_MAX_AGE_SECONDS: '900' }),
-    (h) => h.close(),
-  );
-}
+import { useStepUpHarness } from './support/step-up.js';
 
 const METADATA = 'resource_metadata="http://localhost/.well-known/oauth-protected-resource"';
 const ALGS = 'algs="ES256 ES384 ES512 PS256 RS256 EdDSA Ed25519"';

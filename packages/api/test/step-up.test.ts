@@ -1,23 +1,7 @@
 import { admin, alice, carol } from '@todo-sso/auth/testing';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
-import { sqliteDriver, useTestDatabase } from './support/databases.js';
-import { suiteFixture } from './support/fixture.js';
-import { type Harness, startHarness } from './support/harness.js';
-
-/** The harness with the default step-up (mfa within 900 s) turned back on. */
-function useStepUpHarness(): Harness {
-  const database = useTestDatabase(sqliteDriver);
-  return suiteFixture(
-    false,
-    () =>
-      startHarness(database.config, {
-        STEP_UP_ACR: 'mfa',
-        STEP_UP_MAX_AGE_SECONDS: '900',
-      }),
-    (h) => h.close(),
-  );
-}
+import { useStepUpHarness } from './support/step-up.js';
 
 /**
  * The Bearer challenge of a response; a DPoP challenge (RFC 9449 §7.1) may follow it. Its last

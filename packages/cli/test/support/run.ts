@@ -20,6 +20,23 @@ export interface Terminal {
   readonly opened: string[];
 }
 
+type Io = Omit<Parameters<typeof main>[1], 'out' | 'err'>;
+
+/** Runs `todo <args>` in-process with `io`, collecting what it prints. */
+async function capture(args: string[], io: Io): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, {
+    ...io,
+    out: (text) => out.push(text),
+    err: (text) => err.push(text),
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const realFetch: Io['fetch'] = (...a) => globalThis.fetch(...a);
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * A terminal for in-process runs: the environment given (config dir, issuer, API), real fetch
  * and timers, and a "browser" in which `username` approves every device code over HTTP.
@@ -29,25 +46,19 @@ export function terminal(env: Record<string, string>, username = 'alice'): Termi
   const t: Terminal = {
     clockOffsetMs: 0,
     opened,
-    async run(...args) {
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await main(args, {
-        out: (text) => out.push(text),
-        err: (text) => err.push(text),
+    run: (...args) =>
+      capture(args, {
         env,
-        fetch: (...a) => globalThis.fetch(...a),
+        fetch: realFetch,
         now: () => Date.now() + t.clockOffsetMs,
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        sleep: realSleep,
         openBrowser: async (url) => {
           opened.push(url);
           // The person approves while the CLI polls.
           void approveDeviceCode(url, username);
           return true;
         },
-      });
-      return { code, out: out.join('\n'), err: err.join('\n') };
-    },
+      }),
   };
   return t;
 }
@@ -56,24 +67,18 @@ export function terminal(env: Record<string, string>, username = 'alice'): Termi
  * Runs `todo <args>` in-process with `env`, real fetch and no browser: a device code is never
  * approved. `sleep: 'skip'` makes the CLI's waits return at once.
  */
-export async function runTodo(
+export function runTodo(
   env: Record<string, string>,
   args: string[],
   sleep: 'real' | 'skip' = 'real',
 ): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, {
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
+  return capture(args, {
     env,
-    fetch: (...a) => globalThis.fetch(...a),
+    fetch: realFetch,
     now: Date.now,
-    sleep:
-      sleep === 'real' ? (ms) => new Promise((resolve) => setTimeout(resolve, ms)) : async () => {},
+    sleep: sleep === 'real' ? realSleep : async () => {},
     openBrowser: async () => false,
   });
-  return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 /** `session` in `<dir>/sessions.json` (mode 0600), as a sign-in with the token file leaves it. */
