@@ -76,7 +76,7 @@ describe('the Origin check of /mcp (DNS rebinding)', () => {
   });
 
   it('serves the SDK client without an Origin (not a browser) and from a CORS origin', async () => {
-    for (const headers of [{}, { origin: 'https://app.example.com' }]) {
+    for (const headers of [{}, { origin: 'https://app.example.com' }] as Record<string, string>[]) {
       const client = await connect(headers);
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name)).toContain('create_todo');
@@ -179,7 +179,8 @@ describe('the Origin check of /mcp (DNS rebinding)', () => {
   it('serves its own origin when the host is an IP literal, and a CORS origin with CORS headers', async () => {
     const own = await post({ origin: server.base });
     expect(own.status).toBe(200);
-    expect((await own.json()).result.tools.length).toBe(7);
+    const body = (await own.json()) as { result: { tools: unknown[] } };
+    expect(body.result.tools.length).toBe(7);
     const app = await post({ origin: 'https://app.example.com' });
     expect(app.status).toBe(200);
     expect(app.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
