@@ -59,17 +59,37 @@ export async function screenRegistration(
     refuse(res, 400, 'invalid_redirect_uri', 'redirect_uris must be a non-empty list of URIs');
     return undefined;
   }
-  for (const uri of uris as string[]) {
+  const untrusted = (uri: string) => {
     const host = URL.canParse(uri) ? new URL(uri).hostname : undefined;
-    if (!host || (policy.urisMustMatch && !hostTrusted(policy, host))) {
-      refuse(
-        res,
-        400,
-        'invalid_redirect_uri',
-        `redirect URI ${uri} does not point at a trusted host`,
-      );
-      return undefined;
-    }
+    return !host || (policy.urisMustMatch && !hostTrusted(policy, host));
+  };
+  const redirect = (uris as string[]).find(untrusted);
+  if (redirect !== undefined) {
+    refuse(
+      res,
+      400,
+      'invalid_redirect_uri',
+      `redirect URI ${redirect} does not point at a trusted host`,
+    );
+    return undefined;
+  }
+  // OpenID Connect RP-Initiated Logout 1.0 §3.1 and §3: the end-session endpoint sends the
+  // browser to one of these, so they are redirect URIs as much as `redirect_uris` are, under
+  // the same trusted hosts; an anonymous registration could otherwise make the IdP an open
+  // redirector (RFC 9700 §4.11.2).
+  const afterLogout = metadata.post_logout_redirect_uris ?? [];
+  if (
+    !Array.isArray(afterLogout) ||
+    !afterLogout.every((u) => typeof u === 'string') ||
+    afterLogout.some(untrusted)
+  ) {
+    refuse(
+      res,
+      400,
+      'invalid_client_metadata',
+      'post_logout_redirect_uris must be a list of URIs that point at a trusted host',
+    );
+    return undefined;
   }
   const fetched = FETCHED.find((field) => metadata[field] !== undefined);
   if (fetched) {
