@@ -72,7 +72,6 @@ export function todoRepository(db: Db) {
     listJson: async (member: Owner, options: ListOptions): Promise<string> =>
       pageBody(await readPage(db, pageQuery, member, options), options.limit),
     get: (member: Owner, id: string, tx: Tx = k) => getTodo(tx, member, id),
-    /** The todo when the person may change it (owner or editor of its list), else undefined. */
     writable: (member: Owner, id: string, tx: Tx = k) => getTodo(tx, member, id, WRITERS),
     access: (member: Owner, id: string, tx: Tx = k) => todoAccess(tx, member, id),
     /** Creates a todo in `listId`, or in the owner's default list (created on first use). */
@@ -141,13 +140,8 @@ async function readPage(db: Db, pageQuery: PageQueries, member: Owner, options: 
   );
 }
 
-/** One todo the person can read (with one of `relations`, when given), or undefined. */
-async function getTodo(
-  tx: Tx,
-  member: Owner,
-  id: string,
-  relations?: readonly Relation[],
-): Promise<Todo | undefined> {
+/** One todo the person can read (holding one of `relations`, when given), or undefined. */
+async function getTodo(tx: Tx, member: Owner, id: string, relations?: readonly Relation[]) {
   const row = await reachable(tx, member, relations)
     .selectAll('todos')
     .where('todos.id', '=', id)
