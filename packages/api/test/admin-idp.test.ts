@@ -136,6 +136,24 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
     );
   });
 
+  it('finds people by any part of a username, email or name (Keycloak searches prefixes unless told otherwise)', async () => {
+    const usernames = async (search: string) => {
+      const listed = await call(
+        'GET',
+        `/admin/idp/users?search=${encodeURIComponent(search)}`,
+        adminToken,
+      );
+      expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+      return listed.body.items.map((u: { username: string }) => u.username);
+    };
+    expect(await usernames('rol2')).toEqual(['carol2']);
+    expect(await usernames('CAROL2@EXAMPLE')).toEqual(['carol2']);
+    expect(await usernames('example.com')).toEqual(expect.arrayContaining(['alice', 'carol2']));
+    // Every word must be found, each in any field.
+    expect(await usernames('lice nders')).toEqual(['alice']);
+    expect(await usernames('alice brown')).toEqual([]);
+  });
+
   it('disabled, her next sign-in is refused; after "end sessions" her access token is refused within a second', async () => {
     const before = await passwordGrant('carol2', 'carol2-secret');
     const token = before.body.access_token ?? '';

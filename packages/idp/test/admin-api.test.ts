@@ -109,12 +109,33 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
     expect(found[0]).not.toHaveProperty('attributes');
     const page = await kc.users.find({ first: 1, max: 2 });
     expect(page.map((u) => u.username)).toEqual(['alice', 'bob']);
-    expect(await kc.users.find({ search: 'example.com' })).toHaveLength(5);
-    expect(await kc.users.count({ search: 'example.com' })).toBe(5);
+    expect(await kc.users.find({ search: '*example.com' })).toHaveLength(5);
+    expect(await kc.users.count({ search: '*example.com' })).toBe(5);
     expect(await kc.users.find({ username: 'al', exact: true })).toEqual([]);
     expect((await kc.users.find({ q: 'department:sales' })).map((u) => u.username)).toEqual([
       'bob',
     ]);
+  });
+
+  it('searches as Keycloak does: a prefix per term, `*` a wildcard, `"…"` exact, every term matching', async () => {
+    const names = async (query: Parameters<typeof kc.users.find>[0]) =>
+      (await kc.users.find(query)).map((u) => u.username);
+    // A prefix of the username, email or either name, case-insensitive; not a substring.
+    expect(await names({ search: 'CAR' })).toEqual(['carol']);
+    expect(await names({ search: 'rol' })).toEqual([]);
+    expect(await names({ search: 'example.com' })).toEqual([]);
+    expect(await names({ search: '*rol*' })).toEqual(['carol']);
+    expect(await names({ search: 'clark' })).toEqual(['carol']);
+    // Exact when quoted; every whitespace-separated term must match a field.
+    expect(await names({ search: '"ali"' })).toEqual([]);
+    expect(await names({ search: '"alice@example.com"' })).toEqual(['alice']);
+    expect(await names({ search: 'alice anderson' })).toEqual(['alice']);
+    expect(await names({ search: 'alice brown' })).toEqual([]);
+    expect(await kc.users.count({ search: '*example.com' })).toBe(5);
+    // The field parameters are substrings unless exact=true.
+    expect(await names({ username: 'li' })).toEqual(['alice']);
+    expect(await names({ username: 'li', exact: true })).toEqual([]);
+    expect(await names({ email: 'bob@example.com', exact: true })).toEqual(['bob']);
   });
 
   it('gets one user by id, and answers an unknown id with 404 (findOne gives undefined)', async () => {

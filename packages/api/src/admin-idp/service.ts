@@ -43,6 +43,23 @@ function first(value: unknown): string | null {
 }
 
 /**
+ * Keycloak's `GET /users?search=` matches each whitespace-separated term as a prefix of the
+ * username, email, first or last name (`*` is a wildcard, `"…"` exact); the Admin screen's
+ * search is any part of them, so every term is sent as `*term*`. `*` typed by the admin stays a
+ * wildcard; quotes are dropped rather than turned into an exact match the screen does not offer.
+ */
+export function infixSearch(search: string): string {
+  return search
+    .replaceAll('"', ' ')
+    .trim()
+    .split(/\s+/)
+    .map((term) => term.replace(/^\*+|\*+$/g, ''))
+    .filter((term) => term !== '')
+    .map((term) => `*${term}*`)
+    .join(' ');
+}
+
+/**
  * The Keycloak Admin REST calls behind `/admin/idp/*`, through the official admin client.
  * Every failure leaves as an `ApiError` (503 unreachable, 409 taken, 404 unknown, 502 the
  * service account refused); a multi-call change undoes what it did when a later call fails.
@@ -70,8 +87,13 @@ export class IdpAdminService {
   async listUsers(search: string | undefined) {
     try {
       const kc = await this.client();
+      const query = search === undefined ? '' : infixSearch(search);
       const [users, assignable] = await Promise.all([
-        kc.users.find({ ...(search ? { search } : {}), max: 100, briefRepresentation: false }),
+        kc.users.find({
+          ...(query ? { search: query } : {}),
+          max: 100,
+          briefRepresentation: false,
+        }),
         this.assignableRoles(),
       ]);
       const items = await Promise.all(users.map((u) => this.describe(u)));
