@@ -98,6 +98,8 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
     const created = await call('POST', '/admin/idp/users', adminToken, {
       username: 'carol2',
       email: 'carol2@example.com',
+      firstName: 'Carol',
+      lastName: 'Second',
       department: 'engineering',
       password: 'carol2-secret',
       temporaryPassword: false,
@@ -222,7 +224,13 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
     const moved = await call('PATCH', `/admin/idp/users/${carol2}`, adminToken, {
       department: 'sales',
     });
-    expect(moved.body).toMatchObject({ department: 'sales', enabled: false });
+    // Keycloak's PUT with attributes replaces the whole profile: her email and names stay.
+    const kept = { email: 'carol2@example.com', firstName: 'Carol', lastName: 'Second' };
+    expect(moved.body).toMatchObject({ department: 'sales', enabled: false, ...kept });
+    const noDepartment = await call('PATCH', `/admin/idp/users/${carol2}`, adminToken, {
+      department: null,
+    });
+    expect(noDepartment.body).toMatchObject({ department: null, ...kept });
     const audit = await call('GET', '/admin/audit?limit=50', adminToken);
     expect(audit.body.items.map((i: { action: string }) => i.action)).toEqual(
       expect.arrayContaining(['idp.role.remove', 'idp.password.reset', 'idp.user.update']),

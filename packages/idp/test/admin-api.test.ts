@@ -196,6 +196,32 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
     expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
   });
 
+  it('takes a PUT with attributes as the whole profile: names and email left out are removed, as in Keycloak 24+', async () => {
+    const { id } = await kc.users.create({
+      username: 'heidi',
+      enabled: true,
+      email: 'heidi@example.com',
+      firstName: 'Heidi',
+      lastName: 'Hill',
+      attributes: { department: ['sales'] },
+    });
+    // Without attributes, only the fields sent change.
+    await kc.users.update({ id }, { enabled: false });
+    expect(await kc.users.findOne({ id })).toMatchObject({
+      enabled: false,
+      email: 'heidi@example.com',
+      firstName: 'Heidi',
+      attributes: { department: ['sales'] },
+    });
+    // With attributes, what is not sent is gone (Keycloak updates the user profile as a whole).
+    await kc.users.update({ id }, { attributes: { department: ['engineering'] } });
+    const after = await kc.users.findOne({ id });
+    expect(after).toMatchObject({ username: 'heidi', attributes: { department: ['engineering'] } });
+    expect(after).not.toHaveProperty('email');
+    expect(after).not.toHaveProperty('firstName');
+    expect(after).not.toHaveProperty('lastName');
+  });
+
   it('maps todo-api client roles through clients.find and client role mappings; the next token carries them', async () => {
     const [api] = await kc.clients.find({ clientId: 'todo-api' });
     expect(api).toMatchObject({ clientId: 'todo-api' });

@@ -190,12 +190,21 @@ export class IdpAdminService {
       const attributes: Record<string, unknown> = { ...(user.attributes ?? {}) };
       if (change.department === null) delete attributes.department;
       else if (change.department !== undefined) attributes.department = [change.department];
-      // Keycloak's PUT replaces `attributes` as a whole: send them all back, changed.
+      // A PUT with `attributes` is the whole user profile to Keycloak 24+: attributes left out
+      // are removed, `email`, `firstName` and `lastName` included (username is read-only). So
+      // they all go back, as read, with the department changed; without `attributes` only the
+      // fields sent change.
       await kc.users.update(
         { id },
         {
           ...(change.enabled !== undefined && { enabled: change.enabled }),
-          ...(change.department !== undefined && { attributes }),
+          ...(change.department !== undefined && {
+            username: user.username,
+            email: user.email,
+            firstName: user.firstName,
+            lastName: user.lastName,
+            attributes,
+          }),
         },
       );
     } catch (e) {

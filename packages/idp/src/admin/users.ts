@@ -185,7 +185,12 @@ export function createUser(ctx: AdminContext, body: Body): string {
   return user.id;
 }
 
-/** `PUT /users/{id}`: the fields present change; `attributes`, when present, replace them all. */
+/**
+ * `PUT /users/{id}`: the fields present change. With `attributes` present the body is the whole
+ * profile, as in Keycloak 24+ (its user profile updates with `removeAttributes`): `email`,
+ * `firstName` and `lastName` are attributes there too, so those the body leaves out are removed
+ * along with the other attributes it leaves out. Without `attributes` nothing else is removed.
+ */
 export function updateUser(ctx: AdminContext, call: AdminCall, body: Body): void {
   const user = userOf(ctx, call.params[0]);
   const email = optionalText(body, 'email');
@@ -208,11 +213,12 @@ export function updateUser(ctx: AdminContext, call: AdminCall, body: Body): void
   directoryChange(() =>
     ctx.directory.update(user.id, (u) => {
       if (typeof enabled === 'boolean') u.enabled = enabled;
-      if (email !== undefined) u.email = email || undefined;
       const first = optionalText(body, 'firstName');
       const last = optionalText(body, 'lastName');
-      if (first !== undefined) u.firstName = first || undefined;
-      if (last !== undefined) u.lastName = last || undefined;
+      const whole = attributes !== undefined;
+      if (email !== undefined || whole) u.email = email || undefined;
+      if (first !== undefined || whole) u.firstName = first || undefined;
+      if (last !== undefined || whole) u.lastName = last || undefined;
       if (typeof body.emailVerified === 'boolean') u.emailVerified = body.emailVerified;
       if (requiredActions) u.requiredActions = requiredActions;
       if (attributes) u.direct.attributes = attributes;
