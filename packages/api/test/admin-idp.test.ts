@@ -98,6 +98,8 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
     const created = await call('POST', '/admin/idp/users', adminToken, {
       username: 'carol2',
       email: 'carol2@example.com',
+      firstName: 'Carol',
+      lastName: 'Second',
       department: 'engineering',
       password: 'carol2-secret',
       temporaryPassword: false,
@@ -134,6 +136,24 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
     expect(audit.body.items.map((i: { action: string }) => i.action)).toEqual(
       expect.arrayContaining(['idp.user.create', 'idp.role.grant']),
     );
+  });
+
+  it('finds people by any part of a username, email or name (Keycloak searches prefixes unless told otherwise)', async () => {
+    const usernames = async (search: string) => {
+      const listed = await call(
+        'GET',
+        `/admin/idp/users?search=${encodeURIComponent(search)}`,
+        adminToken,
+      );
+      expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+      return listed.body.items.map((u: { username: string }) => u.username);
+    };
+    expect(await usernames('rol2')).toEqual(['carol2']);
+    expect(await usernames('CAROL2@EXAMPLE')).toEqual(['carol2']);
+    expect(await usernames('example.com')).toEqual(expect.arrayContaining(['alice', 'carol2']));
+    // Every word must be found, each in any field.
+    expect(await usernames('lice nders')).toEqual(['alice']);
+    expect(await usernames('alice brown')).toEqual([]);
   });
 
   it('disabled, her next sign-in is refused; after "end sessions" her access token is refused within a second', async () => {
@@ -204,7 +224,13 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
     const moved = await call('PATCH', `/admin/idp/users/${carol2}`, adminToken, {
       department: 'sales',
     });
-    expect(moved.body).toMatchObject({ department: 'sales', enabled: false });
+    // Keycloak's PUT with attributes replaces the whole profile: her email and names stay.
+    const kept = { email: 'carol2@example.com', firstName: 'Carol', lastName: 'Second' };
+    expect(moved.body).toMatchObject({ department: 'sales', enabled: false, ...kept });
+    const noDepartment = await call('PATCH', `/admin/idp/users/${carol2}`, adminToken, {
+      department: null,
+    });
+    expect(noDepartment.body).toMatchObject({ department: null, ...kept });
     const audit = await call('GET', '/admin/audit?limit=50', adminToken);
     expect(audit.body.items.map((i: { action: string }) => i.action)).toEqual(
       expect.arrayContaining(['idp.role.remove', 'idp.password.reset', 'idp.user.update']),

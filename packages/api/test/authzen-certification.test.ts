@@ -402,6 +402,29 @@ describe('AuthZEN certification: Search', () => {
     expect(withId.json()).toEqual(without.json());
   });
 
+  it.each([
+    ['an empty string', ''],
+    ['a number', 7],
+    ['null', null],
+    ['an object', { id: 'alice' }],
+  ])(
+    'C-4.2.3 and C-4.3.3: the searched-for entity’s id, even %s, is ignored (§8.4, §8.5: "if present, MUST be ignored")',
+    async (_name, id) => {
+      const subjects = { subject: { type: 'user' }, action: read, resource: record1 };
+      const resources = { subject: alice, action: read, resource: { type: 'record' } };
+      for (const [kind, body, key] of [
+        ['subject', subjects, 'subject'],
+        ['resource', resources, 'resource'],
+      ] as const) {
+        const without = await post(SEARCH(kind), body);
+        const entity = (body as Record<string, object>)[key];
+        const withId = await post(SEARCH(kind), { ...body, [key]: { ...entity, id } });
+        expect(withId.statusCode, kind).toBe(200);
+        expect(withId.json(), kind).toEqual(without.json());
+      }
+    },
+  );
+
   it('C-4.5 pages with limit and token, the last page’s next_token empty', async () => {
     const body = { subject: { type: 'user' }, action: read, resource: record1 };
     const first = await post(SEARCH('subject'), { ...body, page: { limit: 1 } });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { drivers } from './support/databases.js';
-import { useHarness } from './support/harness.js';
+import { useHarness, users } from './support/harness.js';
 
 /** RFC 9110 §13.1.1 If-Match on todo writes; §15.5.13 412 with the current state. */
 describe.each(drivers)('conditional todo writes on $driver', ({ skip, create }) => {
@@ -99,6 +99,41 @@ describe.each(drivers)('conditional todo writes on $driver', ({ skip, create }) 
     expect(blind.statusCode).toBe(200);
     expect(blind.json().version).toBe(3);
   });
+
+  it.skipIf(skip)(
+    "a viewer's write with a stale If-Match is 403, not 412 with the todo (RFC 9110 §13.2.1)",
+    async () => {
+      await h.as('bob', { url: '/lists/' });
+      const list = await h.as('alice', { method: 'POST', url: '/lists/', payload: { name: 'RO' } });
+      const id = list.json().id as string;
+      const share = await h.as('alice', {
+        method: 'PUT',
+        url: `/lists/${id}/members/${users.bob.username}`,
+        payload: { relation: 'viewer' },
+      });
+      expect(share.statusCode).toBe(200);
+      const created = await h.as('alice', {
+        method: 'POST',
+        url: `/lists/${id}/todos/`,
+        payload: { title: 'Read only for bob' },
+      });
+      const todo = created.json().id as string;
+      const stale = { 'if-match': '"7"' };
+      const writes = [
+        { method: 'PATCH', url: `/todos/${todo}`, payload: { completed: true } },
+        { method: 'PUT', url: `/todos/${todo}`, payload: { title: 'Mine now', completed: true } },
+        { method: 'DELETE', url: `/todos/${todo}` },
+      ] as const;
+      for (const write of writes) {
+        const res = await h.as('bob', { ...write, headers: stale });
+        expect(res.statusCode, write.method).toBe(403);
+        expect(res.json()).toMatchObject({ code: 'forbidden' });
+        expect(res.json().current).toBeUndefined();
+      }
+      const unchanged = await h.as('alice', { url: `/todos/${todo}` });
+      expect(unchanged.json()).toMatchObject({ title: 'Read only for bob', version: 1 });
+    },
+  );
 
   it.skipIf(skip)('a missing todo stays 404 with or without If-Match', async () => {
     const missing = await h.as('alice', {

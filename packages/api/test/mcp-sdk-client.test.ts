@@ -134,6 +134,30 @@ describe('the MCP tools through the SDK client', () => {
     expect(still.json()).toMatchObject({ title: 'bob', completed: false });
   });
 
+  it('answers a cursor it never issued and an update without a change as validation_failed, as REST does', async () => {
+    const agent = await agentOf(alice);
+    const forged = Buffer.from(JSON.stringify(['2024-13-45T99:99:99.999Z', 'x'])).toString(
+      'base64url',
+    );
+    for (const cursor of ['!!!', forged]) {
+      const answer = await call(agent, 'list_todos', { cursor });
+      expect(answer.isError, cursor).toBe(true);
+      expect(answer.body, cursor).toMatchObject({ code: 'validation_failed', status: 400 });
+      const rest = await h.as('alice', { url: `/todos/?cursor=${cursor}` });
+      expect(rest.statusCode, cursor).toBe(400);
+    }
+    const todo = (
+      await h.as('alice', { method: 'POST', url: '/todos/', payload: { title: 'same' } })
+    ).json() as { id: string; version: number };
+    const empty = await call(agent, 'update_todo', { id: todo.id });
+    expect(empty.isError).toBe(true);
+    expect(empty.body).toMatchObject({ code: 'validation_failed', status: 400 });
+    const rest = await h.as('alice', { method: 'PATCH', url: `/todos/${todo.id}`, payload: {} });
+    expect(rest.statusCode).toBe(400);
+    const after = (await h.as('alice', { url: `/todos/${todo.id}` })).json();
+    expect(after).toMatchObject({ title: 'same', version: todo.version });
+  });
+
   it('refuses malformed tool input and writes nothing', async () => {
     const agent = await agentOf(alice);
     const before = (await h.as('alice', { url: '/todos/?limit=100' })).json().items.length;

@@ -7,7 +7,7 @@ import { type Harness, useHarness } from './support/harness.js';
  * identity providers (and unverified until they prove it), so a handle that more than one person
  * answers to must not reach whichever of them the database returns first.
  */
-describe.each(drivers)('sharing by username or email on $name', (driver) => {
+describe.each(drivers)('sharing by username or email on $driver', (driver) => {
   const h: Harness = useHarness(driver);
   const permissions = ['todos:read', 'todos:write'];
   const bob = { sub: 'bob-0000-real', username: 'bob', email: 'bob@example.com', permissions };
@@ -19,7 +19,7 @@ describe.each(drivers)('sharing by username or email on $name', (driver) => {
     permissions,
   };
 
-  const signIn = async (user: typeof bob) => {
+  const signIn = async (user: Omit<typeof bob, 'sub'> & { sub: string }) => {
     const token = await h.idp.accessToken(user);
     const res = await h.app.inject({
       url: '/lists/',
@@ -57,6 +57,45 @@ describe.each(drivers)('sharing by username or email on $name', (driver) => {
     expect(seen.statusCode).toBe(404);
     const members = await h.as('alice', { url: `/lists/${list}/members` });
     expect(members.json().map((m: { username: string }) => m.username)).toEqual(['alice']);
+  });
+
+  it('folds the case of an email’s ASCII letters only, alike on every engine', async () => {
+    // Unicode case mapping belongs to the database's locale (PostgreSQL's `lower` maps `É` to
+    // `é` and the Kelvin sign `K` to an ASCII `k`; SQLite's maps ASCII only), so a handle must
+    // not reach someone on one engine and nobody on the other.
+    await signIn({ sub: 'emile-0000', username: 'emile', email: 'ÉMILE@Example.com', permissions });
+    await signIn({
+      sub: 'kelvin-000',
+      username: 'kfan',
+      email: '\u212Aate@example.com',
+      permissions,
+    });
+    await signIn({
+      sub: 'inci-00000',
+      username: 'inci',
+      email: '\u0130nci@example.com',
+      permissions,
+    });
+    const answers: Record<string, string> = {};
+    for (const handle of [
+      'ÉMILE@EXAMPLE.COM',
+      'Émile@example.com',
+      'émile@example.com',
+      'kate@example.com',
+      '\u212Aate@EXAMPLE.com',
+      'inci@example.com',
+    ]) {
+      const res = await share(await newList(), handle);
+      answers[handle] = res.statusCode === 200 ? res.json().sub : String(res.statusCode);
+    }
+    expect(answers).toEqual({
+      'ÉMILE@EXAMPLE.COM': 'emile-0000',
+      'Émile@example.com': 'emile-0000',
+      'émile@example.com': '404',
+      'kate@example.com': '404',
+      '\u212Aate@EXAMPLE.com': 'kelvin-000',
+      'inci@example.com': '404',
+    });
   });
 
   it('shares by the username, which names one person', async () => {

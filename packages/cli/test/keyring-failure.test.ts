@@ -83,3 +83,34 @@ describe('a keyring that fails after it was opened', () => {
     expect(message).not.toContain(session.refreshToken);
   });
 });
+
+describe('a keyring that fails the check when the store is opened', () => {
+  /** An entry class whose every use fails; `secretService` says whether a pinned one can be built. */
+  function failing(secretService: boolean) {
+    return class Entry {
+      constructor(_service: string, _account: string, options?: { linux?: { store?: string } }) {
+        if (options?.linux?.store === 'secret-service' && !secretService)
+          throw new Error('Platform failure: DBus error: Failed to connect to socket');
+      }
+      getPassword(): string | null {
+        throw new Error(LOCKED);
+      }
+      setPassword(): void {
+        throw new Error(LOCKED);
+      }
+      deletePassword(): boolean {
+        return false;
+      }
+    };
+  }
+
+  it('is there when a Secret Service answers on Linux, and always on macOS and Windows', () => {
+    expect(KeyringStore.open(failing(true), 'linux')).toEqual({ reason: LOCKED, present: true });
+    expect(KeyringStore.open(failing(false), 'darwin')).toMatchObject({ present: true });
+    expect(KeyringStore.open(failing(false), 'win32')).toMatchObject({ present: true });
+  });
+
+  it('is no keyring on Linux without a Secret Service (the kernel keyring failed instead)', () => {
+    expect(KeyringStore.open(failing(false), 'linux')).toEqual({ reason: LOCKED, present: false });
+  });
+});

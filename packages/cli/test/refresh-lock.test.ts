@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -6,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDeadLock, withRefreshLock } from '../src/store/refresh-lock.js';
+import { removeLockHolding, withRefreshLock } from '../src/store/refresh-lock.js';
 import { runTodo, writeSession } from './support/run.js';
 
 /**
@@ -87,7 +88,7 @@ describe('taking over a dead lock', () => {
     const lockDir = await mkdtemp(join(tmpdir(), 'todo-lock-dead-'));
     const path = join(lockDir, '.refresh.lock');
     await writeFile(path, deadStamp, { mode: 0o600 });
-    removeDeadLock(path, deadStamp);
+    removeLockHolding(path, deadStamp);
     expect(await readdir(lockDir)).toEqual([]);
     await rm(lockDir, { recursive: true, force: true });
   });
@@ -97,9 +98,25 @@ describe('taking over a dead lock', () => {
     const path = join(lockDir, '.refresh.lock');
     const live = `${process.pid} fedcba9876543210`;
     await writeFile(path, live, { mode: 0o600 });
-    removeDeadLock(path, deadStamp);
+    removeLockHolding(path, deadStamp);
     expect(await readFile(path, 'utf8')).toBe(live);
     expect(await readdir(lockDir)).toEqual(['.refresh.lock']);
+    await rm(lockDir, { recursive: true, force: true });
+  });
+
+  it('is not blocked by a command killed while it was removing the dead lock', async () => {
+    const lockDir = await mkdtemp(join(tmpdir(), 'todo-lock-marker-'));
+    const path = join(lockDir, '.refresh.lock');
+    await writeFile(path, deadStamp, { mode: 0o600 });
+    // The marker that command created before it was killed; its pid names nobody now.
+    const digest = createHash('sha256').update(deadStamp).digest('hex').slice(0, 16);
+    await writeFile(`${path}.removing-${digest}`, '999999998 00112233', { mode: 0o600 });
+    const started = Date.now();
+    expect(await withRefreshLock(lockDir, async () => readFile(path, 'utf8'))).toMatch(
+      new RegExp(`^${process.pid} `),
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await readdir(lockDir)).toEqual([]);
     await rm(lockDir, { recursive: true, force: true });
   });
 

@@ -109,12 +109,33 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
     expect(found[0]).not.toHaveProperty('attributes');
     const page = await kc.users.find({ first: 1, max: 2 });
     expect(page.map((u) => u.username)).toEqual(['alice', 'bob']);
-    expect(await kc.users.find({ search: 'example.com' })).toHaveLength(5);
-    expect(await kc.users.count({ search: 'example.com' })).toBe(5);
+    expect(await kc.users.find({ search: '*example.com' })).toHaveLength(5);
+    expect(await kc.users.count({ search: '*example.com' })).toBe(5);
     expect(await kc.users.find({ username: 'al', exact: true })).toEqual([]);
     expect((await kc.users.find({ q: 'department:sales' })).map((u) => u.username)).toEqual([
       'bob',
     ]);
+  });
+
+  it('searches as Keycloak does: a prefix per term, `*` a wildcard, `"…"` exact, every term matching', async () => {
+    const names = async (query: Parameters<typeof kc.users.find>[0]) =>
+      (await kc.users.find(query)).map((u) => u.username);
+    // A prefix of the username, email or either name, case-insensitive; not a substring.
+    expect(await names({ search: 'CAR' })).toEqual(['carol']);
+    expect(await names({ search: 'rol' })).toEqual([]);
+    expect(await names({ search: 'example.com' })).toEqual([]);
+    expect(await names({ search: '*rol*' })).toEqual(['carol']);
+    expect(await names({ search: 'clark' })).toEqual(['carol']);
+    // Exact when quoted; every whitespace-separated term must match a field.
+    expect(await names({ search: '"ali"' })).toEqual([]);
+    expect(await names({ search: '"alice@example.com"' })).toEqual(['alice']);
+    expect(await names({ search: 'alice anderson' })).toEqual(['alice']);
+    expect(await names({ search: 'alice brown' })).toEqual([]);
+    expect(await kc.users.count({ search: '*example.com' })).toBe(5);
+    // The field parameters are substrings unless exact=true.
+    expect(await names({ username: 'li' })).toEqual(['alice']);
+    expect(await names({ username: 'li', exact: true })).toEqual([]);
+    expect(await names({ email: 'bob@example.com', exact: true })).toEqual(['bob']);
   });
 
   it('gets one user by id, and answers an unknown id with 404 (findOne gives undefined)', async () => {
@@ -173,6 +194,32 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
     );
     expect(refresh.status).toBe(400);
     expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('takes a PUT with attributes as the whole profile: names and email left out are removed, as in Keycloak 24+', async () => {
+    const { id } = await kc.users.create({
+      username: 'heidi',
+      enabled: true,
+      email: 'heidi@example.com',
+      firstName: 'Heidi',
+      lastName: 'Hill',
+      attributes: { department: ['sales'] },
+    });
+    // Without attributes, only the fields sent change.
+    await kc.users.update({ id }, { enabled: false });
+    expect(await kc.users.findOne({ id })).toMatchObject({
+      enabled: false,
+      email: 'heidi@example.com',
+      firstName: 'Heidi',
+      attributes: { department: ['sales'] },
+    });
+    // With attributes, what is not sent is gone (Keycloak updates the user profile as a whole).
+    await kc.users.update({ id }, { attributes: { department: ['engineering'] } });
+    const after = await kc.users.findOne({ id });
+    expect(after).toMatchObject({ username: 'heidi', attributes: { department: ['engineering'] } });
+    expect(after).not.toHaveProperty('email');
+    expect(after).not.toHaveProperty('firstName');
+    expect(after).not.toHaveProperty('lastName');
   });
 
   it('maps todo-api client roles through clients.find and client role mappings; the next token carries them', async () => {

@@ -5,6 +5,7 @@ import {
   decodeJwt,
   form,
   formAction,
+  hiddenInputs,
   pkce,
   startTestIdp,
   type TestIdp,
@@ -116,6 +117,35 @@ describe('dynamic client registration (RFC 7591) under the trusted-hosts policy'
     const { status, body } = await register({ redirect_uris: ['https://evil.example/callback'] });
     expect(status).toBe(400);
     expect(body.error).toBe('invalid_redirect_uri');
+  });
+
+  it('holds post-logout redirect URIs to the trusted hosts too: no redirect off loopback after a sign-out', async () => {
+    const foreign = await register({
+      redirect_uris: [CALLBACK],
+      post_logout_redirect_uris: ['https://evil.example/'],
+    });
+    expect(foreign).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata' } });
+    for (const bad of ['https://evil.example/', 42, [CALLBACK, 'x']]) {
+      const answer = await register({ redirect_uris: [CALLBACK], post_logout_redirect_uris: bad });
+      expect(answer.status, JSON.stringify(bad)).toBe(400);
+    }
+    const loopback = await register({
+      redirect_uris: [CALLBACK],
+      post_logout_redirect_uris: ['http://localhost:4567/signed-out'],
+    });
+    expect(loopback.status).toBe(201);
+    const clientId = loopback.body.client_id as string;
+    // The end-session endpoint sends a browser back to a registered post-logout URI (here
+    // without a session, after the page's automatic confirmation): only ever a trusted one.
+    const browser = new Browser();
+    const logout = `${idp.discovery.end_session_endpoint}?${new URLSearchParams({
+      client_id: clientId,
+      post_logout_redirect_uri: 'http://localhost:4567/signed-out',
+    })}`;
+    const page = await browser.fetch(logout);
+    const html = await page.text();
+    const confirmed = await browser.fetch(formAction(html, logout), form(hiddenInputs(html)));
+    expect(confirmed.headers.get('location')).toBe('http://localhost:4567/signed-out');
   });
 
   it('refuses a confidential client and other grant types with invalid_client_metadata', async () => {
@@ -232,6 +262,17 @@ describe("the realm's own registration policy (Keycloak's client registration po
         });
       expect((await post('https://agents.example.org/callback')).status).toBe(201);
       expect((await post(CALLBACK)).status).toBe(400);
+      const signedOut = (uri: string) =>
+        fetch(custom.discovery.registration_endpoint as string, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            redirect_uris: ['https://agents.example.org/callback'],
+            post_logout_redirect_uris: [uri],
+          }),
+        });
+      expect((await signedOut('https://agents.example.org/bye')).status).toBe(201);
+      expect((await signedOut('https://evil.example/bye')).status).toBe(400);
     } finally {
       await custom.close();
     }

@@ -49,4 +49,18 @@ describe('sign-out', () => {
     expect(await screen.findByText('You are signed out of todo-sso in this tab.')).toBeTruthy();
     expect(screen.queryByText(/ended here and at your identity provider/)).toBeNull();
   });
+
+  test('the provider’s return loses only its state: other query parameters and the fragment stay', () => {
+    const state = newSignOutState();
+    window.history.replaceState(null, '', `/signed-out?lang=de&state=${state}&from=menu#section-2`);
+    expect(takeSignOutReturn()).toBe(true);
+    expect(window.location.pathname + window.location.search + window.location.hash).toBe(
+      '/signed-out?lang=de&from=menu#section-2',
+    );
+    window.history.replaceState(null, '', '/signed-out?state=made-up#only-the-fragment');
+    expect(takeSignOutReturn()).toBe(false);
+    expect(window.location.pathname + window.location.search + window.location.hash).toBe(
+      '/signed-out#only-the-fragment',
+    );
+  });
 });

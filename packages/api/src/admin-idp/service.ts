@@ -43,6 +43,23 @@ function first(value: unknown): string | null {
 }
 
 /**
+ * Keycloak's `GET /users?search=` matches each whitespace-separated term as a prefix of the
+ * username, email, first or last name (`*` is a wildcard, `"…"` exact); the Admin screen's
+ * search is any part of them, so every term is sent as `*term*`. `*` typed by the admin stays a
+ * wildcard; quotes are dropped rather than turned into an exact match the screen does not offer.
+ */
+export function infixSearch(search: string): string {
+  return search
+    .replaceAll('"', ' ')
+    .trim()
+    .split(/\s+/)
+    .map((term) => term.replace(/^\*+|\*+$/g, ''))
+    .filter((term) => term !== '')
+    .map((term) => `*${term}*`)
+    .join(' ');
+}
+
+/**
  * The Keycloak Admin REST calls behind `/admin/idp/*`, through the official admin client.
  * Every failure leaves as an `ApiError` (503 unreachable, 409 taken, 404 unknown, 502 the
  * service account refused); a multi-call change undoes what it did when a later call fails.
@@ -70,8 +87,13 @@ export class IdpAdminService {
   async listUsers(search: string | undefined) {
     try {
       const kc = await this.client();
+      const query = search === undefined ? '' : infixSearch(search);
       const [users, assignable] = await Promise.all([
-        kc.users.find({ ...(search ? { search } : {}), max: 100, briefRepresentation: false }),
+        kc.users.find({
+          ...(query ? { search: query } : {}),
+          max: 100,
+          briefRepresentation: false,
+        }),
         this.assignableRoles(),
       ]);
       const items = await Promise.all(users.map((u) => this.describe(u)));
@@ -168,12 +190,21 @@ export class IdpAdminService {
       const attributes: Record<string, unknown> = { ...(user.attributes ?? {}) };
       if (change.department === null) delete attributes.department;
       else if (change.department !== undefined) attributes.department = [change.department];
-      // Keycloak's PUT replaces `attributes` as a whole: send them all back, changed.
+      // A PUT with `attributes` is the whole user profile to Keycloak 24+: attributes left out
+      // are removed, `email`, `firstName` and `lastName` included (username is read-only). So
+      // they all go back, as read, with the department changed; without `attributes` only the
+      // fields sent change.
       await kc.users.update(
         { id },
         {
           ...(change.enabled !== undefined && { enabled: change.enabled }),
-          ...(change.department !== undefined && { attributes }),
+          ...(change.department !== undefined && {
+            username: user.username,
+            email: user.email,
+            firstName: user.firstName,
+            lastName: user.lastName,
+            attributes,
+          }),
         },
       );
     } catch (e) {

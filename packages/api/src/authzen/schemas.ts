@@ -15,10 +15,11 @@ const FullEntity = {
   required: ['type', 'id'],
   properties: { type: Str, id: Str, properties: Props },
 } as const;
+/** The entity a search looks for: its `id`, of any JSON type, is ignored (§8.4, §8.5). */
 const TypedEntity = {
   type: 'object',
   required: ['type'],
-  properties: { type: Str, id: { type: 'string' }, properties: Props },
+  properties: { type: Str, properties: Props },
 } as const;
 const ActionIn = {
   type: 'object',

@@ -56,12 +56,15 @@ class Reader {
     return this.object(value.properties, `${field}.properties`, false);
   }
 
-  /** A subject or resource; `id` optional when the entity is the one searched for. */
+  /**
+   * A subject or resource. The entity a search looks for (`needsId` false) is read without its
+   * `id`: it "SHOULD be omitted, and if present, MUST be ignored" (§8.4, §8.5), whatever it holds.
+   */
   entity(value: unknown, field: string, needsId = true) {
     const raw = this.object(value, field, true);
     if (!raw) return undefined;
     const type = this.string(raw, 'type', field, true);
-    const id = this.string(raw, 'id', field, needsId);
+    const id = needsId ? this.string(raw, 'id', field, true) : undefined;
     const properties = this.properties(raw, field);
     if (type === undefined || (needsId && id === undefined)) return undefined;
     return {

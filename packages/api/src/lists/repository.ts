@@ -283,26 +283,32 @@ async function removeMember(tx: Tx, id: string, person: Owner): Promise<boolean>
   return result.numDeletedRows > 0n;
 }
 
+/** ASCII letters to lower case, every other character as it is. */
+const asciiLower = (value: string) => value.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
+
 /**
- * People the API knows whose username or email is `handle` (emails compared without case).
- * Several issuers may know the same name: those of `preferIssuer` alone when it knows any.
+ * People the API knows whose username or email is `handle`. Usernames are compared exactly;
+ * emails without the case of their ASCII letters, and nothing more: Unicode case mapping
+ * belongs to the database's locale (PostgreSQL's `lower` maps `É` to `é` and the Kelvin sign to
+ * an ASCII `k`, SQLite's only ASCII), and a handle must name the same person on every engine.
+ * The query's `lower` finds at least those people on both engines; the exact rule is applied
+ * here. Several issuers may know the same name: those of `preferIssuer` alone when it knows any.
  */
 async function findPeople(k: Tx, handle: string, preferIssuer: string): Promise<Person[]> {
   const rows = await k
     .selectFrom('owners')
-    .select(['issuer', 'sub', 'username'])
+    .select(['issuer', 'sub', 'username', 'email'])
     .where((eb) =>
       eb.or([
         eb('username', '=', handle),
-        eb(eb.fn('lower', ['email']), '=', handle.toLowerCase()),
+        eb(eb.fn('lower', ['email']), '=', eb.fn('lower', [eb.val(handle)])),
       ]),
     )
     .execute();
-  const people = rows.map((row) => ({
-    issuer: row.issuer,
-    subject: row.sub,
-    username: row.username,
-  }));
+  const folded = asciiLower(handle);
+  const people = rows
+    .filter((row) => row.username === handle || asciiLower(row.email ?? '') === folded)
+    .map((row) => ({ issuer: row.issuer, subject: row.sub, username: row.username }));
   const preferred = people.filter((p) => p.issuer === preferIssuer);
   return preferred.length > 0 ? preferred : people;
 }

@@ -62,11 +62,15 @@ export function metadataUrl(base: string, name: ResourceName): string {
 export function resourceOf(request: FastifyRequest): ResourceName {
   const route = request.routeOptions.url;
   if (route !== undefined) return route === MCP_PATH ? 'mcp' : 'api';
-  const url = request.url;
-  if (!url.startsWith(MCP_PATH)) return 'api';
+  return isMcpPath(request.url) ? 'mcp' : 'api';
+}
+
+/** Whether a request target as written is `/mcp` or below it. */
+export function isMcpPath(url: string): boolean {
+  if (!url.startsWith(MCP_PATH)) return false;
   // The path is `/mcp` or below it: what follows is nothing, `/`, or the query.
   const next = url.charCodeAt(MCP_PATH.length);
-  return Number.isNaN(next) || next === 0x2f || next === 0x3f ? 'mcp' : 'api';
+  return Number.isNaN(next) || next === 0x2f || next === 0x3f;
 }
 
 /**

@@ -7,6 +7,7 @@ import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { ApiError, PROBLEM_JSON, problem } from '../http/problem.js';
+import { InvalidCursorError } from '../repositories/cursor.js';
 import { principalOf, profileOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
@@ -204,6 +205,9 @@ function refusalOf(error: unknown, request: FastifyRequest): ToolRefusal {
   if (error instanceof ToolRefusal) return error;
   if (error instanceof ApiError) return new ToolRefusal(error.code, error.status, error.message);
   if (isAuthError(error)) return new ToolRefusal(error.code, error.status, error.description);
+  // A cursor the API never issued is the caller's mistake (400 on `GET /todos/` too).
+  if (error instanceof InvalidCursorError)
+    return new ToolRefusal('validation_failed', 400, error.message);
   if (error instanceof DecisionPointUnavailableError || isDatabaseUnavailable(error)) {
     // Fail closed, as the routes do with 503: nothing was decided or written.
     request.log.error({ err: error }, 'tool failed: a dependency is unavailable');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Caller, McpOperations } from './operations.js';
+import { type Caller, type McpOperations, ToolRefusal } from './operations.js';
 
 const Id = z.string().uuid();
 // The text rules (no control characters) are the todo service's, which answers a tool as it
@@ -52,7 +52,8 @@ export const TOOLS = [
       listId: Id.optional().describe('Only this list'),
       completed: z.boolean().optional().describe('Only completed (true) or open (false) todos'),
       limit: z.number().int().min(1).max(100).optional().describe('At most this many (20)'),
-      cursor: z.string().max(500).optional().describe('nextCursor of the previous page'),
+      // The REST route's bounds (`PageQuery`): 1–200 characters.
+      cursor: z.string().min(1).max(200).optional().describe('nextCursor of the previous page'),
     },
     readOnly: true,
     run: (ops, caller, args) => ops.listTodos(caller, args),
@@ -84,7 +85,17 @@ export const TOOLS = [
       completed: z.boolean().optional(),
     },
     readOnly: false,
-    run: (ops, caller, { id, ...changes }) => ops.updateTodo(caller, id, changes),
+    run: (ops, caller, { id, ...changes }) => {
+      // As `PATCH /todos/{id}` (`minProperties: 1`): a change that names nothing is refused,
+      // not written as a new version with its audit record.
+      if (Object.values(changes).every((value) => value === undefined))
+        throw new ToolRefusal(
+          'validation_failed',
+          400,
+          'Name at least one of title, description, completed',
+        );
+      return ops.updateTodo(caller, id, changes);
+    },
   }),
   tool({
     name: 'complete_todo',

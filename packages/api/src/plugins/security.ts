@@ -5,6 +5,7 @@ import type { ApiConfig } from '../config/config.js';
 import { requireOneHost } from '../http/host-field.js';
 import { ApiError } from '../http/problem.js';
 import { setSecurityHeaders } from '../http/security-headers.js';
+import { mcpOriginCheck } from '../mcp/origin.js';
 
 /**
  * Response security headers and CORS for every route (not encapsulated). A JSON API needs no
@@ -15,6 +16,8 @@ export const securityPlugin = fp(
     app.addHook('onRequest', setSecurityHeaders);
     // RFC 9112 §3.2: exactly one valid Host field (none is allowed in HTTP/1.0 only).
     app.addHook('onRequest', requireOneHost);
+    // MCP Streamable HTTP: a present but invalid Origin at /mcp is 403 (DNS rebinding).
+    app.addHook('onRequest', mcpOriginCheck(config));
     // The API answers OPTIONS only as a CORS preflight (Fetch standard, "CORS protocol": it
     // carries Origin and Access-Control-Request-Method). Anything else is refused here, before
     // the CORS plugin would answer it with a text/plain 400 instead of problem details.

@@ -72,6 +72,7 @@ export function todoRepository(db: Db) {
     listJson: async (member: Owner, options: ListOptions): Promise<string> =>
       pageBody(await readPage(db, pageQuery, member, options), options.limit),
     get: (member: Owner, id: string, tx: Tx = k) => getTodo(tx, member, id),
+    writable: (member: Owner, id: string, tx: Tx = k) => getTodo(tx, member, id, WRITERS),
     access: (member: Owner, id: string, tx: Tx = k) => todoAccess(tx, member, id),
     /** Creates a todo in `listId`, or in the owner's default list (created on first use). */
     create: async (owner: Owner, input: TodoInput, now: Date, tx: Tx = k, listId?: string) => {
@@ -139,9 +140,9 @@ async function readPage(db: Db, pageQuery: PageQueries, member: Owner, options: 
   );
 }
 
-/** One todo the person can read, or undefined. */
-async function getTodo(tx: Tx, member: Owner, id: string): Promise<Todo | undefined> {
-  const row = await reachable(tx, member)
+/** One todo the person can read (holding one of `relations`, when given), or undefined. */
+async function getTodo(tx: Tx, member: Owner, id: string, relations?: readonly Relation[]) {
+  const row = await reachable(tx, member, relations)
     .selectAll('todos')
     .where('todos.id', '=', id)
     .executeTakeFirst();

@@ -255,7 +255,10 @@ export class TodoService {
   /**
    * RFC 9110 §13.1.1: with `If-Match`, the change applies only to the state the client saw.
    * Returns the version the write must still find (so a concurrent change in between is caught
-   * by the write itself), or undefined without `If-Match`.
+   * by the write itself), or undefined without `If-Match`. The precondition is only evaluated
+   * for a caller who may write the todo (§13.2.1: preconditions are ignored when the answer
+   * without them would not be a 2xx): a viewer's write finds nothing to change and is refused
+   * 403 by {@link #unchanged}, whatever version it names.
    */
   async #precondition(
     caller: TodoCaller,
@@ -266,17 +269,17 @@ export class TodoService {
     // `*` matches any current representation: the write itself finds the todo or answers 404,
     // so it carries no version a concurrent change could make it miss (no spurious 412).
     if (ifMatch === undefined || isAnyTag(ifMatch)) return undefined;
-    const current = await this.#todos.get(ownerOf(caller.principal), id, tx);
+    const current = await this.#todos.writable(ownerOf(caller.principal), id, tx);
     if (!current) return undefined;
     if (!ifMatchAllows(ifMatch, current.version)) throw new PreconditionFailed('todo', current);
     return current.version;
   }
 
   /**
-   * A write that changed nothing: 412 with the new state when the todo is no longer at a version
-   * `If-Match` names (it lost a race), else 403 or 404 as for any write: a matching `If-Match`
-   * does not turn a refusal into a precondition failure (RFC 9110 §13.2.2, preconditions are
-   * evaluated after the request's other checks).
+   * A write that changed nothing: 412 with the new state when the todo, which the caller may
+   * still change, is no longer at a version `If-Match` names (it lost a race), else 403 or 404 as
+   * for any write: no `If-Match`, matching or not, turns a refusal into a precondition failure
+   * (RFC 9110 §13.2.1 and §13.2.2, preconditions are evaluated after the request's other checks).
    */
   async #unchanged(
     caller: TodoCaller,
@@ -286,7 +289,7 @@ export class TodoService {
   ): Promise<ApiError> {
     const me = ownerOf(caller.principal);
     if (ifMatch !== undefined) {
-      const current = await this.#todos.get(me, id);
+      const current = await this.#todos.writable(me, id);
       if (current && !ifMatchAllows(ifMatch, current.version))
         return new PreconditionFailed('todo', current);
     }

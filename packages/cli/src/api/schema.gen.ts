@@ -4551,7 +4551,6 @@ export interface operations {
                 "application/json": {
                     subject: {
                         type: string;
-                        id?: string;
                         properties?: {
                             [key: string]: unknown;
                         };
@@ -4676,7 +4675,6 @@ export interface operations {
                     };
                     resource: {
                         type: string;
-                        id?: string;
                         properties?: {
                             [key: string]: unknown;
                         };

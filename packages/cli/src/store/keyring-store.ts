@@ -3,12 +3,17 @@ import { CliError } from '../errors.js';
 import type { StoredSession, TokenStore } from './types.js';
 
 /** The part of `@napi-rs/keyring` used here. */
-interface KeyringEntry {
+export interface KeyringEntry {
   getPassword(): string | null;
   setPassword(password: string): void;
   deletePassword(): boolean;
 }
-type EntryClass = new (service: string, account: string) => KeyringEntry;
+/** `options.linux.store` pins an entry to one Linux store; the constructor throws when it is absent. */
+export type EntryClass = new (
+  service: string,
+  account: string,
+  options?: { linux?: { store?: 'secret-service' | 'keyutils' } },
+) => KeyringEntry;
 
 const SERVICE = 'todo-sso';
 
@@ -18,12 +23,12 @@ const SERVICE = 'todo-sso';
  */
 export class KeyringFailure extends CliError {
   constructor(
-    doing: 'read' | 'store',
+    doing: 'open' | 'read' | 'store',
     readonly reason: string,
   ) {
     super(
       'usage',
-      `The system keyring (service "${SERVICE}") could not ${doing === 'read' ? 'be read' : 'store the tokens'}: ${reason}. Unlock the keyring and try again, or set TODO_TOKEN_STORE=file to keep the tokens in a file of your own (mode 0600) instead.`,
+      `The system keyring (service "${SERVICE}") could not ${doing === 'open' ? 'be opened' : doing === 'read' ? 'be read' : 'store the tokens'}: ${reason}. Unlock the keyring and try again, or set TODO_TOKEN_STORE=file to keep the tokens in a file of your own (mode 0600) instead.`,
     );
   }
 }
@@ -50,6 +55,25 @@ function loadEntryClass(): EntryClass | undefined {
 }
 
 /**
+ * Whether a keyring is there, after the check failed. The macOS Keychain and the Windows
+ * Credential Manager always are: a failure there is the keyring's (a locked keychain over SSH).
+ * On Linux the binding uses the Secret Service and, when none answers on D-Bus, the kernel
+ * keyring; a machine without a Secret Service (no D-Bus session, headless CI) has no keyring
+ * worth reporting, and the binding's Secret Service entry, pinned, throws when it is built there.
+ * Where it can be built, a Secret Service answered and failed: locked, or its prompt dismissed.
+ */
+function keyringIsThere(Entry: EntryClass, platform: NodeJS.Platform): boolean {
+  if (platform === 'darwin' || platform === 'win32') return true;
+  if (platform !== 'linux') return false;
+  try {
+    new Entry(SERVICE, '__probe__', { linux: { store: 'secret-service' } });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Sessions in the operating system's keyring (macOS Keychain, Windows Credential Manager, the
  * Secret Service on Linux: GNOME Keyring, KWallet), one entry per issuer and client.
  */
@@ -60,12 +84,18 @@ export class KeyringStore implements TokenStore {
   private constructor(private readonly Entry: EntryClass) {}
 
   /**
-   * A keyring store when the keyring answers, else undefined (with the reason). `Entry` is the
-   * binding's entry class (tests give one that fails like a locked keyring).
+   * A keyring store when the keyring answers, else undefined with the reason, and `present` when
+   * a keyring is there but failed the check (a locked collection): that is reported, not taken
+   * for a machine without a keyring. `Entry` is the binding's entry class and `platform` the
+   * operating system (tests give an entry class that fails like a locked keyring).
    */
-  static open(Entry: EntryClass | undefined = loadEntryClass()): {
+  static open(
+    Entry: EntryClass | undefined = loadEntryClass(),
+    platform: NodeJS.Platform = process.platform,
+  ): {
     store?: KeyringStore;
     reason?: string;
+    present?: boolean;
   } {
     if (Entry === undefined) return { reason: 'no keyring binding for this platform' };
     try {
@@ -78,7 +108,7 @@ export class KeyringStore implements TokenStore {
       if (!ok) return { reason: 'the keyring did not return what was stored' };
       return { store: new KeyringStore(Entry) };
     } catch (e) {
-      return { reason: e instanceof Error ? e.message : String(e) };
+      return { reason: reasonOf(e), present: keyringIsThere(Entry, platform) };
     }
   }
 

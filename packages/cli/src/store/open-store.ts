@@ -1,7 +1,7 @@
 import { CliError } from '../errors.js';
 import type { StoreChoice } from '../settings.js';
 import { FileStore } from './file-store.js';
-import { KeyringStore } from './keyring-store.js';
+import { KeyringFailure, KeyringStore } from './keyring-store.js';
 import type { TokenStore } from './types.js';
 
 /** The store to use, and why the keyring was not used when it was not. */
@@ -12,12 +12,15 @@ export interface OpenedStore {
 
 /**
  * The OS keyring when it answers (`auto`, `keyring`), else a 0600 file (`auto`, `file`).
- * `keyring` fails instead of falling back, for people who never want tokens on disk.
+ * `keyring` fails instead of falling back, for people who never want tokens on disk. A keyring
+ * that is there but fails its check (a locked Secret Service collection) stops `auto` too: the
+ * sessions in it would look signed out, and a sign-in would leave tokens on disk unasked.
  */
 export function openStore(choice: StoreChoice, dir: string): OpenedStore {
   if (choice === 'file') return { store: new FileStore(dir) };
-  const { store, reason } = KeyringStore.open();
+  const { store, reason, present } = KeyringStore.open();
   if (store !== undefined) return { store };
+  if (choice === 'auto' && present === true) throw new KeyringFailure('open', reason ?? 'unknown');
   if (choice === 'keyring')
     throw new CliError(
       'usage',

@@ -1,12 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
   fstatSync,
-  linkSync,
   openSync,
   readFileSync,
-  renameSync,
   rmSync,
   writeSync,
 } from 'node:fs';
@@ -84,36 +82,36 @@ function staleStamp(path: string, now: number): string | undefined {
 }
 
 /**
- * Removes the lock at `path` only if it is still the one holding `dead`. Between reading a dead
- * lock and removing it, another command may have taken it over and created its own: removing by
- * name would delete that live lock, and two commands would redeem the refresh token. So the
- * lock is first moved aside (a rename is atomic, one command gets it), read there, and removed
- * only if it is the dead one; a live lock moved by mistake is linked back under its name. Left
- * open: a third command creating a lock in the instant between the move and the link back.
+ * Removes the lock at `path` only while it holds `stamp`, and says whether it did: a command
+ * finishing its work, or taking over the lock of one that died, must never remove another
+ * command's live lock, or two commands would redeem the refresh token.
+ *
+ * Reading the stamp and then removing by name is not enough (another command may remove the dead
+ * lock and create its own in between), and neither is moving the lock aside to read it: while it
+ * is aside the name is free, and a third command can create a lock there while the live one moved
+ * by mistake is still held. So the lock is never moved. Every removal of a lock, by its owner or
+ * by a takeover, first creates `<path>.removing-<digest of the stamp>` exclusively: of all the
+ * commands removing that one lock, only one gets past, and it checks that the lock still holds the
+ * stamp before it removes it. Nothing else removes a lock, and a lock is only created where there
+ * is none, so the name cannot change hands between that check and the removal, whatever the number
+ * of commands. A marker left by a command killed in that instant is itself taken over the same way
+ * (its owner gone, or older than any removal).
  */
-export function removeDeadLock(path: string, dead: string): void {
-  const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  try {
-    renameSync(path, aside);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // already taken over
-    throw e;
-  }
-  if (readStamp(aside) === dead) {
-    rmSync(aside, { force: true });
-    return;
+export function removeLockHolding(path: string, stamp: string): boolean {
+  const marker = `${path}.removing-${createHash('sha256').update(stamp).digest('hex').slice(0, 16)}`;
+  if (!tryCreate(marker, `${process.pid} ${randomBytes(8).toString('hex')}`)) {
+    // Another command is removing this lock; or one was killed doing so, and its marker goes.
+    const abandoned = staleStamp(marker, Date.now());
+    if (abandoned !== undefined) removeLockHolding(marker, abandoned);
+    return false;
   }
   try {
-    linkSync(aside, path);
-  } catch (e) {
-    // EEXIST: another command has created a lock since; it holds the name now. A file system
-    // without hard links gets the lock back by a rename instead.
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-      renameSync(aside, path);
-      return;
-    }
+    if (readStamp(path) !== stamp) return false;
+    rmSync(path, { force: true });
+    return true;
+  } finally {
+    rmSync(marker, { force: true });
   }
-  rmSync(aside, { force: true });
 }
 
 /**
@@ -130,17 +128,19 @@ export async function withRefreshLock<T>(dir: string, work: () => Promise<T>): P
   const started = Date.now();
   while (!tryCreate(path, stamp)) {
     const dead = staleStamp(path, Date.now());
-    if (dead !== undefined) removeDeadLock(path, dead);
-    else if (Date.now() - started > WAIT_MS)
+    if (dead !== undefined && removeLockHolding(path, dead)) continue;
+    if (Date.now() - started > WAIT_MS)
       throw new CliError(
         'idp_error',
         `Another todo command has been renewing the session for ${WAIT_MS / 1000} s; try again (or remove ${path})`,
       );
-    else await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   try {
     return await work();
   } finally {
-    if (readStamp(path) === stamp) rmSync(path, { force: true });
+    // Through the marker too: a command that took this lock for a dead one's (older than any
+    // refresh) may be removing it at this moment.
+    removeLockHolding(path, stamp);
   }
 }

@@ -4,20 +4,29 @@ import { DirectoryError } from '../users/directory.js';
 import { type AdminCall, type AdminContext, AdminError, badRequest, notFound } from './context.js';
 import { briefUser, fullUser } from './representations.js';
 
-/** Keycloak's search: `*` is a wildcard, `"…"` is exact, otherwise a case-insensitive substring. */
-function matcher(term: string, exact: boolean): (value: string | undefined) => boolean {
-  const quoted = /^"(.*)"$/.exec(term);
-  if (exact || quoted) {
-    const wanted = (quoted?.[1] ?? term).toLowerCase();
-    return (value) => value?.toLowerCase() === wanted;
-  }
-  const escaped = term
-    .toLowerCase()
+/**
+ * One term of Keycloak's `search` (its JPA user provider): `"…"` is an exact match, otherwise
+ * `*` is a wildcard and the term is a prefix unless it ends with one (`car` finds `carol`, not
+ * `oscar`; `*car*` finds both); case-insensitive.
+ */
+function searchTerm(term: string): (value: string | undefined) => boolean {
+  const lower = term.toLowerCase();
+  const quoted = /^"(.*)"$/.exec(lower);
+  if (quoted) return (value) => value?.toLowerCase() === quoted[1];
+  const escaped = lower
     .split('*')
     .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
     .join('.*');
-  const pattern = new RegExp(escaped);
+  const pattern = new RegExp(`^${escaped}`, 's');
   return (value) => value !== undefined && pattern.test(value.toLowerCase());
+}
+
+/** `username`, `email`, `firstName`, `lastName`: a substring, or equal with `exact=true`. */
+function fieldMatcher(wanted: string, exact: boolean): (value: string | undefined) => boolean {
+  const lower = wanted.toLowerCase();
+  return (value) =>
+    value !== undefined &&
+    (exact ? value.toLowerCase() === lower : value.toLowerCase().includes(lower));
 }
 
 /** `GET /users` and `GET /users/count` filters (search, username, email, names, enabled, q). */
@@ -25,14 +34,17 @@ function filterUsers(ctx: AdminContext, query: URLSearchParams): RealmUser[] {
   const exact = query.get('exact') === 'true';
   const tests: ((u: RealmUser) => boolean)[] = [];
   const search = query.get('search');
-  if (search) {
-    const m = matcher(search.trim(), false);
-    tests.push((u) => [u.username, u.email, u.firstName, u.lastName].some(m));
+  if (search?.trim()) {
+    // Every whitespace-separated term must match one of the four fields.
+    for (const term of search.trim().split(/\s+/)) {
+      const m = searchTerm(term);
+      tests.push((u) => [u.username, u.email, u.firstName, u.lastName].some(m));
+    }
   }
   for (const field of ['username', 'email', 'firstName', 'lastName'] as const) {
     const value = query.get(field);
     if (value) {
-      const m = matcher(value, exact);
+      const m = fieldMatcher(value, exact);
       tests.push((u) => m(u[field]));
     }
   }
@@ -173,7 +185,12 @@ export function createUser(ctx: AdminContext, body: Body): string {
   return user.id;
 }
 
-/** `PUT /users/{id}`: the fields present change; `attributes`, when present, replace them all. */
+/**
+ * `PUT /users/{id}`: the fields present change. With `attributes` present the body is the whole
+ * profile, as in Keycloak 24+ (its user profile updates with `removeAttributes`): `email`,
+ * `firstName` and `lastName` are attributes there too, so those the body leaves out are removed
+ * along with the other attributes it leaves out. Without `attributes` nothing else is removed.
+ */
 export function updateUser(ctx: AdminContext, call: AdminCall, body: Body): void {
   const user = userOf(ctx, call.params[0]);
   const email = optionalText(body, 'email');
@@ -196,11 +213,12 @@ export function updateUser(ctx: AdminContext, call: AdminCall, body: Body): void
   directoryChange(() =>
     ctx.directory.update(user.id, (u) => {
       if (typeof enabled === 'boolean') u.enabled = enabled;
-      if (email !== undefined) u.email = email || undefined;
       const first = optionalText(body, 'firstName');
       const last = optionalText(body, 'lastName');
-      if (first !== undefined) u.firstName = first || undefined;
-      if (last !== undefined) u.lastName = last || undefined;
+      const whole = attributes !== undefined;
+      if (email !== undefined || whole) u.email = email || undefined;
+      if (first !== undefined || whole) u.firstName = first || undefined;
+      if (last !== undefined || whole) u.lastName = last || undefined;
       if (typeof body.emailVerified === 'boolean') u.emailVerified = body.emailVerified;
       if (requiredActions) u.requiredActions = requiredActions;
       if (attributes) u.direct.attributes = attributes;

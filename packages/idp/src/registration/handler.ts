@@ -54,22 +54,10 @@ export async function screenRegistration(
     refuse(res, 400, 'invalid_client_metadata', 'the registration request must be a JSON object');
     return undefined;
   }
-  const uris = metadata.redirect_uris;
-  if (!Array.isArray(uris) || uris.length === 0 || !uris.every((u) => typeof u === 'string')) {
-    refuse(res, 400, 'invalid_redirect_uri', 'redirect_uris must be a non-empty list of URIs');
+  const uriError = uriRefusal(policy, metadata);
+  if (uriError) {
+    refuse(res, 400, uriError.error, uriError.description);
     return undefined;
-  }
-  for (const uri of uris as string[]) {
-    const host = URL.canParse(uri) ? new URL(uri).hostname : undefined;
-    if (!host || (policy.urisMustMatch && !hostTrusted(policy, host))) {
-      refuse(
-        res,
-        400,
-        'invalid_redirect_uri',
-        `redirect URI ${uri} does not point at a trusted host`,
-      );
-      return undefined;
-    }
   }
   const fetched = FETCHED.find((field) => metadata[field] !== undefined);
   if (fetched) {
@@ -104,4 +92,45 @@ export async function screenRegistration(
     application_type: metadata.application_type ?? 'native',
   };
   return Buffer.from(JSON.stringify(shaped));
+}
+
+/**
+ * Where the IdP may send a browser for this client: every redirect URI and post-logout redirect
+ * URI on a trusted host (Keycloak's "client URIs must match"). The refusal, or `undefined`.
+ */
+function uriRefusal(
+  policy: RegistrationPolicy,
+  metadata: Record<string, unknown>,
+): { error: string; description: string } | undefined {
+  const uris = metadata.redirect_uris;
+  if (!Array.isArray(uris) || uris.length === 0 || !uris.every((u) => typeof u === 'string'))
+    return {
+      error: 'invalid_redirect_uri',
+      description: 'redirect_uris must be a non-empty list of URIs',
+    };
+  const untrusted = (uri: string) => {
+    const host = URL.canParse(uri) ? new URL(uri).hostname : undefined;
+    return !host || (policy.urisMustMatch && !hostTrusted(policy, host));
+  };
+  const redirect = (uris as string[]).find(untrusted);
+  if (redirect !== undefined)
+    return {
+      error: 'invalid_redirect_uri',
+      description: `redirect URI ${redirect} does not point at a trusted host`,
+    };
+  // OpenID Connect RP-Initiated Logout 1.0 §3.1 and §3: the end-session endpoint sends the
+  // browser to one of these, so they are redirect URIs as much as `redirect_uris` are, under
+  // the same trusted hosts; an anonymous registration could otherwise make the IdP an open
+  // redirector (RFC 9700 §4.11.2).
+  const afterLogout = metadata.post_logout_redirect_uris ?? [];
+  if (
+    !Array.isArray(afterLogout) ||
+    !afterLogout.every((u) => typeof u === 'string') ||
+    afterLogout.some(untrusted)
+  )
+    return {
+      error: 'invalid_client_metadata',
+      description: 'post_logout_redirect_uris must be a list of URIs that point at a trusted host',
+    };
+  return undefined;
 }

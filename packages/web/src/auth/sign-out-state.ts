@@ -29,10 +29,11 @@ let confirmed = false;
 /**
  * At start-up: is this page the provider's return from this tab's sign-out, with the `state` it
  * was sent (compared, then used up)? The `state` leaves the address bar and this history entry
- * either way.
+ * either way; the rest of the address (the path, other query parameters, the fragment) stays, as
+ * a sign-in's return keeps it.
  */
 export function takeSignOutReturn(
-  location: Pick<Location, 'pathname' | 'search'> = window.location,
+  location: Pick<Location, 'pathname' | 'search' | 'hash'> = window.location,
 ) {
   confirmed = false;
   if (location.pathname !== SIGNED_OUT_PATH) return confirmed;
@@ -44,7 +45,11 @@ export function takeSignOutReturn(
   if (returned !== null) {
     params.delete('state');
     const rest = params.toString();
-    window.history.replaceState(null, '', rest ? `${SIGNED_OUT_PATH}?${rest}` : SIGNED_OUT_PATH);
+    window.history.replaceState(
+      null,
+      '',
+      `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`,
+    );
   }
   return confirmed;
 }

@@ -1,0 +1,226 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { alice } from '@todo-sso/auth/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteDriver, useTestDatabase } from './support/databases.js';
+import { suiteFixture } from './support/fixture.js';
+import { type Harness, startHarness } from './support/harness.js';
+
+/**
+ * The Streamable HTTP transport's own rules at `/mcp` (MCP 2025-06-18 and 2025-11-25, Basic ›
+ * Transports), over real HTTP with the SDK's client and with raw requests: the `Origin` check
+ * against DNS rebinding.
+ */
+const LIST = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
+const ACCEPT = 'application/json, text/event-stream';
+
+/** An API on a real port; `env` on top of the harness's. */
+function useListeningHarness(env: Record<string, string> = {}) {
+  const database = useTestDatabase(sqliteDriver);
+  const h: Harness = suiteFixture(
+    false,
+    () => startHarness(database.config, { CORS_ORIGINS: 'https://app.example.com', ...env }),
+    (x) => x.close(),
+  );
+  const server = { base: '', port: 0 };
+  beforeAll(async () => {
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+    server.port = (h.app.server.address() as AddressInfo).port;
+    server.base = `http://127.0.0.1:${server.port}`;
+  });
+  return { h, server };
+}
+
+describe('the Origin check of /mcp (DNS rebinding)', () => {
+  const { h, server } = useListeningHarness();
+  const clients: Client[] = [];
+  afterAll(async () => {
+    for (const c of clients) await c.close().catch(() => {});
+  });
+  const agentToken = () =>
+    h.idp.accessToken(alice, { claims: { aud: `${server.base}/mcp`, azp: 'agent-client' } });
+
+  /** A raw POST of `tools/list` with the agent's token and these headers. */
+  const post = async (headers: Record<string, string>, path = '/mcp') =>
+    fetch(`${server.base}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await agentToken()}`,
+        'content-type': 'application/json',
+        accept: ACCEPT,
+        ...headers,
+      },
+      body: JSON.stringify(LIST),
+    });
+
+  /** The SDK's client, connecting with `headers` on every request. */
+  const connect = async (headers: Record<string, string>) => {
+    const client = new Client({ name: 'origin-probe', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL('/mcp', server.base), {
+      requestInit: { headers: { authorization: `Bearer ${await agentToken()}`, ...headers } },
+    });
+    await client.connect(transport);
+    clients.push(client);
+    return client;
+  };
+
+  it('refuses the SDK client sending a foreign Origin with 403, before anything is served', async () => {
+    const error = await connect({ origin: 'http://attacker.example:8000' }).catch((e) => e);
+    expect(error).toBeInstanceOf(StreamableHTTPError);
+    expect((error as StreamableHTTPError).code).toBe(403);
+  });
+
+  it('serves the SDK client without an Origin (not a browser) and from a CORS origin', async () => {
+    for (const headers of [{}, { origin: 'https://app.example.com' }] as Record<string, string>[]) {
+      const client = await connect(headers);
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toContain('create_todo');
+    }
+  });
+
+  /**
+   * A POST as a browser sends it from a page of `http://<host>` that DNS rebinding pointed at
+   * this server: `Host` and `Origin` name the page's host, and the agent's token names it too,
+   * so that nothing but the Origin check stands in the way.
+   */
+  const rebound = async (host: string, origin: string) => {
+    const token = await h.idp.accessToken(alice, {
+      claims: { aud: `http://${host}/mcp`, azp: 'agent-client' },
+    });
+    return new Promise<{ status: number; type: string; body: string; acao: unknown }>(
+      (resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port: server.port,
+            path: '/mcp',
+            method: 'POST',
+            headers: {
+              host,
+              ...(origin && { origin }),
+              authorization: `Bearer ${token}`,
+              'content-type': 'application/json',
+              accept: ACCEPT,
+            },
+          },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk) => {
+              body += chunk;
+            });
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                type: String(res.headers['content-type']),
+                body,
+                acao: res.headers['access-control-allow-origin'],
+              }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify(LIST));
+      },
+    );
+  };
+
+  it('refuses a rebinding page, a null Origin and look-alikes with 403 problem details', async () => {
+    const host = `attacker.example:${server.port}`;
+    for (const origin of [
+      `http://${host}`,
+      'null',
+      'https://app.example.com.attacker.example',
+      'https://APP.example.com:443/',
+      'https://app.example.com, http://attacker.example',
+    ]) {
+      const res = await rebound(host, origin);
+      expect(res.status, origin).toBe(403);
+      expect(res.type).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(res.body)).toMatchObject({ status: 403, code: 'forbidden' });
+      expect(res.acao).toBeUndefined();
+    }
+    // The same request without an Origin (not a browser) is served: the token is good.
+    const plain = await rebound(host, '');
+    // (an empty `origin` argument sends none)
+    expect(plain.status).toBe(200);
+  });
+
+  it('refuses a foreign Origin without a token too (403 before the 401), whatever the method', async () => {
+    const origin = 'http://attacker.example';
+    const anonymous = await fetch(`${server.base}/mcp`, {
+      method: 'POST',
+      headers: { origin, 'content-type': 'application/json', accept: ACCEPT },
+      body: JSON.stringify(LIST),
+    });
+    expect(anonymous.status).toBe(403);
+    expect(anonymous.headers.get('www-authenticate')).toBeNull();
+    for (const method of ['GET', 'DELETE']) {
+      const res = await fetch(`${server.base}/mcp`, { method, headers: { origin } });
+      expect(res.status, method).toBe(403);
+    }
+    const preflight = await fetch(`${server.base}/mcp`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    });
+    expect(preflight.status).toBe(403);
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('serves its own origin when the host is an IP literal, and a CORS origin with CORS headers', async () => {
+    const own = await post({ origin: server.base });
+    expect(own.status).toBe(200);
+    const body = (await own.json()) as { result: { tools: unknown[] } };
+    expect(body.result.tools.length).toBe(7);
+    const app = await post({ origin: 'https://app.example.com' });
+    expect(app.status).toBe(200);
+    expect(app.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+  });
+
+  it('leaves the REST routes and the metadata to CORS', async () => {
+    const origin = 'http://attacker.example';
+    const rest = await fetch(`${server.base}/todos/`, {
+      headers: { origin, authorization: `Bearer ${h.tokens.alice}` },
+    });
+    expect(rest.status).toBe(200);
+    expect(rest.headers.get('access-control-allow-origin')).toBeNull();
+    const metadata = await fetch(`${server.base}/.well-known/oauth-protected-resource/mcp`, {
+      headers: { origin },
+    });
+    expect(metadata.status).toBe(200);
+  });
+});
+
+describe('the Origin check of /mcp behind API_PUBLIC_URL', () => {
+  const { h, server } = useListeningHarness({ API_PUBLIC_URL: 'https://todo.example.com' });
+
+  const post = async (origin: string, host?: string) =>
+    fetch(`${server.base}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await h.idp.accessToken(alice, {
+          claims: { aud: 'https://todo.example.com/mcp', azp: 'agent-client' },
+        })}`,
+        'content-type': 'application/json',
+        accept: ACCEPT,
+        origin,
+        ...(host && { host }),
+      },
+      body: JSON.stringify(LIST),
+    });
+
+  it('serves the public origin and refuses a name the request itself carries', async () => {
+    expect((await post('https://todo.example.com')).status).toBe(200);
+    expect((await post('https://todo.example.org', 'todo.example.org')).status).toBe(403);
+    expect((await post('http://todo.example.com')).status).toBe(403);
+  });
+});
