@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { listRepository } from '../src/lists/repository.js';
+import { ownerRepository } from '../src/repositories/owners.js';
 import { drivers } from './support/databases.js';
 import { type Harness, useHarness } from './support/harness.js';
 
@@ -96,6 +98,23 @@ describe.each(drivers)('sharing by username or email on $driver', (driver) => {
       '\u212Aate@EXAMPLE.com': 'kelvin-000',
       'inci@example.com': '404',
     });
+  });
+
+  it('answers with the person shared with, not a namesake sub of another issuer', async () => {
+    // Two issuers may issue the same `sub` (two realms imported from one export): the list
+    // already holds the other issuer's one, with a username sorting first.
+    const { db } = h.context;
+    const other = { issuer: 'https://other.example/realms/copy', subject: bob.sub };
+    await ownerRepository(db).touch(
+      { ...other, username: 'aaron', email: null, department: null },
+      new Date(),
+    );
+    await signIn(bob);
+    const list = await newList();
+    await listRepository(db).setMember(list, other, 'editor', new Date(), db.kysely);
+    const res = await share(list, 'bob');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ sub: bob.sub, username: 'bob', relation: 'editor' });
   });
 
   it('shares by the username, which names one person', async () => {

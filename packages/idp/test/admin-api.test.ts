@@ -377,6 +377,38 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
   });
 });
 
+describe("the realm's user profile, as Keycloak 24+ applies it to the admin API", {
+  timeout: 30_000,
+}, () => {
+  it("without a declaration of department (Keycloak's default profile) neither shows nor takes it, and still answers 2xx", async () => {
+    const { components: _, ...realm } = realmJson();
+    const bare = await startTestIdp({ realm: realm as typeof realm & { clients: []; users: [] } });
+    try {
+      const admin = await serviceClient(bare);
+      const alice = '5f0c7a3e-2b8d-4c1a-9e61-0a1b2c3d4e01';
+      expect(await admin.users.findOne({ id: alice })).not.toHaveProperty('attributes');
+      await admin.users.update(
+        { id: alice },
+        { username: 'alice', email: 'alice@example.com', attributes: { department: ['sales'] } },
+      );
+      const { id } = await admin.users.create({
+        username: 'ivan',
+        enabled: true,
+        attributes: { department: ['sales'] },
+        credentials: [{ type: 'password', value: 'ivan' }],
+      });
+      expect(await admin.users.findOne({ id })).not.toHaveProperty('attributes');
+      // Stored attributes are still the user's: the token mapper reads them, as Keycloak's does.
+      const token = (await passwordGrant(bare, 'alice')).body.access_token as string;
+      expect(decodeJwt(token).payload.department).toBe('engineering');
+      const ivan = (await passwordGrant(bare, 'ivan', 'ivan')).body.access_token as string;
+      expect(decodeJwt(ivan).payload.department).toBeUndefined();
+    } finally {
+      await bare.close();
+    }
+  });
+});
+
 describe('authorisation as Keycloak does it', { timeout: 30_000 }, () => {
   it('answers 401 without a token or with one it did not issue', async () => {
     const res = await fetch(`${idp.url}/admin/realms/todo-app/users`);

@@ -60,15 +60,49 @@ function errorOf(fn: () => unknown): IdpError {
 describe('the realm file deploy/keycloak/realm-todo-app.json', () => {
   it('type-checks as a Keycloak RealmRepresentation (keycloak-admin-client), excess properties included', () => {
     // The second realm has a field Keycloak does not know: the same check must fail on it.
-    const typo = { ...realmJson(), accessTokenLifeSpan: 300 };
-    const [file, withTypo] = typeCheckRealms([
-      readFileSync(DEFAULT_REALM_FILE, 'utf8'),
-      JSON.stringify(typo),
-    ]);
-    expect(file).toEqual([]);
+    const { components: _, ...realm } = realmJson();
+    const typo = { ...realm, accessTokenLifeSpan: 300 };
+    // The client types `components` as one component per type with string config values;
+    // Keycloak's RealmRepresentation has a MultivaluedHashMap there (a list of components per
+    // type, lists of strings as config values), which is how it exports and imports them. So
+    // `components` is checked on its own below, in Keycloak's shape.
+    const { components, ...file } = JSON.parse(readFileSync(DEFAULT_REALM_FILE, 'utf8'));
+    const [fileErrors, withTypo] = typeCheckRealms([JSON.stringify(file), JSON.stringify(typo)]);
+    for (const [type, list] of Object.entries(components as Record<string, unknown>)) {
+      expect(type).toMatch(/^org\.keycloak\./);
+      expect(Array.isArray(list)).toBe(true);
+      for (const component of list as Record<string, unknown>[]) {
+        expect(
+          Object.keys(component).every((k) =>
+            ['id', 'name', 'providerId', 'subType', 'subComponents', 'config'].includes(k),
+          ),
+        ).toBe(true);
+        for (const values of Object.values(component.config as Record<string, unknown>))
+          expect(Array.isArray(values) && values.every((v) => typeof v === 'string')).toBe(true);
+      }
+    }
+    expect(fileErrors).toEqual([]);
     expect(withTypo?.join('\n')).toContain('accessTokenLifeSpan');
     // Building a TypeScript program takes seconds on a busy machine.
   }, 30_000);
+
+  it('declares in its user profile every attribute the mappers and the API use, an administrator may edit them (Keycloak 24+ hides and drops undeclared ones)', () => {
+    const realm = loadRealm(DEFAULT_REALM_FILE);
+    expect(realm.userProfile.unmanagedAttributePolicy).toBe('DISABLED');
+    const json = realmJson();
+    const mapped = json.clients.flatMap((c) =>
+      ((c.protocolMappers ?? []) as { protocolMapper: string; config: Record<string, string> }[])
+        .filter((m) => m.protocolMapper === 'oidc-usermodel-attribute-mapper')
+        .map((m) => m.config['user.attribute']),
+    );
+    // `department` is also what the API's Admin screen sets.
+    for (const name of new Set([...mapped, 'department'])) {
+      expect(realm.userProfile.managed.get(name ?? ''), name).toEqual({
+        adminView: true,
+        adminEdit: true,
+      });
+    }
+  });
 
   it('defines the clients of the dev realm with their flows, secrets and mappers', () => {
     const realm = loadRealm(DEFAULT_REALM_FILE);

@@ -81,8 +81,9 @@ function shareRoute(app: App, { lists, authorize, write, person }: ListService):
         return true;
       });
       if (!shared) throw new ApiError('not_found', 'No such list');
-      const members = await lists.members(id);
-      return members.find((m) => m.sub === target.subject && m.relation === relation);
+      // The membership just written, as `members` shows it: read back from the list instead, it
+      // could be another issuer's member with the same `sub`, or gone (they left meanwhile).
+      return { sub: target.subject, username: target.username, relation };
     },
   );
 }

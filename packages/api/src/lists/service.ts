@@ -6,7 +6,7 @@ import type { Owner } from '../db/schema.js';
 import { ifMatchAllows, isAnyTag, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
-import { type List as ListRecord, listRepository } from './repository.js';
+import { type List as ListRecord, listRepository, type Person } from './repository.js';
 
 /** The list id of the path, lower-cased (RFC 9562 §4: a UUID's hex digits are case-insensitive). */
 export const listId = (request: { params: { id: string } }) => request.params.id.toLowerCase();
@@ -17,7 +17,7 @@ export const listId = (request: { params: { id: string } }) => request.params.id
  * be verified, so two people may give the same one; sharing must then not reach whichever of
  * them the database lists first (the username, unique at the identity provider, names one).
  */
-export function onePerson(found: readonly Owner[], handle: string): Owner {
+export function onePerson<P extends Owner>(found: readonly P[], handle: string): P {
   const [person, other] = found;
   if (person === undefined) throw new ApiError('not_found', `No person known as ${handle}`);
   if (other !== undefined)
@@ -110,7 +110,7 @@ export function listService(context: AppContext) {
   }
 
   /** Someone the API knows by this username or email ({@link onePerson}). */
-  async function person(request: FastifyRequest, handle: string): Promise<Owner> {
+  async function person(request: FastifyRequest, handle: string): Promise<Person> {
     return onePerson(await lists.findPeople(handle, principalOf(request).issuer), handle);
   }
 

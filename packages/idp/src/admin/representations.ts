@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RealmClient, RealmUser, RoleDefinition } from '../realm/types.js';
+import { adminCanView, type UserProfile } from '../realm/user-profile.js';
 
 /** A UUID-shaped id derived from a name, stable across restarts (roles, clients and groups). */
 export function stableUuid(...parts: string[]): string {
@@ -46,13 +47,19 @@ export function briefUser(user: RealmUser) {
   };
 }
 
-/** Keycloak's full `UserRepresentation`: the user's own attributes, never their credentials. */
-export function fullUser(user: RealmUser, canManage: boolean) {
+/**
+ * Keycloak's full `UserRepresentation`: the user's own attributes an administrator may see under
+ * the realm's user profile, never their credentials.
+ */
+export function fullUser(user: RealmUser, canManage: boolean, profile: UserProfile) {
+  const attributes = Object.fromEntries(
+    Object.entries(user.direct.attributes)
+      .filter(([name]) => adminCanView(profile, name))
+      .map(([name, values]) => [name, [...values]]),
+  );
   return {
     ...briefUser(user),
-    ...(Object.keys(user.direct.attributes).length > 0
-      ? { attributes: structuredClone(user.direct.attributes) }
-      : {}),
+    ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
     totp: user.otp.length > 0,
     disableableCredentialTypes: user.otp.length > 0 ? ['otp'] : [],
     requiredActions: [...user.requiredActions],

@@ -1,67 +1,10 @@
 import type { RealmUser } from '../realm/types.js';
 import { REQUIRED_ACTIONS } from '../realm/user.js';
+import { adminCanEdit } from '../realm/user-profile.js';
 import { DirectoryError } from '../users/directory.js';
 import { type AdminCall, type AdminContext, AdminError, badRequest, notFound } from './context.js';
 import { briefUser, fullUser } from './representations.js';
-
-/**
- * One term of Keycloak's `search` (its JPA user provider): `"…"` is an exact match, otherwise
- * `*` is a wildcard and the term is a prefix unless it ends with one (`car` finds `carol`, not
- * `oscar`; `*car*` finds both); case-insensitive.
- */
-function searchTerm(term: string): (value: string | undefined) => boolean {
-  const lower = term.toLowerCase();
-  const quoted = /^"(.*)"$/.exec(lower);
-  if (quoted) return (value) => value?.toLowerCase() === quoted[1];
-  const escaped = lower
-    .split('*')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  const pattern = new RegExp(`^${escaped}`, 's');
-  return (value) => value !== undefined && pattern.test(value.toLowerCase());
-}
-
-/** `username`, `email`, `firstName`, `lastName`: a substring, or equal with `exact=true`. */
-function fieldMatcher(wanted: string, exact: boolean): (value: string | undefined) => boolean {
-  const lower = wanted.toLowerCase();
-  return (value) =>
-    value !== undefined &&
-    (exact ? value.toLowerCase() === lower : value.toLowerCase().includes(lower));
-}
-
-/** `GET /users` and `GET /users/count` filters (search, username, email, names, enabled, q). */
-function filterUsers(ctx: AdminContext, query: URLSearchParams): RealmUser[] {
-  const exact = query.get('exact') === 'true';
-  const tests: ((u: RealmUser) => boolean)[] = [];
-  const search = query.get('search');
-  if (search?.trim()) {
-    // Every whitespace-separated term must match one of the four fields.
-    for (const term of search.trim().split(/\s+/)) {
-      const m = searchTerm(term);
-      tests.push((u) => [u.username, u.email, u.firstName, u.lastName].some(m));
-    }
-  }
-  for (const field of ['username', 'email', 'firstName', 'lastName'] as const) {
-    const value = query.get(field);
-    if (value) {
-      const m = fieldMatcher(value, exact);
-      tests.push((u) => m(u[field]));
-    }
-  }
-  const enabled = query.get('enabled');
-  if (enabled === 'true' || enabled === 'false')
-    tests.push((u) => u.enabled === (enabled === 'true'));
-  // `q=department:engineering other:x` — attribute equality, all of them.
-  for (const pair of (query.get('q') ?? '').split(' ').filter(Boolean)) {
-    const colon = pair.indexOf(':');
-    const [key, value] = [pair.slice(0, colon), pair.slice(colon + 1)];
-    tests.push((u) => (u.attributes[key] ?? []).includes(value));
-  }
-  return ctx.directory
-    .people()
-    .filter((u) => tests.every((t) => t(u)))
-    .sort((a, b) => a.username.localeCompare(b.username));
-}
+import { filterUsers } from './user-search.js';
 
 function nonNegative(query: URLSearchParams, name: string, fallback: number): number {
   const raw = query.get(name);
@@ -77,7 +20,7 @@ export function listUsers(ctx: AdminContext, call: AdminCall) {
   const brief = call.query.get('briefRepresentation') === 'true';
   return filterUsers(ctx, call.query)
     .slice(first, first + max)
-    .map((u) => (brief ? briefUser(u) : fullUser(u, call.can.manageUsers)));
+    .map((u) => (brief ? briefUser(u) : fullUser(u, call.can.manageUsers, ctx.realm.userProfile)));
 }
 
 export function countUsers(ctx: AdminContext, call: AdminCall): number {
@@ -91,7 +34,7 @@ export function userOf(ctx: AdminContext, id: string | undefined): RealmUser {
 }
 
 export function getUser(ctx: AdminContext, call: AdminCall) {
-  return fullUser(userOf(ctx, call.params[0]), call.can.manageUsers);
+  return fullUser(userOf(ctx, call.params[0]), call.can.manageUsers, ctx.realm.userProfile);
 }
 
 /** Runs a directory change, mapping its refusals to Keycloak's statuses and bodies. */
@@ -114,6 +57,19 @@ function optionalText(body: Body, field: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw badRequest(`${field} must be a string`);
   return value;
+}
+
+/**
+ * The attributes of a create or update an administrator may set under the realm's user profile;
+ * Keycloak drops the others silently (the answer is 2xx all the same).
+ */
+function editableAttributes(ctx: AdminContext, body: Body): Record<string, string[]> | undefined {
+  const attributes = attributesOf(body);
+  if (attributes === undefined) return undefined;
+  const profile = ctx.realm.userProfile;
+  return Object.fromEntries(
+    Object.entries(attributes).filter(([name]) => adminCanEdit(profile, name)),
+  );
 }
 
 function attributesOf(body: Body): Record<string, string[]> | undefined {
@@ -176,7 +132,12 @@ export function createUser(ctx: AdminContext, body: Body): string {
       emailVerified: body.emailVerified === true,
       enabled: body.enabled === true,
       requiredActions: requiredActionsOf(body) ?? [],
-      direct: { realmRoles: [], clientRoles: {}, groups, attributes: attributesOf(body) ?? {} },
+      direct: {
+        realmRoles: [],
+        clientRoles: {},
+        groups,
+        attributes: editableAttributes(ctx, body) ?? {},
+      },
     }),
   );
   if (typeof password?.value === 'string' && password.value !== '') {
@@ -205,7 +166,7 @@ export function updateUser(ctx: AdminContext, call: AdminCall, body: Body): void
       field: 'username',
     });
   }
-  const attributes = attributesOf(body);
+  const attributes = editableAttributes(ctx, body);
   const requiredActions = requiredActionsOf(body);
   const enabled = body.enabled;
   if (enabled !== undefined && typeof enabled !== 'boolean')
@@ -221,7 +182,13 @@ export function updateUser(ctx: AdminContext, call: AdminCall, body: Body): void
       if (last !== undefined || whole) u.lastName = last || undefined;
       if (typeof body.emailVerified === 'boolean') u.emailVerified = body.emailVerified;
       if (requiredActions) u.requiredActions = requiredActions;
-      if (attributes) u.direct.attributes = attributes;
+      if (attributes) {
+        // Those an administrator may not edit stay as they were (Keycloak skips them).
+        const kept = Object.entries(u.direct.attributes).filter(
+          ([name]) => !adminCanEdit(ctx.realm.userProfile, name),
+        );
+        u.direct.attributes = { ...Object.fromEntries(kept), ...attributes };
+      }
     }),
   );
 }

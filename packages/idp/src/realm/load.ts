@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { IdpError } from '../errors.js';
-import { parseRegistrationPolicy } from '../registration/policy.js';
+import { POLICY_COMPONENT, parseRegistrationPolicy } from '../registration/policy.js';
 import { defineBuiltinRoles } from './builtin.js';
 import {
   array,
@@ -27,6 +27,7 @@ import type {
   RoleDefinition,
 } from './types.js';
 import { parseUser } from './user.js';
+import { parseUserProfile, USER_PROFILE_COMPONENT } from './user-profile.js';
 
 const REALM_FIELDS = [
   'realm',
@@ -92,6 +93,8 @@ export function loadRealm(source: RealmRepresentation | string): Realm {
   });
   const attributes = object(r.attributes ?? {}, 'attributes');
   onlyKeys(attributes, REALM_ATTRIBUTES, 'attributes');
+  const components = object(r.components ?? {}, 'components');
+  onlyKeys(components, [POLICY_COMPONENT, USER_PROFILE_COMPONENT], 'components');
 
   return {
     name,
@@ -105,6 +108,7 @@ export function loadRealm(source: RealmRepresentation | string): Realm {
     usersById,
     otpPolicy: parseOtpPolicy(r),
     registrationPolicy: parseRegistrationPolicy(r.components),
+    userProfile: parseUserProfile(components),
     acrLoaMap: parseAcrLoaMap(attributes['acr.loa.map'], 'attributes["acr.loa.map"]'),
     model,
   };

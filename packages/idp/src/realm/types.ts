@@ -2,6 +2,7 @@ import type { RegistrationPolicy } from '../registration/policy.js';
 import type { OtpCredential, OtpPolicy } from './otp.js';
 import type { RoleGraph, RoleRef } from './roles.js';
 import type { SecuritySettings } from './security.js';
+import type { UserProfile } from './user-profile.js';
 
 /**
  * The subset of Keycloak's realm representation (the `--import-realm` JSON format) that the
@@ -175,6 +176,8 @@ export interface Realm extends SecuritySettings {
   otpPolicy: OtpPolicy;
   /** Anonymous dynamic client registration (Keycloak's client registration policies). */
   registrationPolicy: RegistrationPolicy;
+  /** Which attributes an administrator may see and change (Keycloak's user profile). */
+  userProfile: UserProfile;
   /** `acr.loa.map`: acr name → level of authentication (1 password, 2 password and OTP). */
   acrLoaMap: Record<string, number>;
   /** Roles and groups, to resolve a user's effective roles after a change. */

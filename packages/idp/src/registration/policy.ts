@@ -41,7 +41,6 @@ function flag(config: Record<string, unknown>, key: string, path: string): boole
 export function parseRegistrationPolicy(components: unknown): RegistrationPolicy {
   if (components === undefined) return DEFAULT_REGISTRATION_POLICY;
   const all = object(components, 'components');
-  onlyKeys(all, [POLICY_COMPONENT], 'components');
   const policy = { ...DEFAULT_REGISTRATION_POLICY, trustedHosts: [] as string[] };
   let trusted = false;
   array(all[POLICY_COMPONENT], `components["${POLICY_COMPONENT}"]`).forEach((raw, i) => {

@@ -1,0 +1,61 @@
+import type { RealmUser } from '../realm/types.js';
+import type { AdminContext } from './context.js';
+
+/**
+ * One term of Keycloak's `search` (its JPA user provider): `"…"` is an exact match, otherwise
+ * `*` is a wildcard and the term is a prefix unless it ends with one (`car` finds `carol`, not
+ * `oscar`; `*car*` finds both); case-insensitive.
+ */
+function searchTerm(term: string): (value: string | undefined) => boolean {
+  const lower = term.toLowerCase();
+  const quoted = /^"(.*)"$/.exec(lower);
+  if (quoted) return (value) => value?.toLowerCase() === quoted[1];
+  const escaped = lower
+    .split('*')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  const pattern = new RegExp(`^${escaped}`, 's');
+  return (value) => value !== undefined && pattern.test(value.toLowerCase());
+}
+
+/** `username`, `email`, `firstName`, `lastName`: a substring, or equal with `exact=true`. */
+function fieldMatcher(wanted: string, exact: boolean): (value: string | undefined) => boolean {
+  const lower = wanted.toLowerCase();
+  return (value) =>
+    value !== undefined &&
+    (exact ? value.toLowerCase() === lower : value.toLowerCase().includes(lower));
+}
+
+/** `GET /users` and `GET /users/count` filters (search, username, email, names, enabled, q). */
+export function filterUsers(ctx: AdminContext, query: URLSearchParams): RealmUser[] {
+  const exact = query.get('exact') === 'true';
+  const tests: ((u: RealmUser) => boolean)[] = [];
+  const search = query.get('search');
+  if (search?.trim()) {
+    // Every whitespace-separated term must match one of the four fields.
+    for (const term of search.trim().split(/\s+/)) {
+      const m = searchTerm(term);
+      tests.push((u) => [u.username, u.email, u.firstName, u.lastName].some(m));
+    }
+  }
+  for (const field of ['username', 'email', 'firstName', 'lastName'] as const) {
+    const value = query.get(field);
+    if (value) {
+      const m = fieldMatcher(value, exact);
+      tests.push((u) => m(u[field]));
+    }
+  }
+  const enabled = query.get('enabled');
+  if (enabled === 'true' || enabled === 'false')
+    tests.push((u) => u.enabled === (enabled === 'true'));
+  // `q=department:engineering other:x` — attribute equality, all of them.
+  for (const pair of (query.get('q') ?? '').split(' ').filter(Boolean)) {
+    const colon = pair.indexOf(':');
+    const [key, value] = [pair.slice(0, colon), pair.slice(colon + 1)];
+    tests.push((u) => (u.attributes[key] ?? []).includes(value));
+  }
+  return ctx.directory
+    .people()
+    .filter((u) => tests.every((t) => t(u)))
+    .sort((a, b) => a.username.localeCompare(b.username));
+}
