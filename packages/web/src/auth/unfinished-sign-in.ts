@@ -1,4 +1,4 @@
-import type { UserManager } from 'oidc-client-ts';
+import { type DPoPState, IndexedDbDPoPStore, type UserManager } from 'oidc-client-ts';
 
 /**
  * The Web Lock each tab with a session holds (shared) for as long as it has one. The DPoP key
@@ -30,13 +30,32 @@ export function holdDpopKey(): () => void {
   };
 }
 
-/** Runs `remove` unless a tab holds the key for its session. */
+/** Runs `remove` unless a tab (this one included) holds the key for its session. */
 async function unlessKeyInUse(remove: () => Promise<void>): Promise<void> {
   const locks = lockManager();
   if (!locks) return remove();
   await locks.request(KEY_IN_USE, { mode: 'exclusive', ifAvailable: true }, async (lock) => {
     if (lock) await remove();
   });
+}
+
+/**
+ * The DPoP key pair store given to oidc-client-ts: IndexedDB, whose `remove` deletes the key
+ * only when no tab's session holds it. oidc-client-ts deletes the key whenever a tab's user is
+ * removed (a refresh token the provider refused, a sign-in loop stopped, sign-out), but the key is
+ * one per client id for the whole browser profile, and another tab's tokens are bound to it
+ * (RFC 9449 §5): deleting it would make that tab's proofs impossible and its session unusable.
+ * A key kept so is deleted later by the last tab that lets it go, with no session left
+ * (`forgetUnfinishedSignIn`, run by every tab without a session or a sign-in under way).
+ */
+export class SharedDPoPKeyStore extends IndexedDbDPoPStore {
+  override async remove(key: string): Promise<DPoPState> {
+    const kept = await this.get(key);
+    await unlessKeyInUse(async () => {
+      await super.remove(key);
+    });
+    return kept;
+  }
 }
 
 /**
@@ -58,5 +77,6 @@ export async function forgetUnfinishedSignIn(userManager: UserManager): Promise<
   for (const key of await stateStore.getAllKeys()) {
     if (!key.startsWith('user:')) await stateStore.remove(key);
   }
-  if (dpop) await unlessKeyInUse(() => dpop.store.remove(client_id).then(() => undefined));
+  // The store deletes it only while no tab's session holds it (`SharedDPoPKeyStore`).
+  if (dpop) await dpop.store.remove(client_id);
 }

@@ -1,5 +1,4 @@
 import {
-  IndexedDbDPoPStore,
   type OidcClient,
   type User,
   UserManager,
@@ -8,6 +7,7 @@ import {
 } from 'oidc-client-ts';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { checkIdToken, type IdTokenExpectations, readIdTokenClaims } from './id-token-claims.js';
+import { SharedDPoPKeyStore } from './unfinished-sign-in.js';
 
 /** Where the identity provider sends the browser back to. */
 export const CALLBACK_PATH = '/callback';
@@ -128,13 +128,15 @@ export function randomNonce(): string {
 /**
  * DPoP (RFC 9449): every token request (code redemption, refresh) carries a proof, so the tokens
  * are bound to a key pair that oidc-client-ts generates non-extractable (WebCrypto,
- * `extractable: false`) and keeps in IndexedDB; sign-out deletes it, and so does a sign-in that
- * ends without a session (`forgetUnfinishedSignIn`). A browser without IndexedDB
+ * `extractable: false`) and keeps in IndexedDB, one per client id for the browser profile, so
+ * every tab's session signs with it. It is deleted once no tab's session uses it: after
+ * sign-out, a refused refresh or a sign-in that ends without a session (`SharedDPoPKeyStore`,
+ * `forgetUnfinishedSignIn`). A browser without IndexedDB
  * (none the app supports) gets bearer tokens, which an identity provider that requires DPoP for
  * this client refuses at sign-in.
  */
 function dpopSettings() {
-  return typeof indexedDB === 'undefined' ? {} : { dpop: { store: new IndexedDbDPoPStore() } };
+  return typeof indexedDB === 'undefined' ? {} : { dpop: { store: new SharedDPoPKeyStore() } };
 }
 
 /**
