@@ -237,6 +237,26 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
     );
   });
 
+  it('gets a new service-account token when the IdP refuses the cached one (401), and the call succeeds', async () => {
+    expect((await call('GET', '/admin/idp/users?search=carol2', adminToken)).status).toBe(200);
+    // The same IdP, keys and port, restarted: the token the API holds is no longer honoured
+    // although it has not expired by the API's clock.
+    const { port } = new URL(idp.url);
+    await idp.close();
+    idp = await startIdp({ host: '127.0.0.1', port: Number(port), dataDir: idpData });
+    const listed = await call('GET', '/admin/idp/users?search=carol2', adminToken);
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+    expect(listed.body.items.map((u: { id: string }) => u.id)).toEqual([carol2]);
+    // A change too: the refused call did nothing, so it is sent once more.
+    await idp.close();
+    idp = await startIdp({ host: '127.0.0.1', port: Number(port), dataDir: idpData });
+    const enabled = await call('PATCH', `/admin/idp/users/${carol2}`, adminToken, {
+      enabled: true,
+    });
+    expect(enabled.status, JSON.stringify(enabled.body)).toBe(200);
+    expect(enabled.body.enabled).toBe(true);
+  });
+
   it('answers 503 when the IdP is down, and writes no audit record', async () => {
     const before = await api.context.db.kysely.selectFrom('audit_log').selectAll().execute();
     await idp.close();

@@ -71,17 +71,58 @@ export function idpAdminTarget(config: ApiConfig): IdpAdminTarget | IdpAdminUnsu
   };
 }
 
+/** The admin client's resources the API calls (each method is one HTTP request). */
+const RESOURCES = new Set<PropertyKey>(['users', 'clients', 'roles', 'groups']);
+
+/**
+ * The client with every resource call sent once more, with a new token, when the IdP answers
+ * 401: the cached token was refused before it expired by the API's clock (the IdP restarted or
+ * revoked it, or the clocks differ). A 401 means the IdP did nothing (RFC 6750 §3.1
+ * `invalid_token`), so resending is safe for a change too; a second 401 is the answer.
+ */
+function renewingOn401(
+  client: KeycloakAdminClient,
+  isUnauthorized: (error: unknown) => boolean,
+  forgetToken: () => void,
+): KeycloakAdminClient {
+  const resend = (resource: object) =>
+    new Proxy(resource, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          try {
+            return await value.apply(target, args);
+          } catch (error) {
+            if (!isUnauthorized(error)) throw error;
+            forgetToken();
+            return value.apply(target, args);
+          }
+        };
+      },
+    });
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      return RESOURCES.has(property) && typeof value === 'object' && value !== null
+        ? resend(value)
+        : value;
+    },
+  });
+}
+
 /**
  * The official Keycloak admin client for a target, authenticated by the client credentials
  * grant (RFC 6749 §4.4) of the API's own client. The token is cached until 30 s before it
- * expires; concurrent calls share one token request. The library is loaded here, on the first
- * admin call (`client-module.ts`).
+ * expires; concurrent calls share one token request; a call the IdP answers with 401 gets a new
+ * token and is sent once more. The library is loaded here, on the first admin call
+ * (`client-module.ts`).
  */
 export async function createAdminClient(
   target: IdpAdminTarget,
   options: { readonly timeoutMs: number; readonly now: () => number },
 ): Promise<KeycloakAdminClient> {
-  const { default: KeycloakAdminClient } = await loadAdminClientModule();
+  const { default: KeycloakAdminClient, NetworkError } = await loadAdminClientModule();
   const client = new KeycloakAdminClient({
     baseUrl: target.server,
     realmName: target.realm,
@@ -119,7 +160,13 @@ export async function createAdminClient(
       return inflight;
     },
   });
-  return client;
+  return renewingOn401(
+    client,
+    (error) => error instanceof NetworkError && error.response.status === 401,
+    () => {
+      token = undefined;
+    },
+  );
 }
 
 /** The client-credentials grant failed (401/400: the API's credentials; 5xx: the IdP). */

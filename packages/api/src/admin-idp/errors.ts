@@ -65,7 +65,13 @@ export function idpError(
       );
     if (status === 400)
       return new ApiError('invalid_request', `${what}: ${message ?? 'refused as invalid'}`);
-    if (status === 401 || status === 403)
+    if (status === 401)
+      return new ApiError(
+        'idp_refused',
+        `${what}: the identity provider refused the API's service-account token, a newly obtained one too (is the admin API of the realm the token is from?)`,
+        { cause: error },
+      );
+    if (status === 403)
       return new ApiError(
         'idp_refused',
         `${what}: the identity provider refused the API's service account (it needs the realm-management roles view-users, manage-users and query-groups)`,
