@@ -188,6 +188,32 @@ describe.each(drivers)('AuthZEN with the app policy on $driver', ({ skip, create
     });
   });
 
+  it.skipIf(skip)(
+    'fails closed on permissions stated in another form than a list of strings',
+    async () => {
+      // An OAuth scope string (RFC 6749 §3.3), a lone string, an object, null, a list holding a
+      // number: stated, so the permission column applies, and none of them grants todos:write.
+      for (const permissions of [
+        'todos:read',
+        'todos:read todos:write',
+        { write: true },
+        null,
+        [1],
+      ]) {
+        const res = await post('/access/v1/evaluation', {
+          subject: { ...user('bob'), properties: { permissions } },
+          action: { name: 'can_create_todo' },
+          resource: { type: 'list', id: list },
+        });
+        expect(res.statusCode).toBe(200);
+        expect(res.json(), JSON.stringify(permissions)).toMatchObject({
+          decision: false,
+          context: { reason: 'permission_missing' },
+        });
+      }
+    },
+  );
+
   it.skipIf(skip)('stops at the first deny or the first permit as asked (§7.1.2.1)', async () => {
     const evaluations = ['can_read', 'can_share', 'can_update'].map((name) => ({
       action: { name },

@@ -154,11 +154,15 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
       const roles = strings(props?.roles) ?? [];
       const owner = ownerOf(request.subject);
       const { type, id } = request.resource;
+      // Permissions stated in any other form than a list of strings (a scope string, null…)
+      // are stated all the same: the permission column applies, and they grant nothing.
+      const stated = props?.permissions !== undefined;
+      const permissions = stated ? (strings(props?.permissions) ?? []) : undefined;
       const decide = (relation: Relation | undefined) =>
         checkRelation({
           issuer: owner.issuer,
           subject: owner.subject,
-          permissions: strings(props?.permissions),
+          permissions,
           isAdmin: roles.includes('admin'),
           requirement,
           relation,
