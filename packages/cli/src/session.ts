@@ -3,7 +3,7 @@ import type { Io } from './io.js';
 import { discover, type ProviderMetadata } from './oidc/discovery.js';
 import { refresh, type TokenResponse } from './oidc/tokens.js';
 import type { Settings } from './settings.js';
-import { FileStore } from './store/file-store.js';
+import { FileStore, UnreadableSessionsFile } from './store/file-store.js';
 import { KeyringFailure } from './store/keyring-store.js';
 import { type OpenedStore, openStore } from './store/open-store.js';
 import { withRefreshLock } from './store/refresh-lock.js';
@@ -68,13 +68,42 @@ export class Session {
     let kept: StoredSession | undefined;
     try {
       kept = file?.load(this.key);
-    } catch {
-      // A token file that is not private is not used (readPrivateFile): no session there.
+    } catch (e) {
+      // A token file that is not private is not used (readPrivateFile): no session there. One
+      // that is not a JSON object is no reason to stop a command that uses the keyring either,
+      // but it may hold this session: that is said once, with the way to set it aside.
+      if (e instanceof UnreadableSessionsFile) this.warnUnreadable(e);
     }
     if (file === undefined || kept === undefined) return undefined;
     // This session lives in the file: refreshes are kept there and sign-out removes it there.
     this.opened = { store: file, keyringUnavailable: 'the session is kept in the file' };
     return kept;
+  }
+
+  private warnedUnreadable = false;
+
+  private warnUnreadable(e: UnreadableSessionsFile): void {
+    if (this.warnedUnreadable) return;
+    this.warnedUnreadable = true;
+    this.io.err(
+      `Warning: ${e.store.path} cannot be read (${e.why}), so a session kept in it is not used; nothing in it was changed. todo logout sets it aside.`,
+    );
+  }
+
+  /**
+   * With the keyring in use (`auto`), moves an unreadable token file beside it aside (see
+   * `FileStore.setAside`) and says from where to where; undefined when there is none. A
+   * token-file user's unreadable file is set aside by `todo logout` itself, when it stops it.
+   */
+  setAsideUnreadableFileBesideKeyring(now: number): { from: string; to: string } | undefined {
+    const file = this.fileBesideKeyring();
+    if (file === undefined) return undefined;
+    try {
+      file.load(this.key);
+    } catch (e) {
+      if (e instanceof UnreadableSessionsFile) return { from: file.path, to: file.setAside(now) };
+    }
+    return undefined;
   }
 
   /** Keeps tokens; a keyring that refuses them (too large, locked) falls back to the file. */

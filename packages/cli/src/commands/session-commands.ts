@@ -95,6 +95,9 @@ export const logout: Command = {
     // starts from the old tokens afterwards.
     let aside: { from: string; to: string } | undefined;
     const stored = await session.exclusive(async () => {
+      // Beside the keyring, an unreadable token file does not stop the sign-out of the keyring's
+      // session; it is set aside all the same, as it would be for a token-file user.
+      aside = session.setAsideUnreadableFileBesideKeyring(ctx.io.now());
       let current: StoredSession | undefined;
       try {
         current = session.load();
@@ -112,11 +115,13 @@ export const logout: Command = {
       ctx.io.err(
         `todo logout: ${aside.from} could not be read, so no session in it was ended at the identity provider; it was kept as ${aside.to} (mode 0600). Remove that file once nothing in it is needed.`,
       );
-      ctx.print(
-        { signedOut: true, wasSignedIn: false, setAside: aside.to },
-        () => 'Not signed in.',
-      );
-      return 1;
+      if (stored === undefined) {
+        ctx.print(
+          { signedOut: true, wasSignedIn: false, setAside: aside.to },
+          () => 'Not signed in.',
+        );
+        return 1;
+      }
     }
     if (stored === undefined) {
       ctx.print({ signedOut: true, wasSignedIn: false }, () => 'Not signed in.');

@@ -15,7 +15,7 @@ const FILE = 'sessions.json';
 export class UnreadableSessionsFile extends CliError {
   constructor(
     readonly store: FileStore,
-    why: string,
+    readonly why: string,
   ) {
     super(
       'usage',
