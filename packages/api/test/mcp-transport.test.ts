@@ -224,3 +224,74 @@ describe('the Origin check of /mcp behind API_PUBLIC_URL', () => {
     expect((await post('http://todo.example.com')).status).toBe(403);
   });
 });
+
+describe('the Streamable HTTP rules of a stateless server at /mcp', () => {
+  const { h, server } = useListeningHarness();
+  const send = async (body: unknown, headers: Record<string, string> = {}) => {
+    const token = await h.idp.accessToken(alice, {
+      claims: { aud: `${server.base}/mcp`, azp: 'agent-client' },
+    });
+    return fetch(`${server.base}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: ACCEPT,
+        ...headers,
+      },
+      body: JSON.stringify(body),
+    });
+  };
+
+  it('answers an unsupported MCP-Protocol-Version with 400 and serves a supported or absent one', async () => {
+    const unsupported = await send(LIST, { 'mcp-protocol-version': '1999-01-01' });
+    expect(unsupported.status).toBe(400);
+    expect(await unsupported.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 } });
+    for (const version of ['2025-11-25', '2025-06-18', undefined]) {
+      const res = await send(LIST, version ? { 'mcp-protocol-version': version } : {});
+      expect(res.status, version).toBe(200);
+    }
+  });
+
+  it('negotiates the version the client asks for, or its own latest for one it does not know', async () => {
+    const initialize = (protocolVersion: string) => ({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion, capabilities: {}, clientInfo: { name: 'probe', version: '1' } },
+    });
+    const versionOf = async (asked: string) =>
+      ((await (await send(initialize(asked))).json()) as { result: { protocolVersion: string } })
+        .result.protocolVersion;
+    expect(await versionOf('2025-06-18')).toBe('2025-06-18');
+    expect(await versionOf('1999-01-01')).toBe('2025-11-25');
+  });
+
+  it('answers GET (no server-initiated stream) and DELETE (no session) with 405 Allow: POST', async () => {
+    const token = await h.idp.accessToken(alice, {
+      claims: { aud: `${server.base}/mcp`, azp: 'agent-client' },
+    });
+    for (const method of ['GET', 'DELETE']) {
+      const res = await fetch(`${server.base}/mcp`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('POST');
+    }
+  });
+
+  it('accepts a notification with 202 and no body, and refuses a JSON-RPC batch with 400', async () => {
+    const note = await send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    expect(note.status).toBe(202);
+    expect(await note.text()).toBe('');
+    const batch = await send([LIST, { ...LIST, id: 2 }]);
+    expect(batch.status).toBe(400);
+  });
+
+  it('answers a method it does not serve with the JSON-RPC error -32601, not an HTTP error', async () => {
+    const res = await send({ jsonrpc: '2.0', id: 5, method: 'resources/list' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: 5, error: { code: -32601 } });
+  });
+});
