@@ -44,7 +44,7 @@ describe('the permission table', () => {
     const serviceAccount = realm.users.find((u) => u.serviceAccountClientId === 'todo-api');
     expect(serviceAccount?.clientRoles?.['todo-api']).toContain('authz:evaluate');
     expect(serviceAccount?.clientRoles?.['realm-management']).toEqual(
-      expect.arrayContaining(['view-users', 'manage-users', 'query-groups']),
+      expect.arrayContaining(['view-users', 'manage-users', 'query-groups', 'view-clients']),
     );
   });
 

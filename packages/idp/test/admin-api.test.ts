@@ -76,12 +76,12 @@ afterAll(async () => {
 describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-client', {
   timeout: 30_000,
 }, () => {
-  it('gives the todo-api service account realm-management view-users, manage-users and query-groups', () => {
+  it('gives the todo-api service account realm-management view-users, manage-users, query-groups and view-clients', () => {
     const claims = decodeJwt(kc.accessToken as string).payload as {
       resource_access: Record<string, { roles: string[] }>;
     };
     expect(claims.resource_access['realm-management']?.roles).toEqual(
-      expect.arrayContaining(['view-users', 'manage-users', 'query-groups']),
+      expect.arrayContaining(['view-users', 'manage-users', 'query-groups', 'view-clients']),
     );
   });
 
@@ -428,7 +428,11 @@ describe('authorisation as Keycloak does it', { timeout: 30_000 }, () => {
     const bob = '5f0c7a3e-2b8d-4c1a-9e61-0a1b2c3d4e02';
     expect((await viewer.users.find({ search: 'bob' })).map((u) => u.username)).toEqual(['bob']);
     expect(await viewer.users.listSessions({ id: bob })).toEqual(expect.any(Array));
-    const [api] = await viewer.clients.find({ clientId: 'todo-api' });
+    // Keycloak answers a user administrator's client lookup, but empty without view-clients.
+    expect(await viewer.clients.find({ clientId: 'todo-api' })).toEqual([]);
+    expect(await viewer.clients.find()).toEqual([]);
+    const [api] = await kc.clients.find({ clientId: 'todo-api' });
+    // Any realm-management role may list a client's roles, given its id.
     const roles = await viewer.clients.listRoles({ id: api?.id as string });
     const reports = roles.find((r) => r.name === 'reports:generate');
     const writes: Promise<unknown>[] = [

@@ -86,3 +86,20 @@ test('a session that ends in one tab leaves the DPoP key the other tab signs wit
   });
   await expect.poll(() => dpopKeys(other)).toEqual([]);
 });
+
+test('signing out in one tab ends both tabs’ sessions, and the key goes with the last of them', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'testuser');
+  const other = await page.context().newPage();
+  await other.goto(urls.web);
+  await other.getByRole('button', { name: 'Sign in' }).click();
+  await expect(other.getByTestId('user-name')).toHaveText('testuser', { timeout: 15_000 });
+  expect(await dpopKeys(other)).toEqual(['todo-ui']);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(`${urls.web}/signed-out`);
+  await expect(other.getByRole('heading', { name: 'You signed out in another tab' })).toBeVisible();
+  await expect.poll(() => dpopKeys(page)).toEqual([]);
+});

@@ -45,7 +45,7 @@ export function idpAdminTarget(config: ApiConfig): IdpAdminTarget | IdpAdminUnsu
   if (issuer.clientId === undefined || issuer.clientSecret === undefined)
     return {
       unsupported:
-        'The API has no service-account credentials for the identity provider: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET (a confidential client with the realm-management roles view-users, manage-users and query-groups).',
+        'The API has no service-account credentials for the identity provider: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET (a confidential client with the realm-management roles view-users, manage-users, query-groups and view-clients).',
     };
   let server: string | undefined;
   let realm: string | undefined;

@@ -74,7 +74,7 @@ export function idpError(
     if (status === 403)
       return new ApiError(
         'idp_refused',
-        `${what}: the identity provider refused the API's service account (it needs the realm-management roles view-users, manage-users and query-groups)`,
+        `${what}: the identity provider refused the API's service account (it needs the realm-management roles view-users, manage-users, query-groups and view-clients)`,
         { cause: error },
       );
   }

@@ -30,7 +30,8 @@ export async function adminPermissions(
     viewUsers: has('view-users', 'manage-users'),
     manageUsers: has('manage-users'),
     queryGroups: has('query-groups', 'view-users', 'manage-users'),
-    // Keycloak lets a user administrator list clients (id and clientId only) to map their roles.
+    // Keycloak lets a user administrator ask for the list of clients (`GET /clients` answers
+    // 200), but shows in it only the clients the caller may view (`viewClients`).
     listClients: has('query-clients', 'view-clients', 'manage-clients', 'query-users'),
     viewClients: has('view-clients', 'manage-clients'),
     anyAdminRole: roles.size > 0,

@@ -74,15 +74,11 @@ export function fullUser(user: RealmUser, canManage: boolean, profile: UserProfi
   };
 }
 
-/**
- * Keycloak's `ClientRepresentation`: in full for an administrator who may view clients, else the
- * few fields Keycloak shows someone who may only list them (`id`, `clientId`, `description`).
- */
-export function clientRepresentation(client: RealmClient, full: boolean) {
-  const brief = { id: clientUuid(client.clientId), clientId: client.clientId };
-  if (!full) return brief;
+/** Keycloak's `ClientRepresentation`, as an administrator who may view clients sees it. */
+export function clientRepresentation(client: RealmClient) {
   return {
-    ...brief,
+    id: clientUuid(client.clientId),
+    clientId: client.clientId,
     enabled: true,
     protocol: 'openid-connect',
     publicClient: client.publicClient,

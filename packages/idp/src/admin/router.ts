@@ -124,8 +124,13 @@ const ROUTES: Route[] = [
   ['GET', /^\/groups$/, 'queryGroups', (ctx, call) => listGroups(ctx, call)],
 ];
 
-/** `GET /clients?clientId=…[&search=true]`. */
+/**
+ * `GET /clients?clientId=…[&search=true]`. Keycloak answers anyone with `query-clients` or
+ * `query-users` (200), but a client appears only to a caller who may view it (`view-clients`):
+ * without that the list is empty, so a user administrator cannot even learn a client's id.
+ */
 function listClients(ctx: AdminContext, call: AdminCall) {
+  if (!call.can.viewClients) return [];
   const wanted = call.query.get('clientId');
   const search = call.query.get('search') === 'true';
   const registered = [...ctx.store.entries('Client:')].map(([, c]) => registeredClient(c));
@@ -135,7 +140,7 @@ function listClients(ctx: AdminContext, call: AdminCall) {
         !wanted ||
         (search ? c.clientId.toLowerCase().includes(wanted.toLowerCase()) : c.clientId === wanted),
     )
-    .map((c) => clientRepresentation(c, call.can.viewClients));
+    .map((c) => clientRepresentation(c));
 }
 
 /** A client registered through RFC 7591, in the realm client's shape (public, code flow). */
