@@ -280,6 +280,25 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
       }),
     );
     expect(wrongId.status).toBe(404);
+    // Keycloak compares the id too: a role named without its id is not found either.
+    const noId = await refusal(
+      kc.users.addClientRoleMappings({
+        id: alice,
+        clientUniqueId,
+        roles: [{ name: 'reports:generate' } as { id: string; name: string }],
+      }),
+    );
+    expect(noId).toEqual({ status: 404, data: { error: 'Role not found' } });
+    const realmNoId = await refusal(
+      kc.users.addRealmRoleMappings({
+        id: alice,
+        roles: [{ name: 'admin' } as { id: string; name: string }],
+      }),
+    );
+    expect(realmNoId.status).toBe(404);
+    expect((await kc.users.listRealmRoleMappings({ id: alice })).map((r) => r.name)).not.toContain(
+      'admin',
+    );
   });
 
   it('maps realm roles (roles.find, add, list, composite, delete)', async () => {
