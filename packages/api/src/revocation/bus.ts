@@ -1,9 +1,22 @@
 import { EventEmitter } from 'node:events';
-import { sql } from 'kysely';
-import type pg from 'pg';
 import type { Db } from '../db/database.js';
-import { loadPg } from '../db/pg.js';
 import type { Revocation } from '../repositories/revocations.js';
+
+/** What a bus tells the revocation store. */
+export interface FeedHandlers {
+  /** A revocation announced by an instance (this one included). */
+  revocation(revocation: Revocation): void;
+  /**
+   * Reloads the stored set: at start, after any gap in delivery and on a {@link RELOAD}
+   * announcement. Resolves once loaded; rejects when the database could not be read.
+   */
+  resync(): Promise<void>;
+  /**
+   * Every announcement committed before `at` (`performance.now()` of this process) has been
+   * delivered: the set is complete up to then.
+   */
+  current(at: number): void;
+}
 
 /**
  * Carries new revocations to every API instance sharing the database. A revocation is announced
@@ -19,8 +32,11 @@ export interface RevocationBus {
   announce(revocation: Revocation, tx: Db['kysely']): Promise<void>;
   /** Tells the bus that the transaction which announced `revocation` committed. */
   committed(revocation: Revocation): void;
-  /** Starts delivering announcements, and calls `onResync` after any gap in delivery. */
-  start(onRevocation: (r: Revocation) => void, onResync: () => void): Promise<void>;
+  /**
+   * Starts delivering announcements; resolves once listening and the stored set is loaded
+   * (`handlers.resync`), and rejects if either failed.
+   */
+  start(handlers: FeedHandlers): Promise<void>;
   /** True while announcements are being received. */
   connected(): boolean;
   close(): Promise<void>;
@@ -64,95 +80,17 @@ export function inProcessBus(key: string): RevocationBus {
     committed(revocation) {
       channel.emit('revocation', revocation);
     },
-    async start(onRevocation) {
-      listener = onRevocation;
-      channel.on('revocation', onRevocation);
+    async start(handlers) {
+      listener = (revocation) => handlers.revocation(revocation);
+      channel.on('revocation', listener);
+      await handlers.resync();
+      // Every instance on the file is in this process: nothing can be missed.
+      handlers.current(Number.POSITIVE_INFINITY);
     },
     connected: () => listener !== undefined,
     async close() {
       if (listener) channel.off('revocation', listener);
       listener = undefined;
-    },
-  };
-}
-
-/**
- * PostgreSQL `LISTEN`/`NOTIFY` on a dedicated connection. The announcement is a `pg_notify` in
- * the transaction that stores the revocation: PostgreSQL delivers it to every listening session
- * of the database when that transaction commits, and never if it rolls back (PostgreSQL 15,
- * `NOTIFY`: "if a NOTIFY is executed inside a transaction, the notify events are not delivered
- * until and unless the transaction is committed"). So a stored revocation is always announced,
- * and an announced one always stored, whatever happens to a connection after the commit. A
- * dropped listening connection is re-opened, and `onResync` reloads from the table what may have
- * been missed meanwhile.
- */
-export function postgresBus(url: string): RevocationBus {
-  let client: pg.Client | undefined;
-  let closed = false;
-  let live = false;
-  let retry: NodeJS.Timeout | undefined;
-
-  async function connect(onRevocation: (r: Revocation) => void, onResync: () => void) {
-    const next = new (loadPg().Client)({ connectionString: url });
-    next.on('notification', (message) => {
-      if (message.channel !== CHANNEL || !message.payload) return;
-      if (message.payload === RELOAD) return onResync();
-      try {
-        onRevocation(JSON.parse(message.payload) as Revocation);
-      } catch {
-        onResync();
-      }
-    });
-    // This client always has an 'error' listener (an unheard 'error' exits the process), and
-    // a lost connection schedules exactly one reconnection however many ways it is reported
-    // (the 'error' event, the failed connect or LISTEN, the 'end' event).
-    let gone = false;
-    const lost = () => {
-      live = false;
-      if (gone) return;
-      gone = true;
-      next.removeAllListeners('error');
-      next.on('error', () => {});
-      if (closed) return;
-      retry = setTimeout(() => {
-        connect(onRevocation, onResync).catch(() => {});
-      }, 1000);
-      retry.unref();
-    };
-    next.on('error', lost);
-    try {
-      await next.connect();
-      await next.query(`LISTEN ${CHANNEL}`);
-    } catch (error) {
-      lost();
-      throw error;
-    }
-    if (closed) {
-      await next.end().catch(() => {});
-      return;
-    }
-    client = next;
-    live = true;
-    next.once('end', () => {
-      if (live) lost();
-    });
-    onResync();
-  }
-
-  return {
-    async announce(revocation, tx) {
-      const json = JSON.stringify(revocation);
-      const payload = Buffer.byteLength(json) > NOTIFY_PAYLOAD_MAX_BYTES ? RELOAD : json;
-      await sql`select pg_notify(${CHANNEL}, ${payload})`.execute(tx);
-    },
-    committed() {},
-    start: (onRevocation, onResync) => connect(onRevocation, onResync),
-    connected: () => live,
-    async close() {
-      closed = true;
-      live = false;
-      clearTimeout(retry);
-      await client?.end().catch(() => {});
     },
   };
 }

@@ -1,35 +1,15 @@
+import { performance } from 'node:perf_hooks';
 import type { Db } from '../db/database.js';
+import { ApiError } from '../http/problem.js';
 import { type Revocation, revocationRepository } from '../repositories/revocations.js';
-import { inProcessBus, postgresBus, type RevocationBus } from './bus.js';
+import { inProcessBus, type RevocationBus } from './bus.js';
+import { Freshness, scheduleReloads } from './freshness.js';
+import type { Commit, RevocationStoreOptions } from './options.js';
+import { postgresBus } from './postgres-bus.js';
 import { clientRevocationValue, type RevocablePrincipal, RevocationSet } from './set.js';
 
+export type { Commit, RevocationStoreOptions } from './options.js';
 export type { RevocablePrincipal } from './set.js';
-
-/**
- * Runs the store's writes (`save`) in the caller's transaction, with the audit record of the
- * change: `(save) => writeAndAudit(db, record, save)`. Returns what `save` returned.
- */
-export type Commit<T> = (save: (tx: Db['kysely']) => Promise<T>) => Promise<T>;
-
-export interface RevocationStoreOptions {
-  readonly db: Db;
-  /** PostgreSQL URL for the `LISTEN` connection; absent for SQLite. */
-  readonly listenUrl?: string | undefined;
-  readonly now: () => Date;
-  /**
-   * How long a revocation lasts: the longest access-token lifetime. Twice the clock tolerance is
-   * added: a covered token may be issued up to that tolerance after the revocation, and passes
-   * validation up to that tolerance after its `exp` (RFC 7519 §4.1.4 leeway).
-   */
-  readonly ttlSeconds: number;
-  /** How often the whole set is reloaded from the database as a safety net. */
-  readonly refreshIntervalMs?: number;
-  /**
-   * Allowed clock skew in seconds (IdP and API, API instances): the authenticator's
-   * `clockToleranceSec`. Default 30, the auth package's default.
-   */
-  readonly clockToleranceSeconds?: number;
-}
 
 /**
  * Revoked sessions and subjects: stored in the database, pushed to every instance, and held in
@@ -47,6 +27,7 @@ export class RevocationStore {
   readonly #refreshMs: number;
   readonly #toleranceMs: number;
   readonly #set = new RevocationSet();
+  readonly #fresh: Freshness;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: RevocationStoreOptions) {
@@ -59,20 +40,32 @@ export class RevocationStore {
     this.#refreshMs = options.refreshIntervalMs ?? 30_000;
     this.#toleranceMs = (options.clockToleranceSeconds ?? 30) * 1000;
     this.#ttlMs = options.ttlSeconds * 1000 + 2 * this.#toleranceMs;
+    this.#fresh = new Freshness(options.listenUrl === undefined);
   }
 
-  /** Loads the stored set and starts listening. */
+  /**
+   * Starts listening and loads the stored set; reloads it every second while the feed is down
+   * or behind, and every `refreshIntervalMs` anyway (then deleting expired rows).
+   */
   async start(): Promise<void> {
-    await this.reload();
-    const reload = () => void this.reload().catch(() => {});
-    await this.#bus.start((revocation) => this.#apply(revocation), reload);
-    this.#timer = setInterval(reload, this.#refreshMs);
-    this.#timer.unref();
+    await this.#bus.start({
+      revocation: (revocation) => this.#apply(revocation),
+      resync: () => {
+        this.#fresh.resyncAsked();
+        return this.reload(false);
+      },
+      current: (at) => this.#fresh.confirmed(at),
+    });
+    this.#timer = scheduleReloads(
+      (full) => this.reload(full),
+      () => !this.#bus.connected() || this.#fresh.resyncPending(),
+      this.#refreshMs,
+    );
   }
 
-  /** True while new revocations reach this instance. */
+  /** True while new revocations reach this instance and the set is known complete. */
   listening(): boolean {
-    return this.#bus.connected();
+    return this.#bus.connected() && this.#fresh.current();
   }
 
   /**
@@ -83,19 +76,26 @@ export class RevocationStore {
    * a DPoP proof (RFC 9449 §11.1) or logout token (Back-Channel Logout 1.0 §2.6 step 8) until
    * its own clock reaches the row's expiry; its replay must still find the row.
    */
-  async reload(): Promise<void> {
+  async reload(deleteExpired = true): Promise<void> {
+    const started = performance.now();
     const now = this.#now();
-    await this.#repo.prune(new Date(now.getTime() - this.#toleranceMs));
+    if (deleteExpired) await this.#repo.prune(new Date(now.getTime() - this.#toleranceMs));
     for (const r of await this.#repo.active(now)) this.#set.add(r);
     this.#set.prune(now.getTime());
+    this.#fresh.loaded(started);
   }
 
   /**
    * Synchronous hot path, consulted by the authenticator on every request (cache hits too).
    * A subject revocation refuses tokens issued at or before its not-before time (plus the clock
    * tolerance, as the IdP's clock may run ahead); one without `iat` is refused (fail closed).
+   *
+   * @throws {ApiError} `unavailable` (503) while neither the feed nor a reload has confirmed the
+   *   set for `STALE_AFTER_MS`: a token revoked elsewhere meanwhile must not pass (fail closed).
    */
   isRevoked(principal: RevocablePrincipal): boolean {
+    if (!this.#fresh.current())
+      throw new ApiError('unavailable', 'Revocations cannot be confirmed: database unreachable');
     return this.#set.isRevoked(principal, this.#nowMs, this.#toleranceMs);
   }
 

@@ -3,7 +3,8 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 /**
  * A TCP relay in front of PostgreSQL that can drop every open connection at once (`cut`), as a
  * database restart or a network failure does, with an optional delay on the database's answers
- * so a query is still in flight when it happens.
+ * so a query is still in flight when it happens, or go silent without closing anything
+ * (`freeze`), as a partition or a firewall that forgot a connection does.
  */
 export interface TcpCut {
   /** `url` rewritten to go through the relay. */
@@ -17,17 +18,44 @@ export interface TcpCut {
    * database, and a new one at once, until `restore()`. The answer itself reaches the client.
    */
   loseAfter(pattern: RegExp): void;
+  /**
+   * Stops carrying data, both ways, on the open connections whose client has sent a message
+   * matching `pattern` (as `LISTEN`), or on every connection, new ones included, without a
+   * pattern. Nothing is closed and nothing tells either end: the silence of a network
+   * partition, or of a NAT or firewall that dropped an idle connection from its table. What
+   * was held back is delivered by `thaw()`, as TCP retransmits once the path is back.
+   */
+  freeze(pattern?: RegExp): void;
+  /** Ends every freeze and delivers what was held back. */
+  thaw(): void;
   restore(): void;
   close(): Promise<void>;
 }
 
+/** One relayed connection: what its client has sent, whether it is frozen, and what waits. */
+interface Relayed {
+  sent: string;
+  frozen: boolean;
+  held: (() => void)[];
+}
+
+/** How much of a client's first messages `freeze(pattern)` looks at. */
+const SENT_KEPT = 16_384;
+
 export async function startTcpCut(url: string): Promise<TcpCut> {
   const target = new URL(url);
   const sockets = new Set<Socket>();
-  const relay: { latencyMs: number; trigger: RegExp | undefined; lost: boolean } = {
+  const connections = new Set<Relayed>();
+  const relay: {
+    latencyMs: number;
+    trigger: RegExp | undefined;
+    lost: boolean;
+    frozen: boolean;
+  } = {
     latencyMs: 0,
     trigger: undefined,
     lost: false,
+    frozen: false,
   };
   const server: Server = createServer((client) => {
     if (relay.lost) {
@@ -35,6 +63,13 @@ export async function startTcpCut(url: string): Promise<TcpCut> {
       return;
     }
     const upstream = connect(Number(target.port || 5432), target.hostname);
+    const relayed: Relayed = { sent: '', frozen: relay.frozen, held: [] };
+    connections.add(relayed);
+    /** Runs `carry` now, or when the connection thaws. */
+    const pass = (carry: () => void) => {
+      if (relayed.frozen) relayed.held.push(carry);
+      else carry();
+    };
     // This connection sent the triggering message: its next answer starts the loss.
     let triggered = false;
     for (const socket of [client, upstream]) {
@@ -42,6 +77,7 @@ export async function startTcpCut(url: string): Promise<TcpCut> {
       socket.on('error', () => {});
       socket.on('close', () => {
         sockets.delete(socket);
+        connections.delete(relayed);
         client.destroy();
         upstream.destroy();
       });
@@ -51,17 +87,21 @@ export async function startTcpCut(url: string): Promise<TcpCut> {
         client.destroy();
         return;
       }
-      if (relay.trigger?.test(chunk.toString('latin1'))) triggered = true;
-      upstream.write(chunk);
+      const text = chunk.toString('latin1');
+      if (relayed.sent.length < SENT_KEPT) relayed.sent += text.slice(0, SENT_KEPT);
+      if (relay.trigger?.test(text)) triggered = true;
+      pass(() => upstream.write(chunk));
     });
     upstream.on('data', (chunk) => {
       setTimeout(() => {
-        if (client.destroyed) return;
-        client.write(chunk);
-        if (!triggered) return;
-        triggered = false;
-        relay.trigger = undefined;
-        relay.lost = true;
+        pass(() => {
+          if (client.destroyed) return;
+          client.write(chunk);
+          if (!triggered) return;
+          triggered = false;
+          relay.trigger = undefined;
+          relay.lost = true;
+        });
       }, relay.latencyMs);
     });
   });
@@ -83,6 +123,18 @@ export async function startTcpCut(url: string): Promise<TcpCut> {
     },
     loseAfter(pattern) {
       relay.trigger = pattern;
+    },
+    freeze(pattern) {
+      if (pattern === undefined) relay.frozen = true;
+      for (const relayed of connections)
+        if (pattern === undefined || pattern.test(relayed.sent)) relayed.frozen = true;
+    },
+    thaw() {
+      relay.frozen = false;
+      for (const relayed of connections) {
+        relayed.frozen = false;
+        for (const carry of relayed.held.splice(0)) carry();
+      }
     },
     restore() {
       relay.trigger = undefined;
