@@ -124,7 +124,12 @@ describe.each(drivers)('sharing by username or email on $driver', (driver) => {
     const members = await h.as('alice', { url: `/lists/${list}/members` });
     expect(members.json().map((m: { username: string }) => m.username)).toEqual(['alice']);
     // Carl signs in with his verified address: the handle names him, and only him.
-    await signIn({ sub: 'carl-0000-real', username: 'carl', email: 'carl@example.com', permissions });
+    await signIn({
+      sub: 'carl-0000-real',
+      username: 'carl',
+      email: 'carl@example.com',
+      permissions,
+    });
     const after = await share(list, 'carl@example.com');
     expect(after.statusCode).toBe(200);
     expect(after.json()).toEqual({ sub: 'carl-0000-real', username: 'carl', relation: 'editor' });
