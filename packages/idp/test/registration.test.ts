@@ -148,6 +148,35 @@ describe('dynamic client registration (RFC 7591) under the trusted-hosts policy'
     expect(confirmed.headers.get('location')).toBe('http://localhost:4567/signed-out');
   });
 
+  it('screens the registration endpoint however its path is spelled for the provider (case, trailing slash)', async () => {
+    const endpoint = idp.discovery.registration_endpoint as string;
+    const spellings = [
+      `${endpoint}/`,
+      endpoint.replace('/clients-registrations/', '/Clients-Registrations/'),
+      endpoint.replace('openid-connect', 'OPENID-CONNECT'),
+    ];
+    for (const url of spellings) {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          redirect_uris: ['https://evil.example/callback'],
+          token_endpoint_auth_method: 'client_secret_basic',
+        }),
+      });
+      expect(res.status, url).toBe(400);
+      expect(((await res.json()) as { error: string }).error, url).toBe('invalid_redirect_uri');
+    }
+    // A loopback client registered through one of them is shaped like any other: public.
+    const res = await fetch(`${endpoint}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: [CALLBACK] }),
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ token_endpoint_auth_method: 'none' });
+  });
+
   it('refuses a confidential client and other grant types with invalid_client_metadata', async () => {
     const secret = await register({
       redirect_uris: [CALLBACK],
