@@ -119,6 +119,19 @@ describe('dynamic client registration (RFC 7591) under the trusted-hosts policy'
     expect(body.error).toBe('invalid_redirect_uri');
   });
 
+  it('refuses a loopback host under a scheme other than http(s): any app may claim the scheme', async () => {
+    for (const uri of ['evil://localhost/callback', 'ftp://127.0.0.1/callback', 'ws://[::1]/cb']) {
+      const { status, body } = await register({ redirect_uris: [uri] });
+      expect(status, uri).toBe(400);
+      expect(body.error, uri).toBe('invalid_redirect_uri');
+      const afterLogout = await register({
+        redirect_uris: [CALLBACK],
+        post_logout_redirect_uris: [uri],
+      });
+      expect(afterLogout.status, uri).toBe(400);
+    }
+  });
+
   it('holds post-logout redirect URIs to the trusted hosts too: no redirect off loopback after a sign-out', async () => {
     const foreign = await register({
       redirect_uris: [CALLBACK],
