@@ -132,6 +132,10 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
     expect(await names({ search: 'alice anderson' })).toEqual(['alice']);
     expect(await names({ search: 'alice brown' })).toEqual([]);
     expect(await kc.users.count({ search: '*example.com' })).toBe(5);
+    // With search, the field parameters are ignored (enabled still applies); id: looks up ids.
+    expect(await names({ search: 'alice', username: 'bob' })).toEqual(['alice']);
+    expect(await names({ search: 'alice', enabled: false })).toEqual([]);
+    expect(await names({ search: 'id:5f0c7a3e-2b8d-4c1a-9e61-0a1b2c3d4e02' })).toEqual(['bob']);
     // The field parameters are substrings unless exact=true.
     expect(await names({ username: 'li' })).toEqual(['alice']);
     expect(await names({ username: 'li', exact: true })).toEqual([]);
@@ -163,6 +167,19 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
     const signIn = await passwordGrant(idp, 'dave', 'dave-pass');
     expect(signIn.status).toBe(200);
     expect(decodeJwt(signIn.body.access_token as string).payload.department).toBe('sales');
+  });
+
+  it("refuses a username outside the user profile's length (3 to 255) with Keycloak's 400", async () => {
+    const short = await refusal(kc.users.create({ username: 'ab', enabled: true }));
+    expect(short).toEqual({
+      status: 400,
+      data: {
+        field: 'username',
+        errorMessage: 'error-invalid-length',
+        params: ['username', 3, 255],
+      },
+    });
+    expect(await kc.users.find({ username: 'ab', exact: true })).toEqual([]);
   });
 
   it('stores the username and the email lower-cased, as Keycloak does', async () => {
