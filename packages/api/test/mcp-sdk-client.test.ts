@@ -158,6 +158,36 @@ describe('the MCP tools through the SDK client', () => {
     expect(after).toMatchObject({ title: 'same', version: todo.version });
   });
 
+  it('shares with a person known by an email as long as the REST route takes (320 characters)', async () => {
+    const email = `${'l'.repeat(244)}.${'o'.repeat(63)}@example.com`;
+    expect(email.length).toBe(320);
+    const longMail: TestUser = {
+      ...bob,
+      sub: 'long-mail-0000-person',
+      username: 'longmail',
+      email,
+    };
+    // The person signs in once, so the API knows them by their email.
+    expect((await rest(longMail, { url: '/todos/' })).statusCode).toBe(200);
+    const list = (
+      await h.as('alice', { method: 'POST', url: '/lists/', payload: { name: 'L' } })
+    ).json().id as string;
+    const agent = await agentOf(alice);
+    const shared = await call(agent, 'share_list', {
+      listId: list,
+      username: email,
+      relation: 'viewer',
+    });
+    expect(shared.isError, JSON.stringify(shared.body)).toBe(false);
+    expect(shared.body).toMatchObject({ username: 'longmail', relation: 'viewer' });
+    const tooLong = await call(agent, 'share_list', {
+      listId: list,
+      username: `x${email}`,
+      relation: 'viewer',
+    });
+    expect(tooLong.isError).toBe(true);
+  });
+
   it('refuses malformed tool input and writes nothing', async () => {
     const agent = await agentOf(alice);
     const before = (await h.as('alice', { url: '/todos/?limit=100' })).json().items.length;

@@ -100,6 +100,41 @@ describe.each(drivers)('sharing by username or email on $driver', (driver) => {
     });
   });
 
+  it('finds nobody by an email the provider has not verified (OIDC Core §5.7)', async () => {
+    // Eve typed carl's address at a provider that does not check it and signed in before him;
+    // `email_verified` false, or a string instead of the JSON boolean, vouches for nothing.
+    const eve = { sub: 'eve-0000-unverified', username: 'eve', permissions };
+    for (const [sub, verified] of [
+      [eve.sub, false],
+      ['eve-0001-string', 'true'],
+    ] as const) {
+      const token = await h.idp.accessToken(
+        { ...eve, sub, email: 'carl@example.com' },
+        { claims: { email_verified: verified } },
+      );
+      const res = await h.app.inject({
+        url: '/lists/',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.statusCode).toBe(200);
+    }
+    const list = await newList();
+    const before = await share(list, 'carl@example.com');
+    expect(before.statusCode).toBe(404);
+    const members = await h.as('alice', { url: `/lists/${list}/members` });
+    expect(members.json().map((m: { username: string }) => m.username)).toEqual(['alice']);
+    // Carl signs in with his verified address: the handle names him, and only him.
+    await signIn({
+      sub: 'carl-0000-real',
+      username: 'carl',
+      email: 'carl@example.com',
+      permissions,
+    });
+    const after = await share(list, 'carl@example.com');
+    expect(after.statusCode).toBe(200);
+    expect(after.json()).toEqual({ sub: 'carl-0000-real', username: 'carl', relation: 'editor' });
+  });
+
   it('answers with the person shared with, not a namesake sub of another issuer', async () => {
     // Two issuers may issue the same `sub` (two realms imported from one export): the list
     // already holds the other issuer's one, with a username sorting first.

@@ -165,6 +165,22 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
     expect(decodeJwt(signIn.body.access_token as string).payload.department).toBe('sales');
   });
 
+  it('stores the username and the email lower-cased, as Keycloak does', async () => {
+    const { id } = await kc.users.create({
+      username: 'Judy',
+      email: 'Judy.Jones@Example.COM',
+      enabled: true,
+    });
+    expect(await kc.users.findOne({ id })).toMatchObject({
+      username: 'judy',
+      email: 'judy.jones@example.com',
+    });
+    const found = await kc.users.find({ email: 'JUDY.JONES@example.com', exact: true });
+    expect(found.map((u) => u.id)).toEqual([id]);
+    await kc.users.update({ id }, { email: 'J.Jones@Example.COM' });
+    expect(await kc.users.findOne({ id })).toMatchObject({ email: 'j.jones@example.com' });
+  });
+
   it('updates enabled and the department; a disabled user can neither sign in nor refresh', async () => {
     const { id } = await kc.users.create({
       username: 'erin',
@@ -280,6 +296,25 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
       }),
     );
     expect(wrongId.status).toBe(404);
+    // Keycloak compares the id too: a role named without its id is not found either.
+    const noId = await refusal(
+      kc.users.addClientRoleMappings({
+        id: alice,
+        clientUniqueId,
+        roles: [{ name: 'reports:generate' } as { id: string; name: string }],
+      }),
+    );
+    expect(noId).toEqual({ status: 404, data: { error: 'Role not found' } });
+    const realmNoId = await refusal(
+      kc.users.addRealmRoleMappings({
+        id: alice,
+        roles: [{ name: 'admin' } as { id: string; name: string }],
+      }),
+    );
+    expect(realmNoId.status).toBe(404);
+    expect((await kc.users.listRealmRoleMappings({ id: alice })).map((r) => r.name)).not.toContain(
+      'admin',
+    );
   });
 
   it('maps realm roles (roles.find, add, list, composite, delete)', async () => {

@@ -119,6 +119,19 @@ describe('dynamic client registration (RFC 7591) under the trusted-hosts policy'
     expect(body.error).toBe('invalid_redirect_uri');
   });
 
+  it('refuses a loopback host under a scheme other than http(s): any app may claim the scheme', async () => {
+    for (const uri of ['evil://localhost/callback', 'ftp://127.0.0.1/callback', 'ws://[::1]/cb']) {
+      const { status, body } = await register({ redirect_uris: [uri] });
+      expect(status, uri).toBe(400);
+      expect(body.error, uri).toBe('invalid_redirect_uri');
+      const afterLogout = await register({
+        redirect_uris: [CALLBACK],
+        post_logout_redirect_uris: [uri],
+      });
+      expect(afterLogout.status, uri).toBe(400);
+    }
+  });
+
   it('holds post-logout redirect URIs to the trusted hosts too: no redirect off loopback after a sign-out', async () => {
     const foreign = await register({
       redirect_uris: [CALLBACK],
@@ -146,6 +159,35 @@ describe('dynamic client registration (RFC 7591) under the trusted-hosts policy'
     const html = await page.text();
     const confirmed = await browser.fetch(formAction(html, logout), form(hiddenInputs(html)));
     expect(confirmed.headers.get('location')).toBe('http://localhost:4567/signed-out');
+  });
+
+  it('screens the registration endpoint however its path is spelled for the provider (case, trailing slash)', async () => {
+    const endpoint = idp.discovery.registration_endpoint as string;
+    const spellings = [
+      `${endpoint}/`,
+      endpoint.replace('/clients-registrations/', '/Clients-Registrations/'),
+      endpoint.replace('openid-connect', 'OPENID-CONNECT'),
+    ];
+    for (const url of spellings) {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          redirect_uris: ['https://evil.example/callback'],
+          token_endpoint_auth_method: 'client_secret_basic',
+        }),
+      });
+      expect(res.status, url).toBe(400);
+      expect(((await res.json()) as { error: string }).error, url).toBe('invalid_redirect_uri');
+    }
+    // A loopback client registered through one of them is shaped like any other: public.
+    const res = await fetch(`${endpoint}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: [CALLBACK] }),
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ token_endpoint_auth_method: 'none' });
   });
 
   it('refuses a confidential client and other grant types with invalid_client_metadata', async () => {

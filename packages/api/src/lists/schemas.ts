@@ -63,7 +63,8 @@ export const MemberParams = Type.Object(
     username: Type.String({
       minLength: 1,
       maxLength: 320,
-      description: 'A username or an email address of someone who has signed in before',
+      description:
+        'A username, or an email address their provider verified, of someone who has signed in before',
     }),
   },
   { additionalProperties: false },

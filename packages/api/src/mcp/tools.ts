@@ -127,7 +127,8 @@ export const TOOLS = [
     route: 'PUT /lists/:id/members/:username',
     input: {
       listId: Id,
-      username: z.string().min(1).max(255),
+      // The REST route's bounds (`MemberParams`): an email address may be 320 characters.
+      username: z.string().min(1).max(320).describe('A username or an email address'),
       relation: z.enum(['editor', 'viewer']),
     },
     readOnly: false,

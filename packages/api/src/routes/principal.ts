@@ -26,11 +26,19 @@ export function attribute(principal: Principal, name: string): string | null {
   return value?.[0] ?? null;
 }
 
+/**
+ * What the API records of the caller, by which others can find them (sharing by email). An
+ * email is kept only when the provider says it is verified: OpenID Connect Core §5.7, the
+ * `email` claim is not an identifier the provider vouches for unless `email_verified` is
+ * true (§5.1: a JSON boolean; anything else counts as not verified). Otherwise someone could
+ * type another person's address at a provider that does not check it, sign in first, and be
+ * given the lists meant for them.
+ */
 export function profileOf(principal: Principal): OwnerProfile {
   return {
     ...ownerOf(principal),
     username: principal.username ?? null,
-    email: principal.email ?? null,
+    email: principal.claims.email_verified === true ? (principal.email ?? null) : null,
     department: attribute(principal, 'department'),
   };
 }

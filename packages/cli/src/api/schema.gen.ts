@@ -2434,7 +2434,7 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
-                /** @description A username or an email address of someone who has signed in before */
+                /** @description A username, or an email address their provider verified, of someone who has signed in before */
                 username: string;
             };
             cookie?: never;
@@ -2551,7 +2551,7 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
-                /** @description A username or an email address of someone who has signed in before */
+                /** @description A username, or an email address their provider verified, of someone who has signed in before */
                 username: string;
             };
             cookie?: never;

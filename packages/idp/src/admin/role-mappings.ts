@@ -73,7 +73,8 @@ export function listMappings(
 
 /**
  * `POST`/`DELETE …/role-mappings/realm` or `…/clients/{client}` with a list of
- * `RoleRepresentation`s; like Keycloak, each must name an existing role by name and id.
+ * `RoleRepresentation`s; like Keycloak, each must name an existing role by name and by its id
+ * (a role without its id is "Role not found", 404, as a wrong id is).
  */
 export function changeMappings(
   ctx: AdminContext,
@@ -87,7 +88,7 @@ export function changeMappings(
   const names = body.map((raw) => {
     const role = raw as { id?: unknown; name?: unknown };
     const known = rolesOf(ctx, client).find((r) => r.name === role.name);
-    if (!known || (role.id !== undefined && role.id !== roleId(known))) throw notFound('Role');
+    if (!known || role.id !== roleId(known)) throw notFound('Role');
     return known.name;
   });
   directoryChange(() =>

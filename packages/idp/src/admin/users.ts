@@ -113,7 +113,8 @@ function emailTaken(ctx: AdminContext, email: string | undefined, self?: string)
 export function createUser(ctx: AdminContext, body: Body): string {
   const username = optionalText(body, 'username')?.trim();
   if (!username) throw new AdminError(400, { errorMessage: 'User name is missing' });
-  const email = optionalText(body, 'email');
+  // Keycloak stores email addresses lower-cased, as it does usernames.
+  const email = optionalText(body, 'email')?.toLowerCase();
   if (ctx.directory.byUsername(username.toLowerCase())) {
     throw new AdminError(409, { errorMessage: 'User exists with same username' });
   }
@@ -154,7 +155,8 @@ export function createUser(ctx: AdminContext, body: Body): string {
  */
 export function updateUser(ctx: AdminContext, call: AdminCall, body: Body): void {
   const user = userOf(ctx, call.params[0]);
-  const email = optionalText(body, 'email');
+  // Keycloak stores email addresses lower-cased, as it does usernames.
+  const email = optionalText(body, 'email')?.toLowerCase();
   if (email !== undefined && emailTaken(ctx, email, user.id)) {
     throw new AdminError(409, { errorMessage: 'User exists with same email' });
   }

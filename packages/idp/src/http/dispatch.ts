@@ -167,12 +167,31 @@ async function prepareForProvider(
   return true;
 }
 
+/**
+ * The endpoint path the request names, spelled as the layout spells it. oidc-provider's router
+ * matches a path ignoring ASCII case and one trailing slash; every check made here before it
+ * (the registration policy, the dev IdP's own endpoints, client authentication) must see
+ * `/Clients-Registrations/openid-connect/` as the registration endpoint it is, or the provider
+ * serves it unchecked. Any other path is left as it came.
+ */
+function asProviderMatches(layout: Layout): (rel: string) => string {
+  const lower = (path: string) => path.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  const routes = new Map<string, string>();
+  for (const route of [...Object.values(layout.routes), PAR])
+    if (route !== undefined) routes.set(lower(route), route);
+  return (rel) => {
+    const trimmed = rel.length > 1 && rel.endsWith('/') ? rel.slice(0, -1) : rel;
+    return routes.get(lower(trimmed)) ?? rel;
+  };
+}
+
 /** Routes a request to the dev IdP's own handlers or to oidc-provider. */
 export function dispatcher(c: DispatchContext): Handler {
   const { layout, profile } = c;
   const { provider, realm } = c.login;
   const callback = provider.callback();
   const { mountPath } = layout;
+  const endpointOf = asProviderMatches(layout);
   return async (req, res) => {
     setSecurityHeaders(res);
     const requestUrl = new URL(req.url ?? '/', 'http://idp.invalid');
@@ -193,7 +212,7 @@ export function dispatcher(c: DispatchContext): Handler {
       await handleAdmin(c.admin, req, res, path, requestUrl.searchParams);
       return;
     }
-    const rel = alias ?? path.slice(mountPath.length);
+    const rel = alias ?? endpointOf(path.slice(mountPath.length));
     if (rel.startsWith(layout.loginPath)) {
       await login(c, req, res, path);
       return;

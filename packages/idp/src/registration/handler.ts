@@ -3,6 +3,8 @@ import { readBody, sendJson } from '../http/io.js';
 import { hostTrusted, type RegistrationPolicy } from './policy.js';
 
 const GRANTS = ['authorization_code', 'refresh_token'];
+/** The schemes under which a trusted host is where the browser goes. */
+const WEB_SCHEMES = new Set(['http:', 'https:']);
 /** Metadata naming URLs the IdP would fetch or post to: refused (no requests on a stranger's word). */
 const FETCHED = [
   'jwks_uri',
@@ -108,9 +110,14 @@ function uriRefusal(
       error: 'invalid_redirect_uri',
       description: 'redirect_uris must be a non-empty list of URIs',
     };
+  // The host is what a browser goes to under http(s) alone: under another scheme (`evil://
+  // localhost/cb`) the system hands the URI to whichever app claims the scheme (RFC 8252 §7.1, §8.6),
+  // whatever host it names, so the policy's hosts say nothing about where the code goes.
   const untrusted = (uri: string) => {
-    const host = URL.canParse(uri) ? new URL(uri).hostname : undefined;
-    return !host || (policy.urisMustMatch && !hostTrusted(policy, host));
+    const url = URL.canParse(uri) ? new URL(uri) : undefined;
+    if (!url?.hostname) return true;
+    if (!policy.urisMustMatch) return false;
+    return !WEB_SCHEMES.has(url.protocol) || !hostTrusted(policy, url.hostname);
   };
   const redirect = (uris as string[]).find(untrusted);
   if (redirect !== undefined)
