@@ -184,6 +184,20 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
     expect(status).toBe(401);
   });
 
+  it("answers a username the IdP's user profile refuses (under 3 characters) with 400 naming the field", async () => {
+    const refused = await call('POST', '/admin/idp/users', adminToken, { username: 'ab' });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(400);
+    expect(refused.body).toMatchObject({
+      code: 'invalid_request',
+      errors: [
+        {
+          field: 'body.username',
+          message: expect.stringContaining('error-invalid-length'),
+        },
+      ],
+    });
+  });
+
   it('answers a taken username with 409 problem details', async () => {
     const taken = await call('POST', '/admin/idp/users', adminToken, { username: 'carol2' });
     expect(taken.status).toBe(409);

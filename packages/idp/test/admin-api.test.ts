@@ -165,6 +165,19 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
     expect(decodeJwt(signIn.body.access_token as string).payload.department).toBe('sales');
   });
 
+  it("refuses a username outside the user profile's length (3 to 255) with Keycloak's 400", async () => {
+    const short = await refusal(kc.users.create({ username: 'ab', enabled: true }));
+    expect(short).toEqual({
+      status: 400,
+      data: {
+        field: 'username',
+        errorMessage: 'error-invalid-length',
+        params: ['username', 3, 255],
+      },
+    });
+    expect(await kc.users.find({ username: 'ab', exact: true })).toEqual([]);
+  });
+
   it('stores the username and the email lower-cased, as Keycloak does', async () => {
     const { id } = await kc.users.create({
       username: 'Judy',

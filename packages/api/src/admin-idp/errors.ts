@@ -63,8 +63,14 @@ export function idpError(
         `${what}: the identity provider does not serve this admin call (is IDP_ADMIN_URL right?)`,
         { cause: error },
       );
-    if (status === 400)
-      return new ApiError('invalid_request', `${what}: ${message ?? 'refused as invalid'}`);
+    if (status === 400) {
+      const errors = profileErrors(error.responseData);
+      return new ApiError(
+        'invalid_request',
+        `${what}: ${message ?? 'refused as invalid'}`,
+        errors && { errors },
+      );
+    }
     if (status === 401)
       return new ApiError(
         'idp_refused',
@@ -89,6 +95,34 @@ export function idpError(
     `${what}: the identity provider is unreachable or failing; nothing was changed by this request`,
     { cause: error },
   );
+}
+
+/** Where the API's request body names what Keycloak's user profile names `field`. */
+const BODY_FIELDS: Readonly<Record<string, string>> = {
+  username: 'body.username',
+  email: 'body.email',
+  firstName: 'body.firstName',
+  lastName: 'body.lastName',
+  department: 'body.department',
+};
+
+/**
+ * Keycloak's user-profile refusal (`{"field", "errorMessage", "params"}`, or several under
+ * `errors`) as the problem's field errors, when the field is one the admin sent.
+ */
+function profileErrors(data: unknown): { field: string; message: string }[] | undefined {
+  if (data === null || typeof data !== 'object') return undefined;
+  const d = data as { errors?: unknown };
+  const list = Array.isArray(d.errors) ? d.errors : [data];
+  const errors = list.flatMap((raw) => {
+    const e = raw as { field?: unknown; errorMessage?: unknown; params?: unknown };
+    const field = typeof e.field === 'string' ? BODY_FIELDS[e.field] : undefined;
+    if (field === undefined || typeof e.errorMessage !== 'string') return [];
+    const params = Array.isArray(e.params) ? e.params.slice(1).map(String) : [];
+    const detail = params.length > 0 ? `${e.errorMessage}: ${params.join(', ')}` : e.errorMessage;
+    return [{ field, message: `is refused by the identity provider (${detail})` }];
+  });
+  return errors.length > 0 ? errors : undefined;
 }
 
 function idpMessage(data: unknown): string | undefined {

@@ -113,6 +113,16 @@ function emailTaken(ctx: AdminContext, email: string | undefined, self?: string)
 export function createUser(ctx: AdminContext, body: Body): string {
   const username = optionalText(body, 'username')?.trim();
   if (!username) throw new AdminError(400, { errorMessage: 'User name is missing' });
+  // The user profile's validation of the username (Keycloak's default: 3 to 255 characters),
+  // answered in Keycloak's shape for one failed validation.
+  const { min, max } = ctx.realm.userProfile.usernameLength;
+  const length = [...username].length;
+  if (length < min || length > max)
+    throw new AdminError(400, {
+      field: 'username',
+      errorMessage: 'error-invalid-length',
+      params: ['username', min, max],
+    });
   // Keycloak stores email addresses lower-cased, as it does usernames.
   const email = optionalText(body, 'email')?.toLowerCase();
   if (ctx.directory.byUsername(username.toLowerCase())) {

@@ -14,6 +14,8 @@ export interface UserProfile {
     { readonly adminView: boolean; readonly adminEdit: boolean }
   >;
   readonly unmanagedAttributePolicy: UnmanagedAttributePolicy;
+  /** The username's `length` validation (Keycloak's default profile: 3 to 255). */
+  readonly usernameLength: { readonly min: number; readonly max: number };
 }
 
 export type UnmanagedAttributePolicy = 'DISABLED' | 'ENABLED' | 'ADMIN_VIEW' | 'ADMIN_EDIT';
@@ -33,7 +35,22 @@ const POLICIES: readonly UnmanagedAttributePolicy[] = [
 export const DEFAULT_USER_PROFILE: UserProfile = Object.freeze({
   managed: new Map(),
   unmanagedAttributePolicy: 'DISABLED',
+  usernameLength: { min: 3, max: 255 },
 });
+
+function lengthOf(attribute: Record<string, unknown>, where: string) {
+  const validations = object(attribute.validations ?? {}, `${where}.validations`);
+  if (validations.length === undefined) return { min: 0, max: Number.POSITIVE_INFINITY };
+  const length = object(validations.length, `${where}.validations.length`);
+  const bound = (key: 'min' | 'max', fallback: number) => {
+    const value = length[key] ?? fallback;
+    const n = typeof value === 'string' ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+      invalid(`${where}.validations.length.${key}`, 'must be a non-negative integer');
+    return n;
+  };
+  return { min: bound('min', 0), max: bound('max', Number.MAX_SAFE_INTEGER) };
+}
 
 /** Whether an administrator sees the attribute in a user representation. */
 export function adminCanView(profile: UserProfile, name: string): boolean {
@@ -76,11 +93,13 @@ export function parseUserProfile(components: Record<string, unknown>): UserProfi
   const up = object(parsed, `${path}.config["${CONFIG_KEY}"][0]`);
   const names = new Set<string>();
   const managed = new Map<string, { adminView: boolean; adminEdit: boolean }>();
+  let usernameLength = DEFAULT_USER_PROFILE.usernameLength;
   array(up.attributes, 'user profile attributes').forEach((raw, i) => {
     const where = `user profile attributes[${i}]`;
     const attribute = object(raw, where);
     const name = string(attribute.name, `${where}.name`);
     names.add(name);
+    if (name === 'username') usernameLength = lengthOf(attribute, where);
     if (ROOT_ATTRIBUTES.has(name)) return;
     const permissions = object(attribute.permissions ?? {}, `${where}.permissions`);
     managed.set(name, {
@@ -94,5 +113,5 @@ export function parseUserProfile(components: Record<string, unknown>): UserProfi
   const policy = up.unmanagedAttributePolicy ?? 'DISABLED';
   if (!POLICIES.includes(policy as UnmanagedAttributePolicy))
     invalid('unmanagedAttributePolicy', `must be one of ${POLICIES.join(', ')}`);
-  return { managed, unmanagedAttributePolicy: policy as UnmanagedAttributePolicy };
+  return { managed, unmanagedAttributePolicy: policy as UnmanagedAttributePolicy, usernameLength };
 }
