@@ -132,6 +132,10 @@ describe('Keycloak Admin REST API subset, called by @keycloak/keycloak-admin-cli
     expect(await names({ search: 'alice anderson' })).toEqual(['alice']);
     expect(await names({ search: 'alice brown' })).toEqual([]);
     expect(await kc.users.count({ search: '*example.com' })).toBe(5);
+    // With search, the field parameters are ignored (enabled still applies); id: looks up ids.
+    expect(await names({ search: 'alice', username: 'bob' })).toEqual(['alice']);
+    expect(await names({ search: 'alice', enabled: false })).toEqual([]);
+    expect(await names({ search: 'id:5f0c7a3e-2b8d-4c1a-9e61-0a1b2c3d4e02' })).toEqual(['bob']);
     // The field parameters are substrings unless exact=true.
     expect(await names({ username: 'li' })).toEqual(['alice']);
     expect(await names({ username: 'li', exact: true })).toEqual([]);

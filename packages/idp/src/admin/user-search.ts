@@ -26,33 +26,42 @@ function fieldMatcher(wanted: string, exact: boolean): (value: string | undefine
     (exact ? value.toLowerCase() === lower : value.toLowerCase().includes(lower));
 }
 
-/** `GET /users` and `GET /users/count` filters (search, username, email, names, enabled, q). */
+/**
+ * `GET /users` and `GET /users/count` filters, as Keycloak applies them: with `search`, only
+ * `enabled` and `emailVerified` apply besides it (`id:<id> …` looks users up by id); without it,
+ * `username`, `email`, `firstName`, `lastName` (`exact`), `enabled`, `emailVerified` and `q`.
+ */
 export function filterUsers(ctx: AdminContext, query: URLSearchParams): RealmUser[] {
-  const exact = query.get('exact') === 'true';
   const tests: ((u: RealmUser) => boolean)[] = [];
   const search = query.get('search');
-  if (search?.trim()) {
+  if (search?.startsWith('id:')) {
+    const ids = new Set(search.slice(3).trim().split(/\s+/));
+    tests.push((u) => ids.has(u.id));
+  } else if (search !== null) {
     // Every whitespace-separated term must match one of the four fields.
-    for (const term of search.trim().split(/\s+/)) {
+    for (const term of search.trim().split(/\s+/).filter(Boolean)) {
       const m = searchTerm(term);
       tests.push((u) => [u.username, u.email, u.firstName, u.lastName].some(m));
     }
-  }
-  for (const field of ['username', 'email', 'firstName', 'lastName'] as const) {
-    const value = query.get(field);
-    if (value) {
-      const m = fieldMatcher(value, exact);
-      tests.push((u) => m(u[field]));
+  } else {
+    const exact = query.get('exact') === 'true';
+    for (const field of ['username', 'email', 'firstName', 'lastName'] as const) {
+      const value = query.get(field);
+      if (value) {
+        const m = fieldMatcher(value, exact);
+        tests.push((u) => m(u[field]));
+      }
+    }
+    // `q=department:engineering other:x` — attribute equality, all of them.
+    for (const pair of (query.get('q') ?? '').split(' ').filter(Boolean)) {
+      const colon = pair.indexOf(':');
+      const [key, value] = [pair.slice(0, colon), pair.slice(colon + 1)];
+      tests.push((u) => (u.attributes[key] ?? []).includes(value));
     }
   }
-  const enabled = query.get('enabled');
-  if (enabled === 'true' || enabled === 'false')
-    tests.push((u) => u.enabled === (enabled === 'true'));
-  // `q=department:engineering other:x` — attribute equality, all of them.
-  for (const pair of (query.get('q') ?? '').split(' ').filter(Boolean)) {
-    const colon = pair.indexOf(':');
-    const [key, value] = [pair.slice(0, colon), pair.slice(colon + 1)];
-    tests.push((u) => (u.attributes[key] ?? []).includes(value));
+  for (const flag of ['enabled', 'emailVerified'] as const) {
+    const value = query.get(flag);
+    if (value === 'true' || value === 'false') tests.push((u) => u[flag] === (value === 'true'));
   }
   return ctx.directory
     .people()
