@@ -89,7 +89,8 @@ function renewingOn401(
     new Proxy(resource, {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver);
-        if (typeof value !== 'function') return value;
+        // `makeRequest` / `makeUpdateRequest` build request functions; they send nothing.
+        if (typeof value !== 'function' || String(property).startsWith('make')) return value;
         return async (...args: unknown[]) => {
           try {
             return await value.apply(target, args);
