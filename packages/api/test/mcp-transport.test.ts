@@ -295,3 +295,54 @@ describe('the Streamable HTTP rules of a stateless server at /mcp', () => {
     expect(await res.json()).toMatchObject({ id: 5, error: { code: -32601 } });
   });
 });
+
+describe('the tool errors of /mcp (MCP 2025-11-25, Server › Tools › Error Handling)', () => {
+  const { h, server } = useListeningHarness();
+  const call = async (params: unknown) => {
+    const token = await h.idp.accessToken(alice, {
+      claims: { aud: `${server.base}/mcp`, azp: 'agent-client' },
+    });
+    const res = await fetch(`${server.base}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: ACCEPT,
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        ...(params !== undefined && { params }),
+      }),
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as {
+      id: number;
+      error?: { code: number; message: string };
+      result?: { isError?: boolean; content: { text: string }[] };
+    };
+  };
+
+  it('answers an unknown tool with the JSON-RPC error -32602, not a tool result', async () => {
+    const answer = await call({ name: 'drop_database', arguments: {} });
+    expect(answer).toMatchObject({ id: 7, error: { code: -32602 } });
+    expect(answer.error?.message).toContain('drop_database');
+    expect(answer.result).toBeUndefined();
+  });
+
+  it('answers a call that is not a CallToolRequest with -32602, never an internal error', async () => {
+    for (const params of [undefined, {}, { name: 42 }, { name: 'list_todos', arguments: [] }]) {
+      const answer = await call(params);
+      expect(answer.error?.code, JSON.stringify(params)).toBe(-32602);
+    }
+  });
+
+  it('answers arguments that do not fit the tool as a validation_failed tool error in JSON', async () => {
+    const answer = await call({ name: 'delete_todo', arguments: { id: 'not-a-uuid' } });
+    expect(answer.result?.isError).toBe(true);
+    const body = JSON.parse(answer.result?.content[0]?.text ?? 'null');
+    expect(body).toMatchObject({ code: 'validation_failed', status: 400 });
+    expect(body.message).toContain('id');
+  });
+});

@@ -14,15 +14,11 @@ import { SECURED } from '../schemas/security.js';
 import { type Caller, type McpOperations, mcpOperations, ToolRefusal } from './operations.js';
 import { MCP_PATH } from './resource.js';
 import { loadRuntime, type McpRuntime } from './runtime.js';
+import { toolError } from './tool-error.js';
 import type { ToolDefinition } from './tools.js';
 
 /** The routes of the MCP resource (`<base>/mcp`), outside the REST API's policy table. */
 export const MCP_ROUTES = [`POST ${MCP_PATH}`] as const;
-
-/** A tool's refusal or failure as an MCP tool error (CallToolResult `isError`), never a throw. */
-function toolError(body: Record<string, unknown>): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text: JSON.stringify(body) }] };
-}
 
 /** A JSON-RPC message; the SDK validates the rest (MCP 2025-06-18, Basic, "Messages"). */
 const Message = {
@@ -134,6 +130,13 @@ function serverFor(request: FastifyRequest, mcp: McpRuntime, run: ToolRun): McpS
       (args) => run(request, tool, args as Record<string, unknown>),
     );
   }
+  // Registered above for `tools/list`; calls go through this handler instead of the SDK's,
+  // which answers an unknown tool as a tool result rather than the JSON-RPC error it is.
+  const { ToolCallRequest, toolCallHandler } = mcp.callTool;
+  server.server.setRequestHandler(
+    ToolCallRequest,
+    toolCallHandler(mcp.tools, (tool, args) => run(request, tool, args)),
+  );
   return server;
 }
 

@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Requirement } from '@todo-sso/auth';
 import { routePolicies } from '../authz/catalogue.js';
+import type * as CallTool from './call-tool.js';
 import type { ToolDefinition } from './tools.js';
 
 /**
@@ -15,13 +16,16 @@ export interface McpRuntime {
   readonly Transport: typeof StreamableHTTPServerTransport;
   readonly tools: readonly ToolDefinition[];
   readonly requirements: ReadonlyMap<string, Requirement>;
+  /** The `tools/call` handler and the request schema it is registered with. */
+  readonly callTool: typeof CallTool;
 }
 export function loadRuntime(): Promise<McpRuntime> {
   runtime ??= (async () => {
-    const [server, transport, tools, policies] = await Promise.all([
+    const [server, transport, tools, callTool, policies] = await Promise.all([
       import('@modelcontextprotocol/sdk/server/mcp.js'),
       import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
       import('./tools.js'),
+      import('./call-tool.js'),
       routePolicies(),
     ]);
     const requirements = new Map<string, Requirement>();
@@ -35,6 +39,7 @@ export function loadRuntime(): Promise<McpRuntime> {
       Transport: transport.StreamableHTTPServerTransport,
       tools: tools.TOOLS as unknown as readonly ToolDefinition[],
       requirements,
+      callTool,
     };
   })();
   runtime.catch(() => {
