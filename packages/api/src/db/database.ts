@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { type CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import Libsql from 'libsql';
 import type { DatabaseConfig } from '../config/config.js';
+import { applyDeadlines } from './deadlines.js';
 import { createPool, firstRow, type QueuedStatement, transactionOfOne } from './postgres-pool.js';
 import type { Schema } from './schema.js';
 import { guardedConnection } from './sqlite-connection.js';
@@ -34,6 +35,12 @@ export interface Db {
    * (`transactionOfOne`): two round trips instead of three. Throws, rolled back, if it fails.
    */
   readonly transactionOfOne?: (statement: QueuedStatement) => Promise<void>;
+  /**
+   * Runs `work` without the request path's deadlines (`STATEMENT_TIMEOUT_MS`): on PostgreSQL on
+   * a connection of its own, closed after; on SQLite on the database itself. For migrations and
+   * retention, whose statements may rightly take longer on a large table.
+   */
+  unbounded<T>(work: (kysely: Kysely<Schema>) => Promise<T>): Promise<T>;
   /** Closes every connection. */
   close(): Promise<void>;
 }
@@ -86,10 +93,12 @@ export function openDatabase(config: DatabaseConfig): Db {
         const values = statement.first(query.parameters);
         return values && (rowOf(statement.columns, values) as R);
       },
+      unbounded: (work) => work(kysely),
       close: () => kysely.destroy(),
     };
   }
   const pool = createPool(config.url);
+  const stopDeadlines = applyDeadlines(pool);
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const url = new URL(config.url);
   return {
@@ -99,7 +108,20 @@ export function openDatabase(config: DatabaseConfig): Db {
     bool: (value) => value,
     readFirst: (query) => firstRow(pool, query),
     transactionOfOne: (statement) => transactionOfOne(pool, statement),
-    close: () => kysely.destroy(),
+    unbounded: async (work) => {
+      const own = new Kysely<Schema>({
+        dialect: new PostgresDialect({ pool: createPool(config.url, 1) }),
+      });
+      try {
+        return await work(own);
+      } finally {
+        await own.destroy();
+      }
+    },
+    close: () => {
+      stopDeadlines();
+      return kysely.destroy();
+    },
   };
 }
 

@@ -56,8 +56,10 @@ const sqliteTurns = new Map<string, Promise<string[]>>();
 
 async function migrate(db: Db): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(db) };
-  const migrator = new Migrator({ db: db.kysely, provider });
-  const { error, results = [] } = await migrator.migrateToLatest();
+  // A migration may rewrite a large table, and waits for another instance's: no deadline.
+  const { error, results = [] } = await db.unbounded((kysely) =>
+    new Migrator({ db: kysely, provider }).migrateToLatest(),
+  );
   const failed = results.find((r) => r.status === 'Error');
   if (error || failed)
     throw new MigrationError(migrationFailure(failed?.migrationName, error), { cause: error });

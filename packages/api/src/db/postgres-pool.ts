@@ -87,10 +87,10 @@ function namedStatementClient(): typeof pg.Client {
  * its own listener for its whole life: the query in flight already fails with the same error
  * (answered 503), and the pool discards the client when it is released, no longer queryable.
  */
-export function createPool(url: string): pg.Pool {
+export function createPool(url: string, max = POOL_SIZE): pg.Pool {
   const pool = new (loadPg().Pool)({
     connectionString: url,
-    max: POOL_SIZE,
+    max,
     Client: namedStatementClient(),
     connectionTimeoutMillis: QUEUE_TIMEOUT_MS,
   });

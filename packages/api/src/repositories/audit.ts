@@ -41,7 +41,8 @@ export function auditRepository(db: Db) {
   return {
     insert: (input: AuditInput, now: Date) => insertDenial(k, input, now),
     addSuppressed: (id: string, count: number) => addSuppressed(k, id, count),
-    prune: (before: Date) => pruneAudit(k, before),
+    // A first prune of a long-kept log may take a while: no deadline (`Db.unbounded`).
+    prune: (before: Date) => db.unbounded((own) => pruneAudit(own, before)),
     list: (options: { limit: number; cursor?: string }) => listAudit(k, options),
   };
 }

@@ -7,6 +7,32 @@ import { PUBLIC } from '../schemas/security.js';
 
 const TAGS = ['operations'];
 
+/**
+ * How long `/readyz` waits for the database's `select 1`: a silent or saturated database is
+ * reported as down within it, rather than holding the probe (and its connection) open until
+ * the pool's own limits end the wait.
+ */
+export const DATABASE_PROBE_MS = 2_000;
+
+/** Whether `work` succeeds within `ms`. */
+async function answersWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => false,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** `/healthz` (the process runs), `/readyz` (it can serve), `/metrics` (Prometheus). */
 export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { db, authenticator, revocations, metrics } = context;
@@ -37,10 +63,7 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         },
       },
       async (_request, reply) => {
-        const database = await sql`select 1`
-          .execute(db.kysely)
-          .then(() => true)
-          .catch(() => false);
+        const database = await answersWithin(sql`select 1`.execute(db.kysely), DATABASE_PROBE_MS);
         await authenticator.ready().catch(() => false);
         const issuers = authenticator.status().map(issuerReadiness);
         const checks: Record<string, boolean> = {

@@ -1,0 +1,63 @@
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
+
+/**
+ * The longest one statement of the request path may run: the pool's connections set it as
+ * their `statement_timeout` (PostgreSQL 15 §20.11.1), so a statement stuck behind a lock or on
+ * an overloaded server is cancelled by the server (SQLSTATE 57014), answered 503 with
+ * `Retry-After`, and its connection stays usable. Migrations and the audit log's retention run
+ * on a connection of their own without it (`Db.unbounded`).
+ */
+export const STATEMENT_TIMEOUT_MS = 10_000;
+
+/**
+ * A statement still unanswered this long after the server would have cancelled it means the
+ * connection went silent (a partition, a firewall that dropped it): nothing would end it for
+ * minutes, until the kernel gives up retransmitting. Its socket is closed, which fails the
+ * statement (503) and drops the connection from the pool.
+ */
+export const SILENT_AFTER_MS = STATEMENT_TIMEOUT_MS + 5_000;
+
+/** How often the pool's connections are looked at for a silent one. */
+const SWEEP_MS = 1_000;
+
+/** node-postgres's client internals read here: the statement in flight and the socket. */
+interface ClientInternals {
+  _activeQuery?: unknown;
+  connection?: { stream?: Socket };
+}
+
+/**
+ * Sets `statement_timeout` on each new connection of `pool` (a `SET` queued before any other
+ * statement, so it also holds behind a session-mode pooler, which refuses unknown start-up
+ * parameters) and closes a connection whose statement has gone unanswered for
+ * {@link SILENT_AFTER_MS}. The sweep reads the statement in flight once a second: nothing is
+ * added to a statement's own path. Returns a function that stops the sweep.
+ */
+export function applyDeadlines(pool: pg.Pool): () => void {
+  const clients = new Map<pg.PoolClient, { query: unknown; since: number }>();
+  pool.on('connect', (client) => {
+    clients.set(client, { query: null, since: 0 });
+    client.query(`SET statement_timeout = ${STATEMENT_TIMEOUT_MS}`).catch(() => {});
+  });
+  pool.on('remove', (client) => {
+    clients.delete(client as pg.PoolClient);
+  });
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const [client, seen] of clients) {
+      const internals = client as unknown as ClientInternals;
+      const query = internals._activeQuery ?? null;
+      if (query === null || query !== seen.query) {
+        seen.query = query;
+        seen.since = now;
+      } else if (now - seen.since > SILENT_AFTER_MS) {
+        clients.delete(client);
+        internals.connection?.stream?.destroy();
+      }
+    }
+  }, SWEEP_MS);
+  sweep.unref();
+  return () => clearInterval(sweep);
+}

@@ -1,0 +1,122 @@
+import { performance } from 'node:perf_hooks';
+import { alice } from '@todo-sso/auth/testing';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SILENT_AFTER_MS, STATEMENT_TIMEOUT_MS } from '../src/db/deadlines.js';
+import { DATABASE_PROBE_MS } from '../src/routes/health.js';
+import { type Answer, listeningNode, type Node, send } from './support/cluster.js';
+import { drivers, useTestDatabase } from './support/databases.js';
+import { useIssuer } from './support/harness.js';
+import { startTcpCut, type TcpCut } from './support/tcp-cut.js';
+
+/**
+ * A request whose statement the database does not answer: stuck behind another session's lock,
+ * or on a connection gone silent (a partition). Over real HTTP, against PostgreSQL directly
+ * and through a relay that can go silent. The answer is 503 with `Retry-After` within a bound,
+ * never a hang, and `/readyz` answers within its own.
+ */
+const postgres = drivers.find((d) => d.driver === 'postgres') as (typeof drivers)[number];
+const { skip } = postgres;
+
+/** The request's answer and how long it took, or `hung` after `limitMs`. */
+async function timed(request: Promise<Answer>, limitMs: number) {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<'hung'>((resolve) => {
+    timer = setTimeout(() => resolve('hung'), limitMs);
+  });
+  const answer = await Promise.race([request, hung]);
+  clearTimeout(timer);
+  return { answer, ms: performance.now() - started };
+}
+
+describe.skipIf(skip)('statements the database does not answer', () => {
+  const database = useTestDatabase(postgres);
+  const idp = useIssuer(skip, { profile: 'keycloak' });
+  let relay: TcpCut;
+  let direct: Node;
+  let relayed: Node;
+  let admin: pg.Client;
+  let token: string;
+
+  beforeAll(async () => {
+    if (skip) return;
+    const url = (database.config as { url: string }).url;
+    relay = await startTcpCut(url);
+    direct = await listeningNode(idp, database);
+    relayed = await listeningNode(idp, {
+      config: { kind: 'postgres', url: relay.url },
+      drop: async () => {},
+    });
+    admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    token = await idp.accessToken(alice);
+  });
+  afterEach(() => {
+    relay?.thaw();
+    if (relay) relay.latencyMs = 0;
+  });
+  afterAll(async () => {
+    relay?.thaw();
+    await admin?.end();
+    await Promise.all([direct, relayed].map((node) => node?.instance.close()));
+    await relay?.close();
+  });
+
+  it('a statement stuck behind a lock: cancelled by the server, 503 with Retry-After, then served again', async () => {
+    expect((await send(direct, 'GET', '/todos/', { token })).status).toBe(200);
+    await admin.query('begin');
+    await admin.query('lock table todos in access exclusive mode');
+    try {
+      const { answer, ms } = await timed(
+        send(direct, 'GET', '/todos/', { token }),
+        STATEMENT_TIMEOUT_MS + 5_000,
+      );
+      expect(answer).not.toBe('hung');
+      const { status, headers, body } = answer as Answer;
+      expect({ status, retryAfter: headers.get('retry-after'), code: body.code }).toEqual({
+        status: 503,
+        retryAfter: '5',
+        code: 'unavailable',
+      });
+      expect(ms).toBeGreaterThan(STATEMENT_TIMEOUT_MS - 500);
+      // Readiness does not wait on the lock's table.
+      expect((await send(direct, 'GET', '/readyz')).status).toBe(200);
+    } finally {
+      await admin.query('rollback');
+    }
+    expect((await send(direct, 'GET', '/todos/', { token })).status).toBe(200);
+  }, 40_000);
+
+  it('a connection silent under a statement: 503 once its deadline passed, /readyz within its own; then served again', async () => {
+    expect((await send(relayed, 'GET', '/todos/', { token })).status).toBe(200);
+    relay.latencyMs = 300;
+    const inFlight = timed(send(relayed, 'GET', '/todos/', { token }), SILENT_AFTER_MS + 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    relay.freeze();
+
+    const probe = await timed(send(relayed, 'GET', '/readyz'), DATABASE_PROBE_MS + 2_000);
+    expect(probe.answer).not.toBe('hung');
+    expect((probe.answer as Answer).status).toBe(503);
+    expect((probe.answer as Answer).body).toMatchObject({ checks: { database: false } });
+
+    const { answer } = await inFlight;
+    expect(answer).not.toBe('hung');
+    const { status, headers, body } = answer as Answer;
+    expect({ status, retryAfter: headers.get('retry-after'), code: body.code }).toEqual({
+      status: 503,
+      retryAfter: '5',
+      code: 'unavailable',
+    });
+
+    relay.thaw();
+    relay.latencyMs = 0;
+    const restored = performance.now();
+    let again = 0;
+    while (again !== 200 && performance.now() - restored < 10_000) {
+      again = (await send(relayed, 'GET', '/todos/', { token })).status;
+      if (again !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(again).toBe(200);
+  }, 60_000);
+});
