@@ -1,5 +1,7 @@
 import { alice, bob, carol, type TestUser } from '@todo-sso/auth/testing';
 import { describe, expect, it } from 'vitest';
+import { listRepository } from '../src/lists/repository.js';
+import { ownerRepository } from '../src/repositories/owners.js';
 import { sqliteDriver, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
 import { type Harness, startHarness } from './support/harness.js';
@@ -160,6 +162,31 @@ describe('the MCP endpoint', () => {
     });
     expect(bobs.isError).toBe(false);
     expect(bobs.body).toMatchObject({ relation: 'editor', username: 'alice' });
+  });
+
+  it('share_list answers with the person shared with, not a namesake sub of another issuer', async () => {
+    // Two issuers may issue the same `sub`: the list already holds the other issuer's one.
+    const { db } = h.context;
+    const other = { issuer: 'https://other.example/realms/copy', subject: carol.sub };
+    await ownerRepository(db).touch(
+      { ...other, username: 'aaron', email: null, department: null },
+      new Date(),
+    );
+    await h.as('carol', { url: '/lists/' }); // carol becomes known to the API
+    const created = await h.as('alice', {
+      method: 'POST',
+      url: '/lists/',
+      payload: { name: 'Namesakes' },
+    });
+    const list = created.json().id as string;
+    await listRepository(db).setMember(list, other, 'viewer', new Date(), db.kysely);
+    const shared = await callTool(await agentToken(alice), 'share_list', {
+      listId: list,
+      username: 'carol',
+      relation: 'viewer',
+    });
+    expect(shared.isError).toBe(false);
+    expect(shared.body).toEqual({ sub: carol.sub, username: 'carol', relation: 'viewer' });
   });
 
   it('answers a todo the caller cannot see as not_found, never as another person’s', async () => {

@@ -97,12 +97,16 @@ export function mcpOperations(context: AppContext) {
         requestId: caller.requestId,
         at: clock.now(),
       };
-      await writeAndAudit(db, record, async (tx, now) => {
+      const shared = await writeAndAudit(db, record, async (tx, now) => {
+        // As `PUT /lists/{id}/members/{username}`: the list held until the commit (one deleted
+        // meanwhile shares nothing, 404), and the answer is the person the handle named, not a
+        // member read back by `sub` (another issuer's namesake, or gone meanwhile).
+        if ((await lists.holdForWrite(undefined, listId, tx)) === undefined) return false;
         await lists.setMember(listId, target, relation, now, tx);
         return true;
       });
-      const members = await lists.members(listId);
-      return members.find((m) => m.sub === target.subject && m.relation === relation);
+      if (!shared) throw new ToolRefusal('not_found', 404, 'No such list');
+      return { sub: target.subject, username: target.username, relation };
     },
   };
 }
