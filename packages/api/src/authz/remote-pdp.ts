@@ -40,6 +40,23 @@ export interface RemotePdpOptions {
   readonly fetch?: typeof fetch;
 }
 
+/**
+ * The decisions of an access evaluations answer (§7.2): a JSON object whose `evaluations` hold
+ * exactly one Decision per evaluation asked, in the order asked, each with a boolean `decision`
+ * (§5.5). Anything else is no answer: undefined. Unknown members are ignored (§10.1.1).
+ */
+function decisionsOf(answer: unknown, expected: number): boolean[] | undefined {
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return undefined;
+  const items: unknown = (answer as { evaluations?: unknown }).evaluations;
+  // Matched to the questions by position: a longer or shorter list answers something else.
+  if (!Array.isArray(items) || items.length !== expected) return undefined;
+  // Each one a Decision object (§5.5), not a bare boolean.
+  const decisions = items.map((item: unknown) =>
+    typeof item === 'object' && item !== null ? (item as { decision?: unknown }).decision : null,
+  );
+  return decisions.every((d) => typeof d === 'boolean') ? (decisions as boolean[]) : undefined;
+}
+
 /** One access evaluations request (§7); its boolean decisions, or a fail-closed error. */
 async function postEvaluations(
   to: { endpoint: string; timeoutMs: number; fetch: typeof fetch; token: string | undefined },
@@ -71,12 +88,10 @@ async function postEvaluations(
   } catch (cause) {
     throw new DecisionPointUnavailableError('the decision point answered no JSON', { cause });
   }
-  const items = (answer as { evaluations?: { decision?: unknown }[] }).evaluations;
-  const decisions = Array.isArray(items) ? items.slice(0, expected).map((d) => d?.decision) : [];
-  if (decisions.length < expected || !decisions.every((d) => typeof d === 'boolean')) {
+  const decisions = decisionsOf(answer, expected);
+  if (!decisions)
     throw new DecisionPointUnavailableError('the decision point answered no decisions');
-  }
-  return decisions as boolean[];
+  return decisions;
 }
 
 /** Decisions kept `ttl` ms in a map of at most `size` entries, the oldest evicted first. */
