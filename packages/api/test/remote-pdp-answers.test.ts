@@ -159,6 +159,23 @@ describe('the external decision point client over HTTP', () => {
     ).rejects.toBeInstanceOf(DecisionPointUnavailableError);
   });
 
+  it.each([301, 302, 303, 307, 308])(
+    'follows no redirect (%i): the decision and the token stay with AUTHZ_PDP_URL',
+    async (status) => {
+      pdp.on((_req, res) => {
+        res.writeHead(status, { location: `${elsewhere.url}/access/v1/evaluations` });
+        res.end();
+      });
+      elsewhere.on((_req, res) =>
+        json(res, { evaluations: [{ decision: true }, { decision: true }] }),
+      );
+      await expect(client().decide(question())).rejects.toBeInstanceOf(
+        DecisionPointUnavailableError,
+      );
+      expect(elsewhere.seen).toEqual([]);
+    },
+  );
+
   it('bounds a decision point that answers slowly, before or during the body', async () => {
     const timers: NodeJS.Timeout[] = [];
     try {

@@ -73,6 +73,10 @@ async function postEvaluations(
         ...(to.token && { authorization: `Bearer ${to.token}` }),
       },
       body: JSON.stringify(body),
+      // The decision is AUTHZ_PDP_URL's: a redirect (which would hand the question, and with a
+      // same-origin target the bearer token, to wherever it points) is no answer (§10.1: a
+      // successful answer is a 200).
+      redirect: 'error',
       signal: AbortSignal.timeout(to.timeoutMs),
     });
   } catch (cause) {
