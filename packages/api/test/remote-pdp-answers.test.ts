@@ -176,6 +176,18 @@ describe('the external decision point client over HTTP', () => {
     },
   );
 
+  it('fails closed on a huge answer without reading it all', async () => {
+    // A valid answer padded to 8 MiB: a decision point's answer is a few bytes per evaluation.
+    pdp.on((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"evaluations":[{"decision":true},{"decision":true}],"pad":"');
+      const chunk = 'x'.repeat(64 * 1024);
+      for (let i = 0; i < 128; i++) res.write(chunk);
+      res.end('"}');
+    });
+    await expect(client().decide(question())).rejects.toBeInstanceOf(DecisionPointUnavailableError);
+  });
+
   it('bounds a decision point that answers slowly, before or during the body', async () => {
     const timers: NodeJS.Timeout[] = [];
     try {

@@ -41,6 +41,37 @@ export interface RemotePdpOptions {
 }
 
 /**
+ * The most of an answer read: a decision is a few bytes, and its optional `context` (AuthZEN 1.0
+ * §5.5.1) a reason or two, so a base plus 1 KiB per evaluation asked is ample. A longer answer
+ * is not read to its end (memory stays bounded whatever the decision point sends).
+ */
+const answerLimit = (evaluations: number) => 64 * 1024 + evaluations * 1024;
+
+/** The body of `response` as text, or undefined once it exceeds `limit` bytes. */
+async function readBounded(response: Response, limit: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > limit) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.byteLength;
+    if (length > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, length).toString('utf8');
+}
+
+/**
  * The decisions of an access evaluations answer (§7.2): a JSON object whose `evaluations` hold
  * exactly one Decision per evaluation asked, in the order asked, each with a boolean `decision`
  * (§5.5). Anything else is no answer: undefined. Unknown members are ignored (§10.1.1).
@@ -88,8 +119,14 @@ async function postEvaluations(
   }
   let answer: unknown;
   try {
-    answer = await response.json();
+    // The timeout's signal also ends a body that trickles in.
+    const text = await readBounded(response, answerLimit(expected));
+    if (text === undefined) {
+      throw new DecisionPointUnavailableError('the decision point answered too much');
+    }
+    answer = JSON.parse(text);
   } catch (cause) {
+    if (cause instanceof DecisionPointUnavailableError) throw cause;
     throw new DecisionPointUnavailableError('the decision point answered no JSON', { cause });
   }
   const decisions = decisionsOf(answer, expected);
