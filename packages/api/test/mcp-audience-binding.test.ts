@@ -188,7 +188,7 @@ describe('the AuthZEN metadata without API_PUBLIC_URL', () => {
 
   it('names no decision point from Host or a forwarded host', async () => {
     for (const headers of [
-      { host: 'evil.example' },
+      { host: 'evil.example' } as Record<string, string>,
       { host: `127.0.0.1:${server.port}`, 'x-forwarded-host': 'evil.example' },
     ]) {
       const res = await get(headers);
