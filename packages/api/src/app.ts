@@ -32,6 +32,9 @@ import { healthRoutes } from './routes/health.js';
 /** An incoming `X-Request-Id` is kept when it is short and plain; otherwise a UUID is made. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/** How often Node looks for requests past their timeout (its default is every 30 s). */
+const TIMEOUT_CHECK_MS = 1000;
+
 /** The longest path parameter the router passes to a route's validation. */
 export const MAX_PARAM_LENGTH = 320;
 
@@ -71,7 +74,22 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     // Each request's logger is made only if the request logs something besides its line.
     childLoggerFactory: deferredChildLogger,
     bodyLimit: config.bodyLimit,
-    http: { requireHostHeader: false }, // no Host: `requireOneHost` refuses it, problem details
+    http: {
+      requireHostHeader: false, // no Host: `requireOneHost` refuses it, problem details
+      // A request must arrive whole, header section and body, within the request timeout; a
+      // slower one (a header sent a byte at a time, a body trickled) is answered 408
+      // (RFC 9110 §15.5.9) and its connection closed. Fastify's default (0) let a trickled body
+      // hold its connection and its request forever. Checked every second, not Node's 30 s.
+      headersTimeout: config.requestTimeoutSeconds * 1000,
+      requestTimeout: config.requestTimeoutSeconds * 1000,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
+    // Fastify sets the server's request timeout again from its own option: the same value.
+    requestTimeout: config.requestTimeoutSeconds * 1000,
+    // A connection serving a request with nothing moving either way for this long (a response
+    // the client does not read, so its bytes stay buffered here) is destroyed. Idle keep-alive
+    // connections between requests close after Fastify's `keepAliveTimeout` (72 s) instead.
+    connectionTimeout: config.connectionTimeoutSeconds * 1000,
     rewriteUrl: originForm, // an absolute-form target: its path, its authority as the host
     trustProxy: fastifyTrustProxy(config.trustProxy),
     // A path parameter as long as its schema allows must reach its route (find-my-way's default
