@@ -209,6 +209,35 @@ describe.each(drivers)('external decision point on $driver', ({ skip, create }) 
     20_000,
   );
 
+  it.skipIf(skip)(
+    'answers 503, never 500, when the decision point answers 200 with no decisions',
+    async () => {
+      // JSON `null`, more decisions than asked: no answer to this question (AuthZEN 1.0 §7.2).
+      const answers = [
+        'null',
+        '{"evaluations":[{"decision":true},{"decision":true},{"decision":true}]}',
+      ];
+      let answer = '';
+      const broken = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(answer);
+      });
+      await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+      const asking = await apiAsking(`http://127.0.0.1:${(broken.address() as AddressInfo).port}`);
+      try {
+        for (const body of answers) {
+          answer = body;
+          const res = await as(asking, 'bob', 'PATCH', `/todos/${todo}`);
+          expect(res.statusCode).toBe(503);
+          expect(res.headers['retry-after']).toBe('5');
+        }
+      } finally {
+        await asking.close();
+        await new Promise((resolve) => broken.close(resolve));
+      }
+    },
+  );
+
   it.skipIf(skip)('reuses a recent decision while the decision point is down', async () => {
     const own = await apiAsking(pdpUrl);
     try {

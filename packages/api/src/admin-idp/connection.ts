@@ -79,11 +79,16 @@ const RESOURCES = new Set<PropertyKey>(['users', 'clients', 'roles', 'groups']);
  * 401: the cached token was refused before it expired by the API's clock (the IdP restarted or
  * revoked it, or the clocks differ). A 401 means the IdP did nothing (RFC 6750 §3.1
  * `invalid_token`), so resending is safe for a change too; a second 401 is the answer.
+ *
+ * `tokenOfCall`, asked as a call starts, gives what forgets the token that call is sent with,
+ * and that token only: calls sent at once with the refused token come back 401 one after the
+ * other, and one coming back after another's renewal must not drop the new token (each would
+ * then ask for one more).
  */
 function renewingOn401(
   client: KeycloakAdminClient,
   isUnauthorized: (error: unknown) => boolean,
-  forgetToken: () => void,
+  tokenOfCall: () => { forget(): void },
 ): KeycloakAdminClient {
   const resend = (resource: object) =>
     new Proxy(resource, {
@@ -92,11 +97,12 @@ function renewingOn401(
         // `makeRequest` / `makeUpdateRequest` build request functions; they send nothing.
         if (typeof value !== 'function' || String(property).startsWith('make')) return value;
         return async (...args: unknown[]) => {
+          const used = tokenOfCall();
           try {
             return await value.apply(target, args);
           } catch (error) {
             if (!isUnauthorized(error)) throw error;
-            forgetToken();
+            used.forget();
             return value.apply(target, args);
           }
         };
@@ -129,7 +135,9 @@ export async function createAdminClient(
     realmName: target.realm,
     timeout: options.timeoutMs,
   });
-  let token: { value: string; expiresAt: number } | undefined;
+  let token: { value: string; expiresAt: number; generation: number } | undefined;
+  /** How many tokens have been obtained: the generation of the latest. */
+  let generation = 0;
   let inflight: Promise<string> | undefined;
   const fetchToken = async (): Promise<string> => {
     const url = `${target.server}/realms/${encodeURIComponent(target.realm)}/protocol/openid-connect/token`;
@@ -149,7 +157,12 @@ export async function createAdminClient(
     if (!response.ok || typeof body.access_token !== 'string')
       throw new TokenError(response.status, String(body.error ?? response.statusText));
     const lifetime = typeof body.expires_in === 'number' ? body.expires_in : 60;
-    token = { value: body.access_token, expiresAt: options.now() + (lifetime - 30) * 1000 };
+    generation += 1;
+    token = {
+      value: body.access_token,
+      expiresAt: options.now() + (lifetime - 30) * 1000,
+      generation,
+    };
     return token.value;
   };
   client.registerTokenProvider({
@@ -165,7 +178,14 @@ export async function createAdminClient(
     client,
     (error) => error instanceof NetworkError && error.response.status === 401,
     () => {
-      token = undefined;
+      // The cached token while it is valid; otherwise the next one obtained (a request under
+      // way, or the one this call starts).
+      const used = token && options.now() < token.expiresAt ? token.generation : generation + 1;
+      return {
+        forget: () => {
+          if (token !== undefined && token.generation <= used) token = undefined;
+        },
+      };
     },
   );
 }

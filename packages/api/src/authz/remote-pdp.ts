@@ -1,4 +1,7 @@
 import type { AppAction, AppResourceType } from './app-policy.js';
+import { postEvaluations } from './pdp-request.js';
+
+export { DecisionPointUnavailableError } from './pdp-request.js';
 
 /** The caller a question is about, as the decision point's subject. */
 export interface AccessSubject {
@@ -21,12 +24,6 @@ export interface AccessQuestion extends AccessSubject, AccessItem {}
 /** The answer: allowed, or refused while the resource stays readable (403) or not (404). */
 export type AccessAnswer = 'allowed' | 'forbidden' | 'hidden';
 
-/** The external decision point did not answer usably: the request fails closed with 503. */
-export class DecisionPointUnavailableError extends Error {
-  override readonly name = 'DecisionPointUnavailableError';
-  readonly code = 'ERR_PDP_UNAVAILABLE';
-}
-
 export interface RemotePdpOptions {
   /** The decision point's base URL (`AUTHZ_PDP_URL`); requests go to its default paths. */
   readonly url: string;
@@ -38,45 +35,6 @@ export interface RemotePdpOptions {
   readonly cacheSize?: number;
   readonly now?: () => number;
   readonly fetch?: typeof fetch;
-}
-
-/** One access evaluations request (§7); its boolean decisions, or a fail-closed error. */
-async function postEvaluations(
-  to: { endpoint: string; timeoutMs: number; fetch: typeof fetch; token: string | undefined },
-  body: unknown,
-  expected: number,
-): Promise<boolean[]> {
-  let response: Response;
-  try {
-    response = await to.fetch(to.endpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json',
-        ...(to.token && { authorization: `Bearer ${to.token}` }),
-      },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(to.timeoutMs),
-    });
-  } catch (cause) {
-    throw new DecisionPointUnavailableError('the decision point is unreachable', { cause });
-  }
-  if (response.status !== 200) {
-    await response.body?.cancel();
-    throw new DecisionPointUnavailableError(`the decision point answered ${response.status}`);
-  }
-  let answer: unknown;
-  try {
-    answer = await response.json();
-  } catch (cause) {
-    throw new DecisionPointUnavailableError('the decision point answered no JSON', { cause });
-  }
-  const items = (answer as { evaluations?: { decision?: unknown }[] }).evaluations;
-  const decisions = Array.isArray(items) ? items.slice(0, expected).map((d) => d?.decision) : [];
-  if (decisions.length < expected || !decisions.every((d) => typeof d === 'boolean')) {
-    throw new DecisionPointUnavailableError('the decision point answered no decisions');
-  }
-  return decisions as boolean[];
 }
 
 /** Decisions kept `ttl` ms in a map of at most `size` entries, the oldest evicted first. */

@@ -1,0 +1,114 @@
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { alice } from '@todo-sso/auth/testing';
+import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Answer, listeningNode, type Node, send } from './support/cluster.js';
+import { drivers, useTestDatabase } from './support/databases.js';
+import { useIssuer } from './support/harness.js';
+import { startTcpCut, type TcpCut } from './support/tcp-cut.js';
+
+/**
+ * The shared store of used DPoP proofs (RFC 9449 §11.1) while one instance cannot reach
+ * PostgreSQL: instance A through a relay that loses every connection and refuses new ones,
+ * instance B directly. A proof A could not record is not served there (503, fail closed), so
+ * its one use is the first one that is recorded, wherever that happens; once A is back, the
+ * proof B recorded is a replay at A too.
+ */
+const postgres = drivers.find((d) => d.driver === 'postgres') as (typeof drivers)[number];
+const { skip } = postgres;
+const PUBLIC_ME = 'https://todo.example.com/me';
+const PROXIED = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'todo.example.com' };
+const ENV = { TRUST_PROXY: '1', DPOP_NONCE_SECRET: 'a-secret-every-instance-shares-0123456789' };
+
+describe.skipIf(skip)('DPoP proofs while one instance cannot reach PostgreSQL', () => {
+  const database = useTestDatabase(postgres);
+  const idp = useIssuer(skip, { profile: 'keycloak' });
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  let relay: TcpCut;
+  let a: Node;
+  let b: Node;
+  let jwk: Record<string, unknown>;
+  let token: string;
+
+  beforeAll(async () => {
+    if (skip) return;
+    const url = (database.config as { url: string }).url;
+    relay = await startTcpCut(url);
+    a = await listeningNode(
+      idp,
+      { config: { kind: 'postgres', url: relay.url }, drop: async () => {} },
+      ENV,
+    );
+    b = await listeningNode(idp, database, ENV);
+    jwk = (await exportJWK(pair.publicKey)) as Record<string, unknown>;
+    token = await idp.accessToken(alice, {
+      claims: { cnf: { jkt: await calculateJwkThumbprint(jwk) } },
+    });
+  });
+  afterAll(async () => {
+    relay?.restore();
+    await Promise.all([a, b].map((node) => node?.instance.close()));
+    await relay?.close();
+  });
+
+  function proof(nonce: string): Promise<string> {
+    return new SignJWT({
+      jti: randomUUID(),
+      htm: 'GET',
+      htu: PUBLIC_ME,
+      iat: Math.floor(Date.now() / 1000),
+      ath: createHash('sha256').update(token).digest('base64url'),
+      nonce,
+    })
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk } as never)
+      .sign(pair.privateKey);
+  }
+
+  const me = (node: Node, dpop: string): Promise<Answer> =>
+    send(node, 'GET', '/me', { headers: { ...PROXIED, authorization: `DPoP ${token}`, dpop } });
+
+  /** The server nonce (§9) B asks for: every instance shares the secret. */
+  async function nonce(): Promise<string> {
+    const asked = await me(b, 'not-a-proof');
+    return asked.headers.get('dpop-nonce') ?? (await nonceAfterProof());
+  }
+  async function nonceAfterProof(): Promise<string> {
+    const asked = await me(b, await proof('none'));
+    return asked.headers.get('dpop-nonce') as string;
+  }
+
+  it('answers 503 for a proof it cannot record, and the proof is used once across both', async () => {
+    // Both instances have verified the token and its first proofs.
+    expect((await me(a, await proof(await nonce()))).status).toBe(200);
+    expect((await me(b, await proof(await nonce()))).status).toBe(200);
+    const shared = await proof(await nonce());
+
+    // Every connection of A is lost at its next message, and new ones refused.
+    relay.loseAfter(/[\s\S]/);
+    relay.cut();
+    const atA = await me(a, shared);
+    expect(atA.status).toBe(503);
+    expect(atA.headers.get('retry-after')).toBe('5');
+    expect(atA.body).toMatchObject({ code: 'unavailable' });
+
+    // Not served at A, the proof's first recorded use is at B; the second is a replay.
+    expect((await me(b, shared)).status).toBe(200);
+    const again = await me(b, shared);
+    expect(again.status).toBe(401);
+    expect(again.body).toMatchObject({ code: 'dpop_proof_invalid' });
+
+    // A back: it serves new proofs again, and refuses the one B recorded.
+    relay.restore();
+    const restored = performance.now();
+    let status = 0;
+    while (status !== 200 && performance.now() - restored < 10_000) {
+      status = (await me(a, await proof(await nonce()))).status;
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(status).toBe(200);
+    const replay = await me(a, shared);
+    expect(replay.status).toBe(401);
+    expect(replay.body).toMatchObject({ code: 'dpop_proof_invalid' });
+  }, 30_000);
+});
