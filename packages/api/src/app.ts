@@ -55,6 +55,31 @@ function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: F
 }
 
 /**
+ * How long a connection may take, as Fastify options. A request must arrive whole, header
+ * section and body, within the request timeout; a slower one (a header sent a byte at a time, a
+ * body trickled) is answered 408 (RFC 9110 §15.5.9) and its connection closed. Fastify's
+ * default (0) let a trickled body hold its connection and its request forever. Node checks
+ * every second, not every 30 s. A connection serving a request with nothing moving either way
+ * for the connection timeout (a response the client does not read, its bytes buffered here) is
+ * destroyed; idle keep-alive connections between requests close after Fastify's
+ * `keepAliveTimeout` (72 s) instead.
+ */
+function connectionLimits(config: AppContext['config']) {
+  const requestMs = config.requestTimeoutSeconds * 1000;
+  return {
+    http: {
+      requireHostHeader: false, // no Host: `requireOneHost` refuses it, problem details
+      headersTimeout: requestMs,
+      requestTimeout: requestMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
+    // Fastify sets the server's request timeout again from its own option: the same value.
+    requestTimeout: requestMs,
+    connectionTimeout: config.connectionTimeoutSeconds * 1000,
+  };
+}
+
+/**
  * Builds the API from its context. Never listens: `startApi` does, tests use `app.inject()`.
  * Public routes (health, metrics, docs, the logout receiver) live at the root; everything else
  * is registered in one encapsulated context behind the auth plugin, which decides each route's
@@ -74,22 +99,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     // Each request's logger is made only if the request logs something besides its line.
     childLoggerFactory: deferredChildLogger,
     bodyLimit: config.bodyLimit,
-    http: {
-      requireHostHeader: false, // no Host: `requireOneHost` refuses it, problem details
-      // A request must arrive whole, header section and body, within the request timeout; a
-      // slower one (a header sent a byte at a time, a body trickled) is answered 408
-      // (RFC 9110 §15.5.9) and its connection closed. Fastify's default (0) let a trickled body
-      // hold its connection and its request forever. Checked every second, not Node's 30 s.
-      headersTimeout: config.requestTimeoutSeconds * 1000,
-      requestTimeout: config.requestTimeoutSeconds * 1000,
-      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
-    },
-    // Fastify sets the server's request timeout again from its own option: the same value.
-    requestTimeout: config.requestTimeoutSeconds * 1000,
-    // A connection serving a request with nothing moving either way for this long (a response
-    // the client does not read, so its bytes stay buffered here) is destroyed. Idle keep-alive
-    // connections between requests close after Fastify's `keepAliveTimeout` (72 s) instead.
-    connectionTimeout: config.connectionTimeoutSeconds * 1000,
+    ...connectionLimits(config),
     rewriteUrl: originForm, // an absolute-form target: its path, its authority as the host
     trustProxy: fastifyTrustProxy(config.trustProxy),
     // A path parameter as long as its schema allows must reach its route (find-my-way's default
