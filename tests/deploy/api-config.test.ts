@@ -30,9 +30,10 @@ describe('API configuration from the manifests', () => {
     expect(config.issuers[0]?.discoveryUrl).toBe(env.OIDC_DISCOVERY_URL);
     expect(config.database.kind).toBe('postgres');
     expect(config.port).toBe(8000);
-    // Production names its own resource; the development files take it from each request.
+    // Every file names the API's resource: requests reach a container from the Docker network,
+    // never from loopback, so without it /mcp would answer 503.
     expect(config.publicUrl).toBe(
-      file === 'keycloak.prod.yml' ? 'https://api.todo.example.com' : undefined,
+      file === 'keycloak.prod.yml' ? 'https://api.todo.example.com' : 'http://localhost:8000',
     );
   });
 });

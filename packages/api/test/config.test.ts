@@ -194,10 +194,10 @@ describe('configWarnings', () => {
     DATABASE_URL: 'postgres://todo_sso:secret@db:5432/todo_sso',
   };
 
-  it('warns a production database without API_PUBLIC_URL that audiences come from the Host header', () => {
+  it('warns a production database without API_PUBLIC_URL that /mcp is served on loopback alone', () => {
     const warnings = configWarnings(loadConfig(postgres));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^API_PUBLIC_URL is not set: .*Host header/);
+    expect(warnings[0]).toMatch(/^API_PUBLIC_URL is not set: .*loopback.*\/mcp .*503/);
   });
 
   it('says nothing for a production database with API_PUBLIC_URL, or for the embedded SQLite setup', () => {

@@ -178,16 +178,16 @@ describe('the migration to list sizes on SQLite', () => {
         await addTodos(db, list.id, n);
         ids.push(list.id);
       }
-      expect(await migrateToLatest(db)).toEqual(['009-list-sizes']);
+      expect(await migrateToLatest(db)).toContain('009-list-sizes');
       await expectExact(db);
       const flags = new Map((await sizes(db)).map((r) => [r.id, r.flags]));
       expect(ids.map((id) => flags.get(id))).toEqual(['0,0', '0,0', '0,0', '1,1', '1,1']);
       // Down and up again: the columns, index and triggers go and come back.
-      const down = await migrator.migrateDown();
+      const down = await migrator.migrateTo('008-agent-clients');
       expect(down.error).toBeUndefined();
       await expect(sql`select todo_count from lists`.execute(db.kysely)).rejects.toThrow();
       await addTodos(db, ids[0] ?? '', 30);
-      expect(await migrateToLatest(db)).toEqual(['009-list-sizes']);
+      expect(await migrateToLatest(db)).toContain('009-list-sizes');
       await expectExact(db);
     } finally {
       await db.close();

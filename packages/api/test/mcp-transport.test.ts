@@ -85,8 +85,9 @@ describe('the Origin check of /mcp (DNS rebinding)', () => {
 
   /**
    * A POST as a browser sends it from a page of `http://<host>` that DNS rebinding pointed at
-   * this server: `Host` and `Origin` name the page's host, and the agent's token names it too,
-   * so that nothing but the Origin check stands in the way.
+   * this server: `Host` and `Origin` name the page's host, and the agent's token names it too.
+   * The Origin check answers first (403); the audience binding refuses it as well (503, the
+   * API takes no resource identifier from a `Host` that is not loopback).
    */
   const rebound = async (host: string, origin: string) => {
     const token = await h.idp.accessToken(alice, {
@@ -145,10 +146,10 @@ describe('the Origin check of /mcp (DNS rebinding)', () => {
       expect(JSON.parse(res.body)).toMatchObject({ status: 403, code: 'forbidden' });
       expect(res.acao).toBeUndefined();
     }
-    // The same request without an Origin (not a browser) is served: the token is good.
+    // The same request without an Origin (not a browser; an empty `origin` argument sends none)
+    // is not served either: a token for the page's host is for another resource.
     const plain = await rebound(host, '');
-    // (an empty `origin` argument sends none)
-    expect(plain.status).toBe(200);
+    expect(plain.status).toBe(503);
   });
 
   it('refuses a foreign Origin without a token too (403 before the 401), whatever the method', async () => {

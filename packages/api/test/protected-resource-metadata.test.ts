@@ -68,10 +68,10 @@ describe.each<{ name: string; env: Record<string, string>; host: string; base: s
     base: 'https://todo.example.com',
   },
   {
-    name: 'at the address it is called by',
+    name: 'at the loopback address it is called by',
     env: {},
-    host: 'api.local:8000',
-    base: 'http://api.local:8000',
+    host: 'localhost:8000',
+    base: 'http://localhost:8000',
   },
 ])('protected resource metadata $name', ({ env, host, base }) => {
   const h = useMetadataHarness(env);
@@ -133,10 +133,10 @@ describe('protected resource metadata called with the default port written out',
   const h = useMetadataHarness({});
 
   it('names the resource as a client writes its URL, without the default port', async () => {
-    const headers = { host: 'API.local:80' };
+    const headers = { host: 'LocalHost:80' };
     const doc = await h.app.inject({ url: '/.well-known/oauth-protected-resource/mcp', headers });
-    expect(doc.json().resource).toBe('http://api.local/mcp');
-    const token = await h.idp.accessToken(alice, { claims: { aud: 'http://api.local/mcp' } });
+    expect(doc.json().resource).toBe('http://localhost/mcp');
+    const token = await h.idp.accessToken(alice, { claims: { aud: 'http://localhost/mcp' } });
     const res = await h.app.inject({
       method: 'POST',
       url: '/mcp',
@@ -164,12 +164,12 @@ describe('protected resource metadata with DPoP off', () => {
 
 /**
  * RFC 9111 §4.1 / RFC 9110 §12.5.5: the documents are cached publicly for five minutes, keyed by
- * their URL. Behind trusted proxies and without `API_PUBLIC_URL`, their `resource` comes from
- * `X-Forwarded-Host` and `-Proto`, which are no part of that key: the answer must say it varies
- * with them, or a cache between the proxies would hand one forwarded host's document to everyone.
+ * their URL. Behind trusted proxies and without `API_PUBLIC_URL`, whether there is a document at
+ * all depends on `X-Forwarded-Host` and `-Proto` (a forwarded request has no resource identifier
+ * unless configured), which are no part of that key: the answer must say it varies with them.
  */
 describe.each<{ name: string; env: Record<string, string>; varies: boolean }>([
-  { name: 'from forwarded headers', env: { TRUST_PROXY: '1' }, varies: true },
+  { name: 'from the loopback address', env: { TRUST_PROXY: '1' }, varies: true },
   {
     name: 'from API_PUBLIC_URL',
     env: { TRUST_PROXY: '1', API_PUBLIC_URL: 'https://todo.example.com' },
@@ -183,11 +183,13 @@ describe.each<{ name: string; env: Record<string, string>; varies: boolean }>([
       for (const path of ['', '/mcp']) {
         const res = await h.app.inject({
           url: `/.well-known/oauth-protected-resource${path}`,
-          headers: {
-            host: 'internal:8000',
-            'x-forwarded-host': 'a.example',
-            'x-forwarded-proto': 'https',
-          },
+          headers: varies
+            ? { host: 'localhost:8000' }
+            : {
+                host: 'internal:8000',
+                'x-forwarded-host': 'a.example',
+                'x-forwarded-proto': 'https',
+              },
         });
         expect(res.headers['cache-control']).toBe('public, max-age=300');
         const vary = String(res.headers.vary ?? '')
@@ -195,7 +197,7 @@ describe.each<{ name: string; env: Record<string, string>; varies: boolean }>([
           .split(/\s*,\s*/);
         expect(vary).toContain('origin');
         expect(res.json().resource).toBe(
-          varies ? `https://a.example${path}` : `https://todo.example.com${path}`,
+          varies ? `http://localhost:8000${path}` : `https://todo.example.com${path}`,
         );
         if (varies)
           expect(vary).toEqual(expect.arrayContaining(['x-forwarded-host', 'x-forwarded-proto']));

@@ -11,7 +11,7 @@ export function configWarnings(config: ApiConfig): string[] {
   const warnings: string[] = [];
   if (config.publicUrl === undefined)
     warnings.push(
-      "API_PUBLIC_URL is not set: the API's resource identifier and the URL audience it accepts (RFC 8707) come from each request's Host header, so a token issued for another resource server of the same provider is accepted when sent with that server's host name; set API_PUBLIC_URL to the API's public base URL",
+      "API_PUBLIC_URL is not set: the API knows its resource identifiers (RFC 8707, RFC 9728) only for requests to a loopback address on its own port, so elsewhere /mcp and the protected resource metadata answer 503 and the REST routes accept OIDC_AUDIENCE alone; set API_PUBLIC_URL to the API's public base URL",
     );
   return warnings;
 }

@@ -9,6 +9,7 @@ import { listVersion } from './migrations/006-list-version.js';
 import { auditClient } from './migrations/007-audit-client.js';
 import { agentClients } from './migrations/008-agent-clients.js';
 import { listSizes } from './migrations/009-list-sizes.js';
+import { unverifiedEmails } from './migrations/010-unverified-emails.js';
 
 /** Migrations in order; names are permanent once released. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -22,6 +23,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '007-audit-client': auditClient,
     '008-agent-clients': agentClients(db.dialect),
     '009-list-sizes': listSizes(db.dialect),
+    '010-unverified-emails': unverifiedEmails,
   };
 }
 

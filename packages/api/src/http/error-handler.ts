@@ -47,8 +47,10 @@ function explanation(
   const principal = (request as { principal?: Principal | null }).principal ?? undefined;
   const explained = context.explainRefusal(error, presentedToken(request), principal);
   // `/mcp` accepts its own resource identifier alone (RFC 8707 §2), not the configured audiences.
-  if (explained && error.code === 'audience_mismatch' && resourceOf(request) === 'mcp')
-    return { ...explained, expected: resourceId(publicBase(context, request), 'mcp') };
+  if (explained && error.code === 'audience_mismatch' && resourceOf(request) === 'mcp') {
+    const base = publicBase(context, request);
+    if (base !== undefined) return { ...explained, expected: resourceId(base, 'mcp') };
+  }
   return explained;
 }
 
@@ -61,13 +63,15 @@ function authProblem(
   error: AuthError,
   request: FastifyRequest,
 ): { headers: Record<string, string>; body: ProblemDetails & Record<string, unknown> } {
+  const base = publicBase(context, request);
   const response = authErrorResponse(error, {
     realm: 'todo-api',
     ...(context.authenticator.dpopAlgorithms && {
       dpopAlgorithms: context.authenticator.dpopAlgorithms,
     }),
-    // RFC 9728 §5.1: every challenge names the metadata of the resource it guards.
-    resourceMetadata: metadataUrl(publicBase(context, request), resourceOf(request)),
+    // RFC 9728 §5.1: every challenge names the metadata of the resource it guards, when the
+    // API knows its own URL (`API_PUBLIC_URL`, or a loopback request): never one from Host.
+    ...(base !== undefined && { resourceMetadata: metadataUrl(base, resourceOf(request)) }),
     // RFC 9449 §7.1: a DPoP request's refused token is answered in the DPoP challenge.
     scheme: credentialScheme(request.headers.authorization),
   });

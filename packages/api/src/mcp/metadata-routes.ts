@@ -1,9 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
+import { ApiError } from '../http/problem.js';
 import { PUBLIC } from '../schemas/security.js';
 import {
   MCP_PATH,
   METADATA_PATH,
+  NO_PUBLIC_URL,
   protectedResourceMetadata,
   publicBase,
   type ResourceName,
@@ -45,8 +47,8 @@ export function protectedResourceRoutes(context: AppContext): FastifyPluginAsync
       response: { 200: Metadata },
     },
   });
-  // RFC 9110 §12.5.5: without API_PUBLIC_URL, behind trusted proxies, the document's resource
-  // is built from the forwarded host and protocol, which are no part of a cache's key (the URL).
+  // RFC 9110 §12.5.5: without API_PUBLIC_URL, behind trusted proxies, whether the document is
+  // served depends on forwarded headers ({@link publicBase}), which are no part of a cache's key.
   const { publicUrl, trustProxy } = context.config;
   const forwarded = publicUrl === undefined && trustProxy !== false;
   return async (app) => {
@@ -56,12 +58,16 @@ export function protectedResourceRoutes(context: AppContext): FastifyPluginAsync
         route(name),
         async (request, reply) => {
           if (forwarded) reply.header('vary', varyForwarded(reply.getHeader('vary')));
+          const base = publicBase(context, request);
+          // RFC 9728 §3.3: the `resource` is the one whose tokens are accepted; with no base the
+          // API accepts no URL audience, and names none.
+          if (base === undefined) throw new ApiError('unavailable', NO_PUBLIC_URL);
           return (
             reply
               // RFC 9728 §3.2: a JSON object, the same for everyone who calls this URL (the
               // `Vary` above aside), so caches may keep it a while.
               .header('cache-control', 'public, max-age=300')
-              .send(protectedResourceMetadata(context, publicBase(context, request), name))
+              .send(protectedResourceMetadata(context, base, name))
           );
         },
       );

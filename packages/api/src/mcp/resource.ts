@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 
@@ -13,12 +14,64 @@ export type ResourceName = 'api' | 'mcp';
 const SCOPES = ['openid', 'profile', 'email'] as const;
 
 /**
- * The API's public base URL: `API_PUBLIC_URL` when set (behind a proxy), else the origin the
- * request came to (trusted proxies' forwarded protocol and host included).
+ * The API's public base URL, the base of both resource identifiers (RFC 8707 §2, RFC 9728 §1.2):
+ * `API_PUBLIC_URL` when set, else the origin the request came to when that is this machine's
+ * loopback interface ({@link loopbackOrigin}), else `undefined`: the base is unknown, and no
+ * URL audience is accepted. A request never chooses the audience it is checked against: a token
+ * issued for another resource server of the same identity provider (an MCP server that got a
+ * person's token for `https://evil.example/mcp`) is no good here with `Host: evil.example`
+ * (RFC 9728 §7.3; MCP authorization, "Token Audience Binding and Validation").
  */
-export function publicBase(context: AppContext, request: FastifyRequest): string {
+export function publicBase(context: AppContext, request: FastifyRequest): string | undefined {
   if (context.config.publicUrl !== undefined) return context.config.publicUrl;
-  return originOf(request.protocol, request.host);
+  return loopbackOrigin(request);
+}
+
+/** Why a request has no base URL, for the problems that refuse it. */
+export const NO_PUBLIC_URL =
+  'API_PUBLIC_URL is not set and this request did not come to a loopback address: set API_PUBLIC_URL to the public base URL of the API';
+
+/** `localhost` (RFC 6761 §6.3), 127.0.0.0/8 or ::1: a name or address of this machine alone. */
+export function isLoopbackHostname(hostname: string): boolean {
+  const bare = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || isLoopbackAddress(bare);
+}
+
+/** A loopback IP address, IPv4-mapped IPv6 (`::ffff:127.0.0.1`) included. */
+function isLoopbackAddress(address: string): boolean {
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  if (isIPv4(v4)) return v4.startsWith('127.');
+  if (!isIPv6(address)) return false;
+  const literal = `http://[${address}]`;
+  return URL.canParse(literal) && new URL(literal).hostname === '[::1]';
+}
+
+/**
+ * The origin the request came to, when the API may take it for its own without configuration:
+ * a connection from this machine (loopback peer), not forwarded by a proxy (the Host and the
+ * protocol of the connection itself, not `X-Forwarded-*`), to a loopback host name or address
+ * on the port the connection arrived at. That is `npm start` on a laptop
+ * (`http://localhost:8000`, `http://127.0.0.1:8000`). Anything else, a proxy in front, a
+ * container's published port, a host name, needs `API_PUBLIC_URL`: nothing a remote client
+ * writes in `Host` or `X-Forwarded-Host` makes a URL of another server an accepted audience,
+ * and the port check keeps out tokens for another loopback server of the same machine.
+ */
+function loopbackOrigin(request: FastifyRequest): string | undefined {
+  const { socket } = request.raw;
+  const host = request.headers.host;
+  // A request a trusted proxy forwarded: Fastify's host or protocol are the forwarded ones.
+  const protocol = (socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+  if (host === undefined || request.host !== host || request.protocol !== protocol)
+    return undefined;
+  if (!isLoopbackAddress(socket.remoteAddress ?? '')) return undefined;
+  const origin = originOf(protocol, host);
+  if (!URL.canParse(origin)) return undefined;
+  const url = new URL(origin);
+  if (!isLoopbackHostname(url.hostname)) return undefined;
+  // A real connection has a local port; an injected test request (light-my-request) has none.
+  const port = url.port === '' ? (protocol === 'https' ? 443 : 80) : Number(url.port);
+  if (socket.localPort !== undefined && socket.localPort !== port) return undefined;
+  return origin;
 }
 
 /**
@@ -77,9 +130,11 @@ export function isMcpPath(url: string): boolean {
  * The audiences a request accepts (RFC 8707 §2: a token asked for one resource is for that one
  * alone). `/mcp` takes only tokens naming `<base>/mcp`; the REST routes take the configured
  * audiences (`todo-api`), their own identifier, and, unless `API_ACCEPTS_MCP_TOKENS=false`,
- * the MCP one (an agent may use the REST API with the same decisions). `resource`: the one the
- * request's route serves (each resource's routes are a context of their own, whose auth options
- * name it), never guessed from the URL as written.
+ * the MCP one (an agent may use the REST API with the same decisions). Without a base
+ * ({@link publicBase}) no URL is accepted: `/mcp` nothing (it answers 503 before), the REST
+ * routes their configured audiences alone. `resource`: the one the request's route serves
+ * (each resource's routes are a context of their own, whose auth options name it), never
+ * guessed from the URL as written.
  */
 export function acceptedAudiences(
   context: AppContext,
@@ -88,6 +143,7 @@ export function acceptedAudiences(
   resource: ResourceName,
 ): readonly string[] {
   const base = publicBase(context, request);
+  if (base === undefined) return resource === 'mcp' ? NONE : configured;
   const memo = audienceMemo.get(configured);
   if (memo?.base === base && memo.apiAcceptsMcpTokens === context.config.apiAcceptsMcpTokens)
     return memo[resource];
@@ -103,6 +159,8 @@ export function acceptedAudiences(
   audienceMemo.set(configured, computed);
   return computed[resource];
 }
+
+const NONE: readonly string[] = Object.freeze([]);
 
 /** Both resources' accepted audiences for one base URL, computed once per base. */
 interface AudienceMemo {

@@ -5,7 +5,13 @@ import { PERMISSIONS } from '../authz/permissions.js';
 import type { RoutePolicy } from '../authz/requirement.js';
 import type { ApiConfig } from '../config/config.js';
 import { type AppContext, clockMillis } from '../context.js';
-import { acceptedAudiences, type ResourceName } from '../mcp/resource.js';
+import { ApiError } from '../http/problem.js';
+import {
+  acceptedAudiences,
+  NO_PUBLIC_URL,
+  publicBase,
+  type ResourceName,
+} from '../mcp/resource.js';
 import { mcpRoutes } from '../mcp/routes.js';
 import { protectedRoutes } from '../routes/protected.js';
 import { subjectRateLimit } from './rate-limits.js';
@@ -87,6 +93,16 @@ export async function protectedRoutesPlugin(
     for (const routes of protectedRoutes(context)) await secured.register(routes);
   });
   await app.register(async (mcp) => {
+    // Before authentication: with no base URL (no API_PUBLIC_URL, a request not from loopback)
+    // the MCP resource has no identifier a token could name, so `/mcp` is unavailable, not
+    // 401: a client told to sign in would get a token nothing here accepts.
+    mcp.addHook('onRequest', (request, _reply, done) => {
+      done(
+        publicBase(context, request) === undefined
+          ? new ApiError('unavailable', NO_PUBLIC_URL)
+          : undefined,
+      );
+    });
     await mcp.register(authPlugin, mcpOptions);
     await mcp.register(mcpRoutes(context));
   });
