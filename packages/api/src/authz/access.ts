@@ -54,6 +54,7 @@ export function accessGuard(options: AccessOptions) {
         type,
         id,
         action,
+        relation,
       });
       if (answer === 'hidden') throw new ApiError('not_found', `No such ${type}`);
       if (answer === 'forbidden') {
@@ -72,7 +73,12 @@ export function accessGuard(options: AccessOptions) {
       if (!pdp) return listActions(principal, lists);
       const actions = Object.keys(APP_POLICY.list) as ListAction[];
       const items = lists.flatMap((list) =>
-        actions.map((action) => ({ type: 'list' as const, id: list.id, action })),
+        actions.map((action) => ({
+          type: 'list' as const,
+          id: list.id,
+          action,
+          relation: list.relation,
+        })),
       );
       const decisions = await pdp.decideAll(subjectOf(principal), items);
       return lists.map((_, i) => actions.filter((_, j) => decisions[i * actions.length + j]));

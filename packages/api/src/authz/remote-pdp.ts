@@ -16,6 +16,13 @@ export interface AccessItem {
   readonly type: AppResourceType;
   readonly id: string;
   readonly action: AppAction;
+  /**
+   * The caller's relation to the resource as this API's database holds it (undefined: none, or
+   * not read). Never sent (the decision point keeps its own relations); it is part of the cache
+   * key, so a relation added, narrowed or removed at any instance is asked about afresh at once
+   * instead of answered by a decision cached before the change.
+   */
+  readonly relation?: string | undefined;
 }
 
 /** What the API asks about one caller, resource and action. */
@@ -58,7 +65,7 @@ function decisionCache(size: number, ttl: number, now: () => number) {
   };
 }
 
-/** The cache key of one question: who asks (with what grants), about what. */
+/** The cache key of one question: who asks (with what grants and relation), about what. */
 function keyOf(kind: 'answer' | 'allowed', q: AccessSubject, item: AccessItem): string {
   return JSON.stringify([
     kind,
@@ -69,6 +76,7 @@ function keyOf(kind: 'answer' | 'allowed', q: AccessSubject, item: AccessItem): 
     item.type,
     item.id,
     item.action,
+    item.relation ?? null,
   ]);
 }
 
