@@ -188,6 +188,24 @@ describe('configuration messages', () => {
   });
 });
 
+describe('API_PUBLIC_URL', () => {
+  it('is https, or http on a loopback host only (RFC 9728 §1.2, AuthZEN 1.0 §9.1)', () => {
+    expect(loadConfig({ API_PUBLIC_URL: 'https://todo.example.com/' }).publicUrl).toBe(
+      'https://todo.example.com',
+    );
+    for (const local of ['http://localhost:8000', 'http://127.0.0.1:8000', 'http://[::1]:8000'])
+      expect(loadConfig({ API_PUBLIC_URL: local }).publicUrl, local).toBe(local);
+    for (const remote of ['http://todo.example.com', 'http://localhost.example.com'])
+      expect(() => loadConfig({ API_PUBLIC_URL: remote }), remote).toThrow(
+        /^API_PUBLIC_URL: must use https/,
+      );
+    for (const odd of ['https://todo.example.com/?x=1', 'https://u:p@todo.example.com'])
+      expect(() => loadConfig({ API_PUBLIC_URL: odd }), odd).toThrow(
+        /^API_PUBLIC_URL: must have no/,
+      );
+  });
+});
+
 describe('configWarnings', () => {
   const postgres = {
     OIDC_ISSUER: 'https://sso.example.com/realms/todo-app',

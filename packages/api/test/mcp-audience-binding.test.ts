@@ -176,6 +176,35 @@ describe('audiences without API_PUBLIC_URL, no trusted proxy', () => {
   });
 });
 
+/**
+ * AuthZEN 1.0 §9 metadata: `policy_decision_point` and the endpoints are where a client sends its
+ * evaluations (and its token): an https URL from configuration, or the loopback address of the
+ * laptop, never a name the request wrote in `Host`.
+ */
+describe('the AuthZEN metadata without API_PUBLIC_URL', () => {
+  const { server } = useListeningHarness({ TRUST_PROXY: '127.0.0.1' });
+  const get = (headers: Record<string, string>) =>
+    send(server.port, 'GET', '/.well-known/authzen-configuration', headers);
+
+  it('names no decision point from Host or a forwarded host', async () => {
+    for (const headers of [
+      { host: 'evil.example' } as Record<string, string>,
+      { host: `127.0.0.1:${server.port}`, 'x-forwarded-host': 'evil.example' },
+    ]) {
+      const res = await get(headers);
+      expect(res.status, JSON.stringify(headers)).toBe(503);
+      expect(res.body).not.toContain('evil.example');
+      expect(JSON.parse(res.body).detail).toContain('API_PUBLIC_URL');
+    }
+  });
+
+  it('names the loopback address it is called at on a laptop', async () => {
+    const res = await get({ host: `localhost:${server.port}` });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body).policy_decision_point).toBe(`http://localhost:${server.port}`);
+  });
+});
+
 describe('audiences without API_PUBLIC_URL behind a trusted proxy', () => {
   const { h, server } = useListeningHarness({ TRUST_PROXY: '127.0.0.1' });
   const forwarded = { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' };

@@ -3,6 +3,8 @@ import { relationChecker } from '../authz/relation-check.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { createErrorHandler } from '../http/error-handler.js';
+import { ApiError } from '../http/problem.js';
+import { NO_PUBLIC_URL, publicBase } from '../mcp/resource.js';
 import { principalOf } from '../routes/principal.js';
 import { PUBLIC } from '../schemas/security.js';
 import { APP_ENGINE_POLICY, appFacts } from './app-facts.js';
@@ -32,7 +34,8 @@ export function authzenPlugin(context: AppContext, engineFor: EngineFactory): Fa
 
 /**
  * `GET /.well-known/authzen-configuration` (AuthZEN 1.0 §9.2), public like other discovery
- * documents: the endpoints under `API_PUBLIC_URL`, or under the address the request came to.
+ * documents: the endpoints under `API_PUBLIC_URL`, or under the loopback address a request on
+ * this machine came to; 503 for any other request without `API_PUBLIC_URL`.
  */
 export function authzenMetadataPlugin(context: AppContext): FastifyPluginAsync {
   return async (app) => {
@@ -55,8 +58,14 @@ export function authzenMetadataPlugin(context: AppContext): FastifyPluginAsync {
           },
         },
       },
-      async (request) =>
-        authzenMetadata(context.config.publicUrl ?? `${request.protocol}://${request.host}`),
+      async (request) => {
+        // AuthZEN 1.0 §9.1: the decision point's URL, where clients send their evaluations and
+        // tokens: `API_PUBLIC_URL` (https, checked at start), or a laptop's loopback address;
+        // never a host the request names, which would send a cached client elsewhere.
+        const base = publicBase(context, request);
+        if (base === undefined) throw new ApiError('unavailable', NO_PUBLIC_URL);
+        return authzenMetadata(base);
+      },
     );
   };
 }

@@ -8,6 +8,7 @@ import {
   resolveIssuer,
 } from '@todo-sso/auth';
 import { Compile } from 'typebox/compile';
+import { isLoopbackHostname } from '../http/loopback.js';
 import {
   type ApiConfig,
   CLOCK_TOLERANCE_SECONDS,
@@ -71,7 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     firstPartyClients: list(e.FIRST_PARTY_CLIENTS ?? 'todo-ui,todo-cli'),
     corsOrigins: list(e.CORS_ORIGINS ?? 'http://localhost:3000'),
     docsClientId: e.OIDC_DOCS_CLIENT_ID ?? 'todo-ui',
-    ...(e.API_PUBLIC_URL && { publicUrl: e.API_PUBLIC_URL.replace(/\/+$/, '') }),
+    ...(e.API_PUBLIC_URL && { publicUrl: readPublicUrl(e.API_PUBLIC_URL) }),
     apiAcceptsMcpTokens: e.API_ACCEPTS_MCP_TOKENS !== 'false',
     ...(e.AUTHZ_PDP_URL && {
       pdp: { url: e.AUTHZ_PDP_URL, ...(e.AUTHZ_PDP_TOKEN && { token: e.AUTHZ_PDP_TOKEN }) },
@@ -96,6 +97,25 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     ...readStepUp(env, e),
   };
   return deepFreeze(config);
+}
+
+/**
+ * `API_PUBLIC_URL`, the base of the API's resource identifiers and of its AuthZEN metadata:
+ * https (RFC 9728 §1.2 resource identifiers, AuthZEN 1.0 §9.1 `policy_decision_point`), or
+ * http on a loopback host (a laptop); no user information, query or fragment, which no
+ * resource identifier carries (RFC 8707 §2). Trailing slashes are dropped.
+ */
+function readPublicUrl(value: string): string {
+  if (!URL.canParse(value)) throw new ConfigError('API_PUBLIC_URL', 'is not a URL');
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && !isLoopbackHostname(url.hostname))
+    throw new ConfigError(
+      'API_PUBLIC_URL',
+      `must use https (http only for localhost, 127.0.0.0/8 or [::1]) (got "${url.origin}")`,
+    );
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '')
+    throw new ConfigError('API_PUBLIC_URL', 'must have no user information, query or fragment');
+  return value.replace(/\/+$/, '');
 }
 
 function readIssuers(e: Env): IssuerConfig[] {

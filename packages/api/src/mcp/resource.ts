@@ -1,6 +1,6 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
+import { isLoopbackAddress, isLoopbackHostname } from '../http/loopback.js';
 
 /** Where RFC 9728 §3 puts protected resource metadata: inserted before the resource's path. */
 export const METADATA_PATH = '/.well-known/oauth-protected-resource';
@@ -30,21 +30,6 @@ export function publicBase(context: AppContext, request: FastifyRequest): string
 /** Why a request has no base URL, for the problems that refuse it. */
 export const NO_PUBLIC_URL =
   'API_PUBLIC_URL is not set and this request did not come to a loopback address: set API_PUBLIC_URL to the public base URL of the API';
-
-/** `localhost` (RFC 6761 §6.3), 127.0.0.0/8 or ::1: a name or address of this machine alone. */
-export function isLoopbackHostname(hostname: string): boolean {
-  const bare = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return bare === 'localhost' || isLoopbackAddress(bare);
-}
-
-/** A loopback IP address, IPv4-mapped IPv6 (`::ffff:127.0.0.1`) included. */
-function isLoopbackAddress(address: string): boolean {
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  if (isIPv4(v4)) return v4.startsWith('127.');
-  if (!isIPv6(address)) return false;
-  const literal = `http://[${address}]`;
-  return URL.canParse(literal) && new URL(literal).hostname === '[::1]';
-}
 
 /**
  * The origin the request came to, when the API may take it for its own without configuration:
