@@ -34,6 +34,8 @@ const APPLIED: Record<string, (c: ApiConfig) => string | undefined> = {
   TRUST_PROXY: (c) => String(c.trustProxy),
   LOG_LEVEL: (c) => c.logLevel,
   BODY_LIMIT_BYTES: (c) => String(c.bodyLimit),
+  REQUEST_TIMEOUT_SECONDS: (c) => String(c.requestTimeoutSeconds),
+  CONNECTION_TIMEOUT_SECONDS: (c) => String(c.connectionTimeoutSeconds),
   RATE_LIMIT_PER_MINUTE: (c) => String(c.rateLimitPerMinute),
   REVOCATION_TTL_SECONDS: (c) => String(c.revocationTtlSeconds),
   AUDIT_RETENTION_DAYS: (c) => String(c.auditRetentionDays),

@@ -32,6 +32,9 @@ import { healthRoutes } from './routes/health.js';
 /** An incoming `X-Request-Id` is kept when it is short and plain; otherwise a UUID is made. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/** How often Node looks for requests past their timeout (its default is every 30 s). */
+const TIMEOUT_CHECK_MS = 1000;
+
 /** The longest path parameter the router passes to a route's validation. */
 export const MAX_PARAM_LENGTH = 320;
 
@@ -49,6 +52,31 @@ function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: F
       : problem('invalid_request', 'The request cannot be routed');
   // Before any hook: the security headers (no-store among them) are set here too.
   reply.headers(SECURITY_HEADERS).code(body.status).type(PROBLEM_JSON).send(JSON.stringify(body));
+}
+
+/**
+ * How long a connection may take, as Fastify options. A request must arrive whole, header
+ * section and body, within the request timeout; a slower one (a header sent a byte at a time, a
+ * body trickled) is answered 408 (RFC 9110 §15.5.9) and its connection closed. Fastify's
+ * default (0) let a trickled body hold its connection and its request forever. Node checks
+ * every second, not every 30 s. A connection serving a request with nothing moving either way
+ * for the connection timeout (a response the client does not read, its bytes buffered here) is
+ * destroyed; idle keep-alive connections between requests close after Fastify's
+ * `keepAliveTimeout` (72 s) instead.
+ */
+function connectionLimits(config: AppContext['config']) {
+  const requestMs = config.requestTimeoutSeconds * 1000;
+  return {
+    http: {
+      requireHostHeader: false, // no Host: `requireOneHost` refuses it, problem details
+      headersTimeout: requestMs,
+      requestTimeout: requestMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
+    // Fastify sets the server's request timeout again from its own option: the same value.
+    requestTimeout: requestMs,
+    connectionTimeout: config.connectionTimeoutSeconds * 1000,
+  };
 }
 
 /**
@@ -71,7 +99,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     // Each request's logger is made only if the request logs something besides its line.
     childLoggerFactory: deferredChildLogger,
     bodyLimit: config.bodyLimit,
-    http: { requireHostHeader: false }, // no Host: `requireOneHost` refuses it, problem details
+    ...connectionLimits(config),
     rewriteUrl: originForm, // an absolute-form target: its path, its authority as the host
     trustProxy: fastifyTrustProxy(config.trustProxy),
     // A path parameter as long as its schema allows must reach its route (find-my-way's default

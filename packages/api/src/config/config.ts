@@ -78,6 +78,16 @@ export interface ApiConfig {
   readonly trustProxy: TrustProxy;
   /** Largest accepted request body in bytes; larger is 413. */
   readonly bodyLimit: number;
+  /**
+   * Seconds a request has to arrive whole, header section and body (`REQUEST_TIMEOUT_SECONDS`);
+   * a slower one is answered 408 and its connection closed.
+   */
+  readonly requestTimeoutSeconds: number;
+  /**
+   * Seconds a connection serving a request may go without a byte moving either way
+   * (`CONNECTION_TIMEOUT_SECONDS`): a response the client does not read is dropped then.
+   */
+  readonly connectionTimeoutSeconds: number;
   /** Requests per minute per authenticated subject. */
   readonly rateLimitPerMinute: number;
   /**

@@ -31,6 +31,8 @@ export const EnvSchema = Type.Object({
   ),
   TRUST_PROXY: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
   BODY_LIMIT_BYTES: Type.Optional(PositiveInteger),
+  REQUEST_TIMEOUT_SECONDS: Type.Optional(PositiveInteger),
+  CONNECTION_TIMEOUT_SECONDS: Type.Optional(PositiveInteger),
   RATE_LIMIT_PER_MINUTE: Type.Optional(PositiveInteger),
   RATE_LIMIT_PER_ADDRESS_PER_MINUTE: Type.Optional(PositiveInteger),
   REVOCATION_TTL_SECONDS: Type.Optional(PositiveInteger),

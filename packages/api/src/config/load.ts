@@ -80,6 +80,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     logLevel: e.LOG_LEVEL ?? 'info',
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     bodyLimit: Number(e.BODY_LIMIT_BYTES ?? 16 * 1024),
+    requestTimeoutSeconds: Number(e.REQUEST_TIMEOUT_SECONDS ?? 30),
+    connectionTimeoutSeconds: Number(e.CONNECTION_TIMEOUT_SECONDS ?? 60),
     rateLimitPerMinute: Number(e.RATE_LIMIT_PER_MINUTE ?? 600),
     // Default: ten subjects' worth per address (a NAT or proxy may carry many people).
     rateLimitPerAddressPerMinute: Number(
