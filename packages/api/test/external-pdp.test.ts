@@ -51,19 +51,9 @@ describe.each(drivers)('external decision point on $driver', ({ skip, create }) 
     pdp = await startInstance(testConfig(idp, database.config));
     pdpUrl = await listen(pdp.app);
     // A decision point whose policy permits nothing of the app's vocabulary.
-    const ctx = await createContext(testConfig(idp, database.config), {
-      logger: createLogger('silent'),
+    denyAll = await startInstance(testConfig(idp, database.config), {
       authzenEngine: () => createEngine(FIXTURE_POLICY, FIXTURE_FACTS),
     });
-    const app = await buildApp(ctx);
-    denyAll = {
-      context: ctx,
-      app,
-      async close() {
-        await app.close();
-        await ctx.close();
-      },
-    };
     api = await apiAsking(pdpUrl);
     silent = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
