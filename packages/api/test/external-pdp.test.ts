@@ -238,6 +238,45 @@ describe.each(drivers)('external decision point on $driver', ({ skip, create }) 
     },
   );
 
+  it.skipIf(skip)('never logs AUTHZ_PDP_TOKEN, whatever the decision point does', async () => {
+    let mode = 'redirect';
+    const odd = createServer((_req, res) => {
+      if (mode === 'redirect') res.writeHead(307, { location: 'http://127.0.0.1:1/' });
+      else res.writeHead(mode === 'error' ? 500 : 200, { 'content-type': 'application/json' });
+      res.end(mode === 'null' ? 'null' : '');
+    });
+    await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
+    const written: string[] = [];
+    const config = await askingConfig(`http://127.0.0.1:${(odd.address() as AddressInfo).port}`);
+    const token = config.pdp?.token ?? '';
+    expect(token.length).toBeGreaterThan(20);
+    const ctx = await createContext(config, {
+      logger: createLogger('trace', { write: (line: string) => void written.push(line) }),
+    });
+    const app = await buildApp(ctx);
+    try {
+      for (mode of ['redirect', 'error', 'null', 'closed']) {
+        if (mode === 'closed') await new Promise((resolve) => odd.close(resolve));
+        const res = await as(
+          { context: ctx, app, close: async () => {} },
+          'bob',
+          'PATCH',
+          `/todos/${todo}`,
+        );
+        expect(res.statusCode).toBe(503);
+      }
+      const log = written.join('');
+      expect(log).toContain('decision point unavailable');
+      expect(log).not.toContain(token);
+      // Nor its signature alone.
+      expect(log).not.toContain(token.split('.').at(-1));
+    } finally {
+      await app.close();
+      await ctx.close();
+      if (odd.listening) await new Promise((resolve) => odd.close(resolve));
+    }
+  });
+
   it.skipIf(skip)('reuses a recent decision while the decision point is down', async () => {
     const own = await apiAsking(pdpUrl);
     try {

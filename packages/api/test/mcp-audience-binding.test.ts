@@ -279,7 +279,7 @@ describe('audiences of an injected request from [::1]', () => {
     (x) => x.close(),
   );
 
-  it('takes [::1] for a loopback host', async () => {
+  it('takes [::1] for a loopback host, from a loopback peer only', async () => {
     const doc = await h.app.inject({
       url: '/.well-known/oauth-protected-resource/mcp',
       headers: { host: '[::1]:8000' },
@@ -292,5 +292,12 @@ describe('audiences of an injected request from [::1]', () => {
       remoteAddress: '203.0.113.7',
     });
     expect(remote.statusCode).toBe(503);
+    // A dual-stack server sees an IPv4 loopback peer as an IPv4-mapped address.
+    const mapped = await h.app.inject({
+      url: '/.well-known/oauth-protected-resource/mcp',
+      headers: { host: 'localhost:8000' },
+      remoteAddress: '::ffff:127.0.0.1',
+    });
+    expect(mapped.json().resource).toBe('http://localhost:8000/mcp');
   });
 });

@@ -48,34 +48,53 @@ function loopbackOrigin(request: FastifyRequest): string | undefined {
   const protocol = (socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
   if (host === undefined || request.host !== host || request.protocol !== protocol)
     return undefined;
-  if (!isLoopbackAddress(socket.remoteAddress ?? '')) return undefined;
-  const origin = originOf(protocol, host);
-  if (!URL.canParse(origin)) return undefined;
-  const url = new URL(origin);
-  if (!isLoopbackHostname(url.hostname)) return undefined;
+  const facts = hostFacts(protocol, host);
+  if (facts.origin === undefined || !isLoopbackPeer(socket.remoteAddress)) return undefined;
   // A real connection has a local port; an injected test request (light-my-request) has none.
-  const port = url.port === '' ? (protocol === 'https' ? 443 : 80) : Number(url.port);
-  if (socket.localPort !== undefined && socket.localPort !== port) return undefined;
-  return origin;
+  const { localPort } = socket;
+  return localPort === undefined || localPort === facts.port ? facts.origin : undefined;
+}
+
+/** What a Host says: its origin as a client writes it when it is a loopback name, its port. */
+interface HostFacts {
+  readonly protocol: string;
+  readonly host: string;
+  /** WHATWG URL serialization (lower case, no default port); `undefined`: not loopback. */
+  readonly origin: string | undefined;
+  readonly port: number;
 }
 
 /**
- * The last protocol and host seen and their origin: clients of one deployment call one host,
+ * The last protocol and host seen and what they say: clients of one deployment call one host,
  * so a request compares two short strings instead of building and parsing its URL.
  */
-let lastProtocol = '';
-let lastHost = '';
-let lastOrigin = '';
+let lastHost: HostFacts = { protocol: '', host: '', origin: undefined, port: 0 };
 
-/** As a client writes the URL it called (WHATWG URL): lower case, no default port. */
-function originOf(protocol: string, host: string): string {
-  if (host === lastHost && protocol === lastProtocol) return lastOrigin;
+function hostFacts(protocol: string, host: string): HostFacts {
+  if (host === lastHost.host && protocol === lastHost.protocol) return lastHost;
   const base = `${protocol}://${host}`;
-  const origin = URL.canParse(base) ? new URL(base).origin : base;
-  lastProtocol = protocol;
-  lastHost = host;
-  lastOrigin = origin;
-  return origin;
+  const url = URL.canParse(base) ? new URL(base) : undefined;
+  lastHost = {
+    protocol,
+    host,
+    origin: url !== undefined && isLoopbackHostname(url.hostname) ? url.origin : undefined,
+    port:
+      url === undefined || url.port === '' ? (protocol === 'https' ? 443 : 80) : Number(url.port),
+  };
+  return lastHost;
+}
+
+/** The last peer address seen and whether it is loopback (one client, many requests). */
+let lastPeer = '';
+let lastPeerLoopback = false;
+
+function isLoopbackPeer(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  if (address !== lastPeer) {
+    lastPeer = address;
+    lastPeerLoopback = isLoopbackAddress(address);
+  }
+  return lastPeerLoopback;
 }
 
 /** A resource's identifier (RFC 8707 §2, RFC 9728 §1.2): the base URL, or `<base>/mcp`. */
