@@ -1,11 +1,17 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StoredSession } from '../src/store/types.js';
+import {
+  haveCommands,
+  inDbusSession,
+  keyringBinding,
+  PUT_SESSION_IN_KEYRING,
+  runProcess,
+  tempHome,
+  todoBin,
+  UNLOCK_KEYRING,
+} from './support/keyring.js';
 import { writeSession } from './support/run.js';
 
 /**
@@ -15,18 +21,7 @@ import { writeSession } from './support/run.js';
  * without a word. Real GNOME Keyring over D-Bus, locked through the Secret Service's own Lock
  * call; `todo` as a separate process (skipped without them, like keyring.test.ts).
  */
-const bin = fileURLToPath(new URL('../bin/todo.js', import.meta.url));
-const binding = createRequire(import.meta.url).resolve('@napi-rs/keyring');
-
-function has(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const available = ['dbus-run-session', 'gnome-keyring-daemon', 'dbus-send'].every(has);
+const available = haveCommands('dbus-run-session', 'gnome-keyring-daemon', 'dbus-send');
 
 const ISSUER = 'http://127.0.0.1:9/realms/todo-app';
 const session: StoredSession = {
@@ -39,49 +34,28 @@ const session: StoredSession = {
 
 /** The session goes into the unlocked keyring, then its collection is locked. */
 const LOCKED_SCRIPT = `
-printf test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
-node -e 'const { Entry } = require(process.env.BINDING); new Entry("todo-sso", "todo-cli@" + process.env.TODO_ISSUER).setPassword(process.env.SESSION)'
+${UNLOCK_KEYRING}
+${PUT_SESSION_IN_KEYRING}
 dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
 node "$TODO_BIN" token; echo "@@exit $?"
 TODO_TOKEN_STORE=file node "$TODO_BIN" token; echo "@@file-exit $?"
 `;
 
-function run(command: string, args: string[], env: Record<string, string>) {
-  const child = spawn(command, args, { env: { PATH: process.env.PATH, ...env } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  return new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, out, err })),
-  );
-}
-
 describe.skipIf(!available)('a keyring that fails the check before the command', () => {
-  let home: string;
-  beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), 'todo-keyring-locked-'));
-  });
-  afterAll(async () => {
-    if (home) await rm(home, { recursive: true, force: true });
-  });
+  const home = tempHome('todo-keyring-locked-');
 
   it('a locked collection: says the keyring could not be opened, why, and TODO_TOKEN_STORE=file', async () => {
-    const dir = await mkdtemp(join(home, 'locked-'));
+    const dir = await mkdtemp(join(home(), 'locked-'));
     const configDir = join(dir, 'config');
     await mkdir(configDir, { mode: 0o700 });
     // The way out: the same session signed in with the token file before.
     writeSession(configDir, { ...session, accessToken: 'eyJhbGciOi.kept-in-the-file.c2ln' });
-    const { out, err } = await run('dbus-run-session', ['--', 'sh', '-c', LOCKED_SCRIPT], {
+    const { out, err } = await inDbusSession(LOCKED_SCRIPT, {
       HOME: dir,
       XDG_DATA_HOME: join(dir, 'data'),
-      BINDING: binding,
+      BINDING: keyringBinding,
       SESSION: JSON.stringify(session),
-      TODO_BIN: bin,
+      TODO_BIN: todoBin,
       TODO_CONFIG_DIR: configDir,
       TODO_ISSUER: ISSUER,
     });
@@ -96,11 +70,11 @@ describe.skipIf(!available)('a keyring that fails the check before the command',
   });
 
   it('no keyring at all (no D-Bus session): the token file, quietly, as before', async () => {
-    const dir = await mkdtemp(join(home, 'none-'));
+    const dir = await mkdtemp(join(home(), 'none-'));
     const configDir = join(dir, 'config');
     await mkdir(configDir, { mode: 0o700 });
     writeSession(configDir, session);
-    const result = await run('node', [bin, 'token'], {
+    const result = await runProcess('node', [todoBin, 'token'], {
       HOME: dir,
       XDG_DATA_HOME: join(dir, 'data'),
       // A bus address where nothing listens: no Secret Service can answer.

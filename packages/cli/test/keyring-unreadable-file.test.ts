@@ -1,10 +1,15 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import {
+  haveCommands,
+  inDbusSession,
+  keyringBinding,
+  PUT_SESSION_IN_KEYRING,
+  tempHome,
+  todoBin,
+  UNLOCK_KEYRING,
+} from './support/keyring.js';
 
 /**
  * With the keyring in use, the token file beside it is read only as a fallback (a session the
@@ -14,26 +19,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * token-file user still gets the refusal (sessions-file-unreadable.test.ts). Real GNOME Keyring
  * over D-Bus, `todo` as a separate process (skipped without them, like keyring.test.ts).
  */
-const bin = fileURLToPath(new URL('../bin/todo.js', import.meta.url));
-const binding = createRequire(import.meta.url).resolve('@napi-rs/keyring');
-
-function has(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const available = ['dbus-run-session', 'gnome-keyring-daemon'].every(has);
+const available = haveCommands('dbus-run-session', 'gnome-keyring-daemon');
 
 // Nothing listens at either: no command here needs the provider or the API to answer.
 const IN_KEYRING = 'http://127.0.0.1:9/realms/todo-app';
 const ELSEWHERE = 'http://127.0.0.1:9/realms/other';
 
 const SCRIPT = `
-printf test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
-node -e 'const { Entry } = require(process.env.BINDING); new Entry("todo-sso", "todo-cli@" + process.env.TODO_ISSUER).setPassword(process.env.SESSION)'
+${UNLOCK_KEYRING}
+${PUT_SESSION_IN_KEYRING}
 todo() { node "$TODO_BIN" "$@"; echo "exit $?"; }
 step() { echo "@@$1"; echo "@@$1" >&2; }
 step token; todo token
@@ -43,16 +37,10 @@ step after; todo token
 `;
 
 describe.skipIf(!available)('an unreadable sessions.json beside a working keyring', () => {
-  let home: string;
-  beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), 'todo-keyring-unreadable-'));
-  });
-  afterAll(async () => {
-    if (home) await rm(home, { recursive: true, force: true });
-  });
+  const home = tempHome('todo-keyring-unreadable-');
 
   it('stops no command: a warning names it and todo logout, which sets it aside', async () => {
-    const configDir = join(home, 'config');
+    const configDir = join(home(), 'config');
     await mkdir(configDir, { mode: 0o700 });
     const file = join(configDir, 'sessions.json');
     const text = '{"todo-cli@https://cut.example": {"accessToken": "x"';
@@ -64,28 +52,16 @@ describe.skipIf(!available)('an unreadable sessions.json beside a working keyrin
       refreshToken: 'eyJhbGciOi.refresh.c2lnbmF0dXJl',
       expiresAt: Date.now() + 3_600_000,
     };
-    const child = spawn('dbus-run-session', ['--', 'sh', '-c', SCRIPT], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: home,
-        XDG_DATA_HOME: join(home, 'data'),
-        BINDING: binding,
-        SESSION: JSON.stringify(session),
-        TODO_BIN: bin,
-        TODO_CONFIG_DIR: configDir,
-        TODO_ISSUER: IN_KEYRING,
-        ELSEWHERE,
-      },
+    const { out, err } = await inDbusSession(SCRIPT, {
+      HOME: home(),
+      XDG_DATA_HOME: join(home(), 'data'),
+      BINDING: keyringBinding,
+      SESSION: JSON.stringify(session),
+      TODO_BIN: todoBin,
+      TODO_CONFIG_DIR: configDir,
+      TODO_ISSUER: IN_KEYRING,
+      ELSEWHERE,
     });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    await new Promise((resolve) => child.on('close', resolve));
     const warning = `Warning: ${file} cannot be read (it is not JSON), so a session kept in it is not used; nothing in it was changed. todo logout sets it aside.`;
     /** What each step printed, without D-Bus's own chatter on stderr. */
     const steps = (text: string) =>

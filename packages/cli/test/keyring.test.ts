@@ -1,11 +1,14 @@
-import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveDeviceCode } from './support/browser.js';
+import {
+  haveCommands,
+  inDbusSession,
+  tempHome,
+  todoBin,
+  UNLOCK_KEYRING,
+} from './support/keyring.js';
 import { type Stack, startStack } from './support/stack.js';
 
 /**
@@ -15,18 +18,7 @@ import { type Stack, startStack } from './support/stack.js';
  * secret-tool (Debian: dbus, gnome-keyring, libsecret-tools); REQUIRE_KEYRING=1 makes their
  * absence a failure instead of a skip.
  */
-const bin = fileURLToPath(new URL('../bin/todo.js', import.meta.url));
-
-function has(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const available = ['dbus-run-session', 'gnome-keyring-daemon', 'secret-tool'].every(has);
+const available = haveCommands('dbus-run-session', 'gnome-keyring-daemon', 'secret-tool');
 if (!available && process.env.REQUIRE_KEYRING === '1')
   throw new Error(
     'REQUIRE_KEYRING=1 but dbus-run-session, gnome-keyring-daemon or secret-tool is missing',
@@ -35,7 +27,7 @@ if (!available && process.env.REQUIRE_KEYRING === '1')
 /** Everything below runs inside one D-Bus session, so the keyring lives for the whole script. */
 const SCRIPT = `
 set -e
-printf test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+${UNLOCK_KEYRING}
 todo() { node "$TODO_BIN" "$@"; }
 summary() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(Object.keys(j).sort().join(","), j.issuer)})'; }
 todo login
@@ -49,42 +41,38 @@ secret-tool lookup service todo-sso username "todo-cli@$TODO_ISSUER" >/dev/null 
 describe.skipIf(!available)(
   'todo with the Secret Service keyring (GNOME Keyring over D-Bus)',
   () => {
+    const home = tempHome('todo-keyring-');
     let stack: Stack;
-    let home: string;
     beforeAll(async () => {
       stack = await startStack();
-      home = await mkdtemp(join(tmpdir(), 'todo-keyring-'));
     });
     afterAll(async () => {
       await stack?.close();
-      if (home) await rm(home, { recursive: true, force: true });
     });
 
     it('keeps the session in the keyring, not in a file, and removes it on logout', async () => {
-      const configDir = join(home, 'config');
-      const child = spawn('dbus-run-session', ['--', 'bash', '-c', SCRIPT], {
-        env: {
-          PATH: process.env.PATH,
-          HOME: home,
-          XDG_DATA_HOME: join(home, 'data'),
-          TODO_BIN: bin,
+      const configDir = join(home(), 'config');
+      let approving: Promise<string> | undefined;
+      const { code, out, err } = await inDbusSession(
+        SCRIPT,
+        {
+          HOME: home(),
+          XDG_DATA_HOME: join(home(), 'data'),
+          TODO_BIN: todoBin,
           TODO_CONFIG_DIR: configDir,
           TODO_ISSUER: stack.issuer,
           TODO_API_URL: stack.apiUrl,
         },
-      });
-      let out = '';
-      let err = '';
-      let approving: Promise<string> | undefined;
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        const url = /\(or open (\S+)\)/.exec(err)?.[1];
-        if (url !== undefined && approving === undefined) approving = approveDeviceCode(url, 'bob');
-      });
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+        {
+          shell: 'bash',
+          // The person approves the device code the CLI shows while it polls.
+          onErr: (errSoFar) => {
+            const url = /\(or open (\S+)\)/.exec(errSoFar)?.[1];
+            if (url !== undefined && approving === undefined)
+              approving = approveDeviceCode(url, 'bob');
+          },
+        },
+      );
       await approving;
       expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });
       expect(out).toContain(
