@@ -5,6 +5,8 @@ import { listRepository } from '../src/lists/repository.js';
 import { drivers, useTestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig, useIssuer } from './support/harness.js';
 
+const BASE = 'https://todo.example.com';
+
 /**
  * A change of relation takes effect at once with an external decision point, although its
  * decisions are cached: two API instances (a cluster) on one database both ask a third
@@ -31,6 +33,7 @@ describe.each(drivers)(
         startInstance(
           testConfig(idp, database.config, {
             AUTHZ_PDP_URL: url,
+            API_PUBLIC_URL: BASE,
             AUTHZ_PDP_TOKEN: await idp.accessToken({
               sub: 'service-account-todo-api',
               roles: [],
@@ -65,6 +68,28 @@ describe.each(drivers)(
         headers: { authorization: `Bearer ${tokens[user]}` },
         ...(payload && { payload }),
       });
+    /** bob's agent calls `create_todo` at `instance`'s `/mcp`: the tool's refusal code, or none. */
+    const addTodoByAgent = async (instance: Instance) => {
+      const token = await idp.accessToken(bob, { claims: { aud: `${BASE}/mcp`, azp: 'agent' } });
+      const res = await instance.app.inject({
+        method: 'POST',
+        url: '/mcp',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        payload: {
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name: 'create_todo', arguments: { title: 'Print badges', listId: list } },
+        },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const result = res.json().result as { isError?: boolean; content: { text: string }[] };
+      return result.isError ? JSON.parse(result.content[0]?.text ?? '{}').code : 'created';
+    };
     const addTodo = (instance: Instance) =>
       call(instance, 'bob', 'POST', '/todos/', { title: 'Book the venue', listId: list });
 
@@ -96,5 +121,19 @@ describe.each(drivers)(
         expect(narrowed.json().actions).toEqual(['can_read']);
       },
     );
+
+    it.skipIf(skip)('refuses a removed member’s agent at once over MCP too', async () => {
+      const share = (relation: string) =>
+        call(second, 'alice', 'PUT', `/lists/${list}/members/bob`, { relation });
+      expect((await call(first, 'bob', 'GET', '/lists/')).statusCode).toBe(200);
+      expect((await share('editor')).statusCode).toBeLessThan(300);
+      expect(await addTodoByAgent(first)).toBe('created');
+      expect((await call(second, 'alice', 'DELETE', `/lists/${list}/members/bob`)).statusCode).toBe(
+        204,
+      );
+      expect(await addTodoByAgent(first)).toBe('not_found');
+      expect((await share('viewer')).statusCode).toBeLessThan(300);
+      expect(await addTodoByAgent(first)).toBe('forbidden');
+    });
   },
 );
