@@ -167,9 +167,8 @@ describe('Kubernetes manifests', () => {
   });
 
   it('names the API its public URL, the Ingress host over TLS (RFC 8707 audiences, RFC 9728)', () => {
-    // Without API_PUBLIC_URL the resource identifier and the URL audience the API accepts come
-    // from each request's Host header: a token issued for another resource server of the same
-    // provider would be accepted when sent with that server's host name.
+    // Without API_PUBLIC_URL the API has no resource identifier for requests through the
+    // Ingress (they are not loopback): /mcp and the discovery documents would answer 503.
     const config = loadConfig(apiEnv());
     const ingress = find('Ingress', 'todo-sso');
     const apiHost = ingress.spec.rules.find(

@@ -6,6 +6,7 @@ import { createErrorHandler } from '../http/error-handler.js';
 import { ApiError } from '../http/problem.js';
 import { NO_PUBLIC_URL, publicBase } from '../mcp/resource.js';
 import { principalOf } from '../routes/principal.js';
+import { problems } from '../schemas/common.js';
 import { PUBLIC } from '../schemas/security.js';
 import { APP_ENGINE_POLICY, appFacts } from './app-facts.js';
 import { createEngine, type EngineFactory } from './engine.js';
@@ -55,6 +56,8 @@ export function authzenMetadataPlugin(context: AppContext): FastifyPluginAsync {
                 Object.keys(authzenMetadata('https://x')).map((k) => [k, { type: 'string' }]),
               ),
             },
+            // 503: no API_PUBLIC_URL and a request that did not come to a loopback address.
+            ...problems(503),
           },
         },
       },

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
+import { problems } from '../schemas/common.js';
 import { PUBLIC } from '../schemas/security.js';
 import {
   MCP_PATH,
@@ -44,7 +45,8 @@ export function protectedResourceRoutes(context: AppContext): FastifyPluginAsync
           ? 'Protected resource metadata of the MCP endpoint (RFC 9728)'
           : 'Protected resource metadata of the API (RFC 9728)',
       security: PUBLIC,
-      response: { 200: Metadata },
+      // 503: no API_PUBLIC_URL and a request that did not come to a loopback address.
+      response: { 200: Metadata, ...problems(503) },
     },
   });
   // RFC 9110 §12.5.5: without API_PUBLIC_URL, behind trusted proxies, whether the document is
