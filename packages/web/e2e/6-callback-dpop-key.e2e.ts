@@ -1,5 +1,6 @@
 import type { Page } from '@playwright/test';
 import { heldBackResponse } from './support/callback.js';
+import { dpopKeys } from './support/dpop.js';
 import { expect, signIn, skipWithoutChromium, test, type Urls } from './support/fixtures.js';
 
 skipWithoutChromium();
@@ -10,31 +11,6 @@ skipWithoutChromium();
  * authorization request (`state`, PKCE `code_verifier`) in sessionStorage. A key a session in
  * another tab still signs with is kept.
  */
-
-/** The client ids that have a DPoP key pair in the page's IndexedDB. */
-function dpopKeys(page: Page): Promise<string[]> {
-  return page.evaluate(
-    () =>
-      new Promise<string[]>((resolve, reject) => {
-        const open = indexedDB.open('oidc');
-        open.onupgradeneeded = () => open.result.createObjectStore('dpop');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          if (!db.objectStoreNames.contains('dpop')) {
-            db.close();
-            return resolve([]);
-          }
-          const keys = db.transaction('dpop').objectStore('dpop').getAllKeys();
-          keys.onsuccess = () => {
-            db.close();
-            resolve(keys.result.map(String));
-          };
-          keys.onerror = () => reject(keys.error);
-        };
-      }),
-  );
-}
 
 /** A key pair under `todo-ui`, as oidc-client-ts stores it. */
 function leaveKeyBehind(page: Page): Promise<void> {

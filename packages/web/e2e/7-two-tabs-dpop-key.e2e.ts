@@ -1,5 +1,7 @@
 import type { Page } from '@playwright/test';
-import { expect, signIn, skipWithoutChromium, test, type Urls } from './support/fixtures.js';
+import { dpopKeys } from './support/dpop.js';
+import type { Urls } from './support/fixtures.js';
+import { expect, secondTab, signIn, skipWithoutChromium, test } from './support/fixtures.js';
 import { ACCESS_TOKEN_LIFESPAN } from './support/stack.js';
 
 skipWithoutChromium();
@@ -9,31 +11,6 @@ skipWithoutChromium();
  * tab), and each tab's tokens are bound to it (RFC 9449 §5). When one tab's session ends, the
  * key stays while another tab's session signs with it, and goes with the last session.
  */
-
-/** The client ids that have a DPoP key pair in the profile's IndexedDB. */
-function dpopKeys(page: Page): Promise<string[]> {
-  return page.evaluate(
-    () =>
-      new Promise<string[]>((resolve, reject) => {
-        const open = indexedDB.open('oidc');
-        open.onupgradeneeded = () => open.result.createObjectStore('dpop');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          if (!db.objectStoreNames.contains('dpop')) {
-            db.close();
-            return resolve([]);
-          }
-          const keys = db.transaction('dpop').objectStore('dpop').getAllKeys();
-          keys.onsuccess = () => {
-            db.close();
-            resolve(keys.result.map(String));
-          };
-          keys.onerror = () => reject(keys.error);
-        };
-      }),
-  );
-}
 
 /** From now on the provider refuses this tab's refresh token (the session ended for it). */
 async function refuseRefreshes(page: Page, urls: Urls): Promise<void> {
@@ -57,10 +34,7 @@ test('a session that ends in one tab leaves the DPoP key the other tab signs wit
 }) => {
   test.setTimeout(90_000);
   await signIn(page, urls, 'testuser');
-  const other = await page.context().newPage();
-  await other.goto(urls.web);
-  await other.getByRole('button', { name: 'Sign in' }).click();
-  await expect(other.getByTestId('user-name')).toHaveText('testuser', { timeout: 15_000 });
+  const other = await secondTab(page, urls, 'testuser');
   expect(await dpopKeys(page)).toEqual(['todo-ui']);
 
   // The first tab's silent renewal is refused: its session ends.
@@ -92,10 +66,7 @@ test('signing out in one tab ends both tabs’ sessions, and the key goes with t
   urls,
 }) => {
   await signIn(page, urls, 'testuser');
-  const other = await page.context().newPage();
-  await other.goto(urls.web);
-  await other.getByRole('button', { name: 'Sign in' }).click();
-  await expect(other.getByTestId('user-name')).toHaveText('testuser', { timeout: 15_000 });
+  const other = await secondTab(page, urls, 'testuser');
   expect(await dpopKeys(other)).toEqual(['todo-ui']);
 
   await page.getByRole('button', { name: 'Sign out' }).click();

@@ -1,24 +1,14 @@
-import type { Page } from '@playwright/test';
 import {
   createTodo,
   expect,
   passwordToken,
+  secondTab,
   signIn,
   skipWithoutChromium,
   test,
-  type Urls,
 } from './support/fixtures.js';
 
 skipWithoutChromium();
-
-/** A second tab of the same browser, signed in through the identity provider's session. */
-async function secondTab(page: Page, urls: Urls, username: string): Promise<Page> {
-  const other = await page.context().newPage();
-  await other.goto(urls.web);
-  await other.getByRole('button', { name: 'Sign in' }).click();
-  await expect(other.getByTestId('user-name')).toHaveText(username, { timeout: 15_000 });
-  return other;
-}
 
 test('a tab whose person signed out in another tab says so and offers to sign in again', async ({
   page,

@@ -110,3 +110,31 @@ export function pageProof(
     { token, method, url, copyDb: COPY_DB },
   );
 }
+
+/**
+ * The client ids that have a DPoP key pair in the browser profile's IndexedDB (one database for
+ * every tab of the app's origin).
+ */
+export function dpopKeys(page: Page): Promise<string[]> {
+  return page.evaluate(
+    () =>
+      new Promise<string[]>((resolve, reject) => {
+        const open = indexedDB.open('oidc');
+        open.onupgradeneeded = () => open.result.createObjectStore('dpop');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('dpop')) {
+            db.close();
+            return resolve([]);
+          }
+          const keys = db.transaction('dpop').objectStore('dpop').getAllKeys();
+          keys.onsuccess = () => {
+            db.close();
+            resolve(keys.result.map(String));
+          };
+          keys.onerror = () => reject(keys.error);
+        };
+      }),
+  );
+}

@@ -70,6 +70,15 @@ export async function signIn(
   await expect(page.getByTestId('user-name')).toHaveText(username);
 }
 
+/** A second tab of the same browser, signed in through the identity provider's session. */
+export async function secondTab(page: Page, urls: Urls, username: string): Promise<Page> {
+  const other = await page.context().newPage();
+  await other.goto(urls.web);
+  await other.getByRole('button', { name: 'Sign in' }).click();
+  await expect(other.getByTestId('user-name')).toHaveText(username, { timeout: 15_000 });
+  return other;
+}
+
 /**
  * Answers the app's "Confirm it's you" (the API asked for a step-up, RFC 9470) as `admin`:
  * continues to the IdP, enters the authenticator code computed from the development secret and
