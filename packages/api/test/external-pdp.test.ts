@@ -200,6 +200,33 @@ describe.each(drivers)('external decision point on $driver', ({ skip, create }) 
   );
 
   it.skipIf(skip)(
+    'answers the actions of many lists from a decision point with the default body limit',
+    async () => {
+      // 60 lists × 5 actions: one request of 300 evaluations would be ~27 KB, over the 16 KiB
+      // BODY_LIMIT_BYTES a todo-sso decision point (and many others) accepts by default.
+      const { db } = pdp.context;
+      const lists = listRepository(db);
+      const now = new Date();
+      const owner = { issuer: idp.issuer, subject: alice.sub };
+      for (let i = 0; i < 60; i++) {
+        const id = (await lists.create(owner, `Shared ${i}`, now, db.kysely)).id;
+        await lists.setMember(
+          id,
+          { issuer: idp.issuer, subject: bob.sub },
+          'viewer',
+          now,
+          db.kysely,
+        );
+      }
+      const shown = await as(api, 'bob', 'GET', '/lists/');
+      expect(shown.statusCode).toBe(200);
+      const many = shown.json().filter((l: { name: string }) => l.name.startsWith('Shared '));
+      expect(many).toHaveLength(60);
+      for (const l of many) expect(l.actions).toEqual(['can_read']);
+    },
+  );
+
+  it.skipIf(skip)(
     'answers 503, never 500, when the decision point answers 200 with no decisions',
     async () => {
       // JSON `null`, more decisions than asked: no answer to this question (AuthZEN 1.0 §7.2).

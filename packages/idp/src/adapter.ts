@@ -6,6 +6,26 @@ interface Entry {
   expiresAt: number | undefined;
 }
 
+/**
+ * The kinds of entry a client creates without anyone signing in, each a few KB kept until it
+ * expires (device codes 10 minutes, interactions 10 minutes): a flood of device authorization or
+ * authorization requests grew the store, and the sweep walking it every second, without end.
+ * Past {@link MAX_PENDING_PER_KIND} live entries of one kind, the oldest of that kind is dropped
+ * (a device code or sign-in that old is then unknown, as an expired one is). Sessions, grants and
+ * tokens, made only once someone signs in, are never dropped early: a grant's index losing an
+ * entry would leave a token alive after its grant is revoked.
+ */
+const BOUNDED_KINDS: ReadonlySet<string> = new Set([
+  'DeviceCode',
+  'userCode',
+  'Interaction',
+  'PushedAuthorizationRequest',
+  'BackchannelAuthenticationRequest',
+]);
+
+/** Live entries of one bounded kind kept at most (see {@link BOUNDED_KINDS}). */
+export const MAX_PENDING_PER_KIND = 10_000;
+
 /** Called when a stored `Session` reaches its expiry (Keycloak's SSO session idle timeout). */
 export type SessionExpiredHook = (session: AdapterPayload) => void;
 
@@ -16,24 +36,41 @@ export type SessionExpiredHook = (session: AdapterPayload) => void;
  */
 export class MemoryStore {
   readonly #entries = new Map<string, Entry>();
+  /** The keys of each bounded kind, oldest first. */
+  readonly #bounded = new Map<string, Set<string>>();
   readonly #timer: NodeJS.Timeout;
+  readonly #maxPerKind: number;
   onSessionExpired: SessionExpiredHook | undefined;
 
-  constructor(sweepIntervalMs = 1000) {
+  constructor(sweepIntervalMs = 1000, maxPerKind = MAX_PENDING_PER_KIND) {
+    this.#maxPerKind = maxPerKind;
     this.#timer = setInterval(() => this.sweep(), sweepIntervalMs);
     this.#timer.unref();
+  }
+
+  /** The key set of `key`'s kind when that kind is bounded. */
+  #boundedSet(key: string): Set<string> | undefined {
+    const kind = key.slice(0, key.indexOf(':'));
+    if (!BOUNDED_KINDS.has(kind)) return undefined;
+    let keys = this.#bounded.get(kind);
+    if (keys === undefined) {
+      keys = new Set();
+      this.#bounded.set(kind, keys);
+    }
+    return keys;
   }
 
   close(): void {
     clearInterval(this.#timer);
     this.#entries.clear();
+    this.#bounded.clear();
   }
 
   /** Removes expired entries, reporting expired sessions. */
   sweep(now = Date.now()): void {
     for (const [key, entry] of this.#entries) {
       if (entry.expiresAt !== undefined && entry.expiresAt <= now) {
-        this.#entries.delete(key);
+        this.delete(key);
         if (key.startsWith('Session:')) this.onSessionExpired?.(entry.payload);
       }
     }
@@ -73,10 +110,18 @@ export class MemoryStore {
           ? Date.now() + expiresIn * 1000
           : undefined;
     this.#entries.set(key, { payload, expiresAt });
+    const keys = this.#boundedSet(key);
+    if (keys === undefined || keys.has(key)) return;
+    keys.add(key);
+    if (keys.size > this.#maxPerKind) {
+      const [oldest] = keys;
+      if (oldest !== undefined) this.delete(oldest);
+    }
   }
 
   delete(key: string): void {
     this.#entries.delete(key);
+    this.#boundedSet(key)?.delete(key);
   }
 
   /** The oidc-provider adapter class bound to this store. */
