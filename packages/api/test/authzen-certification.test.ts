@@ -1,12 +1,7 @@
-import { startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
+import { describe, expect, it } from 'vitest';
 import { createEngine } from '../src/authzen/engine.js';
-import { createContext } from '../src/context.js';
-import { createLogger } from '../src/http/logger.js';
 import { FIXTURE_FACTS, FIXTURE_POLICY } from './support/authzen-fixture.js';
-import { sqliteDatabase } from './support/databases.js';
-import { type Instance, testConfig } from './support/harness.js';
+import { useDecisionPoint } from './support/decision-point.js';
 
 /**
  * Every case of the OpenID AuthZEN Authorization API 1.0 certification scenario
@@ -24,50 +19,19 @@ const read = { name: 'read' };
 const write = { name: 'write' };
 const context = { time: '2025-06-27T18:03-07:00', ip: '192.168.1.1' };
 
-let idp: TestIssuer;
-let instance: Instance;
-let token: string;
-const dropDb = sqliteDatabase();
-
-beforeAll(async () => {
-  idp = await startTestIssuer({ profile: 'keycloak' });
-  const config = testConfig(idp, dropDb.config, { API_PUBLIC_URL: 'https://pdp.example.com' });
-  const ctx = await createContext(config, {
-    logger: createLogger('silent'),
-    authzenEngine: () => createEngine(FIXTURE_POLICY, FIXTURE_FACTS),
-  });
-  const app = await buildApp(ctx);
-  instance = {
-    context: ctx,
-    app,
-    async close() {
-      await app.close();
-      await ctx.close();
-    },
-  };
+const pdp = useDecisionPoint({
+  engine: () => createEngine(FIXTURE_POLICY, FIXTURE_FACTS),
+  env: { API_PUBLIC_URL: 'https://pdp.example.com' },
   // A policy enforcement point's service account: the one permission, nothing else.
-  token = await idp.accessToken({
+  pep: {
     sub: 'pep-service-account',
     username: 'service-account-todo-api',
     roles: [],
     permissions: ['authz:evaluate'],
-  });
+  },
 });
-
-afterAll(async () => {
-  await instance?.close();
-  await idp?.close();
-  await dropDb.drop();
-});
-
-function post(path: string, body: unknown, headers: Record<string, string> = {}) {
-  return instance.app.inject({
-    method: 'POST',
-    url: path,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
-    payload: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-}
+const post = (path: string, body: unknown, headers?: Record<string, string>) =>
+  pdp.post(path, body, headers);
 
 const EVALUATION = '/access/v1/evaluation';
 const EVALUATIONS = '/access/v1/evaluations';
@@ -164,10 +128,10 @@ describe('AuthZEN certification: Basic (access evaluation)', () => {
   });
 
   it('C-2.4.5 an empty body → 400', async () => {
-    const res = await instance.app.inject({
+    const res = await pdp.app.inject({
       method: 'POST',
       url: EVALUATION,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${pdp.token}`, 'content-type': 'application/json' },
     });
     expect(res.statusCode).toBe(400);
   });
@@ -499,7 +463,7 @@ describe('AuthZEN certification: Search', () => {
 
 describe('AuthZEN certification: Discovery', () => {
   it('C-6 publishes the metadata under the public base URL', async () => {
-    const res = await instance.app.inject({ url: '/.well-known/authzen-configuration' });
+    const res = await pdp.app.inject({ url: '/.well-known/authzen-configuration' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.json()).toEqual({
@@ -515,12 +479,12 @@ describe('AuthZEN certification: Discovery', () => {
 
 describe('AuthZEN endpoints: access', () => {
   it('refuses a caller without authz:evaluate with 403 insufficient_scope', async () => {
-    const alicesToken = await idp.accessToken({
+    const alicesToken = await pdp.idp.accessToken({
       sub: 'someone',
       permissions: ['todos:read'],
       roles: [],
     });
-    const res = await instance.app.inject({
+    const res = await pdp.app.inject({
       method: 'POST',
       url: EVALUATION,
       headers: { authorization: `Bearer ${alicesToken}`, 'content-type': 'application/json' },
@@ -531,7 +495,7 @@ describe('AuthZEN endpoints: access', () => {
   });
 
   it('refuses a request without a token with 401', async () => {
-    const res = await instance.app.inject({
+    const res = await pdp.app.inject({
       method: 'POST',
       url: EVALUATION,
       headers: { 'content-type': 'application/json' },

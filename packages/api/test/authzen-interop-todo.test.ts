@@ -1,12 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
+import { describe, expect, it } from 'vitest';
 import { createEngine, type Facts, type Policy, type Rule } from '../src/authzen/engine.js';
-import { createContext } from '../src/context.js';
-import { createLogger } from '../src/http/logger.js';
-import { sqliteDatabase } from './support/databases.js';
-import { type Instance, testConfig } from './support/harness.js';
+import { useDecisionPoint } from './support/decision-point.js';
 
 /**
  * The OpenID AuthZEN interop "Todo" scenario (openid/authzen, `interop/authzen-todo-backend`):
@@ -96,42 +91,13 @@ const decisions = JSON.parse(
   ),
 ) as Decisions;
 
-let idp: TestIssuer;
-let instance: Instance;
-let token: string;
-const dropDb = sqliteDatabase();
-
-beforeAll(async () => {
-  idp = await startTestIssuer({ profile: 'keycloak' });
-  const ctx = await createContext(testConfig(idp, dropDb.config), {
-    logger: createLogger('silent'),
-    authzenEngine: () => createEngine(POLICY, FACTS),
-  });
-  const app = await buildApp(ctx);
-  instance = {
-    context: ctx,
-    app,
-    async close() {
-      await app.close();
-      await ctx.close();
-    },
-  };
-  token = await idp.accessToken({ sub: 'interop-pep', roles: [], permissions: ['authz:evaluate'] });
-});
-
-afterAll(async () => {
-  await instance?.close();
-  await idp?.close();
-  await dropDb.drop();
+const pdp = useDecisionPoint({
+  engine: () => createEngine(POLICY, FACTS),
+  pep: { sub: 'interop-pep', roles: [], permissions: ['authz:evaluate'] },
 });
 
 const post = (endpoint: 'evaluation' | 'evaluations', body: object) =>
-  instance.app.inject({
-    method: 'POST',
-    url: `/access/v1/${endpoint}`,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    payload: JSON.stringify(body),
-  });
+  pdp.post(`/access/v1/${endpoint}`, body);
 
 describe('AuthZEN interop Todo scenario: the harness’s decision file', () => {
   it('holds the cases the scenario publishes', () => {

@@ -51,19 +51,9 @@ describe.each(drivers)('external decision point on $driver', ({ skip, create }) 
     pdp = await startInstance(testConfig(idp, database.config));
     pdpUrl = await listen(pdp.app);
     // A decision point whose policy permits nothing of the app's vocabulary.
-    const ctx = await createContext(testConfig(idp, database.config), {
-      logger: createLogger('silent'),
+    denyAll = await startInstance(testConfig(idp, database.config), {
       authzenEngine: () => createEngine(FIXTURE_POLICY, FIXTURE_FACTS),
     });
-    const app = await buildApp(ctx);
-    denyAll = {
-      context: ctx,
-      app,
-      async close() {
-        await app.close();
-        await ctx.close();
-      },
-    };
     api = await apiAsking(pdpUrl);
     silent = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
@@ -207,6 +197,33 @@ describe.each(drivers)('external decision point on $driver', ({ skip, create }) 
       }
     },
     20_000,
+  );
+
+  it.skipIf(skip)(
+    'answers the actions of many lists from a decision point with the default body limit',
+    async () => {
+      // 60 lists × 5 actions: one request of 300 evaluations would be ~27 KB, over the 16 KiB
+      // BODY_LIMIT_BYTES a todo-sso decision point (and many others) accepts by default.
+      const { db } = pdp.context;
+      const lists = listRepository(db);
+      const now = new Date();
+      const owner = { issuer: idp.issuer, subject: alice.sub };
+      for (let i = 0; i < 60; i++) {
+        const id = (await lists.create(owner, `Shared ${i}`, now, db.kysely)).id;
+        await lists.setMember(
+          id,
+          { issuer: idp.issuer, subject: bob.sub },
+          'viewer',
+          now,
+          db.kysely,
+        );
+      }
+      const shown = await as(api, 'bob', 'GET', '/lists/');
+      expect(shown.statusCode).toBe(200);
+      const many = shown.json().filter((l: { name: string }) => l.name.startsWith('Shared '));
+      expect(many).toHaveLength(60);
+      for (const l of many) expect(l.actions).toEqual(['can_read']);
+    },
   );
 
   it.skipIf(skip)(

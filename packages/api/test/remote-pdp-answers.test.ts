@@ -99,6 +99,23 @@ describe('the external decision point client over HTTP', () => {
     });
   });
 
+  it('asks a long batch in requests of at most 50, each answer matched by position (§7.2)', async () => {
+    pdp.on((_req, res, body) => {
+      const asked = JSON.parse(body) as { evaluations: { resource: { id: string } }[] };
+      json(res, {
+        evaluations: asked.evaluations.map((e) => ({ decision: Number(e.resource.id) % 3 === 0 })),
+      });
+    });
+    const items = Array.from({ length: 120 }, (_, i) => ({
+      type: 'list' as const,
+      id: String(i),
+      action: 'can_read' as const,
+    }));
+    const decided = await client().decideAll(question(), items);
+    expect(decided).toEqual(items.map((_, i) => i % 3 === 0));
+    expect(pdp.seen.map((r) => JSON.parse(r.body).evaluations.length)).toEqual([50, 50, 20]);
+  });
+
   it('ignores members it does not know, in the answer and in each decision (§10.1.1)', async () => {
     pdp.on((_req, res) =>
       json(res, {

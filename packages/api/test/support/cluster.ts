@@ -23,7 +23,7 @@ export async function listeningNode(
   env: Record<string, string> = {},
   clock?: { now: () => Date },
 ): Promise<Node> {
-  const instance = await startInstance(testConfig(idp, database.config, env), clock);
+  const instance = await startInstance(testConfig(idp, database.config, env), clock && { clock });
   const url = await instance.app.listen({ host: '127.0.0.1', port: 0 });
   return { instance, url };
 }

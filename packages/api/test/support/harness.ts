@@ -12,7 +12,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { buildApp } from '../../src/app.js';
 import type { ApiConfig, DatabaseConfig } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load.js';
-import { type AppContext, createContext } from '../../src/context.js';
+import { type AppContext, type ContextOverrides, createContext } from '../../src/context.js';
 import { createLogger } from '../../src/http/logger.js';
 import { type Driver, useTestDatabase } from './databases.js';
 import { suiteFixture } from './fixture.js';
@@ -54,14 +54,15 @@ export interface Instance {
   close(): Promise<void>;
 }
 
+/**
+ * Starts one API instance on `config`, logging nothing unless `overrides` gives a logger (and
+ * with its clock, fetch or AuthZEN engine, if given).
+ */
 export async function startInstance(
   config: ApiConfig,
-  clock?: { now: () => Date },
+  overrides: ContextOverrides = {},
 ): Promise<Instance> {
-  const context = await createContext(config, {
-    logger: createLogger('silent'),
-    ...(clock && { clock }),
-  });
+  const context = await createContext(config, { logger: createLogger('silent'), ...overrides });
   const app = await buildApp(context);
   return {
     context,
@@ -91,7 +92,9 @@ export async function startHarness(
   const idp = await startTestIssuer({ profile: 'keycloak' });
   const config = testConfig(idp, database, env);
   let offsetMs = 0;
-  const instance = await startInstance(config, { now: () => new Date(Date.now() + offsetMs) });
+  const instance = await startInstance(config, {
+    clock: { now: () => new Date(Date.now() + offsetMs) },
+  });
   const tokens = Object.fromEntries(
     await Promise.all(
       // admin signed in with a second factor, as admin work needs by default (STEP_UP_ACR).
