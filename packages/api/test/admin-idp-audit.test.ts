@@ -7,7 +7,7 @@ import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
-import { type Instance, startInstance, testConfig } from './support/harness.js';
+import { type Instance, injectWithToken, startInstance, testConfig } from './support/harness.js';
 import { adminTokenWithOtp } from './support/otp.js';
 
 /**
@@ -86,13 +86,7 @@ describe('admin routes for the identity provider: a change is audited once it is
     method: 'GET' | 'PUT' | 'POST' | 'PATCH',
     url: string,
     payload?: object,
-  ) =>
-    instance.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${adminToken}` },
-      ...(payload && { payload }),
-    });
+  ) => injectWithToken(instance, adminToken, method, url, payload);
 
   const auditOf = (action: string) =>
     direct.context.db.kysely

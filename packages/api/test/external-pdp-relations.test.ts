@@ -3,7 +3,13 @@ import { alice, bob } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRepository } from '../src/lists/repository.js';
 import { drivers, useTestDatabase } from './support/databases.js';
-import { type Instance, startInstance, testConfig, useIssuer } from './support/harness.js';
+import {
+  type Instance,
+  injectWithToken,
+  startInstance,
+  testConfig,
+  useIssuer,
+} from './support/harness.js';
 
 const BASE = 'https://todo.example.com';
 
@@ -61,13 +67,7 @@ describe.each(drivers)(
       method: 'GET' | 'POST' | 'PUT' | 'DELETE',
       url: string,
       payload?: object,
-    ) =>
-      instance.app.inject({
-        method,
-        url,
-        headers: { authorization: `Bearer ${tokens[user]}` },
-        ...(payload && { payload }),
-      });
+    ) => injectWithToken(instance, tokens[user], method, url, payload);
     /** bob's agent calls `create_todo` at `instance`'s `/mcp`: the tool's refusal code, or none. */
     const addTodoByAgent = async (instance: Instance) => {
       const token = await idp.accessToken(bob, { claims: { aud: `${BASE}/mcp`, azp: 'agent' } });

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DecisionPointUnavailableError, remotePdp } from '../src/authz/remote-pdp.js';
+import { listQuestion } from './support/remote-pdp.js';
 
 /**
  * The external decision point client against real HTTP servers on 127.0.0.1 answering as an
@@ -48,15 +49,7 @@ async function serve() {
 
 const TOKEN = 'pdp-secret-token-value';
 
-const question = (id = '6f1c1b1e-7d4f-4a57-9d7e-2b1a3c4d5e6f') => ({
-  issuer: 'https://idp.test',
-  subject: 'bob',
-  permissions: ['todos:read'],
-  roles: [],
-  type: 'list' as const,
-  id,
-  action: 'can_update' as const,
-});
+const question = (id = '6f1c1b1e-7d4f-4a57-9d7e-2b1a3c4d5e6f') => listQuestion(id, 'can_update');
 
 const json = (res: ServerResponse, value: unknown, status = 200) => {
   res.writeHead(status, { 'content-type': 'application/json' });

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DecisionPointUnavailableError, remotePdp } from '../src/authz/remote-pdp.js';
+import { listQuestion } from './support/remote-pdp.js';
 
-const question = (id: string) => ({
-  issuer: 'https://idp.test',
-  subject: 'bob',
-  permissions: ['todos:read'],
-  roles: [],
-  type: 'list' as const,
-  id,
-  action: 'can_read' as const,
-});
+const question = (id: string) => listQuestion(id, 'can_read');
 
 /** A decision point answering `decisions` and counting the questions it was asked. */
 function fakePdp(decisions: unknown, status = 200) {

@@ -74,6 +74,22 @@ export async function startInstance(
   };
 }
 
+/** `app.inject` at `instance` with `token` as the bearer token, and a JSON `payload` if given. */
+export function injectWithToken(
+  instance: Instance,
+  token: string | undefined,
+  method: InjectOptions['method'],
+  url: string,
+  payload?: object,
+): Promise<LightMyRequestResponse> {
+  return instance.app.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${token}` },
+    ...(payload && { payload }),
+  });
+}
+
 /** Test issuer plus one instance, with a token per demo user. */
 export interface Harness extends Instance {
   readonly idp: TestIssuer;
