@@ -14,7 +14,10 @@ import { afterAll, beforeAll } from 'vitest';
 /** The built `todo` executable. */
 export const todoBin = fileURLToPath(new URL('../../bin/todo.js', import.meta.url));
 
-/** The keyring binding `todo` uses, for a script to put a session in the keyring as `todo` would. */
+/**
+ * The keyring binding `todo` uses, for a script to put a session in the keyring as `todo`
+ * would.
+ */
 export const keyringBinding = createRequire(import.meta.url).resolve('@napi-rs/keyring');
 
 /** Whether every one of `commands` is on PATH. */
@@ -29,7 +32,10 @@ export function haveCommands(...commands: string[]): boolean {
   });
 }
 
-/** A script's first line: GNOME Keyring's secrets component started, unlocked with a throw-away password. */
+/**
+ * A script's first line: GNOME Keyring's secrets component started, unlocked with a throw-away
+ * password.
+ */
 export const UNLOCK_KEYRING =
   'printf test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1';
 
@@ -68,7 +74,10 @@ export function runProcess(
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err })));
 }
 
-/** Runs `script` with `shell` inside a D-Bus session of its own, so one keyring lives for all of it. */
+/**
+ * Runs `script` with `shell` inside a D-Bus session of its own, so one keyring lives for all of
+ * it.
+ */
 export function inDbusSession(
   script: string,
   env: Record<string, string>,
