@@ -55,7 +55,30 @@ export interface IdpOptions {
   ssoSessionMaxLifespan?: number;
   /** Show the current OTP code on the OTP page, labelled development only; default true. */
   devOtpHint?: boolean;
+  /** Overrides {@link REQUEST_TIMEOUT_MS}, e.g. to test a slow client. */
+  requestTimeoutMs?: number;
   logger?: IdpLogger;
+}
+
+/**
+ * How long a request has to arrive whole, header section and body: a slower one (a form
+ * trickled a byte at a time) is answered 408 (RFC 9110 §15.5.9) and its connection closed.
+ * Node's own default was 300 s, enough for a few hundred slow connections to hold the IdP.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** A connection serving a request with nothing moving either way this long is destroyed. */
+const CONNECTION_TIMEOUT_MS = 60_000;
+
+/** The HTTP server with its time bounds; checked every second, not Node's 30 s. */
+function boundedServer(requestTimeoutMs: number): Server {
+  const server = createServer({
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: requestTimeoutMs,
+    connectionsCheckingInterval: 1000,
+  });
+  server.setTimeout(Math.max(CONNECTION_TIMEOUT_MS, requestTimeoutMs));
+  return server;
 }
 
 /** A running development identity provider. */
@@ -170,7 +193,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   const otp = new OtpVerifier(realm.otpPolicy);
   const guard = new BruteForceGuard(realm);
   const host = options.host ?? 'localhost';
-  const server = createServer();
+  const server = boundedServer(options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
   const port = await listen(server, options.port ?? profile.defaultPort, host);
   const url = (options.publicUrl ?? `http://${urlHost(host)}:${port}`).replace(/\/+$/, '');
   const layout = profile.layout(realm.name);
