@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { MemoryStore } from './adapter.js';
 import type { AdminContext } from './admin/context.js';
 import { ConsentStore } from './consent/store.js';
 import { IdpError } from './errors.js';
+import { boundedServer, REQUEST_TIMEOUT_MS } from './http/bounded-server.js';
 import { allowCredentialsForClientOrigins } from './http/cors.js';
 import { addDiscoveryFields } from './http/discovery.js';
 import { dispatcher } from './http/dispatch.js';
@@ -58,27 +59,6 @@ export interface IdpOptions {
   /** Overrides {@link REQUEST_TIMEOUT_MS}, e.g. to test a slow client. */
   requestTimeoutMs?: number;
   logger?: IdpLogger;
-}
-
-/**
- * How long a request has to arrive whole, header section and body: a slower one (a form
- * trickled a byte at a time) is answered 408 (RFC 9110 §15.5.9) and its connection closed.
- * Node's own default was 300 s, enough for a few hundred slow connections to hold the IdP.
- */
-export const REQUEST_TIMEOUT_MS = 30_000;
-
-/** A connection serving a request with nothing moving either way this long is destroyed. */
-const CONNECTION_TIMEOUT_MS = 60_000;
-
-/** The HTTP server with its time bounds; checked every second, not Node's 30 s. */
-function boundedServer(requestTimeoutMs: number): Server {
-  const server = createServer({
-    requestTimeout: requestTimeoutMs,
-    headersTimeout: requestTimeoutMs,
-    connectionsCheckingInterval: 1000,
-  });
-  server.setTimeout(Math.max(CONNECTION_TIMEOUT_MS, requestTimeoutMs));
-  return server;
 }
 
 /** A running development identity provider. */
