@@ -1,9 +1,8 @@
-import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { alice } from '@todo-sso/auth/testing';
-import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Answer, type Node, send, useCluster } from './support/cluster.js';
 import { drivers, useTestDatabase } from './support/databases.js';
+import { type DpopKey, dpopKey } from './support/dpop.js';
 import { useIssuer } from './support/harness.js';
 
 /**
@@ -24,30 +23,17 @@ describe.skipIf(skip)('DPoP proofs at two instances on one PostgreSQL', () => {
     TRUST_PROXY: '1',
     DPOP_NONCE_SECRET: 'a-secret-every-instance-shares-0123456789',
   });
-  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  let jwk: Record<string, unknown>;
+  let key: DpopKey;
   let token: string;
   beforeAll(async () => {
     if (skip) return;
-    jwk = (await exportJWK(pair.publicKey)) as Record<string, unknown>;
-    const jkt = await calculateJwkThumbprint(jwk);
-    token = await idp.accessToken(alice, { claims: { cnf: { jkt } } });
+    key = await dpopKey();
+    token = await idp.accessToken(alice, { claims: { cnf: { jkt: key.jkt } } });
   });
   const a = () => nodes[0] as Node;
   const b = () => nodes[1] as Node;
 
-  function proof(nonce?: string): Promise<string> {
-    return new SignJWT({
-      jti: randomUUID(),
-      htm: 'GET',
-      htu: PUBLIC_ME,
-      iat: Math.floor(Date.now() / 1000),
-      ath: createHash('sha256').update(token).digest('base64url'),
-      ...(nonce && { nonce }),
-    })
-      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk } as never)
-      .sign(pair.privateKey);
-  }
+  const proof = (nonce?: string) => key.proof({ htu: PUBLIC_ME, token, ...(nonce && { nonce }) });
 
   const me = (node: Node, dpop: string): Promise<Answer> =>
     send(node, 'GET', '/me', { headers: { ...PROXIED, authorization: `DPoP ${token}`, dpop } });

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { alice, bob, carol, type TestIssuer } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll } from 'vitest';
 import type { TestDatabase } from './databases.js';
@@ -68,6 +69,23 @@ export async function send(
   const text = await response.text();
   const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   return { status: response.status, headers: response.headers, body };
+}
+
+/**
+ * Sends `request` again every 100 ms until it is answered 200 (something it needs came back),
+ * for up to `withinMs`; the last status, 200 unless time ran out.
+ */
+export async function statusOnceBack(
+  request: () => Promise<Answer>,
+  withinMs = 10_000,
+): Promise<number> {
+  const started = performance.now();
+  let status = 0;
+  while (status !== 200 && performance.now() - started < withinMs) {
+    status = (await request()).status;
+    if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return status;
 }
 
 /** Bearer tokens of alice, bob and carol from the test issuer. */
