@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { MemoryStore } from './adapter.js';
 import type { AdminContext } from './admin/context.js';
 import { ConsentStore } from './consent/store.js';
 import { IdpError } from './errors.js';
+import { boundedServer, REQUEST_TIMEOUT_MS } from './http/bounded-server.js';
 import { allowCredentialsForClientOrigins } from './http/cors.js';
 import { addDiscoveryFields } from './http/discovery.js';
 import { dispatcher } from './http/dispatch.js';
@@ -55,6 +56,8 @@ export interface IdpOptions {
   ssoSessionMaxLifespan?: number;
   /** Show the current OTP code on the OTP page, labelled development only; default true. */
   devOtpHint?: boolean;
+  /** Overrides {@link REQUEST_TIMEOUT_MS}, e.g. to test a slow client. */
+  requestTimeoutMs?: number;
   logger?: IdpLogger;
 }
 
@@ -170,7 +173,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   const otp = new OtpVerifier(realm.otpPolicy);
   const guard = new BruteForceGuard(realm);
   const host = options.host ?? 'localhost';
-  const server = createServer();
+  const server = boundedServer(options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
   const port = await listen(server, options.port ?? profile.defaultPort, host);
   const url = (options.publicUrl ?? `http://${urlHost(host)}:${port}`).replace(/\/+$/, '');
   const layout = profile.layout(realm.name);
