@@ -1,11 +1,10 @@
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
-import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alice } from '@todo-sso/auth/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/http/logger.js';
-import { type RunningApi, startApi } from '../src/start.js';
-import { sqliteDatabase, type TestDatabase } from './support/databases.js';
-import { testConfig } from './support/harness.js';
+import { startApi } from '../src/start.js';
+import { testConfig, useRunningApi } from './support/harness.js';
 
 /** Writes `text` on a new connection and reads everything the server sends until it closes. */
 function exchange(url: string, text: string): Promise<string> {
@@ -37,19 +36,7 @@ function parse(answer: string) {
 }
 
 // One API over a real socket for every part of this file (`inject` never parses a request).
-let idp: TestIssuer;
-let database: TestDatabase;
-let api: RunningApi;
-beforeAll(async () => {
-  idp = await startTestIssuer();
-  database = sqliteDatabase();
-  api = await startApi(testConfig(idp, database.config), { logger: createLogger('silent') });
-});
-afterAll(async () => {
-  await api.close();
-  await idp.close();
-  await database.drop();
-});
+const stack = useRunningApi();
 
 /**
  * Requests Node's HTTP parser refuses before Fastify routes them (an oversized header block, a
@@ -60,7 +47,7 @@ afterAll(async () => {
 describe('requests refused while parsing', () => {
   let token: string;
   beforeAll(async () => {
-    token = await idp.accessToken(alice);
+    token = await stack.idp.accessToken(alice);
   });
 
   function expectProblem(answer: string, status: number, code: string) {
@@ -76,7 +63,7 @@ describe('requests refused while parsing', () => {
 
   it('answers a header block over the limit with 431 problem details (RFC 6585 §5)', async () => {
     const answer = await exchange(
-      api.url,
+      stack.api.url,
       `GET /me HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${token}\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`,
     );
     expectProblem(answer, 431, 'request_header_fields_too_large');
@@ -84,7 +71,7 @@ describe('requests refused while parsing', () => {
 
   it('answers a request line over the header limit with 431 problem details too', async () => {
     const answer = await exchange(
-      api.url,
+      stack.api.url,
       `GET /todos/?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: a\r\n\r\n`,
     );
     expectProblem(answer, 431, 'request_header_fields_too_large');
@@ -93,7 +80,7 @@ describe('requests refused while parsing', () => {
   it('refuses Transfer-Encoding with Content-Length and never runs what follows (RFC 9112 §6.3)', async () => {
     const smuggled = `GET /me HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${token}\r\n\r\n`;
     const answer = await exchange(
-      api.url,
+      stack.api.url,
       'POST /todos/ HTTP/1.1\r\nHost: a\r\n' +
         `Authorization: Bearer ${token}\r\nContent-Type: application/json\r\n` +
         `Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`,
@@ -104,7 +91,7 @@ describe('requests refused while parsing', () => {
   });
 
   it('answers a broken request line with 400 problem details', async () => {
-    expectProblem(await exchange(api.url, 'GET\r\n\r\n'), 400, 'invalid_request');
+    expectProblem(await exchange(stack.api.url, 'GET\r\n\r\n'), 400, 'invalid_request');
   });
 
   it('logs a refused request without the bytes it read, even at trace level', async () => {
@@ -115,9 +102,12 @@ describe('requests refused while parsing', () => {
         done();
       },
     });
-    const traced = await startApi(testConfig(idp, database.config, { LOG_LEVEL: 'trace' }), {
-      logger: createLogger('trace', destination),
-    });
+    const traced = await startApi(
+      testConfig(stack.idp, stack.database.config, { LOG_LEVEL: 'trace' }),
+      {
+        logger: createLogger('trace', destination),
+      },
+    );
     try {
       const answer = await exchange(
         traced.url,
@@ -145,7 +135,10 @@ describe('requests refused while parsing', () => {
  */
 describe('the Host field', () => {
   const get = (version: string, hostLines: string) =>
-    exchange(api.url, `GET /healthz HTTP/${version}\r\n${hostLines}Connection: close\r\n\r\n`);
+    exchange(
+      stack.api.url,
+      `GET /healthz HTTP/${version}\r\n${hostLines}Connection: close\r\n\r\n`,
+    );
 
   it('is required once, with a valid value, in an HTTP/1.1 request', async () => {
     for (const lines of [
@@ -188,17 +181,17 @@ describe('the Host field', () => {
 describe('an absolute-form request target', () => {
   it("is served for the target's host, whatever Host says", async () => {
     // A token for this API alone, by its URL (the resource identifier without API_PUBLIC_URL).
-    const token = await idp.accessToken(alice, { claims: { aud: api.url } });
+    const token = await stack.idp.accessToken(alice, { claims: { aud: stack.api.url } });
     const me = async (target: string, host: string) =>
       parse(
         await exchange(
-          api.url,
+          stack.api.url,
           `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
         ),
       );
-    const own = new URL(api.url).host;
-    expect((await me(`${api.url}/me`, 'other.example')).status).toBe(200);
-    expect((await me(`${api.url}/me?x=1`, 'other.example')).status).toBe(200);
+    const own = new URL(stack.api.url).host;
+    expect((await me(`${stack.api.url}/me`, 'other.example')).status).toBe(200);
+    expect((await me(`${stack.api.url}/me?x=1`, 'other.example')).status).toBe(200);
     const elsewhere = await me('http://other.example/me', own);
     expect(elsewhere.status).toBe(401);
     expect(JSON.parse(elsewhere.body)).toMatchObject({ code: 'audience_mismatch' });

@@ -1,10 +1,7 @@
 import { connect, type Socket } from 'node:net';
-import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/http/logger.js';
-import { type RunningApi, startApi } from '../src/start.js';
-import { sqliteDatabase, type TestDatabase } from './support/databases.js';
-import { testConfig } from './support/harness.js';
+import { alice } from '@todo-sso/auth/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useRunningApi } from './support/harness.js';
 
 /** What a connection received, and after how long the server closed it (ms). */
 interface Ending {
@@ -73,26 +70,10 @@ function answerOf(received: string): { status: number; code: unknown } {
 }
 
 // One API over a real socket with one-second timeouts (`inject` has no socket to time out).
-let idp: TestIssuer;
-let database: TestDatabase;
-let api: RunningApi;
+const stack = useRunningApi({ REQUEST_TIMEOUT_SECONDS: '1', CONNECTION_TIMEOUT_SECONDS: '1' });
 let token: string;
 beforeAll(async () => {
-  idp = await startTestIssuer();
-  database = sqliteDatabase();
-  api = await startApi(
-    testConfig(idp, database.config, {
-      REQUEST_TIMEOUT_SECONDS: '1',
-      CONNECTION_TIMEOUT_SECONDS: '1',
-    }),
-    { logger: createLogger('silent') },
-  );
-  token = await idp.accessToken(alice);
-});
-afterAll(async () => {
-  await api.close();
-  await idp.close();
-  await database.drop();
+  token = await stack.idp.accessToken(alice);
 });
 
 /**
@@ -104,7 +85,7 @@ afterAll(async () => {
  */
 describe('slow clients', () => {
   it('answers a body trickled a byte at a time with 408 and closes its connection', async () => {
-    const ending = await slowClient(api.url, {
+    const ending = await slowClient(stack.api.url, {
       first:
         `POST /todos/ HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${token}\r\n` +
         'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{',
@@ -115,7 +96,7 @@ describe('slow clients', () => {
   });
 
   it('answers a header section sent a field at a time (slowloris) with 408', async () => {
-    const ending = await slowClient(api.url, {
+    const ending = await slowClient(stack.api.url, {
       first: 'GET /healthz HTTP/1.1\r\nHost: a\r\n',
       drip: 'X-Slow: 1\r\n',
     });
@@ -124,7 +105,7 @@ describe('slow clients', () => {
   });
 
   it('closes a connection that never sends a request', async () => {
-    const ending = await slowClient(api.url, { first: '' });
+    const ending = await slowClient(stack.api.url, { first: '' });
     expect(ending.closedAfterMs).toBeLessThan(5000);
   });
 
@@ -134,8 +115,8 @@ describe('slow clients', () => {
     // timeout the server drops the connection; what the client reads once it reads again is
     // what the buffers held, not the rest of the responses, and the connection ends. The client
     // waits five timeouts before reading, so a loaded machine still stalls the writes first.
-    const size = (await (await fetch(`${api.url}/openapi.json`)).arrayBuffer()).byteLength;
-    const ending = await slowClient(api.url, {
+    const size = (await (await fetch(`${stack.api.url}/openapi.json`)).arrayBuffer()).byteLength;
+    const ending = await slowClient(stack.api.url, {
       first: 'GET /openapi.json HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(100),
       readAfterMs: 5000,
       giveUpMs: 20_000,
@@ -145,7 +126,7 @@ describe('slow clients', () => {
 
   it('still serves a request whose body arrives in pieces within the timeout', async () => {
     const body = JSON.stringify({ title: 'sent in two pieces' });
-    const { hostname, port } = new URL(api.url);
+    const { hostname, port } = new URL(stack.api.url);
     const received = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(port), hostname);
       let text = '';

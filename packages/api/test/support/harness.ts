@@ -14,7 +14,8 @@ import type { ApiConfig, DatabaseConfig } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load.js';
 import { type AppContext, type ContextOverrides, createContext } from '../../src/context.js';
 import { createLogger } from '../../src/http/logger.js';
-import { type Driver, useTestDatabase } from './databases.js';
+import { type RunningApi, startApi } from '../../src/start.js';
+import { type Driver, sqliteDatabase, type TestDatabase, useTestDatabase } from './databases.js';
 import { suiteFixture } from './fixture.js';
 
 export { nobody };
@@ -159,5 +160,42 @@ export function useHarness(driver: Pick<Driver, 'skip' | 'create'>): Harness {
     driver.skip,
     () => startHarness(database.config),
     (h) => h.close(),
+  );
+}
+
+/** A test issuer, and the API on a real socket (`startApi`) on a fresh SQLite file. */
+export interface RunningStack {
+  readonly idp: TestIssuer;
+  readonly database: TestDatabase;
+  readonly api: RunningApi;
+}
+
+/**
+ * A test issuer and the API listening on 127.0.0.1 (configured with `env`, logging nothing) for
+ * the enclosing suite or file: for what `inject` cannot show (sockets, timeouts, raw requests).
+ * Closed, and the database removed, after it.
+ */
+export function useRunningApi(env: Record<string, string> = {}): RunningStack {
+  return suiteFixture(
+    false,
+    async () => {
+      const idp = await startTestIssuer();
+      const database = sqliteDatabase();
+      try {
+        const api = await startApi(testConfig(idp, database.config, env), {
+          logger: createLogger('silent'),
+        });
+        return { idp, database, api };
+      } catch (error) {
+        await idp.close();
+        await database.drop();
+        throw error;
+      }
+    },
+    async ({ idp, database, api }) => {
+      await api.close();
+      await idp.close();
+      await database.drop();
+    },
   );
 }
