@@ -1,10 +1,11 @@
 import { alice } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Answer, listeningNode, type Node, send, statusOnceBack } from './support/cluster.js';
+import type { Answer, Node } from './support/cluster.js';
+import { closeRelayedPair, relayedPair, send, statusOnceBack } from './support/cluster.js';
 import { drivers, useTestDatabase } from './support/databases.js';
 import { type DpopKey, dpopKey } from './support/dpop.js';
 import { useIssuer } from './support/harness.js';
-import { startTcpCut, type TcpCut } from './support/tcp-cut.js';
+import type { TcpCut } from './support/tcp-cut.js';
 
 /**
  * The shared store of used DPoP proofs (RFC 9449 §11.1) while one instance cannot reach
@@ -30,21 +31,12 @@ describe.skipIf(skip)('DPoP proofs while one instance cannot reach PostgreSQL', 
 
   beforeAll(async () => {
     if (skip) return;
-    const url = (database.config as { url: string }).url;
-    relay = await startTcpCut(url);
-    a = await listeningNode(
-      idp,
-      { config: { kind: 'postgres', url: relay.url }, drop: async () => {} },
-      ENV,
-    );
-    b = await listeningNode(idp, database, ENV);
+    ({ relay, a, b } = await relayedPair(idp, database, ENV));
     key = await dpopKey();
     token = await idp.accessToken(alice, { claims: { cnf: { jkt: key.jkt } } });
   });
   afterAll(async () => {
-    relay?.restore();
-    await Promise.all([a, b].map((node) => node?.instance.close()));
-    await relay?.close();
+    await closeRelayedPair({ relay, a, b });
   });
 
   const proof = (nonce: string) => key.proof({ htu: PUBLIC_ME, token, nonce });

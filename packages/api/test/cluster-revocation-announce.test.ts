@@ -3,10 +3,11 @@ import { alice } from '@todo-sso/auth/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL } from '../src/revocation/bus.js';
-import { listeningNode, type Node, send } from './support/cluster.js';
-import { drivers, type TestDatabase, useTestDatabase } from './support/databases.js';
+import type { Node } from './support/cluster.js';
+import { closeRelayedPair, relayedPair, send } from './support/cluster.js';
+import { drivers, useTestDatabase } from './support/databases.js';
 import { useIssuer } from './support/harness.js';
-import { startTcpCut, type TcpCut } from './support/tcp-cut.js';
+import type { TcpCut } from './support/tcp-cut.js';
 
 /**
  * A revocation's announcement (`NOTIFY`) and its rows commit together, on PostgreSQL: instance A
@@ -27,15 +28,8 @@ describe.skipIf(skip)('a revocation is announced by the transaction that stores 
 
   beforeAll(async () => {
     if (skip) return;
-    const url = (database.config as { url: string }).url;
-    relay = await startTcpCut(url);
-    const relayed: TestDatabase = {
-      config: { kind: 'postgres', url: relay.url },
-      drop: async () => {},
-    };
-    a = await listeningNode(idp, relayed);
-    b = await listeningNode(idp, database);
-    listener = new pg.Client({ connectionString: url });
+    ({ relay, a, b } = await relayedPair(idp, database));
+    listener = new pg.Client({ connectionString: (database.config as { url: string }).url });
     await listener.connect();
     listener.on('notification', (message) => {
       if (message.channel === CHANNEL && message.payload) heard.push(message.payload);
@@ -45,8 +39,7 @@ describe.skipIf(skip)('a revocation is announced by the transaction that stores 
   afterAll(async () => {
     relay?.restore();
     await listener?.end();
-    await Promise.all([a, b].map((node) => node?.instance.close()));
-    await relay?.close();
+    await closeRelayedPair({ relay, a, b });
   });
 
   const logout = (node: Node, token: string) =>

@@ -4,10 +4,11 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL } from '../src/revocation/bus.js';
 import { STALE_AFTER_MS } from '../src/revocation/freshness.js';
-import { type Answer, listeningNode, type Node, send, statusOnceBack } from './support/cluster.js';
+import type { Answer, Node } from './support/cluster.js';
+import { closeRelayedPair, relayedPair, send, statusOnceBack } from './support/cluster.js';
 import { drivers, useTestDatabase } from './support/databases.js';
 import { useIssuer } from './support/harness.js';
-import { startTcpCut, type TcpCut } from './support/tcp-cut.js';
+import type { TcpCut } from './support/tcp-cut.js';
 
 /**
  * The revocation feed (`LISTEN`) of one instance failing while another instance revokes, on
@@ -29,24 +30,19 @@ describe.skipIf(skip)('an instance whose revocation feed fails', () => {
 
   beforeAll(async () => {
     if (skip) return;
-    const url = (database.config as { url: string }).url;
-    relay = await startTcpCut(url);
-    const throughRelay = new URL(relay.url);
-    throughRelay.searchParams.set('application_name', 'instance-a');
-    a = await listeningNode(idp, {
-      config: { kind: 'postgres', url: throughRelay.toString() },
-      drop: async () => {},
-    });
-    b = await listeningNode(idp, database);
-    admin = new pg.Client({ connectionString: url });
+    ({ relay, a, b } = await relayedPair(idp, database, {}, (url) => {
+      const throughRelay = new URL(url);
+      throughRelay.searchParams.set('application_name', 'instance-a');
+      return throughRelay.toString();
+    }));
+    admin = new pg.Client({ connectionString: (database.config as { url: string }).url });
     await admin.connect();
   });
   afterEach(() => relay?.thaw());
   afterAll(async () => {
     relay?.thaw();
     await admin?.end();
-    await Promise.all([a, b].map((node) => node?.instance.close()));
-    await relay?.close();
+    await closeRelayedPair({ relay, a, b });
   });
 
   /** A session's token both instances have verified (and cached), and its logout at B. */

@@ -4,10 +4,11 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SILENT_AFTER_MS, STATEMENT_TIMEOUT_MS } from '../src/db/deadlines.js';
 import { DATABASE_PROBE_MS } from '../src/routes/health.js';
-import { type Answer, listeningNode, type Node, send, statusOnceBack } from './support/cluster.js';
+import type { Answer, Node } from './support/cluster.js';
+import { closeRelayedPair, relayedPair, send, statusOnceBack } from './support/cluster.js';
 import { drivers, useTestDatabase } from './support/databases.js';
 import { useIssuer } from './support/harness.js';
-import { startTcpCut, type TcpCut } from './support/tcp-cut.js';
+import type { TcpCut } from './support/tcp-cut.js';
 
 /**
  * A request whose statement the database does not answer: stuck behind another session's lock,
@@ -52,14 +53,8 @@ describe.skipIf(skip)('statements the database does not answer', () => {
 
   beforeAll(async () => {
     if (skip) return;
-    const url = (database.config as { url: string }).url;
-    relay = await startTcpCut(url);
-    direct = await listeningNode(idp, database);
-    relayed = await listeningNode(idp, {
-      config: { kind: 'postgres', url: relay.url },
-      drop: async () => {},
-    });
-    admin = new pg.Client({ connectionString: url });
+    ({ relay, a: relayed, b: direct } = await relayedPair(idp, database));
+    admin = new pg.Client({ connectionString: (database.config as { url: string }).url });
     await admin.connect();
     token = await idp.accessToken(alice);
   });
@@ -70,8 +65,7 @@ describe.skipIf(skip)('statements the database does not answer', () => {
   afterAll(async () => {
     relay?.thaw();
     await admin?.end();
-    await Promise.all([direct, relayed].map((node) => node?.instance.close()));
-    await relay?.close();
+    await closeRelayedPair({ relay, a: relayed, b: direct });
   });
 
   it('a statement stuck behind a lock: cancelled by the server, 503 with Retry-After, then served again', async () => {

@@ -3,6 +3,7 @@ import { alice, bob, carol, type TestIssuer } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll } from 'vitest';
 import type { TestDatabase } from './databases.js';
 import { type Instance, startInstance, testConfig } from './harness.js';
+import { startTcpCut, type TcpCut } from './tcp-cut.js';
 
 /** An API instance listening on a real socket, and its base URL. */
 export interface Node {
@@ -27,6 +28,47 @@ export async function listeningNode(
   const instance = await startInstance(testConfig(idp, database.config, env), clock && { clock });
   const url = await instance.app.listen({ host: '127.0.0.1', port: 0 });
   return { instance, url };
+}
+
+/** Two instances on one PostgreSQL database: A through a relay that can fail, B directly. */
+export interface RelayedPair {
+  readonly relay: TcpCut;
+  readonly a: Node;
+  readonly b: Node;
+}
+
+/**
+ * Starts instance A on PostgreSQL `database` through a relay (`startTcpCut`) that can cut,
+ * lose or freeze its connections, and instance B on it directly, both with `env`; A's database
+ * URL goes through `relayedUrl` first (to name A's sessions, say).
+ */
+export async function relayedPair(
+  idp: Pick<TestIssuer, 'issuer'>,
+  database: TestDatabase,
+  env: Record<string, string> = {},
+  relayedUrl: (url: string) => string = (url) => url,
+): Promise<RelayedPair> {
+  const relay = await startTcpCut((database.config as { url: string }).url);
+  let a: Node | undefined;
+  try {
+    a = await listeningNode(
+      idp,
+      { config: { kind: 'postgres', url: relayedUrl(relay.url) }, drop: async () => {} },
+      env,
+    );
+    return { relay, a, b: await listeningNode(idp, database, env) };
+  } catch (error) {
+    await closeRelayedPair({ relay, a });
+    throw error;
+  }
+}
+
+/** Closes what `relayedPair` started, any part of it: faults undone, instances, then the relay. */
+export async function closeRelayedPair(pair: Partial<RelayedPair>): Promise<void> {
+  pair.relay?.thaw();
+  pair.relay?.restore();
+  await Promise.all([pair.a, pair.b].map((node) => node?.instance.close()));
+  await pair.relay?.close();
 }
 
 /**
