@@ -14,7 +14,10 @@ describe('the back-channel logout receiver and the per-address limit', () => {
   let h: Harness;
   beforeAll(async () => {
     database = sqliteDatabase();
-    h = await startHarness(database.config, { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '3' });
+    h = await startHarness(database.config, {
+      RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '3',
+      API_PUBLIC_URL: 'https://todo.example.com',
+    });
   });
   afterAll(async () => {
     await h?.close();
