@@ -99,6 +99,10 @@ export async function startTcpCut(url: string): Promise<TcpCut> {
           client.write(chunk);
           if (!triggered) return;
           triggered = false;
+          // Only the first answer to a triggering message starts the loss: another connection
+          // that sent one meanwhile may be answered late (a slow start-up under load), after
+          // `restore()`, and must not start it again.
+          if (relay.trigger === undefined) return;
           relay.trigger = undefined;
           relay.lost = true;
         });
