@@ -10,6 +10,7 @@ import {
   testConfig,
   useIssuer,
 } from './support/harness.js';
+import { callTool } from './support/mcp.js';
 
 const BASE = 'https://todo.example.com';
 
@@ -71,24 +72,11 @@ describe.each(drivers)(
     /** bob's agent calls `create_todo` at `instance`'s `/mcp`: the tool's refusal code, or none. */
     const addTodoByAgent = async (instance: Instance) => {
       const token = await idp.accessToken(bob, { claims: { aud: `${BASE}/mcp`, azp: 'agent' } });
-      const res = await instance.app.inject({
-        method: 'POST',
-        url: '/mcp',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        payload: {
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'tools/call',
-          params: { name: 'create_todo', arguments: { title: 'Print badges', listId: list } },
-        },
+      const { isError, body } = await callTool(instance.app, token, 'create_todo', {
+        title: 'Print badges',
+        listId: list,
       });
-      expect(res.statusCode, res.body).toBe(200);
-      const result = res.json().result as { isError?: boolean; content: { text: string }[] };
-      return result.isError ? JSON.parse(result.content[0]?.text ?? '{}').code : 'created';
+      return isError ? body.code : 'created';
     };
     const addTodo = (instance: Instance) =>
       call(instance, 'bob', 'POST', '/todos/', { title: 'Book the venue', listId: list });

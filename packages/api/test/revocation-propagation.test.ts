@@ -1,8 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { alice } from '@todo-sso/auth/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { drivers, useTestDatabase } from './support/databases.js';
-import { type Instance, startInstance, testConfig, useIssuer } from './support/harness.js';
+import {
+  type Instance,
+  startInstance,
+  testConfig,
+  useInstances,
+  useIssuer,
+} from './support/harness.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
@@ -11,16 +17,8 @@ describe.each(drivers)(
   ({ driver, skip, create }) => {
     const database = useTestDatabase({ skip, create });
     const idp = useIssuer(skip, { profile: 'keycloak' });
-    let instances: Instance[] = [];
-    beforeAll(async () => {
-      if (skip) return;
-      const config = testConfig(idp, database.config);
-      // Three API instances, each with its own pool, revocation set and listener.
-      instances = await Promise.all([1, 2, 3].map(() => startInstance(config)));
-    });
-    afterAll(async () => {
-      await Promise.all(instances.map((i) => i.close()));
-    });
+    // Three API instances, each with its own pool, revocation set and listener.
+    const instances = useInstances(skip, idp, database, 3);
 
     const me = (instance: Instance, token: string) =>
       instance.app.inject({

@@ -2,13 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  haveCommands,
-  inDbusSession,
-  tempHome,
-  todoBin,
-  UNLOCK_KEYRING,
-} from './support/keyring.js';
+import { haveCommands, inUnlockedKeyring, tempHome } from './support/keyring.js';
 import { writeSession } from './support/run.js';
 import { passwordGrant, type Stack, startStack } from './support/stack.js';
 
@@ -23,7 +17,6 @@ import { passwordGrant, type Stack, startStack } from './support/stack.js';
 const available = haveCommands('dbus-run-session', 'gnome-keyring-daemon');
 
 const SCRIPT = `
-${UNLOCK_KEYRING}
 todo() { node "$TODO_BIN" "$@"; }
 todo whoami && echo "@@whoami"
 todo logout
@@ -52,13 +45,10 @@ describe.skipIf(!available)('a session in the token file while the keyring answe
       expiresAt: Date.now() + 300_000,
     };
     writeSession(configDir, session);
-    const { out, err } = await inDbusSession(SCRIPT, {
-      HOME: home(),
-      XDG_DATA_HOME: join(home(), 'data'),
-      TODO_BIN: todoBin,
-      TODO_CONFIG_DIR: configDir,
-      TODO_ISSUER: stack.issuer,
-      TODO_API_URL: stack.apiUrl,
+    const { out, err } = await inUnlockedKeyring(SCRIPT, {
+      home: home(),
+      configDir,
+      env: { TODO_ISSUER: stack.issuer, TODO_API_URL: stack.apiUrl },
     });
     expect(out, err).toMatch(/^username +bob$/m);
     expect(out).toContain('@@whoami');

@@ -4,13 +4,11 @@ import { describe, expect, it } from 'vitest';
 import type { StoredSession } from '../src/store/types.js';
 import {
   haveCommands,
-  inDbusSession,
-  keyringBinding,
+  inUnlockedKeyring,
   PUT_SESSION_IN_KEYRING,
   runProcess,
   tempHome,
   todoBin,
-  UNLOCK_KEYRING,
 } from './support/keyring.js';
 import { writeSession } from './support/run.js';
 
@@ -34,7 +32,6 @@ const session: StoredSession = {
 
 /** The session goes into the unlocked keyring, then its collection is locked. */
 const LOCKED_SCRIPT = `
-${UNLOCK_KEYRING}
 ${PUT_SESSION_IN_KEYRING}
 dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
 node "$TODO_BIN" token; echo "@@exit $?"
@@ -50,14 +47,10 @@ describe.skipIf(!available)('a keyring that fails the check before the command',
     await mkdir(configDir, { mode: 0o700 });
     // The way out: the same session signed in with the token file before.
     writeSession(configDir, { ...session, accessToken: 'eyJhbGciOi.kept-in-the-file.c2ln' });
-    const { out, err } = await inDbusSession(LOCKED_SCRIPT, {
-      HOME: dir,
-      XDG_DATA_HOME: join(dir, 'data'),
-      BINDING: keyringBinding,
-      SESSION: JSON.stringify(session),
-      TODO_BIN: todoBin,
-      TODO_CONFIG_DIR: configDir,
-      TODO_ISSUER: ISSUER,
+    const { out, err } = await inUnlockedKeyring(LOCKED_SCRIPT, {
+      home: dir,
+      configDir,
+      env: { SESSION: JSON.stringify(session), TODO_ISSUER: ISSUER },
     });
     expect(out, err).toContain('@@exit 2');
     expect(err).toMatch(

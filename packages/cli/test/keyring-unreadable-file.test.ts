@@ -3,12 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   haveCommands,
-  inDbusSession,
-  keyringBinding,
+  inUnlockedKeyring,
   PUT_SESSION_IN_KEYRING,
   tempHome,
-  todoBin,
-  UNLOCK_KEYRING,
 } from './support/keyring.js';
 
 /**
@@ -26,7 +23,6 @@ const IN_KEYRING = 'http://127.0.0.1:9/realms/todo-app';
 const ELSEWHERE = 'http://127.0.0.1:9/realms/other';
 
 const SCRIPT = `
-${UNLOCK_KEYRING}
 ${PUT_SESSION_IN_KEYRING}
 todo() { node "$TODO_BIN" "$@"; echo "exit $?"; }
 step() { echo "@@$1"; echo "@@$1" >&2; }
@@ -52,15 +48,10 @@ describe.skipIf(!available)('an unreadable sessions.json beside a working keyrin
       refreshToken: 'eyJhbGciOi.refresh.c2lnbmF0dXJl',
       expiresAt: Date.now() + 3_600_000,
     };
-    const { out, err } = await inDbusSession(SCRIPT, {
-      HOME: home(),
-      XDG_DATA_HOME: join(home(), 'data'),
-      BINDING: keyringBinding,
-      SESSION: JSON.stringify(session),
-      TODO_BIN: todoBin,
-      TODO_CONFIG_DIR: configDir,
-      TODO_ISSUER: IN_KEYRING,
-      ELSEWHERE,
+    const { out, err } = await inUnlockedKeyring(SCRIPT, {
+      home: home(),
+      configDir,
+      env: { SESSION: JSON.stringify(session), TODO_ISSUER: IN_KEYRING, ELSEWHERE },
     });
     const warning = `Warning: ${file} cannot be read (it is not JSON), so a session kept in it is not used; nothing in it was changed. todo logout sets it aside.`;
     /** What each step printed, without D-Bus's own chatter on stderr. */

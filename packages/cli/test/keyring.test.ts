@@ -2,13 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveDeviceCode } from './support/browser.js';
-import {
-  haveCommands,
-  inDbusSession,
-  tempHome,
-  todoBin,
-  UNLOCK_KEYRING,
-} from './support/keyring.js';
+import { haveCommands, inUnlockedKeyring, tempHome } from './support/keyring.js';
 import { type Stack, startStack } from './support/stack.js';
 
 /**
@@ -27,7 +21,6 @@ if (!available && process.env.REQUIRE_KEYRING === '1')
 /** Everything below runs inside one D-Bus session, so the keyring lives for the whole script. */
 const SCRIPT = `
 set -e
-${UNLOCK_KEYRING}
 todo() { node "$TODO_BIN" "$@"; }
 summary() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(Object.keys(j).sort().join(","), j.issuer)})'; }
 todo login
@@ -53,26 +46,18 @@ describe.skipIf(!available)(
     it('keeps the session in the keyring, not in a file, and removes it on logout', async () => {
       const configDir = join(home(), 'config');
       let approving: Promise<string> | undefined;
-      const { code, out, err } = await inDbusSession(
-        SCRIPT,
-        {
-          HOME: home(),
-          XDG_DATA_HOME: join(home(), 'data'),
-          TODO_BIN: todoBin,
-          TODO_CONFIG_DIR: configDir,
-          TODO_ISSUER: stack.issuer,
-          TODO_API_URL: stack.apiUrl,
+      const { code, out, err } = await inUnlockedKeyring(SCRIPT, {
+        home: home(),
+        configDir,
+        env: { TODO_ISSUER: stack.issuer, TODO_API_URL: stack.apiUrl },
+        shell: 'bash',
+        // The person approves the device code the CLI shows while it polls.
+        onErr: (errSoFar) => {
+          const url = /\(or open (\S+)\)/.exec(errSoFar)?.[1];
+          if (url !== undefined && approving === undefined)
+            approving = approveDeviceCode(url, 'bob');
         },
-        {
-          shell: 'bash',
-          // The person approves the device code the CLI shows while it polls.
-          onErr: (errSoFar) => {
-            const url = /\(or open (\S+)\)/.exec(errSoFar)?.[1];
-            if (url !== undefined && approving === undefined)
-              approving = approveDeviceCode(url, 'bob');
-          },
-        },
-      );
+      });
       await approving;
       expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });
       expect(out).toContain(

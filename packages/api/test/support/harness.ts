@@ -9,6 +9,7 @@ import {
   type TestIssuerOptions,
 } from '@todo-sso/auth/testing';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { ApiConfig, DatabaseConfig } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -73,6 +74,31 @@ export async function startInstance(
       await context.close();
     },
   };
+}
+
+/**
+ * `count` API instances on `database` for the enclosing suite (none when `skip`), each with its
+ * own pool, revocation set and token cache, as behind a load balancer; closed after it. The
+ * array is filled before the suite's tests run.
+ */
+export function useInstances(
+  skip: boolean,
+  idp: Pick<TestIssuer, 'issuer'>,
+  database: { readonly config: DatabaseConfig },
+  count: number,
+): Instance[] {
+  const instances: Instance[] = [];
+  beforeAll(async () => {
+    if (skip) return;
+    const config = testConfig(idp, database.config);
+    instances.push(
+      ...(await Promise.all(Array.from({ length: count }, () => startInstance(config)))),
+    );
+  });
+  afterAll(async () => {
+    await Promise.all(instances.map((i) => i.close()));
+  });
+  return instances;
 }
 
 /** `app.inject` at `instance` with `token` as the bearer token, and a JSON `payload` if given. */

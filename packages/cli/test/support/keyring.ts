@@ -32,11 +32,8 @@ export function haveCommands(...commands: string[]): boolean {
   });
 }
 
-/**
- * A script's first line: GNOME Keyring's secrets component started, unlocked with a throw-away
- * password.
- */
-export const UNLOCK_KEYRING =
+/** GNOME Keyring's secrets component started, unlocked with a throw-away password. */
+const UNLOCK_KEYRING =
   'printf test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1';
 
 /**
@@ -75,18 +72,32 @@ export function runProcess(
 }
 
 /**
- * Runs `script` with `shell` inside a D-Bus session of its own, so one keyring lives for all of
- * it.
+ * Runs `script` with `shell` inside a D-Bus session of its own whose GNOME Keyring is started and
+ * unlocked first, so one keyring lives for all of the script. The script sees HOME (the keyring's
+ * files under `<home>/data`), $TODO_BIN, TODO_CONFIG_DIR, $BINDING (see
+ * `PUT_SESSION_IN_KEYRING`) and `env`.
  */
-export function inDbusSession(
+export function inUnlockedKeyring(
   script: string,
-  env: Record<string, string>,
-  options: { shell?: 'sh' | 'bash'; onErr?: (errSoFar: string) => void } = {},
+  options: {
+    home: string;
+    configDir: string;
+    env?: Record<string, string>;
+    shell?: 'sh' | 'bash';
+    onErr?: (errSoFar: string) => void;
+  },
 ): Promise<ProcessResult> {
   return runProcess(
     'dbus-run-session',
-    ['--', options.shell ?? 'sh', '-c', script],
-    env,
+    ['--', options.shell ?? 'sh', '-c', `${UNLOCK_KEYRING}\n${script}`],
+    {
+      HOME: options.home,
+      XDG_DATA_HOME: join(options.home, 'data'),
+      BINDING: keyringBinding,
+      TODO_BIN: todoBin,
+      TODO_CONFIG_DIR: options.configDir,
+      ...options.env,
+    },
     options.onErr,
   );
 }
