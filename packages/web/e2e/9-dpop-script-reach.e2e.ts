@@ -82,3 +82,38 @@ test('a refresh token read by script is refused without the page’s key, and th
   await page.waitForURL(`${urls.web}/signed-out`);
   expect(await exported()).toMatch(/^no (key|store)$/);
 });
+
+/**
+ * The key goes when the tab signs out, before the browser leaves for the identity provider's
+ * end-session endpoint: a provider that never sends the browser back (its page closed, an
+ * error there) must not leave the key behind in the profile.
+ */
+test('sign-out deletes the DPoP key before leaving for the identity provider', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'alice');
+  const keys = () =>
+    page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          const open = indexedDB.open('oidc');
+          open.onsuccess = () => {
+            const db = open.result;
+            if (!db.objectStoreNames.contains('dpop')) return resolve(0);
+            const count = db.transaction('dpop').objectStore('dpop').count();
+            count.onsuccess = () => resolve(count.result);
+          };
+        }),
+    );
+  expect(await keys()).toBe(1);
+  // The provider's end-session page answers, but never sends the browser back to the app.
+  await page.route(`${urls.issuer}/protocol/openid-connect/logout**`, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/html', body: '<p>Goodbye</p>' }),
+  );
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/protocol\/openid-connect\/logout/);
+  // A page of the app's origin that runs none of its code (the icon) reads the profile's store.
+  await page.goto(`${urls.web}/favicon.svg`);
+  expect(await keys()).toBe(0);
+});

@@ -7,6 +7,7 @@ import { StepUpBoundary } from './auth/StepUpBoundary.js';
 import type { BrowserSession } from './auth/session-port.js';
 import { announceSignOut } from './auth/sign-out.js';
 import { newSignOutState } from './auth/sign-out-state.js';
+import { releaseDpopKey } from './auth/unfinished-sign-in.js';
 import { SIGNED_OUT_LOCALLY_PATH } from './auth/user-manager.js';
 import { clearAllDrafts } from './drafts/use-draft.js';
 import { Header } from './layout/Header.js';
@@ -50,6 +51,7 @@ export function App({ session }: { session: BrowserSession }) {
     // §2: `id_token_hint`, the registered `post_logout_redirect_uri` (`/signed-out`, from the
     // settings) and a `state` the provider sends back, so that `/signed-out` can tell its
     // return from any other arrival (`sign-out-state.ts`).
+    await releaseDpopKey();
     await auth
       .signoutRedirect({
         id_token_hint: auth.user?.id_token,

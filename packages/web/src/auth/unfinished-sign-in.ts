@@ -15,6 +15,9 @@ function lockManager(): LockManager | undefined {
 /** This tab's last hold, settled once the lock manager has let it go. */
 let released: Promise<unknown> = Promise.resolve();
 
+/** Lets go of this tab's current hold, if any. */
+let letGo: () => void = () => undefined;
+
 /** Holds {@link KEY_IN_USE} (shared) until the returned function is called. */
 export function holdDpopKey(): () => void {
   const locks = lockManager();
@@ -24,10 +27,23 @@ export function holdDpopKey(): () => void {
     release = resolve;
   });
   const done = locks.request(KEY_IN_USE, { mode: 'shared' }, () => held).catch(() => undefined);
-  return () => {
+  const stop = () => {
     release();
     released = done;
   };
+  letGo = stop;
+  return stop;
+}
+
+/**
+ * Before this tab signs out: its session no longer holds the key, so the removal of its user
+ * (oidc-client-ts, before it leaves for the identity provider) deletes the key unless another
+ * tab's session holds it. Otherwise the key would be deleted only when the provider sends the
+ * browser back, and not at all when it does not.
+ */
+export async function releaseDpopKey(): Promise<void> {
+  letGo();
+  await released;
 }
 
 /** Runs `remove` unless a tab (this one included) holds the key for its session. */
