@@ -1,14 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { alice, bob } from '@todo-sso/auth/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { drivers, useTestDatabase } from './support/databases.js';
-import {
-  type Instance,
-  startInstance,
-  testConfig,
-  useHarness,
-  useIssuer,
-} from './support/harness.js';
+import { type Instance, useHarness, useInstances, useIssuer } from './support/harness.js';
 
 const AGENT = 'shopping-agent';
 
@@ -194,15 +188,7 @@ describe.each(drivers)(
   ({ driver, skip, create }) => {
     const database = useTestDatabase({ skip, create });
     const idp = useIssuer(skip, { profile: 'keycloak' });
-    let instances: Instance[] = [];
-    beforeAll(async () => {
-      if (skip) return;
-      const config = testConfig(idp, database.config);
-      instances = await Promise.all([1, 2].map(() => startInstance(config)));
-    });
-    afterAll(async () => {
-      await Promise.all(instances.map((i) => i.close()));
-    });
+    const instances = useInstances(skip, idp, database, 2);
     const get = (instance: Instance, token: string, url: string) =>
       instance.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
 

@@ -1,12 +1,12 @@
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { alice } from '@todo-sso/auth/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sqliteDriver, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
 import { type Harness, startHarness } from './support/harness.js';
+import { useListeningHarness } from './support/mcp.js';
 
 /**
  * RFC 8707 §2 audiences and RFC 9728 §7.3 resource identifiers, MCP authorization "Token
@@ -20,21 +20,6 @@ import { type Harness, startHarness } from './support/harness.js';
  */
 const LIST = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
 const ACCEPT = 'application/json, text/event-stream';
-
-function useListeningHarness(env: Record<string, string> = {}) {
-  const database = useTestDatabase(sqliteDriver);
-  const h: Harness = suiteFixture(
-    false,
-    () => startHarness(database.config, env),
-    (x) => x.close(),
-  );
-  const server = { port: 0 };
-  beforeAll(async () => {
-    await h.app.listen({ host: '127.0.0.1', port: 0 });
-    server.port = (h.app.server.address() as AddressInfo).port;
-  });
-  return { h, server };
-}
 
 interface Answer {
   status: number;

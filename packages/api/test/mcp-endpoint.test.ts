@@ -5,6 +5,7 @@ import { ownerRepository } from '../src/repositories/owners.js';
 import { sqliteDriver, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
 import { type Harness, startHarness } from './support/harness.js';
+import { postMcp } from './support/mcp.js';
 
 /**
  * `/mcp` through `app.inject`, JSON-RPC written by hand: the resource's own audience (RFC 8707),
@@ -276,16 +277,7 @@ describe('the MCP endpoint and the rest of the request lifecycle', () => {
 
   it('counts the request in the metrics and leaves nothing in flight', async () => {
     const token = await h.idp.accessToken(alice, { claims: { aud: MCP } });
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/mcp',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      payload: { jsonrpc: '2.0', id: 1, method: 'tools/list' },
-    });
+    const res = await postMcp(h.app, token, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['x-request-id']).toEqual(expect.any(String));
     expect(res.headers['x-content-type-options']).toBe('nosniff');

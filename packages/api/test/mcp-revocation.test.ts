@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { alice } from '@todo-sso/auth/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { drivers, useTestDatabase } from './support/databases.js';
-import { type Instance, startInstance, testConfig, useIssuer } from './support/harness.js';
+import { type Instance, useInstances, useIssuer } from './support/harness.js';
+import { postMcp } from './support/mcp.js';
 
 /** The resource `/mcp` is for an `app.inject` request (host `localhost:80`). */
 const MCP = 'http://localhost/mcp';
@@ -17,26 +18,9 @@ describe.each(drivers)(
   ({ driver, skip, create }) => {
     const database = useTestDatabase({ skip, create });
     const idp = useIssuer(skip, { profile: 'keycloak' });
-    let instances: Instance[] = [];
-    beforeAll(async () => {
-      if (skip) return;
-      const config = testConfig(idp, database.config);
-      instances = await Promise.all([1, 2].map(() => startInstance(config)));
-    });
-    afterAll(async () => {
-      await Promise.all(instances.map((i) => i.close()));
-    });
+    const instances = useInstances(skip, idp, database, 2);
     const listTools = (instance: Instance, token: string) =>
-      instance.app.inject({
-        method: 'POST',
-        url: '/mcp',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        payload: { jsonrpc: '2.0', id: 1, method: 'tools/list' },
-      });
+      postMcp(instance.app, token, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
 
     it.skipIf(skip)('refuses its MCP token at /mcp on both instances within 1 s', async () => {
       const [first, second] = instances as [Instance, Instance];

@@ -1,15 +1,12 @@
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   StreamableHTTPClientTransport,
   StreamableHTTPError,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { alice } from '@todo-sso/auth/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqliteDriver, useTestDatabase } from './support/databases.js';
-import { suiteFixture } from './support/fixture.js';
-import { type Harness, startHarness } from './support/harness.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useListeningHarness } from './support/mcp.js';
 
 /**
  * The Streamable HTTP transport's own rules at `/mcp` (MCP 2025-06-18 and 2025-11-25, Basic ›
@@ -19,25 +16,12 @@ import { type Harness, startHarness } from './support/harness.js';
 const LIST = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
 const ACCEPT = 'application/json, text/event-stream';
 
-/** An API on a real port; `env` on top of the harness's. */
-function useListeningHarness(env: Record<string, string> = {}) {
-  const database = useTestDatabase(sqliteDriver);
-  const h: Harness = suiteFixture(
-    false,
-    () => startHarness(database.config, { CORS_ORIGINS: 'https://app.example.com', ...env }),
-    (x) => x.close(),
-  );
-  const server = { base: '', port: 0 };
-  beforeAll(async () => {
-    await h.app.listen({ host: '127.0.0.1', port: 0 });
-    server.port = (h.app.server.address() as AddressInfo).port;
-    server.base = `http://127.0.0.1:${server.port}`;
-  });
-  return { h, server };
-}
+/** An API on a real port that lets the app's origin in (CORS); `env` on top of the harness's. */
+const useAppHarness = (env: Record<string, string> = {}) =>
+  useListeningHarness({ CORS_ORIGINS: 'https://app.example.com', ...env });
 
 describe('the Origin check of /mcp (DNS rebinding)', () => {
-  const { h, server } = useListeningHarness();
+  const { h, server } = useAppHarness();
   const clients: Client[] = [];
   afterAll(async () => {
     for (const c of clients) await c.close().catch(() => {});
@@ -202,7 +186,7 @@ describe('the Origin check of /mcp (DNS rebinding)', () => {
 });
 
 describe('the Origin check of /mcp behind API_PUBLIC_URL', () => {
-  const { h, server } = useListeningHarness({ API_PUBLIC_URL: 'https://todo.example.com' });
+  const { h, server } = useAppHarness({ API_PUBLIC_URL: 'https://todo.example.com' });
 
   const post = async (origin: string, host?: string) =>
     fetch(`${server.base}/mcp`, {
@@ -227,7 +211,7 @@ describe('the Origin check of /mcp behind API_PUBLIC_URL', () => {
 });
 
 describe('the Streamable HTTP rules of a stateless server at /mcp', () => {
-  const { h, server } = useListeningHarness();
+  const { h, server } = useAppHarness();
   const send = async (body: unknown, headers: Record<string, string> = {}) => {
     const token = await h.idp.accessToken(alice, {
       claims: { aud: `${server.base}/mcp`, azp: 'agent-client' },
@@ -298,7 +282,7 @@ describe('the Streamable HTTP rules of a stateless server at /mcp', () => {
 });
 
 describe('the tool errors of /mcp (MCP 2025-11-25, Server › Tools › Error Handling)', () => {
-  const { h, server } = useListeningHarness();
+  const { h, server } = useAppHarness();
   const call = async (params: unknown) => {
     const token = await h.idp.accessToken(alice, {
       claims: { aud: `${server.base}/mcp`, azp: 'agent-client' },

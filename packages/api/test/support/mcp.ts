@@ -1,6 +1,9 @@
+import type { AddressInfo } from 'node:net';
 import { alice } from '@todo-sso/auth/testing';
-import { expect } from 'vitest';
-import type { Harness, Instance } from './harness.js';
+import { beforeAll, expect } from 'vitest';
+import { sqliteDriver, useTestDatabase } from './databases.js';
+import { suiteFixture } from './fixture.js';
+import { type Harness, type Instance, startHarness } from './harness.js';
 
 let nextId = 0;
 
@@ -44,4 +47,26 @@ export async function callMcpTool(h: Harness, base: string, name: string, args: 
     claims: { aud: `${base}/mcp`, azp: 'agent-client' },
   });
   return callTool(h.app, token, name, args);
+}
+
+/**
+ * A harness on a fresh SQLite file (configured with `env`) listening on a real port of
+ * 127.0.0.1, for the enclosing suite: what `inject` cannot show (the `Host` a request really
+ * came with, the peer address, the SDK's client). `server` has the port and base URL once the
+ * suite's tests run.
+ */
+export function useListeningHarness(env: Record<string, string> = {}) {
+  const database = useTestDatabase(sqliteDriver);
+  const h: Harness = suiteFixture(
+    false,
+    () => startHarness(database.config, env),
+    (x) => x.close(),
+  );
+  const server = { base: '', port: 0 };
+  beforeAll(async () => {
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+    server.port = (h.app.server.address() as AddressInfo).port;
+    server.base = `http://127.0.0.1:${server.port}`;
+  });
+  return { h, server };
 }
