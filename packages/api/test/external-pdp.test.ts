@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { createEngine } from '../src/authzen/engine.js';
 import { createContext } from '../src/context.js';
+import type { Relation } from '../src/db/schema.js';
 import { createLogger } from '../src/http/logger.js';
 import { listRepository } from '../src/lists/repository.js';
 import { todoRepository } from '../src/todos/repository.js';
@@ -58,20 +59,11 @@ describe.each(drivers)('external decision point on $driver', ({ skip, create }) 
     silent = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     for (const user of [alice, bob, carol]) tokens[user.username] = await idp.accessToken(user);
+    list = await aliceList('Release checklist', { [bob.sub]: 'editor', [carol.sub]: 'viewer' });
     const { db } = pdp.context;
-    const lists = listRepository(db);
-    const now = new Date();
     const owner = { issuer: idp.issuer, subject: alice.sub };
-    list = (await lists.create(owner, 'Release checklist', now, db.kysely)).id;
-    await lists.setMember(list, { issuer: idp.issuer, subject: bob.sub }, 'editor', now, db.kysely);
-    await lists.setMember(
-      list,
-      { issuer: idp.issuer, subject: carol.sub },
-      'viewer',
-      now,
-      db.kysely,
-    );
-    todo = (await todoRepository(db).create(owner, { title: 'tag' }, now, db.kysely, list)).id;
+    todo = (await todoRepository(db).create(owner, { title: 'tag' }, new Date(), db.kysely, list))
+      .id;
   });
 
   afterAll(async () => {
@@ -80,6 +72,18 @@ describe.each(drivers)('external decision point on $driver', ({ skip, create }) 
     await denyAll?.close();
     await new Promise((resolve) => silent?.close(resolve));
   });
+
+  /** A list alice owns in the shared database, each subject of `members` in its relation. */
+  const aliceList = async (title: string, members: Record<string, Relation>) => {
+    const { db } = pdp.context;
+    const lists = listRepository(db);
+    const now = new Date();
+    const owner = { issuer: idp.issuer, subject: alice.sub };
+    const id = (await lists.create(owner, title, now, db.kysely)).id;
+    for (const [subject, relation] of Object.entries(members))
+      await lists.setMember(id, { issuer: idp.issuer, subject }, relation, now, db.kysely);
+    return id;
+  };
 
   const as = (instance: Instance, user: string, method: 'GET' | 'PATCH', url: string) =>
     instance.app.inject({
@@ -204,20 +208,7 @@ describe.each(drivers)('external decision point on $driver', ({ skip, create }) 
     async () => {
       // 60 lists × 5 actions: one request of 300 evaluations would be ~27 KB, over the 16 KiB
       // BODY_LIMIT_BYTES a todo-sso decision point (and many others) accepts by default.
-      const { db } = pdp.context;
-      const lists = listRepository(db);
-      const now = new Date();
-      const owner = { issuer: idp.issuer, subject: alice.sub };
-      for (let i = 0; i < 60; i++) {
-        const id = (await lists.create(owner, `Shared ${i}`, now, db.kysely)).id;
-        await lists.setMember(
-          id,
-          { issuer: idp.issuer, subject: bob.sub },
-          'viewer',
-          now,
-          db.kysely,
-        );
-      }
+      for (let i = 0; i < 60; i++) await aliceList(`Shared ${i}`, { [bob.sub]: 'viewer' });
       const shown = await as(api, 'bob', 'GET', '/lists/');
       expect(shown.statusCode).toBe(200);
       const many = shown.json().filter((l: { name: string }) => l.name.startsWith('Shared '));
