@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { dpopKeys } from './support/dpop.js';
 import { expect, signIn, skipWithoutChromium, test } from './support/fixtures.js';
 
 skipWithoutChromium();
@@ -93,20 +94,7 @@ test('sign-out deletes the DPoP key before leaving for the identity provider', a
   urls,
 }) => {
   await signIn(page, urls, 'alice');
-  const keys = () =>
-    page.evaluate(
-      () =>
-        new Promise<number>((resolve) => {
-          const open = indexedDB.open('oidc');
-          open.onsuccess = () => {
-            const db = open.result;
-            if (!db.objectStoreNames.contains('dpop')) return resolve(0);
-            const count = db.transaction('dpop').objectStore('dpop').count();
-            count.onsuccess = () => resolve(count.result);
-          };
-        }),
-    );
-  expect(await keys()).toBe(1);
+  expect(await dpopKeys(page)).toEqual(['todo-ui']);
   // The provider's end-session page answers, but never sends the browser back to the app.
   await page.route(`${urls.issuer}/protocol/openid-connect/logout**`, (route) =>
     route.fulfill({ status: 200, contentType: 'text/html', body: '<p>Goodbye</p>' }),
@@ -115,5 +103,5 @@ test('sign-out deletes the DPoP key before leaving for the identity provider', a
   await page.waitForURL(/\/protocol\/openid-connect\/logout/);
   // A page of the app's origin that runs none of its code (the icon) reads the profile's store.
   await page.goto(`${urls.web}/favicon.svg`);
-  expect(await keys()).toBe(0);
+  expect(await dpopKeys(page)).toEqual([]);
 });
