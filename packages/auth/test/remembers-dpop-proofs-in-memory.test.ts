@@ -24,6 +24,23 @@ describe('MemoryDpopReplayCache (RFC 9449 §11.1)', () => {
     expect(cache.size).toBe(30_003);
   });
 
+  test('by default holds every proof one fast core accepts within the lifetime of a proof', () => {
+    // Measured: 13,000 DPoP requests a second on one core of a 2-core AMD EPYC VM (npm run
+    // bench), 845,000 in the 65 s a proof is remembered. A default bound below that refused
+    // every proof past it as a replay (401) while the load lasted; a core half as fast again
+    // gives some 1.3 M, within the default.
+    const clock = manualClock();
+    const cache = new MemoryDpopReplayCache(undefined, clock.now);
+    const perSecond = 20_000;
+    let accepted = 0;
+    for (let second = 0; second < 65; second++) {
+      for (let i = 0; i < perSecond; i++)
+        if (cache.claimProof(jkt, `${second}-${i}`, clock.now() + 65_000)) accepted++;
+      clock.advance(1000);
+    }
+    expect(accepted).toBe(65 * perSecond);
+  });
+
   test('a proof claimed by its two parts is the same record as by its joined key', () => {
     const clock = manualClock();
     const cache = new MemoryDpopReplayCache(1000, clock.now);
