@@ -3,9 +3,12 @@ const MAX_BODY_BYTES = 512 * 1024;
 
 /** An IdP HTTP call that did not produce usable JSON (network, timeout, status, body). */
 export class IdpHttpError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The IdP answered, and the answer was refused (status, size, not JSON): not a timeout. */
+  readonly answered: boolean;
+  constructor(message: string, options?: { cause?: unknown; answered?: boolean }) {
     super(message, options);
     this.name = 'IdpHttpError';
+    this.answered = options?.answered === true;
   }
 }
 
@@ -46,12 +49,43 @@ export interface FetchJsonOptions {
 }
 
 /**
- * Fetches a JSON object with an AbortSignal timeout. Redirects are not followed (an IdP moving
- * its keys elsewhere is a configuration change, not something to trust silently).
+ * Fetches a JSON object within `timeoutMs`. Redirects are not followed (an IdP moving its keys
+ * elsewhere is a configuration change, not something to trust silently).
+ *
+ * The deadline is kept here, not only by the signal handed to fetch: Node's fetch (undici)
+ * follows that signal through weak references, and after a garbage collection an abort can be
+ * lost (nodejs/node#55428, nodejs/undici#4068), leaving the call waiting on a silent IdP for as
+ * long as it stays silent. The call is also aborted, so the connection is dropped when the abort
+ * does arrive.
  */
 export async function fetchJson(
   url: string,
   options: FetchJsonOptions,
+): Promise<Record<string, unknown>> {
+  const timeout = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const reason = new DOMException('The operation timed out', 'TimeoutError');
+      timeout.abort(reason);
+      reject(reason);
+    }, options.timeoutMs);
+  });
+  try {
+    return await Promise.race([fetchAndRead(url, options, timeout.signal), deadline]);
+  } catch (cause) {
+    if (timeout.signal.aborted && !(cause instanceof IdpHttpError && cause.answered))
+      throw new IdpHttpError(`${options.init?.method ?? 'GET'} ${url} timed out`, { cause });
+    throw cause;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function fetchAndRead(
+  url: string,
+  options: FetchJsonOptions,
+  timeout: AbortSignal,
 ): Promise<Record<string, unknown>> {
   // Aborted by readBounded when the body outgrows the limit, so the connection is dropped at once.
   const tooLarge = new AbortController();
@@ -60,7 +94,7 @@ export async function fetchJson(
     response = await options.fetch(url, {
       ...options.init,
       redirect: 'manual',
-      signal: AbortSignal.any([tooLarge.signal, AbortSignal.timeout(options.timeoutMs)]),
+      signal: AbortSignal.any([tooLarge.signal, timeout]),
       headers: { accept: 'application/json', ...(options.init?.headers as Record<string, string>) },
     });
   } catch (cause) {
@@ -70,21 +104,23 @@ export async function fetchJson(
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > MAX_BODY_BYTES) {
     await response.body?.cancel().catch(() => undefined);
-    throw new IdpHttpError(`${url} answered more than ${MAX_BODY_BYTES} bytes`);
+    throw new IdpHttpError(`${url} answered more than ${MAX_BODY_BYTES} bytes`, {
+      answered: true,
+    });
   }
   if (!response.ok) {
     await response.body?.cancel().catch(() => undefined);
-    throw new IdpHttpError(`${url} answered HTTP ${response.status}`);
+    throw new IdpHttpError(`${url} answered HTTP ${response.status}`, { answered: true });
   }
   const text = await readBounded(url, response, tooLarge);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (cause) {
-    throw new IdpHttpError(`${url} did not answer JSON`, { cause });
+    throw new IdpHttpError(`${url} did not answer JSON`, { cause, answered: true });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw new IdpHttpError(`${url} did not answer a JSON object`);
+    throw new IdpHttpError(`${url} did not answer a JSON object`, { answered: true });
   return value as Record<string, unknown>;
 }
 
@@ -110,7 +146,9 @@ async function readBounded(
       if (size > MAX_BODY_BYTES) {
         tooLarge.abort();
         await reader.cancel().catch(() => undefined);
-        throw new IdpHttpError(`${url} answered more than ${MAX_BODY_BYTES} bytes`);
+        throw new IdpHttpError(`${url} answered more than ${MAX_BODY_BYTES} bytes`, {
+          answered: true,
+        });
       }
       chunks.push(value);
     }
