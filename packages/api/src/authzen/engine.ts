@@ -162,6 +162,25 @@ export function createEngine(policy: Policy, facts: Facts) {
     return { decision: false, context: { reason: refusal ?? 'no_rule_permits' } };
   }
 
+  /**
+   * A search's candidates, each decided as its own evaluation would be: the facts they need are
+   * loaded first in one go (as for a batch), not read candidate by candidate. The permitted
+   * candidates of the searched-for entity, as `{type, id}`.
+   */
+  async function decideAll(
+    requests: readonly EvaluationRequest[],
+    searched: 'subject' | 'resource',
+  ): Promise<Entity[]> {
+    if (requests.length > 0) await facts.prefetch?.(requests);
+    const found: Entity[] = [];
+    for (const request of requests) {
+      const decision = await evaluate(request);
+      const { type, id } = request[searched];
+      if (decision.decision) found.push({ type, id });
+    }
+    return found;
+  }
+
   return {
     evaluate,
 
@@ -173,23 +192,21 @@ export function createEngine(policy: Policy, facts: Facts) {
     /** Subjects of the requested type allowed the action on the resource (§8.4). */
     async searchSubjects(request: SearchRequest): Promise<Entity[]> {
       const resource = request.resource as Entity;
-      const found: Entity[] = [];
-      for (const candidate of await facts.subjects(request.subject.type, resource)) {
-        const decision = await evaluate({ ...base(request), subject: candidate, resource });
-        if (decision.decision) found.push({ type: candidate.type, id: candidate.id });
-      }
-      return found;
+      const candidates = await facts.subjects(request.subject.type, resource);
+      return decideAll(
+        candidates.map((subject) => ({ ...base(request), subject, resource })),
+        'subject',
+      );
     },
 
     /** Resources of the requested type the subject may act on (§8.5). */
     async searchResources(request: SearchRequest): Promise<Entity[]> {
       const subject = request.subject as Entity;
-      const found: Entity[] = [];
-      for (const candidate of await facts.resources(request.resource.type, subject)) {
-        const decision = await evaluate({ ...base(request), subject, resource: candidate });
-        if (decision.decision) found.push({ type: candidate.type, id: candidate.id });
-      }
-      return found;
+      const candidates = await facts.resources(request.resource.type, subject);
+      return decideAll(
+        candidates.map((resource) => ({ ...base(request), subject, resource })),
+        'resource',
+      );
     },
 
     /** Actions the subject may take on the resource (§8.6). */
