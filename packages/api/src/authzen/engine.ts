@@ -162,25 +162,6 @@ export function createEngine(policy: Policy, facts: Facts) {
     return { decision: false, context: { reason: refusal ?? 'no_rule_permits' } };
   }
 
-  /**
-   * A search's candidates, each decided as its own evaluation would be: the facts they need are
-   * loaded first in one go (as for a batch), not read candidate by candidate. The permitted
-   * candidates of the searched-for entity, as `{type, id}`.
-   */
-  async function decideAll(
-    requests: readonly EvaluationRequest[],
-    searched: 'subject' | 'resource',
-  ): Promise<Entity[]> {
-    if (requests.length > 0) await facts.prefetch?.(requests);
-    const found: Entity[] = [];
-    for (const request of requests) {
-      const decision = await evaluate(request);
-      const { type, id } = request[searched];
-      if (decision.decision) found.push({ type, id });
-    }
-    return found;
-  }
-
   return {
     evaluate,
 
@@ -193,20 +174,16 @@ export function createEngine(policy: Policy, facts: Facts) {
     async searchSubjects(request: SearchRequest): Promise<Entity[]> {
       const resource = request.resource as Entity;
       const candidates = await facts.subjects(request.subject.type, resource);
-      return decideAll(
-        candidates.map((subject) => ({ ...base(request), subject, resource })),
-        'subject',
-      );
+      const requests = candidates.map((subject) => ({ ...base(request), subject, resource }));
+      return decideAll(facts, evaluate, requests, 'subject');
     },
 
     /** Resources of the requested type the subject may act on (§8.5). */
     async searchResources(request: SearchRequest): Promise<Entity[]> {
       const subject = request.subject as Entity;
       const candidates = await facts.resources(request.resource.type, subject);
-      return decideAll(
-        candidates.map((resource) => ({ ...base(request), subject, resource })),
-        'resource',
-      );
+      const requests = candidates.map((resource) => ({ ...base(request), subject, resource }));
+      return decideAll(facts, evaluate, requests, 'resource');
     },
 
     /** Actions the subject may take on the resource (§8.6). */
@@ -239,4 +216,25 @@ function base(request: SearchRequest) {
     action: request.action ?? { name: '' },
     ...(request.context && { context: request.context }),
   };
+}
+
+/**
+ * A search's candidates, each decided as its own evaluation would be: the facts they need are
+ * loaded first in one go (as for a batch), not read candidate by candidate. The permitted
+ * candidates of the searched-for entity, as `{type, id}`.
+ */
+async function decideAll(
+  facts: Facts,
+  evaluate: (request: EvaluationRequest) => Promise<Decision>,
+  requests: readonly EvaluationRequest[],
+  searched: 'subject' | 'resource',
+): Promise<Entity[]> {
+  if (requests.length > 0) await facts.prefetch?.(requests);
+  const found: Entity[] = [];
+  for (const request of requests) {
+    const decision = await evaluate(request);
+    const { type, id } = request[searched];
+    if (decision.decision) found.push({ type, id });
+  }
+  return found;
 }
