@@ -30,10 +30,16 @@ interface ClientInternals {
 
 /**
  * Sets `statement_timeout` on each new connection of `pool` (a `SET` queued before any other
- * statement, so it also holds behind a session-mode pooler, which refuses unknown start-up
- * parameters) and closes a connection whose statement has gone unanswered for
+ * statement) and closes a connection whose statement has gone unanswered for
  * {@link SILENT_AFTER_MS}. The sweep reads the statement in flight once a second: nothing is
  * added to a statement's own path. Returns a function that stops the sweep.
+ *
+ * The request path's pool also sends the timeout in each connection's start-up message
+ * (`createPool`'s `statementTimeoutMs`), which makes it the session's default: a `SET` alone is
+ * undone by `RESET ALL` or `DISCARD ALL` (a pooler's reset, an operator), after which the
+ * connection's statements would run unbounded. The `SET` stays for a pooler that refuses the
+ * start-up parameter (pgbouncer answers "unsupported startup parameter", and the pool then
+ * opens its connections without it).
  */
 export function applyDeadlines(pool: pg.Pool): () => void {
   const clients = new Map<pg.PoolClient, { query: unknown; since: number }>();

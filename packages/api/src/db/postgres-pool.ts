@@ -51,9 +51,15 @@ let NamedStatementClient: typeof pg.Client | undefined;
 function namedStatementClient(): typeof pg.Client {
   const driver = loadPg();
   NamedStatementClient ??= class Client extends driver.Client {
-    constructor(config?: string | pg.ClientConfig) {
+    constructor(config?: string | (pg.ClientConfig & PoolStartup)) {
       const options = typeof config === 'string' ? { connectionString: config } : config;
-      super({ ...options, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+      const startup = options?.startupTimeout;
+      super({
+        ...options,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        ...(startup !== undefined && !startup.refused && { statement_timeout: startup.ms }),
+      });
+      if (startup !== undefined && !startup.refused) noteRefusedStartup(this, startup);
       forgetDroppedStatements(this);
       const query = this.query.bind(this) as Query;
       const named: Query = (...args) => {
@@ -81,18 +87,60 @@ function namedStatementClient(): typeof pg.Client {
 }
 
 /**
+ * `statement_timeout` sent in the start-up message of each connection (PostgreSQL 15 §55.2.1:
+ * any run-time parameter may be): a value set there is the session's default, which `RESET
+ * ALL` and `DISCARD ALL` (a connection pooler's reset) return to, where a `SET` is undone by
+ * them. `refused` once a server refused the parameter (SQLSTATE 08P01, pgbouncer's
+ * "unsupported startup parameter"): the pool's later connections go without it and keep only
+ * the `SET` (`applyDeadlines`). Shared by a pool's connections.
+ */
+interface PoolStartup {
+  startupTimeout?: { readonly ms: number; refused: boolean };
+}
+
+/** Marks the pool's start-up parameter refused when this connection's start-up fails with 08P01. */
+function noteRefusedStartup(client: pg.Client, startup: { refused: boolean }): void {
+  const connect = client.connect.bind(client) as (callback?: (error?: Error) => void) => unknown;
+  const note = (error: unknown) => {
+    if ((error as { code?: unknown } | undefined)?.code === '08P01') startup.refused = true;
+  };
+  (client as { connect: unknown }).connect = (callback?: (error?: Error) => void) => {
+    if (callback !== undefined)
+      return connect((error) => {
+        note(error);
+        callback(error);
+      });
+    return (connect() as Promise<unknown>).catch((error: unknown) => {
+      note(error);
+      throw error;
+    });
+  };
+}
+
+/**
  * The API's pool. pg emits 'error' on a client whose connection ends unexpectedly, and an
  * 'error' event without a listener exits the process. pg-pool listens only while a client is
  * idle (and re-emits on the pool); while a request holds it, nothing does. So every client gets
  * its own listener for its whole life: the query in flight already fails with the same error
  * (answered 503), and the pool discards the client when it is released, no longer queryable.
+ * With `statementTimeoutMs`, each connection starts with that `statement_timeout` (`PoolStartup`).
  */
-export function createPool(url: string, max = POOL_SIZE): pg.Pool {
+export function createPool(
+  url: string,
+  max = POOL_SIZE,
+  options: { readonly statementTimeoutMs?: number } = {},
+): pg.Pool {
+  const { statementTimeoutMs } = options;
+  const startup: PoolStartup =
+    statementTimeoutMs === undefined
+      ? {}
+      : { startupTimeout: { ms: statementTimeoutMs, refused: false } };
   const pool = new (loadPg().Pool)({
     connectionString: url,
     max,
     Client: namedStatementClient(),
     connectionTimeoutMillis: QUEUE_TIMEOUT_MS,
+    ...startup,
   });
   pool.on('connect', (client) => {
     client.on('error', ignoreConnectionError);
