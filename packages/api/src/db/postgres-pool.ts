@@ -1,4 +1,9 @@
+// Why this file is long: the pool and the three ways the request path sends statements on it
+// (named statements, a first row, a transaction of one statement with its BEGIN) all reach into
+// node-postgres's client and query internals; they are kept together so that one file holds
+// every dependency on those internals.
 import type pg from 'pg';
+import { noteRefusedStartup, type PoolStartup } from './deadlines.js';
 import { forgetDroppedStatements, loadPg } from './pg.js';
 
 /** Connections per API process. */
@@ -84,37 +89,6 @@ function namedStatementClient(): typeof pg.Client {
     }
   };
   return NamedStatementClient;
-}
-
-/**
- * `statement_timeout` sent in the start-up message of each connection (PostgreSQL 15 §55.2.1:
- * any run-time parameter may be): a value set there is the session's default, which `RESET
- * ALL` and `DISCARD ALL` (a connection pooler's reset) return to, where a `SET` is undone by
- * them. `refused` once a server refused the parameter (SQLSTATE 08P01, pgbouncer's
- * "unsupported startup parameter"): the pool's later connections go without it and keep only
- * the `SET` (`applyDeadlines`). Shared by a pool's connections.
- */
-interface PoolStartup {
-  startupTimeout?: { readonly ms: number; refused: boolean };
-}
-
-/** Marks the pool's start-up parameter refused when this connection's start-up fails with 08P01. */
-function noteRefusedStartup(client: pg.Client, startup: { refused: boolean }): void {
-  const connect = client.connect.bind(client) as (callback?: (error?: Error) => void) => unknown;
-  const note = (error: unknown) => {
-    if ((error as { code?: unknown } | undefined)?.code === '08P01') startup.refused = true;
-  };
-  (client as { connect: unknown }).connect = (callback?: (error?: Error) => void) => {
-    if (callback !== undefined)
-      return connect((error) => {
-        note(error);
-        callback(error);
-      });
-    return (connect() as Promise<unknown>).catch((error: unknown) => {
-      note(error);
-      throw error;
-    });
-  };
 }
 
 /**
