@@ -36,6 +36,12 @@ export interface AuthErrorResponseOptions {
    * (RFC 9449 §7.1: `DPoP error="invalid_token"`), and the Bearer scheme is still offered.
    */
   scheme?: 'Bearer' | 'DPoP';
+  /**
+   * Whether bearer tokens (RFC 6750) are accepted at all; default `true`. `false` (with
+   * `dpopAlgorithms`) when every issuer requires DPoP-bound tokens: the challenges then offer the
+   * DPoP scheme alone, and every refusal is answered in it.
+   */
+  bearer?: boolean;
 }
 
 /** The scheme of an `Authorization` value: `DPoP` when it names that scheme, else `Bearer`. */
@@ -111,6 +117,11 @@ export function authErrorResponse(
   const algs = options.dpopAlgorithms?.length
     ? `algs=${quote(options.dpopAlgorithms.join(' '))}`
     : undefined;
+  // RFC 9110 §11.6.1: a 401 names the schemes that apply to the resource. Where no bearer token
+  // is accepted that is DPoP alone (RFC 9449 §7.1: `WWW-Authenticate: DPoP algs="…"`), and a
+  // refusal is answered in the DPoP scheme, whichever scheme the request used.
+  const dpopOnly = algs !== undefined && options.bearer === false;
+  const scheme = dpopOnly ? 'DPoP' : options.scheme;
   if (error.code === 'dpop_proof_invalid' || error.code === 'dpop_nonce_required') {
     // RFC 9449 §7.1: proof problems are `invalid_dpop_proof`; §9: a missing or stale server
     // nonce is `use_dpop_nonce`, with the nonce to use in `DPoP-Nonce`.
@@ -125,31 +136,42 @@ export function authErrorResponse(
     if (error.nonce !== undefined) headers['dpop-nonce'] = error.nonce;
   } else if (error.challenge !== undefined) {
     const refusal = error.challenge;
-    if (algs && options.scheme === 'DPoP' && refusal.scheme === 'Bearer') {
+    if (algs && scheme === 'DPoP' && refusal.scheme === 'Bearer') {
       // RFC 9449 §7.1: a request made with DPoP credentials is refused in the DPoP scheme, with
-      // RFC 6750 §3.1's and RFC 9470 §3's error codes and parameters; a 401 still offers Bearer.
+      // RFC 6750 §3.1's and RFC 9470 §3's error codes and parameters; a 401 still offers Bearer
+      // where bearer tokens are accepted.
       const dpop = { ...refusal, scheme: 'DPoP', algs: options.dpopAlgorithms ?? [] } as const;
-      const bearer = refusal.status === 401 ? [challengeOf('Bearer', [...realm, ...metadata])] : [];
+      const bearer =
+        refusal.status === 401 && !dpopOnly ? [challengeOf('Bearer', [...realm, ...metadata])] : [];
       headers['www-authenticate'] = [renderChallenge(realm, dpop, metadata), ...bearer].join(', ');
     } else headers['www-authenticate'] = renderChallenge(realm, refusal, metadata);
   } else if (error.code === 'token_missing') {
-    headers['www-authenticate'] = challengeOf('Bearer', [...challenge, ...metadata]);
+    headers['www-authenticate'] = dpopOnly
+      ? challengeOf('DPoP', [...challenge, algs, ...metadata])
+      : challengeOf('Bearer', [...challenge, ...metadata]);
   } else if (error.status === 401) {
     challenge.push('error="invalid_token"', `error_description=${quote(error.description)}`);
     headers['www-authenticate'] = challengeOf('Bearer', [...challenge, ...metadata]);
-    // RFC 9449 §7.1: a DPoP request's token refused in the DPoP challenge, Bearer still offered.
-    if (algs && options.scheme === 'DPoP') {
+    // RFC 9449 §7.1: a DPoP request's token refused in the DPoP challenge, Bearer still offered
+    // where it is accepted.
+    if (algs && scheme === 'DPoP') {
       const dpop = challengeOf('DPoP', [...challenge, ...metadata, algs]);
-      headers['www-authenticate'] = `${dpop}, ${challengeOf('Bearer', [...realm, ...metadata])}`;
+      headers['www-authenticate'] = dpopOnly
+        ? dpop
+        : `${dpop}, ${challengeOf('Bearer', [...realm, ...metadata])}`;
     }
   } else if (error.status === 403) {
     challenge.push('error="insufficient_scope"', `error_description=${quote(error.description)}`);
     // RFC 6750 §3: `scope` lists what the request needed.
     if (error.missing?.length) challenge.push(`scope=${quote(error.missing.join(' '))}`);
-    headers['www-authenticate'] = challengeOf('Bearer', [...challenge, ...metadata]);
+    headers['www-authenticate'] = dpopOnly
+      ? challengeOf('DPoP', [...challenge, ...metadata, algs])
+      : challengeOf('Bearer', [...challenge, ...metadata]);
   } else if (error.code === 'request_invalid') {
     challenge.push('error="invalid_request"', `error_description=${quote(error.description)}`);
-    headers['www-authenticate'] = challengeOf('Bearer', [...challenge, ...metadata]);
+    headers['www-authenticate'] = dpopOnly
+      ? challengeOf('DPoP', [...challenge, ...metadata, algs])
+      : challengeOf('Bearer', [...challenge, ...metadata]);
   } else if (error.status === 503) {
     headers['retry-after'] = '5';
   }
