@@ -236,7 +236,7 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
       string,
       unknown
     >;
-    return { token: tokens.access_token, keys, dpop, claims };
+    return { token: tokens.access_token, refreshToken: tokens.refresh_token, keys, dpop, claims };
   }
 
   const url = (path: string) => new URL(path, base);
@@ -411,6 +411,37 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
       // Its htu is the URL without the query (RFC 9449 §4.2), which the API compares (§4.3).
       const listed = await get(bound.token, '/todos/?limit=1', bound.dpop);
       expect(listed.status).toBe(200);
+      // A write: its proof's htm is POST, and its body is no part of the proof.
+      const created = await oauth.protectedResourceRequest(
+        bound.token,
+        'POST',
+        url('/todos/'),
+        new Headers({ 'content-type': 'application/json' }),
+        JSON.stringify({ title: 'Written through oauth4webapi' }),
+        { ...insecure, DPoP: bound.dpop },
+      );
+      expect(created.status).toBe(201);
+      expect(await created.json()).toMatchObject({ title: 'Written through oauth4webapi' });
+    });
+
+    it('a token refreshed by the same handle is bound to the same key; another key gets none (§5)', async () => {
+      const refresh = (DPoP: oauth.DPoPHandle) =>
+        oauth.refreshTokenGrantRequest(as, ui, oauth.None(), bound.refreshToken as string, {
+          ...insecure,
+          DPoP,
+        });
+      const other = oauth.DPoP(ui, await oauth.generateKeyPair('ES256'));
+      await expect(
+        oauth.processRefreshTokenResponse(as, ui, await refresh(other)),
+      ).rejects.toMatchObject({ error: 'invalid_grant' });
+      const renewed = await oauth.processRefreshTokenResponse(as, ui, await refresh(bound.dpop));
+      expect(renewed.token_type).toBe('dpop');
+      const res = await get(renewed.access_token, '/me', bound.dpop);
+      expect(res.status).toBe(200);
+      // And only with that key: another handle's proof is refused for the key binding.
+      const r = await refusal(get(renewed.access_token, '/me', other));
+      expect(r.status).toBe(401);
+      expect(challengeOf(r, 'dpop').parameters.error).toBe('invalid_token');
     });
 
     it("the API's nonce (RFC 9449 §9): use_dpop_nonce, which the handle keeps and retries with", async () => {
