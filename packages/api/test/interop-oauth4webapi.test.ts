@@ -455,6 +455,93 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
     });
   });
 
+  describe('OIDC_DPOP=required: DPoP-bound tokens only', () => {
+    let strictDatabase: TestDatabase;
+    let strict: Instance;
+    let strictBase: string;
+    beforeAll(async () => {
+      strictDatabase = sqliteDatabase();
+      strict = await startInstance(
+        testConfig(idp, strictDatabase.config, { OIDC_DPOP: 'required' }),
+      );
+      strictBase = await strict.app.listen({ host: '127.0.0.1', port: 0 });
+    });
+    afterAll(async () => {
+      await strict?.close();
+      await strictDatabase?.drop();
+    });
+
+    const call = (token: string, path: string, options: oauth.ProtectedResourceRequestOptions) =>
+      oauth.protectedResourceRequest(
+        token,
+        'GET',
+        new URL(path, strictBase),
+        undefined,
+        undefined,
+        {
+          ...insecure,
+          ...options,
+        },
+      );
+    const strictMetadata = () =>
+      `${new URL(strictBase).origin}/.well-known/oauth-protected-resource`;
+
+    it('its metadata says so (RFC 9728 §2), and a bound token with its proofs passes', async () => {
+      const resource = new URL(strictBase);
+      const rs = await oauth.processResourceDiscoveryResponse(
+        resource,
+        await oauth.resourceDiscoveryRequest(resource, insecure),
+      );
+      expect(rs.dpop_bound_access_tokens_required).toBe(true);
+      expect((await call(bound.token, '/me', { DPoP: bound.dpop })).status).toBe(200);
+    });
+
+    it('no token: the DPoP challenge alone, since no bearer token would do (RFC 9449 §7.1)', async () => {
+      const r = await refusal(call('unused', '/me', { [oauth.customFetch]: withoutToken }));
+      expect(r.status).toBe(401);
+      expect(r.challenges).toEqual([
+        {
+          scheme: 'dpop',
+          parameters: { realm: 'todo-api', algs: ALGS, resource_metadata: strictMetadata() },
+        },
+      ]);
+    });
+
+    it('an invalid or unbound bearer token: invalid_token in the DPoP challenge, no Bearer one', async () => {
+      for (const token of ['not-a-token', bearer]) {
+        const r = await refusal(call(token, '/me', {}));
+        expect(r.status).toBe(401);
+        expect(r.challenges.map((c) => c.scheme)).toEqual(['dpop']);
+        expect(challengeOf(r, 'dpop').parameters).toMatchObject({
+          realm: 'todo-api',
+          error: 'invalid_token',
+          algs: ALGS,
+          resource_metadata: strictMetadata(),
+        });
+      }
+    });
+
+    it('a step-up refusal of a DPoP request offers no Bearer challenge either', async () => {
+      const weak = await codeFlow('admin');
+      const r = await refusal(call(weak.token, '/admin/audit', { DPoP: weak.dpop }));
+      expect(r.status).toBe(401);
+      expect(r.challenges).toEqual([
+        {
+          scheme: 'dpop',
+          parameters: {
+            realm: 'todo-api',
+            error: 'insufficient_user_authentication',
+            error_description: 'This needs a stronger sign-in (mfa)',
+            acr_values: 'mfa',
+            max_age: '900',
+            algs: ALGS,
+            resource_metadata: strictMetadata(),
+          },
+        },
+      ]);
+    });
+  });
+
   describe('protected resource metadata (RFC 9728)', () => {
     for (const [path, name] of [
       ['', 'the REST API'],
