@@ -485,6 +485,20 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
       }
     });
 
+    it('binds and accepts a key of every algorithm both servers and oauth4webapi share', async () => {
+      const shared = ALGS.split(' ').filter(
+        (alg) => alg !== 'EdDSA' && as.dpop_signing_alg_values_supported?.includes(alg),
+      );
+      expect(shared).toEqual(expect.arrayContaining(['ES256', 'PS256', 'RS256']));
+      for (const alg of shared) {
+        const dpop = oauth.DPoP(cli, await oauth.generateKeyPair(alg));
+        const tokens = await passwordGrant('alice', dpop);
+        expect(tokens.token_type, alg).toBe('dpop');
+        const res = await get(tokens.access_token, '/me', dpop);
+        expect(res.status, alg).toBe(200);
+      }
+    });
+
     it('a DPoP-bound token sent as a bearer token is refused (RFC 9449 §7.2)', async () => {
       const r = await refusal(get(bound.token, '/me'));
       expect(r.status).toBe(401);
