@@ -649,7 +649,10 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
     }
 
     it('a refusal names the metadata of the resource it guards, which the client can use (§5.1, §3.3)', async () => {
-      // The REST API: its resource is the base URL of every route.
+      // The REST API: one resource, the base URL, for every route. §3.3 asks metadata reached
+      // through a challenge to name exactly the URL called (`<base>/me` here), which no
+      // resource with more than one URL can; its proposed update (draft-mcguinness-oauth-
+      // rfc9728bis) accepts a resource of the same origin whose path is a prefix of it.
       const rest = await refusal(get('unused', '/me', undefined, withoutToken));
       const restMetadata = challengeOf(rest, 'bearer').parameters.resource_metadata as string;
       expect(restMetadata).toBe(metadata());
@@ -658,6 +661,9 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
         await fetch(restMetadata),
       );
       expect(restServer.authorization_servers).toEqual([idp.issuer]);
+      const resource = new URL(restServer.resource);
+      expect(resource.origin).toBe(url('/me').origin);
+      expect(url('/me').pathname.startsWith(resource.pathname)).toBe(true);
       // The MCP endpoint: the resource is the very URL the client called, as §3.3 asks of
       // metadata reached through a challenge.
       const mcpUrl = url('/mcp');
