@@ -1126,6 +1126,66 @@ describe.each(PROFILES)('the %s profile', (profile) => {
         });
       });
 
+      it('oidcc-redirect-uri-query-ok / -query-mismatch / -query-added: a registered query must match exactly', async () => {
+        const registered = `${LOOPBACK}/cb?foo=bar`;
+        const { status, body } = await register({ redirect_uris: [registered] });
+        expect(status).toBe(201);
+        const clientId = body.client_id as string;
+        const verifier = oidc.randomPKCECodeVerifier();
+        const challenge = await oidc.calculatePKCECodeChallenge(verifier);
+        const request = (redirectUri: string) =>
+          `${idp.discovery.authorization_endpoint}?${new URLSearchParams({
+            client_id: clientId,
+            response_type: 'code',
+            redirect_uri: redirectUri,
+            scope: 'openid',
+            state: 'q',
+            code_challenge: challenge,
+            code_challenge_method: 'S256',
+          })}`;
+        // RFC 6749 §3.1.2.3 / OpenID Connect Core §3.1.2.1: simple string comparison.
+        for (const other of [`${LOOPBACK}/cb?foo=baz`, `${registered}&bar=foo`]) {
+          const res = await fetch(request(other), { redirect: 'manual' });
+          expect(res.status, other).toBe(400);
+          expect(await res.text(), other).toContain('invalid_redirect_uri');
+        }
+        const browser = new Browser();
+        const first = await browser.follow(request(registered), LOOPBACK);
+        const html = await first.res.text();
+        const posted = await browser.fetch(
+          formAction(html, first.url),
+          form({ username: 'alice', password: 'alice' }),
+        );
+        const consent = await browser.follow(
+          new URL(posted.headers.get('location') as string, first.url).href,
+          LOOPBACK,
+        );
+        const page = await consent.res.text();
+        const accepted = await browser.fetch(
+          formAction(page, consent.url),
+          form({ accept: 'yes' }),
+        );
+        const done = await browser.follow(
+          new URL(accepted.headers.get('location') as string, consent.url).href,
+          LOOPBACK,
+        );
+        const callback = new URL(done.url);
+        // The registered query is kept, and the response parameters added to it.
+        expect(callback.searchParams.get('foo')).toBe('bar');
+        expect(callback.searchParams.get('state')).toBe('q');
+        const res = await fetch(
+          idp.discovery.token_endpoint as string,
+          form({
+            grant_type: 'authorization_code',
+            code: callback.searchParams.get('code') as string,
+            redirect_uri: registered,
+            client_id: clientId,
+            code_verifier: verifier,
+          }),
+        );
+        expect(res.status).toBe(200);
+      });
+
       it('oidcc-redirect-uri-regfrag: a redirect URI with a fragment is refused (RFC 6749 §3.1.2)', async () => {
         const { status, body } = await register({ redirect_uris: [`${LOOPBACK}/cb#frag`] });
         expect(status).toBe(400);
