@@ -485,6 +485,20 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
       }
     });
 
+    it('binds and accepts a key of every algorithm both servers and oauth4webapi share', async () => {
+      const shared = ALGS.split(' ').filter(
+        (alg) => alg !== 'EdDSA' && as.dpop_signing_alg_values_supported?.includes(alg),
+      );
+      expect(shared).toEqual(expect.arrayContaining(['ES256', 'PS256', 'RS256']));
+      for (const alg of shared) {
+        const dpop = oauth.DPoP(cli, await oauth.generateKeyPair(alg));
+        const tokens = await passwordGrant('alice', dpop);
+        expect(tokens.token_type, alg).toBe('dpop');
+        const res = await get(tokens.access_token, '/me', dpop);
+        expect(res.status, alg).toBe(200);
+      }
+    });
+
     it('a DPoP-bound token sent as a bearer token is refused (RFC 9449 §7.2)', async () => {
       const r = await refusal(get(bound.token, '/me'));
       expect(r.status).toBe(401);
@@ -635,7 +649,10 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
     }
 
     it('a refusal names the metadata of the resource it guards, which the client can use (§5.1, §3.3)', async () => {
-      // The REST API: its resource is the base URL of every route.
+      // The REST API: one resource, the base URL, for every route. §3.3 asks metadata reached
+      // through a challenge to name exactly the URL called (`<base>/me` here), which no
+      // resource with more than one URL can; its proposed update (draft-mcguinness-oauth-
+      // rfc9728bis) accepts a resource of the same origin whose path is a prefix of it.
       const rest = await refusal(get('unused', '/me', undefined, withoutToken));
       const restMetadata = challengeOf(rest, 'bearer').parameters.resource_metadata as string;
       expect(restMetadata).toBe(metadata());
@@ -644,6 +661,9 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
         await fetch(restMetadata),
       );
       expect(restServer.authorization_servers).toEqual([idp.issuer]);
+      const resource = new URL(restServer.resource);
+      expect(resource.origin).toBe(url('/me').origin);
+      expect(url('/me').pathname.startsWith(resource.pathname)).toBe(true);
       // The MCP endpoint: the resource is the very URL the client called, as §3.3 asks of
       // metadata reached through a challenge.
       const mcpUrl = url('/mcp');
