@@ -538,6 +538,30 @@ describe.each(PROFILES)('the %s profile', (profile) => {
       expect(callback.searchParams.get('code')).toBeNull();
     });
 
+    it('prompt=none errors: another person named by id_token_hint, or a higher level asked of the session', async () => {
+      const bobs = await codeFlow(new Browser(), {}, { username: 'bob' });
+      const browser = new Browser();
+      await codeFlow(browser);
+      const other = callbackOf(
+        await authorize(browser, {
+          prompt: 'none',
+          state: 'h',
+          id_token_hint: bobs.tokens.id_token as string,
+        }),
+      );
+      expect(other.searchParams.get('error')).toBe('login_required');
+      expect(other.searchParams.get('code')).toBeNull();
+      const higher = PROFILE_FACTS[profile].acrValues.at(-1) as string;
+      const stepUp = callbackOf(
+        await authorize(browser, { prompt: 'none', state: 'u', acr_values: higher }),
+      );
+      if (PROFILE_FACTS[profile].acrValues.length > 1) {
+        expect(stepUp.searchParams.get('error')).toBe('login_required');
+      } else {
+        expect(stepUp.searchParams.get('code')).toEqual(expect.any(String));
+      }
+    });
+
     it('oidcc-prompt-none-logged-in: a code without any page', async () => {
       const browser = new Browser();
       const first = await codeFlow(browser);
@@ -1184,6 +1208,34 @@ describe.each(PROFILES)('the %s profile', (profile) => {
           }),
         );
         expect(res.status).toBe(200);
+      });
+
+      it('prompt=none where consent is missing: an error, no code (OpenID Connect Core §3.1.2.6)', async () => {
+        const redirect = `${LOOPBACK}/cb`;
+        const { body } = await register({ redirect_uris: [redirect] });
+        const browser = new Browser();
+        await codeFlow(browser);
+        const res = await browser.follow(
+          `${idp.discovery.authorization_endpoint}?${new URLSearchParams({
+            client_id: body.client_id as string,
+            response_type: 'code',
+            redirect_uri: redirect,
+            scope: 'openid',
+            state: 'pc',
+            prompt: 'none',
+            code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+            code_challenge_method: 'S256',
+          })}`,
+          redirect,
+        );
+        const callback = new URL(res.url);
+        // A registered client is a native one (RFC 8252), which oidc-provider never signs in
+        // silently: interaction_required; consent_required would say the same less broadly.
+        expect(['consent_required', 'interaction_required']).toContain(
+          callback.searchParams.get('error'),
+        );
+        expect(callback.searchParams.get('code')).toBeNull();
+        expect(callback.searchParams.get('state')).toBe('pc');
       });
 
       it('oidcc-redirect-uri-regfrag: a redirect URI with a fragment is refused (RFC 6749 §3.1.2)', async () => {
