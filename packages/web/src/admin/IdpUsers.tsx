@@ -1,8 +1,9 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
 import { isApiError } from '../api/errors.js';
+import { useConfirmFocus } from '../ui/confirm-focus.js';
 import { Empty, Loading } from '../ui/states.js';
 import { CreateIdpUser, forgetCreateIdpUserDraft } from './CreateIdpUser.js';
 import { AdminError } from './explain.js';
@@ -172,13 +173,30 @@ function ConfirmChange({
   onConfirm: () => void;
   onCancel: () => void;
 }) {
+  const box = useRef<HTMLDivElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
+  // Cancel, the safe answer, has the focus; afterwards the control that asked has it again, or
+  // the section's heading when that control is gone (a created user's form starts anew).
+  const onKeyDown = useConfirmFocus({
+    container: box,
+    initial: cancel,
+    onCancel,
+    fallback: () => document.getElementById('idp-users-title'),
+  });
   return (
-    <div className="confirm" role="alertdialog" aria-label="Confirm the change">
-      <p>{pending.description}</p>
+    <div
+      ref={box}
+      className="confirm"
+      role="alertdialog"
+      aria-label="Confirm the change"
+      aria-describedby="confirm-change-text"
+      onKeyDown={onKeyDown}
+    >
+      <p id="confirm-change-text">{pending.description}</p>
       <button type="button" className="button" disabled={busy} onClick={onConfirm}>
         Confirm
       </button>
-      <button type="button" className="button button--ghost" onClick={onCancel}>
+      <button ref={cancel} type="button" className="button button--ghost" onClick={onCancel}>
         Cancel
       </button>
     </div>

@@ -1,6 +1,7 @@
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, type RefObject, useId, useRef, useState } from 'react';
 import { isApiError } from '../api/errors.js';
 import type { ListAction, TodoList } from '../api/types.js';
+import { useConfirmFocus } from '../ui/confirm-focus.js';
 import { useDeleteList, useRenameList } from './queries.js';
 import { RoleBadge } from './RoleBadge.js';
 import { ShareDialog } from './ShareDialog.js';
@@ -25,6 +26,9 @@ export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () 
   const [confirming, setConfirming] = useState(false);
   const [sharing, setSharing] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
+  /** Set when a rename is saved: the focus then goes to the renamed heading. */
+  const saved = useRef(false);
+  const renameButton = useRef<HTMLButtonElement>(null);
   const rename = useRenameList();
   const remove = useDeleteList();
 
@@ -37,7 +41,13 @@ export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () 
     setMessage(null);
     rename.mutate(
       { list, name: trimmed },
-      { onSuccess: () => setRenaming(false), onError: explain },
+      {
+        onSuccess: () => {
+          saved.current = true;
+          setRenaming(false);
+        },
+        onError: explain,
+      },
     );
   };
   const deleteList = () =>
@@ -55,13 +65,22 @@ export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () 
   return (
     <div className="list-head">
       {renaming ? (
-        <RenameForm
-          name={name}
-          saving={rename.isPending}
-          onChange={setName}
-          onSubmit={submit}
-          onCancel={() => setRenaming(false)}
-        />
+        <>
+          {/* The screen keeps its level-one heading while the name is a field. */}
+          <h1 className="visually-hidden" dir="auto">
+            {list.name}
+          </h1>
+          <RenameForm
+            name={name}
+            saving={rename.isPending}
+            onChange={setName}
+            onSubmit={submit}
+            onCancel={() => setRenaming(false)}
+            returnTo={() =>
+              saved.current ? document.getElementById('todos-title') : renameButton.current
+            }
+          />
+        </>
       ) : (
         <h1 id="todos-title" tabIndex={-1} dir="auto">
           {list.name}
@@ -71,7 +90,9 @@ export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () 
       <ListActions
         list={list}
         renaming={renaming}
+        renameRef={renameButton}
         onRename={() => {
+          saved.current = false;
           setName(list.name);
           setRenaming(true);
         }}
@@ -91,27 +112,36 @@ export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () 
   );
 }
 
-/** The list's name in a field, in place of the heading while it is being renamed. */
+/**
+ * The list's name in a field, in place of the heading while it is being renamed: the field has
+ * the focus, Escape cancels, and the focus returns to Rename (or to the heading once saved).
+ */
 function RenameForm({
   name,
   saving,
   onChange,
   onSubmit,
   onCancel,
+  returnTo,
 }: {
   name: string;
   saving: boolean;
   onChange: (name: string) => void;
   onSubmit: (event: FormEvent) => void;
   onCancel: () => void;
+  returnTo: () => HTMLElement | null;
 }) {
   const id = useId();
+  const form = useRef<HTMLFormElement>(null);
+  const field = useRef<HTMLInputElement>(null);
+  const onKeyDown = useConfirmFocus({ container: form, initial: field, onCancel, returnTo });
   return (
-    <form className="list-head__rename" onSubmit={onSubmit}>
+    <form ref={form} className="list-head__rename" onSubmit={onSubmit} onKeyDown={onKeyDown}>
       <label htmlFor={id} className="visually-hidden">
         List name
       </label>
       <input
+        ref={field}
         id={id}
         className="input"
         value={name}
@@ -141,12 +171,14 @@ function failureMessage(error: unknown, list: TodoList): string {
 function ListActions({
   list,
   renaming,
+  renameRef,
   onRename,
   onShare,
   onDelete,
 }: {
   list: TodoList;
   renaming: boolean;
+  renameRef: RefObject<HTMLButtonElement | null>;
   onRename: () => void;
   onShare: () => void;
   onDelete: () => void;
@@ -155,6 +187,7 @@ function ListActions({
   return (
     <div className="list-head__actions">
       <button
+        ref={renameRef}
         type="button"
         className="button button--small"
         disabled={!may('can_update') || renaming}
@@ -201,15 +234,32 @@ function ConfirmDelete({
   onDelete: () => void;
   onKeep: () => void;
 }) {
+  const descriptionId = useId();
+  const box = useRef<HTMLDivElement>(null);
+  const keep = useRef<HTMLButtonElement>(null);
+  // The safe answer has the focus; once deleted, the heading of the list shown instead.
+  const onKeyDown = useConfirmFocus({
+    container: box,
+    initial: keep,
+    onCancel: onKeep,
+    fallback: () => document.getElementById('todos-title'),
+  });
   return (
-    <div className="notice" role="alertdialog" aria-label="Delete this list?">
-      <span>
+    <div
+      ref={box}
+      className="notice"
+      role="alertdialog"
+      aria-label="Delete this list?"
+      aria-describedby={descriptionId}
+      onKeyDown={onKeyDown}
+    >
+      <span id={descriptionId}>
         Delete “{list.name}” and its {list.todoCount} todos for everyone it is shared with?
       </span>
       <button type="button" className="button button--small button--danger" onClick={onDelete}>
         Delete
       </button>
-      <button type="button" className="button button--small" onClick={onKeep}>
+      <button ref={keep} type="button" className="button button--small" onClick={onKeep}>
         Keep it
       </button>
     </div>
