@@ -142,6 +142,10 @@ const apiUrl = `http://localhost:${ports.api}`;
 /** The API's environment: the caller's, with the stack's ports, data and dev-IdP defaults. */
 const apiEnv = (issuer) => ({
   ...process.env,
+  // Loopback, as the IdP and the web app: a laptop's stack (demo users whose password is their
+  // name, /metrics and /docs without a token) is not offered to the network it sits on. The
+  // API's own default (0.0.0.0) is for containers; HOST still chooses.
+  HOST: process.env.HOST ?? 'localhost',
   PORT: String(ports.api),
   DATA_DIR: dataDir,
   OIDC_ISSUER: process.env.OIDC_ISSUER ?? issuer,

@@ -273,4 +273,50 @@ describe.each(drivers)('AuthZEN with the app policy on $driver', ({ skip, create
     });
     expect(actions.json().results).toEqual([{ name: 'can_read' }, { name: 'can_create_todo' }]);
   });
+
+  it.skipIf(skip)(
+    'returns from a search exactly the candidates a single evaluation permits (§8.1)',
+    async () => {
+      const people = (['alice', 'bob', 'carol'] as const).map(user);
+      const actions = ['can_read', 'can_update', 'can_delete', 'can_share', 'can_create_todo'];
+      const permitted = async (subject: object, action: string, resource: object) =>
+        (
+          await post('/access/v1/evaluation', { subject, action: { name: action }, resource })
+        ).json().decision === true;
+      const ids = (res: { json(): { results: { id: string }[] } }) =>
+        res
+          .json()
+          .results.map((r) => r.id)
+          .sort();
+      for (const action of actions) {
+        for (const resource of [
+          { type: 'list', id: list },
+          { type: 'todo', id: todo },
+        ]) {
+          const found = await post('/access/v1/search/subject', {
+            subject: { type: 'user' },
+            action: { name: action },
+            resource,
+          });
+          const expected = [];
+          for (const p of people) if (await permitted(p, action, resource)) expected.push(p.id);
+          expect(ids(found), `${action} ${resource.type}`).toEqual(expected.sort());
+        }
+        for (const person of people) {
+          for (const [type, id] of [
+            ['list', list],
+            ['todo', todo],
+          ] as const) {
+            const found = await post('/access/v1/search/resource', {
+              subject: person,
+              action: { name: action },
+              resource: { type },
+            });
+            const allowed = await permitted(person, action, { type, id });
+            expect(ids(found).includes(id), `${person.id} ${action} ${type}`).toBe(allowed);
+          }
+        }
+      }
+    },
+  );
 });

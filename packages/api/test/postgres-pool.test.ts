@@ -1,8 +1,9 @@
-import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileOnce } from '../src/db/compiled.js';
 import { openDatabase } from '../src/db/database.js';
+import { STATEMENT_TIMEOUT_MS } from '../src/db/deadlines.js';
 import {
   CONNECT_TIMEOUT_MS,
   createPool,
@@ -208,6 +209,84 @@ describe.skipIf(!postgresAvailable)('the PostgreSQL pool', () => {
       await pool.end();
     }
   });
+  it('keeps the statement timeout on a connection a reset returned to its defaults (DISCARD ALL, RESET ALL)', async () => {
+    const shown = await db.kysely.connection().execute(async (connection) => {
+      const show = async () =>
+        (await sql<{ statement_timeout: string }>`show statement_timeout`.execute(connection))
+          .rows[0]?.statement_timeout;
+      const before = await show();
+      await sql`discard all`.execute(connection); // what a connection pooler's reset sends
+      const discarded = await show();
+      await sql`set statement_timeout = 0`.execute(connection);
+      await sql`reset all`.execute(connection);
+      return { before, discarded, reset: await show() };
+    });
+    const limit = `${STATEMENT_TIMEOUT_MS / 1000}s`;
+    expect(shown).toEqual({ before: limit, discarded: limit, reset: limit });
+  });
+
+  it('opens connections without the start-up timeout behind a pooler that refuses it, and still sets it', async () => {
+    if (db.config.kind !== 'postgres') throw new Error('a PostgreSQL suite');
+    const target = new URL(db.config.url);
+    // A pooler in session mode that refuses an unknown start-up parameter, as pgbouncer does:
+    // FATAL 08P01 (PostgreSQL 15 §55.7, ErrorResponse), then the connection closes.
+    let refused = 0;
+    const sockets = new Set<Socket>();
+    const pooler = createServer((client) => {
+      sockets.add(client);
+      client.once('data', (startup) => {
+        if (startup.includes('statement_timeout\0')) {
+          refused += 1;
+          const fields = [
+            'SFATAL',
+            'VFATAL',
+            'C08P01',
+            'Munsupported startup parameter: statement_timeout',
+          ];
+          const body = Buffer.concat([
+            ...fields.map((f) => Buffer.from(`${f}\0`)),
+            Buffer.from([0]),
+          ]);
+          const header = Buffer.alloc(5);
+          header.write('E');
+          header.writeInt32BE(body.length + 4, 1);
+          client.end(Buffer.concat([header, body]));
+          return;
+        }
+        const server = connect(Number(target.port || 5432), target.hostname);
+        sockets.add(server);
+        server.write(startup);
+        client.pipe(server).pipe(client);
+        const close = () => {
+          client.destroy();
+          server.destroy();
+        };
+        client.on('error', close).on('close', close);
+        server.on('error', close).on('close', close);
+      });
+    });
+    await new Promise<void>((resolve) => pooler.listen(0, '127.0.0.1', resolve));
+    const url = new URL(db.config.url);
+    url.host = `127.0.0.1:${(pooler.address() as AddressInfo).port}`;
+    const behind = openDatabase({ kind: 'postgres', url: url.toString() });
+    const show = sql<{ statement_timeout: string }>`show statement_timeout`.compile(behind.kysely);
+    try {
+      // The first connection is refused (a 503 for its request), the next ones open without it.
+      const first = await behind.readFirst(show).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(first).toMatchObject({ code: '08P01' });
+      expect(isDatabaseUnavailable(first)).toBe(true);
+      expect(await behind.readFirst(show)).toEqual({ statement_timeout: '10s' });
+      expect(refused).toBe(1);
+    } finally {
+      await behind.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => pooler.close(resolve));
+    }
+  });
+
   it('gives up a connection whose prepared statements the server dropped (DISCARD ALL), and writes on the next', async () => {
     if (db.config.kind !== 'postgres') throw new Error('a PostgreSQL suite');
     const pool = createPool(db.config.url);

@@ -15,7 +15,18 @@ export function providerFeatures(
 ): NonNullable<Configuration['features']> {
   return {
     // OpenID Connect Core §5.5: `claims` with an essential `acr` asks for a level, too.
-    claimsParameter: { enabled: true },
+    claimsParameter: {
+      enabled: true,
+      // OpenID Connect Core §5.5: `claims` may ask for userinfo claims too. oidc-provider refuses
+      // them because its own userinfo endpoint is off (the dev IdP serves userinfo itself, see
+      // below). This hook runs just before that check, on the check's own parsed copy of the
+      // parameter: taking `userinfo` out of the copy lets the request through, the parameter
+      // itself unchanged. The dev IdP's userinfo already answers every claim such a request can
+      // name: Keycloak's default scopes (`profile`, `email`) are granted to every sign-in.
+      assertClaimsParameter(_ctx, claims) {
+        delete (claims as { userinfo?: unknown }).userinfo;
+      },
+    },
     devInteractions: { enabled: false },
     // RFC 7591, anonymous, screened by the realm's registration policy (registration/handler.ts).
     registration: { enabled: layout.routes.registration !== undefined },

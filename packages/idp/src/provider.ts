@@ -142,7 +142,14 @@ export function buildProvider(setup: ProviderSetup): Provider {
     // flows) and Keycloak's client authentication methods (body credentials are accepted too,
     // see normalizeClientAuth).
     responseTypes: ['code'],
-    enabledJWA: { dPoPSigningAlgValues: DPOP_SIGNING_ALGS },
+    enabledJWA: {
+      dPoPSigningAlgValues: DPOP_SIGNING_ALGS,
+      // Only what some client can use (OpenID Connect Discovery 1.0 §3): a registered client
+      // encrypts to a key of its own `jwks`. Key wrapping with the client secret (`dir`,
+      // `A128KW`, `A256KW`) is left out, since a client that can ask for an encrypted ID token
+      // (a registered one) is public and has no secret.
+      idTokenEncryptionAlgValues: ['ECDH-ES', 'RSA-OAEP', 'RSA-OAEP-256'],
+    },
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
     pkce: {
       // Realm clients as configured; registered clients always (they are public, RFC 9700 §2.1.1).

@@ -73,19 +73,33 @@ interface Group {
   readonly ids: Set<string>;
 }
 
-/** Up to MAX_CANDIDATES members of the list a list or todo resource belongs to (§8.4). */
-async function membersOf(db: Db, issuer: string, resource: Entity): Promise<Entity[]> {
-  if (!UUID.test(resource.id.toLowerCase())) return [];
+/**
+ * Up to MAX_CANDIDATES members of the list a list or todo resource belongs to (§8.4), with each
+ * one's relation to that resource recorded in `known`: the search then decides every candidate
+ * from memory instead of reading its relation again, one query per member.
+ */
+async function membersOf(
+  db: Db,
+  known: KnownRelations,
+  issuer: string,
+  resource: Entity,
+): Promise<Entity[]> {
+  const id = resource.id.toLowerCase();
+  if (!UUID.test(id)) return [];
   const listId = await listOf(db, resource);
   if (listId === undefined) return [];
   const rows = await db.kysely
     .selectFrom('list_members')
-    .select('member_sub')
+    .select(['member_sub', 'relation'])
     .where('list_id', '=', listId)
     .where('member_issuer', '=', issuer)
     .orderBy('member_sub')
     .limit(MAX_CANDIDATES)
     .execute();
+  // A todo's relation is its list's: the membership row read here (as `todos.access` joins it).
+  for (const row of rows) {
+    known.scope({ issuer, subject: row.member_sub }, resource.type, true).set(id, row.relation);
+  }
   return rows.map((row) => ({ type: 'user', id: row.member_sub }));
 }
 
@@ -108,6 +122,8 @@ async function prefetchRelations(
     if (!UUID.test(id)) continue;
     const owner = ownerOf(subject);
     const scope = known.scope(owner, type, true);
+    // Already known (a search's candidates read with their relation): no query for it.
+    if (scope.has(id)) continue;
     const group = groups.get(scope) ?? { owner, type, ids: new Set() };
     group.ids.add(id);
     groups.set(scope, group);
@@ -176,7 +192,7 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
     },
 
     async subjects(type: string, resource: Entity) {
-      return type === 'user' ? membersOf(db, issuer, resource) : [];
+      return type === 'user' ? membersOf(db, known, issuer, resource) : [];
     },
 
     async resources(type: string, subject: Entity) {

@@ -173,23 +173,17 @@ export function createEngine(policy: Policy, facts: Facts) {
     /** Subjects of the requested type allowed the action on the resource (§8.4). */
     async searchSubjects(request: SearchRequest): Promise<Entity[]> {
       const resource = request.resource as Entity;
-      const found: Entity[] = [];
-      for (const candidate of await facts.subjects(request.subject.type, resource)) {
-        const decision = await evaluate({ ...base(request), subject: candidate, resource });
-        if (decision.decision) found.push({ type: candidate.type, id: candidate.id });
-      }
-      return found;
+      const candidates = await facts.subjects(request.subject.type, resource);
+      const requests = candidates.map((subject) => ({ ...base(request), subject, resource }));
+      return decideAll(facts, evaluate, requests, 'subject');
     },
 
     /** Resources of the requested type the subject may act on (§8.5). */
     async searchResources(request: SearchRequest): Promise<Entity[]> {
       const subject = request.subject as Entity;
-      const found: Entity[] = [];
-      for (const candidate of await facts.resources(request.resource.type, subject)) {
-        const decision = await evaluate({ ...base(request), subject, resource: candidate });
-        if (decision.decision) found.push({ type: candidate.type, id: candidate.id });
-      }
-      return found;
+      const candidates = await facts.resources(request.resource.type, subject);
+      const requests = candidates.map((resource) => ({ ...base(request), subject, resource }));
+      return decideAll(facts, evaluate, requests, 'resource');
     },
 
     /** Actions the subject may take on the resource (§8.6). */
@@ -222,4 +216,25 @@ function base(request: SearchRequest) {
     action: request.action ?? { name: '' },
     ...(request.context && { context: request.context }),
   };
+}
+
+/**
+ * A search's candidates, each decided as its own evaluation would be: the facts they need are
+ * loaded first in one go (as for a batch), not read candidate by candidate. The permitted
+ * candidates of the searched-for entity, as `{type, id}`.
+ */
+async function decideAll(
+  facts: Facts,
+  evaluate: (request: EvaluationRequest) => Promise<Decision>,
+  requests: readonly EvaluationRequest[],
+  searched: 'subject' | 'resource',
+): Promise<Entity[]> {
+  if (requests.length > 0) await facts.prefetch?.(requests);
+  const found: Entity[] = [];
+  for (const request of requests) {
+    const decision = await evaluate(request);
+    const { type, id } = request[searched];
+    if (decision.decision) found.push({ type, id });
+  }
+  return found;
 }

@@ -3,8 +3,14 @@ import { dirname } from 'node:path';
 import { type CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import Libsql from 'libsql';
 import type { DatabaseConfig } from '../config/config.js';
-import { applyDeadlines } from './deadlines.js';
-import { createPool, firstRow, type QueuedStatement, transactionOfOne } from './postgres-pool.js';
+import { applyDeadlines, STATEMENT_TIMEOUT_MS } from './deadlines.js';
+import {
+  createPool,
+  firstRow,
+  POOL_SIZE,
+  type QueuedStatement,
+  transactionOfOne,
+} from './postgres-pool.js';
 import type { Schema } from './schema.js';
 import { guardedConnection } from './sqlite-connection.js';
 import { MigrationSafeSqliteDialect } from './sqlite-dialect.js';
@@ -97,7 +103,7 @@ export function openDatabase(config: DatabaseConfig): Db {
       close: () => kysely.destroy(),
     };
   }
-  const pool = createPool(config.url);
+  const pool = createPool(config.url, POOL_SIZE, { statementTimeoutMs: STATEMENT_TIMEOUT_MS });
   const stopDeadlines = applyDeadlines(pool);
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const url = new URL(config.url);

@@ -30,10 +30,16 @@ interface ClientInternals {
 
 /**
  * Sets `statement_timeout` on each new connection of `pool` (a `SET` queued before any other
- * statement, so it also holds behind a session-mode pooler, which refuses unknown start-up
- * parameters) and closes a connection whose statement has gone unanswered for
+ * statement) and closes a connection whose statement has gone unanswered for
  * {@link SILENT_AFTER_MS}. The sweep reads the statement in flight once a second: nothing is
  * added to a statement's own path. Returns a function that stops the sweep.
+ *
+ * The request path's pool also sends the timeout in each connection's start-up message
+ * (`createPool`'s `statementTimeoutMs`), which makes it the session's default: a `SET` alone is
+ * undone by `RESET ALL` or `DISCARD ALL` (a pooler's reset, an operator), after which the
+ * connection's statements would run unbounded. The `SET` stays for a pooler that refuses the
+ * start-up parameter (pgbouncer answers "unsupported startup parameter", and the pool then
+ * opens its connections without it).
  */
 export function applyDeadlines(pool: pg.Pool): () => void {
   const clients = new Map<pg.PoolClient, { query: unknown; since: number }>();
@@ -60,4 +66,35 @@ export function applyDeadlines(pool: pg.Pool): () => void {
   }, SWEEP_MS);
   sweep.unref();
   return () => clearInterval(sweep);
+}
+
+/**
+ * `statement_timeout` sent in the start-up message of each connection (PostgreSQL 15 §55.2.1:
+ * any run-time parameter may be): a value set there is the session's default, which `RESET
+ * ALL` and `DISCARD ALL` (a connection pooler's reset) return to, where a `SET` is undone by
+ * them. `refused` once a server refused the parameter (SQLSTATE 08P01, pgbouncer's
+ * "unsupported startup parameter"): the pool's later connections go without it and keep only
+ * the `SET` (`applyDeadlines`). Shared by a pool's connections.
+ */
+export interface PoolStartup {
+  startupTimeout?: { readonly ms: number; refused: boolean };
+}
+
+/** Marks the pool's start-up parameter refused when this connection's start-up fails with 08P01. */
+export function noteRefusedStartup(client: pg.Client, startup: { refused: boolean }): void {
+  const connect = client.connect.bind(client) as (callback?: (error?: Error) => void) => unknown;
+  const note = (error: unknown) => {
+    if ((error as { code?: unknown } | undefined)?.code === '08P01') startup.refused = true;
+  };
+  (client as { connect: unknown }).connect = (callback?: (error?: Error) => void) => {
+    if (callback !== undefined)
+      return connect((error) => {
+        note(error);
+        callback(error);
+      });
+    return (connect() as Promise<unknown>).catch((error: unknown) => {
+      note(error);
+      throw error;
+    });
+  };
 }

@@ -1,4 +1,9 @@
+// Why this file is long: the pool and the three ways the request path sends statements on it
+// (named statements, a first row, a transaction of one statement with its BEGIN) all reach into
+// node-postgres's client and query internals; they are kept together so that one file holds
+// every dependency on those internals.
 import type pg from 'pg';
+import { noteRefusedStartup, type PoolStartup } from './deadlines.js';
 import { forgetDroppedStatements, loadPg } from './pg.js';
 
 /** Connections per API process. */
@@ -51,9 +56,15 @@ let NamedStatementClient: typeof pg.Client | undefined;
 function namedStatementClient(): typeof pg.Client {
   const driver = loadPg();
   NamedStatementClient ??= class Client extends driver.Client {
-    constructor(config?: string | pg.ClientConfig) {
+    constructor(config?: string | (pg.ClientConfig & PoolStartup)) {
       const options = typeof config === 'string' ? { connectionString: config } : config;
-      super({ ...options, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+      const startup = options?.startupTimeout;
+      super({
+        ...options,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        ...(startup !== undefined && !startup.refused && { statement_timeout: startup.ms }),
+      });
+      if (startup !== undefined && !startup.refused) noteRefusedStartup(this, startup);
       forgetDroppedStatements(this);
       const query = this.query.bind(this) as Query;
       const named: Query = (...args) => {
@@ -86,13 +97,24 @@ function namedStatementClient(): typeof pg.Client {
  * idle (and re-emits on the pool); while a request holds it, nothing does. So every client gets
  * its own listener for its whole life: the query in flight already fails with the same error
  * (answered 503), and the pool discards the client when it is released, no longer queryable.
+ * With `statementTimeoutMs`, each connection starts with that `statement_timeout` (`PoolStartup`).
  */
-export function createPool(url: string, max = POOL_SIZE): pg.Pool {
+export function createPool(
+  url: string,
+  max = POOL_SIZE,
+  options: { readonly statementTimeoutMs?: number } = {},
+): pg.Pool {
+  const { statementTimeoutMs } = options;
+  const startup: PoolStartup =
+    statementTimeoutMs === undefined
+      ? {}
+      : { startupTimeout: { ms: statementTimeoutMs, refused: false } };
   const pool = new (loadPg().Pool)({
     connectionString: url,
     max,
     Client: namedStatementClient(),
     connectionTimeoutMillis: QUEUE_TIMEOUT_MS,
+    ...startup,
   });
   pool.on('connect', (client) => {
     client.on('error', ignoreConnectionError);

@@ -30,7 +30,32 @@ export function requestedResources(details: Details): string[] {
   return (Array.isArray(resource) ? resource : resource ? [resource] : []).map(String);
 }
 
-/** Records the grant of a sign-in: its scopes, for the default resource and those asked. */
+/**
+ * The claims an authorization request names in its `claims` parameter (OpenID Connect Core
+ * §5.5), for the ID token and userinfo alike. oidc-provider has already refused a malformed one.
+ */
+export function requestedClaims(details: Details): string[] {
+  if (typeof details.params.claims !== 'string') return [];
+  try {
+    const request = JSON.parse(details.params.claims) as Record<string, unknown>;
+    return [
+      ...new Set(
+        [request.id_token, request.userinfo].flatMap((member) =>
+          member && typeof member === 'object' ? Object.keys(member) : [],
+        ),
+      ),
+    ];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Records the grant of a sign-in: its scopes, for the default resource and those asked, and the
+ * claims its `claims` parameter names. Those add nothing the scopes do not already release (every
+ * claim the realm has belongs to `openid`, `profile` or `email`, always granted); left out of the
+ * grant, they would send the sign-in back to the consent step again and again.
+ */
 export async function grantAll(
   provider: Provider,
   accountId: string,
@@ -42,6 +67,8 @@ export async function grantAll(
     : new provider.Grant({ accountId, clientId });
   const scope = grantedScopes(details).join(' ');
   grant.addOIDCScope(scope);
+  const claims = requestedClaims(details);
+  if (claims.length > 0) grant.addOIDCClaims(claims);
   grant.addResourceScope(DEFAULT_RESOURCE, scope);
   // RFC 8707 §2.1: the resources the request names are granted the same scope.
   for (const r of requestedResources(details)) grant.addResourceScope(r, scope);
