@@ -75,15 +75,15 @@ test('the signed-out page, the IdP login page, the todo list, the sharing dialog
   await expectAccessible(page, 'a todo being edited');
   await page.keyboard.press('Escape');
 
-  await page.getByLabel('New list name').fill('Release checklist');
+  await page.getByLabel('New list name').fill('Accessibility review');
   await page.getByRole('button', { name: 'Create list' }).click();
   const head = page.locator('.list-head');
-  await expect(head.getByRole('heading', { name: 'Release checklist' })).toBeVisible();
-  await page.getByLabel('New todo').fill('Tag the release');
+  await expect(head.getByRole('heading', { name: 'Accessibility review' })).toBeVisible();
+  await page.getByLabel('New todo').fill('Check the contrast');
   await page.getByLabel('New todo').press('Enter');
-  await expect(page.getByRole('checkbox', { name: 'Tag the release' })).toBeEnabled();
+  await expect(page.getByRole('checkbox', { name: 'Check the contrast' })).toBeEnabled();
   await head.getByRole('button', { name: 'Share' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Share “Release checklist”' });
+  const dialog = page.getByRole('dialog', { name: 'Share “Accessibility review”' });
   await dialog.getByLabel('Username or email').fill('bob');
   await dialog.getByLabel('Share as').selectOption('viewer');
   await dialog.getByRole('button', { name: 'Share', exact: true }).click();
@@ -99,7 +99,7 @@ test('the signed-out page, the IdP login page, the todo list, the sharing dialog
   await expectAccessible(page, 'the question before a list is deleted');
   await page.keyboard.press('Escape');
 
-  await page.getByRole('button', { name: 'Delete “Tag the release”' }).click();
+  await page.getByRole('button', { name: 'Delete “Check the contrast”' }).click();
   await expect(page.getByRole('button', { name: 'Undo' })).toBeVisible();
   await expectAccessible(page, 'a deleted todo, with Undo');
   await page.getByRole('button', { name: 'Undo' }).click();
@@ -107,9 +107,9 @@ test('the signed-out page, the IdP login page, the todo list, the sharing dialog
   const bob = await personIn(browser, urls, 'bob');
   await bob
     .getByRole('navigation', { name: 'Lists' })
-    .getByRole('button', { name: /Release checklist/ })
+    .getByRole('button', { name: /Accessibility review/ })
     .click();
-  await expect(bob.getByRole('checkbox', { name: 'Tag the release' })).toBeDisabled();
+  await expect(bob.getByRole('checkbox', { name: 'Check the contrast' })).toBeDisabled();
   await expectAccessible(bob, 'a list shared with the viewer');
 
   await bob.getByTestId('account-link').click();

@@ -1,8 +1,9 @@
-import { type FormEvent, type RefObject, useId, useRef, useState } from 'react';
+import { type RefObject, useId, useRef, useState } from 'react';
 import { isApiError } from '../api/errors.js';
 import type { ListAction, TodoList } from '../api/types.js';
 import { useConfirmFocus } from '../ui/confirm-focus.js';
-import { useDeleteList, useRenameList } from './queries.js';
+import { useDeleteList } from './queries.js';
+import { ListName, useRenaming } from './RenameList.js';
 import { RoleBadge } from './RoleBadge.js';
 import { ShareDialog } from './ShareDialog.js';
 
@@ -21,35 +22,13 @@ const NEEDS: Record<ListAction, string> = {
  * Renaming and deleting send `If-Match`, so a list changed elsewhere is never overwritten.
  */
 export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () => void }) {
-  const [renaming, setRenaming] = useState(false);
-  const [name, setName] = useState(list.name);
   const [confirming, setConfirming] = useState(false);
   const [sharing, setSharing] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
-  /** Set when a rename is saved: the focus then goes to the renamed heading. */
-  const saved = useRef(false);
-  const renameButton = useRef<HTMLButtonElement>(null);
-  const rename = useRenameList();
   const remove = useDeleteList();
 
   const explain = (error: unknown) => setMessage(failureMessage(error, list));
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const trimmed = name.trim();
-    if (!trimmed) return;
-    setMessage(null);
-    rename.mutate(
-      { list, name: trimmed },
-      {
-        onSuccess: () => {
-          saved.current = true;
-          setRenaming(false);
-        },
-        onError: explain,
-      },
-    );
-  };
+  const renaming = useRenaming(list, explain, () => setMessage(null));
   const deleteList = () =>
     remove.mutate(list, {
       onSuccess: () => {
@@ -64,38 +43,13 @@ export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () 
 
   return (
     <div className="list-head">
-      {renaming ? (
-        <>
-          {/* The screen keeps its level-one heading while the name is a field. */}
-          <h1 className="visually-hidden" dir="auto">
-            {list.name}
-          </h1>
-          <RenameForm
-            name={name}
-            saving={rename.isPending}
-            onChange={setName}
-            onSubmit={submit}
-            onCancel={() => setRenaming(false)}
-            returnTo={() =>
-              saved.current ? document.getElementById('todos-title') : renameButton.current
-            }
-          />
-        </>
-      ) : (
-        <h1 id="todos-title" tabIndex={-1} dir="auto">
-          {list.name}
-        </h1>
-      )}
+      <ListName list={list} renaming={renaming} />
       <RoleBadge relation={list.relation} />
       <ListActions
         list={list}
-        renaming={renaming}
-        renameRef={renameButton}
-        onRename={() => {
-          saved.current = false;
-          setName(list.name);
-          setRenaming(true);
-        }}
+        renaming={renaming.active}
+        renameRef={renaming.button}
+        onRename={renaming.start}
         onShare={() => setSharing(true)}
         onDelete={() => setConfirming(true)}
       />
@@ -109,52 +63,6 @@ export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () 
       ) : null}
       {sharing ? <ShareDialog list={list} onClose={() => setSharing(false)} /> : null}
     </div>
-  );
-}
-
-/**
- * The list's name in a field, in place of the heading while it is being renamed: the field has
- * the focus, Escape cancels, and the focus returns to Rename (or to the heading once saved).
- */
-function RenameForm({
-  name,
-  saving,
-  onChange,
-  onSubmit,
-  onCancel,
-  returnTo,
-}: {
-  name: string;
-  saving: boolean;
-  onChange: (name: string) => void;
-  onSubmit: (event: FormEvent) => void;
-  onCancel: () => void;
-  returnTo: () => HTMLElement | null;
-}) {
-  const id = useId();
-  const form = useRef<HTMLFormElement>(null);
-  const field = useRef<HTMLInputElement>(null);
-  const onKeyDown = useConfirmFocus({ container: form, initial: field, onCancel, returnTo });
-  return (
-    <form ref={form} className="list-head__rename" onSubmit={onSubmit} onKeyDown={onKeyDown}>
-      <label htmlFor={id} className="visually-hidden">
-        List name
-      </label>
-      <input
-        ref={field}
-        id={id}
-        className="input"
-        value={name}
-        maxLength={100}
-        onChange={(event) => onChange(event.target.value)}
-      />
-      <button type="submit" className="button button--primary" disabled={saving}>
-        Save name
-      </button>
-      <button type="button" className="button" onClick={onCancel}>
-        Cancel
-      </button>
-    </form>
   );
 }
 
