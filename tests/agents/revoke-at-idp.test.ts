@@ -11,8 +11,9 @@ import { SignInBrowser } from '../mcp/support/browser.js';
 /**
  * Ending an agent against the real dev IdP over HTTP: the API refuses the agent's tokens and
  * ends its consent and grant through the IdP's Keycloak admin API (the refresh token is then
- * `invalid_grant`, the next sign-in asks again); with the IdP's admin API unreachable the answer
- * is 503, the tokens are refused all the same and the agent stays listed for a retry.
+ * `invalid_grant`, the next sign-in asks again); with the IdP's admin API unreachable the person
+ * is told so, every token of the agent is refused, and an instance that reaches the admin API
+ * ends the grant on a retry.
  */
 const HOST = '127.0.0.1';
 const CALLBACK = 'http://127.0.0.1:47998/callback';
@@ -45,7 +46,7 @@ describe('ending an agent at the dev IdP', { timeout: 60_000 }, () => {
       LOG_LEVEL: 'silent',
       STEP_UP_ACR: '',
     };
-    api = await startApi(loadConfig(env));
+    api = await startApi(loadConfig(env), { agentGrantEndRetryMs: 200 });
     cutOff = await startApi(
       loadConfig({
         ...env,
@@ -158,24 +159,41 @@ describe('ending an agent at the dev IdP', { timeout: 60_000 }, () => {
     expect(again.consentPage).toContain('Grant access to');
   });
 
-  it('answers 503 when the admin API is unreachable: the tokens are refused anyway and the agent stays listed', async () => {
+  it('with the admin API unreachable, refuses every token of the agent, refreshed ones too, until a retry ends the grant', async () => {
     const calendar = await agent('Calendar agent');
     expect((await call(api.url, 'GET', '/todos/', calendar.access_token)).status).toBe(200);
     const web = await alice();
     expect(await listed(web, calendar.clientId)).toBe(true);
 
     const ended = await call(cutOff.url, 'DELETE', `/me/agents/${calendar.clientId}`, web);
-    expect(ended.status).toBe(503);
-    expect(ended.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await ended.json()).toMatchObject({ code: 'idp_unavailable' });
+    expect(ended.status).toBe(200);
+    expect(await ended.json()).toMatchObject({
+      identityProvider: { grantEnded: false, detail: expect.stringMatching(/keeps asking/) },
+    });
+    // The grant lives on at the IdP for now: a refresh still works, and its token is refused.
+    const refresh = () =>
+      fetch(`${idp.issuer}/protocol/openid-connect/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          client_id: calendar.clientId,
+          refresh_token: calendar.refresh_token,
+        }),
+      });
     for (const base of [cutOff.url, api.url]) {
       const refused = await call(base, 'GET', '/todos/', calendar.access_token);
       expect(refused.status).toBe(401);
     }
-    expect(await listed(web, calendar.clientId)).toBe(true);
-    // The retry through a working instance ends the grant too.
-    const retried = await call(api.url, 'DELETE', `/me/agents/${calendar.clientId}`, web);
-    expect(retried.status).toBe(200);
-    expect(await retried.json()).toMatchObject({ identityProvider: { grantEnded: true } });
+    // The instance that reaches the admin API ends the grant on its next retry.
+    const deadline = Date.now() + 10_000;
+    let refreshed = await refresh();
+    while (refreshed.status === 200 && Date.now() < deadline) {
+      const { access_token: fresh } = (await refreshed.json()) as { access_token: string };
+      expect((await call(cutOff.url, 'GET', '/todos/', fresh)).status).toBe(401);
+      await new Promise((r) => setTimeout(r, 100));
+      refreshed = await refresh();
+    }
+    expect(refreshed.status).toBe(400);
+    expect(await refreshed.json()).toMatchObject({ error: 'invalid_grant' });
   });
 });

@@ -2,6 +2,7 @@ import { type Authenticator, createAuthenticator, createDpopNonces } from '@todo
 import { createRefusalExplainer, type RefusalExplainer } from '@todo-sso/auth/diagnose';
 import type { Logger } from 'pino';
 import { createIdpAdmin, type IdpAdmin } from './admin-idp/idp-admin.js';
+import { AgentGrantEnds } from './agents/grant-ends.js';
 import { AuditKeeper } from './audit/denial-audit.js';
 import { type AccessGuard, accessGuard } from './authz/access.js';
 import type { EngineFactory } from './authzen/engine.js';
@@ -41,6 +42,8 @@ export interface AppContext {
   readonly audit: AuditKeeper;
   /** The identity provider's admin API (Keycloak), or why it is unavailable. */
   readonly idpAdmin: IdpAdmin;
+  /** Agents whose grant the identity provider has still to end: refused, and retried. */
+  readonly agentGrantEnds: AgentGrantEnds;
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -61,6 +64,8 @@ export interface ContextOverrides {
   readonly fetch?: typeof fetch;
   /** How often audit retention runs (default hourly). */
   readonly auditPruneIntervalMs?: number;
+  /** How often agents' pending grant ends are retried (default `GRANT_END_RETRY_MS`). */
+  readonly agentGrantEndRetryMs?: number;
   /** Answers the AuthZEN endpoints with another policy (the certification fixture). */
   readonly authzenEngine?: EngineFactory;
 }
@@ -173,6 +178,23 @@ export async function createContext(
     timeoutMs: 5000,
     now: () => clock.now().getTime(),
   });
+  const agentGrantEnds = new AgentGrantEnds({
+    db,
+    revocations: store,
+    idpAdmin,
+    now: () => clock.now(),
+    logger,
+    ...(overrides.agentGrantEndRetryMs && { retryMs: overrides.agentGrantEndRetryMs }),
+  });
+  try {
+    await agentGrantEnds.start();
+  } catch (error) {
+    await authenticator.close();
+    await store.close();
+    await audit.close();
+    await db.close();
+    throw error;
+  }
   return {
     config,
     db,
@@ -180,6 +202,7 @@ export async function createContext(
     revocations: store,
     audit,
     idpAdmin,
+    agentGrantEnds,
     metrics,
     clock,
     logger,
@@ -191,6 +214,7 @@ export async function createContext(
       ),
     }),
     async close() {
+      await agentGrantEnds.close();
       await authenticator.close();
       await store.close();
       await audit.close();

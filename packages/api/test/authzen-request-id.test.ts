@@ -100,4 +100,17 @@ describe('AuthZEN X-Request-ID echo', () => {
     expect(res.statusCode, res.body).toBe(status);
     expect(res.headers['x-request-id']).toBe(id);
   });
+
+  it.each([
+    ['served', {}, 200],
+    ['unavailable (503)', { host: 'pdp.example.com' }, 503],
+  ])('echoes it on the decision point’s metadata, %s (§9)', async (_name, headers, status) => {
+    const id = `pep-7 / metadata / ${status}`;
+    const res = await h.app.inject({
+      url: '/.well-known/authzen-configuration',
+      headers: { 'x-request-id': id, ...headers },
+    });
+    expect(res.statusCode, res.body).toBe(status);
+    expect(res.headers['x-request-id']).toBe(id);
+  });
 });

@@ -52,7 +52,37 @@ async function refusal(request: Promise<Response>): Promise<Refusal> {
   }
   if (!(caught instanceof oauth.WWWAuthenticateChallengeError)) throw caught;
   const body = (await caught.response.json()) as { code?: unknown };
+  expectConformant(caught.cause, caught.response.url);
   return { status: caught.status, challenges: caught.cause, code: body.code, error: caught };
+}
+
+/** RFC 6750 §3: error and error_description are %x20-21 / %x23-5B / %x5D-7E. */
+const NQS_CHARS = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+/** RFC 6750 §3: scope is space-delimited scope-tokens of %x21 / %x23-5B / %x5D-7E. */
+const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
+
+/**
+ * What every challenge the API sends carries, as oauth4webapi read it: one challenge per scheme
+ * (RFC 9110 §11.6.1), the realm, the metadata of the resource called (RFC 9728 §5.1), no
+ * `error_uri` (the API has no such page), RFC 6750 §3's characters, and `algs` in a DPoP one
+ * (RFC 9449 §7.1).
+ */
+function expectConformant(challenges: oauth.WWWAuthenticateChallenge[], called: string) {
+  const schemes = challenges.map((c) => c.scheme);
+  expect(new Set(schemes).size, schemes.join(', ')).toBe(schemes.length);
+  const { origin, pathname } = new URL(called);
+  const metadata = `${origin}/.well-known/oauth-protected-resource${pathname === '/mcp' ? '/mcp' : ''}`;
+  for (const { scheme, parameters } of challenges) {
+    expect(['bearer', 'dpop']).toContain(scheme);
+    expect(parameters.realm).toBe('todo-api');
+    expect(parameters.resource_metadata).toBe(metadata);
+    expect(parameters.error_uri).toBeUndefined();
+    expect(parameters.error ?? '').toMatch(NQS_CHARS);
+    expect(parameters.error_description ?? '').toMatch(NQS_CHARS);
+    if (parameters.error_description !== undefined) expect(parameters.error).toBeDefined();
+    if (parameters.scope !== undefined) expect(parameters.scope).toMatch(SCOPE);
+    if (scheme === 'dpop') expect(parameters.algs).toBe(ALGS);
+  }
 }
 
 /** The parsed challenge of `scheme` (oauth4webapi lower-cases schemes); exactly one of each. */
@@ -206,7 +236,7 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
       string,
       unknown
     >;
-    return { token: tokens.access_token, keys, dpop, claims };
+    return { token: tokens.access_token, refreshToken: tokens.refresh_token, keys, dpop, claims };
   }
 
   const url = (path: string) => new URL(path, base);
@@ -284,6 +314,14 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
           resource_metadata: metadata(),
         });
       }
+    });
+
+    it('a token in the query too: 400 invalid_request (RFC 6750 §3.1)', async () => {
+      const r = await refusal(get(bearer, '/me?access_token=leaked'));
+      expect(r.status).toBe(400);
+      expect(r.code).toBe('request_invalid');
+      expect(r.challenges).toHaveLength(1);
+      expect(challengeOf(r, 'bearer').parameters.error).toBe('invalid_request');
     });
 
     it('insufficient scope: 403 insufficient_scope naming the scope needed, Bearer only', async () => {
@@ -373,6 +411,37 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
       // Its htu is the URL without the query (RFC 9449 §4.2), which the API compares (§4.3).
       const listed = await get(bound.token, '/todos/?limit=1', bound.dpop);
       expect(listed.status).toBe(200);
+      // A write: its proof's htm is POST, and its body is no part of the proof.
+      const created = await oauth.protectedResourceRequest(
+        bound.token,
+        'POST',
+        url('/todos/'),
+        new Headers({ 'content-type': 'application/json' }),
+        JSON.stringify({ title: 'Written through oauth4webapi' }),
+        { ...insecure, DPoP: bound.dpop },
+      );
+      expect(created.status).toBe(201);
+      expect(await created.json()).toMatchObject({ title: 'Written through oauth4webapi' });
+    });
+
+    it('a token refreshed by the same handle is bound to the same key; another key gets none (§5)', async () => {
+      const refresh = (DPoP: oauth.DPoPHandle) =>
+        oauth.refreshTokenGrantRequest(as, ui, oauth.None(), bound.refreshToken as string, {
+          ...insecure,
+          DPoP,
+        });
+      const other = oauth.DPoP(ui, await oauth.generateKeyPair('ES256'));
+      await expect(
+        oauth.processRefreshTokenResponse(as, ui, await refresh(other)),
+      ).rejects.toMatchObject({ error: 'invalid_grant' });
+      const renewed = await oauth.processRefreshTokenResponse(as, ui, await refresh(bound.dpop));
+      expect(renewed.token_type).toBe('dpop');
+      const res = await get(renewed.access_token, '/me', bound.dpop);
+      expect(res.status).toBe(200);
+      // And only with that key: another handle's proof is refused for the key binding.
+      const r = await refusal(get(renewed.access_token, '/me', other));
+      expect(r.status).toBe(401);
+      expect(challengeOf(r, 'dpop').parameters.error).toBe('invalid_token');
     });
 
     it("the API's nonce (RFC 9449 §9): use_dpop_nonce, which the handle keeps and retries with", async () => {
@@ -416,6 +485,20 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
       }
     });
 
+    it('binds and accepts a key of every algorithm both servers and oauth4webapi share', async () => {
+      const shared = ALGS.split(' ').filter(
+        (alg) => alg !== 'EdDSA' && as.dpop_signing_alg_values_supported?.includes(alg),
+      );
+      expect(shared).toEqual(expect.arrayContaining(['ES256', 'PS256', 'RS256']));
+      for (const alg of shared) {
+        const dpop = oauth.DPoP(cli, await oauth.generateKeyPair(alg));
+        const tokens = await passwordGrant('alice', dpop);
+        expect(tokens.token_type, alg).toBe('dpop');
+        const res = await get(tokens.access_token, '/me', dpop);
+        expect(res.status, alg).toBe(200);
+      }
+    });
+
     it('a DPoP-bound token sent as a bearer token is refused (RFC 9449 §7.2)', async () => {
       const r = await refusal(get(bound.token, '/me'));
       expect(r.status).toBe(401);
@@ -455,6 +538,93 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
     });
   });
 
+  describe('OIDC_DPOP=required: DPoP-bound tokens only', () => {
+    let strictDatabase: TestDatabase;
+    let strict: Instance;
+    let strictBase: string;
+    beforeAll(async () => {
+      strictDatabase = sqliteDatabase();
+      strict = await startInstance(
+        testConfig(idp, strictDatabase.config, { OIDC_DPOP: 'required' }),
+      );
+      strictBase = await strict.app.listen({ host: '127.0.0.1', port: 0 });
+    });
+    afterAll(async () => {
+      await strict?.close();
+      await strictDatabase?.drop();
+    });
+
+    const call = (token: string, path: string, options: oauth.ProtectedResourceRequestOptions) =>
+      oauth.protectedResourceRequest(
+        token,
+        'GET',
+        new URL(path, strictBase),
+        undefined,
+        undefined,
+        {
+          ...insecure,
+          ...options,
+        },
+      );
+    const strictMetadata = () =>
+      `${new URL(strictBase).origin}/.well-known/oauth-protected-resource`;
+
+    it('its metadata says so (RFC 9728 §2), and a bound token with its proofs passes', async () => {
+      const resource = new URL(strictBase);
+      const rs = await oauth.processResourceDiscoveryResponse(
+        resource,
+        await oauth.resourceDiscoveryRequest(resource, insecure),
+      );
+      expect(rs.dpop_bound_access_tokens_required).toBe(true);
+      expect((await call(bound.token, '/me', { DPoP: bound.dpop })).status).toBe(200);
+    });
+
+    it('no token: the DPoP challenge alone, since no bearer token would do (RFC 9449 §7.1)', async () => {
+      const r = await refusal(call('unused', '/me', { [oauth.customFetch]: withoutToken }));
+      expect(r.status).toBe(401);
+      expect(r.challenges).toEqual([
+        {
+          scheme: 'dpop',
+          parameters: { realm: 'todo-api', algs: ALGS, resource_metadata: strictMetadata() },
+        },
+      ]);
+    });
+
+    it('an invalid or unbound bearer token: invalid_token in the DPoP challenge, no Bearer one', async () => {
+      for (const token of ['not-a-token', bearer]) {
+        const r = await refusal(call(token, '/me', {}));
+        expect(r.status).toBe(401);
+        expect(r.challenges.map((c) => c.scheme)).toEqual(['dpop']);
+        expect(challengeOf(r, 'dpop').parameters).toMatchObject({
+          realm: 'todo-api',
+          error: 'invalid_token',
+          algs: ALGS,
+          resource_metadata: strictMetadata(),
+        });
+      }
+    });
+
+    it('a step-up refusal of a DPoP request offers no Bearer challenge either', async () => {
+      const weak = await codeFlow('admin');
+      const r = await refusal(call(weak.token, '/admin/audit', { DPoP: weak.dpop }));
+      expect(r.status).toBe(401);
+      expect(r.challenges).toEqual([
+        {
+          scheme: 'dpop',
+          parameters: {
+            realm: 'todo-api',
+            error: 'insufficient_user_authentication',
+            error_description: 'This needs a stronger sign-in (mfa)',
+            acr_values: 'mfa',
+            max_age: '900',
+            algs: ALGS,
+            resource_metadata: strictMetadata(),
+          },
+        },
+      ]);
+    });
+  });
+
   describe('protected resource metadata (RFC 9728)', () => {
     for (const [path, name] of [
       ['', 'the REST API'],
@@ -479,7 +649,10 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
     }
 
     it('a refusal names the metadata of the resource it guards, which the client can use (§5.1, §3.3)', async () => {
-      // The REST API: its resource is the base URL of every route.
+      // The REST API: one resource, the base URL, for every route. §3.3 asks metadata reached
+      // through a challenge to name exactly the URL called (`<base>/me` here), which no
+      // resource with more than one URL can; its proposed update (draft-mcguinness-oauth-
+      // rfc9728bis) accepts a resource of the same origin whose path is a prefix of it.
       const rest = await refusal(get('unused', '/me', undefined, withoutToken));
       const restMetadata = challengeOf(rest, 'bearer').parameters.resource_metadata as string;
       expect(restMetadata).toBe(metadata());
@@ -488,6 +661,9 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
         await fetch(restMetadata),
       );
       expect(restServer.authorization_servers).toEqual([idp.issuer]);
+      const resource = new URL(restServer.resource);
+      expect(resource.origin).toBe(url('/me').origin);
+      expect(url('/me').pathname.startsWith(resource.pathname)).toBe(true);
       // The MCP endpoint: the resource is the very URL the client called, as §3.3 asks of
       // metadata reached through a challenge.
       const mcpUrl = url('/mcp');

@@ -28,7 +28,12 @@ async function appFor(idp: TestIssuer, dpop: 'allowed' | 'required' | 'off') {
   });
   const app = Fastify({ trustProxy: '127.0.0.1' });
   app.setErrorHandler(
-    createAuthErrorHandler({ realm: 'todo-api', dpopAlgorithms: authenticator.dpopAlgorithms }),
+    createAuthErrorHandler({
+      realm: 'todo-api',
+      dpopAlgorithms: authenticator.dpopAlgorithms,
+      // The only issuer requires DPoP: no bearer token is accepted, none is offered.
+      bearer: dpop !== 'required',
+    }),
   );
   app.register(async (api) => {
     await api.register(authPlugin, { authenticator });
@@ -237,7 +242,20 @@ describe('DPoP-bound access tokens through the Fastify plugin (RFC 9449 §7)', (
         code: 'token_binding_mismatch',
         detail: 'This resource needs a DPoP-bound access token',
       });
-      expect(res.headers['www-authenticate']).toMatch(/^DPoP /);
+      expect(res.headers['www-authenticate']).toBe(
+        `DPoP realm="todo-api", error="invalid_token", error_description="This resource needs a DPoP-bound access token", ${ALGS}`,
+      );
+      // RFC 9449 §7.1: the challenges of a DPoP-only resource name the DPoP scheme alone.
+      const none = await strict.inject({ method: 'GET', url: '/todos/' });
+      expect(none.headers['www-authenticate']).toBe(`DPoP realm="todo-api", ${ALGS}`);
+      const malformed = await strict.inject({
+        method: 'GET',
+        url: '/todos/',
+        headers: { authorization: 'Bearer not-a-token' },
+      });
+      expect(malformed.headers['www-authenticate']).toMatch(
+        /^DPoP realm="todo-api", error="invalid_token", error_description="[^"]+", algs="[^"]+"$/,
+      );
       const ok = await strict.inject({
         method: 'GET',
         url: '/todos/',

@@ -134,8 +134,9 @@ export function buildProvider(setup: ProviderSetup): Provider {
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     routes: layout.routes,
     scopes: OIDC_SCOPES,
-    // Levels of authentication the realm names (`acr.loa.map`), listed in discovery.
-    acrValues: Object.keys(realm.acrLoaMap),
+    // The acr values ID tokens can carry, listed in discovery (Discovery 1.0 §3): the levels the
+    // realm names (`acr.loa.map`), or the profile's fixed value.
+    acrValues: [...profile.acrValuesSupported(Object.keys(realm.acrLoaMap))],
     ...tokenSettings(realm, profile),
     features: providerFeatures(profile, layout, resourceServerInfo),
     // Only what a realm client can get: the code flow (the realm refuses implicit and hybrid

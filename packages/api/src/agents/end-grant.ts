@@ -5,13 +5,19 @@ import { ApiError } from '../http/problem.js';
 export interface IdpGrantOutcome {
   readonly grantEnded: boolean;
   readonly detail: string;
+  /**
+   * The provider was asked and did not end the grant (unreachable, or it refused the API): the
+   * agent's tokens are then all refused until it does (`AgentGrantEnds`).
+   */
+  readonly pending?: true;
 }
 
 /**
  * Ends an agent's consent and grant at the identity provider, after the API has refused its
  * tokens (Keycloak `DELETE /users/{id}/consents/{client}`): its refresh tokens stop working and
- * its next sign-in asks the person again. A provider without the call is said so in the answer;
- * one that cannot be reached is a 503 (the API-side revocation stands, and a retry is safe).
+ * its next sign-in asks the person again. A provider without the call is said so in the answer.
+ * One that cannot be reached or refuses leaves the grant `pending`: the caller then refuses
+ * every token of the agent and keeps asking (fail closed), and the detail says so.
  */
 export async function endAgentGrant(
   idp: IdpAdmin,
@@ -42,11 +48,14 @@ export async function endAgentGrant(
           detail: `The agent's tokens issued until now are refused by the API; ${issuer} held no consent or grant for it.`,
         };
   } catch (error) {
-    if (error instanceof ApiError && error.status !== 503) throw error;
-    throw new ApiError(
-      'idp_unavailable',
-      "The agent's tokens issued until now are refused by the API, but the identity provider could not be reached to end its grant, so its refresh token may still work: retry.",
-      { cause: error },
-    );
+    const why =
+      error instanceof ApiError && error.status !== 503
+        ? 'refused to end its grant'
+        : 'could not be reached to end its grant';
+    return {
+      grantEnded: false,
+      pending: true,
+      detail: `The identity provider ${why}, so the agent's refresh token may still obtain new access tokens there. The API refuses every token of the agent, new ones included, and keeps asking the provider to end the grant; once it has, you can allow the agent again.`,
+    };
   }
 }

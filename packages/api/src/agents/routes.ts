@@ -38,7 +38,7 @@ const REVOKE_SCHEMA = {
  * agent may neither see nor end the others.
  */
 export function agentRoutes(context: AppContext): FastifyPluginAsyncTypebox {
-  const { db, clock, revocations, metrics, idpAdmin } = context;
+  const { db, clock, revocations, metrics, idpAdmin, agentGrantEnds: grantEnds } = context;
   const isAgent = agentClassifier(context.config);
   const agents = agentRepository(db);
   const refuseAgents = (principal: Principal) => {
@@ -75,21 +75,31 @@ export function agentRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           requestId: request.id,
           at: clock.now(),
         };
+        // With it, when the provider can be asked to end the grant, a note that it is to end:
+        // a crash before the provider answers leaves it to the retries (`AgentGrantEnds`).
+        const asked = grantEnds.canEnd(principal.issuer);
         const revocation = await revocations.revokeClient(
           principal.issuer,
           principal.subject,
           clientId,
-          (save) => writeAndAudit(db, record, save),
+          (save) =>
+            writeAndAudit(db, record, async (tx, now) => {
+              const saved = await save(tx);
+              if (asked) await grantEnds.remember(tx, owner, clientId, now);
+              return saved;
+            }),
         );
         metrics.revocations.inc({ kind: 'client', source: 'person' });
-        // Then its grant at the IdP, so a refresh token cannot bring it back; the agent stays
-        // listed until that is done, so that the person can retry.
-        const identityProvider = await endAgentGrant(
+        // Then its grant at the IdP, so a refresh token cannot bring it back. When the IdP does
+        // not end it, every token of the agent is refused until it does (fail closed).
+        const { pending, ...identityProvider } = await endAgentGrant(
           idpAdmin,
           principal.issuer,
           principal.subject,
           clientId,
         );
+        if (pending) await grantEnds.hold(owner, clientId);
+        else if (asked) await grantEnds.forget(owner, clientId);
         await agents.remove(owner, clientId);
         return { clientId, notBefore: revocation.notBefore, identityProvider };
       },

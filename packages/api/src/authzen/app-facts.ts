@@ -3,7 +3,14 @@ import type { Db } from '../db/database.js';
 import type { Owner, Relation } from '../db/schema.js';
 import { listRepository } from '../lists/repository.js';
 import { todoRepository } from '../todos/repository.js';
-import type { Facts, Policy, RequirementOutcome, Rule, RuleRequirement } from './engine.js';
+import type {
+  CandidateRange,
+  Facts,
+  Policy,
+  RequirementOutcome,
+  Rule,
+  RuleRequirement,
+} from './engine.js';
 import type { Entity, EvaluationRequest } from './model.js';
 import { KnownRelations, relationPairs } from './relations.js';
 
@@ -44,9 +51,6 @@ export interface RelationCheck {
 /** Decides a relation check; the app passes the authorization core's decision point. */
 export type CheckRelation = (check: RelationCheck) => RequirementOutcome;
 
-/** Search candidates are read a page at a time up to this many. */
-const MAX_CANDIDATES = 1000;
-
 /** List and todo ids are UUIDs; any other id names nothing (and must not reach a uuid column). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -74,7 +78,7 @@ interface Group {
 }
 
 /**
- * Up to MAX_CANDIDATES members of the list a list or todo resource belongs to (§8.4), with each
+ * Members of the list a list or todo resource belongs to (§8.4), in `range` (by `sub`), with each
  * one's relation to that resource recorded in `known`: the search then decides every candidate
  * from memory instead of reading its relation again, one query per member.
  */
@@ -83,24 +87,66 @@ async function membersOf(
   known: KnownRelations,
   issuer: string,
   resource: Entity,
+  range: CandidateRange,
 ): Promise<Entity[]> {
   const id = resource.id.toLowerCase();
   if (!UUID.test(id)) return [];
   const listId = await listOf(db, resource);
   if (listId === undefined) return [];
-  const rows = await db.kysely
+  let query = db.kysely
     .selectFrom('list_members')
     .select(['member_sub', 'relation'])
     .where('list_id', '=', listId)
-    .where('member_issuer', '=', issuer)
-    .orderBy('member_sub')
-    .limit(MAX_CANDIDATES)
-    .execute();
+    .where('member_issuer', '=', issuer);
+  if (range.after !== undefined) query = query.where('member_sub', '>', range.after);
+  const rows = await query.orderBy('member_sub').limit(range.limit).execute();
   // A todo's relation is its list's: the membership row read here (as `todos.access` joins it).
   for (const row of rows) {
     known.scope({ issuer, subject: row.member_sub }, resource.type, true).set(id, row.relation);
   }
   return rows.map((row) => ({ type: 'user', id: row.member_sub }));
+}
+
+/** The lists `owner` is a member of, by id, in `range`, with the relation to each. */
+function listsOf(db: Db, owner: Owner, range: CandidateRange) {
+  let query = db.kysely
+    .selectFrom('list_members')
+    .select(['list_id as id', 'relation'])
+    .where('member_issuer', '=', owner.issuer)
+    .where('member_sub', '=', owner.subject);
+  if (range.after !== undefined) query = query.where('list_id', '>', range.after);
+  return query.orderBy('list_id').limit(range.limit).execute();
+}
+
+/** The todos of those lists, by id, in `range`, with the relation to each (its list's). */
+function todosOf(db: Db, owner: Owner, range: CandidateRange) {
+  let query = db.kysely
+    .selectFrom('todos as t')
+    .innerJoin('list_members as m', 'm.list_id', 't.list_id')
+    .select(['t.id as id', 'm.relation'])
+    .where('m.member_issuer', '=', owner.issuer)
+    .where('m.member_sub', '=', owner.subject);
+  if (range.after !== undefined) query = query.where('t.id', '>', range.after);
+  return query.orderBy('t.id').limit(range.limit).execute();
+}
+
+/**
+ * The lists `owner` is a member of, or the todos of those lists (§8.5), in `range` (by id), with
+ * the relation to each recorded in `known` as {@link membersOf} does. A position that is not a
+ * list or todo id continues nowhere (and must not reach a uuid column).
+ */
+async function reachableBy(
+  db: Db,
+  known: KnownRelations,
+  owner: Owner,
+  type: 'list' | 'todo',
+  range: CandidateRange,
+): Promise<Entity[]> {
+  if (range.after !== undefined && !UUID.test(range.after)) return [];
+  const rows = await (type === 'list' ? listsOf : todosOf)(db, owner, range);
+  const scope = known.scope(owner, type, true);
+  for (const row of rows) scope.set(row.id.toLowerCase(), row.relation);
+  return rows.map((row) => ({ type, id: row.id }));
 }
 
 /**
@@ -191,25 +237,13 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
       return relationOf(owner, type, lower).then(decide);
     },
 
-    async subjects(type: string, resource: Entity) {
-      return type === 'user' ? membersOf(db, known, issuer, resource) : [];
+    async subjects(type: string, resource: Entity, range: CandidateRange) {
+      return type === 'user' ? membersOf(db, known, issuer, resource, range) : [];
     },
 
-    async resources(type: string, subject: Entity) {
-      if (subject.type !== 'user') return [];
-      const owner = ownerOf(subject);
-      if (type === 'list') {
-        return (await lists.listFor(owner)).map((list) => ({ type: 'list', id: list.id }));
-      }
-      if (type !== 'todo') return [];
-      const found: Entity[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await todos.list(owner, { limit: 100, ...(cursor && { cursor }) });
-        found.push(...page.items.map((todo) => ({ type: 'todo', id: todo.id })));
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor && found.length < MAX_CANDIDATES);
-      return found;
+    async resources(type: string, subject: Entity, range: CandidateRange) {
+      if (subject.type !== 'user' || (type !== 'list' && type !== 'todo')) return [];
+      return reachableBy(db, known, ownerOf(subject), type, range);
     },
   };
 }

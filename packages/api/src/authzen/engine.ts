@@ -1,6 +1,15 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { FastifyRequest } from 'fastify';
 import type { Action, Decision, Entity, EvaluationRequest, SearchRequest } from './model.js';
+import {
+  type CandidateRange,
+  candidate,
+  type SearchFound,
+  type SearchPage,
+  searchPage,
+} from './search.js';
+
+export type { CandidateRange, SearchFound, SearchPage };
 
 /** What an entity must look like for a rule to apply; every member given must match. */
 export interface EntityMatch {
@@ -71,10 +80,14 @@ export interface Facts {
     request: EvaluationRequest,
     requirement: RuleRequirement,
   ): Promise<RequirementOutcome> | RequirementOutcome;
-  /** Subjects of `type` that might act on `resource` (subject search candidates). */
-  subjects(type: string, resource: Entity): Promise<Entity[]>;
-  /** Resources of `type` that `subject` might act on (resource search candidates). */
-  resources(type: string, subject: Entity): Promise<Entity[]>;
+  /**
+   * Subjects of `type` that might act on `resource` (subject search candidates): at most
+   * `range.limit`, those whose id comes after `range.after` (all when undefined), in the order
+   * of their ids, the same order every time (a search's pages continue from an id).
+   */
+  subjects(type: string, resource: Entity, range: CandidateRange): Promise<Entity[]>;
+  /** Resources of `type` that `subject` might act on (resource search candidates), as above. */
+  resources(type: string, subject: Entity, range: CandidateRange): Promise<Entity[]>;
   /** Loads at once what a batch of evaluations will look up one by one (optional). */
   prefetch?(requests: readonly EvaluationRequest[]): Promise<void>;
 }
@@ -171,36 +184,40 @@ export function createEngine(policy: Policy, facts: Facts) {
     },
 
     /** Subjects of the requested type allowed the action on the resource (§8.4). */
-    async searchSubjects(request: SearchRequest): Promise<Entity[]> {
+    searchSubjects(request: SearchRequest, page: SearchPage): Promise<SearchFound<Entity>> {
       const resource = request.resource as Entity;
-      const candidates = await facts.subjects(request.subject.type, resource);
-      const requests = candidates.map((subject) => ({ ...base(request), subject, resource }));
-      return decideAll(facts, evaluate, requests, 'subject');
+      return searchPage(facts.prefetch?.bind(facts), evaluate, page, async (range) =>
+        (await facts.subjects(request.subject.type, resource, range)).map((subject) =>
+          candidate(subject.id, { ...base(request), subject, resource }, 'subject'),
+        ),
+      );
     },
 
     /** Resources of the requested type the subject may act on (§8.5). */
-    async searchResources(request: SearchRequest): Promise<Entity[]> {
+    searchResources(request: SearchRequest, page: SearchPage): Promise<SearchFound<Entity>> {
       const subject = request.subject as Entity;
-      const candidates = await facts.resources(request.resource.type, subject);
-      const requests = candidates.map((resource) => ({ ...base(request), subject, resource }));
-      return decideAll(facts, evaluate, requests, 'resource');
+      return searchPage(facts.prefetch?.bind(facts), evaluate, page, async (range) =>
+        (await facts.resources(request.resource.type, subject, range)).map((resource) =>
+          candidate(resource.id, { ...base(request), subject, resource }, 'resource'),
+        ),
+      );
     },
 
-    /** Actions the subject may take on the resource (§8.6). */
-    async searchActions(request: SearchRequest): Promise<Action[]> {
+    /** Actions the subject may take on the resource (§8.6), in the policy's order. */
+    searchActions(request: SearchRequest, page: SearchPage): Promise<SearchFound<Action>> {
       const subject = request.subject as Entity;
       const resource = request.resource as Entity;
-      const found: Action[] = [];
-      for (const name of policy.actions[resource.type] ?? []) {
-        const decision = await evaluate({
-          subject,
-          resource,
-          action: { name },
-          ...(request.context && { context: request.context }),
-        });
-        if (decision.decision) found.push({ name });
-      }
-      return found;
+      const names = policy.actions[resource.type] ?? [];
+      return searchPage(facts.prefetch?.bind(facts), evaluate, page, async ({ after, limit }) => {
+        // A position naming no action of this type (the policy changed) continues nowhere.
+        const from = after === undefined ? 0 : names.indexOf(after) + 1;
+        if (from === 0 && after !== undefined) return [];
+        return names.slice(from, from + limit).map((name) => ({
+          key: name,
+          request: { ...base(request), subject, resource, action: { name } },
+          result: { name },
+        }));
+      });
     },
   };
 }
@@ -216,25 +233,4 @@ function base(request: SearchRequest) {
     action: request.action ?? { name: '' },
     ...(request.context && { context: request.context }),
   };
-}
-
-/**
- * A search's candidates, each decided as its own evaluation would be: the facts they need are
- * loaded first in one go (as for a batch), not read candidate by candidate. The permitted
- * candidates of the searched-for entity, as `{type, id}`.
- */
-async function decideAll(
-  facts: Facts,
-  evaluate: (request: EvaluationRequest) => Promise<Decision>,
-  requests: readonly EvaluationRequest[],
-  searched: 'subject' | 'resource',
-): Promise<Entity[]> {
-  if (requests.length > 0) await facts.prefetch?.(requests);
-  const found: Entity[] = [];
-  for (const request of requests) {
-    const decision = await evaluate(request);
-    const { type, id } = request[searched];
-    if (decision.decision) found.push({ type, id });
-  }
-  return found;
 }

@@ -1,54 +1,142 @@
 import { createHash } from 'node:crypto';
+import type { SearchFound, SearchPage } from './engine.js';
+import type { SearchKind } from './model.js';
 import { AuthzenRequestError } from './validate.js';
+
+/** Results a page holds at most, whatever `page.limit` asks (§8.2: a maximum, fewer is fine). */
+export const MAX_PAGE = 1000;
 
 /** A search response (AuthZEN 1.0 §8.3): `page` first when present, then the results. */
 export interface SearchResponse<T> {
-  page?: { next_token: string; count: number; total: number };
+  page?: { next_token: string; count: number; total?: number };
   results: T[];
 }
 
-/** What a page token commits to: where the next page starts and which request it continues. */
-const digest = (body: Record<string, unknown>) => {
-  const { page, ...rest } = body;
-  const { token: _token, ...pageRest } = (page ?? {}) as Record<string, unknown>;
-  return createHash('sha256')
-    .update(JSON.stringify([rest, pageRest]))
-    .digest('base64url')
-    .slice(0, 16);
-};
+/** The page a search request asks for, read from its `page` member and token. */
+export interface PageRequest extends SearchPage {
+  /** Whether the request has a `page` member (without one, `page` is answered only if needed). */
+  readonly paged: boolean;
+  /** Whether it continues a previous page (so the total of the result set is not known). */
+  readonly continued: boolean;
+  /** The `limit` the pagination runs with, as first given (undefined: none given). */
+  readonly given: number | undefined;
+  /** What a token commits to: the search, its request and its limit. */
+  readonly digest: string;
+}
+
+type Json = Record<string, unknown>;
 
 /**
- * Pages a search's results (AuthZEN 1.0 §8.2). Without a `page` member the whole result set is
- * returned and `page` is omitted. With one, `limit` results at most (all when absent) and a
- * `next_token` that is empty on the last page. A token only continues the request it was issued
- * for: §8.2 says a PDP "SHOULD return an error when any entity or parameter has been changed".
+ * JSON with object members in sorted order: the same request gives the same text whatever the
+ * order its members were sent in (§10.1.1: implementations "MUST NOT assume a particular
+ * ordering of JSON object members").
  */
-export function paginate<T>(
-  body: Record<string, unknown>,
-  page: { limit?: number; token?: string } | undefined,
-  results: T[],
-): SearchResponse<T> {
-  if (!page) return { results };
-  const hash = digest(body);
-  let offset = 0;
-  if (page.token !== undefined && page.token !== '') {
-    const match = /^(\d{1,9})\.([A-Za-z0-9_-]{16})$/.exec(page.token);
-    if (!match || match[2] !== hash) {
-      throw new AuthzenRequestError([
-        { field: 'body.page.token', message: 'is not a token issued for this request' },
-      ]);
-    }
-    offset = Number(match[1]);
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Json)[k])}`).join(',')}}`;
   }
-  const limit = page.limit ?? results.length;
-  const slice = results.slice(offset, offset + limit);
-  const next = offset + slice.length;
+  return JSON.stringify(value);
+}
+
+/** What a token commits to: which search, every member but `page.token`, and the limit. */
+function digestOf(kind: SearchKind, body: Json, given: number | undefined): string {
+  const { page, ...rest } = body;
+  const { token: _token, limit: _limit, ...pageRest } = (page ?? {}) as Json;
+  return createHash('sha256')
+    .update(canonical([kind, rest, pageRest, given ?? null]))
+    .digest('base64url')
+    .slice(0, 16);
+}
+
+const refuse = (message: string) =>
+  new AuthzenRequestError([{ field: 'body.page.token', message }]);
+
+/** A token's position and limit: `<base64url JSON [after, limit]>.<digest>`. */
+function decodeToken(token: string): { after: string | null; limit: number | null; hash: string } {
+  const match = /^([A-Za-z0-9_-]{1,2048})\.([A-Za-z0-9_-]{16})$/.exec(token);
+  let decoded: unknown;
+  try {
+    decoded = match && JSON.parse(Buffer.from(match[1] as string, 'base64url').toString('utf8'));
+  } catch {
+    decoded = undefined;
+  }
+  if (!match || !Array.isArray(decoded) || decoded.length !== 2) {
+    throw refuse('is not a token issued for this request');
+  }
+  const [after, limit] = decoded as unknown[];
+  const limitOk = limit === null || (Number.isInteger(limit) && (limit as number) >= 0);
+  if (!(after === null || (typeof after === 'string' && after !== '')) || !limitOk) {
+    throw refuse('is not a token issued for this request');
+  }
+  return { after, limit: limit as number | null, hash: match[2] as string };
+}
+
+/**
+ * The page a search asks for (AuthZEN 1.0 §8.2). A token continues only the request it was
+ * issued for: a request with a token "MUST be identical to the preceding request" and a PDP
+ * "SHOULD return an error when any entity or parameter has been changed", so another entity,
+ * context or `limit` is refused. A follow-up that leaves `limit` out continues with the one the
+ * token was issued with, as the specification's own example (and the certification scenario,
+ * C-4.5.2) sends it: only the token.
+ */
+export function pageRequest(
+  kind: SearchKind,
+  body: Json,
+  page: { limit?: number; token?: string } | undefined,
+): PageRequest {
+  const token = page?.token;
+  if (token === undefined || token === '') {
+    const given = page?.limit;
+    return {
+      paged: page !== undefined,
+      continued: false,
+      given,
+      limit: Math.min(given ?? MAX_PAGE, MAX_PAGE),
+      digest: digestOf(kind, body, given),
+    };
+  }
+  const issued = decodeToken(token);
+  const given = issued.limit ?? undefined;
+  if (page?.limit !== undefined && page.limit !== given) {
+    throw new AuthzenRequestError([
+      { field: 'body.page.limit', message: 'differs from the limit the token was issued for' },
+    ]);
+  }
+  const digest = digestOf(kind, body, given);
+  if (issued.hash !== digest) throw refuse('is not a token issued for this request');
+  return {
+    paged: true,
+    continued: true,
+    given,
+    limit: Math.min(given ?? MAX_PAGE, MAX_PAGE),
+    digest,
+    ...(issued.after !== null && { after: issued.after }),
+  };
+}
+
+/**
+ * The response to one page (AuthZEN 1.0 §8.2, §8.3). Without a `page` member in the request and
+ * with the whole result set in hand, `page` is left out; otherwise it is present (a response
+ * that does not hold the entire result set "MUST include this object"), with a `next_token`
+ * that is non-empty exactly when another result follows, the `count` of this page, and the
+ * `total` when this page is the whole result set (a first page with nothing after it).
+ */
+export function pageResponse<T>(request: PageRequest, found: SearchFound<T>): SearchResponse<T> {
+  const { results, next } = found;
+  if (!request.paged && next === undefined) return { results };
+  const token =
+    next === undefined
+      ? ''
+      : `${Buffer.from(JSON.stringify([next, request.given ?? null])).toString('base64url')}.${request.digest}`;
+  const whole = next === undefined && !request.continued;
   return {
     page: {
-      next_token: next < results.length && slice.length > 0 ? `${next}.${hash}` : '',
-      count: slice.length,
-      total: results.length,
+      next_token: token,
+      count: results.length,
+      ...(whole && { total: results.length }),
     },
-    results: slice,
+    results,
   };
 }

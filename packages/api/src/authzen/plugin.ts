@@ -10,7 +10,7 @@ import { problems } from '../schemas/common.js';
 import { PUBLIC } from '../schemas/security.js';
 import { APP_ENGINE_POLICY, appFacts } from './app-facts.js';
 import { createEngine, type EngineFactory } from './engine.js';
-import { AUTHZEN_PATHS, authzenMetadata, authzenRoutes } from './routes.js';
+import { AUTHZEN_PATHS, authzenMetadata, authzenRoutes, echoRequestId } from './routes.js';
 
 /**
  * The app's engine: its list and todo policy, relations from the database for subjects of the
@@ -40,6 +40,8 @@ export function authzenPlugin(context: AppContext, engineFor: EngineFactory): Fa
  */
 export function authzenMetadataPlugin(context: AppContext): FastifyPluginAsync {
   return async (app) => {
+    // The metadata is part of the API (§9): a PEP's request identifier comes back here too.
+    app.addHook('onSend', echoRequestId);
     app.get(
       '/.well-known/authzen-configuration',
       {

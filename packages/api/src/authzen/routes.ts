@@ -3,9 +3,9 @@ import { ApiError } from '../http/problem.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
 import { runBatch } from './batch.js';
-import type { Engine } from './engine.js';
+import type { Engine, SearchFound } from './engine.js';
 import type { SearchKind } from './model.js';
-import { paginate } from './page.js';
+import { pageRequest, pageResponse } from './page.js';
 import {
   ActionName,
   BODIES,
@@ -43,6 +43,16 @@ export interface AuthzenRouteOptions {
 
 const TAGS = ['authzen'];
 
+/**
+ * AuthZEN 1.0 §10.1.5: "If the PEP specified a request identifier in the request, the PDP MUST
+ * include the same identifier in the response", unchanged, even one the app would not take as
+ * its own request id (which the app-wide hook echoes otherwise).
+ */
+export async function echoRequestId(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const id = request.headers['x-request-id'];
+  if (typeof id === 'string') reply.header('x-request-id', id);
+}
+
 /** Maps AuthZEN's request errors onto the app's problems, then hands every failure to the app. */
 function authzenErrors(options: AuthzenRouteOptions) {
   return async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
@@ -74,11 +84,7 @@ function authzenErrors(options: AuthzenRouteOptions) {
 export function authzenRoutes(options: AuthzenRouteOptions): FastifyPluginAsync {
   return async (app) => {
     app.setErrorHandler(authzenErrors(options));
-    // §10.1.5: the PDP MUST include the PEP's request identifier, unchanged, in the response.
-    app.addHook('onSend', async (request, reply) => {
-      const id = request.headers['x-request-id'];
-      if (typeof id === 'string') reply.header('x-request-id', id);
-    });
+    app.addHook('onSend', echoRequestId);
 
     const route = (
       kind: keyof typeof BODIES,
@@ -134,16 +140,21 @@ export function authzenRoutes(options: AuthzenRouteOptions): FastifyPluginAsync 
           `AuthZEN ${kind} search (§8)`,
           searchResponse(item),
         ),
-        async (request) => {
+        async (request, reply) => {
           const search = readSearch(kind, request.body);
+          const page = pageRequest(kind, requestObject(request.body), pageOf(request.body));
           const engine = options.engineFor(request);
-          const results: object[] =
+          const found: SearchFound<object> =
             kind === 'subject'
-              ? await engine.searchSubjects(search)
+              ? await engine.searchSubjects(search, page)
               : kind === 'resource'
-                ? await engine.searchResources(search)
-                : await engine.searchActions(search);
-          return paginate(requestObject(request.body), pageOf(request.body), results);
+                ? await engine.searchResources(search, page)
+                : await engine.searchActions(search, page);
+          // §8.3: "It is RECOMMENDED that the `page` object be the first key in the response";
+          // the schema's serializer writes required members (`results`) first, so the
+          // response is written in the order it is built.
+          reply.type('application/json; charset=utf-8').serializer(JSON.stringify);
+          return pageResponse(page, found);
         },
       );
     }

@@ -10,6 +10,7 @@ import { auditClient } from './migrations/007-audit-client.js';
 import { agentClients } from './migrations/008-agent-clients.js';
 import { listSizes } from './migrations/009-list-sizes.js';
 import { unverifiedEmails } from './migrations/010-unverified-emails.js';
+import { agentGrantEnds } from './migrations/011-agent-grant-ends.js';
 
 /** Migrations in order; names are permanent once released. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -24,6 +25,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '008-agent-clients': agentClients(db.dialect),
     '009-list-sizes': listSizes(db.dialect),
     '010-unverified-emails': unverifiedEmails,
+    '011-agent-grant-ends': agentGrantEnds(db.dialect),
   };
 }
 

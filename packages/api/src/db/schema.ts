@@ -117,6 +117,18 @@ export interface AgentClientTable {
   last_used_at: Timestamp;
 }
 
+/**
+ * Agents a person ended whose grant the identity provider could not end yet: retried until it
+ * does, the agent's tokens refused meanwhile (`agents/grant-ends.ts`).
+ */
+export interface AgentGrantEndTable {
+  issuer: string;
+  sub: string;
+  client_id: string;
+  requested_at: Timestamp;
+  attempts: Generated<number>;
+}
+
 /** Used DPoP proofs (`key` = hash of key thumbprint and `jti`), until they would be too old. */
 export interface DpopProofTable {
   key: string;
@@ -134,6 +146,7 @@ export interface Schema {
   logout_jtis: LogoutJtiTable;
   dpop_proofs: DpopProofTable;
   agent_clients: AgentClientTable;
+  agent_grant_ends: AgentGrantEndTable;
 }
 
 /** Owner key of every owner-scoped query. */

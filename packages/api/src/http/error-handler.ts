@@ -9,7 +9,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import { metadataUrl, publicBase, resourceId, resourceOf } from '../mcp/resource.js';
+import { dpopRequired, metadataUrl, publicBase, resourceId, resourceOf } from '../mcp/resource.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
 import { profileOf } from '../routes/principal.js';
 import { etagOf, PreconditionFailed } from './etag.js';
@@ -74,6 +74,8 @@ function authProblem(
     ...(base !== undefined && { resourceMetadata: metadataUrl(base, resourceOf(request)) }),
     // RFC 9449 §7.1: a DPoP request's refused token is answered in the DPoP challenge.
     scheme: credentialScheme(request.headers.authorization),
+    // Where every issuer requires DPoP, the challenges offer no Bearer scheme (RFC 9449 §7.1).
+    bearer: !dpopRequired(context),
   });
   const body: ProblemDetails & Record<string, unknown> = { ...response.body };
   if (error.code === 'logout_token_invalid') {

@@ -201,7 +201,6 @@ export function protectedResourceMetadata(
 ): ProtectedResourceMetadata {
   const { config, authenticator } = context;
   const algorithms = authenticator.dpopAlgorithms;
-  const modes = config.issuers.map((issuer) => authenticator.dpopMode(issuer.issuer));
   return {
     resource: resourceId(base, name),
     authorization_servers: config.issuers.map((issuer) => issuer.issuer),
@@ -211,7 +210,17 @@ export function protectedResourceMetadata(
     ...(name === 'api' && { resource_documentation: `${base}/docs` }),
     ...(algorithms && {
       dpop_signing_alg_values_supported: algorithms,
-      dpop_bound_access_tokens_required: modes.every((mode) => mode === 'required'),
+      dpop_bound_access_tokens_required: dpopRequired(context),
     }),
   };
+}
+
+/**
+ * Whether every issuer requires DPoP-bound tokens (`OIDC_DPOP=required`): then no bearer token
+ * is accepted anywhere, the metadata says so (RFC 9728 §2 `dpop_bound_access_tokens_required`)
+ * and the challenges offer the DPoP scheme alone (RFC 9449 §7.1).
+ */
+export function dpopRequired(context: AppContext): boolean {
+  const { config, authenticator } = context;
+  return config.issuers.every((issuer) => authenticator.dpopMode(issuer.issuer) === 'required');
 }

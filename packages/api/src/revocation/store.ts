@@ -1,3 +1,6 @@
+// Why this file is long: every kind of revocation the API makes (sessions, subjects, agents,
+// back-channel logouts) is stored, announced and applied through this one store, so that none
+// can skip the transaction, the announcement to the other instances or the in-memory set.
 import { performance } from 'node:perf_hooks';
 import type { Db } from '../db/database.js';
 import { ApiError } from '../http/problem.js';
@@ -153,6 +156,37 @@ export class RevocationStore {
       await this.#store(revocation, tx);
       return revocation;
     });
+    this.#committed(revocation);
+    return revocation;
+  }
+
+  /**
+   * Refuses every token a subject's client (an agent) holds issued until `until`, a time ahead
+   * of now: its tokens issued meanwhile too, new ones from a refresh included. Held this way
+   * while the identity provider has not ended the agent's grant, and moved forward while it
+   * still has not (`AgentGrantEnds`); once `until` has passed, tokens issued after it are
+   * accepted again. Kept for the revocation lifetime after `until`. With `tx`, stored in the
+   * caller's transaction and applied once `committed` is called; without, at once.
+   */
+  async holdClient(
+    issuer: string,
+    sub: string,
+    clientId: string,
+    until: Date,
+    commit?: Commit<Revocation>,
+  ): Promise<Revocation> {
+    const revocation: Revocation = {
+      issuer,
+      kind: 'client',
+      value: clientRevocationValue(sub, clientId),
+      notBefore: until.toISOString(),
+      expiresAt: new Date(until.getTime() + this.#ttlMs).toISOString(),
+    };
+    const save = async (tx: Db['kysely']) => {
+      await this.#store(revocation, tx);
+      return revocation;
+    };
+    await (commit ? commit(save) : this.#db.kysely.transaction().execute(save));
     this.#committed(revocation);
     return revocation;
   }

@@ -1,4 +1,4 @@
-import type { Facts, Policy } from '../../src/authzen/engine.js';
+import type { CandidateRange, Facts, Policy } from '../../src/authzen/engine.js';
 import type { Entity } from '../../src/authzen/model.js';
 
 /**
@@ -55,6 +55,14 @@ export const FIXTURE_POLICY: Policy = {
   actions: { record: ['read', 'write', 'delete'] },
 };
 
+/** The entities in a search's candidate range: by id, after `range.after`, `range.limit` at most. */
+export function inRange(entities: Entity[], range: CandidateRange): Entity[] {
+  return entities
+    .filter((e) => range.after === undefined || e.id > range.after)
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(0, range.limit);
+}
+
 /** The fixture's facts: entity properties from the catalogue, candidates by type. */
 export const FIXTURE_FACTS: Facts = {
   async properties(entity) {
@@ -63,10 +71,16 @@ export const FIXTURE_FACTS: Facts = {
   async check() {
     return { allowed: true, reason: 'allowed' };
   },
-  async subjects(type) {
-    return FIXTURE_ENTITIES.filter((e) => e.type === type);
+  async subjects(type, _resource, range) {
+    return inRange(
+      FIXTURE_ENTITIES.filter((e) => e.type === type),
+      range,
+    );
   },
-  async resources(type) {
-    return FIXTURE_ENTITIES.filter((e) => e.type === type);
+  async resources(type, _subject, range) {
+    return inRange(
+      FIXTURE_ENTITIES.filter((e) => e.type === type),
+      range,
+    );
   },
 };

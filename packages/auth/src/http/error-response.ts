@@ -36,6 +36,12 @@ export interface AuthErrorResponseOptions {
    * (RFC 9449 §7.1: `DPoP error="invalid_token"`), and the Bearer scheme is still offered.
    */
   scheme?: 'Bearer' | 'DPoP';
+  /**
+   * Whether bearer tokens (RFC 6750) are accepted at all; default `true`. `false` (with
+   * `dpopAlgorithms`) when every issuer requires DPoP-bound tokens: the challenges then offer the
+   * DPoP scheme alone, and every refusal is answered in it.
+   */
+  bearer?: boolean;
 }
 
 /** The scheme of an `Authorization` value: `DPoP` when it names that scheme, else `Bearer`. */
@@ -64,7 +70,11 @@ function challengeOf(scheme: string, params: readonly string[]): string {
 }
 
 /** Renders an authorization refusal's challenge (RFC 6750 §3, RFC 9470 §3, RFC 9449 §7.1). */
-function renderChallenge(realm: string[], challenge: Challenge, metadata: string[]): string {
+function renderChallenge(
+  realm: readonly string[],
+  challenge: Challenge,
+  metadata: readonly string[],
+): string {
   const parts = [...realm];
   parts.push(`error="${challenge.error}"`, `error_description=${quote(challenge.description)}`);
   if (challenge.scope?.length) parts.push(`scope=${quote(challenge.scope.join(' '))}`);
@@ -72,6 +82,92 @@ function renderChallenge(realm: string[], challenge: Challenge, metadata: string
   if (challenge.maxAge !== undefined) parts.push(`max_age="${challenge.maxAge}"`);
   if (challenge.algs?.length) parts.push(`algs=${quote(challenge.algs.join(' '))}`);
   return challengeOf(challenge.scheme, [...parts, ...metadata]);
+}
+
+/** What every challenge of one response shares, rendered once. */
+interface ChallengeParts {
+  /** `realm="…"`, or nothing. */
+  readonly realm: readonly string[];
+  /** `resource_metadata="…"` (RFC 9728 §5.1: in every challenge), or nothing. */
+  readonly metadata: readonly string[];
+  /** `algs="…"` (RFC 9449 §7.1) when DPoP is accepted. */
+  readonly algs: string | undefined;
+  /**
+   * No bearer token is accepted: RFC 9110 §11.6.1, a 401 names the schemes that apply to the
+   * resource, here DPoP alone (RFC 9449 §7.1: `WWW-Authenticate: DPoP algs="…"`), and every
+   * refusal is answered in the DPoP scheme, whichever scheme the request used.
+   */
+  readonly dpopOnly: boolean;
+  /** The scheme the refusal is answered in when both are offered: the request's. */
+  readonly scheme: 'Bearer' | 'DPoP' | undefined;
+}
+
+/** A refusal's params in the Bearer challenge, or in the DPoP one where only DPoP is accepted. */
+function inScheme(p: ChallengeParts, params: readonly string[]): string {
+  return p.dpopOnly && p.algs !== undefined
+    ? challengeOf('DPoP', [...p.realm, ...params, ...p.metadata, p.algs])
+    : challengeOf('Bearer', [...p.realm, ...params, ...p.metadata]);
+}
+
+/** The challenge of an authorization decision's refusal (RFC 9470 step-up, RFC 9449 DPoP). */
+function refusalChallenge(refusal: Challenge, p: ChallengeParts, dpopAlgs: readonly string[]) {
+  if (p.algs && p.scheme === 'DPoP' && refusal.scheme === 'Bearer') {
+    // RFC 9449 §7.1: a request made with DPoP credentials is refused in the DPoP scheme, with
+    // RFC 6750 §3.1's and RFC 9470 §3's error codes and parameters; a 401 still offers Bearer
+    // where bearer tokens are accepted.
+    const dpop = { ...refusal, scheme: 'DPoP', algs: dpopAlgs } as const;
+    const offered = refusal.status === 401 && !p.dpopOnly;
+    const bearer = offered ? [challengeOf('Bearer', [...p.realm, ...p.metadata])] : [];
+    return [renderChallenge(p.realm, dpop, p.metadata), ...bearer].join(', ');
+  }
+  return renderChallenge(p.realm, refusal, p.metadata);
+}
+
+/** The `WWW-Authenticate` value of a refusal, before the DPoP scheme is offered beside Bearer. */
+function challengeFor(error: AuthError, p: ChallengeParts, dpopAlgs: readonly string[]) {
+  const { realm, metadata, algs } = p;
+  const described = (code: string) => [
+    `error="${code}"`,
+    `error_description=${quote(error.description)}`,
+  ];
+  if (error.code === 'dpop_proof_invalid' || error.code === 'dpop_nonce_required') {
+    // RFC 9449 §7.1: proof problems are `invalid_dpop_proof`; §9: a missing or stale server
+    // nonce is `use_dpop_nonce`, with the nonce to use in `DPoP-Nonce`.
+    const code = error.code === 'dpop_proof_invalid' ? 'invalid_dpop_proof' : 'use_dpop_nonce';
+    // Auth-params are unordered (RFC 9110 §11.2); `algs` stays last, as clients see it most.
+    return challengeOf('DPoP', [
+      ...realm,
+      ...described(code),
+      ...metadata,
+      ...(algs ? [algs] : []),
+    ]);
+  }
+  if (error.challenge !== undefined) return refusalChallenge(error.challenge, p, dpopAlgs);
+  if (error.code === 'token_missing')
+    return p.dpopOnly && algs
+      ? challengeOf('DPoP', [...realm, algs, ...metadata])
+      : challengeOf('Bearer', [...realm, ...metadata]);
+  if (error.status === 401) {
+    // RFC 9449 §7.1: a DPoP request's token refused in the DPoP challenge, Bearer still offered
+    // where it is accepted.
+    if (algs && p.scheme === 'DPoP') {
+      const dpop = challengeOf('DPoP', [
+        ...realm,
+        ...described('invalid_token'),
+        ...metadata,
+        algs,
+      ]);
+      return p.dpopOnly ? dpop : `${dpop}, ${challengeOf('Bearer', [...realm, ...metadata])}`;
+    }
+    return challengeOf('Bearer', [...realm, ...described('invalid_token'), ...metadata]);
+  }
+  if (error.status === 403) {
+    // RFC 6750 §3: `scope` lists what the request needed.
+    const scope = error.missing?.length ? [`scope=${quote(error.missing.join(' '))}`] : [];
+    return inScheme(p, [...described('insufficient_scope'), ...scope]);
+  }
+  if (error.code === 'request_invalid') return inScheme(p, described('invalid_request'));
+  return undefined;
 }
 
 /**
@@ -97,67 +193,33 @@ export function authErrorResponse(
   error: AuthError,
   options: AuthErrorResponseOptions = {},
 ): { status: number; headers: Record<string, string>; body: ProblemDetails } {
-  const realm = options.realm === undefined ? [] : [`realm=${quote(options.realm)}`];
-  // RFC 9728 §5.1: `resource_metadata` in every challenge, whatever its scheme or error.
-  const metadata =
-    options.resourceMetadata === undefined
-      ? []
-      : [`resource_metadata=${quote(options.resourceMetadata)}`];
+  const algs = options.dpopAlgorithms?.length
+    ? `algs=${quote(options.dpopAlgorithms.join(' '))}`
+    : undefined;
+  const dpopOnly = algs !== undefined && options.bearer === false;
+  const parts: ChallengeParts = {
+    realm: options.realm === undefined ? [] : [`realm=${quote(options.realm)}`],
+    metadata:
+      options.resourceMetadata === undefined
+        ? []
+        : [`resource_metadata=${quote(options.resourceMetadata)}`],
+    algs,
+    dpopOnly,
+    scheme: dpopOnly ? 'DPoP' : options.scheme,
+  };
   const headers: Record<string, string> = {
     'content-type': 'application/problem+json',
     'cache-control': 'no-store',
   };
-  const challenge = [...realm];
-  const algs = options.dpopAlgorithms?.length
-    ? `algs=${quote(options.dpopAlgorithms.join(' '))}`
-    : undefined;
-  if (error.code === 'dpop_proof_invalid' || error.code === 'dpop_nonce_required') {
-    // RFC 9449 §7.1: proof problems are `invalid_dpop_proof`; §9: a missing or stale server
-    // nonce is `use_dpop_nonce`, with the nonce to use in `DPoP-Nonce`.
-    const code = error.code === 'dpop_proof_invalid' ? 'invalid_dpop_proof' : 'use_dpop_nonce';
-    const dpop = [...realm, `error="${code}"`, `error_description=${quote(error.description)}`];
-    // Auth-params are unordered (RFC 9110 §11.2); `algs` stays last, as clients see it most.
-    headers['www-authenticate'] = challengeOf('DPoP', [
-      ...dpop,
-      ...metadata,
-      ...(algs ? [algs] : []),
-    ]);
-    if (error.nonce !== undefined) headers['dpop-nonce'] = error.nonce;
-  } else if (error.challenge !== undefined) {
-    const refusal = error.challenge;
-    if (algs && options.scheme === 'DPoP' && refusal.scheme === 'Bearer') {
-      // RFC 9449 §7.1: a request made with DPoP credentials is refused in the DPoP scheme, with
-      // RFC 6750 §3.1's and RFC 9470 §3's error codes and parameters; a 401 still offers Bearer.
-      const dpop = { ...refusal, scheme: 'DPoP', algs: options.dpopAlgorithms ?? [] } as const;
-      const bearer = refusal.status === 401 ? [challengeOf('Bearer', [...realm, ...metadata])] : [];
-      headers['www-authenticate'] = [renderChallenge(realm, dpop, metadata), ...bearer].join(', ');
-    } else headers['www-authenticate'] = renderChallenge(realm, refusal, metadata);
-  } else if (error.code === 'token_missing') {
-    headers['www-authenticate'] = challengeOf('Bearer', [...challenge, ...metadata]);
-  } else if (error.status === 401) {
-    challenge.push('error="invalid_token"', `error_description=${quote(error.description)}`);
-    headers['www-authenticate'] = challengeOf('Bearer', [...challenge, ...metadata]);
-    // RFC 9449 §7.1: a DPoP request's token refused in the DPoP challenge, Bearer still offered.
-    if (algs && options.scheme === 'DPoP') {
-      const dpop = challengeOf('DPoP', [...challenge, ...metadata, algs]);
-      headers['www-authenticate'] = `${dpop}, ${challengeOf('Bearer', [...realm, ...metadata])}`;
-    }
-  } else if (error.status === 403) {
-    challenge.push('error="insufficient_scope"', `error_description=${quote(error.description)}`);
-    // RFC 6750 §3: `scope` lists what the request needed.
-    if (error.missing?.length) challenge.push(`scope=${quote(error.missing.join(' '))}`);
-    headers['www-authenticate'] = challengeOf('Bearer', [...challenge, ...metadata]);
-  } else if (error.code === 'request_invalid') {
-    challenge.push('error="invalid_request"', `error_description=${quote(error.description)}`);
-    headers['www-authenticate'] = challengeOf('Bearer', [...challenge, ...metadata]);
-  } else if (error.status === 503) {
-    headers['retry-after'] = '5';
-  }
+  let www = challengeFor(error, parts, options.dpopAlgorithms ?? []);
   // RFC 9449 §7.1: beside a Bearer challenge of a 401, the DPoP scheme and its algorithms
   // (RFC 9110 §11.6.1: several challenges in one field, comma-separated).
-  const www = headers['www-authenticate'];
   if (algs && error.status === 401 && (www === 'Bearer' || www?.startsWith('Bearer ')))
-    headers['www-authenticate'] = `${www}, ${challengeOf('DPoP', [...realm, algs, ...metadata])}`;
+    www = `${www}, ${challengeOf('DPoP', [...parts.realm, algs, ...parts.metadata])}`;
+  if (www !== undefined) headers['www-authenticate'] = www;
+  if (error.code === 'dpop_proof_invalid' || error.code === 'dpop_nonce_required') {
+    if (error.nonce !== undefined) headers['dpop-nonce'] = error.nonce;
+  } else if (error.status === 503) headers['retry-after'] = '5';
   const body: ProblemDetails = {
     type: `urn:todo-sso:problem:${error.code.replaceAll('_', '-')}`,
     title: TITLES[error.status] ?? 'Error',

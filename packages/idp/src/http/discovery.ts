@@ -13,6 +13,12 @@ export function addDiscoveryFields(provider: Provider, url: string, layout: Layo
     body.userinfo_endpoint = `${url}${layout.mountPath}${layout.routes.userinfo}`;
     body.backchannel_logout_supported = true;
     body.backchannel_logout_session_supported = true;
+    if (layout.routes.registration === undefined) {
+      // Only a registered client can ask for encrypted ID tokens (a realm client cannot say
+      // so); without registration no client can, and discovery lists only what works (§3).
+      delete body.id_token_encryption_alg_values_supported;
+      delete body.id_token_encryption_enc_values_supported;
+    }
     body.grant_types_supported = [
       ...new Set([...((body.grant_types_supported as string[]) ?? []), 'password']),
     ];

@@ -83,6 +83,8 @@ export const authentik: IdpProfile = Object.freeze<IdpProfile>({
     groups: authentikGroups(user),
   }),
   serviceAccountClaims: () => ({}),
+  // Its one fixed `acr`, whatever level a sign-in reached, as Authentik's discovery lists it.
+  acrValuesSupported: () => [AUTHENTIK_ACR],
   // Its fixed `acr`, `auth_time`, and `amr` as Authentik writes it: `pwd`, plus `mfa` after a
   // second factor.
   authenticationClaims: ({ amr, authTime }) => {

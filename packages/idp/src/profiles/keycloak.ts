@@ -86,6 +86,8 @@ export const keycloak: IdpProfile = Object.freeze<IdpProfile>({
     ...(account ? keycloakRoleClaims(account) : {}),
   }),
   // `acr` (the `acr.loa.map` name), `amr` (its AMR mapper's values, `pwd` and `otp`), `auth_time`.
+  // The realm's level names, which its acr mapper writes.
+  acrValuesSupported: (realmAcrNames) => realmAcrNames,
   authenticationClaims: ({ acr, amr = [], authTime }) => ({
     auth_time: authTime,
     ...(acr ? { acr } : {}),

@@ -40,6 +40,11 @@ export interface IdpProfile {
   userAccessTokenClaims(input: UserTokenInput): Record<string, unknown>;
   /** The claims a service account's access token adds to its `sub` and `preferred_username`. */
   serviceAccountClaims(clientId: string, account: RealmUser | undefined): Record<string, unknown>;
+  /**
+   * The `acr` values discovery lists (`acr_values_supported`): those the ID tokens can carry,
+   * given the realm's `acr.loa.map` names.
+   */
+  acrValuesSupported(realmAcrNames: readonly string[]): readonly string[];
   /** How the user signed in (`acr`, `amr`, `auth_time`), as the server writes it. */
   authenticationClaims(facts: AuthenticationFacts & { authTime: number }): Record<string, unknown>;
   /** Claims the UserInfo response adds to the scope's standard claims. */

@@ -1,0 +1,173 @@
+import type { Logger } from 'pino';
+import type { IdpAdmin } from '../admin-idp/idp-admin.js';
+import type { Db } from '../db/database.js';
+import type { Owner } from '../db/schema.js';
+import type { RevocationStore } from '../revocation/store.js';
+
+/** How often each instance asks the identity provider again to end the grants still pending. */
+export const GRANT_END_RETRY_MS = 30_000;
+
+/**
+ * How far ahead of now a pending agent's tokens are refused (`RevocationStore.holdClient`),
+ * moved forward on every retry: ten retries may fail to write before a token newly issued to
+ * the agent could pass. Once the grant has ended, the agent's next sign-in is accepted when
+ * this much time (plus the clock tolerance) has passed since the last retry.
+ */
+export const GRANT_END_HOLD_MS = 300_000;
+
+type Tx = Db['kysely'];
+
+/** An agent whose grant is still to end at the identity provider. */
+interface Pending {
+  readonly owner: Owner;
+  readonly clientId: string;
+}
+
+export interface AgentGrantEndsOptions {
+  readonly db: Db;
+  readonly revocations: RevocationStore;
+  readonly idpAdmin: IdpAdmin;
+  readonly now: () => Date;
+  readonly logger: Logger;
+  readonly retryMs?: number;
+  readonly holdMs?: number;
+}
+
+/**
+ * Ending an agent fails closed when the identity provider cannot end its grant. Its consent and
+ * grant live at the provider: while they do, its refresh token still obtains new access tokens,
+ * which a revocation of the tokens issued until now would not cover. So the agent is written
+ * down (`agent_grant_ends`, in the revocation's transaction) before the provider is asked; if
+ * the provider does not end the grant, every token of the agent is refused, new ones included
+ * (`RevocationStore.holdClient`: the same in-memory lookup as every revocation, stored, and
+ * announced to the other instances), and every instance asks the provider again every
+ * {@link GRANT_END_RETRY_MS}, moving the refusal forward each time, until it does. A restarted
+ * instance moves it forward before it serves (`start`).
+ */
+export class AgentGrantEnds {
+  readonly #options: AgentGrantEndsOptions;
+  readonly #retryMs: number;
+  readonly #holdMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #round: Promise<void> | undefined;
+
+  constructor(options: AgentGrantEndsOptions) {
+    this.#options = options;
+    this.#retryMs = options.retryMs ?? GRANT_END_RETRY_MS;
+    this.#holdMs = options.holdMs ?? GRANT_END_HOLD_MS;
+  }
+
+  /** Whether the API can ask the provider of `issuer` to end a grant (Keycloak's admin API). */
+  canEnd(issuer: string): boolean {
+    return this.#options.idpAdmin.service?.target.issuer === issuer;
+  }
+
+  /** Writes down, in the revocation's transaction, that the agent's grant is to end. */
+  async remember(tx: Tx, owner: Owner, clientId: string, now: Date): Promise<void> {
+    const at = now.toISOString();
+    await tx
+      .insertInto('agent_grant_ends')
+      .values({ issuer: owner.issuer, sub: owner.subject, client_id: clientId, requested_at: at })
+      .onConflict((oc) =>
+        oc.columns(['issuer', 'sub', 'client_id']).doUpdateSet({ requested_at: at, attempts: 0 }),
+      )
+      .execute();
+  }
+
+  /** The provider ended the grant (or held none): nothing is pending any more. */
+  async forget(owner: Owner, clientId: string): Promise<void> {
+    await this.#options.db.kysely
+      .deleteFrom('agent_grant_ends')
+      .where('issuer', '=', owner.issuer)
+      .where('sub', '=', owner.subject)
+      .where('client_id', '=', clientId)
+      .execute();
+  }
+
+  /** Refuses every token of the agent issued until {@link GRANT_END_HOLD_MS} from now. */
+  async hold(owner: Owner, clientId: string): Promise<void> {
+    const until = new Date(this.#options.now().getTime() + this.#holdMs);
+    await this.#options.revocations.holdClient(owner.issuer, owner.subject, clientId, until);
+  }
+
+  /** Holds every pending agent's refusal, then retries in the background (timer unref'd). */
+  async start(): Promise<void> {
+    for (const pending of await this.#pending()) await this.hold(pending.owner, pending.clientId);
+    this.#timer = setInterval(() => void this.retry(), this.#retryMs);
+    this.#timer.unref();
+  }
+
+  /**
+   * One round: for each pending agent, its refusal moved forward, then the provider asked
+   * again; ended (or no grant there), it is forgotten. A round already running is joined.
+   */
+  retry(): Promise<void> {
+    this.#round ??= this.#retryAll().finally(() => {
+      this.#round = undefined;
+    });
+    return this.#round;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#round;
+  }
+
+  async #retryAll(): Promise<void> {
+    const { logger, idpAdmin } = this.#options;
+    let pending: Pending[];
+    try {
+      pending = await this.#pending();
+    } catch (error) {
+      logger.warn({ err: error }, 'pending agent grant ends could not be read; retrying later');
+      return;
+    }
+    for (const { owner, clientId } of pending) {
+      try {
+        await this.hold(owner, clientId);
+        const service = idpAdmin.service;
+        if (service === undefined || service.target.issuer !== owner.issuer) {
+          logger.warn(
+            { issuer: owner.issuer, clientId },
+            "an agent's grant cannot be ended: the identity provider's admin API is not configured for its issuer; its tokens stay refused",
+          );
+          continue;
+        }
+        await service.revokeConsent(owner.subject, clientId);
+        await this.forget(owner, clientId);
+        logger.info(
+          { issuer: owner.issuer, clientId },
+          "agent's grant ended at the identity provider",
+        );
+      } catch (error) {
+        await this.#attempted(owner, clientId).catch(() => {});
+        logger.warn(
+          { issuer: owner.issuer, clientId, reason: (error as Error).message },
+          "an agent's grant could not be ended at the identity provider; its tokens stay refused, retrying",
+        );
+      }
+    }
+  }
+
+  async #pending(): Promise<Pending[]> {
+    const rows = await this.#options.db.kysely
+      .selectFrom('agent_grant_ends')
+      .select(['issuer', 'sub', 'client_id'])
+      .orderBy('requested_at')
+      .execute();
+    return rows.map((r) => ({
+      owner: { issuer: r.issuer, subject: r.sub },
+      clientId: r.client_id,
+    }));
+  }
+
+  async #attempted(owner: Owner, clientId: string): Promise<void> {
+    await this.#options.db.kysely
+      .updateTable('agent_grant_ends')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('issuer', '=', owner.issuer)
+      .where('sub', '=', owner.subject)
+      .where('client_id', '=', clientId)
+      .execute();
+  }
+}

@@ -1,0 +1,152 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { alice } from '@todo-sso/auth/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRANT_END_HOLD_MS } from '../src/agents/grant-ends.js';
+import { CLOCK_TOLERANCE_SECONDS } from '../src/context.js';
+import { drivers, useTestDatabase } from './support/databases.js';
+import { type Instance, startInstance, testConfig, useIssuer } from './support/harness.js';
+
+/**
+ * A Keycloak admin API that can be down: the client-credentials token, and the consent
+ * deletion (`DELETE /admin/realms/{realm}/users/{id}/consents/{client}`) answered 503 while
+ * `down`, 204 otherwise. `ended` holds the `user client` pairs it ended.
+ */
+async function fakeAdminApi() {
+  const state = { down: true, ended: [] as string[] };
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url?.endsWith('/protocol/openid-connect/token')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ access_token: 'admin-token', expires_in: 300 }));
+        return;
+      }
+      const consent = /^\/admin\/realms\/todo-app\/users\/([^/]+)\/consents\/([^/]+)$/.exec(
+        req.url ?? '',
+      );
+      if (req.method === 'DELETE' && consent) {
+        if (state.down) {
+          res.writeHead(503).end();
+          return;
+        }
+        state.ended.push(`${decodeURIComponent(consent[1] ?? '')} ${consent[2]}`);
+        res.writeHead(204).end();
+        return;
+      }
+      res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { state, url, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+/**
+ * Ending an agent whose grant the identity provider cannot end (its admin API unreachable): the
+ * person is told so, and the API refuses every token of the agent from then on, a token the
+ * agent obtains later with its still valid refresh token included, on every instance and after
+ * a restart, while it keeps asking the provider; once the provider ended the grant, the agent
+ * can be allowed again.
+ */
+describe.each(drivers)('an agent whose grant the provider cannot end, on $driver', (driver) => {
+  const { skip } = driver;
+  const database = useTestDatabase(driver);
+  const idp = useIssuer(skip, { profile: 'keycloak' });
+  let admin: Awaited<ReturnType<typeof fakeAdminApi>>;
+  const instances: Instance[] = [];
+  /** The instances' clock, ahead of the real one by `offset.ms`. */
+  const offset = { ms: 0 };
+  const clock = { now: () => new Date(Date.now() + offset.ms) };
+  const nowSec = () => Math.floor(clock.now().getTime() / 1000);
+  const start = () =>
+    startInstance(
+      testConfig(idp, database.config, {
+        OIDC_CLIENT_ID: 'todo-api',
+        OIDC_CLIENT_SECRET: 'todo-api-secret',
+        IDP_ADMIN_URL: `${admin.url}/admin/realms/todo-app`,
+      }),
+      { clock, agentGrantEndRetryMs: 100 },
+    );
+
+  beforeAll(async () => {
+    if (skip) return;
+    admin = await fakeAdminApi();
+    instances.push(await start(), await start());
+  });
+  afterAll(async () => {
+    await Promise.all(instances.map((i) => i.close()));
+    await admin?.close();
+  });
+
+  const get = (instance: Instance, token: string, url: string) =>
+    instance.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+  const agentToken = (issuedAt: number) =>
+    idp.accessToken(alice, { client: 'planner-agent', issuedAt });
+
+  it.skipIf(skip)(
+    'refuses its tokens, later ones too, everywhere and after a restart, until the provider ends the grant',
+    async () => {
+      const [first, second] = instances as [Instance, Instance];
+      const web = await idp.accessToken(alice);
+      expect((await get(first, await agentToken(nowSec()), '/todos/')).statusCode).toBe(200);
+      for (let n = 0; n < 500; n++) {
+        const { items } = (await get(first, web, '/me/agents')).json() as { items: unknown[] };
+        if (items.length > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const ended = await first.app.inject({
+        method: 'DELETE',
+        url: '/me/agents/planner-agent',
+        headers: { authorization: `Bearer ${web}` },
+      });
+      // The person's end is final at the API, and the answer says what is left to do.
+      expect(ended.statusCode).toBe(200);
+      expect(ended.json()).toMatchObject({
+        clientId: 'planner-agent',
+        identityProvider: { grantEnded: false, detail: expect.stringMatching(/keeps asking/) },
+      });
+
+      // A token the agent obtains later from its refresh token, beyond the clock tolerance of
+      // the revocation: refused on both instances (the other within a second).
+      offset.ms = (CLOCK_TOLERANCE_SECONDS + 30) * 1000;
+      const later = await agentToken(nowSec() - 5);
+      expect((await get(first, later, '/todos/')).json()).toMatchObject({
+        code: 'token_revoked',
+      });
+      const deadline = Date.now() + 1000;
+      let onSecond = await get(second, later, '/todos/');
+      while (onSecond.statusCode !== 401 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+        onSecond = await get(second, later, '/todos/');
+      }
+      expect(onSecond.json()).toMatchObject({ code: 'token_revoked' });
+      expect((await get(first, web, '/todos/')).statusCode).toBe(200);
+
+      // Every instance stops; the clock moves past any refusal they held; a new one starts
+      // from what is stored and refuses the agent before it serves.
+      await Promise.all(instances.splice(0).map((i) => i.close()));
+      offset.ms += GRANT_END_HOLD_MS + 60_000;
+      const restarted = await start();
+      instances.push(restarted);
+      const afterRestart = await agentToken(nowSec() - 5);
+      expect((await get(restarted, afterRestart, '/todos/')).json()).toMatchObject({
+        code: 'token_revoked',
+      });
+
+      // The provider comes back: the retries end the grant, and, the refusal's hold over,
+      // the agent the person allows again is accepted.
+      admin.state.down = false;
+      const pending = () =>
+        restarted.context.db.kysely.selectFrom('agent_grant_ends').select('client_id').execute();
+      for (let n = 0; n < 500 && (await pending()).length > 0; n++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(await pending()).toEqual([]);
+      expect(admin.state.ended).toContain(`${alice.sub} planner-agent`);
+      offset.ms += GRANT_END_HOLD_MS + (CLOCK_TOLERANCE_SECONDS + 5) * 1000;
+      const allowedAgain = await agentToken(nowSec() - 2);
+      expect((await get(restarted, allowedAgain, '/todos/')).statusCode).toBe(200);
+    },
+    30_000,
+  );
+});
