@@ -537,6 +537,8 @@ describe('AuthZEN certification: Discovery', () => {
     const res = await pdp.app.inject({ url: '/.well-known/authzen-configuration' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
+    // §12: metadata may be cached (Cache-Control with max-age), like RFC 9728's documents.
+    expect(res.headers['cache-control']).toBe('public, max-age=300');
     expect(res.json()).toEqual({
       policy_decision_point: 'https://pdp.example.com',
       access_evaluation_endpoint: 'https://pdp.example.com/access/v1/evaluation',

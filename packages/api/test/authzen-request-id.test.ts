@@ -3,7 +3,7 @@ import { sqliteDriver } from './support/databases.js';
 import { useHarness, users } from './support/harness.js';
 
 /**
- * AuthZEN 1.0 §10.1.1: a request's `X-Request-ID` comes back unchanged on every endpoint and on
+ * AuthZEN 1.0 §10.1.3: a request's `X-Request-ID` comes back unchanged on every endpoint and on
  * every answer, refusals and errors included, so a PEP can match what it logged.
  */
 describe('AuthZEN X-Request-ID echo', () => {

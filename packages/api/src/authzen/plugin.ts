@@ -4,6 +4,7 @@ import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { createErrorHandler } from '../http/error-handler.js';
 import { ApiError } from '../http/problem.js';
+import { varyForwarded } from '../mcp/metadata-routes.js';
 import { NO_PUBLIC_URL, publicBase } from '../mcp/resource.js';
 import { principalOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
@@ -39,6 +40,10 @@ export function authzenPlugin(context: AppContext, engineFor: EngineFactory): Fa
  * this machine came to; 503 for any other request without `API_PUBLIC_URL`.
  */
 export function authzenMetadataPlugin(context: AppContext): FastifyPluginAsync {
+  // RFC 9110 §12.5.5: without API_PUBLIC_URL, behind trusted proxies, whether the document is
+  // served depends on forwarded headers ({@link publicBase}), which are no part of a cache's key.
+  const { publicUrl, trustProxy } = context.config;
+  const forwarded = publicUrl === undefined && trustProxy !== false;
   return async (app) => {
     // The metadata is part of the API (§9): a PEP's request identifier comes back here too.
     app.addHook('onSend', echoRequestId);
@@ -63,12 +68,16 @@ export function authzenMetadataPlugin(context: AppContext): FastifyPluginAsync {
           },
         },
       },
-      async (request) => {
+      async (request, reply) => {
+        if (forwarded) reply.header('vary', varyForwarded(reply.getHeader('vary')));
         // AuthZEN 1.0 §9.1: the decision point's URL, where clients send their evaluations and
         // tokens: `API_PUBLIC_URL` (https, checked at start), or a laptop's loopback address;
         // never a host the request names, which would send a cached client elsewhere.
         const base = publicBase(context, request);
         if (base === undefined) throw new ApiError('unavailable', NO_PUBLIC_URL);
+        // §11.9 (metadata caching): the same document for everyone who calls this URL (the
+        // `Vary` above aside), so a PEP and caches may keep it a while, as RFC 9728's.
+        reply.header('cache-control', 'public, max-age=300');
         return authzenMetadata(base);
       },
     );

@@ -44,7 +44,7 @@ export interface AuthzenRouteOptions {
 const TAGS = ['authzen'];
 
 /**
- * AuthZEN 1.0 §10.1.5: "If the PEP specified a request identifier in the request, the PDP MUST
+ * AuthZEN 1.0 §10.1.3: "If the PEP specified a request identifier in the request, the PDP MUST
  * include the same identifier in the response", unchanged, even one the app would not take as
  * its own request id (which the app-wide hook echoes otherwise).
  */
@@ -57,7 +57,7 @@ export async function echoRequestId(request: FastifyRequest, reply: FastifyReply
 function authzenErrors(options: AuthzenRouteOptions) {
   return async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     // The certification scenario (§C-2.4.3) expects 400, not 415, for a body that is not
-    // application/json; §10.1.4 lists 400 as the error for a bad request.
+    // application/json; §10.1.2 lists 400 as the error for a bad request.
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return options.errorHandler(
         new ApiError('invalid_request', 'The request body must be application/json') as never,

@@ -78,7 +78,7 @@ export function protectedResourceRoutes(context: AppContext): FastifyPluginAsync
 }
 
 /** The `Vary` already set (CORS: `Origin`) and the forwarded host and protocol. */
-function varyForwarded(current: unknown): string {
+export function varyForwarded(current: unknown): string {
   const added = 'X-Forwarded-Host, X-Forwarded-Proto';
   return typeof current === 'string' && current !== '' ? `${current}, ${added}` : added;
 }
