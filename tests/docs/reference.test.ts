@@ -40,6 +40,8 @@ const APPLIED: Record<string, (c: ApiConfig) => string | undefined> = {
   REVOCATION_TTL_SECONDS: (c) => String(c.revocationTtlSeconds),
   AUDIT_RETENTION_DAYS: (c) => String(c.auditRetentionDays),
   AUDIT_DENIALS_PER_MINUTE: (c) => String(c.auditDenialsPerMinute),
+  MAX_LISTS_PER_PERSON: (c) => String(c.maxListsPerPerson),
+  MAX_SHARED_LISTS_PER_PERSON: (c) => String(c.maxSharedListsPerPerson),
   AUTH_EXPLAIN: (c) => String(c.authExplain),
   OIDC_ACR_LEVELS: (c) => c.acrLevels.join(','),
   STEP_UP_ACR: (c) => c.stepUp.acr,

@@ -499,6 +499,25 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
       }
     });
 
+    it('a DPoP request without the permission: 403 insufficient_scope in the DPoP challenge', async () => {
+      const r = await refusal(get(bound.token, '/admin/audit', bound.dpop));
+      expect(r.status).toBe(403);
+      expect(r.code).toBe('insufficient_permission');
+      expect(r.challenges).toEqual([
+        {
+          scheme: 'dpop',
+          parameters: {
+            realm: 'todo-api',
+            error: 'insufficient_scope',
+            error_description: 'Administrators only',
+            scope: 'admin',
+            algs: ALGS,
+            resource_metadata: metadata(),
+          },
+        },
+      ]);
+    });
+
     it('a DPoP-bound token sent as a bearer token is refused (RFC 9449 §7.2)', async () => {
       const r = await refusal(get(bound.token, '/me'));
       expect(r.status).toBe(401);

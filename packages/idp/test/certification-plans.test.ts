@@ -538,6 +538,30 @@ describe.each(PROFILES)('the %s profile', (profile) => {
       expect(callback.searchParams.get('code')).toBeNull();
     });
 
+    it('prompt=none errors: another person named by id_token_hint, or a higher level asked of the session', async () => {
+      const bobs = await codeFlow(new Browser(), {}, { username: 'bob' });
+      const browser = new Browser();
+      await codeFlow(browser);
+      const other = callbackOf(
+        await authorize(browser, {
+          prompt: 'none',
+          state: 'h',
+          id_token_hint: bobs.tokens.id_token as string,
+        }),
+      );
+      expect(other.searchParams.get('error')).toBe('login_required');
+      expect(other.searchParams.get('code')).toBeNull();
+      const higher = PROFILE_FACTS[profile].acrValues.at(-1) as string;
+      const stepUp = callbackOf(
+        await authorize(browser, { prompt: 'none', state: 'u', acr_values: higher }),
+      );
+      if (PROFILE_FACTS[profile].acrValues.length > 1) {
+        expect(stepUp.searchParams.get('error')).toBe('login_required');
+      } else {
+        expect(stepUp.searchParams.get('code')).toEqual(expect.any(String));
+      }
+    });
+
     it('oidcc-prompt-none-logged-in: a code without any page', async () => {
       const browser = new Browser();
       const first = await codeFlow(browser);
@@ -1124,6 +1148,94 @@ describe.each(PROFILES)('the %s profile', (profile) => {
           policy_uri: `${LOOPBACK}/policy`,
           tos_uri: `${LOOPBACK}/tos`,
         });
+      });
+
+      it('oidcc-redirect-uri-query-ok / -query-mismatch / -query-added: a registered query must match exactly', async () => {
+        const registered = `${LOOPBACK}/cb?foo=bar`;
+        const { status, body } = await register({ redirect_uris: [registered] });
+        expect(status).toBe(201);
+        const clientId = body.client_id as string;
+        const verifier = oidc.randomPKCECodeVerifier();
+        const challenge = await oidc.calculatePKCECodeChallenge(verifier);
+        const request = (redirectUri: string) =>
+          `${idp.discovery.authorization_endpoint}?${new URLSearchParams({
+            client_id: clientId,
+            response_type: 'code',
+            redirect_uri: redirectUri,
+            scope: 'openid',
+            state: 'q',
+            code_challenge: challenge,
+            code_challenge_method: 'S256',
+          })}`;
+        // RFC 6749 §3.1.2.3 / OpenID Connect Core §3.1.2.1: simple string comparison.
+        for (const other of [`${LOOPBACK}/cb?foo=baz`, `${registered}&bar=foo`]) {
+          const res = await fetch(request(other), { redirect: 'manual' });
+          expect(res.status, other).toBe(400);
+          expect(await res.text(), other).toContain('invalid_redirect_uri');
+        }
+        const browser = new Browser();
+        const first = await browser.follow(request(registered), LOOPBACK);
+        const html = await first.res.text();
+        const posted = await browser.fetch(
+          formAction(html, first.url),
+          form({ username: 'alice', password: 'alice' }),
+        );
+        const consent = await browser.follow(
+          new URL(posted.headers.get('location') as string, first.url).href,
+          LOOPBACK,
+        );
+        const page = await consent.res.text();
+        const accepted = await browser.fetch(
+          formAction(page, consent.url),
+          form({ accept: 'yes' }),
+        );
+        const done = await browser.follow(
+          new URL(accepted.headers.get('location') as string, consent.url).href,
+          LOOPBACK,
+        );
+        const callback = new URL(done.url);
+        // The registered query is kept, and the response parameters added to it.
+        expect(callback.searchParams.get('foo')).toBe('bar');
+        expect(callback.searchParams.get('state')).toBe('q');
+        const res = await fetch(
+          idp.discovery.token_endpoint as string,
+          form({
+            grant_type: 'authorization_code',
+            code: callback.searchParams.get('code') as string,
+            redirect_uri: registered,
+            client_id: clientId,
+            code_verifier: verifier,
+          }),
+        );
+        expect(res.status).toBe(200);
+      });
+
+      it('prompt=none where consent is missing: an error, no code (OpenID Connect Core §3.1.2.6)', async () => {
+        const redirect = `${LOOPBACK}/cb`;
+        const { body } = await register({ redirect_uris: [redirect] });
+        const browser = new Browser();
+        await codeFlow(browser);
+        const res = await browser.follow(
+          `${idp.discovery.authorization_endpoint}?${new URLSearchParams({
+            client_id: body.client_id as string,
+            response_type: 'code',
+            redirect_uri: redirect,
+            scope: 'openid',
+            state: 'pc',
+            prompt: 'none',
+            code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+            code_challenge_method: 'S256',
+          })}`,
+          redirect,
+        );
+        const callback = new URL(res.url);
+        // A registered client is a native one (RFC 8252), which oidc-provider never signs in
+        // silently: interaction_required; consent_required would say the same less broadly.
+        expect(['consent_required', 'interaction_required']).toContain(
+          callback.searchParams.get('error'),
+        );
+        expect(callback.searchParams.get('code')).toBeNull();
+        expect(callback.searchParams.get('state')).toBe('pc');
       });
 
       it('oidcc-redirect-uri-regfrag: a redirect URI with a fragment is refused (RFC 6749 §3.1.2)', async () => {

@@ -134,7 +134,7 @@ function Screen({ path }: { path: string }) {
       );
     default:
       return (
-        <Empty title="There is nothing at this address.">
+        <Empty title="There is nothing at this address." heading>
           <Link to="/">Back to your todos</Link>
         </Empty>
       );

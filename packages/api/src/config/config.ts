@@ -108,6 +108,13 @@ export interface ApiConfig {
   readonly auditRetentionDays: number;
   /** Denial records written per subject and minute; further ones are counted (`AUDIT_DENIALS_PER_MINUTE`). */
   readonly auditDenialsPerMinute: number;
+  /**
+   * The most lists one person may own, their default list included (`MAX_LISTS_PER_PERSON`):
+   * with the next bound, what bounds `GET /lists/`, which answers every list of the caller.
+   */
+  readonly maxListsPerPerson: number;
+  /** The most lists others may share with one person (`MAX_SHARED_LISTS_PER_PERSON`). */
+  readonly maxSharedListsPerPerson: number;
   /** The IdP's admin API, `<server>/admin/realms/<realm>` (`IDP_ADMIN_URL`); default from the issuer. */
   readonly idpAdminUrl?: string;
   /** Authentication levels, weakest first (`OIDC_ACR_LEVELS`, default `pwd,mfa`). */

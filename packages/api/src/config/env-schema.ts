@@ -41,6 +41,8 @@ export const EnvSchema = Type.Object({
     Type.String({ pattern: '^https?://[^\\s]+/admin/realms/[^/\\s]+/?$' }),
   ),
   AUDIT_DENIALS_PER_MINUTE: Type.Optional(PositiveInteger),
+  MAX_LISTS_PER_PERSON: Type.Optional(PositiveInteger),
+  MAX_SHARED_LISTS_PER_PERSON: Type.Optional(PositiveInteger),
   OIDC_ISSUER: Type.Optional(Url),
   OIDC_ISSUERS: Type.Optional(Type.String({ minLength: 2 })),
   OIDC_AUDIENCE: Type.Optional(CommaList),

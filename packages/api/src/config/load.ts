@@ -94,6 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     auditRetentionDays: Number(e.AUDIT_RETENTION_DAYS ?? 90),
     ...(e.IDP_ADMIN_URL !== undefined && { idpAdminUrl: e.IDP_ADMIN_URL.replace(/\/+$/, '') }),
     auditDenialsPerMinute: Number(e.AUDIT_DENIALS_PER_MINUTE ?? 20),
+    maxListsPerPerson: Number(e.MAX_LISTS_PER_PERSON ?? 500),
+    maxSharedListsPerPerson: Number(e.MAX_SHARED_LISTS_PER_PERSON ?? 500),
     ...readStepUp(env, e),
   };
   return deepFreeze(config);

@@ -6,7 +6,7 @@ import { ownerOf, principalOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
 import { ListParams, Member, MemberArray, MemberParams, Share } from './schemas.js';
-import { type ListService, listId, listService } from './service.js';
+import { addMember, type ListService, listId, listService } from './service.js';
 
 const TAGS = ['lists'];
 
@@ -21,7 +21,7 @@ export function listMemberRoutes(context: AppContext): FastifyPluginAsyncTypebox
 
   return async (app) => {
     membersRoute(app, service);
-    shareRoute(app, service);
+    shareRoute(app, service, context.config.maxSharedListsPerPerson);
     removeMemberRoute(app, context, service);
   };
 }
@@ -50,7 +50,11 @@ function membersRoute(app: App, { lists, authorize }: ListService): void {
 }
 
 /** `PUT /lists/{id}/members/{username}`: sharing, or changing a member's relation. */
-function shareRoute(app: App, { lists, authorize, write, person }: ListService): void {
+function shareRoute(
+  app: App,
+  { lists, authorize, write, person }: ListService,
+  maxShared: number,
+): void {
   app.put(
     '/lists/:id/members/:username',
     {
@@ -77,7 +81,7 @@ function shareRoute(app: App, { lists, authorize, write, person }: ListService):
         // The list, held until the commit: one deleted meanwhile (at any instance) shares
         // nothing and answers 404, instead of failing the membership's foreign key (500).
         if ((await lists.holdForWrite(undefined, id, tx)) === undefined) return false;
-        await lists.setMember(id, target, relation, now, tx);
+        await addMember(lists, tx, { id, person: target, relation, now }, maxShared);
         return true;
       });
       if (!shared) throw new ApiError('not_found', 'No such list');

@@ -56,6 +56,8 @@ export function listRepository(db: Db, options: { readonly rememberedDefaults?: 
     setMember: (id: string, person: Owner, relation: Relation, now: Date, tx: Tx) =>
       setMember(tx, id, person, relation, now),
     removeMember: (id: string, person: Owner, tx: Tx) => removeMember(tx, id, person),
+    holdPerson: (person: Owner, tx: Tx) => holdPerson(db, tx, person),
+    count: (person: Owner, which: 'owned' | 'shared', tx: Tx) => countLists(tx, person, which),
     findPeople: (handle: string, preferIssuer: string) => findPeople(k, handle, preferIssuer),
   };
 }
@@ -281,6 +283,31 @@ async function removeMember(tx: Tx, id: string, person: Owner): Promise<boolean>
     .where('member_sub', '=', person.subject)
     .executeTakeFirst();
   return result.numDeletedRows > 0n;
+}
+
+/**
+ * Inside a write's transaction: holds, until it ends, every other write that counts this
+ * person's lists (`count`), so that two concurrent requests cannot both find room for one more
+ * list and both add it. On PostgreSQL a transaction-level advisory lock on the person (PostgreSQL
+ * 15 §9.27.10; a hash of the person's key, so two people sharing a hash only wait for each other);
+ * on SQLite the transaction holds the database's write lock from its start (`BEGIN IMMEDIATE`).
+ */
+async function holdPerson(db: Db, tx: Tx, person: Owner): Promise<void> {
+  if (db.dialect !== 'postgres') return;
+  const key = `lists\n${person.issuer}\n${person.subject}`;
+  await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(tx);
+}
+
+/** How many lists the person owns (their default list included), or has been shared. */
+async function countLists(tx: Tx, person: Owner, which: 'owned' | 'shared'): Promise<number> {
+  const row = await tx
+    .selectFrom('list_members')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('member_issuer', '=', person.issuer)
+    .where('member_sub', '=', person.subject)
+    .where('relation', which === 'owned' ? '=' : '<>', 'owner')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** ASCII letters to lower case, every other character as it is. */

@@ -28,7 +28,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
 
   return async (app) => {
     listListsRoute(app, context, service);
-    createListRoute(app, service);
+    createListRoute(app, service, context.config.maxListsPerPerson);
     getListRoute(app, service);
     renameListRoute(app, service);
     deleteListRoute(app, service);
@@ -61,7 +61,11 @@ function listListsRoute(app: App, context: AppContext, { lists, present }: ListS
 }
 
 /** `POST /lists/`: a new list owned by the caller. */
-function createListRoute(app: App, { lists, presentOne, write }: ListService): void {
+function createListRoute(
+  app: App,
+  { lists, presentOne, write }: ListService,
+  maxOwned: number,
+): void {
   app.post(
     '/lists/',
     {
@@ -72,14 +76,22 @@ function createListRoute(app: App, { lists, presentOne, write }: ListService): v
         summary: 'Create a list; you are its owner',
         security: SECURED,
         body: ListName,
-        response: { 201: List, ...problems(400, 401, 403, 413, 415, 503) },
+        response: { 201: List, ...problems(400, 401, 403, 409, 413, 415, 503) },
       },
     },
     async (request, reply) => {
       const me = ownerOf(principalOf(request));
-      const list = await write(request, 'list.create', 'list', (tx, now) =>
-        lists.create(me, request.body.name, now, tx),
-      );
+      const list = await write(request, 'list.create', 'list', async (tx, now) => {
+        // Counted and created while the person is held: concurrent creations, at any
+        // instance, cannot together exceed the cap (which bounds what `GET /lists/` answers).
+        await lists.holdPerson(me, tx);
+        if ((await lists.count(me, 'owned', tx)) >= maxOwned)
+          throw new ApiError(
+            'conflict',
+            `You own ${maxOwned} lists, the most one person may: delete one first`,
+          );
+        return lists.create(me, request.body.name, now, tx);
+      });
       return reply
         .code(201)
         .header('location', `/lists/${list.id}`)

@@ -2,11 +2,16 @@ import type { FastifyRequest } from 'fastify';
 import { type Change, writeAndAudit } from '../audit/write-and-audit.js';
 import type { ListAction } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
-import type { Owner } from '../db/schema.js';
+import type { Owner, Relation } from '../db/schema.js';
 import { ifMatchAllows, isAnyTag, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
-import { type List as ListRecord, listRepository, type Person } from './repository.js';
+import {
+  type List as ListRecord,
+  type ListRepository,
+  listRepository,
+  type Person,
+} from './repository.js';
 
 /** The list id of the path, lower-cased (RFC 9562 §4: a UUID's hex digits are case-insensitive). */
 export const listId = (request: { params: { id: string } }) => request.params.id.toLowerCase();
@@ -26,6 +31,32 @@ export function onePerson<P extends Owner>(found: readonly P[], handle: string):
       `More than one person is known as ${handle}: name them by their username`,
     );
   return person;
+}
+
+/**
+ * Inside a share's transaction: makes `person` a member of list `id` as `relation`, or changes
+ * the relation they have. A new membership is refused (409 `conflict`, nothing written) when
+ * `max` lists are shared with the person already: with the cap on owned lists, what bounds the
+ * lists `GET /lists/` answers them with. Counted and written while the person is held
+ * (`holdPerson`), so concurrent shares, at any instance, cannot together exceed it.
+ */
+export async function addMember(
+  lists: ListRepository,
+  tx: Parameters<ListRepository['setMember']>[4],
+  share: { id: string; person: Person; relation: Exclude<Relation, 'owner'>; now: Date },
+  max: number,
+): Promise<void> {
+  const { id, person, relation, now } = share;
+  await lists.holdPerson(person, tx);
+  if (
+    (await lists.relation(person, id, tx)) === undefined &&
+    (await lists.count(person, 'shared', tx)) >= max
+  )
+    throw new ApiError(
+      'conflict',
+      `${person.username ?? 'This person'} has ${max} lists shared with them, the most one person may: they must leave one first`,
+    );
+  await lists.setMember(id, person, relation, now, tx);
 }
 
 /** A list as the caller sees it, with the actions they may take on it. */

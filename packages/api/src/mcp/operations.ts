@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import type { Relation } from '../db/schema.js';
 import { ApiError } from '../http/problem.js';
 import { listRepository } from '../lists/repository.js';
-import { onePerson } from '../lists/service.js';
+import { addMember, onePerson } from '../lists/service.js';
 import { ownerOf, profileOf } from '../routes/principal.js';
 import type { CreateTodo, PatchTodo, Todo } from '../todos/schemas.js';
 import { type TodoCaller, TodoService } from '../todos/service.js';
@@ -102,7 +102,8 @@ export function mcpOperations(context: AppContext) {
         // meanwhile shares nothing, 404), and the answer is the person the handle named, not a
         // member read back by `sub` (another issuer's namesake, or gone meanwhile).
         if ((await lists.holdForWrite(undefined, listId, tx)) === undefined) return false;
-        await lists.setMember(listId, target, relation, now, tx);
+        const share = { id: listId, person: target, relation, now };
+        await addMember(lists, tx, share, context.config.maxSharedListsPerPerson);
         return true;
       });
       if (!shared) throw new ToolRefusal('not_found', 404, 'No such list');

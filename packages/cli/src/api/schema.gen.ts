@@ -1785,6 +1785,15 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3491,6 +3500,8 @@ export interface operations {
                     username: string;
                     /** Format: email */
                     email?: string;
+                    /** @description Whether the identity provider is to hold the email as verified (default false). Only when you know the address is this person's: sharing finds people by email only when their provider says it is verified (OpenID Connect Core §5.7); unverified, they are found by username until they verify it. Needs email. */
+                    emailVerified?: boolean;
                     firstName?: string;
                     lastName?: string;
                     department?: string;

@@ -1,9 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import { listAgents, revokeAgent } from '../api/endpoints.js';
 import { isApiError } from '../api/errors.js';
 import type { Agent } from '../api/types.js';
+import { useConfirmFocus } from '../ui/confirm-focus.js';
 import { Empty, ErrorState, Loading } from '../ui/states.js';
 import './account.css';
 
@@ -53,34 +54,23 @@ export function AccountScreen() {
 
   return (
     <section className="account" aria-labelledby="account-title">
-      <h1 id="account-title">Your account</h1>
+      <h1 id="account-title" tabIndex={-1}>
+        Your account
+      </h1>
       <h2>Agents you allowed</h2>
       <p className="account__hint">
         Assistants and other apps you let act for you with your permissions. End one to stop it at
         once: its access is refused everywhere, and it has to ask you again to come back.
       </p>
       {confirming ? (
-        <div className="confirm" role="alertdialog" aria-label="Confirm ending the agent">
-          <p>
-            End <code>{confirming.clientId}</code>? It can no longer read or change your todos.
-          </p>
-          <button
-            type="button"
-            className="button button--danger"
-            disabled={revoke.isPending}
-            onClick={() => revoke.mutate(confirming)}
-          >
-            {revoke.isPending ? 'Ending…' : 'End access'}
-          </button>
-          <button
-            type="button"
-            className="button button--ghost"
-            disabled={revoke.isPending}
-            onClick={() => setConfirming(undefined)}
-          >
-            Cancel
-          </button>
-        </div>
+        <ConfirmRevoke
+          agent={confirming}
+          busy={revoke.isPending}
+          onRevoke={() => revoke.mutate(confirming)}
+          onCancel={() => {
+            if (!revoke.isPending) setConfirming(undefined);
+          }}
+        />
       ) : null}
       {outcome ? (
         <p className={outcome.ok ? 'notice' : 'notice notice--error'} role="status">
@@ -95,6 +85,57 @@ export function AccountScreen() {
         }}
       />
     </section>
+  );
+}
+
+/**
+ * "End this agent?": Cancel, the safe answer, has the focus and Escape cancels; afterwards the
+ * focus is back on the agent's Revoke, or on the screen's heading once the agent is gone.
+ */
+function ConfirmRevoke({
+  agent,
+  busy,
+  onRevoke,
+  onCancel,
+}: {
+  agent: Agent;
+  busy: boolean;
+  onRevoke: () => void;
+  onCancel: () => void;
+}) {
+  const box = useRef<HTMLDivElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
+  const onKeyDown = useConfirmFocus({
+    container: box,
+    initial: cancel,
+    onCancel,
+    fallback: () => document.getElementById('account-title'),
+  });
+  return (
+    <div
+      ref={box}
+      className="confirm"
+      role="alertdialog"
+      aria-label="Confirm ending the agent"
+      aria-describedby="confirm-revoke-text"
+      onKeyDown={onKeyDown}
+    >
+      <p id="confirm-revoke-text">
+        End <code>{agent.clientId}</code>? It can no longer read or change your todos.
+      </p>
+      <button type="button" className="button button--danger" disabled={busy} onClick={onRevoke}>
+        {busy ? 'Ending…' : 'End access'}
+      </button>
+      <button
+        ref={cancel}
+        type="button"
+        className="button button--ghost"
+        disabled={busy}
+        onClick={onCancel}
+      >
+        Cancel
+      </button>
+    </div>
   );
 }
 

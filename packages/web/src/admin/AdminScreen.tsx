@@ -80,7 +80,9 @@ export function AdminScreen() {
           <>
             {admin ? (
               <section aria-labelledby="idp-users-title">
-                <h2 id="idp-users-title">People</h2>
+                <h2 id="idp-users-title" tabIndex={-1}>
+                  People
+                </h2>
                 <IdpUsers />
                 <h2>Todo owners</h2>
               </section>

@@ -4,6 +4,7 @@ import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
 import { isApiError } from '../api/errors.js';
 import { Empty, Loading } from '../ui/states.js';
+import { ConfirmChange } from './ConfirmChange.js';
 import { CreateIdpUser, forgetCreateIdpUserDraft } from './CreateIdpUser.js';
 import { AdminError } from './explain.js';
 import { type IdpAction, IdpUserRow } from './IdpUserRow.js';
@@ -157,31 +158,6 @@ function SearchForm({ onSearch }: { onSearch: (search: string) => void }) {
         Search
       </button>
     </form>
-  );
-}
-
-/** The change waiting for the admin's confirmation. */
-function ConfirmChange({
-  pending,
-  busy,
-  onConfirm,
-  onCancel,
-}: {
-  pending: IdpAction;
-  busy: boolean;
-  onConfirm: () => void;
-  onCancel: () => void;
-}) {
-  return (
-    <div className="confirm" role="alertdialog" aria-label="Confirm the change">
-      <p>{pending.description}</p>
-      <button type="button" className="button" disabled={busy} onClick={onConfirm}>
-        Confirm
-      </button>
-      <button type="button" className="button button--ghost" onClick={onCancel}>
-        Cancel
-      </button>
-    </div>
   );
 }
 

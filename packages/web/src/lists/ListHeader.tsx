@@ -1,7 +1,9 @@
-import { type FormEvent, useId, useState } from 'react';
+import { type RefObject, useId, useRef, useState } from 'react';
 import { isApiError } from '../api/errors.js';
 import type { ListAction, TodoList } from '../api/types.js';
-import { useDeleteList, useRenameList } from './queries.js';
+import { useConfirmFocus } from '../ui/confirm-focus.js';
+import { useDeleteList } from './queries.js';
+import { ListName, useRenaming } from './RenameList.js';
 import { RoleBadge } from './RoleBadge.js';
 import { ShareDialog } from './ShareDialog.js';
 
@@ -20,26 +22,13 @@ const NEEDS: Record<ListAction, string> = {
  * Renaming and deleting send `If-Match`, so a list changed elsewhere is never overwritten.
  */
 export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () => void }) {
-  const [renaming, setRenaming] = useState(false);
-  const [name, setName] = useState(list.name);
   const [confirming, setConfirming] = useState(false);
   const [sharing, setSharing] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
-  const rename = useRenameList();
   const remove = useDeleteList();
 
   const explain = (error: unknown) => setMessage(failureMessage(error, list));
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const trimmed = name.trim();
-    if (!trimmed) return;
-    setMessage(null);
-    rename.mutate(
-      { list, name: trimmed },
-      { onSuccess: () => setRenaming(false), onError: explain },
-    );
-  };
+  const renaming = useRenaming(list, explain, () => setMessage(null));
   const deleteList = () =>
     remove.mutate(list, {
       onSuccess: () => {
@@ -54,27 +43,13 @@ export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () 
 
   return (
     <div className="list-head">
-      {renaming ? (
-        <RenameForm
-          name={name}
-          saving={rename.isPending}
-          onChange={setName}
-          onSubmit={submit}
-          onCancel={() => setRenaming(false)}
-        />
-      ) : (
-        <h1 id="todos-title" tabIndex={-1} dir="auto">
-          {list.name}
-        </h1>
-      )}
+      <ListName list={list} renaming={renaming} />
       <RoleBadge relation={list.relation} />
       <ListActions
         list={list}
-        renaming={renaming}
-        onRename={() => {
-          setName(list.name);
-          setRenaming(true);
-        }}
+        renaming={renaming.active}
+        renameRef={renaming.button}
+        onRename={renaming.start}
         onShare={() => setSharing(true)}
         onDelete={() => setConfirming(true)}
       />
@@ -91,43 +66,6 @@ export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () 
   );
 }
 
-/** The list's name in a field, in place of the heading while it is being renamed. */
-function RenameForm({
-  name,
-  saving,
-  onChange,
-  onSubmit,
-  onCancel,
-}: {
-  name: string;
-  saving: boolean;
-  onChange: (name: string) => void;
-  onSubmit: (event: FormEvent) => void;
-  onCancel: () => void;
-}) {
-  const id = useId();
-  return (
-    <form className="list-head__rename" onSubmit={onSubmit}>
-      <label htmlFor={id} className="visually-hidden">
-        List name
-      </label>
-      <input
-        id={id}
-        className="input"
-        value={name}
-        maxLength={100}
-        onChange={(event) => onChange(event.target.value)}
-      />
-      <button type="submit" className="button button--primary" disabled={saving}>
-        Save name
-      </button>
-      <button type="button" className="button" onClick={onCancel}>
-        Cancel
-      </button>
-    </form>
-  );
-}
-
 /** Why a rename or delete was refused: a list changed elsewhere is named as it is now. */
 function failureMessage(error: unknown, list: TodoList): string {
   if (isApiError(error) && error.code === 'changed_elsewhere') {
@@ -141,12 +79,14 @@ function failureMessage(error: unknown, list: TodoList): string {
 function ListActions({
   list,
   renaming,
+  renameRef,
   onRename,
   onShare,
   onDelete,
 }: {
   list: TodoList;
   renaming: boolean;
+  renameRef: RefObject<HTMLButtonElement | null>;
   onRename: () => void;
   onShare: () => void;
   onDelete: () => void;
@@ -155,6 +95,7 @@ function ListActions({
   return (
     <div className="list-head__actions">
       <button
+        ref={renameRef}
         type="button"
         className="button button--small"
         disabled={!may('can_update') || renaming}
@@ -201,15 +142,32 @@ function ConfirmDelete({
   onDelete: () => void;
   onKeep: () => void;
 }) {
+  const descriptionId = useId();
+  const box = useRef<HTMLDivElement>(null);
+  const keep = useRef<HTMLButtonElement>(null);
+  // The safe answer has the focus; once deleted, the heading of the list shown instead.
+  const onKeyDown = useConfirmFocus({
+    container: box,
+    initial: keep,
+    onCancel: onKeep,
+    fallback: () => document.getElementById('todos-title'),
+  });
   return (
-    <div className="notice" role="alertdialog" aria-label="Delete this list?">
-      <span>
+    <div
+      ref={box}
+      className="notice"
+      role="alertdialog"
+      aria-label="Delete this list?"
+      aria-describedby={descriptionId}
+      onKeyDown={onKeyDown}
+    >
+      <span id={descriptionId}>
         Delete “{list.name}” and its {list.todoCount} todos for everyone it is shared with?
       </span>
       <button type="button" className="button button--small button--danger" onClick={onDelete}>
         Delete
       </button>
-      <button type="button" className="button button--small" onClick={onKeep}>
+      <button ref={keep} type="button" className="button button--small" onClick={onKeep}>
         Keep it
       </button>
     </div>

@@ -12,10 +12,23 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
   );
 }
 
-export function Empty({ title, children }: { title: string; children?: ReactNode }) {
+/** With `heading`, the title is the screen's level-one heading (a screen with nothing else). */
+export function Empty({
+  title,
+  heading = false,
+  children,
+}: {
+  title: string;
+  heading?: boolean;
+  children?: ReactNode;
+}) {
   return (
     <div className="state state--empty">
-      <p className="state__title">{title}</p>
+      {heading ? (
+        <h1 className="state__title">{title}</h1>
+      ) : (
+        <p className="state__title">{title}</p>
+      )}
       {children ? <p className="state__hint">{children}</p> : null}
     </div>
   );

@@ -1,0 +1,217 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { type Browser, type Page, request as playwrightRequest } from '@playwright/test';
+import { agentSignIn } from './support/agent.js';
+import { expectAccessible } from './support/axe.js';
+import {
+  apiGet,
+  createTodo,
+  expect,
+  passwordToken,
+  signIn,
+  skipWithoutChromium,
+  test,
+  type Urls,
+} from './support/fixtures.js';
+import { nextAdminCode } from './support/otp.js';
+
+skipWithoutChromium();
+
+/**
+ * An independent check: axe-core (WCAG 2.0/2.1 A and AA rules) on every screen a person
+ * reaches, the dev identity provider's own pages included, in light and dark colour schemes.
+ */
+
+async function personIn(browser: Browser, urls: Urls, username: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await signIn(page, urls, username);
+  return page;
+}
+
+test('the signed-out page, the IdP login page, the todo list, the sharing dialog and a shared list', async ({
+  page,
+  urls,
+  request,
+  browser,
+}) => {
+  const alice = await passwordToken(request, urls, 'alice');
+  await createTodo(request, urls, alice, 'Water the plants');
+  await createTodo(request, urls, alice, 'Book the dentist');
+  // An agent bob allowed, for his account screen.
+  const agentHttp = await playwrightRequest.newContext();
+  const agent = await agentSignIn(agentHttp, urls, 'bob', 'Shopping assistant');
+  await agentHttp.dispose();
+  // It shows once it has acted.
+  expect((await apiGet(request, urls, '/todos/', agent.accessToken)).status()).toBe(200);
+  // Sharing finds people among those who have signed in before.
+  expect(
+    (await apiGet(request, urls, '/lists/', await passwordToken(request, urls, 'bob'))).status(),
+  ).toBe(200);
+
+  await page.goto(urls.web);
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await expectAccessible(page, 'the signed-out page');
+
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.href.startsWith(urls.issuer));
+  await expect(page.getByLabel('Username')).toBeVisible();
+  await expectAccessible(page, 'the IdP login page');
+  // A failed attempt shows the error above the form.
+  await page.getByLabel('Username').fill('alice');
+  await page.getByLabel('Password').fill('wrong');
+  await page.getByRole('button', { name: 'Sign In' }).click();
+  await expect(page.getByRole('alert')).toBeVisible();
+  await expectAccessible(page, 'the IdP login page after a failed attempt');
+  await page.getByLabel('Password').fill('alice');
+  await page.getByRole('button', { name: 'Sign In' }).click();
+  await expect(page.getByTestId('user-name')).toHaveText('alice', { timeout: 15_000 });
+
+  const water = page.getByRole('checkbox', { name: 'Water the plants' });
+  await water.check();
+  await expect(water).toBeChecked();
+  await expectAccessible(page, 'the todo list with items');
+
+  await page.getByRole('button', { name: 'Edit “Book the dentist”' }).click();
+  await expectAccessible(page, 'a todo being edited');
+  await page.keyboard.press('Escape');
+
+  await page.getByLabel('New list name').fill('Accessibility review');
+  await page.getByRole('button', { name: 'Create list' }).click();
+  const head = page.locator('.list-head');
+  await expect(head.getByRole('heading', { name: 'Accessibility review' })).toBeVisible();
+  await page.getByLabel('New todo').fill('Check the contrast');
+  await page.getByLabel('New todo').press('Enter');
+  await expect(page.getByRole('checkbox', { name: 'Check the contrast' })).toBeEnabled();
+  await head.getByRole('button', { name: 'Share' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Share “Accessibility review”' });
+  await dialog.getByLabel('Username or email').fill('bob');
+  await dialog.getByLabel('Share as').selectOption('viewer');
+  await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+  await expect(dialog.getByLabel('Role of bob')).toHaveValue('viewer');
+  await expectAccessible(page, 'the sharing dialog');
+  await dialog.getByRole('button', { name: 'Done' }).click();
+
+  await head.getByRole('button', { name: 'Rename' }).click();
+  await expectAccessible(page, 'a list being renamed');
+  await page.keyboard.press('Escape');
+  await head.getByRole('button', { name: 'Delete list' }).click();
+  await expect(page.getByRole('alertdialog', { name: 'Delete this list?' })).toBeVisible();
+  await expectAccessible(page, 'the question before a list is deleted');
+  await page.keyboard.press('Escape');
+
+  await page.getByRole('button', { name: 'Delete “Check the contrast”' }).click();
+  await expect(page.getByRole('button', { name: 'Undo' })).toBeVisible();
+  await expectAccessible(page, 'a deleted todo, with Undo');
+  await page.getByRole('button', { name: 'Undo' }).click();
+
+  const bob = await personIn(browser, urls, 'bob');
+  await bob
+    .getByRole('navigation', { name: 'Lists' })
+    .getByRole('button', { name: /Accessibility review/ })
+    .click();
+  await expect(bob.getByRole('checkbox', { name: 'Check the contrast' })).toBeDisabled();
+  await expectAccessible(bob, 'a list shared with the viewer');
+
+  await bob.getByTestId('account-link').click();
+  await expect(bob).toHaveURL(`${urls.web}/account`);
+  await expect(bob.getByTestId('agent-row')).toHaveCount(1);
+  await expectAccessible(bob, 'the account screen');
+  await bob.getByRole('button', { name: `Revoke ${agent.clientId}` }).click();
+  await expect(bob.getByRole('alertdialog', { name: 'Confirm ending the agent' })).toBeVisible();
+  await expectAccessible(bob, 'the question before an agent is ended');
+  await bob.keyboard.press('Escape');
+
+  await bob.goto(`${urls.web}/nowhere`);
+  await expect(bob.getByText('There is nothing at this address.')).toBeVisible();
+  await expectAccessible(bob, 'the not-found screen');
+
+  await bob.getByRole('button', { name: 'Sign out' }).click();
+  await expect(bob.getByRole('button', { name: 'Sign in again' })).toBeVisible({
+    timeout: 15_000,
+  });
+  await expectAccessible(bob, 'the signed-out page after signing out');
+  await bob.context().close();
+});
+
+test('the step-up, the IdP one-time-code page, the admin screens and Reports', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'admin');
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await expect(page.getByRole('heading', { name: 'Confirm it’s you' })).toBeVisible();
+  await expectAccessible(page, 'the step-up request');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL((url) => url.href.startsWith(urls.issuer));
+  await expect(page.getByLabel('One-time code')).toBeVisible();
+  await expectAccessible(page, 'the IdP one-time-code page');
+  await page.getByLabel('One-time code').fill(await nextAdminCode(urls.issuer));
+  await page.getByRole('button', { name: 'Sign In' }).click();
+  await page.waitForURL(`${urls.web}/admin`, { timeout: 15_000 });
+
+  await expect(page.getByRole('tab', { name: 'Users' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByRole('form', { name: 'Create a user' })).toBeVisible();
+  await expect(page.getByRole('table').first()).toBeVisible();
+  await expectAccessible(page, 'Admin: Users');
+  const form = page.getByRole('form', { name: 'Create a user' });
+  await form.getByLabel('Username').fill('axe-check');
+  await form.getByRole('button', { name: 'Create user' }).click();
+  await expect(page.getByRole('alertdialog', { name: 'Confirm the change' })).toBeVisible();
+  await expectAccessible(page, 'Admin: the question before a change');
+  await page.keyboard.press('Escape');
+  await page.getByRole('tab', { name: 'All todos' }).click();
+  await expect(page.getByRole('table', { name: 'All todos' })).toBeVisible();
+  await expectAccessible(page, 'Admin: All todos');
+  await page.getByRole('tab', { name: 'Audit log' }).click();
+  await expect(page.getByRole('table', { name: 'Audit log' })).toBeVisible();
+  await expectAccessible(page, 'Admin: Audit log');
+
+  await page.getByRole('link', { name: 'Reports' }).click();
+  await expect(page.getByTestId('report-department')).toBeVisible();
+  await expectAccessible(page, 'Reports');
+});
+
+test('the API down: the 503 message', async ({ page, urls }) => {
+  await signIn(page, urls, 'carol');
+  await page.route(
+    (url) => url.href.startsWith(urls.api),
+    (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 }),
+      }),
+  );
+  await page.reload();
+  await expect(page.getByText(/Your lists could not be loaded/)).toBeVisible({ timeout: 15_000 });
+  await expectAccessible(page, 'the API unavailable');
+});
+
+test('the IdP consent page for a client that registered itself', async ({
+  page,
+  urls,
+  request,
+}) => {
+  const registered = await request.post(`${urls.issuer}/clients-registrations/openid-connect`, {
+    data: { client_name: 'Shopping assistant', redirect_uris: ['http://127.0.0.1:47999/callback'] },
+  });
+  expect(registered.status()).toBe(201);
+  const clientId = ((await registered.json()) as { client_id: string }).client_id;
+  const params = new URLSearchParams({
+    client_id: clientId,
+    response_type: 'code',
+    redirect_uri: 'http://127.0.0.1:47999/callback',
+    scope: 'openid',
+    state: 'consent-check',
+    code_challenge: createHash('sha256')
+      .update(randomBytes(32).toString('base64url'))
+      .digest('base64url'),
+    code_challenge_method: 'S256',
+  });
+  await page.goto(`${urls.issuer}/protocol/openid-connect/auth?${params}`);
+  await page.getByLabel('Username').fill('alice');
+  await page.getByLabel('Password').fill('alice');
+  await page.getByRole('button', { name: 'Sign In' }).click();
+  await expect(page.getByRole('heading', { name: /Grant access to/ })).toBeVisible();
+  await expectAccessible(page, 'the IdP consent page');
+});
