@@ -438,6 +438,8 @@ describe.each(PROFILES)('the %s profile', (profile) => {
         }),
       );
       expect(res.status).toBe(200);
+      // RFC 6749 §5.1: a response with tokens is not cached (the suite checks no-store).
+      expect(res.headers.get('cache-control')).toContain('no-store');
       expect(((await res.json()) as Record<string, string>).id_token).toEqual(expect.any(String));
     });
 
@@ -551,6 +553,15 @@ describe.each(PROFILES)('the %s profile', (profile) => {
       );
       expect(other.searchParams.get('error')).toBe('login_required');
       expect(other.searchParams.get('code')).toBeNull();
+      // Core §3.1.2.2: a sub asked for by value that is not the session's is not answered.
+      const asked = callbackOf(
+        await authorize(browser, {
+          prompt: 'none',
+          state: 's',
+          claims: JSON.stringify({ id_token: { sub: { value: bobs.claims.sub } } }),
+        }),
+      );
+      expect(asked.searchParams.get('error')).toBe('login_required');
       const higher = PROFILE_FACTS[profile].acrValues.at(-1) as string;
       const stepUp = callbackOf(
         await authorize(browser, { prompt: 'none', state: 'u', acr_values: higher }),
@@ -1038,6 +1049,19 @@ describe.each(PROFILES)('the %s profile', (profile) => {
       }
     });
 
+    it('client_id in place of id_token_hint (RP-Initiated Logout 1.0 §2): the person is asked, then back at the registered URI with state', async () => {
+      const browser = new Browser();
+      await codeFlow(browser);
+      const params = { client_id: CLIENT_ID, post_logout_redirect_uri: POST_LOGOUT, state: 'cid' };
+      const asked = await endSession(browser, params);
+      expect(asked.at).toBe('idp');
+      if (asked.at === 'idp') expect(asked.html).toContain('Do you want to sign out?');
+      const outcome = await endSession(browser, params, { confirm: true });
+      expect(outcome.at).toBe('rp');
+      if (outcome.at === 'rp') expect(outcome.url.href).toBe(`${POST_LOGOUT}?state=cid`);
+      expect(await signedOut(browser)).toBe(true);
+    });
+
     it('oidcc-rp-initiated-logout-no-id-token-hint: post_logout_redirect_uri alone is not followed; the person is asked', async () => {
       const browser = new Browser();
       await codeFlow(browser);
@@ -1125,6 +1149,42 @@ describe.each(PROFILES)('the %s profile', (profile) => {
       expect(payload.sid).toBe(claims.sid);
       expect(payload).not.toHaveProperty('nonce');
       expect(await signedOut(browser)).toBe(true);
+    });
+
+    it('a session of two clients: one logout token each, its own aud and sid', async () => {
+      const browser = new Browser();
+      const first = await codeFlow(browser);
+      const state = oidc.randomState();
+      const second = callbackOf(await authorize(browser, { client_id: SECOND_CLIENT_ID, state }));
+      expect(second.searchParams.get('code')).toEqual(expect.any(String));
+      const redeemed = await tokenRequest(
+        {
+          grant_type: 'authorization_code',
+          code: second.searchParams.get('code') as string,
+          redirect_uri: CALLBACK,
+        },
+        SECOND_CLIENT_ID,
+        SECOND_SECRET,
+      );
+      const secondSid = decodeJwt(redeemed.body.id_token as string).payload.sid;
+      logoutRequests.length = 0;
+      const outcome = await endSession(browser, {
+        id_token_hint: first.tokens.id_token as string,
+        post_logout_redirect_uri: POST_LOGOUT,
+      });
+      expect(outcome.at).toBe('rp');
+      const deadline = Date.now() + 5000;
+      while (logoutRequests.length < 2 && Date.now() < deadline) await sleep(25);
+      const payloads = logoutRequests.map(
+        (r) => decodeJwt(r.params.get('logout_token') as string).payload,
+      );
+      expect(payloads.map((p) => [p.aud, p.sid]).sort()).toEqual(
+        [
+          [CLIENT_ID, first.claims.sid],
+          [SECOND_CLIENT_ID, secondSid],
+        ].sort(),
+      );
+      expect(new Set(payloads.map((p) => p.jti)).size).toBe(2);
     });
   });
 
