@@ -784,6 +784,36 @@ describe.each(PROFILES)('the %s profile', (profile) => {
       expect(tokens.id_token).toEqual(expect.any(String));
     });
 
+    it('oidcc-formpost-basic-certification-test-plan (oidcc-server, oidcc-prompt-none-not-logged-in): the response as a form post, validated by openid-client', async () => {
+      const browser = new Browser();
+      const state = oidc.randomState();
+      const nonce = oidc.randomNonce();
+      const page = await authorize(browser, { state, nonce, response_mode: 'form_post' });
+      expect(page.at).toBe('idp');
+      const html = page.at === 'idp' ? page.html : '';
+      expect(html).toContain(`action="${CALLBACK}"`);
+      // What the page's script posts to the RP (OAuth 2.0 Form Post Response Mode §2).
+      const posted = new Request(CALLBACK, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(hiddenInputs(html)),
+      });
+      const tokens = await oidc.authorizationCodeGrant(config, posted, {
+        expectedState: state,
+        expectedNonce: nonce,
+        idTokenExpected: true,
+      });
+      expect(tokens.claims()?.nonce).toBe(nonce);
+      const error = await authorize(new Browser(), {
+        state: 'fe',
+        prompt: 'none',
+        response_mode: 'form_post',
+      });
+      expect(error.at).toBe('idp');
+      const fields = hiddenInputs(error.at === 'idp' ? error.html : '');
+      expect(fields).toMatchObject({ error: 'login_required', state: 'fe', iss: idp.issuer });
+    });
+
     it('response_mode form_post and fragment, both advertised, deliver the code', async () => {
       const browser = new Browser();
       await codeFlow(browser);
@@ -1322,10 +1352,17 @@ describe.each(PROFILES)('the %s profile', (profile) => {
         ).toBe(true);
       });
 
-      it('every advertised ID token encryption algorithm works for a registered client with its own key', async () => {
+      it('every advertised ID token encryption algorithm and content encryption works for a registered client with its own key', async () => {
         const algs = discovery().id_token_encryption_alg_values_supported as string[];
+        const encs = discovery().id_token_encryption_enc_values_supported as string[];
         expect(algs.length).toBeGreaterThan(0);
-        for (const alg of algs) {
+        expect(encs.length).toBeGreaterThan(0);
+        // Each algorithm once, and each content encryption once.
+        const pairs = [
+          ...algs.map((alg) => [alg, encs[0] as string] as const),
+          ...encs.slice(1).map((enc) => [algs[0] as string, enc] as const),
+        ];
+        for (const [alg, enc] of pairs) {
           const { publicKey, privateKey } = await generateKeyPair(alg);
           const jwk = { ...(await exportJWK(publicKey)), use: 'enc', alg, kid: `rp-${alg}` };
           const redirect = `${LOOPBACK}/cb`;
@@ -1333,7 +1370,7 @@ describe.each(PROFILES)('the %s profile', (profile) => {
             redirect_uris: [redirect],
             jwks: { keys: [jwk] },
             id_token_encrypted_response_alg: alg,
-            id_token_encrypted_response_enc: 'A128CBC-HS256',
+            id_token_encrypted_response_enc: enc,
           });
           expect(status, alg).toBe(201);
           const clientId = body.client_id as string;
@@ -1384,7 +1421,7 @@ describe.each(PROFILES)('the %s profile', (profile) => {
             tokens.id_token as string,
             privateKey,
           );
-          expect(protectedHeader, alg).toMatchObject({ alg, enc: 'A128CBC-HS256' });
+          expect(protectedHeader, alg).toMatchObject({ alg, enc });
           const jwks = createRemoteJWKSet(new URL(idp.discovery.jwks_uri as string));
           const { payload } = await jwtVerify(new TextDecoder().decode(plaintext), jwks, {
             issuer: idp.issuer,
