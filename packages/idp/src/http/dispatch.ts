@@ -194,10 +194,8 @@ export function dispatcher(c: DispatchContext): Handler {
   const { mountPath } = layout;
   const endpointOf = asProviderMatches(layout);
   // RFC 9449 §7: DPoP-bound tokens at userinfo, where the profile speaks DPoP (as Keycloak does).
-  const publicBase = c.publicUrl.href.replace(/\/+$/, '');
-  const dpop = profile.dpop
-    ? userinfoDpop(`${publicBase}${mountPath}${layout.routes.userinfo}`)
-    : undefined;
+  const userinfoPath = `${mountPath}${layout.routes.userinfo}`;
+  const dpop = profile.dpop ? userinfoDpop(c.publicUrl, userinfoPath) : undefined;
   return async (req, res) => {
     setSecurityHeaders(res);
     const requestUrl = new URL(req.url ?? '/', 'http://idp.invalid');

@@ -36,10 +36,12 @@ export interface UserinfoDpop {
 }
 
 /**
- * A proof checker for the userinfo endpoint at `url`: the algorithms discovery lists, proofs
- * remembered (by key and `jti`) against replay for their lifetime.
+ * A proof checker for the userinfo endpoint at `path` under the public URL (as discovery writes
+ * it): the algorithms discovery lists, proofs remembered (by key and `jti`) against replay for
+ * their lifetime.
  */
-export function userinfoDpop(url: string): UserinfoDpop {
+export function userinfoDpop(publicUrl: URL, path: string): UserinfoDpop {
+  const url = `${publicUrl.href.replace(/\/+$/, '')}${path}`;
   const replay = new MemoryDpopReplayCache(100_000);
   return { verify: createDpopVerifier({ algorithms: DPOP_SIGNING_ALGS, replay }), url };
 }
