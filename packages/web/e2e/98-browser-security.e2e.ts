@@ -12,6 +12,9 @@ import {
 
 skipWithoutChromium();
 
+// Named 98-: runs after every scenario that saves a README screenshot or counts another
+// person's lists, so the people, lists and todos made here show in none of them.
+
 /**
  * What the browser gets from the web app: the headers on everything the web server sends,
  * hostile text from the API shown as text, tokens never in a URL, and only what the docs say in

@@ -16,6 +16,9 @@ import { nextAdminCode } from './support/otp.js';
 
 skipWithoutChromium();
 
+// Named 98-: runs after every scenario that saves a README screenshot or counts another
+// person's lists, so the people, lists and todos made here show in none of them.
+
 /**
  * An independent check: axe-core (WCAG 2.0/2.1 A and AA rules) on every screen a person
  * reaches, the dev identity provider's own pages included, in light and dark colour schemes.
