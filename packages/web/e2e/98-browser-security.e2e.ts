@@ -270,3 +270,56 @@ test('tokens never appear in a URL, and the browser keeps them only where the do
     }
   }
 });
+
+test('the page takes no HTML from a string: Trusted Types make every HTML and script sink throw', async ({
+  browser,
+  request,
+  urls,
+}) => {
+  const csp = directives(
+    (await request.get(`${urls.web}/`)).headers()['content-security-policy'] ?? '',
+  );
+  expect(csp.get('require-trusted-types-for')).toEqual(["'script'"]);
+  // No policy may be created: nothing in the app turns a string into HTML or script.
+  expect(csp.get('trusted-types')).toEqual(["'none'"]);
+
+  // Not the `page` fixture: this test provokes violations on purpose.
+  const page = await browser.newPage();
+  try {
+    await page.goto(urls.web);
+    await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+    const outcome = await page.evaluate(() => {
+      const tryIt = (sink: () => void) => {
+        try {
+          sink();
+          return 'accepted';
+        } catch (error) {
+          return (error as Error).name;
+        }
+      };
+      const element = document.createElement('div');
+      return {
+        innerHTML: tryIt(() => {
+          element.innerHTML = '<img src=x>';
+        }),
+        insertAdjacentHTML: tryIt(() => element.insertAdjacentHTML('beforeend', '<b>x</b>')),
+        scriptText: tryIt(() => {
+          document.createElement('script').textContent = 'window.__ran = 1';
+        }),
+        policy: tryIt(() => {
+          (
+            window as unknown as { trustedTypes: { createPolicy(n: string, o: object): unknown } }
+          ).trustedTypes.createPolicy('escape-hatch', { createHTML: (s: string) => s });
+        }),
+      };
+    });
+    expect(outcome).toEqual({
+      innerHTML: 'TypeError',
+      insertAdjacentHTML: 'TypeError',
+      scriptText: 'TypeError',
+      policy: 'TypeError',
+    });
+  } finally {
+    await page.close();
+  }
+});
