@@ -190,6 +190,20 @@ test('the API down: the 503 message', async ({ page, urls }) => {
   await expectAccessible(page, 'the API unavailable');
 });
 
+test('a screen the person may not open, and the app unable to start', async ({ page, urls }) => {
+  await signIn(page, urls, 'carol');
+  await page.goto(`${urls.web}/admin`);
+  await expect(page.getByRole('heading', { name: "You don't have access to Admin" })).toBeVisible();
+  await expectAccessible(page, 'a screen that needs a permission');
+
+  await page.route(`${urls.web}/config.json`, (route) =>
+    route.fulfill({ status: 500, contentType: 'text/plain', body: 'broken' }),
+  );
+  await page.reload();
+  await expect(page.getByText('todo-sso cannot start')).toBeVisible();
+  await expectAccessible(page, 'the app unable to start');
+});
+
 test('the IdP consent page for a client that registered itself', async ({
   page,
   urls,
