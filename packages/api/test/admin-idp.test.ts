@@ -138,6 +138,53 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
     );
   });
 
+  it('holds an email verified only when the admin says so: sharing finds that person by it', async () => {
+    const people: Record<string, string> = {};
+    for (const [username, verified] of [
+      ['dana2', true],
+      ['erin2', undefined],
+    ] as const) {
+      const created = await call('POST', '/admin/idp/users', adminToken, {
+        username,
+        email: `${username}@example.com`,
+        ...(verified !== undefined && { emailVerified: verified }),
+        password: `${username}-secret`,
+        temporaryPassword: false,
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      people[username] = created.body.id;
+      const granted = await call(
+        'PUT',
+        `/admin/idp/users/${created.body.id}/roles/user`,
+        adminToken,
+      );
+      expect(granted.status).toBe(200);
+      // Signed in, they write once: the API learns of them (and of a verified email).
+      const signedIn = await passwordGrant(username, `${username}-secret`);
+      const token = signedIn.body.access_token ?? '';
+      const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
+      expect(claims.email_verified).toBe(verified === true);
+      expect((await call('POST', '/todos/', token, { title: 'hello' })).status).toBe(201);
+    }
+    const list = await call('POST', '/lists/', adminToken, { name: 'Handbook' });
+    expect(list.status).toBe(201);
+    const share = (handle: string) =>
+      call('PUT', `/lists/${list.body.id}/members/${handle}`, adminToken, { relation: 'viewer' });
+    expect((await share('dana2@example.com')).body).toMatchObject({ username: 'dana2' });
+    // Without the admin's word the address stays unverified: found by username only.
+    expect((await share('erin2@example.com')).status).toBe(404);
+    expect((await share('erin2')).status).toBe(200);
+    // Nothing to verify without an email.
+    const refused = await call('POST', '/admin/idp/users', adminToken, {
+      username: 'fern2',
+      emailVerified: true,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([
+      { field: 'body.emailVerified', message: 'needs an email to verify' },
+    ]);
+  });
+
   it('finds people by any part of a username, email or name (Keycloak searches prefixes unless told otherwise)', async () => {
     const usernames = async (search: string) => {
       const listed = await call(

@@ -1,7 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, type Facts, type Policy } from '../src/authzen/engine.js';
 import { listRepository } from '../src/lists/repository.js';
 import { todoRepository } from '../src/todos/repository.js';
+import { inRange } from './support/authzen-fixture.js';
 import { drivers } from './support/databases.js';
+import { useDecisionPoint } from './support/decision-point.js';
 import { useHarness, users } from './support/harness.js';
 
 /**
@@ -106,4 +109,63 @@ describe.each(drivers)('AuthZEN search pages on $driver', ({ skip, create }) => 
       expect(res.json()).toEqual({ results: [alice] });
     },
   );
+});
+
+/**
+ * The bound of one page's scan (10,000 candidates): 25,000 candidate subjects of which three are
+ * permitted, far apart. Each response ends where its scan stopped, with a token while candidates
+ * remain; following the tokens yields the three, in id order, each once.
+ */
+describe('AuthZEN search pages over a long scan', () => {
+  const subjects = Array.from({ length: 25_000 }, (_, i) => ({
+    type: 'user',
+    id: `u${String(i).padStart(5, '0')}`,
+  }));
+  const permitted = ['u00005', 'u12000', 'u24999'];
+  const policy: Policy = {
+    rules: [
+      { effect: 'permit', subject: { type: 'user', id: permitted }, action: { name: 'read' } },
+    ],
+    actions: {},
+  };
+  const facts: Facts = {
+    check: () => ({ allowed: true, reason: 'allowed' }),
+    subjects: async (type, _resource, range) =>
+      inRange(
+        subjects.filter((s) => s.type === type),
+        range,
+      ),
+    resources: async () => [],
+  };
+  const pdp = useDecisionPoint({
+    engine: () => createEngine(policy, facts),
+    pep: { sub: 'pep', roles: [], permissions: ['authz:evaluate'] },
+  });
+  const body = {
+    subject: { type: 'user' },
+    action: { name: 'read' },
+    resource: { type: 'doc', id: 'd1' },
+  };
+
+  it.each([
+    ['without page', undefined, [['u00005'], ['u12000'], ['u24999']]],
+    ['with limit 1', { limit: 1 }, [['u00005'], ['u12000'], ['u24999']]],
+    ['with limit 5', { limit: 5 }, [['u00005'], ['u12000'], ['u24999']]],
+  ])('%s: every permitted subject once, in id order', async (_name, page, expected) => {
+    const found: string[][] = [];
+    const tokens: string[] = [];
+    let token: string | undefined;
+    do {
+      const res = await pdp.post('/access/v1/search/subject', {
+        ...body,
+        ...(token === undefined ? page && { page } : { page: { token } }),
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      found.push(res.json().results.map((r: { id: string }) => r.id));
+      token = res.json().page?.next_token || undefined;
+      if (token) tokens.push(token);
+    } while (token !== undefined && found.length < 10);
+    expect(found).toEqual(expected);
+    expect(tokens).toHaveLength(2);
+  });
 });

@@ -438,6 +438,8 @@ describe.each(PROFILES)('the %s profile', (profile) => {
         }),
       );
       expect(res.status).toBe(200);
+      // RFC 6749 §5.1: a response with tokens is not cached (the suite checks no-store).
+      expect(res.headers.get('cache-control')).toContain('no-store');
       expect(((await res.json()) as Record<string, string>).id_token).toEqual(expect.any(String));
     });
 
@@ -536,6 +538,39 @@ describe.each(PROFILES)('the %s profile', (profile) => {
       expect(callback.searchParams.get('error')).toBe('login_required');
       expect(callback.searchParams.get('state')).toBe('pn');
       expect(callback.searchParams.get('code')).toBeNull();
+    });
+
+    it('prompt=none errors: another person named by id_token_hint, or a higher level asked of the session', async () => {
+      const bobs = await codeFlow(new Browser(), {}, { username: 'bob' });
+      const browser = new Browser();
+      await codeFlow(browser);
+      const other = callbackOf(
+        await authorize(browser, {
+          prompt: 'none',
+          state: 'h',
+          id_token_hint: bobs.tokens.id_token as string,
+        }),
+      );
+      expect(other.searchParams.get('error')).toBe('login_required');
+      expect(other.searchParams.get('code')).toBeNull();
+      // Core §3.1.2.2: a sub asked for by value that is not the session's is not answered.
+      const asked = callbackOf(
+        await authorize(browser, {
+          prompt: 'none',
+          state: 's',
+          claims: JSON.stringify({ id_token: { sub: { value: bobs.claims.sub } } }),
+        }),
+      );
+      expect(asked.searchParams.get('error')).toBe('login_required');
+      const higher = PROFILE_FACTS[profile].acrValues.at(-1) as string;
+      const stepUp = callbackOf(
+        await authorize(browser, { prompt: 'none', state: 'u', acr_values: higher }),
+      );
+      if (PROFILE_FACTS[profile].acrValues.length > 1) {
+        expect(stepUp.searchParams.get('error')).toBe('login_required');
+      } else {
+        expect(stepUp.searchParams.get('code')).toEqual(expect.any(String));
+      }
     });
 
     it('oidcc-prompt-none-logged-in: a code without any page', async () => {
@@ -747,6 +782,36 @@ describe.each(PROFILES)('the %s profile', (profile) => {
         expectedState: state,
       });
       expect(tokens.id_token).toEqual(expect.any(String));
+    });
+
+    it('oidcc-formpost-basic-certification-test-plan (oidcc-server, oidcc-prompt-none-not-logged-in): the response as a form post, validated by openid-client', async () => {
+      const browser = new Browser();
+      const state = oidc.randomState();
+      const nonce = oidc.randomNonce();
+      const page = await authorize(browser, { state, nonce, response_mode: 'form_post' });
+      expect(page.at).toBe('idp');
+      const html = page.at === 'idp' ? page.html : '';
+      expect(html).toContain(`action="${CALLBACK}"`);
+      // What the page's script posts to the RP (OAuth 2.0 Form Post Response Mode §2).
+      const posted = new Request(CALLBACK, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(hiddenInputs(html)),
+      });
+      const tokens = await oidc.authorizationCodeGrant(config, posted, {
+        expectedState: state,
+        expectedNonce: nonce,
+        idTokenExpected: true,
+      });
+      expect(tokens.claims()?.nonce).toBe(nonce);
+      const error = await authorize(new Browser(), {
+        state: 'fe',
+        prompt: 'none',
+        response_mode: 'form_post',
+      });
+      expect(error.at).toBe('idp');
+      const fields = hiddenInputs(error.at === 'idp' ? error.html : '');
+      expect(fields).toMatchObject({ error: 'login_required', state: 'fe', iss: idp.issuer });
     });
 
     it('response_mode form_post and fragment, both advertised, deliver the code', async () => {
@@ -1014,6 +1079,19 @@ describe.each(PROFILES)('the %s profile', (profile) => {
       }
     });
 
+    it('client_id in place of id_token_hint (RP-Initiated Logout 1.0 §2): the person is asked, then back at the registered URI with state', async () => {
+      const browser = new Browser();
+      await codeFlow(browser);
+      const params = { client_id: CLIENT_ID, post_logout_redirect_uri: POST_LOGOUT, state: 'cid' };
+      const asked = await endSession(browser, params);
+      expect(asked.at).toBe('idp');
+      if (asked.at === 'idp') expect(asked.html).toContain('Do you want to sign out?');
+      const outcome = await endSession(browser, params, { confirm: true });
+      expect(outcome.at).toBe('rp');
+      if (outcome.at === 'rp') expect(outcome.url.href).toBe(`${POST_LOGOUT}?state=cid`);
+      expect(await signedOut(browser)).toBe(true);
+    });
+
     it('oidcc-rp-initiated-logout-no-id-token-hint: post_logout_redirect_uri alone is not followed; the person is asked', async () => {
       const browser = new Browser();
       await codeFlow(browser);
@@ -1102,6 +1180,42 @@ describe.each(PROFILES)('the %s profile', (profile) => {
       expect(payload).not.toHaveProperty('nonce');
       expect(await signedOut(browser)).toBe(true);
     });
+
+    it('a session of two clients: one logout token each, its own aud and sid', async () => {
+      const browser = new Browser();
+      const first = await codeFlow(browser);
+      const state = oidc.randomState();
+      const second = callbackOf(await authorize(browser, { client_id: SECOND_CLIENT_ID, state }));
+      expect(second.searchParams.get('code')).toEqual(expect.any(String));
+      const redeemed = await tokenRequest(
+        {
+          grant_type: 'authorization_code',
+          code: second.searchParams.get('code') as string,
+          redirect_uri: CALLBACK,
+        },
+        SECOND_CLIENT_ID,
+        SECOND_SECRET,
+      );
+      const secondSid = decodeJwt(redeemed.body.id_token as string).payload.sid;
+      logoutRequests.length = 0;
+      const outcome = await endSession(browser, {
+        id_token_hint: first.tokens.id_token as string,
+        post_logout_redirect_uri: POST_LOGOUT,
+      });
+      expect(outcome.at).toBe('rp');
+      const deadline = Date.now() + 5000;
+      while (logoutRequests.length < 2 && Date.now() < deadline) await sleep(25);
+      const payloads = logoutRequests.map(
+        (r) => decodeJwt(r.params.get('logout_token') as string).payload,
+      );
+      expect(payloads.map((p) => [p.aud, p.sid]).sort()).toEqual(
+        [
+          [CLIENT_ID, first.claims.sid],
+          [SECOND_CLIENT_ID, secondSid],
+        ].sort(),
+      );
+      expect(new Set(payloads.map((p) => p.jti)).size).toBe(2);
+    });
   });
 
   // The Authentik profile has no registration endpoint (Authentik offers none).
@@ -1124,6 +1238,94 @@ describe.each(PROFILES)('the %s profile', (profile) => {
           policy_uri: `${LOOPBACK}/policy`,
           tos_uri: `${LOOPBACK}/tos`,
         });
+      });
+
+      it('oidcc-redirect-uri-query-ok / -query-mismatch / -query-added: a registered query must match exactly', async () => {
+        const registered = `${LOOPBACK}/cb?foo=bar`;
+        const { status, body } = await register({ redirect_uris: [registered] });
+        expect(status).toBe(201);
+        const clientId = body.client_id as string;
+        const verifier = oidc.randomPKCECodeVerifier();
+        const challenge = await oidc.calculatePKCECodeChallenge(verifier);
+        const request = (redirectUri: string) =>
+          `${idp.discovery.authorization_endpoint}?${new URLSearchParams({
+            client_id: clientId,
+            response_type: 'code',
+            redirect_uri: redirectUri,
+            scope: 'openid',
+            state: 'q',
+            code_challenge: challenge,
+            code_challenge_method: 'S256',
+          })}`;
+        // RFC 6749 §3.1.2.3 / OpenID Connect Core §3.1.2.1: simple string comparison.
+        for (const other of [`${LOOPBACK}/cb?foo=baz`, `${registered}&bar=foo`]) {
+          const res = await fetch(request(other), { redirect: 'manual' });
+          expect(res.status, other).toBe(400);
+          expect(await res.text(), other).toContain('invalid_redirect_uri');
+        }
+        const browser = new Browser();
+        const first = await browser.follow(request(registered), LOOPBACK);
+        const html = await first.res.text();
+        const posted = await browser.fetch(
+          formAction(html, first.url),
+          form({ username: 'alice', password: 'alice' }),
+        );
+        const consent = await browser.follow(
+          new URL(posted.headers.get('location') as string, first.url).href,
+          LOOPBACK,
+        );
+        const page = await consent.res.text();
+        const accepted = await browser.fetch(
+          formAction(page, consent.url),
+          form({ accept: 'yes' }),
+        );
+        const done = await browser.follow(
+          new URL(accepted.headers.get('location') as string, consent.url).href,
+          LOOPBACK,
+        );
+        const callback = new URL(done.url);
+        // The registered query is kept, and the response parameters added to it.
+        expect(callback.searchParams.get('foo')).toBe('bar');
+        expect(callback.searchParams.get('state')).toBe('q');
+        const res = await fetch(
+          idp.discovery.token_endpoint as string,
+          form({
+            grant_type: 'authorization_code',
+            code: callback.searchParams.get('code') as string,
+            redirect_uri: registered,
+            client_id: clientId,
+            code_verifier: verifier,
+          }),
+        );
+        expect(res.status).toBe(200);
+      });
+
+      it('prompt=none where consent is missing: an error, no code (OpenID Connect Core §3.1.2.6)', async () => {
+        const redirect = `${LOOPBACK}/cb`;
+        const { body } = await register({ redirect_uris: [redirect] });
+        const browser = new Browser();
+        await codeFlow(browser);
+        const res = await browser.follow(
+          `${idp.discovery.authorization_endpoint}?${new URLSearchParams({
+            client_id: body.client_id as string,
+            response_type: 'code',
+            redirect_uri: redirect,
+            scope: 'openid',
+            state: 'pc',
+            prompt: 'none',
+            code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+            code_challenge_method: 'S256',
+          })}`,
+          redirect,
+        );
+        const callback = new URL(res.url);
+        // A registered client is a native one (RFC 8252), which oidc-provider never signs in
+        // silently: interaction_required; consent_required would say the same less broadly.
+        expect(['consent_required', 'interaction_required']).toContain(
+          callback.searchParams.get('error'),
+        );
+        expect(callback.searchParams.get('code')).toBeNull();
+        expect(callback.searchParams.get('state')).toBe('pc');
       });
 
       it('oidcc-redirect-uri-regfrag: a redirect URI with a fragment is refused (RFC 6749 §3.1.2)', async () => {
@@ -1150,10 +1352,17 @@ describe.each(PROFILES)('the %s profile', (profile) => {
         ).toBe(true);
       });
 
-      it('every advertised ID token encryption algorithm works for a registered client with its own key', async () => {
+      it('every advertised ID token encryption algorithm and content encryption works for a registered client with its own key', async () => {
         const algs = discovery().id_token_encryption_alg_values_supported as string[];
+        const encs = discovery().id_token_encryption_enc_values_supported as string[];
         expect(algs.length).toBeGreaterThan(0);
-        for (const alg of algs) {
+        expect(encs.length).toBeGreaterThan(0);
+        // Each algorithm once, and each content encryption once.
+        const pairs = [
+          ...algs.map((alg) => [alg, encs[0] as string] as const),
+          ...encs.slice(1).map((enc) => [algs[0] as string, enc] as const),
+        ];
+        for (const [alg, enc] of pairs) {
           const { publicKey, privateKey } = await generateKeyPair(alg);
           const jwk = { ...(await exportJWK(publicKey)), use: 'enc', alg, kid: `rp-${alg}` };
           const redirect = `${LOOPBACK}/cb`;
@@ -1161,7 +1370,7 @@ describe.each(PROFILES)('the %s profile', (profile) => {
             redirect_uris: [redirect],
             jwks: { keys: [jwk] },
             id_token_encrypted_response_alg: alg,
-            id_token_encrypted_response_enc: 'A128CBC-HS256',
+            id_token_encrypted_response_enc: enc,
           });
           expect(status, alg).toBe(201);
           const clientId = body.client_id as string;
@@ -1212,7 +1421,7 @@ describe.each(PROFILES)('the %s profile', (profile) => {
             tokens.id_token as string,
             privateKey,
           );
-          expect(protectedHeader, alg).toMatchObject({ alg, enc: 'A128CBC-HS256' });
+          expect(protectedHeader, alg).toMatchObject({ alg, enc });
           const jwks = createRemoteJWKSet(new URL(idp.discovery.jwks_uri as string));
           const { payload } = await jwtVerify(new TextDecoder().decode(plaintext), jwks, {
             issuer: idp.issuer,

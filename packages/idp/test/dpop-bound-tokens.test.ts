@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_REALM_FILE } from '@todo-sso/idp';
 import * as oidc from 'openid-client';
@@ -170,6 +171,81 @@ describe('DPoP-bound tokens from the dev IdP (Keycloak profile)', () => {
       headers: { authorization: `Bearer ${body.access_token}` },
     });
     expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/^DPoP /);
+  });
+
+  const ath = (token: string) => createHash('sha256').update(token).digest('base64url');
+  /** A password grant with scope openid (userinfo needs it), bound to `key` when given. */
+  async function signedIn(key?: DpopKey) {
+    const values = { grant_type: 'password', client_id: 'todo-cli', username: 'alice' };
+    const proof: Record<string, string> = key ? { dpop: await key.proof(tokenEndpoint) } : {};
+    const { body } = await tokenRequest({ ...values, password: 'alice', scope: 'openid' }, proof);
+    return body.access_token as string;
+  }
+
+  it('answers a bound token with its proof at userinfo (RFC 9449 §7.1), for every advertised algorithm, GET and POST', async () => {
+    const userinfo = idp.discovery.userinfo_endpoint as string;
+    const algs = idp.discovery.dpop_signing_alg_values_supported as unknown as string[];
+    for (const alg of algs) {
+      const key = await dpopKey(alg);
+      const token = await signedIn(key);
+      for (const method of ['GET', 'POST']) {
+        const res = await fetch(userinfo, {
+          method,
+          headers: {
+            authorization: `DPoP ${token}`,
+            dpop: await key.proof(userinfo, method, { ath: ath(token) }),
+          },
+        });
+        expect(res.status, `${alg} ${method}`).toBe(200);
+        expect(((await res.json()) as Record<string, unknown>).preferred_username).toBe('alice');
+      }
+    }
+  });
+
+  it('refuses at userinfo a bound token without its proof, or with a proof not for it', async () => {
+    const userinfo = idp.discovery.userinfo_endpoint as string;
+    const key = await dpopKey();
+    const token = await signedIn(key);
+    const other = await dpopKey();
+    const second = await signedIn(key);
+    const replayed = await key.proof(userinfo, 'GET', { ath: ath(token) });
+    const attempts: Record<string, string | undefined> = {
+      'no proof': undefined,
+      'another key': await other.proof(userinfo, 'GET', { ath: ath(token) }),
+      'another token (ath)': await key.proof(userinfo, 'GET', {
+        ath: ath(second),
+      }),
+      'no ath': await key.proof(userinfo, 'GET'),
+      'another URL': await key.proof(tokenEndpoint, 'GET', { ath: ath(token) }),
+      'another method': await key.proof(userinfo, 'POST', { ath: ath(token) }),
+    };
+    for (const [what, proof] of Object.entries(attempts)) {
+      const res = await fetch(userinfo, {
+        headers: { authorization: `DPoP ${token}`, ...(proof ? { dpop: proof } : {}) },
+      });
+      expect(res.status, what).toBe(401);
+      expect(res.headers.get('www-authenticate'), what).toMatch(
+        /^DPoP .*error="invalid_dpop_proof"/,
+      );
+    }
+    const first = await fetch(userinfo, {
+      headers: { authorization: `DPoP ${token}`, dpop: replayed },
+    });
+    expect(first.status).toBe(200);
+    const again = await fetch(userinfo, {
+      headers: { authorization: `DPoP ${token}`, dpop: replayed },
+    });
+    expect(again.status, 'a replayed proof').toBe(401);
+    // A bearer token presented under the DPoP scheme is not bound to anything (§7.1).
+    const bearer = await signedIn();
+    const unbound = await fetch(userinfo, {
+      headers: {
+        authorization: `DPoP ${bearer}`,
+        dpop: await key.proof(userinfo, 'GET', { ath: ath(bearer) }),
+      },
+    });
+    expect(unbound.status).toBe(401);
   });
 });
 
@@ -255,6 +331,11 @@ describe('openid-client (independent DPoP client, RFC 9449) against the dev IdP'
     );
     expect(renewed.token_type).toBe('dpop');
     expect(decodeJwt(renewed.access_token).payload.cnf).toEqual({ jkt });
+    // Userinfo with the bound token and openid-client's own proof (RFC 9449 §7.1).
+    const info = await oidc.fetchUserInfo(config, renewed.access_token, oidc.skipSubjectCheck, {
+      DPoP,
+    });
+    expect(info.preferred_username).toBe('alice');
   });
 });
 

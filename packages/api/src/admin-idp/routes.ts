@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { adminWork } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
+import { ApiError } from '../http/problem.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
 import { changeAuditReadBack, recordMade, refuseAndRecord } from './change.js';
@@ -76,7 +77,11 @@ function createUserRoute(app: App, context: AppContext): void {
       },
     },
     async (request, reply) => {
-      const { username } = request.body;
+      const { username, email, emailVerified } = request.body;
+      if (emailVerified === true && email === undefined)
+        throw new ApiError('validation_failed', 'body.emailVerified needs body.email', {
+          errors: [{ field: 'body.emailVerified', message: 'needs an email to verify' }],
+        });
       const user = await changeAuditReadBack(context, request, {
         make: (service) => service.createUser(request.body),
         action: 'idp.user.create',

@@ -57,6 +57,12 @@ export const NewIdpUserBody = Type.Object(
       description: 'Letters, digits and . _ @ -',
     }),
     email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
+    emailVerified: Type.Optional(
+      Type.Boolean({
+        description:
+          "Whether the identity provider is to hold the email as verified (default false). Only when you know the address is this person's: sharing finds people by email only when their provider says it is verified (OpenID Connect Core §5.7); unverified, they are found by username until they verify it. Needs email.",
+      }),
+    ),
     firstName: Type.Optional(Text({ minLength: 1, maxLength: 100 })),
     lastName: Type.Optional(Text({ minLength: 1, maxLength: 100 })),
     department: Type.Optional(Text({ minLength: 1, maxLength: 100 })),

@@ -26,6 +26,8 @@ export interface IdpUser {
 export interface NewIdpUser {
   username: string;
   email?: string | undefined;
+  /** Held verified by the provider (Keycloak `emailVerified`); false unless the admin says so. */
+  emailVerified?: boolean | undefined;
   firstName?: string | undefined;
   lastName?: string | undefined;
   department?: string | undefined;
@@ -157,7 +159,12 @@ export class IdpAdminService {
     const rep: UserRepresentation = {
       username: input.username,
       enabled: input.enabled ?? true,
-      ...(input.email !== undefined && { email: input.email }),
+      ...(input.email !== undefined && {
+        email: input.email,
+        // An address an admin typed is not one the person proved theirs: verified only on the
+        // admin's word (OpenID Connect Core §5.7 `email_verified`; sharing trusts only that).
+        emailVerified: input.emailVerified === true,
+      }),
       ...(input.firstName !== undefined && { firstName: input.firstName }),
       ...(input.lastName !== undefined && { lastName: input.lastName }),
       ...(input.department !== undefined && { attributes: { department: [input.department] } }),

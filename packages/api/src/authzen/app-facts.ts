@@ -168,8 +168,6 @@ async function prefetchRelations(
     if (!UUID.test(id)) continue;
     const owner = ownerOf(subject);
     const scope = known.scope(owner, type, true);
-    // Already known (a search's candidates read with their relation): no query for it.
-    if (scope.has(id)) continue;
     const group = groups.get(scope) ?? { owner, type, ids: new Set() };
     group.ids.add(id);
     groups.set(scope, group);

@@ -83,7 +83,9 @@ export interface Facts {
   /**
    * Subjects of `type` that might act on `resource` (subject search candidates): at most
    * `range.limit`, those whose id comes after `range.after` (all when undefined), in the order
-   * of their ids, the same order every time (a search's pages continue from an id).
+   * of their ids, the same order every time (a search's pages continue from an id). What
+   * deciding them needs (a relation) is best read along with them: the search does not
+   * prefetch for its candidates.
    */
   subjects(type: string, resource: Entity, range: CandidateRange): Promise<Entity[]>;
   /** Resources of `type` that `subject` might act on (resource search candidates), as above. */
@@ -186,9 +188,10 @@ export function createEngine(policy: Policy, facts: Facts) {
     /** Subjects of the requested type allowed the action on the resource (§8.4). */
     searchSubjects(request: SearchRequest, page: SearchPage): Promise<SearchFound<Entity>> {
       const resource = request.resource as Entity;
-      return searchPage(facts.prefetch?.bind(facts), evaluate, page, async (range) =>
+      const ask = asking(request);
+      return searchPage(undefined, evaluate, page, async (range) =>
         (await facts.subjects(request.subject.type, resource, range)).map((subject) =>
-          candidate(subject.id, { ...base(request), subject, resource }, 'subject'),
+          candidate(subject.id, ask(subject, resource), 'subject'),
         ),
       );
     },
@@ -196,9 +199,10 @@ export function createEngine(policy: Policy, facts: Facts) {
     /** Resources of the requested type the subject may act on (§8.5). */
     searchResources(request: SearchRequest, page: SearchPage): Promise<SearchFound<Entity>> {
       const subject = request.subject as Entity;
-      return searchPage(facts.prefetch?.bind(facts), evaluate, page, async (range) =>
+      const ask = asking(request);
+      return searchPage(undefined, evaluate, page, async (range) =>
         (await facts.resources(request.resource.type, subject, range)).map((resource) =>
-          candidate(resource.id, { ...base(request), subject, resource }, 'resource'),
+          candidate(resource.id, ask(subject, resource), 'resource'),
         ),
       );
     },
@@ -226,6 +230,15 @@ export type Engine = ReturnType<typeof createEngine>;
 
 /** Builds the engine answering one AuthZEN request; tests hand in another policy. */
 export type EngineFactory = (request: FastifyRequest) => Engine;
+
+/** The evaluation of one candidate of a search: its action and context, this subject, resource. */
+function asking(request: SearchRequest): (subject: Entity, resource: Entity) => EvaluationRequest {
+  const action = request.action ?? { name: '' };
+  const { context } = request;
+  return context
+    ? (subject, resource) => ({ action, subject, resource, context })
+    : (subject, resource) => ({ action, subject, resource });
+}
 
 /** The action and context of a search, as an evaluation's. */
 function base(request: SearchRequest) {

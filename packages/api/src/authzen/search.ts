@@ -55,7 +55,8 @@ const MAX_SCAN = 10_000;
 
 /**
  * One page of a search (§8.2): candidates read in chunks after `page.after`, each decided as its
- * own evaluation would be (the facts the chunk needs loaded first in one go, as for a batch),
+ * own evaluation would be (with `prefetch`, what the chunk needs loaded first in one go, as for
+ * a batch; candidates read with their facts need none),
  * until `page.limit` results are found and one more permitted candidate shows that another page
  * follows (so `next_token` is empty exactly when nothing follows), or the candidates run out.
  */

@@ -109,8 +109,9 @@ export interface ApiConfig {
   /** Denial records written per subject and minute; further ones are counted (`AUDIT_DENIALS_PER_MINUTE`). */
   readonly auditDenialsPerMinute: number;
   /**
-   * The most lists one person may own, their default list included (`MAX_LISTS_PER_PERSON`):
-   * with the next bound, what bounds `GET /lists/`, which answers every list of the caller.
+   * The most lists one person may create (`MAX_LISTS_PER_PERSON`), counting their default list,
+   * which is created on first use even past it: with the next bound, what bounds `GET /lists/`,
+   * which answers every list of the caller.
    */
   readonly maxListsPerPerson: number;
   /** The most lists others may share with one person (`MAX_SHARED_LISTS_PER_PERSON`). */

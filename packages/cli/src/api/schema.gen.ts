@@ -3500,6 +3500,8 @@ export interface operations {
                     username: string;
                     /** Format: email */
                     email?: string;
+                    /** @description Whether the identity provider is to hold the email as verified (default false). Only when you know the address is this person's: sharing finds people by email only when their provider says it is verified (OpenID Connect Core §5.7); unverified, they are found by username until they verify it. Needs email. */
+                    emailVerified?: boolean;
                     firstName?: string;
                     lastName?: string;
                     department?: string;

@@ -10,7 +10,7 @@ import type { LoginContext } from '../sessions/context.js';
 import type { BackchannelReport } from '../sessions/end.js';
 import { handleInteraction } from '../sessions/login.js';
 import { handleIntrospection, handleRevocation } from '../tokens/endpoints.js';
-import { handleUserinfo } from '../tokens/userinfo.js';
+import { handleUserinfo, type UserinfoDpop, userinfoDpop } from '../tokens/userinfo.js';
 import { normalizeClientAuth } from './client-auth.js';
 import { answerPreflight, applyCors } from './cors.js';
 import {
@@ -98,6 +98,7 @@ async function ownEndpoint(
   rel: string,
   req: IncomingMessage,
   res: ServerResponse,
+  dpop: UserinfoDpop | undefined,
 ): Promise<boolean> {
   const { routes } = c.layout;
   const { provider, realm } = c.login;
@@ -108,7 +109,7 @@ async function ownEndpoint(
     (rel === routes.end_session && req.method !== 'GET');
   if (own) applyCors(realm, req, res);
   if (rel === routes.userinfo) {
-    await handleUserinfo(c.admin.registry, realm, c.profile, req, res);
+    await handleUserinfo(c.admin.registry, realm, c.profile, req, res, dpop);
     return true;
   }
   if (rel === routes.introspection && req.method === 'POST') {
@@ -192,6 +193,9 @@ export function dispatcher(c: DispatchContext): Handler {
   const callback = provider.callback();
   const { mountPath } = layout;
   const endpointOf = asProviderMatches(layout);
+  // RFC 9449 §7: DPoP-bound tokens at userinfo, where the profile speaks DPoP (as Keycloak does).
+  const userinfoPath = `${mountPath}${layout.routes.userinfo}`;
+  const dpop = profile.dpop ? userinfoDpop(c.publicUrl, userinfoPath) : undefined;
   return async (req, res) => {
     setSecurityHeaders(res);
     const requestUrl = new URL(req.url ?? '/', 'http://idp.invalid');
@@ -217,7 +221,7 @@ export function dispatcher(c: DispatchContext): Handler {
       await login(c, req, res, path);
       return;
     }
-    if (await ownEndpoint(c, rel, req, res)) return;
+    if (await ownEndpoint(c, rel, req, res, dpop)) return;
     if (!(await prepareForProvider(c, rel, requestUrl, req, res))) return;
     (req as IncomingMessage & { originalUrl?: string }).originalUrl =
       `${mountPath}${rel}${requestUrl.search}`;

@@ -64,6 +64,9 @@ export function stepUpPolicy(realm: Realm) {
     new interactionPolicy.Check(
       'acr_level',
       'the requested level of authentication is above the session',
+      // With prompt=none: the sign-in is what is missing (OpenID Connect Core §3.1.2.6), as for
+      // the prompt's own checks; a check added later would default to interaction_required.
+      'login_required',
       (ctx: KoaContextWithOIDC) => {
         const { oidc } = ctx;
         if (oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
