@@ -79,7 +79,7 @@ for entry in $extra; do
 done
 IFS=$old_ifs
 
-csp="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src $connect; form-action 'self' $issuer_origin; frame-ancestors 'none'; frame-src 'none'; object-src 'none'; base-uri 'self'"
+csp="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src $connect; form-action 'self' $issuer_origin; frame-ancestors 'none'; frame-src 'none'; object-src 'none'; base-uri 'self'; require-trusted-types-for 'script'; trusted-types 'none'"
 
 mkdir -p "$out_dir"
 {

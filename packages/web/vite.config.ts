@@ -19,6 +19,8 @@ export const BUILT_PAGE_POLICY = [
   "object-src 'none'",
   "base-uri 'self'",
   "frame-src 'none'",
+  "require-trusted-types-for 'script'",
+  "trusted-types 'none'",
 ].join('; ');
 
 function builtPagePolicy(): Plugin {

@@ -13,7 +13,13 @@ import { type Instance, startInstance, testConfig, useIssuer } from './support/h
  * `down`, 204 otherwise. `ended` holds the `user client` pairs it ended.
  */
 async function fakeAdminApi() {
-  const state = { down: true, ended: [] as string[] };
+  /** `hung`: consent deletions left unanswered while `hang` (a provider that accepts and stalls). */
+  const state = {
+    down: true,
+    hang: false,
+    hung: [] as import('node:http').ServerResponse[],
+    ended: [] as string[],
+  };
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -26,6 +32,10 @@ async function fakeAdminApi() {
         req.url ?? '',
       );
       if (req.method === 'DELETE' && consent) {
+        if (state.hang) {
+          state.hung.push(res);
+          return;
+        }
         if (state.down) {
           res.writeHead(503).end();
           return;
@@ -39,7 +49,11 @@ async function fakeAdminApi() {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { state, url, close: () => new Promise((resolve) => server.close(resolve)) };
+  const close = () => {
+    for (const res of state.hung.splice(0)) res.destroy();
+    return new Promise((resolve) => server.close(resolve));
+  };
+  return { state, url, close };
 }
 
 /**
@@ -146,6 +160,86 @@ describe.each(drivers)('an agent whose grant the provider cannot end, on $driver
       offset.ms += GRANT_END_HOLD_MS + (CLOCK_TOLERANCE_SECONDS + 5) * 1000;
       const allowedAgain = await agentToken(nowSec() - 2);
       expect((await get(restarted, allowedAgain, '/todos/')).statusCode).toBe(200);
+    },
+    30_000,
+  );
+});
+
+/**
+ * A provider that accepts the consent deletion and then stalls (each call up to the admin
+ * client's timeout, several per round with many agents pending): the refusal is still moved
+ * forward every retry interval, so it never lapses while the round waits on the provider.
+ */
+describe.each(drivers)('an agent whose grant the provider is slow to end, on $driver', (driver) => {
+  const { skip } = driver;
+  const database = useTestDatabase(driver);
+  const idp = useIssuer(skip, { profile: 'keycloak' });
+  let admin: Awaited<ReturnType<typeof fakeAdminApi>>;
+  let instance: Instance | undefined;
+  const offset = { ms: 0 };
+  const clock = { now: () => new Date(Date.now() + offset.ms) };
+  const nowSec = () => Math.floor(clock.now().getTime() / 1000);
+
+  beforeAll(async () => {
+    if (skip) return;
+    admin = await fakeAdminApi();
+    instance = await startInstance(
+      testConfig(idp, database.config, {
+        OIDC_CLIENT_ID: 'todo-api',
+        OIDC_CLIENT_SECRET: 'todo-api-secret',
+        IDP_ADMIN_URL: `${admin.url}/admin/realms/todo-app`,
+      }),
+      { clock, agentGrantEndRetryMs: 100 },
+    );
+  });
+  afterAll(async () => {
+    await admin?.close();
+    await instance?.close();
+  });
+
+  const get = (token: string, url: string) =>
+    (instance as Instance).app.inject({
+      method: 'GET',
+      url,
+      headers: { authorization: `Bearer ${token}` },
+    });
+  const agentToken = (issuedAt: number) =>
+    idp.accessToken(alice, { client: 'planner-agent', issuedAt });
+
+  it.skipIf(skip)(
+    'keeps refusing its tokens while a retry waits on the provider',
+    async () => {
+      const web = await idp.accessToken(alice);
+      expect((await get(await agentToken(nowSec()), '/todos/')).statusCode).toBe(200);
+      for (let n = 0; n < 500; n++) {
+        const { items } = (await get(web, '/me/agents')).json() as { items: unknown[] };
+        if (items.length > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const ended = await (instance as Instance).app.inject({
+        method: 'DELETE',
+        url: '/me/agents/planner-agent',
+        headers: { authorization: `Bearer ${web}` },
+      });
+      expect(ended.json()).toMatchObject({ identityProvider: { grantEnded: false } });
+
+      // A retry round reaches the provider, which stalls.
+      admin.state.hang = true;
+      for (let n = 0; n < 500 && admin.state.hung.length === 0; n++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(admin.state.hung.length).toBeGreaterThan(0);
+
+      // Past the refusal held so far: the next retry interval holds it again, round or not.
+      offset.ms = GRANT_END_HOLD_MS + 60_000;
+      const later = await agentToken(nowSec() - 5);
+      const deadline = Date.now() + 2000;
+      let answer = await get(later, '/todos/');
+      while (answer.statusCode === 200 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        answer = await get(later, '/todos/');
+      }
+      expect(answer.json()).toMatchObject({ code: 'token_revoked' });
+      expect(admin.state.hung.length).toBe(1);
     },
     30_000,
   );

@@ -225,24 +225,20 @@ describe.skipIf(!postgresAvailable)('the PostgreSQL pool', () => {
     expect(shown).toEqual({ before: limit, discarded: limit, reset: limit });
   });
 
-  it('opens connections without the start-up timeout behind a pooler that refuses it, and still sets it', async () => {
+  /**
+   * A pooler in front of the test server: each connection's start-up message goes to `refuse`,
+   * which may answer an ErrorResponse's fields (FATAL, PostgreSQL 15 §55.7; the connection then
+   * closes); otherwise the connection is passed through to the server.
+   */
+  async function pooler(refuse: (startup: Buffer) => string[] | undefined) {
     if (db.config.kind !== 'postgres') throw new Error('a PostgreSQL suite');
     const target = new URL(db.config.url);
-    // A pooler in session mode that refuses an unknown start-up parameter, as pgbouncer does:
-    // FATAL 08P01 (PostgreSQL 15 §55.7, ErrorResponse), then the connection closes.
-    let refused = 0;
     const sockets = new Set<Socket>();
-    const pooler = createServer((client) => {
+    const server = createServer((client) => {
       sockets.add(client);
       client.once('data', (startup) => {
-        if (startup.includes('statement_timeout\0')) {
-          refused += 1;
-          const fields = [
-            'SFATAL',
-            'VFATAL',
-            'C08P01',
-            'Munsupported startup parameter: statement_timeout',
-          ];
+        const fields = refuse(startup);
+        if (fields !== undefined) {
           const body = Buffer.concat([
             ...fields.map((f) => Buffer.from(`${f}\0`)),
             Buffer.from([0]),
@@ -253,22 +249,40 @@ describe.skipIf(!postgresAvailable)('the PostgreSQL pool', () => {
           client.end(Buffer.concat([header, body]));
           return;
         }
-        const server = connect(Number(target.port || 5432), target.hostname);
-        sockets.add(server);
-        server.write(startup);
-        client.pipe(server).pipe(client);
+        const upstream = connect(Number(target.port || 5432), target.hostname);
+        sockets.add(upstream);
+        upstream.write(startup);
+        client.pipe(upstream).pipe(client);
         const close = () => {
           client.destroy();
-          server.destroy();
+          upstream.destroy();
         };
         client.on('error', close).on('close', close);
-        server.on('error', close).on('close', close);
+        upstream.on('error', close).on('close', close);
       });
     });
-    await new Promise<void>((resolve) => pooler.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = new URL(db.config.url);
-    url.host = `127.0.0.1:${(pooler.address() as AddressInfo).port}`;
-    const behind = openDatabase({ kind: 'postgres', url: url.toString() });
+    url.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return {
+      url: url.toString(),
+      async close() {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+
+  it('opens connections without the start-up timeout behind a pooler that refuses it, and still sets it', async () => {
+    // A pooler in session mode that refuses an unknown start-up parameter, as pgbouncer does:
+    // FATAL 08P01 (PostgreSQL 15 §55.7, ErrorResponse), then the connection closes.
+    let refused = 0;
+    const proxy = await pooler((startup) => {
+      if (!startup.includes('statement_timeout\0')) return undefined;
+      refused += 1;
+      return ['SFATAL', 'VFATAL', 'C08P01', 'Munsupported startup parameter: statement_timeout'];
+    });
+    const behind = openDatabase({ kind: 'postgres', url: proxy.url });
     const show = sql<{ statement_timeout: string }>`show statement_timeout`.compile(behind.kysely);
     try {
       // The first connection is refused (a 503 for its request), the next ones open without it.
@@ -282,8 +296,40 @@ describe.skipIf(!postgresAvailable)('the PostgreSQL pool', () => {
       expect(refused).toBe(1);
     } finally {
       await behind.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => pooler.close(resolve));
+      await proxy.close();
+    }
+  });
+
+  it('keeps the start-up timeout after a pooler refused a connection for another reason (08P01)', async () => {
+    // pgbouncer answers every refusal of its own with SQLSTATE 08P01: a full pool, a server it
+    // cannot reach (a restart), a login timeout. None says the start-up parameter is refused.
+    let refusals = 1;
+    const proxy = await pooler(() => {
+      if (refusals === 0) return undefined;
+      refusals -= 1;
+      return ['SFATAL', 'VFATAL', 'C08P01', 'Mno more connections allowed (max_client_conn)'];
+    });
+    const behind = openDatabase({ kind: 'postgres', url: proxy.url });
+    try {
+      const first = await behind.kysely
+        .selectNoFrom(sql<number>`1`.as('one'))
+        .execute()
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(first).toMatchObject({ code: '08P01' });
+      // The next connection still starts with the limit: a reset keeps it.
+      const shown = await behind.kysely.connection().execute(async (connection) => {
+        await sql`discard all`.execute(connection);
+        return (
+          await sql<{ statement_timeout: string }>`show statement_timeout`.execute(connection)
+        ).rows[0]?.statement_timeout;
+      });
+      expect(shown).toBe(`${STATEMENT_TIMEOUT_MS / 1000}s`);
+    } finally {
+      await behind.close();
+      await proxy.close();
     }
   });
 

@@ -6,7 +6,7 @@ export function StartupError({ message }: { message: string }) {
   return (
     <main id="main" className="welcome">
       <div className="state state--error" role="alert">
-        <p className="state__title">todo-sso cannot start</p>
+        <h1 className="state__title">todo-sso cannot start</h1>
         <p className="state__hint">
           Its configuration could not be loaded ({message}). Try again in a moment; if this
           persists, the site's operator needs to check /config.json.

@@ -50,6 +50,8 @@ export class AgentGrantEnds {
   readonly #holdMs: number;
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
+  /** Refusals being moved forward while a round waits on the provider. */
+  #holds: Promise<unknown> | undefined;
 
   constructor(options: AgentGrantEndsOptions) {
     this.#options = options;
@@ -98,11 +100,19 @@ export class AgentGrantEnds {
   }
 
   /**
-   * One round: for each pending agent, its refusal moved forward, then the provider asked
-   * again; ended (or no grant there), it is forgotten. A round already running is joined.
+   * One round: every pending agent's refusal moved forward, then the provider asked again for
+   * each; ended (or no grant there), it is forgotten. While a round still waits on the provider
+   * (each call may take the admin client's timeout), a call joins it and only moves the
+   * refusals forward again: they must not lapse because the provider is slow.
    */
   retry(): Promise<void> {
-    this.#round ??= this.#retryAll().finally(() => {
+    if (this.#round !== undefined) {
+      this.#holds ??= this.#holdAll().finally(() => {
+        this.#holds = undefined;
+      });
+      return this.#round;
+    }
+    this.#round = this.#retryAll().finally(() => {
       this.#round = undefined;
     });
     return this.#round;
@@ -111,20 +121,38 @@ export class AgentGrantEnds {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     await this.#round;
+    await this.#holds;
   }
 
-  async #retryAll(): Promise<void> {
-    const { logger, idpAdmin } = this.#options;
+  /** Moves every pending agent's refusal forward; the pending agents, or undefined if unread. */
+  async #holdAll(): Promise<Pending[] | undefined> {
+    const { logger } = this.#options;
     let pending: Pending[];
     try {
       pending = await this.#pending();
     } catch (error) {
       logger.warn({ err: error }, 'pending agent grant ends could not be read; retrying later');
-      return;
+      return undefined;
     }
     for (const { owner, clientId } of pending) {
       try {
         await this.hold(owner, clientId);
+      } catch (error) {
+        logger.warn(
+          { issuer: owner.issuer, clientId, reason: (error as Error).message },
+          "an agent's refusal could not be moved forward; retrying",
+        );
+      }
+    }
+    return pending;
+  }
+
+  async #retryAll(): Promise<void> {
+    const { logger, idpAdmin } = this.#options;
+    const pending = await this.#holdAll();
+    if (pending === undefined) return;
+    for (const { owner, clientId } of pending) {
+      try {
         const service = idpAdmin.service;
         if (service === undefined || service.target.issuer !== owner.issuer) {
           logger.warn(

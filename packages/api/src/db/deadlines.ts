@@ -73,18 +73,30 @@ export function applyDeadlines(pool: pg.Pool): () => void {
  * any run-time parameter may be): a value set there is the session's default, which `RESET
  * ALL` and `DISCARD ALL` (a connection pooler's reset) return to, where a `SET` is undone by
  * them. `refused` once a server refused the parameter (SQLSTATE 08P01, pgbouncer's
- * "unsupported startup parameter"): the pool's later connections go without it and keep only
- * the `SET` (`applyDeadlines`). Shared by a pool's connections.
+ * "unsupported startup parameter: statement_timeout"): the pool's later connections go without
+ * it and keep only the `SET` (`applyDeadlines`). Shared by a pool's connections.
  */
 export interface PoolStartup {
   startupTimeout?: { readonly ms: number; refused: boolean };
 }
 
-/** Marks the pool's start-up parameter refused when this connection's start-up fails with 08P01. */
+/**
+ * Marks the pool's start-up parameter refused when this connection's start-up fails with 08P01
+ * naming it. The code alone is not enough: pgbouncer answers every refusal of its own with
+ * 08P01 (a full pool, a server it cannot reach while PostgreSQL restarts, a login timeout), and
+ * one of those must not take the limit out of the pool's later start-ups for good.
+ */
 export function noteRefusedStartup(client: pg.Client, startup: { refused: boolean }): void {
   const connect = client.connect.bind(client) as (callback?: (error?: Error) => void) => unknown;
   const note = (error: unknown) => {
-    if ((error as { code?: unknown } | undefined)?.code === '08P01') startup.refused = true;
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    if (
+      code === '08P01' &&
+      typeof message === 'string' &&
+      /startup parameter/i.test(message) &&
+      message.includes('statement_timeout')
+    )
+      startup.refused = true;
   };
   (client as { connect: unknown }).connect = (callback?: (error?: Error) => void) => {
     if (callback !== undefined)

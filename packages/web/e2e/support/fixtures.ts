@@ -18,11 +18,13 @@ const screenshotDir = fileURLToPath(new URL('../../../../docs/screenshots/', imp
 export const screenshotsRequested = process.env.SCREENSHOTS === '1';
 
 export const test = base.extend<{ urls: Urls; page: Page }>({
-  // Every page fails its test if the app trips its own Content-Security-Policy.
+  // Every page fails its test if the app trips its own Content-Security-Policy, Trusted Types
+  // included (Chromium words those as "This document requires 'TrustedHTML' assignment").
   page: async ({ page }, use) => {
     const violations: string[] = [];
     page.on('console', (message) => {
-      if (message.text().includes('Content Security Policy')) violations.push(message.text());
+      if (/Content Security Policy|requires 'Trusted/.test(message.text()))
+        violations.push(message.text());
     });
     await use(page);
     expect(violations, 'CSP violations').toEqual([]);

@@ -17,6 +17,6 @@ export function RequirePermission({
   if (me.isPending) return <Loading label="Checking your access…" />;
   if (me.isError)
     return <ErrorState error={me.error} what="your access" onRetry={() => me.refetch()} />;
-  if (!can(me.data, permission)) return <Forbidden permission={permission} what={what} />;
+  if (!can(me.data, permission)) return <Forbidden permission={permission} what={what} level={1} />;
   return <>{children}</>;
 }

@@ -34,13 +34,25 @@ export function Empty({
   );
 }
 
-/** Explains a 403 in words: what is needed and who grants it. */
-export function Forbidden({ permission, what }: { permission: string; what: string }) {
+/**
+ * Explains a 403 in words: what is needed and who grants it. `level` 1 when it is all the screen
+ * shows (its heading is then the screen's), 2 inside a screen with a heading of its own.
+ */
+export function Forbidden({
+  permission,
+  what,
+  level = 2,
+}: {
+  permission: string;
+  what: string;
+  level?: 1 | 2;
+}) {
+  const Heading = level === 1 ? 'h1' : 'h2';
   return (
     <section className="state state--forbidden" aria-labelledby="forbidden-title">
-      <h2 id="forbidden-title" className="state__title">
+      <Heading id="forbidden-title" className="state__title">
         You don't have access to {what}
-      </h2>
+      </Heading>
       <p className="state__hint">
         This screen needs the <code>{permission}</code> permission. Ask an administrator of your
         identity provider to grant it, then sign in again.

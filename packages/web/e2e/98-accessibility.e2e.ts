@@ -16,6 +16,9 @@ import { nextAdminCode } from './support/otp.js';
 
 skipWithoutChromium();
 
+// Named 98-: runs after every scenario that saves a README screenshot or counts another
+// person's lists, so the people, lists and todos made here show in none of them.
+
 /**
  * An independent check: axe-core (WCAG 2.0/2.1 A and AA rules) on every screen a person
  * reaches, the dev identity provider's own pages included, in light and dark colour schemes.
@@ -185,6 +188,20 @@ test('the API down: the 503 message', async ({ page, urls }) => {
   await page.reload();
   await expect(page.getByText(/Your lists could not be loaded/)).toBeVisible({ timeout: 15_000 });
   await expectAccessible(page, 'the API unavailable');
+});
+
+test('a screen the person may not open, and the app unable to start', async ({ page, urls }) => {
+  await signIn(page, urls, 'carol');
+  await page.goto(`${urls.web}/admin`);
+  await expect(page.getByRole('heading', { name: "You don't have access to Admin" })).toBeVisible();
+  await expectAccessible(page, 'a screen that needs a permission');
+
+  await page.route(`${urls.web}/config.json`, (route) =>
+    route.fulfill({ status: 500, contentType: 'text/plain', body: 'broken' }),
+  );
+  await page.reload();
+  await expect(page.getByText('todo-sso cannot start')).toBeVisible();
+  await expectAccessible(page, 'the app unable to start');
 });
 
 test('the IdP consent page for a client that registered itself', async ({

@@ -3,6 +3,9 @@ import { expect, signIn, skipWithoutChromium, test } from './support/fixtures.js
 
 skipWithoutChromium();
 
+// Named 98-: runs after every scenario that saves a README screenshot or counts another
+// person's lists, so the people, lists and todos made here show in none of them.
+
 /**
  * Keyboard only: after signing in, nothing here clicks. Each control is reached with Tab (or
  * Shift+Tab) and used with Enter, Space or Escape, and every dialog or confirmation hands the

@@ -12,6 +12,9 @@ import {
 
 skipWithoutChromium();
 
+// Named 98-: runs after every scenario that saves a README screenshot or counts another
+// person's lists, so the people, lists and todos made here show in none of them.
+
 /**
  * What the browser gets from the web app: the headers on everything the web server sends,
  * hostile text from the API shown as text, tokens never in a URL, and only what the docs say in
@@ -265,5 +268,58 @@ test('tokens never appear in a URL, and the browser keeps them only where the do
       expect(url.startsWith(`${endSession}?`), `an ID token in ${url.slice(0, 80)}…`).toBe(true);
       expect(new URL(url).searchParams.get('id_token_hint')).toBe(token);
     }
+  }
+});
+
+test('the page takes no HTML from a string: Trusted Types make every HTML and script sink throw', async ({
+  browser,
+  request,
+  urls,
+}) => {
+  const csp = directives(
+    (await request.get(`${urls.web}/`)).headers()['content-security-policy'] ?? '',
+  );
+  expect(csp.get('require-trusted-types-for')).toEqual(["'script'"]);
+  // No policy may be created: nothing in the app turns a string into HTML or script.
+  expect(csp.get('trusted-types')).toEqual(["'none'"]);
+
+  // Not the `page` fixture: this test provokes violations on purpose.
+  const page = await browser.newPage();
+  try {
+    await page.goto(urls.web);
+    await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+    const outcome = await page.evaluate(() => {
+      const tryIt = (sink: () => void) => {
+        try {
+          sink();
+          return 'accepted';
+        } catch (error) {
+          return (error as Error).name;
+        }
+      };
+      const element = document.createElement('div');
+      return {
+        innerHTML: tryIt(() => {
+          element.innerHTML = '<img src=x>';
+        }),
+        insertAdjacentHTML: tryIt(() => element.insertAdjacentHTML('beforeend', '<b>x</b>')),
+        scriptText: tryIt(() => {
+          document.createElement('script').textContent = 'window.__ran = 1';
+        }),
+        policy: tryIt(() => {
+          (
+            window as unknown as { trustedTypes: { createPolicy(n: string, o: object): unknown } }
+          ).trustedTypes.createPolicy('escape-hatch', { createHTML: (s: string) => s });
+        }),
+      };
+    });
+    expect(outcome).toEqual({
+      innerHTML: 'TypeError',
+      insertAdjacentHTML: 'TypeError',
+      scriptText: 'TypeError',
+      policy: 'TypeError',
+    });
+  } finally {
+    await page.close();
   }
 });
