@@ -152,7 +152,10 @@ describe('npm start on ports other than the defaults', () => {
       }),
     });
     expect(grant.status).toBe(200);
-    const { access_token, refresh_token } = (await grant.json()) as Record<string, string>;
+    const { access_token, refresh_token } = (await grant.json()) as {
+      access_token: string;
+      refresh_token: string;
+    };
     const api = `http://localhost:${ports.API_PORT}`;
     const before = await fetch(`${api}/me`, {
       headers: { authorization: `Bearer ${access_token}` },
