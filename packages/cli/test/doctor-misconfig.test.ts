@@ -98,11 +98,18 @@ afterAll(async () => {
 });
 
 async function doctor(...args: string[]): Promise<{ code: number; diagnosis: Diagnosis }> {
+  return doctorWith({}, ...args);
+}
+
+async function doctorWith(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; diagnosis: Diagnosis }> {
   const out: string[] = [];
   const code = await main(['doctor', '--json', ...args], {
     out: (text) => out.push(text),
     err: () => {},
-    env: { TODO_CONFIG_DIR: join(dir, 'config') },
+    env: { TODO_CONFIG_DIR: join(dir, 'config'), ...env },
     fetch: (...a) => globalThis.fetch(...a),
     now: Date.now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -152,5 +159,30 @@ describe('todo doctor explains real misconfigurations', () => {
     expect(finding?.fix.config).toBe(
       'If todo-api is this API, set OIDC_AUDIENCE=todo-api (or add it: OIDC_AUDIENCE=other-api,todo-api).',
     );
+  });
+
+  it('introspection with a wrong client secret names the credentials, not the token', async () => {
+    const tokens = await passwordGrant(idp.issuer);
+    await writeFile(join(dir, 'token'), tokens.access_token, { mode: 0o600 });
+    const { code, diagnosis } = await doctorWith(
+      {
+        OIDC_VERIFY: 'introspect',
+        OIDC_CLIENT_ID: 'todo-api',
+        OIDC_CLIENT_SECRET: 'not-the-secret',
+      },
+      '--issuer',
+      idp.issuer,
+      '--token-file',
+      join(dir, 'token'),
+    );
+    expect(code).toBe(1);
+    const [finding] = diagnosis.findings;
+    expect(finding?.apiCode).toBe('idp_unavailable');
+    // The provider answered 401 to the API's client authentication (RFC 7662 §2.1).
+    expect(finding?.summary).toMatch(/refused the API's client credentials/);
+    expect(finding?.received).toMatch(/answered HTTP 401/);
+    expect(finding?.fix.config).toMatch(/OIDC_CLIENT_ID and OIDC_CLIENT_SECRET/);
+    expect(finding?.fix.keycloak).not.toMatch(/Sign in again/);
+    expect(JSON.stringify(diagnosis)).not.toContain('not-the-secret');
   });
 });
