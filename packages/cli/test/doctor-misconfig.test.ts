@@ -161,6 +161,39 @@ describe('todo doctor explains real misconfigurations', () => {
     );
   });
 
+  it("repeats the API's start-up warnings: an http issuer on another machine in production", async () => {
+    const out: string[] = [];
+    const env = {
+      TODO_CONFIG_DIR: join(dir, 'config'),
+      DATABASE_URL: 'postgres://todo_sso:todo_sso@127.0.0.1:5432/todo_sso',
+      OIDC_ISSUER: `http://sso.invalid:${closed}/realms/todo-app`,
+      API_PUBLIC_URL: 'https://api.example.com',
+    };
+    const io = {
+      out: (text: string) => out.push(text),
+      err: () => {},
+      env,
+      fetch: (...a: Parameters<typeof fetch>) => globalThis.fetch(...a),
+      now: Date.now,
+      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+      openBrowser: async () => false,
+    };
+    await main(['doctor'], io);
+    expect(out.join('\n')).toMatch(
+      new RegExp(`warning: OIDC_ISSUER ${env.OIDC_ISSUER.replaceAll('.', '\\.')} is not https: `),
+    );
+    out.length = 0;
+    await main(['doctor', '--json'], io);
+    expect(JSON.parse(out.join('\n')).warnings).toEqual([
+      expect.stringMatching(
+        /^OIDC_ISSUER http:\/\/sso\.invalid:\d+\/realms\/todo-app is not https/,
+      ),
+    ]);
+    // A setup without warnings keeps the diagnosis as it was.
+    const { diagnosis } = await doctor('--issuer', idp.issuer);
+    expect(diagnosis).not.toHaveProperty('warnings');
+  });
+
   it('introspection with a wrong client secret names the credentials, not the token', async () => {
     const tokens = await passwordGrant(idp.issuer);
     await writeFile(join(dir, 'token'), tokens.access_token, { mode: 0o600 });
