@@ -148,3 +148,67 @@ test('the sharing dialog, renaming and deleting a list open and close with the k
   // The list is gone with its controls: the focus is on the heading of the list shown now.
   await expect(page.locator('#todos-title')).toBeFocused();
 });
+
+/** WCAG relative luminance of an `rgb(…)` colour (WCAG 2.1, "relative luminance"). */
+function luminance(color: string): number {
+  const [r, g, b] = (color.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number) as [
+    number,
+    number,
+    number,
+  ];
+  const linear = (c: number) => {
+    const s = c / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+}
+
+function contrast(a: string, b: string): number {
+  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (light + 0.05) / (dark + 0.05);
+}
+
+test('the keyboard focus is drawn in a colour that stands out 3:1 from what surrounds it, light and dark', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'testuser');
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    for (const target of [
+      page.getByRole('link', { name: 'Skip to content' }),
+      page.getByRole('link', { name: 'Account' }),
+      page.getByRole('button', { name: 'Sign out' }),
+      page.getByLabel('New todo'),
+      page.getByRole('button', { name: 'Open', exact: true }),
+    ]) {
+      await tabTo(page, target);
+      const ring = await target.evaluate((element) => {
+        const style = getComputedStyle(element);
+        // What the ring is drawn against: the first opaque background around the element.
+        let around: Element | null = element.parentElement;
+        let background = 'rgb(255, 255, 255)';
+        while (around) {
+          const color = getComputedStyle(around).backgroundColor;
+          if (!/rgba\(.*,\s*0\)$|transparent/.test(color)) {
+            background = color;
+            break;
+          }
+          around = around.parentElement;
+        }
+        if (!around) background = getComputedStyle(document.documentElement).backgroundColor;
+        return {
+          style: style.outlineStyle,
+          width: Number.parseFloat(style.outlineWidth),
+          color: style.outlineColor,
+          background,
+        };
+      });
+      const name = `${colorScheme}: ${target}`;
+      expect(ring.style, name).not.toBe('none');
+      expect(ring.width, name).toBeGreaterThanOrEqual(2);
+      // WCAG 1.4.11 (non-text contrast) applied to the focus indicator.
+      expect(contrast(ring.color, ring.background), name).toBeGreaterThanOrEqual(3);
+    }
+  }
+});
