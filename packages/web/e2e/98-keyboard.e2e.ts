@@ -1,5 +1,6 @@
-import type { Locator, Page } from '@playwright/test';
-import { expect, signIn, skipWithoutChromium, test } from './support/fixtures.js';
+import { type Locator, type Page, request as playwrightRequest } from '@playwright/test';
+import { agentSignIn } from './support/agent.js';
+import { apiGet, expect, signIn, skipWithoutChromium, test } from './support/fixtures.js';
 
 skipWithoutChromium();
 
@@ -175,12 +176,15 @@ test('the keyboard focus is drawn in a colour that stands out 3:1 from what surr
   await signIn(page, urls, 'testuser');
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
+    // From the top of the page, in the order Tab reaches them.
+    await page.reload();
+    await expect(page.getByLabel('New todo')).toBeVisible();
     for (const target of [
       page.getByRole('link', { name: 'Skip to content' }),
       page.getByRole('link', { name: 'Account' }),
       page.getByRole('button', { name: 'Sign out' }),
-      page.getByLabel('New todo'),
       page.getByRole('button', { name: 'Open', exact: true }),
+      page.getByLabel('New todo'),
     ]) {
       await tabTo(page, target);
       const ring = await target.evaluate((element) => {
@@ -211,4 +215,34 @@ test('the keyboard focus is drawn in a colour that stands out 3:1 from what surr
       expect(contrast(ring.color, ring.background), name).toBeGreaterThanOrEqual(3);
     }
   }
+});
+
+test('ending an agent is asked and answered with the keyboard, and the focus comes back', async ({
+  page,
+  urls,
+  request,
+}) => {
+  const agentHttp = await playwrightRequest.newContext();
+  const agent = await agentSignIn(agentHttp, urls, 'carol', 'Keyboard assistant');
+  await agentHttp.dispose();
+  // It shows on the account screen once it has acted.
+  expect((await apiGet(request, urls, '/todos/', agent.accessToken)).status()).toBe(200);
+  await signIn(page, urls, 'carol');
+  await page.goto(`${urls.web}/account`);
+  const revoke = page.getByRole('button', { name: `Revoke ${agent.clientId}` });
+  await tabTo(page, revoke);
+  await page.keyboard.press('Enter');
+  const confirm = page.getByRole('alertdialog', { name: 'Confirm ending the agent' });
+  // Cancel, the safe answer, has the focus; Escape closes the question, the focus on Revoke.
+  await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(confirm).toHaveCount(0);
+  await expect(revoke).toBeFocused();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Shift+Tab');
+  await expect(confirm.getByRole('button', { name: 'End access' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('status')).toContainText('can no longer act for you');
+  // The agent's row is gone with its Revoke: the focus is on the screen's heading.
+  await expect(page.getByRole('heading', { name: 'Your account' })).toBeFocused();
 });
