@@ -13,7 +13,7 @@
 // V8's default growth is restored, and a loaded stack grows its young generation as usual. V8
 // reads the growth factor each time it considers growing the young generation.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -174,7 +174,41 @@ loadKeys(join(dataDir, 'idp')).catch(() => {});
 
 const [{ startIdp }, , { startWebServer }] = await loading;
 
-const idp = await startIdp({ port: ports.idp, dataDir: join(dataDir, 'idp'), publicUrl: idpUrl });
+/**
+ * The dev realm, its clients' URLs moved to the ports chosen: the file names the API on
+ * http://localhost:8000 (back-channel logout, the docs' redirect URI) and the web app on
+ * http://localhost:3000 (redirect URIs, web origins). Left as they are, moved ports would make the
+ * IdP refuse the web app's sign-in (an unregistered redirect_uri, RFC 6749 §3.1.2.2) and send
+ * logout tokens where no API listens, so a signed-out session's tokens would stay accepted.
+ */
+function devRealm() {
+  const realm = JSON.parse(readFileSync(join(root, 'deploy/keycloak/realm-todo-app.json'), 'utf8'));
+  const moved = [
+    ['http://localhost:8000', apiUrl],
+    ['http://localhost:3000', webUrl],
+  ];
+  const move = (value) => {
+    if (typeof value === 'string')
+      return moved.reduce(
+        (text, [from, to]) =>
+          text === from || text.startsWith(`${from}/`) ? to + text.slice(from.length) : text,
+        value,
+      );
+    if (Array.isArray(value)) return value.map(move);
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, move(v)]));
+    return value;
+  };
+  realm.clients = (realm.clients ?? []).map(move);
+  return realm;
+}
+
+const idp = await startIdp({
+  port: ports.idp,
+  dataDir: join(dataDir, 'idp'),
+  publicUrl: idpUrl,
+  realm: devRealm(),
+});
 const api = await startApi(loadConfig(apiEnv(idp.issuer)));
 const web = await startWebServer({
   host: process.env.WEB_HOST ?? 'localhost',

@@ -53,8 +53,8 @@ describe('npm start with a bad value', () => {
     ['IDP_PORT', 'abc', /IDP_PORT must be a port number from 1 to 65535, got "abc"/],
     ['API_PORT', '70000', /API_PORT must be a port number from 1 to 65535, got "70000"/],
     ['WEB_PORT', '-1', /WEB_PORT must be a port number from 1 to 65535, got "-1"/],
-    ['RATE_LIMIT_PER_MINUTE', 'often', /RATE_LIMIT_PER_MINUTE: invalid value/],
-    ['OIDC_ISSUER', 'sso.example.com', /OIDC_ISSUER: invalid value/],
+    ['RATE_LIMIT_PER_MINUTE', 'often', /RATE_LIMIT_PER_MINUTE: must be a whole number from 1/],
+    ['OIDC_ISSUER', 'sso.example.com', /OIDC_ISSUER: must be an http:\/\/ or https:\/\/ URL/],
     ['TRUST_PROXY', 'true', /TRUST_PROXY: "true" would trust every hop/],
   ])('%s=%s stops it before anything starts', async (name, value, message) => {
     const run = await start({ [name]: value });

@@ -105,3 +105,72 @@ describe('npm start listens on loopback only', () => {
     },
   );
 });
+
+/**
+ * The ports above are never 8080, 8000 and 3000, the ones the dev realm file names: the realm's
+ * redirect URIs, web origins and back-channel logout URLs must follow the ports chosen, or the
+ * web app cannot sign in and a sign-out never reaches the API.
+ */
+describe('npm start on ports other than the defaults', () => {
+  const issuer = () => `http://localhost:${ports.IDP_PORT}/realms/todo-app`;
+
+  it("accepts the web app's and the API docs' redirect URIs on the ports chosen", async () => {
+    const authorize = (redirectUri: string) =>
+      fetch(
+        `${issuer()}/protocol/openid-connect/auth?${new URLSearchParams({
+          client_id: 'todo-ui',
+          response_type: 'code',
+          scope: 'openid',
+          redirect_uri: redirectUri,
+          state: 'state-1',
+          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          code_challenge_method: 'S256',
+        })}`,
+        { redirect: 'manual' },
+      );
+    // A redirect URI the client does not list is a 400 page (RFC 6749 §4.1.2.1), never a redirect.
+    const web = await authorize(`http://localhost:${ports.WEB_PORT}/`);
+    expect(web.status).toBe(303);
+    expect(web.headers.get('location')).toContain('/login-actions/');
+    const docs = await authorize(
+      `http://localhost:${ports.API_PORT}/docs/static/oauth2-redirect.html`,
+    );
+    expect(docs.status).toBe(303);
+    expect((await authorize('http://localhost:3000/')).status).toBe(400);
+  });
+
+  it("sends the back-channel logout to the API's port, which then refuses the session's tokens", async () => {
+    const tokenEndpoint = `${issuer()}/protocol/openid-connect/token`;
+    const grant = await fetch(tokenEndpoint, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'todo-cli',
+        username: 'alice',
+        password: 'alice',
+        scope: 'openid',
+      }),
+    });
+    expect(grant.status).toBe(200);
+    const { access_token, refresh_token } = (await grant.json()) as {
+      access_token: string;
+      refresh_token: string;
+    };
+    const api = `http://localhost:${ports.API_PORT}`;
+    const before = await fetch(`${api}/me`, {
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    expect(before.status).toBe(200);
+    const logout = await fetch(`${issuer()}/protocol/openid-connect/logout`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: 'todo-cli', refresh_token }),
+    });
+    expect(logout.status).toBeLessThan(300);
+    // OpenID Connect Back-Channel Logout 1.0 §2.5: the API revokes the session it was told of.
+    const after = await fetch(`${api}/me`, {
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    expect(after.status).toBe(401);
+    expect(((await after.json()) as { code: string }).code).toBe('token_revoked');
+  });
+});

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  for (const warning of configWarnings(config))
+  for (const warning of configWarnings(config, process.env))
     process.stderr.write(`todo-api: warning: ${warning}\n`);
   let api: Awaited<ReturnType<typeof startApi>>;
   try {

@@ -224,4 +224,36 @@ describe('configWarnings', () => {
     ).toEqual([]);
     expect(configWarnings(loadConfig({}))).toEqual([]);
   });
+
+  it('warns a production database trusting an http issuer on another machine', () => {
+    const env = { ...postgres, API_PUBLIC_URL: 'https://api.example.com' };
+    const warnings = configWarnings(
+      loadConfig({ ...env, OIDC_ISSUER: 'http://sso.example.com/realms/todo-app' }),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^OIDC_ISSUER http:\/\/sso\.example\.com\/realms\/todo-app is not https: .*https:\/\//,
+    );
+    const multi = configWarnings(
+      loadConfig({
+        DATABASE_URL: postgres.DATABASE_URL,
+        API_PUBLIC_URL: 'https://api.example.com',
+        OIDC_ISSUERS: JSON.stringify([
+          { issuer: 'https://sso.example.com/realms/a' },
+          { issuer: 'http://10.0.0.5:8080/realms/b' },
+        ]),
+      }),
+    );
+    expect(multi).toHaveLength(1);
+    expect(multi[0]).toMatch(
+      /^OIDC_ISSUERS\[1\]\.issuer http:\/\/10\.0\.0\.5:8080\/realms\/b is not https/,
+    );
+    // This machine's own provider (a compose file's default) and the embedded setup stay quiet.
+    expect(
+      configWarnings(loadConfig({ ...env, OIDC_ISSUER: 'http://localhost:8080/realms/todo-app' })),
+    ).toEqual([]);
+    expect(
+      configWarnings(loadConfig({ OIDC_ISSUER: 'http://sso.example.com/realms/todo-app' })),
+    ).toEqual([]);
+  });
 });

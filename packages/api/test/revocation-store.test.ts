@@ -146,6 +146,33 @@ describe.each(drivers)('RevocationStore on $driver', ({ skip, create }) => {
     },
   );
 
+  it.skipIf(skip)(
+    'keeps the later revocation in the database when an instance whose clock runs behind repeats it',
+    async () => {
+      const ahead = T0 + 400_000;
+      const behind = T0 + 300_000;
+      const instance = (at: number) =>
+        new RevocationStore({ db, now: () => new Date(at), ttlSeconds: 600 });
+      const first = instance(ahead);
+      const late = instance(behind);
+      await first.revokeSubject(ISS, 'sub-clocks');
+      await late.revokeSubject(ISS, 'sub-clocks');
+      // A third instance starts from what the database holds: a token issued 60 s after the
+      // slow clock's revocation (past its 30 s tolerance) is still before the first one.
+      const fresh = instance(ahead);
+      await fresh.start();
+      try {
+        const issuedAt = behind / 1000 + 60;
+        expect(fresh.isRevoked(principal({ subject: 'sub-clocks', issuedAt }))).toBe(true);
+        expect(
+          fresh.isRevoked(principal({ subject: 'sub-clocks', issuedAt: ahead / 1000 + 31 })),
+        ).toBe(false);
+      } finally {
+        await fresh.close();
+      }
+    },
+  );
+
   it.skipIf(skip)('claims a logout jti once', async () => {
     expect(await store.claimLogoutJti(ISS, 'jti-1')).toBe(true);
     expect(await store.claimLogoutJti(ISS, 'jti-1')).toBe(false);

@@ -98,11 +98,18 @@ afterAll(async () => {
 });
 
 async function doctor(...args: string[]): Promise<{ code: number; diagnosis: Diagnosis }> {
+  return doctorWith({}, ...args);
+}
+
+async function doctorWith(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; diagnosis: Diagnosis }> {
   const out: string[] = [];
   const code = await main(['doctor', '--json', ...args], {
     out: (text) => out.push(text),
     err: () => {},
-    env: { TODO_CONFIG_DIR: join(dir, 'config') },
+    env: { TODO_CONFIG_DIR: join(dir, 'config'), ...env },
     fetch: (...a) => globalThis.fetch(...a),
     now: Date.now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -152,5 +159,63 @@ describe('todo doctor explains real misconfigurations', () => {
     expect(finding?.fix.config).toBe(
       'If todo-api is this API, set OIDC_AUDIENCE=todo-api (or add it: OIDC_AUDIENCE=other-api,todo-api).',
     );
+  });
+
+  it("repeats the API's start-up warnings: an http issuer on another machine in production", async () => {
+    const out: string[] = [];
+    const env = {
+      TODO_CONFIG_DIR: join(dir, 'config'),
+      DATABASE_URL: 'postgres://todo_sso:todo_sso@127.0.0.1:5432/todo_sso',
+      OIDC_ISSUER: `http://sso.invalid:${closed}/realms/todo-app`,
+      API_PUBLIC_URL: 'https://api.example.com',
+    };
+    const io = {
+      out: (text: string) => out.push(text),
+      err: () => {},
+      env,
+      fetch: (...a: Parameters<typeof fetch>) => globalThis.fetch(...a),
+      now: Date.now,
+      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+      openBrowser: async () => false,
+    };
+    await main(['doctor'], io);
+    expect(out.join('\n')).toMatch(
+      new RegExp(`warning: OIDC_ISSUER ${env.OIDC_ISSUER.replaceAll('.', '\\.')} is not https: `),
+    );
+    out.length = 0;
+    await main(['doctor', '--json'], io);
+    expect(JSON.parse(out.join('\n')).warnings).toEqual([
+      expect.stringMatching(
+        /^OIDC_ISSUER http:\/\/sso\.invalid:\d+\/realms\/todo-app is not https/,
+      ),
+    ]);
+    // A setup without warnings keeps the diagnosis as it was.
+    const { diagnosis } = await doctor('--issuer', idp.issuer);
+    expect(diagnosis).not.toHaveProperty('warnings');
+  });
+
+  it('introspection with a wrong client secret names the credentials, not the token', async () => {
+    const tokens = await passwordGrant(idp.issuer);
+    await writeFile(join(dir, 'token'), tokens.access_token, { mode: 0o600 });
+    const { code, diagnosis } = await doctorWith(
+      {
+        OIDC_VERIFY: 'introspect',
+        OIDC_CLIENT_ID: 'todo-api',
+        OIDC_CLIENT_SECRET: 'not-the-secret',
+      },
+      '--issuer',
+      idp.issuer,
+      '--token-file',
+      join(dir, 'token'),
+    );
+    expect(code).toBe(1);
+    const [finding] = diagnosis.findings;
+    expect(finding?.apiCode).toBe('idp_unavailable');
+    // The provider answered 401 to the API's client authentication (RFC 7662 §2.1).
+    expect(finding?.summary).toMatch(/refused the API's client credentials/);
+    expect(finding?.received).toMatch(/answered HTTP 401/);
+    expect(finding?.fix.config).toMatch(/OIDC_CLIENT_ID and OIDC_CLIENT_SECRET/);
+    expect(finding?.fix.keycloak).not.toMatch(/Sign in again/);
+    expect(JSON.stringify(diagnosis)).not.toContain('not-the-secret');
   });
 });

@@ -2,14 +2,26 @@ import { PROFILE_NAMES } from '@todo-sso/auth';
 import { type Static, Type } from 'typebox';
 
 /** A comma-separated list: `a,b , c` → `['a', 'b', 'c']`. */
-const CommaList = Type.String({ pattern: '^\\s*[^,\\s][^,]*(,\\s*[^,\\s][^,]*)*\\s*$' });
-const Url = Type.String({ pattern: '^https?://[^\\s]+$' });
+const CommaList = Type.String({
+  pattern: '^\\s*[^,\\s][^,]*(,\\s*[^,\\s][^,]*)*\\s*$',
+  description: 'a comma-separated list of non-empty entries',
+});
+const Url = Type.String({
+  pattern: '^https?://[^\\s]+$',
+  description: 'an http:// or https:// URL without spaces',
+});
 /** The auth package's provider profiles, by name. */
 const Provider = Type.Union(PROFILE_NAMES.map((name) => Type.Literal(name)));
 const Verify = Type.Union([Type.Literal('jwt'), Type.Literal('introspect')]);
 const Dpop = Type.Union([Type.Literal('off'), Type.Literal('allowed'), Type.Literal('required')]);
-const DotPath = Type.String({ pattern: '^[^\\s.]+(\\.[^\\s.]+)*$' });
-const PositiveInteger = Type.String({ pattern: '^[1-9][0-9]{0,8}$' });
+const DotPath = Type.String({
+  pattern: '^[^\\s.]+(\\.[^\\s.]+)*$',
+  description: 'a claim path of dot-separated names without spaces, e.g. realm_access.roles',
+});
+const PositiveInteger = Type.String({
+  pattern: '^[1-9][0-9]{0,8}$',
+  description: 'a whole number from 1 to 999999999',
+});
 
 /**
  * Every environment variable the API reads, as the one schema they are validated against.
@@ -17,8 +29,15 @@ const PositiveInteger = Type.String({ pattern: '^[1-9][0-9]{0,8}$' });
  */
 export const EnvSchema = Type.Object({
   HOST: Type.Optional(Type.String({ minLength: 1 })),
-  PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
-  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://[^\\s]+$' })),
+  PORT: Type.Optional(
+    Type.String({ pattern: '^[0-9]{1,5}$', description: 'a port number from 0 to 65535' }),
+  ),
+  DATABASE_URL: Type.Optional(
+    Type.String({
+      pattern: '^postgres(ql)?://[^\\s]+$',
+      description: 'a postgres:// or postgresql:// URL (unset for the embedded SQLite database)',
+    }),
+  ),
   AUTH_EXPLAIN: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
   DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
   /** Set by npm: where `npm run …` was typed. A relative DATA_DIR is resolved from there. */
@@ -29,7 +48,13 @@ export const EnvSchema = Type.Object({
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     ),
   ),
-  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+  TRUST_PROXY: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 1000,
+      description: 'the number of proxies in front of the API, or their addresses/CIDRs',
+    }),
+  ),
   BODY_LIMIT_BYTES: Type.Optional(PositiveInteger),
   REQUEST_TIMEOUT_SECONDS: Type.Optional(PositiveInteger),
   CONNECTION_TIMEOUT_SECONDS: Type.Optional(PositiveInteger),
@@ -38,18 +63,28 @@ export const EnvSchema = Type.Object({
   REVOCATION_TTL_SECONDS: Type.Optional(PositiveInteger),
   AUDIT_RETENTION_DAYS: Type.Optional(PositiveInteger),
   IDP_ADMIN_URL: Type.Optional(
-    Type.String({ pattern: '^https?://[^\\s]+/admin/realms/[^/\\s]+/?$' }),
+    Type.String({
+      pattern: '^https?://[^\\s]+/admin/realms/[^/\\s]+/?$',
+      description: 'the admin API of the realm, https://<server>/admin/realms/<realm>',
+    }),
   ),
   AUDIT_DENIALS_PER_MINUTE: Type.Optional(PositiveInteger),
   MAX_LISTS_PER_PERSON: Type.Optional(PositiveInteger),
   MAX_SHARED_LISTS_PER_PERSON: Type.Optional(PositiveInteger),
   OIDC_ISSUER: Type.Optional(Url),
-  OIDC_ISSUERS: Type.Optional(Type.String({ minLength: 2 })),
+  OIDC_ISSUERS: Type.Optional(
+    Type.String({ minLength: 2, description: 'a JSON array of issuer objects' }),
+  ),
   OIDC_AUDIENCE: Type.Optional(CommaList),
   OIDC_PROVIDER: Type.Optional(Provider),
   OIDC_VERIFY: Type.Optional(Verify),
   OIDC_DPOP: Type.Optional(Dpop),
-  DPOP_NONCE_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  DPOP_NONCE_SECRET: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description: 'at least 32 characters, e.g. from openssl rand -base64 48',
+    }),
+  ),
   OIDC_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   OIDC_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   OIDC_DISCOVERY_URL: Type.Optional(Url),
@@ -60,8 +95,15 @@ export const EnvSchema = Type.Object({
   OIDC_LOGOUT_AUDIENCE: Type.Optional(CommaList),
   FIRST_PARTY_CLIENTS: Type.Optional(CommaList),
   OIDC_ACR_LEVELS: Type.Optional(CommaList),
-  STEP_UP_ACR: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  STEP_UP_MAX_AGE_SECONDS: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
+  STEP_UP_ACR: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 100, description: 'one of OIDC_ACR_LEVELS' }),
+  ),
+  STEP_UP_MAX_AGE_SECONDS: Type.Optional(
+    Type.String({
+      pattern: '^[0-9]{1,9}$',
+      description: 'a whole number of seconds (0 to 999999999), or empty to turn it off',
+    }),
+  ),
   OIDC_DOCS_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   API_PUBLIC_URL: Type.Optional(Url),
   API_ACCEPTS_MCP_TOKENS: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),

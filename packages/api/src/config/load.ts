@@ -53,7 +53,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
   if (!envCheck.Check(raw)) {
     const [first] = envCheck.Errors(raw);
     const variable = first?.instancePath.slice(1) || 'environment';
-    throw new ConfigError(variable, explain(first, propertyOf(EnvSchema, variable), raw[variable]));
+    throw new ConfigError(
+      variable,
+      explain(first, propertyOf(EnvSchema, variable), raw[variable], undefined, variable),
+    );
   }
   const e = raw as Env;
   const port = Number(e.PORT ?? 8000);
@@ -164,7 +167,13 @@ function readIssuers(e: Env): IssuerConfig[] {
       const [first] = issuerCheck.Errors(entry);
       const field = first?.instancePath.slice(1).replaceAll('/', '.') ?? '';
       const value = (entry as Record<string, unknown> | null)?.[field];
-      const message = explain(first, propertyOf(IssuerEntrySchema, field), value, 'invalid entry');
+      const message = explain(
+        first,
+        propertyOf(IssuerEntrySchema, field),
+        value,
+        'invalid entry',
+        field,
+      );
       throw new ConfigError(field ? `${name}.${field}` : name, message);
     }
     return toIssuer(name, entry);
@@ -260,20 +269,35 @@ function propertyOf(schema: unknown, name: string): unknown {
   return (schema as { properties?: Record<string, unknown> }).properties?.[name];
 }
 
+/** Variables and issuer fields whose value may hold a secret: a message never repeats it. */
+const SECRET = /SECRET|TOKEN|DATABASE_URL|OIDC_ISSUERS|clientSecret/i;
+
 /**
  * A schema error in words: a value outside a fixed set names the allowed values
- * (`must be one of jwt, introspect`), anything else keeps TypeBox's message.
+ * (`must be one of jwt, introspect`), a value of the wrong form says what the form is (the
+ * schema's `description`, never its pattern), with the value unless it may be a secret.
  */
 function explain(
   error: { message: string } | undefined,
   schema: unknown,
   value: unknown,
   fallback = 'rejected',
+  name = '',
 ): string {
   const options = (schema as { anyOf?: Array<{ const?: unknown }> } | undefined)?.anyOf;
   const allowed = options?.map((option) => option.const);
   if (allowed?.length && allowed.every((v) => typeof v === 'string')) {
     return `must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`;
+  }
+  const description = (schema as { description?: unknown } | undefined)?.description;
+  if (typeof description === 'string') {
+    // A URL's user information may be a password: a value with an `@` is not shown either.
+    const shown =
+      typeof value === 'string' &&
+      !SECRET.test(name) &&
+      !value.includes('@') &&
+      value.length <= 200;
+    return `must be ${description}${shown ? ` (got ${JSON.stringify(value)})` : ''}`;
   }
   return `invalid value (${error?.message ?? fallback})`;
 }

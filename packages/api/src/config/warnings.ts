@@ -1,17 +1,33 @@
+import { isLoopbackHostname } from '../http/loopback.js';
 import type { ApiConfig } from './config.js';
 
 /**
  * Settings that start the API but that a production deployment should not run with, one
- * sentence each, printed once at start-up by `server.ts`.
+ * sentence each, printed once at start-up by `server.ts` (and by `todo doctor`).
  *
+ * @param env the environment the configuration was read from, to name the variable behind an
+ *   issuer (`OIDC_ISSUER`, or `OIDC_ISSUERS[i].issuer`).
  * @returns the warnings; empty for the embedded development setup (SQLite) and a complete one.
  */
-export function configWarnings(config: ApiConfig): string[] {
+export function configWarnings(
+  config: ApiConfig,
+  env: Readonly<Record<string, string | undefined>> = {},
+): string[] {
   if (config.database.kind !== 'postgres') return [];
   const warnings: string[] = [];
   if (config.publicUrl === undefined)
     warnings.push(
       "API_PUBLIC_URL is not set: the API knows its resource identifiers (RFC 8707, RFC 9728) only for requests to a loopback address on its own port, so elsewhere /mcp and the protected resource metadata answer 503 and the REST routes accept OIDC_AUDIENCE alone; set API_PUBLIC_URL to the API's public base URL",
     );
+  const listed = (env.OIDC_ISSUERS ?? '').trim() !== '' || config.issuers.length > 1;
+  config.issuers.forEach(({ issuer }, index) => {
+    const url = new URL(issuer);
+    // OpenID Connect Discovery 1.0 §3 and RFC 8414 §2: an issuer is an https URL. Over http,
+    // anyone on the path can replace the keys the API trusts, or read the tokens sent to it.
+    if (url.protocol === 'http:' && !isLoopbackHostname(url.hostname))
+      warnings.push(
+        `${listed ? `OIDC_ISSUERS[${index}].issuer` : 'OIDC_ISSUER'} ${issuer} is not https: anyone between the API and the provider could replace its signing keys, and tokens leave it in the clear; serve the provider over TLS and set its https:// issuer (an internal http address belongs in OIDC_DISCOVERY_URL)`,
+      );
+  });
   return warnings;
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { toIso } from '../db/database.js';
 
@@ -33,7 +34,11 @@ export function revocationRepository(db: Db) {
   };
 }
 
-/** Stores a revocation; a repeated one moves `not_before` and `expires_at` forward. */
+/**
+ * Stores a revocation; a repeated one moves `not_before` and `expires_at` forward, never back:
+ * an instance whose clock runs behind another's must not shorten a revocation already stored
+ * (memory keeps the later times too, `RevocationSet`).
+ */
 async function saveRevocation(tx: Tx, revocation: Revocation): Promise<void> {
   const row = {
     issuer: revocation.issuer,
@@ -48,9 +53,20 @@ async function saveRevocation(tx: Tx, revocation: Revocation): Promise<void> {
     .onConflict((oc) =>
       oc
         .columns(['issuer', 'kind', 'value'])
-        .doUpdateSet({ not_before: row.not_before, expires_at: row.expires_at }),
+        .doUpdateSet({ not_before: later('not_before'), expires_at: later('expires_at') }),
     )
     .execute();
+}
+
+/**
+ * The later of the stored and the proposed time, in SQL both stores run: PostgreSQL compares
+ * `timestamptz`, SQLite the ISO 8601 text of one format (`Date#toISOString`), whose order is the
+ * time's.
+ */
+function later(column: 'not_before' | 'expires_at') {
+  const stored = sql.ref(`revocations.${column}`);
+  const proposed = sql.ref(`excluded.${column}`);
+  return sql<string>`case when ${proposed} > ${stored} then ${proposed} else ${stored} end`;
 }
 
 /** Every revocation still in force at `now`. */

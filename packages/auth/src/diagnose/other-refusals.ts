@@ -57,6 +57,42 @@ function key(base: Base, error: AuthError, token?: DecodedToken, issuer?: Resolv
   };
 }
 
+/**
+ * An introspection call without a usable answer (RFC 7662): the provider refused the API's own
+ * client authentication (§2.1: 401 or 403), or could not be asked. Either way the token itself
+ * may be fine, so the fix is the API's credentials or its route to the provider, not a new sign-in.
+ */
+function introspection(base: Base, error: AuthError): Finding {
+  const cause = error.cause instanceof Error ? error.cause.message : undefined;
+  const refused = cause !== undefined && /answered HTTP 40[13]\b/.test(cause);
+  return {
+    ...base,
+    code: 'token_refused',
+    summary: refused
+      ? "The provider's introspection endpoint refused the API's client credentials, so no token can be checked."
+      : `The API cannot ask the provider about the token: ${error.description}.`,
+    expected: 'an introspection answer with a boolean "active" (RFC 7662 §2.2)',
+    received: cause ?? error.description,
+    fix: refused
+      ? {
+          config:
+            'Set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET to a confidential client of this provider that may introspect tokens (or verify JWTs locally: OIDC_VERIFY=jwt).',
+          keycloak:
+            'Clients → <the API’s client> → Credentials: Client Authenticator "Client Id and Secret"; copy the Client Secret into OIDC_CLIENT_SECRET.',
+          authentik:
+            'Providers → <the API’s provider> → Edit: client type Confidential; copy its Client ID and Client Secret into OIDC_CLIENT_ID and OIDC_CLIENT_SECRET.',
+        }
+      : {
+          config:
+            'When the API reaches the provider at another address than the public issuer (Docker, Kubernetes), set OIDC_DISCOVERY_URL to that address; or verify JWTs locally: OIDC_VERIFY=jwt.',
+          keycloak:
+            'The introspection endpoint is <issuer>/protocol/openid-connect/token/introspect; it must be reachable from the API.',
+          authentik:
+            'The introspection endpoint is /application/o/introspect/; it must be reachable from the API.',
+        },
+  };
+}
+
 /** Findings for refusals that need no claim analysis: algorithm, time, key and the rest. */
 export function otherRefusal(
   error: AuthError,
@@ -74,6 +110,8 @@ export function otherRefusal(
     return time(base, error.code === 'token_not_yet_valid', token?.payload ?? {}, nowSec);
   if (error.code === 'key_unknown' || error.code === 'signature_invalid')
     return key(base, error, token, issuer);
+  if (error.code === 'idp_unavailable' && issuer?.verify === 'introspect')
+    return introspection(base, error);
   return {
     ...base,
     code: error.code === 'token_malformed' ? 'token_malformed' : 'token_refused',

@@ -13,12 +13,14 @@ import { givenToken } from './token-input.js';
  * `--issuer`, `--audience` and `--provider` standing in for OIDC_ISSUER, OIDC_AUDIENCE and
  * OIDC_PROVIDER.
  */
-async function apiIssuers(
-  ctx: CommandContext,
-): Promise<{ issuers: IssuerOptions[]; required: readonly string[]; source: string }> {
-  const { loadConfig, withApiDefaults, ConfigError, EVERYDAY_PERMISSIONS } = await import(
-    '@todo-sso/api'
-  );
+async function apiIssuers(ctx: CommandContext): Promise<{
+  issuers: IssuerOptions[];
+  required: readonly string[];
+  source: string;
+  warnings: string[];
+}> {
+  const { loadConfig, withApiDefaults, configWarnings, ConfigError, EVERYDAY_PERMISSIONS } =
+    await import('@todo-sso/api');
   const env: Record<string, string | undefined> = { ...ctx.io.env };
   const { issuer, audience, provider } = ctx.values as Record<string, string | undefined>;
   if (issuer !== undefined) {
@@ -32,6 +34,8 @@ async function apiIssuers(
     return {
       issuers: config.issuers.map(withApiDefaults),
       required: EVERYDAY_PERMISSIONS,
+      // What the API prints at start: settings it accepts but production should not run with.
+      warnings: configWarnings(config, env),
       source:
         issuer === undefined ? 'the API configuration in this environment' : 'the command line',
     };
@@ -55,7 +59,7 @@ function describeFinding(f: Finding): string[] {
   return lines;
 }
 
-function render(d: Diagnosis, source: string): string {
+function render(d: Diagnosis, source: string, warnings: readonly string[]): string {
   const lines = [`Checked ${source}.`];
   for (const i of d.issuers) {
     lines.push(`issuer ${i.issuer}`);
@@ -79,6 +83,7 @@ function render(d: Diagnosis, source: string): string {
     );
   lines.push('');
   for (const f of d.findings) lines.push(...describeFinding(f), '');
+  for (const warning of warnings) lines.push(`warning: ${warning}`, '');
   lines.push(
     d.ok
       ? 'No problems found: the API would accept this setup.'
@@ -123,7 +128,7 @@ export const doctor: Command = {
   maxPositionals: 0,
   async run(ctx) {
     const { diagnose } = await import('@todo-sso/auth/diagnose');
-    const { issuers, required, source } = await apiIssuers(ctx);
+    const { issuers, required, source, warnings } = await apiIssuers(ctx);
     if (ctx.values.login && (ctx.values.token ?? ctx.values['token-file']) !== undefined)
       throw new CliError('usage', '--token or --token-file and --login exclude each other');
     let token = await givenToken(ctx);
@@ -135,7 +140,9 @@ export const doctor: Command = {
       fetch: ctx.io.fetch,
       now: () => ctx.io.now(),
     });
-    ctx.print(diagnosis, () => render(diagnosis, source));
+    ctx.print(warnings.length === 0 ? diagnosis : { ...diagnosis, warnings }, () =>
+      render(diagnosis, source, warnings),
+    );
     return diagnosis.ok ? 0 : 1;
   },
 };

@@ -1,0 +1,55 @@
+/**
+ * A bad value stops the API with one line naming the variable: that line must also say what a
+ * good value looks like, in words a person setting the variable can act on (never a regular
+ * expression), and must not repeat the value of a variable that holds a secret.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/config/config.js';
+import { loadConfig } from '../src/config/load.js';
+
+function message(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('configuration errors say how to fix the value', () => {
+  it.each([
+    ['OIDC_ISSUER', 'sso.example.com', /OIDC_ISSUER: must be an http:\/\/ or https:\/\/ URL/],
+    ['OIDC_DISCOVERY_URL', 'keycloak:8080', /OIDC_DISCOVERY_URL: must be an http:\/\/ or https/],
+    ['AUTHZ_PDP_URL', 'pdp', /AUTHZ_PDP_URL: must be an http:\/\/ or https/],
+    ['API_PUBLIC_URL', 'api.example.com', /API_PUBLIC_URL: must be an http:\/\/ or https/],
+    ['OIDC_AUDIENCE', ',', /OIDC_AUDIENCE: must be a comma-separated list/],
+    ['CORS_ORIGINS', 'a,,b', /CORS_ORIGINS: must be a comma-separated list/],
+    ['OIDC_ROLES_CLAIM', 'realm_access..roles', /OIDC_ROLES_CLAIM: must be a claim path/],
+    ['RATE_LIMIT_PER_MINUTE', 'often', /RATE_LIMIT_PER_MINUTE: must be a whole number from 1/],
+    ['BODY_LIMIT_BYTES', '0', /BODY_LIMIT_BYTES: must be a whole number from 1/],
+    ['PORT', 'http', /PORT: must be a port number from 0 to 65535/],
+    ['STEP_UP_MAX_AGE_SECONDS', '-5', /STEP_UP_MAX_AGE_SECONDS: must be a whole number of seconds/],
+    ['IDP_ADMIN_URL', 'https://sso.example.com/x', /IDP_ADMIN_URL: must be .*\/admin\/realms\//],
+    ['OIDC_ISSUERS', '[', /OIDC_ISSUERS: must be a JSON array of issuer objects/],
+  ])('%s=%s', (name, value, expected) => {
+    const text = message({ [name]: value });
+    expect(text).toMatch(expected);
+    expect(text).not.toMatch(/pattern|\^|\$"/);
+  });
+
+  it.each([
+    ['DATABASE_URL', 'mysql://todo:hunter2-secret@db/todo', /DATABASE_URL: must be a postgres/],
+    ['DPOP_NONCE_SECRET', 'hunter2-secret', /DPOP_NONCE_SECRET: must be at least 32 characters/],
+  ])('%s names the variable and what it needs, never the value', (name, value, expected) => {
+    const text = message({ [name]: value });
+    expect(text).toMatch(expected);
+    expect(text).not.toContain('hunter2');
+  });
+
+  it('an entry of OIDC_ISSUERS is explained the same way', () => {
+    expect(message({ OIDC_ISSUERS: '[{"issuer":"sso.example.com"}]' })).toMatch(
+      /OIDC_ISSUERS\[0\]\.issuer: must be an http:\/\/ or https:\/\/ URL/,
+    );
+  });
+});
