@@ -36,6 +36,28 @@ function intFromEnv(name: string, min: number, max: number, what: string): numbe
   return n;
 }
 
+/**
+ * IDP_PUBLIC_URL: the base of every issuer, so an http(s) URL with no query or fragment
+ * (OpenID Connect Discovery 1.0 §3, RFC 8414 §2); unset or empty is undefined (the default).
+ */
+function publicUrlFromEnv(): string | undefined {
+  const value = env.IDP_PUBLIC_URL;
+  if (value === undefined || value.trim() === '') return undefined;
+  const url = URL.canParse(value.trim()) ? new URL(value.trim()) : undefined;
+  if (
+    url === undefined ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    value.includes('?') ||
+    value.includes('#')
+  )
+    fail(
+      `IDP_PUBLIC_URL must be the http:// or https:// URL clients reach the provider at, with no query or fragment (e.g. https://sso.example.com), got "${value}"`,
+    );
+  return value.trim();
+}
+
 const log = {
   info: (m: string) => console.log(`[idp] ${m}`),
   warn: (m: string) => console.warn(`[idp] ${m}`),
@@ -64,7 +86,7 @@ async function main(): Promise<void> {
     profile,
     host: env.HOST || 'localhost',
     port: intFromEnv('PORT', 0, 65535, 'a TCP port (0: any free one)'),
-    publicUrl: env.IDP_PUBLIC_URL || undefined,
+    publicUrl: publicUrlFromEnv(),
     realm: realmFile,
     dataDir,
     accessTokenLifespan: intFromEnv('ACCESS_TOKEN_LIFESPAN', 1, 86_400, 'a lifetime in seconds'),

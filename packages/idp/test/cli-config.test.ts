@@ -54,6 +54,21 @@ describe('npm run idp with a value it cannot use', () => {
       '90000',
       'ACCESS_TOKEN_LIFESPAN must be a lifetime in seconds, an integer from 1 to 86400, got "90000"',
     ],
+    [
+      'IDP_PUBLIC_URL',
+      'sso.example.com',
+      'IDP_PUBLIC_URL must be the http:// or https:// URL clients reach the provider at, with no query or fragment (e.g. https://sso.example.com), got "sso.example.com"',
+    ],
+    [
+      'IDP_PUBLIC_URL',
+      'ftp://sso.example.com',
+      'IDP_PUBLIC_URL must be the http:// or https:// URL clients reach the provider at, with no query or fragment (e.g. https://sso.example.com), got "ftp://sso.example.com"',
+    ],
+    [
+      'IDP_PUBLIC_URL',
+      'https://sso.example.com/?x=1',
+      'IDP_PUBLIC_URL must be the http:// or https:// URL clients reach the provider at, with no query or fragment (e.g. https://sso.example.com), got "https://sso.example.com/?x=1"',
+    ],
   ])('%s=%s stops it with one line, before anything is written', (name, value, line) => {
     const result = start({ [name]: value });
     expect(result.status).toBe(1);
