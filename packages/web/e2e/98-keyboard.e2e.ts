@@ -1,5 +1,6 @@
-import type { Locator, Page } from '@playwright/test';
-import { expect, signIn, skipWithoutChromium, test } from './support/fixtures.js';
+import { type Locator, type Page, request as playwrightRequest } from '@playwright/test';
+import { agentSignIn } from './support/agent.js';
+import { apiGet, expect, signIn, skipWithoutChromium, test } from './support/fixtures.js';
 
 skipWithoutChromium();
 
@@ -147,4 +148,101 @@ test('the sharing dialog, renaming and deleting a list open and close with the k
   await expect(head.getByRole('heading', { name: 'Garden (spring)' })).toHaveCount(0);
   // The list is gone with its controls: the focus is on the heading of the list shown now.
   await expect(page.locator('#todos-title')).toBeFocused();
+});
+
+/** WCAG relative luminance of an `rgb(…)` colour (WCAG 2.1, "relative luminance"). */
+function luminance(color: string): number {
+  const [r, g, b] = (color.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number) as [
+    number,
+    number,
+    number,
+  ];
+  const linear = (c: number) => {
+    const s = c / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+}
+
+function contrast(a: string, b: string): number {
+  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (light + 0.05) / (dark + 0.05);
+}
+
+test('the keyboard focus is drawn in a colour that stands out 3:1 from what surrounds it, light and dark', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'testuser');
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    // From the top of the page, in the order Tab reaches them.
+    await page.reload();
+    await expect(page.getByLabel('New todo')).toBeVisible();
+    for (const target of [
+      page.getByRole('link', { name: 'Skip to content' }),
+      page.getByRole('link', { name: 'Account' }),
+      page.getByRole('button', { name: 'Sign out' }),
+      page.getByRole('button', { name: 'Open', exact: true }),
+      page.getByLabel('New todo'),
+    ]) {
+      await tabTo(page, target);
+      const ring = await target.evaluate((element) => {
+        const style = getComputedStyle(element);
+        // What the ring is drawn against: the first opaque background around the element.
+        let around: Element | null = element.parentElement;
+        let background = 'rgb(255, 255, 255)';
+        while (around) {
+          const color = getComputedStyle(around).backgroundColor;
+          if (!/rgba\(.*,\s*0\)$|transparent/.test(color)) {
+            background = color;
+            break;
+          }
+          around = around.parentElement;
+        }
+        if (!around) background = getComputedStyle(document.documentElement).backgroundColor;
+        return {
+          style: style.outlineStyle,
+          width: Number.parseFloat(style.outlineWidth),
+          color: style.outlineColor,
+          background,
+        };
+      });
+      const name = `${colorScheme}: ${target}`;
+      expect(ring.style, name).not.toBe('none');
+      expect(ring.width, name).toBeGreaterThanOrEqual(2);
+      // WCAG 1.4.11 (non-text contrast) applied to the focus indicator.
+      expect(contrast(ring.color, ring.background), name).toBeGreaterThanOrEqual(3);
+    }
+  }
+});
+
+test('ending an agent is asked and answered with the keyboard, and the focus comes back', async ({
+  page,
+  urls,
+  request,
+}) => {
+  const agentHttp = await playwrightRequest.newContext();
+  const agent = await agentSignIn(agentHttp, urls, 'carol', 'Keyboard assistant');
+  await agentHttp.dispose();
+  // It shows on the account screen once it has acted.
+  expect((await apiGet(request, urls, '/todos/', agent.accessToken)).status()).toBe(200);
+  await signIn(page, urls, 'carol');
+  await page.goto(`${urls.web}/account`);
+  const revoke = page.getByRole('button', { name: `Revoke ${agent.clientId}` });
+  await tabTo(page, revoke);
+  await page.keyboard.press('Enter');
+  const confirm = page.getByRole('alertdialog', { name: 'Confirm ending the agent' });
+  // Cancel, the safe answer, has the focus; Escape closes the question, the focus on Revoke.
+  await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(confirm).toHaveCount(0);
+  await expect(revoke).toBeFocused();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Shift+Tab');
+  await expect(confirm.getByRole('button', { name: 'End access' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('status')).toContainText('can no longer act for you');
+  // The agent's row is gone with its Revoke: the focus is on the screen's heading.
+  await expect(page.getByRole('heading', { name: 'Your account' })).toBeFocused();
 });

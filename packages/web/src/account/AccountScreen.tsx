@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useRef, useState } from 'react';
+import { type RefObject, useRef, useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import { listAgents, revokeAgent } from '../api/endpoints.js';
 import { isApiError } from '../api/errors.js';
@@ -29,6 +29,8 @@ export function AccountScreen() {
   const api = useApi();
   const queryClient = useQueryClient();
   const [confirming, setConfirming] = useState<Agent | undefined>();
+  /** Set once an agent was ended: its row (and Revoke) is going, the focus goes to the heading. */
+  const ended = useRef(false);
   const [outcome, setOutcome] = useState<Outcome | undefined>();
   const agents = useQuery({
     queryKey: ['me', 'agents'],
@@ -36,11 +38,13 @@ export function AccountScreen() {
   });
   const revoke = useMutation({
     mutationFn: (agent: Agent) => revokeAgent(api, agent.clientId),
-    onSuccess: (answer) =>
+    onSuccess: (answer) => {
+      ended.current = true;
       setOutcome({
         ok: true,
         text: `${answer.clientId} can no longer act for you. ${answer.identityProvider.detail}`,
-      }),
+      });
+    },
     onError: (error) =>
       setOutcome({
         ok: false,
@@ -70,6 +74,7 @@ export function AccountScreen() {
           onCancel={() => {
             if (!revoke.isPending) setConfirming(undefined);
           }}
+          afterEnd={ended}
         />
       ) : null}
       {outcome ? (
@@ -81,6 +86,7 @@ export function AccountScreen() {
         agents={agents}
         onRevoke={(agent) => {
           setOutcome(undefined);
+          ended.current = false;
           setConfirming(agent);
         }}
       />
@@ -97,11 +103,14 @@ function ConfirmRevoke({
   busy,
   onRevoke,
   onCancel,
+  afterEnd,
 }: {
   agent: Agent;
   busy: boolean;
   onRevoke: () => void;
   onCancel: () => void;
+  /** True once the agent was ended. */
+  afterEnd: RefObject<boolean>;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const cancel = useRef<HTMLButtonElement>(null);
@@ -109,6 +118,7 @@ function ConfirmRevoke({
     container: box,
     initial: cancel,
     onCancel,
+    returnTo: () => (afterEnd.current ? document.getElementById('account-title') : null),
     fallback: () => document.getElementById('account-title'),
   });
   return (
