@@ -1,22 +1,60 @@
 // `npm start -w @todo-sso/web`: the production build alone, configured by the environment
 // (WEB_HOST, WEB_PORT, OIDC_ISSUER, OIDC_CLIENT_ID, API_URL; development defaults;
 // WEB_CONNECT_ORIGINS, a comma list, for a provider whose token endpoint is on another origin).
+// A value it cannot use stops it before it listens, with one line naming the variable (exit 78,
+// EX_CONFIG, as the API); an empty variable counts as unset.
 import { fileURLToPath } from 'node:url';
 import { startWebServer } from './serve.mjs';
 
+/** A variable's value, or undefined when unset or empty. */
+function read(name) {
+  const value = process.env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function fail(message) {
+  process.stderr.write(`web: configuration error: ${message}\n`);
+  process.exit(78);
+}
+
+const isHttpUrl = (value) =>
+  URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol);
+
+function url(name, fallback) {
+  const value = read(name) ?? fallback;
+  if (!isHttpUrl(value)) fail(`${name} must be an http:// or https:// URL, got "${value}"`);
+  return value;
+}
+
+function port() {
+  const name = read('WEB_PORT') !== undefined ? 'WEB_PORT' : 'PORT';
+  const value = read(name);
+  if (value === undefined) return 3000;
+  if (!/^[0-9]{1,5}$/.test(value) || Number(value) > 65535)
+    fail(`${name} must be a port number from 0 to 65535, got "${value}"`);
+  return Number(value);
+}
+
+const connectOrigins = (read('WEB_CONNECT_ORIGINS') ?? '')
+  .split(',')
+  .map((origin) => origin.trim())
+  .filter(Boolean);
+for (const origin of connectOrigins)
+  if (!isHttpUrl(origin))
+    fail(
+      `WEB_CONNECT_ORIGINS must be a comma list of http:// or https:// origins, got "${origin}"`,
+    );
+
 const web = await startWebServer({
-  host: process.env.WEB_HOST ?? 'localhost',
-  port: Number(process.env.WEB_PORT ?? process.env.PORT ?? 3000),
+  host: read('WEB_HOST') ?? 'localhost',
+  port: port(),
   distDir: fileURLToPath(new URL('./dist', import.meta.url)),
   config: {
-    issuer: process.env.OIDC_ISSUER ?? 'http://localhost:8080/realms/todo-app',
-    clientId: process.env.OIDC_CLIENT_ID ?? 'todo-ui',
-    apiUrl: process.env.API_URL ?? 'http://localhost:8000',
+    issuer: url('OIDC_ISSUER', 'http://localhost:8080/realms/todo-app'),
+    clientId: read('OIDC_CLIENT_ID') ?? 'todo-ui',
+    apiUrl: url('API_URL', 'http://localhost:8000'),
   },
-  connectOrigins: (process.env.WEB_CONNECT_ORIGINS ?? '')
-    .split(',')
-    .map((origin) => origin.trim())
-    .filter(Boolean),
+  connectOrigins,
 });
 console.log(`web app on ${web.url}`);
 for (const signal of ['SIGINT', 'SIGTERM']) {
