@@ -210,6 +210,8 @@ describe('configWarnings', () => {
   const postgres = {
     OIDC_ISSUER: 'https://sso.example.com/realms/todo-app',
     DATABASE_URL: 'postgres://todo_sso:secret@db:5432/todo_sso',
+    OIDC_CLIENT_ID: 'todo-api',
+    OIDC_CLIENT_SECRET: 'a-secret',
   };
 
   it('warns a production database without API_PUBLIC_URL that /mcp is served on loopback alone', () => {
@@ -223,6 +225,29 @@ describe('configWarnings', () => {
       configWarnings(loadConfig({ ...postgres, API_PUBLIC_URL: 'https://api.example.com' })),
     ).toEqual([]);
     expect(configWarnings(loadConfig({}))).toEqual([]);
+  });
+
+  it('warns a production Keycloak setup without the API client credentials what stops working', () => {
+    const env = { ...postgres, API_PUBLIC_URL: 'https://api.example.com' };
+    for (const missing of ['OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET']) {
+      const warnings = configWarnings(loadConfig({ ...env, [missing]: '' }));
+      expect(warnings, missing).toHaveLength(1);
+      expect(warnings[0]).toMatch(
+        /^OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are not both set: .*501.*set both/,
+      );
+    }
+    // Authentik and generic providers have no such admin API: nothing to warn about.
+    expect(
+      configWarnings(
+        loadConfig({
+          ...env,
+          OIDC_CLIENT_ID: '',
+          OIDC_CLIENT_SECRET: '',
+          OIDC_PROVIDER: 'authentik',
+          OIDC_ISSUER: 'https://auth.example.com/application/o/todo-app/',
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it('warns a production database trusting an http issuer on another machine', () => {
@@ -239,7 +264,7 @@ describe('configWarnings', () => {
         DATABASE_URL: postgres.DATABASE_URL,
         API_PUBLIC_URL: 'https://api.example.com',
         OIDC_ISSUERS: JSON.stringify([
-          { issuer: 'https://sso.example.com/realms/a' },
+          { issuer: 'https://sso.example.com/realms/a', clientId: 'todo-api', clientSecret: 's' },
           { issuer: 'http://10.0.0.5:8080/realms/b' },
         ]),
       }),

@@ -168,6 +168,8 @@ describe('todo doctor explains real misconfigurations', () => {
       DATABASE_URL: 'postgres://todo_sso:todo_sso@127.0.0.1:5432/todo_sso',
       OIDC_ISSUER: `http://sso.invalid:${closed}/realms/todo-app`,
       API_PUBLIC_URL: 'https://api.example.com',
+      OIDC_CLIENT_ID: 'todo-api',
+      OIDC_CLIENT_SECRET: 'todo-api-secret',
     };
     const io = {
       out: (text: string) => out.push(text),

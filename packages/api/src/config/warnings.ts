@@ -1,3 +1,4 @@
+import { PROFILES } from '@todo-sso/auth';
 import { isLoopbackHostname } from '../http/loopback.js';
 import type { ApiConfig } from './config.js';
 
@@ -18,6 +19,12 @@ export function configWarnings(
   if (config.publicUrl === undefined)
     warnings.push(
       "API_PUBLIC_URL is not set: the API knows its resource identifiers (RFC 8707, RFC 9728) only for requests to a loopback address on its own port, so elsewhere /mcp and the protected resource metadata answer 503 and the REST routes accept OIDC_AUDIENCE alone; set API_PUBLIC_URL to the API's public base URL",
+    );
+  // The issuer whose Keycloak Admin REST API the API calls (admin-idp/connection.ts).
+  const admin = config.issuers.find((i) => PROFILES[i.profile].keycloakAdminApi);
+  if (admin !== undefined && (admin.clientId === undefined || admin.clientSecret === undefined))
+    warnings.push(
+      "OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are not both set: without the API's own client the Admin screen's people management (/admin/idp/*) answers 501, and revoking a person (POST /admin/sessions/revoke) or an agent (DELETE /me/agents/{clientId}) cannot end their sessions or grant at the provider, so their refresh tokens keep working; set both to the API's confidential client (its service account needs realm-management view-users, manage-users, query-groups and view-clients)",
     );
   const listed = (env.OIDC_ISSUERS ?? '').trim() !== '' || config.issuers.length > 1;
   config.issuers.forEach(({ issuer }, index) => {
