@@ -132,6 +132,19 @@ describe('todo doctor explains real misconfigurations', () => {
     },
   );
 
+  it('an issuer the provider does not know (a wrong realm) points at OIDC_ISSUER, not at an internal address', async () => {
+    const wrong = idp.issuer.replace(/todo-app$/, 'Todo-App');
+    const { code, diagnosis } = await doctor('--issuer', wrong);
+    expect(code).toBe(1);
+    const [finding] = diagnosis.findings;
+    expect(finding?.code).toBe('discovery_unreachable');
+    expect(finding?.received).toMatch(/answered HTTP 404$/);
+    expect(finding?.fix.config).toMatch(
+      /^The provider answers but has no discovery document there: check OIDC_ISSUER/,
+    );
+    expect(finding?.fix.keycloak).toMatch(/case-sensitive/);
+  });
+
   it('keys that cannot be fetched are called keys, not the discovery document', async () => {
     const { code, diagnosis } = await doctor('--issuer', fakeUrl);
     expect(code).toBe(1);

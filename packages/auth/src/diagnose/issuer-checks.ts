@@ -29,6 +29,28 @@ function unreachable(
 ): Finding {
   const tls = /\(TLS: /.test(message(error));
   const plainHttp = /ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG)/.test(message(error));
+  // A 404 for the discovery document: the server is there, the issuer path is not (a realm
+  // named differently, an Authentik slug or trailing slash off). An internal address would
+  // not help, so the fix is the issuer itself.
+  const notFound = what === 'The discovery document' && /answered HTTP 404$/.test(message(error));
+  if (notFound)
+    return {
+      code: 'discovery_unreachable',
+      check: 'discovery',
+      issuer: issuer.issuer,
+      summary: `${what} cannot be loaded: ${message(error)}.`,
+      expected: `a JSON document at ${url}`,
+      received: message(error),
+      apiCode: 'idp_unavailable',
+      fix: {
+        config:
+          'The provider answers but has no discovery document there: check OIDC_ISSUER (and OIDC_DISCOVERY_URL when set) against the issuer the provider publishes.',
+        keycloak:
+          'The issuer is <server>/realms/<realm>, with the realm name exactly as in Realm settings (names are case-sensitive); Keycloak before 17 adds /auth before /realms.',
+        authentik:
+          'The issuer is <server>/application/o/<slug>/ with the application’s slug and the trailing slash (Applications → <application> → Slug).',
+      },
+    };
   return {
     code: 'discovery_unreachable',
     check: 'discovery',
