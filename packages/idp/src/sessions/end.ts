@@ -14,7 +14,8 @@ interface BackchannelClient {
 
 export type BackchannelReport = (
   clientId: string,
-  outcome: { ok: true } | { ok: false; error: Error },
+  /** `uri`: where the logout token was sent (the client's `backchannel_logout_uri`). */
+  outcome: { ok: true } | { ok: false; error: Error; uri?: string | undefined },
 ) => void;
 
 /**
@@ -38,7 +39,7 @@ export async function endSession(
         await client.backchannelLogout(session.accountId, sid as string);
         report(clientId, { ok: true });
       } catch (error) {
-        report(clientId, { ok: false, error: error as Error });
+        report(clientId, { ok: false, error: error as Error, uri: client.backchannelLogoutUri });
       }
     }),
   );
