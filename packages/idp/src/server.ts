@@ -19,6 +19,7 @@ import { buildProvider, INTERACTION_TTL } from './provider.js';
 import { loadRealm } from './realm/load.js';
 import type { Realm, RealmRepresentation } from './realm/types.js';
 import { recordBrowserSessionAddresses } from './sessions/address.js';
+import { backchannelReport } from './sessions/backchannel-report.js';
 import { BruteForceGuard } from './sessions/brute-force.js';
 import type { LoginContext } from './sessions/context.js';
 import { type BackchannelReport, endSession } from './sessions/end.js';
@@ -117,30 +118,6 @@ function realmOf(options: IdpOptions): Realm {
       seconds(options, 'ssoSessionIdleTimeout') ?? loaded.ssoSessionIdleTimeout,
     ssoSessionMaxLifespan:
       seconds(options, 'ssoSessionMaxLifespan') ?? loaded.ssoSessionMaxLifespan,
-  };
-}
-
-/** Why a delivery failed, in words: the network error's code when there is one. */
-function deliveryFailure(error: Error): string {
-  const code = (error.cause as { code?: unknown } | undefined)?.code;
-  if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host name not found';
-  if (code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timed out';
-  return error.message;
-}
-
-/**
- * Logs how each back-channel logout delivery went. A failed one says where the logout token
- * went and why: the client keeps accepting that session's tokens until they expire (Back-Channel
- * Logout 1.0 §2.8 leaves retries to the OP; this one does not retry).
- */
-function backchannelReport(log: IdpLogger): BackchannelReport {
-  return (clientId, outcome) => {
-    if (outcome.ok) log.info(`back-channel logout delivered to ${clientId}`);
-    else
-      log.warn(
-        `back-channel logout to ${clientId}${outcome.uri ? ` at ${outcome.uri}` : ''} failed (${deliveryFailure(outcome.error)}): until they expire, the session's tokens stay accepted there; check the client's backchannel.logout.url`,
-      );
   };
 }
 
