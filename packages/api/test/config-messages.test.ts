@@ -47,6 +47,19 @@ describe('configuration errors say how to fix the value', () => {
     expect(text).not.toContain('hunter2');
   });
 
+  it('an entry of OIDC_ISSUERS with an unknown or empty field says which fields there are', () => {
+    expect(
+      message({ OIDC_ISSUERS: '[{"issuer":"https://sso.example.com/realms/a","client_id":"x"}]' }),
+    ).toBe(
+      'OIDC_ISSUERS[0].client_id: is not a field of an issuer entry (known: issuer, audience, provider, verify, dpop, clientId, clientSecret, discoveryUrl, rolesClaim, permissionsClaim, adminRole, attributeClaims)',
+    );
+    expect(
+      message({
+        OIDC_ISSUERS: '[{"issuer":"https://sso.example.com/realms/a","clientSecret":""}]',
+      }),
+    ).toBe('OIDC_ISSUERS[0].clientSecret: must not be empty');
+  });
+
   it('an entry of OIDC_ISSUERS is explained the same way', () => {
     expect(message({ OIDC_ISSUERS: '[{"issuer":"sso.example.com"}]' })).toMatch(
       /OIDC_ISSUERS\[0\]\.issuer: must be an http:\/\/ or https:\/\/ URL/,

@@ -167,13 +167,11 @@ function readIssuers(e: Env): IssuerConfig[] {
       const [first] = issuerCheck.Errors(entry);
       const field = first?.instancePath.slice(1).replaceAll('/', '.') ?? '';
       const value = (entry as Record<string, unknown> | null)?.[field];
-      const message = explain(
-        first,
-        propertyOf(IssuerEntrySchema, field),
-        value,
-        'invalid entry',
-        field,
-      );
+      const known = Object.keys(IssuerEntrySchema.properties);
+      const message =
+        field !== '' && !known.includes(field)
+          ? `is not a field of an issuer entry (known: ${known.join(', ')})`
+          : explain(first, propertyOf(IssuerEntrySchema, field), value, 'invalid entry', field);
       throw new ConfigError(field ? `${name}.${field}` : name, message);
     }
     return toIssuer(name, entry);
@@ -299,5 +297,7 @@ function explain(
       value.length <= 200;
     return `must be ${description}${shown ? ` (got ${JSON.stringify(value)})` : ''}`;
   }
+  if ((schema as { minLength?: unknown } | undefined)?.minLength === 1 && value === '')
+    return 'must not be empty';
   return `invalid value (${error?.message ?? fallback})`;
 }
