@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { alice } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRANT_END_HOLD_MS } from '../src/agents/grant-ends.js';
+import { GRANT_END_HOLD_MS, GRANT_END_MAX_BACKOFF_MS } from '../src/agents/grant-ends.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../src/context.js';
 import { drivers, useTestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig, useIssuer } from './support/harness.js';
@@ -19,6 +19,8 @@ async function fakeAdminApi() {
     hang: false,
     hung: [] as import('node:http').ServerResponse[],
     ended: [] as string[],
+    /** Consent deletions asked for, answered or not. */
+    calls: 0,
   };
   const server: Server = createServer((req, res) => {
     req.resume();
@@ -32,6 +34,7 @@ async function fakeAdminApi() {
         req.url ?? '',
       );
       if (req.method === 'DELETE' && consent) {
+        state.calls++;
         if (state.hang) {
           state.hung.push(res);
           return;
@@ -151,6 +154,8 @@ describe.each(drivers)('an agent whose grant the provider cannot end, on $driver
       // The provider comes back: the retries end the grant, and, the refusal's hold over,
       // the agent the person allows again is accepted.
       admin.state.down = false;
+      // However far the retries have backed off, the next one is due.
+      offset.ms += GRANT_END_MAX_BACKOFF_MS;
       const pending = () =>
         restarted.context.db.kysely.selectFrom('agent_grant_ends').select('client_id').execute();
       for (let n = 0; n < 500 && (await pending()).length > 0; n++)
@@ -240,6 +245,92 @@ describe.each(drivers)('an agent whose grant the provider is slow to end, on $dr
       }
       expect(answer.json()).toMatchObject({ code: 'token_revoked' });
       expect(admin.state.hung.length).toBe(1);
+    },
+    30_000,
+  );
+});
+
+/**
+ * A provider that keeps refusing (here 503 throughout): the agent's tokens stay refused, but the
+ * provider is asked less and less often (each wait twice the last, up to an hour), and the row
+ * tells an operator how many attempts failed, when the last was made and why.
+ */
+describe.each(drivers)('an agent whose grant the provider keeps refusing, on $driver', (driver) => {
+  const { skip } = driver;
+  const database = useTestDatabase(driver);
+  const idp = useIssuer(skip, { profile: 'keycloak' });
+  let admin: Awaited<ReturnType<typeof fakeAdminApi>>;
+  let instance: Instance | undefined;
+  const offset = { ms: 0 };
+  const clock = { now: () => new Date(Date.now() + offset.ms) };
+  const nowSec = () => Math.floor(clock.now().getTime() / 1000);
+
+  beforeAll(async () => {
+    if (skip) return;
+    admin = await fakeAdminApi();
+    instance = await startInstance(
+      testConfig(idp, database.config, {
+        OIDC_CLIENT_ID: 'todo-api',
+        OIDC_CLIENT_SECRET: 'todo-api-secret',
+        IDP_ADMIN_URL: `${admin.url}/admin/realms/todo-app`,
+      }),
+      { clock, agentGrantEndRetryMs: 100 },
+    );
+  });
+  afterAll(async () => {
+    await instance?.close();
+    await admin?.close();
+  });
+
+  const get = (token: string, url: string) =>
+    (instance as Instance).app.inject({
+      method: 'GET',
+      url,
+      headers: { authorization: `Bearer ${token}` },
+    });
+
+  it.skipIf(skip)(
+    'backs off its retries (the test fails with one every interval) and records the last failure',
+    async () => {
+      const web = await idp.accessToken(alice);
+      const agent = await idp.accessToken(alice, { client: 'planner-agent', issuedAt: nowSec() });
+      expect((await get(agent, '/todos/')).statusCode).toBe(200);
+      for (let n = 0; n < 500; n++) {
+        const { items } = (await get(web, '/me/agents')).json() as { items: unknown[] };
+        if (items.length > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const ended = await (instance as Instance).app.inject({
+        method: 'DELETE',
+        url: '/me/agents/planner-agent',
+        headers: { authorization: `Bearer ${web}` },
+      });
+      expect(ended.json()).toMatchObject({ identityProvider: { grantEnded: false } });
+      const before = admin.state.calls;
+
+      // 2 s of 100 ms retry intervals: 20 attempts without backoff, 5 with it
+      // (waits of 100, 200, 400, 800 ms after each failure).
+      await new Promise((r) => setTimeout(r, 2000));
+      const attempts = admin.state.calls - before;
+      expect(attempts).toBeGreaterThanOrEqual(3);
+      expect(attempts).toBeLessThanOrEqual(7);
+
+      const [row] = await (instance as Instance).context.db.kysely
+        .selectFrom('agent_grant_ends')
+        .selectAll()
+        .execute();
+      expect(Number(row?.attempts)).toBe(attempts);
+      expect(row?.last_error).toEqual(expect.any(String));
+      expect(row?.last_error).not.toBe('');
+      expect(new Date(row?.attempted_at ?? 0).getTime()).toBeGreaterThan(Date.now() - 2500);
+
+      // Its tokens stay refused while the retries wait, later ones included.
+      offset.ms = (CLOCK_TOLERANCE_SECONDS + 30) * 1000;
+      const later = await idp.accessToken(alice, {
+        client: 'planner-agent',
+        issuedAt: nowSec() - 5,
+      });
+      expect((await get(later, '/todos/')).json()).toMatchObject({ code: 'token_revoked' });
     },
     30_000,
   );

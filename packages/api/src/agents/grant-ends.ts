@@ -15,12 +15,30 @@ export const GRANT_END_RETRY_MS = 30_000;
  */
 export const GRANT_END_HOLD_MS = 300_000;
 
+/**
+ * The longest wait between two attempts for one agent. A provider that keeps refusing (its
+ * service account lost `manage-users`, `IDP_ADMIN_URL` points elsewhere, the realm renamed) is
+ * asked again after 30 s, 1 min, 2 min, ... up to this, so each agent costs a warning an hour
+ * rather than one every 30 s; its tokens stay refused all along (the refusal is still moved
+ * forward every {@link GRANT_END_RETRY_MS}). At {@link GRANT_END_RETRY_MS} it is 120 retries.
+ */
+export const GRANT_END_MAX_BACKOFF_MS = 3_600_000;
+
+/** The wait after `attempts` failed attempts: `retryMs` doubled each time, at most `maxMs`. */
+export function grantEndBackoff(attempts: number, retryMs: number, maxMs: number): number {
+  if (attempts <= 0) return 0;
+  return Math.min(maxMs, retryMs * 2 ** Math.min(attempts - 1, 30));
+}
+
 type Tx = Db['kysely'];
 
 /** An agent whose grant is still to end at the identity provider. */
 interface Pending {
   readonly owner: Owner;
   readonly clientId: string;
+  /** Failed attempts so far, and when the last one was made (undefined: none yet). */
+  readonly attempts: number;
+  readonly attemptedAt: Date | undefined;
 }
 
 export interface AgentGrantEndsOptions {
@@ -31,6 +49,8 @@ export interface AgentGrantEndsOptions {
   readonly logger: Logger;
   readonly retryMs?: number;
   readonly holdMs?: number;
+  /** The longest wait between attempts (default {@link GRANT_END_MAX_BACKOFF_MS}). */
+  readonly maxBackoffMs?: number;
 }
 
 /**
@@ -48,6 +68,7 @@ export class AgentGrantEnds {
   readonly #options: AgentGrantEndsOptions;
   readonly #retryMs: number;
   readonly #holdMs: number;
+  readonly #maxBackoffMs: number;
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
   /** Refusals being moved forward while a round waits on the provider. */
@@ -57,6 +78,7 @@ export class AgentGrantEnds {
     this.#options = options;
     this.#retryMs = options.retryMs ?? GRANT_END_RETRY_MS;
     this.#holdMs = options.holdMs ?? GRANT_END_HOLD_MS;
+    this.#maxBackoffMs = options.maxBackoffMs ?? GRANT_END_MAX_BACKOFF_MS;
   }
 
   /** Whether the API can ask the provider of `issuer` to end a grant (Keycloak's admin API). */
@@ -71,7 +93,12 @@ export class AgentGrantEnds {
       .insertInto('agent_grant_ends')
       .values({ issuer: owner.issuer, sub: owner.subject, client_id: clientId, requested_at: at })
       .onConflict((oc) =>
-        oc.columns(['issuer', 'sub', 'client_id']).doUpdateSet({ requested_at: at, attempts: 0 }),
+        oc.columns(['issuer', 'sub', 'client_id']).doUpdateSet({
+          requested_at: at,
+          attempts: 0,
+          attempted_at: null,
+          last_error: null,
+        }),
       )
       .execute();
   }
@@ -148,16 +175,21 @@ export class AgentGrantEnds {
   }
 
   async #retryAll(): Promise<void> {
-    const { logger, idpAdmin } = this.#options;
+    const { logger, idpAdmin, now } = this.#options;
     const pending = await this.#holdAll();
     if (pending === undefined) return;
-    for (const { owner, clientId } of pending) {
+    for (const { owner, clientId, attempts, attemptedAt } of pending) {
+      // Backing off: only the provider call waits, the refusal was moved forward above.
+      const wait = grantEndBackoff(attempts, this.#retryMs, this.#maxBackoffMs);
+      if (attemptedAt !== undefined && now().getTime() < attemptedAt.getTime() + wait) continue;
       try {
         const service = idpAdmin.service;
         if (service === undefined || service.target.issuer !== owner.issuer) {
+          const reason = "the identity provider's admin API is not configured for its issuer";
+          await this.#attempted(owner, clientId, reason).catch(() => {});
           logger.warn(
-            { issuer: owner.issuer, clientId },
-            "an agent's grant cannot be ended: the identity provider's admin API is not configured for its issuer; its tokens stay refused",
+            { issuer: owner.issuer, clientId, attempts: attempts + 1, reason },
+            "an agent's grant cannot be ended; its tokens stay refused, retrying later",
           );
           continue;
         }
@@ -168,9 +200,10 @@ export class AgentGrantEnds {
           "agent's grant ended at the identity provider",
         );
       } catch (error) {
-        await this.#attempted(owner, clientId).catch(() => {});
+        const reason = (error as Error).message;
+        await this.#attempted(owner, clientId, reason).catch(() => {});
         logger.warn(
-          { issuer: owner.issuer, clientId, reason: (error as Error).message },
+          { issuer: owner.issuer, clientId, attempts: attempts + 1, reason },
           "an agent's grant could not be ended at the identity provider; its tokens stay refused, retrying",
         );
       }
@@ -180,19 +213,26 @@ export class AgentGrantEnds {
   async #pending(): Promise<Pending[]> {
     const rows = await this.#options.db.kysely
       .selectFrom('agent_grant_ends')
-      .select(['issuer', 'sub', 'client_id'])
+      .select(['issuer', 'sub', 'client_id', 'attempts', 'attempted_at'])
       .orderBy('requested_at')
       .execute();
     return rows.map((r) => ({
       owner: { issuer: r.issuer, subject: r.sub },
       clientId: r.client_id,
+      attempts: Number(r.attempts),
+      attemptedAt: r.attempted_at === null ? undefined : new Date(r.attempted_at),
     }));
   }
 
-  async #attempted(owner: Owner, clientId: string): Promise<void> {
+  /** A failed attempt: counted, timed (the backoff runs from it) and its reason kept. */
+  async #attempted(owner: Owner, clientId: string, reason: string): Promise<void> {
     await this.#options.db.kysely
       .updateTable('agent_grant_ends')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1),
+        attempted_at: this.#options.now().toISOString(),
+        last_error: reason.slice(0, 500),
+      }))
       .where('issuer', '=', owner.issuer)
       .where('sub', '=', owner.subject)
       .where('client_id', '=', clientId)

@@ -11,6 +11,7 @@ import { agentClients } from './migrations/008-agent-clients.js';
 import { listSizes } from './migrations/009-list-sizes.js';
 import { unverifiedEmails } from './migrations/010-unverified-emails.js';
 import { agentGrantEnds } from './migrations/011-agent-grant-ends.js';
+import { agentGrantEndAttempts } from './migrations/012-agent-grant-end-attempts.js';
 
 /** Migrations in order; names are permanent once released. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -26,6 +27,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '009-list-sizes': listSizes(db.dialect),
     '010-unverified-emails': unverifiedEmails,
     '011-agent-grant-ends': agentGrantEnds(db.dialect),
+    '012-agent-grant-end-attempts': agentGrantEndAttempts(db.dialect),
   };
 }
 

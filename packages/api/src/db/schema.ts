@@ -126,7 +126,12 @@ export interface AgentGrantEndTable {
   sub: string;
   client_id: string;
   requested_at: Timestamp;
+  /** Failed attempts since the agent was ended. */
   attempts: Generated<number>;
+  /** When the provider was last asked (null: not yet by a retry). */
+  attempted_at: ColumnType<Date | string | null, string | null | undefined, string | null>;
+  /** Why the last attempt failed (the provider's answer in words, never a token). */
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Used DPoP proofs (`key` = hash of key thumbprint and `jti`), until they would be too old. */
