@@ -319,4 +319,42 @@ describe.each(drivers)('AuthZEN with the app policy on $driver', ({ skip, create
       }
     },
   );
+
+  it.skipIf(skip)(
+    'answers page.limit 0 with an empty page and an empty next_token, so following tokens ends (§8.2)',
+    async () => {
+      const searches = [
+        [
+          '/access/v1/search/subject',
+          {
+            subject: { type: 'user' },
+            action: { name: 'can_read' },
+            resource: { type: 'list', id: list },
+          },
+        ],
+        [
+          '/access/v1/search/resource',
+          { subject: user('carol'), action: { name: 'can_read' }, resource: { type: 'todo' } },
+        ],
+        [
+          '/access/v1/search/action',
+          { subject: user('bob'), resource: { type: 'list', id: list } },
+        ],
+      ] as const;
+      for (const [url, body] of searches) {
+        const res = await post(url, { ...body, page: { limit: 0 } });
+        expect(res.statusCode, res.body).toBe(200);
+        // Results exist, so the result set's total is not known from a limit-0 page.
+        expect(res.json(), url).toEqual({ page: { next_token: '', count: 0 }, results: [] });
+      }
+      // With nothing to find, the empty page is the whole result set.
+      const none = await post('/access/v1/search/resource', {
+        subject: { type: 'user', id: 'nobody' },
+        action: { name: 'can_read' },
+        resource: { type: 'todo' },
+        page: { limit: 0 },
+      });
+      expect(none.json()).toEqual({ page: { next_token: '', count: 0, total: 0 }, results: [] });
+    },
+  );
 });

@@ -122,12 +122,18 @@ export function pageRequest(
  * that does not hold the entire result set "MUST include this object"), with a `next_token`
  * that is non-empty exactly when another result follows, the `count` of this page, and the
  * `total` when this page is the whole result set (a first page with nothing after it).
+ *
+ * A `limit` of 0 is a valid request (§8.2: "a non-negative integer") but every follow-up must
+ * carry the same limit (§8.2: "MUST be identical"), so no page of that pagination can ever hold
+ * a result: its `next_token` is empty (the pagination ends here) rather than a token that never
+ * moves and would have a client following it loop forever. Its `total` is given only when there
+ * is indeed nothing to find.
  */
 export function pageResponse<T>(request: PageRequest, found: SearchFound<T>): SearchResponse<T> {
   const { results, next } = found;
   if (!request.paged && next === undefined) return { results };
   const token =
-    next === undefined
+    next === undefined || request.limit === 0
       ? ''
       : `${Buffer.from(JSON.stringify([next, request.given ?? null])).toString('base64url')}.${request.digest}`;
   const whole = next === undefined && !request.continued;
