@@ -68,3 +68,14 @@ describe('npm start with a bad value', () => {
     expect(existsSync(run.dataDir)).toBe(false);
   });
 });
+
+describe('npm start with a bad URL holding a key', () => {
+  it('names the variable without repeating the query, the key it may hold', async () => {
+    const run = await start({ AUTHZ_PDP_URL: 'pdp.internal/access/v1/evaluation?api_key=hunter2' });
+    expect(run.status).toBe(78);
+    expect(run.stderr.trim()).toMatch(
+      /^✗ Configuration error: AUTHZ_PDP_URL: must be an http:\/\/ or https:\/\/ URL without spaces \(got "pdp\.internal\/access\/v1\/evaluation\?…"\)$/,
+    );
+    expect(run.stderr + run.stdout).not.toContain('hunter2');
+  });
+});

@@ -47,6 +47,38 @@ describe('configuration errors say how to fix the value', () => {
     expect(text).not.toContain('hunter2');
   });
 
+  it.each([
+    [
+      'AUTHZ_PDP_URL',
+      'pdp.internal/access/v1/evaluation?api_key=hunter2',
+      '"pdp.internal/access/v1/evaluation?…"',
+    ],
+    ['AUTHZ_PDP_URL', 'https://pdp.internal/x?api_key=hunter2 x', '"https://pdp.internal/x?…"'],
+    [
+      'IDP_ADMIN_URL',
+      'https://sso.example.com/admin?access_token=hunter2',
+      '"https://sso.example.com/admin?…"',
+    ],
+    ['OIDC_DISCOVERY_URL', 'keycloak:8080/x#client_secret=hunter2', '"keycloak:8080/x#…"'],
+  ])(
+    '%s: a URL is repeated without its query or fragment, which may hold a key',
+    (name, value, shown) => {
+      const text = message({ [name]: value });
+      expect(text).toContain(`(got ${shown})`);
+      expect(text).not.toContain('hunter2');
+    },
+  );
+
+  it('an entry of OIDC_ISSUERS does not repeat the query of its URL either', () => {
+    const text = message({
+      OIDC_ISSUERS:
+        '[{"issuer":"https://a.example/realms/a","discoveryUrl":"kc/x?client_secret=hunter2"}]',
+    });
+    expect(text).toBe(
+      'OIDC_ISSUERS[0].discoveryUrl: must be an http:// or https:// URL without spaces (got "kc/x?…")',
+    );
+  });
+
   it('an entry of OIDC_ISSUERS with an unknown or empty field says which fields there are', () => {
     expect(
       message({ OIDC_ISSUERS: '[{"issuer":"https://sso.example.com/realms/a","client_id":"x"}]' }),

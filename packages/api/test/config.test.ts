@@ -273,6 +273,12 @@ describe('configWarnings', () => {
     expect(multi[0]).toMatch(
       /^OIDC_ISSUERS\[1\]\.issuer http:\/\/10\.0\.0\.5:8080\/realms\/b is not https/,
     );
+    // A password or key in the issuer's URL is not repeated: the warning reaches logs and doctor.
+    const [secret] = configWarnings(
+      loadConfig({ ...env, OIDC_ISSUER: 'http://ops:hunter2@sso.example.com/realms/a?k=hunter3' }),
+    );
+    expect(secret).toMatch(/^OIDC_ISSUER http:\/\/…@sso\.example\.com\/realms\/a\?… is not https/);
+    expect(secret).not.toMatch(/hunter|ops:/);
     // This machine's own provider (a compose file's default) and the embedded setup stay quiet.
     expect(
       configWarnings(loadConfig({ ...env, OIDC_ISSUER: 'http://localhost:8080/realms/todo-app' })),

@@ -22,6 +22,7 @@ import {
   type IssuerEntry,
   IssuerEntrySchema,
 } from './env-schema.js';
+import { shownUrl } from './shown-value.js';
 import { readStepUp } from './step-up.js';
 
 import { parseTrustProxy } from './trust-proxy.js';
@@ -289,13 +290,14 @@ function explain(
   }
   const description = (schema as { description?: unknown } | undefined)?.description;
   if (typeof description === 'string') {
-    // A URL's user information may be a password: a value with an `@` is not shown either.
+    // A URL's user information may be a password: a value with an `@` is not shown either,
+    // and a query or fragment (an API key, a token) is cut off.
     const shown =
       typeof value === 'string' &&
       !SECRET.test(name) &&
       !value.includes('@') &&
       value.length <= 200;
-    return `must be ${description}${shown ? ` (got ${JSON.stringify(value)})` : ''}`;
+    return `must be ${description}${shown ? ` (got ${JSON.stringify(shownUrl(value))})` : ''}`;
   }
   if ((schema as { minLength?: unknown } | undefined)?.minLength === 1 && value === '')
     return 'must not be empty';

@@ -1,6 +1,7 @@
 import { PROFILES } from '@todo-sso/auth';
 import { isLoopbackHostname } from '../http/loopback.js';
 import type { ApiConfig } from './config.js';
+import { shownUrl } from './shown-value.js';
 
 /**
  * Settings that start the API but that a production deployment should not run with, one
@@ -33,7 +34,7 @@ export function configWarnings(
     // anyone on the path can replace the keys the API trusts, or read the tokens sent to it.
     if (url.protocol === 'http:' && !isLoopbackHostname(url.hostname))
       warnings.push(
-        `${listed ? `OIDC_ISSUERS[${index}].issuer` : 'OIDC_ISSUER'} ${issuer} is not https: anyone between the API and the provider could replace its signing keys, and tokens leave it in the clear; serve the provider over TLS and set its https:// issuer (an internal http address belongs in OIDC_DISCOVERY_URL)`,
+        `${listed ? `OIDC_ISSUERS[${index}].issuer` : 'OIDC_ISSUER'} ${shownUrl(issuer)} is not https: anyone between the API and the provider could replace its signing keys, and tokens leave it in the clear; serve the provider over TLS and set its https:// issuer (an internal http address belongs in OIDC_DISCOVERY_URL)`,
       );
   });
   return warnings;
