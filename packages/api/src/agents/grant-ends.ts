@@ -20,7 +20,8 @@ export const GRANT_END_HOLD_MS = 300_000;
  * service account lost `manage-users`, `IDP_ADMIN_URL` points elsewhere, the realm renamed) is
  * asked again after 30 s, 1 min, 2 min, ... up to this, so each agent costs a warning an hour
  * rather than one every 30 s; its tokens stay refused all along (the refusal is still moved
- * forward every {@link GRANT_END_RETRY_MS}). At {@link GRANT_END_RETRY_MS} it is 120 retries.
+ * forward every {@link GRANT_END_RETRY_MS}). Each instance keeps its own pace, from its own
+ * failures: a restarted instance asks at once.
  */
 export const GRANT_END_MAX_BACKOFF_MS = 3_600_000;
 
@@ -36,10 +37,18 @@ type Tx = Db['kysely'];
 interface Pending {
   readonly owner: Owner;
   readonly clientId: string;
-  /** Failed attempts so far, and when the last one was made (undefined: none yet). */
+  /** Failed attempts so far, on every instance (what the row says). */
   readonly attempts: number;
-  readonly attemptedAt: Date | undefined;
 }
+
+/** This instance's own failed attempts for one agent, and when the last one was made. */
+interface Backoff {
+  failures: number;
+  at: number;
+}
+
+const keyOf = (owner: Owner, clientId: string) =>
+  JSON.stringify([owner.issuer, owner.subject, clientId]);
 
 export interface AgentGrantEndsOptions {
   readonly db: Db;
@@ -69,6 +78,11 @@ export class AgentGrantEnds {
   readonly #retryMs: number;
   readonly #holdMs: number;
   readonly #maxBackoffMs: number;
+  /**
+   * Each instance backs off on its own failures: an instance that cannot reach the provider
+   * (its own `IDP_ADMIN_URL` wrong, say) must not delay one that can. A restart starts afresh.
+   */
+  readonly #backoff = new Map<string, Backoff>();
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
   /** Refusals being moved forward while a round waits on the provider. */
@@ -178,14 +192,21 @@ export class AgentGrantEnds {
     const { logger, idpAdmin, now } = this.#options;
     const pending = await this.#holdAll();
     if (pending === undefined) return;
-    for (const { owner, clientId, attempts, attemptedAt } of pending) {
+    const keys = new Set(pending.map((p) => keyOf(p.owner, p.clientId)));
+    for (const key of this.#backoff.keys()) if (!keys.has(key)) this.#backoff.delete(key);
+    for (const { owner, clientId, attempts } of pending) {
       // Backing off: only the provider call waits, the refusal was moved forward above.
-      const wait = grantEndBackoff(attempts, this.#retryMs, this.#maxBackoffMs);
-      if (attemptedAt !== undefined && now().getTime() < attemptedAt.getTime() + wait) continue;
+      const key = keyOf(owner, clientId);
+      const last = this.#backoff.get(key);
+      const at = now().getTime();
+      if (last && at < last.at + grantEndBackoff(last.failures, this.#retryMs, this.#maxBackoffMs))
+        continue;
+      const failed = () => this.#backoff.set(key, { failures: (last?.failures ?? 0) + 1, at });
       try {
         const service = idpAdmin.service;
         if (service === undefined || service.target.issuer !== owner.issuer) {
           const reason = "the identity provider's admin API is not configured for its issuer";
+          failed();
           await this.#attempted(owner, clientId, reason).catch(() => {});
           logger.warn(
             { issuer: owner.issuer, clientId, attempts: attempts + 1, reason },
@@ -195,12 +216,14 @@ export class AgentGrantEnds {
         }
         await service.revokeConsent(owner.subject, clientId);
         await this.forget(owner, clientId);
+        this.#backoff.delete(key);
         logger.info(
           { issuer: owner.issuer, clientId },
           "agent's grant ended at the identity provider",
         );
       } catch (error) {
         const reason = (error as Error).message;
+        failed();
         await this.#attempted(owner, clientId, reason).catch(() => {});
         logger.warn(
           { issuer: owner.issuer, clientId, attempts: attempts + 1, reason },
@@ -213,14 +236,13 @@ export class AgentGrantEnds {
   async #pending(): Promise<Pending[]> {
     const rows = await this.#options.db.kysely
       .selectFrom('agent_grant_ends')
-      .select(['issuer', 'sub', 'client_id', 'attempts', 'attempted_at'])
+      .select(['issuer', 'sub', 'client_id', 'attempts'])
       .orderBy('requested_at')
       .execute();
     return rows.map((r) => ({
       owner: { issuer: r.issuer, subject: r.sub },
       clientId: r.client_id,
       attempts: Number(r.attempts),
-      attemptedAt: r.attempted_at === null ? undefined : new Date(r.attempted_at),
     }));
   }
 

@@ -4,8 +4,8 @@ import type { DialectName } from '../database.js';
 
 /**
  * When the identity provider was last asked to end a pending agent's grant, and what it answered
- * when it refused: the retries back off from that time (`agents/grant-ends.ts`), and an operator
- * reading `agent_grant_ends` sees how old a hold is and why it has not cleared.
+ * when it refused (`agents/grant-ends.ts`): an operator reading `agent_grant_ends` sees how old a
+ * hold is and why it has not cleared.
  */
 export function agentGrantEndAttempts(dialect: DialectName) {
   const time = dialect === 'postgres' ? sql`timestamptz` : sql`text`;
