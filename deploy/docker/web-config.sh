@@ -29,13 +29,28 @@ check_value() {
   fi
 }
 
+# A value as a message repeats it (the line reaches the container's log): without a query or
+# fragment (an API key, a token), user information (a password) replaced by '…'.
+shown() {
+  printf '%s' "$1" | sed -E -e 's/([?#]).*/\1…/' -e 's#^([A-Za-z][A-Za-z0-9+.-]*://)?.*@#\1…@#'
+}
+
 check_url() {
   name=$1
   value=$2
   check_value "$name" "$value"
   case "$value" in
     http://* | https://*) ;;
-    *) fail "$name must be an http(s) URL, got '$value'" ;;
+    *) fail "$name must be an http(s) URL, got '$(shown "$value")'" ;;
+  esac
+  # /config.json and the Content-Security-Policy are sent to every browser: a password in a URL
+  # would be published (and fetch refuses a URL with credentials anyway).
+  case "$(printf '%s' "$value" | sed -E 's#^[A-Za-z]+://([^/?#]*).*#\1#')" in
+    *@*) fail "$name must not contain a user name or password, got '$(shown "$value")'" ;;
+  esac
+  # A ';' would end the CSP's connect-src and begin a directive the value chooses (CSP 3 §2.2).
+  case "$value" in
+    *';'*) fail "$name must not contain ';'" ;;
   esac
 }
 

@@ -20,9 +20,28 @@ function fail(message) {
 const isHttpUrl = (value) =>
   URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol);
 
+/**
+ * A value as a message repeats it: without a URL's query or fragment (an API key, a token) and
+ * with its user information (a password) replaced by `…`, since this line reaches logs.
+ */
+function shown(value) {
+  const cut = value.search(/[?#]/);
+  const head = cut === -1 ? value : `${value.slice(0, cut + 1)}…`;
+  const at = head.lastIndexOf('@');
+  if (at === -1) return head;
+  const scheme = head.indexOf('://');
+  const start = scheme !== -1 && scheme < at ? scheme + 3 : 0;
+  return `${head.slice(0, start)}…${head.slice(at)}`;
+}
+
 function url(name, fallback) {
   const value = read(name) ?? fallback;
-  if (!isHttpUrl(value)) fail(`${name} must be an http:// or https:// URL, got "${value}"`);
+  if (!isHttpUrl(value)) fail(`${name} must be an http:// or https:// URL, got "${shown(value)}"`);
+  // The app's configuration is sent to every browser that loads it: a password in one of its
+  // URLs would be published (and fetch refuses a URL with credentials anyway).
+  const { username, password } = new URL(value);
+  if (username !== '' || password !== '')
+    fail(`${name} must not contain a user name or password, got "${shown(value)}"`);
   return value;
 }
 
@@ -42,7 +61,7 @@ const connectOrigins = (read('WEB_CONNECT_ORIGINS') ?? '')
 for (const origin of connectOrigins)
   if (!isHttpUrl(origin))
     fail(
-      `WEB_CONNECT_ORIGINS must be a comma list of http:// or https:// origins, got "${origin}"`,
+      `WEB_CONNECT_ORIGINS must be a comma list of http:// or https:// origins, got "${shown(origin)}"`,
     );
 
 const web = await startWebServer({

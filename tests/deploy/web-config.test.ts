@@ -56,10 +56,18 @@ describe('web run-time configuration', () => {
     ['a non-http issuer', { OIDC_ISSUER: 'javascript:alert(1)' }],
     ['an empty client id', { OIDC_CLIENT_ID: '' }],
     ['a newline', { API_URL: 'http://a\nb' }],
+    // /config.json and the CSP header go to every browser: a password there would be published.
+    ['a password in the API URL', { API_URL: 'https://ops:hunter2@api.example.com' }],
+    ['a user name in the issuer', { OIDC_ISSUER: 'https://hunter2@sso.example.com/realms/a' }],
+    // A semicolon would end connect-src and start a directive of the URL's choosing.
+    ['a semicolon', { API_URL: 'https://api.example.com;sandbox' }],
+    ['a key in a URL that is not http', { API_URL: 'api.example.com/?api_key=hunter2' }],
   ])('refuses to start on %s and writes nothing', (_what, override) => {
     const { status, stderr, json } = write({ ...valid, ...override });
     expect(status).not.toBe(0);
     expect(stderr).toMatch(/^todo-sso web: (OIDC_ISSUER|OIDC_CLIENT_ID|API_URL) /);
     expect(json).toBeNull();
+    // The line reaches the container's log: no password or key from the value.
+    expect(stderr).not.toContain('hunter2');
   });
 });

@@ -37,6 +37,23 @@ describe('the web server with a value it cannot use', () => {
       'https://a.example.com,cognito',
       'WEB_CONNECT_ORIGINS must be a comma list of http:// or https:// origins, got "cognito"',
     ],
+    // A key in a query and a password in a URL are not repeated: this line reaches logs.
+    [
+      'API_URL',
+      'api.example.com/v1?api_key=hunter2',
+      'API_URL must be an http:// or https:// URL, got "api.example.com/v1?…"',
+    ],
+    [
+      'OIDC_ISSUER',
+      'ftp://ops:hunter2@sso.example.com/x#k=hunter3',
+      'OIDC_ISSUER must be an http:// or https:// URL, got "ftp://…@sso.example.com/x#…"',
+    ],
+    // The app's configuration goes to every browser: a password in it would be published.
+    [
+      'API_URL',
+      'https://ops:hunter2@api.example.com',
+      'API_URL must not contain a user name or password, got "https://…@api.example.com"',
+    ],
   ])('%s=%s stops it with one line', (name, value, line) => {
     const run = start({ [name]: value });
     expect(run.status).toBe(78);
