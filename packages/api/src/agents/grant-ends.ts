@@ -3,6 +3,14 @@ import type { IdpAdmin } from '../admin-idp/idp-admin.js';
 import type { Db } from '../db/database.js';
 import type { Owner } from '../db/schema.js';
 import type { RevocationStore } from '../revocation/store.js';
+import {
+  type Backoff,
+  GRANT_END_MAX_BACKOFF_MS,
+  grantEndBackoff,
+  keyOf,
+} from './grant-end-backoff.js';
+
+export { GRANT_END_MAX_BACKOFF_MS } from './grant-end-backoff.js';
 
 /** How often each instance asks the identity provider again to end the grants still pending. */
 export const GRANT_END_RETRY_MS = 30_000;
@@ -15,22 +23,6 @@ export const GRANT_END_RETRY_MS = 30_000;
  */
 export const GRANT_END_HOLD_MS = 300_000;
 
-/**
- * The longest wait between two attempts for one agent. A provider that keeps refusing (its
- * service account lost `manage-users`, `IDP_ADMIN_URL` points elsewhere, the realm renamed) is
- * asked again after 30 s, 1 min, 2 min, ... up to this, so each agent costs a warning an hour
- * rather than one every 30 s; its tokens stay refused all along (the refusal is still moved
- * forward every {@link GRANT_END_RETRY_MS}). Each instance keeps its own pace, from its own
- * failures: a restarted instance asks at once.
- */
-export const GRANT_END_MAX_BACKOFF_MS = 3_600_000;
-
-/** The wait after `attempts` failed attempts: `retryMs` doubled each time, at most `maxMs`. */
-export function grantEndBackoff(attempts: number, retryMs: number, maxMs: number): number {
-  if (attempts <= 0) return 0;
-  return Math.min(maxMs, retryMs * 2 ** Math.min(attempts - 1, 30));
-}
-
 type Tx = Db['kysely'];
 
 /** An agent whose grant is still to end at the identity provider. */
@@ -40,15 +32,6 @@ interface Pending {
   /** Failed attempts so far, on every instance (what the row says). */
   readonly attempts: number;
 }
-
-/** This instance's own failed attempts for one agent, and when the last one was made. */
-interface Backoff {
-  failures: number;
-  at: number;
-}
-
-const keyOf = (owner: Owner, clientId: string) =>
-  JSON.stringify([owner.issuer, owner.subject, clientId]);
 
 export interface AgentGrantEndsOptions {
   readonly db: Db;
