@@ -127,7 +127,10 @@ describe.skipIf(busy)('npm start with API_PORT=3000 and WEB_PORT=8000', () => {
       }),
     });
     expect(grant.status).toBe(200);
-    const { access_token, refresh_token } = (await grant.json()) as Record<string, string>;
+    const { access_token, refresh_token } = (await grant.json()) as {
+      access_token: string;
+      refresh_token: string;
+    };
     const me = () =>
       fetch('http://localhost:3000/me', { headers: { authorization: `Bearer ${access_token}` } });
     expect((await me()).status).toBe(200);
