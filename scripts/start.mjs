@@ -188,12 +188,12 @@ function devRealm() {
     ['http://localhost:3000', webUrl],
   ];
   const move = (value) => {
-    if (typeof value === 'string')
-      return moved.reduce(
-        (text, [from, to]) =>
-          text === from || text.startsWith(`${from}/`) ? to + text.slice(from.length) : text,
-        value,
-      );
+    if (typeof value === 'string') {
+      // Each URL moves once, to its own server's port: replaced one pair after the other, the
+      // API's URLs would move back to the web app's port when API_PORT is 3000.
+      const pair = moved.find(([from]) => value === from || value.startsWith(`${from}/`));
+      return pair ? pair[1] + value.slice(pair[0].length) : value;
+    }
     if (Array.isArray(value)) return value.map(move);
     if (value && typeof value === 'object')
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, move(v)]));
