@@ -4,27 +4,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, root } from './support.js';
 
-const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const scratch = mkdtempSync(join(tmpdir(), 'todo-sso-start-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 async function start(env: Record<string, string>) {
   const dataDir = join(scratch, `data-${Object.keys(env).join('-')}`);

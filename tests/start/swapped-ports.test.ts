@@ -4,91 +4,22 @@
  * the other, the API's URLs (back-channel logout, the docs' redirect URI) would come back to 8000,
  * the web app, so a sign-out would never reach the API. Skipped when either port is taken.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-const scratch = mkdtempSync(join(tmpdir(), 'todo-sso-swapped-'));
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
-/** Whether something accepts connections on localhost:port. */
-function taken(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ host: 'localhost', port });
-    socket.setTimeout(2_000);
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      done(false);
-    });
-  });
-}
+import { accepts, freePort, type Stack, startStack } from './support.js';
 
 const ports = { IDP_PORT: 0, API_PORT: 3000, WEB_PORT: 8000 };
-const busy = (await taken(3000)) || (await taken(8000));
-let stack: ChildProcess | undefined;
+const busy = (await accepts('localhost', 3000)) || (await accepts('localhost', 8000));
+let stack: Stack | undefined;
 
 beforeAll(async () => {
   if (busy) return;
   ports.IDP_PORT = await freePort();
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    DATA_DIR: join(scratch, 'data'),
-    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-  };
-  const child = spawn(process.execPath, [join(root, 'scripts/start.mjs')], { cwd: root, env });
-  stack = child;
-  let output = '';
-  await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(
-      () => fail(new Error(`npm start not ready in 60 s:\n${output}`)),
-      60_000,
-    );
-    const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('is ready in')) {
-        clearTimeout(timer);
-        ready();
-      }
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`npm start exited with ${code}:\n${output}`));
-    });
-  });
+  stack = await startStack(
+    Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+  );
 }, 70_000);
 
-afterAll(async () => {
-  if (stack && stack.exitCode === null) {
-    const exited = new Promise((done) => stack?.once('exit', done));
-    stack.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(scratch, { recursive: true, force: true });
-});
+afterAll(() => stack?.stop());
 
 describe.skipIf(busy)('npm start with API_PORT=3000 and WEB_PORT=8000', () => {
   const issuer = () => `http://localhost:${ports.IDP_PORT}/realms/todo-app`;

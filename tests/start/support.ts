@@ -1,0 +1,95 @@
+/** `npm start` in a test: a free port, a port check, and the whole stack started and stopped. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** Whether a TCP connection to host:port is accepted. */
+export function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(2_000);
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      done(false);
+    });
+  });
+}
+
+/** A running `npm start` (scripts/start.mjs) with its own data folder. */
+export interface Stack {
+  /** SIGTERM, wait for the exit, remove the data folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `scripts/start.mjs` with only PATH, HOME, a fresh DATA_DIR and `env`, and resolves
+ * once it prints that it is ready (fails with its output after 60 s or on an early exit).
+ */
+export async function startStack(env: Record<string, string>): Promise<Stack> {
+  const scratch = mkdtempSync(join(tmpdir(), 'todo-sso-stack-'));
+  const child: ChildProcess = spawn(process.execPath, [join(root, 'scripts/start.mjs')], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      DATA_DIR: join(scratch, 'data'),
+      ...env,
+    },
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(scratch, { recursive: true, force: true });
+  };
+  let output = '';
+  try {
+    await new Promise<void>((ready, fail) => {
+      const timer = setTimeout(
+        () => fail(new Error(`npm start not ready in 60 s:\n${output}`)),
+        60_000,
+      );
+      const read = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('is ready in')) {
+          clearTimeout(timer);
+          ready();
+        }
+      };
+      child.stdout?.on('data', read);
+      child.stderr?.on('data', read);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        fail(new Error(`npm start exited with ${code}:\n${output}`));
+      });
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { stop };
+}
