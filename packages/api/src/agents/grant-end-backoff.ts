@@ -9,7 +9,7 @@ import type { Owner } from '../db/schema.js';
  * asked again after 30 s, 1 min, 2 min, ... up to this, so each agent costs a warning an hour
  * rather than one every 30 s; its tokens stay refused all along (the refusal is still moved
  * forward every 30 s, `GRANT_END_RETRY_MS`). Each instance keeps its own pace, from its own
- * failures: a restarted instance asks at once.
+ * failures: a restarted instance asks at its first round.
  */
 export const GRANT_END_MAX_BACKOFF_MS = 3_600_000;
 
