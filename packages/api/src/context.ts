@@ -184,6 +184,7 @@ export async function createContext(
     idpAdmin,
     now: () => clock.now(),
     logger,
+    gauges: { pending: metrics.grantEndsPending, oldest: metrics.grantEndOldest },
     ...(overrides.agentGrantEndRetryMs && { retryMs: overrides.agentGrantEndRetryMs }),
   });
   try {

@@ -10,6 +10,10 @@ export interface Metrics {
   readonly authFailures: Counter<'code'>;
   readonly jwksFetches: Counter<'issuer' | 'outcome' | 'reason'>;
   readonly revocations: Counter<'kind' | 'source'>;
+  /** Agents whose grant end at the identity provider is pending (their tokens refused). */
+  readonly grantEndsPending: Gauge;
+  /** Age of the oldest pending grant end: a hold that does not clear grows here. */
+  readonly grantEndOldest: Gauge;
 }
 
 /** Creates the metrics; `defaults` adds the process metrics (CPU, memory, event loop). */
@@ -54,6 +58,16 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       name: 'revocations_total',
       help: 'Sessions and subjects revoked, by kind and source',
       labelNames: ['kind', 'source'],
+      registers: [registry],
+    }),
+    grantEndsPending: new Gauge({
+      name: 'agent_grant_ends_pending',
+      help: 'Agents ended whose grant the identity provider has not ended yet (tokens refused)',
+      registers: [registry],
+    }),
+    grantEndOldest: new Gauge({
+      name: 'agent_grant_end_oldest_seconds',
+      help: 'Age of the oldest pending agent grant end (0 when none)',
       registers: [registry],
     }),
   };

@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { alice } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRANT_END_HOLD_MS, GRANT_END_MAX_BACKOFF_MS } from '../src/agents/grant-ends.js';
+import { GRANT_END_MAX_BACKOFF_MS } from '../src/agents/grant-end-backoff.js';
+import { GRANT_END_HOLD_MS } from '../src/agents/grant-ends.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../src/context.js';
 import { drivers, useTestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig, useIssuer } from './support/harness.js';
@@ -323,6 +324,13 @@ describe.each(drivers)('an agent whose grant the provider keeps refusing, on $dr
       expect(row?.last_error).toEqual(expect.any(String));
       expect(row?.last_error).not.toBe('');
       expect(new Date(row?.attempted_at ?? 0).getTime()).toBeGreaterThan(Date.now() - 2500);
+
+      // Monitoring sees the hold and its age (public /metrics: counts only, no names).
+      const metrics = (await (instance as Instance).app.inject({ url: '/metrics' })).body;
+      expect(metrics).toMatch(/^agent_grant_ends_pending 1$/m);
+      const age = Number(/^agent_grant_end_oldest_seconds (\S+)$/m.exec(metrics)?.[1]);
+      expect(age).toBeGreaterThanOrEqual(1.5);
+      expect(age).toBeLessThan(10);
 
       // Its tokens stay refused while the retries wait, later ones included.
       offset.ms = (CLOCK_TOLERANCE_SECONDS + 30) * 1000;

@@ -1,6 +1,7 @@
+import type { Gauge } from 'prom-client';
 import type { Owner } from '../db/schema.js';
 
-/** How an agent whose grant end keeps failing is retried less and less often (`grant-ends.ts`). */
+/** How pending grant ends are paced (backoff) and shown to monitoring (`grant-ends.ts`). */
 
 /**
  * The longest wait between two attempts for one agent. A provider that keeps refusing (its
@@ -26,3 +27,19 @@ export interface Backoff {
 
 export const keyOf = (owner: Owner, clientId: string) =>
   JSON.stringify([owner.issuer, owner.subject, clientId]);
+
+export interface PendingGauges {
+  readonly pending: Gauge;
+  readonly oldest: Gauge;
+}
+
+/** Sets how many grant ends are pending and the oldest one's age in seconds (0 when none). */
+export function report(
+  gauges: PendingGauges,
+  pending: readonly { requestedAt: Date }[],
+  now: Date,
+): void {
+  const oldest = Math.min(...pending.map((p) => p.requestedAt.getTime()));
+  gauges.pending.set(pending.length);
+  gauges.oldest.set(pending.length === 0 ? 0 : Math.max(0, (now.getTime() - oldest) / 1000));
+}

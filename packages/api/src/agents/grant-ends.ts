@@ -8,9 +8,9 @@ import {
   GRANT_END_MAX_BACKOFF_MS,
   grantEndBackoff,
   keyOf,
+  type PendingGauges,
+  report,
 } from './grant-end-backoff.js';
-
-export { GRANT_END_MAX_BACKOFF_MS } from './grant-end-backoff.js';
 
 /** How often each instance asks the identity provider again to end the grants still pending. */
 export const GRANT_END_RETRY_MS = 30_000;
@@ -31,6 +31,7 @@ interface Pending {
   readonly clientId: string;
   /** Failed attempts so far, on every instance (what the row says). */
   readonly attempts: number;
+  readonly requestedAt: Date;
 }
 
 export interface AgentGrantEndsOptions {
@@ -43,6 +44,8 @@ export interface AgentGrantEndsOptions {
   readonly holdMs?: number;
   /** The longest wait between attempts (default {@link GRANT_END_MAX_BACKOFF_MS}). */
   readonly maxBackoffMs?: number;
+  /** Set every round: how many grant ends are pending, and the oldest one's age. */
+  readonly gauges?: PendingGauges;
 }
 
 /**
@@ -61,10 +64,7 @@ export class AgentGrantEnds {
   readonly #retryMs: number;
   readonly #holdMs: number;
   readonly #maxBackoffMs: number;
-  /**
-   * Each instance backs off on its own failures: an instance that cannot reach the provider
-   * (its own `IDP_ADMIN_URL` wrong, say) must not delay one that can. A restart starts afresh.
-   */
+  /** Own failures only: an instance that cannot reach the provider must not delay others. */
   readonly #backoff = new Map<string, Backoff>();
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
@@ -158,6 +158,7 @@ export class AgentGrantEnds {
       logger.warn({ err: error }, 'pending agent grant ends could not be read; retrying later');
       return undefined;
     }
+    if (this.#options.gauges) report(this.#options.gauges, pending, this.#options.now());
     for (const { owner, clientId } of pending) {
       try {
         await this.hold(owner, clientId);
@@ -219,13 +220,14 @@ export class AgentGrantEnds {
   async #pending(): Promise<Pending[]> {
     const rows = await this.#options.db.kysely
       .selectFrom('agent_grant_ends')
-      .select(['issuer', 'sub', 'client_id', 'attempts'])
+      .select(['issuer', 'sub', 'client_id', 'attempts', 'requested_at'])
       .orderBy('requested_at')
       .execute();
     return rows.map((r) => ({
       owner: { issuer: r.issuer, subject: r.sub },
       clientId: r.client_id,
       attempts: Number(r.attempts),
+      requestedAt: new Date(r.requested_at),
     }));
   }
 
