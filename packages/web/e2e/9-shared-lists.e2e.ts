@@ -1,24 +1,16 @@
-import type { Browser, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import {
   apiGet,
   expect,
   passwordToken,
+  personIn,
   screenshot,
   signIn,
   skipWithoutChromium,
   test,
-  type Urls,
 } from './support/fixtures.js';
 
 skipWithoutChromium();
-
-/** A person signed in in a browser context of their own (their own cookies and storage). */
-async function personIn(browser: Browser, urls: Urls, username: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  await signIn(page, urls, username);
-  return page;
-}
 
 const sidebar = (page: Page) => page.getByRole('navigation', { name: 'Lists' });
 const entry = (page: Page, name: string | RegExp) => sidebar(page).getByRole('button', { name });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type Browser, type Page, request as playwrightRequest } from '@playwright/test';
+import { request as playwrightRequest } from '@playwright/test';
 import { agentSignIn } from './support/agent.js';
 import { expectAccessible } from './support/axe.js';
 import {
@@ -7,10 +7,10 @@ import {
   createTodo,
   expect,
   passwordToken,
+  personIn,
   signIn,
   skipWithoutChromium,
   test,
-  type Urls,
 } from './support/fixtures.js';
 import { nextAdminCode } from './support/otp.js';
 
@@ -23,13 +23,6 @@ skipWithoutChromium();
  * An independent check: axe-core (WCAG 2.0/2.1 A and AA rules) on every screen a person
  * reaches, the dev identity provider's own pages included, in light and dark colour schemes.
  */
-
-async function personIn(browser: Browser, urls: Urls, username: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  await signIn(page, urls, username);
-  return page;
-}
 
 test('the signed-out page, the IdP login page, the todo list, the sharing dialog and a shared list', async ({
   page,

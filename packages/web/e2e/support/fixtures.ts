@@ -1,7 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type APIRequestContext, test as base, expect, type Page } from '@playwright/test';
+import {
+  type APIRequestContext,
+  type Browser,
+  test as base,
+  expect,
+  type Page,
+} from '@playwright/test';
 import { hasChromium } from './chromium.js';
 import { keepPageKey, pageProof } from './dpop.js';
 import { nextAdminCode } from './otp.js';
@@ -70,6 +76,14 @@ export async function signIn(
       throw new Error(`sign-in did not return to the app; stuck at ${page.url()}`);
     });
   await expect(page.getByTestId('user-name')).toHaveText(username);
+}
+
+/** A person signed in in a browser context of their own (their own cookies and storage). */
+export async function personIn(browser: Browser, urls: Urls, username: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await signIn(page, urls, username);
+  return page;
 }
 
 /** A second tab of the same browser, signed in through the identity provider's session. */
