@@ -4,7 +4,15 @@
  * offered to the network the laptop is on (a café's, an office's).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accepts, freePort, type Stack, startStack } from './support.js';
+import {
+  accepts,
+  authorize as authorizeAt,
+  endSession,
+  freePort,
+  passwordGrant,
+  type Stack,
+  startStack,
+} from './support.js';
 
 const ports = { IDP_PORT: 0, API_PORT: 0, WEB_PORT: 0 };
 let stack: Stack | undefined;
@@ -46,19 +54,7 @@ describe('npm start on ports other than the defaults', () => {
   const issuer = () => `http://localhost:${ports.IDP_PORT}/realms/todo-app`;
 
   it("accepts the web app's and the API docs' redirect URIs on the ports chosen", async () => {
-    const authorize = (redirectUri: string) =>
-      fetch(
-        `${issuer()}/protocol/openid-connect/auth?${new URLSearchParams({
-          client_id: 'todo-ui',
-          response_type: 'code',
-          scope: 'openid',
-          redirect_uri: redirectUri,
-          state: 'state-1',
-          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-          code_challenge_method: 'S256',
-        })}`,
-        { redirect: 'manual' },
-      );
+    const authorize = (redirectUri: string) => authorizeAt(issuer(), redirectUri);
     // A redirect URI the client does not list is a 400 page (RFC 6749 §4.1.2.1), never a redirect.
     const web = await authorize(`http://localhost:${ports.WEB_PORT}/`);
     expect(web.status).toBe(303);
@@ -71,17 +67,7 @@ describe('npm start on ports other than the defaults', () => {
   });
 
   it("sends the back-channel logout to the API's port, which then refuses the session's tokens", async () => {
-    const tokenEndpoint = `${issuer()}/protocol/openid-connect/token`;
-    const grant = await fetch(tokenEndpoint, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: 'todo-cli',
-        username: 'alice',
-        password: 'alice',
-        scope: 'openid',
-      }),
-    });
+    const grant = await passwordGrant(issuer());
     expect(grant.status).toBe(200);
     const { access_token, refresh_token } = (await grant.json()) as {
       access_token: string;
@@ -92,10 +78,7 @@ describe('npm start on ports other than the defaults', () => {
       headers: { authorization: `Bearer ${access_token}` },
     });
     expect(before.status).toBe(200);
-    const logout = await fetch(`${issuer()}/protocol/openid-connect/logout`, {
-      method: 'POST',
-      body: new URLSearchParams({ client_id: 'todo-cli', refresh_token }),
-    });
+    const logout = await endSession(issuer(), refresh_token);
     expect(logout.status).toBeLessThan(300);
     // OpenID Connect Back-Channel Logout 1.0 §2.5: the API revokes the session it was told of.
     const after = await fetch(`${api}/me`, {

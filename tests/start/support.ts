@@ -93,3 +93,39 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
   }
   return { stop };
 }
+
+/** The dev IdP's authorization request of `todo-ui` with a redirect URI, not followed. */
+export function authorize(issuer: string, redirectUri: string): Promise<Response> {
+  const query = new URLSearchParams({
+    client_id: 'todo-ui',
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: redirectUri,
+    state: 'state-1',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  });
+  return fetch(`${issuer}/protocol/openid-connect/auth?${query}`, { redirect: 'manual' });
+}
+
+/** alice signed in as `todo-cli` by the password grant (a session the IdP can end). */
+export function passwordGrant(issuer: string): Promise<Response> {
+  return fetch(`${issuer}/protocol/openid-connect/token`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'todo-cli',
+      username: 'alice',
+      password: 'alice',
+      scope: 'openid',
+    }),
+  });
+}
+
+/** Ends the session of `refreshToken` at the IdP, which then sends its back-channel logouts. */
+export function endSession(issuer: string, refreshToken: string): Promise<Response> {
+  return fetch(`${issuer}/protocol/openid-connect/logout`, {
+    method: 'POST',
+    body: new URLSearchParams({ client_id: 'todo-cli', refresh_token: refreshToken }),
+  });
+}

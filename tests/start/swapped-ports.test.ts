@@ -5,7 +5,15 @@
  * the web app, so a sign-out would never reach the API. Skipped when either port is taken.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accepts, freePort, type Stack, startStack } from './support.js';
+import {
+  accepts,
+  authorize as authorizeAt,
+  endSession,
+  freePort,
+  passwordGrant,
+  type Stack,
+  startStack,
+} from './support.js';
 
 const ports = { IDP_PORT: 0, API_PORT: 3000, WEB_PORT: 8000 };
 const busy = (await accepts('localhost', 3000)) || (await accepts('localhost', 8000));
@@ -25,19 +33,7 @@ describe.skipIf(busy)('npm start with API_PORT=3000 and WEB_PORT=8000', () => {
   const issuer = () => `http://localhost:${ports.IDP_PORT}/realms/todo-app`;
 
   it("registers the API docs' redirect URI on the API's port", async () => {
-    const authorize = (redirectUri: string) =>
-      fetch(
-        `${issuer()}/protocol/openid-connect/auth?${new URLSearchParams({
-          client_id: 'todo-ui',
-          response_type: 'code',
-          scope: 'openid',
-          redirect_uri: redirectUri,
-          state: 'state-1',
-          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-          code_challenge_method: 'S256',
-        })}`,
-        { redirect: 'manual' },
-      );
+    const authorize = (redirectUri: string) => authorizeAt(issuer(), redirectUri);
     expect((await authorize('http://localhost:8000/')).status).toBe(303);
     expect((await authorize('http://localhost:3000/docs/static/oauth2-redirect.html')).status).toBe(
       303,
@@ -47,16 +43,7 @@ describe.skipIf(busy)('npm start with API_PORT=3000 and WEB_PORT=8000', () => {
   });
 
   it('sends the back-channel logout to the API, which then refuses the session’s tokens', async () => {
-    const grant = await fetch(`${issuer()}/protocol/openid-connect/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: 'todo-cli',
-        username: 'alice',
-        password: 'alice',
-        scope: 'openid',
-      }),
-    });
+    const grant = await passwordGrant(issuer());
     expect(grant.status).toBe(200);
     const { access_token, refresh_token } = (await grant.json()) as {
       access_token: string;
@@ -65,10 +52,7 @@ describe.skipIf(busy)('npm start with API_PORT=3000 and WEB_PORT=8000', () => {
     const me = () =>
       fetch('http://localhost:3000/me', { headers: { authorization: `Bearer ${access_token}` } });
     expect((await me()).status).toBe(200);
-    const logout = await fetch(`${issuer()}/protocol/openid-connect/logout`, {
-      method: 'POST',
-      body: new URLSearchParams({ client_id: 'todo-cli', refresh_token }),
-    });
+    const logout = await endSession(issuer(), refresh_token);
     expect(logout.status).toBeLessThan(300);
     // OpenID Connect Back-Channel Logout 1.0 §2.5: the API revokes the session it was told of.
     const after = await me();

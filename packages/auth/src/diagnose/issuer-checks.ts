@@ -33,24 +33,25 @@ function unreachable(
   // named differently, an Authentik slug or trailing slash off). An internal address would
   // not help, so the fix is the issuer itself.
   const notFound = what === 'The discovery document' && /answered HTTP 404$/.test(message(error));
-  if (notFound)
-    return {
-      code: 'discovery_unreachable',
-      check: 'discovery',
-      issuer: issuer.issuer,
-      summary: `${what} cannot be loaded: ${message(error)}.`,
-      expected: `a JSON document at ${url}`,
-      received: message(error),
-      apiCode: 'idp_unavailable',
-      fix: {
+  const fix: Finding['fix'] = notFound
+    ? {
         config:
           'The provider answers but has no discovery document there: check OIDC_ISSUER (and OIDC_DISCOVERY_URL when set) against the issuer the provider publishes.',
         keycloak:
           'The issuer is <server>/realms/<realm>, with the realm name exactly as in Realm settings (names are case-sensitive); Keycloak before 17 adds /auth before /realms.',
         authentik:
           'The issuer is <server>/application/o/<slug>/ with the application’s slug and the trailing slash (Applications → <application> → Slug).',
-      },
-    };
+      }
+    : {
+        config: plainHttp
+          ? `The provider answers plain http where https was asked for: check the scheme and port of ${url}.`
+          : tls
+            ? 'The API does not trust the provider’s TLS certificate: give Node the certificate of the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or have the provider serve one for its host name from a public CA; never turn verification off.'
+            : 'When the API reaches the provider at another address than the public issuer (Docker, Kubernetes), set OIDC_DISCOVERY_URL to that address, e.g. http://keycloak:8080.',
+        keycloak: 'The document is served at <issuer>/.well-known/openid-configuration.',
+        authentik:
+          'The document is served at /application/o/<slug>/.well-known/openid-configuration.',
+      };
   return {
     code: 'discovery_unreachable',
     check: 'discovery',
@@ -59,16 +60,7 @@ function unreachable(
     expected: `a JSON document at ${url}`,
     received: message(error),
     apiCode: 'idp_unavailable',
-    fix: {
-      config: plainHttp
-        ? `The provider answers plain http where https was asked for: check the scheme and port of ${url}.`
-        : tls
-          ? 'The API does not trust the provider’s TLS certificate: give Node the certificate of the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or have the provider serve one for its host name from a public CA; never turn verification off.'
-          : 'When the API reaches the provider at another address than the public issuer (Docker, Kubernetes), set OIDC_DISCOVERY_URL to that address, e.g. http://keycloak:8080.',
-      keycloak: 'The document is served at <issuer>/.well-known/openid-configuration.',
-      authentik:
-        'The document is served at /application/o/<slug>/.well-known/openid-configuration.',
-    },
+    fix,
   };
 }
 
