@@ -185,19 +185,21 @@ export class AgentGrantEnds {
       const at = now().getTime();
       if (last && at < last.at + grantEndBackoff(last.failures, this.#retryMs, this.#maxBackoffMs))
         continue;
-      const failed = () => this.#backoff.set(key, { failures: (last?.failures ?? 0) + 1, at });
+      // A failed attempt: backed off from now, counted and its reason kept in the row, logged.
+      const fail = async (reason: string, message: string) => {
+        this.#backoff.set(key, { failures: (last?.failures ?? 0) + 1, at });
+        await this.#attempted(owner, clientId, reason).catch(() => {});
+        logger.warn({ issuer: owner.issuer, clientId, attempts: attempts + 1, reason }, message);
+      };
+      const service = idpAdmin.service;
+      if (service === undefined || service.target.issuer !== owner.issuer) {
+        await fail(
+          "the identity provider's admin API is not configured for its issuer",
+          "an agent's grant cannot be ended; its tokens stay refused, retrying later",
+        );
+        continue;
+      }
       try {
-        const service = idpAdmin.service;
-        if (service === undefined || service.target.issuer !== owner.issuer) {
-          const reason = "the identity provider's admin API is not configured for its issuer";
-          failed();
-          await this.#attempted(owner, clientId, reason).catch(() => {});
-          logger.warn(
-            { issuer: owner.issuer, clientId, attempts: attempts + 1, reason },
-            "an agent's grant cannot be ended; its tokens stay refused, retrying later",
-          );
-          continue;
-        }
         await service.revokeConsent(owner.subject, clientId);
         await this.forget(owner, clientId);
         this.#backoff.delete(key);
@@ -206,11 +208,8 @@ export class AgentGrantEnds {
           "agent's grant ended at the identity provider",
         );
       } catch (error) {
-        const reason = (error as Error).message;
-        failed();
-        await this.#attempted(owner, clientId, reason).catch(() => {});
-        logger.warn(
-          { issuer: owner.issuer, clientId, attempts: attempts + 1, reason },
+        await fail(
+          (error as Error).message,
           "an agent's grant could not be ended at the identity provider; its tokens stay refused, retrying",
         );
       }
