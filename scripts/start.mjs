@@ -172,7 +172,7 @@ try {
 const { loadKeys } = await load('packages/idp/dist/tokens/keys.js');
 loadKeys(join(dataDir, 'idp')).catch(() => {});
 
-const [{ startIdp }, , { startWebServer }] = await loading;
+const [{ DEFAULT_REALM_FILE, startIdp }, , { startWebServer }] = await loading;
 
 /**
  * The dev realm, its clients' URLs moved to the ports chosen: the file names the API on
@@ -182,7 +182,7 @@ const [{ startIdp }, , { startWebServer }] = await loading;
  * logout tokens where no API listens, so a signed-out session's tokens would stay accepted.
  */
 function devRealm() {
-  const realm = JSON.parse(readFileSync(join(root, 'deploy/keycloak/realm-todo-app.json'), 'utf8'));
+  const realm = JSON.parse(readFileSync(DEFAULT_REALM_FILE, 'utf8'));
   const moved = [
     ['http://localhost:8000', apiUrl],
     ['http://localhost:3000', webUrl],
