@@ -5,7 +5,7 @@ import { fetchJson } from '../http/fetch-json.js';
 import { discover, metadataUrl } from '../jwks/discovery.js';
 import { importKeySet, keyFitsAlgorithm } from '../jwks/import-key.js';
 import type { IssuerOptions } from '../options.js';
-import { dpopFinding } from './capability-findings.js';
+import { dpopFinding, signingKeyFinding } from './capability-findings.js';
 import { issuerFinding } from './issuer-difference.js';
 import type { Finding, IssuerReport } from './types.js';
 
@@ -133,6 +133,45 @@ function algorithmFinding(issuer: ResolvedIssuer, keys: IssuerReport['keys']): F
   };
 }
 
+/** The issuer's keys as the API would load them; what is wrong with them goes to `findings`. */
+async function checkKeys(
+  issuer: ResolvedIssuer,
+  jwksUri: string,
+  ctx: CheckContext,
+  findings: Finding[],
+): Promise<IssuerReport['keys']> {
+  let jwks: Record<string, unknown>;
+  try {
+    jwks = await fetchJson(jwksUri, { fetch: ctx.fetch, timeoutMs: ctx.timeoutMs });
+  } catch (e) {
+    findings.push(jwksUnreachable(issuer, jwksUri, e));
+    return [];
+  }
+  const missing = signingKeyFinding(issuer, jwks, jwksUri);
+  if (missing !== undefined) {
+    findings.push(missing);
+    return [];
+  }
+  try {
+    const keys = keyReport(jwks, issuer.algorithms);
+    // Keys no allowed algorithm fits, but some algorithm would: the allowlist is the problem.
+    if (!keys.some((k) => k.usable)) findings.push(algorithmFinding(issuer, keys));
+    return keys;
+  } catch (e) {
+    findings.push(jwksUnreachable(issuer, jwksUri, e));
+    return [];
+  }
+}
+
+function jwksUnreachable(issuer: ResolvedIssuer, jwksUri: string, error: unknown): Finding {
+  return {
+    ...unreachable(issuer, jwksUri, error, 'The keys (JWKS)'),
+    code: 'jwks_unreachable',
+    check: 'keys',
+    expected: `a JWKS at ${jwksUri}`,
+  };
+}
+
 /**
  * Checks one issuer as the API's authenticator sees it: discovery reachable and its `issuer`
  * member exactly the configured one (the authenticator's own `discover`), keys loadable (the
@@ -173,22 +212,7 @@ export async function checkIssuer(
         : unreachable(issuer, url, e),
     );
   }
-  let keys: IssuerReport['keys'] = [];
-  if (jwksUri !== undefined) {
-    try {
-      keys = keyReport(await fetchJson(jwksUri, http), issuer.algorithms);
-      // Keys no allowed algorithm fits, but some algorithm would: the allowlist is the problem.
-      if (keys.length > 0 && !keys.some((k) => k.usable))
-        findings.push(algorithmFinding(issuer, keys));
-    } catch (e) {
-      findings.push({
-        ...unreachable(issuer, jwksUri, e, 'The keys (JWKS)'),
-        code: 'jwks_unreachable',
-        check: 'keys',
-        expected: `a JWKS at ${jwksUri}`,
-      });
-    }
-  }
+  const keys = jwksUri === undefined ? [] : await checkKeys(issuer, jwksUri, ctx, findings);
   // The authenticator's own verdict, exactly what the API's /readyz reports.
   const auth = apiLikeAuthenticator([options], ctx);
   const ready = await auth.ready();

@@ -10,6 +10,7 @@ export type FindingCode =
   | 'issuer_host'
   | 'issuer_mismatch'
   | 'jwks_unreachable'
+  | 'signing_key_missing'
   | 'algorithm_not_allowed'
   | 'clock_skew'
   | 'dpop_unsupported'
