@@ -242,6 +242,22 @@ describe('todo doctor on real providers’ documents: misconfigurations', () => 
     expect(diagnosis.findings[0]?.apiCode).toBeUndefined();
   });
 
+  it('OIDC_VERIFY=introspect with a document that advertises no introspection endpoint', async () => {
+    const { introspection_endpoint: _, ...document } = await fixture(
+      'keycloak.openid-configuration.json',
+    );
+    routes.set(KEYCLOAK_DISCOVERY, document);
+    const { code, diagnosis } = await keycloak(introspecting);
+    expect(code).toBe(1);
+    expect(diagnosis.findings).toMatchObject([
+      { code: 'introspection_unsupported', apiCode: 'idp_unavailable' },
+    ]);
+    expect(diagnosis.findings[0]?.fix.config).toMatch(/^Set OIDC_VERIFY=jwt/);
+    expect(diagnosis.issuers[0]?.ready).toBe(false);
+    // The same document is fine for local verification.
+    expect((await keycloak()).diagnosis.findings).toEqual([]);
+  });
+
   it('a Keycloak realm named with another case is a discovery 404 pointing at OIDC_ISSUER', async () => {
     const { code, diagnosis } = await doctor({
       OIDC_ISSUER: KEYCLOAK.replace(/master$/, 'Master'),

@@ -93,3 +93,33 @@ export function signingKeyFinding(
     },
   };
 }
+
+/**
+ * OIDC_VERIFY=introspect with a provider whose discovery document advertises no
+ * `introspection_endpoint` (RFC 8414 §2): the API has nowhere to ask (RFC 7662 §2) and answers
+ * every token of this issuer with 503.
+ */
+export function introspectionFinding(
+  issuer: ResolvedIssuer,
+  endpoint: string | undefined,
+): Finding | undefined {
+  if (issuer.verify !== 'introspect' || endpoint !== undefined) return undefined;
+  return {
+    code: 'introspection_unsupported',
+    check: 'discovery',
+    issuer: issuer.issuer,
+    summary:
+      'OIDC_VERIFY is introspect, but the discovery document advertises no introspection_endpoint: the API cannot check any token of this issuer and answers 503.',
+    expected: 'introspection_endpoint in the discovery document',
+    received: '(not advertised)',
+    apiCode: 'idp_unavailable',
+    fix: {
+      config:
+        'Set OIDC_VERIFY=jwt (local verification against the provider’s keys), or point OIDC_DISCOVERY_URL at a document that advertises introspection.',
+      keycloak:
+        'Keycloak advertises <issuer>/protocol/openid-connect/token/introspect in every realm’s document: check that the document fetched is the realm’s own.',
+      authentik:
+        'Authentik advertises /application/o/introspect/ in every application’s document: check that the document fetched is the application’s own (/application/o/<slug>/).',
+    },
+  };
+}

@@ -5,7 +5,7 @@ import { fetchJson } from '../http/fetch-json.js';
 import { discover, metadataUrl } from '../jwks/discovery.js';
 import { importKeySet, keyFitsAlgorithm } from '../jwks/import-key.js';
 import type { IssuerOptions } from '../options.js';
-import { dpopFinding, signingKeyFinding } from './capability-findings.js';
+import { dpopFinding, introspectionFinding, signingKeyFinding } from './capability-findings.js';
 import { issuerFinding } from './issuer-difference.js';
 import type { Finding, IssuerReport } from './types.js';
 
@@ -176,7 +176,7 @@ function jwksUnreachable(issuer: ResolvedIssuer, jwksUri: string, error: unknown
  * Checks one issuer as the API's authenticator sees it: discovery reachable and its `issuer`
  * member exactly the configured one (the authenticator's own `discover`), keys loadable (the
  * authenticator's own readiness), keys fitting the algorithm allowlist, the clock, and what the
- * configuration needs the provider to offer (DPoP).
+ * configuration needs the provider to offer (DPoP, introspection).
  */
 export async function checkIssuer(
   options: IssuerOptions,
@@ -202,9 +202,13 @@ export async function checkIssuer(
   const advertised = typeof raw.issuer === 'string' ? raw.issuer : undefined;
   let jwksUri: string | undefined;
   try {
-    jwksUri = (await discover(issuer, http)).jwksUri;
-    const dpop = dpopFinding(issuer, raw);
-    if (dpop !== undefined) findings.push(dpop);
+    const metadata = await discover(issuer, http);
+    jwksUri = metadata.jwksUri;
+    for (const f of [
+      dpopFinding(issuer, raw),
+      introspectionFinding(issuer, metadata.introspectionEndpoint),
+    ])
+      if (f !== undefined) findings.push(f);
   } catch (e) {
     findings.push(
       advertised !== undefined && advertised !== issuer.issuer

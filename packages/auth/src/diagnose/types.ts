@@ -11,6 +11,7 @@ export type FindingCode =
   | 'issuer_mismatch'
   | 'jwks_unreachable'
   | 'signing_key_missing'
+  | 'introspection_unsupported'
   | 'algorithm_not_allowed'
   | 'clock_skew'
   | 'dpop_unsupported'
