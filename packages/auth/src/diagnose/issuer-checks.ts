@@ -1,5 +1,6 @@
-import { createAuthenticator } from '../authenticator.js';
+import { type Authenticator, createAuthenticator } from '../authenticator.js';
 import type { ResolvedIssuer } from '../config.js';
+import { MemoryDpopReplayCache } from '../dpop/replay.js';
 import { fetchJson } from '../http/fetch-json.js';
 import { discover, metadataUrl } from '../jwks/discovery.js';
 import { importKeySet, keyFitsAlgorithm } from '../jwks/import-key.js';
@@ -14,6 +15,25 @@ export interface CheckContext {
   readonly timeoutMs: number;
   /** The `Date` header of the last answer fetched through {@link fetch}. */
   lastDate(): string | undefined;
+}
+
+/**
+ * An authenticator as the API creates one, proof checking included: without it an issuer with
+ * `dpop: 'required'` (OIDC_DPOP=required) is refused as a configuration error, which the API,
+ * which always checks proofs, never sees. Nothing here verifies a proof; the cache only
+ * completes the options.
+ */
+export function apiLikeAuthenticator(
+  issuers: readonly IssuerOptions[],
+  ctx: Pick<CheckContext, 'fetch' | 'now' | 'timeoutMs'>,
+): Authenticator {
+  return createAuthenticator({
+    issuers,
+    fetch: ctx.fetch,
+    now: ctx.now,
+    httpTimeoutMs: ctx.timeoutMs,
+    dpop: { replay: new MemoryDpopReplayCache() },
+  });
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -166,12 +186,7 @@ export async function checkIssuer(
     }
   }
   // The authenticator's own verdict, exactly what the API's /readyz reports.
-  const auth = createAuthenticator({
-    issuers: [options],
-    fetch: ctx.fetch,
-    now: ctx.now,
-    httpTimeoutMs: ctx.timeoutMs,
-  });
+  const auth = apiLikeAuthenticator([options], ctx);
   const ready = await auth.ready();
   auth.close();
   return {
