@@ -43,8 +43,8 @@ function fail(message) {
 }
 
 /** Runs a command to completion with its output shown; throws on a non-zero exit. */
-function run(command, args, cwd, env = {}) {
-  say(`  $ ${[command, ...args].join(' ')}   (in ${cwd.replace(work, '<work>')})`);
+function run(command, args, cwd, env = {}, quiet = false) {
+  if (!quiet) say(`  $ ${[command, ...args].join(' ')}   (in ${cwd.replace(work, '<work>')})`);
   const begun = Date.now();
   const result = spawnSync(command, args, {
     cwd,
@@ -143,6 +143,7 @@ function buildImage(dockerfile, context) {
           image.env[pair.slice(0, at)] = pair.slice(at + 1);
         }
       } else if (keyword === 'COPY') {
+        say(`  COPY ${body}`);
         const { options, sources, dest } = copyParts(body);
         const from = options.from ? built.get(options.from) : undefined;
         if (options.from && !from) throw new Error(`COPY --from=${options.from}: no such stage`);
@@ -156,8 +157,8 @@ function buildImage(dockerfile, context) {
           // A directory's contents are copied (Docker's COPY), symbolic links as they are.
           if (statSync(path).isDirectory()) {
             mkdirSync(to, { recursive: true });
-            run('cp', ['-a', `${path}/.`, to], work);
-          } else run('cp', ['-a', path, to], work);
+            run('cp', ['-a', `${path}/.`, to], work, {}, true);
+          } else run('cp', ['-a', path, to], work, {}, true);
         }
       } else if (keyword === 'RUN') {
         if (!node) throw new Error(`RUN in a stage from ${stage.from} is not reproduced: ${body}`);
