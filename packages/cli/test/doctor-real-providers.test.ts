@@ -171,6 +171,33 @@ describe('todo doctor on real providers’ documents: misconfigurations', () => 
     expect(diagnosis.findings[0]?.fix.authentik).toMatch(/always end in a slash/);
   });
 
+  it('OIDC_DPOP=required with a Keycloak whose discovery lists no DPoP algorithms', async () => {
+    const { code, diagnosis } = await keycloak({ OIDC_DPOP: 'required' });
+    expect(code).toBe(1);
+    expect(diagnosis.findings).toMatchObject([
+      { code: 'dpop_unsupported', check: 'discovery', received: '(not advertised)' },
+    ]);
+    expect(diagnosis.findings[0]?.summary).toMatch(/refuses every token of this issuer/);
+    expect(diagnosis.findings[0]?.fix.config).toMatch(/^Set OIDC_DPOP=allowed/);
+    expect(diagnosis.findings[0]?.fix.keycloak).toMatch(/Require DPoP bound tokens/);
+  });
+
+  it('OIDC_DPOP=required with Authentik, which issues no DPoP-bound tokens', async () => {
+    const { code, diagnosis } = await authentik({ OIDC_DPOP: 'required' });
+    expect(code).toBe(1);
+    expect(diagnosis.findings).toMatchObject([{ code: 'dpop_unsupported' }]);
+    expect(diagnosis.findings[0]?.fix.authentik).toMatch(/keep OIDC_DPOP=allowed/);
+  });
+
+  it('OIDC_DPOP=required with a provider whose proof algorithms the API does not check', async () => {
+    routes.set(KEYCLOAK_DISCOVERY, {
+      ...(await fixture('keycloak.openid-configuration.json')),
+      dpop_signing_alg_values_supported: ['HS256'],
+    });
+    const { diagnosis } = await keycloak({ OIDC_DPOP: 'required' });
+    expect(diagnosis.findings).toMatchObject([{ code: 'dpop_unsupported', received: 'HS256' }]);
+  });
+
   it('a Keycloak realm named with another case is a discovery 404 pointing at OIDC_ISSUER', async () => {
     const { code, diagnosis } = await doctor({
       OIDC_ISSUER: KEYCLOAK.replace(/master$/, 'Master'),

@@ -5,6 +5,7 @@ import { fetchJson } from '../http/fetch-json.js';
 import { discover, metadataUrl } from '../jwks/discovery.js';
 import { importKeySet, keyFitsAlgorithm } from '../jwks/import-key.js';
 import type { IssuerOptions } from '../options.js';
+import { dpopFinding } from './capability-findings.js';
 import { issuerFinding } from './issuer-difference.js';
 import type { Finding, IssuerReport } from './types.js';
 
@@ -135,7 +136,8 @@ function algorithmFinding(issuer: ResolvedIssuer, keys: IssuerReport['keys']): F
 /**
  * Checks one issuer as the API's authenticator sees it: discovery reachable and its `issuer`
  * member exactly the configured one (the authenticator's own `discover`), keys loadable (the
- * authenticator's own readiness), keys fitting the algorithm allowlist, and the clock.
+ * authenticator's own readiness), keys fitting the algorithm allowlist, the clock, and what the
+ * configuration needs the provider to offer (DPoP).
  */
 export async function checkIssuer(
   options: IssuerOptions,
@@ -162,6 +164,8 @@ export async function checkIssuer(
   let jwksUri: string | undefined;
   try {
     jwksUri = (await discover(issuer, http)).jwksUri;
+    const dpop = dpopFinding(issuer, raw);
+    if (dpop !== undefined) findings.push(dpop);
   } catch (e) {
     findings.push(
       advertised !== undefined && advertised !== issuer.issuer
