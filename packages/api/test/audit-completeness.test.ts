@@ -165,4 +165,16 @@ describe('the audit log records every write and every denial once', () => {
     expect(asked.res.json()).toMatchObject({ decision: false });
     expect(await recordsOf(asked.id)).toEqual([]);
   });
+
+  it('refuses a subject to revoke that holds a control character, before it reaches the log', async () => {
+    for (const sub of ['bad\u001b[2Jsub', 'bad\u009b2Jsub', 'line\nbreak']) {
+      const { res, id } = await send(h.tokens.admin, {
+        method: 'POST',
+        url: '/admin/sessions/revoke',
+        payload: { sub },
+      });
+      expect(res.statusCode, JSON.stringify(sub)).toBe(400);
+      expect(await recordsOf(id)).toEqual([]);
+    }
+  });
 });

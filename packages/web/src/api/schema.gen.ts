@@ -3349,6 +3349,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates. */
                     sub: string;
                     /** @description Only this issuer; default every trusted one */
                     issuer?: string;
