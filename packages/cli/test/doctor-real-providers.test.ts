@@ -198,6 +198,66 @@ describe('todo doctor on real providers’ documents: misconfigurations', () => 
     expect(diagnosis.findings).toMatchObject([{ code: 'dpop_unsupported', received: 'HS256' }]);
   });
 
+  it('an Authentik provider without a signing key (its JWKS is {})', async () => {
+    routes.set(AUTHENTIK_JWKS, await fixture('authentik-no-signing-key.jwks.json'));
+    const { code, diagnosis } = await authentik();
+    expect(code).toBe(1);
+    expect(diagnosis.findings).toMatchObject([
+      {
+        code: 'signing_key_missing',
+        check: 'keys',
+        received: 'a JWKS without a "keys" member',
+        apiCode: 'idp_unavailable',
+      },
+    ]);
+    expect(diagnosis.findings[0]?.summary).toBe(
+      `The provider's key set at ${local}${AUTHENTIK_JWKS} holds no key to verify signatures with: every access token will be refused.`,
+    );
+    expect(diagnosis.findings[0]?.fix.authentik).toMatch(
+      /^Provider → Signing Key: choose a certificate/,
+    );
+    // Not an address problem: nothing suggests OIDC_DISCOVERY_URL.
+    expect(diagnosis.findings[0]?.fix.config).toBeUndefined();
+    expect(diagnosis.issuers[0]?.ready).toBe(false);
+  });
+
+  it('a Keycloak realm whose only published key encrypts (use: enc)', async () => {
+    const { keys } = (await fixture('keycloak.certs.json')) as { keys: { use: string }[] };
+    routes.set(KEYCLOAK_CERTS, { keys: keys.filter((k) => k.use === 'enc') });
+    const { code, diagnosis } = await keycloak();
+    expect(code).toBe(1);
+    expect(diagnosis.findings).toMatchObject([
+      { code: 'signing_key_missing', received: '1 key, none for signatures (e.g. "use": "enc")' },
+    ]);
+    expect(diagnosis.findings[0]?.fix.keycloak).toMatch(/never publishes HMAC/);
+  });
+
+  it('an empty key set with introspection: the logout tokens are what cannot be verified', async () => {
+    routes.set(KEYCLOAK_CERTS, { keys: [] });
+    const { diagnosis } = await keycloak(introspecting);
+    expect(diagnosis.findings).toMatchObject([
+      { code: 'signing_key_missing', received: 'an empty "keys" array' },
+    ]);
+    expect(diagnosis.findings[0]?.summary).toMatch(/back-channel logout tokens cannot be verified/);
+    expect(diagnosis.findings[0]?.apiCode).toBeUndefined();
+  });
+
+  it('OIDC_VERIFY=introspect with a document that advertises no introspection endpoint', async () => {
+    const { introspection_endpoint: _, ...document } = await fixture(
+      'keycloak.openid-configuration.json',
+    );
+    routes.set(KEYCLOAK_DISCOVERY, document);
+    const { code, diagnosis } = await keycloak(introspecting);
+    expect(code).toBe(1);
+    expect(diagnosis.findings).toMatchObject([
+      { code: 'introspection_unsupported', apiCode: 'idp_unavailable' },
+    ]);
+    expect(diagnosis.findings[0]?.fix.config).toMatch(/^Set OIDC_VERIFY=jwt/);
+    expect(diagnosis.issuers[0]?.ready).toBe(false);
+    // The same document is fine for local verification.
+    expect((await keycloak()).diagnosis.findings).toEqual([]);
+  });
+
   it('a Keycloak realm named with another case is a discovery 404 pointing at OIDC_ISSUER', async () => {
     const { code, diagnosis } = await doctor({
       OIDC_ISSUER: KEYCLOAK.replace(/master$/, 'Master'),
