@@ -191,9 +191,14 @@ describe.skipIf(!postgresAvailable)('SQLite and PostgreSQL answer alike', () => 
           expect(res.status, `${side.name} ${client}`).toBe(200);
         }
       }
-      const [x, y] = await atBoth('zoe', 'GET', () => '/me/agents');
       const order = (res: Answer) =>
         (res.body as { items: { clientId: string }[] }).items.map((a) => a.clientId);
+      // A use is recorded once its response has gone: wait until all four are.
+      let [x, y] = await atBoth('zoe', 'GET', () => '/me/agents');
+      for (let n = 0; n < 50 && order(x).length + order(y).length < 8; n++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        [x, y] = await atBoth('zoe', 'GET', () => '/me/agents');
+      }
       const byCodePoint = [...clients].sort((p, q) => (p < q ? -1 : 1));
       expect(order(x)).toEqual(byCodePoint);
       expect(order(y)).toEqual(byCodePoint);
