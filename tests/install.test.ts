@@ -3,7 +3,9 @@
  * a download outside the npm registry or any install-time script. The embedded SQLite driver is
  * the dependency this is about: it must come prebuilt for the platforms people run.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +48,37 @@ describe('a fresh npm install', () => {
       expect(binaries).toContain(target);
       // Locked too, so `npm ci` on that platform installs it without resolving anything.
       expect(lock.packages[`node_modules/${target}`]?.version, target).toBe(driver?.version);
+    }
+  });
+});
+
+describe('a production install (npm ci --omit=dev)', () => {
+  it('succeeds without the build tools: the root prepare step does not build there', () => {
+    // The root's manifest and prepare script alone, with no node_modules: what `npm ci
+    // --omit=dev` leaves for the prepare step to see (no TypeScript, no Vite).
+    const dir = mkdtempSync(join(tmpdir(), 'todo-sso-prepare-'));
+    try {
+      mkdirSync(join(dir, 'scripts'));
+      copyFileSync(join(root, 'package.json'), join(dir, 'package.json'));
+      copyFileSync(join(root, 'scripts/prepare.mjs'), join(dir, 'scripts/prepare.mjs'));
+      const result = spawnSync('npm', ['run', '--silent', 'prepare'], {
+        cwd: dir,
+        encoding: 'utf8',
+        // Without the repository's node_modules/.bin, which npm and Vitest put on the path.
+        env: {
+          ...process.env,
+          PATH: (process.env.PATH ?? '')
+            .split(':')
+            .filter((entry) => !entry.includes('node_modules'))
+            .join(':'),
+        },
+      });
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stderr).toContain('prepare: not building: typescript and vite not installed');
+      // Nothing was built, so it says which packages still need their compiled output.
+      expect(result.stderr).toContain('no compiled output yet for auth, idp, api, cli, web');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

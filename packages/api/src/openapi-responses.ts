@@ -18,6 +18,19 @@ const rateLimited = {
   },
 };
 
+/** 413 Content Too Large (RFC 9110 §15.5.14): a body past `BODY_LIMIT_BYTES`. */
+const tooLarge = {
+  ...problemResponse,
+  description: 'RFC 9457 problem details: the request body is larger than the API accepts',
+};
+
+/** 415 Unsupported Media Type (RFC 9110 §15.5.16): a body the API has no parser for. */
+const unsupportedMediaType = {
+  ...problemResponse,
+  description:
+    'RFC 9457 problem details: the body is in a media type the API does not read, or JSON not in UTF-8',
+};
+
 /**
  * `@fastify/swagger`'s `transform`: adds to each operation of the document the answers no route
  * declares itself because they come from the layers every request passes first, so a client
@@ -26,6 +39,10 @@ const rateLimited = {
  *   receiver too), and so also on every protected route, which the per-subject limit counts too.
  * - 400 on every protected route: an `Authorization` header that is not one well-formed
  *   credential is `invalid_request` (RFC 6750 §3.1), whatever the route.
+ * - 413 and 415 on every route whose method has a body Fastify reads (all but GET and HEAD),
+ *   whether or not the route takes one: a body is read before the route runs, so one past
+ *   `BODY_LIMIT_BYTES` is 413 (RFC 9110 §15.5.14) and one in a media type no parser reads, or
+ *   JSON not in UTF-8, is 415 (RFC 9110 §15.5.16), on `DELETE /todos/{id}` as on `POST /todos/`.
  * Only the document changes: errors are sent as problem-details text, not through the route's
  * response serializers.
  */
@@ -43,6 +60,11 @@ export function documentSharedResponses({
   const shared: Record<string, unknown> = {};
   if ((route.config as { auth?: unknown } | undefined)?.auth !== undefined)
     shared[400] = problemResponse;
+  const methods = ([] as string[]).concat(route.method);
+  if (methods.some((m) => m !== 'GET' && m !== 'HEAD')) {
+    shared[413] = tooLarge;
+    shared[415] = unsupportedMediaType;
+  }
   if (!UNLIMITED_ROUTES.has(route.url)) shared[429] = rateLimited;
   return { schema: { ...schema, response: { ...shared, ...response } }, url };
 }

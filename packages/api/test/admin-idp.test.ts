@@ -252,6 +252,19 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
     expect(taken.body.code).toBe('conflict');
   });
 
+  it('answers a change to a user the IdP does not have with 404, and records nothing', async () => {
+    const unknown = '0b7f8a3e-2f4c-4a53-9a43-1f2e3d4c5b6a';
+    const before = await call('GET', '/admin/audit?limit=100', adminToken);
+    for (const change of [{ enabled: false }, { department: 'sales' }, { department: null }]) {
+      const patched = await call('PATCH', `/admin/idp/users/${unknown}`, adminToken, change);
+      expect(patched.status, JSON.stringify(patched.body)).toBe(404);
+      expect(patched.type).toMatch(/^application\/problem\+json/);
+      expect(patched.body.code).toBe('not_found');
+    }
+    const after = await call('GET', '/admin/audit?limit=100', adminToken);
+    expect(after.body.items.length).toBe(before.body.items.length);
+  });
+
   it('refuses a caller without the admin role with 403', async () => {
     const alice = await passwordGrant('alice', 'alice');
     const refused = await call('GET', '/admin/idp/users', alice.body.access_token ?? '');

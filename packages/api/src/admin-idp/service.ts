@@ -126,7 +126,8 @@ export class IdpAdminService {
     try {
       const kc = await this.client();
       const user = await kc.users.findOne({ id });
-      if (user === undefined) throw new ApiError('not_found', 'No such user');
+      // The admin client answers an unknown id (the IdP's 404) with null, not undefined.
+      if (user === undefined || user === null) throw new ApiError('not_found', 'No such user');
       return await this.describe(user);
     } catch (e) {
       throw idpError(e, 'Reading the user');
@@ -193,7 +194,8 @@ export class IdpAdminService {
     try {
       const kc = await this.client();
       const user = await kc.users.findOne({ id });
-      if (user === undefined) throw new ApiError('not_found', 'No such user');
+      // The admin client answers an unknown id (the IdP's 404) with null, not undefined.
+      if (user === undefined || user === null) throw new ApiError('not_found', 'No such user');
       const attributes: Record<string, unknown> = { ...(user.attributes ?? {}) };
       if (change.department === null) delete attributes.department;
       else if (change.department !== undefined) attributes.department = [change.department];

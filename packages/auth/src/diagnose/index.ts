@@ -6,13 +6,12 @@
  *
  * @packageDocumentation
  */
-import { createAuthenticator } from '../authenticator.js';
 import { type ResolvedIssuer, resolveIssuer } from '../config.js';
 import { isAuthError } from '../errors.js';
 import { missingPermissions } from '../policy/permissions.js';
 import type { Principal } from '../principal.js';
 import { type DecodedToken, decodeToken } from '../token/decode.js';
-import { type CheckContext, checkIssuer } from './issuer-checks.js';
+import { apiLikeAuthenticator, type CheckContext, checkIssuer } from './issuer-checks.js';
 import { rolesFinding } from './roles-finding.js';
 import { explainRefusal } from './token-findings.js';
 import type { DiagnoseOptions, Diagnosis, Finding, IssuerReport, TokenReport } from './types.js';
@@ -61,12 +60,7 @@ async function checkToken(
   ctx: CheckContext,
 ): Promise<{ report: TokenReport; findings: Finding[] }> {
   // The API's own authenticator, with the API's own options: its verdict is the API's verdict.
-  const auth = createAuthenticator({
-    issuers: options.issuers,
-    fetch: ctx.fetch,
-    now: ctx.now,
-    httpTimeoutMs: ctx.timeoutMs,
-  });
+  const auth = apiLikeAuthenticator(options.issuers, ctx);
   const parts = decoded(token);
   const issuer = resolved.find((i) => i.issuer === parts?.payload.iss);
   let principal: Principal;

@@ -1,9 +1,11 @@
-import { createAuthenticator } from '../authenticator.js';
+import { type Authenticator, createAuthenticator } from '../authenticator.js';
 import type { ResolvedIssuer } from '../config.js';
+import { MemoryDpopReplayCache } from '../dpop/replay.js';
 import { fetchJson } from '../http/fetch-json.js';
 import { discover, metadataUrl } from '../jwks/discovery.js';
 import { importKeySet, keyFitsAlgorithm } from '../jwks/import-key.js';
 import type { IssuerOptions } from '../options.js';
+import { dpopFinding } from './capability-findings.js';
 import { issuerFinding } from './issuer-difference.js';
 import type { Finding, IssuerReport } from './types.js';
 
@@ -14,6 +16,25 @@ export interface CheckContext {
   readonly timeoutMs: number;
   /** The `Date` header of the last answer fetched through {@link fetch}. */
   lastDate(): string | undefined;
+}
+
+/**
+ * An authenticator as the API creates one, proof checking included: without it an issuer with
+ * `dpop: 'required'` (OIDC_DPOP=required) is refused as a configuration error, which the API,
+ * which always checks proofs, never sees. Nothing here verifies a proof; the cache only
+ * completes the options.
+ */
+export function apiLikeAuthenticator(
+  issuers: readonly IssuerOptions[],
+  ctx: Pick<CheckContext, 'fetch' | 'now' | 'timeoutMs'>,
+): Authenticator {
+  return createAuthenticator({
+    issuers,
+    fetch: ctx.fetch,
+    now: ctx.now,
+    httpTimeoutMs: ctx.timeoutMs,
+    dpop: { replay: new MemoryDpopReplayCache() },
+  });
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -115,7 +136,8 @@ function algorithmFinding(issuer: ResolvedIssuer, keys: IssuerReport['keys']): F
 /**
  * Checks one issuer as the API's authenticator sees it: discovery reachable and its `issuer`
  * member exactly the configured one (the authenticator's own `discover`), keys loadable (the
- * authenticator's own readiness), keys fitting the algorithm allowlist, and the clock.
+ * authenticator's own readiness), keys fitting the algorithm allowlist, the clock, and what the
+ * configuration needs the provider to offer (DPoP).
  */
 export async function checkIssuer(
   options: IssuerOptions,
@@ -142,6 +164,8 @@ export async function checkIssuer(
   let jwksUri: string | undefined;
   try {
     jwksUri = (await discover(issuer, http)).jwksUri;
+    const dpop = dpopFinding(issuer, raw);
+    if (dpop !== undefined) findings.push(dpop);
   } catch (e) {
     findings.push(
       advertised !== undefined && advertised !== issuer.issuer
@@ -166,12 +190,7 @@ export async function checkIssuer(
     }
   }
   // The authenticator's own verdict, exactly what the API's /readyz reports.
-  const auth = createAuthenticator({
-    issuers: [options],
-    fetch: ctx.fetch,
-    now: ctx.now,
-    httpTimeoutMs: ctx.timeoutMs,
-  });
+  const auth = apiLikeAuthenticator([options], ctx);
   const ready = await auth.ready();
   auth.close();
   return {

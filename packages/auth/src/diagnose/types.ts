@@ -12,6 +12,7 @@ export type FindingCode =
   | 'jwks_unreachable'
   | 'algorithm_not_allowed'
   | 'clock_skew'
+  | 'dpop_unsupported'
   | 'audience_mapper_missing'
   | 'audience_mismatch'
   | 'roles_missing'
