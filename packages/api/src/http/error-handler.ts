@@ -111,6 +111,12 @@ function sendServerSide(error: unknown, request: FastifyRequest, reply: FastifyR
   return send(reply, problem('internal_error', 'An unexpected error occurred'));
 }
 
+/**
+ * 401s that refuse a known caller's valid token by the route's decision (RFC 9470 §3, a sign-in
+ * too weak or too old): denials audited like a 403. Other 401s refuse the token itself.
+ */
+const STEP_UP_REFUSALS = new Set(['authentication_too_weak', 'authentication_too_old']);
+
 /** Fastify's own client-error codes this API answers specifically. */
 const FASTIFY_CODES: Record<string, ApiErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
@@ -122,8 +128,8 @@ const FASTIFY_CODES: Record<string, ApiErrorCode> = {
 /**
  * THE mapping from every failure to HTTP. Auth errors go through the auth package's
  * `authErrorResponse` (RFC 6750 §3 challenge); everything else becomes RFC 9457 problem
- * details. Authorization denials are written to the audit log here, once for every route
- * (within the per-subject budget of the audit keeper).
+ * details. Authorization denials (403, and a step-up the route asks for, 401) are written to
+ * the audit log here, once for every route (within the per-subject budget of the audit keeper).
  */
 export function createErrorHandler(context: AppContext) {
   return async function handleError(
@@ -136,7 +142,8 @@ export function createErrorHandler(context: AppContext) {
     if (isAuthError(error)) {
       context.metrics.authFailures.inc({ code: error.code });
       const { headers, body } = authProblem(context, error, request);
-      if (body.status === 403) await recordDenial(request, `${error.code}: ${error.description}`);
+      if (body.status === 403 || STEP_UP_REFUSALS.has(error.code))
+        await recordDenial(request, `${error.code}: ${error.description}`);
       return send(reply.headers(headers), body);
     }
     if (error.validation) {

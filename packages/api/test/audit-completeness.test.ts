@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import { admin, alice, bob } from '@todo-sso/auth/testing';
+import type { InjectOptions } from 'fastify';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sqliteDriver } from './support/databases.js';
+import { mfaClaims, useHarness } from './support/harness.js';
+
+interface Row {
+  action: string;
+  resource: string | null;
+  outcome: 'success' | 'denied';
+  detail: string | null;
+  requestId: string | null;
+  actorSub: string | null;
+  [key: string]: unknown;
+}
+
+/**
+ * DESIGN: "every write and every authorization denial" is in the audit log, each exactly once,
+ * whichever door it came through (REST, the AuthZEN endpoints, the MCP tools, sharing, the IdP
+ * admin routes, a step-up the caller must make first), and no record holds a token, a secret or
+ * a client string without bound or with control characters.
+ */
+describe('the audit log records every write and every denial once', () => {
+  const h = useHarness(sqliteDriver);
+  const issued: string[] = [];
+  let teamList = '';
+
+  /** A request with its own request id; returns the answer and that id. */
+  const send = async (token: string, options: InjectOptions) => {
+    issued.push(token);
+    const id = `audit-${randomUUID()}`;
+    const res = await h.app.inject({
+      ...options,
+      headers: { ...options.headers, authorization: `Bearer ${token}`, 'x-request-id': id },
+    });
+    return { res, id };
+  };
+  const rows = async (): Promise<Row[]> => {
+    const page = await h.as('admin', { method: 'GET', url: '/admin/audit?limit=100' });
+    expect(page.statusCode).toBe(200);
+    return page.json().items;
+  };
+  const recordsOf = async (id: string) => (await rows()).filter((r) => r.requestId === id);
+
+  beforeAll(async () => {
+    issued.push(...Object.values(h.tokens));
+    const list = await h.as('alice', { method: 'POST', url: '/lists/', payload: { name: 'team' } });
+    teamList = list.json().id;
+    expect((await h.as('bob', { method: 'GET', url: '/lists/' })).statusCode).toBe(200);
+    const shared = await h.as('alice', {
+      method: 'PUT',
+      url: `/lists/${teamList}/members/bob`,
+      payload: { relation: 'editor' },
+    });
+    expect(shared.statusCode).toBe(200);
+  });
+
+  it('records a step-up refusal of admin work (too weak, too old), once', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const weak = await h.idp.accessToken(admin, { claims: { acr: 'pwd', auth_time: now } });
+    const stale = await h.idp.accessToken(admin, { claims: mfaClaims(now - 3600) });
+    for (const [token, url, code] of [
+      [weak, '/admin/audit', 'authentication_too_weak'],
+      [stale, '/admin/users', 'authentication_too_old'],
+      [weak, '/admin/idp/users', 'authentication_too_weak'],
+    ] as const) {
+      const { res, id } = await send(token, { method: 'GET', url });
+      expect(res.statusCode, url).toBe(401);
+      const records = await recordsOf(id);
+      expect(records, url).toHaveLength(1);
+      expect(records[0]).toMatchObject({ outcome: 'denied', actorSub: admin.sub });
+      expect(records[0]?.detail).toContain(code);
+    }
+    // The IdP admin routes' writes, refused the same way before anything reaches the provider.
+    const { res, id } = await send(weak, {
+      method: 'PUT',
+      url: `/admin/idp/users/${randomUUID()}/roles/admin`,
+    });
+    expect(res.statusCode).toBe(401);
+    expect(await recordsOf(id)).toHaveLength(1);
+  });
+
+  it('records refusals of the IdP admin routes, the AuthZEN endpoints and sharing, once', async () => {
+    const cases: [string, InjectOptions][] = [
+      ['alice', { method: 'PUT', url: `/admin/idp/users/${randomUUID()}/roles/admin` }],
+      [
+        'alice',
+        {
+          method: 'POST',
+          url: '/access/v1/evaluation',
+          payload: {
+            subject: { type: 'user', id: alice.sub },
+            action: { name: 'can_read' },
+            resource: { type: 'list', id: teamList },
+          },
+        },
+      ],
+      [
+        'bob',
+        {
+          method: 'PUT',
+          url: `/lists/${teamList}/members/carol`,
+          payload: { relation: 'viewer' },
+        },
+      ],
+      ['bob', { method: 'DELETE', url: `/lists/${teamList}` }],
+    ];
+    for (const [who, options] of cases) {
+      const token = h.tokens[who as 'alice' | 'bob'];
+      const { res, id } = await send(token, options);
+      expect(res.statusCode, `${options.method} ${options.url}`).toBe(403);
+      const records = await recordsOf(id);
+      expect(records, `${options.method} ${options.url}`).toHaveLength(1);
+      expect(records[0]).toMatchObject({ outcome: 'denied' });
+    }
+  });
+
+  it('records a refused MCP tool call once, with the agent', async () => {
+    const agent = await h.idp.accessToken(bob, {
+      claims: { aud: 'http://localhost/mcp', azp: 'agent-client' },
+    });
+    const { res, id } = await send(agent, {
+      method: 'POST',
+      url: '/mcp',
+      headers: {
+        host: 'localhost',
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      payload: {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: {
+          name: 'share_list',
+          arguments: { listId: teamList, username: 'carol', relation: 'viewer' },
+        },
+      },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().result.isError, res.body).toBe(true);
+    const records = await recordsOf(id);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ outcome: 'denied', action: 'mcp share_list' });
+  });
+
+  it('records each write once, and an AuthZEN answer (allowed or not) not at all', async () => {
+    const created = await send(h.tokens.alice, {
+      method: 'POST',
+      url: '/todos/',
+      payload: { title: 'audited' },
+    });
+    expect(created.res.statusCode).toBe(201);
+    expect(await recordsOf(created.id)).toMatchObject([{ action: 'todo.create' }]);
+    const asked = await send(h.tokens.admin, {
+      method: 'POST',
+      url: '/access/v1/evaluation',
+      payload: {
+        subject: { type: 'user', id: bob.sub },
+        action: { name: 'can_delete' },
+        resource: { type: 'list', id: teamList },
+      },
+    });
+    expect(asked.res.json()).toMatchObject({ decision: false });
+    expect(await recordsOf(asked.id)).toEqual([]);
+  });
+});
