@@ -1,3 +1,4 @@
+import { byCodePoint } from '../db/code-point-order.js';
 import type { Db } from '../db/database.js';
 import { toIso } from '../db/database.js';
 import type { Owner } from '../db/schema.js';
@@ -39,7 +40,7 @@ export function agentRepository(db: Db) {
         .where('issuer', '=', owner.issuer)
         .where('sub', '=', owner.subject)
         .orderBy('last_used_at', 'desc')
-        .orderBy('client_id')
+        .orderBy(byCodePoint(db.dialect, 'client_id'))
         .execute();
       return rows.map((row) => ({
         clientId: row.client_id,

@@ -1,4 +1,5 @@
 import { APP_POLICY, type AppRule } from '../authz/app-policy.js';
+import { byCodePoint } from '../db/code-point-order.js';
 import type { Db } from '../db/database.js';
 import type { Owner, Relation } from '../db/schema.js';
 import { listRepository } from '../lists/repository.js';
@@ -98,8 +99,10 @@ async function membersOf(
     .select(['member_sub', 'relation'])
     .where('list_id', '=', listId)
     .where('member_issuer', '=', issuer);
-  if (range.after !== undefined) query = query.where('member_sub', '>', range.after);
-  const rows = await query.orderBy('member_sub').limit(range.limit).execute();
+  // By code point on both engines, the position (`>`) as the order (`byCodePoint`).
+  const sub = byCodePoint(db.dialect, 'member_sub');
+  if (range.after !== undefined) query = query.where(sub, '>', range.after);
+  const rows = await query.orderBy(sub).limit(range.limit).execute();
   // A todo's relation is its list's: the membership row read here (as `todos.access` joins it).
   for (const row of rows) {
     known.scope({ issuer, subject: row.member_sub }, resource.type, true).set(id, row.relation);

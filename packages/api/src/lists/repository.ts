@@ -3,6 +3,7 @@
 // person's own default list lives apart, in `default-list.ts`).
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { byCodePoint } from '../db/code-point-order.js';
 import { type Db, toIso } from '../db/database.js';
 import type { Owner, Relation } from '../db/schema.js';
 import { defaultListEnsurer } from './default-list.js';
@@ -101,7 +102,7 @@ function withCount(dialect: Db['dialect'], q: ReturnType<typeof memberOf>) {
 async function listsOf(k: Tx, dialect: Db['dialect'], member: Owner): Promise<List[]> {
   const rows = await withCount(dialect, memberOf(k, member))
     .orderBy('l.is_default', 'desc')
-    .orderBy('l.name')
+    .orderBy(byCodePoint(dialect, 'l.name'))
     .orderBy('l.id')
     .execute();
   return rows.map(toList);

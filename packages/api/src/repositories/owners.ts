@@ -1,4 +1,5 @@
 import { type QueryCreator, type RawBuilder, sql } from 'kysely';
+import { byCodePoint } from '../db/code-point-order.js';
 import type { Db, DialectName } from '../db/database.js';
 import type { Owner, Schema } from '../db/schema.js';
 import type { OwnerSummary } from '../schemas/admin.js';
@@ -128,7 +129,7 @@ export function ownerRepository(db: Db) {
       await upsertOwner(tx, db.dialect, ownerRow(profile, now)).execute();
     },
 
-    /** Every owner with todo counts, by username. */
+    /** Every owner with todo counts, by username (code point order). */
     async summaries(): Promise<OwnerSummary[]> {
       const rows = await k
         .selectFrom('owners as o')
@@ -145,8 +146,8 @@ export function ownerRepository(db: Db) {
             .as('completed'),
         ])
         .groupBy(['o.issuer', 'o.sub', 'o.username', 'o.email', 'o.department'])
-        .orderBy('o.username')
-        .orderBy('o.sub')
+        .orderBy(byCodePoint(db.dialect, 'o.username'))
+        .orderBy(byCodePoint(db.dialect, 'o.sub'))
         .execute();
       return rows.map((row) => ({
         issuer: row.issuer,

@@ -60,10 +60,18 @@ export function sqliteDatabase(): TestDatabase {
 
 /**
  * A fresh PostgreSQL database created for the caller, so parallel test files never see each
- * other's rows or `NOTIFY` traffic; dropped (with its connections) by `drop()`.
+ * other's rows or `NOTIFY` traffic; dropped (with its connections) by `drop()`. With
+ * `icuLocale` its default collation is that ICU locale's (as a database initialised with a
+ * language's locale has) rather than the server's.
  */
-export async function postgresDatabase(): Promise<TestDatabase> {
+export async function postgresDatabase(
+  options: { readonly icuLocale?: string } = {},
+): Promise<TestDatabase> {
   const name = `todo_api_test_${randomBytes(6).toString('hex')}`;
+  const locale =
+    options.icuLocale === undefined
+      ? ''
+      : ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${options.icuLocale.replace(/[^A-Za-z0-9-]/g, '')}'`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
   try {
@@ -71,7 +79,7 @@ export async function postgresDatabase(): Promise<TestDatabase> {
     // parallel test file's CREATE DATABASE briefly does: retry a few times.
     for (let attempt = 1; ; attempt++) {
       try {
-        await admin.query(`CREATE DATABASE ${name}`);
+        await admin.query(`CREATE DATABASE ${name}${locale}`);
         break;
       } catch (error) {
         if ((error as { code?: string }).code !== '55006' || attempt === 10) throw error;
