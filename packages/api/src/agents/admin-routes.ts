@@ -64,7 +64,7 @@ function listRoute(app: App, context: AppContext): void {
     },
     async (request) => {
       const { limit = 20, cursor } = request.query;
-      return listGrantEnds(context.db.kysely, { limit, ...(cursor !== undefined && { cursor }) });
+      return listGrantEnds(context.db, { limit, ...(cursor !== undefined && { cursor }) });
     },
   );
 }

@@ -1,9 +1,11 @@
+import { byCodePoint } from '../db/code-point-order.js';
 import type { Db } from '../db/database.js';
 import { toIso } from '../db/database.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
 import { TEXT_PATTERN } from '../schemas/common.js';
 
 type Tx = Db['kysely'];
+type RawText = ReturnType<typeof byCodePoint>;
 
 /** One pending grant end (`agent_grant_ends`), named the way the API answers. */
 export interface GrantEndRow {
@@ -76,13 +78,17 @@ export async function recordGrantEndFailure(
 /**
  * The pending grant ends, oldest first (the oldest is the hold an alert is about), a page at a
  * time: keyset pagination on (requested_at, issuer, sub, client_id), the primary key making
- * the order total, with an opaque cursor as `/admin/audit` has.
+ * the order total, with an opaque cursor as `/admin/audit` has. Text is ordered and compared by
+ * code point, so both engines (and every PostgreSQL collation) page alike.
  */
 export async function listGrantEnds(
-  k: Tx,
+  db: Db,
   options: { limit: number; cursor?: string },
 ): Promise<{ items: GrantEndRow[]; nextCursor: string | null }> {
-  let query = k.selectFrom('agent_grant_ends').selectAll();
+  const [issuer, sub, clientId] = (['issuer', 'sub', 'client_id'] as const).map((column) =>
+    byCodePoint(db.dialect, column),
+  ) as [RawText, RawText, RawText];
+  let query = db.kysely.selectFrom('agent_grant_ends').selectAll();
   if (options.cursor !== undefined) {
     const after = decodeGrantEndCursor(options.cursor);
     query = query.where((eb) =>
@@ -91,12 +97,12 @@ export async function listGrantEnds(
         eb.and([
           eb('requested_at', '=', after.requestedAt),
           eb.or([
-            eb('issuer', '>', after.issuer),
+            eb(issuer, '>', after.issuer),
             eb.and([
               eb('issuer', '=', after.issuer),
               eb.or([
-                eb('sub', '>', after.sub),
-                eb.and([eb('sub', '=', after.sub), eb('client_id', '>', after.clientId)]),
+                eb(sub, '>', after.sub),
+                eb.and([eb('sub', '=', after.sub), eb(clientId, '>', after.clientId)]),
               ]),
             ]),
           ]),
@@ -106,9 +112,9 @@ export async function listGrantEnds(
   }
   const rows = await query
     .orderBy('requested_at')
-    .orderBy('issuer')
-    .orderBy('sub')
-    .orderBy('client_id')
+    .orderBy(issuer)
+    .orderBy(sub)
+    .orderBy(clientId)
     .limit(options.limit + 1)
     .execute();
   const items = rows.slice(0, options.limit).map(toGrantEnd);
