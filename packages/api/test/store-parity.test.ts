@@ -201,6 +201,20 @@ describe.skipIf(!postgresAvailable)('SQLite and PostgreSQL answer alike', () => 
   );
 
   it.skipIf(!postgresAvailable)(
+    'puts people without a username after the others on both stores',
+    async () => {
+      await listAtBoth('anonymous', 'a list');
+      for (const res of await atBoth('admin', 'GET', () => '/admin/users')) {
+        const names = (res.body as { items: { username: string | null }[] }).items.map(
+          (u) => u.username,
+        );
+        expect(names.at(-1)).toBeNull();
+        expect(names.indexOf(null)).toBe(names.length - 1);
+      }
+    },
+  );
+
+  it.skipIf(!postgresAvailable)(
     'pages the members of a list by sub by code point on both stores (AuthZEN subject search)',
     async () => {
       const list = await listAtBoth('alice', 'shared');

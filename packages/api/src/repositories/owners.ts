@@ -129,7 +129,7 @@ export function ownerRepository(db: Db) {
       await upsertOwner(tx, db.dialect, ownerRow(profile, now)).execute();
     },
 
-    /** Every owner with todo counts, by username (code point order). */
+    /** Every owner with todo counts, by username (code point order), those without one last. */
     async summaries(): Promise<OwnerSummary[]> {
       const rows = await k
         .selectFrom('owners as o')
@@ -146,7 +146,8 @@ export function ownerRepository(db: Db) {
             .as('completed'),
         ])
         .groupBy(['o.issuer', 'o.sub', 'o.username', 'o.email', 'o.department'])
-        .orderBy(byCodePoint(db.dialect, 'o.username'))
+        // Those without a username last on both engines (SQLite puts NULL first, PostgreSQL last).
+        .orderBy(byCodePoint(db.dialect, 'o.username'), (o) => o.asc().nullsLast())
         .orderBy(byCodePoint(db.dialect, 'o.sub'))
         .execute();
       return rows.map((row) => ({

@@ -44,3 +44,82 @@ export function dpopFinding(
     },
   };
 }
+
+/** The JWKS members that can verify a signature (RFC 7517 §4.2: no `use`, or `sig`). */
+function signatureKeys(jwks: Record<string, unknown>): unknown[] | undefined {
+  if (!Array.isArray(jwks.keys)) return undefined;
+  return jwks.keys.filter((k) => {
+    const key = k as Record<string, unknown> | null;
+    return key !== null && typeof key === 'object' && (key.use === undefined || key.use === 'sig');
+  });
+}
+
+/**
+ * A key set without one key to verify a signature with: Authentik's answer for a provider
+ * without a signing key (`{}`: it then signs with HS256 and the client secret), or a Keycloak
+ * realm whose only active keys encrypt (`use: enc`), e.g. one signing with HS256 (HMAC keys are
+ * never published). A `keys` member that is not an array is a broken document, not this.
+ */
+export function signingKeyFinding(
+  issuer: ResolvedIssuer,
+  jwks: Record<string, unknown>,
+  jwksUri: string,
+): Finding | undefined {
+  if (jwks.keys !== undefined && !Array.isArray(jwks.keys)) return undefined;
+  if ((signatureKeys(jwks)?.length ?? 0) > 0) return undefined;
+  const listed = Array.isArray(jwks.keys) ? jwks.keys.length : 0;
+  const consequence =
+    issuer.verify === 'jwt'
+      ? 'every access token will be refused'
+      : 'back-channel logout tokens cannot be verified, so signing out at the provider ends nothing here';
+  return {
+    code: 'signing_key_missing',
+    check: 'keys',
+    issuer: issuer.issuer,
+    summary: `The provider's key set at ${jwksUri} holds no key to verify signatures with: ${consequence}.`,
+    expected: `a signing key (no "use", or "use": "sig") for one of ${issuer.algorithms.join(', ')}`,
+    received:
+      jwks.keys === undefined
+        ? 'a JWKS without a "keys" member'
+        : listed === 0
+          ? 'an empty "keys" array'
+          : `${listed} key${listed === 1 ? '' : 's'}, none for signatures (e.g. "use": "enc")`,
+    ...(issuer.verify === 'jwt' ? { apiCode: 'idp_unavailable' as const } : {}),
+    fix: {
+      keycloak:
+        'Realm settings → Keys: keep an active rsa-generated (RS256) or ecdsa-generated (ES256) provider, and Realm settings → Tokens → Default signature algorithm: RS256; Keycloak never publishes HMAC (HS256) keys.',
+      authentik:
+        'Provider → Signing Key: choose a certificate (e.g. "authentik Self-signed Certificate"); without one Authentik signs with HS256 and the client secret, which the API does not accept.',
+    },
+  };
+}
+
+/**
+ * OIDC_VERIFY=introspect with a provider whose discovery document advertises no
+ * `introspection_endpoint` (RFC 8414 §2): the API has nowhere to ask (RFC 7662 §2) and answers
+ * every token of this issuer with 503.
+ */
+export function introspectionFinding(
+  issuer: ResolvedIssuer,
+  endpoint: string | undefined,
+): Finding | undefined {
+  if (issuer.verify !== 'introspect' || endpoint !== undefined) return undefined;
+  return {
+    code: 'introspection_unsupported',
+    check: 'discovery',
+    issuer: issuer.issuer,
+    summary:
+      'OIDC_VERIFY is introspect, but the discovery document advertises no introspection_endpoint: the API cannot check any token of this issuer and answers 503.',
+    expected: 'introspection_endpoint in the discovery document',
+    received: '(not advertised)',
+    apiCode: 'idp_unavailable',
+    fix: {
+      config:
+        'Set OIDC_VERIFY=jwt (local verification against the provider’s keys), or point OIDC_DISCOVERY_URL at a document that advertises introspection.',
+      keycloak:
+        'Keycloak advertises <issuer>/protocol/openid-connect/token/introspect in every realm’s document: check that the document fetched is the realm’s own.',
+      authentik:
+        'Authentik advertises /application/o/introspect/ in every application’s document: check that the document fetched is the application’s own (/application/o/<slug>/).',
+    },
+  };
+}

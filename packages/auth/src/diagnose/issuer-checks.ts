@@ -5,7 +5,7 @@ import { fetchJson } from '../http/fetch-json.js';
 import { discover, metadataUrl } from '../jwks/discovery.js';
 import { importKeySet, keyFitsAlgorithm } from '../jwks/import-key.js';
 import type { IssuerOptions } from '../options.js';
-import { dpopFinding } from './capability-findings.js';
+import { dpopFinding, introspectionFinding, signingKeyFinding } from './capability-findings.js';
 import { issuerFinding } from './issuer-difference.js';
 import type { Finding, IssuerReport } from './types.js';
 
@@ -133,11 +133,50 @@ function algorithmFinding(issuer: ResolvedIssuer, keys: IssuerReport['keys']): F
   };
 }
 
+/** The issuer's keys as the API would load them; what is wrong with them goes to `findings`. */
+async function checkKeys(
+  issuer: ResolvedIssuer,
+  jwksUri: string,
+  ctx: CheckContext,
+  findings: Finding[],
+): Promise<IssuerReport['keys']> {
+  let jwks: Record<string, unknown>;
+  try {
+    jwks = await fetchJson(jwksUri, { fetch: ctx.fetch, timeoutMs: ctx.timeoutMs });
+  } catch (e) {
+    findings.push(jwksUnreachable(issuer, jwksUri, e));
+    return [];
+  }
+  const missing = signingKeyFinding(issuer, jwks, jwksUri);
+  if (missing !== undefined) {
+    findings.push(missing);
+    return [];
+  }
+  try {
+    const keys = keyReport(jwks, issuer.algorithms);
+    // Keys no allowed algorithm fits, but some algorithm would: the allowlist is the problem.
+    if (!keys.some((k) => k.usable)) findings.push(algorithmFinding(issuer, keys));
+    return keys;
+  } catch (e) {
+    findings.push(jwksUnreachable(issuer, jwksUri, e));
+    return [];
+  }
+}
+
+function jwksUnreachable(issuer: ResolvedIssuer, jwksUri: string, error: unknown): Finding {
+  return {
+    ...unreachable(issuer, jwksUri, error, 'The keys (JWKS)'),
+    code: 'jwks_unreachable',
+    check: 'keys',
+    expected: `a JWKS at ${jwksUri}`,
+  };
+}
+
 /**
  * Checks one issuer as the API's authenticator sees it: discovery reachable and its `issuer`
  * member exactly the configured one (the authenticator's own `discover`), keys loadable (the
  * authenticator's own readiness), keys fitting the algorithm allowlist, the clock, and what the
- * configuration needs the provider to offer (DPoP).
+ * configuration needs the provider to offer (DPoP, introspection).
  */
 export async function checkIssuer(
   options: IssuerOptions,
@@ -163,9 +202,13 @@ export async function checkIssuer(
   const advertised = typeof raw.issuer === 'string' ? raw.issuer : undefined;
   let jwksUri: string | undefined;
   try {
-    jwksUri = (await discover(issuer, http)).jwksUri;
-    const dpop = dpopFinding(issuer, raw);
-    if (dpop !== undefined) findings.push(dpop);
+    const metadata = await discover(issuer, http);
+    jwksUri = metadata.jwksUri;
+    for (const f of [
+      dpopFinding(issuer, raw),
+      introspectionFinding(issuer, metadata.introspectionEndpoint),
+    ])
+      if (f !== undefined) findings.push(f);
   } catch (e) {
     findings.push(
       advertised !== undefined && advertised !== issuer.issuer
@@ -173,22 +216,7 @@ export async function checkIssuer(
         : unreachable(issuer, url, e),
     );
   }
-  let keys: IssuerReport['keys'] = [];
-  if (jwksUri !== undefined) {
-    try {
-      keys = keyReport(await fetchJson(jwksUri, http), issuer.algorithms);
-      // Keys no allowed algorithm fits, but some algorithm would: the allowlist is the problem.
-      if (keys.length > 0 && !keys.some((k) => k.usable))
-        findings.push(algorithmFinding(issuer, keys));
-    } catch (e) {
-      findings.push({
-        ...unreachable(issuer, jwksUri, e, 'The keys (JWKS)'),
-        code: 'jwks_unreachable',
-        check: 'keys',
-        expected: `a JWKS at ${jwksUri}`,
-      });
-    }
-  }
+  const keys = jwksUri === undefined ? [] : await checkKeys(issuer, jwksUri, ctx, findings);
   // The authenticator's own verdict, exactly what the API's /readyz reports.
   const auth = apiLikeAuthenticator([options], ctx);
   const ready = await auth.ready();

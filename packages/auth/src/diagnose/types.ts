@@ -10,6 +10,8 @@ export type FindingCode =
   | 'issuer_host'
   | 'issuer_mismatch'
   | 'jwks_unreachable'
+  | 'signing_key_missing'
+  | 'introspection_unsupported'
   | 'algorithm_not_allowed'
   | 'clock_skew'
   | 'dpop_unsupported'
