@@ -3400,6 +3400,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates. */
                     sub: string;
                     /** @description Only this issuer; default every trusted one */
                     issuer?: string;
@@ -3993,8 +3994,11 @@ export interface operations {
                     email?: string;
                     /** @description Whether the identity provider is to hold the email as verified (default false). Only when you know the address is this person's: sharing finds people by email only when their provider says it is verified (OpenID Connect Core §5.7); unverified, they are found by username until they verify it. Needs email. */
                     emailVerified?: boolean;
+                    /** @description No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates. */
                     firstName?: string;
+                    /** @description No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates. */
                     lastName?: string;
+                    /** @description No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates. */
                     department?: string;
                     enabled?: boolean;
                     password?: string;
