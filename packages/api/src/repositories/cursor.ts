@@ -10,12 +10,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /**
  * The shape alone lets `2024-13-45T99:99:99.999Z` through, which PostgreSQL's `timestamptz`
  * refuses with SQLSTATE 22008/22007: only an instant that round-trips through `Date` exactly
- * (as {@link encodeCursor}'s did) is one this API issued.
+ * (as {@link encodeCursor}'s did) is one this API issued. Year 0 round-trips too, but
+ * PostgreSQL's calendar has none (1 BC precedes AD 1) while SQLite compares the text: no todo
+ * was created then, and the cursor is refused alike on both.
  */
 function isRealInstant(at: string): boolean {
   const ms = Date.parse(at);
-  return !Number.isNaN(ms) && new Date(ms).toISOString() === at;
+  return !Number.isNaN(ms) && ms >= FIRST_INSTANT && new Date(ms).toISOString() === at;
 }
+
+/** The first instant of year 1, the earliest a cursor may name. */
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
 
 /** A cursor that was not produced by {@link encodeCursor}. */
 export class InvalidCursorError extends Error {
