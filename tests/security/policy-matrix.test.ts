@@ -82,6 +82,8 @@ function expectation(
     return { status: 403, missing: policy.permission };
   // No agent acted for the personas: ending one that never did is 404, for everyone.
   if (cell.route === 'DELETE /me/agents/:clientId') return { status: 404 };
+  // No agent grant end is pending for the personas: retrying or releasing one is 404.
+  if (cell.route.startsWith('POST /admin/agents/grant-ends/')) return { status: 404 };
   if (cell.ownership === 'other') {
     // Someone else's todo does not exist for the caller; another department is admin-only.
     if (cell.route.includes(':id')) return { status: 404 };

@@ -15,6 +15,10 @@ interface Row {
   [key: string]: unknown;
 }
 
+/** Unicode's control characters (general category Cc): C0, DEL and C1. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it finds
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
 /**
  * DESIGN: "every write and every authorization denial" is in the audit log, each exactly once,
  * whichever door it came through (REST, the AuthZEN endpoints, the MCP tools, sharing, the IdP
@@ -164,5 +168,52 @@ describe('the audit log records every write and every denial once', () => {
     });
     expect(asked.res.json()).toMatchObject({ decision: false });
     expect(await recordsOf(asked.id)).toEqual([]);
+  });
+
+  it('refuses a subject to revoke that holds a control character, before it reaches the log', async () => {
+    for (const sub of ['bad\u001b[2Jsub', 'bad\u009b2Jsub', 'line\nbreak']) {
+      const { res, id } = await send(h.tokens.admin, {
+        method: 'POST',
+        url: '/admin/sessions/revoke',
+        payload: { sub },
+      });
+      expect(res.statusCode, JSON.stringify(sub)).toBe(400);
+      expect(await recordsOf(id)).toEqual([]);
+    }
+  });
+
+  it('refuses control characters in what the IdP admin routes would record or hand out', async () => {
+    const id = randomUUID();
+    for (const [method, url, payload] of [
+      ['PATCH', `/admin/idp/users/${id}`, { department: 'sales\u009b31m' }],
+      ['PATCH', `/admin/idp/users/${id}`, { department: 'sales\nengineering' }],
+      ['POST', '/admin/idp/users', { username: 'eve', department: '\u001b]0;x\u0007' }],
+      ['POST', '/admin/idp/users', { username: 'eve', firstName: 'Eve\u0085' }],
+      ['POST', '/admin/idp/users', { username: 'eve', lastName: 'E\u007f' }],
+    ] as const) {
+      const { res } = await send(h.tokens.admin, { method, url, payload });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+    }
+  });
+
+  it('holds no token, no control character and nothing unbounded in any record', async () => {
+    // A long, percent-encoded path the router still matches, refused.
+    const long = `${'%41'.repeat(30)}`;
+    const refused = await send(h.tokens.alice, {
+      method: 'PUT',
+      url: `/admin/idp/users/${long}/roles/admin`,
+    });
+    expect([400, 403]).toContain(refused.res.statusCode);
+    const all = await rows();
+    expect(all.length).toBeGreaterThan(5);
+    for (const row of all) {
+      const text = JSON.stringify(row);
+      for (const token of issued) expect(text.includes(token.slice(-40))).toBe(false);
+      for (const value of Object.values(row)) {
+        if (typeof value !== 'string') continue;
+        expect(CONTROL.test(value), value).toBe(false);
+        expect(value.length, value).toBeLessThanOrEqual(1000);
+      }
+    }
   });
 });

@@ -1,5 +1,5 @@
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
-import { PROFILES } from '@todo-sso/auth';
+import { discoveryBase, PROFILES } from '@todo-sso/auth';
 import type { ApiConfig, IssuerConfig } from '../config/config.js';
 import { ConfigError } from '../config/config.js';
 import { loadAdminClientModule } from './client-module.js';
@@ -54,7 +54,8 @@ export function idpAdminTarget(config: ApiConfig): IdpAdminTarget | IdpAdminUnsu
     if (!m) throw new ConfigError('IDP_ADMIN_URL', 'must look like <server>/admin/realms/<realm>');
     [, server, realm] = m;
   } else {
-    const m = REALM_PATH.exec(issuer.discoveryUrl ?? issuer.issuer);
+    // Where the API reaches the realm, read as the key loader reads OIDC_DISCOVERY_URL.
+    const m = REALM_PATH.exec(discoveryBase(issuer));
     if (!m)
       return {
         unsupported:

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Text } from '../schemas/common.js';
+import { LineText, Text } from '../schemas/common.js';
 
 const Nullable = Type.Union([Type.String(), Type.Null()]);
 /** Keycloak user ids are UUIDs; other ids are refused before any call is made. */
@@ -63,9 +63,10 @@ export const NewIdpUserBody = Type.Object(
           "Whether the identity provider is to hold the email as verified (default false). Only when you know the address is this person's: sharing finds people by email only when their provider says it is verified (OpenID Connect Core §5.7); unverified, they are found by username until they verify it. Needs email.",
       }),
     ),
-    firstName: Type.Optional(Text({ minLength: 1, maxLength: 100 })),
-    lastName: Type.Optional(Text({ minLength: 1, maxLength: 100 })),
-    department: Type.Optional(Text({ minLength: 1, maxLength: 100 })),
+    // Names and the department reach tokens, the audit log and the reports: one line each.
+    firstName: Type.Optional(LineText({ minLength: 1, maxLength: 100 })),
+    lastName: Type.Optional(LineText({ minLength: 1, maxLength: 100 })),
+    department: Type.Optional(LineText({ minLength: 1, maxLength: 100 })),
     enabled: Type.Optional(Type.Boolean()),
     password: Type.Optional(Password),
     temporaryPassword: Type.Optional(
@@ -79,7 +80,7 @@ export const IdpUserPatch = Type.Object(
   {
     enabled: Type.Optional(Type.Boolean()),
     department: Type.Optional(
-      Type.Union([Text({ minLength: 1, maxLength: 100 }), Type.Null()], {
+      Type.Union([LineText({ minLength: 1, maxLength: 100 }), Type.Null()], {
         description: 'null removes it',
       }),
     ),

@@ -11,6 +11,7 @@ import {
   type PendingGauges,
   report,
 } from './grant-end-backoff.js';
+import { deleteGrantEnd, recordGrantEndFailure } from './grant-end-rows.js';
 
 /** How often each instance asks the identity provider again to end the grants still pending. */
 export const GRANT_END_RETRY_MS = 30_000;
@@ -102,17 +103,18 @@ export class AgentGrantEnds {
 
   /** The provider ended the grant (or held none): nothing is pending any more. */
   async forget(owner: Owner, clientId: string): Promise<void> {
-    await this.#options.db.kysely
-      .deleteFrom('agent_grant_ends')
-      .where('issuer', '=', owner.issuer)
-      .where('sub', '=', owner.subject)
-      .where('client_id', '=', clientId)
-      .execute();
+    const key = { issuer: owner.issuer, sub: owner.subject, clientId };
+    await deleteGrantEnd(this.#options.db.kysely, key);
+  }
+
+  /** When a refusal held now runs out: {@link GRANT_END_HOLD_MS} from now. */
+  holdUntil(): Date {
+    return new Date(this.#options.now().getTime() + this.#holdMs);
   }
 
   /** Refuses every token of the agent issued until {@link GRANT_END_HOLD_MS} from now. */
   async hold(owner: Owner, clientId: string): Promise<void> {
-    const until = new Date(this.#options.now().getTime() + this.#holdMs);
+    const until = this.holdUntil();
     await this.#options.revocations.holdClient(owner.issuer, owner.subject, clientId, until);
   }
 
@@ -232,16 +234,7 @@ export class AgentGrantEnds {
 
   /** A failed attempt: counted, timed (the backoff runs from it) and its reason kept. */
   async #attempted(owner: Owner, clientId: string, reason: string): Promise<void> {
-    await this.#options.db.kysely
-      .updateTable('agent_grant_ends')
-      .set((eb) => ({
-        attempts: eb('attempts', '+', 1),
-        attempted_at: this.#options.now().toISOString(),
-        last_error: reason.slice(0, 500),
-      }))
-      .where('issuer', '=', owner.issuer)
-      .where('sub', '=', owner.subject)
-      .where('client_id', '=', clientId)
-      .execute();
+    const key = { issuer: owner.issuer, sub: owner.subject, clientId };
+    await recordGrantEndFailure(this.#options.db.kysely, key, reason, this.#options.now());
   }
 }

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Text } from '../schemas/common.js';
+import { PageOf, PageQuery, Text } from '../schemas/common.js';
 
 export const Agent = Type.Object(
   {
@@ -34,6 +34,88 @@ export const AgentRevoked = Type.Object(
           "Whether the agent's consent and grant (so its refresh tokens) were ended at the identity provider (Keycloak: DELETE /users/{id}/consents/{client}); providers without that call are not, and detail says so",
       },
     ),
+  },
+  { additionalProperties: false },
+);
+
+const NullableTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+
+/** One agent grant end still pending at the identity provider (`agent_grant_ends`). */
+export const GrantEnd = Type.Object(
+  {
+    issuer: Type.String({ description: "The person's issuer" }),
+    sub: Type.String({ description: "The person's `sub`" }),
+    clientId: Type.String({ description: "The agent's client (`azp`)" }),
+    requestedAt: Type.String({ format: 'date-time', description: 'When the person ended it' }),
+    attempts: Type.Integer({
+      minimum: 0,
+      description: 'Failed attempts to end the grant at the provider so far, on every instance',
+    }),
+    attemptedAt: { ...NullableTime, description: 'When the last failed attempt was made' },
+    lastError: {
+      ...Type.Union([Type.String(), Type.Null()]),
+      description: "The provider's answer to the last failed attempt, in words",
+    },
+  },
+  { additionalProperties: false },
+);
+
+export const GrantEndPage = PageOf(GrantEnd);
+
+export const GrantEndQuery = Type.Object(
+  {
+    limit: PageQuery.limit,
+    cursor: Type.Optional(
+      Type.String({
+        minLength: 1,
+        // The last row's key (issuer, sub and client) in base64url: longer than other cursors.
+        maxLength: 4096,
+        description: 'Opaque: the `nextCursor` of the previous page',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const GrantEndKey = {
+  issuer: Text({ minLength: 1, maxLength: 2048, description: "The person's issuer" }),
+  sub: Text({ minLength: 1, maxLength: 255, description: "The person's `sub`" }),
+  clientId: Text({ minLength: 1, maxLength: 255, description: "The agent's client (`azp`)" }),
+};
+
+export const GrantEndRetryBody = Type.Object(GrantEndKey, { additionalProperties: false });
+
+export const GrantEndReleaseBody = Type.Object(
+  {
+    ...GrantEndKey,
+    confirm: Type.Optional(
+      Type.Literal('ended-at-provider', {
+        description:
+          'The operator ended the grant at the identity provider by hand: release even if the provider does not end it now',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const GrantEndSettled = Type.Object(
+  {
+    issuer: Type.String(),
+    sub: Type.String(),
+    clientId: Type.String(),
+    outcome: Type.Union(
+      [Type.Literal('ended'), Type.Literal('no_grant'), Type.Literal('released')],
+      {
+        description:
+          "`ended`: the provider ended the grant now; `no_grant`: it held none any more; `released`: it did not end it, and the hold was released on the operator's confirmation",
+      },
+    ),
+    refusedUntil: Type.String({
+      format: 'date-time',
+      description:
+        "The agent's tokens issued until then (plus the clock tolerance) stay refused on every instance; nothing moves this forward any more",
+    }),
+    detail: Type.String(),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { adminIdpRoutes } from '../admin-idp/routes.js';
+import { agentGrantEndRoutes } from '../agents/admin-routes.js';
 import { agentRoutes } from '../agents/routes.js';
 import { appEngineFactory, authzenPlugin } from '../authzen/plugin.js';
 import type { AppContext } from '../context.js';
@@ -23,6 +24,7 @@ export function protectedRoutes(context: AppContext): readonly FastifyPluginAsyn
     agentRoutes(context),
     reportRoutes(context),
     adminRoutes(context),
+    agentGrantEndRoutes(context),
     adminIdpRoutes(context),
     authzenPlugin(context, context.authzenEngine ?? appEngineFactory(context)),
   ];

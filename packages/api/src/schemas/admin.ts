@@ -1,6 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Todo } from '../todos/schemas.js';
-import { PageOf, PageQuery, Text } from './common.js';
+import { LineText, PageOf, PageQuery, Text } from './common.js';
 
 export const OwnerSummary = Type.Object({
   issuer: Type.String(),
@@ -76,7 +76,8 @@ export const AuditPage = PageOf(AuditEntry);
 
 export const RevokeBody = Type.Object(
   {
-    sub: Text({ minLength: 1, maxLength: 255 }),
+    // Recorded in the audit log (`subject:<sub>`): one line, no control characters.
+    sub: LineText({ minLength: 1, maxLength: 255 }),
     issuer: Type.Optional(
       Text({ minLength: 1, description: 'Only this issuer; default every trusted one' }),
     ),

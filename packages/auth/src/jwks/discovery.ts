@@ -12,8 +12,11 @@ function trimSlash(s: string): string {
   return s.endsWith('/') ? s.slice(0, -1) : s;
 }
 
-/** Base URL to fetch from: the issuer, or the alias given by `discoveryUrl`. */
-export function fetchBase(issuer: ResolvedIssuer): string {
+/**
+ * Base URL to fetch from: the issuer, or the alias given by `discoveryUrl` (the discovery
+ * document's URL, a base URL, or an origin alone, which keeps the issuer's path).
+ */
+export function fetchBase(issuer: Pick<ResolvedIssuer, 'issuer' | 'discoveryUrl'>): string {
   if (issuer.discoveryUrl === undefined) return trimSlash(issuer.issuer);
   const alias = new URL(issuer.discoveryUrl);
   const wellKnown = alias.href.indexOf('/.well-known/');

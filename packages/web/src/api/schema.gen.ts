@@ -390,6 +390,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/agents/grant-ends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The agents whose grant at the identity provider is still to end (their tokens refused meanwhile), oldest first, with each one's last failed attempt */
+        get: operations["listAgentGrantEnds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/agents/grant-ends/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask the identity provider now to end a pending agent's grant; once it has, the hold is released */
+        post: operations["retryAgentGrantEnd"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/agents/grant-ends/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Release a hold whose grant is gone at the identity provider: asked once more first, and refused (409) if it does not end the grant, unless confirm is "ended-at-provider" */
+        post: operations["releaseAgentGrantEnd"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/idp/users": {
         parameters: {
             query?: never;
@@ -3349,6 +3400,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates. */
                     sub: string;
                     /** @description Only this issuer; default every trusted one */
                     issuer?: string;
@@ -3396,6 +3448,374 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAgentGrantEnds: {
+        parameters: {
+            query?: {
+                /** @description Page size, at most 100 */
+                limit?: number;
+                /** @description Opaque: the `nextCursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description The person's issuer */
+                            issuer: string;
+                            /** @description The person's `sub` */
+                            sub: string;
+                            /** @description The agent's client (`azp`) */
+                            clientId: string;
+                            /**
+                             * Format: date-time
+                             * @description When the person ended it
+                             */
+                            requestedAt: string;
+                            /** @description Failed attempts to end the grant at the provider so far, on every instance */
+                            attempts: number;
+                            /** @description When the last failed attempt was made */
+                            attemptedAt: string | null;
+                            /** @description The provider's answer to the last failed attempt, in words */
+                            lastError: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryAgentGrantEnd: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The person's issuer */
+                    issuer: string;
+                    /** @description The person's `sub` */
+                    sub: string;
+                    /** @description The agent's client (`azp`) */
+                    clientId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        issuer: string;
+                        sub: string;
+                        clientId: string;
+                        /** @description `ended`: the provider ended the grant now; `no_grant`: it held none any more; `released`: it did not end it, and the hold was released on the operator's confirmation */
+                        outcome: "ended" | "no_grant" | "released";
+                        /**
+                         * Format: date-time
+                         * @description The agent's tokens issued until then (plus the clock tolerance) stay refused on every instance; nothing moves this forward any more
+                         */
+                        refusedUntil: string;
+                        detail: string;
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    releaseAgentGrantEnd: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The person's issuer */
+                    issuer: string;
+                    /** @description The person's `sub` */
+                    sub: string;
+                    /** @description The agent's client (`azp`) */
+                    clientId: string;
+                    /**
+                     * @description The operator ended the grant at the identity provider by hand: release even if the provider does not end it now
+                     * @enum {string}
+                     */
+                    confirm?: "ended-at-provider";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        issuer: string;
+                        sub: string;
+                        clientId: string;
+                        /** @description `ended`: the provider ended the grant now; `no_grant`: it held none any more; `released`: it did not end it, and the hold was released on the operator's confirmation */
+                        outcome: "ended" | "no_grant" | "released";
+                        /**
+                         * Format: date-time
+                         * @description The agent's tokens issued until then (plus the clock tolerance) stay refused on every instance; nothing moves this forward any more
+                         */
+                        refusedUntil: string;
+                        detail: string;
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3574,8 +3994,11 @@ export interface operations {
                     email?: string;
                     /** @description Whether the identity provider is to hold the email as verified (default false). Only when you know the address is this person's: sharing finds people by email only when their provider says it is verified (OpenID Connect Core §5.7); unverified, they are found by username until they verify it. Needs email. */
                     emailVerified?: boolean;
+                    /** @description No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates. */
                     firstName?: string;
+                    /** @description No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates. */
                     lastName?: string;
+                    /** @description No control characters (U+0000–U+001F, U+007F–U+009F) nor unpaired surrogates. */
                     department?: string;
                     enabled?: boolean;
                     password?: string;
