@@ -14,8 +14,9 @@
 # NODE_VERSIONS_OFFLINE=1.
 #
 # Exit status: 0 when the command succeeded on every version, else 1 (2 for a usage error).
-# The dependencies need no reinstall per version: the one native addon, libsql's, is a Node-API
-# module (ABI-stable across Node versions), and no package has an install script.
+# The dependencies need no reinstall per version: the runtime's native addons (libsql's SQLite
+# driver, the todo command's keyring) are Node-API modules, whose ABI does not change with the
+# Node version, and no package has an install script.
 set -uo pipefail
 
 usage() {

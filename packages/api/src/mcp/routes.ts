@@ -167,7 +167,8 @@ async function callTool(
     return { content: [{ type: 'text', text: JSON.stringify(result) }] };
   } catch (error) {
     const refusal = refusalOf(error, request);
-    if (refusal.status === 403) await recordDenial(context, request, tool, refusal);
+    if (refusal.status === 403 || refusal.denial !== undefined)
+      await recordDenial(context, request, tool, refusal);
     return toolError({
       code: refusal.code,
       status: refusal.status,
@@ -193,7 +194,7 @@ async function recordDenial(
         action: `mcp ${tool.name}`,
         resource: MCP_PATH,
         outcome: 'denied',
-        detail: `${refusal.reason ?? refusal.code}: ${refusal.message}`,
+        detail: refusal.denial ?? `${refusal.reason ?? refusal.code}: ${refusal.message}`,
         requestId: request.id,
       },
       profileOf(principal),
@@ -206,7 +207,8 @@ async function recordDenial(
 /** Any failure of a tool as a refusal with a stable code; unexpected ones are logged, not shown. */
 function refusalOf(error: unknown, request: FastifyRequest): ToolRefusal {
   if (error instanceof ToolRefusal) return error;
-  if (error instanceof ApiError) return new ToolRefusal(error.code, error.status, error.message);
+  if (error instanceof ApiError)
+    return new ToolRefusal(error.code, error.status, error.message, undefined, error.denial);
   if (isAuthError(error)) return new ToolRefusal(error.code, error.status, error.description);
   // A cursor the API never issued is the caller's mistake (400 on `GET /todos/` too).
   if (error instanceof InvalidCursorError)
