@@ -435,6 +435,52 @@ describe.each(drivers)(
     );
 
     it.skipIf(skip)(
+      'answers 501 to a retry for an issuer whose admin API the API does not reach, and releases it only on confirmation',
+      async () => {
+        // IDP_ADMIN_URL points at another issuer than the one the grant is at.
+        const elsewhere = {
+          issuer: 'https://elsewhere.example/realms/gone',
+          sub: alice.sub,
+          clientId: 'moved-agent',
+        };
+        await db()
+          .insertInto('agent_grant_ends')
+          .values({
+            issuer: elsewhere.issuer,
+            sub: elsewhere.sub,
+            client_id: elsewhere.clientId,
+            requested_at: clock.now().toISOString(),
+            attempts: 0,
+          })
+          .execute();
+        const token = await adminToken();
+        const calls = provider.state.calls;
+        const retry = await call(token, 'POST', '/admin/agents/grant-ends/retry', elsewhere);
+        expect(retry.status).toBe(501);
+        expect(retry.json).toMatchObject({
+          code: 'not_implemented',
+          detail: expect.stringContaining(elsewhere.issuer),
+        });
+        const path = '/admin/agents/grant-ends/release';
+        expect((await call(token, 'POST', path, elsewhere)).status).toBe(409);
+        const kept = await db()
+          .selectFrom('agent_grant_ends')
+          .selectAll()
+          .where('issuer', '=', elsewhere.issuer)
+          .executeTakeFirst();
+        expect(kept).toMatchObject({ attempts: 2, last_error: retry.json.detail });
+        const released = await call(token, 'POST', path, {
+          ...elsewhere,
+          confirm: 'ended-at-provider',
+        });
+        expect(released.status).toBe(200);
+        expect(released.json).toMatchObject({ ...elsewhere, outcome: 'released' });
+        // The provider the API reaches was never asked about another issuer's grant.
+        expect(provider.state.calls).toBe(calls);
+      },
+    );
+
+    it.skipIf(skip)(
       'refuses unknown rows (404), bad input (400) and callers without step-up, changing nothing',
       async () => {
         await pendingAgent('kept-agent');

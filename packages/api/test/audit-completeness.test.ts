@@ -202,6 +202,25 @@ describe('the audit log records every write and every denial once', () => {
     expect(records[0]).toMatchObject({ outcome: 'denied', action: 'mcp share_list' });
   });
 
+  it('gives a users:manage holder with a fresh second factor no way into the IdP admin routes', async () => {
+    const manager = { ...bob, permissions: [...bob.permissions, 'users:manage'] };
+    const token = await h.idp.accessToken(manager, { claims: mfaClaims() });
+    expect((await send(token, { method: 'GET', url: '/admin/users' })).res.statusCode).toBe(200);
+    for (const [method, url, payload] of [
+      // Granting themselves the admin role, or the reports, or moving into a department.
+      ['PUT', `/admin/idp/users/${bob.sub}/roles/admin`, undefined],
+      ['PUT', `/admin/idp/users/${bob.sub}/roles/reports:generate`, undefined],
+      ['PATCH', `/admin/idp/users/${bob.sub}`, { department: 'engineering' }],
+      ['POST', `/admin/idp/users/${alice.sub}/reset-password`, { password: 'taken-over-1' }],
+      ['GET', `/admin/todos?owner=${alice.sub}`, undefined],
+    ] as const) {
+      const { res, id } = await send(token, { method, url, ...(payload && { payload }) });
+      expect(res.statusCode, `${method} ${url}`).toBe(403);
+      expect(res.json()).toMatchObject({ code: 'insufficient_permission' });
+      expect(await recordsOf(id), `${method} ${url}`).toHaveLength(1);
+    }
+  });
+
   it('records each write once, and an AuthZEN answer (allowed or not) not at all', async () => {
     const created = await send(h.tokens.alice, {
       method: 'POST',

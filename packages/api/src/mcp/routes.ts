@@ -16,6 +16,7 @@ import { MCP_PATH } from './resource.js';
 import { loadRuntime, type McpRuntime } from './runtime.js';
 import { toolError } from './tool-error.js';
 import type { ToolDefinition } from './tools.js';
+import { transportRefusal } from './transport-responses.js';
 
 /** The routes of the MCP resource (`<base>/mcp`), outside the REST API's policy table. */
 export const MCP_ROUTES = [`POST ${MCP_PATH}`] as const;
@@ -65,7 +66,13 @@ function mcpRoute(app: FastifyInstance, run: ToolRun): void {
         response: {
           200: { description: 'A JSON-RPC response', type: 'object', additionalProperties: true },
           202: { description: 'A notification or response accepted', type: 'null' },
-          ...problems(400, 401, 403, 406, 413, 415, 503),
+          ...problems(401, 403, 413, 415, 503),
+          400: transportRefusal(
+            'RFC 9457 problem details (the token, the body), or a JSON-RPC error from the transport: not a JSON-RPC request, a batch, an unsupported MCP-Protocol-Version',
+          ),
+          406: transportRefusal(
+            'A JSON-RPC error from the transport: Accept must list application/json and text/event-stream',
+          ),
         },
       },
     },
