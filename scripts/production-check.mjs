@@ -155,10 +155,12 @@ function buildImage(dockerfile, context) {
           const to = into ? join(target, basename(source)) : target;
           mkdirSync(dirname(to), { recursive: true });
           // A directory's contents are copied (Docker's COPY), symbolic links as they are.
+          // From another stage, hard links: no later step writes to a stage's output.
+          const mode = from ? '-al' : '-a';
           if (statSync(path).isDirectory()) {
             mkdirSync(to, { recursive: true });
-            run('cp', ['-a', `${path}/.`, to], work, {}, true);
-          } else run('cp', ['-a', path, to], work, {}, true);
+            run('cp', [mode, `${path}/.`, to], work, {}, true);
+          } else run('cp', [mode, path, to], work, {}, true);
         }
       } else if (keyword === 'RUN') {
         if (!node) throw new Error(`RUN in a stage from ${stage.from} is not reproduced: ${body}`);
