@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { admin, alice, bob } from '@todo-sso/auth/testing';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLOCK_TOLERANCE_SECONDS } from '../src/context.js';
 import { drivers, postgresDatabase, useTestDatabase } from './support/databases.js';
@@ -434,6 +435,52 @@ describe.each(drivers)(
     );
 
     it.skipIf(skip)(
+      'answers 501 to a retry for an issuer whose admin API the API does not reach, and releases it only on confirmation',
+      async () => {
+        // IDP_ADMIN_URL points at another issuer than the one the grant is at.
+        const elsewhere = {
+          issuer: 'https://elsewhere.example/realms/gone',
+          sub: alice.sub,
+          clientId: 'moved-agent',
+        };
+        await db()
+          .insertInto('agent_grant_ends')
+          .values({
+            issuer: elsewhere.issuer,
+            sub: elsewhere.sub,
+            client_id: elsewhere.clientId,
+            requested_at: clock.now().toISOString(),
+            attempts: 0,
+          })
+          .execute();
+        const token = await adminToken();
+        const calls = provider.state.calls;
+        const retry = await call(token, 'POST', '/admin/agents/grant-ends/retry', elsewhere);
+        expect(retry.status).toBe(501);
+        expect(retry.json).toMatchObject({
+          code: 'not_implemented',
+          detail: expect.stringContaining(elsewhere.issuer),
+        });
+        const path = '/admin/agents/grant-ends/release';
+        expect((await call(token, 'POST', path, elsewhere)).status).toBe(409);
+        const kept = await db()
+          .selectFrom('agent_grant_ends')
+          .selectAll()
+          .where('issuer', '=', elsewhere.issuer)
+          .executeTakeFirst();
+        expect(kept).toMatchObject({ attempts: 2, last_error: retry.json.detail });
+        const released = await call(token, 'POST', path, {
+          ...elsewhere,
+          confirm: 'ended-at-provider',
+        });
+        expect(released.status).toBe(200);
+        expect(released.json).toMatchObject({ ...elsewhere, outcome: 'released' });
+        // The provider the API reaches was never asked about another issuer's grant.
+        expect(provider.state.calls).toBe(calls);
+      },
+    );
+
+    it.skipIf(skip)(
       'refuses unknown rows (404), bad input (400) and callers without step-up, changing nothing',
       async () => {
         await pendingAgent('kept-agent');
@@ -479,6 +526,72 @@ describe.each(drivers)(
         expect(provider.state.calls).toBe(calls);
         expect(await attempts()).toBe(before);
         expect(await auditOf('kept-agent')).toEqual([]);
+      },
+      30_000,
+    );
+
+    it.skipIf(skip)(
+      'writes nothing when the audit record cannot be written: the row, the refusal and the attempts stay',
+      async () => {
+        await pendingAgent('audit-agent');
+        const token = await adminToken();
+        const k = db();
+        const stored = () =>
+          k
+            .selectFrom('revocations')
+            .select(['not_before'])
+            .where('kind', '=', 'client')
+            .where('value', '=', JSON.stringify([alice.sub, 'audit-agent']))
+            .executeTakeFirst()
+            .then((r) => r && new Date(r.not_before).toISOString());
+        const [rowBefore, holdBefore] = [await row('audit-agent'), await stored()];
+        expect(holdBefore).toEqual(expect.any(String));
+        // The database refuses every audit insert (a trigger), after the row change was made
+        // in the same transaction.
+        if (driver.driver === 'sqlite')
+          await sql`CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'audit refused'); END`.execute(k);
+        else {
+          await sql`CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql
+                    AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$`.execute(k);
+          await sql`CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+                    FOR EACH ROW EXECUTE FUNCTION refuse_audit()`.execute(k);
+        }
+        try {
+          offset.ms = 60_000;
+          for (const [mode, action, confirm] of [
+            ['ok', 'retry', undefined],
+            ['refuse', 'retry', undefined],
+            ['refuse', 'release', undefined],
+            ['refuse', 'release', 'ended-at-provider'],
+          ] as const) {
+            provider.state.mode = mode;
+            const res = await call(token, 'POST', `/admin/agents/grant-ends/${action}`, {
+              ...key('audit-agent'),
+              ...(confirm && { confirm }),
+            });
+            expect(res.status, `${mode} ${action} ${confirm}`).toBe(500);
+            expect(await row('audit-agent')).toEqual(rowBefore);
+            expect(await stored()).toBe(holdBefore);
+          }
+        } finally {
+          if (driver.driver === 'sqlite') await sql`DROP TRIGGER refuse_audit`.execute(k);
+          else {
+            await sql`DROP TRIGGER refuse_audit ON audit_log`.execute(k);
+            await sql`DROP FUNCTION refuse_audit()`.execute(k);
+          }
+        }
+        // Allowed again, the same release succeeds with its record.
+        provider.state.mode = 'gone';
+        const released = await call(
+          token,
+          'POST',
+          '/admin/agents/grant-ends/release',
+          key('audit-agent'),
+        );
+        expect(released.status).toBe(200);
+        expect(await row('audit-agent')).toBeUndefined();
+        expect(await auditOf('audit-agent')).toHaveLength(1);
       },
       30_000,
     );

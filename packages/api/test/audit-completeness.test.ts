@@ -120,6 +120,59 @@ describe('the audit log records every write and every denial once', () => {
     }
   });
 
+  it('records a refusal answered 404 (no relation to the list or todo) once, with its reason', async () => {
+    const list = await h.as('carol', { method: 'POST', url: '/lists/', payload: { name: 'mine' } });
+    const carolList = list.json().id;
+    const todo = await h.as('carol', {
+      method: 'POST',
+      url: `/lists/${carolList}/todos/`,
+      payload: { title: 'private' },
+    });
+    const carolTodo = todo.json().id;
+    const cases: InjectOptions[] = [
+      { method: 'GET', url: `/lists/${carolList}` },
+      { method: 'PATCH', url: `/lists/${carolList}`, payload: { name: 'taken' } },
+      { method: 'PUT', url: `/lists/${carolList}/members/bob`, payload: { relation: 'editor' } },
+      { method: 'POST', url: `/lists/${carolList}/todos/`, payload: { title: 'planted' } },
+      { method: 'GET', url: `/todos/${carolTodo}` },
+      { method: 'PATCH', url: `/todos/${carolTodo}`, payload: { completed: true } },
+      { method: 'DELETE', url: `/todos/${carolTodo}` },
+    ];
+    for (const options of cases) {
+      const { res, id } = await send(h.tokens.bob, options);
+      expect(res.statusCode, `${options.method} ${options.url}`).toBe(404);
+      const records = await recordsOf(id);
+      expect(records, `${options.method} ${options.url}`).toHaveLength(1);
+      expect(records[0]).toMatchObject({ outcome: 'denied', actorSub: bob.sub });
+      expect(records[0]?.detail).toContain('relation_missing');
+    }
+    // Through an agent's MCP tool, the same.
+    const agent = await h.idp.accessToken(bob, {
+      claims: { aud: 'http://localhost/mcp', azp: 'agent-client' },
+    });
+    const { res, id } = await send(agent, {
+      method: 'POST',
+      url: '/mcp',
+      headers: {
+        host: 'localhost',
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      payload: {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'delete_todo', arguments: { id: carolTodo } },
+      },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().result.isError, res.body).toBe(true);
+    expect(await recordsOf(id)).toMatchObject([{ outcome: 'denied', action: 'mcp delete_todo' }]);
+    // Nothing was changed by any of them.
+    const still = await h.as('carol', { method: 'GET', url: `/todos/${carolTodo}` });
+    expect(still.json()).toMatchObject({ title: 'private', completed: false });
+  });
+
   it('records a refused MCP tool call once, with the agent', async () => {
     const agent = await h.idp.accessToken(bob, {
       claims: { aud: 'http://localhost/mcp', azp: 'agent-client' },
@@ -147,6 +200,25 @@ describe('the audit log records every write and every denial once', () => {
     const records = await recordsOf(id);
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ outcome: 'denied', action: 'mcp share_list' });
+  });
+
+  it('gives a users:manage holder with a fresh second factor no way into the IdP admin routes', async () => {
+    const manager = { ...bob, permissions: [...bob.permissions, 'users:manage'] };
+    const token = await h.idp.accessToken(manager, { claims: mfaClaims() });
+    expect((await send(token, { method: 'GET', url: '/admin/users' })).res.statusCode).toBe(200);
+    for (const [method, url, payload] of [
+      // Granting themselves the admin role, or the reports, or moving into a department.
+      ['PUT', `/admin/idp/users/${bob.sub}/roles/admin`, undefined],
+      ['PUT', `/admin/idp/users/${bob.sub}/roles/reports:generate`, undefined],
+      ['PATCH', `/admin/idp/users/${bob.sub}`, { department: 'engineering' }],
+      ['POST', `/admin/idp/users/${alice.sub}/reset-password`, { password: 'taken-over-1' }],
+      ['GET', `/admin/todos?owner=${alice.sub}`, undefined],
+    ] as const) {
+      const { res, id } = await send(token, { method, url, ...(payload && { payload }) });
+      expect(res.statusCode, `${method} ${url}`).toBe(403);
+      expect(res.json()).toMatchObject({ code: 'insufficient_permission' });
+      expect(await recordsOf(id), `${method} ${url}`).toHaveLength(1);
+    }
   });
 
   it('records each write once, and an AuthZEN answer (allowed or not) not at all', async () => {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
+import fc from 'fast-check';
 import { exportJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, sqliteDriver, type TestDatabase } from './support/databases.js';
@@ -318,6 +319,52 @@ describe.each(drivers)('AuthZEN decisions and the REST API agree on $driver', (d
       }
       expect(disagreements).toEqual([]);
       expect(asked).toBe(SUBJECTS.length * (3 * 8 + 1));
+    },
+    120_000,
+  );
+
+  it.skipIf(driver.skip || driver.driver !== 'sqlite')(
+    'keeps agreeing while a list is shared, narrowed, widened and unshared (fast-check)',
+    async () => {
+      const people: Person[] = ['bob', 'carol', 'dana', 'admin'];
+      const change = fc.record({
+        person: fc.constantFrom(...people),
+        relation: fc.constantFrom<Relation | undefined>('editor', 'viewer', undefined),
+      });
+      // Actions that leave the list and its members as they are (deletion is covered above).
+      const asked: [type: 'list' | 'todo', action: string][] = [
+        ['list', 'can_read'],
+        ['list', 'can_update'],
+        ['list', 'can_create_todo'],
+        ['todo', 'can_read'],
+        ['todo', 'can_update'],
+      ];
+      await fc.assert(
+        fc.asyncProperty(fc.array(change, { minLength: 1, maxLength: 5 }), async (changes) => {
+          const made = await makeList('changing', { owner: 'alice', members: {} });
+          for (const { person, relation } of changes) {
+            const path = `/lists/${made.list}/members/${person}`;
+            const res =
+              relation === undefined
+                ? await as('alice', 'DELETE', path)
+                : await as('alice', 'PUT', path, { relation });
+            expect([200, 204, 404]).toContain(res.status);
+          }
+          for (const subject of SUBJECTS) {
+            for (const [type, action] of asked) {
+              const id = type === 'list' ? made.list : made.todo;
+              const allowed = await decision(subject, type, id, action);
+              const rest = await perform(subject, type, id, action);
+              const agrees = allowed
+                ? rest.status >= 200 && rest.status < 300
+                : rest.status === 403 || rest.status === 404;
+              expect(agrees, `${subject} ${type}.${action}: ${allowed}, ${rest.status}`).toBe(true);
+            }
+          }
+          expect((await as('alice', 'DELETE', `/lists/${made.list}`)).status).toBe(204);
+        }),
+        { numRuns: 8 },
+      );
     },
     120_000,
   );

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
@@ -5,6 +6,7 @@ import {
   StreamableHTTPError,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { alice } from '@todo-sso/auth/testing';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useListeningHarness } from './support/mcp.js';
 
@@ -15,6 +17,14 @@ import { useListeningHarness } from './support/mcp.js';
  */
 const LIST = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
 const ACCEPT = 'application/json, text/event-stream';
+
+interface OpenApiDocument {
+  components: object;
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>
+  >;
+}
 
 /** An API on a real port that lets the app's origin in (CORS); `env` on top of the harness's. */
 const useAppHarness = (env: Record<string, string> = {}) =>
@@ -263,6 +273,28 @@ describe('the Streamable HTTP rules of a stateless server at /mcp', () => {
       });
       expect(res.status, method).toBe(405);
       expect(res.headers.get('allow')).toBe('POST');
+    }
+  });
+
+  it('answers its transport refusals (400, 406) as the OpenAPI document describes them', async () => {
+    const doc = JSON.parse(
+      readFileSync(new URL('../openapi.json', import.meta.url), 'utf8'),
+    ) as OpenApiDocument;
+    const ajv = new Ajv2020({ strict: false });
+    const responses = doc.paths['/mcp']?.post?.responses ?? {};
+    const refusals = [
+      [400, await send([LIST, { ...LIST, id: 2 }])],
+      [400, await send({ jsonrpc: '2.0' })],
+      [400, await send(LIST, { 'mcp-protocol-version': '1999-01-01' })],
+      [406, await send(LIST, { accept: 'application/json' })],
+    ] as const;
+    for (const [status, res] of refusals) {
+      expect(res.status).toBe(status);
+      const media = String(res.headers.get('content-type')).split(';')[0] ?? '';
+      const documented = responses[String(status)]?.content?.[media];
+      expect(documented, `${status} as ${media}`).toBeDefined();
+      const validate = ajv.compile({ ...documented?.schema, components: doc.components });
+      expect(validate(await res.json()), ajv.errorsText(validate.errors)).toBe(true);
     }
   });
 

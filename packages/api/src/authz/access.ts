@@ -56,7 +56,11 @@ export function accessGuard(options: AccessOptions) {
         action,
         relation,
       });
-      if (answer === 'hidden') throw new ApiError('not_found', `No such ${type}`);
+      if (answer === 'hidden') {
+        throw new ApiError('not_found', `No such ${type}`, {
+          denial: `relation_missing: the decision point refuses ${action} on this ${type}`,
+        });
+      }
       if (answer === 'forbidden') {
         throw new ApiError('forbidden', `The decision point refuses ${action} on this ${type}`);
       }

@@ -96,7 +96,12 @@ export function decideAccess(
  */
 export function enforce(decision: Decision, type: string, action: string): void {
   if (decision.allowed) return;
-  if (decision.hidden) throw new ApiError('not_found', `No such ${type}`);
+  // Still a denial: audited with its reason (`ApiError.denial`), though the caller sees a 404.
+  if (decision.hidden) {
+    throw new ApiError('not_found', `No such ${type}`, {
+      denial: `${decision.reason}: ${decision.description}`,
+    });
+  }
   if (decision.reason === 'relation_missing') {
     throw new ApiError(
       'forbidden',

@@ -128,8 +128,9 @@ const FASTIFY_CODES: Record<string, ApiErrorCode> = {
 /**
  * THE mapping from every failure to HTTP. Auth errors go through the auth package's
  * `authErrorResponse` (RFC 6750 §3 challenge); everything else becomes RFC 9457 problem
- * details. Authorization denials (403, and a step-up the route asks for, 401) are written to
- * the audit log here, once for every route (within the per-subject budget of the audit keeper).
+ * details. Authorization denials (403, a step-up the route asks for, 401, and a 404 hiding a
+ * resource the caller holds no relation to) are written to the audit log here, once for every
+ * route (within the per-subject budget of the audit keeper).
  */
 export function createErrorHandler(context: AppContext) {
   return async function handleError(
@@ -165,6 +166,7 @@ export function createErrorHandler(context: AppContext) {
     }
     if (error instanceof ApiError) {
       if (error.status === 403) await recordDenial(request, error.message);
+      else if (error.denial !== undefined) await recordDenial(request, error.denial);
       // RFC 9110 §10.2.3: an outage (the identity provider's admin API) says when to try again,
       // as the database's and the decision point's do.
       if (error.status === 503) reply.header('retry-after', '5');

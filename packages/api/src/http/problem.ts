@@ -55,14 +55,20 @@ export class ApiError extends Error {
   override readonly name = 'ApiError';
   readonly status: number;
   readonly errors: FieldError[] | undefined;
+  /**
+   * Set when the answer is an authorization denial the status does not show (a 404 for a
+   * resource the caller holds no relation to): why, for the audit log only, never the client.
+   */
+  readonly denial: string | undefined;
   constructor(
     readonly code: ApiErrorCode,
     message: string,
-    options?: { errors?: FieldError[]; cause?: unknown },
+    options?: { errors?: FieldError[]; cause?: unknown; denial?: string },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.status = PROBLEM_STATUS[code];
     this.errors = options?.errors;
+    this.denial = options?.denial;
   }
 }
 

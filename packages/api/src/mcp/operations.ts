@@ -24,6 +24,8 @@ export class ToolRefusal extends Error {
     readonly status: number,
     message: string,
     readonly reason?: string,
+    /** An authorization denial its status does not show (a 404): why, for the audit log. */
+    readonly denial?: string,
   ) {
     super(message);
   }
@@ -53,7 +55,7 @@ export function mcpOperations(context: AppContext) {
       if (!(error instanceof ApiError) || access.remote) throw error;
       const decision = decideAccess(principal, type, action, id, relation);
       const reason = decision.allowed ? undefined : decision.reason;
-      throw new ToolRefusal(error.code, error.status, error.message, reason);
+      throw new ToolRefusal(error.code, error.status, error.message, reason, error.denial);
     }
   }
 

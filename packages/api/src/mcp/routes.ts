@@ -16,6 +16,7 @@ import { MCP_PATH } from './resource.js';
 import { loadRuntime, type McpRuntime } from './runtime.js';
 import { toolError } from './tool-error.js';
 import type { ToolDefinition } from './tools.js';
+import { transportRefusal } from './transport-responses.js';
 
 /** The routes of the MCP resource (`<base>/mcp`), outside the REST API's policy table. */
 export const MCP_ROUTES = [`POST ${MCP_PATH}`] as const;
@@ -65,7 +66,13 @@ function mcpRoute(app: FastifyInstance, run: ToolRun): void {
         response: {
           200: { description: 'A JSON-RPC response', type: 'object', additionalProperties: true },
           202: { description: 'A notification or response accepted', type: 'null' },
-          ...problems(400, 401, 403, 406, 413, 415, 503),
+          ...problems(401, 403, 413, 415, 503),
+          400: transportRefusal(
+            'RFC 9457 problem details (the token, the body), or a JSON-RPC error from the transport: not a JSON-RPC request, a batch, an unsupported MCP-Protocol-Version',
+          ),
+          406: transportRefusal(
+            'A JSON-RPC error from the transport: Accept must list application/json and text/event-stream',
+          ),
         },
       },
     },
@@ -167,7 +174,8 @@ async function callTool(
     return { content: [{ type: 'text', text: JSON.stringify(result) }] };
   } catch (error) {
     const refusal = refusalOf(error, request);
-    if (refusal.status === 403) await recordDenial(context, request, tool, refusal);
+    if (refusal.status === 403 || refusal.denial !== undefined)
+      await recordDenial(context, request, tool, refusal);
     return toolError({
       code: refusal.code,
       status: refusal.status,
@@ -193,7 +201,7 @@ async function recordDenial(
         action: `mcp ${tool.name}`,
         resource: MCP_PATH,
         outcome: 'denied',
-        detail: `${refusal.reason ?? refusal.code}: ${refusal.message}`,
+        detail: refusal.denial ?? `${refusal.reason ?? refusal.code}: ${refusal.message}`,
         requestId: request.id,
       },
       profileOf(principal),
@@ -206,7 +214,8 @@ async function recordDenial(
 /** Any failure of a tool as a refusal with a stable code; unexpected ones are logged, not shown. */
 function refusalOf(error: unknown, request: FastifyRequest): ToolRefusal {
   if (error instanceof ToolRefusal) return error;
-  if (error instanceof ApiError) return new ToolRefusal(error.code, error.status, error.message);
+  if (error instanceof ApiError)
+    return new ToolRefusal(error.code, error.status, error.message, undefined, error.denial);
   if (isAuthError(error)) return new ToolRefusal(error.code, error.status, error.description);
   // A cursor the API never issued is the caller's mistake (400 on `GET /todos/` too).
   if (error instanceof InvalidCursorError)

@@ -133,8 +133,11 @@ export class TodoService {
     const id = rawId.toLowerCase();
     await this.#ask(caller, id, 'can_read');
     const todo = await this.#todos.get(ownerOf(caller.principal), id);
-    if (!todo) throw notFound();
-    return todo;
+    if (todo) return todo;
+    // No list of the caller's holds it: the core's refusal (a 404 all the same, audited).
+    if (!this.#context.access.remote)
+      await this.#check(caller.principal, 'todo', 'can_read', id, undefined);
+    throw notFound();
   }
 
   /** A todo in `listId` (a list the caller may add to) or in their default list. */

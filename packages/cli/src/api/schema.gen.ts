@@ -5579,13 +5579,23 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details (the token, the body), or a JSON-RPC error from the transport: not a JSON-RPC request, a batch, an unsupported MCP-Protocol-Version */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        /** @enum {string} */
+                        jsonrpc: "2.0";
+                        error: {
+                            code: number;
+                            message: string;
+                            data?: unknown;
+                        };
+                        id: string | number | null;
+                    };
                 };
             };
             /** @description RFC 9457 problem details */
@@ -5606,13 +5616,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description A JSON-RPC error from the transport: Accept must list application/json and text/event-stream */
             406: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        /** @enum {string} */
+                        jsonrpc: "2.0";
+                        error: {
+                            code: number;
+                            message: string;
+                            data?: unknown;
+                        };
+                        id: string | number | null;
+                    };
                 };
             };
             /** @description RFC 9457 problem details */
