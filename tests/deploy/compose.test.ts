@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import {
   type Any,
   cleanEnv,
@@ -56,15 +57,15 @@ describe('compose files', () => {
       expect(build.dockerfile).toBe(dockerfile);
       expect(existsSync(join(root, build.dockerfile))).toBe(true);
     }
-    expect(service(file, 'api').ports).toEqual(['8000:8000']);
-    expect(service(file, 'web').ports).toEqual(['3000:8080']);
+    expect(service(file, 'api').ports).toEqual(['127.0.0.1:8000:8000']);
+    expect(service(file, 'web').ports).toEqual(['127.0.0.1:3000:8080']);
   });
 
   it('mounts the repository realm file into Keycloak’s import folder and imports it', () => {
     const kc = service(keycloak, 'keycloak');
     expect(kc.image).toMatch(/^quay\.io\/keycloak\/keycloak:\$\{KEYCLOAK_VERSION:-26\.\d+\}$/);
     expect(kc.command).toEqual(['start-dev', '--import-realm']);
-    expect(kc.ports).toEqual(['8080:8080']);
+    expect(kc.ports).toEqual(['127.0.0.1:8080:8080']);
     const mount = (kc.volumes as string[]).find((v) => v.includes('/opt/keycloak/data/import/'));
     const [host, target, mode] = (mount ?? '').split(':');
     expect(resolve(composeDir, host ?? '')).toBe(join(deploy, 'keycloak/realm-todo-app.json'));
@@ -157,7 +158,7 @@ describe('compose files', () => {
       expect(mount).toBe('../authentik:/blueprints/todo-sso:ro');
     }
     expect([server.command, worker.command]).toEqual(['server', 'worker']);
-    expect(server.ports).toEqual(['9000:9000']);
+    expect(server.ports).toEqual(['127.0.0.1:9000:9000']);
     expect(Object.keys(authentik.services)).not.toContain('redis');
     expect(existsSync(join(deploy, 'authentik/todo-app.yaml'))).toBe(true);
   });
@@ -200,6 +201,35 @@ describe('compose files', () => {
       const result = run(['-f', 'keycloak.yml', '-f', 'keycloak.prod.yml'], emptyEnv);
       expect(result.status).not.toBe(0);
       expect(result.stderr).toMatch(/KEYCLOAK_(ADMIN_PASSWORD|PUBLIC_URL|DB_PASSWORD)/);
+    });
+
+    it.skipIf(!cli).each([
+      [['-f', 'keycloak.yml', '-f', 'keycloak.prod.yml'], '.env.example'],
+      [['-f', 'keycloak.yml'], emptyEnv],
+      [['-f', 'authentik.yml'], emptyEnv],
+    ])('%j publishes every port on loopback only', (files, envFile) => {
+      // Behind the TLS proxy Keycloak trusts X-Forwarded-* (KC_PROXY_HEADERS) and the API the
+      // right-most X-Forwarded-For (TRUST_PROXY=1): a port reachable around the proxy would let
+      // any client choose the address they see. The merged file cannot take a published port
+      // away again, so the base files publish on 127.0.0.1, where the proxy on the host reaches
+      // them (on a laptop, the browser).
+      const [bin, ...pre] = cli as [string, ...string[]];
+      const result = spawnSync(bin, [...pre, '--env-file', envFile, ...files, 'config'], {
+        cwd: composeDir,
+        env: cleanEnv(),
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(result.status, result.stderr).toBe(0);
+      const services = Object.entries(parse(result.stdout).services as Record<string, Any>);
+      const published = services.flatMap(([name, svc]) =>
+        ((svc.ports ?? []) as Any[]).map((p) => ({
+          name,
+          hostIp: typeof p === 'string' ? p.split(':').slice(0, -2).join(':') : p.host_ip,
+        })),
+      );
+      expect(published.length).toBeGreaterThanOrEqual(3);
+      for (const { name, hostIp } of published) expect(hostIp, name).toBe('127.0.0.1');
     });
 
     it.skipIf(!cli)('the production override is valid with every variable of .env.example', () => {

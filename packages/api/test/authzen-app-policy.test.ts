@@ -275,6 +275,34 @@ describe.each(drivers)('AuthZEN with the app policy on $driver', ({ skip, create
   });
 
   it.skipIf(skip)(
+    'knows no resource type named like an object property (valueOf, constructor, __proto__)',
+    async () => {
+      for (const type of ['valueOf', 'constructor', 'toString', 'hasOwnProperty', '__proto__']) {
+        const actions = await post('/access/v1/search/action', {
+          subject: user('alice'),
+          resource: { type, id: list },
+        });
+        expect(actions.statusCode, `${type}: ${actions.body}`).toBe(200);
+        expect(actions.json().results).toEqual([]);
+        const resources = await post('/access/v1/search/resource', {
+          subject: user('alice'),
+          action: { name: 'can_read' },
+          resource: { type },
+        });
+        expect(resources.statusCode, `${type}: ${resources.body}`).toBe(200);
+        expect(resources.json().results).toEqual([]);
+        const decision = await post('/access/v1/evaluation', {
+          subject: user('alice'),
+          action: { name: 'can_read' },
+          resource: { type, id: list },
+        });
+        expect(decision.statusCode, `${type}: ${decision.body}`).toBe(200);
+        expect(decision.json().decision).toBe(false);
+      }
+    },
+  );
+
+  it.skipIf(skip)(
     'returns from a search exactly the candidates a single evaluation permits (§8.1)',
     async () => {
       const people = (['alice', 'bob', 'carol'] as const).map(user);

@@ -211,7 +211,8 @@ export function createEngine(policy: Policy, facts: Facts) {
     searchActions(request: SearchRequest, page: SearchPage): Promise<SearchFound<Action>> {
       const subject = request.subject as Entity;
       const resource = request.resource as Entity;
-      const names = policy.actions[resource.type] ?? [];
+      // The policy's own types only: `valueOf` or `constructor` is none of them.
+      const names = new Map(Object.entries(policy.actions)).get(resource.type) ?? [];
       return searchPage(facts.prefetch?.bind(facts), evaluate, page, async ({ after, limit }) => {
         // A position naming no action of this type (the policy changed) continues nowhere.
         const from = after === undefined ? 0 : names.indexOf(after) + 1;
