@@ -11,11 +11,12 @@
 // 2. A production install of the repository as an operator without Docker makes it: the
 //    tracked files, `npm ci --omit=dev` (install scripts on, as npm runs them), and the
 //    compiled output (`packages/*/dist`, built in this checkout) copied in.
-// 3. The API image's command (its CMD, ENV and HEALTHCHECK), the development IdP
-//    (`npm run idp`) and the web app's server (`npm start -w @todo-sso/web`) of that install
-//    are started with --throw-deprecation; a person signs in, lists and adds a todo, the web
-//    app serves its page and configuration, and `npm run doctor` accepts the setup. A runtime
-//    import of a devDependency, a script calling a dev tool, a deprecated API: each fails here.
+// 3. The API image's command (its CMD, ENV and HEALTHCHECK), and from that install the API
+//    (`npm run api`), the development IdP (`npm run idp`) and the web app's server
+//    (`npm start -w @todo-sso/web`) are started with --throw-deprecation; a person signs in,
+//    lists and adds a todo through both APIs, the web app serves its page and configuration,
+//    and `npm run doctor` accepts the setup. A runtime import of a devDependency, a script
+//    calling a dev tool, a deprecated API: each fails here.
 //
 // Runs on the `node` it is started with (scripts/node-versions.sh runs it on others).
 // Exit status 0 when every step passed, else 1.
@@ -155,10 +156,12 @@ function buildImage(dockerfile, context) {
           const to = into ? join(target, basename(source)) : target;
           mkdirSync(dirname(to), { recursive: true });
           // A directory's contents are copied (Docker's COPY), symbolic links as they are.
+          // From another stage, hard links: no later step writes to a stage's output.
+          const mode = from ? '-al' : '-a';
           if (statSync(path).isDirectory()) {
             mkdirSync(to, { recursive: true });
-            run('cp', ['-a', `${path}/.`, to], work, {}, true);
-          } else run('cp', ['-a', path, to], work, {}, true);
+            run('cp', [mode, `${path}/.`, to], work, {}, true);
+          } else run('cp', [mode, path, to], work, {}, true);
         }
       } else if (keyword === 'RUN') {
         if (!node) throw new Error(`RUN in a stage from ${stage.from} is not reproduced: ${body}`);
@@ -264,9 +267,15 @@ try {
   }
   say('✓ npm ci --omit=dev, with the compiled output copied in');
 
-  const [idpPort, apiPort, webPort] = [await freePort(), await freePort(), await freePort()];
+  const [idpPort, apiPort, webPort, npmApiPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const issuer = `http://127.0.0.1:${idpPort}/realms/todo-app`;
   const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const npmApiUrl = `http://127.0.0.1:${npmApiPort}`;
   const webUrl = `http://127.0.0.1:${webPort}`;
   const idp = start('idp (npm run idp)', 'npm', ['run', '--silent', 'idp'], full, {
     PORT: String(idpPort),
@@ -287,6 +296,14 @@ try {
       OIDC_ISSUER: issuer,
     },
   );
+  // The same API from the install, as `npm run api` starts it there.
+  const npmApi = start('api (npm run api)', 'npm', ['run', '--silent', 'api'], full, {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(npmApiPort),
+    DATA_DIR: join(work, 'npm-api-data'),
+    OIDC_ISSUER: issuer,
+  });
   const webServer = start(
     'web (npm start -w @todo-sso/web)',
     'npm',
@@ -302,8 +319,9 @@ try {
   );
   await waitFor(idp, `${issuer}/.well-known/openid-configuration`);
   await waitFor(apiServer, `${apiUrl}/healthz`);
+  await waitFor(npmApi, `${npmApiUrl}/healthz`);
   await waitFor(webServer, `${webUrl}/`);
-  say('✓ the IdP, the API image and the web server started');
+  say('✓ the IdP, the API image, npm run api and the web server started');
 
   await check("the API image's HEALTHCHECK passes", () => {
     const [hc = 'node', ...hcArgs] = apiImage.healthcheck;
@@ -314,7 +332,7 @@ try {
     });
     if (result.status !== 0) throw new Error(`exited with ${result.status}`);
   });
-  await check('a person signs in, lists and adds a todo through the API image', async () => {
+  await check('a person signs in, lists and adds a todo through both APIs', async () => {
     const grant = await fetch(`${issuer}/protocol/openid-connect/token`, {
       method: 'POST',
       body: new URLSearchParams({
@@ -327,14 +345,16 @@ try {
     expectStatus(grant, 200, 'the token endpoint');
     const { access_token: token } = await grant.json();
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    expectStatus(await fetch(`${apiUrl}/todos/`, { headers }), 200, 'GET /todos/');
-    const created = await fetch(`${apiUrl}/todos/`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ title: 'from the production check' }),
-    });
-    expectStatus(created, 201, 'POST /todos/');
-    expectStatus(await fetch(`${apiUrl}/docs/json`), 200, 'GET /docs/json');
+    for (const url of [apiUrl, npmApiUrl]) {
+      expectStatus(await fetch(`${url}/todos/`, { headers }), 200, `GET ${url}/todos/`);
+      const created = await fetch(`${url}/todos/`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ title: 'from the production check' }),
+      });
+      expectStatus(created, 201, `POST ${url}/todos/`);
+      expectStatus(await fetch(`${url}/docs/json`), 200, `GET ${url}/docs/json`);
+    }
   });
   await check('the web server serves the app and its configuration', async () => {
     const page = await fetch(`${webUrl}/`);

@@ -19,6 +19,8 @@ function useAgentHarness(): Harness {
     () =>
       startHarness(database.config, {
         API_PUBLIC_URL: BASE,
+        // The PEP of the AuthZEN test below: a client listed as the product's own.
+        FIRST_PARTY_CLIENTS: 'todo-ui,todo-cli,todo-api',
         STEP_UP_ACR: 'mfa',
         STEP_UP_MAX_AGE_SECONDS: '900',
       }),
@@ -154,6 +156,54 @@ describe("an administrator's agent and the admin routes", () => {
     }
   });
 
+  it("refuses the AuthZEN API to an administrator's agent, and serves a PEP and the person's own client", async () => {
+    // An administrator holds `authz:evaluate`; their agent's token carries the same roles. The
+    // searches would list every person's lists and members to it: a PEP's business only.
+    const subject = { type: 'user', id: alice.sub };
+    const calls = [
+      {
+        url: '/access/v1/evaluation',
+        payload: { subject, action: { name: 'can_read' }, resource: { type: 'todo', id: '1' } },
+      },
+      {
+        url: '/access/v1/search/resource',
+        payload: { subject, action: { name: 'can_read' }, resource: { type: 'list' } },
+      },
+      {
+        url: '/access/v1/search/subject',
+        payload: {
+          subject: { type: 'user' },
+          action: { name: 'can_read' },
+          resource: { type: 'list', id: '1' },
+        },
+      },
+    ];
+    const post = (token: string, url: string, payload: unknown) =>
+      h.app.inject({
+        method: 'POST',
+        url,
+        headers: { authorization: `Bearer ${token}` },
+        payload: payload as Record<string, unknown>,
+      });
+    const agent = await adminAgent('todo-api');
+    const pep = await h.idp.accessToken(
+      {
+        sub: 'service-account-todo-api',
+        username: 'service-account-todo-api',
+        roles: [],
+        permissions: ['authz:evaluate'],
+      },
+      { claims: { azp: 'todo-api' } },
+    );
+    for (const { url, payload } of calls) {
+      const refused = await post(agent, url, payload);
+      expect(refused.statusCode, url).toBe(403);
+      expect(refused.json(), url).toMatchObject({ code: 'forbidden' });
+      expect((await post(pep, url, payload)).statusCode, url).toBe(200);
+      expect((await post(h.tokens.admin, url, payload)).statusCode, url).toBe(200);
+    }
+  });
+
   it("still serves the administrator's own client (todo-ui) on every admin route", async () => {
     for (const url of ['/admin/audit', '/admin/users', '/admin/todos'])
       expect((await get(h.tokens.admin, url)).statusCode, url).toBe(200);
@@ -192,10 +242,14 @@ describe('admin work is first-party work wherever the core decides it', () => {
       expect(agent, route).toMatchObject({ allowed: false, reason: 'agent_not_allowed' });
       expect(decide(adminAs('todo-ui'), policy, undefined, context).allowed, route).toBe(true);
     }
-    // No other route refuses agents: their todo work for the person is theirs to do.
-    for (const [route, policy] of Object.entries(policies))
-      if (!route.split(' ')[1]?.startsWith('/admin/'))
+    // No other route refuses agents but the AuthZEN API's (a PEP's, above): their todo work
+    // for the person is theirs to do.
+    for (const [route, policy] of Object.entries(policies)) {
+      const path = route.split(' ')[1] ?? '';
+      if (!path.startsWith('/admin/') && !path.startsWith('/access/v1/'))
         expect(policy.firstParty, route).toBeUndefined();
+      if (path.startsWith('/access/v1/')) expect(policy.firstParty, route).toBe(true);
+    }
   });
 
   it("gives every MCP tool its REST route's declaration, so none reaches admin work for an agent", async () => {

@@ -195,6 +195,27 @@ const REQUESTS: Record<
     }),
     allowed: () => 200,
   },
+  'GET /admin/agents/grant-ends': {
+    request: () => ({ method: 'GET', url: '/admin/agents/grant-ends' }),
+    allowed: () => 200,
+  },
+  // No agent's grant end is pending in the matrix: acting on one is a 404, past the policy.
+  'POST /admin/agents/grant-ends/retry': {
+    request: () => ({
+      method: 'POST',
+      url: '/admin/agents/grant-ends/retry',
+      payload: { issuer: 'https://idp.example', sub: 'matrix-person', clientId: 'matrix-agent' },
+    }),
+    allowed: () => 404,
+  },
+  'POST /admin/agents/grant-ends/release': {
+    request: () => ({
+      method: 'POST',
+      url: '/admin/agents/grant-ends/release',
+      payload: { issuer: 'https://idp.example', sub: 'matrix-person', clientId: 'matrix-agent' },
+    }),
+    allowed: () => 404,
+  },
   // The harness configures no IdP admin credentials: past the policy, the routes explain (501).
   ...idpAdminRequests(),
 };

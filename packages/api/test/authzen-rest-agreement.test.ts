@@ -468,9 +468,14 @@ describe('where AuthZEN and REST part, by design', () => {
     ).json()) as Record<string, string>;
     tokenEndpoint = discovery.token_endpoint ?? '';
     database = await sqliteDriver.create();
-    api = await startInstance(testConfig(idp, database.config));
+    // The PEP is the API's own service account (OIDC_CLIENT_ID), as in every shipped setup: the
+    // AuthZEN API answers no other client unless FIRST_PARTY_CLIENTS lists it.
+    const pep = { OIDC_CLIENT_ID: 'todo-api', OIDC_CLIENT_SECRET: 'todo-api-secret' };
+    api = await startInstance(testConfig(idp, database.config, pep));
     apiUrl = await api.app.listen({ host: '127.0.0.1', port: 0 });
-    required = await startInstance(testConfig(idp, database.config, { OIDC_DPOP: 'required' }));
+    required = await startInstance(
+      testConfig(idp, database.config, { ...pep, OIDC_DPOP: 'required' }),
+    );
     requiredUrl = await required.app.listen({ host: '127.0.0.1', port: 0 });
     key = await dpopKey();
     for (const name of ['alice', 'carol', 'bob']) {

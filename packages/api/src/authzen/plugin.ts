@@ -25,11 +25,17 @@ export function appEngineFactory(context: AppContext): EngineFactory {
     );
 }
 
-/** The AuthZEN endpoints, behind authentication and the `authz:evaluate` permission. */
+/**
+ * The AuthZEN endpoints, behind authentication, the `authz:evaluate` permission and
+ * `firstParty`: their answers (and the searches above all) tell who may do what on every
+ * person's lists, which is a policy enforcement point's business and never an agent's, even
+ * an agent of a person who holds the permission. A PEP's own client (`OIDC_CLIENT_ID`, or one
+ * listed in `FIRST_PARTY_CLIENTS`) asks; any other client's token is refused with 403.
+ */
 export function authzenPlugin(context: AppContext, engineFor: EngineFactory): FastifyPluginAsync {
   return authzenRoutes({
     engineFor,
-    configFor: () => requires({ permission: 'authz:evaluate' }),
+    configFor: () => requires({ permission: 'authz:evaluate', firstParty: true }),
     errorHandler: createErrorHandler(context),
   });
 }
