@@ -1,5 +1,4 @@
 import { APP_POLICY, type AppRule } from '../authz/app-policy.js';
-import { byCodePoint } from '../db/code-point-order.js';
 import type { Db } from '../db/database.js';
 import type { Owner, Relation } from '../db/schema.js';
 import { listRepository } from '../lists/repository.js';
@@ -12,6 +11,7 @@ import type {
   Rule,
   RuleRequirement,
 } from './engine.js';
+import { memberPage } from './member-page.js';
 import type { Entity, EvaluationRequest } from './model.js';
 import { KnownRelations, relationPairs } from './relations.js';
 
@@ -94,15 +94,7 @@ async function membersOf(
   if (!UUID.test(id)) return [];
   const listId = await listOf(db, resource);
   if (listId === undefined) return [];
-  let query = db.kysely
-    .selectFrom('list_members')
-    .select(['member_sub', 'relation'])
-    .where('list_id', '=', listId)
-    .where('member_issuer', '=', issuer);
-  // By code point on both engines, the position (`>`) as the order (`byCodePoint`).
-  const sub = byCodePoint(db.dialect, 'member_sub');
-  if (range.after !== undefined) query = query.where(sub, '>', range.after);
-  const rows = await query.orderBy(sub).limit(range.limit).execute();
+  const rows = await memberPage(db, listId, issuer, range).execute();
   // A todo's relation is its list's: the membership row read here (as `todos.access` joins it).
   for (const row of rows) {
     known.scope({ issuer, subject: row.member_sub }, resource.type, true).set(id, row.relation);

@@ -12,6 +12,7 @@ import { listSizes } from './migrations/009-list-sizes.js';
 import { unverifiedEmails } from './migrations/010-unverified-emails.js';
 import { agentGrantEnds } from './migrations/011-agent-grant-ends.js';
 import { agentGrantEndAttempts } from './migrations/012-agent-grant-end-attempts.js';
+import { listMembersCodePoint } from './migrations/013-list-members-code-point.js';
 
 /** Migrations in order; names are permanent once released. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -28,6 +29,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '010-unverified-emails': unverifiedEmails,
     '011-agent-grant-ends': agentGrantEnds(db.dialect),
     '012-agent-grant-end-attempts': agentGrantEndAttempts(db.dialect),
+    '013-list-members-code-point': listMembersCodePoint(db.dialect),
   };
 }
 
