@@ -613,6 +613,43 @@ interface Generated {
   body: Body;
   ifMatch: string | null;
   accept: string | null;
+  /** How the caller's `Authorization` header is written (RFC 6750 §2.1, RFC 9110 §11.1). */
+  credential: (typeof CREDENTIAL_FORMS)[number];
+}
+
+/** Ways to write one bearer credential, well-formed (`as-is`, a lowercase scheme) or not. */
+const CREDENTIAL_FORMS = [
+  'as-is',
+  'lowercase scheme',
+  'two spaces',
+  'trailing space',
+  'twice',
+  'DPoP without a proof',
+  'no scheme',
+  'empty',
+] as const;
+
+/** The `Authorization` header of `header` (`Bearer <token>`) written as `form`. */
+function credentialAs(header: string, form: Generated['credential']): string {
+  const token = header.slice('Bearer '.length);
+  switch (form) {
+    case 'as-is':
+      return header;
+    case 'lowercase scheme':
+      return `bearer ${token}`;
+    case 'two spaces':
+      return `Bearer  ${token}`;
+    case 'trailing space':
+      return `${header} `;
+    case 'twice':
+      return `${header}, ${header}`;
+    case 'DPoP without a proof':
+      return `DPoP ${token}`;
+    case 'no scheme':
+      return token;
+    case 'empty':
+      return 'Bearer ';
+  }
 }
 
 /** An MCP tool as `tools/list` describes it. */
@@ -717,6 +754,12 @@ function requestFor(
             { freq: 2 },
           )
         : fc.constant(null),
+      credential: hostile
+        ? fc.oneof(
+            { weight: 6, arbitrary: fc.constant<Generated['credential']>('as-is') },
+            { weight: 1, arbitrary: fc.constantFrom(...CREDENTIAL_FORMS) },
+          )
+        : fc.constant<Generated['credential']>('as-is'),
       accept: hostile
         ? fc.option(
             fc.constantFrom(
@@ -1193,7 +1236,12 @@ describe.each(drivers)(
                 method,
                 path: url,
                 headers: {
-                  ...authorization(g.caller),
+                  ...Object.fromEntries(
+                    Object.entries(authorization(g.caller)).map(([k, v]) => [
+                      k,
+                      credentialAs(v, g.credential),
+                    ]),
+                  ),
                   ...(g.body.contentType !== undefined && { 'content-type': g.body.contentType }),
                   ...(g.ifMatch !== null && { 'if-match': g.ifMatch }),
                   ...(g.accept !== null && { accept: g.accept }),
@@ -1203,7 +1251,7 @@ describe.each(drivers)(
               const before = await counts(db);
               const res = await send(port, sent);
               const after = await counts(db);
-              const what = `${method} ${url.slice(0, 200)} as ${g.caller} ${JSON.stringify(sent.headers['content-type'] ?? null)} ${sent.body?.toString('utf8').slice(0, 200) ?? ''}`;
+              const what = `${method} ${url.slice(0, 200)} as ${g.caller} (${g.credential}) ${JSON.stringify(sent.headers['content-type'] ?? null)} ${sent.body?.toString('utf8').slice(0, 200) ?? ''}`;
               const seen = statuses.get(route) ?? new Map<number, number>();
               statuses.set(route, seen.set(res.status, (seen.get(res.status) ?? 0) + 1));
               const problems = answerViolations(doc, validators, route, op, res);
@@ -1243,6 +1291,21 @@ describe.each(drivers)(
           );
         }
         for (const p of await storedInvariants(db, driver)) found.set(p, p);
+        // Each list's todoCount as the API answers it is the number of its stored todos.
+        for (const user of ['alice', 'bob', 'carol', 'admin'] as const) {
+          const lists = await send(port, {
+            method: 'GET',
+            path: '/lists/',
+            headers: authorization(user),
+          });
+          for (const list of JSON.parse(lists.text) as { id: string; todoCount: number }[]) {
+            const { rows } = await sql<{ n: string | number }>`
+              select count(*) as n from todos where list_id = ${list.id}`.execute(db.kysely);
+            const stored = Number(rows[0]?.n);
+            if (stored !== list.todoCount)
+              found.set(list.id, `list ${list.id}: todoCount ${list.todoCount}, ${stored} todos`);
+          }
+        }
         // Nothing above may have revoked the callers' own tokens: the runs would test only 401s.
         for (const user of ['alice', 'bob', 'carol', 'admin'] as const) {
           const me = await send(port, { method: 'GET', path: '/me', headers: authorization(user) });

@@ -291,7 +291,7 @@ function jwt(kid: string, claims: Record<string, unknown>): string {
 }
 
 /** An access token as Keycloak issues one by default: audience "account", roles per client. */
-const keycloakToken = (aud: string | string[]) =>
+const keycloakToken = (aud: string | string[], extra: Record<string, unknown> = {}) =>
   jwt('keycloak', {
     iss: KEYCLOAK,
     aud,
@@ -307,6 +307,7 @@ const keycloakToken = (aud: string | string[]) =>
     },
     scope: 'openid profile email',
     preferred_username: 'alice',
+    ...extra,
   });
 
 /** An access token as Authentik issues one: `aud` and `azp` the client id, groups flat. */
@@ -368,6 +369,35 @@ describe('todo doctor on real providers’ documents: tokens', () => {
     expect(diagnosis.findings[0]?.fix.authentik).toMatch(/client id/);
   });
 
+  describe('with DPoP required, on a Keycloak 26.4 that supports it', () => {
+    beforeEach(async () => {
+      routes.set(KEYCLOAK_DISCOVERY, {
+        ...(await fixture('keycloak.openid-configuration.json')),
+        dpop_signing_alg_values_supported: KEYCLOAK_DPOP_ALGORITHMS,
+      });
+    });
+    const env = { OIDC_ISSUER: KEYCLOAK, OIDC_DPOP: 'required' };
+
+    it('a token the client got without a proof (not bound) is named', async () => {
+      const { code, diagnosis } = await withToken(env, keycloakToken(['todo-api', 'account']));
+      expect(code).toBe(1);
+      expect(diagnosis.findings).toMatchObject([
+        { code: 'dpop_token_unbound', check: 'token', received: '(no cnf.jkt)' },
+      ]);
+      expect(diagnosis.findings[0]?.fix.keycloak).toMatch(/Require DPoP bound tokens/);
+    });
+
+    it('a DPoP-bound token (cnf.jkt, typ DPoP) raises nothing', async () => {
+      const bound = keycloakToken(['todo-api', 'account'], {
+        typ: 'DPoP',
+        cnf: { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' },
+      });
+      const { code, diagnosis } = await withToken(env, bound);
+      expect(diagnosis.findings).toEqual([]);
+      expect(code).toBe(0);
+    });
+  });
+
   it('an Authentik token with its client id in OIDC_AUDIENCE is accepted', async () => {
     const { code, diagnosis } = await withToken(
       { OIDC_ISSUER: AUTHENTIK, OIDC_PROVIDER: 'authentik', OIDC_AUDIENCE: AUTHENTIK_CLIENT },
@@ -407,6 +437,20 @@ describe('the API against the same documents', () => {
       fetch(`${url}/me`, { headers: { authorization: `Bearer ${token}` } });
     expect((await me(keycloakToken(['todo-api', 'account']))).status).toBe(200);
     expect((await me(keycloakToken('account'))).status).toBe(401);
+  });
+
+  it('Keycloak 26.4 with OIDC_DPOP=required refuses the unbound token the doctor names', async () => {
+    routes.set(KEYCLOAK_CERTS, keycloakJwks);
+    routes.set(KEYCLOAK_DISCOVERY, {
+      ...(await fixture('keycloak.openid-configuration.json')),
+      dpop_signing_alg_values_supported: KEYCLOAK_DPOP_ALGORITHMS,
+    });
+    const url = await start({ OIDC_ISSUER: KEYCLOAK, OIDC_DPOP: 'required' });
+    const answer = await fetch(`${url}/me`, {
+      headers: { authorization: `Bearer ${keycloakToken(['todo-api', 'account'])}` },
+    });
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get('www-authenticate')).toMatch(/^DPoP /);
   });
 
   it('Authentik: ready, and a token for the client id in OIDC_AUDIENCE passes', async () => {

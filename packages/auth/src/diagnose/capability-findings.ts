@@ -1,5 +1,6 @@
 import type { ResolvedIssuer } from '../config.js';
 import { DEFAULT_DPOP_ALGORITHMS } from '../dpop/verify-proof.js';
+import type { Principal } from '../principal.js';
 import type { Finding } from './types.js';
 
 /**
@@ -120,6 +121,34 @@ export function introspectionFinding(
         'Keycloak advertises <issuer>/protocol/openid-connect/token/introspect in every realm’s document: check that the document fetched is the realm’s own.',
       authentik:
         'Authentik advertises /application/o/introspect/ in every application’s document: check that the document fetched is the application’s own (/application/o/<slug>/).',
+    },
+  };
+}
+
+/**
+ * A verified token that is not DPoP-bound (no `cnf.jkt`, RFC 9449 §6.1) from an issuer whose
+ * tokens must be (OIDC_DPOP=required): the API refuses it whatever proof comes with it.
+ */
+export function unboundTokenFinding(
+  issuer: ResolvedIssuer,
+  principal: Principal,
+): Finding | undefined {
+  if (issuer.dpop !== 'required' || principal.confirmation?.jkt !== undefined) return undefined;
+  return {
+    code: 'dpop_token_unbound',
+    check: 'token',
+    issuer: issuer.issuer,
+    summary:
+      'The token is valid but not DPoP-bound (no cnf.jkt), and OIDC_DPOP requires bound tokens of this issuer: the API refuses it (401, a DPoP-bound access token is needed).',
+    expected: 'a cnf claim with the jkt of the client’s DPoP key',
+    received: '(no cnf.jkt)',
+    fix: {
+      config:
+        'Set OIDC_DPOP=allowed until every client of this issuer sends DPoP proofs with its token requests.',
+      keycloak:
+        'Keycloak binds a token only when its token request carries a DPoP proof: make the client send one, and turn on "Require DPoP bound tokens" in its advanced settings so that a request without is refused.',
+      authentik:
+        'Authentik does not issue DPoP-bound tokens: keep OIDC_DPOP=allowed (or off) for an Authentik issuer.',
     },
   };
 }

@@ -11,6 +11,7 @@ import { isAuthError } from '../errors.js';
 import { missingPermissions } from '../policy/permissions.js';
 import type { Principal } from '../principal.js';
 import { type DecodedToken, decodeToken } from '../token/decode.js';
+import { unboundTokenFinding } from './capability-findings.js';
 import { apiLikeAuthenticator, type CheckContext, checkIssuer } from './issuer-checks.js';
 import { rolesFinding } from './roles-finding.js';
 import { explainRefusal } from './token-findings.js';
@@ -88,7 +89,10 @@ async function checkToken(
       permissions: principal.permissions,
       missingPermissions: missing,
     },
-    findings: missing.length > 0 ? [rolesFinding(owner, principal, missing)] : [],
+    findings: [
+      unboundTokenFinding(owner, principal),
+      missing.length > 0 ? rolesFinding(owner, principal, missing) : undefined,
+    ].filter((f): f is Finding => f !== undefined),
   };
 }
 

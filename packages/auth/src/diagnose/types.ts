@@ -15,6 +15,7 @@ export type FindingCode =
   | 'algorithm_not_allowed'
   | 'clock_skew'
   | 'dpop_unsupported'
+  | 'dpop_token_unbound'
   | 'audience_mapper_missing'
   | 'audience_mismatch'
   | 'roles_missing'
