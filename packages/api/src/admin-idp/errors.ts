@@ -1,6 +1,7 @@
 import { ApiError } from '../http/problem.js';
 import { AdminClientUnavailable, loadedAdminClientModule } from './client-module.js';
 import { TokenError } from './connection.js';
+import { oneLine } from './provider-text.js';
 
 /** Connection failures before a request leaves this process: the IdP never saw it. */
 const NOT_SENT = new Set([
@@ -125,9 +126,17 @@ function profileErrors(data: unknown): { field: string; message: string }[] | un
   return errors.length > 0 ? errors : undefined;
 }
 
+/** How much of the provider's own message an answer repeats (`oneLine`). */
+const IDP_MESSAGE_MAX = 200;
+
+/**
+ * The message of Keycloak's JSON error body, as one bounded line. A body that is not JSON (a
+ * gateway's or proxy's page) is not repeated: it is not the provider's answer, and could hold
+ * anything the gateway saw.
+ */
 function idpMessage(data: unknown): string | undefined {
-  if (data === null || typeof data !== 'object') return typeof data === 'string' ? data : undefined;
+  if (data === null || typeof data !== 'object') return undefined;
   const d = data as Record<string, unknown>;
   const m = d.errorMessage ?? d.error_description ?? d.error;
-  return typeof m === 'string' ? m : undefined;
+  return typeof m === 'string' ? oneLine(m, IDP_MESSAGE_MAX) : undefined;
 }

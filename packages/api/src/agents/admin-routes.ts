@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { idpError } from '../admin-idp/errors.js';
+import { oneLine } from '../admin-idp/provider-text.js';
 import { writeAndAudit } from '../audit/write-and-audit.js';
 import { adminWork } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
@@ -12,6 +13,7 @@ import { report } from './grant-end-backoff.js';
 import {
   deleteGrantEnd,
   findGrantEnd,
+  GRANT_END_REASON_MAX,
   type GrantEndKey,
   listGrantEnds,
   pendingSince,
@@ -162,7 +164,12 @@ function audited({ context, request, action, key }: Step, outcome: string, reaso
     actor: profileOf(principalOf(request)),
     action: `agent.grant_end.${action}`,
     resource: `client:${key.clientId}`,
-    detail: JSON.stringify({ issuer: key.issuer, sub: key.sub, outcome, reason }),
+    detail: JSON.stringify({
+      issuer: key.issuer,
+      sub: key.sub,
+      outcome,
+      reason: reason === undefined ? undefined : oneLine(reason, GRANT_END_REASON_MAX),
+    }),
     requestId: request.id,
     at: context.clock.now(),
   };

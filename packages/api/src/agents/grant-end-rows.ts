@@ -1,3 +1,4 @@
+import { oneLine } from '../admin-idp/provider-text.js';
 import { byCodePoint } from '../db/code-point-order.js';
 import type { Db } from '../db/database.js';
 import { toIso } from '../db/database.js';
@@ -6,6 +7,9 @@ import { TEXT_PATTERN } from '../schemas/common.js';
 
 type Tx = Db['kysely'];
 type RawText = ReturnType<typeof byCodePoint>;
+
+/** How long a failed attempt's reason may be, in the row and in the audit record. */
+export const GRANT_END_REASON_MAX = 500;
 
 /** One pending grant end (`agent_grant_ends`), named the way the API answers. */
 export interface GrantEndRow {
@@ -55,7 +59,10 @@ export async function deleteGrantEnd(k: Tx, key: GrantEndKey): Promise<boolean> 
   return Number(result.numDeletedRows) > 0;
 }
 
-/** A failed attempt: counted, timed and its reason kept (at most 500 characters). */
+/**
+ * A failed attempt: counted, timed and its reason kept, as one line of at most 500 characters
+ * (the provider's words in it: no control character, and nothing PostgreSQL refuses to store).
+ */
 export async function recordGrantEndFailure(
   k: Tx,
   key: GrantEndKey,
@@ -67,7 +74,7 @@ export async function recordGrantEndFailure(
     .set((eb) => ({
       attempts: eb('attempts', '+', 1),
       attempted_at: now.toISOString(),
-      last_error: reason.slice(0, 500),
+      last_error: oneLine(reason, GRANT_END_REASON_MAX),
     }))
     .where('issuer', '=', key.issuer)
     .where('sub', '=', key.sub)

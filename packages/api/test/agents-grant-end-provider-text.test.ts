@@ -1,0 +1,193 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { admin } from '@todo-sso/auth/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drivers, useTestDatabase } from './support/databases.js';
+import {
+  type Instance,
+  mfaClaims,
+  startInstance,
+  testConfig,
+  useIssuer,
+} from './support/harness.js';
+
+/** What the provider's refusal carries: control characters, a terminal escape, 20k characters. */
+const HOSTILE = `Consent\u0000 refused\u001b[2J\u009b31m\r\nforged: line ${'x'.repeat(20_000)}`;
+/** A gateway's page that is not Keycloak's JSON, with something that must not be repeated. */
+const PAGE = '<html><body>upstream said: access_token=eyJhbGciOiJSUzI1NiJ9.secret</body></html>';
+
+/** A Keycloak admin API whose consent deletion is answered `status` with `body`. */
+async function refusingAdminApi() {
+  const state = { status: 409, body: '', type: 'application/json' };
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url?.endsWith('/protocol/openid-connect/token')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ access_token: 'admin-token', expires_in: 300 }));
+        return;
+      }
+      res.writeHead(state.status, { 'content-type': state.type }).end(state.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { state, url, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+// C0, DEL, C1 and unpaired surrogates: what a terminal or a log line must not receive.
+function hasControl(text: string | null | undefined): boolean {
+  return Array.from(text ?? '').some((char) => {
+    const c = char.codePointAt(0) ?? 0;
+    return c <= 0x1f || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xdfff);
+  });
+}
+
+/**
+ * The provider's words reach the operator's answer, the row (`last_error`) and the audit record
+ * of a retry or release: as one bounded line, whatever the provider sent, and a body that is not
+ * the provider's JSON error (a gateway's page) is not repeated at all.
+ */
+describe.each(drivers)("the provider's refusal of an agent grant end, on $driver", (driver) => {
+  const { skip } = driver;
+  const database = useTestDatabase(driver);
+  const idp = useIssuer(skip, { profile: 'keycloak' });
+  let provider: Awaited<ReturnType<typeof refusingAdminApi>>;
+  let instance: Instance;
+  let url: string;
+
+  beforeAll(async () => {
+    if (skip) return;
+    provider = await refusingAdminApi();
+    const config = testConfig(idp, database.config, {
+      OIDC_CLIENT_ID: 'todo-api',
+      OIDC_CLIENT_SECRET: 'todo-api-secret',
+      IDP_ADMIN_URL: `${provider.url}/admin/realms/todo-app`,
+      STEP_UP_ACR: 'mfa',
+      STEP_UP_MAX_AGE_SECONDS: '900',
+    });
+    instance = await startInstance(config, { agentGrantEndRetryMs: 3_600_000 });
+    url = await instance.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await instance?.close();
+    await provider?.close();
+  });
+
+  it.skipIf(skip)(
+    'is one bounded line in the answer, the row and the audit record; a page is not repeated',
+    async () => {
+      const db = instance.context.db.kysely;
+      const now = Math.floor(Date.now() / 1000);
+      const token = await idp.accessToken(admin, { claims: mfaClaims(now), issuedAt: now });
+      const cases = [
+        {
+          clientId: 'json-agent',
+          type: 'application/json',
+          body: JSON.stringify({ errorMessage: HOSTILE }),
+        },
+        { clientId: 'page-agent', type: 'text/html', body: PAGE },
+      ];
+      for (const { clientId, type, body } of cases) {
+        provider.state.type = type;
+        provider.state.body = body;
+        const key = { issuer: idp.issuer, sub: 'person-1', clientId };
+        await db
+          .insertInto('agent_grant_ends')
+          .values({
+            issuer: key.issuer,
+            sub: key.sub,
+            client_id: clientId,
+            requested_at: new Date().toISOString(),
+          })
+          .execute();
+        for (const action of ['retry', 'release']) {
+          const res = await fetch(`${url}/admin/agents/grant-ends/${action}`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: JSON.stringify(key),
+          });
+          expect(res.status).toBe(409);
+          const { detail } = (await res.json()) as { detail: string };
+          expect(hasControl(detail)).toBe(false);
+          expect(detail.length).toBeLessThan(1000);
+          expect(detail).not.toContain('secret');
+        }
+        const row = await db
+          .selectFrom('agent_grant_ends')
+          .select(['attempts', 'last_error'])
+          .where('client_id', '=', clientId)
+          .executeTakeFirstOrThrow();
+        expect(Number(row.attempts)).toBe(2);
+        expect(hasControl(row.last_error)).toBe(false);
+        expect(row.last_error?.length).toBeLessThanOrEqual(500);
+        expect(row.last_error).not.toContain('secret');
+        const audits = await db
+          .selectFrom('audit_log')
+          .select(['detail'])
+          .where('resource', '=', `client:${clientId}`)
+          .execute();
+        expect(audits).toHaveLength(2);
+        for (const { detail } of audits) {
+          const reason = String(JSON.parse(String(detail)).reason);
+          expect(hasControl(reason)).toBe(false);
+          expect(reason.length).toBeLessThanOrEqual(500);
+          expect(reason).not.toContain('secret');
+        }
+      }
+      // The provider's own words still reach the operator, in one line.
+      const row = await db
+        .selectFrom('agent_grant_ends')
+        .select(['last_error'])
+        .where('client_id', '=', 'json-agent')
+        .executeTakeFirstOrThrow();
+      expect(row.last_error).toMatch(/Consent {1,2}refused/);
+    },
+  );
+  it.skipIf(skip)(
+    "a 404 that is not Keycloak's own (a proxy's page) keeps the hold; Keycloak's settles it",
+    async () => {
+      const db = instance.context.db.kysely;
+      const now = Math.floor(Date.now() / 1000);
+      const token = await idp.accessToken(admin, { claims: mfaClaims(now), issuedAt: now });
+      const key = { issuer: idp.issuer, sub: 'person-2', clientId: 'proxied-agent' };
+      await db
+        .insertInto('agent_grant_ends')
+        .values({
+          issuer: key.issuer,
+          sub: key.sub,
+          client_id: key.clientId,
+          requested_at: new Date().toISOString(),
+        })
+        .execute();
+      const post = async (action: string, body: object) => {
+        const res = await fetch(`${url}/admin/agents/grant-ends/${action}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+      };
+      const pending = () =>
+        db.selectFrom('agent_grant_ends').selectAll().where('sub', '=', key.sub).execute();
+
+      provider.state.status = 404;
+      provider.state.type = 'text/html';
+      provider.state.body = '<html><body>404 Not Found</body></html>';
+      const retried = await post('retry', key);
+      expect(retried.status).toBe(502);
+      expect(retried.json.code).toBe('idp_refused');
+      const released = await post('release', key);
+      expect(released.status).toBe(409);
+      expect(await pending()).toHaveLength(1);
+
+      provider.state.type = 'application/json';
+      provider.state.body = JSON.stringify({ error: 'Consent nor offline token not found' });
+      const gone = await post('retry', key);
+      expect(gone.status).toBe(200);
+      expect(gone.json.outcome).toBe('no_grant');
+      expect(await pending()).toHaveLength(0);
+      provider.state.status = 409;
+    },
+  );
+});
