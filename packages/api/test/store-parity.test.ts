@@ -928,7 +928,10 @@ describe.skipIf(!postgresAvailable)('SQLite and PostgreSQL answer alike', () => 
         }
       };
 
-      const seed = Number(process.env.PARITY_SEED ?? Date.now() % 1_000_000);
+      // New each local run; fixed under CI (`CI` set), as the OpenAPI fuzzing's.
+      const seed = Number(
+        process.env.PARITY_SEED ?? (process.env.CI ? 20_261_205 : Date.now() % 1_000_000),
+      );
       const steps = Number(process.env.PARITY_STEPS ?? 250);
       const [ops] = fc.sample(fc.array(operation, { minLength: steps, maxLength: steps }), {
         seed,
