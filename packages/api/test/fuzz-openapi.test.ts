@@ -894,6 +894,9 @@ function answerViolations(
     } else {
       const problem = validator(doc, validators, { $ref: '#/components/schemas/Problem' });
       if (!problem(body)) found.push(`${at}: not a problem: ${ajv.errorsText(problem.errors)}`);
+      // Every problem the API writes names its stable code (`PROBLEM_STATUS`), not only some.
+      else if (typeof (body as { code?: unknown }).code !== 'string')
+        found.push(`${at}: a problem without code: ${res.text.slice(0, 200)}`);
       else if ((body as { status: number }).status !== res.status)
         found.push(`${at}: problem status ${(body as { status: number }).status}`);
     }
