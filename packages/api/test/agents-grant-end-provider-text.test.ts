@@ -16,9 +16,9 @@ const HOSTILE = `Consent\u0000 refused\u001b[2J\u009b31m\r\nforged: line ${'x'.r
 /** A gateway's page that is not Keycloak's JSON, with something that must not be repeated. */
 const PAGE = '<html><body>upstream said: access_token=eyJhbGciOiJSUzI1NiJ9.secret</body></html>';
 
-/** A Keycloak admin API whose consent deletion is refused with `body` (409). */
+/** A Keycloak admin API whose consent deletion is answered `status` with `body`. */
 async function refusingAdminApi() {
-  const state = { body: '', type: 'application/json' };
+  const state = { status: 409, body: '', type: 'application/json' };
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -27,7 +27,7 @@ async function refusingAdminApi() {
         res.end(JSON.stringify({ access_token: 'admin-token', expires_in: 300 }));
         return;
       }
-      res.writeHead(409, { 'content-type': state.type }).end(state.body);
+      res.writeHead(state.status, { 'content-type': state.type }).end(state.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -142,6 +142,52 @@ describe.each(drivers)("the provider's refusal of an agent grant end, on $driver
         .where('client_id', '=', 'json-agent')
         .executeTakeFirstOrThrow();
       expect(row.last_error).toMatch(/Consent {1,2}refused/);
+    },
+  );
+  it.skipIf(skip)(
+    "a 404 that is not Keycloak's own (a proxy's page) keeps the hold; Keycloak's settles it",
+    async () => {
+      const db = instance.context.db.kysely;
+      const now = Math.floor(Date.now() / 1000);
+      const token = await idp.accessToken(admin, { claims: mfaClaims(now), issuedAt: now });
+      const key = { issuer: idp.issuer, sub: 'person-2', clientId: 'proxied-agent' };
+      await db
+        .insertInto('agent_grant_ends')
+        .values({
+          issuer: key.issuer,
+          sub: key.sub,
+          client_id: key.clientId,
+          requested_at: new Date().toISOString(),
+        })
+        .execute();
+      const post = async (action: string, body: object) => {
+        const res = await fetch(`${url}/admin/agents/grant-ends/${action}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+      };
+      const pending = () =>
+        db.selectFrom('agent_grant_ends').selectAll().where('sub', '=', key.sub).execute();
+
+      provider.state.status = 404;
+      provider.state.type = 'text/html';
+      provider.state.body = '<html><body>404 Not Found</body></html>';
+      const retried = await post('retry', key);
+      expect(retried.status).toBe(502);
+      expect(retried.json.code).toBe('idp_refused');
+      const released = await post('release', key);
+      expect(released.status).toBe(409);
+      expect(await pending()).toHaveLength(1);
+
+      provider.state.type = 'application/json';
+      provider.state.body = JSON.stringify({ error: 'Consent nor offline token not found' });
+      const gone = await post('retry', key);
+      expect(gone.status).toBe(200);
+      expect(gone.json.outcome).toBe('no_grant');
+      expect(await pending()).toHaveLength(0);
+      provider.state.status = 409;
     },
   );
 });

@@ -282,7 +282,10 @@ export class IdpAdminService {
   /**
    * Revokes a person's consent to a client and what the client holds under it (Keycloak
    * `DELETE /users/{id}/consents/{client}`: its grants and refresh tokens end). False when the
-   * identity provider held neither (404).
+   * identity provider held neither: a 404 with Keycloak's JSON error ("Consent nor offline token
+   * not found", "User not found"). Any other 404 (a proxy's page, an empty body, an unknown
+   * realm) says nothing of the grant, so it is a refusal (502) and the agent stays held: a
+   * wrong address must not end the hold while the grant lives on (fail closed).
    */
   async revokeConsent(id: string, clientId: string): Promise<boolean> {
     try {
@@ -291,8 +294,13 @@ export class IdpAdminService {
       return true;
     } catch (e) {
       const error = idpError(e, 'Revoking the consent', true, true);
-      if (error.status === 404) return false;
-      throw error;
+      if (error.status !== 404) throw error;
+      if (keycloakNotFound(e)) return false;
+      throw new ApiError(
+        'idp_refused',
+        'Revoking the consent: the identity provider answered 404 without saying that the consent or the person is gone (is IDP_ADMIN_URL right?)',
+        { cause: e },
+      );
     }
   }
 
@@ -349,4 +357,14 @@ export class IdpAdminService {
       permissions: (client?.mappings ?? []).map((r) => r.name ?? '').sort(),
     };
   }
+}
+
+/** Whether a failed admin call is Keycloak's own 404: its JSON error, not about the realm. */
+function keycloakNotFound(error: unknown): boolean {
+  const data = (error as { responseData?: unknown } | null)?.responseData;
+  if (data === null || typeof data !== 'object') return false;
+  const message =
+    (data as { error?: unknown; errorMessage?: unknown }).error ??
+    (data as { errorMessage?: unknown }).errorMessage;
+  return typeof message === 'string' && /not found/i.test(message) && !/realm/i.test(message);
 }
