@@ -32,10 +32,8 @@ FROM ${NGINX_IMAGE} AS runtime
 COPY deploy/docker/web-nginx.conf /etc/nginx/conf.d/default.conf
 COPY --chmod=0755 deploy/docker/web-config.sh /docker-entrypoint.d/40-todo-sso-config.sh
 COPY --from=build /app/packages/web/dist /usr/share/nginx/html
-# Development defaults; every deployment sets its own.
-ENV OIDC_ISSUER=http://localhost:8080/realms/todo-app \
-    OIDC_CLIENT_ID=todo-ui \
-    API_URL=http://localhost:8000
+# No defaults for OIDC_ISSUER, OIDC_CLIENT_ID and API_URL: every deployment sets its own, and a
+# container started without one stops (web-config.sh) instead of signing people in elsewhere.
 # uid 101 `nginx` of the unprivileged image.
 USER 101
 EXPOSE 8080

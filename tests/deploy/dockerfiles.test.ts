@@ -48,6 +48,19 @@ describe('Dockerfiles', () => {
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
 
+  it('the web image has no built-in issuer, client or API: a container started without them stops', () => {
+    // web-config.sh refuses a missing OIDC_ISSUER, OIDC_CLIENT_ID or API_URL (deploy/README.md:
+    // "A missing value … stops the container"); a default in the image would never be missing,
+    // and a production container started without its configuration would send people to sign
+    // in at localhost instead of stopping.
+    const final = web.at(-1) as Stage;
+    const set = final.lines
+      .filter((l) => /^ENV\s/i.test(l))
+      .flatMap((l) => [...l.matchAll(/([A-Z][A-Z0-9_]*)=/g)].map((m) => m[1]));
+    for (const name of ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'API_URL'])
+      expect(set, name).not.toContain(name);
+  });
+
   it.each([
     ['api', api],
     ['web', web],
