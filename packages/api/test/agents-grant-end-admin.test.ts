@@ -14,7 +14,7 @@ import {
 } from './support/harness.js';
 
 /** How the fake Keycloak admin API answers a consent deletion. */
-type Mode = 'ok' | 'gone' | 'refuse' | 'down';
+type Mode = 'ok' | 'gone' | 'refuse' | 'down' | 'bad';
 
 /**
  * A Keycloak admin API over HTTP: the client-credentials token, and the consent deletion
@@ -44,6 +44,10 @@ async function fakeAdminApi() {
         res
           .writeHead(403, { 'content-type': 'application/json' })
           .end(JSON.stringify({ error: 'HTTP 403 Forbidden' }));
+      else if (state.mode === 'bad')
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ errorMessage: 'unknown_error' }));
       else if (state.mode === 'gone')
         res
           .writeHead(404, { 'content-type': 'application/json' })
@@ -285,6 +289,12 @@ describe.each(drivers)(
           last_error: refused.json.detail,
         });
 
+        // A 400 from the provider is its refusal, not a fault in the operator's body.
+        provider.state.mode = 'bad';
+        const bad = await call(token, 'POST', '/admin/agents/grant-ends/retry', key('retry-agent'));
+        expect(bad.status).toBe(502);
+        expect(bad.json).toMatchObject({ code: 'idp_refused' });
+
         provider.state.mode = 'down';
         const down = await call(
           token,
@@ -294,7 +304,7 @@ describe.each(drivers)(
         );
         expect(down.status).toBe(503);
         expect(down.json).toMatchObject({ code: 'idp_unavailable' });
-        expect(Number((await row('retry-agent'))?.attempts)).toBe(before + 2);
+        expect(Number((await row('retry-agent'))?.attempts)).toBe(before + 3);
 
         // A minute later, so the hold it settles is later than any held before: an instance that
         // did not learn of it would accept a token the settled hold refuses.
@@ -316,13 +326,15 @@ describe.each(drivers)(
         // Who did what to which agent, each with its row change.
         const audit = await auditOf('retry-agent');
         expect(audit).toEqual(
-          ['provider_refused', 'provider_unavailable', 'ended'].map((outcome) => ({
-            action: 'agent.grant_end.retry',
-            actor_sub: admin.sub,
-            resource: 'client:retry-agent',
-            outcome: 'success',
-            detail: expect.stringContaining(`"outcome":"${outcome}"`),
-          })),
+          ['provider_refused', 'provider_refused', 'provider_unavailable', 'ended'].map(
+            (outcome) => ({
+              action: 'agent.grant_end.retry',
+              actor_sub: admin.sub,
+              resource: 'client:retry-agent',
+              outcome: 'success',
+              detail: expect.stringContaining(`"outcome":"${outcome}"`),
+            }),
+          ),
         );
         expect(JSON.parse(audit[0]?.detail ?? '{}')).toMatchObject({
           issuer: idp.issuer,

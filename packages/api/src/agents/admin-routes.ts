@@ -98,7 +98,14 @@ async function attemptEnd(context: AppContext, key: GrantEndKey): Promise<Attemp
   try {
     return { ended: true, held: await service.revokeConsent(key.sub, key.clientId) };
   } catch (error) {
-    return { ended: false, error: idpError(error, "Ending the agent's grant", true, true) };
+    const failed = idpError(error, "Ending the agent's grant", true, true);
+    // The operator's body was checked before the provider was asked: a 400 from the provider is
+    // its refusal of our call (502), never the operator's invalid request.
+    if (failed.code !== 'invalid_request') return { ended: false, error: failed };
+    return {
+      ended: false,
+      error: new ApiError('idp_refused', failed.message, { cause: error }),
+    };
   }
 }
 
