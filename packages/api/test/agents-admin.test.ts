@@ -277,7 +277,39 @@ describe('which clients are agents', () => {
       loadConfig({ ...base, OIDC_DOCS_CLIENT_ID: 'todo-docs', OIDC_CLIENT_ID: 'todo-api' }),
     );
     for (const own of ['todo-ui', 'todo-cli', 'todo-docs', 'todo-api', undefined, ''])
-      expect(isAgent(own), String(own)).toBe(false);
+      expect(isAgent(own, base.OIDC_ISSUER), String(own)).toBe(false);
     expect(isAgent('5d0c3f1e-registered')).toBe(true);
+  });
+
+  it("honours an issuer's API client only for tokens of that issuer", async () => {
+    // Client ids are names within one issuer: issuer B may hold a client named like issuer A's
+    // API client (`todo-api`), and its tokens are no PEP's of this API for that.
+    const a = 'https://a.test/realms/todo-app';
+    const b = 'https://b.test/realms/partner';
+    const config = loadConfig({
+      OIDC_ISSUERS: JSON.stringify([
+        { issuer: a, clientId: 'todo-api', clientSecret: 'a-secret' },
+        { issuer: b, clientId: 'partner-api', clientSecret: 'b-secret' },
+      ]),
+    });
+    const isAgent = agentClassifier(config);
+    expect(isAgent('todo-api', a)).toBe(false);
+    expect(isAgent('partner-api', b)).toBe(false);
+    expect(isAgent('todo-api', b)).toBe(true);
+    expect(isAgent('partner-api', a)).toBe(true);
+    // Through the core, on the AuthZEN API's declaration.
+    const policies = await routePolicies();
+    const evaluation = policies['POST /access/v1/evaluation'] ?? {};
+    expect(evaluation.firstParty).toBe(true);
+    const pep = (issuer: string, clientId: string) => ({
+      ...subjectPrincipal({ issuer, subject: 'service-account', roles: ['admin'] }),
+      clientId,
+    });
+    const context = { now: Math.floor(Date.now() / 1000), isAgent };
+    expect(decide(pep(a, 'todo-api'), evaluation, undefined, context).allowed).toBe(true);
+    expect(decide(pep(b, 'todo-api'), evaluation, undefined, context)).toMatchObject({
+      allowed: false,
+      reason: 'agent_not_allowed',
+    });
   });
 });

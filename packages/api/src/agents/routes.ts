@@ -42,7 +42,7 @@ export function agentRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const isAgent = agentClassifier(context.config);
   const agents = agentRepository(db);
   const refuseAgents = (principal: Principal) => {
-    if (isAgent(principal.clientId))
+    if (isAgent(principal.clientId, principal.issuer))
       throw new ApiError(
         'forbidden',
         'Agents cannot list or end agents: sign in to the todo app itself',

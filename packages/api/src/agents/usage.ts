@@ -19,7 +19,7 @@ const MAX_REMEMBERED = 10_000;
  */
 export class AgentUsage {
   readonly #repo;
-  readonly #isAgent: (clientId: string | undefined) => boolean;
+  readonly #isAgent: (clientId: string | undefined, issuer?: string) => boolean;
   readonly #now: () => Date;
   readonly #logger: Pick<Logger, 'warn'>;
   readonly #intervalMs: number;
@@ -28,7 +28,7 @@ export class AgentUsage {
 
   constructor(options: {
     db: Db;
-    isAgent: (clientId: string | undefined) => boolean;
+    isAgent: (clientId: string | undefined, issuer?: string) => boolean;
     now: () => Date;
     logger: Pick<Logger, 'warn'>;
     intervalMs?: number;
@@ -43,7 +43,7 @@ export class AgentUsage {
   /** Notes a verified caller; returns the pending write, if this call makes one. */
   seen(principal: Principal): Promise<void> | undefined {
     const clientId = principal.clientId;
-    if (!this.#isAgent(clientId)) return undefined;
+    if (!this.#isAgent(clientId, principal.issuer)) return undefined;
     const key = `${principal.issuer}\n${principal.subject}\n${clientId}`;
     const now = this.#now();
     const last = this.#written.get(key);

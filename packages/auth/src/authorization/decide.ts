@@ -79,7 +79,7 @@ function checkSender(p: Principal, r: Requirement, c: DecisionContext): Denied |
 function checkClient(p: Principal, r: Requirement, c: DecisionContext): Denied | undefined {
   if (r.firstParty === undefined) return undefined;
   // Fail closed: without a classifier no client is known to be the app's own.
-  if (c.isAgent !== undefined && !c.isAgent(p.clientId)) return undefined;
+  if (c.isAgent !== undefined && !c.isAgent(p.clientId, p.issuer)) return undefined;
   const description = "Agents cannot do this: sign in with the app's own client";
   const challenge: Challenge = {
     scheme: 'Bearer',

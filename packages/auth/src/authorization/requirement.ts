@@ -78,8 +78,9 @@ export interface DecisionContext {
   readonly dpopAlgorithms?: readonly string[];
   /**
    * Whether the client a token was issued to (`azp` or `client_id`, RFC 9068 §2.2) is an agent
-   * rather than one of the app's own, for `firstParty` requirements. Without it no caller
-   * meets one (fail closed).
+   * rather than one of the app's own, for `firstParty` requirements; it gets the token's issuer
+   * too, since a client id names a client of one issuer only (RFC 6749 §2.2). Without it no
+   * caller meets one (fail closed).
    */
-  readonly isAgent?: ((clientId: string | undefined) => boolean) | undefined;
+  readonly isAgent?: ((clientId: string | undefined, issuer?: string) => boolean) | undefined;
 }

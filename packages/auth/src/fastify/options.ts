@@ -36,7 +36,7 @@ export interface AuthPluginOptions {
    * Which clients are agents (third parties acting for the person), for `firstParty`
    * requirements; without it no caller meets one (fail closed).
    */
-  isAgent?: (clientId: string | undefined) => boolean;
+  isAgent?: (clientId: string | undefined, issuer?: string) => boolean;
   /** Clock in milliseconds for `max_age` decisions; default `Date.now`. */
   now?: () => number;
   /**
