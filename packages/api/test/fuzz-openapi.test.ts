@@ -876,10 +876,8 @@ function answerViolations(
     return found;
   }
   const media = type.split(';')[0]?.trim() ?? '';
-  // The MCP SDK's transport writes its own JSON as plain `application/json`: RFC 8259 §11 defines
-  // no charset parameter for it (the text is UTF-8 by §8.1), so only there may it be left out.
-  const sdkJson = route === 'POST /mcp' && type === 'application/json';
-  if (res.text !== '' && /json|^text\//.test(type) && !sdkJson && !/;\s*charset=utf-8/i.test(type))
+  // `/mcp` too: the API adds the charset to the MCP SDK transport's plain `application/json`.
+  if (res.text !== '' && /json|^text\//.test(type) && !/;\s*charset=utf-8/i.test(type))
     found.push(`${at}: Content-Type ${type} without charset=utf-8`);
   let body: unknown;
   if (media.endsWith('json')) {

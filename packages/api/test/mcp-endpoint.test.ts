@@ -285,4 +285,30 @@ describe('the MCP endpoint and the rest of the request lifecycle', () => {
     expect(metrics).toMatch(/http_requests_total\{[^}]*route="\/mcp"[^}]*status="200"[^}]*\} 1/);
     expect(metrics).toMatch(/http_requests_in_flight 1\b/);
   });
+
+  it('answers JSON with charset=utf-8, as every other JSON answer of the API', async () => {
+    const token = await h.idp.accessToken(alice, { claims: { aud: MCP } });
+    const list = await postMcp(h.app, token, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    expect(list.statusCode).toBe(200);
+    expect(list.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(list.json()).toMatchObject({
+      jsonrpc: '2.0',
+      id: 1,
+      result: { tools: expect.any(Array) },
+    });
+    // The transport's own JSON-RPC refusals too (MCP Transports: Accept must list both types).
+    const refused = await h.app.inject({
+      method: 'POST',
+      url: '/mcp',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+      payload: { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+    });
+    expect(refused.statusCode).toBe(406);
+    expect(refused.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(refused.json()).toMatchObject({ jsonrpc: '2.0', error: { code: expect.any(Number) } });
+  });
 });

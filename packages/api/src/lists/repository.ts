@@ -101,9 +101,15 @@ function withCount(dialect: Db['dialect'], q: ReturnType<typeof memberOf>) {
   );
 }
 
-/** Every list the person is a member of: default first, then by name. */
+/**
+ * Every list the person is a member of: their own default list first, then the default lists
+ * others share with them, then the rest by name (ties by id). Every default list starts as
+ * "My todos", so without the relation a shared one could come before the person's own.
+ */
 async function listsOf(k: Tx, dialect: Db['dialect'], member: Owner): Promise<List[]> {
   const rows = await withCount(dialect, memberOf(k, member))
+    // A boolean on PostgreSQL, 0 or 1 on SQLite: true (1) sorts first either way.
+    .orderBy(sql`(${sql.ref('m.relation')} = 'owner' and ${sql.ref('l.is_default')})`, 'desc')
     .orderBy('l.is_default', 'desc')
     .orderBy(byCodePoint(dialect, 'l.name'))
     .orderBy('l.id')

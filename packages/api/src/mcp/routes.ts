@@ -16,7 +16,7 @@ import { MCP_PATH } from './resource.js';
 import { loadRuntime, type McpRuntime } from './runtime.js';
 import { toolError } from './tool-error.js';
 import type { ToolDefinition } from './tools.js';
-import { transportRefusal } from './transport-responses.js';
+import { transportRefusal, withJsonCharset } from './transport-responses.js';
 
 /** The routes of the MCP resource (`<base>/mcp`), outside the REST API's policy table. */
 export const MCP_ROUTES = [`POST ${MCP_PATH}`] as const;
@@ -100,6 +100,7 @@ async function serveMcp(
   for (const [name, value] of Object.entries(reply.getHeaders()))
     if (value !== undefined) reply.raw.setHeader(name, value);
   reply.raw.setHeader('x-request-id', request.id);
+  withJsonCharset(reply.raw);
   reply.raw.on('close', () => {
     void transport.close();
     void server.close();

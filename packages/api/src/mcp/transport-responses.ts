@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+import { JSON_UTF8 } from '../http/content-type.js';
 import { problemResponse } from '../schemas/common.js';
 
 /**
@@ -32,4 +34,29 @@ export function transportRefusal(description: string) {
       'application/json': { schema: JsonRpcError },
     },
   };
+}
+
+/**
+ * The SDK's transport answers JSON as bare `application/json`, every other JSON answer of the API
+ * as `application/json; charset=utf-8`. RFC 8259 §11 defines no charset parameter for JSON (its
+ * text is UTF-8, §8.1), so this changes nothing for a conforming reader; it keeps the API's
+ * answers alike for clients and proxies that look for one. Only that exact type is rewritten, in
+ * the headers `writeHead` is given or those set before it.
+ */
+export function withJsonCharset(res: ServerResponse): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    const last = args.length - 1;
+    const headers = args[last];
+    if (last > 0 && typeof headers === 'object' && headers !== null && !Array.isArray(headers)) {
+      const record = { ...(headers as Record<string, unknown>) };
+      for (const name of Object.keys(record))
+        if (name.toLowerCase() === 'content-type' && record[name] === 'application/json')
+          record[name] = JSON_UTF8;
+      args[last] = record;
+    }
+    if (this.getHeader('content-type') === 'application/json')
+      this.setHeader('content-type', JSON_UTF8);
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as ServerResponse['writeHead'];
 }
