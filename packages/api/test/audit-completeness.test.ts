@@ -173,6 +173,23 @@ describe('the audit log records every write and every denial once', () => {
     expect(still.json()).toMatchObject({ title: 'private', completed: false });
   });
 
+  it('writes no record for a todo or list that does not exist: a 404, not a denial', async () => {
+    // A client reading a todo deleted meanwhile, or a mistyped id, refuses nothing of anyone's:
+    // no audit write on that path (it would cost every such 404 a database write).
+    const missing = randomUUID();
+    const cases: InjectOptions[] = [
+      { method: 'GET', url: `/todos/${missing}` },
+      { method: 'PATCH', url: `/todos/${missing}`, payload: { completed: true } },
+      { method: 'DELETE', url: `/todos/${missing}` },
+      { method: 'GET', url: `/lists/${missing}` },
+    ];
+    for (const options of cases) {
+      const { res, id } = await send(h.tokens.bob, options);
+      expect(res.statusCode, `${options.method} ${options.url}`).toBe(404);
+      expect(await recordsOf(id), `${options.method} ${options.url}`).toHaveLength(0);
+    }
+  });
+
   it('records a refused MCP tool call once, with the agent', async () => {
     const agent = await h.idp.accessToken(bob, {
       claims: { aud: 'http://localhost/mcp', azp: 'agent-client' },

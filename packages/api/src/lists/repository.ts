@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { byCodePoint } from '../db/code-point-order.js';
 import { type Db, toIso } from '../db/database.js';
+import { idExists } from '../db/exists.js';
 import type { Owner, Relation } from '../db/schema.js';
 import { defaultListEnsurer } from './default-list.js';
 
@@ -47,6 +48,8 @@ export function listRepository(db: Db, options: { readonly rememberedDefaults?: 
     listFor: (member: Owner) => listsOf(k, db.dialect, member),
     get: (member: Owner, id: string, tx: Tx = k) => getList(tx, db.dialect, member, id),
     relation: (member: Owner, id: string, tx: Tx = k) => relationTo(tx, member, id),
+    /** Whether any list has this id, whoever's (for the audit log only). */
+    exists: (id: string, tx: Tx = k) => idExists(tx, 'lists', id),
     holdForWrite: (member: Owner | undefined, id: string, tx: Tx) =>
       holdForWrite(db, tx, member, id),
     create: (owner: Owner, name: string, now: Date, tx: Tx) => createList(db, tx, owner, name, now),

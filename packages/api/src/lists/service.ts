@@ -76,8 +76,9 @@ export function listService(context: AppContext) {
   async function authorize(request: FastifyRequest, id: string, action: ListAction) {
     const principal = principalOf(request);
     const list = await lists.get(ownerOf(principal), id);
-    await access.require(principal, 'list', action, id, list?.relation);
-    // An external decision point may allow what this database has no membership for.
+    // Asked unless no such list exists (a plain 404, no audited refusal, no write on a miss).
+    if (list || access.remote || (await lists.exists(id)))
+      await access.require(principal, 'list', action, id, list?.relation);
     if (!list) throw new ApiError('not_found', 'No such list');
     return list;
   }

@@ -5,6 +5,7 @@ import { writeAndAudit } from '../audit/write-and-audit.js';
 import type { TodoAction } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/database.js';
+import { idExists } from '../db/exists.js';
 import type { Owner } from '../db/schema.js';
 import { ifMatchAllows, isAnyTag, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
@@ -134,8 +135,9 @@ export class TodoService {
     await this.#ask(caller, id, 'can_read');
     const todo = await this.#todos.get(ownerOf(caller.principal), id);
     if (todo) return todo;
-    // No list of the caller's holds it: the core's refusal (a 404 all the same, audited).
-    if (!this.#context.access.remote)
+    // No list of the caller's holds it: the core's refusal (a 404 all the same, audited) when
+    // the todo exists; one that does not is a plain 404, refusing nothing and writing nothing.
+    if (!this.#context.access.remote && (await idExists(this.#context.db.kysely, 'todos', id)))
       await this.#check(caller.principal, 'todo', 'can_read', id, undefined);
     throw notFound();
   }
@@ -298,6 +300,9 @@ export class TodoService {
     }
     // 403 when the caller can read the todo (so cannot change it), else 404.
     const held = await this.#todos.access(me, id);
+    // A todo that does not exist is a plain 404: no denial to audit (no write on that path).
+    if (held === undefined && !(await idExists(this.#context.db.kysely, 'todos', id)))
+      return notFound();
     await this.#check(caller.principal, 'todo', action, id, held?.relation);
     return notFound();
   }
