@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildApi, spawnApi } from './support/child-api.js';
 import { postgresAvailable, postgresDatabase, type SuiteDatabase } from './support/databases.js';
+import { waitForInFlight } from './support/in-flight.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 const WRITES = 12;
@@ -49,12 +50,17 @@ describe.skipIf(!postgresAvailable).each([
       expect(await create('warm')).toMatchObject({ status: 201 });
       proxy.latencyMs = latencyMs;
       const pending = Array.from({ length: WRITES }, (_, i) => create(`in flight ${i}`));
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      // Signal once the API has accepted every write (its in-flight gauge shows them all), not
+      // after a fixed delay: on a loaded machine a write may not have reached it by then, and
+      // would be refused as a new connection rather than drained.
+      await waitForInFlight(api.url, WRITES);
       api.child.kill('SIGTERM');
       outcomes = await Promise.all(pending);
       exit = await api.exited;
       proxy.latencyMs = 0;
-    }, 60_000);
+      // A limit for a hang only: the slow case alone takes its 10 s drain limit, and starting the
+      // API on a loaded machine many seconds more.
+    }, 120_000);
 
     afterAll(async () => {
       await api?.stop('SIGKILL');

@@ -77,7 +77,8 @@ export async function spawnApi(env: Record<string, string>): Promise<ChildApi> {
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`API did not start: ${output}`)), 20_000);
+    // Bounds a hang, not speed: on a loaded machine a start can take well over ten seconds.
+    const timer = setTimeout(() => reject(new Error(`API did not start: ${output}`)), 60_000);
     const look = () => {
       const match = /listening on (http:\/\/[^\s]+)/.exec(output);
       if (match?.[1]) {
