@@ -69,6 +69,40 @@ const tokenProof = (key: DpopKey, htu: string) => key.sign({ htm: 'POST', htu })
 const resourceProof = (key: DpopKey, htu: string, token: string) =>
   key.sign({ htm: 'GET', htu, ath: createHash('sha256').update(token).digest('base64url') });
 
+/**
+ * A token request at the dev IdP's `tokenEndpoint` (RFC 6749 §3.2), with a DPoP proof when given
+ * (RFC 9449 §5): the token response, which must be a 200.
+ */
+async function tokenRequest(tokenEndpoint: string, form: Record<string, string>, dpop?: string) {
+  const res = await fetch(tokenEndpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(dpop === undefined ? {} : { dpop }),
+    },
+    body: new URLSearchParams(form),
+  });
+  const body = (await res.json()) as Record<string, string>;
+  expect(res.status, JSON.stringify(body)).toBe(200);
+  return body;
+}
+
+/** The direct grant's form (RFC 6749 §4.3.2) for `username`, with a one-time code when given. */
+const passwordForm = (username: string, password = username, otp?: string) => ({
+  grant_type: 'password',
+  client_id: 'todo-cli',
+  username,
+  password,
+  ...(otp && { otp }),
+});
+
+/** The client credentials grant (RFC 6749 §4.4.2) of the API's own service account, the PEP. */
+const PEP_FORM = {
+  grant_type: 'client_credentials',
+  client_id: 'todo-api',
+  client_secret: 'todo-api-secret',
+};
+
 interface Answer {
   status: number;
   body: Record<string, unknown> | undefined;
@@ -87,29 +121,10 @@ describe.each(drivers)('AuthZEN decisions and the REST API agree on $driver', (d
   const todoIds: Record<string, string> = {};
   let aliceDefault = '';
 
-  const grant = async (form: Record<string, string>, dpop?: string) => {
-    const res = await fetch(tokenEndpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        ...(dpop === undefined ? {} : { dpop }),
-      },
-      body: new URLSearchParams(form),
-    });
-    const body = (await res.json()) as Record<string, string>;
-    expect(res.status, JSON.stringify(body)).toBe(200);
-    return body;
-  };
+  const grant = (form: Record<string, string>, dpop?: string) =>
+    tokenRequest(tokenEndpoint, form, dpop);
   const signIn = async (username: string, password: string, otp?: string) =>
-    (
-      await grant({
-        grant_type: 'password',
-        client_id: 'todo-cli',
-        username,
-        password,
-        ...(otp && { otp }),
-      })
-    ).access_token as string;
+    (await grant(passwordForm(username, password, otp))).access_token as string;
 
   const call = async (
     method: string,
@@ -221,13 +236,7 @@ describe.each(drivers)('AuthZEN decisions and the REST API agree on $driver', (d
     for (const name of ['alice', 'bob', 'carol', 'dana', 'testuser'] as const) {
       tokens[name] = await signIn(name, name === 'dana' ? 'dana-secret' : name);
     }
-    tokens.pep = (
-      await grant({
-        grant_type: 'client_credentials',
-        client_id: 'todo-api',
-        client_secret: 'todo-api-secret',
-      })
-    ).access_token as string;
+    tokens.pep = (await grant(PEP_FORM)).access_token as string;
 
     for (const subject of SUBJECTS) {
       const me = await as(subject, 'GET', '/me');
@@ -410,26 +419,8 @@ describe('where AuthZEN and REST part, by design', () => {
   const tokens: Record<string, string> = {};
   const subs: Record<string, string> = {};
 
-  const grant = async (form: Record<string, string>, dpop?: string) => {
-    const res = await fetch(tokenEndpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        ...(dpop === undefined ? {} : { dpop }),
-      },
-      body: new URLSearchParams(form),
-    });
-    const body = (await res.json()) as Record<string, string>;
-    expect(res.status, JSON.stringify(body)).toBe(200);
-    return body;
-  };
-  const password = (username: string, otp?: string) => ({
-    grant_type: 'password',
-    client_id: 'todo-cli',
-    username,
-    password: username,
-    ...(otp && { otp }),
-  });
+  const grant = (form: Record<string, string>, dpop?: string) =>
+    tokenRequest(tokenEndpoint, form, dpop);
   const call = async (
     base: string,
     method: string,
@@ -479,20 +470,14 @@ describe('where AuthZEN and REST part, by design', () => {
     requiredUrl = await required.app.listen({ host: '127.0.0.1', port: 0 });
     key = await dpopKey();
     for (const name of ['alice', 'carol', 'bob']) {
-      tokens[name] = (await grant(password(name))).access_token as string;
+      tokens[name] = (await grant(passwordForm(name))).access_token as string;
     }
-    tokens.admin = (await grant(password('admin', adminOtp()))).access_token as string;
-    tokens.adminPwd = (await grant(password('admin'))).access_token as string;
-    const bound = await grant(password('alice'), await tokenProof(key, tokenEndpoint));
+    tokens.admin = (await grant(passwordForm('admin', 'admin', adminOtp()))).access_token as string;
+    tokens.adminPwd = (await grant(passwordForm('admin'))).access_token as string;
+    const bound = await grant(passwordForm('alice'), await tokenProof(key, tokenEndpoint));
     expect(bound.token_type).toBe('DPoP');
     tokens.aliceBound = bound.access_token as string;
-    tokens.pep = (
-      await grant({
-        grant_type: 'client_credentials',
-        client_id: 'todo-api',
-        client_secret: 'todo-api-secret',
-      })
-    ).access_token as string;
+    tokens.pep = (await grant(PEP_FORM)).access_token as string;
     for (const name of ['alice', 'carol', 'bob', 'admin']) {
       const me = await call(apiUrl, 'GET', '/me', `Bearer ${tokens[name]}`);
       subs[name] = me.body.sub;
