@@ -27,12 +27,18 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { endGroupsOnSignal } from './lib/process-groups.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'todo-sso-production-'));
 const started = Date.now();
 const children = [];
 let failures = 0;
+// Interrupted, the check ends the servers it started and removes its files (unless KEEP=1), as
+// the `finally` at the end does when it runs to completion.
+endGroupsOnSignal(children, () => {
+  if (process.env.KEEP !== '1') rmSync(work, { recursive: true, force: true });
+});
 
 function say(line) {
   process.stdout.write(`${line}\n`);

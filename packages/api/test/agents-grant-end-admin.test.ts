@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { admin, alice, bob } from '@todo-sso/auth/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,56 +10,7 @@ import {
   testConfig,
   useIssuer,
 } from './support/harness.js';
-
-/** How the fake Keycloak admin API answers a consent deletion. */
-type Mode = 'ok' | 'gone' | 'refuse' | 'down' | 'bad';
-
-/**
- * A Keycloak admin API over HTTP: the client-credentials token, and the consent deletion
- * (`DELETE /admin/realms/{realm}/users/{id}/consents/{client}`) answered as `mode` says: 204,
- * 404 (no such consent), 403 (the service account lost `manage-users`, Keycloak's body) or 503.
- */
-async function fakeAdminApi() {
-  const state = { mode: 'down' as Mode, ended: [] as string[], calls: 0 };
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      if (req.method === 'POST' && req.url?.endsWith('/protocol/openid-connect/token')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ access_token: 'admin-token', expires_in: 300 }));
-        return;
-      }
-      const consent = /^\/admin\/realms\/todo-app\/users\/([^/]+)\/consents\/([^/]+)$/.exec(
-        req.url ?? '',
-      );
-      if (req.method !== 'DELETE' || !consent) {
-        res.writeHead(404).end();
-        return;
-      }
-      state.calls++;
-      if (state.mode === 'down') res.writeHead(503).end();
-      else if (state.mode === 'refuse')
-        res
-          .writeHead(403, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ error: 'HTTP 403 Forbidden' }));
-      else if (state.mode === 'bad')
-        res
-          .writeHead(400, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ errorMessage: 'unknown_error' }));
-      else if (state.mode === 'gone')
-        res
-          .writeHead(404, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ error: 'Consent nor offline token not found' }));
-      else {
-        state.ended.push(`${decodeURIComponent(consent[1] ?? '')} ${consent[2]}`);
-        res.writeHead(204).end();
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { state, url, close: () => new Promise((resolve) => server.close(resolve)) };
-}
+import { type FakeKeycloakAdmin, fakeKeycloakAdmin } from './support/keycloak-admin.js';
 
 const HOLD_SECONDS = 300;
 
@@ -83,7 +32,7 @@ describe.each(drivers)(
         driver.driver === 'postgres' ? postgresDatabase({ icuLocale: 'en-US' }) : driver.create(),
     });
     const idp = useIssuer(skip, { profile: 'keycloak' });
-    let provider: Awaited<ReturnType<typeof fakeAdminApi>>;
+    let provider: FakeKeycloakAdmin;
     const instances: { instance: Instance; url: string }[] = [];
     const offset = { ms: 0 };
     const clock = { now: () => new Date(Date.now() + offset.ms) };
@@ -91,7 +40,7 @@ describe.each(drivers)(
 
     beforeAll(async () => {
       if (skip) return;
-      provider = await fakeAdminApi();
+      provider = await fakeKeycloakAdmin();
       const config = testConfig(idp, database.config, {
         OIDC_CLIENT_ID: 'todo-api',
         OIDC_CLIENT_SECRET: 'todo-api-secret',

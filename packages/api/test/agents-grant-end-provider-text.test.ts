@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { admin } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, useTestDatabase } from './support/databases.js';
@@ -10,30 +8,12 @@ import {
   testConfig,
   useIssuer,
 } from './support/harness.js';
+import { type FakeKeycloakAdmin, fakeKeycloakAdmin } from './support/keycloak-admin.js';
 
 /** What the provider's refusal carries: control characters, a terminal escape, 20k characters. */
 const HOSTILE = `Consent\u0000 refused\u001b[2J\u009b31m\r\nforged: line ${'x'.repeat(20_000)}`;
 /** A gateway's page that is not Keycloak's JSON, with something that must not be repeated. */
 const PAGE = '<html><body>upstream said: access_token=eyJhbGciOiJSUzI1NiJ9.secret</body></html>';
-
-/** A Keycloak admin API whose consent deletion is answered `status` with `body`. */
-async function refusingAdminApi() {
-  const state = { status: 409, body: '', type: 'application/json' };
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      if (req.method === 'POST' && req.url?.endsWith('/protocol/openid-connect/token')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ access_token: 'admin-token', expires_in: 300 }));
-        return;
-      }
-      res.writeHead(state.status, { 'content-type': state.type }).end(state.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { state, url, close: () => new Promise((resolve) => server.close(resolve)) };
-}
 
 // C0, DEL, C1 and unpaired surrogates: what a terminal or a log line must not receive.
 function hasControl(text: string | null | undefined): boolean {
@@ -52,13 +32,14 @@ describe.each(drivers)("the provider's refusal of an agent grant end, on $driver
   const { skip } = driver;
   const database = useTestDatabase(driver);
   const idp = useIssuer(skip, { profile: 'keycloak' });
-  let provider: Awaited<ReturnType<typeof refusingAdminApi>>;
+  let provider: FakeKeycloakAdmin;
   let instance: Instance;
   let url: string;
 
   beforeAll(async () => {
     if (skip) return;
-    provider = await refusingAdminApi();
+    // Its consent deletions answered `state.status` with `state.body`.
+    provider = await fakeKeycloakAdmin({ mode: 'reply', status: 409 });
     const config = testConfig(idp, database.config, {
       OIDC_CLIENT_ID: 'todo-api',
       OIDC_CLIENT_SECRET: 'todo-api-secret',

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { alice } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRANT_END_MAX_BACKOFF_MS } from '../src/agents/grant-end-backoff.js';
@@ -7,58 +5,7 @@ import { GRANT_END_HOLD_MS } from '../src/agents/grant-ends.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../src/context.js';
 import { drivers, useTestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig, useIssuer } from './support/harness.js';
-
-/**
- * A Keycloak admin API that can be down: the client-credentials token, and the consent
- * deletion (`DELETE /admin/realms/{realm}/users/{id}/consents/{client}`) answered 503 while
- * `down`, 204 otherwise. `ended` holds the `user client` pairs it ended.
- */
-async function fakeAdminApi() {
-  /** `hung`: consent deletions left unanswered while `hang` (a provider that accepts and stalls). */
-  const state = {
-    down: true,
-    hang: false,
-    hung: [] as import('node:http').ServerResponse[],
-    ended: [] as string[],
-    /** Consent deletions asked for, answered or not. */
-    calls: 0,
-  };
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      if (req.method === 'POST' && req.url?.endsWith('/protocol/openid-connect/token')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ access_token: 'admin-token', expires_in: 300 }));
-        return;
-      }
-      const consent = /^\/admin\/realms\/todo-app\/users\/([^/]+)\/consents\/([^/]+)$/.exec(
-        req.url ?? '',
-      );
-      if (req.method === 'DELETE' && consent) {
-        state.calls++;
-        if (state.hang) {
-          state.hung.push(res);
-          return;
-        }
-        if (state.down) {
-          res.writeHead(503).end();
-          return;
-        }
-        state.ended.push(`${decodeURIComponent(consent[1] ?? '')} ${consent[2]}`);
-        res.writeHead(204).end();
-        return;
-      }
-      res.writeHead(404).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () => {
-    for (const res of state.hung.splice(0)) res.destroy();
-    return new Promise((resolve) => server.close(resolve));
-  };
-  return { state, url, close };
-}
+import { type FakeKeycloakAdmin, fakeKeycloakAdmin } from './support/keycloak-admin.js';
 
 /**
  * Ending an agent whose grant the identity provider cannot end (its admin API unreachable): the
@@ -71,7 +18,7 @@ describe.each(drivers)('an agent whose grant the provider cannot end, on $driver
   const { skip } = driver;
   const database = useTestDatabase(driver);
   const idp = useIssuer(skip, { profile: 'keycloak' });
-  let admin: Awaited<ReturnType<typeof fakeAdminApi>>;
+  let admin: FakeKeycloakAdmin;
   const instances: Instance[] = [];
   /** The instances' clock, ahead of the real one by `offset.ms`. */
   const offset = { ms: 0 };
@@ -89,7 +36,7 @@ describe.each(drivers)('an agent whose grant the provider cannot end, on $driver
 
   beforeAll(async () => {
     if (skip) return;
-    admin = await fakeAdminApi();
+    admin = await fakeKeycloakAdmin();
     instances.push(await start(), await start());
   });
   afterAll(async () => {
@@ -154,7 +101,7 @@ describe.each(drivers)('an agent whose grant the provider cannot end, on $driver
 
       // The provider comes back: the retries end the grant, and, the refusal's hold over,
       // the agent the person allows again is accepted.
-      admin.state.down = false;
+      admin.state.mode = 'ok';
       // However far the retries have backed off, the next one is due.
       offset.ms += GRANT_END_MAX_BACKOFF_MS;
       const pending = () =>
@@ -180,7 +127,7 @@ describe.each(drivers)('an agent whose grant the provider is slow to end, on $dr
   const { skip } = driver;
   const database = useTestDatabase(driver);
   const idp = useIssuer(skip, { profile: 'keycloak' });
-  let admin: Awaited<ReturnType<typeof fakeAdminApi>>;
+  let admin: FakeKeycloakAdmin;
   let instance: Instance | undefined;
   const offset = { ms: 0 };
   const clock = { now: () => new Date(Date.now() + offset.ms) };
@@ -188,7 +135,7 @@ describe.each(drivers)('an agent whose grant the provider is slow to end, on $dr
 
   beforeAll(async () => {
     if (skip) return;
-    admin = await fakeAdminApi();
+    admin = await fakeKeycloakAdmin();
     instance = await startInstance(
       testConfig(idp, database.config, {
         OIDC_CLIENT_ID: 'todo-api',
@@ -230,7 +177,7 @@ describe.each(drivers)('an agent whose grant the provider is slow to end, on $dr
       expect(ended.json()).toMatchObject({ identityProvider: { grantEnded: false } });
 
       // A retry round reaches the provider, which stalls.
-      admin.state.hang = true;
+      admin.state.mode = 'hang';
       for (let n = 0; n < 500 && admin.state.hung.length === 0; n++)
         await new Promise((r) => setTimeout(r, 10));
       expect(admin.state.hung.length).toBeGreaterThan(0);
@@ -260,7 +207,7 @@ describe.each(drivers)('an agent whose grant the provider keeps refusing, on $dr
   const { skip } = driver;
   const database = useTestDatabase(driver);
   const idp = useIssuer(skip, { profile: 'keycloak' });
-  let admin: Awaited<ReturnType<typeof fakeAdminApi>>;
+  let admin: FakeKeycloakAdmin;
   let instance: Instance | undefined;
   const offset = { ms: 0 };
   const clock = { now: () => new Date(Date.now() + offset.ms) };
@@ -268,7 +215,7 @@ describe.each(drivers)('an agent whose grant the provider keeps refusing, on $dr
 
   beforeAll(async () => {
     if (skip) return;
-    admin = await fakeAdminApi();
+    admin = await fakeKeycloakAdmin();
     instance = await startInstance(
       testConfig(idp, database.config, {
         OIDC_CLIENT_ID: 'todo-api',

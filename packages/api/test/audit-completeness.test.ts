@@ -182,6 +182,10 @@ describe('the audit log records every write and every denial once', () => {
       { method: 'PATCH', url: `/todos/${missing}`, payload: { completed: true } },
       { method: 'DELETE', url: `/todos/${missing}` },
       { method: 'GET', url: `/lists/${missing}` },
+      { method: 'POST', url: `/lists/${missing}/todos/`, payload: { title: 'nowhere' } },
+      { method: 'PUT', url: `/lists/${missing}/members/alice`, payload: { relation: 'viewer' } },
+      { method: 'DELETE', url: `/lists/${missing}/members/alice` },
+      { method: 'GET', url: `/lists/${missing}/members/` },
     ];
     for (const options of cases) {
       const { res, id } = await send(h.tokens.bob, options);

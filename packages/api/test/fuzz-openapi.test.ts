@@ -14,7 +14,7 @@ import { type Db, openDatabase } from '../src/db/database.js';
 import { SECURITY_HEADERS } from '../src/http/security-headers.js';
 import { drivers, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
-import { adminOtp } from './support/otp.js';
+import { adminTokenWithOtp, passwordGrantToken } from './support/otp.js';
 
 /**
  * Every operation of the OpenAPI document the API serves, driven over real HTTP by requests
@@ -944,27 +944,6 @@ let idp: RunningIdp;
 let idpData: string;
 const tokens = {} as Record<User, string>;
 
-async function passwordGrant(issuer: string, username: string, otp?: string): Promise<string> {
-  const discovery = (await (
-    await fetch(`${issuer}/.well-known/openid-configuration`)
-  ).json()) as Record<string, string>;
-  const res = await fetch(discovery.token_endpoint ?? '', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: 'todo-cli',
-      username,
-      password: username,
-      ...(otp && { otp }),
-    }),
-  });
-  const body = (await res.json()) as { access_token?: string };
-  if (res.status !== 200 || body.access_token === undefined)
-    throw new Error(`the IdP gave ${username} no token: ${res.status} ${JSON.stringify(body)}`);
-  return body.access_token;
-}
-
 /**
  * `username`'s access token for `resource` (RFC 8707), as an MCP agent gets one: a public client
  * registered dynamically (RFC 7591), then the authorization code flow with PKCE (RFC 7636) at the
@@ -1067,9 +1046,9 @@ beforeAll(async () => {
     accessTokenLifespan: 3600,
   });
   // One admin token at acr mfa for both stores: the IdP takes each one-time code once.
-  tokens.admin = await passwordGrant(idp.issuer, 'admin', adminOtp());
+  tokens.admin = await adminTokenWithOtp(idp.issuer);
   for (const user of ['alice', 'bob', 'carol'] as const)
-    tokens[user] = await passwordGrant(idp.issuer, user);
+    tokens[user] = await passwordGrantToken(idp.issuer, user);
 });
 
 afterAll(async () => {

@@ -470,7 +470,16 @@ describe.skipIf(!postgresAvailable)('SQLite and PostgreSQL answer alike', () => 
       const cursor = Buffer.from(
         JSON.stringify(['0000-01-01T00:00:00.000Z', '6f1c2a52-9b0e-4a7e-9d1a-a11ce0000001']),
       ).toString('base64url');
-      for (const path of [`/todos/?cursor=${cursor}`, `/admin/todos?cursor=${cursor}`]) {
+      // The agents' grant ends page by (requested at, issuer, sub, client).
+      const grantEnds = Buffer.from(
+        JSON.stringify(['0000-01-01T00:00:00.000Z', 'https://idp.test', 'alice', 'agent']),
+      ).toString('base64url');
+      for (const path of [
+        `/todos/?cursor=${cursor}`,
+        `/admin/todos?cursor=${cursor}`,
+        `/admin/audit?cursor=${cursor}`,
+        `/admin/agents/grant-ends?cursor=${grantEnds}`,
+      ]) {
         const [x, y] = await atBoth(
           path.startsWith('/admin') ? 'admin' : 'alice',
           'GET',

@@ -2,7 +2,7 @@ import { oneLine } from '../admin-idp/provider-text.js';
 import { byCodePoint } from '../db/code-point-order.js';
 import type { Db } from '../db/database.js';
 import { toIso } from '../db/database.js';
-import { InvalidCursorError } from '../repositories/cursor.js';
+import { InvalidCursorError, isRealInstant } from '../repositories/cursor.js';
 import { TEXT_PATTERN } from '../schemas/common.js';
 
 type Tx = Db['kysely'];
@@ -186,8 +186,8 @@ function decodeGrantEndCursor(cursor: string): {
   )
     throw new InvalidCursorError('cursor is not one this API issued');
   const [requestedAt, issuer, sub, clientId] = parsed as [string, string, string, string];
-  const ms = Date.parse(requestedAt);
-  if (!ISO.test(requestedAt) || Number.isNaN(ms) || new Date(ms).toISOString() !== requestedAt)
+  // Year 0 too is refused, before SQL: PostgreSQL's calendar has none, SQLite compares text.
+  if (!ISO.test(requestedAt) || !isRealInstant(requestedAt))
     throw new InvalidCursorError('cursor is not one this API issued');
   return { requestedAt, issuer, sub, clientId };
 }

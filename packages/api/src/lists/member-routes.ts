@@ -119,6 +119,9 @@ function removeMemberRoute(app: App, context: AppContext, service: ListService):
       const target = await person(request, request.params.username);
       const self = target.issuer === me.issuer && target.subject === me.subject;
       // Leaving needs only membership; removing someone else is sharing (owner).
+      // No such list: a plain 404, no audited refusal (no write on a miss).
+      if (mine === undefined && !access.remote && !(await lists.exists(id)))
+        throw new ApiError('not_found', 'No such list');
       await access.require(principalOf(request), 'list', self ? 'can_read' : 'can_share', id, mine);
       const theirs = self ? mine : await lists.relation(target, id);
       if (theirs === undefined) {

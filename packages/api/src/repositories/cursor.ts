@@ -12,9 +12,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * refuses with SQLSTATE 22008/22007: only an instant that round-trips through `Date` exactly
  * (as {@link encodeCursor}'s did) is one this API issued. Year 0 round-trips too, but
  * PostgreSQL's calendar has none (1 BC precedes AD 1) while SQLite compares the text: no todo
- * was created then, and the cursor is refused alike on both.
+ * was created then, and the cursor is refused alike on both. Every cursor naming an instant
+ * (`/todos/`, `/admin/audit`, `/admin/agents/grant-ends`) checks it with this.
  */
-function isRealInstant(at: string): boolean {
+export function isRealInstant(at: string): boolean {
   const ms = Date.parse(at);
   return !Number.isNaN(ms) && ms >= FIRST_INSTANT && new Date(ms).toISOString() === at;
 }

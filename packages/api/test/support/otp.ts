@@ -42,11 +42,14 @@ export function adminOtp(nowMs = Date.now()): string {
 }
 
 /**
- * An access token of the dev realm's `admin` at `acr` mfa from the IdP at `issuer`, by
- * Keycloak's direct grant with the current one-time code (`otp`), as admin work needs. One per
- * IdP a suite starts (see {@link adminOtp}).
+ * `username`'s access token from the IdP at `issuer` by Keycloak's direct grant (the dev realm's
+ * password is the username), with the one-time code `otp` when given.
  */
-export async function adminTokenWithOtp(issuer: string): Promise<string> {
+export async function passwordGrantToken(
+  issuer: string,
+  username: string,
+  otp?: string,
+): Promise<string> {
   const discovery = (await (
     await fetch(`${issuer}/.well-known/openid-configuration`)
   ).json()) as Record<string, string>;
@@ -56,13 +59,22 @@ export async function adminTokenWithOtp(issuer: string): Promise<string> {
     body: new URLSearchParams({
       grant_type: 'password',
       client_id: 'todo-cli',
-      username: 'admin',
-      password: 'admin',
-      otp: adminOtp(),
+      username,
+      password: username,
+      ...(otp && { otp }),
     }),
   });
   const body = (await res.json()) as { access_token?: string };
   if (res.status !== 200 || body.access_token === undefined)
-    throw new Error(`the IdP gave admin no token: ${res.status} ${JSON.stringify(body)}`);
+    throw new Error(`the IdP gave ${username} no token: ${res.status} ${JSON.stringify(body)}`);
   return body.access_token;
+}
+
+/**
+ * An access token of the dev realm's `admin` at `acr` mfa from the IdP at `issuer`, by
+ * Keycloak's direct grant with the current one-time code (`otp`), as admin work needs. One per
+ * IdP a suite starts (see {@link adminOtp}).
+ */
+export function adminTokenWithOtp(issuer: string): Promise<string> {
+  return passwordGrantToken(issuer, 'admin', adminOtp());
 }
