@@ -29,15 +29,43 @@ type Json = Record<string, unknown>;
 /**
  * JSON with object members in sorted order: the same request gives the same text whatever the
  * order its members were sent in (§10.1.1: implementations "MUST NOT assume a particular
- * ordering of JSON object members").
+ * ordering of JSON object members"). Written with a work list rather than recursion: `page` and
+ * `context` are open objects, and a body within the size limit can nest thousands deep, more
+ * than the call stack holds.
  */
 function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Json)[k])}`).join(',')}}`;
+  const out: string[] = [];
+  // Popped from the end: a string is written as is, anything else is a value still to write.
+  const work: unknown[] = [{ value }];
+  while (work.length > 0) {
+    const item = work.pop();
+    if (typeof item === 'string') {
+      out.push(item);
+      continue;
+    }
+    const v = (item as { value: unknown }).value;
+    const next: unknown[] = [];
+    if (Array.isArray(v)) {
+      next.push('[');
+      v.forEach((element, i) => {
+        if (i > 0) next.push(',');
+        next.push({ value: element });
+      });
+      next.push(']');
+    } else if (typeof v === 'object' && v !== null) {
+      next.push('{');
+      Object.keys(v)
+        .sort()
+        .forEach((k, i) => {
+          next.push(`${i > 0 ? ',' : ''}${JSON.stringify(k)}:`, { value: (v as Json)[k] });
+        });
+      next.push('}');
+    } else {
+      next.push(JSON.stringify(v) ?? '');
+    }
+    for (let i = next.length - 1; i >= 0; i--) work.push(next[i]);
   }
-  return JSON.stringify(value);
+  return out.join('');
 }
 
 /** What a token commits to: which search, every member but `page.token`, and the limit. */
