@@ -40,6 +40,26 @@ describe('the audit log records every write and every denial once', () => {
     });
     return { res, id };
   };
+  /** An access token of bob's MCP agent (audience the API's `/mcp`, RFC 8707). */
+  const bobsAgent = () =>
+    h.idp.accessToken(bob, { claims: { aud: 'http://localhost/mcp', azp: 'agent-client' } });
+  /** A JSON-RPC `tools/call` of the MCP tool `name` with `args`, sent by {@link send}. */
+  const callTool = (token: string, rpcId: number, name: string, args: object) =>
+    send(token, {
+      method: 'POST',
+      url: '/mcp',
+      headers: {
+        host: 'localhost',
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      payload: {
+        jsonrpc: '2.0',
+        id: rpcId,
+        method: 'tools/call',
+        params: { name, arguments: args },
+      },
+    });
   const rows = async (): Promise<Row[]> => {
     const page = await h.as('admin', { method: 'GET', url: '/admin/audit?limit=100' });
     expect(page.statusCode).toBe(200);
@@ -147,24 +167,8 @@ describe('the audit log records every write and every denial once', () => {
       expect(records[0]?.detail).toContain('relation_missing');
     }
     // Through an agent's MCP tool, the same.
-    const agent = await h.idp.accessToken(bob, {
-      claims: { aud: 'http://localhost/mcp', azp: 'agent-client' },
-    });
-    const { res, id } = await send(agent, {
-      method: 'POST',
-      url: '/mcp',
-      headers: {
-        host: 'localhost',
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      payload: {
-        jsonrpc: '2.0',
-        id: 2,
-        method: 'tools/call',
-        params: { name: 'delete_todo', arguments: { id: carolTodo } },
-      },
-    });
+    const agent = await bobsAgent();
+    const { res, id } = await callTool(agent, 2, 'delete_todo', { id: carolTodo });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().result.isError, res.body).toBe(true);
     expect(await recordsOf(id)).toMatchObject([{ outcome: 'denied', action: 'mcp delete_todo' }]);
@@ -195,26 +199,11 @@ describe('the audit log records every write and every denial once', () => {
   });
 
   it('records a refused MCP tool call once, with the agent', async () => {
-    const agent = await h.idp.accessToken(bob, {
-      claims: { aud: 'http://localhost/mcp', azp: 'agent-client' },
-    });
-    const { res, id } = await send(agent, {
-      method: 'POST',
-      url: '/mcp',
-      headers: {
-        host: 'localhost',
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      payload: {
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: {
-          name: 'share_list',
-          arguments: { listId: teamList, username: 'carol', relation: 'viewer' },
-        },
-      },
+    const agent = await bobsAgent();
+    const { res, id } = await callTool(agent, 1, 'share_list', {
+      listId: teamList,
+      username: 'carol',
+      relation: 'viewer',
     });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().result.isError, res.body).toBe(true);
