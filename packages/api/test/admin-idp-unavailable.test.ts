@@ -1,13 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type RunningIdp, startIdp } from '@todo-sso/idp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqliteDatabase, type TestDatabase } from './support/databases.js';
-import { type Instance, startInstance, testConfig } from './support/harness.js';
-import { adminTokenWithOtp } from './support/otp.js';
+import { describe, expect, it } from 'vitest';
+import { useDevIdp } from './support/dev-idp.js';
+import type { Instance } from './support/harness.js';
 
 /** A TCP port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
@@ -24,39 +19,15 @@ async function closedPort(): Promise<number> {
  * credentials, 503 when the IdP is unreachable; never a 500, and nothing half-done.
  */
 describe('admin routes for the identity provider when it cannot be used', () => {
-  let idp: RunningIdp;
-  let idpData: string;
-  const databases: TestDatabase[] = [];
-  const instances: Instance[] = [];
-  let adminToken: string;
-
-  async function api(env: Record<string, string>): Promise<Instance> {
-    const database = sqliteDatabase();
-    databases.push(database);
-    const instance = await startInstance(testConfig(idp, database.config, env));
-    instances.push(instance);
-    return instance;
-  }
+  const suite = useDevIdp('idp-admin-down');
+  const api = suite.instance;
   const call = (instance: Instance, method: 'GET' | 'POST', url: string, payload?: unknown) =>
     instance.app.inject({
       method,
       url,
-      headers: { authorization: `Bearer ${adminToken}` },
+      headers: { authorization: `Bearer ${suite.adminToken}` },
       ...(payload === undefined ? {} : { payload: payload as object }),
     });
-
-  beforeAll(async () => {
-    idpData = mkdtempSync(join(tmpdir(), 'idp-admin-down-'));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData });
-    adminToken = await adminTokenWithOtp(idp.issuer);
-  });
-
-  afterAll(async () => {
-    for (const i of instances) await i.close();
-    for (const d of databases) await d.drop();
-    await idp?.close();
-    rmSync(idpData, { recursive: true, force: true });
-  });
 
   it('answers 503 problem details when the IdP admin API is unreachable, and changes nothing', async () => {
     const port = await closedPort();
