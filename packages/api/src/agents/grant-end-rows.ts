@@ -2,7 +2,12 @@ import { oneLine } from '../admin-idp/provider-text.js';
 import { byCodePoint } from '../db/code-point-order.js';
 import type { Db } from '../db/database.js';
 import { toIso } from '../db/database.js';
-import { InvalidCursorError, isRealInstant } from '../repositories/cursor.js';
+import {
+  decodeCursorParts,
+  encodeCursorParts,
+  InvalidCursorError,
+  isCursorInstant,
+} from '../repositories/cursor.js';
 import { TEXT_PATTERN } from '../schemas/common.js';
 
 type Tx = Db['kysely'];
@@ -152,13 +157,11 @@ function toGrantEnd(row: {
   };
 }
 
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const TEXT = new RegExp(TEXT_PATTERN, 'u');
 
-/** The last row's sort key as an opaque cursor (base64url JSON, as every cursor of the API). */
+/** The last row's sort key as an opaque cursor (as every cursor of the API). */
 function encodeGrantEndCursor(row: GrantEndRow): string {
-  const position = [row.requestedAt, row.issuer, row.sub, row.clientId];
-  return Buffer.from(JSON.stringify(position)).toString('base64url');
+  return encodeCursorParts([row.requestedAt, row.issuer, row.sub, row.clientId]);
 }
 
 /**
@@ -173,21 +176,12 @@ function decodeGrantEndCursor(cursor: string): {
   sub: string;
   clientId: string;
 } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch (cause) {
-    throw new InvalidCursorError('cursor is not one this API issued', { cause });
-  }
-  if (
-    !Array.isArray(parsed) ||
-    parsed.length !== 4 ||
-    !parsed.every((part) => typeof part === 'string' && part !== '' && TEXT.test(part))
-  )
-    throw new InvalidCursorError('cursor is not one this API issued');
-  const [requestedAt, issuer, sub, clientId] = parsed as [string, string, string, string];
+  const [requestedAt = '', issuer = '', sub = '', clientId = ''] = decodeCursorParts(cursor, 4);
   // Year 0 too is refused, before SQL: PostgreSQL's calendar has none, SQLite compares text.
-  if (!ISO.test(requestedAt) || !isRealInstant(requestedAt))
+  if (
+    ![issuer, sub, clientId].every((part) => part !== '' && TEXT.test(part)) ||
+    !isCursorInstant(requestedAt)
+  )
     throw new InvalidCursorError('cursor is not one this API issued');
   return { requestedAt, issuer, sub, clientId };
 }

@@ -29,17 +29,18 @@ export class InvalidCursorError extends Error {
   readonly code = 'ERR_INVALID_CURSOR';
 }
 
-/** Makes an opaque cursor (base64url) from a row's sort key. */
-export function encodeCursor(position: CursorPosition): string {
-  return Buffer.from(JSON.stringify([position.at, position.id])).toString('base64url');
+/** Makes an opaque cursor (base64url JSON of its parts, the form of every cursor of the API). */
+export function encodeCursorParts(parts: readonly string[]): string {
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
 
 /**
- * Reads a cursor back, checking both parts so nothing unvalidated reaches SQL.
+ * Reads back the parts of a cursor {@link encodeCursorParts} made: `length` strings, each
+ * still to be checked by the caller before it reaches SQL.
  *
- * @throws {InvalidCursorError} when the cursor is malformed.
+ * @throws {InvalidCursorError} when the cursor is not base64url JSON of that many strings.
  */
-export function decodeCursor(cursor: string): CursorPosition {
+export function decodeCursorParts(cursor: string, length: number): string[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -48,14 +49,31 @@ export function decodeCursor(cursor: string): CursorPosition {
   }
   if (
     !Array.isArray(parsed) ||
-    parsed.length !== 2 ||
-    typeof parsed[0] !== 'string' ||
-    typeof parsed[1] !== 'string' ||
-    !ISO.test(parsed[0]) ||
-    !isRealInstant(parsed[0]) ||
-    !UUID.test(parsed[1])
-  ) {
+    parsed.length !== length ||
+    !parsed.every((part) => typeof part === 'string')
+  )
     throw new InvalidCursorError('cursor is not one this API issued');
-  }
-  return { at: parsed[0], id: parsed[1] };
+  return parsed as string[];
+}
+
+/** Whether `at` is an instant as a cursor names one: `toISOString`'s form, and real. */
+export function isCursorInstant(at: string): boolean {
+  return ISO.test(at) && isRealInstant(at);
+}
+
+/** Makes an opaque cursor from a row's sort key. */
+export function encodeCursor(position: CursorPosition): string {
+  return encodeCursorParts([position.at, position.id]);
+}
+
+/**
+ * Reads a cursor back, checking both parts so nothing unvalidated reaches SQL.
+ *
+ * @throws {InvalidCursorError} when the cursor is malformed.
+ */
+export function decodeCursor(cursor: string): CursorPosition {
+  const [at = '', id = ''] = decodeCursorParts(cursor, 2);
+  if (!isCursorInstant(at) || !UUID.test(id))
+    throw new InvalidCursorError('cursor is not one this API issued');
+  return { at, id };
 }
