@@ -20,6 +20,10 @@
 //
 // Runs on the `node` it is started with (scripts/node-versions.sh runs it on others).
 // Exit status 0 when every step passed, else 1.
+//
+// Why this file is long: the three parts share one work directory, one set of started servers
+// and one report; split, each would repeat that set-up, and the order of the steps is the
+// story a reader follows (an image's stages, then the install, then its use).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
