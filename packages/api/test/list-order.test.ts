@@ -1,4 +1,5 @@
 import { alice, bob, type TestUser } from '@todo-sso/auth/testing';
+import type { InjectOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { drivers } from './support/databases.js';
 import { useHarness } from './support/harness.js';
@@ -11,13 +12,16 @@ import { useHarness } from './support/harness.js';
 describe.each(drivers)('GET /lists/ order on $driver', ({ skip, create }) => {
   const h = useHarness({ skip, create });
 
+  /** A request as `user`, with a token the dev IdP signs for them. */
+  const call = async (user: TestUser, options: InjectOptions) =>
+    h.app.inject({
+      ...options,
+      headers: { authorization: `Bearer ${await h.idp.accessToken(user)}` },
+    });
+
   /** `GET /lists/` as `user`, which also creates their default list on first use. */
   const listsOf = async (user: TestUser) => {
-    const token = await h.idp.accessToken(user);
-    const res = await h.app.inject({
-      url: '/lists/',
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const res = await call(user, { url: '/lists/' });
     expect(res.statusCode, res.body).toBe(200);
     return res.json() as { id: string; name: string; relation: string; isDefault: boolean }[];
   };
@@ -25,36 +29,39 @@ describe.each(drivers)('GET /lists/ order on $driver', ({ skip, create }) => {
   it.skipIf(skip)(
     'puts the caller’s own default list first, then shared defaults, then by name',
     async () => {
-      const [own] = await listsOf(alice);
-      expect(own).toMatchObject({ isDefault: true, relation: 'owner' });
+      // Four people with a default list each. The caller is the one whose list id (random) sorts
+      // last, so that ordering by id alone would put every shared default list before theirs.
+      const people: TestUser[] = [alice, bob, 1, 2].map((p) =>
+        typeof p === 'number' ? { ...bob, sub: `order-sharer-${p}`, username: `sharer${p}` } : p,
+      );
+      const defaults = await Promise.all(
+        people.map(async (person) => ({ person, list: (await listsOf(person))[0] })),
+      );
+      for (const { list } of defaults) expect(list).toMatchObject({ isDefault: true });
+      defaults.sort((a, b) => ((a.list?.id ?? '') < (b.list?.id ?? '') ? -1 : 1));
+      const { person: caller, list: own } = defaults.at(-1) as (typeof defaults)[number];
+      const sharers = defaults.slice(0, -1);
+      expect(sharers.every(({ list }) => (list?.id ?? '') < (own?.id ?? ''))).toBe(true);
+
       for (const name of ['zeta', 'Alpha'])
         expect(
-          (await h.as('alice', { method: 'POST', url: '/lists/', payload: { name } })).statusCode,
+          (await call(caller, { method: 'POST', url: '/lists/', payload: { name } })).statusCode,
         ).toBe(201);
-      // People whose default list is shared with alice, until one of those lists has an id that
-      // sorts before hers (ids are random), so that the id alone would have put it first.
-      const shared: string[] = [];
-      for (let i = 0; shared.length < 3 || !shared.some((id) => id < (own?.id ?? '')); i++) {
-        expect(i).toBeLessThan(40);
-        const person: TestUser =
-          i === 0 ? bob : { ...bob, sub: `order-sharer-${i}`, username: `sharer${i}` };
-        const [theirs] = await listsOf(person);
-        const token = await h.idp.accessToken(person);
-        const res = await h.app.inject({
+      for (const { person, list } of sharers) {
+        const res = await call(person, {
           method: 'PUT',
-          url: `/lists/${theirs?.id}/members/alice`,
-          headers: { authorization: `Bearer ${token}` },
+          url: `/lists/${list?.id}/members/${caller.username}`,
           payload: { relation: 'viewer' },
         });
         expect(res.statusCode, res.body).toBe(200);
-        shared.push(theirs?.id as string);
       }
-      const lists = await listsOf(alice);
+
+      const lists = await listsOf(caller);
       expect(lists[0]).toMatchObject({ id: own?.id, isDefault: true, relation: 'owner' });
-      const defaults = lists.slice(1, 1 + shared.length);
-      expect(defaults.map((l) => l.id).sort()).toEqual([...shared].sort());
-      for (const l of defaults) expect(l).toMatchObject({ isDefault: true, relation: 'viewer' });
-      expect(lists.slice(1 + shared.length).map((l) => l.name)).toEqual(['Alpha', 'zeta']);
+      const shared = lists.slice(1, 1 + sharers.length);
+      expect(shared.map((l) => l.id).sort()).toEqual(sharers.map(({ list }) => list?.id).sort());
+      for (const l of shared) expect(l).toMatchObject({ isDefault: true, relation: 'viewer' });
+      expect(lists.slice(1 + sharers.length).map((l) => l.name)).toEqual(['Alpha', 'zeta']);
     },
   );
 });
