@@ -16,6 +16,7 @@ import {
   GRANT_END_REASON_MAX,
   type GrantEndKey,
   listGrantEnds,
+  notPending,
   pendingSince,
   recordGrantEndFailure,
 } from './grant-end-rows.js';
@@ -152,14 +153,6 @@ function settleRoute(app: App, context: AppContext, action: Action): void {
 }
 
 type Action = 'retry' | 'release';
-
-/** 404: no grant end of `key` is pending (never was, or already settled). */
-function notPending(key: GrantEndKey): ApiError {
-  return new ApiError(
-    'not_found',
-    `No grant end of ${key.clientId} is pending for ${key.sub} at ${key.issuer}`,
-  );
-}
 
 /** One operator's request about one pending grant end. */
 interface Step {
