@@ -72,6 +72,10 @@ const LOGOUT_ATTACKS: readonly LogoutAttack[] = [
     name: 'aud of a client the API does not serve',
     forge: (k, c) => realSigned(k, { ...c, aud: 'evil-client' }),
   },
+  {
+    name: 'aud naming an untrusted client besides one the API serves',
+    forge: (k, c) => realSigned(k, { ...c, aud: [c.aud, 'evil-client'] }),
+  },
   { name: 'expired long ago', forge: (k, c) => realSigned(k, { ...c, iat: 1000, exp: 2000 }) },
   {
     name: 'issued in the future',

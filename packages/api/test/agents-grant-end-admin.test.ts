@@ -396,6 +396,50 @@ describe.each(drivers)(
     );
 
     it.skipIf(skip)(
+      'settles a hold once when two operators retry and release it at the same time, on two instances',
+      async () => {
+        await pendingAgent('race-agent');
+        const [one, two] = [await adminToken(), await adminToken()];
+        // Both operators' calls reach the provider before either answers.
+        provider.state.mode = 'hang';
+        const hung = provider.state.hung.length;
+        const retry = call(one, 'POST', '/admin/agents/grant-ends/retry', key('race-agent'));
+        const release = call(
+          two,
+          'POST',
+          '/admin/agents/grant-ends/release',
+          { ...key('race-agent'), confirm: 'ended-at-provider' },
+          second(),
+        );
+        for (let n = 0; n < 500 && provider.state.hung.length < hung + 2; n++)
+          await new Promise((r) => setTimeout(r, 10));
+        expect(provider.state.hung.length).toBe(hung + 2);
+        offset.ms = 60_000;
+        for (const res of provider.state.hung.splice(hung)) res.writeHead(204).end();
+        const answers = await Promise.all([retry, release]);
+        // One of them settled the hold; the other finds nothing left to settle.
+        expect(answers.map((a) => a.status).sort()).toEqual([200, 404]);
+        const settled = answers.find((a) => a.status === 200);
+        expect(answers.find((a) => a.status === 404)?.json).toMatchObject({ code: 'not_found' });
+        expect(await row('race-agent')).toBeUndefined();
+        // One audit record of one settlement, and the refusal it answered is the one stored.
+        const audit = await auditOf('race-agent');
+        expect(audit).toHaveLength(1);
+        expect(JSON.parse(audit[0]?.detail ?? '{}')).toMatchObject({ outcome: 'ended' });
+        const stored = await db()
+          .selectFrom('revocations')
+          .select(['not_before'])
+          .where('kind', '=', 'client')
+          .where('value', '=', JSON.stringify([alice.sub, 'race-agent']))
+          .executeTakeFirst();
+        // (Stored to the second, as the tokens' `iat` is.)
+        const seconds = (at: unknown) => Math.floor(new Date(String(at)).getTime() / 1000);
+        expect(seconds(stored?.not_before)).toBe(seconds(settled?.json.refusedUntil));
+      },
+      30_000,
+    );
+
+    it.skipIf(skip)(
       'answers 501 to a retry for an issuer whose admin API the API does not reach, and releases it only on confirmation',
       async () => {
         // IDP_ADMIN_URL points at another issuer than the one the grant is at.

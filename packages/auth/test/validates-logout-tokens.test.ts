@@ -28,6 +28,15 @@ describe.each(['keycloak', 'generic'] as const)(
       expect(claims.jti).toEqual(expect.any(String));
     });
 
+    test('accepts a logout token for several audiences when each is one of its clients', async () => {
+      const token = await idp.logoutToken(
+        { sub: alice.sub, sid: 'session-3' },
+        { claims: { aud: ['todo-ui', 'todo-cli'] } },
+      );
+      const claims = await auth.verifyLogoutToken(token, audiences);
+      expect(claims.audience).toEqual(['todo-ui', 'todo-cli']);
+    });
+
     test('accepts a logout token naming only a sid', async () => {
       const claims = await auth.verifyLogoutToken(
         await idp.logoutToken({ sid: 'session-2' }),
@@ -42,6 +51,10 @@ describe.each(['keycloak', 'generic'] as const)(
       ['without events', { claims: { events: undefined } }],
       ['with a nonce', { claims: { nonce: 'n' } }],
       ['for another audience', { claims: { aud: 'other-client' } }],
+      [
+        'that also names an audience this API does not trust (OIDC Core §3.1.3.7 step 3)',
+        { claims: { aud: ['todo-ui', 'other-client'] } },
+      ],
       [
         'issued too long ago',
         { issuedAt: Math.floor(clock.now() / 1000) - 3600, expiresInSec: 7200 },

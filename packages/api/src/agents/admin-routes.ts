@@ -16,6 +16,7 @@ import {
   GRANT_END_REASON_MAX,
   type GrantEndKey,
   listGrantEnds,
+  notPending,
   pendingSince,
   recordGrantEndFailure,
 } from './grant-end-rows.js';
@@ -140,11 +141,7 @@ function settleRoute(app: App, context: AppContext, action: Action): void {
     async (request) => {
       const body = request.body as GrantEndKey & { confirm?: string };
       const key = { issuer: body.issuer, sub: body.sub, clientId: body.clientId };
-      if ((await findGrantEnd(context.db.kysely, key)) === undefined)
-        throw new ApiError(
-          'not_found',
-          `No grant end of ${key.clientId} is pending for ${key.sub} at ${key.issuer}`,
-        );
+      if ((await findGrantEnd(context.db.kysely, key)) === undefined) throw notPending(key);
       const attempt = await attemptEnd(context, key);
       const step = { context, request, action, key };
       if (attempt.ended) return settleHold(step, attempt.held ? 'ended' : 'no_grant');
@@ -226,7 +223,9 @@ async function settleHold(step: Step, outcome: 'ended' | 'no_grant' | 'released'
   const hold = await revocations.holdClient(key.issuer, key.sub, key.clientId, until, (save) =>
     writeAndAudit(db, record, async (tx) => {
       const saved = await save(tx);
-      await deleteGrantEnd(tx, key);
+      // Another operator (or instance) settled it while the provider was asked: that one's
+      // hold and record stand; this one writes nothing, moves no refusal, and says so.
+      if (!(await deleteGrantEnd(tx, key))) throw notPending(key);
       return saved;
     }),
   );

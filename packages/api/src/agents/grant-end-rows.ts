@@ -2,6 +2,7 @@ import { oneLine } from '../admin-idp/provider-text.js';
 import { byCodePoint } from '../db/code-point-order.js';
 import type { Db } from '../db/database.js';
 import { toIso } from '../db/database.js';
+import { ApiError } from '../http/problem.js';
 import {
   decodeCursorParts,
   encodeCursorParts,
@@ -45,6 +46,14 @@ export async function findGrantEnd(k: Tx, key: GrantEndKey): Promise<GrantEndRow
     .where('client_id', '=', key.clientId)
     .executeTakeFirst();
   return row && toGrantEnd(row);
+}
+
+/** 404: no grant end of `key` is pending (never was, or was settled already). */
+export function notPending(key: GrantEndKey): ApiError {
+  return new ApiError(
+    'not_found',
+    `No grant end of ${key.clientId} is pending for ${key.sub} at ${key.issuer}`,
+  );
 }
 
 /** When each pending grant end was requested (for the gauges). */

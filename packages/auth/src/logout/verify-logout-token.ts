@@ -29,10 +29,10 @@ function str(value: unknown): string | undefined {
 
 /**
  * OIDC Back-Channel Logout 1.0 §2.6 validation. Signature through the issuer's keys, `iss`
- * exact, `aud` contains one of `audiences`, `iat` recent, `exp` present and not passed, explicit typing
- * (`typ: logout+jwt` header, §2.4; or Keycloak's `typ: "Logout"` claim, which it sends instead),
- * the back-channel logout `events` member, `sid` and/or `sub`, and no `nonce`. Replay (`jti`)
- * is checked by the caller, which owns the storage.
+ * exact, `aud` names one of `audiences` and nothing else, `iat` recent, `exp` present and not
+ * passed, explicit typing (`typ: logout+jwt` header, §2.4; or Keycloak's `typ: "Logout"`
+ * claim, which it sends instead), the back-channel logout `events` member, `sid` and/or `sub`,
+ * and no `nonce`. Replay (`jti`) is checked by the caller, which owns the storage.
  */
 export async function verifyLogoutToken(
   ctx: LogoutContext,
@@ -53,8 +53,13 @@ export async function verifyLogoutToken(
     const genericHeader = headerTyp === undefined || headerTyp === 'jwt';
     if (!explicitlyTyped && !(genericHeader && payload.typ === 'Logout'))
       invalid('The token is not typed as a logout token');
-    if (!audiencesOf(payload).some((a) => audiences.includes(a)))
+    // §2.6 step 4 validates `aud` as in an ID token (OpenID Connect Core 1.0 §3.1.3.7 step 3):
+    // it names one of this API's clients and no audience the API does not trust.
+    const aud = typeof payload.aud === 'string' ? [payload.aud] : payload.aud;
+    if (!Array.isArray(aud) || !aud.some((a) => audiences.includes(a)))
       invalid('The logout token audience is not this client');
+    if (!aud.every((a) => audiences.includes(a)))
+      invalid('The logout token also names an audience that is not a client of this API');
     const now = ctx.nowSec();
     const leeway = entry.issuer.clockToleranceSec;
     const iat = payload.iat;
