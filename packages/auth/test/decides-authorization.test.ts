@@ -313,8 +313,6 @@ describe('decide: every requirement kind', () => {
     const rule = { firstParty: true, admin: true } as const;
     const own = principal({ ...admin, clientId: 'todo-ui' });
     expect(decide(own, rule, undefined, agents).allowed).toBe(true);
-    // A token that names no client is no agent's.
-    expect(decide(admin, rule, undefined, agents).allowed).toBe(true);
     const d = refused(
       decide(principal({ ...admin, clientId: 'mcp-agent' }), rule, undefined, agents),
     );
@@ -327,6 +325,26 @@ describe('decide: every requirement kind', () => {
     expect(header(d)).toBe(
       `Bearer realm="todo-api", error="insufficient_scope", error_description="${d.description}"`,
     );
+  });
+
+  test('firstParty: a token that names no client (no azp, no client_id) is refused, even an admin’s', () => {
+    // The classifier would call it no agent's; nothing tells it from one (RFC 9068 §2.2).
+    const agents = { ...context, isAgent: (client: string | undefined) => client === 'mcp-agent' };
+    const rule = { firstParty: true, admin: true, acr: 'mfa' } as const;
+    expect(admin.clientId).toBeUndefined();
+    const d = refused(decide(admin, rule, undefined, agents));
+    expect(d.reason).toBe('agent_not_allowed');
+    expect(d.description).toMatch(/names no client \(azp or client_id, RFC 9068 section 2\.2\)/);
+    expect(d.challenge).toMatchObject({ status: 403, error: 'insufficient_scope' });
+    expect(d.challenge.scope).toBeUndefined();
+    expect(denialError(d)).toMatchObject({ code: 'forbidden', status: 403 });
+    // The agent's own refusal says it is an agent's, not that no client is named.
+    const agent = refused(
+      decide(principal({ ...admin, clientId: 'mcp-agent' }), rule, undefined, agents),
+    );
+    expect(agent.description).not.toMatch(/names no client/);
+    // Without firstParty the same token is decided on its grants alone.
+    expect(decide(admin, { admin: true }, undefined, agents).allowed).toBe(true);
   });
 
   test('firstParty: without a classifier in the context every client is refused (fail closed)', () => {

@@ -35,13 +35,20 @@ const REVOKE_SCHEMA = {
 /**
  * `/me/agents`: the agents (clients other than the product's own) that acted for the caller,
  * and ending one. Any valid token of the person through one of the product's own clients: an
- * agent may neither see nor end the others.
+ * agent may neither see nor end the others, nor may a token that names no client, which might
+ * be an agent's.
  */
 export function agentRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { db, clock, revocations, metrics, idpAdmin, agentGrantEnds: grantEnds } = context;
   const isAgent = agentClassifier(context.config);
   const agents = agentRepository(db);
   const refuseAgents = (principal: Principal) => {
+    // RFC 9068 §2.2: a token naming no client cannot be told from an agent's (fail closed).
+    if (principal.clientId === undefined)
+      throw new ApiError(
+        'forbidden',
+        "The access token names no client (azp or client_id, RFC 9068 section 2.2), so it cannot be told from an agent's: sign in to the todo app itself",
+      );
     if (isAgent(principal.clientId, principal.issuer))
       throw new ApiError(
         'forbidden',

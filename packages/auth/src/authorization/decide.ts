@@ -7,6 +7,10 @@ const ALLOWED: Decision = Object.freeze({ allowed: true, reason: 'allowed' });
 const list = <T extends string>(value: T | readonly T[] | undefined): readonly T[] =>
   value === undefined ? [] : typeof value === 'string' ? [value as T] : (value as readonly T[]);
 
+/** Why a token naming no client is refused where the app's own client is required. */
+const NO_CLIENT =
+  "The access token names no client (azp or client_id, RFC 9068 section 2.2), so it cannot be told from an agent's: sign in with the app's own client";
+
 /** A 403 `insufficient_scope` refusal (RFC 6750 §3.1) naming what is missing. */
 function forbidden(reason: Denied['reason'], description: string, missing: readonly string[]) {
   const challenge: Challenge = {
@@ -71,16 +75,8 @@ function checkSender(p: Principal, r: Requirement, c: DecisionContext): Denied |
   return undefined;
 }
 
-/**
- * `firstParty`: the token's client must be one of the app's own. A 403 `insufficient_scope`
- * (RFC 6750 §3.1: the request needs more than this token can ever carry) without a `scope`,
- * since no scope the agent could ask for would help.
- */
-function checkClient(p: Principal, r: Requirement, c: DecisionContext): Denied | undefined {
-  if (r.firstParty === undefined) return undefined;
-  // Fail closed: without a classifier no client is known to be the app's own.
-  if (c.isAgent !== undefined && !c.isAgent(p.clientId, p.issuer)) return undefined;
-  const description = "Agents cannot do this: sign in with the app's own client";
+/** The refusal of a `firstParty` requirement: 403 without a scope, whatever the cause. */
+function notFirstParty(description: string): Denied {
   const challenge: Challenge = {
     scheme: 'Bearer',
     status: 403,
@@ -88,6 +84,23 @@ function checkClient(p: Principal, r: Requirement, c: DecisionContext): Denied |
     description,
   };
   return { allowed: false, reason: 'agent_not_allowed', description, challenge };
+}
+
+/**
+ * `firstParty`: the token's client must be one of the app's own. A 403 `insufficient_scope`
+ * (RFC 6750 §3.1: the request needs more than this token can ever carry) without a `scope`,
+ * since no scope the agent could ask for would help.
+ *
+ * A token that names no client at all (neither `azp` nor `client_id`, which RFC 9068 §2.2
+ * requires of a JWT access token) is refused the same way: nothing tells it from an agent's,
+ * so it cannot be shown to be the app's own (fail closed), whatever the classifier says.
+ */
+function checkClient(p: Principal, r: Requirement, c: DecisionContext): Denied | undefined {
+  if (r.firstParty === undefined) return undefined;
+  if (p.clientId === undefined || p.clientId === '') return notFirstParty(NO_CLIENT);
+  // Fail closed: without a classifier no client is known to be the app's own.
+  if (c.isAgent !== undefined && !c.isAgent(p.clientId, p.issuer)) return undefined;
+  return notFirstParty("Agents cannot do this: sign in with the app's own client");
 }
 
 function checkGrants(p: Principal, r: Requirement): Denied | undefined {

@@ -23,7 +23,9 @@ export interface Requirement<P extends string = string> {
    * Only the app's own clients: a token issued to a client that the context counts as an agent
    * ({@link DecisionContext.isAgent}: a third party acting for the person, such as one that
    * registered itself, RFC 7591) is refused, whatever the person may do. A delegation to an
-   * agent never carries this work, and no step-up or grant changes that.
+   * agent never carries this work, and no step-up or grant changes that. A token that names no
+   * client (neither `azp` nor `client_id`, RFC 9068 §2.2) is refused too: nothing tells it from
+   * an agent's.
    */
   readonly firstParty?: true;
   /**
@@ -80,7 +82,7 @@ export interface DecisionContext {
    * Whether the client a token was issued to (`azp` or `client_id`, RFC 9068 §2.2) is an agent
    * rather than one of the app's own, for `firstParty` requirements; it gets the token's issuer
    * too, since a client id names a client of one issuer only (RFC 6749 §2.2). Without it no
-   * caller meets one (fail closed).
+   * caller meets one (fail closed); a token naming no client meets none either way.
    */
   readonly isAgent?: ((clientId: string | undefined, issuer?: string) => boolean) | undefined;
 }
