@@ -17,6 +17,8 @@ let server: Server;
 let issuer: string;
 let dir: string;
 const revoked: string[] = [];
+/** Resolved when the token endpoint has a refresh to answer. */
+let refreshArrived: () => void = () => {};
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -37,7 +39,8 @@ beforeAll(async () => {
           token_endpoint: `${issuer}/token`,
           revocation_endpoint: `${issuer}/revoke`,
         });
-      else if (path === '/token')
+      else if (path === '/token') {
+        refreshArrived();
         setTimeout(
           () =>
             json({
@@ -48,7 +51,7 @@ beforeAll(async () => {
             }),
           1000,
         );
-      else if (path === '/revoke') {
+      } else if (path === '/revoke') {
         revoked.push(form.get('token') ?? '');
         res.writeHead(200);
         res.end();
@@ -90,8 +93,12 @@ describe('todo logout during a refresh', () => {
       expiresAt: Date.now() - 1000,
     };
     writeSession(dir, session);
+    const arrived = new Promise<void>((resolve) => {
+      refreshArrived = resolve;
+    });
     const refreshing = run('token');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The sign-out starts once the refresh is at the provider, however slow the machine.
+    await arrived;
     const logout = await run('logout');
     expect(logout.code, logout.err).toBe(0);
     await refreshing;

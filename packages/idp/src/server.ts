@@ -59,6 +59,11 @@ export interface IdpOptions {
   devOtpHint?: boolean;
   /** Overrides {@link REQUEST_TIMEOUT_MS}, e.g. to test a slow client. */
   requestTimeoutMs?: number;
+  /**
+   * The clock (ms since the epoch) brute-force detection counts failures and lockouts with;
+   * default `Date.now`. Tests move it instead of sleeping through a lockout.
+   */
+  bruteForceClock?: () => number;
   logger?: IdpLogger;
 }
 
@@ -168,7 +173,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   // Changes to users (admin API, enrolment) persist on top of the realm file, which stays the seed.
   const directory = new UserDirectory(realm, join(dataDir, 'users.json'), log);
   const otp = new OtpVerifier(realm.otpPolicy);
-  const guard = new BruteForceGuard(realm);
+  const guard = new BruteForceGuard(realm, options.bruteForceClock);
   const host = options.host ?? 'localhost';
   const server = boundedServer(options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
   const port = await listen(server, options.port ?? profile.defaultPort, host);

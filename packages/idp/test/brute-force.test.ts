@@ -18,14 +18,34 @@ afterAll(async () => {
   await Promise.all(started.map((idp) => idp.close()));
 });
 
-/** A dev IdP whose realm has these brute-force settings on top of the repository's realm. */
-async function idpWith(settings: Record<string, unknown>): Promise<TestIdp> {
-  const idp = await startTestIdp({ realm: { ...realmJson(), ...settings } });
-  started.push(idp);
-  return idp;
+/**
+ * The brute-force detection's clock, moved by the tests rather than slept through. Keycloak keeps
+ * a lockout's end in whole seconds, so with the real clock a lock of N seconds lasted anywhere
+ * between N - 1 and N: a failure late in a second (a 1 s lock recorded at x.990 s ends 10 ms
+ * later) let the next attempt in (about one run in a hundred, more on a loaded machine), and a
+ * slow machine could outlast a longer lock. This clock stands still in the middle of a second
+ * until a test moves it.
+ */
+class GuardClock {
+  #ms = Math.floor(Date.now() / 1000) * 1000 + 500;
+  readonly now = (): number => this.#ms;
+  advance(ms: number): void {
+    this.#ms += ms;
+  }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A dev IdP whose realm has these brute-force settings on top of the repository's realm. */
+async function idpWith(
+  settings: Record<string, unknown>,
+): Promise<{ idp: TestIdp; clock: GuardClock }> {
+  const clock = new GuardClock();
+  const idp = await startTestIdp({
+    realm: { ...realmJson(), ...settings },
+    bruteForceClock: clock.now,
+  });
+  started.push(idp);
+  return { idp, clock };
+}
 
 function loginPage(idp: TestIdp, username: string, password: string) {
   const { challenge } = pkce();
@@ -68,7 +88,7 @@ describe('brute-force detection, as Keycloak', { timeout: 30_000 }, () => {
   });
 
   it('locks after failureFactor failures for waitIncrementSeconds, the same answer as an unknown user, then lets the user in', async () => {
-    const idp = await idpWith({
+    const { idp, clock } = await idpWith({
       bruteForceProtected: true,
       failureFactor: 3,
       waitIncrementSeconds: 2,
@@ -83,12 +103,15 @@ describe('brute-force detection, as Keycloak', { timeout: 30_000 }, () => {
     const page = await loginPage(idp, 'carol', 'carol');
     expect(page.code).toBeUndefined();
     expect(page.loginPage).toContain('Invalid username or password.');
-    await sleep(2100);
+    // Still locked just before the wait is over (its end is a whole second: 1.5 s from here).
+    clock.advance(1_400);
+    expect((await passwordGrant(idp, 'carol')).status).toBe(401);
+    clock.advance(100);
     expect((await passwordGrant(idp, 'carol')).status).toBe(200);
   });
 
   it('counts failures at the login page too', async () => {
-    const idp = await idpWith({
+    const { idp } = await idpWith({
       bruteForceProtected: true,
       failureFactor: 2,
       waitIncrementSeconds: 60,
@@ -104,7 +127,7 @@ describe('brute-force detection, as Keycloak', { timeout: 30_000 }, () => {
   });
 
   it('caps the wait at maxFailureWaitSeconds', async () => {
-    const idp = await idpWith({
+    const { idp, clock } = await idpWith({
       bruteForceProtected: true,
       failureFactor: 1,
       waitIncrementSeconds: 600,
@@ -113,17 +136,17 @@ describe('brute-force detection, as Keycloak', { timeout: 30_000 }, () => {
     });
     await passwordGrant(idp, 'alice', 'x');
     expect((await passwordGrant(idp, 'alice')).status).toBe(401);
-    await sleep(2100);
+    clock.advance(400);
+    expect((await passwordGrant(idp, 'alice')).status).toBe(401);
+    clock.advance(100);
     expect((await passwordGrant(idp, 'alice')).status).toBe(200);
   });
 
   it('locks a quick second failure for minimumQuickLoginWaitSeconds', async () => {
-    const idp = await idpWith({
+    const { idp, clock } = await idpWith({
       bruteForceProtected: true,
       failureFactor: 30,
       quickLoginCheckMilliSeconds: 5000,
-      // Long enough that the refused attempt lands inside the lock on a loaded machine (at
-      // 1 s a slow grant once arrived after it had ended).
       minimumQuickLoginWaitSeconds: 4,
     });
     await passwordGrant(idp, 'bob', 'x');
@@ -131,12 +154,14 @@ describe('brute-force detection, as Keycloak', { timeout: 30_000 }, () => {
     await passwordGrant(idp, 'bob', 'x');
     await passwordGrant(idp, 'bob', 'y');
     expect((await passwordGrant(idp, 'bob')).status).toBe(401);
-    await sleep(4100);
+    clock.advance(3_400);
+    expect((await passwordGrant(idp, 'bob')).status).toBe(401);
+    clock.advance(100);
     expect((await passwordGrant(idp, 'bob')).status).toBe(200);
   });
 
   it('forgets failures older than maxDeltaTimeSeconds, and a successful sign-in clears them', async () => {
-    const idp = await idpWith({
+    const { idp, clock } = await idpWith({
       bruteForceProtected: true,
       failureFactor: 2,
       waitIncrementSeconds: 60,
@@ -144,7 +169,7 @@ describe('brute-force detection, as Keycloak', { timeout: 30_000 }, () => {
       quickLoginCheckMilliSeconds: 0,
     });
     await passwordGrant(idp, 'alice', 'x');
-    await sleep(2100);
+    clock.advance(1_001);
     await passwordGrant(idp, 'alice', 'x');
     expect((await passwordGrant(idp, 'alice')).status).toBe(200);
     await passwordGrant(idp, 'alice', 'x');
@@ -154,7 +179,7 @@ describe('brute-force detection, as Keycloak', { timeout: 30_000 }, () => {
   });
 
   it('with permanentLockout, failureFactor failures lock the user for good', async () => {
-    const idp = await idpWith({
+    const { idp, clock } = await idpWith({
       bruteForceProtected: true,
       permanentLockout: true,
       failureFactor: 2,
@@ -162,14 +187,14 @@ describe('brute-force detection, as Keycloak', { timeout: 30_000 }, () => {
     });
     await passwordGrant(idp, 'carol', 'x');
     await passwordGrant(idp, 'carol', 'x');
-    await sleep(1100);
+    clock.advance(86_400_000);
     const after = await passwordGrant(idp, 'carol');
     expect(after.status).toBe(401);
     expect(after.body).toEqual(INVALID);
   });
 
   it('with bruteForceProtected false, nothing is ever locked', async () => {
-    const idp = await idpWith({ bruteForceProtected: false, failureFactor: 1 });
+    const { idp } = await idpWith({ bruteForceProtected: false, failureFactor: 1 });
     for (let i = 0; i < 5; i++) await passwordGrant(idp, 'bob', 'x');
     expect((await passwordGrant(idp, 'bob')).status).toBe(200);
   });
