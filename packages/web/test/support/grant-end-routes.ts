@@ -104,7 +104,7 @@ function settle(
   const refusedUntil = '2026-12-05T08:10:00.000Z';
   const done = (outcome: 'ended' | 'no_grant' | 'released', detail: string) => {
     state.grantEnds.splice(index, 1);
-    send(res, 200, { ...body, confirm: undefined, outcome, refusedUntil, detail });
+    return send(res, 200, { ...body, confirm: undefined, outcome, refusedUntil, detail });
   };
   if (provider === 'ends' || provider === 'no_grant')
     return done(provider === 'ends' ? 'ended' : 'no_grant', `Provider said ${provider}.`);
