@@ -109,6 +109,34 @@ describe('diagnose', () => {
     expect(result.findings[0]?.fix.authentik).toContain('"groups"');
   });
 
+  it('names a token that names no client: accepted, but refused wherever the app’s own client is required', async () => {
+    // Not Authentik: its access tokens always carry azp, and one without is taken for an ID
+    // token and refused outright (token_type_invalid).
+    for (const profile of ['keycloak', 'generic'] as const) {
+      idp = await startTestIssuer({ profile });
+      const options = idp.issuerOptions();
+      const token = await idp.accessToken(alice, {
+        claims: { azp: undefined, client_id: undefined },
+      });
+      const result = await diagnose({ issuers: [options], token });
+      expect(result.token, profile).toMatchObject({ accepted: true });
+      expect(result.ok, profile).toBe(false);
+      expect(codes(result), profile).toEqual(['client_id_missing']);
+      expect(result.findings[0], profile).toMatchObject({
+        apiCode: 'forbidden',
+        received: '(neither azp nor client_id)',
+      });
+      expect(result.findings[0]?.summary, profile).toMatch(/admin routes.*AuthZEN API refuse it/);
+      expect(result.findings[0]?.fix.keycloak, profile).toMatch(/Hardcoded claim/);
+      expect(result.findings[0]?.fix.authentik, profile).toMatch(/Scope Mapping/);
+      // The same provider's ordinary token (azp, or client_id for a generic one) raises nothing.
+      const named = await diagnose({ issuers: [options], token: await idp.accessToken(alice) });
+      expect(named.findings, profile).toEqual([]);
+      await idp.close();
+      idp = undefined;
+    }
+  });
+
   it('finds an issuer that differs by a trailing slash, in discovery and in the token', async () => {
     const kc = await keycloak();
     const result = await diagnose({

@@ -357,6 +357,21 @@ describe('todo doctor on real providers’ documents: tokens', () => {
     expect(diagnosis.token).toMatchObject({ accepted: true, username: 'alice' });
   });
 
+  it('a Keycloak token that names no client (no azp) is accepted, and named for the routes that refuse it', async () => {
+    const { code, diagnosis } = await withToken(
+      { OIDC_ISSUER: KEYCLOAK },
+      keycloakToken(['todo-api', 'account'], { azp: undefined }),
+    );
+    expect(code).toBe(1);
+    expect(diagnosis.token).toMatchObject({ accepted: true, username: 'alice' });
+    expect(diagnosis.findings).toMatchObject([
+      { code: 'client_id_missing', check: 'token', apiCode: 'forbidden', issuer: KEYCLOAK },
+    ]);
+    expect(diagnosis.findings[0]?.fix.keycloak).toMatch(
+      /Hardcoded claim: Token Claim Name = client_id/,
+    );
+  });
+
   it('an Authentik token whose client id is not in OIDC_AUDIENCE', async () => {
     const { code, diagnosis } = await withToken(
       { OIDC_ISSUER: AUTHENTIK, OIDC_PROVIDER: 'authentik' },
@@ -437,6 +452,18 @@ describe('the API against the same documents', () => {
       fetch(`${url}/me`, { headers: { authorization: `Bearer ${token}` } });
     expect((await me(keycloakToken(['todo-api', 'account']))).status).toBe(200);
     expect((await me(keycloakToken('account'))).status).toBe(401);
+  });
+
+  it('Keycloak: a token that names no client serves the person but not /me/agents, as the doctor says', async () => {
+    routes.set(KEYCLOAK_CERTS, keycloakJwks);
+    const url = await start({ OIDC_ISSUER: KEYCLOAK });
+    const token = keycloakToken(['todo-api', 'account'], { azp: undefined });
+    const get = (path: string) =>
+      fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await get('/todos/')).status).toBe(200);
+    const agents = await get('/me/agents');
+    expect(agents.status).toBe(403);
+    expect(((await agents.json()) as { detail: string }).detail).toMatch(/names no client/);
   });
 
   it('Keycloak 26.4 with OIDC_DPOP=required refuses the unbound token the doctor names', async () => {

@@ -64,6 +64,23 @@ describe('Authentik profile', () => {
     expect(decodeJwt(body.id_token as string).payload.typ).toBeUndefined();
   });
 
+  it("names the client in a service account's token with azp, as every Authentik access token", async () => {
+    // Authentik's IDToken.to_access_token sets azp to the provider's client id whatever the
+    // grant; client_credentials tokens carry no client_id claim.
+    const res = await fetch(idp.discovery.token_endpoint as string, {
+      ...form({ grant_type: 'client_credentials' }),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic('todo-api', 'todo-api-secret'),
+      },
+    });
+    expect(res.status).toBe(200);
+    const { access_token } = (await res.json()) as { access_token: string };
+    const { payload } = decodeJwt(access_token);
+    expect(payload).toMatchObject({ iss: idp.issuer, azp: 'todo-api' });
+    expect(payload.client_id).toBeUndefined();
+  });
+
   it("puts carol's reports:generate and admin's admin role (with its authz:evaluate) in groups", async () => {
     const carol = decodeJwt((await passwordGrant(idp, 'carol')).body.access_token as string);
     expect(carol.payload.groups).toEqual(['user', 'reports:generate', 'todos:read', 'todos:write']);

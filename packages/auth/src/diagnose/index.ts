@@ -12,6 +12,7 @@ import { missingPermissions } from '../policy/permissions.js';
 import type { Principal } from '../principal.js';
 import { type DecodedToken, decodeToken } from '../token/decode.js';
 import { unboundTokenFinding } from './capability-findings.js';
+import { unnamedClientFinding } from './client-finding.js';
 import { apiLikeAuthenticator, type CheckContext, checkIssuer } from './issuer-checks.js';
 import { rolesFinding } from './roles-finding.js';
 import { explainRefusal } from './token-findings.js';
@@ -91,6 +92,7 @@ async function checkToken(
     },
     findings: [
       unboundTokenFinding(owner, principal),
+      unnamedClientFinding(owner, principal),
       missing.length > 0 ? rolesFinding(owner, principal, missing) : undefined,
     ].filter((f): f is Finding => f !== undefined),
   };

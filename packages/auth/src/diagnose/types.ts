@@ -16,6 +16,7 @@ export type FindingCode =
   | 'clock_skew'
   | 'dpop_unsupported'
   | 'dpop_token_unbound'
+  | 'client_id_missing'
   | 'audience_mapper_missing'
   | 'audience_mismatch'
   | 'roles_missing'

@@ -82,7 +82,9 @@ export const authentik: IdpProfile = Object.freeze<IdpProfile>({
     sid,
     groups: authentikGroups(user),
   }),
-  serviceAccountClaims: () => ({}),
+  // Authentik's access tokens all name their client in `azp` (`IDToken.to_access_token`), a
+  // service account's too (RFC 9068 §2.2 asks for the client to be named).
+  serviceAccountClaims: (clientId) => ({ azp: clientId }),
   // Its one fixed `acr`, whatever level a sign-in reached, as Authentik's discovery lists it.
   acrValuesSupported: () => [AUTHENTIK_ACR],
   // Its fixed `acr`, `auth_time`, and `amr` as Authentik writes it: `pwd`, plus `mfa` after a
