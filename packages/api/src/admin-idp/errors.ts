@@ -109,22 +109,31 @@ const BODY_FIELDS: Readonly<Record<string, string>> = {
 
 /**
  * Keycloak's user-profile refusal (`{"field", "errorMessage", "params"}`, or several under
- * `errors`) as the problem's field errors, when the field is one the admin sent.
+ * `errors`) as the problem's field errors, when the field is one the admin sent. The provider's
+ * words are one bounded line each ({@link oneLine}), and at most {@link PROFILE_ERRORS_MAX} of
+ * them are repeated, however many it sent.
  */
 function profileErrors(data: unknown): { field: string; message: string }[] | undefined {
   if (data === null || typeof data !== 'object') return undefined;
   const d = data as { errors?: unknown };
-  const list = Array.isArray(d.errors) ? d.errors : [data];
-  const errors = list.flatMap((raw) => {
+  const list: unknown[] = Array.isArray(d.errors) ? d.errors : [data];
+  const errors: { field: string; message: string }[] = [];
+  for (const raw of list) {
+    if (errors.length === PROFILE_ERRORS_MAX) break;
+    if (raw === null || typeof raw !== 'object') continue;
     const e = raw as { field?: unknown; errorMessage?: unknown; params?: unknown };
     const field = typeof e.field === 'string' ? BODY_FIELDS[e.field] : undefined;
-    if (field === undefined || typeof e.errorMessage !== 'string') return [];
+    if (field === undefined || typeof e.errorMessage !== 'string') continue;
     const params = Array.isArray(e.params) ? e.params.slice(1).map(String) : [];
     const detail = params.length > 0 ? `${e.errorMessage}: ${params.join(', ')}` : e.errorMessage;
-    return [{ field, message: `is refused by the identity provider (${detail})` }];
-  });
+    const message = `is refused by the identity provider (${oneLine(detail, IDP_MESSAGE_MAX)})`;
+    errors.push({ field, message });
+  }
   return errors.length > 0 ? errors : undefined;
 }
+
+/** How many of the provider's field refusals an answer repeats (one per field it names, and some). */
+const PROFILE_ERRORS_MAX = 10;
 
 /** How much of the provider's own message an answer repeats (`oneLine`). */
 const IDP_MESSAGE_MAX = 200;
