@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type RunningApi, startApi } from '@todo-sso/api';
+import { loadConfig, PortInUseError, type RunningApi, startApi } from '@todo-sso/api';
 import { type RealmRepresentation, type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -80,30 +80,41 @@ describe.skipIf(!postgresAvailable)('sign-out at the dev IdP reaches three API i
     return { status: res.status, code: body.code, challenge: res.headers.get('www-authenticate') };
   };
 
+  const apiOn = (port: number) =>
+    startApi(
+      loadConfig({
+        HOST,
+        PORT: String(port),
+        OIDC_ISSUER: idp.issuer,
+        LOG_LEVEL: 'silent',
+        ...database.env,
+      }),
+    );
+
   beforeAll(async () => {
     database = await postgresDatabase();
     dataDir = await mkdtemp(join(tmpdir(), 'todo-sso-logout-'));
-    const ports = await Promise.all(Array.from({ length: INSTANCES }, freePort));
-    urls.push(...ports.map((port) => `http://${HOST}:${port}`));
-    idp = await startIdp({
-      host: HOST,
-      port: 0,
-      realm: realmSendingLogoutsTo(urls[0] as string),
-      dataDir: join(dataDir, 'idp'),
-    });
-    for (const port of ports) {
-      apis.push(
-        await startApi(
-          loadConfig({
-            HOST,
-            PORT: String(port),
-            OIDC_ISSUER: idp.issuer,
-            LOG_LEVEL: 'silent',
-            ...database.env,
-          }),
-        ),
-      );
+    // The first instance's URL is in the realm, so its port is picked before the IdP starts; a
+    // port picked free can be taken before the API binds it (a client connection's local port
+    // comes from the same range): then both start again on another port.
+    for (let attempt = 1; apis.length === 0; attempt++) {
+      const receiver = `http://${HOST}:${await freePort()}`;
+      idp = await startIdp({
+        host: HOST,
+        port: 0,
+        realm: realmSendingLogoutsTo(receiver),
+        dataDir: join(dataDir, `idp-${attempt}`),
+      });
+      try {
+        apis.push(await apiOn(Number(new URL(receiver).port)));
+      } catch (error) {
+        await idp.close();
+        if (attempt >= 3 || !(error instanceof PortInUseError)) throw error;
+      }
     }
+    // The other two on any free port, bound by the API itself.
+    for (let i = 1; i < INSTANCES; i++) apis.push(await apiOn(0));
+    urls.push(...apis.map((api) => api.url));
   }, 60_000);
 
   afterAll(async () => {
