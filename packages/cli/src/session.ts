@@ -1,6 +1,7 @@
 import { CliError } from './errors.js';
 import type { Io } from './io.js';
 import { discover, type ProviderMetadata } from './oidc/discovery.js';
+import { DPOP_ALG, DpopKey } from './oidc/dpop.js';
 import { refresh, type TokenResponse } from './oidc/tokens.js';
 import type { Settings } from './settings.js';
 import { FileStore, UnreadableSessionsFile } from './store/file-store.js';
@@ -11,6 +12,12 @@ import { type StoredSession, sessionKey, type TokenStore } from './store/types.j
 
 /** Refresh this long before `exp`, so a token never expires on its way to the API. */
 const REFRESH_MARGIN_MS = 30_000;
+
+/** An access token and, for a DPoP-bound one, the key that signs its proofs (RFC 9449 §7). */
+export interface Credentials {
+  readonly accessToken: string;
+  readonly dpop?: DpopKey;
+}
 
 /** The signed-in session of one issuer and client: where it is kept, and fresh tokens. */
 export class Session {
@@ -40,6 +47,29 @@ export class Session {
   metadata(): Promise<ProviderMetadata> {
     this.metadataPromise ??= discover(this.io.fetch, this.settings.issuer);
     return this.metadataPromise;
+  }
+
+  /**
+   * The key for a new sign-in: a fresh one per sign-in (RFC 9449 §5), when TODO_DPOP is `auto`
+   * and the provider lists ES256 in `dpop_signing_alg_values_supported` (§5.1); undefined for
+   * bearer tokens.
+   */
+  newDpopKey(metadata: ProviderMetadata): DpopKey | undefined {
+    if (this.settings.dpop === 'off') return undefined;
+    const algs = metadata.dpop_signing_alg_values_supported;
+    return Array.isArray(algs) && algs.includes(DPOP_ALG) ? DpopKey.generate() : undefined;
+  }
+
+  /** The DPoP keys of this run, by the stored key's thumbprint: one per session, nonces kept. */
+  private readonly dpopKeys = new Map<string, DpopKey>();
+
+  private dpopKeyOf(stored: StoredSession): DpopKey | undefined {
+    if (stored.dpopKey === undefined) return undefined;
+    const key = DpopKey.fromJwk(stored.dpopKey);
+    const known = this.dpopKeys.get(key.thumbprint());
+    if (known !== undefined) return known;
+    this.dpopKeys.set(key.thumbprint(), key);
+    return key;
   }
 
   /**
@@ -157,14 +187,23 @@ export class Session {
    * the other one stored and uses them instead of redeeming a refresh token already used.
    */
   async accessToken(refused?: string): Promise<string> {
+    return (await this.credentials(refused)).accessToken;
+  }
+
+  /** {@link accessToken}, with the DPoP key the token is bound to, if it is. */
+  async credentials(refused?: string): Promise<Credentials> {
     const usable = (s: StoredSession) =>
       s.accessToken !== refused && s.expiresAt - REFRESH_MARGIN_MS > this.io.now();
+    const withKey = (s: StoredSession): Credentials => {
+      const dpop = this.dpopKeyOf(s);
+      return { accessToken: s.accessToken, ...(dpop === undefined ? {} : { dpop }) };
+    };
     const stored = this.signedIn();
-    if (usable(stored)) return stored.accessToken;
+    if (usable(stored)) return withKey(stored);
     return this.exclusive(async () => {
       const current = this.signedIn();
-      if (usable(current)) return current.accessToken;
-      return this.refreshed(current);
+      if (usable(current)) return withKey(current);
+      return withKey(await this.refreshed(current));
     });
   }
 
@@ -178,29 +217,32 @@ export class Session {
     return stored;
   }
 
-  private async refreshed(stored: StoredSession): Promise<string> {
+  private async refreshed(stored: StoredSession): Promise<StoredSession> {
     if (stored.refreshToken === undefined)
       throw new CliError('session_ended', 'The access token expired; run todo login');
     let fresh: TokenResponse;
     try {
+      // RFC 9449 §5: a bound session's refresh token is bound to its key; the proof is by it.
       fresh = await refresh(
         this.io,
         await this.metadata(),
         this.settings.clientId,
         stored.refreshToken,
+        this.dpopKeyOf(stored),
       );
     } catch (e) {
       if (e instanceof CliError && e.code === 'session_ended') this.remove();
       throw e;
     }
     // A provider that does not rotate refresh tokens keeps the old one valid (RFC 6749 §6).
-    this.save({
+    const tokens: TokenResponse = {
       ...fresh,
       ...(fresh.refreshToken === undefined ? { refreshToken: stored.refreshToken } : {}),
       ...(fresh.idToken === undefined && stored.idToken !== undefined
         ? { idToken: stored.idToken }
         : {}),
-    });
-    return fresh.accessToken;
+    };
+    this.save(tokens);
+    return { issuer: stored.issuer, clientId: stored.clientId, ...tokens };
   }
 }

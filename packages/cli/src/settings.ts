@@ -6,6 +6,12 @@ import { readPrivateFile } from './store/private-file.js';
 /** Where tokens are kept: the OS keyring when it works (`auto`), or forced. */
 export type StoreChoice = 'auto' | 'keyring' | 'file';
 
+/**
+ * Whether a sign-in binds its tokens to a DPoP key (RFC 9449): `auto` when the provider speaks
+ * DPoP with ES256, `off` for bearer tokens (for scripts that send `todo token` as a bearer token).
+ */
+export type DpopChoice = 'auto' | 'off';
+
 /** The CLI's settings, resolved once per run: flag, then environment, then last login. */
 export interface Settings {
   readonly issuer: string;
@@ -14,6 +20,7 @@ export interface Settings {
   readonly scope: string;
   readonly configDir: string;
   readonly store: StoreChoice;
+  readonly dpop: DpopChoice;
 }
 
 /** Defaults: the dev IdP's Keycloak profile and the API on localhost (README quick start). */
@@ -118,6 +125,8 @@ export function resolveSettings(
   const store = (env.TODO_TOKEN_STORE ?? 'auto') as StoreChoice;
   if (!['auto', 'keyring', 'file'].includes(store))
     throw new CliError('usage', 'TODO_TOKEN_STORE must be auto, keyring or file');
+  const dpop = (env.TODO_DPOP ?? 'auto') as DpopChoice;
+  if (!['auto', 'off'].includes(dpop)) throw new CliError('usage', 'TODO_DPOP must be auto or off');
   const issuer = pick(
     ['--issuer', flags.issuer],
     ['TODO_ISSUER', env.TODO_ISSUER],
@@ -139,5 +148,6 @@ export function resolveSettings(
     scope: env.TODO_SCOPE ?? DEFAULTS.scope,
     configDir: dir,
     store,
+    dpop,
   };
 }

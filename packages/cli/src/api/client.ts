@@ -9,16 +9,24 @@ import type { paths } from './schema.gen.js';
 export type ApiClient = ReturnType<typeof createClient<paths>>;
 
 /**
- * A fetch that sends the session's access token (RFC 6750 §2.1) and, when the API answers 401
- * `invalid_token` (expired, or revoked in the meantime), refreshes once and retries.
+ * A fetch that sends the session's access token — `Bearer` (RFC 6750 §2.1), or for a DPoP-bound
+ * one `DPoP` with a fresh proof for the request's method and URI and the token's hash (RFC 9449
+ * §7.1) — and, when the API answers 401 `invalid_token` (expired, or revoked in the meantime),
+ * refreshes once and retries. A 401 `use_dpop_nonce` with a new `DPoP-Nonce` is retried once
+ * with that nonce (§9), which later proofs to the API carry too.
  */
 export function authenticatedFetch(io: Io, session: Session): typeof fetch {
   const send = async (request: Request, refused?: string) => {
     const attempt = request.clone();
-    const token = await session.accessToken(refused);
-    attempt.headers.set('authorization', `Bearer ${token}`);
+    const { accessToken: token, dpop } = await session.credentials(refused);
+    if (dpop === undefined) attempt.headers.set('authorization', `Bearer ${token}`);
+    else {
+      attempt.headers.set('authorization', `DPoP ${token}`);
+      attempt.headers.set('dpop', dpop.proof(request.method, request.url, { accessToken: token }));
+    }
+    let response: Response;
     try {
-      return { token, response: await io.fetch(attempt) };
+      response = await io.fetch(attempt);
     } catch (cause) {
       throw new CliError(
         'api_unreachable',
@@ -26,17 +34,33 @@ export function authenticatedFetch(io: Io, session: Session): typeof fetch {
         { cause },
       );
     }
+    const freshNonce = dpop?.rememberNonce(request.url, response.headers);
+    return { token, response, freshNonce };
+  };
+  const challenge = (response: Response) => response.headers.get('www-authenticate') ?? '';
+  /** One request, retried once when the API asks for a nonce it has just given (§9). */
+  const sendWithNonce = async (request: Request, refused?: string) => {
+    const first = await send(request, refused);
+    if (
+      first.response.status === 401 &&
+      first.freshNonce !== undefined &&
+      /\buse_dpop_nonce\b/.test(challenge(first.response))
+    ) {
+      await first.response.body?.cancel();
+      return send(request, refused);
+    }
+    return first;
   };
   return async (input, init) => {
     const request = new Request(input, init);
-    const { token, response } = await send(request);
+    const { token, response } = await sendWithNonce(request);
     if (
       response.status === 401 &&
-      (response.headers.get('www-authenticate') ?? '').includes('invalid_token') &&
+      challenge(response).includes('invalid_token') &&
       session.load()?.refreshToken !== undefined
     ) {
       await response.body?.cancel();
-      return notTheApi((await send(request, token)).response);
+      return notTheApi((await sendWithNonce(request, token)).response);
     }
     return notTheApi(response);
   };

@@ -20,7 +20,14 @@ export const login: Command = {
     const session = ctx.session();
     session.check();
     const metadata = await session.metadata();
-    const tokens = await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope);
+    // RFC 9449 §5: a key of its own for this sign-in, kept with its tokens.
+    const tokens = await deviceLogin(
+      ctx.io,
+      metadata,
+      settings.clientId,
+      settings.scope,
+      session.newDpopKey(metadata),
+    );
     const store = await session.exclusive(async () => session.save(tokens));
     // Remember where we signed in (no secrets), so later commands need no flags.
     writePrivateFile(
@@ -170,12 +177,17 @@ export const token: Command = {
   summary: 'print a valid access token (refreshed when needed) for scripts',
   async run(ctx) {
     const session = ctx.session();
-    const access = await session.accessToken();
+    const { accessToken: access, dpop } = await session.credentials();
     const stored = session.load();
+    // A DPoP-bound token is refused as a bearer token (RFC 9449 §7.2): say so, on stderr.
+    if (dpop !== undefined && !ctx.json)
+      ctx.io.err(
+        'This token is DPoP-bound (RFC 9449): send it as "Authorization: DPoP <token>" with a proof by the key kept with it, not as a bearer token. For a bearer token, sign in with TODO_DPOP=off.',
+      );
     ctx.print(
       {
         access_token: access,
-        token_type: 'Bearer',
+        token_type: dpop === undefined ? 'Bearer' : 'DPoP',
         expires_at: new Date(stored?.expiresAt ?? 0).toISOString(),
       },
       () => access,

@@ -1,7 +1,8 @@
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
 import type { ProviderMetadata } from './discovery.js';
-import { describeOAuthError, oauthError, postForm } from './http.js';
+import type { DpopKey } from './dpop.js';
+import { describeOAuthError, oauthError, postForm, tokenRequest } from './http.js';
 import { type TokenResponse, toTokenResponse } from './tokens.js';
 
 /** RFC 8628 §3.2: the device authorization response. */
@@ -79,13 +80,20 @@ function checkDeviceAuthorization(body: Record<string, unknown>): DeviceAuthoriz
  * One poll of the token endpoint; undefined when the provider did not answer (connection refused,
  * reset or timed out), which RFC 8628 §3.5 answers by polling less often, not by giving up.
  */
-async function poll(io: Io, metadata: ProviderMetadata, clientId: string, deviceCode: string) {
+async function poll(
+  io: Io,
+  metadata: ProviderMetadata,
+  clientId: string,
+  deviceCode: string,
+  dpop: DpopKey | undefined,
+) {
   try {
-    return await postForm(io.fetch, metadata.token_endpoint, {
-      grant_type: GRANT_TYPE,
-      device_code: deviceCode,
-      client_id: clientId,
-    });
+    return await tokenRequest(
+      io.fetch,
+      metadata.token_endpoint,
+      { grant_type: GRANT_TYPE, device_code: deviceCode, client_id: clientId },
+      dpop,
+    );
   } catch (e) {
     if (e instanceof CliError && e.code === 'idp_unreachable') return undefined;
     throw e;
@@ -109,13 +117,15 @@ function pollingInterval(interval: unknown): number {
  * The device authorization grant (RFC 8628): asks for a user code, shows where to enter it
  * (opening a browser when there is one), then polls the token endpoint at the server's
  * interval, slowing down by 5 s on `slow_down` and doubling it after a poll without an answer
- * (§3.5), until the person approves or denies or the code expires.
+ * (§3.5), until the person approves or denies or the code expires. With `dpop`, every poll
+ * carries a proof by that key, so the tokens are bound to it (RFC 9449 §5).
  */
 export async function deviceLogin(
   io: Io,
   metadata: ProviderMetadata,
   clientId: string,
   scope: string,
+  dpop?: DpopKey,
 ): Promise<TokenResponse> {
   const device = await authorize(io, metadata, clientId, scope);
   const complete = device.verification_uri_complete;
@@ -138,7 +148,7 @@ export async function deviceLogin(
         'login_failed',
         'The code expired before it was approved; run todo login again',
       );
-    const answer = await poll(io, metadata, clientId, device.device_code);
+    const answer = await poll(io, metadata, clientId, device.device_code, dpop);
     if (answer === undefined) {
       // §3.5: "On encountering a connection timeout, clients MUST unilaterally reduce their
       // polling frequency before retrying"; doubling the interval is the RFC's suggestion.
@@ -147,7 +157,7 @@ export async function deviceLogin(
     }
     const { status, body } = answer;
     const error = oauthError(body);
-    if (status === 200 && error === undefined) return toTokenResponse(body, io.now());
+    if (status === 200 && error === undefined) return toTokenResponse(body, io.now(), dpop);
     switch (error?.error) {
       case 'authorization_pending':
         continue;

@@ -10,6 +10,8 @@ export interface ProviderMetadata {
   readonly device_authorization_endpoint?: string;
   readonly end_session_endpoint?: string;
   readonly revocation_endpoint?: string;
+  /** RFC 9449 §5.1: the proof algorithms the token endpoint takes; absent without DPoP. */
+  readonly dpop_signing_alg_values_supported?: readonly string[];
 }
 
 /**

@@ -1,5 +1,6 @@
 import { CliError } from '../errors.js';
 import { inline } from '../output/terminal.js';
+import type { DpopKey } from './dpop.js';
 
 /** An OAuth 2.0 error response (RFC 6749 §5.2, RFC 8628 §3.5). */
 export interface OAuthError {
@@ -59,12 +60,14 @@ export async function postForm(
   fetchImpl: typeof fetch,
   url: string,
   form: Record<string, string>,
-): Promise<{ status: number; body: Record<string, unknown> }> {
+  extraHeaders: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
   let response: Response;
   try {
     response = await fetchImpl(url, {
       method: 'POST',
       headers: {
+        ...extraHeaders,
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/json',
       },
@@ -79,7 +82,34 @@ export async function postForm(
   }
   // Logout and revocation answer with an empty body, a redirect with none that matters.
   const body = (await readJson(response, url)) ?? {};
-  return { status: response.status, body };
+  return { status: response.status, body, headers: response.headers };
+}
+
+/**
+ * A token request (RFC 6749 §3.2), with a DPoP proof by `dpop` when given (RFC 9449 §5): fresh
+ * for each request, carrying the provider's latest nonce. A provider that asks for a nonce
+ * (400 `use_dpop_nonce` with a `DPoP-Nonce` header, §8) gets the request once more with it;
+ * a second demand is its answer.
+ */
+export async function tokenRequest(
+  fetchImpl: typeof fetch,
+  url: string,
+  form: Record<string, string>,
+  dpop?: DpopKey,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const send = () => postForm(fetchImpl, url, form, dpop ? { dpop: dpop.proof('POST', url) } : {});
+  let answer = await send();
+  if (dpop === undefined) return answer;
+  const fresh = dpop.rememberNonce(url, answer.headers);
+  if (
+    fresh !== undefined &&
+    answer.status === 400 &&
+    oauthError(answer.body)?.error === 'use_dpop_nonce'
+  ) {
+    answer = await send();
+    dpop.rememberNonce(url, answer.headers);
+  }
+  return answer;
 }
 
 /** The OAuth error in a response body, if any. */

@@ -135,8 +135,11 @@ export class KeyringStore implements TokenStore {
       new this.Entry(SERVICE, key).setPassword(secret);
     } catch (e) {
       // The secret is not quoted, whatever the binding put in its message.
-      const { accessToken, refreshToken, idToken } = session;
-      throw new KeyringFailure('store', reasonOf(e, [secret, accessToken, refreshToken, idToken]));
+      const { accessToken, refreshToken, idToken, dpopKey } = session;
+      throw new KeyringFailure(
+        'store',
+        reasonOf(e, [secret, accessToken, refreshToken, idToken, dpopKey?.d]),
+      );
     }
   }
 

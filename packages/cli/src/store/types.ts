@@ -1,3 +1,5 @@
+import type { DpopKeyJwk } from '../oidc/dpop.js';
+
 /** What is kept between runs for one issuer and client. Secret: never printed, never logged. */
 export interface StoredSession {
   readonly issuer: string;
@@ -7,6 +9,8 @@ export interface StoredSession {
   readonly idToken?: string;
   /** Epoch milliseconds at which the access token expires. */
   readonly expiresAt: number;
+  /** The private DPoP key the tokens are bound to (RFC 9449), one per sign-in; absent for bearer tokens. */
+  readonly dpopKey?: DpopKeyJwk;
 }
 
 /** A place for sessions: the OS keyring or a file only the user can read. */

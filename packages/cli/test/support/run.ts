@@ -41,7 +41,11 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * A terminal for in-process runs: the environment given (config dir, issuer, API), real fetch
  * and timers, and a "browser" in which `username` approves every device code over HTTP.
  */
-export function terminal(env: Record<string, string>, username = 'alice'): Terminal {
+export function terminal(
+  env: Record<string, string>,
+  username = 'alice',
+  fetchImpl: Io['fetch'] = realFetch,
+): Terminal {
   const opened: string[] = [];
   const t: Terminal = {
     clockOffsetMs: 0,
@@ -49,7 +53,7 @@ export function terminal(env: Record<string, string>, username = 'alice'): Termi
     run: (...args) =>
       capture(args, {
         env,
-        fetch: realFetch,
+        fetch: fetchImpl,
         now: () => Date.now() + t.clockOffsetMs,
         sleep: realSleep,
         openBrowser: async (url) => {

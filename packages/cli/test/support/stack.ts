@@ -38,7 +38,12 @@ export async function devRealm(): Promise<RealmRepresentation> {
   ) as RealmRepresentation;
 }
 
-type StackOptions = { realm?: RealmRepresentation; accessTokenLifespan?: number };
+type StackOptions = {
+  realm?: RealmRepresentation;
+  accessTokenLifespan?: number;
+  /** More of the API's environment (`OIDC_DPOP`, `DPOP_NONCE_SECRET`, …). */
+  apiEnv?: Record<string, string>;
+};
 
 /**
  * The dev IdP and the API on 127.0.0.1. The API's port is picked free before the IdP starts (its
@@ -81,6 +86,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
         OIDC_ISSUER: idp.issuer,
         DATA_DIR: join(dataDir, 'api'),
         LOG_LEVEL: 'silent',
+        ...options.apiEnv,
       }),
     );
   } catch (e) {
