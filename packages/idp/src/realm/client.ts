@@ -167,6 +167,16 @@ export function parseClient(raw: unknown, path: string): RealmClient & { enabled
   if (backchannelLogoutUrl !== undefined && !URL.canParse(backchannelLogoutUrl)) {
     invalid(apath('backchannel.logout.url'), 'must be an absolute URL');
   }
+  // Keycloak sends a client with front-channel logout on no back-channel logout token at all
+  // (AuthenticationManager.backchannelLogoutClientSession), whatever its URL says: a realm
+  // this server would notify and Keycloak would not is refused rather than imitated.
+  const frontchannelLogout = bool(c.frontchannelLogout, `${path}.frontchannelLogout`, false);
+  if (backchannelLogoutUrl !== undefined && frontchannelLogout) {
+    invalid(
+      `${path}.frontchannelLogout`,
+      'must be false with a backchannel.logout.url: Keycloak sends no back-channel logout to a client with front-channel logout on',
+    );
+  }
 
   const { audiences, attributeMappers } = parseMappers(c.protocolMappers, path);
 
