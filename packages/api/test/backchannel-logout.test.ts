@@ -15,6 +15,15 @@ const postLogout = (h: Harness, token: string) =>
     headers: FORM,
     payload: new URLSearchParams({ logout_token: token }).toString(),
   });
+/**
+ * §2.8: a refusal may carry an OAuth 2.0 error (RFC 6749 §5.2), whose `error_description` holds
+ * printable ASCII without `"` and `\\` only.
+ */
+function expectOAuthError(response: { json(): unknown }) {
+  const body = response.json() as { error?: unknown; error_description?: unknown };
+  expect(body.error).toBe('invalid_request');
+  expect(body.error_description).toMatch(/^[\x20\x21\x23-\x5B\x5D-\x7E]+$/);
+}
 const getMe = (h: Harness, token: string) =>
   h.app.inject({ method: 'GET', url: '/me', headers: { authorization: `Bearer ${token}` } });
 
@@ -127,27 +136,72 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
     const response = await logout(await token());
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(response.json()).toMatchObject({ error: 'invalid_request' });
+    expectOAuthError(response);
     expect(await revocationRows()).toBe(rows);
     expect((await me(bobs)).statusCode).toBe(200);
   });
 
-  it.skipIf(skip)(
-    'refuses a request without a logout_token (400) or not form-encoded (415)',
-    async () => {
-      const empty = await h.app.inject({
-        method: 'POST',
-        url: '/auth/backchannel-logout',
+  /** What the receiver refuses before it reads a token, and the status each gets. */
+  const malformed: {
+    name: string;
+    status: number;
+    request: () => Promise<{ headers?: Record<string, string>; payload: string | object }>;
+  }[] = [
+    { name: 'no logout_token', status: 400, request: async () => ({ headers: FORM, payload: '' }) },
+    {
+      name: 'logout_token sent twice, the last one valid (RFC 6749 §3.1)',
+      status: 400,
+      request: async () => ({
         headers: FORM,
-        payload: '',
-      });
-      expect(empty.statusCode).toBe(400);
-      const json = await h.app.inject({
+        payload: `logout_token=x&logout_token=${await h.idp.logoutToken({ sub: users.bob.sub })}`,
+      }),
+    },
+    {
+      name: 'the same valid logout_token twice (RFC 6749 §3.1)',
+      status: 400,
+      request: async () => {
+        const token = await h.idp.logoutToken({ sub: users.bob.sub });
+        return { headers: FORM, payload: `logout_token=${token}&logout_token=${token}` };
+      },
+    },
+    {
+      name: 'a JSON body (§2.5 asks for a form)',
+      status: 415,
+      request: async () => ({
+        payload: { logout_token: await h.idp.logoutToken({ sub: users.bob.sub }) },
+      }),
+    },
+    {
+      name: 'a text/plain body',
+      status: 415,
+      request: async () => ({
+        headers: { 'content-type': 'text/plain' },
+        payload: `logout_token=${await h.idp.logoutToken({ sub: users.bob.sub })}`,
+      }),
+    },
+    {
+      name: 'a body over BODY_LIMIT_BYTES',
+      status: 413,
+      request: async () => ({ headers: FORM, payload: `logout_token=${'a'.repeat(64 * 1024)}` }),
+    },
+  ];
+
+  it.skipIf(skip).each(malformed)(
+    'answers $name with $status, an OAuth error, no-store, and revokes nothing',
+    async ({ status, request }) => {
+      const bobs = await h.idp.accessToken(users.bob);
+      const rows = await revocationRows();
+      const response = await h.app.inject({
         method: 'POST',
         url: '/auth/backchannel-logout',
-        payload: { logout_token: await h.idp.logoutToken({ sub: users.bob.sub }) },
+        ...(await request()),
       });
-      expect(json.statusCode).toBe(415);
+      expect(response.statusCode).toBe(status);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.headers['cache-control']).toBe('no-store');
+      expectOAuthError(response);
+      expect(await revocationRows()).toBe(rows);
+      expect((await me(bobs)).statusCode).toBe(200);
     },
   );
 

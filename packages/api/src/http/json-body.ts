@@ -74,12 +74,26 @@ export function hasDuplicateName(text: string): boolean {
 }
 
 /**
+ * Whether `Content-Encoding` names a coding other than `identity` (RFC 9110 §8.4: the codings
+ * applied to the body, in order; `identity` is none). The API decodes none.
+ */
+function isCoded(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((coding) => {
+    const name = coding.trim().toLowerCase();
+    return name !== '' && name !== 'identity';
+  });
+}
+
+/**
  * Replaces Fastify's `application/json` parser with one that reads the body as UTF-8 only
  * (RFC 8259 §8.1: JSON exchanged between systems MUST be UTF-8). A body declared in another
  * charset is 415; bytes that are not UTF-8 are 400 — never stored with U+FFFD in place of
  * what was sent. A leading byte-order mark is ignored (§8.1 allows it). Parsing itself stays
  * Fastify's, refusing `__proto__` and `constructor.prototype` keys; a name given twice in one
- * object is 400 ({@link hasDuplicateName}).
+ * object is 400 ({@link hasDuplicateName}). A body with a content coding (gzip, br…) is 415
+ * (RFC 9110 §8.4.1, §15.5.16): the API decodes none, and reading it as if it were not coded
+ * would act on another request than a proxy or a log reader that decodes it sees.
  */
 export function useStrictJsonParser(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -88,6 +102,14 @@ export function useStrictJsonParser(app: FastifyInstance): void {
     'application/json',
     { parseAs: 'buffer' },
     (request: FastifyRequest, body: Buffer, done) => {
+      if (isCoded(request.headers['content-encoding']))
+        return done(
+          new ApiError(
+            'unsupported_media_type',
+            'Request bodies are accepted without a content coding (Content-Encoding: identity, or none; RFC 9110 §8.4.1)',
+          ),
+          undefined,
+        );
       const charset = CHARSET.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
       if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
         return done(

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuthError } from '@todo-sso/auth';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { writeAndAudit } from '../audit/write-and-audit.js';
 import type { AppContext } from '../context.js';
-import { ApiError } from '../http/problem.js';
+import { ApiError, PROBLEM_JSON } from '../http/problem.js';
 import type { Revocation } from '../repositories/revocations.js';
 import { problems } from '../schemas/common.js';
 import { LogoutForm } from '../schemas/misc.js';
@@ -66,6 +67,48 @@ function storableTarget(claims: { jti: string; sessionId?: string; subject?: str
   return subject === undefined ? undefined : { jti, sessionId: undefined, subject };
 }
 
+/** The refusals the receiver answers (§2.8), each with an OAuth 2.0 error in its body. */
+const REFUSALS = new Set([400, 413, 415]);
+
+/**
+ * `text` in the characters RFC 6749 §5.2 allows in `error_description` (printable ASCII
+ * without `"` and `\`): section signs spelled out, quotes made plain, anything else `?`.
+ */
+function oauthText(text: string): string {
+  return text
+    .replaceAll('§', 'section ')
+    .replace(/["\u2018\u2019\u201C\u201D]/gu, "'")
+    .replaceAll('\\', '/')
+    .replace(/[^\x20-\x7E]/gu, '?');
+}
+
+/** The form's parameters, each sent once (RFC 6749 §3.1). */
+function parseForm(body: string): Record<string, string> {
+  const params = new URLSearchParams(body);
+  const names = [...params.keys()];
+  // Which copy of a repeated parameter counts would be a guess, and a proxy in front may have
+  // checked the other one.
+  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  if (repeated !== undefined)
+    throw new AuthError('logout_token_invalid', `The form sends ${repeated} more than once`);
+  return Object.fromEntries(params);
+}
+
+/**
+ * §2.8: every refusal is a 400 (or the HTTP layer's 413 or 415) with an OAuth 2.0 error (RFC
+ * 6749 §5.2): `error`, and an `error_description` within its character set.
+ */
+function withOAuthError(reply: FastifyReply, payload: unknown): unknown {
+  const type = String(reply.getHeader('content-type') ?? '');
+  if (!REFUSALS.has(reply.statusCode) || !type.startsWith(PROBLEM_JSON)) return payload;
+  if (typeof payload !== 'string') return payload;
+  const body = JSON.parse(payload) as Record<string, unknown>;
+  const description = body.error_description ?? body.detail ?? body.title;
+  body.error ??= 'invalid_request';
+  body.error_description = oauthText(String(description));
+  return JSON.stringify(body);
+}
+
 /**
  * `POST /auth/backchannel-logout`: the OpenID Connect Back-Channel Logout 1.0 receiver. The
  * auth package validates the logout token (§2.6 steps 1–7, 9–10); the replay check on `jti`
@@ -77,8 +120,13 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
   return async (app) => {
     // §2.5: the logout token arrives as a form post; only this route accepts forms.
     app.addContentTypeParser(FORM, { parseAs: 'string' }, (_request, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      try {
+        done(null, parseForm(body as string));
+      } catch (error) {
+        done(error as Error);
+      }
     });
+    app.addHook('onSend', async (_request, reply, payload) => withOAuthError(reply, payload));
 
     app.post('/auth/backchannel-logout', { schema: LOGOUT_SCHEMA }, async (request, reply) => {
       if (!request.headers['content-type']?.toLowerCase().startsWith(FORM)) {

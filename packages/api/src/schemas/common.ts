@@ -20,6 +20,17 @@ export const Problem = Type.Object(
         description: 'With AUTH_EXPLAIN: what the token carried instead (never the token itself)',
       }),
     ),
+    error: Type.Optional(
+      Type.String({
+        description:
+          'On the back-channel logout receiver: the OAuth 2.0 error code (RFC 6749 §5.2), `invalid_request`',
+      }),
+    ),
+    error_description: Type.Optional(
+      Type.String({
+        description: 'With `error`: the reason, in the characters RFC 6749 §5.2 allows',
+      }),
+    ),
     errors: Type.Optional(
       Type.Array(
         Type.Object({

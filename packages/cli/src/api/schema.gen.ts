@@ -665,6 +665,10 @@ export interface components {
             expected?: string;
             /** @description With AUTH_EXPLAIN: what the token carried instead (never the token itself) */
             received?: string;
+            /** @description On the back-channel logout receiver: the OAuth 2.0 error code (RFC 6749 §5.2), `invalid_request` */
+            error?: string;
+            /** @description With `error`: the reason, in the characters RFC 6749 §5.2 allows */
+            error_description?: string;
             errors?: {
                 /** @description e.g. body.title, querystring.limit, params.id */
                 field: string;
