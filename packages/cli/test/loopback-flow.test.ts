@@ -52,7 +52,7 @@ async function signInAt(url: string, username: string): Promise<Browsed> {
     for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g))
       hidden[m[1] as string] = m[2] as string;
     const target = new URL(action.replace(/&#38;/g, '&'), current).href;
-    const fields = html.includes('name="password"')
+    const fields: Record<string, string> = html.includes('name="password"')
       ? { username, password: username }
       : { ...hidden, confirm: 'yes' };
     res = await go(target, {
