@@ -45,33 +45,22 @@ function page(res: ServerResponse, status: number, text: string): void {
 
 type Outcome = { code: string } | { error: CliError };
 
-/**
- * The authorization code grant for a native app (RFC 8252): a listener on 127.0.0.1 at an
- * ephemeral port (§7.3, §8.3) receives the redirect, PKCE with S256 (§8.1, RFC 7636), `state`
- * checked, `iss` checked (RFC 9207), then the code is redeemed with the verifier (and a DPoP
- * proof by `dpop`, RFC 9449 §5, with `dpop_jkt` binding the code to that key, §10).
- *
- * A request to the listener without this sign-in's `state` (another page or program on this
- * machine trying its luck) is answered 400 and changes nothing: the sign-in goes on waiting for
- * the real redirect. The listener closes after the one redirect with the right `state`, or after
- * {@link LOOPBACK_TIMEOUT_MS}.
- */
-export async function loopbackLogin(
-  io: Io,
-  metadata: ProviderMetadata,
-  clientId: string,
-  scope: string,
-  dpop?: DpopKey,
-): Promise<TokenResponse> {
-  const endpoint = metadata.authorization_endpoint;
-  if (endpoint === undefined)
-    throw new CliError(
-      'idp_error',
-      `${metadata.issuer} offers no authorization endpoint; use todo login without --browser`,
-    );
-  const { verifier, challenge } = pkcePair();
-  const state = randomBytes(32).toString('base64url');
+/** The listener for the redirect: where it is, what it received, and how to stop it. */
+interface Listener {
+  readonly redirectUri: string;
+  /** The one redirect with this sign-in's `state`: its code, or why the sign-in failed. */
+  readonly outcome: Promise<Outcome>;
+  /** Answers every later request with a page saying the sign-in is over. */
+  end(): void;
+  close(): void;
+}
 
+/**
+ * Listens for the redirect on 127.0.0.1 at a port the system picks (RFC 8252 §7.3, §8.3: bound
+ * to the loopback interface only). A request without this sign-in's `state` (another page or
+ * program on this machine trying its luck) is answered 400 and changes nothing.
+ */
+async function listen(state: string, metadata: ProviderMetadata): Promise<Listener> {
   let settle: (outcome: Outcome) => void = () => {};
   const outcome = new Promise<Outcome>((resolve) => {
     settle = resolve;
@@ -88,12 +77,72 @@ export async function loopbackLogin(
     else page(res, 200, 'You are signed in to todo. You can close this tab.');
     settle(answer);
   });
-  // RFC 8252 §8.3: bound to the loopback interface only, at a port the system picks (§7.3).
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, LOOPBACK_HOST, () => resolve());
   });
-  const redirectUri = `http://${LOOPBACK_HOST}:${(server.address() as AddressInfo).port}${CALLBACK_PATH}`;
+  const { port } = server.address() as AddressInfo;
+  return {
+    redirectUri: `http://${LOOPBACK_HOST}:${port}${CALLBACK_PATH}`,
+    outcome,
+    end: () => {
+      done = true;
+    },
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+/**
+ * The outcome, or a timeout after {@link LOOPBACK_TIMEOUT_MS}: waited for in steps of at most a
+ * second, so no timer outlives the sign-in by more.
+ */
+async function waitFor(io: Io, outcome: Promise<Outcome>): Promise<Outcome> {
+  const deadline = io.now() + LOOPBACK_TIMEOUT_MS;
+  let result: Outcome | undefined;
+  void outcome.then((o) => {
+    result = o;
+  });
+  while (result === undefined) {
+    const left = deadline - io.now();
+    if (left <= 0)
+      return {
+        error: new CliError(
+          'login_failed',
+          `No answer from the browser within ${LOOPBACK_TIMEOUT_MS / 60_000} minutes; run todo login again`,
+        ),
+      };
+    await Promise.race([outcome, io.sleep(Math.min(1000, left))]);
+  }
+  return result;
+}
+
+/**
+ * The authorization code grant for a native app (RFC 8252): a listener on 127.0.0.1 at an
+ * ephemeral port (§7.3, §8.3) receives the redirect, PKCE with S256 (§8.1, RFC 7636), `state`
+ * checked, `iss` checked (RFC 9207), then the code is redeemed with the verifier (and a DPoP
+ * proof by `dpop`, RFC 9449 §5, with `dpop_jkt` binding the code to that key, §10). The
+ * listener closes after the one redirect with the right `state`, or after the timeout.
+ */
+export async function loopbackLogin(
+  io: Io,
+  metadata: ProviderMetadata,
+  clientId: string,
+  scope: string,
+  dpop?: DpopKey,
+): Promise<TokenResponse> {
+  const endpoint = metadata.authorization_endpoint;
+  if (endpoint === undefined)
+    throw new CliError(
+      'idp_error',
+      `${metadata.issuer} offers no authorization endpoint; use todo login without --browser`,
+    );
+  const { verifier, challenge } = pkcePair();
+  const state = randomBytes(32).toString('base64url');
+  const listener = await listen(state, metadata);
+  const { redirectUri } = listener;
   try {
     const url = new URL(endpoint);
     for (const [name, value] of Object.entries({
@@ -110,26 +159,8 @@ export async function loopbackLogin(
     io.err(`To sign in, open ${url.href}`);
     if (await io.openBrowser(url.href)) io.err('(a browser window was opened for you)');
     io.err('Waiting for the browser…');
-    // Waited for in steps of at most a second, so no timer outlives the sign-in by more.
-    const deadline = io.now() + LOOPBACK_TIMEOUT_MS;
-    let result: Outcome | undefined;
-    void outcome.then((o) => {
-      result = o;
-    });
-    while (result === undefined) {
-      const left = deadline - io.now();
-      if (left <= 0) {
-        result = {
-          error: new CliError(
-            'login_failed',
-            `No answer from the browser within ${LOOPBACK_TIMEOUT_MS / 60_000} minutes; run todo login again`,
-          ),
-        };
-        break;
-      }
-      await Promise.race([outcome, io.sleep(Math.min(1000, left))]);
-    }
-    done = true;
+    const result = await waitFor(io, listener.outcome);
+    listener.end();
     if ('error' in result) throw result.error;
     const { status, body } = await tokenRequest(
       io.fetch,
@@ -150,8 +181,7 @@ export async function loopbackLogin(
       `The code could not be redeemed: ${error ? describeOAuthError(error) : `HTTP ${status}`}`,
     );
   } finally {
-    server.closeAllConnections();
-    server.close();
+    listener.close();
   }
 }
 
