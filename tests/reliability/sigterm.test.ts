@@ -8,6 +8,17 @@ import { waitForInFlight } from './support/in-flight.js';
 
 const IN_FLIGHT = 20;
 
+/** Whether a socket listens on `port` (Linux: a LISTEN entry, state 0A, in /proc/net/tcp). */
+function listening(port: number): boolean {
+  const local = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .some((line) => {
+      const fields = line.trim().split(/\s+/);
+      return fields[1]?.endsWith(local) === true && fields[3] === '0A';
+    });
+}
+
 /**
  * SIGTERM while requests are in flight on the API process (`node packages/api/dist/server.js`):
  * it stops accepting, lets every request it accepted finish, and exits 0; the writes it
@@ -46,7 +57,15 @@ describe('SIGTERM during load', () => {
     await waitForInFlight(api.url, IN_FLIGHT);
     const signalled = Date.now();
     api.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 100));
+    // A new connection is tried once the API has taken the signal and closed its listener, not
+    // after a fixed delay (100 ms, which a loaded machine could spend before the API runs at
+    // all, and the connection was then accepted). The deadline only bounds a hang.
+    const port = Number(new URL(api.url).port);
+    while (
+      (!api.output().includes('SIGTERM received') || listening(port)) &&
+      Date.now() - signalled < 5_000
+    )
+      await new Promise((r) => setTimeout(r, 10));
     afterSignal = await fetch(`${api.url}/healthz`).then(
       (res) => ({ status: res.status }),
       (error: Error) => ({ error: (error.cause as Error | undefined)?.message ?? error.message }),

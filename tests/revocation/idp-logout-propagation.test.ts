@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type RunningApi, startApi } from '@todo-sso/api';
+import { loadConfig, PortInUseError, type RunningApi, startApi } from '@todo-sso/api';
 import { type RealmRepresentation, type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines, type SuiteDatabase } from '../reliability/support/databases.js';
@@ -90,33 +90,44 @@ describe.each(engines)('sign-out at the dev IdP reaches the API on $engine', (en
       body: new URLSearchParams({ client_id: 'todo-cli', refresh_token: tokens.refresh_token }),
     });
 
+  const apiOn = (port: number) =>
+    startApi(
+      loadConfig({
+        HOST,
+        PORT: String(port),
+        OIDC_ISSUER: idp.issuer,
+        LOG_LEVEL: 'silent',
+        ...database.env,
+      }),
+    );
+
   beforeAll(async () => {
     if (engine.skip) return;
     database = await engine.create();
     dataDir = await mkdtemp(join(tmpdir(), 'todo-sso-logout-'));
-    const ports = await Promise.all(Array.from({ length: instances }, freePort));
-    urls.push(...ports.map((port) => `http://${HOST}:${port}`));
     const log = (level: string) => (message: string) => idpLog.push(`${level} ${message}`);
-    idp = await startIdp({
-      host: HOST,
-      port: 0,
-      realm: realmSendingLogoutsTo(urls[0] as string),
-      dataDir: join(dataDir, 'idp'),
-      logger: { info: log('info'), warn: log('warn'), error: log('error') },
-    });
-    for (const port of ports) {
-      apis.push(
-        await startApi(
-          loadConfig({
-            HOST,
-            PORT: String(port),
-            OIDC_ISSUER: idp.issuer,
-            LOG_LEVEL: 'silent',
-            ...database.env,
-          }),
-        ),
-      );
+    // The first instance's URL is in the realm, so its port is picked before the IdP starts; a
+    // port picked free can be taken before the API binds it (a client connection's local port
+    // comes from the same range): then both start again on another port.
+    for (let attempt = 1; apis.length === 0; attempt++) {
+      const receiver = `http://${HOST}:${await freePort()}`;
+      idp = await startIdp({
+        host: HOST,
+        port: 0,
+        realm: realmSendingLogoutsTo(receiver),
+        dataDir: join(dataDir, `idp-${attempt}`),
+        logger: { info: log('info'), warn: log('warn'), error: log('error') },
+      });
+      try {
+        apis.push(await apiOn(Number(new URL(receiver).port)));
+      } catch (error) {
+        await idp.close();
+        if (attempt >= 3 || !(error instanceof PortInUseError)) throw error;
+      }
     }
+    // The others on any free port, bound by the API itself.
+    for (let i = 1; i < instances; i++) apis.push(await apiOn(0));
+    urls.push(...apis.map((api) => api.url));
   }, 60_000);
 
   afterAll(async () => {

@@ -11,20 +11,21 @@ import {
   freePort,
   passwordGrant,
   type Stack,
-  startStack,
+  startStackOn,
 } from './support.js';
 
 const ports = { IDP_PORT: 0, API_PORT: 0, WEB_PORT: 0 };
 let stack: Stack | undefined;
 
 beforeAll(async () => {
-  ports.IDP_PORT = await freePort();
-  ports.API_PORT = await freePort();
-  ports.WEB_PORT = await freePort();
-  stack = await startStack(
-    Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-  );
-}, 70_000);
+  const started = await startStackOn(async () => ({
+    IDP_PORT: await freePort(),
+    API_PORT: await freePort(),
+    WEB_PORT: await freePort(),
+  }));
+  stack = started.stack;
+  Object.assign(ports, started.ports);
+}, 200_000);
 
 afterAll(() => stack?.stop());
 

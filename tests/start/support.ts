@@ -94,6 +94,27 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
   return { stop };
 }
 
+/**
+ * `npm start` with `env` and the ports `pick()` chooses, started again on newly picked ports
+ * (up to three times) when it exits because one of them was taken: a port found free here can be
+ * taken before the stack binds it, since every socket's port, a client connection's too, comes
+ * from the same ephemeral range.
+ */
+export async function startStackOn<Ports extends Record<string, number>>(
+  pick: () => Promise<Ports>,
+  env: Record<string, string> = {},
+): Promise<{ stack: Stack; ports: Ports }> {
+  for (let attempt = 1; ; attempt++) {
+    const ports = await pick();
+    const portEnv = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)]));
+    try {
+      return { stack: await startStack({ ...portEnv, ...env }), ports };
+    } catch (error) {
+      if (attempt >= 3 || !/already in use|EADDRINUSE/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
 /** The dev IdP's authorization request of `todo-ui` with a redirect URI, not followed. */
 export function authorize(issuer: string, redirectUri: string): Promise<Response> {
   const query = new URLSearchParams({

@@ -12,7 +12,7 @@ import {
   freePort,
   passwordGrant,
   type Stack,
-  startStack,
+  startStackOn,
 } from './support.js';
 
 const ports = { IDP_PORT: 0, API_PORT: 3000, WEB_PORT: 8000 };
@@ -21,11 +21,10 @@ let stack: Stack | undefined;
 
 beforeAll(async () => {
   if (busy) return;
-  ports.IDP_PORT = await freePort();
-  stack = await startStack(
-    Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-  );
-}, 70_000);
+  const started = await startStackOn(async () => ({ ...ports, IDP_PORT: await freePort() }));
+  stack = started.stack;
+  Object.assign(ports, started.ports);
+}, 200_000);
 
 afterAll(() => stack?.stop());
 

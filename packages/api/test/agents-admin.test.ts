@@ -9,6 +9,7 @@ import { loadRuntime } from '../src/mcp/runtime.js';
 import { sqliteDriver, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
 import { type Harness, mfaClaims, startHarness } from './support/harness.js';
+import { nextMillisecond } from './support/time.js';
 
 const BASE = 'https://todo.example.com';
 
@@ -92,7 +93,9 @@ describe("an administrator's agent and the admin routes", () => {
     expect(challenge).toMatch(/^Bearer realm="todo-api", error="insufficient_scope", /);
     expect(challenge).toContain(`resource_metadata="${BASE}/.well-known/oauth-protected-resource"`);
     expect(challenge).not.toMatch(/scope="/);
-    // A person without the permission, refused by the core on the same route: the same row.
+    // A person without the permission, refused by the core on the same route: the same row
+    // (in a millisecond of its own: records of one millisecond are in id order).
+    await nextMillisecond();
     const bob = await get(h.tokens.bob, '/admin/users');
     expect(bob.statusCode).toBe(403);
     const rows = (await denials()).slice(before);

@@ -11,6 +11,7 @@ import {
   useIssuer,
 } from './support/harness.js';
 import { type FakeKeycloakAdmin, fakeKeycloakAdmin } from './support/keycloak-admin.js';
+import { nextMillisecond } from './support/time.js';
 
 const HOLD_SECONDS = 300;
 
@@ -238,12 +239,15 @@ describe.each(drivers)(
           last_error: refused.json.detail,
         });
 
-        // A 400 from the provider is its refusal, not a fault in the operator's body.
+        // A 400 from the provider is its refusal, not a fault in the operator's body. (Each
+        // audited call in a millisecond of its own: records of one millisecond are in id order.)
+        await nextMillisecond();
         provider.state.mode = 'bad';
         const bad = await call(token, 'POST', '/admin/agents/grant-ends/retry', key('retry-agent'));
         expect(bad.status).toBe(502);
         expect(bad.json).toMatchObject({ code: 'idp_refused' });
 
+        await nextMillisecond();
         provider.state.mode = 'down';
         const down = await call(
           token,
@@ -333,6 +337,7 @@ describe.each(drivers)(
           code: 'conflict',
           detail: expect.stringContaining('"confirm": "ended-at-provider"'),
         });
+        await nextMillisecond();
         provider.state.mode = 'down';
         const down = await call(token, 'POST', path, key('release-agent'));
         expect(down.status).toBe(503);
@@ -344,6 +349,7 @@ describe.each(drivers)(
         expect(await refusedEverywhere(meanwhile)).toEqual([true, true]);
         offset.ms = 60_000;
 
+        await nextMillisecond();
         provider.state.mode = 'refuse';
         const released = await call(token, 'POST', path, {
           ...key('release-agent'),

@@ -6,6 +6,7 @@ import { sqliteDriver, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
 import { type Harness, startHarness } from './support/harness.js';
 import { postMcp } from './support/mcp.js';
+import { nextMillisecond } from './support/time.js';
 
 /**
  * `/mcp` through `app.inject`, JSON-RPC written by hand: the resource's own audience (RFC 8707),
@@ -96,8 +97,11 @@ describe('the MCP endpoint', () => {
     const todoId = created.body.id as string;
     const rest = await h.as('alice', { url: '/todos/' });
     expect(rest.json().items.map((t: { id: string }) => t.id)).toContain(todoId);
+    // Audit records of one millisecond are in id order: each write gets a millisecond of its own.
+    await nextMillisecond();
     const done = await callTool(token, 'complete_todo', { id: todoId });
     expect(done.body).toMatchObject({ id: todoId, completed: true });
+    await nextMillisecond();
     expect((await callTool(token, 'delete_todo', { id: todoId })).body).toEqual({
       deleted: todoId,
     });

@@ -9,7 +9,7 @@ import type { Diagnosis } from '@todo-sso/auth/diagnose';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
-import { devRealm, freePort, passwordGrant } from './support/stack.js';
+import { CLOSED_PORT, devRealm, passwordGrant } from './support/stack.js';
 
 /**
  * `todo doctor` on setups that are wrong in ways people get them wrong, provoked for real: an
@@ -24,7 +24,7 @@ let tls: HttpsServer | undefined;
 let fake: Server;
 let fakeUrl: string;
 /** A port nothing listens on. */
-let closed: number;
+const closed = CLOSED_PORT;
 const hasOpenssl = (() => {
   try {
     execFileSync('openssl', ['version'], { stdio: 'ignore' });
@@ -48,7 +48,6 @@ beforeAll(async () => {
     realm: await devRealm(),
     dataDir: join(dir, 'idp'),
   });
-  closed = await freePort();
   fake = createServer((_req, res) => {
     void (async () => {
       const real = (await (

@@ -6,7 +6,7 @@ import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredSession } from '../src/store/types.js';
 import { terminal } from './support/run.js';
-import { devRealm, freePort } from './support/stack.js';
+import { CLOSED_PORT, devRealm } from './support/stack.js';
 
 /**
  * Sign-out when the identity provider cannot be reached: the tokens are forgotten all the same
@@ -35,7 +35,7 @@ describe('todo logout while the identity provider is down', () => {
       TODO_CONFIG_DIR: configDir,
       TODO_ISSUER: issuer,
       // No API: login explains the refusal but keeps the tokens.
-      TODO_API_URL: `http://127.0.0.1:${await freePort()}`,
+      TODO_API_URL: `http://127.0.0.1:${CLOSED_PORT}`,
       TODO_TOKEN_STORE: 'file',
     });
     expect((await todo.run('login')).code).toBe(0);

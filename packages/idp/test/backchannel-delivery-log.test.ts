@@ -4,7 +4,6 @@
  * token and why it failed: a wrong `backchannel.logout.url` (the API on another port) is then
  * found from the log alone.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientOf, form, passwordGrant, realmJson, startTestIdp, type TestIdp } from './helpers.js';
 
@@ -12,18 +11,15 @@ let idp: TestIdp;
 let url: string;
 const warnings: string[] = [];
 
-/** A port nothing listens on right now. */
-async function closedPort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
+/**
+ * A port nothing listens on: 2, below the ephemeral range and not one of the ports fetch refuses
+ * outright (9 is a "bad port"). A port picked free and closed could be given to another test's
+ * server before the logout is sent, which would then be answered instead of refused.
+ */
+const CLOSED_PORT = 2;
 
 beforeAll(async () => {
-  url = `http://127.0.0.1:${await closedPort()}/auth/backchannel-logout`;
+  url = `http://127.0.0.1:${CLOSED_PORT}/auth/backchannel-logout`;
   const realm = realmJson();
   const client = clientOf(realm, 'todo-cli');
   client.attributes = { ...client.attributes, 'backchannel.logout.url': url };

@@ -1,6 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,15 +25,11 @@ it('loading the identity provider prints no "Unsupported runtime" line on a test
 });
 
 it('the first sign-in prints no "already parsed request body" warning (the IdP reads forms first on purpose)', async () => {
-  const port = await new Promise<number>((done) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => done(port));
-    });
-  });
   const dataDir = mkdtempSync(join(tmpdir(), 'idp-warning-'));
+  // Any free port, bound by the IdP itself (a port picked free here could be taken before the
+  // IdP binds it); the issuer it prints names it.
   const idp = spawn(process.execPath, [cli], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir },
   });
   let output = '';
   idp.stdout.on('data', (chunk) => {
@@ -44,8 +39,11 @@ it('the first sign-in prints no "already parsed request body" warning (the IdP r
     output += chunk;
   });
   try {
-    const issuer = `http://127.0.0.1:${port}/realms/todo-app`;
-    for (let i = 0; i < 200 && !output.includes('issuer'); i++) await sleep(100);
+    const issued = () =>
+      /issuer +(http:\/\/127\.0\.0\.1:\d+\/realms\/todo-app)\n/.exec(output)?.[1];
+    for (let i = 0; i < 200 && issued() === undefined; i++) await sleep(100);
+    const issuer = issued() as string;
+    expect(issuer, output).toEqual(expect.any(String));
     const res = await fetch(`${issuer}/protocol/openid-connect/token`, {
       method: 'POST',
       body: new URLSearchParams({

@@ -20,6 +20,14 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/**
+ * A port nothing listens on, for a provider or an API that is down: 2, below the ephemeral
+ * range and not one of the ports fetch refuses outright (9 is a "bad port"). A port picked free
+ * and closed could be given to another test's server before it is used, and a connection meant
+ * to be refused would then be answered.
+ */
+export const CLOSED_PORT = 2;
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
