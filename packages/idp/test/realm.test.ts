@@ -230,6 +230,32 @@ describe('the realm file deploy/keycloak/realm-todo-app.json', () => {
     expect(errorOf(() => loadRealm(lifespan)).message).toContain('"accessTokenLifespan"');
   });
 
+  it('turns front-channel logout off on every client it sends back-channel logouts to', () => {
+    // Keycloak sends no logout token to a client whose front-channel logout is on
+    // (AuthenticationManager.backchannelLogoutClientSession), and its console turns it on for
+    // new clients: the file says false, not leaving it to the importing server's default.
+    const backchannelClients = realmJson().clients.filter(
+      (c) => c.attributes?.['backchannel.logout.url'],
+    );
+    expect(backchannelClients.map((c) => c.clientId).sort()).toEqual(['todo-cli', 'todo-ui']);
+    for (const client of backchannelClients) expect(client.frontchannelLogout).toBe(false);
+  });
+
+  it('rejects a client with front-channel logout on and a back-channel logout URL, which Keycloak would never notify', () => {
+    const json = realmJson();
+    clientOf(json, 'todo-cli').frontchannelLogout = true;
+    const error = errorOf(() => loadRealm(json));
+    expect(error.code).toBe('ERR_REALM_INVALID');
+    expect(error.message).toContain('clients[2].frontchannelLogout');
+    expect(error.message).toContain('back-channel logout');
+    // Front-channel logout on a client without a back-channel URL is Keycloak's console default.
+    const frontOnly = realmJson();
+    const ui = clientOf(frontOnly, 'todo-ui');
+    ui.frontchannelLogout = true;
+    delete ui.attributes?.['backchannel.logout.url'];
+    expect(loadRealm(frontOnly).clients.get('todo-ui')?.backchannelLogoutUrl).toBeUndefined();
+  });
+
   it('reads ssoSessionMaxLifespan: 36000 s from the file, the same Keycloak default when absent', () => {
     expect(loadRealm(DEFAULT_REALM_FILE).ssoSessionMaxLifespan).toBe(36000);
     const { ssoSessionMaxLifespan: _omitted, ...withoutMax } = realmJson();

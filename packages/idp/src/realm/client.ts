@@ -127,6 +127,38 @@ function parseMappers(
   return { audiences, attributeMappers };
 }
 
+/** The client's back-channel logout settings (OpenID Connect Back-Channel Logout 1.0 §2.2). */
+function parseBackchannelLogout(
+  c: Record<string, unknown>,
+  attrs: Record<string, unknown>,
+  path: string,
+): Pick<RealmClient, 'backchannelLogoutUrl' | 'backchannelLogoutSessionRequired'> {
+  const apath = (key: string) => `${path}.attributes["${key}"]`;
+  const backchannelLogoutUrl =
+    optionalString(attrs['backchannel.logout.url'], apath('backchannel.logout.url')) || undefined;
+  if (backchannelLogoutUrl !== undefined && !URL.canParse(backchannelLogoutUrl)) {
+    invalid(apath('backchannel.logout.url'), 'must be an absolute URL');
+  }
+  // Keycloak sends a client with front-channel logout on no back-channel logout token at all
+  // (AuthenticationManager.backchannelLogoutClientSession), whatever its URL says: a realm
+  // this server would notify and Keycloak would not is refused rather than imitated.
+  const frontchannelLogout = bool(c.frontchannelLogout, `${path}.frontchannelLogout`, false);
+  if (backchannelLogoutUrl !== undefined && frontchannelLogout) {
+    invalid(
+      `${path}.frontchannelLogout`,
+      'must be false with a backchannel.logout.url: Keycloak sends no back-channel logout to a client with front-channel logout on',
+    );
+  }
+  return {
+    backchannelLogoutUrl,
+    backchannelLogoutSessionRequired: boolString(
+      attrs['backchannel.logout.session.required'],
+      apath('backchannel.logout.session.required'),
+      true,
+    ),
+  };
+}
+
 /** Validates and normalizes one entry of `clients`. */
 export function parseClient(raw: unknown, path: string): RealmClient & { enabled: boolean } {
   const c = object(raw, path);
@@ -162,11 +194,7 @@ export function parseClient(raw: unknown, path: string): RealmClient & { enabled
     .split('##')
     .filter((uri) => uri !== '')
     .flatMap((uri) => (uri === '+' ? redirectUris : [uri]));
-  const backchannelLogoutUrl =
-    optionalString(attrs['backchannel.logout.url'], apath('backchannel.logout.url')) || undefined;
-  if (backchannelLogoutUrl !== undefined && !URL.canParse(backchannelLogoutUrl)) {
-    invalid(apath('backchannel.logout.url'), 'must be an absolute URL');
-  }
+  const backchannel = parseBackchannelLogout(c, attrs, path);
 
   const { audiences, attributeMappers } = parseMappers(c.protocolMappers, path);
 
@@ -196,12 +224,7 @@ export function parseClient(raw: unknown, path: string): RealmClient & { enabled
       apath('dpop.bound.access.tokens'),
       false,
     ),
-    backchannelLogoutUrl,
-    backchannelLogoutSessionRequired: boolString(
-      attrs['backchannel.logout.session.required'],
-      apath('backchannel.logout.session.required'),
-      true,
-    ),
+    ...backchannel,
     audiences,
     attributeMappers,
   };
