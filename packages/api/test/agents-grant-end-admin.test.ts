@@ -446,6 +446,51 @@ describe.each(drivers)(
     );
 
     it.skipIf(skip)(
+      'answers a retry the provider refuses 404, recording nothing, when another operator released the hold meanwhile',
+      async () => {
+        await pendingAgent('late-agent');
+        const token = await adminToken();
+        provider.state.mode = 'hang';
+        const hung = provider.state.hung.length;
+        const waitHung = async (n: number) => {
+          for (let i = 0; i < 500 && provider.state.hung.length < hung + n; i++)
+            await new Promise((r) => setTimeout(r, 10));
+          expect(provider.state.hung.length).toBe(hung + n);
+        };
+        // One operator retries; while the provider has not answered, another releases.
+        const retry = call(token, 'POST', '/admin/agents/grant-ends/retry', key('late-agent'));
+        await waitHung(1);
+        const release = call(
+          token,
+          'POST',
+          '/admin/agents/grant-ends/release',
+          { ...key('late-agent'), confirm: 'ended-at-provider' },
+          second(),
+        );
+        await waitHung(2);
+        const [first, later] = provider.state.hung.splice(hung);
+        const refuse = (res: typeof first) =>
+          res
+            ?.writeHead(403, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: 'HTTP 403 Forbidden' }));
+        // The release is refused by the provider, and released on the operator's word.
+        refuse(later);
+        expect(await release).toMatchObject({ status: 200, json: { outcome: 'released' } });
+        // Then the provider refuses the retry: there is no hold left to keep.
+        refuse(first);
+        const late = await retry;
+        expect(late.status).toBe(404);
+        expect(late.json).toMatchObject({ code: 'not_found' });
+        expect(await row('late-agent')).toBeUndefined();
+        const audit = await auditOf('late-agent');
+        expect(audit.map((r) => [r.action, JSON.parse(r.detail ?? '{}').outcome])).toEqual([
+          ['agent.grant_end.release', 'released'],
+        ]);
+      },
+      30_000,
+    );
+
+    it.skipIf(skip)(
       'answers 501 to a retry for an issuer whose admin API the API does not reach, and releases it only on confirmation',
       async () => {
         // IDP_ADMIN_URL points at another issuer than the one the grant is at.

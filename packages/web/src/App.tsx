@@ -92,6 +92,7 @@ const TITLES: Record<string, string> = {
   '/admin/users': 'Users · Admin',
   '/admin/todos': 'All todos · Admin',
   '/admin/audit': 'Audit log · Admin',
+  '/admin/agents': 'Agent grant ends · Admin',
 };
 
 /**
@@ -127,6 +128,7 @@ function Screen({ path }: { path: string }) {
     case '/admin/users':
     case '/admin/todos':
     case '/admin/audit':
+    case '/admin/agents':
       return (
         <RequirePermission permission="users:manage" what="Admin">
           <AdminScreen />

@@ -187,10 +187,11 @@ function audited({ context, request, action, key }: Step, outcome: string, reaso
 async function keepHold(step: Step, error: ApiError): Promise<never> {
   const { context, action, key } = step;
   const outcome = error.status === 503 ? 'provider_unavailable' : 'provider_refused';
-  await writeAndAudit(context.db, audited(step, outcome, error.message), async (tx, now) => {
-    await recordGrantEndFailure(tx, key, error.message, now);
-    return true;
-  });
+  const kept = await writeAndAudit(context.db, audited(step, outcome, error.message), (tx, now) =>
+    recordGrantEndFailure(tx, key, error.message, now),
+  );
+  // Settled meanwhile (another operator, another instance): nothing recorded, nothing held.
+  if (!kept) throw notPending(key);
   context.logger.warn(
     { issuer: key.issuer, clientId: key.clientId, action, reason: error.message },
     "an operator's attempt to end an agent's grant failed; its tokens stay refused",

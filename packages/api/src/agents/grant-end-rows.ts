@@ -76,14 +76,15 @@ export async function deleteGrantEnd(k: Tx, key: GrantEndKey): Promise<boolean> 
 /**
  * A failed attempt: counted, timed and its reason kept, as one line of at most 500 characters
  * (the provider's words in it: no control character, and nothing PostgreSQL refuses to store).
+ * Whether the row was still there.
  */
 export async function recordGrantEndFailure(
   k: Tx,
   key: GrantEndKey,
   reason: string,
   now: Date,
-): Promise<void> {
-  await k
+): Promise<boolean> {
+  const result = await k
     .updateTable('agent_grant_ends')
     .set((eb) => ({
       attempts: eb('attempts', '+', 1),
@@ -93,7 +94,8 @@ export async function recordGrantEndFailure(
     .where('issuer', '=', key.issuer)
     .where('sub', '=', key.sub)
     .where('client_id', '=', key.clientId)
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 /**

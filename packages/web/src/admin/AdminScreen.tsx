@@ -3,12 +3,18 @@ import { useMe } from '../me/use-me.js';
 import { navigate, usePath, useSearch } from '../navigation/router.js';
 import { AdminTodos } from './AdminTodos.js';
 import { AuditLog } from './AuditLog.js';
+import { GrantEnds } from './GrantEnds.js';
 import { IdpUsers } from './IdpUsers.js';
 import { UsersTable } from './UsersTable.js';
 
-type Tab = 'users' | 'todos' | 'audit';
+type Tab = 'users' | 'todos' | 'audit' | 'agents';
 
-const LABELS: Record<Tab, string> = { users: 'Users', todos: 'All todos', audit: 'Audit log' };
+const LABELS: Record<Tab, string> = {
+  users: 'Users',
+  todos: 'All todos',
+  audit: 'Audit log',
+  agents: 'Agent grant ends',
+};
 
 /** Each tab has its own address, so Back, reload and shared links open the same tab. */
 export function adminPath(tab: Tab, owner?: string): string {
@@ -23,16 +29,17 @@ function tabOf(path: string, tabs: readonly Tab[]): Tab {
 
 /**
  * Administration: for administrators, the identity provider's people (create, enable/disable,
- * department, roles, end sessions); people with their todo counts (`users:manage`); every todo
- * and the audit log (administrators only, so those tabs show for admins alone). The tab and the
- * owner filter live in the address (`/admin/todos?owner=…`).
+ * department, roles, end sessions); people with their todo counts (`users:manage`); every todo,
+ * the audit log and the agents whose grant the identity provider did not end (administrators
+ * only, so those tabs show for admins alone). The tab and the owner filter live in the address
+ * (`/admin/todos?owner=…`, `/admin/agents`).
  */
 export function AdminScreen() {
   const me = useMe();
   const admin = isAdmin(me.data);
   const path = usePath();
   const owner = useSearch().get('owner') ?? '';
-  const tabs: Tab[] = admin ? ['users', 'todos', 'audit'] : ['users'];
+  const tabs: Tab[] = admin ? ['users', 'todos', 'audit', 'agents'] : ['users'];
   const tab = tabOf(path, tabs);
   const open = (next: Tab) => navigate(adminPath(next));
 
@@ -97,8 +104,10 @@ export function AdminScreen() {
             owner={owner}
             onOwnerChange={(next) => navigate(adminPath('todos', next))}
           />
-        ) : (
+        ) : tab === 'audit' ? (
           <AuditLog />
+        ) : (
+          <GrantEnds />
         )}
       </div>
     </section>

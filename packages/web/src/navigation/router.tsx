@@ -8,7 +8,7 @@ import {
 /**
  * A five-route app needs no router library: the History API plus one event is enough.
  * Paths: `/` (todos), `/reports`, `/account` (the agents the person allowed), `/admin` and its tabs (`/admin/users`, `/admin/todos`,
- * `/admin/audit`), `/callback` (sign-in return), `/signed-out`.
+ * `/admin/audit`, `/admin/agents`), `/callback` (sign-in return), `/signed-out`.
  */
 const NAVIGATE_EVENT = 'todo-sso:navigate';
 

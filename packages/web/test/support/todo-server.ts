@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type GrantEndState, grantEndRoutes, newGrantEndState } from './grant-end-routes.js';
 
 /**
  * A small in-memory todo API over real HTTP, speaking the same routes and shapes as
@@ -48,6 +49,8 @@ export interface TodoServer {
   identity: Identity;
   /** Accepted tokens (Bearer or DPoP scheme); anything else gets 401 `invalid_token`. */
   validTokens: Set<string>;
+  /** The pending agent grant ends and the identity provider's answers (`grant-end-routes.ts`). */
+  admin: GrantEndState;
   /** The next request matching `match` gets `status` (with `headers`) after `delayMs`. */
   failNext(
     match: (request: RecordedRequest) => boolean,
@@ -91,6 +94,7 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
       ...identity,
     },
     validTokens: new Set(['token-1']),
+    admin: newGrantEndState(),
   };
   const failures: Failure[] = [];
   const delays: Array<{ match: Failure['match']; delayMs: number }> = [];
@@ -179,6 +183,7 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
         return;
       }
     }
+    if (grantEndRoutes(state.admin, me.roles.includes('admin'), recorded, res)) return;
     if (url.pathname === '/reports/summary') {
       const department = url.searchParams.get('department') ?? me.department ?? '';
       const isAdmin = me.roles.includes('admin');

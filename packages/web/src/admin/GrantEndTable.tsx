@@ -1,0 +1,138 @@
+import { shownText } from '../ui/shown-text.js';
+import { Time } from './explain.js';
+import { type GrantEnd, nextAttemptAround } from './grant-ends-api.js';
+
+/** The holds as a table; below 40rem each row is a card (`table--cards`). */
+export function GrantEndTable({
+  rows,
+  personOf,
+  busy,
+  keyOf,
+  onRetry,
+  onRelease,
+}: {
+  rows: readonly GrantEnd[];
+  personOf: (row: GrantEnd) => string;
+  /** The key of the row whose request is under way. */
+  busy: string | undefined;
+  keyOf: (row: GrantEnd) => string;
+  onRetry: (row: GrantEnd) => void;
+  onRelease: (row: GrantEnd) => void;
+}) {
+  return (
+    <div className="table-wrap">
+      <table className="table table--cards" aria-label="Pending agent grant ends">
+        <thead>
+          <tr>
+            <th scope="col">Person</th>
+            <th scope="col">Agent</th>
+            <th scope="col">Issuer</th>
+            <th scope="col">Since</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Last error</th>
+            <th scope="col">Next attempt</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <GrantEndRow
+              key={keyOf(row)}
+              row={row}
+              person={personOf(row)}
+              busy={busy === keyOf(row)}
+              onRetry={() => onRetry(row)}
+              onRelease={() => onRelease(row)}
+            />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function GrantEndRow({
+  row,
+  person,
+  busy,
+  onRetry,
+  onRelease,
+}: {
+  row: GrantEnd;
+  person: string;
+  busy: boolean;
+  onRetry: () => void;
+  onRelease: () => void;
+}) {
+  const who = `${row.clientId} of ${person}`;
+  return (
+    <tr data-testid="grant-end-row">
+      {/* The person's name, with the subject id on hover for matching other logs. */}
+      <td data-label="Person" title={row.sub} className={person === row.sub ? 'mono' : undefined}>
+        {person}
+      </td>
+      <td data-label="Agent" className="mono">
+        {row.clientId}
+      </td>
+      <td data-label="Issuer" className="mono cell-sub">
+        {row.issuer}
+      </td>
+      <td data-label="Since">
+        <Time iso={row.requestedAt} />
+      </td>
+      <td data-label="Attempts">
+        <span>
+          {row.attempts} failed
+          {row.attemptedAt ? (
+            <>
+              , last <Time iso={row.attemptedAt} />
+            </>
+          ) : null}
+        </span>
+      </td>
+      {/* The provider's words: untrusted, so plain text on one bounded line. */}
+      <td data-label="Last error" className="grant-ends__error">
+        {row.lastError ? shownText(row.lastError) : '—'}
+      </td>
+      <td data-label="Next attempt">
+        <NextAttempt row={row} />
+      </td>
+      <td data-label="Actions" className="actions">
+        <span className="grant-ends__actions">
+          <button
+            type="button"
+            className="button button--small"
+            aria-label={`Retry now: ${who}`}
+            disabled={busy}
+            onClick={onRetry}
+          >
+            {busy ? 'Asking…' : 'Retry now'}
+          </button>
+          <button
+            type="button"
+            className="button button--small button--ghost"
+            aria-label={`Release: ${who}`}
+            disabled={busy}
+            onClick={onRelease}
+          >
+            Release
+          </button>
+        </span>
+      </td>
+    </tr>
+  );
+}
+
+/** The estimated next background attempt (`nextAttemptAround`). */
+function NextAttempt({ row }: { row: GrantEnd }) {
+  const at = nextAttemptAround(row);
+  if (!at) return <span>Within 30 s</span>;
+  if (at.getTime() <= Date.now()) return <span>Due now</span>;
+  return (
+    <span>
+      About <Time iso={at.toISOString()} />
+    </span>
+  );
+}
