@@ -63,6 +63,15 @@ export class Session {
   /** The DPoP keys of this run, by the stored key's thumbprint: one per session, nonces kept. */
   private readonly dpopKeys = new Map<string, DpopKey>();
 
+  /** The key `stored` is bound to, for its sign-out; undefined when there is none or it is unusable. */
+  dpopKeyForSignOut(stored: StoredSession): DpopKey | undefined {
+    try {
+      return this.dpopKeyOf(stored);
+    } catch {
+      return undefined;
+    }
+  }
+
   private dpopKeyOf(stored: StoredSession): DpopKey | undefined {
     if (stored.dpopKey === undefined) return undefined;
     const key = DpopKey.fromJwk(stored.dpopKey);

@@ -91,7 +91,13 @@ async function signOutAtProvider(
     }
     throw e;
   }
-  return endSession(ctx.io, metadata, stored.clientId, stored.refreshToken);
+  return endSession(
+    ctx.io,
+    metadata,
+    stored.clientId,
+    stored.refreshToken,
+    session.dpopKeyForSignOut(stored),
+  );
 }
 
 /** `todo logout`: ends the provider session, revokes the refresh token, forgets the tokens. */
