@@ -1,7 +1,7 @@
 import { CliError } from './errors.js';
 import type { Io } from './io.js';
 import { discover, type ProviderMetadata } from './oidc/discovery.js';
-import { DPOP_ALG, DpopKey } from './oidc/dpop.js';
+import { DpopKey } from './oidc/dpop.js';
 import { refresh, type TokenResponse } from './oidc/tokens.js';
 import type { Settings } from './settings.js';
 import { FileStore, UnreadableSessionsFile } from './store/file-store.js';
@@ -47,17 +47,6 @@ export class Session {
   metadata(): Promise<ProviderMetadata> {
     this.metadataPromise ??= discover(this.io.fetch, this.settings.issuer);
     return this.metadataPromise;
-  }
-
-  /**
-   * The key for a new sign-in: a fresh one per sign-in (RFC 9449 §5), when TODO_DPOP is `auto`
-   * and the provider lists ES256 in `dpop_signing_alg_values_supported` (§5.1); undefined for
-   * bearer tokens.
-   */
-  newDpopKey(metadata: ProviderMetadata): DpopKey | undefined {
-    if (this.settings.dpop === 'off') return undefined;
-    const algs = metadata.dpop_signing_alg_values_supported;
-    return Array.isArray(algs) && algs.includes(DPOP_ALG) ? DpopKey.generate() : undefined;
   }
 
   /** The DPoP keys of this run, by the stored key's thumbprint: one per session, nonces kept. */
