@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { workspaceAliases } from './vitest.shared.js';
+import { fastCheckSetup, workspaceAliases } from './vitest.shared.js';
 
 export default defineConfig({
   test: {
@@ -11,6 +11,7 @@ export default defineConfig({
           name: 'repo',
           environment: 'node',
           include: ['tests/**/*.test.ts'],
+          setupFiles: [fastCheckSetup],
           // As in the packages' projects: files share a worker's module graph, and the
           // timeouts bound hangs, not speed.
           isolate: false,

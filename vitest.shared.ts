@@ -3,6 +3,9 @@ import type { Alias } from 'vite';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
+/** The setup file that fixes fast-check's seed under CI (see the file). */
+export const fastCheckSetup = `${root}vitest.fast-check.ts`;
+
 /**
  * Tests run against the TypeScript sources of sibling workspaces, not their built `dist/`:
  * `@todo-sso/auth` → `packages/auth/src/index.ts`, `@todo-sso/auth/testing` →

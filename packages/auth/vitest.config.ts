@@ -1,5 +1,5 @@
 import { defineProject } from 'vitest/config';
-import { workspaceAliases } from '../../vitest.shared.js';
+import { fastCheckSetup, workspaceAliases } from '../../vitest.shared.js';
 
 export default defineProject({
   resolve: { alias: workspaceAliases },
@@ -7,6 +7,7 @@ export default defineProject({
     name: 'auth',
     environment: 'node',
     include: ['test/**/*.test.ts'],
+    setupFiles: [fastCheckSetup],
     // One worker process runs many files (no fresh module graph per file): the files share no
     // module state that matters (no vi.mock, fake timers or global stubs; servers on ephemeral
     // ports, data in fresh temporary directories and databases), and re-importing the

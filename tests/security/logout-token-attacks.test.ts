@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowCount } from '../../packages/api/test/support/databases.js';
 import { type RunningApi, startApiUnderTest } from '../reliability/support/api.js';
 import { type SuiteDatabase, sqliteDatabase } from '../reliability/support/databases.js';
 import type { ForgeKit } from './attacks.js';
@@ -103,6 +104,11 @@ describe('forged back-channel logout tokens', () => {
       headers: { 'content-type': type },
       body,
     });
+  /** The rows a logout writes: revocations and claimed jtis. */
+  const recorded = async () => ({
+    revocations: await rowCount(api.context.db, 'revocations'),
+    jtis: await rowCount(api.context.db, 'logout_jtis'),
+  });
   const victimStatus = async () =>
     (await fetch(`${api.url}/me`, { headers: { authorization: `Bearer ${victim}` } })).status;
 
@@ -129,9 +135,10 @@ describe('forged back-channel logout tokens', () => {
   });
 
   it.each(LOGOUT_ATTACKS)(
-    'refuses a logout token with $name (400) and keeps the victim signed in',
+    'refuses a logout token with $name (400), records nothing and keeps the victim signed in',
     async (attack) => {
       const token = await attack.forge(kit, { ...claims, jti: crypto.randomUUID() });
+      const before = await recorded();
       const res = await post(`logout_token=${encodeURIComponent(token)}`);
       const body = (await res.json()) as { code?: string; error?: string };
       expect({ status: res.status, code: body.code, error: body.error }).toEqual({
@@ -139,6 +146,9 @@ describe('forged back-channel logout tokens', () => {
         code: 'logout_token_invalid',
         error: 'invalid_request',
       });
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      // No revocation, and no jti burnt: the genuine token that carries it still works.
+      expect(await recorded()).toEqual(before);
       expect(await victimStatus()).toBe(200);
     },
   );
@@ -160,7 +170,11 @@ describe('forged back-channel logout tokens', () => {
 
   it('signs the victim out for a genuine logout token (control)', async () => {
     const token = await idp.logoutToken({ sub: alice.sub, sid: String(claims.sid) });
+    const before = await recorded();
     expect((await post(`logout_token=${encodeURIComponent(token)}`)).status).toBe(200);
+    const after = await recorded();
+    expect(after.jtis).toBe(before.jtis + 1);
+    expect(after.revocations).toBeGreaterThan(before.revocations);
     expect(await victimStatus()).toBe(401);
   });
 
