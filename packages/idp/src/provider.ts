@@ -82,10 +82,33 @@ export function uriMatches(patterns: readonly string[], value: string): boolean 
   return patterns.some((p) => (p.endsWith('*') ? value.startsWith(p.slice(0, -1)) : p === value));
 }
 
+/** A loopback IP literal redirect URI registered without a port: `http://127.0.0.1/…`, `http://[::1]/…`. */
+const LOOPBACK_WITHOUT_PORT = /^http:\/\/(?:127\.0\.0\.1|\[::1\])(?:\/|$)/;
+/** The port of a loopback IP literal redirect URI, up to the path: `http://127.0.0.1:53710/cb`. */
+const LOOPBACK_PORT = /^(http:\/\/(?:127\.0\.0\.1|\[::1\])):\d{1,5}(?=\/|$)/;
+
+/**
+ * Redirect URIs as Keycloak matches them: the patterns above and, RFC 8252 §7.3, any port for a
+ * loopback IP literal registered without one (a native app listens on an ephemeral port). Only the
+ * port is set aside; the rest is compared as registered, and `localhost` is not a loopback IP
+ * literal (§8.3).
+ */
+export function redirectUriMatches(patterns: readonly string[], value: string): boolean {
+  if (uriMatches(patterns, value)) return true;
+  const portless = value.replace(LOOPBACK_PORT, '$1');
+  return (
+    portless !== value &&
+    uriMatches(
+      patterns.filter((p) => LOOPBACK_WITHOUT_PORT.test(p)),
+      portless,
+    )
+  );
+}
+
 /** Keycloak accepts registered redirect URIs ending in `*` as prefixes. */
 function acceptUriPatterns(provider: Provider): void {
   provider.Client.prototype.redirectUriAllowed = function redirectUriAllowed(value: string) {
-    return uriMatches(this.redirectUris ?? [], value);
+    return redirectUriMatches(this.redirectUris ?? [], value);
   };
   provider.Client.prototype.postLogoutRedirectUriAllowed = function allowed(value: string) {
     return uriMatches(this.postLogoutRedirectUris ?? [], value);

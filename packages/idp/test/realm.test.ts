@@ -130,7 +130,10 @@ describe('the realm file deploy/keycloak/realm-todo-app.json', () => {
     });
     expect(realm.clients.get('todo-cli')).toMatchObject({
       publicClient: true,
-      standardFlow: false,
+      // RFC 8252: the loopback redirect of `todo login --browser`, at any port (§7.3), with PKCE.
+      standardFlow: true,
+      redirectUris: ['http://127.0.0.1/callback', 'http://[::1]/callback'],
+      pkceMethod: 'S256',
       directAccessGrants: true,
       deviceGrant: true,
       audiences: ['todo-api'],

@@ -4,6 +4,7 @@ import { CliError } from '../errors.js';
 import { deviceLogin } from '../oidc/device-flow.js';
 import type { ProviderMetadata } from '../oidc/discovery.js';
 import { endSession, type LogoutOutcome } from '../oidc/logout.js';
+import { loopbackLogin } from '../oidc/loopback-flow.js';
 import { cell, table } from '../output/table.js';
 import type { Session } from '../session.js';
 import { PROFILE_FILE } from '../settings.js';
@@ -11,23 +12,26 @@ import { UnreadableSessionsFile } from '../store/file-store.js';
 import { writePrivateFile } from '../store/private-file.js';
 import type { StoredSession } from '../store/types.js';
 
-/** `todo login`: the device authorization grant, then the tokens into the store. */
+/**
+ * `todo login`: the device authorization grant (or, with `--browser`, the authorization code
+ * grant through a loopback redirect, RFC 8252), then the tokens into the store.
+ */
 export const login: Command = {
-  usage: 'todo login [--issuer URL] [--api URL] [--client-id ID]',
-  summary: 'sign in with the device authorization grant (RFC 8628)',
+  usage: 'todo login [--browser] [--issuer URL] [--api URL] [--client-id ID]',
+  summary: 'sign in with the device authorization grant (RFC 8628), or --browser on this machine',
+  details:
+    '--browser: sign in in a browser on this machine, which comes back to todo on 127.0.0.1 (authorization code with PKCE, RFC 8252), instead of entering a code.',
+  options: { browser: { type: 'boolean' } },
   async run(ctx) {
     const settings = ctx.settings();
     const session = ctx.session();
     session.check();
     const metadata = await session.metadata();
     // RFC 9449 §5: a key of its own for this sign-in, kept with its tokens.
-    const tokens = await deviceLogin(
-      ctx.io,
-      metadata,
-      settings.clientId,
-      settings.scope,
-      session.newDpopKey(metadata),
-    );
+    const dpop = session.newDpopKey(metadata);
+    const tokens = ctx.values.browser
+      ? await loopbackLogin(ctx.io, metadata, settings.clientId, settings.scope, dpop)
+      : await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope, dpop);
     const store = await session.exclusive(async () => session.save(tokens));
     // Remember where we signed in (no secrets), so later commands need no flags.
     writePrivateFile(

@@ -7,6 +7,9 @@ import { readJson } from './http.js';
 export interface ProviderMetadata {
   readonly issuer: string;
   readonly token_endpoint: string;
+  readonly authorization_endpoint?: string;
+  /** RFC 9207 §3: the provider puts `iss` in every authorization response. */
+  readonly authorization_response_iss_parameter_supported?: boolean;
   readonly device_authorization_endpoint?: string;
   readonly end_session_endpoint?: string;
   readonly revocation_endpoint?: string;
@@ -51,10 +54,12 @@ export async function discover(fetchImpl: typeof fetch, issuer: string): Promise
   }
   if (typeof metadata.token_endpoint !== 'string')
     throw new CliError('idp_error', `${url} has no token_endpoint`);
-  // The device code, refresh tokens and sign-out requests go to these: never in the clear to
-  // another machine (RFC 6749 §3.2 and RFC 8628 §3.1 require TLS; RFC 7009 §2 too).
+  // The device code, refresh tokens, the person's password and sign-out requests go to these:
+  // never in the clear to another machine (RFC 6749 §3.1 and §3.2 and RFC 8628 §3.1 require
+  // TLS; RFC 7009 §2 too).
   for (const name of [
     'token_endpoint',
+    'authorization_endpoint',
     'device_authorization_endpoint',
     'end_session_endpoint',
     'revocation_endpoint',
