@@ -79,6 +79,37 @@ describe.each(drivers)('a JSON body with a content coding, on $driver', (driver)
     },
   );
 
+  it.skipIf(skip)(
+    'refuses a logout token form with a content coding (415, an OAuth error), ending nothing',
+    async () => {
+      const sid = 'coded-session';
+      const session = await h.idp.accessToken(alice, { sessionId: sid });
+      const me = () =>
+        fetch(`${url}/me`, { headers: { authorization: `Bearer ${session}` } }).then(
+          (r) => r.status,
+        );
+      expect(await me()).toBe(200);
+      const form = new URLSearchParams({
+        logout_token: await h.idp.logoutToken({ sub: alice.sub, sid }),
+      }).toString();
+      const post = (headers: Record<string, string>) =>
+        fetch(`${url}/auth/backchannel-logout`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+          body: form,
+        });
+      const before = await rowCount(h.context.db, 'revocations');
+      const coded = await post({ 'content-encoding': 'gzip' });
+      expect(coded.status).toBe(415);
+      expect(await coded.json()).toMatchObject({ error: 'invalid_request' });
+      expect(await rowCount(h.context.db, 'revocations')).toBe(before);
+      expect(await me()).toBe(200);
+      // The same form without a coding ends the session.
+      expect((await post({})).status).toBe(200);
+      expect(await me()).toBe(401);
+    },
+  );
+
   it.skipIf(skip)('refuses a coded body at /mcp and the AuthZEN API alike', async () => {
     const agent = await h.idp.accessToken(alice, { claims: { aud: `${BASE}/mcp`, azp: 'agent' } });
     const rpc = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });

@@ -1,7 +1,7 @@
 import { CliError } from './errors.js';
 import type { Io } from './io.js';
 import { discover, type ProviderMetadata } from './oidc/discovery.js';
-import { DPOP_ALG, DpopKey } from './oidc/dpop.js';
+import { DpopKey } from './oidc/dpop.js';
 import { refresh, type TokenResponse } from './oidc/tokens.js';
 import type { Settings } from './settings.js';
 import { FileStore, UnreadableSessionsFile } from './store/file-store.js';
@@ -49,19 +49,17 @@ export class Session {
     return this.metadataPromise;
   }
 
-  /**
-   * The key for a new sign-in: a fresh one per sign-in (RFC 9449 §5), when TODO_DPOP is `auto`
-   * and the provider lists ES256 in `dpop_signing_alg_values_supported` (§5.1); undefined for
-   * bearer tokens.
-   */
-  newDpopKey(metadata: ProviderMetadata): DpopKey | undefined {
-    if (this.settings.dpop === 'off') return undefined;
-    const algs = metadata.dpop_signing_alg_values_supported;
-    return Array.isArray(algs) && algs.includes(DPOP_ALG) ? DpopKey.generate() : undefined;
-  }
-
   /** The DPoP keys of this run, by the stored key's thumbprint: one per session, nonces kept. */
   private readonly dpopKeys = new Map<string, DpopKey>();
+
+  /** The key `stored` is bound to, for its sign-out; undefined when there is none or it is unusable. */
+  dpopKeyForSignOut(stored: StoredSession): DpopKey | undefined {
+    try {
+      return this.dpopKeyOf(stored);
+    } catch {
+      return undefined;
+    }
+  }
 
   private dpopKeyOf(stored: StoredSession): DpopKey | undefined {
     if (stored.dpopKey === undefined) return undefined;

@@ -186,13 +186,30 @@ describe('DPoP against the dev IdP and an API that requires it, with nonces', ()
     expect(second.dpopKey?.d).not.toBe(first.dpopKey?.d);
   });
 
-  it('signs out: the session ends at the provider and the tokens and key are forgotten', async () => {
+  it('signs out with proofs by the key: the session ends at the provider, tokens and key are forgotten', async () => {
+    const { dpopKey } = await stored();
+    const jkt = await calculateJwkThumbprint(publicPart({ ...dpopKey }) as JWK);
+    sent.length = 0;
     const result = await todo.run('logout');
     expect(result).toMatchObject({
       code: 0,
       out: 'Signed out: the session at the identity provider has ended.',
     });
     expect(existsSync(join(configDir, 'sessions.json'))).toBe(false);
+    // The bound refresh token is presented with a proof by its key at the logout endpoint (as
+    // Keycloak checks for a public client) and at the revocation endpoint.
+    const signOut = sent.filter((s) => /\/(logout|revoke)$/.test(new URL(s.url).pathname));
+    expect(signOut.map((s) => new URL(s.url).pathname.split('/').at(-1))).toEqual([
+      'logout',
+      'revoke',
+    ]);
+    for (const request of signOut) {
+      expect(request.dpop).toBeTruthy();
+      expect(decodeJwt(request.dpop as string)).toMatchObject({ htm: 'POST', htu: request.url });
+      expect(
+        await calculateJwkThumbprint(decodeProtectedHeader(request.dpop as string).jwk as JWK),
+      ).toBe(jkt);
+    }
   });
 
   it('signs in with bearer tokens under TODO_DPOP=off', async () => {

@@ -201,6 +201,23 @@ describe('todo login --browser (RFC 8252) against the dev IdP', () => {
     expect(await listening(callback.href)).toBe(false);
   });
 
+  it('listens on 127.0.0.1 alone, not on every interface (RFC 8252 §8.3)', async () => {
+    let reachable: Promise<{ own: boolean; other: boolean }> | undefined;
+    const result = await login((url) => {
+      const redirect = new URL(paramsOf(url).redirect_uri as string);
+      // Another loopback address reaches a socket bound to every interface, not this one.
+      const other = new URL(redirect.href);
+      other.hostname = '127.0.0.2';
+      reachable = (async () => {
+        const found = { own: await listening(redirect.href), other: await listening(other.href) };
+        await visit((await signInAt(url, 'alice')).callback);
+        return found;
+      })();
+    });
+    expect(result.code).toBe(0);
+    expect(await reachable).toEqual({ own: true, other: false });
+  });
+
   it('goes on waiting when something else on this machine calls the port first with another state', async () => {
     const attempts: Visit[] = [];
     const result = await login((url) => {

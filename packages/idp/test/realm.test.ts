@@ -256,6 +256,20 @@ describe('the realm file deploy/keycloak/realm-todo-app.json', () => {
     expect(loadRealm(frontOnly).clients.get('todo-ui')?.backchannelLogoutUrl).toBeUndefined();
   });
 
+  it.each([
+    ['ftp://localhost/backchannel-logout', 'an ftp URL'],
+    ['javascript:alert(1)', 'a javascript: URL'],
+    ['http://localhost:8000/auth/backchannel-logout#top', 'a URL with a fragment'],
+    ['/auth/backchannel-logout', 'a relative URL'],
+  ])('rejects %s as a back-channel logout URL (%s): Back-Channel Logout 1.0 §2.2', (url) => {
+    const json = realmJson();
+    const cli = clientOf(json, 'todo-cli');
+    cli.attributes = { ...cli.attributes, 'backchannel.logout.url': url };
+    const error = errorOf(() => loadRealm(json));
+    expect(error.code).toBe('ERR_REALM_INVALID');
+    expect(error.message).toContain('clients[2].attributes["backchannel.logout.url"]');
+  });
+
   it('reads ssoSessionMaxLifespan: 36000 s from the file, the same Keycloak default when absent', () => {
     expect(loadRealm(DEFAULT_REALM_FILE).ssoSessionMaxLifespan).toBe(36000);
     const { ssoSessionMaxLifespan: _omitted, ...withoutMax } = realmJson();

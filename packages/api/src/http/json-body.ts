@@ -77,12 +77,20 @@ export function hasDuplicateName(text: string): boolean {
  * Whether `Content-Encoding` names a coding other than `identity` (RFC 9110 §8.4: the codings
  * applied to the body, in order; `identity` is none). The API decodes none.
  */
-function isCoded(header: string | undefined): boolean {
+export function isCoded(header: string | undefined): boolean {
   if (header === undefined) return false;
   return header.split(',').some((coding) => {
     const name = coding.trim().toLowerCase();
     return name !== '' && name !== 'identity';
   });
+}
+
+/** 415 for a body sent with a content coding (RFC 9110 §8.4.1, §15.5.16). */
+export function codedBody(): ApiError {
+  return new ApiError(
+    'unsupported_media_type',
+    'Request bodies are accepted without a content coding (Content-Encoding: identity, or none; RFC 9110 §8.4.1)',
+  );
 }
 
 /**
@@ -102,14 +110,7 @@ export function useStrictJsonParser(app: FastifyInstance): void {
     'application/json',
     { parseAs: 'buffer' },
     (request: FastifyRequest, body: Buffer, done) => {
-      if (isCoded(request.headers['content-encoding']))
-        return done(
-          new ApiError(
-            'unsupported_media_type',
-            'Request bodies are accepted without a content coding (Content-Encoding: identity, or none; RFC 9110 §8.4.1)',
-          ),
-          undefined,
-        );
+      if (isCoded(request.headers['content-encoding'])) return done(codedBody(), undefined);
       const charset = CHARSET.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
       if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
         return done(

@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { writeAndAudit } from '../audit/write-and-audit.js';
 import type { AppContext } from '../context.js';
+import { codedBody, isCoded } from '../http/json-body.js';
 import { ApiError, PROBLEM_JSON } from '../http/problem.js';
 import type { Revocation } from '../repositories/revocations.js';
 import { problems } from '../schemas/common.js';
@@ -119,7 +120,9 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
   const { authenticator, revocations, config, metrics, clock } = context;
   return async (app) => {
     // §2.5: the logout token arrives as a form post; only this route accepts forms.
-    app.addContentTypeParser(FORM, { parseAs: 'string' }, (_request, body, done) => {
+    app.addContentTypeParser(FORM, { parseAs: 'string' }, (request, body, done) => {
+      // A coded form is not read as if it were plain (`codedBody`): 415.
+      if (isCoded(request.headers['content-encoding'])) return done(codedBody());
       try {
         done(null, parseForm(body as string));
       } catch (error) {

@@ -3,6 +3,7 @@ import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { deviceLogin } from '../oidc/device-flow.js';
 import type { ProviderMetadata } from '../oidc/discovery.js';
+import { newSignInKey } from '../oidc/dpop.js';
 import { endSession, type LogoutOutcome } from '../oidc/logout.js';
 import { loopbackLogin } from '../oidc/loopback-flow.js';
 import { cell, table } from '../output/table.js';
@@ -28,7 +29,7 @@ export const login: Command = {
     session.check();
     const metadata = await session.metadata();
     // RFC 9449 §5: a key of its own for this sign-in, kept with its tokens.
-    const dpop = session.newDpopKey(metadata);
+    const dpop = newSignInKey(settings.dpop, metadata.dpop_signing_alg_values_supported);
     const tokens = ctx.values.browser
       ? await loopbackLogin(ctx.io, metadata, settings.clientId, settings.scope, dpop)
       : await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope, dpop);
@@ -91,7 +92,13 @@ async function signOutAtProvider(
     }
     throw e;
   }
-  return endSession(ctx.io, metadata, stored.clientId, stored.refreshToken);
+  return endSession(
+    ctx.io,
+    metadata,
+    stored.clientId,
+    stored.refreshToken,
+    session.dpopKeyForSignOut(stored),
+  );
 }
 
 /** `todo logout`: ends the provider session, revokes the refresh token, forgets the tokens. */

@@ -123,3 +123,16 @@ export class DpopKey {
     return `${input}.${b64url(signature)}`;
   }
 }
+
+/**
+ * The key for a new sign-in: a fresh one per sign-in (RFC 9449 §5), when TODO_DPOP is `auto`
+ * and the provider lists ES256 in `dpop_signing_alg_values_supported` (§5.1); undefined for
+ * bearer tokens.
+ */
+export function newSignInKey(
+  choice: 'auto' | 'off',
+  algs: readonly string[] | undefined,
+): DpopKey | undefined {
+  if (choice === 'off') return undefined;
+  return Array.isArray(algs) && algs.includes(DPOP_ALG) ? DpopKey.generate() : undefined;
+}

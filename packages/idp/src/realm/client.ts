@@ -139,6 +139,13 @@ function parseBackchannelLogout(
   if (backchannelLogoutUrl !== undefined && !URL.canParse(backchannelLogoutUrl)) {
     invalid(apath('backchannel.logout.url'), 'must be an absolute URL');
   }
+  // Back-Channel Logout 1.0 §2.2: the logout token is POSTed there over HTTP, and the URL has
+  // no fragment. oidc-provider would otherwise refuse every grant of the client at run time.
+  const parsed = backchannelLogoutUrl === undefined ? undefined : new URL(backchannelLogoutUrl);
+  if (parsed && !['http:', 'https:'].includes(parsed.protocol))
+    invalid(apath('backchannel.logout.url'), 'must be an http or https URL');
+  if (parsed && backchannelLogoutUrl?.includes('#'))
+    invalid(apath('backchannel.logout.url'), 'must not have a fragment (#…)');
   // Keycloak sends a client with front-channel logout on no back-channel logout token at all
   // (AuthenticationManager.backchannelLogoutClientSession), whatever its URL says: a realm
   // this server would notify and Keycloak would not is refused rather than imitated.
