@@ -108,28 +108,45 @@ function GrantEndRow({
         <NextAttempt row={row} />
       </td>
       <td data-label="Actions" className="actions">
-        <span className="grant-ends__actions">
-          <button
-            type="button"
-            className="button button--small"
-            aria-label={`Retry now: ${who}`}
-            disabled={busy}
-            onClick={onRetry}
-          >
-            {busy ? 'Asking…' : 'Retry now'}
-          </button>
-          <button
-            type="button"
-            className="button button--small button--ghost"
-            aria-label={`Release: ${who}`}
-            disabled={busy}
-            onClick={onRelease}
-          >
-            Release
-          </button>
-        </span>
+        <RowActions who={who} busy={busy} onRetry={onRetry} onRelease={onRelease} />
       </td>
     </tr>
+  );
+}
+
+/** Retry now and Release, named with the agent and the person for screen readers. */
+function RowActions({
+  who,
+  busy,
+  onRetry,
+  onRelease,
+}: {
+  who: string;
+  busy: boolean;
+  onRetry: () => void;
+  onRelease: () => void;
+}) {
+  return (
+    <span className="grant-ends__actions">
+      <button
+        type="button"
+        className="button button--small"
+        aria-label={`Retry now: ${who}`}
+        disabled={busy}
+        onClick={onRetry}
+      >
+        {busy ? 'Asking…' : 'Retry now'}
+      </button>
+      <button
+        type="button"
+        className="button button--small button--ghost"
+        aria-label={`Release: ${who}`}
+        disabled={busy}
+        onClick={onRelease}
+      >
+        Release
+      </button>
+    </span>
   );
 }
 
