@@ -73,8 +73,11 @@ test.describe('an agent grant end the identity provider refuses', () => {
     const row = page.getByTestId('grant-end-row').filter({ hasText: agent.clientId });
     await expect(row.getByTestId('grant-end-person')).toHaveText('alice');
     const refusedBefore = admin.refused;
-    await row.getByRole('button', { name: `Retry now: ${agent.clientId} of alice` }).click();
+    const retry = row.getByRole('button', { name: `Retry now: ${agent.clientId} of alice` });
+    await retry.click();
     await expect(page.getByText(/^The identity provider refused to end the grant\./)).toBeVisible();
+    // The row stays, and so does the focus on its Retry now.
+    await expect(retry).toBeFocused();
     expect(admin.refused).toBeGreaterThan(refusedBefore);
     // The row stays, read again with the attempt and the provider's answer (every attempt, the
     // background's too, is refused the same way).

@@ -114,7 +114,11 @@ function GrantEndRow({
   );
 }
 
-/** Retry now and Release, named with the agent and the person for screen readers. */
+/**
+ * Retry now and Release, named with the agent and the person for screen readers. While a request
+ * is under way they are `aria-disabled` rather than `disabled`, so the focus stays on the button
+ * that was pressed (a disabled button drops it) and is there when the outcome is said.
+ */
 function RowActions({
   who,
   busy,
@@ -132,8 +136,10 @@ function RowActions({
         type="button"
         className="button button--small"
         aria-label={`Retry now: ${who}`}
-        disabled={busy}
-        onClick={onRetry}
+        aria-disabled={busy}
+        onClick={() => {
+          if (!busy) onRetry();
+        }}
       >
         {busy ? 'Asking…' : 'Retry now'}
       </button>
@@ -141,8 +147,10 @@ function RowActions({
         type="button"
         className="button button--small button--ghost"
         aria-label={`Release: ${who}`}
-        disabled={busy}
-        onClick={onRelease}
+        aria-disabled={busy}
+        onClick={() => {
+          if (!busy) onRelease();
+        }}
       >
         Release
       </button>
