@@ -161,6 +161,10 @@ test('the step-up, the IdP one-time-code page, the admin screens and Reports', a
   await page.getByRole('tab', { name: 'Audit log' }).click();
   await expect(page.getByRole('table', { name: 'Audit log' })).toBeVisible();
   await expectAccessible(page, 'Admin: Audit log');
+  // Nothing is held on this stack: the empty state (11-agent-grant-ends checks a hold).
+  await page.getByRole('tab', { name: 'Agent grant ends' }).click();
+  await expect(page.getByText('No hold is pending.')).toBeVisible();
+  await expectAccessible(page, 'Admin: Agent grant ends');
 
   await page.getByRole('link', { name: 'Reports' }).click();
   await expect(page.getByTestId('report-department')).toBeVisible();
