@@ -41,7 +41,7 @@ function help(): string {
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
     'options: --issuer URL  --api URL  --client-id ID  --json  --help',
-    'environment: TODO_ISSUER, TODO_API_URL, TODO_CLIENT_ID, TODO_TOKEN_STORE (auto|keyring|file), TODO_DPOP (auto|off), TODO_CONFIG_DIR',
+    'environment: TODO_ISSUER, TODO_API_URL, TODO_CLIENT_ID, TODO_TOKEN_STORE (auto|keyring|file), TODO_DPOP (auto|on|off), TODO_CONFIG_DIR',
   ].join('\n');
 }
 

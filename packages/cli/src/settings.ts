@@ -7,10 +7,12 @@ import { readPrivateFile } from './store/private-file.js';
 export type StoreChoice = 'auto' | 'keyring' | 'file';
 
 /**
- * Whether a sign-in binds its tokens to a DPoP key (RFC 9449): `auto` when the provider speaks
- * DPoP with ES256, `off` for bearer tokens (for scripts that send `todo token` as a bearer token).
+ * Whether a sign-in binds its tokens to a DPoP key (RFC 9449), when the provider speaks DPoP with
+ * ES256: `auto` when the API requires bound tokens (its metadata's
+ * `dpop_bound_access_tokens_required`, RFC 9728 §2), so that `todo token` stays a bearer token
+ * scripts can send wherever the API accepts one; `on` always; `off` never.
  */
-export type DpopChoice = 'auto' | 'off';
+export type DpopChoice = 'auto' | 'on' | 'off';
 
 /** The CLI's settings, resolved once per run: flag, then environment, then last login. */
 export interface Settings {
@@ -126,7 +128,8 @@ export function resolveSettings(
   if (!['auto', 'keyring', 'file'].includes(store))
     throw new CliError('usage', 'TODO_TOKEN_STORE must be auto, keyring or file');
   const dpop = (env.TODO_DPOP ?? 'auto') as DpopChoice;
-  if (!['auto', 'off'].includes(dpop)) throw new CliError('usage', 'TODO_DPOP must be auto or off');
+  if (!['auto', 'on', 'off'].includes(dpop))
+    throw new CliError('usage', 'TODO_DPOP must be auto, on or off');
   const issuer = pick(
     ['--issuer', flags.issuer],
     ['TODO_ISSUER', env.TODO_ISSUER],

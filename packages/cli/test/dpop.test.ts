@@ -310,6 +310,8 @@ describe('a provider that asks for a DPoP nonce at its token endpoint (RFC 9449 
     TODO_ISSUER: base,
     TODO_API_URL: base,
     TODO_TOKEN_STORE: 'file',
+    // This fake API publishes no metadata, so `auto` would sign in with bearer tokens.
+    TODO_DPOP: 'on',
   });
 
   it('retries the token request once with the nonce it asked for, and keeps the bound tokens', async () => {

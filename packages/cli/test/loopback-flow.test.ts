@@ -121,6 +121,8 @@ async function login(browser: (url: string) => void, virtualWait = false) {
       TODO_ISSUER: stack.issuer,
       TODO_API_URL: stack.apiUrl,
       TODO_TOKEN_STORE: 'file',
+      // Bound tokens even though this API accepts bearer ones: the proof path of the code grant.
+      TODO_DPOP: 'on',
     },
     fetch: async (input, init) => {
       const request = new Request(input, init);

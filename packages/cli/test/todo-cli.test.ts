@@ -1,9 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyringStore } from '../src/store/keyring-store.js';
 import type { StoredSession } from '../src/store/types.js';
@@ -228,23 +226,10 @@ describe('todo against the dev IdP and the API', () => {
 
   it('logs out: the session ends at the IdP and the API refuses the old token', async () => {
     const old = (await run('token')).out;
-    const { dpopKey } = await stored();
-    // The token is DPoP-bound (the dev IdP speaks DPoP): it is shown with a proof by its key.
-    expect(dpopKey).toBeDefined();
-    const key = await importJWK({ ...dpopKey }, 'ES256');
-    const { d: _private, ...publicJwk } = dpopKey as NonNullable<typeof dpopKey>;
-    const proof = () =>
-      new SignJWT({
-        htm: 'GET',
-        htu: `${stack.apiUrl}/me`,
-        ath: createHash('sha256').update(old).digest('base64url'),
-        jti: randomUUID(),
-      })
-        .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: publicJwk })
-        .setIssuedAt()
-        .sign(key);
+    // TODO_DPOP=auto and an API that accepts bearer tokens: `todo token` is one scripts can send.
+    expect((await stored()).dpopKey).toBeUndefined();
     const before = await fetch(`${stack.apiUrl}/me`, {
-      headers: { authorization: `DPoP ${old}`, dpop: await proof() },
+      headers: { authorization: `Bearer ${old}` },
     });
     expect(before.status).toBe(200);
     const result = await run('logout');
@@ -256,7 +241,7 @@ describe('todo against the dev IdP and the API', () => {
     let answer: { status: number; body: { code?: string } } = { status: 0, body: {} };
     for (let i = 0; i < 40; i++) {
       const res = await fetch(`${stack.apiUrl}/me`, {
-        headers: { authorization: `DPoP ${old}`, dpop: await proof() },
+        headers: { authorization: `Bearer ${old}` },
       });
       answer = { status: res.status, body: (await res.json()) as { code?: string } };
       if (answer.status === 401) break;

@@ -2,7 +2,7 @@ import { apiClient, unwrap } from '../api/client.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { deviceLogin } from '../oidc/device-flow.js';
-import type { ProviderMetadata } from '../oidc/discovery.js';
+import { apiRequiresDpop, type ProviderMetadata } from '../oidc/discovery.js';
 import { newSignInKey } from '../oidc/dpop.js';
 import { endSession, type LogoutOutcome } from '../oidc/logout.js';
 import { loopbackLogin } from '../oidc/loopback-flow.js';
@@ -29,7 +29,9 @@ export const login: Command = {
     session.check();
     const metadata = await session.metadata();
     // RFC 9449 §5: a key of its own for this sign-in, kept with its tokens.
-    const dpop = newSignInKey(settings.dpop, metadata.dpop_signing_alg_values_supported);
+    const required =
+      settings.dpop === 'auto' && (await apiRequiresDpop(ctx.io.fetch, settings.apiUrl));
+    const dpop = newSignInKey(settings.dpop, metadata.dpop_signing_alg_values_supported, required);
     const tokens = ctx.values.browser
       ? await loopbackLogin(ctx.io, metadata, settings.clientId, settings.scope, dpop)
       : await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope, dpop);

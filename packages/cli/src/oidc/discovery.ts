@@ -73,3 +73,26 @@ export async function discover(fetchImpl: typeof fetch, issuer: string): Promise
   }
   return metadata as unknown as ProviderMetadata;
 }
+
+/**
+ * Whether the API says it accepts DPoP-bound tokens only: `dpop_bound_access_tokens_required` in
+ * its protected resource metadata (RFC 9728 §2, §3). An API that cannot be asked counts as not
+ * requiring them; if it does, the sign-in's check of `/me` says the token was refused.
+ */
+export async function apiRequiresDpop(fetchImpl: typeof fetch, apiUrl: string): Promise<boolean> {
+  const url = `${apiUrl.replace(/\/+$/, '')}/.well-known/oauth-protected-resource`;
+  try {
+    const response = await fetchImpl(url, {
+      headers: { accept: 'application/json' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(5_000),
+    });
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      return false;
+    }
+    return (await readJson(response, url))?.dpop_bound_access_tokens_required === true;
+  } catch {
+    return false;
+  }
+}

@@ -7,6 +7,7 @@ import {
   sign,
 } from 'node:crypto';
 import { CliError } from '../errors.js';
+import type { DpopChoice } from '../settings.js';
 
 /** The private EC P-256 key of a session, as a JWK (kept with the tokens, never printed). */
 export interface DpopKeyJwk {
@@ -125,14 +126,15 @@ export class DpopKey {
 }
 
 /**
- * The key for a new sign-in: a fresh one per sign-in (RFC 9449 §5), when TODO_DPOP is `auto`
- * and the provider lists ES256 in `dpop_signing_alg_values_supported` (§5.1); undefined for
- * bearer tokens.
+ * The key for a new sign-in: a fresh one per sign-in (RFC 9449 §5) when the provider lists ES256
+ * in `dpop_signing_alg_values_supported` (§5.1) and TODO_DPOP is `on`, or `auto` with an API that
+ * requires DPoP-bound tokens; undefined for bearer tokens.
  */
 export function newSignInKey(
-  choice: 'auto' | 'off',
+  choice: DpopChoice,
   algs: readonly string[] | undefined,
+  apiRequiresDpop: boolean,
 ): DpopKey | undefined {
-  if (choice === 'off') return undefined;
+  if (choice === 'off' || (choice === 'auto' && !apiRequiresDpop)) return undefined;
   return Array.isArray(algs) && algs.includes(DPOP_ALG) ? DpopKey.generate() : undefined;
 }
