@@ -71,19 +71,28 @@ test.describe('an agent grant end the identity provider refuses', () => {
       'true',
     );
     const row = page.getByTestId('grant-end-row').filter({ hasText: agent.clientId });
-    await expect(row.locator('[data-label="Person"]')).toHaveText('alice');
+    await expect(row.getByTestId('grant-end-person')).toHaveText('alice');
     const refusedBefore = admin.refused;
     await row.getByRole('button', { name: `Retry now: ${agent.clientId} of alice` }).click();
     await expect(page.getByText(/^The identity provider refused to end the grant\./)).toBeVisible();
     expect(admin.refused).toBeGreaterThan(refusedBefore);
     // The row stays, read again with the attempt and the provider's answer (every attempt, the
     // background's too, is refused the same way).
-    await expect(row.locator('[data-label="Attempts"]')).toContainText(/^[1-9]\d* failed, last /);
-    await expect(row.locator('[data-label="Last error"]')).toContainText(
+    await expect(row.getByTestId('grant-end-attempts')).toContainText(/^[1-9]\d* failed, last /);
+    await expect(row.getByTestId('grant-end-error')).toContainText(
       "refused the API's service account",
     );
     await screenshot(page, 'admin-agent-grant-ends');
     await expectAccessible(page, 'Admin: Agent grant ends, one hold');
+    // At 375 px the row is a card: every field on screen, wide enough to read.
+    await page.setViewportSize({ width: 375, height: 800 });
+    for (const label of ['Person', 'Agent', 'Since', 'Attempts', 'Next attempt', 'Actions']) {
+      const box = await row.locator(`[data-label="${label}"]`).boundingBox();
+      if (!box) throw new Error(`no ${label} cell`);
+      expect(box.x + box.width, label).toBeLessThanOrEqual(375);
+      expect(box.width, label).toBeGreaterThan(200);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     await row.getByRole('button', { name: `Release: ${agent.clientId} of alice` }).click();
     const dialog = page.getByRole('alertdialog', { name: 'Confirm releasing the hold' });

@@ -79,14 +79,15 @@ describe('the Agent grant ends admin tab', () => {
     await openTab();
     const row = rowOf('shopping-agent') as HTMLElement;
     const cell = (label: string) => row.querySelector(`[data-label="${label}"]`) as HTMLElement;
-    expect(cell('Person').textContent).toBe('alice');
-    expect(cell('Person').title).toBe('sub-alice');
-    expect(cell('Issuer').textContent).toBe(ISSUER);
+    const part = (id: string, of = row) => of.querySelector(`[data-testid="${id}"]`) as HTMLElement;
+    expect(part('grant-end-person').textContent).toBe('alice');
+    expect(part('grant-end-person').title).toBe('sub-alice');
+    expect(part('grant-end-issuer').textContent).toBe(ISSUER);
     expect(cell('Since').querySelector('time')?.getAttribute('datetime')).toBe(
       '2026-12-05T07:00:00.000Z',
     );
-    expect(cell('Attempts').textContent).toMatch(/^3 failed, last /);
-    const said = cell('Last error');
+    expect(part('grant-end-attempts').textContent).toMatch(/^3 failed, last /);
+    const said = part('grant-end-error');
     expect(said.querySelector('b')).toBeNull();
     expect(said.textContent).toContain('<b>manage-users</b> missing');
     expect(said.textContent).not.toContain('\u202e');
@@ -96,8 +97,8 @@ describe('the Agent grant ends admin tab', () => {
     expect(cell('Next attempt').textContent).toBe('Due now');
 
     const fresh = rowOf('never-tried') as HTMLElement;
-    expect(fresh.querySelector('[data-label="Person"]')?.textContent).toBe('sub-unknown');
-    expect(fresh.querySelector('[data-label="Last error"]')?.textContent).toBe('—');
+    expect(part('grant-end-person', fresh).textContent).toBe('sub-unknown');
+    expect(part('grant-end-error', fresh).textContent).toBe('No answer recorded yet');
     expect(fresh.querySelector('[data-label="Next attempt"]')?.textContent).toBe('Within 30 s');
   });
 
@@ -171,7 +172,7 @@ describe('Retry now', () => {
       expect(posts('retry')).toHaveLength(1);
       await waitFor(() =>
         expect(
-          rowOf('shopping-agent')?.querySelector('[data-label="Attempts"]')?.textContent,
+          rowOf('shopping-agent')?.querySelector('[data-testid="grant-end-attempts"]')?.textContent,
         ).toMatch(/^2 failed/),
       );
     },

@@ -26,10 +26,8 @@ export function GrantEndTable({
           <tr>
             <th scope="col">Person</th>
             <th scope="col">Agent</th>
-            <th scope="col">Issuer</th>
             <th scope="col">Since</th>
-            <th scope="col">Attempts</th>
-            <th scope="col">Last error</th>
+            <th scope="col">Attempts / last error</th>
             <th scope="col">Next attempt</th>
             <th scope="col">
               <span className="visually-hidden">Actions</span>
@@ -69,59 +67,86 @@ function GrantEndRow({
   const who = `${row.clientId} of ${person}`;
   return (
     <tr data-testid="grant-end-row">
-      {/* The person's name, with the subject id on hover for matching other logs. */}
-      <td data-label="Person" title={row.sub} className={person === row.sub ? 'mono' : undefined}>
-        {person}
+      {/* The person's name (the subject id on hover, for matching other logs) and issuer. */}
+      <td data-label="Person" className="grant-ends__person">
+        <span>
+          <span
+            className={person === row.sub ? 'cell-main mono' : 'cell-main'}
+            title={row.sub}
+            data-testid="grant-end-person"
+          >
+            {person}
+          </span>
+          <span className="cell-sub mono" data-testid="grant-end-issuer">
+            {row.issuer}
+          </span>
+        </span>
       </td>
-      <td data-label="Agent" className="mono">
+      <td data-label="Agent" className="mono grant-ends__agent">
         {row.clientId}
-      </td>
-      <td data-label="Issuer" className="mono cell-sub">
-        {row.issuer}
       </td>
       <td data-label="Since">
         <Time iso={row.requestedAt} />
       </td>
-      <td data-label="Attempts">
+      <td data-label="Attempts" className="grant-ends__attempts">
         <span>
-          {row.attempts} failed
-          {row.attemptedAt ? (
-            <>
-              , last <Time iso={row.attemptedAt} />
-            </>
-          ) : null}
+          <span className="cell-main" data-testid="grant-end-attempts">
+            {row.attempts} failed
+            {row.attemptedAt ? (
+              <>
+                , last <Time iso={row.attemptedAt} />
+              </>
+            ) : null}
+          </span>
+          {/* The provider's words: untrusted, so plain text on one bounded line. */}
+          <span className="grant-ends__error" data-testid="grant-end-error">
+            {row.lastError ? shownText(row.lastError) : 'No answer recorded yet'}
+          </span>
         </span>
-      </td>
-      {/* The provider's words: untrusted, so plain text on one bounded line. */}
-      <td data-label="Last error" className="grant-ends__error">
-        {row.lastError ? shownText(row.lastError) : '—'}
       </td>
       <td data-label="Next attempt">
         <NextAttempt row={row} />
       </td>
       <td data-label="Actions" className="actions">
-        <span className="grant-ends__actions">
-          <button
-            type="button"
-            className="button button--small"
-            aria-label={`Retry now: ${who}`}
-            disabled={busy}
-            onClick={onRetry}
-          >
-            {busy ? 'Asking…' : 'Retry now'}
-          </button>
-          <button
-            type="button"
-            className="button button--small button--ghost"
-            aria-label={`Release: ${who}`}
-            disabled={busy}
-            onClick={onRelease}
-          >
-            Release
-          </button>
-        </span>
+        <RowActions who={who} busy={busy} onRetry={onRetry} onRelease={onRelease} />
       </td>
     </tr>
+  );
+}
+
+/** Retry now and Release, named with the agent and the person for screen readers. */
+function RowActions({
+  who,
+  busy,
+  onRetry,
+  onRelease,
+}: {
+  who: string;
+  busy: boolean;
+  onRetry: () => void;
+  onRelease: () => void;
+}) {
+  return (
+    <span className="grant-ends__actions">
+      <button
+        type="button"
+        className="button button--small"
+        aria-label={`Retry now: ${who}`}
+        disabled={busy}
+        onClick={onRetry}
+      >
+        {busy ? 'Asking…' : 'Retry now'}
+      </button>
+      <button
+        type="button"
+        className="button button--small button--ghost"
+        aria-label={`Release: ${who}`}
+        disabled={busy}
+        onClick={onRelease}
+      >
+        Release
+      </button>
+    </span>
   );
 }
 
