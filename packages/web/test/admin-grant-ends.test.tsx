@@ -231,6 +231,21 @@ describe('Release', () => {
     expect(screen.queryByRole('alertdialog')).toBeNull();
   });
 
+  test('unconfirmed while the provider cannot be reached, nothing is released and the row stays', async () => {
+    api.admin.grantEnds = [pending('shopping-agent')];
+    api.admin.provider = 'unreachable';
+    await openTab();
+    fireEvent.click(screen.getByRole('button', { name: 'Release: shopping-agent of alice' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Release' }));
+    expect((await status()).textContent).toMatch(
+      /^Nothing was released: the identity provider could not be reached\. The hold on shopping-agent \(acting for alice\) stays/,
+    );
+    expect(posts('release').map((r) => r.body)).toEqual([
+      { issuer: ISSUER, sub: 'sub-alice', clientId: 'shopping-agent' },
+    ]);
+    expect(rowOf('shopping-agent')).toBeDefined();
+  });
+
   test('a hold settled meanwhile elsewhere (404) is said so and the list read again', async () => {
     api.admin.grantEnds = [pending('shopping-agent')];
     api.admin.provider = 'ends';

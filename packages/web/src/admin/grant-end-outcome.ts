@@ -55,7 +55,9 @@ export function failedOutcome(
       return failed(`The identity provider refused to end the grant. ${stays} Provider: ${said}`);
     case 503:
       return failed(
-        `The identity provider could not be reached. ${stays} ${action === 'retry' ? 'Try again later, or wait for the next attempt.' : ''} ${said}`,
+        action === 'retry'
+          ? `The identity provider could not be reached. ${stays} Try again later, or wait for the API's next attempt. ${said}`
+          : `Nothing was released: the identity provider could not be reached. ${stays} Try again later or, once you have ended the grant at the provider yourself, release again with that confirmed. ${said}`,
       );
     default:
       return failed(`${stays} ${said}`);
