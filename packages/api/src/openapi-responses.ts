@@ -24,11 +24,16 @@ const tooLarge = {
   description: 'RFC 9457 problem details: the request body is larger than the API accepts',
 };
 
-/** 415 Unsupported Media Type (RFC 9110 §15.5.16): a body the API has no parser for. */
+/**
+ * 415 Unsupported Media Type (RFC 9110 §15.5.16): a body the API has no parser for, or one sent
+ * with a content coding, which then names the one coding accepted (§12.5.3).
+ */
 const unsupportedMediaType = {
   ...problemResponse,
+  // The header is named in the description only: it comes with a refused coding alone, and a
+  // header the document lists is one every 415 would carry.
   description:
-    'RFC 9457 problem details: the body is in a media type the API does not read, or JSON not in UTF-8',
+    'RFC 9457 problem details: the body is in a media type the API does not read, JSON not in UTF-8, or sent with a content coding (Content-Encoding other than identity), which is answered with `Accept-Encoding: identity` (RFC 9110 §12.5.3)',
 };
 
 /**
@@ -41,8 +46,9 @@ const unsupportedMediaType = {
  *   credential is `invalid_request` (RFC 6750 §3.1), whatever the route.
  * - 413 and 415 on every route whose method has a body Fastify reads (all but GET and HEAD),
  *   whether or not the route takes one: a body is read before the route runs, so one past
- *   `BODY_LIMIT_BYTES` is 413 (RFC 9110 §15.5.14) and one in a media type no parser reads, or
- *   JSON not in UTF-8, is 415 (RFC 9110 §15.5.16), on `DELETE /todos/{id}` as on `POST /todos/`.
+ *   `BODY_LIMIT_BYTES` is 413 (RFC 9110 §15.5.14) and one in a media type no parser reads, JSON
+ *   not in UTF-8, or one with a content coding is 415 (RFC 9110 §15.5.16), on
+ *   `DELETE /todos/{id}` as on `POST /todos/`.
  * Only the document changes: errors are sent as problem-details text, not through the route's
  * response serializers.
  */
@@ -66,5 +72,11 @@ export function documentSharedResponses({
     shared[415] = unsupportedMediaType;
   }
   if (!UNLIMITED_ROUTES.has(route.url)) shared[429] = rateLimited;
-  return { schema: { ...schema, response: { ...shared, ...response } }, url };
+  const merged: Record<string, unknown> = { ...shared, ...response };
+  // A route that lists 413 or 415 itself with the plain problem gets the fuller answer above,
+  // which says why and (415) names the header it may carry.
+  for (const status of [413, 415])
+    if (shared[status] !== undefined && merged[status] === problemResponse)
+      merged[status] = shared[status];
+  return { schema: { ...schema, response: merged }, url };
 }

@@ -48,7 +48,11 @@ describe.each(drivers)('a JSON body with a content coding, on $driver', (driver)
       body,
     });
     const text = await res.text();
-    return { status: res.status, json: text === '' ? {} : JSON.parse(text) };
+    return {
+      status: res.status,
+      acceptEncoding: res.headers.get('accept-encoding'),
+      json: text === '' ? {} : JSON.parse(text),
+    };
   };
   const todo = JSON.stringify({ title: 'coded' });
 
@@ -67,7 +71,14 @@ describe.each(drivers)('a JSON body with a content coding, on $driver', (driver)
         const res = await send(token, '/todos/', body, { 'content-encoding': coding });
         expect(res.status, coding).toBe(415);
         expect(res.json, coding).toMatchObject({ status: 415, code: 'unsupported_media_type' });
+        // RFC 9110 §12.5.3, §15.5.16: the codings that would have been accepted, so the client
+        // tells a refused coding from a refused media type.
+        expect(res.acceptEncoding, coding).toBe('identity');
       }
+      // A media type no parser reads, not coded: 415 without Accept-Encoding.
+      const text = await send(token, '/todos/', todo, { 'content-type': 'text/plain' });
+      expect(text.status).toBe(415);
+      expect(text.acceptEncoding).toBeNull();
       expect(await rowCount(h.context.db, 'todos')).toBe(before);
       // No coding, said or not, is the body as it is.
       for (const headers of [
@@ -101,6 +112,7 @@ describe.each(drivers)('a JSON body with a content coding, on $driver', (driver)
       const before = await rowCount(h.context.db, 'revocations');
       const coded = await post({ 'content-encoding': 'gzip' });
       expect(coded.status).toBe(415);
+      expect(coded.headers.get('accept-encoding')).toBe('identity');
       expect(await coded.json()).toMatchObject({ error: 'invalid_request' });
       expect(await rowCount(h.context.db, 'revocations')).toBe(before);
       expect(await me()).toBe(200);
@@ -116,6 +128,7 @@ describe.each(drivers)('a JSON body with a content coding, on $driver', (driver)
     const accept = { accept: 'application/json, text/event-stream' };
     const mcp = await send(agent, '/mcp', rpc, { ...accept, 'content-encoding': 'gzip' });
     expect(mcp.status).toBe(415);
+    expect(mcp.acceptEncoding).toBe('identity');
     expect((await send(agent, '/mcp', rpc, accept)).status).toBe(200);
     const pdp = await h.idp.accessToken(admin, { claims: mfaClaims() });
     const evaluation = JSON.stringify({
@@ -127,6 +140,7 @@ describe.each(drivers)('a JSON body with a content coding, on $driver', (driver)
       'content-encoding': 'gzip',
     });
     expect(coded.status).toBe(415);
+    expect(coded.acceptEncoding).toBe('identity');
     expect((await send(pdp, '/access/v1/evaluation', evaluation, {})).status).toBe(200);
   });
 });

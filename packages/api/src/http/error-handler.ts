@@ -170,6 +170,7 @@ export function createErrorHandler(context: AppContext) {
       // RFC 9110 §10.2.3: an outage (the identity provider's admin API) says when to try again,
       // as the database's and the decision point's do.
       if (error.status === 503) reply.header('retry-after', '5');
+      if (error.headers !== undefined) reply.headers(error.headers);
       return send(reply, problemOf(error));
     }
     const known = error.code ? FASTIFY_CODES[error.code] : undefined;

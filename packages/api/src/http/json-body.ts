@@ -85,11 +85,16 @@ export function isCoded(header: string | undefined): boolean {
   });
 }
 
-/** 415 for a body sent with a content coding (RFC 9110 §8.4.1, §15.5.16). */
+/**
+ * 415 for a body sent with a content coding (RFC 9110 §8.4.1, §15.5.16), with
+ * `Accept-Encoding: identity`: RFC 9110 §12.5.3 has a server that refuses a coding name the
+ * codings it accepts, so that the client can tell a refused coding from a refused media type.
+ */
 export function codedBody(): ApiError {
   return new ApiError(
     'unsupported_media_type',
     'Request bodies are accepted without a content coding (Content-Encoding: identity, or none; RFC 9110 §8.4.1)',
+    { headers: { 'accept-encoding': 'identity' } },
   );
 }
 

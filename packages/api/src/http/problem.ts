@@ -60,15 +60,23 @@ export class ApiError extends Error {
    * resource the caller holds no relation to): why, for the audit log only, never the client.
    */
   readonly denial: string | undefined;
+  /** Response header fields the answer carries (e.g. `Accept-Encoding` on a refused coding). */
+  readonly headers: Readonly<Record<string, string>> | undefined;
   constructor(
     readonly code: ApiErrorCode,
     message: string,
-    options?: { errors?: FieldError[]; cause?: unknown; denial?: string },
+    options?: {
+      errors?: FieldError[];
+      cause?: unknown;
+      denial?: string;
+      headers?: Readonly<Record<string, string>>;
+    },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.status = PROBLEM_STATUS[code];
     this.errors = options?.errors;
     this.denial = options?.denial;
+    this.headers = options?.headers;
   }
 }
 
