@@ -110,6 +110,10 @@ describe.each(drivers)(
       provider.state.mode = 'down';
       const ended = await call(web, 'DELETE', `/me/agents/${clientId}`);
       expect(ended.json).toMatchObject({ identityProvider: { grantEnded: false } });
+      // The person's own attempt is the first one counted, with the provider's reason (no
+      // background round runs: they are an hour apart here).
+      expect(await row(clientId)).toMatchObject({ attempts: 1, last_error: expect.any(String) });
+      expect((await row(clientId))?.last_error).not.toBe('');
     }
     const key = (clientId: string) => ({ issuer: idp.issuer, sub: alice.sub, clientId });
     const row = (clientId: string) =>
@@ -342,7 +346,8 @@ describe.each(drivers)(
         const down = await call(token, 'POST', path, key('release-agent'));
         expect(down.status).toBe(503);
         expect(down.json).toMatchObject({ code: 'idp_unavailable' });
-        expect(await row('release-agent')).toMatchObject({ attempts: 2 });
+        // The person's own attempt, then the two above.
+        expect(await row('release-agent')).toMatchObject({ attempts: 3 });
         // Still refused meanwhile.
         const meanwhile = await agentToken('release-agent', nowSec() + 60);
         offset.ms = 120_000;

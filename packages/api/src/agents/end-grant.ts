@@ -10,6 +10,8 @@ export interface IdpGrantOutcome {
    * agent's tokens are then all refused until it does (`AgentGrantEnds`).
    */
   readonly pending?: true;
+  /** Why the provider did not end it, for the pending row (not for the person's answer). */
+  readonly reason?: string;
 }
 
 /**
@@ -55,6 +57,7 @@ export async function endAgentGrant(
     return {
       grantEnded: false,
       pending: true,
+      reason: (error as Error).message,
       detail: `The identity provider ${why}, so the agent's refresh token may still obtain new access tokens there. The API refuses every token of the agent, new ones included, and keeps asking the provider to end the grant; once it has, you can allow the agent again.`,
     };
   }

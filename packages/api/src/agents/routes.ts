@@ -99,14 +99,17 @@ export function agentRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         metrics.revocations.inc({ kind: 'client', source: 'person' });
         // Then its grant at the IdP, so a refresh token cannot bring it back. When the IdP does
         // not end it, every token of the agent is refused until it does (fail closed).
-        const { pending, ...identityProvider } = await endAgentGrant(
+        const { pending, reason, ...identityProvider } = await endAgentGrant(
           idpAdmin,
           principal.issuer,
           principal.subject,
           clientId,
         );
-        if (pending) await grantEnds.hold(owner, clientId);
-        else if (asked) await grantEnds.forget(owner, clientId);
+        if (pending) {
+          await grantEnds.hold(owner, clientId);
+          if (asked)
+            await grantEnds.failed(owner, clientId, reason ?? 'the provider did not end it');
+        } else if (asked) await grantEnds.forget(owner, clientId);
         await agents.remove(owner, clientId);
         return { clientId, notBefore: revocation.notBefore, identityProvider };
       },
