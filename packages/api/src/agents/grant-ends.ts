@@ -107,18 +107,12 @@ export class AgentGrantEnds {
     await deleteGrantEnd(this.#options.db.kysely, key);
   }
 
-  /**
-   * The person's own request to the provider failed: counted and its reason kept in the row like
-   * a background attempt's, and this instance's next attempt backed off from now.
-   */
+  /** The person's own request failed: recorded like a round's attempt, backed off from now. */
   async failed(owner: Owner, clientId: string, reason: string): Promise<void> {
     this.#backoff.set(keyOf(owner, clientId), { failures: 1, at: this.#options.now().getTime() });
     // The refusal is committed and held: a row not written now is written by the next round.
-    await this.#attempted(owner, clientId, reason).catch((error: Error) =>
-      this.#options.logger.warn(
-        { issuer: owner.issuer, clientId, reason: error.message },
-        'a failed agent grant end could not be recorded; the next attempt records it',
-      ),
+    await this.#attempted(owner, clientId, reason).catch((e: Error) =>
+      this.#options.logger.warn({ clientId, reason: e.message }, 'grant end attempt not recorded'),
     );
   }
 
