@@ -1,6 +1,7 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useApi } from '../api/ApiContext.js';
 import { getAudit } from '../api/endpoints.js';
+import { BusyButton } from '../ui/BusyButton.js';
 import { Empty, Loading } from '../ui/states.js';
 import { AdminError, Time } from './explain.js';
 import { useOwnerNames } from './use-owner-names.js';
@@ -70,14 +71,13 @@ export function AuditLog() {
         </table>
       </div>
       {audit.hasNextPage ? (
-        <button
-          type="button"
+        <BusyButton
           className="button load-more"
           onClick={() => void audit.fetchNextPage()}
-          disabled={audit.isFetchingNextPage}
+          busy={audit.isFetchingNextPage}
         >
           {audit.isFetchingNextPage ? 'Loading…' : 'Load more'}
-        </button>
+        </BusyButton>
       ) : null}
     </>
   );

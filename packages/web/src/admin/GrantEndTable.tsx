@@ -1,3 +1,4 @@
+import { BusyButton } from '../ui/BusyButton.js';
 import { shownText } from '../ui/shown-text.js';
 import { Time } from './explain.js';
 import { type GrantEnd, nextAttemptAround } from './grant-ends-api.js';
@@ -116,8 +117,8 @@ function GrantEndRow({
 
 /**
  * Retry now and Release, named with the agent and the person for screen readers. While a request
- * is under way they are `aria-disabled` rather than `disabled`, so the focus stays on the button
- * that was pressed (a disabled button drops it) and is there when the outcome is said.
+ * is under way they are busy (`BusyButton`: `aria-disabled`, not `disabled`), so the focus stays
+ * on the button that was pressed and is there when the outcome is said.
  */
 function RowActions({
   who,
@@ -132,28 +133,22 @@ function RowActions({
 }) {
   return (
     <span className="grant-ends__actions">
-      <button
-        type="button"
+      <BusyButton
         className="button button--small"
         aria-label={`Retry now: ${who}`}
-        aria-disabled={busy}
-        onClick={() => {
-          if (!busy) onRetry();
-        }}
+        busy={busy}
+        onClick={onRetry}
       >
         {busy ? 'Asking…' : 'Retry now'}
-      </button>
-      <button
-        type="button"
+      </BusyButton>
+      <BusyButton
         className="button button--small button--ghost"
         aria-label={`Release: ${who}`}
-        aria-disabled={busy}
-        onClick={() => {
-          if (!busy) onRelease();
-        }}
+        busy={busy}
+        onClick={onRelease}
       >
         Release
-      </button>
+      </BusyButton>
     </span>
   );
 }

@@ -18,6 +18,7 @@ import {
   retryGrantEnd,
 } from './grant-ends-api.js';
 import './grant-ends.css';
+import { BusyButton } from '../ui/BusyButton.js';
 import { useOwnerNames } from './use-owner-names.js';
 
 const QUERY_KEY = ['admin', 'grant-ends'];
@@ -170,14 +171,13 @@ function GrantEndList({
         onRelease={onRelease}
       />
       {ends.hasNextPage ? (
-        <button
-          type="button"
+        <BusyButton
           className="button load-more"
           onClick={() => void ends.fetchNextPage()}
-          disabled={ends.isFetchingNextPage}
+          busy={ends.isFetchingNextPage}
         >
           {ends.isFetchingNextPage ? 'Loading…' : 'Load more'}
-        </button>
+        </BusyButton>
       ) : null}
     </>
   );

@@ -1,4 +1,5 @@
 import type { StepUpChallenge } from '../api/step-up-challenge.js';
+import { BusyButton } from '../ui/BusyButton.js';
 import { shownText } from '../ui/shown-text.js';
 import type { StepUpRequest } from './step-up.js';
 
@@ -94,14 +95,9 @@ export function ConfirmIdentity({
         </p>
       ) : null}
       <div className="step-up__actions">
-        <button
-          type="button"
-          className="button button--primary"
-          onClick={onContinue}
-          disabled={busy}
-        >
+        <BusyButton className="button button--primary" onClick={onContinue} busy={busy}>
           {busy ? 'Redirecting…' : unsatisfied ? 'Try again' : 'Continue'}
-        </button>
+        </BusyButton>
         <button type="button" className="button button--ghost" onClick={onLeave} disabled={busy}>
           Back to your todos
         </button>

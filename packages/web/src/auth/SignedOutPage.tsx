@@ -1,3 +1,5 @@
+import { BusyButton } from '../ui/BusyButton.js';
+
 /** The page people see before signing in and after signing out. */
 export function SignedOutPage({
   signedOut,
@@ -57,14 +59,9 @@ export function SignedOutPage({
             {error}
           </p>
         ) : null}
-        <button
-          type="button"
-          className="button button--primary button--large"
-          onClick={onSignIn}
-          disabled={busy}
-        >
+        <BusyButton className="button button--primary button--large" onClick={onSignIn} busy={busy}>
           {busy ? 'Redirecting…' : signedOut || signedOutElsewhere ? 'Sign in again' : 'Sign in'}
-        </button>
+        </BusyButton>
         <p className="welcome__fine">
           You will be sent to your identity provider to sign in, then brought back here.
         </p>

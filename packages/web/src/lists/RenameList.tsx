@@ -1,5 +1,6 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
 import type { TodoList } from '../api/types.js';
+import { BusyButton } from '../ui/BusyButton.js';
 import { useConfirmFocus } from '../ui/confirm-focus.js';
 import { useRenameList } from './queries.js';
 
@@ -23,7 +24,7 @@ export function useRenaming(
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const trimmed = name.trim();
-    if (!trimmed) return;
+    if (!trimmed || rename.isPending) return;
     onStart();
     rename.mutate(
       { list, name: trimmed },
@@ -115,9 +116,9 @@ function RenameForm({
         maxLength={100}
         onChange={(event) => onChange(event.target.value)}
       />
-      <button type="submit" className="button button--primary" disabled={saving}>
+      <BusyButton type="submit" className="button button--primary" busy={saving}>
         Save name
-      </button>
+      </BusyButton>
       <button type="button" className="button" onClick={onCancel}>
         Cancel
       </button>

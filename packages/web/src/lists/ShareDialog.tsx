@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { isApiError } from '../api/errors.js';
 import type { ListMember, ShareRelation, TodoList } from '../api/types.js';
+import { BusyButton } from '../ui/BusyButton.js';
 import { ErrorState, Loading } from '../ui/states.js';
 import { useMembers, useRemoveMember, useShare } from './queries.js';
 
@@ -56,7 +57,7 @@ function AddPerson({ list }: { list: TodoList }) {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const who = handle.trim();
-    if (!who) return;
+    if (!who || share.isPending) return;
     setMessage(null);
     share.mutate(
       { username: who, relation },
@@ -100,9 +101,9 @@ function AddPerson({ list }: { list: TodoList }) {
         <option value="editor">editor: adds, edits and completes todos</option>
         <option value="viewer">viewer: reads only</option>
       </select>
-      <button type="submit" className="button button--primary" disabled={share.isPending}>
+      <BusyButton type="submit" className="button button--primary" busy={share.isPending}>
         Share
-      </button>
+      </BusyButton>
       {message ? (
         <p className="muted" role="status">
           {message}

@@ -4,6 +4,7 @@ import { isApiError } from '../api/errors.js';
 import type { Todo, TodoList } from '../api/types.js';
 import { SIGNING_OUT_EVENT } from '../auth/sign-out.js';
 import { readOnlyReason } from '../lists/ListHeader.js';
+import { BusyButton } from '../ui/BusyButton.js';
 import { Empty, ErrorState, Loading } from '../ui/states.js';
 import { AddTodoForm } from './AddTodoForm.js';
 import { flattenPages } from './cache.js';
@@ -152,14 +153,13 @@ function TodoListBody({
         ))}
       </ul>
       {list.hasNextPage ? (
-        <button
-          type="button"
+        <BusyButton
           className="button load-more"
           onClick={() => void list.fetchNextPage()}
-          disabled={list.isFetchingNextPage}
+          busy={list.isFetchingNextPage}
         >
           {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-        </button>
+        </BusyButton>
       ) : null}
       {list.isFetchNextPageError ? (
         <p className="muted" role="alert">
