@@ -79,4 +79,38 @@ test("alice sees the agent she allowed on her account screen, revokes it, and it
   // Alice's own session goes on.
   await page.reload();
   await expect(page.getByRole('heading', { name: 'Agents you allowed' })).toBeVisible();
+
+  // A registered client's id is a random string the provider picks, possibly long and without a
+  // hyphen: at 375 px it wraps in the list, in the question and in the outcome, and the page is
+  // never wider than the screen. The provider does not let a client choose its id, so the list
+  // and the answer to ending it carry one here.
+  const longId = `agent${'x7Kq9Zr2'.repeat(16)}`;
+  const now = new Date().toISOString();
+  await page.route(`${urls.api}/me/agents`, async (route) => {
+    const response = await route.fetch();
+    const body = (await response.json()) as { items: unknown[] };
+    body.items.push({ clientId: longId, firstUsedAt: now, lastUsedAt: now });
+    await route.fulfill({ response, json: body });
+  });
+  await page.route(`${urls.api}/me/agents/${longId}`, (route) =>
+    route.fulfill({
+      json: {
+        clientId: longId,
+        notBefore: now,
+        identityProvider: { grantEnded: true, detail: 'Its refresh tokens no longer work.' },
+      },
+    }),
+  );
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.reload();
+  const pageWidth = () => page.evaluate(() => document.documentElement.scrollWidth);
+  const longRow = page.getByTestId('agent-row').filter({ hasText: longId });
+  await expect(longRow).toBeVisible();
+  expect(await pageWidth()).toBeLessThanOrEqual(375);
+  await longRow.getByRole('button', { name: `Revoke ${longId}` }).click();
+  await expect(dialog).toContainText(longId);
+  expect(await pageWidth()).toBeLessThanOrEqual(375);
+  await dialog.getByRole('button', { name: 'End access' }).click();
+  await expect(page.getByRole('status')).toContainText(`${longId} can no longer act for you`);
+  expect(await pageWidth()).toBeLessThanOrEqual(375);
 });
