@@ -186,6 +186,29 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
     },
   ];
 
+  it.skipIf(skip)(
+    'names a repeated parameter in its refusal as one short line, however long the name',
+    async () => {
+      const name = `${'n'.repeat(3_000)}\u001b[2J\r\nX`;
+      const form = new URLSearchParams([
+        [name, '1'],
+        [name, '2'],
+      ]).toString();
+      const response = await h.app.inject({
+        method: 'POST',
+        url: '/auth/backchannel-logout',
+        headers: FORM,
+        payload: form,
+      });
+      expect(response.statusCode).toBe(400);
+      expectOAuthError(response);
+      expect(response.body.length).toBeLessThan(1_000);
+      const { detail } = response.json() as { detail: string };
+      expect(detail).toMatch(/more than once/);
+      expect([...detail].some((c) => (c.codePointAt(0) ?? 0) < 0x20)).toBe(false);
+    },
+  );
+
   it.skipIf(skip).each(malformed)(
     'answers $name with $status, an OAuth error, no-store, and revokes nothing',
     async ({ status, request }) => {

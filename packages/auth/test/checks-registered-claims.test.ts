@@ -49,6 +49,15 @@ describe('registered claims', () => {
     await expectAuthFailure(auth.authenticate(token), 'token_malformed', 401);
   });
 
+  test('rejects a token whose azp and client_id name different clients with 401 token_malformed', async () => {
+    const token = await idp.accessToken(alice, {
+      claims: { azp: 'todo-ui', client_id: 'planner-agent' },
+    });
+    await expectAuthFailure(auth.authenticate(token), 'token_malformed', 401);
+    const same = await idp.accessToken(alice, { claims: { azp: 'todo-ui', client_id: 'todo-ui' } });
+    await expect(auth.authenticate(same)).resolves.toMatchObject({ clientId: 'todo-ui' });
+  });
+
   test('rejects an unknown iss with 401 issuer_unknown before any network call', async () => {
     const token = await idp.accessToken(alice, {
       claims: { iss: 'https://evil.example/realms/todo-app' },

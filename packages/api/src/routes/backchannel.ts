@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuthError } from '@todo-sso/auth';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
+import { oneLine } from '../admin-idp/provider-text.js';
 import { writeAndAudit } from '../audit/write-and-audit.js';
 import type { AppContext } from '../context.js';
 import { codedBody, isCoded } from '../http/json-body.js';
@@ -97,7 +98,10 @@ function parseForm(body: string): { logout_token?: string } {
     // Which copy of a repeated parameter counts would be a guess, and a proxy in front may have
     // checked the other one.
     if (seen.has(name))
-      throw new AuthError('logout_token_invalid', `The form sends ${name} more than once`);
+      throw new AuthError(
+        'logout_token_invalid',
+        `The form sends ${oneLine(name, 64)} more than once`,
+      );
     seen.add(name);
   }
   const token = params.get('logout_token');
