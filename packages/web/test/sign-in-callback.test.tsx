@@ -77,6 +77,9 @@ describe('sign-in with the identity provider down', () => {
     );
     const retry = screen.getByRole('button', { name: 'Sign in' }) as HTMLButtonElement;
     expect(retry.disabled).toBe(false);
+    expect(retry.getAttribute('aria-disabled')).toBeNull();
+    // The pressed button was busy, never disabled: the keyboard focus is still on it.
+    expect(document.activeElement).toBe(retry);
   });
 
   test('a stored session that cannot be resumed says why instead of a bare sign-in page', async () => {

@@ -28,7 +28,10 @@ export function AuthGate({ session, children }: { session: BrowserSession; child
   useLeaveSignInAddress(auth.isAuthenticated, path);
   useSignInLeftovers(auth, session);
 
-  if ((auth.isLoading || (canResume && resume !== 'done')) && !auth.error) {
+  // While the redirect to the provider is prepared, the screen that asked for it stays, its
+  // button busy and focused, so that a failure is said where the person is (not on a new page).
+  const redirecting = auth.activeNavigator === 'signinRedirect';
+  if (((auth.isLoading && !redirecting) || (canResume && resume !== 'done')) && !auth.error) {
     return (
       <main id="main" className="welcome">
         <Loading label={auth.activeNavigator ? 'Redirecting…' : 'Signing you in…'} />
