@@ -107,4 +107,36 @@ describe('a pressed button that stays on screen keeps the focus while its reques
       () => screen.findByRole('status'),
     );
   });
+
+  test('Remove: one DELETE for two presses, and the role field ignores a change while its PUT is under way', async () => {
+    api.members = [
+      { sub: 'sub-alice', username: 'alice', relation: 'owner' },
+      { sub: 'sub-bob', username: 'bob', relation: 'editor' },
+    ];
+    renderWithApi(<ShareDialog list={list} onClose={() => {}} />, api.url);
+    const remove = await screen.findByRole('button', { name: 'Remove bob' });
+    const del = (r: RecordedRequest) => r.method === 'DELETE' && r.path.endsWith('/members/bob');
+    api.failNext(del, 503, SLOW_MS);
+    await pressThroughRequest(
+      remove,
+      'Remove bob',
+      () => api.requests.filter(del),
+      // The refusal is not said in the row: the request's end is the button no longer busy.
+      async () => {},
+    );
+
+    const role = screen.getByRole('combobox', { name: 'Role of bob' }) as HTMLSelectElement;
+    const put = (r: RecordedRequest) => r.method === 'PUT' && r.path.endsWith('/members/bob');
+    api.failNext(put, 503, SLOW_MS);
+    role.focus();
+    fireEvent.change(role, { target: { value: 'viewer' } });
+    await waitFor(() => expect(role.getAttribute('aria-disabled')).toBe('true'));
+    expect(role.disabled).toBe(false);
+    expect(document.activeElement).toBe(role);
+    await waitFor(() => expect(api.requests.filter(put)).toHaveLength(1));
+    fireEvent.change(role, { target: { value: 'editor' } });
+    await waitFor(() => expect(role.getAttribute('aria-disabled')).toBeNull());
+    expect(api.requests.filter(put)).toHaveLength(1);
+    expect(document.activeElement).toBe(role);
+  });
 });

@@ -128,27 +128,31 @@ function MemberRow({ list, member }: { list: TodoList; member: ListMember }) {
   return (
     <li className="members__row">
       <span className="members__name">{name}</span>
+      {/* While a change is under way the field and the button are busy, not disabled, so the
+          keyboard focus stays on the one used (as `BusyButton`); a change meanwhile is ignored. */}
       <select
         className="input input--small"
         aria-label={`Role of ${name}`}
         value={member.relation}
-        disabled={member.username === null || share.isPending}
-        onChange={(event) =>
-          share.mutate({ username: name, relation: event.target.value as ShareRelation })
-        }
+        disabled={member.username === null}
+        aria-disabled={share.isPending ? true : undefined}
+        onChange={(event) => {
+          if (share.isPending) return;
+          share.mutate({ username: name, relation: event.target.value as ShareRelation });
+        }}
       >
         <option value="editor">editor</option>
         <option value="viewer">viewer</option>
       </select>
-      <button
-        type="button"
+      <BusyButton
         className="button button--small button--danger"
         aria-label={`Remove ${name}`}
-        disabled={member.username === null || remove.isPending}
+        disabled={member.username === null}
+        busy={remove.isPending}
         onClick={() => remove.mutate(name)}
       >
         Remove
-      </button>
+      </BusyButton>
     </li>
   );
 }

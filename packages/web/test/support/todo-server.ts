@@ -51,6 +51,8 @@ export interface TodoServer {
   validTokens: Set<string>;
   /** The pending agent grant ends and the identity provider's answers (`grant-end-routes.ts`). */
   admin: GrantEndState;
+  /** The people on the one list this server knows of (`GET /lists/{id}/members`). */
+  members: Array<{ sub: string; username: string | null; relation: string }>;
   /** The next request matching `match` gets `status` (with `headers`) after `delayMs`. */
   failNext(
     match: (request: RecordedRequest) => boolean,
@@ -95,6 +97,7 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
     },
     validTokens: new Set(['token-1']),
     admin: newGrantEndState(),
+    members: [],
   };
   const failures: Failure[] = [];
   const delays: Array<{ match: Failure['match']; delayMs: number }> = [];
@@ -144,6 +147,8 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
       });
     // One list's todos: every stored todo belongs to the one list this server knows of.
     const listTodos = /^\/lists\/[^/]+\/todos\/$/.test(url.pathname);
+    if (/^\/lists\/[^/]+\/members$/.test(url.pathname) && req.method === 'GET')
+      return json(res, 200, state.members);
     if ((url.pathname === '/todos/' || listTodos) && req.method === 'GET') {
       const completed = url.searchParams.get('completed');
       const limit = Number(url.searchParams.get('limit') ?? 20);
