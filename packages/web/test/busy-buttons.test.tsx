@@ -2,6 +2,7 @@ import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { TodoList } from '../src/api/types.js';
 import { ListHeader } from '../src/lists/ListHeader.js';
+import { ListsSidebar } from '../src/lists/ListsSidebar.js';
 import { ShareDialog } from '../src/lists/ShareDialog.js';
 import { TodosScreen } from '../src/todos/TodosScreen.js';
 import { freshPageEachTest } from './support/fresh-page.js';
@@ -138,5 +139,21 @@ describe('a pressed button that stays on screen keeps the focus while its reques
     await waitFor(() => expect(role.getAttribute('aria-disabled')).toBeNull());
     expect(api.requests.filter(put)).toHaveLength(1);
     expect(document.activeElement).toBe(role);
+  });
+
+  test('Create list: one POST for two presses, the focus on it when the refusal is said', async () => {
+    renderWithApi(
+      <ListsSidebar lists={[list]} selected={list.id} onSelect={() => {}} canCreate />,
+      api.url,
+    );
+    fireEvent.change(screen.getByLabelText('New list name'), { target: { value: 'Trips' } });
+    const post = (r: RecordedRequest) => r.method === 'POST' && r.path === '/lists/';
+    api.failNext(post, 503, SLOW_MS);
+    await pressThroughRequest(
+      screen.getByRole('button', { name: 'Create list' }),
+      'Create list',
+      () => api.requests.filter(post),
+      () => screen.findByRole('alert'),
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { type FormEvent, useId, useState } from 'react';
 import { isApiError } from '../api/errors.js';
 import type { TodoList } from '../api/types.js';
+import { BusyButton } from '../ui/BusyButton.js';
 import { useCreateList } from './queries.js';
 import { RoleBadge } from './RoleBadge.js';
 
@@ -93,7 +94,7 @@ function NewListForm({
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const trimmed = name.trim();
-    if (!trimmed) return;
+    if (!trimmed || create.isPending) return;
     setError(null);
     create.mutate(trimmed, {
       onSuccess: (list) => {
@@ -118,13 +119,14 @@ function NewListForm({
         disabled={!canCreate}
         onChange={(event) => setName(event.target.value)}
       />
-      <button
+      <BusyButton
         type="submit"
         className="button button--small"
-        disabled={!canCreate || create.isPending || !name.trim()}
+        disabled={!canCreate || !name.trim()}
+        busy={create.isPending}
       >
         Create list
-      </button>
+      </BusyButton>
       {error ? (
         <p className="muted" role="alert">
           {error}
