@@ -122,9 +122,10 @@ describe('a pressed button that stays on screen keeps the focus while its reques
       remove,
       'Remove bob',
       () => api.requests.filter(del),
-      // The refusal is not said in the row: the request's end is the button no longer busy.
-      async () => {},
+      // The refusal is said in the row.
+      () => screen.findByRole('alert'),
     );
+    expect(screen.getByRole('alert').textContent).toMatch(/^bob was not removed: /);
 
     const role = screen.getByRole('combobox', { name: 'Role of bob' }) as HTMLSelectElement;
     const put = (r: RecordedRequest) => r.method === 'PUT' && r.path.endsWith('/members/bob');
@@ -139,6 +140,12 @@ describe('a pressed button that stays on screen keeps the focus while its reques
     await waitFor(() => expect(role.getAttribute('aria-disabled')).toBeNull());
     expect(api.requests.filter(put)).toHaveLength(1);
     expect(document.activeElement).toBe(role);
+    // The role shown is still the stored one, and the refusal replaces the earlier one.
+    expect(role.value).toBe('editor');
+    await waitFor(() =>
+      expect(screen.getByRole('alert').textContent).toMatch(/^The role of bob was not changed: /),
+    );
+    expect(screen.getAllByRole('alert')).toHaveLength(1);
   });
 
   test('Create list: one POST for two presses, the focus on it when the refusal is said', async () => {

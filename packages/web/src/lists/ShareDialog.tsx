@@ -117,6 +117,12 @@ function MemberRow({ list, member }: { list: TodoList; member: ListMember }) {
   const share = useShare(list.id);
   const remove = useRemoveMember(list.id);
   const name = member.username ?? member.sub;
+  // The latest failed change, said in the row: a refusal must not pass unseen.
+  const failed = remove.isError
+    ? { what: `${name} was not removed`, error: remove.error }
+    : share.isError
+      ? { what: `The role of ${name} was not changed`, error: share.error }
+      : null;
   if (member.relation === 'owner') {
     return (
       <li className="members__row">
@@ -138,6 +144,7 @@ function MemberRow({ list, member }: { list: TodoList; member: ListMember }) {
         aria-disabled={share.isPending ? true : undefined}
         onChange={(event) => {
           if (share.isPending) return;
+          remove.reset();
           share.mutate({ username: name, relation: event.target.value as ShareRelation });
         }}
       >
@@ -149,10 +156,18 @@ function MemberRow({ list, member }: { list: TodoList; member: ListMember }) {
         aria-label={`Remove ${name}`}
         disabled={member.username === null}
         busy={remove.isPending}
-        onClick={() => remove.mutate(name)}
+        onClick={() => {
+          share.reset();
+          remove.mutate(name);
+        }}
       >
         Remove
       </BusyButton>
+      {failed ? (
+        <p className="members__error" role="alert">
+          {failed.what}: {isApiError(failed.error) ? failed.error.message : 'try again.'}
+        </p>
+      ) : null}
     </li>
   );
 }
