@@ -1,13 +1,19 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig, PortInUseError, type RunningApi, startApi } from '@todo-sso/api';
 import { type RealmRepresentation, type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines, type SuiteDatabase } from '../reliability/support/databases.js';
+import {
+  devRealm,
+  freePort,
+  HOST,
+  me,
+  signIn,
+  signOut as signOutAt,
+  type Tokens,
+} from './support.js';
 
 /**
  * Issue-level acceptance for back-channel logout, with a sender nobody here wrote: the dev IdP
@@ -19,35 +25,15 @@ import { engines, type SuiteDatabase } from '../reliability/support/databases.js
  * instance; on PostgreSQL three share the database, and LISTEN/NOTIFY must carry the
  * revocation to the other two within 1 s.
  */
-const HOST = '127.0.0.1';
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** The dev realm with every back-channel logout URL pointed at `receiver`. */
 function realmSendingLogoutsTo(receiver: string): RealmRepresentation {
-  const realm = JSON.parse(
-    readFileSync(join(repoRoot, 'deploy/keycloak/realm-todo-app.json'), 'utf8'),
-  ) as RealmRepresentation;
+  const realm = devRealm();
   for (const client of realm.clients ?? []) {
     if (client.attributes?.['backchannel.logout.url'])
       client.attributes['backchannel.logout.url'] = `${receiver}/auth/backchannel-logout`;
   }
   return realm;
-}
-
-interface Tokens {
-  access_token: string;
-  refresh_token: string;
 }
 
 /** How many API instances share the database: PostgreSQL carries revocations between them. */
@@ -63,32 +49,8 @@ describe.each(engines)('sign-out at the dev IdP reaches the API on $engine', (en
   /** What the IdP said about its deliveries (oidc-provider's backchannel.success/.error). */
   const idpLog: string[] = [];
 
-  const passwordGrant = async (username: string): Promise<Tokens> => {
-    const res = await fetch(`${idp.issuer}/protocol/openid-connect/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: 'todo-cli',
-        username,
-        password: username,
-        scope: 'openid',
-      }),
-    });
-    expect(res.status).toBe(200);
-    return (await res.json()) as Tokens;
-  };
-
-  const me = async (url: string, token: string) => {
-    const res = await fetch(`${url}/me`, { headers: { authorization: `Bearer ${token}` } });
-    const body = (await res.json()) as { code?: string };
-    return { status: res.status, code: body.code, challenge: res.headers.get('www-authenticate') };
-  };
-
-  const signOut = (tokens: Tokens) =>
-    fetch(`${idp.issuer}/protocol/openid-connect/logout`, {
-      method: 'POST',
-      body: new URLSearchParams({ client_id: 'todo-cli', refresh_token: tokens.refresh_token }),
-    });
+  const passwordGrant = (username: string) => signIn(idp.issuer, username);
+  const signOut = (tokens: Tokens) => signOutAt(idp.issuer, tokens);
 
   const apiOn = (port: number) =>
     startApi(

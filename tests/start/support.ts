@@ -129,15 +129,15 @@ export function authorize(issuer: string, redirectUri: string): Promise<Response
   return fetch(`${issuer}/protocol/openid-connect/auth?${query}`, { redirect: 'manual' });
 }
 
-/** alice signed in as `todo-cli` by the password grant (a session the IdP can end). */
-export function passwordGrant(issuer: string): Promise<Response> {
+/** `username` (alice unless named) signed in as `todo-cli` by the password grant (a session the IdP can end). */
+export function passwordGrant(issuer: string, username = 'alice'): Promise<Response> {
   return fetch(`${issuer}/protocol/openid-connect/token`, {
     method: 'POST',
     body: new URLSearchParams({
       grant_type: 'password',
       client_id: 'todo-cli',
-      username: 'alice',
-      password: 'alice',
+      username,
+      password: username,
       scope: 'openid',
     }),
   });
