@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
 import type { StoredSession } from '../src/store/types.js';
+import { browser } from './support/browser.js';
 import { type Stack, startStack } from './support/stack.js';
 
 /**
@@ -22,20 +23,8 @@ interface Browsed {
 
 /** A person signing in at `url` in a browser; stops at the redirect to 127.0.0.1. */
 async function signInAt(url: string, username: string): Promise<Browsed> {
-  const cookies = new Map<string, string>();
   const redirectUri = new URL(url).searchParams.get('redirect_uri') as string;
-  const go = async (target: string, init: RequestInit = {}) => {
-    const headers = new Headers(init.headers);
-    if (cookies.size > 0)
-      headers.set('cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(target, { ...init, headers, redirect: 'manual' });
-    for (const cookie of res.headers.getSetCookie()) {
-      const [pair = ''] = cookie.split(';');
-      const eq = pair.indexOf('=');
-      cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-    return res;
-  };
+  const { go, post } = browser();
   let current = url;
   let res = await go(current);
   for (let step = 0; step < 12; step++) {
@@ -55,11 +44,7 @@ async function signInAt(url: string, username: string): Promise<Browsed> {
     const fields: Record<string, string> = html.includes('name="password"')
       ? { username, password: username }
       : { ...hidden, confirm: 'yes' };
-    res = await go(target, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields).toString(),
-    });
+    res = await post(target, fields);
   }
   throw new Error('the sign-in did not come back to the loopback redirect');
 }

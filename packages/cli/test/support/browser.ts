@@ -1,8 +1,8 @@
 /**
- * A person approving a device code in a browser, over HTTP: a cookie jar, manual redirects,
- * the verification page's form (code confirmation) and the login form.
+ * A browser over HTTP: a cookie jar and manual redirects. `go` fetches with the jar's cookies
+ * and keeps those set; `post` sends a form.
  */
-export async function approveDeviceCode(url: string, username: string, password = username) {
+export function browser() {
   const cookies = new Map<string, string>();
   const go = async (target: string, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
@@ -22,6 +22,15 @@ export async function approveDeviceCode(url: string, username: string, password 
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(fields).toString(),
     });
+  return { go, post };
+}
+
+/**
+ * A person approving a device code in a browser, over HTTP: a cookie jar, manual redirects,
+ * the verification page's form (code confirmation) and the login form.
+ */
+export async function approveDeviceCode(url: string, username: string, password = username) {
+  const { go, post } = browser();
   let current = url;
   let res = await go(current);
   for (let step = 0; step < 10; step++) {
