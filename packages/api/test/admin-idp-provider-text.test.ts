@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { admin } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasControl } from './support/control.js';
 import { sqliteDriver, useTestDatabase } from './support/databases.js';
 import {
   type Instance,
@@ -13,14 +14,6 @@ import {
 
 /** A provider's refusal text: control characters, a terminal escape, a forged line, 20k long. */
 const HOSTILE = `too short\u0000\u001b[2J\u009b31m\r\nforged: line ${'x'.repeat(20_000)}`;
-
-// C0, DEL, C1 and unpaired surrogates: what a terminal or a log line must not receive.
-function hasControl(text: string): boolean {
-  return Array.from(text).some((char) => {
-    const c = char.codePointAt(0) ?? 0;
-    return c <= 0x1f || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xdfff);
-  });
-}
 
 /**
  * Keycloak refuses a new user's profile with `{"errors": [{"field", "errorMessage", "params"}]}`,

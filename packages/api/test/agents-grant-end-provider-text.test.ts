@@ -1,5 +1,6 @@
 import { admin } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasControl } from './support/control.js';
 import { drivers, useTestDatabase } from './support/databases.js';
 import {
   type Instance,
@@ -14,14 +15,6 @@ import { type FakeKeycloakAdmin, fakeKeycloakAdmin } from './support/keycloak-ad
 const HOSTILE = `Consent\u0000 refused\u001b[2J\u009b31m\r\nforged: line ${'x'.repeat(20_000)}`;
 /** A gateway's page that is not Keycloak's JSON, with something that must not be repeated. */
 const PAGE = '<html><body>upstream said: access_token=eyJhbGciOiJSUzI1NiJ9.secret</body></html>';
-
-// C0, DEL, C1 and unpaired surrogates: what a terminal or a log line must not receive.
-function hasControl(text: string | null | undefined): boolean {
-  return Array.from(text ?? '').some((char) => {
-    const c = char.codePointAt(0) ?? 0;
-    return c <= 0x1f || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xdfff);
-  });
-}
 
 /**
  * The provider's words reach the operator's answer, the row (`last_error`) and the audit record
