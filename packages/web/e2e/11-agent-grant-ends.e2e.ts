@@ -11,7 +11,7 @@ import {
   signIn,
   skipWithoutChromium,
   test,
-  type Urls,
+  urlsOf,
 } from './support/fixtures.js';
 import { type RefusingAdmin, refusingAdmin } from './support/refusing-admin.js';
 import { type Stack, startStack } from './support/stack.js';
@@ -40,7 +40,7 @@ test.describe('an agent grant end the identity provider refuses', () => {
     page,
     request,
   }) => {
-    const urls: Urls = { web: stack.webUrl, api: stack.apiUrl, issuer: stack.issuer };
+    const urls = urlsOf(stack);
     const agentHttp = await playwrightRequest.newContext();
     const agent = await agentSignIn(agentHttp, urls, 'alice', 'Stuck assistant');
     await agentHttp.dispose();

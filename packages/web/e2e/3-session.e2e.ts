@@ -6,7 +6,7 @@ import {
   signIn,
   skipWithoutChromium,
   test,
-  type Urls,
+  urlsOf,
 } from './support/fixtures.js';
 import { SHORT_ACCESS_TOKEN_LIFESPAN, type Stack, startStack } from './support/stack.js';
 
@@ -60,7 +60,7 @@ test.describe('with 10-second access tokens (SHORT_ACCESS_TOKEN_LIFESPAN)', () =
   test('a session outlasting the access-token lifespan keeps working through silent renewal', async ({
     page,
   }) => {
-    const urls: Urls = { web: stack.webUrl, api: stack.apiUrl, issuer: stack.issuer };
+    const urls = urlsOf(stack);
     const refreshes: string[] = [];
     page.on('request', (req) => {
       if (req.method() === 'POST' && req.url().startsWith(urls.issuer)) {

@@ -6,7 +6,7 @@ import {
   signIn,
   skipWithoutChromium,
   test,
-  type Urls,
+  urlsOf,
 } from './support/fixtures.js';
 import { SHORT_ACCESS_TOKEN_LIFESPAN, type Stack, startStack } from './support/stack.js';
 
@@ -129,7 +129,7 @@ test.describe('with 10-second access tokens (SHORT_ACCESS_TOKEN_LIFESPAN)', () =
   test('silent renewal sends a proof and keeps the token bound to the same key', async ({
     page,
   }) => {
-    const urls: Urls = { web: stack.webUrl, api: stack.apiUrl, issuer: stack.issuer };
+    const urls = urlsOf(stack);
     const refreshes: (string | undefined)[] = [];
     page.on('request', (req) => {
       const grant = new URLSearchParams(req.postData() ?? '').get('grant_type');

@@ -8,7 +8,7 @@ import {
   signIn,
   skipWithoutChromium,
   test,
-  type Urls,
+  urlsOf,
 } from './support/fixtures.js';
 import { nextAdminCode } from './support/otp.js';
 import { type Stack, startStack } from './support/stack.js';
@@ -20,12 +20,6 @@ function claimsOf(token: string): Record<string, unknown> {
   const payload = token.split('.')[1] ?? '';
   return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
-
-const urlsOf = (stack: Stack): Urls => ({
-  web: stack.webUrl,
-  api: stack.apiUrl,
-  issuer: stack.issuer,
-});
 
 test('admin signs in with a password, is asked to confirm on Admin, enters the code and lands on Admin with the audit log', async ({
   page,

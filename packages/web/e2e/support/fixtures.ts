@@ -11,6 +11,7 @@ import {
 import { hasChromium } from './chromium.js';
 import { keepPageKey, pageProof } from './dpop.js';
 import { nextAdminCode } from './otp.js';
+import type { Stack } from './stack.js';
 
 /** The URLs the global setup started, and helpers every scenario uses. */
 export interface Urls {
@@ -18,6 +19,13 @@ export interface Urls {
   api: string;
   issuer: string;
 }
+
+/** The URLs of a stack a file started for itself (`startStack`). */
+export const urlsOf = (stack: Stack): Urls => ({
+  web: stack.webUrl,
+  api: stack.apiUrl,
+  issuer: stack.issuer,
+});
 
 const screenshotDir = fileURLToPath(new URL('../../../../docs/screenshots/', import.meta.url));
 /** Set by `npm run screenshots`; without it `screenshot()` writes nothing. */
