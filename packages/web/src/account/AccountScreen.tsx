@@ -5,7 +5,7 @@ import { listAgents, revokeAgent } from '../api/endpoints.js';
 import { isApiError } from '../api/errors.js';
 import type { Agent } from '../api/types.js';
 import { useConfirmFocus } from '../ui/confirm-focus.js';
-import { Empty, ErrorState, Loading } from '../ui/states.js';
+import { Empty, ErrorState, Loading, OutcomeNotice } from '../ui/states.js';
 import './account.css';
 
 /** A timestamp people can read, with the exact value on hover. */
@@ -77,11 +77,7 @@ export function AccountScreen() {
           afterEnd={ended}
         />
       ) : null}
-      {outcome ? (
-        <p className={outcome.ok ? 'notice' : 'notice notice--error'} role="status">
-          {outcome.text}
-        </p>
-      ) : null}
+      <OutcomeNotice outcome={outcome} />
       <AgentTable
         agents={agents}
         onRevoke={(agent) => {

@@ -5,7 +5,7 @@ import {
 } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
-import { Empty, Loading } from '../ui/states.js';
+import { Empty, Loading, OutcomeNotice } from '../ui/states.js';
 import { ConfirmRelease, GRANT_ENDS_TITLE_ID } from './ConfirmRelease.js';
 import { AdminError } from './explain.js';
 import { GrantEndTable } from './GrantEndTable.js';
@@ -73,11 +73,7 @@ export function GrantEnds() {
           afterSettled={settled}
         />
       ) : null}
-      {outcome ? (
-        <p className={outcome.ok ? 'notice' : 'notice notice--error'} role="status">
-          {outcome.text}
-        </p>
-      ) : null}
+      <OutcomeNotice outcome={outcome} />
       <GrantEndList
         ends={ends}
         personOf={personOf}

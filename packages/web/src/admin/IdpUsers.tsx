@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
 import { isApiError } from '../api/errors.js';
-import { Empty, Loading } from '../ui/states.js';
+import { Empty, Loading, OutcomeNotice } from '../ui/states.js';
 import { ConfirmChange } from './ConfirmChange.js';
 import { CreateIdpUser, forgetCreateIdpUserDraft } from './CreateIdpUser.js';
 import { AdminError } from './explain.js';
@@ -73,11 +73,7 @@ export function IdpUsers() {
           onCancel={() => setPending(undefined)}
         />
       ) : null}
-      {result ? (
-        <p className={result.ok ? 'notice' : 'notice notice--error'} role="status">
-          {result.text}
-        </p>
-      ) : null}
+      <OutcomeNotice outcome={result} />
       <UserTable users={users} actions={actions} ask={ask} />
     </div>
   );

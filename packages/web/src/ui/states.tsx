@@ -3,6 +3,16 @@ import { isApiError } from '../api/errors.js';
 
 /** Shared loading, empty, error and "not allowed" states, so every screen says the same thing. */
 
+/** What an action came to, in words: a status line, marked as an error unless `ok`. */
+export function OutcomeNotice({ outcome }: { outcome?: { ok: boolean; text: string } }) {
+  if (outcome === undefined) return null;
+  return (
+    <p className={outcome.ok ? 'notice' : 'notice notice--error'} role="status">
+      {outcome.text}
+    </p>
+  );
+}
+
 export function Loading({ label = 'Loading…' }: { label?: string }) {
   return (
     <div className="state state--loading" role="status" aria-live="polite">
