@@ -4,6 +4,7 @@ import { useApi } from '../api/ApiContext.js';
 import { listAgents, revokeAgent } from '../api/endpoints.js';
 import { isApiError } from '../api/errors.js';
 import type { Agent } from '../api/types.js';
+import { ConfirmButtons } from '../ui/ConfirmButtons.js';
 import { useConfirmFocus } from '../ui/confirm-focus.js';
 import { Empty, ErrorState, Loading, OutcomeNotice } from '../ui/states.js';
 import './account.css';
@@ -129,18 +130,14 @@ function ConfirmRevoke({
       <p id="confirm-revoke-text">
         End <code>{agent.clientId}</code>? It can no longer read or change your todos.
       </p>
-      <button type="button" className="button button--danger" disabled={busy} onClick={onRevoke}>
-        {busy ? 'Ending…' : 'End access'}
-      </button>
-      <button
-        ref={cancel}
-        type="button"
-        className="button button--ghost"
-        disabled={busy}
-        onClick={onCancel}
-      >
-        Cancel
-      </button>
+      <ConfirmButtons
+        label="End access"
+        busyLabel="Ending…"
+        busy={busy}
+        onConfirm={onRevoke}
+        onCancel={onCancel}
+        cancelRef={cancel}
+      />
     </div>
   );
 }

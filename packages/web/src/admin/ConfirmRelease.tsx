@@ -1,4 +1,5 @@
 import { type RefObject, useId, useRef, useState } from 'react';
+import { ConfirmButtons } from '../ui/ConfirmButtons.js';
 import { useConfirmFocus } from '../ui/confirm-focus.js';
 
 /** The id of the pending grant ends' heading, where the focus goes once a row is gone. */
@@ -71,23 +72,14 @@ export function ConfirmRelease({
         />
         I ended this agent's grant at the identity provider
       </label>
-      <button
-        type="button"
-        className="button button--danger"
-        disabled={busy}
-        onClick={() => onRelease(ended)}
-      >
-        {busy ? 'Releasing…' : 'Release'}
-      </button>
-      <button
-        ref={cancel}
-        type="button"
-        className="button button--ghost"
-        disabled={busy}
-        onClick={onCancel}
-      >
-        Cancel
-      </button>
+      <ConfirmButtons
+        label="Release"
+        busyLabel="Releasing…"
+        busy={busy}
+        onConfirm={() => onRelease(ended)}
+        onCancel={onCancel}
+        cancelRef={cancel}
+      />
     </div>
   );
 }
