@@ -4,6 +4,7 @@ import { useApi } from '../api/ApiContext.js';
 import { listAgents, revokeAgent } from '../api/endpoints.js';
 import { isApiError } from '../api/errors.js';
 import type { Agent } from '../api/types.js';
+import { ActionsHeader } from '../ui/ActionsHeader.js';
 import { ConfirmButtons } from '../ui/ConfirmButtons.js';
 import { useConfirmFocus } from '../ui/confirm-focus.js';
 import { Empty, ErrorState, Loading, OutcomeNotice } from '../ui/states.js';
@@ -164,9 +165,7 @@ function AgentTable({
             <th scope="col">Agent</th>
             <th scope="col">First used</th>
             <th scope="col">Last used</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
+            <ActionsHeader />
           </tr>
         </thead>
         <tbody>

@@ -1,3 +1,4 @@
+import { ActionsHeader } from '../ui/ActionsHeader.js';
 import { BusyButton } from '../ui/BusyButton.js';
 import { shownText } from '../ui/shown-text.js';
 import { Time } from './explain.js';
@@ -30,9 +31,7 @@ export function GrantEndTable({
             <th scope="col">Since</th>
             <th scope="col">Attempts / last error</th>
             <th scope="col">Next attempt</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
+            <ActionsHeader />
           </tr>
         </thead>
         <tbody>

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
 import { isApiError } from '../api/errors.js';
+import { ActionsHeader } from '../ui/ActionsHeader.js';
 import { Empty, Loading, OutcomeNotice } from '../ui/states.js';
 import { ConfirmChange } from './ConfirmChange.js';
 import { CreateIdpUser, forgetCreateIdpUserDraft } from './CreateIdpUser.js';
@@ -192,9 +193,7 @@ function UserTable({
             <th scope="col">Status</th>
             <th scope="col">Department</th>
             <th scope="col">Roles</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
+            <ActionsHeader />
           </tr>
         </thead>
         <tbody>

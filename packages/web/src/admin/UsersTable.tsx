@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useApi } from '../api/ApiContext.js';
 import { getAdminUsers } from '../api/endpoints.js';
+import { ActionsHeader } from '../ui/ActionsHeader.js';
 import { Empty, Loading } from '../ui/states.js';
 import { AdminError } from './explain.js';
 
@@ -39,11 +40,7 @@ export function UsersTable({ onShowTodos }: { onShowTodos: ((sub: string) => voi
             <th scope="col" className="num">
               Done
             </th>
-            {onShowTodos ? (
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            ) : null}
+            {onShowTodos ? <ActionsHeader /> : null}
           </tr>
         </thead>
         <tbody>
