@@ -21,7 +21,8 @@ function printable(text: string): string {
 /**
  * The receiver's answer to a logout token it refused (oidc-provider keeps the response on the
  * error): its status and, from an OAuth 2.0 error body (Back-Channel Logout 1.0 §2.8, RFC 6749
- * §5.2), `error` and `error_description`. Undefined when the token never got an answer.
+ * §5.2), `error` and `error_description`; without a response (the token never got an
+ * answer), why the delivery failed.
  */
 async function refusal(error: Error): Promise<string> {
   const response = (error as { response?: unknown }).response;
