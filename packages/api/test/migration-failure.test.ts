@@ -2,26 +2,16 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { dirname } from 'node:path';
 import { startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
-import { Migrator, sql } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../src/db/database.js';
-import { migrations } from '../src/db/migrate.js';
 import { drivers, type TestDatabase } from './support/databases.js';
 import { startInstance, testConfig } from './support/harness.js';
+import { migrateTo } from './support/migrations.js';
 
 const ISSUER = 'https://idp.test/realms/todo-app';
 const AT = '2025-03-01T08:00:00.000Z';
 const BEFORE = '008-agent-clients';
-
-/** Applies the migrations up to `name` alone, as the release that ended with it did. */
-async function migrateTo(db: Db, name: string): Promise<void> {
-  const migrator = new Migrator({
-    db: db.kysely,
-    provider: { getMigrations: async () => migrations(db) },
-  });
-  const { error } = await migrator.migrateTo(name);
-  if (error) throw error;
-}
 
 /** What the upgrade could change: the migrations recorded, the columns, the rows. */
 async function snapshot(db: Db) {

@@ -1,27 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Migrator } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { type Db, openDatabase } from '../src/db/database.js';
-import { migrateToLatest, migrations } from '../src/db/migrate.js';
+import { openDatabase } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
 import { listRepository } from '../src/lists/repository.js';
 import { drivers, rowCount, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
+import { migrateToBefore } from './support/migrations.js';
 
 const ISSUER = 'https://idp.test/realms/todo-app';
 const AT = '2025-03-01T08:00:00.000Z';
-
-/** Brings a fresh database to the schema just before lists had a version. */
-async function migrateToPrevious(db: Db): Promise<void> {
-  const migrator = new Migrator({
-    db: db.kysely,
-    provider: { getMigrations: async () => migrations(db) },
-  });
-  const names = Object.keys(migrations(db));
-  const previous = names[names.indexOf('006-list-version') - 1];
-  if (!previous) throw new Error('no migration precedes 006-list-version');
-  const { error } = await migrator.migrateTo(previous);
-  if (error) throw error;
-}
 
 describe.each(drivers)('migration to list versions on $driver', ({ skip, create }) => {
   const database = useTestDatabase({ skip, create });
@@ -38,7 +25,7 @@ describe.each(drivers)('migration to list versions on $driver', ({ skip, create 
     skip,
     async () => {
       const opened = openDatabase(database.config);
-      await migrateToPrevious(opened);
+      await migrateToBefore(opened, '006-list-version');
       // The previous schema had no version: the rows are written without one.
       await opened.kysely
         .insertInto('lists')

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Migrator, sql } from 'kysely';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { type Db, openDatabase, toIso } from '../src/db/database.js';
-import { migrateToLatest, migrations } from '../src/db/migrate.js';
+import { openDatabase, toIso } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
 import { listRepository } from '../src/lists/repository.js';
 import { todoRepository } from '../src/todos/repository.js';
 import { drivers, rowCount, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
+import { migrateToBefore } from './support/migrations.js';
 
 const ISSUER = 'https://idp.test/realms/todo-app';
 const PEOPLE = ['alice-sub', 'bob-sub', 'carol-sub'] as const;
@@ -21,19 +22,6 @@ interface OldTodo {
   completed: boolean;
   created_at: string;
   updated_at: string;
-}
-
-/** Brings a fresh database to the schema just before lists existed. */
-async function migrateToPrevious(db: Db): Promise<void> {
-  const migrator = new Migrator({
-    db: db.kysely,
-    provider: { getMigrations: async () => migrations(db) },
-  });
-  const names = Object.keys(migrations(db));
-  const previous = names[names.indexOf('004-lists') - 1];
-  if (!previous) throw new Error('no migration precedes 004-lists');
-  const { error } = await migrator.migrateTo(previous);
-  if (error) throw error;
 }
 
 /** Todos of three people, in both states, with distinct timestamps and a null description. */
@@ -60,7 +48,7 @@ describe.each(drivers)('migration to lists on $driver', ({ skip, create }) => {
     skip,
     async () => {
       const opened = openDatabase(database.config);
-      await migrateToPrevious(opened);
+      await migrateToBefore(opened, '004-lists');
       await opened.kysely
         .insertInto('todos')
         // The previous schema had no list_id: the rows are written without one.

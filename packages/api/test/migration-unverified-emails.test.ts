@@ -1,23 +1,13 @@
-import { Migrator } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { type Db, openDatabase } from '../src/db/database.js';
-import { migrateToLatest, migrations } from '../src/db/migrate.js';
+import { openDatabase } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
 import { listRepository } from '../src/lists/repository.js';
 import { drivers, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
+import { migrateTo } from './support/migrations.js';
 
 const ISSUER = 'https://idp.test/realms/todo-app';
 const AT = '2025-03-01T08:00:00.000Z';
-
-/** Brings a fresh database to the schema of the release that recorded any `email` claim. */
-async function migrateTo(db: Db, name: string): Promise<void> {
-  const migrator = new Migrator({
-    db: db.kysely,
-    provider: { getMigrations: async () => migrations(db) },
-  });
-  const { error } = await migrator.migrateTo(name);
-  if (error) throw error;
-}
 
 /**
  * People recorded before sharing by email required a verified address (OpenID Connect Core

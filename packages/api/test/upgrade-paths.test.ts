@@ -1,11 +1,12 @@
 import { alice, bob, carol } from '@todo-sso/auth/testing';
-import { Migrator, sql } from 'kysely';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../src/db/database.js';
 import { migrations } from '../src/db/migrate.js';
 import { SMALL_LIST_TODOS } from '../src/db/migrations/009-list-sizes.js';
 import { drivers } from './support/databases.js';
 import { type Instance, startInstance, testConfig, useIssuer } from './support/harness.js';
+import { migrateTo } from './support/migrations.js';
 
 /** Every migration's name, in order; the last is this release's schema. */
 const NAMES = Object.keys(migrations({ dialect: 'sqlite' } as Db));
@@ -15,13 +16,8 @@ const PEOPLE = [alice, bob, carol] as const;
 const SUBS = new Set<string>(PEOPLE.map((u) => u.sub));
 
 /** Applies the migrations up to the `level`-th alone, as the release that ended with it did. */
-async function migrateTo(db: Db, level: number): Promise<void> {
-  const migrator = new Migrator({
-    db: db.kysely,
-    provider: { getMigrations: async () => migrations(db) },
-  });
-  const { error } = await migrator.migrateTo(NAMES[level - 1] as string);
-  if (error) throw error;
+async function migrateToLevel(db: Db, level: number): Promise<void> {
+  await migrateTo(db, NAMES[level - 1] as string);
 }
 
 /** A fixed id: `kind` (one hex digit) and a number. */
@@ -260,14 +256,14 @@ describe.each(drivers)('upgrading to this release on $driver', ({ skip, create }
         try {
           const old = openDatabase(upgraded.config);
           try {
-            await migrateTo(old, level);
+            await migrateToLevel(old, level);
             await write(old, idp.issuer, level, level);
           } finally {
             await old.close();
           }
           const young = openDatabase(fresh.config);
           try {
-            await migrateTo(young, LATEST);
+            await migrateToLevel(young, LATEST);
             await write(young, idp.issuer, level, LATEST);
           } finally {
             await young.close();
