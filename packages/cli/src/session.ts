@@ -179,16 +179,12 @@ export class Session {
   }
 
   /**
-   * A valid access token: the stored one, or a silently refreshed one when it expires within
-   * 30 s or is `refused` (the API answered 401 to it). The refresh happens under a lock shared by
-   * every `todo` command, after reading the store again: a command that waited finds the tokens
-   * the other one stored and uses them instead of redeeming a refresh token already used.
+   * A valid access token, with the DPoP key it is bound to if it is: the stored one, or a
+   * silently refreshed one when it expires within 30 s or is `refused` (the API answered 401 to
+   * it). The refresh happens under a lock shared by every `todo` command, after reading the store
+   * again: a command that waited finds the tokens the other one stored and uses them instead of
+   * redeeming a refresh token already used.
    */
-  async accessToken(refused?: string): Promise<string> {
-    return (await this.credentials(refused)).accessToken;
-  }
-
-  /** {@link accessToken}, with the DPoP key the token is bound to, if it is. */
   async credentials(refused?: string): Promise<Credentials> {
     const usable = (s: StoredSession) =>
       s.accessToken !== refused && s.expiresAt - REFRESH_MARGIN_MS > this.io.now();
