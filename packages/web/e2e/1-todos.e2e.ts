@@ -1,4 +1,11 @@
-import { expect, screenshot, signIn, skipWithoutChromium, test } from './support/fixtures.js';
+import {
+  apiAnswer,
+  expect,
+  screenshot,
+  signIn,
+  skipWithoutChromium,
+  test,
+} from './support/fixtures.js';
 
 skipWithoutChromium();
 
@@ -50,6 +57,7 @@ test('alice signs in through the IdP, manages todos, and still sees them after a
   await page.getByRole('button', { name: 'Delete “Rotate the staging signing keys”' }).click();
   await expect(page.getByRole('status').getByText('Deleted')).toBeVisible();
   await screenshot(page, 'todos-undo');
+  const deleted = apiAnswer(page, urls, 'DELETE', '/todos/');
   await page.getByRole('button', { name: 'Dismiss' }).click();
   await expect(page.getByText('Rotate the staging signing keys')).toHaveCount(0);
 
@@ -60,6 +68,8 @@ test('alice signs in through the IdP, manages todos, and still sees them after a
   await expect(page.getByRole('checkbox')).toHaveCount(2);
   await page.getByRole('button', { name: 'All', exact: true }).click();
 
+  // The page shows every change at once; the reload waits until the last one reached the API.
+  expect(await deleted).toBe(204);
   await page.reload();
   await expect(page.getByText('Book the engineering offsite')).toBeVisible();
   await expect(

@@ -1,5 +1,6 @@
 import {
   accessToken,
+  apiAnswer,
   apiGet,
   expect,
   signIn,
@@ -40,9 +41,11 @@ test('an ended session sends the user to sign in again and keeps what they typed
   await page.getByRole('button', { name: 'Sign In' }).click();
   await expect(page.getByTestId('user-name')).toHaveText('alice');
   await expect(page.getByLabel('New todo')).toHaveValue('Typed before the session ended');
+  const created = apiAnswer(page, urls, 'POST', '/todos');
   await page.getByLabel('New todo').press('Enter');
   await expect(page.getByText('Typed before the session ended')).toBeVisible();
   await expect(page.getByLabel('New todo')).toHaveValue('');
+  expect(await created).toBe(201);
   await page.reload();
   await expect(page.getByText('Typed before the session ended')).toBeVisible();
 });

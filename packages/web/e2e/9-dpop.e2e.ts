@@ -2,6 +2,7 @@ import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { pageProof } from './support/dpop.js';
 import {
   accessToken,
+  apiAnswer,
   expect,
   signIn,
   skipWithoutChromium,
@@ -89,8 +90,11 @@ test('alice gets a DPoP-bound token; a copy of it is useless without the page’
   // The todo screen works: every API call goes with the DPoP scheme and a fresh proof.
   const title = `Bound to a key ${randomUUID().slice(0, 8)}`;
   await page.getByLabel('New todo').fill(title);
+  const created = apiAnswer(page, urls, 'POST', '/todos');
   await page.getByLabel('New todo').press('Enter');
   await expect(page.getByText(title)).toBeVisible();
+  // Shown at once; the reload waits for the API's answer so that it cannot cancel the POST.
+  expect(await created).toBe(201);
   await page.reload();
   await expect(page.getByText(title)).toBeVisible();
   expect(apiCalls.length).toBeGreaterThan(1);

@@ -1,6 +1,13 @@
 import { type Locator, type Page, request as playwrightRequest } from '@playwright/test';
 import { agentSignIn } from './support/agent.js';
-import { apiGet, expect, signIn, skipWithoutChromium, test } from './support/fixtures.js';
+import {
+  apiAnswer,
+  apiGet,
+  expect,
+  signIn,
+  skipWithoutChromium,
+  test,
+} from './support/fixtures.js';
 
 skipWithoutChromium();
 
@@ -71,9 +78,11 @@ test('a todo is added, completed, deleted, restored and deleted for good with th
   await expect(undo).toBeFocused();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Dismiss', exact: true })).toBeFocused();
+  const deleted = apiAnswer(page, urls, 'DELETE', '/todos/');
   await page.keyboard.press('Enter');
   // Sent: the focus goes to the list's heading rather than being dropped on the page.
   await expect(page.locator('#todos-title')).toBeFocused();
+  expect(await deleted).toBe(204);
   await page.reload();
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
   await expect(page.getByRole('checkbox', { name: 'Renew the passport' })).toHaveCount(0);

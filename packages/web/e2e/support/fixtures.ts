@@ -186,6 +186,20 @@ export async function passwordToken(
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
+/**
+ * The status of the app's next `method` request to the API path `path` (a prefix). The app shows
+ * a write at once (optimistically), before the API has answered it, so a scenario that reloads
+ * right after seeing the change could cancel the request: it awaits this first. Call it before
+ * the action that sends the request.
+ */
+export function apiAnswer(page: Page, urls: Urls, method: string, path: string): Promise<number> {
+  return page
+    .waitForResponse(
+      (res) => res.request().method() === method && res.url().startsWith(`${urls.api}${path}`),
+    )
+    .then((res) => res.status());
+}
+
 /** Creates a todo for the owner of `token` through the API. */
 export async function createTodo(
   request: APIRequestContext,
