@@ -164,16 +164,25 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
         return { headers: FORM, payload: `logout_token=${token}&logout_token=${token}` };
       },
     },
+    // §2.8: a logout request that fails is 400, whatever HTTP would answer elsewhere (415, 413).
     {
       name: 'a JSON body (§2.5 asks for a form)',
-      status: 415,
+      status: 400,
       request: async () => ({
         payload: { logout_token: await h.idp.logoutToken({ sub: users.bob.sub }) },
       }),
     },
     {
+      name: 'a JSON body in another charset than UTF-8',
+      status: 400,
+      request: async () => ({
+        headers: { 'content-type': 'application/json; charset=utf-16' },
+        payload: JSON.stringify({ logout_token: await h.idp.logoutToken({ sub: users.bob.sub }) }),
+      }),
+    },
+    {
       name: 'a text/plain body',
-      status: 415,
+      status: 400,
       request: async () => ({
         headers: { 'content-type': 'text/plain' },
         payload: `logout_token=${await h.idp.logoutToken({ sub: users.bob.sub })}`,
@@ -181,7 +190,7 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
     },
     {
       name: 'a body over BODY_LIMIT_BYTES',
-      status: 413,
+      status: 400,
       request: async () => ({ headers: FORM, payload: `logout_token=${'a'.repeat(64 * 1024)}` }),
     },
   ];
@@ -208,6 +217,13 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
       expect([...detail].some((c) => (c.codePointAt(0) ?? 0) < 0x20)).toBe(false);
     },
   );
+
+  it.skipIf(skip)('documents 400 for every refusal, and no 413 or 415 (§2.8)', async () => {
+    const doc = (await h.app.inject({ url: '/openapi.json' })).json();
+    const responses = doc.paths['/auth/backchannel-logout'].post.responses;
+    expect(Object.keys(responses).sort()).toEqual(['200', '400', '503']);
+    expect(responses['400'].description).toMatch(/content coding/);
+  });
 
   it.skipIf(skip).each(malformed)(
     'answers $name with $status, an OAuth error, no-store, and revokes nothing',
