@@ -128,6 +128,22 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
       token: () => h.idp.logoutToken({ sub: users.bob.sub }, { claims: { jti: undefined } }),
     },
     { name: 'an access token', token: () => h.idp.accessToken(users.bob) },
+    // §2.4: `sid` and `sub` are strings. A wrong-typed one must not be dropped, leaving the
+    // other to decide: a sid of 42 beside a sub would end every session of the subject.
+    ...[42, {}, ['session-bob-1'], '', null, true].flatMap((bad) => [
+      {
+        name: `one whose sid is ${JSON.stringify(bad)}, beside a valid sub`,
+        token: () => h.idp.logoutToken({ sub: users.bob.sub }, { claims: { sid: bad } }),
+      },
+      {
+        name: `one whose sub is ${JSON.stringify(bad)}, beside a valid sid`,
+        token: () =>
+          h.idp.logoutToken(
+            { sub: users.bob.sub, sid: 'session-bob-typed' },
+            { claims: { sub: bad } },
+          ),
+      },
+    ]),
   ];
 
   it.skipIf(skip).each(invalid)('refuses $name with 400 and revokes nothing', async ({ token }) => {
