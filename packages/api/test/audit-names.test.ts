@@ -15,10 +15,25 @@ describe.each(drivers)('audit log names on $driver', ({ skip, create }) => {
     expect(denial).toMatchObject({ actorSub: users.carol.sub, actorName: 'carol' });
   });
 
+  /**
+   * The record about `resource`, found by it rather than by being the newest: records stamped in
+   * one millisecond come back in the order of their random ids, so the newest may be another's.
+   */
+  const recordOf = async (resource: string) => {
+    const page = (await h.as('admin', { method: 'GET', url: '/admin/audit?limit=100' })).json();
+    return page.items.filter((entry: { resource: string | null }) => entry.resource === resource);
+  };
+
   it.skipIf(skip)('names the writer of every write', async () => {
-    await h.as('bob', { method: 'POST', url: '/todos/', payload: { title: 'Call back' } });
-    const page = (await h.as('admin', { method: 'GET', url: '/admin/audit?limit=1' })).json();
-    expect(page.items[0]).toMatchObject({ action: 'todo.create', actorName: 'bob' });
+    const created = await h.as('bob', {
+      method: 'POST',
+      url: '/todos/',
+      payload: { title: 'Call back' },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(await recordOf(`todo:${created.json().id}`)).toEqual([
+      expect.objectContaining({ action: 'todo.create', actorName: 'bob' }),
+    ]);
   });
 
   it.skipIf(skip)('names the administrator who revoked a subject', async () => {
@@ -28,7 +43,8 @@ describe.each(drivers)('audit log names on $driver', ({ skip, create }) => {
       payload: { sub: users.nobody.sub },
     });
     expect(revoked.statusCode).toBe(200);
-    const page = (await h.as('admin', { method: 'GET', url: '/admin/audit?limit=1' })).json();
-    expect(page.items[0]).toMatchObject({ action: 'session.revoke', actorName: 'admin' });
+    expect(await recordOf(`subject:${users.nobody.sub}`)).toEqual([
+      expect.objectContaining({ action: 'session.revoke', actorName: 'admin' }),
+    ]);
   });
 });
