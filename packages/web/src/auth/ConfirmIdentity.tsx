@@ -1,3 +1,4 @@
+import { type RefObject, useLayoutEffect, useRef } from 'react';
 import type { StepUpChallenge } from '../api/step-up-challenge.js';
 import { BusyButton } from '../ui/BusyButton.js';
 import { shownText } from '../ui/shown-text.js';
@@ -34,6 +35,26 @@ export function describeChallenge(challenge: StepUpChallenge): string {
 }
 
 /**
+ * Where the question takes the keyboard focus when it shows: it stands in for the screen, so
+ * the focus the screen had (or none, or the content after moving here) goes to its answer —
+ * Continue when asking, "Back to your todos" (the safe answer; a second round trip is one
+ * Shift+Tab away) after a round trip that did not satisfy the API. Focus in the header (the
+ * person is elsewhere on the page) stays where it is.
+ */
+function useAnswerFocus(
+  section: RefObject<HTMLElement | null>,
+  answer: RefObject<HTMLButtonElement | null>,
+): void {
+  // `answer` is another button when the kind of question changes: the new one is focused.
+  useLayoutEffect(() => {
+    const active = document.activeElement;
+    const content = section.current?.closest('main') ?? section.current?.parentElement;
+    const onScreen = !active || active === document.body || content?.contains(active) === true;
+    if (onScreen) answer.current?.focus();
+  }, [section, answer]);
+}
+
+/**
  * "Confirm it's you": the API asked for a stronger or fresher sign-in (RFC 9470). Says what is
  * asked and why, and leaves for the identity provider only when the person clicks. After a
  * round trip that did not satisfy the API (`unsatisfied`), explains instead of asking again.
@@ -56,8 +77,12 @@ export function ConfirmIdentity({
 }) {
   const wanted = describeChallenge(request.challenge);
   const unsatisfied = request.kind === 'unsatisfied';
+  const section = useRef<HTMLElement>(null);
+  const proceed = useRef<HTMLButtonElement>(null);
+  const leave = useRef<HTMLButtonElement>(null);
+  useAnswerFocus(section, unsatisfied ? leave : proceed);
   return (
-    <section className="state step-up" aria-labelledby="step-up-title">
+    <section ref={section} className="state step-up" aria-labelledby="step-up-title">
       <h1 id="step-up-title" className="state__title">
         {unsatisfied ? 'Your sign-in is still not strong enough' : 'Confirm it’s you'}
       </h1>
@@ -95,10 +120,21 @@ export function ConfirmIdentity({
         </p>
       ) : null}
       <div className="step-up__actions">
-        <BusyButton className="button button--primary" onClick={onContinue} busy={busy}>
+        <BusyButton
+          ref={proceed}
+          className="button button--primary"
+          onClick={onContinue}
+          busy={busy}
+        >
           {busy ? 'Redirecting…' : unsatisfied ? 'Try again' : 'Continue'}
         </BusyButton>
-        <button type="button" className="button button--ghost" onClick={onLeave} disabled={busy}>
+        <button
+          ref={leave}
+          type="button"
+          className="button button--ghost"
+          onClick={onLeave}
+          disabled={busy}
+        >
           Back to your todos
         </button>
       </div>
