@@ -86,34 +86,7 @@ export function ConfirmIdentity({
       <h1 id="step-up-title" className="state__title">
         {unsatisfied ? 'Your sign-in is still not strong enough' : 'Confirm it’s you'}
       </h1>
-      {unsatisfied ? (
-        <div role="alert" className="step-up__text">
-          <p className="state__hint">
-            You went through your identity provider, but the todo API still needs {wanted}.
-            {request.reason
-              ? ` Your identity provider answered: “${shownText(request.reason)}”.`
-              : reachedLevel
-                ? ` Your identity provider signed you in at level “${reachedLevel}”.`
-                : ''}{' '}
-            todo-sso stopped here instead of sending you round again.
-          </p>
-          <p className="state__hint">
-            Your identity provider may not offer this level for your account (for example, no
-            authenticator app is set up), or it may name its levels differently from the API. Ask
-            your administrator, or try once more.
-          </p>
-        </div>
-      ) : (
-        <div className="step-up__text">
-          <p className="state__hint">
-            This part of todo-sso shows and changes other people’s data, so it needs {wanted}.
-          </p>
-          <p className="state__hint">
-            Your identity provider will ask you for it, then bring you back to this page. What you
-            typed here is kept.
-          </p>
-        </div>
-      )}
+      <StepUpText request={request} wanted={wanted} reachedLevel={reachedLevel} />
       {error ? (
         <p className="welcome__error" role="alert">
           {error}
@@ -139,5 +112,46 @@ export function ConfirmIdentity({
         </button>
       </div>
     </section>
+  );
+}
+
+/** What is asked and why; after a round trip that did not help, what happened instead. */
+function StepUpText({
+  request,
+  wanted,
+  reachedLevel,
+}: {
+  request: StepUpRequest;
+  wanted: string;
+  reachedLevel: string | undefined;
+}) {
+  const unsatisfied = request.kind === 'unsatisfied';
+  return unsatisfied ? (
+    <div role="alert" className="step-up__text">
+      <p className="state__hint">
+        You went through your identity provider, but the todo API still needs {wanted}.
+        {request.reason
+          ? ` Your identity provider answered: “${shownText(request.reason)}”.`
+          : reachedLevel
+            ? ` Your identity provider signed you in at level “${reachedLevel}”.`
+            : ''}{' '}
+        todo-sso stopped here instead of sending you round again.
+      </p>
+      <p className="state__hint">
+        Your identity provider may not offer this level for your account (for example, no
+        authenticator app is set up), or it may name its levels differently from the API. Ask your
+        administrator, or try once more.
+      </p>
+    </div>
+  ) : (
+    <div className="step-up__text">
+      <p className="state__hint">
+        This part of todo-sso shows and changes other people’s data, so it needs {wanted}.
+      </p>
+      <p className="state__hint">
+        Your identity provider will ask you for it, then bring you back to this page. What you typed
+        here is kept.
+      </p>
+    </div>
   );
 }
