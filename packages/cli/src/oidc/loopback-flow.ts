@@ -43,6 +43,8 @@ function page(res: ServerResponse, status: number, text: string): void {
   res.end(body);
 }
 
+const FAILED = 'The sign-in did not succeed. The terminal says why; you can close this tab.';
+
 /** The code, or why the sign-in failed and, when it says more than the default, the page. */
 type Outcome = { code: string } | { error: CliError; page?: string };
 
@@ -73,13 +75,7 @@ async function listen(state: string, metadata: ProviderMetadata): Promise<Listen
     if (answer === undefined)
       return page(res, 400, 'This is not the sign-in todo is waiting for. Nothing was changed.');
     done = true;
-    if ('error' in answer)
-      page(
-        res,
-        400,
-        answer.page ??
-          'The sign-in did not succeed. The terminal says why; you can close this tab.',
-      );
+    if ('error' in answer) page(res, 400, answer.page ?? FAILED);
     else page(res, 200, 'You are signed in to todo. You can close this tab.');
     settle(answer);
   });
@@ -245,9 +241,6 @@ function callback(
 /** The first parameter name `params` holds more than once, if any. */
 function repeatedName(params: URLSearchParams): string | undefined {
   const seen = new Set<string>();
-  for (const name of params.keys()) {
-    if (seen.has(name)) return name;
-    seen.add(name);
-  }
-  return undefined;
+  // A name seen before does not grow the set.
+  return [...params.keys()].find((name) => seen.size === seen.add(name).size);
 }
