@@ -161,10 +161,10 @@ describe('forged back-channel logout tokens', () => {
     expect(await victimStatus()).toBe(200);
   });
 
-  it('refuses a logout token sent as JSON instead of a form (§2.5) with 415', async () => {
+  it('refuses a logout token sent as JSON instead of a form (§2.5) with 400 (§2.8)', async () => {
     const token = await idp.logoutToken({ sub: alice.sub });
     const res = await post(json({ logout_token: token }), 'application/json');
-    expect(res.status).toBe(415);
+    expect(res.status).toBe(400);
     expect(await victimStatus()).toBe(200);
   });
 

@@ -37,6 +37,13 @@ const unsupportedMediaType = {
 };
 
 /**
+ * Routes that answer a body they cannot read with 400, not 413 or 415: the back-channel logout
+ * receiver, as OpenID Connect Back-Channel Logout 1.0 §2.8 requires of every failed logout
+ * request (`src/routes/backchannel.ts`); its own 400 says so.
+ */
+const BODY_REFUSALS_ARE_400: ReadonlySet<string> = new Set(['/auth/backchannel-logout']);
+
+/**
  * `@fastify/swagger`'s `transform`: adds to each operation of the document the answers no route
  * declares itself because they come from the layers every request passes first, so a client
  * generated from the document knows them.
@@ -48,7 +55,7 @@ const unsupportedMediaType = {
  *   whether or not the route takes one: a body is read before the route runs, so one past
  *   `BODY_LIMIT_BYTES` is 413 (RFC 9110 §15.5.14) and one in a media type no parser reads, JSON
  *   not in UTF-8, or one with a content coding is 415 (RFC 9110 §15.5.16), on
- *   `DELETE /todos/{id}` as on `POST /todos/`.
+ *   `DELETE /todos/{id}` as on `POST /todos/` (but for {@link BODY_REFUSALS_ARE_400}).
  * Only the document changes: errors are sent as problem-details text, not through the route's
  * response serializers.
  */
@@ -67,7 +74,7 @@ export function documentSharedResponses({
   if ((route.config as { auth?: unknown } | undefined)?.auth !== undefined)
     shared[400] = problemResponse;
   const methods = ([] as string[]).concat(route.method);
-  if (methods.some((m) => m !== 'GET' && m !== 'HEAD')) {
+  if (methods.some((m) => m !== 'GET' && m !== 'HEAD') && !BODY_REFUSALS_ARE_400.has(route.url)) {
     shared[413] = tooLarge;
     shared[415] = unsupportedMediaType;
   }

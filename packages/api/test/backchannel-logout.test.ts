@@ -128,6 +128,22 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
       token: () => h.idp.logoutToken({ sub: users.bob.sub }, { claims: { jti: undefined } }),
     },
     { name: 'an access token', token: () => h.idp.accessToken(users.bob) },
+    // §2.4: `sid` and `sub` are strings. A wrong-typed one must not be dropped, leaving the
+    // other to decide: a sid of 42 beside a sub would end every session of the subject.
+    ...[42, {}, ['session-bob-1'], '', null, true].flatMap((bad) => [
+      {
+        name: `one whose sid is ${JSON.stringify(bad)}, beside a valid sub`,
+        token: () => h.idp.logoutToken({ sub: users.bob.sub }, { claims: { sid: bad } }),
+      },
+      {
+        name: `one whose sub is ${JSON.stringify(bad)}, beside a valid sid`,
+        token: () =>
+          h.idp.logoutToken(
+            { sub: users.bob.sub, sid: 'session-bob-typed' },
+            { claims: { sub: bad } },
+          ),
+      },
+    ]),
   ];
 
   it.skipIf(skip).each(invalid)('refuses $name with 400 and revokes nothing', async ({ token }) => {
@@ -164,16 +180,25 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
         return { headers: FORM, payload: `logout_token=${token}&logout_token=${token}` };
       },
     },
+    // §2.8: a logout request that fails is 400, whatever HTTP would answer elsewhere (415, 413).
     {
       name: 'a JSON body (§2.5 asks for a form)',
-      status: 415,
+      status: 400,
       request: async () => ({
         payload: { logout_token: await h.idp.logoutToken({ sub: users.bob.sub }) },
       }),
     },
     {
+      name: 'a JSON body in another charset than UTF-8',
+      status: 400,
+      request: async () => ({
+        headers: { 'content-type': 'application/json; charset=utf-16' },
+        payload: JSON.stringify({ logout_token: await h.idp.logoutToken({ sub: users.bob.sub }) }),
+      }),
+    },
+    {
       name: 'a text/plain body',
-      status: 415,
+      status: 400,
       request: async () => ({
         headers: { 'content-type': 'text/plain' },
         payload: `logout_token=${await h.idp.logoutToken({ sub: users.bob.sub })}`,
@@ -181,7 +206,7 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
     },
     {
       name: 'a body over BODY_LIMIT_BYTES',
-      status: 413,
+      status: 400,
       request: async () => ({ headers: FORM, payload: `logout_token=${'a'.repeat(64 * 1024)}` }),
     },
   ];
@@ -208,6 +233,13 @@ describe.each(drivers)('back-channel logout and revocation on $driver', ({ skip,
       expect([...detail].some((c) => (c.codePointAt(0) ?? 0) < 0x20)).toBe(false);
     },
   );
+
+  it.skipIf(skip)('documents 400 for every refusal, and no 413 or 415 (§2.8)', async () => {
+    const doc = (await h.app.inject({ url: '/openapi.json' })).json();
+    const responses = doc.paths['/auth/backchannel-logout'].post.responses;
+    expect(Object.keys(responses).sort()).toEqual(['200', '400', '503']);
+    expect(responses['400'].description).toMatch(/content coding/);
+  });
 
   it.skipIf(skip).each(malformed)(
     'answers $name with $status, an OAuth error, no-store, and revokes nothing',

@@ -90,6 +90,31 @@ describe.each(['keycloak', 'generic'] as const)(
       );
     });
 
+    // §2.4: `sid` and `sub` are strings; one of another type (or empty) is not left out, which
+    // would let the other one decide what ends.
+    test.each([
+      ['sid', 42],
+      ['sid', { id: 's' }],
+      ['sid', ['s']],
+      ['sid', ''],
+      ['sid', null],
+      ['sub', 42],
+      ['sub', { id: alice.sub }],
+      ['sub', [alice.sub]],
+      ['sub', ''],
+      ['sub', null],
+    ])('rejects a logout token whose %s is %j beside a valid other', async (name, value) => {
+      const token = await idp.logoutToken(
+        { sub: alice.sub, sid: 'session-typed' },
+        { claims: { [name]: value } },
+      );
+      await expectAuthFailure(
+        auth.verifyLogoutToken(token, audiences),
+        'logout_token_invalid',
+        400,
+      );
+    });
+
     test('rejects an access token presented as a logout token', async () => {
       await expectAuthFailure(
         auth.verifyLogoutToken(

@@ -263,6 +263,33 @@ describe('todo login --browser (RFC 8252) against the dev IdP', () => {
     }
   });
 
+  it('refuses a response that repeats code, state, iss or error, tells the page, and redeems nothing (RFC 6749 §3.1)', async () => {
+    for (const name of ['code', 'state', 'iss', 'error'] as const) {
+      let shown: Promise<Visit> | undefined;
+      const result = await login((url) => {
+        const { state } = paramsOf(url);
+        shown = signInAt(url, 'alice').then(({ callback }) => {
+          const changed = new URL(callback);
+          const again = { code: 'attacker-code', state, iss: stack.issuer, error: 'access_denied' };
+          if (name === 'error') changed.searchParams.append('error', 'access_denied');
+          changed.searchParams.append(name, again[name] as string);
+          return visit(changed.href);
+        });
+      });
+      expect(result.code, name).toBe(1);
+      expect(result.err, name).toContain(
+        `The authorization response sends ${name} more than once (RFC 6749 §3.1); nothing was redeemed`,
+      );
+      expect(result.tokenRequests, name).toHaveLength(0);
+      expect(result.stored, name).toBeUndefined();
+      const page = await (shown as Promise<Visit>);
+      expect(page.status, name).toBe(400);
+      expect(page.body, name).toContain('more than once');
+      expect(page.body, name).toContain('Nothing was redeemed');
+      expect(page.body, name).not.toContain('attacker-code');
+    }
+  });
+
   it('ends with the provider’s error, which the page does not repeat', async () => {
     let shown: Promise<Visit> | undefined;
     const result = await login((url) => {

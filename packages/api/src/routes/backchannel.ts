@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuthError } from '@todo-sso/auth';
-import type { FastifyReply } from 'fastify';
+import type { FastifyError, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { oneLine } from '../admin-idp/provider-text.js';
 import { writeAndAudit } from '../audit/write-and-audit.js';
 import type { AppContext } from '../context.js';
+import { createErrorHandler } from '../http/error-handler.js';
 import { codedBody, isCoded } from '../http/json-body.js';
 import { ApiError, PROBLEM_JSON } from '../http/problem.js';
 import type { Revocation } from '../repositories/revocations.js';
-import { problems } from '../schemas/common.js';
+import { problemResponse } from '../schemas/common.js';
 import { LogoutForm } from '../schemas/misc.js';
 import { PUBLIC } from '../schemas/security.js';
 
@@ -28,7 +29,22 @@ const LOGOUT_SCHEMA = {
   body: LogoutForm,
   response: {
     200: Type.String({ maxLength: 0, description: 'Logged out (empty body)' }),
-    ...problems(400, 413, 415, 503),
+    // §2.8: every failed logout request is 400, with an OAuth 2.0 error (RFC 6749 §5.2).
+    400: {
+      ...problemResponse,
+      description:
+        'RFC 9457 problem details with an OAuth 2.0 error (`error`, `error_description`; RFC 6749 §5.2): ' +
+        'the logout token is missing, invalid, already used or names no session or subject, a ' +
+        'parameter is sent twice, or the body is not an application/x-www-form-urlencoded form, is ' +
+        'larger than BODY_LIMIT_BYTES or is sent with a content coding (answered with ' +
+        '`Accept-Encoding: identity`). Back-Channel Logout 1.0 §2.8 makes every failed logout ' +
+        'request 400, where other routes answer 413 or 415.',
+    },
+    503: {
+      ...problemResponse,
+      description:
+        'RFC 9457 problem details: the logout could not be recorded and nothing was kept; send it again after `Retry-After` seconds',
+    },
   },
 };
 
@@ -69,8 +85,21 @@ function storableTarget(claims: { jti: string; sessionId?: string; subject?: str
   return subject === undefined ? undefined : { jti, sessionId: undefined, subject };
 }
 
-/** The refusals the receiver answers (§2.8), each with an OAuth 2.0 error in its body. */
-const REFUSALS = new Set([400, 413, 415]);
+/**
+ * §2.8: the RP answers a logout request that is invalid or fails with 400 Bad Request (a MUST),
+ * so what HTTP answers 413 or 415 elsewhere (a body over BODY_LIMIT_BYTES, one
+ * with a content coding, a body that is not a form) is 400 here, with the same sentence and
+ * headers (`Accept-Encoding: identity` still tells a coded body's sender what to send). An
+ * outage stays 503 with `Retry-After`: the token was not refused, and the provider may retry it.
+ */
+function asLogoutRefusal(error: FastifyError): FastifyError {
+  const status = error instanceof ApiError ? error.status : error.statusCode;
+  if (status !== 413 && status !== 415) return error;
+  return new ApiError('invalid_request', error.message, {
+    cause: error,
+    ...(error instanceof ApiError && error.headers !== undefined && { headers: error.headers }),
+  }) as unknown as FastifyError;
+}
 
 /**
  * `text` in the characters RFC 6749 §5.2 allows in `error_description` (printable ASCII
@@ -109,12 +138,12 @@ function parseForm(body: string): { logout_token?: string } {
 }
 
 /**
- * §2.8: every refusal is a 400 (or the HTTP layer's 413 or 415) with an OAuth 2.0 error (RFC
- * 6749 §5.2): `error`, and an `error_description` within its character set.
+ * §2.8: every refusal is a 400 with an OAuth 2.0 error (RFC 6749 §5.2): `error`, and an
+ * `error_description` within its character set.
  */
 function withOAuthError(reply: FastifyReply, payload: unknown): unknown {
   const type = String(reply.getHeader('content-type') ?? '');
-  if (!REFUSALS.has(reply.statusCode) || !type.startsWith(PROBLEM_JSON)) return payload;
+  if (reply.statusCode !== 400 || !type.startsWith(PROBLEM_JSON)) return payload;
   if (typeof payload !== 'string') return payload;
   const body = JSON.parse(payload) as Record<string, unknown>;
   const description = body.error_description ?? body.detail ?? body.title;
@@ -131,10 +160,14 @@ function withOAuthError(reply: FastifyReply, payload: unknown): unknown {
  */
 export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { authenticator, revocations, config, metrics, clock } = context;
+  const handleError = createErrorHandler(context);
   return async (app) => {
+    app.setErrorHandler((error: FastifyError, request, reply) =>
+      handleError(asLogoutRefusal(error), request, reply),
+    );
     // §2.5: the logout token arrives as a form post; only this route accepts forms.
     app.addContentTypeParser(FORM, { parseAs: 'string' }, (request, body, done) => {
-      // A coded form is not read as if it were plain (`codedBody`): 415.
+      // A coded form is not read as if it were plain (`codedBody`): 400 here (§2.8).
       if (isCoded(request.headers['content-encoding'])) return done(codedBody());
       try {
         done(null, parseForm(body as string));
@@ -146,7 +179,8 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
 
     app.post('/auth/backchannel-logout', { schema: LOGOUT_SCHEMA }, async (request, reply) => {
       if (!request.headers['content-type']?.toLowerCase().startsWith(FORM)) {
-        throw new ApiError('unsupported_media_type', `Send the logout token as ${FORM} (§2.5)`);
+        // §2.5 posts a form; anything else is a failed logout request, 400 (§2.8).
+        throw new ApiError('invalid_request', `Send the logout token as ${FORM} (§2.5)`);
       }
       const claims = await authenticator.verifyLogoutToken(
         request.body.logout_token,

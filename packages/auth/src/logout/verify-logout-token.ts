@@ -28,11 +28,25 @@ function str(value: unknown): string | undefined {
 }
 
 /**
+ * `sub` or `sid` of a logout token: undefined when absent, refused when present but not a
+ * non-empty string (§2.4: both are strings; OpenID Connect Core 1.0 §2 has `sub` never empty).
+ * Dropping a wrong-typed one would let the other decide what ends: a `sid` of 42 beside a
+ * `sub` would end every session of the subject, not the one session the provider meant.
+ */
+function target(payload: Record<string, unknown>, name: 'sub' | 'sid'): string | undefined {
+  const value = payload[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '')
+    invalid(`The logout token's "${name}" is not a non-empty string`);
+  return value;
+}
+
+/**
  * OIDC Back-Channel Logout 1.0 §2.6 validation. Signature through the issuer's keys, `iss`
  * exact, `aud` names one of `audiences` and nothing else, `iat` recent, `exp` present and not
  * passed, explicit typing (`typ: logout+jwt` header, §2.4; or Keycloak's `typ: "Logout"`
- * claim, which it sends instead), the back-channel logout `events` member, `sid` and/or `sub`,
- * and no `nonce`. Replay (`jti`) is checked by the caller, which owns the storage.
+ * claim, which it sends instead), the back-channel logout `events` member, `sid` and/or `sub`
+ * (each a non-empty string when present), and no `nonce`. Replay (`jti`) is checked by the caller, which owns the storage.
  */
 export async function verifyLogoutToken(
   ctx: LogoutContext,
@@ -78,8 +92,8 @@ export async function verifyLogoutToken(
     const event = (events as Record<string, unknown>)[EVENT];
     if (event === null || typeof event !== 'object' || Array.isArray(event))
       invalid('The logout token "events" lacks the back-channel logout event');
-    const sub = str(payload.sub);
-    const sid = str(payload.sid);
+    const sub = target(payload, 'sub');
+    const sid = target(payload, 'sid');
     if (sub === undefined && sid === undefined)
       invalid('The logout token has neither "sub" nor "sid"');
     // §2.4: a nonce is prohibited, so an ID token can never pass as a logout token.

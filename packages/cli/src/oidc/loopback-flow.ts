@@ -43,7 +43,10 @@ function page(res: ServerResponse, status: number, text: string): void {
   res.end(body);
 }
 
-type Outcome = { code: string } | { error: CliError };
+const FAILED = 'The sign-in did not succeed. The terminal says why; you can close this tab.';
+
+/** The code, or why the sign-in failed and, when it says more than the default, the page. */
+type Outcome = { code: string } | { error: CliError; page?: string };
 
 /** The listener for the redirect: where it is, what it received, and how to stop it. */
 interface Listener {
@@ -72,8 +75,7 @@ async function listen(state: string, metadata: ProviderMetadata): Promise<Listen
     if (answer === undefined)
       return page(res, 400, 'This is not the sign-in todo is waiting for. Nothing was changed.');
     done = true;
-    if ('error' in answer)
-      page(res, 400, 'The sign-in did not succeed. The terminal says why; you can close this tab.');
+    if ('error' in answer) page(res, 400, answer.page ?? FAILED);
     else page(res, 200, 'You are signed in to todo. You can close this tab.');
     settle(answer);
   });
@@ -187,7 +189,8 @@ export async function loopbackLogin(
 
 /**
  * Reads a request to the listener: undefined unless it is the redirect of this sign-in (the path,
- * and `state` equal to the one sent, RFC 6749 §10.12); else the code, or why the sign-in failed.
+ * and `state` equal to the one sent, RFC 6749 §10.12); else the code, or why the sign-in failed
+ * (a parameter sent more than once, RFC 6749 §3.1, among the reasons).
  */
 function callback(
   req: IncomingMessage,
@@ -198,8 +201,20 @@ function callback(
   const url = new URL(req.url ?? '/', `http://${LOOPBACK_HOST}`);
   if (url.pathname !== CALLBACK_PATH) return undefined;
   const params = url.searchParams;
-  if (params.getAll('state').length !== 1 || params.get('state') !== state) return undefined;
+  // Without this sign-in's state anywhere, the request is not its redirect: it cannot end it.
+  if (!params.getAll('state').includes(state)) return undefined;
   const fail = (why: string): Outcome => ({ error: new CliError('login_failed', why) });
+  // RFC 6749 §3.1: a response parameter is never sent more than once. Taking one copy of a
+  // repeated code, state, iss or error would be a guess at which one the provider sent.
+  const repeated = repeatedName(params);
+  if (repeated !== undefined)
+    return {
+      error: new CliError(
+        'login_failed',
+        `The authorization response sends ${inline(repeated, 64)} more than once (RFC 6749 §3.1); nothing was redeemed`,
+      ),
+      page: 'The sign-in did not succeed: the answer that came back to todo had a parameter more than once, which a genuine one never has. Nothing was redeemed. Run todo login again; you can close this tab.',
+    };
   // RFC 9207 §2.4: the response must come from the provider the request went to (a mix-up
   // attack sends it another's); `iss` is required when the provider says it sends it.
   const iss = params.get('iss');
@@ -221,4 +236,11 @@ function callback(
   const code = params.get('code');
   if (code === null || code === '') return fail('The authorization response has no code');
   return { code };
+}
+
+/** The first parameter name `params` holds more than once, if any. */
+function repeatedName(params: URLSearchParams): string | undefined {
+  const seen = new Set<string>();
+  // A name seen before does not grow the set.
+  return [...params.keys()].find((name) => seen.size === seen.add(name).size);
 }

@@ -820,7 +820,7 @@ export interface operations {
                     "application/json": string;
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details with an OAuth 2.0 error (`error`, `error_description`; RFC 6749 §5.2): the logout token is missing, invalid, already used or names no session or subject, a parameter is sent twice, or the body is not an application/x-www-form-urlencoded form, is larger than BODY_LIMIT_BYTES or is sent with a content coding (answered with `Accept-Encoding: identity`). Back-Channel Logout 1.0 §2.8 makes every failed logout request 400, where other routes answer 413 or 415. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -829,25 +829,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details: the request body is larger than the API accepts */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description RFC 9457 problem details: the body is in a media type the API does not read, JSON not in UTF-8, or sent with a content coding (Content-Encoding other than identity), which is answered with `Accept-Encoding: identity` (RFC 9110 §12.5.3) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: the logout could not be recorded and nothing was kept; send it again after `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
