@@ -2,7 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Todo } from '../api/types.js';
 import { removeTodo, type TodoPages } from './cache.js';
-import { todoKeys, useDeleteTodo } from './queries.js';
+import { todoKeys, useDeleteTodo, versionAfterOwnWrites } from './queries.js';
 
 /** How long "Undo" stays offered before the delete is sent. */
 export const UNDO_WINDOW_MS = 5000;
@@ -69,19 +69,22 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
           if (settled) return;
           finish();
           // mutateAsync settles once per call (mutate's own callbacks fire for the last call
-          // only), so every delete reaches its outcome even when several overlap.
-          mutateAsync({ id: todo.id, version: todo.version }).then(
-            () => {
-              client.setQueriesData<TodoPages>({ queryKey: todoKeys.all }, (data) =>
-                removeTodo(data, todo.id),
-              );
-              hide(todo.id, false);
-            },
-            (error: unknown) => {
-              hide(todo.id, false);
-              onError(error, todo);
-            },
-          );
+          // only), so every delete reaches its outcome even when several overlap. It goes after
+          // this tab's own edit or toggle of the todo still on its way, with the version it made.
+          versionAfterOwnWrites(client, todo)
+            .then((version) => mutateAsync({ id: todo.id, version }))
+            .then(
+              () => {
+                client.setQueriesData<TodoPages>({ queryKey: todoKeys.all }, (data) =>
+                  removeTodo(data, todo.id),
+                );
+                hide(todo.id, false);
+              },
+              (error: unknown) => {
+                hide(todo.id, false);
+                onError(error, todo);
+              },
+            );
         },
       };
       const timer = window.setTimeout(() => entry.commit(), UNDO_WINDOW_MS);
