@@ -11,12 +11,19 @@ export interface PendingDelete {
   todo: Todo;
   undo(): void;
   commit(): void;
+  /**
+   * Stops the undo window's countdown while the pointer rests on the notice, so that reading it
+   * and reaching Undo takes as long as the person needs (WCAG 2.2 SC 2.2.1, Timing Adjustable).
+   */
+  hold(): void;
+  /** Continues the countdown with the time that was left when `hold` stopped it. */
+  release(): void;
 }
 
 /**
  * Delete with undo: the todo leaves the screen at once, the DELETE is sent when the undo window
  * closes (or at once when another delete starts or the page is left), and a refused DELETE
- * puts the todo back.
+ * puts the todo back. The window does not run out while the pointer rests on the notice.
  *
  * The todo is hidden by id (`hidden`) rather than cut out of the cached lists: a refetch during
  * the undo window (another write, window focus) would otherwise bring it back on screen, and
@@ -44,6 +51,9 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
       pendingRef.current?.commit();
       hide(todo.id, true);
       let settled = false;
+      let deadline = Date.now() + UNDO_WINDOW_MS;
+      /** While held: the time the window had left. */
+      let left: number | undefined;
       const finish = () => {
         settled = true;
         window.clearTimeout(timer);
@@ -86,8 +96,19 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
               },
             );
         },
+        hold() {
+          if (settled || left !== undefined) return;
+          left = Math.max(0, deadline - Date.now());
+          window.clearTimeout(timer);
+        },
+        release() {
+          if (settled || left === undefined) return;
+          deadline = Date.now() + left;
+          timer = window.setTimeout(() => entry.commit(), left);
+          left = undefined;
+        },
       };
-      const timer = window.setTimeout(() => entry.commit(), UNDO_WINDOW_MS);
+      let timer = window.setTimeout(() => entry.commit(), UNDO_WINDOW_MS);
       pendingRef.current = entry;
       setPending(entry);
     },
