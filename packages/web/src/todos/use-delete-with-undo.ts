@@ -51,12 +51,9 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
       pendingRef.current?.commit();
       hide(todo.id, true);
       let settled = false;
-      let deadline = Date.now() + UNDO_WINDOW_MS;
-      /** While held: the time the window had left. */
-      let left: number | undefined;
       const finish = () => {
         settled = true;
-        window.clearTimeout(timer);
+        countdown.stop();
         if (pendingRef.current === entry) {
           pendingRef.current = null;
           setPending(null);
@@ -68,12 +65,7 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
           if (settled) return;
           finish();
           hide(todo.id, false);
-          // Focus was on Undo, which leaves with the toast: put it on the todo that came back.
-          requestAnimationFrame(() => {
-            const rows = document.querySelectorAll<HTMLElement>('li[data-todo-id]');
-            const row = [...rows].find((li) => li.dataset.todoId === todo.id);
-            row?.querySelector<HTMLInputElement>('input[type="checkbox"]')?.focus();
-          });
+          focusCheckboxOf(todo.id);
         },
         commit() {
           if (settled) return;
@@ -96,19 +88,10 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
               },
             );
         },
-        hold() {
-          if (settled || left !== undefined) return;
-          left = Math.max(0, deadline - Date.now());
-          window.clearTimeout(timer);
-        },
-        release() {
-          if (settled || left === undefined) return;
-          deadline = Date.now() + left;
-          timer = window.setTimeout(() => entry.commit(), left);
-          left = undefined;
-        },
+        hold: () => countdown.hold(),
+        release: () => countdown.release(),
       };
-      let timer = window.setTimeout(() => entry.commit(), UNDO_WINDOW_MS);
+      const countdown = undoCountdown(() => entry.commit());
       pendingRef.current = entry;
       setPending(entry);
     },
@@ -126,4 +109,42 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
   }, []);
 
   return { pending, hidden, remove };
+}
+
+/** Focus was on Undo, which leaves with the notice: it goes to the todo that came back. */
+function focusCheckboxOf(id: string): void {
+  requestAnimationFrame(() => {
+    const rows = document.querySelectorAll<HTMLElement>('li[data-todo-id]');
+    const row = [...rows].find((li) => li.dataset.todoId === id);
+    row?.querySelector<HTMLInputElement>('input[type="checkbox"]')?.focus();
+  });
+}
+
+/**
+ * The undo window's countdown: `end` runs when it runs out. `hold` stops it, `release` lets it
+ * run on with the time it had left, `stop` ends it for good.
+ */
+function undoCountdown(end: () => void) {
+  let deadline = Date.now() + UNDO_WINDOW_MS;
+  let timer = window.setTimeout(end, UNDO_WINDOW_MS);
+  /** While held: the time the window had left. */
+  let left: number | undefined;
+  let stopped = false;
+  return {
+    stop() {
+      stopped = true;
+      window.clearTimeout(timer);
+    },
+    hold() {
+      if (stopped || left !== undefined) return;
+      left = Math.max(0, deadline - Date.now());
+      window.clearTimeout(timer);
+    },
+    release() {
+      if (stopped || left === undefined) return;
+      deadline = Date.now() + left;
+      timer = window.setTimeout(end, left);
+      left = undefined;
+    },
+  };
 }
