@@ -181,11 +181,14 @@ test('at 375 px the Admin people and grant-end tabs, the sharing dialog and the 
   expect(avatar?.width, 'header: avatar').toBe(avatar?.height);
   await expectControlsOnScreen(person.locator('header'), 'header');
 
-  await person.getByLabel('New list name').fill(`Plans${'x'.repeat(60)}`);
+  const listName = `Plans${'x'.repeat(60)}`;
+  await person.getByLabel('New list name').fill(listName);
   await person.getByRole('button', { name: 'Create list' }).click();
   const head = person.locator('.list-head');
+  // The new list is the one shown (and shared) once the API has made it.
+  await expect(head.getByRole('heading', { name: listName })).toBeVisible();
   await head.getByRole('button', { name: 'Share' }).click();
-  const dialog = person.getByRole('dialog', { name: /^Share/ });
+  const dialog = person.getByRole('dialog', { name: `Share “${listName}”` });
   await dialog.getByLabel('Username or email').fill(otherName);
   await dialog.getByRole('button', { name: 'Share', exact: true }).click();
   await expect(dialog.getByLabel(`Role of ${otherName}`)).toHaveValue('editor');
