@@ -245,14 +245,16 @@ describe('admin work is first-party work wherever the core decides it', () => {
       expect(agent, route).toMatchObject({ allowed: false, reason: 'agent_not_allowed' });
       expect(decide(adminAs('todo-ui'), policy, undefined, context).allowed, route).toBe(true);
     }
-    // No other route refuses agents but the AuthZEN API's (a PEP's, above): their todo work
-    // for the person is theirs to do.
+    // No other route refuses agents but the AuthZEN API's (a PEP's, above) and the person's
+    // list of agents (an agent may neither see nor end the others): their todo work for the
+    // person is theirs to do.
     for (const [route, policy] of Object.entries(policies)) {
       const path = route.split(' ')[1] ?? '';
-      if (!path.startsWith('/admin/') && !path.startsWith('/access/v1/'))
-        expect(policy.firstParty, route).toBeUndefined();
-      if (path.startsWith('/access/v1/')) expect(policy.firstParty, route).toBe(true);
+      const firstParty = ['/admin/', '/access/v1/', '/me/agents'].some((p) => path.startsWith(p));
+      expect(policy.firstParty, route).toBe(firstParty ? true : undefined);
     }
+    expect(policies['GET /me/agents']?.firstParty).toBe(true);
+    expect(policies['DELETE /me/agents/:clientId']?.firstParty).toBe(true);
   });
 
   it("gives every MCP tool its REST route's declaration, so none reaches admin work for an agent", async () => {

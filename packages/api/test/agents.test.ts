@@ -106,13 +106,41 @@ describe.each(drivers)('agents of a person on $driver', (driver) => {
     30_000,
   );
 
-  it.skipIf(driver.skip)('refuses an agent listing or ending agents (403)', async () => {
-    const token = await h.idp.accessToken(alice, { client: AGENT });
-    expect((await call(token, 'GET', '/me/agents')).statusCode).toBe(403);
-    const ended = await call(token, 'DELETE', `/me/agents/${AGENT}`);
-    expect(ended.statusCode).toBe(403);
-    expect(ended.headers['content-type']).toMatch(/^application\/problem\+json/);
-  });
+  it.skipIf(driver.skip)(
+    'refuses an agent listing or ending agents (403) as every first-party route does, audited',
+    async () => {
+      const token = await h.idp.accessToken(alice, { client: AGENT });
+      const admin = await call(token, 'GET', '/admin/audit');
+      for (const [method, url] of [
+        ['GET', '/me/agents'],
+        ['DELETE', `/me/agents/${AGENT}`],
+      ] as const) {
+        const res = await call(token, method, url);
+        expect(res.statusCode, url).toBe(403);
+        expect(res.headers['content-type'], url).toMatch(/^application\/problem\+json/);
+        // The authorization core's agent refusal (reason agent_not_allowed), as on /admin/:
+        // RFC 6750 §3.1 insufficient_scope without a scope, which no agent could ask for.
+        expect(res.headers['www-authenticate'], url).toBe(admin.headers['www-authenticate']);
+        expect(res.headers['www-authenticate'], url).toMatch(
+          /^Bearer realm="todo-api", error="insufficient_scope", error_description="Agents cannot do this/,
+        );
+        expect(res.headers['www-authenticate'], url).not.toMatch(/scope="/);
+        expect(res.json(), url).toMatchObject({ status: 403, code: 'forbidden' });
+        expect(res.json().detail, url).toBe(admin.json().detail);
+      }
+      const audit = await h.as('admin', { method: 'GET', url: '/admin/audit?limit=100' });
+      const denials = audit
+        .json()
+        .items.filter(
+          (e: { actorSub: string; outcome: string }) =>
+            e.actorSub === alice.sub && e.outcome === 'denied',
+        )
+        .map((e: { action: string }) => e.action);
+      expect(denials).toEqual(
+        expect.arrayContaining(['GET /me/agents', 'DELETE /me/agents/:clientId']),
+      );
+    },
+  );
 
   it.skipIf(driver.skip)('answers 404 for an agent that never acted for the caller', async () => {
     const res = await h.as('alice', { method: 'DELETE', url: '/me/agents/bobs-agent' });

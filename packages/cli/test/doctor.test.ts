@@ -178,3 +178,55 @@ describe('todo doctor', () => {
     expect(ok.status).toBe(0);
   });
 });
+
+/**
+ * `todo doctor --login` signs in as `todo login` would: with TODO_DPOP=auto (the default) a
+ * DPoP-bound token when the API's protected resource metadata says it requires them (RFC 9728
+ * §2, `dpop_bound_access_tokens_required`), so an API with OIDC_DPOP=required is diagnosed
+ * with the token the CLI would use, not with a bearer token it would never get.
+ */
+describe('todo doctor --login against an API that requires DPoP', () => {
+  let stack: Stack;
+  let configDir: string;
+  const dpopEnv = { OIDC_DPOP: 'required', DPOP_NONCE_SECRET: 'n'.repeat(48) };
+
+  beforeAll(async () => {
+    stack = await startStack({ apiEnv: dpopEnv });
+    configDir = await mkdtemp(join(tmpdir(), 'todo-doctor-dpop-'));
+  });
+  afterAll(async () => {
+    await stack?.close();
+    if (configDir) await rm(configDir, { recursive: true, force: true });
+  });
+
+  const env = (dpop?: 'on' | 'off') => ({
+    TODO_CONFIG_DIR: configDir,
+    TODO_ISSUER: stack.issuer,
+    TODO_API_URL: stack.apiUrl,
+    TODO_TOKEN_STORE: 'file',
+    OIDC_ISSUER: stack.issuer,
+    ...dpopEnv,
+    ...(dpop === undefined ? {} : { TODO_DPOP: dpop }),
+  });
+
+  it.each([
+    { dpop: undefined, name: 'unset, so auto' },
+    { dpop: 'on', name: 'on' },
+  ] as const)(
+    'signs in with a DPoP-bound token (TODO_DPOP $name) and finds nothing',
+    async ({ dpop }) => {
+      const result = await terminal(env(dpop)).run('doctor', '--login', '--json');
+      const diagnosis = JSON.parse(result.out) as Diagnosis;
+      expect(diagnosis.findings.map((f) => f.code)).toEqual([]);
+      expect(diagnosis.token).toMatchObject({ accepted: true, username: 'alice' });
+      expect(result.code).toBe(0);
+    },
+  );
+
+  it('with TODO_DPOP=off, signs in with a bearer token and says the API refuses it', async () => {
+    const result = await terminal(env('off')).run('doctor', '--login', '--json');
+    const diagnosis = JSON.parse(result.out) as Diagnosis;
+    expect(diagnosis.findings.map((f) => f.code)).toEqual(['dpop_token_unbound']);
+    expect(result.code).toBe(1);
+  });
+});

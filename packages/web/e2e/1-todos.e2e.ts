@@ -36,6 +36,8 @@ test('alice signs in through the IdP, manages todos, and still sees them after a
     await newTodo.fill(title);
     await newTodo.press('Enter');
     await expect(page.getByText(title)).toBeVisible();
+    // Shown at once; its checkbox is enabled only once the API's copy replaced the placeholder.
+    await expect(page.getByRole('checkbox', { name: title })).toBeEnabled();
   }
 
   // Edit inline: title and notes.
@@ -43,21 +45,27 @@ test('alice signs in through the IdP, manages todos, and still sees them after a
   await page.getByLabel('Title').fill('Book the engineering offsite');
   await page.getByLabel('Notes').fill('Two days in March, 14 people.');
   await screenshot(page, 'todos-edit');
+  // Edits and toggles show at once too (optimistically): each waits for its PATCH's answer, so
+  // that the reload below finds them saved whatever order the requests were answered in.
+  const edited = apiAnswer(page, urls, 'PATCH', '/todos/');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('Two days in March, 14 people.')).toBeVisible();
+  expect(await edited).toBe(200);
 
   // Complete one.
+  const completed = apiAnswer(page, urls, 'PATCH', '/todos/');
   await page.getByRole('checkbox', { name: 'Review the pull request for the JWKS cache' }).check();
   await expect(
     page.getByRole('checkbox', { name: 'Review the pull request for the JWKS cache' }),
   ).toBeChecked();
+  expect(await completed).toBe(200);
   await screenshot(page, 'todos');
 
   // Delete one; the undo toast offers it back, dismissing sends the delete.
+  const deleted = apiAnswer(page, urls, 'DELETE', '/todos/');
   await page.getByRole('button', { name: 'Delete “Rotate the staging signing keys”' }).click();
   await expect(page.getByRole('status').getByText('Deleted')).toBeVisible();
   await screenshot(page, 'todos-undo');
-  const deleted = apiAnswer(page, urls, 'DELETE', '/todos/');
   await page.getByRole('button', { name: 'Dismiss' }).click();
   await expect(page.getByText('Rotate the staging signing keys')).toHaveCount(0);
 

@@ -18,6 +18,8 @@ test('carol sees Reports for engineering only', async ({ page, urls, request }) 
   await page.getByLabel('New todo').fill('Prepare the quarterly report');
   await page.getByLabel('New todo').press('Enter');
   await expect(page.getByText('Prepare the quarterly report')).toBeVisible();
+  // Shown at once; saved once its checkbox is enabled (the page navigates away below).
+  await expect(page.getByRole('checkbox', { name: 'Prepare the quarterly report' })).toBeEnabled();
   await expect(page.getByTestId('user-roles')).toContainText('reports:generate');
 
   await page.getByRole('link', { name: 'Reports' }).click();

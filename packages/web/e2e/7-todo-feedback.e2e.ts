@@ -1,4 +1,4 @@
-import { expect, signIn, skipWithoutChromium, test } from './support/fixtures.js';
+import { apiAnswer, expect, signIn, skipWithoutChromium, test } from './support/fixtures.js';
 
 skipWithoutChromium();
 
@@ -91,4 +91,56 @@ test('while /me loads or fails, the header shows a placeholder instead of "no de
     timeout: 20_000,
   });
   await expect(page.getByTestId('user-department')).toHaveCount(0);
+});
+
+test('a todo deleted while its toggle is still on its way is deleted, not refused as changed elsewhere', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'bob');
+  const title = 'Completed, then deleted at once';
+  await page.getByLabel('New todo').fill(title);
+  await page.getByLabel('New todo').press('Enter');
+  const box = page.getByRole('checkbox', { name: title });
+  await expect(box).toBeEnabled();
+
+  // The toggle reaches the API (version 2 there), but its answer is held back: the page still
+  // holds version 1 when the delete is asked for and sent.
+  let reached: () => void = () => undefined;
+  const atApi = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await page.route(
+    (url) => url.href.startsWith(`${urls.api}/todos/`),
+    async (route) => {
+      if (route.request().method() !== 'PATCH') return route.fallback();
+      const response = await route.fetch();
+      reached();
+      await held;
+      await route.fulfill({ response });
+    },
+  );
+  const toggled = apiAnswer(page, urls, 'PATCH', '/todos/');
+  await box.check();
+  await atApi;
+  const deleted = page.waitForRequest(
+    (request) => request.method() === 'DELETE' && request.url().startsWith(`${urls.api}/todos/`),
+  );
+  await page.getByRole('button', { name: `Delete “${title}”` }).click();
+  await page.getByRole('button', { name: 'Dismiss' }).click();
+  release();
+  expect(await toggled).toBe(200);
+
+  // The delete went after the toggle's answer, with the version it made.
+  const request = await deleted;
+  expect(request.headers()['if-match']).toBe('"2"');
+  expect((await request.response())?.status()).toBe(204);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByTestId('user-name')).toHaveText('bob');
+  await expect(page.getByRole('checkbox', { name: title })).toHaveCount(0);
 });

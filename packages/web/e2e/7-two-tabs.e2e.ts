@@ -1,4 +1,5 @@
 import {
+  apiAnswer,
   createTodo,
   expect,
   passwordToken,
@@ -45,11 +46,20 @@ test('coming back to the tab shows what changed elsewhere meanwhile', async ({
   await signIn(page, urls, 'testuser');
   await expect(page.getByRole('list', { name: 'all todos' })).toBeVisible();
   await createTodo(request, urls, await passwordToken(request, urls, 'testuser'), 'From a phone');
-  // The tab becomes visible again (TanStack Query listens for visibilitychange).
+  // The tab becomes visible again (TanStack Query listens for visibilitychange) and asks for
+  // the list again: nothing else would (no polling), so the todo shows once that GET answers,
+  // however long a busy machine takes over it.
+  const refetched = page.waitForResponse(
+    (res) =>
+      res.request().method() === 'GET' &&
+      res.url().startsWith(urls.api) &&
+      new URL(res.url()).pathname.endsWith('/todos/'),
+  );
   await page.evaluate(() =>
     document.dispatchEvent(new Event('visibilitychange', { bubbles: true })),
   );
-  await expect(page.getByText('From a phone')).toBeVisible({ timeout: 3000 });
+  expect((await refetched).status()).toBe(200);
+  await expect(page.getByText('From a phone')).toBeVisible();
 });
 
 test('two tabs editing the same todo: the second save says "changed elsewhere" with both versions', async ({
@@ -66,8 +76,12 @@ test('two tabs editing the same todo: the second save says "changed elsewhere" w
   await other.getByRole('button', { name: 'Edit “Edited in two tabs”' }).click();
 
   await page.getByLabel('Title').fill('Renamed in the first tab');
+  // The rename shows at once (optimistically): the second tab saves only once the API has it,
+  // else its PATCH could arrive first and the rename would be the one refused.
+  const renamed = apiAnswer(page, urls, 'PATCH', '/todos/');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('checkbox', { name: 'Renamed in the first tab' })).toBeEnabled();
+  expect(await renamed).toBe(200);
 
   await other.getByLabel('Notes').fill('Notes from the second tab');
   await other.getByRole('button', { name: 'Save' }).click();

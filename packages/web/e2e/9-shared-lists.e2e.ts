@@ -1,5 +1,6 @@
 import type { Page } from '@playwright/test';
 import {
+  apiAnswer,
   apiGet,
   expect,
   passwordToken,
@@ -65,8 +66,12 @@ test('alice shares a list: bob edits it, carol only reads it until alice removes
   await bob.getByLabel('New todo').press('Enter');
   const tag = bob.getByRole('checkbox', { name: 'Tag the release' });
   await expect(tag).toBeEnabled();
+  // Checked at once (optimistically); carol below loads the list from the API, so the toggle's
+  // PATCH must have been answered first.
+  const completed = apiAnswer(bob, urls, 'PATCH', '/todos/');
   await tag.check();
   await expect(tag).toBeChecked();
+  expect(await completed).toBe(200);
   await expect(entry(bob, /Release checklist/)).toContainText('1');
   await screenshot(bob, 'lists-sidebar');
 

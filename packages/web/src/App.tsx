@@ -7,6 +7,7 @@ import { StepUpBoundary } from './auth/StepUpBoundary.js';
 import type { BrowserSession } from './auth/session-port.js';
 import { announceSignOut } from './auth/sign-out.js';
 import { newSignOutState } from './auth/sign-out-state.js';
+import { takeStepUpReturn } from './auth/step-up.js';
 import { releaseDpopKey } from './auth/unfinished-sign-in.js';
 import { SIGNED_OUT_LOCALLY_PATH } from './auth/user-manager.js';
 import { clearAllDrafts } from './drafts/use-draft.js';
@@ -97,7 +98,8 @@ const TITLES: Record<string, string> = {
 
 /**
  * On in-app navigation, names the page in the title and moves focus to the content, so
- * keyboard and screen-reader users land where a full page load would have put them.
+ * keyboard and screen-reader users land where a full page load would have put them; likewise
+ * on the screen a step-up round trip comes back to.
  */
 function useScreenChange(path: string): void {
   const lastScreen = useRef<string | null>(null);
@@ -107,7 +109,9 @@ function useScreenChange(path: string): void {
     const screen = path.split('/')[1] ?? '';
     const previous = lastScreen.current;
     lastScreen.current = screen;
-    if (previous === null || previous === screen) return;
+    // The first screen of a page load keeps the browser's focus, unless the page loaded to come
+    // back from a step-up asked for on this screen.
+    if (previous === null ? !takeStepUpReturn() : previous === screen) return;
     document.getElementById('main')?.focus();
   }, [path]);
 }

@@ -1,6 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { TodosScreen } from '../src/todos/TodosScreen.js';
+import { UNDO_WINDOW_MS } from '../src/todos/use-delete-with-undo.js';
 import { freshPageEachTest } from './support/fresh-page.js';
 import { renderWithApi } from './support/render.js';
 
@@ -60,5 +61,29 @@ describe('delete with undo while other things happen', () => {
 
     expect(await screen.findByText(/Your change was not saved/)).toBeTruthy();
     await waitFor(() => expect(titles()).toEqual(['Added meanwhile', 'Todo 1', 'Todo 2']));
+  });
+
+  test('the undo window waits while the pointer rests on the notice, and runs on when it leaves', async () => {
+    api.seed(2);
+    renderWithApi(<TodosScreen />, api.url);
+    const remove = await screen.findByRole('button', { name: 'Delete “Todo 1”' });
+    // Fake time that also flows: the requests and waitFor keep working.
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      fireEvent.click(remove);
+      const toast = (await screen.findByRole('button', { name: 'Undo' })).closest('.toast');
+      if (!toast) throw new Error('no undo notice');
+      fireEvent.pointerEnter(toast);
+      await vi.advanceTimersByTimeAsync(UNDO_WINDOW_MS * 3);
+      expect(screen.getByRole('button', { name: 'Undo' })).toBeTruthy();
+      expect(api.requests.some((r) => r.method === 'DELETE')).toBe(false);
+
+      fireEvent.pointerLeave(toast);
+      await vi.advanceTimersByTimeAsync(UNDO_WINDOW_MS);
+      await waitFor(() => expect(api.todos.map((t) => t.title)).toEqual(['Todo 2']));
+      expect(screen.queryByRole('button', { name: 'Undo' })).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

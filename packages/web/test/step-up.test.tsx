@@ -211,4 +211,43 @@ describe('"Confirm it\'s you"', () => {
     expect(screen.getByRole('alert').textContent).toContain('signed you in at level “pwd”');
     expect(screen.getByRole('button', { name: 'Try again' })).toBeTruthy();
   });
+
+  test('takes the keyboard focus on its answer: Continue, or the safe way back once unsatisfied', () => {
+    const question = (kind: StepUpRequest['kind']) => (
+      <main>
+        <ConfirmIdentity
+          request={request(kind)}
+          reachedLevel="pwd"
+          busy={false}
+          error={undefined}
+          onContinue={noop}
+          onLeave={noop}
+        />
+      </main>
+    );
+    const view = render(question('ask'));
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Continue' }));
+    view.rerender(question('unsatisfied'));
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Back to your todos' }));
+  });
+
+  test('leaves the focus of a control outside the screen (the header) where it is', () => {
+    const header = document.createElement('button');
+    document.body.append(header);
+    header.focus();
+    render(
+      <main>
+        <ConfirmIdentity
+          request={request('ask')}
+          reachedLevel="pwd"
+          busy={false}
+          error={undefined}
+          onContinue={noop}
+          onLeave={noop}
+        />
+      </main>,
+    );
+    expect(document.activeElement).toBe(header);
+    header.remove();
+  });
 });

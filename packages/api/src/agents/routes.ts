@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Principal } from '@todo-sso/auth';
 import { writeAndAudit } from '../audit/write-and-audit.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
@@ -7,7 +6,6 @@ import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
-import { agentClassifier } from './clients.js';
 import { endAgentGrant } from './end-grant.js';
 import { agentRepository } from './repository.js';
 import { AgentList, AgentParams, AgentRevoked } from './schemas.js';
@@ -33,42 +31,32 @@ const REVOKE_SCHEMA = {
 };
 
 /**
+ * Any valid token of the person through one of the product's own clients (`firstParty`, decided
+ * by the authorization core like the admin routes' and answered the same way: 403 `forbidden`,
+ * an RFC 6750 §3.1 `insufficient_scope` challenge without a scope, audited): an agent may
+ * neither see nor end the others, nor may a token that names no client (RFC 9068 §2.2), which
+ * might be an agent's.
+ */
+const OWN_CLIENT_ONLY = requires({ firstParty: true });
+
+/**
  * `/me/agents`: the agents (clients other than the product's own) that acted for the caller,
- * and ending one. Any valid token of the person through one of the product's own clients: an
- * agent may neither see nor end the others, nor may a token that names no client, which might
- * be an agent's.
+ * and ending one ({@link OWN_CLIENT_ONLY}).
  */
 export function agentRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { db, clock, revocations, metrics, idpAdmin, agentGrantEnds: grantEnds } = context;
-  const isAgent = agentClassifier(context.config);
   const agents = agentRepository(db);
-  const refuseAgents = (principal: Principal) => {
-    // RFC 9068 §2.2: a token naming no client cannot be told from an agent's (fail closed).
-    if (principal.clientId === undefined)
-      throw new ApiError(
-        'forbidden',
-        "The access token names no client (azp or client_id, RFC 9068 section 2.2), so it cannot be told from an agent's: sign in to the todo app itself",
-      );
-    if (isAgent(principal.clientId, principal.issuer))
-      throw new ApiError(
-        'forbidden',
-        'Agents cannot list or end agents: sign in to the todo app itself',
-      );
-  };
 
   return async (app) => {
-    app.get('/me/agents', { config: requires({}), schema: LIST_SCHEMA }, async (request) => {
-      const principal = principalOf(request);
-      refuseAgents(principal);
-      return { items: await agents.list(ownerOf(principal)) };
-    });
+    app.get('/me/agents', { config: OWN_CLIENT_ONLY, schema: LIST_SCHEMA }, async (request) => ({
+      items: await agents.list(ownerOf(principalOf(request))),
+    }));
 
     app.delete(
       '/me/agents/:clientId',
-      { config: requires({}), schema: REVOKE_SCHEMA },
+      { config: OWN_CLIENT_ONLY, schema: REVOKE_SCHEMA },
       async (request) => {
         const principal = principalOf(request);
-        refuseAgents(principal);
         const owner = ownerOf(principal);
         const { clientId } = request.params;
         if (!(await agents.has(owner, clientId)))

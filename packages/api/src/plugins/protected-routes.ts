@@ -59,7 +59,7 @@ export function protectedAuthOptions(
     acrLevels: config.acrLevels,
     now: clockMillis(context.clock),
     beforeDecision: subjectRateLimit(config),
-    // Which clients are agents, for the admin routes' `firstParty` requirement.
+    // Which clients are agents, for the `firstParty` requirement (admin, AuthZEN, /me/agents).
     isAgent: agentClassifier(config),
     audiences: audiencesOf(context, resource),
   };

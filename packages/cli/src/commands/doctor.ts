@@ -4,6 +4,7 @@ import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { deviceLogin } from '../oidc/device-flow.js';
 import type { ProviderMetadata } from '../oidc/discovery.js';
+import { signInKey } from '../oidc/sign-in-key.js';
 import { inline } from '../output/terminal.js';
 import { Session } from '../session.js';
 import { givenToken } from './token-input.js';
@@ -94,7 +95,7 @@ function render(d: Diagnosis, source: string, warnings: readonly string[]): stri
 
 /**
  * A token from the device grant where the API's (first) issuer is, as a person using the API
- * would sign in; undefined when the provider cannot be used for that (unreachable, or its
+ * would sign in (DPoP-bound by the same rule as `todo login`); undefined when the provider cannot be used for that (unreachable, or its
  * discovery names another issuer, OIDC Discovery §4.3) — the diagnosis then explains why.
  */
 async function signIn(ctx: CommandContext, issuer: IssuerOptions): Promise<string | undefined> {
@@ -108,7 +109,10 @@ async function signIn(ctx: CommandContext, issuer: IssuerOptions): Promise<strin
     ctx.io.err(`No sign-in, so no token to check: ${e.message}`);
     return undefined;
   }
-  return (await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope)).accessToken;
+  // As `todo login` signs in: DPoP-bound when TODO_DPOP asks for it (RFC 9449 §5), so an API
+  // that requires bound tokens is checked with the token the CLI would send it.
+  const dpop = await signInKey(ctx.io.fetch, settings, metadata);
+  return (await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope, dpop)).accessToken;
 }
 
 /** `todo doctor`: why the API would refuse this setup or this token, and how to fix it. */

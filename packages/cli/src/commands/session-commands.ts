@@ -2,10 +2,10 @@ import { apiClient, unwrap } from '../api/client.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { deviceLogin } from '../oidc/device-flow.js';
-import { apiRequiresDpop, type ProviderMetadata } from '../oidc/discovery.js';
-import { newSignInKey } from '../oidc/dpop.js';
+import type { ProviderMetadata } from '../oidc/discovery.js';
 import { endSession, type LogoutOutcome } from '../oidc/logout.js';
 import { loopbackLogin } from '../oidc/loopback-flow.js';
+import { signInKey } from '../oidc/sign-in-key.js';
 import { cell, table } from '../output/table.js';
 import type { Session } from '../session.js';
 import { PROFILE_FILE } from '../settings.js';
@@ -29,9 +29,7 @@ export const login: Command = {
     session.check();
     const metadata = await session.metadata();
     // RFC 9449 §5: a key of its own for this sign-in, kept with its tokens.
-    const required =
-      settings.dpop === 'auto' && (await apiRequiresDpop(ctx.io.fetch, settings.apiUrl));
-    const dpop = newSignInKey(settings.dpop, metadata.dpop_signing_alg_values_supported, required);
+    const dpop = await signInKey(ctx.io.fetch, settings, metadata);
     const tokens = ctx.values.browser
       ? await loopbackLogin(ctx.io, metadata, settings.clientId, settings.scope, dpop)
       : await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope, dpop);

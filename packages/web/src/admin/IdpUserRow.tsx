@@ -29,24 +29,29 @@ export function IdpUserRow({ user, assignable, actions, ask }: Props) {
   ];
   return (
     <tr>
-      <th scope="row">
-        <span className="cell-main">{name}</span>
-        {user.email ? <span className="cell-sub">{user.email}</span> : null}
-        <span className="cell-sub mono">{user.id}</span>
-      </th>
-      <td>
-        <span className={user.enabled ? 'badge' : 'badge badge--muted'}>
-          {user.enabled ? 'Enabled' : 'Disabled'}
+      {/* One child per cell: below 40rem the row is a card, each cell a label and its value. */}
+      <th scope="row" data-label="User" className="idp-user">
+        <span>
+          <span className="cell-main">{name}</span>
+          {user.email ? <span className="cell-sub">{user.email}</span> : null}
+          <span className="cell-sub mono">{user.id}</span>
         </span>
-        <button
-          type="button"
-          className="button button--small"
-          onClick={() => ask(actions.setEnabled(user, !user.enabled))}
-        >
-          {user.enabled ? `Disable ${name}` : `Enable ${name}`}
-        </button>
+      </th>
+      <td data-label="Status">
+        <span className="idp-user__status">
+          <span className={user.enabled ? 'badge' : 'badge badge--muted'}>
+            {user.enabled ? 'Enabled' : 'Disabled'}
+          </span>
+          <button
+            type="button"
+            className="button button--small"
+            onClick={() => ask(actions.setEnabled(user, !user.enabled))}
+          >
+            {user.enabled ? `Disable ${name}` : `Enable ${name}`}
+          </button>
+        </span>
       </td>
-      <td>
+      <td data-label="Department">
         <form
           className="inline-form"
           onSubmit={(event) => {
@@ -65,7 +70,7 @@ export function IdpUserRow({ user, assignable, actions, ask }: Props) {
           </button>
         </form>
       </td>
-      <td>
+      <td data-label="Roles">
         <fieldset className="role-boxes">
           <legend className="visually-hidden">Roles of {name}</legend>
           {roles.map(({ role, has }) => (
@@ -81,7 +86,7 @@ export function IdpUserRow({ user, assignable, actions, ask }: Props) {
           ))}
         </fieldset>
       </td>
-      <td className="actions">
+      <td data-label="Actions" className="actions">
         <button
           type="button"
           className="button button--small"

@@ -186,7 +186,7 @@ function UserTable({
   if (items.length === 0) return <Empty title="Nobody matches." />;
   return (
     <div className="table-wrap">
-      <table className="table" aria-label="People at the identity provider">
+      <table className="table table--cards" aria-label="People at the identity provider">
         <thead>
           <tr>
             <th scope="col">User</th>

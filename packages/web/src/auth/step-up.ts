@@ -148,6 +148,20 @@ export function stepUpFailed(reason: string): void {
   });
 }
 
+/** A step-up round trip came back on this page load and its screen has not shown yet. */
+let justReturned = false;
+
+/**
+ * True once, for the first screen after a step-up round trip came back: that screen takes the
+ * keyboard focus, as a screen reached inside the app does, rather than leaving it at the top of
+ * the freshly loaded page.
+ */
+export function takeStepUpReturn(): boolean {
+  const returned = justReturned;
+  justReturned = false;
+  return returned;
+}
+
 /**
  * Called when a sign-in comes back. After a step-up, remembers when and the `auth_time` it
  * brought, so that a refusal after it is explained rather than asked again; any other sign-in
@@ -159,6 +173,7 @@ export function stepUpReturned(state: unknown, authTime: unknown): void {
     writeMarker(null);
     return;
   }
+  justReturned = true;
   writeMarker({
     ...marker,
     returnedAt: Date.now(),

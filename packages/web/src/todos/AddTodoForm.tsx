@@ -1,6 +1,8 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useRef, useState } from 'react';
 import type { Todo } from '../api/types.js';
 import { type Draft, useDraft } from '../drafts/use-draft.js';
+import { forgetSending, knownTitled, rememberSending, useUnansweredAdd } from './add-in-flight.js';
 import { useCreateTodo } from './queries.js';
 import {
   DESCRIPTION_MAX,
@@ -74,6 +76,11 @@ export function AddTodoForm({
         </p>
       ) : null}
       <LengthCounter id={`${id}-title-count`} text={title.value} max={TITLE_MAX} />
+      {form.unanswered.outcome ? (
+        <p className="info" role="status">
+          {form.unanswered.outcome}
+        </p>
+      ) : null}
       {form.showDetails ? (
         <NotesField id={id} description={description} />
       ) : (
@@ -111,7 +118,9 @@ function useAddTodo({
   const description = useDraft('new.description');
   const [showDetails, setShowDetails] = useState(Boolean(description.value));
   const titleRef = useRef<HTMLInputElement>(null);
+  const client = useQueryClient();
   const create = useCreateTodo(listId);
+  const unanswered = useUnansweredAdd(title, description);
   const tooLong =
     isTooLong(title.value, TITLE_MAX) || isTooLong(description.value, DESCRIPTION_MAX);
 
@@ -130,13 +139,24 @@ function useAddTodo({
     setShowDetails(false);
     titleRef.current?.focus();
     onAdding?.();
+    unanswered.dismiss();
+    // Until the API answers: a reload meanwhile looks for the todo before offering the text again.
+    const sending = rememberSending({
+      title: input.title,
+      description: input.description ?? null,
+      typed: typed.title,
+      listId,
+      known: knownTitled(client, input.title),
+    });
     create.mutate(input, {
       onSuccess: (todo) => {
+        forgetSending(sending);
         title.settle(typed.title);
         description.settle(typed.description);
         onCreated?.(todo);
       },
       onError: (error) => {
+        forgetSending(sending);
         title.set(typed.title);
         description.set(typed.description);
         if (input.description) setShowDetails(true);
@@ -144,7 +164,16 @@ function useAddTodo({
       },
     });
   };
-  return { title, description, showDetails, setShowDetails, titleRef, tooLong, submit };
+  return {
+    title,
+    description,
+    showDetails,
+    setShowDetails,
+    titleRef,
+    tooLong,
+    submit,
+    unanswered,
+  };
 }
 
 /** The optional notes of a new todo, with their counter. */

@@ -45,7 +45,14 @@ function Toast({
     };
   }, [returnFocusTo]);
   return (
-    <div className="toast" ref={toastRef}>
+    // The undo window waits while the pointer rests on the notice (WCAG 2.2 SC 2.2.1): reading
+    // it and reaching Undo is not a race against its countdown.
+    <div
+      className="toast"
+      ref={toastRef}
+      onPointerEnter={pending.hold}
+      onPointerLeave={pending.release}
+    >
       <span className="toast__text">
         Deleted <strong dir="auto">{pending.todo.title}</strong>
       </span>

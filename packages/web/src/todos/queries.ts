@@ -146,6 +146,38 @@ export function storeTodo(client: QueryClient, todo: Todo): void {
   }
 }
 
+/** The mutation scope of this tab's writes to the todo `id`: TanStack Query runs them in order. */
+export const todoScope = (id: string) => `todo:${id}`;
+
+/**
+ * The version to send a delete of `todo` with (If-Match): the one it had on screen when the
+ * delete was asked for, or the one this tab's own edit or toggle of it made since, once the
+ * writes still on their way have been answered. Without waiting, a delete right after a toggle
+ * would go with the version before it and be refused as changed elsewhere (412).
+ */
+export async function versionAfterOwnWrites(client: QueryClient, todo: Todo): Promise<number> {
+  const cache = client.getMutationCache();
+  const writes = () =>
+    cache.findAll({ predicate: (mutation) => mutation.options.scope?.id === todoScope(todo.id) });
+  const pending = () => writes().some((mutation) => mutation.state.status === 'pending');
+  if (pending()) {
+    await new Promise<void>((resolve) => {
+      const unsubscribe = cache.subscribe(() => {
+        if (pending()) return;
+        unsubscribe();
+        resolve();
+      });
+    });
+  }
+  let version = todo.version;
+  for (const write of writes()) {
+    const saved =
+      write.state.status === 'success' ? (write.state.data as Todo | undefined) : undefined;
+    if (saved && saved.version > version) version = saved.version;
+  }
+  return version;
+}
+
 /**
  * Edits or toggles the todo `id` (PATCH), optimistically. Writes to one todo share a mutation
  * scope, so TanStack Query sends them one after another: two quick toggles (or a toggle and an
@@ -155,7 +187,7 @@ export function useUpdateTodo(id: string) {
   const api = useApi();
   const client = useQueryClient();
   return useMutation({
-    scope: { id: `todo:${id}` },
+    scope: { id: todoScope(id) },
     // Sent with If-Match: a todo someone changed meanwhile is refused (412), never overwritten.
     mutationFn: ({ id, patch, version }: TodoUpdate) =>
       updateTodo(api, id, patch, version ?? cachedTodo(client, id)?.version),

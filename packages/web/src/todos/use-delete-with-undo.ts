@@ -2,7 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Todo } from '../api/types.js';
 import { removeTodo, type TodoPages } from './cache.js';
-import { todoKeys, useDeleteTodo } from './queries.js';
+import { todoKeys, useDeleteTodo, versionAfterOwnWrites } from './queries.js';
 
 /** How long "Undo" stays offered before the delete is sent. */
 export const UNDO_WINDOW_MS = 5000;
@@ -11,12 +11,19 @@ export interface PendingDelete {
   todo: Todo;
   undo(): void;
   commit(): void;
+  /**
+   * Stops the undo window's countdown while the pointer rests on the notice, so that reading it
+   * and reaching Undo takes as long as the person needs (WCAG 2.2 SC 2.2.1, Timing Adjustable).
+   */
+  hold(): void;
+  /** Continues the countdown with the time that was left when `hold` stopped it. */
+  release(): void;
 }
 
 /**
  * Delete with undo: the todo leaves the screen at once, the DELETE is sent when the undo window
  * closes (or at once when another delete starts or the page is left), and a refused DELETE
- * puts the todo back.
+ * puts the todo back. The window does not run out while the pointer rests on the notice.
  *
  * The todo is hidden by id (`hidden`) rather than cut out of the cached lists: a refetch during
  * the undo window (another write, window focus) would otherwise bring it back on screen, and
@@ -46,7 +53,7 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
       let settled = false;
       const finish = () => {
         settled = true;
-        window.clearTimeout(timer);
+        countdown.stop();
         if (pendingRef.current === entry) {
           pendingRef.current = null;
           setPending(null);
@@ -58,33 +65,33 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
           if (settled) return;
           finish();
           hide(todo.id, false);
-          // Focus was on Undo, which leaves with the toast: put it on the todo that came back.
-          requestAnimationFrame(() => {
-            const rows = document.querySelectorAll<HTMLElement>('li[data-todo-id]');
-            const row = [...rows].find((li) => li.dataset.todoId === todo.id);
-            row?.querySelector<HTMLInputElement>('input[type="checkbox"]')?.focus();
-          });
+          focusCheckboxOf(todo.id);
         },
         commit() {
           if (settled) return;
           finish();
           // mutateAsync settles once per call (mutate's own callbacks fire for the last call
-          // only), so every delete reaches its outcome even when several overlap.
-          mutateAsync({ id: todo.id, version: todo.version }).then(
-            () => {
-              client.setQueriesData<TodoPages>({ queryKey: todoKeys.all }, (data) =>
-                removeTodo(data, todo.id),
-              );
-              hide(todo.id, false);
-            },
-            (error: unknown) => {
-              hide(todo.id, false);
-              onError(error, todo);
-            },
-          );
+          // only), so every delete reaches its outcome even when several overlap. It goes after
+          // this tab's own edit or toggle of the todo still on its way, with the version it made.
+          versionAfterOwnWrites(client, todo)
+            .then((version) => mutateAsync({ id: todo.id, version }))
+            .then(
+              () => {
+                client.setQueriesData<TodoPages>({ queryKey: todoKeys.all }, (data) =>
+                  removeTodo(data, todo.id),
+                );
+                hide(todo.id, false);
+              },
+              (error: unknown) => {
+                hide(todo.id, false);
+                onError(error, todo);
+              },
+            );
         },
+        hold: () => countdown.hold(),
+        release: () => countdown.release(),
       };
-      const timer = window.setTimeout(() => entry.commit(), UNDO_WINDOW_MS);
+      const countdown = undoCountdown(() => entry.commit());
       pendingRef.current = entry;
       setPending(entry);
     },
@@ -102,4 +109,42 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
   }, []);
 
   return { pending, hidden, remove };
+}
+
+/** Focus was on Undo, which leaves with the notice: it goes to the todo that came back. */
+function focusCheckboxOf(id: string): void {
+  requestAnimationFrame(() => {
+    const rows = document.querySelectorAll<HTMLElement>('li[data-todo-id]');
+    const row = [...rows].find((li) => li.dataset.todoId === id);
+    row?.querySelector<HTMLInputElement>('input[type="checkbox"]')?.focus();
+  });
+}
+
+/**
+ * The undo window's countdown: `end` runs when it runs out. `hold` stops it, `release` lets it
+ * run on with the time it had left, `stop` ends it for good.
+ */
+function undoCountdown(end: () => void) {
+  let deadline = Date.now() + UNDO_WINDOW_MS;
+  let timer = window.setTimeout(end, UNDO_WINDOW_MS);
+  /** While held: the time the window had left. */
+  let left: number | undefined;
+  let stopped = false;
+  return {
+    stop() {
+      stopped = true;
+      window.clearTimeout(timer);
+    },
+    hold() {
+      if (stopped || left !== undefined) return;
+      left = Math.max(0, deadline - Date.now());
+      window.clearTimeout(timer);
+    },
+    release() {
+      if (stopped || left === undefined) return;
+      deadline = Date.now() + left;
+      timer = window.setTimeout(end, left);
+      left = undefined;
+    },
+  };
 }

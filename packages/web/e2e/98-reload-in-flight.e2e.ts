@@ -1,0 +1,100 @@
+import type { Page } from '@playwright/test';
+import { expect, signIn, skipWithoutChromium, test, type Urls } from './support/fixtures.js';
+
+skipWithoutChromium();
+
+// Named 98-: runs after every scenario that saves a README screenshot or counts another
+// person's lists, so the people, lists and todos made here show in none of them.
+
+/**
+ * A todo is typed and added, and the page is reloaded before the API has answered: the text is
+ * not lost. Either the API never got it (the text is back in the field, and the person is told),
+ * or it stored it (the todo is there, and the field is empty, so it is not added twice).
+ */
+
+/**
+ * Holds the app's next new todo (a POST to `…/todos/`): with `reachApi`, sends it on to the
+ * API and keeps its answer from the page; else keeps it from the API too. Resolves once held;
+ * `release` lets the held route go (the page that sent it is gone by then).
+ */
+async function holdNextAdd(
+  page: Page,
+  urls: Urls,
+  reachApi: boolean,
+): Promise<{ held: Promise<void>; release: () => void }> {
+  let isHeld: () => void = () => undefined;
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    isHeld = resolve;
+  });
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let taken = false;
+  await page.route(
+    (url) => url.href.startsWith(urls.api) && url.pathname.endsWith('/todos/'),
+    async (route) => {
+      if (taken || route.request().method() !== 'POST') return route.fallback();
+      taken = true;
+      const response = reachApi ? await route.fetch() : undefined;
+      isHeld();
+      await released;
+      // The page that asked has been reloaded: nobody reads this answer.
+      await (response ? route.fulfill({ response }) : route.abort()).catch(() => undefined);
+    },
+  );
+  return { held, release };
+}
+
+test('the API never got it: the text is back in the field, and added once it is sent again', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'testuser');
+  const hold = await holdNextAdd(page, urls, false);
+  const field = page.getByLabel('New todo');
+  await field.fill('Renew the passport');
+  await field.press('Enter');
+  await hold.held;
+  await expect(page.getByText('Renew the passport')).toBeVisible();
+  await page.reload();
+  hold.release();
+
+  await expect(page.getByTestId('user-name')).toHaveText('testuser');
+  await expect(field).toHaveValue('Renew the passport');
+  await expect(page.getByRole('status').filter({ hasText: 'Renew the passport' })).toHaveText(
+    '“Renew the passport” was not saved before the page was reloaded: it is back in the field.',
+  );
+  await expect(page.getByRole('checkbox', { name: 'Renew the passport' })).toHaveCount(0);
+  await field.press('Enter');
+  await expect(page.getByRole('checkbox', { name: 'Renew the passport' })).toHaveCount(1);
+  await expect(field).toHaveValue('');
+  await page.reload();
+  await expect(page.getByRole('checkbox', { name: 'Renew the passport' })).toHaveCount(1);
+  await expect(field).toHaveValue('');
+});
+
+test('the API stored it: the todo is there once, and the field is empty', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'testuser');
+  const hold = await holdNextAdd(page, urls, true);
+  const field = page.getByLabel('New todo');
+  await field.fill('Water the ferns');
+  await field.press('Enter');
+  await hold.held;
+  await page.reload();
+  hold.release();
+
+  await expect(page.getByTestId('user-name')).toHaveText('testuser');
+  await expect(page.getByRole('checkbox', { name: 'Water the ferns' })).toHaveCount(1);
+  await expect(page.getByRole('status').filter({ hasText: 'Water the ferns' })).toHaveText(
+    '“Water the ferns” was saved before the page was reloaded.',
+  );
+  await expect(field).toHaveValue('');
+  // Nothing comes back on the next load either.
+  await page.reload();
+  await expect(page.getByRole('checkbox', { name: 'Water the ferns' })).toHaveCount(1);
+  await expect(field).toHaveValue('');
+});

@@ -1,0 +1,83 @@
+import { screen } from '@testing-library/react';
+import { describe, expect, test } from 'vitest';
+import { rememberSending } from '../src/todos/add-in-flight.js';
+import { freshPageEachTest } from './support/fresh-page.js';
+import { renderRoot, storeSignedInUser, UNREACHABLE_ISSUER } from './support/signed-in-root.js';
+
+const api = freshPageEachTest();
+
+const SENT_AT = Date.parse('2026-03-01T12:00:00Z');
+
+/**
+ * What an earlier page load of this tab left when it went while adding `title`: the draft of
+ * the field, and the record of the send (as `rememberSending` writes it, from another page).
+ */
+function leaveUnanswered(title: string, known: string[] = []) {
+  window.sessionStorage.setItem('todo-sso.draft-owner', 'sub-alice');
+  window.sessionStorage.setItem('todo-sso.draft.new.title', title);
+  window.sessionStorage.setItem(
+    'todo-sso.draft.new.sending',
+    JSON.stringify({
+      nonce: 'n1',
+      page: 'an-earlier-page-load',
+      title,
+      description: null,
+      typed: title,
+      listId: undefined,
+      at: SENT_AT,
+      known,
+    }),
+  );
+}
+
+async function openApp(): Promise<HTMLInputElement> {
+  storeSignedInUser(UNREACHABLE_ISSUER);
+  renderRoot({ issuer: UNREACHABLE_ISSUER, apiUrl: api.url });
+  return (await screen.findByLabelText('New todo')) as HTMLInputElement;
+}
+
+describe('a new todo whose page went before the API answered', () => {
+  test('stored by the API: the field is emptied and the form says it was saved', async () => {
+    api.seed(1, () => ({ title: 'Water the ferns', createdAt: '2026-03-01T12:00:01Z' }));
+    leaveUnanswered('Water the ferns');
+    const field = await openApp();
+    expect((await screen.findByText(/was saved before the page was reloaded/)).textContent).toBe(
+      '“Water the ferns” was saved before the page was reloaded.',
+    );
+    expect(field.value).toBe('');
+    expect(window.sessionStorage.getItem('todo-sso.draft.new.title')).toBeNull();
+    expect(window.sessionStorage.getItem('todo-sso.draft.new.sending')).toBeNull();
+  });
+
+  test('only an older todo of the same title (known then, or long before): the text stays', async () => {
+    api.seed(2, (i) => ({
+      title: 'Renew the passport',
+      createdAt: i === 0 ? '2026-03-01T12:00:02Z' : '2026-02-01T00:00:00Z',
+    }));
+    const [knownThen] = api.todos;
+    leaveUnanswered('Renew the passport', [knownThen?.id ?? '']);
+    const field = await openApp();
+    expect(
+      (await screen.findByText(/was not saved before the page was reloaded/)).textContent,
+    ).toBe(
+      '“Renew the passport” was not saved before the page was reloaded: it is back in the field.',
+    );
+    expect(field.value).toBe('Renew the passport');
+  });
+
+  test('a send of this page load is under way, not left behind: nothing is looked up', async () => {
+    window.sessionStorage.setItem('todo-sso.draft-owner', 'sub-alice');
+    window.sessionStorage.setItem('todo-sso.draft.new.title', 'Book the dentist');
+    rememberSending({
+      title: 'Book the dentist',
+      description: null,
+      typed: 'Book the dentist',
+      listId: undefined,
+      known: [],
+    });
+    const field = await openApp();
+    await screen.findByText('Nothing to do yet');
+    expect(field.value).toBe('Book the dentist');
+    expect(screen.queryByText(/before the page was reloaded/)).toBeNull();
+  });
+});
