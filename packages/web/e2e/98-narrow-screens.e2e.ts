@@ -75,11 +75,15 @@ async function expectWrapped(text: Locator, where: string): Promise<void> {
   expect(box.height, `${where}: wraps`).toBeGreaterThan(lineHeight * 1.5);
 }
 
-// One word each, as long as the API takes (usernames up to 100 characters).
-const suffix = Date.now().toString(36);
-const longName = `longname${'0123456789'.repeat(8)}${suffix}`.slice(0, 100);
-const otherName = `othername${'9876543210'.repeat(8)}${suffix}`.slice(0, 100);
-const longEmail = `${'mailbox'.repeat(9)}@${'subdomain'.repeat(6)}.example.com`;
+/** People of this run: one word each, as long as the API takes (usernames up to 100 characters). */
+function longPeople() {
+  const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+  return {
+    longName: `longname${'0123456789'.repeat(8)}${suffix}`.slice(0, 100),
+    otherName: `othername${'9876543210'.repeat(8)}${suffix}`.slice(0, 100),
+    longEmail: `${'mailbox'.repeat(8)}${suffix}@${'subdomain'.repeat(6)}.example.com`,
+  };
+}
 const longClientId = `agent${'x7Kq9Zr2'.repeat(16)}`;
 
 test('at 375 px the Admin people and grant-end tabs, the sharing dialog and the account screen fit the screen', async ({
@@ -88,6 +92,7 @@ test('at 375 px the Admin people and grant-end tabs, the sharing dialog and the 
   request,
   browser,
 }) => {
+  const { longName, otherName, longEmail } = longPeople();
   await page.setViewportSize({ width: WIDTH, height: 800 });
   await signIn(page, urls, 'admin');
   await page.goto(`${urls.web}/admin/users`);
@@ -202,10 +207,14 @@ test('at 375 px the Admin people and grant-end tabs, the sharing dialog and the 
   // The account screen, with an agent whose client id is one long word (the provider picks
   // client ids; the list carries one here).
   await person.route(`${urls.api}/me/agents`, async (route) => {
-    const response = await route.fetch();
-    const body = (await response.json()) as { items: unknown[] };
-    body.items.push({ clientId: longClientId, firstUsedAt: now, lastUsedAt: now });
-    await route.fulfill({ response, json: body });
+    try {
+      const response = await route.fetch();
+      const body = (await response.json()) as { items: unknown[] };
+      body.items.push({ clientId: longClientId, firstUsedAt: now, lastUsedAt: now });
+      await route.fulfill({ response, json: body });
+    } catch {
+      // The page gave the request up (a refetch replaced it): the next one is answered.
+    }
   });
   await person.getByTestId('account-link').click();
   const agentRow = person.getByTestId('agent-row').filter({ hasText: longClientId });

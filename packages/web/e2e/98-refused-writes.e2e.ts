@@ -72,25 +72,28 @@ test('add, edit, toggle and delete refused by the API roll back, say why and kee
   urls,
   request,
 }) => {
+  // Titles of this run, so that a run again on the same stack finds only its own.
+  const plumber = `Call the plumber ${Date.now().toString(36)}`;
+  const milk = `Buy oat milk ${Date.now().toString(36)}`;
   const carol = await passwordToken(request, urls, 'carol');
-  await createTodo(request, urls, carol, 'Call the plumber');
+  await createTodo(request, urls, carol, plumber);
   await signIn(page, urls, 'carol');
-  const todo = page.getByRole('checkbox', { name: 'Call the plumber' });
+  const todo = page.getByRole('checkbox', { name: plumber });
   await expect(todo).toBeVisible();
 
   // Add: the todo shows, goes when the API refuses it, and the title is back in the field.
   const field = page.getByLabel('New todo');
   let refusal = refuseNext(page, urls, 'POST', /\/todos\/$/, 500, 'The database is busy.');
-  await field.fill('Buy oat milk');
+  await field.fill(milk);
   await field.press('Enter');
   await refusal.sent;
-  await expect(page.getByText('Buy oat milk')).toBeVisible();
+  await expect(page.getByText(milk)).toBeVisible();
   await expect(field).toHaveValue('');
   refusal.refuse();
   await expect(alert(page)).toContainText('was not saved');
   await expect(alert(page)).toContainText('The database is busy.');
-  await expect(page.getByRole('checkbox', { name: 'Buy oat milk' })).toHaveCount(0);
-  await expect(field).toHaveValue('Buy oat milk');
+  await expect(page.getByRole('checkbox', { name: milk })).toHaveCount(0);
+  await expect(field).toHaveValue(milk);
   await field.fill('');
   await page.getByRole('button', { name: 'Dismiss message' }).click();
 
@@ -107,17 +110,15 @@ test('add, edit, toggle and delete refused by the API roll back, say why and kee
   // Edit: the new title shows, the old one comes back, and the edit is open again with the
   // person's text in it.
   refusal = refuseNext(page, urls, 'PATCH', /\/todos\/[^/]+$/, 409, 'The todo is locked.');
-  await page.getByRole('button', { name: 'Edit “Call the plumber”' }).click();
+  await page.getByRole('button', { name: `Edit “${plumber}”` }).click();
   const title = page.getByRole('textbox', { name: /title/i });
-  await title.fill('Call the plumber about the boiler');
+  await title.fill(`${plumber} about the boiler`);
   await title.press('Enter');
   await refusal.sent;
-  await expect(
-    page.getByRole('checkbox', { name: 'Call the plumber about the boiler' }),
-  ).toBeVisible();
+  await expect(page.getByRole('checkbox', { name: `${plumber} about the boiler` })).toBeVisible();
   refusal.refuse();
   await expect(alert(page)).toContainText('The todo is locked.');
-  await expect(title).toHaveValue('Call the plumber about the boiler');
+  await expect(title).toHaveValue(`${plumber} about the boiler`);
   await page.keyboard.press('Escape');
   await expect(todo).toBeVisible();
   await page.getByRole('button', { name: 'Dismiss message' }).click();
@@ -125,7 +126,7 @@ test('add, edit, toggle and delete refused by the API roll back, say why and kee
   // Delete: gone at once; the API refuses once the undo window ends (Dismiss ends it now), and
   // the todo is back.
   refusal = refuseNext(page, urls, 'DELETE', /\/todos\/[^/]+$/, 503, 'Deleting is paused.');
-  await page.getByRole('button', { name: 'Delete “Call the plumber”' }).click();
+  await page.getByRole('button', { name: `Delete “${plumber}”` }).click();
   await expect(todo).toHaveCount(0);
   await page.getByRole('button', { name: 'Dismiss', exact: true }).click();
   await refusal.sent;
@@ -139,11 +140,12 @@ test('a list rename the API refuses keeps the typed name in the field and says w
   page,
   urls,
 }) => {
+  const garden = `Garden ${Date.now().toString(36)}`;
   await signIn(page, urls, 'carol');
-  await page.getByLabel('New list name').fill('Garden');
+  await page.getByLabel('New list name').fill(garden);
   await page.getByRole('button', { name: 'Create list' }).click();
   const head = page.locator('.list-head');
-  await expect(head.getByRole('heading', { name: 'Garden' })).toBeVisible();
+  await expect(head.getByRole('heading', { name: garden })).toBeVisible();
 
   const refusal = refuseNext(
     page,
@@ -155,16 +157,16 @@ test('a list rename the API refuses keeps the typed name in the field and says w
   );
   await head.getByRole('button', { name: 'Rename' }).click();
   const name = head.getByLabel('List name');
-  await name.fill('Garden and shed');
+  await name.fill(`${garden} and shed`);
   await name.press('Enter');
   await refusal.sent;
   refusal.refuse();
   await expect(head.getByRole('alert')).toContainText('Lists are read-only now.');
-  await expect(name).toHaveValue('Garden and shed');
+  await expect(name).toHaveValue(`${garden} and shed`);
   await expect(name).toBeFocused();
   await name.press('Escape');
-  await expect(head.getByRole('heading', { name: 'Garden', exact: true })).toBeVisible();
+  await expect(head.getByRole('heading', { name: garden, exact: true })).toBeVisible();
   // The API kept the old name: a reload shows it.
   await page.reload();
-  await expect(head.getByRole('heading', { name: 'Garden', exact: true })).toBeVisible();
+  await expect(head.getByRole('heading', { name: garden, exact: true })).toBeVisible();
 });

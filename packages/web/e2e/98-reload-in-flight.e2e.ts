@@ -50,27 +50,28 @@ test('the API never got it: the text is back in the field, and added once it is 
   page,
   urls,
 }) => {
+  const passport = `Renew the passport ${Date.now().toString(36)}`;
   await signIn(page, urls, 'testuser');
   const hold = await holdNextAdd(page, urls, false);
   const field = page.getByLabel('New todo');
-  await field.fill('Renew the passport');
+  await field.fill(passport);
   await field.press('Enter');
   await hold.held;
-  await expect(page.getByText('Renew the passport')).toBeVisible();
+  await expect(page.getByText(passport)).toBeVisible();
   await page.reload();
   hold.release();
 
   await expect(page.getByTestId('user-name')).toHaveText('testuser');
-  await expect(field).toHaveValue('Renew the passport');
-  await expect(page.getByRole('status').filter({ hasText: 'Renew the passport' })).toHaveText(
-    '“Renew the passport” was not saved before the page was reloaded: it is back in the field.',
+  await expect(field).toHaveValue(passport);
+  await expect(page.getByRole('status').filter({ hasText: passport })).toHaveText(
+    `“${passport}” was not saved before the page was reloaded: it is back in the field.`,
   );
-  await expect(page.getByRole('checkbox', { name: 'Renew the passport' })).toHaveCount(0);
+  await expect(page.getByRole('checkbox', { name: passport })).toHaveCount(0);
   await field.press('Enter');
-  await expect(page.getByRole('checkbox', { name: 'Renew the passport' })).toHaveCount(1);
+  await expect(page.getByRole('checkbox', { name: passport })).toHaveCount(1);
   await expect(field).toHaveValue('');
   await page.reload();
-  await expect(page.getByRole('checkbox', { name: 'Renew the passport' })).toHaveCount(1);
+  await expect(page.getByRole('checkbox', { name: passport })).toHaveCount(1);
   await expect(field).toHaveValue('');
 });
 
@@ -78,23 +79,24 @@ test('the API stored it: the todo is there once, and the field is empty', async 
   page,
   urls,
 }) => {
+  const ferns = `Water the ferns ${Date.now().toString(36)}`;
   await signIn(page, urls, 'testuser');
   const hold = await holdNextAdd(page, urls, true);
   const field = page.getByLabel('New todo');
-  await field.fill('Water the ferns');
+  await field.fill(ferns);
   await field.press('Enter');
   await hold.held;
   await page.reload();
   hold.release();
 
   await expect(page.getByTestId('user-name')).toHaveText('testuser');
-  await expect(page.getByRole('checkbox', { name: 'Water the ferns' })).toHaveCount(1);
-  await expect(page.getByRole('status').filter({ hasText: 'Water the ferns' })).toHaveText(
-    '“Water the ferns” was saved before the page was reloaded.',
+  await expect(page.getByRole('checkbox', { name: ferns })).toHaveCount(1);
+  await expect(page.getByRole('status').filter({ hasText: ferns })).toHaveText(
+    `“${ferns}” was saved before the page was reloaded.`,
   );
   await expect(field).toHaveValue('');
   // Nothing comes back on the next load either.
   await page.reload();
-  await expect(page.getByRole('checkbox', { name: 'Water the ferns' })).toHaveCount(1);
+  await expect(page.getByRole('checkbox', { name: ferns })).toHaveCount(1);
   await expect(field).toHaveValue('');
 });
