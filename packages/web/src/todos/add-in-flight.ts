@@ -2,8 +2,7 @@ import type { QueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
-import { listTodos } from '../api/endpoints.js';
-import { listTodosOf } from '../api/list-endpoints.js';
+import { getLists, listTodosOf } from '../api/list-endpoints.js';
 import type { Todo } from '../api/types.js';
 import type { Draft } from '../drafts/use-draft.js';
 import type { TodoPages } from './cache.js';
@@ -98,15 +97,28 @@ export function knownTitled(client: QueryClient, title: string): string[] {
 }
 
 /**
- * Whether the API stored `sending`: a todo among the newest of its list (or of every list) with
- * its title and notes, that this tab did not know of when it sent, created around then or later.
- * The list is newest first, so a todo created then is on its first page.
+ * The list `sending` went to: its own, or (none named) the person's default list, which is the
+ * one they own among the default lists they see (others' may be shared with them). Undefined
+ * when the API does not list it.
+ */
+async function sentTo(api: TodoApiClient, sending: Sending): Promise<string | undefined> {
+  if (sending.listId !== undefined) return sending.listId;
+  const lists = await getLists(api);
+  return lists.find((list) => list.isDefault && list.relation === 'owner')?.id;
+}
+
+/**
+ * Whether the API stored `sending`: a todo among the newest of the list it went to with its
+ * title and notes, that this tab did not know of when it sent, created around then or later.
+ * Only that list's: `GET /todos/` also holds the lists others share with the person, where a
+ * todo of the same title added by someone else would pass for it and the text would be dropped
+ * though the API never got it. The list is newest first, so a todo created then is on its
+ * first page.
  */
 export async function findSaved(api: TodoApiClient, sending: Sending): Promise<Todo | undefined> {
-  const page =
-    sending.listId === undefined
-      ? await listTodos(api, 'all', undefined)
-      : await listTodosOf(api, sending.listId, 'all', undefined);
+  const listId = await sentTo(api, sending);
+  if (listId === undefined) return undefined;
+  const page = await listTodosOf(api, listId, 'all', undefined);
   return page.items.find(
     (todo) =>
       todo.title === sending.title &&
