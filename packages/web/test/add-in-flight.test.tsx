@@ -1,6 +1,7 @@
 import { screen } from '@testing-library/react';
 import { describe, expect, test } from 'vitest';
-import { rememberSending } from '../src/todos/add-in-flight.js';
+import type { Todo } from '../src/api/types.js';
+import { forgetSending, rememberSending } from '../src/todos/add-in-flight.js';
 import { freshPageEachTest } from './support/fresh-page.js';
 import { renderRoot, storeSignedInUser, UNREACHABLE_ISSUER } from './support/signed-in-root.js';
 
@@ -117,5 +118,56 @@ describe('a new todo whose page went before the API answered', () => {
       '“Buy bread” was saved before the page was reloaded.',
     );
     expect(field.value).toBe('');
+  });
+
+  describe('the same todo added twice on purpose, the first still unanswered when the second went', () => {
+    /** Sends `title` twice from this page load, then makes it an earlier one (the reload). */
+    function sendTwiceThenReload(title: string, firstAnswer?: (first: string) => void) {
+      window.sessionStorage.setItem('todo-sso.draft-owner', 'sub-alice');
+      window.sessionStorage.setItem('todo-sso.draft.new.title', title);
+      const send = { title, description: null, typed: title, listId: undefined, known: [] };
+      const first = rememberSending(send);
+      rememberSending(send);
+      firstAnswer?.(first);
+      const record = JSON.parse(window.sessionStorage.getItem('todo-sso.draft.new.sending') ?? '');
+      window.sessionStorage.setItem(
+        'todo-sso.draft.new.sending',
+        JSON.stringify({ ...record, page: 'an-earlier-page-load' }),
+      );
+    }
+    const justNow = () => ({ listId: OWN_DEFAULT, createdAt: new Date().toISOString() });
+
+    test('only one of them stored: the second is not taken for saved, its text stays', async () => {
+      api.seed(1, () => ({ title: 'Buy eggs', ...justNow() }));
+      sendTwiceThenReload('Buy eggs');
+      const field = await openApp();
+      expect((await screen.findByText(/before the page was reloaded/)).textContent).toBe(
+        '“Buy eggs” was not saved before the page was reloaded: it is back in the field.',
+      );
+      expect(field.value).toBe('Buy eggs');
+    });
+
+    test('the first answered before the reload, the second not stored: the text stays', async () => {
+      api.seed(1, () => ({ title: 'Buy eggs', ...justNow() }));
+      const [firstStored] = api.todos;
+      sendTwiceThenReload('Buy eggs', (first) =>
+        forgetSending(first, firstStored as unknown as Todo),
+      );
+      const field = await openApp();
+      expect((await screen.findByText(/before the page was reloaded/)).textContent).toBe(
+        '“Buy eggs” was not saved before the page was reloaded: it is back in the field.',
+      );
+      expect(field.value).toBe('Buy eggs');
+    });
+
+    test('both stored: saved, the field is emptied', async () => {
+      api.seed(2, () => ({ title: 'Buy eggs', ...justNow() }));
+      sendTwiceThenReload('Buy eggs');
+      const field = await openApp();
+      expect((await screen.findByText(/before the page was reloaded/)).textContent).toBe(
+        '“Buy eggs” was saved before the page was reloaded.',
+      );
+      expect(field.value).toBe('');
+    });
   });
 });
