@@ -51,6 +51,21 @@ export function rememberDelete(todo: Todo): void {
   write([...read().filter((item) => item.id !== todo.id), { ...pick(todo), page: PAGE }]);
 }
 
+/**
+ * This tab's own edit or toggle of `todo` was answered: a delete of it this page asked for
+ * meanwhile (clicked while the write was on its way) goes with the version that write made, as
+ * the delete sent at the end of the undo window does (`versionAfterOwnWrites`). Else a reload
+ * in the undo window left it the version before, and the next load's delete was refused as
+ * changed elsewhere (412, RFC 9110 §13.1.1). A change from elsewhere still makes it fail.
+ */
+export function followOwnWrite(todo: Todo): void {
+  const items = read();
+  const behind = (item: LeftDelete) =>
+    item.id === todo.id && item.page === PAGE && item.version < todo.version;
+  if (!items.some(behind)) return;
+  write(items.map((item) => (behind(item) ? { ...item, version: todo.version } : item)));
+}
+
 /** The delete of `id` was answered, or taken back: nothing is left to send. */
 export function forgetDelete(id: string): void {
   const items = read();

@@ -17,6 +17,7 @@ import { createTodoIn, listTodosOf } from '../api/list-endpoints.js';
 import type { Todo, TodoPatch } from '../api/types.js';
 import { broadcast } from '../sync/tab-channel.js';
 import { insertTodo, optimisticTodo, patchTodo, replaceTodo, type TodoPages } from './cache.js';
+import { followOwnWrite } from './delete-in-flight.js';
 
 /**
  * TanStack Query hooks for the caller's todos. Writes are optimistic: every cached list
@@ -193,6 +194,7 @@ export function useUpdateTodo(id: string) {
       updateTodo(api, id, patch, version ?? cachedTodo(client, id)?.version),
     onSuccess: (todo) => {
       storeTodo(client, todo);
+      followOwnWrite(todo);
       broadcast({ type: 'todos-changed' });
     },
     onMutate: async ({ id, patch }) => {

@@ -17,6 +17,8 @@ export interface StoredTodo {
   updatedAt: string;
   /** The list it is in, when a test tells lists apart (`lists`); else the one list. */
   listId?: string;
+  /** When a test gives one: grows by one on every PATCH, as the API's does. */
+  version?: number;
 }
 
 /** A list as `GET /lists/` answers it. */
@@ -210,7 +212,10 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
       const todo = state.todos.find((t) => t.id === id);
       if (!todo) return problem(res, 404);
       if (req.method === 'PATCH') {
-        Object.assign(todo, recorded.body, { updatedAt: new Date().toISOString() });
+        Object.assign(todo, recorded.body, {
+          updatedAt: new Date().toISOString(),
+          ...(todo.version !== undefined && { version: todo.version + 1 }),
+        });
         return json(res, 200, todo);
       }
       if (req.method === 'DELETE') {
