@@ -144,3 +144,29 @@ test('a todo deleted while its toggle is still on its way is deleted, not refuse
   await expect(page.getByTestId('user-name')).toHaveText('bob');
   await expect(page.getByRole('checkbox', { name: title })).toHaveCount(0);
 });
+
+test('a delete still in its undo window when the page is reloaded is sent by the next load', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'bob');
+  const title = `Deleted, then reloaded at once ${Date.now()}`;
+  await page.getByLabel('New todo').fill(title);
+  await page.getByLabel('New todo').press('Enter');
+  await expect(page.getByRole('checkbox', { name: title })).toBeEnabled();
+
+  await page.getByRole('button', { name: `Delete “${title}”` }).click();
+  await expect(page.getByRole('button', { name: 'Undo' })).toBeVisible();
+  // The reload ends the page before its delete is on its way; the next load sends it.
+  const deleted = apiAnswer(page, urls, 'DELETE', '/todos/');
+  await page.reload();
+  expect(await deleted).toBe(204);
+  await expect(page.getByTestId('user-name')).toHaveText('bob');
+  await expect(page.getByRole('checkbox', { name: title })).toHaveCount(0);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  // Sent once: another load finds nothing left to send.
+  await page.reload();
+  await expect(page.getByRole('list', { name: /todos/ })).toBeVisible();
+  await expect(page.getByRole('checkbox', { name: title })).toHaveCount(0);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+});

@@ -150,7 +150,7 @@ function useAddTodo({
     });
     create.mutate(input, {
       onSuccess: (todo) => {
-        forgetSending(sending);
+        forgetSending(sending, todo);
         title.settle(typed.title);
         description.settle(typed.description);
         onCreated?.(todo);

@@ -2,8 +2,7 @@ import type { QueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
-import { listTodos } from '../api/endpoints.js';
-import { listTodosOf } from '../api/list-endpoints.js';
+import { getLists, listTodosOf } from '../api/list-endpoints.js';
 import type { Todo } from '../api/types.js';
 import type { Draft } from '../drafts/use-draft.js';
 import type { TodoPages } from './cache.js';
@@ -32,21 +31,34 @@ function randomId(): string {
 /** This page load: a send of this page is still under way, not left behind. */
 const PAGE = randomId();
 
-export interface Sending {
+/** What tells one new todo from another: what was sent, and where. */
+interface Sent {
+  readonly nonce: string;
+  /** As sent: trimmed, notes absent when empty. */
+  readonly title: string;
+  readonly description: string | null;
+  readonly listId: string | undefined;
+}
+
+export interface Sending extends Sent {
   /** Tells this send from a later one (a second todo added before the first was answered). */
   readonly nonce: string;
   /** The page load that sent it. */
   readonly page: string;
-  /** As sent: trimmed, notes absent when empty. */
-  readonly title: string;
-  readonly description: string | null;
   /** The field's text when it was sent (the draft holds it). */
   readonly typed: string;
-  readonly listId: string | undefined;
   /** When it was sent (the browser's clock). */
   readonly at: number;
-  /** Todos of the same title this tab already knew: they are not the one sent. */
+  /** Todos of the same title this tab already knew (or was answered since): not the one sent. */
   readonly known: readonly string[];
+  /**
+   * Earlier sends of the same page load still unanswered when this one went, or since: a todo
+   * added twice on purpose is two todos, so the second is taken for stored only when as many
+   * todos are found as there were sends of it.
+   */
+  readonly ahead?: readonly Sent[];
+  /** This send was answered; the record is kept for `ahead` only. */
+  readonly answered?: true;
 }
 
 function read(): Sending | null {
@@ -58,32 +70,60 @@ function read(): Sending | null {
   }
 }
 
-/** Remembers a new todo that is being sent now. */
-export function rememberSending(sending: Omit<Sending, 'nonce' | 'page' | 'at'>): string {
-  const nonce = randomId();
-  const record: Sending = { ...sending, nonce, page: PAGE, at: Date.now() };
+function write(record: Sending | null): void {
   try {
-    window.sessionStorage.setItem(KEY, JSON.stringify(record));
+    if (record) window.sessionStorage.setItem(KEY, JSON.stringify(record));
+    else window.sessionStorage.removeItem(KEY);
   } catch {
     // Storage full or disabled: the draft alone puts the text back after a reload.
   }
+}
+
+/** Remembers a new todo that is being sent now. */
+export function rememberSending(
+  sending: Omit<Sending, 'nonce' | 'page' | 'at' | 'ahead' | 'answered'>,
+): string {
+  const nonce = randomId();
+  const earlier = read();
+  const ahead: Sent[] = [];
+  if (earlier?.page === PAGE) {
+    ahead.push(...(earlier.ahead ?? []));
+    if (!earlier.answered) {
+      const { nonce, title, description, listId } = earlier;
+      ahead.push({ nonce, title, description, listId });
+    }
+  }
+  write({ ...sending, nonce, page: PAGE, at: Date.now(), ahead });
   return nonce;
 }
 
-/** The API answered the send `nonce` (or its outcome was settled): forget it. */
-export function forgetSending(nonce: string): void {
-  if (read()?.nonce !== nonce) return;
-  try {
-    window.sessionStorage.removeItem(KEY);
-  } catch {
-    // Nothing stored.
+/**
+ * The API answered the send `nonce` (or its outcome was settled): forget it. `saved` is the
+ * todo it stored, which a later send of the same title must not be taken for.
+ */
+export function forgetSending(nonce: string, saved?: Todo): void {
+  const record = read();
+  if (!record) return;
+  const ahead = record.ahead ?? [];
+  if (record.nonce === nonce) {
+    write(ahead.length === 0 ? null : { ...record, answered: true });
+    return;
   }
+  if (!ahead.some((sent) => sent.nonce === nonce)) return;
+  const rest = ahead.filter((sent) => sent.nonce !== nonce);
+  const known = saved ? [...record.known, saved.id] : record.known;
+  write(record.answered && rest.length === 0 ? null : { ...record, ahead: rest, known });
+}
+
+/** Forgets what an earlier page load left (`sending`, as `unansweredSending` gave it). */
+function forgetLeftBehind(sending: Sending): void {
+  if (read()?.nonce === sending.nonce) write(null);
 }
 
 /** A send an earlier page load of this tab left without an answer, if any. */
 export function unansweredSending(): Sending | null {
   const sending = read();
-  return sending && sending.page !== PAGE ? sending : null;
+  return sending && sending.page !== PAGE && !sending.answered ? sending : null;
 }
 
 /** The todos titled `title` that this tab's cached lists hold. */
@@ -98,22 +138,42 @@ export function knownTitled(client: QueryClient, title: string): string[] {
 }
 
 /**
- * Whether the API stored `sending`: a todo among the newest of its list (or of every list) with
- * its title and notes, that this tab did not know of when it sent, created around then or later.
- * The list is newest first, so a todo created then is on its first page.
+ * The list `sending` went to: its own, or (none named) the person's default list, which is the
+ * one they own among the default lists they see (others' may be shared with them). Undefined
+ * when the API does not list it.
+ */
+async function sentTo(api: TodoApiClient, sending: Sending): Promise<string | undefined> {
+  if (sending.listId !== undefined) return sending.listId;
+  const lists = await getLists(api);
+  return lists.find((list) => list.isDefault && list.relation === 'owner')?.id;
+}
+
+/**
+ * Whether the API stored `sending`: a todo among the newest of the list it went to with its
+ * title and notes, that this tab did not know of when it sent, created around then or later.
+ * Only that list's: `GET /todos/` also holds the lists others share with the person, where a
+ * todo of the same title added by someone else would pass for it and the text would be dropped
+ * though the API never got it. The list is newest first, so a todo created then is on its
+ * first page.
  */
 export async function findSaved(api: TodoApiClient, sending: Sending): Promise<Todo | undefined> {
-  const page =
-    sending.listId === undefined
-      ? await listTodos(api, 'all', undefined)
-      : await listTodosOf(api, sending.listId, 'all', undefined);
-  return page.items.find(
+  const listId = await sentTo(api, sending);
+  if (listId === undefined) return undefined;
+  const page = await listTodosOf(api, listId, 'all', undefined);
+  const found = page.items.filter(
     (todo) =>
       todo.title === sending.title &&
       (todo.description ?? null) === sending.description &&
       !sending.known.includes(todo.id) &&
       Date.parse(todo.createdAt) >= sending.at - CLOCK_SKEW_MS,
   );
+  const same = (sent: Sent) =>
+    sent.title === sending.title &&
+    sent.description === sending.description &&
+    sent.listId === sending.listId;
+  // Each unanswered send of the same todo may be the one found: all of them must be there.
+  const sends = 1 + (sending.ahead ?? []).filter(same).length;
+  return found.length >= sends ? found[0] : undefined;
 }
 
 /**
@@ -137,7 +197,7 @@ export function useUnansweredAdd(
     findSaved(api, sending).then(
       (saved) => {
         if (!live) return;
-        forgetSending(sending.nonce);
+        forgetLeftBehind(sending);
         const { title, description } = fields.current;
         // Only while the field still holds what was sent: text typed since is the person's.
         if (title.value !== sending.typed) return;

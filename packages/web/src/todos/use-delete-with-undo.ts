@@ -1,7 +1,9 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { isApiError } from '../api/errors.js';
 import type { Todo } from '../api/types.js';
 import { removeTodo, type TodoPages } from './cache.js';
+import { forgetDelete, leftDeletes, rememberDelete } from './delete-in-flight.js';
 import { todoKeys, useDeleteTodo, versionAfterOwnWrites } from './queries.js';
 
 /** How long "Undo" stays offered before the delete is sent. */
@@ -30,9 +32,8 @@ export interface PendingDelete {
  * putting back a snapshot of the lists on Undo would drop whatever changed since (a todo added,
  * another toggled). Undo just shows it again, where the lists have it.
  */
-export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void) {
+export function useDeleteWithUndo(onError: (error: unknown) => void) {
   const client = useQueryClient();
-  const { mutateAsync } = useDeleteTodo();
   const [pending, setPending] = useState<PendingDelete | null>(null);
   const [hidden, setHidden] = useState<ReadonlySet<string>>(() => new Set());
   const pendingRef = useRef<PendingDelete | null>(null);
@@ -45,11 +46,13 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
       return next;
     });
   }, []);
+  const send = useSendDelete(hide, onError);
 
   const remove = useCallback(
     (todo: Todo) => {
       pendingRef.current?.commit();
       hide(todo.id, true);
+      rememberDelete(todo);
       let settled = false;
       const finish = () => {
         settled = true;
@@ -64,29 +67,15 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
         undo() {
           if (settled) return;
           finish();
+          forgetDelete(todo.id);
           hide(todo.id, false);
           focusCheckboxOf(todo.id);
         },
         commit() {
           if (settled) return;
           finish();
-          // mutateAsync settles once per call (mutate's own callbacks fire for the last call
-          // only), so every delete reaches its outcome even when several overlap. It goes after
-          // this tab's own edit or toggle of the todo still on its way, with the version it made.
-          versionAfterOwnWrites(client, todo)
-            .then((version) => mutateAsync({ id: todo.id, version }))
-            .then(
-              () => {
-                client.setQueriesData<TodoPages>({ queryKey: todoKeys.all }, (data) =>
-                  removeTodo(data, todo.id),
-                );
-                hide(todo.id, false);
-              },
-              (error: unknown) => {
-                hide(todo.id, false);
-                onError(error, todo);
-              },
-            );
+          // After this tab's own edit or toggle of the todo still on its way, with its version.
+          send(todo.id, versionAfterOwnWrites(client, todo));
         },
         hold: () => countdown.hold(),
         release: () => countdown.release(),
@@ -95,10 +84,11 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
       pendingRef.current = entry;
       setPending(entry);
     },
-    [client, mutateAsync, hide, onError],
+    [client, send, hide],
   );
 
-  // Leaving the page (or the screen) sends the delete the user asked for.
+  // Leaving the page (or the screen) sends the delete the user asked for; what a reload cut
+  // short, the next load sends.
   useEffect(() => {
     const flush = () => pendingRef.current?.commit();
     window.addEventListener('pagehide', flush);
@@ -107,8 +97,65 @@ export function useDeleteWithUndo(onError: (error: unknown, todo: Todo) => void)
       flush();
     };
   }, []);
+  useSendLeftDeletes(hide, send);
 
   return { pending, hidden, remove };
+}
+
+type SendDelete = (id: string, version: Promise<number>, left?: boolean) => void;
+
+/**
+ * Sends the delete of `id` with `version` (If-Match) and takes the todo off the cached lists once
+ * the API answered; a refused delete brings it back and is reported. `left`: a delete an earlier
+ * load of the tab asked for, whose request may have reached the API before that page went.
+ */
+function useSendDelete(
+  hide: (id: string, on: boolean) => void,
+  onError: (error: unknown) => void,
+): SendDelete {
+  const client = useQueryClient();
+  const { mutateAsync } = useDeleteTodo();
+  return useCallback<SendDelete>(
+    (id, version, left = false) => {
+      // mutateAsync settles once per call (mutate's own callbacks fire for the last call only),
+      // so every delete reaches its outcome even when several overlap.
+      version
+        .then((v) => mutateAsync({ id, version: v }))
+        .catch((error: unknown) => {
+          // Already gone: the earlier page's request got there.
+          if (left && isApiError(error) && error.status === 404) return;
+          throw error;
+        })
+        .then(
+          () => {
+            client.setQueriesData<TodoPages>({ queryKey: todoKeys.all }, (data) =>
+              removeTodo(data, id),
+            );
+            hide(id, false);
+            forgetDelete(id);
+          },
+          (error: unknown) => {
+            hide(id, false);
+            forgetDelete(id);
+            onError(error);
+          },
+        );
+    },
+    [client, mutateAsync, hide, onError],
+  );
+}
+
+/** Sends, once per page load, the deletes an earlier load of this tab asked for and left. */
+function useSendLeftDeletes(hide: (id: string, on: boolean) => void, send: SendDelete): void {
+  const sent = useRef(false);
+  useEffect(() => {
+    if (sent.current) return;
+    sent.current = true;
+    for (const left of leftDeletes()) {
+      hide(left.id, true);
+      send(left.id, Promise.resolve(left.version), true);
+    }
+  }, [hide, send]);
 }
 
 /** Focus was on Undo, which leaves with the notice: it goes to the todo that came back. */

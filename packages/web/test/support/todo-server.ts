@@ -15,6 +15,16 @@ export interface StoredTodo {
   completed: boolean;
   createdAt: string;
   updatedAt: string;
+  /** The list it is in, when a test tells lists apart (`lists`); else the one list. */
+  listId?: string;
+}
+
+/** A list as `GET /lists/` answers it. */
+export interface StoredList {
+  id: string;
+  name: string;
+  relation: 'owner' | 'editor' | 'viewer';
+  isDefault: boolean;
 }
 
 export interface Identity {
@@ -53,6 +63,11 @@ export interface TodoServer {
   admin: GrantEndState;
   /** The people on the one list this server knows of (`GET /lists/{id}/members`). */
   members: Array<{ sub: string; username: string | null; relation: string }>;
+  /**
+   * The caller's lists (`GET /lists/`), when a test needs them; `/lists/{id}/todos/` then holds
+   * the todos of that `listId` (and those without one). Unset: `GET /lists/` is 404.
+   */
+  lists?: StoredList[];
   /** The next request matching `match` gets `status` (with `headers`) after `delayMs`. */
   failNext(
     match: (request: RecordedRequest) => boolean,
@@ -149,12 +164,28 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
     const listTodos = /^\/lists\/[^/]+\/todos\/$/.test(url.pathname);
     if (/^\/lists\/[^/]+\/members$/.test(url.pathname) && req.method === 'GET')
       return json(res, 200, state.members);
+    if (url.pathname === '/lists/' && req.method === 'GET' && state.lists)
+      return json(
+        res,
+        200,
+        state.lists.map((list) => ({
+          ...list,
+          todoCount: 0,
+          createdAt: '2026-01-01T00:00:00.000Z',
+          updatedAt: '2026-01-01T00:00:00.000Z',
+          version: 1,
+          actions: [],
+        })),
+      );
+    const listId = url.pathname.match(/^\/lists\/([^/]+)\/todos\/$/)?.[1];
     if ((url.pathname === '/todos/' || listTodos) && req.method === 'GET') {
       const completed = url.searchParams.get('completed');
       const limit = Number(url.searchParams.get('limit') ?? 20);
       const cursor = url.searchParams.get('cursor');
       const matching = state.todos.filter(
-        (t) => completed === null || String(t.completed) === completed,
+        (t) =>
+          (completed === null || String(t.completed) === completed) &&
+          (listId === undefined || t.listId === undefined || t.listId === listId),
       );
       const start = cursor ? matching.findIndex((t) => t.id === cursor) + 1 : 0;
       const items = matching.slice(start, start + limit);
