@@ -71,7 +71,7 @@ describe.each(drivers)('the todo API on $driver', ({ skip, create }) => {
           payload: { title: `bob ${i}`, completed: i < 2 },
         });
         // Newest first is by creation time (ms), then id: each todo in a millisecond of its own.
-        await new Promise((resolve) => setTimeout(resolve, 2));
+        await nextMillisecond();
       }
       await h.as('carol', { method: 'POST', url: '/todos/', payload: { title: 'carol only' } });
 
