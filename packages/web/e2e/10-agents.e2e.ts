@@ -1,5 +1,5 @@
 import { request as playwrightRequest } from '@playwright/test';
-import { agentSignIn } from './support/agent.js';
+import { agentSignIn, listAgentToo } from './support/agent.js';
 import {
   apiGet,
   expect,
@@ -89,17 +89,7 @@ test("alice sees the agent she allowed on her account screen, revokes it, and it
   // and the answer to ending it carry one here.
   const longId = `agent${'x7Kq9Zr2'.repeat(16)}`;
   const now = new Date().toISOString();
-  await page.route(`${urls.api}/me/agents`, async (route) => {
-    try {
-      const response = await route.fetch();
-      const body = (await response.json()) as { items: unknown[] };
-      body.items.push({ clientId: longId, firstUsedAt: now, lastUsedAt: now });
-      await route.fulfill({ response, json: body });
-    } catch {
-      // The page gave this request up (the reload below cancels one still on its way); the
-      // load after it asks again and is answered, which the row check below relies on.
-    }
-  });
+  await listAgentToo(page, urls, longId);
   await page.route(`${urls.api}/me/agents/${longId}`, (route) =>
     route.fulfill({
       json: {

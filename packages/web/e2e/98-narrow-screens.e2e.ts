@@ -1,4 +1,5 @@
 import type { Locator, Page } from '@playwright/test';
+import { listAgentToo } from './support/agent.js';
 import {
   apiGet,
   confirmIdentity,
@@ -206,16 +207,7 @@ test('at 375 px the Admin people and grant-end tabs, the sharing dialog and the 
 
   // The account screen, with an agent whose client id is one long word (the provider picks
   // client ids; the list carries one here).
-  await person.route(`${urls.api}/me/agents`, async (route) => {
-    try {
-      const response = await route.fetch();
-      const body = (await response.json()) as { items: unknown[] };
-      body.items.push({ clientId: longClientId, firstUsedAt: now, lastUsedAt: now });
-      await route.fulfill({ response, json: body });
-    } catch {
-      // The page gave the request up (a refetch replaced it): the next one is answered.
-    }
-  });
+  await listAgentToo(person, urls, longClientId);
   await person.getByTestId('account-link').click();
   const agentRow = person.getByTestId('agent-row').filter({ hasText: longClientId });
   await expect(agentRow).toBeVisible();

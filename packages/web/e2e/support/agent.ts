@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type APIRequestContext, expect } from '@playwright/test';
+import { type APIRequestContext, expect, type Page } from '@playwright/test';
 import type { Urls } from './fixtures.js';
 
 /** An agent's loopback callback; nothing listens there, the test reads the redirect itself. */
@@ -102,4 +102,23 @@ export async function agentSignIn(
   expect(token.status()).toBe(200);
   const body = (await token.json()) as { access_token: string; refresh_token: string };
   return { clientId, accessToken: body.access_token, refreshToken: body.refresh_token };
+}
+
+/**
+ * Adds an agent the person allowed, `clientId`, to every `/me/agents` list the page loads from
+ * now on (the provider picks client ids, so a scenario that needs a particular one adds it here).
+ */
+export async function listAgentToo(page: Page, urls: Urls, clientId: string): Promise<void> {
+  const now = new Date().toISOString();
+  await page.route(`${urls.api}/me/agents`, async (route) => {
+    try {
+      const response = await route.fetch();
+      const body = (await response.json()) as { items: unknown[] };
+      body.items.push({ clientId, firstUsedAt: now, lastUsedAt: now });
+      await route.fulfill({ response, json: body });
+    } catch {
+      // The page gave this request up (a reload or a refetch replaced it); the one that replaced
+      // it is answered, and the scenario's checks rely on that one.
+    }
+  });
 }
