@@ -2,6 +2,7 @@ import type { QueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
+import { isApiError } from '../api/errors.js';
 import { getLists, listTodosOf } from '../api/list-endpoints.js';
 import type { Todo } from '../api/types.js';
 import type { Draft } from '../drafts/use-draft.js';
@@ -179,8 +180,9 @@ export async function findSaved(api: TodoApiClient, sending: Sending): Promise<T
 /**
  * On the first load after a page went while a new todo was on its way: when the API stored it,
  * the text the draft put back in the field goes (it would be added twice), and either way the
- * person is told what became of it: `outcome`, until `dismiss`. When the API cannot be asked,
- * the text stays in the field, where it can be added again.
+ * person is told what became of it: `outcome`, until `dismiss`. When the list it went to is gone,
+ * the record goes and the text stays in the field; when the API cannot be asked (down, no
+ * network), the record and the text stay, the person is told so, and the next load asks again.
  */
 export function useUnansweredAdd(
   title: Draft,
@@ -211,11 +213,32 @@ export function useUnansweredAdd(
           );
         }
       },
-      () => undefined,
+      (error: unknown) => {
+        if (!live) return;
+        // The list it went to is gone (404): nothing can be found there any more, ever.
+        // Else (503, no network, …) the record stays: the next load asks again.
+        const gone = isApiError(error) && error.status === 404;
+        if (gone) forgetLeftBehind(sending);
+        const { title } = fields.current;
+        // Text typed since is the person's: it stays, and the outcome would not describe it.
+        if (title.value && title.value !== sending.typed) return;
+        if (!title.value) title.set(sending.typed);
+        setOutcome(gone ? listGone(sending) : notCheckedYet(sending));
+      },
     );
     return () => {
       live = false;
     };
   }, [api]);
   return { outcome, dismiss: () => setOutcome(undefined) };
+}
+
+/** The list `sending` went to no longer exists: the text stays in the field. */
+function listGone(sending: Sending): string {
+  return `“${sending.title}” was not saved before the page was reloaded: its list no longer exists. The text is back in the field.`;
+}
+
+/** The API could not be asked (down, or unreachable): the record stays for the next load. */
+function notCheckedYet(sending: Sending): string {
+  return `Could not check yet whether “${sending.title}” was saved before the page was reloaded: the text stays in the field. Check the list before adding it again.`;
 }
