@@ -39,7 +39,7 @@ export function TodoItem({
     if (theirs) setConflict({ mine, theirs });
     else onError(error);
   };
-  const edit = useTodoEdit(todo, update, failed, () => setConflict(null), onSaved);
+  const edit = useTodoEdit(todo, update, failed, () => setConflict(null), onSaved, setConflict);
   const { completed, toggle } = useToggle(todo, update, failed, onSaved);
   const pending = isOptimistic(todo);
   const locked = pending || readOnly !== undefined;
@@ -58,11 +58,12 @@ export function TodoItem({
       }}
     />
   ) : null;
+  const notices = <Notices status={edit.leftBehind}>{conflictNotice}</Notices>;
 
   if (edit.editing) {
     return (
       <li className="todo todo--editing">
-        {conflictNotice}
+        {notices}
         <TodoEditForm id={id} edit={edit} />
       </li>
     );
@@ -78,13 +79,27 @@ export function TodoItem({
         completed={completed}
         locked={locked}
         readOnly={readOnly}
-        conflictNotice={conflictNotice}
+        conflictNotice={notices}
         editButtonRef={edit.editButtonRef}
         onToggle={toggle}
         onEdit={edit.start}
         onDelete={() => onDelete(todo)}
       />
     </li>
+  );
+}
+
+/** What became of an edit a reload left unanswered (`status`), then the conflict, if any. */
+function Notices({ status, children }: { status: string | undefined; children: ReactNode }) {
+  return (
+    <>
+      {status ? (
+        <p className="info" role="status">
+          {status}
+        </p>
+      ) : null}
+      {children}
+    </>
   );
 }
 

@@ -9,6 +9,7 @@ import {
 import type { Todo } from '../api/types.js';
 import { type Draft, useDraft } from '../drafts/use-draft.js';
 import type { Conflict } from './ConflictNotice.js';
+import { forgetEdit, rememberEdit, useEditLeftBehind } from './edit-in-flight.js';
 import type { useUpdateTodo } from './queries.js';
 import { DESCRIPTION_MAX, isTooLong, TITLE_MAX } from './TitleCounter.js';
 
@@ -28,6 +29,8 @@ export interface TodoEdit {
   onKeyDown(event: KeyboardEvent): void;
   /** Sends the caller's change of a conflict again, over the version that refused it. */
   overwrite(conflict: Conflict): void;
+  /** What became of an edit an earlier page load (a reload) left unanswered, if anything. */
+  readonly leftBehind: string | undefined;
 }
 
 /**
@@ -40,6 +43,7 @@ export function useTodoEdit(
   failed: (error: unknown, mine: Conflict['mine']) => void,
   clearConflict: () => void,
   onSaved: (() => void) | undefined,
+  onConflict: (conflict: Conflict) => void,
 ): TodoEdit {
   // The version an edit started from: saving sends it as If-Match, so a change made elsewhere
   // meanwhile (even one this tab has already refreshed to) is reported, never overwritten.
@@ -50,6 +54,13 @@ export function useTodoEdit(
   const editRef = useRef<HTMLInputElement>(null);
   const editButtonRef = useRef<HTMLButtonElement>(null);
   const returnFocus = () => requestAnimationFrame(() => editButtonRef.current?.focus());
+  const leftBehind = useEditLeftBehind(todo, {
+    title,
+    description,
+    setEditing,
+    setEditBase,
+    onConflict: (mine, theirs) => onConflict({ mine, theirs }),
+  });
 
   useEffect(() => {
     if (editing) editRef.current?.focus();
@@ -85,6 +96,7 @@ export function useTodoEdit(
     stop,
     save: (event) => saveEdit(write, editBase, event, returnFocus),
     onKeyDown,
+    leftBehind,
     overwrite: (conflict) => {
       setEditBase(conflict.theirs.version);
       overwriteWith(write, conflict);
@@ -120,9 +132,12 @@ function saveEdit(
   const nextDescription = description.value.trim();
   const typed = { title: title.value, description: description.value };
   const patch = { title: nextTitle, description: nextDescription || null };
+  // Until the API answers: a reload meanwhile tells from the todo whether the edit arrived.
+  const sending = rememberEdit(todo.id, patch, base);
   update.mutate(
     { id: todo.id, patch, version: base },
     {
+      onSettled: () => forgetEdit(todo.id, sending),
       onSuccess: () => {
         title.settle(typed.title);
         description.settle(typed.description);
@@ -148,9 +163,11 @@ function overwriteWith(
   { todo, update, failed, onSaved, title, description, setEditing }: EditWrite,
   { mine, theirs }: Conflict,
 ): void {
+  const sending = rememberEdit(todo.id, mine, theirs.version);
   update.mutate(
     { id: todo.id, patch: mine, version: theirs.version },
     {
+      onSettled: () => forgetEdit(todo.id, sending),
       onSuccess: () => {
         title.clear();
         description.clear();

@@ -1,0 +1,120 @@
+import type { Page } from '@playwright/test';
+import { expect, signIn, skipWithoutChromium, test, type Urls } from './support/fixtures.js';
+
+skipWithoutChromium();
+
+// Named 98-: runs after every scenario that saves a README screenshot or counts another
+// person's lists, so the todos made here show in none of them.
+
+/**
+ * A todo's title is edited and saved, and the page is reloaded before the API has answered:
+ * the edit is not lost and not sent twice. Either the API never got it (the form is open again
+ * with the text, and saving sends it), or it stored it (the form stays closed, and says so).
+ */
+
+/**
+ * Holds the app's next edit (a PATCH of `…/todos/{id}`): with `reachApi`, sends it on to the
+ * API and keeps its answer from the page; else keeps it from the API too. `held` resolves once
+ * held; `release` lets the held route go (the page that sent it is gone by then).
+ */
+async function holdNextEdit(
+  page: Page,
+  urls: Urls,
+  reachApi: boolean,
+): Promise<{ held: Promise<void>; release: () => void }> {
+  let isHeld: () => void = () => undefined;
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    isHeld = resolve;
+  });
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let taken = false;
+  await page.route(
+    (url) => url.href.startsWith(urls.api) && /\/todos\/[^/]+$/.test(url.pathname),
+    async (route) => {
+      if (taken || route.request().method() !== 'PATCH') return route.fallback();
+      taken = true;
+      const response = reachApi ? await route.fetch() : undefined;
+      isHeld();
+      await released;
+      // The page that asked has been reloaded: nobody reads this answer.
+      await (response ? route.fulfill({ response }) : route.abort()).catch(() => undefined);
+    },
+  );
+  return { held, release };
+}
+
+/** Signs in, adds `title` and waits for the API to store it. */
+async function addTodo(page: Page, urls: Urls, title: string): Promise<void> {
+  await signIn(page, urls, 'testuser');
+  const field = page.getByLabel('New todo');
+  await field.fill(title);
+  await field.press('Enter');
+  await expect(page.getByRole('checkbox', { name: title, exact: true })).toBeEnabled();
+}
+
+/** Renames `from` to `to` in its edit form and saves. */
+async function saveEdit(page: Page, from: string, to: string): Promise<void> {
+  await page.getByRole('button', { name: `Edit “${from}”`, exact: true }).click();
+  const titleField = page.getByRole('textbox', { name: 'Title', exact: true });
+  await titleField.fill(to);
+  await titleField.press('Enter');
+}
+
+test('the API never got the edit: the form is open again with the text, and saving sends it once', async ({
+  page,
+  urls,
+}) => {
+  const run = Date.now().toString(36);
+  const before = `Call the plumber ${run}`;
+  const after = `Call the plumber on Monday ${run}`;
+  await addTodo(page, urls, before);
+  const hold = await holdNextEdit(page, urls, false);
+  await saveEdit(page, before, after);
+  await hold.held;
+  await page.reload();
+  hold.release();
+
+  await expect(page.getByTestId('user-name')).toHaveText('testuser');
+  const titleField = page.getByRole('textbox', { name: 'Title', exact: true });
+  await expect(titleField).toHaveValue(after);
+  await expect(page.getByRole('status').filter({ hasText: after })).toHaveText(
+    `Your edit of “${after}” was not saved before the page was reloaded: it is back in the form.`,
+  );
+  await titleField.press('Enter');
+  await expect(page.getByRole('checkbox', { name: after, exact: true })).toBeEnabled();
+  await page.reload();
+  await expect(page.getByRole('checkbox', { name: after, exact: true })).toHaveCount(1);
+  await expect(page.getByRole('checkbox', { name: before, exact: true })).toHaveCount(0);
+  await expect(titleField).toHaveCount(0);
+});
+
+test('the API stored the edit: the form stays closed, and the todo says it was saved', async ({
+  page,
+  urls,
+}) => {
+  const run = Date.now().toString(36);
+  const before = `Oil the bike ${run}`;
+  const after = `Oil the bike chain ${run}`;
+  await addTodo(page, urls, before);
+  const hold = await holdNextEdit(page, urls, true);
+  await saveEdit(page, before, after);
+  await hold.held;
+  await page.reload();
+  hold.release();
+
+  await expect(page.getByTestId('user-name')).toHaveText('testuser');
+  await expect(page.getByRole('checkbox', { name: after, exact: true })).toHaveCount(1);
+  await expect(page.getByRole('status').filter({ hasText: after })).toHaveText(
+    `Your edit of “${after}” was saved before the page was reloaded.`,
+  );
+  const titleField = page.getByRole('textbox', { name: 'Title', exact: true });
+  await expect(titleField).toHaveCount(0);
+  // Nothing comes back on the next load either.
+  await page.reload();
+  await expect(page.getByRole('checkbox', { name: after, exact: true })).toHaveCount(1);
+  await expect(titleField).toHaveCount(0);
+  await expect(page.getByText(/before the page was reloaded/)).toHaveCount(0);
+});
