@@ -8,6 +8,7 @@ import {
   test,
   type Urls,
 } from './support/fixtures.js';
+import { holdNext } from './support/hold.js';
 
 skipWithoutChromium();
 
@@ -31,38 +32,22 @@ interface Refusal {
  * answers it with `status` and an RFC 9457 problem saying `detail` when told to; later
  * requests pass.
  */
-function refuseNext(
+async function refuseNext(
   page: Page,
   urls: Urls,
   method: string,
   path: RegExp,
   status: number,
   detail: string,
-): Refusal {
-  let arrived: () => void = () => undefined;
-  let answer: () => void = () => undefined;
-  const sent = new Promise<void>((resolve) => {
-    arrived = resolve;
-  });
-  const told = new Promise<void>((resolve) => {
-    answer = resolve;
-  });
-  let taken = false;
-  void page.route(
-    (url) => url.href.startsWith(urls.api) && path.test(url.href.slice(urls.api.length)),
-    async (route) => {
-      if (taken || route.request().method() !== method) return route.fallback();
-      taken = true;
-      arrived();
-      await told;
-      await route.fulfill({
-        status,
-        contentType: 'application/problem+json',
-        body: JSON.stringify({ type: 'about:blank', title: 'Refused', status, detail }),
-      });
-    },
+): Promise<Refusal> {
+  const { held, release } = await holdNext(page, urls, method, path, (route) =>
+    route.fulfill({
+      status,
+      contentType: 'application/problem+json',
+      body: JSON.stringify({ type: 'about:blank', title: 'Refused', status, detail }),
+    }),
   );
-  return { sent, refuse: answer };
+  return { sent: held, refuse: release };
 }
 
 const alert = (page: Page) => page.getByRole('alert');
@@ -83,7 +68,7 @@ test('add, edit, toggle and delete refused by the API roll back, say why and kee
 
   // Add: the todo shows, goes when the API refuses it, and the title is back in the field.
   const field = page.getByLabel('New todo');
-  let refusal = refuseNext(page, urls, 'POST', /\/todos\/$/, 500, 'The database is busy.');
+  let refusal = await refuseNext(page, urls, 'POST', /\/todos\/$/, 500, 'The database is busy.');
   await field.fill(milk);
   await field.press('Enter');
   await refusal.sent;
@@ -98,7 +83,7 @@ test('add, edit, toggle and delete refused by the API roll back, say why and kee
   await page.getByRole('button', { name: 'Dismiss message' }).click();
 
   // Toggle: the box is ticked at once, and unticked again when the API refuses.
-  refusal = refuseNext(page, urls, 'PATCH', /\/todos\/[^/]+$/, 503, 'Try again in a minute.');
+  refusal = await refuseNext(page, urls, 'PATCH', /\/todos\/[^/]+$/, 503, 'Try again in a minute.');
   await todo.click();
   await refusal.sent;
   await expect(todo).toBeChecked();
@@ -109,7 +94,7 @@ test('add, edit, toggle and delete refused by the API roll back, say why and kee
 
   // Edit: the new title shows, the old one comes back, and the edit is open again with the
   // person's text in it.
-  refusal = refuseNext(page, urls, 'PATCH', /\/todos\/[^/]+$/, 409, 'The todo is locked.');
+  refusal = await refuseNext(page, urls, 'PATCH', /\/todos\/[^/]+$/, 409, 'The todo is locked.');
   await page.getByRole('button', { name: `Edit “${plumber}”` }).click();
   const title = page.getByRole('textbox', { name: /title/i });
   await title.fill(`${plumber} about the boiler`);
@@ -125,7 +110,7 @@ test('add, edit, toggle and delete refused by the API roll back, say why and kee
 
   // Delete: gone at once; the API refuses once the undo window ends (Dismiss ends it now), and
   // the todo is back.
-  refusal = refuseNext(page, urls, 'DELETE', /\/todos\/[^/]+$/, 503, 'Deleting is paused.');
+  refusal = await refuseNext(page, urls, 'DELETE', /\/todos\/[^/]+$/, 503, 'Deleting is paused.');
   await page.getByRole('button', { name: `Delete “${plumber}”` }).click();
   await expect(todo).toHaveCount(0);
   await page.getByRole('button', { name: 'Dismiss', exact: true }).click();
@@ -147,7 +132,7 @@ test('a list rename the API refuses keeps the typed name in the field and says w
   const head = page.locator('.list-head');
   await expect(head.getByRole('heading', { name: garden })).toBeVisible();
 
-  const refusal = refuseNext(
+  const refusal = await refuseNext(
     page,
     urls,
     'PATCH',

@@ -1,5 +1,6 @@
 import type { Page } from '@playwright/test';
 import { expect, signIn, skipWithoutChromium, test, type Urls } from './support/fixtures.js';
+import { holdAcrossReload } from './support/hold.js';
 
 skipWithoutChromium();
 
@@ -11,40 +12,6 @@ skipWithoutChromium();
  * the edit is not lost and not sent twice. Either the API never got it (the form is open again
  * with the text, and saving sends it), or it stored it (the form stays closed, and says so).
  */
-
-/**
- * Holds the app's next edit (a PATCH of `…/todos/{id}`): with `reachApi`, sends it on to the
- * API and keeps its answer from the page; else keeps it from the API too. `held` resolves once
- * held; `release` lets the held route go (the page that sent it is gone by then).
- */
-async function holdNextEdit(
-  page: Page,
-  urls: Urls,
-  reachApi: boolean,
-): Promise<{ held: Promise<void>; release: () => void }> {
-  let isHeld: () => void = () => undefined;
-  let release: () => void = () => undefined;
-  const held = new Promise<void>((resolve) => {
-    isHeld = resolve;
-  });
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let taken = false;
-  await page.route(
-    (url) => url.href.startsWith(urls.api) && /\/todos\/[^/]+$/.test(url.pathname),
-    async (route) => {
-      if (taken || route.request().method() !== 'PATCH') return route.fallback();
-      taken = true;
-      const response = reachApi ? await route.fetch() : undefined;
-      isHeld();
-      await released;
-      // The page that asked has been reloaded: nobody reads this answer.
-      await (response ? route.fulfill({ response }) : route.abort()).catch(() => undefined);
-    },
-  );
-  return { held, release };
-}
 
 /** Signs in, adds `title` and waits for the API to store it. */
 async function addTodo(page: Page, urls: Urls, title: string): Promise<void> {
@@ -71,7 +38,7 @@ test('the API never got the edit: the form is open again with the text, and savi
   const before = `Call the plumber ${run}`;
   const after = `Call the plumber on Monday ${run}`;
   await addTodo(page, urls, before);
-  const hold = await holdNextEdit(page, urls, false);
+  const hold = await holdAcrossReload(page, urls, 'PATCH', /^\/todos\/[^/?]+$/, false);
   await saveEdit(page, before, after);
   await hold.held;
   await page.reload();
@@ -99,7 +66,7 @@ test('the API stored the edit: the form stays closed, and the todo says it was s
   const before = `Oil the bike ${run}`;
   const after = `Oil the bike chain ${run}`;
   await addTodo(page, urls, before);
-  const hold = await holdNextEdit(page, urls, true);
+  const hold = await holdAcrossReload(page, urls, 'PATCH', /^\/todos\/[^/?]+$/, true);
   await saveEdit(page, before, after);
   await hold.held;
   await page.reload();

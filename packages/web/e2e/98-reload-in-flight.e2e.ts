@@ -1,5 +1,5 @@
-import type { Page } from '@playwright/test';
-import { expect, signIn, skipWithoutChromium, test, type Urls } from './support/fixtures.js';
+import { expect, signIn, skipWithoutChromium, test } from './support/fixtures.js';
+import { holdAcrossReload } from './support/hold.js';
 
 skipWithoutChromium();
 
@@ -12,47 +12,13 @@ skipWithoutChromium();
  * or it stored it (the todo is there, and the field is empty, so it is not added twice).
  */
 
-/**
- * Holds the app's next new todo (a POST to `…/todos/`): with `reachApi`, sends it on to the
- * API and keeps its answer from the page; else keeps it from the API too. Resolves once held;
- * `release` lets the held route go (the page that sent it is gone by then).
- */
-async function holdNextAdd(
-  page: Page,
-  urls: Urls,
-  reachApi: boolean,
-): Promise<{ held: Promise<void>; release: () => void }> {
-  let isHeld: () => void = () => undefined;
-  let release: () => void = () => undefined;
-  const held = new Promise<void>((resolve) => {
-    isHeld = resolve;
-  });
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let taken = false;
-  await page.route(
-    (url) => url.href.startsWith(urls.api) && url.pathname.endsWith('/todos/'),
-    async (route) => {
-      if (taken || route.request().method() !== 'POST') return route.fallback();
-      taken = true;
-      const response = reachApi ? await route.fetch() : undefined;
-      isHeld();
-      await released;
-      // The page that asked has been reloaded: nobody reads this answer.
-      await (response ? route.fulfill({ response }) : route.abort()).catch(() => undefined);
-    },
-  );
-  return { held, release };
-}
-
 test('the API never got it: the text is back in the field, and added once it is sent again', async ({
   page,
   urls,
 }) => {
   const passport = `Renew the passport ${Date.now().toString(36)}`;
   await signIn(page, urls, 'testuser');
-  const hold = await holdNextAdd(page, urls, false);
+  const hold = await holdAcrossReload(page, urls, 'POST', /^\/todos\/$/, false);
   const field = page.getByLabel('New todo');
   await field.fill(passport);
   await field.press('Enter');
@@ -81,7 +47,7 @@ test('the API stored it: the todo is there once, and the field is empty', async 
 }) => {
   const ferns = `Water the ferns ${Date.now().toString(36)}`;
   await signIn(page, urls, 'testuser');
-  const hold = await holdNextAdd(page, urls, true);
+  const hold = await holdAcrossReload(page, urls, 'POST', /^\/todos\/$/, true);
   const field = page.getByLabel('New todo');
   await field.fill(ferns);
   await field.press('Enter');
