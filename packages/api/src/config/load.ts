@@ -66,7 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     host: e.HOST ?? '0.0.0.0',
     port,
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL }
+      ? { kind: 'postgres', url: readDatabaseUrl(e.DATABASE_URL) }
       : // `npm run api` (cwd packages/api) and `npm start` (cwd the root) share one `.data`:
         // relative to where npm was run (INIT_CWD), else to the working directory.
         { kind: 'sqlite', file: join(resolve(e.INIT_CWD ?? '', e.DATA_DIR ?? '.data'), 'todo.db') },
@@ -122,6 +122,30 @@ function readPublicUrl(value: string): string {
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '')
     throw new ConfigError('API_PUBLIC_URL', 'must have no user information, query or fragment');
   return value.replace(/\/+$/, '');
+}
+
+/**
+ * `DATABASE_URL`, read as a URL (RFC 3986 §3.2.1): a password that holds `/`, `?`, `#` or `@`
+ * unencoded (as `openssl rand -base64` makes) ends the user information early, so the URL cannot
+ * be read, or silently names another host or database. Never repeated: it holds the password.
+ */
+function readDatabaseUrl(value: string): string {
+  const fix =
+    'percent-encode every character of the user name and password other than letters, digits and - . _ ~ (/ as %2F, @ as %40, # as %23, ? as %3F, : as %3A, % as %25), or use a password of letters and digits only (e.g. openssl rand -hex 32)';
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (url === undefined) throw new ConfigError('DATABASE_URL', `cannot be read as a URL: ${fix}`);
+  if (url.pathname.includes('@') || url.search.includes('@') || url.hash !== '')
+    throw new ConfigError(
+      'DATABASE_URL',
+      `has an @ after the host, or a #: a password with an unencoded / ? or # was cut there; ${fix}`,
+    );
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    throw new ConfigError('DATABASE_URL', `has a % not followed by two hex digits: ${fix}`);
+  }
+  return value;
 }
 
 /**
