@@ -1,6 +1,7 @@
 import {
   type FocusEvent,
   type KeyboardEvent,
+  type RefObject,
   useCallback,
   useEffect,
   useLayoutEffect,
@@ -77,7 +78,7 @@ function Toast({
   const toastRef = useRef<HTMLDivElement>(null);
   const undoRef = useRef<HTMLButtonElement>(null);
   const pointer = useHold(pending, 'pointer');
-  const keyboard = useHold(pending, 'keyboard');
+  const keyboard = useKeyboardHold(pending, toastRef, focusAfterEscape);
   const paused = pointer.held || keyboard.held;
   useEffect(() => {
     if (paused) onPaused();
@@ -96,28 +97,6 @@ function Toast({
     };
   }, [returnFocusTo]);
 
-  const onFocus = (event: FocusEvent) => {
-    if (hasKeyboardFocus(event.target)) keyboard.set(true);
-  };
-  const onBlur = () => {
-    // Checked once the focus has landed: moving between Undo and Dismiss keeps the hold, and so
-    // does the window losing the focus (the notice has it again when the window comes back).
-    setTimeout(() => {
-      if (!toastRef.current?.contains(document.activeElement)) keyboard.set(false);
-    }, 0);
-  };
-  const onKeyDown = (event: KeyboardEvent) => {
-    if (event.key !== 'Escape') {
-      // A key pressed in the notice: the person is here with the keyboard.
-      keyboard.set(true);
-      return;
-    }
-    event.preventDefault();
-    const next = focusAfterEscape(pending.todo.id);
-    pending.commit();
-    next?.focus();
-  };
-
   return (
     // biome-ignore lint/a11y/noStaticElementInteractions: the focus and key events come up from the notice's own buttons; the notice itself takes no focus.
     <div
@@ -126,9 +105,9 @@ function Toast({
       data-paused={paused || undefined}
       onPointerEnter={() => pointer.set(true)}
       onPointerLeave={() => pointer.set(false)}
-      onFocus={onFocus}
-      onBlur={onBlur}
-      onKeyDown={onKeyDown}
+      onFocus={keyboard.onFocus}
+      onBlur={keyboard.onBlur}
+      onKeyDown={keyboard.onKeyDown}
     >
       <span className="toast__text">
         Deleted <strong dir="auto">{pending.todo.title}</strong>
@@ -159,6 +138,41 @@ function useHold(pending: PendingDelete, reason: HoldReason) {
     return () => pending.release(reason);
   }, [held, pending, reason]);
   return { held, set };
+}
+
+/**
+ * The hold of the keyboard: while the notice has keyboard focus, or a key was pressed in it,
+ * until the focus leaves it. Escape sends the delete now and moves the focus to
+ * `focusAfterEscape`, before the notice goes with it.
+ */
+function useKeyboardHold(
+  pending: PendingDelete,
+  toastRef: RefObject<HTMLDivElement | null>,
+  focusAfterEscape: (todoId: string) => HTMLElement | null,
+) {
+  const { held, set } = useHold(pending, 'keyboard');
+  const onFocus = (event: FocusEvent) => {
+    if (hasKeyboardFocus(event.target)) set(true);
+  };
+  const onBlur = () => {
+    // Checked once the focus has landed: moving between Undo and Dismiss keeps the hold, and so
+    // does the window losing the focus (the notice has it again when the window comes back).
+    setTimeout(() => {
+      if (!toastRef.current?.contains(document.activeElement)) set(false);
+    }, 0);
+  };
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key !== 'Escape') {
+      // A key pressed in the notice: the person is here with the keyboard.
+      set(true);
+      return;
+    }
+    event.preventDefault();
+    const next = focusAfterEscape(pending.todo.id);
+    pending.commit();
+    next?.focus();
+  };
+  return { held, onFocus, onBlur, onKeyDown };
 }
 
 /**
