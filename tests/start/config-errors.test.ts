@@ -42,6 +42,11 @@ describe('npm start with a bad value', () => {
     ['RATE_LIMIT_PER_MINUTE', 'often', /RATE_LIMIT_PER_MINUTE: must be a whole number from 1/],
     ['OIDC_ISSUER', 'sso.example.com', /OIDC_ISSUER: must be an http:\/\/ or https:\/\/ URL/],
     ['TRUST_PROXY', 'true', /TRUST_PROXY: "true" would trust every hop/],
+    [
+      'CORS_ORIGINS',
+      'https://todo.example.com/',
+      /CORS_ORIGINS: "https:\/\/todo\.example\.com\/" is not an origin .*; write https:\/\/todo\.example\.com$/,
+    ],
   ])('%s=%s stops it before anything starts', async (name, value, message) => {
     const run = await start({ [name]: value });
     expect(run.status).toBe(78);

@@ -6,6 +6,7 @@
 import { ConfigError } from './config/config.js';
 import { loadConfig } from './config/load.js';
 import { configWarnings } from './config/warnings.js';
+import { databaseFailure } from './db/connection-failure.js';
 import { PortInUseError, startApi } from './start.js';
 
 /** Longest wait for in-flight requests before exiting anyway. */
@@ -30,6 +31,13 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof PortInUseError) {
       process.stderr.write(`todo-api: ${error.message}; set PORT to use another one\n`);
+      process.exit(1);
+    }
+    // PostgreSQL refused or could not be reached: say which part of DATABASE_URL to check.
+    const database =
+      config.database.kind === 'postgres' ? databaseFailure(error, config.database.url) : undefined;
+    if (database !== undefined) {
+      process.stderr.write(`todo-api: failed to start: ${database}\n`);
       process.exit(1);
     }
     throw error;

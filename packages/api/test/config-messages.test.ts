@@ -39,6 +39,37 @@ describe('configuration errors say how to fix the value', () => {
   });
 
   it.each([
+    ['https://todo.example.com/', 'https://todo.example.com'],
+    ['https://todo.example.com/app', 'https://todo.example.com'],
+    ['https://Todo.Example.com', 'https://todo.example.com'],
+    ['https://todo.example.com:443', 'https://todo.example.com'],
+    ['http://localhost:3000,https://todo.example.com/', 'https://todo.example.com'],
+  ])(
+    'CORS_ORIGINS=%s, which no browser Origin equals, is refused with the origin to write',
+    (value, origin) => {
+      const text = message({ CORS_ORIGINS: value });
+      expect(text).toMatch(/^CORS_ORIGINS: ".*" is not an origin as browsers send it/);
+      expect(text).toMatch(new RegExp(`; write ${origin.replaceAll('.', '\\.')}$`));
+    },
+  );
+
+  it.each(['todo.example.com', 'chrome-extension://abc', '*'])(
+    'CORS_ORIGINS=%s, not an http(s) origin, is refused',
+    (value) => {
+      expect(message({ CORS_ORIGINS: value })).toMatch(
+        /^CORS_ORIGINS: each entry must be a browser origin such as https:\/\/todo\.example\.com/,
+      );
+    },
+  );
+
+  it('CORS_ORIGINS takes origins as browsers send them, with a port or on loopback', () => {
+    expect(
+      loadConfig({ CORS_ORIGINS: 'http://localhost:3000, https://todo.example.com:8443' })
+        .corsOrigins,
+    ).toEqual(['http://localhost:3000', 'https://todo.example.com:8443']);
+  });
+
+  it.each([
     ['DATABASE_URL', 'mysql://todo:hunter2-secret@db/todo', /DATABASE_URL: must be a postgres/],
     ['DPOP_NONCE_SECRET', 'hunter2-secret', /DPOP_NONCE_SECRET: must be at least 32 characters/],
   ])('%s names the variable and what it needs, never the value', (name, value, expected) => {

@@ -109,6 +109,49 @@ describe('diagnose', () => {
     expect(result.findings[0]?.fix.authentik).toContain('"groups"');
   });
 
+  it('names the claim that carries the permissions when the configured paths are Keycloak’s on an Authentik token', async () => {
+    idp = await startTestIssuer({ profile: 'authentik' });
+    const token = await idp.accessToken(alice);
+    // Keycloak's paths copied into an Authentik setup, with and without the Authentik profile.
+    const hint = ' (or, for Authentik, OIDC_PROVIDER=authentik, which reads both from groups)';
+    for (const [profile, suggested] of [
+      ['authentik', ''],
+      ['keycloak', hint],
+    ] as const) {
+      const result = await diagnose({
+        issuers: [
+          idp.issuerOptions({
+            profile,
+            audience: ['todo-ui', 'todo-cli'],
+            rolesClaim: 'realm_access.roles',
+            permissionsClaim: 'resource_access.todo-api.roles',
+          }),
+        ],
+        token,
+        requiredPermissions: ['todos:read', 'todos:write'],
+      });
+      expect(codes(result), profile).toEqual(['roles_missing']);
+      expect(result.findings[0]?.fix.config, profile).toBe(
+        `The token carries todos:read, todos:write in groups, where the API does not look: set OIDC_PERMISSIONS_CLAIM=groups and OIDC_ROLES_CLAIM=groups${suggested}.`,
+      );
+    }
+  });
+
+  it('without the permissions anywhere in the token, names both configured paths', async () => {
+    const kc = await keycloak();
+    const token = await kc.accessToken(alice, {
+      claims: { realm_access: undefined, resource_access: undefined },
+    });
+    const result = await diagnose({
+      issuers: [kc.issuerOptions()],
+      token,
+      requiredPermissions: ['todos:read', 'todos:write'],
+    });
+    expect(result.findings[0]?.fix.config).toBe(
+      'If your provider puts them in another claim, point OIDC_PERMISSIONS_CLAIM (now resource_access.todo-api.roles) and OIDC_ROLES_CLAIM (now realm_access.roles) at it.',
+    );
+  });
+
   it('names a token that names no client: accepted, but refused wherever the app’s own client is required', async () => {
     // Not Authentik: its access tokens always carry azp, and one without is taken for an ID
     // token and refused outright (token_type_invalid).

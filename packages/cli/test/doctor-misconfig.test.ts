@@ -144,6 +144,34 @@ describe('todo doctor explains real misconfigurations', () => {
     expect(finding?.fix.keycloak).toMatch(/case-sensitive/);
   });
 
+  it('an unreachable issuer without OIDC_DISCOVERY_URL: set it with the issuer path, not a bare host', async () => {
+    const { code, diagnosis } = await doctor(
+      '--issuer',
+      `http://127.0.0.1:${closed}/realms/todo-app`,
+    );
+    expect(code).toBe(1);
+    const [finding] = diagnosis.findings;
+    expect(finding?.code).toBe('discovery_unreachable');
+    expect(finding?.fix.config).toMatch(
+      /set OIDC_DISCOVERY_URL to that address with the issuer's path, e\.g\. http:\/\/keycloak:8080\/realms\/todo-app /,
+    );
+  });
+
+  it('an OIDC_DISCOVERY_URL nothing answers at is named as the culprit, not offered as the fix', async () => {
+    const discoveryUrl = `http://127.0.0.1:${closed}/realms/todo-app`;
+    const { code, diagnosis } = await doctorWith({
+      OIDC_ISSUER: idp.issuer,
+      OIDC_DISCOVERY_URL: discoveryUrl,
+    });
+    expect(code).toBe(1);
+    const [finding] = diagnosis.findings;
+    expect(finding?.code).toBe('discovery_unreachable');
+    expect(finding?.received).toMatch(/connection refused/);
+    expect(finding?.fix.config).toBe(
+      `OIDC_DISCOVERY_URL (${discoveryUrl}) cannot be reached from this host: check its host name and port (the provider as the API reaches it, inside Docker or Kubernetes its service name), keeping the issuer's path (e.g. http://keycloak:8080/realms/todo-app, http://authentik:9000/application/o/todo-app/), or remove it to fetch from the public issuer.`,
+    );
+  });
+
   it('keys that cannot be fetched are called keys, not the discovery document', async () => {
     const { code, diagnosis } = await doctor('--issuer', fakeUrl);
     expect(code).toBe(1);

@@ -13,6 +13,7 @@ import { unverifiedEmails } from './migrations/010-unverified-emails.js';
 import { agentGrantEnds } from './migrations/011-agent-grant-ends.js';
 import { agentGrantEndAttempts } from './migrations/012-agent-grant-end-attempts.js';
 import { listMembersCodePoint } from './migrations/013-list-members-code-point.js';
+import { idempotencyKeys } from './migrations/014-idempotency-keys.js';
 
 /** Migrations in order; names are permanent once released. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -30,6 +31,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '011-agent-grant-ends': agentGrantEnds(db.dialect),
     '012-agent-grant-end-attempts': agentGrantEndAttempts(db.dialect),
     '013-list-members-code-point': listMembersCodePoint(db.dialect),
+    '014-idempotency-keys': idempotencyKeys(db.dialect),
   };
 }
 

@@ -140,6 +140,24 @@ export interface DpopProofTable {
   expires_at: Timestamp;
 }
 
+/**
+ * The answer to a todo created with an `Idempotency-Key`, per caller and key, for 24 hours:
+ * what a retry with the same key and the same request (`fingerprint`) is answered.
+ */
+export interface IdempotencyKeyTable {
+  issuer: string;
+  sub: string;
+  key: string;
+  /** SHA-256 (hex) of the request's effective content: target list, title, description, done. */
+  fingerprint: string;
+  status: number;
+  /** The response body as JSON text. */
+  body: string;
+  location: string | null;
+  etag: string | null;
+  created_at: Timestamp;
+}
+
 /** The database as Kysely sees it: one typed schema for SQLite and PostgreSQL. */
 export interface Schema {
   todos: TodoTable;
@@ -152,6 +170,7 @@ export interface Schema {
   dpop_proofs: DpopProofTable;
   agent_clients: AgentClientTable;
   agent_grant_ends: AgentGrantEndTable;
+  idempotency_keys: IdempotencyKeyTable;
 }
 
 /** Owner key of every owner-scoped query. */

@@ -15,6 +15,10 @@ export const PROBLEM_STATUS = {
   route_not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  // draft-ietf-httpapi-idempotency-key-header §2.7: the first request with the key is not
+  // answered yet (409); the key was used for another request (422).
+  idempotency_key_in_use: 409,
+  idempotency_key_reused: 422,
   request_timeout: 408,
   precondition_failed: 412,
   payload_too_large: 413,

@@ -7,7 +7,8 @@ import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
-import { CreateListTodo, ListTodosQuery, Todo, TodoPage } from '../todos/schemas.js';
+import * as keyed from '../todos/idempotency.js';
+import { CreateListTodo, ListTodosQuery, TodoPage } from '../todos/schemas.js';
 import { TodoService } from '../todos/service.js';
 import type { List as ListRecord } from './repository.js';
 import { List, ListArray, ListIfMatchHeaders, ListName, ListParams } from './schemas.js';
@@ -231,15 +232,16 @@ function createTodoRoute(app: App, { authorize }: ListService, todos: TodoServic
         security: SECURED,
         params: ListParams,
         body: CreateListTodo,
-        response: { 201: Todo, ...problems(400, 401, 403, 404, 413, 415, 503) },
+        headers: keyed.IdempotencyKeyHeaders,
+        response: keyed.CREATE_TODO_RESPONSES,
       },
     },
     async (request, reply) => {
       const id = listId(request);
+      const once = { key: keyed.idempotencyKeyOf(request), headers: keyed.todoLocation };
       await authorize(request, id, 'can_create_todo');
       const caller = { principal: principalOf(request), requestId: request.id };
-      const todo = await todos.insert(caller, id, request.body);
-      return reply.code(201).header('location', `/todos/${todo.id}`).send(todo);
+      return keyed.sendCreated(reply, await todos.insertOnce(caller, id, request.body, once));
     },
   );
 }

@@ -48,6 +48,9 @@ export const securityPlugin = fp(
         'if-match',
         'dpop',
         'mcp-protocol-version',
+        // draft-ietf-httpapi-idempotency-key-header: the web app's creates carry a key, and
+        // read whether the answer was a replay (`Idempotent-Replayed`).
+        'idempotency-key',
       ],
       exposedHeaders: [
         'www-authenticate',
@@ -56,6 +59,7 @@ export const securityPlugin = fp(
         'location',
         'etag',
         'dpop-nonce',
+        'idempotent-replayed',
         // Readable by the web app, so it can slow down before the limit rather than after.
         'x-ratelimit-limit',
         'x-ratelimit-remaining',

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { toIso } from '../db/database.js';
+import { pruneIdempotencyKeys } from '../todos/idempotency.js';
 
 /** A revoked session or subject, as stored and as broadcast to every instance. */
 export interface Revocation {
@@ -118,7 +119,7 @@ async function claimDpopProof(k: Tx, key: string, expiresAt: Date, now: Date): P
 }
 
 /**
- * Deletes what expired at or before `cutoff`; returns how many rows went. The caller sets the
+ * Deletes what expired at or before `cutoff` (idempotency keys stored a day before it); returns how many rows went. The caller sets the
  * cutoff back from its clock by the skew it allows other instances (`RevocationStore.reload`).
  */
 async function pruneExpired(k: Tx, cutoff: Date): Promise<number> {
@@ -126,5 +127,7 @@ async function pruneExpired(k: Tx, cutoff: Date): Promise<number> {
   const a = await k.deleteFrom('revocations').where('expires_at', '<=', at).executeTakeFirst();
   const b = await k.deleteFrom('logout_jtis').where('expires_at', '<=', at).executeTakeFirst();
   const c = await k.deleteFrom('dpop_proofs').where('expires_at', '<=', at).executeTakeFirst();
-  return Number(a.numDeletedRows + b.numDeletedRows + c.numDeletedRows);
+  // Idempotency keys live a day (draft-ietf-httpapi-idempotency-key-header §2.3).
+  const d = await pruneIdempotencyKeys(k, cutoff);
+  return Number(a.numDeletedRows + b.numDeletedRows + c.numDeletedRows + d);
 }

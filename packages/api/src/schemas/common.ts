@@ -129,11 +129,28 @@ export const MULTILINE_PATTERN =
 export const MULTILINE_PATTERN_MESSAGE =
   'must not contain a control character other than tab, line feed and carriage return (U+0000–U+001F, U+007F–U+009F) or an unpaired surrogate';
 
+/** The characters of an idempotency key: visible ASCII (VCHAR) but `"` and `\`, 1 to 255. */
+const KEY_CHARS = '[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,255}';
+
+/**
+ * An `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header §2.1): an sf-string (RFC 8941
+ * §3.3.3) in double quotes; the same characters unquoted are taken too, as clients written for
+ * Stripe-style APIs send them. No escapes: `"` and `\` are refused. A repeated field (§2.1: a
+ * client MUST NOT send more than one) arrives joined by `, ` (RFC 9110 §5.3), and the space
+ * refuses it here as well.
+ */
+export const IDEMPOTENCY_KEY_PATTERN = `^(?:"${KEY_CHARS}"|${KEY_CHARS})$`;
+
+/** What a 400 says of a key refused by {@link IDEMPOTENCY_KEY_PATTERN}. */
+export const IDEMPOTENCY_KEY_MESSAGE =
+  'must be one string of 1 to 255 visible ASCII characters other than " and \\, in double quotes or bare';
+
 /** The message of each text pattern, for the 400 naming the field ({@link fieldErrors}). */
 export const TEXT_PATTERN_MESSAGES: ReadonlyMap<string, string> = new Map([
   [TEXT_PATTERN, TEXT_PATTERN_MESSAGE],
   [LINE_PATTERN, LINE_PATTERN_MESSAGE],
   [MULTILINE_PATTERN, MULTILINE_PATTERN_MESSAGE],
+  [IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_MESSAGE],
 ]);
 
 /** One line of text ({@link LINE_PATTERN}), the rule said in the document too. */

@@ -8,6 +8,13 @@ import { principalOf } from '../routes/principal.js';
 import { IdParams, problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
 import {
+  CREATE_TODO_RESPONSES,
+  IdempotencyKeyHeaders,
+  idempotencyKeyOf,
+  sendCreated,
+  todoLocation,
+} from './idempotency.js';
+import {
   CreateTodo,
   IfMatchHeaders,
   PatchTodo,
@@ -78,16 +85,14 @@ function collectionRoutes(app: App, service: TodoService): void {
         summary: 'Create a todo',
         security: SECURED,
         body: CreateTodo,
-        response: { 201: Todo, ...problems(400, 401, 403, 404, 413, 415, 503) },
+        headers: IdempotencyKeyHeaders,
+        response: CREATE_TODO_RESPONSES,
       },
     },
     async (request, reply) => {
-      const todo = await service.create(callerOf(request), request.body);
-      return reply
-        .code(201)
-        .header('location', `/todos/${todo.id}`)
-        .header('etag', etagOf(todo.version))
-        .send(todo);
+      const headers = (todo: Todo) => ({ ...todoLocation(todo), etag: etagOf(todo.version) });
+      const once = { key: idempotencyKeyOf(request), headers };
+      return sendCreated(reply, await service.createOnce(callerOf(request), request.body, once));
     },
   );
 }

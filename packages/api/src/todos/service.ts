@@ -17,6 +17,7 @@ import {
   MULTILINE_PATTERN,
   MULTILINE_PATTERN_MESSAGE,
 } from '../schemas/common.js';
+import { type CreatedAnswer, createdAnswer, type KeyedCreate, KeyRecord } from './idempotency.js';
 import { newTodoRow, type TodoRepository, todoRepository, toTodo, WRITERS } from './repository.js';
 import type { CreateTodo, PatchTodo, Todo, TodoInput, TodoPage } from './schemas.js';
 
@@ -144,6 +145,56 @@ export class TodoService {
 
   /** A todo in `listId` (a list the caller may add to) or in their default list. */
   async create(caller: TodoCaller, input: CreateTodo): Promise<Todo> {
+    const { listId, fields } = await this.#creatable(caller, input);
+    return (await this.#insert(caller, listId, fields)) as Todo;
+  }
+
+  /**
+   * `create` answered for a route, with an `Idempotency-Key` when `once.key` is set: checked
+   * and authorized first, exactly as without it, then answered from the key's stored answer when
+   * there is one (see `KeyRecord`).
+   */
+  async createOnce(
+    caller: TodoCaller,
+    input: CreateTodo,
+    once: KeyedCreate,
+  ): Promise<CreatedAnswer> {
+    const { listId, fields } = await this.#creatable(caller, input);
+    return this.#answer(caller, listId, fields, once);
+  }
+
+  /** A todo in a list whose `can_create_todo` the caller's route has already checked. */
+  async insert(caller: TodoCaller, listId: string, input: TodoInput): Promise<Todo> {
+    refuseInvalidText(input);
+    return (await this.#insert(caller, listId.toLowerCase(), input)) as Todo;
+  }
+
+  /** `insert` answered for a route (as `createOnce`). */
+  insertOnce(
+    caller: TodoCaller,
+    listId: string,
+    input: TodoInput,
+    once: KeyedCreate,
+  ): Promise<CreatedAnswer> {
+    refuseInvalidText(input);
+    return this.#answer(caller, listId.toLowerCase(), input, once);
+  }
+
+  async #answer(
+    caller: TodoCaller,
+    listId: string | undefined,
+    input: TodoInput,
+    once: KeyedCreate,
+  ): Promise<CreatedAnswer> {
+    const { key } = once;
+    if (key === undefined)
+      return createdAnswer((await this.#insert(caller, listId, input)) as Todo, once);
+    const record = new KeyRecord(this.#context.db, ownerOf(caller.principal), { ...once, key });
+    return (await this.#insert(caller, listId, input, record)) as CreatedAnswer;
+  }
+
+  /** The fields of a create, and its list once the caller may add to it (lower case). */
+  async #creatable(caller: TodoCaller, input: CreateTodo) {
     refuseInvalidText(input);
     const { listId: requested, ...fields } = input;
     const listId = requested?.toLowerCase();
@@ -151,13 +202,7 @@ export class TodoService {
       const held = await this.#lists.relation(ownerOf(caller.principal), listId);
       await this.#check(caller.principal, 'list', 'can_create_todo', listId, held);
     }
-    return this.#insert(caller, listId, fields);
-  }
-
-  /** A todo in a list whose `can_create_todo` the caller's route has already checked. */
-  insert(caller: TodoCaller, listId: string, input: TodoInput): Promise<Todo> {
-    refuseInvalidText(input);
-    return this.#insert(caller, listId.toLowerCase(), input);
+    return { listId, fields };
   }
 
   /**
@@ -208,29 +253,46 @@ export class TodoService {
    * list the caller's relation is read again and held in the write's transaction
    * (`holdForWrite`): a membership removed, narrowed to viewer or a list deleted (at any
    * instance) after the check and before the write refuses it as the check would now, instead of
-   * a todo landing after the change (or a foreign-key failure answered 500).
+   * a todo landing after the change (or a foreign-key failure answered 500). With a key
+   * (`once`), the answer: the stored one for a key already used, else the key's row is written
+   * in the same transaction as the todo and its audit record; a key another request claimed
+   * meanwhile writes nothing and is answered as that request was.
    */
-  async #insert(caller: TodoCaller, listId: string | undefined, input: TodoInput): Promise<Todo> {
+  async #insert(
+    caller: TodoCaller,
+    listId: string | undefined,
+    input: TodoInput,
+    once?: KeyRecord,
+  ): Promise<Todo | CreatedAnswer> {
     const { db, clock } = this.#context;
     const profile = profileOf(caller.principal);
     const now = clock.now();
     const list = listId ?? (await this.#lists.ensureDefault(profile, now));
+    const content = { ...input, listId: list };
+    const stored = await once?.stored(content, now);
+    if (stored) return stored;
     const row = newTodoRow(db, profile, list, input, now);
     const record = { ...this.#record(caller, 'todo.create', `todo:${row.id}`, profile), at: now };
     const todo = toTodo(row);
     // The person's own default list: they stay its owner, and it is never deleted.
-    if (listId === undefined)
+    if (listId === undefined && once === undefined)
       return writeAndAudit(db, record, { into: 'todos', row, result: todo });
     const member = this.#context.access.remote ? undefined : ownerOf(caller.principal);
+    let refused = false;
     const written = await writeAndAudit(db, record, async (tx) => {
-      const held = await this.#lists.holdForWrite(member, listId, tx);
-      if (held === undefined || (held !== 'exists' && !WRITERS.includes(held))) return undefined;
+      if (listId !== undefined) {
+        const held = await this.#lists.holdForWrite(member, listId, tx);
+        refused = held === undefined || (held !== 'exists' && !WRITERS.includes(held));
+        if (refused) return undefined;
+      }
+      if (once && !(await once.claim(tx, todo, now))) return undefined;
       await tx.insertInto('todos').values(row).execute();
       return todo;
     });
-    if (written) return written;
-    const held = await this.#lists.relation(ownerOf(caller.principal), listId);
-    await this.#check(caller.principal, 'list', 'can_create_todo', listId, held);
+    if (written) return once ? once.answer(written) : written;
+    if (once && !refused) return once.taken(content, now);
+    const held = await this.#lists.relation(ownerOf(caller.principal), listId as string);
+    await this.#check(caller.principal, 'list', 'can_create_todo', listId as string, held);
     throw new ApiError('not_found', 'No such list');
   }
 

@@ -1,5 +1,6 @@
 import type { ResolvedIssuer } from '../config.js';
 import type { Principal } from '../principal.js';
+import { PROFILE_NAMES, PROFILES } from '../profiles/index.js';
 import { isLightweight, lightweightFinding } from './token-findings.js';
 import type { Finding } from './types.js';
 
@@ -15,7 +16,9 @@ export function rolesFinding(
   if (isLightweight(issuer, principal.claims))
     return lightweightFinding(issuer.issuer, 'insufficient_permission');
   const path = issuer.permissionsPath.join('.');
-  const client = issuer.permissionsPath[1] ?? 'the API client';
+  const clientId = issuer.permissionsPath[1];
+  const client = clientId ?? 'the API client';
+  const carried = claimCarrying(principal.claims, missing);
   return {
     code: 'roles_missing',
     check: 'token',
@@ -26,9 +29,55 @@ export function rolesFinding(
     received:
       principal.permissions.length === 0 ? '(absent or empty)' : principal.permissions.join(', '),
     fix: {
-      keycloak: `Give the user the realm role "user" (a composite of ${client}'s ${missing.join(', ')}); make sure the client has the "roles" client scope as a Default scope (Clients → <client> → Client scopes → Add client scope → roles → Default) with its "client roles" mapper's "Add to access token" On, and, when "Full scope allowed" is Off, add the ${client} roles to the client's dedicated scope.`,
+      keycloak: `Give the user the realm role "user" (a composite of ${client}'s ${missing.join(', ')}); make sure the client has the "roles" client scope as a Default scope (Clients → <client> → Client scopes → Add client scope → roles → Default) with its "client roles" mapper's "Add to access token" On, and, when "Full scope allowed" is Off, add ${clientId === undefined ? "the API client's" : `the ${clientId}`} roles to the client's dedicated scope.`,
       authentik: `Put the user in the groups ${missing.join(', ')} (or "user"), and add the scope mapping that emits "groups" (authentik default OAuth Mapping: OpenID 'profile') to the provider; request scope "profile".`,
-      config: `Or point OIDC_PERMISSIONS_CLAIM / OIDC_ROLES_CLAIM at the claim your provider uses (now ${path}).`,
+      config:
+        carried === undefined
+          ? `If your provider puts them in another claim, point OIDC_PERMISSIONS_CLAIM (now ${path}) and OIDC_ROLES_CLAIM (now ${issuer.rolesPath.join('.')}) at it.`
+          : `The token carries ${missing.join(', ')} in ${carried}, where the API does not look: set OIDC_PERMISSIONS_CLAIM=${carried} and OIDC_ROLES_CLAIM=${carried}${profileReading(issuer, carried)}.`,
     },
   };
+}
+
+/**
+ * The dot path of a claim of the token that holds every missing permission (an array of
+ * strings, or a space- or comma-separated string, as the API reads them), when the configured
+ * paths miss it: the usual cause is a path copied from another provider (Keycloak's
+ * `resource_access.<client>.roles` for Authentik's flat `groups`). Names with a dot cannot be
+ * written as a path and are skipped.
+ */
+function claimCarrying(
+  claims: Readonly<Record<string, unknown>>,
+  missing: readonly string[],
+): string | undefined {
+  const walk = (value: unknown, path: string[], depth: number): string | undefined => {
+    const values = Array.isArray(value)
+      ? value
+      : typeof value === 'string'
+        ? value.split(/[\s,]+/)
+        : undefined;
+    if (values !== undefined)
+      return missing.every((m) => values.includes(m)) ? path.join('.') : undefined;
+    if (value === null || typeof value !== 'object' || depth === 4) return undefined;
+    for (const [name, inner] of Object.entries(value)) {
+      if (name.includes('.') || name === '') continue;
+      const found = walk(inner, [...path, name], depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  return missing.length === 0 ? undefined : walk(claims, [], 0);
+}
+
+/** Another provider profile whose defaults read roles and permissions from `path`, as a hint. */
+function profileReading(issuer: ResolvedIssuer, path: string): string {
+  const client = issuer.audiences[0] ?? '';
+  const other = PROFILE_NAMES.filter((name) => name !== issuer.profile).find(
+    (name) =>
+      PROFILES[name].rolesPath.join('.') === path &&
+      PROFILES[name].permissionsPath(client).join('.') === path,
+  );
+  return other === undefined
+    ? ''
+    : ` (or, for ${PROFILES[other].title}, OIDC_PROVIDER=${other}, which reads both from ${path})`;
 }

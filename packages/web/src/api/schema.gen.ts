@@ -1096,7 +1096,10 @@ export interface operations {
     createTodo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of your own (a UUID) for this create, so a retry after a lost answer is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second todo; remembered 24 hours per caller; the same key with another request is 422 */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1179,6 +1182,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `idempotency_key_in_use`: a request with this `Idempotency-Key` is still being processed; retry with the same key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: the request body is larger than the API accepts */
             413: {
                 headers: {
@@ -1190,6 +1202,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details: the body is in a media type the API does not read, JSON not in UTF-8, or sent with a content coding (Content-Encoding other than identity), which is answered with `Accept-Encoding: identity` (RFC 9110 §12.5.3) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `idempotency_key_reused`: this `Idempotency-Key` was used (within 24 hours) for another request (another list, title, description or completed) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2335,7 +2356,10 @@ export interface operations {
     createListTodo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of your own (a UUID) for this create, so a retry after a lost answer is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second todo; remembered 24 hours per caller; the same key with another request is 422 */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2415,6 +2439,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `idempotency_key_in_use`: a request with this `Idempotency-Key` is still being processed; retry with the same key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: the request body is larger than the API accepts */
             413: {
                 headers: {
@@ -2426,6 +2459,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details: the body is in a media type the API does not read, JSON not in UTF-8, or sent with a content coding (Content-Encoding other than identity), which is answered with `Accept-Encoding: identity` (RFC 9110 §12.5.3) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `idempotency_key_reused`: this `Idempotency-Key` was used (within 24 hours) for another request (another list, title, description or completed) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,64 @@
+/**
+ * Why the PostgreSQL database of `DATABASE_URL` could not be used when the API started, in words
+ * an operator can act on: which part of `DATABASE_URL` to check, or what to create or grant.
+ * The driver's own message names the user or the database at most, never the password; this
+ * adds where (host, port, database: no user information) and what to do.
+ *
+ * @param error what starting threw (a migration error whose `cause` is the driver's error).
+ * @param url the `DATABASE_URL` the API was started with.
+ * @returns one sentence, or undefined when the error is not about reaching or using the database
+ *   (e.g. a migration that failed on the schema, which says so itself).
+ * @example
+ * databaseFailure(err28P01, 'postgres://todo:pw@db:5432/todo')
+ * // 'the database in DATABASE_URL (db:5432/todo) cannot be used: password authentication failed
+ * //  for user "todo"; check the user name and password in DATABASE_URL …'
+ */
+export function databaseFailure(error: unknown, url: string): string | undefined {
+  const cause = driverError(error);
+  if (cause === undefined || !URL.canParse(url)) return undefined;
+  const parsed = new URL(url);
+  const host = `${parsed.hostname || 'the local socket'}:${parsed.port || 5432}`;
+  const database =
+    decodeURIComponent(parsed.pathname.slice(1)) || decodeURIComponent(parsed.username);
+  const user = decodeURIComponent(parsed.username) || 'the user in DATABASE_URL';
+  const hint = HINTS[cause.code]?.({ host, database, user });
+  if (hint === undefined) return undefined;
+  return `the database in DATABASE_URL (${host}/${database}) cannot be used: ${cause.message}; ${hint}`;
+}
+
+interface Where {
+  readonly host: string;
+  readonly database: string;
+  readonly user: string;
+}
+
+/** By PostgreSQL SQLSTATE (Appendix A, "PostgreSQL Error Codes") or Node's system error code. */
+const HINTS: Readonly<Record<string, (w: Where) => string>> = {
+  // invalid_password
+  '28P01': () =>
+    'check the user name and password in DATABASE_URL (characters other than letters, digits and - . _ ~ in them must be percent-encoded)',
+  // invalid_authorization_specification: no such role, or pg_hba.conf has no line for it
+  '28000': (w) =>
+    `check the user name in DATABASE_URL, and that PostgreSQL's pg_hba.conf admits ${w.user} to ${w.database} from this host`,
+  // invalid_catalog_name
+  '3D000': (w) =>
+    `create it (as PostgreSQL's superuser: CREATE DATABASE "${w.database}" OWNER "${w.user}") or correct the database name, the path of DATABASE_URL`,
+  // insufficient_privilege: since PostgreSQL 15 only the database owner may create in `public`
+  '42501': (w) =>
+    `the API creates its tables when it starts: make ${w.user} the owner of the database (ALTER DATABASE "${w.database}" OWNER TO "${w.user}") or grant it CREATE on its schema`,
+  ECONNREFUSED: (w) =>
+    `nothing accepts connections at ${w.host}: check the host and port in DATABASE_URL, and that PostgreSQL runs and listens there (listen_addresses)`,
+  ENOTFOUND: () => 'the host name in DATABASE_URL is not known: check it',
+  EAI_AGAIN: () => 'the host name in DATABASE_URL could not be looked up: check it and the DNS',
+  ETIMEDOUT: (w) =>
+    `${w.host} did not answer: check the host and port in DATABASE_URL and that no firewall drops the connection`,
+};
+
+/** The driver's or the system's error behind `error`, followed through `cause`. */
+function driverError(error: unknown): { code: string; message: string } | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && Object.hasOwn(HINTS, code)) return { code, message: e.message };
+  }
+  return undefined;
+}
