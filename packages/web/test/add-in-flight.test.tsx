@@ -85,6 +85,8 @@ describe('a new todo whose page went before the API answered', () => {
 
   test('never reached the API: sent again with its key and stored now, once; the field empty', async () => {
     leaveUnanswered('Renew the passport', 'key-passport');
+    // Answered after the list was fetched, as when the page loads faster than the API stores.
+    api.delayNext((request) => request.method === 'POST', 300);
     const field = await openApp();
     expect((await screen.findByText(/before the page was reloaded/)).textContent).toBe(
       '“Renew the passport” was saved before the page was reloaded.',
@@ -92,6 +94,8 @@ describe('a new todo whose page went before the API answered', () => {
     expect(field.value).toBe('');
     expect(api.todos.map((todo) => todo.title)).toEqual(['Renew the passport']);
     expect(posts()[0]?.body).toEqual({ title: 'Renew the passport' });
+    // The list, fetched before it was stored, shows it once it is.
+    expect(await screen.findByRole('checkbox', { name: 'Renew the passport' })).toBeTruthy();
     expect(window.sessionStorage.getItem(ADDS)).toBeNull();
   });
 

@@ -207,6 +207,9 @@ export function leftAdds(): AddRecord[] {
 export function sendAdd(api: TodoApiClient, request: AddRequest, key: string): Promise<Todo> {
   // draft §2.1: the key is a Structured Field String (RFC 8941 §3.3.3), quoted.
   return unwrap(
-    api.POST(request.path, { body: request.body, headers: { 'Idempotency-Key': `"${key}"` } }),
+    api.POST(request.path, {
+      body: request.body,
+      params: { header: { 'idempotency-key': `"${key}"` } },
+    }),
   );
 }

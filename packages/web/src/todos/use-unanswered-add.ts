@@ -1,3 +1,4 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
@@ -77,6 +78,7 @@ export function useUnansweredAdd(
   description: Draft,
 ): { outcomes: readonly string[]; dismiss: () => void } {
   const api = useApi();
+  const client = useQueryClient();
   const [outcomes, setOutcomes] = useState<readonly string[]>([]);
   const fields = useRef({ title, description });
   fields.current = { title, description };
@@ -110,6 +112,9 @@ export function useUnansweredAdd(
               description.clear();
             }
             say(`“${name}” was saved before the page was reloaded.`);
+            // Stored now, perhaps: the lists this load fetched before may not hold it yet.
+            void client.invalidateQueries({ queryKey: ['todos'] });
+            void client.invalidateQueries({ queryKey: ['lists'] });
             break;
           case 'expired':
             say(expiredOutcome(name, giveBack(record.typed)));
@@ -126,7 +131,7 @@ export function useUnansweredAdd(
         }
       }
     })();
-  }, [api]);
+  }, [api, client]);
   return { outcomes, dismiss: () => setOutcomes([]) };
 }
 
