@@ -66,6 +66,7 @@ test('the API stored it and the answer was lost: the next load gets it replayed,
       res.request().method() === 'POST' &&
       res.url() === `${urls.api}/todos/` &&
       res.headers()['idempotent-replayed'] === 'true',
+    { timeout: 20_000 },
   );
   await page.reload();
   hold.release();
