@@ -1,4 +1,4 @@
-import { type ReactNode, useCallback, useEffect, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import type { TodoFilter } from '../api/endpoints.js';
 import { isApiError } from '../api/errors.js';
 import type { Todo, TodoList } from '../api/types.js';
@@ -12,6 +12,7 @@ import { FilterTabs } from './FilterTabs.js';
 import { useTodoList } from './queries.js';
 import { TodoItem } from './TodoItem.js';
 import { UndoToast } from './UndoToast.js';
+import { todoInPlaceOf } from './undo-window.js';
 import { type PendingDelete, useDeleteWithUndo } from './use-delete-with-undo.js';
 
 const EMPTY_TEXT: Record<TodoFilter, [string, string]> = {
@@ -57,7 +58,9 @@ export function TodosScreen({
     setNotice(`Your change was not saved. ${reason}`);
   }, []);
   const { pending, hidden, remove } = useDeleteWithUndo(reportError);
-  const todos = flattenPages(list.data).filter((todo) => !hidden.has(todo.id));
+  const loaded = flattenPages(list.data);
+  const todos = loaded.filter((todo) => !hidden.has(todo.id));
+  const focusAfterEscape = useFocusInPlaceOf(loaded, hidden);
 
   useCommitOnSignOut(pending);
 
@@ -93,7 +96,11 @@ export function TodosScreen({
         onSaved={onSaved}
         readOnly={readOnly}
       />
-      <UndoToast pending={pending} returnFocusTo={headingOfList} />
+      <UndoToast
+        pending={pending}
+        returnFocusTo={headingOfList}
+        focusAfterEscape={focusAfterEscape}
+      />
     </section>
   );
 }
@@ -177,6 +184,31 @@ function useCommitOnSignOut(pending: PendingDelete | null): void {
     window.addEventListener(SIGNING_OUT_EVENT, flush);
     return () => window.removeEventListener(SIGNING_OUT_EVENT, flush);
   }, [pending]);
+}
+
+/**
+ * Where the focus goes when the undo notice is closed with Escape: the checkbox of the todo
+ * now standing where the deleted one stood (the next, else the one before), else the heading.
+ */
+function useFocusInPlaceOf(
+  loaded: readonly Todo[],
+  hidden: ReadonlySet<string>,
+): (todoId: string) => HTMLElement | null {
+  const shown = useRef({ loaded, hidden });
+  shown.current = { loaded, hidden };
+  return useCallback((todoId: string) => {
+    const { loaded, hidden } = shown.current;
+    const next = todoInPlaceOf(
+      loaded.map((todo) => todo.id),
+      todoId,
+      hidden,
+    );
+    const row = [...document.querySelectorAll<HTMLElement>('li[data-todo-id]')].find(
+      (li) => next !== undefined && li.dataset.todoId === next,
+    );
+    const check = row?.querySelector<HTMLInputElement>('input[type="checkbox"]');
+    return check && !check.disabled ? check : headingOfList();
+  }, []);
 }
 
 function headingOfList(): HTMLElement | null {

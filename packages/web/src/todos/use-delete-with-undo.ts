@@ -5,6 +5,7 @@ import type { Todo } from '../api/types.js';
 import { removeTodo, type TodoPages } from './cache.js';
 import { forgetDelete, leftDeletes, rememberDelete } from './delete-in-flight.js';
 import { todoKeys, useDeleteTodo, versionAfterOwnWrites } from './queries.js';
+import { type HoldReason, undoCountdown } from './undo-window.js';
 
 /** How long "Undo" stays offered before the delete is sent. */
 export const UNDO_WINDOW_MS = 5000;
@@ -14,18 +15,23 @@ export interface PendingDelete {
   undo(): void;
   commit(): void;
   /**
-   * Stops the undo window's countdown while the pointer rests on the notice, so that reading it
-   * and reaching Undo takes as long as the person needs (WCAG 2.2 SC 2.2.1, Timing Adjustable).
+   * Stops the undo window's countdown while the pointer rests on the notice or the notice has
+   * the keyboard focus, so that reading it and reaching Undo takes as long as the person needs
+   * (WCAG 2.2 SC 2.2.1, Timing Adjustable).
    */
-  hold(): void;
-  /** Continues the countdown with the time that was left when `hold` stopped it. */
-  release(): void;
+  hold(reason: HoldReason): void;
+  /**
+   * Ends the hold for `reason`; when nothing holds it any more, the countdown continues with the
+   * time that was left when it was first held.
+   */
+  release(reason: HoldReason): void;
 }
 
 /**
  * Delete with undo: the todo leaves the screen at once, the DELETE is sent when the undo window
  * closes (or at once when another delete starts or the page is left), and a refused DELETE
- * puts the todo back. The window does not run out while the pointer rests on the notice.
+ * puts the todo back. The window does not run out while the pointer rests on the notice or the
+ * notice has the keyboard focus.
  *
  * The todo is hidden by id (`hidden`) rather than cut out of the cached lists: a refetch during
  * the undo window (another write, window focus) would otherwise bring it back on screen, and
@@ -77,10 +83,10 @@ export function useDeleteWithUndo(onError: (error: unknown) => void) {
           // After this tab's own edit or toggle of the todo still on its way, with its version.
           send(todo.id, versionAfterOwnWrites(client, todo));
         },
-        hold: () => countdown.hold(),
-        release: () => countdown.release(),
+        hold: (reason) => countdown.hold(reason),
+        release: (reason) => countdown.release(reason),
       };
-      const countdown = undoCountdown(() => entry.commit());
+      const countdown = undoCountdown(UNDO_WINDOW_MS, () => entry.commit());
       pendingRef.current = entry;
       setPending(entry);
     },
@@ -165,33 +171,4 @@ function focusCheckboxOf(id: string): void {
     const row = [...rows].find((li) => li.dataset.todoId === id);
     row?.querySelector<HTMLInputElement>('input[type="checkbox"]')?.focus();
   });
-}
-
-/**
- * The undo window's countdown: `end` runs when it runs out. `hold` stops it, `release` lets it
- * run on with the time it had left, `stop` ends it for good.
- */
-function undoCountdown(end: () => void) {
-  let deadline = Date.now() + UNDO_WINDOW_MS;
-  let timer = window.setTimeout(end, UNDO_WINDOW_MS);
-  /** While held: the time the window had left. */
-  let left: number | undefined;
-  let stopped = false;
-  return {
-    stop() {
-      stopped = true;
-      window.clearTimeout(timer);
-    },
-    hold() {
-      if (stopped || left !== undefined) return;
-      left = Math.max(0, deadline - Date.now());
-      window.clearTimeout(timer);
-    },
-    release() {
-      if (stopped || left === undefined) return;
-      deadline = Date.now() + left;
-      timer = window.setTimeout(end, left);
-      left = undefined;
-    },
-  };
 }

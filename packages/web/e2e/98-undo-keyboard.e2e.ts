@@ -1,0 +1,160 @@
+import type { Locator, Page } from '@playwright/test';
+import {
+  createTodo,
+  expect,
+  passwordToken,
+  signIn,
+  skipWithoutChromium,
+  test,
+  type Urls,
+} from './support/fixtures.js';
+
+skipWithoutChromium();
+
+// Named 98-: runs after every scenario that saves a README screenshot or counts someone's todos.
+
+/**
+ * The undo window (5 s) waits while the notice has the keyboard focus (WCAG 2.2 SC 2.2.1): Undo
+ * takes the focus when the notice shows, and Chromium draws it as keyboard focus
+ * (`:focus-visible`) only when Delete was pressed with Enter or Space, not clicked. Escape in
+ * the notice sends the delete at once.
+ */
+
+const UNDO_WINDOW_MS = 5000;
+
+/** The times (ms since the page's start) at which the page sent a DELETE of a todo. */
+function deletesSent(page: Page, urls: Urls): number[] {
+  const sent: number[] = [];
+  page.on('request', (request) => {
+    if (request.method() === 'DELETE' && request.url().startsWith(`${urls.api}/todos/`))
+      sent.push(Date.now());
+  });
+  return sent;
+}
+
+/** Signs `username` in with fresh todos `titles` (the last is shown first, newest first). */
+async function withTodos(page: Page, urls: Urls, username: string, titles: string[]) {
+  const token = await passwordToken(page.request, urls, username);
+  for (const title of titles) await createTodo(page.request, urls, token, title);
+  await signIn(page, urls, username);
+  for (const title of titles)
+    await expect(page.getByRole('checkbox', { name: title })).toBeEnabled();
+}
+
+/** Puts the focus on `target` from the keyboard (Tab), as a keyboard user gets there. */
+async function tabTo(page: Page, target: Locator, max = 80): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    if (await target.evaluate((element) => element === document.activeElement)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`${target} was not reached with Tab`);
+}
+
+const keyboardFocused = (locator: Locator) =>
+  locator.evaluate(
+    (element) => element === document.activeElement && element.matches(':focus-visible'),
+  );
+
+test('deleted with Enter or Space, the todo waits well past the undo window while the notice has the focus, and Undo restores it', async ({
+  page,
+  urls,
+}) => {
+  const title = `Keyboard wait ${Date.now()}`;
+  await withTodos(page, urls, 'testuser', [title]);
+  const sent = deletesSent(page, urls);
+  const check = page.getByRole('checkbox', { name: title });
+  const undo = page.getByRole('button', { name: 'Undo' });
+  const notice = page.locator('.toast');
+
+  for (const key of ['Enter', 'Space']) {
+    await tabTo(page, page.getByRole('button', { name: `Delete “${title}”` }));
+    await page.keyboard.press(key);
+    await expect(check).toHaveCount(0);
+    await expect(undo).toBeFocused();
+    expect(await keyboardFocused(undo), `Undo after ${key}`).toBe(true);
+    await expect(notice).toContainText('Paused');
+    await expect(page.getByTestId('undo-paused-announcement')).toHaveText(
+      'Paused: the todo is deleted once you leave this notice.',
+    );
+    await page.waitForTimeout(UNDO_WINDOW_MS * 2);
+    expect(sent, `after ${key}`).toEqual([]);
+    await expect(undo).toBeFocused();
+    await page.keyboard.press('Enter');
+    await expect(check).toBeFocused();
+  }
+  await page.reload();
+  await expect(page.getByRole('checkbox', { name: title })).toBeEnabled();
+  expect(sent).toEqual([]);
+});
+
+test('when the focus leaves the notice, the delete is sent after the time that was left', async ({
+  page,
+  urls,
+}) => {
+  const [older, title] = [`Stays ${Date.now()}`, `Tab away ${Date.now()}`];
+  await withTodos(page, urls, 'testuser', [older, title]);
+  const sent = deletesSent(page, urls);
+  await tabTo(page, page.getByRole('button', { name: `Delete “${title}”` }));
+  await page.keyboard.press('Enter');
+  const undo = page.getByRole('button', { name: 'Undo' });
+  await expect(undo).toBeFocused();
+  await page.waitForTimeout(UNDO_WINDOW_MS + 1000);
+  expect(sent).toEqual([]);
+
+  // Back into the list: the notice no longer says it waits, and the window runs on.
+  await page.keyboard.press('Shift+Tab');
+  const left = Date.now();
+  await expect(undo).not.toBeFocused();
+  await expect(page.locator('.toast')).not.toContainText('Paused');
+  await expect.poll(() => sent.length, { timeout: UNDO_WINDOW_MS + 5000 }).toBe(1);
+  // The window was held from the moment the notice showed: nearly all of it was left.
+  expect((sent[0] ?? Number.NaN) - left).toBeGreaterThan(UNDO_WINDOW_MS - 1500);
+  await expect(undo).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByRole('checkbox', { name: older })).toBeEnabled();
+  await expect(page.getByRole('checkbox', { name: title })).toHaveCount(0);
+});
+
+test('Escape in the notice sends the delete at once and the focus lands on the todo in its place', async ({
+  page,
+  urls,
+}) => {
+  const [next, title] = [`Next in line ${Date.now()}`, `Escape now ${Date.now()}`];
+  await withTodos(page, urls, 'testuser', [next, title]);
+  const sent = deletesSent(page, urls);
+  await tabTo(page, page.getByRole('button', { name: `Delete “${title}”` }));
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('button', { name: 'Undo' })).toBeFocused();
+  const pressed = Date.now();
+  await page.keyboard.press('Escape');
+  const nextCheck = page.getByRole('checkbox', { name: next });
+  await expect(nextCheck).toBeFocused();
+  expect(await keyboardFocused(nextCheck)).toBe(true);
+  await expect(page.getByRole('button', { name: 'Undo' })).toHaveCount(0);
+  await expect.poll(() => sent.length).toBe(1);
+  expect((sent[0] ?? Number.NaN) - pressed).toBeLessThan(UNDO_WINDOW_MS - 1000);
+  await page.reload();
+  await expect(page.getByRole('checkbox', { name: next })).toBeEnabled();
+  await expect(page.getByRole('checkbox', { name: title })).toHaveCount(0);
+});
+
+test('deleted with a click, the todo is deleted when the undo window ends, as before', async ({
+  page,
+  urls,
+}) => {
+  const title = `Clicked away ${Date.now()}`;
+  await withTodos(page, urls, 'testuser', [title]);
+  const sent = deletesSent(page, urls);
+  await page.getByRole('button', { name: `Delete “${title}”` }).click();
+  const clicked = Date.now();
+  // The pointer away from the notice, which would hold the window.
+  await page.mouse.move(0, 0);
+  const undo = page.getByRole('button', { name: 'Undo' });
+  // Undo has the focus, but not keyboard focus: the window runs.
+  await expect(undo).toBeFocused();
+  expect(await keyboardFocused(undo)).toBe(false);
+  await expect(page.locator('.toast')).not.toContainText('Paused');
+  await expect.poll(() => sent.length, { timeout: UNDO_WINDOW_MS + 5000 }).toBe(1);
+  expect((sent[0] ?? Number.NaN) - clicked).toBeGreaterThan(UNDO_WINDOW_MS - 1000);
+  await expect(undo).toHaveCount(0);
+});
