@@ -19,6 +19,7 @@ import { deferredChildLogger, RequestLog } from './http/request-log.js';
 import { RouteMethods } from './http/route-methods.js';
 import { SECURITY_HEADERS } from './http/security-headers.js';
 import { sharedSerializers } from './http/serializers.js';
+import { warnOnUntrustedProxy } from './http/untrusted-proxy.js';
 import { validatorCompiler } from './http/validator.js';
 import { protectedResourceRoutes } from './mcp/metadata-routes.js';
 import { docsPlugin } from './plugins/docs.js';
@@ -147,6 +148,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   app.addHook('onResponse', recordAgentUse(context));
   await app.register(securityPlugin, { config });
   await app.register(docsPlugin, { config });
+  // Forwarding headers with TRUST_PROXY unset: a proxy in front that the API does not believe.
+  warnOnUntrustedProxy(app, config);
   await app.register(rateLimitsPlugin, { config });
 
   await app.register(healthRoutes(context));

@@ -12,6 +12,8 @@ export interface Io {
   sleep(ms: number): Promise<void>;
   /** Standard input, for a secret that must not be an argument (`todo doctor --token -`). */
   readonly stdin?: AsyncIterable<Uint8Array | string>;
+  /** How long `todo add` waits for the API before it retries (default 30 s); tests shorten it. */
+  readonly createTimeoutMs?: number;
   /** Opens a URL in a browser; resolves false when there is none. */
   openBrowser(url: string): Promise<boolean>;
 }

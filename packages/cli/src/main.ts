@@ -71,6 +71,7 @@ function guarded(io: Io): Io {
     now: () => io.now(),
     sleep: (ms) => io.sleep(ms),
     ...(io.stdin === undefined ? {} : { stdin: io.stdin }),
+    ...(io.createTimeoutMs === undefined ? {} : { createTimeoutMs: io.createTimeoutMs }),
     openBrowser: (url) => io.openBrowser(url),
   };
 }

@@ -1,4 +1,5 @@
 import { type ApiClient, apiClient, unwrap } from '../api/client.js';
+import { createTodo } from '../api/create-todo.js';
 import type { paths } from '../api/schema.gen.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
@@ -124,15 +125,14 @@ export const add: Command = {
       typeof ctx.values.list === 'string'
         ? (await resolveList(ctx, ctx.values.list)).id
         : undefined;
-    const todo = unwrap(
-      await apiClient(ctx.io, ctx.session()).POST('/todos/', {
-        body: {
-          title,
-          ...(description === undefined ? {} : { description }),
-          ...(listId === undefined ? {} : { listId }),
-        },
-      }),
-    );
+    // Sent with an Idempotency-Key, and once more after a lost answer (`createTodo`).
+    const body = {
+      title,
+      ...(description === undefined ? {} : { description }),
+      ...(listId === undefined ? {} : { listId }),
+    };
+    const api = apiClient(ctx.io, ctx.session());
+    const todo = await createTodo(api, ctx.io, body, ctx.io.createTimeoutMs);
     ctx.print(todo, () => `Added ${shortId(todo.id)}  ${cell(todo.title)}`);
   },
 };

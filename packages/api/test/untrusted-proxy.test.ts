@@ -1,0 +1,100 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+interface LogLine {
+  level: number;
+  msg: string;
+  peer?: string;
+  header?: string;
+}
+
+/**
+ * The production server behind a reverse proxy it was not told about (TRUST_PROXY unset): the
+ * first request that carries forwarding headers logs one warning naming TRUST_PROXY, since every
+ * client then shares the proxy's address and DPoP proofs for the public URL fail. Read from
+ * standard output as a log shipper would.
+ */
+describe('forwarding headers without TRUST_PROXY', () => {
+  const distServer = new URL('../dist/server.js', import.meta.url).pathname;
+  let idp: TestIssuer;
+  let dir: string;
+  let child: ChildProcess | undefined;
+  beforeAll(async () => {
+    idp = await startTestIssuer();
+    dir = mkdtempSync(join(tmpdir(), 'todo-sso-proxy-'));
+  });
+  afterEach(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'close');
+    }
+  });
+  afterAll(async () => {
+    await idp.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The server's log lines once it has exited (every pending line written). */
+  async function run(
+    env: Record<string, string>,
+    requests: Record<string, string>[],
+  ): Promise<LogLine[]> {
+    const spawned = spawn(process.execPath, [distServer], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATA_DIR: mkdtempSync(join(dir, 'data-')),
+        OIDC_ISSUER: idp.issuer,
+        LOG_LEVEL: 'info',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = spawned;
+    let out = '';
+    spawned.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    while (!/listening on (\S+)/.test(out) && spawned.exitCode === null)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    const url = /listening on (\S+)/.exec(out)?.[1];
+    if (url === undefined) throw new Error(`the API did not start: ${out}`);
+    for (const headers of requests) await (await fetch(`${url}/todos/`, { headers })).text();
+    spawned.kill('SIGTERM');
+    await once(spawned, 'close');
+    return out
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as LogLine);
+  }
+
+  const warnings = (lines: LogLine[]) => lines.filter((l) => /TRUST_PROXY/.test(l.msg));
+
+  it('warns once, naming TRUST_PROXY and the peer, never the header value', async () => {
+    const lines = await run({}, [
+      { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' },
+      { 'x-forwarded-for': '203.0.113.8' },
+      { forwarded: 'for=203.0.113.9;proto=https' },
+    ]);
+    const found = warnings(lines);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ level: 40, peer: '127.0.0.1', header: 'x-forwarded-for' });
+    expect(found[0]?.msg).toMatch(
+      /^a request arrived with x-forwarded-for but TRUST_PROXY is not set, .*set TRUST_PROXY to the number of proxies in front of the API \(usually 1\)/,
+    );
+    expect(JSON.stringify(lines)).not.toContain('203.0.113.');
+  }, 30_000);
+
+  it('says nothing when TRUST_PROXY is set, or when no request is forwarded', async () => {
+    const trusted = await run({ TRUST_PROXY: '1' }, [{ 'x-forwarded-for': '203.0.113.7' }]);
+    expect(warnings(trusted)).toEqual([]);
+    const direct = await run({}, [{}, {}]);
+    expect(warnings(direct)).toEqual([]);
+  }, 30_000);
+});

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { CliError } from '../errors.js';
+import type { Io } from '../io.js';
+import { type ApiClient, unwrap } from './client.js';
+import type { paths } from './schema.gen.js';
+
+type Create = paths['/todos/']['post'];
+type NewTodo = Create['requestBody']['content']['application/json'];
+type Created = Create['responses'][201]['content']['application/json'];
+
+/** How long `todo add` waits for the API's answer before it sends the request once more. */
+export const CREATE_TIMEOUT_MS = 30_000;
+/** The longest `Retry-After` of a 503 that `todo add` waits before its one retry. */
+export const RETRY_AFTER_CAP_MS = 5_000;
+/** The wait before the retry of a 503 that names no time. */
+const DEFAULT_RETRY_MS = 1_000;
+
+/**
+ * Creates a todo with an `Idempotency-Key` of its own (a fresh UUID per call,
+ * draft-ietf-httpapi-idempotency-key-header §2.1, sent as a Structured Field string), and sends
+ * the same request once more, with the same key, when the first gets no answer (the API
+ * unreachable, the connection lost, no answer within {@link CREATE_TIMEOUT_MS}) or a 503 whose
+ * `Retry-After` (RFC 9110 §10.2.3) is at most {@link RETRY_AFTER_CAP_MS}. The API answers a
+ * retry of a create it stored with that create's answer (`Idempotent-Replayed: true`), so a lost
+ * answer never makes a second todo. `timeoutMs` is for tests.
+ */
+export async function createTodo(
+  api: ApiClient,
+  io: Pick<Io, 'now' | 'sleep'>,
+  body: NewTodo,
+  timeoutMs = CREATE_TIMEOUT_MS,
+): Promise<Created> {
+  const header = { 'idempotency-key': `"${randomUUID()}"` };
+  const send = () =>
+    api.POST('/todos/', { params: { header }, body, signal: AbortSignal.timeout(timeoutMs) });
+  let first: Awaited<ReturnType<typeof send>>;
+  try {
+    first = await send();
+  } catch (error) {
+    if (!unanswered(error)) throw error;
+    return unwrap(await send());
+  }
+  if (first.response.status === 503) {
+    const wait = retryAfterMs(first.response.headers.get('retry-after'), io.now());
+    if (wait !== undefined && wait <= RETRY_AFTER_CAP_MS) {
+      await io.sleep(wait);
+      return unwrap(await send());
+    }
+  }
+  return unwrap(first);
+}
+
+/**
+ * A request that got no answer: the API unreachable or the connection lost before the answer
+ * (`api_unreachable`, from the authenticated fetch), or the answer cut or timed out while its
+ * body was read.
+ */
+function unanswered(error: unknown): boolean {
+  if (error instanceof CliError) return error.code === 'api_unreachable';
+  const name = (error as { name?: unknown } | undefined)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return true;
+  return error instanceof TypeError && /^(terminated|fetch failed)$/.test(error.message);
+}
+
+/**
+ * RFC 9110 §10.2.3: `Retry-After` as delay-seconds or an HTTP-date, in milliseconds from `now`;
+ * {@link DEFAULT_RETRY_MS} without one, undefined when it cannot be read.
+ */
+export function retryAfterMs(value: string | null, now: number): number | undefined {
+  if (value === null) return DEFAULT_RETRY_MS;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

@@ -1,0 +1,225 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
+import { writeSession } from './support/run.js';
+import { passwordGrant, type Stack, startStack } from './support/stack.js';
+
+/**
+ * `todo add` against the real API through a TCP relay that can lose the answer to the first
+ * create: its connection closed once the API has answered (so the todo is stored), the answer
+ * held past the CLI's timeout, or a 503 sent in the API's place. The CLI sends the request once
+ * more with the same `Idempotency-Key`, and exactly one todo exists.
+ */
+type Mode =
+  | { kind: 'pass' }
+  | { kind: 'drop'; times?: number }
+  | { kind: 'hold'; ms: number }
+  | { kind: 'unavailable'; retryAfter: string };
+
+interface Relay {
+  readonly url: string;
+  /** What happens to the next create (`times` creates for `drop`; then `pass` again). */
+  mode: Mode;
+  /** Each create's request head and the head of the API's answer ('' when none reached us). */
+  readonly creates: { request: string; answer: string }[];
+  close(): Promise<void>;
+}
+
+async function startRelay(target: string): Promise<Relay> {
+  const port = Number(new URL(target).port);
+  const sockets = new Set<Socket>();
+  const relay: Relay = {
+    url: '',
+    mode: { kind: 'pass' },
+    creates: [],
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  const server: Server = createServer((client) => {
+    const api = connect(port, '127.0.0.1');
+    sockets.add(client).add(api);
+    let create: { request: string; answer: string } | undefined;
+    let mode: Mode = { kind: 'pass' };
+    client.on('data', (data) => {
+      const text = data.toString('latin1');
+      if (text.startsWith('POST /todos/ ')) {
+        create = { request: text, answer: '' };
+        relay.creates.push(create);
+        mode = relay.mode;
+        const times = mode.kind === 'drop' ? (mode.times ?? 1) : 1;
+        relay.mode = times > 1 ? { kind: 'drop', times: times - 1 } : { kind: 'pass' };
+        if (mode.kind === 'unavailable') {
+          const body = '{"type":"about:blank","title":"Service Unavailable","status":503}';
+          client.write(
+            `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\nretry-after: ${mode.retryAfter}\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+          );
+          return;
+        }
+      }
+      api.write(data);
+    });
+    api.on('data', (data) => {
+      if (create && create.answer === '') create.answer = data.toString('latin1');
+      if (mode.kind === 'drop') {
+        client.destroy();
+        api.destroy();
+      } else if (mode.kind === 'hold') {
+        setTimeout(() => {
+          client.destroy();
+          api.destroy();
+        }, mode.ms);
+      } else client.write(data);
+    });
+    const end = () => {
+      client.destroy();
+      api.destroy();
+      sockets.delete(client);
+      sockets.delete(api);
+    };
+    client.on('error', end).on('close', end);
+    api.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  (relay as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return relay;
+}
+
+let stack: Stack;
+let relay: Relay;
+let dir: string;
+let accessToken: string;
+const slept: number[] = [];
+
+async function add(title: string) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['add', title], {
+    env: {
+      TODO_CONFIG_DIR: dir,
+      TODO_ISSUER: stack.issuer,
+      TODO_API_URL: relay.url,
+      TODO_TOKEN_STORE: 'file',
+    },
+    fetch: (...a) => globalThis.fetch(...a),
+    now: Date.now,
+    sleep: async (ms) => {
+      slept.push(ms);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    },
+    createTimeoutMs: 500,
+    openBrowser: async () => false,
+    out: (text) => out.push(text),
+    err: (text) => err.push(text),
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** The caller's todos titled `title`, read from the API itself. */
+async function stored(title: string): Promise<unknown[]> {
+  const res = await fetch(`${stack.apiUrl}/todos/?limit=100`, {
+    headers: { authorization: `Bearer ${accessToken}` },
+  });
+  const page = (await res.json()) as { items: { title: string }[] };
+  return page.items.filter((t) => t.title === title);
+}
+
+const keyOf = (head: string) => /\r\nidempotency-key: ("[^"\r\n]+")\r\n/i.exec(head)?.[1];
+
+beforeAll(async () => {
+  stack = await startStack();
+  relay = await startRelay(stack.apiUrl);
+  dir = await mkdtemp(join(tmpdir(), 'todo-add-retry-'));
+  const tokens = await passwordGrant(stack.issuer);
+  accessToken = tokens.access_token;
+  writeSession(dir, {
+    issuer: stack.issuer,
+    clientId: 'todo-cli',
+    accessToken,
+    refreshToken: tokens.refresh_token,
+    expiresAt: Date.now() + 3_600_000,
+  });
+});
+
+afterAll(async () => {
+  await relay?.close();
+  await stack?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  relay.creates.length = 0;
+  slept.length = 0;
+});
+
+describe('todo add when the answer is lost', () => {
+  it('sends a fresh Idempotency-Key with each add', async () => {
+    expect((await add('First')).code).toBe(0);
+    expect((await add('Second')).code).toBe(0);
+    const [a, b] = relay.creates.map((c) => keyOf(c.request));
+    expect(a).toMatch(/^"[0-9a-f-]{36}"$/);
+    expect(b).toMatch(/^"[0-9a-f-]{36}"$/);
+    expect(a).not.toBe(b);
+  });
+
+  it('retries once with the same key after the connection closed before the answer: one todo', async () => {
+    relay.mode = { kind: 'drop' };
+    const result = await add('Dropped once');
+    expect(result.code, result.err).toBe(0);
+    expect(result.out).toMatch(/^Added [0-9a-f]{8} {2}Dropped once$/);
+    expect(relay.creates).toHaveLength(2);
+    const [first, retry] = relay.creates;
+    // The API answered the first (so it stored the todo); the CLI never saw that answer.
+    expect(first?.answer).toMatch(/^HTTP\/1\.1 201 /);
+    expect(keyOf(retry?.request ?? '')).toBe(keyOf(first?.request ?? ''));
+    expect(retry?.answer).toMatch(/\r\nidempotent-replayed: true\r\n/i);
+    expect(await stored('Dropped once')).toHaveLength(1);
+  });
+
+  it('retries once after no answer within the timeout: one todo', async () => {
+    relay.mode = { kind: 'hold', ms: 2_000 };
+    const started = Date.now();
+    const result = await add('Too slow once');
+    // The retry went out at the timeout, not when the held connection closed.
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(result.code, result.err).toBe(0);
+    expect(relay.creates).toHaveLength(2);
+    expect(relay.creates[1]?.answer).toMatch(/\r\nidempotent-replayed: true\r\n/i);
+    expect(await stored('Too slow once')).toHaveLength(1);
+  });
+
+  it('waits Retry-After after a 503 and retries once with the same key', async () => {
+    relay.mode = { kind: 'unavailable', retryAfter: '1' };
+    const result = await add('After a 503');
+    expect(result.code, result.err).toBe(0);
+    expect(slept).toEqual([1_000]);
+    expect(relay.creates).toHaveLength(2);
+    const [first, retry] = relay.creates;
+    expect(keyOf(retry?.request ?? '')).toBe(keyOf(first?.request ?? ''));
+    expect(await stored('After a 503')).toHaveLength(1);
+  });
+
+  it('reports a 503 whose Retry-After is past the cap, without retrying', async () => {
+    relay.mode = { kind: 'unavailable', retryAfter: '120' };
+    const result = await add('Not now');
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('HTTP 503');
+    expect(relay.creates).toHaveLength(1);
+    expect(slept).toEqual([]);
+    expect(await stored('Not now')).toHaveLength(0);
+  });
+
+  it('retries only once: a second lost answer is reported', async () => {
+    relay.mode = { kind: 'drop', times: 2 };
+    const result = await add('Lost twice');
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('cannot be reached');
+    expect(relay.creates).toHaveLength(2);
+    expect(await stored('Lost twice')).toHaveLength(1);
+  });
+});
