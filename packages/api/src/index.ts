@@ -18,6 +18,7 @@ export { DEFAULT_ATTRIBUTE_CLAIMS, loadConfig, withApiDefaults } from './config/
 export { configWarnings } from './config/warnings.js';
 export type { AppContext, Clock, ContextOverrides } from './context.js';
 export { createContext } from './context.js';
+export { checkDatabase } from './db/connection-failure.js';
 export type { Db, DialectName } from './db/database.js';
 export { openDatabase } from './db/database.js';
 export { MigrationError, migrateToLatest } from './db/migrate.js';

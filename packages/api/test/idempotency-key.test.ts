@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { fingerprintOf } from '../src/todos/idempotency.js';
 import { drivers, rowCount } from './support/databases.js';
 import { type Harness, type UserName, useHarness, users } from './support/harness.js';
 
@@ -312,6 +313,76 @@ describe.each(drivers)('Idempotency-Key on creating a todo, on $driver', ({ skip
         audits: before.audits + 1,
         keys: before.keys + 1,
       });
+    },
+  );
+
+  it.skipIf(skip)(
+    'waits for a create in flight with the key: its answer once it commits, a fresh create if it rolls back',
+    async () => {
+      const { listId } = (await post(h, 'bob', '/todos/', { title: 'Where' })).json();
+      const request = { title: 'In flight' };
+      for (const commit of [true, false]) {
+        const key = randomUUID();
+        const at = new Date().toISOString();
+        const inFlight = {
+          id: randomUUID(),
+          listId,
+          title: request.title,
+          description: null,
+          completed: false,
+          createdAt: at,
+          updatedAt: at,
+          version: 1,
+        };
+        // Counted first: on SQLite the open transaction below holds the one connection.
+        const before = await counts(h);
+        let release: (commit: boolean) => void = () => {};
+        const decided = new Promise<boolean>((resolve) => {
+          release = resolve;
+        });
+        let claimed: () => void = () => {};
+        const ready = new Promise<void>((resolve) => {
+          claimed = resolve;
+        });
+        // Another request's transaction holding the key, not committed yet.
+        const other = h.context.db.kysely
+          .transaction()
+          .execute(async (tx) => {
+            await tx
+              .insertInto('idempotency_keys')
+              .values({
+                issuer: h.idp.issuer,
+                sub: users.bob.sub as string,
+                key,
+                fingerprint: fingerprintOf({ ...request, listId }),
+                status: 201,
+                body: JSON.stringify(inFlight),
+                location: `/todos/${inFlight.id}`,
+                etag: '"1"',
+                created_at: new Date().toISOString(),
+              })
+              .execute();
+            claimed();
+            if (!(await decided)) throw new Error('rolled back');
+          })
+          .catch(() => {});
+        await ready;
+        const answer = post(h, 'bob', '/todos/', request, key);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        release(commit);
+        const res = await answer;
+        expect(res.statusCode).toBe(201);
+        if (commit) {
+          expect(res.headers['idempotent-replayed']).toBe('true');
+          expect(res.json()).toEqual(inFlight);
+          expect((await counts(h)).todos).toBe(before.todos);
+        } else {
+          expect(res.headers['idempotent-replayed']).toBeUndefined();
+          expect(res.json().id).not.toBe(inFlight.id);
+          expect((await counts(h)).todos).toBe(before.todos + 1);
+        }
+        await other;
+      }
     },
   );
 

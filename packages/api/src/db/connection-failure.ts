@@ -1,3 +1,5 @@
+import { loadPg } from './pg.js';
+
 /**
  * Why the PostgreSQL database of `DATABASE_URL` could not be used when the API started, in words
  * an operator can act on: which part of `DATABASE_URL` to check, or what to create or grant.
@@ -61,4 +63,46 @@ function driverError(error: unknown): { code: string; message: string } | undefi
     if (typeof code === 'string' && Object.hasOwn(HINTS, code)) return { code, message: e.message };
   }
   return undefined;
+}
+
+/**
+ * What `todo doctor` (`npm run doctor`) checks before the API is started on `DATABASE_URL`: that
+ * PostgreSQL accepts the user and the database, and that the user may create the API's tables
+ * there when they do not exist yet (the API migrates at start). One connection, closed after.
+ *
+ * @returns undefined when the API could start on it, else one sentence as {@link databaseFailure}.
+ */
+export async function checkDatabase(url: string, timeoutMs = 5000): Promise<string | undefined> {
+  const client = new (loadPg().Client)({
+    connectionString: url,
+    connectionTimeoutMillis: timeoutMs,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ create: boolean; migrated: boolean }>(
+      `select has_schema_privilege(current_schema(), 'CREATE') as "create",
+              to_regclass('kysely_migration') is not null as migrated`,
+    );
+    const row = rows[0];
+    if (row === undefined || row.create || row.migrated) return undefined;
+    const denied = Object.assign(new Error('permission denied for schema public'), {
+      code: '42501',
+    });
+    return databaseFailure(denied, url);
+  } catch (error) {
+    return (
+      databaseFailure(error, url) ??
+      `the database in DATABASE_URL (${shownLocation(url)}) cannot be used: ${(error as Error).message}`
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Host, port and database of a `DATABASE_URL`, without its user information. */
+function shownLocation(url: string): string {
+  if (!URL.canParse(url)) return 'unreadable';
+  const u = new URL(url);
+  return `${u.hostname || 'the local socket'}:${u.port || 5432}${u.pathname}`;
 }

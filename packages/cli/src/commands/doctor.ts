@@ -19,6 +19,8 @@ async function apiIssuers(ctx: CommandContext): Promise<{
   required: readonly string[];
   source: string;
   warnings: string[];
+  /** The API's PostgreSQL (`DATABASE_URL`), when this environment names one. */
+  databaseUrl?: string;
 }> {
   const { loadConfig, withApiDefaults, configWarnings, ConfigError, EVERYDAY_PERMISSIONS } =
     await import('@todo-sso/api');
@@ -37,6 +39,7 @@ async function apiIssuers(ctx: CommandContext): Promise<{
       required: EVERYDAY_PERMISSIONS,
       // What the API prints at start: settings it accepts but production should not run with.
       warnings: configWarnings(config, env),
+      ...(config.database.kind === 'postgres' && { databaseUrl: config.database.url }),
       source:
         issuer === undefined ? 'the API configuration in this environment' : 'the command line',
     };
@@ -60,8 +63,23 @@ function describeFinding(f: Finding): string[] {
   return lines;
 }
 
-function render(d: Diagnosis, source: string, warnings: readonly string[]): string {
+/** The API's database as the doctor found it: where (no user information), and what is wrong. */
+interface DatabaseReport {
+  readonly location: string;
+  readonly problem?: string;
+}
+
+function render(
+  d: Diagnosis,
+  source: string,
+  warnings: readonly string[],
+  database: DatabaseReport | undefined,
+): string {
   const lines = [`Checked ${source}.`];
+  if (database !== undefined)
+    lines.push(
+      `database  ${database.problem === undefined ? 'ok' : 'cannot be used'} (${database.location})`,
+    );
   for (const i of d.issuers) {
     lines.push(`issuer ${i.issuer}`);
     lines.push(
@@ -83,14 +101,25 @@ function render(d: Diagnosis, source: string, warnings: readonly string[]): stri
         : `token     refused: ${inline(String(d.token.refusal))}`,
     );
   lines.push('');
+  if (database?.problem !== undefined)
+    lines.push('✗ database_unusable (the API does not start)', `  ${database.problem}`, '');
   for (const f of d.findings) lines.push(...describeFinding(f), '');
   for (const warning of warnings) lines.push(`warning: ${warning}`, '');
+  const problems = d.findings.length + (database?.problem === undefined ? 0 : 1);
   lines.push(
-    d.ok
+    problems === 0
       ? 'No problems found: the API would accept this setup.'
-      : `${d.findings.length} problem${d.findings.length === 1 ? '' : 's'} found: the API would refuse this setup.`,
+      : `${problems} problem${problems === 1 ? '' : 's'} found: the API would refuse this setup.`,
   );
   return lines.join('\n');
+}
+
+async function databaseReport(url: string): Promise<DatabaseReport> {
+  const { checkDatabase } = await import('@todo-sso/api');
+  const { hostname, port, pathname } = new URL(url);
+  const location = `${hostname || 'the local socket'}:${port || 5432}${pathname}`;
+  const problem = await checkDatabase(url);
+  return problem === undefined ? { location } : { location, problem };
 }
 
 /**
@@ -132,7 +161,7 @@ export const doctor: Command = {
   maxPositionals: 0,
   async run(ctx) {
     const { diagnose } = await import('@todo-sso/auth/diagnose');
-    const { issuers, required, source, warnings } = await apiIssuers(ctx);
+    const { issuers, required, source, warnings, databaseUrl } = await apiIssuers(ctx);
     if (ctx.values.login && (ctx.values.token ?? ctx.values['token-file']) !== undefined)
       throw new CliError('usage', '--token or --token-file and --login exclude each other');
     let token = await givenToken(ctx);
@@ -144,9 +173,18 @@ export const doctor: Command = {
       fetch: ctx.io.fetch,
       now: () => ctx.io.now(),
     });
-    ctx.print(warnings.length === 0 ? diagnosis : { ...diagnosis, warnings }, () =>
-      render(diagnosis, source, warnings),
+    // The API migrates its PostgreSQL at start: one it cannot use stops it before any token.
+    const database = databaseUrl === undefined ? undefined : await databaseReport(databaseUrl);
+    const ok = diagnosis.ok && database?.problem === undefined;
+    ctx.print(
+      {
+        ...diagnosis,
+        ok,
+        ...(warnings.length > 0 && { warnings }),
+        ...(database !== undefined && { database }),
+      },
+      () => render(diagnosis, source, warnings, database),
     );
-    return diagnosis.ok ? 0 : 1;
+    return ok ? 0 : 1;
   },
 };
