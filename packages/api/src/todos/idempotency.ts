@@ -122,8 +122,8 @@ export interface CreatedAnswer extends CreatedHeaders {
 type Tx = Db['kysely'];
 
 /**
- * One keyed create's record: looked up before the write, claimed in the write's transaction
- * (`claim`: the todo, its audit record and the key's row commit together or not at all).
+ * One keyed create's record: claimed in the write's transaction (`claim`: the todo, its audit
+ * record and the key's row commit together or not at all), read when the key is taken.
  */
 export class KeyRecord {
   readonly #db: Db;

@@ -254,9 +254,10 @@ export class TodoService {
    * (`holdForWrite`): a membership removed, narrowed to viewer or a list deleted (at any
    * instance) after the check and before the write refuses it as the check would now, instead of
    * a todo landing after the change (or a foreign-key failure answered 500). With a key
-   * (`once`), the answer: the stored one for a key already used, else the key's row is written
-   * in the same transaction as the todo and its audit record; a key another request claimed
-   * meanwhile writes nothing and is answered as that request was.
+   * (`once`), the answer: the key's row is claimed in the same transaction as the todo and its
+   * audit record; a key another request holds (stored, or in flight: its commit is waited for)
+   * writes nothing and is answered as that request was (or 422 for another request). The claim
+   * is the lookup: no read before it, one round trip fewer for every first request.
    */
   async #insert(
     caller: TodoCaller,
@@ -269,8 +270,6 @@ export class TodoService {
     const now = clock.now();
     const list = listId ?? (await this.#lists.ensureDefault(profile, now));
     const content = { ...input, listId: list };
-    const stored = await once?.stored(content, now);
-    if (stored) return stored;
     const row = newTodoRow(db, profile, list, input, now);
     const record = { ...this.#record(caller, 'todo.create', `todo:${row.id}`, profile), at: now };
     const todo = toTodo(row);
