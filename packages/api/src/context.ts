@@ -13,6 +13,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { dpopReplayCache } from './dpop/replay-cache.js';
 import { createLogger } from './http/logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { providerFailureLog } from './provider-failure-log.js';
 import { TokenLifetimeCheck } from './revocation/lifetime-check.js';
 import { RevocationStore } from './revocation/store.js';
 
@@ -107,6 +108,7 @@ function apiAuthenticator(
 ): Authenticator {
   const { db, store, clock, logger, metrics } = deps;
   const lifetimes = new TokenLifetimeCheck(config.revocationTtlSeconds, logger);
+  const providerLog = providerFailureLog(logger);
   return createAuthenticator({
     issuers: config.issuers.map(withApiDefaults),
     // Every verified token passes here, cache hits included: its lifetime is checked against
@@ -132,6 +134,7 @@ function apiAuthenticator(
     ...(overrides.fetch && { fetch: overrides.fetch }),
     // Refusals are counted once, by the error handler, which sees every one of them.
     onEvent(event) {
+      if (event.type === 'discovery_fetch' || event.type === 'jwks_fetch') providerLog(event);
       if (event.type === 'jwks_fetch') {
         metrics.jwksFetches.inc({
           issuer: event.issuer,
