@@ -33,3 +33,22 @@ export function providerFailureLog(
     );
   };
 }
+
+/**
+ * "Serving cached keys" while the provider is down (stale-if-error): every request whose keys
+ * outlived their lifetime reports it, so the warning is logged once per outage of each issuer
+ * (`outageSince` names the outage), not once per request.
+ */
+export function staleKeysLog(
+  logger: Logger,
+): (event: { issuer: string; outageSince: number }) => void {
+  const logged = new Map<string, number>();
+  return ({ issuer, outageSince }) => {
+    if (logged.get(issuer) === outageSince) return;
+    logged.set(issuer, outageSince);
+    logger.warn(
+      { issuer, outageSince: new Date(outageSince).toISOString() },
+      'identity provider unreachable; serving cached keys',
+    );
+  };
+}
