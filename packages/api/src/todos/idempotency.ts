@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import type { KeyClaim, StoredKey } from '../audit/write-and-audit.js';
 import type { Db } from '../db/database.js';
 import type { Owner } from '../db/schema.js';
 import { ApiError } from '../http/problem.js';
@@ -150,7 +151,11 @@ export class KeyRecord {
       .where('key', '=', this.#create.key)
       .where('created_at', '>', cutoff(now))
       .executeTakeFirst();
-    if (row === undefined) return undefined;
+    return row && this.replay(row, content);
+  }
+
+  /** The answer to a request whose key's live row is `row` (§2.6), or 422 (§2.7). */
+  replay(row: StoredKey, content: CreateContent): CreatedAnswer {
     if (row.fingerprint !== fingerprintOf(content)) {
       throw new ApiError(
         'idempotency_key_reused',
@@ -184,18 +189,7 @@ export class KeyRecord {
    * concurrent one's transaction). An expired row is taken over in the same statement.
    */
   async claim(tx: Tx, todo: Todo, now: Date): Promise<boolean> {
-    const headers = this.#create.headers(todo);
-    const row = {
-      issuer: this.#owner.issuer,
-      sub: this.#owner.subject,
-      key: this.#create.key,
-      fingerprint: fingerprintOf(todo),
-      status: 201,
-      body: JSON.stringify(todo),
-      location: headers.location,
-      etag: headers.etag ?? null,
-      created_at: now.toISOString(),
-    };
+    const { row } = this.claimOf(todo, now);
     const claimed = await tx
       .insertInto('idempotency_keys')
       .values(row)
@@ -215,6 +209,27 @@ export class KeyRecord {
       .returning('key')
       .execute();
     return claimed.length === 1;
+  }
+
+  /**
+   * The key's row holding the answer to `todo`, and the time at and before which a stored one
+   * has expired (§2.3: it is then taken over): `claim`'s, or `writeOnceAndAudit`'s in the
+   * write's one statement.
+   */
+  claimOf(todo: Todo, now: Date) {
+    const headers = this.#create.headers(todo);
+    const row = {
+      issuer: this.#owner.issuer,
+      sub: this.#owner.subject,
+      key: this.#create.key,
+      fingerprint: fingerprintOf(todo),
+      status: 201,
+      body: JSON.stringify(todo),
+      location: headers.location,
+      etag: headers.etag ?? null,
+      created_at: now.toISOString(),
+    };
+    return { row, expired: cutoff(now) } satisfies KeyClaim;
   }
 
   /** The answer to a todo this request created. */
