@@ -13,6 +13,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { dpopReplayCache } from './dpop/replay-cache.js';
 import { createLogger } from './http/logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { providerFailureLog, staleKeysLog } from './provider-failure-log.js';
 import { TokenLifetimeCheck } from './revocation/lifetime-check.js';
 import { RevocationStore } from './revocation/store.js';
 
@@ -107,6 +108,8 @@ function apiAuthenticator(
 ): Authenticator {
   const { db, store, clock, logger, metrics } = deps;
   const lifetimes = new TokenLifetimeCheck(config.revocationTtlSeconds, logger);
+  const providerLog = providerFailureLog(logger);
+  const staleLog = staleKeysLog(logger);
   return createAuthenticator({
     issuers: config.issuers.map(withApiDefaults),
     // Every verified token passes here, cache hits included: its lifetime is checked against
@@ -132,6 +135,7 @@ function apiAuthenticator(
     ...(overrides.fetch && { fetch: overrides.fetch }),
     // Refusals are counted once, by the error handler, which sees every one of them.
     onEvent(event) {
+      if (event.type === 'discovery_fetch' || event.type === 'jwks_fetch') providerLog(event);
       if (event.type === 'jwks_fetch') {
         metrics.jwksFetches.inc({
           issuer: event.issuer,
@@ -139,7 +143,7 @@ function apiAuthenticator(
           reason: event.reason,
         });
       } else if (event.type === 'stale_keys_used') {
-        logger.warn({ issuer: event.issuer }, 'identity provider unreachable; serving cached keys');
+        staleLog(event);
       }
     },
   });

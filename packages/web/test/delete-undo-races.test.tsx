@@ -74,7 +74,7 @@ describe('delete with undo while other things happen', () => {
     // Fake time that also flows: the requests and waitFor keep working.
     vi.useFakeTimers({ shouldAdvanceTime: true });
     try {
-      fireEvent.click(remove);
+      fireEvent.click(remove, { detail: 1 });
       const toast = (await screen.findByRole('button', { name: 'Undo' })).closest('.toast');
       if (!toast) throw new Error('no undo notice');
       fireEvent.pointerEnter(toast);

@@ -16,9 +16,14 @@ const titles = () =>
     .map((box) => box.closest('li')?.querySelector('.todo__title')?.textContent);
 const notice = () => screen.getByRole('button', { name: 'Undo' }).closest('.toast') as HTMLElement;
 
-/** Deletes `title` and waits for Undo to have the focus. */
-async function remove(title: string): Promise<HTMLElement> {
-  fireEvent.click(await screen.findByRole('button', { name: `Delete “${title}”` }));
+/**
+ * Deletes `title` and waits for Undo to have the focus. The click is the one Enter or Space
+ * sends (`detail` 0) unless `presses` says a pointer made it.
+ */
+async function remove(title: string, presses = 0): Promise<HTMLElement> {
+  fireEvent.click(await screen.findByRole('button', { name: `Delete “${title}”` }), {
+    detail: presses,
+  });
   const undo = await screen.findByRole('button', { name: 'Undo' });
   await waitFor(() => expect(document.activeElement).toBe(undo));
   return undo;
@@ -128,12 +133,30 @@ describe('the undo window and the keyboard', () => {
     mouseFocus();
     api.seed(2);
     renderWithApi(<TodosScreen />, api.url);
-    await remove('Todo 1');
+    await remove('Todo 1', 1);
     expect(within(notice()).queryByText('Paused')).toBeNull();
     await act(() => vi.advanceTimersByTimeAsync(UNDO_WINDOW_MS - 500));
     expect(deletes()).toBe(0);
     await act(() => vi.advanceTimersByTimeAsync(500));
     await waitFor(() => expect(api.todos.map((t) => t.title)).toEqual(['Todo 2']));
     expect(screen.getByTestId('undo-paused-announcement').textContent).toBe('');
+  });
+
+  test('Delete pressed without a pointer holds the window even where the browser shows no keyboard focus', async () => {
+    // WebKit, until 2026, left focus moved by script after a key press without :focus-visible
+    // once the person had clicked earlier; a screen reader's browse mode clicks the button
+    // itself, and no key reaches the page.
+    mouseFocus();
+    api.seed(2);
+    renderWithApi(<TodosScreen />, api.url);
+    await remove('Todo 1', 0);
+    await act(() => vi.advanceTimersByTimeAsync(UNDO_WINDOW_MS * 3));
+    expect(deletes()).toBe(0);
+    expect(within(notice()).getByText('Paused')).toBeTruthy();
+
+    act(() => screen.getByRole('checkbox', { name: 'Todo 2' }).focus());
+    await act(() => vi.advanceTimersByTimeAsync(1));
+    await act(() => vi.advanceTimersByTimeAsync(UNDO_WINDOW_MS));
+    await waitFor(() => expect(api.todos.map((t) => t.title)).toEqual(['Todo 2']));
   });
 });

@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { type ReactNode, type RefObject, useId, useState } from 'react';
+import { type MouseEvent, type ReactNode, type RefObject, useId, useState } from 'react';
 import { currentOf } from '../api/endpoints.js';
 import type { Todo } from '../api/types.js';
 import { type Conflict, ConflictNotice } from './ConflictNotice.js';
@@ -24,7 +24,8 @@ export function TodoItem({
   todo: Todo;
   /** Why the caller may not change this todo, when they may not: its controls are disabled. */
   readOnly?: string | undefined;
-  onDelete: (todo: Todo) => void;
+  /** `withoutPointer`: Delete was pressed with the keyboard or a screen reader (see PendingDelete). */
+  onDelete: (todo: Todo, withoutPointer: boolean) => void;
   onError: (error: unknown) => void;
   /** The API accepted a change to this todo. */
   onSaved?: () => void;
@@ -83,7 +84,7 @@ export function TodoItem({
         editButtonRef={edit.editButtonRef}
         onToggle={toggle}
         onEdit={edit.start}
-        onDelete={() => onDelete(todo)}
+        onDelete={(withoutPointer) => onDelete(todo, withoutPointer)}
       />
     </li>
   );
@@ -153,7 +154,7 @@ function TodoView({
   editButtonRef: RefObject<HTMLButtonElement | null>;
   onToggle: () => void;
   onEdit: () => void;
-  onDelete: () => void;
+  onDelete: (withoutPointer: boolean) => void;
 }) {
   return (
     <>
@@ -194,7 +195,7 @@ function TodoView({
         <button
           type="button"
           className="icon-button icon-button--danger"
-          onClick={onDelete}
+          onClick={(event) => onDelete(isWithoutPointer(event))}
           disabled={locked}
           title={readOnly}
           aria-label={`Delete “${todo.title}”`}
@@ -204,4 +205,13 @@ function TodoView({
       </div>
     </>
   );
+}
+
+/**
+ * A click no pointer made: the one Enter or Space on a button sends, or a screen reader's
+ * activation. A pointer's click counts its presses (`detail` 1 or more) and names its pointer.
+ */
+function isWithoutPointer(event: MouseEvent): boolean {
+  const { pointerType } = event.nativeEvent as { pointerType?: string };
+  return event.detail === 0 && !pointerType;
 }

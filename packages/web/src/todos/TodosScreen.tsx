@@ -135,7 +135,7 @@ function TodoListBody({
   list: ReturnType<typeof useTodoList>;
   todos: Todo[];
   filter: TodoFilter;
-  onDelete: (todo: Todo) => void;
+  onDelete: (todo: Todo, withoutPointer: boolean) => void;
   onError: (error: unknown) => void;
   onSaved: () => void;
   readOnly: string | undefined;

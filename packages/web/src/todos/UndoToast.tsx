@@ -26,6 +26,8 @@ export const PAUSED_ANNOUNCEMENT = 'Paused: the todo is deleted once you leave t
  * deletes would then all wait. Keyboard focus is what the browser shows a focus ring for
  * (`:focus-visible`): programmatic focus matches it only when the person was using the
  * keyboard, so Undo focused after Enter or Space on Delete holds the window, after a click not.
+ * Delete pressed without a pointer (`PendingDelete.withoutPointer`: a key, or a screen reader's
+ * activation) holds it too, where the browser does not draw that focus as keyboard focus.
  * While it waits the notice says so, and the first time a polite live region says it once.
  */
 export function UndoToast({
@@ -152,7 +154,7 @@ function useKeyboardHold(
 ) {
   const { held, set } = useHold(pending, 'keyboard');
   const onFocus = (event: FocusEvent) => {
-    if (hasKeyboardFocus(event.target)) set(true);
+    if (pending.withoutPointer || hasKeyboardFocus(event.target)) set(true);
   };
   const onBlur = () => {
     // Checked once the focus has landed: moving between Undo and Dismiss keeps the hold, and so

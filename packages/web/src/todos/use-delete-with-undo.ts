@@ -12,6 +12,13 @@ export const UNDO_WINDOW_MS = 5000;
 
 export interface PendingDelete {
   todo: Todo;
+  /**
+   * Delete was pressed without a pointer: Enter or Space, or a screen reader's activation. The
+   * notice's focus then counts as keyboard focus even in a browser that does not show focus
+   * moved by script after a key press as `:focus-visible`, or when the key press never reached
+   * the page (a screen reader's browse mode clicks the button itself).
+   */
+  readonly withoutPointer: boolean;
   undo(): void;
   commit(): void;
   /**
@@ -55,7 +62,7 @@ export function useDeleteWithUndo(onError: (error: unknown) => void) {
   const send = useSendDelete(hide, onError);
 
   const remove = useCallback(
-    (todo: Todo) => {
+    (todo: Todo, withoutPointer = false) => {
       pendingRef.current?.commit();
       hide(todo.id, true);
       rememberDelete(todo);
@@ -70,6 +77,7 @@ export function useDeleteWithUndo(onError: (error: unknown) => void) {
       };
       const entry: PendingDelete = {
         todo,
+        withoutPointer,
         undo() {
           if (settled) return;
           finish();
