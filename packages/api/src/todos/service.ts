@@ -1,7 +1,8 @@
 // Why this file is long: every todo operation the REST routes and the MCP tools share lives in
 // this one service, so a tool is decided, checked and written exactly as its route.
 import type { Principal } from '@todo-sso/auth';
-import { writeAndAudit, writeOnceAndAudit } from '../audit/write-and-audit.js';
+import { writeAndAudit } from '../audit/write-and-audit.js';
+import { writeOnceAndAudit } from '../audit/write-once.js';
 import type { TodoAction } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/database.js';
