@@ -5,9 +5,13 @@
  * listening on the port. A password whose `/`, `?`, `#` or `%` was not percent-encoded (what
  * `openssl rand -base64` makes) is a configuration error (exit 78), not "Invalid URL".
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSecureContext, TLSSocket } from 'node:tls';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresAvailable, TEST_DATABASE_URL } from './support/databases.js';
@@ -142,6 +146,105 @@ describe('a DATABASE_URL whose password was not percent-encoded', () => {
         new RegExp(`^todo-api: configuration error: DATABASE_URL: ${what}.*percent-encode`),
       );
       expect(run.lines[0]).not.toContain('hunter2');
+    },
+  );
+});
+
+/**
+ * A server that answers PostgreSQL's SSLRequest (the first 8 bytes a client sends when
+ * DATABASE_URL has sslmode) the way a real one does: 'N' without TLS, 'S' then a TLS handshake.
+ */
+async function sslRequestServer(answer: 'N' | { key: Buffer; cert: Buffer }): Promise<Server> {
+  const server = createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => {
+      if (answer === 'N') {
+        socket.write('N');
+        return;
+      }
+      socket.write('S');
+      const tls = new TLSSocket(socket, {
+        isServer: true,
+        secureContext: createSecureContext(answer),
+      });
+      tls.on('error', () => {});
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+const hasOpenssl = (() => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('a DATABASE_URL that asks for TLS', () => {
+  const servers: Server[] = [];
+  afterAll(async () => {
+    for (const server of servers) await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('at a server that offers none: turn ssl on there, or remove sslmode', async () => {
+    const server = await sslRequestServer('N');
+    servers.push(server);
+    const { port } = server.address() as { port: number };
+    const run = await start(`postgres://todo:hunter2@127.0.0.1:${port}/todo?sslmode=verify-full`);
+    expect(run.code).toBe(1);
+    expect(run.lines).toEqual([
+      `todo-api: failed to start: the database in DATABASE_URL (127.0.0.1:${port}/todo) cannot be used: The server does not support SSL connections; DATABASE_URL asks for TLS (sslmode) but this PostgreSQL offers none: turn on ssl at the server (ssl = on, with its certificate), or, for a server reached only over loopback or a private network you trust, remove sslmode from DATABASE_URL`,
+    ]);
+  });
+
+  it.skipIf(!hasOpenssl)(
+    'at a server whose certificate this host does not trust: give the API its CA',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'todo-api-pg-tls-'));
+      try {
+        execFileSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'rsa:2048',
+            '-nodes',
+            '-days',
+            '1',
+            '-subj',
+            '/CN=127.0.0.1',
+            '-keyout',
+            join(dir, 'key.pem'),
+            '-out',
+            join(dir, 'cert.pem'),
+          ],
+          { stdio: 'ignore' },
+        );
+        const server = await sslRequestServer({
+          key: readFileSync(join(dir, 'key.pem')),
+          cert: readFileSync(join(dir, 'cert.pem')),
+        });
+        servers.push(server);
+        const { port } = server.address() as { port: number };
+        const run = await start(
+          `postgres://todo:hunter2@127.0.0.1:${port}/todo?sslmode=verify-full`,
+        );
+        expect(run.code).toBe(1);
+        expect(run.lines).toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `^todo-api: failed to start: the database in DATABASE_URL \\(127\\.0\\.0\\.1:${port}/todo\\) cannot be used: .*; the API does not trust PostgreSQL's TLS certificate: give it the CA that signed it \\(sslrootcert=`,
+            ),
+          ),
+        ]);
+        expect(run.lines.join('\n')).not.toContain('hunter2');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   );
 });

@@ -144,17 +144,18 @@ describe('todo doctor explains real misconfigurations', () => {
     expect(finding?.fix.keycloak).toMatch(/case-sensitive/);
   });
 
-  it('an unreachable issuer without OIDC_DISCOVERY_URL: set it with the issuer path, not a bare host', async () => {
-    const { code, diagnosis } = await doctor(
-      '--issuer',
-      `http://127.0.0.1:${closed}/realms/todo-app`,
+  it('an unreachable issuer: the fix suggests OIDC_DISCOVERY_URL as an origin, which does work', async () => {
+    const { diagnosis } = await doctor('--issuer', `http://127.0.0.1:${closed}/realms/todo-app`);
+    expect(diagnosis.findings[0]?.fix.config).toMatch(
+      /set OIDC_DISCOVERY_URL to that address, e\.g\. http:\/\/keycloak:8080 \(an origin alone keeps the issuer's path\)/,
     );
-    expect(code).toBe(1);
-    const [finding] = diagnosis.findings;
-    expect(finding?.code).toBe('discovery_unreachable');
-    expect(finding?.fix.config).toMatch(
-      /set OIDC_DISCOVERY_URL to that address with the issuer's path, e\.g\. http:\/\/keycloak:8080\/realms\/todo-app /,
-    );
+    // The same form, an origin alone, for the dev IdP reached by another name than its issuer's.
+    const { port } = new URL(idp.issuer);
+    const { code } = await doctorWith({
+      OIDC_ISSUER: idp.issuer,
+      OIDC_DISCOVERY_URL: `http://localhost:${port}`,
+    });
+    expect(code).toBe(0);
   });
 
   it('an OIDC_DISCOVERY_URL nothing answers at is named as the culprit, not offered as the fix', async () => {
@@ -168,7 +169,7 @@ describe('todo doctor explains real misconfigurations', () => {
     expect(finding?.code).toBe('discovery_unreachable');
     expect(finding?.received).toMatch(/connection refused/);
     expect(finding?.fix.config).toBe(
-      `OIDC_DISCOVERY_URL (${discoveryUrl}) cannot be reached from this host: check its host name and port (the provider as the API reaches it, inside Docker or Kubernetes its service name), keeping the issuer's path (e.g. http://keycloak:8080/realms/todo-app, http://authentik:9000/application/o/todo-app/), or remove it to fetch from the public issuer.`,
+      `OIDC_DISCOVERY_URL (${discoveryUrl}) cannot be reached from this host: check its host name and port (the provider as the API reaches it, inside Docker or Kubernetes its service name, e.g. http://keycloak:8080; an origin alone keeps the issuer's path), or remove it to fetch from the public issuer.`,
     );
   });
 

@@ -24,10 +24,11 @@ test('an error banner goes away once a later change is saved', async ({ page, ur
   await page.route(`${urls.api}/todos/`, async (route) => {
     if (route.request().method() !== 'POST' || !refuse) return route.fallback();
     refuse = false;
+    // A 500: a 503 would be tried again at once, with the same key, and the add would succeed.
     await route.fulfill({
-      status: 503,
+      status: 500,
       contentType: 'application/problem+json',
-      body: JSON.stringify({ title: 'Service Unavailable', status: 503, detail: 'Try later.' }),
+      body: JSON.stringify({ title: 'Internal Server Error', status: 500, detail: 'Try later.' }),
     });
   });
   await page.getByLabel('New todo').fill('Refused the first time');

@@ -1,173 +1,220 @@
-import { screen } from '@testing-library/react';
-import { describe, expect, test } from 'vitest';
-import type { Todo } from '../src/api/types.js';
-import { forgetSending, rememberSending } from '../src/todos/add-in-flight.js';
+import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { describe, expect, test, vi } from 'vitest';
+import { newIdempotencyKey, rememberAdd } from '../src/todos/add-in-flight.js';
+import { TodosScreen } from '../src/todos/TodosScreen.js';
 import { freshPageEachTest } from './support/fresh-page.js';
+import { renderWithApi } from './support/render.js';
 import { renderRoot, storeSignedInUser, UNREACHABLE_ISSUER } from './support/signed-in-root.js';
 
 const api = freshPageEachTest();
 
-const SENT_AT = Date.parse('2026-03-01T12:00:00Z');
-
-/** The person's own default list, and bob's default list, which bob shares with them. */
+/** The person's own default list, and bob's list, which bob shares with them as editor. */
 const OWN_DEFAULT = '00000000-0000-4000-8000-0000000000a1';
-const BOBS_DEFAULT = '00000000-0000-4000-8000-0000000000b0';
+const BOBS_LIST = '00000000-0000-4000-8000-0000000000b1';
+const ADDS = 'todo-sso.draft.new.adds';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /**
  * What an earlier page load of this tab left when it went while adding `title`: the draft of
- * the field, and the record of the send (as `rememberSending` writes it, from another page).
+ * the field, and the record of the send (as `rememberAdd` writes it, from another page).
  */
-function leaveUnanswered(title: string, known: string[] = []) {
+function leaveUnanswered(title: string, key: string, listId?: string) {
   window.sessionStorage.setItem('todo-sso.draft-owner', 'sub-alice');
   window.sessionStorage.setItem('todo-sso.draft.new.title', title);
-  window.sessionStorage.setItem(
-    'todo-sso.draft.new.sending',
-    JSON.stringify({
-      nonce: 'n1',
-      page: 'an-earlier-page-load',
-      title,
-      description: null,
-      typed: title,
-      listId: undefined,
-      at: SENT_AT,
-      known,
-    }),
-  );
+  const record = {
+    path: '/todos/',
+    body: { title, ...(listId && { listId }) },
+    key,
+    sub: 'sub-alice',
+    page: 'an-earlier-page-load',
+    typed: { title, description: '' },
+    at: Date.now() - 1000,
+    state: 'sending',
+  };
+  window.sessionStorage.setItem(ADDS, JSON.stringify([record]));
+}
+
+/** The first send reached the API, which stored the todo; its answer never reached the page. */
+async function storedBeforeTheReload(title: string, key: string, listId?: string) {
+  const response = await fetch(`${api.url}/todos/`, {
+    method: 'POST',
+    headers: {
+      authorization: 'Bearer token-1',
+      'content-type': 'application/json',
+      'idempotency-key': `"${key}"`,
+    },
+    body: JSON.stringify({ title, ...(listId && { listId }) }),
+  });
+  expect(response.status).toBe(201);
+  api.requests.length = 0;
 }
 
 async function openApp(): Promise<HTMLInputElement> {
-  // As the API orders them, but for the test's sake bob's shared default list first: both are
-  // someone's default list, only one is the person's own.
   api.lists = [
-    { id: BOBS_DEFAULT, name: 'My todos', relation: 'editor', isDefault: true },
     { id: OWN_DEFAULT, name: 'My todos', relation: 'owner', isDefault: true },
+    { id: BOBS_LIST, name: 'Groceries', relation: 'editor', isDefault: false },
   ];
   storeSignedInUser(UNREACHABLE_ISSUER);
   renderRoot({ issuer: UNREACHABLE_ISSUER, apiUrl: api.url });
   return (await screen.findByLabelText('New todo')) as HTMLInputElement;
 }
 
+/** The todos screen alone, on every list the person can read (adding is allowed). */
+async function openTodos(): Promise<HTMLInputElement> {
+  renderWithApi(<TodosScreen />, api.url);
+  await screen.findByText('Nothing to do yet');
+  return screen.getByLabelText('New todo') as HTMLInputElement;
+}
+
+const posts = () => api.requests.filter((request) => request.method === 'POST');
+
 describe('a new todo whose page went before the API answered', () => {
-  test('stored by the API: the field is emptied and the form says it was saved', async () => {
-    api.seed(1, () => ({ title: 'Water the ferns', createdAt: '2026-03-01T12:00:01Z' }));
-    leaveUnanswered('Water the ferns');
+  test('stored by the API then: sent again with its key, the API replays it, one todo, the field empty', async () => {
+    await storedBeforeTheReload('Water the ferns', 'key-ferns');
+    leaveUnanswered('Water the ferns', 'key-ferns');
     const field = await openApp();
-    expect((await screen.findByText(/was saved before the page was reloaded/)).textContent).toBe(
+    expect((await screen.findByText(/before the page was reloaded/)).textContent).toBe(
       '“Water the ferns” was saved before the page was reloaded.',
     );
     expect(field.value).toBe('');
+    expect(posts().map((post) => post.idempotencyKey)).toEqual(['"key-ferns"']);
+    expect(api.todos.filter((todo) => todo.title === 'Water the ferns')).toHaveLength(1);
     expect(window.sessionStorage.getItem('todo-sso.draft.new.title')).toBeNull();
-    expect(window.sessionStorage.getItem('todo-sso.draft.new.sending')).toBeNull();
+    expect(window.sessionStorage.getItem(ADDS)).toBeNull();
   });
 
-  test('only an older todo of the same title (known then, or long before): the text stays', async () => {
-    api.seed(2, (i) => ({
-      title: 'Renew the passport',
-      createdAt: i === 0 ? '2026-03-01T12:00:02Z' : '2026-02-01T00:00:00Z',
-    }));
-    const [knownThen] = api.todos;
-    leaveUnanswered('Renew the passport', [knownThen?.id ?? '']);
+  test('never reached the API: sent again with its key and stored now, once; the field empty', async () => {
+    leaveUnanswered('Renew the passport', 'key-passport');
+    // Answered after the list was fetched, as when the page loads faster than the API stores.
+    api.delayNext((request) => request.method === 'POST', 300);
     const field = await openApp();
-    expect(
-      (await screen.findByText(/was not saved before the page was reloaded/)).textContent,
-    ).toBe(
-      '“Renew the passport” was not saved before the page was reloaded: it is back in the field.',
+    expect((await screen.findByText(/before the page was reloaded/)).textContent).toBe(
+      '“Renew the passport” was saved before the page was reloaded.',
     );
-    expect(field.value).toBe('Renew the passport');
+    expect(field.value).toBe('');
+    expect(api.todos.map((todo) => todo.title)).toEqual(['Renew the passport']);
+    expect(posts()[0]?.body).toEqual({ title: 'Renew the passport' });
+    // The list, fetched before it was stored, shows it once it is.
+    expect(await screen.findByRole('checkbox', { name: 'Renew the passport' })).toBeTruthy();
+    expect(window.sessionStorage.getItem(ADDS)).toBeNull();
   });
 
-  test('a send of this page load is under way, not left behind: nothing is looked up', async () => {
+  test('on a shared list where bob just added the same title, never stored: bob’s todo is not taken for it, it is stored now', async () => {
+    api.seed(1, () => ({
+      title: 'Buy milk',
+      listId: BOBS_LIST,
+      createdAt: new Date().toISOString(),
+    }));
+    const [bobs] = api.todos;
+    leaveUnanswered('Buy milk', 'key-milk', BOBS_LIST);
+    const field = await openApp();
+    await screen.findByText('“Buy milk” was saved before the page was reloaded.');
+    expect(field.value).toBe('');
+    const milk = api.todos.filter((todo) => todo.title === 'Buy milk');
+    expect(milk).toHaveLength(2);
+    expect(milk.every((todo) => todo.listId === BOBS_LIST)).toBe(true);
+    expect(api.todos.at(-1)).toBe(bobs);
+  });
+
+  test('on a shared list where bob added the same title, stored then: still two todos, not three', async () => {
+    await storedBeforeTheReload('Buy bread', 'key-bread', BOBS_LIST);
+    api.seed(1, () => ({ title: 'Buy bread', listId: BOBS_LIST }));
+    leaveUnanswered('Buy bread', 'key-bread', BOBS_LIST);
+    await openApp();
+    await screen.findByText('“Buy bread” was saved before the page was reloaded.');
+    expect(api.todos.filter((todo) => todo.title === 'Buy bread')).toHaveLength(2);
+  });
+
+  test('a send of this page load is under way, not left behind: it is not sent again', async () => {
     window.sessionStorage.setItem('todo-sso.draft-owner', 'sub-alice');
     window.sessionStorage.setItem('todo-sso.draft.new.title', 'Book the dentist');
-    rememberSending({
-      title: 'Book the dentist',
-      description: null,
-      typed: 'Book the dentist',
-      listId: undefined,
-      known: [],
-    });
-    const field = await openApp();
-    await screen.findByText('Nothing to do yet');
+    rememberAdd(
+      { path: '/todos/', body: { title: 'Book the dentist' } },
+      { title: 'Book the dentist', description: '' },
+    );
+    const field = await openTodos();
     expect(field.value).toBe('Book the dentist');
+    expect(posts()).toEqual([]);
     expect(screen.queryByText(/before the page was reloaded/)).toBeNull();
   });
 
-  test('added to the default list and never stored: a same-titled todo of a list shared with the person, new since the send, is not it', async () => {
-    api.seed(1, () => ({
-      title: 'Buy milk',
-      listId: BOBS_DEFAULT,
-      createdAt: '2026-03-01T12:00:01Z',
-    }));
-    leaveUnanswered('Buy milk');
-    const field = await openApp();
-    expect((await screen.findByText(/before the page was reloaded/)).textContent).toBe(
-      '“Buy milk” was not saved before the page was reloaded: it is back in the field.',
-    );
-    expect(field.value).toBe('Buy milk');
-  });
-
-  test('added to the default list and stored: found in the person’s own default list', async () => {
-    api.seed(1, () => ({
-      title: 'Buy bread',
-      listId: OWN_DEFAULT,
-      createdAt: '2026-03-01T12:00:01Z',
-    }));
-    leaveUnanswered('Buy bread');
-    const field = await openApp();
-    expect((await screen.findByText(/before the page was reloaded/)).textContent).toBe(
-      '“Buy bread” was saved before the page was reloaded.',
-    );
-    expect(field.value).toBe('');
-  });
-
-  describe('the same todo added twice on purpose, the first still unanswered when the second went', () => {
-    /** Sends `title` twice from this page load, then makes it an earlier one (the reload). */
-    function sendTwiceThenReload(title: string, firstAnswer?: (first: string) => void) {
-      window.sessionStorage.setItem('todo-sso.draft-owner', 'sub-alice');
-      window.sessionStorage.setItem('todo-sso.draft.new.title', title);
-      const send = { title, description: null, typed: title, listId: undefined, known: [] };
-      const first = rememberSending(send);
-      rememberSending(send);
-      firstAnswer?.(first);
-      const record = JSON.parse(window.sessionStorage.getItem('todo-sso.draft.new.sending') ?? '');
-      window.sessionStorage.setItem(
-        'todo-sso.draft.new.sending',
-        JSON.stringify({ ...record, page: 'an-earlier-page-load' }),
+  test('two sends of the same text left behind are two todos (added twice on purpose), each sent with its own key', async () => {
+    window.sessionStorage.setItem('todo-sso.draft-owner', 'sub-alice');
+    const send = () =>
+      rememberAdd(
+        { path: '/todos/', body: { title: 'Buy eggs' } },
+        { title: 'Buy eggs', description: '' },
       );
+    const keys = [send(), send()];
+    expect(keys[0]).not.toBe(keys[1]);
+    const records = JSON.parse(window.sessionStorage.getItem(ADDS) ?? '[]') as object[];
+    window.sessionStorage.setItem(
+      ADDS,
+      JSON.stringify(records.map((record) => ({ ...record, page: 'an-earlier-page-load' }))),
+    );
+    await openApp();
+    await waitFor(() => expect(screen.getAllByText(/was saved before the page/)).toHaveLength(2));
+    expect(api.todos.map((todo) => todo.title)).toEqual(['Buy eggs', 'Buy eggs']);
+    expect(posts().map((post) => post.idempotencyKey)).toEqual(keys.map((key) => `"${key}"`));
+  });
+});
+
+describe('adding, while the page stays', () => {
+  test('every add goes with a fresh key, quoted (a Structured Field String)', async () => {
+    const field = await openTodos();
+    for (const title of ['One', 'Two']) {
+      fireEvent.change(field, { target: { value: title } });
+      fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+      await screen.findByText(title);
     }
-    const justNow = () => ({ listId: OWN_DEFAULT, createdAt: new Date().toISOString() });
-
-    test('only one of them stored: the second is not taken for saved, its text stays', async () => {
-      api.seed(1, () => ({ title: 'Buy eggs', ...justNow() }));
-      sendTwiceThenReload('Buy eggs');
-      const field = await openApp();
-      expect((await screen.findByText(/before the page was reloaded/)).textContent).toBe(
-        '“Buy eggs” was not saved before the page was reloaded: it is back in the field.',
-      );
-      expect(field.value).toBe('Buy eggs');
-    });
-
-    test('the first answered before the reload, the second not stored: the text stays', async () => {
-      api.seed(1, () => ({ title: 'Buy eggs', ...justNow() }));
-      const [firstStored] = api.todos;
-      sendTwiceThenReload('Buy eggs', (first) =>
-        forgetSending(first, firstStored as unknown as Todo),
-      );
-      const field = await openApp();
-      expect((await screen.findByText(/before the page was reloaded/)).textContent).toBe(
-        '“Buy eggs” was not saved before the page was reloaded: it is back in the field.',
-      );
-      expect(field.value).toBe('Buy eggs');
-    });
-
-    test('both stored: saved, the field is emptied', async () => {
-      api.seed(2, () => ({ title: 'Buy eggs', ...justNow() }));
-      sendTwiceThenReload('Buy eggs');
-      const field = await openApp();
-      expect((await screen.findByText(/before the page was reloaded/)).textContent).toBe(
-        '“Buy eggs” was saved before the page was reloaded.',
-      );
-      expect(field.value).toBe('');
-    });
+    await waitFor(() => expect(posts()).toHaveLength(2));
+    const keys = posts().map((post) => post.idempotencyKey?.replace(/^"(.*)"$/, '$1'));
+    expect(keys[0]).toMatch(UUID);
+    expect(keys[1]).toMatch(UUID);
+    expect(keys[0]).not.toBe(keys[1]);
+    expect(posts().every((post) => post.idempotencyKey?.startsWith('"'))).toBe(true);
+    await waitFor(() => expect(window.sessionStorage.getItem(ADDS)).toBeNull());
   });
+
+  test('without `crypto.randomUUID` (a page not in a secure context) keys are UUIDs from getRandomValues', () => {
+    vi.stubGlobal('crypto', { getRandomValues: crypto.getRandomValues.bind(crypto) });
+    try {
+      const keys = [newIdempotencyKey(), newIdempotencyKey()];
+      expect(keys[0]).toMatch(UUID);
+      expect(keys[1]).toMatch(UUID);
+      expect(keys[0]).not.toBe(keys[1]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  test('a 503 is retried with the same request and key: one todo, no failure shown', async () => {
+    const field = await openTodos();
+    api.failNext((request) => request.method === 'POST', 503);
+    fireEvent.change(field, { target: { value: 'Call mum' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+    await waitFor(() => expect(api.todos.map((todo) => todo.title)).toEqual(['Call mum']), {
+      timeout: 4000,
+    });
+    const [first, retry] = posts();
+    expect(retry?.idempotencyKey).toBe(first?.idempotencyKey);
+    expect(retry?.body).toEqual(first?.body);
+    expect(field.value).toBe('');
+    expect(screen.queryByText(/was not saved/)).toBeNull();
+    expect(screen.getByRole('checkbox', { name: 'Call mum' })).toBeTruthy();
+  });
+
+  test('no answer even after the retries: the text is back, and adding it again reuses the key', async () => {
+    const field = await openTodos();
+    for (let i = 0; i < 3; i++) api.failNext((request) => request.method === 'POST', 503);
+    fireEvent.change(field, { target: { value: 'Pay the rent' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+    await screen.findByText(/Your change was not saved/, undefined, { timeout: 6000 });
+    expect(field.value).toBe('Pay the rent');
+    expect(screen.queryByRole('checkbox', { name: 'Pay the rent' })).toBeNull();
+    expect(posts()).toHaveLength(3);
+    fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+    await waitFor(() => expect(api.todos.map((todo) => todo.title)).toEqual(['Pay the rent']));
+    expect(new Set(posts().map((post) => post.idempotencyKey)).size).toBe(1);
+  }, 15_000);
 });

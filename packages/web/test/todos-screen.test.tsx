@@ -74,7 +74,8 @@ describe('todos screen', () => {
   test('a refused create removes the row and gives the typed title back', async () => {
     renderWithApi(<TodosScreen />, api.url);
     await screen.findByText('Nothing to do yet');
-    api.failNext((r) => r.method === 'POST', 503, 100);
+    // A 500, not a 503: an add that gets a 503 is tried again first (add-in-flight.test.tsx).
+    api.failNext((r) => r.method === 'POST', 500, 100);
     fireEvent.change(screen.getByLabelText('New todo'), { target: { value: 'Do not lose me' } });
     fireEvent.click(screen.getByRole('button', { name: 'Add' }));
     expect(await screen.findByText('Do not lose me')).toBeTruthy();

@@ -51,15 +51,42 @@ const HINTS: Readonly<Record<string, (w: Where) => string>> = {
   ECONNREFUSED: (w) =>
     `nothing accepts connections at ${w.host}: check the host and port in DATABASE_URL, and that PostgreSQL runs and listens there (listen_addresses)`,
   ENOTFOUND: () => 'the host name in DATABASE_URL is not known: check it',
+  // The server answered 'N' to the SSLRequest (PostgreSQL protocol, "SSL Session Encryption").
+  NO_TLS: () =>
+    'DATABASE_URL asks for TLS (sslmode) but this PostgreSQL offers none: turn on ssl at the server (ssl = on, with its certificate), or, for a server reached only over loopback or a private network you trust, remove sslmode from DATABASE_URL',
+  // The server's certificate is not one this host trusts, or not for this host name.
+  UNTRUSTED_TLS: () =>
+    "the API does not trust PostgreSQL's TLS certificate: give it the CA that signed it (sslrootcert=/path/to/ca.pem in DATABASE_URL, or NODE_EXTRA_CA_CERTS=/path/to/ca.pem) and connect by a host name the certificate names; never turn verification off",
   EAI_AGAIN: () => 'the host name in DATABASE_URL could not be looked up: check it and the DNS',
   ETIMEDOUT: (w) =>
     `${w.host} did not answer: check the host and port in DATABASE_URL and that no firewall drops the connection`,
 };
 
+/** Node's TLS verification failures (`tls` and OpenSSL `X509_V_ERR_*` names). */
+const UNTRUSTED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The hint's key for an error: its code, or what node-postgres says without one. */
+function hintKey(e: Error): unknown {
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && UNTRUSTED.has(code)) return 'UNTRUSTED_TLS';
+  if (code === undefined && e.message === 'The server does not support SSL connections')
+    return 'NO_TLS';
+  return code;
+}
+
 /** The driver's or the system's error behind `error`, followed through `cause`. */
 function driverError(error: unknown): { code: string; message: string } | undefined {
   for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
+    const code = hintKey(e);
     if (typeof code === 'string' && Object.hasOwn(HINTS, code)) return { code, message: e.message };
   }
   return undefined;

@@ -11,6 +11,7 @@ import {
   problemResponse,
   problems,
 } from '../schemas/common.js';
+import { refuseForgotten } from './forget-keys.js';
 import { Todo } from './schemas.js';
 
 /**
@@ -134,9 +135,8 @@ export class KeyRecord {
   ) {}
 
   /**
-   * The stored answer to this key, when one younger than a day is stored (an older one counts as
-   * new, §2.3). §2.6: the same request is answered as the first one was; §2.7: another request
-   * under the same key is 422, and nothing is written.
+   * The stored answer to this key if younger than a day (§2.3): §2.6 the same request is answered
+   * as the first was, §2.7 another one is 422 (nothing written); 404 once its todo was deleted.
    */
   async stored(content: CreateContent, now: Date): Promise<CreatedAnswer | undefined> {
     const row = await this.db.kysely
@@ -150,8 +150,9 @@ export class KeyRecord {
     return row && this.replay(row, content);
   }
 
-  /** The answer to a request whose key's live row is `row` (§2.6), or 422 (§2.7). */
+  /** The answer to a request whose key's live row is `row` (§2.6), 422 (§2.7) or 404. */
   replay(row: StoredKey, content: CreateContent): CreatedAnswer {
+    refuseForgotten(row.body);
     if (row.fingerprint !== fingerprintOf(content))
       throw new ApiError(
         'idempotency_key_reused',
@@ -165,10 +166,7 @@ export class KeyRecord {
     };
   }
 
-  /**
-   * After a write that found the key taken by a request that committed meanwhile: its answer, or
-   * 409 (§2.7) when it cannot be read (yet): the client retries with the same key.
-   */
+  /** The key found taken by a request committed meanwhile: its answer, or 409 (§2.7) to retry. */
   async taken(content: CreateContent, now: Date): Promise<CreatedAnswer> {
     const answer = await this.stored(content, now);
     if (answer) return answer;

@@ -70,8 +70,8 @@ function unreachable(
             ? 'The API does not trust the provider’s TLS certificate: give Node the certificate of the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or have the provider serve one for its host name from a public CA; never turn verification off.'
             : issuer.discoveryUrl !== undefined
               ? // The internal address itself is what fails: pointing at it again would not help.
-                `OIDC_DISCOVERY_URL (${issuer.discoveryUrl}) cannot be reached from this host: check its host name and port (the provider as the API reaches it, inside Docker or Kubernetes its service name), keeping the issuer's path (e.g. http://keycloak:8080/realms/todo-app, http://authentik:9000/application/o/todo-app/), or remove it to fetch from the public issuer.`
-              : "When the API reaches the provider at another address than the public issuer (Docker, Kubernetes), set OIDC_DISCOVERY_URL to that address with the issuer's path, e.g. http://keycloak:8080/realms/todo-app (Authentik: http://authentik:9000/application/o/todo-app/).",
+                `OIDC_DISCOVERY_URL (${issuer.discoveryUrl}) cannot be reached from this host: check its host name and port (the provider as the API reaches it, inside Docker or Kubernetes its service name, e.g. http://keycloak:8080; an origin alone keeps the issuer's path), or remove it to fetch from the public issuer.`
+              : "When the API reaches the provider at another address than the public issuer (Docker, Kubernetes), set OIDC_DISCOVERY_URL to that address, e.g. http://keycloak:8080 (an origin alone keeps the issuer's path) or http://keycloak:8080/realms/todo-app.",
         keycloak: 'The document is served at <issuer>/.well-known/openid-configuration.',
         authentik:
           'The document is served at /application/o/<slug>/.well-known/openid-configuration.',

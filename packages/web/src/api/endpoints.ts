@@ -7,7 +7,6 @@ import type {
   AgentRevoked,
   AuditPage,
   Me,
-  NewTodo,
   Summary,
   Todo,
   TodoPage,
@@ -47,10 +46,6 @@ export function listTodos(
   return unwrap(
     api.GET('/todos/', { params: { query: { completed, cursor, limit: PAGE_SIZE } }, signal }),
   );
-}
-
-export function createTodo(api: TodoApiClient, body: NewTodo): Promise<Todo> {
-  return unwrap(api.POST('/todos/', { body }));
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { TodoApiClient } from './client.js';
 import { ifMatch, PAGE_SIZE, type TodoFilter, unwrap } from './endpoints.js';
-import type { ListMember, NewTodo, ShareRelation, Todo, TodoList, TodoPage } from './types.js';
+import type { ListMember, ShareRelation, TodoList, TodoPage } from './types.js';
 
 /** The list operations of the API, one function each (see `endpoints.ts` for the todo ones). */
 
@@ -49,10 +49,6 @@ export function listTodosOf(
 }
 
 /** Creates a todo in `listId` (`POST /todos/` with `listId`; editor or owner of the list). */
-export function createTodoIn(api: TodoApiClient, listId: string, body: NewTodo): Promise<Todo> {
-  return unwrap(api.POST('/todos/', { body: { ...body, listId } }));
-}
-
 export function getMembers(
   api: TodoApiClient,
   id: string,

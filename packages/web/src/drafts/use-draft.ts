@@ -79,6 +79,15 @@ export function clearAllDrafts(): void {
 /** Whose drafts the stored ones are (the `sub` of the person signed in when they were typed). */
 const OWNER_KEY = 'todo-sso.draft-owner';
 
+/** The `sub` of the person the stored drafts belong to, if known. */
+export function draftOwner(): string | null {
+  try {
+    return window.sessionStorage.getItem(OWNER_KEY);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Claims the stored drafts for the person now signed in (`sub`). Drafts survive a sign-in round
  * trip for the same person only: when someone else signs in on this tab (a shared computer, an

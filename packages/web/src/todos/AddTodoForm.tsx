@@ -1,8 +1,7 @@
-import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useRef, useState } from 'react';
 import type { Todo } from '../api/types.js';
 import { type Draft, useDraft } from '../drafts/use-draft.js';
-import { forgetSending, knownTitled, rememberSending, useUnansweredAdd } from './add-in-flight.js';
+import { type AddRequest, rememberAdd } from './add-in-flight.js';
 import { useCreateTodo } from './queries.js';
 import {
   DESCRIPTION_MAX,
@@ -11,6 +10,7 @@ import {
   NotesInput,
   TITLE_MAX,
 } from './TitleCounter.js';
+import { useUnansweredAdd } from './use-unanswered-add.js';
 
 export { DESCRIPTION_MAX, TITLE_MAX };
 
@@ -76,11 +76,11 @@ export function AddTodoForm({
         </p>
       ) : null}
       <LengthCounter id={`${id}-title-count`} text={title.value} max={TITLE_MAX} />
-      {form.unanswered.outcome ? (
-        <p className="info" role="status">
-          {form.unanswered.outcome}
+      {form.unanswered.outcomes.map((outcome) => (
+        <p key={outcome} className="info" role="status">
+          {outcome}
         </p>
-      ) : null}
+      ))}
       {form.showDetails ? (
         <NotesField id={id} description={description} />
       ) : (
@@ -118,7 +118,6 @@ function useAddTodo({
   const description = useDraft('new.description');
   const [showDetails, setShowDetails] = useState(Boolean(description.value));
   const titleRef = useRef<HTMLInputElement>(null);
-  const client = useQueryClient();
   const create = useCreateTodo(listId);
   const unanswered = useUnansweredAdd(title, description);
   const tooLong =
@@ -133,36 +132,35 @@ function useAddTodo({
       return;
     }
     const typed = { title: title.value, description: description.value };
-    const input = { title: trimmed, description: description.value.trim() || undefined };
+    const notes = description.value.trim();
+    const request: AddRequest = {
+      path: '/todos/',
+      body: { title: trimmed, ...(notes && { description: notes }), ...(listId && { listId }) },
+    };
     title.hide();
     description.hide();
     setShowDetails(false);
     titleRef.current?.focus();
     onAdding?.();
     unanswered.dismiss();
-    // Until the API answers: a reload meanwhile looks for the todo before offering the text again.
-    const sending = rememberSending({
-      title: input.title,
-      description: input.description ?? null,
-      typed: typed.title,
-      listId,
-      known: knownTitled(client, input.title),
-    });
-    create.mutate(input, {
-      onSuccess: (todo) => {
-        forgetSending(sending, todo);
-        title.settle(typed.title);
-        description.settle(typed.description);
-        onCreated?.(todo);
+    // Until the API answers: a reload meanwhile sends the same request with the same key again.
+    const key = rememberAdd(request, typed);
+    create.mutate(
+      { request, key },
+      {
+        onSuccess: (todo) => {
+          title.settle(typed.title);
+          description.settle(typed.description);
+          onCreated?.(todo);
+        },
+        onError: (error) => {
+          title.set(typed.title);
+          description.set(typed.description);
+          if (notes) setShowDetails(true);
+          onError(error);
+        },
       },
-      onError: (error) => {
-        forgetSending(sending);
-        title.set(typed.title);
-        description.set(typed.description);
-        if (input.description) setShowDetails(true);
-        onError(error);
-      },
-    });
+    );
   };
   return {
     title,

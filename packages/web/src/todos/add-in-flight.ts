@@ -1,244 +1,215 @@
-import type { QueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
-import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
+import { unwrap } from '../api/endpoints.js';
 import { isApiError } from '../api/errors.js';
-import { getLists, listTodosOf } from '../api/list-endpoints.js';
-import type { Todo } from '../api/types.js';
-import type { Draft } from '../drafts/use-draft.js';
-import type { TodoPages } from './cache.js';
+import type { NewTodo, Todo } from '../api/types.js';
+import { draftOwner } from '../drafts/use-draft.js';
 
 /**
- * A new todo on its way to the API, remembered in `sessionStorage` until the API answers. The
- * title's draft keeps the typed text meanwhile, so a page that goes before the answer (a reload,
- * a sign-in round trip) finds the text again on its next load. But the API may have stored the
- * todo before the page went: then the text in the field would be added twice. This record lets
- * the next load look for the todo among the newest ones first.
+ * New todos on their way to the API, remembered in `sessionStorage` from the send until the API
+ * answers. Each add carries an idempotency key (draft-ietf-httpapi-idempotency-key-header): the
+ * API stores the todo with its key, answers a repeat of the same request with the same key with
+ * the todo it stored then (`Idempotent-Replayed: true`) and creates nothing more. So when the
+ * page goes before the answer (a reload, a sign-in round trip), the next load sends the very
+ * same request again and learns exactly what became of it: the API either stored it then (and
+ * says so now) or stores it now. Nothing is guessed from titles or clocks, and another member's
+ * todo of the same title on a shared list is never taken for it.
  *
- * Stored under the drafts' prefix, so it goes with them (sign-out, another person on the tab).
+ * Stored under the drafts' prefix, so they go with them (sign-out, another person on the tab),
+ * and each record names the person who sent it besides: only theirs is ever sent again.
  */
-const KEY = 'todo-sso.draft.new.sending';
+const KEY = 'todo-sso.draft.new.adds';
 
-/** Server and browser clocks may differ: a todo this much older than the send still counts. */
-const CLOCK_SKEW_MS = 5 * 60_000;
+/**
+ * The API keeps a key 24 hours (its retention, draft §2.3): a send older than 23 hours is not
+ * sent again, since the API may have forgotten the key and would store the todo a second time.
+ */
+export const RESEND_WITHIN_MS = 23 * 60 * 60_000;
 
-/** A random id (`getRandomValues`, which unlike `randomUUID` needs no secure context). */
-function randomId(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) =>
-    b.toString(16).padStart(2, '0'),
-  ).join('');
+/** At most this many records are kept (the oldest go first). */
+const MAX_RECORDS = 20;
+
+/**
+ * A fresh idempotency key: a UUID v4 (draft §2.2: unique, as random as a UUID), from
+ * `crypto.randomUUID` where the page may use it (secure contexts), else built from
+ * `crypto.getRandomValues` (RFC 9562 §5.4).
+ */
+export function newIdempotencyKey(): string {
+  // Only secure contexts (https, localhost) have `randomUUID`.
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** This page load: a send of this page is still under way, not left behind. */
-const PAGE = randomId();
+const PAGE = newIdempotencyKey();
 
-/** What tells one new todo from another: what was sent, and where. */
-interface Sent {
-  readonly nonce: string;
-  /** As sent: trimmed, notes absent when empty. */
-  readonly title: string;
-  readonly description: string | null;
-  readonly listId: string | undefined;
+/** The exact request of an add: sent again as it was, with the same key. */
+export interface AddRequest {
+  readonly path: '/todos/';
+  /** As sent: trimmed, notes absent when empty, the list when one was chosen. */
+  readonly body: NewTodo;
 }
 
-export interface Sending extends Sent {
-  /** Tells this send from a later one (a second todo added before the first was answered). */
-  readonly nonce: string;
-  /** The page load that sent it. */
+export interface AddRecord extends AddRequest {
+  /** The `Idempotency-Key` it went with. */
+  readonly key: string;
+  /** Who sent it (the drafts' owner): nobody else's load sends it again. */
+  readonly sub: string | null;
+  /** The page load that sent it (or last sent it again). */
   readonly page: string;
-  /** The field's text when it was sent (the draft holds it). */
-  readonly typed: string;
-  /** When it was sent (the browser's clock). */
+  /** The fields' text when it was sent (the drafts hold it meanwhile). */
+  readonly typed: { readonly title: string; readonly description: string };
+  /** When it was first sent (this browser's clock: only compared with itself). */
   readonly at: number;
-  /** Todos of the same title this tab already knew (or was answered since): not the one sent. */
-  readonly known: readonly string[];
   /**
-   * Earlier sends of the same page load still unanswered when this one went, or since: a todo
-   * added twice on purpose is two todos, so the second is taken for stored only when as many
-   * todos are found as there were sends of it.
+   * `unknown`: the last try got no answer the API stands by (no network, an outage) and its
+   * text went back to the person; sending the same request again reuses the key. A record left
+   * by a reload is sent again by the next load unless it is `returned` (given up in the page
+   * that sent it, after its retries: the person was told it failed and has the text).
    */
-  readonly ahead?: readonly Sent[];
-  /** This send was answered; the record is kept for `ahead` only. */
-  readonly answered?: true;
+  readonly state: 'sending' | 'unknown' | 'returned';
 }
 
-function read(): Sending | null {
+function isRecord(value: unknown): value is AddRecord {
+  const record = value as AddRecord | null;
+  return (
+    typeof record === 'object' &&
+    record !== null &&
+    typeof record.key === 'string' &&
+    record.path === '/todos/' &&
+    typeof record.body?.title === 'string' &&
+    typeof record.page === 'string' &&
+    typeof record.typed?.title === 'string' &&
+    typeof record.typed.description === 'string' &&
+    typeof record.at === 'number' &&
+    (record.state === 'sending' || record.state === 'unknown' || record.state === 'returned')
+  );
+}
+
+function read(): AddRecord[] {
   try {
-    const raw = window.sessionStorage.getItem(KEY);
-    return raw ? (JSON.parse(raw) as Sending) : null;
+    const parsed: unknown = JSON.parse(window.sessionStorage.getItem(KEY) ?? '[]');
+    return Array.isArray(parsed) ? parsed.filter(isRecord) : [];
   } catch {
-    return null;
+    return [];
   }
 }
 
-function write(record: Sending | null): void {
+function write(records: readonly AddRecord[]): void {
+  // One given up in its own page is kept only to lend its key to the same add, while it may.
+  const now = Date.now();
+  const kept = records
+    .filter((record) => record.state !== 'returned' || now - record.at < RESEND_WITHIN_MS)
+    .slice(-MAX_RECORDS);
   try {
-    if (record) window.sessionStorage.setItem(KEY, JSON.stringify(record));
+    if (kept.length > 0) window.sessionStorage.setItem(KEY, JSON.stringify(kept));
     else window.sessionStorage.removeItem(KEY);
   } catch {
     // Storage full or disabled: the draft alone puts the text back after a reload.
   }
 }
 
-/** Remembers a new todo that is being sent now. */
-export function rememberSending(
-  sending: Omit<Sending, 'nonce' | 'page' | 'at' | 'ahead' | 'answered'>,
-): string {
-  const nonce = randomId();
-  const earlier = read();
-  const ahead: Sent[] = [];
-  if (earlier?.page === PAGE) {
-    ahead.push(...(earlier.ahead ?? []));
-    if (!earlier.answered) {
-      const { nonce, title, description, listId } = earlier;
-      ahead.push({ nonce, title, description, listId });
-    }
-  }
-  write({ ...sending, nonce, page: PAGE, at: Date.now(), ahead });
-  return nonce;
+function update(key: string, change: (record: AddRecord) => AddRecord | null): void {
+  const records = read();
+  if (!records.some((record) => record.key === key)) return;
+  write(records.flatMap((record) => (record.key === key ? (change(record) ?? []) : [record])));
 }
+
+const sameRequest = (a: AddRequest, b: AddRequest) =>
+  a.path === b.path &&
+  a.body.title === b.body.title &&
+  (a.body.description ?? null) === (b.body.description ?? null) &&
+  (a.body.listId ?? null) === (b.body.listId ?? null);
 
 /**
- * The API answered the send `nonce` (or its outcome was settled): forget it. `saved` is the
- * todo it stored, which a later send of the same title must not be taken for.
+ * Remembers an add that is being sent now, and returns the key to send it with: a fresh one,
+ * or, when the same request went before and its outcome is unknown (no answer, an outage), that
+ * one's, so that the API answers with the todo it may have stored then instead of a second one
+ * (draft §2.5: a retry of a request goes with its key). A same add still on its way is another
+ * todo (added twice on purpose): it gets a fresh key.
  */
-export function forgetSending(nonce: string, saved?: Todo): void {
-  const record = read();
-  if (!record) return;
-  const ahead = record.ahead ?? [];
-  if (record.nonce === nonce) {
-    write(ahead.length === 0 ? null : { ...record, answered: true });
-    return;
-  }
-  if (!ahead.some((sent) => sent.nonce === nonce)) return;
-  const rest = ahead.filter((sent) => sent.nonce !== nonce);
-  const known = saved ? [...record.known, saved.id] : record.known;
-  write(record.answered && rest.length === 0 ? null : { ...record, ahead: rest, known });
-}
-
-/** Forgets what an earlier page load left (`sending`, as `unansweredSending` gave it). */
-function forgetLeftBehind(sending: Sending): void {
-  if (read()?.nonce === sending.nonce) write(null);
-}
-
-/** A send an earlier page load of this tab left without an answer, if any. */
-export function unansweredSending(): Sending | null {
-  const sending = read();
-  return sending && sending.page !== PAGE && !sending.answered ? sending : null;
-}
-
-/** The todos titled `title` that this tab's cached lists hold. */
-export function knownTitled(client: QueryClient, title: string): string[] {
-  const ids = new Set<string>();
-  for (const [, data] of client.getQueriesData<TodoPages>({ queryKey: ['todos'] })) {
-    for (const page of data?.pages ?? []) {
-      for (const todo of page.items) if (todo.title === title) ids.add(todo.id);
-    }
-  }
-  return [...ids];
-}
-
-/**
- * The list `sending` went to: its own, or (none named) the person's default list, which is the
- * one they own among the default lists they see (others' may be shared with them). Undefined
- * when the API does not list it.
- */
-async function sentTo(api: TodoApiClient, sending: Sending): Promise<string | undefined> {
-  if (sending.listId !== undefined) return sending.listId;
-  const lists = await getLists(api);
-  return lists.find((list) => list.isDefault && list.relation === 'owner')?.id;
-}
-
-/**
- * Whether the API stored `sending`: a todo among the newest of the list it went to with its
- * title and notes, that this tab did not know of when it sent, created around then or later.
- * Only that list's: `GET /todos/` also holds the lists others share with the person, where a
- * todo of the same title added by someone else would pass for it and the text would be dropped
- * though the API never got it. The list is newest first, so a todo created then is on its
- * first page.
- */
-export async function findSaved(api: TodoApiClient, sending: Sending): Promise<Todo | undefined> {
-  const listId = await sentTo(api, sending);
-  if (listId === undefined) return undefined;
-  const page = await listTodosOf(api, listId, 'all', undefined);
-  const found = page.items.filter(
-    (todo) =>
-      todo.title === sending.title &&
-      (todo.description ?? null) === sending.description &&
-      !sending.known.includes(todo.id) &&
-      Date.parse(todo.createdAt) >= sending.at - CLOCK_SKEW_MS,
+export function rememberAdd(request: AddRequest, typed: AddRecord['typed']): string {
+  const sub = draftOwner();
+  const now = Date.now();
+  const records = read();
+  const earlier = records.find(
+    (record) =>
+      record.sub === sub &&
+      record.state !== 'sending' &&
+      now - record.at < RESEND_WITHIN_MS &&
+      sameRequest(record, request),
   );
-  const same = (sent: Sent) =>
-    sent.title === sending.title &&
-    sent.description === sending.description &&
-    sent.listId === sending.listId;
-  // Each unanswered send of the same todo may be the one found: all of them must be there.
-  const sends = 1 + (sending.ahead ?? []).filter(same).length;
-  return found.length >= sends ? found[0] : undefined;
+  const key = earlier?.key ?? newIdempotencyKey();
+  const at = earlier?.at ?? now;
+  const rest = records.filter((record) => record.key !== key);
+  write([...rest, { ...request, key, sub, page: PAGE, typed, at, state: 'sending' }]);
+  return key;
+}
+
+/** The API answered the add sent with `key` (stored it, or refused it for good): forget it. */
+export function forgetAdd(key: string): void {
+  update(key, () => null);
 }
 
 /**
- * On the first load after a page went while a new todo was on its way: when the API stored it,
- * the text the draft put back in the field goes (it would be added twice), and either way the
- * person is told what became of it: `outcome`, until `dismiss`. When the list it went to is gone,
- * the record goes and the text stays in the field; when the API cannot be asked (down, no
- * network), the record and the text stay, the person is told so, and the next load asks again.
+ * The add sent with `key` got no answer the API stands by, even after its retries, and its text
+ * went back to the person: not sent again by itself, but adding the same text again reuses the
+ * key.
  */
-export function useUnansweredAdd(
-  title: Draft,
-  description: Draft,
-): { outcome: string | undefined; dismiss: () => void } {
-  const api = useApi();
-  const [outcome, setOutcome] = useState<string>();
-  const fields = useRef({ title, description });
-  fields.current = { title, description };
-  useEffect(() => {
-    const sending = unansweredSending();
-    if (!sending) return;
-    let live = true;
-    findSaved(api, sending).then(
-      (saved) => {
-        if (!live) return;
-        forgetLeftBehind(sending);
-        const { title, description } = fields.current;
-        // Only while the field still holds what was sent: text typed since is the person's.
-        if (title.value !== sending.typed) return;
-        if (saved) {
-          title.clear();
-          description.clear();
-          setOutcome(`“${sending.title}” was saved before the page was reloaded.`);
-        } else {
-          setOutcome(
-            `“${sending.title}” was not saved before the page was reloaded: it is back in the field.`,
-          );
-        }
-      },
-      (error: unknown) => {
-        if (!live) return;
-        // The list it went to is gone (404): nothing can be found there any more, ever.
-        // Else (503, no network, …) the record stays: the next load asks again.
-        const gone = isApiError(error) && error.status === 404;
-        if (gone) forgetLeftBehind(sending);
-        const { title } = fields.current;
-        // Text typed since is the person's: it stays, and the outcome would not describe it.
-        if (title.value && title.value !== sending.typed) return;
-        if (!title.value) title.set(sending.typed);
-        setOutcome(gone ? listGone(sending) : notCheckedYet(sending));
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [api]);
-  return { outcome, dismiss: () => setOutcome(undefined) };
+export function returnAdd(key: string): void {
+  update(key, (record) => ({ ...record, state: 'returned' }));
 }
 
-/** The list `sending` went to no longer exists: the text stays in the field. */
-function listGone(sending: Sending): string {
-  return `“${sending.title}” was not saved before the page was reloaded: its list no longer exists. The text is back in the field.`;
+/**
+ * Whether the API's answer says nothing about the add (it may or may not have stored it): no
+ * answer, the API or the identity provider unavailable, the key still being processed (409,
+ * draft §2.7), a server error, or a session that must be signed in again first (401).
+ * Any other 4xx refused it, and the API stores nothing for a refused request.
+ */
+export function outcomeUnknown(error: unknown): boolean {
+  if (!isApiError(error)) return true;
+  const { status } = error;
+  return (
+    status === 0 ||
+    status >= 500 ||
+    status === 401 ||
+    status === 408 ||
+    status === 409 ||
+    status === 429
+  );
 }
 
-/** The API could not be asked (down, or unreachable): the record stays for the next load. */
-function notCheckedYet(sending: Sending): string {
-  return `Could not check yet whether “${sending.title}” was saved before the page was reloaded: the text stays in the field. Check the list before adding it again.`;
+/**
+ * This page sends the add `key` again: another mount of the form in this page does not, while
+ * the next load still does if no answer comes.
+ */
+export function claimAdd(key: string): void {
+  update(key, (record) => ({ ...record, page: PAGE, state: 'sending' }));
+}
+
+/** The add `key` sent again got no answer the API stands by: the next load sends it again. */
+export function unansweredAdd(key: string): void {
+  update(key, (record) => ({ ...record, state: 'unknown' }));
+}
+
+/** The adds an earlier page load of this tab left unanswered, of the person signed in now. */
+export function leftAdds(): AddRecord[] {
+  const sub = draftOwner();
+  return read().filter(
+    (record) => record.page !== PAGE && record.state !== 'returned' && record.sub === sub,
+  );
+}
+
+/** Sends `request` (again) with `key`. */
+export function sendAdd(api: TodoApiClient, request: AddRequest, key: string): Promise<Todo> {
+  // draft §2.1: the key is a Structured Field String (RFC 8941 §3.3.3), quoted.
+  return unwrap(
+    api.POST(request.path, {
+      body: request.body,
+      params: { header: { 'idempotency-key': `"${key}"` } },
+    }),
+  );
 }

@@ -6,16 +6,12 @@ import {
   useQueryClient,
 } from '@tanstack/react-query';
 import { useApi } from '../api/ApiContext.js';
-import {
-  createTodo,
-  deleteTodo,
-  listTodos,
-  type TodoFilter,
-  updateTodo,
-} from '../api/endpoints.js';
-import { createTodoIn, listTodosOf } from '../api/list-endpoints.js';
+import { deleteTodo, listTodos, type TodoFilter, updateTodo } from '../api/endpoints.js';
+import { isApiError } from '../api/errors.js';
+import { listTodosOf } from '../api/list-endpoints.js';
 import type { Todo, TodoPatch } from '../api/types.js';
 import { broadcast } from '../sync/tab-channel.js';
+import { type AddRequest, forgetAdd, outcomeUnknown, returnAdd, sendAdd } from './add-in-flight.js';
 import { insertTodo, optimisticTodo, patchTodo, replaceTodo, type TodoPages } from './cache.js';
 import { followOwnWrite } from './delete-in-flight.js';
 
@@ -82,23 +78,33 @@ export function useTodoList(filter: TodoFilter, listId?: string) {
   });
 }
 
-export interface NewTodoInput {
-  title: string;
-  description?: string;
+/** A new todo's exact request, and the idempotency key it goes with (`add-in-flight.ts`). */
+export interface NewTodoSend {
+  request: AddRequest;
+  key: string;
 }
 
+/** Tries of one add in all: the first, and retries of the same request with the same key. */
+const ADD_TRIES = 3;
+
 /**
- * Creates a todo (in `listId`, when given, else in the default list); it shows at once and is
- * replaced by the server's copy.
+ * Creates a todo (in the list its request names, else in the default list); it shows at once
+ * and is replaced by the server's copy. A try that gets no answer the API stands by (no
+ * network, 502/503/504, the key still being processed) is retried with the same request and
+ * key, after 1 s then 2 s: the API answers a repeat with the todo it stored for the key, so a
+ * retry never adds it twice (draft-ietf-httpapi-idempotency-key-header §2.5). The todo shows
+ * meanwhile; only the last failure takes it away and says why.
  */
 export function useCreateTodo(listId?: string) {
   const api = useApi();
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (input: NewTodoInput) =>
-      listId === undefined ? createTodo(api, input) : createTodoIn(api, listId, input),
-    onMutate: async (input) => {
-      const placeholder = optimisticTodo(input.title, input.description, new Date());
+    mutationFn: ({ request, key }: NewTodoSend) => sendAdd(api, request, key),
+    retry: (failures, error) => failures < ADD_TRIES - 1 && retriable(error),
+    retryDelay: (failures) => 1000 * 2 ** failures,
+    onMutate: async ({ request }) => {
+      const { title, description } = request.body;
+      const placeholder = optimisticTodo(title, description ?? undefined, new Date());
       const snapshot = await updateAllLists(
         client,
         (data, filter) => insertTodo(data, placeholder, filter),
@@ -106,7 +112,9 @@ export function useCreateTodo(listId?: string) {
       );
       return { snapshot, placeholder };
     },
-    onSuccess: (todo, _input, context) => {
+    // Here, not in `mutate`'s own callbacks, which run for the latest add only.
+    onSuccess: (todo, { key }, context) => {
+      forgetAdd(key);
       broadcast({ type: 'todos-changed' });
       // A list's todo count changed.
       void client.invalidateQueries({ queryKey: ['lists'] });
@@ -114,7 +122,15 @@ export function useCreateTodo(listId?: string) {
         client.setQueryData(key, replaceTodo(data, context.placeholder.id, todo));
       }
     },
-    onError: (_error, _input, context) => restoreLists(client, context?.snapshot),
+    onError: (error, { key }, context) => {
+      restoreLists(client, context?.snapshot);
+      // The session ended: the app signs in again, and the load after it sends the add again
+      // with its key. No answer even after the retries: it may have been stored, so adding
+      // the same text again goes with the same key. Refused: nothing was stored.
+      if (isApiError(error) && error.code === 'session_expired') return;
+      if (outcomeUnknown(error)) returnAdd(key);
+      else forgetAdd(key);
+    },
     onSettled: () => client.invalidateQueries({ queryKey: todoKeys.all }),
   });
 }
@@ -145,6 +161,15 @@ export function storeTodo(client: QueryClient, todo: Todo): void {
   for (const [key, data] of client.getQueriesData<TodoPages>({ queryKey: todoKeys.all })) {
     client.setQueryData(key, replaceTodo(data, todo.id, todo));
   }
+}
+
+/**
+ * Whether a failed add is worth trying again at once: no answer at all, a gateway or the API
+ * unavailable (502/503/504), or the key still being processed (409, draft §2.7). A 500 or a
+ * refusal is said at once; an ended session signs in again (the next load sends it again).
+ */
+function retriable(error: unknown): boolean {
+  return isApiError(error) && [0, 409, 502, 503, 504].includes(error.status);
 }
 
 /** The mutation scope of this tab's writes to the todo `id`: TanStack Query runs them in order. */

@@ -44,6 +44,8 @@ export interface RecordedRequest {
   authorization: string | undefined;
   /** The `DPoP` proof header (RFC 9449 §4.1), when sent. */
   dpop: string | undefined;
+  /** The `Idempotency-Key` header as sent, when sent. */
+  idempotencyKey: string | undefined;
   body: unknown;
 }
 
@@ -63,6 +65,11 @@ export interface TodoServer {
   validTokens: Set<string>;
   /** The pending agent grant ends and the identity provider's answers (`grant-end-routes.ts`). */
   admin: GrantEndState;
+  /**
+   * The todo each `Idempotency-Key` created, as the API keeps them: a repeat of the same
+   * request is answered with it (`Idempotent-Replayed: true`), another request with 422.
+   */
+  keys: Map<string, { fingerprint: string; todo: StoredTodo }>;
   /** The people on the one list this server knows of (`GET /lists/{id}/members`). */
   members: Array<{ sub: string; username: string | null; relation: string }>;
   /**
@@ -114,6 +121,7 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
     },
     validTokens: new Set(['token-1']),
     admin: newGrantEndState(),
+    keys: new Map(),
     members: [],
   };
   const failures: Failure[] = [];
@@ -127,6 +135,7 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
       query: url.searchParams,
       authorization: req.headers.authorization,
       dpop: typeof req.headers.dpop === 'string' ? req.headers.dpop : undefined,
+      idempotencyKey: req.headers['idempotency-key'] as string | undefined,
       body: await readBody(req),
     };
     state.requests.push(recorded);
@@ -195,7 +204,18 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
       return json(res, 200, { items, nextCursor: more ? (items.at(-1)?.id ?? null) : null });
     }
     if (url.pathname === '/todos/' && req.method === 'POST') {
-      const body = recorded.body as { title: string; description?: string | null };
+      const body = recorded.body as { title: string; description?: string | null; listId?: string };
+      const key = recorded.idempotencyKey?.replace(/^"(.*)"$/, '$1');
+      const fingerprint = JSON.stringify([body.listId, body.title, body.description ?? null]);
+      const earlier = key === undefined ? undefined : state.keys.get(key);
+      if (earlier && earlier.fingerprint !== fingerprint) return problem(res, 422);
+      if (earlier) {
+        res.writeHead(201, { 'Content-Type': 'application/json', 'Idempotent-Replayed': 'true' });
+        res.end(JSON.stringify(earlier.todo));
+        return;
+      }
+      if (body.listId !== undefined && state.lists?.every((list) => list.id !== body.listId))
+        return problem(res, 404);
       const now = new Date().toISOString();
       const todo: StoredTodo = {
         id: randomUUID(),
@@ -204,8 +224,10 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
         completed: false,
         createdAt: now,
         updatedAt: now,
+        ...(body.listId !== undefined && { listId: body.listId }),
       };
       state.todos.unshift(todo);
+      if (key !== undefined) state.keys.set(key, { fingerprint, todo: { ...todo } });
       return json(res, 201, todo);
     }
     if (id) {
