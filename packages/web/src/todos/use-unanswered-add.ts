@@ -35,6 +35,12 @@ function takeLegacy(): { title: string; typed: string } | null {
   }
 }
 
+/** What the form says about one add left behind (`id`: its key). */
+export interface Said {
+  readonly id: string;
+  readonly text: string;
+}
+
 /** What became of one add left behind. */
 type Outcome =
   | { kind: 'saved' }
@@ -92,16 +98,16 @@ async function settle(api: TodoApiClient, record: AddRecord): Promise<Outcome> {
 export function useUnansweredAdd(
   title: Draft,
   description: Draft,
-): { outcomes: readonly string[]; dismiss: () => void } {
+): { outcomes: readonly Said[]; dismiss: () => void } {
   const api = useApi();
   const client = useQueryClient();
-  const [outcomes, setOutcomes] = useState<readonly string[]>([]);
+  const [outcomes, setOutcomes] = useState<readonly Said[]>([]);
   const fields = useRef({ title, description });
   fields.current = { title, description };
   // No clean-up: the records are claimed by this page as they are read, so a second run of the
   // effect (React's StrictMode, a remount) finds none, and the first run settles every one.
   useEffect(() => {
-    const say = (text: string) => setOutcomes((said) => [...said, text]);
+    const say = (id: string, text: string) => setOutcomes((said) => [...said, { id, text }]);
     /** Puts `typed` back in the empty fields; false when the field holds other text. */
     const giveBack = (typed: AddRecord['typed']): boolean => {
       const { title, description } = fields.current;
@@ -112,7 +118,10 @@ export function useUnansweredAdd(
     };
     const legacy = takeLegacy();
     if (legacy)
-      say(legacyOutcome(legacy.title, giveBack({ title: legacy.typed, description: '' })));
+      say(
+        'legacy',
+        legacyOutcome(legacy.title, giveBack({ title: legacy.typed, description: '' })),
+      );
     const records = leftAdds();
     for (const record of records) claimAdd(record.key);
     void (async () => {
@@ -127,19 +136,19 @@ export function useUnansweredAdd(
               title.clear();
               description.clear();
             }
-            say(`“${name}” was saved before the page was reloaded.`);
+            say(record.key, `“${name}” was saved before the page was reloaded.`);
             // Stored now, perhaps: the lists this load fetched before may not hold it yet.
             void client.invalidateQueries({ queryKey: ['todos'] });
             void client.invalidateQueries({ queryKey: ['lists'] });
             break;
           case 'expired':
-            say(expiredOutcome(name, giveBack(record.typed)));
+            say(record.key, expiredOutcome(name, giveBack(record.typed)));
             break;
           case 'refused':
-            say(refusedOutcome(name, outcome.error, giveBack(record.typed)));
+            say(record.key, refusedOutcome(name, outcome.error, giveBack(record.typed)));
             break;
           case 'unknown':
-            say(notCheckedYet(name, giveBack(record.typed)));
+            say(record.key, notCheckedYet(name, giveBack(record.typed)));
             break;
           case 'sign-in':
             // The app signs in again; the record is sent by the load after it.
