@@ -2,6 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
+import { unwrap } from '../api/endpoints.js';
 import { type ApiError, isApiError } from '../api/errors.js';
 import type { Draft } from '../drafts/use-draft.js';
 import {
@@ -44,6 +45,7 @@ export interface Said {
 /** What became of one add left behind. */
 type Outcome =
   | { kind: 'saved' }
+  | { kind: 'deleted' }
   | { kind: 'expired' }
   | { kind: 'refused'; error: ApiError | undefined }
   | { kind: 'unknown' }
@@ -82,7 +84,25 @@ async function settle(api: TodoApiClient, record: AddRecord): Promise<Outcome> {
       return { kind: 'unknown' };
     }
     forgetAdd(record.key);
+    if (isApiError(error) && error.status === 404 && (await listStillThere(api, record)))
+      return { kind: 'deleted' };
     return { kind: 'refused', error: isApiError(error) ? error : undefined };
+  }
+}
+
+/**
+ * A 404 to an add sent again: either its list is gone, or the API stored the todo and it was
+ * deleted since (the API then forgets its text and answers its key 404, never creating it
+ * again). The default list is never deleted; another list is asked for.
+ */
+async function listStillThere(api: TodoApiClient, record: AddRecord): Promise<boolean> {
+  const id = record.body.listId;
+  if (id === undefined) return true;
+  try {
+    await unwrap(api.GET('/lists/{id}', { params: { path: { id } } }));
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -131,12 +151,18 @@ export function useUnansweredAdd(
         const name = record.body.title;
         switch (outcome.kind) {
           case 'saved':
+          case 'deleted':
             // Only while the field still holds what was sent: text typed since is the person's.
             if (title.value === record.typed.title) {
               title.clear();
               description.clear();
             }
-            say(record.key, `“${name}” was saved before the page was reloaded.`);
+            say(
+              record.key,
+              outcome.kind === 'saved'
+                ? `“${name}” was saved before the page was reloaded.`
+                : `“${name}” was saved before the page was reloaded, and has been deleted since.`,
+            );
             // Stored now, perhaps: the lists this load fetched before may not hold it yet.
             void client.invalidateQueries({ queryKey: ['todos'] });
             void client.invalidateQueries({ queryKey: ['lists'] });
