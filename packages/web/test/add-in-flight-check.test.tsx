@@ -114,6 +114,18 @@ describe('a new todo left unanswered by an earlier page, sent again', () => {
     expect(new Set(posts().map((post) => post.idempotencyKey))).toEqual(new Set(['"key-1"']));
   });
 
+  test('the first send still being processed (409): asked again shortly, and saved', async () => {
+    api.failNext(isPost, 409);
+    leaveUnanswered('Buy capers');
+    const field = await openApp();
+    await screen.findByText('“Buy capers” was saved before the page was reloaded.', undefined, {
+      timeout: 3000,
+    });
+    expect(field.value).toBe('');
+    expect(posts()).toHaveLength(2);
+    expect(api.todos.map((todo) => todo.title)).toEqual(['Buy capers']);
+  });
+
   test('sent more than 23 hours ago: not sent again (the key may be gone), the text is back, the form says why', async () => {
     leaveUnanswered('Buy stamps', { at: Date.now() - 23 * HOUR - 1000 });
     const field = await openApp();

@@ -14,6 +14,7 @@ import { agentGrantEnds } from './migrations/011-agent-grant-ends.js';
 import { agentGrantEndAttempts } from './migrations/012-agent-grant-end-attempts.js';
 import { listMembersCodePoint } from './migrations/013-list-members-code-point.js';
 import { idempotencyKeys } from './migrations/014-idempotency-keys.js';
+import { idempotencyKeyLocation } from './migrations/015-idempotency-key-location.js';
 
 /** Migrations in order; names are permanent once released. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -32,6 +33,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '012-agent-grant-end-attempts': agentGrantEndAttempts(db.dialect),
     '013-list-members-code-point': listMembersCodePoint(db.dialect),
     '014-idempotency-keys': idempotencyKeys(db.dialect),
+    '015-idempotency-key-location': idempotencyKeyLocation,
   };
 }
 

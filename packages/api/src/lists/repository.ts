@@ -7,6 +7,7 @@ import { byCodePoint } from '../db/code-point-order.js';
 import { type Db, toIso } from '../db/database.js';
 import { idExists } from '../db/exists.js';
 import type { Owner, Relation } from '../db/schema.js';
+import { forgetTodosOfList } from '../todos/forget-keys.js';
 import { defaultListEnsurer } from './default-list.js';
 
 /** A list as one person sees it. */
@@ -234,6 +235,8 @@ async function renameList(
  * with it (foreign keys cascade). True when a row was deleted.
  */
 async function removeList(tx: Tx, id: string, expectedVersion?: number): Promise<boolean> {
+  // The keys that created its todos lose their copy of them, as the todos go.
+  await forgetTodosOfList(tx, id, expectedVersion);
   let query = tx.deleteFrom('lists').where('id', '=', id);
   if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
   const result = await query.executeTakeFirst();

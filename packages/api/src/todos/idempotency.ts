@@ -10,6 +10,7 @@ import {
   problemResponse,
   problems,
 } from '../schemas/common.js';
+import { refuseForgotten } from './forget-keys.js';
 import { Todo } from './schemas.js';
 
 /**
@@ -137,9 +138,8 @@ export class KeyRecord {
   }
 
   /**
-   * The stored answer to this key, when one younger than a day is stored (an older one counts as
-   * new, §2.3). §2.6: the same request is answered as the first one was; §2.7: another request
-   * under the same key is 422, and nothing is written.
+   * The stored answer to this key if younger than a day (§2.3): §2.6 the same request is answered
+   * as the first was, §2.7 another one is 422 (nothing written); 404 once its todo was deleted.
    */
   async stored(content: CreateContent, now: Date): Promise<CreatedAnswer | undefined> {
     const row = await this.#db.kysely
@@ -151,6 +151,7 @@ export class KeyRecord {
       .where('created_at', '>', cutoff(now))
       .executeTakeFirst();
     if (row === undefined) return undefined;
+    refuseForgotten(row.body);
     if (row.fingerprint !== fingerprintOf(content)) {
       throw new ApiError(
         'idempotency_key_reused',
@@ -165,10 +166,7 @@ export class KeyRecord {
     };
   }
 
-  /**
-   * After a write that found the key taken by a request that committed meanwhile: its answer, or
-   * 409 (§2.7) when it cannot be read (yet): the client retries with the same key.
-   */
+  /** The key found taken by a request committed meanwhile: its answer, or 409 (§2.7) to retry. */
   async taken(content: CreateContent, now: Date): Promise<CreatedAnswer> {
     const answer = await this.stored(content, now);
     if (answer) return answer;

@@ -17,6 +17,7 @@ import {
   MULTILINE_PATTERN,
   MULTILINE_PATTERN_MESSAGE,
 } from '../schemas/common.js';
+import { forgetDeletedTodo } from './forget-keys.js';
 import { type CreatedAnswer, createdAnswer, type KeyedCreate, KeyRecord } from './idempotency.js';
 import { newTodoRow, type TodoRepository, todoRepository, toTodo, WRITERS } from './repository.js';
 import type { CreateTodo, PatchTodo, Todo, TodoInput, TodoPage } from './schemas.js';
@@ -242,7 +243,10 @@ export class TodoService {
       this.#record(caller, 'todo.delete', `todo:${id}`),
       async (tx) => {
         const expected = await this.#precondition(caller, id, ifMatch, tx);
-        return this.#todos.remove(me, id, tx, expected);
+        const deleted = await this.#todos.remove(me, id, tx, expected);
+        // The keys that created it lose their copy of it, in the same transaction.
+        if (deleted) await forgetDeletedTodo(tx, id);
+        return deleted;
       },
     );
     if (!deleted) throw await this.#unchanged(caller, id, 'can_delete', ifMatch);

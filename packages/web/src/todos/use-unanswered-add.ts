@@ -43,6 +43,22 @@ type Outcome =
   | { kind: 'unknown' }
   | { kind: 'sign-in' };
 
+/**
+ * Sends `record` again; while the API is still processing the first send of the key (a reload
+ * right after the add: 409, draft §2.7), asks again after 1 s, then 2 s.
+ */
+async function sendInTurn(api: TodoApiClient, record: AddRecord): Promise<void> {
+  for (let wait = 1000; ; wait *= 2) {
+    try {
+      await sendAdd(api, record, record.key);
+      return;
+    } catch (error) {
+      if (!isApiError(error) || error.status !== 409 || wait > 2000) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
 /** Sends an add left behind again, exactly, and settles its record by the answer. */
 async function settle(api: TodoApiClient, record: AddRecord): Promise<Outcome> {
   if (Date.now() - record.at >= RESEND_WITHIN_MS) {
@@ -50,7 +66,7 @@ async function settle(api: TodoApiClient, record: AddRecord): Promise<Outcome> {
     return { kind: 'expired' };
   }
   try {
-    await sendAdd(api, record, record.key);
+    await sendInTurn(api, record);
     forgetAdd(record.key);
     return { kind: 'saved' };
   } catch (error) {
