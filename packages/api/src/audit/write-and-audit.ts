@@ -1,6 +1,6 @@
 import type { CompiledQuery, Insertable, QueryCreator } from 'kysely';
 import { sql } from 'kysely';
-import { compileTemplate } from '../db/compiled.js';
+import { compileTemplate, fillByPrefix } from '../db/compiled.js';
 import type { Db } from '../db/database.js';
 import type { Owner, Schema } from '../db/schema.js';
 import { auditRow } from '../repositories/audit.js';
@@ -105,7 +105,7 @@ export async function writeAndAudit<T>(
 }
 
 /** The audit row of a write that returned `result`. */
-function auditEntry<T>(
+export function auditEntry<T>(
   record: WriteRecord<T>,
   result: Exclude<T, undefined | false>,
   now: Date,
@@ -179,45 +179,12 @@ function auditStatement(
       }
       return q.insertInto('audit_log').values(named('a.', AUDIT_COLUMNS) as never);
     });
-    statement = valuesInOrder(template);
+    const fill = fillByPrefix(template, ['r.', 'a.', 'o.']);
+    statement = (row, entry, owner) => fill([row, entry, owner]);
     shapes.set(key, statement);
   }
   return statement;
 }
 
-/**
- * A compiled `auditStatement` given its values straight from the row, the audit record and the
- * owner's row: each parameter read from the object its name's prefix names (`r.`, `a.`, `o.`),
- * in the statement's order, without an intermediate object of prefixed names (on PostgreSQL a
- * write's one statement has about 26 values: the prefixed keys, one object per write).
- */
-function valuesInOrder(template: ReturnType<typeof compileTemplate<unknown, string>>): Statement {
-  let order: { readonly from: number[]; readonly keys: string[] } | undefined;
-  const SOURCES = ['r.', 'a.', 'o.'];
-  return (row, entry, owner) => {
-    const { query, slots } = template();
-    if (order === undefined) {
-      const from: number[] = [];
-      const keys: string[] = [];
-      for (const slot of slots) {
-        const source = 'name' in slot ? SOURCES.indexOf(slot.name.slice(0, 2)) : -1;
-        from.push(source);
-        keys.push(source === -1 ? '' : (slot as { name: string }).name.slice(2));
-      }
-      order = { from, keys };
-    }
-    const sources = [row, entry, owner] as (Record<string, unknown> | undefined)[];
-    const parameters: unknown[] = new Array(slots.length);
-    for (let i = 0; i < slots.length; i += 1) {
-      const source = order.from[i] as number;
-      parameters[i] =
-        source === -1
-          ? (slots[i] as { value: unknown }).value
-          : sources[source]?.[order.keys[i] as string];
-    }
-    return { ...query, parameters };
-  };
-}
-
-const OWNER_COLUMNS = ['issuer', 'sub', 'username', 'email', 'department', 'last_seen_at'];
-const AUDIT_COLUMNS = Object.keys(auditRow({ action: '', outcome: 'success' }, new Date(0)));
+export const OWNER_COLUMNS = ['issuer', 'sub', 'username', 'email', 'department', 'last_seen_at'];
+export const AUDIT_COLUMNS = Object.keys(auditRow({ action: '', outcome: 'success' }, new Date(0)));

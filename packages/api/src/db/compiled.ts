@@ -77,3 +77,39 @@ export function compileTemplate<R, N extends string>(
     return compiled;
   };
 }
+
+/**
+ * A compiled template's statement given its values straight from one object per name prefix:
+ * the parameter named `a.title` is `sources[prefixes.indexOf('a.')].title`, in the statement's
+ * order (worked out at the first call), without an intermediate object of prefixed names (a
+ * write's one statement has a few dozen values: the prefixed keys, one object per write).
+ */
+export function fillByPrefix<R>(
+  template: () => CompiledTemplate<R, string>,
+  prefixes: readonly string[],
+): (sources: readonly (object | undefined)[]) => CompiledQuery<R> {
+  let order: { readonly from: number[]; readonly keys: string[] } | undefined;
+  return (sources) => {
+    const { query, slots } = template();
+    if (order === undefined) {
+      const from: number[] = [];
+      const keys: string[] = [];
+      for (const slot of slots) {
+        const at = 'name' in slot ? slot.name.indexOf('.') + 1 : 0;
+        const source = 'name' in slot ? prefixes.indexOf(slot.name.slice(0, at)) : -1;
+        from.push(source);
+        keys.push(source === -1 ? '' : (slot as { name: string }).name.slice(at));
+      }
+      order = { from, keys };
+    }
+    const parameters: unknown[] = new Array(slots.length);
+    for (let i = 0; i < slots.length; i += 1) {
+      const source = order.from[i] as number;
+      parameters[i] =
+        source === -1
+          ? (slots[i] as { value: unknown }).value
+          : (sources[source] as Record<string, unknown> | undefined)?.[order.keys[i] as string];
+    }
+    return { ...query, parameters };
+  };
+}

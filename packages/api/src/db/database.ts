@@ -38,9 +38,10 @@ export interface Db {
   readFirst<R>(query: CompiledQuery<R>): Promise<R | undefined>;
   /**
    * PostgreSQL only: one compiled statement as a transaction of its own, `BEGIN` sent with it
-   * (`transactionOfOne`): two round trips instead of three. Throws, rolled back, if it fails.
+   * (`transactionOfOne`): two round trips instead of three; the statement's rows once committed.
+   * Throws, rolled back, if it fails.
    */
-  readonly transactionOfOne?: (statement: QueuedStatement) => Promise<void>;
+  readonly transactionOfOne?: (statement: QueuedStatement) => Promise<readonly unknown[]>;
   /**
    * Runs `work` without the request path's deadlines (`STATEMENT_TIMEOUT_MS`): on PostgreSQL on
    * a connection of its own, closed after; on SQLite on the database itself. For migrations and

@@ -242,15 +242,21 @@ function beginWith(client: pg.PoolClient, { sql, parameters }: QueuedStatement):
  * throws as well, and a connection whose `ROLLBACK` or `COMMIT` failed is discarded, as is one
  * whose failed batch carried the statement's first named `Parse` (`BegunStatement.parsesName`).
  *
+ * Returns the statement's rows (those it returned before `COMMIT` succeeded).
+ *
  * @throws the statement's error, or the connection's (a lost connection: answered 503).
  */
-export async function transactionOfOne(pool: pg.Pool, statement: QueuedStatement): Promise<void> {
+export async function transactionOfOne(
+  pool: pg.Pool,
+  statement: QueuedStatement,
+): Promise<readonly unknown[]> {
   const client = await pool.connect();
   let unusable: Error | undefined;
   try {
     const begun = beginWith(client, statement);
+    let answered: unknown;
     try {
-      await begun.answered;
+      answered = await begun.answered;
     } catch (error) {
       // Discarded, the connection's transaction ends with it on the server.
       if (begun.parsesName) unusable = error as Error;
@@ -266,6 +272,9 @@ export async function transactionOfOne(pool: pg.Pool, statement: QueuedStatement
     });
     if (commit.command !== 'COMMIT')
       throw new Error(`the transaction ended with ${commit.command}, not COMMIT`);
+    // With `BEGIN` in the same query, the driver may answer one result per command: the last.
+    const result = Array.isArray(answered) ? answered[answered.length - 1] : answered;
+    return (result as { rows?: readonly unknown[] } | undefined)?.rows ?? [];
   } finally {
     client.release(unusable);
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import type { KeyClaim, StoredKey } from '../audit/write-once.js';
 import type { Db } from '../db/database.js';
 import type { Owner } from '../db/schema.js';
 import { ApiError } from '../http/problem.js';
@@ -123,41 +124,40 @@ export interface CreatedAnswer extends CreatedHeaders {
 type Tx = Db['kysely'];
 
 /**
- * One keyed create's record: claimed in the write's transaction (`claim`: the todo, its audit
- * record and the key's row commit together or not at all), read when the key is taken.
+ * One keyed create's record: claimed with the write (`claim`, or `writeOnceAndAudit`'s one
+ * statement: the todo, its audit record and the key's row commit together), read when taken.
  */
 export class KeyRecord {
-  readonly #db: Db;
-  readonly #owner: Owner;
-  readonly #create: KeyedCreate & { readonly key: string };
-
-  constructor(db: Db, owner: Owner, create: KeyedCreate & { readonly key: string }) {
-    this.#db = db;
-    this.#owner = owner;
-    this.#create = create;
-  }
+  constructor(
+    readonly db: Db,
+    readonly owner: Owner,
+    readonly create: KeyedCreate & { readonly key: string },
+  ) {}
 
   /**
    * The stored answer to this key if younger than a day (§2.3): §2.6 the same request is answered
    * as the first was, §2.7 another one is 422 (nothing written); 404 once its todo was deleted.
    */
   async stored(content: CreateContent, now: Date): Promise<CreatedAnswer | undefined> {
-    const row = await this.#db.kysely
+    const row = await this.db.kysely
       .selectFrom('idempotency_keys')
       .select(['fingerprint', 'body', 'location', 'etag'])
-      .where('issuer', '=', this.#owner.issuer)
-      .where('sub', '=', this.#owner.subject)
-      .where('key', '=', this.#create.key)
+      .where('issuer', '=', this.owner.issuer)
+      .where('sub', '=', this.owner.subject)
+      .where('key', '=', this.create.key)
       .where('created_at', '>', cutoff(now))
       .executeTakeFirst();
-    if (row === undefined) return undefined;
+    return row && this.replay(row, content);
+  }
+
+  /** The answer to a request whose key's live row is `row` (§2.6), 422 (§2.7) or 404. */
+  replay(row: StoredKey, content: CreateContent): CreatedAnswer {
     refuseForgotten(row.body);
-    if (row.fingerprint !== fingerprintOf(content)) {
+    if (row.fingerprint !== fingerprintOf(content))
       throw new ApiError(
         'idempotency_key_reused',
         'This Idempotency-Key was used for another request: send a new key for a new todo',
       );
-    }
     return {
       body: JSON.parse(row.body) as Todo,
       location: row.location ?? '',
@@ -182,11 +182,29 @@ export class KeyRecord {
    * concurrent one's transaction). An expired row is taken over in the same statement.
    */
   async claim(tx: Tx, todo: Todo, now: Date): Promise<boolean> {
-    const headers = this.#create.headers(todo);
+    const { row, expired } = this.claimOf(todo, now);
+    const { issuer, sub, key, ...answer } = row;
+    const claimed = await tx
+      .insertInto('idempotency_keys')
+      .values(row)
+      .onConflict((oc) =>
+        oc
+          .columns(['issuer', 'sub', 'key'])
+          .doUpdateSet(answer)
+          .where('idempotency_keys.created_at', '<=', expired),
+      )
+      .returning('key')
+      .execute();
+    return claimed.length === 1;
+  }
+
+  /** The key's row answering `todo`, and when a stored one has expired (§2.3: taken over). */
+  claimOf(todo: Todo, now: Date): KeyClaim & { readonly row: { readonly created_at: string } } {
+    const headers = this.create.headers(todo);
     const row = {
-      issuer: this.#owner.issuer,
-      sub: this.#owner.subject,
-      key: this.#create.key,
+      issuer: this.owner.issuer,
+      sub: this.owner.subject,
+      key: this.create.key,
       fingerprint: fingerprintOf(todo),
       status: 201,
       body: JSON.stringify(todo),
@@ -194,30 +212,12 @@ export class KeyRecord {
       etag: headers.etag ?? null,
       created_at: now.toISOString(),
     };
-    const claimed = await tx
-      .insertInto('idempotency_keys')
-      .values(row)
-      .onConflict((oc) =>
-        oc
-          .columns(['issuer', 'sub', 'key'])
-          .doUpdateSet({
-            fingerprint: row.fingerprint,
-            status: row.status,
-            body: row.body,
-            location: row.location,
-            etag: row.etag,
-            created_at: row.created_at,
-          })
-          .where('idempotency_keys.created_at', '<=', cutoff(now)),
-      )
-      .returning('key')
-      .execute();
-    return claimed.length === 1;
+    return { row, expired: cutoff(now) };
   }
 
   /** The answer to a todo this request created. */
   answer(todo: Todo): CreatedAnswer {
-    return createdAnswer(todo, this.#create);
+    return createdAnswer(todo, this.create);
   }
 }
 

@@ -2,6 +2,7 @@
 // this one service, so a tool is decided, checked and written exactly as its route.
 import type { Principal } from '@todo-sso/auth';
 import { writeAndAudit } from '../audit/write-and-audit.js';
+import { writeOnceAndAudit } from '../audit/write-once.js';
 import type { TodoAction } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/database.js';
@@ -280,6 +281,18 @@ export class TodoService {
     // The person's own default list: they stay its owner, and it is never deleted.
     if (listId === undefined && once === undefined)
       return writeAndAudit(db, record, { into: 'todos', row, result: todo });
+    // With a key, on PostgreSQL: the claim, the todo and its record in one statement.
+    if (listId === undefined && once !== undefined && db.transactionOfOne !== undefined) {
+      const claim = once.claimOf(todo, now);
+      const outcome = await writeOnceAndAudit(
+        db,
+        record,
+        { into: 'todos', row, result: todo },
+        claim,
+      );
+      if (outcome.claimed) return once.answer(todo);
+      return outcome.stored ? once.replay(outcome.stored, content) : once.taken(content, now);
+    }
     const member = this.#context.access.remote ? undefined : ownerOf(caller.principal);
     let refused = false;
     const written = await writeAndAudit(db, record, async (tx) => {
