@@ -62,6 +62,13 @@ describe('configuration errors say how to fix the value', () => {
     },
   );
 
+  it.each([
+    ['*', /"\*" is not accepted: .*never allowed any origin.*name each browser app's origin/],
+    ['null', /"null" is not accepted: any page can send it/],
+  ])('CORS_ORIGINS=%s says why that entry is refused', (value, reason) => {
+    expect(message({ CORS_ORIGINS: `http://localhost:3000,${value}` })).toMatch(reason);
+  });
+
   it('CORS_ORIGINS takes origins as browsers send them, with a port or on loopback', () => {
     expect(
       loadConfig({ CORS_ORIGINS: 'http://localhost:3000, https://todo.example.com:8443' })
