@@ -36,4 +36,15 @@ describe('API configuration from the manifests', () => {
       file === 'keycloak.prod.yml' ? 'https://api.todo.example.com' : 'http://localhost:8000',
     );
   });
+
+  it('keycloak.prod.yml with a KEYCLOAK_PUBLIC_URL ending in / stops the API naming OIDC_ISSUER', () => {
+    const vars = { ...dotenv, KEYCLOAK_PUBLIC_URL: 'https://sso.example.com/' };
+    const env = environment(service(readYaml(join(composeDir, 'keycloak.yml')), 'api'), vars);
+    Object.assign(
+      env,
+      environment(service(readYaml(join(composeDir, 'keycloak.prod.yml')), 'api'), vars),
+    );
+    expect(env.OIDC_ISSUER).toBe('https://sso.example.com//realms/todo-app');
+    expect(() => loadConfig(env)).toThrow(/^OIDC_ISSUER: .*empty path segment \(\/\/\)/);
+  });
 });

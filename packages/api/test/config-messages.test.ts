@@ -62,6 +62,19 @@ describe('configuration errors say how to fix the value', () => {
     },
   );
 
+  it.each([
+    ['*', /"\*" is not accepted: .*never allowed any origin.*name each browser app's origin/],
+    ['null', /"null" is not accepted: any page can send it/],
+  ])('CORS_ORIGINS=%s says why that entry is refused', (value, reason) => {
+    expect(message({ CORS_ORIGINS: `http://localhost:3000,${value}` })).toMatch(reason);
+  });
+
+  it('an OIDC_ISSUER with // in its path (a public URL ending in / joined with the realm) is refused', () => {
+    expect(message({ OIDC_ISSUER: 'https://sso.example.com//realms/todo-app' })).toBe(
+      'OIDC_ISSUER: https://sso.example.com//realms/todo-app: the issuer has an empty path segment (//), as when a base URL ending in a slash is joined with a path: remove the extra slash (e.g. from the public URL it was built from)',
+    );
+  });
+
   it('CORS_ORIGINS takes origins as browsers send them, with a port or on loopback', () => {
     expect(
       loadConfig({ CORS_ORIGINS: 'http://localhost:3000, https://todo.example.com:8443' })

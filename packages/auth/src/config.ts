@@ -118,6 +118,14 @@ export function resolveIssuer(o: IssuerOptions): ResolvedIssuer {
     );
   };
   if (typeof o.issuer !== 'string' || o.issuer === '') fail('issuer', 'issuer is required');
+  // Issuers are compared exactly (OpenID Connect Discovery 1.0 §4.3, RFC 9068 §4): `//` in the
+  // path is a base URL that ended in a slash joined with a path (`https://sso.example.com/` +
+  // `/realms/todo-app`), an issuer no provider issues, so every token would be refused.
+  if (URL.canParse(o.issuer) && new URL(o.issuer).pathname.includes('//'))
+    fail(
+      'issuer',
+      'the issuer has an empty path segment (//), as when a base URL ending in a slash is joined with a path: remove the extra slash (e.g. from the public URL it was built from)',
+    );
   const audiences = typeof o.audience === 'string' ? [o.audience] : [...(o.audience ?? [])];
   if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === ''))
     fail('audience', 'at least one non-empty audience is required');

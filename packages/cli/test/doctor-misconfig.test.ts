@@ -173,6 +173,24 @@ describe('todo doctor explains real misconfigurations', () => {
     );
   });
 
+  it("the API's own client refused by the provider (a wrong secret) is found before the Admin screen fails", async () => {
+    const env = { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: 'todo-api' };
+    const wrong = await doctorWith({ ...env, OIDC_CLIENT_SECRET: 'hunter2-not-the-secret' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.diagnosis.findings).toEqual([
+      expect.objectContaining({
+        code: 'client_credentials_refused',
+        received: 'invalid_client',
+        summary: expect.stringMatching(/^The provider refuses the API's own client todo-api /),
+      }),
+    ]);
+    expect(wrong.diagnosis.findings[0]?.fix.keycloak).toMatch(/Clients → todo-api → Credentials/);
+    expect(JSON.stringify(wrong.diagnosis)).not.toContain('hunter2');
+    const right = await doctorWith({ ...env, OIDC_CLIENT_SECRET: 'todo-api-secret' });
+    expect(right.diagnosis.findings).toEqual([]);
+    expect(right.code).toBe(0);
+  });
+
   it('keys that cannot be fetched are called keys, not the discovery document', async () => {
     const { code, diagnosis } = await doctor('--issuer', fakeUrl);
     expect(code).toBe(1);
@@ -252,7 +270,9 @@ describe('todo doctor explains real misconfigurations', () => {
       join(dir, 'token'),
     );
     expect(code).toBe(1);
-    const [finding] = diagnosis.findings;
+    // The setup check finds the credentials refused too (client credentials grant).
+    expect(diagnosis.findings.map((f) => f.code)).toContain('client_credentials_refused');
+    const finding = diagnosis.findings.find((f) => f.check === 'token');
     expect(finding?.apiCode).toBe('idp_unavailable');
     // The provider answered 401 to the API's client authentication (RFC 7662 §2.1).
     expect(finding?.summary).toMatch(/refused the API's client credentials/);

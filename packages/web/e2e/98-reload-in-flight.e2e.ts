@@ -84,6 +84,39 @@ test('the API stored it and the answer was lost: the next load gets it replayed,
   await expect(field).toHaveValue('');
 });
 
+test('the API stored it and it was deleted before the next load: the key answers 404, nothing comes back', async ({
+  page,
+  urls,
+  request,
+}) => {
+  const stamps = `Buy stamps ${suffix()}`;
+  await signIn(page, urls, 'testuser');
+  const hold = await holdAcrossReload(page, urls, 'POST', /^\/todos\/$/, true);
+  const field = page.getByLabel('New todo');
+  await field.fill(stamps);
+  await field.press('Enter');
+  await hold.held;
+  // Deleted (from another device, say) while the page has not taken in the answer.
+  const token = await passwordToken(request, urls, 'testuser');
+  const todos = await apiGet(request, urls, '/todos/', token);
+  const { items } = (await todos.json()) as { items: Array<{ id: string; title: string }> };
+  const stored = items.find((todo) => todo.title === stamps);
+  expect(stored).toBeDefined();
+  const deleted = await request.delete(`${urls.api}/todos/${stored?.id}`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  expect(deleted.status()).toBe(204);
+  await page.reload();
+  hold.release();
+
+  await expect(page.getByTestId('user-name')).toHaveText('testuser');
+  await expect(page.getByRole('status').filter({ hasText: stamps })).toHaveText(
+    `“${stamps}” was saved before the page was reloaded, and has been deleted since.`,
+  );
+  await expect(field).toHaveValue('');
+  await expect(page.getByRole('checkbox', { name: stamps })).toHaveCount(0);
+});
+
 test('on a shared list another member adds the same title meanwhile: the add is neither lost nor taken for theirs', async ({
   page,
   urls,

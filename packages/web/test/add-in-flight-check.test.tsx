@@ -42,6 +42,20 @@ function leaveUnanswered(title: string, { at = Date.now(), sub = 'sub-alice' }: 
 
 const records = () => JSON.parse(window.sessionStorage.getItem(ADDS) ?? '[]') as Left[];
 
+/** The first send reached the API, which stored the todo; its answer never reached the page. */
+async function storedBeforeTheReload(title: string, key: string, listId: string) {
+  const response = await fetch(`${api.url}/todos/`, {
+    method: 'POST',
+    headers: {
+      authorization: 'Bearer token-1',
+      'content-type': 'application/json',
+      'idempotency-key': `"${key}"`,
+    },
+    body: JSON.stringify({ title, listId }),
+  });
+  expect(response.status).toBe(201);
+}
+
 async function openApp(): Promise<HTMLInputElement> {
   api.lists = [
     { id: OWN_DEFAULT, name: 'My todos', relation: 'owner', isDefault: true },
@@ -59,6 +73,10 @@ const posts = () => api.requests.filter(isPost);
 describe('a new todo left unanswered by an earlier page, sent again', () => {
   test('its list is gone (404): the record goes, the text stays, and the form says why', async () => {
     api.failNext(isPost, 404);
+    api.failNext(
+      (request) => request.method === 'GET' && request.path === `/lists/${GROCERIES}`,
+      404,
+    );
     leaveUnanswered('Buy oat milk');
     const field = await openApp();
     expect((await screen.findByText(/before the page was reloaded/)).textContent).toBe(
@@ -66,6 +84,19 @@ describe('a new todo left unanswered by an earlier page, sent again', () => {
     );
     expect(field.value).toBe('Buy oat milk');
     expect(window.sessionStorage.getItem(ADDS)).toBeNull();
+  });
+
+  test('stored, then deleted before the next load (the API answers its key 404): the field empties and the form says so', async () => {
+    leaveUnanswered('Buy saffron');
+    await storedBeforeTheReload('Buy saffron', 'key-1', GROCERIES);
+    api.todos.length = 0;
+    const field = await openApp();
+    expect((await screen.findByText(/before the page was reloaded/)).textContent).toBe(
+      '“Buy saffron” was saved before the page was reloaded, and has been deleted since.',
+    );
+    expect(field.value).toBe('');
+    expect(window.sessionStorage.getItem(ADDS)).toBeNull();
+    expect(api.todos).toEqual([]);
   });
 
   test('no longer allowed to add there (403): the record goes, the text stays, and the form says why', async () => {

@@ -156,13 +156,27 @@ function readDatabaseUrl(value: string): string {
  * from the address bar) would never match: the API would start and every call of the web app
  * would then fail in the browser, with nothing in the API's log to say why.
  */
+/**
+ * Why two entries that look meaningful are refused: `*` was compared with `Origin` as a string
+ * like any entry, so it never matched (an install that set it allowed no browser at all); `null`
+ * is the `Origin` of sandboxed frames, `file:` pages and redirects across origins (RFC 6454 §7.3,
+ * Fetch), which any page can make a request carry.
+ */
+const NOT_ORIGINS: ReadonlyMap<string, string> = new Map([
+  [
+    '*',
+    `; "*" is not accepted: each entry is compared with the request's Origin as it is, so "*" never allowed any origin; name each browser app's origin`,
+  ],
+  ['null', `; "null" is not accepted: any page can send it (a sandboxed frame, a file: page)`],
+]);
+
 function readCorsOrigins(value: string): string[] {
   return list(value).map((entry) => {
     const url = URL.canParse(entry) ? new URL(entry) : undefined;
     if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:'))
       throw new ConfigError(
         'CORS_ORIGINS',
-        `each entry must be a browser origin such as https://todo.example.com (got "${shownUrl(entry)}")`,
+        `each entry must be a browser origin such as https://todo.example.com (got "${shownUrl(entry)}")${NOT_ORIGINS.get(entry) ?? ''}`,
       );
     if (url.origin !== entry)
       throw new ConfigError(

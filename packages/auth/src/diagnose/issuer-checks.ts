@@ -6,6 +6,7 @@ import { discover, metadataUrl } from '../jwks/discovery.js';
 import { importKeySet, keyFitsAlgorithm } from '../jwks/import-key.js';
 import type { IssuerOptions } from '../options.js';
 import { dpopFinding, introspectionFinding, signingKeyFinding } from './capability-findings.js';
+import { clientCredentialsFinding } from './client-credentials.js';
 import { issuerFinding } from './issuer-difference.js';
 import type { Finding, IssuerReport } from './types.js';
 
@@ -210,6 +211,7 @@ export async function checkIssuer(
     for (const f of [
       dpopFinding(issuer, raw),
       introspectionFinding(issuer, metadata.introspectionEndpoint),
+      await clientCredentialsFinding(issuer, raw, http),
     ])
       if (f !== undefined) findings.push(f);
   } catch (e) {

@@ -12,6 +12,7 @@ export type FindingCode =
   | 'jwks_unreachable'
   | 'signing_key_missing'
   | 'introspection_unsupported'
+  | 'client_credentials_refused'
   | 'algorithm_not_allowed'
   | 'clock_skew'
   | 'dpop_unsupported'

@@ -38,16 +38,31 @@ export async function createTodo(
     first = await send();
   } catch (error) {
     if (!unanswered(error)) throw error;
-    return unwrap(await send());
+    return unwrap(await send().catch(lostTwice));
   }
   if (first.response.status === 503) {
     const wait = retryAfterMs(first.response.headers.get('retry-after'), io.now());
     if (wait !== undefined && wait <= RETRY_AFTER_CAP_MS) {
       await io.sleep(wait);
-      return unwrap(await send());
+      return unwrap(await send().catch(lostTwice));
     }
   }
   return unwrap(first);
+}
+
+/**
+ * The retry got no answer. The API may have stored the first or the second send (only the answer
+ * was lost), and the key dies with this run: another `todo add` sends a new one, so it
+ * would make a second todo. The person is told to look first.
+ */
+function lostTwice(error: unknown): never {
+  if (!unanswered(error)) throw error;
+  const why = error instanceof CliError ? error.message : 'The API did not answer in time';
+  throw new CliError(
+    'api_unreachable',
+    `${why}; the todo may have been added before its answer was lost: check with todo list before adding it again`,
+    { cause: error },
+  );
 }
 
 /**

@@ -77,8 +77,8 @@ export function AddTodoForm({
       ) : null}
       <LengthCounter id={`${id}-title-count`} text={title.value} max={TITLE_MAX} />
       {form.unanswered.outcomes.map((outcome) => (
-        <p key={outcome} className="info" role="status">
-          {outcome}
+        <p key={outcome.id} className="info" role="status">
+          {outcome.text}
         </p>
       ))}
       {form.showDetails ? (

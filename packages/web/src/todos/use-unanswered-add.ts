@@ -2,6 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
+import { unwrap } from '../api/endpoints.js';
 import { type ApiError, isApiError } from '../api/errors.js';
 import type { Draft } from '../drafts/use-draft.js';
 import {
@@ -35,9 +36,16 @@ function takeLegacy(): { title: string; typed: string } | null {
   }
 }
 
+/** What the form says about one add left behind (`id`: its key). */
+export interface Said {
+  readonly id: string;
+  readonly text: string;
+}
+
 /** What became of one add left behind. */
 type Outcome =
   | { kind: 'saved' }
+  | { kind: 'deleted' }
   | { kind: 'expired' }
   | { kind: 'refused'; error: ApiError | undefined }
   | { kind: 'unknown' }
@@ -76,7 +84,25 @@ async function settle(api: TodoApiClient, record: AddRecord): Promise<Outcome> {
       return { kind: 'unknown' };
     }
     forgetAdd(record.key);
+    if (isApiError(error) && error.status === 404 && (await listStillThere(api, record)))
+      return { kind: 'deleted' };
     return { kind: 'refused', error: isApiError(error) ? error : undefined };
+  }
+}
+
+/**
+ * A 404 to an add sent again: either its list is gone, or the API stored the todo and it was
+ * deleted since (the API then forgets its text and answers its key 404, never creating it
+ * again). The default list is never deleted; another list is asked for.
+ */
+async function listStillThere(api: TodoApiClient, record: AddRecord): Promise<boolean> {
+  const id = record.body.listId;
+  if (id === undefined) return true;
+  try {
+    await unwrap(api.GET('/lists/{id}', { params: { path: { id } } }));
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -92,16 +118,16 @@ async function settle(api: TodoApiClient, record: AddRecord): Promise<Outcome> {
 export function useUnansweredAdd(
   title: Draft,
   description: Draft,
-): { outcomes: readonly string[]; dismiss: () => void } {
+): { outcomes: readonly Said[]; dismiss: () => void } {
   const api = useApi();
   const client = useQueryClient();
-  const [outcomes, setOutcomes] = useState<readonly string[]>([]);
+  const [outcomes, setOutcomes] = useState<readonly Said[]>([]);
   const fields = useRef({ title, description });
   fields.current = { title, description };
   // No clean-up: the records are claimed by this page as they are read, so a second run of the
   // effect (React's StrictMode, a remount) finds none, and the first run settles every one.
   useEffect(() => {
-    const say = (text: string) => setOutcomes((said) => [...said, text]);
+    const say = (id: string, text: string) => setOutcomes((said) => [...said, { id, text }]);
     /** Puts `typed` back in the empty fields; false when the field holds other text. */
     const giveBack = (typed: AddRecord['typed']): boolean => {
       const { title, description } = fields.current;
@@ -112,7 +138,10 @@ export function useUnansweredAdd(
     };
     const legacy = takeLegacy();
     if (legacy)
-      say(legacyOutcome(legacy.title, giveBack({ title: legacy.typed, description: '' })));
+      say(
+        'legacy',
+        legacyOutcome(legacy.title, giveBack({ title: legacy.typed, description: '' })),
+      );
     const records = leftAdds();
     for (const record of records) claimAdd(record.key);
     void (async () => {
@@ -122,24 +151,30 @@ export function useUnansweredAdd(
         const name = record.body.title;
         switch (outcome.kind) {
           case 'saved':
+          case 'deleted':
             // Only while the field still holds what was sent: text typed since is the person's.
             if (title.value === record.typed.title) {
               title.clear();
               description.clear();
             }
-            say(`“${name}” was saved before the page was reloaded.`);
+            say(
+              record.key,
+              outcome.kind === 'saved'
+                ? `“${name}” was saved before the page was reloaded.`
+                : `“${name}” was saved before the page was reloaded, and has been deleted since.`,
+            );
             // Stored now, perhaps: the lists this load fetched before may not hold it yet.
             void client.invalidateQueries({ queryKey: ['todos'] });
             void client.invalidateQueries({ queryKey: ['lists'] });
             break;
           case 'expired':
-            say(expiredOutcome(name, giveBack(record.typed)));
+            say(record.key, expiredOutcome(name, giveBack(record.typed)));
             break;
           case 'refused':
-            say(refusedOutcome(name, outcome.error, giveBack(record.typed)));
+            say(record.key, refusedOutcome(name, outcome.error, giveBack(record.typed)));
             break;
           case 'unknown':
-            say(notCheckedYet(name, giveBack(record.typed)));
+            say(record.key, notCheckedYet(name, giveBack(record.typed)));
             break;
           case 'sign-in':
             // The app signs in again; the record is sent by the load after it.

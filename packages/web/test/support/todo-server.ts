@@ -175,6 +175,11 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
     const listTodos = /^\/lists\/[^/]+\/todos\/$/.test(url.pathname);
     if (/^\/lists\/[^/]+\/members$/.test(url.pathname) && req.method === 'GET')
       return json(res, 200, state.members);
+    const list = url.pathname.match(/^\/lists\/([^/]+)$/)?.[1];
+    if (list && req.method === 'GET' && state.lists) {
+      const found = state.lists.find((known) => known.id === list);
+      return found ? json(res, 200, { ...found, version: 1, actions: [] }) : problem(res, 404);
+    }
     if (url.pathname === '/lists/' && req.method === 'GET' && state.lists)
       return json(
         res,
@@ -208,6 +213,9 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
       const key = recorded.idempotencyKey?.replace(/^"(.*)"$/, '$1');
       const fingerprint = JSON.stringify([body.listId, body.title, body.description ?? null]);
       const earlier = key === undefined ? undefined : state.keys.get(key);
+      // As the API: the key of a todo deleted since answers 404, and creates nothing.
+      if (earlier && !state.todos.some((todo) => todo.id === earlier.todo.id))
+        return problem(res, 404);
       if (earlier && earlier.fingerprint !== fingerprint) return problem(res, 422);
       if (earlier) {
         res.writeHead(201, { 'Content-Type': 'application/json', 'Idempotent-Replayed': 'true' });

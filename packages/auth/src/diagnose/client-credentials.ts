@@ -1,0 +1,71 @@
+import type { ResolvedIssuer } from '../config.js';
+import { rewriteEndpoint } from '../jwks/discovery.js';
+import { PROFILES } from '../profiles/index.js';
+import type { Finding } from './types.js';
+
+/** RFC 6749 §2.3.1: client id and secret are form-urlencoded before HTTP Basic encoding. */
+function basicAuth(clientId: string, clientSecret: string): string {
+  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${enc(clientId)}:${enc(clientSecret)}`).toString('base64')}`;
+}
+
+/**
+ * The API's own client (`OIDC_CLIENT_ID` / `OIDC_CLIENT_SECRET`) against a provider whose admin
+ * API the API calls (Keycloak): one client credentials grant (RFC 6749 §4.4) at the token
+ * endpoint, as the API makes before each admin call. Refused credentials start the API without
+ * a word and fail later, on the Admin screen (502) and when a revocation should end sessions at
+ * the provider; the doctor says so before. Nothing is reported when the endpoint cannot be
+ * reached (discovery already reports that), the credentials are accepted, or the answer says
+ * nothing about them. The token obtained
+ * is discarded; the secret is never shown.
+ */
+export async function clientCredentialsFinding(
+  issuer: ResolvedIssuer,
+  metadata: Record<string, unknown>,
+  http: { readonly fetch: typeof fetch; readonly timeoutMs: number },
+): Promise<Finding | undefined> {
+  const { clientId, clientSecret } = issuer;
+  if (!PROFILES[issuer.profile].keycloakAdminApi) return undefined;
+  if (clientId === undefined || clientSecret === undefined) return undefined;
+  if (typeof metadata.token_endpoint !== 'string') return undefined;
+  let response: Response;
+  try {
+    response = await http.fetch(rewriteEndpoint(issuer, metadata.token_endpoint), {
+      method: 'POST',
+      headers: {
+        authorization: basicAuth(clientId, clientSecret),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+      redirect: 'manual',
+      signal: AbortSignal.timeout(http.timeoutMs),
+    });
+  } catch {
+    return undefined;
+  }
+  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (response.ok && typeof body.access_token === 'string') return undefined;
+  // RFC 6749 §5.2: only these two say the client itself is refused; any other answer (a grant
+  // the endpoint does not serve, an outage) decides nothing about the credentials.
+  const error = body.error;
+  if (error !== 'invalid_client' && error !== 'unauthorized_client') return undefined;
+  const disabled = error === 'unauthorized_client';
+  return {
+    code: 'client_credentials_refused',
+    check: 'config',
+    issuer: issuer.issuer,
+    summary: `The provider refuses the API's own client ${clientId} (OIDC_CLIENT_ID / OIDC_CLIENT_SECRET) with ${error}: the API starts, but the Admin screen's people management answers 502, and revoking a person or an agent cannot end their sessions or grant at the provider.`,
+    expected: 'an access token for the client credentials grant',
+    received: error,
+    fix: {
+      config: disabled
+        ? `OIDC_CLIENT_ID=${clientId} is known but may not use the client credentials grant: turn on its service account at the provider.`
+        : 'Set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET to the confidential client of the API exactly as the provider has them (the secret is per environment: copy it again after a realm import or a rotation).',
+      keycloak: disabled
+        ? `Clients → ${clientId} → Settings → Capability config: Client authentication On and Service accounts roles On; then Service accounts roles → Assign role → realm-management view-users, manage-users, query-groups and view-clients.`
+        : `Clients → ${clientId} → Credentials: Client Authenticator "Client Id and Secret"; copy the Client Secret into OIDC_CLIENT_SECRET.`,
+      authentik:
+        'Authentik has no admin API the API calls: OIDC_CLIENT_ID / OIDC_CLIENT_SECRET serve introspection only (OIDC_VERIFY=introspect).',
+    },
+  };
+}
