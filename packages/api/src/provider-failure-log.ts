@@ -1,11 +1,21 @@
 import type { Logger } from 'pino';
+import { shownUrl } from './config/shown-value.js';
+
+/**
+ * The URLs in a fetch failure as a configuration message shows them ({@link shownUrl}): an
+ * `OIDC_DISCOVERY_URL` may carry a password (`https://user:password@…`, which fetch refuses,
+ * repeating the URL in its error) or a token in its query, and the log must hold neither.
+ */
+const withoutSecrets = (text: string): string =>
+  text.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, (url) => shownUrl(url));
 
 /**
  * Why an issuer cannot be used, in the log: a discovery document or key set that fails to load
  * (unreachable, or naming another issuer, e.g. `OIDC_ISSUER` off by a trailing slash, OpenID
  * Connect Discovery 1.0 §4.3) leaves `/readyz` unavailable and refuses every token of that
  * issuer, and the reason is otherwise nowhere. Logged when it changes, not on every retry, and
- * once when the issuer loads again. The reason names URLs and issuers, never a token.
+ * once when the issuer loads again. The reason names URLs (without user information or query)
+ * and issuers, never a token.
  */
 export function providerFailureLog(
   logger: Logger,
@@ -24,7 +34,7 @@ export function providerFailureLog(
         logger.info({ issuer }, 'identity provider usable again');
       return;
     }
-    const reason = `${what}: ${error ?? 'failed'}`;
+    const reason = `${what}: ${withoutSecrets(error ?? 'failed')}`;
     if (failing.get(issuer) === reason) return;
     failing.set(issuer, reason);
     logger.warn(

@@ -23,7 +23,7 @@ interface Line {
 describe('why an issuer cannot be used, in the log', () => {
   const idp = useIssuer(false);
 
-  async function api(issuer: string) {
+  async function api(issuer: string, env: Record<string, string> = {}) {
     const lines: Line[] = [];
     const sink = new Writable({
       write(chunk, _encoding, done) {
@@ -33,7 +33,7 @@ describe('why an issuer cannot be used, in the log', () => {
       },
     });
     const database = sqliteDatabase();
-    const context = await createContext(testConfig({ issuer }, database.config), {
+    const context = await createContext(testConfig({ issuer }, database.config, env), {
       logger: createLogger('info', sink),
     });
     const app = await buildApp(context);
@@ -74,6 +74,29 @@ describe('why an issuer cannot be used, in the log', () => {
       await running.close();
     }
   });
+
+  it.each([
+    ['a password in its user information', 'http://ops:hunter2-secret@', ''],
+    ['a token in its query', 'http://', '?token=hunter2-secret'],
+  ])(
+    'an OIDC_DISCOVERY_URL with %s: the warning names the URL without it',
+    async (_, scheme, query) => {
+      const at = `${idp.issuer.replace('http://', scheme)}/.well-known/openid-configuration`;
+      const url = new URL(`${at}${query}`);
+      idp.setFault('down');
+      const running = await api(idp.issuer, { OIDC_DISCOVERY_URL: url.href });
+      try {
+        expect((await running.app.inject({ url: '/readyz' })).statusCode).toBe(503);
+        const found = about(running.lines);
+        expect(found).toHaveLength(1);
+        expect(found[0]?.reason).toMatch(/^discovery document: .*http:\/\/.*127\.0\.0\.1/);
+        expect(JSON.stringify(running.lines)).not.toContain('hunter2');
+      } finally {
+        idp.setFault(undefined);
+        await running.close();
+      }
+    },
+  );
 
   it('a provider that goes down and comes back: the outage once, then that it is usable again', async () => {
     idp.setFault('down');
