@@ -208,6 +208,20 @@ describe('adding, while the page stays', () => {
     expect(screen.getByRole('checkbox', { name: 'Call mum' })).toBeTruthy();
   });
 
+  test('two adds on their way, the first refused once the second was sent: the first is still reported and its text comes back', async () => {
+    const field = await openTodos();
+    // Refused after a while: the second add is sent meanwhile.
+    api.failNext((request) => request.method === 'POST', 400, 400);
+    fireEvent.change(field, { target: { value: 'Feed the cat' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+    fireEvent.change(field, { target: { value: 'Water the plants' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+    await screen.findByText(/Your change was not saved/, undefined, { timeout: 4000 });
+    await waitFor(() => expect(api.todos.map((todo) => todo.title)).toEqual(['Water the plants']));
+    expect(field.value).toBe('Feed the cat');
+    expect(window.sessionStorage.getItem('todo-sso.draft.new.title')).toBe('Feed the cat');
+  });
+
   test('no answer even after the retries: the text is back, and adding it again reuses the key', async () => {
     const field = await openTodos();
     for (let i = 0; i < 3; i++) api.failNext((request) => request.method === 'POST', 503);

@@ -145,20 +145,19 @@ function useAddTodo({
     unanswered.dismiss();
     // Until the API answers: a reload meanwhile sends the same request with the same key again.
     const key = rememberAdd(request, typed);
-    create.mutate(
-      { request, key },
-      {
-        onSuccess: (todo) => {
-          title.settle(typed.title);
-          description.settle(typed.description);
-          onCreated?.(todo);
-        },
-        onError: (error) => {
-          title.set(typed.title);
-          description.set(typed.description);
-          if (notes) setShowDetails(true);
-          onError(error);
-        },
+    // Settled per add: `mutate`'s own callbacks run for the latest call only, so an add that
+    // failed while the next was on its way was never reported and its text never came back.
+    create.mutateAsync({ request, key }).then(
+      (todo) => {
+        title.settle(typed.title);
+        description.settle(typed.description);
+        onCreated?.(todo);
+      },
+      (error: unknown) => {
+        title.set(typed.title);
+        description.set(typed.description);
+        if (notes) setShowDetails(true);
+        onError(error);
       },
     );
   };
