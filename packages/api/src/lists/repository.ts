@@ -56,7 +56,8 @@ export function listRepository(db: Db, options: { readonly rememberedDefaults?: 
     create: (owner: Owner, name: string, now: Date, tx: Tx) => createList(db, tx, owner, name, now),
     rename: (id: string, name: string, now: Date, tx: Tx, expectedVersion?: number) =>
       renameList(tx, id, name, now, expectedVersion),
-    remove: (id: string, tx: Tx, expectedVersion?: number) => removeList(tx, id, expectedVersion),
+    remove: (id: string, tx: Tx, expectedVersion?: number) =>
+      removeList(db, tx, id, expectedVersion),
     members: (id: string) => membersOf(k, id),
     setMember: (id: string, person: Owner, relation: Relation, now: Date, tx: Tx) =>
       setMember(tx, id, person, relation, now),
@@ -234,8 +235,13 @@ async function renameList(
  * Deletes a list (still at `expectedVersion`, when given); its todos and memberships go
  * with it (foreign keys cascade). True when a row was deleted.
  */
-async function removeList(tx: Tx, id: string, expectedVersion?: number): Promise<boolean> {
-  // The keys that created its todos lose their copy of them, as the todos go.
+async function removeList(db: Db, tx: Tx, id: string, expectedVersion?: number): Promise<boolean> {
+  // The keys that created its todos lose their copy of them, as the todos go. On PostgreSQL the
+  // list is locked first: a create in it still open (its todo holds a key-share lock on the list)
+  // commits before the keys are read, and a later one waits for the delete (then finds no list).
+  // SQLite's transactions hold the database's write lock from their start.
+  if (db.dialect === 'postgres')
+    await tx.selectFrom('lists').select('id').where('id', '=', id).forUpdate().execute();
   await forgetTodosOfList(tx, id, expectedVersion);
   let query = tx.deleteFrom('lists').where('id', '=', id);
   if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
