@@ -6,7 +6,9 @@
 // pauses to add to the measured latencies; figures taken with one are not comparable with
 // figures taken with the other. Runs that need a per-response callback (`onResponse`) or a
 // request function (`next`) always use autocannon.
+
 import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -86,6 +88,12 @@ export function loadGeneratorLabel() {
 }
 
 /**
+ * The `Idempotency-Key` of a load with `freshKeys`: each request sends a key of its own instead
+ * (wrk: the Lua script replaces this placeholder; autocannon: a random UUID per request).
+ */
+export const FRESH_KEY = '00000000-0000-4000-8000-000000000000';
+
+/**
  * One load run. Either the same request every time (`method`, `headers`, `body`) or
  * `requests` (a list from `requests()`) whose entries are merged over them. Returns req/s,
  * latency percentiles (ms) and the status counts, so a figure made of errors is never reported
@@ -95,7 +103,8 @@ export function loadGeneratorLabel() {
  * instead of `duration` seconds. Autocannon only: `next()` returns each request's
  * headers/body/method; `onResponse(ms)` hears each response's latency as it arrives;
  * `watchLoop` reports the longest delay of the load generator's event loop and its longest
- * collector pause (NaN with wrk, which has neither).
+ * collector pause (NaN with wrk, which has neither). `freshKeys`: every request sends an
+ * `Idempotency-Key` no other request sends (a keyed create is a new create each time).
  */
 export async function fire(spec) {
   const forced = spec.onResponse !== undefined || (spec.next !== undefined && !spec.requests);
@@ -119,6 +128,7 @@ async function fireAutocannon({
   headers = {},
   onResponse,
   watchLoop = false,
+  freshKeys = false,
 }) {
   if (source?.order === 'once' && amount === undefined)
     throw new Error('single-use requests need an amount');
@@ -126,7 +136,9 @@ async function fireAutocannon({
     throw new Error(
       `${amount} single-use requests asked, ${source.list.length - source.cursor} left`,
     );
-  const next = nextFn ?? (source && nextOf(source));
+  const given = nextFn ?? (source && nextOf(source));
+  const keyed = (n) => ({ ...n, headers: { ...n?.headers, 'idempotency-key': randomUUID() } });
+  const next = freshKeys ? () => keyed(given?.()) : given;
   const statuses = new Map();
   const opts = {
     url,
@@ -317,7 +329,8 @@ async function fireWrk({
   requests: source,
   method = 'GET',
   body,
-  headers = {},
+  headers: given = {},
+  freshKeys = false,
 }) {
   if (source?.order === 'once' && amount === undefined)
     throw new Error('single-use requests need an amount');
@@ -325,6 +338,7 @@ async function fireWrk({
     throw new Error(
       `${amount} single-use requests asked, ${source.list.length - source.cursor} left`,
     );
+  const headers = freshKeys ? { ...given, 'idempotency-key': FRESH_KEY } : given;
   const file = requestFile(url, { method, headers, body }, source);
   const order = source?.order ?? 'static';
   const start = source?.order === 'random' ? 0 : (source?.cursor ?? 0);
@@ -333,6 +347,7 @@ async function fireWrk({
   const args = ['-t', '1', '-c', String(connections), '-d', '3600', '--timeout', '10s'];
   args.push('-s', WRK_SCRIPT, url, '--', file, order, String(start), String(amount ?? 0));
   args.push(String(connections), String(Math.floor(Math.random() * 2 ** 31)));
+  if (freshKeys) args.push('fresh');
   const r = await runWrk(args, { duration, amount });
   const cpu = pid === undefined ? Number.NaN : (cpuNs(pid) - cpuBefore) / 1e9;
   if (source && source.order !== 'random') source.cursor += r.issued - r.overflow;

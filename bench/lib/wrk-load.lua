@@ -6,6 +6,9 @@
 -- ORDER: "static" (one request, sent as wrk's static request), "cycle" (the list in order from
 -- START, wrapping), "random" (a uniformly random entry each time) or "once" (the list in order
 -- from START, never wrapping: a single-use request such as a DPoP proof is sent at most once).
+-- FRESH (optional, "fresh"): every request's FRESH_KEY (an `Idempotency-Key` placeholder) is
+-- replaced by a key no other request of any run sends (the run's SEED and a counter), so that a
+-- keyed create is a new create each time, never a replay.
 -- AMOUNT > 0: exactly AMOUNT requests are started, then every connection is parked; a request
 -- started beyond it (only after a socket error made wrk resend without asking) goes to a path
 -- no route answers and is counted as overflow, so the figure is invalid, never quietly counted.
@@ -37,6 +40,19 @@ last_ns = 0
 cpu_start_ns = 0
 
 local reqs, n, order, start, amount
+local FRESH_KEY = "00000000-0000-4000-8000-000000000000"
+local fresh, seed, keys = false, 0, 0
+
+-- The request with its FRESH_KEY replaced by this run's next key (same length).
+local function freshen(r)
+  local at = r:find(FRESH_KEY, 1, true)
+  if not at then
+    return r
+  end
+  keys = keys + 1
+  local key = string.format("%08x-0000-4000-8000-%012x", seed, keys)
+  return r:sub(1, at - 1) .. key .. r:sub(at + #FRESH_KEY)
+end
 connections = 1
 local reserved = 0
 local overflow_req
@@ -66,7 +82,9 @@ function init(args)
   overflow_req = "GET /.load-generator-overflow HTTP/1.1\r\nHost: " .. wrk.headers["Host"] .. "\r\n\r\n"
   -- A new seed each run (from lib/load.mjs): runs starting within one second differ.
   math.randomseed(tonumber(args[6]))
-  if order == "static" and amount == 0 then
+  fresh = args[7] == "fresh"
+  seed = tonumber(args[6]) % 2147483648
+  if order == "static" and amount == 0 and not fresh then
     -- No request() at all: wrk sends its prepared request, the cheapest load it can make.
     local only = reqs[1]
     wrk.format = function()
@@ -93,14 +111,20 @@ function init(args)
       if amount > 0 and i + 1 == amount then
         io.stderr:write("sent\n")
       end
+      local r
       if order == "random" then
-        return reqs[math.random(n)]
+        r = reqs[math.random(n)]
       elseif order == "once" then
-        return reqs[start + i + 1] or overflow_req
+        r = reqs[start + i + 1] or overflow_req
       elseif order == "static" then
-        return reqs[1]
+        r = reqs[1]
+      else
+        r = reqs[(start + i) % n + 1]
       end
-      return reqs[(start + i) % n + 1]
+      if fresh then
+        return freshen(r)
+      end
+      return r
     end
   end
   if amount > 0 then

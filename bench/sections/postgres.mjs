@@ -149,6 +149,8 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
   const randomUser = requests(perUser, 'random');
   const read = { pid: api.pid, url: `${api.url}/todos/`, connections: 50, requests: randomUser };
   const write = { ...read, method: 'POST', body: NEW_TODO, expectStatus: [201] };
+  // The same create with an `Idempotency-Key` of its own per request (as the web app sends).
+  const keyedWrite = { ...write, freshKeys: true };
   const { rounds, duration, warmup } = ctx.cfg;
   const pgb = (kind, seconds) =>
     runPgbench(bin, {
@@ -168,7 +170,7 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
     await pgb('write', warmup);
   }
   log(`PostgreSQL at scale: API and pgbench, ${rounds} rounds`);
-  const runs = { read: [], write: [], pgRead: [], pgWrite: [] };
+  const runs = { read: [], write: [], keyedWrite: [], pgRead: [], pgWrite: [] };
   const cpu = await backendsCpu(db.url);
   // Each round also measures what it cost PostgreSQL's backends (they share the two cores).
   const apiRound = async (load) => {
@@ -195,6 +197,7 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
       if (bin) runs.pgRead.push(await pgbenchRound('read'));
       runs.write.push(await apiRound(write));
       if (bin) runs.pgWrite.push(await pgbenchRound('write'));
+      runs.keyedWrite.push(await apiRound(keyedWrite));
     }
   } finally {
     await cpu.close();
@@ -227,6 +230,7 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
     ['reads', 'GET /todos/ (page of 20, a random user)', sum(runs.read, 200), runs.pgRead],
     ['writes', 'POST /todos/ (a random user)', sum(runs.write, 201), runs.pgWrite],
   ];
+  const keyed = sum(runs.keyedWrite, 201);
   for (const [what, label, r, pgRuns] of figures) {
     // wrk has no event loop or collector to stall the responses in flight.
     const stalls =
@@ -280,4 +284,23 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
       },
     );
   }
+  const plainWrites = figures[1][2];
+  keyedWrites(table, keyed, plainWrites, bin ? summarisePgbench(runs.pgWrite) : undefined, scale);
+}
+
+/**
+ * Beside the writes: the same create with an `Idempotency-Key` (a new key per request), in the
+ * same rounds, read against the plain create's pgbench rounds (context: the target is on plain
+ * creates, whose statements pgbench replays).
+ */
+function keyedWrites(table, keyed, plain, p, scale) {
+  table.add(
+    'P',
+    `POST /todos/ with Idempotency-Key (a random user), ${scale}, PostgreSQL`,
+    throughput(keyed),
+    {
+      valid: keyed.valid,
+      note: `${lat(keyed)}; ${p ? `${fmt(keyed.rps / p.tps, 2)}× the plain create's pgbench rate` : 'pgbench not found'}; CPU per request: API ${fmt(keyed.cpuUs)} µs (plain ${fmt(plain.cpuUs)}), PostgreSQL's backends ${fmt(keyed.dbCpuUs)} µs (plain ${fmt(plain.dbCpuUs)}) ${keyed.note}`,
+    },
+  );
 }
