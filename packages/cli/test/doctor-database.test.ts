@@ -78,6 +78,19 @@ describe.skipIf(!available)('todo doctor and the API database', () => {
     expect(out).not.toContain('hunter2');
   });
 
+  it('a CA file DATABASE_URL names that does not exist is a problem, not a crash', async () => {
+    const url = withUrl((u) => {
+      u.password = 'hunter2-secret';
+      u.search = '?sslmode=verify-full&sslrootcert=/nonexistent/todo-ca.pem';
+    });
+    const { code, out } = await doctor(url);
+    expect(code).toBe(1);
+    expect(out).toContain('✗ database_unusable (the API does not start)');
+    expect(out).toMatch(/no such file or directory, open '\/nonexistent\/todo-ca\.pem'/);
+    expect(out).toMatch(/sslrootcert, sslcert or sslkey/);
+    expect(out).not.toContain('hunter2');
+  });
+
   it('a missing database, in --json too', async () => {
     const url = withUrl((u) => (u.pathname = '/todo_sso_doctor_missing'));
     const { code, out } = await doctor(url, '--json');

@@ -58,6 +58,11 @@ const HINTS: Readonly<Record<string, (w: Where) => string>> = {
   UNTRUSTED_TLS: () =>
     "the API does not trust PostgreSQL's TLS certificate: give it the CA that signed it (sslrootcert=/path/to/ca.pem in DATABASE_URL, or NODE_EXTRA_CA_CERTS=/path/to/ca.pem) and connect by a host name the certificate names; never turn verification off",
   EAI_AGAIN: () => 'the host name in DATABASE_URL could not be looked up: check it and the DNS',
+  // A file DATABASE_URL names (read by the driver as it connects), or a socket directory.
+  ENOENT: () =>
+    'a file DATABASE_URL names does not exist (sslrootcert, sslcert or sslkey: check the path on this host), or no PostgreSQL socket is in the directory its host names',
+  EACCES: () =>
+    'a file DATABASE_URL names cannot be read (sslrootcert, sslcert or sslkey): let the user the API runs as read it',
   ETIMEDOUT: (w) =>
     `${w.host} did not answer: check the host and port in DATABASE_URL and that no firewall drops the connection`,
 };
@@ -100,12 +105,11 @@ function driverError(error: unknown): { code: string; message: string } | undefi
  * @returns undefined when the API could start on it, else one sentence as {@link databaseFailure}.
  */
 export async function checkDatabase(url: string, timeoutMs = 5000): Promise<string | undefined> {
-  const client = new (loadPg().Client)({
-    connectionString: url,
-    connectionTimeoutMillis: timeoutMs,
-  });
-  client.on('error', () => {});
+  let client: InstanceType<ReturnType<typeof loadPg>['Client']> | undefined;
   try {
+    // Inside the try: the driver reads the files DATABASE_URL names (sslrootcert …) right here.
+    client = new (loadPg().Client)({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+    client.on('error', () => {});
     await client.connect();
     const { rows } = await client.query<{ create: boolean; migrated: boolean }>(
       `select has_schema_privilege(current_schema(), 'CREATE') as "create",
@@ -123,7 +127,7 @@ export async function checkDatabase(url: string, timeoutMs = 5000): Promise<stri
       `the database in DATABASE_URL (${shownLocation(url)}) cannot be used: ${(error as Error).message}`
     );
   } finally {
-    await client.end().catch(() => {});
+    await client?.end().catch(() => {});
   }
 }
 
