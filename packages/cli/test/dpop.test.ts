@@ -212,6 +212,37 @@ describe('DPoP against the dev IdP and an API that requires it, with nonces', ()
     }
   });
 
+  it('says to sign in with TODO_DPOP=on when the API requires DPoP but its metadata cannot be read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'todo-cli-dpop-unsaid-'));
+    // As behind a proxy without API_PUBLIC_URL: the protected resource metadata answers 503.
+    const noMetadata: typeof fetch = async (input, init) =>
+      String(input instanceof Request ? input.url : input).endsWith(
+        '/.well-known/oauth-protected-resource',
+      )
+        ? new Response('{}', { status: 503, headers: { 'content-type': 'application/json' } })
+        : fetch(input, init);
+    try {
+      const auto = terminal(
+        {
+          TODO_CONFIG_DIR: dir,
+          TODO_ISSUER: stack.issuer,
+          TODO_API_URL: stack.apiUrl,
+          TODO_TOKEN_STORE: 'file',
+        },
+        'alice',
+        noMetadata,
+      );
+      const result = await auto.run('login');
+      expect(result.code).toBe(0);
+      expect(result.err).toMatch(
+        /does not accept the new token: .*token_binding_mismatch\)\nThe API requires DPoP-bound tokens but its protected resource metadata did not say so \(behind a proxy the API serves it only with API_PUBLIC_URL set\): sign in again with TODO_DPOP=on\.$/m,
+      );
+      expect((await auto.run('logout')).code).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('signs in with bearer tokens under TODO_DPOP=off', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'todo-cli-dpop-off-'));
     try {
@@ -226,6 +257,9 @@ describe('DPoP against the dev IdP and an API that requires it, with nonces', ()
       expect(result.code).toBe(0);
       // This API requires DPoP: it refuses the bearer token, and says so.
       expect(result.err).toContain('does not accept the new token');
+      expect(result.err).toContain(
+        'The API requires DPoP-bound tokens: sign in again with TODO_DPOP=on.',
+      );
       const session = await stored(dir);
       expect(session.dpopKey).toBeUndefined();
       expect(decodeJwt(session.accessToken).cnf).toBeUndefined();

@@ -222,6 +222,20 @@ describe('adding, while the page stays', () => {
     expect(window.sessionStorage.getItem('todo-sso.draft.new.title')).toBe('Feed the cat');
   });
 
+  test('the next todo typed while an add is retried: its failure keeps the new text and names the one not added', async () => {
+    const field = await openTodos();
+    for (let i = 0; i < 3; i++) api.failNext((request) => request.method === 'POST', 503);
+    fireEvent.change(field, { target: { value: 'Pay the rent' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+    fireEvent.change(field, { target: { value: 'Call the plumber' } });
+    await screen.findByText(/Your change was not saved/, undefined, { timeout: 6000 });
+    expect(field.value).toBe('Call the plumber');
+    expect(window.sessionStorage.getItem('todo-sso.draft.new.title')).toBe('Call the plumber');
+    expect(screen.getByText(/“Pay the rent” was not added/).textContent).toBe(
+      '“Pay the rent” was not added, and the field keeps what you typed since. Add it again if it is still needed.',
+    );
+  }, 15_000);
+
   test('no answer even after the retries: the text is back, and adding it again reuses the key', async () => {
     const field = await openTodos();
     for (let i = 0; i < 3; i++) api.failNext((request) => request.method === 'POST', 503);

@@ -1,4 +1,5 @@
 import { type FormEvent, useId, useRef, useState } from 'react';
+import { isApiError } from '../api/errors.js';
 import type { Todo } from '../api/types.js';
 import { type Draft, useDraft } from '../drafts/use-draft.js';
 import { type AddRequest, rememberAdd } from './add-in-flight.js';
@@ -118,6 +119,9 @@ function useAddTodo({
   const description = useDraft('new.description');
   const [showDetails, setShowDetails] = useState(Boolean(description.value));
   const titleRef = useRef<HTMLInputElement>(null);
+  /** The field's text now (read when an add is answered, after the person may have typed). */
+  const typedSince = useRef(title.value);
+  typedSince.current = title.value;
   const create = useCreateTodo(listId);
   const unanswered = useUnansweredAdd(title, description);
   const tooLong =
@@ -154,10 +158,14 @@ function useAddTodo({
         onCreated?.(todo);
       },
       (error: unknown) => {
+        onError(error);
+        // Text typed since (the next todo, during the retries) is the person's: it stays, and
+        // the add that failed is named instead of taking its place.
+        if (typedSince.current !== '' && typedSince.current !== typed.title)
+          return sayNotAdded(error, () => unanswered.say(key, notAddedOutcome(trimmed)));
         title.set(typed.title);
         description.set(typed.description);
         if (notes) setShowDetails(true);
-        onError(error);
       },
     );
   };
@@ -171,6 +179,16 @@ function useAddTodo({
     submit,
     unanswered,
   };
+}
+
+/** Says an add failed, unless the session ended (the app signs in again, and sends it after). */
+function sayNotAdded(error: unknown, say: () => void): void {
+  if (!(isApiError(error) && error.code === 'session_expired')) say();
+}
+
+/** An add failed after the person typed the next todo: its text is said, not put back. */
+function notAddedOutcome(title: string): string {
+  return `“${title}” was not added, and the field keeps what you typed since. Add it again if it is still needed.`;
 }
 
 /** The optional notes of a new todo, with their counter. */

@@ -113,12 +113,13 @@ async function listStillThere(api: TodoApiClient, record: AddRecord): Promise<bo
  * list gone, no longer allowed, invalid), too old to send again, or left by the previous
  * version of the app: the record goes and the text is back in the field. No answer (an
  * outage): the record and the text stay, and the next load sends it again. A session that must
- * be signed in again keeps the record for the load after the sign-in.
+ * be signed in again keeps the record for the load after the sign-in. `say` adds a message of
+ * the form's own (an add of this page that failed).
  */
 export function useUnansweredAdd(
   title: Draft,
   description: Draft,
-): { outcomes: readonly Said[]; dismiss: () => void } {
+): { outcomes: readonly Said[]; dismiss: () => void; say: (id: string, text: string) => void } {
   const api = useApi();
   const client = useQueryClient();
   const [outcomes, setOutcomes] = useState<readonly Said[]>([]);
@@ -183,7 +184,11 @@ export function useUnansweredAdd(
       }
     })();
   }, [api, client]);
-  return { outcomes, dismiss: () => setOutcomes([]) };
+  return {
+    outcomes,
+    dismiss: () => setOutcomes([]),
+    say: (id, text) => setOutcomes((said) => [...said, { id, text }]),
+  };
 }
 
 const where = (back: boolean) =>
