@@ -109,6 +109,32 @@ describe('the undo window and the keyboard', () => {
     expect(within(notice()).getByText('Paused')).toBeTruthy();
   });
 
+  test('the tab hidden (another tab, minimised, being closed): the window runs on, held or not, so the delete is sent while the page still can', async () => {
+    api.seed(2);
+    renderWithApi(<TodosScreen />, api.url);
+    await remove('Todo 1');
+    await act(() => vi.advanceTimersByTimeAsync(UNDO_WINDOW_MS * 2));
+    expect(deletes()).toBe(0);
+    const visibility = (state: DocumentVisibilityState) => {
+      vi.spyOn(document, 'visibilityState', 'get').mockReturnValue(state);
+      act(() => {
+        document.dispatchEvent(new Event('visibilitychange'));
+      });
+    };
+    // Back before the window ran out: the hold is on again, with the time that was left.
+    visibility('hidden');
+    await act(() => vi.advanceTimersByTimeAsync(UNDO_WINDOW_MS - 1000));
+    visibility('visible');
+    await act(() => vi.advanceTimersByTimeAsync(UNDO_WINDOW_MS * 2));
+    expect(deletes()).toBe(0);
+    expect(within(notice()).getByText('Paused')).toBeTruthy();
+
+    visibility('hidden');
+    await act(() => vi.advanceTimersByTimeAsync(1000));
+    await waitFor(() => expect(api.todos.map((t) => t.title)).toEqual(['Todo 2']));
+    expect(screen.queryByRole('button', { name: 'Undo' })).toBeNull();
+  });
+
   test('Escape sends the delete at once and puts the focus on the todo now in its place', async () => {
     api.seed(3);
     renderWithApi(<TodosScreen />, api.url);

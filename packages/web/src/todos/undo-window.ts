@@ -19,6 +19,13 @@ export interface UndoCountdown {
    * restarting on every pass of the focus or pointer would keep the delete unsent).
    */
   release(reason: HoldReason): void;
+  /**
+   * The page is hidden (another tab, minimised, being closed) or shown again. While hidden the
+   * countdown runs whatever holds it: nobody is reading the notice, and a delete held until the
+   * tab is closed would never be sent (a closed tab's storage goes with it, so no later load
+   * sends it either). Shown again before it ran out, the holds count again.
+   */
+  hidden(hidden: boolean): void;
   /** Ends the countdown for good (the delete was sent or taken back). */
   stop(): void;
 }
@@ -28,9 +35,23 @@ export function undoCountdown(ms: number, end: () => void): UndoCountdown {
   let deadline = Date.now() + ms;
   let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(end, ms);
   const holds = new Set<HoldReason>();
+  let pageHidden = false;
   /** While held: the time the window had left. */
   let left = ms;
   let stopped = false;
+  const running = () => holds.size === 0 || pageHidden;
+  /** Starts or stops the timer when whether it should run changed. */
+  const sync = (wasRunning: boolean) => {
+    if (stopped || running() === wasRunning) return;
+    if (wasRunning) {
+      left = Math.max(0, deadline - Date.now());
+      clearTimeout(timer);
+      timer = undefined;
+    } else {
+      deadline = Date.now() + left;
+      timer = setTimeout(end, left);
+    }
+  };
   return {
     stop() {
       stopped = true;
@@ -38,18 +59,19 @@ export function undoCountdown(ms: number, end: () => void): UndoCountdown {
       timer = undefined;
     },
     hold(reason) {
-      if (stopped) return;
-      if (holds.size === 0) {
-        left = Math.max(0, deadline - Date.now());
-        clearTimeout(timer);
-        timer = undefined;
-      }
+      const was = running();
       holds.add(reason);
+      sync(was);
     },
     release(reason) {
-      if (stopped || !holds.delete(reason) || holds.size > 0) return;
-      deadline = Date.now() + left;
-      timer = setTimeout(end, left);
+      const was = running();
+      holds.delete(reason);
+      sync(was);
+    },
+    hidden(hidden) {
+      const was = running();
+      pageHidden = hidden;
+      sync(was);
     },
   };
 }

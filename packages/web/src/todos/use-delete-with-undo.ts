@@ -38,7 +38,7 @@ export interface PendingDelete {
  * Delete with undo: the todo leaves the screen at once, the DELETE is sent when the undo window
  * closes (or at once when another delete starts or the page is left), and a refused DELETE
  * puts the todo back. The window does not run out while the pointer rests on the notice or the
- * notice has the keyboard focus.
+ * notice has the keyboard focus, unless the page is hidden.
  *
  * The todo is hidden by id (`hidden`) rather than cut out of the cached lists: a refetch during
  * the undo window (another write, window focus) would otherwise bring it back on screen, and
@@ -50,6 +50,8 @@ export function useDeleteWithUndo(onError: (error: unknown) => void) {
   const [pending, setPending] = useState<PendingDelete | null>(null);
   const [hidden, setHidden] = useState<ReadonlySet<string>>(() => new Set());
   const pendingRef = useRef<PendingDelete | null>(null);
+  /** Tells the countdown of the latest delete whether the page is hidden. */
+  const hiddenRef = useRef<(hidden: boolean) => void>(() => {});
 
   const hide = useCallback((id: string, on: boolean) => {
     setHidden((current) => {
@@ -95,6 +97,8 @@ export function useDeleteWithUndo(onError: (error: unknown) => void) {
         release: (reason) => countdown.release(reason),
       };
       const countdown = undoCountdown(UNDO_WINDOW_MS, () => entry.commit());
+      countdown.hidden(document.visibilityState === 'hidden');
+      hiddenRef.current = countdown.hidden;
       pendingRef.current = entry;
       setPending(entry);
     },
@@ -110,6 +114,11 @@ export function useDeleteWithUndo(onError: (error: unknown) => void) {
       window.removeEventListener('pagehide', flush);
       flush();
     };
+  }, []);
+  useEffect(() => {
+    const change = () => hiddenRef.current(document.visibilityState === 'hidden');
+    document.addEventListener('visibilitychange', change);
+    return () => document.removeEventListener('visibilitychange', change);
   }, []);
   useSendLeftDeletes(hide, send);
 
