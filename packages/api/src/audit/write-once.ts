@@ -75,16 +75,7 @@ export async function writeOnceAndAudit<T>(
     statement([change.row, entry, owner, claim.row, claim]),
   )) as readonly (StoredKey & { readonly claimed: boolean })[];
   if (rows.some((row) => row.claimed)) return { claimed: true };
-  const stored = rows[0];
-  return {
-    claimed: false,
-    stored: stored && {
-      fingerprint: stored.fingerprint,
-      body: stored.body,
-      location: stored.location,
-      etag: stored.etag,
-    },
-  };
+  return { claimed: false, stored: rows[0] };
 }
 
 /** The statement of a keyed write with its values: the row's, audit's, owner's, key's, claim's. */
@@ -118,7 +109,7 @@ function claimStatement(db: Db, planned: NewRow<unknown>, withOwner: boolean): S
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a placeholder stands in for values of any column type
-type Param = (name: string) => any;
+export type Param = (name: string) => any;
 type Claimed = QueryCreator<{ claim: { one: number }; stored: StoredKey }>;
 
 /**
@@ -138,20 +129,12 @@ function buildClaimStatement(
     Object.fromEntries(names.map((name) => [name, param(`${prefix}${name}`)]));
   // `SELECT $1 AS a, … FROM claim`: one row when the key was claimed, none otherwise; in
   // `INSERT … SELECT` each value takes its column's type, as in `VALUES`.
-  const fromClaim = (c: unknown, prefix: string, names: readonly string[]) =>
-    (c as Claimed)
-      .selectFrom('claim')
-      .select(names.map((name) => sql`${param(`${prefix}${name}`)}`.as(name))) as never;
   const insertFromClaim = (
     c: QueryCreator<Schema>,
     table: keyof Schema,
     prefix: string,
     names: readonly string[],
-  ) =>
-    c
-      .insertInto(table)
-      .columns(names as never)
-      .expression(fromClaim(c, prefix, names));
+  ) => insertClaimed(c, param, table, prefix, names);
   let q = claimAndStored(db, param, named('k.', KEY_COLUMNS));
   if (withOwner) {
     const owner = named('o.', OWNER_COLUMNS) as ReturnType<typeof ownerRow>;
@@ -194,40 +177,65 @@ function buildClaimStatement(
     );
 }
 
+/**
+ * `INSERT INTO table (names) SELECT $1 AS a, … FROM claim`: one row when the key was claimed,
+ * none otherwise (each value takes its column's type, as in `VALUES`). Values `prefix` + name.
+ * `from` builds the `SELECT` (not `c` when `c` carries the `WITH`, which it would repeat).
+ */
+export function insertClaimed(
+  c: QueryCreator<Schema>,
+  param: Param,
+  table: keyof Schema,
+  prefix: string,
+  names: readonly string[],
+  from: unknown = c,
+) {
+  const values = (from as Claimed)
+    .selectFrom('claim')
+    .select(names.map((name) => sql`${param(`${prefix}${name}`)}`.as(name)));
+  return c
+    .insertInto(table)
+    .columns(names as never)
+    .expression(values as never);
+}
+
 /** The statement's first two `WITH`s: the key's claim, and its live row as stored before. */
 function claimAndStored(db: Db, param: Param, keyRow: Record<string, unknown>) {
+  return withClaim(db, param, keyRow).with('stored', (c) =>
+    c
+      .selectFrom('idempotency_keys')
+      .select(['fingerprint', 'body', 'location', 'etag'])
+      .where('issuer', '=', param('k.issuer'))
+      .where('sub', '=', param('k.sub'))
+      .where('key', '=', param('k.key'))
+      .where('created_at', '>', param('c.expired')),
+  ) as unknown as QueryCreator<Schema>;
+}
+
+/** `WITH claim AS (INSERT INTO idempotency_keys … ON CONFLICT DO UPDATE … WHERE expired)`. */
+export function withClaim(db: Db, param: Param, keyRow: Record<string, unknown>) {
   const expired = param('c.expired');
   const updated = KEY_COLUMNS.filter((name) => !KEY_IDENTITY.includes(name));
-  return (db.kysely as QueryCreator<Schema>)
-    .with('claim', (c) =>
-      c
-        .insertInto('idempotency_keys')
-        .values(keyRow as Insertable<Schema['idempotency_keys']>)
-        .onConflict((oc) =>
-          oc
-            .columns(['issuer', 'sub', 'key'])
-            .doUpdateSet((eb) =>
-              Object.fromEntries(
-                updated.map((name) => [name, eb.ref(`excluded.${name}` as 'excluded.body')]),
-              ),
-            )
-            .where('idempotency_keys.created_at', '<=', expired),
-        )
-        .returning(sql<number>`1`.as('one')),
-    )
-    .with('stored', (c) =>
-      c
-        .selectFrom('idempotency_keys')
-        .select(['fingerprint', 'body', 'location', 'etag'])
-        .where('issuer', '=', param('k.issuer'))
-        .where('sub', '=', param('k.sub'))
-        .where('key', '=', param('k.key'))
-        .where('created_at', '>', param('c.expired')),
-    ) as unknown as QueryCreator<Schema>;
+  return (db.kysely as QueryCreator<Schema>).with('claim', (c) =>
+    c
+      .insertInto('idempotency_keys')
+      .values(keyRow as Insertable<Schema['idempotency_keys']>)
+      .onConflict((oc) =>
+        oc
+          .columns(['issuer', 'sub', 'key'])
+          .doUpdateSet((eb) =>
+            Object.fromEntries(
+              updated.map((name) => [name, eb.ref(`excluded.${name}` as 'excluded.body')]),
+            ),
+          )
+          .where('idempotency_keys.created_at', '<=', expired),
+      )
+      .returning(sql<number>`1`.as('one')),
+  ) as unknown as QueryCreator<Schema>;
 }
 
 const KEY_IDENTITY: readonly string[] = ['issuer', 'sub', 'key'];
-const KEY_COLUMNS = [
+export const KEY_COLUMNS = [
   ...KEY_IDENTITY,
   'fingerprint',
   'status',

@@ -18,6 +18,7 @@ import {
   MULTILINE_PATTERN,
   MULTILINE_PATTERN_MESSAGE,
 } from '../schemas/common.js';
+import { claimAndInsert } from './claim-insert.js';
 import { forgetDeletedTodo } from './forget-keys.js';
 import { type CreatedAnswer, createdAnswer, type KeyedCreate, KeyRecord } from './idempotency.js';
 import { newTodoRow, type TodoRepository, todoRepository, toTodo, WRITERS } from './repository.js';
@@ -300,6 +301,10 @@ export class TodoService {
         const held = await this.#lists.holdForWrite(member, listId, tx);
         refused = held === undefined || (held !== 'exists' && !WRITERS.includes(held));
         if (refused) return undefined;
+      }
+      if (once && db.dialect === 'postgres') {
+        // The claim and the insert in one statement: the todo only with the key.
+        return (await claimAndInsert(db, tx, once.claimOf(todo, now), row)) ? todo : undefined;
       }
       if (once && !(await once.claim(tx, todo, now))) return undefined;
       await tx.insertInto('todos').values(row).execute();

@@ -15,6 +15,7 @@ import { unboundTokenFinding } from './capability-findings.js';
 import { unnamedClientFinding } from './client-finding.js';
 import { apiLikeAuthenticator, type CheckContext, checkIssuer } from './issuer-checks.js';
 import { rolesFinding } from './roles-finding.js';
+import { withoutUrlSecrets } from './shown-url.js';
 import { explainRefusal } from './token-findings.js';
 import type { DiagnoseOptions, Diagnosis, Finding, IssuerReport, TokenReport } from './types.js';
 
@@ -133,7 +134,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
       });
     }
   }
-  if (findings.length > 0) return { ok: false, issuers: [], findings };
+  if (findings.length > 0) return withoutUrlSecrets({ ok: false, issuers: [], findings });
   const issuers: IssuerReport[] = [];
   for (const [index, issuer] of resolved.entries()) {
     const checked = await checkIssuer(
@@ -152,10 +153,11 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     for (const f of checked.findings)
       if (!findings.some((g) => g.code === f.code && g.issuer === f.issuer)) findings.push(f);
   }
-  return {
+  // What the doctor prints: URLs without a password or a token (OIDC_DISCOVERY_URL may hold one).
+  return withoutUrlSecrets({
     ok: findings.length === 0,
     issuers,
     ...(token === undefined ? {} : { token }),
     findings,
-  };
+  });
 }

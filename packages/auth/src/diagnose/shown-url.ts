@@ -1,0 +1,30 @@
+/** A URL in running text: a scheme, `://`, then everything up to the next white space. */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/\S+/gi;
+
+/**
+ * A URL as a diagnosis shows it: its user information (a password) and its query and fragment
+ * (an API key, a token) are never repeated, since the doctor's output, text or JSON, reaches
+ * terminals, tickets and CI logs. Plain text, so a malformed URL is shown as it was written.
+ *
+ * @example shownUrl('http://u:pw@sso.example/realms/a?token=x') // 'http://…@sso.example/realms/a?…'
+ */
+export function shownUrl(value: string): string {
+  const cut = value.search(/[?#]/);
+  const head = cut === -1 ? value : `${value.slice(0, cut + 1)}…`;
+  const at = head.lastIndexOf('@');
+  if (at === -1) return head;
+  const scheme = head.indexOf('://');
+  const start = scheme !== -1 && scheme < at ? scheme + 3 : 0;
+  return `${head.slice(0, start)}…${head.slice(at)}`;
+}
+
+/** `value` with every URL in every string of it as {@link shownUrl} shows it. */
+export function withoutUrlSecrets<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(URL_IN_TEXT, shownUrl) as T;
+  if (Array.isArray(value)) return value.map(withoutUrlSecrets) as T;
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([name, inner]) => [name, withoutUrlSecrets(inner)]),
+    ) as T;
+  return value;
+}
