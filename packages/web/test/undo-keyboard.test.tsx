@@ -135,6 +135,23 @@ describe('the undo window and the keyboard', () => {
     expect(screen.queryByRole('button', { name: 'Undo' })).toBeNull();
   });
 
+  test('deleted again with the mouse after a keyboard delete was undone: the notice is not said to be paused', async () => {
+    api.seed(2);
+    renderWithApi(<TodosScreen />, api.url);
+    const announcement = screen.getByTestId('undo-paused-announcement');
+    fireEvent.click(await remove('Todo 1'));
+    expect(announcement.textContent).toBe('');
+    await waitFor(() => expect(titles()).toEqual(['Todo 1', 'Todo 2']));
+
+    mouseFocus();
+    await remove('Todo 1', 1);
+    await act(() => vi.advanceTimersByTimeAsync(100));
+    expect(within(notice()).queryByText('Paused')).toBeNull();
+    expect(announcement.textContent).toBe('');
+    await act(() => vi.advanceTimersByTimeAsync(UNDO_WINDOW_MS));
+    await waitFor(() => expect(api.todos.map((t) => t.title)).toEqual(['Todo 2']));
+  });
+
   test('Escape sends the delete at once and puts the focus on the todo now in its place', async () => {
     api.seed(3);
     renderWithApi(<TodosScreen />, api.url);

@@ -7,6 +7,7 @@ import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
+import { CREATE_TODO_RESPONSES } from '../todos/create-responses.js';
 import * as keyed from '../todos/idempotency.js';
 import { CreateListTodo, ListTodosQuery, TodoPage } from '../todos/schemas.js';
 import { TodoService } from '../todos/service.js';
@@ -233,7 +234,7 @@ function createTodoRoute(app: App, { authorize }: ListService, todos: TodoServic
         params: ListParams,
         body: CreateListTodo,
         headers: keyed.IdempotencyKeyHeaders,
-        response: keyed.CREATE_TODO_RESPONSES,
+        response: CREATE_TODO_RESPONSES,
       },
     },
     async (request, reply) => {

@@ -5,14 +5,9 @@ import type { KeyClaim, StoredKey } from '../audit/write-once.js';
 import type { Db } from '../db/database.js';
 import type { Owner } from '../db/schema.js';
 import { ApiError } from '../http/problem.js';
-import {
-  IDEMPOTENCY_KEY_MESSAGE,
-  IDEMPOTENCY_KEY_PATTERN,
-  problemResponse,
-  problems,
-} from '../schemas/common.js';
+import { IDEMPOTENCY_KEY_MESSAGE, IDEMPOTENCY_KEY_PATTERN } from '../schemas/common.js';
 import { refuseForgotten } from './forget-keys.js';
-import { Todo } from './schemas.js';
+import type { Todo } from './schemas.js';
 
 /**
  * `Idempotency-Key` on creating a todo (draft-ietf-httpapi-idempotency-key-header): a retry of a
@@ -33,27 +28,6 @@ export const IdempotencyKeyHeaders = Type.Object({
     }),
   ),
 });
-
-/** The answers a keyed create adds (§2.7), as the document describes them. */
-export const KEYED_CREATE_PROBLEMS = {
-  409: {
-    ...problemResponse,
-    description:
-      'RFC 9457 problem details, `idempotency_key_in_use`: a request with this `Idempotency-Key` is still being processed; retry with the same key',
-  },
-  422: {
-    ...problemResponse,
-    description:
-      'RFC 9457 problem details, `idempotency_key_reused`: this `Idempotency-Key` was used (within 24 hours) for another request (another list, title, description or completed)',
-  },
-};
-
-/** What the two create routes answer. */
-export const CREATE_TODO_RESPONSES = {
-  201: Todo,
-  ...problems(400, 401, 403, 404, 413, 415, 503),
-  ...KEYED_CREATE_PROBLEMS,
-};
 
 /** A new todo's `Location`. */
 export const todoLocation = (todo: Todo): CreatedHeaders => ({ location: `/todos/${todo.id}` });

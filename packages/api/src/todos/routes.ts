@@ -7,8 +7,8 @@ import { etagOf } from '../http/etag.js';
 import { principalOf } from '../routes/principal.js';
 import { IdParams, problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
+import { CREATE_TODO_RESPONSES } from './create-responses.js';
 import {
-  CREATE_TODO_RESPONSES,
   IdempotencyKeyHeaders,
   idempotencyKeyOf,
   sendCreated,

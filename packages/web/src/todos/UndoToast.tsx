@@ -39,13 +39,13 @@ export function UndoToast({
   returnFocusTo: () => HTMLElement | null;
   focusAfterEscape: (todoId: string) => HTMLElement | null;
 }) {
-  // The id of the notice whose wait was announced: its live region text stays the same until
-  // the notice goes, so holding and releasing again says nothing more.
-  const [announced, setAnnounced] = useState<string | null>(null);
-  const id = pending?.todo.id;
+  // The notice whose wait was announced: its live region text stays the same until the notice
+  // goes, so holding and releasing again says nothing more. The notice itself, not its todo's
+  // id: the same todo deleted again after Undo is a new notice, not paused until it waits.
+  const [announced, setAnnounced] = useState<PendingDelete | null>(null);
   const onPaused = useCallback(() => {
-    if (id !== undefined) setAnnounced(id);
-  }, [id]);
+    if (pending) setAnnounced(pending);
+  }, [pending]);
   return (
     <>
       <div className="toast-region" role="status" aria-live="polite">
@@ -60,7 +60,7 @@ export function UndoToast({
         ) : null}
       </div>
       <p className="visually-hidden" aria-live="polite" data-testid="undo-paused-announcement">
-        {announced !== null && announced === id ? PAUSED_ANNOUNCEMENT : ''}
+        {announced !== null && announced === pending ? PAUSED_ANNOUNCEMENT : ''}
       </p>
     </>
   );
