@@ -8,6 +8,7 @@
 //
 // Usage: node bench/tools/ab-keyed.mjs [rounds] [n] name=ROOT[:ENV=V,…][;--flag …] …
 //   ROOT: a checkout with `npm run build` done. ENGINES=sqlite,postgres (default both).
+//   ROUTE=list: `POST /lists/{id}/todos/` into a list of the build's user instead.
 // Per round and build, plain and keyed: µs per create (wall, mean and median of `n`, the
 // client's own cost included), the API's CPU µs per create (schedstat, all threads) and on
 // PostgreSQL its backends'. At the end: medians, keyed − plain per build, and every build's
@@ -44,7 +45,7 @@ const show = (x) => `${fmt(x.wall)} ${fmt(x.p50)} (${fmt(x.cpu)}, ${fmt(x.db)})`
  * `n` creates one after the other; wall, API CPU and (on PostgreSQL, `backends`) the database
  * backends' CPU µs per create.
  */
-async function creates(api, token, keyed, backends) {
+async function creates(api, token, keyed, backends, path = '/todos/') {
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const body = JSON.stringify({ title: 'Benchmark todo', description: 'written by ab-keyed' });
   const pg0 = await backends?.snapshot();
@@ -53,12 +54,12 @@ async function creates(api, token, keyed, backends) {
   const each = [];
   for (let i = 0; i < n; i += 1) {
     const started = process.hrtime.bigint();
-    const res = await fetch(`${api.url}/todos/`, {
+    const res = await fetch(`${api.url}${path}`, {
       method: 'POST',
       headers: keyed ? { ...headers, 'idempotency-key': randomUUID() } : headers,
       body,
     });
-    if (res.status !== 201) throw new Error(`POST /todos/ → ${res.status}: ${await res.text()}`);
+    if (res.status !== 201) throw new Error(`POST ${path} → ${res.status}: ${await res.text()}`);
     if (keyed && res.headers.get('idempotent-replayed')) throw new Error('a fresh key replayed');
     await res.arrayBuffer();
     each.push(Number(process.hrtime.bigint() - started) / 1000);
@@ -67,6 +68,18 @@ async function creates(api, token, keyed, backends) {
   const cpu = (cpuNs(api.pid) - cpu0) / 1000 / n;
   const db = pg0 ? backends.spent(pg0, await backends.snapshot()) / 1000 / n : Number.NaN;
   return { wall, p50: median(each), cpu, db };
+}
+
+/** The route of the creates: `/todos/`, or with ROUTE=list a new list's `/lists/{id}/todos/`. */
+async function pathOf(api, token) {
+  if (process.env.ROUTE !== 'list') return '/todos/';
+  const res = await fetch(`${api.url}/lists/`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'ab-keyed' }),
+  });
+  if (res.status !== 201) throw new Error(`POST /lists/ → ${res.status}: ${await res.text()}`);
+  return `/lists/${(await res.json()).id}/todos/`;
 }
 
 for (const engine of engines) {
@@ -86,14 +99,23 @@ for (const engine of engines) {
         nodeOptions,
         logLevel: 'warn',
       });
-      apis.push({ name, api, token: tokens[apis.length], runs: { plain: [], keyed: [] } });
+      const token = tokens[apis.length];
+      apis.push({
+        name,
+        api,
+        token,
+        path: await pathOf(api, token),
+        runs: { plain: [], keyed: [] },
+      });
     }
     backends = database && (await backendsCpu(database.url));
-    console.log(`\n${engine}: ${rounds} rounds × ${n} sequential creates per build and kind`);
+    console.log(
+      `\n${engine}, POST ${process.env.ROUTE === 'list' ? '/lists/{id}/todos/' : '/todos/'}: ${rounds} rounds × ${n} sequential creates per build and kind`,
+    );
     console.log(`load average at start: ${load()}`);
     // Warm-up: the default list, the token cache, JIT, prepared statements.
     for (const a of apis)
-      for (const keyed of [false, true]) await creates(a.api, a.token, keyed, backends);
+      for (const keyed of [false, true]) await creates(a.api, a.token, keyed, backends, a.path);
     console.log('round build     plain µs: mean p50 (CPU, DB)  keyed µs: mean p50 (CPU, DB)  load');
     for (let r = 0; r < rounds; r += 1) {
       const order = r % 2 === 0 ? apis : [...apis].reverse();
@@ -101,7 +123,7 @@ for (const engine of engines) {
       for (const a of order) {
         const got = {};
         for (const keyed of kinds)
-          got[keyed ? 'keyed' : 'plain'] = await creates(a.api, a.token, keyed, backends);
+          got[keyed ? 'keyed' : 'plain'] = await creates(a.api, a.token, keyed, backends, a.path);
         a.runs.plain.push(got.plain);
         a.runs.keyed.push(got.keyed);
         console.log(
