@@ -80,7 +80,7 @@ describe('a new todo left unanswered by an earlier page, sent again', () => {
     leaveUnanswered('Buy oat milk');
     const field = await openApp();
     expect((await screen.findByText(/before the page was reloaded/)).textContent).toBe(
-      '“Buy oat milk” was not saved before the page was reloaded: its list no longer exists. The text is back in the field.',
+      '“Buy oat milk” was sent before the page was reloaded, but its list is gone (deleted, or no longer shared with you). The text is back in the field.',
     );
     expect(field.value).toBe('Buy oat milk');
     expect(window.sessionStorage.getItem(ADDS)).toBeNull();

@@ -199,12 +199,15 @@ const where = (back: boolean) =>
 
 /** The API refused the add sent again: nothing was stored. */
 function refusedOutcome(title: string, error: ApiError | undefined, back: boolean): string {
+  // Its list gone (deleted, or no longer shared with this person): whether the todo was stored
+  // before cannot be told (a list deleted with its todos forgets their keys too), only that it
+  // is not there now.
+  if (error?.status === 404)
+    return `“${title}” was sent before the page was reloaded, but its list is gone (deleted, or no longer shared with you). ${where(back)}`;
   const why =
-    error?.status === 404
-      ? 'its list no longer exists'
-      : error?.status === 403
-        ? 'you may no longer add todos to its list'
-        : `the API refused it (${error?.message ?? 'unexpected answer'})`;
+    error?.status === 403
+      ? 'you may no longer add todos to its list'
+      : `the API refused it (${error?.message ?? 'unexpected answer'})`;
   return `“${title}” was not saved before the page was reloaded: ${why}. ${where(back)}`;
 }
 
