@@ -17,7 +17,8 @@ skipWithoutChromium();
  * A todo is typed and added, and the page is reloaded before the API has answered: the next
  * load sends the same request with the same `Idempotency-Key` again. Whether the API never got
  * the first one (it stores it now) or stored it and the answer was lost (it replays that todo),
- * the todo is there exactly once, the field is empty and the form says it was saved.
+ * the todo is there exactly once, the field is empty and the form says it was saved (before the
+ * reload, or only now).
  */
 
 const suffix = () => Date.now().toString(36);
@@ -39,7 +40,7 @@ test('the API never got it: the next load sends it again, and it is there once',
 
   await expect(page.getByTestId('user-name')).toHaveText('testuser');
   await expect(page.getByRole('status').filter({ hasText: passport })).toHaveText(
-    `“${passport}” was saved before the page was reloaded.`,
+    `“${passport}” had not reached the API when the page was reloaded: it was sent again and is saved now.`,
   );
   await expect(page.getByRole('checkbox', { name: passport })).toHaveCount(1);
   await expect(field).toHaveValue('');
@@ -157,7 +158,7 @@ test('on a shared list another member adds the same title meanwhile: the add is 
 
   await expect(page.getByTestId('user-name')).toHaveText('testuser');
   await expect(page.getByRole('status').filter({ hasText: milk })).toHaveText(
-    `“${milk}” was saved before the page was reloaded.`,
+    `“${milk}” had not reached the API when the page was reloaded: it was sent again and is saved now.`,
   );
   await expect(field).toHaveValue('');
   // bob's todo and testuser's: two, not one (testuser's lost) nor three.

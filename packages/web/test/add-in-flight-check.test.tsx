@@ -139,7 +139,9 @@ describe('a new todo left unanswered by an earlier page, sent again', () => {
       JSON.stringify(records().map((record) => ({ ...record, page: 'the-page-before' }))),
     );
     const again = await openApp();
-    await screen.findByText('“Buy rye bread” was saved before the page was reloaded.');
+    await screen.findByText(
+      '“Buy rye bread” had not reached the API when the page was reloaded: it was sent again and is saved now.',
+    );
     expect(again.value).toBe('');
     expect(api.todos.map((todo) => todo.title)).toEqual(['Buy rye bread']);
     expect(new Set(posts().map((post) => post.idempotencyKey))).toEqual(new Set(['"key-1"']));
@@ -149,9 +151,13 @@ describe('a new todo left unanswered by an earlier page, sent again', () => {
     api.failNext(isPost, 409);
     leaveUnanswered('Buy capers');
     const field = await openApp();
-    await screen.findByText('“Buy capers” was saved before the page was reloaded.', undefined, {
-      timeout: 3000,
-    });
+    await screen.findByText(
+      '“Buy capers” had not reached the API when the page was reloaded: it was sent again and is saved now.',
+      undefined,
+      {
+        timeout: 3000,
+      },
+    );
     expect(field.value).toBe('');
     expect(posts()).toHaveLength(2);
     expect(api.todos.map((todo) => todo.title)).toEqual(['Buy capers']);

@@ -88,8 +88,8 @@ describe('a new todo whose page went before the API answered', () => {
     // Answered after the list was fetched, as when the page loads faster than the API stores.
     api.delayNext((request) => request.method === 'POST', 300);
     const field = await openApp();
-    expect((await screen.findByText(/before the page was reloaded/)).textContent).toBe(
-      '“Renew the passport” was saved before the page was reloaded.',
+    expect((await screen.findByText(/when the page was reloaded/)).textContent).toBe(
+      '“Renew the passport” had not reached the API when the page was reloaded: it was sent again and is saved now.',
     );
     expect(field.value).toBe('');
     expect(api.todos.map((todo) => todo.title)).toEqual(['Renew the passport']);
@@ -108,7 +108,9 @@ describe('a new todo whose page went before the API answered', () => {
     const [bobs] = api.todos;
     leaveUnanswered('Buy milk', 'key-milk', BOBS_LIST);
     const field = await openApp();
-    await screen.findByText('“Buy milk” was saved before the page was reloaded.');
+    await screen.findByText(
+      '“Buy milk” had not reached the API when the page was reloaded: it was sent again and is saved now.',
+    );
     expect(field.value).toBe('');
     const milk = api.todos.filter((todo) => todo.title === 'Buy milk');
     expect(milk).toHaveLength(2);
@@ -154,7 +156,7 @@ describe('a new todo whose page went before the API answered', () => {
     );
     const errors = vi.spyOn(console, 'error');
     await openApp();
-    await waitFor(() => expect(screen.getAllByText(/was saved before the page/)).toHaveLength(2));
+    await waitFor(() => expect(screen.getAllByText(/is saved now/)).toHaveLength(2));
     // Two messages of the same words, each its own (React tells them apart by the key).
     expect(errors.mock.calls.flat().join(' ')).not.toMatch(/same key/);
     errors.mockRestore();

@@ -203,6 +203,31 @@ export function leftAdds(): AddRecord[] {
   );
 }
 
+/**
+ * Sends an add left behind again with its key: true when the API answered with the todo it had
+ * stored for the key before (`Idempotent-Replayed: true`, draft §2.6), false when it stored it
+ * now (the first send never reached it).
+ */
+export async function resendAdd(
+  api: TodoApiClient,
+  request: AddRequest,
+  key: string,
+): Promise<boolean> {
+  let replayed = false;
+  await unwrap(
+    api
+      .POST(request.path, {
+        body: request.body,
+        params: { header: { 'idempotency-key': `"${key}"` } },
+      })
+      .then((result) => {
+        replayed = result.response.headers.get('Idempotent-Replayed') === 'true';
+        return result;
+      }),
+  );
+  return replayed;
+}
+
 /** Sends `request` (again) with `key`. */
 export function sendAdd(api: TodoApiClient, request: AddRequest, key: string): Promise<Todo> {
   // draft §2.1: the key is a Structured Field String (RFC 8941 §3.3.3), quoted.

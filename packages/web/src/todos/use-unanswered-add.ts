@@ -12,7 +12,7 @@ import {
   leftAdds,
   outcomeUnknown,
   RESEND_WITHIN_MS,
-  sendAdd,
+  resendAdd,
   unansweredAdd,
 } from './add-in-flight.js';
 
@@ -44,7 +44,7 @@ export interface Said {
 
 /** What became of one add left behind. */
 type Outcome =
-  | { kind: 'saved' }
+  | { kind: 'saved'; replayed: boolean }
   | { kind: 'deleted' }
   | { kind: 'expired' }
   | { kind: 'refused'; error: ApiError | undefined }
@@ -55,11 +55,10 @@ type Outcome =
  * Sends `record` again; while the API is still processing the first send of the key (a reload
  * right after the add: 409, draft §2.7), asks again after 1 s, then 2 s.
  */
-async function sendInTurn(api: TodoApiClient, record: AddRecord): Promise<void> {
+async function sendInTurn(api: TodoApiClient, record: AddRecord): Promise<boolean> {
   for (let wait = 1000; ; wait *= 2) {
     try {
-      await sendAdd(api, record, record.key);
-      return;
+      return await resendAdd(api, record, record.key);
     } catch (error) {
       if (!isApiError(error) || error.status !== 409 || wait > 2000) throw error;
       await new Promise((resolve) => setTimeout(resolve, wait));
@@ -74,9 +73,9 @@ async function settle(api: TodoApiClient, record: AddRecord): Promise<Outcome> {
     return { kind: 'expired' };
   }
   try {
-    await sendInTurn(api, record);
+    const replayed = await sendInTurn(api, record);
     forgetAdd(record.key);
-    return { kind: 'saved' };
+    return { kind: 'saved', replayed };
   } catch (error) {
     if (isApiError(error) && error.code === 'session_expired') return { kind: 'sign-in' };
     if (outcomeUnknown(error)) {
@@ -158,12 +157,7 @@ export function useUnansweredAdd(
               title.clear();
               description.clear();
             }
-            say(
-              record.key,
-              outcome.kind === 'saved'
-                ? `“${name}” was saved before the page was reloaded.`
-                : `“${name}” was saved before the page was reloaded, and has been deleted since.`,
-            );
+            say(record.key, storedOutcome(name, outcome));
             // Stored now, perhaps: the lists this load fetched before may not hold it yet.
             void client.invalidateQueries({ queryKey: ['todos'] });
             void client.invalidateQueries({ queryKey: ['lists'] });
@@ -189,6 +183,15 @@ export function useUnansweredAdd(
     dismiss: () => setOutcomes([]),
     say: (id, text) => setOutcomes((said) => [...said, { id, text }]),
   };
+}
+
+/** Stored: before the reload (the API replayed it, or it was deleted since), or only now. */
+function storedOutcome(title: string, outcome: Outcome): string {
+  if (outcome.kind === 'deleted')
+    return `“${title}” was saved before the page was reloaded, and has been deleted since.`;
+  if (outcome.kind === 'saved' && !outcome.replayed)
+    return `“${title}” had not reached the API when the page was reloaded: it was sent again and is saved now.`;
+  return `“${title}” was saved before the page was reloaded.`;
 }
 
 const where = (back: boolean) =>
