@@ -1,5 +1,5 @@
+import { shownUrl } from '@todo-sso/auth';
 import type { Logger } from 'pino';
-import { shownUrl } from './config/shown-value.js';
 
 /**
  * The URLs in a fetch failure as a configuration message shows them ({@link shownUrl}): an

@@ -30,6 +30,7 @@ export {
   type ResolvedIssuer,
   resolveIssuer,
 } from './config.js';
+export { shownUrl } from './diagnose/shown-url.js';
 export { normaliseHtu } from './dpop/htu.js';
 export type { DpopNonceOptions, DpopNonceSource } from './dpop/nonce.js';
 export { createDpopNonces } from './dpop/nonce.js';

@@ -6,6 +6,7 @@ import {
   IssuerOptionError,
   type ProviderProfile,
   resolveIssuer,
+  shownUrl,
 } from '@todo-sso/auth';
 import { Compile } from 'typebox/compile';
 import { isLoopbackHostname } from '../http/loopback.js';
@@ -22,7 +23,6 @@ import {
   type IssuerEntry,
   IssuerEntrySchema,
 } from './env-schema.js';
-import { shownUrl } from './shown-value.js';
 import { readStepUp } from './step-up.js';
 
 import { parseTrustProxy } from './trust-proxy.js';

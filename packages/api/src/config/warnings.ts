@@ -1,7 +1,6 @@
-import { PROFILES } from '@todo-sso/auth';
+import { PROFILES, shownUrl } from '@todo-sso/auth';
 import { isLoopbackHostname } from '../http/loopback.js';
 import type { ApiConfig } from './config.js';
-import { shownUrl } from './shown-value.js';
 
 /**
  * Settings that start the API but that a production deployment should not run with, one

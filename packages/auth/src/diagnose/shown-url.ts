@@ -2,7 +2,7 @@
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/\S+/gi;
 
 /**
- * A URL as a diagnosis shows it: its user information (a password) and its query and fragment
+ * A URL as a diagnosis, a configuration message or a log line shows it: its user information (a password) and its query and fragment
  * (an API key, a token) are never repeated, since the doctor's output, text or JSON, reaches
  * terminals, tickets and CI logs. Plain text, so a malformed URL is shown as it was written.
  *
