@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { createApiClient } from '../src/api/client.js';
 import { getMe } from '../src/api/endpoints.js';
+import { sendAdd } from '../src/todos/add-in-flight.js';
 import { freshPageEachTest } from './support/fresh-page.js';
 import { fixedSession } from './support/render.js';
 
@@ -54,6 +55,29 @@ describe('DPoP requests (RFC 9449)', () => {
     expect(session.calls).toEqual({ renew: 0, reauthenticate: 0 });
     await getMe(client);
     expect(api.requests[2]?.dpop).toBe('proof GET /me nonce=n-1');
+  });
+
+  test('an add retried for a nonce, or replayed after a renewal, goes with the same Idempotency-Key and body', async () => {
+    const session = boundSession();
+    const client = createApiClient(api.url, session);
+    const request = { path: '/todos/', body: { title: 'Post the letter' } } as const;
+    api.failNext(() => true, 401, 0, nonceChallenge('n-3'));
+    await sendAdd(client, request, 'key-nonce');
+    // An expired token: renewed once, and the request replayed.
+    api.failNext(() => true, 401);
+    session.renewTo('token-1');
+    await sendAdd(client, request, 'key-renew');
+    const posts = api.requests.filter((r) => r.method === 'POST');
+    expect(posts.map((r) => r.idempotencyKey)).toEqual([
+      '"key-nonce"',
+      '"key-nonce"',
+      '"key-renew"',
+      '"key-renew"',
+    ]);
+    expect(posts.map((r) => r.body)).toEqual(Array(4).fill({ title: 'Post the letter' }));
+    expect(posts[1]?.dpop).toBe('proof POST /todos/ nonce=n-3');
+    expect(session.calls.renew).toBe(1);
+    expect(api.todos.map((todo) => todo.title)).toEqual(['Post the letter', 'Post the letter']);
   });
 
   test('a 400 use_dpop_nonce (the authorization server’s form) is retried with the nonce', async () => {
