@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { TodosScreen } from '../src/todos/TodosScreen.js';
 import { freshPageEachTest } from './support/fresh-page.js';
 import { renderWithApi } from './support/render.js';
+import { fakeRetryClock, moveClockUntil } from './support/retry-clock.js';
 import { renderRoot, storeSignedInUser, UNREACHABLE_ISSUER } from './support/signed-in-root.js';
 
 const api = freshPageEachTest();
@@ -150,13 +151,11 @@ describe('a new todo left unanswered by an earlier page, sent again', () => {
   test('the first send still being processed (409): asked again shortly, and saved', async () => {
     api.failNext(isPost, 409);
     leaveUnanswered('Buy capers');
+    fakeRetryClock();
     const field = await openApp();
-    await screen.findByText(
+    await moveClockUntil(() => screen.queryAllByText(/is saved now/).length > 0);
+    expect(screen.getByText(/is saved now/).textContent).toBe(
       '“Buy capers” had not reached the API when the page was reloaded: it was sent again and is saved now.',
-      undefined,
-      {
-        timeout: 3000,
-      },
     );
     expect(field.value).toBe('');
     expect(posts()).toHaveLength(2);

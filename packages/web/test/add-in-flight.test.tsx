@@ -4,6 +4,7 @@ import { newIdempotencyKey, rememberAdd } from '../src/todos/add-in-flight.js';
 import { TodosScreen } from '../src/todos/TodosScreen.js';
 import { freshPageEachTest } from './support/fresh-page.js';
 import { renderWithApi } from './support/render.js';
+import { fakeRetryClock, moveClockUntil } from './support/retry-clock.js';
 import { renderRoot, storeSignedInUser, UNREACHABLE_ISSUER } from './support/signed-in-root.js';
 
 const api = freshPageEachTest();
@@ -196,12 +197,12 @@ describe('adding, while the page stays', () => {
 
   test('a 503 is retried with the same request and key: one todo, no failure shown', async () => {
     const field = await openTodos();
+    fakeRetryClock();
     api.failNext((request) => request.method === 'POST', 503);
     fireEvent.change(field, { target: { value: 'Call mum' } });
     fireEvent.click(screen.getByRole('button', { name: 'Add' }));
-    await waitFor(() => expect(api.todos.map((todo) => todo.title)).toEqual(['Call mum']), {
-      timeout: 4000,
-    });
+    await moveClockUntil(() => api.todos.length > 0);
+    expect(api.todos.map((todo) => todo.title)).toEqual(['Call mum']);
     const [first, retry] = posts();
     expect(retry?.idempotencyKey).toBe(first?.idempotencyKey);
     expect(retry?.body).toEqual(first?.body);
@@ -212,8 +213,13 @@ describe('adding, while the page stays', () => {
 
   test('two adds on their way, the first refused once the second was sent: the first is still reported and its text comes back', async () => {
     const field = await openTodos();
-    // Refused after a while: the second add is sent meanwhile.
-    api.failNext((request) => request.method === 'POST', 400, 400);
+    // Refused after a while: the second add is sent meanwhile (which arrives first is no matter).
+    api.failNext(
+      (request) =>
+        request.method === 'POST' && (request.body as { title?: string })?.title === 'Feed the cat',
+      400,
+      400,
+    );
     fireEvent.change(field, { target: { value: 'Feed the cat' } });
     fireEvent.click(screen.getByRole('button', { name: 'Add' }));
     fireEvent.change(field, { target: { value: 'Water the plants' } });
@@ -227,10 +233,11 @@ describe('adding, while the page stays', () => {
   test('the next todo typed while an add is retried: its failure keeps the new text and names the one not added', async () => {
     const field = await openTodos();
     for (let i = 0; i < 3; i++) api.failNext((request) => request.method === 'POST', 503);
+    fakeRetryClock();
     fireEvent.change(field, { target: { value: 'Pay the rent' } });
     fireEvent.click(screen.getByRole('button', { name: 'Add' }));
     fireEvent.change(field, { target: { value: 'Call the plumber' } });
-    await screen.findByText(/Your change was not saved/, undefined, { timeout: 6000 });
+    await moveClockUntil(() => screen.queryByText(/Your change was not saved/) !== null);
     expect(field.value).toBe('Call the plumber');
     expect(window.sessionStorage.getItem('todo-sso.draft.new.title')).toBe('Call the plumber');
     expect(screen.getByText(/“Pay the rent” was not added/).textContent).toBe(
@@ -241,9 +248,10 @@ describe('adding, while the page stays', () => {
   test('no answer even after the retries: the text is back, and adding it again reuses the key', async () => {
     const field = await openTodos();
     for (let i = 0; i < 3; i++) api.failNext((request) => request.method === 'POST', 503);
+    fakeRetryClock();
     fireEvent.change(field, { target: { value: 'Pay the rent' } });
     fireEvent.click(screen.getByRole('button', { name: 'Add' }));
-    await screen.findByText(/Your change was not saved/, undefined, { timeout: 6000 });
+    await moveClockUntil(() => screen.queryByText(/Your change was not saved/) !== null);
     expect(field.value).toBe('Pay the rent');
     expect(screen.queryByRole('checkbox', { name: 'Pay the rent' })).toBeNull();
     expect(posts()).toHaveLength(3);
