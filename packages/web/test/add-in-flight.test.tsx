@@ -245,6 +245,22 @@ describe('adding, while the page stays', () => {
     );
   }, 15_000);
 
+  test('notes typed for the next todo while an add is retried are kept by its failure too', async () => {
+    const field = await openTodos();
+    for (let i = 0; i < 3; i++) api.failNext((request) => request.method === 'POST', 503);
+    fakeRetryClock();
+    fireEvent.change(field, { target: { value: 'Pay the rent' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+    fireEvent.click(screen.getByRole('button', { name: '+ Add notes' }));
+    fireEvent.change(screen.getByLabelText(/Notes/), { target: { value: 'Ask about the leak' } });
+    await moveClockUntil(() => screen.queryByText(/Your change was not saved/) !== null);
+    expect((screen.getByLabelText(/Notes/) as HTMLTextAreaElement).value).toBe(
+      'Ask about the leak',
+    );
+    expect(field.value).toBe('');
+    expect(screen.getByText(/“Pay the rent” was not added/)).toBeTruthy();
+  });
+
   test('no answer even after the retries: the text is back, and adding it again reuses the key', async () => {
     const field = await openTodos();
     for (let i = 0; i < 3; i++) api.failNext((request) => request.method === 'POST', 503);

@@ -2,7 +2,7 @@ import { type FormEvent, useId, useRef, useState } from 'react';
 import { isApiError } from '../api/errors.js';
 import type { Todo } from '../api/types.js';
 import { type Draft, useDraft } from '../drafts/use-draft.js';
-import { type AddRequest, rememberAdd } from './add-in-flight.js';
+import { type AddRecord, type AddRequest, rememberAdd } from './add-in-flight.js';
 import { useCreateTodo } from './queries.js';
 import {
   DESCRIPTION_MAX,
@@ -119,9 +119,9 @@ function useAddTodo({
   const description = useDraft('new.description');
   const [showDetails, setShowDetails] = useState(Boolean(description.value));
   const titleRef = useRef<HTMLInputElement>(null);
-  /** The field's text now (read when an add is answered, after the person may have typed). */
-  const typedSince = useRef(title.value);
-  typedSince.current = title.value;
+  /** The fields' text now (read when an add is answered, after the person may have typed). */
+  const typedSince = useRef({ title: title.value, description: description.value });
+  typedSince.current = { title: title.value, description: description.value };
   const create = useCreateTodo(listId);
   const unanswered = useUnansweredAdd(title, description);
   const tooLong =
@@ -161,7 +161,7 @@ function useAddTodo({
         onError(error);
         // Text typed since (the next todo, during the retries) is the person's: it stays, and
         // the add that failed is named instead of taking its place.
-        if (typedSince.current !== '' && typedSince.current !== typed.title)
+        if (typedOther(typedSince.current, typed))
           return sayNotAdded(error, () => unanswered.say(key, notAddedOutcome(trimmed)));
         title.set(typed.title);
         description.set(typed.description);
@@ -179,6 +179,12 @@ function useAddTodo({
     submit,
     unanswered,
   };
+}
+
+/** Whether the fields hold text the person typed after sending `sent` (the next todo). */
+function typedOther(now: AddRecord['typed'], sent: AddRecord['typed']): boolean {
+  const other = (text: string, was: string) => text !== '' && text !== was;
+  return other(now.title, sent.title) || other(now.description, sent.description);
 }
 
 /** Says an add failed, unless the session ended (the app signs in again, and sends it after). */
