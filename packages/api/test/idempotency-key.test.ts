@@ -120,7 +120,10 @@ describe.each(drivers)('Idempotency-Key on creating a todo, on $driver', ({ skip
       // The retry is neither answered with the deleted todo (a ghost) nor creates it again.
       const again = await post(h, 'alice', '/todos/', payload, key);
       expect(again.statusCode).toBe(404);
-      expect(again.json()).toMatchObject({ code: 'not_found', detail: /deleted/ });
+      expect(again.json()).toMatchObject({
+        code: 'idempotency_key_todo_deleted',
+        detail: /deleted/,
+      });
       expect(again.body).not.toContain('secret one');
       expect(again.headers['idempotent-replayed']).toBeUndefined();
       expect(await counts(h)).toEqual(before);

@@ -6,7 +6,7 @@ export const KEYED_CREATE_PROBLEMS = {
   404: {
     ...problemResponse,
     description:
-      'RFC 9457 problem details, `not_found`: the list does not exist or the caller cannot read it; or, with `Idempotency-Key`, the todo this key created has been deleted since (nothing is created again)',
+      'RFC 9457 problem details, `not_found`: the list does not exist or the caller cannot read it; `idempotency_key_todo_deleted`: the todo this `Idempotency-Key` created has been deleted since (nothing is created again)',
   },
   409: {
     ...problemResponse,

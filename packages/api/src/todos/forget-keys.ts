@@ -53,7 +53,7 @@ export async function forgetTodosOfList(
 export function refuseForgotten(body: string): void {
   if (body !== FORGOTTEN) return;
   throw new ApiError(
-    'not_found',
+    'idempotency_key_todo_deleted',
     'The todo created with this Idempotency-Key has been deleted since; it is not created again',
   );
 }

@@ -1173,7 +1173,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details, `not_found`: the list does not exist or the caller cannot read it; or, with `Idempotency-Key`, the todo this key created has been deleted since (nothing is created again) */
+            /** @description RFC 9457 problem details, `not_found`: the list does not exist or the caller cannot read it; `idempotency_key_todo_deleted`: the todo this `Idempotency-Key` created has been deleted since (nothing is created again) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2430,7 +2430,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details, `not_found`: the list does not exist or the caller cannot read it; or, with `Idempotency-Key`, the todo this key created has been deleted since (nothing is created again) */
+            /** @description RFC 9457 problem details, `not_found`: the list does not exist or the caller cannot read it; `idempotency_key_todo_deleted`: the todo this `Idempotency-Key` created has been deleted since (nothing is created again) */
             404: {
                 headers: {
                     [name: string]: unknown;

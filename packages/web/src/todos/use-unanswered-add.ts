@@ -2,7 +2,6 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
-import { unwrap } from '../api/endpoints.js';
 import { type ApiError, isApiError } from '../api/errors.js';
 import type { Draft } from '../drafts/use-draft.js';
 import {
@@ -83,25 +82,11 @@ async function settle(api: TodoApiClient, record: AddRecord): Promise<Outcome> {
       return { kind: 'unknown' };
     }
     forgetAdd(record.key);
-    if (isApiError(error) && error.status === 404 && (await listStillThere(api, record)))
+    // Stored, and deleted since: the API forgot its text and never creates it again. A plain
+    // 404 is the list (gone, or no longer shared).
+    if (isApiError(error) && error.problem?.code === 'idempotency_key_todo_deleted')
       return { kind: 'deleted' };
     return { kind: 'refused', error: isApiError(error) ? error : undefined };
-  }
-}
-
-/**
- * A 404 to an add sent again: either its list is gone, or the API stored the todo and it was
- * deleted since (the API then forgets its text and answers its key 404, never creating it
- * again). The default list is never deleted; another list is asked for.
- */
-async function listStillThere(api: TodoApiClient, record: AddRecord): Promise<boolean> {
-  const id = record.body.listId;
-  if (id === undefined) return true;
-  try {
-    await unwrap(api.GET('/lists/{id}', { params: { path: { id } } }));
-    return true;
-  } catch {
-    return false;
   }
 }
 

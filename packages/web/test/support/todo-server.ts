@@ -90,9 +90,14 @@ export interface TodoServer {
   close(): Promise<void>;
 }
 
-const problem = (res: ServerResponse, status: number, headers: Record<string, string> = {}) => {
+const problem = (
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string> = {},
+  code?: string,
+) => {
   res.writeHead(status, { 'Content-Type': 'application/problem+json', ...headers });
-  res.end(JSON.stringify({ type: 'about:blank', title: `HTTP ${status}`, status }));
+  res.end(JSON.stringify({ type: 'about:blank', title: `HTTP ${status}`, status, code }));
 };
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -215,7 +220,7 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
       const earlier = key === undefined ? undefined : state.keys.get(key);
       // As the API: the key of a todo deleted since answers 404, and creates nothing.
       if (earlier && !state.todos.some((todo) => todo.id === earlier.todo.id))
-        return problem(res, 404);
+        return problem(res, 404, {}, 'idempotency_key_todo_deleted');
       if (earlier && earlier.fingerprint !== fingerprint) return problem(res, 422);
       if (earlier) {
         res.writeHead(201, { 'Content-Type': 'application/json', 'Idempotent-Replayed': 'true' });
