@@ -133,6 +133,33 @@ describe('loadConfig', () => {
     expect(loadConfig({}).issuers[0]?.issuer).toBe('http://localhost:8080/realms/todo-app');
   });
 
+  it.each([
+    ['OIDC_DPOP', 'required', 'dpop'],
+    ['OIDC_VERIFY', 'introspect', 'verify'],
+    ['OIDC_AUDIENCE', 'todo-api', 'audience'],
+    ['OIDC_PROVIDER', 'authentik', 'provider'],
+    ['OIDC_CLIENT_ID', 'todo-api', 'clientId'],
+    ['OIDC_CLIENT_SECRET', 'hunter2', 'clientSecret'],
+    ['OIDC_DISCOVERY_URL', 'http://keycloak:8080/realms/todo-app', 'discoveryUrl'],
+    ['OIDC_ROLES_CLAIM', 'groups', 'rolesClaim'],
+    ['OIDC_PERMISSIONS_CLAIM', 'perms', 'permissionsClaim'],
+    ['OIDC_ADMIN_ROLE', 'superuser', 'adminRole'],
+    ['OIDC_ATTRIBUTE_CLAIMS', 'department,region', 'attributeClaims'],
+  ])(
+    'refuses %s beside OIDC_ISSUERS, which would ignore it, naming the entry field %s',
+    (variable, value, field) => {
+      // Ignored, OIDC_DPOP=required or OIDC_VERIFY=introspect would start the API accepting
+      // bearer tokens, or tokens revoked at the provider, that the operator meant to refuse.
+      const error = failure({
+        OIDC_ISSUERS: '[{"issuer":"https://sso.example.com/realms/todo-app"}]',
+        [variable]: value,
+      });
+      expect(error.variable).toBe(variable);
+      expect(error.message).toContain(`"${field}"`);
+      expect(error.message).not.toContain('hunter2');
+    },
+  );
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: ' ' })).toMatchObject({
       port: 8000,

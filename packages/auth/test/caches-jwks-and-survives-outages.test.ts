@@ -246,11 +246,22 @@ describe('JWKS cache', () => {
     expect(events.some((e) => e.type === 'discovery_fetch' && !e.ok)).toBe(true);
   });
 
-  test('answers an unknown kid during an outage with 401 key_unknown, never a 500', async () => {
+  test('answers an unknown kid during an outage with 503 idp_unavailable, never a 401 or a 500', async () => {
     const auth = make();
     await auth.authenticate(await idp.accessToken(alice));
+    // A key rotated in just before the outage: the kept key set cannot know it.
+    await idp.rotateKeys();
     idp.setFault('down');
     clock.advance(31);
+    const rotated = await idp.accessToken(alice);
+    await expectAuthFailure(auth.authenticate(rotated), 'idp_unavailable', 503);
+    // Within the cooldown no fetch is tried, and the answer stays the outage's.
+    clock.advance(1);
+    await expectAuthFailure(auth.authenticate(rotated), 'idp_unavailable', 503);
+    idp.setFault(undefined);
+    clock.advance(31);
+    await expect(auth.authenticate(rotated)).resolves.toMatchObject({ subject: alice.sub });
+    // With the IdP reachable, a kid it does not publish is the token's fault: 401.
     const stranger = await generateSigningKey('RS256');
     await expectAuthFailure(
       auth.authenticate(await idp.accessToken(alice, { key: stranger })),

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import {
   type AuthErrorCode,
   createDpopNonces,
@@ -281,6 +281,34 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     const es384Only = createDpopVerifier({ replay, now: clock.now, algorithms: ['ES384'] });
     await refused(es384Only(input(await proof(alice))), 'dpop_proof_invalid', /algorithm/);
     expect(() => createDpopVerifier({ replay, algorithms: ['HS256'] })).toThrow(TypeError);
+  });
+
+  test('refuses a proof header with critical extensions (RFC 7515 §4.1.11)', async () => {
+    // jose refuses to sign critical extensions it does not know, so these are signed by hand;
+    // `b64: false` (RFC 7797) would even change what the signature covers.
+    const signed = (extra: Record<string, unknown>) => {
+      const h = b64({ typ: 'dpop+jwt', alg: 'ES256', jwk: alice.jwk, ...extra });
+      const c = b64({
+        jti: crypto.randomUUID(),
+        htm: 'GET',
+        htu: URL_,
+        iat: Math.floor(clock.now() / 1000),
+        ath: athOf(TOKEN),
+      });
+      const sig = sign('sha256', Buffer.from(`${h}.${c}`), {
+        key: alice.privateKey,
+        dsaEncoding: 'ieee-p1363',
+      });
+      return `${h}.${c}.${sig.toString('base64url')}`;
+    };
+    await verify(input(signed({})));
+    for (const extra of [
+      { crit: ['urn:example:must'], 'urn:example:must': 1 },
+      { crit: ['b64'], b64: false },
+      { crit: [] },
+      { crit: 'exp' },
+    ])
+      await refused(verify(input(signed(extra))), 'dpop_proof_invalid', /critical/);
   });
 
   test('refuses an alg that does not fit the key, and a bad signature', async () => {

@@ -154,6 +154,7 @@ function readIssuers(e: Env): IssuerConfig[] {
   if (e.OIDC_ISSUER !== undefined) {
     throw new ConfigError('OIDC_ISSUERS', 'set either OIDC_ISSUER or OIDC_ISSUERS, not both');
   }
+  refuseSingleIssuerVariables(e);
   let parsed: unknown;
   try {
     parsed = JSON.parse(e.OIDC_ISSUERS);
@@ -178,6 +179,38 @@ function readIssuers(e: Env): IssuerConfig[] {
     }
     return toIssuer(name, entry);
   });
+}
+
+/** The single-issuer variables, each with the `OIDC_ISSUERS` entry field that takes its place. */
+const ENTRY_FIELDS = {
+  OIDC_AUDIENCE: 'audience',
+  OIDC_PROVIDER: 'provider',
+  OIDC_VERIFY: 'verify',
+  OIDC_DPOP: 'dpop',
+  OIDC_CLIENT_ID: 'clientId',
+  OIDC_CLIENT_SECRET: 'clientSecret',
+  OIDC_DISCOVERY_URL: 'discoveryUrl',
+  OIDC_ROLES_CLAIM: 'rolesClaim',
+  OIDC_PERMISSIONS_CLAIM: 'permissionsClaim',
+  OIDC_ADMIN_ROLE: 'adminRole',
+  OIDC_ATTRIBUTE_CLAIMS: 'attributeClaims',
+} as const satisfies Partial<Record<keyof Env, keyof IssuerEntry>>;
+
+/**
+ * With `OIDC_ISSUERS`, each entry carries its own settings and the single-issuer variables are
+ * not read: one left set would be ignored without a word, and `OIDC_DPOP=required` or
+ * `OIDC_VERIFY=introspect` would start the API accepting bearer tokens, or tokens revoked at
+ * the provider, that the operator meant to refuse (fail open). So one set is refused, naming
+ * the entry field to use instead (never its value: `OIDC_CLIENT_SECRET` is a secret).
+ */
+function refuseSingleIssuerVariables(e: Env): void {
+  for (const [variable, field] of Object.entries(ENTRY_FIELDS)) {
+    if (e[variable as keyof typeof ENTRY_FIELDS] === undefined) continue;
+    throw new ConfigError(
+      variable,
+      `is not read when OIDC_ISSUERS is set (each entry has its own settings): set "${field}" in the OIDC_ISSUERS entries it is meant for, and unset ${variable}`,
+    );
+  }
 }
 
 /**

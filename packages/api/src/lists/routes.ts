@@ -13,7 +13,7 @@ import { CreateListTodo, ListTodosQuery, TodoPage } from '../todos/schemas.js';
 import { TodoService } from '../todos/service.js';
 import type { List as ListRecord } from './repository.js';
 import { List, ListArray, ListIfMatchHeaders, ListName, ListParams } from './schemas.js';
-import { type ListService, listId, listService } from './service.js';
+import { type ListService, listId, listService, nameOf } from './service.js';
 
 const TAGS = ['lists'];
 
@@ -82,7 +82,7 @@ function createListRoute(
       },
     },
     async (request, reply) => {
-      const me = ownerOf(principalOf(request));
+      const [me, name] = [ownerOf(principalOf(request)), nameOf(request.body)];
       const list = await write(request, 'list.create', 'list', async (tx, now) => {
         // Counted and created while the person is held: concurrent creations, at any
         // instance, cannot together exceed the cap (which bounds what `GET /lists/` answers).
@@ -92,7 +92,7 @@ function createListRoute(
             'conflict',
             `You own ${maxOwned} lists, the most one person may: delete one first`,
           );
-        return lists.create(me, request.body.name, now, tx);
+        return lists.create(me, name, now, tx);
       });
       return reply
         .code(201)
@@ -144,10 +144,10 @@ function renameListRoute(app: App, service: ListService): void {
       },
     },
     async (request, reply) => {
-      const id = listId(request);
+      const [id, name] = [listId(request), nameOf(request.body)];
       const expected = await precondition(request, await authorize(request, id, 'can_update'));
       const renamed = await write(request, 'list.rename', `list:${id}`, (tx, now) =>
-        lists.rename(id, request.body.name, now, tx, expected),
+        lists.rename(id, name, now, tx, expected),
       );
       if (!renamed) return changedMeanwhile(request, id);
       const list = (await lists.get(ownerOf(principalOf(request)), id)) as ListRecord;

@@ -59,6 +59,19 @@ export async function addMember(
   await lists.setMember(id, person, relation, now, tx);
 }
 
+/**
+ * A new or changed list name as sent, once it holds a character other than spaces: a name of
+ * spaces alone shows as no name in every list of lists (the web app's, `todo lists`). Refused
+ * with the 400 of a schema failure naming the field, as a todo's title of spaces alone is.
+ */
+export function nameOf(body: { readonly name: string }): string {
+  if (body.name.trim() !== '') return body.name;
+  const message = 'must contain a character other than spaces';
+  throw new ApiError('validation_failed', `name ${message}`, {
+    errors: [{ field: 'body.name', message }],
+  });
+}
+
 /** A list as the caller sees it, with the actions they may take on it. */
 export type ShownList = ListRecord & { actions: ListAction[] };
 

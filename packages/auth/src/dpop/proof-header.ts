@@ -82,7 +82,10 @@ function importKey(
   return key;
 }
 
-/** RFC 9449 §4.3 steps 4–6: type, algorithm, public key only (not yet the signature). */
+/**
+ * RFC 9449 §4.3 steps 2 and 4–6: no critical extension, type, algorithm, public key only (not
+ * yet the signature).
+ */
 export function checkProofHeader(
   policy: ProofHeaderPolicy,
   segment: string,
@@ -91,6 +94,11 @@ export function checkProofHeader(
   const header = decodeSegment(segment);
   if (header === undefined) throw invalid('The DPoP proof is not a compact JWS');
   if (header.typ !== 'dpop+jwt') throw invalid('The DPoP proof typ is not dpop+jwt');
+  // RFC 7515 §4.1.11: a recipient that does not understand an extension marked critical must
+  // refuse the JWS, and none is understood here (RFC 7797 `b64: false` would even change what
+  // the signature covers); RFC 9449 §4.3 step 2 needs a well-formed JWT.
+  if (header.crit !== undefined)
+    throw invalid('The DPoP proof header has critical extensions this server does not support');
   const alg = header.alg;
   const { algorithms } = policy;
   if (typeof alg !== 'string' || !algorithms.includes(alg))

@@ -182,6 +182,15 @@ export class KeyStore {
       });
     if (kid !== undefined && this.keys.some((k) => k.kid === kid))
       throw new AuthError('alg_not_allowed', `The key ${kid} cannot verify ${alg}`);
+    // The last fetch failed: the key set may have changed since the one kept (a key rotated in
+    // just before the outage), so nothing says the token is bad. RFC 6750 §3.1 invalid_token
+    // would make the client drop a good token; the outage is a 503 (threat model: never a 401).
+    if (this.outageSince !== undefined)
+      throw new AuthError(
+        'idp_unavailable',
+        'The identity provider keys cannot be refreshed to find the token key (kid)',
+        { cause: this.lastError },
+      );
     throw new AuthError('key_unknown', 'No trusted key matches the token (kid)');
   }
 
