@@ -5,7 +5,7 @@
  */
 import { ConfigError } from './config/config.js';
 import { loadConfig } from './config/load.js';
-import { configWarnings } from './config/warnings.js';
+import { configWarnings, embeddedDatabaseRefusal } from './config/warnings.js';
 import { databaseFailure } from './db/connection-failure.js';
 import { PortInUseError, startApi } from './start.js';
 
@@ -16,6 +16,8 @@ async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.env);
+    const refusal = embeddedDatabaseRefusal(config, process.env);
+    if (refusal !== undefined) throw new ConfigError('DATABASE_URL', refusal);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`todo-api: configuration error: ${error.message}\n`);

@@ -39,6 +39,9 @@ export const EnvSchema = Type.Object({
     }),
   ),
   AUTH_EXPLAIN: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+  // The embedded SQLite database outside development (config/warnings.ts).
+  ALLOW_SQLITE: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+  NODE_ENV: Type.Optional(Type.String()),
   DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
   /** Set by npm: where `npm run …` was typed. A relative DATA_DIR is resolved from there. */
   INIT_CWD: Type.Optional(Type.String({ minLength: 1 })),

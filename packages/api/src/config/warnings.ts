@@ -14,7 +14,14 @@ export function configWarnings(
   config: ApiConfig,
   env: Readonly<Record<string, string | undefined>> = {},
 ): string[] {
-  if (config.database.kind !== 'postgres') return [];
+  if (config.database.kind !== 'postgres') {
+    const production = env.NODE_ENV?.trim() === 'production' && !sqliteAllowed(env);
+    return production
+      ? [
+          `NODE_ENV is production but DATABASE_URL is not set: the API keeps todos, shares and revocations in the embedded SQLite file ${config.database.file}, which only this instance sees (and which a container loses unless DATA_DIR is a volume); set DATABASE_URL to the PostgreSQL database, or ALLOW_SQLITE=true if one instance on that file is meant`,
+        ]
+      : [];
+  }
   const warnings: string[] = [];
   if (config.publicUrl === undefined)
     warnings.push(
@@ -37,4 +44,31 @@ export function configWarnings(
       );
   });
   return warnings;
+}
+
+/** `ALLOW_SQLITE=true`: the embedded SQLite file is meant, outside development too. */
+function sqliteAllowed(env: Readonly<Record<string, string | undefined>>): boolean {
+  return env.ALLOW_SQLITE?.trim() === 'true';
+}
+
+/**
+ * Why the API must not start on its embedded SQLite file: `DATABASE_URL` is unset while an
+ * issuer is not on this machine. The embedded file is the development setup (the dev IdP on
+ * localhost, one process); a provider elsewhere means a deployment, where the file would live
+ * inside a container (every todo lost on the next deploy) and each replica would have its own
+ * data and its own revocations (a person signed out through one stays signed in through another,
+ * since revocations reach other instances through PostgreSQL only). Fail closed: refuse, unless
+ * `ALLOW_SQLITE=true` says the file is meant.
+ *
+ * @param env the environment the configuration was read from (`ALLOW_SQLITE`, `OIDC_ISSUERS`).
+ * @returns the reason, one sentence after `DATABASE_URL: `; undefined when the API may start.
+ */
+export function embeddedDatabaseRefusal(
+  config: ApiConfig,
+  env: Readonly<Record<string, string | undefined>> = {},
+): string | undefined {
+  if (config.database.kind !== 'sqlite' || sqliteAllowed(env)) return undefined;
+  const remote = config.issuers.find(({ issuer }) => !isLoopbackHostname(new URL(issuer).hostname));
+  if (remote === undefined) return undefined;
+  return `is not set but the issuer ${shownUrl(remote.issuer)} is not on this machine: the API would keep todos, shares and revocations in the embedded SQLite file ${config.database.file}, seen by this instance only and lost with its container; set DATABASE_URL to the PostgreSQL database (postgres://user:password@host:5432/database), or ALLOW_SQLITE=true to run one instance on that file on purpose`;
 }

@@ -21,9 +21,17 @@ async function apiIssuers(ctx: CommandContext): Promise<{
   warnings: string[];
   /** The API's PostgreSQL (`DATABASE_URL`), when this environment names one. */
   databaseUrl?: string;
+  /** Why the API would not start on its embedded SQLite file here (no `DATABASE_URL`). */
+  embedded?: DatabaseReport;
 }> {
-  const { loadConfig, withApiDefaults, configWarnings, ConfigError, EVERYDAY_PERMISSIONS } =
-    await import('@todo-sso/api');
+  const {
+    loadConfig,
+    withApiDefaults,
+    configWarnings,
+    embeddedDatabaseRefusal,
+    ConfigError,
+    EVERYDAY_PERMISSIONS,
+  } = await import('@todo-sso/api');
   const env: Record<string, string | undefined> = { ...ctx.io.env };
   const { issuer, audience, provider } = ctx.values as Record<string, string | undefined>;
   if (issuer !== undefined) {
@@ -34,12 +42,22 @@ async function apiIssuers(ctx: CommandContext): Promise<{
   if (provider !== undefined) env.OIDC_PROVIDER = provider;
   try {
     const config = loadConfig(env);
+    // Only for the API's own environment: `--issuer` checks a provider, not a deployment.
+    const refusal = issuer === undefined ? embeddedDatabaseRefusal(config, env) : undefined;
     return {
       issuers: config.issuers.map(withApiDefaults),
       required: EVERYDAY_PERMISSIONS,
       // What the API prints at start: settings it accepts but production should not run with.
       warnings: configWarnings(config, env),
       ...(config.database.kind === 'postgres' && { databaseUrl: config.database.url }),
+      ...(refusal !== undefined &&
+        config.database.kind === 'sqlite' && {
+          embedded: {
+            location: `SQLite ${config.database.file}`,
+            code: 'database_embedded',
+            problem: `DATABASE_URL ${refusal}`,
+          },
+        }),
       source:
         issuer === undefined ? 'the API configuration in this environment' : 'the command line',
     };
@@ -66,6 +84,8 @@ function describeFinding(f: Finding): string[] {
 /** The API's database as the doctor found it: where (no user information), and what is wrong. */
 interface DatabaseReport {
   readonly location: string;
+  /** `database_unusable`, or `database_embedded` (SQLite where a deployment needs PostgreSQL). */
+  readonly code?: string;
   readonly problem?: string;
 }
 
@@ -102,7 +122,11 @@ function render(
     );
   lines.push('');
   if (database?.problem !== undefined)
-    lines.push('✗ database_unusable (the API does not start)', `  ${database.problem}`, '');
+    lines.push(
+      `✗ ${database.code ?? 'database_unusable'} (the API does not start)`,
+      `  ${database.problem}`,
+      '',
+    );
   for (const f of d.findings) lines.push(...describeFinding(f), '');
   for (const warning of warnings) lines.push(`warning: ${warning}`, '');
   const problems = d.findings.length + (database?.problem === undefined ? 0 : 1);
@@ -119,7 +143,7 @@ async function databaseReport(url: string): Promise<DatabaseReport> {
   const { hostname, port, pathname } = new URL(url);
   const location = `${hostname || 'the local socket'}:${port || 5432}${pathname}`;
   const problem = await checkDatabase(url);
-  return problem === undefined ? { location } : { location, problem };
+  return problem === undefined ? { location } : { location, code: 'database_unusable', problem };
 }
 
 /**
@@ -161,7 +185,7 @@ export const doctor: Command = {
   maxPositionals: 0,
   async run(ctx) {
     const { diagnose } = await import('@todo-sso/auth/diagnose');
-    const { issuers, required, source, warnings, databaseUrl } = await apiIssuers(ctx);
+    const { issuers, required, source, warnings, databaseUrl, embedded } = await apiIssuers(ctx);
     if (ctx.values.login && (ctx.values.token ?? ctx.values['token-file']) !== undefined)
       throw new CliError('usage', '--token or --token-file and --login exclude each other');
     let token = await givenToken(ctx);
@@ -174,7 +198,7 @@ export const doctor: Command = {
       now: () => ctx.io.now(),
     });
     // The API migrates its PostgreSQL at start: one it cannot use stops it before any token.
-    const database = databaseUrl === undefined ? undefined : await databaseReport(databaseUrl);
+    const database = databaseUrl === undefined ? embedded : await databaseReport(databaseUrl);
     const ok = diagnosis.ok && database?.problem === undefined;
     ctx.print(
       {

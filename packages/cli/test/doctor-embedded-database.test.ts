@@ -1,0 +1,69 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
+
+/**
+ * `npm run doctor` in an API environment with an issuer elsewhere and no DATABASE_URL: the API
+ * refuses to start on its embedded SQLite file there (config/warnings.ts), so the doctor names
+ * it as a problem instead of "No problems found". The provider is never reached (every fetch
+ * fails here): the database finding does not depend on it.
+ */
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'todo-doctor-embedded-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function doctor(env: Record<string, string>, ...args: string[]) {
+  const out: string[] = [];
+  const code = await main(['doctor', ...args], {
+    out: (text) => out.push(text),
+    err: () => {},
+    env: { TODO_CONFIG_DIR: join(dir, 'config'), DATA_DIR: join(dir, 'data'), ...env },
+    fetch: async () => {
+      throw new TypeError('fetch failed');
+    },
+    now: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    openBrowser: async () => false,
+  });
+  return { code, out: out.join('\n') };
+}
+
+const REMOTE = 'https://sso.example.com/realms/todo-app';
+
+describe('todo doctor and the embedded SQLite database', () => {
+  it('an issuer elsewhere without DATABASE_URL is a problem that names the way out', async () => {
+    const { code, out } = await doctor({ OIDC_ISSUER: REMOTE });
+    expect(code).toBe(1);
+    expect(out).toContain(`database  cannot be used (SQLite ${join(dir, 'data', 'todo.db')})`);
+    expect(out).toContain('✗ database_embedded (the API does not start)');
+    expect(out).toMatch(
+      /DATABASE_URL is not set but the issuer https:\/\/sso\.example\.com\/realms\/todo-app is not on this machine: .*ALLOW_SQLITE=true/,
+    );
+    // The doctor looks; it creates nothing.
+    expect(await readdir(dir)).toEqual([]);
+    const json = await doctor({ OIDC_ISSUER: REMOTE }, '--json');
+    expect(JSON.parse(json.out).database).toMatchObject({ code: 'database_embedded' });
+  });
+
+  it('ALLOW_SQLITE=true, or a provider checked with --issuer, is not that problem', async () => {
+    for (const run of [
+      await doctor({ OIDC_ISSUER: REMOTE, ALLOW_SQLITE: 'true' }),
+      await doctor({}, '--issuer', REMOTE),
+    ]) {
+      expect(run.out).not.toContain('database_embedded');
+      expect(run.out).not.toMatch(/^database /m);
+    }
+  });
+
+  it('NODE_ENV=production on SQLite is printed as the API prints it: a warning', async () => {
+    const { out } = await doctor({ NODE_ENV: 'production' });
+    expect(out).toMatch(/^warning: NODE_ENV is production but DATABASE_URL is not set: /m);
+    expect(out).not.toContain('database_embedded');
+  });
+});
