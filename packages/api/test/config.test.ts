@@ -160,6 +160,16 @@ describe('loadConfig', () => {
     },
   );
 
+  it('refuses AUTHZ_PDP_TOKEN without AUTHZ_PDP_URL, which would leave the local table deciding', () => {
+    const error = failure({ AUTHZ_PDP_TOKEN: 'pdp-secret-token' });
+    expect(error.variable).toBe('AUTHZ_PDP_TOKEN');
+    expect(error.message).toContain('AUTHZ_PDP_URL');
+    expect(error.message).not.toContain('pdp-secret-token');
+    expect(failure({ AUTHZ_PDP_URL: 'http://[pdp' }).variable).toBe('AUTHZ_PDP_URL');
+    const both = loadConfig({ AUTHZ_PDP_URL: 'https://pdp.example.com', AUTHZ_PDP_TOKEN: 't' });
+    expect(both.pdp).toEqual({ url: 'https://pdp.example.com', token: 't' });
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: ' ' })).toMatchObject({
       port: 8000,
@@ -275,6 +285,20 @@ describe('configWarnings', () => {
         }),
       ),
     ).toEqual([]);
+  });
+
+  it('warns a production database asking a decision point over http on another machine', () => {
+    const env = { ...postgres, API_PUBLIC_URL: 'https://api.example.com' };
+    const warnings = configWarnings(
+      loadConfig({ ...env, AUTHZ_PDP_URL: 'http://pdp.example.com:8181', AUTHZ_PDP_TOKEN: 'tk' }),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^AUTHZ_PDP_URL http:\/\/pdp\.example\.com:8181 is not https: .*allow.*AUTHZ_PDP_TOKEN/,
+    );
+    for (const url of ['https://pdp.example.com', 'http://127.0.0.1:8181', 'http://localhost:1']) {
+      expect(configWarnings(loadConfig({ ...env, AUTHZ_PDP_URL: url })), url).toEqual([]);
+    }
   });
 
   it('warns a production database trusting an http issuer on another machine', () => {

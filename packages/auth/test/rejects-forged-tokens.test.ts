@@ -38,6 +38,17 @@ describe.each(['node', 'jose'] as const)(
       expect(idp.counters.jwks).toBe(0);
     });
 
+    test('names a made-up alg in the refusal only shortened, as every untrusted value', async () => {
+      const claims = await claimsOf(await idp.accessToken(alice));
+      const alg = `X${'A'.repeat(8000)}`;
+      const forged = `${b64({ alg, typ: 'JWT', kid: idp.currentKid })}.${b64(claims)}.c2ln`;
+      const error = await auth.authenticate(forged).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'alg_not_allowed', status: 401 });
+      const { description } = error as { description: string };
+      expect(description).toMatch(/^The algorithm XA+… is not allowed$/);
+      expect(description.length).toBeLessThan(120);
+    });
+
     test('rejects HS256 signed with the RSA public key (key confusion) with 401 alg_not_allowed', async () => {
       const claims = await claimsOf(await idp.accessToken(alice));
       const res = await fetch(idp.jwksUri);

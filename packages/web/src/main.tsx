@@ -8,6 +8,8 @@ import { createUserManager } from './auth/user-manager.js';
 import { ConfigError, loadRuntimeConfig, type RuntimeConfig } from './config/runtime-config.js';
 import { createQueryClient, Root } from './Root.js';
 import { StartupError } from './StartupError.js';
+import { holdPageLoad } from './sync/page-load.js';
+import { leaveCopiedRecords } from './todos/copied-records.js';
 import './styles.css';
 
 // A page restored from the back/forward cache after sign-out would show the data it held:
@@ -17,6 +19,7 @@ window.addEventListener('pageshow', (event) => {
 });
 
 async function start() {
+  holdPageLoad();
   const element = document.getElementById('root');
   if (!element) throw new TypeError('index.html needs a #root element');
   let config: RuntimeConfig;
@@ -30,6 +33,8 @@ async function start() {
   const userManager = createUserManager(config);
   await refuseForeignAuthorizationResponse(userManager, config.issuer);
   takeSignOutReturn();
+  // A duplicated tab's copy of the deletes, adds and edits still under way in the first tab.
+  await leaveCopiedRecords();
   const session = createSessionPort(userManager);
   const api = createApiClient(config.apiUrl, session);
   createRoot(element).render(

@@ -79,9 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     docsClientId: e.OIDC_DOCS_CLIENT_ID ?? 'todo-ui',
     ...(e.API_PUBLIC_URL && { publicUrl: readPublicUrl(e.API_PUBLIC_URL) }),
     apiAcceptsMcpTokens: e.API_ACCEPTS_MCP_TOKENS !== 'false',
-    ...(e.AUTHZ_PDP_URL && {
-      pdp: { url: e.AUTHZ_PDP_URL, ...(e.AUTHZ_PDP_TOKEN && { token: e.AUTHZ_PDP_TOKEN }) },
-    }),
+    ...readPdp(e),
     logLevel: e.LOG_LEVEL ?? 'info',
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     bodyLimit: Number(e.BODY_LIMIT_BYTES ?? 16 * 1024),
@@ -123,6 +121,26 @@ function readPublicUrl(value: string): string {
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '')
     throw new ConfigError('API_PUBLIC_URL', 'must have no user information, query or fragment');
   return value.replace(/\/+$/, '');
+}
+
+/**
+ * `AUTHZ_PDP_URL` (a URL that can be read) and its token. A token without the URL is refused:
+ * the operator meant an external decision point to decide, and without it the app's own
+ * relation table would, without a word (the token is never repeated).
+ */
+function readPdp(e: Env): Pick<ApiConfig, 'pdp'> {
+  if (e.AUTHZ_PDP_URL === undefined) {
+    if (e.AUTHZ_PDP_TOKEN === undefined) return {};
+    throw new ConfigError(
+      'AUTHZ_PDP_TOKEN',
+      'is set but AUTHZ_PDP_URL is not: set AUTHZ_PDP_URL to the decision point the token is for, or unset AUTHZ_PDP_TOKEN to let the API decide access itself',
+    );
+  }
+  if (!URL.canParse(e.AUTHZ_PDP_URL))
+    throw new ConfigError('AUTHZ_PDP_URL', 'cannot be read as a URL');
+  return {
+    pdp: { url: e.AUTHZ_PDP_URL, ...(e.AUTHZ_PDP_TOKEN && { token: e.AUTHZ_PDP_TOKEN }) },
+  };
 }
 
 function readIssuers(e: Env): IssuerConfig[] {

@@ -43,6 +43,13 @@ export function configWarnings(
         `${listed ? `OIDC_ISSUERS[${index}].issuer` : 'OIDC_ISSUER'} ${shownUrl(issuer)} is not https: anyone between the API and the provider could replace its signing keys, and tokens leave it in the clear; serve the provider over TLS and set its https:// issuer (an internal http address belongs in OIDC_DISCOVERY_URL)`,
       );
   });
+  // The decision point decides every list and todo check: over http, anyone on the path could
+  // allow every request, or read AUTHZ_PDP_TOKEN.
+  const pdp = config.pdp && new URL(config.pdp.url);
+  if (pdp?.protocol === 'http:' && !isLoopbackHostname(pdp.hostname))
+    warnings.push(
+      `AUTHZ_PDP_URL ${shownUrl(config.pdp?.url ?? '')} is not https: anyone between the API and the decision point could answer allow to every access check, or read AUTHZ_PDP_TOKEN; serve the decision point over TLS and set its https:// URL`,
+    );
   return warnings;
 }
 

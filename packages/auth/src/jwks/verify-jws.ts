@@ -1,5 +1,6 @@
 import type { ResolvedIssuer } from '../config.js';
 import { AuthError } from '../errors.js';
+import { describeValue } from '../token/describe-value.js';
 import type { VerificationKey } from './import-key.js';
 import type { KeyStore } from './key-store.js';
 import {
@@ -28,7 +29,9 @@ export function verifyJws(
   // RFC 8725 §3.1/§3.2: `none` and HMAC (keyed with a public key, the classic confusion attack)
   // are refused whatever the configuration says.
   if (alg.toLowerCase() === 'none' || alg.startsWith('HS') || !issuer.algorithms.includes(alg))
-    throw new AuthError('alg_not_allowed', `The algorithm ${alg} is not allowed`);
+    // The header is the client's: its `alg` is shown shortened (describeValue), as any
+    // untrusted value, not echoed whole into the challenge's error_description (RFC 6750 §3).
+    throw new AuthError('alg_not_allowed', `The algorithm ${describeValue(alg)} is not allowed`);
   if (kid !== undefined && typeof kid !== 'string')
     throw new AuthError('token_malformed', 'The token header "kid" is not a string');
   // RFC 7515 §4.1.11: extensions marked critical that we do not understand must be rejected.

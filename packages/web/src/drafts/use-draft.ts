@@ -65,6 +65,14 @@ export function clearDrafts(keys: readonly string[]): void {
   for (const key of keys) write(key, '');
 }
 
+/**
+ * Forgets the draft stored under `key` if it holds `sent`, but for spaces around it (a write
+ * sends the text trimmed); text typed since stays.
+ */
+export function settleDraft(key: string, sent: string): void {
+  if (read(key).trim() === sent.trim()) write(key, '');
+}
+
 /** Forgets every draft (on sign-out: the next person on this browser must not see them). */
 export function clearAllDrafts(): void {
   try {

@@ -3,6 +3,7 @@ import { unwrap } from '../api/endpoints.js';
 import { isApiError } from '../api/errors.js';
 import type { NewTodo, Todo } from '../api/types.js';
 import { draftOwner } from '../drafts/use-draft.js';
+import { PAGE_LOAD as PAGE } from '../sync/page-load.js';
 
 /**
  * New todos on their way to the API, remembered in `sessionStorage` from the send until the API
@@ -42,9 +43,6 @@ export function newIdempotencyKey(): string {
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
-
-/** This page load: a send of this page is still under way, not left behind. */
-const PAGE = newIdempotencyKey();
 
 /** The exact request of an add: sent again as it was, with the same key. */
 export interface AddRequest {

@@ -1,4 +1,5 @@
 import type { Todo } from '../api/types.js';
+import { PAGE_LOAD as PAGE } from '../sync/page-load.js';
 
 /**
  * Deletes the person asked for, remembered in `sessionStorage` from the click until the API
@@ -10,9 +11,6 @@ import type { Todo } from '../api/types.js';
  * Stored under the drafts' prefix, so they go with them (sign-out, another person on the tab).
  */
 const KEY = 'todo-sso.draft.deletes';
-
-/** This page load: its own deletes are still under way, not left behind. */
-const PAGE = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
 
 export interface LeftDelete {
   readonly id: string;
@@ -79,4 +77,15 @@ export function leftDeletes(): LeftDelete[] {
 
 function pick(todo: Todo): { id: string; version: number } {
   return { id: todo.id, version: todo.version };
+}
+
+/**
+ * The deletes of page loads still open in another tab (this tab is a duplicate of it, with a
+ * copy of its storage) are that tab's: it sends them, or its Undo takes them back. This tab
+ * forgets its copies and never sends them.
+ */
+export function leaveDeletesTo(open: ReadonlySet<string>): void {
+  const items = read();
+  if (items.some((item) => open.has(item.page)))
+    write(items.filter((item) => !open.has(item.page)));
 }

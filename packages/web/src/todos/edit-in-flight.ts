@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Todo, TodoPatch } from '../api/types.js';
-import type { Draft } from '../drafts/use-draft.js';
+import { type Draft, settleDraft } from '../drafts/use-draft.js';
+import { PAGE_LOAD as PAGE } from '../sync/page-load.js';
 
 /**
  * An edit of a todo on its way to the API, remembered in `sessionStorage` until the API answers.
@@ -12,11 +13,7 @@ import type { Draft } from '../drafts/use-draft.js';
  * Stored under the drafts' prefix, so it goes with them (sign-out, another person on the tab).
  */
 const key = (id: string) => `todo-sso.draft.edit.${id}.sending`;
-
-/** This page load (an edit of this page is still under way, not left behind). */
-const PAGE = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) =>
-  b.toString(16).padStart(2, '0'),
-).join('');
+const EDIT_RECORD = /^todo-sso\.draft\.edit\.(.+)\.sending$/;
 
 export interface EditSending {
   /** Tells this send from a later one of the same todo. */
@@ -58,6 +55,29 @@ export function rememberEdit(id: string, patch: TodoPatch, base: number | undefi
 /** The API answered the edit `nonce` of todo `id`: forget it (not a later one). */
 export function forgetEdit(id: string, nonce: string): void {
   if (read(id)?.nonce === nonce) write(id, null);
+}
+
+/**
+ * The edits of page loads still open in another tab (this tab is a duplicate of it, with a copy
+ * of its storage) are that tab's to settle: this tab forgets its copies, and the drafts of the
+ * text sent, so that its form is closed as the other tab's is, not reopened as if a reload had
+ * left the edit unanswered.
+ */
+export function leaveEditsTo(open: ReadonlySet<string>): void {
+  let names: string[];
+  try {
+    names = Object.keys(window.sessionStorage);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const id = EDIT_RECORD.exec(name)?.[1];
+    const sent = id === undefined ? null : read(id);
+    if (id === undefined || !sent || !open.has(sent.page)) continue;
+    write(id, null);
+    settleDraft(`edit.${id}.title`, sent.title);
+    settleDraft(`edit.${id}.description`, sent.description ?? '');
+  }
 }
 
 export type EditArrival = 'saved' | 'not saved' | 'changed elsewhere';
