@@ -325,6 +325,8 @@ describe.each(drivers)('Idempotency-Key on creating a todo, on $driver', ({ skip
           .values({
             issuer: h.idp.issuer,
             sub: users.alice.sub as string,
+            // The harness's tokens are the web app's (`azp` todo-ui): the same client's key.
+            client_id: 'todo-ui',
             key,
             fingerprint: 'f',
             status: 201,
@@ -473,6 +475,7 @@ describe.each(drivers)('Idempotency-Key on creating a todo, on $driver', ({ skip
               .values({
                 issuer: h.idp.issuer,
                 sub: users.bob.sub as string,
+                client_id: 'todo-ui',
                 key,
                 fingerprint: fingerprintOf({ ...request, listId }),
                 status: 201,

@@ -207,6 +207,7 @@ function claimAndStored(db: Db, param: Param, keyRow: Record<string, unknown>) {
       .select(['fingerprint', 'body', 'location', 'etag'])
       .where('issuer', '=', param('k.issuer'))
       .where('sub', '=', param('k.sub'))
+      .where('client_id', '=', param('k.client_id'))
       .where('key', '=', param('k.key'))
       .where('created_at', '>', param('c.expired')),
   ) as unknown as QueryCreator<Schema>;
@@ -222,7 +223,7 @@ export function withClaim(db: Db, param: Param, keyRow: Record<string, unknown>)
       .values(keyRow as Insertable<Schema['idempotency_keys']>)
       .onConflict((oc) =>
         oc
-          .columns(['issuer', 'sub', 'key'])
+          .columns(['issuer', 'sub', 'client_id', 'key'])
           .doUpdateSet((eb) =>
             Object.fromEntries(
               updated.map((name) => [name, eb.ref(`excluded.${name}` as 'excluded.body')]),
@@ -234,7 +235,7 @@ export function withClaim(db: Db, param: Param, keyRow: Record<string, unknown>)
   ) as unknown as QueryCreator<Schema>;
 }
 
-const KEY_IDENTITY: readonly string[] = ['issuer', 'sub', 'key'];
+const KEY_IDENTITY: readonly string[] = ['issuer', 'sub', 'client_id', 'key'];
 export const KEY_COLUMNS = [
   ...KEY_IDENTITY,
   'fingerprint',

@@ -15,6 +15,7 @@ import { agentGrantEndAttempts } from './migrations/012-agent-grant-end-attempts
 import { listMembersCodePoint } from './migrations/013-list-members-code-point.js';
 import { idempotencyKeys } from './migrations/014-idempotency-keys.js';
 import { idempotencyKeyLocation } from './migrations/015-idempotency-key-location.js';
+import { idempotencyKeyClient } from './migrations/016-idempotency-key-client.js';
 
 /** Migrations in order; names are permanent once released. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -34,6 +35,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '013-list-members-code-point': listMembersCodePoint(db.dialect),
     '014-idempotency-keys': idempotencyKeys(db.dialect),
     '015-idempotency-key-location': idempotencyKeyLocation,
+    '016-idempotency-key-client': idempotencyKeyClient(db.dialect),
   };
 }
 

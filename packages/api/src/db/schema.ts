@@ -141,12 +141,17 @@ export interface DpopProofTable {
 }
 
 /**
- * The answer to a todo created with an `Idempotency-Key`, per caller and key, for 24 hours:
+ * The answer to a todo created with an `Idempotency-Key`, per caller, client and key, for a day:
  * what a retry with the same key and the same request (`fingerprint`) is answered.
  */
 export interface IdempotencyKeyTable {
   issuer: string;
   sub: string;
+  /**
+   * The OAuth client that chose the key (`azp` / `client_id`; an agent's is its client id), `''`
+   * for a token that names none and for keys stored before clients were recorded.
+   */
+  client_id: string;
   key: string;
   /** SHA-256 (hex) of the request's effective content: target list, title, description, done. */
   fingerprint: string;

@@ -3,10 +3,12 @@ import { writeAndAudit } from '../audit/write-and-audit.js';
 import { type AppAction, type AppResourceType, decideAccess } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
 import type { Relation } from '../db/schema.js';
+import { etagOf } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { listRepository } from '../lists/repository.js';
 import { addMember, onePerson } from '../lists/service.js';
 import { ownerOf, profileOf } from '../routes/principal.js';
+import { todoLocation } from '../todos/idempotency.js';
 import type { CreateTodo, PatchTodo, Todo } from '../todos/schemas.js';
 import { type TodoCaller, TodoService } from '../todos/service.js';
 
@@ -74,8 +76,8 @@ export function mcpOperations(context: AppContext) {
       query: { listId?: string; completed?: boolean; limit?: number; cursor?: string },
     ) => todos.list(of(caller), { ...query, limit: query.limit ?? 20 }),
 
-    createTodo: (caller: Caller, input: CreateTodo): Promise<Todo> =>
-      todos.create(of(caller), input),
+    createTodo: (caller: Caller, input: CreateTodo, key?: string): Promise<Todo> =>
+      createTodo(todos, of(caller), input, key),
 
     updateTodo: (caller: Caller, id: string, changes: PatchTodo): Promise<Todo> =>
       todos.change(of(caller), id, changes, { action: 'todo.update' }),
@@ -113,5 +115,25 @@ export function mcpOperations(context: AppContext) {
     },
   };
 }
+
+/**
+ * A todo, once per `key` when given: the key is the REST routes' `Idempotency-Key`, the caller's
+ * client's own (`todos/idempotency.ts`), and a retry is answered with the first answer. A
+ * JSON-RPC request id cannot serve: it is unique within a session only (MCP, Basic,
+ * "Requests"), the SDK's client counts from 0 in each connection, and a tool call sent again is
+ * a new request with a new id.
+ */
+async function createTodo(
+  todos: TodoService,
+  caller: TodoCaller,
+  input: CreateTodo,
+  key: string | undefined,
+): Promise<Todo> {
+  if (key === undefined) return todos.create(caller, input);
+  return (await todos.createOnce(caller, input, { key, headers: createdHeaders })).body;
+}
+
+/** The headers `POST /todos/` answers a new todo with, stored with a key's answer as there. */
+const createdHeaders = (todo: Todo) => ({ ...todoLocation(todo), etag: etagOf(todo.version) });
 
 export type McpOperations = ReturnType<typeof mcpOperations>;

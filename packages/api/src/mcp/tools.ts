@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IDEMPOTENCY_KEY_CHARS } from '../schemas/common.js';
 import { type Caller, type McpOperations, ToolRefusal } from './operations.js';
 
 const Id = z.string().uuid();
@@ -67,9 +68,17 @@ export const TOOLS = [
       title: Title,
       description: Description.optional(),
       listId: Id.optional().describe('The list; your default list when absent'),
+      idempotencyKey: z
+        .string()
+        .regex(new RegExp(IDEMPOTENCY_KEY_CHARS))
+        .optional()
+        .describe(
+          'A new random key (a UUID) for this todo; when a call gets no answer or an error, call again with the same key and the same arguments: the todo is created once and its first answer returned. Kept 24 hours; the same key with other arguments is refused (idempotency_key_reused)',
+        ),
     },
     readOnly: false,
-    run: (ops, caller, args) => ops.createTodo(caller, args),
+    run: (ops, caller, { idempotencyKey, ...input }) =>
+      ops.createTodo(caller, input, idempotencyKey),
   }),
   tool({
     name: 'update_todo',

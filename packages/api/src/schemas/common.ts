@@ -141,6 +141,9 @@ const KEY_CHARS = '[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,255}';
  */
 export const IDEMPOTENCY_KEY_PATTERN = `^(?:"${KEY_CHARS}"|${KEY_CHARS})$`;
 
+/** A key as the MCP tool `create_todo` takes it: the characters alone, without quotes. */
+export const IDEMPOTENCY_KEY_CHARS = `^${KEY_CHARS}$`;
+
 /** What a 400 says of a key refused by {@link IDEMPOTENCY_KEY_PATTERN}. */
 export const IDEMPOTENCY_KEY_MESSAGE =
   'must be one string of 1 to 255 visible ASCII characters other than " and \\, in double quotes or bare';

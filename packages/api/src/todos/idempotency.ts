@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Principal } from '@todo-sso/auth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { KeyClaim, StoredKey } from '../audit/write-once.js';
@@ -13,8 +14,11 @@ import type { Todo } from './schemas.js';
  * `Idempotency-Key` on creating a todo (draft-ietf-httpapi-idempotency-key-header): a retry of a
  * create whose answer was lost is answered with the first answer instead of creating a second
  * todo. A key belongs to its caller (issuer and subject: the composite key of the draft's
- * Security Considerations), so the same key from another person is another key. Only
- * `POST /todos/` and `POST /lists/{id}/todos/` read it. A key is remembered a day (§2.3).
+ * Security Considerations) and to the client that chose it (§2: a key is unique per client; the
+ * token's `azp` / `client_id`, an agent's client id): the same key from another person, or from
+ * the person's other client (their web app and their AI assistant), is another key. Only
+ * `POST /todos/`, `POST /lists/{id}/todos/` and the MCP tool `create_todo` read it. A key is
+ * remembered a day (§2.3).
  */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -24,7 +28,7 @@ export const IdempotencyKeyHeaders = Type.Object({
     Type.String({
       pattern: IDEMPOTENCY_KEY_PATTERN,
       description:
-        'A key of your own (a UUID) for this create, so a retry after a lost answer is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second todo; remembered 24 hours per caller; the same key with another request is 422',
+        'A key of your own (a UUID) for this create, so a retry after a lost answer is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second todo; remembered 24 hours per person and client; the same key with another request is 422',
     }),
   ),
 });
@@ -97,6 +101,19 @@ export interface CreatedAnswer extends CreatedHeaders {
 
 type Tx = Db['kysely'];
 
+/** Whose key it is: the person (issuer, subject) and the client that chose it (`''`: none). */
+export interface KeyOwner extends Owner {
+  readonly client: string;
+}
+
+/**
+ * The owner of a caller's keys: the person, and the client the token was issued to (`azp`, else
+ * `client_id`, RFC 9068 §2.2; an agent's id is its client id), `''` for a token naming none.
+ */
+export function keyOwnerOf(principal: Principal): KeyOwner {
+  return { issuer: principal.issuer, subject: principal.subject, client: principal.clientId ?? '' };
+}
+
 /**
  * One keyed create's record: claimed with the write (`claim`, or `writeOnceAndAudit`'s one
  * statement: the todo, its audit record and the key's row commit together), read when taken.
@@ -104,7 +121,7 @@ type Tx = Db['kysely'];
 export class KeyRecord {
   constructor(
     readonly db: Db,
-    readonly owner: Owner,
+    readonly owner: KeyOwner,
     readonly create: KeyedCreate & { readonly key: string },
   ) {}
 
@@ -118,6 +135,7 @@ export class KeyRecord {
       .select(['fingerprint', 'body', 'location', 'etag'])
       .where('issuer', '=', this.owner.issuer)
       .where('sub', '=', this.owner.subject)
+      .where('client_id', '=', this.owner.client)
       .where('key', '=', this.create.key)
       .where('created_at', '>', cutoff(now))
       .executeTakeFirst();
@@ -157,13 +175,13 @@ export class KeyRecord {
    */
   async claim(tx: Tx, todo: Todo, now: Date): Promise<boolean> {
     const { row, expired } = this.claimOf(todo, now);
-    const { issuer, sub, key, ...answer } = row;
+    const { issuer, sub, client_id, key, ...answer } = row;
     const claimed = await tx
       .insertInto('idempotency_keys')
       .values(row)
       .onConflict((oc) =>
         oc
-          .columns(['issuer', 'sub', 'key'])
+          .columns(['issuer', 'sub', 'client_id', 'key'])
           .doUpdateSet(answer)
           .where('idempotency_keys.created_at', '<=', expired),
       )
@@ -178,6 +196,7 @@ export class KeyRecord {
     const row = {
       issuer: this.owner.issuer,
       sub: this.owner.subject,
+      client_id: this.owner.client,
       key: this.create.key,
       fingerprint: fingerprintOf(todo),
       status: 201,

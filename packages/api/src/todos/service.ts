@@ -20,7 +20,13 @@ import {
 } from '../schemas/common.js';
 import { claimAndInsert } from './claim-insert.js';
 import { forgetDeletedTodo } from './forget-keys.js';
-import { type CreatedAnswer, createdAnswer, type KeyedCreate, KeyRecord } from './idempotency.js';
+import {
+  type CreatedAnswer,
+  createdAnswer,
+  type KeyedCreate,
+  KeyRecord,
+  keyOwnerOf,
+} from './idempotency.js';
 import { newTodoRow, type TodoRepository, todoRepository, toTodo, WRITERS } from './repository.js';
 import type { CreateTodo, PatchTodo, Todo, TodoInput, TodoPage } from './schemas.js';
 
@@ -192,7 +198,7 @@ export class TodoService {
     const { key } = once;
     if (key === undefined)
       return createdAnswer((await this.#insert(caller, listId, input)) as Todo, once);
-    const record = new KeyRecord(this.#context.db, ownerOf(caller.principal), { ...once, key });
+    const record = new KeyRecord(this.#context.db, keyOwnerOf(caller.principal), { ...once, key });
     return (await this.#insert(caller, listId, input, record)) as CreatedAnswer;
   }
 

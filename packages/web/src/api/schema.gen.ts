@@ -1097,7 +1097,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A key of your own (a UUID) for this create, so a retry after a lost answer is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second todo; remembered 24 hours per caller; the same key with another request is 422 */
+                /** @description A key of your own (a UUID) for this create, so a retry after a lost answer is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second todo; remembered 24 hours per person and client; the same key with another request is 422 */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -2357,7 +2357,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A key of your own (a UUID) for this create, so a retry after a lost answer is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second todo; remembered 24 hours per caller; the same key with another request is 422 */
+                /** @description A key of your own (a UUID) for this create, so a retry after a lost answer is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second todo; remembered 24 hours per person and client; the same key with another request is 422 */
                 "idempotency-key"?: string;
             };
             path: {
