@@ -157,14 +157,8 @@ export function listService(context: AppContext) {
     change: Change<T>,
     detail?: string,
   ): Promise<T> {
-    const record = {
-      actor: profileOf(principalOf(request)),
-      action,
-      resource,
-      detail,
-      requestId: request.id,
-      at: clock.now(),
-    };
+    const actor = profileOf(principalOf(request));
+    const record = { actor, action, resource, detail, requestId: request.id, at: clock.now() };
     return writeAndAudit(db, record, change);
   }
 
