@@ -64,6 +64,30 @@ describe('delete with undo while other things happen', () => {
     await waitFor(() => expect(titles()).toEqual(['Added meanwhile', 'Todo 1', 'Todo 2']));
   });
 
+  test('a todo deleted elsewhere during its undo window stays deleted, with no error', async () => {
+    api.seed(2);
+    renderWithApi(<TodosScreen />, api.url);
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete “Todo 1”' }));
+    await waitFor(() => expect(titles()).toEqual(['Todo 2']));
+    // Another tab or device deletes it meanwhile: this tab's DELETE finds it gone (404).
+    api.todos = api.todos.filter((todo) => todo.title !== 'Todo 1');
+    const seen: Array<Array<string | null | undefined>> = [];
+    const observer = new MutationObserver(() => seen.push(titles()));
+    observer.observe(document.body, { childList: true, subtree: true });
+
+    fireEvent.click(screen.getByRole('button', { name: 'Dismiss' }));
+
+    await waitFor(() => expect(api.requests.some((r) => r.method === 'DELETE')).toBe(true));
+    await waitFor(() => expect(screen.queryByRole('button', { name: 'Undo' })).toBeNull());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    observer.disconnect();
+    // What the person asked for is what happened: it never came back, and nothing says it failed.
+    expect(seen.filter((shown) => shown.includes('Todo 1'))).toEqual([]);
+    expect(titles()).toEqual(['Todo 2']);
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(screen.queryByText(/no longer exists/)).toBeNull();
+  });
+
   test('the undo window waits while the pointer rests on the notice, and runs on when it leaves', async () => {
     api.seed(2);
     renderWithApi(<TodosScreen />, api.url);

@@ -125,12 +125,12 @@ export function useDeleteWithUndo(onError: (error: unknown) => void) {
   return { pending, hidden, remove };
 }
 
-type SendDelete = (id: string, version: Promise<number>, left?: boolean) => void;
+type SendDelete = (id: string, version: Promise<number>) => void;
 
 /**
  * Sends the delete of `id` with `version` (If-Match) and takes the todo off the cached lists once
- * the API answered; a refused delete brings it back and is reported. `left`: a delete an earlier
- * load of the tab asked for, whose request may have reached the API before that page went.
+ * the API answered; a refused delete brings it back and is reported. A todo already gone (404)
+ * counts as deleted.
  */
 function useSendDelete(
   hide: (id: string, on: boolean) => void,
@@ -139,14 +139,16 @@ function useSendDelete(
   const client = useQueryClient();
   const { mutateAsync } = useDeleteTodo();
   return useCallback<SendDelete>(
-    (id, version, left = false) => {
+    (id, version) => {
       // mutateAsync settles once per call (mutate's own callbacks fire for the last call only),
       // so every delete reaches its outcome even when several overlap.
       version
         .then((v) => mutateAsync({ id, version: v }))
         .catch((error: unknown) => {
-          // Already gone: the earlier page's request got there.
-          if (left && isApiError(error) && error.status === 404) return;
+          // Already gone (RFC 9110 §9.3.5: DELETE is idempotent): deleted from another tab or
+          // device during the undo window, or by the earlier page's request that got there.
+          // What the person asked for has happened; it is not reported as a failure.
+          if (isApiError(error) && error.status === 404) return;
           throw error;
         })
         .then(
@@ -176,7 +178,7 @@ function useSendLeftDeletes(hide: (id: string, on: boolean) => void, send: SendD
     sent.current = true;
     for (const left of leftDeletes()) {
       hide(left.id, true);
-      send(left.id, Promise.resolve(left.version), true);
+      send(left.id, Promise.resolve(left.version));
     }
   }, [hide, send]);
 }
