@@ -194,6 +194,11 @@ describe('loadConfig', () => {
     [{ OIDC_ISSUERS: '[{"issuer":"http://a"}]', OIDC_ISSUER: 'http://b' }, 'OIDC_ISSUERS'],
     [{ OIDC_ISSUERS: '[{"issuer":"http://a","provider":"okta"}]' }, 'OIDC_ISSUERS[0].provider'],
     [{ OIDC_ISSUERS: '[{"issuer":"http://a","verify":"introspect"}]' }, 'OIDC_ISSUERS[0].clientId'],
+    // Which of two entries for one issuer would decide (dpop, verify…) is nobody's choice.
+    [
+      { OIDC_ISSUERS: '[{"issuer":"http://a","dpop":"required"},{"issuer":"http://a"}]' },
+      'OIDC_ISSUERS[1].issuer',
+    ],
   ])('refuses %j naming %s', (env, variable) => {
     const error = failure(env);
     expect(error.variable).toBe(variable);

@@ -97,7 +97,15 @@ async function doctor(
   const code = await main(['doctor', '--json', ...args], {
     out: (text) => out.push(text),
     err: (text) => err.push(text),
-    env: { TODO_CONFIG_DIR: join(dir, 'config'), OIDC_DISCOVERY_URL: local, ...env },
+    env: {
+      TODO_CONFIG_DIR: join(dir, 'config'),
+      OIDC_DISCOVERY_URL: local,
+      // These are about the provider: the API's embedded database is meant here (without it an
+      // issuer elsewhere is database_embedded, doctor-embedded-database.test.ts).
+      ALLOW_SQLITE: 'true',
+      DATA_DIR: join(dir, 'data'),
+      ...env,
+    },
     fetch: (...a) => globalThis.fetch(...a),
     now: Date.now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -182,6 +182,7 @@ function readIssuers(e: Env): IssuerConfig[] {
   if (!Array.isArray(parsed) || parsed.length === 0) {
     throw new ConfigError('OIDC_ISSUERS', 'must be a non-empty JSON array of issuer objects');
   }
+  const seen = new Set<string>();
   return parsed.map((entry: unknown, index) => {
     const name = `OIDC_ISSUERS[${index}]`;
     if (!issuerCheck.Check(entry)) {
@@ -195,6 +196,11 @@ function readIssuers(e: Env): IssuerConfig[] {
           : explain(first, propertyOf(IssuerEntrySchema, field), value, 'invalid entry', field);
       throw new ConfigError(field ? `${name}.${field}` : name, message);
     }
+    // Tokens are matched to one entry by their exact `iss`: a second entry would leave which
+    // one's settings apply (dpop, verify…) to the order of the list.
+    if (seen.has(entry.issuer))
+      throw new ConfigError(`${name}.issuer`, 'names an issuer an earlier entry names already');
+    seen.add(entry.issuer);
     return toIssuer(name, entry);
   });
 }

@@ -31,6 +31,9 @@ const compiled = new WeakMap<object, Map<string | undefined, Validate>>();
 
 function compileFor(route: Parameters<FastifySchemaCompiler<TSchema>>[0]): Validate {
   const converting = TypeBoxValidatorCompiler(route);
+  if (route.httpPart === 'headers' && onlyStrings(route.schema)) {
+    return checkedHeaders(route.schema, converting);
+  }
   if (route.httpPart !== 'querystring' && route.httpPart !== 'params') return converting;
   const validate = withoutEmptyConversion(route.schema, converting);
   const integers = integerProperties(route.schema);
@@ -64,6 +67,27 @@ function compileFor(route: Parameters<FastifySchemaCompiler<TSchema>>[0]): Valid
 function withoutEmptyConversion(schema: TSchema, validate: Validate): Validate {
   const check = Compile(schema);
   return (value) => (isEmptyObject(value) && check.Check(value) ? { value } : validate(value));
+}
+
+/**
+ * The validator of a header schema whose fields are all strings: a valid header section is
+ * answered `true`, leaving `request.headers` as Node parsed it. The converting validator answers
+ * `{ value }`, and Fastify keeps that value beside the parsed headers, so every later read of
+ * `request.headers` in the request (the handler's, the hooks') merged the two into a new object;
+ * and converting walks the schema per request (a `RegExp` made per field) to change nothing, a
+ * header's value being a string already. An invalid section goes through the converting
+ * validator, which says why, as before.
+ */
+function checkedHeaders(schema: TSchema, validate: Validate): Validate {
+  const check = Compile(schema);
+  return (value) => check.Check(value) || validate(value);
+}
+
+/** Whether every property of an object schema is a string (what a header's value is). */
+function onlyStrings(schema: unknown): boolean {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties;
+  if (!properties) return false;
+  return Object.values(properties).every((property) => property?.type === 'string');
 }
 
 function isEmptyObject(value: unknown): boolean {
