@@ -37,7 +37,6 @@ export function TodosScreen({
   /** Why this list shows rather than the one the person was looking at. */
   said?: string | undefined;
 } = {}) {
-  const client = useQueryClient();
   const [filter, setFilter] = useState<TodoFilter>('all');
   const [notice, setNotice] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(said ?? null);
@@ -57,19 +56,7 @@ export function TodosScreen({
   // A later success means the failure the banner reported is behind the user: clear it.
   const onSaved = useCallback(() => setNotice(null), []);
 
-  const reportError = useCallback(
-    (error: unknown) => {
-      if (isApiError(error) && error.code === 'session_expired') return;
-      const reason = isApiError(error) ? error.message : 'Unexpected error.';
-      setNotice(`Your change was not saved. ${reason}`);
-      // Not found, or not allowed: the list may have been unshared, deleted, or the person's
-      // role changed while they were looking. The lists are read again, so the screen shows
-      // what they may do now (a list gone falls back to their own, saying why).
-      if (isApiError(error) && (error.status === 403 || error.status === 404))
-        void client.invalidateQueries({ queryKey: ['lists'] });
-    },
-    [client],
-  );
+  const reportError = useReportError(setNotice);
   const { pending, hidden, remove } = useDeleteWithUndo(reportError);
   const loaded = flattenPages(list.data);
   const todos = loaded.filter((todo) => !hidden.has(todo.id));
@@ -115,6 +102,24 @@ export function TodosScreen({
         focusAfterEscape={focusAfterEscape}
       />
     </section>
+  );
+}
+
+/** Says why a change was not saved. */
+function useReportError(setNotice: (notice: string) => void): (error: unknown) => void {
+  const client = useQueryClient();
+  return useCallback(
+    (error: unknown) => {
+      if (isApiError(error) && error.code === 'session_expired') return;
+      const reason = isApiError(error) ? error.message : 'Unexpected error.';
+      setNotice(`Your change was not saved. ${reason}`);
+      // Not found, or not allowed: the list may have been unshared, deleted, or the person's
+      // role changed while they were looking. The lists are read again, so the screen shows
+      // what they may do now (a list gone falls back to their own, saying why).
+      if (isApiError(error) && (error.status === 403 || error.status === 404))
+        void client.invalidateQueries({ queryKey: ['lists'] });
+    },
+    [client, setNotice],
   );
 }
 
