@@ -98,6 +98,19 @@ describe('todo doctor', () => {
     expect(result.out).toContain('1 problem found: the API would refuse this setup.');
   });
 
+  it('advises the OIDC_ISSUERS entry fields, not the variables refused beside OIDC_ISSUERS', async () => {
+    const { OIDC_ISSUER: _single, ...rest } = env(broken);
+    const issuers = JSON.stringify([{ issuer: broken.issuer, audience: 'todo-api' }]);
+    const result = await terminal({ ...rest, OIDC_ISSUERS: issuers }).run('doctor', '--login');
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('✗ audience_mapper_missing (the API answers audience_mismatch)');
+    expect(result.out).toContain(
+      'fix (API configuration): Do not add "account" to OIDC_ISSUERS[0].audience',
+    );
+    // Following the advice must not stop the API's start (exit 78 beside OIDC_ISSUERS).
+    expect(result.out).not.toContain('OIDC_AUDIENCE');
+  });
+
   it("checks the token for the API's everyday permissions, named by the API", async () => {
     const result = await terminal(env(unprivileged)).run('doctor', '--login');
     expect(result.code).toBe(1);

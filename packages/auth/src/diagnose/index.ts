@@ -74,7 +74,7 @@ async function checkToken(
     const nowSec = Math.floor(ctx.now() / 1000);
     return {
       report: { accepted: false, refusal: e.code },
-      findings: explainRefusal(e, parts, issuer, resolved, nowSec),
+      findings: explainRefusal(e, parts, issuer, resolved, nowSec, options.issuerList === true),
     };
   } finally {
     auth.close();

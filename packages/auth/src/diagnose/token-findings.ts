@@ -11,6 +11,26 @@ import type { Finding } from './types.js';
 type Claims = Readonly<Record<string, unknown>>;
 
 /**
+ * Names an API setting in a fix: the single-issuer variable (`OIDC_AUDIENCE`), or, when the API
+ * reads its issuers from `OIDC_ISSUERS`, the entry's field (`OIDC_ISSUERS[1].audience`): beside
+ * OIDC_ISSUERS the single-issuer variables stop the API's start, so a fix must not advise them.
+ */
+export type SettingName = (field: string, variable: string) => string;
+
+const variables: SettingName = (_field, variable) => variable;
+
+/** The setting names for `issuer`: its OIDC_ISSUERS entry's fields when `listed`. */
+export function settingNames(
+  listed: boolean,
+  trusted: readonly ResolvedIssuer[],
+  issuer: string | undefined,
+): SettingName {
+  const index = trusted.findIndex((i) => i.issuer === issuer);
+  if (!listed) return variables;
+  return (field) => `OIDC_ISSUERS[${index < 0 ? 'i' : index}].${field}`;
+}
+
+/**
  * Keycloak's lightweight access tokens (client setting "Always use lightweight access token")
  * keep only `iss`, `sub`, `exp`, `iat`, `jti`, `typ`, `azp`, `sid` and `scope`: no audience,
  * no roles and no profile claims unless each mapper opts in.
@@ -28,7 +48,11 @@ export function isLightweight(issuer: ResolvedIssuer | undefined, claims: Claims
 const show = (value: unknown) => (value === undefined ? '(absent)' : describeValue(value));
 
 /** The finding for a Keycloak lightweight access token. */
-export function lightweightFinding(issuer: string, apiCode: Finding['apiCode']): Finding {
+export function lightweightFinding(
+  issuer: string,
+  apiCode: Finding['apiCode'],
+  name: SettingName = variables,
+): Finding {
   return {
     code: 'lightweight_access_token',
     check: 'token',
@@ -42,13 +66,13 @@ export function lightweightFinding(issuer: string, apiCode: Finding['apiCode']):
       keycloak:
         'Clients → <client> → Advanced → "Always use lightweight access token": Off (client attribute client.use.lightweight.access.token.enabled=false); or turn on "Add to lightweight access token" on the audience and roles mappers.',
       authentik: 'Authentik issues no lightweight tokens; check the provider’s scope mappings.',
-      config:
-        'Or verify by introspection, which answers the full claims: OIDC_VERIFY=introspect with OIDC_CLIENT_ID and OIDC_CLIENT_SECRET.',
+      config: `Or verify by introspection, which answers the full claims: ${name('verify', 'OIDC_VERIFY')}=introspect with ${name('clientId', 'OIDC_CLIENT_ID')} and ${name('clientSecret', 'OIDC_CLIENT_SECRET')}.`,
     },
   };
 }
 
-function audienceFinding(issuer: ResolvedIssuer, claims: Claims): Finding {
+function audienceFinding(issuer: ResolvedIssuer, claims: Claims, name: SettingName): Finding {
+  const audience = name('audience', 'OIDC_AUDIENCE');
   const received = audiencesOf(claims);
   const expected = issuer.audiences.join(' or ');
   const base = {
@@ -65,29 +89,28 @@ function audienceFinding(issuer: ResolvedIssuer, claims: Claims): Finding {
       summary: `Authentik puts the requesting client's id in aud (${base.received}), and the API does not accept it.`,
       fix: {
         authentik:
-          'Authentik cannot add an audience: list the client ids whose tokens reach the API in OIDC_AUDIENCE.',
+          `Authentik cannot add an audience: list the client ids whose tokens reach the API in ${audience}.`,
         keycloak: `Add an Audience mapper including ${issuer.audiences[0]} to the client.`,
-        config: `OIDC_AUDIENCE=${[...issuer.audiences, ...received].join(',')} if that client is meant for this API.`,
+        config: `${audience}=${[...issuer.audiences, ...received].join(',')} if that client is meant for this API.`,
       },
     };
   // Audiences other than Keycloak's "account": the token is meant for some API, perhaps this one
-  // under another name than OIDC_AUDIENCE gives it.
+  // under another name than the configured audience gives it.
   const named = received.filter((a) => a !== 'account');
   return {
     ...base,
     code: 'audience_mapper_missing',
     summary:
       named.length > 0
-        ? `The token's audience is ${base.received}, not ${expected}: either OIDC_AUDIENCE names this API differently from the provider, or the client has no audience mapper for ${expected}.`
+        ? `The token's audience is ${base.received}, not ${expected}: either ${audience} names this API differently from the provider, or the client has no audience mapper for ${expected}.`
         : `The token's audience is ${base.received}, not ${expected}: the client has no audience mapper for the API${received.includes('account') ? ' ("account" comes from Keycloak’s default roles scope)' : ''}.`,
     fix: {
       keycloak: `Clients → <client> → Client scopes → <client>-dedicated → Add mapper → By configuration → Audience: Included Client Audience = ${issuer.audiences[0]}, Add to access token = On.`,
-      authentik:
-        'Authentik always sets aud to the client id: list the client ids in OIDC_AUDIENCE (e.g. todo-ui,todo-cli).',
+      authentik: `Authentik always sets aud to the client id: list the client ids in ${audience} (e.g. todo-ui,todo-cli).`,
       config:
         named.length > 0
-          ? `If ${named.join(' or ')} is this API, set OIDC_AUDIENCE=${named[0]} (or add it: OIDC_AUDIENCE=${[...issuer.audiences, named[0]].join(',')}).`
-          : 'Do not add "account" to OIDC_AUDIENCE: every token of the realm carries it.',
+          ? `If ${named.join(' or ')} is this API, set ${audience}=${named[0]} (or add it: ${audience}=${[...issuer.audiences, named[0]].join(',')}).`
+          : `Do not add "account" to ${audience}: every token of the realm carries it.`,
     },
   };
 }
@@ -135,7 +158,8 @@ function typeFinding(issuer: ResolvedIssuer | undefined, token: DecodedToken): F
 
 /**
  * Explains the authenticator's refusal of a token with the token's own claims: expected versus
- * received values and the fix. `issuer` is the trusted issuer the token was routed to, if any.
+ * received values and the fix. `issuer` is the trusted issuer the token was routed to, if any;
+ * `listed`: the API reads its issuers from OIDC_ISSUERS, so fixes name the entry's fields.
  */
 export function explainRefusal(
   error: AuthError,
@@ -143,16 +167,18 @@ export function explainRefusal(
   issuer: ResolvedIssuer | undefined,
   trusted: readonly ResolvedIssuer[],
   nowSec: number,
+  listed = false,
 ): Finding[] {
+  const name = settingNames(listed, trusted, issuer?.issuer);
   const payload = token?.payload ?? {};
   const iss = typeof payload.iss === 'string' ? payload.iss : undefined;
   const first = trusted[0];
   if (error.code === 'issuer_unknown' && iss !== undefined && first !== undefined)
     return [issuerFinding(first.issuer, iss, 'token')];
   if (error.code === 'audience_mismatch' && token !== undefined && isLightweight(issuer, payload))
-    return [lightweightFinding(issuer?.issuer ?? '', 'audience_mismatch')];
+    return [lightweightFinding(issuer?.issuer ?? '', 'audience_mismatch', name)];
   if (error.code === 'audience_mismatch' && issuer !== undefined)
-    return [audienceFinding(issuer, payload)];
+    return [audienceFinding(issuer, payload, name)];
   if (error.code === 'token_type_invalid' && token !== undefined)
     return [typeFinding(issuer, token)];
   return [otherRefusal(error, token, issuer, nowSec)];

@@ -100,4 +100,9 @@ export interface DiagnoseOptions {
   /** Clock in milliseconds; default `Date.now`. */
   readonly now?: () => number;
   readonly httpTimeoutMs?: number;
+  /**
+   * The API reads its issuers from `OIDC_ISSUERS`: fixes name the entry's fields
+   * (`OIDC_ISSUERS[0].audience`), since the single-issuer variables beside it stop the start.
+   */
+  readonly issuerList?: boolean;
 }

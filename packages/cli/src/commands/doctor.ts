@@ -19,6 +19,8 @@ async function apiIssuers(ctx: CommandContext): Promise<{
   required: readonly string[];
   source: string;
   warnings: string[];
+  /** The API reads its issuers from OIDC_ISSUERS: fixes name the entries' fields. */
+  issuerList: boolean;
   /** The API's PostgreSQL (`DATABASE_URL`), when this environment names one. */
   databaseUrl?: string;
   /** Why the API would not start on its embedded SQLite file here (no `DATABASE_URL`). */
@@ -46,6 +48,7 @@ async function apiIssuers(ctx: CommandContext): Promise<{
     const refusal = issuer === undefined ? embeddedDatabaseRefusal(config, env) : undefined;
     return {
       issuers: config.issuers.map(withApiDefaults),
+      issuerList: (env.OIDC_ISSUERS ?? '').trim() !== '',
       required: EVERYDAY_PERMISSIONS,
       // What the API prints at start: settings it accepts but production should not run with.
       warnings: configWarnings(config, env),
@@ -185,13 +188,15 @@ export const doctor: Command = {
   maxPositionals: 0,
   async run(ctx) {
     const { diagnose } = await import('@todo-sso/auth/diagnose');
-    const { issuers, required, source, warnings, databaseUrl, embedded } = await apiIssuers(ctx);
+    const { issuers, issuerList, required, source, warnings, databaseUrl, embedded } =
+      await apiIssuers(ctx);
     if (ctx.values.login && (ctx.values.token ?? ctx.values['token-file']) !== undefined)
       throw new CliError('usage', '--token or --token-file and --login exclude each other');
     let token = await givenToken(ctx);
     if (ctx.values.login) token = await signIn(ctx, issuers[0] as IssuerOptions);
     const diagnosis = await diagnose({
       issuers,
+      issuerList,
       requiredPermissions: required,
       ...(token === undefined ? {} : { token }),
       fetch: ctx.io.fetch,
