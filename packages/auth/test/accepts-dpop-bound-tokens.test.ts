@@ -217,7 +217,7 @@ describe('DPoP-bound access tokens through the Fastify plugin (RFC 9449 §7)', (
   test('behind trusted proxies, takes X-Forwarded-Port and the edge proxy entry of X-Forwarded-Host', async () => {
     // Listening already when the test above ran first.
     const address = app.server.listening
-      ? `http://127.0.0.1:${app.addresses()[0]?.port}`
+      ? `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
       : await app.listen({ host: '127.0.0.1', port: 0 });
     const send = async (htu: string, headers: Record<string, string>) =>
       (
