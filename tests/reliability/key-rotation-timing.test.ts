@@ -1,4 +1,9 @@
-import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import {
+  alice,
+  generateSigningKey,
+  startTestIssuer,
+  type TestIssuer,
+} from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApi, startApiUnderTest } from './support/api.js';
 import { SteppedClock } from './support/clock.js';
@@ -63,7 +68,9 @@ describe('a key published one second after the API last fetched the JWKS', () =>
     const outcomes: string[] = [];
     for (let i = 0; i < 10; i += 1) {
       clock.advance(1000);
-      const forged = await idp.sign({ iss: idp.issuer, sub: 'x' }, { kid: `made-up-${i}` });
+      // Claims that would pass (a token refused by them costs no refetch at all).
+      const key = await generateSigningKey('RS256', `made-up-${i}`);
+      const forged = await idp.accessToken(alice, { key });
       outcomes.push(await call(forged));
     }
     expect(outcomes).toEqual(Array(10).fill('401 key_unknown'));

@@ -1,4 +1,11 @@
-import { alice, bob, carol, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import {
+  alice,
+  bob,
+  carol,
+  generateSigningKey,
+  startTestIssuer,
+  type TestIssuer,
+} from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApi, startApiUnderTest } from './support/api.js';
 import { SteppedClock } from './support/clock.js';
@@ -97,10 +104,27 @@ describe('signing keys rotating under load', () => {
     expect(await call(old)).toBe('200');
   });
 
-  it('fails closed (401, never 5xx) for a new kid inside the cooldown after an unknown-kid probe, then recovers', async () => {
-    // Trade-off of the refetch cooldown (a flood of unknown kids costs one fetch per window):
-    // a probe with an unknown kid just before a rotation delays the new key by up to 30 s.
-    const probe = await idp.sign({ iss: idp.issuer, sub: 'x' }, { kid: 'probe-unknown' });
+  it('a token no key could make pass (expired, no exp, another audience) does not delay a rotation', async () => {
+    const stranger = await generateSigningKey('RS256', 'retired-long-ago');
+    clock.advance(31_000);
+    const expired = await idp.accessToken(alice, {
+      key: stranger,
+      issuedAt: Math.floor(clock.ms() / 1000) - 3600,
+    });
+    expect(await call(expired)).toBe('401 token_expired');
+    expect(await call(await idp.sign({ iss: idp.issuer, sub: 'x' }, { kid: 'probe' }))).toBe(
+      '401 token_malformed',
+    );
+    await idp.rotateKeys();
+    expect(await call(await idp.accessToken(alice))).toBe('200');
+  });
+
+  it('fails closed (401, never 5xx) for a new kid inside the cooldown after a plausible unknown-kid token, then recovers', async () => {
+    // Trade-off of the refetch cooldown (a flood of unknown kids costs one fetch per window): a
+    // token that would pass but for its unknown kid, just before a rotation, delays the new key
+    // by up to 30 s.
+    const stranger = await generateSigningKey('RS256', 'probe-unknown');
+    const probe = await idp.accessToken(alice, { key: stranger });
     clock.advance(31_000);
     expect(await call(probe)).toBe('401 key_unknown');
     await idp.rotateKeys();

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ownerRepository } from '../src/repositories/owners.js';
 import { drivers } from './support/databases.js';
@@ -8,7 +9,7 @@ import { useHarness, users } from './support/harness.js';
  * rename and delete (RFC 9110 §13.1.1), 412 with the current state (§15.5.13); no `If-Match`
  * keeps last-write-wins. Each list also says which actions the caller may take on it.
  */
-describe.each(drivers)('list versions and actions on $driver', ({ skip, create }) => {
+describe.each(drivers)('list versions and actions on $driver', ({ skip, create, driver }) => {
   const h = useHarness({ skip, create });
   const walt = { sub: 'walt-0000-no-write', username: 'walt', permissions: ['todos:read'] };
   let waltToken = '';
@@ -87,6 +88,65 @@ describe.each(drivers)('list versions and actions on $driver', ({ skip, create }
       });
       const now = (await h.as('alice', { method: 'GET', url: `/lists/${list.id}` })).json();
       expect(now).toMatchObject({ name: 'Groceries (weekly)', version: 2 });
+    },
+  );
+
+  /**
+   * A change another request commits right after a rename's (another tab's rename): a trigger
+   * makes it at the moment the rename's audit record is written, so it commits with the rename
+   * and before the rename is answered, every time.
+   */
+  async function renamedMeanwhile(id: string, name: string): Promise<() => Promise<void>> {
+    const k = h.context.db.kysely;
+    const change = sql.raw(
+      `update lists set name = '${name}', version = version + 1 where id = '${id}'`,
+    );
+    if (driver === 'postgres') {
+      await sql`create function other_tab() returns trigger language plpgsql as $$
+        begin ${change}; return null; end $$`.execute(k);
+      await sql`create trigger other_tab after insert on audit_log for each row
+        when (new.action = 'list.rename') execute function other_tab()`.execute(k);
+      return async () => {
+        await sql`drop trigger other_tab on audit_log`.execute(k);
+        await sql`drop function other_tab()`.execute(k);
+      };
+    }
+    await sql`create trigger other_tab after insert on audit_log
+      when new.action = 'list.rename' begin ${change}; end`.execute(k);
+    return async () => {
+      await sql`drop trigger other_tab`.execute(k);
+    };
+  }
+
+  it.skipIf(skip)(
+    'answers a rename with the list as that rename left it, not as a change after it did',
+    async () => {
+      const { list, etag } = await newList('Chores');
+      const stop = await renamedMeanwhile(list.id, 'Chores (other tab)');
+      let renamed: Awaited<ReturnType<typeof h.as>>;
+      try {
+        renamed = await h.as('alice', {
+          method: 'PATCH',
+          url: `/lists/${list.id}`,
+          headers: { 'if-match': etag },
+          payload: { name: 'Chores (mine)' },
+        });
+      } finally {
+        await stop();
+      }
+      // Answered with the other tab's version, the client would send it back in If-Match and
+      // overwrite a change it never saw.
+      expect(renamed.statusCode, renamed.body).toBe(200);
+      expect(renamed.headers.etag).toBe('"2"');
+      expect(renamed.json()).toMatchObject({ name: 'Chores (mine)', version: 2 });
+      const overwrite = await h.as('alice', {
+        method: 'PATCH',
+        url: `/lists/${list.id}`,
+        headers: { 'if-match': renamed.headers.etag as string },
+        payload: { name: 'Chores (mine, again)' },
+      });
+      expect(overwrite.statusCode).toBe(412);
+      expect(overwrite.json().current).toMatchObject({ name: 'Chores (other tab)', version: 3 });
     },
   );
 

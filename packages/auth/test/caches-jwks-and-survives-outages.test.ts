@@ -137,11 +137,41 @@ describe('JWKS cache', () => {
     expect(idp.counters.jwks).toBe(3); // twenty seconds of flood: one fetch
   });
 
+  test('a token refused by its own claims costs no refetch, so a key rotated in right after is accepted on first sight', async () => {
+    const auth = make();
+    await auth.authenticate(await idp.accessToken(alice));
+    expect(idp.counters.jwks).toBe(1);
+    const stranger = await generateSigningKey('RS256');
+    // Tokens of a key the IdP no longer publishes are long expired; others name no audience of
+    // this API or are no access tokens. No key could make them pass: nothing is fetched.
+    const refusedAnyway = [
+      [
+        await idp.accessToken(alice, { key: stranger, issuedAt: clock.now() / 1000 - 3600 }),
+        'token_expired',
+      ],
+      [
+        await idp.accessToken(alice, { key: stranger, claims: { aud: 'another-api' } }),
+        'audience_mismatch',
+      ],
+      [await idp.idToken(alice, { key: stranger }), 'token_type_invalid'],
+      [await idp.sign({ iss: idp.issuer, sub: 'x' }, { kid: 'probe' }), 'token_malformed'],
+    ] as const;
+    for (const [token, code] of refusedAnyway)
+      await expectAuthFailure(auth.authenticate(token), code, 401);
+    expect(idp.counters.jwks).toBe(1);
+    clock.advance(1);
+    await idp.rotateKeys();
+    await expect(auth.authenticate(await idp.accessToken(alice))).resolves.toMatchObject({
+      subject: alice.sub,
+    });
+    expect(idp.counters.jwks).toBe(2);
+  });
+
   test('tells why each fetch started: a flood once the TTL is over costs that refresh and one refetch per cooldown', async () => {
     const auth = make();
     await auth.authenticate(await idp.accessToken(alice));
-    const forged = await forger(idp);
     clock.advance(301); // the keys' TTL is over when the flood begins
+    const forged = await forger(idp); // with tokens still valid, so that their kids are looked up
     for (let second = 0; second < 34; second += 1) {
       const results = await Promise.all(
         Array.from({ length: 50 }, (_, j) =>

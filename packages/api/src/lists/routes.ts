@@ -11,7 +11,6 @@ import { CREATE_TODO_RESPONSES } from '../todos/create-responses.js';
 import * as keyed from '../todos/idempotency.js';
 import { CreateListTodo, ListTodosQuery, TodoPage } from '../todos/schemas.js';
 import { TodoService } from '../todos/service.js';
-import type { List as ListRecord } from './repository.js';
 import { List, ListArray, ListIfMatchHeaders, ListName, ListParams } from './schemas.js';
 import { type ListService, listId, listService, nameOf } from './service.js';
 
@@ -146,11 +145,14 @@ function renameListRoute(app: App, service: ListService): void {
     async (request, reply) => {
       const [id, name] = [listId(request), nameOf(request.body)];
       const expected = await precondition(request, await authorize(request, id, 'can_update'));
-      const renamed = await write(request, 'list.rename', `list:${id}`, (tx, now) =>
-        lists.rename(id, name, now, tx, expected),
+      // Read back in its transaction: after the commit, a change made meanwhile would be answered
+      // with its ETag, and the next If-Match would overwrite it unseen (RFC 9110 §13.1.1).
+      const list = await write(request, 'list.rename', `list:${id}`, async (tx, now) =>
+        (await lists.rename(id, name, now, tx, expected))
+          ? lists.get(ownerOf(principalOf(request)), id, tx)
+          : undefined,
       );
-      if (!renamed) return changedMeanwhile(request, id);
-      const list = (await lists.get(ownerOf(principalOf(request)), id)) as ListRecord;
+      if (!list) return changedMeanwhile(request, id);
       return reply.header('etag', etagOf(list.version)).send(await presentOne(request, list));
     },
   );

@@ -29,9 +29,32 @@ function verifyJwt(
   key: string,
   audiences: readonly string[],
 ): Principal | Promise<Principal> {
-  const pending = verifyJws(entry.issuer, entry.keys, token, decoded.header, ctx.verifier);
+  const pending = verifyJws(entry.issuer, entry.keys, token, decoded.header, ctx.verifier, () =>
+    checkClaims(ctx, entry, decoded, audiences),
+  );
   if (pending === undefined) return admit(ctx, entry, decoded, key, audiences);
   return pending.then(() => admit(ctx, entry, decoded, key, audiences));
+}
+
+/**
+ * The token type and the registered claims (RFC 9068 §4), which need no key: after the
+ * signature, and before an unknown `kid` refetches the keys. Returns the time they were checked.
+ */
+function checkClaims(
+  ctx: AuthContext,
+  entry: IssuerEntry,
+  { header, payload }: DecodedToken,
+  audiences: readonly string[],
+): number {
+  // Token type first: a refresh or ID token gets the precise reason, not audience_mismatch.
+  assertAccessToken(entry.issuer, header, payload);
+  const nowMs = ctx.now();
+  validateClaims(entry.issuer, payload, {
+    nowSec: Math.floor(nowMs / 1000),
+    audiences,
+    requireExp: true,
+  });
+  return nowMs;
 }
 
 /** A JWT whose signature verified: its type and claims checked, its principal cached. */
@@ -42,14 +65,7 @@ function admit(
   key: string,
   audiences: readonly string[],
 ): Principal {
-  // Token type first: a refresh or ID token gets the precise reason, not audience_mismatch.
-  assertAccessToken(entry.issuer, header, payload);
-  const nowMs = ctx.now();
-  validateClaims(entry.issuer, payload, {
-    nowSec: Math.floor(nowMs / 1000),
-    audiences,
-    requireExp: true,
-  });
+  const nowMs = checkClaims(ctx, entry, { header, payload }, audiences);
   const principal = checkRevoked(ctx, toPrincipal(entry.issuer, payload));
   // Only a bound token's proofs need its hash (`ath`); a plain bearer token's principal costs
   // no weak entry, which the garbage collector would have to process for each new token.

@@ -53,8 +53,17 @@ export class KeyStore {
     this.keysWanted = issuer.verify === 'jwt';
   }
 
-  /** Finds the key for a JWS header, refreshing the set when needed and allowed. */
-  async getKey(kid: string | undefined, alg: string): Promise<VerificationKey> {
+  /**
+   * Finds the key for a JWS header, refreshing the set when needed and allowed. `beforeRefetch`
+   * throws the token's refusal when no key could make it pass (expired, another audience, not an
+   * access token): such a token, typically one of a key retired long ago, then costs no refetch,
+   * and above all closes no cooldown that would delay a key rotated in next.
+   */
+  async getKey(
+    kid: string | undefined,
+    alg: string,
+    beforeRefetch?: () => void,
+  ): Promise<VerificationKey> {
     if (!this.keysWanted) {
       // An introspecting issuer's back-channel logout tokens are still JWTs: load its keys now.
       this.keysWanted = true;
@@ -66,7 +75,10 @@ export class KeyStore {
       // A metadata-only load that was already in flight does not count: load the keys too.
       if (!this.loaded) await this.refresh(true, 'startup');
     }
-    const found = this.match(kid, alg) ?? (await this.refetchForUnknownKid(kid, alg, now));
+    const known = this.match(kid, alg);
+    if (known !== undefined) return known;
+    beforeRefetch?.();
+    const found = await this.refetchForUnknownKid(kid, alg, now);
     if (found === undefined) this.throwMissing(kid, alg);
     return found;
   }

@@ -14,7 +14,8 @@ import {
  * Only `alg`, `kid` and `crit` are read from the header: `jku`, `x5u`, `x5c` and an embedded
  * `jwk` are never followed or trusted (RFC 8725 §3.10) — keys come from the issuer's JWKS only.
  * Synchronous when the key is fresh and the verifier is `node` (returns undefined, throws the
- * refusal); otherwise a promise. Callers `await` it either way.
+ * refusal); otherwise a promise. Callers `await` it either way. `beforeRefetch` runs the checks
+ * that need no signature before an unknown `kid` may refetch the keys (see `KeyStore.getKey`).
  */
 export function verifyJws(
   issuer: ResolvedIssuer,
@@ -22,6 +23,7 @@ export function verifyJws(
   token: string,
   header: Readonly<Record<string, unknown>>,
   verifier: SignatureVerifier,
+  beforeRefetch?: () => void,
 ): Promise<void> | undefined {
   const { alg, kid, crit } = header;
   if (typeof alg !== 'string' || alg === '')
@@ -40,7 +42,7 @@ export function verifyJws(
   // Hot path without a promise: a fresh key and the synchronous node:crypto verifier.
   const key = keys.peekKey(kid, alg);
   if (key === undefined)
-    return keys.getKey(kid, alg).then((k) => verifyWith(verifier, token, alg, k));
+    return keys.getKey(kid, alg, beforeRefetch).then((k) => verifyWith(verifier, token, alg, k));
   return verifyWith(verifier, token, alg, key);
 }
 
