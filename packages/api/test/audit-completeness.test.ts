@@ -80,6 +80,38 @@ describe('the audit log records every write and every denial once', () => {
     expect(shared.statusCode).toBe(200);
   });
 
+  it('records whom a list was shared with, at which relation, and whom it was taken from', async () => {
+    // Who gained or lost access to a list is what such a record is read for.
+    const list = (
+      await h.as('alice', { method: 'POST', url: '/lists/', payload: { name: 'x' } })
+    ).json().id as string;
+    expect((await h.as('carol', { method: 'GET', url: '/lists/' })).statusCode).toBe(200);
+    const carol = {
+      issuer: h.idp.issuer,
+      sub: (await h.as('carol', { method: 'GET', url: '/me' })).json().sub,
+    };
+    const steps: [InjectOptions, string, object][] = [
+      [
+        { method: 'PUT', url: `/lists/${list}/members/carol`, payload: { relation: 'viewer' } },
+        'list.share',
+        { ...carol, relation: 'viewer' },
+      ],
+      [
+        { method: 'PUT', url: `/lists/${list}/members/carol`, payload: { relation: 'editor' } },
+        'list.share',
+        { ...carol, relation: 'editor' },
+      ],
+      [{ method: 'DELETE', url: `/lists/${list}/members/carol` }, 'list.unshare', carol],
+    ];
+    for (const [options, action, member] of steps) {
+      const { res, id } = await send(h.tokens.alice, options);
+      expect(res.statusCode, `${options.method} ${options.url}`).toBeLessThan(300);
+      const records = await recordsOf(id);
+      expect(records).toMatchObject([{ action, resource: `list:${list}`, actorSub: alice.sub }]);
+      expect(JSON.parse(records[0]?.detail ?? 'null'), action).toEqual(member);
+    }
+  });
+
   it('records a step-up refusal of admin work (too weak, too old), once', async () => {
     const now = Math.floor(Date.now() / 1000);
     const weak = await h.idp.accessToken(admin, { claims: { acr: 'pwd', auth_time: now } });

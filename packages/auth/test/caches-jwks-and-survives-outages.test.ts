@@ -5,6 +5,7 @@ import {
   startTestIssuer,
   type TestIssuer,
 } from '@todo-sso/auth/testing';
+import { exportJWK } from 'jose';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { expectAuthFailure, frozenClock } from './support.js';
 
@@ -256,6 +257,24 @@ describe('JWKS cache', () => {
       401,
     );
   });
+
+  test.each(['RS256', 'ES256', 'EdDSA'] as const)(
+    'ignores a %s key published with its private part: anyone can sign with it',
+    async (alg) => {
+      const leaked = await generateSigningKey(alg);
+      const privateJwk = await exportJWK(leaked.privateKey);
+      expect(privateJwk.d).toBeDefined();
+      idp.publishJwk({ ...privateJwk, kid: leaked.kid, alg, use: 'sig' });
+      const auth = make();
+      await expectAuthFailure(
+        auth.authenticate(await idp.accessToken(alice, { key: leaked })),
+        'key_unknown',
+        401,
+      );
+      // The issuer's own keys still verify.
+      await expect(auth.authenticate(await idp.accessToken(alice))).resolves.toBeDefined();
+    },
+  );
 
   test('keeps accepting tokens with cached keys while the IdP is down, and reports the outage', async () => {
     const auth = make({ cache: { maxEntries: 0 } });

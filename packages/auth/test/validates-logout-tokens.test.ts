@@ -64,6 +64,11 @@ describe.each(['keycloak', 'generic'] as const)(
       ['without exp (§2.4 errata set 1: REQUIRED)', { claims: { exp: undefined } }],
       ['with a non-numeric exp', { claims: { exp: 'soon' } }],
       ['expired', { issuedAt: Math.floor(clock.now() / 1000) - 200, expiresInSec: 60 }],
+      [
+        'not valid yet (nbf, RFC 7519 §4.1.5)',
+        { claims: { nbf: Math.floor(clock.now() / 1000) + 600 } },
+      ],
+      ['with a non-numeric nbf', { claims: { nbf: 'now' } }],
       ['typed as an access token', { header: { typ: 'at+jwt' }, claims: { typ: undefined } }],
       [
         'typed as an access token in its header despite a Logout typ claim (RFC 8725 §3.11)',

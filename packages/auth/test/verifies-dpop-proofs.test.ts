@@ -227,6 +227,25 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     await expect(verify(input(await proof(alice, { iat: now - 60 })))).resolves.toBeUndefined();
   });
 
+  test('honours an exp or nbf the proof carries (RFC 7519 §4.1.4, §4.1.5), beyond the clock tolerance', async () => {
+    const now = Math.floor(clock.now() / 1000);
+    await refused(
+      verify(input(await proof(alice, { exp: now - 10 }))),
+      'dpop_proof_invalid',
+      /expired/,
+    );
+    await refused(
+      verify(input(await proof(alice, { nbf: now + 60 }))),
+      'dpop_proof_invalid',
+      /not valid yet/,
+    );
+    for (const claims of [{ exp: String(now + 60) }, { nbf: 'soon' }])
+      await refused(verify(input(await proof(alice, claims))), 'dpop_proof_invalid', /NumericDate/);
+    // Within the tolerance, or ahead, they pass.
+    for (const claims of [{ exp: now + 60 }, { exp: now - 2 }, { nbf: now + 2 }, { nbf: now - 1 }])
+      await expect(verify(input(await proof(alice, claims)))).resolves.toBeUndefined();
+  });
+
   test('refuses a missing ath and the ath of another token', async () => {
     await refused(
       verify(input(await proof(alice, { ath: undefined }))),

@@ -3,8 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTodo, writeSession } from './support/run.js';
+import { devRealm } from './support/stack.js';
 
 /**
  * TODO_API_URL pointing at something that is not the API — a web server's welcome page, the
@@ -55,6 +57,49 @@ describe('an API URL that is not the API', () => {
         out: '',
         err: `todo ${args[0]}: ${api} answered HTTP 200 with text/html, not the API's JSON; is --api (TODO_API_URL) the todo-sso API?`,
       });
+    }
+  });
+});
+
+describe('an API URL that is the identity provider (its port mistaken for the API’s)', () => {
+  it('is named as such, not reported as the API’s "Not Found"', async () => {
+    const idpDir = await mkdtemp(join(tmpdir(), 'todo-wrong-api-idp-'));
+    const idp = await startIdp({
+      host: '127.0.0.1',
+      port: 0,
+      realm: await devRealm(),
+      dataDir: join(idpDir, 'idp'),
+    });
+    try {
+      const origin = new URL(idp.issuer).origin;
+      writeSession(idpDir, {
+        issuer: idp.issuer,
+        clientId: 'todo-cli',
+        accessToken: 'access-token',
+        expiresAt: Date.now() + 3_600_000,
+      });
+      // The provider answers the API's paths 404 in JSON, but not with the API's problem
+      // details (application/problem+json, RFC 9457), which every refusal of the API is.
+      for (const args of [['ls'], ['whoami'], ['add', 'milk']]) {
+        const result = await runTodo(
+          {
+            TODO_CONFIG_DIR: idpDir,
+            TODO_ISSUER: idp.issuer,
+            TODO_API_URL: origin,
+            TODO_TOKEN_STORE: 'file',
+          },
+          args,
+          'skip',
+        );
+        expect(result).toEqual({
+          code: 1,
+          out: '',
+          err: `todo ${args[0]}: ${origin} answered HTTP 404 with application/json, not the API's problem details (application/problem+json); is --api (TODO_API_URL) the todo-sso API?`,
+        });
+      }
+    } finally {
+      await idp.close();
+      await rm(idpDir, { recursive: true, force: true });
     }
   });
 });

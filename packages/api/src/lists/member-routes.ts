@@ -6,7 +6,7 @@ import { ownerOf, principalOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
 import { ListParams, Member, MemberArray, MemberParams, Share } from './schemas.js';
-import { addMember, type ListService, listId, listService } from './service.js';
+import { addMember, type ListService, listId, listService, memberDetail } from './service.js';
 
 const TAGS = ['lists'];
 
@@ -77,13 +77,20 @@ function shareRoute(
         throw new ApiError('conflict', 'The owner of a list stays its owner');
       }
       const { relation } = request.body;
-      const shared = await write(request, 'list.share', `list:${id}`, async (tx, now) => {
-        // The list, held until the commit: one deleted meanwhile (at any instance) shares
-        // nothing and answers 404, instead of failing the membership's foreign key (500).
-        if ((await lists.holdForWrite(undefined, id, tx)) === undefined) return false;
-        await addMember(lists, tx, { id, person: target, relation, now }, maxShared);
-        return true;
-      });
+      const detail = memberDetail(target, relation);
+      const shared = await write(
+        request,
+        'list.share',
+        `list:${id}`,
+        async (tx, now) => {
+          // The list, held until the commit: one deleted meanwhile (at any instance) shares
+          // nothing and answers 404, instead of failing the membership's foreign key (500).
+          if ((await lists.holdForWrite(undefined, id, tx)) === undefined) return false;
+          await addMember(lists, tx, { id, person: target, relation, now }, maxShared);
+          return true;
+        },
+        detail,
+      );
       if (!shared) throw new ApiError('not_found', 'No such list');
       // The membership just written, as `members` shows it: read back from the list instead, it
       // could be another issuer's member with the same `sub`, or gone (they left meanwhile).
@@ -130,8 +137,12 @@ function removeMemberRoute(app: App, context: AppContext, service: ListService):
       if (theirs === 'owner') {
         throw new ApiError('conflict', 'The owner cannot leave their own list');
       }
-      await write(request, self ? 'list.leave' : 'list.unshare', `list:${id}`, (tx) =>
-        lists.removeMember(id, target, tx),
+      await write(
+        request,
+        self ? 'list.leave' : 'list.unshare',
+        `list:${id}`,
+        (tx) => lists.removeMember(id, target, tx),
+        self ? undefined : memberDetail(target),
       );
       return reply.code(204).send(null);
     },

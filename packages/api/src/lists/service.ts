@@ -72,6 +72,18 @@ export function nameOf(body: { readonly name: string }): string {
   });
 }
 
+/**
+ * The audit detail of a share or an unshare: whom the list was shared with (at `relation`) or
+ * taken from, by issuer and `sub` (stable, where a username may change or be another's later).
+ */
+export function memberDetail(person: Owner, relation?: Relation): string {
+  return JSON.stringify({
+    issuer: person.issuer,
+    sub: person.subject,
+    ...(relation && { relation }),
+  });
+}
+
 /** A list as the caller sees it, with the actions they may take on it. */
 export type ShownList = ListRecord & { actions: ListAction[] };
 
@@ -135,22 +147,18 @@ export function listService(context: AppContext) {
   }
 
   /**
-   * One write, the caller's profile and its audit record, all or nothing (`writeAndAudit`);
-   * a write that changed nothing (`false`) is not audited.
+   * One write, the caller's profile and its audit record (with `detail`, when given), all or
+   * nothing (`writeAndAudit`); a write that changed nothing (`false`) is not audited.
    */
   function write<T>(
     request: FastifyRequest,
     action: string,
     resource: string,
     change: Change<T>,
+    detail?: string,
   ): Promise<T> {
-    const record = {
-      actor: profileOf(principalOf(request)),
-      action,
-      resource,
-      requestId: request.id,
-      at: clock.now(),
-    };
+    const actor = profileOf(principalOf(request));
+    const record = { actor, action, resource, detail, requestId: request.id, at: clock.now() };
     return writeAndAudit(db, record, change);
   }
 

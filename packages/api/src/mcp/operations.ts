@@ -6,7 +6,7 @@ import type { Relation } from '../db/schema.js';
 import { etagOf } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { listRepository } from '../lists/repository.js';
-import { addMember, onePerson } from '../lists/service.js';
+import { addMember, memberDetail, onePerson } from '../lists/service.js';
 import { ownerOf, profileOf } from '../routes/principal.js';
 import { todoLocation } from '../todos/idempotency.js';
 import type { CreateTodo, PatchTodo, Todo } from '../todos/schemas.js';
@@ -98,6 +98,7 @@ export function mcpOperations(context: AppContext) {
         client: caller.principal.clientId,
         action: 'list.share',
         resource: `list:${listId}`,
+        detail: memberDetail(target, relation),
         requestId: caller.requestId,
         at: clock.now(),
       };

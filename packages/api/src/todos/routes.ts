@@ -90,7 +90,10 @@ function collectionRoutes(app: App, service: TodoService): void {
       },
     },
     async (request, reply) => {
-      const headers = (todo: Todo) => ({ ...todoLocation(todo), etag: etagOf(todo.version) });
+      const headers = (todo: Todo) => ({
+        location: todoLocation(todo).location,
+        etag: etagOf(todo.version),
+      });
       const once = { key: idempotencyKeyOf(request), headers };
       return sendCreated(reply, await service.createOnce(callerOf(request), request.body, once));
     },

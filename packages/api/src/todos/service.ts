@@ -21,6 +21,7 @@ import {
 import { claimAndInsert } from './claim-insert.js';
 import { forgetDeletedTodo } from './forget-keys.js';
 import {
+  type CreateContent,
   type CreatedAnswer,
   createdAnswer,
   type KeyedCreate,
@@ -281,7 +282,13 @@ export class TodoService {
     const profile = profileOf(caller.principal);
     const now = clock.now();
     const list = listId ?? (await this.#lists.ensureDefault(profile, now));
-    const content = { ...input, listId: list };
+    // What a key's fingerprint reads, written out (a property added after a spread is slow).
+    const content: CreateContent = {
+      listId: list,
+      title: input.title,
+      description: input.description,
+      completed: input.completed,
+    };
     const row = newTodoRow(db, profile, list, input, now);
     const record = { ...this.#record(caller, 'todo.create', `todo:${row.id}`, profile), at: now };
     const todo = toTodo(row);

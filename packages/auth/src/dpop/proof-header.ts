@@ -1,12 +1,9 @@
 import { createPublicKey } from 'node:crypto';
 import type { ExpiringLru } from '../cache/lru.js';
 import { AuthError } from '../errors.js';
-import { keyFitsAlgorithm, type VerificationKey } from '../jwks/import-key.js';
+import { keyFitsAlgorithm, PRIVATE_JWK_MEMBERS, type VerificationKey } from '../jwks/import-key.js';
 import { decodeSegment } from '../token/decode.js';
 import { jwkThumbprint } from './thumbprint.js';
-
-/** JWK members that only a private key has (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2). */
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
 /** How long an imported key or a checked header is kept, in milliseconds. */
 export const PROOF_KEY_TTL_MS = 3_600_000;
@@ -107,7 +104,7 @@ export function checkProofHeader(
   if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk))
     throw invalid('The DPoP proof has no jwk header');
   const members = jwk as Record<string, unknown>;
-  if (PRIVATE_MEMBERS.some((m) => m in members))
+  if (PRIVATE_JWK_MEMBERS.some((m) => m in members))
     throw invalid('The DPoP proof jwk carries private key material');
   const jkt = jwkThumbprint(members);
   if (jkt === undefined) throw invalid('The DPoP proof jwk is not a public RSA, EC or OKP key');

@@ -14,6 +14,7 @@ import {
   type ProofHeaderPolicy,
 } from './proof-header.js';
 import type { DpopReplayCache } from './replay.js';
+import { checkValidityWindow } from './validity-window.js';
 
 /**
  * Asymmetric algorithms accepted for proofs by default (RFC 9449 §4.3 step 5: never `none` or
@@ -158,6 +159,8 @@ function checkClaims(
   if (iat > nowSec + state.toleranceSec) throw invalid('The DPoP proof iat is in the future');
   if (iat < nowSec - state.maxAgeSec - state.toleranceSec)
     throw invalid('The DPoP proof is too old');
+  if (payload.exp !== undefined || payload.nbf !== undefined)
+    checkValidityWindow(payload, nowSec, state.toleranceSec);
   if (ath !== input.accessTokenHash)
     throw invalid('The DPoP proof ath does not match the access token');
 }

@@ -18,10 +18,16 @@ export interface VerificationKey {
 const KEY_MEMBERS = ['kty', 'n', 'e', 'crv', 'x', 'y'] as const;
 
 /**
+ * JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4;
+ * RFC 8037 §2).
+ */
+export const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+/**
  * Imports the signature keys of a JWKS (RFC 7517 §5). Skipped: `use: "enc"` keys (§4.2),
  * keys whose `key_ops` is not an array or lacks `verify` (§4.3), symmetric `oct` keys (never
- * trusted from a JWKS, RFC 8725 §3.2), keys pinned to an algorithm we do not allow, and keys that
- * fail to import.
+ * trusted from a JWKS, RFC 8725 §3.2), keys published with their private part, keys pinned to an
+ * algorithm we do not allow, and keys that fail to import.
  */
 export function importKeySet(
   jwks: Record<string, unknown>,
@@ -39,6 +45,9 @@ export function importKeySet(
     if (k.kty !== 'RSA' && k.kty !== 'EC' && k.kty !== 'OKP') continue;
     if (k.alg !== undefined && (typeof k.alg !== 'string' || !algorithms.includes(k.alg))) continue;
     if (k.kid !== undefined && typeof k.kid !== 'string') continue;
+    // A key published with its private part is disclosed: anyone who read the JWKS can sign
+    // with it, so it proves nothing about the issuer (fail closed, as for DPoP proof keys).
+    if (PRIVATE_JWK_MEMBERS.some((m) => k[m] !== undefined)) continue;
     const pub: Record<string, unknown> = {};
     for (const m of KEY_MEMBERS) if (k[m] !== undefined) pub[m] = k[m];
     let key: KeyObject;

@@ -44,9 +44,10 @@ function target(payload: Record<string, unknown>, name: 'sub' | 'sid'): string |
 /**
  * OIDC Back-Channel Logout 1.0 §2.6 validation. Signature through the issuer's keys, `iss`
  * exact, `aud` names one of `audiences` and nothing else, `iat` recent, `exp` present and not
- * passed, explicit typing (`typ: logout+jwt` header, §2.4; or Keycloak's `typ: "Logout"`
- * claim, which it sends instead), the back-channel logout `events` member, `sid` and/or `sub`
- * (each a non-empty string when present), and no `nonce`. Replay (`jti`) is checked by the caller, which owns the storage.
+ * passed, `nbf` (when present) reached, explicit typing (`typ: logout+jwt` header, §2.4; or
+ * Keycloak's `typ: "Logout"` claim, which it sends instead), the back-channel logout `events`
+ * member, `sid` and/or `sub` (each a non-empty string when present), and no `nonce`. Replay
+ * (`jti`) is checked by the caller, which owns the storage.
  */
 export async function verifyLogoutToken(
   ctx: LogoutContext,
@@ -86,6 +87,11 @@ export async function verifyLogoutToken(
     const exp = payload.exp;
     if (typeof exp !== 'number' || !Number.isFinite(exp)) invalid('The logout token has no "exp"');
     if (now >= exp + leeway) invalid('The logout token expired');
+    // RFC 7519 §4.1.5: an `nbf` it carries is honoured, as in any JWT.
+    const nbf = payload.nbf;
+    if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf)))
+      invalid('The logout token "nbf" is not a NumericDate');
+    if (typeof nbf === 'number' && now + leeway < nbf) invalid('The logout token is not valid yet');
     const events = payload.events;
     if (events === null || typeof events !== 'object' || Array.isArray(events))
       invalid('The logout token has no "events"');

@@ -65,18 +65,28 @@ export function authenticatedFetch(io: Io, session: Session): typeof fetch {
     return notTheApi(response);
   };
   /**
-   * Every answer of the API but 204 is JSON (a problem is application/problem+json): anything
-   * else comes from something that is not the API — a web server's page, the identity provider,
-   * a proxy — and is said so, instead of failing in the JSON parser.
+   * Every answer of the API but 204 is JSON, and every refusal (4xx) is a problem,
+   * application/problem+json (RFC 9457 §3): anything else comes from something that is not the
+   * API — a web server's page, the identity provider (whose 404 for the API's paths is plain
+   * JSON), a proxy — and is said so, instead of failing in the JSON parser or passing on a bare
+   * "Not Found" as if the API had said it.
    */
   async function notTheApi(response: Response): Promise<Response> {
     const type = response.headers.get('content-type') ?? '';
-    if (response.status === 204 || response.status >= 500 || /\bjson\b/i.test(type))
-      return response;
+    const { status } = response;
+    const shown = inline(type.split(';')[0] ?? '', 100) || 'no content type';
+    if (status >= 400 && status < 500 && /\bjson\b/i.test(type) && !isProblem(type)) {
+      await response.body?.cancel().catch(() => {});
+      throw new CliError(
+        'api_error',
+        `${session.settings.apiUrl} answered HTTP ${status} with ${shown}, not the API's problem details (application/problem+json); is --api (TODO_API_URL) the todo-sso API?`,
+      );
+    }
+    if (status === 204 || status >= 500 || /\bjson\b/i.test(type)) return response;
     await response.body?.cancel().catch(() => {});
     throw new CliError(
       'api_error',
-      `${session.settings.apiUrl} answered HTTP ${response.status} with ${inline(type.split(';')[0] ?? '', 100) || 'no content type'}, not the API's JSON; is --api (TODO_API_URL) the todo-sso API?`,
+      `${session.settings.apiUrl} answered HTTP ${status} with ${shown}, not the API's JSON; is --api (TODO_API_URL) the todo-sso API?`,
     );
   }
 }
@@ -125,4 +135,9 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
       ...fields,
     ].join('\n  '),
   );
+}
+
+/** An RFC 9457 problem's media type (`application/problem+json`, any parameters). */
+function isProblem(contentType: string): boolean {
+  return /^\s*application\/problem\+json\s*(;|$)/i.test(contentType);
 }

@@ -17,7 +17,9 @@ import type { DialectName } from '../database.js';
  * dropped (every insert names the client), and the new primary key's index is built once; the
  * table is locked for that build, which reads the rows of one day at most. SQLite cannot change
  * a primary key: the table is rebuilt (create, copy, drop, rename; SQLite "ALTER TABLE", §7),
- * its indexes with it.
+ * its indexes with it. Instances of the release before, still running, find no key their claim
+ * names (`ON CONFLICT (issuer, sub, key)`) and fail keyed creates until they are replaced
+ * (deploy/README.md, "The schema migrates itself, once").
  */
 export function idempotencyKeyClient(dialect: DialectName) {
   return {
@@ -60,7 +62,8 @@ export function idempotencyKeyClient(dialect: DialectName) {
 
 /**
  * SQLite: `idempotency_keys` made again with or without `client_id` in its primary key, its rows
- * copied (`identity`: the selected values of the new table's leading identity columns).
+ * copied (`identity`: the selected values of the new table's leading identity columns) in the
+ * old key's order, which is the new key's: its index is filled in order, not at random places.
  */
 async function rebuildSqlite(
   db: Kysely<unknown>,
@@ -78,7 +81,7 @@ async function rebuildSqlite(
   await sql`insert into idempotency_keys_next
       (${names}, fingerprint, status, body, location, etag, created_at)
     select ${identity}, fingerprint, status, body, location, etag, created_at
-    from idempotency_keys`.execute(db);
+    from idempotency_keys order by issuer, sub, key`.execute(db);
   await sql`drop table idempotency_keys`.execute(db);
   await sql`alter table idempotency_keys_next rename to idempotency_keys`.execute(db);
   await sql`create index idempotency_keys_created on idempotency_keys (created_at)`.execute(db);
