@@ -92,6 +92,22 @@ describe.each(['node', 'jose'] as const)(
       );
     });
 
+    test('accepts a token of either key when two published keys share its kid, and no other', async () => {
+      // RFC 7517 §4.5 makes distinct kids a SHOULD: the kid is a hint, each key it names is tried.
+      const twin = await generateSigningKey('RS256', idp.currentKid);
+      idp.publishJwk(twin.publicJwk);
+      await expect(auth.authenticate(await idp.accessToken(alice))).resolves.toBeDefined();
+      await expect(
+        auth.authenticate(await idp.accessToken(alice, { key: twin })),
+      ).resolves.toMatchObject({ subject: alice.sub });
+      const stranger = await generateSigningKey('RS256', idp.currentKid);
+      await expectAuthFailure(
+        auth.authenticate(await idp.accessToken(alice, { key: stranger })),
+        'signature_invalid',
+        401,
+      );
+    });
+
     test('rejects a token with critical header extensions with 401 token_malformed', async () => {
       // jose refuses to sign unknown critical extensions, so this one is signed by hand.
       const key = await generateSigningKey('RS256');

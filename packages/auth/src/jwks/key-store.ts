@@ -120,6 +120,19 @@ export class KeyStore {
     return this.match(kid, alg);
   }
 
+  /**
+   * The other keys of the set under the same `kid` that fit `alg`, besides `tried`: RFC 7517
+   * §4.5 makes distinct kids a SHOULD only, so a `kid` may name more than one key. The set is
+   * the issuer's, so their number is not the token's to choose. Usually none (no allocation).
+   */
+  othersWithKid(kid: string | undefined, alg: string, tried: VerificationKey): VerificationKey[] {
+    const others: VerificationKey[] = [];
+    if (kid === undefined) return others;
+    for (const k of this.keys)
+      if (k !== tried && k.kid === kid && keyFitsAlgorithm(k, alg)) others.push(k);
+    return others;
+  }
+
   /** Introspection endpoint from discovery (loading metadata when needed). */
   async introspectionEndpoint(): Promise<string> {
     if (this.metadata === undefined) await this.refresh(true, this.scheduledReason());

@@ -42,17 +42,56 @@ export function verifyJws(
   // Hot path without a promise: a fresh key and the synchronous node:crypto verifier.
   const key = keys.peekKey(kid, alg);
   if (key === undefined)
-    return keys.getKey(kid, alg, beforeRefetch).then((k) => verifyWith(verifier, token, alg, k));
-  return verifyWith(verifier, token, alg, key);
+    return keys
+      .getKey(kid, alg, beforeRefetch)
+      .then((k) => verifyWithAny(verifier, token, alg, k, keys, kid));
+  return verifyWithAny(verifier, token, alg, key, keys, kid);
 }
 
-function verifyWith(
+function isBadSignature(error: unknown): boolean {
+  return error instanceof AuthError && error.code === 'signature_invalid';
+}
+
+/**
+ * Verifies with `key`, and when its signature does not match, with each other key the set holds
+ * under the same `kid` (RFC 7515 §4.1.4: the `kid` is a hint; RFC 7517 §4.5: distinct kids are a
+ * SHOULD). The first refusal stands when none verifies.
+ */
+function verifyWithAny(
   verifier: SignatureVerifier,
   token: string,
   alg: string,
   key: VerificationKey,
+  keys: KeyStore,
+  kid: string | undefined,
 ): Promise<void> | undefined {
-  if (verifier === 'jose') return verifySignatureWithJose(token, alg, key);
-  verifySignatureWithNode(token, alg, key);
+  if (verifier === 'jose')
+    return verifySignatureWithJose(token, alg, key).catch(async (error: unknown) => {
+      if (!isBadSignature(error)) throw error;
+      for (const other of keys.othersWithKid(kid, alg, key)) {
+        if (
+          await verifySignatureWithJose(token, alg, other).then(
+            () => true,
+            () => false,
+          )
+        )
+          return;
+      }
+      throw error;
+    });
+  try {
+    verifySignatureWithNode(token, alg, key);
+  } catch (error) {
+    if (!isBadSignature(error)) throw error;
+    for (const other of keys.othersWithKid(kid, alg, key)) {
+      try {
+        verifySignatureWithNode(token, alg, other);
+        return undefined;
+      } catch {
+        // Not this one either.
+      }
+    }
+    throw error;
+  }
   return undefined;
 }
