@@ -44,8 +44,6 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  process.stdout.write(`todo-api listening on ${api.url} (docs: ${api.url}/docs)\n`);
-
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -62,6 +60,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // Announced once SIGTERM drains: a supervisor (or a test) that stops the API as soon as it
+  // reads this line would otherwise meet the default action and kill it mid-request.
+  process.stdout.write(`todo-api listening on ${api.url} (docs: ${api.url}/docs)\n`);
 }
 
 main().catch((error: unknown) => {

@@ -222,6 +222,8 @@ describe('the audit log records every write and every denial once', () => {
       { method: 'PUT', url: `/lists/${missing}/members/alice`, payload: { relation: 'viewer' } },
       { method: 'DELETE', url: `/lists/${missing}/members/alice` },
       { method: 'GET', url: `/lists/${missing}/members/` },
+      { method: 'GET', url: `/todos/?list=${missing}` },
+      { method: 'POST', url: '/todos/', payload: { title: 'nowhere', listId: missing } },
     ];
     for (const options of cases) {
       const { res, id } = await send(h.tokens.bob, options);

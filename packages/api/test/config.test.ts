@@ -292,6 +292,27 @@ describe('configWarnings', () => {
     ).toEqual([]);
   });
 
+  it('names the OIDC_ISSUERS entry fields, not the single-issuer variables refused beside it', () => {
+    const entries = [
+      { issuer: 'https://sso.example.com/realms/a', provider: 'authentik' },
+      { issuer: 'http://10.0.0.5:8080/realms/b' },
+    ];
+    const warnings = configWarnings(
+      loadConfig({ DATABASE_URL: postgres.DATABASE_URL, OIDC_ISSUERS: JSON.stringify(entries) }),
+    );
+    expect(warnings).toHaveLength(3);
+    expect(warnings[0]).toMatch(/REST routes accept each issuer's audience alone;/);
+    expect(warnings[1]).toMatch(
+      /^OIDC_ISSUERS\[1\]\.clientId and OIDC_ISSUERS\[1\]\.clientSecret are not both set: .*501.*set both/,
+    );
+    expect(warnings[2]).toMatch(
+      /internal http address belongs in OIDC_ISSUERS\[1\]\.discoveryUrl\)$/,
+    );
+    // Following the advice must not stop the start: these variables are refused beside OIDC_ISSUERS.
+    for (const variable of ['OIDC_CLIENT_ID', 'OIDC_DISCOVERY_URL', 'OIDC_AUDIENCE'])
+      expect(warnings.join('\n')).not.toContain(variable);
+  });
+
   it('warns a production database asking a decision point over http on another machine', () => {
     const env = { ...postgres, API_PUBLIC_URL: 'https://api.example.com' };
     const warnings = configWarnings(

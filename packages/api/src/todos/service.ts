@@ -133,10 +133,7 @@ export class TodoService {
     const me = ownerOf(caller.principal);
     await this.#lists.ensureDefault(profileOf(caller.principal), this.#context.clock.now());
     const listId = query.listId?.toLowerCase();
-    if (listId !== undefined) {
-      const held = await this.#lists.relation(me, listId);
-      await this.#check(caller.principal, 'list', 'can_read', listId, held);
-    }
+    if (listId !== undefined) await this.#onList(caller, listId, 'can_read');
     return [me, { ...query, listId }];
   }
 
@@ -208,11 +205,19 @@ export class TodoService {
     refuseInvalidText(input);
     const { listId: requested, ...fields } = input;
     const listId = requested?.toLowerCase();
-    if (listId !== undefined) {
-      const held = await this.#lists.relation(ownerOf(caller.principal), listId);
-      await this.#check(caller.principal, 'list', 'can_create_todo', listId, held);
-    }
+    if (listId !== undefined) await this.#onList(caller, listId, 'can_create_todo');
     return { listId, fields };
+  }
+
+  /**
+   * Throws 404 or 403 unless the caller may take `action` on list `listId`. An id that names no
+   * list is a plain 404: no denial to audit, as for a todo (with a decision point, it decides).
+   */
+  async #onList(caller: TodoCaller, listId: string, action: 'can_read' | 'can_create_todo') {
+    const held = await this.#lists.relation(ownerOf(caller.principal), listId);
+    if (held === undefined && !this.#context.access.remote && !(await this.#lists.exists(listId)))
+      throw new ApiError('not_found', 'No such list');
+    await this.#check(caller.principal, 'list', action, listId, held);
   }
 
   /**
