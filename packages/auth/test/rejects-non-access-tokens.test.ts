@@ -96,6 +96,26 @@ test('accepts an RFC 9068 at+jwt access token from a generic issuer', async () =
   }
 });
 
+// RFC 7515 §4.1.9: a header `typ` is a media type (any case, `application/` optional).
+test('accepts the at+jwt and JWT typ spellings of RFC 7515, and refuses look-alikes', async () => {
+  const idp = await startTestIssuer({ profile: 'generic', algorithm: 'ES256' });
+  try {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions()] });
+    for (const typ of ['application/at+jwt', 'AT+JWT', 'Application/At+Jwt', 'application/jwt'])
+      await expect(
+        auth.authenticate(await idp.accessToken(alice, { header: { typ } })),
+      ).resolves.toMatchObject({ roles: ['user'] });
+    for (const typ of ['at+jwt; x=1', 'text/at+jwt', 'application/dpop+jwt'])
+      await expectAuthFailure(
+        auth.authenticate(await idp.accessToken(alice, { header: { typ } })),
+        'token_type_invalid',
+        401,
+      );
+  } finally {
+    await idp.close();
+  }
+});
+
 test('rejects a Keycloak Offline token with 401 token_type_invalid', async () => {
   const idp = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256' });
   try {

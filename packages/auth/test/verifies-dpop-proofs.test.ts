@@ -280,6 +280,14 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     );
   });
 
+  // RFC 7515 §4.1.9: `typ` is a media type, compared case-insensitively, `application/` optional.
+  test('accepts the typ spellings of application/dpop+jwt, and refuses look-alikes', async () => {
+    for (const typ of ['application/dpop+jwt', 'DPoP+JWT', 'Application/DPoP+jwt'])
+      await expect(verify(input(await proof(alice, {}, { typ })))).resolves.toBeUndefined();
+    for (const typ of ['dpop+jwt; x=1', ' dpop+jwt', 'text/dpop+jwt', 'dpop', 'application/jwt'])
+      await refused(verify(input(await proof(alice, {}, { typ }))), 'dpop_proof_invalid', /typ/);
+  });
+
   test('refuses alg none, HS256, an algorithm outside the allowlist and a wrong typ', async () => {
     const claims = {
       jti: 'n1',

@@ -3,6 +3,7 @@ import type { ExpiringLru } from '../cache/lru.js';
 import { AuthError } from '../errors.js';
 import { keyFitsAlgorithm, PRIVATE_JWK_MEMBERS, type VerificationKey } from '../jwks/import-key.js';
 import { decodeSegment } from '../token/decode.js';
+import { typNames } from '../token/media-type.js';
 import { jwkThumbprint } from './thumbprint.js';
 
 /** How long an imported key or a checked header is kept, in milliseconds. */
@@ -90,7 +91,9 @@ export function checkProofHeader(
 ): ProofKey {
   const header = decodeSegment(segment);
   if (header === undefined) throw invalid('The DPoP proof is not a compact JWS');
-  if (header.typ !== 'dpop+jwt') throw invalid('The DPoP proof typ is not dpop+jwt');
+  // RFC 9449 §4.3 step 4 asks for `typ` dpop+jwt, a media type (RFC 7515 §4.1.9): any case, with
+  // or without `application/`.
+  if (!typNames(header.typ, 'dpop+jwt')) throw invalid('The DPoP proof typ is not dpop+jwt');
   // RFC 7515 §4.1.11: a recipient that does not understand an extension marked critical must
   // refuse the JWS, and none is understood here (RFC 7797 `b64: false` would even change what
   // the signature covers); RFC 9449 §4.3 step 2 needs a well-formed JWT.

@@ -5,6 +5,7 @@ import { verifyJws } from '../jwks/verify-jws.js';
 import type { SignatureVerifier } from '../jwks/verify-signature.js';
 import type { LogoutTokenClaims } from '../principal.js';
 import { decodeToken } from '../token/decode.js';
+import { typNames } from '../token/media-type.js';
 import { audiencesOf } from '../token/validate-claims.js';
 
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -60,12 +61,12 @@ export async function verifyLogoutToken(
     const entry = typeof payload.iss === 'string' ? ctx.issuers.get(payload.iss) : undefined;
     if (entry === undefined) invalid('The logout token issuer is not trusted');
     await verifyJws(entry.issuer, entry.keys, token, header, ctx.verifier);
-    const headerTyp = typeof header.typ === 'string' ? header.typ.toLowerCase() : undefined;
-    const explicitlyTyped = headerTyp === 'logout+jwt' || headerTyp === 'application/logout+jwt';
+    // Header types are media types (RFC 7515 §4.1.9): any case, `application/` optional.
+    const explicitlyTyped = typNames(header.typ, 'logout+jwt');
     // Keycloak's `typ: "Logout"` claim stands in for the header only under a generic header
     // type (`JWT` or none): a header that types the token as something else decides (RFC 8725
     // §3.11), whatever the claims say.
-    const genericHeader = headerTyp === undefined || headerTyp === 'jwt';
+    const genericHeader = header.typ === undefined || typNames(header.typ, 'jwt');
     if (!explicitlyTyped && !(genericHeader && payload.typ === 'Logout'))
       invalid('The token is not typed as a logout token');
     // §2.6 step 4 validates `aud` as in an ID token (OpenID Connect Core 1.0 §3.1.3.7 step 3):

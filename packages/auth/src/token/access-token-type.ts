@@ -2,9 +2,7 @@ import type { ResolvedIssuer } from '../config.js';
 import { AuthError } from '../errors.js';
 import { PROFILES } from '../profiles/index.js';
 import { describeValue } from './describe-value.js';
-
-/** Header `typ` values of an access token: RFC 9068 §2.1 `at+jwt`, or plain `JWT` (Keycloak, Authentik). */
-const ACCESS_HEADER_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
+import { typNames } from './media-type.js';
 
 /** Keycloak's `typ` claim of tokens that are not access tokens (Keycloak-specific, not a standard). */
 const NOT_ACCESS_CLAIM_TYPES = new Set(['id', 'refresh', 'offline', 'logout']);
@@ -30,8 +28,10 @@ export function assertAccessToken(
 ): void {
   // RFC 8725 §3.11: a `typ` that is not a string is not an access-token type; it is refused with
   // a printable description (describeValue), never a crash.
-  const headerTyp = typeof header.typ === 'string' ? header.typ.toLowerCase() : undefined;
-  if (header.typ !== undefined && (headerTyp === undefined || !ACCESS_HEADER_TYPES.has(headerTyp)))
+  // Header `typ` of an access token: RFC 9068 §2.1 `at+jwt`, or plain `JWT` (Keycloak,
+  // Authentik), each a media type compared as RFC 7515 §4.1.9 says ({@link typNames}).
+  const typedAccess = typNames(header.typ, 'at+jwt');
+  if (header.typ !== undefined && !typedAccess && !typNames(header.typ, 'jwt'))
     reject(`A token of type ${describeValue(header.typ)} is not an access token`);
   const claimTyp = typeof claims.typ === 'string' ? claims.typ.toLowerCase() : undefined;
   if (claimTyp !== undefined && NOT_ACCESS_CLAIM_TYPES.has(claimTyp))
@@ -68,8 +68,7 @@ export function assertAccessToken(
   // the same (`aud` = client id), so this heuristic is skipped there.
   if (!profile.audienceIsClientId) {
     const hasAccessMarker =
-      headerTyp === 'at+jwt' ||
-      headerTyp === 'application/at+jwt' ||
+      typedAccess ||
       ACCESS_CLAIM_TYPES.has(claimTyp) ||
       claims.scope !== undefined ||
       claims.scp !== undefined ||
