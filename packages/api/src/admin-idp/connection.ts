@@ -1,5 +1,5 @@
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
-import { discoveryBase, PROFILES } from '@todo-sso/auth';
+import { discoveryBase, PROFILES, shownUrl } from '@todo-sso/auth';
 import type { ApiConfig, IssuerConfig } from '../config/config.js';
 import { ConfigError } from '../config/config.js';
 import { loadAdminClientModule } from './client-module.js';
@@ -44,8 +44,8 @@ export function idpAdminTarget(config: ApiConfig): IdpAdminTarget | IdpAdminUnsu
   }
   if (issuer.clientId === undefined || issuer.clientSecret === undefined)
     return {
-      unsupported:
-        'The API has no service-account credentials for the identity provider: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET (a confidential client with the realm-management roles view-users, manage-users, query-groups and view-clients).',
+      // Beside OIDC_ISSUERS the single-issuer variables stop the start: the entry's fields too.
+      unsupported: `The API has no service-account credentials for the identity provider: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, or with OIDC_ISSUERS "clientId" and "clientSecret" in the OIDC_ISSUERS entry of ${shownUrl(issuer.issuer)} (a confidential client with the realm-management roles view-users, manage-users, query-groups and view-clients).`,
     };
   let server: string | undefined;
   let realm: string | undefined;

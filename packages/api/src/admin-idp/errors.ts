@@ -48,7 +48,7 @@ export function idpError(
   if (error instanceof TokenError && error.status >= 400 && error.status < 500)
     return new ApiError(
       'idp_refused',
-      `${what}: the identity provider refused the API's client credentials (OIDC_CLIENT_ID / OIDC_CLIENT_SECRET)`,
+      `${what}: the identity provider refused the API's client credentials (OIDC_CLIENT_ID / OIDC_CLIENT_SECRET, or the issuer's clientId / clientSecret in OIDC_ISSUERS)`,
       { cause: error },
     );
   if (NetworkError !== undefined && error instanceof NetworkError) {
