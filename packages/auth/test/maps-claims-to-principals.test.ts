@@ -44,6 +44,25 @@ describe('claim mapping', () => {
     expect(p.attributes).toEqual({ 'org.unit': 'r&d', tenant: ['a', 'b'] });
   });
 
+  // RFC 6749 §3.3: scope-tokens are delimited by spaces, and a comma is a scope-token character.
+  test('splits scope on spaces only: a comma belongs to the scope, also as permissions', async () => {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions()] });
+    const claims = { scope: 'todos:read,todos:write  mcp', roles: 'user,auditor' };
+    const p = await auth.authenticate(await idp.accessToken(alice, { claims }));
+    expect(p.scopes).toEqual(['todos:read,todos:write', 'mcp']);
+    // A configured role list keeps its comma-separated reading.
+    expect(p.roles).toEqual(['user', 'auditor']);
+    const byScope = createAuthenticator({
+      issuers: [idp.issuerOptions({ permissionsClaim: 'scope' })],
+    });
+    const q = await byScope.authenticate(await idp.accessToken(alice, { claims }));
+    expect(q.permissions).toEqual(['todos:read,todos:write', 'mcp']);
+    const scp = await auth.authenticate(
+      await idp.accessToken(alice, { claims: { scope: undefined, scp: ['a,b', 'c'] } }),
+    );
+    expect(scp.scopes).toEqual(['a,b', 'c']);
+  });
+
   test('marks the configured admin role as admin', async () => {
     const auth = createAuthenticator({ issuers: [idp.issuerOptions({ adminRole: 'superuser' })] });
     expect((await auth.authenticate(await idp.accessToken(admin))).isAdmin).toBe(false);

@@ -1,6 +1,6 @@
 import type { ResolvedIssuer } from '../config.js';
 import type { Principal } from '../principal.js';
-import { readClaim, toList } from './read.js';
+import { readClaim, toList, toScopes } from './read.js';
 
 /**
  * Principals are cached and shared between requests, so nothing in them may change: a JSON
@@ -43,30 +43,39 @@ function distinct(list: readonly string[]): readonly string[] {
 /**
  * The split lists of recent separated claim strings (`scope`: most tokens of an issuer carry one
  * of a few), frozen and shared: a new principal then costs no array and strings of its own for
- * them. Bounded; emptied when full. Only verified claims reach it.
+ * them. One memo per way of splitting (a string splits differently as a scope and as a role
+ * list). Bounded; emptied when full. Only verified claims reach it.
  */
 const splitLists = new Map<string, readonly string[]>();
+const scopeLists = new Map<string, readonly string[]>();
 const MAX_SPLIT_LISTS = 256;
 
 /**
- * A claim value as a frozen list ({@link toList}): a JSON array of non-empty strings is the
- * claim's own array (frozen in place, as the claims will be), a separated string the shared
- * split of {@link splitLists}.
+ * A claim value as a frozen list ({@link toList}, or {@link toScopes} for `scope`): a JSON
+ * array of non-empty strings is the claim's own array (frozen in place, as the claims will be),
+ * a separated string the shared split of {@link splitLists} / {@link scopeLists}.
  */
-function claimList(value: unknown): readonly string[] {
+function claimList(value: unknown, asScope = false): readonly string[] {
+  const read = asScope ? toScopes : toList;
   if (typeof value === 'string') {
-    let list = splitLists.get(value);
+    const memo = asScope ? scopeLists : splitLists;
+    let list = memo.get(value);
     if (list === undefined) {
-      list = Object.freeze(toList(value));
-      if (splitLists.size >= MAX_SPLIT_LISTS) splitLists.clear();
-      splitLists.set(value, list);
+      list = Object.freeze(read(value));
+      if (memo.size >= MAX_SPLIT_LISTS) memo.clear();
+      memo.set(value, list);
     }
     return list;
   }
   if (!Array.isArray(value)) return EMPTY;
   for (const item of value)
-    if (typeof item !== 'string' || item === '') return Object.freeze(toList(value));
+    if (typeof item !== 'string' || item === '') return Object.freeze(read(value));
   return Object.freeze(value as string[]);
+}
+
+/** A configured claim path that names the top-level `scope` claim, read as a scope. */
+function isScopePath(path: readonly string[]): boolean {
+  return path.length === 1 && path[0] === 'scope';
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);
@@ -98,7 +107,7 @@ function num(value: unknown): number | undefined {
 
 /** Scopes: RFC 9068 §2.2.3 `scope` (space-separated), or the `scp` array some providers use. */
 function scopesOf(claims: Readonly<Record<string, unknown>>): readonly string[] {
-  return claims.scope !== undefined ? claimList(claims.scope) : claimList(claims.scp);
+  return claimList(claims.scope !== undefined ? claims.scope : claims.scp, true);
 }
 
 /** `acr`, `amr`, `auth_time` and `cnf.jkt`: what step-up and sender constraint decide on. */
@@ -126,8 +135,11 @@ export function toPrincipal(
   issuer: ResolvedIssuer,
   claims: Readonly<Record<string, unknown>>,
 ): Principal {
-  const roles = distinct(claimList(readClaim(claims, issuer.rolesPath)));
-  const permissions = distinct(claimList(readClaim(claims, issuer.permissionsPath)));
+  const { rolesPath, permissionsPath } = issuer;
+  const roles = distinct(claimList(readClaim(claims, rolesPath), isScopePath(rolesPath)));
+  const permissions = distinct(
+    claimList(readClaim(claims, permissionsPath), isScopePath(permissionsPath)),
+  );
   const attributes: Record<string, string | readonly string[]> = {};
   for (const name of issuer.attributeClaims) {
     const value = readClaim(claims, attributePath(name));
