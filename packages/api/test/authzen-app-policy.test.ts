@@ -176,6 +176,44 @@ describe.each(drivers)('AuthZEN with the app policy on $driver', ({ skip, create
     },
   );
 
+  it.skipIf(skip)(
+    'denies a subject whose stated issuer is not a string, instead of reading it as the caller’s',
+    async () => {
+      // The PEP named an issuer, wrongly: whoever that is, it is not known to be this `sub` of
+      // the PEP's own issuer (fail closed), in an evaluation, a batch and a search alike.
+      for (const issuer of [5, null, true, { url: h.idp.issuer }, [h.idp.issuer]]) {
+        const subject = { ...user('alice'), properties: { issuer } };
+        const one = await post('/access/v1/evaluation', {
+          subject,
+          action: { name: 'can_read' },
+          resource: { type: 'list', id: list },
+        });
+        expect(one.json(), JSON.stringify(issuer)).toMatchObject({ decision: false });
+        const batch = await post('/access/v1/evaluations', {
+          subject,
+          action: { name: 'can_read' },
+          evaluations: [{ resource: { type: 'list', id: list } }],
+        });
+        expect(batch.json().evaluations, JSON.stringify(issuer)).toMatchObject([
+          { decision: false },
+        ]);
+        const found = await post('/access/v1/search/resource', {
+          subject,
+          action: { name: 'can_read' },
+          resource: { type: 'list' },
+        });
+        expect(found.json().results, JSON.stringify(issuer)).toEqual([]);
+      }
+      const named = { ...user('alice'), properties: { issuer: h.idp.issuer } };
+      const allowed = await post('/access/v1/evaluation', {
+        subject: named,
+        action: { name: 'can_read' },
+        resource: { type: 'list', id: list },
+      });
+      expect(allowed.json()).toEqual({ decision: true });
+    },
+  );
+
   it.skipIf(skip)('applies a permission stated in the subject’s properties', async () => {
     const res = await post('/access/v1/evaluation', {
       subject: { ...user('bob'), properties: { permissions: ['todos:read'] } },

@@ -182,10 +182,13 @@ async function prefetchRelations(
 export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): Facts {
   const lists = listRepository(db);
   const todos = todoRepository(db);
-  const ownerOf = (subject: Entity): Owner => ({
-    issuer: typeof subject.properties?.issuer === 'string' ? subject.properties.issuer : issuer,
-    subject: subject.id,
-  });
+  // A stated issuer that is not a string names no issuer: read as none (no relation, no list
+  // found), never as the caller's own, which the request did not say (fail closed).
+  const ownerOf = (subject: Entity): Owner => {
+    const stated = subject.properties?.issuer;
+    const named = stated === undefined ? issuer : typeof stated === 'string' ? stated : '';
+    return { issuer: named, subject: subject.id };
+  };
 
   /** Relations loaded by `prefetch`; lives as long as this one request. */
   const known = new KnownRelations();
