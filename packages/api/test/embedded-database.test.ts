@@ -33,8 +33,16 @@ describe('embeddedDatabaseRefusal', () => {
 
   it('lets the development setup, PostgreSQL and an explicit ALLOW_SQLITE=true start', () => {
     expect(refusal({})).toBeUndefined();
-    for (const local of ['http://127.0.0.1:8080/realms/x', 'http://[::1]:8080/realms/x'])
+    for (const local of [
+      'http://127.0.0.1:8080/realms/x',
+      'http://[::1]:8080/realms/x',
+      // Names under .localhost are this machine's (RFC 6761 §6.3): a local TLS proxy's name.
+      'https://sso.localhost/realms/x',
+      'https://SSO.Localhost.:8443/realms/x',
+    ])
       expect(refusal({ OIDC_ISSUER: local }), local).toBeUndefined();
+    for (const elsewhere of ['https://localhost.example.com/realms/x', 'https://mylocalhost/x'])
+      expect(refusal({ OIDC_ISSUER: elsewhere }), elsewhere).toBeDefined();
     expect(
       refusal({ OIDC_ISSUER: REMOTE, DATABASE_URL: 'postgres://u:p@db:5432/todo' }),
     ).toBeUndefined();

@@ -80,7 +80,17 @@ export function embeddedDatabaseRefusal(
   env: Readonly<Record<string, string | undefined>> = {},
 ): string | undefined {
   if (config.database.kind !== 'sqlite' || sqliteAllowed(env)) return undefined;
-  const remote = config.issuers.find(({ issuer }) => !isLoopbackHostname(new URL(issuer).hostname));
+  const remote = config.issuers.find(({ issuer }) => !onThisMachine(new URL(issuer).hostname));
   if (remote === undefined) return undefined;
   return `is not set but the issuer ${shownUrl(remote.issuer)} is not on this machine: the API would keep todos, shares and revocations in the embedded SQLite file ${config.database.file}, seen by this instance only and lost with its container; set DATABASE_URL to the PostgreSQL database (postgres://user:password@host:5432/database), or ALLOW_SQLITE=true to run one instance on that file on purpose`;
+}
+
+/**
+ * Whether an issuer's host is this machine, for the embedded database only: a loopback name or
+ * address, or a name under `.localhost` (RFC 6761 §6.3: reserved for loopback; a local TLS
+ * proxy's `https://sso.localhost`). Not used to allow plain http: a resolver may still send such
+ * a name elsewhere, which here costs a start on SQLite at most, never a token in the clear.
+ */
+function onThisMachine(hostname: string): boolean {
+  return isLoopbackHostname(hostname) || /(?:^|\.)localhost\.?$/.test(hostname.toLowerCase());
 }
