@@ -1,4 +1,6 @@
+import { useRef } from 'react';
 import { isApiError } from '../api/errors.js';
+import type { TodoList } from '../api/types.js';
 import { can } from '../me/permissions.js';
 import { useMe } from '../me/use-me.js';
 import { navigate, useSearch } from '../navigation/router.js';
@@ -18,8 +20,10 @@ export function ListsScreen() {
   const me = useMe();
   const wanted = useSearch().get('list');
   const all = lists.data ?? [];
-  const selected = all.find((list) => list.id === wanted) ?? all[0];
+  const found = all.find((list) => list.id === wanted);
+  const selected = found ?? all[0];
   const select = (id: string) => navigate(`/?list=${encodeURIComponent(id)}`);
+  const gone = useGoneList(found, wanted, lists.isSuccess);
 
   if (lists.isPending) {
     return (
@@ -57,6 +61,10 @@ export function ListsScreen() {
         <TodosScreen
           key={selected.id}
           list={selected}
+          said={
+            gone &&
+            `“${gone.name}” is no longer shared with you, or was deleted: these are the todos of “${selected.name}”.`
+          }
           header={<ListHeader list={selected} onDeleted={() => navigate('/')} />}
         />
       ) : (
@@ -64,4 +72,19 @@ export function ListsScreen() {
       )}
     </div>
   );
+}
+
+/**
+ * The list the person was looking at (`wanted`) when the lists, read again, no longer hold it:
+ * unshared or deleted while it was on screen. Remembered from the last time it showed.
+ */
+function useGoneList(
+  found: TodoList | undefined,
+  wanted: string | null,
+  loaded: boolean,
+): TodoList | undefined {
+  const shown = useRef<TodoList | undefined>(undefined);
+  if (found) shown.current = found;
+  const last = shown.current;
+  return loaded && !found && last !== undefined && last.id === wanted ? last : undefined;
 }

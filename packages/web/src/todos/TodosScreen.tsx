@@ -1,3 +1,4 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import type { TodoFilter } from '../api/endpoints.js';
 import { isApiError } from '../api/errors.js';
@@ -29,13 +30,16 @@ const EMPTY_TEXT: Record<TodoFilter, [string, string]> = {
 export function TodosScreen({
   list: selected,
   header,
+  said,
 }: {
   list?: TodoList | undefined;
   header?: ReactNode;
+  /** Why this list shows rather than the one the person was looking at. */
+  said?: string | undefined;
 } = {}) {
   const [filter, setFilter] = useState<TodoFilter>('all');
   const [notice, setNotice] = useState<string | null>(null);
-  const [info, setInfo] = useState<string | null>(null);
+  const [info, setInfo] = useState<string | null>(said ?? null);
   const list = useTodoList(filter, selected?.id);
   const readOnly = readOnlyReason(selected);
   const chooseFilter = (next: TodoFilter) => {
@@ -52,11 +56,7 @@ export function TodosScreen({
   // A later success means the failure the banner reported is behind the user: clear it.
   const onSaved = useCallback(() => setNotice(null), []);
 
-  const reportError = useCallback((error: unknown) => {
-    if (isApiError(error) && error.code === 'session_expired') return;
-    const reason = isApiError(error) ? error.message : 'Unexpected error.';
-    setNotice(`Your change was not saved. ${reason}`);
-  }, []);
+  const reportError = useReportError(setNotice);
   const { pending, hidden, remove } = useDeleteWithUndo(reportError);
   const loaded = flattenPages(list.data);
   const todos = loaded.filter((todo) => !hidden.has(todo.id));
@@ -102,6 +102,24 @@ export function TodosScreen({
         focusAfterEscape={focusAfterEscape}
       />
     </section>
+  );
+}
+
+/** Says why a change was not saved. */
+function useReportError(setNotice: (notice: string) => void): (error: unknown) => void {
+  const client = useQueryClient();
+  return useCallback(
+    (error: unknown) => {
+      if (isApiError(error) && error.code === 'session_expired') return;
+      const reason = isApiError(error) ? error.message : 'Unexpected error.';
+      setNotice(`Your change was not saved. ${reason}`);
+      // Not found, or not allowed: the list may have been unshared, deleted, or the person's
+      // role changed while they were looking. The lists are read again, so the screen shows
+      // what they may do now (a list gone falls back to their own, saying why).
+      if (isApiError(error) && (error.status === 403 || error.status === 404))
+        void client.invalidateQueries({ queryKey: ['lists'] });
+    },
+    [client, setNotice],
   );
 }
 
