@@ -20,6 +20,32 @@ async function forger(idp: TestIssuer): Promise<(kid: string) => string> {
     `${Buffer.from(JSON.stringify({ alg: 'RS256', kid })).toString('base64url')}.${payload}.${signature}`;
 }
 
+// RFC 7517 §8.5: a JWK Set's media type is application/jwk-set+json.
+test('asks for application/jwk-set+json keys and accepts a JWKS answered with that type', async () => {
+  const idp = await startTestIssuer({ profile: 'generic', algorithm: 'ES256' });
+  try {
+    const accepts = new Map<string, string | null>();
+    const relabel: typeof fetch = async (input, init) => {
+      const url = String(input);
+      const answer = await fetch(input, init);
+      accepts.set(url, new Headers(init?.headers).get('accept'));
+      if (url !== idp.jwksUri) return answer;
+      const headers = new Headers(answer.headers);
+      headers.set('content-type', 'application/jwk-set+json');
+      headers.delete('content-length');
+      return new Response(await answer.text(), { status: answer.status, headers });
+    };
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions()], fetch: relabel });
+    await expect(auth.authenticate(await idp.accessToken(alice))).resolves.toMatchObject({
+      subject: alice.sub,
+    });
+    expect(accepts.get(idp.jwksUri)).toBe('application/jwk-set+json, application/json');
+    expect([...accepts.values()].filter((a) => a === 'application/json')).toHaveLength(1);
+  } finally {
+    await idp.close();
+  }
+});
+
 describe('JWKS cache', () => {
   let clock: ReturnType<typeof frozenClock>;
   let idp: TestIssuer;

@@ -1,7 +1,7 @@
 import { type Authenticator, createAuthenticator } from '../authenticator.js';
 import type { ResolvedIssuer } from '../config.js';
 import { MemoryDpopReplayCache } from '../dpop/replay.js';
-import { fetchJson } from '../http/fetch-json.js';
+import { fetchJson, JWKS_ACCEPT } from '../http/fetch-json.js';
 import { discover, metadataUrl } from '../jwks/discovery.js';
 import { importKeySet, keyFitsAlgorithm } from '../jwks/import-key.js';
 import type { IssuerOptions } from '../options.js';
@@ -146,7 +146,11 @@ async function checkKeys(
 ): Promise<IssuerReport['keys']> {
   let jwks: Record<string, unknown>;
   try {
-    jwks = await fetchJson(jwksUri, { fetch: ctx.fetch, timeoutMs: ctx.timeoutMs });
+    jwks = await fetchJson(jwksUri, {
+      fetch: ctx.fetch,
+      timeoutMs: ctx.timeoutMs,
+      accept: JWKS_ACCEPT,
+    });
   } catch (e) {
     findings.push(jwksUnreachable(issuer, jwksUri, e));
     return [];

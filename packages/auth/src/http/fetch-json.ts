@@ -46,7 +46,16 @@ export interface FetchJsonOptions {
   readonly fetch: typeof fetch;
   readonly timeoutMs: number;
   readonly init?: RequestInit;
+  /** The `Accept` header; default `application/json`. */
+  readonly accept?: string;
 }
+
+/**
+ * `Accept` of a JWKS request: RFC 7517 §8.5 registers `application/jwk-set+json`, and most
+ * providers answer `application/json`. The answer's Content-Type is not checked at all (any JSON
+ * object is read), so either is accepted.
+ */
+export const JWKS_ACCEPT = 'application/jwk-set+json, application/json';
 
 /**
  * Fetches a JSON object within `timeoutMs`. Redirects are not followed (an IdP moving its keys
@@ -95,7 +104,10 @@ async function fetchAndRead(
       ...options.init,
       redirect: 'manual',
       signal: AbortSignal.any([tooLarge.signal, timeout]),
-      headers: { accept: 'application/json', ...(options.init?.headers as Record<string, string>) },
+      headers: {
+        accept: options.accept ?? 'application/json',
+        ...(options.init?.headers as Record<string, string>),
+      },
     });
   } catch (cause) {
     const reason = (cause as Error)?.name === 'TimeoutError' ? 'timed out' : failure(cause);

@@ -2,7 +2,7 @@
 // keeping the key store's state machine in one place keeps it reviewable.
 import type { ResolvedIssuer, ResolvedSettings } from '../config.js';
 import { AuthError } from '../errors.js';
-import { fetchJson } from '../http/fetch-json.js';
+import { fetchJson, JWKS_ACCEPT } from '../http/fetch-json.js';
 import type { AuthEvent, IssuerStatus, JwksFetchReason } from '../options.js';
 import { discover, type IssuerMetadata } from './discovery.js';
 import { importKeySet, keyFitsAlgorithm, type VerificationKey } from './import-key.js';
@@ -290,7 +290,10 @@ export class KeyStore {
         if (jwksUri === undefined) throw new Error('The issuer metadata has no jwks_uri');
         started = performance.now();
         try {
-          const keys = importKeySet(await fetchJson(jwksUri, http), this.issuer.algorithms);
+          const keys = importKeySet(
+            await fetchJson(jwksUri, { ...http, accept: JWKS_ACCEPT }),
+            this.issuer.algorithms,
+          );
           this.keys = Object.freeze(keys);
           this.ctx.emit({
             type: 'jwks_fetch',
