@@ -90,21 +90,40 @@ export async function changeAuditReadBack(
   return service.readBack(id, change.described);
 }
 
+/** What {@link refuseAndRecord} records, and says when its write fails. */
+export interface Refusal {
+  readonly action: string;
+  readonly detail?: string | undefined;
+  /** The IdP's part, in words, for the answer when the API's part fails after it. */
+  readonly made: string;
+  /** What to do then. */
+  readonly next: string;
+}
+
+const SESSIONS_ENDED: Refusal = {
+  action: 'idp.sessions.end',
+  made: 'Every session of the person was ended',
+  next: 'their current access tokens are not refused here yet, so end the sessions again',
+};
+
 /**
- * After the IdP ended a person's sessions: their current access tokens refused at the API, on
- * every instance, and the audit record, in one transaction. Its failure is answered with
- * {@link madeButNotRecorded}: the IdP's part is done, and repeating the request is safe.
+ * After the IdP ended a person's sessions (or disabled them): their current access tokens
+ * refused at the API, on every instance, and the audit record, in one transaction. Its failure
+ * is answered with {@link madeButNotRecorded}: the IdP's part is done, and repeating the request
+ * is safe.
  */
 export function refuseAndRecord(
   context: AppContext,
   request: FastifyRequest,
   issuer: string,
   id: string,
+  refusal: Refusal = SESSIONS_ENDED,
 ) {
   const entry = {
     actor: ownerOf(principalOf(request)),
-    action: 'idp.sessions.end',
+    action: refusal.action,
     resource: `idp-user:${id}`,
+    detail: refusal.detail,
     requestId: request.id,
     at: context.clock.now(),
   };
@@ -114,9 +133,9 @@ export function refuseAndRecord(
       throw madeButNotRecorded(
         request,
         error,
-        'Every session of the person was ended',
+        refusal.made,
         { action: entry.action, id },
-        'their current access tokens are not refused here yet, so end the sessions again',
+        refusal.next,
       );
     });
 }

@@ -102,7 +102,8 @@ function updateUserRoute(app: App, context: AppContext): void {
       schema: {
         tags: TAGS,
         operationId: 'updateIdpUser',
-        summary: 'Enable or disable a user, set or remove their department',
+        summary:
+          'Enable or disable a user (disabling also refuses their current tokens at the API), set or remove their department',
         security: SECURED,
         params: IdpUserParams,
         body: IdpUserPatch,
@@ -111,18 +112,33 @@ function updateUserRoute(app: App, context: AppContext): void {
     },
     async (request) => {
       const [{ enabled, department }, { id }] = [request.body, request.params];
-      return changeAuditReadBack(context, request, {
-        make: async (service) => {
-          await service.updateUser(id, {
-            ...(enabled !== undefined && { enabled }),
-            ...(department !== undefined && { department }),
-          });
-          return id;
-        },
+      const change = {
+        ...(enabled !== undefined && { enabled }),
+        ...(department !== undefined && { department }),
+      };
+      const detail = JSON.stringify(request.body);
+      if (enabled !== false)
+        return changeAuditReadBack(context, request, {
+          make: async (service) => {
+            await service.updateUser(id, change);
+            return id;
+          },
+          action: 'idp.user.update',
+          detail,
+          described: 'The change',
+        });
+      // A disabled person can no longer sign in or refresh at the IdP, but access tokens it
+      // already issued stay valid until they expire: refuse them here too, on every instance,
+      // in the audit record's transaction, so that disabling someone cuts them off at once.
+      const service = context.idpAdmin.require();
+      await service.updateUser(id, change);
+      await refuseAndRecord(context, request, service.target.issuer, id, {
         action: 'idp.user.update',
-        detail: JSON.stringify(request.body),
-        described: 'The change',
+        detail,
+        made: 'The person was disabled',
+        next: 'their current access tokens are not refused here yet, so disable them again',
       });
+      return service.readBack(id, 'The change');
     },
   );
 }

@@ -472,7 +472,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Enable or disable a user, set or remove their department */
+        /** Enable or disable a user (disabling also refuses their current tokens at the API), set or remove their department */
         patch: operations["updateIdpUser"];
         trace?: never;
     };

@@ -96,7 +96,7 @@ function idpActions(api: TodoApiClient, onCreated: () => void) {
       },
     }),
     setEnabled: (user: IdpUser, enabled: boolean): IdpAction => ({
-      description: `${enabled ? 'Enable' : 'Disable'} ${user.username}?${enabled ? '' : ' They cannot sign in again until enabled.'}`,
+      description: `${enabled ? 'Enable' : 'Disable'} ${user.username}?${enabled ? '' : ' They are signed out of todo-sso at once and cannot sign in again until enabled.'}`,
       run: async () => {
         await updateIdpUser(api, user.id, { enabled });
         return `${user.username} is ${enabled ? 'enabled' : 'disabled'}.`;
