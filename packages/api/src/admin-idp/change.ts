@@ -139,3 +139,42 @@ export function refuseAndRecord(
       );
     });
 }
+
+/**
+ * `PATCH /admin/idp/users/{id}`: enabling, disabling, the department. A disabled person can no
+ * longer sign in or refresh at the IdP, but access tokens it already issued stay valid until
+ * they expire: disabling refuses them here too, on every instance, in the audit record's
+ * transaction, so that it cuts the person off at once.
+ */
+export async function changeUser(
+  context: AppContext,
+  request: FastifyRequest,
+  id: string,
+  body: { enabled?: boolean | undefined; department?: string | null | undefined },
+): Promise<IdpUser> {
+  const { enabled, department } = body;
+  const change = {
+    ...(enabled !== undefined && { enabled }),
+    ...(department !== undefined && { department }),
+  };
+  const detail = JSON.stringify(body);
+  if (enabled !== false)
+    return changeAuditReadBack(context, request, {
+      make: async (service) => {
+        await service.updateUser(id, change);
+        return id;
+      },
+      action: 'idp.user.update',
+      detail,
+      described: 'The change',
+    });
+  const service = context.idpAdmin.require();
+  await service.updateUser(id, change);
+  await refuseAndRecord(context, request, service.target.issuer, id, {
+    action: 'idp.user.update',
+    detail,
+    made: 'The person was disabled',
+    next: 'their current access tokens are not refused here yet, so disable them again',
+  });
+  return service.readBack(id, 'The change');
+}

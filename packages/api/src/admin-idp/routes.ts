@@ -4,7 +4,7 @@ import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
-import { changeAuditReadBack, recordMade, refuseAndRecord } from './change.js';
+import { changeAuditReadBack, changeUser, recordMade, refuseAndRecord } from './change.js';
 import {
   IdpRoleParams,
   IdpSessions,
@@ -110,36 +110,7 @@ function updateUserRoute(app: App, context: AppContext): void {
         response: { 200: IdpUser, ...WRITE_ERRORS },
       },
     },
-    async (request) => {
-      const [{ enabled, department }, { id }] = [request.body, request.params];
-      const change = {
-        ...(enabled !== undefined && { enabled }),
-        ...(department !== undefined && { department }),
-      };
-      const detail = JSON.stringify(request.body);
-      if (enabled !== false)
-        return changeAuditReadBack(context, request, {
-          make: async (service) => {
-            await service.updateUser(id, change);
-            return id;
-          },
-          action: 'idp.user.update',
-          detail,
-          described: 'The change',
-        });
-      // A disabled person can no longer sign in or refresh at the IdP, but access tokens it
-      // already issued stay valid until they expire: refuse them here too, on every instance,
-      // in the audit record's transaction, so that disabling someone cuts them off at once.
-      const service = context.idpAdmin.require();
-      await service.updateUser(id, change);
-      await refuseAndRecord(context, request, service.target.issuer, id, {
-        action: 'idp.user.update',
-        detail,
-        made: 'The person was disabled',
-        next: 'their current access tokens are not refused here yet, so disable them again',
-      });
-      return service.readBack(id, 'The change');
-    },
+    async (request) => changeUser(context, request, request.params.id, request.body),
   );
 }
 
