@@ -21,6 +21,8 @@ export { createContext } from './context.js';
 export { checkDatabase } from './db/connection-failure.js';
 export type { Db, DialectName } from './db/database.js';
 export { openDatabase } from './db/database.js';
+export type { DatabaseInspection, DatabaseProblem } from './db/inspect.js';
+export { inspectDatabase } from './db/inspect.js';
 export { MigrationError, migrateToLatest } from './db/migrate.js';
 export type { ApiErrorCode, FieldError, ProblemDetails } from './http/problem.js';
 export { ApiError } from './http/problem.js';

@@ -212,6 +212,72 @@ describe('DPoP-bound access tokens through the Fastify plugin (RFC 9449 §7)', (
     expect(await direct.json()).toMatchObject({ code: 'dpop_proof_invalid' });
   });
 
+  // RFC 9449 §4.3 step 9 with RFC 9110 §7.1: the target URI is the one the client addressed at
+  // the edge; the outermost trusted proxy's X-Forwarded-* entries say what it was.
+  test('behind trusted proxies, takes X-Forwarded-Port and the edge proxy entry of X-Forwarded-Host', async () => {
+    // Listening already when the test above ran first.
+    const address = app.server.listening
+      ? `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+      : await app.listen({ host: '127.0.0.1', port: 0 });
+    const send = async (htu: string, headers: Record<string, string>) =>
+      (
+        await fetch(`${address}/todos/`, {
+          headers: {
+            authorization: `DPoP ${bound}`,
+            dpop: await proof(key, bound, { htu }),
+            ...headers,
+          },
+        })
+      ).status;
+    const port = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'todo.example.com' };
+    expect(
+      await send('https://todo.example.com:8443/todos/', { ...port, 'x-forwarded-port': '8443' }),
+    ).toBe(200);
+    expect(
+      await send('https://todo.example.com/todos/', { ...port, 'x-forwarded-port': '443' }),
+    ).toBe(200);
+    // Two trusted proxies (both on 127.0.0.1), each appending the Host it received.
+    const twoHops = {
+      'x-forwarded-for': '203.0.113.7, 127.0.0.1',
+      'x-forwarded-proto': 'https, http',
+      'x-forwarded-host': 'todo.example.com, api.internal:8000',
+    };
+    expect(await send('https://todo.example.com/todos/', twoHops)).toBe(200);
+    // One trusted proxy: an entry left of its own is what the client wrote, never the target.
+    const injected = {
+      'x-forwarded-for': '203.0.113.7',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'evil.example, todo.example.com',
+    };
+    expect(await send('https://evil.example/todos/', injected)).toBe(401);
+    expect(await send('https://todo.example.com/todos/', injected)).toBe(200);
+  });
+
+  test('ignores X-Forwarded-* from a peer that is not a trusted proxy', async () => {
+    const headers = {
+      host: 'localhost',
+      authorization: `DPoP ${bound}`,
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'todo.example.com',
+      'x-forwarded-port': '8443',
+    };
+    const from = (remoteAddress: string, htu: string) =>
+      proof(key, bound, { htu }).then(
+        async (dpop) =>
+          (
+            await app.inject({
+              method: 'GET',
+              url: '/todos/',
+              remoteAddress,
+              headers: { ...headers, dpop },
+            })
+          ).statusCode,
+      );
+    expect(await from('198.51.100.1', 'https://todo.example.com:8443/todos/')).toBe(401);
+    expect(await from('198.51.100.1', url)).toBe(200);
+    expect(await from('127.0.0.1', 'https://todo.example.com:8443/todos/')).toBe(200);
+  });
+
   test('accepts a plain bearer token, refuses it with the DPoP scheme', async () => {
     const res = await get(`Bearer ${bearer}`);
     expect(res.statusCode).toBe(200);

@@ -132,7 +132,7 @@ export async function checkDatabase(url: string, timeoutMs = 5000): Promise<stri
 }
 
 /** Host, port and database of a `DATABASE_URL`, without its user information. */
-function shownLocation(url: string): string {
+export function shownLocation(url: string): string {
   if (!URL.canParse(url)) return 'unreadable';
   const u = new URL(url);
   return `${u.hostname || 'the local socket'}:${u.port || 5432}${u.pathname}`;

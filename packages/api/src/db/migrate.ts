@@ -18,7 +18,7 @@ import { idempotencyKeyLocation } from './migrations/015-idempotency-key-locatio
 import { idempotencyKeyClient } from './migrations/016-idempotency-key-client.js';
 
 /** Migrations in order; names are permanent once released. */
-export function migrations(db: Db): Record<string, Migration> {
+export function migrations(db: Pick<Db, 'dialect'>): Record<string, Migration> {
   return {
     '001-initial': initial(db.dialect),
     '002-dpop-proofs': dpopProofs(db.dialect),
@@ -37,6 +37,11 @@ export function migrations(db: Db): Record<string, Migration> {
     '015-idempotency-key-location': idempotencyKeyLocation,
     '016-idempotency-key-client': idempotencyKeyClient(db.dialect),
   };
+}
+
+/** The names of this release's migrations, in order (the last is the schema it needs). */
+export function migrationNames(): string[] {
+  return Object.keys(migrations({ dialect: 'postgres' }));
 }
 
 /** Error raised when the schema cannot be brought up to date; the cause is kept. */

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ProofRequest } from '../dpop/sender.js';
 import type { Credentials } from './bearer.js';
+import { forwardedOrigin } from './forwarded-origin.js';
 
 /**
  * Every field line of a header, by lower-case name (RFC 9449 §4.3 step 1 counts them): an empty
@@ -30,8 +31,8 @@ export function proofRequest(
     token,
     proof: headerLines(request.raw.rawHeaders, 'dpop'),
     method: request.method,
-    // `htu` is compared with the URI the client used: behind trusted proxies, Fastify's
-    // protocol and host are the forwarded ones.
-    url: `${request.protocol}://${request.host}${request.url}`,
+    // `htu` is compared with the URI the client used: behind trusted proxies, the forwarded
+    // scheme, host and port ({@link forwardedOrigin}).
+    url: `${forwardedOrigin(request)}${request.url}`,
   };
 }

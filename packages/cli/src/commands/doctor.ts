@@ -1,3 +1,4 @@
+import type { DatabaseConfig } from '@todo-sso/api';
 import type { IssuerOptions } from '@todo-sso/auth';
 import type { Diagnosis, Finding } from '@todo-sso/auth/diagnose';
 import type { Command, CommandContext } from '../command.js';
@@ -7,6 +8,12 @@ import type { ProviderMetadata } from '../oidc/discovery.js';
 import { signInKey } from '../oidc/sign-in-key.js';
 import { inline } from '../output/terminal.js';
 import { Session } from '../session.js';
+import {
+  type DatabaseReport,
+  databaseFinding,
+  databaseLines,
+  databaseReport,
+} from './doctor-database.js';
 import { givenToken } from './token-input.js';
 
 /**
@@ -21,10 +28,11 @@ async function apiIssuers(ctx: CommandContext): Promise<{
   warnings: string[];
   /** The API reads its issuers from OIDC_ISSUERS: fixes name the entries' fields. */
   issuerList: boolean;
-  /** The API's PostgreSQL (`DATABASE_URL`), when this environment names one. */
-  databaseUrl?: string;
-  /** Why the API would not start on its embedded SQLite file here (no `DATABASE_URL`). */
-  embedded?: DatabaseReport;
+  /**
+   * The API's database: its PostgreSQL (`DATABASE_URL`), or its SQLite file when the API's own
+   * environment is checked, with why the API refuses that file here, if it does.
+   */
+  database?: { config: DatabaseConfig; refusal?: string };
 }> {
   const {
     loadConfig,
@@ -52,15 +60,9 @@ async function apiIssuers(ctx: CommandContext): Promise<{
       required: EVERYDAY_PERMISSIONS,
       // What the API prints at start: settings it accepts but production should not run with.
       warnings: configWarnings(config, env),
-      ...(config.database.kind === 'postgres' && { databaseUrl: config.database.url }),
-      ...(refusal !== undefined &&
-        config.database.kind === 'sqlite' && {
-          embedded: {
-            location: `SQLite ${config.database.file}`,
-            code: 'database_embedded',
-            problem: `DATABASE_URL ${refusal}`,
-          },
-        }),
+      ...((config.database.kind === 'postgres' || issuer === undefined) && {
+        database: { config: config.database, ...(refusal !== undefined && { refusal }) },
+      }),
       source:
         issuer === undefined ? 'the API configuration in this environment' : 'the command line',
     };
@@ -84,14 +86,6 @@ function describeFinding(f: Finding): string[] {
   return lines;
 }
 
-/** The API's database as the doctor found it: where (no user information), and what is wrong. */
-interface DatabaseReport {
-  readonly location: string;
-  /** `database_unusable`, or `database_embedded` (SQLite where a deployment needs PostgreSQL). */
-  readonly code?: string;
-  readonly problem?: string;
-}
-
 function render(
   d: Diagnosis,
   source: string,
@@ -99,10 +93,7 @@ function render(
   database: DatabaseReport | undefined,
 ): string {
   const lines = [`Checked ${source}.`];
-  if (database !== undefined)
-    lines.push(
-      `database  ${database.problem === undefined ? 'ok' : 'cannot be used'} (${database.location})`,
-    );
+  if (database !== undefined) lines.push(...databaseLines(database));
   for (const i of d.issuers) {
     lines.push(`issuer ${i.issuer}`);
     lines.push(
@@ -124,12 +115,7 @@ function render(
         : `token     refused: ${inline(String(d.token.refusal))}`,
     );
   lines.push('');
-  if (database?.problem !== undefined)
-    lines.push(
-      `✗ ${database.code ?? 'database_unusable'} (the API does not start)`,
-      `  ${database.problem}`,
-      '',
-    );
+  if (database !== undefined) lines.push(...databaseFinding(database));
   for (const f of d.findings) lines.push(...describeFinding(f), '');
   for (const warning of warnings) lines.push(`warning: ${warning}`, '');
   const problems = d.findings.length + (database?.problem === undefined ? 0 : 1);
@@ -139,14 +125,6 @@ function render(
       : `${problems} problem${problems === 1 ? '' : 's'} found: the API would refuse this setup.`,
   );
   return lines.join('\n');
-}
-
-async function databaseReport(url: string): Promise<DatabaseReport> {
-  const { checkDatabase } = await import('@todo-sso/api');
-  const { hostname, port, pathname } = new URL(url);
-  const location = `${hostname || 'the local socket'}:${port || 5432}${pathname}`;
-  const problem = await checkDatabase(url);
-  return problem === undefined ? { location } : { location, code: 'database_unusable', problem };
 }
 
 /**
@@ -188,8 +166,7 @@ export const doctor: Command = {
   maxPositionals: 0,
   async run(ctx) {
     const { diagnose } = await import('@todo-sso/auth/diagnose');
-    const { issuers, issuerList, required, source, warnings, databaseUrl, embedded } =
-      await apiIssuers(ctx);
+    const { issuers, issuerList, required, source, warnings, database: db } = await apiIssuers(ctx);
     if (ctx.values.login && (ctx.values.token ?? ctx.values['token-file']) !== undefined)
       throw new CliError('usage', '--token or --token-file and --login exclude each other');
     let token = await givenToken(ctx);
@@ -202,8 +179,8 @@ export const doctor: Command = {
       fetch: ctx.io.fetch,
       now: () => ctx.io.now(),
     });
-    // The API migrates its PostgreSQL at start: one it cannot use stops it before any token.
-    const database = databaseUrl === undefined ? embedded : await databaseReport(databaseUrl);
+    // The API migrates its database at start: one it cannot use stops it before any token.
+    const database = db === undefined ? undefined : await databaseReport(db.config, db.refusal);
     const ok = diagnosis.ok && database?.problem === undefined;
     ctx.print(
       {
