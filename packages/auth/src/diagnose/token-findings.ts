@@ -88,8 +88,7 @@ function audienceFinding(issuer: ResolvedIssuer, claims: Claims, name: SettingNa
       code: 'audience_mismatch',
       summary: `Authentik puts the requesting client's id in aud (${base.received}), and the API does not accept it.`,
       fix: {
-        authentik:
-          `Authentik cannot add an audience: list the client ids whose tokens reach the API in ${audience}.`,
+        authentik: `Authentik cannot add an audience: list the client ids whose tokens reach the API in ${audience}.`,
         keycloak: `Add an Audience mapper including ${issuer.audiences[0]} to the client.`,
         config: `${audience}=${[...issuer.audiences, ...received].join(',')} if that client is meant for this API.`,
       },
