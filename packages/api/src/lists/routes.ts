@@ -12,7 +12,7 @@ import * as keyed from '../todos/idempotency.js';
 import { CreateListTodo, ListTodosQuery, TodoPage } from '../todos/schemas.js';
 import { TodoService } from '../todos/service.js';
 import { List, ListArray, ListIfMatchHeaders, ListName, ListParams } from './schemas.js';
-import { type ListService, listId, listService, nameOf } from './service.js';
+import { type ListService, listId, listService, nameOf, readBack } from './service.js';
 
 const TAGS = ['lists'];
 
@@ -126,7 +126,7 @@ function getListRoute(app: App, { authorize, presentOne }: ListService): void {
 
 /** `PATCH /lists/{id}`: renaming, under `If-Match` when sent (RFC 9110 §13.1.1). */
 function renameListRoute(app: App, service: ListService): void {
-  const { lists, authorize, presentOne, precondition, changedMeanwhile, write, readBack } = service;
+  const { lists, authorize, presentOne, precondition, changedMeanwhile, write } = service;
   app.patch(
     '/lists/:id',
     {
@@ -148,7 +148,9 @@ function renameListRoute(app: App, service: ListService): void {
       // Read back in its transaction: after the commit, a change made meanwhile would be answered
       // with its ETag, and the next If-Match would overwrite it unseen (RFC 9110 §13.1.1).
       const list = await write(request, 'list.rename', `list:${id}`, async (tx, now) =>
-        (await lists.rename(id, name, now, tx, expected)) ? readBack(request, id, tx) : undefined,
+        (await lists.rename(id, name, now, tx, expected))
+          ? readBack(lists, request, id, tx)
+          : undefined,
       );
       if (!list) return changedMeanwhile(request, id);
       return reply.header('etag', etagOf(list.version)).send(await presentOne(request, list));

@@ -2,7 +2,6 @@ import type { FastifyRequest } from 'fastify';
 import { type Change, writeAndAudit } from '../audit/write-and-audit.js';
 import type { ListAction } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
-import type { Db } from '../db/database.js';
 import type { Owner, Relation } from '../db/schema.js';
 import { ifMatchAllows, isAnyTag, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
@@ -89,6 +88,22 @@ export function memberDetail(person: Owner, relation?: Relation): string {
 export type ShownList = ListRecord & { actions: ListAction[] };
 
 /**
+ * The list as the caller's write left it, read in that write's transaction. A caller no longer a
+ * member (removed while a remote decision point allowed the write) is answered 404 and the write
+ * rolls back: thrown inside `write`, nothing is committed without its audit record.
+ */
+export async function readBack(
+  lists: ListRepository,
+  request: FastifyRequest,
+  id: string,
+  tx: Parameters<ListRepository['get']>[2],
+) {
+  const list = await lists.get(ownerOf(principalOf(request)), id, tx);
+  if (!list) throw new ApiError('not_found', 'No such list');
+  return list;
+}
+
+/**
  * What the list and member routes share: access checks through the app's access guard (a list
  * the caller is not a member of answers 404 like a missing one, one they may read but not act on
  * 403), the screen's actions in one batch decision, `If-Match` preconditions, and writes that
@@ -163,33 +178,12 @@ export function listService(context: AppContext) {
     return writeAndAudit(db, record, change);
   }
 
-  /**
-   * The list as the caller's write left it, read in that write's transaction. A caller no longer
-   * a member (removed while a remote decision point allowed the write) is answered 404 and the
-   * write rolls back: thrown inside `write`, nothing is committed without its audit record.
-   */
-  async function readBack(request: FastifyRequest, id: string, tx: Db['kysely']) {
-    const list = await lists.get(ownerOf(principalOf(request)), id, tx);
-    if (!list) throw new ApiError('not_found', 'No such list');
-    return list;
-  }
-
   /** Someone the API knows by this username or email ({@link onePerson}). */
   async function person(request: FastifyRequest, handle: string): Promise<Person> {
     return onePerson(await lists.findPeople(handle, principalOf(request).issuer), handle);
   }
 
-  return {
-    lists,
-    authorize,
-    present,
-    presentOne,
-    precondition,
-    changedMeanwhile,
-    write,
-    readBack,
-    person,
-  };
+  return { lists, authorize, present, presentOne, precondition, changedMeanwhile, write, person };
 }
 
 export type ListService = ReturnType<typeof listService>;
