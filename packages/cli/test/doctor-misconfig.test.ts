@@ -280,5 +280,18 @@ describe('todo doctor explains real misconfigurations', () => {
     expect(finding?.fix.config).toMatch(/OIDC_CLIENT_ID and OIDC_CLIENT_SECRET/);
     expect(finding?.fix.keycloak).not.toMatch(/Sign in again/);
     expect(JSON.stringify(diagnosis)).not.toContain('not-the-secret');
+    // With OIDC_ISSUERS, the entry's fields: the variables beside it would stop the API's start.
+    const entry = { issuer: idp.issuer, audience: 'todo-api', verify: 'introspect' };
+    const listed = await doctorWith(
+      {
+        OIDC_ISSUERS: JSON.stringify([{ ...entry, clientId: 'todo-api', clientSecret: 'wrong' }]),
+      },
+      '--token-file',
+      join(dir, 'token'),
+    );
+    const refusal = listed.diagnosis.findings.find((f) => f.check === 'token');
+    expect(refusal?.fix.config).toMatch(
+      /^Set OIDC_ISSUERS\[0\]\.clientId and OIDC_ISSUERS\[0\]\.clientSecret .*OIDC_ISSUERS\[0\]\.verify=jwt\)\.$/,
+    );
   });
 });

@@ -2,6 +2,7 @@ import type { ResolvedIssuer } from '../config.js';
 import type { AuthError } from '../errors.js';
 import type { DecodedToken } from '../token/decode.js';
 import { describeValue } from '../token/describe-value.js';
+import type { SettingName } from './token-findings.js';
 import type { Finding } from './types.js';
 
 const NTP =
@@ -62,7 +63,12 @@ function key(base: Base, error: AuthError, token?: DecodedToken, issuer?: Resolv
  * client authentication (§2.1: 401 or 403), or could not be asked. Either way the token itself
  * may be fine, so the fix is the API's credentials or its route to the provider, not a new sign-in.
  */
-function introspection(base: Base, error: AuthError): Finding {
+function introspection(base: Base, error: AuthError, name: SettingName): Finding {
+  const [id, secret] = [
+    name('clientId', 'OIDC_CLIENT_ID'),
+    name('clientSecret', 'OIDC_CLIENT_SECRET'),
+  ];
+  const verify = name('verify', 'OIDC_VERIFY');
   const cause = error.cause instanceof Error ? error.cause.message : undefined;
   const refused = cause !== undefined && /answered HTTP 40[13]\b/.test(cause);
   return {
@@ -75,16 +81,14 @@ function introspection(base: Base, error: AuthError): Finding {
     received: cause ?? error.description,
     fix: refused
       ? {
-          config:
-            'Set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET to a confidential client of this provider that may introspect tokens (or verify JWTs locally: OIDC_VERIFY=jwt).',
+          config: `Set ${id} and ${secret} to a confidential client of this provider that may introspect tokens (or verify JWTs locally: ${verify}=jwt).`,
           keycloak:
             'Clients → <the API’s client> → Credentials: Client Authenticator "Client Id and Secret"; copy the Client Secret into OIDC_CLIENT_SECRET.',
           authentik:
             'Providers → <the API’s provider> → Edit: client type Confidential; copy its Client ID and Client Secret into OIDC_CLIENT_ID and OIDC_CLIENT_SECRET.',
         }
       : {
-          config:
-            'When the API reaches the provider at another address than the public issuer (Docker, Kubernetes), set OIDC_DISCOVERY_URL to that address; or verify JWTs locally: OIDC_VERIFY=jwt.',
+          config: `When the API reaches the provider at another address than the public issuer (Docker, Kubernetes), set ${name('discoveryUrl', 'OIDC_DISCOVERY_URL')} to that address; or verify JWTs locally: ${verify}=jwt.`,
           keycloak:
             'The introspection endpoint is <issuer>/protocol/openid-connect/token/introspect; it must be reachable from the API.',
           authentik:
@@ -99,6 +103,7 @@ export function otherRefusal(
   token: DecodedToken | undefined,
   issuer: ResolvedIssuer | undefined,
   nowSec: number,
+  name: SettingName = (_field, variable) => variable,
 ): Finding {
   const base: Base = {
     check: 'token',
@@ -111,7 +116,7 @@ export function otherRefusal(
   if (error.code === 'key_unknown' || error.code === 'signature_invalid')
     return key(base, error, token, issuer);
   if (error.code === 'idp_unavailable' && issuer?.verify === 'introspect')
-    return introspection(base, error);
+    return introspection(base, error, name);
   return {
     ...base,
     code: error.code === 'token_malformed' ? 'token_malformed' : 'token_refused',

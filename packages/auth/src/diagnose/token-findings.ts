@@ -180,5 +180,5 @@ export function explainRefusal(
     return [audienceFinding(issuer, payload, name)];
   if (error.code === 'token_type_invalid' && token !== undefined)
     return [typeFinding(issuer, token)];
-  return [otherRefusal(error, token, issuer, nowSec)];
+  return [otherRefusal(error, token, issuer, nowSec, name)];
 }
