@@ -2,8 +2,7 @@ import type { ResolvedIssuer } from '../config.js';
 import type { AuthError } from '../errors.js';
 import type { DecodedToken } from '../token/decode.js';
 import { describeValue } from '../token/describe-value.js';
-import type { SettingName } from './token-findings.js';
-import type { Finding } from './types.js';
+import type { Finding, SettingName } from './types.js';
 
 const NTP =
   'Synchronise the clocks of the identity provider and API hosts with NTP (timedatectl set-ntp true, or chrony); containers use their host’s clock.';

@@ -6,16 +6,9 @@ import { describeValue } from '../token/describe-value.js';
 import { audiencesOf } from '../token/validate-claims.js';
 import { issuerFinding } from './issuer-difference.js';
 import { otherRefusal } from './other-refusals.js';
-import type { Finding } from './types.js';
+import type { Finding, SettingName } from './types.js';
 
 type Claims = Readonly<Record<string, unknown>>;
-
-/**
- * Names an API setting in a fix: the single-issuer variable (`OIDC_AUDIENCE`), or, when the API
- * reads its issuers from `OIDC_ISSUERS`, the entry's field (`OIDC_ISSUERS[1].audience`): beside
- * OIDC_ISSUERS the single-issuer variables stop the API's start, so a fix must not advise them.
- */
-export type SettingName = (field: string, variable: string) => string;
 
 const variables: SettingName = (_field, variable) => variable;
 

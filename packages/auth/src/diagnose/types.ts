@@ -30,6 +30,13 @@ export type FindingCode =
   | 'token_malformed'
   | 'token_refused';
 
+/**
+ * Names an API setting in a fix: the single-issuer variable (`OIDC_AUDIENCE`), or, when the API
+ * reads its issuers from `OIDC_ISSUERS`, the entry's field (`OIDC_ISSUERS[1].audience`): beside
+ * OIDC_ISSUERS the single-issuer variables stop the API's start, so a fix must not advise them.
+ */
+export type SettingName = (field: string, variable: string) => string;
+
 /** What to change, per identity provider and in the API's own configuration. */
 export interface Fix {
   readonly keycloak: string;
