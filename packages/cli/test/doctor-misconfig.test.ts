@@ -144,6 +144,19 @@ describe('todo doctor explains real misconfigurations', () => {
     expect(finding?.fix.keycloak).toMatch(/case-sensitive/);
   });
 
+  it('with OIDC_ISSUERS, an issuer off by a trailing slash names the entry field to correct', async () => {
+    const { code, diagnosis } = await doctorWith({
+      OIDC_ISSUERS: JSON.stringify([{ issuer: `${idp.issuer}/` }]),
+    });
+    expect(code).toBe(1);
+    const [finding] = diagnosis.findings;
+    expect(finding?.code).toBe('issuer_trailing_slash');
+    expect(finding?.summary).toContain('which differs from OIDC_ISSUERS[0].issuer by a trailing');
+    expect(finding?.fix.config).toBe(
+      `Set OIDC_ISSUERS[0].issuer=${idp.issuer} (exactly, with or without the slash as the provider writes it).`,
+    );
+  });
+
   it('an unreachable issuer: the fix suggests OIDC_DISCOVERY_URL as an origin, which does work', async () => {
     const { diagnosis } = await doctor('--issuer', `http://127.0.0.1:${closed}/realms/todo-app`);
     expect(diagnosis.findings[0]?.fix.config).toMatch(
@@ -316,5 +329,9 @@ describe('todo doctor explains real misconfigurations', () => {
     expect(refusal?.fix.config).toMatch(
       /^Set OIDC_ISSUERS\[0\]\.clientId and OIDC_ISSUERS\[0\]\.clientSecret .*OIDC_ISSUERS\[0\]\.verify=jwt\)\.$/,
     );
+    expect(refusal?.fix.keycloak).toMatch(
+      /copy the Client Secret into OIDC_ISSUERS\[0\]\.clientSecret\.$/,
+    );
+    expect(JSON.stringify(listed.diagnosis)).not.toMatch(/OIDC_CLIENT_|OIDC_VERIFY/);
   });
 });

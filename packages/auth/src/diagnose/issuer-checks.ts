@@ -170,7 +170,7 @@ export async function checkIssuer(
   } catch (e) {
     findings.push(
       advertised !== undefined && advertised !== issuer.issuer
-        ? issuerFinding(issuer.issuer, advertised, 'discovery')
+        ? issuerFinding(issuer.issuer, advertised, 'discovery', ctx.name)
         : unreachable(issuer, url, e, ctx.name),
     );
   }

@@ -1,4 +1,4 @@
-import type { Finding } from './types.js';
+import type { Finding, SettingName } from './types.js';
 
 /** How two issuer identifiers differ. Issuers are compared exactly (RFC 7519 §4.1.1). */
 export type IssuerDifference = 'trailing_slash' | 'scheme' | 'host' | 'other';
@@ -23,14 +23,19 @@ export function issuerDifference(configured: string, received: string): IssuerDi
 
 /**
  * The finding for an issuer that differs from the configured one. `where` says who advertised
- * `received`: the discovery document fetched from the configured issuer, or a token's `iss`.
+ * `received`: the discovery document fetched from the configured issuer, or a token's `iss`;
+ * `name` names the configured issuer's settings (its OIDC_ISSUERS entry's fields when listed).
  */
 export function issuerFinding(
   configured: string,
   received: string,
   where: 'discovery' | 'token',
+  name: SettingName,
 ): Finding {
   const kind = issuerDifference(configured, received);
+  const issuer = name('issuer', 'OIDC_ISSUER');
+  const discoveryUrl = name('discoveryUrl', 'OIDC_DISCOVERY_URL');
+  const listed = issuer !== 'OIDC_ISSUER';
   const base = {
     check: where,
     issuer: configured,
@@ -43,9 +48,9 @@ export function issuerFinding(
     return {
       ...base,
       code: 'issuer_trailing_slash',
-      summary: `${seen} "${received}", which differs from OIDC_ISSUER by a trailing slash; issuers are compared exactly.`,
+      summary: `${seen} "${received}", which differs from ${issuer} by a trailing slash; issuers are compared exactly.`,
       fix: {
-        config: `Set OIDC_ISSUER=${received} (exactly, with or without the slash as the provider writes it).`,
+        config: `Set ${issuer}=${received} (exactly, with or without the slash as the provider writes it).`,
         keycloak: 'Keycloak issuers never end in a slash: http(s)://<host>/realms/<realm>.',
         authentik:
           'Authentik issuers always end in a slash: https://<host>/application/o/<application-slug>/.',
@@ -55,9 +60,9 @@ export function issuerFinding(
     return {
       ...base,
       code: 'issuer_scheme',
-      summary: `${seen} "${received}": the scheme differs from OIDC_ISSUER (http versus https).`,
+      summary: `${seen} "${received}": the scheme differs from ${issuer} (http versus https).`,
       fix: {
-        config: `Set OIDC_ISSUER to the issuer that tokens carry (${received}), or fix the provider's public URL.`,
+        config: `Set ${issuer} to the issuer that tokens carry (${received}), or fix the provider's public URL.`,
         keycloak:
           'Behind a TLS-terminating proxy, start Keycloak with KC_HOSTNAME=https://<public host> and KC_PROXY_HEADERS=xforwarded so it builds https issuers.',
         authentik:
@@ -68,13 +73,11 @@ export function issuerFinding(
     return {
       ...base,
       code: 'issuer_host',
-      summary: `${seen} "${received}": the host differs from OIDC_ISSUER — the internal address (e.g. http://keycloak:8080) versus the public URL.`,
+      summary: `${seen} "${received}": the host differs from ${issuer} — the internal address (e.g. http://keycloak:8080) versus the public URL.`,
       fix: {
-        config: `Set OIDC_ISSUER to the public issuer that tokens carry and OIDC_DISCOVERY_URL to the address the API can reach, e.g. OIDC_ISSUER=${received} OIDC_DISCOVERY_URL=${new URL(configured).origin}.`,
-        keycloak:
-          'Set KC_HOSTNAME to the public URL so every token carries one issuer however Keycloak is reached; the API then fetches metadata and keys over the internal address given in OIDC_DISCOVERY_URL.',
-        authentik:
-          'Authentik builds the issuer from the Host of the request that obtained the token: keep OIDC_ISSUER the public URL and point OIDC_DISCOVERY_URL at the internal address.',
+        config: `Set ${issuer} to the public issuer that tokens carry and ${discoveryUrl} to the address the API can reach, e.g. ${issuer}=${received} ${discoveryUrl}=${new URL(configured).origin}.`,
+        keycloak: `Set KC_HOSTNAME to the public URL so every token carries one issuer however Keycloak is reached; the API then fetches metadata and keys over the internal address given in ${discoveryUrl}.`,
+        authentik: `Authentik builds the issuer from the Host of the request that obtained the token: keep ${issuer} the public URL and point ${discoveryUrl} at the internal address.`,
       },
     };
   return {
@@ -82,7 +85,7 @@ export function issuerFinding(
     code: 'issuer_mismatch',
     summary: `${seen} "${received}", which is not the configured issuer.`,
     fix: {
-      config: `Trust that issuer (OIDC_ISSUER, or one more entry in OIDC_ISSUERS) if it is meant for this API, or get tokens from ${configured}.`,
+      config: `Trust that issuer (${listed ? 'one more entry in OIDC_ISSUERS' : 'OIDC_ISSUER, or one more entry in OIDC_ISSUERS'}) if it is meant for this API, or get tokens from ${configured}.`,
       keycloak:
         'A Keycloak issuer names its realm: check /realms/<realm> is the realm of the client.',
       authentik:

@@ -81,10 +81,8 @@ function introspection(base: Base, error: AuthError, name: SettingName): Finding
     fix: refused
       ? {
           config: `Set ${id} and ${secret} to a confidential client of this provider that may introspect tokens (or verify JWTs locally: ${verify}=jwt).`,
-          keycloak:
-            'Clients → <the API’s client> → Credentials: Client Authenticator "Client Id and Secret"; copy the Client Secret into OIDC_CLIENT_SECRET.',
-          authentik:
-            'Providers → <the API’s provider> → Edit: client type Confidential; copy its Client ID and Client Secret into OIDC_CLIENT_ID and OIDC_CLIENT_SECRET.',
+          keycloak: `Clients → <the API’s client> → Credentials: Client Authenticator "Client Id and Secret"; copy the Client Secret into ${secret}.`,
+          authentik: `Providers → <the API’s provider> → Edit: client type Confidential; copy its Client ID and Client Secret into ${id} and ${secret}.`,
         }
       : {
           config: `When the API reaches the provider at another address than the public issuer (Docker, Kubernetes), set ${name('discoveryUrl', 'OIDC_DISCOVERY_URL')} to that address; or verify JWTs locally: ${verify}=jwt.`,

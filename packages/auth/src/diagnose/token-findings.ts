@@ -166,7 +166,7 @@ export function explainRefusal(
   const iss = typeof payload.iss === 'string' ? payload.iss : undefined;
   const first = trusted[0];
   if (error.code === 'issuer_unknown' && iss !== undefined && first !== undefined)
-    return [issuerFinding(first.issuer, iss, 'token')];
+    return [issuerFinding(first.issuer, iss, 'token', settingNames(listed, trusted, first.issuer))];
   if (error.code === 'audience_mismatch' && token !== undefined && isLightweight(issuer, payload))
     return [lightweightFinding(issuer?.issuer ?? '', 'audience_mismatch', name)];
   if (error.code === 'audience_mismatch' && issuer !== undefined)
