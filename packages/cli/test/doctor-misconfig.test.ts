@@ -171,6 +171,13 @@ describe('todo doctor explains real misconfigurations', () => {
     expect(finding?.fix.config).toBe(
       `OIDC_DISCOVERY_URL (${discoveryUrl}) cannot be reached from this host: check its host name and port (the provider as the API reaches it, inside Docker or Kubernetes its service name, e.g. http://keycloak:8080; an origin alone keeps the issuer's path), or remove it to fetch from the public issuer.`,
     );
+    // With OIDC_ISSUERS, the entry's field names the culprit.
+    const listed = await doctorWith({
+      OIDC_ISSUERS: JSON.stringify([{ issuer: idp.issuer, discoveryUrl }]),
+    });
+    expect(listed.diagnosis.findings[0]?.fix.config).toMatch(
+      /^OIDC_ISSUERS\[0\]\.discoveryUrl \(http:\/\/127\.0\.0\.1:\d+\/realms\/todo-app\) cannot be reached/,
+    );
   });
 
   it("the API's own client refused by the provider (a wrong secret) is found before the Admin screen fails", async () => {
@@ -189,6 +196,22 @@ describe('todo doctor explains real misconfigurations', () => {
     const right = await doctorWith({ ...env, OIDC_CLIENT_SECRET: 'todo-api-secret' });
     expect(right.diagnosis.findings).toEqual([]);
     expect(right.code).toBe(0);
+    // With OIDC_ISSUERS, the entry's fields: the variables beside it would stop the API's start.
+    const entry = { issuer: idp.issuer, clientId: 'todo-api', clientSecret: 'hunter2-not-it' };
+    const listed = await doctorWith({ OIDC_ISSUERS: JSON.stringify([entry]) });
+    expect(listed.code).toBe(1);
+    const [refused] = listed.diagnosis.findings;
+    expect(refused?.code).toBe('client_credentials_refused');
+    expect(refused?.summary).toContain(
+      'client todo-api (OIDC_ISSUERS[0].clientId / OIDC_ISSUERS[0].clientSecret) with invalid_client',
+    );
+    expect(refused?.fix.config).toMatch(
+      /^Set OIDC_ISSUERS\[0\]\.clientId and OIDC_ISSUERS\[0\]\.clientSecret to the confidential client/,
+    );
+    expect(refused?.fix.keycloak).toMatch(
+      /copy the Client Secret into OIDC_ISSUERS\[0\]\.clientSecret\.$/,
+    );
+    expect(JSON.stringify(listed.diagnosis)).not.toMatch(/OIDC_CLIENT_|OIDC_VERIFY|hunter2/);
   });
 
   it('keys that cannot be fetched are called keys, not the discovery document', async () => {

@@ -242,4 +242,22 @@ describe('todo doctor --login against an API that requires DPoP', () => {
     expect(diagnosis.findings.map((f) => f.code)).toEqual(['dpop_token_unbound']);
     expect(result.code).toBe(1);
   });
+
+  it('with OIDC_ISSUERS, advises the entry field for the unbound token, not OIDC_DPOP', async () => {
+    const { OIDC_ISSUER: _issuer, OIDC_DPOP: _dpop, ...rest } = env('off');
+    const issuers = JSON.stringify([{ issuer: stack.issuer, dpop: 'required' }]);
+    const result = await terminal({ ...rest, OIDC_ISSUERS: issuers }).run(
+      'doctor',
+      '--login',
+      '--json',
+    );
+    const [unbound] = (JSON.parse(result.out) as Diagnosis).findings;
+    expect(unbound?.code).toBe('dpop_token_unbound');
+    expect(unbound?.summary).toContain('and OIDC_ISSUERS[0].dpop requires bound tokens');
+    expect(unbound?.fix.config).toMatch(/^Set OIDC_ISSUERS\[0\]\.dpop=allowed until/);
+    expect(unbound?.fix.authentik).toContain('keep OIDC_ISSUERS[0].dpop=allowed');
+    // Following the advice must not stop the API's start (exit 78 beside OIDC_ISSUERS).
+    expect(result.out).not.toContain('OIDC_DPOP');
+    expect(result.code).toBe(1);
+  });
 });

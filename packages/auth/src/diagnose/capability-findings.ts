@@ -1,7 +1,7 @@
 import type { ResolvedIssuer } from '../config.js';
 import { DEFAULT_DPOP_ALGORITHMS } from '../dpop/verify-proof.js';
 import type { Principal } from '../principal.js';
-import type { Finding } from './types.js';
+import type { Finding, SettingName } from './types.js';
 
 /**
  * What the provider must offer for the way the API is configured to take its tokens, read from
@@ -21,8 +21,10 @@ const strings = (value: unknown): string[] =>
 export function dpopFinding(
   issuer: ResolvedIssuer,
   metadata: Record<string, unknown>,
+  name: SettingName,
 ): Finding | undefined {
   if (issuer.dpop !== 'required') return undefined;
+  const dpop = name('dpop', 'OIDC_DPOP');
   const offered = strings(metadata.dpop_signing_alg_values_supported);
   if (offered.some((alg) => DEFAULT_DPOP_ALGORITHMS.includes(alg))) return undefined;
   const none = offered.length === 0;
@@ -31,17 +33,15 @@ export function dpopFinding(
     check: 'discovery',
     issuer: issuer.issuer,
     summary: none
-      ? 'OIDC_DPOP is required, but the discovery document lists no dpop_signing_alg_values_supported: the provider issues no DPoP-bound tokens, so the API refuses every token of this issuer (401, a DPoP-bound access token is needed).'
-      : 'OIDC_DPOP is required, but the provider takes DPoP proofs by none of the algorithms the API checks: no client can get a DPoP-bound token the API accepts.',
+      ? `${dpop} is required, but the discovery document lists no dpop_signing_alg_values_supported: the provider issues no DPoP-bound tokens, so the API refuses every token of this issuer (401, a DPoP-bound access token is needed).`
+      : `${dpop} is required, but the provider takes DPoP proofs by none of the algorithms the API checks: no client can get a DPoP-bound token the API accepts.`,
     expected: `dpop_signing_alg_values_supported with one of ${DEFAULT_DPOP_ALGORITHMS.join(', ')}`,
     received: none ? '(not advertised)' : offered.join(', '),
     fix: {
-      config:
-        'Set OIDC_DPOP=allowed (bearer tokens and DPoP-bound ones) until the provider binds tokens and every client sends proofs.',
+      config: `Set ${dpop}=allowed (bearer tokens and DPoP-bound ones) until the provider binds tokens and every client sends proofs.`,
       keycloak:
         'Keycloak 26.4 and later support DPoP (earlier versions: start with --features=dpop); then turn on "Require DPoP bound tokens" in each client’s advanced settings.',
-      authentik:
-        'Authentik does not issue DPoP-bound tokens: keep OIDC_DPOP=allowed (or off) for an Authentik issuer.',
+      authentik: `Authentik does not issue DPoP-bound tokens: keep ${dpop}=allowed (or off) for an Authentik issuer.`,
     },
   };
 }
@@ -103,20 +103,19 @@ export function signingKeyFinding(
 export function introspectionFinding(
   issuer: ResolvedIssuer,
   endpoint: string | undefined,
+  name: SettingName,
 ): Finding | undefined {
   if (issuer.verify !== 'introspect' || endpoint !== undefined) return undefined;
   return {
     code: 'introspection_unsupported',
     check: 'discovery',
     issuer: issuer.issuer,
-    summary:
-      'OIDC_VERIFY is introspect, but the discovery document advertises no introspection_endpoint: the API cannot check any token of this issuer and answers 503.',
+    summary: `${name('verify', 'OIDC_VERIFY')} is introspect, but the discovery document advertises no introspection_endpoint: the API cannot check any token of this issuer and answers 503.`,
     expected: 'introspection_endpoint in the discovery document',
     received: '(not advertised)',
     apiCode: 'idp_unavailable',
     fix: {
-      config:
-        'Set OIDC_VERIFY=jwt (local verification against the provider’s keys), or point OIDC_DISCOVERY_URL at a document that advertises introspection.',
+      config: `Set ${name('verify', 'OIDC_VERIFY')}=jwt (local verification against the provider’s keys), or point ${name('discoveryUrl', 'OIDC_DISCOVERY_URL')} at a document that advertises introspection.`,
       keycloak:
         'Keycloak advertises <issuer>/protocol/openid-connect/token/introspect in every realm’s document: check that the document fetched is the realm’s own.',
       authentik:
@@ -132,23 +131,22 @@ export function introspectionFinding(
 export function unboundTokenFinding(
   issuer: ResolvedIssuer,
   principal: Principal,
+  name: SettingName,
 ): Finding | undefined {
   if (issuer.dpop !== 'required' || principal.confirmation?.jkt !== undefined) return undefined;
+  const dpop = name('dpop', 'OIDC_DPOP');
   return {
     code: 'dpop_token_unbound',
     check: 'token',
     issuer: issuer.issuer,
-    summary:
-      'The token is valid but not DPoP-bound (no cnf.jkt), and OIDC_DPOP requires bound tokens of this issuer: the API refuses it (401, a DPoP-bound access token is needed).',
+    summary: `The token is valid but not DPoP-bound (no cnf.jkt), and ${dpop} requires bound tokens of this issuer: the API refuses it (401, a DPoP-bound access token is needed).`,
     expected: 'a cnf claim with the jkt of the client’s DPoP key',
     received: '(no cnf.jkt)',
     fix: {
-      config:
-        'Set OIDC_DPOP=allowed until every client of this issuer sends DPoP proofs with its token requests.',
+      config: `Set ${dpop}=allowed until every client of this issuer sends DPoP proofs with its token requests.`,
       keycloak:
         'Keycloak binds a token only when its token request carries a DPoP proof: make the client send one, and turn on "Require DPoP bound tokens" in its advanced settings so that a request without is refused.',
-      authentik:
-        'Authentik does not issue DPoP-bound tokens: keep OIDC_DPOP=allowed (or off) for an Authentik issuer.',
+      authentik: `Authentik does not issue DPoP-bound tokens: keep ${dpop}=allowed (or off) for an Authentik issuer.`,
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { ResolvedIssuer } from '../config.js';
 import { rewriteEndpoint } from '../jwks/discovery.js';
 import { PROFILES } from '../profiles/index.js';
-import type { Finding } from './types.js';
+import type { Finding, SettingName } from './types.js';
 
 /** RFC 6749 §2.3.1: client id and secret are form-urlencoded before HTTP Basic encoding. */
 function basicAuth(clientId: string, clientSecret: string): string {
@@ -23,6 +23,7 @@ export async function clientCredentialsFinding(
   issuer: ResolvedIssuer,
   metadata: Record<string, unknown>,
   http: { readonly fetch: typeof fetch; readonly timeoutMs: number },
+  name: SettingName,
 ): Promise<Finding | undefined> {
   const { clientId, clientSecret } = issuer;
   if (!PROFILES[issuer.profile].keycloakAdminApi) return undefined;
@@ -50,22 +51,23 @@ export async function clientCredentialsFinding(
   const error = body.error;
   if (error !== 'invalid_client' && error !== 'unauthorized_client') return undefined;
   const disabled = error === 'unauthorized_client';
+  const id = name('clientId', 'OIDC_CLIENT_ID');
+  const secret = name('clientSecret', 'OIDC_CLIENT_SECRET');
   return {
     code: 'client_credentials_refused',
     check: 'config',
     issuer: issuer.issuer,
-    summary: `The provider refuses the API's own client ${clientId} (OIDC_CLIENT_ID / OIDC_CLIENT_SECRET) with ${error}: the API starts, but the Admin screen's people management answers 502, and revoking a person or an agent cannot end their sessions or grant at the provider.`,
+    summary: `The provider refuses the API's own client ${clientId} (${id} / ${secret}) with ${error}: the API starts, but the Admin screen's people management answers 502, and revoking a person or an agent cannot end their sessions or grant at the provider.`,
     expected: 'an access token for the client credentials grant',
     received: error,
     fix: {
       config: disabled
-        ? `OIDC_CLIENT_ID=${clientId} is known but may not use the client credentials grant: turn on its service account at the provider.`
-        : 'Set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET to the confidential client of the API exactly as the provider has them (the secret is per environment: copy it again after a realm import or a rotation).',
+        ? `${id}=${clientId} is known but may not use the client credentials grant: turn on its service account at the provider.`
+        : `Set ${id} and ${secret} to the confidential client of the API exactly as the provider has them (the secret is per environment: copy it again after a realm import or a rotation).`,
       keycloak: disabled
         ? `Clients → ${clientId} → Settings → Capability config: Client authentication On and Service accounts roles On; then Service accounts roles → Assign role → realm-management view-users, manage-users, query-groups and view-clients.`
-        : `Clients → ${clientId} → Credentials: Client Authenticator "Client Id and Secret"; copy the Client Secret into OIDC_CLIENT_SECRET.`,
-      authentik:
-        'Authentik has no admin API the API calls: OIDC_CLIENT_ID / OIDC_CLIENT_SECRET serve introspection only (OIDC_VERIFY=introspect).',
+        : `Clients → ${clientId} → Credentials: Client Authenticator "Client Id and Secret"; copy the Client Secret into ${secret}.`,
+      authentik: `Authentik has no admin API the API calls: ${id} / ${secret} serve introspection only (${name('verify', 'OIDC_VERIFY')}=introspect).`,
     },
   };
 }

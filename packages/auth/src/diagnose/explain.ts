@@ -4,7 +4,7 @@ import type { IssuerOptions } from '../options.js';
 import type { Principal } from '../principal.js';
 import { type DecodedToken, decodeToken } from '../token/decode.js';
 import { rolesFinding } from './roles-finding.js';
-import { explainRefusal } from './token-findings.js';
+import { explainRefusal, settingNames } from './token-findings.js';
 
 /** Expected versus received values of a refusal, safe to return to the caller. */
 export interface RefusalExplanation {
@@ -61,7 +61,9 @@ export function createRefusalExplainer(
       const missing = error.missing ?? [];
       if (issuer === undefined || principal === undefined || missing.length === 0) return undefined;
       if (!missing.every((m) => m.includes(':'))) return undefined;
-      const finding = rolesFinding(issuer, principal, missing);
+      // Only the expected and received values leave here, never the fix that names settings.
+      const names = settingNames(false, resolved, issuer.issuer);
+      const finding = rolesFinding(issuer, principal, missing, names);
       return {
         expected: bounded(finding.expected ?? ''),
         received: bounded(finding.received ?? ''),

@@ -16,7 +16,7 @@ import { unnamedClientFinding } from './client-finding.js';
 import { apiLikeAuthenticator, type CheckContext, checkIssuer } from './issuer-checks.js';
 import { rolesFinding } from './roles-finding.js';
 import { withoutUrlSecrets } from './shown-url.js';
-import { explainRefusal } from './token-findings.js';
+import { explainRefusal, settingNames } from './token-findings.js';
 import type { DiagnoseOptions, Diagnosis, Finding, IssuerReport, TokenReport } from './types.js';
 
 export type { RefusalExplainer, RefusalExplanation } from './explain.js';
@@ -82,6 +82,7 @@ async function checkToken(
   const required = options.requiredPermissions ?? [];
   const missing = missingPermissions(principal, required);
   const owner = resolved.find((i) => i.issuer === principal.issuer) as ResolvedIssuer;
+  const name = settingNames(options.issuerList === true, resolved, owner.issuer);
   return {
     report: {
       accepted: true,
@@ -92,9 +93,9 @@ async function checkToken(
       missingPermissions: missing,
     },
     findings: [
-      unboundTokenFinding(owner, principal),
+      unboundTokenFinding(owner, principal, name),
       unnamedClientFinding(owner, principal),
-      missing.length > 0 ? rolesFinding(owner, principal, missing) : undefined,
+      missing.length > 0 ? rolesFinding(owner, principal, missing, name) : undefined,
     ].filter((f): f is Finding => f !== undefined),
   };
 }
@@ -140,7 +141,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     const checked = await checkIssuer(
       options.issuers[index] as DiagnoseOptions['issuers'][number],
       issuer,
-      ctx,
+      { ...ctx, name: settingNames(options.issuerList === true, resolved, issuer.issuer) },
     );
     issuers.push(checked.report);
     findings.push(...checked.findings);

@@ -8,7 +8,8 @@ import type { IssuerOptions } from '../options.js';
 import { dpopFinding, introspectionFinding, signingKeyFinding } from './capability-findings.js';
 import { clientCredentialsFinding } from './client-credentials.js';
 import { issuerFinding } from './issuer-difference.js';
-import type { Finding, IssuerReport } from './types.js';
+import type { Finding, IssuerReport, SettingName } from './types.js';
+import { jwksUnreachable, unreachable } from './unreachable-findings.js';
 
 /** What issuer checks need: a fetch that remembers each answer's `Date`, and the clock. */
 export interface CheckContext {
@@ -17,6 +18,11 @@ export interface CheckContext {
   readonly timeoutMs: number;
   /** The `Date` header of the last answer fetched through {@link fetch}. */
   lastDate(): string | undefined;
+}
+
+/** One issuer's checks: the context, and how fixes name its settings (see `settingNames`). */
+export interface IssuerCheckContext extends CheckContext {
+  readonly name: SettingName;
 }
 
 /**
@@ -38,56 +44,8 @@ export function apiLikeAuthenticator(
   });
 }
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
 const NTP =
   'Synchronise the clocks of the identity provider and API hosts with NTP (timedatectl set-ntp true, or chrony); containers use their host’s clock.';
-
-function unreachable(
-  issuer: ResolvedIssuer,
-  url: string,
-  error: unknown,
-  what = 'The discovery document',
-): Finding {
-  const tls = /\(TLS: /.test(message(error));
-  const plainHttp = /ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG)/.test(message(error));
-  // A 404 for the discovery document: the server is there, the issuer path is not (a realm
-  // named differently, an Authentik slug or trailing slash off). An internal address would
-  // not help, so the fix is the issuer itself.
-  const notFound = what === 'The discovery document' && /answered HTTP 404$/.test(message(error));
-  const fix: Finding['fix'] = notFound
-    ? {
-        config:
-          'The provider answers but has no discovery document there: check OIDC_ISSUER (and OIDC_DISCOVERY_URL when set) against the issuer the provider publishes.',
-        keycloak:
-          'The issuer is <server>/realms/<realm>, with the realm name exactly as in Realm settings (names are case-sensitive); Keycloak before 17 adds /auth before /realms.',
-        authentik:
-          'The issuer is <server>/application/o/<slug>/ with the application’s slug and the trailing slash (Applications → <application> → Slug).',
-      }
-    : {
-        config: plainHttp
-          ? `The provider answers plain http where https was asked for: check the scheme and port of ${url}.`
-          : tls
-            ? 'The API does not trust the provider’s TLS certificate: give Node the certificate of the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or have the provider serve one for its host name from a public CA; never turn verification off.'
-            : issuer.discoveryUrl !== undefined
-              ? // The internal address itself is what fails: pointing at it again would not help.
-                `OIDC_DISCOVERY_URL (${issuer.discoveryUrl}) cannot be reached from this host: check its host name and port (the provider as the API reaches it, inside Docker or Kubernetes its service name, e.g. http://keycloak:8080; an origin alone keeps the issuer's path), or remove it to fetch from the public issuer.`
-              : "When the API reaches the provider at another address than the public issuer (Docker, Kubernetes), set OIDC_DISCOVERY_URL to that address, e.g. http://keycloak:8080 (an origin alone keeps the issuer's path) or http://keycloak:8080/realms/todo-app.",
-        keycloak: 'The document is served at <issuer>/.well-known/openid-configuration.',
-        authentik:
-          'The document is served at /application/o/<slug>/.well-known/openid-configuration.',
-      };
-  return {
-    code: 'discovery_unreachable',
-    check: 'discovery',
-    issuer: issuer.issuer,
-    summary: `${what} cannot be loaded: ${message(error)}.`,
-    expected: `a JSON document at ${url}`,
-    received: message(error),
-    apiCode: 'idp_unavailable',
-    fix,
-  };
-}
 
 function clockFinding(issuer: ResolvedIssuer, skewSec: number): Finding {
   const ahead = skewSec > 0 ? 'this host' : 'the identity provider';
@@ -141,7 +99,7 @@ function algorithmFinding(issuer: ResolvedIssuer, keys: IssuerReport['keys']): F
 async function checkKeys(
   issuer: ResolvedIssuer,
   jwksUri: string,
-  ctx: CheckContext,
+  ctx: IssuerCheckContext,
   findings: Finding[],
 ): Promise<IssuerReport['keys']> {
   let jwks: Record<string, unknown>;
@@ -152,7 +110,7 @@ async function checkKeys(
       accept: JWKS_ACCEPT,
     });
   } catch (e) {
-    findings.push(jwksUnreachable(issuer, jwksUri, e));
+    findings.push(jwksUnreachable(issuer, jwksUri, e, ctx.name));
     return [];
   }
   const missing = signingKeyFinding(issuer, jwks, jwksUri);
@@ -166,18 +124,9 @@ async function checkKeys(
     if (!keys.some((k) => k.usable)) findings.push(algorithmFinding(issuer, keys));
     return keys;
   } catch (e) {
-    findings.push(jwksUnreachable(issuer, jwksUri, e));
+    findings.push(jwksUnreachable(issuer, jwksUri, e, ctx.name));
     return [];
   }
-}
-
-function jwksUnreachable(issuer: ResolvedIssuer, jwksUri: string, error: unknown): Finding {
-  return {
-    ...unreachable(issuer, jwksUri, error, 'The keys (JWKS)'),
-    code: 'jwks_unreachable',
-    check: 'keys',
-    expected: `a JWKS at ${jwksUri}`,
-  };
 }
 
 /**
@@ -189,7 +138,7 @@ function jwksUnreachable(issuer: ResolvedIssuer, jwksUri: string, error: unknown
 export async function checkIssuer(
   options: IssuerOptions,
   issuer: ResolvedIssuer,
-  ctx: CheckContext,
+  ctx: IssuerCheckContext,
 ): Promise<{ report: IssuerReport; findings: Finding[] }> {
   const http = { fetch: ctx.fetch, timeoutMs: ctx.timeoutMs };
   const url = metadataUrl(issuer);
@@ -200,7 +149,7 @@ export async function checkIssuer(
   } catch (e) {
     return {
       report: { issuer: issuer.issuer, metadataUrl: url, keys: [], ready: false },
-      findings: [unreachable(issuer, url, e)],
+      findings: [unreachable(issuer, url, e, ctx.name)],
     };
   }
   const date = ctx.lastDate();
@@ -213,16 +162,16 @@ export async function checkIssuer(
     const metadata = await discover(issuer, http);
     jwksUri = metadata.jwksUri;
     for (const f of [
-      dpopFinding(issuer, raw),
-      introspectionFinding(issuer, metadata.introspectionEndpoint),
-      await clientCredentialsFinding(issuer, raw, http),
+      dpopFinding(issuer, raw, ctx.name),
+      introspectionFinding(issuer, metadata.introspectionEndpoint, ctx.name),
+      await clientCredentialsFinding(issuer, raw, http, ctx.name),
     ])
       if (f !== undefined) findings.push(f);
   } catch (e) {
     findings.push(
       advertised !== undefined && advertised !== issuer.issuer
         ? issuerFinding(issuer.issuer, advertised, 'discovery')
-        : unreachable(issuer, url, e),
+        : unreachable(issuer, url, e, ctx.name),
     );
   }
   const keys = jwksUri === undefined ? [] : await checkKeys(issuer, jwksUri, ctx, findings);

@@ -2,7 +2,7 @@ import type { ResolvedIssuer } from '../config.js';
 import type { Principal } from '../principal.js';
 import { PROFILE_NAMES, PROFILES } from '../profiles/index.js';
 import { isLightweight, lightweightFinding } from './token-findings.js';
-import type { Finding } from './types.js';
+import type { Finding, SettingName } from './types.js';
 
 /**
  * The finding for a token that is valid but lacks permissions the API's routes need (the API
@@ -12,9 +12,12 @@ export function rolesFinding(
   issuer: ResolvedIssuer,
   principal: Principal,
   missing: readonly string[],
+  name: SettingName,
 ): Finding {
   if (isLightweight(issuer, principal.claims))
-    return lightweightFinding(issuer.issuer, 'insufficient_permission');
+    return lightweightFinding(issuer.issuer, 'insufficient_permission', name);
+  const permissionsClaim = name('permissionsClaim', 'OIDC_PERMISSIONS_CLAIM');
+  const rolesClaim = name('rolesClaim', 'OIDC_ROLES_CLAIM');
   const path = issuer.permissionsPath.join('.');
   const clientId = issuer.permissionsPath[1];
   const client = clientId ?? 'the API client';
@@ -33,8 +36,8 @@ export function rolesFinding(
       authentik: `Put the user in the groups ${missing.join(', ')} (or "user"), and add the scope mapping that emits "groups" (authentik default OAuth Mapping: OpenID 'profile') to the provider; request scope "profile".`,
       config:
         carried === undefined
-          ? `If your provider puts them in another claim, point OIDC_PERMISSIONS_CLAIM (now ${path}) and OIDC_ROLES_CLAIM (now ${issuer.rolesPath.join('.')}) at it.`
-          : `The token carries ${missing.join(', ')} in ${carried}, where the API does not look: set OIDC_PERMISSIONS_CLAIM=${carried} and OIDC_ROLES_CLAIM=${carried}${profileReading(issuer, carried)}.`,
+          ? `If your provider puts them in another claim, point ${permissionsClaim} (now ${path}) and ${rolesClaim} (now ${issuer.rolesPath.join('.')}) at it.`
+          : `The token carries ${missing.join(', ')} in ${carried}, where the API does not look: set ${permissionsClaim}=${carried} and ${rolesClaim}=${carried}${profileReading(issuer, carried, name)}.`,
     },
   };
 }
@@ -70,7 +73,7 @@ function claimCarrying(
 }
 
 /** Another provider profile whose defaults read roles and permissions from `path`, as a hint. */
-function profileReading(issuer: ResolvedIssuer, path: string): string {
+function profileReading(issuer: ResolvedIssuer, path: string, name: SettingName): string {
   const client = issuer.audiences[0] ?? '';
   const other = PROFILE_NAMES.filter((name) => name !== issuer.profile).find(
     (name) =>
@@ -79,5 +82,5 @@ function profileReading(issuer: ResolvedIssuer, path: string): string {
   );
   return other === undefined
     ? ''
-    : ` (or, for ${PROFILES[other].title}, OIDC_PROVIDER=${other}, which reads both from ${path})`;
+    : ` (or, for ${PROFILES[other].title}, ${name('provider', 'OIDC_PROVIDER')}=${other}, which reads both from ${path})`;
 }

@@ -1,0 +1,73 @@
+import type { ResolvedIssuer } from '../config.js';
+import type { Finding, SettingName } from './types.js';
+
+/**
+ * The findings for a discovery document or a key set the API cannot load: what failed (TLS
+ * trust, plain http, a path the provider does not serve, an address unreachable from here) and
+ * the setting to change, named as the operator sets it (`settingNames`).
+ */
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** The discovery document (or, with `what`, another document) could not be loaded. */
+export function unreachable(
+  issuer: ResolvedIssuer,
+  url: string,
+  error: unknown,
+  name: SettingName,
+  what = 'The discovery document',
+): Finding {
+  const discoveryUrl = name('discoveryUrl', 'OIDC_DISCOVERY_URL');
+  const tls = /\(TLS: /.test(message(error));
+  const plainHttp = /ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG)/.test(message(error));
+  // A 404 for the discovery document: the server is there, the issuer path is not (a realm
+  // named differently, an Authentik slug or trailing slash off). An internal address would
+  // not help, so the fix is the issuer itself.
+  const notFound = what === 'The discovery document' && /answered HTTP 404$/.test(message(error));
+  const fix: Finding['fix'] = notFound
+    ? {
+        config: `The provider answers but has no discovery document there: check ${name('issuer', 'OIDC_ISSUER')} (and ${discoveryUrl} when set) against the issuer the provider publishes.`,
+        keycloak:
+          'The issuer is <server>/realms/<realm>, with the realm name exactly as in Realm settings (names are case-sensitive); Keycloak before 17 adds /auth before /realms.',
+        authentik:
+          'The issuer is <server>/application/o/<slug>/ with the application’s slug and the trailing slash (Applications → <application> → Slug).',
+      }
+    : {
+        config: plainHttp
+          ? `The provider answers plain http where https was asked for: check the scheme and port of ${url}.`
+          : tls
+            ? 'The API does not trust the provider’s TLS certificate: give Node the certificate of the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or have the provider serve one for its host name from a public CA; never turn verification off.'
+            : issuer.discoveryUrl !== undefined
+              ? // The internal address itself is what fails: pointing at it again would not help.
+                `${discoveryUrl} (${issuer.discoveryUrl}) cannot be reached from this host: check its host name and port (the provider as the API reaches it, inside Docker or Kubernetes its service name, e.g. http://keycloak:8080; an origin alone keeps the issuer's path), or remove it to fetch from the public issuer.`
+              : `When the API reaches the provider at another address than the public issuer (Docker, Kubernetes), set ${discoveryUrl} to that address, e.g. http://keycloak:8080 (an origin alone keeps the issuer's path) or http://keycloak:8080/realms/todo-app.`,
+        keycloak: 'The document is served at <issuer>/.well-known/openid-configuration.',
+        authentik:
+          'The document is served at /application/o/<slug>/.well-known/openid-configuration.',
+      };
+  return {
+    code: 'discovery_unreachable',
+    check: 'discovery',
+    issuer: issuer.issuer,
+    summary: `${what} cannot be loaded: ${message(error)}.`,
+    expected: `a JSON document at ${url}`,
+    received: message(error),
+    apiCode: 'idp_unavailable',
+    fix,
+  };
+}
+
+/** The key set (JWKS) could not be loaded. */
+export function jwksUnreachable(
+  issuer: ResolvedIssuer,
+  jwksUri: string,
+  error: unknown,
+  name: SettingName,
+): Finding {
+  return {
+    ...unreachable(issuer, jwksUri, error, name, 'The keys (JWKS)'),
+    code: 'jwks_unreachable',
+    check: 'keys',
+    expected: `a JWKS at ${jwksUri}`,
+  };
+}
