@@ -48,7 +48,13 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           response: { 200: Health },
         },
       },
-      async () => ({ status: 'ok' as const }),
+      async (_request, reply) => {
+        // Fetch Standard, "cross-origin resource policy check": `same-origin` (every other answer)
+        // makes a browser refuse even an opaque `no-cors` read. The web app reads this public
+        // answer that way to tell an API refusing its origin (CORS) from one it cannot reach.
+        reply.header('cross-origin-resource-policy', 'cross-origin');
+        return { status: 'ok' as const };
+      },
     );
 
     app.get(

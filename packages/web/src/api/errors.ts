@@ -1,4 +1,5 @@
 import { shownText } from '../ui/shown-text.js';
+import { OriginRefusedError } from './cors-refusal.js';
 import type { components } from './schema.gen.js';
 import { stepUpChallengeOf } from './step-up-challenge.js';
 
@@ -20,7 +21,7 @@ export type ApiErrorCode =
   | 'invalid_input'
   /** 503 or 502/504: the API or the identity provider behind it is unavailable. */
   | 'unavailable'
-  /** The request never got an answer (offline, DNS, CORS). */
+  /** The request never got an answer (offline, DNS), or the API refuses this origin (CORS). */
   | 'network'
   | 'server';
 
@@ -44,7 +45,7 @@ export class ApiError extends Error {
     problem?: ProblemDetails,
     options?: { cause?: unknown },
   ) {
-    super(serverText(problem) ?? defaultMessage(code), options);
+    super(serverText(problem) ?? refusalText(options?.cause) ?? defaultMessage(code), options);
     this.code = code;
     this.status = status;
     this.problem = problem;
@@ -58,6 +59,11 @@ function serverText(problem: ProblemDetails | undefined): string | undefined {
     if (text) return text;
   }
   return undefined;
+}
+
+/** A request the browser refused for CORS says so (`network` code, its own words). */
+function refusalText(cause: unknown): string | undefined {
+  return cause instanceof OriginRefusedError ? cause.message : undefined;
 }
 
 function defaultMessage(code: ApiErrorCode): string {
