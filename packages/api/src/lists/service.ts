@@ -6,6 +6,7 @@ import type { Owner, Relation } from '../db/schema.js';
 import { ifMatchAllows, isAnyTag, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
+import { BLANK_MESSAGE } from '../schemas/common.js';
 import {
   type List as ListRecord,
   type ListRepository,
@@ -66,9 +67,8 @@ export async function addMember(
  */
 export function nameOf(body: { readonly name: string }): string {
   if (body.name.trim() !== '') return body.name;
-  const message = 'must contain a character other than spaces';
-  throw new ApiError('validation_failed', `name ${message}`, {
-    errors: [{ field: 'body.name', message }],
+  throw new ApiError('validation_failed', `name ${BLANK_MESSAGE}`, {
+    errors: [{ field: 'body.name', message: BLANK_MESSAGE }],
   });
 }
 

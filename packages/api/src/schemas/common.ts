@@ -180,3 +180,6 @@ export function MultilineText({ description, ...options }: TextOptions) {
 export const Uuid = Type.String({ format: 'uuid' });
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
+
+/** What a 400 says of a todo's title or a list's name made of spaces alone. */
+export const BLANK_MESSAGE = 'must contain a character other than spaces';

@@ -13,6 +13,7 @@ import { ApiError } from '../http/problem.js';
 import { type ListRepository, listRepository } from '../lists/repository.js';
 import { ownerOf, profileOf } from '../routes/principal.js';
 import {
+  BLANK_MESSAGE,
   LINE_PATTERN,
   LINE_PATTERN_MESSAGE,
   MULTILINE_PATTERN,
@@ -57,7 +58,6 @@ const notFound = () => new ApiError('not_found', 'No such todo');
 
 const LINE = new RegExp(LINE_PATTERN, 'u');
 const MULTILINE = new RegExp(MULTILINE_PATTERN, 'u');
-const BLANK_MESSAGE = 'must contain a character other than spaces';
 
 /**
  * The text rules of a todo, checked again here because the MCP tools reach the service without
