@@ -25,6 +25,16 @@ export const todoKeys = {
   list: (filter: TodoFilter, listId?: string) => ['todos', filter, listId ?? 'all'] as const,
 };
 
+/**
+ * After a write, reads the cached todo views again, without waiting for them. A write's
+ * `onSettled` that returned this read would hold back the caller's own callbacks (TanStack
+ * Query awaits it first): the box unticked, the edit open again and the failure said only once
+ * the lists came back, as long as a slow network takes, or never when that read got no answer.
+ */
+function readAgain(client: QueryClient): void {
+  void client.invalidateQueries({ queryKey: todoKeys.all });
+}
+
 /** Which list a cached view shows (`all`: every list). */
 function listOf(key: QueryKey): string {
   return typeof key[2] === 'string' ? key[2] : 'all';
@@ -131,7 +141,7 @@ export function useCreateTodo(listId?: string) {
       if (outcomeUnknown(error)) returnAdd(key);
       else forgetAdd(key);
     },
-    onSettled: () => client.invalidateQueries({ queryKey: todoKeys.all }),
+    onSettled: () => readAgain(client),
   });
 }
 
@@ -229,7 +239,7 @@ export function useUpdateTodo(id: string) {
       return { snapshot };
     },
     onError: (_error, _update, context) => restoreLists(client, context?.snapshot),
-    onSettled: () => client.invalidateQueries({ queryKey: todoKeys.all }),
+    onSettled: () => readAgain(client),
   });
 }
 
@@ -240,6 +250,6 @@ export function useDeleteTodo() {
   return useMutation({
     mutationFn: ({ id, version }: { id: string; version?: number }) => deleteTodo(api, id, version),
     onSuccess: () => broadcast({ type: 'todos-changed' }),
-    onSettled: () => client.invalidateQueries({ queryKey: todoKeys.all }),
+    onSettled: () => readAgain(client),
   });
 }
