@@ -18,22 +18,15 @@ import { followOwnWrite } from './delete-in-flight.js';
 /**
  * TanStack Query hooks for the caller's todos. Writes are optimistic: every cached list
  * (all / open / done) changes at once, and is put back exactly as it was if the API refuses.
+ * Each write then reads them again without waiting (`onSettled: () => void …`): TanStack Query
+ * awaits a promise returned there before the caller's own callbacks, so a slow read held back
+ * the unticked box, the reopened edit and the failure notice (one never answered, for good).
  */
 export const todoKeys = {
   all: ['todos'] as const,
   /** One view: a filter over every readable todo (`all`) or over one list's todos. */
   list: (filter: TodoFilter, listId?: string) => ['todos', filter, listId ?? 'all'] as const,
 };
-
-/**
- * After a write, reads the cached todo views again, without waiting for them. A write's
- * `onSettled` that returned this read would hold back the caller's own callbacks (TanStack
- * Query awaits it first): the box unticked, the edit open again and the failure said only once
- * the lists came back, as long as a slow network takes, or never when that read got no answer.
- */
-function readAgain(client: QueryClient): void {
-  void client.invalidateQueries({ queryKey: todoKeys.all });
-}
 
 /** Which list a cached view shows (`all`: every list). */
 function listOf(key: QueryKey): string {
@@ -141,7 +134,7 @@ export function useCreateTodo(listId?: string) {
       if (outcomeUnknown(error)) returnAdd(key);
       else forgetAdd(key);
     },
-    onSettled: () => readAgain(client),
+    onSettled: () => void client.invalidateQueries({ queryKey: todoKeys.all }),
   });
 }
 
@@ -239,7 +232,7 @@ export function useUpdateTodo(id: string) {
       return { snapshot };
     },
     onError: (_error, _update, context) => restoreLists(client, context?.snapshot),
-    onSettled: () => readAgain(client),
+    onSettled: () => void client.invalidateQueries({ queryKey: todoKeys.all }),
   });
 }
 
@@ -250,6 +243,6 @@ export function useDeleteTodo() {
   return useMutation({
     mutationFn: ({ id, version }: { id: string; version?: number }) => deleteTodo(api, id, version),
     onSuccess: () => broadcast({ type: 'todos-changed' }),
-    onSettled: () => readAgain(client),
+    onSettled: () => void client.invalidateQueries({ queryKey: todoKeys.all }),
   });
 }
