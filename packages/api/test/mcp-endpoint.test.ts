@@ -118,6 +118,27 @@ describe('the MCP endpoint', () => {
     ]);
   });
 
+  it('refuses a title of invisible characters as the REST routes do, writing nothing', async () => {
+    const token = await agentToken(alice);
+    const created = await callTool(token, 'create_todo', { title: 'visible' });
+    const id = created.body.id as string;
+    for (const title of ['\u200b', '\u2060\ufeff', '\u00ad\u180e', '\u3164', ' \u00a0 ']) {
+      for (const [name, args] of [
+        ['create_todo', { title }],
+        ['update_todo', { id, title }],
+      ] as const) {
+        const refused = await callTool(token, name, args);
+        expect(refused.isError, `${name} ${JSON.stringify(title)}`).toBe(true);
+        expect(refused.body).toMatchObject({ code: 'validation_failed', status: 400 });
+        expect(refused.body.message).toContain('must contain a visible character');
+      }
+    }
+    const rest = await h.as('alice', { url: '/todos/' });
+    const titles = rest.json().items.map((t: { title: string }) => t.title);
+    expect(titles).toContain('visible');
+    expect(titles.filter((t: string) => t !== 'visible' && !/\p{L}/u.test(t))).toEqual([]);
+  });
+
   it('refuses a tool whose route permission the token lacks, as a tool error with the reason', async () => {
     const token = await agentToken({ ...alice, permissions: ['todos:read'] });
     const refused = await callTool(token, 'create_todo', { title: 'not allowed' });

@@ -6,7 +6,7 @@ import type { Owner, Relation } from '../db/schema.js';
 import { ifMatchAllows, isAnyTag, PreconditionFailed } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
-import { BLANK_MESSAGE } from '../schemas/common.js';
+import { BLANK_MESSAGE, isBlank } from '../schemas/common.js';
 import {
   type List as ListRecord,
   type ListRepository,
@@ -61,12 +61,13 @@ export async function addMember(
 }
 
 /**
- * A new or changed list name as sent, once it holds a character other than spaces: a name of
- * spaces alone shows as no name in every list of lists (the web app's, `todo lists`). Refused
- * with the 400 of a schema failure naming the field, as a todo's title of spaces alone is.
+ * A new or changed list name as sent, once it holds a visible character: a name of spaces or
+ * invisible characters alone ({@link isBlank}) shows as no name in every list of lists (the web
+ * app's, `todo lists`). Refused with the 400 of a schema failure naming the field, as such a
+ * todo's title is.
  */
 export function nameOf(body: { readonly name: string }): string {
-  if (body.name.trim() !== '') return body.name;
+  if (!isBlank(body.name)) return body.name;
   throw new ApiError('validation_failed', `name ${BLANK_MESSAGE}`, {
     errors: [{ field: 'body.name', message: BLANK_MESSAGE }],
   });

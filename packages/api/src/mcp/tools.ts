@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IDEMPOTENCY_KEY_CHARS } from '../schemas/common.js';
+import { BLANK_MESSAGE, IDEMPOTENCY_KEY_CHARS, isBlank } from '../schemas/common.js';
 import { type Caller, type McpOperations, ToolRefusal } from './operations.js';
 
 const Id = z.string().uuid();
@@ -12,7 +12,7 @@ const Title = z
   .string()
   .min(1)
   .max(200)
-  .refine((t) => t.trim() !== '', 'must contain a character other than spaces')
+  .refine((t) => !isBlank(t), BLANK_MESSAGE)
   .describe(`1–200 characters, ${ONE_LINE}`);
 const Description = z.string().max(2000).describe(`Up to 2000 characters, ${MULTILINE}`);
 

@@ -181,5 +181,18 @@ export const Uuid = Type.String({ format: 'uuid' });
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 
-/** What a 400 says of a todo's title or a list's name made of spaces alone. */
-export const BLANK_MESSAGE = 'must contain a character other than spaces';
+/**
+ * Text that shows as nothing: only white space (Unicode's White_Space: U+00A0, U+3000, U+2028…),
+ * format characters (general category Cf: U+200B, U+2060, U+FEFF, U+00AD, U+180E, the
+ * bidirectional marks, tag characters) and the other default-ignorable code points (UAX #44
+ * Default_Ignorable_Code_Point: Hangul fillers, variation selectors, the combining grapheme
+ * joiner), which Unicode §5.21 lets a renderer draw as nothing. Such characters among visible
+ * ones (an emoji's ZWJ sequence, a right-to-left mark inside a word) are not blank.
+ */
+const INVISIBLE_ONLY = /^[\p{White_Space}\p{Cf}\p{Default_Ignorable_Code_Point}]*$/u;
+
+/** Whether a todo's title or a list's name would show as an empty row ({@link INVISIBLE_ONLY}). */
+export const isBlank = (text: string): boolean => INVISIBLE_ONLY.test(text);
+
+/** What a 400 says of a todo's title or a list's name that {@link isBlank}. */
+export const BLANK_MESSAGE = 'must contain a visible character, not only spaces or invisible ones';

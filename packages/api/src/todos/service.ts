@@ -14,6 +14,7 @@ import { type ListRepository, listRepository } from '../lists/repository.js';
 import { ownerOf, profileOf } from '../routes/principal.js';
 import {
   BLANK_MESSAGE,
+  isBlank,
   LINE_PATTERN,
   LINE_PATTERN_MESSAGE,
   MULTILINE_PATTERN,
@@ -61,8 +62,8 @@ const MULTILINE = new RegExp(MULTILINE_PATTERN, 'u');
 
 /**
  * The text rules of a todo, checked again here because the MCP tools reach the service without
- * the routes' schemas: a title is one line ({@link LINE_PATTERN}) with a character other than
- * spaces, a description may hold tabs and line breaks ({@link MULTILINE_PATTERN}). Anything
+ * the routes' schemas: a title is one line ({@link LINE_PATTERN}) with a visible character
+ * (not {@link isBlank}), a description may hold tabs and line breaks ({@link MULTILINE_PATTERN}). Anything
  * else is the 400 of a schema failure, naming the field as the REST body does, so a request is
  * refused alike on every engine and through every door.
  */
@@ -74,7 +75,7 @@ export function refuseInvalidText(input: {
   const { title, description } = input;
   if (title !== undefined && !LINE.test(title))
     errors.push({ field: 'body.title', message: LINE_PATTERN_MESSAGE });
-  else if (title !== undefined && title.trim() === '')
+  else if (title !== undefined && isBlank(title))
     errors.push({ field: 'body.title', message: BLANK_MESSAGE });
   if (typeof description === 'string' && !MULTILINE.test(description))
     errors.push({ field: 'body.description', message: MULTILINE_PATTERN_MESSAGE });

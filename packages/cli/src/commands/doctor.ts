@@ -47,7 +47,7 @@ async function apiIssuers(ctx: CommandContext): Promise<{
   if (issuer !== undefined) {
     env.OIDC_ISSUER = issuer;
     env.OIDC_ISSUERS = undefined;
-  }
+  } else if ((env.OIDC_ISSUERS ?? '').trim() !== '') refuseSingleIssuerFlags(audience, provider);
   if (audience !== undefined) env.OIDC_AUDIENCE = audience;
   if (provider !== undefined) env.OIDC_PROVIDER = provider;
   try {
@@ -71,6 +71,20 @@ async function apiIssuers(ctx: CommandContext): Promise<{
       throw new CliError('usage', `The API configuration is invalid: ${e.message}`);
     throw e;
   }
+}
+
+/**
+ * `--audience` and `--provider` stand in for OIDC_AUDIENCE and OIDC_PROVIDER, which the API
+ * refuses beside OIDC_ISSUERS (each entry has its own): given while the environment lists its
+ * issuers there, they would be reported as those variables, which nobody set.
+ */
+function refuseSingleIssuerFlags(audience?: string, provider?: string): void {
+  const given = audience !== undefined ? 'audience' : provider !== undefined ? 'provider' : '';
+  if (given === '') return;
+  throw new CliError(
+    'usage',
+    `--${given} cannot be used while OIDC_ISSUERS is set: it stands in for OIDC_${given.toUpperCase()}, which the API does not read beside OIDC_ISSUERS; set "${given}" in the OIDC_ISSUERS entry it is meant for, or check one provider with --issuer URL --${given} ${given === 'audience' ? 'A' : 'P'}`,
+  );
 }
 
 function describeFinding(f: Finding): string[] {
