@@ -83,7 +83,7 @@ function refuseSingleIssuerFlags(audience?: string, provider?: string): void {
   if (given === '') return;
   throw new CliError(
     'usage',
-    `--${given} cannot be used while OIDC_ISSUERS is set: it stands in for OIDC_${given.toUpperCase()}, which the API does not read beside OIDC_ISSUERS; set "${given}" in the OIDC_ISSUERS entry it is meant for, or check one provider with --issuer URL --${given} ${given === 'audience' ? 'A' : 'P'}`,
+    `--${given} cannot be used while OIDC_ISSUERS is set: it stands in for OIDC_${given.toUpperCase()}, which the API does not read beside OIDC_ISSUERS; set "${given}" in the OIDC_ISSUERS entry it is meant for, or check one provider with --issuer URL and --${given}`,
   );
 }
 
