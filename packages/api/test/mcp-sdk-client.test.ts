@@ -205,4 +205,33 @@ describe('the MCP tools through the SDK client', () => {
     const after = (await h.as('alice', { url: '/todos/?limit=100' })).json().items.length;
     expect(after).toBe(before);
   });
+
+  it('refuses an argument the tool does not name, as the REST routes refuse an unknown field', async () => {
+    const agent = await agentOf(alice);
+    for (const tool of (await agent.listTools()).tools)
+      expect(tool.inputSchema.additionalProperties, tool.name).toBe(false);
+    const list = (
+      await h.as('alice', { method: 'POST', url: '/lists/', payload: { name: 'Typos' } })
+    ).json().id as string;
+    const todo = (await call(agent, 'create_todo', { title: 'kept', listId: list })).body as {
+      id: string;
+    };
+    const before = (await h.as('alice', { url: '/todos/?limit=100' })).json().items.length;
+    // A misspelt field is not dropped: the todo would land in the default list, the change
+    // would be half made.
+    for (const [name, args, field] of [
+      ['create_todo', { title: 'typo', list_id: list }, 'list_id'],
+      ['update_todo', { id: todo.id, title: 'renamed', complete: true }, 'complete'],
+      ['list_todos', { listID: list }, 'listID'],
+      ['delete_todo', { id: todo.id, confirm: true }, 'confirm'],
+    ] as const) {
+      const answer = await call(agent, name, args);
+      expect(answer.isError, name).toBe(true);
+      expect(answer.body).toMatchObject({ code: 'validation_failed', status: 400 });
+      expect((answer.body as { message: string }).message).toContain(field);
+    }
+    const after = (await h.as('alice', { url: '/todos/?limit=100' })).json().items;
+    expect(after.length).toBe(before);
+    expect(after.find((t: { id: string }) => t.id === todo.id)?.title).toBe('kept');
+  });
 });

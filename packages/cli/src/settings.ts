@@ -65,14 +65,32 @@ function readProfile(dir: string): Profile {
   }
 }
 
-/** Hosts that never leave this machine: `localhost` (RFC 6761 §6.3) and loopback addresses. */
+/**
+ * Hosts plain http may go to: this machine, named so that no resolver can send the request
+ * elsewhere. `hostname` is a WHATWG URL's, which writes an IPv4 address in dotted decimal
+ * (`127.1`, `0x7f.0.0.1` and `2130706433` are all `127.0.0.1`) and an IPv6 address compressed in
+ * brackets (`[::ffff:127.0.0.1]` is `[::ffff:7f00:1]`). This machine is `localhost` (RFC 6761
+ * §6.3, which systems resolve from their hosts file), 127.0.0.0/8 (RFC 1122 §3.2.1.3), `[::1]` (RFC 4291
+ * §2.5.3) and 127.0.0.0/8 mapped into IPv6 (`::ffff:127.x.y.z`, RFC 4291 §2.5.5.2), which a
+ * dual-stack socket reaches over IPv4 loopback.
+ */
 export function isLoopback(hostname: string): boolean {
   return (
     hostname === 'localhost' ||
-    hostname.endsWith('.localhost') ||
-    /^127\.\d+\.\d+\.\d+$/.test(hostname) ||
-    hostname === '[::1]'
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname) ||
+    hostname === '[::1]' ||
+    /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(hostname)
   );
+}
+
+/**
+ * `localhost.` and names under `.localhost` are reserved for loopback as well (RFC 6761 §6.3), but
+ * the CLI passes them to the system's resolver, as §6.3 lets an application do, and glibc without
+ * nss-myhostname (and Node's fetch through it) asks DNS for them: whoever answers on the network
+ * would get tokens sent in the clear. They are not loopback here; https to them is fine.
+ */
+function isUnresolvedLocalhostName(hostname: string): boolean {
+  return /(?:^|\.)localhost\.?$/.test(hostname) && hostname !== 'localhost';
 }
 
 /** Whether secrets may be sent to `value`: https, or http to this machine only. */
@@ -91,6 +109,11 @@ function url(name: string, value: string): string {
   if (!/^https?:\/\/[^\s]+$/.test(value) || !URL.canParse(value))
     throw new CliError('usage', `${name} must be an http(s) URL, got "${value}"`);
   const parsed = new URL(value);
+  if (parsed.protocol === 'http:' && isUnresolvedLocalhostName(parsed.hostname))
+    throw new CliError(
+      'usage',
+      `${name} must be https, or http to localhost, 127.0.0.1 or [::1]: tokens are sent to it, and this system may ask DNS for a name under .localhost (RFC 6761 §6.3 reserves it, not every resolver keeps it on this machine); got "${value}"`,
+    );
   if (parsed.protocol === 'http:' && !isLoopback(parsed.hostname))
     throw new CliError(
       'usage',

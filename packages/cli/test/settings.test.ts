@@ -72,4 +72,52 @@ describe('where todo sends tokens', () => {
     expect(flagWins.code).toBe(2);
     expect(flagWins.err).toMatch(/^todo logout: --issuer must be https: /);
   });
+
+  it('takes every spelling of a loopback address as this machine, and no name a resolver may send elsewhere', async () => {
+    const todo = terminal({ TODO_CONFIG_DIR: dir, TODO_TOKEN_STORE: 'file' });
+    for (const local of [
+      'http://LOCALHOST:1',
+      'http://127.1:1', // 127.0.0.1, as WHATWG URL writes it
+      'http://2130706433:1',
+      'http://0x7f.0.0.1:1',
+      'http://127.255.255.254:1', // anywhere in 127.0.0.0/8 (RFC 1122 §3.2.1.3)
+      'http://[0:0:0:0:0:0:0:1]:1',
+      'http://[::ffff:127.0.0.1]:1', // IPv4-mapped (RFC 4291 §2.5.5.2)
+      'http://[::ffff:7f00:1]:1',
+      'http://[::ffff:7fff:fffe]:1',
+      'https://sso.localhost', // https goes anywhere
+    ]) {
+      const result = await todo.run('logout', '--api', local, '--issuer', local);
+      expect({ local, ...result }).toMatchObject({ local, code: 0, out: 'Not signed in.' });
+    }
+    // Reserved for loopback (RFC 6761 §6.3), but this system's resolver may ask DNS for them.
+    for (const name of [
+      'http://app.localhost:8000',
+      'http://localhost.:8000',
+      'http://App.Localhost.:8000',
+    ]) {
+      const result = await todo.run('whoami', '--api', name);
+      expect({ name, code: result.code }).toEqual({ name, code: 2 });
+      expect(result.err).toBe(
+        `todo whoami: --api must be https, or http to localhost, 127.0.0.1 or [::1]: tokens are sent to it, and this system may ask DNS for a name under .localhost (RFC 6761 §6.3 reserves it, not every resolver keeps it on this machine); got "${name}"`,
+      );
+      const issuer = await todo.run('whoami', '--issuer', name);
+      expect(issuer.code).toBe(2);
+      expect(issuer.err).toMatch(/^todo whoami: --issuer must be https, or http to localhost/);
+    }
+    for (const remote of [
+      'http://localhost.example.com:1',
+      'http://127.0.0.1.nip.io:1',
+      'http://[::ffff:10.0.0.1]:1',
+      'http://[::ffff:8000:1]:1', // 128.0.0.1
+      'http://[::127.0.0.1]:1', // IPv4-compatible (deprecated, RFC 4291 §2.5.5.1): not loopback
+      'http://0.0.0.0:1',
+      'http://[::]:1',
+      'http://128.0.0.1:1',
+    ]) {
+      const result = await todo.run('whoami', '--api', remote);
+      expect({ remote, code: result.code }).toEqual({ remote, code: 2 });
+      expect(result.err).toMatch(/^todo whoami: --api must be https: tokens are sent to it/);
+    }
+  });
 });

@@ -58,4 +58,50 @@ describe('usage errors', () => {
     });
     expect(await readdir(dir)).toEqual([]);
   });
+
+  it('a title or a list name with nothing visible is refused before anything is asked of the API', async () => {
+    // Spaces, an ideographic space, a tab, zero-width and word-joiner characters, a Hangul filler,
+    // a byte order mark: nothing a person would read back.
+    const blanks = [
+      '',
+      '   ',
+      '\u3000\u00a0',
+      '\t',
+      '\u200b',
+      '\u2060\ufeff',
+      '\u3164',
+      ' \u200b ',
+    ];
+    for (const blank of blanks) {
+      const title = await run('add', blank);
+      expect(title).toMatchObject({ code: 2, out: '', requests: [] });
+      expect(title.err).toBe(
+        'todo add: <title…> must contain a visible character, not only spaces or invisible characters\nusage: todo add <title…> [--description TEXT] [--list LIST]',
+      );
+      const name = await run('lists', 'create', blank);
+      expect(name).toMatchObject({ code: 2, out: '', requests: [] });
+      expect(name.err).toBe(
+        'todo lists: <name> must contain a visible character, not only spaces or invisible characters\nusage: todo lists [create <name>]',
+      );
+    }
+    // Words that are each blank make a blank title too, and --list is not looked up for it.
+    expect(await run('add', ' ', '\u200b', '--list', 'groceries')).toMatchObject({
+      code: 2,
+      requests: [],
+    });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('a title or a list name with one visible character goes to the API, the judge of the rest', async () => {
+    for (const args of [
+      ['add', '  x  '],
+      ['add', '\u200b', '·'],
+      ['lists', 'create', ' é '],
+    ]) {
+      const result = await run(...args);
+      // Not signed in: the session is looked up (the provider's discovery), no usage error.
+      expect(result.code).toBe(1);
+      expect(result.err).not.toContain('visible character');
+    }
+  });
 });

@@ -5,6 +5,7 @@ import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import type RoleRepresentation from '@keycloak/keycloak-admin-client/lib/defs/roleRepresentation.js';
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
 import { ApiError } from '../http/problem.js';
+import { loadedAdminClientModule } from './client-module.js';
 import type { IdpAdminTarget } from './connection.js';
 import { idpError } from './errors.js';
 
@@ -98,7 +99,8 @@ export class IdpAdminService {
         }),
         this.assignableRoles(),
       ]);
-      const items = await Promise.all(users.map((u) => this.describe(u)));
+      const described = await Promise.all(users.map((u) => this.describeListed(u)));
+      const items = described.filter((u): u is IdpUser => u !== undefined);
       return { items, assignable };
     } catch (e) {
       throw idpError(e, 'Listing users', false);
@@ -333,6 +335,27 @@ export class IdpAdminService {
         throw e;
       });
     return this.#apiClientUuid;
+  }
+
+  /**
+   * A listed user, or `undefined` when the IdP no longer has them: deleted (in its console, by
+   * another admin) between the list and the read of their roles, which Keycloak answers with
+   * its own 404 ("User not found"). The provider is the source of truth: they are simply not
+   * listed. Any other 404 (a proxy's page, an unknown realm) still fails the list.
+   */
+  private async describeListed(user: UserRepresentation): Promise<IdpUser | undefined> {
+    try {
+      return await this.describe(user);
+    } catch (e) {
+      const NetworkError = loadedAdminClientModule()?.NetworkError;
+      const gone =
+        NetworkError !== undefined &&
+        e instanceof NetworkError &&
+        e.response.status === 404 &&
+        keycloakNotFound(e);
+      if (gone) return undefined;
+      throw e;
+    }
   }
 
   private async describe(user: UserRepresentation): Promise<IdpUser> {

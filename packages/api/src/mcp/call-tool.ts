@@ -14,6 +14,22 @@ export const ToolCallRequest = z.looseObject({
   params: z.unknown().optional(),
 });
 
+/**
+ * A tool's input schema as both `tools/list` publishes it and `tools/call` checks it: an object
+ * with the tool's fields and no other (`additionalProperties: false`), as the REST routes refuse
+ * an unknown field rather than drop it. A misspelt `listId` dropped would put a todo in the
+ * default list; a misspelt `completed` would leave half of a change unmade.
+ */
+const inputs = new WeakMap<ToolDefinition, z.ZodObject>();
+export function inputOf(tool: ToolDefinition): z.ZodObject {
+  let input = inputs.get(tool);
+  if (input === undefined) {
+    input = z.strictObject(tool.input);
+    inputs.set(tool, input);
+  }
+  return input;
+}
+
 /** The arguments' problems, named by field as the REST routes name them. */
 function describeIssues(error: z.ZodError): string {
   return error.issues
@@ -24,14 +40,15 @@ function describeIssues(error: z.ZodError): string {
 /**
  * The `tools/call` handler (MCP 2025-06-18 and 2025-11-25, Server › Tools, "Error Handling"):
  * an unknown tool is a protocol error, JSON-RPC `-32602`; arguments that do not fit the tool's
- * input schema are a tool execution error (`isError`) whose text is JSON with the stable code
- * `validation_failed` (status 400), like every other refusal of a tool; the rest is `run`'s.
+ * input schema (an argument it does not name included) are a tool execution error (`isError`)
+ * whose text is JSON with the stable code `validation_failed` (status 400), like every other
+ * refusal of a tool; the rest is `run`'s.
  */
 export function toolCallHandler(
   tools: readonly ToolDefinition[],
   run: (tool: ToolDefinition, args: Record<string, unknown>) => Promise<CallToolResult>,
 ) {
-  const byName = new Map(tools.map((tool) => [tool.name, { tool, input: z.object(tool.input) }]));
+  const byName = new Map(tools.map((tool) => [tool.name, { tool, input: inputOf(tool) }]));
   return async (request: z.infer<typeof ToolCallRequest>): Promise<CallToolResult> => {
     // The SDK's server has checked the request's shape (`name` a string, `arguments` a record).
     const { name, arguments: args } = request.params as {

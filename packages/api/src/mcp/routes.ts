@@ -128,7 +128,7 @@ function serverFor(request: FastifyRequest, mcp: McpRuntime, run: ToolRun): McpS
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: tool.input,
+        inputSchema: mcp.callTool.inputOf(tool),
         annotations: {
           readOnlyHint: tool.readOnly,
           destructiveHint: tool.destructive ?? false,

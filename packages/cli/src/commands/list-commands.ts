@@ -3,6 +3,7 @@ import type { paths } from '../api/schema.gen.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { cell, table } from '../output/table.js';
+import { visibleArgument } from './visible-text.js';
 
 type TodoList = paths['/lists/']['get']['responses'][200]['content']['application/json'][number];
 
@@ -51,6 +52,7 @@ export const lists: Command = {
     if (action !== undefined) {
       if (action !== 'create' || name === undefined)
         throw new CliError('usage', `usage: ${lists.usage}`);
+      visibleArgument('<name>', name, lists.usage);
       let created: TodoList;
       try {
         created = unwrap(await listsClient(ctx).POST('/lists/', { body: { name } }));

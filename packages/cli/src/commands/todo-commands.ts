@@ -5,6 +5,7 @@ import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { cell, table } from '../output/table.js';
 import { resolveList } from './list-commands.js';
+import { visibleArgument } from './visible-text.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -119,7 +120,7 @@ export const add: Command = {
   minPositionals: 1,
   maxPositionals: Number.POSITIVE_INFINITY,
   async run(ctx) {
-    const title = ctx.positionals.join(' ');
+    const title = visibleArgument('<title…>', ctx.positionals.join(' '), add.usage);
     const description = ctx.values.description as string | undefined;
     const listId =
       typeof ctx.values.list === 'string'
