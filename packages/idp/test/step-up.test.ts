@@ -119,7 +119,7 @@ describe('levels of authentication (acr.loa.map {"pwd":1,"mfa":2})', { timeout: 
     // reaches pwd, so pwd it is, without a page. Keycloak's acr mapper answers acr_values alike:
     // the highest level asked for that the session reaches.
     const claims = JSON.stringify({ id_token: { acr: { essential: true, values: ['pwd'] } } });
-    for (const extra of [{ claims }, { acr_values: 'pwd' }]) {
+    for (const extra of [{ claims }, { acr_values: 'pwd' }] as Record<string, string>[]) {
       const done = await signIn.start(extra);
       expect(pageOf(done)).toBe('done');
       const { access, id } = await signIn.tokens(done);
