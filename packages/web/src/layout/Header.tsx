@@ -69,17 +69,19 @@ export function Header({
               )}
             </span>
           </span>
-          <Link to="/account" className="button button--ghost" data-testid="account-link">
-            Account
-          </Link>
-          <button
-            type="button"
-            className="button button--ghost"
-            onClick={onSignOut}
-            disabled={signingOut}
-          >
-            {signingOut ? 'Signing out…' : 'Sign out'}
-          </button>
+          <span className="who__actions">
+            <Link to="/account" className="button button--ghost" data-testid="account-link">
+              Account
+            </Link>
+            <button
+              type="button"
+              className="button button--ghost"
+              onClick={onSignOut}
+              disabled={signingOut}
+            >
+              {signingOut ? 'Signing out…' : 'Sign out'}
+            </button>
+          </span>
         </section>
       </div>
     </header>
