@@ -239,9 +239,8 @@ test('at 320 px (1280 px at 400 % zoom, WCAG 1.4.10) the header keeps a short us
   expect(await onOneLine(header.getByTestId('user-name')), 'username on one line').toBe(true);
   for (const chip of await header.locator('.chip').all())
     expect(await onOneLine(chip), `role ${await chip.textContent()} on one line`).toBe(true);
-  expect(await onOneLine(header.getByTestId('user-department')), 'department on one line').toBe(
-    true,
-  );
+  const department = header.getByTestId('user-department');
+  expect(await onOneLine(department), 'department on one line').toBe(true);
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(width, 'page width').toBeLessThanOrEqual(320);
   for (const control of await header.getByRole('button').all()) {
