@@ -155,3 +155,48 @@ test('a list rename the API refuses keeps the typed name in the field and says w
   await page.reload();
   await expect(head.getByRole('heading', { name: garden, exact: true })).toBeVisible();
 });
+
+test('on a network too slow to read the list again, a refused toggle, edit or delete is put back and said at once', async ({
+  page,
+  urls,
+  request,
+}) => {
+  const bins = `Put the bins out ${Date.now().toString(36)}`;
+  const carol = await passwordToken(request, urls, 'carol');
+  await createTodo(request, urls, carol, bins);
+  await signIn(page, urls, 'carol');
+  const todo = page.getByRole('checkbox', { name: bins });
+  await expect(todo).toBeVisible();
+  // From now on every write is refused as unavailable and no read of the todos gets an answer:
+  // the reading again that follows each write never ends.
+  await page.route(
+    (url) => url.href.startsWith(urls.api) && /\/todos\//.test(url.pathname),
+    (route) =>
+      route.request().method() === 'GET'
+        ? undefined
+        : route.fulfill({
+            status: 503,
+            contentType: 'application/problem+json',
+            body: JSON.stringify({ type: 'about:blank', title: 'Refused', status: 503 }),
+          }),
+  );
+
+  await todo.click();
+  await expect(alert(page)).toContainText('was not saved');
+  await expect(todo).not.toBeChecked();
+  await page.getByRole('button', { name: 'Dismiss message' }).click();
+
+  await page.getByRole('button', { name: `Edit “${bins}”` }).click();
+  const title = page.getByRole('textbox', { name: /title/i });
+  await title.fill(`${bins} and the recycling`);
+  await title.press('Enter');
+  await expect(alert(page)).toContainText('was not saved');
+  await expect(title).toHaveValue(`${bins} and the recycling`);
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Dismiss message' }).click();
+
+  await page.getByRole('button', { name: `Delete “${bins}”` }).click();
+  await page.getByRole('button', { name: 'Dismiss', exact: true }).click();
+  await expect(alert(page)).toContainText('was not saved');
+  await expect(todo).toBeVisible();
+});

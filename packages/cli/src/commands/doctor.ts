@@ -8,6 +8,7 @@ import type { ProviderMetadata } from '../oidc/discovery.js';
 import { signInKey } from '../oidc/sign-in-key.js';
 import { inline } from '../output/terminal.js';
 import { Session } from '../session.js';
+import { type CorsReport, corsFinding, corsLine, corsReport, webOrigin } from './doctor-cors.js';
 import {
   type DatabaseReport,
   databaseFinding,
@@ -33,6 +34,8 @@ async function apiIssuers(ctx: CommandContext): Promise<{
    * environment is checked, with why the API refuses that file here, if it does.
    */
   database?: { config: DatabaseConfig; refusal?: string };
+  /** The API's CORS_ORIGINS, when the API's own environment is checked (not `--issuer`). */
+  corsOrigins?: readonly string[];
 }> {
   const {
     loadConfig,
@@ -63,6 +66,7 @@ async function apiIssuers(ctx: CommandContext): Promise<{
       ...((config.database.kind === 'postgres' || issuer === undefined) && {
         database: { config: config.database, ...(refusal !== undefined && { refusal }) },
       }),
+      ...(issuer === undefined && { corsOrigins: config.corsOrigins }),
       source:
         issuer === undefined ? 'the API configuration in this environment' : 'the command line',
     };
@@ -105,9 +109,11 @@ function render(
   source: string,
   warnings: readonly string[],
   database: DatabaseReport | undefined,
+  cors: CorsReport | undefined,
 ): string {
   const lines = [`Checked ${source}.`];
   if (database !== undefined) lines.push(...databaseLines(database));
+  if (cors !== undefined) lines.push(corsLine(cors));
   for (const i of d.issuers) {
     lines.push(`issuer ${i.issuer}`);
     lines.push(
@@ -130,9 +136,13 @@ function render(
     );
   lines.push('');
   if (database !== undefined) lines.push(...databaseFinding(database));
+  if (cors !== undefined) lines.push(...corsFinding(cors));
   for (const f of d.findings) lines.push(...describeFinding(f), '');
   for (const warning of warnings) lines.push(`warning: ${warning}`, '');
-  const problems = d.findings.length + (database?.problem === undefined ? 0 : 1);
+  const problems =
+    d.findings.length +
+    (database?.problem === undefined ? 0 : 1) +
+    (cors?.problem === undefined ? 0 : 1);
   lines.push(
     problems === 0
       ? 'No problems found: the API would accept this setup.'
@@ -166,21 +176,26 @@ async function signIn(ctx: CommandContext, issuer: IssuerOptions): Promise<strin
 /** `todo doctor`: why the API would refuse this setup or this token, and how to fix it. */
 export const doctor: Command = {
   usage:
-    'todo doctor [--issuer URL] [--audience A] [--provider keycloak|authentik|generic] [--token-file PATH | --token - | --token TOKEN | --login]',
+    'todo doctor [--issuer URL] [--audience A] [--provider keycloak|authentik|generic] [--token-file PATH | --token - | --token TOKEN | --login] [--web-origin ORIGIN]',
   summary: 'check the API’s identity-provider setup (and a token) and explain every problem',
   details:
-    'A token to check: prefer --token-file PATH or --token - (read from standard input); --token TOKEN puts it in your shell history and in the process list. The token is never printed.',
+    'A token to check: prefer --token-file PATH or --token - (read from standard input); --token TOKEN puts it in your shell history and in the process list. The token is never printed.\n--web-origin ORIGIN (https://todo.example.com, where people open the web app): sends the API at --api (TODO_API_URL) the CORS preflight a browser sends from there, and checks the origin against CORS_ORIGINS.',
   options: {
     audience: { type: 'string' },
     provider: { type: 'string' },
     token: { type: 'string' },
     'token-file': { type: 'string' },
     login: { type: 'boolean' },
+    'web-origin': { type: 'string' },
   },
   maxPositionals: 0,
   async run(ctx) {
     const { diagnose } = await import('@todo-sso/auth/diagnose');
-    const { issuers, issuerList, required, source, warnings, database: db } = await apiIssuers(ctx);
+    const given = ctx.values['web-origin'];
+    const origin = typeof given === 'string' ? webOrigin(given) : undefined;
+    const { issuers, issuerList, required, source, warnings, corsOrigins, ...api } =
+      await apiIssuers(ctx);
+    const db = api.database;
     if (ctx.values.login && (ctx.values.token ?? ctx.values['token-file']) !== undefined)
       throw new CliError('usage', '--token or --token-file and --login exclude each other');
     let token = await givenToken(ctx);
@@ -195,15 +210,21 @@ export const doctor: Command = {
     });
     // The API migrates its database at start: one it cannot use stops it before any token.
     const database = db === undefined ? undefined : await databaseReport(db.config, db.refusal);
-    const ok = diagnosis.ok && database?.problem === undefined;
+    // The web app's origin must be one the API allows, or the browser refuses every call.
+    const cors =
+      origin === undefined
+        ? undefined
+        : await corsReport(ctx.io, ctx.settings().apiUrl, origin, corsOrigins);
+    const ok = diagnosis.ok && database?.problem === undefined && cors?.problem === undefined;
     ctx.print(
       {
         ...diagnosis,
         ok,
         ...(warnings.length > 0 && { warnings }),
         ...(database !== undefined && { database }),
+        ...(cors !== undefined && { cors }),
       },
-      () => render(diagnosis, source, warnings, database),
+      () => render(diagnosis, source, warnings, database, cors),
     );
     return ok ? 0 : 1;
   },

@@ -18,6 +18,9 @@ import { followOwnWrite } from './delete-in-flight.js';
 /**
  * TanStack Query hooks for the caller's todos. Writes are optimistic: every cached list
  * (all / open / done) changes at once, and is put back exactly as it was if the API refuses.
+ * Each write then reads them again without waiting (`onSettled: () => void …`): TanStack Query
+ * awaits a promise returned there before the caller's own callbacks, so a slow read held back
+ * the unticked box, the reopened edit and the failure notice (one never answered, for good).
  */
 export const todoKeys = {
   all: ['todos'] as const,
@@ -131,7 +134,7 @@ export function useCreateTodo(listId?: string) {
       if (outcomeUnknown(error)) returnAdd(key);
       else forgetAdd(key);
     },
-    onSettled: () => client.invalidateQueries({ queryKey: todoKeys.all }),
+    onSettled: () => void client.invalidateQueries({ queryKey: todoKeys.all }),
   });
 }
 
@@ -229,7 +232,7 @@ export function useUpdateTodo(id: string) {
       return { snapshot };
     },
     onError: (_error, _update, context) => restoreLists(client, context?.snapshot),
-    onSettled: () => client.invalidateQueries({ queryKey: todoKeys.all }),
+    onSettled: () => void client.invalidateQueries({ queryKey: todoKeys.all }),
   });
 }
 
@@ -240,6 +243,6 @@ export function useDeleteTodo() {
   return useMutation({
     mutationFn: ({ id, version }: { id: string; version?: number }) => deleteTodo(api, id, version),
     onSuccess: () => broadcast({ type: 'todos-changed' }),
-    onSettled: () => client.invalidateQueries({ queryKey: todoKeys.all }),
+    onSettled: () => void client.invalidateQueries({ queryKey: todoKeys.all }),
   });
 }
