@@ -1,0 +1,50 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Diagnosis } from '@todo-sso/auth/diagnose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { terminal } from './support/run.js';
+import { passwordGrant, type Stack, startStack } from './support/stack.js';
+
+/**
+ * `todo doctor` for an API that trusts two issuers (OIDC_ISSUERS), two real dev IdPs: a token of
+ * either is accepted, the second's as well as the first's.
+ */
+describe('todo doctor with two trusted issuers', () => {
+  let first: Stack;
+  let second: Stack;
+  let dir: string;
+
+  beforeAll(async () => {
+    [first, second] = await Promise.all([startStack(), startStack()]);
+    dir = await mkdtemp(join(tmpdir(), 'todo-doctor-two-'));
+  });
+  afterAll(async () => {
+    await first?.close();
+    await second?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const env = () => ({
+    TODO_CONFIG_DIR: dir,
+    TODO_TOKEN_STORE: 'file',
+    OIDC_ISSUERS: JSON.stringify([{ issuer: first.issuer }, { issuer: second.issuer }]),
+  });
+
+  async function doctor(token: string) {
+    const path = join(dir, 'token');
+    await writeFile(path, token, { mode: 0o600 });
+    const result = await terminal(env()).run('doctor', '--token-file', path, '--json');
+    return { code: result.code, diagnosis: JSON.parse(result.out) as Diagnosis, err: result.err };
+  }
+
+  it('accepts a token of the second issuer as of the first', async () => {
+    for (const stack of [first, second]) {
+      const { access_token } = await passwordGrant(stack.issuer);
+      const { code, diagnosis } = await doctor(access_token);
+      expect(diagnosis.findings).toEqual([]);
+      expect(diagnosis.token).toMatchObject({ accepted: true });
+      expect(code).toBe(0);
+    }
+  });
+});
