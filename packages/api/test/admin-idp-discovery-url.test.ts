@@ -4,7 +4,8 @@ import { useDevIdp } from './support/dev-idp.js';
 /**
  * Without IDP_ADMIN_URL the Keycloak Admin REST API is found where the API reaches the realm:
  * OIDC_DISCOVERY_URL in each form the key loader accepts (the realm's URL, its discovery
- * document's URL, or the server's origin alone, which keeps the issuer's path), else the issuer.
+ * document's URL in the OpenID Connect or the RFC 8414 §3.1 form, or the server's origin alone,
+ * which keeps the issuer's path), else the issuer.
  * The dev IdP serves both the realm and the admin API on one origin, as Keycloak does.
  */
 describe('the identity provider admin API found from OIDC_DISCOVERY_URL', () => {
@@ -14,6 +15,14 @@ describe('the identity provider admin API found from OIDC_DISCOVERY_URL', () => 
     ['the realm URL', () => suite.idp.issuer],
     ['the discovery document URL', () => `${suite.idp.issuer}/.well-known/openid-configuration`],
     ['the origin alone', () => new URL(suite.idp.issuer).origin],
+    [
+      // RFC 8414 §3.1: the well-known segment between the host and the issuer's path.
+      'the path-inserted authorization server metadata URL',
+      () => {
+        const { origin, pathname } = new URL(suite.idp.issuer);
+        return `${origin}/.well-known/oauth-authorization-server${pathname}`;
+      },
+    ],
   ])('%s', async (_form, discoveryUrl) => {
     const instance = await suite.instance({
       OIDC_CLIENT_ID: 'todo-api',

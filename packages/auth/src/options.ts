@@ -15,7 +15,10 @@ export interface IssuerOptions {
   /**
    * Where to fetch metadata and keys when it differs from `issuer` (issuer aliasing), e.g.
    * `http://keycloak:8080` or `http://keycloak:8080/realms/todo-app` inside Docker while tokens
-   * say `https://sso.example.com/realms/todo-app`. A full `…/.well-known/…` URL is used as is.
+   * say `https://sso.example.com/realms/todo-app`. A full `…/.well-known/…` URL is used as is,
+   * in the OpenID Connect form (`<issuer>/.well-known/openid-configuration`) or RFC 8414 §3.1's
+   * (`<host>/.well-known/oauth-authorization-server/<issuer path>`); the issuer's path is read
+   * around the well-known segment.
    */
   discoveryUrl?: string;
   /** Accepted audiences; a token must name at least one (RFC 7519 §4.1.3). */

@@ -47,6 +47,34 @@ describe('issuer aliasing (keys fetched from an internal URL, tokens carry the p
     },
   );
 
+  test.each([
+    ['with the public issuer', PUBLIC],
+    ['with the same issuer', undefined],
+  ])(
+    'takes an RFC 8414 §3.1 path-inserted well-known URL as discoveryUrl, %s: keys load from the issuer path',
+    async (_name, publicIssuer) => {
+      // RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path, as
+      // the development identity provider serves it beside the OpenID Connect form.
+      const inserted = `${idp.origin}/.well-known/oauth-authorization-server/realms/todo-app`;
+      requested.length = 0;
+      const issuer = publicIssuer ?? idp.issuer;
+      const auth = createAuthenticator({
+        issuers: [{ issuer, discoveryUrl: inserted, audience: 'todo-api', profile: 'keycloak' }],
+        fetch: async (input, init) => {
+          const url = String(input);
+          if (url !== inserted) return publicHostnameFetch(url, init);
+          requested.push(url);
+          const res = await fetch(idp.discoveryUrl, init);
+          const text = (await res.text()).replaceAll(idp.issuer, issuer);
+          return new Response(text, { status: res.status, headers: res.headers });
+        },
+      });
+      const token = await idp.accessToken(alice, { claims: { iss: issuer } });
+      await expect(auth.authenticate(token)).resolves.toMatchObject({ issuer });
+      expect(requested).toEqual([inserted, idp.jwksUri]);
+    },
+  );
+
   test('refuses metadata whose issuer is neither the public issuer nor the alias: 503 idp_unavailable', async () => {
     const auth = createAuthenticator({
       issuers: [

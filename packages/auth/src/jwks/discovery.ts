@@ -12,6 +12,9 @@ function trimSlash(s: string): string {
   return s.endsWith('/') ? s.slice(0, -1) : s;
 }
 
+/** `/.well-known/<name>` and what follows it in a path (RFC 8615 §3). */
+const WELL_KNOWN = /\/\.well-known\/[^/]*/;
+
 /**
  * Base URL to fetch from: the issuer, or the alias given by `discoveryUrl` (the discovery
  * document's URL, a base URL, or an origin alone, which keeps the issuer's path).
@@ -19,8 +22,16 @@ function trimSlash(s: string): string {
 export function fetchBase(issuer: Pick<ResolvedIssuer, 'issuer' | 'discoveryUrl'>): string {
   if (issuer.discoveryUrl === undefined) return trimSlash(issuer.issuer);
   const alias = new URL(issuer.discoveryUrl);
-  const wellKnown = alias.href.indexOf('/.well-known/');
-  if (wellKnown >= 0) return trimSlash(alias.href.slice(0, wellKnown));
+  const wellKnown = WELL_KNOWN.exec(alias.pathname);
+  if (wellKnown !== null) {
+    // The issuer's path is what surrounds the well-known segment: before it in the OpenID
+    // Connect form (Discovery §4, `<issuer>/.well-known/openid-configuration`), after it in
+    // RFC 8414 §3.1's (`<host>/.well-known/oauth-authorization-server/<issuer path>`).
+    const { pathname } = alias;
+    const before = pathname.slice(0, wellKnown.index);
+    const after = pathname.slice(wellKnown.index + wellKnown[0].length);
+    return trimSlash(`${alias.origin}${before}${after}`);
+  }
   // An origin alone (`http://keycloak:8080`) keeps the issuer's path (`/realms/todo-app`).
   if (alias.pathname === '/' && URL.canParse(issuer.issuer))
     return trimSlash(alias.origin + new URL(issuer.issuer).pathname);
