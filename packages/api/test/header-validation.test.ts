@@ -1,8 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IdempotencyKeyHeaders } from '../src/http/idempotency-key.js';
 import { validatorCompiler } from '../src/http/validator.js';
-import { IdempotencyKeyHeaders } from '../src/todos/idempotency.js';
 
 const KEY = '5336fef0-edf9-4583-a732-5c2eb5f2a9d9';
 

@@ -19,8 +19,10 @@ export const PROBLEM_STATUS = {
   // answered yet (409); the key was used for another request (422).
   idempotency_key_in_use: 409,
   idempotency_key_reused: 422,
-  // The key's todo has been deleted since: not created again, and told apart from a missing list.
+  // The key's todo (list) has been deleted since: not created again, and told apart from a
+  // missing list.
   idempotency_key_todo_deleted: 404,
+  idempotency_key_list_deleted: 404,
   request_timeout: 408,
   precondition_failed: 412,
   payload_too_large: 413,

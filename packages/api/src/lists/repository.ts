@@ -7,7 +7,7 @@ import { byCodePoint } from '../db/code-point-order.js';
 import { type Db, toIso } from '../db/database.js';
 import { idExists } from '../db/exists.js';
 import type { Owner, Relation } from '../db/schema.js';
-import { forgetTodosOfList } from '../todos/forget-keys.js';
+import { forgetDeletedList, forgetTodosOfList } from '../todos/forget-keys.js';
 import { defaultListEnsurer } from './default-list.js';
 
 /** A list as one person sees it. */
@@ -53,7 +53,9 @@ export function listRepository(db: Db, options: { readonly rememberedDefaults?: 
     exists: (id: string, tx: Tx = k) => idExists(tx, 'lists', id),
     holdForWrite: (member: Owner | undefined, id: string, tx: Tx) =>
       holdForWrite(db, tx, member, id),
-    create: (owner: Owner, name: string, now: Date, tx: Tx) => createList(db, tx, owner, name, now),
+    /** A new list owned by `owner`, with the id `id` when given (see {@link newList}). */
+    create: (owner: Owner, name: string, now: Date, tx: Tx, id?: string) =>
+      createList(db, tx, owner, name, now, id),
     rename: (id: string, name: string, now: Date, tx: Tx, expectedVersion?: number) =>
       renameList(tx, id, name, now, expectedVersion),
     remove: (id: string, tx: Tx, expectedVersion?: number) =>
@@ -172,10 +174,30 @@ async function holdForWrite(
   return (await held.executeTakeFirst())?.relation;
 }
 
+/** A list as its owner sees it once created with `id` at `at`, before it is written. */
+export function newList(id: string, name: string, at: string): List {
+  return {
+    id,
+    name,
+    relation: 'owner',
+    isDefault: false,
+    todoCount: 0,
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+  };
+}
+
 /** A new list owned by the person. */
-async function createList(db: Db, tx: Tx, owner: Owner, name: string, now: Date): Promise<List> {
+async function createList(
+  db: Db,
+  tx: Tx,
+  owner: Owner,
+  name: string,
+  now: Date,
+  id: string = randomUUID(),
+): Promise<List> {
   const at = now.toISOString();
-  const id = randomUUID();
   await tx
     .insertInto('lists')
     .values({
@@ -198,16 +220,7 @@ async function createList(db: Db, tx: Tx, owner: Owner, name: string, now: Date)
       created_at: at,
     })
     .execute();
-  return {
-    id,
-    name,
-    relation: 'owner',
-    isDefault: false,
-    todoCount: 0,
-    createdAt: at,
-    updatedAt: at,
-    version: 1,
-  };
+  return newList(id, name, at);
 }
 
 /**
@@ -246,7 +259,10 @@ async function removeList(db: Db, tx: Tx, id: string, expectedVersion?: number):
   let query = tx.deleteFrom('lists').where('id', '=', id);
   if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
   const result = await query.executeTakeFirst();
-  return result.numDeletedRows > 0n;
+  if (result.numDeletedRows === 0n) return false;
+  // And the keys that created the list lose its name.
+  await forgetDeletedList(tx, id);
+  return true;
 }
 
 /** The members of a list, owner first, then by username. */

@@ -3,6 +3,7 @@ import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { JSON_UTF8 } from '../http/content-type.js';
 import { etagOf } from '../http/etag.js';
+import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../http/idempotency-key.js';
 import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
@@ -11,6 +12,7 @@ import { CREATE_TODO_RESPONSES } from '../todos/create-responses.js';
 import * as keyed from '../todos/idempotency.js';
 import { CreateListTodo, ListTodosQuery, TodoPage } from '../todos/schemas.js';
 import { TodoService } from '../todos/service.js';
+import { createListRoute } from './create-route.js';
 import { List, ListArray, ListIfMatchHeaders, ListName, ListParams } from './schemas.js';
 import { type ListService, listId, listService, nameOf, readBack } from './service.js';
 
@@ -29,7 +31,7 @@ export function listRoutes(context: AppContext): FastifyPluginAsyncTypebox {
 
   return async (app) => {
     listListsRoute(app, context, service);
-    createListRoute(app, service, context.config.maxListsPerPerson);
+    createListRoute(app, context, service);
     getListRoute(app, service);
     renameListRoute(app, service);
     deleteListRoute(app, service);
@@ -57,47 +59,6 @@ function listListsRoute(app: App, context: AppContext, { lists, present }: ListS
       const principal = principalOf(request);
       await lists.ensureDefault(profileOf(principal), clock.now());
       return present(request, await lists.listFor(ownerOf(principal)));
-    },
-  );
-}
-
-/** `POST /lists/`: a new list owned by the caller. */
-function createListRoute(
-  app: App,
-  { lists, presentOne, write }: ListService,
-  maxOwned: number,
-): void {
-  app.post(
-    '/lists/',
-    {
-      config: requires({ permission: 'todos:write' }),
-      schema: {
-        tags: TAGS,
-        operationId: 'createList',
-        summary: 'Create a list; you are its owner',
-        security: SECURED,
-        body: ListName,
-        response: { 201: List, ...problems(400, 401, 403, 409, 413, 415, 503) },
-      },
-    },
-    async (request, reply) => {
-      const [me, name] = [ownerOf(principalOf(request)), nameOf(request.body)];
-      const list = await write(request, 'list.create', 'list', async (tx, now) => {
-        // Counted and created while the person is held: concurrent creations, at any
-        // instance, cannot together exceed the cap (which bounds what `GET /lists/` answers).
-        await lists.holdPerson(me, tx);
-        if ((await lists.count(me, 'owned', tx)) >= maxOwned)
-          throw new ApiError(
-            'conflict',
-            `You own ${maxOwned} lists, the most one person may: delete one first`,
-          );
-        return lists.create(me, name, now, tx);
-      });
-      return reply
-        .code(201)
-        .header('location', `/lists/${list.id}`)
-        .header('etag', etagOf(list.version))
-        .send(await presentOne(request, list));
     },
   );
 }
@@ -235,13 +196,13 @@ function createTodoRoute(app: App, { authorize }: ListService, todos: TodoServic
         security: SECURED,
         params: ListParams,
         body: CreateListTodo,
-        headers: keyed.IdempotencyKeyHeaders,
+        headers: IdempotencyKeyHeaders,
         response: CREATE_TODO_RESPONSES,
       },
     },
     async (request, reply) => {
       const id = listId(request);
-      const once = { key: keyed.idempotencyKeyOf(request), headers: keyed.todoLocation };
+      const once = { key: idempotencyKeyOf(request), headers: keyed.todoLocation };
       await authorize(request, id, 'can_create_todo');
       const caller = { principal: principalOf(request), requestId: request.id };
       return keyed.sendCreated(reply, await todos.insertOnce(caller, id, request.body, once));

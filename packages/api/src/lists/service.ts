@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { type Change, writeAndAudit } from '../audit/write-and-audit.js';
+import { type Change, type WriteRecord, writeAndAudit } from '../audit/write-and-audit.js';
 import type { ListAction } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
 import type { Owner, Relation } from '../db/schema.js';
@@ -170,7 +170,7 @@ export function listService(context: AppContext) {
   function write<T>(
     request: FastifyRequest,
     action: string,
-    resource: string,
+    resource: WriteRecord<T>['resource'],
     change: Change<T>,
     detail?: string,
   ): Promise<T> {

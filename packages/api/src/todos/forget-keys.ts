@@ -24,6 +24,15 @@ export async function forgetDeletedTodo(tx: Tx, id: string): Promise<void> {
     .execute();
 }
 
+/** Erases the stored answers that created the list `id` (after it was deleted): its name. */
+export async function forgetDeletedList(tx: Tx, id: string): Promise<void> {
+  await tx
+    .updateTable('idempotency_keys')
+    .set(erased)
+    .where('location', '=', `/lists/${id}`)
+    .execute();
+}
+
 /**
  * Erases the stored answers that created a todo of list `listId`, before the list is deleted
  * with its todos (foreign keys cascade). Only while the list is still at `expectedVersion`, when
@@ -44,16 +53,16 @@ export async function forgetTodosOfList(
 }
 
 /**
- * A retry whose key's todo was deleted since, its text with it: the stored answer cannot be
- * given (it would show a todo that no longer exists as created), nor may the retry create it
- * again. Answered as the todo is now, 404, whatever the request: the draft's "result of the
+ * A retry whose key's todo (or list) was deleted since, its text with it: the stored answer
+ * cannot be given (it would show what no longer exists as created), nor may the retry create it
+ * again. Answered as it is now, 404, whatever the request: the draft's "result of the
  * previously completed operation" (draft-ietf-httpapi-idempotency-key-header, enforcement
  * scenarios) is gone with the deletion.
  */
-export function refuseForgotten(body: string): void {
+export function refuseForgotten(body: string, what: 'todo' | 'list' = 'todo'): void {
   if (body !== FORGOTTEN) return;
   throw new ApiError(
-    'idempotency_key_todo_deleted',
-    'The todo created with this Idempotency-Key has been deleted since; it is not created again',
+    what === 'todo' ? 'idempotency_key_todo_deleted' : 'idempotency_key_list_deleted',
+    `The ${what} created with this Idempotency-Key has been deleted since; it is not created again`,
   );
 }

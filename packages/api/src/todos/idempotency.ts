@@ -1,63 +1,28 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from '@todo-sso/auth';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import type { FastifyReply } from 'fastify';
 import type { KeyClaim, StoredKey } from '../audit/write-once.js';
 import type { Db } from '../db/database.js';
 import type { Owner } from '../db/schema.js';
 import { ApiError } from '../http/problem.js';
-import { IDEMPOTENCY_KEY_MESSAGE, IDEMPOTENCY_KEY_PATTERN } from '../schemas/common.js';
 import { refuseForgotten } from './forget-keys.js';
 import type { Todo } from './schemas.js';
 
 /**
- * `Idempotency-Key` on creating a todo (draft-ietf-httpapi-idempotency-key-header): a retry of a
- * create whose answer was lost is answered with the first answer instead of creating a second
- * todo. A key belongs to its caller (issuer and subject: the composite key of the draft's
+ * `Idempotency-Key` on creating a todo or a list (draft-ietf-httpapi-idempotency-key-header): a
+ * retry of a create whose answer was lost is answered with the first answer instead of creating
+ * a second one. A key belongs to its caller (issuer and subject: the composite key of the draft's
  * Security Considerations) and to the client that chose it (§2: a key is unique per client; the
  * token's `azp` / `client_id`, an agent's client id): the same key from another person, or from
  * the person's other client (their web app and their AI assistant), is another key. Only
- * `POST /todos/`, `POST /lists/{id}/todos/` and the MCP tool `create_todo` read it. A key is
- * remembered a day (§2.3).
+ * `POST /todos/`, `POST /lists/{id}/todos/`, `POST /lists/` and the MCP tool `create_todo` read
+ * it (`http/idempotency-key.ts`); one key names one request, whichever of them it was. A key
+ * is remembered a day (§2.3).
  */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
-/** The request header of the two create routes, as their schema validates and documents it. */
-export const IdempotencyKeyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(
-    Type.String({
-      pattern: IDEMPOTENCY_KEY_PATTERN,
-      description:
-        'A key of your own (a UUID) for this create, so a retry after a lost answer is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second todo; remembered 24 hours per person and client; the same key with another request is 422',
-    }),
-  ),
-});
-
 /** A new todo's `Location`. */
 export const todoLocation = (todo: Todo): CreatedHeaders => ({ location: `/todos/${todo.id}` });
-
-const KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN);
-
-/**
- * The key of a request, without its quotes; undefined without the field. A repeated field is the
- * 400 of an invalid one (§2.1), whatever the values, as is one the schema let through by
- * mistake (the key is a database value: it is checked here again before it is used).
- */
-export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
-  const value = request.headers['idempotency-key'];
-  if (value === undefined) return undefined;
-  const raw = request.raw.rawHeaders;
-  let fields = 0;
-  for (let i = 0; i < raw.length; i += 2)
-    if (raw[i]?.toLowerCase() === 'idempotency-key') fields += 1;
-  if (typeof value !== 'string' || fields > 1 || !KEY.test(value)) {
-    const message = fields > 1 ? 'must be sent once' : IDEMPOTENCY_KEY_MESSAGE;
-    throw new ApiError('validation_failed', `headers.idempotency-key ${message}`, {
-      errors: [{ field: 'headers.idempotency-key', message }],
-    });
-  }
-  return value.startsWith('"') ? value.slice(1, -1) : value;
-}
 
 /** The effective content of a create: its resolved list and its validated fields. */
 export interface CreateContent {
@@ -88,16 +53,35 @@ export interface CreatedHeaders {
 }
 
 /** A create as a route asks for it: its key (if sent) and the headers of its answer. */
-export interface KeyedCreate {
+export interface KeyedCreate<T = Todo> {
   readonly key: string | undefined;
-  readonly headers: (todo: Todo) => CreatedHeaders;
+  readonly headers: (created: T) => CreatedHeaders;
 }
 
-/** The answer to a keyed create: the new todo's, or the stored one (`replayed`). */
-export interface CreatedAnswer extends CreatedHeaders {
-  readonly body: Todo;
+/** The answer to a keyed create: the new todo's (or list's), or the stored one (`replayed`). */
+export interface CreatedAnswer<T = Todo> extends CreatedHeaders {
+  readonly body: T;
   readonly replayed: boolean;
 }
+
+/**
+ * What a key creates (`T`, stored as the answer's body) and what its fingerprint reads (`C`,
+ * the create as it takes effect): a todo, or a list (its name).
+ */
+export interface KeyedKind<T, C> {
+  /** `todo` or `list`: a retry whose `T` was deleted since is `idempotency_key_<name>_deleted`. */
+  readonly name: 'todo' | 'list';
+  readonly fingerprint: (content: C) => string;
+  /** The content of what was created, which a replay's request must match. */
+  readonly contentOf: (created: T) => C;
+}
+
+/** Todos: the fingerprint of {@link fingerprintOf}; a new todo is its own content. */
+export const TODO_KEYS: KeyedKind<Todo, CreateContent> = {
+  name: 'todo',
+  fingerprint: fingerprintOf,
+  contentOf: (todo) => todo,
+};
 
 type Tx = Db['kysely'];
 
@@ -118,18 +102,19 @@ export function keyOwnerOf(principal: Principal): KeyOwner {
  * One keyed create's record: claimed with the write (`claim`, or `writeOnceAndAudit`'s one
  * statement: the todo, its audit record and the key's row commit together), read when taken.
  */
-export class KeyRecord {
+export class KeyRecord<T = Todo, C = CreateContent> {
   constructor(
     readonly db: Db,
     readonly owner: KeyOwner,
-    readonly create: KeyedCreate & { readonly key: string },
+    readonly create: KeyedCreate<T> & { readonly key: string },
+    readonly kind: KeyedKind<T, C> = TODO_KEYS as unknown as KeyedKind<T, C>,
   ) {}
 
   /**
    * The stored answer to this key if younger than a day (§2.3): §2.6 the same request is answered
    * as the first was, §2.7 another one is 422 (nothing written); 404 once its todo was deleted.
    */
-  async stored(content: CreateContent, now: Date): Promise<CreatedAnswer | undefined> {
+  async stored(content: C, now: Date): Promise<CreatedAnswer<T> | undefined> {
     const row = await this.db.kysely
       .selectFrom('idempotency_keys')
       .select(['fingerprint', 'body', 'location', 'etag'])
@@ -143,15 +128,16 @@ export class KeyRecord {
   }
 
   /** The answer to a request whose key's live row is `row` (§2.6), 422 (§2.7) or 404. */
-  replay(row: StoredKey, content: CreateContent): CreatedAnswer {
-    refuseForgotten(row.body);
-    if (row.fingerprint !== fingerprintOf(content))
+  replay(row: StoredKey, content: C): CreatedAnswer<T> {
+    const { name, fingerprint } = this.kind;
+    refuseForgotten(row.body, name);
+    if (row.fingerprint !== fingerprint(content))
       throw new ApiError(
         'idempotency_key_reused',
-        'This Idempotency-Key was used for another request: send a new key for a new todo',
+        `This Idempotency-Key was used for another request: send a new key for a new ${name}`,
       );
     return {
-      body: JSON.parse(row.body) as Todo,
+      body: JSON.parse(row.body) as T,
       location: row.location ?? '',
       etag: row.etag ?? undefined,
       replayed: true,
@@ -159,7 +145,7 @@ export class KeyRecord {
   }
 
   /** The key found taken by a request committed meanwhile: its answer, or 409 (§2.7) to retry. */
-  async taken(content: CreateContent, now: Date): Promise<CreatedAnswer> {
+  async taken(content: C, now: Date): Promise<CreatedAnswer<T>> {
     const answer = await this.stored(content, now);
     if (answer) return answer;
     throw new ApiError(
@@ -169,12 +155,12 @@ export class KeyRecord {
   }
 
   /**
-   * Stores the answer to `todo` under the key, in the write's transaction; false when the key is
-   * taken (a live row of another request, committed first: on PostgreSQL the insert waits for a
-   * concurrent one's transaction). An expired row is taken over in the same statement.
+   * Stores the answer to `created` under the key, in the write's transaction; false when the key
+   * is taken (a live row of another request, committed first: on PostgreSQL the insert waits for
+   * a concurrent one's transaction). An expired row is taken over in the same statement.
    */
-  async claim(tx: Tx, todo: Todo, now: Date): Promise<boolean> {
-    const { row, expired } = this.claimOf(todo, now);
+  async claim(tx: Tx, created: T, now: Date): Promise<boolean> {
+    const { row, expired } = this.claimOf(created, now);
     const { issuer, sub, client_id, key, ...answer } = row;
     const claimed = await tx
       .insertInto('idempotency_keys')
@@ -190,17 +176,17 @@ export class KeyRecord {
     return claimed.length === 1;
   }
 
-  /** The key's row answering `todo`, and when a stored one has expired (§2.3: taken over). */
-  claimOf(todo: Todo, now: Date): KeyClaim & { readonly row: { readonly created_at: string } } {
-    const headers = this.create.headers(todo);
+  /** The key's row answering `created`, and when a stored one has expired (§2.3: taken over). */
+  claimOf(created: T, now: Date): KeyClaim & { readonly row: { readonly created_at: string } } {
+    const headers = this.create.headers(created);
     const row = {
       issuer: this.owner.issuer,
       sub: this.owner.subject,
       client_id: this.owner.client,
       key: this.create.key,
-      fingerprint: fingerprintOf(todo),
+      fingerprint: this.kind.fingerprint(this.kind.contentOf(created)),
       status: 201,
-      body: JSON.stringify(todo),
+      body: JSON.stringify(created),
       location: headers.location,
       etag: headers.etag ?? null,
       created_at: now.toISOString(),
@@ -208,15 +194,16 @@ export class KeyRecord {
     return { row, expired: cutoff(now) };
   }
 
-  /** The answer to a todo this request created. */
-  answer(todo: Todo): CreatedAnswer {
-    return createdAnswer(todo, this.create);
+  /** The answer to what this request created. */
+  answer(created: T): CreatedAnswer<T> {
+    return createdAnswer(created, this.create);
   }
 }
 
-/** The answer to a todo a request created (not a replay). */
-export function createdAnswer(todo: Todo, create: KeyedCreate): CreatedAnswer {
-  return { body: todo, ...create.headers(todo), replayed: false };
+/** The answer to what a request created (not a replay). */
+export function createdAnswer<T>(created: T, create: KeyedCreate<T>): CreatedAnswer<T> {
+  const headers = create.headers(created);
+  return { body: created, location: headers.location, etag: headers.etag, replayed: false };
 }
 
 /** The time at and before which a stored key has expired. */
@@ -233,7 +220,7 @@ export async function pruneIdempotencyKeys(k: Tx, before: Date): Promise<bigint>
 }
 
 /** Sends a create's answer: 201 with its headers, and `Idempotent-Replayed: true` on a replay. */
-export function sendCreated(reply: FastifyReply, answer: CreatedAnswer): FastifyReply {
+export function sendCreated<T>(reply: FastifyReply, answer: CreatedAnswer<T>): FastifyReply {
   reply.code(201).header('location', answer.location);
   if (answer.etag !== undefined) reply.header('etag', answer.etag);
   if (answer.replayed) reply.header('idempotent-replayed', 'true');

@@ -4,16 +4,12 @@ import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { JSON_UTF8 } from '../http/content-type.js';
 import { etagOf } from '../http/etag.js';
+import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../http/idempotency-key.js';
 import { principalOf } from '../routes/principal.js';
 import { IdParams, problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
 import { CREATE_TODO_RESPONSES } from './create-responses.js';
-import {
-  IdempotencyKeyHeaders,
-  idempotencyKeyOf,
-  sendCreated,
-  todoLocation,
-} from './idempotency.js';
+import { sendCreated, todoLocation } from './idempotency.js';
 import {
   CreateTodo,
   IfMatchHeaders,

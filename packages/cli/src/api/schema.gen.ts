@@ -1795,7 +1795,10 @@ export interface operations {
     createList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of your own (a UUID) for this create, so a retry after a lost answer is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second list; remembered 24 hours per person and client; the same key with another request is 422 */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1860,7 +1863,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details, `idempotency_key_list_deleted`: the list this `Idempotency-Key` created has been deleted since (nothing is created again) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `conflict`: you own `MAX_LISTS_PER_PERSON` lists already; `idempotency_key_in_use`: a request with this `Idempotency-Key` is still being processed; retry with the same key */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1880,6 +1892,15 @@ export interface operations {
             };
             /** @description RFC 9457 problem details: the body is in a media type the API does not read, JSON not in UTF-8, or sent with a content coding (Content-Encoding other than identity), which is answered with `Accept-Encoding: identity` (RFC 9110 §12.5.3) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `idempotency_key_reused`: this `Idempotency-Key` was used (within 24 hours) for another request (another list, title, description or completed) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
