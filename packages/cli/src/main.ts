@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command, CommandContext } from './command.js';
 import { doctor } from './commands/doctor.js';
@@ -41,8 +42,49 @@ function help(): string {
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
     'options: --issuer URL  --api URL  --client-id ID  --json  --help',
+    'todo help <command> (or todo <command> --help) says more of one command; todo --version prints the version.',
     'environment: TODO_ISSUER, TODO_API_URL, TODO_CLIENT_ID, TODO_TOKEN_STORE (auto|keyring|file), TODO_DPOP (auto|on|off), TODO_CONFIG_DIR',
   ].join('\n');
+}
+
+/** `todo <command> --help` and `todo help <command>`. */
+function commandHelp(command: Command): string {
+  return [
+    `usage: ${command.usage}`,
+    command.summary,
+    ...(command.details ? [command.details] : []),
+  ].join('\n');
+}
+
+/** This package's version, from its package.json (one folder up from src/ and from dist/). */
+function version(): string {
+  const file = new URL('../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+/** `todo help [<command>]`, `todo --help`, `todo --version`: undefined for anything else. */
+function helpOrVersion(io: Io, name: string, rest: readonly string[]): number | undefined {
+  if (name === '--version' || name === '-V') {
+    io.out(`todo ${version()}`);
+    return 0;
+  }
+  if (name !== '--help' && name !== '-h' && name !== 'help') return undefined;
+  const [topic, ...more] = name === 'help' ? rest : [];
+  if (topic === undefined) {
+    io.out(help());
+    return 0;
+  }
+  const command = COMMANDS[topic];
+  if (command === undefined || more.length > 0) {
+    io.err(
+      command === undefined
+        ? `todo help: unknown command "${topic}"\n${help()}`
+        : `todo help: one command at a time\nusage: todo help [<command>]`,
+    );
+    return 2;
+  }
+  io.out(commandHelp(command));
+  return 0;
 }
 
 function parse(command: Command, argv: readonly string[]) {
@@ -89,10 +131,8 @@ export async function main(argv: readonly string[], given: Io): Promise<number> 
     io.err(help());
     return 2;
   }
-  if (name === '--help' || name === '-h' || name === 'help') {
-    io.out(help());
-    return 0;
-  }
+  const shown = helpOrVersion(io, name, rest);
+  if (shown !== undefined) return shown;
   const command = COMMANDS[name];
   if (command === undefined) {
     io.err(`todo: unknown command "${name}"\n${help()}`);
@@ -101,13 +141,7 @@ export async function main(argv: readonly string[], given: Io): Promise<number> 
   try {
     const { values, positionals } = parse(command, rest);
     if (values.help) {
-      io.out(
-        [
-          `usage: ${command.usage}`,
-          command.summary,
-          ...(command.details ? [command.details] : []),
-        ].join('\n'),
-      );
+      io.out(commandHelp(command));
       return 0;
     }
     if (

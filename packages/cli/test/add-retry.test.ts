@@ -3,7 +3,7 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { COMMANDS, main } from '../src/main.js';
 import { writeSession } from './support/run.js';
 import { passwordGrant, type Stack, startStack } from './support/stack.js';
 
@@ -225,6 +225,10 @@ describe('todo add when the answer is lost', () => {
     expect(await stored('Lost twice')).toHaveLength(1);
     // Stored, though no answer said so: the person is told to look before adding it again (a new
     // run sends a new key, so adding it again would make a second todo).
-    expect(result.err).toMatch(/may have been added.*todo list.*before adding it again/s);
+    expect(result.err).toMatch(
+      /may have been added.*: check with todo ls before adding it again$/s,
+    );
+    // The command it names is one `todo` has.
+    expect(Object.keys(COMMANDS)).toContain('ls');
   });
 });

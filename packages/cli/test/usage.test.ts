@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,5 +103,26 @@ describe('usage errors', () => {
       expect(result.code).toBe(1);
       expect(result.err).not.toContain('visible character');
     }
+  });
+
+  it('todo help <command> says what todo <command> --help says; an unknown one is a usage error', async () => {
+    for (const name of ['add', 'doctor', 'share']) {
+      const viaHelp = await run('help', name);
+      expect(viaHelp).toMatchObject({ code: 0, err: '', requests: [] });
+      expect(viaHelp.out).toMatch(new RegExp(`^usage: todo ${name} `));
+      expect(viaHelp.out).toBe((await run(name, '--help')).out);
+    }
+    const unknown = await run('help', 'list');
+    expect(unknown).toMatchObject({ code: 2, out: '' });
+    expect(unknown.err).toMatch(/^todo help: unknown command "list"\nusage: todo <command>/);
+    expect(await run('help', 'add', 'ls')).toMatchObject({ code: 2, out: '' });
+  });
+
+  it('todo --version prints the version of the package on standard output', async () => {
+    const { version } = JSON.parse(
+      await readFile(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    for (const flag of ['--version', '-V'])
+      expect(await run(flag)).toMatchObject({ code: 0, out: `todo ${version}`, err: '' });
   });
 });

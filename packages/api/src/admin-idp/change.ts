@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf } from '../routes/principal.js';
+import { UnconfirmedChange } from './errors.js';
 import type { IdpAdminService, IdpUser } from './service.js';
 
 /** The audit record of a change the IdP has made (nothing else is written here). */
@@ -141,6 +142,40 @@ export function refuseAndRecord(
 }
 
 /**
+ * A person cut off at the IdP by `act` (disabled, their sessions ended), then their current
+ * access tokens refused here with the audit record ({@link refuseAndRecord}). When the IdP may
+ * have acted without its answer arriving ({@link UnconfirmedChange}), the tokens are refused all
+ * the same before the 503 is answered, the record saying it was unconfirmed: an admin who
+ * reloads and sees the change made has no reason to repeat it, and the person must not keep
+ * working with the tokens they hold (fail closed; a person not cut off after all signs in again).
+ */
+export async function cutOff(
+  context: AppContext,
+  request: FastifyRequest,
+  id: string,
+  act: (service: IdpAdminService) => Promise<void>,
+  refusal: Refusal = SESSIONS_ENDED,
+) {
+  const service = context.idpAdmin.require();
+  try {
+    await act(service);
+  } catch (error) {
+    if (!(error instanceof UnconfirmedChange)) throw error;
+    const unconfirmed = 'unconfirmed by the identity provider';
+    await refuseAndRecord(context, request, service.target.issuer, id, {
+      ...refusal,
+      detail: refusal.detail === undefined ? unconfirmed : `${refusal.detail} (${unconfirmed})`,
+    });
+    throw new ApiError(
+      'idp_unavailable',
+      `${error.message}; the person's current access tokens are refused here all the same`,
+      { cause: error },
+    );
+  }
+  return refuseAndRecord(context, request, service.target.issuer, id, refusal);
+}
+
+/**
  * `PATCH /admin/idp/users/{id}`: enabling, disabling, the department. A disabled person can no
  * longer sign in or refresh at the IdP, but access tokens it already issued stay valid until
  * they expire: disabling refuses them here too, on every instance, in the audit record's
@@ -168,13 +203,11 @@ export async function changeUser(
       detail,
       described: 'The change',
     });
-  const service = context.idpAdmin.require();
-  await service.updateUser(id, change);
-  await refuseAndRecord(context, request, service.target.issuer, id, {
+  await cutOff(context, request, id, (service) => service.updateUser(id, change), {
     action: 'idp.user.update',
     detail,
     made: 'The person was disabled',
     next: 'their current access tokens are not refused here yet, so disable them again',
   });
-  return service.readBack(id, 'The change');
+  return context.idpAdmin.require().readBack(id, 'The change');
 }

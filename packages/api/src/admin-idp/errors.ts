@@ -86,7 +86,7 @@ export function idpError(
       );
   }
   if (change && !neverSent(error))
-    return new ApiError(
+    return new UnconfirmedChange(
       'idp_unavailable',
       `${what}: the identity provider did not confirm it, so the change may have been made: reload to check before trying again`,
       { cause: error },
@@ -97,6 +97,12 @@ export function idpError(
     { cause: error },
   );
 }
+
+/**
+ * A change the IdP did not confirm but may have made (its answer lost, a timeout, a 5xx after
+ * the call left): 503, saying so. A caller that cuts a person off acts on it as made.
+ */
+export class UnconfirmedChange extends ApiError {}
 
 /** Where the API's request body names what Keycloak's user profile names `field`. */
 const BODY_FIELDS: Readonly<Record<string, string>> = {

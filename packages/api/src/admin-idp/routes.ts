@@ -4,7 +4,7 @@ import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
-import { changeAuditReadBack, changeUser, recordMade, refuseAndRecord } from './change.js';
+import { changeAuditReadBack, changeUser, cutOff, recordMade } from './change.js';
 import {
   IdpRoleParams,
   IdpSessions,
@@ -214,10 +214,9 @@ function endSessionsRoute(app: App, context: AppContext): void {
     async (request) => {
       const service = context.idpAdmin.require();
       const { id } = request.params;
-      await service.logout(id);
       // The IdP's back-channel logout reaches the API too, but need not be configured or
       // delivered: refuse the person's current access tokens here, on every instance.
-      const stored = await refuseAndRecord(context, request, service.target.issuer, id);
+      const stored = await cutOff(context, request, id, (idp) => idp.logout(id));
       metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
       return {
         identityProvider: {

@@ -60,7 +60,7 @@ function lostTwice(error: unknown): never {
   const why = error instanceof CliError ? error.message : 'The API did not answer in time';
   throw new CliError(
     'api_unreachable',
-    `${why}; the todo may have been added before its answer was lost: check with todo list before adding it again`,
+    `${why}; the todo may have been added before its answer was lost: check with todo ls before adding it again`,
     { cause: error },
   );
 }

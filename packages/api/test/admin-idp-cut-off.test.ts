@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningIdp, startIdp } from '@todo-sso/idp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteDatabase, type TestDatabase } from './support/databases.js';
+import { type Instance, injectWithToken, startInstance, testConfig } from './support/harness.js';
+import { adminTokenWithOtp, passwordGrantToken } from './support/otp.js';
+
+/**
+ * An HTTP relay in front of the dev IdP: a request matching `loseAnswerOf` goes through, but
+ * its answer is lost (the gateway's 504), as when a connection drops after the IdP acted.
+ */
+async function losingRelay(target: string) {
+  const upstream = new URL(target);
+  const state = { loseAnswerOf: undefined as RegExp | undefined };
+  const server: Server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    const lose = state.loseAnswerOf?.test(`${req.method} ${path}`) === true;
+    const forward = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path,
+        headers: req.headers,
+      },
+      (answer) => {
+        if (!lose) {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          return;
+        }
+        answer.resume();
+        answer.on('end', () =>
+          res.writeHead(504, { 'content-type': 'text/html' }).end('<h1>504</h1>'),
+        );
+      },
+    );
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    state,
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+/**
+ * Disabling a person and ending their sessions cut them off at once: their current access
+ * tokens are refused at the API. When the identity provider's answer to the change is lost, it
+ * may have made the change, and the admin who reloads sees it made and has no reason to try
+ * again: the API refuses the person's tokens all the same (fail closed), and says so.
+ */
+describe('admin routes for the identity provider: cutting a person off when the answer is lost', () => {
+  let idp: RunningIdp;
+  let idpData: string;
+  let database: TestDatabase;
+  let api: Instance;
+  let relay: Awaited<ReturnType<typeof losingRelay>>;
+  let adminToken: string;
+
+  beforeAll(async () => {
+    idpData = mkdtempSync(join(tmpdir(), 'idp-admin-cut-off-'));
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData });
+    relay = await losingRelay(new URL(idp.issuer).origin);
+    database = sqliteDatabase();
+    api = await startInstance(
+      testConfig(idp, database.config, {
+        OIDC_CLIENT_ID: 'todo-api',
+        OIDC_CLIENT_SECRET: 'todo-api-secret',
+        IDP_ADMIN_URL: `${relay.url}/admin/realms/todo-app`,
+      }),
+    );
+    adminToken = await adminTokenWithOtp(idp.issuer);
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await relay?.close();
+    await idp?.close();
+    await database?.drop();
+    rmSync(idpData, { recursive: true, force: true });
+  });
+
+  const admin = (method: 'GET' | 'PATCH' | 'POST', url: string, payload?: object) =>
+    injectWithToken(api, adminToken, method, url, payload);
+  const person = async (username: string) => {
+    const found = await admin('GET', `/admin/idp/users?search=${username}`);
+    const items = found.json().items as { id: string; username: string; enabled: boolean }[];
+    const user = items.find((u) => u.username === username);
+    if (user === undefined) throw new Error(`no ${username}`);
+    return user;
+  };
+  const auditOf = (action: string, id: string) =>
+    api.context.db.kysely
+      .selectFrom('audit_log')
+      .select(['action', 'detail'])
+      .where('action', '=', action)
+      .where('resource', '=', `idp-user:${id}`)
+      .execute();
+
+  it.each([
+    [
+      'disabling',
+      'carol',
+      'PATCH',
+      '',
+      { enabled: false },
+      'idp.user.update',
+      '^PUT .*/users/{id}$',
+    ],
+    [
+      'ending the sessions of',
+      'bob',
+      'POST',
+      '/logout',
+      undefined,
+      'idp.sessions.end',
+      '/users/{id}/logout$',
+    ],
+  ] as const)(
+    'refuses the current tokens of a person after %s them when the answer is lost',
+    async (_what, username, method, suffix, payload, action, lost) => {
+      const token = await passwordGrantToken(idp.issuer, username);
+      expect((await injectWithToken(api, token, 'GET', '/todos/')).statusCode).toBe(200);
+      const { id } = await person(username);
+
+      relay.state.loseAnswerOf = new RegExp(lost.replace('{id}', id));
+      const res = await admin(method, `/admin/idp/users/${id}${suffix}`, payload);
+      relay.state.loseAnswerOf = undefined;
+      expect(res.statusCode, res.body).toBe(503);
+      expect(res.json().detail).toMatch(/may have been made/);
+      expect(res.json().detail).toMatch(/current access tokens are refused/);
+
+      const after = await injectWithToken(api, token, 'GET', '/todos/');
+      expect(after.statusCode, after.body).toBe(401);
+      const [record, ...more] = await auditOf(action, id);
+      expect(more).toEqual([]);
+      expect(record?.detail).toMatch(/unconfirmed by the identity provider/);
+    },
+  );
+});
