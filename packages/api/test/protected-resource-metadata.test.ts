@@ -152,6 +152,37 @@ describe('protected resource metadata called with the default port written out',
   });
 });
 
+describe('API_PUBLIC_URL written with capitals, the default port and a trailing slash', () => {
+  const h = useMetadataHarness({ API_PUBLIC_URL: 'https://Todo.Example.COM:443/' });
+
+  it('names and accepts the identifier as a client writes the URL (RFC 3986 §6.2.2, §6.2.3)', async () => {
+    // The MCP SDK and oauth4webapi send `resource` (RFC 8707) in the WHATWG form of the URL, so
+    // that is the audience of the tokens the client gets and what the metadata must name.
+    const doc = await h.app.inject({ url: '/.well-known/oauth-protected-resource/mcp' });
+    expect(doc.json().resource).toBe('https://todo.example.com/mcp');
+    const api = await h.app.inject({ url: '/.well-known/oauth-protected-resource' });
+    expect(api.json().resource).toBe('https://todo.example.com');
+    const refused = await h.app.inject({ method: 'POST', url: '/mcp' });
+    expect(refused.headers['www-authenticate']).toContain(
+      'resource_metadata="https://todo.example.com/.well-known/oauth-protected-resource/mcp"',
+    );
+    const token = await h.idp.accessToken(alice, {
+      claims: { aud: 'https://todo.example.com/mcp' },
+    });
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/mcp',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      payload: { jsonrpc: '2.0', id: 1, method: 'ping' },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+  });
+});
+
 describe('protected resource metadata with DPoP off', () => {
   const h = useMetadataHarness({ OIDC_DPOP: 'off', API_PUBLIC_URL: 'https://todo.example.com' });
 

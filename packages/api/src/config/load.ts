@@ -108,7 +108,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
  * `API_PUBLIC_URL`, the base of the API's resource identifiers and of its AuthZEN metadata:
  * https (RFC 9728 §1.2 resource identifiers, AuthZEN 1.0 §9.1 `policy_decision_point`), or
  * http on a loopback host (a laptop); no user information, query or fragment, which no
- * resource identifier carries (RFC 8707 §2). Trailing slashes are dropped.
+ * resource identifier carries (RFC 8707 §2). Trailing slashes are dropped, and the URL is kept in
+ * the form clients write it (WHATWG URL serialization: RFC 3986 §6.2.2 case and §6.2.3 default
+ * port): a client sends `resource` so (RFC 8707 §2), its tokens' `aud` is that string, and
+ * RFC 9728 §3.3 has it compare the metadata's `resource` with it.
  */
 function readPublicUrl(value: string): string {
   if (!URL.canParse(value)) throw new ConfigError('API_PUBLIC_URL', 'is not a URL');
@@ -120,7 +123,7 @@ function readPublicUrl(value: string): string {
     );
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '')
     throw new ConfigError('API_PUBLIC_URL', 'must have no user information, query or fragment');
-  return value.replace(/\/+$/, '');
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
 /**
