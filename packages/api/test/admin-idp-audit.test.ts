@@ -159,7 +159,7 @@ describe('admin routes for the identity provider: a change is audited once it is
     const found = await call(direct, 'GET', '/admin/idp/users?search=dora');
     expect(found.json().items).toHaveLength(1);
     expect(await auditOf('idp.user.create')).toMatchObject([
-      { action: 'idp.user.create', detail: 'dora' },
+      { action: 'idp.user.create', detail: JSON.stringify({ username: 'dora' }) },
     ]);
     expect(res.statusCode).toBe(503);
     expect(res.json().detail).not.toMatch(/nothing was changed/);

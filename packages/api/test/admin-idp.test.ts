@@ -174,6 +174,29 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
     // Without the admin's word the address stays unverified: found by username only.
     expect((await share('erin2@example.com')).status).toBe(404);
     expect((await share('erin2')).status).toBe(200);
+    // The admin's word is in the audit record of the creation, and the password is not.
+    const audit = await call('GET', '/admin/audit?limit=100', adminToken);
+    const created = (audit.body.items as { action: string; resource: string; detail: string }[])
+      .filter((i) => i.action === 'idp.user.create')
+      .map((i) => [i.resource, JSON.parse(i.detail)]);
+    expect(created).toEqual(
+      expect.arrayContaining([
+        [
+          `idp-user:${people.dana2}`,
+          {
+            username: 'dana2',
+            email: 'dana2@example.com',
+            emailVerified: true,
+            temporaryPassword: false,
+          },
+        ],
+        [
+          `idp-user:${people.erin2}`,
+          { username: 'erin2', email: 'erin2@example.com', temporaryPassword: false },
+        ],
+      ]),
+    );
+    expect(JSON.stringify(audit.body)).not.toContain('-secret');
     // Nothing to verify without an email.
     const refused = await call('POST', '/admin/idp/users', adminToken, {
       username: 'fern2',

@@ -153,7 +153,8 @@ describe('Retry now', () => {
     ],
     [
       'unreachable',
-      /^The identity provider could not be reached\. The hold on .* stays.*Try again later/,
+      // Said once, in the screen's words: not followed by a second, general "Try again".
+      /^The identity provider could not be reached\. The hold on .* stays.*Try again later(?!.*Try again in a moment)/,
     ],
     [
       'no_admin_api',

@@ -1,7 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { ApiError } from '../src/api/errors.js';
+import { ApiError, toApiError } from '../src/api/errors.js';
 import { describeSignInError } from '../src/auth/sign-in-error.js';
 import { MAX_SHOWN_CHARACTERS, shownText } from '../src/ui/shown-text.js';
+
+const problemResponse = (status: number) =>
+  new Response(null, { status, headers: { 'Content-Type': 'application/problem+json' } });
 
 describe('text from the API or the identity provider, as shown', () => {
   test('short text stays as it is', () => {
@@ -20,11 +23,32 @@ describe('text from the API or the identity provider, as shown', () => {
   });
 
   test('an API problem shows its detail, else its title, bounded; nothing usable gives the default', () => {
-    const long = new ApiError('unavailable', 503, { detail: 'd'.repeat(10_000) } as never);
+    const long = new ApiError('server', 500, { detail: 'd'.repeat(10_000) } as never);
     expect(long.message.length).toBe(MAX_SHOWN_CHARACTERS);
     const titled = new ApiError('server', 500, { title: 'Broken', detail: { x: 1 } } as never);
     expect(titled.message).toBe('Broken');
     expect(new ApiError('network', 0, { detail: ' \u202E ' } as never).message).toMatch(/reach/);
+  });
+
+  test('an unavailable API (502, 503, 504) in its own words still says to try again, within the bound', () => {
+    for (const status of [502, 503, 504]) {
+      const error = toApiError(problemResponse(status), { detail: 'The database is unavailable' });
+      expect(error.message).toBe('The database is unavailable. Try again in a moment.');
+    }
+    const titled = new ApiError('unavailable', 503, { title: 'Service Unavailable' } as never);
+    expect(titled.message).toBe('Service Unavailable. Try again in a moment.');
+    // Said once: words that already say it stay as they are.
+    const said = new ApiError('unavailable', 503, {
+      detail: 'Paused. Try again in a minute.',
+    } as never);
+    expect(said.message).toBe('Paused. Try again in a minute.');
+    const long = new ApiError('unavailable', 503, { detail: 'd'.repeat(10_000) } as never);
+    expect(Array.from(long.message).length).toBeLessThanOrEqual(MAX_SHOWN_CHARACTERS);
+    expect(long.message).toMatch(/d… Try again in a moment\.$/);
+    // A refusal is not an outage: trying again would not help.
+    expect(new ApiError('forbidden', 403, { detail: 'Not yours.' } as never).message).toBe(
+      'Not yours.',
+    );
   });
 
   test('a provider error description is bounded on the sign-in page', () => {

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Static } from 'typebox';
 import { adminWork } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
@@ -85,12 +86,22 @@ function createUserRoute(app: App, context: AppContext): void {
       const user = await changeAuditReadBack(context, request, {
         make: (service) => service.createUser(request.body),
         action: 'idp.user.create',
-        detail: username,
+        detail: createdDetail(request.body),
         described: `The user ${username}`,
       });
       return reply.code(201).send(user);
     },
   );
+}
+
+/**
+ * The audit detail of a new user: everything the admin said of them, as JSON (as a change's
+ * detail is), the email's verification on the admin's word included, since sharing trusts it;
+ * never the password.
+ */
+function createdDetail(body: Static<typeof NewIdpUserBody>): string {
+  const { password: _secret, ...said } = body;
+  return JSON.stringify(said);
 }
 
 /** `PATCH /admin/idp/users/{id}`: enabling, disabling, and the department. */

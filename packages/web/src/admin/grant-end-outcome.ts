@@ -1,4 +1,4 @@
-import { isApiError } from '../api/errors.js';
+import { apiWords, isApiError } from '../api/errors.js';
 import { shownText } from '../ui/shown-text.js';
 import type { GrantEndSettled } from './grant-ends-api.js';
 
@@ -34,8 +34,8 @@ export function failedOutcome(
 ): GrantEndOutcome {
   const failed = (text: string, settled = false): GrantEndOutcome => ({ ok: false, settled, text });
   if (!isApiError(error)) return failed(`Nothing changed for ${agent}. Try again.`);
-  // `error.message` is the problem's detail, already made safe to show (`ApiError`).
-  const said = error.message;
+  // The problem's detail, already made safe to show; the cases below say what to do next.
+  const said = apiWords(error);
   const stays = `The hold on ${agent} stays: its tokens are still refused.`;
   switch (error.status) {
     case 404:

@@ -1,4 +1,4 @@
-import { shownText } from '../ui/shown-text.js';
+import { MAX_SHOWN_CHARACTERS, shownText } from '../ui/shown-text.js';
 import { OriginRefusedError } from './cors-refusal.js';
 import type { components } from './schema.gen.js';
 import { stepUpChallengeOf } from './step-up-challenge.js';
@@ -45,7 +45,12 @@ export class ApiError extends Error {
     problem?: ProblemDetails,
     options?: { cause?: unknown },
   ) {
-    super(serverText(problem) ?? refusalText(options?.cause) ?? defaultMessage(code), options);
+    super(
+      (code === 'unavailable' ? outageText(problem) : serverText(problem)) ??
+        refusalText(options?.cause) ??
+        defaultMessage(code),
+      options,
+    );
     this.code = code;
     this.status = status;
     this.problem = problem;
@@ -57,6 +62,33 @@ function serverText(problem: ProblemDetails | undefined): string | undefined {
   for (const value of [problem?.detail, problem?.title]) {
     const text = typeof value === 'string' ? shownText(value) : '';
     if (text) return text;
+  }
+  return undefined;
+}
+
+/**
+ * The API's own words for `error` (bounded, made safe), without the app's advice to try again:
+ * for a screen that says itself what to do next.
+ */
+export function apiWords(error: ApiError): string {
+  return serverText(error.problem) ?? error.message;
+}
+
+const TRY_AGAIN = 'Try again in a moment.';
+
+/**
+ * An outage in the API's own words ("The database is unavailable") still says that trying
+ * again is the way on, as the app's own words for it do; bounded as {@link serverText} is.
+ */
+function outageText(problem: ProblemDetails | undefined): string | undefined {
+  for (const value of [problem?.detail, problem?.title]) {
+    if (typeof value !== 'string') continue;
+    const whole = shownText(value);
+    if (!whole) continue;
+    if (/try again/i.test(whole)) return whole;
+    // Room for a full stop, a space and the advice: the whole stays within the bound.
+    const text = shownText(value, MAX_SHOWN_CHARACTERS - TRY_AGAIN.length - 2);
+    return `${/[.!?…]$/.test(text) ? text : `${text}.`} ${TRY_AGAIN}`;
   }
   return undefined;
 }
