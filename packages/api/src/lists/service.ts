@@ -89,6 +89,24 @@ export function memberDetail(person: Owner, relation?: Relation): string {
 export type ShownList = ListRecord & { actions: ListAction[] };
 
 /**
+ * `list` with `actions`, written field by field: on Node 20 a property added after a spread
+ * costs ~0.5 µs (bench/results/profile.md), once per list of every `GET /lists/`.
+ */
+function shown(list: ListRecord, actions: ListAction[]): ShownList {
+  return {
+    id: list.id,
+    name: list.name,
+    relation: list.relation,
+    isDefault: list.isDefault,
+    todoCount: list.todoCount,
+    createdAt: list.createdAt,
+    updatedAt: list.updatedAt,
+    version: list.version,
+    actions,
+  };
+}
+
+/**
  * The list as the caller's write left it, read in that write's transaction. A caller no longer a
  * member (removed while a remote decision point allowed the write) is answered 404 and the write
  * rolls back: thrown inside `write`, nothing is committed without its audit record.
@@ -129,14 +147,14 @@ export function listService(context: AppContext) {
    * Lists as the caller may act on them: each with the actions the authorization core allows,
    * decided for all of them in one batch (one decision call per response, never one per list).
    */
-  async function present(request: FastifyRequest, found: ListRecord[]) {
+  async function present(request: FastifyRequest, found: ListRecord[]): Promise<ShownList[]> {
     const allowed = await access.listActions(principalOf(request), found);
-    return found.map((list, i) => ({ ...list, actions: allowed[i] ?? [] }));
+    return found.map((list, i) => shown(list, allowed[i] ?? []));
   }
 
   async function presentOne(request: FastifyRequest, list: ListRecord) {
-    const [shown] = await present(request, [list]);
-    return shown as ShownList;
+    const [one] = await present(request, [list]);
+    return one as ShownList;
   }
 
   /**

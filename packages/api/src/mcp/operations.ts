@@ -62,8 +62,6 @@ export function mcpOperations(context: AppContext) {
   }
 
   const todos = new TodoService(context, require);
-  /** A tool's caller as the todo service knows them: its audit records name the client. */
-  const of = (caller: Caller): TodoCaller => ({ ...caller, recordClient: true });
 
   return {
     async listLists(caller: Caller) {
@@ -74,7 +72,7 @@ export function mcpOperations(context: AppContext) {
     listTodos: (
       caller: Caller,
       query: { listId?: string; completed?: boolean; limit?: number; cursor?: string },
-    ) => todos.list(of(caller), { ...query, limit: query.limit ?? 20 }),
+    ) => todos.list(of(caller), pageQuery(query)),
 
     createTodo: (caller: Caller, input: CreateTodo, key?: string): Promise<Todo> =>
       createTodo(todos, of(caller), input, key),
@@ -118,6 +116,30 @@ export function mcpOperations(context: AppContext) {
 }
 
 /**
+ * A tool's caller as the todo service knows them: its audit records name the client. Built
+ * field by field, as the objects below: on Node 20 a property added after a spread costs
+ * ~0.5 µs (bench/results/profile.md), on every tool call.
+ */
+const of = (caller: Caller): TodoCaller => ({
+  principal: caller.principal,
+  requestId: caller.requestId,
+  recordClient: true,
+});
+
+/** `list_todos`'s arguments as the todo service's query, 20 todos unless told. */
+const pageQuery = (query: {
+  listId?: string;
+  completed?: boolean;
+  limit?: number;
+  cursor?: string;
+}) => ({
+  listId: query.listId,
+  completed: query.completed,
+  limit: query.limit ?? 20,
+  cursor: query.cursor,
+});
+
+/**
  * A todo, once per `key` when given: the key is the REST routes' `Idempotency-Key`, the caller's
  * client's own (`todos/idempotency.ts`), and a retry is answered with the first answer. A
  * JSON-RPC request id cannot serve: it is unique within a session only (MCP, Basic,
@@ -135,6 +157,9 @@ async function createTodo(
 }
 
 /** The headers `POST /todos/` answers a new todo with, stored with a key's answer as there. */
-const createdHeaders = (todo: Todo) => ({ ...todoLocation(todo), etag: etagOf(todo.version) });
+const createdHeaders = (todo: Todo) => ({
+  location: todoLocation(todo).location,
+  etag: etagOf(todo.version),
+});
 
 export type McpOperations = ReturnType<typeof mcpOperations>;
