@@ -198,7 +198,7 @@ describe('admin routes for the identity provider: a change is audited once it is
     const refused = [
       ['PUT', '/admin/idp/users/..%2F..%2Fclients/roles/admin'],
       ['PUT', '/admin/idp/users/%2E%2E/roles/admin'],
-      ['GET', `/admin/idp/users/${'a'.repeat(65)}/sessions`],
+      ['GET', `/admin/idp/users/${'a'.repeat(256)}/sessions`],
       ['GET', '/admin/idp/users/bob%00/sessions'],
       ['POST', '/admin/idp/users/a%2Fb/logout'],
       ['PUT', `/admin/idp/users/${bob?.id}/roles/..%2F..%2Fusers`],

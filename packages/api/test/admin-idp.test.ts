@@ -280,14 +280,20 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
   });
 
   it('answers a change to a user the IdP does not have with 404, and records nothing', async () => {
-    const unknown = '0b7f8a3e-2f4c-4a53-9a43-1f2e3d4c5b6a';
     const before = await call('GET', '/admin/audit?limit=100', adminToken);
-    for (const change of [{ enabled: false }, { department: 'sales' }, { department: null }]) {
-      const patched = await call('PATCH', `/admin/idp/users/${unknown}`, adminToken, change);
-      expect(patched.status, JSON.stringify(patched.body)).toBe(404);
-      expect(patched.type).toMatch(/^application\/problem\+json/);
-      expect(patched.body.code).toBe('not_found');
-    }
+    // A local user's id, and a user federated without import (LDAP, a user storage provider),
+    // whose Keycloak id is `f:<provider component id>:<external id>`: both are the IdP's to answer.
+    for (const unknown of [
+      '0b7f8a3e-2f4c-4a53-9a43-1f2e3d4c5b6a',
+      'f:6d1f0ad2-5c4e-4d8a-9b1f-3c2e1d0f9a8b:7e2a1b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b',
+    ])
+      for (const change of [{ enabled: false }, { department: 'sales' }, { department: null }]) {
+        const patched = await call('PATCH', `/admin/idp/users/${unknown}`, adminToken, change);
+        expect(patched.status, JSON.stringify(patched.body)).toBe(404);
+        expect(patched.type).toMatch(/^application\/problem\+json/);
+        expect(patched.body.code).toBe('not_found');
+        expect(patched.body.detail).toMatch(/no such user/i);
+      }
     const after = await call('GET', '/admin/audit?limit=100', adminToken);
     expect(after.body.items.length).toBe(before.body.items.length);
   });

@@ -2,8 +2,13 @@ import { Type } from 'typebox';
 import { LineText, Text } from '../schemas/common.js';
 
 const Nullable = Type.Union([Type.String(), Type.Null()]);
-/** Keycloak user ids are UUIDs; other ids are refused before any call is made. */
-const UserId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' });
+/**
+ * A Keycloak user id: a UUID, or for a user federated without import (LDAP, a user storage
+ * provider) `f:<provider component id>:<external id>`. Letters, digits, `-`, `_` and `:` alone:
+ * no `/`, `.` or `%` that could make the admin URL it is put into another one, refused before
+ * any call is made.
+ */
+const UserId = Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9_:-]+$' });
 
 export const IdpUserParams = Type.Object({ id: UserId }, { additionalProperties: false });
 
