@@ -1,6 +1,7 @@
 import createClient from 'openapi-fetch';
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
+import { whyUnanswered } from '../net-failure.js';
 import { inline } from '../output/terminal.js';
 import type { Session } from '../session.js';
 import type { paths } from './schema.gen.js';
@@ -30,7 +31,7 @@ export function authenticatedFetch(io: Io, session: Session): typeof fetch {
     } catch (cause) {
       throw new CliError(
         'api_unreachable',
-        `The API at ${session.settings.apiUrl} cannot be reached`,
+        `The API at ${session.settings.apiUrl} cannot be reached${whyUnanswered(cause)}; is it running, and is --api (TODO_API_URL) right?`,
         { cause },
       );
     }

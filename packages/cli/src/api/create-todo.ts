@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
 import { type ApiClient, unwrap } from './client.js';
+import { withDeadline } from './deadline.js';
 import type { paths } from './schema.gen.js';
 
 type Create = paths['/todos/']['post'];
@@ -32,7 +33,7 @@ export async function createTodo(
 ): Promise<Created> {
   const header = { 'idempotency-key': `"${randomUUID()}"` };
   const send = () =>
-    api.POST('/todos/', { params: { header }, body, signal: AbortSignal.timeout(timeoutMs) });
+    withDeadline(timeoutMs, (signal) => api.POST('/todos/', { params: { header }, body, signal }));
   let first: Awaited<ReturnType<typeof send>>;
   try {
     first = await send();
@@ -60,7 +61,7 @@ function lostTwice(error: unknown): never {
   const why = error instanceof CliError ? error.message : 'The API did not answer in time';
   throw new CliError(
     'api_unreachable',
-    `${why}; the todo may have been added before its answer was lost: check with todo ls before adding it again`,
+    `${why}\nThe todo may have been added before its answer was lost: check with todo ls before adding it again`,
     { cause: error },
   );
 }

@@ -1,4 +1,5 @@
 import { CliError } from '../errors.js';
+import { whyUnanswered } from '../net-failure.js';
 import { inline } from '../output/terminal.js';
 import { isTokenSafeUrl } from '../settings.js';
 import { readJson } from './http.js';
@@ -31,9 +32,11 @@ export async function discover(fetchImpl: typeof fetch, issuer: string): Promise
       signal: AbortSignal.timeout(15_000),
     });
   } catch (cause) {
-    throw new CliError('idp_unreachable', `The identity provider at ${issuer} cannot be reached`, {
-      cause,
-    });
+    throw new CliError(
+      'idp_unreachable',
+      `The identity provider at ${issuer} cannot be reached${whyUnanswered(cause)}; is it running, and is --issuer (TODO_ISSUER) right?`,
+      { cause },
+    );
   }
   if (!response.ok) {
     await response.body?.cancel().catch(() => {});

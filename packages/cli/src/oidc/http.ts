@@ -1,4 +1,5 @@
 import { CliError } from '../errors.js';
+import { whyUnanswered } from '../net-failure.js';
 import { inline } from '../output/terminal.js';
 import type { DpopKey } from './dpop.js';
 
@@ -76,9 +77,11 @@ export async function postForm(
       signal: AbortSignal.timeout(15_000),
     });
   } catch (cause) {
-    throw new CliError('idp_unreachable', `The identity provider at ${url} cannot be reached`, {
-      cause,
-    });
+    throw new CliError(
+      'idp_unreachable',
+      `The identity provider at ${url} cannot be reached${whyUnanswered(cause)}`,
+      { cause },
+    );
   }
   // Logout and revocation answer with an empty body, a redirect with none that matters.
   const body = (await readJson(response, url)) ?? {};

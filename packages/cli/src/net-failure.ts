@@ -1,0 +1,27 @@
+/**
+ * Why a request got no answer, in a few words and in parentheses, from the error fetch rejects
+ * with (Node's fetch puts the system's error, with its code, in `cause`): a wrong address, a
+ * server that is down and a certificate this machine does not trust each call for another fix.
+ * Empty when nothing more is known.
+ */
+export function whyUnanswered(error: unknown): string {
+  const e = error as { name?: unknown; cause?: { code?: unknown; message?: unknown } } | undefined;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return ' (no answer in time)';
+  const code = typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
+  if (code === undefined) return '';
+  const plain: Record<string, string> = {
+    ECONNREFUSED: 'connection refused: nothing listens there',
+    ECONNRESET: 'connection reset',
+    ENOTFOUND: 'host name not found',
+    EAI_AGAIN: 'host name not resolved',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    ETIMEDOUT: 'connection timed out',
+  };
+  if (plain[code] !== undefined) return ` (${plain[code]})`;
+  if (/CERT|SELF_SIGNED|UNABLE_TO_|^ERR_TLS_|HOSTNAME_MISMATCH/.test(code))
+    return ` (TLS: ${String(e?.cause?.message).slice(0, 200)}, ${code}; for a certificate of your own CA, give Node that CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)`;
+  if (/^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG)$/.test(code))
+    return ' (plain http answers where https was asked for: check the scheme and the port)';
+  return ` (${code})`;
+}
