@@ -17,7 +17,11 @@ import { adminTokenWithOtp } from './support/otp.js';
  */
 async function deletingRelay(target: string) {
   const upstream = new URL(target);
-  const state = { deleteOnRolesOf: undefined as string | undefined };
+  const state = {
+    deleteOnRolesOf: undefined as string | undefined,
+    /** The roles of this person are answered with a 404 that does not say the user is gone. */
+    routeMissingFor: undefined as string | undefined,
+  };
   const send = (req: IncomingMessage, method: string, path: string) =>
     request({
       host: upstream.hostname,
@@ -45,6 +49,15 @@ async function deletingRelay(target: string) {
       out.on('error', () => res.destroy());
       req.pipe(out);
     };
+    if (
+      state.routeMissingFor !== undefined &&
+      path.endsWith(`/users/${state.routeMissingFor}/role-mappings`)
+    ) {
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"error":"HTTP 404 Not Found"}');
+      return;
+    }
     const victim = state.deleteOnRolesOf;
     if (
       victim === undefined ||
@@ -137,5 +150,17 @@ describe('admin routes for the identity provider: a person deleted there meanwhi
     );
     expect(disabled.statusCode).toBe(404);
     expect(disabled.json().code).toBe('not_found');
+  });
+
+  it('fails the list on a 404 that does not say the person is gone, rather than hide them', async () => {
+    const listed = await injectWithToken(api, adminToken, 'GET', '/admin/idp/users');
+    const alice = (listed.json().items as { id: string; username: string }[]).find(
+      (u) => u.username === 'alice',
+    );
+    relay.state.routeMissingFor = alice?.id;
+    const res = await injectWithToken(api, adminToken, 'GET', '/admin/idp/users');
+    relay.state.routeMissingFor = undefined;
+    expect(res.statusCode, res.body).toBe(502);
+    expect(res.json().code).toBe('idp_refused');
   });
 });

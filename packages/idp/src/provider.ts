@@ -16,7 +16,7 @@ import type { OtpVerifier } from './otp/verifier.js';
 import { escapeHtml } from './pages/html.js';
 import type { IdpProfile } from './profiles/profile.js';
 import type { Realm, RealmClient } from './realm/types.js';
-import { stepUpPolicy } from './sessions/acr.js';
+import { reportRequestedAcr, stepUpPolicy } from './sessions/acr.js';
 import type { LoginGuard } from './sessions/context.js';
 import { tokenLifetimes } from './sessions/lifespan.js';
 import { DPOP_SIGNING_ALGS } from './tokens/dpop.js';
@@ -205,6 +205,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
   provider.proxy = true;
   rotation = keycloakRefreshRotation(provider, realm);
   alwaysIncludeSessionClaims(provider);
+  reportRequestedAcr(provider, realm);
   acceptUriPatterns(provider);
   applyDefaultScopes(provider, layout.routes.authorization);
   profile.extendProvider(provider, setup.issuer);

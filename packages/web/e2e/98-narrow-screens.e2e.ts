@@ -217,3 +217,34 @@ test('at 375 px the Admin people and grant-end tabs, the sharing dialog and the 
   await expectControlsOnScreen(person.locator('header'), 'account: header');
   await person.context().close();
 });
+
+/** Whether the text of `locator` lies on one line (not broken inside a word to fit). */
+async function onOneLine(locator: Locator): Promise<boolean> {
+  return locator.evaluate((element) => {
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const tops = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+    return tops.size === 1;
+  });
+}
+
+test('at 320 px (1280 px at 400 % zoom, WCAG 1.4.10) the header keeps a short username and its role whole', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'testuser');
+  await page.setViewportSize({ width: 320, height: 700 });
+  const header = page.locator('header');
+  await expect(header.getByTestId('user-department')).toBeVisible();
+  expect(await onOneLine(header.getByTestId('user-name')), 'username on one line').toBe(true);
+  for (const chip of await header.locator('.chip').all())
+    expect(await onOneLine(chip), `role ${await chip.textContent()} on one line`).toBe(true);
+  const department = header.getByTestId('user-department');
+  expect(await onOneLine(department), 'department on one line').toBe(true);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width, 'page width').toBeLessThanOrEqual(320);
+  for (const control of await header.getByRole('button').all()) {
+    const box = await control.boundingBox();
+    expect((box?.x ?? 0) + (box?.width ?? 0), 'header control on screen').toBeLessThanOrEqual(320);
+  }
+});

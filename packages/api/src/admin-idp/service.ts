@@ -341,7 +341,7 @@ export class IdpAdminService {
    * A listed user, or `undefined` when the IdP no longer has them: deleted (in its console, by
    * another admin) between the list and the read of their roles, which Keycloak answers with
    * its own 404 ("User not found"). The provider is the source of truth: they are simply not
-   * listed. Any other 404 (a proxy's page, an unknown realm) still fails the list.
+   * listed. Any other 404 (a proxy's page, an unknown route or realm) still fails the list.
    */
   private async describeListed(user: UserRepresentation): Promise<IdpUser | undefined> {
     try {
@@ -352,7 +352,7 @@ export class IdpAdminService {
         NetworkError !== undefined &&
         e instanceof NetworkError &&
         e.response.status === 404 &&
-        keycloakNotFound(e);
+        userNotFound(e);
       if (gone) return undefined;
       throw e;
     }
@@ -380,6 +380,14 @@ export class IdpAdminService {
       permissions: (client?.mappings ?? []).map((r) => r.name ?? '').sort(),
     };
   }
+}
+
+/** Whether a failed admin call is Keycloak's 404 for a user it does not have ("User not found"). */
+function userNotFound(error: unknown): boolean {
+  const data = (error as { responseData?: unknown } | null)?.responseData;
+  if (data === null || typeof data !== 'object') return false;
+  const message = (data as { error?: unknown }).error;
+  return typeof message === 'string' && /^user not found\.?$/i.test(message.trim());
 }
 
 /** Whether a failed admin call is Keycloak's own 404: its JSON error, not about the realm. */

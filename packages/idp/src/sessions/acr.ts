@@ -1,4 +1,4 @@
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { interactionPolicy } from 'oidc-provider';
 import type { Realm } from '../realm/types.js';
 
@@ -31,20 +31,63 @@ interface AcrRequest {
 }
 
 /**
+ * The acr values a request asks for, from `acr_values` or the `claims` parameter's
+ * `id_token.acr`; oidc-provider puts `acr_values` into the same place.
+ */
+function requestedValues(claims: unknown): readonly unknown[] {
+  const request = (claims as { id_token?: { acr?: AcrRequest } } | undefined)?.id_token?.acr;
+  if (!request) return [];
+  if (Array.isArray(request.values)) return request.values;
+  return request.value !== undefined ? [request.value] : [];
+}
+
+/**
  * The lowest level among the acr values a request asks for (OpenID Connect Core §5.5.1.1: any of
- * them satisfies it), from `acr_values` or the `claims` parameter's `id_token.acr`; oidc-provider
- * puts `acr_values` into the same place. Unknown values are ignored, as Keycloak does.
+ * them satisfies it). Unknown values are ignored, as Keycloak does.
  */
 export function requestedLevel(realm: Realm, claims: unknown): number {
-  const request = (claims as { id_token?: { acr?: AcrRequest } } | undefined)?.id_token?.acr;
-  if (!request) return 0;
-  const values = Array.isArray(request.values)
-    ? request.values
-    : request.value !== undefined
-      ? [request.value]
-      : [];
-  const levels = values.map((v) => levelOf(realm, v)).filter((l) => l > 0);
+  const levels = requestedValues(claims)
+    .map((v) => levelOf(realm, v))
+    .filter((l) => l > 0);
   return levels.length > 0 ? Math.min(...levels) : 0;
+}
+
+/**
+ * The `acr` a code, and so its tokens, reports for a session at `sessionAcr`: of the values the
+ * request asks for, the one of the highest level the session reaches, as Keycloak's acr mapper
+ * answers (`AcrUtils.mapLoaToAcr`); the session's own when none is asked for or reached. OpenID
+ * Connect Core §5.5.1.1: an essential `acr` asked for with values MUST come back as one of them,
+ * so a request for `pwd` of a session at `mfa` is answered `pwd`, not a value it did not ask for.
+ */
+export function reportedAcr(realm: Realm, sessionAcr: unknown, claims: unknown): unknown {
+  const reached = levelOf(realm, sessionAcr);
+  let best: string | undefined;
+  let bestLevel = 0;
+  for (const value of requestedValues(claims)) {
+    const level = levelOf(realm, value);
+    if (level > bestLevel && level <= reached) {
+      best = value as string;
+      bestLevel = level;
+    }
+  }
+  return best ?? sessionAcr;
+}
+
+/**
+ * oidc-provider writes its context's `acr` (the session's) into each authorization and device
+ * code, whose tokens carry it: read through {@link reportedAcr} instead, with the request's
+ * `claims`. The session keeps the level it reached, which the step-up check reads.
+ */
+export function reportRequestedAcr(provider: Provider, realm: Realm): void {
+  const proto = provider.OIDCContext.prototype as unknown as { claims?: unknown };
+  const sessionAcr = Object.getOwnPropertyDescriptor(proto, 'acr')?.get;
+  if (!sessionAcr) throw new Error('oidc-provider has no acr on its context');
+  Object.defineProperty(proto, 'acr', {
+    configurable: true,
+    get(this: { claims?: unknown }) {
+      return reportedAcr(realm, sessionAcr.call(this), this.claims);
+    },
+  });
 }
 
 /**

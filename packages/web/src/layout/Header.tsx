@@ -69,19 +69,28 @@ export function Header({
               )}
             </span>
           </span>
-          <Link to="/account" className="button button--ghost" data-testid="account-link">
-            Account
-          </Link>
-          <button
-            type="button"
-            className="button button--ghost"
-            onClick={onSignOut}
-            disabled={signingOut}
-          >
-            {signingOut ? 'Signing out…' : 'Sign out'}
-          </button>
+          <HeaderActions onSignOut={onSignOut} signingOut={signingOut} />
         </section>
       </div>
     </header>
+  );
+}
+
+/** Account and Sign out, kept together: on a narrow screen they move below the name as one. */
+function HeaderActions({ onSignOut, signingOut }: { onSignOut: () => void; signingOut: boolean }) {
+  return (
+    <span className="who__actions">
+      <Link to="/account" className="button button--ghost" data-testid="account-link">
+        Account
+      </Link>
+      <button
+        type="button"
+        className="button button--ghost"
+        onClick={onSignOut}
+        disabled={signingOut}
+      >
+        {signingOut ? 'Signing out…' : 'Sign out'}
+      </button>
+    </span>
   );
 }
