@@ -6,9 +6,7 @@ import {
   type Principal,
 } from '@todo-sso/auth';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import type { AppContext } from '../context.js';
-import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { dpopRequired, metadataUrl, publicBase, resourceId, resourceOf } from '../mcp/resource.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
 import { profileOf } from '../routes/principal.js';
@@ -16,7 +14,6 @@ import { etagOf, PreconditionFailed } from './etag.js';
 import {
   ApiError,
   type ApiErrorCode,
-  PROBLEM_JSON,
   type ProblemDetails,
   problem,
   problemBody,
@@ -24,6 +21,7 @@ import {
 } from './problem.js';
 import { applyPendingLimit } from './rate-limit.js';
 import type { RouteMethods } from './route-methods.js';
+import { send, sendServerSide } from './server-errors.js';
 import { fieldErrors } from './validation.js';
 
 /** The bearer (or DPoP-bound) token of the request, for the refusal explainer only. */
@@ -85,30 +83,6 @@ function authProblem(
   }
   Object.assign(body, explanation(context, error, request));
   return { headers: response.headers, body };
-}
-
-/** Failures that are not the request's (but a database data exception): 400, 503 or 500. */
-function sendServerSide(error: unknown, request: FastifyRequest, reply: FastifyReply) {
-  if (isDataException(error)) {
-    // PostgreSQL SQLSTATE class 22 (Appendix A, "data exception": a bad datetime, a value out
-    // of range) comes from a value the client sent; inputs are validated before SQL, so this
-    // is a missed check, but still the client's bad input: 400, never 500.
-    request.log.warn({ err: error }, 'data exception from the database');
-    return send(reply, problem('invalid_request', 'A value in the request is invalid'));
-  }
-  if (error instanceof DecisionPointUnavailableError) {
-    // Fail closed: without a decision nothing is allowed, and it is not the caller's fault.
-    request.log.error({ err: error }, 'decision point unavailable');
-    reply.header('retry-after', '5');
-    return send(reply, problem('unavailable', 'The decision point is unavailable'));
-  }
-  if (isDatabaseUnavailable(error)) {
-    request.log.error({ err: error }, 'database unavailable');
-    reply.header('retry-after', '5');
-    return send(reply, problem('unavailable', 'The database is unavailable'));
-  }
-  request.log.error({ err: error }, 'unhandled error');
-  return send(reply, problem('internal_error', 'An unexpected error occurred'));
 }
 
 /**
@@ -179,7 +153,7 @@ export function createErrorHandler(context: AppContext) {
       const code = error.statusCode === 429 ? 'rate_limited' : 'invalid_request';
       return send(reply, problemBody(error.statusCode, code, error.message));
     }
-    return sendServerSide(error, request, reply);
+    return sendServerSide(context, error, request, reply);
   };
 
   async function recordDenial(request: FastifyRequest, detail: string): Promise<void> {
@@ -201,19 +175,6 @@ export function createErrorHandler(context: AppContext) {
       request.log.error({ err: error }, 'could not write the audit record of a denial');
     }
   }
-}
-
-/** PostgreSQL SQLSTATE class 22, data exception (directly or as a wrapped `cause`). */
-function isDataException(error: unknown, depth = 0): boolean {
-  if (!(error instanceof Error) || depth > 4) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return true;
-  return isDataException(error.cause, depth + 1);
-}
-
-/** Problem details under their media type (RFC 9457 §3), with the status the body names. */
-function send(reply: FastifyReply, body: ProblemDetails & Record<string, unknown>): FastifyReply {
-  return reply.code(body.status).type(PROBLEM_JSON).send(JSON.stringify(body));
 }
 
 /**

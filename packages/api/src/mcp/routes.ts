@@ -5,8 +5,10 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
+import { isSchemaMismatch, newerMigrations } from '../db/schema-moved.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { ApiError, PROBLEM_JSON, problem } from '../http/problem.js';
+import { UPGRADING } from '../http/server-errors.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
 import { principalOf, profileOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
@@ -174,7 +176,7 @@ async function callTool(
     const result = (await tool.run(ops, caller, args)) ?? null;
     return { content: [{ type: 'text', text: JSON.stringify(result) }] };
   } catch (error) {
-    const refusal = refusalOf(error, request);
+    const refusal = await refusalOf(context, error, request);
     if (refusal.status === 403 || refusal.denial !== undefined)
       await recordDenial(context, request, tool, refusal);
     return toolError({
@@ -213,7 +215,11 @@ async function recordDenial(
 }
 
 /** Any failure of a tool as a refusal with a stable code; unexpected ones are logged, not shown. */
-function refusalOf(error: unknown, request: FastifyRequest): ToolRefusal {
+async function refusalOf(
+  context: AppContext,
+  error: unknown,
+  request: FastifyRequest,
+): Promise<ToolRefusal> {
   if (error instanceof ToolRefusal) return error;
   if (error instanceof ApiError)
     return new ToolRefusal(error.code, error.status, error.message, undefined, error.denial);
@@ -225,6 +231,12 @@ function refusalOf(error: unknown, request: FastifyRequest): ToolRefusal {
     // Fail closed, as the routes do with 503: nothing was decided or written.
     request.log.error({ err: error }, 'tool failed: a dependency is unavailable');
     return new ToolRefusal('unavailable', 503, 'A service the tool needs is unavailable');
+  }
+  // As the routes answer it (`http/server-errors.ts`): a newer release migrated the schema.
+  const newer = isSchemaMismatch(error) ? await newerMigrations(context.db) : [];
+  if (newer.length > 0) {
+    request.log.error({ err: error, migrations: newer }, 'database migrated by a newer release');
+    return new ToolRefusal('unavailable', 503, UPGRADING);
   }
   request.log.error({ err: error }, 'tool failed');
   return new ToolRefusal('internal_error', 500, 'An unexpected error occurred');

@@ -62,7 +62,17 @@ export function protectedAuthOptions(
     // Which clients are agents, for the `firstParty` requirement (admin, AuthZEN, /me/agents).
     isAgent: agentClassifier(config),
     audiences: audiencesOf(context, resource),
+    // RFC 9449 §4.3 step 9: behind a proxy serving the API under a path of API_PUBLIC_URL
+    // (`https://example.com/todo`), a client's proofs name that path, which the proxy strips.
+    publicPath: publicPathOf(config.publicUrl),
   };
+}
+
+/** The path of `API_PUBLIC_URL` (`/todo`), or none for a URL that is an origin. */
+function publicPathOf(publicUrl: string | undefined): string | undefined {
+  if (publicUrl === undefined) return undefined;
+  const { pathname } = new URL(publicUrl);
+  return pathname === '/' ? undefined : pathname;
 }
 
 /** The audiences a request to `resource`'s routes accepts (RFC 8707 §2). */

@@ -20,6 +20,8 @@ export interface RequestHookState {
   readonly audiences: AuthPluginOptions['audiences'];
   /** Proof algorithms accepted, when the authenticator accepts DPoP. */
   readonly dpopAlgorithms: readonly string[] | undefined;
+  /** The path a proxy strips before the request reaches the app (`AuthPluginOptions`). */
+  readonly publicPath: string | undefined;
   /** The decision context of a request (clock, acr levels, proof). */
   readonly contextOf: (request: FastifyRequest) => DecisionContext;
 }
@@ -85,7 +87,7 @@ async function authenticateRequest(
   if (scheme === 'DPoP' || principal.confirmation !== undefined)
     request.dpopProof = await authenticator.checkSender(
       principal,
-      proofRequest(request, { scheme, token }),
+      proofRequest(request, { scheme, token }, state.publicPath),
     );
   request.principal = principal;
   if (beforeDecision) await beforeDecision(request, reply);
@@ -175,7 +177,7 @@ export function proceed(
     if (hit !== undefined && (credentials?.scheme === 'DPoP' || hit.confirmation !== undefined)) {
       if (checkSenderNow === undefined) hit = undefined;
       else {
-        proof = proofRequest(request, credentials as Credentials);
+        proof = proofRequest(request, credentials as Credentials, state.publicPath);
         // A bound token sent as Bearer is refused now (§7.2); a proof waits for its batch.
         if (proof.scheme === 'Bearer') sender = authenticator.checkSenderNow?.(hit, proof);
       }

@@ -45,6 +45,13 @@ export interface AuthPluginOptions {
    * `() => ['https://api.example.com/mcp']`. Default: the configured ones.
    */
   audiences?: (request: FastifyRequest, configured: readonly string[]) => readonly string[];
+  /**
+   * The path the app is served under by a proxy that strips it before passing requests on
+   * (`/todo` for `https://example.com/todo/me` arriving as `/me`): put back in front of the
+   * request's path where a DPoP proof's `htu` is compared with the URI the client used
+   * (RFC 9449 §4.3 step 9). Default none.
+   */
+  publicPath?: string;
 }
 
 declare module 'fastify' {

@@ -60,9 +60,11 @@ function decorateRequests(
 }
 
 async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
-  const { authenticator, beforeDecision, audiences } = options;
+  const { authenticator, beforeDecision, audiences, publicPath } = options;
   if (authenticator === undefined || typeof authenticator.authenticate !== 'function')
     throw new TypeError('authPlugin needs { authenticator }');
+  if (publicPath !== undefined && publicPath !== '' && !/^(?:\/[^/?#]+)+$/.test(publicPath))
+    throw new TypeError(`authPlugin publicPath ${publicPath} is not a path such as /api`);
   const now = options.now ?? Date.now;
   const dpopAlgorithms = authenticator.dpopAlgorithms;
   const { acrLevels, isAgent } = options;
@@ -81,7 +83,14 @@ async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise
   decorateRequests(app, contextOf);
   app.addHook(
     'onRequest',
-    createRequestHook({ authenticator, beforeDecision, audiences, dpopAlgorithms, contextOf }),
+    createRequestHook({
+      authenticator,
+      beforeDecision,
+      audiences,
+      dpopAlgorithms,
+      publicPath,
+      contextOf,
+    }),
   );
 }
 

@@ -21,10 +21,14 @@ function headerLines(rawHeaders: readonly string[], name: string): string[] {
   return lines;
 }
 
-/** RFC 9449 §4.3: what a request's proof is checked against. */
+/**
+ * RFC 9449 §4.3: what a request's proof is checked against. `publicPath`: the path a proxy in
+ * front stripped from the URI the client used (`AuthPluginOptions.publicPath`).
+ */
 export function proofRequest(
   request: FastifyRequest,
   { scheme, token }: Credentials,
+  publicPath = '',
 ): ProofRequest {
   return {
     scheme,
@@ -33,6 +37,6 @@ export function proofRequest(
     method: request.method,
     // `htu` is compared with the URI the client used: behind trusted proxies, the forwarded
     // scheme, host and port ({@link forwardedOrigin}).
-    url: `${forwardedOrigin(request)}${request.url}`,
+    url: `${forwardedOrigin(request)}${publicPath}${request.url}`,
   };
 }

@@ -1,0 +1,46 @@
+import { alice } from '@todo-sso/auth/testing';
+import { describe, expect, it } from 'vitest';
+import { sqliteDriver, useTestDatabase } from './support/databases.js';
+import { dpopKey } from './support/dpop.js';
+import { suiteFixture } from './support/fixture.js';
+import { startHarness } from './support/harness.js';
+
+/**
+ * RFC 9449 §4.3 step 9 behind a proxy that serves the API under a path of API_PUBLIC_URL
+ * (`https://todo.example.com/todo/me` reaching the API as `/me`): a client's proof names the URI
+ * it used, path included, and is checked against it.
+ */
+describe('DPoP proofs behind a proxy serving the API under a path', () => {
+  const database = useTestDatabase(sqliteDriver);
+  const h = suiteFixture(
+    false,
+    () =>
+      startHarness(database.config, {
+        API_PUBLIC_URL: 'https://todo.example.com/todo',
+        TRUST_PROXY: '127.0.0.1',
+      }),
+    (harness) => harness.close(),
+  );
+  const proxied = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'todo.example.com' };
+
+  it('accepts a proof for the URI the client used and refuses one for the path the API sees', async () => {
+    const key = await dpopKey();
+    const token = await h.idp.accessToken(alice, { claims: { cnf: { jkt: key.jkt } } });
+    const call = async (htu: string) =>
+      h.app.inject({
+        url: '/me?view=full',
+        headers: {
+          ...proxied,
+          authorization: `DPoP ${token}`,
+          dpop: await key.proof({ htu, token }),
+        },
+      });
+    const used = await call('https://todo.example.com/todo/me');
+    expect(used.statusCode, used.body).toBe(200);
+    expect(used.json().sub).toBe(alice.sub);
+    const stripped = await call('https://todo.example.com/me');
+    expect(stripped.statusCode).toBe(401);
+    expect(stripped.headers['www-authenticate']).toMatch(/^DPoP .*error="invalid_dpop_proof"/);
+    expect(stripped.json().detail).toMatch(/htu/);
+  });
+});
