@@ -863,11 +863,15 @@ function answerViolations(
   if (!documented) found.push(`${at}: status not documented`);
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
     if (name === 'cache-control') continue;
-    // `/healthz` alone may be read cross-origin (opaquely): the web app's CORS-refusal probe.
-    const expected =
-      route === 'GET /healthz' && name === 'cross-origin-resource-policy' ? 'cross-origin' : value;
-    if (res.headers[name] !== expected) found.push(`${at}: ${name} is ${res.headers[name]}`);
+    if (res.headers[name] !== value) found.push(`${at}: ${name} is ${res.headers[name]}`);
   }
+  // `/healthz` alone may be read by any origin: the web app's CORS-refusal probe. Nothing else
+  // answers an origin that is not in CORS_ORIGINS.
+  const anyOrigin = route === 'GET /healthz' ? '*' : undefined;
+  if (res.headers['access-control-allow-origin'] !== anyOrigin)
+    found.push(
+      `${at}: access-control-allow-origin is ${res.headers['access-control-allow-origin']}`,
+    );
   const authenticated = (op.security ?? []).length > 0;
   if (authenticated && res.headers['cache-control'] !== 'no-store')
     found.push(`${at}: Cache-Control ${res.headers['cache-control']} on an authenticated answer`);

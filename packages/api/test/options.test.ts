@@ -91,3 +91,33 @@ describe('URLs that cannot be decoded', () => {
     },
   );
 });
+
+/**
+ * The web app tells an API refusing its origin from one it cannot reach by two CORS reads
+ * (packages/web/src/api/cors-refusal.ts): `/healthz`, which any origin may read, and `/readyz`,
+ * which only CORS_ORIGINS may, as every other route.
+ */
+describe('what another origin may read', () => {
+  const h = useHarness(sqliteDriver);
+  const foreign = { origin: 'http://elsewhere.example' };
+  const allowed = { origin: 'http://localhost:3000' };
+
+  it('/healthz answers every origin, without credentials, and with no other cross-origin policy', async () => {
+    for (const headers of [foreign, allowed, {}]) {
+      const response = await h.app.inject({ url: '/healthz', headers });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['access-control-allow-origin']).toBe('*');
+      expect(response.headers['access-control-allow-credentials']).toBeUndefined();
+      expect(response.headers['cross-origin-resource-policy']).toBe('same-origin');
+    }
+  });
+
+  it('/readyz and the other routes answer only the origins of CORS_ORIGINS', async () => {
+    for (const url of ['/readyz', '/todos/', '/nope']) {
+      const refused = await h.app.inject({ url, headers: foreign });
+      expect(refused.headers['access-control-allow-origin'], url).toBeUndefined();
+      const answered = await h.app.inject({ url, headers: allowed });
+      expect(answered.headers['access-control-allow-origin'], url).toBe('http://localhost:3000');
+    }
+  });
+});

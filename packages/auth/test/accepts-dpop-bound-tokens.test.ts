@@ -367,3 +367,15 @@ describe('DPoP-bound access tokens through the Fastify plugin (RFC 9449 §7)', (
     ).toThrow(/dpop required needs/);
   });
 });
+
+test('refuses a publicPath that is not a path such as /api when the plugin is registered', async () => {
+  const authenticator = createAuthenticator({
+    issuers: [{ issuer: 'https://idp.example.com/realms/todo-app', audience: 'todo-api' }],
+  });
+  for (const publicPath of ['api', '/api/', '/a?b', '//api', 'https://example.com/api']) {
+    const app = Fastify();
+    app.register(authPlugin, { authenticator, publicPath });
+    await expect(app.ready(), publicPath).rejects.toThrow(/is not a path such as \/api/);
+    await app.close();
+  }
+});

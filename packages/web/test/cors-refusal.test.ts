@@ -5,36 +5,48 @@ import { createOriginCheck, OriginRefusedError, originRefused } from '../src/api
 import { ApiError } from '../src/api/errors.js';
 
 /**
- * A real API-like server that answers `/healthz` with CORS headers only for `allowed`, and a
- * fetch that enforces the browser's CORS check on it (Node's fetch does not): a `cors` answer
- * without a matching Access-Control-Allow-Origin rejects as the browser's TypeError; a `no-cors`
- * answer resolves, opaque.
+ * A real API-like server: `/healthz` answers every origin (Access-Control-Allow-Origin: *), as
+ * the API does, and every other path carries CORS headers only for `allowed`, as the API's
+ * CORS_ORIGINS does; and a fetch that enforces the browser's CORS check on it (Node's fetch does
+ * not): an answer without a matching Access-Control-Allow-Origin rejects as the browser's
+ * TypeError. A proxy in front of an API that is down answers 502 with no CORS header at all.
  */
 let server: Server;
 let base: string;
+let proxy: Server;
+let proxied: string;
 const allowed = 'http://app.example';
 const calls: string[] = [];
 
 beforeAll(async () => {
   server = createServer((request, response) => {
     const origin = request.headers.origin;
-    if (origin === allowed) response.setHeader('Access-Control-Allow-Origin', origin);
+    if (request.url === '/healthz') response.setHeader('Access-Control-Allow-Origin', '*');
+    else if (origin === allowed) response.setHeader('Access-Control-Allow-Origin', origin);
     response.end('{"status":"ok"}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  proxy = createServer((_request, response) => {
+    response.writeHead(502, { 'content-type': 'text/html' });
+    response.end('<h1>502 Bad Gateway</h1>');
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  proxied = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => proxy.close(() => resolve()));
+});
 
 function browserFetch(pageOrigin: string): typeof fetch {
   return async (input, init) => {
     const mode = init?.mode ?? 'cors';
-    calls.push(mode);
+    calls.push(`${mode} ${new URL(String(input)).pathname}`);
     const response = await fetch(input, { headers: { Origin: pageOrigin } });
     if (mode === 'no-cors') return new Response(null, { status: 200 });
-    if (response.headers.get('Access-Control-Allow-Origin') !== pageOrigin) {
-      throw new TypeError('Failed to fetch');
-    }
+    const allows = response.headers.get('Access-Control-Allow-Origin');
+    if (allows !== pageOrigin && allows !== '*') throw new TypeError('Failed to fetch');
     return response;
   };
 }
@@ -46,6 +58,11 @@ describe('originRefused', () => {
 
   test('an API that allows this origin is no refusal (the failure was something else)', async () => {
     expect(await originRefused(base, browserFetch(allowed))).toBe(false);
+  });
+
+  test('a proxy answering for an API that is down (502, no CORS headers) is an outage, not a refusal', async () => {
+    expect(await originRefused(proxied, browserFetch('http://other.example'))).toBe(false);
+    expect(await originRefused(proxied, browserFetch(allowed))).toBe(false);
   });
 
   test('an API nobody can reach is an outage, not a refusal', async () => {
@@ -67,7 +84,7 @@ describe('createOriginCheck', () => {
     const readings = await Promise.all([check.refused(), check.refused(), check.refused()]);
     expect(readings).toEqual([true, true, true]);
     expect(await check.refused()).toBe(true);
-    expect(calls).toEqual(['no-cors', 'cors']);
+    expect(calls).toEqual(['cors /healthz', 'cors /readyz']);
 
     check.answered();
     expect(await check.refused()).toBe(true);

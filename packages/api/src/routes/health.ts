@@ -49,10 +49,11 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         },
       },
       async (_request, reply) => {
-        // Fetch Standard, "cross-origin resource policy check": `same-origin` (every other answer)
-        // makes a browser refuse even an opaque `no-cors` read. The web app reads this public
-        // answer that way to tell an API refusing its origin (CORS) from one it cannot reach.
-        reply.header('cross-origin-resource-policy', 'cross-origin');
+        // Fetch Standard, "CORS protocol": this public answer, and no other, may be read by any
+        // origin (without credentials). The web app reads it after a request its browser refused,
+        // to tell the API refusing its origin (CORS_ORIGINS, which `/readyz` still applies) from
+        // an API it cannot reach or a proxy answering for one that is down (no CORS header).
+        reply.header('access-control-allow-origin', '*');
         return { status: 'ok' as const };
       },
     );

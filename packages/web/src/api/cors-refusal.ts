@@ -1,10 +1,12 @@
 /**
  * Telling a CORS refusal from a network failure. In a browser both reject `fetch` with the same
  * TypeError (Fetch standard, "CORS check": the answer is hidden, not described). After such a
- * failure two probes of the API's `/healthz` decide: a `no-cors` fetch that resolves (an opaque
- * answer, which skips the CORS check) says the server answers; a `cors` fetch of the same URL
- * that still fails then says the API refuses this page's origin. Anything else keeps the
- * network reading, so a real outage reads as one.
+ * failure two CORS reads of the API decide. `/healthz` answers every origin
+ * (`Access-Control-Allow-Origin: *`): read, it says the API itself answers, not a proxy in front
+ * of an API that is down (whose 502 or 503 carries no CORS header, and would otherwise read as a
+ * refusal). `/readyz` answers only the origins of the API's `CORS_ORIGINS`, as every other
+ * route: refused after `/healthz` was read, it says the API refuses this page's origin. Anything
+ * else keeps the network reading, so a real outage reads as one.
  */
 
 /** A request the browser refused because the API does not allow this page's origin. */
@@ -18,17 +20,20 @@ export class OriginRefusedError extends Error {
   }
 }
 
-/** True when the API at `apiBase` answers a `no-cors` probe but refuses a `cors` one. */
+/**
+ * True when the API at `apiBase` answers a CORS read of `/healthz` (open to every origin) but
+ * refuses one of `/readyz` (open to `CORS_ORIGINS` only).
+ */
 export async function originRefused(apiBase: string, probe: typeof fetch): Promise<boolean> {
-  const url = `${apiBase.replace(/\/+$/, '')}/healthz`;
-  const init: RequestInit = { cache: 'no-store', credentials: 'omit' };
+  const base = apiBase.replace(/\/+$/, '');
+  const init: RequestInit = { mode: 'cors', cache: 'no-store', credentials: 'omit' };
   try {
-    await probe(url, { ...init, mode: 'no-cors' });
+    await probe(`${base}/healthz`, init);
   } catch {
-    return false; // No answer at all: the network (or the server) is down.
+    return false; // The API does not answer: the network, the server or a proxy's error page.
   }
   try {
-    await probe(url, { ...init, mode: 'cors' });
+    await probe(`${base}/readyz`, init);
     return false; // The origin is allowed: the failure was something else (or is over).
   } catch {
     return true;
