@@ -36,6 +36,8 @@ describe('embeddedDatabaseRefusal', () => {
     for (const local of [
       'http://127.0.0.1:8080/realms/x',
       'http://[::1]:8080/realms/x',
+      // IPv4-mapped loopback, which the URL parser writes in hex ([::ffff:7f00:1]).
+      'http://[::ffff:127.0.0.1]:8080/realms/x',
       // Names under .localhost are this machine's (RFC 6761 §6.3): a local TLS proxy's name.
       'https://sso.localhost/realms/x',
       'https://SSO.Localhost.:8443/realms/x',

@@ -137,6 +137,40 @@ describe('diagnose', () => {
     }
   });
 
+  it('a scope holding the permissions joined by a comma is one scope, not advised as the claim to read', async () => {
+    // RFC 6749 §3.3: the API reads `scope` as space-delimited, so "todos:read,todos:write" is one
+    // scope and names neither permission: setting the permissions claim to scope would not help.
+    const kc = await keycloak();
+    const token = await kc.accessToken(alice, {
+      claims: {
+        realm_access: undefined,
+        resource_access: undefined,
+        scope: 'openid todos:read,todos:write',
+      },
+    });
+    const result = await diagnose({
+      issuers: [kc.issuerOptions()],
+      token,
+      requiredPermissions: ['todos:read', 'todos:write'],
+    });
+    expect(codes(result)).toEqual(['roles_missing']);
+    expect(result.findings[0]?.fix.config).not.toContain('=scope');
+    // Separated by a space, the scope does carry them, and is named.
+    const spaced = await kc.accessToken(alice, {
+      claims: {
+        realm_access: undefined,
+        resource_access: undefined,
+        scope: 'openid todos:read todos:write',
+      },
+    });
+    const named = await diagnose({
+      issuers: [kc.issuerOptions()],
+      token: spaced,
+      requiredPermissions: ['todos:read', 'todos:write'],
+    });
+    expect(named.findings[0]?.fix.config).toContain('OIDC_PERMISSIONS_CLAIM=scope');
+  });
+
   it('without the permissions anywhere in the token, names both configured paths', async () => {
     const kc = await keycloak();
     const token = await kc.accessToken(alice, {

@@ -1,3 +1,4 @@
+import { toList, toScopes } from '../claims/read.js';
 import type { ResolvedIssuer } from '../config.js';
 import type { Principal } from '../principal.js';
 import { PROFILE_NAMES, PROFILES } from '../profiles/index.js';
@@ -44,7 +45,7 @@ export function rolesFinding(
 
 /**
  * The dot path of a claim of the token that holds every missing permission (an array of
- * strings, or a space- or comma-separated string, as the API reads them), when the configured
+ * strings, or a separated string, as the API reads them), when the configured
  * paths miss it: the usual cause is a path copied from another provider (Keycloak's
  * `resource_access.<client>.roles` for Authentik's flat `groups`). Names with a dot cannot be
  * written as a path and are skipped.
@@ -54,10 +55,14 @@ function claimCarrying(
   missing: readonly string[],
 ): string | undefined {
   const walk = (value: unknown, path: string[], depth: number): string | undefined => {
+    // As the API reads them: `scope` delimited by spaces only (RFC 6749 §3.3, `toScopes`), any
+    // other claim by spaces or commas (`toList`).
     const values = Array.isArray(value)
       ? value
       : typeof value === 'string'
-        ? value.split(/[\s,]+/)
+        ? path.length === 1 && path[0] === 'scope'
+          ? toScopes(value)
+          : toList(value)
         : undefined;
     if (values !== undefined)
       return missing.every((m) => values.includes(m)) ? path.join('.') : undefined;
