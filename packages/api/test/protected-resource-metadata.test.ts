@@ -183,6 +183,30 @@ describe('API_PUBLIC_URL written with capitals, the default port and a trailing 
   });
 });
 
+describe('protected resource metadata of an API_PUBLIC_URL with a path', () => {
+  const h = useMetadataHarness({ API_PUBLIC_URL: 'https://example.com/todo' });
+
+  it('serves each document at the URL formed from its identifier (RFC 9728 §3.1), which its challenges name', async () => {
+    for (const resource of ['https://example.com/todo', 'https://example.com/todo/mcp']) {
+      const url = new URL(metadataUrlOf(resource));
+      expect(url.pathname).toMatch(/^\/\.well-known\/oauth-protected-resource\/todo/);
+      const res = await h.app.inject({ url: url.pathname });
+      expect(res.statusCode, url.pathname).toBe(200);
+      expect(res.json().resource).toBe(resource);
+    }
+    const mcp = await h.app.inject({ method: 'POST', url: '/mcp' });
+    expect(mcp.headers['www-authenticate']).toContain(
+      `resource_metadata="${metadataUrlOf('https://example.com/todo/mcp')}"`,
+    );
+    // Documented once, at the root path.
+    const paths = Object.keys((await h.app.inject({ url: '/openapi.json' })).json().paths);
+    expect(paths.filter((p) => p.startsWith('/.well-known/oauth-protected-resource'))).toEqual([
+      '/.well-known/oauth-protected-resource',
+      '/.well-known/oauth-protected-resource/mcp',
+    ]);
+  });
+});
+
 describe('protected resource metadata with DPoP off', () => {
   const h = useMetadataHarness({ OIDC_DPOP: 'off', API_PUBLIC_URL: 'https://todo.example.com' });
 

@@ -36,8 +36,10 @@ const Metadata = {
  * RFC 9728 §3: public, like every discovery document, and named by the 401 challenges (§5.1).
  */
 export function protectedResourceRoutes(context: AppContext): FastifyPluginAsync {
-  const route = (name: ResourceName) => ({
+  const route = (name: ResourceName, hide: boolean) => ({
     schema: {
+      // Documented once, at the root path (the one a request to the API itself names).
+      hide,
       tags: ['discovery'],
       operationId: name === 'mcp' ? 'getMcpResourceMetadata' : 'getResourceMetadata',
       summary:
@@ -53,12 +55,19 @@ export function protectedResourceRoutes(context: AppContext): FastifyPluginAsync
   // served depends on forwarded headers ({@link publicBase}), which are no part of a cache's key.
   const { publicUrl, trustProxy } = context.config;
   const forwarded = publicUrl === undefined && trustProxy !== false;
+  // RFC 9728 §3.1: an API_PUBLIC_URL with a path (`https://example.com/todo`) puts each document
+  // at the well-known path followed by that path, where a proxy serving the API under it passes
+  // requests for them on as they are; the documents stay at the root paths too.
+  const path = publicUrl === undefined ? '/' : new URL(publicUrl).pathname;
+  const paths = (name: ResourceName) => {
+    const own = name === 'mcp' ? MCP_PATH : '';
+    const root = { url: `${METADATA_PATH}${own}`, hide: false };
+    return path === '/' ? [root] : [root, { url: `${METADATA_PATH}${path}${own}`, hide: true }];
+  };
   return async (app) => {
-    for (const name of ['api', 'mcp'] as const) {
-      app.get(
-        name === 'mcp' ? `${METADATA_PATH}${MCP_PATH}` : METADATA_PATH,
-        route(name),
-        async (request, reply) => {
+    for (const name of ['api', 'mcp'] as const)
+      for (const { url, hide } of paths(name))
+        app.get(url, route(name, hide), async (request, reply) => {
           if (forwarded) reply.header('vary', varyForwarded(reply.getHeader('vary')));
           const base = publicBase(context, request);
           // RFC 9728 §3.3: the `resource` is the one whose tokens are accepted; with no base the
@@ -71,9 +80,7 @@ export function protectedResourceRoutes(context: AppContext): FastifyPluginAsync
               .header('cache-control', 'public, max-age=300')
               .send(protectedResourceMetadata(context, base, name))
           );
-        },
-      );
-    }
+        });
   };
 }
 
