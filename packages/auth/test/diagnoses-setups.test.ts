@@ -1,5 +1,11 @@
 import { diagnose } from '@todo-sso/auth/diagnose';
-import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import {
+  alice,
+  generateSigningKey,
+  startTestIssuer,
+  type TestIssuer,
+} from '@todo-sso/auth/testing';
+import { exportJWK } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 
 /**
@@ -260,6 +266,26 @@ describe('diagnose', () => {
       code: 'clock_skew',
       apiCode: 'token_not_yet_valid',
     });
+  });
+
+  it('names a key the provider publishes with its private part, which the API does not trust', async () => {
+    const kc = await keycloak();
+    const leaked = await generateSigningKey('RS256');
+    kc.publishJwk({ ...(await exportJWK(leaked.privateKey)), kid: leaked.kid, alg: 'RS256' });
+    const result = await diagnose({
+      issuers: [kc.issuerOptions()],
+      token: await kc.accessToken(alice, { key: leaked }),
+    });
+    expect(codes(result)).toEqual(['signing_key_disclosed']);
+    expect(result.findings[0]).toMatchObject({
+      check: 'keys',
+      apiCode: 'key_unknown',
+      received: `key ${leaked.kid} (RS256) with its private part (d, p, q, dp, dq, qi)`,
+    });
+    expect(result.findings[0]?.summary).toContain('anyone who reads it can sign tokens');
+    // Not taken for an algorithm problem: the provider's own keys still verify.
+    expect(result.issuers[0]?.keys.find((k) => k.kid === leaked.kid)?.usable).toBe(false);
+    expect(result.issuers[0]?.ready).toBe(true);
   });
 
   it('finds keys and tokens signed with an algorithm outside the allowlist', async () => {

@@ -48,6 +48,11 @@ function recordingFetch(inner: typeof fetch): {
   };
 }
 
+/** A finding about the issuer's keys that already says why the token was refused. */
+function explains(keys: Finding, token: Finding): boolean {
+  return keys.code === 'signing_key_disclosed' && token.code === 'key_unknown';
+}
+
 function decoded(token: string): DecodedToken | undefined {
   try {
     return decodeToken(token);
@@ -150,9 +155,11 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
   if (options.token !== undefined) {
     const checked = await checkToken(options, options.token, resolved, ctx);
     token = checked.report;
-    // A refusal already explained by the configuration (same code) is not repeated.
+    // A refusal already explained by the configuration (same code, or a key the provider
+    // disclosed for a token refused as signed by no trusted key) is not repeated.
     for (const f of checked.findings)
-      if (!findings.some((g) => g.code === f.code && g.issuer === f.issuer)) findings.push(f);
+      if (!findings.some((g) => g.issuer === f.issuer && (g.code === f.code || explains(g, f))))
+        findings.push(f);
   }
   // What the doctor prints: URLs without a password or a token (OIDC_DISCOVERY_URL may hold one).
   return withoutUrlSecrets({

@@ -7,6 +7,7 @@ import { importKeySet, keyFitsAlgorithm } from '../jwks/import-key.js';
 import type { IssuerOptions } from '../options.js';
 import { dpopFinding, introspectionFinding, signingKeyFinding } from './capability-findings.js';
 import { clientCredentialsFinding } from './client-credentials.js';
+import { disclosedKeyFinding } from './disclosed-key-finding.js';
 import { issuerFinding } from './issuer-difference.js';
 import type { Finding, IssuerReport, SettingName } from './types.js';
 import { jwksUnreachable, unreachable } from './unreachable-findings.js';
@@ -120,8 +121,11 @@ async function checkKeys(
   }
   try {
     const keys = keyReport(jwks, issuer.algorithms);
+    // Keys published with their private part are not trusted: said as that, not as below.
+    const disclosed = disclosedKeyFinding(issuer, jwks, jwksUri);
+    if (disclosed !== undefined) findings.push(disclosed);
     // Keys no allowed algorithm fits, but some algorithm would: the allowlist is the problem.
-    if (!keys.some((k) => k.usable)) findings.push(algorithmFinding(issuer, keys));
+    else if (!keys.some((k) => k.usable)) findings.push(algorithmFinding(issuer, keys));
     return keys;
   } catch (e) {
     findings.push(jwksUnreachable(issuer, jwksUri, e, ctx.name));

@@ -11,6 +11,7 @@ export type FindingCode =
   | 'issuer_mismatch'
   | 'jwks_unreachable'
   | 'signing_key_missing'
+  | 'signing_key_disclosed'
   | 'introspection_unsupported'
   | 'client_credentials_refused'
   | 'algorithm_not_allowed'
