@@ -113,9 +113,10 @@ describe('the REST API with API_ACCEPTS_MCP_TOKENS=false and an agent', () => {
 
   it('refuses with 403 insufficient_scope an agent whose token names the REST API itself', async () => {
     const { clientId, token } = await agentToken(api.url);
-    const claims = JSON.parse(
-      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString(),
-    ) as { aud: unknown; azp: string };
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+      aud: unknown;
+      azp: string;
+    };
     // The token is one the REST API's audiences accept: only its client tells it is an agent's.
     expect(claims.aud).toBe(api.url);
     expect(claims.azp).toBe(clientId);
