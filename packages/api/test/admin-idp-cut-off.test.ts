@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, injectWithToken, startInstance, testConfig } from './support/harness.js';
@@ -145,4 +146,24 @@ describe('admin routes for the identity provider: cutting a person off when the 
       expect(record?.detail).toMatch(/unconfirmed by the identity provider/);
     },
   );
+  it('never says a person was disabled when the provider did not confirm it and the record failed', async () => {
+    const { id } = await person('testuser');
+    const { kysely } = api.context.db;
+    await sql`CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log refused'); END`.execute(
+      kysely,
+    );
+    try {
+      relay.state.loseAnswerOf = new RegExp(`^PUT .*/users/${id}$`);
+      const res = await admin('PATCH', `/admin/idp/users/${id}`, { enabled: false });
+      relay.state.loseAnswerOf = undefined;
+      expect(res.statusCode, res.body).toBe(500);
+      expect(res.json().detail).toMatch(
+        /^The person may have been disabled at the identity provider/,
+      );
+      expect(res.json().detail).toMatch(/not refused here yet, so disable them again/);
+    } finally {
+      relay.state.loseAnswerOf = undefined;
+      await sql`DROP TRIGGER refuse_audit`.execute(kysely);
+    }
+  });
 });

@@ -14,6 +14,8 @@ export interface Io {
   readonly stdin?: AsyncIterable<Uint8Array | string>;
   /** How long `todo add` waits for the API before it retries (default 30 s); tests shorten it. */
   readonly createTimeoutMs?: number;
+  /** How long any request waits for the API's answer (default 30 s); tests shorten it. */
+  readonly requestTimeoutMs?: number;
   /** Opens a URL in a browser; resolves false when there is none. */
   openBrowser(url: string): Promise<boolean>;
 }

@@ -114,6 +114,7 @@ function guarded(io: Io): Io {
     sleep: (ms) => io.sleep(ms),
     ...(io.stdin === undefined ? {} : { stdin: io.stdin }),
     ...(io.createTimeoutMs === undefined ? {} : { createTimeoutMs: io.createTimeoutMs }),
+    ...(io.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: io.requestTimeoutMs }),
     openBrowser: (url) => io.openBrowser(url),
   };
 }

@@ -203,12 +203,20 @@ export class Session {
 
   private signedIn(): StoredSession {
     const stored = this.load();
-    if (stored === undefined)
-      throw new CliError(
-        'not_signed_in',
-        `Not signed in to ${this.settings.issuer}; run todo login`,
-      );
-    return stored;
+    if (stored !== undefined) return stored;
+    const { issuer, clientId } = this.settings;
+    // Issuers are compared exactly (OIDC Discovery §4.3): a trailing slash names another one.
+    const other = issuer.endsWith('/') ? issuer.slice(0, -1) : `${issuer}/`;
+    let there = false;
+    try {
+      there = this.store.load(sessionKey(other, clientId)) !== undefined;
+    } catch {} // The hint is not worth a failing keyring's error.
+    throw new CliError(
+      'not_signed_in',
+      there
+        ? `Not signed in to ${issuer}, but to ${other}: issuers are compared exactly; use --issuer ${other}`
+        : `Not signed in to ${issuer}; run todo login`,
+    );
   }
 
   private async refreshed(stored: StoredSession): Promise<StoredSession> {

@@ -1,8 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { terminal } from './support/run.js';
+import { terminal, writeSession } from './support/run.js';
 
 /**
  * Tokens go to the issuer and the API named by flags, the environment or the last login: over
@@ -119,5 +119,27 @@ describe('where todo sends tokens', () => {
       expect({ remote, code: result.code }).toEqual({ remote, code: 2 });
       expect(result.err).toMatch(/^todo whoami: --api must be https: tokens are sent to it/);
     }
+  });
+
+  it('names the issuer signed in to when the one asked for differs by a trailing slash', async () => {
+    const config = join(dir, 'slash');
+    await mkdir(config, { mode: 0o700 });
+    const issuer = 'https://sso.example/realms/todo-app';
+    writeSession(config, {
+      issuer,
+      clientId: 'todo-cli',
+      accessToken: 'kept',
+      expiresAt: Date.now() + 600_000,
+    });
+    const todo = terminal({ TODO_CONFIG_DIR: config, TODO_TOKEN_STORE: 'file' });
+    expect(await todo.run('whoami', '--issuer', `${issuer}/`)).toMatchObject({
+      code: 1,
+      out: '',
+      err: `todo whoami: Not signed in to ${issuer}/, but to ${issuer}: issuers are compared exactly; use --issuer ${issuer}`,
+    });
+    expect(await todo.run('token', '--issuer', 'https://sso.example/realms/other')).toMatchObject({
+      code: 1,
+      err: 'todo token: Not signed in to https://sso.example/realms/other; run todo login',
+    });
   });
 });

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
 import { runTodo, writeSession } from './support/run.js';
 import { CLOSED_PORT } from './support/stack.js';
 
@@ -125,5 +126,41 @@ describe('a provider or an API that cannot be reached', () => {
       out: '',
       err: `todo ls: The API at ${api} cannot be reached (connection refused: nothing listens there); is it running, and is --api (TODO_API_URL) right?`,
     });
+  });
+
+  it('an API that accepts the connection and never answers is given up at the deadline', async () => {
+    const issuer = 'https://sso.example/realms/todo-app';
+    const config = join(dir, 'silent');
+    await mkdir(config, { mode: 0o700 });
+    writeSession(config, {
+      issuer,
+      clientId: 'todo-cli',
+      accessToken: 'not-answered',
+      expiresAt: Date.now() + 600_000,
+    });
+    const silent = createServer(() => {});
+    const api = `http://127.0.0.1:${await listen(silent)}`;
+    const err: string[] = [];
+    try {
+      const code = await main(['ls', '--issuer', issuer, '--api', api], {
+        out: () => {},
+        err: (text) => err.push(text),
+        env: { TODO_CONFIG_DIR: config, TODO_TOKEN_STORE: 'file' },
+        fetch: (...a) => globalThis.fetch(...a),
+        now: Date.now,
+        sleep: async () => {},
+        openBrowser: async () => false,
+        requestTimeoutMs: 300,
+      });
+      expect({ code, err }).toEqual({
+        code: 1,
+        err: [
+          `todo ls: The API at ${api} cannot be reached (no answer within 0.3 s); is it running, and is --api (TODO_API_URL) right?`,
+        ],
+      });
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 });

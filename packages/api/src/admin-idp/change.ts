@@ -97,6 +97,8 @@ export interface Refusal {
   readonly detail?: string | undefined;
   /** The IdP's part, in words, for the answer when the API's part fails after it. */
   readonly made: string;
+  /** The same when the IdP did not confirm it ({@link cutOff}). */
+  readonly unconfirmed?: string;
   /** What to do then. */
   readonly next: string;
 }
@@ -104,6 +106,7 @@ export interface Refusal {
 const SESSIONS_ENDED: Refusal = {
   action: 'idp.sessions.end',
   made: 'Every session of the person was ended',
+  unconfirmed: 'Every session of the person may have been ended',
   next: 'their current access tokens are not refused here yet, so end the sessions again',
 };
 
@@ -165,6 +168,7 @@ export async function cutOff(
     await refuseAndRecord(context, request, service.target.issuer, id, {
       ...refusal,
       detail: refusal.detail === undefined ? unconfirmed : `${refusal.detail} (${unconfirmed})`,
+      made: refusal.unconfirmed ?? refusal.made,
     });
     throw new ApiError(
       'idp_unavailable',
@@ -207,6 +211,7 @@ export async function changeUser(
     action: 'idp.user.update',
     detail,
     made: 'The person was disabled',
+    unconfirmed: 'The person may have been disabled',
     next: 'their current access tokens are not refused here yet, so disable them again',
   });
   return context.idpAdmin.require().readBack(id, 'The change');

@@ -4,10 +4,38 @@ import type { Io } from '../io.js';
 import { whyUnanswered } from '../net-failure.js';
 import { inline } from '../output/terminal.js';
 import type { Session } from '../session.js';
+import { withDeadline } from './deadline.js';
 import type { paths } from './schema.gen.js';
+
+/** How long a request waits for the API's answer (its status and headers) by default. */
+export const API_TIMEOUT_MS = 30_000;
 
 /** The typed API client: paths, parameters and bodies come from the API's OpenAPI document. */
 export type ApiClient = ReturnType<typeof createClient<paths>>;
+
+/**
+ * The API's answer to `attempt`, or `api_unreachable` saying why there is none. A silent API is
+ * given up at the deadline (Node's fetch would wait five minutes for the headers); the caller's
+ * signal (todo add's shorter deadline) still aborts the request too.
+ */
+async function answerOf(io: Io, apiUrl: string, attempt: Request): Promise<Response> {
+  const waitMs = io.requestTimeoutMs ?? API_TIMEOUT_MS;
+  try {
+    return await withDeadline(waitMs, (signal) =>
+      io.fetch(attempt, { signal: AbortSignal.any([signal, attempt.signal]) }),
+    );
+  } catch (cause) {
+    const why =
+      (cause as { name?: unknown } | undefined)?.name === 'TimeoutError'
+        ? ` (no answer within ${waitMs / 1000} s)`
+        : whyUnanswered(cause);
+    throw new CliError(
+      'api_unreachable',
+      `The API at ${apiUrl} cannot be reached${why}; is it running, and is --api (TODO_API_URL) right?`,
+      { cause },
+    );
+  }
+}
 
 /**
  * A fetch that sends the session's access token — `Bearer` (RFC 6750 §2.1), or for a DPoP-bound
@@ -25,16 +53,7 @@ export function authenticatedFetch(io: Io, session: Session): typeof fetch {
       attempt.headers.set('authorization', `DPoP ${token}`);
       attempt.headers.set('dpop', dpop.proof(request.method, request.url, { accessToken: token }));
     }
-    let response: Response;
-    try {
-      response = await io.fetch(attempt);
-    } catch (cause) {
-      throw new CliError(
-        'api_unreachable',
-        `The API at ${session.settings.apiUrl} cannot be reached${whyUnanswered(cause)}; is it running, and is --api (TODO_API_URL) right?`,
-        { cause },
-      );
-    }
+    const response = await answerOf(io, session.settings.apiUrl, attempt);
     const freshNonce = dpop?.rememberNonce(request.url, response.headers);
     return { token, response, freshNonce };
   };
