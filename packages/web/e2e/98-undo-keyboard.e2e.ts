@@ -211,3 +211,23 @@ test('deleted with a click, the todo is deleted when the undo window ends, as be
   await expect.poll(() => sent.length).toBe(1);
   await expect(undo).toHaveCount(0);
 });
+
+test('at 320 px the notice of a delete with a long title stays on the screen, Undo within reach of a tap', async ({
+  page,
+  urls,
+}) => {
+  const title = `Renew${'x'.repeat(150)}${Date.now().toString(36)}`;
+  await withTodos(page, urls, 'testuser', [title]);
+  await page.setViewportSize({ width: 320, height: 640 });
+  await page.getByRole('button', { name: `Delete “${title}”` }).click();
+  // The notice is fixed to the screen: no scrolling reaches a part of it that is off it.
+  const toast = page.locator('.toast');
+  for (const part of [toast, toast.getByRole('button', { name: 'Undo' })]) {
+    const box = await part.boundingBox();
+    expect(box?.x, 'starts on screen').toBeGreaterThanOrEqual(0);
+    expect((box?.x ?? 0) + (box?.width ?? 0), 'ends on screen').toBeLessThanOrEqual(320);
+  }
+  await expect(toast).toContainText('Deleted');
+  await toast.getByRole('button', { name: 'Undo' }).click();
+  await expect(page.getByRole('checkbox', { name: title })).toBeVisible();
+});
