@@ -98,6 +98,15 @@ describe.each(drivers)('Idempotency-Key on creating a list, on $driver', ({ skip
       expect(again.statusCode).toBe(404);
       expect(again.json().code).toBe('idempotency_key_list_deleted');
       expect(await written(h, 'Passing')).toEqual({ lists: 0, audits: 0 });
+      // Sent to a todo's create, the key still names the deleted list, and creates nothing.
+      const todo = await h.as('alice', {
+        method: 'POST',
+        url: '/todos/',
+        payload: { title: 'Passing' },
+        headers: { 'idempotency-key': key },
+      });
+      expect(todo.statusCode).toBe(404);
+      expect(todo.json().code).toBe('idempotency_key_list_deleted');
       // The stored answer lost the list's name with the list.
       const stored = await h.context.db.kysely
         .selectFrom('idempotency_keys')

@@ -130,7 +130,9 @@ export class KeyRecord<T = Todo, C = CreateContent> {
   /** The answer to a request whose key's live row is `row` (§2.6), 422 (§2.7) or 404. */
   replay(row: StoredKey, content: C): CreatedAnswer<T> {
     const { name, fingerprint } = this.kind;
-    refuseForgotten(row.body, name);
+    // What the key created is named by its stored `Location`: a list's key sent to a todo's
+    // create, once the list is deleted, says the list is gone.
+    refuseForgotten(row.body, row.location?.startsWith('/lists/') ? 'list' : 'todo');
     if (row.fingerprint !== fingerprint(content))
       throw new ApiError(
         'idempotency_key_reused',
