@@ -68,7 +68,8 @@ export interface ApiConfig {
   readonly publicUrl?: string;
   /**
    * Tokens whose audience is the MCP resource alone (`<base>/mcp`, RFC 8707) are accepted by the
-   * REST routes too (`API_ACCEPTS_MCP_TOKENS`, default true); false keeps agents' tokens to `/mcp`.
+   * REST routes too (`API_ACCEPTS_MCP_TOKENS`, default true); false keeps agents to `/mcp`: the
+   * REST routes then also refuse (403) any agent's token, even one naming their own audience.
    */
   readonly apiAcceptsMcpTokens: boolean;
   /** An external AuthZEN decision point deciding list and todo access (`AUTHZ_PDP_URL`). */

@@ -134,7 +134,8 @@ export function isMcpPath(url: string): boolean {
  * The audiences a request accepts (RFC 8707 §2: a token asked for one resource is for that one
  * alone). `/mcp` takes only tokens naming `<base>/mcp`; the REST routes take the configured
  * audiences (`todo-api`), their own identifier, and, unless `API_ACCEPTS_MCP_TOKENS=false`,
- * the MCP one (an agent may use the REST API with the same decisions). Without a base
+ * the MCP one (an agent may use the REST API with the same decisions; with the setting false the
+ * REST routes refuse agents whatever their token's audience, `keepAgentsToMcp`). Without a base
  * ({@link publicBase}) no URL is accepted: `/mcp` nothing (it answers 503 before), the REST
  * routes their configured audiences alone. `resource`: the one the request's route serves
  * (each resource's routes are a context of their own, whose auth options name it), never

@@ -1,5 +1,5 @@
 import { type AuthPluginOptions, authPlugin } from '@todo-sso/auth/fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { agentClassifier } from '../agents/clients.js';
 import { PERMISSIONS } from '../authz/permissions.js';
 import type { RoutePolicy } from '../authz/requirement.js';
@@ -40,27 +40,58 @@ function requireAdminDeclaration(
     throw new TypeError(`Route ${name} does not refuse agents (firstParty: true)`);
 }
 
+/** The per-subject limit, run before every decision (one limiter shared by both resources). */
+type BeforeDecision = (request: FastifyRequest, reply: FastifyReply) => void;
+
+/**
+ * `API_ACCEPTS_MCP_TOKENS=false` keeps agents on `/mcp`, where each tool call is decided and
+ * audited with the agent's client: the REST routes refuse an agent's token whatever its
+ * audience, so an agent cannot get around the setting by asking its authorization server for
+ * the REST API's own identifier (`resource=<base>`, RFC 8707 §2). An agent is a client the
+ * token names (`azp`, else `client_id`) that is not the product's own ({@link agentClassifier});
+ * a token naming no client is no known agent and is decided as before. The refusal is the
+ * core's `firstParty` one: 403 `insufficient_scope` without a scope (RFC 6750 §3.1: the token
+ * is valid, and no scope the agent could ask for would help; a 401 `invalid_token` would send
+ * it to sign in again for another token just like it), audited as a denial.
+ */
+function keepAgentsToMcp(
+  limit: BeforeDecision,
+  isAgent: (clientId: string | undefined, issuer?: string) => boolean,
+): BeforeDecision {
+  return (request, reply) => {
+    limit(request, reply);
+    const { clientId, issuer } = request.principal;
+    if (isAgent(clientId, issuer)) request.authorize(FIRST_PARTY);
+  };
+}
+
+const FIRST_PARTY = Object.freeze({ firstParty: true as const });
+
 /**
  * The auth plugin's options in both protected contexts: every route must declare a
  * requirement, and only permissions of the table, `acr` values of `OIDC_ACR_LEVELS`; a
  * mistake fails start-up with a message naming the route. `resource`: the protected resource
  * the context's routes serve, whose audiences its requests accept (RFC 8707 §2), whatever
- * their URL looks like.
+ * their URL looks like; with `API_ACCEPTS_MCP_TOKENS=false` the REST API refuses agents
+ * ({@link keepAgentsToMcp}). `limit`: the per-subject limiter, to share one between contexts.
  */
 export function protectedAuthOptions(
   context: AppContext,
   resource: ResourceName = 'api',
+  limit: BeforeDecision = subjectRateLimit(context.config),
 ): AuthPluginOptions {
   const { config } = context;
+  const isAgent = agentClassifier(config);
   return {
     authenticator: context.authenticator,
     requireDeclaration: true,
     permissions: PERMISSIONS.all,
     acrLevels: config.acrLevels,
     now: clockMillis(context.clock),
-    beforeDecision: subjectRateLimit(config),
+    beforeDecision:
+      resource === 'api' && !config.apiAcceptsMcpTokens ? keepAgentsToMcp(limit, isAgent) : limit,
     // Which clients are agents, for the `firstParty` requirement (admin, AuthZEN, /me/agents).
-    isAgent: agentClassifier(config),
+    isAgent,
     audiences: audiencesOf(context, resource),
     // RFC 9449 §4.3 step 9: behind a proxy serving the API under a path of API_PUBLIC_URL
     // (`https://example.com/todo`), a client's proofs name that path, which the proxy strips.
@@ -94,9 +125,10 @@ export async function protectedRoutesPlugin(
   { context }: { context: AppContext },
 ): Promise<void> {
   const { config } = context;
-  const authOptions = protectedAuthOptions(context, 'api');
-  // The same options (one per-subject limiter for both resources), the MCP resource's audiences.
-  const mcpOptions = { ...authOptions, audiences: audiencesOf(context, 'mcp') };
+  // One per-subject limiter for both resources; each resource's audiences.
+  const limit = subjectRateLimit(config);
+  const authOptions = protectedAuthOptions(context, 'api', limit);
+  const mcpOptions = protectedAuthOptions(context, 'mcp', limit);
   await app.register(async (secured) => {
     await secured.register(authPlugin, authOptions);
     secured.addHook('onRoute', (route) => requireAdminDeclaration(route, config.stepUp));
