@@ -139,6 +139,9 @@ const idpUrl = `http://localhost:${ports.idp}`;
 const webUrl = `http://localhost:${ports.web}`;
 const apiUrl = `http://localhost:${ports.api}`;
 
+/** `OIDC_ISSUERS` set (blank counts as unset, as the API reads it): its entries name the issuers. */
+const issuerList = (process.env.OIDC_ISSUERS ?? '').trim() !== '';
+
 /** The API's environment: the caller's, with the stack's ports, data and dev-IdP defaults. */
 const apiEnv = (issuer) => ({
   ...process.env,
@@ -148,20 +151,29 @@ const apiEnv = (issuer) => ({
   HOST: process.env.HOST ?? 'localhost',
   PORT: String(ports.api),
   DATA_DIR: dataDir,
-  OIDC_ISSUER: process.env.OIDC_ISSUER ?? issuer,
   CORS_ORIGINS: process.env.CORS_ORIGINS ?? webUrl,
-  // The embedded IdP's dev-realm service account: the Admin screen manages people through it.
-  ...(process.env.OIDC_ISSUER === undefined && {
-    OIDC_CLIENT_ID: process.env.OIDC_CLIENT_ID ?? 'todo-api',
-    OIDC_CLIENT_SECRET: process.env.OIDC_CLIENT_SECRET ?? 'todo-api-secret',
-  }),
+  // The dev IdP and its dev-realm service account (the Admin screen manages people through it),
+  // unless the caller names the issuers: OIDC_ISSUERS replaces OIDC_ISSUER and its client
+  // variables, which the API refuses beside it (each entry carries its own clientId/secret).
+  ...(!issuerList && { OIDC_ISSUER: process.env.OIDC_ISSUER ?? issuer }),
+  ...(!issuerList &&
+    process.env.OIDC_ISSUER === undefined && {
+      OIDC_CLIENT_ID: process.env.OIDC_CLIENT_ID ?? 'todo-api',
+      OIDC_CLIENT_SECRET: process.env.OIDC_CLIENT_SECRET ?? 'todo-api-secret',
+    }),
 });
 
 // The API's configuration is checked before anything starts or is written (the IdP's keys, the
-// database): a bad value stops npm start with the API's own message and exit code.
-const { loadConfig, startApi } = await load('packages/api/dist/index.js');
+// database): a bad value stops npm start with the API's own message and exit code. That includes
+// the API server's refusal of its embedded SQLite file when an issuer is not on this machine
+// and DATABASE_URL is unset (`npm run api` and `todo doctor` give the same answer).
+const { loadConfig, startApi, embeddedDatabaseRefusal, ConfigError } = await load(
+  'packages/api/dist/index.js',
+);
 try {
-  loadConfig(apiEnv(`${idpUrl}/realms/todo-app`));
+  const config = loadConfig(apiEnv(`${idpUrl}/realms/todo-app`));
+  const refusal = embeddedDatabaseRefusal(config, process.env);
+  if (refusal !== undefined) throw new ConfigError('DATABASE_URL', refusal);
 } catch (error) {
   if (error?.code !== 'ERR_API_CONFIG') throw error;
   configError(error.message);

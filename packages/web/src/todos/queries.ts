@@ -18,9 +18,8 @@ import { followOwnWrite } from './delete-in-flight.js';
 /**
  * TanStack Query hooks for the caller's todos. Writes are optimistic: every cached list
  * (all / open / done) changes at once, and is put back exactly as it was if the API refuses.
- * Each write then reads them again without waiting (`onSettled: () => void …`): TanStack Query
- * awaits a promise returned there before the caller's own callbacks, so a slow read held back
- * the unticked box, the reopened edit and the failure notice (one never answered, for good).
+ * Each write then reads them again without waiting: TanStack Query awaits a promise returned by
+ * `onSettled` before the caller's callbacks, so a slow read held back the failure notice.
  */
 export const todoKeys = {
   all: ['todos'] as const,
@@ -232,13 +231,16 @@ export function useUpdateTodo(id: string) {
   });
 }
 
-/** Deletes a todo on the server (the undo window is handled by `useDeleteWithUndo`). */
+/** Deletes a todo on the server (the undo window: `useDeleteWithUndo`); its list's count changes. */
 export function useDeleteTodo() {
   const api = useApi();
   const client = useQueryClient();
   return useMutation({
     mutationFn: ({ id, version }: { id: string; version?: number }) => deleteTodo(api, id, version),
-    onSuccess: () => broadcast({ type: 'todos-changed' }),
+    onSuccess: () => {
+      broadcast({ type: 'todos-changed' });
+      void client.invalidateQueries({ queryKey: ['lists'] });
+    },
     onSettled: () => void client.invalidateQueries({ queryKey: todoKeys.all }),
   });
 }
