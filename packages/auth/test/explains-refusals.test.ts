@@ -40,6 +40,22 @@ describe('createRefusalExplainer', () => {
     expect(explanation).toEqual({ expected: `${kc.issuer}/`, received: kc.issuer });
   });
 
+  it('explains issuer_unknown with the trusted issuer closest to the token’s iss', async () => {
+    const other = kc.issuerOptions({ issuer: 'https://idp.example.com/realms/other' });
+    const options = kc.issuerOptions({ issuer: `${kc.issuer}/` });
+    const token = await kc.accessToken(alice);
+    const error = await refusal(token, options);
+    expect(error.code).toBe('issuer_unknown');
+    for (const issuers of [
+      [other, options],
+      [options, other],
+    ])
+      expect(createRefusalExplainer(issuers)(error, token)).toEqual({
+        expected: `${kc.issuer}/`,
+        received: kc.issuer,
+      });
+  });
+
   it('explains token_type_invalid for an ID token', async () => {
     const token = await kc.idToken(alice);
     const explanation = createRefusalExplainer([kc.issuerOptions()])(await refusal(token), token);

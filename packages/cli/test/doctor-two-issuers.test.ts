@@ -6,9 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { terminal } from './support/run.js';
 import { passwordGrant, type Stack, startStack } from './support/stack.js';
 
+/** A token whose payload says `iss`, its signature left as it was (the issuer is checked first). */
+function withIssuer(token: string, iss: string): string {
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as object;
+  const changed = Buffer.from(JSON.stringify({ ...claims, iss })).toString('base64url');
+  return `${header}.${changed}.${signature}`;
+}
+
 /**
  * `todo doctor` for an API that trusts two issuers (OIDC_ISSUERS), two real dev IdPs: a token of
- * either is accepted, the second's as well as the first's.
+ * either is judged against its own entry, never against the first one's alone.
  */
 describe('todo doctor with two trusted issuers', () => {
   let first: Stack;
@@ -45,6 +53,21 @@ describe('todo doctor with two trusted issuers', () => {
       expect(diagnosis.findings).toEqual([]);
       expect(diagnosis.token).toMatchObject({ accepted: true });
       expect(code).toBe(0);
+    }
+  });
+
+  it('compares an untrusted issuer with the entry it differs from by a trailing slash', async () => {
+    for (const [index, stack] of [first, second].entries()) {
+      const { access_token } = await passwordGrant(stack.issuer);
+      const { code, diagnosis } = await doctor(withIssuer(access_token, `${stack.issuer}/`));
+      expect(code).toBe(1);
+      expect(diagnosis.findings).toMatchObject([
+        {
+          code: 'issuer_trailing_slash',
+          issuer: stack.issuer,
+          fix: { config: expect.stringContaining(`OIDC_ISSUERS[${index}].issuer=`) },
+        },
+      ]);
     }
   });
 });

@@ -22,6 +22,35 @@ export function issuerDifference(configured: string, received: string): IssuerDi
 }
 
 /**
+ * How close `received` is to `configured`, smallest closest: the same URL but the trailing slash
+ * (0), the same host with another scheme or path (1), the same path on another host (2), else 3.
+ */
+function distance(configured: string, received: string): number {
+  const kind = issuerDifference(configured, received);
+  if (kind === 'trailing_slash') return 0;
+  const host = parse(configured)?.host;
+  if (host !== undefined && host === parse(received)?.host) return 1;
+  return kind === 'host' ? 2 : 3;
+}
+
+/**
+ * The trusted issuer that an untrusted `received` issuer is closest to (the first among equals),
+ * so that advice names the entry the token was most likely meant for, never the first by default.
+ */
+export function closestIssuer<T extends { readonly issuer: string }>(
+  trusted: readonly T[],
+  received: string,
+): T | undefined {
+  let best: T | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of trusted) {
+    const d = distance(candidate.issuer, received);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+/**
  * The finding for an issuer that differs from the configured one. `where` says who advertised
  * `received`: the discovery document fetched from the configured issuer, or a token's `iss`;
  * `name` names the configured issuer's settings (its OIDC_ISSUERS entry's fields when listed).

@@ -4,7 +4,7 @@ import { PROFILES } from '../profiles/index.js';
 import type { DecodedToken } from '../token/decode.js';
 import { describeValue } from '../token/describe-value.js';
 import { audiencesOf } from '../token/validate-claims.js';
-import { issuerFinding } from './issuer-difference.js';
+import { closestIssuer, issuerFinding } from './issuer-difference.js';
 import { otherRefusal } from './other-refusals.js';
 import type { Finding, SettingName } from './types.js';
 
@@ -164,9 +164,11 @@ export function explainRefusal(
   const name = settingNames(listed, trusted, issuer?.issuer);
   const payload = token?.payload ?? {};
   const iss = typeof payload.iss === 'string' ? payload.iss : undefined;
-  const first = trusted[0];
-  if (error.code === 'issuer_unknown' && iss !== undefined && first !== undefined)
-    return [issuerFinding(first.issuer, iss, 'token', settingNames(listed, trusted, first.issuer))];
+  const closest = iss === undefined ? undefined : closestIssuer(trusted, iss);
+  if (error.code === 'issuer_unknown' && iss !== undefined && closest !== undefined)
+    return [
+      issuerFinding(closest.issuer, iss, 'token', settingNames(listed, trusted, closest.issuer)),
+    ];
   if (error.code === 'audience_mismatch' && token !== undefined && isLightweight(issuer, payload))
     return [lightweightFinding(issuer?.issuer ?? '', 'audience_mismatch', name)];
   if (error.code === 'audience_mismatch' && issuer !== undefined)
