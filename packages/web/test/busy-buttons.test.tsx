@@ -155,7 +155,8 @@ describe('a pressed button that stays on screen keeps the focus while its reques
     );
     fireEvent.change(screen.getByLabelText('New list name'), { target: { value: 'Trips' } });
     const post = (r: RecordedRequest) => r.method === 'POST' && r.path === '/lists/';
-    api.failNext(post, 503, SLOW_MS);
+    // A refusal that is final (a 503 would be sent again under the same key).
+    api.failNext(post, 500, SLOW_MS);
     await pressThroughRequest(
       screen.getByRole('button', { name: 'Create list' }),
       'Create list',

@@ -145,3 +145,12 @@ export function toApiError(response: Response, body: unknown): ApiError {
 export function isApiError(error: unknown): error is ApiError {
   return error instanceof ApiError;
 }
+
+/**
+ * True when a create sent with an `Idempotency-Key` may be sent again with the same key: no
+ * answer (status 0), the key still being processed (409) or an outage the API stands by (502,
+ * 503, 504). The API answers a repeat with what it stored for the key, never a second copy.
+ */
+export function isRetriableCreate(error: unknown): boolean {
+  return isApiError(error) && [0, 409, 502, 503, 504].includes(error.status);
+}

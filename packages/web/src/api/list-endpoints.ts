@@ -8,8 +8,15 @@ export function getLists(api: TodoApiClient, signal?: AbortSignal): Promise<Todo
   return unwrap(api.GET('/lists/', { signal }));
 }
 
-export function createList(api: TodoApiClient, name: string): Promise<TodoList> {
-  return unwrap(api.POST('/lists/', { body: { name } }));
+/**
+ * Creates a list under an idempotency key: the same name sent again with the same key is
+ * answered with the list the first request made, never a second one
+ * (draft-ietf-httpapi-idempotency-key-header §2.5; the key a quoted Structured Field String).
+ */
+export function createList(api: TodoApiClient, name: string, key: string): Promise<TodoList> {
+  return unwrap(
+    api.POST('/lists/', { body: { name }, params: { header: { 'idempotency-key': `"${key}"` } } }),
+  );
 }
 
 /** Renames a list, only if it is still at `version` (If-Match, RFC 9110 §13.1.1). */

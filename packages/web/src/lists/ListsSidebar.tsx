@@ -1,8 +1,8 @@
-import { type FormEvent, useId, useState } from 'react';
-import { isApiError } from '../api/errors.js';
+import { type FormEvent, useId, useRef, useState } from 'react';
+import { isApiError, isRetriableCreate } from '../api/errors.js';
 import type { TodoList } from '../api/types.js';
 import { BusyButton } from '../ui/BusyButton.js';
-import { useCreateList } from './queries.js';
+import { type NewList, useCreateList } from './queries.js';
 import { RoleBadge } from './RoleBadge.js';
 
 /**
@@ -91,18 +91,26 @@ function NewListForm({
   const [name, setName] = useState('');
   const [error, setError] = useState<string | null>(null);
   const create = useCreateList();
+  // The key of a create whose outcome is unknown: sent again for the same name, so that
+  // "Create list" pressed again after a lost answer gives back the list already made.
+  const unanswered = useRef<NewList | null>(null);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const trimmed = name.trim();
     if (!trimmed || create.isPending) return;
     setError(null);
-    create.mutate(trimmed, {
+    const kept = unanswered.current;
+    const attempt = kept?.name === trimmed ? kept : { name: trimmed, key: crypto.randomUUID() };
+    unanswered.current = null;
+    create.mutate(attempt, {
       onSuccess: (list) => {
         setName('');
         onCreated(list.id);
       },
-      onError: (failure) =>
-        setError(isApiError(failure) ? failure.message : 'The list was not created.'),
+      onError: (failure) => {
+        if (isRetriableCreate(failure)) unanswered.current = attempt;
+        setError(isApiError(failure) ? failure.message : 'The list was not created.');
+      },
     });
   };
   return (

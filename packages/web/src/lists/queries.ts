@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useApi } from '../api/ApiContext.js';
+import { isRetriableCreate } from '../api/errors.js';
 import {
   createList,
   deleteList,
@@ -45,11 +46,24 @@ function useInvalidate() {
   return () => client.invalidateQueries({ queryKey: listKeys.all });
 }
 
+/** A new list's name and the idempotency key it is created under. */
+export interface NewList {
+  name: string;
+  key: string;
+}
+
+/**
+ * Creates a list. A try that gets no answer the API stands by is sent again with the same name
+ * and key after 1 s, then 2 s: the API answers a repeat with the list it made for the key, so a
+ * lost answer never leaves two lists.
+ */
 export function useCreateList() {
   const api = useApi();
   const invalidate = useInvalidate();
   return useMutation({
-    mutationFn: (name: string) => createList(api, name),
+    mutationFn: ({ name, key }: NewList) => createList(api, name, key),
+    retry: (failures, error) => failures < 2 && isRetriableCreate(error),
+    retryDelay: (failures) => 1000 * 2 ** failures,
     onSettled: invalidate,
   });
 }

@@ -7,7 +7,7 @@ import {
 } from '@tanstack/react-query';
 import { useApi } from '../api/ApiContext.js';
 import { deleteTodo, listTodos, type TodoFilter, updateTodo } from '../api/endpoints.js';
-import { isApiError } from '../api/errors.js';
+import { isApiError, isRetriableCreate } from '../api/errors.js';
 import { listTodosOf } from '../api/list-endpoints.js';
 import type { Todo, TodoPatch } from '../api/types.js';
 import { broadcast } from '../sync/tab-channel.js';
@@ -102,7 +102,7 @@ export function useCreateTodo(listId?: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: ({ request, key }: NewTodoSend) => sendAdd(api, request, key),
-    retry: (failures, error) => failures < ADD_TRIES - 1 && retriable(error),
+    retry: (failures, error) => failures < ADD_TRIES - 1 && isRetriableCreate(error),
     retryDelay: (failures) => 1000 * 2 ** failures,
     onMutate: async ({ request }) => {
       const { title, description } = request.body;
@@ -170,10 +170,6 @@ export function storeTodo(client: QueryClient, todo: Todo): void {
  * unavailable (502/503/504), or the key still being processed (409, draft §2.7). A 500 or a
  * refusal is said at once; an ended session signs in again (the next load sends it again).
  */
-function retriable(error: unknown): boolean {
-  return isApiError(error) && [0, 409, 502, 503, 504].includes(error.status);
-}
-
 /** The mutation scope of this tab's writes to the todo `id`: TanStack Query runs them in order. */
 export const todoScope = (id: string) => `todo:${id}`;
 
