@@ -221,7 +221,12 @@ const idp = await startIdp({
   publicUrl: idpUrl,
   realm: devRealm(),
 });
-const api = await startApi(loadConfig(apiEnv(idp.issuer)));
+const apiConfig = loadConfig(apiEnv(idp.issuer));
+const api = await startApi(apiConfig);
+// The web app signs people in at the development identity provider: an API that does not trust
+// it (OIDC_ISSUER naming another provider, or OIDC_ISSUERS without it) refuses every call the
+// web app makes with 401. Said once, before the ready banner, with what to change.
+const untrusting = !apiConfig.issuers.some(({ issuer }) => issuer === idp.issuer);
 const web = await startWebServer({
   host: process.env.WEB_HOST ?? 'localhost',
   port: ports.web,
@@ -230,6 +235,11 @@ const web = await startWebServer({
 });
 
 youngGeneration.release();
+if (untrusting)
+  console.warn(
+    `⚠ The web app signs in at ${idp.issuer}, which the API does not trust (it trusts ${apiConfig.issuers.map(({ issuer }) => issuer).join(', ')}): ` +
+      'every call the web app makes will be refused (401). Unset OIDC_ISSUER, or add that issuer to OIDC_ISSUERS.',
+  );
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 console.log(`
 todo-sso is ready in ${seconds}s

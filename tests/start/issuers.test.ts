@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, passwordGrant, root, type Stack, startStack } from './support.js';
+import { freePort, passwordGrant, root, type Stack, startStack, startStackOn } from './support.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'todo-sso-start-issuers-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -90,6 +90,22 @@ describe('npm start with OIDC_ISSUERS', () => {
         headers: { authorization: `Bearer ${access_token}` },
       });
       expect(me.status).toBe(200);
+      expect(stack.output).not.toContain('which the API does not trust');
+    } finally {
+      await stack.stop();
+    }
+  }, 200_000);
+
+  it('says so when the API does not trust the provider the web app signs in at', async () => {
+    // Another provider on this machine (nothing answers there; the API loads its keys lazily).
+    const elsewhere = `http://127.0.0.1:${await freePort()}/realms/elsewhere`;
+    const { stack } = await startStackOn(ports, {
+      OIDC_ISSUERS: JSON.stringify([{ issuer: elsewhere }]),
+    });
+    try {
+      expect(stack.output).toMatch(
+        /⚠ The web app signs in at http:\/\/localhost:\d+\/realms\/todo-app, which the API does not trust \(it trusts http:\/\/127\.0\.0\.1:\d+\/realms\/elsewhere\): .*add that issuer to OIDC_ISSUERS/,
+      );
     } finally {
       await stack.stop();
     }

@@ -41,6 +41,8 @@ export function accepts(host: string, port: number): Promise<boolean> {
 export interface Stack {
   /** SIGTERM, wait for the exit, remove the data folder. */
   stop(): Promise<void>;
+  /** What `npm start` printed (stdout and stderr) up to its ready banner. */
+  readonly output: string;
 }
 
 /**
@@ -91,7 +93,7 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
     await stop();
     throw error;
   }
-  return { stop };
+  return { stop, output };
 }
 
 /**

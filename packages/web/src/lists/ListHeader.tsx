@@ -23,7 +23,10 @@ const NEEDS: Record<ListAction, string> = {
  */
 export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () => void }) {
   const [confirming, setConfirming] = useState(false);
-  const [sharing, setSharing] = useState(false);
+  // Which opening of the sharing dialog is on screen (0: none). Each opening is its own dialog,
+  // and its `close` event (which the browser sends a moment after closing it) ends that opening
+  // only: Share pressed again in between opened nothing before.
+  const [sharing, setSharing] = useState(0);
   const [message, setMessage] = useState<string | null>(null);
   const remove = useDeleteList();
 
@@ -50,7 +53,7 @@ export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () 
         renaming={renaming.active}
         renameRef={renaming.button}
         onRename={renaming.start}
-        onShare={() => setSharing(true)}
+        onShare={() => setSharing((opening) => opening + 1)}
         onDelete={() => setConfirming(true)}
       />
       {confirming ? (
@@ -61,7 +64,13 @@ export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () 
           {message}
         </p>
       ) : null}
-      {sharing ? <ShareDialog list={list} onClose={() => setSharing(false)} /> : null}
+      {sharing ? (
+        <ShareDialog
+          key={sharing}
+          list={list}
+          onClose={() => setSharing((opening) => (opening === sharing ? 0 : opening))}
+        />
+      ) : null}
     </div>
   );
 }
