@@ -32,6 +32,14 @@ test('admin creates a user at the IdP, grants reports:generate; the new user sig
   await confirmBar.getByRole('button', { name: 'Confirm' }).click();
   await expect(result).toHaveText('Created newperson.');
 
+  // At 1280 px the Search button stands beside its field, on the same line.
+  const searchField = await page.getByLabel('Search users').boundingBox();
+  const searchButton = await page.getByRole('button', { name: 'Search' }).boundingBox();
+  expect(searchField && searchButton).toBeTruthy();
+  if (searchField && searchButton) {
+    expect(searchButton.x).toBeGreaterThanOrEqual(searchField.x + searchField.width);
+    expect(searchButton.y).toBeLessThan(searchField.y + searchField.height);
+  }
   await page.getByLabel('Search users').fill('newperson');
   await page.getByRole('button', { name: 'Search' }).click();
   const people = page.getByRole('table', { name: 'People at the identity provider' });

@@ -137,7 +137,7 @@ function SearchForm({ onSearch }: { onSearch: (search: string) => void }) {
   const [draft, setDraft] = useState('');
   return (
     <form
-      className="inline-form"
+      className="inline-form idp-search"
       aria-label="Search the identity provider's users"
       onSubmit={(event) => {
         event.preventDefault();
