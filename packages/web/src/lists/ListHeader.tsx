@@ -2,6 +2,7 @@ import { type RefObject, useId, useRef, useState } from 'react';
 import { isApiError } from '../api/errors.js';
 import type { ListAction, TodoList } from '../api/types.js';
 import { useConfirmFocus } from '../ui/confirm-focus.js';
+import { withoutBidiControls } from '../ui/shown-text.js';
 import { useDeleteList } from './queries.js';
 import { ListName, useRenaming } from './RenameList.js';
 import { RoleBadge } from './RoleBadge.js';
@@ -79,7 +80,7 @@ export function ListHeader({ list, onDeleted }: { list: TodoList; onDeleted: () 
 function failureMessage(error: unknown, list: TodoList): string {
   if (isApiError(error) && error.code === 'changed_elsewhere') {
     const current = error.problem?.current as { name?: string } | undefined;
-    return `This list changed meanwhile (now “${current?.name ?? list.name}”). Try again.`;
+    return `This list changed meanwhile (now “${withoutBidiControls(current?.name ?? list.name)}”). Try again.`;
   }
   return isApiError(error) ? error.message : 'Your change was not saved.';
 }
@@ -171,7 +172,9 @@ function ConfirmDelete({
       onKeyDown={onKeyDown}
     >
       <span id={descriptionId}>
-        Delete “{list.name}” and its {list.todoCount} todos for everyone it is shared with?
+        {/* <bdi>: a direction control left open in the name cannot reorder the count after it. */}
+        Delete “<bdi>{list.name}</bdi>” and its {list.todoCount} todos for everyone it is shared
+        with?
       </span>
       <button type="button" className="button button--small button--danger" onClick={onDelete}>
         Delete

@@ -5,6 +5,7 @@ import { can } from '../me/permissions.js';
 import { useMe } from '../me/use-me.js';
 import { navigate, useSearch } from '../navigation/router.js';
 import { TodosScreen } from '../todos/TodosScreen.js';
+import { withoutBidiControls } from '../ui/shown-text.js';
 import { Loading } from '../ui/states.js';
 import { ListHeader } from './ListHeader.js';
 import { ListsSidebar } from './ListsSidebar.js';
@@ -63,7 +64,7 @@ export function ListsScreen() {
           list={selected}
           said={
             gone &&
-            `“${gone.name}” is no longer shared with you, or was deleted: these are the todos of “${selected.name}”.`
+            `“${withoutBidiControls(gone.name)}” is no longer shared with you, or was deleted: these are the todos of “${withoutBidiControls(selected.name)}”.`
           }
           header={<ListHeader list={selected} onDeleted={() => navigate('/')} />}
         />

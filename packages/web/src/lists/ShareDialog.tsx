@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { isApiError } from '../api/errors.js';
 import type { ListMember, ShareRelation, TodoList } from '../api/types.js';
 import { BusyButton } from '../ui/BusyButton.js';
+import { withoutBidiControls } from '../ui/shown-text.js';
 import { ErrorState, Loading } from '../ui/states.js';
 import { useMembers, useRemoveMember, useShare } from './queries.js';
 
@@ -20,8 +21,16 @@ export function ShareDialog({ list, onClose }: { list: TodoList; onClose: () => 
   }, []);
 
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby="share-title" onClose={onClose}>
-      <h2 id="share-title">Share “{list.name}”</h2>
+    <dialog
+      ref={ref}
+      className="dialog"
+      aria-label={`Share “${withoutBidiControls(list.name)}”`}
+      onClose={onClose}
+    >
+      {/* <bdi>: a direction control left open in the name cannot reach the closing quote. */}
+      <h2 id="share-title">
+        Share “<bdi>{list.name}</bdi>”
+      </h2>
       <AddPerson list={list} />
       <h3 className="dialog__subtitle">People with access</h3>
       {members.isPending ? (

@@ -2,6 +2,7 @@ import { type FormEvent, useId, useRef, useState } from 'react';
 import { isApiError } from '../api/errors.js';
 import type { Todo } from '../api/types.js';
 import { type Draft, useDraft } from '../drafts/use-draft.js';
+import { withoutBidiControls } from '../ui/shown-text.js';
 import { type AddRecord, type AddRequest, rememberAdd } from './add-in-flight.js';
 import { useCreateTodo } from './queries.js';
 import {
@@ -194,7 +195,7 @@ function sayNotAdded(error: unknown, say: () => void): void {
 
 /** An add failed after the person typed the next todo: its text is said, not put back. */
 function notAddedOutcome(title: string): string {
-  return `“${title}” was not added, and the field keeps what you typed since. Add it again if it is still needed.`;
+  return `“${withoutBidiControls(title)}” was not added, and the field keeps what you typed since. Add it again if it is still needed.`;
 }
 
 /** The optional notes of a new todo, with their counter. */

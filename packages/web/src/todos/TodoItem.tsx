@@ -2,6 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { type MouseEvent, type ReactNode, type RefObject, useId, useState } from 'react';
 import { currentOf } from '../api/endpoints.js';
 import type { Todo } from '../api/types.js';
+import { withoutBidiControls } from '../ui/shown-text.js';
 import { type Conflict, ConflictNotice } from './ConflictNotice.js';
 import { isOptimistic } from './cache.js';
 import { storeTodo, useUpdateTodo } from './queries.js';
@@ -188,7 +189,7 @@ function TodoView({
           onClick={onEdit}
           disabled={locked}
           title={readOnly}
-          aria-label={`Edit “${todo.title}”`}
+          aria-label={`Edit “${withoutBidiControls(todo.title)}”`}
         >
           Edit
         </button>
@@ -198,7 +199,7 @@ function TodoView({
           onClick={(event) => onDelete(isWithoutPointer(event))}
           disabled={locked}
           title={readOnly}
-          aria-label={`Delete “${todo.title}”`}
+          aria-label={`Delete “${withoutBidiControls(todo.title)}”`}
         >
           Delete
         </button>

@@ -4,6 +4,7 @@ import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
 import { type ApiError, isApiError } from '../api/errors.js';
 import type { Draft } from '../drafts/use-draft.js';
+import { withoutBidiControls } from '../ui/shown-text.js';
 import {
   type AddRecord,
   claimAdd,
@@ -188,7 +189,7 @@ function refusedOutcome(title: string, error: ApiError | undefined, back: boolea
   // before cannot be told (a list deleted with its todos forgets their keys too), only that it
   // is not there now.
   if (error?.status === 404)
-    return `“${title}” was sent before the page was reloaded, but its list is gone (deleted, or no longer shared with you). ${where(back)}`;
+    return `“${withoutBidiControls(title)}” was sent before the page was reloaded, but its list is gone (deleted, or no longer shared with you). ${where(back)}`;
   const why =
     error?.status === 403
       ? 'you may no longer add todos to its list'

@@ -10,6 +10,20 @@
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g;
 
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A title or list name (written by anyone the list is shared with) as part of a sentence built
+ * as one string: an accessible name (`Delete “…”`) or a notice. Without the bidirectional
+ * embeddings, overrides and isolates, one left open at the end of the name cannot reorder the
+ * words after it or make the name read as something else (Unicode UTS #55, UAX #9). Where the
+ * name is an element of its own the screen isolates it instead (`<bdi>` or `dir="auto"`), and
+ * shows it unchanged.
+ */
+export function withoutBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, '');
+}
+
 /** Characters (code points) of someone else's text shown at most, the cut marked with "…". */
 export const MAX_SHOWN_CHARACTERS = 300;
 
