@@ -60,7 +60,8 @@ export const IdpUserList = Type.Object({
     permissions: Type.Array(Type.String()),
   }),
   nextCursor: Type.Union([Type.String(), Type.Null()], {
-    description: 'Pass back as `cursor` (with the same `search`) for the next page; `null` on the last page',
+    description:
+      'Pass back as `cursor` (with the same `search`) for the next page; `null` on the last page',
   }),
 });
 
