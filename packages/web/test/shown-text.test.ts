@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ApiError, toApiError } from '../src/api/errors.js';
 import { describeSignInError } from '../src/auth/sign-in-error.js';
-import { MAX_SHOWN_CHARACTERS, shownText } from '../src/ui/shown-text.js';
+import { MAX_SHOWN_CHARACTERS, shownText, withoutBidiControls } from '../src/ui/shown-text.js';
 
 const problemResponse = (status: number) =>
   new Response(null, { status, headers: { 'Content-Type': 'application/problem+json' } });
@@ -13,6 +13,12 @@ describe('text from the API or the identity provider, as shown', () => {
 
   test('control characters and bidi controls become spaces, on one line', () => {
     expect(shownText('a\u202Eb\u2066c\nd\u0000\u009be')).toBe('a b c d e');
+  });
+
+  test('a name inside a sentence keeps its words and loses every bidi control, nothing else', () => {
+    const name = 'Pantry\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069 שלום\u200F';
+    expect(withoutBidiControls(name)).toBe('Pantry שלום\u200F');
+    expect(`Delete “${withoutBidiControls('Flour\u202E')}”`).toBe('Delete “Flour”');
   });
 
   test('long text is cut at the limit, the cut marked, never inside a character', () => {
