@@ -70,7 +70,9 @@ test('past 100 people the list goes on with "Load more" until everyone is shown'
   urls,
 }) => {
   // 105 people of this run, created through the API's admin routes (so the IdP's admin API).
-  const run = `pages${Date.now().toString(36)}`;
+  // The provider lists by username: theirs sort last, so the people later scenarios look for
+  // on the unsearched first page stay on it.
+  const run = `zz-pages-${Date.now().toString(36)}`;
   const people = Array.from({ length: 105 }, (_, i) => `${run}-${String(i).padStart(3, '0')}`);
   const adminToken = await passwordToken(request, urls, 'admin', { otp: true });
   for (let i = 0; i < people.length; i += 15) {
