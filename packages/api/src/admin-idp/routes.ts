@@ -43,7 +43,7 @@ export function adminIdpRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   };
 }
 
-/** `GET /admin/idp/users`: the IdP's users, optionally searched. */
+/** `GET /admin/idp/users`: the IdP's users, optionally searched, a page at a time. */
 function listUsersRoute(app: App, context: AppContext): void {
   app.get(
     '/admin/idp/users',
@@ -52,13 +52,17 @@ function listUsersRoute(app: App, context: AppContext): void {
       schema: {
         tags: TAGS,
         operationId: 'listIdpUsers',
-        summary: "The identity provider's users with their roles and department",
+        summary:
+          "The identity provider's users with their roles and department, a page at a time (follow `nextCursor`)",
         security: SECURED,
         querystring: IdpUserQuery,
         response: { 200: IdpUserList, ...READ_ERRORS },
       },
     },
-    async (request) => context.idpAdmin.require().listUsers(request.query.search),
+    async (request) => {
+      const { search, limit, cursor } = request.query;
+      return context.idpAdmin.require().listUsers(search, { limit, cursor });
+    },
   );
 }
 

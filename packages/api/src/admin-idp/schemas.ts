@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
-import { LineText, Text } from '../schemas/common.js';
+import { LineText, PageQuery, Text } from '../schemas/common.js';
+import { MAX_USER_PAGE } from './user-page.js';
 
 const Nullable = Type.Union([Type.String(), Type.Null()]);
 /**
@@ -25,6 +26,15 @@ export const IdpUserQuery = Type.Object(
     search: Type.Optional(
       Text({ maxLength: 100, description: 'Part of a username, email or name' }),
     ),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_USER_PAGE,
+        default: MAX_USER_PAGE,
+        description: `Page size, at most ${MAX_USER_PAGE}`,
+      }),
+    ),
+    cursor: PageQuery.cursor,
   },
   { additionalProperties: false },
 );
@@ -48,6 +58,10 @@ export const IdpUserList = Type.Object({
   assignable: Type.Object({
     realmRoles: Type.Array(Type.String()),
     permissions: Type.Array(Type.String()),
+  }),
+  nextCursor: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'Pass back as `cursor` (with the same `search`) for the next page; `null` on the last page',
   }),
 });
 

@@ -8,6 +8,7 @@ import { ApiError } from '../http/problem.js';
 import { loadedAdminClientModule } from './client-module.js';
 import type { IdpAdminTarget } from './connection.js';
 import { idpError } from './errors.js';
+import { MAX_USER_PAGE, userPageCursor, userPageOffset } from './user-page.js';
 
 /** One person as the Admin screen shows them; the identity provider is the source of truth. */
 export interface IdpUser {
@@ -86,22 +87,33 @@ export class IdpAdminService {
     return this.#client;
   }
 
-  /** Users matching `search` (username, email, names), at most 100, with their roles. */
-  async listUsers(search: string | undefined) {
+  /**
+   * One page of the users matching `search` (username, email, names), with their roles:
+   * `limit` at most from the position `cursor` names, and the cursor of the next page when the
+   * provider has more (one more is asked for to know it).
+   *
+   * @throws {InvalidCursorError} before any call when the cursor is not one this API issued.
+   */
+  async listUsers(search: string | undefined, page: { limit?: number; cursor?: string } = {}) {
+    const limit = Math.min(page.limit ?? MAX_USER_PAGE, MAX_USER_PAGE);
+    const offset = userPageOffset(page.cursor);
     try {
       const kc = await this.client();
       const query = search === undefined ? '' : infixSearch(search);
-      const [users, assignable] = await Promise.all([
+      const [found, assignable] = await Promise.all([
         kc.users.find({
           ...(query ? { search: query } : {}),
-          max: 100,
+          first: offset,
+          max: limit + 1,
           briefRepresentation: false,
         }),
         this.assignableRoles(),
       ]);
+      const users = found.slice(0, limit);
       const described = await Promise.all(users.map((u) => this.describeListed(u)));
       const items = described.filter((u): u is IdpUser => u !== undefined);
-      return { items, assignable };
+      const nextCursor = found.length > limit ? userPageCursor(offset + limit) : null;
+      return { items, assignable, nextCursor };
     } catch (e) {
       throw idpError(e, 'Listing users', false);
     }

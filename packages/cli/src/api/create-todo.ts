@@ -16,36 +16,63 @@ export const RETRY_AFTER_CAP_MS = 5_000;
 /** The wait before the retry of a 503 that names no time. */
 const DEFAULT_RETRY_MS = 1_000;
 
+/** An answer as the API client gives it. */
+type Answer<T> = { data?: T; error?: unknown; response: Response };
+
+/** What a create sends: the `Idempotency-Key` header and the deadline's signal. */
+export type CreateSend<T> = (
+  header: { 'idempotency-key': string },
+  signal: AbortSignal,
+) => Promise<Answer<T>>;
+
 /**
- * Creates a todo with an `Idempotency-Key` of its own (a fresh UUID per call,
- * draft-ietf-httpapi-idempotency-key-header §2.1, sent as a Structured Field string), and sends
- * the same request once more, with the same key, when the first gets no answer (the API
- * unreachable, the connection lost, no answer within {@link CREATE_TIMEOUT_MS}) or a 503 whose
- * `Retry-After` (RFC 9110 §10.2.3) is at most {@link RETRY_AFTER_CAP_MS}. The API answers a
- * retry of a create it stored with that create's answer (`Idempotent-Replayed: true`), so a lost
- * answer never makes a second todo. `timeoutMs` is for tests.
+ * Creates a todo with an `Idempotency-Key` of its own (see {@link createOnce}). `timeoutMs` is
+ * for tests.
  */
-export async function createTodo(
+export function createTodo(
   api: ApiClient,
   io: Pick<Io, 'now' | 'sleep'>,
   body: NewTodo,
   timeoutMs = CREATE_TIMEOUT_MS,
 ): Promise<Created> {
+  const send: CreateSend<Created> = (header, signal) =>
+    api.POST('/todos/', { params: { header }, body, signal });
+  const lost =
+    'The todo may have been added before its answer was lost: check with todo ls before adding it again';
+  return createOnce(io, send, lost, timeoutMs);
+}
+
+/**
+ * Sends a create with an `Idempotency-Key` of its own (a fresh UUID per call,
+ * draft-ietf-httpapi-idempotency-key-header §2.1, sent as a Structured Field string), and sends
+ * the same request once more, with the same key, when the first gets no answer (the API
+ * unreachable, the connection lost, no answer within {@link CREATE_TIMEOUT_MS}) or a 503 whose
+ * `Retry-After` (RFC 9110 §10.2.3) is at most {@link RETRY_AFTER_CAP_MS}. The API answers a
+ * retry of a create it stored with that create's answer (`Idempotent-Replayed: true`), so a lost
+ * answer never creates a second one. `lostText` tells the person, after two lost answers, that
+ * it may exist and how to look.
+ */
+export async function createOnce<T>(
+  io: Pick<Io, 'now' | 'sleep'>,
+  post: CreateSend<T>,
+  lostText: string,
+  timeoutMs = CREATE_TIMEOUT_MS,
+): Promise<T> {
   const header = { 'idempotency-key': `"${randomUUID()}"` };
-  const send = () =>
-    withDeadline(timeoutMs, (signal) => api.POST('/todos/', { params: { header }, body, signal }));
-  let first: Awaited<ReturnType<typeof send>>;
+  const send = () => withDeadline(timeoutMs, (signal) => post(header, signal));
+  const lost = (error: unknown) => lostTwice(error, lostText);
+  let first: Answer<T>;
   try {
     first = await send();
   } catch (error) {
     if (!unanswered(error)) throw error;
-    return unwrap(await send().catch(lostTwice));
+    return unwrap(await send().catch(lost));
   }
   if (first.response.status === 503) {
     const wait = retryAfterMs(first.response.headers.get('retry-after'), io.now());
     if (wait !== undefined && wait <= RETRY_AFTER_CAP_MS) {
       await io.sleep(wait);
-      return unwrap(await send().catch(lostTwice));
+      return unwrap(await send().catch(lost));
     }
   }
   return unwrap(first);
@@ -53,17 +80,13 @@ export async function createTodo(
 
 /**
  * The retry got no answer. The API may have stored the first or the second send (only the answer
- * was lost), and the key dies with this run: another `todo add` sends a new one, so it
- * would make a second todo. The person is told to look first.
+ * was lost), and the key dies with this run: running the command again sends a new one, so it
+ * would create a second. The person is told to look first.
  */
-function lostTwice(error: unknown): never {
+function lostTwice(error: unknown, lostText: string): never {
   if (!unanswered(error)) throw error;
   const why = error instanceof CliError ? error.message : 'The API did not answer in time';
-  throw new CliError(
-    'api_unreachable',
-    `${why}\nThe todo may have been added before its answer was lost: check with todo ls before adding it again`,
-    { cause: error },
-  );
+  throw new CliError('api_unreachable', `${why}\n${lostText}`, { cause: error });
 }
 
 /**

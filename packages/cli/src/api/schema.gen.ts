@@ -448,7 +448,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The identity provider's users with their roles and department */
+        /** The identity provider's users with their roles and department, a page at a time (follow `nextCursor`) */
         get: operations["listIdpUsers"];
         put?: never;
         /** Create a user at the identity provider (409 when the username is taken) */
@@ -3917,6 +3917,10 @@ export interface operations {
             query?: {
                 /** @description Part of a username, email or name */
                 search?: string;
+                /** @description Page size, at most 100 */
+                limit?: number;
+                /** @description Opaque: the `nextCursor` of the previous page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -3948,6 +3952,8 @@ export interface operations {
                             realmRoles: string[];
                             permissions: string[];
                         };
+                        /** @description Pass back as `cursor` (with the same `search`) for the next page; `null` on the last page */
+                        nextCursor: string | null;
                     };
                 };
             };

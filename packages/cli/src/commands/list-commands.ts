@@ -1,4 +1,5 @@
 import { apiClient, unwrap } from '../api/client.js';
+import { createList } from '../api/create-list.js';
 import type { paths } from '../api/schema.gen.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
@@ -55,7 +56,8 @@ export const lists: Command = {
       visibleArgument('<name>', name, lists.usage);
       let created: TodoList;
       try {
-        created = unwrap(await listsClient(ctx).POST('/lists/', { body: { name } }));
+        // Sent with an Idempotency-Key, and once more after a lost answer (`createList`).
+        created = await createList(listsClient(ctx), ctx.io, { name }, ctx.io.createTimeoutMs);
       } catch (e) {
         return noLists(ctx, e);
       }

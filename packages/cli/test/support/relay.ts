@@ -1,0 +1,83 @@
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP relay in front of the real API that can lose the answer to a create (`POST /todos/` or
+ * `POST /lists/`): its connection closed once the API has answered (so the create is stored),
+ * the answer held past the CLI's timeout, or a 503 sent in the API's place.
+ */
+export type Mode =
+  | { kind: 'pass' }
+  | { kind: 'drop'; times?: number }
+  | { kind: 'hold'; ms: number }
+  | { kind: 'unavailable'; retryAfter: string };
+
+export interface Relay {
+  readonly url: string;
+  /** What happens to the next create (`times` creates for `drop`; then `pass` again). */
+  mode: Mode;
+  /** Each create's request head and the head of the API's answer ('' when none reached us). */
+  readonly creates: { request: string; answer: string }[];
+  close(): Promise<void>;
+}
+
+export async function startRelay(target: string): Promise<Relay> {
+  const port = Number(new URL(target).port);
+  const sockets = new Set<Socket>();
+  const relay: Relay = {
+    url: '',
+    mode: { kind: 'pass' },
+    creates: [],
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  const server: Server = createServer((client) => {
+    const api = connect(port, '127.0.0.1');
+    sockets.add(client).add(api);
+    let create: { request: string; answer: string } | undefined;
+    let mode: Mode = { kind: 'pass' };
+    client.on('data', (data) => {
+      const text = data.toString('latin1');
+      if (/^POST \/(todos|lists)\/ /.test(text)) {
+        create = { request: text, answer: '' };
+        relay.creates.push(create);
+        mode = relay.mode;
+        const times = mode.kind === 'drop' ? (mode.times ?? 1) : 1;
+        relay.mode = times > 1 ? { kind: 'drop', times: times - 1 } : { kind: 'pass' };
+        if (mode.kind === 'unavailable') {
+          const body = '{"type":"about:blank","title":"Service Unavailable","status":503}';
+          client.write(
+            `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\nretry-after: ${mode.retryAfter}\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+          );
+          return;
+        }
+      }
+      api.write(data);
+    });
+    api.on('data', (data) => {
+      if (create && create.answer === '') create.answer = data.toString('latin1');
+      if (mode.kind === 'drop') {
+        client.destroy();
+        api.destroy();
+      } else if (mode.kind === 'hold') {
+        setTimeout(() => {
+          client.destroy();
+          api.destroy();
+        }, mode.ms);
+      } else client.write(data);
+    });
+    const end = () => {
+      client.destroy();
+      api.destroy();
+      sockets.delete(client);
+      sockets.delete(api);
+    };
+    client.on('error', end).on('close', end);
+    api.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  (relay as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return relay;
+}
