@@ -132,7 +132,7 @@ describe('the REST API with API_ACCEPTS_MCP_TOKENS=false and an agent', () => {
     );
     expect(challenge).not.toContain('scope="');
 
-    // Audited as a denial, as the core's other refusals.
+    // Audited as a denial, as the core's other refusals, naming the agent's client.
     const audit = await fetch(`${api.url}/admin/audit?limit=100`, {
       headers: { authorization: `Bearer ${await passwordToken('admin')}` },
     });
@@ -143,6 +143,7 @@ describe('the REST API with API_ACCEPTS_MCP_TOKENS=false and an agent', () => {
         action: 'GET /todos/',
         outcome: 'denied',
         actorName: 'alice',
+        actorClient: clientId,
         detail: expect.stringContaining('Agents cannot do this'),
       }),
     );

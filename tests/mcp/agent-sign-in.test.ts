@@ -147,7 +147,19 @@ describe('an MCP client signs alice in and uses the todo tools', () => {
       status: 403,
       reason: 'relation_missing',
     });
-    // The write is audited with the agent's client id (its token's azp).
+    // Its token is accepted on the REST routes too (API_ACCEPTS_MCP_TOKENS): a write there and
+    // the refusal of an admin route are the agent's, not alice's own.
+    const agentAuth = { authorization: `Bearer ${agent.saved?.access_token}` };
+    const restWrite = await fetch(`${api.url}/todos/`, {
+      method: 'POST',
+      headers: { ...agentAuth, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'buy bread' }),
+    });
+    expect(restWrite.status).toBe(201);
+    const restTodo = (await restWrite.json()) as { id: string };
+    expect((await fetch(`${api.url}/admin/users`, { headers: agentAuth })).status).toBe(403);
+    // Every record names the client whose token made the request (its azp): the agent's, and
+    // the command line's for bob's list.
     const audit = await fetch(`${api.url}/admin/audit?limit=100`, {
       headers: { authorization: `Bearer ${await password('admin')}` },
     });
@@ -159,6 +171,30 @@ describe('an MCP client signs alice in and uses the todo tools', () => {
         resource: `todo:${todo.id}`,
         actorName: 'alice',
         actorClient: agent.registered?.client_id,
+      }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        action: 'todo.create',
+        resource: `todo:${restTodo.id}`,
+        outcome: 'success',
+        actorName: 'alice',
+        actorClient: agent.registered?.client_id,
+      }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        action: 'GET /admin/users',
+        outcome: 'denied',
+        actorName: 'alice',
+        actorClient: agent.registered?.client_id,
+      }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        action: 'list.create',
+        resource: `list:${listId}`,
+        actorClient: 'todo-cli',
       }),
     );
 

@@ -79,15 +79,23 @@ describe('a token that names no client', () => {
     for (const [method, path, body] of FIRST_PARTY)
       expect((await call(token, method, path, body)).status, `${method} ${path}`).toBe(200);
     const page = (await (await call(token, 'GET', '/admin/audit?limit=100')).json()) as {
-      items: { actorSub: string | null; action: string; outcome: string; detail: string }[];
+      items: {
+        actorSub: string | null;
+        actorClient: string | null;
+        action: string;
+        outcome: string;
+        detail: string;
+      }[];
     };
     const denials = page.items
       .filter((e) => e.actorSub === person.sub && e.outcome === 'denied')
-      .map((e) => [e.action, e.detail]);
+      .map((e) => [e.action, e.detail, e.actorClient]);
+    // Each refusal is recorded without a client: the token named none.
     for (const [method, path] of FIRST_PARTY)
       expect(denials, `${method} ${path}`).toContainEqual([
         `${method} ${path}`,
         expect.stringMatching(/^forbidden: The access token names no client/),
+        null,
       ]);
   });
 });

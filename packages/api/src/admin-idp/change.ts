@@ -3,7 +3,7 @@ import { writeAndAudit } from '../audit/write-and-audit.js';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { ApiError } from '../http/problem.js';
-import { ownerOf, principalOf } from '../routes/principal.js';
+import { actorOf, principalOf } from '../routes/principal.js';
 import { UnconfirmedChange } from './errors.js';
 import type { IdpAdminService, IdpUser } from './service.js';
 
@@ -15,7 +15,7 @@ export function record(
   id: string,
   detail?: string,
 ) {
-  const actor = ownerOf(principalOf(request));
+  const actor = actorOf(principalOf(request));
   const at = context.clock.now();
   const entry = { actor, action, resource: `idp-user:${id}`, detail, requestId: request.id, at };
   return writeAndAudit(context.db, entry, async () => true);
@@ -124,7 +124,7 @@ export function refuseAndRecord(
   refusal: Refusal = SESSIONS_ENDED,
 ) {
   const entry = {
-    actor: ownerOf(principalOf(request)),
+    actor: actorOf(principalOf(request)),
     action: refusal.action,
     resource: `idp-user:${id}`,
     detail: refusal.detail,

@@ -13,16 +13,18 @@ import {
 
 type Tx = Db['kysely'];
 
+/** An owner as an audit record's actor, with the OAuth client of their token when there is one. */
+export type AuditedOwner = Owner & { readonly client?: string | undefined };
+
 /** Who made a write and what it was: the audit record of a success. */
 export interface WriteRecord<T> {
   /**
    * Who made the change. A profile (the caller's token) is also stored in `owners` in the same
    * transaction, so the log and the sharing dialog can name them; a bare owner (a logout
-   * token's subject) is recorded as it is; none for a write nobody signed.
+   * token's subject) is recorded as it is; none for a write nobody signed. Its `client` (the
+   * token's, `profileOf`/`actorOf` set it) is the record's: every write names the client behind it.
    */
-  readonly actor: OwnerProfile | Owner | undefined;
-  /** The OAuth client (`azp`) whose token made the request, when the caller records it. */
-  readonly client?: string | undefined;
+  readonly actor: (OwnerProfile & AuditedOwner) | AuditedOwner | undefined;
   readonly action: string;
   /** `kind:id`, or a function of the write's result when the write decides it. */
   readonly resource: string | ((result: Exclude<T, undefined | false>) => string);
@@ -116,8 +118,7 @@ export function auditEntry<T>(
     typeof record.resource === 'function' ? record.resource(result) : record.resource;
   return auditRow(
     {
-      actor: actor && { issuer: actor.issuer, subject: actor.subject },
-      client: record.client,
+      actor: actor && { issuer: actor.issuer, subject: actor.subject, client: actor.client },
       action: record.action,
       resource,
       outcome: 'success',

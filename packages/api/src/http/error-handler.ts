@@ -9,7 +9,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { dpopRequired, metadataUrl, publicBase, resourceId, resourceOf } from '../mcp/resource.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
-import { profileOf } from '../routes/principal.js';
+import { actorOf, profileOf } from '../routes/principal.js';
 import { etagOf, PreconditionFailed } from './etag.js';
 import {
   ApiError,
@@ -161,7 +161,8 @@ export function createErrorHandler(context: AppContext) {
       const principal = request.principal;
       await context.audit.recordDenial(
         {
-          actor: principal && { issuer: principal.issuer, subject: principal.subject },
+          // With the token's client: an assistant's refusals are told apart from the web app's.
+          actor: principal && actorOf(principal),
           action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
           resource: request.url.split('?')[0],
           outcome: 'denied',

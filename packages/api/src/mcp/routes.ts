@@ -10,7 +10,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { ApiError, PROBLEM_JSON, problem } from '../http/problem.js';
 import { UPGRADING } from '../http/server-errors.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
-import { principalOf, profileOf } from '../routes/principal.js';
+import { actorOf, principalOf, profileOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
 import { type Caller, type McpOperations, mcpOperations, ToolRefusal } from './operations.js';
@@ -199,8 +199,7 @@ async function recordDenial(
   try {
     await context.audit.recordDenial(
       {
-        actor: { issuer: principal.issuer, subject: principal.subject },
-        client: principal.clientId,
+        actor: actorOf(principal),
         action: `mcp ${tool.name}`,
         resource: MCP_PATH,
         outcome: 'denied',

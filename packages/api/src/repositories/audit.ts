@@ -7,9 +7,8 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 
 /** One audit record to write. */
 export interface AuditInput {
-  actor?: { issuer: string; subject: string } | undefined;
-  /** The OAuth client (`azp`) whose token made the request. */
-  client?: string | undefined;
+  /** Who: the person, and the OAuth client (`azp`, else `client_id`) whose token made the request. */
+  actor?: { issuer: string; subject: string; client?: string | undefined } | undefined;
   action: string;
   resource?: string | undefined;
   outcome: 'success' | 'denied';
@@ -24,7 +23,7 @@ export function auditRow(input: AuditInput, now: Date, at = now.toISOString()) {
     at,
     actor_issuer: input.actor?.issuer ?? null,
     actor_sub: input.actor?.subject ?? null,
-    actor_client: input.client ?? null,
+    actor_client: input.actor?.client ?? null,
     action: input.action,
     resource: input.resource ?? null,
     outcome: input.outcome,

@@ -57,7 +57,8 @@ export const AuditEntry = Type.Object({
   actorName: { ...Nullable, description: "The actor's username (or email) as last seen" },
   actorClient: {
     ...Nullable,
-    description: 'The OAuth client (`azp`) whose token made the request, when recorded',
+    description:
+      'The OAuth client whose token made the request (`azp`, else `client_id`); null for a token naming none, a write no token made (back-channel logout), and records written before the API recorded it',
   },
   action: Type.String(),
   resource: Nullable,

@@ -37,8 +37,6 @@ import type { CreateTodo, PatchTodo, Todo, TodoInput, TodoPage } from './schemas
 export interface TodoCaller {
   readonly principal: Principal;
   readonly requestId: string;
-  /** Also record the OAuth client (`azp`) whose token made the write (the MCP tools do). */
-  readonly recordClient?: boolean;
 }
 
 /** The access check: throws 404 or 403 unless allowed (`AccessGuard.require`'s shape). */
@@ -344,7 +342,6 @@ export class TodoService {
   ) {
     return {
       actor,
-      client: caller.recordClient ? caller.principal.clientId : undefined,
       action,
       resource,
       requestId: caller.requestId,

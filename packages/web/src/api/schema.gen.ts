@@ -3376,7 +3376,7 @@ export interface operations {
                             actorSub: string | null;
                             /** @description The actor's username (or email) as last seen */
                             actorName: string | null;
-                            /** @description The OAuth client (`azp`) whose token made the request, when recorded */
+                            /** @description The OAuth client whose token made the request (`azp`, else `client_id`); null for a token naming none, a write no token made (back-channel logout), and records written before the API recorded it */
                             actorClient: string | null;
                             action: string;
                             resource: string | null;
