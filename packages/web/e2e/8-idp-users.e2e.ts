@@ -1,6 +1,7 @@
 import {
   confirmIdentity,
   expect,
+  passwordToken,
   screenshot,
   signIn,
   skipWithoutChromium,
@@ -61,4 +62,41 @@ test('admin creates a user at the IdP, grants reports:generate; the new user sig
   } finally {
     await theirs.close();
   }
+});
+
+test('past 100 people the list goes on with "Load more" until everyone is shown', async ({
+  page,
+  request,
+  urls,
+}) => {
+  // 105 people of this run, created through the API's admin routes (so the IdP's admin API).
+  // The provider lists by username: theirs sort last, so the people later scenarios look for
+  // on the unsearched first page stay on it.
+  const run = `zz-pages-${Date.now().toString(36)}`;
+  const people = Array.from({ length: 105 }, (_, i) => `${run}-${String(i).padStart(3, '0')}`);
+  const adminToken = await passwordToken(request, urls, 'admin', { otp: true });
+  for (let i = 0; i < people.length; i += 15) {
+    const created = await Promise.all(
+      people.slice(i, i + 15).map((username) =>
+        request.post(`${urls.api}/admin/idp/users`, {
+          headers: { Authorization: `Bearer ${adminToken}` },
+          data: { username },
+        }),
+      ),
+    );
+    for (const res of created) expect(res.status()).toBe(201);
+  }
+
+  await signIn(page, urls, 'admin');
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await confirmIdentity(page, urls);
+  await page.getByLabel('Search users').fill(run);
+  await page.getByRole('button', { name: 'Search' }).click();
+  const table = page.getByRole('table', { name: 'People at the identity provider' });
+  const rows = table.getByRole('row').filter({ hasText: run });
+  await expect(rows).toHaveCount(100);
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await expect(rows).toHaveCount(105);
+  await expect(page.getByRole('button', { name: 'Load more' })).toHaveCount(0);
+  await expect(rows.filter({ hasText: people[104] ?? '' })).toHaveCount(1);
 });

@@ -1,9 +1,10 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
 import { isApiError } from '../api/errors.js';
 import { ActionsHeader } from '../ui/ActionsHeader.js';
+import { BusyButton } from '../ui/BusyButton.js';
 import { Empty, Loading, OutcomeNotice } from '../ui/states.js';
 import { ConfirmChange } from './ConfirmChange.js';
 import { CreateIdpUser, forgetCreateIdpUserDraft } from './CreateIdpUser.js';
@@ -37,11 +38,7 @@ export function IdpUsers() {
   const [result, setResult] = useState<Result | undefined>();
   /** A new form (empty fields) once a user was created. */
   const [createForm, setCreateForm] = useState(0);
-  const users = useQuery({
-    queryKey: ['admin', 'idp-users', search],
-    queryFn: ({ signal }) => listIdpUsers(api, search, signal),
-    retry: false,
-  });
+  const users = useIdpUserPages(search);
 
   const confirm = async () => {
     if (!pending) return;
@@ -132,6 +129,21 @@ function idpActions(api: TodoApiClient, onCreated: () => void) {
   };
 }
 
+/**
+ * The users matching `search`, a page (100) at a time: the next page from the previous one's
+ * `nextCursor`, while the identity provider has more.
+ */
+function useIdpUserPages(search: string) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: ['admin', 'idp-users', search],
+    queryFn: ({ pageParam, signal }) => listIdpUsers(api, search, pageParam, signal),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    retry: false,
+  });
+}
+
 /** The search box: the list is refetched for the submitted text only. */
 function SearchForm({ onSearch }: { onSearch: (search: string) => void }) {
   const [draft, setDraft] = useState('');
@@ -163,12 +175,13 @@ function UserTable({
   actions,
   ask,
 }: {
-  users: ReturnType<typeof useQuery<Awaited<ReturnType<typeof listIdpUsers>>>>;
+  users: ReturnType<typeof useIdpUserPages>;
   actions: Parameters<typeof IdpUserRow>[0]['actions'];
   ask: (action: IdpAction) => void;
 }) {
   if (users.isPending) return <Loading label="Loading people…" />;
-  if (users.isError) {
+  // A next page that failed keeps the pages shown, and "Load more" to try again.
+  if (users.isError && users.data === undefined) {
     if (isApiError(users.error) && users.error.status === 501)
       return (
         <Empty title="People are managed in the identity provider">{users.error.message}</Empty>
@@ -182,32 +195,45 @@ function UserTable({
       />
     );
   }
-  const { items, assignable } = users.data;
+  const pages = users.data?.pages ?? [];
+  const items = pages.flatMap((page) => page.items);
+  const assignable = pages[0]?.assignable ?? { realmRoles: [], permissions: [] };
   if (items.length === 0) return <Empty title="Nobody matches." />;
   return (
-    <div className="table-wrap">
-      <table className="table table--cards" aria-label="People at the identity provider">
-        <thead>
-          <tr>
-            <th scope="col">User</th>
-            <th scope="col">Status</th>
-            <th scope="col">Department</th>
-            <th scope="col">Roles</th>
-            <ActionsHeader />
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((user) => (
-            <IdpUserRow
-              key={`${user.id} ${user.department ?? ''}`}
-              user={user}
-              assignable={assignable}
-              actions={actions}
-              ask={ask}
-            />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <>
+      <div className="table-wrap">
+        <table className="table table--cards" aria-label="People at the identity provider">
+          <thead>
+            <tr>
+              <th scope="col">User</th>
+              <th scope="col">Status</th>
+              <th scope="col">Department</th>
+              <th scope="col">Roles</th>
+              <ActionsHeader />
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((user) => (
+              <IdpUserRow
+                key={`${user.id} ${user.department ?? ''}`}
+                user={user}
+                assignable={assignable}
+                actions={actions}
+                ask={ask}
+              />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {users.hasNextPage ? (
+        <BusyButton
+          className="button load-more"
+          onClick={() => void users.fetchNextPage()}
+          busy={users.isFetchingNextPage}
+        >
+          {users.isFetchingNextPage ? 'Loading…' : 'Load more'}
+        </BusyButton>
+      ) : null}
+    </>
   );
 }

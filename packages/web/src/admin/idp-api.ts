@@ -27,10 +27,16 @@ async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
   return result.data as T;
 }
 
-export function listIdpUsers(api: TodoApiClient, search: string, signal?: AbortSignal) {
+/** One page of the users matching `search`: from `cursor` (the previous page's `nextCursor`). */
+export function listIdpUsers(
+  api: TodoApiClient,
+  search: string,
+  cursor?: string,
+  signal?: AbortSignal,
+) {
   return unwrap(
     api.GET('/admin/idp/users', {
-      params: { query: search ? { search } : {} },
+      params: { query: { ...(search ? { search } : {}), ...(cursor ? { cursor } : {}) } },
       signal,
     }),
   );
