@@ -99,11 +99,6 @@ export interface Refusal {
   readonly made: string;
   /** The same when the IdP did not confirm it ({@link cutOff}). */
   readonly unconfirmed?: string;
-  /**
-   * The same when the IdP no longer has the person ({@link cutOff}); without it, that 404 is
-   * answered with nothing refused or recorded (a disable of an unknown id: likely a wrong id).
-   */
-  readonly gone?: string;
   /** What to do then. */
   readonly next: string;
 }
@@ -112,7 +107,6 @@ const SESSIONS_ENDED: Refusal = {
   action: 'idp.sessions.end',
   made: 'Every session of the person was ended',
   unconfirmed: 'Every session of the person may have been ended',
-  gone: 'The person was found deleted',
   next: 'their current access tokens are not refused here yet, so end the sessions again',
 };
 
@@ -157,9 +151,6 @@ export function refuseAndRecord(
  * the same before the 503 is answered, the record saying it was unconfirmed: an admin who
  * reloads and sees the change made has no reason to repeat it, and the person must not keep
  * working with the tokens they hold (fail closed; a person not cut off after all signs in again).
- * So too, when ending sessions, for a person deleted at the IdP meanwhile (its 404): the access
- * tokens it issued them before stay valid here until they expire, so they are refused before
- * the 404 is answered.
  */
 export async function cutOff(
   context: AppContext,
@@ -172,20 +163,15 @@ export async function cutOff(
   try {
     await act(service);
   } catch (error) {
-    const unconfirmed = error instanceof UnconfirmedChange;
-    const gone =
-      refusal.gone !== undefined && error instanceof ApiError && error.code === 'not_found';
-    if (!unconfirmed && !gone) throw error;
-    const why = unconfirmed
-      ? 'unconfirmed by the identity provider'
-      : 'no such person at the identity provider';
+    if (!(error instanceof UnconfirmedChange)) throw error;
+    const unconfirmed = 'unconfirmed by the identity provider';
     await refuseAndRecord(context, request, service.target.issuer, id, {
       ...refusal,
-      detail: refusal.detail === undefined ? why : `${refusal.detail} (${why})`,
-      made: (unconfirmed ? refusal.unconfirmed : refusal.gone) ?? refusal.made,
+      detail: refusal.detail === undefined ? unconfirmed : `${refusal.detail} (${unconfirmed})`,
+      made: refusal.unconfirmed ?? refusal.made,
     });
     throw new ApiError(
-      unconfirmed ? 'idp_unavailable' : 'not_found',
+      'idp_unavailable',
       `${error.message}; the person's current access tokens are refused here all the same`,
       { cause: error },
     );
