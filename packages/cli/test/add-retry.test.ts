@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { COMMANDS, main } from '../src/main.js';
-import { type Relay, startRelay } from './support/relay.js';
-import { writeSession } from './support/run.js';
-import { passwordGrant, type Stack, startStack } from './support/stack.js';
+import { COMMANDS } from '../src/main.js';
+import type { Relay } from './support/relay.js';
+import { keyOf, type RelayedSession, startRelayedSession } from './support/relayed-session.js';
 
 /**
  * `todo add` against the real API through a TCP relay that can lose the answer to the first
@@ -14,69 +10,29 @@ import { passwordGrant, type Stack, startStack } from './support/stack.js';
  * more with the same `Idempotency-Key`, and exactly one todo exists.
  */
 
-let stack: Stack;
+let session: RelayedSession;
 let relay: Relay;
-let dir: string;
-let accessToken: string;
 const slept: number[] = [];
 
-async function add(title: string) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['add', title], {
-    env: {
-      TODO_CONFIG_DIR: dir,
-      TODO_ISSUER: stack.issuer,
-      TODO_API_URL: relay.url,
-      TODO_TOKEN_STORE: 'file',
-    },
-    fetch: (...a) => globalThis.fetch(...a),
-    now: Date.now,
-    sleep: async (ms) => {
-      slept.push(ms);
-      await new Promise((resolve) => setTimeout(resolve, ms));
-    },
-    createTimeoutMs: 500,
-    openBrowser: async () => false,
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
+const add = (title: string) =>
+  session.run(['add', title], async (ms) => {
+    slept.push(ms);
+    await new Promise((resolve) => setTimeout(resolve, ms));
   });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /** The caller's todos titled `title`, read from the API itself. */
 async function stored(title: string): Promise<unknown[]> {
-  const res = await fetch(`${stack.apiUrl}/todos/?limit=100`, {
-    headers: { authorization: `Bearer ${accessToken}` },
-  });
-  const page = (await res.json()) as { items: { title: string }[] };
+  const page = await session.read<{ items: { title: string }[] }>('/todos/?limit=100');
   return page.items.filter((t) => t.title === title);
 }
 
-const keyOf = (head: string) => /\r\nidempotency-key: ("[^"\r\n]+")\r\n/i.exec(head)?.[1];
-
 beforeAll(async () => {
-  stack = await startStack();
-  relay = await startRelay(stack.apiUrl);
-  dir = await mkdtemp(join(tmpdir(), 'todo-add-retry-'));
-  const tokens = await passwordGrant(stack.issuer);
-  accessToken = tokens.access_token;
-  writeSession(dir, {
-    issuer: stack.issuer,
-    clientId: 'todo-cli',
-    accessToken,
-    refreshToken: tokens.refresh_token,
-    expiresAt: Date.now() + 3_600_000,
-  });
-  // The API loads the provider's keys at its first token: done here, so that no first create
-  // outlives the 500 ms the tests give an answer on a busy machine, and is sent again.
-  await stored('');
+  session = await startRelayedSession('todo-add-retry-');
+  relay = session.relay;
 });
 
 afterAll(async () => {
-  await relay?.close();
-  await stack?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await session?.close();
 });
 
 beforeEach(() => {

@@ -1,76 +1,31 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { COMMANDS, main } from '../src/main.js';
-import { type Relay, startRelay } from './support/relay.js';
-import { writeSession } from './support/run.js';
-import { passwordGrant, type Stack, startStack } from './support/stack.js';
+import { COMMANDS } from '../src/main.js';
+import type { Relay } from './support/relay.js';
+import { keyOf, type RelayedSession, startRelayedSession } from './support/relayed-session.js';
 
 /**
  * `todo lists create` against the real API through a relay that can lose the answer to the
  * first create: the CLI sends the request once more with the same `Idempotency-Key`, and
  * exactly one list exists.
  */
-let stack: Stack;
+let session: RelayedSession;
 let relay: Relay;
-let dir: string;
-let accessToken: string;
 
-async function create(name: string) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['lists', 'create', name], {
-    env: {
-      TODO_CONFIG_DIR: dir,
-      TODO_ISSUER: stack.issuer,
-      TODO_API_URL: relay.url,
-      TODO_TOKEN_STORE: 'file',
-    },
-    fetch: (...a) => globalThis.fetch(...a),
-    now: Date.now,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    createTimeoutMs: 500,
-    openBrowser: async () => false,
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const create = (name: string) => session.run(['lists', 'create', name]);
 
 /** The caller's lists named `name`, read from the API itself. */
 async function stored(name: string): Promise<unknown[]> {
-  const res = await fetch(`${stack.apiUrl}/lists/`, {
-    headers: { authorization: `Bearer ${accessToken}` },
-  });
-  const lists = (await res.json()) as { name: string }[];
+  const lists = await session.read<{ name: string }[]>('/lists/');
   return lists.filter((l) => l.name === name);
 }
 
-const keyOf = (head: string) => /\r\nidempotency-key: ("[^"\r\n]+")\r\n/i.exec(head)?.[1];
-
 beforeAll(async () => {
-  stack = await startStack();
-  relay = await startRelay(stack.apiUrl);
-  dir = await mkdtemp(join(tmpdir(), 'todo-list-retry-'));
-  const tokens = await passwordGrant(stack.issuer);
-  accessToken = tokens.access_token;
-  writeSession(dir, {
-    issuer: stack.issuer,
-    clientId: 'todo-cli',
-    accessToken,
-    refreshToken: tokens.refresh_token,
-    expiresAt: Date.now() + 3_600_000,
-  });
-  // The API loads the provider's keys at its first token: done here, so that no first create
-  // outlives the 500 ms the tests give an answer on a busy machine.
-  await stored('');
+  session = await startRelayedSession('todo-list-retry-');
+  relay = session.relay;
 });
 
 afterAll(async () => {
-  await relay?.close();
-  await stack?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await session?.close();
 });
 
 beforeEach(() => {

@@ -3,10 +3,9 @@ import { Type } from 'typebox';
 import { IDEMPOTENCY_KEY_MESSAGE, IDEMPOTENCY_KEY_PATTERN } from '../schemas/common.js';
 import { ApiError } from './problem.js';
 
-/**
- * The `Idempotency-Key` request field (draft-ietf-httpapi-idempotency-key-header §2.1) of the
- * create routes that read it; what a key does is `todos/idempotency.ts`'s.
- */
+// The `Idempotency-Key` request field (draft-ietf-httpapi-idempotency-key-header §2.1) of the
+// create routes that read it; what a key does is `todos/idempotency.ts`'s.
+
 /** The request header of a create route making a `what`, as its schema validates and documents it. */
 const keyHeaders = (what: string) =>
   Type.Object({
