@@ -1,4 +1,5 @@
 import { apiAnswer, expect, signIn, skipWithoutChromium, test } from './support/fixtures.js';
+import { readFirstAnsweredLast, TODOS } from './support/hold.js';
 
 skipWithoutChromium();
 
@@ -159,10 +160,17 @@ test('a delete still in its undo window when the page is reloaded is sent by the
   await page.getByRole('button', { name: `Delete “${title}”` }).click();
   await expect(page.getByRole('button', { name: 'Undo' })).toBeVisible();
   // The reload ends the page before its delete is on its way; the next load sends it.
-  const deleted = apiAnswer(page, urls, 'DELETE', '/todos/');
+  // Its first read of the todos is made before the delete and answered after it: what it shows
+  // must still be read after the delete.
+  const reload = await readFirstAnsweredLast(page, urls, TODOS, 'DELETE', /^\/todos\//);
   await page.reload();
-  expect(await deleted).toBe(204);
+  expect(await reload.written).toBe(204);
   await expect(page.getByTestId('user-name')).toHaveText('bob');
+  // Once the page has the todos it shows, the deleted one is not among them.
+  await reload.readAnswered;
+  await expect(
+    page.getByRole('list', { name: /todos/ }).or(page.getByText('Nothing to do yet')),
+  ).toBeVisible();
   await expect(page.getByRole('checkbox', { name: title })).toHaveCount(0);
   await expect(page.getByRole('alert')).toHaveCount(0);
   // Sent once: another load finds nothing left to send. The page has loaded once it shows the

@@ -6,7 +6,7 @@ import {
   skipWithoutChromium,
   test,
 } from './support/fixtures.js';
-import { holdAcrossReload } from './support/hold.js';
+import { holdAcrossReload, readFirstAnsweredLast, TODOS } from './support/hold.js';
 
 skipWithoutChromium();
 
@@ -35,6 +35,9 @@ test('the API never got it: the next load sends it again, and it is there once',
   await field.press('Enter');
   await hold.held;
   await expect(page.getByText(passport)).toBeVisible();
+  // The next load's first read of the todos is made before the add it sends again, and answered
+  // after it: the todo must still show.
+  const { written } = await readFirstAnsweredLast(page, urls, TODOS, 'POST', /^\/todos\/$/);
   await page.reload();
   hold.release();
 
@@ -42,6 +45,7 @@ test('the API never got it: the next load sends it again, and it is there once',
   await expect(page.getByRole('status').filter({ hasText: passport })).toHaveText(
     `“${passport}” had not reached the API when the page was reloaded: it was sent again and is saved now.`,
   );
+  expect(await written).toBe(201);
   await expect(page.getByRole('checkbox', { name: passport })).toHaveCount(1);
   await expect(field).toHaveValue('');
   // Nothing comes back on the next load either.

@@ -67,3 +67,61 @@ export function holdAcrossReload(
     reachApi,
   );
 }
+
+/**
+ * Puts the app's next read (GET of `read`) and next write (`method` of `write`) in the order a
+ * fresh load must survive: the read reaches the API before the write, and is answered after it
+ * (and after the page has had a moment to take in the write's answer). A load that sends what
+ * the one before it left (an add, a delete) meets this order when its first read of the todos
+ * is slower than the write. `written` resolves to the write's status, `readAnswered` once the
+ * read's answer went to the page (or the page had given up on it).
+ */
+export async function readFirstAnsweredLast(
+  page: Page,
+  urls: Urls,
+  read: RegExp,
+  method: string,
+  write: RegExp,
+): Promise<{ written: Promise<number>; readAnswered: Promise<void> }> {
+  let readDone: () => void = () => undefined;
+  let wrote: (status: number) => void = () => undefined;
+  const hasRead = new Promise<void>((resolve) => {
+    readDone = resolve;
+  });
+  const written = new Promise<number>((resolve) => {
+    wrote = resolve;
+  });
+  let readOver: () => void = () => undefined;
+  const readAnswered = new Promise<void>((resolve) => {
+    readOver = resolve;
+  });
+  const onApi = (path: RegExp) => (url: URL) =>
+    url.href.startsWith(urls.api) && path.test(url.href.slice(urls.api.length));
+  let readTaken = false;
+  let writeTaken = false;
+  await page.route(onApi(read), async (route) => {
+    if (readTaken || route.request().method() !== 'GET') return route.fallback();
+    readTaken = true;
+    const response = await route.fetch();
+    readDone();
+    await Promise.race([written, pause(10_000)]);
+    await pause(300);
+    // The page may have given up on it meanwhile (cancelled it, or gone).
+    await route.fulfill({ response }).catch(() => undefined);
+    readOver();
+  });
+  await page.route(onApi(write), async (route) => {
+    if (writeTaken || route.request().method() !== method) return route.fallback();
+    writeTaken = true;
+    await Promise.race([hasRead, pause(10_000)]);
+    const response = await route.fetch();
+    await route.fulfill({ response });
+    wrote(response.status());
+  });
+  return { written, readAnswered };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The app's reads of the todos: every readable list's, or one list's. */
+export const TODOS = /^\/(lists\/[^/]+\/)?todos\/(\?|$)/;

@@ -10,6 +10,7 @@ import { deleteTodo, listTodos, type TodoFilter, updateTodo } from '../api/endpo
 import { isApiError, isRetriableCreate } from '../api/errors.js';
 import { listTodosOf } from '../api/list-endpoints.js';
 import type { Todo, TodoPatch } from '../api/types.js';
+import { refetchAfterWrite } from '../sync/refetch-after-write.js';
 import { broadcast } from '../sync/tab-channel.js';
 import { type AddRequest, forgetAdd, outcomeUnknown, returnAdd, sendAdd } from './add-in-flight.js';
 import { insertTodo, optimisticTodo, patchTodo, replaceTodo, type TodoPages } from './cache.js';
@@ -119,7 +120,7 @@ export function useCreateTodo(listId?: string) {
       forgetAdd(key);
       broadcast({ type: 'todos-changed' });
       // A list's todo count changed.
-      void client.invalidateQueries({ queryKey: ['lists'] });
+      void refetchAfterWrite(client, ['lists']);
       for (const [key, data] of client.getQueriesData<TodoPages>({ queryKey: todoKeys.all })) {
         client.setQueryData(key, replaceTodo(data, context.placeholder.id, todo));
       }
@@ -133,7 +134,7 @@ export function useCreateTodo(listId?: string) {
       if (outcomeUnknown(error)) returnAdd(key);
       else forgetAdd(key);
     },
-    onSettled: () => void client.invalidateQueries({ queryKey: todoKeys.all }),
+    onSettled: () => void refetchAfterWrite(client, todoKeys.all),
   });
 }
 
@@ -227,7 +228,7 @@ export function useUpdateTodo(id: string) {
       return { snapshot };
     },
     onError: (_error, _update, context) => restoreLists(client, context?.snapshot),
-    onSettled: () => void client.invalidateQueries({ queryKey: todoKeys.all }),
+    onSettled: () => void refetchAfterWrite(client, todoKeys.all),
   });
 }
 
@@ -239,8 +240,8 @@ export function useDeleteTodo() {
     mutationFn: ({ id, version }: { id: string; version?: number }) => deleteTodo(api, id, version),
     onSuccess: () => {
       broadcast({ type: 'todos-changed' });
-      void client.invalidateQueries({ queryKey: ['lists'] });
+      void refetchAfterWrite(client, ['lists']);
     },
-    onSettled: () => void client.invalidateQueries({ queryKey: todoKeys.all }),
+    onSettled: () => void refetchAfterWrite(client, todoKeys.all),
   });
 }

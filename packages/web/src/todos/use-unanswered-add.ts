@@ -4,6 +4,7 @@ import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
 import { type ApiError, isApiError } from '../api/errors.js';
 import type { Draft } from '../drafts/use-draft.js';
+import { refetchAfterWrite } from '../sync/refetch-after-write.js';
 import { withoutBidiControls } from '../ui/shown-text.js';
 import {
   type AddRecord,
@@ -145,8 +146,8 @@ export function useUnansweredAdd(
             }
             say(record.key, storedOutcome(name, outcome));
             // Stored now, perhaps: the lists this load fetched before may not hold it yet.
-            void client.invalidateQueries({ queryKey: ['todos'] });
-            void client.invalidateQueries({ queryKey: ['lists'] });
+            void refetchAfterWrite(client, ['todos']);
+            void refetchAfterWrite(client, ['lists']);
             break;
           case 'expired':
             say(record.key, expiredOutcome(name, giveBack(record.typed)));
