@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { BLANK_MESSAGE, IDEMPOTENCY_KEY_CHARS, isBlank } from '../schemas/common.js';
 import { type Caller, type McpOperations, ToolRefusal } from './operations.js';
 
-const Id = z.string().uuid();
+/**
+ * A list or todo id: the REST routes' rule (`format: uuid`), a UUID's string form of RFC 9562
+ * §4, 8-4-4-4-12 hex digits in either case, whatever its version and variant bits (the service
+ * lower-cases it). Zod's `uuid()` also demands version and variant bits: an id of the right
+ * form that names nothing would be a 400 here and a 404 on the REST route.
+ */
+const Id = z.guid();
 // The text rules (no control characters) are the todo service's, which answers a tool as it
 // answers the REST route; the descriptions tell an agent of them beforehand.
 const ONE_LINE = 'one line: no control characters (U+0000–U+001F, U+007F–U+009F)';
