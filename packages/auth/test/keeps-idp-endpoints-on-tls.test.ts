@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from '@todo-sso/auth';
+import { diagnose } from '@todo-sso/auth/diagnose';
 import { alice } from '@todo-sso/auth/testing';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { expectAuthFailure } from './support.js';
@@ -16,9 +17,11 @@ const ISSUER = 'https://idp.example';
 let server: ReturnType<typeof createServer>;
 let plain: string;
 let posts: { authorization?: string | undefined; body: string }[];
+let plainTokenEndpointOnly = false;
 
 beforeEach(async () => {
   posts = [];
+  plainTokenEndpointOnly = false;
   server = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => {
@@ -30,10 +33,17 @@ beforeEach(async () => {
         res.end(
           JSON.stringify({
             issuer: ISSUER,
-            introspection_endpoint: `${plain}/introspect`,
-            jwks_uri: `${plain}/jwks`,
+            // The doctor's test: keys and introspection over TLS, the token endpoint in the clear.
+            introspection_endpoint: plainTokenEndpointOnly
+              ? `${ISSUER}/introspect`
+              : `${plain}/introspect`,
+            jwks_uri: plainTokenEndpointOnly ? `${ISSUER}/jwks` : `${plain}/jwks`,
+            token_endpoint: `${plain}/token`,
           }),
         );
+      } else if (req.url === '/token') {
+        posts.push({ authorization: req.headers.authorization, body });
+        res.end(JSON.stringify({ access_token: 'x', token_type: 'Bearer', expires_in: 60 }));
       } else if (req.url === '/introspect') {
         posts.push({ authorization: req.headers.authorization, body });
         const exp = Math.floor(Date.now() / 1000) + 300;
@@ -83,4 +93,24 @@ test('does not load an https issuer’s keys from a plain-HTTP jwks_uri', async 
   });
   expect(await auth.ready()).toBe(false);
   expect(auth.status()[0]?.lastError).toMatch(/jwks_uri .* not protected by TLS/);
+});
+
+test('the doctor never sends the API client secret to a token endpoint without TLS (RFC 6749 §2.3.1)', async () => {
+  // The doctor rehearses the API's client credentials grant against the provider's advertised
+  // token endpoint: an https issuer advertising it over plain HTTP gets no secret.
+  plainTokenEndpointOnly = true;
+  const diagnosis = await diagnose({
+    issuers: [
+      {
+        issuer: ISSUER,
+        audience: 'todo-api',
+        profile: 'keycloak',
+        clientId: 'todo-api',
+        clientSecret: 'todo-api-secret',
+      },
+    ],
+    fetch: viaTls,
+  });
+  expect(posts).toEqual([]);
+  expect(JSON.stringify(diagnosis)).not.toContain('todo-api-secret');
 });

@@ -1,5 +1,5 @@
 import type { ResolvedIssuer } from '../config.js';
-import { rewriteEndpoint } from '../jwks/discovery.js';
+import { metadataUrl, rewriteEndpoint } from '../jwks/discovery.js';
 import { PROFILES } from '../profiles/index.js';
 import type { Finding, SettingName } from './types.js';
 
@@ -29,9 +29,14 @@ export async function clientCredentialsFinding(
   if (!PROFILES[issuer.profile].keycloakAdminApi) return undefined;
   if (clientId === undefined || clientSecret === undefined) return undefined;
   if (typeof metadata.token_endpoint !== 'string') return undefined;
+  const endpoint = rewriteEndpoint(issuer, metadata.token_endpoint);
+  // RFC 6749 §2.3.1 and §3.2: the client secret goes to the token endpoint over TLS only. Metadata
+  // fetched over TLS that advertises it in the clear gets no secret (the API's introspection
+  // refuses such an endpoint as well); a plain-HTTP alias (`discoveryUrl`) is the operator's choice.
+  if (metadataUrl(issuer).startsWith('https:') && !endpoint.startsWith('https:')) return undefined;
   let response: Response;
   try {
-    response = await http.fetch(rewriteEndpoint(issuer, metadata.token_endpoint), {
+    response = await http.fetch(endpoint, {
       method: 'POST',
       headers: {
         authorization: basicAuth(clientId, clientSecret),
