@@ -2,7 +2,7 @@ import { alice, bob, carol, type TestUser } from '@todo-sso/auth/testing';
 import { describe, expect, it } from 'vitest';
 import { listRepository } from '../src/lists/repository.js';
 import { ownerRepository } from '../src/repositories/owners.js';
-import { sqliteDriver, useTestDatabase } from './support/databases.js';
+import { rowCount, sqliteDriver, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
 import { type Harness, startHarness } from './support/harness.js';
 import { postMcp } from './support/mcp.js';
@@ -294,6 +294,39 @@ describe('the REST API with API_ACCEPTS_MCP_TOKENS=false', () => {
     const api = await h.idp.accessToken(alice, { claims: { aud: BASE } });
     const own = await h.app.inject({ url: '/todos/', headers: { authorization: `Bearer ${api}` } });
     expect(own.statusCode).toBe(200);
+  });
+
+  it('refuses a token that names no client, which cannot be shown to be the app’s own', async () => {
+    const person = { ...alice, sub: 'clientless-0000-rest', username: 'clientless' };
+    const clientless = await h.idp.accessToken(person, {
+      claims: { aud: BASE, azp: undefined, client_id: undefined },
+    });
+    const [audits, lists] = [
+      await rowCount(h.context.db, 'audit_log'),
+      await rowCount(h.context.db, 'lists'),
+    ];
+    for (const [method, url] of [
+      ['GET', '/todos/'],
+      ['GET', '/me'],
+      ['POST', '/lists/'],
+    ] as const) {
+      const res = await h.app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${clientless}` },
+        ...(method === 'POST' && { payload: { name: 'never' } }),
+      });
+      expect(res.statusCode, url).toBe(403);
+      expect(res.json(), url).toMatchObject({ code: 'forbidden' });
+      expect(res.json().detail, url).toMatch(/names no client \(azp or client_id/);
+      expect(res.headers['www-authenticate'], url).toMatch(/error="insufficient_scope"/);
+    }
+    // Nothing written but the three denials' audit records; the person's own client is served.
+    expect(await rowCount(h.context.db, 'audit_log')).toBe(audits + 3);
+    expect(await rowCount(h.context.db, 'lists')).toBe(lists);
+    const own = await h.idp.accessToken(person, { claims: { aud: BASE, azp: 'todo-ui' } });
+    const res = await h.app.inject({ url: '/todos/', headers: { authorization: `Bearer ${own}` } });
+    expect(res.statusCode).toBe(200);
   });
 });
 

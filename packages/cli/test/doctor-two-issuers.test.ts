@@ -70,4 +70,28 @@ describe('todo doctor with two trusted issuers', () => {
       ]);
     }
   });
+
+  it('--login signs in at the issuer todo login uses, and says which entry it is', async () => {
+    const t = terminal({ ...env(), TODO_ISSUER: second.issuer });
+    const result = await t.run('doctor', '--login', '--json');
+    expect(result.code, result.err).toBe(0);
+    expect(JSON.parse(result.out) as Diagnosis).toMatchObject({ token: { accepted: true } });
+    // The device grant was at the second provider: the page opened is its own.
+    expect(t.opened).toHaveLength(1);
+    expect(new URL(t.opened[0] ?? '').origin).toBe(new URL(second.issuer).origin);
+    expect(result.err).toContain(
+      `Signing in at ${second.issuer} (OIDC_ISSUERS[1]), where todo login signs in; set TODO_ISSUER to check another of the 2 issuers the API trusts.`,
+    );
+  });
+
+  it('--login names the issuers to choose from when todo login signs in at none of them', async () => {
+    const elsewhere = 'https://sso.example/realms/other';
+    const t = terminal({ ...env(), TODO_ISSUER: elsewhere });
+    const result = await t.run('doctor', '--login');
+    expect(result.code).toBe(2);
+    expect(t.opened).toEqual([]);
+    expect(result.err).toBe(
+      `todo doctor: --login signs in where todo login does, at ${elsewhere}, which is none of the 2 issuers the API trusts; set TODO_ISSUER to the one to check: ${first.issuer} (OIDC_ISSUERS[0]), ${second.issuer} (OIDC_ISSUERS[1])`,
+    );
+  });
 });

@@ -40,6 +40,8 @@ test('carol sees Reports for engineering only', async ({ page, urls, request }) 
 
 test('alice is told Reports needs a permission she lacks', async ({ page, urls }) => {
   await signIn(page, urls, 'alice');
+  // The links follow what /me says she may do: absent proves nothing before it answered.
+  await expect(page.getByTestId('user-department')).toBeVisible();
   await expect(page.getByRole('link', { name: 'Reports' })).toHaveCount(0);
   await page.goto(`${urls.web}/reports`);
   await expect(

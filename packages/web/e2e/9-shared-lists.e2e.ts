@@ -9,6 +9,7 @@ import {
   signIn,
   skipWithoutChromium,
   test,
+  todosShown,
 } from './support/fixtures.js';
 
 skipWithoutChromium();
@@ -112,6 +113,7 @@ test('alice shares a list: bob edits it, carol only reads it until alice removes
   await expect(entry(carol, /My todos/)).toBeVisible();
   await expect(sidebar(carol).getByText('Release checklist')).toHaveCount(0);
   await expect(carol.getByTestId('shared-empty')).toBeVisible();
+  await expect(todosShown(carol)).toBeVisible();
   await expect(carol.getByRole('checkbox', { name: 'Tag the release' })).toHaveCount(0);
 
   await bob.context().close();

@@ -7,6 +7,7 @@ import {
   signIn,
   skipWithoutChromium,
   test,
+  todosShown,
 } from './support/fixtures.js';
 
 skipWithoutChromium();
@@ -89,6 +90,7 @@ test('a todo is added, completed, deleted, restored and deleted for good with th
   expect(await deleted).toBe(204);
   await page.reload();
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  await expect(todosShown(page)).toBeVisible();
   await expect(page.getByRole('checkbox', { name: 'Renew the passport' })).toHaveCount(0);
 });
 

@@ -1,4 +1,11 @@
-import { expect, passwordToken, personIn, skipWithoutChromium, test } from './support/fixtures.js';
+import {
+  expect,
+  passwordToken,
+  personIn,
+  skipWithoutChromium,
+  test,
+  todosShown,
+} from './support/fixtures.js';
 
 skipWithoutChromium();
 
@@ -55,6 +62,7 @@ test('bob, removed from a list while looking at it: his next change says the lis
   );
   await expect(page.getByRole('heading', { name: 'My todos', level: 1 })).toBeVisible();
   await expect(page.getByRole('navigation', { name: 'Lists' }).getByText(name)).toHaveCount(0);
+  await expect(todosShown(page)).toBeVisible();
   await expect(page.getByRole('checkbox', { name: 'Prune the roses' })).toHaveCount(0);
   await page.context().close();
 });

@@ -45,23 +45,21 @@ type BeforeDecision = (request: FastifyRequest, reply: FastifyReply) => void;
 
 /**
  * `API_ACCEPTS_MCP_TOKENS=false` keeps agents on `/mcp`, where each tool call is decided and
- * audited with the agent's client: the REST routes refuse an agent's token whatever its
- * audience, so an agent cannot get around the setting by asking its authorization server for
- * the REST API's own identifier (`resource=<base>`, RFC 8707 §2). An agent is a client the
- * token names (`azp`, else `client_id`) that is not the product's own ({@link agentClassifier});
- * a token naming no client is no known agent and is decided as before. The refusal is the
- * core's `firstParty` one: 403 `insufficient_scope` without a scope (RFC 6750 §3.1: the token
- * is valid, and no scope the agent could ask for would help; a 401 `invalid_token` would send
- * it to sign in again for another token just like it), audited as a denial.
+ * audited with the agent's client: the REST routes serve the product's own clients alone, the
+ * core's `firstParty` requirement on every request, whatever the token's audience, so an agent
+ * cannot get around the setting by asking its authorization server for the REST API's own
+ * identifier (`resource=<base>`, RFC 8707 §2). An agent is a client the token names (`azp`,
+ * else `client_id`) that is not the product's own ({@link agentClassifier}); a token naming no
+ * client (RFC 9068 §2.2 requires `client_id`) cannot be shown to be the product's own and is
+ * refused too (fail closed): the core's refusal says it names no client. The refusal is 403
+ * `insufficient_scope` without a scope (RFC 6750 §3.1: the token is valid, and no scope the
+ * agent could ask for would help; a 401 `invalid_token` would send it to sign in again for
+ * another token just like it), audited as a denial.
  */
-function keepAgentsToMcp(
-  limit: BeforeDecision,
-  isAgent: (clientId: string | undefined, issuer?: string) => boolean,
-): BeforeDecision {
+function keepAgentsToMcp(limit: BeforeDecision): BeforeDecision {
   return (request, reply) => {
     limit(request, reply);
-    const { clientId, issuer } = request.principal;
-    if (isAgent(clientId, issuer)) request.authorize(FIRST_PARTY);
+    request.authorize(FIRST_PARTY);
   };
 }
 
@@ -89,7 +87,7 @@ export function protectedAuthOptions(
     acrLevels: config.acrLevels,
     now: clockMillis(context.clock),
     beforeDecision:
-      resource === 'api' && !config.apiAcceptsMcpTokens ? keepAgentsToMcp(limit, isAgent) : limit,
+      resource === 'api' && !config.apiAcceptsMcpTokens ? keepAgentsToMcp(limit) : limit,
     // Which clients are agents, for the `firstParty` requirement (admin, AuthZEN, /me/agents).
     isAgent,
     audiences: audiencesOf(context, resource),

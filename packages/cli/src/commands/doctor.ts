@@ -3,11 +3,7 @@ import type { IssuerOptions } from '@todo-sso/auth';
 import type { Diagnosis, Finding } from '@todo-sso/auth/diagnose';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
-import { deviceLogin } from '../oidc/device-flow.js';
-import type { ProviderMetadata } from '../oidc/discovery.js';
-import { signInKey } from '../oidc/sign-in-key.js';
 import { inline } from '../output/terminal.js';
-import { Session } from '../session.js';
 import { type CorsReport, corsFinding, corsLine, corsReport, webOrigin } from './doctor-cors.js';
 import {
   type DatabaseReport,
@@ -15,6 +11,7 @@ import {
   databaseLines,
   databaseReport,
 } from './doctor-database.js';
+import { loginIssuer, signIn } from './doctor-login.js';
 import { givenToken } from './token-input.js';
 
 /**
@@ -151,28 +148,6 @@ function render(
   return lines.join('\n');
 }
 
-/**
- * A token from the device grant where the API's (first) issuer is, as a person using the API
- * would sign in (DPoP-bound by the same rule as `todo login`); undefined when the provider cannot be used for that (unreachable, or its
- * discovery names another issuer, OIDC Discovery §4.3) — the diagnosis then explains why.
- */
-async function signIn(ctx: CommandContext, issuer: IssuerOptions): Promise<string | undefined> {
-  const settings = { ...ctx.settings(), issuer: issuer.issuer };
-  let metadata: ProviderMetadata;
-  try {
-    metadata = await new Session(ctx.io, settings).metadata();
-  } catch (e) {
-    if (!(e instanceof CliError) || (e.code !== 'idp_error' && e.code !== 'idp_unreachable'))
-      throw e;
-    ctx.io.err(`No sign-in, so no token to check: ${e.message}`);
-    return undefined;
-  }
-  // As `todo login` signs in: DPoP-bound when TODO_DPOP asks for it (RFC 9449 §5), so an API
-  // that requires bound tokens is checked with the token the CLI would send it.
-  const dpop = await signInKey(ctx.io.fetch, settings, metadata);
-  return (await deviceLogin(ctx.io, metadata, settings.clientId, settings.scope, dpop)).accessToken;
-}
-
 /** `todo doctor`: why the API would refuse this setup or this token, and how to fix it. */
 export const doctor: Command = {
   usage:
@@ -199,7 +174,7 @@ export const doctor: Command = {
     if (ctx.values.login && (ctx.values.token ?? ctx.values['token-file']) !== undefined)
       throw new CliError('usage', '--token or --token-file and --login exclude each other');
     let token = await givenToken(ctx);
-    if (ctx.values.login) token = await signIn(ctx, issuers[0] as IssuerOptions);
+    if (ctx.values.login) token = await signIn(ctx, loginIssuer(ctx, issuers, issuerList));
     const diagnosis = await diagnose({
       issuers,
       issuerList,

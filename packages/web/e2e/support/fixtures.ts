@@ -6,6 +6,7 @@ import {
   type Browser,
   test as base,
   expect,
+  type Locator,
   type Page,
 } from '@playwright/test';
 import { hasChromium } from './chromium.js';
@@ -84,6 +85,17 @@ export async function signIn(
       throw new Error(`sign-in did not return to the app; stuck at ${page.url()}`);
     });
   await expect(page.getByTestId('user-name')).toHaveText(username);
+}
+
+/**
+ * What the todos screen shows once its read of the todos has answered: the todos, or that there
+ * are none (under any filter). After a load, a todo's absence proves something only once this
+ * shows: while the todos are still loading, every todo is absent.
+ */
+export function todosShown(page: Page): Locator {
+  return page
+    .getByRole('list', { name: /^(all|open|done) todos$/ })
+    .or(page.getByText(/^(Nothing to do yet|All done|Nothing completed yet)$/));
 }
 
 /** A person signed in in a browser context of their own (their own cookies and storage). */
