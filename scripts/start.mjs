@@ -238,7 +238,11 @@ youngGeneration.release();
 if (untrusting)
   console.warn(
     `⚠ The web app signs in at ${idp.issuer}, which the API does not trust (it trusts ${apiConfig.issuers.map(({ issuer }) => issuer).join(', ')}): ` +
-      'every call the web app makes will be refused (401). Unset OIDC_ISSUER, or add that issuer to OIDC_ISSUERS.',
+      `every call the web app makes will be refused (401). ${
+        issuerList
+          ? 'Add that issuer to OIDC_ISSUERS, or unset OIDC_ISSUERS.'
+          : 'Unset OIDC_ISSUER, or replace it with OIDC_ISSUERS listing both issuers.'
+      }`,
   );
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 console.log(`

@@ -104,7 +104,21 @@ describe('npm start with OIDC_ISSUERS', () => {
     });
     try {
       expect(stack.output).toMatch(
-        /⚠ The web app signs in at http:\/\/localhost:\d+\/realms\/todo-app, which the API does not trust \(it trusts http:\/\/127\.0\.0\.1:\d+\/realms\/elsewhere\): .*add that issuer to OIDC_ISSUERS/,
+        /⚠ The web app signs in at http:\/\/localhost:\d+\/realms\/todo-app, which the API does not trust \(it trusts http:\/\/127\.0\.0\.1:\d+\/realms\/elsewhere\): .*\(401\)\. Add that issuer to OIDC_ISSUERS, or unset OIDC_ISSUERS\.$/m,
+      );
+      // OIDC_ISSUER is not set: the fix names only the variable that is.
+      expect(stack.output).not.toContain('OIDC_ISSUER,');
+    } finally {
+      await stack.stop();
+    }
+  }, 200_000);
+
+  it('names OIDC_ISSUER in that warning when it is OIDC_ISSUER that names another provider', async () => {
+    const elsewhere = `http://127.0.0.1:${await freePort()}/realms/elsewhere`;
+    const { stack } = await startStackOn(ports, { OIDC_ISSUER: elsewhere });
+    try {
+      expect(stack.output).toMatch(
+        /⚠ The web app signs in at http:\/\/localhost:\d+\/realms\/todo-app, which the API does not trust \(it trusts http:\/\/127\.0\.0\.1:\d+\/realms\/elsewhere\): .*\(401\)\. Unset OIDC_ISSUER, or replace it with OIDC_ISSUERS listing both issuers\.$/m,
       );
     } finally {
       await stack.stop();

@@ -135,6 +135,23 @@ describe.each(drivers)('sharing by username or email on $driver', (driver) => {
     expect(after.json()).toEqual({ sub: 'carl-0000-real', username: 'carl', relation: 'editor' });
   });
 
+  it('does not know someone who only signed in, and its 404 says how a person becomes known', async () => {
+    const dana = { sub: 'dana-0000-new', username: 'dana', email: 'dana@example.com', permissions };
+    const token = await h.idp.accessToken(dana);
+    const me = await h.app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } });
+    expect(me.statusCode).toBe(200);
+    const list = await newList();
+    const res = await share(list, 'dana');
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({
+      code: 'not_found',
+      detail:
+        'No person known as dana: the API knows a person once they have used their todos or lists (in the web app, with the todo command or through an assistant); signing in alone is not enough',
+    });
+    await signIn(dana);
+    expect((await share(list, 'dana')).statusCode).toBe(200);
+  });
+
   it('answers with the person shared with, not a namesake sub of another issuer', async () => {
     // Two issuers may issue the same `sub` (two realms imported from one export): the list
     // already holds the other issuer's one, with a username sorting first.

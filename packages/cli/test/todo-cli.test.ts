@@ -188,7 +188,7 @@ describe('todo against the dev IdP and the API', () => {
       const unknown = await run('share', 'Groceries', 'nobody-here');
       expect(unknown.code).toBe(1);
       expect(unknown.err).toMatch(
-        /^todo share: No person known as nobody-here \(HTTP 404, not_found\)$/,
+        /^todo share: No person known as nobody-here: the API knows a person once they have used their todos or lists .*; signing in alone is not enough \(HTTP 404, not_found\)$/,
       );
       expect((await bob.run('logout')).code).toBe(0);
     } finally {

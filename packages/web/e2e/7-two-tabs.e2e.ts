@@ -8,6 +8,7 @@ import {
   skipWithoutChromium,
   test,
 } from './support/fixtures.js';
+import { readFirstAnsweredLast, TODOS } from './support/hold.js';
 
 skipWithoutChromium();
 
@@ -36,6 +37,27 @@ test('a todo added in one tab shows in the other without a reload', async ({ pag
   await page.getByLabel('New todo').press('Enter');
   await expect(page.getByRole('checkbox', { name: 'Added in the first tab' })).toBeEnabled();
   await expect(other.getByText('Added in the first tab')).toBeVisible();
+});
+
+test('a todo added in one tab while the other is still loading its todos shows there too', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'testuser');
+  const title = `Added while the other tab loaded ${Date.now().toString(36)}`;
+  // The other tab's first read of the todos reaches the API before the add, and is answered
+  // after the first tab has said the todos changed: what it shows must still include the add.
+  const other = await page.context().newPage();
+  const order = await readFirstAnsweredLast(other, urls, TODOS, 'POST', /^\/todos\/$/, page);
+  await other.goto(urls.web);
+  await other.getByRole('button', { name: 'Sign in' }).click();
+  await expect(other.getByTestId('user-name')).toHaveText('testuser', { timeout: 15_000 });
+  await page.getByLabel('New todo').fill(title);
+  await page.getByLabel('New todo').press('Enter');
+  expect(await order.written).toBe(201);
+  await expect(page.getByRole('checkbox', { name: title })).toBeEnabled();
+  await order.readAnswered;
+  await expect(other.getByRole('checkbox', { name: title })).toBeVisible();
 });
 
 test('coming back to the tab shows what changed elsewhere meanwhile', async ({

@@ -17,6 +17,7 @@ import { RequirePermission } from './me/RequirePermission.js';
 import { useMe } from './me/use-me.js';
 import { Link, navigate, usePath } from './navigation/router.js';
 import { ReportsScreen } from './reports/ReportsScreen.js';
+import { refetchAfterWrite } from './sync/refetch-after-write.js';
 import { broadcast, useTabMessages } from './sync/tab-channel.js';
 import { Empty } from './ui/states.js';
 
@@ -28,10 +29,10 @@ export function App({ session }: { session: BrowserSession }) {
   const path = usePath();
   const [signingOut, setSigningOut] = useState(false);
   useScreenChange(path);
-  // Another tab changed todos: what this tab shows is stale.
+  // Another tab changed todos: what this tab shows is stale. Read anew, even when this tab is
+  // still loading: its first read may have been made before the other tab's change.
   useTabMessages((message) => {
-    if (message.type === 'todos-changed')
-      void queryClient.invalidateQueries({ queryKey: ['todos'] });
+    if (message.type === 'todos-changed') void refetchAfterWrite(queryClient, ['todos']);
   });
 
   const signOut = async () => {

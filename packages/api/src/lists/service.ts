@@ -18,14 +18,18 @@ import {
 export const listId = (request: { params: { id: string } }) => request.params.id.toLowerCase();
 
 /**
- * The one person a handle (username or email) names: 404 when nobody, 409 when more than one
- * person answers to it. An email is typed by its owner at most identity providers and need not
+ * The one person a handle (username or email) names: 404 when nobody (saying how a person
+ * becomes known, docs/sharing.md), 409 when more than one person answers to it. An email is typed by its owner at most identity providers and need not
  * be verified, so two people may give the same one; sharing must then not reach whichever of
  * them the database lists first (the username, unique at the identity provider, names one).
  */
 export function onePerson<P extends Owner>(found: readonly P[], handle: string): P {
   const [person, other] = found;
-  if (person === undefined) throw new ApiError('not_found', `No person known as ${handle}`);
+  if (person === undefined)
+    throw new ApiError(
+      'not_found',
+      `No person known as ${handle}: the API knows a person once they have used their todos or lists (in the web app, with the todo command or through an assistant); signing in alone is not enough`,
+    );
   if (other !== undefined)
     throw new ApiError(
       'conflict',

@@ -30,6 +30,23 @@ export function inputOf(tool: ToolDefinition): z.ZodObject {
   return input;
 }
 
+/**
+ * A tool's output schema as `tools/list` publishes it (MCP 2025-06-18, Server › Tools, "Output
+ * Schema"): the tool's TypeBox schema, the REST route's, as JSON Schema. The SDK publishes the
+ * JSON Schema of a Zod object with the object's metadata merged in, so an open Zod object
+ * carrying that JSON Schema as its metadata publishes it unchanged, written once. Nothing
+ * parses a result with it: `tools/call` is answered by {@link toolCallHandler}.
+ */
+const outputs = new WeakMap<ToolDefinition, z.ZodObject>();
+export function outputOf(tool: ToolDefinition): z.ZodObject {
+  let output = outputs.get(tool);
+  if (output === undefined) {
+    output = z.looseObject({}).meta(JSON.parse(JSON.stringify(tool.output)));
+    outputs.set(tool, output);
+  }
+  return output;
+}
+
 /** The arguments' problems, named by field as the REST routes name them. */
 function describeIssues(error: z.ZodError): string {
   return error.issues

@@ -131,6 +131,7 @@ function serverFor(request: FastifyRequest, mcp: McpRuntime, run: ToolRun): McpS
         title: tool.title,
         description: tool.description,
         inputSchema: mcp.callTool.inputOf(tool),
+        outputSchema: mcp.callTool.outputOf(tool),
         annotations: {
           readOnlyHint: tool.readOnly,
           destructiveHint: tool.destructive ?? false,
@@ -173,8 +174,10 @@ async function callTool(
       const denial = denialError(decision);
       throw new ToolRefusal(denial.code, denial.status, denial.description, decision.reason);
     }
-    const result = (await tool.run(ops, caller, args)) ?? null;
-    return { content: [{ type: 'text', text: JSON.stringify(result) }] };
+    // The answer as structured content, and serialized as text for clients before MCP
+    // 2025-06-18 (Server › Tools, "Structured Content": a tool that returns it SHOULD).
+    const result = (await tool.run(ops, caller, args)) as Record<string, unknown>;
+    return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
   } catch (error) {
     const refusal = await refusalOf(context, error, request);
     if (refusal.status === 403 || refusal.denial !== undefined)

@@ -1,5 +1,8 @@
+import { type TSchema, Type } from 'typebox';
 import { z } from 'zod';
-import { BLANK_MESSAGE, IDEMPOTENCY_KEY_CHARS, isBlank } from '../schemas/common.js';
+import { List, Member } from '../lists/schemas.js';
+import { BLANK_MESSAGE, IDEMPOTENCY_KEY_CHARS, isBlank, Uuid } from '../schemas/common.js';
+import { Todo, TodoPage } from '../todos/schemas.js';
 import { type Caller, type McpOperations, ToolRefusal } from './operations.js';
 
 /**
@@ -22,9 +25,14 @@ const Title = z
   .describe(`1–200 characters, ${ONE_LINE}`);
 const Description = z.string().max(2000).describe(`Up to 2000 characters, ${MULTILINE}`);
 
+/** A list as `list_lists` answers it: the REST route's, without the actions it decides. */
+const ListOfLists = Type.Object({ items: Type.Array(Type.Omit(List, ['actions'])) });
+
 /**
  * One MCP tool: the REST route whose requirement it carries (`METHOD /path` as registered), so
- * an agent is decided exactly as the route would decide the same person, and what it does.
+ * an agent is decided exactly as the route would decide the same person, what it does, and the
+ * schema of its answer (`output`, an object: MCP 2025-06-18, Server › Tools, "Output Schema"),
+ * the REST route's own response schema where there is one.
  */
 export interface ToolDefinition<S extends z.ZodRawShape = z.ZodRawShape> {
   readonly name: string;
@@ -32,9 +40,10 @@ export interface ToolDefinition<S extends z.ZodRawShape = z.ZodRawShape> {
   readonly description: string;
   readonly route: string;
   readonly input: S;
+  readonly output: TSchema;
   readonly readOnly: boolean;
   readonly destructive?: boolean;
-  run(ops: McpOperations, caller: Caller, args: z.infer<z.ZodObject<S>>): Promise<unknown>;
+  run(ops: McpOperations, caller: Caller, args: z.infer<z.ZodObject<S>>): Promise<object>;
 }
 
 const tool = <S extends z.ZodRawShape>(definition: ToolDefinition<S>) => definition;
@@ -47,8 +56,9 @@ export const TOOLS = [
     description: 'The lists you can read (your own and those shared with you), with your relation',
     route: 'GET /lists/',
     input: {},
+    output: ListOfLists,
     readOnly: true,
-    run: (ops, caller) => ops.listLists(caller),
+    run: async (ops, caller) => ({ items: await ops.listLists(caller) }),
   }),
   tool({
     name: 'list_todos',
@@ -62,6 +72,7 @@ export const TOOLS = [
       // The REST route's bounds (`PageQuery`): 1–200 characters.
       cursor: z.string().min(1).max(200).optional().describe('nextCursor of the previous page'),
     },
+    output: TodoPage,
     readOnly: true,
     run: (ops, caller, args) => ops.listTodos(caller, args),
   }),
@@ -82,6 +93,7 @@ export const TOOLS = [
           'A new random key (a UUID) for this todo; when a call gets no answer or an error, call again with the same key and the same arguments: the todo is created once and its first answer returned. Kept 24 hours; the same key with other arguments is refused (idempotency_key_reused)',
         ),
     },
+    output: Todo,
     readOnly: false,
     run: (ops, caller, { idempotencyKey, ...input }) =>
       ops.createTodo(caller, input, idempotencyKey),
@@ -99,6 +111,7 @@ export const TOOLS = [
         .describe(`Up to 2000 characters, ${MULTILINE}; null clears it`),
       completed: z.boolean().optional(),
     },
+    output: Todo,
     readOnly: false,
     run: (ops, caller, { id, ...changes }) => {
       // As `PATCH /todos/{id}` (`minProperties: 1`): a change that names nothing is refused,
@@ -118,6 +131,7 @@ export const TOOLS = [
     description: 'Mark a todo done (or open again with completed: false)',
     route: 'PATCH /todos/:id',
     input: { id: Id, completed: z.boolean().optional().describe('Default true') },
+    output: Todo,
     readOnly: false,
     run: (ops, caller, { id, completed }) =>
       ops.updateTodo(caller, id, { completed: completed ?? true }),
@@ -128,6 +142,7 @@ export const TOOLS = [
     description: 'Delete a todo in a list you can write',
     route: 'DELETE /todos/:id',
     input: { id: Id },
+    output: Type.Object({ deleted: Uuid }),
     readOnly: false,
     destructive: true,
     run: async (ops, caller, { id }) => {
@@ -146,6 +161,7 @@ export const TOOLS = [
       username: z.string().min(1).max(320).describe('A username or an email address'),
       relation: z.enum(['editor', 'viewer']),
     },
+    output: Member,
     readOnly: false,
     run: (ops, caller, { listId, username, relation }) =>
       ops.shareList(caller, listId, username, relation),

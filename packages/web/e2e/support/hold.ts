@@ -74,7 +74,8 @@ export function holdAcrossReload(
  * (and after the page has had a moment to take in the write's answer). A load that sends what
  * the one before it left (an add, a delete) meets this order when its first read of the todos
  * is slower than the write. `written` resolves to the write's status, `readAnswered` once the
- * read's answer went to the page (or the page had given up on it).
+ * read's answer went to the page (or the page had given up on it). With `writer`, the write is
+ * another tab's (the read stays `page`'s): a tab still loading when another one changes todos.
  */
 export async function readFirstAnsweredLast(
   page: Page,
@@ -82,6 +83,7 @@ export async function readFirstAnsweredLast(
   read: RegExp,
   method: string,
   write: RegExp,
+  writer: Page = page,
 ): Promise<{ written: Promise<number>; readAnswered: Promise<void> }> {
   let readDone: () => void = () => undefined;
   let wrote: (status: number) => void = () => undefined;
@@ -110,7 +112,7 @@ export async function readFirstAnsweredLast(
     await route.fulfill({ response }).catch(() => undefined);
     readOver();
   });
-  await page.route(onApi(write), async (route) => {
+  await writer.route(onApi(write), async (route) => {
     if (writeTaken || route.request().method() !== method) return route.fallback();
     writeTaken = true;
     await Promise.race([hasRead, pause(10_000)]);

@@ -11,6 +11,7 @@ import {
   shareList,
 } from '../api/list-endpoints.js';
 import type { ShareRelation, TodoList } from '../api/types.js';
+import { refetchAfterWrite } from '../sync/refetch-after-write.js';
 
 /**
  * TanStack Query hooks for lists and their members. Each list arrives with the actions the
@@ -40,10 +41,14 @@ export function useMembers(id: string) {
   });
 }
 
-/** Lists and members changed: what this tab shows of them is stale (todos too, on delete). */
+/**
+ * Lists and members changed: what this tab shows of them is stale (todos too, on delete). Read
+ * anew even while a first read is on its way (the members of a dialog just opened): it may
+ * have been made before the change (`refetchAfterWrite`).
+ */
 function useInvalidate() {
   const client = useQueryClient();
-  return () => client.invalidateQueries({ queryKey: listKeys.all });
+  return () => refetchAfterWrite(client, listKeys.all);
 }
 
 /** A new list's name and the idempotency key it is created under. */
@@ -86,27 +91,27 @@ export function useDeleteList() {
   return useMutation({
     mutationFn: (list: TodoList) => deleteList(api, list.id, list.version),
     onSettled: async () => {
-      await client.invalidateQueries({ queryKey: listKeys.all });
-      await client.invalidateQueries({ queryKey: ['todos'] });
+      await refetchAfterWrite(client, listKeys.all);
+      await refetchAfterWrite(client, ['todos']);
     },
   });
 }
 
 export function useShare(id: string) {
   const api = useApi();
-  const client = useQueryClient();
+  const invalidate = useInvalidate();
   return useMutation({
     mutationFn: ({ username, relation }: { username: string; relation: ShareRelation }) =>
       shareList(api, id, username, relation),
-    onSettled: () => client.invalidateQueries({ queryKey: listKeys.all }),
+    onSettled: invalidate,
   });
 }
 
 export function useRemoveMember(id: string) {
   const api = useApi();
-  const client = useQueryClient();
+  const invalidate = useInvalidate();
   return useMutation({
     mutationFn: (username: string) => removeMember(api, id, username),
-    onSettled: () => client.invalidateQueries({ queryKey: listKeys.all }),
+    onSettled: invalidate,
   });
 }
