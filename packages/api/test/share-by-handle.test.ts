@@ -169,6 +169,28 @@ describe.each(drivers)('sharing by username or email on $driver', (driver) => {
     expect(res.json()).toEqual({ sub: bob.sub, username: 'bob', relation: 'editor' });
   });
 
+  it('tells a caller who holds nothing on a list nothing of who the API knows (DELETE …/members/{handle})', async () => {
+    // Removing a member names them by handle too: asked of a list the caller cannot see, or of
+    // no list at all, the answer must not depend on whether someone answers to the handle, or
+    // anyone could learn whose address or username uses the app without sharing anything.
+    await signIn(bob);
+    const list = await newList();
+    const remove = (id: string, handle: string) =>
+      h.as('carol', {
+        method: 'DELETE',
+        url: `/lists/${id}/members/${encodeURIComponent(handle)}`,
+      });
+    for (const id of [list, '00000000-0000-4000-8000-00000000dead']) {
+      const known = await remove(id, 'bob');
+      const unknown = await remove(id, 'nobody-here');
+      expect(known.statusCode, id).toBe(404);
+      expect(unknown.statusCode, id).toBe(404);
+      expect(unknown.json().detail, id).toBe(known.json().detail);
+    }
+    // bob is still known: sharing with him (as the list's owner) reaches him.
+    expect((await share(list, 'bob')).statusCode).toBe(200);
+  });
+
   it('shares by the username, which names one person', async () => {
     const list = await newList();
     const res = await share(list, 'bob');

@@ -112,6 +112,20 @@ describe('the Agent grant ends admin tab', () => {
     expect(lists.map((r) => r.query.get('cursor'))).toEqual([null, '20']);
     expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
   });
+
+  test('a next page that fails says so, keeps the rows shown and Load more to try again', async () => {
+    api.admin.grantEnds = Array.from({ length: 25 }, (_, i) => pending(`agent-${i + 1}`));
+    await openTab();
+    api.failNext((r) => r.path === '/admin/agents/grant-ends' && r.query.has('cursor'), 503);
+    fireEvent.click(screen.getByRole('button', { name: 'Load more' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(
+      /^Couldn't load more grant ends\. .*Try again in a moment\.$/,
+    );
+    expect(screen.getAllByTestId('grant-end-row')).toHaveLength(20);
+    fireEvent.click(screen.getByRole('button', { name: 'Load more' }));
+    await waitFor(() => expect(screen.getAllByTestId('grant-end-row')).toHaveLength(25));
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
 });
 
 describe('Retry now', () => {

@@ -121,15 +121,20 @@ function removeMemberRoute(app: App, context: AppContext, service: ListService):
     },
     async (request, reply) => {
       const id = listId(request);
-      const me = ownerOf(principalOf(request));
+      const principal = principalOf(request);
+      const me = ownerOf(principal);
       const mine = await lists.relation(me, id);
-      const target = await person(request, request.params.username);
-      const self = target.issuer === me.issuer && target.subject === me.subject;
-      // Leaving needs only membership; removing someone else is sharing (owner).
       // No such list: a plain 404, no audited refusal (no write on a miss).
       if (mine === undefined && !access.remote && !(await lists.exists(id)))
         throw new ApiError('not_found', 'No such list');
-      await access.require(principalOf(request), 'list', self ? 'can_read' : 'can_share', id, mine);
+      // The list is decided before the handle is looked up: a caller who cannot read it gets its
+      // 404 whoever the handle names, so removing a member is no way to learn whether an address
+      // or username belongs to someone who uses the API (as sharing, decided first, is not).
+      if (mine === undefined) await access.require(principal, 'list', 'can_read', id, mine);
+      const target = await person(request, request.params.username);
+      const self = target.issuer === me.issuer && target.subject === me.subject;
+      // Leaving needs only membership; removing someone else is sharing (owner).
+      await access.require(principal, 'list', self ? 'can_read' : 'can_share', id, mine);
       const theirs = self ? mine : await lists.relation(target, id);
       if (theirs === undefined) {
         throw new ApiError('not_found', `${request.params.username} is not a member`);

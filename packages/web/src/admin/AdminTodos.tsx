@@ -3,7 +3,7 @@ import { type FormEvent, useId, useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import { getAdminTodos } from '../api/endpoints.js';
 import type { AdminTodoPage } from '../api/types.js';
-import { BusyButton } from '../ui/BusyButton.js';
+import { LoadMore } from '../ui/LoadMore.js';
 import { Empty, Loading } from '../ui/states.js';
 import { AdminError, Time } from './explain.js';
 import { useOwnerNames } from './use-owner-names.js';
@@ -45,15 +45,7 @@ export function AdminTodos({
       ) : (
         <AdminTodosTable rows={rows} nameOf={nameOf} />
       )}
-      {todos.hasNextPage ? (
-        <BusyButton
-          className="button load-more"
-          onClick={() => void todos.fetchNextPage()}
-          busy={todos.isFetchingNextPage}
-        >
-          {todos.isFetchingNextPage ? 'Loading…' : 'Load more'}
-        </BusyButton>
-      ) : null}
+      <LoadMore query={todos} what="todos" />
     </>
   );
 }

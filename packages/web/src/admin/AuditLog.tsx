@@ -1,7 +1,7 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useApi } from '../api/ApiContext.js';
 import { getAudit } from '../api/endpoints.js';
-import { BusyButton } from '../ui/BusyButton.js';
+import { LoadMore } from '../ui/LoadMore.js';
 import { Empty, Loading } from '../ui/states.js';
 import { AdminError, Time } from './explain.js';
 import { useOwnerNames } from './use-owner-names.js';
@@ -70,15 +70,7 @@ export function AuditLog() {
           </tbody>
         </table>
       </div>
-      {audit.hasNextPage ? (
-        <BusyButton
-          className="button load-more"
-          onClick={() => void audit.fetchNextPage()}
-          busy={audit.isFetchingNextPage}
-        >
-          {audit.isFetchingNextPage ? 'Loading…' : 'Load more'}
-        </BusyButton>
-      ) : null}
+      <LoadMore query={audit} what="audit entries" />
     </>
   );
 }

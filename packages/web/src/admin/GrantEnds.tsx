@@ -18,7 +18,7 @@ import {
   retryGrantEnd,
 } from './grant-ends-api.js';
 import './grant-ends.css';
-import { BusyButton } from '../ui/BusyButton.js';
+import { LoadMore } from '../ui/LoadMore.js';
 import { useOwnerNames } from './use-owner-names.js';
 
 const QUERY_KEY = ['admin', 'grant-ends'];
@@ -166,15 +166,7 @@ function GrantEndList({
         onRetry={onRetry}
         onRelease={onRelease}
       />
-      {ends.hasNextPage ? (
-        <BusyButton
-          className="button load-more"
-          onClick={() => void ends.fetchNextPage()}
-          busy={ends.isFetchingNextPage}
-        >
-          {ends.isFetchingNextPage ? 'Loading…' : 'Load more'}
-        </BusyButton>
-      ) : null}
+      <LoadMore query={ends} what="grant ends" />
     </>
   );
 }

@@ -4,7 +4,7 @@ import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
 import { isApiError } from '../api/errors.js';
 import { ActionsHeader } from '../ui/ActionsHeader.js';
-import { BusyButton } from '../ui/BusyButton.js';
+import { LoadMore } from '../ui/LoadMore.js';
 import { Empty, Loading, OutcomeNotice } from '../ui/states.js';
 import { ConfirmChange } from './ConfirmChange.js';
 import { CreateIdpUser, forgetCreateIdpUserDraft } from './CreateIdpUser.js';
@@ -196,7 +196,7 @@ function UserTable({
     );
   }
   const pages = users.data?.pages ?? [];
-  const items = pages.flatMap((page) => page.items);
+  const items = onceEach(pages.flatMap((page) => page.items));
   const assignable = pages[0]?.assignable ?? { realmRoles: [], permissions: [] };
   if (items.length === 0) return <Empty title="Nobody matches." />;
   return (
@@ -225,15 +225,17 @@ function UserTable({
           </tbody>
         </table>
       </div>
-      {users.hasNextPage ? (
-        <BusyButton
-          className="button load-more"
-          onClick={() => void users.fetchNextPage()}
-          busy={users.isFetchingNextPage}
-        >
-          {users.isFetchingNextPage ? 'Loading…' : 'Load more'}
-        </BusyButton>
-      ) : null}
+      <LoadMore query={users} what="people" />
     </>
   );
+}
+
+/**
+ * Each person once, where first shown. The provider pages its people by offset
+ * (`user-page.ts` of the API): someone added before the next page's start moves it back by one,
+ * and its first person is then the last of the page before.
+ */
+function onceEach(people: readonly IdpUser[]): IdpUser[] {
+  const seen = new Set<string>();
+  return people.filter((person) => !seen.has(person.id) && Boolean(seen.add(person.id)));
 }

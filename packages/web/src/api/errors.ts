@@ -147,6 +147,15 @@ export function isApiError(error: unknown): error is ApiError {
 }
 
 /**
+ * What went wrong with `error`, in the words a screen shows: for a session that ended, the app's
+ * own (sign-in is under way; the API's 401 speaks of tokens), else the error's message.
+ */
+export function failureText(error: unknown): string {
+  if (!isApiError(error)) return 'Something unexpected went wrong. Try again in a moment.';
+  return error.code === 'session_expired' ? defaultMessage(error.code) : error.message;
+}
+
+/**
  * True when a create sent with an `Idempotency-Key` may be sent again with the same key: no
  * answer (status 0), the key still being processed (409) or an outage the API stands by (502,
  * 503, 504). The API answers a repeat with what it stored for the key, never a second copy.

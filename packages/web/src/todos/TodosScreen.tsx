@@ -5,7 +5,7 @@ import { isApiError } from '../api/errors.js';
 import type { Todo, TodoList } from '../api/types.js';
 import { SIGNING_OUT_EVENT } from '../auth/sign-out.js';
 import { readOnlyReason } from '../lists/ListHeader.js';
-import { BusyButton } from '../ui/BusyButton.js';
+import { LoadMore } from '../ui/LoadMore.js';
 import { Empty, ErrorState, Loading } from '../ui/states.js';
 import { AddTodoForm } from './AddTodoForm.js';
 import { flattenPages } from './cache.js';
@@ -177,20 +177,7 @@ function TodoListBody({
           />
         ))}
       </ul>
-      {list.hasNextPage ? (
-        <BusyButton
-          className="button load-more"
-          onClick={() => void list.fetchNextPage()}
-          busy={list.isFetchingNextPage}
-        >
-          {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-        </BusyButton>
-      ) : null}
-      {list.isFetchNextPageError ? (
-        <p className="muted" role="alert">
-          Couldn't load more. {isApiError(list.error) ? list.error.message : ''}
-        </p>
-      ) : null}
+      <LoadMore query={list} what="todos" />
     </>
   );
 }

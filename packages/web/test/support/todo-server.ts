@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type GrantEndState, grantEndRoutes, newGrantEndState } from './grant-end-routes.js';
+import { type IdpUserState, idpUserRoutes, newIdpUserState } from './idp-user-routes.js';
 
 /**
  * A small in-memory todo API over real HTTP, speaking the same routes and shapes as
@@ -65,6 +66,8 @@ export interface TodoServer {
   validTokens: Set<string>;
   /** The pending agent grant ends and the identity provider's answers (`grant-end-routes.ts`). */
   admin: GrantEndState;
+  /** The identity provider's people, as `GET /admin/idp/users` pages them (`idp-user-routes.ts`). */
+  idp: IdpUserState;
   /**
    * The todo each `Idempotency-Key` created, as the API keeps them: a repeat of the same
    * request is answered with it (`Idempotent-Replayed: true`), another request with 422.
@@ -77,7 +80,10 @@ export interface TodoServer {
    * the todos of that `listId` (and those without one). Unset: `GET /lists/` is 404.
    */
   lists?: StoredList[];
-  /** The next request matching `match` gets `status` (with `headers`) after `delayMs`. */
+  /**
+   * The next request matching `match` gets `status` (with `headers`) after `delayMs`; status 0
+   * drops the connection without an answer.
+   */
   failNext(
     match: (request: RecordedRequest) => boolean,
     status: number,
@@ -126,6 +132,7 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
     },
     validTokens: new Set(['token-1']),
     admin: newGrantEndState(),
+    idp: newIdpUserState(),
     keys: new Map(),
     members: [],
   };
@@ -156,6 +163,8 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
       const [f] = failures.splice(failure, 1);
       if (f) {
         await new Promise((r) => setTimeout(r, f.delayMs));
+        // Status 0: no answer at all, the connection dropped (as when the network goes).
+        if (f.status === 0) return void req.socket.destroy();
         return problem(res, f.status, f.headers);
       }
     }
@@ -259,6 +268,7 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
         return;
       }
     }
+    if (idpUserRoutes(state.idp, recorded, res)) return;
     if (grantEndRoutes(state.admin, me.roles.includes('admin'), recorded, res)) return;
     if (url.pathname === '/reports/summary') {
       const department = url.searchParams.get('department') ?? me.department ?? '';

@@ -1,0 +1,74 @@
+import { fireEvent, screen, within } from '@testing-library/react';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { IdpUsers } from '../src/admin/IdpUsers.js';
+import { freshPageEachTest } from './support/fresh-page.js';
+import { idpPerson } from './support/idp-user-routes.js';
+import { renderWithApi } from './support/render.js';
+import type { RecordedRequest } from './support/todo-server.js';
+
+const api = freshPageEachTest();
+
+beforeEach(() => {
+  Object.assign(api.identity, { sub: 'sub-admin', username: 'admin', roles: ['admin'] });
+  api.idp.pageSize = 3;
+  api.idp.people = ['ann', 'bob', 'cat', 'dan', 'eve'].map((name) => idpPerson(name));
+});
+
+const nextPage = (r: RecordedRequest) => r.path === '/admin/idp/users' && r.query.has('cursor');
+/** The usernames in the table, in order. */
+const shown = () =>
+  within(screen.getByRole('table', { name: 'People at the identity provider' }))
+    .getAllByRole('rowheader')
+    .map((cell) => cell.querySelector('.cell-main')?.textContent);
+
+async function firstPage() {
+  renderWithApi(<IdpUsers />, api.url);
+  await screen.findByText('cat');
+  expect(shown()).toEqual(['ann', 'bob', 'cat']);
+}
+
+describe('Load more on the people at the identity provider', () => {
+  test.each([
+    ['the identity provider is unavailable (503)', 503, /Try again in a moment\./],
+    ['the network is gone', 0, /Cannot reach the server\./],
+  ])(
+    'when %s says so, keeps the people shown and lets them try again',
+    async (_, status, words) => {
+      await firstPage();
+      api.failNext(nextPage, status);
+      fireEvent.click(screen.getByRole('button', { name: 'Load more' }));
+      const alert = await screen.findByRole('alert');
+      expect(alert.textContent).toMatch(/^Couldn't load more people\. /);
+      expect(alert.textContent).toMatch(words);
+      expect(shown()).toEqual(['ann', 'bob', 'cat']);
+
+      fireEvent.click(screen.getByRole('button', { name: 'Load more' }));
+      await screen.findByText('eve');
+      expect(shown()).toEqual(['ann', 'bob', 'cat', 'dan', 'eve']);
+      expect(screen.queryByRole('alert')).toBeNull();
+      expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
+    },
+  );
+
+  test('when the session has ended, says so and keeps the people shown while sign-in starts', async () => {
+    renderWithApi(<IdpUsers />, api.url);
+    await screen.findByText('cat');
+    // The API refuses the token from now on (401), and renewing it gets no new one.
+    api.validTokens.clear();
+    fireEvent.click(screen.getByRole('button', { name: 'Load more' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toBe(
+      "Couldn't load more people. Your session has ended. Signing you in again…",
+    );
+    expect(shown()).toEqual(['ann', 'bob', 'cat']);
+    expect(screen.getByRole('button', { name: 'Load more' })).toBeTruthy();
+  });
+
+  test('shows a person once when someone added meanwhile moves the next page back onto them', async () => {
+    await firstPage();
+    api.idp.people.unshift(idpPerson('aaron'));
+    fireEvent.click(screen.getByRole('button', { name: 'Load more' }));
+    await screen.findByText('eve');
+    expect(shown()).toEqual(['ann', 'bob', 'cat', 'dan', 'eve']);
+  });
+});
