@@ -9,8 +9,9 @@ skipWithoutChromium();
  * A list name and a todo title written by someone the list is shared with may end in a
  * bidirectional override (U+202E RIGHT-TO-LEFT OVERRIDE) left open. The screen isolates such
  * text (Unicode UTS #55, "Trojan Source"): the override cannot reorder what follows it on the
- * same line (the role badge, the count, the rest of a sentence), and the buttons' accessible
- * names built from a title carry no direction controls.
+ * same line (the role badge, the count, the rest of a sentence), and the accessible names
+ * built from a title or a list's name (its buttons, the sidebar's entry, the heading) carry no
+ * direction controls.
  */
 
 const RLO = '\u202e';
@@ -61,7 +62,10 @@ test('a list name and a todo title ending in a right-to-left override reorder no
 
   const page = await personIn(browser, urls, 'alice');
   await page.goto(`${urls.web}/?list=${listId}`);
+  const shown = name.slice(0, -1);
+  // The heading shows the name as written; its accessible name has no override.
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveAccessibleName(shown);
 
   // The sidebar row: the name, then the role badge, then the count.
   const row = page
@@ -76,6 +80,8 @@ test('a list name and a todo title ending in a right-to-left override reorder no
     expect(named.left).toBeLessThan(badge.x);
     expect(badge.x + badge.width).toBeLessThanOrEqual(count.x);
   }
+  // Its accessible name: the name without the override, then the role and the count.
+  await expect(row).toHaveAccessibleName(`${shown}, owner, 2 todos`);
 
   // The todo's buttons are named after the title, without the override.
   await expect(page.getByRole('button', { name: 'Delete “Flour”', exact: true })).toBeVisible();
@@ -92,7 +98,6 @@ test('a list name and a todo title ending in a right-to-left override reorder no
 
   // The sharing dialog's title closes its quote after the name.
   await page.getByRole('button', { name: 'Share', exact: true }).click();
-  const shown = name.slice(0, -1);
   const dialog = page.getByRole('dialog', { name: `Share “${shown}”`, exact: true });
   const heading = dialog.getByRole('heading', { level: 2 });
   await expect(heading).toHaveText(`Share “${name}”`);

@@ -2,6 +2,7 @@ import { type FormEvent, useId, useRef, useState } from 'react';
 import { isApiError, isRetriableCreate } from '../api/errors.js';
 import type { TodoList } from '../api/types.js';
 import { BusyButton } from '../ui/BusyButton.js';
+import { withoutBidiControls } from '../ui/shown-text.js';
 import { type NewList, useCreateList } from './queries.js';
 import { RoleBadge } from './RoleBadge.js';
 
@@ -60,9 +61,13 @@ function ListEntries({
     <ul className="sidebar__lists" aria-label={label}>
       {lists.map((list) => (
         <li key={list.id}>
+          {/* Named as it reads (name, role, count) without the name's direction controls,
+              which would otherwise reach the role and count in the name computed from the text
+              (Unicode UTS #55); the name itself is shown unchanged, isolated by dir="auto". */}
           <button
             type="button"
             className="sidebar__list"
+            aria-label={`${withoutBidiControls(list.name)}, ${list.relation}, ${list.todoCount} todos`}
             aria-current={list.id === selected ? 'true' : undefined}
             onClick={() => onSelect(list.id)}
           >

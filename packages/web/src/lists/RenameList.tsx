@@ -2,6 +2,7 @@ import { type FormEvent, useId, useRef, useState } from 'react';
 import type { TodoList } from '../api/types.js';
 import { BusyButton } from '../ui/BusyButton.js';
 import { useConfirmFocus } from '../ui/confirm-focus.js';
+import { withoutBidiControls } from '../ui/shown-text.js';
 import { useRenameList } from './queries.js';
 
 export type Renaming = ReturnType<typeof useRenaming>;
@@ -54,18 +55,23 @@ export function useRenaming(
   };
 }
 
-/** The list's name as the screen's heading, or the rename field in its place. */
+/**
+ * The list's name as the screen's heading, or the rename field in its place. The heading shows
+ * the name unchanged (isolated by `dir="auto"`); its accessible name, which screen readers also
+ * list among the page's headings, is the name without direction controls.
+ */
 export function ListName({ list, renaming }: { list: TodoList; renaming: Renaming }) {
+  const named = withoutBidiControls(list.name);
   if (!renaming.active)
     return (
-      <h1 id="todos-title" tabIndex={-1} dir="auto">
+      <h1 id="todos-title" tabIndex={-1} dir="auto" aria-label={named}>
         {list.name}
       </h1>
     );
   return (
     <>
       {/* The screen keeps its level-one heading while the name is a field. */}
-      <h1 className="visually-hidden" dir="auto">
+      <h1 className="visually-hidden" dir="auto" aria-label={named}>
         {list.name}
       </h1>
       <RenameForm

@@ -126,28 +126,36 @@ function MemberRow({ list, member }: { list: TodoList; member: ListMember }) {
   const share = useShare(list.id);
   const remove = useRemoveMember(list.id);
   const name = member.username ?? member.sub;
+  // A username is written at the identity provider by anyone who can sign up there: shown
+  // isolated (dir="auto"), and without direction controls where it is part of a sentence or
+  // of a control's accessible name (Unicode UTS #55).
+  const said = withoutBidiControls(name);
   // The latest failed change, said in the row: a refusal must not pass unseen.
   const failed = remove.isError
-    ? { what: `${name} was not removed`, error: remove.error }
+    ? { what: `${said} was not removed`, error: remove.error }
     : share.isError
-      ? { what: `The role of ${name} was not changed`, error: share.error }
+      ? { what: `The role of ${said} was not changed`, error: share.error }
       : null;
   if (member.relation === 'owner') {
     return (
       <li className="members__row">
-        <span className="members__name">{name}</span>
+        <span className="members__name" dir="auto">
+          {name}
+        </span>
         <span className="muted">owner</span>
       </li>
     );
   }
   return (
     <li className="members__row">
-      <span className="members__name">{name}</span>
+      <span className="members__name" dir="auto">
+        {name}
+      </span>
       {/* While a change is under way the field and the button are busy, not disabled, so the
           keyboard focus stays on the one used (as `BusyButton`); a change meanwhile is ignored. */}
       <select
         className="input input--small"
-        aria-label={`Role of ${name}`}
+        aria-label={`Role of ${said}`}
         value={member.relation}
         disabled={member.username === null}
         aria-disabled={share.isPending ? true : undefined}
@@ -162,7 +170,7 @@ function MemberRow({ list, member }: { list: TodoList; member: ListMember }) {
       </select>
       <BusyButton
         className="button button--small button--danger"
-        aria-label={`Remove ${name}`}
+        aria-label={`Remove ${said}`}
         disabled={member.username === null}
         busy={remove.isPending}
         onClick={() => {

@@ -13,7 +13,7 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g;
 const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
 
 /**
- * A title or list name (written by anyone the list is shared with) as part of a sentence built
+ * A title, list name or username (written by someone else) as part of a sentence built
  * as one string: an accessible name (`Delete “…”`) or a notice. Without the bidirectional
  * embeddings, overrides and isolates, one left open at the end of the name cannot reorder the
  * words after it or make the name read as something else (Unicode UTS #55, UAX #9). Where the
