@@ -7,6 +7,7 @@ import {
   skipWithoutChromium,
   test,
 } from './support/fixtures.js';
+import { readFirstAnsweredLast } from './support/hold.js';
 
 skipWithoutChromium();
 
@@ -107,4 +108,43 @@ test('past 100 people the list goes on with "Load more" until everyone is shown'
   await expect(rows).toHaveCount(105);
   await expect(page.getByRole('button', { name: 'Load more' })).toHaveCount(0);
   await expect(rows.filter({ hasText: people[104] ?? '' })).toHaveCount(1);
+});
+
+test('a person created while a search for them still loads is in its results', async ({
+  page,
+  urls,
+}) => {
+  // Sorts last, so the people later scenarios look for on the unsearched first page stay on it.
+  const username = `zz-searched-${Date.now().toString(36)}`;
+  await signIn(page, urls, 'admin');
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await confirmIdentity(page, urls);
+  const table = page.getByRole('table', { name: 'People at the identity provider' });
+  await expect(table).toBeVisible();
+
+  // The search's first read reaches the API before the create, and is answered after it: the
+  // results shown must still be read after the create.
+  const order = await readFirstAnsweredLast(
+    page,
+    urls,
+    /^\/admin\/idp\/users\?search=/,
+    'POST',
+    /^\/admin\/idp\/users$/,
+  );
+  await page.getByLabel('Search users').fill(username);
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  const form = page.getByRole('form', { name: 'Create a user' });
+  await form.getByLabel('Username').fill(username);
+  await form.getByLabel('Initial password').fill(username);
+  await form.getByRole('button', { name: 'Create user' }).click();
+  await page
+    .getByRole('alertdialog', { name: 'Confirm the change' })
+    .getByRole('button', { name: 'Confirm' })
+    .click();
+  expect(await order.written).toBe(201);
+  await expect(page.getByRole('status').filter({ hasText: 'Created' })).toHaveText(
+    `Created ${username}.`,
+  );
+  await order.readAnswered;
+  await expect(table.getByRole('row').filter({ hasText: username })).toHaveCount(1);
 });

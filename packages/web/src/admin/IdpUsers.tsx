@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
 import type { TodoApiClient } from '../api/client.js';
 import { isApiError } from '../api/errors.js';
+import { refetchAfterWrite } from '../sync/refetch-after-write.js';
 import { ActionsHeader } from '../ui/ActionsHeader.js';
 import { LoadMore } from '../ui/LoadMore.js';
 import { Empty, Loading, OutcomeNotice } from '../ui/states.js';
@@ -50,7 +51,8 @@ export function IdpUsers() {
     } finally {
       setBusy(false);
       setPending(undefined);
-      await queryClient.invalidateQueries({ queryKey: ['admin', 'idp-users'] });
+      // Also a search still loading: its first read may have been made before the change.
+      await refetchAfterWrite(queryClient, ['admin', 'idp-users']);
     }
   };
   const ask = (action: IdpAction) => {
