@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -146,6 +147,62 @@ describe('admin routes for the identity provider: cutting a person off when the 
       expect(record?.detail).toMatch(/unconfirmed by the identity provider/);
     },
   );
+  it('refuses the current tokens of a person the API knows and the provider deleted, ending their sessions', async () => {
+    const token = await passwordGrantToken(idp.issuer, 'alice');
+    expect((await injectWithToken(api, token, 'GET', '/todos/')).statusCode).toBe(200);
+    const { id } = await person('alice');
+    // Deleted in the provider's console meanwhile: the access token it issued stays valid.
+    const service = await fetch(`${idp.issuer}/protocol/openid-connect/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: 'todo-api',
+        client_secret: 'todo-api-secret',
+      }),
+    });
+    const serviceToken = ((await service.json()) as { access_token: string }).access_token;
+    const deleted = await fetch(`${new URL(idp.issuer).origin}/admin/realms/todo-app/users/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${serviceToken}` },
+    });
+    expect(deleted.status).toBe(204);
+
+    const res = await admin('POST', `/admin/idp/users/${id}/logout`);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({
+      identityProvider: { sessionsEnded: false },
+      revoked: [{ issuer: idp.issuer, sub: id }],
+    });
+    expect(res.json().identityProvider.detail).toMatch(/no longer has this person/);
+    expect(res.json().identityProvider.detail).toMatch(/access tokens .* are refused here/);
+    const after = await injectWithToken(api, token, 'GET', '/todos/');
+    expect(after.statusCode, after.body).toBe(401);
+    const [record, ...more] = await auditOf('idp.sessions.end', id);
+    expect(more).toEqual([]);
+    expect(record?.detail).toBe('no such person at the identity provider');
+  });
+
+  it('answers an id neither the provider nor the API knows with a 404 that changes nothing', async () => {
+    const count = async () =>
+      Promise.all(
+        (['audit_log', 'revocations'] as const).map(async (table) =>
+          Number(
+            (
+              await api.context.db.kysely
+                .selectFrom(table)
+                .select((eb) => eb.fn.countAll().as('n'))
+                .executeTakeFirstOrThrow()
+            ).n,
+          ),
+        ),
+      );
+    const before = await count();
+    const res = await admin('POST', `/admin/idp/users/${randomUUID()}/logout`);
+    expect(res.statusCode, res.body).toBe(404);
+    expect(res.json().code).toBe('not_found');
+    expect(await count()).toEqual(before);
+  });
+
   it('never says a person was disabled when the provider did not confirm it and the record failed', async () => {
     const { id } = await person('testuser');
     const { kysely } = api.context.db;

@@ -103,7 +103,7 @@ export interface Refusal {
   readonly next: string;
 }
 
-const SESSIONS_ENDED: Refusal = {
+export const SESSIONS_ENDED: Refusal = {
   action: 'idp.sessions.end',
   made: 'Every session of the person was ended',
   unconfirmed: 'Every session of the person may have been ended',

@@ -5,7 +5,8 @@ import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
-import { changeAuditReadBack, changeUser, cutOff, recordMade } from './change.js';
+import { changeAuditReadBack, changeUser, recordMade } from './change.js';
+import { endSessions } from './end-sessions.js';
 import {
   IdpRoleParams,
   IdpSessions,
@@ -227,17 +228,16 @@ function endSessionsRoute(app: App, context: AppContext): void {
       },
     },
     async (request) => {
-      const service = context.idpAdmin.require();
-      const { id } = request.params;
       // The IdP's back-channel logout reaches the API too, but need not be configured or
       // delivered: refuse the person's current access tokens here, on every instance.
-      const stored = await cutOff(context, request, id, (idp) => idp.logout(id));
+      const { stored, sessionsEnded, detail } = await endSessions(
+        context,
+        request,
+        request.params.id,
+      );
       metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
       return {
-        identityProvider: {
-          sessionsEnded: true,
-          detail: `Every session of the person at ${service.target.issuer} ended: refresh tokens no longer work and a new sign-in is needed.`,
-        },
+        identityProvider: { sessionsEnded, detail },
         revoked: stored.map((r) => ({ issuer: r.issuer, sub: r.value, notBefore: r.notBefore })),
       };
     },

@@ -129,6 +129,20 @@ export function ownerRepository(db: Db) {
       await upsertOwner(tx, db.dialect, ownerRow(profile, now)).execute();
     },
 
+    /**
+     * Whether the API has seen this person: their profile is recorded with every write and
+     * every refusal of theirs, and with their first list (made on their first read).
+     */
+    async known(owner: Owner): Promise<boolean> {
+      const row = await k
+        .selectFrom('owners')
+        .select('sub')
+        .where('issuer', '=', owner.issuer)
+        .where('sub', '=', owner.subject)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     /** Every owner with todo counts, by username (code point order), those without one last. */
     async summaries(): Promise<OwnerSummary[]> {
       const rows = await k
