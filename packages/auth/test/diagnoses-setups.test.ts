@@ -341,5 +341,9 @@ describe('diagnose', () => {
     const result = await diagnose({ issuers: [kc.issuerOptions()], httpTimeoutMs: 1000 });
     expect(codes(result)).toEqual(['discovery_unreachable']);
     expect(result.findings[0]?.fix.config).toContain('OIDC_DISCOVERY_URL');
+    // Refused by this machine itself: the provider is most likely not running.
+    expect(result.findings[0]?.fix.config).toMatch(
+      /^Nothing accepts connections at (localhost|127\.0\.0\.1):\d+ on this machine: start the provider \(the development one: npm start, or npm run idp\) or correct OIDC_ISSUER\. /,
+    );
   });
 });

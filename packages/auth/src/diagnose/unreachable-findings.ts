@@ -9,6 +9,16 @@ import type { Finding, SettingName } from './types.js';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/**
+ * A connection refused by this machine itself (`localhost`, 127.0.0.0/8, `[::1]`): most often the
+ * provider is not running yet, which no address setting fixes.
+ */
+function refusedHere(url: string, error: unknown): boolean {
+  if (!/\(connection refused\)/.test(message(error)) || !URL.canParse(url)) return false;
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** The discovery document (or, with `what`, another document) could not be loaded. */
 export function unreachable(
   issuer: ResolvedIssuer,
@@ -40,7 +50,7 @@ export function unreachable(
             : issuer.discoveryUrl !== undefined
               ? // The internal address itself is what fails: pointing at it again would not help.
                 `${discoveryUrl} (${issuer.discoveryUrl}) cannot be reached from this host: check its host name and port (the provider as the API reaches it, inside Docker or Kubernetes its service name, e.g. http://keycloak:8080; an origin alone keeps the issuer's path), or remove it to fetch from the public issuer.`
-              : `When the API reaches the provider at another address than the public issuer (Docker, Kubernetes), set ${discoveryUrl} to that address, e.g. http://keycloak:8080 (an origin alone keeps the issuer's path) or http://keycloak:8080/realms/todo-app.`,
+              : `${refusedHere(url, error) ? `Nothing accepts connections at ${new URL(url).host} on this machine: start the provider (the development one: npm start, or npm run idp) or correct ${name('issuer', 'OIDC_ISSUER')}. ` : ''}When the API reaches the provider at another address than the public issuer (Docker, Kubernetes), set ${discoveryUrl} to that address, e.g. http://keycloak:8080 (an origin alone keeps the issuer's path) or http://keycloak:8080/realms/todo-app.`,
         keycloak: 'The document is served at <issuer>/.well-known/openid-configuration.',
         authentik:
           'The document is served at /application/o/<slug>/.well-known/openid-configuration.',
