@@ -50,7 +50,9 @@ describe('usage errors', () => {
     expect(result.out).toContain(
       'Start with todo login; when the API refuses the sign-in, todo doctor --login says why.',
     );
-    expect((await run('help', 'doctor')).out).toContain('--login signs in by the device grant first');
+    expect((await run('help', 'doctor')).out).toContain(
+      '--login signs in by the device grant first',
+    );
   });
 
   it('an unknown --role is refused before anything is asked of the API', async () => {
