@@ -90,8 +90,72 @@ describe('the identity provider users a page at a time (dev IdP, more than 100 p
     expect(exact.sizes).toEqual([6]);
   });
 
+  it('starts the next page after the last person shown, though people were added or removed before it meanwhile', async () => {
+    const names = (page: Page) => page.items.map((u) => u.username);
+    const create = async (username: string) => {
+      const res = await instance.app.inject({
+        method: 'POST',
+        url: '/admin/idp/users',
+        headers: { authorization: `Bearer ${suite.adminToken}` },
+        payload: { username },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      return (res.json() as { id: string }).id;
+    };
+    const ids = new Map<string, string>();
+    for (const n of [2, 3, 4, 5, 6, 7, 8, 9]) ids.set(`shift-0${n}`, await create(`shift-0${n}`));
+    const page = async (cursor?: string) => {
+      const res = await get({ search: 'shift', limit: '3', ...(cursor ? { cursor } : {}) });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json() as Page;
+    };
+    const one = await page();
+    expect(names(one)).toEqual(['shift-02', 'shift-03', 'shift-04']);
+    // Someone added before the next page's offset: it would have repeated shift-04.
+    await create('shift-01');
+    const two = await page(one.nextCursor ?? undefined);
+    expect(names(two)).toEqual(['shift-05', 'shift-06', 'shift-07']);
+    // Two removed before it: it would have skipped shift-08.
+    await removeAtProvider(ids.get('shift-02'));
+    await removeAtProvider(ids.get('shift-03'));
+    const three = await page(two.nextCursor ?? undefined);
+    expect(names(three)).toEqual(['shift-08', 'shift-09']);
+    expect(three.nextCursor).toBeNull();
+
+    // The last person shown deleted meanwhile: nobody after them is skipped.
+    const first = await page();
+    expect(names(first)).toEqual(['shift-01', 'shift-04', 'shift-05']);
+    await removeAtProvider(ids.get('shift-05'));
+    const next = await page(first.nextCursor ?? undefined);
+    expect(names(next)).toContain('shift-06');
+  });
+
+  /** Deletes a person at the dev IdP with the API's own credentials, as its console would. */
+  async function removeAtProvider(id: string | undefined) {
+    const token = await fetch(`${suite.idp.issuer}/protocol/openid-connect/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: 'todo-api',
+        client_secret: 'todo-api-secret',
+      }),
+    });
+    expect(token.status).toBe(200);
+    const { access_token } = (await token.json()) as { access_token: string };
+    const origin = new URL(suite.idp.issuer).origin;
+    const removed = await fetch(`${origin}/admin/realms/todo-app/users/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    expect(removed.status).toBe(204);
+  }
+
   it('refuses a cursor the API did not issue, and a page over 100, with 400', async () => {
-    for (const cursor of ['not-a-cursor', Buffer.from('["-1"]').toString('base64url')]) {
+    for (const cursor of [
+      'not-a-cursor',
+      Buffer.from('["-1"]').toString('base64url'),
+      Buffer.from('["3","not an id"]').toString('base64url'),
+    ]) {
       const res = await get({ cursor });
       expect(res.statusCode, res.body).toBe(400);
       expect(res.json()).toMatchObject({ code: 'validation_failed' });

@@ -8,7 +8,13 @@ import { ApiError } from '../http/problem.js';
 import { loadedAdminClientModule } from './client-module.js';
 import type { IdpAdminTarget } from './connection.js';
 import { idpError } from './errors.js';
-import { MAX_USER_PAGE, userPageCursor, userPageOffset } from './user-page.js';
+import {
+  LOOK_BACK,
+  MAX_USER_PAGE,
+  pageStart,
+  userPageCursor,
+  userPagePosition,
+} from './user-page.js';
 
 /** One person as the Admin screen shows them; the identity provider is the source of truth. */
 export interface IdpUser {
@@ -96,23 +102,31 @@ export class IdpAdminService {
    */
   async listUsers(search: string | undefined, page: { limit?: number; cursor?: string } = {}) {
     const limit = Math.min(page.limit ?? MAX_USER_PAGE, MAX_USER_PAGE);
-    const offset = userPageOffset(page.cursor);
+    const { offset, anchor } = userPagePosition(page.cursor);
+    // Read from a little before the offset, to start after the last person shown wherever
+    // people added or removed meanwhile (as many as LOOK_BACK) have moved them (Keycloak pages
+    // by offset only: user-page.ts).
+    const back = anchor === undefined ? 0 : Math.min(offset, LOOK_BACK);
+    const first = offset - back;
     try {
       const kc = await this.client();
       const query = search === undefined ? '' : infixSearch(search);
       const [found, assignable] = await Promise.all([
         kc.users.find({
           ...(query ? { search: query } : {}),
-          first: offset,
-          max: limit + 1,
+          first,
+          max: 2 * back + limit + 2,
           briefRepresentation: false,
         }),
         this.assignableRoles(),
       ]);
-      const users = found.slice(0, limit);
+      const start = pageStart(found.slice(0, 2 * back + 1), anchor);
+      const users = found.slice(start, start + limit);
       const described = await Promise.all(users.map((u) => this.describeListed(u)));
       const items = described.filter((u): u is IdpUser => u !== undefined);
-      const nextCursor = found.length > limit ? userPageCursor(offset + limit) : null;
+      const last = users.at(-1)?.id;
+      const more = found.length > start + limit && last !== undefined;
+      const nextCursor = more ? userPageCursor(first + start + limit, last) : null;
       return { items, assignable, nextCursor };
     } catch (e) {
       throw idpError(e, 'Listing users', false);

@@ -10,24 +10,63 @@ export const MAX_USER_PAGE = 100;
 /** Keycloak's `first` is an `Integer`: an offset past it is none the API issued. */
 const OFFSET = /^(0|[1-9]\d{0,8})$/;
 
+/** A provider's user id, as the cursor carries it back (only ever compared, never sent). */
+const ANCHOR = /^[\w.@:-]{1,255}$/;
+
 /**
- * Keycloak's Admin REST API pages users by offset (`GET /users?first=&max=`, in its own stable
- * order), so a page's cursor is the offset of the next one, opaque as every cursor of the API
- * is. A person created or deleted between two pages moves the later ones by one, as it does in
- * Keycloak's own console.
+ * How many people before (and after) the next page's offset are read to find where it starts:
+ * as many people added or removed before it between two pages are made up for.
  */
-export function userPageCursor(offset: number): string {
-  return encodeCursorParts([String(offset)]);
+export const LOOK_BACK = 2;
+
+/** Where the next page starts: an offset, and the id of the last person of the page before. */
+export interface UserPagePosition {
+  readonly offset: number;
+  readonly anchor: string | undefined;
 }
 
 /**
- * The offset a cursor of {@link userPageCursor} names (0 without one).
+ * Keycloak's Admin REST API pages users by offset only (`GET /users?first=&max=`, in its own
+ * stable order), so a person created or deleted between two pages moves the later ones by one.
+ * A page's cursor therefore names the offset of the next one and the last person shown (opaque,
+ * as every cursor of the API is): the next page is read from {@link LOOK_BACK} people earlier
+ * and starts right after that person wherever they now are (see {@link pageStart}).
+ */
+export function userPageCursor(offset: number, anchor: string): string {
+  return encodeCursorParts([String(offset), anchor]);
+}
+
+/**
+ * The position a cursor of {@link userPageCursor} names (offset 0 without one). A cursor of the
+ * offset alone, as the API issued before it named the last person too, is still followed.
  *
  * @throws {InvalidCursorError} when the cursor is not one this API issued.
  */
-export function userPageOffset(cursor: string | undefined): number {
-  if (cursor === undefined) return 0;
-  const [offset = ''] = decodeCursorParts(cursor, 1);
-  if (!OFFSET.test(offset)) throw new InvalidCursorError('cursor is not one this API issued');
-  return Number(offset);
+export function userPagePosition(cursor: string | undefined): UserPagePosition {
+  if (cursor === undefined) return { offset: 0, anchor: undefined };
+  let parts: string[];
+  try {
+    parts = decodeCursorParts(cursor, 2);
+  } catch {
+    parts = decodeCursorParts(cursor, 1);
+  }
+  const [offset = '', anchor] = parts;
+  if (!OFFSET.test(offset) || (anchor !== undefined && !ANCHOR.test(anchor)))
+    throw new InvalidCursorError('cursor is not one this API issued');
+  return { offset: Number(offset), anchor };
+}
+
+/**
+ * Where in `read` (the people from `offset - LOOK_BACK` to `offset + LOOK_BACK`) the next page
+ * starts: right after the anchor, where people added or removed before it have moved it. When the anchor is not among
+ * them (deleted meanwhile, or more changed than the read looks back), at the start of what was
+ * read: a person may then come again (clients show each id once), but nobody is skipped.
+ */
+export function pageStart(
+  read: readonly { readonly id?: string | undefined }[],
+  anchor: string | undefined,
+): number {
+  if (anchor === undefined) return 0;
+  const at = read.findIndex((person) => person.id === anchor);
+  return at < 0 ? 0 : at + 1;
 }
