@@ -23,8 +23,7 @@ interface Props {
 /** A person at the IdP: status, department, roles as checkboxes named by role or permission. */
 export function IdpUserRow({ user, assignable, actions, ask }: Props) {
   const [department, setDepartment] = useState(user.department ?? '');
-  // A username is written at the provider (self-registration, its console): shown isolated, and
-  // without direction controls in the controls' names built from it (Unicode UTS #55).
+  // Shown isolated; the controls' names built from it without direction controls (UTS #55).
   const name = withoutBidiControls(user.username);
   const roles = [
     ...assignable.realmRoles.map((r) => ({ role: r, has: user.realmRoles.includes(r) })),
@@ -35,9 +34,7 @@ export function IdpUserRow({ user, assignable, actions, ask }: Props) {
       {/* One child per cell: below 40rem the row is a card, each cell a label and its value. */}
       <th scope="row" data-label="User" className="idp-user">
         <span>
-          <span className="cell-main" dir="auto">
-            {user.username}
-          </span>
+          <bdi className="cell-main">{user.username}</bdi>
           {user.email ? <span className="cell-sub">{user.email}</span> : null}
           <span className="cell-sub mono">{user.id}</span>
         </span>
