@@ -1,10 +1,10 @@
 import createClient from 'openapi-fetch';
+import { withDeadline } from '../deadline.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
 import { whyUnanswered } from '../net-failure.js';
 import { inline } from '../output/terminal.js';
 import type { Session } from '../session.js';
-import { withDeadline } from './deadline.js';
 import type { paths } from './schema.gen.js';
 
 /** How long a request waits for the API's answer (its status and headers) by default. */
@@ -14,16 +14,28 @@ export const API_TIMEOUT_MS = 30_000;
 export type ApiClient = ReturnType<typeof createClient<paths>>;
 
 /**
- * The API's answer to `attempt`, or `api_unreachable` saying why there is none. A silent API is
- * given up at the deadline (Node's fetch would wait five minutes for the headers); the caller's
- * signal (todo add's shorter deadline) still aborts the request too.
+ * The API's answer to `attempt`, read to the end, or `api_unreachable` saying why there is none.
+ * A silent API is given up at the deadline (Node's fetch would wait five minutes for the
+ * headers); the caller's signal `given` (todo add's shorter deadline) aborts the request too.
+ * The body is read here, under both, so an answer that stops halfway is given up as well and no
+ * read of it outlives the command.
  */
-async function answerOf(io: Io, apiUrl: string, attempt: Request): Promise<Response> {
+async function answerOf(
+  io: Io,
+  apiUrl: string,
+  attempt: Request,
+  given: AbortSignal,
+): Promise<Response> {
   const waitMs = io.requestTimeoutMs ?? API_TIMEOUT_MS;
   try {
-    return await withDeadline(waitMs, (signal) =>
-      io.fetch(attempt, { signal: AbortSignal.any([signal, attempt.signal]) }),
-    );
+    return await withDeadline(waitMs, async (signal) => {
+      const response = await io.fetch(attempt, { signal: AbortSignal.any([signal, given]) });
+      // RFC 9110 §15.3.5, §15.4.5: no content for 204 and 304 (nor for 205, §15.3.6).
+      const empty = [204, 205, 304].includes(response.status);
+      const body = empty ? null : await response.arrayBuffer();
+      const { status, statusText, headers } = response;
+      return new Response(body, { status, statusText, headers });
+    });
   } catch (cause) {
     const why =
       (cause as { name?: unknown } | undefined)?.name === 'TimeoutError'
@@ -42,47 +54,58 @@ async function answerOf(io: Io, apiUrl: string, attempt: Request): Promise<Respo
  * one `DPoP` with a fresh proof for the request's method and URI and the token's hash (RFC 9449
  * §7.1) — and, when the API answers 401 `invalid_token` (expired, or revoked in the meantime),
  * refreshes once and retries. A 401 `use_dpop_nonce` with a new `DPoP-Nonce` is retried once
- * with that nonce (§9), which later proofs to the API carry too.
+ * with that nonce (§9), which later proofs to the API carry too. The request's signal ends
+ * every step of it: a request given up leaves no refresh, retry or connection behind.
  */
 export function authenticatedFetch(io: Io, session: Session): typeof fetch {
-  const send = async (request: Request, refused?: string) => {
+  const send = async (request: Request, signal: AbortSignal, refused?: string) => {
     const attempt = request.clone();
-    const { accessToken: token, dpop } = await session.credentials(refused);
+    const { accessToken: token, dpop } = await session.credentials(refused, signal);
     if (dpop === undefined) attempt.headers.set('authorization', `Bearer ${token}`);
     else {
       attempt.headers.set('authorization', `DPoP ${token}`);
       attempt.headers.set('dpop', dpop.proof(request.method, request.url, { accessToken: token }));
     }
-    const response = await answerOf(io, session.settings.apiUrl, attempt);
+    const response = await answerOf(io, session.settings.apiUrl, attempt, signal);
     const freshNonce = dpop?.rememberNonce(request.url, response.headers);
     return { token, response, freshNonce };
   };
   const challenge = (response: Response) => response.headers.get('www-authenticate') ?? '';
   /** One request, retried once when the API asks for a nonce it has just given (§9). */
-  const sendWithNonce = async (request: Request, refused?: string) => {
-    const first = await send(request, refused);
+  const sendWithNonce = async (request: Request, signal: AbortSignal, refused?: string) => {
+    const first = await send(request, signal, refused);
     if (
       first.response.status === 401 &&
       first.freshNonce !== undefined &&
       /\buse_dpop_nonce\b/.test(challenge(first.response))
     ) {
       await first.response.body?.cancel();
-      return send(request, refused);
+      return send(request, signal, refused);
     }
     return first;
   };
   return async (input, init) => {
     const request = new Request(input, init);
-    const { token, response } = await sendWithNonce(request);
-    if (
-      response.status === 401 &&
-      challenge(response).includes('invalid_token') &&
-      session.load()?.refreshToken !== undefined
-    ) {
-      await response.body?.cancel();
-      return notTheApi((await sendWithNonce(request, token)).response);
+    // The caller's signal, passed on by hand to every step (the refresh, the nonce retry, the
+    // retry after a refresh): a copied Request follows it only through a weak reference.
+    const source = input instanceof Request ? input : request;
+    const signal = init?.signal ?? source.signal;
+    try {
+      const { token, response } = await sendWithNonce(request, signal);
+      if (
+        response.status === 401 &&
+        challenge(response).includes('invalid_token') &&
+        session.load()?.refreshToken !== undefined
+      ) {
+        await response.body?.cancel();
+        return notTheApi((await sendWithNonce(request, signal, token)).response);
+      }
+      return notTheApi(response);
+    } finally {
+      // A Request's signal follows the one it was made with only while that Request lives
+      // (undici links them through a weak reference): it is held until the answer is read.
+      keepUntilHere(source);
     }
-    return notTheApi(response);
   };
   /**
    * Every answer of the API but 204 is JSON, and every refusal (4xx) is a problem,
@@ -110,6 +133,9 @@ export function authenticatedFetch(io: Io, session: Session): typeof fetch {
     );
   }
 }
+
+/** Holds its arguments up to the call (see authenticatedFetch). */
+function keepUntilHere(..._held: unknown[]): void {}
 
 /** Creates the typed client for the session's API. */
 export function apiClient(io: Io, session: Session): ApiClient {

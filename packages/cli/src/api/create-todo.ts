@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { withDeadline } from '../deadline.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
 import { type ApiClient, unwrap } from './client.js';
-import { withDeadline } from './deadline.js';
 import type { paths } from './schema.gen.js';
 
 type Create = paths['/todos/']['post'];

@@ -1,3 +1,4 @@
+import { withDeadline } from '../deadline.js';
 import { CliError } from '../errors.js';
 import { whyUnanswered } from '../net-failure.js';
 import { inline } from '../output/terminal.js';
@@ -23,26 +24,39 @@ export interface ProviderMetadata {
  * URL the CLI derives, so Keycloak, Authentik and the dev IdP all work by their issuer alone.
  * OIDC Discovery §4.3: the document's `issuer` must be exactly the one asked for.
  */
-export async function discover(fetchImpl: typeof fetch, issuer: string): Promise<ProviderMetadata> {
+export async function discover(
+  fetchImpl: typeof fetch,
+  issuer: string,
+  signal?: AbortSignal,
+): Promise<ProviderMetadata> {
   const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-  let response: Response;
-  try {
-    response = await fetchImpl(url, {
-      headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(15_000),
-    });
-  } catch (cause) {
-    throw new CliError(
+  const unreachable = (cause: unknown) =>
+    new CliError(
       'idp_unreachable',
       `The identity provider at ${issuer} cannot be reached${whyUnanswered(cause)}; is it running, and is --issuer (TODO_ISSUER) right?`,
       { cause },
     );
-  }
+  // Within 15 s, its answer read to the end, and until `signal` aborts (the caller gave up): a
+  // deadline that holds its controller (see withDeadline), so the connection is really closed.
+  const answer = withDeadline(15_000, async (deadline) => {
+    let response: Response;
+    try {
+      response = await fetchImpl(url, {
+        headers: { accept: 'application/json' },
+        signal: signal === undefined ? deadline : AbortSignal.any([deadline, signal]),
+      });
+    } catch (cause) {
+      throw unreachable(cause);
+    }
+    return { response, metadata: response.ok ? await readJson(response, url) : undefined };
+  });
+  const { response, metadata } = await answer.catch((e: unknown) => {
+    throw e instanceof CliError ? e : unreachable(e);
+  });
   if (!response.ok) {
     await response.body?.cancel().catch(() => {});
     throw new CliError('idp_error', `${url} answered HTTP ${response.status}; is --issuer right?`);
   }
-  const metadata = await readJson(response, url);
   if (metadata === undefined)
     throw new CliError(
       'idp_error',

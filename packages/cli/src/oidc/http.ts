@@ -1,3 +1,4 @@
+import { withDeadline } from '../deadline.js';
 import { CliError } from '../errors.js';
 import { whyUnanswered } from '../net-failure.js';
 import { inline } from '../output/terminal.js';
@@ -52,55 +53,74 @@ export async function readJson(
   }
 }
 
+/** How long a request to the provider may take, its answer read to the end. */
+const IDP_TIMEOUT_MS = 15_000;
+
 /**
- * POSTs an `application/x-www-form-urlencoded` body and reads a JSON answer. A redirect is not
- * followed: a 307 or 308 would send the same body — a device code, a refresh token — to wherever
- * it points (RFC 9700 §4.12), so it is an answer like any other status.
+ * POSTs an `application/x-www-form-urlencoded` body and reads a JSON answer, within
+ * {@link IDP_TIMEOUT_MS} (a deadline that holds its controller, see `withDeadline`) and until
+ * `signal` aborts: the caller giving up (todo add's deadline) ends the request and closes its
+ * connection. A redirect is not followed: a 307 or 308 would send the same body — a device code,
+ * a refresh token — to wherever it points (RFC 9700 §4.12), so it is an answer like any other
+ * status.
  */
 export async function postForm(
   fetchImpl: typeof fetch,
   url: string,
   form: Record<string, string>,
   extraHeaders: Record<string, string> = {},
+  signal?: AbortSignal,
 ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  let response: Response;
-  try {
-    response = await fetchImpl(url, {
-      method: 'POST',
-      headers: {
-        ...extraHeaders,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-      body: new URLSearchParams(form).toString(),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(15_000),
-    });
-  } catch (cause) {
+  return withDeadline(IDP_TIMEOUT_MS, async (deadline) => {
+    let response: Response;
+    try {
+      response = await fetchImpl(url, {
+        method: 'POST',
+        headers: {
+          ...extraHeaders,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: new URLSearchParams(form).toString(),
+        redirect: 'manual',
+        signal: signal === undefined ? deadline : AbortSignal.any([deadline, signal]),
+      });
+    } catch (cause) {
+      throw new CliError(
+        'idp_unreachable',
+        `The identity provider at ${url} cannot be reached${whyUnanswered(cause)}`,
+        { cause },
+      );
+    }
+    // Logout and revocation answer with an empty body, a redirect with none that matters.
+    const body = (await readJson(response, url)) ?? {};
+    return { status: response.status, body, headers: response.headers };
+  }).catch((e: unknown) => {
+    if (e instanceof CliError) throw e;
+    // The deadline passed first: said as fetch's own timeout would be.
     throw new CliError(
       'idp_unreachable',
-      `The identity provider at ${url} cannot be reached${whyUnanswered(cause)}`,
-      { cause },
+      `The identity provider at ${url} cannot be reached${whyUnanswered(e)}`,
+      { cause: e },
     );
-  }
-  // Logout and revocation answer with an empty body, a redirect with none that matters.
-  const body = (await readJson(response, url)) ?? {};
-  return { status: response.status, body, headers: response.headers };
+  });
 }
 
 /**
  * A token request (RFC 6749 §3.2), with a DPoP proof by `dpop` when given (RFC 9449 §5): fresh
  * for each request, carrying the provider's latest nonce. A provider that asks for a nonce
  * (400 `use_dpop_nonce` with a `DPoP-Nonce` header, §8) gets the request once more with it;
- * a second demand is its answer.
+ * a second demand is its answer. `signal` ends either send when the caller gives up.
  */
 export async function tokenRequest(
   fetchImpl: typeof fetch,
   url: string,
   form: Record<string, string>,
   dpop?: DpopKey,
+  signal?: AbortSignal,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const send = () => postForm(fetchImpl, url, form, dpop ? { dpop: dpop.proof('POST', url) } : {});
+  const send = () =>
+    postForm(fetchImpl, url, form, dpop ? { dpop: dpop.proof('POST', url) } : {}, signal);
   let answer = await send();
   if (dpop === undefined) return answer;
   const fresh = dpop.rememberNonce(url, answer.headers);

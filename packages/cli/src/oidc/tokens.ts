@@ -74,6 +74,7 @@ export function toTokenResponse(
  * The refresh token grant (RFC 6749 §6). A refused refresh token (`invalid_grant`: the session
  * ended, expired or was revoked) means signing in again. A session bound to a DPoP key refreshes
  * with a proof by that same key (RFC 9449 §5: a public client's refresh token is bound to it).
+ * `signal` ends the request when the caller gives up.
  */
 export async function refresh(
   io: Io,
@@ -81,12 +82,14 @@ export async function refresh(
   clientId: string,
   refreshToken: string,
   dpop?: DpopKey,
+  signal?: AbortSignal,
 ): Promise<TokenResponse> {
   const { status, body } = await tokenRequest(
     io.fetch,
     metadata.token_endpoint,
     { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId },
     dpop,
+    signal,
   );
   const error = oauthError(body);
   if (status === 200 && error === undefined) return toTokenResponse(body, io.now(), dpop);

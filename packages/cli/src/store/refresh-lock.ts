@@ -119,14 +119,19 @@ export function removeLockHolding(path: string, stamp: string): boolean {
  * started at once only one redeems the refresh token: providers that rotate refresh tokens take
  * a second use of the old one for a replay and end the session (RFC 9700 §4.14.2). The lock
  * names its owner; it is removed only by its owner, or by another command once that owner is
- * gone.
+ * gone. `signal` gives up the wait (the request that needs the refresh was given up).
  */
-export async function withRefreshLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
+export async function withRefreshLock<T>(
+  dir: string,
+  work: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   privateDir(dir);
   const path = join(dir, '.refresh.lock');
   const stamp = `${process.pid} ${randomBytes(8).toString('hex')}`;
   const started = Date.now();
   while (!tryCreate(path, stamp)) {
+    signal?.throwIfAborted();
     const dead = staleStamp(path, Date.now());
     if (dead !== undefined && removeLockHolding(path, dead)) continue;
     if (Date.now() - started > WAIT_MS)

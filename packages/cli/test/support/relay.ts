@@ -3,13 +3,16 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 /**
  * A TCP relay in front of the real API that can lose the answer to a create (`POST /todos/` or
  * `POST /lists/`): its connection closed once the API has answered (so the create is stored),
- * the answer held past the CLI's timeout, or a 503 sent in the API's place.
+ * the answer held past the CLI's timeout, a 503 sent in the API's place, or the request kept
+ * (`silent`, for every create until the mode changes: never passed on, never answered, its
+ * connection left open by the relay).
  */
 export type Mode =
   | { kind: 'pass' }
   | { kind: 'drop'; times?: number }
   | { kind: 'hold'; ms: number }
-  | { kind: 'unavailable'; retryAfter: string };
+  | { kind: 'unavailable'; retryAfter: string }
+  | { kind: 'silent' };
 
 export interface Relay {
   readonly url: string;
@@ -45,7 +48,8 @@ export async function startRelay(target: string): Promise<Relay> {
         relay.creates.push(create);
         mode = relay.mode;
         const times = mode.kind === 'drop' ? (mode.times ?? 1) : 1;
-        relay.mode = times > 1 ? { kind: 'drop', times: times - 1 } : { kind: 'pass' };
+        if (mode.kind !== 'silent')
+          relay.mode = times > 1 ? { kind: 'drop', times: times - 1 } : { kind: 'pass' };
         if (mode.kind === 'unavailable') {
           const body = '{"type":"about:blank","title":"Service Unavailable","status":503}';
           client.write(
@@ -54,6 +58,7 @@ export async function startRelay(target: string): Promise<Relay> {
           return;
         }
       }
+      if (mode.kind === 'silent') return;
       api.write(data);
     });
     api.on('data', (data) => {

@@ -10,6 +10,8 @@ import { passwordGrant, type Stack, startStack } from './stack.js';
 export interface RelayedSession {
   readonly stack: Stack;
   readonly relay: Relay;
+  /** The environment `run` gives `todo`: the session's folder, the issuer, the relay as API. */
+  readonly env: Readonly<Record<string, string>>;
   /**
    * `todo <args>` through the relay, waiting 500 ms for a create's answer; `sleep` is the CLI's
    * (a real wait by default).
@@ -42,19 +44,21 @@ export async function startRelayedSession(prefix: string): Promise<RelayedSessio
     refreshToken: tokens.refresh_token,
     expiresAt: Date.now() + 3_600_000,
   });
+  const env = {
+    TODO_CONFIG_DIR: dir,
+    TODO_ISSUER: stack.issuer,
+    TODO_API_URL: relay.url,
+    TODO_TOKEN_STORE: 'file',
+  };
   const session: RelayedSession = {
     stack,
     relay,
+    env,
     async run(args, sleep = wait) {
       const out: string[] = [];
       const err: string[] = [];
       const code = await main(args, {
-        env: {
-          TODO_CONFIG_DIR: dir,
-          TODO_ISSUER: stack.issuer,
-          TODO_API_URL: relay.url,
-          TODO_TOKEN_STORE: 'file',
-        },
+        env,
         fetch: (...a) => globalThis.fetch(...a),
         now: Date.now,
         sleep,
