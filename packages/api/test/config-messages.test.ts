@@ -69,6 +69,18 @@ describe('configuration errors say how to fix the value', () => {
     expect(message({ CORS_ORIGINS: `http://localhost:3000,${value}` })).toMatch(reason);
   });
 
+  it('OIDC_VERIFY=introspect without the client names the variables to set, not entry fields', () => {
+    expect(message({ OIDC_VERIFY: 'introspect', OIDC_CLIENT_ID: 'todo-api' })).toBe(
+      'OIDC_CLIENT_SECRET: http://localhost:8080/realms/todo-app: introspection (RFC 7662 §2.1) needs the resource server’s OIDC_CLIENT_ID and OIDC_CLIENT_SECRET',
+    );
+    // An OIDC_ISSUERS entry keeps the names of its fields.
+    expect(
+      message({ OIDC_ISSUERS: '[{"issuer":"https://sso.example.com","verify":"introspect"}]' }),
+    ).toMatch(
+      /^OIDC_ISSUERS\[0\]\.clientId: .* needs the resource server’s clientId and clientSecret$/,
+    );
+  });
+
   it('an OIDC_ISSUER with // in its path (a public URL ending in / joined with the realm) is refused', () => {
     expect(message({ OIDC_ISSUER: 'https://sso.example.com//realms/todo-app' })).toBe(
       'OIDC_ISSUER: https://sso.example.com//realms/todo-app: the issuer has an empty path segment (//), as when a base URL ending in a slash is joined with a path: remove the extra slash (e.g. from the public URL it was built from)',

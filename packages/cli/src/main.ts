@@ -39,6 +39,8 @@ function help(): string {
   return [
     'usage: todo <command> [options]',
     '',
+    'Start with todo login; when the API refuses the sign-in, todo doctor --login says why.',
+    '',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
     'options: --issuer URL  --api URL  --client-id ID  --json  --help',

@@ -163,4 +163,24 @@ describe('a provider or an API that cannot be reached', () => {
       silent.close();
     }
   });
+
+  it('todo doctor --login at an issuer nothing listens for names the API setting, not TODO_ISSUER', async () => {
+    const issuer = `http://127.0.0.1:${CLOSED_PORT}/realms/todo-app`;
+    const result = await runTodo(
+      { ...env(), OIDC_ISSUER: issuer, DATA_DIR: join(dir, 'data-login') },
+      ['doctor', '--login'],
+    );
+    expect(result.code).toBe(1);
+    expect(result.err).toBe(
+      `No sign-in, so no token to check: the identity provider at ${issuer} cannot be reached (connection refused: nothing listens there); is it running, and is OIDC_ISSUER right?`,
+    );
+    expect(result.out).toContain('✗ discovery_unreachable');
+  });
+
+  it('todo doctor without OIDC_ISSUER says the API would trust its default issuer', async () => {
+    const result = await runTodo({ ...env(), DATA_DIR: join(dir, 'data-default') }, ['doctor']);
+    expect(result.out).toMatch(
+      /^Checked the API configuration in this environment; neither OIDC_ISSUER nor OIDC_ISSUERS is set, so the API would trust its default issuer, http:\/\/localhost:8080\/realms\/todo-app \(the dev IdP on this machine\): set OIDC_ISSUER to your provider's issuer\.\n/,
+    );
+  });
 });

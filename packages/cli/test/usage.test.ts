@@ -46,6 +46,13 @@ describe('usage errors', () => {
     const result = await run('help');
     expect(result).toMatchObject({ code: 0, err: '' });
     expect(result.out).toMatch(/^usage: todo <command> \[options\]/);
+    // Where to start, and where to look when the sign-in is refused.
+    expect(result.out).toContain(
+      'Start with todo login; when the API refuses the sign-in, todo doctor --login says why.',
+    );
+    expect((await run('help', 'doctor')).out).toContain(
+      '--login signs in by the device grant first',
+    );
   });
 
   it('an unknown --role is refused before anything is asked of the API', async () => {

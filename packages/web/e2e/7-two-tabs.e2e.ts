@@ -7,6 +7,7 @@ import {
   signIn,
   skipWithoutChromium,
   test,
+  todosShown,
 } from './support/fixtures.js';
 import { readFirstAnsweredLast, TODOS } from './support/hold.js';
 
@@ -37,6 +38,24 @@ test('a todo added in one tab shows in the other without a reload', async ({ pag
   await page.getByLabel('New todo').press('Enter');
   await expect(page.getByRole('checkbox', { name: 'Added in the first tab' })).toBeEnabled();
   await expect(other.getByText('Added in the first tab')).toBeVisible();
+});
+
+test('a todo added in one tab is counted beside its list in the other without a reload', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'testuser');
+  const other = await secondTab(page, urls, 'testuser');
+  const title = `Counted in the other tab ${Date.now().toString(36)}`;
+  // Both tabs show the person's own list; the number beside it is its todos.
+  const count = other.locator('.sidebar__list[aria-current="true"] .sidebar__count');
+  await expect(todosShown(other)).toBeVisible();
+  const before = Number(await count.textContent());
+  await page.getByLabel('New todo').fill(title);
+  await page.getByLabel('New todo').press('Enter');
+  await expect(page.getByRole('checkbox', { name: title })).toBeEnabled();
+  await expect(other.getByRole('checkbox', { name: title })).toBeVisible();
+  await expect(count).toHaveText(String(before + 1));
 });
 
 test('a todo added in one tab while the other is still loading its todos shows there too', async ({

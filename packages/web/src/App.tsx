@@ -29,10 +29,13 @@ export function App({ session }: { session: BrowserSession }) {
   const path = usePath();
   const [signingOut, setSigningOut] = useState(false);
   useScreenChange(path);
-  // Another tab changed todos: what this tab shows is stale. Read anew, even when this tab is
-  // still loading: its first read may have been made before the other tab's change.
+  // Another tab changed todos: what this tab shows is stale, the lists' todo counts too. Read
+  // anew, even when this tab is still loading: its first read may have been made before the
+  // other tab's change.
   useTabMessages((message) => {
-    if (message.type === 'todos-changed') void refetchAfterWrite(queryClient, ['todos']);
+    if (message.type !== 'todos-changed') return;
+    void refetchAfterWrite(queryClient, ['todos']);
+    void refetchAfterWrite(queryClient, ['lists']);
   });
 
   const signOut = async () => {

@@ -64,7 +64,7 @@ describe('Load more on the people at the identity provider', () => {
     expect(screen.getByRole('button', { name: 'Load more' })).toBeTruthy();
   });
 
-  test('shows a person once when someone added meanwhile moves the next page back onto them', async () => {
+  test('shows a person once when the next page repeats someone already shown', async () => {
     await firstPage();
     api.idp.people.unshift(idpPerson('aaron'));
     fireEvent.click(screen.getByRole('button', { name: 'Load more' }));

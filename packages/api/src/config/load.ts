@@ -293,9 +293,22 @@ function toIssuer(name: string, entry: Partial<IssuerEntry> & { issuer: string }
     resolveIssuer(withApiDefaults(issuer));
   } catch (error) {
     if (!(error instanceof IssuerOptionError)) throw error;
-    throw new ConfigError(variableOf(name, error.option), error.message, { cause: error });
+    throw new ConfigError(variableOf(name, error.option), inVariables(name, error.message), {
+      cause: error,
+    });
   }
   return issuer;
+}
+
+/**
+ * The auth package names issuer options as an `OIDC_ISSUERS` entry writes them (`clientId`);
+ * for the single-issuer variables the message names the variables to set (`OIDC_CLIENT_ID`).
+ */
+function inVariables(name: string, message: string): string {
+  if (name !== 'OIDC') return message;
+  return message.replace(/\b(clientId|clientSecret|discoveryUrl)\b/g, (option) =>
+    variableOf(name, option),
+  );
 }
 
 /** The variable behind an issuer option: `OIDC_CLIENT_ID`, or `OIDC_ISSUERS[1].clientId`. */

@@ -65,7 +65,11 @@ async function apiIssuers(ctx: CommandContext): Promise<{
       }),
       ...(issuer === undefined && { corsOrigins: config.corsOrigins }),
       source:
-        issuer === undefined ? 'the API configuration in this environment' : 'the command line',
+        issuer !== undefined
+          ? 'the command line'
+          : [env.OIDC_ISSUER, env.OIDC_ISSUERS].every((v) => (v ?? '').trim() === '')
+            ? `the API configuration in this environment; neither OIDC_ISSUER nor OIDC_ISSUERS is set, so the API would trust its default issuer, ${config.issuers[0]?.issuer} (the dev IdP on this machine): set OIDC_ISSUER to your provider's issuer`
+            : 'the API configuration in this environment',
     };
   } catch (e) {
     if (e instanceof ConfigError)
@@ -154,7 +158,7 @@ export const doctor: Command = {
     'todo doctor [--issuer URL] [--audience A] [--provider keycloak|authentik|generic] [--token-file PATH | --token - | --token TOKEN | --login] [--web-origin ORIGIN]',
   summary: 'check the API’s identity-provider setup (and a token) and explain every problem',
   details:
-    'A token to check: prefer --token-file PATH or --token - (read from standard input); --token TOKEN puts it in your shell history and in the process list. The token is never printed.\n--web-origin ORIGIN (https://todo.example.com, where people open the web app): sends the API at --api (TODO_API_URL) the CORS preflight a browser sends from there, and checks the origin against CORS_ORIGINS.',
+    "Reads the API's own environment (OIDC_ISSUER or OIDC_ISSUERS, OIDC_AUDIENCE, DATABASE_URL, CORS_ORIGINS …); --issuer, --audience and --provider stand in for OIDC_ISSUER, OIDC_AUDIENCE and OIDC_PROVIDER.\nA token to check: prefer --token-file PATH or --token - (read from standard input); --token TOKEN puts it in your shell history and in the process list. The token is never printed. --login signs in by the device grant first (at the issuer todo login uses, when the API trusts several) and checks that token.\n--web-origin ORIGIN (https://todo.example.com, where people open the web app): sends the API at --api (TODO_API_URL) the CORS preflight a browser sends from there, and checks the origin against CORS_ORIGINS.",
   options: {
     audience: { type: 'string' },
     provider: { type: 'string' },

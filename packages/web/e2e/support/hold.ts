@@ -73,7 +73,8 @@ export function holdAcrossReload(
  * fresh load must survive: the read reaches the API before the write, and is answered after it
  * (and after the page has had a moment to take in the write's answer). A load that sends what
  * the one before it left (an add, a delete) meets this order when its first read of the todos
- * is slower than the write. `written` resolves to the write's status, `readAnswered` once the
+ * is slower than the write. `written` resolves to the write's status (and rejects when no read
+ * came within 10 s, so a scenario that could not force the order fails), `readAnswered` once the
  * read's answer went to the page (or the page had given up on it). With `writer`, the write is
  * another tab's (the read stays `page`'s): a tab still loading when another one changes todos.
  */
@@ -87,12 +88,16 @@ export async function readFirstAnsweredLast(
 ): Promise<{ written: Promise<number>; readAnswered: Promise<void> }> {
   let readDone: () => void = () => undefined;
   let wrote: (status: number) => void = () => undefined;
+  let unordered: (error: Error) => void = () => undefined;
   const hasRead = new Promise<void>((resolve) => {
     readDone = resolve;
   });
-  const written = new Promise<number>((resolve) => {
+  const written = new Promise<number>((resolve, reject) => {
     wrote = resolve;
+    unordered = reject;
   });
+  // Settled here too, so a scenario that fails before awaiting it leaves no unhandled rejection.
+  written.catch(() => undefined);
   let readOver: () => void = () => undefined;
   const readAnswered = new Promise<void>((resolve) => {
     readOver = resolve;
@@ -106,7 +111,7 @@ export async function readFirstAnsweredLast(
     readTaken = true;
     const response = await route.fetch();
     readDone();
-    await Promise.race([written, pause(10_000)]);
+    await Promise.race([written.catch(() => undefined), pause(10_000)]);
     await pause(300);
     // The page may have given up on it meanwhile (cancelled it, or gone).
     await route.fulfill({ response }).catch(() => undefined);
@@ -115,10 +120,12 @@ export async function readFirstAnsweredLast(
   await writer.route(onApi(write), async (route) => {
     if (writeTaken || route.request().method() !== method) return route.fallback();
     writeTaken = true;
-    await Promise.race([hasRead, pause(10_000)]);
+    const inOrder = await Promise.race([hasRead.then(() => true), pause(10_000).then(() => false)]);
     const response = await route.fetch();
     await route.fulfill({ response });
-    wrote(response.status());
+    // The read never came: the scenario did not test what it says, and must not pass.
+    if (inOrder) wrote(response.status());
+    else unordered(new Error(`no read of ${read} reached the API within 10 s before the write`));
   });
   return { written, readAnswered };
 }

@@ -233,9 +233,10 @@ function UserTable({
 }
 
 /**
- * Each person once, where first shown. The provider pages its people by offset
- * (`user-page.ts` of the API): someone added before the next page's start moves it back by one,
- * and its first person is then the last of the page before.
+ * Each person once, where first shown. The provider pages its people by offset; the API starts
+ * each next page right after the last person shown, but when that person was deleted meanwhile
+ * it starts a little earlier, so as to skip nobody (`user-page.ts` of the API), and the first
+ * people of that page may already be shown.
  */
 function onceEach(people: readonly IdpUser[]): IdpUser[] {
   const seen = new Set<string>();

@@ -2,10 +2,11 @@ import type { ServerResponse } from 'node:http';
 import type { IdpUser } from '../../src/admin/idp-api.js';
 
 /**
- * `GET /admin/idp/users` for the todo server, paged by offset as the API pages the identity
- * provider's people (`packages/api/src/admin-idp/user-page.ts`): the cursor names where the
- * next page starts in the provider's list as it is when that page is asked for, so a person
- * added or removed in between moves the pages after it.
+ * `GET /admin/idp/users` for the todo server, paged by offset alone: the cursor names where the
+ * next page starts in the list as it is when that page is asked for, so a person added in
+ * between makes the next page repeat someone already shown. The API makes up for that
+ * (`packages/api/src/admin-idp/user-page.ts`) except when the last person shown was deleted,
+ * when its next page starts earlier and may repeat people too; the screen shows each once.
  */
 export interface IdpUserState {
   people: IdpUser[];
