@@ -113,6 +113,16 @@ describe('the Agent grant ends admin tab', () => {
     expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
   });
 
+  test('names the buttons after the person without a direction override their username ends in', async () => {
+    api.admin.people = [{ issuer: ISSUER, sub: 'sub-alice', username: 'alice\u202e' }];
+    api.admin.grantEnds = [pending('shopping-agent')];
+    await openTab();
+    expect(
+      await screen.findByRole('button', { name: 'Retry now: shopping-agent of alice' }),
+    ).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Release: shopping-agent of alice' })).toBeTruthy();
+  });
+
   test('a next page that fails says so, keeps the rows shown and Load more to try again', async () => {
     api.admin.grantEnds = Array.from({ length: 25 }, (_, i) => pending(`agent-${i + 1}`));
     await openTab();

@@ -72,3 +72,20 @@ describe('Load more on the people at the identity provider', () => {
     expect(shown()).toEqual(['ann', 'bob', 'cat', 'dan', 'eve']);
   });
 });
+
+describe('a username ending in a right-to-left override (U+202E), written at the provider', () => {
+  test('is shown isolated, and the controls and questions named after it carry no override', async () => {
+    api.idp.people = [idpPerson('bob\u202e')];
+    renderWithApi(<IdpUsers />, api.url);
+    const shown = await screen.findByText('bob\u202e');
+    expect(shown.closest('bdi, [dir="auto"]')).not.toBeNull();
+    for (const name of ['Disable bob', 'End sessions of bob', 'Save'])
+      expect(screen.getByRole('button', { name })).toBeTruthy();
+    expect(screen.getByRole('textbox', { name: 'Department of bob' })).toBeTruthy();
+    expect(screen.getByRole('checkbox', { name: 'admin for bob' })).toBeTruthy();
+    expect(screen.getByRole('group', { name: 'Roles of bob' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Disable bob' }));
+    const question = await screen.findByText(/^Disable bob\? /);
+    expect(question.textContent).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+  });
+});

@@ -19,6 +19,7 @@ import {
 } from './grant-ends-api.js';
 import './grant-ends.css';
 import { LoadMore } from '../ui/LoadMore.js';
+import { withoutBidiControls } from '../ui/shown-text.js';
 import { useOwnerNames } from './use-owner-names.js';
 
 const QUERY_KEY = ['admin', 'grant-ends'];
@@ -40,7 +41,8 @@ export function GrantEnds() {
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
-  const personOf = (row: GrantEnd) => nameOf(row.issuer, row.sub) ?? row.sub;
+  // The username, in names and sentences built from it, without direction controls (UTS #55).
+  const personOf = (row: GrantEnd) => withoutBidiControls(nameOf(row.issuer, row.sub) ?? row.sub);
   const actions = useGrantEndActions(personOf);
   const { releasing, busy, outcome, settled } = actions;
   // A settled hold's row went with the button that had the focus: the section's heading takes it.

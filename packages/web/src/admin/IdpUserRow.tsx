@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { withoutBidiControls } from '../ui/shown-text.js';
 import type { IdpUser } from './idp-api.js';
 
 /** One change an admin asked for, described for the confirmation. */
@@ -22,7 +23,8 @@ interface Props {
 /** A person at the IdP: status, department, roles as checkboxes named by role or permission. */
 export function IdpUserRow({ user, assignable, actions, ask }: Props) {
   const [department, setDepartment] = useState(user.department ?? '');
-  const name = user.username;
+  // Shown isolated; the controls' names built from it without direction controls (UTS #55).
+  const name = withoutBidiControls(user.username);
   const roles = [
     ...assignable.realmRoles.map((r) => ({ role: r, has: user.realmRoles.includes(r) })),
     ...assignable.permissions.map((p) => ({ role: p, has: user.permissions.includes(p) })),
@@ -32,7 +34,7 @@ export function IdpUserRow({ user, assignable, actions, ask }: Props) {
       {/* One child per cell: below 40rem the row is a card, each cell a label and its value. */}
       <th scope="row" data-label="User" className="idp-user">
         <span>
-          <span className="cell-main">{name}</span>
+          <bdi className="cell-main">{user.username}</bdi>
           {user.email ? <span className="cell-sub">{user.email}</span> : null}
           <span className="cell-sub mono">{user.id}</span>
         </span>

@@ -6,6 +6,7 @@ import { isApiError } from '../api/errors.js';
 import { refetchAfterWrite } from '../sync/refetch-after-write.js';
 import { ActionsHeader } from '../ui/ActionsHeader.js';
 import { LoadMore } from '../ui/LoadMore.js';
+import { withoutBidiControls } from '../ui/shown-text.js';
 import { Empty, Loading, OutcomeNotice } from '../ui/states.js';
 import { ConfirmChange } from './ConfirmChange.js';
 import { CreateIdpUser, forgetCreateIdpUserDraft } from './CreateIdpUser.js';
@@ -86,7 +87,7 @@ export function IdpUsers() {
 function idpActions(api: TodoApiClient, onCreated: () => void) {
   return {
     create: (user: NewIdpUser): IdpAction => ({
-      description: `Create the user ${user.username}?`,
+      description: `Create the user ${named(user)}?`,
       run: async () => {
         const created = await createIdpUser(api, user);
         forgetCreateIdpUserDraft();
@@ -95,34 +96,34 @@ function idpActions(api: TodoApiClient, onCreated: () => void) {
       },
     }),
     setEnabled: (user: IdpUser, enabled: boolean): IdpAction => ({
-      description: `${enabled ? 'Enable' : 'Disable'} ${user.username}?${enabled ? '' : ' They are signed out of todo-sso at once and cannot sign in again until enabled.'}`,
+      description: `${enabled ? 'Enable' : 'Disable'} ${named(user)}?${enabled ? '' : ' They are signed out of todo-sso at once and cannot sign in again until enabled.'}`,
       run: async () => {
         await updateIdpUser(api, user.id, { enabled });
-        return `${user.username} is ${enabled ? 'enabled' : 'disabled'}.`;
+        return `${named(user)} is ${enabled ? 'enabled' : 'disabled'}.`;
       },
     }),
     setDepartment: (user: IdpUser, department: string | null): IdpAction => ({
       description: department
-        ? `Move ${user.username} to ${department}?`
-        : `Remove the department of ${user.username}?`,
+        ? `Move ${named(user)} to ${department}?`
+        : `Remove the department of ${named(user)}?`,
       run: async () => {
         await updateIdpUser(api, user.id, { department });
         return department
-          ? `${user.username} is in ${department} from their next sign-in or token renewal.`
-          : `${user.username} has no department now.`;
+          ? `${named(user)} is in ${department} from their next sign-in or token renewal.`
+          : `${named(user)} has no department now.`;
       },
     }),
     setRole: (user: IdpUser, role: string, granted: boolean): IdpAction => ({
       description: granted
-        ? `Grant ${role} to ${user.username}?`
-        : `Remove ${role} from ${user.username}?`,
+        ? `Grant ${role} to ${named(user)}?`
+        : `Remove ${role} from ${named(user)}?`,
       run: async () => {
         await setIdpRole(api, user.id, role, granted);
-        return `${user.username} ${granted ? 'now has' : 'no longer has'} ${role} (from their next token).`;
+        return `${named(user)} ${granted ? 'now has' : 'no longer has'} ${role} (from their next token).`;
       },
     }),
     endSessions: (user: IdpUser): IdpAction => ({
-      description: `End every session of ${user.username}? They will have to sign in again.`,
+      description: `End every session of ${named(user)}? They will have to sign in again.`,
       run: async () => {
         const ended = await endIdpSessions(api, user.id);
         return ended.identityProvider.detail;
@@ -231,6 +232,9 @@ function UserTable({
     </>
   );
 }
+
+/** A person's username in a sentence built as one string, without direction controls. */
+const named = (user: { username: string }) => withoutBidiControls(user.username);
 
 /**
  * Each person once, where first shown. The provider pages its people by offset; the API starts
