@@ -24,7 +24,7 @@ export function openStore(choice: StoreChoice, dir: string): OpenedStore {
   if (choice === 'keyring')
     throw new CliError(
       'usage',
-      `TODO_TOKEN_STORE=keyring, but the keyring is unavailable: ${reason}`,
+      `TODO_TOKEN_STORE=keyring, but the keyring is unavailable: ${reason}. Start or unlock the system keyring (on Linux a Secret Service such as GNOME Keyring on the D-Bus session), or set TODO_TOKEN_STORE=auto or file to keep the tokens in a file of your own (mode 0600) instead.`,
     );
   return { store: new FileStore(dir), keyringUnavailable: reason ?? 'unknown' };
 }
