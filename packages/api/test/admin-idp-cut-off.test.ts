@@ -17,9 +17,18 @@ import { adminTokenWithOtp, passwordGrantToken } from './support/otp.js';
  */
 async function losingRelay(target: string) {
   const upstream = new URL(target);
-  const state = { loseAnswerOf: undefined as RegExp | undefined };
+  const state = {
+    loseAnswerOf: undefined as RegExp | undefined,
+    /** Requests answered by the relay itself with a 404 page, as a proxy with a wrong route. */
+    notFoundAt: undefined as RegExp | undefined,
+  };
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '/';
+    if (state.notFoundAt?.test(`${req.method} ${path}`) === true) {
+      req.resume();
+      res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>404 Not Found</h1>');
+      return;
+    }
     const lose = state.loseAnswerOf?.test(`${req.method} ${path}`) === true;
     const forward = request(
       {
@@ -107,6 +116,21 @@ describe('admin routes for the identity provider: cutting a person off when the 
       .where('resource', '=', `idp-user:${id}`)
       .execute();
 
+  /** How many audit records and revocations are stored. */
+  const counts = async () =>
+    Promise.all(
+      (['audit_log', 'revocations'] as const).map(async (table) =>
+        Number(
+          (
+            await api.context.db.kysely
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        ),
+      ),
+    );
+
   it.each([
     [
       'disabling',
@@ -182,25 +206,28 @@ describe('admin routes for the identity provider: cutting a person off when the 
     expect(record?.detail).toBe('no such person at the identity provider');
   });
 
+  it('does not take a 404 the provider did not give for a person deleted there', async () => {
+    const token = await passwordGrantToken(idp.issuer, 'testuser');
+    expect((await injectWithToken(api, token, 'GET', '/todos/')).statusCode).toBe(200);
+    const { id } = await person('testuser');
+    const before = await counts();
+    // A proxy (or a wrong IDP_ADMIN_URL) answers the call with its own 404 page: nothing says
+    // the person is gone, and their sessions at the provider were not ended.
+    relay.state.notFoundAt = new RegExp(`/users/${id}/logout$`);
+    const res = await admin('POST', `/admin/idp/users/${id}/logout`);
+    relay.state.notFoundAt = undefined;
+    expect(res.statusCode, res.body).toBe(502);
+    expect(res.json().code).toBe('idp_refused');
+    expect(res.json().detail).toMatch(/IDP_ADMIN_URL/);
+    expect(await counts()).toEqual(before);
+  });
+
   it('answers an id neither the provider nor the API knows with a 404 that changes nothing', async () => {
-    const count = async () =>
-      Promise.all(
-        (['audit_log', 'revocations'] as const).map(async (table) =>
-          Number(
-            (
-              await api.context.db.kysely
-                .selectFrom(table)
-                .select((eb) => eb.fn.countAll().as('n'))
-                .executeTakeFirstOrThrow()
-            ).n,
-          ),
-        ),
-      );
-    const before = await count();
+    const before = await counts();
     const res = await admin('POST', `/admin/idp/users/${randomUUID()}/logout`);
     expect(res.statusCode, res.body).toBe(404);
     expect(res.json().code).toBe('not_found');
-    expect(await count()).toEqual(before);
+    expect(await counts()).toEqual(before);
   });
 
   it('never says a person was disabled when the provider did not confirm it and the record failed', async () => {

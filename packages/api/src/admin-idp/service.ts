@@ -297,13 +297,25 @@ export class IdpAdminService {
     }
   }
 
-  /** Ends every session of the user at the IdP (Keycloak `POST /users/{id}/logout`). */
+  /**
+   * Ends every session of the user at the IdP (Keycloak `POST /users/{id}/logout`). Only
+   * Keycloak's own 404 for the person ("User not found") is a 404 here: the caller then takes
+   * them for deleted at the provider (`end-sessions.ts`). Any other 404 (a proxy's page, an
+   * unknown route) says nothing of the person and ended no session, so it is a refusal (502):
+   * a wrong address must not read as a person gone whose sessions live on (fail closed).
+   */
   async logout(id: string): Promise<void> {
     try {
       const kc = await this.client();
       await kc.users.logout({ id });
     } catch (e) {
-      throw idpError(e, 'Ending the sessions', true, true);
+      const error = idpError(e, 'Ending the sessions', true, true);
+      if (error.code !== 'not_found' || userNotFound(e)) throw error;
+      throw new ApiError(
+        'idp_refused',
+        'Ending the sessions: the identity provider answered 404 without saying that the person is gone (is IDP_ADMIN_URL right?)',
+        { cause: e },
+      );
     }
   }
 
