@@ -49,10 +49,12 @@ test('alice shares a list: bob edits it, carol only reads it until alice removes
     await expect(dialog.getByLabel(`Role of ${name}`)).toHaveValue(role);
   }
   await screenshot(page, 'share-dialog');
-  // Someone who never signed in cannot be found.
+  // Someone who never used their todos cannot be found, and the dialog says what makes them known.
   await dialog.getByLabel('Username or email').fill('nobody-here');
   await dialog.getByRole('button', { name: 'Share', exact: true }).click();
-  await expect(dialog.getByRole('status')).toContainText('Nobody known as “nobody-here”');
+  await expect(dialog.getByRole('status')).toHaveText(
+    'Nobody known as “nobody-here”: they need to open their todos once (in this app or with the todo command) before you can share with them.',
+  );
   await dialog.getByRole('button', { name: 'Done' }).click();
   await expect(dialog).toHaveCount(0);
 

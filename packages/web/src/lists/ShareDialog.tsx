@@ -78,7 +78,7 @@ function AddPerson({ list }: { list: TodoList }) {
         onError: (error) =>
           setMessage(
             isApiError(error) && error.code === 'not_found'
-              ? `Nobody known as “${who}”: they need to sign in once before you can share with them.`
+              ? `Nobody known as “${who}”: they need to open their todos once (in this app or with the todo command) before you can share with them.`
               : isApiError(error)
                 ? error.message
                 : 'The list was not shared.',
