@@ -46,6 +46,18 @@ const ports = {
   api: portFromEnv('API_PORT', 8000),
   web: portFromEnv('WEB_PORT', 3000),
 };
+// Three servers, three ports: on one port, the second server would fail after the first started.
+const portNames = [
+  ['IDP_PORT', ports.idp],
+  ['API_PORT', ports.api],
+  ['WEB_PORT', ports.web],
+];
+for (const [i, [name, port]] of portNames.entries())
+  for (const [other, otherPort] of portNames.slice(i + 1))
+    if (port === otherPort)
+      configError(
+        `${name} and ${other} are both ${port} (unset, they are 8080, 8000 and 3000): the identity provider, the API and the web app each need a port of their own`,
+      );
 const dataDir = process.env.DATA_DIR ?? join(root, '.data');
 
 /** Newest modification time below a folder (sources), or 0 when it does not exist. */

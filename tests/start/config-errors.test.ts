@@ -60,6 +60,30 @@ describe('npm start with a bad value', () => {
   });
 });
 
+describe('npm start with two servers on one port', () => {
+  it.each([
+    [{ API_PORT: 'same', WEB_PORT: 'same' }, 'API_PORT and WEB_PORT'],
+    [{ IDP_PORT: 'same', API_PORT: 'same' }, 'IDP_PORT and API_PORT'],
+  ])('%j names both variables and starts nothing', async (env, names) => {
+    const port = String(await freePort());
+    const run = await start(
+      Object.fromEntries(Object.keys(env).map((name) => [name, port])) as Record<string, string>,
+    );
+    expect(run.status).toBe(78);
+    expect(run.stderr.trim()).toBe(
+      `✗ Configuration error: ${names} are both ${port} (unset, they are 8080, 8000 and 3000): the identity provider, the API and the web app each need a port of their own`,
+    );
+    expect(run.stdout).not.toContain('ready');
+    expect(existsSync(run.dataDir)).toBe(false);
+  });
+
+  it('counts an unset port at its default', async () => {
+    const run = await start({ WEB_PORT: '', API_PORT: '3000' });
+    expect(run.status).toBe(78);
+    expect(run.stderr).toContain('API_PORT and WEB_PORT are both 3000');
+  });
+});
+
 describe('npm start with a bad URL holding a key', () => {
   it('names the variable without repeating the query, the key it may hold', async () => {
     const run = await start({ AUTHZ_PDP_URL: 'pdp.internal/access/v1/evaluation?api_key=hunter2' });
