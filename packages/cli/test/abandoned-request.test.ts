@@ -133,7 +133,8 @@ describe('a create whose token refresh the provider never answers', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('todo add gives up the refresh with the request and exits 1 at once', async () => {
+  /** A session whose access token has expired, so that a create refreshes it first. */
+  function expiredSession(): Record<string, string> {
     const issuer = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
     writeSession(dir, {
       issuer,
@@ -142,20 +143,36 @@ describe('a create whose token refresh the provider never answers', () => {
       refreshToken: 'refresh-never-answered',
       expiresAt: Date.now() - 60_000,
     });
-    const env = {
+    tokenRequests = 0;
+    return {
       TODO_CONFIG_DIR: dir,
       TODO_ISSUER: issuer,
       // Never reached: the token is refreshed first.
       TODO_API_URL: issuer,
       TODO_TOKEN_STORE: 'file',
     };
+  }
+
+  /** What the person is told: the provider did not answer, and nothing reached the API. */
+  const notSent = (issuer: string) =>
+    `The identity provider at ${issuer} did not answer in time (refreshing the access token)\nNothing was sent to the API: running the command again is safe\n`;
+
+  it('todo add gives up the refresh with the request, says nothing was sent and exits 1 at once', async () => {
+    const env = expiredSession();
     const result = await todo(['add', 'After a refresh'], env);
     expect(result.lingered).toBe(false);
     expect(result.code).toBe(1);
-    expect(result.err).toMatch(
-      /\nThe todo may have been added before its answer was lost: check with todo ls before adding it again\n$/,
-    );
+    expect(result.err).toBe(`todo add: ${notSent(env.TODO_ISSUER as string)}`);
     // The first send's refresh and the retry's: neither kept the refresh lock from the other.
+    expect(tokenRequests).toBe(2);
+  });
+
+  it('todo lists create says the same', async () => {
+    const env = expiredSession();
+    const result = await todo(['lists', 'create', 'After a refresh'], env);
+    expect(result.lingered).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.err).toBe(`todo lists: ${notSent(env.TODO_ISSUER as string)}`);
     expect(tokenRequests).toBe(2);
   });
 });

@@ -1,6 +1,11 @@
 import type { Io } from '../io.js';
 import type { ApiClient } from './client.js';
-import { CREATE_TIMEOUT_MS, type CreateSend, createOnce } from './create-todo.js';
+import {
+  CREATE_TIMEOUT_MS,
+  type CreateSend,
+  type CreateSession,
+  createOnce,
+} from './create-todo.js';
 import type { paths } from './schema.gen.js';
 
 type Create = paths['/lists/']['post'];
@@ -13,6 +18,7 @@ type Created = Create['responses'][201]['content']['application/json'];
  */
 export function createList(
   api: ApiClient,
+  session: CreateSession,
   io: Pick<Io, 'now' | 'sleep'>,
   body: NewList,
   timeoutMs = CREATE_TIMEOUT_MS,
@@ -21,5 +27,5 @@ export function createList(
     api.POST('/lists/', { params: { header }, body, signal });
   const lost =
     'The list may have been created before its answer was lost: check with todo lists before creating it again';
-  return createOnce(io, send, lost, timeoutMs);
+  return createOnce(io, session, send, lost, timeoutMs);
 }

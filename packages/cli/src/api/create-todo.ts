@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { withDeadline } from '../deadline.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
+import type { Session } from '../session.js';
 import { type ApiClient, unwrap } from './client.js';
 import type { paths } from './schema.gen.js';
 
@@ -26,11 +27,18 @@ export type CreateSend<T> = (
 ) => Promise<Answer<T>>;
 
 /**
+ * What a create needs of the session: the access token, refreshed first when it must be, so that
+ * a deadline reached during the refresh is known to have sent nothing to the API.
+ */
+export type CreateSession = Pick<Session, 'credentials' | 'settings'>;
+
+/**
  * Creates a todo with an `Idempotency-Key` of its own (see {@link createOnce}). `timeoutMs` is
  * for tests.
  */
 export function createTodo(
   api: ApiClient,
+  session: CreateSession,
   io: Pick<Io, 'now' | 'sleep'>,
   body: NewTodo,
   timeoutMs = CREATE_TIMEOUT_MS,
@@ -39,7 +47,7 @@ export function createTodo(
     api.POST('/todos/', { params: { header }, body, signal });
   const lost =
     'The todo may have been added before its answer was lost: check with todo ls before adding it again';
-  return createOnce(io, send, lost, timeoutMs);
+  return createOnce(io, session, send, lost, timeoutMs);
 }
 
 /**
@@ -50,17 +58,27 @@ export function createTodo(
  * `Retry-After` (RFC 9110 §10.2.3) is at most {@link RETRY_AFTER_CAP_MS}. The API answers a
  * retry of a create it stored with that create's answer (`Idempotent-Replayed: true`), so a lost
  * answer never creates a second one. `lostText` tells the person, after two lost answers, that
- * it may exist and how to look.
+ * it may exist and how to look. Each send first gets the access token (a refresh when it is due)
+ * under the same deadline: when no send got past that step, the identity provider is what did
+ * not answer, nothing reached the API, and the person is told that running it again is safe.
  */
 export async function createOnce<T>(
   io: Pick<Io, 'now' | 'sleep'>,
+  session: CreateSession,
   post: CreateSend<T>,
   lostText: string,
   timeoutMs = CREATE_TIMEOUT_MS,
 ): Promise<T> {
   const header = { 'idempotency-key': `"${randomUUID()}"` };
-  const send = () => withDeadline(timeoutMs, (signal) => post(header, signal));
-  const lost = (error: unknown) => lostTwice(error, lostText);
+  let sent = false;
+  const send = () =>
+    withDeadline(timeoutMs, async (signal) => {
+      await session.credentials(undefined, signal);
+      sent = true;
+      return post(header, signal);
+    });
+  const lost = (error: unknown) =>
+    sent ? lostTwice(error, lostText) : neverSent(error, session.settings.issuer);
   let first: Answer<T>;
   try {
     first = await send();
@@ -87,6 +105,19 @@ function lostTwice(error: unknown, lostText: string): never {
   if (!unanswered(error)) throw error;
   const why = error instanceof CliError ? error.message : 'The API did not answer in time';
   throw new CliError('api_unreachable', `${why}\n${lostText}`, { cause: error });
+}
+
+/**
+ * Both sends were given up while the access token was being refreshed: the identity provider did
+ * not answer in time, and the create never left this machine.
+ */
+function neverSent(error: unknown, issuer: string): never {
+  if (!unanswered(error)) throw error;
+  throw new CliError(
+    'idp_unreachable',
+    `The identity provider at ${issuer} did not answer in time (refreshing the access token)\nNothing was sent to the API: running the command again is safe`,
+    { cause: error },
+  );
 }
 
 /**

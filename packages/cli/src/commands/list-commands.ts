@@ -57,7 +57,9 @@ export const lists: Command = {
       let created: TodoList;
       try {
         // Sent with an Idempotency-Key, and once more after a lost answer (`createList`).
-        created = await createList(listsClient(ctx), ctx.io, { name }, ctx.io.createTimeoutMs);
+        const session = ctx.session();
+        const api = apiClient(ctx.io, session);
+        created = await createList(api, session, ctx.io, { name }, ctx.io.createTimeoutMs);
       } catch (e) {
         return noLists(ctx, e);
       }

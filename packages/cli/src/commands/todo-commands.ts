@@ -132,8 +132,9 @@ export const add: Command = {
       ...(description === undefined ? {} : { description }),
       ...(listId === undefined ? {} : { listId }),
     };
-    const api = apiClient(ctx.io, ctx.session());
-    const todo = await createTodo(api, ctx.io, body, ctx.io.createTimeoutMs);
+    const session = ctx.session();
+    const api = apiClient(ctx.io, session);
+    const todo = await createTodo(api, session, ctx.io, body, ctx.io.createTimeoutMs);
     ctx.print(todo, () => `Added ${shortId(todo.id)}  ${cell(todo.title)}`);
   },
 };
