@@ -154,7 +154,8 @@ describe('the identity provider users a page at a time (dev IdP, more than 100 p
     for (const cursor of [
       'not-a-cursor',
       Buffer.from('["-1"]').toString('base64url'),
-      Buffer.from('["3","not an id"]').toString('base64url'),
+      Buffer.from('["3",""]').toString('base64url'),
+      Buffer.from('["3","an\\nid"]').toString('base64url'),
     ]) {
       const res = await get({ cursor });
       expect(res.statusCode, res.body).toBe(400);

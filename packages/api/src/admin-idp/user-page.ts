@@ -3,6 +3,7 @@ import {
   encodeCursorParts,
   InvalidCursorError,
 } from '../repositories/cursor.js';
+import { MAX_CURSOR_LENGTH } from '../schemas/common.js';
 
 /** The most people one page of `GET /admin/idp/users` holds (and its default). */
 export const MAX_USER_PAGE = 100;
@@ -10,8 +11,13 @@ export const MAX_USER_PAGE = 100;
 /** Keycloak's `first` is an `Integer`: an offset past it is none the API issued. */
 const OFFSET = /^(0|[1-9]\d{0,8})$/;
 
-/** A provider's user id, as the cursor carries it back (only ever compared, never sent). */
-const ANCHOR = /^[\w.@:-]{1,255}$/;
+/**
+ * A provider's user id, as the cursor carries it back (only ever compared, never sent): any
+ * characters but controls (Unicode's Cc). Keycloak's own users have UUIDs, but a user of a
+ * storage provider (LDAP without import, a custom user store) has `f:<component id>:<external
+ * id>`, which may be a username in any script, with spaces.
+ */
+const ANCHOR = /^\P{Cc}{1,255}$/u;
 
 /**
  * How many people before (and after) the next page's offset are read to find where it starts:
@@ -33,7 +39,13 @@ export interface UserPagePosition {
  * and starts right after that person wherever they now are (see {@link pageStart}).
  */
 export function userPageCursor(offset: number, anchor: string): string {
-  return encodeCursorParts([String(offset), anchor]);
+  const named = encodeCursorParts([String(offset), anchor]);
+  // An id too long to be carried back within the cursor's length leaves the offset alone (the
+  // page then read by offset only, as before cursors named the last person): never a cursor
+  // the API would refuse.
+  return named.length <= MAX_CURSOR_LENGTH && ANCHOR.test(anchor)
+    ? named
+    : encodeCursorParts([String(offset)]);
 }
 
 /**

@@ -61,6 +61,9 @@ export function problems<const S extends readonly number[]>(...statuses: S) {
   >;
 }
 
+/** The longest `cursor` a request may carry back. */
+export const MAX_CURSOR_LENGTH = 200;
+
 /** `limit` (1–100, default 20) and the opaque `cursor` of keyset pagination. */
 export const PageQuery = {
   limit: Type.Optional(
@@ -69,7 +72,7 @@ export const PageQuery = {
   cursor: Type.Optional(
     Type.String({
       minLength: 1,
-      maxLength: 200,
+      maxLength: MAX_CURSOR_LENGTH,
       description: 'Opaque: the `nextCursor` of the previous page',
     }),
   ),
