@@ -117,10 +117,15 @@ describe('todo doctor --web-origin', () => {
       allowed,
     );
     expect(result.code).toBe(1);
+    // Why it cannot be reached, as every other finding says it: nothing listens on that port.
+    const why = '(connection refused: nothing listens there)';
     expect(result.out).toContain(
-      `cors      ${allowed} not checked (the API at ${down} cannot be reached)`,
+      `cors      ${allowed} not checked: the API at ${down} cannot be reached ${why}\n`,
     );
     expect(result.out).toContain('✗ cors_unchecked');
+    expect(result.out).toContain(
+      `  The API at ${down} cannot be reached ${why}, so whether it allows ${allowed} is unknown.`,
+    );
     expect(result.out).toContain('Start the API, or name where it runs with --api (TODO_API_URL).');
   });
 

@@ -1,5 +1,6 @@
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
+import { whyUnanswered } from '../net-failure.js';
 import { inline } from '../output/terminal.js';
 
 /**
@@ -15,6 +16,8 @@ export interface CorsReport {
   readonly apiUrl: string;
   /** The running API's answer to a preflight from `origin`. */
   readonly preflight: 'allowed' | 'refused' | 'unreachable';
+  /** Why the preflight got no answer, in parentheses (see whyUnanswered); with `unreachable`. */
+  readonly unreachable?: string;
   /** Whether this environment's CORS_ORIGINS lists `origin`; absent when it is not the API's. */
   readonly listed?: boolean;
   /** `cors_origin_refused`, `cors_origin_unlisted` or `cors_unchecked`. */
@@ -78,6 +81,7 @@ export async function corsReport(
 ): Promise<CorsReport> {
   let verdict: string | undefined;
   let preflight: CorsReport['preflight'];
+  let why = '';
   try {
     const response = await io.fetch(`${apiUrl}/todos/`, {
       method: 'OPTIONS',
@@ -92,11 +96,18 @@ export async function corsReport(
     await response.body?.cancel().catch(() => {});
     verdict = preflightVerdict(response, origin);
     preflight = verdict === undefined ? 'allowed' : 'refused';
-  } catch {
+  } catch (e) {
     preflight = 'unreachable';
+    why = whyUnanswered(e);
   }
   const listed = corsOrigins?.includes(origin);
-  const base = { origin, apiUrl, preflight, ...(listed === undefined ? {} : { listed }) };
+  const base = {
+    origin,
+    apiUrl,
+    preflight,
+    ...(why === '' ? {} : { unreachable: why.trim() }),
+    ...(listed === undefined ? {} : { listed }),
+  };
   const wanted = `CORS_ORIGINS=${[...(corsOrigins ?? []), ...(listed ? [] : [origin])].join(',')}`;
   const add =
     corsOrigins === undefined
@@ -115,7 +126,7 @@ export async function corsReport(
     return {
       ...base,
       code: 'cors_unchecked',
-      problem: `The API at ${apiUrl} cannot be reached, so whether it allows ${origin} is unknown${listed === false ? `; CORS_ORIGINS in this environment does not list ${origin}` : ''}.`,
+      problem: `The API at ${apiUrl} cannot be reached${why}, so whether it allows ${origin} is unknown${listed === false ? `; CORS_ORIGINS in this environment does not list ${origin}` : ''}.`,
       fix: `Start the API, or name where it runs with --api (TODO_API_URL)${listed === false ? `; and ${add}` : ''}.`,
     };
   if (listed === false)
@@ -132,7 +143,7 @@ export async function corsReport(
 export function corsLine(cors: CorsReport): string {
   const at = `by the API at ${cors.apiUrl}`;
   if (cors.preflight === 'unreachable')
-    return `cors      ${cors.origin} not checked (the API at ${cors.apiUrl} cannot be reached)`;
+    return `cors      ${cors.origin} not checked: the API at ${cors.apiUrl} cannot be reached${cors.unreachable === undefined ? '' : ` ${cors.unreachable}`}`;
   return `cors      ${cors.origin} ${cors.preflight} ${at}`;
 }
 
