@@ -6,7 +6,7 @@
 import { ConfigError } from './config/config.js';
 import { loadConfig } from './config/load.js';
 import { configWarnings, embeddedDatabaseRefusal } from './config/warnings.js';
-import { databaseFailure } from './db/connection-failure.js';
+import { databaseFailure, sqliteFailure } from './db/connection-failure.js';
 import { PortInUseError, startApi } from './start.js';
 
 /** Longest wait for in-flight requests before exiting anyway. */
@@ -35,9 +35,12 @@ async function main(): Promise<void> {
       process.stderr.write(`todo-api: ${error.message}; set PORT to use another one\n`);
       process.exit(1);
     }
-    // PostgreSQL refused or could not be reached: say which part of DATABASE_URL to check.
+    // PostgreSQL refused or could not be reached: say which part of DATABASE_URL to check; the
+    // SQLite file's folder could not be made or the file opened: say it is DATA_DIR's.
     const database =
-      config.database.kind === 'postgres' ? databaseFailure(error, config.database.url) : undefined;
+      config.database.kind === 'postgres'
+        ? databaseFailure(error, config.database.url)
+        : sqliteFailure(error, config.database.file);
     if (database !== undefined) {
       process.stderr.write(`todo-api: failed to start: ${database}\n`);
       process.exit(1);

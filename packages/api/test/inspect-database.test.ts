@@ -1,4 +1,6 @@
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Migrator, sql } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -144,4 +146,22 @@ describe.each(drivers)('inspectDatabase on $driver', ({ driver, skip, create }) 
       }
     },
   );
+});
+
+describe('an SQLite file under DATA_DIR that passes through a file', () => {
+  it('is named, as the API then fails to create its folder (ENOTDIR)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'todo-inspect-notdir-'));
+    try {
+      writeFileSync(join(dir, 'data'), '');
+      const file = join(dir, 'data', 'sub', 'todo.db');
+      const found = await inspectDatabase({ kind: 'sqlite', file });
+      expect(found.problem).toEqual({
+        code: 'database_unusable',
+        message: `${join(dir, 'data')} is a file, not a directory, and the API creates ${file} below it when it starts: set DATA_DIR to a directory (or one to create)`,
+      });
+      expect(() => openDatabase({ kind: 'sqlite', file })).toThrow(/ENOTDIR/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

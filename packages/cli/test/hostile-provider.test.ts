@@ -15,6 +15,7 @@ import { runTodo, writeSession } from './support/run.js';
  */
 type Mode =
   | 'html-discovery'
+  | 'no-discovery'
   | 'http-endpoint'
   | 'endless'
   | 'cut-short'
@@ -62,6 +63,8 @@ beforeAll(async () => {
         res.end('<!doctype html><title>Sign in</title>');
         return;
       }
+      // Keycloak's answer for a realm it does not have.
+      if (mode === 'no-discovery') return json(404, { error: 'Realm does not exist' });
       json(200, {
         issuer,
         token_endpoint: mode === 'http-endpoint' ? 'http://idp.example/token' : `${issuer}/token`,
@@ -144,7 +147,16 @@ describe('a misbehaving identity provider', () => {
     const result = await run('login');
     expect(result.code).toBe(1);
     expect(result.last).toBe(
-      `todo login: ${issuer}/.well-known/openid-configuration is not an OpenID Provider configuration (no JSON object); is --issuer right?`,
+      `todo login: ${issuer}/.well-known/openid-configuration is not an OpenID Provider configuration (no JSON object); is --issuer (TODO_ISSUER) right?`,
+    );
+  });
+
+  it('a 404 for the discovery document says the issuer is not one the provider has, and its form', async () => {
+    mode = 'no-discovery';
+    const result = await run('login');
+    expect(result.code).toBe(1);
+    expect(result.last).toBe(
+      `todo login: ${issuer}/.well-known/openid-configuration answered HTTP 404: the provider has no issuer there; is --issuer (TODO_ISSUER) right? (Keycloak: <server>/realms/<realm>, the realm name exactly, case included; Authentik: <server>/application/o/<slug>/)`,
     );
   });
 
@@ -187,7 +199,7 @@ describe('a misbehaving identity provider', () => {
       'Signed out locally; the identity provider did not confirm the end of the session.',
     );
     expect(result.last).toBe(
-      `todo logout: ${issuer}/.well-known/openid-configuration is not an OpenID Provider configuration (no JSON object); is --issuer right?`,
+      `todo logout: ${issuer}/.well-known/openid-configuration is not an OpenID Provider configuration (no JSON object); is --issuer (TODO_ISSUER) right?`,
     );
     expect(
       JSON.parse(await readFile(join(dir, 'sessions.json'), 'utf8').catch(() => '{}')),

@@ -190,6 +190,16 @@ describe('todo against the dev IdP and the API', () => {
       expect(unknown.err).toMatch(
         /^todo share: No person known as nobody-here: the API knows a person once they have used their todos or lists .*; signing in alone is not enough \(HTTP 404, not_found\)$/,
       );
+      // A second list of the same name: the name no longer says which, the ids do.
+      const second = await run('lists', 'create', 'Groceries');
+      const ids = [created.out, second.out].map((out) => /[0-9a-f-]{36}/.exec(out)?.[0]);
+      const ambiguous = await run('ls', '--list', 'Groceries');
+      expect(ambiguous.code).toBe(2);
+      expect(ambiguous.err).toMatch(
+        /^todo ls: 2 lists you can read are called "Groceries"; name one by its id: [0-9a-f-]{36}, [0-9a-f-]{36}$/,
+      );
+      for (const id of ids) expect(ambiguous.err).toContain(id);
+      expect((await run('ls', '--list', ids[1] as string)).code).toBe(0);
       expect((await bob.run('logout')).code).toBe(0);
     } finally {
       await rm(bobDir, { recursive: true, force: true });

@@ -131,6 +131,27 @@ export async function checkDatabase(url: string, timeoutMs = 5000): Promise<stri
   }
 }
 
+/** File-system errors creating the SQLite file's folder or opening the file, by code. */
+const SQLITE_FILE_ERRORS = new Set([
+  'ENOTDIR',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'EEXIST',
+  'SQLITE_CANTOPEN',
+]);
+
+/**
+ * Why the embedded SQLite file under `DATA_DIR` cannot be used at start (its folder cannot be
+ * created, the file cannot be opened), in one sentence naming `DATA_DIR`; undefined for any
+ * other error.
+ */
+export function sqliteFailure(error: unknown, file: string): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !SQLITE_FILE_ERRORS.has(code)) return undefined;
+  return `the SQLite file ${file} cannot be created or opened (${(error as Error).message}): set DATA_DIR to a directory this user can write, or DATABASE_URL to a PostgreSQL database`;
+}
+
 /** Host, port and database of a `DATABASE_URL`, without its user information. */
 export function shownLocation(url: string): string {
   if (!URL.canParse(url)) return 'unreadable';

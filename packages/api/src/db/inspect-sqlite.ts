@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Libsql from 'libsql';
 import { type DatabaseInspection, NEWER, readOnly, schemaState } from './schema-state.js';
@@ -24,6 +24,15 @@ export function inspectSqlite(file: string): DatabaseInspection {
   const location = `SQLite ${file}`;
   if (!existsSync(file)) {
     const dir = existingParent(file);
+    // A file where a folder of the path should be: the API's mkdir fails (ENOTDIR).
+    if (!statSync(dir).isDirectory())
+      return {
+        location,
+        problem: {
+          code: 'database_unusable',
+          message: `${dir} is a file, not a directory, and the API creates ${file} below it when it starts: set DATA_DIR to a directory (or one to create)`,
+        },
+      };
     if (!writable(dir))
       return {
         location,

@@ -30,17 +30,18 @@ async function readLists(ctx: CommandContext): Promise<TodoList[]> {
   }
 }
 
-/** A list from an id or a unique name. */
+/** A list from an id or a unique name; a name several lists have asks for the id. */
 export async function resolveList(ctx: CommandContext, typed: string): Promise<TodoList> {
   const lists = await readLists(ctx);
-  const found =
-    lists.find((l) => l.id === typed) ??
-    (lists.filter((l) => l.name === typed).length === 1
-      ? lists.find((l) => l.name === typed)
-      : undefined);
-  if (found === undefined)
-    throw new CliError('not_found', `No list you can read is called or has the id "${typed}"`);
-  return found;
+  const named = lists.filter((l) => l.name === typed);
+  const found = lists.find((l) => l.id === typed) ?? (named.length === 1 ? named[0] : undefined);
+  if (found !== undefined) return found;
+  if (named.length > 1)
+    throw new CliError(
+      'usage',
+      `${named.length} lists you can read are called "${typed}"; name one by its id: ${named.map((l) => l.id).join(', ')}`,
+    );
+  throw new CliError('not_found', `No list you can read is called or has the id "${typed}"`);
 }
 
 /** `todo lists`. */

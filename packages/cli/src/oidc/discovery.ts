@@ -55,12 +55,18 @@ export async function discover(
   });
   if (!response.ok) {
     await response.body?.cancel().catch(() => {});
-    throw new CliError('idp_error', `${url} answered HTTP ${response.status}; is --issuer right?`);
+    // A 404: the server answers, the issuer's path is not one of its issuers (a realm name that
+    // differs, case included; an Authentik slug or its trailing slash).
+    const hint =
+      response.status === 404
+        ? ': the provider has no issuer there; is --issuer (TODO_ISSUER) right? (Keycloak: <server>/realms/<realm>, the realm name exactly, case included; Authentik: <server>/application/o/<slug>/)'
+        : '; is --issuer (TODO_ISSUER) right?';
+    throw new CliError('idp_error', `${url} answered HTTP ${response.status}${hint}`);
   }
   if (metadata === undefined)
     throw new CliError(
       'idp_error',
-      `${url} is not an OpenID Provider configuration (no JSON object); is --issuer right?`,
+      `${url} is not an OpenID Provider configuration (no JSON object); is --issuer (TODO_ISSUER) right?`,
     );
   if (metadata.issuer !== issuer) {
     const named = inline(String(metadata.issuer), 300);
