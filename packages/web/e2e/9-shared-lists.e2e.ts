@@ -130,40 +130,44 @@ test('alice renames and deletes a list with If-Match; a list changed elsewhere i
   urls,
   request,
 }) => {
+  // Names of this run, so that a list a failed run left behind is never the one found.
+  const groceries = runName('Groceries');
+  const weekly = `${groceries} (weekly)`;
+  const food = runName('Food');
   await signIn(page, urls, 'alice');
   const head = page.locator('.list-head');
   await expect(head.getByRole('button', { name: 'Delete list' })).toBeDisabled(); // default list
-  await page.getByLabel('New list name').fill('Groceries');
+  await page.getByLabel('New list name').fill(groceries);
   await page.getByRole('button', { name: 'Create list' }).click();
-  await expect(head.getByRole('heading', { name: 'Groceries' })).toBeVisible();
+  await expect(head.getByRole('heading', { name: groceries })).toBeVisible();
 
   const patch = page.waitForRequest((r) => r.method() === 'PATCH' && r.url().includes('/lists/'));
   await head.getByRole('button', { name: 'Rename' }).click();
-  await page.getByLabel('List name', { exact: true }).fill('Groceries (weekly)');
+  await page.getByLabel('List name', { exact: true }).fill(weekly);
   await page.getByRole('button', { name: 'Save name' }).click();
   expect((await patch).headers()['if-match']).toBe('"1"');
-  await expect(head.getByRole('heading', { name: 'Groceries (weekly)' })).toBeVisible();
-  await expect(entry(page, /Groceries \(weekly\)/)).toBeVisible();
+  await expect(head.getByRole('heading', { name: weekly })).toBeVisible();
+  await expect(entry(page, weekly)).toBeVisible();
 
   // Renamed elsewhere meanwhile (another device): this page still holds version 2.
   const id = await page.locator('section.panel').getAttribute('data-list-id');
   const token = await passwordToken(request, urls, 'alice');
   const elsewhere = await request.patch(`${urls.api}/lists/${id}`, {
     headers: { Authorization: `Bearer ${token}` },
-    data: { name: 'Food' },
+    data: { name: food },
   });
   expect(elsewhere.status()).toBe(200);
   await head.getByRole('button', { name: 'Delete list' }).click();
   await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
-  await expect(head.getByRole('alert')).toContainText('changed meanwhile (now “Food”)');
+  await expect(head.getByRole('alert')).toContainText(`changed meanwhile (now “${food}”)`);
   expect((await apiGet(request, urls, `/lists/${id}`, token)).status()).toBe(200);
 
   // Seen now: deleting goes ahead, and the default list is selected again.
   await page.reload();
-  await expect(head.getByRole('heading', { name: 'Food' })).toBeVisible();
+  await expect(head.getByRole('heading', { name: food })).toBeVisible();
   await head.getByRole('button', { name: 'Delete list' }).click();
   await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
   await expect(head.getByRole('heading', { name: 'My todos' })).toBeVisible();
-  await expect(sidebar(page).getByText('Food')).toHaveCount(0);
+  await expect(sidebar(page).getByText(food)).toHaveCount(0);
   expect((await apiGet(request, urls, `/lists/${id}`, token)).status()).toBe(404);
 });
