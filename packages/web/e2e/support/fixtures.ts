@@ -235,3 +235,13 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
 }
+
+/**
+ * The name of something a scenario creates (a list, a person), unique to this run so that the
+ * scenario passes again against the same stack (`--repeat-each`): `base` and a suffix. Under
+ * `SCREENSHOTS=1` (one pass on a fresh stack) it is `base` alone, so the screenshots show the
+ * same names from one regeneration to the next.
+ */
+export function runName(base: string, separator = ' '): string {
+  return screenshotsRequested ? base : `${base}${separator}${Date.now().toString(36)}`;
+}
