@@ -13,7 +13,15 @@
 // V8's default growth is restored, and a loaded stack grows its young generation as usual. V8
 // reads the growth factor each time it considers growing the young generation.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -189,6 +197,19 @@ try {
 } catch (error) {
   if (error?.code !== 'ERR_API_CONFIG') throw error;
   configError(error.message);
+}
+
+// The data folder, made now (0700, as the IdP makes it for its keys): one that cannot be made (a
+// file on its path, a folder this user may not write) is said in one line naming DATA_DIR,
+// rather than as the IdP's key file error.
+try {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  accessSync(dataDir, constants.W_OK);
+} catch (error) {
+  console.error(
+    `✗ DATA_DIR ${dataDir} cannot be used (${error.message}): set DATA_DIR to a directory this user can write.`,
+  );
+  process.exit(1);
 }
 
 // A first start generates the identity provider's keys (two RSA keys): begun now, on the thread

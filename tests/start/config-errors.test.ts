@@ -3,7 +3,7 @@
  * own EX_CONFIG), and nothing started or written first — no identity provider keys, no database.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -81,6 +81,20 @@ describe('npm start with two servers on one port', () => {
     const run = await start({ WEB_PORT: '', API_PORT: '3000' });
     expect(run.status).toBe(78);
     expect(run.stderr).toContain('API_PORT and WEB_PORT are both 3000');
+  });
+});
+
+describe('npm start with a DATA_DIR it cannot create', () => {
+  it('a file on its path: one line naming DATA_DIR, nothing started', async () => {
+    const file = join(scratch, 'a-file');
+    writeFileSync(file, '');
+    const dataDir = join(file, 'data');
+    const run = await start({ DATA_DIR: dataDir });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      `✗ DATA_DIR ${dataDir} cannot be used (ENOTDIR: not a directory, mkdir '${dataDir}'): set DATA_DIR to a directory this user can write.`,
+    );
+    expect(run.stdout).not.toContain('ready');
   });
 });
 

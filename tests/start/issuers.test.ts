@@ -103,9 +103,11 @@ describe('npm start with OIDC_ISSUERS', () => {
       OIDC_ISSUERS: JSON.stringify([{ issuer: elsewhere }]),
     });
     try {
-      expect(stack.output).toMatch(
-        /⚠ The web app signs in at http:\/\/localhost:\d+\/realms\/todo-app, which the API does not trust \(it trusts http:\/\/127\.0\.0\.1:\d+\/realms\/elsewhere\): .*\(401\)\. Add that issuer to OIDC_ISSUERS, or unset OIDC_ISSUERS\.$/m,
-      );
+      await expect
+        .poll(() => stack.output)
+        .toMatch(
+          /⚠ The web app signs in at http:\/\/localhost:\d+\/realms\/todo-app, which the API does not trust \(it trusts http:\/\/127\.0\.0\.1:\d+\/realms\/elsewhere\): .*\(401\)\. Add that issuer to OIDC_ISSUERS, or unset OIDC_ISSUERS\.$/m,
+        );
       // OIDC_ISSUER is not set: the fix names only the variable that is.
       expect(stack.output).not.toContain('OIDC_ISSUER,');
     } finally {
@@ -117,9 +119,11 @@ describe('npm start with OIDC_ISSUERS', () => {
     const elsewhere = `http://127.0.0.1:${await freePort()}/realms/elsewhere`;
     const { stack } = await startStackOn(ports, { OIDC_ISSUER: elsewhere });
     try {
-      expect(stack.output).toMatch(
-        /⚠ The web app signs in at http:\/\/localhost:\d+\/realms\/todo-app, which the API does not trust \(it trusts http:\/\/127\.0\.0\.1:\d+\/realms\/elsewhere\): .*\(401\)\. Unset OIDC_ISSUER, or replace it with OIDC_ISSUERS listing both issuers\.$/m,
-      );
+      await expect
+        .poll(() => stack.output)
+        .toMatch(
+          /⚠ The web app signs in at http:\/\/localhost:\d+\/realms\/todo-app, which the API does not trust \(it trusts http:\/\/127\.0\.0\.1:\d+\/realms\/elsewhere\): .*\(401\)\. Unset OIDC_ISSUER, or replace it with OIDC_ISSUERS listing both issuers\.$/m,
+        );
     } finally {
       await stack.stop();
     }

@@ -41,7 +41,11 @@ export function accepts(host: string, port: number): Promise<boolean> {
 export interface Stack {
   /** SIGTERM, wait for the exit, remove the data folder. */
   stop(): Promise<void>;
-  /** What `npm start` printed (stdout and stderr) up to its ready banner. */
+  /**
+   * What `npm start` has printed so far (stdout and stderr), its ready banner included. The two
+   * pipes are read apart: a line written to stderr before the banner may arrive after it, so
+   * wait for such a line (`expect.poll`) rather than read it once.
+   */
   readonly output: string;
 }
 
@@ -93,7 +97,12 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
     await stop();
     throw error;
   }
-  return { stop, output };
+  return {
+    stop,
+    get output() {
+      return output;
+    },
+  };
 }
 
 /**
