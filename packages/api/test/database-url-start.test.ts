@@ -5,8 +5,7 @@
  * listening on the port. A password whose `/`, `?`, `#` or `%` was not percent-encoded (what
  * `openssl rand -base64` makes) is a configuration error (exit 78), not "Invalid URL".
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,33 +14,17 @@ import { createSecureContext, TLSSocket } from 'node:tls';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresAvailable, TEST_DATABASE_URL } from './support/databases.js';
+import { startToExit } from './support/start-to-exit.js';
 
-const server = new URL('../dist/server.js', import.meta.url).pathname;
-
-async function start(databaseUrl: string): Promise<{ code: number; lines: string[] }> {
-  const child = spawn(process.execPath, [server], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      LOG_LEVEL: 'silent',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      // Never fetched: the database is opened first.
-      OIDC_ISSUER: 'https://sso.example.com/realms/todo-app',
-      API_PUBLIC_URL: 'https://api.example.com',
-      OIDC_CLIENT_ID: 'todo-api',
-      OIDC_CLIENT_SECRET: 'todo-api-secret',
-      DATABASE_URL: databaseUrl,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function start(databaseUrl: string): Promise<{ code: number; lines: string[] }> {
+  return startToExit({
+    // Never fetched: the database is opened first.
+    OIDC_ISSUER: 'https://sso.example.com/realms/todo-app',
+    API_PUBLIC_URL: 'https://api.example.com',
+    OIDC_CLIENT_ID: 'todo-api',
+    OIDC_CLIENT_SECRET: 'todo-api-secret',
+    DATABASE_URL: databaseUrl,
   });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const [code] = (await once(child, 'exit')) as [number];
-  clearTimeout(timer);
-  return { code, lines: stderr.trim().split('\n') };
 }
 
 function withUrl(change: (url: URL) => void): string {

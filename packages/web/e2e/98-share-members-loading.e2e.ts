@@ -1,4 +1,4 @@
-import { expect, passwordToken, signIn, skipWithoutChromium, test } from './support/fixtures.js';
+import { expect, makeKnown, signIn, skipWithoutChromium, test } from './support/fixtures.js';
 import { readFirstAnsweredLast } from './support/hold.js';
 
 skipWithoutChromium();
@@ -10,13 +10,7 @@ test('a list shared while its dialog still loads the members shows the new membe
   urls,
   request,
 }) => {
-  // bob is known to the API (sharing finds people who signed in before).
-  const bob = await passwordToken(request, urls, 'bob');
-  expect(
-    (
-      await request.get(`${urls.api}/lists/`, { headers: { Authorization: `Bearer ${bob}` } })
-    ).status(),
-  ).toBe(200);
+  await makeKnown(request, urls, 'bob');
   const name = `Allotment ${Date.now().toString(36)}`;
   await signIn(page, urls, 'carol');
   await page.getByLabel('New list name').fill(name);

@@ -1,5 +1,6 @@
 import {
   expect,
+  makeKnown,
   passwordToken,
   personIn,
   skipWithoutChromium,
@@ -22,13 +23,7 @@ test('bob, removed from a list while looking at it: his next change says the lis
   request,
   browser,
 }) => {
-  // bob is known to the API (sharing finds people who signed in before).
-  const bob = await passwordToken(request, urls, 'bob');
-  expect(
-    (
-      await request.get(`${urls.api}/lists/`, { headers: { Authorization: `Bearer ${bob}` } })
-    ).status(),
-  ).toBe(200);
+  await makeKnown(request, urls, 'bob');
   const auth = { Authorization: `Bearer ${await passwordToken(request, urls, 'alice')}` };
   const name = `Garden ${Date.now().toString(36)}`;
   const created = await request.post(`${urls.api}/lists/`, { headers: auth, data: { name } });

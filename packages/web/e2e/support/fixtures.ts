@@ -212,6 +212,22 @@ export function apiAnswer(page: Page, urls: Urls, method: string, path: string):
     .then((res) => res.status());
 }
 
+/**
+ * Makes `username` known to the API, as sharing with them needs: they have read their lists
+ * once (signing in alone is not enough).
+ */
+export async function makeKnown(
+  request: APIRequestContext,
+  urls: Urls,
+  username: string,
+): Promise<void> {
+  const token = await passwordToken(request, urls, username);
+  const lists = await request.get(`${urls.api}/lists/`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  expect(lists.status()).toBe(200);
+}
+
 /** Creates a todo for the owner of `token` through the API. */
 export async function createTodo(
   request: APIRequestContext,
