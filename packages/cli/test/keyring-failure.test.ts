@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../src/errors.js';
 import { KeyringStore } from '../src/store/keyring-store.js';
+import { openStore } from '../src/store/open-store.js';
 import type { StoredSession } from '../src/store/types.js';
 
 /**
@@ -112,5 +113,45 @@ describe('a keyring that fails the check when the store is opened', () => {
 
   it('is no keyring on Linux without a Secret Service (the kernel keyring failed instead)', () => {
     expect(KeyringStore.open(failing(false), 'linux')).toEqual({ reason: LOCKED, present: false });
+  });
+});
+
+/**
+ * The binding on a Linux machine without a Secret Service: its Secret Service entry cannot be
+ * built, and the default store refuses the probe. In-process, since whether a real machine has
+ * a usable keyring (the kernel's, which the binding falls back to) is not the test's to choose.
+ */
+class NoKeyring {
+  constructor(_service: string, _account: string, options?: { linux?: { store?: string } }) {
+    if (options?.linux?.store === 'secret-service')
+      throw new Error("Couldn't access platform storage: no Secret Service on D-Bus");
+  }
+  getPassword(): string | null {
+    throw new Error("Couldn't access platform storage: AccessDenied");
+  }
+  setPassword(_password: string): void {
+    throw new Error("Couldn't access platform storage: AccessDenied");
+  }
+  deletePassword(): boolean {
+    return false;
+  }
+}
+
+describe('TODO_TOKEN_STORE=keyring on a machine without a keyring', () => {
+  it('refuses the file: a usage error (exit 2) saying why and what to do instead', () => {
+    const error = caught(() =>
+      openStore('keyring', '/nonexistent', () => KeyringStore.open(NoKeyring, 'linux')),
+    );
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).exitCode).toBe(2);
+    expect((error as CliError).message).toBe(
+      "TODO_TOKEN_STORE=keyring, but the keyring is unavailable: Couldn't access platform storage: AccessDenied. Start or unlock the system keyring (on Linux a Secret Service such as GNOME Keyring on the D-Bus session), or set TODO_TOKEN_STORE=auto or file to keep the tokens in a file of your own (mode 0600) instead.",
+    );
+  });
+
+  it('with TODO_TOKEN_STORE=auto, the token file instead, saying why', () => {
+    const opened = openStore('auto', '/nonexistent', () => KeyringStore.open(NoKeyring, 'linux'));
+    expect(opened.store.kind).toBe('file');
+    expect(opened.keyringUnavailable).toBe("Couldn't access platform storage: AccessDenied");
   });
 });

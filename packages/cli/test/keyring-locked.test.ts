@@ -78,24 +78,3 @@ describe.skipIf(!available)('a keyring that fails the check before the command',
     expect(result).toEqual({ code: 0, out: `${session.accessToken}\n`, err: '' });
   });
 });
-
-describe('TODO_TOKEN_STORE=keyring on a machine without a keyring', () => {
-  const home = tempHome('todo-keyring-required-');
-
-  it('refuses the file, says why and what to do instead (exit 2)', async () => {
-    const dir = await mkdtemp(join(home(), 'none-'));
-    const result = await runProcess('node', [todoBin, 'token'], {
-      HOME: dir,
-      XDG_DATA_HOME: join(dir, 'data'),
-      DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(dir, 'no-bus')}`,
-      TODO_CONFIG_DIR: join(dir, 'config'),
-      TODO_ISSUER: ISSUER,
-      TODO_TOKEN_STORE: 'keyring',
-    });
-    expect(result.code).toBe(2);
-    expect(result.out).toBe('');
-    expect(result.err).toMatch(
-      /^todo token: TODO_TOKEN_STORE=keyring, but the keyring is unavailable: .+\. Start or unlock the system keyring \(on Linux a Secret Service such as GNOME Keyring on the D-Bus session\), or set TODO_TOKEN_STORE=auto or file to keep the tokens in a file of your own \(mode 0600\) instead\.$/m,
-    );
-  });
-});

@@ -15,10 +15,15 @@ export interface OpenedStore {
  * `keyring` fails instead of falling back, for people who never want tokens on disk. A keyring
  * that is there but fails its check (a locked Secret Service collection) stops `auto` too: the
  * sessions in it would look signed out, and a sign-in would leave tokens on disk unasked.
+ * `openKeyring` opens the keyring (tests give one that fails as a machine without one does).
  */
-export function openStore(choice: StoreChoice, dir: string): OpenedStore {
+export function openStore(
+  choice: StoreChoice,
+  dir: string,
+  openKeyring: () => ReturnType<typeof KeyringStore.open> = () => KeyringStore.open(),
+): OpenedStore {
   if (choice === 'file') return { store: new FileStore(dir) };
-  const { store, reason, present } = KeyringStore.open();
+  const { store, reason, present } = openKeyring();
   if (store !== undefined) return { store };
   if (choice === 'auto' && present === true) throw new KeyringFailure('open', reason ?? 'unknown');
   if (choice === 'keyring')
