@@ -30,7 +30,10 @@ describe('a write command whose token refresh fails', () => {
       if (req.url === '/.well-known/openid-configuration') {
         res.setHeader('content-type', 'application/json');
         res.end(
-          JSON.stringify({ issuer: unavailableIssuer, token_endpoint: `${unavailableIssuer}/token` }),
+          JSON.stringify({
+            issuer: unavailableIssuer,
+            token_endpoint: `${unavailableIssuer}/token`,
+          }),
         );
         return;
       }
@@ -71,7 +74,10 @@ describe('a write command whose token refresh fails', () => {
       }).then((r) => r.json())) as unknown;
     const todos = (await read('/todos/?limit=100')) as { items: { title: string }[] };
     const lists = (await read('/lists/')) as { name: string }[];
-    return [...todos.items.filter((t) => t.title === name), ...lists.filter((l) => l.name === name)];
+    return [
+      ...todos.items.filter((t) => t.title === name),
+      ...lists.filter((l) => l.name === name),
+    ];
   }
 
   const safe = 'Nothing was sent to the API: running the command again is safe';
