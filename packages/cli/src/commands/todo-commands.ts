@@ -1,5 +1,5 @@
 import { type ApiClient, apiClient, unwrap } from '../api/client.js';
-import { createTodo } from '../api/create-todo.js';
+import { createTodo, nothingSent } from '../api/create-todo.js';
 import type { paths } from '../api/schema.gen.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
@@ -122,9 +122,14 @@ export const add: Command = {
   async run(ctx) {
     const title = visibleArgument('<title…>', ctx.positionals.join(' '), add.usage);
     const description = ctx.values.description as string | undefined;
+    // The list is looked up before the create is sent: a token refresh failing then sent nothing.
     const listId =
       typeof ctx.values.list === 'string'
-        ? (await resolveList(ctx, ctx.values.list)).id
+        ? (
+            await resolveList(ctx, ctx.values.list).catch((e: unknown) => {
+              throw nothingSent(e);
+            })
+          ).id
         : undefined;
     // Sent with an Idempotency-Key, and once more after a lost answer (`createTodo`).
     const body = {
