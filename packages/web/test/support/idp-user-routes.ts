@@ -12,10 +12,12 @@ export interface IdpUserState {
   people: IdpUser[];
   /** People per page (the API's is 100). */
   pageSize: number;
+  /** Ids of people the API has seen and the provider deleted: disabling them says they are gone. */
+  deleted: Set<string>;
 }
 
 export function newIdpUserState(): IdpUserState {
-  return { people: [], pageSize: 100 };
+  return { people: [], pageSize: 100, deleted: new Set() };
 }
 
 /** A person as the API lists them: enabled, no department, the `user` role. */
@@ -34,12 +36,43 @@ export function idpPerson(username: string, over: Partial<IdpUser> = {}): IdpUse
   };
 }
 
-/** Answers `GET /admin/idp/users`; false for any other request. */
+/**
+ * `PATCH /admin/idp/users/{id}` with `enabled`: the person changed, or for someone deleted the
+ * API's answer that they are gone (disabling) or 404.
+ */
+function changePerson(
+  state: IdpUserState,
+  id: string,
+  body: { enabled?: boolean },
+  res: ServerResponse,
+): void {
+  const person = state.people.find((p) => p.id === id);
+  const send = (status: number, answer: unknown) => {
+    res.writeHead(status, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(answer));
+  };
+  if (person !== undefined) return send(200, Object.assign(person, body));
+  if (!state.deleted.has(id) || body.enabled !== false)
+    return send(404, { status: 404, code: 'not_found', detail: 'No such user' });
+  send(200, {
+    id,
+    gone: true,
+    detail: `http://idp no longer has this person (deleted there), so there was no one to disable; the access tokens it issued them before are refused here.`,
+    revoked: [{ issuer: 'http://idp', sub: id, notBefore: new Date().toISOString() }],
+  });
+}
+
+/** Answers `GET /admin/idp/users` and `PATCH /admin/idp/users/{id}`; false for any other request. */
 export function idpUserRoutes(
   state: IdpUserState,
-  request: { method: string; path: string; query: URLSearchParams },
+  request: { method: string; path: string; query: URLSearchParams; body?: unknown },
   res: ServerResponse,
 ): boolean {
+  const changed = /^\/admin\/idp\/users\/([^/]+)$/.exec(request.path)?.[1];
+  if (request.method === 'PATCH' && changed !== undefined) {
+    changePerson(state, decodeURIComponent(changed), request.body as { enabled?: boolean }, res);
+    return true;
+  }
   if (request.method !== 'GET' || request.path !== '/admin/idp/users') return false;
   const offset = Number(request.query.get('cursor') ?? 0);
   const end = offset + state.pageSize;
