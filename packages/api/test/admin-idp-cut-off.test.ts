@@ -237,7 +237,9 @@ describe('admin routes for the identity provider: cutting a person off when the 
     expect(res.json()).toEqual({
       id,
       gone: true,
-      detail: expect.stringMatching(/no longer has this person .*access tokens .* are refused here/),
+      detail: expect.stringMatching(
+        /no longer has this person .*access tokens .* are refused here/,
+      ),
       revoked: [{ issuer: idp.issuer, sub: id, notBefore: expect.any(String) }],
     });
     const after = await injectWithToken(api, token, 'GET', '/todos/');

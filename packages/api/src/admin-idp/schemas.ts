@@ -54,7 +54,11 @@ export const IdpUser = Type.Object({
 });
 
 /** A subject whose tokens issued until now are refused. */
-const Revoked = Type.Object({ issuer: Type.String(), sub: Type.String(), notBefore: Type.String() });
+const Revoked = Type.Object({
+  issuer: Type.String(),
+  sub: Type.String(),
+  notBefore: Type.String(),
+});
 
 export const IdpUserGone = Type.Object(
   {

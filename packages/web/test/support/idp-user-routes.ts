@@ -40,26 +40,19 @@ export function idpPerson(username: string, over: Partial<IdpUser> = {}): IdpUse
  * `PATCH /admin/idp/users/{id}` with `enabled`: the person changed, or for someone deleted the
  * API's answer that they are gone (disabling) or 404.
  */
-function changePerson(
-  state: IdpUserState,
-  id: string,
-  body: { enabled?: boolean },
-  res: ServerResponse,
-): void {
+function changePerson(state: IdpUserState, id: string, body: { enabled?: boolean }) {
   const person = state.people.find((p) => p.id === id);
-  const send = (status: number, answer: unknown) => {
-    res.writeHead(status, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(answer));
-  };
-  if (person !== undefined) return send(200, Object.assign(person, body));
+  if (person !== undefined) return { status: 200, answer: Object.assign(person, body) };
   if (!state.deleted.has(id) || body.enabled !== false)
-    return send(404, { status: 404, code: 'not_found', detail: 'No such user' });
-  send(200, {
+    return { status: 404, answer: { status: 404, code: 'not_found', detail: 'No such user' } };
+  const answer = {
     id,
     gone: true,
-    detail: `http://idp no longer has this person (deleted there), so there was no one to disable; the access tokens it issued them before are refused here.`,
+    detail:
+      'http://idp no longer has this person (deleted there), so there was no one to disable; the access tokens it issued them before are refused here.',
     revoked: [{ issuer: 'http://idp', sub: id, notBefore: new Date().toISOString() }],
-  });
+  };
+  return { status: 200, answer };
 }
 
 /** Answers `GET /admin/idp/users` and `PATCH /admin/idp/users/{id}`; false for any other request. */
@@ -70,7 +63,10 @@ export function idpUserRoutes(
 ): boolean {
   const changed = /^\/admin\/idp\/users\/([^/]+)$/.exec(request.path)?.[1];
   if (request.method === 'PATCH' && changed !== undefined) {
-    changePerson(state, decodeURIComponent(changed), request.body as { enabled?: boolean }, res);
+    const body = request.body as { enabled?: boolean };
+    const { status, answer } = changePerson(state, decodeURIComponent(changed), body);
+    res.writeHead(status, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(answer));
     return true;
   }
   if (request.method !== 'GET' || request.path !== '/admin/idp/users') return false;
