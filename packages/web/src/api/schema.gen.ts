@@ -705,6 +705,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getReadiness: {
@@ -743,6 +752,15 @@ export interface operations {
                             staleKeys: boolean;
                         }[];
                     };
+                };
+            };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Default Response */
@@ -792,6 +810,15 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -852,6 +879,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -865,11 +898,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -899,6 +947,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -916,11 +970,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -950,6 +1019,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -967,11 +1042,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1009,6 +1099,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1076,6 +1172,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1123,6 +1225,12 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1223,6 +1331,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1254,6 +1368,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1318,6 +1438,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1361,6 +1487,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1452,6 +1584,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1486,6 +1624,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1558,6 +1702,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1601,6 +1751,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1692,6 +1848,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1721,6 +1883,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1743,7 +1911,7 @@ export interface operations {
                     }[];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1775,6 +1943,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1814,6 +1988,12 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1913,6 +2093,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1944,6 +2130,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2007,6 +2199,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2041,6 +2239,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2122,6 +2326,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2163,6 +2373,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2253,6 +2469,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2290,6 +2512,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2357,6 +2585,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2401,6 +2635,12 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2501,6 +2741,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2532,6 +2778,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2583,6 +2835,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2622,6 +2880,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2700,6 +2964,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2733,6 +3003,12 @@ export interface operations {
             /** @description Removed */
             204: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2805,6 +3081,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2834,6 +3116,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2856,7 +3144,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2879,6 +3167,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2908,6 +3202,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2926,7 +3226,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2958,6 +3258,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2989,6 +3295,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3066,6 +3378,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3107,6 +3425,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3151,6 +3475,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3180,6 +3510,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3196,7 +3532,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3228,6 +3564,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3267,6 +3609,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3330,6 +3678,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3364,6 +3718,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3422,6 +3782,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3460,6 +3826,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3527,6 +3899,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3561,6 +3939,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3620,6 +4004,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3660,6 +4050,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3746,6 +4142,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3809,6 +4211,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3895,6 +4303,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3931,6 +4345,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3998,6 +4418,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4066,6 +4492,12 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4152,6 +4584,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4209,6 +4647,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4305,6 +4749,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4355,6 +4805,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4432,6 +4888,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4482,6 +4944,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4559,6 +5027,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4614,6 +5088,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4691,6 +5171,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4740,6 +5226,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4795,6 +5287,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4844,6 +5342,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4919,6 +5423,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4994,6 +5504,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5055,6 +5571,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5143,6 +5665,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5210,6 +5738,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5270,6 +5804,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5339,6 +5879,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5399,6 +5945,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5468,6 +6020,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5523,6 +6081,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5591,6 +6155,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5629,6 +6199,12 @@ export interface operations {
             /** @description A JSON-RPC response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5640,6 +6216,12 @@ export interface operations {
             /** @description A notification or response accepted */
             202: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5723,6 +6305,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
