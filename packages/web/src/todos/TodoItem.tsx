@@ -6,6 +6,7 @@ import { withoutBidiControls } from '../ui/shown-text.js';
 import { type Conflict, ConflictNotice } from './ConflictNotice.js';
 import { isOptimistic } from './cache.js';
 import { storeTodo, useUpdateTodo } from './queries.js';
+import { holdsChange } from './same-change.js';
 import { TodoEditForm } from './TodoEditForm.js';
 import { useTodoEdit } from './use-todo-edit.js';
 
@@ -35,11 +36,20 @@ export function TodoItem({
   const client = useQueryClient();
   const update = useUpdateTodo(todo.id);
   const [conflict, setConflict] = useState<Conflict | null>(null);
-  /** A 412 becomes the "changed elsewhere" notice; other failures go to `onError`. */
-  const failed = (error: unknown, mine: Conflict['mine']) => {
+  /**
+   * A 412 becomes the "changed elsewhere" notice, unless the todo as saved already holds this
+   * very change (`holdsChange`): then it is saved, and shows so. Other failures go to
+   * `onError`. Returns whether the change is saved after all.
+   */
+  const failed = (error: unknown, mine: Conflict['mine']): boolean => {
     const theirs = currentOf(error);
+    if (theirs && holdsChange(theirs, mine)) {
+      storeTodo(client, theirs);
+      return true;
+    }
     if (theirs) setConflict({ mine, theirs });
     else onError(error);
+    return false;
   };
   const edit = useTodoEdit(todo, update, failed, () => setConflict(null), onSaved, setConflict);
   const { completed, toggle } = useToggle(todo, update, failed, onSaved);
@@ -113,7 +123,7 @@ function Notices({ status, children }: { status: string | undefined; children: R
 function useToggle(
   todo: Todo,
   update: UpdateTodo,
-  failed: (error: unknown, mine: Conflict['mine']) => void,
+  failed: (error: unknown, mine: Conflict['mine']) => boolean,
   onSaved: (() => void) | undefined,
 ) {
   const [clicked, setClicked] = useState<boolean | null>(null);
@@ -124,7 +134,9 @@ function useToggle(
     update.mutate(
       { id: todo.id, patch: { completed: next } },
       {
-        onError: (error) => failed(error, { completed: next }),
+        onError: (error) => {
+          if (failed(error, { completed: next })) onSaved?.();
+        },
         onSuccess: () => onSaved?.(),
         onSettled: () => setClicked(null),
       },
