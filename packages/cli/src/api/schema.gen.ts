@@ -705,6 +705,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getReadiness: {
@@ -743,6 +752,15 @@ export interface operations {
                             staleKeys: boolean;
                         }[];
                     };
+                };
+            };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Default Response */
@@ -792,6 +810,15 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -852,6 +879,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -865,11 +898,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -899,6 +947,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -916,11 +970,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -950,6 +1019,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -967,11 +1042,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1009,6 +1099,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1076,6 +1172,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1123,6 +1225,12 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1223,6 +1331,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1254,6 +1368,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1318,6 +1438,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1361,6 +1487,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1452,6 +1584,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1486,6 +1624,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1558,6 +1702,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1601,6 +1751,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1692,6 +1848,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1721,6 +1883,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1743,7 +1911,7 @@ export interface operations {
                     }[];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1775,6 +1943,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1814,6 +1988,12 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1913,6 +2093,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1944,6 +2130,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2007,6 +2199,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2041,6 +2239,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2122,6 +2326,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2163,6 +2373,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2253,6 +2469,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2290,6 +2512,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2357,6 +2585,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2401,6 +2635,12 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2501,6 +2741,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2532,6 +2778,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2583,6 +2835,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2622,6 +2880,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2700,6 +2964,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2733,6 +3003,12 @@ export interface operations {
             /** @description Removed */
             204: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2805,6 +3081,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2834,6 +3116,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2856,7 +3144,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2879,6 +3167,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2908,6 +3202,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2926,7 +3226,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2958,6 +3258,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2989,6 +3295,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3066,6 +3378,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3107,6 +3425,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3151,6 +3475,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3180,6 +3510,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3196,7 +3532,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3228,6 +3564,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3267,6 +3609,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3330,6 +3678,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3364,6 +3718,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3422,6 +3782,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3460,6 +3826,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3527,6 +3899,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3561,6 +3939,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3620,6 +4004,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3660,6 +4050,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3746,6 +4142,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3809,6 +4211,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3895,6 +4303,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3931,6 +4345,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3998,6 +4418,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4066,6 +4492,12 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4152,6 +4584,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4209,6 +4647,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4295,6 +4739,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4345,6 +4795,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4422,6 +4878,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4472,6 +4934,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4549,6 +5017,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4604,6 +5078,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4681,6 +5161,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4730,6 +5216,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4785,6 +5277,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4834,6 +5332,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4909,6 +5413,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4984,6 +5494,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5045,6 +5561,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5133,6 +5655,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5200,6 +5728,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5260,6 +5794,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5329,6 +5869,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5389,6 +5935,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5458,6 +6010,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5513,6 +6071,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5581,6 +6145,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5619,6 +6189,12 @@ export interface operations {
             /** @description A JSON-RPC response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5630,6 +6206,12 @@ export interface operations {
             /** @description A notification or response accepted */
             202: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5713,6 +6295,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
