@@ -1,4 +1,4 @@
-import { useQueryClient } from '@tanstack/react-query';
+import { type QueryClient, useQueryClient } from '@tanstack/react-query';
 import { type MouseEvent, type ReactNode, type RefObject, useId, useState } from 'react';
 import { currentOf } from '../api/endpoints.js';
 import type { Todo } from '../api/types.js';
@@ -36,21 +36,7 @@ export function TodoItem({
   const client = useQueryClient();
   const update = useUpdateTodo(todo.id);
   const [conflict, setConflict] = useState<Conflict | null>(null);
-  /**
-   * A 412 becomes the "changed elsewhere" notice, unless the todo as saved already holds this
-   * very change (`holdsChange`): then it is saved, and shows so. Other failures go to
-   * `onError`. Returns whether the change is saved after all.
-   */
-  const failed = (error: unknown, mine: Conflict['mine']): boolean => {
-    const theirs = currentOf(error);
-    if (theirs && holdsChange(theirs, mine)) {
-      storeTodo(client, theirs);
-      return true;
-    }
-    if (theirs) setConflict({ mine, theirs });
-    else onError(error);
-    return false;
-  };
+  const failed = refusalOf(client, setConflict, onError);
   const edit = useTodoEdit(todo, update, failed, () => setConflict(null), onSaved, setConflict);
   const { completed, toggle } = useToggle(todo, update, failed, onSaved);
   const pending = isOptimistic(todo);
@@ -99,6 +85,28 @@ export function TodoItem({
       />
     </li>
   );
+}
+
+/**
+ * What a refused change of a todo becomes: a 412 the "changed elsewhere" notice, unless the todo
+ * as saved already holds this very change (`holdsChange`): then it is saved, and shows so. Other
+ * failures go to `onError`. The function returns whether the change is saved after all.
+ */
+function refusalOf(
+  client: QueryClient,
+  setConflict: (conflict: Conflict) => void,
+  onError: (error: unknown) => void,
+): (error: unknown, mine: Conflict['mine']) => boolean {
+  return (error, mine) => {
+    const theirs = currentOf(error);
+    if (theirs && holdsChange(theirs, mine)) {
+      storeTodo(client, theirs);
+      return true;
+    }
+    if (theirs) setConflict({ mine, theirs });
+    else onError(error);
+    return false;
+  };
 }
 
 /** What became of an edit a reload left unanswered (`status`), then the conflict, if any. */
