@@ -1,10 +1,11 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { type MouseEvent, type ReactNode, type RefObject, useId, useState } from 'react';
+import { type MouseEvent, type ReactNode, type RefObject, useId, useRef, useState } from 'react';
 import { currentOf } from '../api/endpoints.js';
 import type { Todo } from '../api/types.js';
 import { withoutBidiControls } from '../ui/shown-text.js';
 import { type Conflict, ConflictNotice } from './ConflictNotice.js';
 import { isOptimistic } from './cache.js';
+import { useFocusPassedOnRemoval } from './focus-on-removal.js';
 import { storeTodo, useUpdateTodo } from './queries.js';
 import { TodoEditForm } from './TodoEditForm.js';
 import { useTodoEdit } from './use-todo-edit.js';
@@ -45,6 +46,8 @@ export function TodoItem({
   const { completed, toggle } = useToggle(todo, update, failed, onSaved);
   const pending = isOptimistic(todo);
   const locked = pending || readOnly !== undefined;
+  const row = useRef<HTMLLIElement>(null);
+  useFocusPassedOnRemoval(row);
 
   const conflictNotice = conflict ? (
     <ConflictNotice
@@ -64,7 +67,7 @@ export function TodoItem({
 
   if (edit.editing) {
     return (
-      <li className="todo todo--editing">
+      <li className="todo todo--editing" ref={row}>
         {notices}
         <TodoEditForm id={id} edit={edit} />
       </li>
@@ -74,6 +77,7 @@ export function TodoItem({
     <li
       className={`todo${completed ? ' todo--done' : ''}${pending ? ' todo--pending' : ''}`}
       data-todo-id={todo.id}
+      ref={row}
     >
       <TodoView
         id={id}
