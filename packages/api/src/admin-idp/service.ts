@@ -214,15 +214,19 @@ export class IdpAdminService {
     return id;
   }
 
-  /** Sets `enabled` and/or the `department` attribute (null removes it); {@link readBack} after. */
+  /**
+   * Sets `enabled` and/or the `department` attribute (null removes it); {@link readBack} after.
+   * Only Keycloak's own 404 for the person is a 404 ({@link personError}): disabling someone the
+   * provider answered it does not have is taken for a person deleted there (`change-user.ts`).
+   */
   async updateUser(
     id: string,
     change: { enabled?: boolean; department?: string | null },
   ): Promise<void> {
     try {
       const kc = await this.client();
-      const user = await kc.users.findOne({ id });
-      // The admin client answers an unknown id (the IdP's 404) with null, not undefined.
+      // Not the admin client's null for any 404: a proxy's 404 page must not read as no user.
+      const user = await kc.users.findOne({ id }, { catchNotFound: false });
       if (user === undefined || user === null) throw new ApiError('not_found', 'No such user');
       const attributes: Record<string, unknown> = { ...(user.attributes ?? {}) };
       if (change.department === null) delete attributes.department;
@@ -245,7 +249,7 @@ export class IdpAdminService {
         },
       );
     } catch (e) {
-      throw idpError(e, 'Updating the user', true, true);
+      throw personError(e, 'Updating the user');
     }
   }
 
@@ -309,13 +313,7 @@ export class IdpAdminService {
       const kc = await this.client();
       await kc.users.logout({ id });
     } catch (e) {
-      const error = idpError(e, 'Ending the sessions', true, true);
-      if (error.code !== 'not_found' || userNotFound(e)) throw error;
-      throw new ApiError(
-        'idp_refused',
-        'Ending the sessions: the identity provider answered 404 without saying that the person is gone (is IDP_ADMIN_URL right?)',
-        { cause: e },
-      );
+      throw personError(e, 'Ending the sessions');
     }
   }
 
@@ -418,6 +416,22 @@ export class IdpAdminService {
       permissions: (client?.mappings ?? []).map((r) => r.name ?? '').sort(),
     };
   }
+}
+
+/**
+ * A failed change to one person ({@link idpError}) where only Keycloak's own 404 for them ("User
+ * not found") is a 404, which callers may take for the person deleted at the provider. Any
+ * other 404 (a proxy's page, an unknown route) says nothing of the person and changed nothing,
+ * so it is a refusal (502): a wrong address must not read as a person gone (fail closed).
+ */
+function personError(e: unknown, what: string): ApiError {
+  const error = idpError(e, what, true, true);
+  if (e instanceof ApiError || error.code !== 'not_found' || userNotFound(e)) return error;
+  return new ApiError(
+    'idp_refused',
+    `${what}: the identity provider answered 404 without saying that the person is gone (is IDP_ADMIN_URL right?)`,
+    { cause: e },
+  );
 }
 
 /** Whether a failed admin call is Keycloak's 404 for a user it does not have ("User not found"). */

@@ -472,7 +472,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Enable or disable a user (disabling also refuses their current tokens at the API), set or remove their department */
+        /** Enable or disable a user (disabling also refuses their current tokens at the API, those of a person deleted at the provider too), set or remove their department */
         patch: operations["updateIdpUser"];
         trace?: never;
     };
@@ -4700,6 +4700,16 @@ export interface operations {
                         realmRoles: string[];
                         /** @description The API's permissions (its client roles) granted directly */
                         permissions: string[];
+                    } | {
+                        id: string;
+                        /** @enum {boolean} */
+                        gone: true;
+                        detail: string;
+                        revoked: {
+                            issuer: string;
+                            sub: string;
+                            notBefore: string;
+                        }[];
                     };
                 };
             };
