@@ -53,3 +53,24 @@ test('a todo completed with the keyboard under Open hands the focus to the todo 
   await expect(page.getByText('All done', { exact: true })).toBeVisible();
   await expect(page.locator('#todos-title')).toBeFocused();
 });
+
+/**
+ * Create list pressed from the keyboard: the field empties and the button is disabled with it,
+ * which dropped the focus on the page's body. The new list's heading takes it.
+ */
+test('a list made with the Create list button from the keyboard leaves the focus on its heading', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'testuser');
+  await expect(todosShown(page)).toBeVisible();
+  const name = runName('Made by button');
+  await page.getByLabel('New list name').fill(name);
+  const create = page.getByRole('button', { name: 'Create list' });
+  await create.focus();
+  await page.keyboard.press('Enter');
+  const heading = page.getByRole('heading', { name });
+  await expect(heading).toBeVisible();
+  await expect(heading).toBeFocused();
+  await expect(page.getByLabel('New list name')).toHaveValue('');
+});
