@@ -26,6 +26,30 @@ const rateLimitHeaders = {
 };
 
 /**
+ * The headers a route may declare it always sends with an answer (`schema.sentHeaders`, by
+ * status), for the document: the document lists them, and the contract tests check they are
+ * sent.
+ */
+const SENDABLE_HEADERS = {
+  ETag: {
+    type: 'string',
+    description:
+      'The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match`',
+  },
+  Location: {
+    type: 'string',
+    description: 'The path of the created resource (RFC 9110 §10.2.2)',
+  },
+};
+
+declare module 'fastify' {
+  interface FastifySchema {
+    /** The headers the route always sends with the answer of each status, for the document. */
+    sentHeaders?: Partial<Record<number, readonly (keyof typeof SENDABLE_HEADERS)[]>>;
+  }
+}
+
+/**
  * 429 Too Many Requests (RFC 6585 §4) with `Retry-After` (RFC 9110 §10.2.3): what any route the
  * rate limits count answers past its limit.
  */
@@ -88,7 +112,8 @@ const BODY_REFUSALS_ARE_400: ReadonlySet<string> = new Set(['/auth/backchannel-l
  * - 400 on every route: a malformed Host field is refused before any route runs (RFC 9112
  *   §3.2), and on a protected route an `Authorization` header that is not one well-formed
  *   credential is `invalid_request` (RFC 6750 §3.1), whatever the route.
- * - The `X-RateLimit-*` headers on the successes of every route a limit counts.
+ * - The `X-RateLimit-*` headers on the successes of every route a limit counts, and the
+ *   headers a route declares it sends (`schema.sentHeaders`: `ETag`, `Location`).
  * - 413 and 415 on every route whose method has a body Fastify reads (all but GET and HEAD),
  *   whether or not the route takes one: a body is read before the route runs, so one past
  *   `BODY_LIMIT_BYTES` is 413 (RFC 9110 §15.5.14) and one in a media type no parser reads, JSON
@@ -106,8 +131,9 @@ export function documentSharedResponses({
   url: string;
   route: RouteOptions;
 }): { schema: FastifySchema; url: string } {
-  const response = schema?.response as Record<string, unknown> | undefined;
-  if (response === undefined) return { schema, url };
+  const { sentHeaders, ...rest } = schema ?? {};
+  const response = rest.response as Record<string, unknown> | undefined;
+  if (response === undefined) return { schema: rest, url };
   const shared: Record<string, unknown> = { 400: malformed };
   const methods = ([] as string[]).concat(route.method);
   if (methods.some((m) => m !== 'GET' && m !== 'HEAD') && !BODY_REFUSALS_ARE_400.has(route.url)) {
@@ -117,19 +143,28 @@ export function documentSharedResponses({
   const limited = !UNLIMITED_ROUTES.has(route.url);
   if (limited) shared[429] = rateLimited;
   const merged: Record<string, unknown> = { ...shared, ...response };
+  for (const [status, names] of Object.entries(sentHeaders ?? {}))
+    merged[status] = withHeaders(merged[status], pick(names ?? []));
   if (limited)
-    for (const [status, answer] of Object.entries(response))
-      if (/^2/.test(status)) merged[status] = withRateLimitHeaders(answer);
+    for (const [status, answer] of Object.entries(merged))
+      if (/^2/.test(status)) merged[status] = withHeaders(answer, rateLimitHeaders);
   // A route that lists 413 or 415 itself with the plain problem gets the fuller answer above,
   // which says why and (415) names the header it may carry.
   for (const status of [413, 415])
     if (shared[status] !== undefined && merged[status] === problemResponse)
       merged[status] = shared[status];
-  return { schema: { ...schema, response: merged }, url };
+  return { schema: { ...rest, response: merged }, url };
 }
 
-/** A success as the document lists it on a limited route: with the `X-RateLimit-*` headers. */
-function withRateLimitHeaders(answer: unknown): unknown {
+/** The {@link SENDABLE_HEADERS} named. */
+function pick(names: readonly (keyof typeof SENDABLE_HEADERS)[]): Record<string, unknown> {
+  return Object.fromEntries(names.map((name) => [name, SENDABLE_HEADERS[name]]));
+}
+
+/** An answer as the document lists it, with `headers` added to those it lists already. */
+function withHeaders(answer: unknown, headers: Record<string, unknown>): unknown {
+  if (answer === undefined)
+    throw new Error('a header is declared for an answer the route does not list');
   const documented = answer as { headers?: Record<string, unknown> };
-  return { ...documented, headers: { ...documented.headers, ...rateLimitHeaders } };
+  return { ...documented, headers: { ...documented.headers, ...headers } };
 }

@@ -1225,6 +1225,10 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The path of the created resource (RFC 9110 §10.2.2) */
+                    Location?: string;
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     /** @description Requests a minute allowed by the limit closest to running out */
                     "X-RateLimit-Limit"?: number;
                     /** @description Requests left in the current window of that limit */
@@ -1368,6 +1372,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     /** @description Requests a minute allowed by the limit closest to running out */
                     "X-RateLimit-Limit"?: number;
                     /** @description Requests left in the current window of that limit */
@@ -1487,6 +1493,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     /** @description Requests a minute allowed by the limit closest to running out */
                     "X-RateLimit-Limit"?: number;
                     /** @description Requests left in the current window of that limit */
@@ -1555,6 +1563,8 @@ export interface operations {
             /** @description RFC 9457 problem details */
             412: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1673,6 +1683,8 @@ export interface operations {
             /** @description RFC 9457 problem details */
             412: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1751,6 +1763,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     /** @description Requests a minute allowed by the limit closest to running out */
                     "X-RateLimit-Limit"?: number;
                     /** @description Requests left in the current window of that limit */
@@ -1819,6 +1833,8 @@ export interface operations {
             /** @description RFC 9457 problem details */
             412: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1988,6 +2004,10 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The path of the created resource (RFC 9110 §10.2.2) */
+                    Location?: string;
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     /** @description Requests a minute allowed by the limit closest to running out */
                     "X-RateLimit-Limit"?: number;
                     /** @description Requests left in the current window of that limit */
@@ -2130,6 +2150,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     /** @description Requests a minute allowed by the limit closest to running out */
                     "X-RateLimit-Limit"?: number;
                     /** @description Requests left in the current window of that limit */
@@ -2297,6 +2319,8 @@ export interface operations {
             /** @description RFC 9457 problem details */
             412: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2373,6 +2397,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     /** @description Requests a minute allowed by the limit closest to running out */
                     "X-RateLimit-Limit"?: number;
                     /** @description Requests left in the current window of that limit */
@@ -2440,6 +2466,8 @@ export interface operations {
             /** @description RFC 9457 problem details */
             412: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2635,6 +2663,10 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The path of the created resource (RFC 9110 §10.2.2) */
+                    Location?: string;
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     /** @description Requests a minute allowed by the limit closest to running out */
                     "X-RateLimit-Limit"?: number;
                     /** @description Requests left in the current window of that limit */
