@@ -1,6 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error -- serve.mjs is plain JavaScript with JSDoc types, outside the TS program.
@@ -9,6 +9,11 @@ import { terminal } from './support/run.js';
 import { CLOSED_PORT, devRealm, freePort, type Stack, startStack } from './support/stack.js';
 
 type WebServer = { url: string; close(): Promise<void> };
+
+/** An address of this machine that is not loopback, for a web app opened from elsewhere. */
+const outside = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a?.family === 'IPv4' && !a.internal)?.address;
 
 /**
  * `todo doctor --web-origin`: the web app's own settings, read from its `/config.json` as the
@@ -25,9 +30,13 @@ describe('todo doctor --web-origin reads the web app’s settings', () => {
   const webs: WebServer[] = [];
   let broken: Server;
 
-  const web = async (config: Record<string, string>, port = 0): Promise<string> => {
+  const web = async (
+    config: Record<string, string>,
+    port = 0,
+    host = '127.0.0.1',
+  ): Promise<string> => {
     const server = (await startWebServer({
-      host: '127.0.0.1',
+      host,
       port,
       distDir: dist,
       config,
@@ -151,6 +160,35 @@ describe('todo doctor --web-origin reads the web app’s settings', () => {
     const keycloak = await doctor(registered, { OIDC_AUDIENCE: 'todo-cli' });
     expect(keycloak.out).not.toContain('web_client_audience');
   });
+
+  it('names an API_URL that is not the API’s public URL', async () => {
+    const result = await doctor(registered, { API_PUBLIC_URL: 'https://api.todo.example.com/' });
+    expect(result.out).toContain(
+      [
+        '✗ web_api_elsewhere (the web app calls another API)',
+        `  The web app sends its calls to ${stack.apiUrl}, but the API's public URL (API_PUBLIC_URL) is https://api.todo.example.com.`,
+        "  fix (web app configuration): Set the web app's API_URL=https://api.todo.example.com and restart it.",
+      ].join('\n'),
+    );
+    expect(result.code).toBe(1);
+  });
+
+  it.skipIf(outside === undefined)(
+    'names a loopback API_URL of a web app opened from elsewhere',
+    async () => {
+      const origin = await web(
+        { issuer: stack.issuer, clientId: 'todo-ui', apiUrl: 'http://localhost:8000' },
+        0,
+        outside,
+      );
+      const result = await doctor(origin, { CORS_ORIGINS: `${registered},${origin}` });
+      expect(result.out).toContain(
+        `✗ web_api_loopback (every browser calls an API on its own machine)\n  The web app opened at ${origin} sends its calls to http://localhost:8000, a loopback address`,
+      );
+      const local = await doctor(registered);
+      expect(local.out).not.toContain('web_api_loopback');
+    },
+  );
 
   it('says a /config.json the web app cannot use is a problem, and one out of reach is not', async () => {
     const { port } = broken.address() as { port: number };

@@ -26,6 +26,8 @@ export interface WebExpectations {
   }[];
   readonly firstPartyClients: readonly string[];
   readonly logoutAudiences: readonly string[];
+  /** The API's public base URL (`API_PUBLIC_URL`), when set. */
+  readonly publicUrl?: string;
   /** The API reads its issuers from OIDC_ISSUERS: fixes name the entries' fields. */
   readonly issuerList: boolean;
 }
@@ -57,7 +59,7 @@ export async function webReport(io: Io, origin: string, expect: WebExpectations)
       ],
     } as WebReport;
   const { config } = read;
-  const findings = [...settingsFindings(config, expect)];
+  const findings = [...apiUrlFindings(origin, config, expect), ...settingsFindings(config, expect)];
   const signIn = await signInFinding(io, origin, config);
   if (signIn.finding !== undefined) findings.unshift(signIn.finding);
   return {
@@ -101,6 +103,29 @@ async function readWebConfig(io: Io, url: string): Promise<Read> {
     if (!ok || !printable(body[name])) return { invalid: `has no usable "${name}"` };
   const { issuer, clientId, apiUrl } = body as unknown as WebConfig;
   return { config: { issuer, clientId, apiUrl } };
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/** Where the web app sends its calls (its API_URL), against where the API says it is. */
+function* apiUrlFindings(origin: string, config: WebConfig, expect: WebExpectations) {
+  const api = new URL(config.apiUrl);
+  const shown = `${api.origin}${api.pathname.replace(/\/+$/, '')}`;
+  const fix = (to: string) => ({ web: `Set the web app's API_URL=${to} and restart it.` });
+  if (expect.publicUrl !== undefined && shown !== expect.publicUrl)
+    yield {
+      code: 'web_api_elsewhere',
+      effect: 'the web app calls another API',
+      problem: `The web app sends its calls to ${shown}, but the API's public URL (API_PUBLIC_URL) is ${expect.publicUrl}.`,
+      fix: fix(expect.publicUrl),
+    } satisfies WebFinding;
+  else if (LOOPBACK.test(api.hostname) && !LOOPBACK.test(new URL(origin).hostname))
+    yield {
+      code: 'web_api_loopback',
+      effect: 'every browser calls an API on its own machine',
+      problem: `The web app opened at ${origin} sends its calls to ${shown}, a loopback address: each person's browser would look for the API on their own computer (the web server's API_URL default, http://localhost:8000, when it is unset).`,
+      fix: fix("the API's public URL (https://api.todo.example.com)"),
+    } satisfies WebFinding;
 }
 
 /** What the API's configuration alone says of the web app's issuer and client. */

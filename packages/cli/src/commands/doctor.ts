@@ -41,7 +41,7 @@ async function apiIssuers(ctx: CommandContext): Promise<{
   /** The API's CORS_ORIGINS, when the API's own environment is checked (not `--issuer`). */
   corsOrigins?: readonly string[];
   /** The clients the API counts as its own and takes logout tokens for. */
-  clients: Pick<WebExpectations, 'firstPartyClients' | 'logoutAudiences'>;
+  clients: Pick<WebExpectations, 'firstPartyClients' | 'logoutAudiences' | 'publicUrl'>;
 }> {
   const {
     loadConfig,
@@ -76,6 +76,7 @@ async function apiIssuers(ctx: CommandContext): Promise<{
       clients: {
         firstPartyClients: config.firstPartyClients,
         logoutAudiences: config.logoutAudiences,
+        ...(config.publicUrl !== undefined && { publicUrl: config.publicUrl }),
       },
       source:
         issuer !== undefined
