@@ -3,6 +3,53 @@ import { UNLIMITED_ROUTES } from './plugins/rate-limits.js';
 import { problemResponse } from './schemas/common.js';
 
 /**
+ * The `X-RateLimit-*` headers of every answer a rate limit counted (`src/http/rate-limit.ts`,
+ * `applyLimit`): the successes and the 429 of each route the limits count. Not listed on the
+ * other errors: a request refused before it is counted (a malformed Host field) has none.
+ */
+const rateLimitHeaders = {
+  'X-RateLimit-Limit': {
+    type: 'integer',
+    minimum: 1,
+    description: 'Requests a minute allowed by the limit closest to running out',
+  },
+  'X-RateLimit-Remaining': {
+    type: 'integer',
+    minimum: 0,
+    description: 'Requests left in the current window of that limit',
+  },
+  'X-RateLimit-Reset': {
+    type: 'integer',
+    minimum: 1,
+    description: 'Seconds until that window ends',
+  },
+};
+
+/**
+ * The headers a route may declare it always sends with an answer (`schema.sentHeaders`, by
+ * status), for the document: the document lists them, and the contract tests check they are
+ * sent.
+ */
+const SENDABLE_HEADERS = {
+  ETag: {
+    type: 'string',
+    description:
+      'The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match`',
+  },
+  Location: {
+    type: 'string',
+    description: 'The path of the created resource (RFC 9110 §10.2.2)',
+  },
+};
+
+declare module 'fastify' {
+  interface FastifySchema {
+    /** The headers the route always sends with the answer of each status, for the document. */
+    sentHeaders?: Partial<Record<number, readonly (keyof typeof SENDABLE_HEADERS)[]>>;
+  }
+}
+
+/**
  * 429 Too Many Requests (RFC 6585 §4) with `Retry-After` (RFC 9110 §10.2.3): what any route the
  * rate limits count answers past its limit.
  */
@@ -15,7 +62,20 @@ const rateLimited = {
       minimum: 1,
       description: 'Seconds until the limit window ends (RFC 9110 §10.2.3)',
     },
+    ...rateLimitHeaders,
   },
+};
+
+/**
+ * 400 Bad Request on every route: a Host field that is missing, repeated or not a valid host and
+ * port is refused before any route runs (RFC 9112 §3.2, `src/http/host-field.ts`), and on a
+ * protected route an `Authorization` header that is not one well-formed credential too (RFC 6750
+ * §3.1).
+ */
+const malformed = {
+  ...problemResponse,
+  description:
+    'RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2)',
 };
 
 /** 413 Content Too Large (RFC 9110 §15.5.14): a body past `BODY_LIMIT_BYTES`. */
@@ -49,8 +109,11 @@ const BODY_REFUSALS_ARE_400: ReadonlySet<string> = new Set(['/auth/backchannel-l
  * generated from the document knows them.
  * - 429 on every route the per-address limit counts (all but probes and metrics; the logout
  *   receiver too), and so also on every protected route, which the per-subject limit counts too.
- * - 400 on every protected route: an `Authorization` header that is not one well-formed
+ * - 400 on every route: a malformed Host field is refused before any route runs (RFC 9112
+ *   §3.2), and on a protected route an `Authorization` header that is not one well-formed
  *   credential is `invalid_request` (RFC 6750 §3.1), whatever the route.
+ * - The `X-RateLimit-*` headers on the successes of every route a limit counts, and the
+ *   headers a route declares it sends (`schema.sentHeaders`: `ETag`, `Location`).
  * - 413 and 415 on every route whose method has a body Fastify reads (all but GET and HEAD),
  *   whether or not the route takes one: a body is read before the route runs, so one past
  *   `BODY_LIMIT_BYTES` is 413 (RFC 9110 §15.5.14) and one in a media type no parser reads, JSON
@@ -68,22 +131,40 @@ export function documentSharedResponses({
   url: string;
   route: RouteOptions;
 }): { schema: FastifySchema; url: string } {
-  const response = schema?.response as Record<string, unknown> | undefined;
-  if (response === undefined) return { schema, url };
-  const shared: Record<string, unknown> = {};
-  if ((route.config as { auth?: unknown } | undefined)?.auth !== undefined)
-    shared[400] = problemResponse;
+  const { sentHeaders, ...rest } = schema ?? {};
+  const response = rest.response as Record<string, unknown> | undefined;
+  if (response === undefined) return { schema: rest, url };
+  const shared: Record<string, unknown> = { 400: malformed };
   const methods = ([] as string[]).concat(route.method);
   if (methods.some((m) => m !== 'GET' && m !== 'HEAD') && !BODY_REFUSALS_ARE_400.has(route.url)) {
     shared[413] = tooLarge;
     shared[415] = unsupportedMediaType;
   }
-  if (!UNLIMITED_ROUTES.has(route.url)) shared[429] = rateLimited;
+  const limited = !UNLIMITED_ROUTES.has(route.url);
+  if (limited) shared[429] = rateLimited;
   const merged: Record<string, unknown> = { ...shared, ...response };
+  for (const [status, names] of Object.entries(sentHeaders ?? {}))
+    merged[status] = withHeaders(merged[status], pick(names ?? []));
+  if (limited)
+    for (const [status, answer] of Object.entries(merged))
+      if (/^2/.test(status)) merged[status] = withHeaders(answer, rateLimitHeaders);
   // A route that lists 413 or 415 itself with the plain problem gets the fuller answer above,
   // which says why and (415) names the header it may carry.
   for (const status of [413, 415])
     if (shared[status] !== undefined && merged[status] === problemResponse)
       merged[status] = shared[status];
-  return { schema: { ...schema, response: merged }, url };
+  return { schema: { ...rest, response: merged }, url };
+}
+
+/** The {@link SENDABLE_HEADERS} named. */
+function pick(names: readonly (keyof typeof SENDABLE_HEADERS)[]): Record<string, unknown> {
+  return Object.fromEntries(names.map((name) => [name, SENDABLE_HEADERS[name]]));
+}
+
+/** An answer as the document lists it, with `headers` added to those it lists already. */
+function withHeaders(answer: unknown, headers: Record<string, unknown>): unknown {
+  if (answer === undefined)
+    throw new Error('a header is declared for an answer the route does not list');
+  const documented = answer as { headers?: Record<string, unknown> };
+  return { ...documented, headers: { ...documented.headers, ...headers } };
 }

@@ -62,11 +62,21 @@ export function swaggerOptions(config: ApiConfig): SwaggerOptions {
           'details; 401 and 403 also carry an RFC 6750 `WWW-Authenticate` challenge.',
         license: { name: 'MIT', identifier: 'MIT' },
       },
+      // Every tag an operation carries is listed here (OpenAPI 3.1 §4.8.1.1: a tag not declared
+      // has no description, and documentation tools order and group by this list).
       tags: [
         { name: 'todos', description: 'Your own todos' },
-        { name: 'me', description: 'The caller' },
+        { name: 'lists', description: 'Lists, and sharing them with other people' },
+        { name: 'me', description: 'The caller, and the AI assistants they let act for them' },
         { name: 'reports', description: 'Department reports' },
         { name: 'admin', description: 'Administration' },
+        {
+          name: 'admin: identity provider',
+          description: "People and sessions managed through the identity provider's admin API",
+        },
+        { name: 'authzen', description: 'Access decisions (AuthZEN Authorization API 1.0)' },
+        { name: 'mcp', description: 'AI assistants over the Model Context Protocol' },
+        { name: 'discovery', description: 'Protected resource metadata (RFC 9728)' },
         { name: 'auth', description: 'Sign-out propagation' },
         { name: 'operations', description: 'Health and metrics' },
       ],

@@ -99,7 +99,7 @@ describe('admin routes for the identity provider: cutting a person off when the 
     rmSync(idpData, { recursive: true, force: true });
   });
 
-  const admin = (method: 'GET' | 'PATCH' | 'POST', url: string, payload?: object) =>
+  const admin = (method: 'GET' | 'PATCH' | 'POST' | 'PUT', url: string, payload?: object) =>
     injectWithToken(api, adminToken, method, url, payload);
   const person = async (username: string) => {
     const found = await admin('GET', `/admin/idp/users?search=${username}`);
@@ -171,11 +171,21 @@ describe('admin routes for the identity provider: cutting a person off when the 
       expect(record?.detail).toMatch(/unconfirmed by the identity provider/);
     },
   );
-  it('refuses the current tokens of a person the API knows and the provider deleted, ending their sessions', async () => {
-    const token = await passwordGrantToken(idp.issuer, 'alice');
+  /**
+   * A person the API has seen (their first list read) with an access token, then deleted in
+   * the provider's console: the token it issued them stays valid.
+   */
+  const knownThenDeleted = async (username: string) => {
+    const created = await admin('POST', '/admin/idp/users', {
+      username,
+      password: username,
+      temporaryPassword: false,
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id as string;
+    expect((await admin('PUT', `/admin/idp/users/${id}/roles/user`)).statusCode).toBe(200);
+    const token = await passwordGrantToken(idp.issuer, username);
     expect((await injectWithToken(api, token, 'GET', '/todos/')).statusCode).toBe(200);
-    const { id } = await person('alice');
-    // Deleted in the provider's console meanwhile: the access token it issued stays valid.
     const service = await fetch(`${idp.issuer}/protocol/openid-connect/token`, {
       method: 'POST',
       body: new URLSearchParams({
@@ -190,7 +200,11 @@ describe('admin routes for the identity provider: cutting a person off when the 
       headers: { authorization: `Bearer ${serviceToken}` },
     });
     expect(deleted.status).toBe(204);
+    return { id, token };
+  };
 
+  it('refuses the current tokens of a person the API knows and the provider deleted, ending their sessions', async () => {
+    const { id, token } = await knownThenDeleted('deleted-ended');
     const res = await admin('POST', `/admin/idp/users/${id}/logout`);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({
@@ -206,29 +220,71 @@ describe('admin routes for the identity provider: cutting a person off when the 
     expect(record?.detail).toBe('no such person at the identity provider');
   });
 
-  it('does not take a 404 the provider did not give for a person deleted there', async () => {
-    const token = await passwordGrantToken(idp.issuer, 'testuser');
-    expect((await injectWithToken(api, token, 'GET', '/todos/')).statusCode).toBe(200);
-    const { id } = await person('testuser');
+  it('refuses the current tokens of a person the API knows and the provider deleted, disabling them', async () => {
+    const { id, token } = await knownThenDeleted('deleted-disabled');
+    // Enabling or moving someone gone is a plain 404 that writes nothing.
     const before = await counts();
-    // A proxy (or a wrong IDP_ADMIN_URL) answers the call with its own 404 page: nothing says
-    // the person is gone, and their sessions at the provider were not ended.
-    relay.state.notFoundAt = new RegExp(`/users/${id}/logout$`);
-    const res = await admin('POST', `/admin/idp/users/${id}/logout`);
-    relay.state.notFoundAt = undefined;
-    expect(res.statusCode, res.body).toBe(502);
-    expect(res.json().code).toBe('idp_refused');
-    expect(res.json().detail).toMatch(/IDP_ADMIN_URL/);
+    for (const payload of [{ enabled: true }, { department: 'Sales' }]) {
+      const refused = await admin('PATCH', `/admin/idp/users/${id}`, payload);
+      expect(refused.statusCode, refused.body).toBe(404);
+      expect(refused.json().code).toBe('not_found');
+    }
     expect(await counts()).toEqual(before);
+    expect((await injectWithToken(api, token, 'GET', '/todos/')).statusCode).toBe(200);
+
+    const res = await admin('PATCH', `/admin/idp/users/${id}`, { enabled: false });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({
+      id,
+      gone: true,
+      detail: expect.stringMatching(
+        /no longer has this person .*access tokens .* are refused here/,
+      ),
+      revoked: [{ issuer: idp.issuer, sub: id, notBefore: expect.any(String) }],
+    });
+    const after = await injectWithToken(api, token, 'GET', '/todos/');
+    expect(after.statusCode, after.body).toBe(401);
+    const [record, ...more] = await auditOf('idp.user.update', id);
+    expect(more).toEqual([]);
+    expect(record?.detail).toBe('{"enabled":false} (no such person at the identity provider)');
   });
 
-  it('answers an id neither the provider nor the API knows with a 404 that changes nothing', async () => {
-    const before = await counts();
-    const res = await admin('POST', `/admin/idp/users/${randomUUID()}/logout`);
-    expect(res.statusCode, res.body).toBe(404);
-    expect(res.json().code).toBe('not_found');
-    expect(await counts()).toEqual(before);
-  });
+  it.each([
+    ['ending the sessions', 'POST', '/logout', undefined, '/logout$'],
+    ['disabling', 'PATCH', '', { enabled: false }, '$'],
+  ] as const)(
+    'does not take a 404 the provider did not give for a person deleted there, %s',
+    async (_what, method, suffix, payload, at) => {
+      const token = await passwordGrantToken(idp.issuer, 'testuser');
+      expect((await injectWithToken(api, token, 'GET', '/todos/')).statusCode).toBe(200);
+      const { id } = await person('testuser');
+      const before = await counts();
+      // A proxy (or a wrong IDP_ADMIN_URL) answers the call with its own 404 page: nothing says
+      // the person is gone, and nothing was done to them at the provider.
+      relay.state.notFoundAt = new RegExp(`/users/${id}${at}`);
+      const res = await admin(method, `/admin/idp/users/${id}${suffix}`, payload);
+      relay.state.notFoundAt = undefined;
+      expect(res.statusCode, res.body).toBe(502);
+      expect(res.json().code).toBe('idp_refused');
+      expect(res.json().detail).toMatch(/IDP_ADMIN_URL/);
+      expect(await counts()).toEqual(before);
+      expect((await injectWithToken(api, token, 'GET', '/todos/')).statusCode).toBe(200);
+    },
+  );
+
+  it.each([
+    ['ending the sessions of', 'POST', '/logout', undefined],
+    ['disabling', 'PATCH', '', { enabled: false }],
+  ] as const)(
+    'answers %s an id neither the provider nor the API knows with a 404 that changes nothing',
+    async (_what, method, suffix, payload) => {
+      const before = await counts();
+      const res = await admin(method, `/admin/idp/users/${randomUUID()}${suffix}`, payload);
+      expect(res.statusCode, res.body).toBe(404);
+      expect(res.json().code).toBe('not_found');
+      expect(await counts()).toEqual(before);
+    },
+  );
 
   it('never says a person was disabled when the provider did not confirm it and the record failed', async () => {
     const { id } = await person('testuser');

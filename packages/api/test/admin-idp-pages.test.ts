@@ -130,6 +130,49 @@ describe('the identity provider users a page at a time (dev IdP, more than 100 p
     expect(names(next)).toContain('shift-06');
   });
 
+  it('starts the next page after the last person shown, though more people than the near look-back were added or removed before it', async () => {
+    const ids = new Map<string, string>();
+    for (let n = 10; n <= 18; n += 1) ids.set(`wide-${n}`, await createPerson(`wide-${n}`));
+    const page = async (cursor?: string | null) => {
+      const res = await get({ search: 'wide', limit: '3', ...(cursor ? { cursor } : {}) });
+      expect(res.statusCode, res.body).toBe(200);
+      const answer = res.json() as Page;
+      return { names: answer.items.map((u) => u.username), nextCursor: answer.nextCursor };
+    };
+    const one = await page();
+    expect(one.names).toEqual(['wide-10', 'wide-11', 'wide-12']);
+    // Four added before the next page's offset (a bulk import): it would have repeated people.
+    for (const n of [1, 2, 3, 4]) ids.set(`wide-0${n}`, await createPerson(`wide-0${n}`));
+    const two = await page(one.nextCursor);
+    expect(two.names).toEqual(['wide-13', 'wide-14', 'wide-15']);
+    // Seven removed before it: it would have skipped wide-16.
+    for (const name of [
+      'wide-01',
+      'wide-02',
+      'wide-03',
+      'wide-04',
+      'wide-10',
+      'wide-11',
+      'wide-12',
+    ])
+      await removeAtProvider(ids.get(name));
+    const three = await page(two.nextCursor);
+    expect(three.names).toEqual(['wide-16', 'wide-17', 'wide-18']);
+    expect(three.nextCursor).toBeNull();
+  });
+
+  /** Creates a person through the API's admin routes; their id. */
+  async function createPerson(username: string): Promise<string> {
+    const res = await instance.app.inject({
+      method: 'POST',
+      url: '/admin/idp/users',
+      headers: { authorization: `Bearer ${suite.adminToken}` },
+      payload: { username },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return (res.json() as { id: string }).id;
+  }
+
   /** Deletes a person at the dev IdP with the API's own credentials, as its console would. */
   async function removeAtProvider(id: string | undefined) {
     const token = await fetch(`${suite.idp.issuer}/protocol/openid-connect/token`, {

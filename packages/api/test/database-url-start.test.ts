@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresAvailable, TEST_DATABASE_URL } from './support/databases.js';
 import { startToExit } from './support/start-to-exit.js';
 
-function start(databaseUrl: string): Promise<{ code: number; lines: string[] }> {
+function start(databaseUrl: string): ReturnType<typeof startToExit> {
   return startToExit({
     // Never fetched: the database is opened first.
     OIDC_ISSUER: 'https://sso.example.com/realms/todo-app',

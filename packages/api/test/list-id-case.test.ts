@@ -37,6 +37,12 @@ describe('list and todo ids on REST and MCP', () => {
     expect(shared).toMatchObject({ isError: false, body: { relation: 'viewer' } });
     const done = await tool('complete_todo', { id: made.body.id.toUpperCase() });
     expect(done).toMatchObject({ isError: false, body: { id: made.body.id, completed: true } });
+    const renamed = await tool('update_todo', { id: made.body.id.toUpperCase(), title: 'MCP' });
+    expect(renamed).toMatchObject({ isError: false, body: { id: made.body.id, listId: list } });
+    // Every answer names the todo as stored (lower case), as REST does, never as typed.
+    const deleted = await tool('delete_todo', { id: made.body.id.toUpperCase() });
+    expect(deleted).toEqual({ isError: false, body: { deleted: made.body.id } });
+    expect((await h.as('alice', { url: `/todos/${made.body.id}` })).statusCode).toBe(404);
   });
 
   it('answer an id of the UUID form that names nothing 404 on both, whatever its version bits', async () => {

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { dirname } from 'node:path';
 import { startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
 import { sql } from 'kysely';
@@ -8,6 +6,7 @@ import { type Db, openDatabase } from '../src/db/database.js';
 import { drivers, type TestDatabase } from './support/databases.js';
 import { startInstance, testConfig } from './support/harness.js';
 import { migrateTo } from './support/migrations.js';
+import { startToExit } from './support/start-to-exit.js';
 
 const ISSUER = 'https://idp.test/realms/todo-app';
 const AT = '2025-03-01T08:00:00.000Z';
@@ -131,32 +130,19 @@ describe.each(drivers)('an upgrade that fails part-way on $driver', ({ driver, s
   });
 
   it.skipIf(skip)('exits non-zero with one line saying which migration failed', async () => {
-    const server = new URL('../dist/server.js', import.meta.url).pathname;
-    const child = spawn(process.execPath, [server], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        LOG_LEVEL: 'silent',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        OIDC_ISSUER: idp.issuer,
-        ...(database.config.kind === 'sqlite'
-          ? { DATA_DIR: dirname(database.config.file) }
-          : { DATABASE_URL: database.config.url }),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code, lines } = await startToExit({
+      OIDC_ISSUER: idp.issuer,
+      ...(database.config.kind === 'sqlite'
+        ? { DATA_DIR: dirname(database.config.file) }
+        : { DATABASE_URL: database.config.url }),
     });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const [code] = await once(child, 'exit');
+    const stderr = lines.join('\n');
     expect(code, stderr).not.toBe(0);
     // Besides the configuration's warnings, one line: the reason, no stack trace.
-    const lines = stderr
-      .trim()
-      .split('\n')
-      .filter((line) => !line.startsWith('todo-api: warning: '));
-    expect(lines, stderr).toEqual([
+    expect(
+      lines.filter((line) => !line.startsWith('todo-api: warning: ')),
+      stderr,
+    ).toEqual([
       expect.stringMatching(/^todo-api: failed to start: migration 011-agent-grant-ends failed: /),
     ]);
     expect(stderr).not.toMatch(/\n\s+at /);

@@ -12,7 +12,8 @@ import { type Harness, startHarness, type UserName, useHarness } from './support
  * body valid against the documented schema (JSON Schema 2020-12, OpenAPI 3.1 §4.8.24), checked
  * by Ajv, not by the serializer that produced it. Every operation is driven with the requests
  * that make the generic answers: no token, a token without permissions, a bad Authorization
- * header, a body of the wrong type, too large or not JSON, and a caller over the rate limit.
+ * header, an invalid Host field, a body of the wrong type, too large or not JSON, and a caller
+ * over the rate limit.
  * Documented response headers must be sent.
  */
 interface Operation {
@@ -97,6 +98,8 @@ async function drive(call: Call, bodyLimit: number): Promise<string[]> {
     for (const user of [undefined, 'nobody', 'alice', 'admin'] as const) await send(user, json);
     await send(undefined, { headers: { authorization: 'Bearer a b' } });
     await send(undefined, { headers: { authorization: 'Basic YTpi' } });
+    // A Host field that is not a host and port is refused on every route (RFC 9112 §3.2).
+    await send('alice', { headers: { host: 'a.example b' } });
     // A body is read before the route runs, also on a route that takes none: its errors (400,
     // 413, 415) are every such operation's answers.
     if (method === 'GET') continue;

@@ -101,7 +101,23 @@ describe('todo against the dev IdP and the API', () => {
       out: `Deleted ${id}`,
     });
     expect(JSON.parse((await run('ls', '--json')).out)).toEqual([]);
-    expect((await run('rm', todoItem?.id as string)).code).toBe(1);
+    // An id that names no todo (any more) says where the ids are.
+    expect(await run('rm', todoItem?.id as string)).toMatchObject({
+      code: 1,
+      err: 'todo rm: No such todo (HTTP 404, not_found); todo ls shows your todos and their ids',
+    });
+    expect(await run('done', id)).toMatchObject({
+      code: 1,
+      err: `todo done: No todo id starts with ${id}; todo ls shows your todos and their ids`,
+    });
+    expect(await run('done', 'x1')).toMatchObject({
+      code: 2,
+      err: 'todo done: "x1" is not a todo id (or a prefix of at least 4 characters); todo ls shows your todos and their ids',
+    });
+    expect(await run('ls', '--list', 'No such list')).toMatchObject({
+      code: 1,
+      err: 'todo ls: No list you can read is called or has the id "No such list"; todo lists shows the lists you can read',
+    });
   });
 
   it('exits 1 with the problem detail when the API refuses, 2 on a usage error', async () => {

@@ -7,7 +7,7 @@ import {
   test,
   type Urls,
 } from './support/fixtures.js';
-import { holdAcrossReload } from './support/hold.js';
+import { holdAcrossReload, holdNext } from './support/hold.js';
 
 skipWithoutChromium();
 
@@ -17,7 +17,9 @@ skipWithoutChromium();
 /**
  * A todo's title is edited and saved, and the page is reloaded before the API has answered:
  * the edit is not lost and not sent twice. Either the API never got it (the form is open again
- * with the text, and saving sends it), or it stored it (the form stays closed, and says so).
+ * with the text, and saving sends it), or it stored it (the form stays closed, and says so), or
+ * it stored it only after the next load had read the todo (the form is open again, and saving
+ * finds the edit already saved: no "changed elsewhere").
  */
 
 /** Signs in, adds `title` and waits for the API to store it. */
@@ -93,6 +95,54 @@ test('the API stored the edit: the form stays closed, and the todo says it was s
   // Nothing comes back on the next load either.
   await page.reload();
   await expect(page.getByRole('checkbox', { name: after, exact: true })).toHaveCount(1);
+  await expect(titleField).toHaveCount(0);
+  await expect(page.getByText(/before the page was reloaded/)).toHaveCount(0);
+});
+
+test('the API stored the edit after the next load read the todo: saving again finds it saved, no conflict', async ({
+  page,
+  urls,
+}) => {
+  const run = Date.now().toString(36);
+  const before = `Water the plants ${run}`;
+  const after = `Water the plants on the balcony ${run}`;
+  await addTodo(page, urls, before);
+  // The save is held on its way until the next load has read the todo, then reaches the API.
+  let stored: (status: number) => void = () => undefined;
+  const reachedApi = new Promise<number>((resolve) => {
+    stored = resolve;
+  });
+  const hold = await holdNext(page, urls, 'PATCH', /^\/todos\/[^/?]+$/, async (route) => {
+    const response = await route.fetch();
+    stored(response.status());
+    await route.fulfill({ response }).catch(() => undefined);
+  });
+  await saveEdit(page, before, after);
+  await hold.held;
+  await page.reload();
+
+  // The next load read the todo before the save arrived: for all it can tell, it was not saved.
+  const titleField = page.getByRole('textbox', { name: 'Title', exact: true });
+  await expect(titleField).toHaveValue(after);
+  const status = page.getByRole('status').filter({ hasText: after });
+  await expect(status).toHaveText(
+    `Your edit of “${after}” was not saved before the page was reloaded: it is back in the form.`,
+  );
+  hold.release();
+  expect(await reachedApi).toBe(200);
+
+  // Saving again goes from the version the edit started from, which the API has moved past
+  // with this very text: it is saved, not changed elsewhere.
+  const answered = apiAnswer(page, urls, 'PATCH', '/todos/');
+  await titleField.press('Enter');
+  expect(await answered).toBe(412);
+  await expect(status).toHaveCount(0);
+  await expect(page.getByRole('checkbox', { name: after, exact: true })).toBeEnabled();
+  await expect(page.getByRole('alert', { name: 'Changed elsewhere' })).toHaveCount(0);
+  await expect(titleField).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByRole('checkbox', { name: after, exact: true })).toHaveCount(1);
+  await expect(page.getByRole('checkbox', { name: before, exact: true })).toHaveCount(0);
   await expect(titleField).toHaveCount(0);
   await expect(page.getByText(/before the page was reloaded/)).toHaveCount(0);
 });

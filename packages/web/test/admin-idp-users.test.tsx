@@ -89,3 +89,26 @@ describe('a username ending in a right-to-left override (U+202E), written at the
     expect(question.textContent).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
   });
 });
+
+describe('disabling a person the provider deleted meanwhile', () => {
+  test('says that they are gone and their tokens are refused, not that they are disabled', async () => {
+    await firstPage();
+    // Deleted in the provider's console after the list was read; the API had seen them.
+    api.idp.people = api.idp.people.filter((p) => p.username !== 'bob');
+    api.idp.deleted.add('id-bob');
+    fireEvent.click(screen.getByRole('button', { name: 'Disable bob' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Confirm' }));
+    const outcome = await screen.findByText(/no longer has this person/);
+    expect(outcome.textContent).toBe(
+      'http://idp no longer has this person (deleted there), so there was no one to disable; the access tokens it issued them before are refused here.',
+    );
+    expect(screen.queryByText('bob is disabled.')).toBeNull();
+  });
+
+  test('says that a person still there is disabled', async () => {
+    await firstPage();
+    fireEvent.click(screen.getByRole('button', { name: 'Disable bob' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Confirm' }));
+    expect((await screen.findByText('bob is disabled.')).getAttribute('role')).toBe('status');
+  });
+});

@@ -1,8 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
-import { ApiError } from '../http/problem.js';
-import { ownerRepository } from '../repositories/owners.js';
-import { cutOff, refuseAndRecord, SESSIONS_ENDED } from './change.js';
+import { cutOff, SESSIONS_ENDED } from './change.js';
+import { refuseGone } from './gone.js';
 import type { IdpAdmin } from './idp-admin.js';
 
 /** What happened at the identity provider when a person's sessions were to end there. */
@@ -56,11 +55,9 @@ export async function endIdpSessions(
  * then their current access tokens refused here with the audit record ({@link cutOff}).
  *
  * A person the provider answers it does not have (404), deleted there meanwhile, still holds
- * the access tokens it issued them (valid up to 5 minutes). When the API has seen them (their
- * profile is in its store, `owners`), those tokens are refused all the same, audited as no such
- * person at the provider, and the answer is a success saying no session was left to end there.
- * An id the API has never seen either is a made-up or mistyped one: a plain 404 that changes
- * and records nothing, as every refused request.
+ * the access tokens it issued them: when the API has seen them, those tokens are refused all
+ * the same ({@link refuseGone}), and the answer is a success saying no session was left to end
+ * there. An id the API has never seen either is a plain 404 that changes and records nothing.
  */
 export async function endSessions(context: AppContext, request: FastifyRequest, id: string) {
   const issuer = context.idpAdmin.require().target.issuer;
@@ -69,13 +66,8 @@ export async function endSessions(context: AppContext, request: FastifyRequest, 
     const detail = `Every session of the person at ${issuer} ended: refresh tokens no longer work and a new sign-in is needed.`;
     return { stored, sessionsEnded: true, detail };
   } catch (error) {
-    if (!(error instanceof ApiError && error.code === 'not_found')) throw error;
-    if (!(await ownerRepository(context.db).known({ issuer, subject: id }))) throw error;
-    const stored = await refuseAndRecord(context, request, issuer, id, {
-      ...SESSIONS_ENDED,
-      detail: 'no such person at the identity provider',
-      made: 'The person was found deleted',
-    });
+    const stored = await refuseGone(context, request, id, error, SESSIONS_ENDED);
+    if (stored === undefined) throw error;
     const detail = `${issuer} no longer has this person (deleted there), so no session was left to end; the access tokens it issued them before are refused here.`;
     return { stored, sessionsEnded: false, detail };
   }

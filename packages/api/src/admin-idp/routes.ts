@@ -1,16 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { adminWork } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
-import { changeAuditReadBack, changeUser, recordMade } from './change.js';
+import { changeAuditReadBack, recordMade } from './change.js';
+import { changeUser } from './change-user.js';
 import { endSessions } from './end-sessions.js';
 import {
   IdpRoleParams,
   IdpSessions,
   IdpUser,
+  IdpUserGone,
   IdpUserList,
   IdpUserParams,
   IdpUserPatch,
@@ -119,11 +121,11 @@ function updateUserRoute(app: App, context: AppContext): void {
         tags: TAGS,
         operationId: 'updateIdpUser',
         summary:
-          'Enable or disable a user (disabling also refuses their current tokens at the API), set or remove their department',
+          'Enable or disable a user (disabling also refuses their current tokens at the API, those of a person deleted at the provider too), set or remove their department',
         security: SECURED,
         params: IdpUserParams,
         body: IdpUserPatch,
-        response: { 200: IdpUser, ...WRITE_ERRORS },
+        response: { 200: Type.Union([IdpUser, IdpUserGone]), ...WRITE_ERRORS },
       },
     },
     async (request) => changeUser(context, request, request.params.id, request.body),

@@ -53,6 +53,26 @@ export const IdpUser = Type.Object({
   }),
 });
 
+/** A subject whose tokens issued until now are refused. */
+const Revoked = Type.Object({
+  issuer: Type.String(),
+  sub: Type.String(),
+  notBefore: Type.String(),
+});
+
+export const IdpUserGone = Type.Object(
+  {
+    id: Type.String(),
+    gone: Type.Literal(true),
+    detail: Type.String(),
+    revoked: Type.Array(Revoked),
+  },
+  {
+    description:
+      'Disabling a person the identity provider no longer has (deleted there) whom the API has seen: there was no one left to disable, and the access tokens the provider issued them before are refused here (`revoked`)',
+  },
+);
+
 export const IdpUserList = Type.Object({
   items: Type.Array(IdpUser),
   assignable: Type.Object({
@@ -129,9 +149,7 @@ export const SessionsEnded = Type.Object({
     sessionsEnded: Type.Boolean(),
     detail: Type.String(),
   }),
-  revoked: Type.Array(
-    Type.Object({ issuer: Type.String(), sub: Type.String(), notBefore: Type.String() }),
-  ),
+  revoked: Type.Array(Revoked),
 });
 
 export const PasswordSet = Type.Object({ temporary: Type.Literal(true) });

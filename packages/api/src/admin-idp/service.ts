@@ -9,9 +9,11 @@ import { loadedAdminClientModule } from './client-module.js';
 import type { IdpAdminTarget } from './connection.js';
 import { idpError } from './errors.js';
 import {
+  FAR_LOOK_BACK,
   LOOK_BACK,
   MAX_USER_PAGE,
   pageStart,
+  type UserPagePosition,
   userPageCursor,
   userPagePosition,
 } from './user-page.js';
@@ -102,35 +104,57 @@ export class IdpAdminService {
    */
   async listUsers(search: string | undefined, page: { limit?: number; cursor?: string } = {}) {
     const limit = Math.min(page.limit ?? MAX_USER_PAGE, MAX_USER_PAGE);
-    const { offset, anchor } = userPagePosition(page.cursor);
-    // Read from a little before the offset, to start after the last person shown wherever
-    // people added or removed meanwhile (as many as LOOK_BACK) have moved them (Keycloak pages
-    // by offset only: user-page.ts).
-    const back = anchor === undefined ? 0 : Math.min(offset, LOOK_BACK);
-    const first = offset - back;
+    const position = userPagePosition(page.cursor);
     try {
-      const kc = await this.client();
       const query = search === undefined ? '' : infixSearch(search);
-      const [found, assignable] = await Promise.all([
-        kc.users.find({
-          ...(query ? { search: query } : {}),
-          first,
-          max: 2 * back + limit + 2,
-          briefRepresentation: false,
-        }),
+      const [near, assignable] = await Promise.all([
+        this.readAround(query, position, limit, LOOK_BACK),
         this.assignableRoles(),
       ]);
-      const start = pageStart(found.slice(0, 2 * back + 1), anchor);
-      const users = found.slice(start, start + limit);
+      // The last person shown not near the offset: more people than LOOK_BACK added or removed
+      // before them meanwhile (a bulk import, a clean-up), or they were deleted. One wider read
+      // finds them after as many as FAR_LOOK_BACK; one deleted is in neither, and the page
+      // starts where the near read does (user-page.ts).
+      const far = near.found
+        ? undefined
+        : await this.readAround(query, position, limit, FAR_LOOK_BACK);
+      const { first, read, start } = far?.found === true ? far : near;
+      const users = read.slice(start, start + limit);
       const described = await Promise.all(users.map((u) => this.describeListed(u)));
       const items = described.filter((u): u is IdpUser => u !== undefined);
       const last = users.at(-1)?.id;
-      const more = found.length > start + limit && last !== undefined;
+      const more = read.length > start + limit && last !== undefined;
       const nextCursor = more ? userPageCursor(first + start + limit, last) : null;
       return { items, assignable, nextCursor };
     } catch (e) {
       throw idpError(e, 'Listing users', false);
     }
+  }
+
+  /**
+   * The provider's users matching `query` from `lookBack` people before the position's offset
+   * (Keycloak pages by offset only), and where the page starts in them: right after the last
+   * person shown when they are within `lookBack` of the offset (`found`), else at the start of
+   * what was read ({@link pageStart}). Without a position's anchor (the first page, a cursor of
+   * the offset alone) it reads from the offset, found.
+   */
+  private async readAround(
+    query: string,
+    { offset, anchor }: UserPagePosition,
+    limit: number,
+    lookBack: number,
+  ) {
+    const back = anchor === undefined ? 0 : Math.min(offset, lookBack);
+    const first = offset - back;
+    const kc = await this.client();
+    const read = await kc.users.find({
+      ...(query ? { search: query } : {}),
+      first,
+      max: 2 * back + limit + 2,
+      briefRepresentation: false,
+    });
+    const start = pageStart(read.slice(0, 2 * back + 1), anchor);
+    return { first, read, start, found: anchor === undefined || start > 0 };
   }
 
   /** The realm roles and the API's permissions an admin may grant. */
@@ -214,15 +238,19 @@ export class IdpAdminService {
     return id;
   }
 
-  /** Sets `enabled` and/or the `department` attribute (null removes it); {@link readBack} after. */
+  /**
+   * Sets `enabled` and/or the `department` attribute (null removes it); {@link readBack} after.
+   * Only Keycloak's own 404 for the person is a 404 ({@link personError}): disabling someone the
+   * provider answered it does not have is taken for a person deleted there (`change-user.ts`).
+   */
   async updateUser(
     id: string,
     change: { enabled?: boolean; department?: string | null },
   ): Promise<void> {
     try {
       const kc = await this.client();
-      const user = await kc.users.findOne({ id });
-      // The admin client answers an unknown id (the IdP's 404) with null, not undefined.
+      // Not the admin client's null for any 404: a proxy's 404 page must not read as no user.
+      const user = await kc.users.findOne({ id }, { catchNotFound: false });
       if (user === undefined || user === null) throw new ApiError('not_found', 'No such user');
       const attributes: Record<string, unknown> = { ...(user.attributes ?? {}) };
       if (change.department === null) delete attributes.department;
@@ -245,7 +273,7 @@ export class IdpAdminService {
         },
       );
     } catch (e) {
-      throw idpError(e, 'Updating the user', true, true);
+      throw personError(e, 'Updating the user');
     }
   }
 
@@ -309,13 +337,7 @@ export class IdpAdminService {
       const kc = await this.client();
       await kc.users.logout({ id });
     } catch (e) {
-      const error = idpError(e, 'Ending the sessions', true, true);
-      if (error.code !== 'not_found' || userNotFound(e)) throw error;
-      throw new ApiError(
-        'idp_refused',
-        'Ending the sessions: the identity provider answered 404 without saying that the person is gone (is IDP_ADMIN_URL right?)',
-        { cause: e },
-      );
+      throw personError(e, 'Ending the sessions');
     }
   }
 
@@ -418,6 +440,22 @@ export class IdpAdminService {
       permissions: (client?.mappings ?? []).map((r) => r.name ?? '').sort(),
     };
   }
+}
+
+/**
+ * A failed change to one person ({@link idpError}) where only Keycloak's own 404 for them ("User
+ * not found") is a 404, which callers may take for the person deleted at the provider. Any
+ * other 404 (a proxy's page, an unknown route) says nothing of the person and changed nothing,
+ * so it is a refusal (502): a wrong address must not read as a person gone (fail closed).
+ */
+function personError(e: unknown, what: string): ApiError {
+  const error = idpError(e, what, true, true);
+  if (e instanceof ApiError || error.code !== 'not_found' || userNotFound(e)) return error;
+  return new ApiError(
+    'idp_refused',
+    `${what}: the identity provider answered 404 without saying that the person is gone (is IDP_ADMIN_URL right?)`,
+    { cause: e },
+  );
 }
 
 /** Whether a failed admin call is Keycloak's 404 for a user it does not have ("User not found"). */

@@ -25,6 +25,13 @@ const ANCHOR = /^\P{Cc}{1,255}$/u;
  */
 export const LOOK_BACK = 2;
 
+/**
+ * The same for the one wider read made when the last person shown is not within
+ * {@link LOOK_BACK} of the offset (more people added or removed before them, or they were
+ * deleted): as many as a page holds. Only then: the read is of up to three pages' people.
+ */
+export const FAR_LOOK_BACK = MAX_USER_PAGE;
+
 /** Where the next page starts: an offset, and the id of the last person of the page before. */
 export interface UserPagePosition {
   readonly offset: number;
@@ -36,7 +43,8 @@ export interface UserPagePosition {
  * stable order), so a person created or deleted between two pages moves the later ones by one.
  * A page's cursor therefore names the offset of the next one and the last person shown (opaque,
  * as every cursor of the API is): the next page is read from {@link LOOK_BACK} people earlier
- * and starts right after that person wherever they now are (see {@link pageStart}).
+ * (once more from {@link FAR_LOOK_BACK} when that person is not near) and starts right after
+ * that person wherever they now are (see {@link pageStart}).
  */
 export function userPageCursor(offset: number, anchor: string): string {
   const named = encodeCursorParts([String(offset), anchor]);
@@ -69,10 +77,12 @@ export function userPagePosition(cursor: string | undefined): UserPagePosition {
 }
 
 /**
- * Where in `read` (the people from `offset - LOOK_BACK` to `offset + LOOK_BACK`) the next page
- * starts: right after the anchor, where people added or removed before it have moved it. When the anchor is not among
- * them (deleted meanwhile, or more changed than the read looks back), at the start of what was
- * read: a person may then come again (clients show each id once), but nobody is skipped.
+ * Where in `read` (the people from `offset - LOOK_BACK` to `offset + LOOK_BACK`, or
+ * {@link FAR_LOOK_BACK}) the next page starts: right after the anchor, where people added or
+ * removed before it have moved it. When the anchor is not among them (deleted meanwhile, or
+ * more changed than the read looks back), at the start of what was read: a person may then come
+ * again (clients show each id once), but nobody is skipped unless more than LOOK_BACK people
+ * before the anchor were removed along with it.
  */
 export function pageStart(
   read: readonly { readonly id?: string | undefined }[],

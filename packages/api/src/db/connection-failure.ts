@@ -42,6 +42,11 @@ const HINTS: Readonly<Record<string, (w: Where) => string>> = {
   // invalid_authorization_specification: no such role, or pg_hba.conf has no line for it
   '28000': (w) =>
     `check the user name in DATABASE_URL, and that PostgreSQL's pg_hba.conf admits ${w.user} to ${w.database} from this host`,
+  // The same refusal from a server whose pg_hba.conf admits this user over TLS only (`hostssl`
+  // lines; a `hostnossl … reject`), met by a DATABASE_URL without sslmode: PostgreSQL ends the
+  // message with "no encryption" (14 and later; "SSL off" before).
+  TLS_REQUIRED: (w) =>
+    `PostgreSQL admits ${w.user} to ${w.database} from this host over TLS only: add sslmode=verify-full to DATABASE_URL (?sslmode=verify-full, with sslrootcert=/path/to/ca.pem for a private CA)`,
   // invalid_catalog_name
   '3D000': (w) =>
     `create it (as PostgreSQL's superuser: CREATE DATABASE "${w.database}" OWNER "${w.user}") or correct the database name, the path of DATABASE_URL`,
@@ -83,6 +88,7 @@ const UNTRUSTED = new Set([
 function hintKey(e: Error): unknown {
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string' && UNTRUSTED.has(code)) return 'UNTRUSTED_TLS';
+  if (code === '28000' && /, (no encryption|SSL off)$/.test(e.message)) return 'TLS_REQUIRED';
   if (code === undefined && e.message === 'The server does not support SSL connections')
     return 'NO_TLS';
   return code;

@@ -109,6 +109,7 @@ export function createListRoute(app: App, context: AppContext, service: ListServ
       schema: {
         tags: ['lists'],
         operationId: 'createList',
+        sentHeaders: { 201: ['Location', 'ETag'] },
         summary: 'Create a list; you are its owner',
         security: SECURED,
         body: ListName,

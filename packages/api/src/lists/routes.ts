@@ -72,6 +72,7 @@ function getListRoute(app: App, { authorize, presentOne }: ListService): void {
       schema: {
         tags: TAGS,
         operationId: 'getList',
+        sentHeaders: { 200: ['ETag'] },
         summary: 'One list you can read',
         security: SECURED,
         params: ListParams,
@@ -95,6 +96,7 @@ function renameListRoute(app: App, service: ListService): void {
       schema: {
         tags: TAGS,
         operationId: 'renameList',
+        sentHeaders: { 200: ['ETag'], 412: ['ETag'] },
         summary: 'Rename a list (owner)',
         security: SECURED,
         params: ListParams,
@@ -129,6 +131,7 @@ function deleteListRoute(app: App, service: ListService): void {
       schema: {
         tags: TAGS,
         operationId: 'deleteList',
+        sentHeaders: { 412: ['ETag'] },
         summary: 'Delete a list with its todos (owner); the default list cannot be deleted',
         security: SECURED,
         params: ListParams,
@@ -192,6 +195,7 @@ function createTodoRoute(app: App, { authorize }: ListService, todos: TodoServic
       schema: {
         tags: TAGS,
         operationId: 'createListTodo',
+        sentHeaders: { 201: ['Location', 'ETag'] },
         summary: 'Create a todo in a list (editor or owner)',
         security: SECURED,
         params: ListParams,
@@ -202,7 +206,7 @@ function createTodoRoute(app: App, { authorize }: ListService, todos: TodoServic
     },
     async (request, reply) => {
       const id = listId(request);
-      const once = { key: idempotencyKeyOf(request), headers: keyed.todoLocation };
+      const once = { key: idempotencyKeyOf(request), headers: keyed.createdTodoHeaders };
       await authorize(request, id, 'can_create_todo');
       const caller = { principal: principalOf(request), requestId: request.id };
       return keyed.sendCreated(reply, await todos.insertOnce(caller, id, request.body, once));

@@ -147,7 +147,8 @@ export const TOOLS = [
     destructive: true,
     run: async (ops, caller, { id }) => {
       await ops.deleteTodo(caller, id);
-      return { deleted: id };
+      // The id as stored (lower case), as every other answer names a todo; never as typed.
+      return { deleted: id.toLowerCase() };
     },
   }),
   tool({

@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { KeyClaim, StoredKey } from '../audit/write-once.js';
 import type { Db } from '../db/database.js';
 import type { Owner } from '../db/schema.js';
+import { etagOf } from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { refuseForgotten } from './forget-keys.js';
 import type { Todo } from './schemas.js';
@@ -23,6 +24,15 @@ export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** A new todo's `Location`. */
 export const todoLocation = (todo: Todo): CreatedHeaders => ({ location: `/todos/${todo.id}` });
+
+/**
+ * The headers of a new todo's 201, whichever route created it: its `Location` and its `ETag`
+ * (RFC 9110 §8.8.3), so a client can change it under `If-Match` without reading it first.
+ */
+export const createdTodoHeaders = (todo: Todo): CreatedHeaders => ({
+  location: `/todos/${todo.id}`,
+  etag: etagOf(todo.version),
+});
 
 /** The effective content of a create: its resolved list and its validated fields. */
 export interface CreateContent {

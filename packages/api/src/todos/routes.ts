@@ -9,7 +9,7 @@ import { principalOf } from '../routes/principal.js';
 import { IdParams, problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
 import { CREATE_TODO_RESPONSES } from './create-responses.js';
-import { sendCreated, todoLocation } from './idempotency.js';
+import { createdTodoHeaders, sendCreated } from './idempotency.js';
 import {
   CreateTodo,
   IfMatchHeaders,
@@ -83,14 +83,11 @@ function collectionRoutes(app: App, service: TodoService): void {
         body: CreateTodo,
         headers: IdempotencyKeyHeaders,
         response: CREATE_TODO_RESPONSES,
+        sentHeaders: { 201: ['Location', 'ETag'] },
       },
     },
     async (request, reply) => {
-      const headers = (todo: Todo) => ({
-        location: todoLocation(todo).location,
-        etag: etagOf(todo.version),
-      });
-      const once = { key: idempotencyKeyOf(request), headers };
+      const once = { key: idempotencyKeyOf(request), headers: createdTodoHeaders };
       return sendCreated(reply, await service.createOnce(callerOf(request), request.body, once));
     },
   );
@@ -109,6 +106,7 @@ function readReplaceRoutes(app: App, service: TodoService): void {
         security: SECURED,
         params: IdParams,
         response: { 200: Todo, ...problems(400, 401, 403, 404, 503) },
+        sentHeaders: { 200: ['ETag'] },
       },
     },
     async (request, reply) => {
@@ -124,6 +122,7 @@ function readReplaceRoutes(app: App, service: TodoService): void {
       schema: {
         tags: TAGS,
         operationId: 'replaceTodo',
+        sentHeaders: { 200: ['ETag'], 412: ['ETag'] },
         summary: 'Replace a todo in a list you can write',
         security: SECURED,
         params: IdParams,
@@ -155,6 +154,7 @@ function changeRoutes(app: App, service: TodoService): void {
       schema: {
         tags: TAGS,
         operationId: 'updateTodo',
+        sentHeaders: { 200: ['ETag'], 412: ['ETag'] },
         summary: 'Change some fields of a todo in a list you can write',
         security: SECURED,
         params: IdParams,
@@ -179,6 +179,7 @@ function changeRoutes(app: App, service: TodoService): void {
       schema: {
         tags: TAGS,
         operationId: 'deleteTodo',
+        sentHeaders: { 412: ['ETag'] },
         headers: IfMatchHeaders,
         summary: 'Delete a todo in a list you can write',
         security: SECURED,

@@ -3,14 +3,19 @@ import { once } from 'node:events';
 
 const server = new URL('../../dist/server.js', import.meta.url).pathname;
 
+/** How long a start that must fail may take: well within a test's own 30 s. */
+const KILL_AFTER_SECONDS = 20;
+
 /**
  * Starts the built API with only `env` (and PATH, silent logs, an ephemeral port on 127.0.0.1)
- * for a start that must fail, and waits for it to exit (killed after 30 s): its exit code and
- * the lines it wrote to stderr.
+ * for a start that must fail, and waits for it to exit: its exit code and the lines it wrote to
+ * stderr. A start that does not exit (it started after all, or hangs) is killed after
+ * {@link KILL_AFTER_SECONDS}, before the test times out, and its lines end with one saying so:
+ * the test then fails on what the API wrote, not as a timeout that shows nothing.
  */
 export async function startToExit(
   env: Record<string, string>,
-): Promise<{ code: number; lines: string[] }> {
+): Promise<{ code: number | null; lines: string[] }> {
   const child = spawn(process.execPath, [server], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -25,8 +30,15 @@ export async function startToExit(
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const [code] = (await once(child, 'exit')) as [number];
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, KILL_AFTER_SECONDS * 1000);
+  const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(timer);
-  return { code, lines: stderr.trim().split('\n') };
+  const written = stderr.trim();
+  const lines = written === '' ? [] : written.split('\n');
+  if (killed) lines.push(`(still running after ${KILL_AFTER_SECONDS} s: killed)`);
+  return { code, lines };
 }

@@ -60,7 +60,8 @@ export function createTodo(
  * answer never creates a second one. `lostText` tells the person, after two lost answers, that
  * it may exist and how to look. Each send first gets the access token (a refresh when it is due)
  * under the same deadline: when no send got past that step, the identity provider is what did
- * not answer, nothing reached the API, and the person is told that running it again is safe.
+ * not answer, nothing reached the API, and the person is told that running it again is safe; a
+ * refresh that fails at once before the first send says so too ({@link nothingSent}).
  */
 export async function createOnce<T>(
   io: Pick<Io, 'now' | 'sleep'>,
@@ -73,7 +74,9 @@ export async function createOnce<T>(
   let sent = false;
   const send = () =>
     withDeadline(timeoutMs, async (signal) => {
-      await session.credentials(undefined, signal);
+      await session.credentials(undefined, signal).catch((e: unknown) => {
+        throw sent ? e : nothingSent(e);
+      });
       sent = true;
       return post(header, signal);
     });
@@ -118,6 +121,29 @@ function neverSent(error: unknown, issuer: string): never {
     `The identity provider at ${issuer} did not answer in time (refreshing the access token)\nNothing was sent to the API: running the command again is safe`,
     { cause: error },
   );
+}
+
+/** A failed token refresh: the provider unreachable or refusing, or the session ended. */
+const REFRESH_FAILURES: ReadonlySet<string> = new Set([
+  'idp_unreachable',
+  'idp_error',
+  'session_ended',
+]);
+
+/**
+ * `error` of the token refresh that comes before a write, which therefore never left this
+ * machine: a failed refresh says so, and that running the command again is safe (once signed in
+ * again, when the session ended). Any other error is returned as it is.
+ */
+export function nothingSent(error: unknown): unknown {
+  if (!(error instanceof CliError) || !REFRESH_FAILURES.has(error.code)) return error;
+  const again =
+    error.code === 'session_ended'
+      ? 'after todo login, running the command again is safe'
+      : 'running the command again is safe';
+  return new CliError(error.code, `${error.message}\nNothing was sent to the API: ${again}`, {
+    cause: error,
+  });
 }
 
 /**

@@ -472,7 +472,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Enable or disable a user (disabling also refuses their current tokens at the API), set or remove their department */
+        /** Enable or disable a user (disabling also refuses their current tokens at the API, those of a person deleted at the provider too), set or remove their department */
         patch: operations["updateIdpUser"];
         trace?: never;
     };
@@ -705,6 +705,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getReadiness: {
@@ -743,6 +752,15 @@ export interface operations {
                             staleKeys: boolean;
                         }[];
                     };
+                };
+            };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Default Response */
@@ -792,6 +810,15 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -852,6 +879,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -865,11 +898,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -899,6 +947,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -916,11 +970,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -950,6 +1019,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -967,11 +1042,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1009,6 +1099,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1076,6 +1172,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1123,6 +1225,16 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The path of the created resource (RFC 9110 §10.2.2) */
+                    Location?: string;
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1223,6 +1335,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1254,6 +1372,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1318,6 +1444,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1361,6 +1493,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1423,6 +1563,8 @@ export interface operations {
             /** @description RFC 9457 problem details */
             412: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1452,6 +1594,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1486,6 +1634,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1529,6 +1683,8 @@ export interface operations {
             /** @description RFC 9457 problem details */
             412: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1558,6 +1714,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1601,6 +1763,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1663,6 +1833,8 @@ export interface operations {
             /** @description RFC 9457 problem details */
             412: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1692,6 +1864,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1721,6 +1899,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1743,7 +1927,7 @@ export interface operations {
                     }[];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1775,6 +1959,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1814,6 +2004,16 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The path of the created resource (RFC 9110 §10.2.2) */
+                    Location?: string;
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1913,6 +2113,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1944,6 +2150,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2007,6 +2221,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2041,6 +2261,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2093,6 +2319,8 @@ export interface operations {
             /** @description RFC 9457 problem details */
             412: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2122,6 +2350,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2163,6 +2397,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2224,6 +2466,8 @@ export interface operations {
             /** @description RFC 9457 problem details */
             412: {
                 headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2253,6 +2497,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2290,6 +2540,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2357,6 +2613,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2401,6 +2663,16 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The path of the created resource (RFC 9110 §10.2.2) */
+                    Location?: string;
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag?: string;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2501,6 +2773,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2532,6 +2810,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2583,6 +2867,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2622,6 +2912,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2700,6 +2996,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2733,6 +3035,12 @@ export interface operations {
             /** @description Removed */
             204: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2805,6 +3113,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2834,6 +3148,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2856,7 +3176,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2879,6 +3199,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2908,6 +3234,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2926,7 +3258,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2958,6 +3290,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2989,6 +3327,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3066,6 +3410,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3107,6 +3457,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3151,6 +3507,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3180,6 +3542,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3196,7 +3564,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3228,6 +3596,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3267,6 +3641,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3330,6 +3710,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3364,6 +3750,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3422,6 +3814,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3460,6 +3858,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3527,6 +3931,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3561,6 +3971,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3620,6 +4036,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3660,6 +4082,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3746,6 +4174,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3809,6 +4243,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3895,6 +4335,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3931,6 +4377,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3998,6 +4450,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4066,6 +4524,12 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4152,6 +4616,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4209,6 +4679,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4224,6 +4700,16 @@ export interface operations {
                         realmRoles: string[];
                         /** @description The API's permissions (its client roles) granted directly */
                         permissions: string[];
+                    } | {
+                        id: string;
+                        /** @enum {boolean} */
+                        gone: true;
+                        detail: string;
+                        revoked: {
+                            issuer: string;
+                            sub: string;
+                            notBefore: string;
+                        }[];
                     };
                 };
             };
@@ -4295,6 +4781,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4345,6 +4837,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4422,6 +4920,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4472,6 +4976,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4549,6 +5059,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4604,6 +5120,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4681,6 +5203,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4730,6 +5258,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4785,6 +5319,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4834,6 +5374,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4909,6 +5455,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4984,6 +5536,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5045,6 +5603,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5133,6 +5697,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5200,6 +5770,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5260,6 +5836,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5329,6 +5911,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5389,6 +5977,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5458,6 +6052,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5513,6 +6113,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5581,6 +6187,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5619,6 +6231,12 @@ export interface operations {
             /** @description A JSON-RPC response */
             200: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5630,6 +6248,12 @@ export interface operations {
             /** @description A notification or response accepted */
             202: {
                 headers: {
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5713,6 +6337,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
                     "Retry-After"?: number;
+                    /** @description Requests a minute allowed by the limit closest to running out */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window of that limit */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {

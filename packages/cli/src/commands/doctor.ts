@@ -12,6 +12,13 @@ import {
   databaseReport,
 } from './doctor-database.js';
 import { loginIssuer, signIn } from './doctor-login.js';
+import {
+  type WebExpectations,
+  type WebReport,
+  webFindings,
+  webLine,
+  webReport,
+} from './doctor-web.js';
 import { givenToken } from './token-input.js';
 
 /**
@@ -33,6 +40,8 @@ async function apiIssuers(ctx: CommandContext): Promise<{
   database?: { config: DatabaseConfig; refusal?: string };
   /** The API's CORS_ORIGINS, when the API's own environment is checked (not `--issuer`). */
   corsOrigins?: readonly string[];
+  /** The clients the API counts as its own and takes logout tokens for. */
+  clients: Pick<WebExpectations, 'firstPartyClients' | 'logoutAudiences' | 'publicUrl'>;
 }> {
   const {
     loadConfig,
@@ -64,6 +73,11 @@ async function apiIssuers(ctx: CommandContext): Promise<{
         database: { config: config.database, ...(refusal !== undefined && { refusal }) },
       }),
       ...(issuer === undefined && { corsOrigins: config.corsOrigins }),
+      clients: {
+        firstPartyClients: config.firstPartyClients,
+        logoutAudiences: config.logoutAudiences,
+        ...(config.publicUrl !== undefined && { publicUrl: config.publicUrl }),
+      },
       source:
         issuer !== undefined
           ? 'the command line'
@@ -111,10 +125,12 @@ function render(
   warnings: readonly string[],
   database: DatabaseReport | undefined,
   cors: CorsReport | undefined,
+  web: WebReport | undefined,
 ): string {
   const lines = [`Checked ${source}.`];
   if (database !== undefined) lines.push(...databaseLines(database));
   if (cors !== undefined) lines.push(corsLine(cors));
+  if (web !== undefined) lines.push(webLine(web));
   for (const i of d.issuers) {
     lines.push(`issuer ${i.issuer}`);
     lines.push(
@@ -138,12 +154,14 @@ function render(
   lines.push('');
   if (database !== undefined) lines.push(...databaseFinding(database));
   if (cors !== undefined) lines.push(...corsFinding(cors));
+  if (web !== undefined) lines.push(...webFindings(web));
   for (const f of d.findings) lines.push(...describeFinding(f), '');
   for (const warning of warnings) lines.push(`warning: ${warning}`, '');
   const problems =
     d.findings.length +
     (database?.problem === undefined ? 0 : 1) +
-    (cors?.problem === undefined ? 0 : 1);
+    (cors?.problem === undefined ? 0 : 1) +
+    (web?.findings.length ?? 0);
   lines.push(
     problems === 0
       ? 'No problems found: the API would accept this setup.'
@@ -158,7 +176,7 @@ export const doctor: Command = {
     'todo doctor [--issuer URL] [--audience A] [--provider keycloak|authentik|generic] [--token-file PATH | --token - | --token TOKEN | --login] [--web-origin ORIGIN]',
   summary: 'check the API’s identity-provider setup (and a token) and explain every problem',
   details:
-    "Reads the API's own environment (OIDC_ISSUER or OIDC_ISSUERS, OIDC_AUDIENCE, DATABASE_URL, CORS_ORIGINS …); --issuer, --audience and --provider stand in for OIDC_ISSUER, OIDC_AUDIENCE and OIDC_PROVIDER.\nA token to check: prefer --token-file PATH or --token - (read from standard input); --token TOKEN puts it in your shell history and in the process list. The token is never printed. --login signs in by the device grant first (at the issuer todo login uses, when the API trusts several) and checks that token.\n--web-origin ORIGIN (https://todo.example.com, where people open the web app): sends the API at --api (TODO_API_URL) the CORS preflight a browser sends from there, and checks the origin against CORS_ORIGINS.",
+    "Reads the API's own environment (OIDC_ISSUER or OIDC_ISSUERS, OIDC_AUDIENCE, DATABASE_URL, CORS_ORIGINS …); --issuer, --audience and --provider stand in for OIDC_ISSUER, OIDC_AUDIENCE and OIDC_PROVIDER.\nA token to check: prefer --token-file PATH or --token - (read from standard input); --token TOKEN puts it in your shell history and in the process list. The token is never printed. --login signs in by the device grant first (at the issuer todo login uses, when the API trusts several) and checks that token.\n--web-origin ORIGIN (https://todo.example.com, where people open the web app): sends the API at --api (TODO_API_URL) the CORS preflight a browser sends from there, and checks the origin against CORS_ORIGINS; then reads the web app's ORIGIN/config.json and checks its issuer and client against the API's configuration and the provider (which is sent the web app's sign-in request; nobody signs in).",
   options: {
     audience: { type: 'string' },
     provider: { type: 'string' },
@@ -170,9 +188,10 @@ export const doctor: Command = {
   maxPositionals: 0,
   async run(ctx) {
     const { diagnose } = await import('@todo-sso/auth/diagnose');
+    const { PROFILES } = await import('@todo-sso/auth');
     const given = ctx.values['web-origin'];
     const origin = typeof given === 'string' ? webOrigin(given) : undefined;
-    const { issuers, issuerList, required, source, warnings, corsOrigins, ...api } =
+    const { issuers, issuerList, required, source, warnings, corsOrigins, clients, ...api } =
       await apiIssuers(ctx);
     const db = api.database;
     if (ctx.values.login && (ctx.values.token ?? ctx.values['token-file']) !== undefined)
@@ -194,7 +213,23 @@ export const doctor: Command = {
       origin === undefined
         ? undefined
         : await corsReport(ctx.io, ctx.settings().apiUrl, origin, corsOrigins);
-    const ok = diagnosis.ok && database?.problem === undefined && cors?.problem === undefined;
+    // What the web app opened there signs in with (its /config.json), against the API and the provider.
+    const web =
+      origin === undefined
+        ? undefined
+        : await webReport(ctx.io, origin, {
+            issuers: issuers.map((i) => ({
+              ...i,
+              audienceIsClientId: PROFILES[i.profile ?? 'keycloak'].audienceIsClientId,
+            })),
+            issuerList,
+            ...clients,
+          });
+    const ok =
+      diagnosis.ok &&
+      database?.problem === undefined &&
+      cors?.problem === undefined &&
+      (web?.findings.length ?? 0) === 0;
     ctx.print(
       {
         ...diagnosis,
@@ -202,8 +237,9 @@ export const doctor: Command = {
         ...(warnings.length > 0 && { warnings }),
         ...(database !== undefined && { database }),
         ...(cors !== undefined && { cors }),
+        ...(web !== undefined && { web }),
       },
-      () => render(diagnosis, source, warnings, database, cors),
+      () => render(diagnosis, source, warnings, database, cors, web),
     );
     return ok ? 0 : 1;
   },

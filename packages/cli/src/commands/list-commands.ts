@@ -41,7 +41,10 @@ export async function resolveList(ctx: CommandContext, typed: string): Promise<T
       'usage',
       `${named.length} lists you can read are called "${typed}"; name one by its id: ${named.map((l) => l.id).join(', ')}`,
     );
-  throw new CliError('not_found', `No list you can read is called or has the id "${typed}"`);
+  throw new CliError(
+    'not_found',
+    `No list you can read is called or has the id "${typed}"; todo lists shows the lists you can read`,
+  );
 }
 
 /** `todo lists`. */

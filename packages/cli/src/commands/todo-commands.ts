@@ -1,5 +1,5 @@
 import { type ApiClient, apiClient, unwrap } from '../api/client.js';
-import { createTodo } from '../api/create-todo.js';
+import { createTodo, nothingSent } from '../api/create-todo.js';
 import type { paths } from '../api/schema.gen.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
@@ -8,6 +8,9 @@ import { resolveList } from './list-commands.js';
 import { visibleArgument } from './visible-text.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Where to look when an id names no todo. */
+const SEE_IDS = 'todo ls shows your todos and their ids';
 
 type Todo =
   paths['/todos/']['get']['responses'][200]['content']['application/json']['items'][number];
@@ -49,7 +52,7 @@ async function resolveId(api: ApiClient, typed: string): Promise<string> {
   if (!/^[0-9a-f-]{4,}$/i.test(typed))
     throw new CliError(
       'usage',
-      `"${typed}" is not a todo id (or a prefix of at least 4 characters)`,
+      `"${typed}" is not a todo id (or a prefix of at least 4 characters); ${SEE_IDS}`,
     );
   const matches = (await allTodos(api, undefined, 10_000)).filter((t) =>
     t.id.startsWith(typed.toLowerCase()),
@@ -58,7 +61,7 @@ async function resolveId(api: ApiClient, typed: string): Promise<string> {
   throw new CliError(
     matches.length === 0 ? 'not_found' : 'usage',
     matches.length === 0
-      ? `No todo id starts with ${typed}`
+      ? `No todo id starts with ${typed}; ${SEE_IDS}`
       : `${typed} matches ${matches.length} todos; type more of the id`,
   );
 }
@@ -67,6 +70,13 @@ const shortId = (id: string) => id.slice(0, 8);
 
 function one(ctx: CommandContext): string {
   return ctx.positionals[0] as string;
+}
+
+/** The API knows no todo of that id (deleted meanwhile, or never yours): says where to look. */
+function noSuchTodo(error: unknown): never {
+  if (error instanceof CliError && error.code === 'not_found')
+    throw new CliError('not_found', `${error.message}; ${SEE_IDS}`, { cause: error });
+  throw error;
 }
 
 /** `todo ls`. */
@@ -122,9 +132,14 @@ export const add: Command = {
   async run(ctx) {
     const title = visibleArgument('<title…>', ctx.positionals.join(' '), add.usage);
     const description = ctx.values.description as string | undefined;
+    // The list is looked up before the create is sent: a token refresh failing then sent nothing.
     const listId =
       typeof ctx.values.list === 'string'
-        ? (await resolveList(ctx, ctx.values.list)).id
+        ? (
+            await resolveList(ctx, ctx.values.list).catch((e: unknown) => {
+              throw nothingSent(e);
+            })
+          ).id
         : undefined;
     // Sent with an Idempotency-Key, and once more after a lost answer (`createTodo`).
     const body = {
@@ -149,12 +164,17 @@ export const done: Command = {
   async run(ctx) {
     const api = apiClient(ctx.io, ctx.session());
     const id = await resolveId(api, one(ctx));
-    const todo = unwrap(
-      await api.PATCH('/todos/{id}', {
-        params: { path: { id } },
-        body: { completed: ctx.values.undo !== true },
-      }),
-    );
+    let todo: Todo;
+    try {
+      todo = unwrap(
+        await api.PATCH('/todos/{id}', {
+          params: { path: { id } },
+          body: { completed: ctx.values.undo !== true },
+        }),
+      );
+    } catch (e) {
+      return noSuchTodo(e);
+    }
     ctx.print(
       todo,
       () => `${todo.completed ? 'Done' : 'Reopened'}: ${shortId(todo.id)}  ${cell(todo.title)}`,
@@ -171,8 +191,11 @@ export const rm: Command = {
   async run(ctx) {
     const api = apiClient(ctx.io, ctx.session());
     const id = await resolveId(api, one(ctx));
-    const result = await api.DELETE('/todos/{id}', { params: { path: { id } } });
-    unwrap(result);
+    try {
+      unwrap(await api.DELETE('/todos/{id}', { params: { path: { id } } }));
+    } catch (e) {
+      return noSuchTodo(e);
+    }
     ctx.print({ deleted: id }, () => `Deleted ${shortId(id)}`);
   },
 };

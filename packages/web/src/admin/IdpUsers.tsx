@@ -98,7 +98,9 @@ function idpActions(api: TodoApiClient, onCreated: () => void) {
     setEnabled: (user: IdpUser, enabled: boolean): IdpAction => ({
       description: `${enabled ? 'Enable' : 'Disable'} ${named(user)}?${enabled ? '' : ' They are signed out of todo-sso at once and cannot sign in again until enabled.'}`,
       run: async () => {
-        await updateIdpUser(api, user.id, { enabled });
+        const answer = await updateIdpUser(api, user.id, { enabled });
+        // Deleted at the provider meanwhile: the API says so, and that their tokens are refused.
+        if ('gone' in answer) return answer.detail;
         return `${named(user)} is ${enabled ? 'enabled' : 'disabled'}.`;
       },
     }),

@@ -1,3 +1,4 @@
+import { type RefObject, useLayoutEffect, useRef } from 'react';
 import type { Me } from '../api/types.js';
 import { visibleScreens } from '../me/permissions.js';
 import { Link } from '../navigation/router.js';
@@ -23,8 +24,10 @@ export function Header({
   const roles = me?.roles.filter((role) => !role.startsWith('default-roles-')) ?? [];
   const permissions = me?.permissions ?? [];
   const extra = permissions.filter((p) => p !== 'todos:read' && p !== 'todos:write');
+  const bar = useRef<HTMLElement>(null);
+  useTopbarHeight(bar);
   return (
-    <header className="topbar">
+    <header className="topbar" ref={bar}>
       <div className="topbar__inner">
         <Link className="brand" to="/" aria-label="todo-sso home">
           <span className="brand__mark" aria-hidden="true">
@@ -74,6 +77,31 @@ export function Header({
       </div>
     </header>
   );
+}
+
+/**
+ * Keeps `--topbar-height` on the document at the top bar's height. The bar stays at the top of
+ * the screen while the page scrolls under it, so the page's `scroll-padding-top` (styles.css)
+ * takes that height: an element the keyboard focus reaches (Shift+Tab upwards) is scrolled
+ * into view below the bar, never under it (WCAG 2.2, 2.4.11 Focus Not Obscured). The bar's
+ * height changes with the width, the text size and the roles shown, so it is measured.
+ */
+function useTopbarHeight(bar: RefObject<HTMLElement | null>): void {
+  useLayoutEffect(() => {
+    const element = bar.current;
+    // Without ResizeObserver the style sheet's fallback height applies.
+    if (!element || typeof ResizeObserver !== 'function') return;
+    const root = document.documentElement;
+    const measure = () =>
+      root.style.setProperty('--topbar-height', `${element.getBoundingClientRect().height}px`);
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    measure();
+    return () => {
+      observer.disconnect();
+      root.style.removeProperty('--topbar-height');
+    };
+  }, [bar]);
 }
 
 /** Account and Sign out, kept together: on a narrow screen they move below the name as one. */

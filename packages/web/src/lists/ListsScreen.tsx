@@ -1,4 +1,4 @@
-import { useRef } from 'react';
+import { useEffect, useRef } from 'react';
 import { isApiError } from '../api/errors.js';
 import type { TodoList } from '../api/types.js';
 import { can } from '../me/permissions.js';
@@ -23,7 +23,11 @@ export function ListsScreen() {
   const all = lists.data ?? [];
   const found = all.find((list) => list.id === wanted);
   const selected = found ?? all[0];
-  const select = (id: string) => navigate(`/?list=${encodeURIComponent(id)}`);
+  const focusHeadingOf = useHeadingFocus(selected?.id);
+  const select = (id: string, { focusHeading = false } = {}) => {
+    focusHeadingOf.current = focusHeading ? id : null;
+    navigate(`/?list=${encodeURIComponent(id)}`);
+  };
   const gone = useGoneList(found, wanted, lists.isSuccess);
 
   if (lists.isPending) {
@@ -73,6 +77,20 @@ export function ListsScreen() {
       )}
     </div>
   );
+}
+
+/**
+ * The list whose heading takes the keyboard focus once it shows (set by `select`): its todos
+ * and header are on screen when this screen's effects run.
+ */
+function useHeadingFocus(shownId: string | undefined) {
+  const focusHeadingOf = useRef<string | null>(null);
+  useEffect(() => {
+    if (shownId === undefined || focusHeadingOf.current !== shownId) return;
+    focusHeadingOf.current = null;
+    document.getElementById('todos-title')?.focus();
+  }, [shownId]);
+  return focusHeadingOf;
 }
 
 /**

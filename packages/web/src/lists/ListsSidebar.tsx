@@ -18,7 +18,8 @@ export function ListsSidebar({
 }: {
   lists: readonly TodoList[];
   selected: string | undefined;
-  onSelect: (id: string) => void;
+  /** `focusHeading`: once the list shows, its heading takes the keyboard focus. */
+  onSelect: (id: string, options?: { focusHeading: boolean }) => void;
   /** The caller's token carries `todos:write` (creating a list needs it). */
   canCreate: boolean;
 }) {
@@ -90,9 +91,10 @@ function NewListForm({
   onCreated,
 }: {
   canCreate: boolean;
-  onCreated: (id: string) => void;
+  onCreated: (id: string, options: { focusHeading: boolean }) => void;
 }) {
   const id = useId();
+  const button = useRef<HTMLButtonElement>(null);
   const [name, setName] = useState('');
   const [error, setError] = useState<string | null>(null);
   const create = useCreateList();
@@ -109,8 +111,12 @@ function NewListForm({
     unanswered.current = null;
     create.mutate(attempt, {
       onSuccess: (list) => {
+        // Create list pressed (not Enter in the field): the field empties, which disables the
+        // button, and Chromium drops the focus of a disabled button on <body>. The heading of
+        // the new list takes it instead, as after a rename, and says which list now shows.
+        const focusHeading = document.activeElement === button.current;
         setName('');
-        onCreated(list.id);
+        onCreated(list.id, { focusHeading });
       },
       onError: (failure) => {
         if (isRetriableCreate(failure)) unanswered.current = attempt;
@@ -133,6 +139,7 @@ function NewListForm({
         onChange={(event) => setName(event.target.value)}
       />
       <BusyButton
+        ref={button}
         type="submit"
         className="button button--small"
         disabled={!canCreate || !name.trim()}

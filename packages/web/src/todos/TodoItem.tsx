@@ -1,11 +1,13 @@
-import { useQueryClient } from '@tanstack/react-query';
-import { type MouseEvent, type ReactNode, type RefObject, useId, useState } from 'react';
+import { type QueryClient, useQueryClient } from '@tanstack/react-query';
+import { type MouseEvent, type ReactNode, type RefObject, useId, useRef, useState } from 'react';
 import { currentOf } from '../api/endpoints.js';
 import type { Todo } from '../api/types.js';
 import { withoutBidiControls } from '../ui/shown-text.js';
 import { type Conflict, ConflictNotice } from './ConflictNotice.js';
 import { isOptimistic } from './cache.js';
+import { useFocusPassedOnRemoval } from './focus-on-removal.js';
 import { storeTodo, useUpdateTodo } from './queries.js';
+import { holdsChange } from './same-change.js';
 import { TodoEditForm } from './TodoEditForm.js';
 import { useTodoEdit } from './use-todo-edit.js';
 
@@ -35,16 +37,13 @@ export function TodoItem({
   const client = useQueryClient();
   const update = useUpdateTodo(todo.id);
   const [conflict, setConflict] = useState<Conflict | null>(null);
-  /** A 412 becomes the "changed elsewhere" notice; other failures go to `onError`. */
-  const failed = (error: unknown, mine: Conflict['mine']) => {
-    const theirs = currentOf(error);
-    if (theirs) setConflict({ mine, theirs });
-    else onError(error);
-  };
+  const failed = refusalOf(client, setConflict, onError);
   const edit = useTodoEdit(todo, update, failed, () => setConflict(null), onSaved, setConflict);
   const { completed, toggle } = useToggle(todo, update, failed, onSaved);
   const pending = isOptimistic(todo);
   const locked = pending || readOnly !== undefined;
+  const row = useRef<HTMLLIElement>(null);
+  useFocusPassedOnRemoval(row);
 
   const conflictNotice = conflict ? (
     <ConflictNotice
@@ -64,7 +63,7 @@ export function TodoItem({
 
   if (edit.editing) {
     return (
-      <li className="todo todo--editing">
+      <li className="todo todo--editing" ref={row}>
         {notices}
         <TodoEditForm id={id} edit={edit} />
       </li>
@@ -74,6 +73,7 @@ export function TodoItem({
     <li
       className={`todo${completed ? ' todo--done' : ''}${pending ? ' todo--pending' : ''}`}
       data-todo-id={todo.id}
+      ref={row}
     >
       <TodoView
         id={id}
@@ -89,6 +89,28 @@ export function TodoItem({
       />
     </li>
   );
+}
+
+/**
+ * What a refused change of a todo becomes: a 412 the "changed elsewhere" notice, unless the todo
+ * as saved already holds this very change (`holdsChange`): then it is saved, and shows so. Other
+ * failures go to `onError`. The function returns whether the change is saved after all.
+ */
+function refusalOf(
+  client: QueryClient,
+  setConflict: (conflict: Conflict) => void,
+  onError: (error: unknown) => void,
+): (error: unknown, mine: Conflict['mine']) => boolean {
+  return (error, mine) => {
+    const theirs = currentOf(error);
+    if (theirs && holdsChange(theirs, mine)) {
+      storeTodo(client, theirs);
+      return true;
+    }
+    if (theirs) setConflict({ mine, theirs });
+    else onError(error);
+    return false;
+  };
 }
 
 /** What became of an edit a reload left unanswered (`status`), then the conflict, if any. */
@@ -113,7 +135,7 @@ function Notices({ status, children }: { status: string | undefined; children: R
 function useToggle(
   todo: Todo,
   update: UpdateTodo,
-  failed: (error: unknown, mine: Conflict['mine']) => void,
+  failed: (error: unknown, mine: Conflict['mine']) => boolean,
   onSaved: (() => void) | undefined,
 ) {
   const [clicked, setClicked] = useState<boolean | null>(null);
@@ -124,7 +146,9 @@ function useToggle(
     update.mutate(
       { id: todo.id, patch: { completed: next } },
       {
-        onError: (error) => failed(error, { completed: next }),
+        onError: (error) => {
+          if (failed(error, { completed: next })) onSaved?.();
+        },
         onSuccess: () => onSaved?.(),
         onSettled: () => setClicked(null),
       },

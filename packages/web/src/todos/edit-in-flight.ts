@@ -111,9 +111,13 @@ export interface LeftBehindEdit {
  * On the first load after a page went while an edit of `todo` was on its way: when the API
  * stored it, the form closes and its drafts go; when it did not, the form stays open with the
  * text, saving from the edit's base; when someone else changed the todo, the form stays and the
- * conflict shows. Nothing is sent again. Returns what to tell the person, if anything.
+ * conflict shows. Nothing is sent again. Returns what to tell the person, if anything, and how
+ * to stop telling it (an edit of the todo was saved since).
  */
-export function useEditLeftBehind(todo: Todo, edit: LeftBehindEdit): string | undefined {
+export function useEditLeftBehind(
+  todo: Todo,
+  edit: LeftBehindEdit,
+): { readonly outcome: string | undefined; clear(): void } {
   const [outcome, setOutcome] = useState<string>();
   const latest = useRef({ todo, edit });
   latest.current = { todo, edit };
@@ -145,5 +149,5 @@ export function useEditLeftBehind(todo: Todo, edit: LeftBehindEdit): string | un
       `Your edit of “${sent.title}” was not saved before the page was reloaded: it is back in the form.`,
     );
   }, []);
-  return outcome;
+  return { outcome, clear: () => setOutcome(undefined) };
 }

@@ -40,7 +40,7 @@ export interface TodoEdit {
 export function useTodoEdit(
   todo: Todo,
   update: UpdateTodo,
-  failed: (error: unknown, mine: Conflict['mine']) => void,
+  failed: (error: unknown, mine: Conflict['mine']) => boolean,
   clearConflict: () => void,
   onSaved: (() => void) | undefined,
   onConflict: (conflict: Conflict) => void,
@@ -61,6 +61,11 @@ export function useTodoEdit(
     setEditBase,
     onConflict: (mine, theirs) => onConflict({ mine, theirs }),
   });
+  // What became of the edit a reload left is old news once an edit of the todo is saved.
+  const saved = () => {
+    leftBehind.clear();
+    onSaved?.();
+  };
 
   useEffect(() => {
     if (editing) editRef.current?.focus();
@@ -85,7 +90,7 @@ export function useTodoEdit(
       stop();
     }
   };
-  const write: EditWrite = { todo, update, failed, onSaved, title, description, setEditing };
+  const write: EditWrite = { todo, update, failed, onSaved: saved, title, description, setEditing };
   return {
     editing,
     title,
@@ -96,7 +101,7 @@ export function useTodoEdit(
     stop,
     save: (event) => saveEdit(write, editBase, event, returnFocus),
     onKeyDown,
-    leftBehind,
+    leftBehind: leftBehind.outcome,
     overwrite: (conflict) => {
       setEditBase(conflict.theirs.version);
       overwriteWith(write, conflict);
@@ -108,7 +113,8 @@ export function useTodoEdit(
 interface EditWrite {
   readonly todo: Todo;
   readonly update: UpdateTodo;
-  readonly failed: (error: unknown, mine: Conflict['mine']) => void;
+  /** Whether a refused change is saved after all: the todo already holds it (a 412). */
+  readonly failed: (error: unknown, mine: Conflict['mine']) => boolean;
   readonly onSaved: (() => void) | undefined;
   readonly title: Draft;
   readonly description: Draft;
@@ -134,20 +140,22 @@ function saveEdit(
   const patch = { title: nextTitle, description: nextDescription || null };
   // Until the API answers: a reload meanwhile tells from the todo whether the edit arrived.
   const sending = rememberEdit(todo.id, patch, base);
+  const saved = () => {
+    title.settle(typed.title);
+    description.settle(typed.description);
+    onSaved?.();
+  };
   update.mutate(
     { id: todo.id, patch, version: base },
     {
       onSettled: () => forgetEdit(todo.id, sending),
-      onSuccess: () => {
-        title.settle(typed.title);
-        description.settle(typed.description);
-        onSaved?.();
-      },
+      onSuccess: saved,
       onError: (error) => {
+        // Refused as changed elsewhere by a todo that already holds this text: it is saved.
+        if (failed(error, patch)) return saved();
         title.set(typed.title);
         description.set(typed.description);
         setEditing(true);
-        failed(error, patch);
       },
     },
   );
@@ -164,17 +172,20 @@ function overwriteWith(
   { mine, theirs }: Conflict,
 ): void {
   const sending = rememberEdit(todo.id, mine, theirs.version);
+  const saved = () => {
+    title.clear();
+    description.clear();
+    setEditing(false);
+    onSaved?.();
+  };
   update.mutate(
     { id: todo.id, patch: mine, version: theirs.version },
     {
       onSettled: () => forgetEdit(todo.id, sending),
-      onSuccess: () => {
-        title.clear();
-        description.clear();
-        setEditing(false);
-        onSaved?.();
+      onSuccess: saved,
+      onError: (error) => {
+        if (failed(error, mine)) saved();
       },
-      onError: (error) => failed(error, mine),
     },
   );
 }

@@ -12,10 +12,12 @@ export interface IdpUserState {
   people: IdpUser[];
   /** People per page (the API's is 100). */
   pageSize: number;
+  /** Ids of people the API has seen and the provider deleted: disabling them says they are gone. */
+  deleted: Set<string>;
 }
 
 export function newIdpUserState(): IdpUserState {
-  return { people: [], pageSize: 100 };
+  return { people: [], pageSize: 100, deleted: new Set() };
 }
 
 /** A person as the API lists them: enabled, no department, the `user` role. */
@@ -34,12 +36,39 @@ export function idpPerson(username: string, over: Partial<IdpUser> = {}): IdpUse
   };
 }
 
-/** Answers `GET /admin/idp/users`; false for any other request. */
+/**
+ * `PATCH /admin/idp/users/{id}` with `enabled`: the person changed, or for someone deleted the
+ * API's answer that they are gone (disabling) or 404.
+ */
+function changePerson(state: IdpUserState, id: string, body: { enabled?: boolean }) {
+  const person = state.people.find((p) => p.id === id);
+  if (person !== undefined) return { status: 200, answer: Object.assign(person, body) };
+  if (!state.deleted.has(id) || body.enabled !== false)
+    return { status: 404, answer: { status: 404, code: 'not_found', detail: 'No such user' } };
+  const answer = {
+    id,
+    gone: true,
+    detail:
+      'http://idp no longer has this person (deleted there), so there was no one to disable; the access tokens it issued them before are refused here.',
+    revoked: [{ issuer: 'http://idp', sub: id, notBefore: new Date().toISOString() }],
+  };
+  return { status: 200, answer };
+}
+
+/** Answers `GET /admin/idp/users` and `PATCH /admin/idp/users/{id}`; false for any other request. */
 export function idpUserRoutes(
   state: IdpUserState,
-  request: { method: string; path: string; query: URLSearchParams },
+  request: { method: string; path: string; query: URLSearchParams; body?: unknown },
   res: ServerResponse,
 ): boolean {
+  const changed = /^\/admin\/idp\/users\/([^/]+)$/.exec(request.path)?.[1];
+  if (request.method === 'PATCH' && changed !== undefined) {
+    const body = request.body as { enabled?: boolean };
+    const { status, answer } = changePerson(state, decodeURIComponent(changed), body);
+    res.writeHead(status, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(answer));
+    return true;
+  }
   if (request.method !== 'GET' || request.path !== '/admin/idp/users') return false;
   const offset = Number(request.query.get('cursor') ?? 0);
   const end = offset + state.pageSize;
