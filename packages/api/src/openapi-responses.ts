@@ -40,6 +40,12 @@ const SENDABLE_HEADERS = {
     type: 'string',
     description: 'The path of the created resource (RFC 9110 §10.2.2)',
   },
+  'Access-Control-Allow-Origin': {
+    type: 'string',
+    const: '*',
+    description:
+      'Any origin may read this answer, without credentials (Fetch standard, CORS protocol)',
+  },
 };
 
 declare module 'fastify' {

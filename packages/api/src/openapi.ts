@@ -40,6 +40,22 @@ function signInScheme(issuer: IssuerConfig): SecurityScheme {
   };
 }
 
+/**
+ * What the document says of the bearer token: how the first issuer's tokens are verified. Locally
+ * (`OIDC_VERIFY=jwt`) as RFC 8725 asks, which linters look for; else by the issuer (RFC 7662).
+ */
+function bearerDescription(issuer: IssuerConfig | undefined): string {
+  const token = 'An access token from a trusted issuer, audience `todo-api`';
+  if (issuer?.verify === 'introspect')
+    return `${token}, verified by the issuer's introspection endpoint (RFC 7662)`;
+  return (
+    `${token}: a JWT (RFC 9068) verified as RFC 8725 (JSON Web Token Best Current Practices) ` +
+    'asks: signed with an asymmetric algorithm (never `none` or HMAC, §3.1), with a key from ' +
+    "the issuer's JWKS only (never one the token names, §3.10), a token typed as something else " +
+    '(an ID or refresh token) refused (§3.11), and `exp` required'
+  );
+}
+
 /** `@fastify/swagger` options: OpenAPI 3.1, generated from the route schemas. */
 export function swaggerOptions(config: ApiConfig): SwaggerOptions {
   const [first] = config.issuers;
@@ -86,7 +102,7 @@ export function swaggerOptions(config: ApiConfig): SwaggerOptions {
             type: 'http',
             scheme: 'bearer',
             bearerFormat: 'JWT',
-            description: 'An access token from a trusted issuer, audience `todo-api`',
+            description: bearerDescription(first),
           },
           ...(first && { oidc: signInScheme(first) }),
         },

@@ -28,7 +28,15 @@ const ActionIn = {
 } as const;
 const Page = {
   type: 'object',
-  properties: { limit: { type: 'integer', minimum: 0 }, token: { type: 'string' } },
+  properties: {
+    limit: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'Results a page holds at most; a page holds 1,000 at most whatever this asks (§8.2)',
+    },
+    token: { type: 'string' },
+  },
 } as const;
 export const BODIES = {
   evaluation: {

@@ -46,6 +46,7 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           summary: 'Liveness',
           security: PUBLIC,
           response: { 200: Health },
+          sentHeaders: { 200: ['Access-Control-Allow-Origin'] },
         },
       },
       async (_request, reply) => {

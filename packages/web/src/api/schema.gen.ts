@@ -696,6 +696,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Any origin may read this answer, without credentials (Fetch standard, CORS protocol) */
+                    "Access-Control-Allow-Origin"?: "*";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5826,6 +5828,7 @@ export interface operations {
                         [key: string]: unknown;
                     };
                     page?: {
+                        /** @description Results a page holds at most; a page holds 1,000 at most whatever this asks (§8.2) */
                         limit?: number;
                         token?: string;
                     };
@@ -5967,6 +5970,7 @@ export interface operations {
                         [key: string]: unknown;
                     };
                     page?: {
+                        /** @description Results a page holds at most; a page holds 1,000 at most whatever this asks (§8.2) */
                         limit?: number;
                         token?: string;
                     };
@@ -6103,6 +6107,7 @@ export interface operations {
                         [key: string]: unknown;
                     };
                     page?: {
+                        /** @description Results a page holds at most; a page holds 1,000 at most whatever this asks (§8.2) */
                         limit?: number;
                         token?: string;
                     };

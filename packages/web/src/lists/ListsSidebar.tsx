@@ -72,7 +72,9 @@ function ListEntries({
             aria-current={list.id === selected ? 'true' : undefined}
             onClick={() => onSelect(list.id)}
           >
-            <span className="sidebar__name" dir="auto">
+            {/* One line, cut with an ellipsis when long: the title shows it whole on hover (the
+                button's accessible name already holds it whole). */}
+            <span className="sidebar__name" dir="auto" title={withoutBidiControls(list.name)}>
               {list.name}
             </span>
             <RoleBadge relation={list.relation} />
