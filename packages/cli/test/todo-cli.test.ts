@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyringStore } from '../src/store/keyring-store.js';
 import type { StoredSession } from '../src/store/types.js';
 import { type Terminal, terminal } from './support/run.js';
-import { type Stack, startStack } from './support/stack.js';
+import { CLOSED_PORT, type Stack, startStack } from './support/stack.js';
 
 /**
  * `todo` end to end, in-process: the device grant against the real dev IdP (approved over HTTP
@@ -126,6 +126,31 @@ describe('todo against the dev IdP and the API', () => {
     expect(refused.err).toMatch(/^todo add: .+\(HTTP 400, validation_failed\)\n {2}body\.title: /);
     const usage = await run('done');
     expect(usage).toMatchObject({ code: 2, err: 'todo done: usage: todo done <id> [--undo]' });
+  });
+
+  it('signs in while the API is down: says the new token could not be checked, and why, not that the API refused it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'todo-cli-api-down-'));
+    try {
+      const api = `http://127.0.0.1:${CLOSED_PORT}`;
+      const offline = terminal({
+        TODO_CONFIG_DIR: dir,
+        TODO_ISSUER: stack.issuer,
+        TODO_API_URL: api,
+        TODO_TOKEN_STORE: 'file',
+      });
+      const result = await offline.run('login');
+      expect(result.code).toBe(0);
+      expect(result.out).toBe(
+        `Signed in at ${stack.issuer}; tokens are in file ${join(dir, 'sessions.json')} (mode 0600).`,
+      );
+      expect(result.err.split('\n').at(-1)).toBe(
+        `The new token could not be checked with the API: The API at ${api} cannot be reached (connection refused: nothing listens there); is it running, and is --api (TODO_API_URL) right?`,
+      );
+      expect(result.err).not.toContain('does not accept');
+      expect(result.err).not.toContain('todo doctor');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('says who the API thinks you are', async () => {

@@ -81,6 +81,9 @@ describe('a write command whose token refresh fails', () => {
   }
 
   const safe = 'Nothing was sent to the API: running the command again is safe';
+  /** A token endpoint answering 503: the provider's trouble, which may pass. */
+  const failing = (issuer: string) =>
+    `The identity provider at ${issuer} could not refresh the access token (HTTP 503): it is failing or overloaded; try again shortly`;
   const cases = [
     {
       failure: 'the provider is down',
@@ -93,7 +96,7 @@ describe('a write command whose token refresh fails', () => {
       failure: 'the provider answers 503',
       issuer: () => unavailableIssuer,
       refreshToken: 'not-refreshed',
-      said: () => `Refreshing the token failed: HTTP 503\n${safe}`,
+      said: (issuer: string) => `${failing(issuer)}\n${safe}`,
     },
     {
       failure: 'the provider refuses the refresh token',
@@ -131,8 +134,14 @@ describe('a write command whose token refresh fails', () => {
       ['add', 'Into a list', '--list', 'Groceries'],
       'skip',
     );
-    expect(result.err).toBe(`todo add: Refreshing the token failed: HTTP 503\n${safe}`);
+    expect(result.err).toBe(`todo add: ${failing(issuer)}\n${safe}`);
     expect(result.code).toBe(1);
     expect(await stored('Into a list')).toEqual([]);
+  });
+
+  it('todo ls says that the provider is failing and to try again shortly', async () => {
+    const issuer = unavailableIssuer;
+    const result = await runTodo(expiredSession(issuer, 'not-refreshed'), ['ls'], 'skip');
+    expect(result).toMatchObject({ code: 1, out: '', err: `todo ls: ${failing(issuer)}` });
   });
 });

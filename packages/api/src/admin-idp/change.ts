@@ -112,9 +112,10 @@ export const SESSIONS_ENDED: Refusal = {
 
 /**
  * After the IdP ended a person's sessions (or disabled them): their current access tokens
- * refused at the API, on every instance, and the audit record, in one transaction. Its failure
- * is answered with {@link madeButNotRecorded}: the IdP's part is done, and repeating the request
- * is safe.
+ * refused at the API, on every instance, and the audit record, in one transaction, then counted
+ * in `revocations_total` (every revocation an admin route makes, whatever it answers). Its
+ * failure is answered with {@link madeButNotRecorded}: the IdP's part is done, and repeating the
+ * request is safe.
  */
 export function refuseAndRecord(
   context: AppContext,
@@ -133,15 +134,21 @@ export function refuseAndRecord(
   };
   return context.revocations
     .revokeSubjectAt([issuer], id, (save) => writeAndAudit(context.db, entry, save))
-    .catch((error: unknown) => {
-      throw madeButNotRecorded(
-        request,
-        error,
-        refusal.made,
-        { action: entry.action, id },
-        refusal.next,
-      );
-    });
+    .then(
+      (stored) => {
+        context.metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
+        return stored;
+      },
+      (error: unknown) => {
+        throw madeButNotRecorded(
+          request,
+          error,
+          refusal.made,
+          { action: entry.action, id },
+          refusal.next,
+        );
+      },
+    );
 }
 
 /**

@@ -214,7 +214,6 @@ function listSessionsRoute(app: App, context: AppContext): void {
 
 /** `POST /admin/idp/users/{id}/logout`: ending a user's sessions at the IdP and the API. */
 function endSessionsRoute(app: App, context: AppContext): void {
-  const { metrics } = context;
   app.post(
     '/admin/idp/users/:id/logout',
     {
@@ -237,7 +236,6 @@ function endSessionsRoute(app: App, context: AppContext): void {
         request,
         request.params.id,
       );
-      metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
       return {
         identityProvider: { sessionsEnded, detail },
         revoked: stored.map((r) => ({ issuer: r.issuer, sub: r.value, notBefore: r.notBefore })),

@@ -174,15 +174,19 @@ export class IdpAdminService {
     };
   }
 
+  /**
+   * One person with their roles. Only Keycloak's own 404 for them ("User not found") is a 404
+   * ({@link personError}); any other 404 (a proxy's page, a wrong `IDP_ADMIN_URL`) is a 502.
+   */
   async getUser(id: string): Promise<IdpUser> {
     try {
       const kc = await this.client();
-      const user = await kc.users.findOne({ id });
-      // The admin client answers an unknown id (the IdP's 404) with null, not undefined.
+      // Not the admin client's null for any 404: a proxy's 404 page must not read as no user.
+      const user = await kc.users.findOne({ id }, { catchNotFound: false });
       if (user === undefined || user === null) throw new ApiError('not_found', 'No such user');
       return await this.describe(user);
     } catch (e) {
-      throw idpError(e, 'Reading the user');
+      throw personError(e, 'Reading the user', false);
     }
   }
 
@@ -277,7 +281,11 @@ export class IdpAdminService {
     }
   }
 
-  /** Grants (`true`) or removes a realm role or one of the API's permissions; {@link readBack} after. */
+  /**
+   * Grants (`true`) or removes a realm role or one of the API's permissions; {@link readBack}
+   * after. A 404 is Keycloak's own for the person ({@link personError}) or for the role, found
+   * a moment before and deleted meanwhile; any other 404 is a 502 and changed nothing.
+   */
   async setRole(id: string, role: string, granted: boolean): Promise<void> {
     try {
       const kc = await this.client();
@@ -292,11 +300,15 @@ export class IdpAdminService {
         else await kc.users.delClientRoleMappings({ id, clientUniqueId, roles });
       }
     } catch (e) {
-      throw idpError(e, granted ? `Granting ${role}` : `Removing ${role}`, true, true);
+      if (roleNotFound(e)) throw new ApiError('not_found', `No role or permission named ${role}`);
+      throw personError(e, granted ? `Granting ${role}` : `Removing ${role}`);
     }
   }
 
-  /** Sets a temporary password: the person must choose a new one at the next sign-in. */
+  /**
+   * Sets a temporary password: the person must choose a new one at the next sign-in. Only
+   * Keycloak's own 404 for the person is a 404 ({@link personError}).
+   */
   async resetPassword(id: string, password: string): Promise<void> {
     try {
       const kc = await this.client();
@@ -305,10 +317,11 @@ export class IdpAdminService {
         credential: { type: 'password', value: password, temporary: true },
       });
     } catch (e) {
-      throw idpError(e, 'Setting the password', true, true);
+      throw personError(e, 'Setting the password');
     }
   }
 
+  /** A person's sessions; only Keycloak's own 404 for them is a 404 ({@link personError}). */
   async listSessions(id: string) {
     try {
       const kc = await this.client();
@@ -321,7 +334,7 @@ export class IdpAdminService {
         clients: Object.values(s.clients ?? {}).map(String),
       }));
     } catch (e) {
-      throw idpError(e, 'Listing sessions');
+      throw personError(e, 'Listing sessions', false);
     }
   }
 
@@ -443,13 +456,14 @@ export class IdpAdminService {
 }
 
 /**
- * A failed change to one person ({@link idpError}) where only Keycloak's own 404 for them ("User
- * not found") is a 404, which callers may take for the person deleted at the provider. Any
- * other 404 (a proxy's page, an unknown route) says nothing of the person and changed nothing,
- * so it is a refusal (502): a wrong address must not read as a person gone (fail closed).
+ * A failed call about one person ({@link idpError}; `change` when it changes them) where only
+ * Keycloak's own 404 for them ("User not found") is a 404, which callers may take for the person
+ * deleted at the provider. Any other 404 (a proxy's page, an unknown route) says nothing of the
+ * person and changed nothing, so it is a refusal (502): a wrong address must not read as a
+ * person gone (fail closed), nor as "no such user" to the admin.
  */
-function personError(e: unknown, what: string): ApiError {
-  const error = idpError(e, what, true, true);
+function personError(e: unknown, what: string, change = true): ApiError {
+  const error = idpError(e, what, true, change);
   if (e instanceof ApiError || error.code !== 'not_found' || userNotFound(e)) return error;
   return new ApiError(
     'idp_refused',
@@ -464,6 +478,20 @@ function userNotFound(error: unknown): boolean {
   if (data === null || typeof data !== 'object') return false;
   const message = (data as { error?: unknown }).error;
   return typeof message === 'string' && /^user not found\.?$/i.test(message.trim());
+}
+
+/**
+ * Whether a failed admin call is Keycloak's 404 for a role it does not have ("Role not found",
+ * "Could not find role"): a role mapping naming a role deleted since it was looked up.
+ */
+function roleNotFound(error: unknown): boolean {
+  if ((error as { response?: { status?: unknown } } | null)?.response?.status !== 404) return false;
+  const data = (error as { responseData?: unknown }).responseData;
+  if (data === null || typeof data !== 'object') return false;
+  const message = (data as { error?: unknown }).error;
+  return (
+    typeof message === 'string' && /^(role not found|could not find role)\.?$/i.test(message.trim())
+  );
 }
 
 /** Whether a failed admin call is Keycloak's own 404: its JSON error, not about the realm. */

@@ -49,16 +49,20 @@ export const login: Command = {
       me = unwrap(await apiClient(ctx.io, session).GET('/me')).username;
     } catch (e) {
       if (!(e instanceof CliError)) throw e;
-      ctx.io.err(
-        `The API at ${settings.apiUrl} does not accept the new token: ${e.message}\n${
-          dpop === undefined && /\btoken_binding_mismatch\)/.test(e.message)
-            ? // RFC 9449 §7.1: bearer tokens where the API requires DPoP-bound ones. `auto` binds
-              // only when the API's metadata (RFC 9728 §2) says so, which it may not serve (an API
-              // behind a proxy without API_PUBLIC_URL answers 503 there).
-              `The API requires DPoP-bound tokens${settings.dpop === 'auto' ? ' but its protected resource metadata did not say so (behind a proxy the API serves it only with API_PUBLIC_URL set)' : ''}: sign in again with TODO_DPOP=on.`
-            : 'Run todo doctor --login to find out why.'
-        }`,
-      );
+      // An API that does not answer has not refused anything: the sign-in stands, unchecked.
+      if (e.code === 'api_unreachable')
+        ctx.io.err(`The new token could not be checked with the API: ${e.message}`);
+      else
+        ctx.io.err(
+          `The API at ${settings.apiUrl} does not accept the new token: ${e.message}\n${
+            dpop === undefined && /\btoken_binding_mismatch\)/.test(e.message)
+              ? // RFC 9449 §7.1: bearer tokens where the API requires DPoP-bound ones. `auto` binds
+                // only when the API's metadata (RFC 9728 §2) says so, which it may not serve (an API
+                // behind a proxy without API_PUBLIC_URL answers 503 there).
+                `The API requires DPoP-bound tokens${settings.dpop === 'auto' ? ' but its protected resource metadata did not say so (behind a proxy the API serves it only with API_PUBLIC_URL set)' : ''}: sign in again with TODO_DPOP=on.`
+              : 'Run todo doctor --login to find out why.'
+          }`,
+        );
     }
     ctx.print(
       {

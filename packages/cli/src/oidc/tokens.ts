@@ -95,6 +95,12 @@ export async function refresh(
   if (status === 200 && error === undefined) return toTokenResponse(body, io.now(), dpop);
   if (error?.error === 'invalid_grant')
     throw new CliError('session_ended', 'Your session has ended; run todo login');
+  // RFC 9110 §15.6: a server error is the provider's trouble, not the session's: it may pass.
+  if (status >= 500)
+    throw new CliError(
+      'idp_error',
+      `The identity provider at ${metadata.issuer} could not refresh the access token (HTTP ${status}${error ? `, ${describeOAuthError(error)}` : ''}): it is failing or overloaded; try again shortly`,
+    );
   throw new CliError(
     'idp_error',
     `Refreshing the token failed: ${error ? describeOAuthError(error) : `HTTP ${status}`}`,
