@@ -89,19 +89,29 @@ export class Session extends SessionStorage {
   private signedIn(): StoredSession {
     const stored = this.load();
     if (stored !== undefined) return stored;
-    const { issuer, clientId } = this.settings;
+    const { issuer, clientId, issuerSetBy, lastLoginIssuer } = this.settings;
+    const signedInAt = (at: string) => {
+      try {
+        return this.store.load(sessionKey(at, clientId)) !== undefined;
+      } catch {
+        return false; // The hint is not worth a failing keyring's error.
+      }
+    };
     // Issuers are compared exactly (OIDC Discovery §4.3): a trailing slash names another one.
     const other = issuer.endsWith('/') ? issuer.slice(0, -1) : `${issuer}/`;
-    let there = false;
-    try {
-      there = this.store.load(sessionKey(other, clientId)) !== undefined;
-    } catch {} // The hint is not worth a failing keyring's error.
-    throw new CliError(
-      'not_signed_in',
-      there
-        ? `Not signed in to ${issuer}, but to ${other}: issuers are compared exactly; use --issuer ${other}`
-        : `Not signed in to ${issuer}; run todo login`,
-    );
+    if (signedInAt(other))
+      throw new CliError(
+        'not_signed_in',
+        `Not signed in to ${issuer}, but to ${other}: issuers are compared exactly; use --issuer ${other}`,
+      );
+    // A flag or variable naming another provider than the last sign-in (a typo, a variable left
+    // from another project) is named, rather than sending the person to sign in again.
+    if (lastLoginIssuer !== undefined && lastLoginIssuer !== issuer && signedInAt(lastLoginIssuer))
+      throw new CliError(
+        'not_signed_in',
+        `Not signed in to ${issuer} (set by ${issuerSetBy ?? '--issuer'}), but to ${lastLoginIssuer}, where the last todo login was: check ${issuerSetBy ?? '--issuer'}, or run todo login to sign in to ${issuer}`,
+      );
+    throw new CliError('not_signed_in', `Not signed in to ${issuer}; run todo login`);
   }
 
   private async refreshed(stored: StoredSession, signal?: AbortSignal): Promise<StoredSession> {

@@ -17,6 +17,10 @@ export type DpopChoice = 'auto' | 'on' | 'off';
 /** The CLI's settings, resolved once per run: flag, then environment, then last login. */
 export interface Settings {
   readonly issuer: string;
+  /** Where `issuer` came from, as a person would name it: `--issuer`, `TODO_ISSUER`, … */
+  readonly issuerSetBy?: string;
+  /** The issuer of the last `todo login` (`config.json`), when one is remembered. */
+  readonly lastLoginIssuer?: string;
   readonly apiUrl: string;
   readonly clientId: string;
   readonly scope: string;
@@ -169,6 +173,8 @@ export function resolveSettings(
   );
   return {
     issuer: url(...issuer),
+    issuerSetBy: issuer[0],
+    ...(typeof saved.issuer === 'string' ? { lastLoginIssuer: saved.issuer } : {}),
     apiUrl: url(...api).replace(/\/+$/, ''),
     clientId: flags.clientId ?? env.TODO_CLIENT_ID ?? saved.clientId ?? DEFAULTS.clientId,
     scope: env.TODO_SCOPE ?? DEFAULTS.scope,

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,6 +140,39 @@ describe('where todo sends tokens', () => {
     expect(await todo.run('token', '--issuer', 'https://sso.example/realms/other')).toMatchObject({
       code: 1,
       err: 'todo token: Not signed in to https://sso.example/realms/other; run todo login',
+    });
+  });
+
+  it('names the last login when --issuer or TODO_ISSUER names a provider without a session', async () => {
+    const config = join(dir, 'last-login');
+    await mkdir(config, { mode: 0o700 });
+    const issuer = 'https://sso.example/realms/todo-app';
+    writeSession(config, {
+      issuer,
+      clientId: 'todo-cli',
+      accessToken: 'kept',
+      expiresAt: Date.now() + 600_000,
+    });
+    await writeFile(
+      join(config, 'config.json'),
+      JSON.stringify({ issuer, apiUrl: 'https://todo.example', clientId: 'todo-cli' }),
+      { mode: 0o600 },
+    );
+    const typo = 'https://sso.example/realms/todo-ap';
+    const todo = terminal({ TODO_CONFIG_DIR: config, TODO_TOKEN_STORE: 'file' });
+    expect(await todo.run('token', '--issuer', typo)).toMatchObject({
+      code: 1,
+      out: '',
+      err: `todo token: Not signed in to ${typo} (set by --issuer), but to ${issuer}, where the last todo login was: check --issuer, or run todo login to sign in to ${typo}`,
+    });
+    const fromEnv = terminal({
+      TODO_CONFIG_DIR: config,
+      TODO_TOKEN_STORE: 'file',
+      TODO_ISSUER: typo,
+    });
+    expect(await fromEnv.run('token')).toMatchObject({
+      code: 1,
+      err: `todo token: Not signed in to ${typo} (set by TODO_ISSUER), but to ${issuer}, where the last todo login was: check TODO_ISSUER, or run todo login to sign in to ${typo}`,
     });
   });
 });

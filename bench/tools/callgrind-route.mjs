@@ -1,0 +1,229 @@
+#!/usr/bin/env node
+// Instructions per request of one or more builds' API process, counted by callgrind: a number
+// that the load of a shared machine does not change. Each build's API runs under
+// `valgrind --tool=callgrind --instr-atstart=no` (its production node flags, SQLite, the bench's
+// test issuer); per route, `warmup` requests with the instrumentation off (the JIT settles),
+// then the instrumentation on for `amount` requests (every thread: main, libuv pool, V8's
+// helpers) and the total divided by `amount`, apart from V8's compilers and collector (a
+// long warm-up first; still, under valgrind V8 compiles for thousands of requests). Rounds alternate between builds. Routes: healthz,
+// me (warm, one token), page (GET /todos/, 20 of the 40 todos the caller made).
+//
+// Usage: node bench/tools/callgrind-route.mjs [rounds] [amount] [warmup] [routes,…] name=ROOT[:ENV=V,…] …
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { median } from '../lib/load.mjs';
+import { freePort, sleep } from '../lib/proc.mjs';
+import { apiNodeFlags, parseBuild } from '../lib/servers.mjs';
+import { startIssuer } from '../lib/tokens.mjs';
+
+const [
+  roundsArg = '3',
+  amountArg = '2000',
+  warmArg = '3000',
+  routesArg = 'healthz,me,page',
+  ...builds
+] = process.argv.slice(2);
+const rounds = Number(roundsArg);
+const amount = Number(amountArg);
+const warmup = Number(warmArg);
+const routes = routesArg.split(',');
+if (builds.length === 0) throw new Error('name=ROOT[:ENV=V,…] expected');
+
+const iss = await startIssuer();
+const [token] = await iss.mint(1, { first: 30_000, threads: 1 });
+const auth = { authorization: `Bearer ${token}` };
+const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+
+function request(port, path, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path, method, headers, agent, timeout: 600_000 },
+      (res) => {
+        let bytes = 0;
+        res.on('data', (c) => {
+          bytes += c.length;
+        });
+        res.on('end', () => resolve({ status: res.statusCode, bytes }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** `n` requests, 8 at a time; throws on any status but `ok`. */
+async function fireN(port, n, spec, ok = 200) {
+  let left = n;
+  let bytes = 0;
+  const worker = async () => {
+    while (left-- > 0) {
+      const res = await request(port, spec.path, spec);
+      if (res.status !== ok) throw new Error(`${spec.path}: ${res.status}`);
+      bytes += res.bytes;
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return bytes / n;
+}
+
+const SPECS = {
+  healthz: { path: '/healthz' },
+  me: { path: '/me', headers: auth },
+  page: { path: '/todos/', headers: auth },
+};
+
+/** Every API process started, ended if this tool fails. */
+const started = [];
+process.on('exit', () => {
+  for (const proc of started) if (proc.exitCode === null) proc.kill('SIGKILL');
+});
+
+async function startUnderCallgrind({ name, root, env, nodeOptions }) {
+  const dir = mkdtempSync(join(tmpdir(), `cg-${name}-`));
+  const port = await freePort();
+  const proc = spawn(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--instr-atstart=no',
+      `--vgdb-prefix=${join(dir, 'vgdb')}`,
+      `--callgrind-out-file=${join(dir, 'cg.out')}`,
+      process.execPath,
+      ...apiNodeFlags(root),
+      ...nodeOptions,
+      join(root, 'packages/api/dist/server.js'),
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        OIDC_ISSUER: iss.issuer.issuer,
+        OIDC_AUDIENCE: 'todo-api',
+        OIDC_PROVIDER: 'keycloak',
+        DATA_DIR: dir,
+        DATABASE_URL: '',
+        LOG_LEVEL: 'info',
+        RATE_LIMIT_PER_MINUTE: '999999999',
+        NODE_ENV: 'production',
+        ...env,
+      },
+    },
+  );
+  started.push(proc);
+  for (let i = 0; ; i++) {
+    try {
+      if ((await request(port, '/healthz')).status === 200) break;
+    } catch {}
+    if (i > 600 || proc.exitCode !== null) throw new Error(`${name} did not start`);
+    await sleep(500);
+  }
+  const body = JSON.stringify({ title: 'Benchmark todo', description: 'written by npm run bench' });
+  const post = { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body };
+  if (routes.includes('page'))
+    for (let i = 0; i < 40; i++) await fireN(port, 1, { path: '/todos/', ...post }, 201);
+  return { name, port, proc, dir, ir: Object.fromEntries(routes.map((r) => [r, []])), bytes: {} };
+}
+
+const control = (api, ...args) =>
+  execFileSync(
+    'callgrind_control',
+    [`--vgdb-prefix=${join(api.dir, 'vgdb')}`, ...args, String(api.proc.pid)],
+    // vgdb names its pipes after $HOST, which the API's environment sets to its address.
+    { encoding: 'utf8', env: { ...process.env, HOST: '127.0.0.1' } },
+  );
+
+/** V8 compiling (its tiers, the parser) and collecting garbage: work a long run amortises. */
+const COMPILE =
+  /compiler::|[Mm]aglev|interpreter::Bytecode|BytecodeGenerator|Parser|Scanner|baseline::|Compiler::|OptimizedCompilationJob/;
+const GC = /Heap|heap::|Scaveng|Mark|Sweep|Evacuat|GC|MemoryChunk|Worklist|Marking/;
+
+/**
+ * The last dump's instructions (the file callgrind wrote for it): in all, and split by the
+ * function that ran them into V8's compilers, its collector and the rest (the requests' own
+ * work, which warm-up cannot change).
+ */
+function lastDumpIr(api) {
+  const files = readdirSync(api.dir)
+    .filter((f) => /^cg\.out\.\d+$/.test(f))
+    .map((f) => join(api.dir, f));
+  files.sort((a, b) => Number(a.split('.').at(-1)) - Number(b.split('.').at(-1)));
+  const text = execFileSync(
+    'callgrind_annotate',
+    ['--inclusive=no', '--threshold=100', files.at(-1)],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    },
+  );
+  const split = { all: 0, compile: 0, gc: 0, rest: 0 };
+  for (const line of text.split('\n')) {
+    const m = /^\s*([\d,]+) \([ \d.]+%\)\s+(.*)$/.exec(line);
+    if (!m || m[2].includes('PROGRAM TOTALS')) continue;
+    const n = Number(m[1].replaceAll(',', ''));
+    split.all += n;
+    if (COMPILE.test(m[2])) split.compile += n;
+    else if (GC.test(m[2])) split.gc += n;
+    else split.rest += n;
+  }
+  return split;
+}
+
+async function measure(api, route) {
+  const spec = SPECS[route];
+  await fireN(api.port, warmup, spec);
+  control(api, '--instr=on');
+  control(api, '--zero');
+  api.bytes[route] = await fireN(api.port, amount, spec);
+  control(api, `--dump=${route}`);
+  control(api, '--instr=off');
+  const split = lastDumpIr(api);
+  for (const k of Object.keys(split)) split[k] /= amount;
+  return split;
+}
+
+const k = (n) => `${(n / 1000).toFixed(1)} k`;
+const apis = [];
+for (const spec of builds) apis.push(await startUnderCallgrind(parseBuild(spec)));
+// The first warm-up, long: under valgrind V8 keeps compiling for thousands of requests.
+const first = Number(process.env.FIRST_WARMUP ?? 10_000);
+for (const api of apis) for (const r of routes) await fireN(api.port, first, SPECS[r]);
+for (let n = 0; n < rounds; n++) {
+  const order = n % 2 === 0 ? apis : [...apis].reverse();
+  for (const api of order) {
+    const line = [];
+    for (const r of routes) {
+      const ir = await measure(api, r);
+      api.ir[r].push(ir);
+      line.push(`${r} ${k(ir.rest)} (all ${k(ir.all)}, compile ${k(ir.compile)}, gc ${k(ir.gc)})`);
+    }
+    console.log(
+      `round ${n} ${api.name.padEnd(6)} ${line.join('  ')}  load ${loadavg()[0].toFixed(1)}`,
+    );
+  }
+}
+console.log(
+  "\nmedians, instructions per request (all threads) outside V8's compilers and collector; in all",
+);
+for (const a of apis)
+  console.log(
+    `${a.name.padEnd(6)} ${routes.map((r) => `${r} ${k(median(a.ir[r].map((x) => x.rest)))}; ${k(median(a.ir[r].map((x) => x.all)))} (${a.bytes[r].toFixed(0)} B)`).join('  ')}`,
+  );
+const [base, ...others] = apis;
+for (const o of others)
+  console.log(
+    `${o.name} − ${base.name}, paired median: ${routes.map((r) => `${r} ${k(median(o.ir[r].map((x, i) => x.rest - base.ir[r][i].rest)))}`).join('  ')}`,
+  );
+for (const a of apis) {
+  a.proc.kill('SIGINT');
+  await new Promise((r) => a.proc.once('exit', r));
+  if (process.env.KEEP) console.log(`${a.name}: dumps kept in ${a.dir}`);
+  else rmSync(a.dir, { recursive: true, force: true });
+}
+await iss.issuer.close();
+process.exit(0);
