@@ -52,6 +52,7 @@ export const securityPlugin = fp(
         // read whether the answer was a replay (`Idempotent-Replayed`).
         'idempotency-key',
       ],
+      // One string, joined once: the plugin joins an array again on every response.
       exposedHeaders: [
         'www-authenticate',
         'x-request-id',
@@ -64,7 +65,7 @@ export const securityPlugin = fp(
         'x-ratelimit-limit',
         'x-ratelimit-remaining',
         'x-ratelimit-reset',
-      ],
+      ].join(', '),
       maxAge: 600,
     });
   },
