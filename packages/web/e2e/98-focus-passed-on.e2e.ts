@@ -74,3 +74,16 @@ test('a list made with the Create list button from the keyboard leaves the focus
   await expect(heading).toBeFocused();
   await expect(page.getByLabel('New list name')).toHaveValue('');
 });
+
+/** "+ Add notes" gives way to the notes field, and the focus goes into it, not to the body. */
+test('+ Add notes pressed from the keyboard puts the focus in the notes field', async ({
+  page,
+  urls,
+}) => {
+  await signIn(page, urls, 'testuser');
+  await expect(todosShown(page)).toBeVisible();
+  await page.getByRole('button', { name: '+ Add notes' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('button', { name: '+ Add notes' })).toHaveCount(0);
+  await expect(page.getByLabel('Notes (optional)')).toBeFocused();
+});

@@ -1,4 +1,4 @@
-import { type FormEvent, useId, useRef, useState } from 'react';
+import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { isApiError } from '../api/errors.js';
 import type { Todo } from '../api/types.js';
 import { type Draft, useDraft } from '../drafts/use-draft.js';
@@ -42,6 +42,7 @@ export function AddTodoForm({
   const id = useId();
   const form = useAddTodo({ listId, readOnly, onAdding, onCreated, onError });
   const { title, description } = form;
+  const askNotes = useNotesAsked(id, form.showDetails, form.setShowDetails);
   return (
     <form className="add" onSubmit={form.submit} aria-label="Add a todo">
       <div className="add__row">
@@ -90,13 +91,31 @@ export function AddTodoForm({
           type="button"
           className="link-button"
           disabled={readOnly !== undefined}
-          onClick={() => form.setShowDetails(true)}
+          onClick={askNotes}
         >
           + Add notes
         </button>
       )}
     </form>
   );
+}
+
+/**
+ * Shows the notes field when "+ Add notes" is pressed. The button gives way to the field, and
+ * the focus goes into it, where the person asked to write, rather than to the page's body with
+ * the button it was on.
+ */
+function useNotesAsked(id: string, shown: boolean, show: (shown: boolean) => void): () => void {
+  const asked = useRef(false);
+  useEffect(() => {
+    if (!shown || !asked.current) return;
+    asked.current = false;
+    document.getElementById(`${id}-description`)?.focus();
+  }, [shown, id]);
+  return () => {
+    asked.current = true;
+    show(true);
+  };
 }
 
 /**

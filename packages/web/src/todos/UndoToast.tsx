@@ -116,11 +116,11 @@ function Toast({
       </span>
       {/* Said by the live region next to the notice, once: here it would make the notice's own
           region read the whole notice again each time the wait begins. */}
-      {paused ? (
-        <span className="toast__paused" aria-hidden="true">
-          Paused
-        </span>
-      ) : null}
+      {/* Its room is kept while it is not shown: appearing under the pointer, it would widen
+          the centred notice and move Undo and Dismiss away from a pointer on its way to them. */}
+      <span className="toast__paused" aria-hidden="true">
+        <span>{paused ? 'Paused' : null}</span>
+      </span>
       <button ref={undoRef} type="button" className="button button--small" onClick={pending.undo}>
         Undo
       </button>
