@@ -13,7 +13,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { dpopReplayCache } from './dpop/replay-cache.js';
 import { createLogger } from './http/logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { providerFailureLog, staleKeysLog } from './provider-failure-log.js';
+import { clientRefusedLog, providerFailureLog, staleKeysLog } from './provider-failure-log.js';
 import { TokenLifetimeCheck } from './revocation/lifetime-check.js';
 import { RevocationStore } from './revocation/store.js';
 
@@ -110,6 +110,11 @@ function apiAuthenticator(
   const lifetimes = new TokenLifetimeCheck(config.revocationTtlSeconds, logger);
   const providerLog = providerFailureLog(logger);
   const staleLog = staleKeysLog(logger);
+  const refusedLog = clientRefusedLog(
+    logger,
+    new Map(config.issuers.map((i) => [i.issuer, i.clientId])),
+    clockMillis(clock),
+  );
   return createAuthenticator({
     issuers: config.issuers.map(withApiDefaults),
     // Every verified token passes here, cache hits included: its lifetime is checked against
@@ -144,6 +149,8 @@ function apiAuthenticator(
         });
       } else if (event.type === 'stale_keys_used') {
         staleLog(event);
+      } else if (event.type === 'introspection') {
+        refusedLog(event);
       }
     },
   });

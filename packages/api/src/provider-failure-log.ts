@@ -62,3 +62,32 @@ export function staleKeysLog(
     );
   };
 }
+
+/** How often a provider that keeps refusing the API's introspection client is logged again. */
+export const CLIENT_REFUSED_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * The provider refusing the API's own introspection client (RFC 7662 §2.1, RFC 6749 §5.2
+ * `invalid_client`): every token of that issuer is refused with 503 and `/readyz` reports it,
+ * so the log says which client and what to check, at most once per
+ * {@link CLIENT_REFUSED_LOG_INTERVAL_MS} per issuer rather than on every request. It names the
+ * client id, never the secret or a token.
+ */
+export function clientRefusedLog(
+  logger: Logger,
+  clientIds: ReadonlyMap<string, string | undefined>,
+  now: () => number,
+): (event: { issuer: string; clientRefused?: true }) => void {
+  const loggedAt = new Map<string, number>();
+  return ({ issuer, clientRefused }) => {
+    if (clientRefused !== true) return;
+    const last = loggedAt.get(issuer);
+    if (last !== undefined && now() < last + CLIENT_REFUSED_LOG_INTERVAL_MS) return;
+    loggedAt.set(issuer, now());
+    const clientId = clientIds.get(issuer);
+    logger.error(
+      { issuer, clientId },
+      `the introspection endpoint of issuer ${issuer} refuses the API's client ${clientId} (OIDC_CLIENT_ID), so every token is refused with 503 and /readyz reports it; check OIDC_CLIENT_ID and OIDC_CLIENT_SECRET against the provider's client, and that this client may introspect tokens`,
+    );
+  };
+}

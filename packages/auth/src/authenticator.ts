@@ -3,6 +3,7 @@ import {
   type AuthenticateOptions,
   createAuthContext,
   hasIntrospectionCredentials,
+  type IssuerEntry,
 } from './authentication/context.js';
 import { resolveDpop } from './authentication/dpop-modes.js';
 import { authenticate, authenticateNow, introspect } from './authentication/new-token.js';
@@ -77,6 +78,21 @@ export interface Authenticator {
 }
 
 /**
+ * One issuer's status: its keys' (or metadata's), and whether the provider refuses the API's
+ * introspection client. An introspecting issuer whose client is refused verifies nothing.
+ */
+function issuerStatus(entry: IssuerEntry): IssuerStatus {
+  const status = entry.keys.status();
+  const refusedSince = entry.client.refusedSince();
+  if (refusedSince === undefined) return status;
+  return {
+    ...status,
+    clientRefusedSince: refusedSince,
+    usable: status.usable && entry.issuer.verify !== 'introspect',
+  };
+}
+
+/**
  * Creates an {@link Authenticator}. Options are validated here: a misconfiguration is a
  * `TypeError` at start-up, never a 4xx at run time.
  *
@@ -129,10 +145,17 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
     dpopAlgorithms: dpop.algorithms,
 
-    status: () => Object.freeze([...issuers.values()].map((e) => Object.freeze(e.keys.status()))),
+    status: () => Object.freeze([...issuers.values()].map((e) => Object.freeze(issuerStatus(e)))),
 
     ready: async () => {
-      const results = await Promise.all([...issuers.values()].map((e) => e.keys.ensureLoaded()));
+      const results = await Promise.all(
+        [...issuers.values()].map(async (e) => {
+          const loaded = await e.keys.ensureLoaded();
+          if (!loaded || e.issuer.verify !== 'introspect') return loaded;
+          await e.client.recheck(e.keys);
+          return e.client.refusedSince() === undefined;
+        }),
+      );
       return results.every(Boolean);
     },
 

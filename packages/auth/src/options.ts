@@ -87,6 +87,8 @@ export type AuthEvent =
       cached: boolean;
       durationMs: number;
       error?: string;
+      /** The provider refused the API's own client credentials (RFC 6749 §5.2), not the token. */
+      clientRefused?: true;
     };
 
 /** Options of `createAuthenticator`. */
@@ -136,7 +138,12 @@ export interface IssuerStatus {
   outageSince?: number;
   /** Cached keys are past their TTL and used only because the IdP is down. */
   stale: boolean;
-  /** Cached keys are usable right now (fresh, or stale within the window). */
+  /**
+   * Set while the introspection endpoint refuses the API's client credentials (RFC 7662 §2.1,
+   * RFC 6749 §5.2), from the last introspection answer; an introspecting issuer is then not usable.
+   */
+  clientRefusedSince?: number;
+  /** Cached keys (introspection: metadata and an accepted client) are usable right now. */
   usable: boolean;
   lastError?: string;
 }

@@ -88,13 +88,39 @@ describe('RFC 7662 introspection', () => {
     },
   );
 
-  test('answers 503 idp_unavailable when the client credentials are refused', async () => {
+  test('answers 503 idp_unavailable saying the client credentials are refused, and is not ready until they are accepted', async () => {
     const auth = make({ clientSecret: 'wrong' });
-    await expectAuthFailure(
+    expect(await auth.ready()).toBe(true);
+    const refused = await expectAuthFailure(
       auth.authenticate(await idp.accessToken(alice)),
       'idp_unavailable',
       503,
     );
+    expect(refused.description).toBe(
+      "The identity provider refuses the API's client credentials for token introspection, so no token can be verified",
+    );
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'introspection', ok: false, clientRefused: true }),
+    );
+    expect(auth.status()[0]).toMatchObject({ usable: false, clientRefusedSince: clock.now() });
+    // Readiness reuses the last answer: no call to the provider within the cooldown.
+    const asked = idp.counters.introspection;
+    expect(await auth.ready()).toBe(false);
+    expect(idp.counters.introspection).toBe(asked);
+    // Past it, one call asks again (still refused), so an idle replica can recover.
+    clock.advance(31);
+    expect(await auth.ready()).toBe(false);
+    expect(idp.counters.introspection).toBe(asked + 1);
+    // An outage is not a refusal: the same request against an endpoint that is down says so.
+    const right = make();
+    idp.setFault('down', { endpoints: ['introspection'] });
+    const down = await expectAuthFailure(
+      right.authenticate(await idp.accessToken(alice)),
+      'idp_unavailable',
+      503,
+    );
+    expect(down.description).toBe('The token introspection endpoint is unavailable');
+    expect(right.status()[0]).not.toHaveProperty('clientRefusedSince');
   });
 
   test('rejects an active refresh token with 401 token_type_invalid', async () => {

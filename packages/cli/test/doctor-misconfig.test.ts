@@ -227,6 +227,22 @@ describe('todo doctor explains real misconfigurations', () => {
     expect(JSON.stringify(listed.diagnosis)).not.toMatch(/OIDC_CLIENT_|OIDC_VERIFY|hunter2/);
   });
 
+  it('a refused client with OIDC_VERIFY=introspect: every token is refused with 503, not only the Admin screen', async () => {
+    const env = { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: 'todo-api' };
+    const secret = { OIDC_CLIENT_SECRET: 'hunter2-not-the-secret' };
+    const local = await doctorWith({ ...env, ...secret });
+    expect(local.diagnosis.findings[0]?.summary).toMatch(/: the API starts, but the Admin screen/);
+    expect(local.diagnosis.findings[0]?.summary).not.toMatch(/503/);
+    const introspecting = await doctorWith({ ...env, ...secret, OIDC_VERIFY: 'introspect' });
+    expect(introspecting.code).toBe(1);
+    const [refused] = introspecting.diagnosis.findings;
+    expect(refused?.code).toBe('client_credentials_refused');
+    expect(refused?.summary).toMatch(
+      /with invalid_client: the API starts, but its introspection is refused as well, so every request with a token is refused with 503 and \/readyz reports the issuer unavailable/,
+    );
+    expect(JSON.stringify(introspecting.diagnosis)).not.toContain('hunter2');
+  });
+
   it('keys that cannot be fetched are called keys, not the discovery document', async () => {
     const { code, diagnosis } = await doctor('--issuer', fakeUrl);
     expect(code).toBe(1);

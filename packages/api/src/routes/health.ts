@@ -125,6 +125,9 @@ function issuerReadiness(status: IssuerStatus) {
     ...(status.outageSince === undefined
       ? {}
       : { outageSince: new Date(status.outageSince).toISOString() }),
+    ...(status.clientRefusedSince === undefined
+      ? {}
+      : { clientRefusedSince: new Date(status.clientRefusedSince).toISOString() }),
     ...(status.lastSuccessfulFetch === undefined
       ? {}
       : { lastSuccessfulFetch: new Date(status.lastSuccessfulFetch).toISOString() }),

@@ -54,12 +54,21 @@ export const IssuerReadiness = Type.Object({
   state: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('unavailable')], {
     description:
       'ok: keys fresh and the identity provider answering; degraded: its last refresh failed ' +
-      'and cached keys still verify; unavailable: nothing of this issuer can be verified',
+      'and cached keys still verify; unavailable: nothing of this issuer can be verified ' +
+      '(keys or metadata cannot be loaded, or the provider refuses the introspection client)',
   }),
   outageSince: Type.Optional(
     Type.String({
       format: 'date-time',
       description: 'When the identity provider stopped answering',
+    }),
+  ),
+  clientRefusedSince: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description:
+        "Since when the introspection endpoint refuses the API's client credentials " +
+        '(OIDC_CLIENT_ID / OIDC_CLIENT_SECRET); an introspecting issuer is then unavailable',
     }),
   ),
   lastSuccessfulFetch: Type.Optional(Type.String({ format: 'date-time' })),

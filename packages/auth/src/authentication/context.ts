@@ -7,6 +7,7 @@ import {
 } from '../config.js';
 import type { AuthError } from '../errors.js';
 import type { IntrospectionCacheContext } from '../introspection/cached.js';
+import { IntrospectionClientState } from '../introspection/client-state.js';
 import { KeyStore } from '../jwks/key-store.js';
 import type { SignatureVerifier } from '../jwks/verify-signature.js';
 import type { AuthEvent, AuthenticatorOptions } from '../options.js';
@@ -27,6 +28,8 @@ export interface AuthenticateOptions {
 export interface IssuerEntry {
   readonly issuer: ResolvedIssuer;
   readonly keys: KeyStore;
+  /** Whether the provider accepts the API's introspection client, from the last answer. */
+  readonly client: IntrospectionClientState;
 }
 
 /**
@@ -82,7 +85,11 @@ export function createAuthContext(options: AuthenticatorOptions): AuthContext {
     const issuer = resolveIssuer(o);
     if (issuers.has(issuer.issuer))
       throw new TypeError(`Issuer ${issuer.issuer} is configured twice`);
-    issuers.set(issuer.issuer, { issuer, keys: new KeyStore(issuer, keyContext) });
+    issuers.set(issuer.issuer, {
+      issuer,
+      keys: new KeyStore(issuer, keyContext),
+      client: new IntrospectionClientState(issuer, keyContext),
+    });
   }
   return {
     options,

@@ -10,6 +10,20 @@ function basicAuth(clientId: string, clientSecret: string): string {
 }
 
 /**
+ * What refused client credentials do to the running API. Verifying by introspection, the same
+ * credentials authenticate every introspection call (RFC 7662 §2.1): a wrong id or secret
+ * (`invalid_client`) refuses every token with 503; a client only barred from the client
+ * credentials grant (`unauthorized_client`) may still introspect.
+ */
+function consequence(issuer: ResolvedIssuer, disabled: boolean): string {
+  const admin =
+    "the Admin screen's people management answers 502, and revoking a person or an agent cannot end their sessions or grant at the provider.";
+  if (issuer.verify === 'introspect' && !disabled)
+    return `the API starts, but its introspection is refused as well, so every request with a token is refused with 503 and /readyz reports the issuer unavailable once a token was introspected; ${admin}`;
+  return `the API starts, but ${admin}`;
+}
+
+/**
  * The API's own client (`OIDC_CLIENT_ID` / `OIDC_CLIENT_SECRET`) against a provider whose admin
  * API the API calls (Keycloak): one client credentials grant (RFC 6749 §4.4) at the token
  * endpoint, as the API makes before each admin call. Refused credentials start the API without
@@ -62,7 +76,7 @@ export async function clientCredentialsFinding(
     code: 'client_credentials_refused',
     check: 'config',
     issuer: issuer.issuer,
-    summary: `The provider refuses the API's own client ${clientId} (${id} / ${secret}) with ${error}: the API starts, but the Admin screen's people management answers 502, and revoking a person or an agent cannot end their sessions or grant at the provider.`,
+    summary: `The provider refuses the API's own client ${clientId} (${id} / ${secret}) with ${error}: ${consequence(issuer, disabled)}`,
     expected: 'an access token for the client credentials grant',
     received: error,
     fix: {

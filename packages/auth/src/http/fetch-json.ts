@@ -5,10 +5,19 @@ const MAX_BODY_BYTES = 512 * 1024;
 export class IdpHttpError extends Error {
   /** The IdP answered, and the answer was refused (status, size, not JSON): not a timeout. */
   readonly answered: boolean;
-  constructor(message: string, options?: { cause?: unknown; answered?: boolean }) {
+  /** The HTTP status of an answer refused for its status. */
+  readonly status?: number;
+  /** The RFC 6749 §5.2 `error` of a 400 answer, when its body names one. */
+  readonly oauthError?: string;
+  constructor(
+    message: string,
+    options?: { cause?: unknown; answered?: boolean; status?: number; oauthError?: string },
+  ) {
     super(message, options);
     this.name = 'IdpHttpError';
     this.answered = options?.answered === true;
+    if (options?.status !== undefined) this.status = options.status;
+    if (options?.oauthError !== undefined) this.oauthError = options.oauthError;
   }
 }
 
@@ -121,8 +130,13 @@ async function fetchAndRead(
     });
   }
   if (!response.ok) {
+    const oauthError = response.status === 400 ? await errorCode(url, response, tooLarge) : '';
     await response.body?.cancel().catch(() => undefined);
-    throw new IdpHttpError(`${url} answered HTTP ${response.status}`, { answered: true });
+    throw new IdpHttpError(`${url} answered HTTP ${response.status}`, {
+      answered: true,
+      status: response.status,
+      ...(oauthError === '' ? {} : { oauthError }),
+    });
   }
   const text = await readBounded(url, response, tooLarge);
   let value: unknown;
@@ -134,6 +148,23 @@ async function fetchAndRead(
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new IdpHttpError(`${url} did not answer a JSON object`, { answered: true });
   return value as Record<string, unknown>;
+}
+
+/**
+ * The RFC 6749 §5.2 `error` code of a 400 answer (`invalid_client` tells refused client
+ * credentials from a bad request), or '' when the body names none. Only the code's own
+ * characters (§5.2: %x20-21 / %x23-5B / %x5D-7E) are kept, so it is safe to log.
+ */
+async function errorCode(url: string, response: Response, tooLarge: AbortController) {
+  try {
+    const body: unknown = JSON.parse(await readBounded(url, response, tooLarge));
+    const error = (body as { error?: unknown } | null)?.error;
+    return typeof error === 'string' && /^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(error)
+      ? error
+      : '';
+  } catch {
+    return '';
+  }
 }
 
 /**

@@ -8,7 +8,8 @@ import type { Principal } from '../principal.js';
 import { assertAccessToken } from '../token/access-token-type.js';
 import { describeValue } from '../token/describe-value.js';
 import { assertAudience, assertAuthTime } from '../token/validate-claims.js';
-import { callIntrospection } from './introspect.js';
+import type { IntrospectionClientState } from './client-state.js';
+import { callIntrospection, refusesClient } from './introspect.js';
 
 /** What cached introspection needs from the authenticator. */
 export interface IntrospectionCacheContext {
@@ -112,11 +113,16 @@ function principalFrom(
 /**
  * RFC 7662 introspection with a cache keyed by the token hash: an active answer is kept for
  * `introspectionTtlSec` but never past the token's `exp`; an inactive one for `negativeTtlSec`.
- * An unreachable IdP is `idp_unavailable` (503) and is never cached.
+ * An unreachable IdP is `idp_unavailable` (503) and is never cached; so is a provider refusing
+ * the API's client credentials, which `entry.client` records for readiness.
  */
 export async function introspectWithCache(
   ctx: IntrospectionCacheContext,
-  entry: { readonly issuer: ResolvedIssuer; readonly keys: KeyStore },
+  entry: {
+    readonly issuer: ResolvedIssuer;
+    readonly keys: KeyStore;
+    readonly client?: IntrospectionClientState;
+  },
   token: string,
   key: string,
   audiences: readonly string[] = entry.issuer.audiences,
@@ -145,9 +151,11 @@ export async function introspectWithCache(
       fetch: ctx.fetch,
       timeoutMs: ctx.settings.httpTimeoutMs,
     });
+    entry.client?.observe(undefined);
     principal = principalFrom(entry.issuer, answer, Math.floor(ctx.now() / 1000), audiences);
   } catch (e) {
     const durationMs = performance.now() - started;
+    entry.client?.observe(e);
     if (isAuthError(e) && e.code === 'idp_unavailable') {
       ctx.emit({
         type: 'introspection',
@@ -156,6 +164,7 @@ export async function introspectWithCache(
         cached: false,
         durationMs,
         error: e.description,
+        ...(refusesClient(e.cause) ? { clientRefused: true } : {}),
       });
     } else if (isAuthError(e)) {
       ctx.emit({
