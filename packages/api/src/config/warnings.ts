@@ -39,6 +39,16 @@ export function configWarnings(
     warnings.push(
       `${setting(adminIndex, 'clientId', 'OIDC_CLIENT_ID')} and ${setting(adminIndex, 'clientSecret', 'OIDC_CLIENT_SECRET')} are not both set: without the API's own client the Admin screen's people management (/admin/idp/*) answers 501, and revoking a person (POST /admin/sessions/revoke) or an agent (DELETE /me/agents/{clientId}) cannot end their sessions or grant at the provider, so their refresh tokens keep working; set both to the API's confidential client (its service account needs realm-management view-users, manage-users, query-groups and view-clients)`,
     );
+  // Keycloak (the provider with Keycloak's admin API) writes "account" into the aud of every
+  // token of the realm, through its default `roles` scope. An audience listing it accepts tokens
+  // issued to any client of the realm, for any service: the audience must name this API
+  // (RFC 9068 §4, RFC 8725 §3.9).
+  config.issuers.forEach(({ profile, audience }, index) => {
+    if (PROFILES[profile].keycloakAdminApi && audience.includes('account'))
+      warnings.push(
+        `${setting(index, 'audience', 'OIDC_AUDIENCE')} lists "account", which Keycloak writes into the aud of every token of the realm (its default roles scope): the API would accept tokens issued to any client of the realm, for any service; remove it, list the API's own audience (todo-api), and give each client that calls the API an audience mapper for it`,
+      );
+  });
   config.issuers.forEach(({ issuer }, index) => {
     const url = new URL(issuer);
     // OpenID Connect Discovery 1.0 §3 and RFC 8414 §2: an issuer is an https URL. Over http,
