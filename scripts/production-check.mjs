@@ -324,6 +324,7 @@ try {
       WEB_HOST: '127.0.0.1',
       WEB_PORT: String(webPort),
       OIDC_ISSUER: issuer,
+      OIDC_CLIENT_ID: 'todo-ui',
       API_URL: apiUrl,
     },
   );

@@ -2,7 +2,10 @@
 // (WEB_HOST, WEB_PORT, OIDC_ISSUER, OIDC_CLIENT_ID, API_URL; development defaults;
 // WEB_CONNECT_ORIGINS, a comma list, for a provider whose token endpoint is on another origin).
 // A value it cannot use stops it before it listens, with one line naming the variable (exit 78,
-// EX_CONFIG, as the API); an empty variable counts as unset.
+// EX_CONFIG, as the API); an empty variable counts as unset. With NODE_ENV=production the
+// development defaults of OIDC_ISSUER, OIDC_CLIENT_ID and API_URL are not taken: a server
+// that silently signed people in at http://localhost:8080 and called http://localhost:8000
+// would only fail in each person's browser (the nginx image refuses them the same way).
 import { fileURLToPath } from 'node:url';
 import { startWebServer } from './serve.mjs';
 
@@ -34,8 +37,19 @@ function shown(value) {
   return `${head.slice(0, start)}…${head.slice(at)}`;
 }
 
+const production = process.env.NODE_ENV === 'production';
+
+/** A variable's value, else its development default; with NODE_ENV=production it must be set. */
+function required(name, fallback) {
+  const value = read(name);
+  if (value !== undefined) return value;
+  if (production)
+    fail(`${name} must be set with NODE_ENV=production (the development default is "${fallback}")`);
+  return fallback;
+}
+
 function url(name, fallback) {
-  const value = read(name) ?? fallback;
+  const value = required(name, fallback);
   if (!isHttpUrl(value)) fail(`${name} must be an http:// or https:// URL, got "${shown(value)}"`);
   // The app's configuration is sent to every browser that loads it: a password in one of its
   // URLs would be published (and fetch refuses a URL with credentials anyway).
@@ -70,7 +84,7 @@ const web = await startWebServer({
   distDir: fileURLToPath(new URL('./dist', import.meta.url)),
   config: {
     issuer: url('OIDC_ISSUER', 'http://localhost:8080/realms/todo-app'),
-    clientId: read('OIDC_CLIENT_ID') ?? 'todo-ui',
+    clientId: required('OIDC_CLIENT_ID', 'todo-ui'),
     apiUrl: url('API_URL', 'http://localhost:8000'),
   },
   connectOrigins,

@@ -30,7 +30,7 @@ function variablesIn(file: string): Map<string, Set<string>> {
     found.set(name, values);
   };
   const js =
-    /\b(?:process\.)?env(?:\.([A-Z][A-Z0-9_]*)|\[\s*'([A-Z][A-Z0-9_]*)'\s*\])(?:\?\.trim\(\))?(?:\s*(?:\?\?|\|\|)\s*'([^']*)')?|\b(?:read|url|[a-z]+FromEnv)\(\s*'([A-Z][A-Z0-9_]*)'(?:\s*,\s*'([^']*)')?[^)]*\)(?:\s*\?\?\s*'([^']*)')?/g;
+    /\b(?:process\.)?env(?:\.([A-Z][A-Z0-9_]*)|\[\s*'([A-Z][A-Z0-9_]*)'\s*\])(?:\?\.trim\(\))?(?:\s*(?:\?\?|\|\|)\s*'([^']*)')?|\b(?:read|url|required|[a-z]+FromEnv)\(\s*'([A-Z][A-Z0-9_]*)'(?:\s*,\s*'([^']*)')?[^)]*\)(?:\s*\?\?\s*'([^']*)')?/g;
   if (/\.(m?[jt]s)$/.test(file)) {
     for (const m of text.matchAll(js)) add((m[1] ?? m[2] ?? m[4]) as string, m[3] ?? m[5] ?? m[6]);
     // A name chosen between two (`read('WEB_PORT') !== undefined ? 'WEB_PORT' : 'PORT'`).

@@ -52,10 +52,11 @@ test('alice shares a list: bob edits it, carol only reads it until alice removes
     await expect(dialog.getByLabel(`Role of ${name}`)).toHaveValue(role);
   }
   await screenshot(page, 'share-dialog');
-  // Someone who never used their todos cannot be found, and the dialog says what makes them known.
+  // Someone who never used their todos cannot be found, and the dialog says what makes them known,
+  // as a refusal (an alert, in the danger colour), not in the grey of a success.
   await dialog.getByLabel('Username or email').fill('nobody-here');
   await dialog.getByRole('button', { name: 'Share', exact: true }).click();
-  await expect(dialog.getByRole('status')).toHaveText(
+  await expect(dialog.getByRole('alert')).toHaveText(
     'Nobody known as “nobody-here”: they need to open their todos once (in this app or with the todo command) before you can share with them.',
   );
   await dialog.getByRole('button', { name: 'Done' }).click();

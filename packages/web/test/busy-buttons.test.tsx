@@ -105,7 +105,8 @@ describe('a pressed button that stays on screen keeps the focus while its reques
       screen.getByRole('button', { name: 'Share' }),
       'Share',
       () => api.requests.filter(put),
-      () => screen.findByRole('status'),
+      // A refusal is said as one.
+      () => screen.findByRole('alert'),
     );
   });
 

@@ -61,6 +61,52 @@ describe('the web server with a value it cannot use', () => {
     expect(run.stdout).toBe('');
   });
 
+  // Production takes no development default: the server would otherwise start and send every
+  // browser to a provider and an API on the person's own machine.
+  test.each([
+    [{}, 'OIDC_ISSUER', 'http://localhost:8080/realms/todo-app'],
+    [{ OIDC_ISSUER: 'https://sso.example.com/realms/todo-app' }, 'OIDC_CLIENT_ID', 'todo-ui'],
+    [
+      { OIDC_ISSUER: 'https://sso.example.com/realms/todo-app', OIDC_CLIENT_ID: 'todo-ui' },
+      'API_URL',
+      'http://localhost:8000',
+    ],
+    [
+      {
+        OIDC_ISSUER: 'https://sso.example.com/realms/todo-app',
+        OIDC_CLIENT_ID: 'todo-ui',
+        API_URL: ' ',
+      },
+      'API_URL',
+      'http://localhost:8000',
+    ],
+  ])('NODE_ENV=production without %o stops it naming %s', (env, name, fallback) => {
+    const run = start({ NODE_ENV: 'production', ...env });
+    expect(run.status).toBe(78);
+    expect(run.stderr.trim()).toBe(
+      `web: configuration error: ${name} must be set with NODE_ENV=production (the development default is "${fallback}")`,
+    );
+    expect(run.stdout).toBe('');
+  });
+
+  test('NODE_ENV=production with the three set starts', () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `Object.assign(process.env, { NODE_ENV: 'production', WEB_PORT: '0', WEB_HOST: '127.0.0.1',
+           OIDC_ISSUER: 'https://sso.example.com/realms/todo-app', OIDC_CLIENT_ID: 'todo-ui',
+           API_URL: 'https://api.example.com' });
+         await import(${JSON.stringify(cli)});
+         process.kill(process.pid, 'SIGTERM');`,
+      ],
+      { encoding: 'utf8', timeout: 5_000 },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^web app on http:\/\/127\.0\.0\.1:\d+\n$/);
+  });
+
   test('an empty OIDC_CLIENT_ID takes the default, as an unset one', () => {
     const run = spawnSync(
       process.execPath,

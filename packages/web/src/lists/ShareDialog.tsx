@@ -61,7 +61,9 @@ function AddPerson({ list }: { list: TodoList }) {
   const id = useId();
   const [handle, setHandle] = useState('');
   const [relation, setRelation] = useState<ShareRelation>('editor');
-  const [message, setMessage] = useState<string | null>(null);
+  // What came of the last Share: a refusal is said as one (an alert, in the danger colour), not
+  // in the grey of "Shared with …", where it could pass for a success.
+  const [message, setMessage] = useState<{ text: string; refused: boolean } | null>(null);
   const share = useShare(list.id);
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -73,16 +75,18 @@ function AddPerson({ list }: { list: TodoList }) {
       {
         onSuccess: () => {
           setHandle('');
-          setMessage(`Shared with ${who} as ${relation}.`);
+          setMessage({ text: `Shared with ${who} as ${relation}.`, refused: false });
         },
         onError: (error) =>
-          setMessage(
-            isApiError(error) && error.code === 'not_found'
-              ? `Nobody known as “${who}”: they need to open their todos once (in this app or with the todo command) before you can share with them.`
-              : isApiError(error)
-                ? error.message
-                : 'The list was not shared.',
-          ),
+          setMessage({
+            text:
+              isApiError(error) && error.code === 'not_found'
+                ? `Nobody known as “${who}”: they need to open their todos once (in this app or with the todo command) before you can share with them.`
+                : isApiError(error)
+                  ? error.message
+                  : 'The list was not shared.',
+            refused: true,
+          }),
       },
     );
   };
@@ -114,8 +118,11 @@ function AddPerson({ list }: { list: TodoList }) {
         Share
       </BusyButton>
       {message ? (
-        <p className="muted" role="status">
-          {message}
+        <p
+          className={message.refused ? 'share-form__refused' : 'muted'}
+          role={message.refused ? 'alert' : 'status'}
+        >
+          {message.text}
         </p>
       ) : null}
     </form>

@@ -220,7 +220,13 @@ function TodoView({
         <button
           type="button"
           className="icon-button icon-button--danger"
-          onClick={(event) => onDelete(isWithoutPointer(event))}
+          onClick={(event) => {
+            // The second click of a double-click: the row is gone after the first, and the next
+            // todo's Delete stands under the pointer. Deleting it would also send the first
+            // delete at once, beyond Undo.
+            if (event.detail > 1) return;
+            onDelete(isWithoutPointer(event));
+          }}
           disabled={locked}
           title={readOnly}
           aria-label={`Delete “${withoutBidiControls(todo.title)}”`}
