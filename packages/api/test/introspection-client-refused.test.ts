@@ -83,7 +83,9 @@ describe('introspection with client credentials the provider refuses', () => {
       expect(ready.json()).toMatchObject({
         status: 'unavailable',
         checks: { issuers: false },
-        issuers: [{ issuer: idp.issuer, state: 'unavailable', clientRefusedSince: expect.any(String) }],
+        issuers: [
+          { issuer: idp.issuer, state: 'unavailable', clientRefusedSince: expect.any(String) },
+        ],
       });
     } finally {
       await running.close();

@@ -40,7 +40,8 @@ export class IntrospectionClientState {
    */
   observe(error: unknown): void {
     const cause = isAuthError(error) ? error.cause : undefined;
-    const answered = error === undefined || (isAuthError(error) && error.code !== 'idp_unavailable');
+    const answered =
+      error === undefined || (isAuthError(error) && error.code !== 'idp_unavailable');
     if (answered) {
       this.lastAnswerAt = this.ctx.now();
       this.refusedSinceAt = undefined;

@@ -741,13 +741,18 @@ export interface operations {
                         };
                         issuers: {
                             issuer: string;
-                            /** @description ok: keys fresh and the identity provider answering; degraded: its last refresh failed and cached keys still verify; unavailable: nothing of this issuer can be verified */
+                            /** @description ok: keys fresh and the identity provider answering; degraded: its last refresh failed and cached keys still verify; unavailable: nothing of this issuer can be verified (keys or metadata cannot be loaded, or the provider refuses the introspection client) */
                             state: "ok" | "degraded" | "unavailable";
                             /**
                              * Format: date-time
                              * @description When the identity provider stopped answering
                              */
                             outageSince?: string;
+                            /**
+                             * Format: date-time
+                             * @description Since when the introspection endpoint refuses the API's client credentials (OIDC_CLIENT_ID / OIDC_CLIENT_SECRET); an introspecting issuer is then unavailable
+                             */
+                            clientRefusedSince?: string;
                             /** Format: date-time */
                             lastSuccessfulFetch?: string;
                             /** @description Keys past their TTL, used only because of the outage */
@@ -779,13 +784,18 @@ export interface operations {
                         };
                         issuers: {
                             issuer: string;
-                            /** @description ok: keys fresh and the identity provider answering; degraded: its last refresh failed and cached keys still verify; unavailable: nothing of this issuer can be verified */
+                            /** @description ok: keys fresh and the identity provider answering; degraded: its last refresh failed and cached keys still verify; unavailable: nothing of this issuer can be verified (keys or metadata cannot be loaded, or the provider refuses the introspection client) */
                             state: "ok" | "degraded" | "unavailable";
                             /**
                              * Format: date-time
                              * @description When the identity provider stopped answering
                              */
                             outageSince?: string;
+                            /**
+                             * Format: date-time
+                             * @description Since when the introspection endpoint refuses the API's client credentials (OIDC_CLIENT_ID / OIDC_CLIENT_SECRET); an introspecting issuer is then unavailable
+                             */
+                            clientRefusedSince?: string;
                             /** Format: date-time */
                             lastSuccessfulFetch?: string;
                             /** @description Keys past their TTL, used only because of the outage */
