@@ -111,7 +111,7 @@ function AddPerson({ list }: { list: TodoList }) {
         value={relation}
         onChange={(event) => setRelation(event.target.value as ShareRelation)}
       >
-        <option value="editor">editor: adds, edits and completes todos</option>
+        <option value="editor">editor: changes todos</option>
         <option value="viewer">viewer: reads only</option>
       </select>
       <BusyButton type="submit" className="button button--primary" busy={share.isPending}>

@@ -111,7 +111,8 @@ function Toast({
       onBlur={keyboard.onBlur}
       onKeyDown={keyboard.onKeyDown}
     >
-      <span className="toast__text">
+      {/* Cut short past 22rem on screen: the title shows it whole on hover. */}
+      <span className="toast__text" title={pending.todo.title}>
         Deleted <strong dir="auto">{pending.todo.title}</strong>
       </span>
       {/* Said by the live region next to the notice, once: here it would make the notice's own
