@@ -14,7 +14,7 @@ describe('the API with the dev IdP in its Authentik profile', () => {
   const databases: TestDatabase[] = [];
   const instances: Instance[] = [];
 
-  async function api(verify: 'jwt' | 'introspect'): Promise<Instance> {
+  async function api(verify: 'jwt' | 'introspect', secret = 'todo-api-secret'): Promise<Instance> {
     const database = sqliteDatabase();
     databases.push(database);
     const config = testConfig(idp, database.config, {
@@ -22,7 +22,7 @@ describe('the API with the dev IdP in its Authentik profile', () => {
       OIDC_AUDIENCE: 'todo-ui,todo-cli',
       OIDC_VERIFY: verify,
       OIDC_CLIENT_ID: 'todo-api',
-      OIDC_CLIENT_SECRET: 'todo-api-secret',
+      OIDC_CLIENT_SECRET: secret,
     });
     const instance = await startInstance(config);
     instances.push(instance);
@@ -85,4 +85,18 @@ describe('the API with the dev IdP in its Authentik profile', () => {
       expect(ok.json()).toMatchObject({ username: 'alice' });
     },
   );
+
+  it('introspecting with a wrong client secret: 503 saying the client is refused, and /readyz not ready', async () => {
+    const instance = await api('introspect', 'hunter2-not-the-secret');
+    const refused = await me(instance, (await passwordGrant()).access_token);
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json()).toMatchObject({
+      code: 'idp_unavailable',
+      detail: expect.stringMatching(/^The identity provider refuses the API's client credentials/),
+    });
+    const ready = await instance.app.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json().issuers[0]).toMatchObject({ state: 'unavailable' });
+    expect(ready.json().issuers[0].clientRefusedSince).toEqual(expect.any(String));
+  });
 });
