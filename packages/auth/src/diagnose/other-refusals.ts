@@ -1,5 +1,6 @@
 import type { ResolvedIssuer } from '../config.js';
 import type { AuthError } from '../errors.js';
+import { refusesClient } from '../introspection/introspect.js';
 import type { DecodedToken } from '../token/decode.js';
 import { describeValue } from '../token/describe-value.js';
 import type { Finding, SettingName } from './types.js';
@@ -59,7 +60,7 @@ function key(base: Base, error: AuthError, token?: DecodedToken, issuer?: Resolv
 
 /**
  * An introspection call without a usable answer (RFC 7662): the provider refused the API's own
- * client authentication (§2.1: 401 or 403), or could not be asked. Either way the token itself
+ * client authentication (§2.1: 401 or 403, or 400 `invalid_client`), or could not be asked. Either way the token itself
  * may be fine, so the fix is the API's credentials or its route to the provider, not a new sign-in.
  */
 function introspection(base: Base, error: AuthError, name: SettingName): Finding {
@@ -69,7 +70,8 @@ function introspection(base: Base, error: AuthError, name: SettingName): Finding
   ];
   const verify = name('verify', 'OIDC_VERIFY');
   const cause = error.cause instanceof Error ? error.cause.message : undefined;
-  const refused = cause !== undefined && /answered HTTP 40[13]\b/.test(cause);
+  // 401, 403, or 400 invalid_client (RFC 6749 §5.2): the introspection call's own verdict.
+  const refused = refusesClient(error.cause);
   return {
     ...base,
     code: 'token_refused',
