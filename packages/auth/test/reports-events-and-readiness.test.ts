@@ -50,6 +50,20 @@ describe('metrics hook and readiness', () => {
     expect(auth.status()[0]).toMatchObject({ verify: 'introspect', keysCached: true });
   });
 
+  test('an introspection issuer stays usable past the keys lifetime: ready() loads its metadata again', async () => {
+    const clock = { t: Date.now() };
+    const auth = createAuthenticator({
+      issuers: [idp.issuerOptions({ verify: 'introspect' })],
+      now: () => clock.t,
+    });
+    expect(await auth.ready()).toBe(true);
+    clock.t += 16 * 60_000; // past jwksTtlSec (300) + staleIfErrorSec (600)
+    idp.resetCounters();
+    expect(await auth.ready()).toBe(true);
+    expect(auth.status()[0]).toMatchObject({ verify: 'introspect', usable: true });
+    expect(idp.counters).toMatchObject({ discovery: 1, jwks: 0 });
+  });
+
   test('ready() is false while an issuer is unreachable, and true after it recovers', async () => {
     const clock = { t: Date.now() };
     const auth = createAuthenticator({ issuers: [idp.issuerOptions()], now: () => clock.t });

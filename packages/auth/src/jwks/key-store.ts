@@ -145,8 +145,12 @@ export class KeyStore {
   /** Loads metadata (and keys in jwt mode) if not yet loaded; true when usable. */
   async ensureLoaded(): Promise<boolean> {
     try {
-      if (this.issuer.verify === 'introspect') await this.introspectionEndpoint();
-      else if (!this.usable()) await this.refresh(true, this.scheduledReason());
+      if (this.issuer.verify === 'introspect') {
+        // The metadata ages as keys do: past the stale window, status() calls the issuer
+        // unusable, so it is loaded again here (nothing else reloads an introspecting issuer's).
+        if (this.metadata !== undefined && !this.usable()) await this.refresh(true, 'ttl');
+        await this.introspectionEndpoint();
+      } else if (!this.usable()) await this.refresh(true, this.scheduledReason());
     } catch {
       return false;
     }
