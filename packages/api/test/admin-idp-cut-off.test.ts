@@ -1,66 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relayTo } from './support/admin-relay.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, injectWithToken, startInstance, testConfig } from './support/harness.js';
 import { adminTokenWithOtp, passwordGrantToken } from './support/otp.js';
-
-/**
- * An HTTP relay in front of the dev IdP: a request matching `loseAnswerOf` goes through, but
- * its answer is lost (the gateway's 504), as when a connection drops after the IdP acted.
- */
-async function losingRelay(target: string) {
-  const upstream = new URL(target);
-  const state = {
-    loseAnswerOf: undefined as RegExp | undefined,
-    /** Requests answered by the relay itself with a 404 page, as a proxy with a wrong route. */
-    notFoundAt: undefined as RegExp | undefined,
-  };
-  const server: Server = createServer((req, res) => {
-    const path = req.url ?? '/';
-    if (state.notFoundAt?.test(`${req.method} ${path}`) === true) {
-      req.resume();
-      res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>404 Not Found</h1>');
-      return;
-    }
-    const lose = state.loseAnswerOf?.test(`${req.method} ${path}`) === true;
-    const forward = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path,
-        headers: req.headers,
-      },
-      (answer) => {
-        if (!lose) {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-          return;
-        }
-        answer.resume();
-        answer.on('end', () =>
-          res.writeHead(504, { 'content-type': 'text/html' }).end('<h1>504</h1>'),
-        );
-      },
-    );
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    state,
-    close: () => new Promise((r) => server.close(r)),
-  };
-}
 
 /**
  * Disabling a person and ending their sessions cut them off at once: their current access
@@ -73,13 +21,13 @@ describe('admin routes for the identity provider: cutting a person off when the 
   let idpData: string;
   let database: TestDatabase;
   let api: Instance;
-  let relay: Awaited<ReturnType<typeof losingRelay>>;
+  let relay: Awaited<ReturnType<typeof relayTo>>;
   let adminToken: string;
 
   beforeAll(async () => {
     idpData = mkdtempSync(join(tmpdir(), 'idp-admin-cut-off-'));
     idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData });
-    relay = await losingRelay(new URL(idp.issuer).origin);
+    relay = await relayTo(new URL(idp.issuer).origin);
     database = sqliteDatabase();
     api = await startInstance(
       testConfig(idp, database.config, {
