@@ -191,7 +191,7 @@ test('todo titles, notes, list names and member names with markup or javascript:
   // A failed share names what was typed, as text.
   await dialog.getByLabel('Username or email').fill(HOSTILE.svg);
   await dialog.getByRole('button', { name: 'Share', exact: true }).click();
-  await expect(dialog.getByRole('status')).toContainText(HOSTILE.svg);
+  await expect(dialog.getByRole('alert')).toContainText(HOSTILE.svg);
   await expectInert(page);
 });
 
