@@ -43,6 +43,8 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           operationId: 'getHealth',
+          description:
+            '200 `{"status": "ok"}` while the process runs, whatever its dependencies: for liveness probes. Public, not rate limited, and readable from any origin (`Access-Control-Allow-Origin: *`), so the web app can tell an API refusing its origin from one it cannot reach.',
           summary: 'Liveness',
           security: PUBLIC,
           response: { 200: Health },
@@ -65,6 +67,8 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           operationId: 'getReadiness',
+          description:
+            'For readiness probes. Public and not rate limited. 200 when the database answers within 2 s, every issuer has keys to verify with and the revocation feed is listening; `status` is `degraded` (still 200) while an issuer is failing but its cached keys still serve. 503, with the same body saying which check failed, when any of them cannot be used.',
           summary: 'Readiness: database, issuer keys and revocation feed reachable',
           security: PUBLIC,
           response: { 200: Readiness, 503: Readiness },
@@ -98,6 +102,8 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           operationId: 'getMetrics',
+          description:
+            'The Prometheus text exposition of the process and request metrics (counts, durations, requests in flight, revocations, cache hits). Public and not rate limited: keep it off the public network, at the proxy.',
           summary: 'Prometheus metrics',
           security: PUBLIC,
           produces: ['text/plain'],
