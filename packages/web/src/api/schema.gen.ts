@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description The Prometheus text exposition of the process and request metrics (counts, durations, requests in flight, revocations, cache hits). Public and not rate limited: keep it off the public network, at the proxy.
+         * @description The Prometheus text exposition of the process and request metrics: requests by route and status, their durations, requests in flight, authentication failures, key fetches, revocations and pending agent grant ends. Public and not rate limited: keep it off the public network, at the proxy.
          */
         get: operations["getMetrics"];
         put?: never;
