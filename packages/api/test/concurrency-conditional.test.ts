@@ -130,7 +130,9 @@ describe.each(drivers)('writes to one row at once, on $driver', ({ skip, create 
 
   it.skipIf(skip)('a list deleted several times at once: one 204, one record', async () => {
     for (let round = 0; round < ROUNDS; round++) {
-      const made = await as(h, node, 'alice', 'POST', '/lists/', { body: { name: `Gone ${round}` } });
+      const made = await as(h, node, 'alice', 'POST', '/lists/', {
+        body: { name: `Gone ${round}` },
+      });
       const id = made.body.id as string;
       const answers = await together(4, () => as(h, node, 'alice', 'DELETE', `/lists/${id}`));
       noServerError(answers);

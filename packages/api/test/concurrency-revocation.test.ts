@@ -105,7 +105,7 @@ describe.skipIf(skip)('revocation racing writes at another instance', () => {
     }
   });
 
-  it("a person ending their agent at A while the agent writes at B", async () => {
+  it('a person ending their agent at A while the agent writes at B', async () => {
     for (let round = 0; round < 3; round++) {
       const client = `racing-agent-${round}-${randomUUID().slice(0, 8)}`;
       const agent = await idp.accessToken(alice, { client });
