@@ -1,9 +1,10 @@
 import { type ApiClient, apiClient, unwrap } from '../api/client.js';
-import { createTodo, nothingSent } from '../api/create-todo.js';
+import { createTodo } from '../api/create-todo.js';
 import type { paths } from '../api/schema.gen.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { cell, table } from '../output/table.js';
+import { nothingSent } from '../refresh-failure.js';
 import { resolveList } from './list-commands.js';
 import { visibleArgument } from './visible-text.js';
 
