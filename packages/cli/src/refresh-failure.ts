@@ -37,6 +37,15 @@ export function nothingSent(error: unknown): unknown {
 }
 
 /**
+ * The refresh came before the one request that changes something (`todo done`, `todo rm`,
+ * `todo share`), or after the API refused that request with 401: nothing was changed (the reads
+ * before it, looking up an id or a list, change nothing), and running the command again is safe.
+ */
+export function nothingChanged(error: unknown): unknown {
+  return withLine(error, (again) => `Nothing was changed: ${again}`);
+}
+
+/**
  * The refresh before the retry of a create whose first answer was lost: the API may have stored
  * the first send, so the person is told so and how to look (`lostText`), never that nothing was
  * sent. Running the command again would send a new `Idempotency-Key`, and so a second create.
