@@ -172,6 +172,7 @@ describe('the todo command’s variables against its table and the README', () =
       },
       now: Date.now,
       sleep: async () => {},
+      openBrowser: async () => false,
     });
     expect(code).toBe(0);
     const line =
