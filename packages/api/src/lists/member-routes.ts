@@ -142,13 +142,20 @@ function removeMemberRoute(app: App, context: AppContext, service: ListService):
       if (theirs === 'owner') {
         throw new ApiError('conflict', 'The owner cannot leave their own list');
       }
-      await write(
+      const removed = await write(
         request,
         self ? 'list.leave' : 'list.unshare',
         `list:${id}`,
         (tx) => lists.removeMember(id, target, tx),
         self ? undefined : memberDetail(target),
       );
+      // Removed meanwhile (by another removal, their leaving, the list's deletion, at any
+      // instance): nothing was removed or recorded here, so this is answered as it would be
+      // after that change, never a second 204 for one removal.
+      if (!removed) {
+        if (self) throw new ApiError('not_found', 'No such list');
+        throw new ApiError('not_found', `${request.params.username} is not a member`);
+      }
       return reply.code(204).send(null);
     },
   );
