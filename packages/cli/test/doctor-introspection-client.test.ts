@@ -74,13 +74,13 @@ describe('todo doctor: the API client at the introspection endpoint', () => {
     expect(wrong.diagnosis.findings).toEqual([
       expect.objectContaining({
         code: 'introspection_client_refused',
-        apiCode: 'token_inactive',
+        apiCode: 'idp_unavailable',
         received: 'invalid_client at the token endpoint; introspection: {"active": false}',
       }),
     ]);
     const [finding] = wrong.diagnosis.findings;
     expect(finding?.summary).toMatch(
-      /^The provider does not authenticate the API's own client todo-api \(OIDC_CLIENT_ID \/ OIDC_CLIENT_SECRET\).*401 token_inactive/,
+      /^The provider does not authenticate the API's own client todo-api \(OIDC_CLIENT_ID \/ OIDC_CLIENT_SECRET\): its introspection answers every token \{"active": false\}, and its token endpoint refuses the client with invalid_client\. .*refused with 503/,
     );
     expect(finding?.fix.authentik).toMatch(/Client Secret into OIDC_CLIENT_SECRET\.$/);
     expect(JSON.stringify(wrong.diagnosis)).not.toContain(SECRET);

@@ -80,10 +80,9 @@ async function tokenEndpointVerdict(
 /**
  * With OIDC_VERIFY=introspect, whether the provider accepts the API's own client at its
  * introspection endpoint: one introspection of a sentinel string (no one's token) with the API's
- * credentials, as the API sends them. A refusal makes every request with a token 503; with
- * Authentik, which answers a refused client as an inactive token, every request with a token is
- * 401 `token_inactive` instead, as if everyone's session had ended, and /readyz stays ready, so
- * its token endpoint is asked as well. Nothing is reported when an endpoint cannot be reached
+ * credentials, as the API sends them. A refusal makes every request with a token 503; Authentik
+ * answers a refused client as an inactive token, so its token endpoint is asked as well, as the
+ * API's readiness does (introspection/hidden-refusal.ts). Nothing is reported when an endpoint cannot be reached
  * (discovery reports that) or the answer says nothing about the client; the secret is never shown.
  */
 export async function introspectionClientFinding(
@@ -125,10 +124,10 @@ function finding(
     code: 'introspection_client_refused',
     check: 'config',
     issuer: issuer.issuer,
-    apiCode: hidden ? 'token_inactive' : 'idp_unavailable',
+    apiCode: 'idp_unavailable',
     summary: hidden
-      ? `The provider does not authenticate the API's own client ${clientId} (${id} / ${secret}), and answers its introspection of every token {"active": false}: the API starts and /readyz reports ready, but every request with a token is refused with 401 token_inactive, as if everyone's session had ended, and signing in again does not help.`
-      : `The provider's introspection endpoint refuses the API's own client ${clientId} (${id} / ${secret}) with ${received}: the API starts, but every request with a token is refused with 503 and /readyz reports the issuer unavailable once a token was introspected.`,
+      ? `The provider does not authenticate the API's own client ${clientId} (${id} / ${secret}): its introspection answers every token {"active": false}, and its token endpoint refuses the client with ${received}. The API starts, but every request with a token is refused with 503 and /readyz reports the issuer unavailable.`
+      : `The provider's introspection endpoint refuses the API's own client ${clientId} (${id} / ${secret}) with ${received}: the API starts, but every request with a token is refused with 503 and /readyz reports the issuer unavailable.`,
     expected: hidden
       ? 'invalid_grant for a refresh token no one holds (the client authenticated)'
       : 'an introspection answer with a boolean "active" (RFC 7662 §2.2)',
