@@ -4557,6 +4557,16 @@ export interface operations {
                         realmRoles: string[];
                         /** @description The API's permissions (its client roles) granted directly */
                         permissions: string[];
+                    } | {
+                        id: string;
+                        /** @enum {boolean} */
+                        gone: true;
+                        detail: string;
+                        revoked: {
+                            issuer: string;
+                            sub: string;
+                            notBefore: string;
+                        }[];
                     };
                 };
             };
@@ -4870,6 +4880,16 @@ export interface operations {
                         realmRoles: string[];
                         /** @description The API's permissions (its client roles) granted directly */
                         permissions: string[];
+                    } | {
+                        id: string;
+                        /** @enum {boolean} */
+                        gone: true;
+                        detail: string;
+                        revoked: {
+                            issuer: string;
+                            sub: string;
+                            notBefore: string;
+                        }[];
                     };
                 };
             };
@@ -5009,6 +5029,16 @@ export interface operations {
                         realmRoles: string[];
                         /** @description The API's permissions (its client roles) granted directly */
                         permissions: string[];
+                    } | {
+                        id: string;
+                        /** @enum {boolean} */
+                        gone: true;
+                        detail: string;
+                        revoked: {
+                            issuer: string;
+                            sub: string;
+                            notBefore: string;
+                        }[];
                     };
                 };
             };
