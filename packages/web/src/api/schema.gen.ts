@@ -5325,6 +5325,16 @@ export interface operations {
                         realmRoles: string[];
                         /** @description The API's permissions (its client roles) granted directly */
                         permissions: string[];
+                    } | {
+                        id: string;
+                        /** @enum {boolean} */
+                        gone: true;
+                        detail: string;
+                        revoked: {
+                            issuer: string;
+                            sub: string;
+                            notBefore: string;
+                        }[];
                     };
                 };
             };
@@ -5674,6 +5684,16 @@ export interface operations {
                         realmRoles: string[];
                         /** @description The API's permissions (its client roles) granted directly */
                         permissions: string[];
+                    } | {
+                        id: string;
+                        /** @enum {boolean} */
+                        gone: true;
+                        detail: string;
+                        revoked: {
+                            issuer: string;
+                            sub: string;
+                            notBefore: string;
+                        }[];
                     };
                 };
             };
@@ -5831,6 +5851,16 @@ export interface operations {
                         realmRoles: string[];
                         /** @description The API's permissions (its client roles) granted directly */
                         permissions: string[];
+                    } | {
+                        id: string;
+                        /** @enum {boolean} */
+                        gone: true;
+                        detail: string;
+                        revoked: {
+                            issuer: string;
+                            sub: string;
+                            notBefore: string;
+                        }[];
                     };
                 };
             };
