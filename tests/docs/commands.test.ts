@@ -1,11 +1,13 @@
 /**
  * The commands and API routes the documents name, against the repository: every `npm run` names
- * a script of the workspace it names, every root script is in the README, and every route of the
- * API the documents name is an operation the API serves.
+ * a script of the workspace it names, every root script is in the README, the `todo` command's
+ * table lists its commands with the options their help gives, and every route of the API the
+ * documents name is an operation the API serves.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../packages/cli/src/main.js';
 import { ROOT } from './readme-tables.js';
 
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
@@ -110,4 +112,28 @@ it('the routes are read at all: the documents together name most of the API’s 
   const named = new Set(DOCUMENTS.flatMap(routesIn));
   const served = [...operations()];
   expect(served.filter((o) => named.has(o)).length).toBeGreaterThan(served.length / 2);
+});
+
+describe('the todo command’s table (packages/cli/README.md, "## Commands")', () => {
+  const text = read('packages/cli/README.md');
+  const from = text.indexOf('\n## Commands\n');
+  const table = text.slice(from, text.indexOf('\n\n', text.indexOf('\n|', from)));
+  /** Each row's first cell: `todo ls [--done \| --open] …`. */
+  const rows = [...table.matchAll(/^\|\s*`todo ([a-z]+)([^`]*)`/gm)].map((m) => ({
+    name: m[1] as string,
+    usage: m[2] as string,
+  }));
+  /** The options every command takes, said once below the table. */
+  const GLOBAL = new Set(['--issuer', '--api', '--client-id', '--json', '--help']);
+  const options = (usage: string) =>
+    [...new Set(usage.match(/--[a-z][a-z-]*/g) ?? [])].filter((o) => !GLOBAL.has(o)).sort();
+
+  it('lists every command, and no other', () => {
+    expect([...new Set(rows.map((r) => r.name))].sort()).toEqual(Object.keys(COMMANDS).sort());
+  });
+
+  it.each(Object.entries(COMMANDS))('%s: the options its help gives', (name, command) => {
+    const documented = rows.filter((r) => r.name === name).flatMap((r) => options(r.usage));
+    expect([...new Set(documented)].sort()).toEqual(options(command.usage));
+  });
 });
