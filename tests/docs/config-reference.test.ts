@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ENV_NAMES } from '../../packages/api/src/config/env-schema.js';
+import { main } from '../../packages/cli/src/main.js';
 import { PROFILE_FILE, resolveSettings } from '../../packages/cli/src/settings.js';
 import { configTable, ROOT } from './readme-tables.js';
 
@@ -158,6 +159,30 @@ describe('the todo command’s variables against its table and the README', () =
   it('the table lists exactly the variables it reads (the doctor’s are the API’s)', () => {
     const own = [...cliReads].filter((n) => !SYSTEM.has(n) && !API_VARIABLES.has(n));
     expect(sorted(rows.flatMap((r) => r.names))).toEqual(sorted(own));
+  });
+
+  it('`todo --help` names every variable of the table that is the command’s own', async () => {
+    const out: string[] = [];
+    const code = await main(['--help'], {
+      out: (text) => out.push(text),
+      err: () => {},
+      env: { TODO_CONFIG_DIR: join(dir, 'help') },
+      fetch: async () => {
+        throw new TypeError('the help reaches no network');
+      },
+      now: Date.now,
+      sleep: async () => {},
+      openBrowser: async () => false,
+    });
+    expect(code).toBe(0);
+    const line =
+      out
+        .join('\n')
+        .split('\n')
+        .find((l) => l.startsWith('environment:')) ?? '';
+    const named = [...line.matchAll(/\b(TODO_[A-Z0-9_]+)\b/g)].map((m) => m[1] as string);
+    const own = rows.flatMap((r) => r.names).filter((n) => n.startsWith('TODO_'));
+    expect(sorted(named)).toEqual(sorted(own));
   });
 
   it.each(Object.entries(FIELD))(

@@ -11,16 +11,19 @@ const rateLimitHeaders = {
   'X-RateLimit-Limit': {
     type: 'integer',
     minimum: 1,
+    required: true,
     description: 'Requests a minute allowed by the limit closest to running out',
   },
   'X-RateLimit-Remaining': {
     type: 'integer',
     minimum: 0,
+    required: true,
     description: 'Requests left in the current window of that limit',
   },
   'X-RateLimit-Reset': {
     type: 'integer',
     minimum: 1,
+    required: true,
     description: 'Seconds until that window ends',
   },
 };
@@ -33,15 +36,18 @@ const rateLimitHeaders = {
 const SENDABLE_HEADERS = {
   ETag: {
     type: 'string',
+    required: true,
     description:
       'The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match`',
   },
   Location: {
     type: 'string',
+    required: true,
     description: 'The path of the created resource (RFC 9110 §10.2.2)',
   },
   'Access-Control-Allow-Origin': {
     type: 'string',
+    required: true,
     const: '*',
     description:
       'Any origin may read this answer, without credentials (Fetch standard, CORS protocol)',
@@ -66,6 +72,7 @@ const rateLimited = {
     'Retry-After': {
       type: 'integer',
       minimum: 1,
+      required: true,
       description: 'Seconds until the limit window ends (RFC 9110 §10.2.3)',
     },
     ...rateLimitHeaders,
@@ -100,6 +107,36 @@ const unsupportedMediaType = {
   // header the document lists is one every 415 would carry.
   description:
     'RFC 9457 problem details: the body is in a media type the API does not read, JSON not in UTF-8, or sent with a content coding (Content-Encoding other than identity), which is answered with `Accept-Encoding: identity` (RFC 9110 §12.5.3)',
+};
+
+/**
+ * 408 Request Timeout (RFC 9110 §15.5.9) and 431 Request Header Fields Too Large (RFC 6585 §5):
+ * what Node's parser refuses before any route runs, on every route, answered as problem details
+ * with the connection closed (`src/http/client-error.ts`).
+ */
+const timedOut = {
+  ...problemResponse,
+  description:
+    'RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed',
+};
+const headersTooLarge = {
+  ...problemResponse,
+  description:
+    "RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed",
+};
+
+/**
+ * `Idempotent-Replayed: true` (draft-ietf-httpapi-idempotency-key-header): sent with the 201 of a
+ * create route that reads `Idempotency-Key` when the answer is the first request's, replayed.
+ * Only on a replay, so not `required` (`src/todos/idempotency.ts`, `sendCreated`).
+ */
+const replayedHeader = {
+  'Idempotent-Replayed': {
+    type: 'string',
+    const: 'true',
+    description:
+      'Sent (`true`) when this answer is the replay of the first request with the same `Idempotency-Key`: nothing was created this time',
+  },
 };
 
 /**
@@ -140,7 +177,7 @@ export function documentSharedResponses({
   const { sentHeaders, ...rest } = schema ?? {};
   const response = rest.response as Record<string, unknown> | undefined;
   if (response === undefined) return { schema: rest, url };
-  const shared: Record<string, unknown> = { 400: malformed };
+  const shared: Record<string, unknown> = { 400: malformed, 408: timedOut, 431: headersTooLarge };
   const methods = ([] as string[]).concat(route.method);
   if (methods.some((m) => m !== 'GET' && m !== 'HEAD') && !BODY_REFUSALS_ARE_400.has(route.url)) {
     shared[413] = tooLarge;
@@ -151,6 +188,7 @@ export function documentSharedResponses({
   const merged: Record<string, unknown> = { ...shared, ...response };
   for (const [status, names] of Object.entries(sentHeaders ?? {}))
     merged[status] = withHeaders(merged[status], pick(names ?? []));
+  if (readsIdempotencyKey(rest.headers)) merged[201] = withHeaders(merged[201], replayedHeader);
   if (limited)
     for (const [status, answer] of Object.entries(merged))
       if (/^2/.test(status)) merged[status] = withHeaders(answer, rateLimitHeaders);
@@ -160,6 +198,12 @@ export function documentSharedResponses({
     if (shared[status] !== undefined && merged[status] === problemResponse)
       merged[status] = shared[status];
   return { schema: { ...rest, response: merged }, url };
+}
+
+/** Whether a route's request headers schema takes `Idempotency-Key`. */
+function readsIdempotencyKey(headers: unknown): boolean {
+  const properties = (headers as { properties?: Record<string, unknown> } | undefined)?.properties;
+  return properties?.['idempotency-key'] !== undefined;
 }
 
 /** The {@link SENDABLE_HEADERS} named. */
@@ -173,4 +217,26 @@ function withHeaders(answer: unknown, headers: Record<string, unknown>): unknown
     throw new Error('a header is declared for an answer the route does not list');
   const documented = answer as { headers?: Record<string, unknown> };
   return { ...documented, headers: { ...documented.headers, ...headers } };
+}
+
+/**
+ * `@fastify/swagger`'s `transformObject`: a response header declared here with `required: true`
+ * (one the API sends with every answer of that status) is `required` in the document (OpenAPI 3.1
+ * §4.8.21, the Header Object), not a keyword of its schema, where `@fastify/swagger` puts it.
+ * Clients and the contract tests may rely on a required header; others come only sometimes.
+ */
+export function requiredResponseHeaders<T extends object>(openapiObject: T): T {
+  type Header = { schema?: { required?: unknown }; required?: boolean };
+  const paths = (openapiObject as { paths?: Record<string, Record<string, unknown>> }).paths;
+  for (const item of Object.values(paths ?? {}))
+    for (const operation of Object.values(item)) {
+      const { responses } = operation as { responses?: Record<string, { headers?: unknown }> };
+      for (const response of Object.values(responses ?? {}))
+        for (const header of Object.values((response.headers ?? {}) as Record<string, Header>))
+          if (header.schema?.required === true) {
+            delete header.schema.required;
+            header.required = true;
+          }
+    }
+  return openapiObject;
 }

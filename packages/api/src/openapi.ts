@@ -2,7 +2,7 @@ import type { SwaggerOptions } from '@fastify/swagger';
 import { PROFILES } from '@todo-sso/auth';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import type { ApiConfig, IssuerConfig } from './config/config.js';
-import { documentSharedResponses } from './openapi-responses.js';
+import { documentSharedResponses, requiredResponseHeaders } from './openapi-responses.js';
 
 // Types only: `openapi-types` is what @fastify/swagger's own declarations are written in.
 type SecurityScheme = OpenAPIV3_1.SecuritySchemeObject;
@@ -62,6 +62,11 @@ export function swaggerOptions(config: ApiConfig): SwaggerOptions {
   return {
     // The 400 and 429 every protected or limited route can answer (openapi-responses.ts).
     transform: documentSharedResponses,
+    // Headers sent with every answer of their status are `required` (openapi-responses.ts).
+    transformObject: (document) =>
+      'openapiObject' in document
+        ? requiredResponseHeaders(document.openapiObject)
+        : document.swaggerObject,
     // Shared schemas (`Problem`) become named components rather than `def-0`.
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) =>

@@ -79,7 +79,10 @@ interface Operation {
   requestBody?: { content: Record<string, { schema: Schema }> };
   responses: Record<
     string,
-    { content?: Record<string, { schema: object }>; headers?: Record<string, unknown> }
+    {
+      content?: Record<string, { schema: object }>;
+      headers?: Record<string, { required?: boolean }>;
+    }
   >;
   security?: unknown[];
 }
@@ -911,8 +914,16 @@ function answerViolations(
     }
   }
   if (!documented) return found;
-  for (const name of Object.keys(documented.headers ?? {}))
-    if (res.headers[name.toLowerCase()] === undefined) found.push(`${at}: without ${name}`);
+  // A header the document marks required comes with every answer of its status; one it lists
+  // otherwise (`Idempotent-Replayed`) only sometimes, but never one it does not list.
+  for (const [name, header] of Object.entries(documented.headers ?? {}))
+    if (header.required === true && res.headers[name.toLowerCase()] === undefined)
+      found.push(`${at}: without ${name}`);
+  if (
+    res.headers['idempotent-replayed'] !== undefined &&
+    !documented.headers?.['Idempotent-Replayed']
+  )
+    found.push(`${at}: Idempotent-Replayed where the document does not list it`);
   const content = documented.content;
   if (content === undefined) {
     if (res.text !== '') found.push(`${at}: a body where none is documented`);

@@ -14,14 +14,17 @@ import { type Harness, startHarness, type UserName, useHarness } from './support
  * that make the generic answers: no token, a token without permissions, a bad Authorization
  * header, an invalid Host field, a body of the wrong type, too large or not JSON, and a caller
  * over the rate limit.
- * Documented response headers must be sent.
+ * Response headers the document marks `required` must be sent.
  */
 interface Operation {
   requestBody?: unknown;
   parameters?: { in: string; name: string; schema?: { maxLength?: number } }[];
   responses: Record<
     string,
-    { content?: Record<string, { schema: object }>; headers?: Record<string, unknown> }
+    {
+      content?: Record<string, { schema: object }>;
+      headers?: Record<string, { required?: boolean }>;
+    }
   >;
 }
 interface Document {
@@ -67,9 +70,11 @@ const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
 function violations(route: string, op: Operation, res: LightMyRequestResponse): string[] {
   const documented = op.responses[String(res.statusCode)];
   if (!documented) return [`${route} → ${res.statusCode}: status not documented`];
-  const missing = Object.keys(documented.headers ?? {}).filter(
-    (name) => res.headers[name.toLowerCase()] === undefined,
-  );
+  const missing = Object.entries(documented.headers ?? {})
+    .filter(
+      ([name, header]) => header.required === true && res.headers[name.toLowerCase()] === undefined,
+    )
+    .map(([name]) => name);
   if (missing.length > 0) return [`${route} → ${res.statusCode}: without ${missing}`];
   const media = Object.keys(documented.content ?? {});
   if (media.length === 0)

@@ -14,6 +14,8 @@ import { generateOpenApi, serializeOpenApi } from '../src/openapi-document.js';
  * - `response-contains-header` on 429: `Retry-After` (RFC 9110 §10.2.3) and the
  *   `X-RateLimit-*` headers the limits send with it.
  * - `no-unused-components`: no schema is left in the document that nothing uses.
+ * - `operation-description`: every operation says what it does, who may call it (permission,
+ *   relation, admin role and step-up) and its notable errors, beyond its one-line summary.
  *
  * Turned off, with the reason:
  * - `no-path-trailing-slash`: `/todos/`, `/lists/` and `/lists/{id}/todos/` are the published
@@ -37,6 +39,7 @@ const config = await createConfig({
       },
     },
     'no-unused-components': 'error',
+    'operation-description': 'error',
     'no-path-trailing-slash': 'off',
     'no-empty-servers': 'off',
   },

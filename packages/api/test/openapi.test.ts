@@ -8,7 +8,11 @@ import { generateOpenApi, serializeOpenApi } from '../src/openapi-document.js';
 
 interface Operation {
   security?: Record<string, string[]>[];
-  responses: Record<string, unknown>;
+  parameters?: { in: string; name: string; schema: { maxLength?: number; pattern?: string } }[];
+  responses: Record<
+    string,
+    { headers?: Record<string, { required?: boolean; schema?: { const?: string } }> }
+  >;
 }
 interface Document {
   openapi: string;
@@ -59,6 +63,44 @@ describe('the OpenAPI document', () => {
       expect(op.security, route).toEqual(isPublic ? [] : [{ bearerAuth: [] }, { oidc: [] }]);
       if (!isPublic)
         expect(Object.keys(op.responses), route).toEqual(expect.arrayContaining(['401', '503']));
+    }
+  });
+
+  it('lists on every operation the 408 and 431 the HTTP parser answers before any route runs', () => {
+    for (const [path, ops] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(ops))
+        expect(Object.keys(op.responses), `${method} ${path}`).toEqual(
+          expect.arrayContaining(['408', '431']),
+        );
+  });
+
+  it('lists Idempotent-Replayed on the 201 of every create taking an Idempotency-Key, bounded as the server bounds the key', () => {
+    const keyed = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) =>
+          op.parameters?.some((p) => p.in === 'header' && p.name === 'idempotency-key'),
+        )
+        .map(([method, op]) => ({ route: `${method} ${path}`, op })),
+    );
+    expect(keyed.map((k) => k.route).sort()).toEqual([
+      'post /lists/',
+      'post /lists/{id}/todos/',
+      'post /todos/',
+    ]);
+    for (const { route, op } of keyed) {
+      expect(op.responses['201']?.headers?.['Idempotent-Replayed'], route).toMatchObject({
+        schema: { const: 'true' },
+      });
+      expect(
+        op.responses['201']?.headers?.['Idempotent-Replayed']?.required,
+        route,
+      ).toBeUndefined();
+      const key = op.parameters?.find((p) => p.name === 'idempotency-key');
+      // 255 characters in double quotes: the longest key the pattern takes, and no longer.
+      expect(key?.schema.maxLength, route).toBe(257);
+      const pattern = new RegExp(key?.schema.pattern ?? '');
+      expect(pattern.test(`"${'k'.repeat(255)}"`)).toBe(true);
+      expect(pattern.test(`"${'k'.repeat(256)}"`)).toBe(false);
     }
   });
 

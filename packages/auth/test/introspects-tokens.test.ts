@@ -90,7 +90,6 @@ describe('RFC 7662 introspection', () => {
 
   test('answers 503 idp_unavailable saying the client credentials are refused, and is not ready until they are accepted', async () => {
     const auth = make({ clientSecret: 'wrong' });
-    expect(await auth.ready()).toBe(true);
     const refused = await expectAuthFailure(
       auth.authenticate(await idp.accessToken(alice)),
       'idp_unavailable',
@@ -121,6 +120,69 @@ describe('RFC 7662 introspection', () => {
     );
     expect(down.description).toBe('The token introspection endpoint is unavailable');
     expect(right.status()[0]).not.toHaveProperty('clientRefusedSince');
+  });
+
+  test('is not ready with refused client credentials before any token, asking the provider once per cooldown', async () => {
+    const wrong = make({ clientSecret: 'wrong' });
+    expect(await wrong.ready()).toBe(false);
+    expect(idp.counters.introspection).toBe(1);
+    expect(wrong.status()[0]).toMatchObject({ usable: false, clientRefusedSince: clock.now() });
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'introspection', ok: false, clientRefused: true }),
+    );
+    expect(await wrong.ready()).toBe(false);
+    expect(idp.counters.introspection).toBe(1);
+    const right = make();
+    expect(await right.ready()).toBe(true);
+    expect(idp.counters.introspection).toBe(2);
+    expect(right.status()[0]).toMatchObject({ usable: true });
+    expect(right.status()[0]).not.toHaveProperty('clientRefusedSince');
+    // An accepted client is asked about again only once a cooldown has passed without an answer.
+    expect(await right.ready()).toBe(true);
+    expect(idp.counters.introspection).toBe(2);
+    clock.advance(31);
+    expect(await right.ready()).toBe(true);
+    expect(idp.counters.introspection).toBe(3);
+  });
+
+  test('after a refusal of its client, refuses requests for a cooldown without asking the provider, then recovers', async () => {
+    // Until `accepting`, the provider refuses the secret the API sends; then it accepts it, as
+    // when the client's secret is set right at the provider.
+    let accepting = false;
+    const auth = createAuthenticator({
+      issuers: [idp.issuerOptions({ verify: 'introspect', clientSecret: 'wrong' })],
+      now: clock.now,
+      httpTimeoutMs: 500,
+      onEvent: (e) => events.push(e),
+      fetch: (input, init) => {
+        if (!accepting || !String(input).includes('introspect')) return fetch(input, init);
+        const basic = Buffer.from(`${idp.clientId}:${idp.clientSecret}`).toString('base64');
+        const headers = new Headers(init?.headers);
+        headers.set('authorization', `Basic ${basic}`);
+        return fetch(input, { ...init, headers });
+      },
+    });
+    const tokens = await Promise.all([1, 2, 3, 4].map(() => idp.accessToken(alice)));
+    for (const token of tokens) {
+      const refused = await expectAuthFailure(auth.authenticate(token), 'idp_unavailable', 503);
+      expect(refused.description).toMatch(/^The identity provider refuses the API's client/);
+    }
+    expect(idp.counters.introspection).toBe(1);
+    expect(events.filter((e) => e.type === 'introspection' && e.cached)).toHaveLength(3);
+    // The provider now accepts the API's client: within the cooldown still refused unasked.
+    accepting = true;
+    clock.advance(29);
+    await expectAuthFailure(auth.authenticate(tokens[0] as string), 'idp_unavailable', 503);
+    expect(idp.counters.introspection).toBe(1);
+    clock.advance(2);
+    await expect(auth.authenticate(tokens[0] as string)).resolves.toMatchObject({
+      subject: alice.sub,
+    });
+    await expect(auth.authenticate(tokens[1] as string)).resolves.toMatchObject({
+      subject: alice.sub,
+    });
+    expect(idp.counters.introspection).toBe(3);
+    expect(auth.status()[0]).not.toHaveProperty('clientRefusedSince');
   });
 
   test('rejects an active refresh token with 401 token_type_invalid', async () => {

@@ -45,7 +45,7 @@ function help(): string {
     '',
     'options: --issuer URL  --api URL  --client-id ID  --json  --help',
     'todo help <command> (or todo <command> --help) says more of one command; todo --version prints the version.',
-    'environment: TODO_ISSUER, TODO_API_URL, TODO_CLIENT_ID, TODO_TOKEN_STORE (auto|keyring|file), TODO_DPOP (auto|on|off), TODO_CONFIG_DIR',
+    'environment: TODO_ISSUER, TODO_API_URL, TODO_CLIENT_ID, TODO_SCOPE, TODO_TOKEN_STORE (auto|keyring|file), TODO_DPOP (auto|on|off), TODO_CONFIG_DIR, TODO_NO_BROWSER (never open a browser)',
   ].join('\n');
 }
 

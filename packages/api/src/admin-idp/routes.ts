@@ -4,7 +4,7 @@ import { adminWork } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
 import { problems } from '../schemas/common.js';
-import { SECURED } from '../schemas/security.js';
+import { adminWorkText, SECURED } from '../schemas/security.js';
 import { changeAuditReadBack, recordMade } from './change.js';
 import { changeUser } from './change-user.js';
 import { endSessions } from './end-sessions.js';
@@ -20,6 +20,7 @@ import {
   NewIdpUserBody,
   PasswordSet,
   ResetPasswordBody,
+  roleChangeText,
   SessionsEnded,
 } from './schemas.js';
 
@@ -55,8 +56,8 @@ function listUsersRoute(app: App, context: AppContext): void {
       schema: {
         tags: TAGS,
         operationId: 'listIdpUsers',
-        summary:
-          "The identity provider's users with their roles and department, a page at a time (follow `nextCursor`)",
+        description: `The identity provider's users, optionally searched, with their roles and department, a page at a time: follow \`nextCursor\`. 501 when the API has no admin API for the provider (\`IDP_ADMIN_URL\`), 502 when the provider refuses the API's call, 503 when it cannot be reached. ${adminWorkText()}`,
+        summary: "The identity provider's users with their roles and department, a page at a time",
         security: SECURED,
         querystring: IdpUserQuery,
         response: { 200: IdpUserList, ...READ_ERRORS },
@@ -78,6 +79,7 @@ function createUserRoute(app: App, context: AppContext): void {
       schema: {
         tags: TAGS,
         operationId: 'createIdpUser',
+        description: `Creates a user at the identity provider, optionally with a password and email (\`emailVerified\` needs \`email\`); a taken username is 409. Audited. 501 when the API has no admin API for the provider (\`IDP_ADMIN_URL\`), 502 when the provider refuses the API's call, 503 when it cannot be reached. ${adminWorkText()}`,
         summary: 'Create a user at the identity provider (409 when the username is taken)',
         security: SECURED,
         body: NewIdpUserBody,
@@ -120,8 +122,8 @@ function updateUserRoute(app: App, context: AppContext): void {
       schema: {
         tags: TAGS,
         operationId: 'updateIdpUser',
-        summary:
-          'Enable or disable a user (disabling also refuses their current tokens at the API, those of a person deleted at the provider too), set or remove their department',
+        description: `Enables or disables a user, or sets or removes their department. Disabling also refuses their current tokens at the API on every instance, those of a person deleted at the provider meanwhile too. An unknown user is 404. Audited. 501 when the API has no admin API for the provider (\`IDP_ADMIN_URL\`), 502 when the provider refuses the API's call, 503 when it cannot be reached. ${adminWorkText()}`,
+        summary: 'Enable or disable a user, set or remove their department',
         security: SECURED,
         params: IdpUserParams,
         body: IdpUserPatch,
@@ -141,9 +143,7 @@ function roleRoute(app: App, context: AppContext, granted: boolean): void {
     schema: {
       tags: TAGS,
       operationId: granted ? 'grantIdpRole' : 'removeIdpRole',
-      summary: granted
-        ? "Grant a realm role or one of the API's permissions"
-        : "Remove a realm role or one of the API's permissions",
+      ...roleChangeText(granted),
       security: SECURED,
       params: IdpRoleParams,
       response: { 200: IdpUser, ...READ_ERRORS },
@@ -172,6 +172,7 @@ function resetPasswordRoute(app: App, context: AppContext): void {
       schema: {
         tags: TAGS,
         operationId: 'resetIdpPassword',
+        description: `Sets a temporary password the user must change at their next sign-in; the password is never in the audit record. An unknown user is 404. Audited. 501 when the API has no admin API for the provider (\`IDP_ADMIN_URL\`), 502 when the provider refuses the API's call, 503 when it cannot be reached. ${adminWorkText()}`,
         summary: 'Set a temporary password, to be changed at the next sign-in',
         security: SECURED,
         params: IdpUserParams,
@@ -200,6 +201,7 @@ function listSessionsRoute(app: App, context: AppContext): void {
       schema: {
         tags: TAGS,
         operationId: 'listIdpSessions',
+        description: `A user's sessions at the identity provider: when each started and was last used, from which address, through which clients. An unknown user is 404. 501 when the API has no admin API for the provider (\`IDP_ADMIN_URL\`), 502 when the provider refuses the API's call, 503 when it cannot be reached. ${adminWorkText()}`,
         summary: "A user's sessions at the identity provider",
         security: SECURED,
         params: IdpUserParams,
@@ -221,8 +223,9 @@ function endSessionsRoute(app: App, context: AppContext): void {
       schema: {
         tags: TAGS,
         operationId: 'endIdpSessions',
+        description: `Ends every session of a user at the identity provider and refuses their current tokens at the API on every instance, whether or not the provider's back-channel logout reaches the API. An unknown user is 404. Audited. 501 when the API has no admin API for the provider (\`IDP_ADMIN_URL\`), 502 when the provider refuses the API's call, 503 when it cannot be reached. ${adminWorkText()}`,
         summary:
-          "End every session of a user at the identity provider and refuse the user's current tokens at the API",
+          "End a user's sessions at the identity provider and refuse their tokens at the API",
         security: SECURED,
         params: IdpUserParams,
         response: { 200: SessionsEnded, ...READ_ERRORS },

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { LineText, PageQuery, Text } from '../schemas/common.js';
+import { adminWorkText } from '../schemas/security.js';
 import { MAX_USER_PAGE } from './user-page.js';
 
 const Nullable = Type.Union([Type.String(), Type.Null()]);
@@ -153,3 +154,16 @@ export const SessionsEnded = Type.Object({
 });
 
 export const PasswordSet = Type.Object({ temporary: Type.Literal(true) });
+
+/** The summary and description of granting (`PUT`) or removing (`DELETE`) a role. */
+export function roleChangeText(granted: boolean): { summary: string; description: string } {
+  const done = granted
+    ? "Grants a user a realm role or one of the API's permissions (a client role of the API's client)."
+    : "Removes a realm role or one of the API's permissions from a user.";
+  return {
+    summary: granted
+      ? "Grant a realm role or one of the API's permissions"
+      : "Remove a realm role or one of the API's permissions",
+    description: `${done} Takes effect in the user's next token. An unknown user, role or permission is 404. Audited. 501 when the API has no admin API for the provider (\`IDP_ADMIN_URL\`), 502 when the provider refuses the API's call, 503 when it cannot be reached. ${adminWorkText()}`,
+  };
+}

@@ -8,7 +8,7 @@ import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
 import { principalOf, profileOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
-import { SECURED } from '../schemas/security.js';
+import { adminWorkText, SECURED } from '../schemas/security.js';
 import { report } from './grant-end-backoff.js';
 import {
   deleteGrantEnd,
@@ -21,17 +21,16 @@ import {
   recordGrantEndFailure,
 } from './grant-end-rows.js';
 import {
+  GRANT_END_SETTLE_TEXT,
   GrantEndPage,
   GrantEndQuery,
   GrantEndReleaseBody,
   GrantEndRetryBody,
   GrantEndSettled,
+  RELEASE_CONFIRMATION,
 } from './schemas.js';
 
 const TAGS = ['admin'];
-
-/** What a release needs in its body when the provider does not end the grant itself. */
-export const RELEASE_CONFIRMATION = 'ended-at-provider';
 
 type App = Parameters<FastifyPluginAsyncTypebox>[0];
 
@@ -58,8 +57,8 @@ function listRoute(app: App, context: AppContext): void {
       schema: {
         tags: TAGS,
         operationId: 'listAgentGrantEnds',
-        summary:
-          "The agents whose grant at the identity provider is still to end (their tokens refused meanwhile), oldest first, with each one's last failed attempt",
+        description: `The AI assistants whose grant the identity provider has not ended yet, after their person ended their access (their tokens stay refused meanwhile), oldest first, a page at a time, with each one's last failed attempt. ${adminWorkText()}`,
+        summary: 'The agents whose grant at the identity provider is still to end, oldest first',
         security: SECURED,
         querystring: GrantEndQuery,
         response: { 200: GrantEndPage, ...problems(400, 401, 403, 503) },
@@ -128,9 +127,7 @@ function settleRoute(app: App, context: AppContext, action: Action): void {
       schema: {
         tags: TAGS,
         operationId: release ? 'releaseAgentGrantEnd' : 'retryAgentGrantEnd',
-        summary: release
-          ? `Release a hold whose grant is gone at the identity provider: asked once more first, and refused (409) if it does not end the grant, unless confirm is "${RELEASE_CONFIRMATION}"`
-          : "Ask the identity provider now to end a pending agent's grant; once it has, the hold is released",
+        ...GRANT_END_SETTLE_TEXT[action],
         security: SECURED,
         body: release ? GrantEndReleaseBody : GrantEndRetryBody,
         response: release

@@ -15,6 +15,8 @@ const TAGS = ['me'];
 const LIST_SCHEMA = {
   tags: TAGS,
   operationId: 'listAgents',
+  description:
+    "The AI assistants (clients other than the product's own) that have acted for you, with when each was last used. Any valid token of yours through one of the product's own clients: an assistant's token, or one naming no client, is 403 `forbidden`.",
   summary: 'The agents that acted for me, most recently used first',
   security: SECURED,
   response: { 200: AgentList, ...problems(401, 403, 503) },
@@ -23,6 +25,8 @@ const LIST_SCHEMA = {
 const REVOKE_SCHEMA = {
   tags: TAGS,
   operationId: 'revokeAgent',
+  description:
+    "Ends an AI assistant's access for you: its tokens issued until now are refused on every API instance, and the identity provider is asked to end its consent and grant so its refresh token stops working. The answer says whether the provider ended it (`identityProvider`); when the provider refuses or cannot be reached, the API keeps refusing every token of the assistant and keeps asking. Needs one of the product's own clients (an assistant's token is 403); an assistant that never acted for you is 404.",
   summary:
     "End an agent's access: its tokens issued until now are refused on every API instance within a second, and its consent and grant end at the identity provider",
   security: SECURED,

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { PageOf, PageQuery, Text } from '../schemas/common.js';
+import { adminWorkText } from '../schemas/security.js';
 
 export const Agent = Type.Object(
   {
@@ -85,11 +86,14 @@ const GrantEndKey = {
 
 export const GrantEndRetryBody = Type.Object(GrantEndKey, { additionalProperties: false });
 
+/** What a release needs in its body when the provider does not end the grant itself. */
+export const RELEASE_CONFIRMATION = 'ended-at-provider';
+
 export const GrantEndReleaseBody = Type.Object(
   {
     ...GrantEndKey,
     confirm: Type.Optional(
-      Type.Literal('ended-at-provider', {
+      Type.Literal(RELEASE_CONFIRMATION, {
         description:
           'The operator ended the grant at the identity provider by hand: release even if the provider does not end it now',
       }),
@@ -119,3 +123,16 @@ export const GrantEndSettled = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** The summary and description of `POST /admin/agents/grant-ends/retry` and `.../release`. */
+export const GRANT_END_SETTLE_TEXT = {
+  retry: {
+    summary:
+      "Ask the identity provider now to end a pending agent's grant; once it has, the hold is released",
+    description: `Asks the identity provider once more, now, to end a pending assistant's grant; ended (or no grant left), the hold is released. Otherwise the provider's answer: 501 no admin API for the issuer, 502 refused, 503 unreachable, and the hold stays. Not pending is 404. Audited. ${adminWorkText()}`,
+  },
+  release: {
+    summary: `Release a hold whose grant is gone at the identity provider: asked once more first, and refused (409) if it does not end the grant, unless confirm is "${RELEASE_CONFIRMATION}"`,
+    description: `Releases a hold: the provider is asked once more first; ended (or no grant left), the hold is released. If it does not end the grant, 409 (503 when unreachable), unless \`confirm\` is \`${RELEASE_CONFIRMATION}\`, your word that the grant is gone at the provider, which releases it anyway. Not pending is 404. Audited. ${adminWorkText()}`,
+  },
+};

@@ -7,6 +7,8 @@ const WINDOW_MS = 60_000;
 const FLUSH_MS = 15_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
+/** How long a minute that is over waits for its first record before its count is given up. */
+const RETIRED_MS = 5 * WINDOW_MS;
 
 /** One subject's denials in the current minute. */
 interface Window {
@@ -41,6 +43,8 @@ export class AuditKeeper {
   readonly #repo;
   readonly #options: AuditKeeperOptions;
   readonly #windows = new Map<string, Window>();
+  /** Minutes that are over with counts not yet added to a record (theirs still being written). */
+  readonly #retired = new Map<Window, string>();
   #timers: NodeJS.Timeout[] = [];
   #pruning?: Promise<unknown>;
 
@@ -68,9 +72,13 @@ export class AuditKeeper {
     const key = input.actor ? `${input.actor.issuer}\n${input.actor.subject}` : 'anonymous';
     let window = this.#windows.get(key);
     if (window === undefined || now.getTime() >= window.start + WINDOW_MS) {
-      if (window !== undefined) await this.#flushWindow(key, window);
+      // The new minute replaces the old one before anything is awaited: denials arriving while
+      // the old minute's count is written all share this one window (and its budget), none
+      // starting a window of its own that the next would replace, its count with it.
+      const over = window;
       window = { start: now.getTime(), written: 0, pending: 0 };
       this.#windows.set(key, window);
+      if (over !== undefined) await this.#retire(key, over);
     }
     if (window.written >= this.#options.denialsPerMinute) {
       window.pending += 1;
@@ -89,6 +97,7 @@ export class AuditKeeper {
   /** Adds counted denials to their records; forgets minutes that are over. */
   async flush(): Promise<void> {
     const now = this.#options.now().getTime();
+    for (const [window, key] of [...this.#retired]) await this.#retire(key, window);
     for (const [key, window] of [...this.#windows]) {
       if (window.pending > 0) await this.#flushWindow(key, window);
       if (now >= window.start + WINDOW_MS && window.pending === 0) this.#windows.delete(key);
@@ -116,6 +125,18 @@ export class AuditKeeper {
     this.#timers = [];
     await this.#pruning;
     await this.flush().catch(() => {});
+  }
+
+  /**
+   * Adds a minute that is over to its record, or keeps it for a flush until it can be; one whose
+   * records were never written (the database failing all along) is given up after a few minutes.
+   */
+  async #retire(key: string, window: Window): Promise<void> {
+    this.#retired.delete(window);
+    await this.#flushWindow(key, window);
+    if (window.pending === 0) return;
+    if (this.#options.now().getTime() < window.start + RETIRED_MS) this.#retired.set(window, key);
+    else this.#options.logger.warn({ key, count: window.pending }, 'denials not counted');
   }
 
   async #flushWindow(key: string, window: Window): Promise<void> {

@@ -60,6 +60,8 @@ export function authzenMetadataPlugin(context: AppContext): FastifyPluginAsync {
           tags: ['authzen'],
           operationId: 'getAuthzenConfiguration',
           summary: 'AuthZEN policy decision point metadata (§9)',
+          description:
+            "AuthZEN §9.2 metadata: the decision point's identifier and the URLs of its evaluation, evaluations and search endpoints, under `API_PUBLIC_URL` (or the loopback address a local request came to). Public; 503 when `API_PUBLIC_URL` is unset and the request did not come to a loopback address.",
           security: PUBLIC,
           response: {
             200: {

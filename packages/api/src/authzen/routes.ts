@@ -76,6 +76,23 @@ function authzenErrors(options: AuthzenRouteOptions) {
   };
 }
 
+/** What each endpoint does, for its description in the OpenAPI document. */
+const DOES: Record<keyof typeof BODIES, string> = {
+  evaluation:
+    'Whether a subject may take an action on a resource, decided by the same authorization core as the REST routes: `{"decision": true}` or `false`, with a `context` saying why when refused.',
+  evaluations:
+    "Several decisions in one request, with `options.evaluations_semantic` `execute_all` (the default), `deny_on_first_deny` or `permit_on_first_permit`; the top-level subject, action, resource and context are each item's defaults, and a malformed item is that item's error, not the request's. Without `evaluations` (or with an empty one) it is a single evaluation.",
+  subject:
+    'The subjects that may take the action on the resource, a page at a time (`page.next_token`, at most 1,000 results a page).',
+  resource:
+    'The resources of a type the subject may take the action on, a page at a time (`page.next_token`, at most 1,000 results a page).',
+  action: 'The actions the subject may take on the resource, a page at a time (`page.next_token`).',
+};
+
+/** Who may call the AuthZEN endpoints, and their common refusals. */
+const WHO_MAY_ASK =
+  "Needs `authz:evaluate`, through one of the product's own clients (an AI assistant's token is 403). Unknown members are ignored; a request the specification does not allow is 400. `X-Request-ID` is echoed.";
+
 /**
  * The AuthZEN Authorization API 1.0 endpoints (§6–§8, HTTPS JSON binding §10.1). Bodies are
  * read by hand rather than by a route schema: unknown members must be ignored, and a malformed
@@ -97,6 +114,7 @@ export function authzenRoutes(options: AuthzenRouteOptions): FastifyPluginAsync 
         tags: TAGS,
         operationId,
         summary,
+        description: `${DOES[kind]} ${WHO_MAY_ASK}`,
         security: SECURED,
         body: BODIES[kind],
         response: { 200: response, ...problems(400, 401, 403, 503) },

@@ -1,6 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { IDEMPOTENCY_KEY_MESSAGE, IDEMPOTENCY_KEY_PATTERN } from '../schemas/common.js';
+import {
+  IDEMPOTENCY_KEY_MAX_LENGTH,
+  IDEMPOTENCY_KEY_MESSAGE,
+  IDEMPOTENCY_KEY_PATTERN,
+} from '../schemas/common.js';
 import { ApiError } from './problem.js';
 
 // The `Idempotency-Key` request field (draft-ietf-httpapi-idempotency-key-header §2.1) of the
@@ -12,6 +16,7 @@ const keyHeaders = (what: string) =>
     'idempotency-key': Type.Optional(
       Type.String({
         pattern: IDEMPOTENCY_KEY_PATTERN,
+        maxLength: IDEMPOTENCY_KEY_MAX_LENGTH,
         description: `A key of your own (a UUID) for this create, so a retry after a lost answer is answered with the first answer (\`Idempotent-Replayed: true\`) instead of creating a second ${what}; remembered 24 hours per person and client; the same key with another request is 422`,
       }),
     ),

@@ -109,6 +109,8 @@ export function createListRoute(app: App, context: AppContext, service: ListServ
       schema: {
         tags: ['lists'],
         operationId: 'createList',
+        description:
+          'Creates a list you own and answers it with its `Location` and `ETag`. Needs `todos:write`; past `MAX_LISTS_PER_PERSON` lists it is 409 `conflict`. With `Idempotency-Key`, a retry is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second list; the key in flight is 409, reused for another name 422, its list deleted since 404.',
         sentHeaders: { 201: ['Location', 'ETag'] },
         summary: 'Create a list; you are its owner',
         security: SECURED,

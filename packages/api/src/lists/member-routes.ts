@@ -35,6 +35,8 @@ function membersRoute(app: App, { lists, authorize }: ListService): void {
       schema: {
         tags: TAGS,
         operationId: 'listMembers',
+        description:
+          'The owner first, then everyone the list is shared with, each with their relation. Needs `todos:read` and any relation to the list: one you cannot read is 404.',
         summary: 'Who a list is shared with, owner first (viewer or above)',
         security: SECURED,
         params: ListParams,
@@ -62,6 +64,8 @@ function shareRoute(
       schema: {
         tags: TAGS,
         operationId: 'shareList',
+        description:
+          'Shares the list with a person, named by username or email among the people the API knows (those who have used their todos or lists), as `editor` or `viewer`, or changes their relation. Needs `todos:write` and the owner relation (an editor or viewer is 403). An unknown person or a list you cannot read is 404; naming the owner, or a person who already has `MAX_SHARED_LISTS_PER_PERSON` lists shared with them, is 409.',
         summary: 'Share a list with someone as editor or viewer, or change their relation (owner)',
         security: SECURED,
         params: MemberParams,
@@ -110,6 +114,8 @@ function removeMemberRoute(app: App, context: AppContext, service: ListService):
       schema: {
         tags: TAGS,
         operationId: 'removeMember',
+        description:
+          "Removes a member from the list (the owner may remove anyone), or lets a member leave it (the member themself); 204 with no body. Needs `todos:write`. A list you cannot read is 404, as is a person who is not a member; someone else's removal by a non-owner is 403; the owner cannot leave their own list (409).",
         summary: 'Remove someone from a list (owner), or leave it yourself',
         security: SECURED,
         params: MemberParams,
@@ -142,13 +148,20 @@ function removeMemberRoute(app: App, context: AppContext, service: ListService):
       if (theirs === 'owner') {
         throw new ApiError('conflict', 'The owner cannot leave their own list');
       }
-      await write(
+      const removed = await write(
         request,
         self ? 'list.leave' : 'list.unshare',
         `list:${id}`,
         (tx) => lists.removeMember(id, target, tx),
         self ? undefined : memberDetail(target),
       );
+      // Removed meanwhile (by another removal, their leaving, the list's deletion, at any
+      // instance): nothing was removed or recorded here, so this is answered as it would be
+      // after that change, never a second 204 for one removal.
+      if (!removed) {
+        if (self) throw new ApiError('not_found', 'No such list');
+        throw new ApiError('not_found', `${request.params.username} is not a member`);
+      }
       return reply.code(204).send(null);
     },
   );

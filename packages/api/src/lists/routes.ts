@@ -50,6 +50,8 @@ function listListsRoute(app: App, context: AppContext, { lists, present }: ListS
       schema: {
         tags: TAGS,
         operationId: 'listLists',
+        description:
+          'Your own lists and those shared with you, each with your `relation`, whether it is your default list, its todo count and the actions you may take on it. Your default list is made on your first call. Needs `todos:read`.',
         summary: 'The lists you can read: your own and those shared with you',
         security: SECURED,
         response: { 200: ListArray, ...problems(401, 403, 503) },
@@ -72,6 +74,8 @@ function getListRoute(app: App, { authorize, presentOne }: ListService): void {
       schema: {
         tags: TAGS,
         operationId: 'getList',
+        description:
+          'One list with your relation, the actions you may take on it and its `ETag`. Needs `todos:read` and any relation to the list: one you cannot read is 404, exactly like a missing one.',
         sentHeaders: { 200: ['ETag'] },
         summary: 'One list you can read',
         security: SECURED,
@@ -96,6 +100,8 @@ function renameListRoute(app: App, service: ListService): void {
       schema: {
         tags: TAGS,
         operationId: 'renameList',
+        description:
+          'Renames a list. Needs `todos:write` and the owner relation: an editor or viewer is 403, a list you cannot read 404. With `If-Match`, a list changed since is 412 with its current state and `ETag`.',
         sentHeaders: { 200: ['ETag'], 412: ['ETag'] },
         summary: 'Rename a list (owner)',
         security: SECURED,
@@ -131,6 +137,8 @@ function deleteListRoute(app: App, service: ListService): void {
       schema: {
         tags: TAGS,
         operationId: 'deleteList',
+        description:
+          'Deletes a list with all its todos and shares; 204 with no body. Needs `todos:write` and the owner relation (an editor or viewer is 403, a list you cannot read 404); your default list is 409 `conflict`. With `If-Match`, a list changed since is 412.',
         sentHeaders: { 412: ['ETag'] },
         summary: 'Delete a list with its todos (owner); the default list cannot be deleted',
         security: SECURED,
@@ -167,6 +175,8 @@ function listTodosRoute(app: App, { authorize }: ListService, todos: TodoService
       schema: {
         tags: TAGS,
         operationId: 'listListTodos',
+        description:
+          'The todos of one list, newest first, a page at a time (as `GET /todos/`, for one list). Needs `todos:read` and any relation to the list: one you cannot read is 404, exactly like a missing one.',
         summary: 'The todos of one list, newest first (viewer or above)',
         security: SECURED,
         params: ListParams,
@@ -195,6 +205,8 @@ function createTodoRoute(app: App, { authorize }: ListService, todos: TodoServic
       schema: {
         tags: TAGS,
         operationId: 'createListTodo',
+        description:
+          'Creates a todo in this list and answers it with its `Location` and `ETag`. Needs `todos:write` and the editor or owner relation: a viewer is 403, a list you cannot read 404. With `Idempotency-Key`, a retry is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second todo; the key in flight is 409, reused for another request 422.',
         sentHeaders: { 201: ['Location', 'ETag'] },
         summary: 'Create a todo in a list (editor or owner)',
         security: SECURED,

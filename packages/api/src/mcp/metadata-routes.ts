@@ -46,6 +46,10 @@ export function protectedResourceRoutes(context: AppContext): FastifyPluginAsync
         name === 'mcp'
           ? 'Protected resource metadata of the MCP endpoint (RFC 9728)'
           : 'Protected resource metadata of the API (RFC 9728)',
+      description:
+        name === 'mcp'
+          ? "RFC 9728 §3 metadata of the MCP endpoint: its resource identifier (`<base>/mcp`, the audience its tokens must name), the issuers that issue them, and how to send them. Named by the `resource_metadata` of the endpoint's 401 challenges (§5.1). Public and cacheable five minutes; 503 when `API_PUBLIC_URL` is unset and the request did not come to a loopback address."
+          : 'RFC 9728 §3 metadata of the API: its resource identifier (the public base URL), the issuers whose tokens it accepts, the scopes and how to send a token (a header, DPoP when enabled). Named by the `resource_metadata` of every 401 challenge (§5.1). Public and cacheable five minutes; 503 when `API_PUBLIC_URL` is unset and the request did not come to a loopback address.',
       security: PUBLIC,
       // 503: no API_PUBLIC_URL and a request that did not come to a loopback address.
       response: { 200: Metadata, ...problems(503) },

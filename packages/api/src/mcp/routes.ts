@@ -63,6 +63,8 @@ function mcpRoute(app: FastifyInstance, run: ToolRun): void {
         tags: ['mcp'],
         operationId: 'mcp',
         summary: 'Model Context Protocol, Streamable HTTP (stateless); tokens for <base>/mcp',
+        description:
+          "The MCP endpoint for AI assistants: one JSON-RPC message a request, answered as JSON (no session, no stream). Only tokens whose audience is `<base>/mcp` are accepted (RFC 8707), and a refusal's challenge names `/.well-known/oauth-protected-resource/mcp`. Each tool call is decided with the requirement of the REST route it mirrors (`todos:read`, `todos:write`, list relations) and refused as a tool error saying why. `Accept` must list `application/json` and `text/event-stream` (406 otherwise).",
         security: SECURED,
         body: Message,
         response: {

@@ -17,7 +17,7 @@ import {
   RevokeResult,
 } from '../schemas/admin.js';
 import { problems } from '../schemas/common.js';
-import { SECURED } from '../schemas/security.js';
+import { adminWorkText, SECURED } from '../schemas/security.js';
 import { todoRepository } from '../todos/repository.js';
 import { principalOf, profileOf } from './principal.js';
 
@@ -52,6 +52,7 @@ function ownersRoute(app: App, context: AppContext, { owners }: Repositories): v
       schema: {
         tags: TAGS,
         operationId: 'listOwners',
+        description: `Every person who owns todos, with their open and completed counts. ${adminWorkText('`users:manage` (the admin role holds it)')}`,
         summary: 'Every todo owner with todo counts',
         security: SECURED,
         response: { 200: OwnerList, ...problems(401, 403, 503) },
@@ -70,6 +71,7 @@ function allTodosRoute(app: App, context: AppContext, { todos }: Repositories): 
       schema: {
         tags: TAGS,
         operationId: 'listAllTodos',
+        description: `Every person's todos, newest first, a page at a time; \`owner\` (with \`issuer\`) and \`completed\` narrow it. ${adminWorkText()}`,
         summary: 'All todos, newest first, optionally one owner’s',
         security: SECURED,
         querystring: AdminTodoQuery,
@@ -98,6 +100,7 @@ function auditRoute(app: App, context: AppContext, { audit }: Repositories): voi
       schema: {
         tags: TAGS,
         operationId: 'listAuditLog',
+        description: `The audit log, newest first, a page at a time: every write with who made it, and every authorization denial. ${adminWorkText()}`,
         summary: 'The audit log: every write and authorization denial, newest first',
         security: SECURED,
         querystring: AuditQuery,
@@ -121,6 +124,7 @@ function revokeRoute(app: App, context: AppContext): void {
       schema: {
         tags: TAGS,
         operationId: 'revokeSubject',
+        description: `Refuses every token of \`sub\` issued until now, at \`issuer\` or at every trusted issuer, on every API instance (an issuer not trusted is 400), then asks the identity provider to end their sessions where its admin API is configured; the answer says what the provider did. Audited. ${adminWorkText()}`,
         summary:
           'Refuse every token of a subject issued until now, on every API instance, and end their sessions at the identity provider where its admin API allows',
         security: SECURED,

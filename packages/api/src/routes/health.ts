@@ -7,6 +7,14 @@ import { PUBLIC } from '../schemas/security.js';
 
 const TAGS = ['operations'];
 
+/** What each route does, for its description in the OpenAPI document. */
+const LIVENESS =
+  '200 `{"status": "ok"}` while the process runs, whatever its dependencies: for liveness probes. Public, not rate limited, and readable from any origin (`Access-Control-Allow-Origin: *`), so the web app can tell an API refusing its origin from one it cannot reach.';
+const READINESS =
+  'For readiness probes. Public and not rate limited. 200 when the database answers within 2 s, every issuer has keys to verify with and the revocation feed is listening; `status` is `degraded` (still 200) while an issuer is failing but its cached keys still serve. 503, with the same body saying which check failed, when any of them cannot be used.';
+const METRICS =
+  'The Prometheus text exposition of the process and request metrics: requests by route and status, their durations, requests in flight, authentication failures, key fetches, revocations and pending agent grant ends. Public and not rate limited: keep it off the public network, at the proxy.';
+
 /**
  * How long `/readyz` waits for the database's `select 1`: a silent or saturated database is
  * reported as down within it, rather than holding the probe (and its connection) open until
@@ -43,6 +51,7 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           operationId: 'getHealth',
+          description: LIVENESS,
           summary: 'Liveness',
           security: PUBLIC,
           response: { 200: Health },
@@ -65,6 +74,7 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           operationId: 'getReadiness',
+          description: READINESS,
           summary: 'Readiness: database, issuer keys and revocation feed reachable',
           security: PUBLIC,
           response: { 200: Readiness, 503: Readiness },
@@ -98,6 +108,7 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           operationId: 'getMetrics',
+          description: METRICS,
           summary: 'Prometheus metrics',
           security: PUBLIC,
           produces: ['text/plain'],

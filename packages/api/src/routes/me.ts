@@ -16,6 +16,8 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['me'],
         operationId: 'getMe',
+        description:
+          "Who the access token says you are: subject, issuer, username, email, name, roles, the API's permissions you hold, department, whether you are an administrator and, when the token carries them, `acr`, `amr` and `authTime`. Any valid token for the API; nothing is stored.",
         summary: 'The caller, as the access token describes them',
         security: SECURED,
         response: { 200: Me, ...problems(401, 503) },

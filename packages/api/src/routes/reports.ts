@@ -22,6 +22,8 @@ export function reportRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['reports'],
           operationId: 'getReportSummary',
+          description:
+            "Counts of open and completed todos for one department. Needs `reports:generate`; without the admin role only your own department (`department` left out or equal to the token's), another is 403. The admin role may name any department, or none for all of them.",
           summary:
             'Todo counts per state for a department (yours unless you are admin; admins default to all)',
           security: SECURED,

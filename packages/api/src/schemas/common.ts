@@ -132,8 +132,14 @@ export const MULTILINE_PATTERN =
 export const MULTILINE_PATTERN_MESSAGE =
   'must not contain a control character other than tab, line feed and carriage return (U+0000–U+001F, U+007F–U+009F) or an unpaired surrogate';
 
+/** The most characters of an idempotency key, quotes not counted. */
+const KEY_MAX_CHARS = 255;
+
 /** The characters of an idempotency key: visible ASCII (VCHAR) but `"` and `\`, 1 to 255. */
-const KEY_CHARS = '[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,255}';
+const KEY_CHARS = `[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,${KEY_MAX_CHARS}}`;
+
+/** The longest `Idempotency-Key` field value {@link IDEMPOTENCY_KEY_PATTERN} takes: 255 in quotes. */
+export const IDEMPOTENCY_KEY_MAX_LENGTH = KEY_MAX_CHARS + 2;
 
 /**
  * An `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header §2.1): an sf-string (RFC 8941

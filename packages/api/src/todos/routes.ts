@@ -57,6 +57,8 @@ function collectionRoutes(app: App, service: TodoService): void {
       schema: {
         tags: TAGS,
         operationId: 'listTodos',
+        description:
+          'The todos of every list you can read (your own and those shared with you), newest first, a page at a time: pass `nextCursor` back as `cursor`. `list` narrows it to one list and `completed` to done or open todos. Needs `todos:read` (403 `insufficient_scope` without it). A `list` you cannot read is 404, as a missing one is; an invalid `cursor` is 400.',
         summary: 'List the todos of every list you can read, newest first',
         security: SECURED,
         querystring: TodoListQuery,
@@ -78,6 +80,8 @@ function collectionRoutes(app: App, service: TodoService): void {
       schema: {
         tags: TAGS,
         operationId: 'createTodo',
+        description:
+          'Creates a todo in `listId`, or in your default list (made on first use) without it, and answers it with its `Location` and `ETag`. Needs `todos:write` and, for a shared list, the editor or owner relation: a list you can read but not write is 403 `forbidden`, one you cannot read 404. With `Idempotency-Key`, a retry is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second todo; the key in flight is 409, reused for another request 422.',
         summary: 'Create a todo',
         security: SECURED,
         body: CreateTodo,
@@ -102,6 +106,8 @@ function readReplaceRoutes(app: App, service: TodoService): void {
       schema: {
         tags: TAGS,
         operationId: 'getTodo',
+        description:
+          "One todo, with its `ETag` to send back in `If-Match`. Needs `todos:read` and a relation to the todo's list: a todo in a list you cannot read is 404, exactly like a missing one.",
         summary: 'Read a todo in a list you can read',
         security: SECURED,
         params: IdParams,
@@ -122,6 +128,8 @@ function readReplaceRoutes(app: App, service: TodoService): void {
       schema: {
         tags: TAGS,
         operationId: 'replaceTodo',
+        description:
+          'Sets every field of a todo: an omitted `description` is cleared. Needs `todos:write` and the editor or owner relation to its list (a viewer is 403, a todo in a list you cannot read 404). With `If-Match`, a todo changed since is 412 with its current state in `current` and its `ETag`; without it the last write wins.',
         sentHeaders: { 200: ['ETag'], 412: ['ETag'] },
         summary: 'Replace a todo in a list you can write',
         security: SECURED,
@@ -154,6 +162,8 @@ function changeRoutes(app: App, service: TodoService): void {
       schema: {
         tags: TAGS,
         operationId: 'updateTodo',
+        description:
+          'Changes only the fields sent (`description: null` clears it). Needs `todos:write` and the editor or owner relation to its list (a viewer is 403, a todo in a list you cannot read 404). With `If-Match`, a todo changed since is 412 with its current state in `current` and its `ETag`; without it the last write wins.',
         sentHeaders: { 200: ['ETag'], 412: ['ETag'] },
         summary: 'Change some fields of a todo in a list you can write',
         security: SECURED,
@@ -179,6 +189,8 @@ function changeRoutes(app: App, service: TodoService): void {
       schema: {
         tags: TAGS,
         operationId: 'deleteTodo',
+        description:
+          'Deletes a todo; 204 with no body. Needs `todos:write` and the editor or owner relation to its list (a viewer is 403, a todo in a list you cannot read 404). With `If-Match`, a todo changed since is 412 with its current state and `ETag`.',
         sentHeaders: { 412: ['ETag'] },
         headers: IfMatchHeaders,
         summary: 'Delete a todo in a list you can write',

@@ -111,10 +111,35 @@ function principalFrom(
 }
 
 /**
+ * Throws `idp_unavailable` without a provider call while the provider refused the API's client
+ * less than a cooldown ago (see {@link IntrospectionClientState.assertNotRefused}).
+ */
+function refuseWhileClientRefused(
+  ctx: IntrospectionCacheContext,
+  entry: { readonly issuer: ResolvedIssuer; readonly client?: IntrospectionClientState },
+): void {
+  try {
+    entry.client?.assertNotRefused();
+  } catch (e) {
+    ctx.emit({
+      type: 'introspection',
+      issuer: entry.issuer.issuer,
+      ok: false,
+      cached: true,
+      durationMs: 0,
+      error: isAuthError(e) ? e.description : String(e),
+      clientRefused: true,
+    });
+    throw e;
+  }
+}
+
+/**
  * RFC 7662 introspection with a cache keyed by the token hash: an active answer is kept for
  * `introspectionTtlSec` but never past the token's `exp`; an inactive one for `negativeTtlSec`.
- * An unreachable IdP is `idp_unavailable` (503) and is never cached; so is a provider refusing
- * the API's client credentials, which `entry.client` records for readiness.
+ * An unreachable IdP is `idp_unavailable` (503) and is never cached. A provider refusing the
+ * API's client credentials is recorded by `entry.client` (readiness), which then refuses every
+ * token with the same 503 for a cooldown without asking the provider again.
  */
 export async function introspectWithCache(
   ctx: IntrospectionCacheContext,
@@ -143,6 +168,7 @@ export async function introspectWithCache(
     assertAudience(hit.claims, audiences);
     return { principal: hit, cached: true };
   }
+  refuseWhileClientRefused(ctx, entry);
   const endpoint = await entry.keys.introspectionEndpoint();
   const started = performance.now();
   let principal: Principal;
@@ -183,16 +209,27 @@ export async function introspectWithCache(
     }
     throw e;
   }
+  keepActive(ctx, issuer, key, principal, performance.now() - started);
+  return { principal, cached: false };
+}
+
+/** An active answer: told, and kept for `introspectionTtlSec` but never past the token's `exp`. */
+function keepActive(
+  ctx: IntrospectionCacheContext,
+  issuer: string,
+  key: string,
+  principal: Principal,
+  durationMs: number,
+): void {
   ctx.emit({
     type: 'introspection',
     issuer,
     ok: true,
     active: true,
     cached: false,
-    durationMs: performance.now() - started,
+    durationMs,
   });
   const now = ctx.now();
   const exp = principal.expiresAt > 0 ? principal.expiresAt * 1000 : Number.POSITIVE_INFINITY;
   ctx.cache.set(key, principal, Math.min(now + ctx.settings.introspectionTtlMs, exp), now);
-  return { principal, cached: false };
 }

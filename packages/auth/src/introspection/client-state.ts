@@ -1,27 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import type { ResolvedIssuer, ResolvedSettings } from '../config.js';
-import { isAuthError } from '../errors.js';
+import { AuthError, isAuthError } from '../errors.js';
 import type { KeyStore } from '../jwks/key-store.js';
-import { callIntrospection, refusesClient } from './introspect.js';
+import type { AuthEvent } from '../options.js';
+import { CLIENT_REFUSED, callIntrospection, refusesClient } from './introspect.js';
 
 /** What the client state needs from the authenticator. */
 export interface ClientStateContext {
   readonly settings: ResolvedSettings;
   readonly fetch: typeof fetch;
   readonly now: () => number;
+  readonly emit?: (event: AuthEvent) => void;
 }
 
 /**
  * Whether the provider accepts the API's introspection client (RFC 7662 §2.1), from the last
  * introspection answer observed. While it refuses the credentials, no token of an introspecting
- * issuer can be verified, so readiness reports the issuer unavailable. Readiness reuses the last
- * outcome: the provider is asked again only while refused, and at most once per
- * `jwksCooldownSec` (as a key store retries during an outage), so a replica taken out of
- * rotation, which gets no requests, still sees the credentials fixed at the provider.
+ * issuer can be verified, so readiness reports the issuer unavailable, and for `jwksCooldownSec`
+ * after a refusal requests are refused without asking the provider again (a refusal costs the
+ * provider one call per cooldown, not one per request).
+ *
+ * Readiness reuses the last outcome. When none is younger than the cooldown (at start-up, before
+ * any token; on an idle replica), it asks the provider once about a random string: RFC 7662
+ * §2.2 answers a token it does not know with `active: false`, while bad client credentials are
+ * refused (§2.1, RFC 6749 §5.2). So a wrong secret shows on `/readyz` before any token is sent,
+ * and a replica taken out of rotation still sees the credentials fixed at the provider; the
+ * provider is asked at most once per cooldown, whatever the number of probes.
  */
 export class IntrospectionClientState {
   private refusedSinceAt?: number;
   private lastAnswerAt = Number.NEGATIVE_INFINITY;
+  private lastAskedAt = Number.NEGATIVE_INFINITY;
   private inflight?: Promise<void>;
 
   constructor(
@@ -32,6 +41,20 @@ export class IntrospectionClientState {
   /** Since when the provider refuses the client credentials, or `undefined`. */
   refusedSince(): number | undefined {
     return this.refusedSinceAt;
+  }
+
+  /**
+   * Throws the refusal without a provider call while the client was refused less than a
+   * cooldown ago. Past it, the first caller asks the provider (and the cooldown restarts for the
+   * others while it does), so accepted credentials are seen again within a cooldown.
+   */
+  assertNotRefused(): void {
+    if (this.refusedSinceAt === undefined) return;
+    const now = this.ctx.now();
+    const cooldown = this.ctx.settings.jwksCooldownMs;
+    if (now < this.lastAnswerAt + cooldown || now < this.lastAskedAt + cooldown)
+      throw new AuthError('idp_unavailable', CLIENT_REFUSED);
+    this.lastAskedAt = now;
   }
 
   /**
@@ -52,12 +75,13 @@ export class IntrospectionClientState {
   }
 
   /**
-   * While refused and nothing was observed for a cooldown, asks the provider once about a
-   * random string (no token of anyone): `active: false` shows the client is accepted again.
+   * When no outcome was observed, nor the provider asked, for a cooldown, asks the provider
+   * once about a random string (no token of anyone): `active: false` shows the client accepted.
    */
   async recheck(keys: KeyStore): Promise<void> {
-    if (this.refusedSinceAt === undefined) return;
-    if (this.ctx.now() < this.lastAnswerAt + this.ctx.settings.jwksCooldownMs) return;
+    const now = this.ctx.now();
+    const cooldown = this.ctx.settings.jwksCooldownMs;
+    if (now < this.lastAnswerAt + cooldown || now < this.lastAskedAt + cooldown) return;
     this.inflight ??= this.probe(keys).finally(() => {
       this.inflight = undefined;
     });
@@ -65,6 +89,8 @@ export class IntrospectionClientState {
   }
 
   private async probe(keys: KeyStore): Promise<void> {
+    this.lastAskedAt = this.ctx.now();
+    const started = performance.now();
     try {
       const endpoint = await keys.introspectionEndpoint();
       await callIntrospection(this.issuer, endpoint, `probe-${randomUUID()}`, {
@@ -74,6 +100,17 @@ export class IntrospectionClientState {
       this.observe(undefined);
     } catch (e) {
       this.observe(e);
+      // Told like a request's refusal, so the operator learns of it before any token is sent.
+      if (isAuthError(e) && refusesClient(e.cause))
+        this.ctx.emit?.({
+          type: 'introspection',
+          issuer: this.issuer.issuer,
+          ok: false,
+          cached: false,
+          durationMs: performance.now() - started,
+          error: e.description,
+          clientRefused: true,
+        });
     }
   }
 }

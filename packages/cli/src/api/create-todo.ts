@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { withDeadline } from '../deadline.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
+import { mayHaveBeenStored, nothingSent } from '../refresh-failure.js';
 import type { Session } from '../session.js';
 import { type ApiClient, unwrap } from './client.js';
 import type { paths } from './schema.gen.js';
@@ -57,11 +58,12 @@ export function createTodo(
  * unreachable, the connection lost, no answer within {@link CREATE_TIMEOUT_MS}) or a 503 whose
  * `Retry-After` (RFC 9110 §10.2.3) is at most {@link RETRY_AFTER_CAP_MS}. The API answers a
  * retry of a create it stored with that create's answer (`Idempotent-Replayed: true`), so a lost
- * answer never creates a second one. `lostText` tells the person, after two lost answers, that
- * it may exist and how to look. Each send first gets the access token (a refresh when it is due)
- * under the same deadline: when no send got past that step, the identity provider is what did
- * not answer, nothing reached the API, and the person is told that running it again is safe; a
- * refresh that fails at once before the first send says so too ({@link nothingSent}).
+ * answer never creates a second one. Each send first gets the access token (a refresh when it is
+ * due) under the same deadline. What a failure says depends on whether a send got past that
+ * step: when none did, nothing reached the API and running it again is safe
+ * ({@link nothingSent}); when one did and its answer was lost, the create may exist, and
+ * `lostText` tells the person how to look — also when it is the refresh before the retry that
+ * fails or is given up ({@link mayHaveBeenStored}).
  */
 export async function createOnce<T>(
   io: Pick<Io, 'now' | 'sleep'>,
@@ -71,17 +73,22 @@ export async function createOnce<T>(
   timeoutMs = CREATE_TIMEOUT_MS,
 ): Promise<T> {
   const header = { 'idempotency-key': `"${randomUUID()}"` };
+  /** A send got past the refresh: the API may have stored the create. */
   let sent = false;
+  /** The send under way is still getting the access token. */
+  let refreshing = false;
   const send = () =>
     withDeadline(timeoutMs, async (signal) => {
+      refreshing = true;
       await session.credentials(undefined, signal).catch((e: unknown) => {
-        throw sent ? e : nothingSent(e);
+        throw sent ? mayHaveBeenStored(e, lostText) : nothingSent(e);
       });
+      refreshing = false;
       sent = true;
       return post(header, signal);
     });
-  const lost = (error: unknown) =>
-    sent ? lostTwice(error, lostText) : neverSent(error, session.settings.issuer);
+  const issuer = session.settings.issuer;
+  const lost = (error: unknown) => unansweredAgain(error, { sent, refreshing, issuer, lostText });
   let first: Answer<T>;
   try {
     first = await send();
@@ -100,48 +107,27 @@ export async function createOnce<T>(
 }
 
 /**
- * The retry got no answer. The API may have stored the first or the second send (only the answer
- * was lost), and the key dies with this run: running the command again sends a new one, so it
- * would create a second. The person is told to look first.
+ * The retry got no answer either (any other error is thrown as it is). Who did not answer is
+ * named: the identity provider when the retry was given up while refreshing the access token,
+ * else the API. When a send reached the API, it may have stored the create (only the answer was
+ * lost), and the key dies with this run: running the command again sends a new one, so it would
+ * create a second; the person is told to look first (`lostText`). When none did, the create
+ * never left this machine and running it again is safe.
  */
-function lostTwice(error: unknown, lostText: string): never {
+function unansweredAgain(
+  error: unknown,
+  state: { sent: boolean; refreshing: boolean; issuer: string; lostText: string },
+): never {
   if (!unanswered(error)) throw error;
-  const why = error instanceof CliError ? error.message : 'The API did not answer in time';
-  throw new CliError('api_unreachable', `${why}\n${lostText}`, { cause: error });
-}
-
-/**
- * Both sends were given up while the access token was being refreshed: the identity provider did
- * not answer in time, and the create never left this machine.
- */
-function neverSent(error: unknown, issuer: string): never {
-  if (!unanswered(error)) throw error;
-  throw new CliError(
-    'idp_unreachable',
-    `The identity provider at ${issuer} did not answer in time (refreshing the access token)\nNothing was sent to the API: running the command again is safe`,
-    { cause: error },
-  );
-}
-
-/** A failed token refresh: the provider unreachable or refusing, or the session ended. */
-const REFRESH_FAILURES: ReadonlySet<string> = new Set([
-  'idp_unreachable',
-  'idp_error',
-  'session_ended',
-]);
-
-/**
- * `error` of the token refresh that comes before a write, which therefore never left this
- * machine: a failed refresh says so, and that running the command again is safe (once signed in
- * again, when the session ended). Any other error is returned as it is.
- */
-export function nothingSent(error: unknown): unknown {
-  if (!(error instanceof CliError) || !REFRESH_FAILURES.has(error.code)) return error;
-  const again =
-    error.code === 'session_ended'
-      ? 'after todo login, running the command again is safe'
-      : 'running the command again is safe';
-  return new CliError(error.code, `${error.message}\nNothing was sent to the API: ${again}`, {
+  const why = state.refreshing
+    ? `The identity provider at ${state.issuer} did not answer in time (refreshing the access token)`
+    : error instanceof CliError
+      ? error.message
+      : 'The API did not answer in time';
+  const then = state.sent
+    ? state.lostText
+    : 'Nothing was sent to the API: running the command again is safe';
+  throw new CliError(state.refreshing ? 'idp_unreachable' : 'api_unreachable', `${why}\n${then}`, {
     cause: error,
   });
 }

@@ -4,6 +4,7 @@ import type { paths } from '../api/schema.gen.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { cell, table } from '../output/table.js';
+import { nothingChanged } from '../refresh-failure.js';
 import { visibleArgument } from './visible-text.js';
 
 type TodoList = paths['/lists/']['get']['responses'][200]['content']['application/json'][number];
@@ -100,7 +101,11 @@ export const share: Command = {
       throw new CliError('usage', '--role must be editor or viewer');
     if (username === undefined && (ctx.values.role !== undefined || ctx.values.remove))
       throw new CliError('usage', `--role and --remove need a username; usage: ${share.usage}`);
-    const list = await resolveList(ctx, listArg);
+    // With a username it changes the list's members: a failed token refresh changed nothing.
+    const said = (e: unknown) => (username === undefined ? e : nothingChanged(e));
+    const list = await resolveList(ctx, listArg).catch((e: unknown) => {
+      throw said(e);
+    });
     const client = listsClient(ctx);
     try {
       if (username === undefined) {
@@ -132,7 +137,7 @@ export const share: Command = {
       );
       ctx.print(member, () => `Shared ${cell(list.name)} with ${username} as ${role}`);
     } catch (e) {
-      return noLists(ctx, e);
+      return noLists(ctx, said(e));
     }
   },
 };

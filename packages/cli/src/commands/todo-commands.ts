@@ -1,9 +1,10 @@
 import { type ApiClient, apiClient, unwrap } from '../api/client.js';
-import { createTodo, nothingSent } from '../api/create-todo.js';
+import { createTodo } from '../api/create-todo.js';
 import type { paths } from '../api/schema.gen.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { cell, table } from '../output/table.js';
+import { nothingChanged, nothingSent } from '../refresh-failure.js';
 import { resolveList } from './list-commands.js';
 import { visibleArgument } from './visible-text.js';
 
@@ -77,6 +78,14 @@ function noSuchTodo(error: unknown): never {
   if (error instanceof CliError && error.code === 'not_found')
     throw new CliError('not_found', `${error.message}; ${SEE_IDS}`, { cause: error });
   throw error;
+}
+
+/**
+ * A token refresh that fails while `todo done` or `todo rm` looks up the id or sends its one
+ * change: nothing was changed, which the message says, with that running it again is safe.
+ */
+function changedNothing(error: unknown): never {
+  throw nothingChanged(error);
 }
 
 /** `todo ls`. */
@@ -163,7 +172,7 @@ export const done: Command = {
   maxPositionals: 1,
   async run(ctx) {
     const api = apiClient(ctx.io, ctx.session());
-    const id = await resolveId(api, one(ctx));
+    const id = await resolveId(api, one(ctx)).catch(changedNothing);
     let todo: Todo;
     try {
       todo = unwrap(
@@ -173,7 +182,7 @@ export const done: Command = {
         }),
       );
     } catch (e) {
-      return noSuchTodo(e);
+      return noSuchTodo(nothingChanged(e));
     }
     ctx.print(
       todo,
@@ -190,11 +199,11 @@ export const rm: Command = {
   maxPositionals: 1,
   async run(ctx) {
     const api = apiClient(ctx.io, ctx.session());
-    const id = await resolveId(api, one(ctx));
+    const id = await resolveId(api, one(ctx)).catch(changedNothing);
     try {
       unwrap(await api.DELETE('/todos/{id}', { params: { path: { id } } }));
     } catch (e) {
-      return noSuchTodo(e);
+      return noSuchTodo(nothingChanged(e));
     }
     ctx.print({ deleted: id }, () => `Deleted ${shortId(id)}`);
   },

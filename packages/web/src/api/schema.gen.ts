@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness */
+        /**
+         * Liveness
+         * @description 200 `{"status": "ok"}` while the process runs, whatever its dependencies: for liveness probes. Public, not rate limited, and readable from any origin (`Access-Control-Allow-Origin: *`), so the web app can tell an API refusing its origin from one it cannot reach.
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -28,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: database, issuer keys and revocation feed reachable */
+        /**
+         * Readiness: database, issuer keys and revocation feed reachable
+         * @description For readiness probes. Public and not rate limited. 200 when the database answers within 2 s, every issuer has keys to verify with and the revocation feed is listening; `status` is `degraded` (still 200) while an issuer is failing but its cached keys still serve. 503, with the same body saying which check failed, when any of them cannot be used.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -45,7 +51,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /**
+         * Prometheus metrics
+         * @description The Prometheus text exposition of the process and request metrics: requests by route and status, their durations, requests in flight, authentication failures, key fetches, revocations and pending agent grant ends. Public and not rate limited: keep it off the public network, at the proxy.
+         */
         get: operations["getMetrics"];
         put?: never;
         post?: never;
@@ -82,7 +91,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** AuthZEN policy decision point metadata (§9) */
+        /**
+         * AuthZEN policy decision point metadata (§9)
+         * @description AuthZEN §9.2 metadata: the decision point's identifier and the URLs of its evaluation, evaluations and search endpoints, under `API_PUBLIC_URL` (or the loopback address a local request came to). Public; 503 when `API_PUBLIC_URL` is unset and the request did not come to a loopback address.
+         */
         get: operations["getAuthzenConfiguration"];
         put?: never;
         post?: never;
@@ -99,7 +111,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Protected resource metadata of the API (RFC 9728) */
+        /**
+         * Protected resource metadata of the API (RFC 9728)
+         * @description RFC 9728 §3 metadata of the API: its resource identifier (the public base URL), the issuers whose tokens it accepts, the scopes and how to send a token (a header, DPoP when enabled). Named by the `resource_metadata` of every 401 challenge (§5.1). Public and cacheable five minutes; 503 when `API_PUBLIC_URL` is unset and the request did not come to a loopback address.
+         */
         get: operations["getResourceMetadata"];
         put?: never;
         post?: never;
@@ -116,7 +131,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Protected resource metadata of the MCP endpoint (RFC 9728) */
+        /**
+         * Protected resource metadata of the MCP endpoint (RFC 9728)
+         * @description RFC 9728 §3 metadata of the MCP endpoint: its resource identifier (`<base>/mcp`, the audience its tokens must name), the issuers that issue them, and how to send them. Named by the `resource_metadata` of the endpoint's 401 challenges (§5.1). Public and cacheable five minutes; 503 when `API_PUBLIC_URL` is unset and the request did not come to a loopback address.
+         */
         get: operations["getMcpResourceMetadata"];
         put?: never;
         post?: never;
@@ -133,10 +151,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the todos of every list you can read, newest first */
+        /**
+         * List the todos of every list you can read, newest first
+         * @description The todos of every list you can read (your own and those shared with you), newest first, a page at a time: pass `nextCursor` back as `cursor`. `list` narrows it to one list and `completed` to done or open todos. Needs `todos:read` (403 `insufficient_scope` without it). A `list` you cannot read is 404, as a missing one is; an invalid `cursor` is 400.
+         */
         get: operations["listTodos"];
         put?: never;
-        /** Create a todo */
+        /**
+         * Create a todo
+         * @description Creates a todo in `listId`, or in your default list (made on first use) without it, and answers it with its `Location` and `ETag`. Needs `todos:write` and, for a shared list, the editor or owner relation: a list you can read but not write is 403 `forbidden`, one you cannot read 404. With `Idempotency-Key`, a retry is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second todo; the key in flight is 409, reused for another request 422.
+         */
         post: operations["createTodo"];
         delete?: never;
         options?: never;
@@ -151,16 +175,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read a todo in a list you can read */
+        /**
+         * Read a todo in a list you can read
+         * @description One todo, with its `ETag` to send back in `If-Match`. Needs `todos:read` and a relation to the todo's list: a todo in a list you cannot read is 404, exactly like a missing one.
+         */
         get: operations["getTodo"];
-        /** Replace a todo in a list you can write */
+        /**
+         * Replace a todo in a list you can write
+         * @description Sets every field of a todo: an omitted `description` is cleared. Needs `todos:write` and the editor or owner relation to its list (a viewer is 403, a todo in a list you cannot read 404). With `If-Match`, a todo changed since is 412 with its current state in `current` and its `ETag`; without it the last write wins.
+         */
         put: operations["replaceTodo"];
         post?: never;
-        /** Delete a todo in a list you can write */
+        /**
+         * Delete a todo in a list you can write
+         * @description Deletes a todo; 204 with no body. Needs `todos:write` and the editor or owner relation to its list (a viewer is 403, a todo in a list you cannot read 404). With `If-Match`, a todo changed since is 412 with its current state and `ETag`.
+         */
         delete: operations["deleteTodo"];
         options?: never;
         head?: never;
-        /** Change some fields of a todo in a list you can write */
+        /**
+         * Change some fields of a todo in a list you can write
+         * @description Changes only the fields sent (`description: null` clears it). Needs `todos:write` and the editor or owner relation to its list (a viewer is 403, a todo in a list you cannot read 404). With `If-Match`, a todo changed since is 412 with its current state in `current` and its `ETag`; without it the last write wins.
+         */
         patch: operations["updateTodo"];
         trace?: never;
     };
@@ -171,10 +207,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The lists you can read: your own and those shared with you */
+        /**
+         * The lists you can read: your own and those shared with you
+         * @description Your own lists and those shared with you, each with your `relation`, whether it is your default list, its todo count and the actions you may take on it. Your default list is made on your first call. Needs `todos:read`.
+         */
         get: operations["listLists"];
         put?: never;
-        /** Create a list; you are its owner */
+        /**
+         * Create a list; you are its owner
+         * @description Creates a list you own and answers it with its `Location` and `ETag`. Needs `todos:write`; past `MAX_LISTS_PER_PERSON` lists it is 409 `conflict`. With `Idempotency-Key`, a retry is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second list; the key in flight is 409, reused for another name 422, its list deleted since 404.
+         */
         post: operations["createList"];
         delete?: never;
         options?: never;
@@ -189,15 +231,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One list you can read */
+        /**
+         * One list you can read
+         * @description One list with your relation, the actions you may take on it and its `ETag`. Needs `todos:read` and any relation to the list: one you cannot read is 404, exactly like a missing one.
+         */
         get: operations["getList"];
         put?: never;
         post?: never;
-        /** Delete a list with its todos (owner); the default list cannot be deleted */
+        /**
+         * Delete a list with its todos (owner); the default list cannot be deleted
+         * @description Deletes a list with all its todos and shares; 204 with no body. Needs `todos:write` and the owner relation (an editor or viewer is 403, a list you cannot read 404); your default list is 409 `conflict`. With `If-Match`, a list changed since is 412.
+         */
         delete: operations["deleteList"];
         options?: never;
         head?: never;
-        /** Rename a list (owner) */
+        /**
+         * Rename a list (owner)
+         * @description Renames a list. Needs `todos:write` and the owner relation: an editor or viewer is 403, a list you cannot read 404. With `If-Match`, a list changed since is 412 with its current state and `ETag`.
+         */
         patch: operations["renameList"];
         trace?: never;
     };
@@ -208,10 +259,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The todos of one list, newest first (viewer or above) */
+        /**
+         * The todos of one list, newest first (viewer or above)
+         * @description The todos of one list, newest first, a page at a time (as `GET /todos/`, for one list). Needs `todos:read` and any relation to the list: one you cannot read is 404, exactly like a missing one.
+         */
         get: operations["listListTodos"];
         put?: never;
-        /** Create a todo in a list (editor or owner) */
+        /**
+         * Create a todo in a list (editor or owner)
+         * @description Creates a todo in this list and answers it with its `Location` and `ETag`. Needs `todos:write` and the editor or owner relation: a viewer is 403, a list you cannot read 404. With `Idempotency-Key`, a retry is answered with the first answer (`Idempotent-Replayed: true`) instead of creating a second todo; the key in flight is 409, reused for another request 422.
+         */
         post: operations["createListTodo"];
         delete?: never;
         options?: never;
@@ -226,7 +283,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who a list is shared with, owner first (viewer or above) */
+        /**
+         * Who a list is shared with, owner first (viewer or above)
+         * @description The owner first, then everyone the list is shared with, each with their relation. Needs `todos:read` and any relation to the list: one you cannot read is 404.
+         */
         get: operations["listMembers"];
         put?: never;
         post?: never;
@@ -244,10 +304,16 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Share a list with someone as editor or viewer, or change their relation (owner) */
+        /**
+         * Share a list with someone as editor or viewer, or change their relation (owner)
+         * @description Shares the list with a person, named by username or email among the people the API knows (those who have used their todos or lists), as `editor` or `viewer`, or changes their relation. Needs `todos:write` and the owner relation (an editor or viewer is 403). An unknown person or a list you cannot read is 404; naming the owner, or a person who already has `MAX_SHARED_LISTS_PER_PERSON` lists shared with them, is 409.
+         */
         put: operations["shareList"];
         post?: never;
-        /** Remove someone from a list (owner), or leave it yourself */
+        /**
+         * Remove someone from a list (owner), or leave it yourself
+         * @description Removes a member from the list (the owner may remove anyone), or lets a member leave it (the member themself); 204 with no body. Needs `todos:write`. A list you cannot read is 404, as is a person who is not a member; someone else's removal by a non-owner is 403; the owner cannot leave their own list (409).
+         */
         delete: operations["removeMember"];
         options?: never;
         head?: never;
@@ -261,7 +327,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller, as the access token describes them */
+        /**
+         * The caller, as the access token describes them
+         * @description Who the access token says you are: subject, issuer, username, email, name, roles, the API's permissions you hold, department, whether you are an administrator and, when the token carries them, `acr`, `amr` and `authTime`. Any valid token for the API; nothing is stored.
+         */
         get: operations["getMe"];
         put?: never;
         post?: never;
@@ -278,7 +347,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The agents that acted for me, most recently used first */
+        /**
+         * The agents that acted for me, most recently used first
+         * @description The AI assistants (clients other than the product's own) that have acted for you, with when each was last used. Any valid token of yours through one of the product's own clients: an assistant's token, or one naming no client, is 403 `forbidden`.
+         */
         get: operations["listAgents"];
         put?: never;
         post?: never;
@@ -298,7 +370,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** End an agent's access: its tokens issued until now are refused on every API instance within a second, and its consent and grant end at the identity provider */
+        /**
+         * End an agent's access: its tokens issued until now are refused on every API instance within a second, and its consent and grant end at the identity provider
+         * @description Ends an AI assistant's access for you: its tokens issued until now are refused on every API instance, and the identity provider is asked to end its consent and grant so its refresh token stops working. The answer says whether the provider ended it (`identityProvider`); when the provider refuses or cannot be reached, the API keeps refusing every token of the assistant and keeps asking. Needs one of the product's own clients (an assistant's token is 403); an assistant that never acted for you is 404.
+         */
         delete: operations["revokeAgent"];
         options?: never;
         head?: never;
@@ -312,7 +387,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Todo counts per state for a department (yours unless you are admin; admins default to all) */
+        /**
+         * Todo counts per state for a department (yours unless you are admin; admins default to all)
+         * @description Counts of open and completed todos for one department. Needs `reports:generate`; without the admin role only your own department (`department` left out or equal to the token's), another is 403. The admin role may name any department, or none for all of them.
+         */
         get: operations["getReportSummary"];
         put?: never;
         post?: never;
@@ -329,7 +407,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every todo owner with todo counts */
+        /**
+         * Every todo owner with todo counts
+         * @description Every person who owns todos, with their open and completed counts. `users:manage` (the admin role holds it), through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         */
         get: operations["listOwners"];
         put?: never;
         post?: never;
@@ -346,7 +427,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** All todos, newest first, optionally one owner’s */
+        /**
+         * All todos, newest first, optionally one owner’s
+         * @description Every person's todos, newest first, a page at a time; `owner` (with `issuer`) and `completed` narrow it. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         */
         get: operations["listAllTodos"];
         put?: never;
         post?: never;
@@ -363,7 +447,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit log: every write and authorization denial, newest first */
+        /**
+         * The audit log: every write and authorization denial, newest first
+         * @description The audit log, newest first, a page at a time: every write with who made it, and every authorization denial. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         */
         get: operations["listAuditLog"];
         put?: never;
         post?: never;
@@ -382,7 +469,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Refuse every token of a subject issued until now, on every API instance, and end their sessions at the identity provider where its admin API allows */
+        /**
+         * Refuse every token of a subject issued until now, on every API instance, and end their sessions at the identity provider where its admin API allows
+         * @description Refuses every token of `sub` issued until now, at `issuer` or at every trusted issuer, on every API instance (an issuer not trusted is 400), then asks the identity provider to end their sessions where its admin API is configured; the answer says what the provider did. Audited. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         */
         post: operations["revokeSubject"];
         delete?: never;
         options?: never;
@@ -397,7 +487,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The agents whose grant at the identity provider is still to end (their tokens refused meanwhile), oldest first, with each one's last failed attempt */
+        /**
+         * The agents whose grant at the identity provider is still to end, oldest first
+         * @description The AI assistants whose grant the identity provider has not ended yet, after their person ended their access (their tokens stay refused meanwhile), oldest first, a page at a time, with each one's last failed attempt. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         */
         get: operations["listAgentGrantEnds"];
         put?: never;
         post?: never;
@@ -416,7 +509,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ask the identity provider now to end a pending agent's grant; once it has, the hold is released */
+        /**
+         * Ask the identity provider now to end a pending agent's grant; once it has, the hold is released
+         * @description Asks the identity provider once more, now, to end a pending assistant's grant; ended (or no grant left), the hold is released. Otherwise the provider's answer: 501 no admin API for the issuer, 502 refused, 503 unreachable, and the hold stays. Not pending is 404. Audited. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         */
         post: operations["retryAgentGrantEnd"];
         delete?: never;
         options?: never;
@@ -433,7 +529,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Release a hold whose grant is gone at the identity provider: asked once more first, and refused (409) if it does not end the grant, unless confirm is "ended-at-provider" */
+        /**
+         * Release a hold whose grant is gone at the identity provider: asked once more first, and refused (409) if it does not end the grant, unless confirm is "ended-at-provider"
+         * @description Releases a hold: the provider is asked once more first; ended (or no grant left), the hold is released. If it does not end the grant, 409 (503 when unreachable), unless `confirm` is `ended-at-provider`, your word that the grant is gone at the provider, which releases it anyway. Not pending is 404. Audited. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         */
         post: operations["releaseAgentGrantEnd"];
         delete?: never;
         options?: never;
@@ -448,10 +547,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The identity provider's users with their roles and department, a page at a time (follow `nextCursor`) */
+        /**
+         * The identity provider's users with their roles and department, a page at a time
+         * @description The identity provider's users, optionally searched, with their roles and department, a page at a time: follow `nextCursor`. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         */
         get: operations["listIdpUsers"];
         put?: never;
-        /** Create a user at the identity provider (409 when the username is taken) */
+        /**
+         * Create a user at the identity provider (409 when the username is taken)
+         * @description Creates a user at the identity provider, optionally with a password and email (`emailVerified` needs `email`); a taken username is 409. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         */
         post: operations["createIdpUser"];
         delete?: never;
         options?: never;
@@ -472,7 +577,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Enable or disable a user (disabling also refuses their current tokens at the API, those of a person deleted at the provider too), set or remove their department */
+        /**
+         * Enable or disable a user, set or remove their department
+         * @description Enables or disables a user, or sets or removes their department. Disabling also refuses their current tokens at the API on every instance, those of a person deleted at the provider meanwhile too. An unknown user is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         */
         patch: operations["updateIdpUser"];
         trace?: never;
     };
@@ -484,10 +592,16 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Grant a realm role or one of the API's permissions */
+        /**
+         * Grant a realm role or one of the API's permissions
+         * @description Grants a user a realm role or one of the API's permissions (a client role of the API's client). Takes effect in the user's next token. An unknown user, role or permission is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         */
         put: operations["grantIdpRole"];
         post?: never;
-        /** Remove a realm role or one of the API's permissions */
+        /**
+         * Remove a realm role or one of the API's permissions
+         * @description Removes a realm role or one of the API's permissions from a user. Takes effect in the user's next token. An unknown user, role or permission is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         */
         delete: operations["removeIdpRole"];
         options?: never;
         head?: never;
@@ -503,7 +617,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Set a temporary password, to be changed at the next sign-in */
+        /**
+         * Set a temporary password, to be changed at the next sign-in
+         * @description Sets a temporary password the user must change at their next sign-in; the password is never in the audit record. An unknown user is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         */
         post: operations["resetIdpPassword"];
         delete?: never;
         options?: never;
@@ -518,7 +635,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A user's sessions at the identity provider */
+        /**
+         * A user's sessions at the identity provider
+         * @description A user's sessions at the identity provider: when each started and was last used, from which address, through which clients. An unknown user is 404. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         */
         get: operations["listIdpSessions"];
         put?: never;
         post?: never;
@@ -537,7 +657,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End every session of a user at the identity provider and refuse the user's current tokens at the API */
+        /**
+         * End a user's sessions at the identity provider and refuse their tokens at the API
+         * @description Ends every session of a user at the identity provider and refuses their current tokens at the API on every instance, whether or not the provider's back-channel logout reaches the API. An unknown user is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         */
         post: operations["endIdpSessions"];
         delete?: never;
         options?: never;
@@ -554,7 +677,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** AuthZEN access evaluation (§6) */
+        /**
+         * AuthZEN access evaluation (§6)
+         * @description Whether a subject may take an action on a resource, decided by the same authorization core as the REST routes: `{"decision": true}` or `false`, with a `context` saying why when refused. Needs `authz:evaluate`, through one of the product's own clients (an AI assistant's token is 403). Unknown members are ignored; a request the specification does not allow is 400. `X-Request-ID` is echoed.
+         */
         post: operations["accessEvaluation"];
         delete?: never;
         options?: never;
@@ -571,7 +697,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** AuthZEN access evaluations, a batch (§7) */
+        /**
+         * AuthZEN access evaluations, a batch (§7)
+         * @description Several decisions in one request, with `options.evaluations_semantic` `execute_all` (the default), `deny_on_first_deny` or `permit_on_first_permit`; the top-level subject, action, resource and context are each item's defaults, and a malformed item is that item's error, not the request's. Without `evaluations` (or with an empty one) it is a single evaluation. Needs `authz:evaluate`, through one of the product's own clients (an AI assistant's token is 403). Unknown members are ignored; a request the specification does not allow is 400. `X-Request-ID` is echoed.
+         */
         post: operations["accessEvaluations"];
         delete?: never;
         options?: never;
@@ -588,7 +717,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** AuthZEN subject search (§8) */
+        /**
+         * AuthZEN subject search (§8)
+         * @description The subjects that may take the action on the resource, a page at a time (`page.next_token`, at most 1,000 results a page). Needs `authz:evaluate`, through one of the product's own clients (an AI assistant's token is 403). Unknown members are ignored; a request the specification does not allow is 400. `X-Request-ID` is echoed.
+         */
         post: operations["searchSubject"];
         delete?: never;
         options?: never;
@@ -605,7 +737,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** AuthZEN resource search (§8) */
+        /**
+         * AuthZEN resource search (§8)
+         * @description The resources of a type the subject may take the action on, a page at a time (`page.next_token`, at most 1,000 results a page). Needs `authz:evaluate`, through one of the product's own clients (an AI assistant's token is 403). Unknown members are ignored; a request the specification does not allow is 400. `X-Request-ID` is echoed.
+         */
         post: operations["searchResource"];
         delete?: never;
         options?: never;
@@ -622,7 +757,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** AuthZEN action search (§8) */
+        /**
+         * AuthZEN action search (§8)
+         * @description The actions the subject may take on the resource, a page at a time (`page.next_token`). Needs `authz:evaluate`, through one of the product's own clients (an AI assistant's token is 403). Unknown members are ignored; a request the specification does not allow is 400. `X-Request-ID` is echoed.
+         */
         post: operations["searchAction"];
         delete?: never;
         options?: never;
@@ -639,7 +777,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Model Context Protocol, Streamable HTTP (stateless); tokens for <base>/mcp */
+        /**
+         * Model Context Protocol, Streamable HTTP (stateless); tokens for <base>/mcp
+         * @description The MCP endpoint for AI assistants: one JSON-RPC message a request, answered as JSON (no session, no stream). Only tokens whose audience is `<base>/mcp` are accepted (RFC 8707), and a refusal's challenge names `/.well-known/oauth-protected-resource/mcp`. Each tool call is decided with the requirement of the REST route it mirrors (`todos:read`, `todos:write`, list relations) and refused as a tool error saying why. `Accept` must list `application/json` and `text/event-stream` (406 otherwise).
+         */
         post: operations["mcp"];
         delete?: never;
         options?: never;
@@ -697,7 +838,7 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Any origin may read this answer, without credentials (Fetch standard, CORS protocol) */
-                    "Access-Control-Allow-Origin"?: "*";
+                    "Access-Control-Allow-Origin": "*";
                     [name: string]: unknown;
                 };
                 content: {
@@ -709,6 +850,24 @@ export interface operations {
             };
             /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -763,6 +922,24 @@ export interface operations {
             };
             /** @description RFC 9457 problem details: a malformed request (`invalid_request`), such as a Host field missing, repeated or invalid (RFC 9112 §3.2) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -833,6 +1010,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     receiveBackchannelLogout: {
@@ -868,6 +1063,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: the logout could not be recorded and nothing was kept; send it again after `Retry-After` seconds */
             503: {
                 headers: {
@@ -892,11 +1105,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -919,17 +1132,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -960,11 +1191,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -991,17 +1222,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1032,11 +1281,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1063,17 +1312,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1112,11 +1379,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1179,17 +1446,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1238,15 +1523,17 @@ export interface operations {
             201: {
                 headers: {
                     /** @description The path of the created resource (RFC 9110 §10.2.2) */
-                    Location?: string;
+                    Location: string;
                     /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
-                    ETag?: string;
+                    ETag: string;
+                    /** @description Sent (`true`) when this answer is the replay of the first request with the same `Idempotency-Key`: nothing was created this time */
+                    "Idempotent-Replayed"?: "true";
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1306,6 +1593,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details, `idempotency_key_in_use`: a request with this `Idempotency-Key` is still being processed; retry with the same key */
             409: {
                 headers: {
@@ -1346,13 +1642,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1385,13 +1690,13 @@ export interface operations {
             200: {
                 headers: {
                     /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1451,17 +1756,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1506,13 +1829,13 @@ export interface operations {
             200: {
                 headers: {
                     /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1572,11 +1895,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details */
             412: {
                 headers: {
                     /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1605,13 +1937,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1647,11 +1988,11 @@ export interface operations {
             204: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1692,11 +2033,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details */
             412: {
                 headers: {
                     /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1725,13 +2075,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1776,13 +2135,13 @@ export interface operations {
             200: {
                 headers: {
                     /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1842,11 +2201,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details */
             412: {
                 headers: {
                     /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1875,13 +2243,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1912,11 +2289,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1966,17 +2343,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2017,15 +2412,17 @@ export interface operations {
             201: {
                 headers: {
                     /** @description The path of the created resource (RFC 9110 §10.2.2) */
-                    Location?: string;
+                    Location: string;
                     /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
-                    ETag?: string;
+                    ETag: string;
+                    /** @description Sent (`true`) when this answer is the replay of the first request with the same `Idempotency-Key`: nothing was created this time */
+                    "Idempotent-Replayed"?: "true";
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2084,6 +2481,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details, `conflict`: you own `MAX_LISTS_PER_PERSON` lists already; `idempotency_key_in_use`: a request with this `Idempotency-Key` is still being processed; retry with the same key */
             409: {
                 headers: {
@@ -2124,13 +2530,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2163,13 +2578,13 @@ export interface operations {
             200: {
                 headers: {
                     /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2228,17 +2643,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2274,11 +2707,11 @@ export interface operations {
             204: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2319,6 +2752,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details */
             409: {
                 headers: {
@@ -2332,7 +2774,7 @@ export interface operations {
             412: {
                 headers: {
                     /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2361,13 +2803,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2410,13 +2861,13 @@ export interface operations {
             200: {
                 headers: {
                     /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2475,11 +2926,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details */
             412: {
                 headers: {
                     /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2508,13 +2968,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2553,11 +3022,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2620,17 +3089,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2676,15 +3163,17 @@ export interface operations {
             201: {
                 headers: {
                     /** @description The path of the created resource (RFC 9110 §10.2.2) */
-                    Location?: string;
+                    Location: string;
                     /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
-                    ETag?: string;
+                    ETag: string;
+                    /** @description Sent (`true`) when this answer is the replay of the first request with the same `Idempotency-Key`: nothing was created this time */
+                    "Idempotent-Replayed"?: "true";
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2744,6 +3233,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details, `idempotency_key_in_use`: a request with this `Idempotency-Key` is still being processed; retry with the same key */
             409: {
                 headers: {
@@ -2784,13 +3282,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2823,11 +3330,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2874,17 +3381,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2925,11 +3450,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2976,6 +3501,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details */
             409: {
                 headers: {
@@ -3007,13 +3541,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3048,11 +3591,11 @@ export interface operations {
             204: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3093,6 +3636,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details */
             409: {
                 headers: {
@@ -3124,13 +3676,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3161,11 +3722,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3206,17 +3767,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3247,11 +3826,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3297,17 +3876,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3340,11 +3937,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3399,6 +3996,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: the request body is larger than the API accepts */
             413: {
                 headers: {
@@ -3421,13 +4027,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3470,11 +4085,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3514,17 +4129,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3555,11 +4188,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3603,17 +4236,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3654,11 +4305,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3717,17 +4368,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3763,11 +4432,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3821,17 +4490,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3871,11 +4558,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3920,6 +4607,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: the request body is larger than the API accepts */
             413: {
                 headers: {
@@ -3942,13 +4638,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3984,11 +4689,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4043,17 +4748,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4095,11 +4818,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4154,6 +4877,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details */
             409: {
                 headers: {
@@ -4185,13 +4917,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4256,11 +4997,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4315,6 +5056,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details */
             409: {
                 headers: {
@@ -4346,13 +5096,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4390,11 +5149,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4457,17 +5216,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4537,11 +5314,11 @@ export interface operations {
             201: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4596,6 +5373,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details */
             409: {
                 headers: {
@@ -4627,13 +5413,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4692,11 +5487,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4761,6 +5556,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details */
             409: {
                 headers: {
@@ -4792,13 +5596,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4850,11 +5663,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4909,6 +5722,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: the request body is larger than the API accepts */
             413: {
                 headers: {
@@ -4931,13 +5753,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4989,11 +5820,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5048,6 +5879,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: the request body is larger than the API accepts */
             413: {
                 headers: {
@@ -5070,13 +5910,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5133,11 +5982,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5183,6 +6032,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details */
             409: {
                 headers: {
@@ -5214,13 +6072,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5271,11 +6138,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5326,17 +6193,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5387,11 +6272,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5444,6 +6329,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: the request body is larger than the API accepts */
             413: {
                 headers: {
@@ -5466,13 +6360,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5549,11 +6452,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5592,6 +6495,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: the request body is larger than the API accepts */
             413: {
                 headers: {
@@ -5614,13 +6526,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5710,11 +6631,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5759,6 +6680,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: the request body is larger than the API accepts */
             413: {
                 headers: {
@@ -5781,13 +6711,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5850,11 +6789,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5901,6 +6840,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: the request body is larger than the API accepts */
             413: {
                 headers: {
@@ -5923,13 +6871,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5992,11 +6949,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6043,6 +7000,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: the request body is larger than the API accepts */
             413: {
                 headers: {
@@ -6065,13 +7031,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6129,11 +7104,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6179,6 +7154,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: the request body is larger than the API accepts */
             413: {
                 headers: {
@@ -6201,13 +7185,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6247,11 +7240,11 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6264,11 +7257,11 @@ export interface operations {
             202: {
                 headers: {
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6329,6 +7322,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: the request body is larger than the API accepts */
             413: {
                 headers: {
@@ -6351,13 +7353,22 @@ export interface operations {
             429: {
                 headers: {
                     /** @description Seconds until the limit window ends (RFC 9110 §10.2.3) */
-                    "Retry-After"?: number;
+                    "Retry-After": number;
                     /** @description Requests a minute allowed by the limit closest to running out */
-                    "X-RateLimit-Limit"?: number;
+                    "X-RateLimit-Limit": number;
                     /** @description Requests left in the current window of that limit */
-                    "X-RateLimit-Remaining"?: number;
+                    "X-RateLimit-Remaining": number;
                     /** @description Seconds until that window ends */
-                    "X-RateLimit-Reset"?: number;
+                    "X-RateLimit-Reset": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details, `request_header_fields_too_large`: the request line and header section are larger than the server's limit (Node's 16 KiB by default); the connection is closed */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

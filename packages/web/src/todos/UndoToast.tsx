@@ -116,12 +116,15 @@ function Toast({
         Deleted <strong dir="auto">{pending.todo.title}</strong>
       </span>
       {/* Said by the live region next to the notice, once: here it would make the notice's own
-          region read the whole notice again each time the wait begins. */}
-      {/* Its room is kept while it is not shown: appearing under the pointer, it would widen
-          the centred notice and move Undo and Dismiss away from a pointer on its way to them. */}
-      <span className="toast__paused" aria-hidden="true">
-        <span>{paused ? 'Paused' : null}</span>
-      </span>
+          region read the whole notice again each time the wait begins. Shown on the notice's
+          top edge, outside its row: in the row it would widen the centred notice and move Undo
+          and Dismiss away from a pointer on its way to them, and room kept for it there left an
+          empty gap in every notice that is not paused. */}
+      {paused ? (
+        <span className="toast__paused" aria-hidden="true">
+          Paused
+        </span>
+      ) : null}
       <button ref={undoRef} type="button" className="button button--small" onClick={pending.undo}>
         Undo
       </button>
