@@ -87,6 +87,9 @@ describe('the API with the dev IdP in its Authentik profile', () => {
   );
 
   it('introspecting with a wrong client secret: 503 saying the client is refused, and /readyz not ready', async () => {
+    // Authentik answers a client it does not authenticate {"active": false}, as for an unknown
+    // token (providers/oauth2/views/introspection.py); the API asks its token endpoint about the
+    // client instead of refusing every token with 401 as inactive.
     const instance = await api('introspect', 'hunter2-not-the-secret');
     const refused = await me(instance, (await passwordGrant()).access_token);
     expect(refused.statusCode).toBe(503);
@@ -98,5 +101,24 @@ describe('the API with the dev IdP in its Authentik profile', () => {
     expect(ready.statusCode).toBe(503);
     expect(ready.json().issuers[0]).toMatchObject({ state: 'unavailable' });
     expect(ready.json().issuers[0].clientRefusedSince).toEqual(expect.any(String));
+  });
+
+  it('with the right secret, a token Authentik calls inactive stays 401 token_inactive, not a refused client', async () => {
+    const instance = await api('introspect');
+    const tokens = await passwordGrant({ scope: 'openid offline_access' });
+    // Revoked at the provider (RFC 7009): its introspection now answers active: false.
+    const revoked = await fetch(tokenEndpoint.replace(/token\/$/, 'revoke/'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: 'todo-cli', token: tokens.refresh_token as string }),
+    });
+    expect(revoked.status).toBe(200);
+    for (const token of [tokens.access_token, 'no-one-s-token']) {
+      const refused = await me(instance, token);
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json()).toMatchObject({ code: 'token_inactive' });
+    }
+    const ready = await instance.app.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
   });
 });

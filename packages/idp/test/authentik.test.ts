@@ -134,4 +134,26 @@ describe('Authentik profile', () => {
     });
     expect(result.token_type).toBeUndefined();
   });
+
+  it('answers introspection by a client it does not authenticate as an inactive token, as Authentik does', async () => {
+    const { body } = await passwordGrant(idp, 'carol');
+    const token = body.access_token as string;
+    const ask = (headers: Record<string, string>, extra: Record<string, string> = {}) =>
+      fetch(idp.discovery.introspection_endpoint as string, {
+        ...form({ token, ...extra }),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      });
+    // authentik introspection.py: no authenticated provider is TokenIntrospectionError → 200.
+    for (const res of [
+      await ask({ authorization: basic('todo-api', 'not-the-secret') }),
+      await ask({ authorization: basic('no-such-client', 'todo-api-secret') }),
+      await ask({}, { client_id: 'todo-cli' }),
+      await ask({}),
+    ]) {
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ active: false });
+    }
+    const right = await ask({ authorization: basic('todo-api', 'todo-api-secret') });
+    expect(await right.json()).toMatchObject({ active: true });
+  });
 });

@@ -312,7 +312,25 @@ describe('Keycloak profile: userinfo, introspection, revocation', () => {
       `${oidc()}/token/introspect`,
       form({ client_id: 'todo-cli', token: body.access_token as string }),
     );
-    expect(res.status).toBe(401);
+    // Keycloak's TokenIntrospectionEndpoint: a public client authenticates, but may not introspect.
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Client not allowed.',
+    });
+    const wrong = await fetch(`${oidc()}/token/introspect`, {
+      ...form({ token: body.access_token as string }),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic('todo-api', 'not-the-secret'),
+      },
+    });
+    // Keycloak 26.0–26.6: any failed client authentication is 401 invalid_request.
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Authentication failed.',
+    });
   });
 
   it('revokes an access token and a refresh token: both introspect inactive afterwards', async () => {

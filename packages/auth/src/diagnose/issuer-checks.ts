@@ -8,6 +8,7 @@ import type { IssuerOptions } from '../options.js';
 import { dpopFinding, introspectionFinding, signingKeyFinding } from './capability-findings.js';
 import { clientCredentialsFinding } from './client-credentials.js';
 import { disclosedKeyFinding } from './disclosed-key-finding.js';
+import { introspectionClientFinding } from './introspection-client.js';
 import { issuerFinding } from './issuer-difference.js';
 import type { Finding, IssuerReport, SettingName } from './types.js';
 import { jwksUnreachable, unreachable } from './unreachable-findings.js';
@@ -134,6 +135,31 @@ async function checkKeys(
 }
 
 /**
+ * The API's own client: refused in the client credentials grant (Keycloak's admin API), or at
+ * the introspection endpoint (OIDC_VERIFY=introspect). A refused secret is said once; a client
+ * only barred from the grant that may not introspect either is said as the introspection refusal,
+ * which stops every request rather than the Admin screen.
+ */
+async function clientFinding(
+  issuer: ResolvedIssuer,
+  raw: Record<string, unknown>,
+  introspectionEndpoint: string | undefined,
+  ctx: IssuerCheckContext,
+): Promise<Finding | undefined> {
+  const http = { fetch: ctx.fetch, timeoutMs: ctx.timeoutMs };
+  const grant = await clientCredentialsFinding(issuer, raw, http, ctx.name);
+  if (grant?.received === 'invalid_client') return grant;
+  const introspection = await introspectionClientFinding(
+    issuer,
+    raw,
+    introspectionEndpoint,
+    http,
+    ctx.name,
+  );
+  return introspection ?? grant;
+}
+
+/**
  * Checks one issuer as the API's authenticator sees it: discovery reachable and its `issuer`
  * member exactly the configured one (the authenticator's own `discover`), keys loadable (the
  * authenticator's own readiness), keys fitting the algorithm allowlist, the clock, and what the
@@ -168,7 +194,7 @@ export async function checkIssuer(
     for (const f of [
       dpopFinding(issuer, raw, ctx.name),
       introspectionFinding(issuer, metadata.introspectionEndpoint, ctx.name),
-      await clientCredentialsFinding(issuer, raw, http, ctx.name),
+      await clientFinding(issuer, raw, metadata.introspectionEndpoint, ctx),
     ])
       if (f !== undefined) findings.push(f);
   } catch (e) {

@@ -14,6 +14,7 @@ export type FindingCode =
   | 'signing_key_disclosed'
   | 'introspection_unsupported'
   | 'client_credentials_refused'
+  | 'introspection_client_refused'
   | 'algorithm_not_allowed'
   | 'clock_skew'
   | 'dpop_unsupported'

@@ -179,9 +179,15 @@ export async function introspectWithCache(
     });
     entry.client?.observe(undefined);
     principal = principalFrom(entry.issuer, answer, Math.floor(ctx.now() / 1000), audiences);
-  } catch (e) {
+  } catch (caught) {
     const durationMs = performance.now() - started;
-    entry.client?.observe(e);
+    entry.client?.observe(caught);
+    // A provider that answers a refused client `active: false` (Authentik): asked about the client.
+    const hidden =
+      isAuthError(caught) && caught.code === 'token_inactive'
+        ? await entry.client?.refusalBehindInactive(entry.keys)
+        : undefined;
+    const e = hidden ?? caught;
     if (isAuthError(e) && e.code === 'idp_unavailable') {
       ctx.emit({
         type: 'introspection',

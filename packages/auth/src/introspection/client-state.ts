@@ -3,6 +3,8 @@ import type { ResolvedIssuer, ResolvedSettings } from '../config.js';
 import { AuthError, isAuthError } from '../errors.js';
 import type { KeyStore } from '../jwks/key-store.js';
 import type { AuthEvent } from '../options.js';
+import { PROFILES } from '../profiles/index.js';
+import { NO_VERDICT, tokenEndpointVerdict } from './hidden-refusal.js';
 import { CLIENT_REFUSED, callIntrospection, refusesClient } from './introspect.js';
 
 /** What the client state needs from the authenticator. */
@@ -26,17 +28,29 @@ export interface ClientStateContext {
  * refused (§2.1, RFC 6749 §5.2). So a wrong secret shows on `/readyz` before any token is sent,
  * and a replica taken out of rotation still sees the credentials fixed at the provider; the
  * provider is asked at most once per cooldown, whatever the number of probes.
+ *
+ * A provider that answers a client it does not authenticate `{"active": false}` (Authentik)
+ * shows nothing by its answers: there `active: false` proves nothing about the client, and the
+ * token endpoint is asked instead ({@link tokenEndpointVerdict}) when no answer showed the client
+ * accepted within a cooldown, so a wrong secret is 503 and `/readyz` unavailable, not a 401 to
+ * everyone.
  */
 export class IntrospectionClientState {
   private refusedSinceAt?: number;
   private lastAnswerAt = Number.NEGATIVE_INFINITY;
   private lastAskedAt = Number.NEGATIVE_INFINITY;
   private inflight?: Promise<void>;
+  /** The last time an answer showed the client accepted (an active token, the token endpoint). */
+  private acceptedAt = Number.NEGATIVE_INFINITY;
+  private checking?: Promise<AuthError | undefined>;
+  private readonly hidesRefusal: boolean;
 
   constructor(
     private readonly issuer: ResolvedIssuer,
     private readonly ctx: ClientStateContext,
-  ) {}
+  ) {
+    this.hidesRefusal = PROFILES[issuer.profile].introspectionHidesRefusedClient;
+  }
 
   /** Since when the provider refuses the client credentials, or `undefined`. */
   refusedSince(): number | undefined {
@@ -59,14 +73,17 @@ export class IntrospectionClientState {
 
   /**
    * Records the outcome of an introspection call: any RFC 7662 answer (active or not) means
-   * the client was accepted; a refusal of the client is recorded; an outage says nothing.
+   * the client was accepted, except `active: false` where a refused client gets that answer
+   * too (Authentik); a refusal of the client is recorded; an outage says nothing.
    */
   observe(error: unknown): void {
     const cause = isAuthError(error) ? error.cause : undefined;
+    if (this.hidesRefusal && isAuthError(error) && error.code === 'token_inactive') return;
     const answered =
       error === undefined || (isAuthError(error) && error.code !== 'idp_unavailable');
     if (answered) {
       this.lastAnswerAt = this.ctx.now();
+      this.acceptedAt = this.lastAnswerAt;
       this.refusedSinceAt = undefined;
     } else if (refusesClient(cause)) {
       this.lastAnswerAt = this.ctx.now();
@@ -88,15 +105,52 @@ export class IntrospectionClientState {
     await this.inflight;
   }
 
+  /**
+   * For a provider that hides a refused client behind `active: false` (Authentik): whether the
+   * client is refused, asked at the token endpoint when no answer showed it accepted within a
+   * cooldown (shared by concurrent callers). Returns the refusal, or `undefined`.
+   */
+  async refusalBehindInactive(keys: KeyStore): Promise<AuthError | undefined> {
+    if (!this.hidesRefusal) return undefined;
+    const cooldown = this.ctx.settings.jwksCooldownMs;
+    if (this.refusedSinceAt === undefined && this.ctx.now() < this.acceptedAt + cooldown)
+      return undefined;
+    this.checking ??= this.askTokenEndpoint(keys).finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  private async askTokenEndpoint(keys: KeyStore): Promise<AuthError | undefined> {
+    const verdict = await tokenEndpointVerdict(this.issuer, keys, {
+      fetch: this.ctx.fetch,
+      timeoutMs: this.ctx.settings.httpTimeoutMs,
+    });
+    if (verdict === NO_VERDICT)
+      return this.refusedSinceAt === undefined
+        ? undefined
+        : new AuthError('idp_unavailable', CLIENT_REFUSED);
+    this.observe(verdict);
+    return verdict;
+  }
+
   private async probe(keys: KeyStore): Promise<void> {
     this.lastAskedAt = this.ctx.now();
     const started = performance.now();
     try {
       const endpoint = await keys.introspectionEndpoint();
-      await callIntrospection(this.issuer, endpoint, `probe-${randomUUID()}`, {
-        fetch: this.ctx.fetch,
-        timeoutMs: this.ctx.settings.httpTimeoutMs,
-      });
+      try {
+        await callIntrospection(this.issuer, endpoint, `probe-${randomUUID()}`, {
+          fetch: this.ctx.fetch,
+          timeoutMs: this.ctx.settings.httpTimeoutMs,
+        });
+      } catch (e) {
+        const hidden =
+          isAuthError(e) && e.code === 'token_inactive'
+            ? await this.refusalBehindInactive(keys)
+            : undefined;
+        throw hidden ?? e;
+      }
       this.observe(undefined);
     } catch (e) {
       this.observe(e);

@@ -6,6 +6,8 @@ import { describeValue } from '../token/describe-value.js';
 export interface IssuerMetadata {
   readonly jwksUri?: string;
   readonly introspectionEndpoint?: string;
+  /** Read for the client check of a provider that hides a refused client (Authentik). */
+  readonly tokenEndpoint?: string;
 }
 
 function trimSlash(s: string): string {
@@ -109,7 +111,16 @@ export async function discover(
     );
   const jwksUri = optionalUrl(issuer, metadata, 'jwks_uri');
   const introspection = optionalUrl(issuer, metadata, 'introspection_endpoint');
+  // Only ever sent the client secret, so a token endpoint not on TLS while the metadata is (or
+  // not a URL) is left unknown rather than refusing the issuer: the check it serves is skipped.
+  let token: string | undefined;
+  try {
+    token = optionalUrl(issuer, metadata, 'token_endpoint');
+  } catch {
+    token = undefined;
+  }
   return {
+    ...(token === undefined ? {} : { tokenEndpoint: rewriteEndpoint(issuer, token) }),
     ...(jwksUri === undefined ? {} : { jwksUri: rewriteEndpoint(issuer, jwksUri) }),
     ...(introspection === undefined
       ? {}

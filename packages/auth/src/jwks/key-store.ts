@@ -142,6 +142,12 @@ export class KeyStore {
     return endpoint;
   }
 
+  /** Token endpoint from discovery (loading metadata when needed); `undefined` when none. */
+  async tokenEndpoint(): Promise<string | undefined> {
+    if (this.metadata === undefined) await this.refresh(true, this.scheduledReason());
+    return this.metadata?.tokenEndpoint;
+  }
+
   /** Loads metadata (and keys in jwt mode) if not yet loaded; true when usable. */
   async ensureLoaded(): Promise<boolean> {
     try {

@@ -16,6 +16,8 @@ export const authentik: ProfileDefinition = Object.freeze({
   typClaimMarksAccessTokens: false,
   accessTokenMarkers: Object.freeze(['azp', 'uid']),
   lightweightAccessTokens: false,
+  // authentik providers/oauth2/views/introspection.py: no authenticated provider → active: false.
+  introspectionHidesRefusedClient: true,
   fixedEndpoints: true,
   keycloakAdminApi: false,
   usersConsole: 'Directory → Users',

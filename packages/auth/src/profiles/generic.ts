@@ -14,6 +14,7 @@ export const generic: ProfileDefinition = Object.freeze({
   audienceIsClientId: false,
   typClaimMarksAccessTokens: false,
   lightweightAccessTokens: false,
+  introspectionHidesRefusedClient: false,
   fixedEndpoints: false,
   keycloakAdminApi: false,
   endpoints(issuerPath: string) {

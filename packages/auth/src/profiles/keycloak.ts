@@ -16,6 +16,7 @@ export const keycloak: ProfileDefinition = Object.freeze({
   audienceIsClientId: false,
   typClaimMarksAccessTokens: true,
   lightweightAccessTokens: true,
+  introspectionHidesRefusedClient: false,
   fixedEndpoints: true,
   keycloakAdminApi: true,
   usersConsole: 'Users',

@@ -50,6 +50,12 @@ export interface ProfileDefinition {
    * configured without a discovery round-trip; otherwise only discovery finds them.
    */
   readonly fixedEndpoints: boolean;
+  /**
+   * The introspection endpoint answers a client it does not authenticate `200 {"active": false}`,
+   * as for an unknown token (Authentik), instead of refusing it (RFC 7662 §2.1): a wrong client
+   * secret then looks like every token inactive.
+   */
+  readonly introspectionHidesRefusedClient: boolean;
   /** The provider serves the Keycloak Admin REST API (`<server>/admin/realms/<realm>`). */
   readonly keycloakAdminApi: boolean;
   /** Where people are managed in the provider's own console, when known. */

@@ -93,6 +93,11 @@ export const authentik: IdpProfile = Object.freeze<IdpProfile>({
     const methods = authentikAmr(amr ?? []);
     return { acr: AUTHENTIK_ACR, auth_time: authTime, ...(methods ? { amr: methods } : {}) };
   },
+  // authentik providers/oauth2/views/introspection.py (2025.x): `authenticate_provider` returning
+  // no provider (a wrong or missing secret, an unknown client id, a public client without the
+  // provider's secret) raises TokenIntrospectionError, answered 200 `{"active": false}` like an
+  // unknown token. A wrong OIDC_CLIENT_SECRET thus looks like every token inactive.
+  introspectionRefusal: () => ({ status: 200, body: { active: false } }),
   userinfoClaims: (user) => ({ groups: authentikGroups(user) }),
   finishAccessToken: () => {},
   extendProvider: (provider) => authentikIdTokenClaims(provider),

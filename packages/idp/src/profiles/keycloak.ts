@@ -93,6 +93,20 @@ export const keycloak: IdpProfile = Object.freeze<IdpProfile>({
     ...(acr ? { acr } : {}),
     ...(amr.length > 0 ? { amr } : {}),
   }),
+  // TokenIntrospectionEndpoint.authorizeClient (keycloak/keycloak main, 26.x): any failed client
+  // authentication becomes 401 `invalid_request` "Authentication failed." (26.7 says
+  // `invalid_client` instead, keycloak#48721), a public client 403 "Client not allowed.". A
+  // confidential client needs no service account to introspect.
+  introspectionRefusal: (why) =>
+    why === 'unauthenticated'
+      ? {
+          status: 401,
+          body: { error: 'invalid_request', error_description: 'Authentication failed.' },
+        }
+      : {
+          status: 403,
+          body: { error: 'invalid_request', error_description: 'Client not allowed.' },
+        },
   userinfoClaims: () => ({}),
   finishAccessToken: keycloakTokenType,
   extendProvider(provider, issuer) {

@@ -8,6 +8,19 @@ import type { AuthenticationFacts } from '../tokens/authentication.js';
 /** Which server the development IdP imitates. */
 export type Profile = 'keycloak' | 'authentik';
 
+/**
+ * Why the introspection endpoint does not serve a client (RFC 7662 §2.1): its authentication
+ * failed (a wrong or missing secret, an unknown or malformed client id), or it authenticated but
+ * may not introspect (a public client).
+ */
+export type IntrospectionRefusal = 'unauthenticated' | 'not-allowed';
+
+/** What the introspection endpoint answers a client it does not serve. */
+export interface RefusalAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
 /** What a user's access token is minted from, beyond oidc-provider's own claims. */
 export interface UserTokenInput {
   /** The profile and email claims and the client's mapped attributes, without `sub`. */
@@ -47,6 +60,12 @@ export interface IdpProfile {
   acrValuesSupported(realmAcrNames: readonly string[]): readonly string[];
   /** How the user signed in (`acr`, `amr`, `auth_time`), as the server writes it. */
   authenticationClaims(facts: AuthenticationFacts & { authTime: number }): Record<string, unknown>;
+  /**
+   * The introspection endpoint's answer to a client it does not serve, as the real server words
+   * it: an error status (Keycloak), or `200 {"active": false}` as for any unusable token
+   * (Authentik), which a resource server cannot tell from a refused client.
+   */
+  introspectionRefusal(why: IntrospectionRefusal): RefusalAnswer;
   /** Claims the UserInfo response adds to the scope's standard claims. */
   userinfoClaims(user: RealmUser): Record<string, unknown>;
   /** Last changes to a signed JWT access token's payload. */

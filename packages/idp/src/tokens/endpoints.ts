@@ -28,7 +28,8 @@ async function findRefreshToken(provider: Provider, value: string) {
 /**
  * Token introspection (RFC 7662 §2) in Keycloak's response shape: the token's own claims plus
  * `active`, `client_id`, `username` and `token_type`. Only confidential clients may introspect,
- * as in Keycloak; an unknown, expired, revoked or logged-out token is `{ "active": false }`.
+ * as in Keycloak; another client gets the profile's {@link IdpProfile.introspectionRefusal}. An
+ * unknown, expired, revoked or logged-out token is `{ "active": false }`.
  */
 export async function handleIntrospection(
   provider: Provider,
@@ -40,7 +41,12 @@ export async function handleIntrospection(
 ): Promise<void> {
   const form = await readForm(req);
   const client = authenticateClient(realm, req, form);
-  if (!client || client.publicClient) return rejectClient(res);
+  if (!client || client.publicClient) {
+    const { status, body } = profile.introspectionRefusal(
+      client ? 'not-allowed' : 'unauthenticated',
+    );
+    return sendJson(res, status, body);
+  }
   const token = form.get('token');
   if (!token) {
     sendOAuthError(res, 400, 'invalid_request', 'missing token parameter');
