@@ -152,6 +152,83 @@ describe('admin routes for the identity provider: a person deleted there meanwhi
     expect(disabled.json().code).toBe('not_found');
   });
 
+  /** A new person at the provider, for one change: their id. */
+  const newPerson = async (username: string) => {
+    const created = await injectWithToken(api, adminToken, 'POST', '/admin/idp/users', {
+      username,
+      password: `${username}-password`,
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    return created.json().id as string;
+  };
+
+  /** The audit records of `action` about the person `id`. */
+  const audited = async (id: string, action: string) =>
+    api.context.db.kysely
+      .selectFrom('audit_log')
+      .select(['action', 'detail'])
+      .where('resource', '=', `idp-user:${id}`)
+      .where('action', '=', action)
+      .execute();
+
+  it.each([
+    [
+      'granting a role',
+      'PUT',
+      '/roles/reports:generate',
+      undefined,
+      'idp.role.grant',
+      'The grant of reports:generate',
+    ],
+    [
+      'removing a role',
+      'DELETE',
+      '/roles/user',
+      undefined,
+      'idp.role.remove',
+      'The removal of user',
+    ],
+    [
+      'moving them to a department',
+      'PATCH',
+      '',
+      { department: 'Sales' },
+      'idp.user.update',
+      'The change',
+    ],
+    ['disabling them', 'PATCH', '', { enabled: false }, 'idp.user.update', 'The change'],
+  ] as const)(
+    'answers %s, made and audited, of a person deleted before the read-back as a success saying they are gone',
+    async (what, method, suffix, payload, action, described) => {
+      const id = await newPerson(`read-back-${what.split(' ')[0]}-${suffix.length}`);
+      relay.state.deleteOnRolesOf = id;
+      const res = await injectWithToken(
+        api,
+        adminToken,
+        method,
+        `/admin/idp/users/${id}${suffix}`,
+        payload,
+      );
+      expect(relay.state.deleteOnRolesOf).toBeUndefined();
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ id, gone: true });
+      expect(res.json().detail).toMatch(
+        new RegExp(
+          `^${described} was made, but .* no longer has this person \\(deleted there since\\)`,
+        ),
+      );
+      expect(await audited(id, action)).toHaveLength(1);
+      // Disabling refused their current tokens: said, with the revocation stored.
+      const revoked = res.json().revoked as { sub: string }[];
+      if (what === 'disabling them') {
+        expect(revoked).toEqual([expect.objectContaining({ sub: id })]);
+        expect(res.json().detail).toMatch(
+          /the access tokens it issued them before are refused here\.$/,
+        );
+      } else expect(revoked).toEqual([]);
+    },
+  );
+
   it('fails the list on a 404 that does not say the person is gone, rather than hide them', async () => {
     const listed = await injectWithToken(api, adminToken, 'GET', '/admin/idp/users');
     const alice = (listed.json().items as { id: string; username: string }[]).find(

@@ -112,3 +112,20 @@ describe('disabling a person the provider deleted meanwhile', () => {
     expect((await screen.findByText('bob is disabled.')).getAttribute('role')).toBe('status');
   });
 });
+
+describe('a change to a person the provider deleted right after it was made', () => {
+  test('says the change was made and that they are gone, not that they moved', async () => {
+    await firstPage();
+    api.idp.deletedAfterChange.add('id-bob');
+    const department = screen.getByRole('textbox', { name: 'Department of bob' });
+    fireEvent.change(department, { target: { value: 'Sales' } });
+    const form = department.closest('form') as HTMLFormElement;
+    fireEvent.click(within(form).getByRole('button', { name: 'Save' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Confirm' }));
+    const outcome = await screen.findByText(/no longer has this person/);
+    expect(outcome.textContent).toBe(
+      'The change was made, but http://idp no longer has this person (deleted there since).',
+    );
+    expect(screen.queryByText(/bob is in Sales/)).toBeNull();
+  });
+});

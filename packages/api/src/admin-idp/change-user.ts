@@ -2,15 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { changeAuditReadBack, cutOff, type Refusal } from './change.js';
 import { refuseGone } from './gone.js';
+import { type IdpUserGone, readBackOrGone } from './read-back.js';
 import type { IdpUser } from './service.js';
-
-/** The answer to disabling a person the provider no longer has (`IdpUserGone` in schemas.ts). */
-export interface IdpUserGone {
-  readonly id: string;
-  readonly gone: true;
-  readonly detail: string;
-  readonly revoked: { issuer: string; sub: string; notBefore: string }[];
-}
 
 /**
  * `PATCH /admin/idp/users/{id}`: enabling, disabling, the department. A disabled person can no
@@ -22,7 +15,8 @@ export interface IdpUserGone {
  * no one to disable, but the access tokens it issued them live on: when the API has seen them,
  * they are refused all the same ({@link refuseGone}) and the answer says the person is gone
  * ({@link IdpUserGone}). An id the API never saw either, and enabling or moving someone gone,
- * are a plain 404 that writes nothing.
+ * are a plain 404 that writes nothing. A person deleted there after the change was made (and
+ * audited) is answered as gone too, by the read-back ({@link readBackOrGone}).
  */
 export async function changeUser(
   context: AppContext,
@@ -54,8 +48,9 @@ export async function changeUser(
     next: 'their current access tokens are not refused here yet, so disable them again',
   };
   const service = context.idpAdmin.require();
+  let stored: Awaited<ReturnType<typeof cutOff>>;
   try {
-    await cutOff(context, request, id, (idp) => idp.updateUser(id, change), refusal);
+    stored = await cutOff(context, request, id, (idp) => idp.updateUser(id, change), refusal);
   } catch (error) {
     const stored = await refuseGone(context, request, id, error, refusal);
     if (stored === undefined) throw error;
@@ -66,5 +61,6 @@ export async function changeUser(
       revoked: stored.map((r) => ({ issuer: r.issuer, sub: r.value, notBefore: r.notBefore })),
     };
   }
-  return service.readBack(id, 'The change');
+  const revoked = stored.map((r) => ({ issuer: r.issuer, sub: r.value, notBefore: r.notBefore }));
+  return readBackOrGone(service, id, 'The change', revoked);
 }

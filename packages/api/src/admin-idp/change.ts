@@ -5,6 +5,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { ApiError } from '../http/problem.js';
 import { actorOf, principalOf } from '../routes/principal.js';
 import { UnconfirmedChange } from './errors.js';
+import { type IdpUserGone, readBackOrGone } from './read-back.js';
 import type { IdpAdminService, IdpUser } from './service.js';
 
 /** The audit record of a change the IdP has made (nothing else is written here). */
@@ -74,13 +75,14 @@ export interface UserChange {
 /**
  * Every user-changing route's order: the change at the IdP, its audit record as soon as the IdP
  * confirmed it, and only then the user read back. A read-back that fails afterwards still
- * leaves the change audited (it happened), and answers that the change was made.
+ * leaves the change audited (it happened), and answers that the change was made; a person
+ * deleted at the provider in between is answered as gone ({@link readBackOrGone}), not 404.
  */
 export async function changeAuditReadBack(
   context: AppContext,
   request: FastifyRequest,
   change: UserChange,
-): Promise<IdpUser> {
+): Promise<IdpUser | IdpUserGone> {
   const service = context.idpAdmin.require();
   const id = await change.make(service);
   await recordMade(context, request, `${change.described} was made`, {
@@ -88,7 +90,7 @@ export async function changeAuditReadBack(
     id,
     detail: change.detail,
   });
-  return service.readBack(id, change.described);
+  return readBackOrGone(service, id, change.described);
 }
 
 /** What {@link refuseAndRecord} records, and says when its write fails. */

@@ -83,7 +83,7 @@ function createUserRoute(app: App, context: AppContext): void {
         summary: 'Create a user at the identity provider (409 when the username is taken)',
         security: SECURED,
         body: NewIdpUserBody,
-        response: { 201: IdpUser, ...WRITE_ERRORS },
+        response: { 201: Type.Union([IdpUser, IdpUserGone]), ...WRITE_ERRORS },
       },
     },
     async (request, reply) => {
@@ -146,7 +146,7 @@ function roleRoute(app: App, context: AppContext, granted: boolean): void {
       ...roleChangeText(granted),
       security: SECURED,
       params: IdpRoleParams,
-      response: { 200: IdpUser, ...READ_ERRORS },
+      response: { 200: Type.Union([IdpUser, IdpUserGone]), ...READ_ERRORS },
     },
     handler: async (request) => {
       const { id, role } = request.params as { id: string; role: string };

@@ -70,7 +70,7 @@ export const IdpUserGone = Type.Object(
   },
   {
     description:
-      'Disabling a person the identity provider no longer has (deleted there) whom the API has seen: there was no one left to disable, and the access tokens the provider issued them before are refused here (`revoked`)',
+      'A person the identity provider no longer has (deleted there). Either disabling someone deleted before the change whom the API has seen: there was no one left to disable, and the access tokens the provider issued them before are refused here (`revoked`); or a change that was made and audited, the person deleted there before they could be read back (`revoked`: their tokens refused by the change, if it refuses them)',
   },
 );
 

@@ -5334,6 +5334,16 @@ export interface operations {
                         realmRoles: string[];
                         /** @description The API's permissions (its client roles) granted directly */
                         permissions: string[];
+                    } | {
+                        id: string;
+                        /** @enum {boolean} */
+                        gone: true;
+                        detail: string;
+                        revoked: {
+                            issuer: string;
+                            sub: string;
+                            notBefore: string;
+                        }[];
                     };
                 };
             };
@@ -5683,6 +5693,16 @@ export interface operations {
                         realmRoles: string[];
                         /** @description The API's permissions (its client roles) granted directly */
                         permissions: string[];
+                    } | {
+                        id: string;
+                        /** @enum {boolean} */
+                        gone: true;
+                        detail: string;
+                        revoked: {
+                            issuer: string;
+                            sub: string;
+                            notBefore: string;
+                        }[];
                     };
                 };
             };
@@ -5840,6 +5860,16 @@ export interface operations {
                         realmRoles: string[];
                         /** @description The API's permissions (its client roles) granted directly */
                         permissions: string[];
+                    } | {
+                        id: string;
+                        /** @enum {boolean} */
+                        gone: true;
+                        detail: string;
+                        revoked: {
+                            issuer: string;
+                            sub: string;
+                            notBefore: string;
+                        }[];
                     };
                 };
             };

@@ -1,27 +1,18 @@
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useApi } from '../api/ApiContext.js';
-import type { TodoApiClient } from '../api/client.js';
 import { isApiError } from '../api/errors.js';
 import { refetchAfterWrite } from '../sync/refetch-after-write.js';
 import { ActionsHeader } from '../ui/ActionsHeader.js';
 import { LoadMore } from '../ui/LoadMore.js';
-import { withoutBidiControls } from '../ui/shown-text.js';
 import { Empty, Loading, OutcomeNotice } from '../ui/states.js';
 import { ConfirmChange } from './ConfirmChange.js';
-import { CreateIdpUser, forgetCreateIdpUserDraft } from './CreateIdpUser.js';
+import { CreateIdpUser } from './CreateIdpUser.js';
 import { AdminError } from './explain.js';
 import { type IdpAction, IdpUserRow } from './IdpUserRow.js';
 import './idp-users.css';
-import {
-  createIdpUser,
-  endIdpSessions,
-  type IdpUser,
-  listIdpUsers,
-  type NewIdpUser,
-  setIdpRole,
-  updateIdpUser,
-} from './idp-api.js';
+import { idpActions } from './idp-actions.js';
+import { type IdpUser, listIdpUsers } from './idp-api.js';
 
 type Result = { readonly ok: boolean; readonly text: string };
 
@@ -78,60 +69,6 @@ export function IdpUsers() {
       <UserTable users={users} actions={actions} ask={ask} />
     </div>
   );
-}
-
-/**
- * The changes an admin can ask for, each described for the confirmation and run through the
- * API once confirmed; `run` resolves to the outcome in words. `onCreated`: a user was created.
- */
-function idpActions(api: TodoApiClient, onCreated: () => void) {
-  return {
-    create: (user: NewIdpUser): IdpAction => ({
-      description: `Create the user ${named(user)}?`,
-      run: async () => {
-        const created = await createIdpUser(api, user);
-        forgetCreateIdpUserDraft();
-        onCreated();
-        return `Created ${created.username}.`;
-      },
-    }),
-    setEnabled: (user: IdpUser, enabled: boolean): IdpAction => ({
-      description: `${enabled ? 'Enable' : 'Disable'} ${named(user)}?${enabled ? '' : ' They are signed out of todo-sso at once and cannot sign in again until enabled.'}`,
-      run: async () => {
-        const answer = await updateIdpUser(api, user.id, { enabled });
-        // Deleted at the provider meanwhile: the API says so, and that their tokens are refused.
-        if ('gone' in answer) return answer.detail;
-        return `${named(user)} is ${enabled ? 'enabled' : 'disabled'}.`;
-      },
-    }),
-    setDepartment: (user: IdpUser, department: string | null): IdpAction => ({
-      description: department
-        ? `Move ${named(user)} to ${department}?`
-        : `Remove the department of ${named(user)}?`,
-      run: async () => {
-        await updateIdpUser(api, user.id, { department });
-        return department
-          ? `${named(user)} is in ${department} from their next sign-in or token renewal.`
-          : `${named(user)} has no department now.`;
-      },
-    }),
-    setRole: (user: IdpUser, role: string, granted: boolean): IdpAction => ({
-      description: granted
-        ? `Grant ${role} to ${named(user)}?`
-        : `Remove ${role} from ${named(user)}?`,
-      run: async () => {
-        await setIdpRole(api, user.id, role, granted);
-        return `${named(user)} ${granted ? 'now has' : 'no longer has'} ${role} (from their next token).`;
-      },
-    }),
-    endSessions: (user: IdpUser): IdpAction => ({
-      description: `End every session of ${named(user)}? They will have to sign in again.`,
-      run: async () => {
-        const ended = await endIdpSessions(api, user.id);
-        return ended.identityProvider.detail;
-      },
-    }),
-  };
 }
 
 /**
@@ -234,9 +171,6 @@ function UserTable({
     </>
   );
 }
-
-/** A person's username in a sentence built as one string, without direction controls. */
-const named = (user: { username: string }) => withoutBidiControls(user.username);
 
 /**
  * Each person once, where first shown. The provider pages its people by offset; the API starts

@@ -8,6 +8,7 @@ import {
   useRef,
   useState,
 } from 'react';
+import { useNoticeClearance } from './notice-clearance.js';
 import type { HoldReason } from './undo-window.js';
 import type { PendingDelete } from './use-delete-with-undo.js';
 
@@ -82,6 +83,7 @@ function Toast({
   const pointer = useHold(pending, 'pointer');
   const keyboard = useKeyboardHold(pending, toastRef, focusAfterEscape);
   const paused = pointer.held || keyboard.held;
+  useNoticeClearance(toastRef);
   useEffect(() => {
     if (paused) onPaused();
   }, [paused, onPaused]);
@@ -120,11 +122,9 @@ function Toast({
           top edge, outside its row: in the row it would widen the centred notice and move Undo
           and Dismiss away from a pointer on its way to them, and room kept for it there left an
           empty gap in every notice that is not paused. */}
-      {paused ? (
-        <span className="toast__paused" aria-hidden="true">
-          Paused
-        </span>
-      ) : null}
+      <span className="toast__paused" aria-hidden="true">
+        {paused ? 'Paused' : null}
+      </span>
       <button ref={undoRef} type="button" className="button button--small" onClick={pending.undo}>
         Undo
       </button>

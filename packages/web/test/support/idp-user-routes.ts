@@ -14,10 +14,12 @@ export interface IdpUserState {
   pageSize: number;
   /** Ids of people the API has seen and the provider deleted: disabling them says they are gone. */
   deleted: Set<string>;
+  /** Ids of people the provider deletes right after the next change to them is made. */
+  deletedAfterChange: Set<string>;
 }
 
 export function newIdpUserState(): IdpUserState {
-  return { people: [], pageSize: 100, deleted: new Set() };
+  return { people: [], pageSize: 100, deleted: new Set(), deletedAfterChange: new Set() };
 }
 
 /** A person as the API lists them: enabled, no department, the `user` role. */
@@ -37,11 +39,21 @@ export function idpPerson(username: string, over: Partial<IdpUser> = {}): IdpUse
 }
 
 /**
- * `PATCH /admin/idp/users/{id}` with `enabled`: the person changed, or for someone deleted the
- * API's answer that they are gone (disabling) or 404.
+ * `PATCH /admin/idp/users/{id}`: the person changed, or for someone deleted the API's answer
+ * that they are gone (disabling; any change when deleted after it was made) or 404.
  */
-function changePerson(state: IdpUserState, id: string, body: { enabled?: boolean }) {
+function changePerson(
+  state: IdpUserState,
+  id: string,
+  body: { enabled?: boolean; department?: string | null },
+) {
   const person = state.people.find((p) => p.id === id);
+  if (person !== undefined && state.deletedAfterChange.delete(id)) {
+    state.people = state.people.filter((p) => p.id !== id);
+    const detail =
+      'The change was made, but http://idp no longer has this person (deleted there since).';
+    return { status: 200, answer: { id, gone: true, detail, revoked: [] } };
+  }
   if (person !== undefined) return { status: 200, answer: Object.assign(person, body) };
   if (!state.deleted.has(id) || body.enabled !== false)
     return { status: 404, answer: { status: 404, code: 'not_found', detail: 'No such user' } };

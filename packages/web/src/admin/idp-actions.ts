@@ -1,0 +1,71 @@
+import type { TodoApiClient } from '../api/client.js';
+import { withoutBidiControls } from '../ui/shown-text.js';
+import { forgetCreateIdpUserDraft } from './CreateIdpUser.js';
+import type { IdpAction } from './IdpUserRow.js';
+import {
+  createIdpUser,
+  endIdpSessions,
+  type IdpUser,
+  type NewIdpUser,
+  setIdpRole,
+  updateIdpUser,
+} from './idp-api.js';
+
+/** A person's username in a sentence built as one string, without direction controls. */
+const named = (user: { username: string }) => withoutBidiControls(user.username);
+
+/**
+ * The changes an admin can ask for, each described for the confirmation and run through the
+ * API once confirmed; `run` resolves to the outcome in words. `onCreated`: a user was created.
+ */
+export function idpActions(api: TodoApiClient, onCreated: () => void) {
+  return {
+    create: (user: NewIdpUser): IdpAction => ({
+      description: `Create the user ${named(user)}?`,
+      run: async () => {
+        const created = await createIdpUser(api, user);
+        forgetCreateIdpUserDraft();
+        onCreated();
+        return 'gone' in created ? created.detail : `Created ${created.username}.`;
+      },
+    }),
+    setEnabled: (user: IdpUser, enabled: boolean): IdpAction => ({
+      description: `${enabled ? 'Enable' : 'Disable'} ${named(user)}?${enabled ? '' : ' They are signed out of todo-sso at once and cannot sign in again until enabled.'}`,
+      run: async () => {
+        const answer = await updateIdpUser(api, user.id, { enabled });
+        // Deleted at the provider meanwhile: the API says so (and whether their tokens are refused).
+        if ('gone' in answer) return answer.detail;
+        return `${named(user)} is ${enabled ? 'enabled' : 'disabled'}.`;
+      },
+    }),
+    setDepartment: (user: IdpUser, department: string | null): IdpAction => ({
+      description: department
+        ? `Move ${named(user)} to ${department}?`
+        : `Remove the department of ${named(user)}?`,
+      run: async () => {
+        const answer = await updateIdpUser(api, user.id, { department });
+        if ('gone' in answer) return answer.detail;
+        return department
+          ? `${named(user)} is in ${department} from their next sign-in or token renewal.`
+          : `${named(user)} has no department now.`;
+      },
+    }),
+    setRole: (user: IdpUser, role: string, granted: boolean): IdpAction => ({
+      description: granted
+        ? `Grant ${role} to ${named(user)}?`
+        : `Remove ${role} from ${named(user)}?`,
+      run: async () => {
+        const answer = await setIdpRole(api, user.id, role, granted);
+        if ('gone' in answer) return answer.detail;
+        return `${named(user)} ${granted ? 'now has' : 'no longer has'} ${role} (from their next token).`;
+      },
+    }),
+    endSessions: (user: IdpUser): IdpAction => ({
+      description: `End every session of ${named(user)}? They will have to sign in again.`,
+      run: async () => {
+        const ended = await endIdpSessions(api, user.id);
+        return ended.identityProvider.detail;
+      },
+    }),
+  };
+}
