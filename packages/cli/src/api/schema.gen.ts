@@ -4050,15 +4050,6 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
