@@ -63,6 +63,14 @@ export function TodosScreen({
   const focusAfterEscape = useFocusInPlaceOf(loaded, hidden);
 
   useCommitOnSignOut(pending);
+  const revealAdded = useRevealAdded(todos);
+  const onCreated = useCallback(
+    (todo: Todo) => {
+      onSaved();
+      revealAdded(todo.id);
+    },
+    [onSaved, revealAdded],
+  );
 
   return (
     <section className="panel" aria-labelledby="todos-title" data-list-id={selected?.id}>
@@ -77,7 +85,7 @@ export function TodosScreen({
       <AddTodoForm
         onError={reportError}
         onAdding={onAdding}
-        onCreated={onSaved}
+        onCreated={onCreated}
         listId={selected?.id}
         readOnly={readOnly}
       />
@@ -103,6 +111,23 @@ export function TodosScreen({
       />
     </section>
   );
+}
+
+/**
+ * Scrolls a todo just added into view once its row shows, as little as it takes (`nearest`, the
+ * page's scroll padding kept): on a phone the "New todo" field is often at the bottom of the
+ * screen, and the new row, below it, would land off the screen, with nothing the person can see
+ * saying it was added. The field stays on the screen with the focus in it.
+ */
+function useRevealAdded(todos: readonly Todo[]): (id: string) => void {
+  const [added, reveal] = useState<string | null>(null);
+  useEffect(() => {
+    if (added === null || !todos.some((todo) => todo.id === added)) return;
+    const rows = document.querySelectorAll<HTMLElement>('li[data-todo-id]');
+    [...rows].find((row) => row.dataset.todoId === added)?.scrollIntoView?.({ block: 'nearest' });
+    reveal(null);
+  }, [added, todos]);
+  return reveal;
 }
 
 /** Says why a change was not saved. */
