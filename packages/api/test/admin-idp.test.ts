@@ -327,7 +327,7 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
       password: 'temporary-123',
     });
     expect(reset.status).toBe(200);
-    expect(reset.body).toEqual({ temporary: true });
+    expect(reset.body).toMatchObject({ temporary: true, sessionsEnded: true });
     const moved = await call('PATCH', `/admin/idp/users/${carol2}`, adminToken, {
       department: 'sales',
     });

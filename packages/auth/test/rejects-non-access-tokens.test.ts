@@ -5,12 +5,13 @@ import { expectAuthFailure } from './support.js';
 
 /**
  * The cases only some providers need: Authentik marks access tokens by `uid` when `azp` is
- * missing; Keycloak marks every token with a `typ` claim.
+ * missing, and its code-flow access tokens carry the sign-in's `nonce`; Keycloak marks every
+ * token with a `typ` claim.
  */
 const PROFILE_CASES = {
-  keycloak: { uidMarker: false, typClaim: true },
-  authentik: { uidMarker: true, typClaim: false },
-  generic: { uidMarker: false, typClaim: false },
+  keycloak: { uidMarker: false, typClaim: true, nonceInAccess: false },
+  authentik: { uidMarker: true, typClaim: false, nonceInAccess: true },
+  generic: { uidMarker: false, typClaim: false, nonceInAccess: false },
 } as const;
 
 describe.each(['keycloak', 'authentik', 'generic'] as const)('a %s issuer', (profile) => {
@@ -47,6 +48,13 @@ describe.each(['keycloak', 'authentik', 'generic'] as const)('a %s issuer', (pro
       await expect(auth.authenticate(token)).resolves.toMatchObject({ subject: alice.sub });
     },
   );
+
+  test(`${PROFILE_CASES[profile].nonceInAccess ? 'accepts' : 'rejects'} an access token that carries a nonce`, async () => {
+    const token = await idp.accessToken(alice, { claims: { nonce: 'n-0S6_WzA2Mj' } });
+    if (PROFILE_CASES[profile].nonceInAccess)
+      await expect(auth.authenticate(token)).resolves.toMatchObject({ subject: alice.sub });
+    else await expectAuthFailure(auth.authenticate(token), 'token_type_invalid', 401);
+  });
 
   test('rejects a refresh token presented as an access token with 401 token_type_invalid', async () => {
     await expectAuthFailure(

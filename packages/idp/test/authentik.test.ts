@@ -1,3 +1,4 @@
+import { createAuthenticator } from '@todo-sso/auth';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -112,6 +113,56 @@ describe('Authentik profile', () => {
       groups: ['user', 'todos:read', 'todos:write'],
       department: 'sales',
     });
+  });
+
+  it("carries the sign-in's nonce in the code flow's access token, as Authentik does, and the API's verifier accepts it", async () => {
+    const browser = new Browser();
+    const { verifier, challenge } = pkce();
+    const redirect = 'http://localhost:3000/callback';
+    const nonce = 'n-0S6_WzA2Mj';
+    const { code } = await authorizationCodeLogin(
+      idp,
+      browser,
+      {
+        client_id: 'todo-ui',
+        response_type: 'code',
+        redirect_uri: redirect,
+        scope: 'openid profile email offline_access',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        nonce,
+      },
+      'alice',
+    );
+    const { body } = await redeemCode(idp, code, verifier, redirect);
+    const access = body.access_token as string;
+    // token.py create_code_response: the code's nonce goes into the access token's IDToken.
+    expect(decodeJwt(access).payload).toMatchObject({ nonce, azp: 'todo-ui' });
+    expect(decodeJwt(body.id_token as string).payload).toMatchObject({ nonce });
+    const base = { issuer: idp.issuer, audience: 'todo-ui', profile: 'authentik' } as const;
+    const credentials = { clientId: 'todo-api', clientSecret: 'todo-api-secret' };
+    for (const options of [base, { ...base, verify: 'introspect' as const, ...credentials }]) {
+      const auth = createAuthenticator({ issuers: [options] });
+      try {
+        await expect(auth.authenticate(access)).resolves.toMatchObject({ username: 'alice' });
+        // The ID token, nonce and all, is still no access token (no azp, no uid).
+        await expect(auth.authenticate(body.id_token as string)).rejects.toMatchObject({
+          code: options === base ? 'token_type_invalid' : 'token_inactive',
+        });
+      } finally {
+        auth.close();
+      }
+    }
+    // A refresh grant's access token has no nonce (Authentik's create_refresh_response).
+    const refreshed = await fetch(idp.discovery.token_endpoint as string, {
+      ...form({
+        grant_type: 'refresh_token',
+        client_id: 'todo-ui',
+        refresh_token: body.refresh_token as string,
+      }),
+    });
+    const renewed = (await refreshed.json()) as Record<string, string>;
+    expect(decodeJwt(renewed.access_token as string).payload.nonce).toBeUndefined();
   });
 
   it('introspects with RFC 7662 fields and the groups claim, without a Keycloak token_type', async () => {

@@ -5,9 +5,10 @@ import type { AppContext } from '../context.js';
 import { ApiError } from '../http/problem.js';
 import { problems } from '../schemas/common.js';
 import { adminWorkText, SECURED } from '../schemas/security.js';
-import { changeAuditReadBack, recordMade } from './change.js';
+import { changeAuditReadBack } from './change.js';
 import { changeUser } from './change-user.js';
 import { endSessions } from './end-sessions.js';
+import { resetPassword } from './reset-password.js';
 import {
   IdpRoleParams,
   IdpSessions,
@@ -163,7 +164,7 @@ function roleRoute(app: App, context: AppContext, granted: boolean): void {
   });
 }
 
-/** `POST /admin/idp/users/{id}/reset-password`: a temporary password. */
+/** `POST /admin/idp/users/{id}/reset-password`: a temporary password, sessions ended. */
 function resetPasswordRoute(app: App, context: AppContext): void {
   app.post(
     '/admin/idp/users/:id/reset-password',
@@ -173,22 +174,15 @@ function resetPasswordRoute(app: App, context: AppContext): void {
         tags: TAGS,
         operationId: 'resetIdpPassword',
         description: `Sets a temporary password the user must change at their next sign-in; the password is never in the audit record. An unknown user is 404. Audited. 501 when the API has no admin API for the provider (\`IDP_ADMIN_URL\`), 502 when the provider refuses the API's call, 503 when it cannot be reached. ${adminWorkText()}`,
-        summary: 'Set a temporary password, to be changed at the next sign-in',
+        summary:
+          "Set a temporary password, to be changed at the next sign-in, and (unless `endSessions` is false) end the person's sessions and refuse their current tokens",
         security: SECURED,
         params: IdpUserParams,
         body: ResetPasswordBody,
         response: { 200: PasswordSet, ...WRITE_ERRORS },
       },
     },
-    async (request) => {
-      const { id } = request.params;
-      await context.idpAdmin.require().resetPassword(id, request.body.password);
-      await recordMade(context, request, 'The temporary password was set', {
-        action: 'idp.password.reset',
-        id,
-      });
-      return { temporary: true as const };
-    },
+    async (request) => resetPassword(context, request, request.params.id, request.body),
   );
 }
 

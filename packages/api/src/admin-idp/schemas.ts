@@ -129,7 +129,15 @@ export const IdpUserPatch = Type.Object(
 );
 
 export const ResetPasswordBody = Type.Object(
-  { password: Password },
+  {
+    password: Password,
+    endSessions: Type.Optional(
+      Type.Boolean({
+        description:
+          "Also end every session of the person at the identity provider and refuse their current access tokens here, as `POST /admin/idp/users/{id}/logout` does (default true: a password is usually reset because the account may be in someone else's hands)",
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -153,7 +161,14 @@ export const SessionsEnded = Type.Object({
   revoked: Type.Array(Revoked),
 });
 
-export const PasswordSet = Type.Object({ temporary: Type.Literal(true) });
+export const PasswordSet = Type.Object({
+  temporary: Type.Literal(true),
+  sessionsEnded: Type.Boolean({
+    description: "Whether the person's sessions were ended at the identity provider with it",
+  }),
+  detail: Type.String(),
+  revoked: Type.Array(Revoked),
+});
 
 /** The summary and description of granting (`PUT`) or removing (`DELETE`) a role. */
 export function roleChangeText(granted: boolean): { summary: string; description: string } {

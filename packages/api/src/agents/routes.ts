@@ -31,7 +31,9 @@ const REVOKE_SCHEMA = {
     "End an agent's access: its tokens issued until now are refused on every API instance within a second, and its consent and grant end at the identity provider",
   security: SECURED,
   params: AgentParams,
-  response: { 200: AgentRevoked, ...problems(400, 401, 403, 404, 502, 503) },
+  // The provider refusing or unreachable is no error here: the answer says the grant is
+  // pending (`identityProvider`), and the agent's tokens stay refused until it ends.
+  response: { 200: AgentRevoked, ...problems(400, 401, 403, 404, 503) },
 };
 
 /**

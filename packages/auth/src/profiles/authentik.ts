@@ -15,6 +15,9 @@ export const authentik: ProfileDefinition = Object.freeze({
   audienceIsClientId: true,
   typClaimMarksAccessTokens: false,
   accessTokenMarkers: Object.freeze(['azp', 'uid']),
+  // token.py `create_code_response` puts the code's nonce on the access token's IDToken, which
+  // `to_access_token` signs whole (authentik 2025.x).
+  nonceInAccessTokens: true,
   lightweightAccessTokens: false,
   // authentik providers/oauth2/views/introspection.py: no authenticated provider → active: false.
   introspectionHidesRefusedClient: true,

@@ -15,6 +15,7 @@ export const generic: ProfileDefinition = Object.freeze({
   typClaimMarksAccessTokens: false,
   lightweightAccessTokens: false,
   introspectionHidesRefusedClient: false,
+  nonceInAccessTokens: false,
   fixedEndpoints: false,
   keycloakAdminApi: false,
   endpoints(issuerPath: string) {

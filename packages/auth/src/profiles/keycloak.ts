@@ -17,6 +17,7 @@ export const keycloak: ProfileDefinition = Object.freeze({
   typClaimMarksAccessTokens: true,
   lightweightAccessTokens: true,
   introspectionHidesRefusedClient: false,
+  nonceInAccessTokens: false,
   fixedEndpoints: true,
   keycloakAdminApi: true,
   usersConsole: 'Users',

@@ -46,6 +46,11 @@ export interface ProfileDefinition {
    */
   readonly accessTokenMarkers?: readonly string[];
   /**
+   * The provider's access tokens from the authorization code grant carry the sign-in's `nonce`
+   * (Authentik), so `nonce` does not mark an ID token there; `accessTokenMarkers` does.
+   */
+  readonly nonceInAccessTokens: boolean;
+  /**
    * The provider serves its endpoints at fixed paths (Keycloak, Authentik), so a client can be
    * configured without a discovery round-trip; otherwise only discovery finds them.
    */

@@ -33,10 +33,10 @@ export function assertAccessToken(
   const typedAccess = typNames(header.typ, 'at+jwt');
   if (header.typ !== undefined && !typedAccess && !typNames(header.typ, 'jwt'))
     reject(`A token of type ${describeValue(header.typ)} is not an access token`);
+  const profile = PROFILES[issuer.profile];
   const claimTyp = typeof claims.typ === 'string' ? claims.typ.toLowerCase() : undefined;
   if (claimTyp !== undefined && NOT_ACCESS_CLAIM_TYPES.has(claimTyp))
     reject(`A ${describeValue(claims.typ)} token is not an access token`);
-  const profile = PROFILES[issuer.profile];
   // Keycloak marks access tokens `typ: "Bearer"`, and DPoP-bound ones (RFC 9449) `typ: "DPoP"`;
   // anything else from Keycloak is something else.
   if (
@@ -54,8 +54,10 @@ export function assertAccessToken(
     if (Object.hasOwn(claims.events, BACKCHANNEL_LOGOUT_EVENT))
       reject('A logout token is not an access token');
   }
-  // ID tokens (OIDC Core §2): `nonce`, `at_hash` and `c_hash` only ever appear in ID tokens.
-  if (claims.nonce !== undefined || claims.at_hash !== undefined || claims.c_hash !== undefined)
+  // ID tokens (OIDC Core §2): `nonce`, `at_hash` and `c_hash` appear in ID tokens, and `nonce`
+  // in Authentik's code-flow access tokens too, which its markers below tell from ID tokens.
+  const idNonce = claims.nonce !== undefined && !profile.nonceInAccessTokens;
+  if (idNonce || claims.at_hash !== undefined || claims.c_hash !== undefined)
     reject('An ID token is not an access token');
   // Authentik signs the same claims for both kinds (`aud` = client id, `auth_time`, `acr`), but
   // its access tokens are the ID token's claims plus `azp` and `uid` (authentik

@@ -75,6 +75,10 @@ export const authentik: IdpProfile = Object.freeze<IdpProfile>({
   defaultPort: 9000,
   layout: authentikLayout,
   dpop: false,
+  // authentik providers/oauth2/views/token.py `create_code_response` sets the code's nonce on the
+  // access token's IDToken, and `IDToken.to_access_token` signs all of it (models.py, the
+  // `AccessToken.id_token` setter): the access token carries `nonce`; a refresh grant's does not.
+  nonceInAccessTokens: true,
   clientIdInServiceAccountTokens: false,
   userAccessTokenClaims: ({ base, user, client, sid }) => ({
     ...base,

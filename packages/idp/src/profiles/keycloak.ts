@@ -71,6 +71,7 @@ export const keycloak: IdpProfile = Object.freeze<IdpProfile>({
   defaultPort: 8080,
   layout: keycloakLayout,
   dpop: true,
+  nonceInAccessTokens: false,
   // Keycloak's service accounts carry the `client_id` claim of its "Client ID" mapper.
   clientIdInServiceAccountTokens: true,
   userAccessTokenClaims: ({ base, user, client, sid }) => ({

@@ -47,6 +47,11 @@ export interface IdpProfile {
   layout(realm: string): Layout;
   /** The server speaks DPoP (RFC 9449) at its token endpoint and honours bound clients. */
   readonly dpop: boolean;
+  /**
+   * An access token from the authorization code grant carries the sign-in's `nonce`, as its ID
+   * token does (Authentik); Keycloak 24+ writes it into the ID token only.
+   */
+  readonly nonceInAccessTokens: boolean;
   /** A service account's access token keeps its `client_id` claim. */
   readonly clientIdInServiceAccountTokens: boolean;
   /** A user's access-token claims: roles, `azp`, `sid` and the profile's markers. */

@@ -37,7 +37,10 @@ export function extraTokenClaims(
     const { authTime, ...facts } = await authenticationFacts(ctx, sessionUid);
     const base = { ...profileClaims(user), ...mappedAttributes(user, client, 'accessToken') };
     delete base.sub;
+    const code = ctx.oidc?.entities.AuthorizationCode;
+    const nonce = profile.nonceInAccessTokens && code?.nonce ? { nonce: code.nonce } : {};
     return {
+      ...nonce,
       ...profile.userAccessTokenClaims({ base, user, client, sid }),
       // A registered client is no realm client: name it from the token.
       azp: token.clientId,

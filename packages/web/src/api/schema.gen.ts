@@ -618,7 +618,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Set a temporary password, to be changed at the next sign-in
+         * Set a temporary password, to be changed at the next sign-in, and (unless `endSessions` is false) end the person's sessions and refuse their current tokens
          * @description Sets a temporary password the user must change at their next sign-in; the password is never in the audit record. An unknown user is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         post: operations["resetIdpPassword"];
@@ -4050,15 +4050,6 @@ export interface operations {
                 };
             };
             /** @description RFC 9457 problem details */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description RFC 9457 problem details */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6004,6 +5995,8 @@ export interface operations {
             content: {
                 "application/json": {
                     password: string;
+                    /** @description Also end every session of the person at the identity provider and refuse their current access tokens here, as `POST /admin/idp/users/{id}/logout` does (default true: a password is usually reset because the account may be in someone else's hands) */
+                    endSessions?: boolean;
                 };
             };
         };
@@ -6023,6 +6016,14 @@ export interface operations {
                     "application/json": {
                         /** @enum {boolean} */
                         temporary: true;
+                        /** @description Whether the person's sessions were ended at the identity provider with it */
+                        sessionsEnded: boolean;
+                        detail: string;
+                        revoked: {
+                            issuer: string;
+                            sub: string;
+                            notBefore: string;
+                        }[];
                     };
                 };
             };

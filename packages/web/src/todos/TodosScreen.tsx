@@ -63,14 +63,7 @@ export function TodosScreen({
   const focusAfterEscape = useFocusInPlaceOf(loaded, hidden);
 
   useCommitOnSignOut(pending);
-  const revealAdded = useRevealAdded(todos);
-  const onCreated = useCallback(
-    (todo: Todo) => {
-      onSaved();
-      revealAdded(todo.id);
-    },
-    [onSaved, revealAdded],
-  );
+  const onCreated = useRevealAdded(todos, onSaved);
 
   return (
     <section className="panel" aria-labelledby="todos-title" data-list-id={selected?.id}>
@@ -117,9 +110,10 @@ export function TodosScreen({
  * Scrolls a todo just added into view once its row shows, as little as it takes (`nearest`, the
  * page's scroll padding kept): on a phone the "New todo" field is often at the bottom of the
  * screen, and the new row, below it, would land off the screen, with nothing the person can see
- * saying it was added. The field stays on the screen with the focus in it.
+ * saying it was added. The field stays on the screen with the focus in it. Returns what an add
+ * calls when the API has stored it: `onSaved`, then the reveal.
  */
-function useRevealAdded(todos: readonly Todo[]): (id: string) => void {
+function useRevealAdded(todos: readonly Todo[], onSaved: () => void): (todo: Todo) => void {
   const [added, reveal] = useState<string | null>(null);
   useEffect(() => {
     if (added === null || !todos.some((todo) => todo.id === added)) return;
@@ -127,7 +121,13 @@ function useRevealAdded(todos: readonly Todo[]): (id: string) => void {
     [...rows].find((row) => row.dataset.todoId === added)?.scrollIntoView?.({ block: 'nearest' });
     reveal(null);
   }, [added, todos]);
-  return reveal;
+  return useCallback(
+    (todo: Todo) => {
+      onSaved();
+      reveal(todo.id);
+    },
+    [onSaved],
+  );
 }
 
 /** Says why a change was not saved. */
