@@ -1,12 +1,16 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { RequestMetrics } from './request-metrics.js';
 
 /** The API's Prometheus metrics, in a registry of its own (several apps can share a process). */
 export interface Metrics {
   readonly registry: Registry;
-  readonly requests: Counter<'method' | 'route' | 'status'>;
-  readonly duration: Histogram<'method' | 'route' | 'status'>;
-  /** Requests received and not yet answered: what a graceful drain is waiting for. */
-  readonly inFlight: Gauge;
+  /** `http_requests_total` and `http_request_duration_seconds`, by method, route and status. */
+  readonly requests: RequestMetrics;
+  /**
+   * Requests received and not yet answered (what a graceful drain is waiting for): `count` is
+   * kept by the request hooks and read into `http_requests_in_flight` when `/metrics` is read.
+   */
+  readonly inFlight: { count: number };
   readonly authFailures: Counter<'code'>;
   readonly jwksFetches: Counter<'issuer' | 'outcome' | 'reason'>;
   readonly revocations: Counter<'kind' | 'source'>;
@@ -20,26 +24,20 @@ export interface Metrics {
 export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.defaults !== false) collectDefaultMetrics({ register: registry });
+  const requests = new RequestMetrics(registry);
+  const inFlight = { count: 0 };
+  new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'HTTP requests received and not yet answered',
+    registers: [registry],
+    collect() {
+      this.set(inFlight.count);
+    },
+  });
   return {
     registry,
-    requests: new Counter({
-      name: 'http_requests_total',
-      help: 'HTTP requests by method, route template and status',
-      labelNames: ['method', 'route', 'status'],
-      registers: [registry],
-    }),
-    duration: new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request latency by method, route template and status',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers: [registry],
-    }),
-    inFlight: new Gauge({
-      name: 'http_requests_in_flight',
-      help: 'HTTP requests received and not yet answered',
-      registers: [registry],
-    }),
+    requests,
+    inFlight,
     authFailures: new Counter({
       name: 'auth_failures_total',
       help: 'Refused requests by auth reason code',

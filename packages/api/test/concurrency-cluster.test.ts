@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Answer, type Node, peopleTokens, send, useCluster } from './support/cluster.js';
 import { audited, noServerError, statuses } from './support/concurrency.js';
@@ -140,6 +141,57 @@ describe.skipIf(skip)('races spread over two instances on one PostgreSQL', () =>
       noServerError(answers);
       expect(statuses(answers)).toEqual({ 204: 1, 404: 3 });
       expect(await audited(db, 'list.unshare', `list:${list}`)).toBe(1);
+    }
+  });
+  it('a todo made with a key deleted while its list is deleted: 404 after the list, not a deadlock', async () => {
+    // The order that deadlocked: the list's deletion waits to erase the todo's key (a third
+    // session holds that row), the todo's deletion then comes and waits for it too; released, the
+    // list's deletion erases the key and goes on to delete the todo, which the other holds.
+    const admin = new pg.Client({ connectionString: (database.config as { url: string }).url });
+    await admin.connect();
+    const waiting = async () => {
+      const { rows } = await admin.query<{ n: string }>(
+        `select count(*) as n from pg_locks l join pg_stat_activity s on s.pid = l.pid
+        where not l.granted and s.datname = current_database()`,
+      );
+      return Number(rows[0]?.n);
+    };
+    const until = async (n: number) => {
+      for (let tries = 0; (await waiting()) < n; tries++) {
+        if (tries > 1000) throw new Error(`never ${n} waiting`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    try {
+      for (let round = 0; round < 2; round++) {
+        const list = await send(node(0), 'POST', '/lists/', {
+          token: tokens.alice,
+          body: { name: 'K' },
+        });
+        const id = list.body.id as string;
+        const todo = await send(node(0), 'POST', `/lists/${id}/todos/`, {
+          token: tokens.alice,
+          body: { title: 'keyed' },
+          headers: { 'idempotency-key': randomUUID() },
+        });
+        const location = `/todos/${todo.body.id}`;
+        await admin.query('begin');
+        await admin.query('select 1 from idempotency_keys where location = $1 for update', [
+          location,
+        ]);
+        const listGone = send(node(1), 'DELETE', `/lists/${id}`, { token: tokens.alice });
+        await until(1);
+        const todoGone = send(node(0), 'DELETE', location, { token: tokens.alice });
+        await until(2);
+        await admin.query('rollback');
+        const [list204, todoAnswer] = [await listGone, await todoGone];
+        noServerError([list204, todoAnswer]);
+        expect(list204.status).toBe(204);
+        expect(todoAnswer.status).toBe(404);
+      }
+    } finally {
+      await admin.query('rollback').catch(() => {});
+      await admin.end();
     }
   });
 });

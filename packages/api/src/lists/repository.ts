@@ -65,6 +65,7 @@ export function listRepository(db: Db, options: { readonly rememberedDefaults?: 
       setMember(tx, id, person, relation, now),
     removeMember: (id: string, person: Owner, tx: Tx) => removeMember(tx, id, person),
     holdPerson: (person: Owner, tx: Tx) => holdPerson(db, tx, person),
+    holdListOfTodo: (todoId: string, tx: Tx) => holdListOfTodo(db, tx, todoId),
     count: (person: Owner, which: 'owned' | 'shared', tx: Tx) => countLists(tx, person, which),
     findPeople: (handle: string, preferIssuer: string) => findPeople(k, handle, preferIssuer),
   };
@@ -172,6 +173,26 @@ async function holdForWrite(
   const query = memberOf(tx, member).select('m.relation').where('m.list_id', '=', id);
   const held = pg ? query.forKeyShare('l').forShare('m') : query;
   return (await held.executeTakeFirst())?.relation;
+}
+
+/**
+ * Inside a todo's deletion, before the todo is touched: on PostgreSQL its list is locked `FOR KEY
+ * SHARE`, the lock a deletion of the list (`removeList`, `FOR UPDATE` first) waits for or holds.
+ * The list's deletion erases its todos' keys and then deletes the todos; a todo's deletion
+ * deletes the todo and then erases its keys: without this, each could hold what the other waits
+ * for (a deadlock, one of them failing). Now one waits for the other at the list: the todo
+ * goes first, or finds itself deleted with the list (404). SQLite's transactions hold the
+ * database's write lock from their start.
+ */
+async function holdListOfTodo(db: Db, tx: Tx, todoId: string): Promise<void> {
+  if (db.dialect !== 'postgres') return;
+  await tx
+    .selectFrom('lists')
+    .innerJoin('todos', 'todos.list_id', 'lists.id')
+    .select('lists.id')
+    .where('todos.id', '=', todoId)
+    .forKeyShare('lists')
+    .execute();
 }
 
 /** A list as its owner sees it once created with `id` at `at`, before it is written. */

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppContext } from '../context.js';
 
@@ -15,13 +15,17 @@ export const observabilityPlugin = fp(
       reply.header('x-request-id', request.id);
       done(null, payload);
     });
-    const inFlight = new WeakSet<object>();
-    const settle = (request: object) => {
-      if (inFlight.delete(request)) metrics.inFlight.dec();
+    const { inFlight, requests } = metrics;
+    // Counted in flight by a flag of the request (not a set of requests): no hashing per request.
+    app.decorateRequest('inFlight', false);
+    const settle = (request: FastifyRequest) => {
+      if (!request.inFlight) return;
+      request.inFlight = false;
+      inFlight.count -= 1;
     };
     app.addHook('onRequest', (request, _reply, done) => {
-      inFlight.add(request);
-      metrics.inFlight.inc();
+      request.inFlight = true;
+      inFlight.count += 1;
       done();
     });
     app.addHook('onRequestAbort', (request, done) => {
@@ -30,15 +34,18 @@ export const observabilityPlugin = fp(
     });
     app.addHook('onResponse', (request, reply, done) => {
       settle(request);
-      const labels = {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: String(reply.statusCode),
-      };
-      metrics.requests.inc(labels);
-      metrics.duration.observe(labels, reply.elapsedTime / 1000);
+      requests
+        .series(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode)
+        .observe(reply.elapsedTime / 1000);
       done();
     });
   },
   { name: 'observability' },
 );
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Counted in `http_requests_in_flight` and not yet settled (answered or aborted). */
+    inFlight: boolean;
+  }
+}

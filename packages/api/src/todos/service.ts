@@ -255,6 +255,8 @@ export class TodoService {
       this.#context.db,
       this.#record(caller, 'todo.delete', `todo:${id}`),
       async (tx) => {
+        // Its list first, as the list's deletion takes it (no deadlock with one meanwhile).
+        await this.#lists.holdListOfTodo(id, tx);
         const expected = await this.#precondition(caller, id, ifMatch, tx);
         const deleted = await this.#todos.remove(me, id, tx, expected);
         // The keys that created it lose their copy of it, in the same transaction.
