@@ -176,14 +176,38 @@ describe('Authentik profile', () => {
     });
     expect(res.status).toBe(200);
     const result = (await res.json()) as Record<string, unknown>;
+    // introspection.py: the IDToken's claims (no azp) and the asking provider's client_id.
     expect(result).toMatchObject({
       active: true,
-      client_id: 'todo-cli',
+      client_id: 'todo-api',
       aud: 'todo-cli',
       iss: idp.issuer,
       groups: ['user', 'reports:generate', 'todos:read', 'todos:write'],
     });
     expect(result.token_type).toBeUndefined();
+    expect(result.azp).toBeUndefined();
+    // The API's verifier names the token's client (its aud), not the API that asked: an agent's
+    // token must not pass for the API's own client.
+    const auth = createAuthenticator({
+      issuers: [
+        {
+          issuer: idp.issuer,
+          audience: 'todo-cli',
+          profile: 'authentik',
+          verify: 'introspect',
+          clientId: 'todo-api',
+          clientSecret: 'todo-api-secret',
+        },
+      ],
+    });
+    try {
+      await expect(auth.authenticate(body.access_token as string)).resolves.toMatchObject({
+        clientId: 'todo-cli',
+        username: 'carol',
+      });
+    } finally {
+      auth.close();
+    }
   });
 
   it('answers introspection by a client it does not authenticate as an inactive token, as Authentik does', async () => {

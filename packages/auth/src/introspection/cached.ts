@@ -5,6 +5,7 @@ import { AuthError, isAuthError } from '../errors.js';
 import type { KeyStore } from '../jwks/key-store.js';
 import type { AuthEvent } from '../options.js';
 import type { Principal } from '../principal.js';
+import { PROFILES } from '../profiles/index.js';
 import { assertAccessToken } from '../token/access-token-type.js';
 import { describeValue } from '../token/describe-value.js';
 import { assertAudience, assertAuthTime } from '../token/validate-claims.js';
@@ -59,6 +60,11 @@ function principalFrom(
   audiences: readonly string[],
 ): Principal {
   const { active: _active, token_type: tokenType, ...claims } = answer;
+  // Authentik names the API itself in `client_id`: the token's client is its `aud` there.
+  if (PROFILES[issuer.profile].introspectionNamesCaller) {
+    delete claims.client_id;
+    if (claims.azp === undefined && typeof claims.aud === 'string') claims.azp = claims.aud;
+  }
   // RFC 7662 §2.2 `token_type`: only a bearer access token opens the API (the dev IdP's Authentik
   // profile answers `refresh_token` for a refresh token). Absent is allowed: Keycloak sends its
   // `typ` instead, and real Authentik sends neither.

@@ -18,6 +18,8 @@ export const authentik: ProfileDefinition = Object.freeze({
   // token.py `create_code_response` puts the code's nonce on the access token's IDToken, which
   // `to_access_token` signs whole (authentik 2025.x).
   nonceInAccessTokens: true,
+  // introspection.py: `response["client_id"] = self.params.provider.client_id`, the caller's.
+  introspectionNamesCaller: true,
   lightweightAccessTokens: false,
   // authentik providers/oauth2/views/introspection.py: no authenticated provider → active: false.
   introspectionHidesRefusedClient: true,

@@ -16,6 +16,7 @@ export const generic: ProfileDefinition = Object.freeze({
   lightweightAccessTokens: false,
   introspectionHidesRefusedClient: false,
   nonceInAccessTokens: false,
+  introspectionNamesCaller: false,
   fixedEndpoints: false,
   keycloakAdminApi: false,
   endpoints(issuerPath: string) {

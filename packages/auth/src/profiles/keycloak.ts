@@ -18,6 +18,7 @@ export const keycloak: ProfileDefinition = Object.freeze({
   lightweightAccessTokens: true,
   introspectionHidesRefusedClient: false,
   nonceInAccessTokens: false,
+  introspectionNamesCaller: false,
   fixedEndpoints: true,
   keycloakAdminApi: true,
   usersConsole: 'Users',

@@ -51,6 +51,12 @@ export interface ProfileDefinition {
    */
   readonly nonceInAccessTokens: boolean;
   /**
+   * The introspection answer's `client_id` is the client that asked (the API itself), not the
+   * one the token was issued to, and the answer has no `azp` (Authentik): the token's client is
+   * its `aud` (see `audienceIsClientId`).
+   */
+  readonly introspectionNamesCaller: boolean;
+  /**
    * The provider serves its endpoints at fixed paths (Keycloak, Authentik), so a client can be
    * configured without a discovery round-trip; otherwise only discovery finds them.
    */

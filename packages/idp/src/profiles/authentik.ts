@@ -79,6 +79,9 @@ export const authentik: IdpProfile = Object.freeze<IdpProfile>({
   // access token's IDToken, and `IDToken.to_access_token` signs all of it (models.py, the
   // `AccessToken.id_token` setter): the access token carries `nonce`; a refresh grant's does not.
   nonceInAccessTokens: true,
+  // introspection.py answers the token's IDToken.to_dict() (no azp, no uid) plus
+  // `client_id = self.params.provider.client_id`: the provider that authenticated the call.
+  introspectionNamesCaller: true,
   clientIdInServiceAccountTokens: false,
   userAccessTokenClaims: ({ base, user, client, sid }) => ({
     ...base,

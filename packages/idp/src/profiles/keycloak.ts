@@ -72,6 +72,7 @@ export const keycloak: IdpProfile = Object.freeze<IdpProfile>({
   layout: keycloakLayout,
   dpop: true,
   nonceInAccessTokens: false,
+  introspectionNamesCaller: false,
   // Keycloak's service accounts carry the `client_id` claim of its "Client ID" mapper.
   clientIdInServiceAccountTokens: true,
   userAccessTokenClaims: ({ base, user, client, sid }) => ({

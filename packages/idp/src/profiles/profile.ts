@@ -52,6 +52,11 @@ export interface IdpProfile {
    * token does (Authentik); Keycloak 24+ writes it into the ID token only.
    */
   readonly nonceInAccessTokens: boolean;
+  /**
+   * An introspection answer names in `client_id` the client that asked (Authentik), not the one
+   * the token was issued to, and has no `azp`; Keycloak names the token's client.
+   */
+  readonly introspectionNamesCaller: boolean;
   /** A service account's access token keeps its `client_id` claim. */
   readonly clientIdInServiceAccountTokens: boolean;
   /** A user's access-token claims: roles, `azp`, `sid` and the profile's markers. */

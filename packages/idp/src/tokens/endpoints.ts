@@ -59,10 +59,11 @@ export async function handleIntrospection(
     return sendJson(res, 200, { active: false });
   }
   if (found) {
-    const { claims } = found;
+    const { azp: _azp, uid: _uid, ...idTokenClaims } = found.claims;
+    const claims = profile.introspectionNamesCaller ? idTokenClaims : found.claims;
     sendJson(res, 200, {
       ...claims,
-      client_id: found.record.clientId,
+      client_id: profile.introspectionNamesCaller ? client.clientId : found.record.clientId,
       ...(claims.preferred_username ? { username: claims.preferred_username } : {}),
       // Keycloak answers the token's own type: `DPoP` for a DPoP-bound token, else `Bearer`.
       ...(profile.definition.typClaimMarksAccessTokens
