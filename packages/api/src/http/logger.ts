@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { batchedLines } from './log-batch.js';
 
 /** A URL safe to log: token-bearing query parameters masked (RFC 6750 §2.3 tokens, codes). */
 export function safeUrl(url: string | undefined): string | undefined {
@@ -44,6 +45,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   };
   // Standard output written asynchronously: lines logged while a write is in flight go out
   // together in the next one, instead of one blocking write(2) per request line (several µs
-  // each under load). pino flushes what is pending synchronously when the process exits.
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
+  // each under load), handed over once per turn of the event loop (`batchedLines`). pino
+  // flushes what is pending synchronously when the process exits.
+  return pino(options, destination ?? batchedLines(pino.destination({ dest: 1, sync: false })));
 }
