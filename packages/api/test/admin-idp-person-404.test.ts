@@ -143,6 +143,29 @@ describe('admin routes for the identity provider: a 404 that is not about the pe
     expect([audits, revocations]).toEqual([(before[0] ?? 0) + 1, before[1]]);
   });
 
+  it('says a temporary password was set, and audits it, when ending the sessions with it is refused', async () => {
+    const before = await counts();
+    relay.state.notFoundAt = new RegExp(`^POST .*/users/${bob}/logout$`);
+    const res = await admin('POST', `/admin/idp/users/${bob}/reset-password`, {
+      password: 'a-temporary-one',
+    });
+    relay.state.notFoundAt = undefined;
+    expect(res.statusCode, res.body).toBe(502);
+    expect(res.json().code).toBe('idp_refused');
+    expect(res.json().detail).toMatch(
+      /^The temporary password was set, but the person's sessions could not be ended/,
+    );
+    const [audits, revocations] = await counts();
+    expect([audits, revocations]).toEqual([(before[0] ?? 0) + 1, before[1]]);
+    const record = await api.context.db.kysely
+      .selectFrom('audit_log')
+      .select(['action', 'detail'])
+      .where('resource', '=', `idp-user:${bob}`)
+      .orderBy('at', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(record).toEqual({ action: 'idp.password.reset', detail: 'sessions not ended' });
+  });
+
   /** `revocations_total{kind="subject",source="admin"}` from GET /metrics. */
   const adminRevocations = async () => {
     const metrics = await api.app.inject({ url: '/metrics' });
