@@ -7,8 +7,9 @@ const person = (subject: string) => ({ issuer, subject });
 
 /**
  * Every request of a person makes sure their default list exists. Once seen, a person's list id
- * is remembered, for a bounded number of people; the least recently seen is forgotten first, so a
- * busy instance keeps answering its active users from memory instead of starting over.
+ * is remembered, for a bounded number of people; one not seen since the bound was last reached is
+ * forgotten first, so a busy instance keeps answering its active users from memory instead of
+ * starting over.
  */
 describe.each(drivers)('remembered default lists on $driver', ({ skip, create }) => {
   const db = useMigratedDb({ skip, create });
@@ -33,6 +34,21 @@ describe.each(drivers)('remembered default lists on $driver', ({ skip, create })
     const again = await lists.ensureDefault(person('b'), now);
     expect(again).not.toBe(b);
     expect(await lists.listFor(person('b'))).toMatchObject([{ id: again, isDefault: true }]);
+  });
+
+  it.skipIf(skip)('spares everyone seen once, then forgets the oldest', async () => {
+    const lists = listRepository(db, { rememberedDefaults: 2 });
+    const now = new Date();
+    const a = await lists.ensureDefault(person('e'), now);
+    const b = await lists.ensureDefault(person('f'), now);
+    expect(await lists.ensureDefault(person('e'), now)).toBe(a);
+    expect(await lists.ensureDefault(person('f'), now)).toBe(b);
+    // Both seen since remembered: each spared once, then e (the older) makes room for g.
+    const c = await lists.ensureDefault(person('g'), now);
+    await forgetInDatabase();
+    expect(await lists.ensureDefault(person('f'), now)).toBe(b);
+    expect(await lists.ensureDefault(person('g'), now)).toBe(c);
+    expect(await lists.ensureDefault(person('e'), now)).not.toBe(a);
   });
 
   it.skipIf(skip)('finds an existing default list without creating another', async () => {

@@ -10,33 +10,77 @@ type Tx = Db['kysely'];
 
 /**
  * Default-list ids already ensured by this process, for this many people: a request of one of
- * them touches no table. The least recently seen person is forgotten first.
+ * them touches no table. A person not seen since the last time the bound was reached is
+ * forgotten first.
  */
 const KNOWN_DEFAULTS_MAX = 10_000;
 
-/** Default-list ids by person, the least recently used forgotten first once `max` are kept. */
+interface Remembered {
+  readonly issuer: string;
+  readonly subject: string;
+  readonly id: string;
+  /** Seen since it was remembered or last spared. */
+  seen: boolean;
+}
+
+/**
+ * Default-list ids by person, at most `max`. Found by issuer, then subject: a cached token's
+ * principal holds the same two strings on every request, whose hashes V8 keeps, so a lookup
+ * builds no key and hashes nothing; a hit only marks the person seen (nothing is reordered). A
+ * new person past the bound replaces the oldest one not seen since it was remembered; one seen
+ * meanwhile is spared once, moved to the newest end unmarked (a second chance, as in CLOCK), so
+ * the people of a busy instance stay and a person gone quiet goes.
+ */
 class RememberedDefaults {
-  readonly #ids = new Map<string, string>();
+  readonly #byIssuer = new Map<string, Map<string, Remembered>>();
+  /** Oldest first. */
+  readonly #order = new Set<Remembered>();
   readonly #max: number;
 
   constructor(max: number) {
     this.#max = max;
   }
 
-  get(key: string): string | undefined {
-    return this.#ids.get(key);
+  get(issuer: string, subject: string): string | undefined {
+    const entry = this.#byIssuer.get(issuer)?.get(subject);
+    if (entry === undefined) return undefined;
+    entry.seen = true;
+    return entry.id;
   }
 
-  remember(key: string, id: string): string {
-    // A Map iterates in insertion order: re-inserting on every use keeps the least recently
-    // used first, and only that one goes when the map is full.
-    this.#ids.delete(key);
-    if (this.#ids.size >= this.#max) {
-      const oldest = this.#ids.keys().next();
-      if (oldest.done !== true) this.#ids.delete(oldest.value);
+  remember(issuer: string, subject: string, id: string): string {
+    if (this.#max <= 0) return id;
+    let bySubject = this.#byIssuer.get(issuer);
+    const known = bySubject?.get(subject);
+    if (known !== undefined) this.#forget(known);
+    while (this.#order.size >= this.#max) this.#evictOne();
+    const entry: Remembered = { issuer, subject, id, seen: false };
+    if (bySubject === undefined) {
+      bySubject = new Map();
+      this.#byIssuer.set(issuer, bySubject);
     }
-    this.#ids.set(key, id);
+    bySubject.set(subject, entry);
+    this.#order.add(entry);
     return id;
+  }
+
+  #evictOne(): void {
+    for (const entry of this.#order) {
+      this.#order.delete(entry);
+      if (!entry.seen) {
+        this.#forget(entry);
+        return;
+      }
+      entry.seen = false;
+      this.#order.add(entry);
+    }
+  }
+
+  #forget(entry: Remembered): void {
+    this.#order.delete(entry);
+    const bySubject = this.#byIssuer.get(entry.issuer);
+    bySubject?.delete(entry.subject);
+    if (bySubject?.size === 0) this.#byIssuer.delete(entry.issuer);
   }
 }
 
@@ -64,19 +108,19 @@ export function defaultListEnsurer(db: Db, rememberedDefaults = KNOWN_DEFAULTS_M
       .where('is_default', '=', sql.lit(db.bool(true))),
   );
   return async (profile: Owner | OwnerProfile, now: Date, tx: Tx = k): Promise<string> => {
-    const key = `${profile.issuer} ${profile.subject}`;
-    const remembered = known.get(key);
-    if (remembered) return known.remember(key, remembered);
+    const { issuer, subject } = profile;
+    const remembered = known.get(issuer, subject);
+    if (remembered !== undefined) return remembered;
     if (!tx.isTransaction) {
       // Everyone but a newcomer has one already: one indexed read, no transaction.
       const values = { issuer: profile.issuer, subject: profile.subject };
       const [found] = (await k.executeQuery(defaultOf(values))).rows;
-      if (found) return known.remember(key, found.id);
+      if (found) return known.remember(issuer, subject, found.id);
     }
     const insert = (t: Tx) => insertDefaultList(db, t, profile, now);
     // Inside a caller's transaction the list exists only once that commits: not remembered.
     if (tx.isTransaction) return insert(tx);
-    return known.remember(key, await tx.transaction().execute(insert));
+    return known.remember(issuer, subject, await tx.transaction().execute(insert));
   };
 }
 
