@@ -1,6 +1,8 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { AuditKeeper } from '../src/audit/denial-audit.js';
 import { as, noServerError, statuses, together, useListening } from './support/concurrency.js';
-import { drivers } from './support/databases.js';
+import { drivers, sqliteDriver, useMigratedDb } from './support/databases.js';
 import { useHarness, users } from './support/harness.js';
 
 /**
@@ -105,3 +107,43 @@ describe.each(drivers)(
     );
   },
 );
+
+/**
+ * The keeper itself, on SQLite: a person's new minute begun while a flush is adding another
+ * person's count (the flush awaiting the database) is not forgotten by that flush, which would
+ * start the minute's budget again.
+ */
+describe('denial budgets while a flush runs', () => {
+  const db = useMigratedDb(sqliteDriver);
+  it('a minute begun during a flush keeps its budget: one record, the second counted', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const keeper = new AuditKeeper({
+      db,
+      now: () => new Date(now),
+      logger: pino({ level: 'silent' }),
+      denialsPerMinute: 1,
+      retentionDays: 90,
+    });
+    const denial = (subject: string) => ({
+      actor: { issuer: 'https://issuer.example', subject },
+      action: 'PATCH /todos/:id',
+      outcome: 'denied' as const,
+    });
+    // Minute 1: a and b each written once; a also counted once (pending at the flush).
+    for (const who of ['a', 'b', 'a']) await keeper.recordDenial(denial(who));
+    now += 61_000;
+    // The flush awaits a's count while b's next minute begins; then b is refused again.
+    const flushed = keeper.flush();
+    await keeper.recordDenial(denial('b'));
+    await flushed;
+    await keeper.recordDenial(denial('b'));
+    await keeper.flush();
+    const rows = await db.kysely
+      .selectFrom('audit_log')
+      .select(['actor_sub', 'suppressed', 'at'])
+      .where('actor_sub', '=', 'b')
+      .where('at', '>=', new Date(now - 1000).toISOString())
+      .execute();
+    expect(rows.map((r) => [r.actor_sub, Number(r.suppressed)])).toEqual([['b', 1]]);
+  });
+});

@@ -100,7 +100,9 @@ export class AuditKeeper {
     for (const [window, key] of [...this.#retired]) await this.#retire(key, window);
     for (const [key, window] of [...this.#windows]) {
       if (window.pending > 0) await this.#flushWindow(key, window);
-      if (now >= window.start + WINDOW_MS && window.pending === 0) this.#windows.delete(key);
+      // Only the window read above: a new minute begun while this flush awaited stays.
+      const over = now >= window.start + WINDOW_MS && window.pending === 0;
+      if (over && this.#windows.get(key) === window) this.#windows.delete(key);
     }
   }
 
