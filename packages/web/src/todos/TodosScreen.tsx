@@ -63,6 +63,7 @@ export function TodosScreen({
   const focusAfterEscape = useFocusInPlaceOf(loaded, hidden);
 
   useCommitOnSignOut(pending);
+  const onCreated = useRevealAdded(todos, onSaved);
 
   return (
     <section className="panel" aria-labelledby="todos-title" data-list-id={selected?.id}>
@@ -77,7 +78,7 @@ export function TodosScreen({
       <AddTodoForm
         onError={reportError}
         onAdding={onAdding}
-        onCreated={onSaved}
+        onCreated={onCreated}
         listId={selected?.id}
         readOnly={readOnly}
       />
@@ -102,6 +103,30 @@ export function TodosScreen({
         focusAfterEscape={focusAfterEscape}
       />
     </section>
+  );
+}
+
+/**
+ * Scrolls a todo just added into view once its row shows, as little as it takes (`nearest`, the
+ * page's scroll padding kept): on a phone the "New todo" field is often at the bottom of the
+ * screen, and the new row, below it, would land off the screen, with nothing the person can see
+ * saying it was added. The field stays on the screen with the focus in it. Returns what an add
+ * calls when the API has stored it: `onSaved`, then the reveal.
+ */
+function useRevealAdded(todos: readonly Todo[], onSaved: () => void): (todo: Todo) => void {
+  const [added, reveal] = useState<string | null>(null);
+  useEffect(() => {
+    if (added === null || !todos.some((todo) => todo.id === added)) return;
+    const rows = document.querySelectorAll<HTMLElement>('li[data-todo-id]');
+    [...rows].find((row) => row.dataset.todoId === added)?.scrollIntoView?.({ block: 'nearest' });
+    reveal(null);
+  }, [added, todos]);
+  return useCallback(
+    (todo: Todo) => {
+      onSaved();
+      reveal(todo.id);
+    },
+    [onSaved],
   );
 }
 
