@@ -189,11 +189,7 @@ export async function introspectWithCache(
     const durationMs = performance.now() - started;
     entry.client?.observe(caught);
     // A provider that answers a refused client `active: false` (Authentik): asked about the client.
-    const hidden =
-      isAuthError(caught) && caught.code === 'token_inactive'
-        ? await entry.client?.refusalBehindInactive(entry.keys)
-        : undefined;
-    const e = hidden ?? caught;
+    const e = entry.client ? await entry.client.unmask(caught, entry.keys) : caught;
     if (isAuthError(e) && e.code === 'idp_unavailable') {
       ctx.emit({
         type: 'introspection',

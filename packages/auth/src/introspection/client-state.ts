@@ -65,10 +65,14 @@ export class IntrospectionClientState {
   assertNotRefused(): void {
     if (this.refusedSinceAt === undefined) return;
     const now = this.ctx.now();
-    const cooldown = this.ctx.settings.jwksCooldownMs;
-    if (now < this.lastAnswerAt + cooldown || now < this.lastAskedAt + cooldown)
-      throw new AuthError('idp_unavailable', CLIENT_REFUSED);
+    if (this.heardWithinCooldown(now)) throw new AuthError('idp_unavailable', CLIENT_REFUSED);
     this.lastAskedAt = now;
+  }
+
+  /** Whether an outcome was observed, or the provider asked, less than a cooldown before `now`. */
+  private heardWithinCooldown(now: number): boolean {
+    const cooldown = this.ctx.settings.jwksCooldownMs;
+    return now < this.lastAnswerAt + cooldown || now < this.lastAskedAt + cooldown;
   }
 
   /**
@@ -96,9 +100,7 @@ export class IntrospectionClientState {
    * once about a random string (no token of anyone): `active: false` shows the client accepted.
    */
   async recheck(keys: KeyStore): Promise<void> {
-    const now = this.ctx.now();
-    const cooldown = this.ctx.settings.jwksCooldownMs;
-    if (now < this.lastAnswerAt + cooldown || now < this.lastAskedAt + cooldown) return;
+    if (this.heardWithinCooldown(this.ctx.now())) return;
     this.inflight ??= this.probe(keys).finally(() => {
       this.inflight = undefined;
     });
@@ -106,11 +108,21 @@ export class IntrospectionClientState {
   }
 
   /**
+   * What a failed introspection call means: for a provider that hides a refused client behind
+   * `active: false` (Authentik), an inactive answer may be the refusal
+   * ({@link refusalBehindInactive}); any other error is itself.
+   */
+  async unmask(error: unknown, keys: KeyStore): Promise<unknown> {
+    if (!isAuthError(error) || error.code !== 'token_inactive') return error;
+    return (await this.refusalBehindInactive(keys)) ?? error;
+  }
+
+  /**
    * For a provider that hides a refused client behind `active: false` (Authentik): whether the
    * client is refused, asked at the token endpoint when no answer showed it accepted within a
    * cooldown (shared by concurrent callers). Returns the refusal, or `undefined`.
    */
-  async refusalBehindInactive(keys: KeyStore): Promise<AuthError | undefined> {
+  private async refusalBehindInactive(keys: KeyStore): Promise<AuthError | undefined> {
     if (!this.hidesRefusal) return undefined;
     const cooldown = this.ctx.settings.jwksCooldownMs;
     if (this.refusedSinceAt === undefined && this.ctx.now() < this.acceptedAt + cooldown)
@@ -145,11 +157,7 @@ export class IntrospectionClientState {
           timeoutMs: this.ctx.settings.httpTimeoutMs,
         });
       } catch (e) {
-        const hidden =
-          isAuthError(e) && e.code === 'token_inactive'
-            ? await this.refusalBehindInactive(keys)
-            : undefined;
-        throw hidden ?? e;
+        throw await this.unmask(e, keys);
       }
       this.observe(undefined);
     } catch (e) {
