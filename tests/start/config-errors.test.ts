@@ -14,11 +14,11 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 async function start(env: Record<string, string>) {
   const dataDir = join(scratch, `data-${Object.keys(env).join('-')}`);
-  const ports = {
-    IDP_PORT: await freePort(),
-    API_PORT: await freePort(),
-    WEB_PORT: await freePort(),
-  };
+  // Three different ports: a port released by one lookup can be handed out again by the next.
+  const drawn = new Set<number>();
+  while (drawn.size < 3) drawn.add(await freePort());
+  const [IDP_PORT, API_PORT, WEB_PORT] = [...drawn];
+  const ports = { IDP_PORT, API_PORT, WEB_PORT };
   const run = spawnSync(process.execPath, [join(root, 'scripts/start.mjs')], {
     cwd: root,
     encoding: 'utf8',
