@@ -9,9 +9,9 @@ import { expectAuthFailure } from './support.js';
  * token with a `typ` claim.
  */
 const PROFILE_CASES = {
-  keycloak: { uidMarker: false, typClaim: true, nonceInAccess: false },
-  authentik: { uidMarker: true, typClaim: false, nonceInAccess: true },
-  generic: { uidMarker: false, typClaim: false, nonceInAccess: false },
+  keycloak: { uidMarker: false, typClaim: true, nonceInAccess: false, idAzpNever: false },
+  authentik: { uidMarker: true, typClaim: false, nonceInAccess: true, idAzpNever: true },
+  generic: { uidMarker: false, typClaim: false, nonceInAccess: false, idAzpNever: false },
 } as const;
 
 describe.each(['keycloak', 'authentik', 'generic'] as const)('a %s issuer', (profile) => {
@@ -52,7 +52,7 @@ describe.each(['keycloak', 'authentik', 'generic'] as const)('a %s issuer', (pro
   });
 
   // Authentik's ID tokens never carry azp (its access-token marker), so this shape is not one.
-  test.skipIf(profile === 'authentik')(
+  test.skipIf(PROFILE_CASES[profile].idAzpNever)(
     'rejects an ID token for two audiences whose azp is one of them (no nonce, no at_hash) with 401 token_type_invalid',
     async () => {
       const token = await idp.idToken(alice, {
