@@ -1,11 +1,14 @@
 import { useState } from 'react';
 import { withoutBidiControls } from '../ui/shown-text.js';
 import type { IdpUser } from './idp-api.js';
+import { type PasswordOutcome, TemporaryPassword } from './TemporaryPassword.js';
 
 /** One change an admin asked for, described for the confirmation. */
 export interface IdpAction {
   readonly description: string;
   readonly run: () => Promise<string>;
+  /** Told how the change ended, once confirmed (not when cancelled). */
+  readonly after?: (outcome: PasswordOutcome) => void;
 }
 
 interface Props {
@@ -16,6 +19,12 @@ interface Props {
     setDepartment(user: IdpUser, department: string | null): IdpAction;
     setRole(user: IdpUser, role: string, granted: boolean): IdpAction;
     endSessions(user: IdpUser): IdpAction;
+    setTemporaryPassword(
+      user: IdpUser,
+      password: string,
+      endSessions: boolean,
+      after: (outcome: PasswordOutcome) => void,
+    ): IdpAction;
   };
   readonly ask: (action: IdpAction) => void;
 }
@@ -96,6 +105,13 @@ export function IdpUserRow({ user, assignable, actions, ask }: Props) {
         >
           End sessions of {name}
         </button>
+        <TemporaryPassword
+          name={name}
+          ask={ask}
+          action={(password, endSessions, after) =>
+            actions.setTemporaryPassword(user, password, endSessions, after)
+          }
+        />
       </td>
     </tr>
   );
