@@ -1,11 +1,6 @@
-import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { type FormEvent, type RefObject, useEffect, useId, useRef, useState } from 'react';
 import { isApiError } from '../api/errors.js';
-import type { IdpAction } from './IdpUserRow.js';
-
-/** What becomes of a temporary password once confirmed, for the form that asked for it. */
-export type PasswordOutcome =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly error: unknown };
+import type { ChangeOutcome, IdpAction } from './idp-action.js';
 
 interface Props {
   /** The person's username, without direction controls (the controls are named after it). */
@@ -14,7 +9,7 @@ interface Props {
   readonly action: (
     password: string,
     endSessions: boolean,
-    after: (outcome: PasswordOutcome) => void,
+    after: (outcome: ChangeOutcome) => void,
   ) => IdpAction;
   readonly ask: (action: IdpAction) => void;
 }
@@ -31,9 +26,6 @@ interface Props {
  */
 export function TemporaryPassword({ name, action, ask }: Props) {
   const [open, setOpen] = useState(false);
-  const [password, setPassword] = useState('');
-  const [endSessions, setEndSessions] = useState(true);
-  const [refusal, setRefusal] = useState<string | undefined>();
   const [focusOn, setFocusOn] = useState<'field' | 'toggle' | undefined>();
   const toggle = useRef<HTMLButtonElement>(null);
   const field = useRef<HTMLInputElement>(null);
@@ -45,29 +37,6 @@ export function TemporaryPassword({ name, action, ask }: Props) {
     setFocusOn(undefined);
   }, [focusOn]);
 
-  const after = (outcome: PasswordOutcome) => {
-    if (outcome.ok) {
-      setPassword('');
-      setEndSessions(true);
-      setRefusal(undefined);
-      setOpen(false);
-      setFocusOn('toggle');
-      return;
-    }
-    // The password refused (400: the provider's rules, or the API's): said beside the field.
-    // Anything else (the provider unreachable, the sessions not ended after the password was
-    // set) is the screen's outcome line alone.
-    if (isApiError(outcome.error) && outcome.error.code === 'invalid_input') {
-      setRefusal(outcome.error.message);
-      setFocusOn('field');
-    }
-  };
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setRefusal(undefined);
-    ask(action(password, endSessions, after));
-  };
-
   return (
     <div className="idp-password">
       <button
@@ -75,61 +44,109 @@ export function TemporaryPassword({ name, action, ask }: Props) {
         type="button"
         className="button button--small"
         aria-expanded={open}
-        aria-controls={open ? `${id}-form` : undefined}
+        aria-controls={open ? id : undefined}
         onClick={() => {
           setOpen(!open);
-          if (open) setPassword('');
-          else setFocusOn('field');
+          if (!open) setFocusOn('field');
         }}
       >
         Temporary password for {name}
       </button>
       {open ? (
-        <form
-          id={`${id}-form`}
-          className="idp-password__form"
-          aria-label={`Temporary password for ${name}`}
-          onSubmit={submit}
-        >
-          <label htmlFor={`${id}-password`}>
-            Temporary password<span className="visually-hidden"> for {name}</span>
-          </label>
-          <input
-            ref={field}
-            id={`${id}-password`}
-            className="input input--small"
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={8}
-            maxLength={128}
-            value={password}
-            aria-invalid={refusal === undefined ? undefined : true}
-            aria-describedby={`${id}-note${refusal === undefined ? '' : ` ${id}-refusal`}`}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-          <p id={`${id}-note`} className="cell-sub idp-password__note">
-            Temporary: must change at next sign-in (8 to 128 characters, and whatever else the
-            identity provider's password rules ask).
-          </p>
-          {refusal === undefined ? null : (
-            <p id={`${id}-refusal`} className="idp-password__refusal">
-              {refusal}
-            </p>
-          )}
-          <label className="checkbox">
-            <input
-              type="checkbox"
-              checked={endSessions}
-              onChange={(e) => setEndSessions(e.target.checked)}
-            />
-            Also end their sessions
-          </label>
-          <button type="submit" className="button button--small">
-            Set temporary password
-          </button>
-        </form>
+        <PasswordForm
+          id={id}
+          name={name}
+          field={field}
+          onSubmit={(password, endSessions, refused) =>
+            ask(
+              action(password, endSessions, (outcome) => {
+                if (outcome.ok) {
+                  setOpen(false);
+                  setFocusOn('toggle');
+                } else if (refused(outcome.error)) setFocusOn('field');
+              }),
+            )
+          }
+        />
       ) : null}
     </div>
+  );
+}
+
+/**
+ * The form itself. `onSubmit` gets what is asked for and `refused`, to be called with a failure:
+ * when it is the password refused (400: the provider's rules, or the API's), it is shown beside
+ * the field and `refused` says so; anything else (the provider unreachable, the sessions not
+ * ended after the password was set) is the screen's outcome line alone.
+ */
+function PasswordForm({
+  id,
+  name,
+  field,
+  onSubmit,
+}: {
+  id: string;
+  name: string;
+  field: RefObject<HTMLInputElement | null>;
+  onSubmit: (password: string, endSessions: boolean, refused: (error: unknown) => boolean) => void;
+}) {
+  const [password, setPassword] = useState('');
+  const [endSessions, setEndSessions] = useState(true);
+  const [refusal, setRefusal] = useState<string | undefined>();
+  const refused = (error: unknown) => {
+    if (!isApiError(error) || error.code !== 'invalid_input') return false;
+    setRefusal(error.message);
+    return true;
+  };
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setRefusal(undefined);
+    onSubmit(password, endSessions, refused);
+  };
+  return (
+    <form
+      id={id}
+      className="idp-password__form"
+      aria-label={`Temporary password for ${name}`}
+      onSubmit={submit}
+    >
+      <label htmlFor={`${id}-password`}>
+        Temporary password<span className="visually-hidden"> for {name}</span>
+      </label>
+      <input
+        ref={field}
+        id={`${id}-password`}
+        className="input input--small"
+        type="password"
+        autoComplete="new-password"
+        required
+        minLength={8}
+        maxLength={128}
+        value={password}
+        aria-invalid={refusal === undefined ? undefined : true}
+        aria-describedby={`${id}-note${refusal === undefined ? '' : ` ${id}-refusal`}`}
+        onChange={(e) => setPassword(e.target.value)}
+      />
+      <p id={`${id}-note`} className="cell-sub idp-password__note">
+        Temporary: must change at next sign-in (8 to 128 characters, and whatever else the identity
+        provider's password rules ask).
+      </p>
+      {refusal === undefined ? null : (
+        <p id={`${id}-refusal`} className="idp-password__refusal">
+          {refusal}
+        </p>
+      )}
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          checked={endSessions}
+          onChange={(e) => setEndSessions(e.target.checked)}
+        />
+        Also end their sessions
+      </label>
+      <button type="submit" className="button button--small">
+        Set temporary password
+      </button>
+    </form>
   );
 }

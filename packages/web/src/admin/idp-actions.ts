@@ -1,7 +1,7 @@
 import type { TodoApiClient } from '../api/client.js';
 import { withoutBidiControls } from '../ui/shown-text.js';
 import { forgetCreateIdpUserDraft } from './CreateIdpUser.js';
-import type { IdpAction } from './IdpUserRow.js';
+import type { ChangeOutcome, IdpAction } from './idp-action.js';
 import {
   createIdpUser,
   endIdpSessions,
@@ -11,7 +11,6 @@ import {
   setTemporaryPassword,
   updateIdpUser,
 } from './idp-api.js';
-import type { PasswordOutcome } from './TemporaryPassword.js';
 
 /** A person's username in a sentence built as one string, without direction controls. */
 const named = (user: { username: string }) => withoutBidiControls(user.username);
@@ -73,7 +72,7 @@ export function idpActions(api: TodoApiClient, onCreated: () => void) {
       user: IdpUser,
       password: string,
       endSessions: boolean,
-      after: (outcome: PasswordOutcome) => void,
+      after: (outcome: ChangeOutcome) => void,
     ): IdpAction => ({
       description: `Set a temporary password for ${named(user)}? They must change it at their next sign-in.${
         endSessions
