@@ -53,6 +53,10 @@ const HINTS: Readonly<Record<string, (w: Where) => string>> = {
   // insufficient_privilege: since PostgreSQL 15 only the database owner may create in `public`
   '42501': (w) =>
     `the API creates its tables when it starts: make ${w.user} the owner of the database (ALTER DATABASE "${w.database}" OWNER TO "${w.user}") or grant it CREATE on its schema`,
+  // too_many_connections: max_connections reached (less the slots reserved for superusers), or
+  // the database's or the role's CONNECTION LIMIT
+  '53300': () =>
+    "PostgreSQL accepts no more connections: each API process holds up to 11 (a pool of 10 and the revocation feed's); end idle sessions (pg_stat_activity), or raise max_connections or the database's or user's CONNECTION LIMIT",
   ECONNREFUSED: (w) =>
     `nothing accepts connections at ${w.host}: check the host and port in DATABASE_URL, and that PostgreSQL runs and listens there (listen_addresses)`,
   ENOTFOUND: () => 'the host name in DATABASE_URL is not known: check it',
