@@ -48,7 +48,7 @@ describe('DPoP proofs behind a proxy serving the API under a path', () => {
   // was led to (a wrong API URL, a malicious MCP server) that received its token and proofs must
   // not replay them here by writing its own name in Host or X-Forwarded-Host (as RFC 9728 §7.3
   // keeps Host from choosing the audience): with API_PUBLIC_URL, that is the API's name.
-  it.each([
+  it.each<[string, Record<string, string>]>([
     ['a forwarded host', { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' }],
     ['a Host field', { host: 'evil.example' }],
   ])('refuses a proof made for another server named in %s', async (_, headers) => {
