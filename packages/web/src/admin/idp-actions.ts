@@ -58,7 +58,10 @@ export function idpActions(api: TodoApiClient, onCreated: () => void) {
       run: async () => {
         const answer = await setIdpRole(api, user.id, role, granted);
         if ('gone' in answer) return answer.detail;
-        return `${named(user)} ${granted ? 'now has' : 'no longer has'} ${role} (from their next token).`;
+        // A removal holds at once: the API refuses the tokens that still carry the role.
+        return granted
+          ? `${named(user)} now has ${role} (from their next token).`
+          : `${named(user)} no longer has ${role}, from now on: the tokens they hold are refused, and their app renews them without it.`;
       },
     }),
     endSessions: (user: IdpUser): IdpAction => ({
