@@ -63,7 +63,7 @@ describe('a change whose answer was lost', () => {
   });
 
   it('todo add: a retry refused with 503 after a lost first answer says the todo may have been added', async () => {
-    relay.mode = { kind: 'drop', then: { kind: 'unavailable', retryAfter: '1' } };
+    relay.mode = { kind: 'drop', after: { kind: 'unavailable', retryAfter: '1' } };
     const result = await session.run(['add', 'Lost then refused'], noWait);
     expect(result.code).toBe(1);
     expect(relay.creates).toHaveLength(2);

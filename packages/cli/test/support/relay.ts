@@ -3,7 +3,7 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 /**
  * A TCP relay in front of the real API that can lose the answer to a write (a create, `POST
  * /todos/` or `POST /lists/`, and a change, `PATCH`, `PUT` or `DELETE` under `/todos/` or
- * `/lists/`): its connection closed once the API has answered (so the write is stored; `then`,
+ * `/lists/`): its connection closed once the API has answered (so the write is stored; `after`,
  * what the next write meets after the last drop), the answer held past the CLI's timeout, a 503
  * sent in the API's place (its words and headers), or the request kept (`silent`, for every
  * write until the mode changes: never passed on, never answered, its connection left open by
@@ -11,7 +11,7 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
  */
 export type Mode =
   | { kind: 'pass' }
-  | { kind: 'drop'; times?: number; then?: Mode }
+  | { kind: 'drop'; times?: number; after?: Mode }
   | { kind: 'hold'; ms: number }
   | { kind: 'unavailable'; retryAfter: string }
   | { kind: 'silent' };
@@ -51,7 +51,7 @@ export async function startRelay(target: string): Promise<Relay> {
         mode = relay.mode;
         if (mode.kind === 'drop' && (mode.times ?? 1) > 1)
           relay.mode = { ...mode, times: (mode.times ?? 1) - 1 };
-        else if (mode.kind === 'drop') relay.mode = mode.then ?? { kind: 'pass' };
+        else if (mode.kind === 'drop') relay.mode = mode.after ?? { kind: 'pass' };
         else if (mode.kind !== 'silent') relay.mode = { kind: 'pass' };
         if (mode.kind === 'unavailable') {
           // The API's own answer to a write its database could not make (server-errors.ts).
