@@ -12,6 +12,8 @@ export interface LibsqlDatabase {
   prepare(sql: string): LibsqlStatement;
   exec(sql: string): unknown;
   close(): unknown;
+  /** Whether a transaction is open on the connection (`sqlite3_get_autocommit` is false). */
+  readonly inTransaction: boolean;
 }
 
 /**
@@ -46,6 +48,11 @@ export interface FirstRowStatement {
  *    one transaction at a time on its single connection, so nothing is serialised that was
  *    not already. BEGIN, COMMIT and ROLLBACK go through `exec`, which finalises its
  *    statement whatever happens.
+ * 3. A ROLLBACK after SQLite already rolled the transaction back is not sent. SQLITE_FULL (the
+ *    disk or the file size limit), SQLITE_IOERR, SQLITE_BUSY and SQLITE_NOMEM may end the whole
+ *    transaction by themselves ("Response To Errors Within A Transaction",
+ *    https://sqlite.org/lang_transaction.html); the ROLLBACK that follows would fail with "cannot
+ *    rollback - no transaction is active" and hide the error that is the answer's (503).
  */
 export function guardedConnection(database: LibsqlDatabase): {
   prepare(sql: string): SqliteStatement;
@@ -58,9 +65,8 @@ export function guardedConnection(database: LibsqlDatabase): {
     prepare(sql) {
       // Kysely's SqliteDriver begins, commits and rolls back with these exact texts.
       if (sql === 'begin') return controlStatement(database, 'BEGIN IMMEDIATE');
-      if (sql === 'commit' || sql === 'rollback') {
-        return controlStatement(database, sql.toUpperCase());
-      }
+      if (sql === 'rollback') return rollbackStatement(database);
+      if (sql === 'commit') return controlStatement(database, 'COMMIT');
       return guardedStatement(database, database.prepare(sql));
     },
     close: () => database.close(),
@@ -83,6 +89,19 @@ function controlStatement(database: LibsqlDatabase, sql: string): SqliteStatemen
       database.exec(sql);
       return [][Symbol.iterator]();
     },
+  };
+}
+
+/** ROLLBACK, unless SQLite has already ended the transaction itself (3. above). */
+function rollbackStatement(database: LibsqlDatabase): SqliteStatement {
+  const rollback = controlStatement(database, 'ROLLBACK');
+  const none = { changes: 0, lastInsertRowid: 0 };
+  return {
+    reader: false,
+    all: (parameters) => (database.inTransaction ? rollback.all(parameters) : []),
+    run: (parameters) => (database.inTransaction ? rollback.run(parameters) : none),
+    iterate: (parameters) =>
+      database.inTransaction ? rollback.iterate(parameters) : [][Symbol.iterator](),
   };
 }
 

@@ -5,6 +5,8 @@
  * PostgreSQL SQLSTATE classes (Appendix A): 08 connection exception, 53 insufficient
  * resources, 57P operator intervention (shutdown, terminated backend), 57014 a statement
  * cancelled (its `statement_timeout`, `STATEMENT_TIMEOUT_MS`, or an operator), 3D000 database gone,
+ * 28 invalid authorization specification (a new connection refused its user or password: the
+ * password rotated, or pg_hba.conf changed, under a running API; served again once corrected),
  * 26000 a prepared statement the server dropped (`DISCARD ALL`: the connection prepares it again
  * on its next use, see `forgetDroppedStatements`, so a retry succeeds).
  * SQLite: busy, locked, I/O, full, cannot open. Node sockets: refused, reset, broken pipe,
@@ -45,7 +47,7 @@ function unavailable(error: unknown, depth: number): boolean {
   if (!(error instanceof Error) || depth > 4) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
-    if (/^(08|53|57P)/.test(code) || code === '57014' || code === '3D000' || code === '26000')
+    if (/^(08|28|53|57P)/.test(code) || code === '57014' || code === '3D000' || code === '26000')
       return true;
     if (/^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN)/.test(code)) return true;
     if (SOCKET_CODES.has(code)) return true;

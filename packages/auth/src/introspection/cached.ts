@@ -93,7 +93,7 @@ function principalFrom(
       'token_type_invalid',
       `A ${describeValue(claims.typ)} token is not an access token`,
     );
-  assertAccessToken(issuer, {}, claims, 'introspection');
+  assertAccessToken(issuer, {}, claims, 'introspection', tokenType !== undefined);
   // RFC 7662 §2.2 makes `iss` optional, but Keycloak and Authentik always send it; an answer
   // that does not say who issued the token is refused rather than assumed to be ours.
   if (answer.iss !== issuer.issuer)
