@@ -14,7 +14,7 @@ import {
 import type { Schema } from './schema.js';
 import { guardedConnection } from './sqlite-connection.js';
 import { MigrationSafeSqliteDialect } from './sqlite-dialect.js';
-import { fileIdentity, SqliteFileMovedError } from './sqlite-file-identity.js';
+import { fileCheck } from './sqlite-file-identity.js';
 import { withStatementCache } from './statement-cache.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -88,19 +88,7 @@ export function openDatabase(config: DatabaseConfig): Db {
     // Reads through a 256 MiB memory map instead of a read() copy per page; pages are shared
     // with the OS page cache and only touched pages count towards the process's memory.
     sqlite.exec('PRAGMA mmap_size = 268435456');
-    const sameFile = fileIdentity(config.file);
-    // The write-ahead log deleted under the open connection: what it holds (acknowledged writes
-    // not yet checkpointed) is still readable through the connection's open handle, and is
-    // copied into the file now, before the connection closes with it (https://sqlite.org/wal.html).
-    const checkFile = () => {
-      try {
-        sameFile();
-      } catch (error) {
-        if (error instanceof SqliteFileMovedError && error.log && !sqlite.inTransaction)
-          sqlite.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-        throw error;
-      }
-    };
+    const checkFile = fileCheck(config.file, sqlite);
     const connection = guardedConnection(sqlite, checkFile);
     const statements = withStatementCache(connection);
     // Statements of their own, in raw mode; closing the database closes them with it.

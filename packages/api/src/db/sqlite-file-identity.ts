@@ -45,3 +45,26 @@ export function fileIdentity(file: string): () => void {
     else if (now !== log) throw new SqliteFileMovedError(wal, true);
   };
 }
+
+/**
+ * {@link fileIdentity}'s check for the open connection `database`. When the write-ahead log was
+ * deleted under it, what the log holds (acknowledged writes not yet checkpointed) is still
+ * readable through the connection's open handle, and is copied into the file at once, outside
+ * any transaction, before the connection closes with it (https://sqlite.org/wal.html,
+ * "Checkpointing"): a restart then keeps it.
+ */
+export function fileCheck(
+  file: string,
+  database: { exec(sql: string): unknown; readonly inTransaction: boolean },
+): () => void {
+  const sameFile = fileIdentity(file);
+  return () => {
+    try {
+      sameFile();
+    } catch (error) {
+      if (error instanceof SqliteFileMovedError && error.log && !database.inTransaction)
+        database.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      throw error;
+    }
+  };
+}
