@@ -118,6 +118,8 @@ describe('admin routes for the identity provider: removing a role, ending unknow
       const refused = await asDora(before.access, url);
       expect(refused.statusCode, refused.body).toBe(401);
       expect(refused.json().code).toBe('token_revoked');
+      // RFC 6750 §3.1 `invalid_token`: what the CLI refreshes on (the web app on any 401).
+      expect(refused.headers['www-authenticate']).toMatch(/error="invalid_token"/);
     }
     // Audited once, with the change.
     expect(await audits()).toEqual([{ action: 'idp.role.remove', detail: 'admin' }]);
