@@ -1,8 +1,8 @@
 import type { ResolvedIssuer } from '../config.js';
+import { clientBasicAuth } from '../http/client-basic-auth.js';
 import { metadataUrl, rewriteEndpoint } from '../jwks/discovery.js';
 import { PROFILES } from '../profiles/index.js';
 import type { Finding, SettingName } from './types.js';
-import { clientBasicAuth } from '../http/client-basic-auth.js';
 
 /**
  * What refused client credentials do to the running API. Verifying by introspection, the same

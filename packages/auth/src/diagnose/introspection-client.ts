@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ResolvedIssuer } from '../config.js';
+import { clientBasicAuth } from '../http/client-basic-auth.js';
 import { metadataUrl, rewriteEndpoint } from '../jwks/discovery.js';
 import { PROFILES } from '../profiles/index.js';
 import type { Finding, SettingName } from './types.js';
-import { clientBasicAuth } from '../http/client-basic-auth.js';
 
 type Http = { readonly fetch: typeof fetch; readonly timeoutMs: number };
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ResolvedIssuer } from '../config.js';
 import { AuthError } from '../errors.js';
+import { clientBasicAuth } from '../http/client-basic-auth.js';
 import { fetchJson, IdpHttpError } from '../http/fetch-json.js';
 import type { KeyStore } from '../jwks/key-store.js';
 import { CLIENT_REFUSED } from './introspect.js';
-import { clientBasicAuth } from '../http/client-basic-auth.js';
 
 /** The token endpoint's answer said nothing about the client (an outage, no endpoint). */
 export const NO_VERDICT = Symbol('no verdict');

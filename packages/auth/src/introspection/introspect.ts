@@ -1,7 +1,7 @@
 import type { ResolvedIssuer } from '../config.js';
 import { AuthError } from '../errors.js';
-import { fetchJson, IdpHttpError } from '../http/fetch-json.js';
 import { clientBasicAuth } from '../http/client-basic-auth.js';
+import { fetchJson, IdpHttpError } from '../http/fetch-json.js';
 
 /** What the introspection call needs. */
 export interface IntrospectionContext {
