@@ -53,8 +53,14 @@ export interface FirstRowStatement {
  *    transaction by themselves ("Response To Errors Within A Transaction",
  *    https://sqlite.org/lang_transaction.html); the ROLLBACK that follows would fail with "cannot
  *    rollback - no transaction is active" and hide the error that is the answer's (503).
+ * 4. Nothing is written to a file deleted or replaced under the open connection (`verify`,
+ *    `fileIdentity`): checked before BEGIN IMMEDIATE and once its write lock is taken (rolled
+ *    back when it fails), and before a statement that may write outside a transaction.
  */
-export function guardedConnection(database: LibsqlDatabase): {
+export function guardedConnection(
+  database: LibsqlDatabase,
+  verify: () => void = () => {},
+): {
   prepare(sql: string): SqliteStatement;
   /** A statement of its own (not shared with `prepare`'s) read by its first row. */
   prepareFirstRow(sql: string): FirstRowStatement;
@@ -64,10 +70,12 @@ export function guardedConnection(database: LibsqlDatabase): {
     prepareFirstRow: (sql) => firstRowStatement(database, database.prepare(sql)),
     prepare(sql) {
       // Kysely's SqliteDriver begins, commits and rolls back with these exact texts.
-      if (sql === 'begin') return controlStatement(database, 'BEGIN IMMEDIATE');
+      if (sql === 'begin') return beginStatement(database, verify);
       if (sql === 'rollback') return rollbackStatement(database);
       if (sql === 'commit') return controlStatement(database, 'COMMIT');
-      return guardedStatement(database, database.prepare(sql));
+      // A statement that may write, run outside a transaction: the file is checked first (4.).
+      const check = /^\s*select\b/i.test(sql) ? undefined : verify;
+      return guardedStatement(database, database.prepare(sql), check);
     },
     close: () => database.close(),
   };
@@ -87,6 +95,38 @@ function controlStatement(database: LibsqlDatabase, sql: string): SqliteStatemen
     },
     iterate: () => {
       database.exec(sql);
+      return [][Symbol.iterator]();
+    },
+  };
+}
+
+/**
+ * `verify` outside any transaction, BEGIN IMMEDIATE, then `verify` again under the write lock
+ * (rolled back when it throws): 4. above.
+ */
+function beginStatement(database: LibsqlDatabase, verify: () => void): SqliteStatement {
+  const begin = () => {
+    verify();
+    database.exec('BEGIN IMMEDIATE');
+    try {
+      verify();
+    } catch (error) {
+      database.exec('ROLLBACK');
+      throw error;
+    }
+  };
+  return {
+    reader: false,
+    all: () => {
+      begin();
+      return [];
+    },
+    run: () => {
+      begin();
+      return { changes: 0, lastInsertRowid: 0 };
+    },
+    iterate: () => {
+      begin();
       return [][Symbol.iterator]();
     },
   };
@@ -122,7 +162,11 @@ function halt(
 }
 
 /** A statement that never stays running after it fails. */
-function guardedStatement(database: LibsqlDatabase, statement: LibsqlStatement): SqliteStatement {
+function guardedStatement(
+  database: LibsqlDatabase,
+  statement: LibsqlStatement,
+  verify?: () => void,
+): SqliteStatement {
   // Whether it returns rows is fixed by the SQL text; libsql asks SQLite each time (a native call).
   let reader: boolean | undefined;
   return {
@@ -131,6 +175,7 @@ function guardedStatement(database: LibsqlDatabase, statement: LibsqlStatement):
       return reader;
     },
     all(parameters) {
+      if (verify !== undefined && !database.inTransaction) verify();
       try {
         return statement.all(parameters);
       } catch (error) {
@@ -139,6 +184,7 @@ function guardedStatement(database: LibsqlDatabase, statement: LibsqlStatement):
       }
     },
     run(parameters) {
+      if (verify !== undefined && !database.inTransaction) verify();
       try {
         return statement.run(parameters);
       } catch (error) {
