@@ -6,7 +6,8 @@
 // then the instrumentation on for `amount` requests (every thread: main, libuv pool, V8's
 // helpers) and the total divided by `amount`, apart from V8's compilers and collector (a
 // long warm-up first; still, under valgrind V8 compiles for thousands of requests). Rounds alternate between builds. Routes: healthz,
-// me (warm, one token), page (GET /todos/, 20 of the 40 todos the caller made).
+// healthzb (the control: /healthz with the same bearer header), me (warm, one token), page
+// (GET /todos/, 20 of the 40 todos the caller made).
 //
 // Usage: node bench/tools/callgrind-route.mjs [rounds] [amount] [warmup] [routes,…] name=ROOT[:ENV=V,…] …
 import { execFileSync, spawn } from 'node:child_process';
@@ -71,6 +72,8 @@ async function fireN(port, n, spec, ok = 200) {
 
 const SPECS = {
   healthz: { path: '/healthz' },
+  // The control: /healthz carrying the same Authorization header, which it never reads.
+  healthzb: { path: '/healthz', headers: auth },
   me: { path: '/me', headers: auth },
   page: { path: '/todos/', headers: auth },
 };

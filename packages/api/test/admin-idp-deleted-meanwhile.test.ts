@@ -218,9 +218,9 @@ describe('admin routes for the identity provider: a person deleted there meanwhi
         ),
       );
       expect(await audited(id, action)).toHaveLength(1);
-      // Disabling refused their current tokens: said, with the revocation stored.
+      // Disabling and removing a role refused their current tokens: said, with the revocation.
       const revoked = res.json().revoked as { sub: string }[];
-      if (what === 'disabling them') {
+      if (what === 'disabling them' || what === 'removing a role') {
         expect(revoked).toEqual([expect.objectContaining({ sub: id })]);
         expect(res.json().detail).toMatch(
           /the access tokens it issued them before are refused here\.$/,

@@ -155,12 +155,29 @@ describe.each(drivers)("the provider's refusal of an agent grant end, on $driver
       expect(released.status).toBe(409);
       expect(await pending()).toHaveLength(1);
 
+      // Current releases' body, and older ones' (the message as `error_description` under
+      // `invalid_request`): either settles it.
       provider.state.type = 'application/json';
-      provider.state.body = JSON.stringify({ error: 'Consent nor offline token not found' });
-      const gone = await post('retry', key);
-      expect(gone.status).toBe(200);
-      expect(gone.json.outcome).toBe('no_grant');
-      expect(await pending()).toHaveLength(0);
+      for (const body of [
+        { error: 'Consent nor offline token not found' },
+        { error: 'invalid_request', error_description: 'Consent nor offline token not found' },
+      ]) {
+        if ((await pending()).length === 0)
+          await db
+            .insertInto('agent_grant_ends')
+            .values({
+              issuer: key.issuer,
+              sub: key.sub,
+              client_id: key.clientId,
+              requested_at: new Date().toISOString(),
+            })
+            .execute();
+        provider.state.body = JSON.stringify(body);
+        const gone = await post('retry', key);
+        expect(gone.status, JSON.stringify(body)).toBe(200);
+        expect(gone.json.outcome).toBe('no_grant');
+        expect(await pending()).toHaveLength(0);
+      }
       provider.state.status = 409;
     },
   );

@@ -14,7 +14,11 @@ describe('the API with the dev IdP in its Authentik profile', () => {
   const databases: TestDatabase[] = [];
   const instances: Instance[] = [];
 
-  async function api(verify: 'jwt' | 'introspect', secret = 'todo-api-secret'): Promise<Instance> {
+  async function api(
+    verify: 'jwt' | 'introspect',
+    secret = 'todo-api-secret',
+    fetchVia?: typeof fetch,
+  ): Promise<Instance> {
     const database = sqliteDatabase();
     databases.push(database);
     const config = testConfig(idp, database.config, {
@@ -24,7 +28,7 @@ describe('the API with the dev IdP in its Authentik profile', () => {
       OIDC_CLIENT_ID: 'todo-api',
       OIDC_CLIENT_SECRET: secret,
     });
-    const instance = await startInstance(config);
+    const instance = await startInstance(config, fetchVia ? { fetch: fetchVia } : {});
     instances.push(instance);
     return instance;
   }
@@ -120,5 +124,27 @@ describe('the API with the dev IdP in its Authentik profile', () => {
     }
     const ready = await instance.app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(200);
+  });
+
+  it('asks the token endpoint about its client at most once per cooldown, even when it gives no verdict', async () => {
+    // Every inactive answer with no token shown active within a cooldown asks the token
+    // endpoint whether the API's client is refused. An answer that says nothing of the client
+    // (a 503, a timeout) must not let each made-up token send the client secret there again.
+    let asked = 0;
+    const instance = await api('introspect', 'todo-api-secret', async (input, init) => {
+      if (String(input) !== tokenEndpoint) return fetch(input, init);
+      asked++;
+      return new Response('{"error":"temporarily_unavailable"}', {
+        status: 503,
+        headers: { 'content-type': 'application/json' },
+      });
+    });
+    for (let i = 0; i < 5; i++) {
+      const refused = await me(instance, `made-up-token-${i}`);
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json()).toMatchObject({ code: 'token_inactive' });
+    }
+    expect(asked).toBe(1);
+    expect((await me(instance, (await passwordGrant()).access_token)).statusCode).toBe(200);
   });
 });

@@ -43,4 +43,28 @@ describe('DPoP proofs behind a proxy serving the API under a path', () => {
     expect(stripped.headers['www-authenticate']).toMatch(/^DPoP .*error="invalid_dpop_proof"/);
     expect(stripped.json().detail).toMatch(/htu/);
   });
+
+  // RFC 9449 §4.3 step 9, §11.1: a proof names the server it was made for. A server the client
+  // was led to (a wrong API URL, a malicious MCP server) that received its token and proofs must
+  // not replay them here by writing its own name in Host or X-Forwarded-Host (as RFC 9728 §7.3
+  // keeps Host from choosing the audience): with API_PUBLIC_URL, that is the API's name.
+  it.each<[string, Record<string, string>]>([
+    ['a forwarded host', { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' }],
+    ['a Host field', { host: 'evil.example' }],
+  ])('refuses a proof made for another server named in %s', async (_, headers) => {
+    const key = await dpopKey();
+    const token = await h.idp.accessToken(alice, { claims: { cnf: { jkt: key.jkt } } });
+    const htu = `${headers['x-forwarded-proto'] ?? 'http'}://evil.example/todo/me`;
+    const res = await h.app.inject({
+      url: '/me',
+      headers: {
+        ...headers,
+        authorization: `DPoP ${token}`,
+        dpop: await key.proof({ htu, token }),
+      },
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toMatch(/^DPoP .*error="invalid_dpop_proof"/);
+    expect(res.json().detail).toMatch(/htu/);
+  });
 });

@@ -223,6 +223,37 @@ describe.each(drivers)('Idempotency-Key on creating a todo, on $driver', ({ skip
   });
 
   it.skipIf(skip)(
+    'refuses a key longer than 255 characters with a 400 naming the header and its limit',
+    async () => {
+      const before = await counts(h);
+      const limit = 'is longer than 255 characters (quotes not counted), the most this API takes';
+      for (const key of ['k'.repeat(256), `"${'k'.repeat(256)}"`, 'k'.repeat(4000)]) {
+        for (const url of ['/todos/', `/lists/${randomUUID()}/todos/`]) {
+          const refused = await post(h, 'alice', url, { title: 'Refused' }, key);
+          expect(refused.statusCode, key.length.toString()).toBe(400);
+          expect(refused.json()).toMatchObject({
+            code: 'validation_failed',
+            detail: `idempotency-key ${limit}`,
+            errors: [{ field: 'headers.idempotency-key', message: limit }],
+          });
+        }
+        const list = await h.as('alice', {
+          method: 'POST',
+          url: '/lists/',
+          payload: { name: 'Refused' },
+          headers: { 'idempotency-key': key },
+        });
+        expect(list.statusCode).toBe(400);
+        expect(list.json().errors).toEqual([{ field: 'headers.idempotency-key', message: limit }]);
+      }
+      // A key of the right length but a character refused is told its syntax, not its length.
+      const spaced = await post(h, 'alice', '/todos/', { title: 'Refused' }, 'k '.repeat(100));
+      expect(spaced.json().errors[0].message).toMatch(/^must be one string of 1 to 255/);
+      expect(await counts(h)).toEqual(before);
+    },
+  );
+
+  it.skipIf(skip)(
     'refuses an empty, long, badly written or repeated key: 400 naming it, nothing written',
     async () => {
       const before = await counts(h);

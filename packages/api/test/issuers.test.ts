@@ -1,4 +1,4 @@
-import { admin, alice, bob, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
+import { admin, alice, bob, carol, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, mfaClaims, startInstance, testConfig } from './support/harness.js';
@@ -82,6 +82,26 @@ describe('trusting several issuers at once (OIDC_ISSUERS), as during a Keycloak 
     expect(items.every((t) => t.ownerIssuer === authentik.issuer && t.owner === bob.sub)).toBe(
       true,
     );
+  });
+
+  it('counts one department across the issuers: a department is the organisation’s, not a provider’s', async () => {
+    const atKeycloak = await keycloak.accessToken(carol);
+    const atAuthentik = await authentik.accessToken(carol);
+    const totals = async () =>
+      Promise.all(
+        [atKeycloak, atAuthentik].map(async (token) => {
+          const res = await call(token, 'GET', '/reports/summary');
+          expect(res.statusCode, res.body).toBe(200);
+          expect(res.json().department).toBe('engineering');
+          return res.json().total as number;
+        }),
+      );
+    const before = await totals();
+    expect((await call(atKeycloak, 'POST', '/todos/', { title: 'k' })).statusCode).toBe(201);
+    for (const title of ['a1', 'a2'])
+      expect((await call(atAuthentik, 'POST', '/todos/', { title })).statusCode).toBe(201);
+    // Three todos of engineering, one per issuer's carol and two: each issuer's view counts all.
+    expect(await totals()).toEqual(before.map((n) => n + 3));
   });
 
   it('refuses a token from an issuer that is not listed with 401 invalid_token', async () => {

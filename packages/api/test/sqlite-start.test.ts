@@ -1,10 +1,12 @@
 /**
  * The API started on an SQLite file it cannot create says so in one line naming DATA_DIR, as a
- * PostgreSQL it cannot use names the part of DATABASE_URL to check (database-url-start.test.ts).
+ * PostgreSQL it cannot use names the part of DATABASE_URL to check (database-url-start.test.ts),
+ * and so does one whose file another process keeps locked.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Libsql from 'libsql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startToExit } from './support/start-to-exit.js';
 
@@ -21,4 +23,25 @@ describe('the API on an SQLite file it cannot create', () => {
       `todo-api: failed to start: the SQLite file ${join(dataDir, 'todo.db')} cannot be created or opened (ENOTDIR: not a directory, mkdir '${dataDir}'): set DATA_DIR to a directory this user can write, or DATABASE_URL to a PostgreSQL database`,
     ]);
   });
+
+  it('a file whose write lock another process holds past busy_timeout: one line naming the file, exit 1', async () => {
+    const dataDir = join(scratch, 'locked');
+    mkdirSync(dataDir);
+    const file = join(dataDir, 'todo.db');
+    // Another process's write transaction, as a backup or a second API on the same DATA_DIR has.
+    const holder = new Libsql(file);
+    holder.exec('PRAGMA journal_mode = WAL');
+    holder.exec('BEGIN IMMEDIATE');
+    holder.exec('CREATE TABLE held (x)');
+    try {
+      const { code, lines } = await startToExit({ DATA_DIR: dataDir });
+      expect(code).toBe(1);
+      expect(lines).toEqual([
+        `todo-api: failed to start: the SQLite file ${file} is locked by another process (database is locked, still after the 5 s busy_timeout): stop what else writes it (another API on the same DATA_DIR, a backup, a sqlite3 shell) or give this API a DATA_DIR of its own`,
+      ]);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+  }, 30_000);
 });

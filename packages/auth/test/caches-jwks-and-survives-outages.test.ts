@@ -181,7 +181,10 @@ describe('JWKS cache', () => {
         'audience_mismatch',
       ],
       [await idp.idToken(alice, { key: stranger }), 'token_type_invalid'],
-      [await idp.sign({ iss: idp.issuer, sub: 'x' }, { kid: 'probe' }), 'token_malformed'],
+      [
+        await idp.sign({ iss: idp.issuer, sub: 'x', scope: 'openid' }, { kid: 'probe' }),
+        'token_malformed',
+      ],
     ] as const;
     for (const [token, code] of refusedAnyway)
       await expectAuthFailure(auth.authenticate(token), code, 401);

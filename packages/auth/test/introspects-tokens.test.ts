@@ -351,3 +351,49 @@ test('rejects an active answer whose exp overflows to Infinity (1e400) with 401 
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+// RFC 9068 §2.2 `client_id` and OpenID Connect Core §2 `azp` both name the client the token was
+// issued to: an answer naming two clients cannot be told from an agent's, nor matched to one
+// revocation, and is refused as the same JWT is (validate-claims.ts).
+test('rejects an active answer whose azp and client_id differ with 401 token_malformed, as a JWT', async () => {
+  const server = createServer((req, res) => {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/.well-known/openid-configuration')
+      res.end(JSON.stringify({ issuer: base, introspection_endpoint: `${base}/introspect` }));
+    else
+      res.end(
+        JSON.stringify({
+          active: true,
+          iss: base,
+          sub: alice.sub,
+          aud: 'todo-api',
+          token_type: 'Bearer',
+          scope: 'openid',
+          exp: Math.floor(Date.now() / 1000) + 300,
+          azp: 'todo-ui',
+          client_id: 'an-agent',
+        }),
+      );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const auth = createAuthenticator({
+      issuers: [
+        {
+          issuer: base,
+          audience: 'todo-api',
+          profile: 'generic',
+          verify: 'introspect',
+          clientId: 'todo-api',
+          clientSecret: 'secret',
+        },
+      ],
+    });
+    await expectAuthFailure(auth.authenticate('opaque-token'), 'token_malformed', 401);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

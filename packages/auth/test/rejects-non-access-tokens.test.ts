@@ -9,9 +9,9 @@ import { expectAuthFailure } from './support.js';
  * token with a `typ` claim.
  */
 const PROFILE_CASES = {
-  keycloak: { uidMarker: false, typClaim: true, nonceInAccess: false },
-  authentik: { uidMarker: true, typClaim: false, nonceInAccess: true },
-  generic: { uidMarker: false, typClaim: false, nonceInAccess: false },
+  keycloak: { uidMarker: false, typClaim: true, nonceInAccess: false, idAzpNever: false },
+  authentik: { uidMarker: true, typClaim: false, nonceInAccess: true, idAzpNever: true },
+  generic: { uidMarker: false, typClaim: false, nonceInAccess: false, idAzpNever: false },
 } as const;
 
 describe.each(['keycloak', 'authentik', 'generic'] as const)('a %s issuer', (profile) => {
@@ -40,6 +40,32 @@ describe.each(['keycloak', 'authentik', 'generic'] as const)('a %s issuer', (pro
     const token = await idp.idToken(alice, { claims: { nonce: undefined, at_hash: undefined } });
     await expectAuthFailure(auth.authenticate(token), 'token_type_invalid', 401);
   });
+
+  // OIDC Core §2 makes `azp` optional in an ID token, and §3.1.3.7 item 4 asks for it only
+  // with several audiences: oidc-provider, Auth0 and Entra ID leave it out when the client is the
+  // one audience, and a refreshed or device-flow ID token carries no `nonce` (§12.2, RFC 8628).
+  test('rejects an ID token without azp, nonce or at_hash (refreshed, device flow) with 401 token_type_invalid', async () => {
+    const token = await idp.idToken(alice, {
+      claims: { nonce: undefined, at_hash: undefined, azp: undefined },
+    });
+    await expectAuthFailure(auth.authenticate(token), 'token_type_invalid', 401);
+  });
+
+  // Authentik's ID tokens never carry azp (its access-token marker), so this shape is not one.
+  test.skipIf(PROFILE_CASES[profile].idAzpNever)(
+    'rejects an ID token for two audiences whose azp is one of them (no nonce, no at_hash) with 401 token_type_invalid',
+    async () => {
+      const token = await idp.idToken(alice, {
+        claims: {
+          nonce: undefined,
+          at_hash: undefined,
+          aud: ['todo-ui', 'todo-api'],
+          azp: 'todo-ui',
+        },
+      });
+      await expectAuthFailure(auth.authenticate(token), 'token_type_invalid', 401);
+    },
+  );
 
   test.runIf(PROFILE_CASES[profile].uidMarker)(
     'accepts an Authentik access token that carries uid but no azp',

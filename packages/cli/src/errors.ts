@@ -18,11 +18,14 @@ export type CliErrorCode =
 export class CliError extends Error {
   readonly code: CliErrorCode;
   readonly exitCode: 1 | 2;
+  /** The HTTP status of the API's answer, when the error is one (`unwrap`). */
+  readonly status: number | undefined;
 
-  constructor(code: CliErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: CliErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
     super(message, options);
     this.name = 'CliError';
     this.code = code;
     this.exitCode = code === 'usage' ? 2 : 1;
+    this.status = options?.status;
   }
 }

@@ -94,6 +94,7 @@ describe('todo add when the answer is lost', () => {
     const result = await add('Not now');
     expect(result.code).toBe(1);
     expect(result.err).toContain('HTTP 503');
+    expect(result.err).toContain('try again in 120 s (Retry-After).');
     expect(relay.creates).toHaveLength(1);
     expect(slept).toEqual([]);
     expect(await stored('Not now')).toHaveLength(0);
@@ -103,7 +104,10 @@ describe('todo add when the answer is lost', () => {
     relay.mode = { kind: 'drop', times: 2 };
     const result = await add('Lost twice');
     expect(result.code).toBe(1);
-    expect(result.err).toContain('cannot be reached');
+    // The API was reached both times: only the answers are missing.
+    expect(result.err).toContain('did not answer');
+    expect(result.err).toContain('after the request was sent');
+    expect(result.err).not.toContain('cannot be reached');
     expect(relay.creates).toHaveLength(2);
     expect(await stored('Lost twice')).toHaveLength(1);
     // Stored, though no answer said so: the person is told to look before adding it again (a new

@@ -64,6 +64,13 @@ export interface IdpOptions {
    * default `Date.now`. Tests move it instead of sleeping through a lockout.
    */
   bruteForceClock?: () => number;
+  /**
+   * Keycloak profile: the admin REST API writes its errors as older Keycloak releases did, a
+   * message that is not an OAuth error code under `error_description` with `error`
+   * `invalid_request` (`{"error":"invalid_request","error_description":"User not found"}`);
+   * default false, current releases' `{"error":"User not found"}`.
+   */
+  legacyAdminErrors?: boolean;
   logger?: IdpLogger;
 }
 
@@ -212,6 +219,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   const registry = new AccessTokenRegistry(provider, store, keys, issuer);
   const admin: AdminContext = {
     ...{ realm, directory, registry, provider, store, consents, report, url },
+    legacyErrors: options.legacyAdminErrors === true,
   };
   const dispatch = dispatcher({ login, admin, profile, layout, report, publicUrl: new URL(url) });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

@@ -11,17 +11,33 @@ import { stepUpReturned } from './auth/step-up.js';
 import { CALLBACK_PATH, safeReturnTo } from './auth/user-manager.js';
 import { navigate } from './navigation/router.js';
 
-/** Retries only what may succeed on a second try: no answer, 5xx, 503 from an IdP outage. */
+/** The longest `Retry-After` a read waits out by itself before its one retry. */
+export const AUTO_RETRY_AFTER_MAX_MS = 30_000;
+
+/**
+ * Retries only what may succeed on a second try: no answer, 5xx, 503 from an IdP outage. A 503
+ * that says when to try again (`Retry-After`) is retried once, after that wait
+ * ({@link retryDelay}), when it is at most {@link AUTO_RETRY_AFTER_MAX_MS}; its message then
+ * says when to try again.
+ */
 export function shouldRetry(failureCount: number, error: unknown): boolean {
   if (failureCount >= 2) return false;
   if (!isApiError(error)) return true;
+  if (error.retryAfterMs !== undefined)
+    return failureCount < 1 && error.retryAfterMs <= AUTO_RETRY_AFTER_MAX_MS;
   return error.code === 'network' || error.code === 'unavailable' || error.code === 'server';
+}
+
+/** The wait before a retry: the 503's `Retry-After`, else TanStack Query's own backoff. */
+export function retryDelay(failureCount: number, error: unknown): number {
+  if (isApiError(error) && error.retryAfterMs !== undefined) return error.retryAfterMs;
+  return Math.min(1000 * 2 ** failureCount, 30_000);
 }
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
     defaultOptions: {
-      queries: { retry: shouldRetry, staleTime: 10_000 },
+      queries: { retry: shouldRetry, retryDelay, staleTime: 10_000 },
       mutations: { retry: false },
     },
   });

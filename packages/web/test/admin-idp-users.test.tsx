@@ -1,4 +1,4 @@
-import { fireEvent, screen, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { IdpUsers } from '../src/admin/IdpUsers.js';
 import { freshPageEachTest } from './support/fresh-page.js';
@@ -128,4 +128,24 @@ describe('a change to a person the provider deleted right after it was made', ()
     );
     expect(screen.queryByText(/bob is in Sales/)).toBeNull();
   });
+});
+
+describe('granting and removing a role', () => {
+  test('says a removal holds now (their tokens refused), and a grant from the next token', async () => {
+    await firstPage();
+    fireEvent.click(screen.getByRole('checkbox', { name: 'admin for bob' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Confirm' }));
+    expect(
+      (await screen.findByText('bob now has admin (from their next token).')).getAttribute('role'),
+    ).toBe('status');
+    // The list read again after the change shows the role held before it is removed.
+    const admin = () => screen.getByRole('checkbox', { name: 'admin for bob' }) as HTMLInputElement;
+    await waitFor(() => expect(admin().checked).toBe(true));
+    fireEvent.click(admin());
+    fireEvent.click(await screen.findByRole('button', { name: 'Confirm' }));
+    const removed = await screen.findByText(/^bob no longer has admin/);
+    expect(removed.textContent).toBe(
+      'bob no longer has admin, from now on: the tokens they hold are refused, and their app renews them without it.',
+    );
+  }, 20_000);
 });

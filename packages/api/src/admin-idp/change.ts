@@ -103,6 +103,12 @@ export interface Refusal {
   readonly unconfirmed?: string;
   /** What to do then. */
   readonly next: string;
+  /**
+   * Refuses the tokens issued up to now by the API's clock only, without the allowance for the
+   * provider's clock (`revokeSubjectAt`'s `exact`): for a change the person stays signed in
+   * through (a role removed), whose next token must pass at once.
+   */
+  readonly exact?: boolean;
 }
 
 export const SESSIONS_ENDED: Refusal = {
@@ -135,7 +141,9 @@ export function refuseAndRecord(
     at: context.clock.now(),
   };
   return context.revocations
-    .revokeSubjectAt([issuer], id, (save) => writeAndAudit(context.db, entry, save))
+    .revokeSubjectAt([issuer], id, (save) => writeAndAudit(context.db, entry, save), {
+      exact: refusal.exact === true,
+    })
     .then(
       (stored) => {
         context.metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);

@@ -472,12 +472,28 @@ function personError(e: unknown, what: string, change = true): ApiError {
   );
 }
 
+/**
+ * The message of Keycloak's JSON error for a failed admin call: `error` as current releases
+ * write it (`{"error":"User not found"}`), or the `error_description` of the shape older
+ * releases wrote, `{"error":"invalid_request","error_description":"User not found"}` and
+ * nothing else: their error handler (javax-era `KeycloakErrorHandler`) put an exception message
+ * that is not an OAuth error code (RFC 6749 §5.2 syntax, `^[0-9a-z_]+$`) under
+ * `error_description`, with `error` set to `invalid_request`. Undefined for any other body.
+ */
+function keycloakMessage(error: unknown): string | undefined {
+  const data = (error as { responseData?: unknown } | null)?.responseData;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
+  const { error: code, error_description: description } = data as Record<string, unknown>;
+  const legacy =
+    code === 'invalid_request' && typeof description === 'string' && Object.keys(data).length === 2;
+  if (legacy) return description;
+  return typeof code === 'string' ? code : undefined;
+}
+
 /** Whether a failed admin call is Keycloak's 404 for a user it does not have ("User not found"). */
 function userNotFound(error: unknown): boolean {
-  const data = (error as { responseData?: unknown } | null)?.responseData;
-  if (data === null || typeof data !== 'object') return false;
-  const message = (data as { error?: unknown }).error;
-  return typeof message === 'string' && /^user not found\.?$/i.test(message.trim());
+  const message = keycloakMessage(error);
+  return message !== undefined && /^user not found\.?$/i.test(message.trim());
 }
 
 /**
@@ -486,20 +502,14 @@ function userNotFound(error: unknown): boolean {
  */
 function roleNotFound(error: unknown): boolean {
   if ((error as { response?: { status?: unknown } } | null)?.response?.status !== 404) return false;
-  const data = (error as { responseData?: unknown }).responseData;
-  if (data === null || typeof data !== 'object') return false;
-  const message = (data as { error?: unknown }).error;
-  return (
-    typeof message === 'string' && /^(role not found|could not find role)\.?$/i.test(message.trim())
-  );
+  const message = keycloakMessage(error);
+  return message !== undefined && /^(role not found|could not find role)\.?$/i.test(message.trim());
 }
 
 /** Whether a failed admin call is Keycloak's own 404: its JSON error, not about the realm. */
 function keycloakNotFound(error: unknown): boolean {
   const data = (error as { responseData?: unknown } | null)?.responseData;
   if (data === null || typeof data !== 'object') return false;
-  const message =
-    (data as { error?: unknown; errorMessage?: unknown }).error ??
-    (data as { errorMessage?: unknown }).errorMessage;
+  const message = keycloakMessage(error) ?? (data as { errorMessage?: unknown }).errorMessage;
   return typeof message === 'string' && /not found/i.test(message) && !/realm/i.test(message);
 }

@@ -53,6 +53,10 @@ const HINTS: Readonly<Record<string, (w: Where) => string>> = {
   // insufficient_privilege: since PostgreSQL 15 only the database owner may create in `public`
   '42501': (w) =>
     `the API creates its tables when it starts: make ${w.user} the owner of the database (ALTER DATABASE "${w.database}" OWNER TO "${w.user}") or grant it CREATE on its schema`,
+  // too_many_connections: max_connections reached (less the slots reserved for superusers), or
+  // the database's or the role's CONNECTION LIMIT
+  '53300': () =>
+    "PostgreSQL accepts no more connections: each API process holds up to 11 (a pool of 10 and the revocation feed's); end idle sessions (pg_stat_activity), or raise max_connections or the database's or user's CONNECTION LIMIT",
   ECONNREFUSED: (w) =>
     `nothing accepts connections at ${w.host}: check the host and port in DATABASE_URL, and that PostgreSQL runs and listens there (listen_addresses)`,
   ENOTFOUND: () => 'the host name in DATABASE_URL is not known: check it',
@@ -148,14 +152,22 @@ const SQLITE_FILE_ERRORS = new Set([
 ]);
 
 /**
- * Why the embedded SQLite file under `DATA_DIR` cannot be used at start (its folder cannot be
- * created, the file cannot be opened), in one sentence naming `DATA_DIR`; undefined for any
- * other error.
+ * Why the embedded SQLite file under `DATA_DIR` cannot be used at start, in one sentence naming
+ * the file: its folder cannot be created or the file opened (naming `DATA_DIR`), or another
+ * process holds its write lock past `busy_timeout` (SQLITE_BUSY, followed through a migration
+ * error's `cause`); undefined for any other error.
  */
 export function sqliteFailure(error: unknown, file: string): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !SQLITE_FILE_ERRORS.has(code)) return undefined;
-  return `the SQLite file ${file} cannot be created or opened (${(error as Error).message}): set DATA_DIR to a directory this user can write, or DATABASE_URL to a PostgreSQL database`;
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== 'string') continue;
+    if (SQLITE_FILE_ERRORS.has(code))
+      return `the SQLite file ${file} cannot be created or opened (${e.message}): set DATA_DIR to a directory this user can write, or DATABASE_URL to a PostgreSQL database`;
+    // https://sqlite.org/rescode.html#busy: another connection holds the lock.
+    if (code.startsWith('SQLITE_BUSY'))
+      return `the SQLite file ${file} is locked by another process (${e.message}, still after the 5 s busy_timeout): stop what else writes it (another API on the same DATA_DIR, a backup, a sqlite3 shell) or give this API a DATA_DIR of its own`;
+  }
+  return undefined;
 }
 
 /** Host, port and database of a `DATABASE_URL`, without its user information. */

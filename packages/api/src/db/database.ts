@@ -14,6 +14,7 @@ import {
 import type { Schema } from './schema.js';
 import { guardedConnection } from './sqlite-connection.js';
 import { MigrationSafeSqliteDialect } from './sqlite-dialect.js';
+import { fileCheck } from './sqlite-file-identity.js';
 import { withStatementCache } from './statement-cache.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -48,6 +49,11 @@ export interface Db {
    * retention, whose statements may rightly take longer on a large table.
    */
   unbounded<T>(work: (kysely: Kysely<Schema>) => Promise<T>): Promise<T>;
+  /**
+   * SQLite only: throws (503) when the file or its write-ahead log was deleted or replaced while
+   * open (`fileIdentity`); writes check it themselves, `/readyz` asks.
+   */
+  readonly checkFile?: () => void;
   /** Closes every connection. */
   close(): Promise<void>;
 }
@@ -82,7 +88,8 @@ export function openDatabase(config: DatabaseConfig): Db {
     // Reads through a 256 MiB memory map instead of a read() copy per page; pages are shared
     // with the OS page cache and only touched pages count towards the process's memory.
     sqlite.exec('PRAGMA mmap_size = 268435456');
-    const connection = guardedConnection(sqlite);
+    const checkFile = fileCheck(config.file, sqlite);
+    const connection = guardedConnection(sqlite, checkFile);
     const statements = withStatementCache(connection);
     // Statements of their own, in raw mode; closing the database closes them with it.
     const firstRows = withStatementCache({ prepare: connection.prepareFirstRow, close() {} });
@@ -101,6 +108,7 @@ export function openDatabase(config: DatabaseConfig): Db {
         return values && (rowOf(statement.columns, values) as R);
       },
       unbounded: (work) => work(kysely),
+      checkFile,
       close: () => kysely.destroy(),
     };
   }

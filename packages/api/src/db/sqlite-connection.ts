@@ -12,6 +12,8 @@ export interface LibsqlDatabase {
   prepare(sql: string): LibsqlStatement;
   exec(sql: string): unknown;
   close(): unknown;
+  /** Whether a transaction is open on the connection (`sqlite3_get_autocommit` is false). */
+  readonly inTransaction: boolean;
 }
 
 /**
@@ -46,8 +48,19 @@ export interface FirstRowStatement {
  *    one transaction at a time on its single connection, so nothing is serialised that was
  *    not already. BEGIN, COMMIT and ROLLBACK go through `exec`, which finalises its
  *    statement whatever happens.
+ * 3. A ROLLBACK after SQLite already rolled the transaction back is not sent. SQLITE_FULL (the
+ *    disk or the file size limit), SQLITE_IOERR, SQLITE_BUSY and SQLITE_NOMEM may end the whole
+ *    transaction by themselves ("Response To Errors Within A Transaction",
+ *    https://sqlite.org/lang_transaction.html); the ROLLBACK that follows would fail with "cannot
+ *    rollback - no transaction is active" and hide the error that is the answer's (503).
+ * 4. Nothing is written to a file deleted or replaced under the open connection (`verify`,
+ *    `fileIdentity`): checked before BEGIN IMMEDIATE and once its write lock is taken (rolled
+ *    back when it fails), and before a statement that may write outside a transaction.
  */
-export function guardedConnection(database: LibsqlDatabase): {
+export function guardedConnection(
+  database: LibsqlDatabase,
+  verify: () => void = () => {},
+): {
   prepare(sql: string): SqliteStatement;
   /** A statement of its own (not shared with `prepare`'s) read by its first row. */
   prepareFirstRow(sql: string): FirstRowStatement;
@@ -57,11 +70,12 @@ export function guardedConnection(database: LibsqlDatabase): {
     prepareFirstRow: (sql) => firstRowStatement(database, database.prepare(sql)),
     prepare(sql) {
       // Kysely's SqliteDriver begins, commits and rolls back with these exact texts.
-      if (sql === 'begin') return controlStatement(database, 'BEGIN IMMEDIATE');
-      if (sql === 'commit' || sql === 'rollback') {
-        return controlStatement(database, sql.toUpperCase());
-      }
-      return guardedStatement(database, database.prepare(sql));
+      if (sql === 'begin') return beginStatement(database, verify);
+      if (sql === 'rollback') return rollbackStatement(database);
+      if (sql === 'commit') return controlStatement(database, 'COMMIT');
+      // A statement that may write, run outside a transaction: the file is checked first (4.).
+      const check = /^\s*select\b/i.test(sql) ? undefined : verify;
+      return guardedStatement(database, database.prepare(sql), check);
     },
     close: () => database.close(),
   };
@@ -86,6 +100,51 @@ function controlStatement(database: LibsqlDatabase, sql: string): SqliteStatemen
   };
 }
 
+/**
+ * `verify` outside any transaction, BEGIN IMMEDIATE, then `verify` again under the write lock
+ * (rolled back when it throws): 4. above.
+ */
+function beginStatement(database: LibsqlDatabase, verify: () => void): SqliteStatement {
+  const begin = () => {
+    verify();
+    database.exec('BEGIN IMMEDIATE');
+    try {
+      verify();
+    } catch (error) {
+      database.exec('ROLLBACK');
+      throw error;
+    }
+  };
+  return {
+    reader: false,
+    all: () => {
+      begin();
+      return [];
+    },
+    run: () => {
+      begin();
+      return { changes: 0, lastInsertRowid: 0 };
+    },
+    iterate: () => {
+      begin();
+      return [][Symbol.iterator]();
+    },
+  };
+}
+
+/** ROLLBACK, unless SQLite has already ended the transaction itself (3. above). */
+function rollbackStatement(database: LibsqlDatabase): SqliteStatement {
+  const rollback = controlStatement(database, 'ROLLBACK');
+  const none = { changes: 0, lastInsertRowid: 0 };
+  return {
+    reader: false,
+    all: (parameters) => (database.inTransaction ? rollback.all(parameters) : []),
+    run: (parameters) => (database.inTransaction ? rollback.run(parameters) : none),
+    iterate: (parameters) =>
+      database.inTransaction ? rollback.iterate(parameters) : [][Symbol.iterator](),
+  };
+}
+
 /** Ends a statement left running by an error, stepping it once under `query_only` (1. above). */
 function halt(
   database: LibsqlDatabase,
@@ -103,7 +162,11 @@ function halt(
 }
 
 /** A statement that never stays running after it fails. */
-function guardedStatement(database: LibsqlDatabase, statement: LibsqlStatement): SqliteStatement {
+function guardedStatement(
+  database: LibsqlDatabase,
+  statement: LibsqlStatement,
+  verify?: () => void,
+): SqliteStatement {
   // Whether it returns rows is fixed by the SQL text; libsql asks SQLite each time (a native call).
   let reader: boolean | undefined;
   return {
@@ -112,6 +175,7 @@ function guardedStatement(database: LibsqlDatabase, statement: LibsqlStatement):
       return reader;
     },
     all(parameters) {
+      if (verify !== undefined && !database.inTransaction) verify();
       try {
         return statement.all(parameters);
       } catch (error) {
@@ -120,6 +184,7 @@ function guardedStatement(database: LibsqlDatabase, statement: LibsqlStatement):
       }
     },
     run(parameters) {
+      if (verify !== undefined && !database.inTransaction) verify();
       try {
         return statement.run(parameters);
       } catch (error) {

@@ -11,6 +11,7 @@ import { dpopRequired, metadataUrl, publicBase, resourceId, resourceOf } from '.
 import { InvalidCursorError } from '../repositories/cursor.js';
 import { actorOf, profileOf } from '../routes/principal.js';
 import { etagOf, PreconditionFailed } from './etag.js';
+import { withKeyLimit } from './idempotency-key.js';
 import {
   ApiError,
   type ApiErrorCode,
@@ -122,7 +123,10 @@ export function createErrorHandler(context: AppContext) {
       return send(reply.headers(headers), body);
     }
     if (error.validation) {
-      const errors = fieldErrors(error.validationContext ?? 'request', error.validation);
+      const errors = withKeyLimit(
+        request,
+        fieldErrors(error.validationContext ?? 'request', error.validation),
+      );
       // `errors[].field` keeps the machine path (`body.title`); the sentence names the field
       // as the person typed it (`title`).
       const detail = errors.map((e) => `${personName(e.field)} ${e.message}`).join('; ');

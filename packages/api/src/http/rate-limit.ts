@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { addressKey } from './address-key.js';
 import { ApiError } from './problem.js';
+import { headerObjectOf } from './security-headers.js';
 
 export { addressKey };
 
@@ -126,9 +127,18 @@ export function tighterLimit(a: RateLimitState, b: RateLimitState): RateLimitSta
  * (RFC 9110 §10.2.3) and returns the 429 to throw.
  */
 export function applyLimit(reply: FastifyReply, state: RateLimitState): ApiError | undefined {
-  reply.header('x-ratelimit-limit', state.limit);
-  reply.header('x-ratelimit-remaining', state.remaining);
-  reply.header('x-ratelimit-reset', state.resetSeconds);
+  const headers = headerObjectOf(reply);
+  if (headers !== undefined) {
+    // What `reply.header` stores, under the names it would lower-case (constants here), as text
+    // (Node turned the numbers into text twice: to check the value, then to write the line).
+    headers['x-ratelimit-limit'] = `${state.limit}`;
+    headers['x-ratelimit-remaining'] = `${state.remaining}`;
+    headers['x-ratelimit-reset'] = `${state.resetSeconds}`;
+  } else {
+    reply.header('x-ratelimit-limit', state.limit);
+    reply.header('x-ratelimit-remaining', state.remaining);
+    reply.header('x-ratelimit-reset', state.resetSeconds);
+  }
   if (!state.exceeded) return undefined;
   reply.header('retry-after', state.resetSeconds);
   return rateLimited(state.limit);

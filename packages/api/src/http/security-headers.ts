@@ -51,6 +51,21 @@ function headerObjectKey(reply: FastifyReply): symbol | null {
   return headersKey;
 }
 
+/**
+ * The reply's own header object, where Fastify's `reply.header` stores each header under its
+ * lower-cased name; undefined when this Fastify keeps its headers under another key. For hooks
+ * that set headers of constant lower-case names on every request without lower-casing them
+ * again (`reply.header` lower-cases every name it is given).
+ */
+export function headerObjectOf(reply: FastifyReply): Record<string, unknown> | undefined {
+  const key = headerObjectKey(reply);
+  if (key === null) return undefined;
+  const headers = (reply as unknown as Record<symbol, unknown>)[key];
+  return typeof headers === 'object' && headers !== null
+    ? (headers as Record<string, unknown>)
+    : undefined;
+}
+
 function isEmptyHeaderObject(headers: unknown): headers is Record<string, unknown> {
   if (typeof headers !== 'object' || headers === null) return false;
   for (const _ in headers) return false;

@@ -9,6 +9,7 @@ import { ApiError } from '../http/problem.js';
 import {
   acceptedAudiences,
   NO_PUBLIC_URL,
+  proofOrigin,
   publicBase,
   type ResourceName,
 } from '../mcp/resource.js';
@@ -94,6 +95,8 @@ export function protectedAuthOptions(
     // RFC 9449 §4.3 step 9: behind a proxy serving the API under a path of API_PUBLIC_URL
     // (`https://example.com/todo`), a client's proofs name that path, which the proxy strips.
     publicPath: publicPathOf(config.publicUrl),
+    // RFC 9449 §4.3 step 9, §11.1: the server a proof must name is the API's, not the Host's.
+    origin: proofOrigin(context),
   };
 }
 

@@ -121,14 +121,28 @@ export class RevocationStore {
    * Ends every token of a subject at each of `issuers`, all or nothing: `commit` runs the rows
    * and their announcement in the audit record's transaction (`writeAndAudit`): a failure leaves
    * nothing revoked, announced or audited. Memory and other instances learn of it once committed.
+   *
+   * `exact`: tokens issued up to now by this instance's clock, without the allowance for a
+   * provider's clock running ahead (`notBefore` set back by the clock tolerance, which
+   * {@link isRevoked} adds again). For a change that leaves the person signed in (a role
+   * removed): the token their client gets next must pass at once, not be refused for the
+   * tolerance too, which would send them back to sign in over and over meanwhile.
    */
   async revokeSubjectAt(
     issuers: readonly string[],
     sub: string,
     commit: Commit<Revocation[]>,
+    { exact = false }: { exact?: boolean } = {},
   ): Promise<Revocation[]> {
     const now = this.#now();
-    const revocations = issuers.map((issuer) => this.#revocation(issuer, 'subject', sub, now));
+    const revocations = issuers.map((issuer) => {
+      const revocation = this.#revocation(issuer, 'subject', sub, now);
+      if (!exact) return revocation;
+      return {
+        ...revocation,
+        notBefore: new Date(now.getTime() - this.#toleranceMs).toISOString(),
+      };
+    });
     await commit(async (tx) => {
       for (const revocation of revocations) await this.#store(revocation, tx);
       return revocations;

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { IssuerStatus } from '@todo-sso/auth';
 import { sql } from 'kysely';
 import type { AppContext } from '../context.js';
+import type { Db } from '../db/database.js';
 import { Health, Readiness } from '../schemas/misc.js';
 import { PUBLIC } from '../schemas/security.js';
 
@@ -39,6 +40,12 @@ async function answersWithin(work: Promise<unknown>, ms: number): Promise<boolea
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** `select 1`, after checking that SQLite's file is still the one open (`Db.checkFile`). */
+async function probeDatabase(db: Db): Promise<void> {
+  db.checkFile?.();
+  await sql`select 1`.execute(db.kysely);
 }
 
 /** `/healthz` (the process runs), `/readyz` (it can serve), `/metrics` (Prometheus). */
@@ -81,7 +88,7 @@ export function healthRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         },
       },
       async (_request, reply) => {
-        const database = await answersWithin(sql`select 1`.execute(db.kysely), DATABASE_PROBE_MS);
+        const database = await answersWithin(probeDatabase(db), DATABASE_PROBE_MS);
         await authenticator.ready().catch(() => false);
         const issuers = authenticator.status().map(issuerReadiness);
         const checks: Record<string, boolean> = {

@@ -153,6 +153,20 @@ export const IDEMPOTENCY_KEY_PATTERN = `^(?:"${KEY_CHARS}"|${KEY_CHARS})$`;
 /** A key as the MCP tool `create_todo` takes it: the characters alone, without quotes. */
 export const IDEMPOTENCY_KEY_CHARS = `^${KEY_CHARS}$`;
 
+/**
+ * What a 400 says of a key longer than the draft's field allows here: the limit named, as a
+ * key of a client that picks long ones (a hash, a composite) is otherwise refused with no word
+ * of why. 255 characters without the quotes; RFC 9110 §5.4 lets a server refuse a field it
+ * finds too long (400, or 431 for the whole header section).
+ */
+export const IDEMPOTENCY_KEY_TOO_LONG = `is longer than ${KEY_MAX_CHARS} characters (quotes not counted), the most this API takes`;
+
+/** Whether an `Idempotency-Key` field value, without its quotes, is longer than allowed. */
+export function idempotencyKeyTooLong(value: string): boolean {
+  const quoted = value.length >= 2 && value.startsWith('"') && value.endsWith('"');
+  return (quoted ? value.length - 2 : value.length) > KEY_MAX_CHARS;
+}
+
 /** What a 400 says of a key refused by {@link IDEMPOTENCY_KEY_PATTERN}. */
 export const IDEMPOTENCY_KEY_MESSAGE =
   'must be one string of 1 to 255 visible ASCII characters other than " and \\, in double quotes or bare';

@@ -3,6 +3,7 @@ import type { AuthError } from '../errors.js';
 import { PROFILES } from '../profiles/index.js';
 import type { DecodedToken } from '../token/decode.js';
 import { describeValue } from '../token/describe-value.js';
+import { typNames } from '../token/media-type.js';
 import { audiencesOf } from '../token/validate-claims.js';
 import { closestIssuer, issuerFinding } from './issuer-difference.js';
 import { otherRefusal } from './other-refusals.js';
@@ -109,13 +110,26 @@ function audienceFinding(issuer: ResolvedIssuer, claims: Claims, name: SettingNa
 
 function typeFinding(issuer: ResolvedIssuer | undefined, token: DecodedToken): Finding {
   const { payload } = token;
-  const clientAudience = issuer !== undefined && PROFILES[issuer.profile].audienceIsClientId;
+  const profile = issuer === undefined ? undefined : PROFILES[issuer.profile];
+  const clientAudience = profile?.audienceIsClientId === true;
+  // What access-token-type.ts takes for an ID token: no access-token marker and no client apart
+  // from its audiences (OpenID Connect Core §2), or Authentik's token without azp/uid.
+  const { azp } = payload;
+  const unmarked =
+    (token.header.typ === undefined || typNames(token.header.typ, 'jwt')) &&
+    payload.typ === undefined &&
+    payload.events === undefined &&
+    payload.scope === undefined &&
+    payload.scp === undefined &&
+    payload.client_id === undefined;
   const idMarkers =
-    payload.nonce !== undefined ||
+    (payload.nonce !== undefined && profile?.nonceInAccessTokens !== true) ||
     payload.at_hash !== undefined ||
     (typeof payload.typ === 'string' && payload.typ.toLowerCase() === 'id') ||
-    (clientAudience && payload.azp === undefined) ||
-    (!clientAudience && payload.azp !== undefined && payload.aud === payload.azp);
+    (clientAudience && azp === undefined && payload.uid === undefined) ||
+    (!clientAudience &&
+      unmarked &&
+      (typeof azp !== 'string' || audiencesOf(payload).includes(azp)));
   const base = {
     check: 'token' as const,
     ...(issuer === undefined ? {} : { issuer: issuer.issuer }),

@@ -22,6 +22,8 @@ export interface RequestHookState {
   readonly dpopAlgorithms: readonly string[] | undefined;
   /** The path a proxy strips before the request reaches the app (`AuthPluginOptions`). */
   readonly publicPath: string | undefined;
+  /** The origin a request's proof must name (`AuthPluginOptions.origin`). */
+  readonly origin: AuthPluginOptions['origin'];
   /** The decision context of a request (clock, acr levels, proof). */
   readonly contextOf: (request: FastifyRequest) => DecisionContext;
 }
@@ -87,7 +89,7 @@ async function authenticateRequest(
   if (scheme === 'DPoP' || principal.confirmation !== undefined)
     request.dpopProof = await authenticator.checkSender(
       principal,
-      proofRequest(request, { scheme, token }, state.publicPath),
+      proofRequest(request, { scheme, token }, state.publicPath, state.origin),
     );
   request.principal = principal;
   if (beforeDecision) await beforeDecision(request, reply);
@@ -177,7 +179,7 @@ export function proceed(
     if (hit !== undefined && (credentials?.scheme === 'DPoP' || hit.confirmation !== undefined)) {
       if (checkSenderNow === undefined) hit = undefined;
       else {
-        proof = proofRequest(request, credentials as Credentials, state.publicPath);
+        proof = proofRequest(request, credentials as Credentials, state.publicPath, state.origin);
         // A bound token sent as Bearer is refused now (§7.2); a proof waits for its batch.
         if (proof.scheme === 'Bearer') sender = authenticator.checkSenderNow?.(hit, proof);
       }

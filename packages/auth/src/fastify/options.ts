@@ -52,6 +52,13 @@ export interface AuthPluginOptions {
    * (RFC 9449 §4.3 step 9). Default none.
    */
   publicPath?: string;
+  /**
+   * The scheme and authority a request's DPoP proof must name in `htu` (RFC 9449 §4.3 step 9),
+   * e.g. the origin of the API's configured public URL, so that a `Host` or `X-Forwarded-Host`
+   * the client wrote never chooses the server a proof counts for (§11.1). `undefined` (or no
+   * function): the origin the request came to, forwarded by trusted proxies.
+   */
+  origin?: (request: FastifyRequest) => string | undefined;
 }
 
 declare module 'fastify' {

@@ -60,7 +60,7 @@ function decorateRequests(
 }
 
 async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
-  const { authenticator, beforeDecision, audiences, publicPath } = options;
+  const { authenticator, beforeDecision, audiences, publicPath, origin } = options;
   if (authenticator === undefined || typeof authenticator.authenticate !== 'function')
     throw new TypeError('authPlugin needs { authenticator }');
   if (publicPath !== undefined && publicPath !== '' && !/^(?:\/[^/?#]+)+$/.test(publicPath))
@@ -89,6 +89,7 @@ async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise
       audiences,
       dpopAlgorithms,
       publicPath,
+      origin,
       contextOf,
     }),
   );

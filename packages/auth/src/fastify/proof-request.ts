@@ -29,14 +29,16 @@ export function proofRequest(
   request: FastifyRequest,
   { scheme, token }: Credentials,
   publicPath = '',
+  origin?: (request: FastifyRequest) => string | undefined,
 ): ProofRequest {
   return {
     scheme,
     token,
     proof: headerLines(request.raw.rawHeaders, 'dpop'),
     method: request.method,
-    // `htu` is compared with the URI the client used: behind trusted proxies, the forwarded
-    // scheme, host and port ({@link forwardedOrigin}).
-    url: `${forwardedOrigin(request)}${publicPath}${request.url}`,
+    // `htu` is compared with the URI the client used: the app's own origin for the request when
+    // it names one, else behind trusted proxies the forwarded scheme, host and port
+    // ({@link forwardedOrigin}).
+    url: `${origin?.(request) ?? forwardedOrigin(request)}${publicPath}${request.url}`,
   };
 }

@@ -11,6 +11,7 @@ import {
 } from './after-token.js';
 import { type Credentials, refuseQueryToken } from './bearer.js';
 import { type ConnectionCredentials, credentialsOf, warmLookup } from './connection-memo.js';
+import type { RouteAuthConfig } from './options.js';
 import { ProofBatch } from './proof-batch.js';
 
 export { decidedRequirement, type RequestHookState } from './after-token.js';
@@ -25,10 +26,54 @@ function hasRepeatedAuthorization(rawHeaders: readonly string[]): boolean {
   let seen = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i];
-    // The length test spares a lower-cased copy of every other header name on each request.
-    if (name?.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1) return true;
+    // The length test spares a lower-cased copy of every other header name on each request, and
+    // the two usual spellings are matched before making one of this name.
+    if (
+      name?.length === 13 &&
+      (name === 'Authorization' ||
+        name === 'authorization' ||
+        name.toLowerCase() === 'authorization') &&
+      ++seen > 1
+    )
+      return true;
   }
   return false;
+}
+
+/** Fastify's own key of a request's route context (`Symbol('fastify.context')`). */
+const ROUTE_CONTEXT = 'fastify.context';
+/** That key, once found and checked; null when this Fastify keeps the route's config otherwise. */
+let routeContextKey: symbol | null | undefined;
+
+/**
+ * The route's `config` (its `auth` requirement), as `request.routeOptions.config` gives it,
+ * without that getter's new frozen object of 12 fields on each request: read from the route
+ * context Fastify keeps on the request. The key is taken only if, on the first request, it gives
+ * the very object `routeOptions.config` does; otherwise (another Fastify) every request reads
+ * `routeOptions`, so the requirement is never read from anything else.
+ */
+function routeConfigOf(request: FastifyRequest): RouteAuthHolder | undefined {
+  if (routeContextKey === undefined) {
+    const key = Object.getOwnPropertySymbols(request).find((s) => s.description === ROUTE_CONTEXT);
+    const config = request.routeOptions.config;
+    routeContextKey =
+      key !== undefined &&
+      (request as unknown as Record<symbol, RouteContext>)[key]?.config === config
+        ? key
+        : null;
+    return config;
+  }
+  if (routeContextKey === null) return request.routeOptions.config;
+  const context = (request as unknown as Record<symbol, RouteContext | undefined>)[routeContextKey];
+  return context !== undefined ? context.config : request.routeOptions.config;
+}
+
+interface RouteContext {
+  readonly config?: RouteAuthHolder;
+}
+
+interface RouteAuthHolder {
+  readonly auth?: RouteAuthConfig;
 }
 
 /**
@@ -46,7 +91,7 @@ export function createRequestHook(
   return (request, reply, done) => {
     let credentials: Credentials | undefined;
     let hit: Principal | undefined;
-    const auth = request.routeOptions.config?.auth;
+    const auth = routeConfigOf(request)?.auth;
     try {
       const { authorization } = request.headers;
       if (authorization !== undefined && hasRepeatedAuthorization(request.raw.rawHeaders))

@@ -9,16 +9,40 @@ export class IdpHttpError extends Error {
   readonly status?: number;
   /** The RFC 6749 §5.2 `error` of a 400 answer, when its body names one. */
   readonly oauthError?: string;
+  /** Where a redirect (3xx) answer pointed, as `redirectTarget` shows it; not followed. */
+  readonly location?: string;
   constructor(
     message: string,
-    options?: { cause?: unknown; answered?: boolean; status?: number; oauthError?: string },
+    options?: {
+      cause?: unknown;
+      answered?: boolean;
+      status?: number;
+      oauthError?: string;
+      location?: string;
+    },
   ) {
     super(message, options);
     this.name = 'IdpHttpError';
     this.answered = options?.answered === true;
     if (options?.status !== undefined) this.status = options.status;
     if (options?.oauthError !== undefined) this.oauthError = options.oauthError;
+    if (options?.location !== undefined) this.location = options.location;
   }
+}
+
+/**
+ * The `Location` of a redirect (RFC 9110 §10.2.2), resolved against the request's URL, without
+ * user information, query or fragment (they may carry secrets) and at most 200 characters; ''
+ * when the answer has none that parses.
+ */
+function redirectTarget(url: string, response: Response): string {
+  const location = response.headers.get('location');
+  if (location === null || !URL.canParse(location, url)) return '';
+  const target = new URL(location, url);
+  target.username = '';
+  target.password = '';
+  const shown = `${target.origin}${target.pathname}${target.search || target.hash ? '?…' : ''}`;
+  return shown.length > 200 ? `${shown.slice(0, 200)}…` : shown;
 }
 
 /**
@@ -131,12 +155,18 @@ async function fetchAndRead(
   }
   if (!response.ok) {
     const oauthError = response.status === 400 ? await errorCode(url, response, tooLarge) : '';
+    const location =
+      response.status >= 300 && response.status < 400 ? redirectTarget(url, response) : '';
     await response.body?.cancel().catch(() => undefined);
-    throw new IdpHttpError(`${url} answered HTTP ${response.status}`, {
-      answered: true,
-      status: response.status,
-      ...(oauthError === '' ? {} : { oauthError }),
-    });
+    throw new IdpHttpError(
+      `${url} answered HTTP ${response.status}${location === '' ? '' : `, a redirect to ${location} (not followed)`}`,
+      {
+        answered: true,
+        status: response.status,
+        ...(oauthError === '' ? {} : { oauthError }),
+        ...(location === '' ? {} : { location }),
+      },
+    );
   }
   const text = await readBounded(url, response, tooLarge);
   let value: unknown;

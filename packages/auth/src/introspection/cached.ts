@@ -8,7 +8,7 @@ import type { Principal } from '../principal.js';
 import { PROFILES } from '../profiles/index.js';
 import { assertAccessToken } from '../token/access-token-type.js';
 import { describeValue } from '../token/describe-value.js';
-import { assertAudience, assertAuthTime } from '../token/validate-claims.js';
+import { assertAudience, assertAuthTime, assertOneClient } from '../token/validate-claims.js';
 import type { IntrospectionClientState } from './client-state.js';
 import { callIntrospection, refusesClient } from './introspect.js';
 
@@ -93,7 +93,9 @@ function principalFrom(
       'token_type_invalid',
       `A ${describeValue(claims.typ)} token is not an access token`,
     );
-  assertAccessToken(issuer, {}, claims, 'introspection');
+  assertAccessToken(issuer, {}, claims, 'introspection', tokenType !== undefined);
+  // As for a JWT: one client, or the answer cannot be told from an agent's (first party or not).
+  assertOneClient(claims);
   // RFC 7662 §2.2 makes `iss` optional, but Keycloak and Authentik always send it; an answer
   // that does not say who issued the token is refused rather than assumed to be ours.
   if (answer.iss !== issuer.issuer)

@@ -43,6 +43,8 @@ export class IntrospectionClientState {
   /** The last time an answer showed the client accepted (an active token, the token endpoint). */
   private acceptedAt = Number.NEGATIVE_INFINITY;
   private checking?: Promise<AuthError | undefined>;
+  /** When the token endpoint was last asked about the client ({@link refusalBehindInactive}). */
+  private verdictAskedAt = Number.NEGATIVE_INFINITY;
   private readonly hidesRefusal: boolean;
 
   constructor(
@@ -125,8 +127,16 @@ export class IntrospectionClientState {
   private async refusalBehindInactive(keys: KeyStore): Promise<AuthError | undefined> {
     if (!this.hidesRefusal) return undefined;
     const cooldown = this.ctx.settings.jwksCooldownMs;
-    if (this.refusedSinceAt === undefined && this.ctx.now() < this.acceptedAt + cooldown)
-      return undefined;
+    const now = this.ctx.now();
+    if (this.refusedSinceAt === undefined && now < this.acceptedAt + cooldown) return undefined;
+    // Asked less than a cooldown ago (its answer said nothing of the client: an outage): the
+    // state stands. Otherwise each made-up token would send the client secret there once more,
+    // as many times as an attacker sends tokens (RFC 6749 §2.3.1 credentials, RFC 7662 §4).
+    if (this.checking === undefined && now < this.verdictAskedAt + cooldown)
+      return this.refusedSinceAt === undefined
+        ? undefined
+        : new AuthError('idp_unavailable', CLIENT_REFUSED);
+    if (this.checking === undefined) this.verdictAskedAt = now;
     this.checking ??= this.askTokenEndpoint(keys).finally(() => {
       this.checking = undefined;
     });

@@ -3,6 +3,7 @@ import { AuthError } from '../errors.js';
 import { PROFILES } from '../profiles/index.js';
 import { describeValue } from './describe-value.js';
 import { typNames } from './media-type.js';
+import { audiencesOf } from './validate-claims.js';
 
 /** Keycloak's `typ` claim of tokens that are not access tokens (Keycloak-specific, not a standard). */
 const NOT_ACCESS_CLAIM_TYPES = new Set(['id', 'refresh', 'offline', 'logout']);
@@ -25,6 +26,8 @@ export function assertAccessToken(
   header: Readonly<Record<string, unknown>>,
   claims: Readonly<Record<string, unknown>>,
   source: 'jwt' | 'introspection' = 'jwt',
+  /** An introspection answer's `token_type` named an access token (RFC 7662 §2.2). */
+  answeredAccessType = false,
 ): void {
   // RFC 8725 §3.11: a `typ` that is not a string is not an access-token type; it is refused with
   // a printable description (describeValue), never a crash.
@@ -66,18 +69,26 @@ export function assertAccessToken(
   const markers = profile.accessTokenMarkers;
   if (markers !== undefined && source === 'jwt' && markers.every((m) => claims[m] === undefined))
     reject(`An ${profile.title} token without ${markers[0]} (an ID token) is not an access token`);
-  // An ID token's audience is the client itself (`aud` = `azp`). Authentik access tokens look
-  // the same (`aud` = client id), so this heuristic is skipped there.
+  // An ID token's audience is the client itself (OpenID Connect Core §2): `azp`, when present,
+  // is one of its audiences, and it is often absent (§2 makes it optional, §3.1.3.7 item 4 asks
+  // for it only with several audiences), as `nonce` is after a refresh (§12.2) or a device grant
+  // (RFC 8628). So without an access-token marker (RFC 9068 §2.1 `at+jwt`, a Keycloak `typ`,
+  // RFC 9068 §2.2 `client_id`, a scope) a token naming no client apart from its audiences is
+  // taken for an ID token (RFC 8725 §2.8, §3.11). Authentik access tokens look the same
+  // (`aud` = client id, no marker but `azp`/`uid`, checked above), so this is skipped there.
   if (!profile.audienceIsClientId) {
     const hasAccessMarker =
       typedAccess ||
+      answeredAccessType ||
       ACCESS_CLAIM_TYPES.has(claimTyp) ||
       claims.scope !== undefined ||
       claims.scp !== undefined ||
       claims.client_id !== undefined;
-    const aud = Array.isArray(claims.aud) && claims.aud.length === 1 ? claims.aud[0] : claims.aud;
-    if (!hasAccessMarker && typeof claims.azp === 'string' && aud === claims.azp)
-      reject('An ID token (aud equals azp, no access-token marker) is not an access token');
+    const azp = claims.azp;
+    if (!hasAccessMarker && (typeof azp !== 'string' || audiencesOf(claims).includes(azp)))
+      reject(
+        'An ID token (no access-token marker, no client apart from aud) is not an access token',
+      );
   }
 }
 

@@ -62,15 +62,22 @@ export function validateClaims(
   assertAuthTime(claims, checks.nowSec, leeway);
   if (typeof claims.sub !== 'string' || claims.sub === '')
     throw new AuthError('token_malformed', 'The token has no "sub" claim');
-  // The client is `client_id` (RFC 9068 §2.2) or `azp` (OpenID Connect Core §2): a token naming
-  // two different ones cannot be told apart from an agent's, nor matched to one revocation.
+  assertOneClient(claims);
+  assertAudience(claims, checks.audiences);
+}
+
+/**
+ * The client is `client_id` (RFC 9068 §2.2, RFC 7662 §2.2) or `azp` (OpenID Connect Core §2): a
+ * token naming two different ones cannot be told apart from an agent's, nor matched to one
+ * revocation. Throws `token_malformed`.
+ */
+export function assertOneClient(claims: Readonly<Record<string, unknown>>): void {
   const { azp, client_id: clientId } = claims;
   if (typeof azp === 'string' && typeof clientId === 'string' && azp !== clientId)
     throw new AuthError(
       'token_malformed',
       'The token names two clients: "azp" and "client_id" differ',
     );
-  assertAudience(claims, checks.audiences);
 }
 
 /**

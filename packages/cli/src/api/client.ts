@@ -5,6 +5,8 @@ import type { Io } from '../io.js';
 import { whyUnanswered } from '../net-failure.js';
 import { inline } from '../output/terminal.js';
 import type { Session } from '../session.js';
+import { neverSent } from '../write-outcome.js';
+import { unavailableLine } from './retry-after.js';
 import type { paths } from './schema.gen.js';
 
 /** How long a request waits for the API's answer (its status and headers) by default. */
@@ -37,13 +39,16 @@ async function answerOf(
       return new Response(body, { status, statusText, headers });
     });
   } catch (cause) {
-    const why =
-      (cause as { name?: unknown } | undefined)?.name === 'TimeoutError'
-        ? ` (no answer within ${waitMs / 1000} s)`
-        : whyUnanswered(cause);
+    const timedOut = (cause as { name?: unknown } | undefined)?.name === 'TimeoutError';
+    const why = timedOut ? ` (no answer within ${waitMs / 1000} s)` : whyUnanswered(cause);
+    // A change that may have reached the API is not said to have found nobody there: only its
+    // answer is known to be missing (the command says what that means for the change).
+    const write = !['GET', 'HEAD', 'OPTIONS'].includes(attempt.method);
     throw new CliError(
       'api_unreachable',
-      `The API at ${apiUrl} cannot be reached${why}; is it running, and is --api (TODO_API_URL) right?`,
+      write && !neverSent(cause)
+        ? `The API at ${apiUrl} did not answer${timedOut ? ` within ${waitMs / 1000} s` : why} after the request was sent`
+        : `The API at ${apiUrl} cannot be reached${why}; is it running, and is --api (TODO_API_URL) right?`,
       { cause },
     );
   }
@@ -174,12 +179,16 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
   if (problem.expected !== undefined) fields.push(`expected: ${text(problem.expected)}`);
   if (problem.received !== undefined) fields.push(`received: ${text(problem.received)}`);
   const detail = text(problem.detail ?? problem.title ?? response.statusText);
+  const said = [
+    `${detail} (HTTP ${response.status}${problem.code ? `, ${text(problem.code)}` : ''})`,
+    ...fields,
+  ].join('\n  ');
+  // A 503 (the API, the database or the identity provider behind it unavailable) says when to
+  // try again, by its Retry-After.
   throw new CliError(
     response.status === 404 ? 'not_found' : 'api_error',
-    [
-      `${detail} (HTTP ${response.status}${problem.code ? `, ${text(problem.code)}` : ''})`,
-      ...fields,
-    ].join('\n  '),
+    response.status === 503 ? `${said}\n${unavailableLine(response)}` : said,
+    { status: response.status },
   );
 }
 

@@ -4,7 +4,9 @@ import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
 import { mayHaveBeenStored, nothingSent } from '../refresh-failure.js';
 import type { Session } from '../session.js';
+import { NOT_MADE_503 } from '../write-outcome.js';
 import { type ApiClient, unwrap } from './client.js';
+import { retryAfterMs } from './retry-after.js';
 import type { paths } from './schema.gen.js';
 
 type Create = paths['/todos/']['post'];
@@ -15,8 +17,6 @@ type Created = Create['responses'][201]['content']['application/json'];
 export const CREATE_TIMEOUT_MS = 30_000;
 /** The longest `Retry-After` of a 503 that `todo add` waits before its one retry. */
 export const RETRY_AFTER_CAP_MS = 5_000;
-/** The wait before the retry of a 503 that names no time. */
-const DEFAULT_RETRY_MS = 1_000;
 
 /** An answer as the API client gives it. */
 type Answer<T> = { data?: T; error?: unknown; response: Response };
@@ -94,16 +94,41 @@ export async function createOnce<T>(
     first = await send();
   } catch (error) {
     if (!unanswered(error)) throw error;
-    return unwrap(await send().catch(lost));
+    // The first send may have been stored (it got past the refresh): whatever the retry's
+    // refusal says, the create may exist.
+    return settle(await send().catch(lost), sent ? lostText : undefined);
   }
   if (first.response.status === 503) {
     const wait = retryAfterMs(first.response.headers.get('retry-after'), io.now());
     if (wait !== undefined && wait <= RETRY_AFTER_CAP_MS) {
       await io.sleep(wait);
-      return unwrap(await send().catch(lost));
+      return settle(await send().catch(lost));
     }
   }
-  return unwrap(first);
+  return settle(first);
+}
+
+/**
+ * The data of an answered create, or its refusal ({@link unwrap}) saying what became of the
+ * create: after a lost first answer, a retry refused as still in progress (409) or by an outage
+ * (5xx) leaves the first send possibly stored (`lostText`); a 503 with no lost answer before it
+ * stored nothing ({@link NOT_MADE_503}).
+ */
+function settle<T>(answer: Answer<T>, lostText?: string): T {
+  try {
+    return unwrap(answer);
+  } catch (error) {
+    if (!(error instanceof CliError) || error.status === undefined) throw error;
+    const { status } = error;
+    const line =
+      lostText !== undefined && (status === 409 || status >= 500)
+        ? lostText
+        : status === 503
+          ? NOT_MADE_503
+          : undefined;
+    if (line === undefined) throw error;
+    throw new CliError(error.code, `${error.message}\n${line}`, { cause: error, status });
+  }
 }
 
 /**
@@ -142,16 +167,4 @@ function unanswered(error: unknown): boolean {
   const name = (error as { name?: unknown } | undefined)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') return true;
   return error instanceof TypeError && /^(terminated|fetch failed)$/.test(error.message);
-}
-
-/**
- * RFC 9110 §10.2.3: `Retry-After` as delay-seconds or an HTTP-date, in milliseconds from `now`;
- * {@link DEFAULT_RETRY_MS} without one, undefined when it cannot be read.
- */
-export function retryAfterMs(value: string | null, now: number): number | undefined {
-  if (value === null) return DEFAULT_RETRY_MS;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

@@ -600,7 +600,7 @@ export interface paths {
         post?: never;
         /**
          * Remove a realm role or one of the API's permissions
-         * @description Removes a realm role or one of the API's permissions from a user. Takes effect in the user's next token. An unknown user, role or permission is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description Removes a realm role or one of the API's permissions from a user. Takes effect at once: the user's current access tokens are refused at the API on every instance (401 `token_revoked`), and the token their client gets by refreshing, without it, is accepted. An unknown user, role or permission is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         delete: operations["removeIdpRole"];
         options?: never;

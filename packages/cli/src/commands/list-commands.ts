@@ -5,6 +5,7 @@ import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { cell, table } from '../output/table.js';
 import { nothingChanged } from '../refresh-failure.js';
+import { changeOutcome } from '../write-outcome.js';
 import { visibleArgument } from './visible-text.js';
 
 type TodoList = paths['/lists/']['get']['responses'][200]['content']['application/json'][number];
@@ -137,7 +138,8 @@ export const share: Command = {
       );
       ctx.print(member, () => `Shared ${cell(list.name)} with ${username} as ${role}`);
     } catch (e) {
-      return noLists(ctx, said(e));
+      const check = `todo share ${list.id} shows the members now; running the command again is safe.`;
+      return noLists(ctx, said(username === undefined ? e : changeOutcome(e, check)));
     }
   },
 };

@@ -5,6 +5,7 @@ import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { cell, table } from '../output/table.js';
 import { nothingChanged, nothingSent } from '../refresh-failure.js';
+import { changeOutcome } from '../write-outcome.js';
 import { resolveList } from './list-commands.js';
 import { visibleArgument } from './visible-text.js';
 
@@ -182,7 +183,8 @@ export const done: Command = {
         }),
       );
     } catch (e) {
-      return noSuchTodo(nothingChanged(e));
+      const check = `todo ls shows whether it was; running the command again is safe (it sets the same state).`;
+      return noSuchTodo(nothingChanged(changeOutcome(e, check)));
     }
     ctx.print(
       todo,
@@ -203,7 +205,8 @@ export const rm: Command = {
     try {
       unwrap(await api.DELETE('/todos/{id}', { params: { path: { id } } }));
     } catch (e) {
-      return noSuchTodo(nothingChanged(e));
+      const check = `todo ls shows whether ${shortId(id)} is still there; running the command again is safe (a todo already deleted is answered as not found).`;
+      return noSuchTodo(nothingChanged(changeOutcome(e, check)));
     }
     ctx.print({ deleted: id }, () => `Deleted ${shortId(id)}`);
   },

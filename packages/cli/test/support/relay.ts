@@ -1,15 +1,17 @@
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
- * A TCP relay in front of the real API that can lose the answer to a create (`POST /todos/` or
- * `POST /lists/`): its connection closed once the API has answered (so the create is stored),
- * the answer held past the CLI's timeout, a 503 sent in the API's place, or the request kept
- * (`silent`, for every create until the mode changes: never passed on, never answered, its
- * connection left open by the relay).
+ * A TCP relay in front of the real API that can lose the answer to a write (a create, `POST
+ * /todos/` or `POST /lists/`, and a change, `PATCH`, `PUT` or `DELETE` under `/todos/` or
+ * `/lists/`): its connection closed once the API has answered (so the write is stored; `after`,
+ * what the next write meets after the last drop), the answer held past the CLI's timeout, a 503
+ * sent in the API's place (its words and headers), or the request kept (`silent`, for every
+ * write until the mode changes: never passed on, never answered, its connection left open by
+ * the relay).
  */
 export type Mode =
   | { kind: 'pass' }
-  | { kind: 'drop'; times?: number }
+  | { kind: 'drop'; times?: number; after?: Mode }
   | { kind: 'hold'; ms: number }
   | { kind: 'unavailable'; retryAfter: string }
   | { kind: 'silent' };
@@ -18,7 +20,7 @@ export interface Relay {
   readonly url: string;
   /** What happens to the next create (`times` creates for `drop`; then `pass` again). */
   mode: Mode;
-  /** Each create's request head and the head of the API's answer ('' when none reached us). */
+  /** Each write's request head and the head of the API's answer ('' when none reached us). */
   readonly creates: { request: string; answer: string }[];
   close(): Promise<void>;
 }
@@ -43,15 +45,18 @@ export async function startRelay(target: string): Promise<Relay> {
     let mode: Mode = { kind: 'pass' };
     client.on('data', (data) => {
       const text = data.toString('latin1');
-      if (/^POST \/(todos|lists)\/ /.test(text)) {
+      if (/^(POST \/(todos|lists)\/ |(PATCH|PUT|DELETE) \/(todos|lists)\/)/.test(text)) {
         create = { request: text, answer: '' };
         relay.creates.push(create);
         mode = relay.mode;
-        const times = mode.kind === 'drop' ? (mode.times ?? 1) : 1;
-        if (mode.kind !== 'silent')
-          relay.mode = times > 1 ? { kind: 'drop', times: times - 1 } : { kind: 'pass' };
+        if (mode.kind === 'drop' && (mode.times ?? 1) > 1)
+          relay.mode = { ...mode, times: (mode.times ?? 1) - 1 };
+        else if (mode.kind === 'drop') relay.mode = mode.after ?? { kind: 'pass' };
+        else if (mode.kind !== 'silent') relay.mode = { kind: 'pass' };
         if (mode.kind === 'unavailable') {
-          const body = '{"type":"about:blank","title":"Service Unavailable","status":503}';
+          // The API's own answer to a write its database could not make (server-errors.ts).
+          const body =
+            '{"type":"urn:todo-sso:problem:unavailable","title":"Service Unavailable","status":503,"detail":"The database is unavailable","code":"unavailable"}';
           client.write(
             `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\nretry-after: ${mode.retryAfter}\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
           );

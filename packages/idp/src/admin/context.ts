@@ -19,6 +19,8 @@ export interface AdminContext {
   report: BackchannelReport;
   /** Public base URL of the server (Location headers). */
   url: string;
+  /** Errors in the shape older Keycloak releases wrote ({@link legacyErrorBody}). */
+  legacyErrors?: boolean;
 }
 
 /** What the caller may do, from the `realm-management` roles of its token (Keycloak's rules). */
@@ -55,3 +57,16 @@ export class AdminError extends Error {
 
 export const notFound = (what: string) => new AdminError(404, { error: `${what} not found` });
 export const badRequest = (message: string) => new AdminError(400, { error: message });
+
+/**
+ * An error body as older Keycloak releases wrote it: their error handler (javax-era
+ * `KeycloakErrorHandler`) kept a message in `error` only when it has an OAuth error code's
+ * syntax (`^[0-9a-z_]+$`), and otherwise wrote it as `error_description` with `error`
+ * `invalid_request`: `{"error":"invalid_request","error_description":"User not found"}`.
+ */
+export function legacyErrorBody(body: Record<string, unknown>): Record<string, unknown> {
+  const { error, ...rest } = body;
+  if (typeof error !== 'string' || /^[0-9a-z_]+$/.test(error) || Object.keys(rest).length > 0)
+    return body;
+  return { error: 'invalid_request', error_description: error };
+}

@@ -9,6 +9,7 @@ import {
   AdminError,
   type AdminPermissions,
   badRequest,
+  legacyErrorBody,
 } from './context.js';
 import { groupsOfUser, listGroups } from './groups.js';
 import { clientRepresentation } from './representations.js';
@@ -236,6 +237,6 @@ export async function handleAdmin(
     }
   } catch (error) {
     if (!(error instanceof AdminError)) throw error;
-    sendJson(res, error.status, error.body);
+    sendJson(res, error.status, ctx.legacyErrors ? legacyErrorBody(error.body) : error.body);
   }
 }

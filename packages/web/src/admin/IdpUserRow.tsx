@@ -1,12 +1,10 @@
 import { useState } from 'react';
 import { withoutBidiControls } from '../ui/shown-text.js';
+import type { ChangeOutcome, IdpAction } from './idp-action.js';
 import type { IdpUser } from './idp-api.js';
+import { TemporaryPassword } from './TemporaryPassword.js';
 
-/** One change an admin asked for, described for the confirmation. */
-export interface IdpAction {
-  readonly description: string;
-  readonly run: () => Promise<string>;
-}
+export type { IdpAction } from './idp-action.js';
 
 interface Props {
   readonly user: IdpUser;
@@ -16,6 +14,12 @@ interface Props {
     setDepartment(user: IdpUser, department: string | null): IdpAction;
     setRole(user: IdpUser, role: string, granted: boolean): IdpAction;
     endSessions(user: IdpUser): IdpAction;
+    setTemporaryPassword(
+      user: IdpUser,
+      password: string,
+      endSessions: boolean,
+      after: (outcome: ChangeOutcome) => void,
+    ): IdpAction;
   };
   readonly ask: (action: IdpAction) => void;
 }
@@ -88,15 +92,34 @@ export function IdpUserRow({ user, assignable, actions, ask }: Props) {
           ))}
         </fieldset>
       </td>
-      <td data-label="Actions" className="actions">
-        <button
-          type="button"
-          className="button button--small"
-          onClick={() => ask(actions.endSessions(user))}
-        >
-          End sessions of {name}
-        </button>
-      </td>
+      <RowActions user={user} name={name} actions={actions} ask={ask} />
     </tr>
+  );
+}
+
+/** The person's last cell: end their sessions, a temporary password. */
+function RowActions({
+  user,
+  name,
+  actions,
+  ask,
+}: Pick<Props, 'user' | 'actions' | 'ask'> & { name: string }) {
+  return (
+    <td data-label="Actions" className="actions">
+      <button
+        type="button"
+        className="button button--small"
+        onClick={() => ask(actions.endSessions(user))}
+      >
+        End sessions of {name}
+      </button>
+      <TemporaryPassword
+        name={name}
+        ask={ask}
+        action={(password, endSessions, after) =>
+          actions.setTemporaryPassword(user, password, endSessions, after)
+        }
+      />
+    </td>
   );
 }

@@ -18,7 +18,7 @@ type Result = { readonly ok: boolean; readonly text: string };
 
 /**
  * The identity provider's people, managed through the API's `/admin/idp/*` routes: search,
- * create, enable or disable, department, roles, end sessions. Every change is confirmed first
+ * create, enable or disable, department, roles, end sessions, a temporary password. Every change is confirmed first
  * and its outcome shown in words; the IdP stays the one source of truth (the list is refetched
  * after each change).
  */
@@ -38,8 +38,10 @@ export function IdpUsers() {
     setBusy(true);
     try {
       setResult({ ok: true, text: await pending.run() });
+      pending.after?.({ ok: true });
     } catch (error) {
       setResult({ ok: false, text: isApiError(error) ? error.message : 'The change failed.' });
+      pending.after?.({ ok: false, error });
     } finally {
       setBusy(false);
       setPending(undefined);

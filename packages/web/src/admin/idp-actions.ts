@@ -1,13 +1,14 @@
 import type { TodoApiClient } from '../api/client.js';
 import { withoutBidiControls } from '../ui/shown-text.js';
 import { forgetCreateIdpUserDraft } from './CreateIdpUser.js';
-import type { IdpAction } from './IdpUserRow.js';
+import type { ChangeOutcome, IdpAction } from './idp-action.js';
 import {
   createIdpUser,
   endIdpSessions,
   type IdpUser,
   type NewIdpUser,
   setIdpRole,
+  setTemporaryPassword,
   updateIdpUser,
 } from './idp-api.js';
 
@@ -57,7 +58,10 @@ export function idpActions(api: TodoApiClient, onCreated: () => void) {
       run: async () => {
         const answer = await setIdpRole(api, user.id, role, granted);
         if ('gone' in answer) return answer.detail;
-        return `${named(user)} ${granted ? 'now has' : 'no longer has'} ${role} (from their next token).`;
+        // A removal holds at once: the API refuses the tokens that still carry the role.
+        return granted
+          ? `${named(user)} now has ${role} (from their next token).`
+          : `${named(user)} no longer has ${role}, from now on: the tokens they hold are refused, and their app renews them without it.`;
       },
     }),
     endSessions: (user: IdpUser): IdpAction => ({
@@ -66,6 +70,25 @@ export function idpActions(api: TodoApiClient, onCreated: () => void) {
         const ended = await endIdpSessions(api, user.id);
         return ended.identityProvider.detail;
       },
+    }),
+    setTemporaryPassword: (
+      user: IdpUser,
+      password: string,
+      endSessions: boolean,
+      after: (outcome: ChangeOutcome) => void,
+    ): IdpAction => ({
+      description: `Set a temporary password for ${named(user)}? They must change it at their next sign-in.${
+        endSessions
+          ? ' Their sessions are ended too: they are signed out everywhere, and their current access tokens stop working.'
+          : ' Their sessions are left as they are: wherever they are signed in, they stay signed in.'
+      }`,
+      run: async () => {
+        // The API's detail says whether the sessions were ended; when the password was set but
+        // ending them failed, the API answers 502 or 503 saying so, shown as the failure.
+        const answer = await setTemporaryPassword(api, user.id, { password, endSessions });
+        return `${answer.detail} ${named(user)} must change it at their next sign-in.`;
+      },
+      after,
     }),
   };
 }

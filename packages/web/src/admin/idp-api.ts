@@ -62,3 +62,14 @@ export function setIdpRole(api: TodoApiClient, id: string, role: string, granted
 export function endIdpSessions(api: TodoApiClient, id: string) {
   return unwrap(api.POST('/admin/idp/users/{id}/logout', { params: { path: { id } } }));
 }
+
+export type PasswordReset = Json<
+  NonNullable<paths['/admin/idp/users/{id}/reset-password']['post']['requestBody']>
+>;
+
+/** A temporary password, to be changed at the next sign-in; `endSessions` defaults to true. */
+export function setTemporaryPassword(api: TodoApiClient, id: string, body: PasswordReset) {
+  return unwrap(
+    api.POST('/admin/idp/users/{id}/reset-password', { params: { path: { id } }, body }),
+  );
+}

@@ -38,23 +38,57 @@ export class ApiError extends Error {
   readonly code: ApiErrorCode;
   readonly status: number;
   readonly problem: ProblemDetails | undefined;
+  /**
+   * How long the API asked to wait before trying again (a 503's `Retry-After`, RFC 9110
+   * §10.2.3 and §15.6.4), in milliseconds; undefined when it did not say.
+   */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     code: ApiErrorCode,
     status: number,
     problem?: ProblemDetails,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number | undefined },
   ) {
+    const advice = tryAgain(options?.retryAfterMs);
     super(
-      (code === 'unavailable' ? outageText(problem) : serverText(problem)) ??
+      (code === 'unavailable' ? outageText(problem, advice) : serverText(problem)) ??
         refusalText(options?.cause) ??
+        (code === 'unavailable'
+          ? `The service is temporarily unavailable. ${advice}`
+          : undefined) ??
         defaultMessage(code),
-      options,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.code = code;
     this.status = status;
     this.problem = problem;
+    this.retryAfterMs = options?.retryAfterMs;
   }
+}
+
+/**
+ * When to try again, in words: by the API's `Retry-After` when it gave one (whole seconds,
+ * rounded up; minutes from two minutes on), else "in a moment".
+ */
+function tryAgain(retryAfterMs: number | undefined): string {
+  if (retryAfterMs === undefined) return TRY_AGAIN;
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return seconds < 120
+    ? `Try again in ${seconds} s.`
+    : `Try again in ${Math.ceil(seconds / 60)} minutes.`;
+}
+
+/**
+ * RFC 9110 §10.2.3: `Retry-After` as delay-seconds or an HTTP-date, in milliseconds from now;
+ * undefined without one or when it cannot be read.
+ */
+export function retryAfterMsOf(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /** The problem's own words (`detail`, else `title`) as the screen may show them, if any. */
@@ -78,17 +112,18 @@ const TRY_AGAIN = 'Try again in a moment.';
 
 /**
  * An outage in the API's own words ("The database is unavailable") still says that trying
- * again is the way on, as the app's own words for it do; bounded as {@link serverText} is.
+ * again is the way on, and when (`advice`: by its `Retry-After`), as the app's own words for it
+ * do; bounded as {@link serverText} is.
  */
-function outageText(problem: ProblemDetails | undefined): string | undefined {
+function outageText(problem: ProblemDetails | undefined, advice: string): string | undefined {
   for (const value of [problem?.detail, problem?.title]) {
     if (typeof value !== 'string') continue;
     const whole = shownText(value);
     if (!whole) continue;
     if (/try again/i.test(whole)) return whole;
     // Room for a full stop, a space and the advice: the whole stays within the bound.
-    const text = shownText(value, MAX_SHOWN_CHARACTERS - TRY_AGAIN.length - 2);
-    return `${/[.!?…]$/.test(text) ? text : `${text}.`} ${TRY_AGAIN}`;
+    const text = shownText(value, MAX_SHOWN_CHARACTERS - advice.length - 2);
+    return `${/[.!?…]$/.test(text) ? text : `${text}.`} ${advice}`;
   }
   return undefined;
 }
@@ -138,7 +173,10 @@ export function toApiError(response: Response, body: unknown): ApiError {
   const stepUp =
     response.status === 401 && stepUpChallengeOf(response.headers.get('WWW-Authenticate'));
   const code = stepUp ? 'step_up_required' : codeForStatus(response.status);
-  return new ApiError(code, response.status, problem);
+  // The API lets the browser read Retry-After (CORS Access-Control-Expose-Headers).
+  const retryAfterMs =
+    response.status === 503 ? retryAfterMsOf(response.headers.get('Retry-After')) : undefined;
+  return new ApiError(code, response.status, problem, { retryAfterMs });
 }
 
 /** True when the user should see `error.message` rather than a generic line. */

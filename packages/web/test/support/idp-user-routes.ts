@@ -67,7 +67,10 @@ function changePerson(
   return { status: 200, answer };
 }
 
-/** Answers `GET /admin/idp/users` and `PATCH /admin/idp/users/{id}`; false for any other request. */
+/**
+ * Answers `GET /admin/idp/users`, `PATCH /admin/idp/users/{id}` and granting or removing a realm
+ * role of someone listed; false for any other request.
+ */
 export function idpUserRoutes(
   state: IdpUserState,
   request: { method: string; path: string; query: URLSearchParams; body?: unknown },
@@ -79,6 +82,16 @@ export function idpUserRoutes(
     const { status, answer } = changePerson(state, decodeURIComponent(changed), body);
     res.writeHead(status, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify(answer));
+    return true;
+  }
+  const role = /^\/admin\/idp\/users\/([^/]+)\/roles\/([^/]+)$/.exec(request.path);
+  const person = state.people.find((p) => p.id === decodeURIComponent(role?.[1] ?? ''));
+  if ((request.method === 'PUT' || request.method === 'DELETE') && person !== undefined) {
+    const name = decodeURIComponent(role?.[2] ?? '');
+    const others = person.realmRoles.filter((r) => r !== name);
+    person.realmRoles = request.method === 'PUT' ? [...others, name].sort() : others;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(person));
     return true;
   }
   if (request.method !== 'GET' || request.path !== '/admin/idp/users') return false;

@@ -1,0 +1,53 @@
+import { CliError } from './errors.js';
+
+/**
+ * Connection failures before a request leaves this machine (Node's fetch puts the system's error
+ * in `cause`): no connection was made, or the TLS handshake failed, so the API never saw it.
+ * Anything else (a connection reset or closed, no answer in time) may come after the API acted.
+ */
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const TLS = /CERT|SELF_SIGNED|UNABLE_TO_|^ERR_TLS_|HOSTNAME_MISMATCH|^ERR_SSL_/;
+
+/** Whether a request that got no answer (`error`, as fetch rejects) cannot have reached the API. */
+export function neverSent(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  return typeof code === 'string' && (NOT_SENT.has(code) || TLS.test(code));
+}
+
+/**
+ * What a 503 of a change means: the API answers 503 (its database, the decision point or the
+ * identity provider unavailable, a schema moved under it) when it made no change, the write's
+ * transaction rolled back (docs/architecture.md, packages/api/README.md).
+ */
+export const NOT_MADE_503 = 'Nothing was changed: the API answered that it is unavailable.';
+
+/**
+ * What `todo done`, `todo rm` and `todo share` say when their one change failed without a
+ * refusal that says it all: a request that never left this machine changed nothing; one whose
+ * answer was lost (`api_unreachable` after it was sent) may or may not have been made, and
+ * `check` says how to look and whether running the command again is safe; a 503 changed
+ * nothing. Any other error is returned as it is.
+ */
+export function changeOutcome(error: unknown, check: string): unknown {
+  if (!(error instanceof CliError)) return error;
+  const again = (line: string) =>
+    new CliError(error.code, `${error.message}\n${line}`, {
+      cause: error,
+      ...(error.status !== undefined && { status: error.status }),
+    });
+  if (error.code === 'api_unreachable')
+    return neverSent(error.cause)
+      ? again(
+          'Nothing was sent to the API, so nothing was changed: running the command again is safe.',
+        )
+      : again(`The change may or may not have been made: ${check}`);
+  if (error.status === 503) return again(NOT_MADE_503);
+  return error;
+}
