@@ -3,11 +3,13 @@
  * PostgreSQL it cannot use names the part of DATABASE_URL to check (database-url-start.test.ts),
  * and so does one whose file another process keeps locked.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Libsql from 'libsql';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
 import { startToExit } from './support/start-to-exit.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'todo-api-sqlite-start-'));
@@ -44,4 +46,27 @@ describe('the API on an SQLite file it cannot create', () => {
       holder.close();
     }
   }, 30_000);
+
+  it('a file this user may not write: one line naming the file and what to grant, exit 1', async () => {
+    const dataDir = join(scratch, 'read-only');
+    mkdirSync(dataDir);
+    const file = join(dataDir, 'todo.db');
+    const db = openDatabase({ kind: 'sqlite', file });
+    await migrateToLatest(db);
+    await db.close();
+    // The folder stays writable (SQLite may make its -shm there); the file is not.
+    chmodSync(scratch, 0o755);
+    chmodSync(dataDir, 0o1777);
+    chmodSync(file, 0o444);
+    // Root writes any file: the API runs as nobody then.
+    const root = process.getuid?.() === 0;
+    const { code, lines } = await startToExit(
+      { DATA_DIR: dataDir },
+      root ? { uid: 65534, gid: 65534 } : undefined,
+    );
+    expect(code).toBe(1);
+    expect(lines).toEqual([
+      `todo-api: failed to start: the SQLite file ${file} cannot be written (attempt to write a readonly database): let the user the API runs as write it, its -wal and -shm files and their directory, or set DATA_DIR to a directory this user can write`,
+    ]);
+  });
 });

@@ -153,9 +153,10 @@ const SQLITE_FILE_ERRORS = new Set([
 
 /**
  * Why the embedded SQLite file under `DATA_DIR` cannot be used at start, in one sentence naming
- * the file: its folder cannot be created or the file opened (naming `DATA_DIR`), or another
- * process holds its write lock past `busy_timeout` (SQLITE_BUSY, followed through a migration
- * error's `cause`); undefined for any other error.
+ * the file: its folder cannot be created or the file opened (naming `DATA_DIR`), it opened
+ * read-only (SQLITE_READONLY: this user may not write it), or another process holds its write
+ * lock past `busy_timeout` (SQLITE_BUSY); followed through a migration error's `cause`;
+ * undefined for any other error.
  */
 export function sqliteFailure(error: unknown, file: string): string | undefined {
   for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
@@ -163,6 +164,9 @@ export function sqliteFailure(error: unknown, file: string): string | undefined 
     if (typeof code !== 'string') continue;
     if (SQLITE_FILE_ERRORS.has(code))
       return `the SQLite file ${file} cannot be created or opened (${e.message}): set DATA_DIR to a directory this user can write, or DATABASE_URL to a PostgreSQL database`;
+    // https://sqlite.org/rescode.html#readonly: opened, but this user may not write it.
+    if (code.startsWith('SQLITE_READONLY'))
+      return `the SQLite file ${file} cannot be written (${e.message}): let the user the API runs as write it, its -wal and -shm files and their directory, or set DATA_DIR to a directory this user can write`;
     // https://sqlite.org/rescode.html#busy: another connection holds the lock.
     if (code.startsWith('SQLITE_BUSY'))
       return `the SQLite file ${file} is locked by another process (${e.message}, still after the 5 s busy_timeout): stop what else writes it (another API on the same DATA_DIR, a backup, a sqlite3 shell) or give this API a DATA_DIR of its own`;

@@ -15,8 +15,11 @@ const KILL_AFTER_SECONDS = 20;
  */
 export async function startToExit(
   env: Record<string, string>,
+  /** Another user to run as (the test runs as root, to whom no file is read-only). */
+  user?: { readonly uid: number; readonly gid: number },
 ): Promise<{ code: number | null; lines: string[] }> {
   const child = spawn(process.execPath, [server], {
+    ...user,
     env: {
       PATH: process.env.PATH ?? '',
       LOG_LEVEL: 'silent',
