@@ -42,6 +42,7 @@ export type { DpopProofInput, DpopVerifier, DpopVerifierOptions } from './dpop/v
 export { createDpopVerifier, DEFAULT_DPOP_ALGORITHMS } from './dpop/verify-proof.js';
 export type { AuthErrorCode, AuthErrorOptions } from './errors.js';
 export { AUTH_ERROR_CODES, AuthError, isAuthError } from './errors.js';
+export { clientBasicAuth } from './http/client-basic-auth.js';
 export type { AuthErrorResponseOptions, ProblemDetails } from './http/error-response.js';
 export { authErrorResponse, credentialScheme } from './http/error-response.js';
 export { fetchBase as discoveryBase } from './jwks/discovery.js';

@@ -1,5 +1,5 @@
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
-import { discoveryBase, PROFILES, shownUrl } from '@todo-sso/auth';
+import { clientBasicAuth, discoveryBase, PROFILES, shownUrl } from '@todo-sso/auth';
 import type { ApiConfig, IssuerConfig } from '../config/config.js';
 import { ConfigError } from '../config/config.js';
 import { loadAdminClientModule } from './client-module.js';
@@ -142,13 +142,11 @@ export async function createAdminClient(
   let inflight: Promise<string> | undefined;
   const fetchToken = async (): Promise<string> => {
     const url = `${target.server}/realms/${encodeURIComponent(target.realm)}/protocol/openid-connect/token`;
-    const basic = Buffer.from(
-      `${encodeURIComponent(target.clientId)}:${encodeURIComponent(target.clientSecret)}`,
-    ).toString('base64');
     const response = await fetch(url, {
       method: 'POST',
       headers: {
-        authorization: `Basic ${basic}`,
+        // RFC 6749 §2.3.1: id and secret form-urlencoded (a space is "+") before base64.
+        authorization: clientBasicAuth(target.clientId, target.clientSecret),
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: 'grant_type=client_credentials',

@@ -1,13 +1,8 @@
 import type { ResolvedIssuer } from '../config.js';
+import { clientBasicAuth } from '../http/client-basic-auth.js';
 import { metadataUrl, rewriteEndpoint } from '../jwks/discovery.js';
 import { PROFILES } from '../profiles/index.js';
 import type { Finding, SettingName } from './types.js';
-
-/** RFC 6749 §2.3.1: client id and secret are form-urlencoded before HTTP Basic encoding. */
-function basicAuth(clientId: string, clientSecret: string): string {
-  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${enc(clientId)}:${enc(clientSecret)}`).toString('base64')}`;
-}
 
 /**
  * What refused client credentials do to the running API. Verifying by introspection, the same
@@ -53,7 +48,7 @@ export async function clientCredentialsFinding(
     response = await http.fetch(endpoint, {
       method: 'POST',
       headers: {
-        authorization: basicAuth(clientId, clientSecret),
+        authorization: clientBasicAuth(clientId, clientSecret),
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: 'grant_type=client_credentials',

@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ResolvedIssuer } from '../config.js';
+import { clientBasicAuth } from '../http/client-basic-auth.js';
 import { metadataUrl, rewriteEndpoint } from '../jwks/discovery.js';
 import { PROFILES } from '../profiles/index.js';
 import type { Finding, SettingName } from './types.js';
 
 type Http = { readonly fetch: typeof fetch; readonly timeoutMs: number };
-
-/** RFC 6749 §2.3.1: client id and secret are form-urlencoded before HTTP Basic encoding. */
-function basicAuth(clientId: string, clientSecret: string): string {
-  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${enc(clientId)}:${enc(clientSecret)}`).toString('base64')}`;
-}
 
 /** One form POST with the API's client credentials; `undefined` when nothing answered. */
 async function post(
@@ -23,7 +18,7 @@ async function post(
     const response = await http.fetch(endpoint, {
       method: 'POST',
       headers: {
-        authorization: basicAuth(credentials.clientId, credentials.clientSecret),
+        authorization: clientBasicAuth(credentials.clientId, credentials.clientSecret),
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: new URLSearchParams(form).toString(),

@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ResolvedIssuer } from '../config.js';
 import { AuthError } from '../errors.js';
+import { clientBasicAuth } from '../http/client-basic-auth.js';
 import { fetchJson, IdpHttpError } from '../http/fetch-json.js';
 import type { KeyStore } from '../jwks/key-store.js';
 import { CLIENT_REFUSED } from './introspect.js';
 
 /** The token endpoint's answer said nothing about the client (an outage, no endpoint). */
 export const NO_VERDICT = Symbol('no verdict');
-
-/** RFC 6749 §2.3.1: client id and secret are form-urlencoded before HTTP Basic encoding. */
-function basicAuth(clientId: string, clientSecret: string): string {
-  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${enc(clientId)}:${enc(clientSecret)}`).toString('base64')}`;
-}
 
 /**
  * Whether a provider that answers a client it does not authenticate `{"active": false}` (Authentik:
@@ -37,7 +32,7 @@ export async function tokenEndpointVerdict(
       init: {
         method: 'POST',
         headers: {
-          authorization: basicAuth(issuer.clientId, issuer.clientSecret),
+          authorization: clientBasicAuth(issuer.clientId, issuer.clientSecret),
           'content-type': 'application/x-www-form-urlencoded',
         },
         body: new URLSearchParams({

@@ -1,17 +1,12 @@
 import type { ResolvedIssuer } from '../config.js';
 import { AuthError } from '../errors.js';
+import { clientBasicAuth } from '../http/client-basic-auth.js';
 import { fetchJson, IdpHttpError } from '../http/fetch-json.js';
 
 /** What the introspection call needs. */
 export interface IntrospectionContext {
   readonly fetch: typeof fetch;
   readonly timeoutMs: number;
-}
-
-/** RFC 6749 §2.3.1: client id and secret are form-urlencoded before HTTP Basic encoding. */
-function basicAuth(clientId: string, clientSecret: string): string {
-  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${enc(clientId)}:${enc(clientSecret)}`).toString('base64')}`;
 }
 
 /**
@@ -60,7 +55,7 @@ export async function callIntrospection(
       init: {
         method: 'POST',
         headers: {
-          authorization: basicAuth(issuer.clientId, issuer.clientSecret),
+          authorization: clientBasicAuth(issuer.clientId, issuer.clientSecret),
           'content-type': 'application/x-www-form-urlencoded',
         },
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
