@@ -106,20 +106,23 @@ function RowActions({
 }: Pick<Props, 'user' | 'actions' | 'ask'> & { name: string }) {
   return (
     <td data-label="Actions" className="actions">
-      <button
-        type="button"
-        className="button button--small"
-        onClick={() => ask(actions.endSessions(user))}
-      >
-        End sessions of {name}
-      </button>
-      <TemporaryPassword
-        name={name}
-        ask={ask}
-        action={(password, endSessions, after) =>
-          actions.setTemporaryPassword(user, password, endSessions, after)
-        }
-      />
+      {/* One child per cell (a card below 40rem): the actions stacked in it. */}
+      <span className="idp-user__actions">
+        <button
+          type="button"
+          className="button button--small"
+          onClick={() => ask(actions.endSessions(user))}
+        >
+          End sessions of {name}
+        </button>
+        <TemporaryPassword
+          name={name}
+          ask={ask}
+          action={(password, endSessions, after) =>
+            actions.setTemporaryPassword(user, password, endSessions, after)
+          }
+        />
+      </span>
     </td>
   );
 }
