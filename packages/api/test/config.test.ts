@@ -262,6 +262,16 @@ describe('configWarnings', () => {
     expect(warnings[0]).toMatch(/^API_PUBLIC_URL is not set: .*loopback.*\/mcp .*503/);
   });
 
+  it('warns a production database accepting DPoP without API_PUBLIC_URL that htu comes from Host', () => {
+    const [accepted] = configWarnings(loadConfig(postgres));
+    expect(accepted).toMatch(
+      /^API_PUBLIC_URL is not set: .*DPoP proofs' htu \(RFC 9449 §4\.3\) is checked against the Host or X-Forwarded-Host .*set API_PUBLIC_URL/,
+    );
+    const [off] = configWarnings(loadConfig({ ...postgres, OIDC_DPOP: 'off' }));
+    expect(off).toMatch(/^API_PUBLIC_URL is not set: /);
+    expect(off).not.toMatch(/DPoP/);
+  });
+
   it('says nothing for a production database with API_PUBLIC_URL, or for the embedded SQLite setup', () => {
     expect(
       configWarnings(loadConfig({ ...postgres, API_PUBLIC_URL: 'https://api.example.com' })),
@@ -301,7 +311,7 @@ describe('configWarnings', () => {
       loadConfig({ DATABASE_URL: postgres.DATABASE_URL, OIDC_ISSUERS: JSON.stringify(entries) }),
     );
     expect(warnings).toHaveLength(3);
-    expect(warnings[0]).toMatch(/REST routes accept each issuer's audience alone;/);
+    expect(warnings[0]).toMatch(/REST routes accept each issuer's audience alone, and DPoP/);
     expect(warnings[1]).toMatch(
       /^OIDC_ISSUERS\[1\]\.clientId and OIDC_ISSUERS\[1\]\.clientSecret are not both set: .*501.*set both/,
     );

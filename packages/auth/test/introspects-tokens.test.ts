@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AuthEvent, createAuthenticator } from '@todo-sso/auth';
 import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { expectAuthFailure, frozenClock } from './support.js';
 
 describe('RFC 7662 introspection', () => {
@@ -396,4 +396,24 @@ test('rejects an active answer whose azp and client_id differ with 401 token_mal
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+});
+
+describe('an Authentik issuer in introspect mode', () => {
+  let idp: TestIssuer;
+  beforeAll(async () => {
+    idp = await startTestIssuer({ profile: 'authentik', algorithm: 'ES256' });
+  });
+  afterAll(() => idp.close());
+
+  // Authentik answers a refresh token with its ID token's claims and no type; that ID token
+  // carries `at_hash` (OpenID Connect Core §3.1.3.6), which no access token's answer has.
+  test('rejects a refresh token (an answer with at_hash and no type) with 401 token_type_invalid', async () => {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions({ verify: 'introspect' })] });
+    const refresh = await idp.opaqueToken(alice, {
+      claims: { at_hash: 'x4Fmz3Jt1bLaYw2Y6v1MOQ', token_type: undefined },
+    });
+    await expectAuthFailure(auth.authenticate(refresh), 'token_type_invalid', 401);
+    const access = await idp.opaqueToken(alice, { claims: { token_type: undefined } });
+    await expect(auth.authenticate(access)).resolves.toMatchObject({ subject: alice.sub });
+  });
 });

@@ -307,6 +307,32 @@ describe('todo doctor explains real misconfigurations', () => {
     expect(diagnosis).not.toHaveProperty('warnings');
   });
 
+  it('reports a production API accepting DPoP without API_PUBLIC_URL: htu is Host-chosen', async () => {
+    const out: string[] = [];
+    const env = {
+      TODO_CONFIG_DIR: join(dir, 'config'),
+      DATABASE_URL: 'postgres://todo_sso:todo_sso@127.0.0.1:5432/todo_sso',
+      OIDC_ISSUER: `https://sso.invalid:${closed}/realms/todo-app`,
+      OIDC_CLIENT_ID: 'todo-api',
+      OIDC_CLIENT_SECRET: 'todo-api-secret',
+    };
+    await main(['doctor', '--json'], {
+      out: (text: string) => out.push(text),
+      err: () => {},
+      env,
+      fetch: (...a: Parameters<typeof fetch>) => globalThis.fetch(...a),
+      now: Date.now,
+      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+      openBrowser: async () => false,
+    });
+    // RFC 9449 §4.3 step 9, §11.1: the proof's htu is checked against the origin Host names.
+    expect(JSON.parse(out.join('\n')).warnings).toEqual([
+      expect.stringMatching(
+        /^API_PUBLIC_URL is not set: .*DPoP proofs' htu \(RFC 9449 §4\.3\) is checked against the Host or X-Forwarded-Host .*; set API_PUBLIC_URL/,
+      ),
+    ]);
+  });
+
   it('introspection with a wrong client secret names the credentials, not the token', async () => {
     const tokens = await passwordGrant(idp.issuer);
     await writeFile(join(dir, 'token'), tokens.access_token, { mode: 0o600 });

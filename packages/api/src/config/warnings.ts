@@ -28,9 +28,15 @@ export function configWarnings(
   const listed = (env.OIDC_ISSUERS ?? '').trim() !== '' || config.issuers.length > 1;
   const setting = (index: number, field: string, variable: string) =>
     listed ? `OIDC_ISSUERS[${index}].${field}` : variable;
+  // RFC 9449 §4.3 step 9 and §11.1: without API_PUBLIC_URL a DPoP proof's `htu` is checked
+  // against the origin the request names (Host, or X-Forwarded-Host from a trusted proxy), which
+  // whoever relays the request writes: a proof made for another server counts here too.
+  const dpop = config.issuers.some((i) => i.dpop !== 'off')
+    ? ", and DPoP proofs' htu (RFC 9449 §4.3) is checked against the Host or X-Forwarded-Host the request names, so a server a client was led to can replay that client's proofs and DPoP-bound tokens here (§11.1)"
+    : '';
   if (config.publicUrl === undefined)
     warnings.push(
-      `API_PUBLIC_URL is not set: the API knows its resource identifiers (RFC 8707, RFC 9728) only for requests to a loopback address on its own port, so elsewhere /mcp and the protected resource metadata answer 503 and the REST routes accept ${listed ? "each issuer's audience" : 'OIDC_AUDIENCE'} alone; set API_PUBLIC_URL to the API's public base URL`,
+      `API_PUBLIC_URL is not set: the API knows its resource identifiers (RFC 8707, RFC 9728) only for requests to a loopback address on its own port, so elsewhere /mcp and the protected resource metadata answer 503 and the REST routes accept ${listed ? "each issuer's audience" : 'OIDC_AUDIENCE'} alone${dpop}; set API_PUBLIC_URL to the API's public base URL`,
     );
   // The issuer whose Keycloak Admin REST API the API calls (admin-idp/connection.ts).
   const adminIndex = config.issuers.findIndex((i) => PROFILES[i.profile].keycloakAdminApi);
