@@ -136,3 +136,40 @@ test('a temporary password the provider refuses keeps the form, with its words b
   await expect(field).toBeFocused();
   await expect(field).toHaveValue('plainpassword');
 });
+
+test('a temporary password set whose sessions could not be ended says so in the API’s words, without “try again”', async ({
+  page,
+  request,
+  urls,
+}) => {
+  const person = await newPerson(request, urls, 'temp-pw-502');
+  // The API's 502 when the provider set the password but refused to end the sessions.
+  const notEnded =
+    "The temporary password was set, but the person's sessions could not be ended (Ending the sessions: the identity provider refused the API's service account): end their sessions, or until their tokens expire they keep working";
+  await page.route(/\/admin\/idp\/users\/[^/]+\/reset-password$/, (route) =>
+    route.fulfill({
+      status: 502,
+      contentType: 'application/problem+json',
+      body: JSON.stringify({
+        title: 'Bad Gateway',
+        status: 502,
+        code: 'idp_refused',
+        detail: notEnded,
+      }),
+    }),
+  );
+  const { toggle, form, field } = await openPasswordForm(page, urls, person);
+  await field.fill(`Temp-${person}`);
+  await form.getByRole('button', { name: 'Set temporary password' }).click();
+  await page
+    .getByRole('alertdialog', { name: 'Confirm the change' })
+    .getByRole('button', { name: 'Confirm' })
+    .click();
+  // Setting it again would not help: the words say what to do instead.
+  await expect(
+    page.getByRole('status').filter({ hasText: 'The temporary password was set' }),
+  ).toHaveText(notEnded);
+  // The password was set: the form closes, and the focus is back on its button.
+  await expect(form).toHaveCount(0);
+  await expect(toggle).toBeFocused();
+});

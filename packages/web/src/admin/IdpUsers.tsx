@@ -40,7 +40,9 @@ export function IdpUsers() {
       setResult({ ok: true, text: await pending.run() });
       pending.after?.({ ok: true });
     } catch (error) {
-      setResult({ ok: false, text: isApiError(error) ? error.message : 'The change failed.' });
+      const text =
+        pending.failureText?.(error) ?? (isApiError(error) ? error.message : 'The change failed.');
+      setResult({ ok: false, text });
       pending.after?.({ ok: false, error });
     } finally {
       setBusy(false);

@@ -1,6 +1,7 @@
 import { type FormEvent, type RefObject, useEffect, useId, useRef, useState } from 'react';
 import { isApiError } from '../api/errors.js';
 import type { ChangeOutcome, IdpAction } from './idp-action.js';
+import { passwordWasSet } from './idp-actions.js';
 
 interface Props {
   /** The person's username, without direction controls (the controls are named after it). */
@@ -21,8 +22,8 @@ interface Props {
  * else's hands, and the API ends the sessions unless told not to. The change is confirmed by
  * the screen, whose outcome line (a live region) says what came of it. A password the provider
  * (or the API) refuses keeps the form open with the refusal's words beside the field, which
- * describe it, and the focus in it; a password set closes the form and the focus goes back to
- * the button. The password is never kept anywhere else (no draft).
+ * describe it, and the focus in it; a password set (its sessions ended or not) closes the form
+ * and the focus goes back to the button. The password is never kept anywhere else (no draft).
  */
 export function TemporaryPassword({ name, action, ask }: Props) {
   const [open, setOpen] = useState(false);
@@ -60,7 +61,7 @@ export function TemporaryPassword({ name, action, ask }: Props) {
           onSubmit={(password, endSessions, refused) =>
             ask(
               action(password, endSessions, (outcome) => {
-                if (outcome.ok) {
+                if (outcome.ok || passwordWasSet(outcome.error)) {
                   setOpen(false);
                   setFocusOn('toggle');
                 } else if (refused(outcome.error)) setFocusOn('field');

@@ -1,4 +1,5 @@
 import type { TodoApiClient } from '../api/client.js';
+import { type ApiError, apiWords, isApiError } from '../api/errors.js';
 import { withoutBidiControls } from '../ui/shown-text.js';
 import { forgetCreateIdpUserDraft } from './CreateIdpUser.js';
 import type { ChangeOutcome, IdpAction } from './idp-action.js';
@@ -88,7 +89,18 @@ export function idpActions(api: TodoApiClient, onCreated: () => void) {
         const answer = await setTemporaryPassword(api, user.id, { password, endSessions });
         return `${answer.detail} ${named(user)} must change it at their next sign-in.`;
       },
+      // The password set, its sessions not ended: the API's words, without the advice to try
+      // again (that would set another password), which they replace with what to do.
+      failureText: (error) => (passwordWasSet(error) ? apiWords(error) : undefined),
       after,
     }),
   };
+}
+
+/**
+ * Whether a failed temporary password was set all the same: the API answers 502 or 503 saying
+ * so when the password was set but ending the sessions failed (`reset-password.ts` of the API).
+ */
+export function passwordWasSet(error: unknown): error is ApiError {
+  return isApiError(error) && /^The temporary password was set\b/.test(apiWords(error));
 }
