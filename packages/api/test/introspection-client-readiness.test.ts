@@ -51,7 +51,7 @@ describe.each(PROFILES)('introspection client readiness, $profile', ({ profile, 
    * right (as after the secret is set right at the provider). `offsetMs` moves its clock.
    */
   async function api(secret: string) {
-    const provider = { calls: 0, accepts: false, offsetMs: 0 };
+    const provider = { calls: 0, accepts: false, offsetMs: 0, down: false };
     const database = sqliteDatabase();
     databases.push(database);
     const config = testConfig(idp, database.config, {
@@ -65,6 +65,7 @@ describe.each(PROFILES)('introspection client readiness, $profile', ({ profile, 
       fetch: (input, init) => {
         if (!String(input).includes('introspect')) return fetch(input, init);
         provider.calls++;
+        if (provider.down) return Promise.reject(new TypeError('fetch failed'));
         if (!provider.accepts) return fetch(input, init);
         const headers = new Headers(init?.headers);
         headers.set(
@@ -149,5 +150,30 @@ describe.each(PROFILES)('introspection client readiness, $profile', ({ profile, 
     const ready = await instance.app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json().issuers[0]).not.toHaveProperty('clientRefusedSince');
+  });
+
+  it('while the introspection endpoint gives no answer, /readyz says degraded since when, cached answers serve, and it is ok again once it answers', async () => {
+    const { instance, provider } = await api(SECRET);
+    const known = await accessToken();
+    expect((await me(instance, known)).statusCode).toBe(200);
+    provider.down = true;
+    const unknown = await accessToken();
+    const refused = await me(instance, unknown);
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json()).toMatchObject({ code: 'idp_unavailable' });
+    const degraded = await instance.app.inject({ url: '/readyz' });
+    expect(degraded.statusCode).toBe(200);
+    expect(degraded.json()).toMatchObject({ status: 'degraded' });
+    expect(degraded.json().issuers[0]).toMatchObject({
+      state: 'degraded',
+      outageSince: expect.any(String),
+    });
+    expect((await me(instance, known)).statusCode).toBe(200);
+    provider.down = false;
+    expect((await me(instance, unknown)).statusCode).toBe(200);
+    const ready = await instance.app.inject({ url: '/readyz' });
+    expect(ready.json()).toMatchObject({ status: 'ready' });
+    expect(ready.json().issuers[0]).toMatchObject({ state: 'ok' });
+    expect(ready.json().issuers[0]).not.toHaveProperty('outageSince');
   });
 });

@@ -82,7 +82,7 @@ export interface Authenticator {
  * introspection client. An introspecting issuer whose client is refused verifies nothing.
  */
 function issuerStatus(entry: IssuerEntry): IssuerStatus {
-  const status = entry.keys.status();
+  const status = withIntrospectionOutage(entry.keys.status(), entry);
   const refusedSince = entry.client.refusedSince();
   if (refusedSince === undefined) return status;
   return {
@@ -90,6 +90,18 @@ function issuerStatus(entry: IssuerEntry): IssuerStatus {
     clientRefusedSince: refusedSince,
     usable: status.usable && entry.issuer.verify !== 'introspect',
   };
+}
+
+/**
+ * An introspecting issuer whose introspection endpoint gives no answer (while its metadata is
+ * still cached) is in an outage too: `outageSince` says since when, as for keys that cannot be
+ * fetched, so readiness calls it degraded while cached answers serve (RFC 7662 §4 lets a
+ * resource server cache them) instead of calling it fine.
+ */
+function withIntrospectionOutage(status: IssuerStatus, entry: IssuerEntry): IssuerStatus {
+  const since = entry.issuer.verify === 'introspect' ? entry.client.unreachableSince() : undefined;
+  if (since === undefined) return status;
+  return { ...status, outageSince: Math.min(status.outageSince ?? since, since) };
 }
 
 /**

@@ -45,6 +45,8 @@ export class IntrospectionClientState {
   private checking?: Promise<AuthError | undefined>;
   /** When the token endpoint was last asked about the client ({@link refusalBehindInactive}). */
   private verdictAskedAt = Number.NEGATIVE_INFINITY;
+  /** Since when introspection calls fail without an answer (timeout, 5xx, network), or unset. */
+  private unreachableSinceAt?: number;
   private readonly hidesRefusal: boolean;
 
   constructor(
@@ -57,6 +59,15 @@ export class IntrospectionClientState {
   /** Since when the provider refuses the client credentials, or `undefined`. */
   refusedSince(): number | undefined {
     return this.refusedSinceAt;
+  }
+
+  /**
+   * Since when the introspection endpoint has given no answer (the last call, a request's or
+   * readiness's, timed out or failed), or `undefined` once it answers again. Cached answers keep
+   * serving meanwhile, as cached keys do in an outage, so readiness calls the issuer degraded.
+   */
+  unreachableSince(): number | undefined {
+    return this.unreachableSinceAt;
   }
 
   /**
@@ -80,7 +91,8 @@ export class IntrospectionClientState {
   /**
    * Records the outcome of an introspection call: any RFC 7662 answer (active or not) means
    * the client was accepted, except `active: false` where a refused client gets that answer
-   * too (Authentik); a refusal of the client is recorded; an outage says nothing.
+   * too (Authentik); a refusal of the client is recorded; an outage says nothing of the client
+   * but is recorded as one ({@link unreachableSince}) until the endpoint answers again.
    */
   observe(error: unknown): void {
     const cause = isAuthError(error) ? error.cause : undefined;
@@ -91,9 +103,13 @@ export class IntrospectionClientState {
       this.lastAnswerAt = this.ctx.now();
       this.acceptedAt = this.lastAnswerAt;
       this.refusedSinceAt = undefined;
+      this.unreachableSinceAt = undefined;
     } else if (refusesClient(cause)) {
       this.lastAnswerAt = this.ctx.now();
       this.refusedSinceAt ??= this.lastAnswerAt;
+      this.unreachableSinceAt = undefined;
+    } else {
+      this.unreachableSinceAt ??= this.ctx.now();
     }
   }
 
