@@ -11,6 +11,7 @@ import {
   databaseLines,
   databaseReport,
 } from './doctor-database.js';
+import { unverifiedEmailWarning } from './doctor-email.js';
 import { loginIssuer, signIn } from './doctor-login.js';
 import {
   type WebExpectations,
@@ -198,6 +199,8 @@ export const doctor: Command = {
       throw new CliError('usage', '--token or --token-file and --login exclude each other');
     let token = await givenToken(ctx);
     if (ctx.values.login) token = await signIn(ctx, loginIssuer(ctx, issuers, issuerList));
+    const email = unverifiedEmailWarning(token);
+    if (email !== undefined) warnings.push(email);
     const diagnosis = await diagnose({
       issuers,
       issuerList,
