@@ -121,6 +121,10 @@ describe.each(drivers)('sharing by username or email on $driver', (driver) => {
     const list = await newList();
     const before = await share(list, 'carl@example.com');
     expect(before.statusCode).toBe(404);
+    // The refusal says why an address may name nobody, and what names the person instead.
+    expect(before.json().detail).toMatch(
+      /^No person known as carl@example\.com: .*signing in alone is not enough; and an email address names a person only when their identity provider says it is verified \(email_verified\), so name them by their username if theirs is not$/,
+    );
     const members = await h.as('alice', { url: `/lists/${list}/members` });
     expect(members.json().map((m: { username: string }) => m.username)).toEqual(['alice']);
     // Carl signs in with his verified address: the handle names him, and only him.

@@ -25,10 +25,15 @@ export const listId = (request: { params: { id: string } }) => request.params.id
  */
 export function onePerson<P extends Owner>(found: readonly P[], handle: string): P {
   const [person, other] = found;
+  // OpenID Connect Core §5.7: an email names a person only when their provider vouched for it
+  // (`email_verified` true), which Authentik's default email scope mapping never does.
+  const byEmail = handle.includes('@')
+    ? '; and an email address names a person only when their identity provider says it is verified (email_verified), so name them by their username if theirs is not'
+    : '';
   if (person === undefined)
     throw new ApiError(
       'not_found',
-      `No person known as ${handle}: the API knows a person once they have used their todos or lists (in the web app, with the todo command or through an assistant); signing in alone is not enough`,
+      `No person known as ${handle}: the API knows a person once they have used their todos or lists (in the web app, with the todo command or through an assistant); signing in alone is not enough${byEmail}`,
     );
   if (other !== undefined)
     throw new ApiError(
