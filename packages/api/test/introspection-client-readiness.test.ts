@@ -137,6 +137,10 @@ describe.each(PROFILES)('introspection client readiness, $profile', ({ profile, 
         code: 'idp_unavailable',
         detail: expect.stringMatching(/^The identity provider refuses the API's client/),
       });
+      // RFC 9110 §10.2.3: when the provider will be asked again, a cooldown (30 s) after it
+      // refused, not an outage's 5 s.
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(25);
+      expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(30);
     }
     expect(provider.calls).toBe(1);
     provider.accepts = true;

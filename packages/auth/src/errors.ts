@@ -76,6 +76,8 @@ export interface AuthErrorOptions {
   challenge?: Challenge;
   /** The server nonce to send in `DPoP-Nonce` (RFC 9449 §8.1), with `dpop_nonce_required`. */
   nonce?: string;
+  /** Seconds until trying again can succeed (`Retry-After`, RFC 9110 §10.2.3), with a 503. */
+  retryAfterSec?: number;
 }
 
 /**
@@ -96,6 +98,7 @@ export class AuthError extends Error {
   readonly missing?: readonly string[];
   readonly challenge?: Challenge;
   readonly nonce?: string;
+  readonly retryAfterSec?: number;
 
   constructor(code: AuthErrorCode, description: string, options: AuthErrorOptions = {}) {
     super(description, options.cause === undefined ? undefined : { cause: options.cause });
@@ -107,6 +110,7 @@ export class AuthError extends Error {
     if (options.missing !== undefined) this.missing = Object.freeze([...options.missing]);
     if (options.challenge !== undefined) this.challenge = options.challenge;
     if (options.nonce !== undefined) this.nonce = options.nonce;
+    if (options.retryAfterSec !== undefined) this.retryAfterSec = options.retryAfterSec;
   }
 }
 

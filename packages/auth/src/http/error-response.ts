@@ -219,7 +219,7 @@ export function authErrorResponse(
   if (www !== undefined) headers['www-authenticate'] = www;
   if (error.code === 'dpop_proof_invalid' || error.code === 'dpop_nonce_required') {
     if (error.nonce !== undefined) headers['dpop-nonce'] = error.nonce;
-  } else if (error.status === 503) headers['retry-after'] = '5';
+  } else if (error.status === 503) headers['retry-after'] = String(error.retryAfterSec ?? 5);
   const body: ProblemDetails = {
     type: `urn:todo-sso:problem:${error.code.replaceAll('_', '-')}`,
     title: TITLES[error.status] ?? 'Error',

@@ -191,7 +191,9 @@ export async function introspectWithCache(
     const durationMs = performance.now() - started;
     entry.client?.observe(caught);
     // A provider that answers a refused client `active: false` (Authentik): asked about the client.
-    const e = entry.client ? await entry.client.unmask(caught, entry.keys) : caught;
+    const e = entry.client
+      ? entry.client.withRetryAfter(await entry.client.unmask(caught, entry.keys))
+      : caught;
     if (isAuthError(e) && e.code === 'idp_unavailable') {
       ctx.emit({
         type: 'introspection',

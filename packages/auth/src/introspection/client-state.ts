@@ -78,8 +78,32 @@ export class IntrospectionClientState {
   assertNotRefused(): void {
     if (this.refusedSinceAt === undefined) return;
     const now = this.ctx.now();
-    if (this.heardWithinCooldown(now)) throw new AuthError('idp_unavailable', CLIENT_REFUSED);
+    if (this.heardWithinCooldown(now)) throw this.refusal(now);
     this.lastAskedAt = now;
+  }
+
+  /**
+   * The refusal, saying when the provider will be asked again (RFC 9110 §10.2.3 `Retry-After`):
+   * a cooldown after it last answered or was asked, not the 5 s of an outage.
+   */
+  private refusal(now: number, cause?: unknown): AuthError {
+    const next =
+      Math.max(this.lastAnswerAt, this.lastAskedAt, this.verdictAskedAt) +
+      this.ctx.settings.jwksCooldownMs;
+    return new AuthError('idp_unavailable', CLIENT_REFUSED, {
+      retryAfterSec: Math.max(1, Math.ceil((next - now) / 1000)),
+      ...(cause === undefined ? {} : { cause }),
+    });
+  }
+
+  /**
+   * A failed call's error as the caller answers it: while the client is refused, the refusal
+   * with when to try again ({@link refusal}); anything else unchanged.
+   */
+  withRetryAfter(error: unknown): unknown {
+    if (this.refusedSinceAt === undefined || !isAuthError(error)) return error;
+    if (error.code !== 'idp_unavailable' || error.description !== CLIENT_REFUSED) return error;
+    return this.refusal(this.ctx.now(), error.cause);
   }
 
   /** Whether an outcome was observed, or the provider asked, less than a cooldown before `now`. */
@@ -149,9 +173,7 @@ export class IntrospectionClientState {
     // state stands. Otherwise each made-up token would send the client secret there once more,
     // as many times as an attacker sends tokens (RFC 6749 §2.3.1 credentials, RFC 7662 §4).
     if (this.checking === undefined && now < this.verdictAskedAt + cooldown)
-      return this.refusedSinceAt === undefined
-        ? undefined
-        : new AuthError('idp_unavailable', CLIENT_REFUSED);
+      return this.refusedSinceAt === undefined ? undefined : this.refusal(this.ctx.now());
     if (this.checking === undefined) this.verdictAskedAt = now;
     this.checking ??= this.askTokenEndpoint(keys).finally(() => {
       this.checking = undefined;
@@ -165,9 +187,7 @@ export class IntrospectionClientState {
       timeoutMs: this.ctx.settings.httpTimeoutMs,
     });
     if (verdict === NO_VERDICT)
-      return this.refusedSinceAt === undefined
-        ? undefined
-        : new AuthError('idp_unavailable', CLIENT_REFUSED);
+      return this.refusedSinceAt === undefined ? undefined : this.refusal(this.ctx.now());
     this.observe(verdict);
     return verdict;
   }
