@@ -18,9 +18,18 @@ export function shownUrl(value: string): string {
   return `${head.slice(0, start)}…${head.slice(at)}`;
 }
 
+/** Punctuation that ends a sentence or clause after a URL in running text, not part of it. */
+const TRAILING_PUNCTUATION = /[.,;:!?)\]'"]+$/;
+
+/** A URL found in running text, shown with the punctuation that follows it kept. */
+function shownInText(url: string): string {
+  const tail = TRAILING_PUNCTUATION.exec(url)?.[0] ?? '';
+  return `${shownUrl(url.slice(0, url.length - tail.length))}${tail}`;
+}
+
 /** `value` with every URL in every string of it as {@link shownUrl} shows it. */
 export function withoutUrlSecrets<T>(value: T): T {
-  if (typeof value === 'string') return value.replace(URL_IN_TEXT, shownUrl) as T;
+  if (typeof value === 'string') return value.replace(URL_IN_TEXT, shownInText) as T;
   if (Array.isArray(value)) return value.map(withoutUrlSecrets) as T;
   if (value !== null && typeof value === 'object')
     return Object.fromEntries(
