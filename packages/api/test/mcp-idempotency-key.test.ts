@@ -89,4 +89,15 @@ describe('create_todo retried through the SDK client', () => {
     expect(refused.body.message).toContain('idempotencyKey');
     expect(await titled(title)).toEqual([]);
   });
+
+  it('refuses a key longer than 255 characters, saying so, and creates nothing', async () => {
+    const title = `Long key ${randomUUID()}`;
+    const refused = await create(await connect(), { title, idempotencyKey: 'k'.repeat(256) });
+    expect(refused).toMatchObject({ isError: true, body: { code: 'validation_failed' } });
+    expect(refused.body.message).toContain('idempotencyKey');
+    expect(refused.body.message).toContain('longer than 255 characters');
+    expect(await titled(title)).toEqual([]);
+    const longest = await create(await connect(), { title, idempotencyKey: 'k'.repeat(255) });
+    expect(longest.isError).toBe(false);
+  });
 });

@@ -1,7 +1,13 @@
 import { type TSchema, Type } from 'typebox';
 import { z } from 'zod';
 import { List, Member } from '../lists/schemas.js';
-import { BLANK_MESSAGE, IDEMPOTENCY_KEY_CHARS, isBlank, Uuid } from '../schemas/common.js';
+import {
+  BLANK_MESSAGE,
+  IDEMPOTENCY_KEY_CHARS,
+  isBlank,
+  KEY_MAX_CHARS,
+  Uuid,
+} from '../schemas/common.js';
 import { Todo, TodoPage } from '../todos/schemas.js';
 import { type Caller, type McpOperations, ToolRefusal } from './operations.js';
 
@@ -87,7 +93,12 @@ export const TOOLS = [
       listId: Id.optional().describe('The list; your default list when absent'),
       idempotencyKey: z
         .string()
-        .regex(new RegExp(IDEMPOTENCY_KEY_CHARS))
+        // The header's limit and characters (draft-ietf-httpapi-idempotency-key-header §2.1),
+        // each refusal naming what is wrong rather than a bare "Invalid".
+        .max(KEY_MAX_CHARS, `is longer than ${KEY_MAX_CHARS} characters, the most this API takes`)
+        .regex(new RegExp(IDEMPOTENCY_KEY_CHARS), {
+          message: `must be 1 to ${KEY_MAX_CHARS} visible ASCII characters other than " and \\`,
+        })
         .optional()
         .describe(
           'A new random key (a UUID) for this todo; when a call gets no answer or an error, call again with the same key and the same arguments: the todo is created once and its first answer returned. Kept 24 hours; the same key with other arguments is refused (idempotency_key_reused)',

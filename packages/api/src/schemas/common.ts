@@ -133,7 +133,7 @@ export const MULTILINE_PATTERN_MESSAGE =
   'must not contain a control character other than tab, line feed and carriage return (U+0000–U+001F, U+007F–U+009F) or an unpaired surrogate';
 
 /** The most characters of an idempotency key, quotes not counted. */
-const KEY_MAX_CHARS = 255;
+export const KEY_MAX_CHARS = 255;
 
 /** The characters of an idempotency key: visible ASCII (VCHAR) but `"` and `\`, 1 to 255. */
 const KEY_CHARS = `[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,${KEY_MAX_CHARS}}`;
