@@ -130,6 +130,24 @@ test('accepts an RFC 9068 at+jwt access token from a generic issuer', async () =
   }
 });
 
+// Without `scope`/`scp`, `client_id` or `azp`, an access token may still name its client under a
+// provider's own claim: Entra ID v1's application token (`appid`, `roles`), Okta's `cid`.
+test('accepts a generic access token naming its client by appid or cid; refuses the same token without', async () => {
+  const idp = await startTestIssuer({ profile: 'generic', algorithm: 'ES256' });
+  try {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions({ audience: 'todo-api' })] });
+    const now = Math.floor(Date.now() / 1000);
+    const base = { iss: idp.issuer, sub: 'svc-1', aud: 'todo-api', iat: now, exp: now + 300 };
+    for (const client of [{ appid: 'svc-client', roles: ['user'] }, { cid: 'svc-client' }]) {
+      const token = await idp.sign({ ...base, ...client });
+      await expect(auth.authenticate(token)).resolves.toMatchObject({ subject: 'svc-1' });
+    }
+    await expectAuthFailure(auth.authenticate(await idp.sign(base)), 'token_type_invalid', 401);
+  } finally {
+    await idp.close();
+  }
+});
+
 // RFC 7515 §4.1.9: a header `typ` is a media type (any case, `application/` optional).
 test('accepts the at+jwt and JWT typ spellings of RFC 7515, and refuses look-alikes', async () => {
   const idp = await startTestIssuer({ profile: 'generic', algorithm: 'ES256' });

@@ -1,6 +1,7 @@
 import type { ResolvedIssuer } from '../config.js';
 import type { AuthError } from '../errors.js';
 import { PROFILES } from '../profiles/index.js';
+import { hasAccessClaim } from '../token/access-token-type.js';
 import type { DecodedToken } from '../token/decode.js';
 import { describeValue } from '../token/describe-value.js';
 import { typNames } from '../token/media-type.js';
@@ -119,9 +120,7 @@ function typeFinding(issuer: ResolvedIssuer | undefined, token: DecodedToken): F
     (token.header.typ === undefined || typNames(token.header.typ, 'jwt')) &&
     payload.typ === undefined &&
     payload.events === undefined &&
-    payload.scope === undefined &&
-    payload.scp === undefined &&
-    payload.client_id === undefined;
+    !hasAccessClaim(payload);
   const idMarkers =
     (payload.nonce !== undefined && profile?.nonceInAccessTokens !== true) ||
     payload.at_hash !== undefined ||

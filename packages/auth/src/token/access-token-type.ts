@@ -13,6 +13,18 @@ const ACCESS_CLAIM_TYPES = new Set<string | undefined>(['bearer', 'dpop']);
 
 const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
+/**
+ * Claims only access tokens carry: a scope (RFC 9068 §2.2.3 `scope`, `scp`), the client (RFC 9068
+ * §2.2 `client_id`), or the client under a provider's own name, never in its ID tokens: Microsoft
+ * Entra ID v1 `appid` (an application's own token has `roles`, no `scp`, no `azp`), Okta `cid`.
+ */
+const ACCESS_CLAIMS = ['scope', 'scp', 'client_id', 'appid', 'cid'] as const;
+
+/** Whether `claims` holds one of {@link ACCESS_CLAIMS}. */
+export function hasAccessClaim(claims: Readonly<Record<string, unknown>>): boolean {
+  return ACCESS_CLAIMS.some((name) => claims[name] !== undefined);
+}
+
 function reject(description: string): never {
   throw new AuthError('token_type_invalid', description);
 }
@@ -81,9 +93,7 @@ export function assertAccessToken(
       typedAccess ||
       answeredAccessType ||
       ACCESS_CLAIM_TYPES.has(claimTyp) ||
-      claims.scope !== undefined ||
-      claims.scp !== undefined ||
-      claims.client_id !== undefined;
+      hasAccessClaim(claims);
     const azp = claims.azp;
     if (!hasAccessMarker && (typeof azp !== 'string' || audiencesOf(claims).includes(azp)))
       reject(
