@@ -60,9 +60,7 @@ describe('a misspelt variable', () => {
       // the system's and Node's
       ...['HOME', 'HOSTNAME', 'PATH', 'NODE_OPTIONS', 'NODE_PATH', 'XDG_DATA_DIRS', 'LOGNAME'],
     ];
-    expect(misspeltVariables(Object.fromEntries(elsewhere.map((name) => [name, 'x'])))).toEqual(
-      [],
-    );
+    expect(misspeltVariables(Object.fromEntries(elsewhere.map((name) => [name, 'x'])))).toEqual([]);
     expect(misspeltVariables({ ...postgres, oidc_audience: 'x' })).toEqual([]);
   });
 });
