@@ -9,8 +9,11 @@ import { misspeltVariables } from './variable-names.js';
  *
  * @param env the environment the configuration was read from, to name the variable behind an
  *   issuer (`OIDC_ISSUER`, or `OIDC_ISSUERS[i].issuer`).
- * @returns the warnings; empty for the embedded development setup (SQLite) and a complete one,
- *   unless a variable looks like a misspelt one of the API's.
+ * @returns the warnings; empty for the embedded development setup (SQLite, neither
+ *   NODE_ENV=production nor ALLOW_SQLITE=true) and a complete one. A variable that looks like a
+ *   misspelt one of the API's is warned about in every setup. A deployment on SQLite gets
+ *   the same issuer and public-URL warnings as one on PostgreSQL: the database kind decides only
+ *   the warning about the database.
  */
 export function configWarnings(
   config: ApiConfig,
@@ -19,11 +22,12 @@ export function configWarnings(
   // A misspelt variable is read as unset, on any database: say so wherever the API runs.
   const warnings = misspeltVariables(env);
   if (config.database.kind !== 'postgres') {
-    if (env.NODE_ENV?.trim() === 'production' && !sqliteAllowed(env))
+    const production = env.NODE_ENV?.trim() === 'production';
+    if (!production && !sqliteAllowed(env)) return warnings;
+    if (!sqliteAllowed(env))
       warnings.push(
         `NODE_ENV is production but DATABASE_URL is not set: the API keeps todos, shares and revocations in the embedded SQLite file ${config.database.file}, which only this instance sees (and which a container loses unless DATA_DIR is a volume); set DATABASE_URL to the PostgreSQL database, or ALLOW_SQLITE=true if one instance on that file is meant`,
       );
-    return warnings;
   }
   // With OIDC_ISSUERS the single-issuer variables are a configuration error (config/load.ts):
   // each warning names the entry's field instead, so following its advice starts the API.
