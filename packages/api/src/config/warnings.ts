@@ -1,6 +1,7 @@
 import { PROFILES, shownUrl } from '@todo-sso/auth';
 import { isLoopbackHostname } from '../http/loopback.js';
 import type { ApiConfig } from './config.js';
+import { misspeltVariables } from './variable-names.js';
 
 /**
  * Settings that start the API but that a production deployment should not run with, one
@@ -9,7 +10,8 @@ import type { ApiConfig } from './config.js';
  * @param env the environment the configuration was read from, to name the variable behind an
  *   issuer (`OIDC_ISSUER`, or `OIDC_ISSUERS[i].issuer`).
  * @returns the warnings; empty for the embedded development setup (SQLite, neither
- *   NODE_ENV=production nor ALLOW_SQLITE=true) and a complete one. A deployment on SQLite gets
+ *   NODE_ENV=production nor ALLOW_SQLITE=true) and a complete one. A variable that looks like a
+ *   misspelt one of the API's is warned about in every setup. A deployment on SQLite gets
  *   the same issuer and public-URL warnings as one on PostgreSQL: the database kind decides only
  *   the warning about the database.
  */
@@ -17,7 +19,8 @@ export function configWarnings(
   config: ApiConfig,
   env: Readonly<Record<string, string | undefined>> = {},
 ): string[] {
-  const warnings: string[] = [];
+  // A misspelt variable is read as unset, on any database: say so wherever the API runs.
+  const warnings = misspeltVariables(env);
   if (config.database.kind !== 'postgres') {
     const production = env.NODE_ENV?.trim() === 'production';
     if (!production && !sqliteAllowed(env)) return warnings;
