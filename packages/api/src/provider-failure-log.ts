@@ -37,9 +37,15 @@ export function providerFailureLog(
     const reason = `${what}: ${withoutSecrets(error ?? 'failed')}`;
     if (failing.get(issuer) === reason) return;
     failing.set(issuer, reason);
+    // OpenID Connect Discovery 1.0 §4.3: the document names another issuer (the auth package's
+    // "Metadata issuer … does not match …"): the setting to change is the configured issuer.
+    const fix =
+      type === 'discovery_fetch' && error?.startsWith('Metadata issuer ')
+        ? 'set OIDC_ISSUER (or the issuer of its OIDC_ISSUERS entry) to the issuer the document names, exactly as written there (issuers are compared character for character, trailing slash included), or '
+        : '';
     logger.warn(
       { issuer, reason },
-      `the ${what} of issuer ${issuer} cannot be loaded, so its tokens are refused and /readyz reports it; run npm run doctor in this environment for the fix`,
+      `the ${what} of issuer ${issuer} cannot be loaded, so its tokens are refused and /readyz reports it; ${fix}run npm run doctor in this environment for the fix`,
     );
   };
 }
