@@ -69,6 +69,24 @@ export function staleKeysLog(
   };
 }
 
+/**
+ * Tokens naming a key the issuer's held key set lacks, arriving while the set may not be
+ * refetched (one fruitless refetch per JWKS cooldown): they are answered 503 with `Retry-After`
+ * until the window ends, since the provider may have rotated its key inside it. The key store
+ * reports this once per window; the line names the issuer and the time, never a token or a `kid`
+ * (the `kid`s of a flood are the sender's to choose).
+ */
+export function unknownKidDeferredLog(
+  logger: Logger,
+): (event: { issuer: string; retryAt: number }) => void {
+  return ({ issuer, retryAt }) => {
+    logger.warn(
+      { issuer, retryAt: new Date(retryAt).toISOString() },
+      `tokens naming keys (kid) that the keys of issuer ${issuer} lack arrive faster than the keys may be fetched again: they are answered 503 until retryAt. A flood of made-up kids, or a signing key rotated in during one`,
+    );
+  };
+}
+
 /** How often a provider that keeps refusing the API's introspection client is logged again. */
 export const CLIENT_REFUSED_LOG_INTERVAL_MS = 60_000;
 
