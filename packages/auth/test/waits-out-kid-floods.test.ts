@@ -104,6 +104,39 @@ describe('unknown kids while the refetch gate is closed', () => {
     ]);
   });
 
+  test('a logout token of a key rotated in while refetches wait is 503 with Retry-After, then accepted; a made-up one costs no fetch', async () => {
+    const auth = make();
+    await auth.authenticate(await idp.accessToken(alice));
+    clock.advance(1);
+    // Back-channel logout tokens arrive unauthenticated: one that names no client of this API
+    // is refused on its claims, before its unknown kid could refetch the keys.
+    const stranger = await generateSigningKey('RS256');
+    const foreign = await idp.logoutToken(
+      { sub: alice.sub },
+      { key: stranger, claims: { aud: 'another-client' } },
+    );
+    await expectAuthFailure(auth.verifyLogoutToken(foreign, ['todo-ui']), 'logout_token_invalid');
+    expect(idp.counters.jwks).toBe(1);
+    expect(await flood(auth, await forger())).toEqual(new Set(['key_unknown']));
+    expect(idp.counters.jwks).toBe(2);
+
+    clock.advance(5);
+    await idp.rotateKeys();
+    const logout = await idp.logoutToken({ sub: alice.sub, sid: 'session-1' });
+    // The provider may send it again (OIDC Back-Channel Logout 1.0 §2.8): not refused as invalid.
+    const deferred = await expectAuthFailure(
+      auth.verifyLogoutToken(logout, ['todo-ui']),
+      'idp_unavailable',
+      503,
+    );
+    expect(deferred.retryAfterSec).toBe(25);
+    expect(idp.counters.jwks).toBe(2);
+    clock.advance(25);
+    await expect(auth.verifyLogoutToken(logout, ['todo-ui'])).resolves.toMatchObject({
+      sessionId: 'session-1',
+    });
+  });
+
   test('a token of a key retired before the kept keys were fetched is refused 401 inside the window', async () => {
     const auth = make();
     const old = await idp.accessToken(alice, { expiresInSec: 3600 });

@@ -260,7 +260,7 @@ export class KeyStore {
     }
     return new AuthError(
       'idp_unavailable',
-      "The token names a key (kid) the identity provider's keys held here may predate; they are fetched again at most once per cooldown",
+      "The token's key (kid) may be newer than the identity provider keys held here, which are fetched again at most once per cooldown: try again after Retry-After",
       { retryAfterSec: Math.max(1, Math.ceil((retryAt - now) / 1000)) },
     );
   }
