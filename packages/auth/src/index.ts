@@ -45,9 +45,9 @@ export { AUTH_ERROR_CODES, AuthError, isAuthError } from './errors.js';
 export { clientBasicAuth } from './http/client-basic-auth.js';
 export type { AuthErrorResponseOptions, ProblemDetails } from './http/error-response.js';
 export { authErrorResponse, credentialScheme } from './http/error-response.js';
-export { blockedPort, connectionNeverMade, NOT_SENT_CODES } from './net/index.js';
 export { fetchBase as discoveryBase } from './jwks/discovery.js';
 export type { SignatureVerifier } from './jwks/verify-signature.js';
+export { blockedPort, connectionNeverMade, NOT_SENT_CODES } from './net/index.js';
 export type {
   AuthEvent,
   AuthenticatorOptions,
