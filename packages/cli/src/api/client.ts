@@ -1,8 +1,9 @@
+import { blockedPort } from '@todo-sso/auth/net';
 import createClient from 'openapi-fetch';
 import { withDeadline } from '../deadline.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
-import { blockedPort, whyUnanswered } from '../net-failure.js';
+import { whyUnanswered } from '../net-failure.js';
 import { inline } from '../output/terminal.js';
 import type { Session } from '../session.js';
 import { neverSent } from '../write-outcome.js';
@@ -188,7 +189,10 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
   throw new CliError(
     response.status === 404 ? 'not_found' : 'api_error',
     response.status === 503 ? `${said}\n${unavailableLine(response)}` : said,
-    { status: response.status },
+    {
+      status: response.status,
+      ...(typeof problem.code === 'string' && { problem: problem.code }),
+    },
   );
 }
 
