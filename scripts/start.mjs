@@ -187,9 +187,8 @@ const apiEnv = (issuer) => ({
 // database): a bad value stops npm start with the API's own message and exit code. That includes
 // the API server's refusal of its embedded SQLite file when an issuer is not on this machine
 // and DATABASE_URL is unset (`npm run api` and `todo doctor` give the same answer).
-const { loadConfig, startApi, embeddedDatabaseRefusal, ConfigError } = await load(
-  'packages/api/dist/index.js',
-);
+const { loadConfig, startApi, embeddedDatabaseRefusal, misspeltVariables, ConfigError } =
+  await load('packages/api/dist/index.js');
 try {
   const config = loadConfig(apiEnv(`${idpUrl}/realms/todo-app`));
   const refusal = embeddedDatabaseRefusal(config, process.env);
@@ -268,6 +267,8 @@ const web = await startWebServer({
 });
 
 youngGeneration.release();
+// A misspelt variable (TRUSTED_PROXIES for TRUST_PROXY) is read as unset: said as the API says it.
+for (const warning of misspeltVariables(process.env)) console.warn(`⚠ ${warning}`);
 if (untrusting)
   console.warn(
     `⚠ The web app signs in at ${idp.issuer}, which the API does not trust (it trusts ${apiConfig.issuers.map(({ issuer }) => issuer).join(', ')}): ` +

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   alice,
   bob,
@@ -119,20 +120,80 @@ describe('signing keys rotating under load', () => {
     expect(await call(await idp.accessToken(alice))).toBe('200');
   });
 
-  it('fails closed (401, never 5xx) for a new kid inside the cooldown after a plausible unknown-kid token, then recovers', async () => {
+  it('answers a new kid inside the cooldown after a plausible unknown-kid token 503 with Retry-After to its end (never 401), then accepts it', async () => {
     // Trade-off of the refetch cooldown (a flood of unknown kids costs one fetch per window): a
     // token that would pass but for its unknown kid, just before a rotation, delays the new key
-    // by up to 30 s.
+    // to the end of the window, and the person is told to wait that long, not to sign in again.
     const stranger = await generateSigningKey('RS256', 'probe-unknown');
-    const probe = await idp.accessToken(alice, { key: stranger });
     clock.advance(31_000);
+    const probe = await idp.accessToken(alice, { key: stranger });
     expect(await call(probe)).toBe('401 key_unknown');
     await idp.rotateKeys();
     const fresh = await idp.accessToken(alice);
-    expect(await call(fresh)).toBe('401 key_unknown');
-    clock.advance(31_000);
+    const refused = await fetch(`${api.url}/todos/?limit=5`, {
+      headers: { authorization: `Bearer ${fresh}` },
+    });
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { code: string }).code).toBe('idp_unavailable');
+    expect(refused.headers.get('www-authenticate')).toBeNull();
+    const wait = Number(refused.headers.get('retry-after'));
+    expect(wait).toBeGreaterThanOrEqual(1);
+    expect(wait).toBeLessThanOrEqual(30);
+    clock.advance(wait * 1000);
     expect(await call(fresh)).toBe('200');
   });
+
+  it('a rotation while another client floods made-up kids: 503 with a truthful Retry-After, then 200; one fetch per window', async () => {
+    clock.advance(31_000);
+    const fetchedBefore = idp.counters.jwks;
+    const stranger = await generateSigningKey('RS256', 'flood');
+    // Claims that would pass, issued now, under a new made-up kid each time.
+    const [, payload, signature] = (await idp.accessToken(alice, { key: stranger })).split('.');
+    const forged = () =>
+      `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: randomUUID() })).toString('base64url')}.${payload}.${signature}`;
+    const floodOutcomes = new Map<string, number>();
+    let flooding = true;
+    const flooder = async () => {
+      while (flooding) {
+        const outcome = await call(forged());
+        floodOutcomes.set(outcome, (floodOutcomes.get(outcome) ?? 0) + 1);
+      }
+    };
+    const flood = Promise.all([flooder(), flooder(), flooder()]);
+    try {
+      // The flood's first refetch found nothing: the gate is closed for one cooldown.
+      const deadline = Date.now() + 10_000;
+      while (!floodOutcomes.has('503 idp_unavailable')) {
+        if (Date.now() > deadline)
+          throw new Error(
+            `the flood was never told to wait: ${JSON.stringify([...floodOutcomes])}`,
+          );
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(idp.counters.jwks).toBe(fetchedBefore + 1);
+      await idp.rotateKeys();
+      const fresh = await idp.accessToken(alice);
+      const refused = await fetch(`${api.url}/todos/?limit=5`, {
+        headers: { authorization: `Bearer ${fresh}` },
+      });
+      expect(refused.status).toBe(503);
+      const wait = Number(refused.headers.get('retry-after'));
+      expect(wait).toBeGreaterThanOrEqual(1);
+      expect(wait).toBeLessThanOrEqual(30);
+      expect(refused.headers.get('www-authenticate')).toBeNull();
+      // At the Retry-After the key is fetched (by the flood's next token or by this one).
+      clock.advance(wait * 1000);
+      expect(await call(fresh)).toBe('200');
+    } finally {
+      flooding = false;
+      await flood;
+    }
+    // Never accepted, never a 5xx other than the wait; and the provider was asked once for the
+    // first window, once more when it ended (finding the key), and at most once for the next.
+    expect([...floodOutcomes.keys()].sort()).toEqual(['401 key_unknown', '503 idp_unavailable']);
+    expect(idp.counters.jwks - fetchedBefore).toBeGreaterThanOrEqual(2);
+    expect(idp.counters.jwks - fetchedBefore).toBeLessThanOrEqual(3);
+  }, 30_000);
 
   // The refetch stamps its start as the last attempt, so requests arriving while it is in
   // flight are inside the cooldown: they must share the fetch rather than be turned away.

@@ -13,7 +13,12 @@ import { migrateToLatest } from './db/migrate.js';
 import { dpopReplayCache } from './dpop/replay-cache.js';
 import { createLogger } from './http/logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { clientRefusedLog, providerFailureLog, staleKeysLog } from './provider-failure-log.js';
+import {
+  clientRefusedLog,
+  providerFailureLog,
+  staleKeysLog,
+  unknownKidDeferredLog,
+} from './provider-failure-log.js';
 import { TokenLifetimeCheck } from './revocation/lifetime-check.js';
 import { RevocationStore } from './revocation/store.js';
 
@@ -110,6 +115,7 @@ function apiAuthenticator(
   const lifetimes = new TokenLifetimeCheck(config.revocationTtlSeconds, logger);
   const providerLog = providerFailureLog(logger);
   const staleLog = staleKeysLog(logger);
+  const deferredLog = unknownKidDeferredLog(logger);
   const refusedLog = clientRefusedLog(
     logger,
     new Map(config.issuers.map((i) => [i.issuer, i.clientId])),
@@ -149,6 +155,8 @@ function apiAuthenticator(
         });
       } else if (event.type === 'stale_keys_used') {
         staleLog(event);
+      } else if (event.type === 'unknown_kid_deferred') {
+        deferredLog(event);
       } else if (event.type === 'introspection') {
         refusedLog(event);
       }

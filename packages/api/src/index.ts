@@ -15,6 +15,7 @@ export { requires } from './authz/requirement.js';
 export type { ApiConfig, DatabaseConfig, IssuerConfig, ProviderProfile } from './config/config.js';
 export { ConfigError } from './config/config.js';
 export { DEFAULT_ATTRIBUTE_CLAIMS, loadConfig, withApiDefaults } from './config/load.js';
+export { misspeltVariables } from './config/variable-names.js';
 export { configWarnings, embeddedDatabaseRefusal } from './config/warnings.js';
 export type { AppContext, Clock, ContextOverrides } from './context.js';
 export { createContext } from './context.js';

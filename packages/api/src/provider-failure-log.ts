@@ -37,9 +37,15 @@ export function providerFailureLog(
     const reason = `${what}: ${withoutSecrets(error ?? 'failed')}`;
     if (failing.get(issuer) === reason) return;
     failing.set(issuer, reason);
+    // OpenID Connect Discovery 1.0 §4.3: the document names another issuer (the auth package's
+    // "Metadata issuer … does not match …"): the setting to change is the configured issuer.
+    const fix =
+      type === 'discovery_fetch' && error?.startsWith('Metadata issuer ')
+        ? 'set OIDC_ISSUER (or the issuer of its OIDC_ISSUERS entry) to the issuer the document names, exactly as written there (issuers are compared character for character, trailing slash included), or '
+        : '';
     logger.warn(
       { issuer, reason },
-      `the ${what} of issuer ${issuer} cannot be loaded, so its tokens are refused and /readyz reports it; run npm run doctor in this environment for the fix`,
+      `the ${what} of issuer ${issuer} cannot be loaded, so its tokens are refused and /readyz reports it; ${fix}run npm run doctor in this environment for the fix`,
     );
   };
 }
@@ -59,6 +65,24 @@ export function staleKeysLog(
     logger.warn(
       { issuer, outageSince: new Date(outageSince).toISOString() },
       'identity provider unreachable; serving cached keys',
+    );
+  };
+}
+
+/**
+ * Tokens naming a key the issuer's held key set lacks, arriving while the set may not be
+ * refetched (one fruitless refetch per JWKS cooldown): they are answered 503 with `Retry-After`
+ * until the window ends, since the provider may have rotated its key inside it. The key store
+ * reports this once per window; the line names the issuer and the time, never a token or a `kid`
+ * (the `kid`s of a flood are the sender's to choose).
+ */
+export function unknownKidDeferredLog(
+  logger: Logger,
+): (event: { issuer: string; retryAt: number }) => void {
+  return ({ issuer, retryAt }) => {
+    logger.warn(
+      { issuer, retryAt: new Date(retryAt).toISOString() },
+      `tokens naming keys (kid) that the keys of issuer ${issuer} lack arrive faster than the keys may be fetched again: they are answered 503 until retryAt. A flood of made-up kids, or a signing key rotated in during one`,
     );
   };
 }

@@ -44,6 +44,27 @@ describe('DPoP proofs behind a proxy serving the API under a path', () => {
     expect(stripped.json().detail).toMatch(/htu/);
   });
 
+  // A client on the API's machine calling it directly at its loopback address (the CLI on the
+  // server, `todo doctor`) uses the API's own URI, which has no proxy's path in front.
+  it('accepts a direct loopback request proved for the URI it used, without the proxy path', async () => {
+    const key = await dpopKey();
+    const token = await h.idp.accessToken(alice, { claims: { cnf: { jkt: key.jkt } } });
+    const call = async (htu: string) =>
+      h.app.inject({
+        url: '/me',
+        headers: {
+          host: '127.0.0.1:8000',
+          authorization: `DPoP ${token}`,
+          dpop: await key.proof({ htu, token }),
+        },
+      });
+    const direct = await call('http://127.0.0.1:8000/me');
+    expect(direct.statusCode, direct.body).toBe(200);
+    const withPath = await call('http://127.0.0.1:8000/todo/me');
+    expect(withPath.statusCode).toBe(401);
+    expect(withPath.json().detail).toMatch(/htu/);
+  });
+
   // RFC 9449 §4.3 step 9, §11.1: a proof names the server it was made for. A server the client
   // was led to (a wrong API URL, a malicious MCP server) that received its token and proofs must
   // not replay them here by writing its own name in Host or X-Forwarded-Host (as RFC 9728 §7.3

@@ -53,16 +53,43 @@ describe('embeddedDatabaseRefusal', () => {
   });
 
   it('NODE_ENV=production on SQLite is a warning naming the file, unless ALLOW_SQLITE=true', () => {
-    const env = { NODE_ENV: 'production', DATA_DIR: '/data' };
-    const warnings = configWarnings(loadConfig(env), env);
+    const env = { NODE_ENV: 'production', DATA_DIR: '/data', API_PUBLIC_URL: 'https://api.test' };
+    const complete = { ...env, OIDC_CLIENT_ID: 'todo-api', OIDC_CLIENT_SECRET: 's' };
+    const warnings = configWarnings(loadConfig(complete), complete);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(
       /^NODE_ENV is production but DATABASE_URL is not set: .* \/data\/todo\.db, .*ALLOW_SQLITE=true/,
     );
-    const allowed = { ...env, ALLOW_SQLITE: 'true' };
+    const allowed = { ...complete, ALLOW_SQLITE: 'true' };
     expect(configWarnings(loadConfig(allowed), allowed)).toEqual([]);
     const test = { NODE_ENV: 'test' };
     expect(configWarnings(loadConfig(test), test)).toEqual([]);
+  });
+
+  it('a deployment on SQLite gets the issuer and public-URL warnings PostgreSQL gets', () => {
+    // ALLOW_SQLITE=true with a provider elsewhere is a deployment: without API_PUBLIC_URL a DPoP
+    // proof's htu is checked against the Host the request names (RFC 9449 §4.3, §11.1).
+    const allowed = {
+      ALLOW_SQLITE: 'true',
+      OIDC_ISSUER: 'http://sso.example.com/realms/todo-app',
+      OIDC_CLIENT_ID: 'todo-api',
+      OIDC_CLIENT_SECRET: 's',
+    };
+    const onPostgres = { ...allowed, DATABASE_URL: 'postgres://u:p@db:5432/todo' };
+    const warnings = configWarnings(loadConfig(allowed), allowed);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^API_PUBLIC_URL is not set: .*DPoP proofs' htu \(RFC 9449 §4\.3\)/),
+      expect.stringMatching(
+        /^OIDC_ISSUER http:\/\/sso\.example\.com\/realms\/todo-app is not https/,
+      ),
+    ]);
+    expect(configWarnings(loadConfig(onPostgres), onPostgres)).toEqual(warnings);
+    // NODE_ENV=production on SQLite: the database warning first, then the same ones.
+    const production = { ...allowed, ALLOW_SQLITE: 'false', NODE_ENV: 'production' };
+    expect(configWarnings(loadConfig(production), production)).toEqual([
+      expect.stringMatching(/^NODE_ENV is production but DATABASE_URL is not set: /),
+      ...warnings,
+    ]);
   });
 });
 

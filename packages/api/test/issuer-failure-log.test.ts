@@ -1,5 +1,11 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { alice } from '@todo-sso/auth/testing';
+import { alice, generateSigningKey } from '@todo-sso/auth/testing';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { createContext } from '../src/context.js';
@@ -68,10 +74,53 @@ describe('why an issuer cannot be used, in the log', () => {
       expect(found[0]?.reason).toBe(
         `discovery document: Metadata issuer ${idp.issuer} does not match ${configured}`,
       );
-      expect(found[0]?.msg).toMatch(/run npm run doctor in this environment for the fix$/);
+      expect(found[0]?.msg).toMatch(
+        /; set OIDC_ISSUER \(or the issuer of its OIDC_ISSUERS entry\) to the issuer the document names, exactly as written there .*, or run npm run doctor in this environment for the fix$/,
+      );
       expect(JSON.stringify(running.lines)).not.toContain(token);
     } finally {
       await running.close();
+    }
+  });
+
+  it('is logged by the server at start, before any request', async () => {
+    const configured = `${idp.issuer}/`;
+    const dataDir = await mkdtemp(join(tmpdir(), 'todo-issuer-log-'));
+    const server = new URL('../dist/server.js', import.meta.url).pathname;
+    const child = spawn(process.execPath, [server], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        LOG_LEVEL: 'warn',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATA_DIR: dataDir,
+        OIDC_ISSUER: configured,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!stdout.includes('"issuer"') && child.exitCode === null && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      const logged = stdout
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Line & { reqId?: string });
+      expect(logged, stdout).toEqual([
+        expect.objectContaining({ level: 40, issuer: configured, msg: expect.any(String) }),
+      ]);
+      expect(logged[0]?.reason).toBe(
+        `discovery document: Metadata issuer ${idp.issuer} does not match ${configured}`,
+      );
+      expect(logged[0]?.msg).toContain('set OIDC_ISSUER');
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 
@@ -120,4 +169,33 @@ describe('why an issuer cannot be used, in the log', () => {
       await running.close();
     }
   }, 40_000);
+
+  it('made-up kids while the keys may not be refetched: one warning for the window, no token or kid in it', async () => {
+    const running = await api(idp.issuer);
+    try {
+      expect((await running.app.inject({ url: '/readyz' })).statusCode).toBe(200); // keys loaded
+      const stranger = await generateSigningKey('RS256');
+      const [, payload, signature] = (await idp.accessToken(alice, { key: stranger })).split('.');
+      const sent: string[] = [];
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const kid = `made-up-${randomUUID()}`;
+        const token = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid })).toString('base64url')}.${payload}.${signature}`;
+        sent.push(kid, token);
+        const res = await running.app.inject({
+          url: '/me',
+          headers: { authorization: `Bearer ${token}` },
+        });
+        statuses.push(res.statusCode);
+      }
+      // The first refetched the keys (401: its kid is not published); the rest wait the window.
+      expect(statuses).toEqual([401, 503, 503, 503, 503, 503]);
+      const found = about(running.lines).filter((l) => l.msg.includes('(kid)'));
+      expect(found.map((l) => [l.level, l.issuer])).toEqual([[40, idp.issuer]]);
+      const logged = running.lines.map((l) => JSON.stringify(l)).join('\n');
+      for (const secret of sent) expect(logged).not.toContain(secret);
+    } finally {
+      await running.close();
+    }
+  });
 });

@@ -80,6 +80,17 @@ export type AuthEvent =
     }
   | { type: 'stale_keys_used'; issuer: string; outageSince: number }
   | {
+      /**
+       * A token whose claims pass named a key the held set lacks, that set may predate the
+       * token, and no refetch may start before `retryAt` (ms; the refetch cooldown): such tokens
+       * are answered 503 with `Retry-After` until then. Once per cooldown window at most: a
+       * flood of made-up `kid`s, or a key rotated in during one.
+       */
+      type: 'unknown_kid_deferred';
+      issuer: string;
+      retryAt: number;
+    }
+  | {
       type: 'introspection';
       issuer: string;
       ok: boolean;

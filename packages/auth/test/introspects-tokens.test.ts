@@ -239,6 +239,20 @@ describe('RFC 7662 introspection', () => {
     await expect(auth.authenticate(soon)).resolves.toMatchObject({ subject: alice.sub });
   });
 
+  // RFC 7519 §4.1.6, RFC 8725 §3.10: a revocation refuses the tokens issued up to it (`iat`), so
+  // an answer dated ahead of this server's clock beyond the leeway would escape every revocation
+  // made meanwhile (an ended session's tokens issued just before it): refused, as a JWT is.
+  test('rejects an active answer whose iat lies ahead beyond the leeway or is not a NumericDate, as a JWT would be', async () => {
+    const auth = make();
+    const nowSec = Math.floor(clock.now() / 1000);
+    const ahead = await idp.opaqueToken(alice, { claims: { iat: nowSec + 600 } });
+    await expectAuthFailure(auth.authenticate(ahead), 'token_not_yet_valid', 401);
+    const text = await idp.opaqueToken(alice, { claims: { iat: String(nowSec) } });
+    await expectAuthFailure(auth.authenticate(text), 'token_malformed', 401);
+    const skewed = await idp.opaqueToken(alice, { claims: { iat: nowSec + 5 } });
+    await expect(auth.authenticate(skewed)).resolves.toMatchObject({ issuedAt: nowSec + 5 });
+  });
+
   test('rejects an active answer whose Keycloak typ is Refresh with 401 token_type_invalid', async () => {
     const auth = make();
     const token = await idp.opaqueToken(alice, { claims: { typ: 'Refresh' } });

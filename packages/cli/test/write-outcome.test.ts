@@ -122,4 +122,24 @@ describe('a change that never left this machine', () => {
     );
     expect((await stored(todo.id))?.completed).toBe(false);
   });
+
+  it('todo done against a port fetch refuses (10080, a "bad port"): nothing was sent, and why', async () => {
+    const todo = await added('Blocked port');
+    const err: string[] = [];
+    // The Fetch Standard's port blocking (§2.9): Node's fetch never connects to 10080 (Amanda).
+    const code = await main(['done', todo.id], {
+      env: { ...session.env, TODO_API_URL: 'http://127.0.0.1:10080' },
+      fetch: (...a) => globalThis.fetch(...a),
+      now: Date.now,
+      sleep: noWait,
+      openBrowser: async () => false,
+      out: () => {},
+      err: (text) => err.push(text),
+    });
+    expect(code).toBe(1);
+    expect(err.join('\n')).toBe(
+      "todo done: The API at http://127.0.0.1:10080 cannot be reached (its port is one that browsers and Node's fetch refuse to connect to, so nothing was sent); serve the API on another port and set --api (TODO_API_URL) to it\nNothing was sent to the API, so nothing was changed: running the command again is safe.",
+    );
+    expect((await stored(todo.id))?.completed).toBe(false);
+  });
 });

@@ -1,6 +1,7 @@
 import { PROFILES, shownUrl } from '@todo-sso/auth';
 import { isLoopbackHostname } from '../http/loopback.js';
 import type { ApiConfig } from './config.js';
+import { misspeltVariables } from './variable-names.js';
 
 /**
  * Settings that start the API but that a production deployment should not run with, one
@@ -8,21 +9,26 @@ import type { ApiConfig } from './config.js';
  *
  * @param env the environment the configuration was read from, to name the variable behind an
  *   issuer (`OIDC_ISSUER`, or `OIDC_ISSUERS[i].issuer`).
- * @returns the warnings; empty for the embedded development setup (SQLite) and a complete one.
+ * @returns the warnings; empty for the embedded development setup (SQLite, neither
+ *   NODE_ENV=production nor ALLOW_SQLITE=true) and a complete one. A variable that looks like a
+ *   misspelt one of the API's is warned about in every setup. A deployment on SQLite gets
+ *   the same issuer and public-URL warnings as one on PostgreSQL: the database kind decides only
+ *   the warning about the database.
  */
 export function configWarnings(
   config: ApiConfig,
   env: Readonly<Record<string, string | undefined>> = {},
 ): string[] {
+  // A misspelt variable is read as unset, on any database: say so wherever the API runs.
+  const warnings = misspeltVariables(env);
   if (config.database.kind !== 'postgres') {
-    const production = env.NODE_ENV?.trim() === 'production' && !sqliteAllowed(env);
-    return production
-      ? [
-          `NODE_ENV is production but DATABASE_URL is not set: the API keeps todos, shares and revocations in the embedded SQLite file ${config.database.file}, which only this instance sees (and which a container loses unless DATA_DIR is a volume); set DATABASE_URL to the PostgreSQL database, or ALLOW_SQLITE=true if one instance on that file is meant`,
-        ]
-      : [];
+    const production = env.NODE_ENV?.trim() === 'production';
+    if (!production && !sqliteAllowed(env)) return warnings;
+    if (!sqliteAllowed(env))
+      warnings.push(
+        `NODE_ENV is production but DATABASE_URL is not set: the API keeps todos, shares and revocations in the embedded SQLite file ${config.database.file}, which only this instance sees (and which a container loses unless DATA_DIR is a volume); set DATABASE_URL to the PostgreSQL database, or ALLOW_SQLITE=true if one instance on that file is meant`,
+      );
   }
-  const warnings: string[] = [];
   // With OIDC_ISSUERS the single-issuer variables are a configuration error (config/load.ts):
   // each warning names the entry's field instead, so following its advice starts the API.
   const listed = (env.OIDC_ISSUERS ?? '').trim() !== '' || config.issuers.length > 1;

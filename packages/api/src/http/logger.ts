@@ -2,12 +2,47 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { batchedLines } from './log-batch.js';
 
-/** A URL safe to log: token-bearing query parameters masked (RFC 6750 §2.3 tokens, codes). */
+/** Query parameters whose values are credentials (RFC 6750 §2.3 tokens, codes, secrets). */
+const SECRET_PARAMETERS = new Set([
+  'access_token',
+  'logout_token',
+  'id_token_hint',
+  'code',
+  'client_secret',
+]);
+
+/**
+ * Whether a query parameter's name (as written in the URL) names a credential. The name is
+ * compared decoded and in lower case, as a query parser reads `access%5Ftoken` as
+ * `access_token` (RFC 3986 §2.1, §2.4): a name that cannot be decoded (a malformed escape) is
+ * treated as one, its value masked rather than logged.
+ */
+function secretName(name: string): boolean {
+  if (!name.includes('%')) return SECRET_PARAMETERS.has(name.toLowerCase());
+  try {
+    return SECRET_PARAMETERS.has(decodeURIComponent(name).toLowerCase());
+  } catch {
+    return true;
+  }
+}
+
+/** A URL safe to log: the values of credential-bearing query parameters masked. */
 export function safeUrl(url: string | undefined): string | undefined {
-  return url?.replace(
-    /([?&](?:access_token|logout_token|id_token_hint|code|client_secret)=)[^&#]*/gi,
-    '$1[redacted]',
-  );
+  if (url === undefined) return undefined;
+  const start = url.indexOf('?');
+  if (start === -1) return url;
+  const hash = url.indexOf('#', start);
+  const end = hash === -1 ? url.length : hash;
+  const query = url
+    .slice(start + 1, end)
+    .split('&')
+    .map((part) => {
+      const equals = part.indexOf('=');
+      return equals !== -1 && secretName(part.slice(0, equals))
+        ? `${part.slice(0, equals + 1)}[redacted]`
+        : part;
+    });
+  return `${url.slice(0, start + 1)}${query.join('&')}${url.slice(end)}`;
 }
 
 /**

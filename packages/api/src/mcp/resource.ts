@@ -28,19 +28,20 @@ export function publicBase(context: AppContext, request: FastifyRequest): string
 }
 
 /**
- * The origin a request's DPoP proof must name in `htu` (RFC 9449 §4.3 step 9): the request's own
- * loopback origin ({@link loopbackOrigin}: a client on this machine calling the API directly),
- * else `API_PUBLIC_URL`'s. A proof names the server it was made for (§11.1): a server a client
- * was led to (a wrong API URL, a malicious MCP server) holding its token and proofs cannot make
- * them count here by writing its own name in `Host` or `X-Forwarded-Host`, as it cannot choose
- * an audience (RFC 9728 §7.3). Without `API_PUBLIC_URL`, `undefined`: the origin the request came
- * to, forwarded by trusted proxies, as before a public URL is known.
+ * What a request's DPoP proof must name in `htu` before the request's path (RFC 9449 §4.3 step
+ * 9): the request's own loopback origin ({@link loopbackOrigin}: a client on this machine calling
+ * the API directly, at the API's own paths), else `API_PUBLIC_URL`, its path included (a proxy
+ * serving the API under `https://example.com/todo` passes `/todo/me` on as `/me`). A proof names
+ * the server it was made for (§11.1): a server a client was led to (a wrong API URL, a malicious
+ * MCP server) holding its token and proofs cannot make them count here by writing its own name
+ * in `Host` or `X-Forwarded-Host`, as it cannot choose an audience (RFC 9728 §7.3). Without
+ * `API_PUBLIC_URL`, `undefined`: the origin the request came to, forwarded by trusted proxies,
+ * as before a public URL is known.
  */
 export function proofOrigin(context: AppContext): (request: FastifyRequest) => string | undefined {
   const { publicUrl } = context.config;
   if (publicUrl === undefined) return () => undefined;
-  const origin = new URL(publicUrl).origin;
-  return (request) => loopbackOrigin(request) ?? origin;
+  return (request) => loopbackOrigin(request) ?? publicUrl;
 }
 
 /** Why a request has no base URL, for the problems that refuse it. */

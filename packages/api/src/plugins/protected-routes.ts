@@ -92,19 +92,11 @@ export function protectedAuthOptions(
     // Which clients are agents, for the `firstParty` requirement (admin, AuthZEN, /me/agents).
     isAgent,
     audiences: audiencesOf(context, resource),
-    // RFC 9449 §4.3 step 9: behind a proxy serving the API under a path of API_PUBLIC_URL
-    // (`https://example.com/todo`), a client's proofs name that path, which the proxy strips.
-    publicPath: publicPathOf(config.publicUrl),
-    // RFC 9449 §4.3 step 9, §11.1: the server a proof must name is the API's, not the Host's.
+    // RFC 9449 §4.3 step 9, §11.1: the server a proof must name is the API's, not the Host's;
+    // behind a proxy serving the API under a path of API_PUBLIC_URL (`https://example.com/todo`),
+    // with that path, which the proxy strips, but not for a direct loopback request.
     origin: proofOrigin(context),
   };
-}
-
-/** The path of `API_PUBLIC_URL` (`/todo`), or none for a URL that is an origin. */
-function publicPathOf(publicUrl: string | undefined): string | undefined {
-  if (publicUrl === undefined) return undefined;
-  const { pathname } = new URL(publicUrl);
-  return pathname === '/' ? undefined : pathname;
 }
 
 /** The audiences a request to `resource`'s routes accepts (RFC 8707 §2). */

@@ -29,9 +29,11 @@ function verifyJwt(
   key: string,
   audiences: readonly string[],
 ): Principal | Promise<Principal> {
-  const pending = verifyJws(entry.issuer, entry.keys, token, decoded.header, ctx.verifier, () =>
-    checkClaims(ctx, entry, decoded, audiences),
-  );
+  const pending = verifyJws(entry.issuer, entry.keys, token, decoded.header, ctx.verifier, () => {
+    checkClaims(ctx, entry, decoded, audiences);
+    const { iat } = decoded.payload;
+    return typeof iat === 'number' ? iat : undefined;
+  });
   if (pending === undefined) return admit(ctx, entry, decoded, key, audiences);
   return pending.then(() => admit(ctx, entry, decoded, key, audiences));
 }

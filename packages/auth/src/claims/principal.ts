@@ -1,5 +1,6 @@
 import type { ResolvedIssuer } from '../config.js';
 import type { Principal } from '../principal.js';
+import { clientOf } from '../token/validate-claims.js';
 import { readClaim, toList, toScopes } from './read.js';
 
 /**
@@ -175,7 +176,7 @@ export function toPrincipal(
   if (name !== undefined) principal.name = name;
   const sid = str(claims.sid);
   if (sid !== undefined) principal.sessionId = sid;
-  const clientId = str(claims.azp) ?? str(claims.client_id);
+  const clientId = clientOf(claims);
   if (clientId !== undefined) principal.clientId = clientId;
   const iat = num(claims.iat);
   if (iat !== undefined) principal.issuedAt = iat;

@@ -55,8 +55,10 @@ export interface AuthPluginOptions {
   /**
    * The scheme and authority a request's DPoP proof must name in `htu` (RFC 9449 §4.3 step 9),
    * e.g. the origin of the API's configured public URL, so that a `Host` or `X-Forwarded-Host`
-   * the client wrote never chooses the server a proof counts for (§11.1). `undefined` (or no
-   * function): the origin the request came to, forwarded by trusted proxies.
+   * the client wrote never chooses the server a proof counts for (§11.1). It may end in a path
+   * (the configured public URL whole), put in front of the request's path as `publicPath` is,
+   * which a request this answers for then takes instead of `publicPath`. `undefined` (or no
+   * function): the origin the request came to, forwarded by trusted proxies, and `publicPath`.
    */
   origin?: (request: FastifyRequest) => string | undefined;
 }

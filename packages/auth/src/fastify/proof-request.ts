@@ -36,9 +36,9 @@ export function proofRequest(
     token,
     proof: headerLines(request.raw.rawHeaders, 'dpop'),
     method: request.method,
-    // `htu` is compared with the URI the client used: the app's own origin for the request when
-    // it names one, else behind trusted proxies the forwarded scheme, host and port
-    // ({@link forwardedOrigin}).
-    url: `${origin?.(request) ?? forwardedOrigin(request)}${publicPath}${request.url}`,
+    // `htu` is compared with the URI the client used: the app's own base for the request when
+    // it names one (its path, if any, in place of `publicPath`), else behind trusted proxies the
+    // forwarded scheme, host and port ({@link forwardedOrigin}) and `publicPath`.
+    url: `${origin?.(request) ?? `${forwardedOrigin(request)}${publicPath}`}${request.url}`,
   };
 }

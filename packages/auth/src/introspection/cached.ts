@@ -11,6 +11,7 @@ import { describeValue } from '../token/describe-value.js';
 import { assertAudience, assertAuthTime, assertOneClient } from '../token/validate-claims.js';
 import type { IntrospectionClientState } from './client-state.js';
 import { callIntrospection, refusesClient } from './introspect.js';
+import { assertValidityWindow } from './validity-window.js';
 
 /** What cached introspection needs from the authenticator. */
 export interface IntrospectionCacheContext {
@@ -28,25 +29,6 @@ export interface IntrospectionCacheContext {
  * sender check then requires a proof for).
  */
 const ACCESS_TOKEN_TYPES = new Set(['bearer', 'dpop', 'access_token']);
-
-/**
- * The answer's `exp` and `nbf` (RFC 7662 §2.2), checked as a JWT's are (RFC 7519 §4.1.4, §4.1.5).
- * `exp` is optional there, but the answer is cached and a cache must never outlive the token:
- * without `exp` that bound is unknown, so the answer is refused. RFC 7519 §2: a NumericDate is a
- * finite number; `1e400` parses to Infinity and would make the answer look like it never expires.
- */
-function assertValidityWindow(answer: Record<string, unknown>, nowSec: number, leeway: number) {
-  if (typeof answer.exp !== 'number' || !Number.isFinite(answer.exp))
-    throw new AuthError('token_malformed', 'The introspection answer has no valid "exp" claim');
-  if (nowSec >= answer.exp + leeway)
-    throw new AuthError('token_expired', 'The access token expired');
-  const nbf = answer.nbf;
-  if (nbf === undefined) return;
-  if (typeof nbf !== 'number' || !Number.isFinite(nbf))
-    throw new AuthError('token_malformed', 'The introspection answer "nbf" is not a NumericDate');
-  if (nowSec + leeway < nbf)
-    throw new AuthError('token_not_yet_valid', 'The access token is not valid yet (nbf)');
-}
 
 /**
  * Checks an `active: true` answer the way a JWT would be checked (RFC 7662 §4: the resource

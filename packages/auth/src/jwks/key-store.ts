@@ -28,9 +28,11 @@ function describe(e: unknown): string {
 /**
  * One issuer's metadata and keys: a TTL cache with one shared in-flight fetch, a cooldown
  * after an unknown-`kid` refetch that found no new key (a flood of made-up `kid`s costs at most
- * one fetch per window, a real rotation is picked up on first sight) and bounded
- * stale-if-error (the last good keys keep verifying for `staleIfErrorSec` past their TTL while
- * the IdP is unreachable, and the outage is reported by {@link status}).
+ * one fetch per window, a real rotation is picked up on first sight, and a token that may name a
+ * key published inside the window is answered 503 until it ends, never 401: see
+ * {@link KeyStore.undecided}) and bounded stale-if-error (the last good keys keep verifying for
+ * `staleIfErrorSec` past their TTL while the IdP is unreachable, and the outage is reported by
+ * {@link status}).
  */
 export class KeyStore {
   private metadata?: IssuerMetadata;
@@ -43,6 +45,10 @@ export class KeyStore {
   private inflight?: Promise<void>;
   /** No unknown-kid refetch starts before this time (set by refetches that found nothing new). */
   private quietUntil = Number.NEGATIVE_INFINITY;
+  /** When the fetch that brought the keys held now started (the set is as new as that). */
+  private keysAskedAt = Number.NEGATIVE_INFINITY;
+  /** The cooldown whose first deferred token was reported (one event per window). */
+  private deferralReportedFor = Number.NEGATIVE_INFINITY;
   /** Keys are fetched in jwt mode, and in introspect mode once a logout token needs them. */
   private keysWanted: boolean;
 
@@ -57,12 +63,14 @@ export class KeyStore {
    * Finds the key for a JWS header, refreshing the set when needed and allowed. `beforeRefetch`
    * throws the token's refusal when no key could make it pass (expired, another audience, not an
    * access token): such a token, typically one of a key retired long ago, then costs no refetch,
-   * and above all closes no cooldown that would delay a key rotated in next.
+   * and above all closes no cooldown that would delay a key rotated in next. It returns the
+   * token's `iat` (seconds) when it has one: a token that passed those checks and whose key may
+   * be newer than the keys held is answered 503 rather than 401 (see {@link undecided}).
    */
   async getKey(
     kid: string | undefined,
     alg: string,
-    beforeRefetch?: () => void,
+    beforeRefetch?: () => number | undefined,
   ): Promise<VerificationKey> {
     if (!this.keysWanted) {
       // An introspecting issuer's back-channel logout tokens are still JWTs: load its keys now.
@@ -77,9 +85,17 @@ export class KeyStore {
     }
     const known = this.match(kid, alg);
     if (known !== undefined) return known;
-    beforeRefetch?.();
+    let existedBy: number | undefined;
+    if (beforeRefetch !== undefined) {
+      const iat = beforeRefetch();
+      // The token existed when it arrived, and (its issuer's clock may run behind this API's by
+      // up to the clock tolerance) by its `iat` plus that tolerance.
+      const byIat =
+        typeof iat === 'number' ? iat * 1000 + this.issuer.clockToleranceSec * 1000 : now;
+      existedBy = Math.min(now, byIat);
+    }
     const found = await this.refetchForUnknownKid(kid, alg, now);
-    if (found === undefined) this.throwMissing(kid, alg);
+    if (found === undefined) this.throwMissing(kid, alg, existedBy);
     return found;
   }
 
@@ -210,7 +226,46 @@ export class KeyStore {
     return candidates.length === 1 ? candidates[0] : undefined;
   }
 
-  private throwMissing(kid: string | undefined, alg: string): never {
+  /**
+   * The refusal of a token whose claims pass and whose `kid` the held keys lack, when those keys
+   * were asked for before the token certainly existed (`existedBy`) and no refetch may start
+   * now: `undefined` when the held set decides (it is newer than the token, so it would hold
+   * the token's key: 401 `key_unknown`).
+   *
+   * Why 503 and not 401: the refetch cooldown bounds what a flood of made-up `kid`s costs the
+   * provider (one fruitless fetch per window), but the provider may have rotated inside the
+   * window, and nothing in an unverified token tells a real new `kid` from a made-up one.
+   * RFC 7517 §4.5 has the verifier look the `kid` up in the key set, and OpenID Connect Core
+   * §10.1.1 has it fetch the set again on an unfamiliar `kid`: until it may, the token can be
+   * neither verified nor refused, so it is not accepted (fail closed) and not called invalid
+   * either. RFC 6750 §3.1 `invalid_token` would make the web app and the CLI drop a good token
+   * and send the person to sign in again; a 503 with `Retry-After` (RFC 9110 §15.6.4,
+   * §10.2.3) set to the end of the cooldown tells them to wait, and the first unknown `kid` past
+   * it refetches (a flood's next token too), so the retry finds the key or a set newer than the
+   * token (401 then). A flood's own tokens get the same 503, which costs nothing more.
+   *
+   * Considered and not taken: a budget of N refetches per window (a flood spends all N at once,
+   * so the gap stays, N times the fetches); conditional requests to make a refetch cheap enough
+   * for a short window (Keycloak's certs endpoint and Authentik's JWKS view send neither ETag nor
+   * Last-Modified); a scheduled refresh ahead of the TTL (a key published before use is learnt
+   * within the TTL already, and Keycloak signs with a new key as soon as it is added).
+   */
+  private undecided(existedBy: number | undefined): AuthError | undefined {
+    if (existedBy === undefined || this.keysAskedAt >= existedBy) return undefined;
+    const now = this.ctx.now();
+    const retryAt = Math.max(this.quietUntil, now);
+    if (this.deferralReportedFor !== this.quietUntil && now < this.quietUntil) {
+      this.deferralReportedFor = this.quietUntil;
+      this.ctx.emit({ type: 'unknown_kid_deferred', issuer: this.issuer.issuer, retryAt });
+    }
+    return new AuthError(
+      'idp_unavailable',
+      "The token's key (kid) may be newer than the identity provider keys held here, which are fetched again at most once per cooldown: try again after Retry-After",
+      { retryAfterSec: Math.max(1, Math.ceil((retryAt - now) / 1000)) },
+    );
+  }
+
+  private throwMissing(kid: string | undefined, alg: string, existedBy?: number): never {
     if (!this.usable())
       throw new AuthError('idp_unavailable', 'The identity provider keys cannot be loaded', {
         cause: this.lastError,
@@ -226,6 +281,8 @@ export class KeyStore {
         'The identity provider keys cannot be refreshed to find the token key (kid)',
         { cause: this.lastError },
       );
+    const deferred = this.undecided(existedBy);
+    if (deferred !== undefined) throw deferred;
     throw new AuthError('key_unknown', 'No trusted key matches the token (kid)');
   }
 
@@ -268,7 +325,8 @@ export class KeyStore {
 
   private async load(reason: JwksFetchReason): Promise<void> {
     const http = { fetch: this.ctx.fetch, timeoutMs: this.ctx.settings.httpTimeoutMs };
-    this.lastAttemptAt = this.ctx.now();
+    const askedAt = this.ctx.now();
+    this.lastAttemptAt = askedAt;
     const issuer = this.issuer.issuer;
     let started = performance.now();
     try {
@@ -305,6 +363,7 @@ export class KeyStore {
             this.issuer.algorithms,
           );
           this.keys = Object.freeze(keys);
+          this.keysAskedAt = askedAt;
           this.ctx.emit({
             type: 'jwks_fetch',
             issuer,

@@ -15,7 +15,8 @@ import {
  * `jwk` are never followed or trusted (RFC 8725 §3.10) — keys come from the issuer's JWKS only.
  * Synchronous when the key is fresh and the verifier is `node` (returns undefined, throws the
  * refusal); otherwise a promise. Callers `await` it either way. `beforeRefetch` runs the checks
- * that need no signature before an unknown `kid` may refetch the keys (see `KeyStore.getKey`).
+ * that need no signature before an unknown `kid` may refetch the keys, and returns the token's
+ * `iat` (see `KeyStore.getKey`).
  */
 export function verifyJws(
   issuer: ResolvedIssuer,
@@ -23,7 +24,7 @@ export function verifyJws(
   token: string,
   header: Readonly<Record<string, unknown>>,
   verifier: SignatureVerifier,
-  beforeRefetch?: () => void,
+  beforeRefetch?: () => number | undefined,
 ): Promise<void> | undefined {
   const { alg, kid, crit } = header;
   if (typeof alg !== 'string' || alg === '')

@@ -67,17 +67,45 @@ export function validateClaims(
 }
 
 /**
- * The client is `client_id` (RFC 9068 §2.2, RFC 7662 §2.2) or `azp` (OpenID Connect Core §2): a
- * token naming two different ones cannot be told apart from an agent's, nor matched to one
- * revocation. Throws `token_malformed`.
+ * The claims that name a token's client, in the order they are read: `azp` (OpenID Connect
+ * Core §2), `client_id` (RFC 9068 §2.2, RFC 7662 §2.2), and the names providers give it in
+ * their own access tokens, which carry neither: Okta's `cid`, Microsoft Entra ID v1's `appid`.
+ */
+const CLIENT_CLAIMS = ['azp', 'client_id', 'cid', 'appid'] as const;
+
+/**
+ * The token's client ({@link CLIENT_CLAIMS}, the first non-empty string), or `undefined` when
+ * it names none. An agent's token named by `cid` or `appid` is an agent's all the same: listed
+ * for the person, ended by them, kept from the app's own routes.
+ */
+export function clientOf(claims: Readonly<Record<string, unknown>>): string | undefined {
+  for (const name of CLIENT_CLAIMS) {
+    const value = claims[name];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
+}
+
+/**
+ * The client is named by one of {@link CLIENT_CLAIMS}: a token naming two different ones (`azp`
+ * and `client_id`, or either and `cid` or `appid`) cannot be told apart from an agent's, nor
+ * matched to one revocation. Throws `token_malformed`.
  */
 export function assertOneClient(claims: Readonly<Record<string, unknown>>): void {
-  const { azp, client_id: clientId } = claims;
-  if (typeof azp === 'string' && typeof clientId === 'string' && azp !== clientId)
-    throw new AuthError(
-      'token_malformed',
-      'The token names two clients: "azp" and "client_id" differ',
-    );
+  let named: string | undefined;
+  let by: string | undefined;
+  for (const name of CLIENT_CLAIMS) {
+    const value = claims[name];
+    if (typeof value !== 'string') continue;
+    if (named === undefined) {
+      named = value;
+      by = name;
+    } else if (value !== named)
+      throw new AuthError(
+        'token_malformed',
+        `The token names two clients: "${by}" and "${name}" differ`,
+      );
+  }
 }
 
 /**
