@@ -1,6 +1,6 @@
 import type { FastifySchema, RouteOptions } from 'fastify';
 import { UNLIMITED_ROUTES } from './plugins/rate-limits.js';
-import { problemResponse } from './schemas/common.js';
+import { problemResponse, writeUnavailable } from './schemas/common.js';
 
 /**
  * The `X-RateLimit-*` headers of every answer a rate limit counted (`src/http/rate-limit.ts`,
@@ -162,6 +162,7 @@ const BODY_REFUSALS_ARE_400: ReadonlySet<string> = new Set(['/auth/backchannel-l
  *   `BODY_LIMIT_BYTES` is 413 (RFC 9110 §15.5.14) and one in a media type no parser reads, JSON
  *   not in UTF-8, or one with a content coding is 415 (RFC 9110 §15.5.16), on
  *   `DELETE /todos/{id}` as on `POST /todos/` (but for {@link BODY_REFUSALS_ARE_400}).
+ * - On a route that writes, its 503 described with `write_outcome_unknown` ({@link writeUnavailable}).
  * Only the document changes: errors are sent as problem-details text, not through the route's
  * response serializers.
  */
@@ -192,6 +193,10 @@ export function documentSharedResponses({
   if (limited)
     for (const [status, answer] of Object.entries(merged))
       if (/^2/.test(status)) merged[status] = withHeaders(answer, rateLimitHeaders);
+  // A writing route's 503 names `write_outcome_unknown` too (AuthZEN's and /mcp's POSTs only read).
+  const writes =
+    methods.some((m) => m !== 'GET' && m !== 'HEAD') && !/^\/(access\/|mcp$)/.test(route.url);
+  if (writes && merged[503] === problemResponse) merged[503] = writeUnavailable;
   // A route that lists 413 or 415 itself with the plain problem gets the fuller answer above,
   // which says why and (415) names the header it may carry.
   for (const status of [413, 415])

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { writeAndAudit } from '../audit/write-and-audit.js';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { isWriteOutcomeUnknown } from '../db/write-outcome.js';
 import { ApiError } from '../http/problem.js';
 import { actorOf, principalOf } from '../routes/principal.js';
 import { UnconfirmedChange } from './errors.js';
@@ -24,7 +25,8 @@ export function record(
 
 /**
  * A failure after the IdP made a change (its audit record, the API's own part of it) as the
- * answer: 503 when the database is unavailable, else 500, saying what was made, so that nobody
+ * answer: 503 when the database is unavailable (`write_outcome_unknown` when the record's commit
+ * got no answer), else 500, saying what was made, so that nobody
  * takes it for a change that did not happen. The failure is logged with the change it concerns
  * (never a password), for the record to be completed by hand.
  */
@@ -39,6 +41,13 @@ export function madeButNotRecorded(
     { err: error, action: log.action, resource: `idp-user:${log.id}` },
     'a change made at the identity provider has no audit record',
   );
+  // The record's COMMIT got no answer: it may be stored, and the answer must not say it is not.
+  if (isWriteOutcomeUnknown(error))
+    return new ApiError(
+      'write_outcome_unknown',
+      `${made} at the identity provider, but the connection to the database was lost while its audit record was being saved: the record may or may not have been saved; ${next}`,
+      { cause: error },
+    );
   const down = isDatabaseUnavailable(error);
   return new ApiError(
     down ? 'unavailable' : 'internal_error',

@@ -16,6 +16,7 @@ import { guardedConnection } from './sqlite-connection.js';
 import { MigrationSafeSqliteDialect } from './sqlite-dialect.js';
 import { fileCheck } from './sqlite-file-identity.js';
 import { withStatementCache } from './statement-cache.js';
+import { CommitOutcomeDialect } from './write-outcome.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -40,7 +41,8 @@ export interface Db {
   /**
    * PostgreSQL only: one compiled statement as a transaction of its own, `BEGIN` sent with it
    * (`transactionOfOne`): two round trips instead of three; the statement's rows once committed.
-   * Throws, rolled back, if it fails.
+   * Throws, rolled back, if it fails; throws `WriteOutcomeUnknownError` if its `COMMIT` got no
+   * answer.
    */
   readonly transactionOfOne?: (statement: QueuedStatement) => Promise<readonly unknown[]>;
   /**
@@ -114,7 +116,9 @@ export function openDatabase(config: DatabaseConfig): Db {
   }
   const pool = createPool(config.url, POOL_SIZE, { statementTimeoutMs: STATEMENT_TIMEOUT_MS });
   const stopDeadlines = applyDeadlines(pool);
-  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  // A transaction whose COMMIT got no answer throws `WriteOutcomeUnknownError` (503
+  // `write_outcome_unknown`), told apart from a failure before COMMIT, which wrote nothing.
+  const kysely = new Kysely<Schema>({ dialect: new CommitOutcomeDialect({ pool }) });
   const url = new URL(config.url);
   return {
     kysely,

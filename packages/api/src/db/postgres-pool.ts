@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { noteRefusedStartup, type PoolStartup } from './deadlines.js';
 import { forgetDroppedStatements, loadPg } from './pg.js';
+import { commitOutcomeUnknown, WriteOutcomeUnknownError } from './write-outcome.js';
 
 /** Connections per API process. */
 export const POOL_SIZE = 10;
@@ -239,7 +240,8 @@ function beginWith(client: pg.PoolClient, { sql, parameters }: QueuedStatement):
  * one round trip fewer holds it for less time. It stays a real transaction: `COMMIT` leaves only
  * once the statement's answer has arrived, so a connection lost before then stores nothing. A
  * failed statement is rolled back and its error thrown; a `COMMIT` that did not answer `COMMIT`
- * throws as well, and a connection whose `ROLLBACK` or `COMMIT` failed is discarded, as is one
+ * throws as well (`WriteOutcomeUnknownError` when it was sent and got no answer: the outcome is
+ * then unknown), and a connection whose `ROLLBACK` or `COMMIT` failed is discarded, as is one
  * whose failed batch carried the statement's first named `Parse` (`BegunStatement.parsesName`).
  *
  * Returns the statement's rows (those it returned before `COMMIT` succeeded).
@@ -268,7 +270,8 @@ export async function transactionOfOne(
     }
     const commit = await client.query('COMMIT').catch((error: Error) => {
       unusable = error;
-      throw error;
+      // Sent, and no answer: the transaction may have committed (`commitOutcomeUnknown`).
+      throw commitOutcomeUnknown(error) ? new WriteOutcomeUnknownError(error) : error;
     });
     if (commit.command !== 'COMMIT')
       throw new Error(`the transaction ended with ${commit.command}, not COMMIT`);

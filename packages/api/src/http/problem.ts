@@ -36,6 +36,9 @@ export const PROBLEM_STATUS = {
   idp_refused: 502,
   unavailable: 503,
   idp_unavailable: 503,
+  // The database connection was lost after a write's COMMIT was sent: it may have been saved
+  // (`db/write-outcome.ts`); `unavailable` promises that nothing was.
+  write_outcome_unknown: 503,
 } as const;
 
 /** Stable codes of the API's own errors. */

@@ -3,6 +3,7 @@ import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import type { AppContext } from '../context.js';
 import { isSchemaMismatch, newerMigrations } from '../db/schema-moved.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { isWriteOutcomeUnknown, WRITE_OUTCOME_UNKNOWN } from '../db/write-outcome.js';
 import { PROBLEM_JSON, type ProblemDetails, problem } from './problem.js';
 
 /**
@@ -27,6 +28,12 @@ export async function sendServerSide(
     request.log.error({ err: error }, 'decision point unavailable');
     reply.header('retry-after', '5');
     return send(reply, problem('unavailable', 'The decision point is unavailable'));
+  }
+  if (isWriteOutcomeUnknown(error)) {
+    // Before the ordinary outage, which says nothing was written: this write may have been.
+    request.log.error({ err: error }, 'database connection lost during COMMIT: outcome unknown');
+    reply.header('retry-after', '5');
+    return send(reply, problem('write_outcome_unknown', WRITE_OUTCOME_UNKNOWN));
   }
   if (isDatabaseUnavailable(error)) {
     request.log.error({ err: error }, 'database unavailable');

@@ -1,19 +1,15 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { denialError, isAuthError } from '@todo-sso/auth';
+import { denialError } from '@todo-sso/auth';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { DecisionPointUnavailableError } from '../authz/remote-pdp.js';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
-import { isSchemaMismatch, newerMigrations } from '../db/schema-moved.js';
-import { isDatabaseUnavailable } from '../db/unavailable.js';
-import { ApiError, PROBLEM_JSON, problem } from '../http/problem.js';
-import { UPGRADING } from '../http/server-errors.js';
-import { InvalidCursorError } from '../repositories/cursor.js';
+import { PROBLEM_JSON, problem } from '../http/problem.js';
 import { actorOf, principalOf, profileOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { SECURED } from '../schemas/security.js';
 import { type Caller, type McpOperations, mcpOperations, ToolRefusal } from './operations.js';
+import { refusalOf } from './refusal.js';
 import { MCP_PATH } from './resource.js';
 import { loadRuntime, type McpRuntime } from './runtime.js';
 import { toolError } from './tool-error.js';
@@ -216,32 +212,4 @@ async function recordDenial(
   } catch (error) {
     request.log.error({ err: error }, 'could not write the audit record of a denial');
   }
-}
-
-/** Any failure of a tool as a refusal with a stable code; unexpected ones are logged, not shown. */
-async function refusalOf(
-  context: AppContext,
-  error: unknown,
-  request: FastifyRequest,
-): Promise<ToolRefusal> {
-  if (error instanceof ToolRefusal) return error;
-  if (error instanceof ApiError)
-    return new ToolRefusal(error.code, error.status, error.message, undefined, error.denial);
-  if (isAuthError(error)) return new ToolRefusal(error.code, error.status, error.description);
-  // A cursor the API never issued is the caller's mistake (400 on `GET /todos/` too).
-  if (error instanceof InvalidCursorError)
-    return new ToolRefusal('validation_failed', 400, error.message);
-  if (error instanceof DecisionPointUnavailableError || isDatabaseUnavailable(error)) {
-    // Fail closed, as the routes do with 503: nothing was decided or written.
-    request.log.error({ err: error }, 'tool failed: a dependency is unavailable');
-    return new ToolRefusal('unavailable', 503, 'A service the tool needs is unavailable');
-  }
-  // As the routes answer it (`http/server-errors.ts`): a newer release migrated the schema.
-  const newer = isSchemaMismatch(error) ? await newerMigrations(context.db) : [];
-  if (newer.length > 0) {
-    request.log.error({ err: error, migrations: newer }, 'database migrated by a newer release');
-    return new ToolRefusal('unavailable', 503, UPGRADING);
-  }
-  request.log.error({ err: error }, 'tool failed');
-  return new ToolRefusal('internal_error', 500, 'An unexpected error occurred');
 }

@@ -6,6 +6,7 @@ import { Type } from 'typebox';
 import { oneLine } from '../admin-idp/provider-text.js';
 import { writeAndAudit } from '../audit/write-and-audit.js';
 import type { AppContext } from '../context.js';
+import { isWriteOutcomeUnknown } from '../db/write-outcome.js';
 import { createErrorHandler } from '../http/error-handler.js';
 import { codedBody, isCoded } from '../http/json-body.js';
 import { ApiError, PROBLEM_JSON } from '../http/problem.js';
@@ -43,7 +44,7 @@ const LOGOUT_SCHEMA = {
     503: {
       ...problemResponse,
       description:
-        'RFC 9457 problem details: the logout could not be recorded and nothing was kept; send it again after `Retry-After` seconds',
+        'RFC 9457 problem details: `unavailable`, the logout could not be recorded and nothing was kept; `write_outcome_unknown`, the connection to the database was lost while it was being recorded, and it may have been kept (a retry of a kept logout is refused as already used). Send it again after `Retry-After` seconds',
     },
   },
 };
@@ -219,11 +220,7 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
       } catch (cause) {
         request.log.error({ err: cause }, 'could not record a back-channel logout');
         reply.header('retry-after', '5');
-        throw new ApiError(
-          'unavailable',
-          'The logout could not be recorded; nothing was kept, retry it',
-          { cause },
-        );
+        throw notRecorded(cause);
       }
       if (revocation === undefined) {
         throw new AuthError('logout_token_invalid', 'The logout token was already used');
@@ -233,4 +230,16 @@ export function backchannelRoutes(context: AppContext): FastifyPluginAsyncTypebo
       return reply.code(200).header('cache-control', 'no-store').send('');
     });
   };
+}
+
+/** A logout not recorded (503): nothing kept, or maybe kept when its `COMMIT` got no answer. */
+function notRecorded(cause: unknown): ApiError {
+  const unknown = isWriteOutcomeUnknown(cause);
+  return new ApiError(
+    unknown ? 'write_outcome_unknown' : 'unavailable',
+    unknown
+      ? 'The connection to the database was lost while the logout was being recorded: it may or may not have been kept; retry it (if it was kept, the retry is refused as already used, and the session has ended)'
+      : 'The logout could not be recorded; nothing was kept, retry it',
+    { cause },
+  );
 }

@@ -53,6 +53,17 @@ export const problemResponse = {
   content: { 'application/problem+json': { schema: ProblemRef } },
 };
 
+/**
+ * 503 Service Unavailable (RFC 9110 §15.6.4) on a route that writes: the ordinary outage, which
+ * wrote nothing, or a write whose `COMMIT` got no answer (`db/write-outcome.ts`); the document
+ * gives it to every writing route (`openapi-responses.ts`).
+ */
+export const writeUnavailable = {
+  ...problemResponse,
+  description:
+    'RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state',
+};
+
 /** The error responses a route can produce, documented with the problem-details shape. */
 export function problems<const S extends readonly number[]>(...statuses: S) {
   return Object.fromEntries(statuses.map((s) => [s, problemResponse])) as Record<

@@ -19,6 +19,13 @@ export interface TcpCut {
    */
   loseAfter(pattern: RegExp): void;
   /**
+   * Once, the connection whose client sends a message matching `pattern` (as a `COMMIT`) is
+   * lost with that message: with `forward`, the message reaches the database and its answer is
+   * held back, the connection destroyed when it arrives (the database acted; the client never
+   * hears of it); without, it is destroyed at once and the message never sent.
+   */
+  cutAt(pattern: RegExp, options: { forward: boolean }): void;
+  /**
    * Stops carrying data, both ways, on the open connections whose client has sent a message
    * matching `pattern` (as `LISTEN`), or on every connection, new ones included, without a
    * pattern. Nothing is closed and nothing tells either end: the silence of a network
@@ -49,11 +56,13 @@ export async function startTcpCut(url: string): Promise<TcpCut> {
   const relay: {
     latencyMs: number;
     trigger: RegExp | undefined;
+    cutAt: { pattern: RegExp; forward: boolean } | undefined;
     lost: boolean;
     frozen: boolean;
   } = {
     latencyMs: 0,
     trigger: undefined,
+    cutAt: undefined,
     lost: false,
     frozen: false,
   };
@@ -72,6 +81,8 @@ export async function startTcpCut(url: string): Promise<TcpCut> {
     };
     // This connection sent the triggering message: its next answer starts the loss.
     let triggered = false;
+    // This connection sent the message of `cutAt` (forwarded): its answer ends it.
+    let cutOnAnswer = false;
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on('error', () => {});
@@ -90,9 +101,22 @@ export async function startTcpCut(url: string): Promise<TcpCut> {
       const text = chunk.toString('latin1');
       if (relayed.sent.length < SENT_KEPT) relayed.sent += text.slice(0, SENT_KEPT);
       if (relay.trigger?.test(text)) triggered = true;
+      const at = relay.cutAt;
+      if (at?.pattern.test(text)) {
+        relay.cutAt = undefined;
+        if (!at.forward) {
+          client.destroy();
+          return;
+        }
+        cutOnAnswer = true;
+      }
       pass(() => upstream.write(chunk));
     });
     upstream.on('data', (chunk) => {
+      if (cutOnAnswer) {
+        client.destroy();
+        return;
+      }
       setTimeout(() => {
         pass(() => {
           if (client.destroyed) return;
@@ -127,6 +151,9 @@ export async function startTcpCut(url: string): Promise<TcpCut> {
     },
     loseAfter(pattern) {
       relay.trigger = pattern;
+    },
+    cutAt(pattern, options) {
+      relay.cutAt = { pattern, forward: options.forward };
     },
     freeze(pattern) {
       if (pattern === undefined) relay.frozen = true;

@@ -1081,7 +1081,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details: the logout could not be recorded and nothing was kept; send it again after `Retry-After` seconds */
+            /** @description RFC 9457 problem details: `unavailable`, the logout could not be recorded and nothing was kept; `write_outcome_unknown`, the connection to the database was lost while it was being recorded, and it may have been kept (a retry of a kept logout is refused as already used). Send it again after `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1664,7 +1664,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1959,7 +1959,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2097,7 +2097,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2265,7 +2265,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2552,7 +2552,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2825,7 +2825,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2990,7 +2990,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3304,7 +3304,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3563,7 +3563,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3698,7 +3698,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4049,7 +4049,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4651,7 +4651,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4948,7 +4948,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5109,7 +5109,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5454,7 +5454,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5637,7 +5637,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5804,7 +5804,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5971,7 +5971,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6143,7 +6143,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6431,7 +6431,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description RFC 9457 problem details: `unavailable` (the database, the decision point or the identity provider cannot be used; nothing was changed), or `write_outcome_unknown` (type `urn:todo-sso:problem:write-outcome-unknown`, with `Retry-After`): the connection to the database was lost while the change was being saved, and it may or may not have been saved; repeating the request with the same `Idempotency-Key` is safe, and so is repeating a PUT, PATCH or DELETE that sets a state */
             503: {
                 headers: {
                     [name: string]: unknown;
