@@ -20,12 +20,19 @@ export class CliError extends Error {
   readonly exitCode: 1 | 2;
   /** The HTTP status of the API's answer, when the error is one (`unwrap`). */
   readonly status: number | undefined;
+  /** The `code` of the API's RFC 9457 problem, when the error is one (`unwrap`). */
+  readonly problem: string | undefined;
 
-  constructor(code: CliErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
+  constructor(
+    code: CliErrorCode,
+    message: string,
+    options?: { cause?: unknown; status?: number; problem?: string },
+  ) {
     super(message, options);
     this.name = 'CliError';
     this.code = code;
     this.exitCode = code === 'usage' ? 2 : 1;
     this.status = options?.status;
+    this.problem = options?.problem;
   }
 }

@@ -98,6 +98,47 @@ describe('a change the API answered 503', () => {
   });
 });
 
+describe('a change the API answered 503 write_outcome_unknown (made at the API)', () => {
+  it('todo done: it may or may not have been made, running it again is safe; not "Nothing was changed"', async () => {
+    const todo = await added('Unknown done');
+    relay.mode = { kind: 'unknown', retryAfter: '5' };
+    const result = await session.run(['done', todo.id], noWait);
+    expect(result.code).toBe(1);
+    expect(relay.creates.at(-1)?.answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect((await stored(todo.id))?.completed).toBe(true);
+    expect(result.err).toContain('(HTTP 503, write_outcome_unknown)');
+    expect(result.err).toMatch(
+      /\nThe change may or may not have been made \(the API lost its connection to its database while saving it\): todo ls shows whether it was; running the command again is safe \(it sets the same state\)\.$/,
+    );
+    expect(result.err).not.toContain('Nothing was changed');
+  });
+
+  it('todo add: sent once more with the same key, answered with the stored todo: one todo', async () => {
+    relay.mode = { kind: 'unknown', retryAfter: '1' };
+    const result = await session.run(['add', 'Unknown then replayed', '--json'], noWait);
+    expect(result.code, result.err).toBe(0);
+    expect(relay.creates).toHaveLength(2);
+    expect(relay.creates[0]?.answer).toMatch(/^HTTP\/1\.1 201 /);
+    expect(relay.creates[1]?.answer).toMatch(/^HTTP\/1\.1 201 [\s\S]*idempotent-replayed: true/i);
+    const key = (head: string | undefined) => /idempotency-key: (.*)\r\n/i.exec(head ?? '')?.[1];
+    expect(key(relay.creates[1]?.request)).toBe(key(relay.creates[0]?.request));
+    const page = await session.read<{ items: Todo[] }>('/todos/?limit=100');
+    const titled = page.items.filter((t) => t.title === 'Unknown then replayed');
+    expect(titled.map((t) => t.id)).toEqual([(JSON.parse(result.out) as Todo).id]);
+  });
+
+  it('todo add: a Retry-After past the wait says the todo may have been added, not that nothing was', async () => {
+    relay.mode = { kind: 'unknown', retryAfter: '120' };
+    const result = await session.run(['add', 'Unknown, not retried'], noWait);
+    expect(result.code).toBe(1);
+    expect(relay.creates).toHaveLength(1);
+    expect(result.err).toMatch(
+      /\nThe todo may have been added before its answer was lost: check with todo ls before adding it again$/,
+    );
+    expect(result.err).not.toContain('Nothing was changed');
+  });
+});
+
 describe('a change that never left this machine', () => {
   it('todo done against a port where nothing listens: nothing was changed', async () => {
     const todo = await added('Never sent');

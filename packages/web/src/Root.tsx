@@ -1,10 +1,10 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { MutationCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import type { UserManager } from 'oidc-client-ts';
 import { AuthProvider } from 'react-oidc-context';
 import { App } from './App.js';
 import { ApiProvider } from './api/ApiContext.js';
 import type { TodoApiClient } from './api/client.js';
-import { isApiError } from './api/errors.js';
+import { isApiError, isWriteOutcomeUnknown } from './api/errors.js';
 import { AuthGate } from './auth/AuthGate.js';
 import type { BrowserSession } from './auth/session-port.js';
 import { stepUpReturned } from './auth/step-up.js';
@@ -35,12 +35,21 @@ export function retryDelay(failureCount: number, error: unknown): number {
 }
 
 export function createQueryClient(): QueryClient {
-  return new QueryClient({
+  const client: QueryClient = new QueryClient({
     defaultOptions: {
       queries: { retry: shouldRetry, retryDelay, staleTime: 10_000 },
       mutations: { retry: false },
     },
+    mutationCache: new MutationCache({
+      // A write whose outcome the API cannot tell (503 `write_outcome_unknown`) may have been
+      // saved: once its own handlers have put back what the screen showed before it, everything
+      // shown is read again, so the person sees what the server has, not what was assumed.
+      onSettled: (_data, error) => {
+        if (isWriteOutcomeUnknown(error)) void client.invalidateQueries();
+      },
+    }),
   });
+  return client;
 }
 
 /** Everything the app needs, wired once at start-up (tests wire their own). */

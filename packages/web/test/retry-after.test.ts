@@ -70,3 +70,41 @@ describe('a 503 that says when to try again (Retry-After)', () => {
     expect(calls).toBe(2);
   });
 });
+
+describe('a write whose outcome the API cannot tell (503 write_outcome_unknown)', () => {
+  const unknown = () =>
+    toApiError(unavailable('5'), {
+      type: 'urn:todo-sso:problem:write-outcome-unknown',
+      title: 'Service Unavailable',
+      status: 503,
+      code: 'write_outcome_unknown',
+      detail:
+        'The connection to the database was lost while the change was being saved: it may or may not have been saved. Repeating the request with the same Idempotency-Key is safe (it is answered as the first one was, or made once); without a key, read the resource first to see whether the change is there.',
+    });
+
+  test('says it may or may not have been saved, never that nothing was', () => {
+    const error = unknown();
+    expect(error.code).toBe('unavailable');
+    expect(error.message).toBe(
+      'The server lost its connection to its database while saving this change, so it may or may not have been saved. What you see has been read again: check it before doing the change again.',
+    );
+    expect(error.message).not.toMatch(/Idempotency-Key|nothing/i);
+  });
+
+  test('the app reads what it shows again after it, and not after an ordinary 503', async () => {
+    for (const [error, reread] of [
+      [unknown(), true],
+      [toApiError(unavailable('5'), { code: 'unavailable', detail: 'x' }), false],
+    ] as const) {
+      const client = createQueryClient();
+      client.setQueryData(['todos', 'list'], { items: ['as shown'] });
+      const write = client.getMutationCache().build(client, {
+        mutationFn: async () => {
+          throw error;
+        },
+      });
+      await expect(write.execute(undefined)).rejects.toBe(error);
+      expect(client.getQueryState(['todos', 'list'])?.isInvalidated).toBe(reread);
+    }
+  });
+});

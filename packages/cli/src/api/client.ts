@@ -188,7 +188,10 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
   throw new CliError(
     response.status === 404 ? 'not_found' : 'api_error',
     response.status === 503 ? `${said}\n${unavailableLine(response)}` : said,
-    { status: response.status },
+    {
+      status: response.status,
+      ...(typeof problem.code === 'string' && { problem: problem.code }),
+    },
   );
 }
 

@@ -4,7 +4,7 @@ import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
 import { mayHaveBeenStored, nothingSent } from '../refresh-failure.js';
 import type { Session } from '../session.js';
-import { NOT_MADE_503 } from '../write-outcome.js';
+import { NOT_MADE_503, WRITE_OUTCOME_UNKNOWN } from '../write-outcome.js';
 import { type ApiClient, unwrap } from './client.js';
 import { retryAfterMs } from './retry-after.js';
 import type { paths } from './schema.gen.js';
@@ -98,21 +98,27 @@ export async function createOnce<T>(
     // refusal says, the create may exist.
     return settle(await send().catch(lost), sent ? lostText : undefined);
   }
+  // A 503 `write_outcome_unknown`: the first send may have been stored, whatever comes after.
+  const maybe =
+    (first.error as { code?: unknown } | undefined)?.code === WRITE_OUTCOME_UNKNOWN
+      ? lostText
+      : undefined;
   if (first.response.status === 503) {
     const wait = retryAfterMs(first.response.headers.get('retry-after'), io.now());
     if (wait !== undefined && wait <= RETRY_AFTER_CAP_MS) {
       await io.sleep(wait);
-      return settle(await send().catch(lost));
+      return settle(await send().catch(lost), maybe);
     }
   }
-  return settle(first);
+  return settle(first, maybe);
 }
 
 /**
  * The data of an answered create, or its refusal ({@link unwrap}) saying what became of the
  * create: after a lost first answer, a retry refused as still in progress (409) or by an outage
- * (5xx) leaves the first send possibly stored (`lostText`); a 503 with no lost answer before it
- * stored nothing ({@link NOT_MADE_503}).
+ * (5xx) leaves the first send possibly stored (`lostText`), and so does a first answer 503
+ * `write_outcome_unknown` (the API's database may have committed it) with whatever comes after;
+ * a 503 with neither before it stored nothing ({@link NOT_MADE_503}).
  */
 function settle<T>(answer: Answer<T>, lostText?: string): T {
   try {

@@ -5,7 +5,9 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
  * /todos/` or `POST /lists/`, and a change, `PATCH`, `PUT` or `DELETE` under `/todos/` or
  * `/lists/`): its connection closed once the API has answered (so the write is stored; `after`,
  * what the next write meets after the last drop), the answer held past the CLI's timeout, a 503
- * sent in the API's place (its words and headers), or the request kept (`silent`, for every
+ * sent in the API's place (its words and headers), the API's answer replaced by its 503
+ * `write_outcome_unknown` (`unknown`: the write is made, as when the API's database committed it
+ * but the API never heard so), or the request kept (`silent`, for every
  * write until the mode changes: never passed on, never answered, its connection left open by
  * the relay).
  */
@@ -14,6 +16,7 @@ export type Mode =
   | { kind: 'drop'; times?: number; after?: Mode }
   | { kind: 'hold'; ms: number }
   | { kind: 'unavailable'; retryAfter: string }
+  | { kind: 'unknown'; retryAfter: string }
   | { kind: 'silent' };
 
 export interface Relay {
@@ -68,7 +71,14 @@ export async function startRelay(target: string): Promise<Relay> {
     });
     api.on('data', (data) => {
       if (create && create.answer === '') create.answer = data.toString('latin1');
-      if (mode.kind === 'drop') {
+      if (mode.kind === 'unknown') {
+        // The API's answer to a write whose COMMIT got no answer (server-errors.ts).
+        const body = `{"type":"urn:todo-sso:problem:write-outcome-unknown","title":"Service Unavailable","status":503,"detail":"${UNKNOWN_DETAIL}","code":"write_outcome_unknown"}`;
+        client.end(
+          `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\nretry-after: ${mode.retryAfter}\r\nconnection: close\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+        );
+        api.destroy();
+      } else if (mode.kind === 'drop') {
         client.destroy();
         api.destroy();
       } else if (mode.kind === 'hold') {
@@ -91,3 +101,7 @@ export async function startRelay(target: string): Promise<Relay> {
   (relay as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return relay;
 }
+
+/** The API's detail of a write whose outcome is unknown (`db/write-outcome.ts`). */
+const UNKNOWN_DETAIL =
+  'The connection to the database was lost while the change was being saved: it may or may not have been saved. Repeating the request with the same Idempotency-Key is safe (it is answered as the first one was, or made once); without a key, read the resource first to see whether the change is there.';

@@ -52,7 +52,8 @@ export class ApiError extends Error {
   ) {
     const advice = tryAgain(options?.retryAfterMs);
     super(
-      (code === 'unavailable' ? outageText(problem, advice) : serverText(problem)) ??
+      (problem?.code === WRITE_OUTCOME_UNKNOWN ? MAYBE_SAVED : undefined) ??
+        (code === 'unavailable' ? outageText(problem, advice) : serverText(problem)) ??
         refusalText(options?.cause) ??
         (code === 'unavailable'
           ? `The service is temporarily unavailable. ${advice}`
@@ -65,6 +66,22 @@ export class ApiError extends Error {
     this.problem = problem;
     this.retryAfterMs = options?.retryAfterMs;
   }
+}
+
+/**
+ * The API's 503 for a write whose commit its database never confirmed (the connection lost
+ * meanwhile): unlike every other 503, the change may have been saved. The app reads everything
+ * it shows again after it (`createQueryClient`), so the screen shows what was saved.
+ */
+export const WRITE_OUTCOME_UNKNOWN = 'write_outcome_unknown';
+
+/** What such a write says: never that nothing was saved. */
+export const MAYBE_SAVED =
+  'The server lost its connection to its database while saving this change, so it may or may not have been saved. What you see has been read again: check it before doing the change again.';
+
+/** Whether `error` is the API's {@link WRITE_OUTCOME_UNKNOWN} answer. */
+export function isWriteOutcomeUnknown(error: unknown): boolean {
+  return error instanceof ApiError && error.problem?.code === WRITE_OUTCOME_UNKNOWN;
 }
 
 /**
