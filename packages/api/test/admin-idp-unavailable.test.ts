@@ -61,6 +61,19 @@ describe('admin routes for the identity provider when it cannot be used', () => 
     expect(revoked.json().identityProvider.detail).toMatch(/refresh token/);
   });
 
+  it('says nothing was changed when the admin API is on a port fetch refuses to connect to', async () => {
+    // 10080 is one of the Fetch Standard's "bad ports" (§2.9): Node's fetch never connects.
+    const instance = await api({
+      OIDC_CLIENT_ID: 'todo-api',
+      OIDC_CLIENT_SECRET: 'todo-api-secret',
+      IDP_ADMIN_URL: 'http://127.0.0.1:10080/admin/realms/todo-app',
+    });
+    const created = await call(instance, 'POST', '/admin/idp/users', { username: 'erin' });
+    expect(created.statusCode).toBe(503);
+    expect(created.json()).toMatchObject({ code: 'idp_unavailable' });
+    expect(created.json().detail).toMatch(/nothing was changed/);
+  });
+
   it('answers 501 with where to manage people for a generic provider profile', async () => {
     const instance = await api({
       OIDC_PROVIDER: 'generic',

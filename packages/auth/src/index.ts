@@ -47,6 +47,7 @@ export type { AuthErrorResponseOptions, ProblemDetails } from './http/error-resp
 export { authErrorResponse, credentialScheme } from './http/error-response.js';
 export { fetchBase as discoveryBase } from './jwks/discovery.js';
 export type { SignatureVerifier } from './jwks/verify-signature.js';
+export { blockedPort, connectionNeverMade, NOT_SENT_CODES } from './net/index.js';
 export type {
   AuthEvent,
   AuthenticatorOptions,

@@ -1,3 +1,5 @@
+import { blockedPort } from '@todo-sso/auth/net';
+
 /**
  * Why a request got no answer, in a few words and in parentheses, from the error fetch rejects
  * with (Node's fetch puts the system's error, with its code, in `cause`): a wrong address, a
@@ -26,15 +28,4 @@ export function whyUnanswered(error: unknown): string {
   if (/^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG)$/.test(code))
     return ' (plain http answers where https was asked for: check the scheme and the port)';
   return ` (${code})`;
-}
-
-/**
- * Whether fetch refused the URL before connecting because its port is on the Fetch Standard's
- * list of "bad ports" (§2.9 port blocking: ports of other protocols, such as 6000 for X11 or
- * 10080 for Amanda, that browsers and Node's fetch never connect to). Node's fetch rejects with
- * a cause whose message is "bad port" and has no code. No request left this machine.
- */
-export function blockedPort(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  return cause?.code === undefined && cause?.message === 'bad port';
 }

@@ -1,27 +1,17 @@
+import { connectionNeverMade } from '@todo-sso/auth/net';
 import { CliError } from './errors.js';
-import { blockedPort } from './net-failure.js';
 
 /**
- * Connection failures before a request leaves this machine (Node's fetch puts the system's error
- * in `cause`): no connection was made, or the TLS handshake failed, so the API never saw it (a
- * port fetch refuses to connect to is one more, {@link blockedPort}).
- * Anything else (a connection reset or closed, no answer in time) may come after the API acted.
+ * A TLS handshake that failed: like a connection never made (`connectionNeverMade`), the API
+ * never saw the request.
  */
-const NOT_SENT = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
 const TLS = /CERT|SELF_SIGNED|UNABLE_TO_|^ERR_TLS_|HOSTNAME_MISMATCH|^ERR_SSL_/;
 
 /** Whether a request that got no answer (`error`, as fetch rejects) cannot have reached the API. */
 export function neverSent(error: unknown): boolean {
-  if (blockedPort(error)) return true;
+  if (connectionNeverMade(error)) return true;
   const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
-  return typeof code === 'string' && (NOT_SENT.has(code) || TLS.test(code));
+  return typeof code === 'string' && TLS.test(code);
 }
 
 /**

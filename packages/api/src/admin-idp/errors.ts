@@ -1,28 +1,18 @@
+import { connectionNeverMade } from '@todo-sso/auth';
 import { ApiError } from '../http/problem.js';
 import { AdminClientUnavailable, loadedAdminClientModule } from './client-module.js';
 import { TokenError } from './connection.js';
 import { oneLine } from './provider-text.js';
 
-/** Connection failures before a request leaves this process: the IdP never saw it. */
-const NOT_SENT = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
 /**
  * Whether the failed call cannot have reached the IdP's admin API: the service account's token
- * was not obtained, or no connection was made. Anything else (a timeout, a connection closed or
+ * was not obtained, or no connection was made (`connectionNeverMade`). Anything else (a timeout, a connection closed or
  * reset, a 5xx from the IdP or a gateway, an answer that is not JSON) may come after the IdP
  * acted.
  */
 function neverSent(error: unknown): boolean {
   if (error instanceof TokenError || error instanceof AdminClientUnavailable) return true;
-  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
-  return typeof cause?.code === 'string' && NOT_SENT.has(cause.code);
+  return connectionNeverMade(error);
 }
 
 /**

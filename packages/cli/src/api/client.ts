@@ -1,8 +1,9 @@
+import { blockedPort } from '@todo-sso/auth/net';
 import createClient from 'openapi-fetch';
 import { withDeadline } from '../deadline.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
-import { blockedPort, whyUnanswered } from '../net-failure.js';
+import { whyUnanswered } from '../net-failure.js';
 import { inline } from '../output/terminal.js';
 import type { Session } from '../session.js';
 import { neverSent } from '../write-outcome.js';
