@@ -6,6 +6,7 @@
 // call) and every hold (handed over → released), every collector pause (`gc` performance
 // entries) and the event loop's delay (1 ms resolution). On SIGUSR2 it appends what it holds as
 // one JSON line to PROBE_OUT and starts again; the tool sends it before and after each round.
+// Also used for SQLite (sqlite-tail.mjs): then `wait` and `hold` stay empty.
 'use strict';
 const dc = require('node:diagnostics_channel');
 const { appendFileSync } = require('node:fs');
@@ -31,27 +32,32 @@ gcObserver.observe({ entryTypes: ['gc'] });
 let loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
 
-const pg = require(require.resolve('pg', { paths: [join(process.cwd(), 'packages/api')] }));
-const connect = pg.Pool.prototype.connect;
-const watched = new WeakSet();
-pg.Pool.prototype.connect = function probedConnect(cb) {
-  if (cb !== undefined) return connect.call(this, cb);
-  if (!watched.has(this)) {
-    watched.add(this);
-    this.on('release', (_err, client) => {
-      if (client.probeAcquired !== undefined)
-        rec.hold.push(client.probeAcquired, performance.now() - client.probeAcquired);
+// The pool's waits and holds: PostgreSQL only (an API on SQLite has no pool; sqlite-tail.mjs).
+if (process.env.DATABASE_URL) probePool();
+
+function probePool() {
+  const pg = require(require.resolve('pg', { paths: [join(process.cwd(), 'packages/api')] }));
+  const connect = pg.Pool.prototype.connect;
+  const watched = new WeakSet();
+  pg.Pool.prototype.connect = function probedConnect(cb) {
+    if (cb !== undefined) return connect.call(this, cb);
+    if (!watched.has(this)) {
+      watched.add(this);
+      this.on('release', (_err, client) => {
+        if (client.probeAcquired !== undefined)
+          rec.hold.push(client.probeAcquired, performance.now() - client.probeAcquired);
+      });
+    }
+    const t = performance.now();
+    const queued = this._pendingQueue.length;
+    return connect.call(this).then((client) => {
+      const now = performance.now();
+      rec.wait.push(t, now - t, queued);
+      client.probeAcquired = now;
+      return client;
     });
-  }
-  const t = performance.now();
-  const queued = this._pendingQueue.length;
-  return connect.call(this).then((client) => {
-    const now = performance.now();
-    rec.wait.push(t, now - t, queued);
-    client.probeAcquired = now;
-    return client;
-  });
-};
+  };
+}
 
 process.on('SIGUSR2', () => {
   const ms = (ns) => ns / 1e6;

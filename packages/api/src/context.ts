@@ -1,4 +1,4 @@
-import { type Authenticator, createAuthenticator, createDpopNonces } from '@todo-sso/auth';
+import { type Authenticator, createAuthenticator } from '@todo-sso/auth';
 import { createRefusalExplainer, type RefusalExplainer } from '@todo-sso/auth/diagnose';
 import type { Logger } from 'pino';
 import { createIdpAdmin, type IdpAdmin } from './admin-idp/idp-admin.js';
@@ -9,7 +9,7 @@ import type { EngineFactory } from './authzen/engine.js';
 import { type ApiConfig, CLOCK_TOLERANCE_SECONDS } from './config/config.js';
 import { withApiDefaults } from './config/load.js';
 import { type Db, openDatabase } from './db/database.js';
-import { migrateToLatest } from './db/migrate.js';
+import { dpopNoncePolicy } from './dpop/nonces.js';
 import { dpopReplayCache } from './dpop/replay-cache.js';
 import { createLogger } from './http/logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -20,7 +20,8 @@ import {
   unknownKidDeferredLog,
 } from './provider-failure-log.js';
 import { TokenLifetimeCheck } from './revocation/lifetime-check.js';
-import { RevocationStore } from './revocation/store.js';
+import { openRevocations } from './revocation/open.js';
+import type { RevocationStore } from './revocation/store.js';
 
 /** The API's time source; tests hand in a fixed or stepped one. */
 export interface Clock {
@@ -78,40 +79,20 @@ export interface ContextOverrides {
 
 export { CLOCK_TOLERANCE_SECONDS } from './config/config.js';
 
-/** Brings the schema up to date and starts the revocation set; closes the database on failure. */
-async function openRevocations(
-  config: ApiConfig,
-  db: Db,
-  clock: Clock,
-  logger: Logger,
-): Promise<RevocationStore> {
-  let revocations: RevocationStore | undefined;
-  try {
-    const applied = await migrateToLatest(db);
-    if (applied.length > 0) logger.info({ applied, database: db.location }, 'database migrated');
-    revocations = new RevocationStore({
-      db,
-      listenUrl: config.database.kind === 'postgres' ? config.database.url : undefined,
-      now: () => clock.now(),
-      ttlSeconds: config.revocationTtlSeconds,
-      clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
-    });
-    await revocations.start();
-    return revocations;
-  } catch (error) {
-    await revocations?.close();
-    await db.close();
-    throw error;
-  }
-}
-
 /** The authenticator of the API: its issuers, the revocation set, DPoP replay and nonces. */
 function apiAuthenticator(
   config: ApiConfig,
-  deps: { db: Db; store: RevocationStore; clock: Clock; logger: Logger; metrics: Metrics },
+  deps: {
+    db: Db;
+    newDatabase: boolean;
+    store: RevocationStore;
+    clock: Clock;
+    logger: Logger;
+    metrics: Metrics;
+  },
   overrides: ContextOverrides,
 ): Authenticator {
-  const { db, store, clock, logger, metrics } = deps;
+  const { db, newDatabase, store, clock, logger, metrics } = deps;
   const lifetimes = new TokenLifetimeCheck(config.revocationTtlSeconds, logger);
   const providerLog = providerFailureLog(logger);
   const staleLog = staleKeysLog(logger);
@@ -132,16 +113,12 @@ function apiAuthenticator(
       },
     },
     now: clockMillis(clock),
-    // RFC 9449: used proofs in the database every instance shares (memory on SQLite).
+    // RFC 9449: used proofs in the database every instance shares (memory on SQLite, where a
+    // proof from before start-up needs a nonce issued since).
     dpop: {
       replay: dpopReplayCache(db, () => clock.now(), clockMillis(clock)),
       clockToleranceSec: CLOCK_TOLERANCE_SECONDS,
-      ...(config.dpopNonceSecret && {
-        nonces: createDpopNonces({
-          secret: config.dpopNonceSecret,
-          now: () => clock.now().getTime(),
-        }),
-      }),
+      ...dpopNoncePolicy(config, { db, newDatabase }, clockMillis(clock), CLOCK_TOLERANCE_SECONDS),
     },
     ...(overrides.fetch && { fetch: overrides.fetch }),
     // Refusals are counted once, by the error handler, which sees every one of them.
@@ -182,8 +159,12 @@ export async function createContext(
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
   const db = openDatabase(config.database);
-  const store = await openRevocations(config, db, clock, logger);
-  const authenticator = apiAuthenticator(config, { db, store, clock, logger, metrics }, overrides);
+  const [store, newDatabase] = await openRevocations(config, db, clock, logger);
+  const authenticator = apiAuthenticator(
+    config,
+    { db, newDatabase, store, clock, logger, metrics },
+    overrides,
+  );
   const audit = new AuditKeeper({
     db,
     now: () => clock.now(),

@@ -65,9 +65,14 @@ async function dpopKey(): Promise<DpopKey> {
 /** RFC 9449 §4.2: a proof for the token request (no `ath`: no token yet). */
 const tokenProof = (key: DpopKey, htu: string) => key.sign({ htm: 'POST', htu });
 
-/** RFC 9449 §4.2: a proof for a resource request, bound to `token` by `ath`. */
-const resourceProof = (key: DpopKey, htu: string, token: string) =>
-  key.sign({ htm: 'GET', htu, ath: createHash('sha256').update(token).digest('base64url') });
+/** RFC 9449 §4.2: a proof for a resource request, bound to `token` by `ath`, with a nonce (§8). */
+const resourceProof = (key: DpopKey, htu: string, token: string, nonce?: string) =>
+  key.sign({
+    htm: 'GET',
+    htu,
+    ath: createHash('sha256').update(token).digest('base64url'),
+    ...(nonce && { nonce }),
+  });
 
 /**
  * A token request at the dev IdP's `tokenEndpoint` (RFC 6749 §3.2), with a DPoP proof when given
@@ -439,7 +444,8 @@ describe('where AuthZEN and REST part, by design', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    const nonce = res.headers.get('dpop-nonce') ?? undefined;
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, nonce };
   };
   const evaluate = async (sub: string, props: object, type: string, id: string, name: string) => {
     const res = await call(apiUrl, 'POST', '/access/v1/evaluation', `Bearer ${tokens.pep}`, {
@@ -529,15 +535,16 @@ describe('where AuthZEN and REST part, by design', () => {
     const own = lists.body.find((l: { isDefault: boolean }) => l.isDefault);
     expect(await evaluate(subs.alice as string, props, 'list', own.id, 'can_read')).toBe(true);
     const path = `/lists/${own.id}`;
-    const proof = await resourceProof(key, `${requiredUrl}${path}`, tokens.aliceBound as string);
-    const bound = await call(
-      requiredUrl,
-      'GET',
-      path,
-      `DPoP ${tokens.aliceBound}`,
-      undefined,
-      proof,
-    );
+    const boundRead = async (nonce?: string) => {
+      const token = tokens.aliceBound as string;
+      const proof = await resourceProof(key, `${requiredUrl}${path}`, token, nonce);
+      return call(requiredUrl, 'GET', path, `DPoP ${token}`, undefined, proof);
+    };
+    // A second process on the SQLite file asks a proof that could predate its start for a nonce
+    // (RFC 9449 §8, §9): a client retries once with it.
+    let bound = await boundRead();
+    if (bound.status === 401 && bound.body?.code === 'dpop_nonce_required')
+      bound = await boundRead(bound.nonce);
     expect(bound.status).toBe(200);
     // A Bearer token where DPoP is required is refused before any decision (401, RFC 9449 §7.1).
     const bearer = await call(requiredUrl, 'GET', path, `Bearer ${tokens.alice}`);

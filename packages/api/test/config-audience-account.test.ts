@@ -45,7 +45,13 @@ describe('an audience of "account" at a Keycloak issuer', () => {
 
   it('is no warning for providers that do not write it (Authentik, generic)', () => {
     for (const provider of ['authentik', 'generic']) {
-      const env = { ...postgres, OIDC_PROVIDER: provider, OIDC_AUDIENCE: 'todo-ui,account' };
+      // Each with an issuer of its own layout (an Authentik one has its own warning otherwise).
+      const env = {
+        ...postgres,
+        OIDC_ISSUER: 'https://auth.example.com/application/o/todo-app/',
+        OIDC_PROVIDER: provider,
+        OIDC_AUDIENCE: 'todo-ui,account',
+      };
       expect(configWarnings(loadConfig(env)), provider).toEqual([]);
     }
     expect(configWarnings(loadConfig({ ...postgres, OIDC_AUDIENCE: 'todo-api' }))).toEqual([]);

@@ -304,7 +304,7 @@ describe('configWarnings', () => {
 
   it('names the OIDC_ISSUERS entry fields, not the single-issuer variables refused beside it', () => {
     const entries = [
-      { issuer: 'https://sso.example.com/realms/a', provider: 'authentik' },
+      { issuer: 'https://auth.example.com/application/o/a/', provider: 'authentik' },
       { issuer: 'http://10.0.0.5:8080/realms/b' },
     ];
     const warnings = configWarnings(

@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { alice } from '@todo-sso/auth/testing';
@@ -27,16 +27,21 @@ interface Answer {
   body: string;
 }
 
-/** A raw request to 127.0.0.1:`port` with exactly these headers (`Host` included). */
+/**
+ * A raw request to 127.0.0.1:`port` with exactly these headers (`Host` included); `agent`: the
+ * connections to send it on (by default Node's global agent).
+ */
 function send(
   port: number,
   method: string,
   path: string,
   headers: Record<string, string>,
   body?: string,
+  agent?: Agent,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+    const options = { host: '127.0.0.1', port, method, path, headers, ...(agent && { agent }) };
+    const req = httpRequest(options, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => {
@@ -226,6 +231,50 @@ describe('audiences without API_PUBLIC_URL behind a trusted proxy', () => {
       ...forwarded,
     });
     expect(doc.status).toBe(503);
+  });
+});
+
+describe('audiences of the requests of one connection', () => {
+  const { h, server } = useListeningHarness({ TRUST_PROXY: '127.0.0.1' });
+
+  it("decides each request's audiences by its own Host and forwarding headers", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const own = `127.0.0.1:${server.port}`;
+    const ports = new Set<number | undefined>();
+    agent.on('free', (socket) => ports.add(socket.localPort));
+    const me = async (aud: string, headers: Record<string, string>) => {
+      const token = await h.idp.accessToken(alice, { claims: { aud } });
+      const res = await send(
+        server.port,
+        'GET',
+        '/me',
+        { authorization: `Bearer ${token}`, ...headers },
+        undefined,
+        agent,
+      );
+      return res.status;
+    };
+    try {
+      expect(await me(`http://${own}`, { host: own })).toBe(200);
+      // The same connection, another Host: the loopback origin of the request before is not its.
+      expect(await me(`http://${own}`, { host: 'evil.example' })).toBe(401);
+      expect(await me('http://evil.example', { host: 'evil.example' })).toBe(401);
+      // The same Host forwarded by the trusted proxy for another host: the forwarded one counts.
+      const forwarded = { host: own, 'x-forwarded-host': 'evil.example' };
+      expect(await me(`http://${own}`, forwarded)).toBe(401);
+      expect(await me('http://evil.example', forwarded)).toBe(401);
+      const proto = { host: own, 'x-forwarded-proto': 'https' };
+      expect(await me(`http://${own}`, proto)).toBe(401);
+      expect(await me(`http://${own}`, { host: own })).toBe(200);
+      expect(await me(`http://localhost:${server.port}`, { host: own })).toBe(401);
+      expect(
+        await me(`http://localhost:${server.port}`, { host: `localhost:${server.port}` }),
+      ).toBe(200);
+      // All of them on one connection.
+      expect(ports.size).toBe(1);
+    } finally {
+      agent.destroy();
+    }
   });
 });
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { alice, startTestIssuer, type TestIssuer } from '@todo-sso/auth/testing';
-import type { LightMyRequestResponse } from 'fastify';
+import type { FastifyRequest, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commitOutcomeUnknown } from '../src/db/write-outcome.js';
+import { madeButNotRecorded } from '../src/admin-idp/change.js';
+import { commitOutcomeUnknown, WriteOutcomeUnknownError } from '../src/db/write-outcome.js';
 import { postgresAvailable, postgresDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
 import { startTcpCut, type TcpCut } from './support/tcp-cut.js';
@@ -34,6 +35,21 @@ describe('which failures of a COMMIT leave its outcome unknown', () => {
     expect(commitOutcomeUnknown(rolledBack)).toBe(false);
     const unsent = new Error('Client has encountered a connection error and is not queryable');
     expect(commitOutcomeUnknown(unsent)).toBe(false);
+  });
+});
+
+describe('an admin change made at the provider whose audit record may or may not be stored', () => {
+  it('is 503 write_outcome_unknown saying so, not "could not be written"', () => {
+    const request = { log: { error() {} } } as unknown as FastifyRequest;
+    const lost = new WriteOutcomeUnknownError(new Error('Connection terminated unexpectedly'));
+    const error = madeButNotRecorded(request, lost, 'The user was disabled', {
+      action: 'idp.user.disable',
+      id: 'u1',
+    });
+    expect(error).toMatchObject({ code: 'write_outcome_unknown', status: 503 });
+    expect(error.message).toMatch(/^The user was disabled at the identity provider, but /);
+    expect(error.message).toMatch(/the record may or may not have been saved/);
+    expect(error.message).not.toMatch(/could not be written/);
   });
 });
 
@@ -192,5 +208,40 @@ describe.skipIf(!postgresAvailable)('a PostgreSQL connection lost at COMMIT', ()
     expect(again.isError, JSON.stringify(again.body)).toBe(false);
     expect(await stored('todos', 'title', args.title)).toBe(1);
     expect(await stored('todos', 'id', again.body.id)).toBe(1);
+  });
+
+  it('a back-channel logout: 503 unknown, kept; the retry is refused as used and the session has ended', async () => {
+    const sid = 'logout, answer lost';
+    const token = await idp.accessToken(alice, { sessionId: sid });
+    const me = () =>
+      instance.app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } });
+    expect((await me()).statusCode).toBe(200);
+    const logoutToken = await idp.logoutToken({ sub: alice.sub, sid });
+    const logout = () =>
+      instance.app.inject({
+        method: 'POST',
+        url: '/auth/backchannel-logout',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ logout_token: logoutToken }).toString(),
+      });
+    relay.cutAt(COMMIT, { forward: true });
+    const first = await logout();
+    expect(first.statusCode, first.body).toBe(503);
+    expect(first.headers['retry-after']).toBe('5');
+    expect(first.json()).toMatchObject({ type: UNKNOWN, code: 'write_outcome_unknown' });
+    expect(first.json().detail).toMatch(/may or may not have been kept/);
+    const kept = await direct.query(
+      `select count(*)::int as n from revocations where kind = 'session' and value = $1`,
+      [sid],
+    );
+    expect(kept.rows[0].n).toBe(1);
+    expect((await logout()).statusCode).toBe(400);
+    // The revocation is in the database; this instance learns of it from its feed.
+    let status = (await me()).statusCode;
+    for (let i = 0; i < 50 && status === 200; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = (await me()).statusCode;
+    }
+    expect(status).toBe(401);
   });
 });

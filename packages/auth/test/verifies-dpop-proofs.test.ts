@@ -435,6 +435,36 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     );
   });
 
+  test('with noncesBeforeIat: asks a nonce only of a proof whose iat is earlier', async () => {
+    const nonces = createDpopNonces({ secret: 'y'.repeat(32), now: clock.now });
+    const startSec = clock.now() / 1000;
+    const since = createDpopVerifier({
+      replay,
+      nonces,
+      noncesBeforeIat: startSec + 5,
+      now: clock.now,
+    });
+    // iat up to the tolerance ahead of the clock: such a proof could have been used before.
+    const early = await proof(alice, { iat: Math.floor(startSec) + 4 });
+    await refused(since(input(early)), 'dpop_nonce_required', /nonce/);
+    const nonce = nonces.current();
+    await refused(
+      since(input(await proof(alice, { nonce: 'made-up' }))),
+      'dpop_nonce_required',
+      /nonce/,
+    );
+    await expect(since(input(await proof(alice, { nonce })))).resolves.toBeUndefined();
+    // From the instant itself on, no nonce is asked for.
+    clock.advance(5);
+    await expect(
+      since(input(await proof(alice, { iat: clock.now() / 1000 }))),
+    ).resolves.toBeUndefined();
+    clock.advance(70);
+    await expect(
+      since(input(await proof(alice, { iat: Math.floor(clock.now() / 1000) }))),
+    ).resolves.toBeUndefined();
+  });
+
   test('remembers a jti only until the proof would be too old anyway', async () => {
     await verify(input(await proof(alice)));
     expect(replay.size).toBe(1);

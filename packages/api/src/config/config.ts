@@ -50,7 +50,8 @@ export interface ApiConfig {
   readonly issuers: readonly IssuerConfig[];
   /**
    * Secret of the stateless DPoP server nonces (`DPOP_NONCE_SECRET`, RFC 9449 §8), shared by
-   * every instance; unset, no nonce is asked for.
+   * every instance; unset, no nonce is asked for (but for proofs from before a restart on
+   * SQLite, whose nonces are keyed per process: `dpop/nonces.ts`).
    */
   readonly dpopNonceSecret?: string;
   /** Client ids whose sessions the API serves: the accepted `aud` of logout tokens. */

@@ -1,4 +1,4 @@
-import { PROFILES, shownUrl } from '@todo-sso/auth';
+import { PROFILE_NAMES, PROFILES, shownUrl } from '@todo-sso/auth';
 import { isLoopbackHostname } from '../http/loopback.js';
 import type { ApiConfig } from './config.js';
 import { misspeltVariables } from './variable-names.js';
@@ -11,7 +11,8 @@ import { misspeltVariables } from './variable-names.js';
  *   issuer (`OIDC_ISSUER`, or `OIDC_ISSUERS[i].issuer`).
  * @returns the warnings; empty for the embedded development setup (SQLite, neither
  *   NODE_ENV=production nor ALLOW_SQLITE=true) and a complete one. A variable that looks like a
- *   misspelt one of the API's is warned about in every setup. A deployment on SQLite gets
+ *   misspelt one of the API's, and an issuer with another provider's layout than its profile,
+ *   are warned about in every setup. A deployment on SQLite gets
  *   the same issuer and public-URL warnings as one on PostgreSQL: the database kind decides only
  *   the warning about the database.
  */
@@ -19,8 +20,14 @@ export function configWarnings(
   config: ApiConfig,
   env: Readonly<Record<string, string | undefined>> = {},
 ): string[] {
-  // A misspelt variable is read as unset, on any database: say so wherever the API runs.
-  const warnings = misspeltVariables(env);
+  // With OIDC_ISSUERS the single-issuer variables are a configuration error (config/load.ts):
+  // each warning names the entry's field instead, so following its advice starts the API.
+  const listed = (env.OIDC_ISSUERS ?? '').trim() !== '' || config.issuers.length > 1;
+  const setting = (index: number, field: string, variable: string) =>
+    listed ? `OIDC_ISSUERS[${index}].${field}` : variable;
+  // A misspelt variable is read as unset, and an issuer of another provider's layout has its
+  // tokens refused, on any database: say so wherever the API runs.
+  const warnings = [...misspeltVariables(env), ...providerLayoutWarnings(config, setting)];
   if (config.database.kind !== 'postgres') {
     const production = env.NODE_ENV?.trim() === 'production';
     if (!production && !sqliteAllowed(env)) return warnings;
@@ -29,11 +36,6 @@ export function configWarnings(
         `NODE_ENV is production but DATABASE_URL is not set: the API keeps todos, shares and revocations in the embedded SQLite file ${config.database.file}, which only this instance sees (and which a container loses unless DATA_DIR is a volume); set DATABASE_URL to the PostgreSQL database, or ALLOW_SQLITE=true if one instance on that file is meant`,
       );
   }
-  // With OIDC_ISSUERS the single-issuer variables are a configuration error (config/load.ts):
-  // each warning names the entry's field instead, so following its advice starts the API.
-  const listed = (env.OIDC_ISSUERS ?? '').trim() !== '' || config.issuers.length > 1;
-  const setting = (index: number, field: string, variable: string) =>
-    listed ? `OIDC_ISSUERS[${index}].${field}` : variable;
   // RFC 9449 §4.3 step 9 and §11.1: without API_PUBLIC_URL a DPoP proof's `htu` is checked
   // against the origin the request names (Host, or X-Forwarded-Host from a trusted proxy), which
   // whoever relays the request writes: a proof made for another server counts here too.
@@ -77,6 +79,32 @@ export function configWarnings(
     warnings.push(
       `AUTHZ_PDP_URL ${shownUrl(config.pdp?.url ?? '')} is not https: anyone between the API and the decision point could answer allow to every access check, or read AUTHZ_PDP_TOKEN; serve the decision point over TLS and set its https:// URL`,
     );
+  return warnings;
+}
+
+/**
+ * An issuer whose path is another provider's layout (`/application/o/<slug>/` with the Keycloak
+ * profile, `OIDC_PROVIDER`'s default; `/realms/<realm>` with the Authentik one): the API would
+ * read its tokens' audience, roles and permissions where that other provider does not write them,
+ * and refuse every token with a reason that points elsewhere (`audience_mismatch`).
+ */
+function providerLayoutWarnings(
+  config: ApiConfig,
+  setting: (index: number, field: string, variable: string) => string,
+): string[] {
+  const warnings: string[] = [];
+  config.issuers.forEach(({ issuer, profile }, index) => {
+    const path = new URL(issuer).pathname;
+    // The generic profile claims no layout: whoever chose it chose it for any provider.
+    const own = PROFILES[profile].issuerPath;
+    if (own === undefined || own.test(path)) return;
+    const other = PROFILE_NAMES.find((name) => PROFILES[name].issuerPath?.test(path));
+    if (other === undefined) return;
+    const variable = setting(index, 'provider', 'OIDC_PROVIDER');
+    warnings.push(
+      `${setting(index, 'issuer', 'OIDC_ISSUER')} ${shownUrl(issuer)} has ${PROFILES[other].title}'s layout, but ${variable} is ${profile}: the API reads the tokens' audience, roles and permissions where ${PROFILES[profile].title} writes them, so it would refuse ${PROFILES[other].title}'s tokens; set ${variable}=${other}`,
+    );
+  });
   return warnings;
 }
 

@@ -11,17 +11,22 @@ const HOST_VALUE =
   /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+)(?::[0-9]*)?$/;
 
 /**
- * The request's Host field lines (RFC 9112 §3.2), counted from the raw header list: Node keeps
- * only the first of two Host lines, so `request.headers.host` cannot tell them apart.
+ * How many Host field lines the request has (RFC 9112 §3.2), counted from the raw header list:
+ * Node keeps only the first of two Host lines, so `request.headers.host` cannot tell them apart.
+ * The two usual spellings are matched before lower-casing a name of four characters.
  */
-function hostValues(rawHeaders: readonly string[]): string[] {
-  const values: string[] = [];
+function hostLines(rawHeaders: readonly string[]): number {
+  let lines = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i];
-    if (name?.length === 4 && name.toLowerCase() === 'host') values.push(rawHeaders[i + 1] ?? '');
+    if (name?.length === 4 && (name === 'Host' || name === 'host' || name.toLowerCase() === 'host'))
+      lines += 1;
   }
-  return values;
+  return lines;
 }
+
+/** The last Host value found valid: clients of one deployment send the same one every time. */
+let lastValidHost: string | undefined;
 
 /**
  * An `onRequest` hook (callback style) enforcing RFC 9112 §3.2: "A server MUST respond with a
@@ -52,12 +57,14 @@ function hostRefusal(
   httpVersion: string,
   effective: string | undefined,
 ): string | undefined {
-  const hosts = hostValues(rawHeaders);
-  if (hosts.length > 1) return 'The request has more than one Host field';
-  if (hosts.length === 0 && httpVersion !== '1.0') return 'An HTTP/1.1 request needs a Host field';
+  const hosts = hostLines(rawHeaders);
+  if (hosts > 1) return 'The request has more than one Host field';
+  if (hosts === 0 && httpVersion !== '1.0') return 'An HTTP/1.1 request needs a Host field';
   // The Host line, or the authority of an absolute-form target ({@link originForm}).
-  if (effective === undefined) return undefined;
-  return HOST_VALUE.test(effective) ? undefined : 'The Host field is not a valid host and port';
+  if (effective === undefined || effective === lastValidHost) return undefined;
+  if (!HOST_VALUE.test(effective)) return 'The Host field is not a valid host and port';
+  lastValidHost = effective;
+  return undefined;
 }
 
 const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)(.*)$/is;

@@ -1,3 +1,4 @@
+import { routeConfigOf } from '@todo-sso/auth/fastify';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { addressKey } from './address-key.js';
 import { ApiError } from './problem.js';
@@ -171,10 +172,10 @@ export function perAddressLimit(
   exempt: ReadonlySet<string>,
 ): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
   return (request, reply, done) => {
-    const route = request.routeOptions;
-    if (exempt.has(route.url ?? '')) return done();
+    const route = routeConfigOf(request);
+    if (exempt.has(route?.url ?? '')) return done();
     const state = limiter.hit(addressKey(request.ip));
-    if (!state.exceeded && route.config?.auth !== undefined) {
+    if (!state.exceeded && route?.auth !== undefined) {
       request.addressLimit = state;
       return done();
     }

@@ -1,3 +1,4 @@
+import { routeUrlOf } from '@todo-sso/auth/fastify';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { LogController } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Logger } from 'pino';
@@ -30,7 +31,7 @@ export class RequestLog extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    const route = request.routeOptions.url ?? 'unmatched';
+    const route = routeUrlOf(request) ?? 'unmatched';
     const responseTime = Math.round(reply.elapsedTime * 100) / 100;
     if (error) {
       reply.log.error(

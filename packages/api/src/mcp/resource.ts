@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
-import { isLoopbackAddress, isLoopbackHostname } from '../http/loopback.js';
+import { loopbackOrigin } from '../http/loopback-origin.js';
 
 /** Where RFC 9728 §3 puts protected resource metadata: inserted before the resource's path. */
 export const METADATA_PATH = '/.well-known/oauth-protected-resource';
@@ -47,72 +47,6 @@ export function proofOrigin(context: AppContext): (request: FastifyRequest) => s
 /** Why a request has no base URL, for the problems that refuse it. */
 export const NO_PUBLIC_URL =
   'API_PUBLIC_URL is not set and this request did not come to a loopback address: set API_PUBLIC_URL to the public base URL of the API';
-
-/**
- * The origin the request came to, when the API may take it for its own without configuration:
- * a connection from this machine (loopback peer), not forwarded by a proxy (the Host and the
- * protocol of the connection itself, not `X-Forwarded-*`), to a loopback host name or address
- * on the port the connection arrived at. That is `npm start` on a laptop
- * (`http://localhost:8000`, `http://127.0.0.1:8000`). Anything else, a proxy in front, a
- * container's published port, a host name, needs `API_PUBLIC_URL`: nothing a remote client
- * writes in `Host` or `X-Forwarded-Host` makes a URL of another server an accepted audience,
- * and the port check keeps out tokens for another loopback server of the same machine.
- */
-function loopbackOrigin(request: FastifyRequest): string | undefined {
-  const { socket } = request.raw;
-  const host = request.headers.host;
-  // A request a trusted proxy forwarded: Fastify's host or protocol are the forwarded ones.
-  const protocol = (socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
-  if (host === undefined || request.host !== host || request.protocol !== protocol)
-    return undefined;
-  const facts = hostFacts(protocol, host);
-  if (facts.origin === undefined || !isLoopbackPeer(socket.remoteAddress)) return undefined;
-  // A real connection has a local port; an injected test request (light-my-request) has none.
-  const { localPort } = socket;
-  return localPort === undefined || localPort === facts.port ? facts.origin : undefined;
-}
-
-/** What a Host says: its origin as a client writes it when it is a loopback name, its port. */
-interface HostFacts {
-  readonly protocol: string;
-  readonly host: string;
-  /** WHATWG URL serialization (lower case, no default port); `undefined`: not loopback. */
-  readonly origin: string | undefined;
-  readonly port: number;
-}
-
-/**
- * The last protocol and host seen and what they say: clients of one deployment call one host,
- * so a request compares two short strings instead of building and parsing its URL.
- */
-let lastHost: HostFacts = { protocol: '', host: '', origin: undefined, port: 0 };
-
-function hostFacts(protocol: string, host: string): HostFacts {
-  if (host === lastHost.host && protocol === lastHost.protocol) return lastHost;
-  const base = `${protocol}://${host}`;
-  const url = URL.canParse(base) ? new URL(base) : undefined;
-  lastHost = {
-    protocol,
-    host,
-    origin: url !== undefined && isLoopbackHostname(url.hostname) ? url.origin : undefined,
-    port:
-      url === undefined || url.port === '' ? (protocol === 'https' ? 443 : 80) : Number(url.port),
-  };
-  return lastHost;
-}
-
-/** The last peer address seen and whether it is loopback (one client, many requests). */
-let lastPeer = '';
-let lastPeerLoopback = false;
-
-function isLoopbackPeer(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  if (address !== lastPeer) {
-    lastPeer = address;
-    lastPeerLoopback = isLoopbackAddress(address);
-  }
-  return lastPeerLoopback;
-}
 
 /** A resource's identifier (RFC 8707 §2, RFC 9728 §1.2): the base URL, or `<base>/mcp`. */
 export function resourceId(base: string, name: ResourceName): string {

@@ -1,3 +1,4 @@
+import { routeUrlOf } from '@todo-sso/auth/fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppContext } from '../context.js';
@@ -35,7 +36,7 @@ export const observabilityPlugin = fp(
     app.addHook('onResponse', (request, reply, done) => {
       settle(request);
       requests
-        .series(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode)
+        .series(request.method, routeUrlOf(request) ?? 'unmatched', reply.statusCode)
         .observe(reply.elapsedTime / 1000);
       done();
     });

@@ -3,12 +3,27 @@ import type { Page } from '../schemas/common.js';
 import type { Todo } from './schemas.js';
 
 /**
- * The one row of the page statement: `page` is the JSON text of an array of todos in the API's
- * shape (`Todo`), written by the database, `count` how many it holds.
+ * The one row of the page statement: `page` is the JSON of an array of todos in the API's shape
+ * (`Todo`), written by the database: text from PostgreSQL, its UTF-8 bytes from SQLite (a
+ * `BLOB`, see `pageJson`: a `Buffer` read directly, an `ArrayBuffer` through Kysely); `count` how
+ * many todos it holds.
  */
 export interface PageRow {
-  readonly page: string;
+  readonly page: string | Uint8Array | ArrayBuffer;
   readonly count: number;
+}
+
+/** The page's JSON as text, whichever form the database gave it in. */
+function pageText(page: PageRow['page']): string {
+  return typeof page === 'string' ? page : bytesOf(page).toString('utf8');
+}
+
+/** A `Buffer` over the same bytes, not a copy. */
+function bytesOf(page: Uint8Array | ArrayBuffer): Buffer {
+  if (Buffer.isBuffer(page)) return page;
+  return page instanceof ArrayBuffer
+    ? Buffer.from(page)
+    : Buffer.from(page.buffer, page.byteOffset, page.byteLength);
 }
 
 /**
@@ -16,7 +31,7 @@ export interface PageRow {
  * after the last when the statement found one more.
  */
 export function pageFromJson(row: PageRow | undefined, limit: number): Page<Todo> {
-  const found = JSON.parse(row?.page ?? '[]') as Todo[];
+  const found = JSON.parse(row === undefined ? '[]' : pageText(row.page)) as Todo[];
   const items: Todo[] = [];
   for (let i = 0; i < found.length && i < limit; i += 1) items.push(found[i] as Todo);
   return { items, nextCursor: found.length > limit ? cursorAfter(items) : null };
@@ -31,25 +46,47 @@ function cursorAfter(items: readonly Todo[]): string {
 
 /** Where a todo other than the first begins in the page's JSON text. */
 const NEXT_TODO = ',{"id":"';
+const NEXT_TODO_BYTES = Buffer.from(NEXT_TODO);
+/** What goes around the todos of a body: before them, and after them on the last page. */
+const ITEMS = Buffer.from('{"items":');
+const LAST_PAGE = Buffer.from(',"nextCursor":null}');
 
 /**
  * The response body of `GET /todos/` (a `TodoPage`) from the one row `todoPageQueries` returns:
  * `limit` todos at most, and the cursor after the last when the statement found one more.
  *
  * The statement already wrote the todos as the API's JSON (both engines), so the body is that
- * text as it is, minus the one todo past the page: no parse, no objects, no serialisation. The
+ * JSON as it is, minus the one todo past the page: no parse, no objects, no serialisation. The
  * todo past the page is found by its `,{"id":"`: inside a JSON string every `"` is escaped
  * (RFC 8259 §7), so that sequence occurs only where one todo object ends and the next begins.
  * The body is byte for byte what serialising the same page through the route's schema gives
- * (tested on both engines).
+ * (tested on both engines). SQLite's bytes stay bytes: the body is sent as the UTF-8 the
+ * database wrote, never decoded into a string, counted and encoded again.
  */
-export function pageBody(row: PageRow | undefined, limit: number): string {
-  const json = row?.page ?? '[]';
-  if ((row?.count ?? 0) <= limit) return `{"items":${json},"nextCursor":null}`;
-  const end = json.lastIndexOf(NEXT_TODO);
+export function pageBody(row: PageRow | undefined, limit: number): string | Buffer {
+  const page = row?.page ?? '[]';
+  const more = (row?.count ?? 0) > limit;
+  if (typeof page !== 'string') return bytesBody(bytesOf(page), more);
+  if (!more) return `{"items":${page},"nextCursor":null}`;
+  const end = page.lastIndexOf(NEXT_TODO);
   if (end === -1) throw new RangeError('a page that continues holds a todo');
-  const previous = json.lastIndexOf(NEXT_TODO, end - 1);
-  const last = JSON.parse(json.slice(previous === -1 ? 1 : previous + 1, end)) as Todo;
-  const cursor = encodeCursor({ at: last.createdAt, id: last.id });
-  return `{"items":${json.slice(0, end)}],"nextCursor":"${cursor}"}`;
+  const previous = page.lastIndexOf(NEXT_TODO, end - 1);
+  const cursor = cursorOf(page.slice(previous === -1 ? 1 : previous + 1, end));
+  return `{"items":${page.slice(0, end)}],"nextCursor":"${cursor}"}`;
+}
+
+/** {@link pageBody} of the page's UTF-8 bytes. */
+function bytesBody(page: Buffer, more: boolean): Buffer {
+  if (!more) return Buffer.concat([ITEMS, page, LAST_PAGE]);
+  const end = page.lastIndexOf(NEXT_TODO_BYTES);
+  if (end === -1) throw new RangeError('a page that continues holds a todo');
+  const previous = page.lastIndexOf(NEXT_TODO_BYTES, end - 1);
+  const cursor = cursorOf(page.toString('utf8', previous === -1 ? 1 : previous + 1, end));
+  return Buffer.concat([ITEMS, page.subarray(0, end), Buffer.from(`],"nextCursor":"${cursor}"}`)]);
+}
+
+/** The cursor after the todo whose JSON object is `todo`. */
+function cursorOf(todo: string): string {
+  const last = JSON.parse(todo) as Todo;
+  return encodeCursor({ at: last.createdAt, id: last.id });
 }

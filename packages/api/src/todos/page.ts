@@ -100,7 +100,7 @@ function afterCursor(shape: PageShape, param: Param, alias: string, q: AnyQuery)
  * order, timestamps as ISO 8601 text in UTC to the millisecond as `Date#toISOString` writes
  * them, `completed` a JSON boolean), so the text can become the response body as it is
  * (`pageBody`); `count` says whether it holds a todo past the page. SQLite stores the ISO text
- * and builds the objects with `json_object`. PostgreSQL writes the objects as text, compact like
+ * and builds the objects with `json_object`, and hands the array over as its UTF-8 bytes. PostgreSQL writes the objects as text, compact like
  * `JSON.stringify` (its `json_build_object` puts a space around each `:`): the strings through
  * `to_json`, which escapes as RFC 8259 §7 requires (`"`, `\`, control characters) and as
  * `JSON.stringify` does; the ids (uuid), the version (integer) and `completed` (`true` or
@@ -123,13 +123,15 @@ function pageJson(db: Db) {
       sql<number>`count(*)::integer`.as('count'),
     ];
   }
-  // `json('true')` is a JSON value, not text: the object holds `true`, not `"true"`.
+  // `json('true')` is a JSON value, not text: the object holds `true`, not `"true"`. The text
+  // comes back as a `BLOB` of its UTF-8 bytes (the cast changes the type, not the bytes): the
+  // body is sent as those bytes, never decoded into a string and encoded again (`pageBody`).
   return [
-    sql<PageRow['page']>`json_group_array(json_object('id', p.id, 'listId', p.list_id,
+    sql<PageRow['page']>`cast(json_group_array(json_object('id', p.id, 'listId', p.list_id,
       'title', p.title, 'description', p.description,
       'completed', iif(p.completed, json('true'), json('false')),
       'createdAt', p.created_at, 'updatedAt', p.updated_at, 'version', p.version)
-      ${newestFirst})`.as('page'),
+      ${newestFirst}) as blob)`.as('page'),
     sql<number>`count(*)`.as('count'),
   ];
 }

@@ -68,8 +68,8 @@ export function todoRepository(db: Db) {
   return {
     list: async (member: Owner, options: ListOptions): Promise<Page<Todo>> =>
       pageFromJson(await readPage(db, pageQuery, member, options), options.limit),
-    /** The same page as `list`, as the JSON text of its response body (a `TodoPage`). */
-    listJson: async (member: Owner, options: ListOptions): Promise<string> =>
+    /** The same page as `list`, as the JSON of its response body (a `TodoPage`: text, or its UTF-8 bytes on SQLite). */
+    listJson: async (member: Owner, options: ListOptions): Promise<string | Buffer> =>
       pageBody(await readPage(db, pageQuery, member, options), options.limit),
     get: (member: Owner, id: string, tx: Tx = k) => getTodo(tx, member, id),
     writable: (member: Owner, id: string, tx: Tx = k) => getTodo(tx, member, id, WRITERS),

@@ -109,8 +109,8 @@ export class TodoService {
     return this.#todos.list(...(await this.#listing(caller, query)));
   }
 
-  /** `list`'s page as the JSON text of its response body (a `TodoPage`). */
-  async listJson(caller: TodoCaller, query: TodoQuery): Promise<string> {
+  /** `list`'s page as the JSON of its response body (a `TodoPage`: text, or its UTF-8 bytes on SQLite). */
+  async listJson(caller: TodoCaller, query: TodoQuery): Promise<string | Buffer> {
     return this.#todos.listJson(...(await this.#listing(caller, query)));
   }
 
@@ -119,8 +119,8 @@ export class TodoService {
     return this.#todos.list(member, query);
   }
 
-  /** `page` as the JSON text of its response body (a `TodoPage`). */
-  pageJson(member: Owner, query: TodoQuery): Promise<string> {
+  /** `page` as the JSON of its response body (a `TodoPage`: text, or its UTF-8 bytes on SQLite). */
+  pageJson(member: Owner, query: TodoQuery): Promise<string | Buffer> {
     return this.#todos.listJson(member, query);
   }
 

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { AuthError } from '../errors.js';
 
 /** Server-provided DPoP nonces (RFC 9449 §8): what the verifier asks of a nonce source. */
 export interface DpopNonceSource {
@@ -60,4 +61,22 @@ export function createDpopNonces(options: DpopNonceOptions): DpopNonceSource {
       });
     },
   };
+}
+
+/**
+ * §8.2: a server-provided nonce, when the server asks for one: of every proof, or, with
+ * `beforeIat`, of a proof whose `iat` (already checked to be a number) is earlier than it.
+ */
+export function checkProofNonce(
+  nonces: DpopNonceSource | undefined,
+  payload: Record<string, unknown>,
+  beforeIat?: number,
+): void {
+  if (nonces === undefined) return;
+  if (beforeIat !== undefined && (payload.iat as number) >= beforeIat) return;
+  const nonce = payload.nonce;
+  if (typeof nonce !== 'string' || !nonces.accepts(nonce))
+    throw new AuthError('dpop_nonce_required', 'The DPoP proof needs the current nonce', {
+      nonce: nonces.current(),
+    });
 }

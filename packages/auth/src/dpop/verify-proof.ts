@@ -4,7 +4,7 @@ import type { VerificationKey } from '../jwks/import-key.js';
 import { verifySignatureWithNode } from '../jwks/verify-signature.js';
 import { decodeSegment, looksLikeJws } from '../token/decode.js';
 import { createHtuNormaliser, routerReadsOtherwise } from './htu.js';
-import type { DpopNonceSource } from './nonce.js';
+import { checkProofNonce, type DpopNonceSource } from './nonce.js';
 import {
   type CheckedHeader,
   cachedHeader,
@@ -49,6 +49,12 @@ export interface DpopVerifierOptions {
   readonly replay: DpopReplayCache;
   /** Server-provided nonces (RFC 9449 §8); without it none is asked for. */
   readonly nonces?: DpopNonceSource;
+  /**
+   * With `nonces`: only a proof whose `iat` is earlier than this (epoch seconds) needs one;
+   * without it, every proof does. A server whose replay store began empty sets its start-up
+   * plus the clock tolerance: a proof that could have been used before needs a new nonce.
+   */
+  readonly noncesBeforeIat?: number;
   readonly now?: () => number;
 }
 
@@ -165,16 +171,6 @@ function checkClaims(
     throw invalid('The DPoP proof ath does not match the access token');
 }
 
-/** §8.2: a server-provided nonce, when the server asks for them. */
-function checkNonce(nonces: DpopNonceSource | undefined, payload: Record<string, unknown>): void {
-  if (nonces === undefined) return;
-  const nonce = payload.nonce;
-  if (typeof nonce !== 'string' || !nonces.accepts(nonce))
-    throw new AuthError('dpop_nonce_required', 'The DPoP proof needs the current nonce', {
-      nonce: nonces.current(),
-    });
-}
-
 /**
  * Creates the proof verifier. Every check of RFC 9449 §4.3 runs, cheapest first; the replay
  * cache is consulted last, so a proof refused for another reason never takes a `jti`.
@@ -212,7 +208,7 @@ export function createDpopProofCheck(options: DpopVerifierOptions): DpopProofChe
     maxAgeSec: options.maxAgeSec ?? 60,
     toleranceSec: options.clockToleranceSec ?? 5,
   };
-  const { replay, nonces } = options;
+  const { replay, nonces, noncesBeforeIat } = options;
 
   return (input) => {
     const proof = single(input.proof);
@@ -222,7 +218,7 @@ export function createDpopProofCheck(options: DpopVerifierOptions): DpopProofChe
     // §6.1 / §7.1: the token is bound to the key that signed the proof.
     if (jkt !== input.boundJkt)
       throw new AuthError('token_binding_mismatch', 'The access token is bound to another key');
-    checkNonce(nonces, payload);
+    checkProofNonce(nonces, payload, noncesBeforeIat);
     // §11.1: a proof is used once. Remembered until it would be too old anyway: it is accepted
     // through the millisecond `(iat + max age + tolerance) * 1000` itself (`checkClaims`), and a
     // store keeps a key only while its expiry is later than now, so one millisecond past it.

@@ -9,3 +9,5 @@ export type { AuthErrorHandler, AuthErrorHandlerOptions } from './error-handler.
 export { authErrorHandler, createAuthErrorHandler } from './error-handler.js';
 export type { AuthPluginOptions, RouteAuthConfig } from './plugin.js';
 export { authPlugin } from './plugin.js';
+export type { RouteConfig } from './route-config.js';
+export { routeConfigOf, routeUrlOf } from './route-config.js';

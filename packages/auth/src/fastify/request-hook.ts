@@ -11,8 +11,8 @@ import {
 } from './after-token.js';
 import { type Credentials, refuseQueryToken } from './bearer.js';
 import { type ConnectionCredentials, credentialsOf, warmLookup } from './connection-memo.js';
-import type { RouteAuthConfig } from './options.js';
 import { ProofBatch } from './proof-batch.js';
+import { routeConfigOf } from './route-config.js';
 
 export { decidedRequirement, type RequestHookState } from './after-token.js';
 
@@ -38,42 +38,6 @@ function hasRepeatedAuthorization(rawHeaders: readonly string[]): boolean {
       return true;
   }
   return false;
-}
-
-/** Fastify's own key of a request's route context (`Symbol('fastify.context')`). */
-const ROUTE_CONTEXT = 'fastify.context';
-/** That key, once found and checked; null when this Fastify keeps the route's config otherwise. */
-let routeContextKey: symbol | null | undefined;
-
-/**
- * The route's `config` (its `auth` requirement), as `request.routeOptions.config` gives it,
- * without that getter's new frozen object of 12 fields on each request: read from the route
- * context Fastify keeps on the request. The key is taken only if, on the first request, it gives
- * the very object `routeOptions.config` does; otherwise (another Fastify) every request reads
- * `routeOptions`, so the requirement is never read from anything else.
- */
-function routeConfigOf(request: FastifyRequest): RouteAuthHolder | undefined {
-  if (routeContextKey === undefined) {
-    const key = Object.getOwnPropertySymbols(request).find((s) => s.description === ROUTE_CONTEXT);
-    const config = request.routeOptions.config;
-    routeContextKey =
-      key !== undefined &&
-      (request as unknown as Record<symbol, RouteContext>)[key]?.config === config
-        ? key
-        : null;
-    return config;
-  }
-  if (routeContextKey === null) return request.routeOptions.config;
-  const context = (request as unknown as Record<symbol, RouteContext | undefined>)[routeContextKey];
-  return context !== undefined ? context.config : request.routeOptions.config;
-}
-
-interface RouteContext {
-  readonly config?: RouteAuthHolder;
-}
-
-interface RouteAuthHolder {
-  readonly auth?: RouteAuthConfig;
 }
 
 /**

@@ -25,6 +25,8 @@ export const authentik: ProfileDefinition = Object.freeze({
   introspectionHidesRefusedClient: true,
   fixedEndpoints: true,
   keycloakAdminApi: false,
+  // A per-application issuer; the global issuer mode has another path, which no profile claims.
+  issuerPath: /^\/application\/o\/[^/]+\/$/,
   usersConsole: 'Directory → Users',
   endpoints(issuerPath: string) {
     const base = trimSlash(issuerPath);

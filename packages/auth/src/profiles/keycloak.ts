@@ -21,6 +21,8 @@ export const keycloak: ProfileDefinition = Object.freeze({
   introspectionNamesCaller: false,
   fixedEndpoints: true,
   keycloakAdminApi: true,
+  // `<server>/realms/<realm>` (before Keycloak 17, `<server>/auth/realms/<realm>`).
+  issuerPath: /\/realms\/[^/]+$/,
   usersConsole: 'Users',
   endpoints(issuerPath: string) {
     const base = trimSlash(issuerPath);

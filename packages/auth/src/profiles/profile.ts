@@ -69,6 +69,12 @@ export interface ProfileDefinition {
   readonly introspectionHidesRefusedClient: boolean;
   /** The provider serves the Keycloak Admin REST API (`<server>/admin/realms/<realm>`). */
   readonly keycloakAdminApi: boolean;
+  /**
+   * The path only this provider's issuers have (Keycloak `…/realms/<realm>`, Authentik
+   * `/application/o/<slug>/`), which tells an issuer configured with another profile; undefined
+   * when any path goes (generic).
+   */
+  readonly issuerPath?: RegExp;
   /** Where people are managed in the provider's own console, when known. */
   readonly usersConsole?: string;
   /** The provider can issue "lightweight" access tokens without audience or roles (Keycloak). */

@@ -1,0 +1,48 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
+
+/**
+ * `npm run doctor` with an Authentik issuer (`/application/o/<slug>/`) and OIDC_PROVIDER left at
+ * its default, keycloak: the API would refuse every token of it with audience_mismatch and says so
+ * at start (config/warnings.ts); the doctor prints the same warning, naming OIDC_PROVIDER and the
+ * value to set. The provider is never reached (every fetch fails here).
+ */
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'todo-doctor-layout-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function doctor(env: Record<string, string>, ...args: string[]) {
+  const out: string[] = [];
+  const code = await main(['doctor', ...args], {
+    out: (text) => out.push(text),
+    err: () => {},
+    env: { TODO_CONFIG_DIR: join(dir, 'config'), DATA_DIR: join(dir, 'data'), ...env },
+    fetch: async () => {
+      throw new TypeError('fetch failed');
+    },
+    now: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    openBrowser: async () => false,
+  });
+  return { code, out: out.join('\n') };
+}
+
+describe("todo doctor and an issuer of another provider's layout", () => {
+  it('prints the warning the API prints at start, naming OIDC_PROVIDER', async () => {
+    const issuer = 'http://localhost:9000/application/o/todo-app/';
+    const { out } = await doctor({ OIDC_ISSUER: issuer });
+    expect(out).toContain(
+      `warning: OIDC_ISSUER ${issuer} has Authentik's layout, but OIDC_PROVIDER is keycloak: `,
+    );
+    expect(out).toMatch(/set OIDC_PROVIDER=authentik$/m);
+    const right = await doctor({ OIDC_ISSUER: issuer, OIDC_PROVIDER: 'authentik' });
+    expect(right.out).not.toContain('warning:');
+  });
+});
