@@ -14,6 +14,7 @@ import { clientErrorHandler } from './http/client-error.js';
 import { createErrorHandler, createNotFoundHandler } from './http/error-handler.js';
 import { originForm } from './http/host-field.js';
 import { useStrictJsonParser } from './http/json-body.js';
+import { warnOnLoopbackHostBehindProxy } from './http/loopback-host-proxy.js';
 import { PROBLEM_JSON, problem } from './http/problem.js';
 import { deferredChildLogger, RequestLog } from './http/request-log.js';
 import { RouteMethods } from './http/route-methods.js';
@@ -150,6 +151,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   await app.register(docsPlugin, { config });
   // Forwarding headers with TRUST_PROXY unset: a proxy in front that the API does not believe.
   warnOnUntrustedProxy(app, config);
+  // A proxy on this machine forwarding a loopback Host: requests read as direct local ones.
+  warnOnLoopbackHostBehindProxy(app, config);
   await app.register(rateLimitsPlugin, { config });
 
   await app.register(healthRoutes(context));

@@ -97,4 +97,32 @@ describe('forwarding headers without TRUST_PROXY', () => {
     const direct = await run({}, [{}, {}]);
     expect(warnings(direct)).toEqual([]);
   }, 30_000);
+
+  /**
+   * A proxy on this machine that forwards nginx's default `Host: 127.0.0.1:PORT` without
+   * X-Forwarded-Host: the API reads its requests as direct local ones, so proofs naming
+   * API_PUBLIC_URL are refused; one warning says which proxy settings to change.
+   */
+  const loopbackHost = (lines: LogLine[]) => lines.filter((l) => /loopback Host/.test(l.msg));
+  const behindProxy = { API_PUBLIC_URL: 'https://todo.example.com', TRUST_PROXY: 'loopback' };
+
+  it('warns once about a proxy that forwards a loopback Host without X-Forwarded-Host', async () => {
+    const xff = { 'x-forwarded-for': '203.0.113.7' };
+    const lines = await run(behindProxy, [xff, xff]);
+    const found = loopbackHost(lines);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ level: 40, peer: '127.0.0.1' });
+    expect(found[0]?.msg).toMatch(
+      /^a proxy forwarded a request to http:\/\/127\.0\.0\.1:\d+ with a loopback Host and no X-Forwarded-Host, .*DPoP proofs naming API_PUBLIC_URL \(https:\/\/todo\.example\.com\) are refused.*proxy_set_header Host \$host;/,
+    );
+    // The warning names the proxy's address, not the client's (the request log does, by design).
+    expect(JSON.stringify(found)).not.toContain('203.0.113.');
+  }, 30_000);
+
+  it('says nothing of it for the public host forwarded, a direct request, or no API_PUBLIC_URL', async () => {
+    const forwarded = { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-host': 'todo.example.com' };
+    expect(loopbackHost(await run(behindProxy, [forwarded, {}]))).toEqual([]);
+    const xff = { 'x-forwarded-for': '203.0.113.7' };
+    expect(loopbackHost(await run({ TRUST_PROXY: 'loopback' }, [xff]))).toEqual([]);
+  }, 30_000);
 });
