@@ -33,7 +33,8 @@ function call(token: string, method: string, path: string, body?: unknown) {
   });
 }
 
-const NAMES_NO_CLIENT = /names no client \(azp or client_id, RFC 9068 section 2\.2\)/;
+const NAMES_NO_CLIENT =
+  /names no client \(none of azp, client_id, cid or appid; RFC 9068 section 2\.2\)/;
 const subject = { type: 'user', id: 'alice-sub' };
 const evaluation = {
   subject,

@@ -84,6 +84,21 @@ describe('trusting several issuers at once (OIDC_ISSUERS), as during a Keycloak 
     );
   });
 
+  it('reads step-up levels by name in the one OIDC_ACR_LEVELS, whichever issuer wrote them', async () => {
+    // docs/step-up.md, "Several issuers": `mfa` from either provider is the admin level, `pwd`
+    // from either is challenged for the same acr_values.
+    for (const idp of [keycloak, authentik]) {
+      const strong = await idp.accessToken(admin, { claims: mfaClaims() });
+      expect((await call(strong, 'GET', '/admin/users')).statusCode, idp.issuer).toBe(200);
+      const weak = await idp.accessToken(admin, { claims: { ...mfaClaims(), acr: 'pwd' } });
+      const refused = await call(weak, 'GET', '/admin/users');
+      expect(refused.statusCode, idp.issuer).toBe(401);
+      expect(refused.headers['www-authenticate']).toMatch(
+        /error="insufficient_user_authentication".*acr_values="mfa"/,
+      );
+    }
+  });
+
   it('counts one department across the issuers: a department is the organisation’s, not a provider’s', async () => {
     const atKeycloak = await keycloak.accessToken(carol);
     const atAuthentik = await authentik.accessToken(carol);

@@ -318,7 +318,9 @@ describe('the REST API with API_ACCEPTS_MCP_TOKENS=false', () => {
       });
       expect(res.statusCode, url).toBe(403);
       expect(res.json(), url).toMatchObject({ code: 'forbidden' });
-      expect(res.json().detail, url).toMatch(/names no client \(azp or client_id/);
+      expect(res.json().detail, url).toMatch(
+        /names no client \(none of azp, client_id, cid or appid;/,
+      );
       expect(res.headers['www-authenticate'], url).toMatch(/error="insufficient_scope"/);
     }
     // Nothing written but the three denials' audit records; the person's own client is served.

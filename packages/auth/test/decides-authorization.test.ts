@@ -334,7 +334,9 @@ describe('decide: every requirement kind', () => {
     expect(admin.clientId).toBeUndefined();
     const d = refused(decide(admin, rule, undefined, agents));
     expect(d.reason).toBe('agent_not_allowed');
-    expect(d.description).toMatch(/names no client \(azp or client_id, RFC 9068 section 2\.2\)/);
+    expect(d.description).toMatch(
+      /names no client \(none of azp, client_id, cid or appid; RFC 9068 section 2\.2\)/,
+    );
     expect(d.challenge).toMatchObject({ status: 403, error: 'insufficient_scope' });
     expect(d.challenge.scope).toBeUndefined();
     expect(denialError(d)).toMatchObject({ code: 'forbidden', status: 403 });

@@ -207,7 +207,7 @@ describe('diagnose', () => {
       expect(codes(result), profile).toEqual(['client_id_missing']);
       expect(result.findings[0], profile).toMatchObject({
         apiCode: 'forbidden',
-        received: '(neither azp nor client_id)',
+        received: '(none of azp, client_id, cid or appid)',
       });
       expect(result.findings[0]?.summary, profile).toMatch(/admin routes.*AuthZEN API refuse it/);
       expect(result.findings[0]?.fix.keycloak, profile).toMatch(/Hardcoded claim/);

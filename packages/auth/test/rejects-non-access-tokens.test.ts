@@ -201,3 +201,20 @@ test('accepts a Keycloak DPoP-bound access token (typ DPoP with cnf.jkt); refuse
     await idp.close();
   }
 });
+
+test('says which kind of token it refused, with the right article: An ID token, A Refresh token', async () => {
+  const idp = await startTestIssuer({ profile: 'keycloak', algorithm: 'ES256' });
+  try {
+    const auth = createAuthenticator({ issuers: [idp.issuerOptions()] });
+    for (const [typ, said] of [
+      ['ID', 'An ID token is not an access token'],
+      ['Offline', 'An Offline token is not an access token'],
+      ['Refresh', 'A Refresh token is not an access token'],
+    ] as const) {
+      const token = await idp.accessToken(alice, { claims: { typ } });
+      await expect(auth.authenticate(token)).rejects.toThrow(said);
+    }
+  } finally {
+    await idp.close();
+  }
+});

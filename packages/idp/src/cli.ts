@@ -100,7 +100,12 @@ async function main(): Promise<void> {
   console.log(`  realm     ${realmFile}`);
   console.log(`  keys      ${dataDir}`);
   console.log('  demo users (password = username):');
-  for (const user of realm.users.values()) {
+  // People who sign in with their username as password, as the login page lists them: not a
+  // client's service account, which signs in with its client's credentials only.
+  const demo = [...realm.users.values()].filter(
+    (user) => user.enabled && !user.serviceAccountClientId && user.password === user.username,
+  );
+  for (const user of demo) {
     const roles = [...user.realmRoles, ...Object.values(user.clientRoles).flat()].join(', ');
     const dept = user.attributes.department?.[0];
     console.log(`    ${user.username.padEnd(10)} ${roles}${dept ? `  (department ${dept})` : ''}`);

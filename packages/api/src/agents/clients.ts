@@ -7,7 +7,7 @@ import type { ApiConfig } from '../config/config.js';
  * issuer (`OIDC_CLIENT_ID`, or `OIDC_ISSUERS[n].clientId`: its service account, the PEP). A
  * client id is a name within one issuer (RFC 6749 §2.2: unique to the authorization server),
  * so an issuer's API client counts only for tokens of that issuer: another issuer's client of
- * the same name is an agent. A token without `azp` or `client_id` names no client: it is no
+ * the same name is an agent. A token without `azp`, `client_id`, `cid` or `appid` names no client: it is no
  * agent's here (nothing to record or revoke by client), but it is no first party's either, so the
  * authorization core refuses it wherever the app's own client is required (`firstParty`).
  *

@@ -9,7 +9,7 @@ const list = <T extends string>(value: T | readonly T[] | undefined): readonly T
 
 /** Why a token naming no client is refused where the app's own client is required. */
 const NO_CLIENT =
-  "The access token names no client (azp or client_id, RFC 9068 section 2.2), so it cannot be told from an agent's: sign in with the app's own client";
+  "The access token names no client (none of azp, client_id, cid or appid; RFC 9068 section 2.2), so it cannot be told from an agent's: sign in with the app's own client";
 
 /** A 403 `insufficient_scope` refusal (RFC 6750 §3.1) naming what is missing. */
 function forbidden(reason: Denied['reason'], description: string, missing: readonly string[]) {
@@ -91,8 +91,8 @@ function notFirstParty(description: string): Denied {
  * (RFC 6750 §3.1: the request needs more than this token can ever carry) without a `scope`,
  * since no scope the agent could ask for would help.
  *
- * A token that names no client at all (neither `azp` nor `client_id`, which RFC 9068 §2.2
- * requires of a JWT access token) is refused the same way: nothing tells it from an agent's,
+ * A token that names no client at all (none of `azp`, `client_id` (which RFC 9068 §2.2 requires
+ * of a JWT access token), Okta's `cid` or Entra ID's `appid`) is refused the same way: nothing tells it from an agent's,
  * so it cannot be shown to be the app's own (fail closed), whatever the classifier says.
  */
 function checkClient(p: Principal, r: Requirement, c: DecisionContext): Denied | undefined {

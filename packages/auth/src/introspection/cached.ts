@@ -7,7 +7,7 @@ import type { AuthEvent } from '../options.js';
 import type { Principal } from '../principal.js';
 import { PROFILES } from '../profiles/index.js';
 import { assertAccessToken } from '../token/access-token-type.js';
-import { describeValue } from '../token/describe-value.js';
+import { describeValue, withArticle } from '../token/describe-value.js';
 import { assertAudience, assertAuthTime, assertOneClient } from '../token/validate-claims.js';
 import type { IntrospectionClientState } from './client-state.js';
 import { callIntrospection, refusesClient } from './introspect.js';
@@ -73,7 +73,7 @@ function principalFrom(
   )
     throw new AuthError(
       'token_type_invalid',
-      `A ${describeValue(claims.typ)} token is not an access token`,
+      `${withArticle(describeValue(claims.typ))} token is not an access token`,
     );
   assertAccessToken(issuer, {}, claims, 'introspection', tokenType !== undefined);
   // As for a JWT: one client, or the answer cannot be told from an agent's (first party or not).

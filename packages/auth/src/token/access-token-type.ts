@@ -1,7 +1,7 @@
 import type { ResolvedIssuer } from '../config.js';
 import { AuthError } from '../errors.js';
 import { PROFILES } from '../profiles/index.js';
-import { describeValue } from './describe-value.js';
+import { describeValue, withArticle } from './describe-value.js';
 import { typNames } from './media-type.js';
 import { audiencesOf } from './validate-claims.js';
 
@@ -51,7 +51,7 @@ export function assertAccessToken(
   const profile = PROFILES[issuer.profile];
   const claimTyp = typeof claims.typ === 'string' ? claims.typ.toLowerCase() : undefined;
   if (claimTyp !== undefined && NOT_ACCESS_CLAIM_TYPES.has(claimTyp))
-    reject(`A ${describeValue(claims.typ)} token is not an access token`);
+    reject(`${withArticle(describeValue(claims.typ))} token is not an access token`);
   // Keycloak marks access tokens `typ: "Bearer"`, and DPoP-bound ones (RFC 9449) `typ: "DPoP"`;
   // anything else from Keycloak is something else.
   if (

@@ -19,3 +19,11 @@ export function describeValue(value: unknown): string {
   }
   return text.length > MAX_LENGTH ? `${text.slice(0, MAX_LENGTH)}…` : text;
 }
+
+/**
+ * `text` (a {@link describeValue} rendering) after the indefinite article that reads right in an
+ * English sentence: "An ID token", "A Refresh token". Judged by its first letter.
+ */
+export function withArticle(text: string): string {
+  return `${/^[aeiou]/i.test(text) ? 'An' : 'A'} ${text}`;
+}
