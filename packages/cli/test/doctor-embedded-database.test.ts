@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrateToLatest, openDatabase } from '@todo-sso/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { offlineDoctor } from './support/offline-doctor.js';
 
 /**
  * `npm run doctor` and the API's embedded SQLite file (no DATABASE_URL): the doctor says what
@@ -20,21 +20,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function doctor(env: Record<string, string>, ...args: string[]) {
-  const out: string[] = [];
-  const code = await main(['doctor', ...args], {
-    out: (text) => out.push(text),
-    err: () => {},
-    env: { TODO_CONFIG_DIR: join(dir, 'config'), DATA_DIR: join(dir, 'data'), ...env },
-    fetch: async () => {
-      throw new TypeError('fetch failed');
-    },
-    now: Date.now,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    openBrowser: async () => false,
-  });
-  return { code, out: out.join('\n') };
-}
+const doctor = (env: Record<string, string>, ...args: string[]) => offlineDoctor(dir, env, ...args);
 
 const REMOTE = 'https://sso.example.com/realms/todo-app';
 

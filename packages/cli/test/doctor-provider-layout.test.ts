@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { offlineDoctor } from './support/offline-doctor.js';
 
 /**
  * `npm run doctor` with an Authentik issuer (`/application/o/<slug>/`) and OIDC_PROVIDER left at
@@ -18,21 +18,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function doctor(env: Record<string, string>, ...args: string[]) {
-  const out: string[] = [];
-  const code = await main(['doctor', ...args], {
-    out: (text) => out.push(text),
-    err: () => {},
-    env: { TODO_CONFIG_DIR: join(dir, 'config'), DATA_DIR: join(dir, 'data'), ...env },
-    fetch: async () => {
-      throw new TypeError('fetch failed');
-    },
-    now: Date.now,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    openBrowser: async () => false,
-  });
-  return { code, out: out.join('\n') };
-}
+const doctor = (env: Record<string, string>, ...args: string[]) => offlineDoctor(dir, env, ...args);
 
 describe("todo doctor and an issuer of another provider's layout", () => {
   it('prints the warning the API prints at start, naming OIDC_PROVIDER', async () => {
