@@ -66,10 +66,6 @@ async function main(): Promise<void> {
   // Announced once SIGTERM drains: a supervisor (or a test) that stops the API as soon as it
   // reads this line would otherwise meet the default action and kill it mid-request.
   process.stdout.write(`todo-api listening on ${api.url} (docs: ${api.url}/docs)\n`);
-  // An issuer the API cannot use (OIDC_ISSUER off by a trailing slash, a provider it cannot
-  // reach) is logged now, not at the first request: a start that looks clean would otherwise
-  // hide a setup that refuses every token.
-  void api.checkIssuers();
 }
 
 main().catch((error: unknown) => {

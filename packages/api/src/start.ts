@@ -8,12 +8,6 @@ export interface RunningApi {
   readonly url: string;
   /** Stops accepting connections, lets in-flight requests finish, then closes everything. */
   close(): Promise<void>;
-  /**
-   * Loads every issuer's discovery document and keys once, now, as `/readyz` would: one that
-   * cannot be used (unreachable, or naming another issuer) is logged then, at start, rather than
-   * at the first request. Never rejects; the answer is in the log and `/readyz`.
-   */
-  checkIssuers(): Promise<void>;
 }
 
 /** A port that is taken: reported as one clear line by `server.ts`. */
@@ -60,9 +54,6 @@ export async function startApi(
       // Fastify's close stops the listener and waits for in-flight requests (graceful drain).
       closing ??= app.close().then(() => context.close());
       return closing;
-    },
-    async checkIssuers() {
-      await context.authenticator.ready().catch(() => false);
     },
   };
 }
