@@ -138,14 +138,15 @@ export class KeyStore {
 
   /**
    * The other keys of the set under the same `kid` that fit `alg`, besides `tried`: RFC 7517
-   * §4.5 makes distinct kids a SHOULD only, so a `kid` may name more than one key. The set is
-   * the issuer's, so their number is not the token's to choose. Usually none (no allocation).
+   * §4.5 makes distinct kids a SHOULD only, so a `kid` may name more than one key; without a
+   * `kid` (RFC 7515 §4.1.4: OPTIONAL) every key that fits `alg` may have signed the token. The
+   * set is the issuer's, so their number is not the token's to choose. Usually none.
    */
   othersWithKid(kid: string | undefined, alg: string, tried: VerificationKey): VerificationKey[] {
     const others: VerificationKey[] = [];
-    if (kid === undefined) return others;
     for (const k of this.keys)
-      if (k !== tried && k.kid === kid && keyFitsAlgorithm(k, alg)) others.push(k);
+      if (k !== tried && (kid === undefined || k.kid === kid) && keyFitsAlgorithm(k, alg))
+        others.push(k);
     return others;
   }
 
@@ -221,9 +222,12 @@ export class KeyStore {
 
   private match(kid: string | undefined, alg: string): VerificationKey | undefined {
     if (kid !== undefined) return this.keys.find((k) => k.kid === kid && keyFitsAlgorithm(k, alg));
-    // No kid: only an unambiguous key will do (RFC 7515 §4.1.4 leaves selection to us).
-    const candidates = this.keys.filter((k) => keyFitsAlgorithm(k, alg));
-    return candidates.length === 1 ? candidates[0] : undefined;
+    // No kid (RFC 7515 §4.1.4: OPTIONAL): the first key that fits `alg`, then the others
+    // ({@link othersWithKid}). Refusing a set of several such keys as ambiguous refused every
+    // token of an issuer that signs without `kid` while it published two (a rotation), and a
+    // refetch could not resolve it: 503 "the key may be newer" within each cooldown, while the
+    // provider was up, then 401 `key_unknown`.
+    return this.keys.find((k) => keyFitsAlgorithm(k, alg));
   }
 
   /**
@@ -242,7 +246,9 @@ export class KeyStore {
    * and send the person to sign in again; a 503 with `Retry-After` (RFC 9110 §15.6.4,
    * §10.2.3) set to the end of the cooldown tells them to wait, and the first unknown `kid` past
    * it refetches (a flood's next token too), so the retry finds the key or a set newer than the
-   * token (401 then). A flood's own tokens get the same 503, which costs nothing more.
+   * token (401 then). A flood's own tokens get the same 503, which costs nothing more. Its code,
+   * `key_refetch_deferred`, is not `idp_unavailable`: the provider answers, and a flood counted
+   * as an outage would page whoever watches for one.
    *
    * Considered and not taken: a budget of N refetches per window (a flood spends all N at once,
    * so the gap stays, N times the fetches); conditional requests to make a refetch cheap enough
@@ -259,7 +265,7 @@ export class KeyStore {
       this.ctx.emit({ type: 'unknown_kid_deferred', issuer: this.issuer.issuer, retryAt });
     }
     return new AuthError(
-      'idp_unavailable',
+      'key_refetch_deferred',
       "The token's key (kid) may be newer than the identity provider keys held here, which are fetched again at most once per cooldown: try again after Retry-After",
       { retryAfterSec: Math.max(1, Math.ceil((retryAt - now) / 1000)) },
     );
