@@ -91,7 +91,8 @@ function afterCursor(shape: PageShape, param: Param, alias: string, q: AnyQuery)
 }
 
 /**
- * The page's rows as one JSON value built by the engine, newest first. A driver pays for every
+ * The page's rows as one JSON value built by the engine, newest first: the response body of the
+ * page as if it were the last (`{"items":[…],"nextCursor":null}`, see `pageBody`). A driver pays for every
  * row it hands over (libsql converts each row into an object with a key per column,
  * node-postgres parses each row and turns each timestamp into a `Date`), so one value of ~5 KB
  * costs much less than 21 rows.
@@ -119,19 +120,21 @@ function pageJson(db: Db) {
       || ',"createdAt":"' || ${iso('p.created_at')} || '","updatedAt":"' || ${iso('p.updated_at')}
       || '","version":' || p.version || '}'`;
     return [
-      sql<string>`'[' || coalesce(string_agg(${todo}, ',' ${newestFirst}), '') || ']'`.as('page'),
+      sql<string>`'{"items":[' || coalesce(string_agg(${todo}, ',' ${newestFirst}), '')
+        || '],"nextCursor":null}'`.as('page'),
       sql<number>`count(*)::integer`.as('count'),
     ];
   }
   // `json('true')` is a JSON value, not text: the object holds `true`, not `"true"`. The text
   // comes back as a `BLOB` of its UTF-8 bytes (the cast changes the type, not the bytes): the
-  // body is sent as those bytes, never decoded into a string and encoded again (`pageBody`).
+  // body is sent as those bytes, never decoded into a string and encoded again, and on the last
+  // page never copied either (`pageBody`).
   return [
-    sql<PageRow['page']>`cast(json_group_array(json_object('id', p.id, 'listId', p.list_id,
-      'title', p.title, 'description', p.description,
+    sql<PageRow['page']>`cast('{"items":' || json_group_array(json_object('id', p.id,
+      'listId', p.list_id, 'title', p.title, 'description', p.description,
       'completed', iif(p.completed, json('true'), json('false')),
       'createdAt', p.created_at, 'updatedAt', p.updated_at, 'version', p.version)
-      ${newestFirst}) as blob)`.as('page'),
+      ${newestFirst}) || ',"nextCursor":null}' as blob)`.as('page'),
     sql<number>`count(*)`.as('count'),
   ];
 }
