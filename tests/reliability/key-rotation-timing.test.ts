@@ -76,7 +76,7 @@ describe('a key published one second after the API last fetched the JWKS', () =>
     // The first one's refetch started after it was made: its kid is not published (401). The
     // others are younger than the keys kept: the provider may have rotated since, and they
     // wait for the window's end (503 with Retry-After) rather than be called invalid.
-    expect(outcomes).toEqual(['401 key_unknown', ...Array(9).fill('503 idp_unavailable')]);
+    expect(outcomes).toEqual(['401 key_unknown', ...Array(9).fill('503 key_refetch_deferred')]);
     expect(idp.counters.jwks).toBe(fetched + 1);
   });
 });

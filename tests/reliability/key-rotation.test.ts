@@ -134,7 +134,7 @@ describe('signing keys rotating under load', () => {
       headers: { authorization: `Bearer ${fresh}` },
     });
     expect(refused.status).toBe(503);
-    expect(((await refused.json()) as { code: string }).code).toBe('idp_unavailable');
+    expect(((await refused.json()) as { code: string }).code).toBe('key_refetch_deferred');
     expect(refused.headers.get('www-authenticate')).toBeNull();
     const wait = Number(refused.headers.get('retry-after'));
     expect(wait).toBeGreaterThanOrEqual(1);
@@ -163,7 +163,7 @@ describe('signing keys rotating under load', () => {
     try {
       // The flood's first refetch found nothing: the gate is closed for one cooldown.
       const deadline = Date.now() + 10_000;
-      while (!floodOutcomes.has('503 idp_unavailable')) {
+      while (!floodOutcomes.has('503 key_refetch_deferred')) {
         if (Date.now() > deadline)
           throw new Error(
             `the flood was never told to wait: ${JSON.stringify([...floodOutcomes])}`,
@@ -190,7 +190,10 @@ describe('signing keys rotating under load', () => {
     }
     // Never accepted, never a 5xx other than the wait; and the provider was asked once for the
     // first window, once more when it ended (finding the key), and at most once for the next.
-    expect([...floodOutcomes.keys()].sort()).toEqual(['401 key_unknown', '503 idp_unavailable']);
+    expect([...floodOutcomes.keys()].sort()).toEqual([
+      '401 key_unknown',
+      '503 key_refetch_deferred',
+    ]);
     expect(idp.counters.jwks - fetchedBefore).toBeGreaterThanOrEqual(2);
     expect(idp.counters.jwks - fetchedBefore).toBeLessThanOrEqual(3);
   }, 30_000);

@@ -56,7 +56,7 @@ describe('token attacks against the running API', () => {
     const res = await fetch(`${api.url}/todos/`, { headers: { authorization: `Bearer ${token}` } });
     const text = await res.text();
     if (attack.code === 'key_unknown' && res.status === 503) {
-      expect((JSON.parse(text) as { code?: string }).code).toBe('idp_unavailable');
+      expect((JSON.parse(text) as { code?: string }).code).toBe('key_refetch_deferred');
       const wait = Number(res.headers.get('retry-after'));
       expect(wait).toBeGreaterThanOrEqual(1);
       expect(wait).toBeLessThanOrEqual(30);

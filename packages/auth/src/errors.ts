@@ -23,6 +23,7 @@ export type AuthErrorCode =
   | 'authentication_too_weak'
   | 'authentication_too_old'
   | 'idp_unavailable'
+  | 'key_refetch_deferred'
   | 'logout_token_invalid'
   | 'dpop_proof_invalid'
   | 'dpop_nonce_required'
@@ -52,6 +53,10 @@ const STATUS: Readonly<Record<AuthErrorCode, 400 | 401 | 403 | 503>> = {
   authentication_too_old: 401,
   // An identity-provider outage is not a bad token: 503, never 401 and never 500.
   idp_unavailable: 503,
+  // A token whose key (kid) may be newer than the kept keys while their refetch waits out its
+  // cooldown (a flood of made-up kids closes it): not decidable yet, so 503 with Retry-After
+  // like an outage (RFC 9110 §15.6.4), but a code of its own, so it is not counted as one.
+  key_refetch_deferred: 503,
   // OpenID Connect Back-Channel Logout 1.0 §2.8: a failed logout request is answered with 400.
   logout_token_invalid: 400,
   // RFC 9449 §7.1: a bad proof is `invalid_dpop_proof`, a missing or stale server nonce is

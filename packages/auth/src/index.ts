@@ -9,6 +9,7 @@
 
 export type { AuthenticateOptions, Authenticator } from './authenticator.js';
 export { createAuthenticator } from './authenticator.js';
+export type { AcrLevelSource, IssuerAcrLevels } from './authorization/acr-levels.js';
 export type { RequirementVocabulary } from './authorization/check.js';
 export { requirementProblems } from './authorization/check.js';
 export type { Question } from './authorization/decide.js';

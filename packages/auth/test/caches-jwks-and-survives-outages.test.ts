@@ -167,7 +167,7 @@ describe('JWKS cache', () => {
       // it, the kept keys predate tokens this young (their provider may have rotated since), so
       // they wait for the window's end (503, Retry-After to it) rather than be called invalid.
       expect(new Set(results.map(outcome))).toEqual(
-        new Set([i === 0 ? 'key_unknown' : `idp_unavailable ${30 - i}`]),
+        new Set([i === 0 ? 'key_unknown' : `key_refetch_deferred ${30 - i}`]),
       );
     }
     expect(idp.counters.jwks).toBe(3); // twenty seconds of flood: one fetch
@@ -221,7 +221,7 @@ describe('JWKS cache', () => {
       // and from second 31 on they are older than the clock tolerance: the keys fetched after
       // they were issued lack their kids, which decides.
       const expected =
-        second <= 1 || second >= 31 ? 'key_unknown' : `idp_unavailable ${31 - second}`;
+        second <= 1 || second >= 31 ? 'key_unknown' : `key_refetch_deferred ${31 - second}`;
       expect(new Set(results.map(outcome))).toEqual(new Set([expected]));
       clock.advance(1);
     }

@@ -63,7 +63,7 @@ describe('unknown kids while the refetch gate is closed', () => {
     await idp.rotateKeys();
     const fresh = await idp.accessToken(alice);
     const [deferred] = await Promise.all([
-      expectAuthFailure(auth.authenticate(fresh), 'idp_unavailable', 503),
+      expectAuthFailure(auth.authenticate(fresh), 'key_refetch_deferred', 503),
       flood(auth, forged),
     ]);
     // RFC 9110 §10.2.3: the seconds until the gate opens (it closed at second 1 for 30 s).
@@ -74,9 +74,9 @@ describe('unknown kids while the refetch gate is closed', () => {
     // The flood goes on for the rest of the window: not one more fetch.
     for (let second = 7; second <= 30; second += 1) {
       clock.advance(1);
-      expect(await flood(auth, forged)).toEqual(new Set(['idp_unavailable']));
+      expect(await flood(auth, forged)).toEqual(new Set(['key_refetch_deferred']));
     }
-    await expectAuthFailure(auth.authenticate(fresh), 'idp_unavailable', 503);
+    await expectAuthFailure(auth.authenticate(fresh), 'key_refetch_deferred', 503);
     expect(idp.counters.jwks).toBe(2);
 
     // At the Retry-After the flood is first again: its refetch finds the new key.
@@ -92,7 +92,7 @@ describe('unknown kids while the refetch gate is closed', () => {
     expect(await flood(auth, again)).toEqual(new Set(['key_unknown']));
     for (let second = 33; second <= 61; second += 1) {
       clock.advance(1);
-      expect(await flood(auth, again)).toEqual(new Set(['idp_unavailable']));
+      expect(await flood(auth, again)).toEqual(new Set(['key_refetch_deferred']));
     }
     expect(idp.counters.jwks).toBe(4);
 
@@ -126,7 +126,7 @@ describe('unknown kids while the refetch gate is closed', () => {
     // The provider may send it again (OIDC Back-Channel Logout 1.0 §2.8): not refused as invalid.
     const deferred = await expectAuthFailure(
       auth.verifyLogoutToken(logout, ['todo-ui']),
-      'idp_unavailable',
+      'key_refetch_deferred',
       503,
     );
     expect(deferred.retryAfterSec).toBe(25);

@@ -20,6 +20,13 @@ export type IssuerConfig = Readonly<IssuerOptions> & {
   readonly verify: 'jwt' | 'introspect';
   /** DPoP for this issuer's tokens (`OIDC_DPOP`, RFC 9449): `off`, `allowed` or `required`. */
   readonly dpop: 'off' | 'allowed' | 'required';
+  /**
+   * This issuer's own authentication levels, weakest first (an `OIDC_ISSUERS` entry's
+   * `acrLevels`); absent, `OIDC_ACR_LEVELS` ranks its tokens' `acr`.
+   */
+  readonly acrLevels?: readonly string[];
+  /** The level of this issuer admin work asks for (`stepUpAcr`); absent, `STEP_UP_ACR`. */
+  readonly stepUpAcr?: string;
 };
 
 /** Where the todos live: an embedded SQLite file (the default) or a PostgreSQL server. */
@@ -34,7 +41,10 @@ export type DatabaseConfig =
 
 /** What routes under `/admin/` require of the sign-in; `{}` when step-up is turned off. */
 export interface StepUpRequirement {
-  /** `STEP_UP_ACR` (default `mfa`): the least authentication level. */
+  /**
+   * `STEP_UP_ACR` (default `mfa`): the least authentication level, for an issuer with its own
+   * levels the one its `stepUpAcr` names (RFC 9470 §3 `acr_values` of its tokens' challenge).
+   */
   readonly acr?: string;
   /** `STEP_UP_MAX_AGE_SECONDS` (default 900): the oldest sign-in accepted. */
   readonly maxAge?: number;
@@ -120,7 +130,10 @@ export interface ApiConfig {
   readonly maxSharedListsPerPerson: number;
   /** The IdP's admin API, `<server>/admin/realms/<realm>` (`IDP_ADMIN_URL`); default from the issuer. */
   readonly idpAdminUrl?: string;
-  /** Authentication levels, weakest first (`OIDC_ACR_LEVELS`, default `pwd,mfa`). */
+  /**
+   * Authentication levels, weakest first (`OIDC_ACR_LEVELS`, default `pwd,mfa`), of every
+   * issuer without levels of its own ({@link IssuerConfig.acrLevels}).
+   */
   readonly acrLevels: readonly string[];
   /** What every route under `/admin/` requires of the sign-in (RFC 9470); `{}` when off. */
   readonly stepUp: StepUpRequirement;

@@ -118,8 +118,9 @@ export type Env = Static<typeof EnvSchema>;
 
 /**
  * One entry of `OIDC_ISSUERS` (a JSON list): the same fields as the single-issuer variables,
- * camel-cased without the `OIDC_` prefix. `audience` and `attributeClaims` take a list or a
- * comma-separated string.
+ * camel-cased without the `OIDC_` prefix, and the issuer's own step-up levels (`acrLevels`,
+ * `stepUpAcr`, in place of `OIDC_ACR_LEVELS` and `STEP_UP_ACR`). `audience`, `attributeClaims`
+ * and `acrLevels` take a list or a comma-separated string.
  */
 export const IssuerEntrySchema = Type.Object(
   {
@@ -136,6 +137,12 @@ export const IssuerEntrySchema = Type.Object(
     adminRole: Type.Optional(Type.String({ minLength: 1 })),
     attributeClaims: Type.Optional(
       Type.Union([CommaList, Type.Array(Type.String({ minLength: 1 }))]),
+    ),
+    acrLevels: Type.Optional(
+      Type.Union([CommaList, Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+    ),
+    stepUpAcr: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: "one of the entry's acrLevels" }),
     ),
   },
   { additionalProperties: false },

@@ -24,7 +24,7 @@ import {
   type IssuerEntry,
   IssuerEntrySchema,
 } from './env-schema.js';
-import { readStepUp } from './step-up.js';
+import { checkIssuerLevels, readStepUp } from './step-up.js';
 
 import { parseTrustProxy } from './trust-proxy.js';
 
@@ -101,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
     maxSharedListsPerPerson: Number(e.MAX_SHARED_LISTS_PER_PERSON ?? 500),
     ...readStepUp(env, e),
   };
+  checkIssuerLevels(config);
   return deepFreeze(config);
 }
 
@@ -275,6 +276,8 @@ function toIssuer(name: string, entry: Partial<IssuerEntry> & { issuer: string }
   const profile = entry.provider ?? DEFAULT_PROFILE;
   const attributeClaims =
     entry.attributeClaims === undefined ? undefined : listOf(entry.attributeClaims);
+  const acrLevels =
+    entry.acrLevels === undefined ? undefined : listOf(entry.acrLevels).map((l) => l.trim());
   const issuer: IssuerConfig = {
     issuer: entry.issuer,
     audience: listOf(entry.audience ?? DEFAULT_AUDIENCE[profile]),
@@ -288,6 +291,8 @@ function toIssuer(name: string, entry: Partial<IssuerEntry> & { issuer: string }
     ...(entry.permissionsClaim && { permissionsClaim: entry.permissionsClaim }),
     ...(entry.adminRole && { adminRole: entry.adminRole }),
     ...(attributeClaims && { attributeClaims }),
+    ...(acrLevels && { acrLevels }),
+    ...(entry.stepUpAcr !== undefined && { stepUpAcr: entry.stepUpAcr.trim() }),
   };
   try {
     resolveIssuer(withApiDefaults(issuer));

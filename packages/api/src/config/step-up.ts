@@ -1,4 +1,5 @@
-import { ConfigError, type StepUpRequirement } from './config.js';
+import type { IssuerAcrLevels } from '@todo-sso/auth';
+import { type ApiConfig, ConfigError, type StepUpRequirement } from './config.js';
 
 /** Authentication levels, weakest first, when `OIDC_ACR_LEVELS` is unset. */
 const DEFAULT_ACR_LEVELS = ['pwd', 'mfa'] as const;
@@ -36,4 +37,63 @@ export function readStepUp(
     acrLevels,
     stepUp: { ...(acr !== undefined && { acr }), ...(maxAge !== undefined && { maxAge }) },
   };
+}
+
+/**
+ * The step-up levels of each `OIDC_ISSUERS` entry that has its own (`acrLevels`, `stepUpAcr`),
+ * checked once the defaults are known. Refused, naming the entry's field: an empty or repeated
+ * level, a `stepUpAcr` outside the entry's levels, an entry whose own levels lack the
+ * `STEP_UP_ACR` it would inherit (which level admin work asks of it would be a guess), and a
+ * `stepUpAcr` beside `STEP_UP_ACR=` (the level check off for every issuer, yet asked of one).
+ *
+ * @throws {ConfigError} naming `OIDC_ISSUERS[i].acrLevels` or `OIDC_ISSUERS[i].stepUpAcr`.
+ */
+export function checkIssuerLevels(config: Pick<ApiConfig, 'issuers' | 'acrLevels' | 'stepUp'>) {
+  config.issuers.forEach((issuer, index) => {
+    const field = (name: string) => `OIDC_ISSUERS[${index}].${name}`;
+    const own = issuer.acrLevels;
+    if (own?.includes('')) throw new ConfigError(field('acrLevels'), 'names an empty level');
+    if (own && new Set(own).size !== own.length)
+      throw new ConfigError(field('acrLevels'), 'names a level twice');
+    const levels = own ?? config.acrLevels;
+    const where = `${own ? "this entry's acrLevels" : 'OIDC_ACR_LEVELS'} (${levels.join(', ')})`;
+    const inherited = config.stepUp.acr;
+    if (issuer.stepUpAcr === undefined) {
+      if (inherited === undefined || levels.includes(inherited)) return;
+      throw new ConfigError(
+        field('stepUpAcr'),
+        `is needed: STEP_UP_ACR (${inherited}) is not one of ${where}; name the level of this issuer that admin work asks for`,
+      );
+    }
+    if (inherited === undefined)
+      throw new ConfigError(
+        field('stepUpAcr'),
+        'is set but STEP_UP_ACR is empty, which turns the level check off for every issuer: unset STEP_UP_ACR, or remove stepUpAcr',
+      );
+    if (!levels.includes(issuer.stepUpAcr))
+      throw new ConfigError(field('stepUpAcr'), `must be one of ${where}`);
+  });
+}
+
+/**
+ * The issuers whose tokens' `acr` is ranked in levels of their own, for the authorization core:
+ * each with its levels and the level of them that `STEP_UP_ACR` asks for (its `stepUpAcr`).
+ */
+export function issuerAcrLevels(
+  config: Pick<ApiConfig, 'issuers' | 'acrLevels' | 'stepUp'>,
+): ReadonlyMap<string, IssuerAcrLevels> {
+  const byIssuer = new Map<string, IssuerAcrLevels>();
+  const required = config.stepUp.acr;
+  for (const issuer of config.issuers) {
+    if (issuer.acrLevels === undefined && issuer.stepUpAcr === undefined) continue;
+    const asks =
+      required !== undefined && issuer.stepUpAcr !== undefined
+        ? new Map([[required, issuer.stepUpAcr]])
+        : undefined;
+    byIssuer.set(issuer.issuer, {
+      levels: issuer.acrLevels ?? config.acrLevels,
+      ...(asks && { asks }),
+    });
+  }
+  return byIssuer;
 }

@@ -4,6 +4,7 @@ import { agentClassifier } from '../agents/clients.js';
 import { PERMISSIONS } from '../authz/permissions.js';
 import type { RoutePolicy } from '../authz/requirement.js';
 import type { ApiConfig } from '../config/config.js';
+import { issuerAcrLevels } from '../config/step-up.js';
 import { type AppContext, clockMillis } from '../context.js';
 import { ApiError } from '../http/problem.js';
 import {
@@ -68,7 +69,8 @@ const FIRST_PARTY = Object.freeze({ firstParty: true as const });
 
 /**
  * The auth plugin's options in both protected contexts: every route must declare a
- * requirement, and only permissions of the table, `acr` values of `OIDC_ACR_LEVELS`; a
+ * requirement, and only permissions of the table, `acr` values of `OIDC_ACR_LEVELS` (each
+ * asking an issuer with levels of its own for one of them); a
  * mistake fails start-up with a message naming the route. `resource`: the protected resource
  * the context's routes serve, whose audiences its requests accept (RFC 8707 §2), whatever
  * their URL looks like; with `API_ACCEPTS_MCP_TOKENS=false` the REST API refuses agents
@@ -86,6 +88,8 @@ export function protectedAuthOptions(
     requireDeclaration: true,
     permissions: PERMISSIONS.all,
     acrLevels: config.acrLevels,
+    // An OIDC_ISSUERS entry's own levels rank its tokens' `acr` (docs/step-up.md).
+    issuerAcrLevels: issuerAcrLevels(config),
     now: clockMillis(context.clock),
     beforeDecision:
       resource === 'api' && !config.apiAcceptsMcpTokens ? keepAgentsToMcp(limit) : limit,

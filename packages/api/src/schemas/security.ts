@@ -17,7 +17,8 @@ export const PUBLIC: SecurityRequirements = [];
 export function adminWorkText(who = 'The admin role'): string {
   return (
     `${who}, through one of the product's own clients (an AI assistant's token is 403 \`forbidden\`), ` +
-    'and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within ' +
+    'and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of ' +
+    "the token's issuer where its `OIDC_ISSUERS` entry has one) within " +
     '`STEP_UP_MAX_AGE_SECONDS` (default 900): ' +
     'a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an ' +
     '`insufficient_user_authentication` challenge (RFC 9470 §3).'

@@ -1,3 +1,4 @@
+import { acrProblems, type IssuerAcrLevels } from './acr-levels.js';
 import type { Requirement } from './requirement.js';
 
 /** What a requirement is checked against when it is declared (at start-up). */
@@ -6,6 +7,8 @@ export interface RequirementVocabulary {
   readonly permissions?: readonly string[];
   /** The configured authentication levels, weakest first. */
   readonly acrLevels?: readonly string[];
+  /** Issuers with levels of their own: a required `acr` must ask each for one of them. */
+  readonly issuerAcrLevels?: ReadonlyMap<string, IssuerAcrLevels>;
 }
 
 const KEYS = new Set([
@@ -22,7 +25,8 @@ const KEYS = new Set([
 
 /**
  * The mistakes in a declared requirement, empty when there is none: a permission outside the
- * app's table, an `acr` outside the configured levels, a `maxAge` that is not a non-negative
+ * app's table, an `acr` outside the configured levels (or asking an issuer with levels of its
+ * own for one it lacks), a `maxAge` that is not a non-negative
  * integer, an unknown member (a typo would otherwise be a silently missing check).
  *
  * @example
@@ -48,8 +52,7 @@ export function requirementProblems(
         problems.push(`permission ${p} is not in the permission table`);
     }
   }
-  if (acr !== undefined && !(vocabulary.acrLevels ?? []).includes(acr))
-    problems.push(`acr ${acr} is not one of the configured levels`);
+  if (acr !== undefined) problems.push(...acrProblems(acr, vocabulary));
   if (maxAge !== undefined && !(Number.isInteger(maxAge) && maxAge >= 0))
     problems.push('maxAge must be a whole number of seconds ≥ 0');
   return problems;

@@ -1,4 +1,5 @@
 import { attributeValues, type Principal } from '../principal.js';
+import { acrAskedAt, acrShortfall } from './acr-levels.js';
 import type { Challenge, Decision, Denied } from './decision.js';
 import type { DecisionContext, Requirement, Resource } from './requirement.js';
 
@@ -23,19 +24,20 @@ function forbidden(reason: Denied['reason'], description: string, missing: reado
   return { allowed: false, reason, description, missing, challenge } as const satisfies Denied;
 }
 
-/** A 401 `insufficient_user_authentication` refusal (RFC 9470 §3). */
+/** A 401 `insufficient_user_authentication` refusal (RFC 9470 §3) asking for `acr`. */
 function stepUp(
   reason: 'authentication_too_weak' | 'authentication_too_old',
   description: string,
-  requirement: Requirement,
+  { maxAge }: Requirement,
+  acr: string | undefined,
 ): Denied {
   const challenge: Challenge = {
     scheme: 'Bearer',
     status: 401,
     error: 'insufficient_user_authentication',
     description,
-    ...(requirement.acr !== undefined && { acrValues: [requirement.acr] }),
-    ...(requirement.maxAge !== undefined && { maxAge: requirement.maxAge }),
+    ...(acr !== undefined && { acrValues: [acr] }),
+    ...(maxAge !== undefined && { maxAge }),
   };
   return { allowed: false, reason, description, challenge };
 }
@@ -167,14 +169,10 @@ function checkRelation(p: Principal, r: Requirement, resource?: Resource): Denie
 }
 
 function checkAuthentication(p: Principal, r: Requirement, c: DecisionContext): Denied | undefined {
-  if (r.acr !== undefined) {
-    const levels = c.acrLevels ?? [];
-    const needed = levels.indexOf(r.acr);
-    // An acr outside the configured order is below every level: fail closed.
-    const held = p.acr === undefined ? -1 : levels.indexOf(p.acr);
-    if (needed < 0 || held < needed)
-      return stepUp('authentication_too_weak', `This needs a stronger sign-in (${r.acr})`, r);
-  }
+  // RFC 9470 §3 `acr_values`: a level of the token's own issuer, in its own order.
+  const asked = r.acr === undefined ? undefined : acrShortfall(p, r.acr, c);
+  if (asked !== undefined)
+    return stepUp('authentication_too_weak', `This needs a stronger sign-in (${asked})`, r, asked);
   if (r.maxAge !== undefined) {
     // No auth_time means the age cannot be known: refused (RFC 9470 §3, max_age).
     if (p.authTime === undefined || c.now - p.authTime > r.maxAge)
@@ -182,6 +180,7 @@ function checkAuthentication(p: Principal, r: Requirement, c: DecisionContext): 
         'authentication_too_old',
         `This needs a sign-in within the last ${r.maxAge} seconds`,
         r,
+        r.acr === undefined ? undefined : acrAskedAt(p.issuer, r.acr, c).asked,
       );
   }
   return undefined;

@@ -1,3 +1,5 @@
+import type { IssuerAcrLevels } from './acr-levels.js';
+
 /**
  * What a route, a tool or an external query requires, as data. Every member that is set must
  * hold (they are combined with AND); an empty requirement means "any valid token".
@@ -40,7 +42,9 @@ export interface Requirement<P extends string = string> {
   readonly attribute?: string;
   /**
    * Minimum authentication strength: an `acr` value (OIDC Core §2) at least this high in the
-   * configured level order ({@link DecisionContext.acrLevels}), never a string comparison.
+   * configured level order ({@link DecisionContext.acrLevels}), never a string comparison. For
+   * an issuer with levels of its own ({@link DecisionContext.issuerAcrLevels}), the level of
+   * its order this one asks for, in that order alone.
    */
   readonly acr?: string;
   /** The caller authenticated at most this many seconds ago (`auth_time`, OIDC Core §2). */
@@ -70,7 +74,13 @@ export interface DecisionContext {
   /** Now, in seconds since the epoch (compared with `auth_time`). */
   readonly now: number;
   /** Authentication levels, weakest first (`['pwd', 'mfa']`); an unknown `acr` is below all. */
-  readonly acrLevels?: readonly string[];
+  readonly acrLevels?: readonly string[] | undefined;
+  /**
+   * Issuers whose tokens' `acr` is ranked in levels of their own instead, by issuer: a level
+   * name of the default order, or of another issuer, means nothing in their tokens unless
+   * their own levels list it.
+   */
+  readonly issuerAcrLevels?: ReadonlyMap<string, IssuerAcrLevels> | undefined;
   /**
    * The DPoP proof of this request, already verified (RFC 9449 §4.3): the JWK SHA-256 thumbprint
    * of its key. Absent when the request carried no proof.

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../authenticator.js';
+import type { IssuerAcrLevels } from '../authorization/acr-levels.js';
 import type { Decision } from '../authorization/decision.js';
 import type { Requirement, Resource } from '../authorization/requirement.js';
 import type { Principal } from '../principal.js';
@@ -26,6 +27,11 @@ export interface AuthPluginOptions {
   permissions?: readonly string[];
   /** Authentication levels, weakest first, for `acr` requirements (`['pwd', 'mfa']`). */
   acrLevels?: readonly string[];
+  /**
+   * Issuers with levels of their own, by issuer, and the level of each a requirement's `acr`
+   * asks for: their tokens' `acr` is ranked in their own levels alone.
+   */
+  issuerAcrLevels?: ReadonlyMap<string, IssuerAcrLevels>;
   /**
    * Runs once the caller is known and before the route's requirement is decided, e.g. a
    * per-subject rate limit, so refused requests count against it too. A synchronous one (no

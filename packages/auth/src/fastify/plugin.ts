@@ -31,6 +31,7 @@ function checkRoute(
   const vocabulary = {
     ...(options.permissions && { permissions: options.permissions }),
     ...(options.acrLevels && { acrLevels: options.acrLevels }),
+    ...(options.issuerAcrLevels && { issuerAcrLevels: options.issuerAcrLevels }),
   };
   const problems = requirementProblems(auth, vocabulary, ['introspect']);
   if (problems.length > 0) throw new TypeError(`Route ${name}: ${problems.join('; ')}`);
@@ -67,12 +68,13 @@ async function plugin(app: FastifyInstance, options: AuthPluginOptions): Promise
     throw new TypeError(`authPlugin publicPath ${publicPath} is not a path such as /api`);
   const now = options.now ?? Date.now;
   const dpopAlgorithms = authenticator.dpopAlgorithms;
-  const { acrLevels, isAgent } = options;
+  const { acrLevels, issuerAcrLevels, isAgent } = options;
   // One shape for every request (absent members are undefined, as `decide` reads them): no
   // spread of a temporary object per member on each request.
   const contextOf = (request: FastifyRequest): DecisionContext => ({
     now: Math.floor(now() / 1000),
     acrLevels,
+    issuerAcrLevels,
     proof: request.dpopProof ?? undefined,
     dpopAlgorithms,
     isAgent,

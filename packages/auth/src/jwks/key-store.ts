@@ -242,7 +242,9 @@ export class KeyStore {
    * and send the person to sign in again; a 503 with `Retry-After` (RFC 9110 §15.6.4,
    * §10.2.3) set to the end of the cooldown tells them to wait, and the first unknown `kid` past
    * it refetches (a flood's next token too), so the retry finds the key or a set newer than the
-   * token (401 then). A flood's own tokens get the same 503, which costs nothing more.
+   * token (401 then). A flood's own tokens get the same 503, which costs nothing more. Its code,
+   * `key_refetch_deferred`, is not `idp_unavailable`: the provider answers, and a flood counted
+   * as an outage would page whoever watches for one.
    *
    * Considered and not taken: a budget of N refetches per window (a flood spends all N at once,
    * so the gap stays, N times the fetches); conditional requests to make a refetch cheap enough
@@ -259,7 +261,7 @@ export class KeyStore {
       this.ctx.emit({ type: 'unknown_kid_deferred', issuer: this.issuer.issuer, retryAt });
     }
     return new AuthError(
-      'idp_unavailable',
+      'key_refetch_deferred',
       "The token's key (kid) may be newer than the identity provider keys held here, which are fetched again at most once per cooldown: try again after Retry-After",
       { retryAfterSec: Math.max(1, Math.ceil((retryAt - now) / 1000)) },
     );

@@ -133,8 +133,7 @@ export async function verifyLogoutToken(
     await verifyJws(entry.issuer, entry.keys, token, header, ctx.verifier, () => check().issuedAt);
     return check();
   } catch (e) {
-    if (isAuthError(e) && (e.code === 'logout_token_invalid' || e.code === 'idp_unavailable'))
-      throw e;
+    if (isAuthError(e) && (e.code === 'logout_token_invalid' || e.status === 503)) throw e;
     throw new AuthError(
       'logout_token_invalid',
       isAuthError(e) ? e.description : 'The logout token is invalid',

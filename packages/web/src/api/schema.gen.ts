@@ -409,7 +409,7 @@ export interface paths {
         };
         /**
          * Every todo owner with todo counts
-         * @description Every person who owns todos, with their open and completed counts. `users:manage` (the admin role holds it), through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description Every person who owns todos, with their open and completed counts. `users:manage` (the admin role holds it), through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of the token's issuer where its `OIDC_ISSUERS` entry has one) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         get: operations["listOwners"];
         put?: never;
@@ -429,7 +429,7 @@ export interface paths {
         };
         /**
          * All todos, newest first, optionally one owner’s
-         * @description Every person's todos, newest first, a page at a time; `owner` (with `issuer`) and `completed` narrow it. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description Every person's todos, newest first, a page at a time; `owner` (with `issuer`) and `completed` narrow it. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of the token's issuer where its `OIDC_ISSUERS` entry has one) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         get: operations["listAllTodos"];
         put?: never;
@@ -449,7 +449,7 @@ export interface paths {
         };
         /**
          * The audit log: every write and authorization denial, newest first
-         * @description The audit log, newest first, a page at a time: every write with who made it, and every authorization denial. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description The audit log, newest first, a page at a time: every write with who made it, and every authorization denial. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of the token's issuer where its `OIDC_ISSUERS` entry has one) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         get: operations["listAuditLog"];
         put?: never;
@@ -471,7 +471,7 @@ export interface paths {
         put?: never;
         /**
          * Refuse every token of a subject issued until now, on every API instance, and end their sessions at the identity provider where its admin API allows
-         * @description Refuses every token of `sub` issued until now, at `issuer` or at every trusted issuer, on every API instance (an issuer not trusted is 400), then asks the identity provider to end their sessions where its admin API is configured; the answer says what the provider did. Audited. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description Refuses every token of `sub` issued until now, at `issuer` or at every trusted issuer, on every API instance (an issuer not trusted is 400), then asks the identity provider to end their sessions where its admin API is configured; the answer says what the provider did. Audited. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of the token's issuer where its `OIDC_ISSUERS` entry has one) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         post: operations["revokeSubject"];
         delete?: never;
@@ -489,7 +489,7 @@ export interface paths {
         };
         /**
          * The agents whose grant at the identity provider is still to end, oldest first
-         * @description The AI assistants whose grant the identity provider has not ended yet, after their person ended their access (their tokens stay refused meanwhile), oldest first, a page at a time, with each one's last failed attempt. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description The AI assistants whose grant the identity provider has not ended yet, after their person ended their access (their tokens stay refused meanwhile), oldest first, a page at a time, with each one's last failed attempt. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of the token's issuer where its `OIDC_ISSUERS` entry has one) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         get: operations["listAgentGrantEnds"];
         put?: never;
@@ -511,7 +511,7 @@ export interface paths {
         put?: never;
         /**
          * Ask the identity provider now to end a pending agent's grant; once it has, the hold is released
-         * @description Asks the identity provider once more, now, to end a pending assistant's grant; ended (or no grant left), the hold is released. Otherwise the provider's answer: 501 no admin API for the issuer, 502 refused, 503 unreachable, and the hold stays. Not pending is 404. Audited. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description Asks the identity provider once more, now, to end a pending assistant's grant; ended (or no grant left), the hold is released. Otherwise the provider's answer: 501 no admin API for the issuer, 502 refused, 503 unreachable, and the hold stays. Not pending is 404. Audited. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of the token's issuer where its `OIDC_ISSUERS` entry has one) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         post: operations["retryAgentGrantEnd"];
         delete?: never;
@@ -531,7 +531,7 @@ export interface paths {
         put?: never;
         /**
          * Release a hold whose grant is gone at the identity provider: asked once more first, and refused (409) if it does not end the grant, unless confirm is "ended-at-provider"
-         * @description Releases a hold: the provider is asked once more first; ended (or no grant left), the hold is released. If it does not end the grant, 409 (503 when unreachable), unless `confirm` is `ended-at-provider`, your word that the grant is gone at the provider, which releases it anyway. Not pending is 404. Audited. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description Releases a hold: the provider is asked once more first; ended (or no grant left), the hold is released. If it does not end the grant, 409 (503 when unreachable), unless `confirm` is `ended-at-provider`, your word that the grant is gone at the provider, which releases it anyway. Not pending is 404. Audited. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of the token's issuer where its `OIDC_ISSUERS` entry has one) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         post: operations["releaseAgentGrantEnd"];
         delete?: never;
@@ -549,13 +549,13 @@ export interface paths {
         };
         /**
          * The identity provider's users with their roles and department, a page at a time
-         * @description The identity provider's users, optionally searched, with their roles and department, a page at a time: follow `nextCursor`. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description The identity provider's users, optionally searched, with their roles and department, a page at a time: follow `nextCursor`. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of the token's issuer where its `OIDC_ISSUERS` entry has one) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         get: operations["listIdpUsers"];
         put?: never;
         /**
          * Create a user at the identity provider (409 when the username is taken)
-         * @description Creates a user at the identity provider, optionally with a password and email (`emailVerified` needs `email`); a taken username is 409. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description Creates a user at the identity provider, optionally with a password and email (`emailVerified` needs `email`); a taken username is 409. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of the token's issuer where its `OIDC_ISSUERS` entry has one) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         post: operations["createIdpUser"];
         delete?: never;
@@ -579,7 +579,7 @@ export interface paths {
         head?: never;
         /**
          * Enable or disable a user, set or remove their department
-         * @description Enables or disables a user, or sets or removes their department. Disabling also refuses their current tokens at the API on every instance, those of a person deleted at the provider meanwhile too. An unknown user is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description Enables or disables a user, or sets or removes their department. Disabling also refuses their current tokens at the API on every instance, those of a person deleted at the provider meanwhile too. An unknown user is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of the token's issuer where its `OIDC_ISSUERS` entry has one) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         patch: operations["updateIdpUser"];
         trace?: never;
@@ -594,13 +594,13 @@ export interface paths {
         get?: never;
         /**
          * Grant a realm role or one of the API's permissions
-         * @description Grants a user a realm role or one of the API's permissions (a client role of the API's client). Takes effect in the user's next token; an earlier removal of it stops refusing the tokens that carry it. An unknown user, role or permission is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description Grants a user a realm role or one of the API's permissions (a client role of the API's client). Takes effect in the user's next token; an earlier removal of it stops refusing the tokens that carry it. An unknown user, role or permission is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of the token's issuer where its `OIDC_ISSUERS` entry has one) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         put: operations["grantIdpRole"];
         post?: never;
         /**
          * Remove a realm role or one of the API's permissions
-         * @description Removes a realm role or one of the API's permissions from a user. Takes effect at once: the user's access tokens that still carry it are refused at the API on every instance (401 `token_revoked`), whenever issued, and the token their client gets by refreshing, without it, is accepted. An unknown user, role or permission is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description Removes a realm role or one of the API's permissions from a user. Takes effect at once: the user's access tokens that still carry it are refused at the API on every instance (401 `token_revoked`), whenever issued, and the token their client gets by refreshing, without it, is accepted. An unknown user, role or permission is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of the token's issuer where its `OIDC_ISSUERS` entry has one) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         delete: operations["removeIdpRole"];
         options?: never;
@@ -619,7 +619,7 @@ export interface paths {
         put?: never;
         /**
          * Set a temporary password, to be changed at the next sign-in, and (unless `endSessions` is false) end the person's sessions and refuse their current tokens
-         * @description Sets a temporary password the user must change at their next sign-in; the password is never in the audit record. An unknown user is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description Sets a temporary password the user must change at their next sign-in; the password is never in the audit record. An unknown user is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of the token's issuer where its `OIDC_ISSUERS` entry has one) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         post: operations["resetIdpPassword"];
         delete?: never;
@@ -637,7 +637,7 @@ export interface paths {
         };
         /**
          * A user's sessions at the identity provider
-         * @description A user's sessions at the identity provider: when each started and was last used, from which address, through which clients. An unknown user is 404. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description A user's sessions at the identity provider: when each started and was last used, from which address, through which clients. An unknown user is 404. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of the token's issuer where its `OIDC_ISSUERS` entry has one) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         get: operations["listIdpSessions"];
         put?: never;
@@ -659,7 +659,7 @@ export interface paths {
         put?: never;
         /**
          * End a user's sessions at the identity provider and refuse their tokens at the API
-         * @description Ends every session of a user at the identity provider and refuses their current tokens at the API on every instance, whether or not the provider's back-channel logout reaches the API. An unknown user is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
+         * @description Ends every session of a user at the identity provider and refuses their current tokens at the API on every instance, whether or not the provider's back-channel logout reaches the API. An unknown user is 404. Audited. 501 when the API has no admin API for the provider (`IDP_ADMIN_URL`), 502 when the provider refuses the API's call, 503 when it cannot be reached. The admin role, through one of the product's own clients (an AI assistant's token is 403 `forbidden`), and, unless step-up is off, a sign-in at `STEP_UP_ACR` (default `mfa`; the `stepUpAcr` of the token's issuer where its `OIDC_ISSUERS` entry has one) within `STEP_UP_MAX_AGE_SECONDS` (default 900): a weaker or older one is 401 `authentication_too_weak` or `authentication_too_old` with an `insufficient_user_authentication` challenge (RFC 9470 §3).
          */
         post: operations["endIdpSessions"];
         delete?: never;

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { sqliteDriver, useTestDatabase } from './support/databases.js';
+import { suiteFixture } from './support/fixture.js';
+import { startHarness } from './support/harness.js';
+
+/**
+ * AuthZEN 1.0 §9.2: a decision point's metadata is at its identifier with
+ * `/.well-known/authzen-configuration` inserted between the host and the path, and §9.2.3 has the
+ * PEP use it only when `policy_decision_point` is that identifier. With an `API_PUBLIC_URL` that
+ * has a path, a proxy serving the API under that path passes the document's URL on as it is.
+ */
+describe('AuthZEN metadata of an API_PUBLIC_URL with a path', () => {
+  const database = useTestDatabase(sqliteDriver);
+  const h = suiteFixture(
+    false,
+    () => startHarness(database.config, { API_PUBLIC_URL: 'https://example.com/todo' }),
+    (harness) => harness.close(),
+  );
+
+  it('is served, without a token, at the URL a PEP forms from the identifier', async () => {
+    const identifier = 'https://example.com/todo';
+    const url = new URL(identifier);
+    const wellKnown = `${url.origin}/.well-known/authzen-configuration${url.pathname}`;
+    const res = await h.app.inject({ url: new URL(wellKnown).pathname });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.json()).toMatchObject({
+      policy_decision_point: identifier,
+      access_evaluation_endpoint: `${identifier}/access/v1/evaluation`,
+    });
+    // The root path stays, and is the one the OpenAPI document shows.
+    expect((await h.app.inject({ url: '/.well-known/authzen-configuration' })).statusCode).toBe(
+      200,
+    );
+    const paths = Object.keys((await h.app.inject({ url: '/openapi.json' })).json().paths);
+    expect(paths.filter((p) => p.startsWith('/.well-known/authzen'))).toEqual([
+      '/.well-known/authzen-configuration',
+    ]);
+  });
+});
