@@ -138,14 +138,15 @@ export class KeyStore {
 
   /**
    * The other keys of the set under the same `kid` that fit `alg`, besides `tried`: RFC 7517
-   * §4.5 makes distinct kids a SHOULD only, so a `kid` may name more than one key. The set is
-   * the issuer's, so their number is not the token's to choose. Usually none (no allocation).
+   * §4.5 makes distinct kids a SHOULD only, so a `kid` may name more than one key; without a
+   * `kid` (RFC 7515 §4.1.4: OPTIONAL) every key that fits `alg` may have signed the token. The
+   * set is the issuer's, so their number is not the token's to choose. Usually none.
    */
   othersWithKid(kid: string | undefined, alg: string, tried: VerificationKey): VerificationKey[] {
     const others: VerificationKey[] = [];
-    if (kid === undefined) return others;
     for (const k of this.keys)
-      if (k !== tried && k.kid === kid && keyFitsAlgorithm(k, alg)) others.push(k);
+      if (k !== tried && (kid === undefined || k.kid === kid) && keyFitsAlgorithm(k, alg))
+        others.push(k);
     return others;
   }
 
@@ -221,9 +222,12 @@ export class KeyStore {
 
   private match(kid: string | undefined, alg: string): VerificationKey | undefined {
     if (kid !== undefined) return this.keys.find((k) => k.kid === kid && keyFitsAlgorithm(k, alg));
-    // No kid: only an unambiguous key will do (RFC 7515 §4.1.4 leaves selection to us).
-    const candidates = this.keys.filter((k) => keyFitsAlgorithm(k, alg));
-    return candidates.length === 1 ? candidates[0] : undefined;
+    // No kid (RFC 7515 §4.1.4: OPTIONAL): the first key that fits `alg`, then the others
+    // ({@link othersWithKid}). Refusing a set of several such keys as ambiguous refused every
+    // token of an issuer that signs without `kid` while it published two (a rotation), and a
+    // refetch could not resolve it: 503 "the key may be newer" within each cooldown, while the
+    // provider was up, then 401 `key_unknown`.
+    return this.keys.find((k) => keyFitsAlgorithm(k, alg));
   }
 
   /**

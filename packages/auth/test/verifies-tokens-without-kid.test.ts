@@ -1,0 +1,53 @@
+import { createAuthenticator } from '@todo-sso/auth';
+import {
+  alice,
+  generateSigningKey,
+  startTestIssuer,
+  type TestIssuer,
+} from '@todo-sso/auth/testing';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expectAuthFailure } from './support.js';
+
+/**
+ * RFC 7515 §4.1.4: `kid` is OPTIONAL, a hint. A token without one is verified with each key of
+ * its issuer's set that fits its `alg`, as several keys sharing one `kid` are (RFC 7517 §4.5):
+ * an issuer that signs without `kid` keeps working while it publishes two keys (a rotation).
+ */
+describe.each(['node', 'jose'] as const)(
+  'tokens without kid, two published keys (%s signature verifier)',
+  (signatureVerifier) => {
+    let idp: TestIssuer;
+    let auth: ReturnType<typeof createAuthenticator>;
+    const withoutKid = { header: { kid: undefined } };
+    beforeAll(async () => {
+      idp = await startTestIssuer({ profile: 'generic' });
+      await idp.rotateKeys(); // the previous key stays published
+      expect(idp.publishedKids()).toHaveLength(2);
+      auth = createAuthenticator({ issuers: [idp.issuerOptions()], signatureVerifier });
+    });
+    afterAll(() => idp.close());
+
+    test('accepts one signed by either key, again and again, at one key set fetch', async () => {
+      const previous = await generateSigningKey('RS256');
+      idp.publishJwk(previous.publicJwk);
+      for (let i = 0; i < 3; i++) {
+        const current = await idp.accessToken(alice, withoutKid);
+        expect(
+          JSON.parse(Buffer.from(current.split('.')[0] as string, 'base64url').toString()),
+        ).not.toHaveProperty('kid');
+        await expect(auth.authenticate(current)).resolves.toMatchObject({ subject: alice.sub });
+        const other = await idp.accessToken(alice, { ...withoutKid, key: previous });
+        await expect(auth.authenticate(other)).resolves.toMatchObject({ subject: alice.sub });
+      }
+      expect(idp.counters.jwks).toBe(1);
+    });
+
+    test('refuses one signed by a key not in the set with 401 signature_invalid, never 503', async () => {
+      const stranger = await generateSigningKey('RS256');
+      for (let i = 0; i < 2; i++) {
+        const forged = await idp.accessToken(alice, { ...withoutKid, key: stranger });
+        await expectAuthFailure(auth.authenticate(forged), 'signature_invalid', 401);
+      }
+    });
+  },
+);
