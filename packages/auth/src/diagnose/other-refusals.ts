@@ -96,6 +96,27 @@ function introspection(base: Base, error: AuthError, name: SettingName): Finding
   };
 }
 
+/**
+ * A token whose key (`kid`) the API's kept keys lack while their refetch waits out its cooldown:
+ * the provider may have rotated keys since the API last fetched them, or the API is being sent
+ * tokens with made-up key ids (a flood closes the refetch gate for one cooldown). The token may
+ * be fine: the way on is to wait the 503's `Retry-After` (RFC 9110 §10.2.3), not to sign in.
+ */
+function deferred(base: Base, error: AuthError, token: DecodedToken | undefined): Finding {
+  const wait =
+    error.retryAfterSec === undefined ? 'Retry-After' : `${error.retryAfterSec} s (Retry-After)`;
+  const advice = `Nothing to change and no need to sign in again: send the same token after ${wait}, once the API may fetch the provider's keys again. If it keeps happening, the API is being sent tokens with unknown key ids: see auth_failures_total{code="key_refetch_deferred"} and jwks_fetches_total{reason="unknown_kid"} in its /metrics.`;
+  return {
+    ...base,
+    code: 'key_refetch_deferred',
+    summary: `The API cannot decide the token yet: its key may have been rotated in at the provider after the API fetched the keys, which it fetches again at most once per cooldown (tokens with unknown key ids close it). Try again after ${wait}.`,
+    expected:
+      'a key id (kid) of the keys the API holds, or keys fetched after the token was issued',
+    received: `kid ${show(token?.header.kid)}`,
+    fix: { keycloak: advice, authentik: advice },
+  };
+}
+
 /** Findings for refusals that need no claim analysis: algorithm, time, key and the rest. */
 export function otherRefusal(
   error: AuthError,
@@ -114,6 +135,7 @@ export function otherRefusal(
     return time(base, error.code === 'token_not_yet_valid', token?.payload ?? {}, nowSec);
   if (error.code === 'key_unknown' || error.code === 'signature_invalid')
     return key(base, error, token, issuer);
+  if (error.code === 'key_refetch_deferred') return deferred(base, error, token);
   if (error.code === 'idp_unavailable' && issuer?.verify === 'introspect')
     return introspection(base, error, name);
   return {

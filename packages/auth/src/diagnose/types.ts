@@ -28,6 +28,7 @@ export type FindingCode =
   | 'token_type_invalid'
   | 'token_expired'
   | 'key_unknown'
+  | 'key_refetch_deferred'
   | 'signature_invalid'
   | 'token_malformed'
   | 'token_refused';
