@@ -29,3 +29,14 @@ export function whyUnanswered(error: unknown): string {
     return ' (plain http answers where https was asked for: check the scheme and the port)';
   return ` (${code})`;
 }
+
+/**
+ * What to check after {@link whyUnanswered} says why `server` gave no answer: whether it runs
+ * and `setting` names it, or, for a port fetch refuses to connect to (the Fetch Standard's
+ * §2.9 port blocking), another port: nothing was sent, so whether it runs is not the question.
+ */
+export function whatToCheck(error: unknown, server: string, setting: string): string {
+  return blockedPort(error)
+    ? `serve ${server} on another port and set ${setting} to it`
+    : `is it running, and is ${setting} right?`;
+}

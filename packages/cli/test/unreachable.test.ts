@@ -82,6 +82,24 @@ describe('a provider or an API that cannot be reached', () => {
     });
   });
 
+  it('a provider on a port fetch refuses (6000, a "bad port"): another port, not whether it runs', async () => {
+    // The Fetch Standard's port blocking (§2.9): Node's fetch never connects to 6000 (X11).
+    const issuer = 'http://127.0.0.1:6000/realms/todo-app';
+    const result = await runTodo(env(), ['login', '--issuer', issuer]);
+    expect(result).toMatchObject({
+      code: 1,
+      out: '',
+      err: `todo login: The identity provider at ${issuer} cannot be reached (its port is one that browsers and Node's fetch refuse to connect to, so nothing was sent); serve the identity provider on another port and set --issuer (TODO_ISSUER) to it`,
+    });
+    const doctor = await runTodo(
+      { ...env(), OIDC_ISSUER: issuer, DATA_DIR: join(dir, 'data-blocked') },
+      ['doctor', '--login'],
+    );
+    expect(doctor.err).toBe(
+      `No sign-in, so no token to check: the identity provider at ${issuer} cannot be reached (its port is one that browsers and Node's fetch refuse to connect to, so nothing was sent); serve the identity provider on another port and set OIDC_ISSUER to it`,
+    );
+  });
+
   it('plain http where https was asked for', async () => {
     const issuer = `https://127.0.0.1:${plainPort}/realms/todo-app`;
     const result = await runTodo(env(), ['login', '--issuer', issuer]);

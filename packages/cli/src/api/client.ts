@@ -1,9 +1,8 @@
-import { blockedPort } from '@todo-sso/auth/net';
 import createClient from 'openapi-fetch';
 import { withDeadline } from '../deadline.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
-import { whyUnanswered } from '../net-failure.js';
+import { whatToCheck, whyUnanswered } from '../net-failure.js';
 import { inline } from '../output/terminal.js';
 import type { Session } from '../session.js';
 import { neverSent } from '../write-outcome.js';
@@ -49,7 +48,7 @@ async function answerOf(
       'api_unreachable',
       write && !neverSent(cause)
         ? `The API at ${apiUrl} did not answer${timedOut ? ` within ${waitMs / 1000} s` : why} after the request was sent`
-        : `The API at ${apiUrl} cannot be reached${why}; ${blockedPort(cause) ? 'serve the API on another port and set --api (TODO_API_URL) to it' : 'is it running, and is --api (TODO_API_URL) right?'}`,
+        : `The API at ${apiUrl} cannot be reached${why}; ${whatToCheck(cause, 'the API', '--api (TODO_API_URL)')}`,
       { cause },
     );
   }

@@ -1,7 +1,7 @@
 import type { IssuerOptions } from '@todo-sso/auth';
 import type { CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
-import { whyUnanswered } from '../net-failure.js';
+import { whatToCheck, whyUnanswered } from '../net-failure.js';
 import { deviceLogin } from '../oidc/device-flow.js';
 import type { ProviderMetadata } from '../oidc/discovery.js';
 import { signInKey } from '../oidc/sign-in-key.js';
@@ -66,7 +66,7 @@ export async function signIn(
     // name, does not choose it).
     const why =
       e.code === 'idp_unreachable'
-        ? `the identity provider at ${issuer} cannot be reached${whyUnanswered(e.cause)}; is it running, and is ${setting} right?`
+        ? `the identity provider at ${issuer} cannot be reached${whyUnanswered(e.cause)}; ${whatToCheck(e.cause, 'the identity provider', setting)}`
         : e.message;
     ctx.io.err(`No sign-in, so no token to check: ${why}`);
     return undefined;

@@ -1,6 +1,6 @@
 import { withDeadline } from '../deadline.js';
 import { CliError } from '../errors.js';
-import { whyUnanswered } from '../net-failure.js';
+import { whatToCheck, whyUnanswered } from '../net-failure.js';
 import { inline } from '../output/terminal.js';
 import { isTokenSafeUrl } from '../settings.js';
 import { readJson } from './http.js';
@@ -33,7 +33,7 @@ export async function discover(
   const unreachable = (cause: unknown) =>
     new CliError(
       'idp_unreachable',
-      `The identity provider at ${issuer} cannot be reached${whyUnanswered(cause)}; is it running, and is --issuer (TODO_ISSUER) right?`,
+      `The identity provider at ${issuer} cannot be reached${whyUnanswered(cause)}; ${whatToCheck(cause, 'the identity provider', '--issuer (TODO_ISSUER)')}`,
       { cause },
     );
   // Within 15 s, its answer read to the end, and until `signal` aborts (the caller gave up): a
