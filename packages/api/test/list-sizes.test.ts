@@ -134,7 +134,7 @@ describe('the size of each list on SQLite', () => {
           .prepare('select nstep from sqlite_stmt where sql = ?')
           .raw(true)
           .all(query.sql) as [[number]];
-        return { steps: row[0], page: JSON.parse(page) as { listId: string }[] };
+        return { steps: row[0], page: (JSON.parse(page) as { items: { listId: string }[] }).items };
       } finally {
         connection.close();
       }

@@ -62,14 +62,18 @@ type Param = (name: keyof PageValues) => any;
  * Keyset on the row value (`created_at`, `id`), which both engines compare in index order.
  */
 function newestOfList(db: Db, shape: PageShape, param: Param, alias: 'x' | 'y' = 'x') {
+  return listNewestFirst(db, shape, param, alias).limit(param('limit'));
+}
+
+/** The todos of list `m` after the cursor, newest first, as `alias` (`newestOfList` unbounded). */
+function listNewestFirst(db: Db, shape: PageShape, param: Param, alias: 'x' | 'y') {
   // biome-ignore lint/suspicious/noExplicitAny: the correlated reference to `m` is typed by the caller
   const q = (db.kysely as Kysely<any>)
     .selectFrom(`todos as ${alias}`)
     .whereRef(`${alias}.list_id`, '=', 'm.list_id');
   return afterCursor(shape, param, alias, q)
     .orderBy(`${alias}.created_at`, 'desc')
-    .orderBy(`${alias}.id`, 'desc')
-    .limit(param('limit'));
+    .orderBy(`${alias}.id`, 'desc');
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a query over aliases of `todos` and `list_members`
@@ -91,7 +95,8 @@ function afterCursor(shape: PageShape, param: Param, alias: string, q: AnyQuery)
 }
 
 /**
- * The page's rows as one JSON value built by the engine, newest first. A driver pays for every
+ * The page's rows as one JSON value built by the engine, newest first: the response body of the
+ * page as if it were the last (`{"items":[…],"nextCursor":null}`, see `pageBody`). A driver pays for every
  * row it hands over (libsql converts each row into an object with a key per column,
  * node-postgres parses each row and turns each timestamp into a `Date`), so one value of ~5 KB
  * costs much less than 21 rows.
@@ -119,19 +124,21 @@ function pageJson(db: Db) {
       || ',"createdAt":"' || ${iso('p.created_at')} || '","updatedAt":"' || ${iso('p.updated_at')}
       || '","version":' || p.version || '}'`;
     return [
-      sql<string>`'[' || coalesce(string_agg(${todo}, ',' ${newestFirst}), '') || ']'`.as('page'),
+      sql<string>`'{"items":[' || coalesce(string_agg(${todo}, ',' ${newestFirst}), '')
+        || '],"nextCursor":null}'`.as('page'),
       sql<number>`count(*)::integer`.as('count'),
     ];
   }
   // `json('true')` is a JSON value, not text: the object holds `true`, not `"true"`. The text
   // comes back as a `BLOB` of its UTF-8 bytes (the cast changes the type, not the bytes): the
-  // body is sent as those bytes, never decoded into a string and encoded again (`pageBody`).
+  // body is sent as those bytes, never decoded into a string and encoded again, and on the last
+  // page never copied either (`pageBody`).
   return [
-    sql<PageRow['page']>`cast(json_group_array(json_object('id', p.id, 'listId', p.list_id,
-      'title', p.title, 'description', p.description,
+    sql<PageRow['page']>`cast('{"items":' || json_group_array(json_object('id', p.id,
+      'listId', p.list_id, 'title', p.title, 'description', p.description,
       'completed', iif(p.completed, json('true'), json('false')),
       'createdAt', p.created_at, 'updatedAt', p.updated_at, 'version', p.version)
-      ${newestFirst}) as blob)`.as('page'),
+      ${newestFirst}) || ',"nextCursor":null}' as blob)`.as('page'),
     sql<number>`count(*)`.as('count'),
   ];
 }
@@ -171,13 +178,17 @@ function lateralRows(db: Db, shape: PageShape, param: Param) {
  * seek (its setup, and a temporary table of its rowids), so lists are read in two ways, told
  * apart by `list_members.list_large` (kept by triggers, migration 009). A small list, at most
  * `SMALL_LIST_TODOS` todos, is read whole by a plain join: all its todos are candidates anyway.
- * A large one gives its newest `limit` by the correlated `IN` on the rowid (`newestOfList`).
- * Either way at most max(`SMALL_LIST_TODOS`, `limit`) index entries per list, and the same rows
- * as sorting every todo of every list, whatever the flag says. Only keys are sorted
- * (`created_at`, `id`, the rowid; a small list's come from the index alone), and only the newest
+ * A large one gives the todos at least as new as its `limit`-th newest (`sinceNewest`): one
+ * index range read from the top, the bound found by a scalar subquery over the same index, no
+ * temporary table (a list with fewer than `limit` todos after the filters gives them all).
+ * Either way at most max(`SMALL_LIST_TODOS`, `limit`) index entries per list (plus any sharing
+ * the `limit`-th's `created_at` to the millisecond), and the same rows as sorting every todo of
+ * every list, whatever the flag says. Only keys are sorted (`created_at`, `id`, the rowid, from
+ * the index alone), once, after the union (its `limit -1`, no limit at all, keeps SQLite from
+ * sorting each arm apart and merging: one temporary b-tree instead of two), and only the newest
  * `limit` rows are read from the table. Counted with callgrind (the statement alone, the bench's
- * data): a member of 51 lists of one todo 678 k instructions before, 495 k now; the own page of
- * 20 todos 281 k before, 269 k now.
+ * data): a member of 51 lists of one todo 678 k instructions before the flag, 495 k after; the
+ * own page of 20 todos 281 k before, 269 k after.
  */
 function sqliteRows(db: Db, shape: PageShape, param: Param) {
   const keys = ['x.rowid as r', 'x.created_at as created_at', 'x.id as id'] as const;
@@ -189,24 +200,42 @@ function sqliteRows(db: Db, shape: PageShape, param: Param) {
       .where('m.list_large', '=', sql.lit(0))
       .innerJoin('todos as x', 'x.list_id', 'm.list_id'),
   ).select(keys);
-  const large = memberships(db, shape, param)
-    .where('m.list_large', '=', sql.lit(1))
-    .innerJoin('todos as x', (join) =>
-      join.on(sql.ref('x.rowid'), 'in', () =>
-        newestOfList(db, shape, param, 'y').select(sql.ref('y.rowid').as('r')),
+  const large = afterCursor(
+    shape,
+    param,
+    'x',
+    memberships(db, shape, param)
+      .where('m.list_large', '=', sql.lit(1))
+      .innerJoin('todos as x', (join) =>
+        join
+          .onRef('x.list_id', '=', 'm.list_id')
+          .on('x.created_at', '>=', sinceNewest(db, shape, param)),
       ),
-    )
-    .select(keys);
-  const newest = small
-    .unionAll(large)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
+  ).select(keys);
+  // biome-ignore lint/suspicious/noExplicitAny: the union's keys are not columns of the shared schema
+  const newest = (db.kysely as Kysely<any>)
+    .selectFrom(small.unionAll(large).limit(sql.lit(-1)).as('u'))
+    .select(['u.r', 'u.created_at', 'u.id'])
+    .orderBy('u.created_at', 'desc')
+    .orderBy('u.id', 'desc')
     .limit(param('limit'));
   // biome-ignore lint/suspicious/noExplicitAny: the rowid is not a column of the shared schema
   return (db.kysely as Kysely<any>)
     .selectFrom(newest.as('k'))
     .innerJoin('todos as t', 't.rowid', 'k.r')
     .select(COLUMNS.map((c) => `t.${c}` as const));
+}
+
+/**
+ * The `created_at` of list `m`'s `limit`-th newest todo after the shape's filters, or `''` (older
+ * than any) when it has fewer: a scalar subquery reading `limit` entries of the list's index.
+ */
+function sinceNewest(db: Db, shape: PageShape, param: Param) {
+  const nth = listNewestFirst(db, shape, param, 'y')
+    .select('y.created_at')
+    .limit(sql.lit(1))
+    .offset(sql<number>`${param('limit')} - 1`);
+  return sql`coalesce((${nth}), '')`;
 }
 
 /**

@@ -16,7 +16,8 @@ export interface ProblemDetails {
 export interface AuthErrorResponseOptions {
   /**
    * `realm` of the challenges (RFC 6750 §3, RFC 9110 §11.5), usually the resource's name or
-   * audience; left out of the challenge when not set (the attribute is optional).
+   * audience; left out of the challenge when not set (the attribute is optional), except from
+   * one that would then carry no auth-param at all (no token sent): `realm="api"` there.
    */
   realm?: string;
   /**
@@ -64,9 +65,18 @@ function quote(value: string): string {
   return `"${value.replace(/[^ -~]/g, ' ').replace(/["\\]/g, "'")}"`;
 }
 
+/**
+ * The realm of a challenge that would carry no auth-param at all: RFC 6750 §3 has the `Bearer`
+ * scheme "followed by one or more auth-param values", so without a configured `realm` (and
+ * without `resource_metadata`) a bare `Bearer` is not an RFC 6750 challenge.
+ */
+const DEFAULT_REALM = 'api';
+
 /** One challenge: the scheme, then its auth-params comma-separated (RFC 9110 §11.6.1). */
 function challengeOf(scheme: string, params: readonly string[]): string {
-  return params.length === 0 ? scheme : `${scheme} ${params.join(', ')}`;
+  return params.length === 0
+    ? `${scheme} realm="${DEFAULT_REALM}"`
+    : `${scheme} ${params.join(', ')}`;
 }
 
 /** Renders an authorization refusal's challenge (RFC 6750 §3, RFC 9470 §3, RFC 9449 §7.1). */
@@ -214,7 +224,7 @@ export function authErrorResponse(
   let www = challengeFor(error, parts, options.dpopAlgorithms ?? []);
   // RFC 9449 §7.1: beside a Bearer challenge of a 401, the DPoP scheme and its algorithms
   // (RFC 9110 §11.6.1: several challenges in one field, comma-separated).
-  if (algs && error.status === 401 && (www === 'Bearer' || www?.startsWith('Bearer ')))
+  if (algs && error.status === 401 && www?.startsWith('Bearer '))
     www = `${www}, ${challengeOf('DPoP', [...parts.realm, algs, ...parts.metadata])}`;
   if (www !== undefined) headers['www-authenticate'] = www;
   if (error.code === 'dpop_proof_invalid' || error.code === 'dpop_nonce_required') {

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from '@playwright/test';
+import { OTP_LOOK_AHEAD_WINDOW } from './stack.js';
 
 /**
  * The development realm's authenticator key of `admin` (base32, docs/step-up.md): a published
@@ -34,19 +35,20 @@ function ledgerOf(issuer: string): string {
 }
 
 /**
- * A code of `admin`'s authenticator that the IdP at `issuer` will accept now. The realm's OTP
- * policy accepts one time step either side of now (`otpPolicyLookAheadWindow` 1) and never a
- * step at or before one already used (`otpPolicyCodeReusable` false, RFC 6238 §5.2), so
- * scenarios that follow each other quickly take the next step, and wait for it when it is
- * still too far ahead. A refused code would count as a failed sign-in: never guess.
+ * A code of `admin`'s authenticator that the IdP at `issuer` will accept now. The test stacks'
+ * realm accepts {@link OTP_LOOK_AHEAD_WINDOW} time steps either side of now
+ * (`otpPolicyLookAheadWindow`) and never a step at or before one already used
+ * (`otpPolicyCodeReusable` false, RFC 6238 §5.2), so scenarios that follow each other quickly
+ * take the next step, and wait for it when it is still too far ahead. A refused code would count
+ * as a failed sign-in: never guess.
  */
 export async function nextAdminCode(issuer: string): Promise<string> {
   const ledger = ledgerOf(issuer);
   const last = existsSync(ledger) ? Number(readFileSync(ledger, 'utf8')) : Number.NEGATIVE_INFINITY;
   const now = Math.floor(Date.now() / STEP_MS);
   const step = Math.max(now, last + 1);
-  // Accepted while step ≤ current step + 1: wait until the step before it has begun.
-  const waitMs = (step - 1) * STEP_MS - Date.now();
+  // Accepted while step ≤ current step + window: wait until that step is within the window.
+  const waitMs = (step - OTP_LOOK_AHEAD_WINDOW) * STEP_MS - Date.now();
   if (waitMs > 0) {
     // Up to a whole step (30 s) of waiting for the authenticator's clock, and a scenario may
     // need two codes: that wait is added to the running test's time limit rather than eating

@@ -24,6 +24,16 @@ export const ACCESS_TOKEN_LIFESPAN = 20;
  */
 export const SHORT_ACCESS_TOKEN_LIFESPAN = 10;
 
+/**
+ * One-time-code time steps the test stacks' IdP accepts ahead of now (the realm's
+ * `otpPolicyLookAheadWindow`, 1 in the development realm, at most 10). A code is never accepted
+ * twice (RFC 6238 §5.2), so every step-up takes the next time step: with one step of look-ahead,
+ * nearly every one waited for the 30 s clock (8-idp-temporary-password's three scenarios took
+ * 52-60 s each, 11-19 s without the wait). Ten steps give a run's step-ups room (see
+ * `nextAdminCode`); the codes are still checked, and a step already used is still refused.
+ */
+export const OTP_LOOK_AHEAD_WINDOW = 10;
+
 interface Running {
   url: string;
   close(): Promise<void>;
@@ -104,11 +114,15 @@ interface RealmClient {
   attributes?: Record<string, string>;
 }
 
-/** The dev realm with `todo-ui` and `todo-cli` pointed at this run's ports. */
+/**
+ * The dev realm with `todo-ui` and `todo-cli` pointed at this run's ports, and the one-time-code
+ * look-ahead of {@link OTP_LOOK_AHEAD_WINDOW}.
+ */
 export function patchRealm(webUrl: string, apiUrl: string): unknown {
   const realm = JSON.parse(
     readFileSync(join(repoRoot, 'deploy/keycloak/realm-todo-app.json'), 'utf8'),
-  ) as { clients: RealmClient[] };
+  ) as { clients: RealmClient[]; otpPolicyLookAheadWindow?: number };
+  realm.otpPolicyLookAheadWindow = OTP_LOOK_AHEAD_WINDOW;
   const backchannel = `${apiUrl}/auth/backchannel-logout`;
   for (const client of realm.clients) {
     if (client.attributes?.['backchannel.logout.url']) {
