@@ -139,10 +139,16 @@ export const IssuerEntrySchema = Type.Object(
       Type.Union([CommaList, Type.Array(Type.String({ minLength: 1 }))]),
     ),
     acrLevels: Type.Optional(
-      Type.Union([CommaList, Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+      Type.Union([CommaList, Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
+        description: 'a non-empty list of level names, weakest first, or a comma-separated string',
+      }),
     ),
     stepUpAcr: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 100, description: "one of the entry's acrLevels" }),
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: "one of the entry's acrLevels (of OIDC_ACR_LEVELS when it has none)",
+      }),
     ),
   },
   { additionalProperties: false },
