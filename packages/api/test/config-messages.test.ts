@@ -153,4 +153,18 @@ describe('configuration errors say how to fix the value', () => {
       /OIDC_ISSUERS\[0\]\.issuer: must be an http:\/\/ or https:\/\/ URL/,
     );
   });
+
+  it.each([
+    ['audience', 5, 'a list of non-empty audience names, or a comma-separated string'],
+    ['audience', ['todo-api', ''], 'a list of non-empty audience names, or a comma-separated'],
+    ['audience', 'todo-api,,docs', 'a list of non-empty audience names, or a comma-separated'],
+    ['attributeClaims', true, 'a list of non-empty claim names, or a comma-separated string'],
+    ['attributeClaims', ['department', ''], 'a list of non-empty claim names, or a comma-'],
+    ['attributeClaims', ' , ', 'a list of non-empty claim names, or a comma-separated string'],
+  ])('an OIDC_ISSUERS entry whose %s is %j says the form in words', (field, value, form) => {
+    const entry = { issuer: 'https://sso.example.com/realms/a', [field]: value };
+    const text = message({ OIDC_ISSUERS: JSON.stringify([entry]) });
+    expect(text.startsWith(`OIDC_ISSUERS[0].${field}: must be ${form}`)).toBe(true);
+    expect(text).not.toMatch(/must be string|must match pattern|\^/);
+  });
 });
