@@ -139,7 +139,7 @@ describe('configuration errors say how to fix the value', () => {
     expect(
       message({ OIDC_ISSUERS: '[{"issuer":"https://sso.example.com/realms/a","client_id":"x"}]' }),
     ).toBe(
-      'OIDC_ISSUERS[0].client_id: is not a field of an issuer entry (known: issuer, audience, provider, verify, dpop, clientId, clientSecret, discoveryUrl, rolesClaim, permissionsClaim, adminRole, attributeClaims)',
+      'OIDC_ISSUERS[0].client_id: is not a field of an issuer entry (known: issuer, audience, provider, verify, dpop, clientId, clientSecret, discoveryUrl, rolesClaim, permissionsClaim, adminRole, attributeClaims, acrLevels, stepUpAcr)',
     );
     expect(
       message({
