@@ -139,7 +139,7 @@ describe('configuration errors say how to fix the value', () => {
     expect(
       message({ OIDC_ISSUERS: '[{"issuer":"https://sso.example.com/realms/a","client_id":"x"}]' }),
     ).toBe(
-      'OIDC_ISSUERS[0].client_id: is not a field of an issuer entry (known: issuer, audience, provider, verify, dpop, clientId, clientSecret, discoveryUrl, rolesClaim, permissionsClaim, adminRole, attributeClaims)',
+      'OIDC_ISSUERS[0].client_id: is not a field of an issuer entry (known: issuer, audience, provider, verify, dpop, clientId, clientSecret, discoveryUrl, rolesClaim, permissionsClaim, adminRole, attributeClaims, acrLevels, stepUpAcr)',
     );
     expect(
       message({
@@ -152,5 +152,19 @@ describe('configuration errors say how to fix the value', () => {
     expect(message({ OIDC_ISSUERS: '[{"issuer":"sso.example.com"}]' })).toMatch(
       /OIDC_ISSUERS\[0\]\.issuer: must be an http:\/\/ or https:\/\/ URL/,
     );
+  });
+
+  it.each([
+    ['audience', 5, 'a list of non-empty audience names, or a comma-separated string'],
+    ['audience', ['todo-api', ''], 'a list of non-empty audience names, or a comma-separated'],
+    ['audience', 'todo-api,,docs', 'a list of non-empty audience names, or a comma-separated'],
+    ['attributeClaims', true, 'a list of non-empty claim names, or a comma-separated string'],
+    ['attributeClaims', ['department', ''], 'a list of non-empty claim names, or a comma-'],
+    ['attributeClaims', ' , ', 'a list of non-empty claim names, or a comma-separated string'],
+  ])('an OIDC_ISSUERS entry whose %s is %j says the form in words', (field, value, form) => {
+    const entry = { issuer: 'https://sso.example.com/realms/a', [field]: value };
+    const text = message({ OIDC_ISSUERS: JSON.stringify([entry]) });
+    expect(text.startsWith(`OIDC_ISSUERS[0].${field}: must be ${form}`)).toBe(true);
+    expect(text).not.toMatch(/must be string|must match pattern|\^/);
   });
 });

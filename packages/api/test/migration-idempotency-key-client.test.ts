@@ -144,7 +144,10 @@ describe.each(drivers)('migration of idempotency keys to per client on $driver',
     });
     const down = await migrator.migrateTo(BEFORE);
     expect(down.error).toBeUndefined();
-    expect(down.results?.map((r) => r.migrationName)).toEqual(['016-idempotency-key-client']);
+    expect(down.results?.map((r) => r.migrationName)).toEqual([
+      '017-role-revocations',
+      '016-idempotency-key-client',
+    ]);
     const kept = await keysOf(db);
     expect(kept).toEqual([
       { ...row(issuer, alice.sub, key, older), created_at: kept[0]?.created_at },

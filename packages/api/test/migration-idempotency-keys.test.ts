@@ -59,6 +59,7 @@ describe.each(drivers)('migration to idempotency keys on $driver', ({ skip, crea
     const down = await migrator.migrateTo('013-list-members-code-point');
     expect(down.error).toBeUndefined();
     expect(down.results?.map((r) => r.migrationName)).toEqual([
+      '017-role-revocations',
       '016-idempotency-key-client',
       '015-idempotency-key-location',
       '014-idempotency-keys',

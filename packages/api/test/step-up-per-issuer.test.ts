@@ -104,8 +104,9 @@ describe('refusing ambiguous or malformed per-issuer levels at start-up', () => 
     expect(() => load({ acrLevels: ['low', ' ', 'mfa'] })).toThrow(
       /^OIDC_ISSUERS\[1\]\.acrLevels: names an empty level/,
     );
-    expect(() => load({ acrLevels: [] })).toThrow(/^OIDC_ISSUERS\[1\]\.acrLevels: /);
-    expect(() => load({ acrLevels: 'low,,mfa' })).toThrow(/^OIDC_ISSUERS\[1\]\.acrLevels: /);
+    const form = /^OIDC_ISSUERS\[1\]\.acrLevels: must be a non-empty list of level names/;
+    expect(() => load({ acrLevels: [] })).toThrow(form);
+    expect(() => load({ acrLevels: 'low,,mfa' })).toThrow(form);
   });
 
   it('refuses levels that leave the level admin work asks of the issuer to a guess', () => {

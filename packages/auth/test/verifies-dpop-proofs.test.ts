@@ -161,8 +161,8 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     await expect(verify(input(withQuery, { url: `${URL_}?limit=5` }))).resolves.toBeUndefined();
   });
 
-  test('compares htu after RFC 3986 normalisation (case, default port, dot segments, %-encoding)', async () => {
-    const htu = 'HTTPS://API.Example.COM:443/a/../todos/%7euser/%2f';
+  test('compares htu after RFC 3986 normalisation (case, default port, %-encoding)', async () => {
+    const htu = 'HTTPS://API.Example.COM:443/todos/%7euser/%2f';
     const p = await proof(alice, { htu });
     await expect(
       verify(input(p, { url: 'https://api.example.com/todos/~user/%2F?x=1' })),
@@ -194,6 +194,29 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
         'dpop_proof_invalid',
         /htu/,
       );
+    }
+    // Nor a proof whose own htu holds a dot segment (percent-encoded too) or a backslash: as
+    // written it names another resource than the path it resolves to.
+    for (const [htu, url] of [
+      [
+        'https://api.example.com/lists/L/x/%2e%2e/members',
+        'https://api.example.com/lists/L/members',
+      ],
+      [
+        'https://api.example.com/lists/L/x/%2E%2E/members',
+        'https://api.example.com/lists/L/members',
+      ],
+      ['https://api.example.com/lists/L/x/../members', 'https://api.example.com/lists/L/members'],
+      ['https://api.example.com/lists/L/members/%2e%2e', 'https://api.example.com/lists/L/'],
+      ['https://api.example.com/todos/x/%2e%2e/', 'https://api.example.com/todos/'],
+      ['https://api.example.com/a/../todos/', 'https://api.example.com/todos/'],
+      ['https://api.example.com/todos/./', 'https://api.example.com/todos/'],
+      ['https://api.example.com/todos/%2e/', 'https://api.example.com/todos/?limit=5'],
+      ['https://api.example.com/todos/x\\..\\', 'https://api.example.com/todos/'],
+    ] as const) {
+      expect(normaliseHtu(htu)).toBe(normaliseHtu(url.split('?')[0] as string));
+      const p = await proof(alice, { htu });
+      await refused(verify(input(p, { url })), 'dpop_proof_invalid', /htu/);
     }
     // Dots inside a segment, and in the query, are ordinary characters.
     for (const url of [

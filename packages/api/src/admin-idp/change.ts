@@ -4,6 +4,8 @@ import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { isWriteOutcomeUnknown } from '../db/write-outcome.js';
 import { ApiError } from '../http/problem.js';
+import type { Revocation } from '../repositories/revocations.js';
+import type { Commit } from '../revocation/options.js';
 import { actorOf, principalOf } from '../routes/principal.js';
 import { UnconfirmedChange } from './errors.js';
 import { type IdpUserGone, readBackOrGone } from './read-back.js';
@@ -113,11 +115,11 @@ export interface Refusal {
   /** What to do then. */
   readonly next: string;
   /**
-   * Refuses the tokens issued up to now by the API's clock only, without the allowance for the
-   * provider's clock (`revokeSubjectAt`'s `exact`): for a change the person stays signed in
-   * through (a role removed), whose next token must pass at once.
+   * A role removed: only the person's tokens that still carry it are refused, whatever their
+   * `iat` (`RevocationStore.revokeRole`), so that the next one, without it, passes at once
+   * whatever the provider's clock says; without, every token issued up to now.
    */
-  readonly exact?: boolean;
+  readonly role?: string;
 }
 
 export const SESSIONS_ENDED: Refusal = {
@@ -149,25 +151,27 @@ export function refuseAndRecord(
     requestId: request.id,
     at: context.clock.now(),
   };
-  return context.revocations
-    .revokeSubjectAt([issuer], id, (save) => writeAndAudit(context.db, entry, save), {
-      exact: refusal.exact === true,
-    })
-    .then(
-      (stored) => {
-        context.metrics.revocations.inc({ kind: 'subject', source: 'admin' }, stored.length);
-        return stored;
-      },
-      (error: unknown) => {
-        throw madeButNotRecorded(
-          request,
-          error,
-          refusal.made,
-          { action: entry.action, id },
-          refusal.next,
-        );
-      },
-    );
+  const commit: Commit<Revocation[]> = (save) => writeAndAudit(context.db, entry, save);
+  const { role } = refusal;
+  const revoked =
+    role === undefined
+      ? context.revocations.revokeSubjectAt([issuer], id, commit)
+      : context.revocations.revokeRole(issuer, id, role, commit);
+  return revoked.then(
+    (stored) => {
+      for (const r of stored) context.metrics.revocations.inc({ kind: r.kind, source: 'admin' });
+      return stored;
+    },
+    (error: unknown) => {
+      throw madeButNotRecorded(
+        request,
+        error,
+        refusal.made,
+        { action: entry.action, id },
+        refusal.next,
+      );
+    },
+  );
 }
 
 /**

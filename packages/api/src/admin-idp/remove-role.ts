@@ -12,20 +12,20 @@ function removal(role: string): Refusal {
     made: `The removal of ${role} was made`,
     unconfirmed: `The removal of ${role} may have been made`,
     next: "the person's current access tokens still carry it here, so remove it again",
-    exact: true,
+    role,
   };
 }
 
 /**
  * `DELETE /admin/idp/users/{id}/roles/{role}`: the role (or permission) removed at the identity
- * provider, then the person's access tokens issued up to now refused here, on every instance,
- * in the audit record's transaction ({@link cutOff}): a token still carrying the role would
- * otherwise keep its power until it expires (5 minutes by default). The person stays signed in:
- * their client refreshes (the 401 says `token_revoked`), and the provider's new token, without
- * the role, passes at once (`exact`: no clock allowance that would refuse it too). When the
- * provider's answer is lost the tokens are refused all the same (fail closed) and the answer is
- * a 503 saying so. A person or role the provider does not have is a 404 that writes nothing.
- * Granting needs none of this: a token without the role asks for less.
+ * provider, then the person's access tokens that still carry it refused here, on every
+ * instance, in the audit record's transaction ({@link cutOff}; `RevocationStore.revokeRole`): they
+ * would otherwise keep its power until they expire (5 minutes by default). No `iat` is compared,
+ * so the provider's clock changes nothing: the person stays signed in, their client refreshes
+ * (the 401 says `token_revoked`), and the provider's new token, without the role, passes at
+ * once. When the provider's answer is lost the tokens carrying it are refused all the same
+ * (fail closed) and the answer is a 503 saying so. A person or role the provider does not have
+ * is a 404 that writes nothing. Granting the role again lifts this (`grant-role.ts`).
  */
 export async function removeRole(
   context: AppContext,
@@ -41,6 +41,9 @@ export async function removeRole(
     (service) => service.setRole(id, role, false),
     refusal,
   );
-  const subjects = revoked.map((r) => ({ issuer: r.issuer, sub: r.value, notBefore: r.notBefore }));
+  // The role's revocation, once (also the subject's, for the release before, meanwhile).
+  const subjects = revoked
+    .filter((r) => r.kind === 'role')
+    .map((r) => ({ issuer: r.issuer, sub: id, notBefore: r.notBefore }));
   return readBackOrGone(context.idpAdmin.require(), id, `The removal of ${role}`, subjects);
 }

@@ -8,6 +8,7 @@ import { adminWorkText, SECURED } from '../schemas/security.js';
 import { changeAuditReadBack } from './change.js';
 import { changeUser } from './change-user.js';
 import { endSessions } from './end-sessions.js';
+import { grantRole } from './grant-role.js';
 import { removeRole } from './remove-role.js';
 import { resetPassword } from './reset-password.js';
 import {
@@ -152,17 +153,11 @@ function roleRoute(app: App, context: AppContext, granted: boolean): void {
     },
     handler: async (request) => {
       const { id, role } = request.params as { id: string; role: string };
-      // Removing refuses the person's current tokens too (remove-role.ts); granting needs not.
-      if (!granted) return removeRole(context, request, id, role);
-      return changeAuditReadBack(context, request, {
-        make: async (service) => {
-          await service.setRole(id, role, true);
-          return id;
-        },
-        action: 'idp.role.grant',
-        detail: role,
-        described: `The grant of ${role}`,
-      });
+      // Removing refuses the person's tokens still carrying the role (remove-role.ts); granting
+      // lifts an earlier removal (grant-role.ts).
+      return granted
+        ? grantRole(context, request, id, role)
+        : removeRole(context, request, id, role);
     },
   });
 }

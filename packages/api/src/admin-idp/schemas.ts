@@ -179,6 +179,6 @@ export function roleChangeText(granted: boolean): { summary: string; description
     summary: granted
       ? "Grant a realm role or one of the API's permissions"
       : "Remove a realm role or one of the API's permissions",
-    description: `${done} ${granted ? "Takes effect in the user's next token." : "Takes effect at once: the user's current access tokens are refused at the API on every instance (401 `token_revoked`), and the token their client gets by refreshing, without it, is accepted."} An unknown user, role or permission is 404. Audited. 501 when the API has no admin API for the provider (\`IDP_ADMIN_URL\`), 502 when the provider refuses the API's call, 503 when it cannot be reached. ${adminWorkText()}`,
+    description: `${done} ${granted ? "Takes effect in the user's next token; an earlier removal of it stops refusing the tokens that carry it." : "Takes effect at once: the user's access tokens that still carry it are refused at the API on every instance (401 `token_revoked`), whenever issued, and the token their client gets by refreshing, without it, is accepted."} An unknown user, role or permission is 404. Audited. 501 when the API has no admin API for the provider (\`IDP_ADMIN_URL\`), 502 when the provider refuses the API's call, 503 when it cannot be reached. ${adminWorkText()}`,
   };
 }

@@ -125,7 +125,11 @@ export type Env = Static<typeof EnvSchema>;
 export const IssuerEntrySchema = Type.Object(
   {
     issuer: Url,
-    audience: Type.Optional(Type.Union([CommaList, Type.Array(Type.String({ minLength: 1 }))])),
+    audience: Type.Optional(
+      Type.Union([CommaList, Type.Array(Type.String({ minLength: 1 }))], {
+        description: 'a list of non-empty audience names, or a comma-separated string',
+      }),
+    ),
     provider: Type.Optional(Provider),
     verify: Type.Optional(Verify),
     dpop: Type.Optional(Dpop),
@@ -136,13 +140,21 @@ export const IssuerEntrySchema = Type.Object(
     permissionsClaim: Type.Optional(DotPath),
     adminRole: Type.Optional(Type.String({ minLength: 1 })),
     attributeClaims: Type.Optional(
-      Type.Union([CommaList, Type.Array(Type.String({ minLength: 1 }))]),
+      Type.Union([CommaList, Type.Array(Type.String({ minLength: 1 }))], {
+        description: 'a list of non-empty claim names, or a comma-separated string',
+      }),
     ),
     acrLevels: Type.Optional(
-      Type.Union([CommaList, Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+      Type.Union([CommaList, Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
+        description: 'a non-empty list of level names, weakest first, or a comma-separated string',
+      }),
     ),
     stepUpAcr: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 100, description: "one of the entry's acrLevels" }),
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: "one of the entry's acrLevels (of OIDC_ACR_LEVELS when it has none)",
+      }),
     ),
   },
   { additionalProperties: false },

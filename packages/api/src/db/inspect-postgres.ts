@@ -17,6 +17,7 @@ const TABLES: Readonly<Record<keyof Schema, true>> = {
   owners: true,
   audit_log: true,
   revocations: true,
+  role_revocations: true,
   logout_jtis: true,
   dpop_proofs: true,
   agent_clients: true,

@@ -16,6 +16,7 @@ import { listMembersCodePoint } from './migrations/013-list-members-code-point.j
 import { idempotencyKeys } from './migrations/014-idempotency-keys.js';
 import { idempotencyKeyLocation } from './migrations/015-idempotency-key-location.js';
 import { idempotencyKeyClient } from './migrations/016-idempotency-key-client.js';
+import { roleRevocations } from './migrations/017-role-revocations.js';
 
 /** Migrations in order; names are permanent once released. */
 export function migrations(db: Pick<Db, 'dialect'>): Record<string, Migration> {
@@ -36,6 +37,7 @@ export function migrations(db: Pick<Db, 'dialect'>): Record<string, Migration> {
     '014-idempotency-keys': idempotencyKeys(db.dialect),
     '015-idempotency-key-location': idempotencyKeyLocation,
     '016-idempotency-key-client': idempotencyKeyClient(db.dialect),
+    '017-role-revocations': roleRevocations(db.dialect),
   };
 }
 

@@ -98,6 +98,16 @@ export interface RevocationTable {
   expires_at: Timestamp;
 }
 
+/** Roles removed from a person: their tokens still carrying one are refused (`role` revocations). */
+export interface RoleRevocationTable {
+  issuer: string;
+  sub: string;
+  role: string;
+  removed_at: Timestamp;
+  granted_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 /** `jti`s of accepted logout tokens, so a replayed one is refused (OIDC BCL 1.0 §2.6 step 8). */
 export interface LogoutJtiTable {
   issuer: string;
@@ -171,6 +181,7 @@ export interface Schema {
   owners: OwnerTable;
   audit_log: AuditTable;
   revocations: RevocationTable;
+  role_revocations: RoleRevocationTable;
   logout_jtis: LogoutJtiTable;
   dpop_proofs: DpopProofTable;
   agent_clients: AgentClientTable;

@@ -7,7 +7,14 @@ import {
 } from '@todo-sso/auth';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
-import { dpopRequired, metadataUrl, publicBase, resourceId, resourceOf } from '../mcp/resource.js';
+import {
+  dpopRequired,
+  metadataUrl,
+  publicBase,
+  resourceId,
+  resourceOf,
+  SCOPES,
+} from '../mcp/resource.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
 import { actorOf, profileOf } from '../routes/principal.js';
 import { etagOf, PreconditionFailed } from './etag.js';
@@ -71,6 +78,9 @@ function authProblem(
     // RFC 9728 §5.1: every challenge names the metadata of the resource it guards, when the
     // API knows its own URL (`API_PUBLIC_URL`, or a loopback request): never one from Host.
     ...(base !== undefined && { resourceMetadata: metadataUrl(base, resourceOf(request)) }),
+    // MCP authorization (2025-11-25), "Protected Resource Metadata Discovery Requirements": a
+    // 401 of `/mcp` names the scopes to ask for (RFC 6750 §3), its metadata's `scopes_supported`.
+    ...(resourceOf(request) === 'mcp' && { scope: SCOPES }),
     // RFC 9449 §7.1: a DPoP request's refused token is answered in the DPoP challenge.
     scheme: credentialScheme(request.headers.authorization),
     // Where every issuer requires DPoP, the challenges offer no Bearer scheme (RFC 9449 §7.1).

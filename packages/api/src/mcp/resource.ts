@@ -10,8 +10,12 @@ export const MCP_PATH = '/mcp';
 /** The two protected resources the API serves: the REST API and the MCP endpoint. */
 export type ResourceName = 'api' | 'mcp';
 
-/** The scopes a client asks for (OpenID Connect Core §5.4); permissions come from roles. */
-const SCOPES = ['openid', 'profile', 'email'] as const;
+/**
+ * The scopes a client asks for (OpenID Connect Core §5.4); permissions come from roles. The one
+ * list both the metadata's `scopes_supported` (RFC 9728 §2) and the `scope` of the `/mcp` 401
+ * challenges (RFC 6750 §3) name.
+ */
+export const SCOPES: readonly string[] = Object.freeze(['openid', 'profile', 'email']);
 
 /**
  * The API's public base URL, the base of both resource identifiers (RFC 8707 §2, RFC 9728 §1.2):

@@ -1,7 +1,13 @@
-import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { toIso } from '../db/database.js';
+import type { RevocationTable } from '../db/schema.js';
 import { pruneIdempotencyKeys } from '../todos/idempotency.js';
+import {
+  activeRoleRevocations,
+  laterTime,
+  pruneRoleRevocations,
+  saveRoleRevocation,
+} from './role-revocations.js';
 
 /** A revoked session or subject, as stored and as broadcast to every instance. */
 export interface Revocation {
@@ -10,13 +16,22 @@ export interface Revocation {
    * `session`: tokens with this `sid`. `subject`: the subject's tokens issued until
    * `notBefore`. `sessionless`: the subject's tokens without a `sid` issued until `notBefore`.
    * `client`: the subject's tokens issued to one client (`azp`) until `notBefore`.
+   * `role`: the subject's tokens that carry a role, whenever issued, while the removal
+   * (`notBefore`) is later than the latest grant (`grantedAt`); stored in `role_revocations`.
+   * A reader meeting a kind it does not know refuses the subject's tokens issued until
+   * `notBefore` (`RevocationSet.add`: fail closed).
    */
-  readonly kind: 'session' | 'subject' | 'sessionless' | 'client';
-  /** The `sid` (session), `sub` (subject, sessionless) or `["<sub>","<azp>"]` (client, JSON). */
+  readonly kind: 'session' | 'subject' | 'sessionless' | 'client' | 'role';
+  /**
+   * The `sid` (session), `sub` (subject, sessionless), `["<sub>","<azp>"]` (client, JSON) or
+   * `["<sub>","<role>"]` (role, JSON): the subject first in every kind's JSON.
+   */
   readonly value: string;
   /** Tokens issued at or before this instant are refused (subject revocations). */
   readonly notBefore: string;
   readonly expiresAt: string;
+  /** `role`: the latest grant of the role again, which lifts an earlier removal. */
+  readonly grantedAt?: string;
 }
 
 type Tx = Db['kysely'];
@@ -25,8 +40,14 @@ type Tx = Db['kysely'];
 export function revocationRepository(db: Db) {
   const k = db.kysely;
   return {
-    save: (revocation: Revocation, tx: Tx = k) => saveRevocation(tx, revocation),
-    active: (now: Date) => activeRevocations(k, now),
+    save: (revocation: Revocation, tx: Tx = k) =>
+      revocation.kind === 'role'
+        ? saveRoleRevocation(tx, { ...revocation, kind: 'role' })
+        : saveRevocation(tx, revocation),
+    active: async (now: Date) => [
+      ...(await activeRevocations(k, now)),
+      ...(await activeRoleRevocations(k, now)),
+    ],
     claimJti: (issuer: string, jti: string, expiresAt: Date, tx: Tx = k) =>
       claimJti(tx, issuer, jti, expiresAt),
     claimDpopProof: (key: string, expiresAt: Date, now: Date) =>
@@ -43,7 +64,7 @@ export function revocationRepository(db: Db) {
 async function saveRevocation(tx: Tx, revocation: Revocation): Promise<void> {
   const row = {
     issuer: revocation.issuer,
-    kind: revocation.kind,
+    kind: revocation.kind as RevocationTable['kind'],
     value: revocation.value,
     not_before: revocation.notBefore,
     expires_at: revocation.expiresAt,
@@ -59,15 +80,8 @@ async function saveRevocation(tx: Tx, revocation: Revocation): Promise<void> {
     .execute();
 }
 
-/**
- * The later of the stored and the proposed time, in SQL both stores run: PostgreSQL compares
- * `timestamptz`, SQLite the ISO 8601 text of one format (`Date#toISOString`), whose order is the
- * time's.
- */
 function later(column: 'not_before' | 'expires_at') {
-  const stored = sql.ref(`revocations.${column}`);
-  const proposed = sql.ref(`excluded.${column}`);
-  return sql<string>`case when ${proposed} > ${stored} then ${proposed} else ${stored} end`;
+  return laterTime('revocations', column);
 }
 
 /** Every revocation still in force at `now`. */
@@ -129,5 +143,6 @@ async function pruneExpired(k: Tx, cutoff: Date): Promise<number> {
   const c = await k.deleteFrom('dpop_proofs').where('expires_at', '<=', at).executeTakeFirst();
   // Idempotency keys live a day (draft-ietf-httpapi-idempotency-key-header §2.3).
   const d = await pruneIdempotencyKeys(k, cutoff);
-  return Number(a.numDeletedRows + b.numDeletedRows + c.numDeletedRows + d);
+  const e = await pruneRoleRevocations(k, cutoff);
+  return Number(a.numDeletedRows + b.numDeletedRows + c.numDeletedRows + d + e);
 }

@@ -24,4 +24,9 @@ export interface RevocationStoreOptions {
    * `clockToleranceSec`. Default 30, the auth package's default.
    */
   readonly clockToleranceSeconds?: number;
+  /**
+   * Until when instances of the release before `role_revocations` may still share the database:
+   * a role removal then also stores the `subject` revocation they apply (`revokeRole`).
+   */
+  readonly olderReleaseUntil?: Date | undefined;
 }

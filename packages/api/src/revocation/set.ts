@@ -1,7 +1,9 @@
 import type { Revocation } from '../repositories/revocations.js';
+import { NEVER } from '../repositories/role-revocations.js';
+import { type RoleHolder, RoleIndex } from './role-index.js';
 
 /** The fields of a verified principal that revocation looks at. */
-export interface RevocablePrincipal {
+export interface RevocablePrincipal extends RoleHolder {
   readonly issuer: string;
   readonly subject: string;
   readonly sessionId?: string | undefined;
@@ -36,26 +38,60 @@ interface Entry {
 /** issuer → value (`sid` or `sub`) → entry: lookups without building key strings. */
 type Index = Map<string, Map<string, Entry>>;
 
+/** The kinds whose `value` is the index key itself. */
+const BY_VALUE = new Set<string>(['session', 'subject', 'sessionless']);
+
+/**
+ * The subject of a revocation of a kind this release does not know: the first element of a
+ * JSON array value (as `client` and `role` values are), else the value itself.
+ */
+function subjectOfUnknown(value: string): string {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (Array.isArray(parsed) && typeof parsed[0] === 'string') return parsed[0];
+  } catch {
+    // Not JSON: the value is the subject, as `subject` and `sessionless` values are.
+  }
+  return value;
+}
+
 /**
  * The in-memory revocation set behind `RevocationStore.isRevoked`. Only grows (entries are
  * merged to the later times) until `prune` drops what has expired, so applying a broadcast and
  * reloading from the database can happen in any order.
  */
 export class RevocationSet {
-  readonly #byKind: Record<Exclude<Revocation['kind'], 'client'>, Index> = {
+  readonly #byKind: Record<Exclude<Revocation['kind'], 'client' | 'role'>, Index> = {
     session: new Map(),
     subject: new Map(),
     sessionless: new Map(),
   };
   /** `client` revocations: issuer → `azp` → `sub` → entry (no key strings built per request). */
   readonly #byClient = new Map<string, Index>();
+  readonly #roles = new RoleIndex();
 
+  /**
+   * Merges a revocation, stored or announced. A kind this release does not know (written by a
+   * later one, sharing the database during a rolling upgrade) is held as a `subject` revocation
+   * of its subject until its `notBefore` ({@link subjectOfUnknown}): the subject's tokens issued
+   * up to it are refused, whatever narrower meaning the kind had (fail closed), and the kind
+   * never stops this instance loading its set, as it did the release before (which threw).
+   */
   add(r: Revocation): void {
     const expiresAt = Date.parse(r.expiresAt);
     const notBefore = Date.parse(r.notBefore);
     if (Number.isNaN(expiresAt) || Number.isNaN(notBefore)) return;
+    if (r.kind === 'role') {
+      const grantedAt = Date.parse(r.grantedAt ?? NEVER);
+      if (Number.isNaN(grantedAt)) return;
+      this.#roles.add(r.issuer, r.value, { removedAt: notBefore, grantedAt, expiresAt });
+      return;
+    }
     if (r.kind !== 'client') {
-      this.#put(this.#byKind[r.kind], r.issuer, r.value, { notBefore, expiresAt });
+      const known = BY_VALUE.has(r.kind);
+      const index = known ? this.#byKind[r.kind] : this.#byKind.subject;
+      const key = known ? r.value : subjectOfUnknown(r.value);
+      this.#put(index, r.issuer, key, { notBefore, expiresAt });
       return;
     }
     const parsed = parseClientValue(r.value);
@@ -79,6 +115,7 @@ export class RevocationSet {
     }
     for (const [issuer, clients] of this.#byClient)
       if (clients.size === 0) this.#byClient.delete(issuer);
+    this.#roles.prune(now);
   }
 
   /**
@@ -98,6 +135,8 @@ export class RevocationSet {
       covers(this.#byClient.get(p.issuer)?.get(p.clientId)?.get(p.subject), p, now, toleranceMs)
     )
       return true;
+    // A role removed from the person, still carried by this token: whatever its `iat`.
+    if (this.#roles.refuses(p, now)) return true;
     // A token without `sid` cannot show it belongs to another session than the one that ended.
     return (
       p.sessionId === undefined &&

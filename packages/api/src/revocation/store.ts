@@ -1,10 +1,11 @@
 // Why this file is long: every kind of revocation the API makes (sessions, subjects, agents,
-// back-channel logouts) is stored, announced and applied through this one store, so that none
+// roles, back-channel logouts) is stored, announced and applied through this one store, so that none
 // can skip the transaction, the announcement to the other instances or the in-memory set.
 import { performance } from 'node:perf_hooks';
 import type { Db } from '../db/database.js';
 import { ApiError } from '../http/problem.js';
 import { type Revocation, revocationRepository } from '../repositories/revocations.js';
+import { NEVER } from '../repositories/role-revocations.js';
 import { inProcessBus, type RevocationBus } from './bus.js';
 import { Freshness, scheduleReloads } from './freshness.js';
 import type { Commit, RevocationStoreOptions } from './options.js';
@@ -29,6 +30,7 @@ export class RevocationStore {
   readonly #ttlMs: number;
   readonly #refreshMs: number;
   readonly #toleranceMs: number;
+  readonly #olderReleaseUntil: Date | undefined;
   readonly #set = new RevocationSet();
   readonly #fresh: Freshness;
   #timer: NodeJS.Timeout | undefined;
@@ -44,6 +46,7 @@ export class RevocationStore {
     this.#toleranceMs = (options.clockToleranceSeconds ?? 30) * 1000;
     this.#ttlMs = options.ttlSeconds * 1000 + 2 * this.#toleranceMs;
     this.#fresh = new Freshness(options.listenUrl === undefined);
+    this.#olderReleaseUntil = options.olderReleaseUntil;
   }
 
   /**
@@ -118,37 +121,69 @@ export class RevocationStore {
   }
 
   /**
-   * Ends every token of a subject at each of `issuers`, all or nothing: `commit` runs the rows
-   * and their announcement in the audit record's transaction (`writeAndAudit`): a failure leaves
-   * nothing revoked, announced or audited. Memory and other instances learn of it once committed.
-   *
-   * `exact`: tokens issued up to now by this instance's clock, without the allowance for a
-   * provider's clock running ahead (`notBefore` set back by the clock tolerance, which
-   * {@link isRevoked} adds again). For a change that leaves the person signed in (a role
-   * removed): the token their client gets next must pass at once, not be refused for the
-   * tolerance too, which would send them back to sign in over and over meanwhile.
+   * Ends every token of a subject at each of `issuers`, issued up to now, all or nothing: `commit`
+   * runs the rows and their announcement in the audit record's transaction (`writeAndAudit`): a
+   * failure leaves nothing revoked, announced or audited. Memory and other instances learn of it
+   * once committed.
    */
   async revokeSubjectAt(
     issuers: readonly string[],
     sub: string,
     commit: Commit<Revocation[]>,
-    { exact = false }: { exact?: boolean } = {},
   ): Promise<Revocation[]> {
     const now = this.#now();
-    const revocations = issuers.map((issuer) => {
-      const revocation = this.#revocation(issuer, 'subject', sub, now);
-      if (!exact) return revocation;
-      return {
-        ...revocation,
+    return this.#commitAll(
+      issuers.map((issuer) => this.#revocation(issuer, 'subject', sub, now)),
+      commit,
+    );
+  }
+
+  /**
+   * A role (or permission) removed from a person: their tokens that still carry it are refused
+   * on every instance for as long as one could be valid (the revocation lifetime), whatever
+   * their `iat`, and the next token, without it, passes whatever the provider's clock says
+   * (`role-index.ts`). `commit` as for {@link revokeSubjectAt}.
+   *
+   * Rolling upgrade: the release before reads only `revocations` and throws on a kind it does
+   * not know, so this is stored in `role_revocations`, which it never reads (its instances take
+   * the announcement as a gap and reload their own table). Until `olderReleaseUntil` the
+   * `subject` revocation that release wrote for a removal (tokens issued up to now by this
+   * instance's clock, without the allowance for the provider's ahead) is stored as well, so that
+   * its instances still refuse; this release applies that one too meanwhile.
+   */
+  revokeRole(
+    issuer: string,
+    sub: string,
+    role: string,
+    commit: Commit<Revocation[]>,
+  ): Promise<Revocation[]> {
+    const now = this.#now();
+    const revocations: Revocation[] = [this.#role(issuer, sub, role, now, 'removed')];
+    if (this.#olderReleaseUntil !== undefined && now < this.#olderReleaseUntil) {
+      revocations.push({
+        ...this.#revocation(issuer, 'subject', sub, now),
         notBefore: new Date(now.getTime() - this.#toleranceMs).toISOString(),
-      };
-    });
-    await commit(async (tx) => {
-      for (const revocation of revocations) await this.#store(revocation, tx);
-      return revocations;
-    });
-    for (const revocation of revocations) this.#committed(revocation);
-    return revocations;
+      });
+    }
+    return this.#commitAll(revocations, commit);
+  }
+
+  /**
+   * A role granted to a person again: lifts its removal ({@link revokeRole}), so that their
+   * tokens carrying it pass again, new ones and old. Kept as long as a removal would be, so that
+   * a removal announced before it but read after cannot refuse again.
+   */
+  async restoreRole(
+    issuer: string,
+    sub: string,
+    role: string,
+    commit: Commit<Revocation[]>,
+  ): Promise<Revocation> {
+    const [granted] = await this.#commitAll(
+      [this.#role(issuer, sub, role, this.#now(), 'granted')],
+      commit,
+    );
+    return granted as Revocation;
   }
 
   /**
@@ -271,6 +306,35 @@ export class RevocationStore {
       notBefore: now.toISOString(),
       expiresAt: new Date(now.getTime() + this.#ttlMs).toISOString(),
     };
+  }
+
+  /** A role's removal or grant at `now`: the other time is the epoch's start. */
+  #role(
+    issuer: string,
+    sub: string,
+    role: string,
+    now: Date,
+    change: 'removed' | 'granted',
+  ): Revocation {
+    const at = now.toISOString();
+    return {
+      issuer,
+      kind: 'role',
+      value: JSON.stringify([sub, role]),
+      notBefore: change === 'removed' ? at : NEVER,
+      grantedAt: change === 'granted' ? at : NEVER,
+      expiresAt: new Date(now.getTime() + this.#ttlMs).toISOString(),
+    };
+  }
+
+  /** Stores and announces `revocations` in `commit`'s transaction; applies them once committed. */
+  async #commitAll(revocations: Revocation[], commit: Commit<Revocation[]>): Promise<Revocation[]> {
+    await commit(async (tx) => {
+      for (const revocation of revocations) await this.#store(revocation, tx);
+      return revocations;
+    });
+    for (const revocation of revocations) this.#committed(revocation);
+    return revocations;
   }
 
   async #revoke(issuer: string, kind: Revocation['kind'], value: string): Promise<Revocation> {

@@ -14,7 +14,8 @@ function normalisePercentEncoding(path: string): string {
  * compares them "without query and fragment parts", after syntax-based normalisation (RFC 3986
  * §6.2.2: case, percent-encoding, dot segments) and scheme-based normalisation (§6.2.3: default
  * port dropped, empty path as `/`). The WHATWG URL parser does the case, port and dot-segment
- * steps; percent-encoding of unreserved characters is decoded here.
+ * steps; percent-encoding of unreserved characters is decoded here. A value with dot segments
+ * or a backslash is compared by no caller: see {@link routerReadsOtherwise}.
  *
  * @returns the normalised `scheme://host[:port]/path`, or `undefined` for a value that is not an
  *   absolute http(s) URI.
@@ -38,8 +39,8 @@ const ROUTER_READS_OTHERWISE = /^[^?#]*?(?:\\|\/(?:\.|%2e){1,2}(?:[/?#]|$))/i;
  * §2.3) or a backslash. A router matches such a path as written (`/lists/L/members/..` runs the
  * member route with `..` as the username), while normalising it (RFC 3986 §5.2.4; WHATWG reads
  * `\` as `/`) names another resource (`/lists/L`): RFC 9449 §4.3 step 9 must not match a proof
- * for that one. Only the path is looked at (up to `?` or `#`); dots within a segment are
- * ordinary characters.
+ * for that one; nor a proof whose own `htu` holds one for the resource it resolves to. Only the
+ * path is looked at (up to `?` or `#`); dots within a segment are ordinary characters.
  */
 export function routerReadsOtherwise(url: string): boolean {
   return ROUTER_READS_OTHERWISE.test(url);

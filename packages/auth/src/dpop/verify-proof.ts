@@ -151,12 +151,14 @@ function checkClaims(
     throw invalid('The DPoP proof jti is missing');
   if (htm !== input.method) throw invalid('The DPoP proof htm does not match the request method');
   // §4.3 step 9: the same URI once normalised; an identical string needs only the one check.
-  // A request URI that normalising would make name another resource matches no proof.
+  // A request URI that normalising would make name another resource matches no proof, and
+  // neither does such an `htu` (`/lists/L/members/%2e%2e` would resolve to `/lists/L`): what
+  // it names as written is not what it resolves to, so it matches no request whatever.
   const expected = routerReadsOtherwise(input.url) ? undefined : state.normaliseHtu(input.url);
   if (
     typeof htu !== 'string' ||
     expected === undefined ||
-    (htu !== input.url && state.normaliseHtu(htu) !== expected)
+    (htu !== input.url && (routerReadsOtherwise(htu) || state.normaliseHtu(htu) !== expected))
   )
     throw invalid('The DPoP proof htu does not match the request URI');
   const nowSec = nowMs / 1000;
