@@ -7,6 +7,7 @@ import {
 } from '@todo-sso/auth';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
+import { autocommitOutcomeUnknown } from '../db/write-outcome.js';
 import {
   dpopRequired,
   metadataUrl,
@@ -187,9 +188,20 @@ export function createErrorHandler(context: AppContext) {
         principal && profileOf(principal),
       );
     } catch (error) {
-      request.log.error({ err: error }, 'could not write the audit record of a denial');
+      request.log.error({ err: error }, auditFailure(context.db.dialect, error));
     }
   }
+}
+
+/**
+ * The log line of a denial whose audit record failed. The request keeps its answer (the denial
+ * stands either way); only the log can tell whether the record is missing, or may be stored
+ * (the connection lost after its INSERT was sent, so it may have been committed).
+ */
+function auditFailure(dialect: string, error: unknown): string {
+  return autocommitOutcomeUnknown(dialect, error)
+    ? 'the audit record of a denial may or may not have been written: the connection to the database was lost after it was sent'
+    : 'could not write the audit record of a denial';
 }
 
 /**
