@@ -68,3 +68,21 @@ describe('discovery documents of an API_PUBLIC_URL with a colon in its path', ()
     }
   });
 });
+
+describe('discovery documents of an API_PUBLIC_URL with a percent-encoded path', () => {
+  const database = useTestDatabase(sqliteDriver);
+  const h = suiteFixture(
+    false,
+    () => startHarness(database.config, { API_PUBLIC_URL: 'https://example.com/t%C3%A9' }),
+    (harness) => harness.close(),
+  );
+
+  it('serves them at the URL a client writes from the identifier', async () => {
+    for (const url of [
+      '/.well-known/authzen-configuration/t%C3%A9',
+      '/.well-known/oauth-protected-resource/t%C3%A9',
+      '/.well-known/oauth-protected-resource/t%C3%A9/mcp',
+    ])
+      expect((await h.app.inject({ url })).statusCode, url).toBe(200);
+  });
+});

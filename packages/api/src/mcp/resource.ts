@@ -10,11 +10,21 @@ export const MCP_PATH = '/mcp';
 /**
  * A path as a route the router matches literally: it reads `:` as the start of a parameter and
  * `::` as a colon (find-my-way), so the path of an `API_PUBLIC_URL` like `https://h/v1:todo`
- * (a colon is legal in a path, RFC 3986 §3.3) is served as written. A `*` the router cannot hold
+ * (a colon is legal in a path, RFC 3986 §3.3) is served as written, and a percent-encoded one
+ * (`https://h/t%C3%A9`) at the URL a client writes. A `*` the router cannot hold
  * literally: `API_PUBLIC_URL` refuses it at load.
  */
 export function literalRoute(path: string): string {
-  return path.replaceAll(':', '::');
+  // The router matches the decoded path (`/t%C3%A9` is routed as `/té`), so the route is too.
+  return safeDecodeUri(path).replaceAll(':', '::');
+}
+
+function safeDecodeUri(path: string): string {
+  try {
+    return decodeURI(path);
+  } catch {
+    return path;
+  }
 }
 
 /** The two protected resources the API serves: the REST API and the MCP endpoint. */
