@@ -7,6 +7,16 @@ export const METADATA_PATH = '/.well-known/oauth-protected-resource';
 /** The MCP endpoint's path; its resource identifier is `<base>/mcp`. */
 export const MCP_PATH = '/mcp';
 
+/**
+ * A path as a route the router matches literally: it reads `:` as the start of a parameter and
+ * `::` as a colon (find-my-way), so the path of an `API_PUBLIC_URL` like `https://h/v1:todo`
+ * (a colon is legal in a path, RFC 3986 §3.3) is served as written. A `*` the router cannot hold
+ * literally: `API_PUBLIC_URL` refuses it at load.
+ */
+export function literalRoute(path: string): string {
+  return path.replaceAll(':', '::');
+}
+
 /** The two protected resources the API serves: the REST API and the MCP endpoint. */
 export type ResourceName = 'api' | 'mcp';
 
