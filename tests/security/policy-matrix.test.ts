@@ -16,10 +16,13 @@ import { normalize, registeredRoutes } from './support/routes.js';
 const RESOURCE_METADATA =
   'resource_metadata="http://localhost/.well-known/oauth-protected-resource"';
 const NO_TOKEN_CHALLENGE = `Bearer realm="todo-api", ${RESOURCE_METADATA}, DPoP realm="todo-api", algs="ES256 ES384 ES512 PS256 RS256 EdDSA Ed25519", ${RESOURCE_METADATA}`;
-/** The MCP endpoint is its own protected resource: its challenge names its own metadata. */
+/**
+ * The MCP endpoint is its own protected resource: its challenge names its own metadata and the
+ * scopes to ask for (RFC 6750 §3; MCP authorization 2025-11-25).
+ */
 const NO_TOKEN_CHALLENGE_MCP = NO_TOKEN_CHALLENGE.replaceAll(
   'oauth-protected-resource"',
-  'oauth-protected-resource/mcp"',
+  'oauth-protected-resource/mcp", scope="openid profile email"',
 );
 /** Routes of the MCP resource: guarded by its audience, each tool by its REST route's policy. */
 const MCP = new Set<string>(MCP_ROUTES);

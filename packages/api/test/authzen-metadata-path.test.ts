@@ -38,3 +38,33 @@ describe('AuthZEN metadata of an API_PUBLIC_URL with a path', () => {
     ]);
   });
 });
+
+/**
+ * A colon is legal in a path (RFC 3986 §3.3): the documents of `https://example.com/v1:todo` are
+ * served at that path as written, not at a route pattern with a `:todo` parameter that would
+ * answer for any other path beginning `/v1`.
+ */
+describe('discovery documents of an API_PUBLIC_URL with a colon in its path', () => {
+  const database = useTestDatabase(sqliteDriver);
+  const h = suiteFixture(
+    false,
+    () => startHarness(database.config, { API_PUBLIC_URL: 'https://example.com/v1:todo' }),
+    (harness) => harness.close(),
+  );
+
+  it('serves them at the path as written, and at no other', async () => {
+    const identifier = 'https://example.com/v1:todo';
+    const documents = [
+      ['/.well-known/authzen-configuration', 'policy_decision_point', identifier],
+      ['/.well-known/oauth-protected-resource', 'resource', identifier],
+      ['/.well-known/oauth-protected-resource', 'resource', `${identifier}/mcp`, '/mcp'],
+    ] as const;
+    for (const [wellKnown, member, value, suffix = ''] of documents) {
+      const res = await h.app.inject({ url: `${wellKnown}/v1:todo${suffix}` });
+      expect(res.statusCode, `${wellKnown} ${res.body}`).toBe(200);
+      expect(res.json()[member]).toBe(value);
+      const other = await h.app.inject({ url: `${wellKnown}/v1other${suffix}` });
+      expect(other.statusCode, `${wellKnown}/v1other${suffix}`).toBe(404);
+    }
+  });
+});

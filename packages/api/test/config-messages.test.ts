@@ -23,6 +23,11 @@ describe('configuration errors say how to fix the value', () => {
     ['OIDC_DISCOVERY_URL', 'keycloak:8080', /OIDC_DISCOVERY_URL: must be an http:\/\/ or https/],
     ['AUTHZ_PDP_URL', 'pdp', /AUTHZ_PDP_URL: must be an http:\/\/ or https/],
     ['API_PUBLIC_URL', 'api.example.com', /API_PUBLIC_URL: must be an http:\/\/ or https/],
+    [
+      'API_PUBLIC_URL',
+      'https://api.example.com/a*b',
+      /API_PUBLIC_URL: must have no \* in its path/,
+    ],
     ['OIDC_AUDIENCE', ',', /OIDC_AUDIENCE: must be a comma-separated list/],
     ['CORS_ORIGINS', 'a,,b', /CORS_ORIGINS: must be a comma-separated list/],
     ['OIDC_ROLES_CLAIM', 'realm_access..roles', /OIDC_ROLES_CLAIM: must be a claim path/],

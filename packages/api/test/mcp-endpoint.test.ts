@@ -56,11 +56,17 @@ describe('the MCP endpoint', () => {
     return { isError: answer.isError === true, body };
   };
 
-  it('answers a request without a token with 401 pointing at the MCP metadata', async () => {
+  it('answers a request without a token with 401 naming the MCP metadata and scopes', async () => {
     const res = await rpc(undefined, 'tools/list');
     expect(res.statusCode).toBe(401);
-    expect(res.headers['www-authenticate']).toMatch(
-      new RegExp(`^Bearer realm="todo-api", resource_metadata="${MCP_METADATA}"`),
+    // RFC 6750 §3 `scope` (MCP authorization 2025-11-25): the metadata's `scopes_supported`.
+    const scopes = (await h.app.inject({ url: '/.well-known/oauth-protected-resource/mcp' })).json()
+      .scopes_supported as string[];
+    expect(scopes).toEqual(['openid', 'profile', 'email']);
+    const params = `realm="todo-api", resource_metadata="${MCP_METADATA}", scope="${scopes.join(' ')}"`;
+    const algs = 'algs="ES256 ES384 ES512 PS256 RS256 EdDSA Ed25519"';
+    expect(res.headers['www-authenticate']).toBe(
+      `Bearer ${params}, DPoP realm="todo-api", ${algs}, resource_metadata="${MCP_METADATA}", scope="${scopes.join(' ')}"`,
     );
   });
 

@@ -147,3 +147,53 @@ describe('authErrorResponse with resourceMetadata', () => {
     expect(res.headers['www-authenticate']).toBe('Bearer realm="todo-api"');
   });
 });
+
+describe('authErrorResponse with scope', () => {
+  const render = (error: AuthError, dpop = false) =>
+    String(
+      authErrorResponse(error, {
+        realm: 'todo-api',
+        resourceMetadata: METADATA,
+        scope: ['openid', 'profile'],
+        ...(dpop && { dpopAlgorithms: ['ES256'] }),
+      }).headers['www-authenticate'],
+    );
+  const challenges = (header: string) => header.split(/, (?=Bearer |DPoP )/);
+
+  test('names the required scopes in every challenge of a 401 (RFC 6750 §3)', () => {
+    expect(render(new AuthError('token_missing', 'No bearer token was sent'))).toBe(
+      `Bearer realm="todo-api", resource_metadata="${METADATA}", scope="openid profile"`,
+    );
+    const errors = [
+      new AuthError('token_missing', 'No bearer token was sent'),
+      new AuthError('token_expired', 'The access token expired'),
+      new AuthError('dpop_proof_invalid', 'The DPoP proof is invalid'),
+    ];
+    for (const error of errors)
+      for (const dpop of [false, true])
+        for (const challenge of challenges(render(error, dpop)))
+          expect(challenge.split(', '), `${error.code} ${challenge}`).toContain(
+            'scope="openid profile"',
+          );
+  });
+
+  test("leaves a 403's missing scopes, a 400 and a refusal naming its own scope alone", () => {
+    const forbidden = new AuthError('insufficient_permission', 'Missing permission todos:write', {
+      missing: ['todos:write'],
+    });
+    expect(render(forbidden)).toContain('scope="todos:write"');
+    expect(render(forbidden)).not.toContain('openid');
+    const invalid = new AuthError('request_invalid', 'Send exactly one Authorization header');
+    expect(render(invalid)).not.toContain('scope=');
+    const stepUp = new AuthError('authentication_too_weak', 'Sign in again', {
+      challenge: {
+        scheme: 'Bearer',
+        status: 401,
+        error: 'insufficient_user_authentication',
+        description: 'Sign in again',
+        scope: ['admin'],
+      },
+    });
+    expect(render(stepUp).match(/scope="[^"]*"/g)).toEqual(['scope="admin"']);
+  });
+});

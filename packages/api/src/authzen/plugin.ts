@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import { createErrorHandler } from '../http/error-handler.js';
 import { ApiError } from '../http/problem.js';
 import { varyForwarded } from '../mcp/metadata-routes.js';
-import { NO_PUBLIC_URL, publicBase } from '../mcp/resource.js';
+import { literalRoute, NO_PUBLIC_URL, publicBase } from '../mcp/resource.js';
 import { principalOf } from '../routes/principal.js';
 import { problems } from '../schemas/common.js';
 import { PUBLIC } from '../schemas/security.js';
@@ -60,7 +60,7 @@ export function authzenMetadataPlugin(context: AppContext): FastifyPluginAsync {
   // stays, documented once.
   const path = publicUrl === undefined ? '/' : new URL(publicUrl).pathname;
   const urls = [{ url: WELL_KNOWN, hide: false }];
-  if (path !== '/') urls.push({ url: `${WELL_KNOWN}${path}`, hide: true });
+  if (path !== '/') urls.push({ url: literalRoute(`${WELL_KNOWN}${path}`), hide: true });
   return async (app) => {
     // The metadata is part of the API (§9): a PEP's request identifier comes back here too.
     app.addHook('onSend', echoRequestId);

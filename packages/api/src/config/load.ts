@@ -124,6 +124,14 @@ function readPublicUrl(value: string): string {
     );
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '')
     throw new ConfigError('API_PUBLIC_URL', 'must have no user information, query or fragment');
+  // RFC 9728 §3.1, AuthZEN 1.0 §9.2: the discovery documents are served at the well-known path
+  // followed by this path, and the router reads a `*` in a route as a wildcard: it cannot serve
+  // one literally (a `:` it can: `literalRoute`).
+  if (url.pathname.includes('*'))
+    throw new ConfigError(
+      'API_PUBLIC_URL',
+      `must have no * in its path: the API serves its discovery documents at /.well-known/…${url.pathname} and cannot route a literal * (got "${url.pathname}")`,
+    );
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 

@@ -45,6 +45,26 @@ export function commitOutcomeUnknown(error: unknown): boolean {
   return !NOT_SENT.test(message);
 }
 
+/**
+ * Whether a write sent outside a transaction (one autocommitted statement) and failed with
+ * `error` may have been made all the same: on PostgreSQL, the statement reached the server and
+ * the connection was lost before its answer, which leaves it as unknown as a `COMMIT` in the
+ * same case ({@link commitOutcomeUnknown}). Not when no connection was ever made (refused, a
+ * name not found, the pool's wait for one over). SQLite's statement is a call into the library
+ * in this process: a failure there wrote nothing.
+ */
+export function autocommitOutcomeUnknown(dialect: string, error: unknown): boolean {
+  if (dialect !== 'postgres' || !commitOutcomeUnknown(error)) return false;
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && NEVER_CONNECTED_CODES.has(code)) return false;
+  return !(typeof message === 'string' && NEVER_CONNECTED.test(message));
+}
+
+/** Socket errors of a connection that was never made. */
+const NEVER_CONNECTED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+/** pg-pool's wait for a connection, over before any was handed out. */
+const NEVER_CONNECTED = /^timeout exceeded when trying to connect$/i;
+
 /** node-postgres's refusals of a query it does not send (the client broken, or ended). */
 const NOT_SENT =
   /^(Client has encountered a connection error and is not queryable|Client was closed and is not queryable)$/;

@@ -7,7 +7,15 @@ import {
 } from '@todo-sso/auth';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
-import { dpopRequired, metadataUrl, publicBase, resourceId, resourceOf } from '../mcp/resource.js';
+import { autocommitOutcomeUnknown } from '../db/write-outcome.js';
+import {
+  dpopRequired,
+  metadataUrl,
+  publicBase,
+  resourceId,
+  resourceOf,
+  SCOPES,
+} from '../mcp/resource.js';
 import { InvalidCursorError } from '../repositories/cursor.js';
 import { actorOf, profileOf } from '../routes/principal.js';
 import { etagOf, PreconditionFailed } from './etag.js';
@@ -71,6 +79,9 @@ function authProblem(
     // RFC 9728 §5.1: every challenge names the metadata of the resource it guards, when the
     // API knows its own URL (`API_PUBLIC_URL`, or a loopback request): never one from Host.
     ...(base !== undefined && { resourceMetadata: metadataUrl(base, resourceOf(request)) }),
+    // MCP authorization (2025-11-25), "Protected Resource Metadata Discovery Requirements": a
+    // 401 of `/mcp` names the scopes to ask for (RFC 6750 §3), its metadata's `scopes_supported`.
+    ...(resourceOf(request) === 'mcp' && { scope: SCOPES }),
     // RFC 9449 §7.1: a DPoP request's refused token is answered in the DPoP challenge.
     scheme: credentialScheme(request.headers.authorization),
     // Where every issuer requires DPoP, the challenges offer no Bearer scheme (RFC 9449 §7.1).
@@ -177,9 +188,20 @@ export function createErrorHandler(context: AppContext) {
         principal && profileOf(principal),
       );
     } catch (error) {
-      request.log.error({ err: error }, 'could not write the audit record of a denial');
+      request.log.error({ err: error }, auditFailure(context.db.dialect, error));
     }
   }
+}
+
+/**
+ * The log line of a denial whose audit record failed. The request keeps its answer (the denial
+ * stands either way); only the log can tell whether the record is missing, or may be stored
+ * (the connection lost after its INSERT was sent, so it may have been committed).
+ */
+function auditFailure(dialect: string, error: unknown): string {
+  return autocommitOutcomeUnknown(dialect, error)
+    ? 'the audit record of a denial may or may not have been written: the connection to the database was lost after it was sent'
+    : 'could not write the audit record of a denial';
 }
 
 /**

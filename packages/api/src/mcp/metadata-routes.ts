@@ -4,6 +4,7 @@ import { ApiError } from '../http/problem.js';
 import { problems } from '../schemas/common.js';
 import { PUBLIC } from '../schemas/security.js';
 import {
+  literalRoute,
   MCP_PATH,
   METADATA_PATH,
   NO_PUBLIC_URL,
@@ -66,7 +67,8 @@ export function protectedResourceRoutes(context: AppContext): FastifyPluginAsync
   const paths = (name: ResourceName) => {
     const own = name === 'mcp' ? MCP_PATH : '';
     const root = { url: `${METADATA_PATH}${own}`, hide: false };
-    return path === '/' ? [root] : [root, { url: `${METADATA_PATH}${path}${own}`, hide: true }];
+    const under = { url: literalRoute(`${METADATA_PATH}${path}${own}`), hide: true };
+    return path === '/' ? [root] : [root, under];
   };
   return async (app) => {
     for (const name of ['api', 'mcp'] as const)

@@ -7,11 +7,25 @@ export const METADATA_PATH = '/.well-known/oauth-protected-resource';
 /** The MCP endpoint's path; its resource identifier is `<base>/mcp`. */
 export const MCP_PATH = '/mcp';
 
+/**
+ * A path as a route the router matches literally: it reads `:` as the start of a parameter and
+ * `::` as a colon (find-my-way), so the path of an `API_PUBLIC_URL` like `https://h/v1:todo`
+ * (a colon is legal in a path, RFC 3986 §3.3) is served as written. A `*` the router cannot hold
+ * literally: `API_PUBLIC_URL` refuses it at load.
+ */
+export function literalRoute(path: string): string {
+  return path.replaceAll(':', '::');
+}
+
 /** The two protected resources the API serves: the REST API and the MCP endpoint. */
 export type ResourceName = 'api' | 'mcp';
 
-/** The scopes a client asks for (OpenID Connect Core §5.4); permissions come from roles. */
-const SCOPES = ['openid', 'profile', 'email'] as const;
+/**
+ * The scopes a client asks for (OpenID Connect Core §5.4); permissions come from roles. The one
+ * list both the metadata's `scopes_supported` (RFC 9728 §2) and the `scope` of the `/mcp` 401
+ * challenges (RFC 6750 §3) name.
+ */
+export const SCOPES: readonly string[] = Object.freeze(['openid', 'profile', 'email']);
 
 /**
  * The API's public base URL, the base of both resource identifiers (RFC 8707 §2, RFC 9728 §1.2):

@@ -32,6 +32,11 @@ export interface AuthErrorResponseOptions {
    */
   resourceMetadata?: string;
   /**
+   * The scopes the resource requires. When set, the challenges of a 401 name them as `scope`
+   * (RFC 6750 §3), unless the refusal names its own, so a client knows what to ask for.
+   */
+  scope?: readonly string[];
+  /**
    * The scheme the request's credentials were sent with. With `DPoP` (and `dpopAlgorithms`), a
    * token refused for itself is answered in the DPoP challenge, where a DPoP client looks
    * (RFC 9449 §7.1: `DPoP error="invalid_token"`), and the Bearer scheme is still offered.
@@ -98,7 +103,7 @@ function renderChallenge(
 interface ChallengeParts {
   /** `realm="…"`, or nothing. */
   readonly realm: readonly string[];
-  /** `resource_metadata="…"` (RFC 9728 §5.1: in every challenge), or nothing. */
+  /** `resource_metadata="…"` (RFC 9728 §5.1) and a 401's `scope="…"`: in every challenge. */
   readonly metadata: readonly string[];
   /** `algs="…"` (RFC 9449 §7.1) when DPoP is accepted. */
   readonly algs: string | undefined;
@@ -207,12 +212,15 @@ export function authErrorResponse(
     ? `algs=${quote(options.dpopAlgorithms.join(' '))}`
     : undefined;
   const dpopOnly = algs !== undefined && options.bearer === false;
+  const scope = error.status === 401 && !error.challenge?.scope?.length ? options.scope : [];
   const parts: ChallengeParts = {
     realm: options.realm === undefined ? [] : [`realm=${quote(options.realm)}`],
-    metadata:
-      options.resourceMetadata === undefined
+    metadata: [
+      ...(options.resourceMetadata === undefined
         ? []
-        : [`resource_metadata=${quote(options.resourceMetadata)}`],
+        : [`resource_metadata=${quote(options.resourceMetadata)}`]),
+      ...(scope?.length ? [`scope=${quote(scope.join(' '))}`] : []),
+    ],
     algs,
     dpopOnly,
     scheme: dpopOnly ? 'DPoP' : options.scheme,

@@ -38,6 +38,28 @@ const realFetch: Io['fetch'] = (...a) => globalThis.fetch(...a);
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * `fetchImpl` with a device authorization answer that names no polling interval (the dev IdP's:
+ * oidc-provider sends none) given `interval: 1` (RFC 8628 §3.2), as a provider configured for
+ * one-second polls would send it. Without it the CLI waits the RFC's default 5 s before its
+ * first poll, 5 s of every sign-in here; the default itself is device-flow.test.ts's to check.
+ */
+function oneSecondPolls(fetchImpl: Io['fetch']): Io['fetch'] {
+  return async (input, init) => {
+    const response = await fetchImpl(input, init);
+    // The device authorization request is the provider POST that carries no grant_type.
+    const form = typeof init?.body === 'string' ? new URLSearchParams(init.body) : undefined;
+    if (init?.method !== 'POST' || !form || form.has('grant_type') || response.status !== 200)
+      return response;
+    const body = (await response
+      .clone()
+      .json()
+      .catch(() => undefined)) as Record<string, unknown> | undefined;
+    if (typeof body?.device_code !== 'string' || body.interval !== undefined) return response;
+    return Response.json({ ...body, interval: 1 });
+  };
+}
+
+/**
  * A terminal for in-process runs: the environment given (config dir, issuer, API), real fetch
  * and timers, and a "browser" in which `username` approves every device code over HTTP.
  */
@@ -53,7 +75,7 @@ export function terminal(
     run: (...args) =>
       capture(args, {
         env,
-        fetch: fetchImpl,
+        fetch: oneSecondPolls(fetchImpl),
         now: () => Date.now() + t.clockOffsetMs,
         sleep: realSleep,
         openBrowser: async (url) => {
