@@ -3,6 +3,7 @@ import type { onResponseHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/database.js';
+import { autocommitOutcomeUnknown } from '../db/write-outcome.js';
 import { agentClassifier } from './clients.js';
 import { agentRepository } from './repository.js';
 
@@ -23,6 +24,7 @@ export class AgentUsage {
   readonly #now: () => Date;
   readonly #logger: Pick<Logger, 'warn'>;
   readonly #intervalMs: number;
+  readonly #dialect: string;
   /** `issuer \n sub \n client` → epoch ms of the last write. */
   readonly #written = new Map<string, number>();
 
@@ -34,6 +36,7 @@ export class AgentUsage {
     intervalMs?: number;
   }) {
     this.#repo = agentRepository(options.db);
+    this.#dialect = options.db.dialect;
     this.#isAgent = options.isAgent;
     this.#now = options.now;
     this.#logger = options.logger;
@@ -52,9 +55,15 @@ export class AgentUsage {
     if (this.#written.size > MAX_REMEMBERED) this.#forget(now.getTime());
     const owner = { issuer: principal.issuer, subject: principal.subject };
     return this.#repo.touch(owner, clientId as string, now).catch((error: Error) => {
-      // Not written: the next call tries again.
+      // Not written, or (the connection lost after the statement was sent) maybe written: the
+      // next call tries again either way, an upsert that may repeat.
       this.#written.delete(key);
-      this.#logger.warn({ err: error.message, clientId }, 'agent use not recorded');
+      this.#logger.warn(
+        { err: error.message, clientId },
+        autocommitOutcomeUnknown(this.#dialect, error)
+          ? 'agent use may or may not have been recorded: the connection to the database was lost after it was sent'
+          : 'agent use not recorded',
+      );
     });
   }
 
