@@ -31,14 +31,17 @@ export function laterTime(table: string, column: string) {
   return sql<string>`case when ${proposed} > ${stored} then ${proposed} else ${stored} end`;
 }
 
-/** `["<sub>","<role>"]`, the `value` of a `role` revocation; undefined for anything else. */
-export function parseRoleValue(value: string): [string, string] | undefined {
+/**
+ * A pair of strings stored as JSON: `["<sub>","<role>"]`, the `value` of a `role` revocation, or
+ * `["<sub>","<client>"]`, that of a `client` one; undefined for anything else.
+ */
+export function parseStringPair(value: string): [string, string] | undefined {
   try {
     const parsed: unknown = JSON.parse(value);
     if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((v) => typeof v === 'string'))
       return parsed as [string, string];
   } catch {
-    // A malformed value names no role.
+    // A malformed value names nothing, and matches nothing.
   }
   return undefined;
 }
@@ -49,7 +52,7 @@ export function parseRoleValue(value: string): [string, string] | undefined {
  * or grant wins wherever it is read.
  */
 export async function saveRoleRevocation(tx: Tx, revocation: RoleRevocation): Promise<void> {
-  const parsed = parseRoleValue(revocation.value);
+  const parsed = parseStringPair(revocation.value);
   if (parsed === undefined) throw new TypeError('a role revocation names a subject and a role');
   const [sub, role] = parsed;
   await tx

@@ -1,4 +1,4 @@
-import { parseRoleValue } from '../repositories/role-revocations.js';
+import { parseStringPair } from '../repositories/role-revocations.js';
 
 /** What of a verified principal a role revocation looks at. */
 export interface RoleHolder {
@@ -34,7 +34,7 @@ export class RoleIndex {
     value: string,
     entry: { removedAt: number; grantedAt: number; expiresAt: number },
   ): boolean {
-    const parsed = parseRoleValue(value);
+    const parsed = parseStringPair(value);
     if (parsed === undefined) return false;
     const [sub, role] = parsed;
     let subjects = this.#byIssuer.get(issuer);

@@ -1,5 +1,5 @@
 import type { Revocation } from '../repositories/revocations.js';
-import { NEVER } from '../repositories/role-revocations.js';
+import { NEVER, parseStringPair } from '../repositories/role-revocations.js';
 import { type RoleHolder, RoleIndex } from './role-index.js';
 
 /** The fields of a verified principal that revocation looks at. */
@@ -16,17 +16,6 @@ export interface RevocablePrincipal extends RoleHolder {
 /** The `value` of a `client` revocation: the subject and the client, as JSON. */
 export function clientRevocationValue(sub: string, clientId: string): string {
   return JSON.stringify([sub, clientId]);
-}
-
-function parseClientValue(value: string): [string, string] | undefined {
-  try {
-    const parsed: unknown = JSON.parse(value);
-    if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((v) => typeof v === 'string'))
-      return parsed as [string, string];
-  } catch {
-    // A malformed stored value matches nothing.
-  }
-  return undefined;
 }
 
 /** Epoch milliseconds: tokens issued at or before `notBefore` are refused until `expiresAt`. */
@@ -94,7 +83,7 @@ export class RevocationSet {
       this.#put(index, r.issuer, key, { notBefore, expiresAt });
       return;
     }
-    const parsed = parseClientValue(r.value);
+    const parsed = parseStringPair(r.value);
     if (parsed === undefined) return;
     const [sub, clientId] = parsed;
     let clients = this.#byClient.get(r.issuer);
