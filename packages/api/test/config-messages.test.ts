@@ -144,7 +144,7 @@ describe('configuration errors say how to fix the value', () => {
     expect(
       message({ OIDC_ISSUERS: '[{"issuer":"https://sso.example.com/realms/a","client_id":"x"}]' }),
     ).toBe(
-      'OIDC_ISSUERS[0].client_id: is not a field of an issuer entry (known: issuer, audience, provider, verify, dpop, clientId, clientSecret, discoveryUrl, rolesClaim, permissionsClaim, adminRole, attributeClaims, acrLevels, stepUpAcr)',
+      'OIDC_ISSUERS[0].client_id: is not a field of an issuer entry (known: issuer, audience, provider, verify, dpop, clientId, clientSecret, discoveryUrl, rolesClaim, permissionsClaim, adminRole, attributeClaims, acrLevels, stepUpAcr, requireAtJwtTyp)',
     );
     expect(
       message({
@@ -166,6 +166,7 @@ describe('configuration errors say how to fix the value', () => {
     ['attributeClaims', true, 'a list of non-empty claim names, or a comma-separated string'],
     ['attributeClaims', ['department', ''], 'a list of non-empty claim names, or a comma-'],
     ['attributeClaims', ' , ', 'a list of non-empty claim names, or a comma-separated string'],
+    ['requireAtJwtTyp', 'true', 'true or false (a JSON boolean)'],
   ])('an OIDC_ISSUERS entry whose %s is %j says the form in words', (field, value, form) => {
     const entry = { issuer: 'https://sso.example.com/realms/a', [field]: value };
     const text = message({ OIDC_ISSUERS: JSON.stringify([entry]) });

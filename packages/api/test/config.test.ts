@@ -194,6 +194,18 @@ describe('loadConfig', () => {
     [{ OIDC_ISSUERS: '[{"issuer":"http://a"}]', OIDC_ISSUER: 'http://b' }, 'OIDC_ISSUERS'],
     [{ OIDC_ISSUERS: '[{"issuer":"http://a","provider":"okta"}]' }, 'OIDC_ISSUERS[0].provider'],
     [{ OIDC_ISSUERS: '[{"issuer":"http://a","verify":"introspect"}]' }, 'OIDC_ISSUERS[0].clientId'],
+    [
+      { OIDC_ISSUERS: '[{"issuer":"http://a","requireAtJwtTyp":1}]' },
+      'OIDC_ISSUERS[0].requireAtJwtTyp',
+    ],
+    // RFC 9068 §4 types a JWT the API verifies itself; an introspected token's header is not read.
+    [
+      {
+        OIDC_ISSUERS:
+          '[{"issuer":"http://a","verify":"introspect","clientId":"api","clientSecret":"s","requireAtJwtTyp":true}]',
+      },
+      'OIDC_ISSUERS[0].requireAtJwtTyp',
+    ],
     // Which of two entries for one issuer would decide (dpop, verify…) is nobody's choice.
     [
       { OIDC_ISSUERS: '[{"issuer":"http://a","dpop":"required"},{"issuer":"http://a"}]' },
@@ -203,6 +215,17 @@ describe('loadConfig', () => {
     const error = failure(env);
     expect(error.variable).toBe(variable);
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it('passes an OIDC_ISSUERS entry its requireAtJwtTyp, and leaves it out when unset', () => {
+    const config = loadConfig({
+      OIDC_ISSUERS: JSON.stringify([
+        { issuer: 'https://a.example/realms/a', requireAtJwtTyp: true },
+        { issuer: 'https://b.example/realms/b', requireAtJwtTyp: false },
+        { issuer: 'https://c.example/realms/c' },
+      ]),
+    });
+    expect(config.issuers.map((i) => i.requireAtJwtTyp)).toEqual([true, false, undefined]);
   });
 
   it('never puts a secret into an error message', () => {

@@ -63,6 +63,8 @@ export interface ResolvedIssuer {
   readonly attributeClaims: readonly string[];
   /** As configured; `undefined` follows the authenticator (allowed with a DPoP verifier). */
   readonly dpop?: DpopMode;
+  /** Only RFC 9068 `at+jwt` access tokens (header `typ`) are accepted. */
+  readonly requireAtJwtTyp: boolean;
 }
 
 /** Global settings with defaults applied. */
@@ -150,6 +152,16 @@ export function resolveIssuer(o: IssuerOptions): ResolvedIssuer {
     fail('discoveryUrl', `discoveryUrl ${o.discoveryUrl} is not a URL`);
   if (o.dpop !== undefined && !['off', 'allowed', 'required'].includes(o.dpop))
     fail('dpop', 'dpop must be off, allowed or required');
+  const requireAtJwtTyp = o.requireAtJwtTyp ?? false;
+  if (typeof requireAtJwtTyp !== 'boolean')
+    fail('requireAtJwtTyp', 'requireAtJwtTyp must be true or false');
+  // RFC 9068 §4 types the JWT a resource server verifies itself; an introspected token's header
+  // is never read, so the setting would promise a check nothing makes.
+  if (requireAtJwtTyp && verify === 'introspect')
+    fail(
+      'requireAtJwtTyp',
+      'requireAtJwtTyp checks the header of tokens verified locally (verify jwt); with verify introspect no header is read: remove it, or verify jwt',
+    );
   const clockToleranceSec = tolerance(o.clockToleranceSec, fail);
   return Object.freeze({
     issuer: o.issuer,
@@ -168,6 +180,7 @@ export function resolveIssuer(o: IssuerOptions): ResolvedIssuer {
     adminRole: o.adminRole ?? 'admin',
     attributeClaims: Object.freeze([...(o.attributeClaims ?? [])]),
     ...(o.dpop === undefined ? {} : { dpop: o.dpop }),
+    requireAtJwtTyp,
   });
 }
 

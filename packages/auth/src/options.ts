@@ -49,6 +49,14 @@ export interface IssuerOptions {
    * authenticator has no `dpop` options) or `required` (needs them).
    */
   dpop?: DpopMode;
+  /**
+   * Refuse a JWT access token whose header `typ` is not `at+jwt` (or `application/at+jwt`), as
+   * RFC 9068 §4 has a resource server do for tokens of that profile; default `false`: `JWT` and
+   * no `typ` are accepted too, as Keycloak (unless the client sets
+   * `access.token.header.type.rfc9068`) and Authentik sign them. For `verify: 'jwt'` only: an
+   * introspected token's header is not read.
+   */
+  requireAtJwtTyp?: boolean;
 }
 
 /** Synchronous revocation check, consulted on every success including cache hits. */

@@ -65,6 +65,25 @@ describe('createRefusalExplainer', () => {
     });
   });
 
+  // RFC 9068 §4, held for an issuer with requireAtJwtTyp: Keycloak's default `typ: "JWT"` is an
+  // access token all the same, so the explanation is the header, not "send the access token".
+  it('explains token_type_invalid of a JWT-typed access token where at+jwt is required', async () => {
+    const options = kc.issuerOptions({ requireAtJwtTyp: true });
+    const token = await kc.accessToken(alice);
+    const error = await refusal(token, options);
+    expect(error.code).toBe('token_type_invalid');
+    expect(createRefusalExplainer([options])(error, token)).toEqual({
+      expected: 'header typ at+jwt',
+      received: 'header typ JWT',
+    });
+    // An ID token is still told apart as one.
+    const id = await kc.idToken(alice, { header: { typ: 'JWT' } });
+    const wide = kc.issuerOptions({ requireAtJwtTyp: true, audience: ['todo-api', 'todo-ui'] });
+    expect(createRefusalExplainer([wide])(await refusal(id, wide), id)).toMatchObject({
+      expected: 'the access_token of the token response',
+    });
+  });
+
   it('explains a claim-mapping refusal with the claim path and what it held', async () => {
     const token = await kc.accessToken(alice, { claims: { resource_access: undefined } });
     const principal = await createAuthenticator({ issuers: [kc.issuerOptions()] }).authenticate(

@@ -248,6 +248,32 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     }
   });
 
+  test('never matches a proof whose htu hides a dot segment behind a tab, line break or space', async () => {
+    // The WHATWG parser drops tabs and line breaks anywhere and trims spaces at either end, so
+    // these resolved to /lists/L/members once parsed, with no dot segment seen as written. No
+    // URI holds such a character (RFC 3986 §2): the htu is refused, not normalised.
+    const url = 'https://api.example.com/lists/L/members';
+    for (const htu of [
+      'https://api.example.com/lists/L/x/.\t./members',
+      'https://api.example.com/lists/L/x/..\n/members',
+      'https://api.example.com/lists/L/x/%2e\r%2e/members',
+      'https://api.example.com/lists/L/x/\t../members',
+      ' https://api.example.com/lists/L/members',
+      'https://api.example.com/lists/L/members\n',
+    ]) {
+      expect(normaliseHtu(htu)).toBeUndefined();
+      await refused(
+        verify(input(await proof(alice, { htu }), { url })),
+        'dpop_proof_invalid',
+        /htu/,
+      );
+    }
+    // The same URI without them still matches.
+    await expect(
+      verify(input(await proof(alice, { htu: url }), { url: `${url}?x=1` })),
+    ).resolves.toBeUndefined();
+  });
+
   test('refuses a stale or future iat, and a missing one', async () => {
     const now = Math.floor(clock.now() / 1000);
     await refused(

@@ -119,8 +119,9 @@ export type Env = Static<typeof EnvSchema>;
 /**
  * One entry of `OIDC_ISSUERS` (a JSON list): the same fields as the single-issuer variables,
  * camel-cased without the `OIDC_` prefix, and the issuer's own step-up levels (`acrLevels`,
- * `stepUpAcr`, in place of `OIDC_ACR_LEVELS` and `STEP_UP_ACR`). `audience`, `attributeClaims`
- * and `acrLevels` take a list or a comma-separated string.
+ * `stepUpAcr`, in place of `OIDC_ACR_LEVELS` and `STEP_UP_ACR`), and `requireAtJwtTyp` (RFC 9068
+ * §4 `at+jwt` access tokens only). `audience`, `attributeClaims` and `acrLevels` take a list or
+ * a comma-separated string.
  */
 export const IssuerEntrySchema = Type.Object(
   {
@@ -156,6 +157,7 @@ export const IssuerEntrySchema = Type.Object(
         description: "one of the entry's acrLevels (of OIDC_ACR_LEVELS when it has none)",
       }),
     ),
+    requireAtJwtTyp: Type.Optional(Type.Boolean({ description: 'true or false (a JSON boolean)' })),
   },
   { additionalProperties: false },
 );

@@ -301,6 +301,7 @@ function toIssuer(name: string, entry: Partial<IssuerEntry> & { issuer: string }
     ...(attributeClaims && { attributeClaims }),
     ...(acrLevels && { acrLevels }),
     ...(entry.stepUpAcr !== undefined && { stepUpAcr: entry.stepUpAcr.trim() }),
+    ...(entry.requireAtJwtTyp !== undefined && { requireAtJwtTyp: entry.requireAtJwtTyp }),
   };
   try {
     resolveIssuer(withApiDefaults(issuer));

@@ -40,10 +40,13 @@ type Tx = Db['kysely'];
 export function revocationRepository(db: Db) {
   const k = db.kysely;
   return {
-    save: (revocation: Revocation, tx: Tx = k) =>
-      revocation.kind === 'role'
-        ? saveRoleRevocation(tx, { ...revocation, kind: 'role' })
-        : saveRevocation(tx, revocation),
+    /** Stores `revocation`; resolves to it as stored (a role's times are the database's order). */
+    save: async (revocation: Revocation, tx: Tx = k): Promise<Revocation> => {
+      if (revocation.kind === 'role')
+        return saveRoleRevocation(tx, db.dialect, { ...revocation, kind: 'role' });
+      await saveRevocation(tx, revocation);
+      return revocation;
+    },
     active: async (now: Date) => [
       ...(await activeRevocations(k, now)),
       ...(await activeRoleRevocations(k, now)),

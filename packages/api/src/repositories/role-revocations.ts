@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { toIso } from '../db/database.js';
 
@@ -47,15 +47,44 @@ export function parseStringPair(value: string): [string, string] | undefined {
 }
 
 /**
- * Stores a role's removal or grant (`role_revocations`); a repeated one moves each time forward,
- * never back, as `revocations` rows do: instances' clocks differ a little, and the later removal
- * or grant wins wherever it is read.
+ * The stored `column` plus a millisecond, in the SQL of `dialect` (PostgreSQL `timestamptz`;
+ * SQLite's ISO 8601 text in `Date#toISOString`'s format, which its date functions keep to the
+ * millisecond).
  */
-export async function saveRoleRevocation(tx: Tx, revocation: RoleRevocation): Promise<void> {
+function justAfter(dialect: Db['dialect'], column: string) {
+  const stored = sql.ref(`role_revocations.${column}`);
+  return dialect === 'postgres'
+    ? sql<string>`${stored} + interval '1 millisecond'`
+    : sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', ${stored}, '+0.001 seconds')`;
+}
+
+/** The later of two times in SQL both stores run (as {@link laterTime}). */
+function later(a: RawBuilder<unknown>, b: RawBuilder<unknown>) {
+  return sql<string>`case when ${a} > ${b} then ${a} else ${b} end`;
+}
+
+/**
+ * Stores a role's removal or grant (`role_revocations`) and returns the row as stored; a repeated
+ * one moves each time forward, never back, as `revocations` rows do. Which of a removal and a
+ * grant came last is the database's order, not the instances' clocks: the row's upsert is
+ * serialised (PostgreSQL locks the conflicting row, SQLite writes one transaction at a time),
+ * and a removal is stored at least a millisecond after the grant it follows, a grant at least at
+ * the removal it lifts. By the clocks alone, a grant made on an instance whose clock runs ahead
+ * outdated a removal made just after it on another: the role's tokens passed again until they
+ * expired (fail open). Announce and apply what this returns, so every instance holds the same.
+ */
+export async function saveRoleRevocation(
+  tx: Tx,
+  dialect: Db['dialect'],
+  revocation: RoleRevocation,
+): Promise<RoleRevocation> {
   const parsed = parseStringPair(revocation.value);
   if (parsed === undefined) throw new TypeError('a role revocation names a subject and a role');
   const [sub, role] = parsed;
-  await tx
+  const removal = revocation.notBefore !== NEVER;
+  const removedAt = laterTime('role_revocations', 'removed_at');
+  const grantedAt = laterTime('role_revocations', 'granted_at');
+  const row = await tx
     .insertInto('role_revocations')
     .values({
       issuer: revocation.issuer,
@@ -67,12 +96,19 @@ export async function saveRoleRevocation(tx: Tx, revocation: RoleRevocation): Pr
     })
     .onConflict((oc) =>
       oc.columns(['issuer', 'sub', 'role']).doUpdateSet({
-        removed_at: laterTime('role_revocations', 'removed_at'),
-        granted_at: laterTime('role_revocations', 'granted_at'),
+        removed_at: removal ? later(removedAt, justAfter(dialect, 'granted_at')) : removedAt,
+        granted_at: removal ? grantedAt : later(grantedAt, sql.ref('role_revocations.removed_at')),
         expires_at: laterTime('role_revocations', 'expires_at'),
       }),
     )
-    .execute();
+    .returning(['removed_at', 'granted_at', 'expires_at'])
+    .executeTakeFirstOrThrow();
+  return {
+    ...revocation,
+    notBefore: toIso(row.removed_at),
+    grantedAt: toIso(row.granted_at),
+    expiresAt: toIso(row.expires_at),
+  };
 }
 
 /** Every role removal or grant still kept at `now`, as `role` revocations. */

@@ -327,14 +327,18 @@ export class RevocationStore {
     };
   }
 
-  /** Stores and announces `revocations` in `commit`'s transaction; applies them once committed. */
+  /**
+   * Stores and announces `revocations` in `commit`'s transaction; applies them, as stored, once
+   * committed.
+   */
   async #commitAll(revocations: Revocation[], commit: Commit<Revocation[]>): Promise<Revocation[]> {
-    await commit(async (tx) => {
-      for (const revocation of revocations) await this.#store(revocation, tx);
-      return revocations;
+    const stored = await commit(async (tx) => {
+      const rows: Revocation[] = [];
+      for (const revocation of revocations) rows.push(await this.#store(revocation, tx));
+      return rows;
     });
-    for (const revocation of revocations) this.#committed(revocation);
-    return revocations;
+    for (const revocation of stored) this.#committed(revocation);
+    return stored;
   }
 
   async #revoke(issuer: string, kind: Revocation['kind'], value: string): Promise<Revocation> {
@@ -344,10 +348,11 @@ export class RevocationStore {
     return revocation;
   }
 
-  /** Stores a revocation and announces it, in the caller's transaction. */
-  async #store(revocation: Revocation, tx: Db['kysely']): Promise<void> {
-    await this.#repo.save(revocation, tx);
-    await this.#bus.announce(revocation, tx);
+  /** Stores a revocation and announces it as stored, in the caller's transaction. */
+  async #store(revocation: Revocation, tx: Db['kysely']): Promise<Revocation> {
+    const stored = await this.#repo.save(revocation, tx);
+    await this.#bus.announce(stored, tx);
+    return stored;
   }
 
   /** Once the revocation's transaction committed: memory, and the in-process bus. */

@@ -109,7 +109,38 @@ function audienceFinding(issuer: ResolvedIssuer, claims: Claims, name: SettingNa
   };
 }
 
-function typeFinding(issuer: ResolvedIssuer | undefined, token: DecodedToken): Finding {
+/**
+ * An access token an issuer with `requireAtJwtTyp` signed without RFC 9068's `typ: at+jwt`:
+ * Keycloak's default (`JWT`), unless the client asks for `at+jwt`.
+ */
+function atJwtFinding(issuer: ResolvedIssuer, token: DecodedToken, name: SettingName): Finding {
+  const setting = name('requireAtJwtTyp', 'requireAtJwtTyp');
+  return {
+    code: 'at_jwt_typ_required',
+    check: 'token',
+    issuer: issuer.issuer,
+    apiCode: 'token_type_invalid',
+    summary: `The API accepts only RFC 9068 at+jwt access tokens from this issuer (${setting}), and this one's header typ is ${show(token.header.typ)}.`,
+    expected: 'header typ at+jwt',
+    received: `header typ ${show(token.header.typ)}`,
+    fix: {
+      keycloak:
+        'Clients → <client> → Advanced → "Use at+jwt as access token header type": On (client attribute access.token.header.type.rfc9068=true), on every client whose tokens reach the API.',
+      authentik: `Authentik signs its access tokens with typ JWT: leave ${setting} unset for it.`,
+      config: `Or accept this issuer's JWT-typed tokens: remove ${setting}.`,
+    },
+  };
+}
+
+/** Keycloak's `typ` claim of an access token (`Bearer`, `DPoP`), or none. */
+const accessTypClaim = (typ: unknown) =>
+  typ === undefined || (typeof typ === 'string' && ['bearer', 'dpop'].includes(typ.toLowerCase()));
+
+function typeFinding(
+  issuer: ResolvedIssuer | undefined,
+  token: DecodedToken,
+  name: SettingName,
+): Finding {
   const { payload } = token;
   const profile = issuer === undefined ? undefined : PROFILES[issuer.profile];
   const clientAudience = profile?.audienceIsClientId === true;
@@ -148,6 +179,15 @@ function typeFinding(issuer: ResolvedIssuer | undefined, token: DecodedToken): F
         authentik: 'Send access_token from the token response, not id_token.',
       },
     };
+  // A strict issuer's typ check comes before the claims' (access-token-type.ts): an access token
+  // otherwise good, typed JWT or not at all.
+  if (
+    issuer?.requireAtJwtTyp &&
+    (token.header.typ === undefined || typNames(token.header.typ, 'jwt')) &&
+    accessTypClaim(payload.typ) &&
+    payload.events === undefined
+  )
+    return atJwtFinding(issuer, token, name);
   return {
     ...base,
     code: 'token_type_invalid',
@@ -187,6 +227,6 @@ export function explainRefusal(
   if (error.code === 'audience_mismatch' && issuer !== undefined)
     return [audienceFinding(issuer, payload, name)];
   if (error.code === 'token_type_invalid' && token !== undefined)
-    return [typeFinding(issuer, token)];
+    return [typeFinding(issuer, token, name)];
   return [otherRefusal(error, token, issuer, nowSec, name)];
 }

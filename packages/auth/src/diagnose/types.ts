@@ -25,6 +25,7 @@ export type FindingCode =
   | 'roles_missing'
   | 'lightweight_access_token'
   | 'id_token'
+  | 'at_jwt_typ_required'
   | 'token_type_invalid'
   | 'token_expired'
   | 'key_unknown'

@@ -9,18 +9,27 @@ function normalisePercentEncoding(path: string): string {
   });
 }
 
+/** Characters no URI holds (RFC 3986 §2): C0 controls, space, DEL. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are what is refused
+const NOT_IN_A_URI = /[\x00-\x20\x7f]/;
+
 /**
  * The form in which a DPoP proof's `htu` and the request URI are compared: RFC 9449 §4.3 step 9
  * compares them "without query and fragment parts", after syntax-based normalisation (RFC 3986
  * §6.2.2: case, percent-encoding, dot segments) and scheme-based normalisation (§6.2.3: default
  * port dropped, empty path as `/`). The WHATWG URL parser does the case, port and dot-segment
  * steps; percent-encoding of unreserved characters is decoded here. A value with dot segments
- * or a backslash is compared by no caller: see {@link routerReadsOtherwise}.
+ * or a backslash is compared by no caller: see {@link routerReadsOtherwise}; one with a control
+ * character or a space is no URI (`undefined`).
  *
  * @returns the normalised `scheme://host[:port]/path`, or `undefined` for a value that is not an
  *   absolute http(s) URI.
  */
 export function normaliseHtu(value: string): string | undefined {
+  // RFC 3986 §2: a URI holds no control character or space. The WHATWG parser would drop a tab
+  // or line break silently (and trim the rest at either end), so `/x/.<TAB>./members` would
+  // resolve to `/members` while no dot segment was seen in it: such a value is not a URI.
+  if (NOT_IN_A_URI.test(value)) return undefined;
   let url: URL;
   try {
     url = new URL(value);

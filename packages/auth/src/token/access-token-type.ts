@@ -48,6 +48,12 @@ export function assertAccessToken(
   const typedAccess = typNames(header.typ, 'at+jwt');
   if (header.typ !== undefined && !typedAccess && !typNames(header.typ, 'jwt'))
     reject(`A token of type ${describeValue(header.typ)} is not an access token`);
+  // RFC 9068 §4: "Resource servers […] MUST verify that the typ header value is at+jwt or
+  // application/at+jwt"; held where the issuer is known to type them so (`requireAtJwtTyp`).
+  if (issuer.requireAtJwtTyp && source === 'jwt' && !typedAccess)
+    reject(
+      `This issuer's access tokens must have the header typ at+jwt (RFC 9068), not ${header.typ === undefined ? 'none' : describeValue(header.typ)}`,
+    );
   const profile = PROFILES[issuer.profile];
   const claimTyp = typeof claims.typ === 'string' ? claims.typ.toLowerCase() : undefined;
   if (claimTyp !== undefined && NOT_ACCESS_CLAIM_TYPES.has(claimTyp))
