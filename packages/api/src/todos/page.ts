@@ -17,7 +17,7 @@ import type { PageRow } from './page-body.js';
 import type { Todo } from './schemas.js';
 
 /** The columns a todo is made of (its owner aside). */
-const COLUMNS = [
+export const COLUMNS = [
   'id',
   'list_id',
   'title',
@@ -54,7 +54,7 @@ export type PageValues = Readonly<{
 }>;
 
 // biome-ignore lint/suspicious/noExplicitAny: a placeholder stands in for values of any column type
-type Param = (name: keyof PageValues) => any;
+export type Param = (name: keyof PageValues) => any;
 
 /**
  * One list's newest todos after the cursor, at most `limit` of them, as `alias`: an index range
@@ -80,7 +80,7 @@ function listNewestFirst(db: Db, shape: PageShape, param: Param, alias: 'x' | 'y
 type AnyQuery = SelectQueryBuilder<any, any, any>;
 
 /** `q` with the shape's filters on the todos of `alias`: completed or not, after the cursor. */
-function afterCursor(shape: PageShape, param: Param, alias: string, q: AnyQuery): AnyQuery {
+export function afterCursor(shape: PageShape, param: Param, alias: string, q: AnyQuery): AnyQuery {
   let filtered = q;
   if (shape.completed) filtered = filtered.where(`${alias}.completed`, '=', param('completed'));
   if (shape.cursor)
@@ -112,7 +112,7 @@ function afterCursor(shape: PageShape, param: Param, alias: string, q: AnyQuery)
  * `false`) as PostgreSQL prints them. The column is `text`, so node-postgres hands it over
  * without parsing it.
  */
-function pageJson(db: Db) {
+export function pageJson(db: Db) {
   const newestFirst = sql`order by p.created_at desc, p.id desc`;
   if (db.dialect === 'postgres') {
     const iso = (column: string) =>
@@ -144,7 +144,7 @@ function pageJson(db: Db) {
 }
 
 /** The lists the person is a member of (the one of the page's filter, when it has one), as `m`. */
-function memberships(db: Db, shape: PageShape, param: Param) {
+export function memberships(db: Db, shape: PageShape, param: Param) {
   // biome-ignore lint/suspicious/noExplicitAny: SQLite's `list_members.list_large` is not in the shared schema
   let members = (db.kysely as Kysely<any>)
     .selectFrom('list_members as m')

@@ -3,22 +3,14 @@ import { sql } from 'kysely';
 import { type Db, toIso } from '../db/database.js';
 import type { Owner, Relation } from '../db/schema.js';
 import { listRepository } from '../lists/repository.js';
-import { decodeCursor } from '../repositories/cursor.js';
 import type { AdminTodo } from '../schemas/admin.js';
 import type { Page } from '../schemas/common.js';
-import { keysetPage, type TodoRow, todoPageQueries } from './page.js';
+import { keysetPage, type TodoRow } from './page.js';
 import { pageBody, pageFromJson } from './page-body.js';
+import { type ListOptions, pageReader } from './page-read.js';
 import type { Todo, TodoInput } from './schemas.js';
 
-type PageQueries = ReturnType<typeof todoPageQueries>;
-
-export interface ListOptions {
-  readonly completed?: boolean | undefined;
-  /** Only this list's todos. */
-  readonly listId?: string | undefined;
-  readonly limit: number;
-  readonly cursor?: string | undefined;
-}
+export type { ListOptions } from './page-read.js';
 
 export function toTodo(row: TodoRow): Todo {
   return {
@@ -64,13 +56,13 @@ type AdminListOptions = ListOptions & { owner?: string; issuer?: string };
 export function todoRepository(db: Db) {
   const k = db.kysely;
   const lists = listRepository(db);
-  const pageQuery = todoPageQueries(db);
+  const readPage = pageReader(db);
   return {
     list: async (member: Owner, options: ListOptions): Promise<Page<Todo>> =>
-      pageFromJson(await readPage(db, pageQuery, member, options), options.limit),
+      pageFromJson(await readPage(member, options), options.limit),
     /** The same page as `list`, as the JSON of its response body (a `TodoPage`: text, or its UTF-8 bytes on SQLite). */
     listJson: async (member: Owner, options: ListOptions): Promise<string | Buffer> =>
-      pageBody(await readPage(db, pageQuery, member, options), options.limit),
+      pageBody(await readPage(member, options), options.limit),
     get: (member: Owner, id: string, tx: Tx = k) => getTodo(tx, member, id),
     writable: (member: Owner, id: string, tx: Tx = k) => getTodo(tx, member, id, WRITERS),
     access: (member: Owner, id: string, tx: Tx = k) => todoAccess(tx, member, id),
@@ -116,28 +108,6 @@ function writableLists(db: Db, tx: Tx, member: Owner) {
     .where('member_sub', '=', member.subject)
     .where('relation', 'in', WRITERS);
   return db.dialect === 'postgres' ? query.forShare() : query;
-}
-
-/** The page statement's row: newest first, keyset-paginated on (`created_at`, `id`). */
-async function readPage(db: Db, pageQuery: PageQueries, member: Owner, options: ListOptions) {
-  const position = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-  const query = pageQuery({
-    listId: options.listId !== undefined,
-    completed: options.completed !== undefined,
-    cursor: position !== undefined,
-  });
-  return db.readFirst(
-    query({
-      issuer: member.issuer,
-      subject: member.subject,
-      listId: options.listId,
-      completed: options.completed === undefined ? undefined : db.bool(options.completed),
-      at: position?.at,
-      id: position?.id,
-      // One extra row tells whether another page follows without a count query.
-      limit: options.limit + 1,
-    }),
-  );
 }
 
 /** One todo the person can read (holding one of `relations`, when given), or undefined. */
