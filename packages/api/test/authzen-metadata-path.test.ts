@@ -86,3 +86,43 @@ describe('discovery documents of an API_PUBLIC_URL with a percent-encoded path',
       expect((await h.app.inject({ url })).statusCode, url).toBe(200);
   });
 });
+
+/**
+ * `%25` is the `%` of the path as data (RFC 3986 §2.1): `https://example.com/a%25d` is served at
+ * that path, not at `/a%d` nor at `/a%2525d`; the challenges name that metadata URL (RFC 9728
+ * §5.1). (The other reserved characters percent-encoded, `%2F`, `%3A`…, `API_PUBLIC_URL`
+ * refuses: `config.test.ts`.)
+ */
+describe('discovery documents of an API_PUBLIC_URL with a percent-encoded %', () => {
+  const database = useTestDatabase(sqliteDriver);
+  const path = '/a%25d';
+  const identifier = `https://example.com${path}`;
+  const h = suiteFixture(
+    false,
+    () => startHarness(database.config, { API_PUBLIC_URL: identifier }),
+    (harness) => harness.close(),
+  );
+
+  it('serves them at the path as written, and at no other', async () => {
+    const documents = [
+      ['/.well-known/authzen-configuration', 'policy_decision_point', identifier, ''],
+      ['/.well-known/oauth-protected-resource', 'resource', identifier, ''],
+      ['/.well-known/oauth-protected-resource', 'resource', `${identifier}/mcp`, '/mcp'],
+    ] as const;
+    for (const [wellKnown, member, value, suffix] of documents) {
+      const res = await h.app.inject({ url: `${wellKnown}${path}${suffix}` });
+      expect(res.statusCode, `${wellKnown}${path}${suffix} ${res.body}`).toBe(200);
+      expect(res.json()[member]).toBe(value);
+      const other = `${wellKnown}/a%2525d${suffix}`;
+      expect((await h.app.inject({ url: other })).statusCode, other).toBe(404);
+    }
+  });
+
+  it('names that metadata URL in the challenges (RFC 9728 §5.1)', async () => {
+    const res = await h.app.inject({ url: '/todos/' });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toContain(
+      `resource_metadata="https://example.com/.well-known/oauth-protected-resource${path}"`,
+    );
+  });
+});

@@ -269,6 +269,26 @@ describe('API_PUBLIC_URL', () => {
         /^API_PUBLIC_URL: must have no/,
       );
   });
+
+  // RFC 3986 §2.2: `/a%2Fb` is another path than `/a/b`, and the router matches a path with its
+  // reserved characters still encoded against routes it holds decoded: no route it can hold
+  // serves `/.well-known/oauth-protected-resource/a%2Fb` (RFC 9728 §3.1), so the metadata every
+  // challenge names would be 404. `%25` (the `%` itself) and other escapes route as written.
+  it('refuses a path holding a percent-encoded reserved character other than %', () => {
+    for (const encoded of ['%2F', '%2f', '%3A', '%40', '%3B', '%3D', '%2C', '%2B', '%26', '%24'])
+      expect(
+        () => loadConfig({ API_PUBLIC_URL: `https://todo.example.com/a${encoded}b` }),
+        encoded,
+      ).toThrow(
+        new RegExp(
+          `^API_PUBLIC_URL: must have no percent-encoded reserved character .* \\(got "/a${encoded}b"\\)$`,
+        ),
+      );
+    for (const path of ['/a%25b', '/t%C3%A9', '/v1:todo', '/a%7Eb'])
+      expect(loadConfig({ API_PUBLIC_URL: `https://todo.example.com${path}` }).publicUrl).toBe(
+        `https://todo.example.com${path}`,
+      );
+  });
 });
 
 describe('configWarnings', () => {

@@ -135,14 +135,15 @@ test('an ID token from another issuer, for another client, expired or with anoth
 
 test('a renewal whose ID token names another issuer is refused: the tab keeps the session it had (OpenID Connect Core §12.2)', async ({
   page,
-  urls,
+  shortTokenUrls: urls,
 }) => {
-  await signIn(page, urls, 'alice');
-  const first = await accessToken(page);
+  // In place before the sign-in: every renewal is relayed, however soon it comes.
   const tamper = { current: (claims: Claims) => ({ ...claims, iss: ATTACKER_ISSUER }) };
   const handedOut = await relayTokenEndpoint(page, urls, 'refresh_token', tamper);
+  await signIn(page, urls, 'alice');
+  const first = await accessToken(page);
 
-  // Renewal at three quarters of the access token's lifetime (ACCESS_TOKEN_LIFESPAN).
+  // Renewal at three quarters of the access token's lifetime (SHORT_ACCESS_TOKEN_LIFESPAN).
   await expect.poll(() => handedOut.length, { timeout: 40_000 }).toBeGreaterThan(0);
   await page.waitForTimeout(1000);
   const stored = (await storedUser(page))?.access_token;

@@ -2,7 +2,7 @@ import type { Page } from '@playwright/test';
 import { dpopKeys } from './support/dpop.js';
 import type { Urls } from './support/fixtures.js';
 import { expect, secondTab, signIn, skipWithoutChromium, test } from './support/fixtures.js';
-import { ACCESS_TOKEN_LIFESPAN } from './support/stack.js';
+import { SHORT_ACCESS_TOKEN_LIFESPAN } from './support/stack.js';
 
 skipWithoutChromium();
 
@@ -30,17 +30,18 @@ const ENDED =
 
 test('a session that ends in one tab leaves the DPoP key the other tab signs with; the last one takes it', async ({
   page,
-  urls,
+  shortTokenUrls: urls,
 }) => {
   test.setTimeout(90_000);
   await signIn(page, urls, 'testuser');
   const other = await secondTab(page, urls, 'testuser');
   expect(await dpopKeys(page)).toEqual(['todo-ui']);
 
-  // The first tab's silent renewal is refused: its session ends.
+  // The first tab's silent renewal (7.5 s after its latest token: 10-second tokens here) is
+  // refused: its session ends.
   await refuseRefreshes(page, urls);
   await expect(page.getByRole('alert')).toHaveText(ENDED, {
-    timeout: ACCESS_TOKEN_LIFESPAN * 1000,
+    timeout: 2 * SHORT_ACCESS_TOKEN_LIFESPAN * 1000,
   });
   await expect(page.getByTestId('user-name')).toHaveCount(0);
   // Give a deletion the time it would take: the key stays, the other tab still signs with it.
@@ -56,7 +57,7 @@ test('a session that ends in one tab leaves the DPoP key the other tab signs wit
   // The last session ends too: nothing uses the key any more, and it is deleted.
   await refuseRefreshes(other, urls);
   await expect(other.getByRole('alert')).toHaveText(ENDED, {
-    timeout: ACCESS_TOKEN_LIFESPAN * 1000,
+    timeout: 2 * SHORT_ACCESS_TOKEN_LIFESPAN * 1000,
   });
   await expect.poll(() => dpopKeys(other)).toEqual([]);
 });

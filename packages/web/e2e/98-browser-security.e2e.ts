@@ -201,7 +201,7 @@ function escapeRegExp(text: string): string {
 
 test('tokens never appear in a URL, and the browser keeps them only where the docs say', async ({
   page,
-  urls,
+  shortTokenUrls: urls,
 }) => {
   const requested: string[] = [];
   const tokens = { access: new Set<string>(), refresh: new Set<string>(), id: new Set<string>() };
@@ -224,7 +224,7 @@ test('tokens never appear in a URL, and the browser keeps them only where the do
   await page.getByLabel('New todo').press('Enter');
   await expect(page.getByRole('checkbox', { name: 'Check the locks' })).toBeEnabled();
   const first = await accessToken(page);
-  // Silent renewal (the refresh token grant; tokens live 20 s on this stack).
+  // Silent renewal (the refresh token grant; tokens live 10 s on this stack).
   await expect.poll(() => accessToken(page), { timeout: 30_000 }).not.toBe(first);
   await page.reload();
   await expect(page.getByRole('checkbox', { name: 'Check the locks' })).toBeVisible();

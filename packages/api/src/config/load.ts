@@ -132,6 +132,15 @@ function readPublicUrl(value: string): string {
       'API_PUBLIC_URL',
       `must have no * in its path: the API serves its discovery documents at /.well-known/…${url.pathname} and cannot route a literal * (got "${url.pathname}")`,
     );
+  // RFC 3986 §2.2: a reserved character percent-encoded is data, another path than the
+  // character itself, and the router matches it still encoded against the routes it holds
+  // decoded: it cannot serve the documents at such a path (`%25`, the `%` itself, it can).
+  const reserved = /%(?:2[346BCFbcf]|3[ABDFabdf]|40)/.exec(url.pathname);
+  if (reserved)
+    throw new ConfigError(
+      'API_PUBLIC_URL',
+      `must have no percent-encoded reserved character (${reserved[0]}; RFC 3986 §2.2) in its path: the API serves its discovery documents at /.well-known/…${url.pathname} and cannot route that path as written (got "${url.pathname}")`,
+    );
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 

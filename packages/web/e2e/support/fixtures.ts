@@ -12,7 +12,7 @@ import {
 import { hasChromium } from './chromium.js';
 import { keepPageKey, pageProof } from './dpop.js';
 import { nextAdminCode } from './otp.js';
-import type { Stack } from './stack.js';
+import { SHORT_ACCESS_TOKEN_LIFESPAN, type Stack, startStack } from './stack.js';
 
 /** The URLs the global setup started, and helpers every scenario uses. */
 export interface Urls {
@@ -32,7 +32,7 @@ const screenshotDir = fileURLToPath(new URL('../../../../docs/screenshots/', imp
 /** Set by `npm run screenshots`; without it `screenshot()` writes nothing. */
 export const screenshotsRequested = process.env.SCREENSHOTS === '1';
 
-export const test = base.extend<{ urls: Urls; page: Page }>({
+export const test = base.extend<{ urls: Urls; page: Page }, { shortTokenUrls: Urls }>({
   // Every page fails its test if the app trips its own Content-Security-Policy, Trusted Types
   // included (Chromium words those as "This document requires 'TrustedHTML' assignment").
   page: async ({ page }, use) => {
@@ -52,6 +52,24 @@ export const test = base.extend<{ urls: Urls; page: Page }>({
     if (!web || !api || !issuer) throw new Error('the e2e global setup did not start the stack');
     await use({ web, api, issuer });
   },
+  /**
+   * A stack of its own whose access tokens live {@link SHORT_ACCESS_TOKEN_LIFESPAN} seconds, for
+   * the scenarios that wait for a silent renewal (at three quarters of the lifetime: 7.5 s rather
+   * than the shared stack's 15 s). Started on first use and kept for the worker's life, so the
+   * run pays for one more start-up (seconds on a loaded machine) rather than one per file.
+   */
+  shortTokenUrls: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixture dependencies from this destructuring; none are needed.
+    async ({}, use) => {
+      const stack = await startStack({ accessTokenLifespan: SHORT_ACCESS_TOKEN_LIFESPAN });
+      try {
+        await use(urlsOf(stack));
+      } finally {
+        await stack.close();
+      }
+    },
+    { scope: 'worker' },
+  ],
 });
 
 /**
