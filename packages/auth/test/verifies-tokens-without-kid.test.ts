@@ -51,3 +51,70 @@ describe.each(['node', 'jose'] as const)(
     });
   },
 );
+
+/**
+ * A token without `kid` that no held key verifies may be signed by a key the issuer published
+ * since the set was fetched (a rotation): the set is fetched again, as for an unknown `kid`, at
+ * most once per cooldown when it brings nothing new (OpenID Connect Core §10.1.1).
+ */
+describe.each(['node', 'jose'] as const)(
+  'tokens without kid, the issuer rotated to a key not yet fetched (%s signature verifier)',
+  (signatureVerifier) => {
+    let idp: TestIssuer;
+    let auth: ReturnType<typeof createAuthenticator>;
+    const withoutKid = { header: { kid: undefined } };
+    beforeAll(async () => {
+      idp = await startTestIssuer({ profile: 'generic' });
+      auth = createAuthenticator({ issuers: [idp.issuerOptions()], signatureVerifier });
+    });
+    afterAll(() => idp.close());
+
+    test('accepts one signed by the new key at one refetch, then without any', async () => {
+      await expect(
+        auth.authenticate(await idp.accessToken(alice, withoutKid)),
+      ).resolves.toMatchObject({ subject: alice.sub });
+      expect(idp.counters.jwks).toBe(1);
+      // The issuer retires its key and signs with a new one at once; the API's keys are fresh.
+      await idp.rotateKeys({ retirePrevious: true });
+      for (let i = 0; i < 3; i++) {
+        const token = await idp.accessToken(alice, {
+          ...withoutKid,
+          claims: { jti: `rotated-${i}` },
+        });
+        await expect(auth.authenticate(token)).resolves.toMatchObject({ subject: alice.sub });
+      }
+      expect(idp.counters.jwks).toBe(2);
+    });
+
+    test('refuses one of a stranger key with 401 at one refetch per cooldown', async () => {
+      const before = idp.counters.jwks;
+      const stranger = await generateSigningKey('RS256');
+      for (let i = 0; i < 3; i++) {
+        const forged = await idp.accessToken(alice, {
+          ...withoutKid,
+          key: stranger,
+          claims: { jti: `forged-${i}` },
+        });
+        await expectAuthFailure(auth.authenticate(forged), 'signature_invalid', 401);
+      }
+      expect(idp.counters.jwks).toBe(before + 1);
+    });
+
+    test('answers 503 idp_unavailable, not 401, when the keys cannot be fetched again', async () => {
+      const outage = createAuthenticator({
+        issuers: [idp.issuerOptions()],
+        signatureVerifier,
+        jwksCooldownSec: 0,
+      });
+      await outage.authenticate(await idp.accessToken(alice, withoutKid));
+      const next = await idp.rotateKeys({ retirePrevious: true });
+      idp.setFault('down', { endpoints: ['jwks'] });
+      try {
+        const token = await idp.accessToken(alice, { ...withoutKid, key: next });
+        await expectAuthFailure(outage.authenticate(token), 'idp_unavailable', 503);
+      } finally {
+        idp.setFault(undefined);
+      }
+    });
+  },
+);

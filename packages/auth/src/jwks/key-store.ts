@@ -94,22 +94,52 @@ export class KeyStore {
         typeof iat === 'number' ? iat * 1000 + this.issuer.clockToleranceSec * 1000 : now;
       existedBy = Math.min(now, byIat);
     }
-    const found = await this.refetchForUnknownKid(kid, alg, now);
+    const found = await this.refetchUntil(() => this.match(kid, alg), now);
     if (found === undefined) this.throwMissing(kid, alg, existedBy);
     return found;
   }
 
   /**
-   * Unknown kid: the IdP may have rotated. The refetch is rate-limited by its outcome, not by
+   * The keys fitting `alg` beyond `tried`, for a token without `kid` that none of `tried` (every
+   * key held for `alg`) verifies: it may be signed by a key the issuer published after the set
+   * was fetched (a rotation; without a `kid` there is no name to find unknown), so the set is
+   * fetched again as for an unknown `kid` (OpenID Connect Core §10.1.1), at most one fruitless
+   * refetch per cooldown, after `beforeRefetch` (which throws the token's refusal when no key
+   * could make it pass). Empty when nothing new was found: the signature's refusal stands.
+   *
+   * @throws {AuthError} `idp_unavailable` when the keys cannot be refreshed (an outage: the key
+   *   may be newer, so nothing says the token is bad; a 503, never a 401).
+   */
+  async newKeys(
+    alg: string,
+    tried: readonly VerificationKey[],
+    beforeRefetch?: () => number | undefined,
+  ): Promise<VerificationKey[]> {
+    const untried = () =>
+      this.keys.filter((k) => keyFitsAlgorithm(k, alg) && !tried.some((t) => t.key.equals(k.key)));
+    // Another request's refetch may have brought them meanwhile.
+    if (untried().length > 0) return untried();
+    beforeRefetch?.();
+    await this.refetchUntil(() => untried()[0], this.ctx.now());
+    const found = untried();
+    if (found.length === 0 && (!this.usable() || this.outageSince !== undefined))
+      throw new AuthError('idp_unavailable', 'The identity provider keys cannot be refreshed', {
+        cause: this.lastError,
+      });
+    return found;
+  }
+
+  /**
+   * Unknown kid (or, without one, no held key verifies): the IdP may have rotated; `find` says
+   * whether the set now holds the key. The refetch is rate-limited by its outcome, not by
    * the time of the last fetch: only a refetch that brought no new key (or failed) closes the
    * gate for one cooldown. So a key published a second after startup, a TTL refresh or a
    * productive refetch is fetched on first sight, while a flood of made-up kids (which can never
    * add a key) costs one fetch per window. A fetch already in flight is always shared; a fetch
    * that started at or after this request's arrival is as fresh as it can ask for.
    */
-  private async refetchForUnknownKid(
-    kid: string | undefined,
-    alg: string,
+  private async refetchUntil(
+    find: () => VerificationKey | undefined,
     arrivedAt: number,
   ): Promise<VerificationKey | undefined> {
     // Two rounds at most: a shared fetch that began before this request may predate the key.
@@ -121,7 +151,7 @@ export class KeyStore {
       const startedAt = this.inflight === undefined ? this.ctx.now() : this.lastAttemptAt;
       const before = this.keys;
       await this.refresh(false, 'unknown_kid');
-      const found = this.match(kid, alg);
+      const found = find();
       if (found !== undefined) return found;
       if (!addsKey(before, this.keys))
         this.quietUntil = Math.max(this.quietUntil, startedAt + this.ctx.settings.jwksCooldownMs);

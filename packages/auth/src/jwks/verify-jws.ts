@@ -45,8 +45,8 @@ export function verifyJws(
   if (key === undefined)
     return keys
       .getKey(kid, alg, beforeRefetch)
-      .then((k) => verifyWithAny(verifier, token, alg, k, keys, kid));
-  return verifyWithAny(verifier, token, alg, key, keys, kid);
+      .then((k) => verifyWithAny(verifier, token, alg, k, keys, kid, beforeRefetch));
+  return verifyWithAny(verifier, token, alg, key, keys, kid, beforeRefetch);
 }
 
 function isBadSignature(error: unknown): boolean {
@@ -56,7 +56,8 @@ function isBadSignature(error: unknown): boolean {
 /**
  * Verifies with `key`, and when its signature does not match, with each other key the set holds
  * under the same `kid` (RFC 7515 §4.1.4: the `kid` is a hint; RFC 7517 §4.5: distinct kids are a
- * SHOULD). The first refusal stands when none verifies.
+ * SHOULD). Without a `kid`, then with the keys a refetch brings ({@link verifyWithNewKeys}). The
+ * first refusal stands when none verifies.
  */
 function verifyWithAny(
   verifier: SignatureVerifier,
@@ -65,11 +66,13 @@ function verifyWithAny(
   key: VerificationKey,
   keys: KeyStore,
   kid: string | undefined,
+  beforeRefetch?: () => number | undefined,
 ): Promise<void> | undefined {
   if (verifier === 'jose')
     return verifySignatureWithJose(token, alg, key).catch(async (error: unknown) => {
       if (!isBadSignature(error)) throw error;
-      for (const other of keys.othersWithKid(kid, alg, key)) {
+      const others = keys.othersWithKid(kid, alg, key);
+      for (const other of others) {
         if (
           await verifySignatureWithJose(token, alg, other).then(
             () => true,
@@ -78,13 +81,15 @@ function verifyWithAny(
         )
           return;
       }
-      throw error;
+      if (kid !== undefined) throw error;
+      return verifyWithNewKeys(verifier, token, alg, keys, [key, ...others], error, beforeRefetch);
     });
   try {
     verifySignatureWithNode(token, alg, key);
   } catch (error) {
     if (!isBadSignature(error)) throw error;
-    for (const other of keys.othersWithKid(kid, alg, key)) {
+    const others = keys.othersWithKid(kid, alg, key);
+    for (const other of others) {
       try {
         verifySignatureWithNode(token, alg, other);
         return undefined;
@@ -92,7 +97,35 @@ function verifyWithAny(
         // Not this one either.
       }
     }
-    throw error;
+    if (kid !== undefined) throw error;
+    return verifyWithNewKeys(verifier, token, alg, keys, [key, ...others], error, beforeRefetch);
   }
   return undefined;
+}
+
+/**
+ * A token without `kid` that none of the held keys (`tried`) verifies: verified with the keys
+ * the set holds beyond them once fetched again (`KeyStore.newKeys`: an issuer that signs without
+ * `kid` and rotates to a new key would otherwise have every token refused 401 until the keys'
+ * TTL, its people sent to sign in again for nothing). `error` stands when none verifies.
+ */
+async function verifyWithNewKeys(
+  verifier: SignatureVerifier,
+  token: string,
+  alg: string,
+  keys: KeyStore,
+  tried: readonly VerificationKey[],
+  error: unknown,
+  beforeRefetch: (() => number | undefined) | undefined,
+): Promise<void> {
+  for (const key of await keys.newKeys(alg, tried, beforeRefetch)) {
+    try {
+      if (verifier === 'jose') await verifySignatureWithJose(token, alg, key);
+      else verifySignatureWithNode(token, alg, key);
+      return;
+    } catch (e) {
+      if (!isBadSignature(e)) throw e;
+    }
+  }
+  throw error;
 }
