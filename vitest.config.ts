@@ -3,6 +3,13 @@ import { fastCheckSetup, workspaceAliases } from './vitest.shared.js';
 
 export default defineConfig({
   test: {
+    // Two workers on CI's two cores (Vitest's default is cores - 1, one worker there): the
+    // suite waits on servers, timers and PostgreSQL more than it computes (one worker used
+    // ~61 % of one core at load average 0.8-1.5, 954-1,013 s), so a second worker overlaps
+    // those waits. Files may run side by side: each PostgreSQL suite creates its own
+    // database, servers listen on ephemeral ports and data lives in fresh temporary
+    // directories.
+    maxWorkers: 2,
     projects: [
       'packages/*/vitest.config.ts',
       {
