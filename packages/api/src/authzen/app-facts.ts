@@ -179,7 +179,12 @@ async function prefetchRelations(
  * The app's facts for the engine: relations from the list memberships in the database, for
  * subjects of one issuer (a subject's `id` is a `sub`; `properties.issuer` names another).
  */
-export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): Facts {
+export function appFacts(
+  db: Db,
+  issuer: string,
+  checkRelation: CheckRelation,
+  adminRoleOf: (issuer: string) => string | undefined,
+): Facts {
   const lists = listRepository(db);
   const todos = todoRepository(db);
   // A stated issuer that is not a string names no issuer: read as none (no relation, no list
@@ -211,6 +216,10 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
       const props = request.subject.properties;
       const roles = strings(props?.roles) ?? [];
       const owner = ownerOf(request.subject);
+      // The subject's issuer's admin role, never a fixed name: a role `admin` of a provider whose
+      // admin role is another is no admin at the REST routes either. No issuer of this API's
+      // configuration, no admin (fail closed).
+      const adminRole = adminRoleOf(owner.issuer);
       const { type, id } = request.resource;
       // Permissions stated in any other form than a list of strings (a scope string, null…)
       // are stated all the same: the permission column applies, and they grant nothing.
@@ -221,7 +230,7 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
           issuer: owner.issuer,
           subject: owner.subject,
           permissions,
-          isAdmin: roles.includes('admin'),
+          isAdmin: adminRole !== undefined && roles.includes(adminRole),
           requirement,
           relation,
           resource: { type, id },
