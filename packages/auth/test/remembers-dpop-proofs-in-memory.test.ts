@@ -64,6 +64,25 @@ describe('MemoryDpopReplayCache (RFC 9449 §11.1)', () => {
     expect(cache.size).toBe(202);
   });
 
+  test('proofs of keys taking turns keep each key its own records', () => {
+    // A client signs with one key, so the hash of `${jkt}.` is kept for the last key: a proof of
+    // another key must start afresh, and one of the first key again must not reuse the other's.
+    const clock = manualClock();
+    const cache = new MemoryDpopReplayCache(1000, clock.now);
+    const other = 'aW5vdGhlci1rZXktdGh1bWJwcmludC0wMDAwMDAwMDA';
+    const later = clock.now() + 65_000;
+    for (const jti of Array.from({ length: 50 }, () => randomUUID())) {
+      expect(cache.claimProof(jkt, jti, later)).toBe(true);
+      expect(cache.claim(`${other}.${jti}`, later)).toBe(true);
+      expect(cache.claimProof(other, jti, later)).toBe(false);
+      expect(cache.claimProof(jkt, jti, later)).toBe(false);
+      expect(cache.claim(`${jkt}.${jti}`, later)).toBe(false);
+      // The same thumbprint as another string object is the same key.
+      expect(cache.claimProof([...jkt].join(''), jti, later)).toBe(false);
+    }
+    expect(cache.size).toBe(100);
+  });
+
   test('a proof is refused until it expires, then may be recorded again', () => {
     const clock = manualClock();
     const cache = new MemoryDpopReplayCache(100, clock.now);

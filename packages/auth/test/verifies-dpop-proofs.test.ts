@@ -230,6 +230,24 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     }
   });
 
+  test('refuses a dot-segment request URI every time, however often it and others are asked', async () => {
+    // The comparable form of a URI is remembered (the last one, and a bounded map): a URI that
+    // matches nothing must be remembered as matching nothing, the router check included.
+    const clean = 'https://api.example.com/lists/L';
+    const dotted = 'https://api.example.com/lists/L/members/%2e%2e';
+    for (const url of [dotted, dotted, clean, dotted, clean, clean, dotted]) {
+      const check = verify(input(await proof(alice, { htu: url }), { url }));
+      if (url === clean) await expect(check).resolves.toBeUndefined();
+      else await refused(check, 'dpop_proof_invalid', /htu/);
+      // A proof naming the clean URI is no good on the dotted one either, and the other way.
+      await refused(
+        verify(input(await proof(alice, { htu: url === clean ? dotted : clean }), { url })),
+        'dpop_proof_invalid',
+        /htu/,
+      );
+    }
+  });
+
   test('never matches a proof whose htu hides a dot segment behind a tab, line break or space', async () => {
     // The WHATWG parser drops tabs and line breaks anywhere and trims spaces at either end, so
     // these resolved to /lists/L/members once parsed, with no dot segment seen as written. No

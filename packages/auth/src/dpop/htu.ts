@@ -59,11 +59,20 @@ export function routerReadsOtherwise(url: string): boolean {
 const MEMO_ENTRIES = 1000;
 
 /**
- * {@link normaliseHtu} with a memo: a client calls the same few URIs over and over, and the
- * WHATWG parse is a good part of a proof's bookkeeping. Bounded: when full, the memo is
- * dropped whole and refilled by the URIs still in use. The last value asked for is compared
- * first: a request URI is a new string each time, and comparing it with the last one costs less
- * than hashing it for the map.
+ * The form in which RFC 9449 §4.3 step 9 compares a URI: {@link normaliseHtu}, or `undefined`
+ * (matches nothing) for a value that is not an absolute http(s) URI or whose path a router reads
+ * otherwise than normalising it would ({@link routerReadsOtherwise}).
+ */
+function comparableHtu(value: string): string | undefined {
+  return routerReadsOtherwise(value) ? undefined : normaliseHtu(value);
+}
+
+/**
+ * {@link comparableHtu} with a memo: a client calls the same few URIs over and over, and the
+ * WHATWG parse and the dot-segment scan are a good part of a proof's bookkeeping. Bounded: when
+ * full, the memo is dropped whole and refilled by the URIs still in use. The last value asked
+ * for is compared first: a request URI is a new string each time, and comparing it with the
+ * last one costs less than hashing it for the map (or scanning it again).
  */
 export function createHtuNormaliser(): (value: string) => string | undefined {
   let memo = new Map<string, string | undefined>();
@@ -80,7 +89,7 @@ export function createHtuNormaliser(): (value: string) => string | undefined {
   function memoised(value: string): string | undefined {
     const known = memo.get(value);
     if (known !== undefined || memo.has(value)) return known;
-    const normalised = normaliseHtu(value);
+    const normalised = comparableHtu(value);
     if (memo.size >= MEMO_ENTRIES) memo = new Map();
     memo.set(value, normalised);
     return normalised;

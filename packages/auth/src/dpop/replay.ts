@@ -70,6 +70,10 @@ export class MemoryDpopReplayCache implements DpopReplayCache {
   /** The fingerprint being built by {@link claim} or {@link claimProof} (two 32-bit halves). */
   private high0 = 0;
   private low0 = 0;
+  /** The last thumbprint {@link claimProof} hashed, and the fingerprint's state after `${jkt}.`. */
+  private prefixKey: string | undefined;
+  private prefixHigh = 0;
+  private prefixLow = 0;
 
   constructor(
     private readonly maxEntries = 2_000_000,
@@ -91,12 +95,24 @@ export class MemoryDpopReplayCache implements DpopReplayCache {
     return this.finish(key.length, expiresAt);
   }
 
-  /** {@link claim} of `${jkt}.${jti}`, the same fingerprint, without joining the two strings. */
+  /**
+   * {@link claim} of `${jkt}.${jti}`, the same fingerprint, without joining the two strings. A
+   * client signs every proof with one key: the fingerprint's state after `${jkt}.` is kept for
+   * the last thumbprint, so a proof of the same key hashes its `jti` alone.
+   */
   claimProof(jkt: string, jti: string, expiresAt: number): boolean {
-    this.high0 = this.seedHigh;
-    this.low0 = this.seedLow;
-    this.absorb(jkt);
-    this.absorb('.');
+    if (jkt !== this.prefixKey) {
+      this.high0 = this.seedHigh;
+      this.low0 = this.seedLow;
+      this.absorb(jkt);
+      this.absorb('.');
+      this.prefixKey = jkt;
+      this.prefixHigh = this.high0;
+      this.prefixLow = this.low0;
+    } else {
+      this.high0 = this.prefixHigh;
+      this.low0 = this.prefixLow;
+    }
     this.absorb(jti);
     return this.finish(jkt.length + 1 + jti.length, expiresAt);
   }

@@ -3,7 +3,7 @@ import { AuthError } from '../errors.js';
 import type { VerificationKey } from '../jwks/import-key.js';
 import { verifySignatureWithNode } from '../jwks/verify-signature.js';
 import { decodeSegment, looksLikeJws } from '../token/decode.js';
-import { createHtuNormaliser, routerReadsOtherwise } from './htu.js';
+import { createHtuNormaliser } from './htu.js';
 import { checkProofNonce, type DpopNonceSource } from './nonce.js';
 import {
   type CheckedHeader,
@@ -105,7 +105,11 @@ interface VerifierState extends ProofHeaderPolicy {
    * spares hashing the segment for the lookup.
    */
   last: CheckedHeader | undefined;
-  readonly normaliseHtu: (value: string) => string | undefined;
+  /**
+   * A URI's form for §4.3 step 9, `undefined` for one that matches nothing (not an absolute
+   * http(s) URI, or a path a router reads otherwise than normalising it would), memoised.
+   */
+  readonly comparableHtu: (value: string) => string | undefined;
   readonly maxAgeSec: number;
   readonly toleranceSec: number;
 }
@@ -127,7 +131,8 @@ function verifiedPayload(state: VerifierState, proof: string, nowMs: number) {
   const payload = decodeSegment(proof.slice(first + 1, second));
   if (payload === undefined) throw invalid('The DPoP proof is not a compact JWS');
   try {
-    verifySignatureWithNode(proof, header.alg, header.key);
+    // The proof's tail matched one `.` after the header: `second` is its last one.
+    verifySignatureWithNode(proof, header.alg, header.key, second);
   } catch {
     throw invalid('The DPoP proof signature is invalid');
   }
@@ -154,11 +159,11 @@ function checkClaims(
   // A request URI that normalising would make name another resource matches no proof, and
   // neither does such an `htu` (`/lists/L/members/%2e%2e` would resolve to `/lists/L`): what
   // it names as written is not what it resolves to, so it matches no request whatever.
-  const expected = routerReadsOtherwise(input.url) ? undefined : state.normaliseHtu(input.url);
+  const expected = state.comparableHtu(input.url);
   if (
     typeof htu !== 'string' ||
     expected === undefined ||
-    (htu !== input.url && (routerReadsOtherwise(htu) || state.normaliseHtu(htu) !== expected))
+    (htu !== input.url && state.comparableHtu(htu) !== expected)
   )
     throw invalid('The DPoP proof htu does not match the request URI');
   const nowSec = nowMs / 1000;
@@ -206,7 +211,7 @@ export function createDpopProofCheck(options: DpopVerifierOptions): DpopProofChe
     keys: new ExpiringLru<VerificationKey>(10_000),
     headers: new ExpiringLru<CheckedHeader>(10_000),
     last: undefined,
-    normaliseHtu: createHtuNormaliser(),
+    comparableHtu: createHtuNormaliser(),
     maxAgeSec: options.maxAgeSec ?? 60,
     toleranceSec: options.clockToleranceSec ?? 5,
   };
