@@ -79,8 +79,13 @@ describe('MemoryDpopReplayCache (RFC 9449 §11.1)', () => {
       expect(cache.claim(`${jkt}.${jti}`, later)).toBe(false);
       // The same thumbprint as another string object is the same key.
       expect(cache.claimProof([...jkt].join(''), jti, later)).toBe(false);
+      // A new proof of the other key right after one of the first is recorded as its own.
+      const next = randomUUID();
+      expect(cache.claimProof(other, next, later)).toBe(true);
+      expect(cache.claim(`${other}.${next}`, later)).toBe(false);
+      expect(cache.claim(`${jkt}.${next}`, later)).toBe(true);
     }
-    expect(cache.size).toBe(100);
+    expect(cache.size).toBe(200);
   });
 
   test('a proof is refused until it expires, then may be recorded again', () => {

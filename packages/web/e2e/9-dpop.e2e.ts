@@ -7,9 +7,8 @@ import {
   signIn,
   skipWithoutChromium,
   test,
-  urlsOf,
 } from './support/fixtures.js';
-import { SHORT_ACCESS_TOKEN_LIFESPAN, type Stack, startStack } from './support/stack.js';
+import { SHORT_ACCESS_TOKEN_LIFESPAN } from './support/stack.js';
 
 skipWithoutChromium();
 
@@ -123,18 +122,10 @@ test('alice gets a DPoP-bound token; a copy of it is useless without the page’
 });
 
 test.describe('with 10-second access tokens (SHORT_ACCESS_TOKEN_LIFESPAN)', () => {
-  let stack: Stack;
-  test.beforeAll(async () => {
-    stack = await startStack({ accessTokenLifespan: SHORT_ACCESS_TOKEN_LIFESPAN });
-  });
-  test.afterAll(async () => {
-    await stack?.close();
-  });
-
   test('silent renewal sends a proof and keeps the token bound to the same key', async ({
     page,
+    shortTokenUrls: urls,
   }) => {
-    const urls = urlsOf(stack);
     const refreshes: (string | undefined)[] = [];
     page.on('request', (req) => {
       const grant = new URLSearchParams(req.postData() ?? '').get('grant_type');
