@@ -6,11 +6,13 @@ import type { Todo } from './schemas.js';
  * The one row of the page statement: `page` is the response body of the page as if it were the
  * last (`{"items":[…],"nextCursor":null}`, the todos in the API's shape, `Todo`), written by the
  * database: text from PostgreSQL, its UTF-8 bytes from SQLite (a `BLOB`, see `pageJson`: a
- * `Buffer` read directly, an `ArrayBuffer` through Kysely); `count` how many todos it holds.
+ * `Buffer` read directly, an `ArrayBuffer` through Kysely); `count` how many todos it holds;
+ * on SQLite `lists`, how many lists the person is a member of, counted up to 2.
  */
 export interface PageRow {
   readonly page: string | Uint8Array | ArrayBuffer;
   readonly count: number;
+  readonly lists?: number;
 }
 
 /** The page's JSON as text, whichever form the database gave it in. */

@@ -4,11 +4,12 @@ import type { Db } from '../db/database.js';
 import {
   afterCursor,
   COLUMNS,
-  memberships,
+  listsUpToTwo,
   type PageShape,
   type PageValues,
   type Param,
   pageJson,
+  upToTwo,
 } from './page.js';
 import type { PageRow } from './page-body.js';
 
@@ -23,16 +24,13 @@ export interface OneListRow extends PageRow {
 }
 
 /**
- * How many lists the person is a member of (of the page's list, when it has a filter), counted
- * up to 2: a read of at most two entries of `list_members_member`.
+ * The person's list when they are a member of exactly one, else null: an uncorrelated scalar
+ * subquery, run once as the key of the index range, which with null is empty from the start.
  */
-function listsUpToTwo(db: Db, shape: PageShape, param: Param) {
-  // biome-ignore lint/suspicious/noExplicitAny: a count over aliases of `list_members`
-  return (db.kysely as Kysely<any>)
-    .selectFrom(
-      memberships(db, shape, param).select(sql.lit(1).as('one')).limit(sql.lit(2)).as('n'),
-    )
-    .select(sql<number>`count(*)`.as('lists'));
+function onlyList(db: Db, shape: PageShape, param: Param) {
+  return upToTwo(db, shape, param).select(
+    sql<string | null>`case when count(*) = 1 then min(n.list_id) end`.as('list_id'),
+  );
 }
 
 /**
@@ -43,17 +41,16 @@ function listsUpToTwo(db: Db, shape: PageShape, param: Param) {
  * page's order: no union of small and large lists, no bound found first, no sort of keys and no
  * rowid lookups after it (`todoPageQueries`' statement does all of these for any number of
  * lists). The rows are the same: the page is the newest `limit` todos of the person's lists,
- * and they have one. The membership count is read in the same statement, so both come from one
- * snapshot; a count of 2 (more lists) stops the read before it starts (the condition does not
- * depend on a row, so SQLite tests it once, first) and leaves the page to the general statement.
+ * and they have one. The list and the membership count are read in the same statement, so all
+ * come from one snapshot; with two lists or more there is no list to read (`onlyList`), the
+ * range is empty, and the page is left to the general statement.
  */
 function compileOneList(db: Db, shape: PageShape) {
   return compileOnce<OneListRow, keyof PageValues>((param) => {
     // biome-ignore lint/suspicious/noExplicitAny: a query over aliases of `todos` and `list_members`
     const todos = (db.kysely as Kysely<any>)
       .selectFrom('todos as t')
-      .where((eb) => eb(listsUpToTwo(db, shape, param), '=', sql.lit(1)))
-      .where('t.list_id', '=', memberships(db, shape, param).select('m.list_id'));
+      .where('t.list_id', '=', onlyList(db, shape, param));
     const rows = afterCursor(shape, param, 't', todos)
       .select(COLUMNS.map((c) => `t.${c}` as const))
       .orderBy('t.created_at', 'desc')

@@ -154,6 +154,19 @@ export function memberships(db: Db, shape: PageShape, param: Param) {
   return members;
 }
 
+/** At most two of the lists the person is a member of (the page's list, when it has a filter). */
+export function upToTwo(db: Db, shape: PageShape, param: Param) {
+  // biome-ignore lint/suspicious/noExplicitAny: a read over aliases of `list_members`
+  return (db.kysely as Kysely<any>).selectFrom(
+    memberships(db, shape, param).select('m.list_id').limit(sql.lit(2)).as('n'),
+  );
+}
+
+/** How many lists the person is a member of, counted up to 2 (two entries of an index). */
+export function listsUpToTwo(db: Db, shape: PageShape, param: Param) {
+  return upToTwo(db, shape, param).select(sql<number>`count(*)`.as('lists'));
+}
+
 /**
  * PostgreSQL: each list's newest `limit` todos (`newestOfList`) by a `LATERAL` subquery, and the
  * newest `limit` of those.
@@ -249,7 +262,11 @@ function compilePage(db: Db, shape: PageShape) {
   return compileOnce<PageRow, keyof PageValues>((param) => {
     const rows =
       db.dialect === 'postgres' ? lateralRows(db, shape, param) : sqliteRows(db, shape, param);
-    return db.kysely.selectFrom(rows.as('p')).select(pageJson(db));
+    const page = db.kysely.selectFrom(rows.as('p')).select(pageJson(db));
+    // SQLite: how many lists the page came from, for the choice of statement (`pageReader`).
+    return db.dialect === 'postgres'
+      ? page
+      : page.select(listsUpToTwo(db, shape, param).as('lists'));
   });
 }
 
