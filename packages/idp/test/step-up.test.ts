@@ -135,7 +135,9 @@ describe('levels of authentication (acr.loa.map {"pwd":1,"mfa":2})', { timeout: 
     const signIn = new SignIn(idp);
     const first = await signIn.tokens(await passwordSignIn(signIn, 'alice'));
     expect(pageOf(await signIn.start())).toBe('done');
-    await new Promise((r) => setTimeout(r, 1100));
+    // auth_time counts whole seconds: the next second is when a new sign-in gets a later one.
+    const nextSecond = ((first.access.auth_time as number) + 1) * 1000;
+    while (Date.now() < nextSecond) await new Promise((r) => setTimeout(r, 20));
     const login = await signIn.start({ max_age: '0' });
     expect(pageOf(login)).toBe('login');
     const { access, id } = await signIn.tokens(
