@@ -51,6 +51,8 @@ export interface RelationCheck {
 
 /** Decides a relation check; the app passes the authorization core's decision point. */
 export type CheckRelation = (check: RelationCheck) => RequirementOutcome;
+/** An issuer's admin role (`OIDC_ADMIN_ROLE`, as the routes read it); none: no admin at all. */
+type AdminRole = (issuer: string) => string | undefined;
 
 /** List and todo ids are UUIDs; any other id names nothing (and must not reach a uuid column). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -179,7 +181,7 @@ async function prefetchRelations(
  * The app's facts for the engine: relations from the list memberships in the database, for
  * subjects of one issuer (a subject's `id` is a `sub`; `properties.issuer` names another).
  */
-export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): Facts {
+export function appFacts(db: Db, issuer: string, check: CheckRelation, admin: AdminRole): Facts {
   const lists = listRepository(db);
   const todos = todoRepository(db);
   // A stated issuer that is not a string names no issuer: read as none (no relation, no list
@@ -211,17 +213,18 @@ export function appFacts(db: Db, issuer: string, checkRelation: CheckRelation): 
       const props = request.subject.properties;
       const roles = strings(props?.roles) ?? [];
       const owner = ownerOf(request.subject);
+      const adminRole = admin(owner.issuer);
       const { type, id } = request.resource;
       // Permissions stated in any other form than a list of strings (a scope string, null…)
       // are stated all the same: the permission column applies, and they grant nothing.
       const stated = props?.permissions !== undefined;
       const permissions = stated ? (strings(props?.permissions) ?? []) : undefined;
       const decide = (relation: Relation | undefined) =>
-        checkRelation({
+        check({
           issuer: owner.issuer,
           subject: owner.subject,
           permissions,
-          isAdmin: roles.includes('admin'),
+          isAdmin: adminRole !== undefined && roles.includes(adminRole),
           requirement,
           relation,
           resource: { type, id },

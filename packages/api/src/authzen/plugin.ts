@@ -1,6 +1,8 @@
+import { resolveIssuer } from '@todo-sso/auth';
 import type { FastifyPluginAsync } from 'fastify';
 import { relationChecker } from '../authz/relation-check.js';
 import { requires } from '../authz/requirement.js';
+import { withApiDefaults } from '../config/load.js';
 import type { AppContext } from '../context.js';
 import { createErrorHandler } from '../http/error-handler.js';
 import { ApiError } from '../http/problem.js';
@@ -21,10 +23,17 @@ const WELL_KNOWN = '/.well-known/authzen-configuration';
  * caller's issuer, decided by the same check that guards the list and todo routes.
  */
 export function appEngineFactory(context: AppContext): EngineFactory {
+  // Each issuer's admin role (`OIDC_ADMIN_ROLE`, an entry's `adminRole`), as the REST routes
+  // read it from that issuer's tokens.
+  const adminRoles = new Map(
+    context.config.issuers.map((i) => [i.issuer, resolveIssuer(withApiDefaults(i)).adminRole]),
+  );
   return (request) =>
     createEngine(
       APP_ENGINE_POLICY,
-      appFacts(context.db, principalOf(request).issuer, relationChecker()),
+      appFacts(context.db, principalOf(request).issuer, relationChecker(), (issuer) =>
+        adminRoles.get(issuer),
+      ),
     );
 }
 
