@@ -3,6 +3,7 @@ import { compileOnce } from '../db/compiled.js';
 import type { Db } from '../db/database.js';
 import {
   afterCursor,
+  byShape,
   COLUMNS,
   listsUpToTwo,
   type PageShape,
@@ -72,14 +73,5 @@ export function oneListPageQueries(
   db: Db,
 ): ((shape: PageShape) => (values: PageValues) => CompiledQuery<OneListRow>) | undefined {
   if (db.dialect === 'postgres') return undefined;
-  const compiled = new Map<string, ReturnType<typeof compileOneList>>();
-  return (shape) => {
-    const key = `${shape.listId} ${shape.completed} ${shape.cursor}`;
-    let query = compiled.get(key);
-    if (query === undefined) {
-      query = compileOneList(db, shape);
-      compiled.set(key, query);
-    }
-    return query;
-  };
+  return byShape((shape) => compileOneList(db, shape));
 }

@@ -279,12 +279,17 @@ function compilePage(db: Db, shape: PageShape) {
 export function todoPageQueries(
   db: Db,
 ): (shape: PageShape) => (values: PageValues) => CompiledQuery<PageRow> {
-  const compiled = new Map<string, ReturnType<typeof compilePage>>();
+  return byShape((shape) => compilePage(db, shape));
+}
+
+/** `compile` memoised per combination of filters: each statement is built once per process. */
+export function byShape<Q>(compile: (shape: PageShape) => Q): (shape: PageShape) => Q {
+  const compiled = new Map<string, Q>();
   return (shape) => {
     const key = `${shape.listId} ${shape.completed} ${shape.cursor}`;
     let query = compiled.get(key);
     if (query === undefined) {
-      query = compilePage(db, shape);
+      query = compile(shape);
       compiled.set(key, query);
     }
     return query;
