@@ -6,11 +6,13 @@
 // then the instrumentation on for `amount` requests (every thread: main, libuv pool, V8's
 // helpers) and the total divided by `amount`, apart from V8's compilers and collector (a
 // long warm-up first; still, under valgrind V8 compiles for thousands of requests). Rounds alternate between builds. Routes: healthz,
-// healthzb (the control: /healthz with the same bearer header), me (warm, one token), page
-// (GET /todos/, 20 of the 40 todos the caller made).
+// healthzb (the control: /healthz with the same bearer header), me (warm, one token), dpop (warm
+// `/me` with a DPoP-bound token and a new ES256 proof each, RFC 9449, signed by this process just
+// before its request), page (GET /todos/, 20 of the 40 todos the caller made).
 //
 // Usage: node bench/tools/callgrind-route.mjs [rounds] [amount] [warmup] [routes,…] name=ROOT[:ENV=V,…] …
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
@@ -38,11 +40,45 @@ const [token] = await iss.mint(1, { first: 30_000, threads: 1 });
 const auth = { authorization: `Bearer ${token}` };
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
+// The DPoP route's client key, its RFC 7638 thumbprint and a token bound to it (RFC 9449 §6.1).
+const b64sha256 = (text) => createHash('sha256').update(text).digest('base64url');
+const b64json = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const client = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const jwk = client.publicKey.export({ format: 'jwk' });
+const jkt = b64sha256(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }));
+const [dpopToken] = routesArg.split(',').includes('dpop')
+  ? await iss.mint(1, { first: 30_000, threads: 1, claims: { cnf: { jkt } } })
+  : [''];
+const proofHead = b64json({ typ: 'dpop+jwt', alg: 'ES256', jwk });
+/** Each port's server nonce, once it asked for one (RFC 9449 §8). */
+const nonces = new Map();
+
+/** A new proof for `GET http://127.0.0.1:<port>/me`, signed now (RFC 9449 §4.2). */
+function proofFor(port) {
+  const nonce = nonces.get(port);
+  const claims = {
+    jti: randomUUID(),
+    htm: 'GET',
+    htu: `http://127.0.0.1:${port}/me`,
+    iat: Math.floor(Date.now() / 1000),
+    ath: b64sha256(dpopToken),
+    ...(nonce ? { nonce } : {}),
+  };
+  const input = `${proofHead}.${b64json(claims)}`;
+  const sig = sign('sha256', Buffer.from(input), {
+    key: client.privateKey,
+    dsaEncoding: 'ieee-p1363',
+  });
+  return `${input}.${sig.toString('base64url')}`;
+}
+
 function request(port, path, { method = 'GET', headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
     const req = http.request(
       { host: '127.0.0.1', port, path, method, headers, agent, timeout: 600_000 },
       (res) => {
+        const nonce = res.headers['dpop-nonce'];
+        if (typeof nonce === 'string') nonces.set(port, nonce);
         let bytes = 0;
         res.on('data', (c) => {
           bytes += c.length;
@@ -61,7 +97,11 @@ async function fireN(port, n, spec, ok = 200) {
   let bytes = 0;
   const worker = async () => {
     while (left-- > 0) {
-      const res = await request(port, spec.path, spec);
+      const headers = typeof spec.headers === 'function' ? spec.headers(port) : spec.headers;
+      let res = await request(port, spec.path, { ...spec, headers });
+      // A proof from before the server's start needs its nonce: asked once, then sent along.
+      if (res.status === 401 && typeof spec.headers === 'function')
+        res = await request(port, spec.path, { ...spec, headers: spec.headers(port) });
       if (res.status !== ok) throw new Error(`${spec.path}: ${res.status}`);
       bytes += res.bytes;
     }
@@ -75,6 +115,10 @@ const SPECS = {
   // The control: /healthz carrying the same Authorization header, which it never reads.
   healthzb: { path: '/healthz', headers: auth },
   me: { path: '/me', headers: auth },
+  dpop: {
+    path: '/me',
+    headers: (port) => ({ authorization: `DPoP ${dpopToken}`, dpop: proofFor(port) }),
+  },
   page: { path: '/todos/', headers: auth },
 };
 
