@@ -126,11 +126,12 @@ function readPublicUrl(value: string): string {
     throw new ConfigError('API_PUBLIC_URL', 'must have no user information, query or fragment');
   // RFC 9728 §3.1, AuthZEN 1.0 §9.2: the discovery documents are served at the well-known path
   // followed by this path, and the router reads a `*` in a route as a wildcard: it cannot serve
-  // one literally (a `:` it can: `literalRoute`).
-  if (url.pathname.includes('*'))
+  // one literally (a `:` it can: `literalRoute`). `%2A` too: the route is the path decoded as
+  // the router decodes a request's (`literalRoute`), where it is a `*`.
+  if (url.pathname.includes('*') || /%2a/i.test(url.pathname))
     throw new ConfigError(
       'API_PUBLIC_URL',
-      `must have no * in its path: the API serves its discovery documents at /.well-known/…${url.pathname} and cannot route a literal * (got "${url.pathname}")`,
+      `must have no * in its path, nor %2A (a * once decoded): the API serves its discovery documents at /.well-known/…${url.pathname} and cannot route a literal * (got "${url.pathname}")`,
     );
   // RFC 3986 §2.2: a reserved character percent-encoded is data, another path than the
   // character itself, and the router matches it still encoded against the routes it holds
