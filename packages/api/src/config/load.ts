@@ -133,6 +133,13 @@ function readPublicUrl(value: string): string {
       'API_PUBLIC_URL',
       `must have no * in its path, nor %2A (a * once decoded): the API serves its discovery documents at /.well-known/…${url.pathname} and cannot route a literal * (got "${url.pathname}")`,
     );
+  // RFC 3986 §2.1: `%` and two hex digits; the router decodes the path as UTF-8 and answers one
+  // it cannot decode 400 (`/a%ZZ`, `/a%C3`), so the documents could not be read at such a path.
+  if (!decodes(url.pathname))
+    throw new ConfigError(
+      'API_PUBLIC_URL',
+      `must have a path of well-formed percent-encoded UTF-8 (RFC 3986 §2.1): the API serves its discovery documents at /.well-known/…${url.pathname} and cannot route a path it cannot decode (got "${url.pathname}")`,
+    );
   // RFC 3986 §2.2: a reserved character percent-encoded is data, another path than the
   // character itself, and the router matches it still encoded against the routes it holds
   // decoded: it cannot serve the documents at such a path (`%25`, the `%` itself, it can).
@@ -143,6 +150,16 @@ function readPublicUrl(value: string): string {
       `must have no percent-encoded reserved character (${reserved[0]}; RFC 3986 §2.2) in its path: the API serves its discovery documents at /.well-known/…${url.pathname} and cannot route that path as written (got "${url.pathname}")`,
     );
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+/** Whether a URL's path is percent-encoded UTF-8 throughout (what `decodeURIComponent` reads). */
+function decodes(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
