@@ -284,9 +284,30 @@ describe('API_PUBLIC_URL', () => {
           `^API_PUBLIC_URL: must have no percent-encoded reserved character .* \\(got "/a${encoded}b"\\)$`,
         ),
       );
-    for (const path of ['/a%25b', '/t%C3%A9', '/v1:todo', '/a%7Eb'])
+    for (const path of ['/a%25b', '/t%C3%A9', '/v1:todo', '/a%7Eb', '/a%21b', '/a%28b%29'])
       expect(loadConfig({ API_PUBLIC_URL: `https://todo.example.com${path}` }).publicUrl).toBe(
         `https://todo.example.com${path}`,
+      );
+  });
+
+  // The routes are registered with the path decoded as the router decodes a request's
+  // (`literalRoute`), so `%2A` became a literal `*`, the router's wildcard: the API did not start
+  // (`/.well-known/oauth-protected-resource/a*b/mcp`: "Wildcard must be the last character").
+  // RFC 3986 §2.1: `%` and two hex digits, and the router decodes them as UTF-8: it answers a
+  // path it cannot decode 400, so the metadata every challenge names could never be read.
+  it('refuses a path whose percent-encoding the router cannot decode', () => {
+    for (const path of ['/a%ZZ', '/a%', '/a%C3', '/a%E0%A4%A'])
+      expect(() => loadConfig({ API_PUBLIC_URL: `https://todo.example.com${path}` }), path).toThrow(
+        new RegExp(
+          `^API_PUBLIC_URL: must have a path of well-formed percent-encoded UTF-8 .*\\(got "${path}"\\)$`,
+        ),
+      );
+  });
+
+  it('refuses a percent-encoded * in the path as it refuses a *', () => {
+    for (const path of ['/a%2Ab', '/a%2ab', '/a%2A'])
+      expect(() => loadConfig({ API_PUBLIC_URL: `https://todo.example.com${path}` }), path).toThrow(
+        new RegExp(`^API_PUBLIC_URL: must have no \\* in its path, nor %2A .*\\(got "${path}"\\)$`),
       );
   });
 });

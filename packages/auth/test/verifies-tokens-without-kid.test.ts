@@ -118,3 +118,42 @@ describe.each(['node', 'jose'] as const)(
     });
   },
 );
+
+/**
+ * A refetch that began at or after a token's arrival is as new as that token can ask for: the
+ * load its own arrival made once the keys' TTL was over is one, so a token without `kid` that no
+ * key of that set verifies is refused without a second fetch of the same set (which, finding
+ * nothing new, would also have closed the refetch gate for a cooldown), as one naming an
+ * unknown `kid` is.
+ */
+describe.each(['node', 'jose'] as const)(
+  'a token without kid no key verifies, past the keys TTL (%s signature verifier)',
+  (signatureVerifier) => {
+    test('is refused 401 at the one fetch the TTL asked for', async () => {
+      const idp = await startTestIssuer({ profile: 'generic' });
+      try {
+        let offset = 0;
+        const now = () => Date.now() + offset;
+        const auth = createAuthenticator({
+          issuers: [idp.issuerOptions()],
+          signatureVerifier,
+          jwksTtlSec: 60,
+          now,
+        });
+        await auth.authenticate(await idp.accessToken(alice, { header: { kid: undefined } }));
+        expect(idp.counters.jwks).toBe(1);
+        offset = 61_000;
+        const iat = Math.floor(now() / 1000);
+        const forged = await idp.accessToken(alice, {
+          header: { kid: undefined },
+          key: await generateSigningKey('RS256'),
+          claims: { iat, exp: iat + 300 },
+        });
+        await expectAuthFailure(auth.authenticate(forged), 'signature_invalid', 401);
+        expect(idp.counters.jwks).toBe(2);
+      } finally {
+        await idp.close();
+      }
+    });
+  },
+);

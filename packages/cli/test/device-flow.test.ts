@@ -11,6 +11,11 @@ import { main } from '../src/main.js';
  * but the dev IdP never sends: `slow_down`, a dropped connection while polling, `access_denied`,
  * `expired_token`, malformed device authorization responses and unusable tokens. The provider is
  * a real HTTP server; its answers are the RFC's own examples (§3.2, §3.5) where it has them.
+ *
+ * The CLI waits through its `sleep` and reads the time through its `now`; here both are one
+ * clock that a wait moves forward at once, and the provider stamps each poll with it. What the
+ * tests assert about intervals is what the CLI waited, measured exactly, without the suite
+ * spending those seconds (8 s for the slow_down case alone) on a real timer.
  */
 type Answer = { status: number; body: Record<string, unknown> } | 'drop';
 
@@ -25,6 +30,8 @@ interface FakeProvider {
 
 let server: Server;
 let provider: FakeProvider;
+/** The clock of the CLI and the provider (ms): it moves only when the CLI sleeps. */
+let clock = Date.now();
 let configDir: string;
 
 /** RFC 8628 §3.2's example, on this server. */
@@ -57,7 +64,7 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
   } else if (path.endsWith('/device_authorization')) {
     json(200, provider.device);
   } else if (path.endsWith('/token')) {
-    provider.seen.push({ at: Date.now(), form: new URLSearchParams(body) });
+    provider.seen.push({ at: clock, form: new URLSearchParams(body) });
     const answer = provider.polls[Math.min(provider.seen.length, provider.polls.length) - 1];
     if (answer === 'drop' || answer === undefined) res.socket?.destroy();
     else json(answer.status, answer.body);
@@ -104,8 +111,10 @@ async function login() {
       TODO_TOKEN_STORE: 'file',
     },
     fetch: (...a) => globalThis.fetch(...a),
-    now: Date.now,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    now: () => clock,
+    sleep: async (ms) => {
+      clock += ms;
+    },
     openBrowser: async (url) => {
       opened.push(url);
       return true;
@@ -119,7 +128,7 @@ const pending = { status: 400, body: { error: 'authorization_pending' } };
 describe('todo login: the device grant as RFC 8628 describes it', () => {
   it('polls at the interval, 5 s slower after slow_down, with the device code (§3.4, §3.5)', async () => {
     setUp([pending, { status: 400, body: { error: 'slow_down' } }, { status: 200, body: TOKEN }]);
-    const started = Date.now();
+    const started = clock;
     const result = await login();
     expect(result.code).toBe(0);
     expect(result.err).toContain(`To sign in, open ${provider.issuer}/device`);
@@ -129,9 +138,9 @@ describe('todo login: the device grant as RFC 8628 describes it', () => {
     expect(first?.form.get('grant_type')).toBe('urn:ietf:params:oauth:grant-type:device_code');
     expect(first?.form.get('device_code')).toBe('GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS');
     expect(first?.form.get('client_id')).toBe('todo-cli');
-    expect((first?.at ?? 0) - started).toBeGreaterThanOrEqual(950);
-    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
-    expect((third?.at ?? 0) - (second?.at ?? 0)).toBeGreaterThanOrEqual(5950);
+    expect((first?.at ?? 0) - started).toBe(1000);
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBe(1000);
+    expect((third?.at ?? 0) - (second?.at ?? 0)).toBe(6000);
   });
 
   it('stops on access_denied and on expired_token', async () => {
@@ -151,34 +160,35 @@ describe('todo login: the device grant as RFC 8628 describes it', () => {
     expect(provider.seen).toHaveLength(3);
     const [, second, third] = provider.seen;
     // The interval doubles after a poll without an answer.
-    expect((third?.at ?? 0) - (second?.at ?? 0)).toBeGreaterThanOrEqual(1950);
+    expect((third?.at ?? 0) - (second?.at ?? 0)).toBe(2000);
   });
 
   it('never polls faster than once a second, whatever interval the provider sends (§3.5)', async () => {
     // A fraction of a second would make the CLI hammer the token endpoint.
     setUp([pending, pending, { status: 200, body: TOKEN }], (base) => rfcDevice(base, 0.01));
-    const started = Date.now();
+    const started = clock;
     expect((await login()).code).toBe(0);
     const [first, second, third] = provider.seen;
-    expect((first?.at ?? 0) - started).toBeGreaterThanOrEqual(950);
-    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
-    expect((third?.at ?? 0) - (second?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    expect((first?.at ?? 0) - started).toBe(1000);
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBe(1000);
+    expect((third?.at ?? 0) - (second?.at ?? 0)).toBe(1000);
     // 0 (or a negative number) is no interval at all: the RFC's default of 5 s (§3.2).
     setUp([{ status: 200, body: TOKEN }], (base) => rfcDevice(base, 0));
-    const again = Date.now();
+    const again = clock;
     expect((await login()).code).toBe(0);
-    expect((provider.seen[0]?.at ?? 0) - again).toBeGreaterThanOrEqual(4950);
-  }, 15_000);
+    expect((provider.seen[0]?.at ?? 0) - again).toBe(5000);
+  });
 
   it('stops when the code expires even when the interval is longer than its lifetime (§3.2)', async () => {
     setUp([pending], (base) => ({ ...rfcDevice(base), expires_in: 2, interval: 3600 }));
-    const started = Date.now();
+    const started = clock;
     const result = await login();
     expect(result.code).toBe(1);
     expect(result.err).toMatch(
       /todo login: The code expired before it was approved; run todo login again$/,
     );
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // It waited out the code's 2 s lifetime, not the hour's interval.
+    expect(clock - started).toBe(2000);
     expect(provider.seen).toEqual([]);
   });
 

@@ -56,6 +56,8 @@ describe('todo doctor: the API client at the introspection endpoint', () => {
       OIDC_PROVIDER: 'authentik',
       OIDC_VERIFY: 'introspect',
       OIDC_CLIENT_ID: 'todo-api',
+      // Authentik has no levels to ask for: its setup asks for freshness only (docs/step-up.md).
+      STEP_UP_ACR: '',
     };
     // What the API would see: the provider says "inactive", not "refused".
     const asked = await fetch(`${new URL(authentik.issuer).origin}/application/o/introspect/`, {

@@ -104,6 +104,10 @@ async function doctor(
       // issuer elsewhere is database_embedded, doctor-embedded-database.test.ts).
       ALLOW_SQLITE: 'true',
       DATA_DIR: join(dir, 'data'),
+      // Neither document lists a level admin work could ask for (Keycloak's realm has no ACR to
+      // LoA mapping, Authentik has no levels): their setups ask for freshness only. The cases
+      // that keep the default level are under "the admin level" below.
+      STEP_UP_ACR: '',
       ...env,
     },
     fetch: (...a) => globalThis.fetch(...a),
@@ -172,6 +176,33 @@ describe('todo doctor on real providers’ documents: correct setups raise nothi
 });
 
 describe('todo doctor on real providers’ documents: misconfigurations', () => {
+  it('the default admin level (mfa) with a Keycloak realm that maps no level names', async () => {
+    const { code, diagnosis } = await keycloak({ STEP_UP_ACR: 'mfa' });
+    expect(code).toBe(1);
+    expect(diagnosis.findings).toMatchObject([
+      {
+        code: 'step_up_level_unsupported',
+        check: 'discovery',
+        issuer: KEYCLOAK,
+        expected: 'acr_values_supported with mfa',
+        received: '0, 1',
+      },
+    ]);
+    expect(diagnosis.findings[0]?.fix.keycloak).toMatch(/ACR to LoA mapping: add mfa/);
+  });
+
+  it('the default admin level (mfa) with Authentik, whose one acr is never a level', async () => {
+    const { code, diagnosis } = await authentik({ STEP_UP_ACR: 'mfa' });
+    expect(code).toBe(1);
+    expect(diagnosis.findings).toMatchObject([
+      {
+        code: 'step_up_level_unsupported',
+        received: 'goauthentik.io/providers/oauth2/default',
+      },
+    ]);
+    expect(diagnosis.findings[0]?.fix.authentik).toMatch(/set STEP_UP_ACR= \(empty\)/);
+  });
+
   it('a Keycloak issuer written with a trailing slash', async () => {
     const { code, diagnosis } = await doctor({ OIDC_ISSUER: `${KEYCLOAK}/` });
     expect(code).toBe(1);

@@ -126,11 +126,19 @@ function readPublicUrl(value: string): string {
     throw new ConfigError('API_PUBLIC_URL', 'must have no user information, query or fragment');
   // RFC 9728 §3.1, AuthZEN 1.0 §9.2: the discovery documents are served at the well-known path
   // followed by this path, and the router reads a `*` in a route as a wildcard: it cannot serve
-  // one literally (a `:` it can: `literalRoute`).
-  if (url.pathname.includes('*'))
+  // one literally (a `:` it can: `literalRoute`). `%2A` too: the route is the path decoded as
+  // the router decodes a request's (`literalRoute`), where it is a `*`.
+  if (url.pathname.includes('*') || /%2a/i.test(url.pathname))
     throw new ConfigError(
       'API_PUBLIC_URL',
-      `must have no * in its path: the API serves its discovery documents at /.well-known/…${url.pathname} and cannot route a literal * (got "${url.pathname}")`,
+      `must have no * in its path, nor %2A (a * once decoded): the API serves its discovery documents at /.well-known/…${url.pathname} and cannot route a literal * (got "${url.pathname}")`,
+    );
+  // RFC 3986 §2.1: `%` and two hex digits; the router decodes the path as UTF-8 and answers one
+  // it cannot decode 400 (`/a%ZZ`, `/a%C3`), so the documents could not be read at such a path.
+  if (!decodes(url.pathname))
+    throw new ConfigError(
+      'API_PUBLIC_URL',
+      `must have a path of well-formed percent-encoded UTF-8 (RFC 3986 §2.1): the API serves its discovery documents at /.well-known/…${url.pathname} and cannot route a path it cannot decode (got "${url.pathname}")`,
     );
   // RFC 3986 §2.2: a reserved character percent-encoded is data, another path than the
   // character itself, and the router matches it still encoded against the routes it holds
@@ -142,6 +150,16 @@ function readPublicUrl(value: string): string {
       `must have no percent-encoded reserved character (${reserved[0]}; RFC 3986 §2.2) in its path: the API serves its discovery documents at /.well-known/…${url.pathname} and cannot route that path as written (got "${url.pathname}")`,
     );
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+/** Whether a URL's path is percent-encoded UTF-8 throughout (what `decodeURIComponent` reads). */
+function decodes(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -30,6 +30,7 @@ export type {
   FindingCode,
   Fix,
   IssuerReport,
+  StepUpLevel,
   TokenReport,
 } from './types.js';
 
@@ -146,7 +147,13 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     const checked = await checkIssuer(
       options.issuers[index] as DiagnoseOptions['issuers'][number],
       issuer,
-      { ...ctx, name: settingNames(options.issuerList === true, resolved, issuer.issuer) },
+      {
+        ...ctx,
+        name: settingNames(options.issuerList === true, resolved, issuer.issuer),
+        ...(options.stepUpLevels?.has(issuer.issuer) && {
+          stepUp: options.stepUpLevels.get(issuer.issuer),
+        }),
+      },
     );
     issuers.push(checked.report);
     findings.push(...checked.findings);

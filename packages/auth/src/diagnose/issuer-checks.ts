@@ -10,7 +10,8 @@ import { clientCredentialsFinding } from './client-credentials.js';
 import { disclosedKeyFinding } from './disclosed-key-finding.js';
 import { introspectionClientFinding } from './introspection-client.js';
 import { issuerFinding } from './issuer-difference.js';
-import type { Finding, IssuerReport, SettingName } from './types.js';
+import { stepUpFinding } from './step-up-finding.js';
+import type { Finding, IssuerReport, SettingName, StepUpLevel } from './types.js';
 import { jwksUnreachable, unreachable } from './unreachable-findings.js';
 
 /** What issuer checks need: a fetch that remembers each answer's `Date`, and the clock. */
@@ -25,6 +26,8 @@ export interface CheckContext {
 /** One issuer's checks: the context, and how fixes name its settings (see `settingNames`). */
 export interface IssuerCheckContext extends CheckContext {
   readonly name: SettingName;
+  /** The level admin work asks of this issuer, if any. */
+  readonly stepUp?: StepUpLevel;
 }
 
 /**
@@ -163,7 +166,7 @@ async function clientFinding(
  * Checks one issuer as the API's authenticator sees it: discovery reachable and its `issuer`
  * member exactly the configured one (the authenticator's own `discover`), keys loadable (the
  * authenticator's own readiness), keys fitting the algorithm allowlist, the clock, and what the
- * configuration needs the provider to offer (DPoP, introspection).
+ * configuration needs the provider to offer (DPoP, introspection, the admin level).
  */
 export async function checkIssuer(
   options: IssuerOptions,
@@ -193,6 +196,7 @@ export async function checkIssuer(
     jwksUri = metadata.jwksUri;
     for (const f of [
       dpopFinding(issuer, raw, ctx.name),
+      stepUpFinding(issuer, raw, ctx.stepUp),
       introspectionFinding(issuer, metadata.introspectionEndpoint, ctx.name),
       await clientFinding(issuer, raw, metadata.introspectionEndpoint, ctx),
     ])

@@ -18,6 +18,7 @@ export type FindingCode =
   | 'algorithm_not_allowed'
   | 'clock_skew'
   | 'dpop_unsupported'
+  | 'step_up_level_unsupported'
   | 'dpop_token_unbound'
   | 'client_id_missing'
   | 'audience_mapper_missing'
@@ -99,6 +100,19 @@ export interface Diagnosis {
   readonly findings: readonly Finding[];
 }
 
+/**
+ * The authentication level admin work asks of one issuer (RFC 9470 §3 `acr_values`), to check
+ * against what its discovery document says it issues.
+ */
+export interface StepUpLevel {
+  /** The level asked for (`STEP_UP_ACR`, or the issuer entry's `stepUpAcr`). */
+  readonly acr: string;
+  /** The issuer's levels, weakest first (`OIDC_ACR_LEVELS`, or the entry's `acrLevels`). */
+  readonly levels: readonly string[];
+  /** The setting that names the level, as a fix should name it. */
+  readonly setting: string;
+}
+
 /** Options of `diagnose`. */
 export interface DiagnoseOptions {
   /** The same issuer options the API hands to `createAuthenticator`. */
@@ -116,4 +130,6 @@ export interface DiagnoseOptions {
    * (`OIDC_ISSUERS[0].audience`), since the single-issuer variables beside it stop the start.
    */
   readonly issuerList?: boolean;
+  /** By issuer, the level admin work asks for; an issuer absent here is asked for none. */
+  readonly stepUpLevels?: ReadonlyMap<string, StepUpLevel>;
 }

@@ -106,6 +106,7 @@ export class KeyStore {
    * fetched again as for an unknown `kid` (OpenID Connect Core §10.1.1), at most one fruitless
    * refetch per cooldown, after `beforeRefetch` (which throws the token's refusal when no key
    * could make it pass). Empty when nothing new was found: the signature's refusal stands.
+   * `arrivedAt`: when the token arrived (default now); a fetch begun since is not repeated.
    *
    * @throws {AuthError} `idp_unavailable` when the keys cannot be refreshed (an outage: the key
    *   may be newer, so nothing says the token is bad; a 503, never a 401).
@@ -114,13 +115,14 @@ export class KeyStore {
     alg: string,
     tried: readonly VerificationKey[],
     beforeRefetch?: () => number | undefined,
+    arrivedAt = this.ctx.now(),
   ): Promise<VerificationKey[]> {
     const untried = () =>
       this.keys.filter((k) => keyFitsAlgorithm(k, alg) && !tried.some((t) => t.key.equals(k.key)));
     // Another request's refetch may have brought them meanwhile.
     if (untried().length > 0) return untried();
     beforeRefetch?.();
-    await this.refetchUntil(() => untried()[0], this.ctx.now());
+    await this.refetchUntil(() => untried()[0], arrivedAt);
     const found = untried();
     if (found.length === 0 && (!this.usable() || this.outageSince !== undefined))
       throw new AuthError('idp_unavailable', 'The identity provider keys cannot be refreshed', {
@@ -157,6 +159,11 @@ export class KeyStore {
         this.quietUntil = Math.max(this.quietUntil, startedAt + this.ctx.settings.jwksCooldownMs);
     }
     return undefined;
+  }
+
+  /** The store's clock, in ms since the epoch (a token's arrival, for {@link newKeys}). */
+  now(): number {
+    return this.ctx.now();
   }
 
   /** The key when fresh keys hold it, without any await (the hot path); else `undefined`. */

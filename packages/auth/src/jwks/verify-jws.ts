@@ -42,10 +42,14 @@ export function verifyJws(
     throw new AuthError('token_malformed', 'The token header has unsupported critical extensions');
   // Hot path without a promise: a fresh key and the synchronous node:crypto verifier.
   const key = keys.peekKey(kid, alg);
-  if (key === undefined)
+  if (key === undefined) {
+    // The token's arrival, before `getKey` loads the keys (first use, TTL over): a fetch begun
+    // since is as new as it can ask for, and a token without `kid` refetches for nothing after it.
+    const arrivedAt = keys.now();
     return keys
       .getKey(kid, alg, beforeRefetch)
-      .then((k) => verifyWithAny(verifier, token, alg, k, keys, kid, beforeRefetch));
+      .then((k) => verifyWithAny(verifier, token, alg, k, keys, kid, beforeRefetch, arrivedAt));
+  }
   return verifyWithAny(verifier, token, alg, key, keys, kid, beforeRefetch);
 }
 
@@ -67,6 +71,7 @@ function verifyWithAny(
   keys: KeyStore,
   kid: string | undefined,
   beforeRefetch?: () => number | undefined,
+  arrivedAt?: number,
 ): Promise<void> | undefined {
   if (verifier === 'jose')
     return verifySignatureWithJose(token, alg, key).catch(async (error: unknown) => {
@@ -82,7 +87,8 @@ function verifyWithAny(
           return;
       }
       if (kid !== undefined) throw error;
-      return verifyWithNewKeys(verifier, token, alg, keys, [key, ...others], error, beforeRefetch);
+      const tried = [key, ...others];
+      return verifyWithNewKeys(verifier, token, alg, keys, tried, error, beforeRefetch, arrivedAt);
     });
   try {
     verifySignatureWithNode(token, alg, key);
@@ -98,7 +104,8 @@ function verifyWithAny(
       }
     }
     if (kid !== undefined) throw error;
-    return verifyWithNewKeys(verifier, token, alg, keys, [key, ...others], error, beforeRefetch);
+    const tried = [key, ...others];
+    return verifyWithNewKeys(verifier, token, alg, keys, tried, error, beforeRefetch, arrivedAt);
   }
   return undefined;
 }
@@ -117,8 +124,9 @@ async function verifyWithNewKeys(
   tried: readonly VerificationKey[],
   error: unknown,
   beforeRefetch: (() => number | undefined) | undefined,
+  arrivedAt: number | undefined,
 ): Promise<void> {
-  for (const key of await keys.newKeys(alg, tried, beforeRefetch)) {
+  for (const key of await keys.newKeys(alg, tried, beforeRefetch, arrivedAt)) {
     try {
       if (verifier === 'jose') await verifySignatureWithJose(token, alg, key);
       else verifySignatureWithNode(token, alg, key);

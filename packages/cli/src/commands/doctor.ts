@@ -1,9 +1,8 @@
-import type { DatabaseConfig } from '@todo-sso/api';
-import type { IssuerOptions } from '@todo-sso/auth';
 import type { Diagnosis, Finding } from '@todo-sso/auth/diagnose';
-import type { Command, CommandContext } from '../command.js';
+import type { Command } from '../command.js';
 import { CliError } from '../errors.js';
 import { inline } from '../output/terminal.js';
+import { apiIssuers } from './doctor-config.js';
 import { type CorsReport, corsFinding, corsLine, corsReport, webOrigin } from './doctor-cors.js';
 import {
   type DatabaseReport,
@@ -13,99 +12,8 @@ import {
 } from './doctor-database.js';
 import { unverifiedEmailWarning } from './doctor-email.js';
 import { loginIssuer, signIn } from './doctor-login.js';
-import {
-  type WebExpectations,
-  type WebReport,
-  webFindings,
-  webLine,
-  webReport,
-} from './doctor-web.js';
+import { type WebReport, webFindings, webLine, webReport } from './doctor-web.js';
 import { givenToken } from './token-input.js';
-
-/**
- * The issuers to check, read exactly as the API reads its environment (its own loader), with
- * `--issuer`, `--audience` and `--provider` standing in for OIDC_ISSUER, OIDC_AUDIENCE and
- * OIDC_PROVIDER.
- */
-async function apiIssuers(ctx: CommandContext): Promise<{
-  issuers: IssuerOptions[];
-  required: readonly string[];
-  source: string;
-  warnings: string[];
-  /** The API reads its issuers from OIDC_ISSUERS: fixes name the entries' fields. */
-  issuerList: boolean;
-  /**
-   * The API's database: its PostgreSQL (`DATABASE_URL`), or its SQLite file when the API's own
-   * environment is checked, with why the API refuses that file here, if it does.
-   */
-  database?: { config: DatabaseConfig; refusal?: string };
-  /** The API's CORS_ORIGINS, when the API's own environment is checked (not `--issuer`). */
-  corsOrigins?: readonly string[];
-  /** The clients the API counts as its own and takes logout tokens for. */
-  clients: Pick<WebExpectations, 'firstPartyClients' | 'logoutAudiences' | 'publicUrl'>;
-}> {
-  const {
-    loadConfig,
-    withApiDefaults,
-    configWarnings,
-    embeddedDatabaseRefusal,
-    ConfigError,
-    EVERYDAY_PERMISSIONS,
-  } = await import('@todo-sso/api');
-  const env: Record<string, string | undefined> = { ...ctx.io.env };
-  const { issuer, audience, provider } = ctx.values as Record<string, string | undefined>;
-  if (issuer !== undefined) {
-    env.OIDC_ISSUER = issuer;
-    env.OIDC_ISSUERS = undefined;
-  } else if ((env.OIDC_ISSUERS ?? '').trim() !== '') refuseSingleIssuerFlags(audience, provider);
-  if (audience !== undefined) env.OIDC_AUDIENCE = audience;
-  if (provider !== undefined) env.OIDC_PROVIDER = provider;
-  try {
-    const config = loadConfig(env);
-    // Only for the API's own environment: `--issuer` checks a provider, not a deployment.
-    const refusal = issuer === undefined ? embeddedDatabaseRefusal(config, env) : undefined;
-    return {
-      issuers: config.issuers.map(withApiDefaults),
-      issuerList: (env.OIDC_ISSUERS ?? '').trim() !== '',
-      required: EVERYDAY_PERMISSIONS,
-      // What the API prints at start: settings it accepts but production should not run with.
-      warnings: configWarnings(config, env),
-      ...((config.database.kind === 'postgres' || issuer === undefined) && {
-        database: { config: config.database, ...(refusal !== undefined && { refusal }) },
-      }),
-      ...(issuer === undefined && { corsOrigins: config.corsOrigins }),
-      clients: {
-        firstPartyClients: config.firstPartyClients,
-        logoutAudiences: config.logoutAudiences,
-        ...(config.publicUrl !== undefined && { publicUrl: config.publicUrl }),
-      },
-      source:
-        issuer !== undefined
-          ? 'the command line'
-          : [env.OIDC_ISSUER, env.OIDC_ISSUERS].every((v) => (v ?? '').trim() === '')
-            ? `the API configuration in this environment; neither OIDC_ISSUER nor OIDC_ISSUERS is set, so the API would trust its default issuer, ${config.issuers[0]?.issuer} (the dev IdP on this machine): set OIDC_ISSUER to your provider's issuer`
-            : 'the API configuration in this environment',
-    };
-  } catch (e) {
-    if (e instanceof ConfigError)
-      throw new CliError('usage', `The API configuration is invalid: ${e.message}`);
-    throw e;
-  }
-}
-
-/**
- * `--audience` and `--provider` stand in for OIDC_AUDIENCE and OIDC_PROVIDER, which the API
- * refuses beside OIDC_ISSUERS (each entry has its own): given while the environment lists its
- * issuers there, they would be reported as those variables, which nobody set.
- */
-function refuseSingleIssuerFlags(audience?: string, provider?: string): void {
-  const given = audience !== undefined ? 'audience' : provider !== undefined ? 'provider' : '';
-  if (given === '') return;
-  throw new CliError(
-    'usage',
-    `--${given} cannot be used while OIDC_ISSUERS is set: it stands in for OIDC_${given.toUpperCase()}, which the API does not read beside OIDC_ISSUERS; set "${given}" in the OIDC_ISSUERS entry it is meant for, or check one provider with --issuer URL and --${given}`,
-  );
-}
 
 function describeFinding(f: Finding): string[] {
   const lines = [
@@ -205,6 +113,7 @@ export const doctor: Command = {
       issuers,
       issuerList,
       requiredPermissions: required,
+      stepUpLevels: api.stepUpLevels,
       ...(token === undefined ? {} : { token }),
       fetch: ctx.io.fetch,
       now: () => ctx.io.now(),

@@ -1,0 +1,48 @@
+import { axeViolations } from './support/axe.js';
+import { expect, skipWithoutChromium, test } from './support/fixtures.js';
+
+skipWithoutChromium();
+
+/**
+ * The accessibility scans run every rule in the light scheme and only the colour rules in the
+ * dark one (support/axe.ts): a fault that shows in the dark scheme alone must still fail a scan,
+ * and one that does not depend on colour is reported once.
+ */
+
+/**
+ * Readable in the light scheme (the link, not underlined, is told from its text by a 3.7:1
+ * contrast, WCAG 1.4.1); in the dark one, grey text on near-black and a link coloured like its text.
+ */
+const DARK_ONLY_FAULTS = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Colour schemes</title><style>
+body { background: #ffffff; color: #000000; }
+a { color: #d00000; text-decoration: none; }
+@media (prefers-color-scheme: dark) {
+  body { background: #111111; color: #3a3a3a; }
+  a { color: #3b3b3b; }
+}
+</style></head><body><main><h1>Colour schemes</h1>
+<p>Some text around <a href="#more">a link</a> in the middle of a sentence.</p>
+</main></body></html>`;
+
+test('a contrast fault in the dark scheme alone fails the scan, named as dark', async ({
+  page,
+}) => {
+  await page.setContent(DARK_ONLY_FAULTS);
+  const found = await axeViolations(page);
+  const rules = found.map((line) => line.slice(0, line.indexOf(' (')));
+  expect(rules).toContain('[dark] color-contrast');
+  expect(rules).toContain('[dark] link-in-text-block');
+  expect(rules.filter((rule) => rule.startsWith('[light]'))).toEqual([]);
+});
+
+test('a fault that does not depend on colour is reported once, from the light scheme', async ({
+  page,
+}) => {
+  await page.setContent(
+    '<!doctype html><html lang="en"><head><title>No alt</title></head>' +
+      '<body><main><h1>Pictures</h1><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></main></body></html>',
+  );
+  const found = await axeViolations(page);
+  expect(found.map((line) => line.slice(0, line.indexOf(' (')))).toEqual(['[light] image-alt']);
+});
