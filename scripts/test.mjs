@@ -6,7 +6,7 @@
 // into failures instead of skips (CI sets both). TEST_DATABASE_URL points the PostgreSQL suites
 // at a server (default postgres://todo_sso:todo_sso@127.0.0.1:5432/todo_sso_test).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +38,35 @@ function run(label, command, args, env = {}) {
   });
 }
 
+/**
+ * Runs one step beside another, its output kept in `logPath` and printed whole once the step
+ * ends (two streams interleaved line by line would be unreadable); resolves to its exit code.
+ */
+function runBeside(label, command, args, env, logPath) {
+  process.stdout.write(
+    `\n▶ ${label}: ${[command, ...args].join(' ')} (its output follows when it ends)\n`,
+  );
+  const started = Date.now();
+  const fd = openSync(logPath, 'w');
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: root,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, FORCE_COLOR: '0', ...env },
+    });
+    const done = (code, why) => {
+      closeSync(fd);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      process.stdout.write(`\n── ${label} output (${logPath})\n`);
+      process.stdout.write(readFileSync(logPath, 'utf8'));
+      process.stdout.write(`◀ ${label}: ${code === 0 ? 'ok' : `failed (${why})`} in ${seconds}s\n`);
+      resolve(code);
+    };
+    child.on('error', (error) => done(1, `could not start: ${error.message}`));
+    child.on('exit', (code, signal) => done(code ?? 1, signal ?? code));
+  });
+}
+
 function readJson(path) {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
@@ -65,6 +94,28 @@ record('typecheck tests', await run('typecheck tests', bin('tsc'), ['-p', 'tscon
 record('typecheck web', await run('typecheck web', bin('tsc'), ['-p', 'packages/web']));
 
 const vitestJson = join(results, 'vitest.json');
+const playwrightJson = join(results, 'playwright.json');
+const playwrightConfig = join(root, 'packages/web/playwright.config.ts');
+const playwrightArgs = ['test', '-c', playwrightConfig, '--reporter=list,json'];
+const playwrightEnv = { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightJson };
+// Vitest and Playwright run side by side: the end-to-end run mostly waits (one worker used
+// 28-41 % of one core on CI's machine) while Vitest's two workers leave part of the second
+// core free, so together they take about the longer of the two instead of their sum.
+// TEST_STAGES=serial runs them one after the other, as when chasing a timing-dependent failure.
+const beside = existsSync(playwrightConfig) && process.env.TEST_STAGES !== 'serial';
+const playwrightBeside = beside
+  ? runBeside(
+      'playwright',
+      bin('playwright'),
+      playwrightArgs,
+      // The end-to-end run's own check of the working tree looks only where it could write
+      // (the web package, the docs' screenshots): Vitest's files come and go meanwhile. The
+      // whole tree is checked below once both have ended.
+      { ...playwrightEnv, E2E_GIT_PATHS: 'packages/web docs' },
+      join(results, 'playwright.log'),
+    )
+  : undefined;
+
 const vitestCode = await run('vitest', bin('vitest'), [
   'run',
   '--reporter=default',
@@ -73,15 +124,10 @@ const vitestCode = await run('vitest', bin('vitest'), [
 ]);
 
 let playwrightCode = 0;
-const playwrightJson = join(results, 'playwright.json');
-const playwrightConfig = join(root, 'packages/web/playwright.config.ts');
-if (existsSync(playwrightConfig)) {
-  playwrightCode = await run(
-    'playwright',
-    bin('playwright'),
-    ['test', '-c', playwrightConfig, '--reporter=list,json'],
-    { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightJson },
-  );
+if (playwrightBeside) {
+  playwrightCode = await playwrightBeside;
+} else if (existsSync(playwrightConfig)) {
+  playwrightCode = await run('playwright', bin('playwright'), playwrightArgs, playwrightEnv);
 }
 
 // The tests leave the working tree as they found it: nothing tracked changes, nothing new
