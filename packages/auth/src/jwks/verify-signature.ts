@@ -85,6 +85,24 @@ export async function verifySignatureWithJose(
 const scratch = Buffer.allocUnsafeSlow(MAX_TOKEN_LENGTH);
 
 /**
+ * The last two views of {@link scratch} handed to `crypto.verify`, kept while the next token's
+ * signing input and signature end where its did: a client's proofs (and an issuer's tokens) are
+ * mostly of one length, and a view is an object V8 builds in several steps. They show whatever
+ * {@link scratch} holds, written anew for each token before the synchronous call reads it.
+ */
+let views: {
+  readonly dot: number;
+  readonly end: number;
+  readonly input: Buffer;
+  readonly signature: Buffer;
+} = {
+  dot: 0,
+  end: 0,
+  input: scratch.subarray(0, 0),
+  signature: scratch.subarray(0, 0),
+};
+
+/**
  * Verifies with `node:crypto.verify`, synchronously. The algorithm and key were already matched
  * by `keyFitsAlgorithm`, so `alg` cannot be `none`, HMAC, or a type the key does not have.
  * The signing input is the ASCII of `header.payload` (RFC 7515 §5.2 step 8); writing a string
@@ -107,8 +125,15 @@ export function verifySignatureWithNode(
   if (token.length <= scratch.length) {
     const end = dot + scratch.write(token.slice(dot + 1), dot, 'base64url');
     scratch.write(token, 0, dot, 'latin1');
-    input = scratch.subarray(0, dot);
-    signature = scratch.subarray(dot, end);
+    if (views.dot !== dot || views.end !== end)
+      views = {
+        dot,
+        end,
+        input: scratch.subarray(0, dot),
+        signature: scratch.subarray(dot, end),
+      };
+    input = views.input;
+    signature = views.signature;
   } else {
     input = Buffer.from(token.slice(0, dot), 'latin1');
     signature = Buffer.from(token.slice(dot + 1), 'base64url');
