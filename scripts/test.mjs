@@ -54,7 +54,11 @@ function runBeside(label, command, args, env, logPath) {
       stdio: ['ignore', fd, fd],
       env: { ...process.env, FORCE_COLOR: '0', ...env },
     });
+    let ended = false;
+    // 'exit' may or may not follow 'error' (a command that cannot start): answer once.
     const done = (code, why) => {
+      if (ended) return;
+      ended = true;
       closeSync(fd);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       process.stdout.write(`\n── ${label} output (${logPath})\n`);
