@@ -102,9 +102,10 @@ const playwrightJson = join(results, 'playwright.json');
 const playwrightConfig = join(root, 'packages/web/playwright.config.ts');
 const playwrightArgs = ['test', '-c', playwrightConfig, '--reporter=list,json'];
 const playwrightEnv = { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightJson };
-// Vitest and Playwright run side by side: the end-to-end run mostly waits (one worker used
-// 28-41 % of one core on CI's machine) while Vitest's two workers leave part of the second
-// core free, so together they take about the longer of the two instead of their sum.
+// Vitest and Playwright run side by side: both wait on servers, timers and the browser part of
+// the time, and beside each other they fill those waits. Both slow down, so the saving is only
+// the waiting: on CI's two cores both ended after 1,358-1,388 s, against 587-668 s plus
+// 907-1,003 s one after the other (the whole CI run 1,753 s, against 1,794 and 2,037 s).
 // TEST_STAGES=serial runs them one after the other, as when chasing a timing-dependent failure.
 const beside = existsSync(playwrightConfig) && process.env.TEST_STAGES !== 'serial';
 const playwrightBeside = beside
