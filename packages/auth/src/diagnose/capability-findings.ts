@@ -9,7 +9,8 @@ import type { Finding, SettingName } from './types.js';
  * every token would be refused.
  */
 
-const strings = (value: unknown): string[] =>
+/** The strings of a metadata member that should be an array of them (others dropped). */
+export const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 
 /**

@@ -150,9 +150,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
       {
         ...ctx,
         name: settingNames(options.issuerList === true, resolved, issuer.issuer),
-        ...(options.stepUpLevels?.has(issuer.issuer) && {
-          stepUp: options.stepUpLevels.get(issuer.issuer),
-        }),
+        stepUp: options.stepUpLevels?.get(issuer.issuer),
       },
     );
     issuers.push(checked.report);

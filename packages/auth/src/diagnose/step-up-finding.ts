@@ -1,8 +1,6 @@
 import type { ResolvedIssuer } from '../config.js';
+import { strings } from './capability-findings.js';
 import type { Finding, StepUpLevel } from './types.js';
-
-const strings = (value: unknown): string[] =>
-  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 
 /**
  * Admin work asks this issuer for an authentication level (`acr`, RFC 9470 §3 `acr_values`)
