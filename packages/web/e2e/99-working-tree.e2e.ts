@@ -3,8 +3,9 @@ import { gitStatus } from './support/git-status.js';
 
 skipWithoutChromium();
 
-// Runs last (files run in name order on one worker): the scenarios before it changed no
-// tracked file and left nothing untracked; README screenshots come from `npm run screenshots`.
+// Runs last (its project depends on every other file's, playwright.config.ts): the scenarios
+// changed no tracked file and left nothing untracked; README screenshots come from
+// `npm run screenshots`.
 test('the end-to-end run leaves the working tree as it found it', () => {
   test.skip(
     process.env.SCREENSHOTS === '1',

@@ -14,7 +14,7 @@ import { keepPageKey, pageProof } from './dpop.js';
 import { nextAdminCode } from './otp.js';
 import { SHORT_ACCESS_TOKEN_LIFESPAN, type Stack, startStack } from './stack.js';
 
-/** The URLs the global setup started, and helpers every scenario uses. */
+/** The URLs of a running stack (the worker's, or one a file started), and helpers every scenario uses. */
 export interface Urls {
   web: string;
   api: string;
@@ -32,7 +32,7 @@ const screenshotDir = fileURLToPath(new URL('../../../../docs/screenshots/', imp
 /** Set by `npm run screenshots`; without it `screenshot()` writes nothing. */
 export const screenshotsRequested = process.env.SCREENSHOTS === '1';
 
-export const test = base.extend<{ urls: Urls; page: Page }, { shortTokenUrls: Urls }>({
+export const test = base.extend<{ page: Page }, { urls: Urls; shortTokenUrls: Urls }>({
   // Every page fails its test if the app trips its own Content-Security-Policy, Trusted Types
   // included (Chromium words those as "This document requires 'TrustedHTML' assignment").
   page: async ({ page }, use) => {
@@ -44,14 +44,24 @@ export const test = base.extend<{ urls: Urls; page: Page }, { shortTokenUrls: Ur
     await use(page);
     expect(violations, 'CSP violations').toEqual([]);
   },
-  // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixture dependencies from this destructuring; none are needed.
-  urls: async ({}, use) => {
-    const web = process.env.E2E_WEB_URL;
-    const api = process.env.E2E_API_URL;
-    const issuer = process.env.E2E_ISSUER;
-    if (!web || !api || !issuer) throw new Error('the e2e global setup did not start the stack');
-    await use({ web, api, issuer });
-  },
+  /**
+   * The stack this worker's scenarios share: the IdP, the API on a database of its own and the
+   * web server, started on the worker's first scenario and kept for its life. Each worker has
+   * its own, so two workers never share people, todos or the IdP's used one-time-code steps; the
+   * files one worker runs still run in name order against it.
+   */
+  urls: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixture dependencies from this destructuring; none are needed.
+    async ({}, use) => {
+      const stack = await startStack();
+      try {
+        await use(urlsOf(stack));
+      } finally {
+        await stack.close();
+      }
+    },
+    { scope: 'worker' },
+  ],
   /**
    * A stack of its own whose access tokens live {@link SHORT_ACCESS_TOKEN_LIFESPAN} seconds, for
    * the scenarios that wait for a silent renewal (at three quarters of the lifetime: 7.5 s rather
@@ -73,7 +83,7 @@ export const test = base.extend<{ urls: Urls; page: Page }, { shortTokenUrls: Ur
 });
 
 /**
- * Skips the calling file when Chromium is missing: the global setup then started nothing (and
+ * Skips the calling file when Chromium is missing: the global setup then built nothing (and
  * failed the run under REQUIRE_BROWSER=1). Called at the top of every test file, because a
  * module-level skip would only reach the first file that imports this module.
  */
