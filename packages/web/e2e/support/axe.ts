@@ -1,5 +1,6 @@
 import { AxeBuilder } from '@axe-core/playwright';
 import { expect, type Page } from '@playwright/test';
+import axe, { type RunOptions } from 'axe-core';
 
 /** The success criteria checked: WCAG 2.0 and 2.1, levels A and AA. */
 export const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
@@ -35,6 +36,47 @@ function describe(violation: {
   return `${violation.id} (${violation.impact ?? 'n/a'}): ${violation.help}\n${where}`;
 }
 
+/** What `axe.run` resolves to, as far as these scans read it. */
+interface AxeResults {
+  violations: Parameters<typeof describe>[0][];
+}
+
+/**
+ * axe-core in the page, once per document: its source (half a megabyte) is evaluated only when
+ * the document has none yet, and configured as `AxeBuilder` does in legacy mode (same-origin
+ * frames only). `AxeBuilder.analyze()` in legacy mode evaluates the source twice per scan, and a
+ * screen takes two scans: those evaluations cost more than the scans themselves (98-accessibility
+ * at load 12: 0.4-1.7 s each, four per screen).
+ */
+async function axeInPage(page: Page): Promise<void> {
+  if (await page.evaluate(() => typeof (window as { axe?: unknown }).axe !== 'undefined')) return;
+  await page.evaluate(axe.source);
+  await page.evaluate(() =>
+    (window as unknown as { axe: typeof axe }).axe.configure({
+      allowedOrigins: ['<same_origin>'],
+      branding: { application: 'playwright' },
+    }),
+  );
+}
+
+/** One scan with `options` (which rules), in the page itself (`axe.run`, "legacy mode"). */
+async function scan(page: Page, options: RunOptions): Promise<AxeResults> {
+  // A page with frames is scanned with axe.runPartial in every frame and axe.finishRun in a
+  // blank page opened for it, as only cross-origin frames need; a page without frames is scanned
+  // with axe.run in the page itself, once axe-core is there (the todo list at load average 20:
+  // every rule 3.7 s → 2.4 s, the colour rules 3.2 s → 1.6 s).
+  if (page.frames().length > 1) return new AxeBuilder({ page }).options(options).analyze();
+  await axeInPage(page);
+  return page.evaluate(
+    (runOptions) =>
+      (window as unknown as { axe: typeof axe }).axe.run(
+        document,
+        runOptions,
+      ) as Promise<AxeResults>,
+    options,
+  );
+}
+
 /**
  * Runs axe-core on the page as it is now in both colour schemes and returns every WCAG 2.1 A/AA
  * and best-practice violation as a line, `[light]` or `[dark]` first: the app and the IdP's
@@ -50,14 +92,12 @@ export async function axeViolations(page: Page): Promise<string[]> {
     await page.evaluate(() =>
       Promise.all(document.getAnimations().map((animation) => animation.finished.catch(() => {}))),
     );
-    // A page without frames is scanned with axe.run in the page itself ("legacy mode"): the
-    // default runs axe.runPartial in every frame and axe.finishRun in a blank page opened for it,
-    // which only cross-origin frames need and which cost a third to a half of each scan (the todo
-    // list at load average 20: every rule 3.7 s → 2.4 s, the colour rules 3.2 s → 1.6 s).
-    const scan = new AxeBuilder({ page }).setLegacyMode(page.frames().length === 1);
-    if (colorScheme === 'light') scan.withTags([...WCAG_TAGS, 'best-practice']);
-    else scan.withRules(COLOUR_RULES);
-    const results = await scan.analyze();
+    const results = await scan(
+      page,
+      colorScheme === 'light'
+        ? { runOnly: { type: 'tag', values: [...WCAG_TAGS, 'best-practice'] } }
+        : { runOnly: { type: 'rule', values: COLOUR_RULES } },
+    );
     for (const violation of results.violations)
       found.push(`[${colorScheme}] ${describe(violation)}`);
   }
