@@ -109,7 +109,7 @@ export const protocolOf = (captured) => (captured.some((s) => s.named) ? 'prepar
  */
 export async function runPgbench(
   bin,
-  { databaseUrl, script, clients, seconds, dir, tag, protocol = 'extended' },
+  { databaseUrl, script, clients, seconds, dir, tag, protocol = 'extended', rate },
 ) {
   const file = join(dir, `${tag}.sql`);
   writeFileSync(file, script);
@@ -121,6 +121,8 @@ export async function runPgbench(
     '--jobs=1',
     `--time=${Math.max(1, Math.round(seconds))}`,
     `--file=${file}`,
+    // A target rate (tx/s, Poisson arrivals), to drive the backends as slowly as another client.
+    ...(rate === undefined ? [] : [`--rate=${rate}`]),
     '--log',
     `--log-prefix=${prefix}`,
     databaseUrl,

@@ -152,7 +152,7 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
   // The same create with an `Idempotency-Key` of its own per request (as the web app sends).
   const keyedWrite = { ...write, freshKeys: true };
   const { rounds, duration, warmup } = ctx.cfg;
-  const pgb = (kind, seconds) =>
+  const pgb = (kind, seconds, rate) =>
     runPgbench(bin, {
       databaseUrl: db.url,
       script: scripts[kind],
@@ -161,6 +161,7 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
       seconds,
       dir,
       tag: kind,
+      rate,
     });
   // Warm-up: every user once (fills the token cache), then each load once.
   await fire({ ...read, amount: users, requests: requests(perUser, 'once') });
@@ -170,7 +171,7 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
     await pgb('write', warmup);
   }
   log(`PostgreSQL at scale: API and pgbench, ${rounds} rounds`);
-  const runs = { read: [], write: [], keyedWrite: [], pgRead: [], pgWrite: [] };
+  const runs = { read: [], write: [], keyedWrite: [], pgRead: [], pgReadPaced: [], pgWrite: [] };
   const cpu = await backendsCpu(db.url);
   // Each round also measures what it cost PostgreSQL's backends (they share the two cores).
   const apiRound = async (load) => {
@@ -180,12 +181,16 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
     return res;
   };
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-  const pgbenchRound = async (kind) => {
-    const running = pgb(kind, duration);
+  /** Backends of pgbench runs before this one (still listed for a moment after it ends). */
+  const pgbenchSeen = new Set();
+  const pgbenchRound = async (kind, rate) => {
+    const running = pgb(kind, duration, rate);
     if (duration < 2) return running;
     // pgbench's connections exist only while it runs: their CPU over its middle seconds.
     await sleep(500);
     const before = await cpu.snapshot({ pgbench: true });
+    for (const pid of before.keys()) if (pgbenchSeen.has(pid)) before.delete(pid);
+    for (const pid of before.keys()) pgbenchSeen.add(pid);
     await sleep((duration - 1) * 1000);
     const spent = cpu.spent(before, await cpu.snapshot({ pgbench: true }));
     const res = await running;
@@ -195,6 +200,12 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
     for (let r = 0; r < rounds; r++) {
       runs.read.push(await apiRound(read));
       if (bin) runs.pgRead.push(await pgbenchRound('read'));
+      // The same statements driven at the API's rate of this round: what a backend costs per
+      // statement depends on how often it is woken, so this is the like-for-like figure for
+      // the backends' CPU per API read (measured in rounds of 2 s or more only, as the others).
+      const apiRate = Math.round(runs.read.at(-1).rps);
+      if (bin && apiRate > 0 && duration >= 2)
+        runs.pgReadPaced.push(await pgbenchRound('read', apiRate));
       runs.write.push(await apiRound(write));
       if (bin) runs.pgWrite.push(await pgbenchRound('write'));
       runs.keyedWrite.push(await apiRound(keyedWrite));
@@ -271,7 +282,8 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
     );
     const ratio = r.rps / p.tps;
     const pgCpu = median(pgRuns.map((x) => x.dbCpuUs ?? Number.NaN));
-    const cores = `CPU per request: API ${fmt(r.cpuUs)} µs, PostgreSQL's backends ${fmt(r.dbCpuUs)} µs, load generator (${r.loadgen}) ${fmt(r.loadCpuUs)} µs; per pgbench transaction: backends ${Number.isFinite(pgCpu) ? `${fmt(pgCpu)} µs` : 'not measured (rounds under 2 s)'}`;
+    const paced = what === 'reads' ? pacedNote(runs.pgReadPaced) : '';
+    const cores = `CPU per request: API ${fmt(r.cpuUs)} µs, PostgreSQL's backends ${fmt(r.dbCpuUs)} µs, load generator (${r.loadgen}) ${fmt(r.loadCpuUs)} µs; per pgbench transaction: backends ${Number.isFinite(pgCpu) ? `${fmt(pgCpu)} µs` : 'not measured (rounds under 2 s)'}${paced}`;
     table.add(
       'P',
       `API ${what} ÷ pgbench, PostgreSQL, ${scale}`,
@@ -286,6 +298,13 @@ async function atScale(ctx, table, api, db, captured, { total, users, seeded }, 
   }
   const plainWrites = figures[1][2];
   keyedWrites(table, keyed, plainWrites, bin ? summarisePgbench(runs.pgWrite) : undefined, scale);
+}
+
+/** The backends' CPU per pgbench read transaction when pgbench ran at the API's rate. */
+function pacedNote(paced) {
+  const cpuUs = median(paced.map((x) => x.dbCpuUs ?? Number.NaN));
+  if (!Number.isFinite(cpuUs)) return '';
+  return `, ${fmt(cpuUs)} µs with pgbench held to the API's rate (${fmt(median(paced.map((x) => x.tps)))} tx/s)`;
 }
 
 /**

@@ -8,7 +8,12 @@
 // long warm-up first; still, under valgrind V8 compiles for thousands of requests). Rounds alternate between builds. Routes: healthz,
 // healthzb (the control: /healthz with the same bearer header), me (warm, one token), dpop (warm
 // `/me` with a DPoP-bound token and a new ES256 proof each, RFC 9449, signed by this process just
-// before its request), page (GET /todos/, 20 of the 40 todos the caller made).
+// before its request), page (GET /todos/, 20 of the 40 todos the caller made), mem (warm `/me`
+// with a random one of MANY tokens, default 10,000, each seen once before: the per-person caches
+// at the size the bench's 10,000 users give them), pagem (GET /todos/ of a random one of MANY
+// seeded users: PG=1 only). PG=1: the API on PostgreSQL instead of SQLite (a database of its
+// own, `<test database>_cgroute`; MANY users × 30 todos seeded there once the first build migrated it,
+// their tokens the `mem` route's), so that only the API's instructions are counted.
 //
 // Usage: node bench/tools/callgrind-route.mjs [rounds] [amount] [warmup] [routes,…] name=ROOT[:ENV=V,…] …
 import { execFileSync, spawn } from 'node:child_process';
@@ -17,6 +22,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createBenchDatabase, seedPostgres } from '../lib/db.mjs';
 import { median } from '../lib/load.mjs';
 import { freePort, sleep } from '../lib/proc.mjs';
 import { apiNodeFlags, parseBuild } from '../lib/servers.mjs';
@@ -38,6 +44,14 @@ if (builds.length === 0) throw new Error('name=ROOT[:ENV=V,…] expected');
 const iss = await startIssuer();
 const [token] = await iss.mint(1, { first: 30_000, threads: 1 });
 const auth = { authorization: `Bearer ${token}` };
+const pgUrl = process.env.PG ? (await createBenchDatabase('cgroute')).url : undefined;
+const manyRoutes = routesArg.split(',').filter((r) => r === 'mem' || r === 'pagem');
+// Seeded users are 0…MANY−1 (`seedPostgres`); the one-token routes' user is 30,000.
+const many = manyRoutes.length
+  ? (await iss.mint(Number(process.env.MANY ?? 10_000), { first: 0 })).map((t) => ({
+      authorization: `Bearer ${t}`,
+    }))
+  : [];
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
 // The DPoP route's client key, its RFC 7638 thumbprint and a token bound to it (RFC 9449 §6.1).
@@ -120,6 +134,8 @@ const SPECS = {
     headers: (port) => ({ authorization: `DPoP ${dpopToken}`, dpop: proofFor(port) }),
   },
   page: { path: '/todos/', headers: auth },
+  mem: { path: '/me', headers: () => many[Math.floor(Math.random() * many.length)] },
+  pagem: { path: '/todos/', headers: () => many[Math.floor(Math.random() * many.length)] },
 };
 
 /** Every API process started, ended if this tool fails. */
@@ -154,7 +170,7 @@ async function startUnderCallgrind({ name, root, env, nodeOptions }) {
         OIDC_AUDIENCE: 'todo-api',
         OIDC_PROVIDER: 'keycloak',
         DATA_DIR: dir,
-        DATABASE_URL: '',
+        DATABASE_URL: pgUrl ?? '',
         LOG_LEVEL: 'info',
         RATE_LIMIT_PER_MINUTE: '999999999',
         NODE_ENV: 'production',
@@ -172,6 +188,18 @@ async function startUnderCallgrind({ name, root, env, nodeOptions }) {
   }
   const body = JSON.stringify({ title: 'Benchmark todo', description: 'written by npm run bench' });
   const post = { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body };
+  if (routes.includes('pagem') && started.length === 1)
+    await seedPostgres(pgUrl, iss.issuer.issuer, { total: many.length * 30, users: many.length });
+  // Every one of the many tokens once (each a verification, with the instrumentation off).
+  if (manyRoutes.length)
+    for (let i = 0; i < many.length; i += 1000)
+      await fireN(port, Math.min(1000, many.length - i), {
+        path: manyRoutes.includes('pagem') ? '/todos/' : '/me',
+        headers: (() => {
+          let j = i;
+          return () => many[j++];
+        })(),
+      });
   if (routes.includes('page'))
     for (let i = 0; i < 40; i++) await fireN(port, 1, { path: '/todos/', ...post }, 201);
   return { name, port, proc, dir, ir: Object.fromEntries(routes.map((r) => [r, []])), bytes: {} };
