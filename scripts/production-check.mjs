@@ -7,7 +7,9 @@
 //    from a build context of the repository's tracked files (what `docker build` would get),
 //    each stage a directory standing for its root filesystem: COPY copies exactly what the
 //    Dockerfile lists, RUN runs its npm and npx commands (`npm ci`, `tsc -b`, `vite build`).
-//    A file missing from a COPY list, or a build step needing one, fails here.
+//    A file missing from a COPY list, or a build step needing one, fails here. As with
+//    BuildKit, a stage starts once the stages it needs have ended, so the independent ones
+//    (the API image's build and deps, the web image's build) and part 2 run at the same time.
 // 2. A production install of the repository as an operator without Docker makes it: the
 //    tracked files, `npm ci --omit=dev` (install scripts on, as npm runs them), and the
 //    compiled output (`packages/*/dist`, built in this checkout) copied in.
@@ -53,20 +55,43 @@ function fail(message) {
   say(`✗ ${message}`);
 }
 
-/** Runs a command to completion with its output shown; throws on a non-zero exit. */
-function run(command, args, cwd, env = {}, quiet = false) {
-  if (!quiet) say(`  $ ${[command, ...args].join(' ')}   (in ${cwd.replace(work, '<work>')})`);
+/**
+ * Runs a command to completion; resolves when it exits 0, rejects otherwise. Commands of
+ * different stages run at the same time, so each one's output is held and printed whole when
+ * it ends, under its command line and the stage it belongs to (`quiet`: only if it fails).
+ */
+function run(where, command, args, cwd, env = {}, quiet = false) {
+  const line = `  [${where}] $ ${[command, ...args].join(' ')}   (in ${cwd.replace(work, '<work>')})`;
   const begun = Date.now();
-  const result = spawnSync(command, args, {
-    cwd,
-    stdio: 'inherit',
-    env: { ...process.env, ...env },
+  return new Promise((resolve, reject) => {
+    const output = [];
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env } });
+    child.stdout.on('data', (c) => output.push(c));
+    child.stderr.on('data', (c) => output.push(c));
+    child.on('error', (error) => reject(new Error(`${command}: ${error.message}`)));
+    child.on('close', (code, signal) => {
+      const seconds = (Date.now() - begun) / 1000;
+      const text = Buffer.concat(output).toString().trimEnd();
+      if (!quiet || code !== 0) {
+        say(
+          `${line}${text ? `\n${text}` : ''}${seconds >= 1 ? `\n    (${seconds.toFixed(1)}s)` : ''}`,
+        );
+      }
+      if (code === 0) resolve();
+      else reject(new Error(`${command} ${args.join(' ')} exited with ${signal ?? code}`));
+    });
   });
-  if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} exited with ${result.signal ?? result.status}`);
-  }
-  const seconds = (Date.now() - begun) / 1000;
-  if (seconds >= 1) say(`    (${seconds.toFixed(1)}s)`);
+}
+
+/**
+ * Waits for every promise to settle (no command is left writing into the work directory),
+ * then resolves to their values, or rejects with the first failure.
+ */
+async function settled(promises) {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => r.value);
 }
 
 /** The build context: the repository's tracked files as they are in this checkout. */
@@ -128,69 +153,95 @@ function copyParts(body) {
 /**
  * Follows a Dockerfile: each stage is a directory standing for its root filesystem. Stages
  * from a Node image run their RUN steps; a stage from another image (nginx) only has its
- * COPY steps followed. Returns the stages by name, each with its directory, ENV, CMD and
- * HEALTHCHECK.
+ * COPY steps followed. Resolves to the stages by name, each with its directory, ENV, CMD and
+ * HEALTHCHECK. As BuildKit does, a stage starts as soon as the stages it is built FROM or
+ * copies from have ended, so independent stages (the API image's build and deps) run at the
+ * same time.
  */
-function buildImage(dockerfile, context) {
+async function buildImage(dockerfile, context) {
   const name = basename(dockerfile, '.Dockerfile');
   const built = new Map();
   for (const [index, stage] of dockerStages(dockerfile).entries()) {
     const label = stage.name ?? String(index);
-    const dir = join(work, `${name}-${label}`);
-    const base = built.get(stage.from);
-    if (base) run('cp', ['-a', base.dir, dir], work);
-    else mkdirSync(dir);
-    const node = base?.node ?? /^node:/.test(stage.from);
-    const image = { dir, node, env: { ...base?.env }, workdir: base?.workdir ?? '/' };
-    say(`▶ ${basename(dockerfile)}: stage ${label} (FROM ${stage.from})`);
-    for (const { keyword, body } of stage.lines) {
-      const cwd = join(dir, image.workdir);
-      if (keyword === 'WORKDIR') {
-        image.workdir = body;
-        mkdirSync(join(dir, body), { recursive: true });
-      } else if (keyword === 'ENV') {
-        for (const pair of body.split(/\s+/)) {
-          const at = pair.indexOf('=');
-          image.env[pair.slice(0, at)] = pair.slice(at + 1);
-        }
-      } else if (keyword === 'COPY') {
-        say(`  COPY ${body}`);
-        const { options, sources, dest } = copyParts(body);
-        const from = options.from ? built.get(options.from) : undefined;
-        if (options.from && !from) throw new Error(`COPY --from=${options.from}: no such stage`);
-        const target = dest.startsWith('/') ? join(dir, dest) : join(cwd, dest);
-        for (const source of sources) {
-          const path = from ? join(from.dir, source) : join(context, source);
-          if (!existsSync(path)) throw new Error(`COPY ${body}: ${source} does not exist`);
-          const into = dest.endsWith('/') || sources.length > 1;
-          const to = into ? join(target, basename(source)) : target;
-          mkdirSync(dirname(to), { recursive: true });
-          // A directory's contents are copied (Docker's COPY), symbolic links as they are.
-          // From another stage, hard links: no later step writes to a stage's output.
-          const mode = from ? '-al' : '-a';
-          if (statSync(path).isDirectory()) {
-            mkdirSync(to, { recursive: true });
-            run('cp', [mode, `${path}/.`, to], work, {}, true);
-          } else run('cp', [mode, path, to], work, {}, true);
-        }
-      } else if (keyword === 'RUN') {
-        if (!node) throw new Error(`RUN in a stage from ${stage.from} is not reproduced: ${body}`);
-        for (const command of body.split('&&').map((c) => c.trim())) {
-          // Outside the reproduction: the shared npm cache, and the image's own filesystem.
-          if (/^(npm cache clean|mkdir -p \/|chown )/.test(command)) {
-            say(`  (not reproduced: ${command})`);
-            continue;
-          }
-          run('sh', ['-c', command], cwd, { npm_config_prefer_offline: 'true' });
-        }
-      } else if (keyword === 'CMD' || keyword === 'HEALTHCHECK') {
-        const json = keyword === 'CMD' ? body : body.slice(body.indexOf('CMD ') + 4);
-        image[keyword.toLowerCase()] = JSON.parse(json);
-      }
-    }
-    built.set(label, image);
+    built.set(label, buildStage(name, label, stage, built, context));
   }
-  return built;
+  const stages = await settled([...built.values()]);
+  return new Map([...built.keys()].map((label, i) => [label, stages[i]]));
+}
+
+/** One stage of `buildImage`: `built` maps the earlier stages' names to their promises. */
+async function buildStage(name, label, stage, built, context) {
+  const where = `${name} ${label}`;
+  const dir = join(work, `${name}-${label}`);
+  const base = built.has(stage.from) ? await built.get(stage.from) : undefined;
+  if (base) await run(where, 'cp', ['-a', base.dir, dir], work);
+  else mkdirSync(dir);
+  const node = base?.node ?? /^node:/.test(stage.from);
+  const image = { dir, node, env: { ...base?.env }, workdir: base?.workdir ?? '/' };
+  say(`▶ ${name}.Dockerfile: stage ${label} (FROM ${stage.from})`);
+  for (const { keyword, body } of stage.lines) {
+    const cwd = join(dir, image.workdir);
+    if (keyword === 'WORKDIR') {
+      image.workdir = body;
+      mkdirSync(join(dir, body), { recursive: true });
+    } else if (keyword === 'ENV') {
+      for (const pair of body.split(/\s+/)) {
+        const at = pair.indexOf('=');
+        image.env[pair.slice(0, at)] = pair.slice(at + 1);
+      }
+    } else if (keyword === 'COPY') {
+      const { options, sources, dest } = copyParts(body);
+      const from = options.from ? await built.get(options.from) : undefined;
+      say(`  [${where}] COPY ${body}`);
+      if (options.from && !from) throw new Error(`COPY --from=${options.from}: no such stage`);
+      const target = dest.startsWith('/') ? join(dir, dest) : join(cwd, dest);
+      for (const source of sources) {
+        const path = from ? join(from.dir, source) : join(context, source);
+        if (!existsSync(path)) throw new Error(`COPY ${body}: ${source} does not exist`);
+        const into = dest.endsWith('/') || sources.length > 1;
+        const to = into ? join(target, basename(source)) : target;
+        mkdirSync(dirname(to), { recursive: true });
+        // A directory's contents are copied (Docker's COPY), symbolic links as they are.
+        // From another stage, hard links: no later step writes to a stage's output.
+        const mode = from ? '-al' : '-a';
+        if (statSync(path).isDirectory()) {
+          mkdirSync(to, { recursive: true });
+          await run(where, 'cp', [mode, `${path}/.`, to], work, {}, true);
+        } else await run(where, 'cp', [mode, path, to], work, {}, true);
+      }
+    } else if (keyword === 'RUN') {
+      if (!node) throw new Error(`RUN in a stage from ${stage.from} is not reproduced: ${body}`);
+      for (const command of body.split('&&').map((c) => c.trim())) {
+        // Outside the reproduction: the shared npm cache, and the image's own filesystem.
+        if (/^(npm cache clean|mkdir -p \/|chown )/.test(command)) {
+          say(`  [${where}] (not reproduced: ${command})`);
+          continue;
+        }
+        await run(where, 'sh', ['-c', command], cwd, { npm_config_prefer_offline: 'true' });
+      }
+    } else if (keyword === 'CMD' || keyword === 'HEALTHCHECK') {
+      const json = keyword === 'CMD' ? body : body.slice(body.indexOf('CMD ') + 4);
+      image[keyword.toLowerCase()] = JSON.parse(json);
+    }
+  }
+  return image;
+}
+
+/**
+ * The repository as an operator installs it without Docker: the tracked files, `npm ci
+ * --omit=dev`, and the compiled output of this checkout copied in. Resolves to its directory.
+ */
+async function installWithoutDocker(context) {
+  const full = join(work, 'install');
+  await run('install', 'cp', ['-a', `${context}/.`, full], work);
+  await run('install', 'npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], full, {
+    npm_config_prefer_offline: 'true',
+  });
+  for (const name of ['auth', 'idp', 'api', 'cli', 'web']) {
+    const dist = join(root, 'packages', name, 'dist');
+    await run('install', 'cp', ['-a', dist, join(full, 'packages', name)], work);
+  }
+  return full;
 }
 
 function freePort() {
@@ -257,24 +308,20 @@ try {
   }
   const context = makeContext();
 
-  const api = buildImage(join(root, 'deploy/docker/api.Dockerfile'), context);
-  const web = buildImage(join(root, 'deploy/docker/web.Dockerfile'), context);
+  // The two images and the install share nothing but the build context and npm's cache, so
+  // they are made at the same time: their four npm ci runs wait mostly on the disk and the
+  // registry, and the API's tsc -b and the web app's vite build fill those waits.
+  const [api, web, full] = await settled([
+    buildImage(join(root, 'deploy/docker/api.Dockerfile'), context),
+    buildImage(join(root, 'deploy/docker/web.Dockerfile'), context),
+    installWithoutDocker(context),
+  ]);
   const apiImage = [...api.values()].at(-1);
   const webBuild = [...web.values()].find((s) => s.node);
   if (!existsSync(join(webBuild.dir, webBuild.workdir, 'packages/web/dist/index.html'))) {
     throw new Error('the web image build stage produced no packages/web/dist/index.html');
   }
   say('✓ both images build from their COPY lists');
-
-  // The repository as an operator installs it without Docker.
-  const full = join(work, 'install');
-  run('cp', ['-a', `${context}/.`, full], work);
-  run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], full, {
-    npm_config_prefer_offline: 'true',
-  });
-  for (const name of ['auth', 'idp', 'api', 'cli', 'web']) {
-    run('cp', ['-a', join(root, 'packages', name, 'dist'), join(full, 'packages', name)], work);
-  }
   say('✓ npm ci --omit=dev, with the compiled output copied in');
 
   const [idpPort, apiPort, webPort, npmApiPort] = [
