@@ -22,6 +22,7 @@ import {
   listRoles,
 } from './role-mappings.js';
 import { listSessions, logoutUser } from './sessions.js';
+import { withoutTrailingSlashes } from './trailing-slashes.js';
 import {
   countUsers,
   createUser,
@@ -194,7 +195,7 @@ export async function handleAdmin(
     sendJson(res, 404, { error: 'Realm not found.' });
     return;
   }
-  const rel = path.slice(prefix.length).replace(/\/+$/, '');
+  const rel = withoutTrailingSlashes(path.slice(prefix.length));
   const method = req.method ?? 'GET';
   const match = ROUTES.map((r) => [r, r[1].exec(rel)] as const).find(
     ([r, m]) => m && r[0] === method,
