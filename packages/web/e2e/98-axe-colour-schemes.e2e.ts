@@ -46,3 +46,22 @@ test('a fault that does not depend on colour is reported once, from the light sc
   const found = await axeViolations(page);
   expect(found.map((line) => line.slice(0, line.indexOf(' (')))).toEqual(['[light] image-alt']);
 });
+
+test('a page with an endless animation (a loading spinner) is scanned once the finite ones end', async ({
+  page,
+}) => {
+  // Far below the default limit: the wait for the colours to settle must not wait for the spinner.
+  test.setTimeout(30_000);
+  await page.setContent(
+    '<!doctype html><html lang="en"><head><title>Loading</title><style>' +
+      '.spinner { width: 1rem; height: 1rem; border: 2px solid #777; border-radius: 50%;' +
+      ' animation: spin 0.8s linear infinite; }' +
+      ' @keyframes spin { to { transform: rotate(1turn); } }' +
+      ' h1 { transition: color 0.2s; }' +
+      '</style></head><body><main><h1>Loading</h1><span class="spinner" aria-hidden="true"></span>' +
+      '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></main></body></html>',
+  );
+  expect(await page.evaluate(() => document.getAnimations().length)).toBe(1);
+  const found = await axeViolations(page);
+  expect(found.map((line) => line.slice(0, line.indexOf(' (')))).toEqual(['[light] image-alt']);
+});
