@@ -3,7 +3,8 @@
 // (Vitest) and end-to-end tests (Playwright in Debian's Chromium), then one summary line.
 //
 // Environment: REQUIRE_BROWSER=1 / REQUIRE_POSTGRES=1 turn a missing Chromium / PostgreSQL
-// into failures instead of skips (CI sets both). TEST_DATABASE_URL points the PostgreSQL suites
+// into failures instead of skips (CI sets both). TEST_AFTER_VITEST=<command> runs a command
+// once Vitest has ended, beside Playwright (see below). TEST_DATABASE_URL points the PostgreSQL suites
 // at a server (default postgres://todo_sso:todo_sso@127.0.0.1:5432/todo_sso_test).
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -148,12 +149,22 @@ const vitestCode = await run('vitest', bin('vitest'), [
   `--outputFile.json=${vitestJson}`,
 ]);
 
+// TEST_AFTER_VITEST: a shell command started once Vitest has ended, beside the scenarios
+// Playwright has left (CI: the Node 22 and 24 run, which needs no browser). It meets the load
+// Vitest met there, and a failure fails the run. In CI's 1,753 s run Vitest ended 30 s before
+// Playwright; the command ran after both.
+const afterVitest = process.env.TEST_AFTER_VITEST;
+const afterVitestRun = afterVitest
+  ? runBeside('after vitest', 'sh', ['-c', afterVitest], {}, join(results, 'after-vitest.log'))
+  : undefined;
+
 let playwrightCode = 0;
 if (playwrightBeside) {
   playwrightCode = await playwrightBeside;
 } else if (existsSync(playwrightConfig)) {
   playwrightCode = await run('playwright', bin('playwright'), playwrightArgs, playwrightEnv);
 }
+if (afterVitestRun) record(`after vitest (${afterVitest})`, await afterVitestRun);
 
 // The tests leave the working tree as they found it: nothing tracked changes, nothing new
 // appears outside .gitignore (README screenshots come from `npm run screenshots` only).

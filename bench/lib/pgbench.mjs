@@ -119,7 +119,9 @@ export async function runPgbench(
     `--protocol=${protocol}`,
     `--client=${clients}`,
     '--jobs=1',
-    `--time=${Math.max(1, Math.round(seconds))}`,
+    // At least 2 s: a 1-s run (`--quick`) on a loaded machine can end before a client's first
+    // transaction, and a run of none is no figure.
+    `--time=${Math.max(2, Math.round(seconds))}`,
     `--file=${file}`,
     // A target rate (tx/s, Poisson arrivals), to drive the backends as slowly as another client.
     ...(rate === undefined ? [] : [`--rate=${rate}`]),

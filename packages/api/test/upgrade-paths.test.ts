@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../src/db/database.js';
 import { migrations } from '../src/db/migrate.js';
 import { SMALL_LIST_TODOS } from '../src/db/migrations/009-list-sizes.js';
-import { drivers } from './support/databases.js';
+import { drivers, useEmptyDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig, useIssuer } from './support/harness.js';
 import { migrateTo } from './support/migrations.js';
 
@@ -190,8 +190,12 @@ async function sizesAgree(db: Db): Promise<void> {
   expect(Number(rows[0]?.wrong)).toBe(0);
 }
 
-describe.each(drivers)('upgrading to this release on $driver', ({ skip, create }) => {
+describe.each(drivers)('upgrading to this release on $driver', (driver) => {
+  const { skip } = driver;
   const idp = useIssuer(skip, { profile: 'keycloak' });
+  // Each test's two databases, empty as new ones (on PostgreSQL, the suite's two emptied).
+  const emptyUpgraded = useEmptyDatabase(driver);
+  const emptyFresh = useEmptyDatabase(driver);
 
   /** What each person sees through the API, the lists' ids named by owner and name. */
   async function views(instance: Instance, level: number) {
@@ -251,33 +255,36 @@ describe.each(drivers)('upgrading to this release on $driver', ({ skip, create }
     it.skipIf(skip)(
       `from ${NAMES[level - 1]}: every row reachable, as on a fresh database with the same writes`,
       async () => {
-        const upgraded = await create();
-        const fresh = await create();
+        // The upgraded database and the fresh one are independent until compared: each step
+        // runs on both at once, so the waits on the database overlap.
+        const [upgraded, fresh] = await Promise.all([emptyUpgraded(), emptyFresh()]);
         try {
-          const old = openDatabase(upgraded.config);
-          try {
-            await migrateToLevel(old, level);
-            await write(old, idp.issuer, level, level);
-          } finally {
-            await old.close();
-          }
-          const young = openDatabase(fresh.config);
-          try {
-            await migrateToLevel(young, LATEST);
-            await write(young, idp.issuer, level, LATEST);
-          } finally {
-            await young.close();
-          }
+          /** Migrates a database to `schema` and writes what `level` had written. */
+          const prepare = async (database: typeof upgraded, schema: number) => {
+            const db = openDatabase(database.config);
+            try {
+              await migrateToLevel(db, schema);
+              await write(db, idp.issuer, level, schema);
+            } finally {
+              await db.close();
+            }
+          };
+          await Promise.all([prepare(upgraded, level), prepare(fresh, LATEST)]);
           // One clock for both, so that what they write after the upgrade is alike.
           const now = new Date();
           const clock = { now: () => now };
-          const after = await startInstance(testConfig(idp, upgraded.config), { clock });
-          const reference = await startInstance(testConfig(idp, fresh.config), { clock });
+          const [after, reference] = await Promise.all([
+            startInstance(testConfig(idp, upgraded.config), { clock }),
+            startInstance(testConfig(idp, fresh.config), { clock }),
+          ]);
           try {
             await sizesAgree(after.context.db);
             await sizesAgree(reference.context.db);
-            const seen = await views(after, level);
-            expect(seen).toEqual(await views(reference, level));
+            const [seen, expected] = await Promise.all([
+              views(after, level),
+              views(reference, level),
+            ]);
+            expect(seen).toEqual(expected);
             // Everything is there: every todo, the lists' counts, carol refused.
             const everything = seen as Record<string, { todos: unknown[]; me: number }>;
             expect(everything.alice?.todos.filter((t) => typeof t === 'object')).toHaveLength(
@@ -296,14 +303,16 @@ describe.each(drivers)('upgrading to this release on $driver', ({ skip, create }
               expect(created.statusCode).toBe(201);
               await sizesAgree(instance.context.db);
             }
-            expect(await views(after, level)).toEqual(await views(reference, level));
+            const [seenAfter, expectedAfter] = await Promise.all([
+              views(after, level),
+              views(reference, level),
+            ]);
+            expect(seenAfter).toEqual(expectedAfter);
           } finally {
-            await after.close();
-            await reference.close();
+            await Promise.all([after.close(), reference.close()]);
           }
         } finally {
-          await upgraded.drop();
-          await fresh.drop();
+          await Promise.all([upgraded.drop(), fresh.drop()]);
         }
       },
       60_000,

@@ -37,7 +37,15 @@ export type DatabaseConfig =
       /** How long a statement waits for another connection's write lock (default 5,000 ms). */
       readonly busyTimeoutMs?: number;
     }
-  | { readonly kind: 'postgres'; readonly url: string };
+  | {
+      readonly kind: 'postgres';
+      readonly url: string;
+      /**
+       * How long one statement of the request path may run (default `STATEMENT_TIMEOUT_MS`,
+       * 10,000 ms); a connection silent 5,000 ms past it is closed (`db/deadlines.ts`).
+       */
+      readonly statementTimeoutMs?: number;
+    };
 
 /** What routes under `/admin/` require of the sign-in; `{}` when step-up is turned off. */
 export interface StepUpRequirement {

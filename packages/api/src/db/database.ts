@@ -114,8 +114,9 @@ export function openDatabase(config: DatabaseConfig): Db {
       close: () => kysely.destroy(),
     };
   }
-  const pool = createPool(config.url, POOL_SIZE, { statementTimeoutMs: STATEMENT_TIMEOUT_MS });
-  const stopDeadlines = applyDeadlines(pool);
+  const statementTimeoutMs = Math.trunc(config.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS);
+  const pool = createPool(config.url, POOL_SIZE, { statementTimeoutMs });
+  const stopDeadlines = applyDeadlines(pool, statementTimeoutMs);
   // A transaction whose COMMIT got no answer throws `WriteOutcomeUnknownError` (503
   // `write_outcome_unknown`), told apart from a failure before COMMIT, which wrote nothing.
   const kysely = new Kysely<Schema>({ dialect: new CommitOutcomeDialect({ pool }) });

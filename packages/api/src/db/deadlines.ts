@@ -19,6 +19,9 @@ export const STATEMENT_TIMEOUT_MS = 10_000;
  */
 export const SILENT_AFTER_MS = STATEMENT_TIMEOUT_MS + 5_000;
 
+/** How far past the statement timeout a statement still unanswered means a silent connection. */
+const SILENT_MARGIN_MS = SILENT_AFTER_MS - STATEMENT_TIMEOUT_MS;
+
 /** How often the pool's connections are looked at for a silent one. */
 const SWEEP_MS = 1_000;
 
@@ -29,9 +32,10 @@ interface ClientInternals {
 }
 
 /**
- * Sets `statement_timeout` on each new connection of `pool` (a `SET` queued before any other
- * statement) and closes a connection whose statement has gone unanswered for
- * {@link SILENT_AFTER_MS}. The sweep reads the statement in flight once a second: nothing is
+ * Sets `statement_timeout` (`statementTimeoutMs`, by default {@link STATEMENT_TIMEOUT_MS}) on
+ * each new connection of `pool` (a `SET` queued before any other statement) and closes a
+ * connection whose statement has gone unanswered 5,000 ms past it ({@link SILENT_AFTER_MS} by
+ * default). The sweep reads the statement in flight once a second: nothing is
  * added to a statement's own path. Returns a function that stops the sweep.
  *
  * The request path's pool also sends the timeout in each connection's start-up message
@@ -41,11 +45,15 @@ interface ClientInternals {
  * start-up parameter (pgbouncer answers "unsupported startup parameter", and the pool then
  * opens its connections without it).
  */
-export function applyDeadlines(pool: pg.Pool): () => void {
+export function applyDeadlines(
+  pool: pg.Pool,
+  statementTimeoutMs = STATEMENT_TIMEOUT_MS,
+): () => void {
+  const silentAfterMs = statementTimeoutMs + SILENT_MARGIN_MS;
   const clients = new Map<pg.PoolClient, { query: unknown; since: number }>();
   pool.on('connect', (client) => {
     clients.set(client, { query: null, since: 0 });
-    client.query(`SET statement_timeout = ${STATEMENT_TIMEOUT_MS}`).catch(() => {});
+    client.query(`SET statement_timeout = ${Math.trunc(statementTimeoutMs)}`).catch(() => {});
   });
   pool.on('remove', (client) => {
     clients.delete(client as pg.PoolClient);
@@ -58,7 +66,7 @@ export function applyDeadlines(pool: pg.Pool): () => void {
       if (query === null || query !== seen.query) {
         seen.query = query;
         seen.since = now;
-      } else if (now - seen.since > SILENT_AFTER_MS) {
+      } else if (now - seen.since > silentAfterMs) {
         clients.delete(client);
         internals.connection?.stream?.destroy();
       }

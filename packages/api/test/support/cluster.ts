@@ -53,7 +53,11 @@ export async function relayedPair(
   try {
     a = await listeningNode(
       idp,
-      { config: { kind: 'postgres', url: relayedUrl(relay.url) }, drop: async () => {} },
+      {
+        // The database's own settings (a statement timeout, say), through the relay.
+        config: { ...(database.config as { kind: 'postgres' }), url: relayedUrl(relay.url) },
+        drop: async () => {},
+      },
       env,
     );
     return { relay, a, b: await listeningNode(idp, database, env) };

@@ -1,5 +1,8 @@
-/** A URL in running text: a scheme, `://`, then everything up to the next white space. */
-const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/\S+/gi;
+/** A character of a URL scheme after its first letter (RFC 3986 §3.1), and a letter. */
+const SCHEME_CHAR = /[a-z0-9+.-]/i;
+const LETTER = /[a-z]/i;
+const WORD_CHAR = /\w/;
+const WHITE_SPACE = /\s/;
 
 /**
  * A URL as a diagnosis, a configuration message or a log line shows it: its user information (a password) and its query and fragment
@@ -25,17 +28,48 @@ export function shownUrl(value: string): string {
 }
 
 /** Punctuation that ends a sentence or clause after a URL in running text, not part of it. */
-const TRAILING_PUNCTUATION = /[.,;:!?)\]'"]+$/;
+const TRAILING_PUNCTUATION = '.,;:!?)]\'"';
 
 /** A URL found in running text, shown with the punctuation that follows it kept. */
 function shownInText(url: string): string {
-  const tail = TRAILING_PUNCTUATION.exec(url)?.[0] ?? '';
-  return `${shownUrl(url.slice(0, url.length - tail.length))}${tail}`;
+  let end = url.length;
+  while (end > 0 && TRAILING_PUNCTUATION.includes(url.charAt(end - 1))) end--;
+  return `${shownUrl(url.slice(0, end))}${url.slice(end)}`;
+}
+
+/**
+ * `text` with each URL in it (a word starting with a letter, scheme characters, `://`, then
+ * everything up to the next white space) as {@link shownInText} shows it. Each `://` is found
+ * once and its scheme read back from it, so the work grows with the text's length: the regular
+ * expressions this replaces (`\b[a-z][a-z0-9+.-]*:\/\/\S+` and `[.,;:!?)\]'"]+$`) tried every
+ * word and every run of punctuation anew, and a provider's answer of 40,000 such characters
+ * took seconds to show, one of 512 KiB minutes.
+ */
+function urlsShown(text: string): string {
+  let shown = '';
+  let done = 0;
+  for (let at = text.indexOf('://'); at !== -1; at = text.indexOf('://', at + 3)) {
+    let start = at;
+    while (start > done && SCHEME_CHAR.test(text.charAt(start - 1))) start--;
+    // The scheme starts at its first letter that begins a word (`\b`).
+    while (
+      start < at &&
+      !(LETTER.test(text.charAt(start)) && (start === 0 || !WORD_CHAR.test(text.charAt(start - 1))))
+    )
+      start++;
+    let end = at + 3;
+    while (end < text.length && !WHITE_SPACE.test(text.charAt(end))) end++;
+    if (start === at || end === at + 3) continue;
+    shown += text.slice(done, start) + shownInText(text.slice(start, end));
+    done = end;
+    at = end - 3;
+  }
+  return shown + text.slice(done);
 }
 
 /** `value` with every URL in every string of it as {@link shownUrl} shows it. */
 export function withoutUrlSecrets<T>(value: T): T {
-  if (typeof value === 'string') return value.replace(URL_IN_TEXT, shownInText) as T;
+  if (typeof value === 'string') return urlsShown(value) as T;
   if (Array.isArray(value)) return value.map(withoutUrlSecrets) as T;
   if (value !== null && typeof value === 'object')
     return Object.fromEntries(
