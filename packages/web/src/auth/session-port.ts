@@ -106,8 +106,16 @@ export function createSessionPort(
     if (ended) return Promise.resolve(null);
     renewing ??= userManager
       .signinSilent()
-      .then((user) => {
+      .then(async (user) => {
         unreachable = false;
+        // Sign-out began (`end`) while this renewal was out: oidc-client-ts has just stored the
+        // session it brought back, after sign-out removed the stored one and while the page
+        // still waits for the provider's end-session answer. It is no session of this tab's:
+        // removed again, or the signed-out page would open signed in.
+        if (ended) {
+          await userManager.removeUser().catch(() => undefined);
+          return null;
+        }
         return user?.access_token ?? null;
       })
       .catch(async (error: unknown) => {
