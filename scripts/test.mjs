@@ -3,8 +3,8 @@
 // (Vitest) and end-to-end tests (Playwright in Debian's Chromium), then one summary line.
 //
 // Environment: REQUIRE_BROWSER=1 / REQUIRE_POSTGRES=1 turn a missing Chromium / PostgreSQL
-// into failures instead of skips (CI sets both). TEST_AFTER_VITEST=<command> runs a command
-// once Vitest has ended, beside Playwright (see below). TEST_DATABASE_URL points the PostgreSQL suites
+// into failures instead of skips (CI sets both). TEST_AFTER_FIRST=<command> runs a command
+// once the first of Vitest and Playwright has ended, beside the other (see below). TEST_DATABASE_URL points the PostgreSQL suites
 // at a server (default postgres://todo_sso:todo_sso@127.0.0.1:5432/todo_sso_test).
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -142,21 +142,33 @@ const playwrightBeside = beside
     )
   : undefined;
 
+// TEST_AFTER_FIRST: a shell command started as soon as either Vitest or Playwright has ended,
+// beside the one still running (CI: the Node 22 and 24 run, which needs no browser), so it
+// meets the load of two stages side by side, which both stages meet here anyway, and a failure
+// fails the run. In CI's 1,753 s run the two ended 30 s apart and the command ran after both;
+// with two Playwright workers Playwright ended at 774 s and Vitest at 1,112 s, and the command
+// waited for Vitest.
+const afterFirst = process.env.TEST_AFTER_FIRST;
+let afterFirstRun;
+const startAfterFirst = (ended) => {
+  if (!afterFirst || afterFirstRun) return;
+  afterFirstRun = runBeside(
+    `after ${ended}`,
+    'sh',
+    ['-c', afterFirst],
+    {},
+    join(results, 'after-first.log'),
+  );
+};
+void playwrightBeside?.then(() => startAfterFirst('playwright'));
+
 const vitestCode = await run('vitest', bin('vitest'), [
   'run',
   '--reporter=default',
   '--reporter=json',
   `--outputFile.json=${vitestJson}`,
 ]);
-
-// TEST_AFTER_VITEST: a shell command started once Vitest has ended, beside the scenarios
-// Playwright has left (CI: the Node 22 and 24 run, which needs no browser). It meets the load
-// Vitest met there, and a failure fails the run. In CI's 1,753 s run Vitest ended 30 s before
-// Playwright; the command ran after both.
-const afterVitest = process.env.TEST_AFTER_VITEST;
-const afterVitestRun = afterVitest
-  ? runBeside('after vitest', 'sh', ['-c', afterVitest], {}, join(results, 'after-vitest.log'))
-  : undefined;
+startAfterFirst('vitest');
 
 let playwrightCode = 0;
 if (playwrightBeside) {
@@ -164,7 +176,7 @@ if (playwrightBeside) {
 } else if (existsSync(playwrightConfig)) {
   playwrightCode = await run('playwright', bin('playwright'), playwrightArgs, playwrightEnv);
 }
-if (afterVitestRun) record(`after vitest (${afterVitest})`, await afterVitestRun);
+if (afterFirstRun) record(`after the first stage (${afterFirst})`, await afterFirstRun);
 
 // The tests leave the working tree as they found it: nothing tracked changes, nothing new
 // appears outside .gitignore (README screenshots come from `npm run screenshots` only).
