@@ -255,8 +255,8 @@ describe.each(drivers)('upgrading to this release on $driver', (driver) => {
     it.skipIf(skip)(
       `from ${NAMES[level - 1]}: every row reachable, as on a fresh database with the same writes`,
       async () => {
-        // The upgraded database and the fresh one are independent until compared: each step
-        // runs on both at once, so the waits on the database overlap.
+        // The upgraded database and the fresh one are independent until compared: they are
+        // emptied and read at once, so those waits on the database overlap.
         const [upgraded, fresh] = await Promise.all([emptyUpgraded(), emptyFresh()]);
         try {
           /** Migrates a database to `schema` and writes what `level` had written. */
@@ -269,14 +269,20 @@ describe.each(drivers)('upgrading to this release on $driver', (driver) => {
               await db.close();
             }
           };
-          await Promise.all([prepare(upgraded, level), prepare(fresh, LATEST)]);
+          // Prepared and started one after the other: two pools opening at once on a loaded
+          // machine waited past the API's 2 s connection timeout in CI.
+          await prepare(upgraded, level);
+          await prepare(fresh, LATEST);
           // One clock for both, so that what they write after the upgrade is alike.
           const now = new Date();
           const clock = { now: () => now };
-          const [after, reference] = await Promise.all([
-            startInstance(testConfig(idp, upgraded.config), { clock }),
-            startInstance(testConfig(idp, fresh.config), { clock }),
-          ]);
+          const after = await startInstance(testConfig(idp, upgraded.config), { clock });
+          const reference = await startInstance(testConfig(idp, fresh.config), { clock }).catch(
+            async (error: unknown) => {
+              await after.close();
+              throw error;
+            },
+          );
           try {
             await sizesAgree(after.context.db);
             await sizesAgree(reference.context.db);

@@ -76,7 +76,12 @@ function refreshRefused(error: unknown): boolean {
  * Keycloak rotates refresh tokens, so two concurrent refreshes would race and one would fail.
  */
 export interface BrowserSession extends SessionPort {
-  /** After sign-out: no renewal, no automatic sign-in, whatever request still comes back 401. */
+  /**
+   * After sign-out: no renewal, no automatic sign-in, whatever request still comes back 401.
+   * A renewal already out when sign-out began is removed when it comes back: oidc-client-ts
+   * stores what it brought after sign-out removed the stored session, while the page still
+   * waits for the provider's end-session answer, and the signed-out page would open signed in.
+   */
   end(): void;
   /**
    * Takes up the stored session again after a sign-in round trip failed (a step-up the
@@ -108,15 +113,8 @@ export function createSessionPort(
       .signinSilent()
       .then(async (user) => {
         unreachable = false;
-        // Sign-out began (`end`) while this renewal was out: oidc-client-ts has just stored the
-        // session it brought back, after sign-out removed the stored one and while the page
-        // still waits for the provider's end-session answer. It is no session of this tab's:
-        // removed again, or the signed-out page would open signed in.
-        if (ended) {
-          await userManager.removeUser().catch(() => undefined);
-          return null;
-        }
-        return user?.access_token ?? null;
+        if (ended) await userManager.removeUser().catch(() => undefined); // see `end`
+        return ended ? null : (user?.access_token ?? null);
       })
       .catch(async (error: unknown) => {
         unreachable = isNoAnswer(error);
