@@ -4,8 +4,9 @@
 //
 // Environment: REQUIRE_BROWSER=1 / REQUIRE_POSTGRES=1 turn a missing Chromium / PostgreSQL
 // into failures instead of skips (CI sets both). TEST_AFTER_FIRST=<command> runs a command
-// once the first of Vitest and Playwright has ended, beside the other (see below). TEST_DATABASE_URL points the PostgreSQL suites
-// at a server (default postgres://todo_sso:todo_sso@127.0.0.1:5432/todo_sso_test).
+// once the first of Vitest and Playwright has ended, beside the other (see below).
+// TEST_DATABASE_URL points the PostgreSQL suites at a server (default
+// postgres://todo_sso:todo_sso@127.0.0.1:5432/todo_sso_test).
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

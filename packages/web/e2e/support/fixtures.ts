@@ -12,9 +12,12 @@ import {
 import { hasChromium } from './chromium.js';
 import { keepPageKey, pageProof } from './dpop.js';
 import { nextAdminCode } from './otp.js';
-import { SHORT_ACCESS_TOKEN_LIFESPAN, type Stack, startStack } from './stack.js';
+import { SHORT_ACCESS_TOKEN_LIFESPAN, type Stack, type StackOptions, startStack } from './stack.js';
 
-/** The URLs of a running stack (the worker's, or one a file started), and helpers every scenario uses. */
+/**
+ * The URLs of a running stack (the worker's, or one a file started), and helpers every
+ * scenario uses.
+ */
 export interface Urls {
   web: string;
   api: string;
@@ -31,6 +34,22 @@ export const urlsOf = (stack: Stack): Urls => ({
 const screenshotDir = fileURLToPath(new URL('../../../../docs/screenshots/', import.meta.url));
 /** Set by `npm run screenshots`; without it `screenshot()` writes nothing. */
 export const screenshotsRequested = process.env.SCREENSHOTS === '1';
+
+/**
+ * A worker fixture: a stack started with `options` on the worker's first use, its URLs handed
+ * to the scenarios, and stopped when the worker ends.
+ */
+function workerStack(options?: StackOptions) {
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixture dependencies from this destructuring; none are needed.
+  return async ({}, use: (urls: Urls) => Promise<void>) => {
+    const stack = await startStack(options);
+    try {
+      await use(urlsOf(stack));
+    } finally {
+      await stack.close();
+    }
+  };
+}
 
 export const test = base.extend<{ page: Page }, { urls: Urls; shortTokenUrls: Urls }>({
   // Every page fails its test if the app trips its own Content-Security-Policy, Trusted Types
@@ -50,18 +69,7 @@ export const test = base.extend<{ page: Page }, { urls: Urls; shortTokenUrls: Ur
    * its own, so two workers never share people, todos or the IdP's used one-time-code steps; the
    * files one worker runs still run in name order against it.
    */
-  urls: [
-    // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixture dependencies from this destructuring; none are needed.
-    async ({}, use) => {
-      const stack = await startStack();
-      try {
-        await use(urlsOf(stack));
-      } finally {
-        await stack.close();
-      }
-    },
-    { scope: 'worker' },
-  ],
+  urls: [workerStack(), { scope: 'worker' }],
   /**
    * A stack of its own whose access tokens live {@link SHORT_ACCESS_TOKEN_LIFESPAN} seconds, for
    * the scenarios that wait for a silent renewal (at three quarters of the lifetime: 7.5 s rather
@@ -69,15 +77,7 @@ export const test = base.extend<{ page: Page }, { urls: Urls; shortTokenUrls: Ur
    * run pays for one more start-up (seconds on a loaded machine) rather than one per file.
    */
   shortTokenUrls: [
-    // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixture dependencies from this destructuring; none are needed.
-    async ({}, use) => {
-      const stack = await startStack({ accessTokenLifespan: SHORT_ACCESS_TOKEN_LIFESPAN });
-      try {
-        await use(urlsOf(stack));
-      } finally {
-        await stack.close();
-      }
-    },
+    workerStack({ accessTokenLifespan: SHORT_ACCESS_TOKEN_LIFESPAN }),
     { scope: 'worker' },
   ],
 });
