@@ -97,7 +97,8 @@ export async function startStockProvider(options: StockProviderOptions): Promise
       Interaction: 600,
       Session: 3600,
       Grant: 3600,
-      AccessToken: 300,
+      // oidc-provider's own default, without its notice: the resource server's lifetime.
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 3600,
       IdToken: 300,
       RefreshToken: 3600,
       DeviceCode: 600,
