@@ -10,15 +10,19 @@ describe('AUTH_EXPLAIN: expected and received values in refusals', () => {
   let database: TestDatabase;
   let explaining: Instance;
   let silent: Instance;
+  let deployed: Instance;
   beforeAll(async () => {
     idp = await startTestIssuer({ profile: 'keycloak' });
     database = sqliteDatabase();
     explaining = await startInstance(testConfig(idp, database.config));
     silent = await startInstance(testConfig(idp, database.config, { AUTH_EXPLAIN: 'false' }));
+    // One instance on its SQLite file on purpose: a deployment, not the development setup.
+    deployed = await startInstance(testConfig(idp, database.config, { ALLOW_SQLITE: 'true' }));
   });
   afterAll(async () => {
     await explaining?.close();
     await silent?.close();
+    await deployed?.close();
     await idp?.close();
     await database?.drop();
   });
@@ -26,8 +30,13 @@ describe('AUTH_EXPLAIN: expected and received values in refusals', () => {
   const get = (api: Instance, token: string, url = '/me') =>
     api.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
 
-  it('is on by default without DATABASE_URL and off with it; AUTH_EXPLAIN overrides both ways', () => {
+  it('is on by default in the development setup only; AUTH_EXPLAIN overrides both ways', () => {
     expect(loadConfig({}).authExplain).toBe(true);
+    // SQLite outside development (the API image sets NODE_ENV=production) names no issuer either.
+    expect(loadConfig({ NODE_ENV: 'production' }).authExplain).toBe(false);
+    expect(loadConfig({ ALLOW_SQLITE: 'true' }).authExplain).toBe(false);
+    expect(loadConfig({ ALLOW_SQLITE: 'false', NODE_ENV: 'development' }).authExplain).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_EXPLAIN: 'true' }).authExplain).toBe(true);
     const pg = { DATABASE_URL: 'postgres://u:p@db/todo', OIDC_ISSUER: 'https://sso.example.com' };
     expect(loadConfig(pg).authExplain).toBe(false);
     expect(loadConfig({ ...pg, AUTH_EXPLAIN: 'true' }).authExplain).toBe(true);
@@ -90,6 +99,17 @@ describe('AUTH_EXPLAIN: expected and received values in refusals', () => {
     expect(res.json().code).toBe('audience_mismatch');
     expect(res.json()).not.toHaveProperty('expected');
     expect(res.json()).not.toHaveProperty('received');
+    const elsewhere = await startTestIssuer({ profile: 'keycloak' });
+    try {
+      // A deployment on SQLite does not tell a stranger which issuer it trusts.
+      const untrusted = await get(deployed, await elsewhere.accessToken(alice));
+      expect(untrusted.statusCode).toBe(401);
+      expect(untrusted.json().code).toBe('issuer_unknown');
+      expect(untrusted.body).not.toContain(idp.issuer);
+      expect(untrusted.json()).not.toHaveProperty('expected');
+    } finally {
+      await elsewhere.close();
+    }
     const expired = await get(explaining, await idp.accessToken(alice, { expiresInSec: -120 }));
     expect(expired.json().code).toBe('token_expired');
     expect(expired.json()).not.toHaveProperty('expected');

@@ -111,11 +111,17 @@ describe.skipIf(!postgresAvailable)('a keyed create on PostgreSQL', () => {
         payload: { title: 'Once' },
       });
     const first = await create(key);
-    const before = counting.relay.roundTrips;
-    const replay = await create(key);
-    expect(replay.headers['idempotent-replayed']).toBe('true');
-    expect(replay.body).toBe(first.body);
-    expect(counting.relay.roundTrips - before).toBeLessThanOrEqual(plain);
+    // The fewest of three replays, as above: a periodic task or a pool connection opened in the
+    // window (its session settings are a round trip of their own) may add one to a single count.
+    let fewest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 3; i += 1) {
+      const before = counting.relay.roundTrips;
+      const replay = await create(key);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.body).toBe(first.body);
+      fewest = Math.min(fewest, counting.relay.roundTrips - before);
+    }
+    expect(fewest).toBeLessThanOrEqual(plain);
   });
 
   it('into a named list, costs the round trips of a plain one: claim and insert one statement', async () => {

@@ -169,6 +169,15 @@ describe('the Origin check of /mcp (DNS rebinding)', () => {
     });
     expect(preflight.status).toBe(403);
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    // The same path percent-encoded, which the router serves as /mcp (RFC 3986 §6.2.2.2).
+    for (const path of ['/%6Dcp', '/%6dcp/', '/%6d%63%70?x=1']) {
+      const aliased = await fetch(`${server.base}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
+      expect(aliased.status, path).toBe(403);
+      expect((await post({ origin }, path)).status, path).toBe(403);
+    }
   });
 
   it('serves its own origin when the host is an IP literal, and a CORS origin with CORS headers', async () => {

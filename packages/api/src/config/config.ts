@@ -119,9 +119,9 @@ export interface ApiConfig {
   readonly revocationTtlSeconds: number;
   /**
    * Problem bodies of audience, issuer, token-type and claim-mapping refusals carry the
-   * expected and the received values (`AUTH_EXPLAIN`; default on with the embedded SQLite
-   * database, off with `DATABASE_URL`): helpful in development, but it tells any caller the
-   * configured issuer and audience.
+   * expected and the received values (`AUTH_EXPLAIN`; default on in the embedded development
+   * setup only, off with `DATABASE_URL`, `NODE_ENV=production` or `ALLOW_SQLITE=true`): helpful
+   * in development, but it tells any caller the configured issuer and audience.
    */
   readonly authExplain: boolean;
   /** Audit records older than this many days are deleted in the background (`AUDIT_RETENTION_DAYS`). */

@@ -91,9 +91,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): ApiConfig {
       e.RATE_LIMIT_PER_ADDRESS_PER_MINUTE ?? 10 * Number(e.RATE_LIMIT_PER_MINUTE ?? 600),
     ),
     revocationTtlSeconds: Number(e.REVOCATION_TTL_SECONDS ?? 3600),
-    // Development (embedded SQLite) explains refusals; a production database does not, unless asked.
+    // The embedded development setup explains refusals; a deployment (PostgreSQL, or SQLite with
+    // NODE_ENV=production or ALLOW_SQLITE=true) does not, unless asked: it names the issuers.
     authExplain:
-      e.AUTH_EXPLAIN === undefined ? e.DATABASE_URL === undefined : e.AUTH_EXPLAIN === 'true',
+      e.AUTH_EXPLAIN === undefined
+        ? !e.DATABASE_URL && e.NODE_ENV !== 'production' && e.ALLOW_SQLITE !== 'true'
+        : e.AUTH_EXPLAIN === 'true',
     auditRetentionDays: Number(e.AUDIT_RETENTION_DAYS ?? 90),
     ...(e.IDP_ADMIN_URL !== undefined && { idpAdminUrl: e.IDP_ADMIN_URL.replace(/\/+$/, '') }),
     auditDenialsPerMinute: Number(e.AUDIT_DENIALS_PER_MINUTE ?? 20),

@@ -30,11 +30,22 @@ function literalOwnOrigin(request: FastifyRequest): string | undefined {
 
 /**
  * Whether a request is for `/mcp`: the route the router matched, or for a CORS preflight (served
- * by the CORS plugin's catch-all OPTIONS route) the path as written.
+ * by the CORS plugin's catch-all OPTIONS route) the path as the router will match the request it
+ * announces, percent-decoded (RFC 3986 §2.3, §6.2.2.2: `/%6Dcp` is `/mcp`, and is served so).
  */
 function isMcp(request: FastifyRequest): boolean {
-  if (request.method === 'OPTIONS') return isMcpPath(request.url);
+  if (request.method === 'OPTIONS') return isMcpPath(routedPath(request.url));
   return resourceOf(request) === 'mcp';
+}
+
+/** `url` decoded as the router decodes a path (`%2F` stays encoded); as sent if it cannot be. */
+function routedPath(url: string): string {
+  if (!url.includes('%')) return url;
+  try {
+    return decodeURI(url);
+  } catch {
+    return url;
+  }
 }
 
 /**

@@ -43,7 +43,7 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * one-second polls would send it. Without it the CLI waits the RFC's default 5 s before its
  * first poll, 5 s of every sign-in here; the default itself is device-flow.test.ts's to check.
  */
-function oneSecondPolls(fetchImpl: Io['fetch']): Io['fetch'] {
+export function oneSecondPolls(fetchImpl: Io['fetch']): Io['fetch'] {
   return async (input, init) => {
     const response = await fetchImpl(input, init);
     // The device authorization request is the provider POST that carries no grant_type.

@@ -1,0 +1,169 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type RunningApi, startApi } from '@todo-sso/api';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../packages/cli/src/main.js';
+import { oneSecondPolls } from '../../packages/cli/test/support/run.js';
+import { type SuiteDatabase, sqliteDatabase } from '../reliability/support/databases.js';
+import { freePort } from '../start/support.js';
+import { Browser, HOST, type StockProvider, signInAt, startStockProvider } from './support.js';
+
+/**
+ * `todo` against an authorization server it was not written with: a stock oidc-provider that
+ * demands its own nonce in every DPoP proof at its token endpoint (RFC 9449 §8), as the dev IdP
+ * never does. The device grant's polls (RFC 8628 §3.4) and each refresh must follow its
+ * `use_dpop_nonce` answers, and the API (generic profile) must take the bound tokens it mints.
+ * `todo doctor --login` signs in the same way and must find nothing the API would refuse.
+ * The person approves on oidc-provider's own device and sign-in pages, over HTTP.
+ */
+
+/** One token request the CLI sent: its proof's nonce, and what the provider answered. */
+interface TokenCall {
+  grant: string | null;
+  nonce: unknown;
+  status: number;
+  error?: string;
+}
+
+describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
+  let database: SuiteDatabase;
+  let idp: StockProvider;
+  let api: RunningApi;
+  let url: string;
+  let configDir: string;
+  const calls: TokenCall[] = [];
+
+  /** Records each token request the CLI makes and the provider's answer. */
+  const recording: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    const target = String(input instanceof Request ? input.url : input);
+    if (target === `${idp.issuer}/token`) {
+      const proof = new Headers(init?.headers).get('dpop');
+      const body = (await res
+        .clone()
+        .json()
+        .catch(() => ({}))) as { error?: string };
+      calls.push({
+        grant: new URLSearchParams(String(init?.body)).get('grant_type'),
+        nonce: proof === null ? 'no proof' : decodeJwt(proof).nonce,
+        status: res.status,
+        ...(body.error !== undefined && { error: body.error }),
+      });
+    }
+    return res;
+  };
+
+  async function todo(...args: string[]) {
+    return todoWith({}, ...args);
+  }
+
+  async function todoWith(extra: Record<string, string>, ...args: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(args, {
+      env: {
+        TODO_CONFIG_DIR: configDir,
+        TODO_ISSUER: idp.issuer,
+        TODO_API_URL: url,
+        TODO_TOKEN_STORE: 'file',
+        TODO_DPOP: 'on',
+        // oidc-provider issues a refresh token only for offline_access (OpenID Connect Core
+        // §11), where Keycloak issues one to every sign-in.
+        TODO_SCOPE: 'openid profile email offline_access',
+        ...extra,
+      },
+      fetch: oneSecondPolls(recording),
+      now: Date.now,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      out: (text) => out.push(text),
+      err: (text) => err.push(text),
+      openBrowser: async (page) => {
+        // The person approves the code on the provider's pages while the CLI polls.
+        const browser = new Browser();
+        void browser
+          .follow(page, 'none:')
+          .then((start) => signInAt(browser, start, 'alice', 'none:'));
+        return true;
+      },
+    });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+
+  const apiEnv = () => ({
+    OIDC_ISSUER: idp.issuer,
+    OIDC_PROVIDER: 'generic',
+    OIDC_AUDIENCE: 'todo-api',
+    ...database.env,
+  });
+
+  beforeAll(async () => {
+    database = sqliteDatabase();
+    configDir = await mkdtemp(join(tmpdir(), 'todo-cli-stock-'));
+    const port = await freePort();
+    url = `http://${HOST}:${port}`;
+    idp = await startStockProvider({
+      logoutUri: `${url}/auth/backchannel-logout`,
+      accessTokenFormat: 'jwt',
+      requireDpopNonce: true,
+      // Within the CLI's 30 s refresh margin: every command after the sign-in refreshes.
+      accessTokenTtl: 20,
+    });
+    api = await startApi(
+      loadConfig({ HOST, PORT: String(port), LOG_LEVEL: 'silent', ...apiEnv() }),
+    );
+  }, 30_000);
+
+  afterAll(async () => {
+    await api?.close();
+    await idp?.close();
+    await database?.drop();
+    await rm(configDir, { recursive: true, force: true });
+  });
+
+  it('signs in with the device grant, each poll carrying the nonce the provider asked for', async () => {
+    const login = await todo('login');
+    expect(login.err).not.toMatch(/error|failed/i);
+    expect(login.code).toBe(0);
+    const polls = calls.filter((c) => c.grant === 'urn:ietf:params:oauth:grant-type:device_code');
+    // The first poll has no nonce to send and is answered use_dpop_nonce (§8); every later
+    // one carries it, and the last is the tokens.
+    expect(polls[0]).toMatchObject({ nonce: undefined, status: 400, error: 'use_dpop_nonce' });
+    for (const poll of polls.slice(1)) expect(typeof poll.nonce).toBe('string');
+    expect(polls.at(-1)).toMatchObject({ status: 200 });
+    const sessions = JSON.parse(await readFile(join(configDir, 'sessions.json'), 'utf8'));
+    const session = Object.values(sessions)[0] as { accessToken: string; dpopKey?: object };
+    expect(session.dpopKey).toMatchObject({ kty: 'EC', crv: 'P-256' });
+    expect(decodeJwt(session.accessToken)).toMatchObject({ cnf: { jkt: expect.any(String) } });
+  }, 20_000);
+
+  it('refreshes with the nonce too, and the API takes the bound token it gets', async () => {
+    calls.length = 0;
+    const add = await todo('add', 'from the stock provider');
+    expect(add.err).toBe('');
+    expect(add.code).toBe(0);
+    // A new run knows no nonce yet: its first refresh is asked for one, then carries it.
+    const refreshes = calls.filter((c) => c.grant === 'refresh_token');
+    expect(refreshes[0]).toMatchObject({ nonce: undefined, status: 400, error: 'use_dpop_nonce' });
+    expect(refreshes.at(-1)).toMatchObject({ status: 200 });
+    for (const call of refreshes.filter((c) => c.status === 200))
+      expect(typeof call.nonce).toBe('string');
+    const ls = await todo('ls');
+    expect(ls.code).toBe(0);
+    expect(ls.out).toContain('from the stock provider');
+  }, 20_000);
+
+  it('todo doctor --login signs in there too and finds nothing the API would refuse', async () => {
+    calls.length = 0;
+    const doctor = await todoWith(apiEnv(), 'doctor', '--login');
+    expect(doctor.code).toBe(0);
+    expect(doctor.out).toContain(`discovery ok (${idp.issuer}/.well-known/openid-configuration)`);
+    expect(doctor.out).toContain(
+      'token     accepted for alice (permissions: todos:read, todos:write)',
+    );
+    expect(doctor.out).toContain('No problems found');
+    const polls = calls.filter((c) => c.grant === 'urn:ietf:params:oauth:grant-type:device_code');
+    expect(polls.at(-1)).toMatchObject({ nonce: expect.any(String), status: 200 });
+  }, 20_000);
+});
