@@ -15,7 +15,8 @@ import { Browser, HOST, type StockProvider, signInAt, startStockProvider } from 
  * demands its own nonce in every DPoP proof at its token endpoint (RFC 9449 §8), as the dev IdP
  * never does. The device grant's polls (RFC 8628 §3.4) and each refresh must follow its
  * `use_dpop_nonce` answers, and the API (generic profile) must take the bound tokens it mints.
- * `todo doctor --login` signs in the same way and must find nothing the API would refuse.
+ * `todo login --browser` (RFC 8252) gets no refresh token there, and must use its access token
+ * until it expires. `todo doctor --login` signs in the same way and must find nothing the API would refuse.
  * The person approves on oidc-provider's own device and sign-in pages, over HTTP.
  */
 
@@ -80,11 +81,14 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
       out: (text) => out.push(text),
       err: (text) => err.push(text),
       openBrowser: async (page) => {
-        // The person approves the code on the provider's pages while the CLI polls.
+        // The person approves the code (or signs in, and is sent to the CLI's loopback
+        // listener) on the provider's pages while the CLI waits.
+        const back = new URL(page).searchParams.get('redirect_uri');
         const browser = new Browser();
         void browser
-          .follow(page, 'none:')
-          .then((start) => signInAt(browser, start, 'alice', 'none:'));
+          .follow(page, back ?? 'none:')
+          .then((start) => signInAt(browser, start, 'alice', back ?? 'none:'))
+          .then((end) => (back === null ? undefined : browser.fetch(end.url)));
         return true;
       },
     });
@@ -97,6 +101,17 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
     OIDC_AUDIENCE: 'todo-api',
     ...database.env,
   });
+
+  /** The one session `todo` keeps in its token file. */
+  async function storedSession() {
+    const sessions = JSON.parse(await readFile(join(configDir, 'sessions.json'), 'utf8'));
+    return Object.values(sessions)[0] as {
+      accessToken: string;
+      refreshToken?: string;
+      expiresAt: number;
+      dpopKey?: object;
+    };
+  }
 
   beforeAll(async () => {
     database = sqliteDatabase();
@@ -132,8 +147,7 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
     expect(polls[0]).toMatchObject({ nonce: undefined, status: 400, error: 'use_dpop_nonce' });
     for (const poll of polls.slice(1)) expect(typeof poll.nonce).toBe('string');
     expect(polls.at(-1)).toMatchObject({ status: 200 });
-    const sessions = JSON.parse(await readFile(join(configDir, 'sessions.json'), 'utf8'));
-    const session = Object.values(sessions)[0] as { accessToken: string; dpopKey?: object };
+    const session = await storedSession();
     expect(session.dpopKey).toMatchObject({ kty: 'EC', crv: 'P-256' });
     expect(decodeJwt(session.accessToken)).toMatchObject({ cnf: { jkt: expect.any(String) } });
   }, 20_000);
@@ -150,6 +164,28 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
     for (const call of refreshes.filter((c) => c.status === 200))
       expect(typeof call.nonce).toBe('string');
     const ls = await todo('ls');
+    expect(ls.code).toBe(0);
+    expect(ls.out).toContain('from the stock provider');
+  }, 20_000);
+
+  it('signs in through the browser too (RFC 8252), and with no refresh token uses the access token while it lasts', async () => {
+    calls.length = 0;
+    const login = await todo('login', '--browser');
+    expect(login.err).not.toContain('does not accept');
+    expect(login.code).toBe(0);
+    // The code bound to the key (dpop_jkt, RFC 9449 §10) is redeemed after the nonce demand.
+    expect(calls).toEqual([
+      { grant: 'authorization_code', nonce: undefined, status: 400, error: 'use_dpop_nonce' },
+      { grant: 'authorization_code', nonce: expect.any(String), status: 200 },
+    ]);
+    // oidc-provider grants offline_access only with prompt=consent (OpenID Connect Core §11):
+    // no refresh token, and an access token within the 30 s the CLI refreshes ahead of expiry.
+    const session = await storedSession();
+    expect(session.refreshToken).toBeUndefined();
+    expect(session.expiresAt - Date.now()).toBeLessThan(30_000);
+    expect(session.expiresAt - Date.now()).toBeGreaterThan(5_000);
+    const ls = await todo('ls');
+    expect(ls.err).toBe('');
     expect(ls.code).toBe(0);
     expect(ls.out).toContain('from the stock provider');
   }, 20_000);

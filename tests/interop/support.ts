@@ -71,9 +71,15 @@ export async function startStockProvider(options: StockProviderOptions): Promise
       {
         client_id: 'todo-cli',
         token_endpoint_auth_method: 'none',
-        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
-        response_types: [],
-        redirect_uris: [],
+        // A native app (RFC 8252 §7.3): its loopback redirect at whatever port it listens on.
+        application_type: 'native',
+        grant_types: [
+          'urn:ietf:params:oauth:grant-type:device_code',
+          'authorization_code',
+          'refresh_token',
+        ],
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1/callback'],
         ...logout,
       },
       {

@@ -65,14 +65,19 @@ export class Session extends SessionStorage {
   /**
    * A valid access token, with the DPoP key it is bound to if it is: the stored one, or a
    * silently refreshed one when it expires within 30 s or is `refused` (the API answered 401 to
-   * it). The refresh happens under a lock shared by every `todo` command, after reading the store
+   * it). A session without a refresh token keeps its access token until it expires, margin or
+   * not. The refresh happens under a lock shared by every `todo` command, after reading the store
    * again: a command that waited finds the tokens the other one stored and uses them instead of
    * redeeming a refresh token already used. `signal` gives up the wait for the lock and the
    * refresh.
    */
   async credentials(refused?: string, signal?: AbortSignal): Promise<Credentials> {
+    // RFC 6749 §5.1: the refresh token is optional (OpenID Connect Core §11: a provider may
+    // grant offline_access only with prompt=consent), and `expires_in` is the access token's
+    // lifetime: with nothing to refresh with, the margin has no use, and the token serves on.
     const usable = (s: StoredSession) =>
-      s.accessToken !== refused && s.expiresAt - REFRESH_MARGIN_MS > this.io.now();
+      s.accessToken !== refused &&
+      s.expiresAt - (s.refreshToken === undefined ? 0 : REFRESH_MARGIN_MS) > this.io.now();
     const withKey = (s: StoredSession): Credentials => {
       const dpop = this.dpopKeyOf(s);
       return { accessToken: s.accessToken, ...(dpop === undefined ? {} : { dpop }) };
