@@ -237,7 +237,9 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
     );
     expect(doctor.code).toBe(1);
     expect(doctor.out).toContain('✗ token_refused (the API answers idp_unavailable)');
-    expect(doctor.out).toContain(`received: ${idp.issuer}/token/introspection answered HTTP 400`);
+    expect(doctor.out).toContain(
+      `received: ${idp.issuer}/token/introspection answered HTTP 400 (unsupported_token_type)`,
+    );
     expect(doctor.out).toContain('verify JWTs locally: OIDC_VERIFY=jwt');
   }, 20_000);
 
