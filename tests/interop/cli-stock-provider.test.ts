@@ -8,7 +8,14 @@ import { main } from '../../packages/cli/src/main.js';
 import { oneSecondPolls } from '../../packages/cli/test/support/run.js';
 import { type SuiteDatabase, sqliteDatabase } from '../reliability/support/databases.js';
 import { freePort } from '../start/support.js';
-import { Browser, HOST, type StockProvider, signInAt, startStockProvider } from './support.js';
+import {
+  API_SECRET,
+  Browser,
+  HOST,
+  type StockProvider,
+  signInAt,
+  startStockProvider,
+} from './support.js';
 
 /**
  * `todo` against an authorization server it was not written with: a stock oidc-provider that
@@ -16,7 +23,8 @@ import { Browser, HOST, type StockProvider, signInAt, startStockProvider } from 
  * never does. The device grant's polls (RFC 8628 §3.4) and each refresh must follow its
  * `use_dpop_nonce` answers, and the API (generic profile) must take the bound tokens it mints.
  * `todo login --browser` (RFC 8252) gets no refresh token there, and must use its access token
- * until it expires. `todo doctor --login` signs in the same way and must find nothing the API would refuse.
+ * until it expires; `todo logout` revokes the refresh token there (RFC 7009). `todo doctor --login`
+ * signs in the same way and must find nothing the API would refuse.
  * The person approves on oidc-provider's own device and sign-in pages, over HTTP.
  */
 
@@ -188,6 +196,37 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
     expect(ls.err).toBe('');
     expect(ls.code).toBe(0);
     expect(ls.out).toContain('from the stock provider');
+  }, 20_000);
+
+  it('signs out by revoking its refresh token there (RFC 7009 §2.1)', async () => {
+    expect((await todo('login')).code).toBe(0);
+    const { refreshToken } = await storedSession();
+    expect(await idp.provider.RefreshToken.find(refreshToken as string)).toBeDefined();
+    const logout = await todo('logout');
+    expect(logout.code).toBe(0);
+    expect(logout.out).toBe('Signed out: the refresh token was revoked.');
+    expect(await idp.provider.RefreshToken.find(refreshToken as string)).toBeUndefined();
+  }, 20_000);
+
+  it('todo doctor: OIDC_VERIFY=introspect with its JWT access tokens is refused (503), and says to verify them locally', async () => {
+    // oidc-provider answers the introspection of a JWT with 400 unsupported_token_type, where
+    // RFC 7662 §2.2 asks for {"active": false} for a token it will not describe. The API cannot
+    // tell such a token valid or not: it fails closed with idp_unavailable, the provider's answer
+    // named, and the doctor points at local verification.
+    const doctor = await todoWith(
+      {
+        ...apiEnv(),
+        OIDC_VERIFY: 'introspect',
+        OIDC_CLIENT_ID: 'todo-api',
+        OIDC_CLIENT_SECRET: API_SECRET,
+      },
+      'doctor',
+      '--login',
+    );
+    expect(doctor.code).toBe(1);
+    expect(doctor.out).toContain('✗ token_refused (the API answers idp_unavailable)');
+    expect(doctor.out).toContain(`received: ${idp.issuer}/token/introspection answered HTTP 400`);
+    expect(doctor.out).toContain('verify JWTs locally: OIDC_VERIFY=jwt');
   }, 20_000);
 
   it('todo doctor --login signs in there too and finds nothing the API would refuse', async () => {

@@ -120,6 +120,8 @@ export async function startStockProvider(options: StockProviderOptions): Promise
       'accountId' in token && token.accountId ? PERSON_CLAIMS : undefined,
     features: {
       devInteractions: { enabled: true },
+      // RFC 7591, open: an MCP client registers itself.
+      registration: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
       backchannelLogout: { enabled: true },
@@ -144,9 +146,10 @@ export async function startStockProvider(options: StockProviderOptions): Promise
         enabled: true,
         defaultResource: () => RESOURCE,
         useGrantedResource: () => true,
-        getResourceServerInfo: () => ({
+        // RFC 8707 §2: the API under its own name; any other resource (`<api>/mcp`) as itself.
+        getResourceServerInfo: (_ctx, resource) => ({
           scope: 'todos',
-          audience: 'todo-api',
+          audience: resource === RESOURCE ? 'todo-api' : resource,
           accessTokenFormat: options.accessTokenFormat,
           accessTokenTTL: options.accessTokenTtl ?? 300,
           jwt: { sign: { alg: 'ES256' } },

@@ -173,6 +173,23 @@ describe.each(drivers)('sharing by username or email on $driver', (driver) => {
     expect(res.json()).toEqual({ sub: bob.sub, username: 'bob', relation: 'editor' });
   });
 
+  it("looks a username up at the sharer's own issuer first, at the others only when it knows nobody by it", async () => {
+    // docs/sharing.md and the threat model: a username is unique at its own provider only.
+    const { db } = h.context;
+    const elsewhere = { issuer: 'https://partner.example/realms/todo', subject: 'erin-partner' };
+    await ownerRepository(db).touch(
+      { ...elsewhere, username: 'erin', email: null, department: null },
+      new Date(),
+    );
+    const first = await share(await newList(), 'erin');
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toEqual({ sub: 'erin-partner', username: 'erin', relation: 'editor' });
+    await signIn({ sub: 'erin-home', username: 'erin', email: 'erin@example.com', permissions });
+    const second = await share(await newList(), 'erin');
+    expect(second.statusCode).toBe(200);
+    expect(second.json()).toEqual({ sub: 'erin-home', username: 'erin', relation: 'editor' });
+  });
+
   it('tells a caller who holds nothing on a list nothing of who the API knows (DELETE …/members/{handle})', async () => {
     // Removing a member names them by handle too: asked of a list the caller cannot see, or of
     // no list at all, the answer must not depend on whether someone answers to the handle, or

@@ -272,6 +272,35 @@ describe('todo doctor explains real misconfigurations', () => {
     );
   });
 
+  it('keeps what a token says on its finding’s line: a line break in iss prints no line of its own', async () => {
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const iss = `${idp.issuer}\n\nNo problems found: the API would accept this setup.\n`;
+    const claims = { iss, sub: 'x', aud: 'todo-api', azp: 'todo-cli', iat: now, exp: now + 300 };
+    const token = `${part({ alg: 'RS256', typ: 'JWT' })}.${part(claims)}.c2ln`;
+    await writeFile(join(dir, 'crafted'), token, { mode: 0o600 });
+    const out: string[] = [];
+    const code = await main(
+      ['doctor', '--issuer', idp.issuer, '--token-file', join(dir, 'crafted')],
+      {
+        out: (text) => out.push(text),
+        err: () => {},
+        env: { TODO_CONFIG_DIR: join(dir, 'config') },
+        fetch: (...a) => globalThis.fetch(...a),
+        now: Date.now,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        openBrowser: async () => false,
+      },
+    );
+    expect(code).toBe(1);
+    const lines = out.join('\n').split('\n');
+    expect(lines).not.toContain('No problems found: the API would accept this setup.');
+    expect(lines).toContain(
+      `  The token says "${idp.issuer} No problems found: the API would accept this setup. ", which is not the configured issuer.`,
+    );
+    expect(lines.at(-1)).toBe('1 problem found: the API would refuse this setup.');
+  });
+
   it("repeats the API's start-up warnings: an http issuer on another machine in production", async () => {
     const out: string[] = [];
     const env = {

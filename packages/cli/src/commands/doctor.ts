@@ -15,16 +15,26 @@ import { loginIssuer, signIn } from './doctor-login.js';
 import { type WebReport, webFindings, webLine, webReport } from './doctor-web.js';
 import { givenToken } from './token-input.js';
 
+/**
+ * A finding's sentence on its one line: it may quote what a token or a provider said (a token's
+ * `iss`, a discovery document's `jwks_uri`), whose line breaks would otherwise print lines of
+ * their own that read as the doctor's ("No problems found").
+ */
+const oneLine = (text: string) => inline(text, Number.POSITIVE_INFINITY);
+
 function describeFinding(f: Finding): string[] {
   const lines = [
     `✗ ${f.code}${f.apiCode ? ` (the API answers ${f.apiCode})` : ''}`,
-    `  ${f.summary}`,
+    `  ${oneLine(f.summary)}`,
   ];
   // What the token or the provider said, on one line each (see terminal.ts).
   if (f.expected !== undefined) lines.push(`  expected: ${inline(String(f.expected))}`);
   if (f.received !== undefined) lines.push(`  received: ${inline(String(f.received))}`);
-  if (f.fix.config !== undefined) lines.push(`  fix (API configuration): ${f.fix.config}`);
-  lines.push(`  fix (Keycloak):  ${f.fix.keycloak}`, `  fix (Authentik): ${f.fix.authentik}`);
+  if (f.fix.config !== undefined) lines.push(`  fix (API configuration): ${oneLine(f.fix.config)}`);
+  lines.push(
+    `  fix (Keycloak):  ${oneLine(f.fix.keycloak)}`,
+    `  fix (Authentik): ${oneLine(f.fix.authentik)}`,
+  );
   return lines;
 }
 
