@@ -256,3 +256,14 @@ export async function signInAt(
   }
   return at;
 }
+
+/** Signs the person of `browser` out at the provider (RP-Initiated Logout 1.0 §2), confirmed. */
+export async function signOut(idp: StockProvider, browser: Browser, idToken: string) {
+  const end = new URL(`${idp.issuer}/session/end`);
+  end.searchParams.set('id_token_hint', idToken);
+  const page = await browser.follow(end.href, 'none:');
+  if (page.res.status !== 200) throw new Error(`end session: HTTP ${page.res.status}`);
+  const { action, hidden } = formOf(await page.res.text());
+  const done = await browser.submit(page.url, action, { ...hidden, logout: 'yes' }, 'none:');
+  if (done.res.status !== 200) throw new Error(`end session confirmed: HTTP ${done.res.status}`);
+}
