@@ -14,6 +14,7 @@ import {
   HOST,
   type StockProvider,
   signInAt,
+  signOut,
   startStockProvider,
 } from './support.js';
 
@@ -43,6 +44,8 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
   let url: string;
   let configDir: string;
   const calls: TokenCall[] = [];
+  /** The browser of the last sign-in, still signed in at the provider. */
+  let lastBrowser: Browser;
 
   /** Records each token request the CLI makes and the provider's answer. */
   const recording: typeof fetch = async (input, init) => {
@@ -93,6 +96,7 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
         // listener) on the provider's pages while the CLI waits.
         const back = new URL(page).searchParams.get('redirect_uri');
         const browser = new Browser();
+        lastBrowser = browser;
         void browser
           .follow(page, back ?? 'none:')
           .then((start) => signInAt(browser, start, 'alice', back ?? 'none:'))
@@ -116,6 +120,7 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
     return Object.values(sessions)[0] as {
       accessToken: string;
       refreshToken?: string;
+      idToken?: string;
       expiresAt: number;
       dpopKey?: object;
     };
@@ -196,6 +201,13 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
     expect(ls.err).toBe('');
     expect(ls.code).toBe(0);
     expect(ls.out).toContain('from the stock provider');
+
+    // Signed out at the provider: its back-channel logout (Back-Channel Logout 1.0 §2.5) makes
+    // the API refuse the token, and the command says so.
+    await signOut(idp, lastBrowser, (await storedSession()).idToken as string);
+    const refused = await todo('ls');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toBe('todo ls: The access token was revoked (HTTP 401, token_revoked)');
   }, 20_000);
 
   it('signs out by revoking its refresh token there (RFC 7009 §2.1)', async () => {

@@ -120,6 +120,8 @@ export async function startStockProvider(options: StockProviderOptions): Promise
       'accountId' in token && token.accountId ? PERSON_CLAIMS : undefined,
     features: {
       devInteractions: { enabled: true },
+      // RFC 7591, open: an MCP client registers itself.
+      registration: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
       backchannelLogout: { enabled: true },
@@ -144,9 +146,10 @@ export async function startStockProvider(options: StockProviderOptions): Promise
         enabled: true,
         defaultResource: () => RESOURCE,
         useGrantedResource: () => true,
-        getResourceServerInfo: () => ({
+        // RFC 8707 §2: the API under its own name; any other resource (`<api>/mcp`) as itself.
+        getResourceServerInfo: (_ctx, resource) => ({
           scope: 'todos',
-          audience: 'todo-api',
+          audience: resource === RESOURCE ? 'todo-api' : resource,
           accessTokenFormat: options.accessTokenFormat,
           accessTokenTTL: options.accessTokenTtl ?? 300,
           jwt: { sign: { alg: 'ES256' } },
@@ -252,4 +255,15 @@ export async function signInAt(
     at = await browser.submit(at.url, action, values, stopAt);
   }
   return at;
+}
+
+/** Signs the person of `browser` out at the provider (RP-Initiated Logout 1.0 §2), confirmed. */
+export async function signOut(idp: StockProvider, browser: Browser, idToken: string) {
+  const end = new URL(`${idp.issuer}/session/end`);
+  end.searchParams.set('id_token_hint', idToken);
+  const page = await browser.follow(end.href, 'none:');
+  if (page.res.status !== 200) throw new Error(`end session: HTTP ${page.res.status}`);
+  const { action, hidden } = formOf(await page.res.text());
+  const done = await browser.submit(page.url, action, { ...hidden, logout: 'yes' }, 'none:');
+  if (done.res.status !== 200) throw new Error(`end session confirmed: HTTP ${done.res.status}`);
 }
