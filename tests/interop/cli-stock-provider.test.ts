@@ -181,6 +181,16 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
     expect(ls.out).toContain('from the stock provider');
   }, 20_000);
 
+  it('signs out by revoking its refresh token there (RFC 7009 §2.1)', async () => {
+    // The session of the device grant, refreshed above.
+    const { refreshToken } = await storedSession();
+    expect(await idp.provider.RefreshToken.find(refreshToken as string)).toBeDefined();
+    const logout = await todo('logout');
+    expect(logout.code).toBe(0);
+    expect(logout.out).toBe('Signed out: the refresh token was revoked.');
+    expect(await idp.provider.RefreshToken.find(refreshToken as string)).toBeUndefined();
+  }, 20_000);
+
   it('signs in through the browser too (RFC 8252), and with no refresh token uses the access token while it lasts', async () => {
     calls.length = 0;
     const login = await todo('login', '--browser');
@@ -210,16 +220,6 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
     expect(refused.err).toBe('todo ls: The access token was revoked (HTTP 401, token_revoked)');
   }, 20_000);
 
-  it('signs out by revoking its refresh token there (RFC 7009 §2.1)', async () => {
-    expect((await todo('login')).code).toBe(0);
-    const { refreshToken } = await storedSession();
-    expect(await idp.provider.RefreshToken.find(refreshToken as string)).toBeDefined();
-    const logout = await todo('logout');
-    expect(logout.code).toBe(0);
-    expect(logout.out).toBe('Signed out: the refresh token was revoked.');
-    expect(await idp.provider.RefreshToken.find(refreshToken as string)).toBeUndefined();
-  }, 20_000);
-
   it('todo doctor: OIDC_VERIFY=introspect with its JWT access tokens is refused (503), and says to verify them locally', async () => {
     // oidc-provider answers the introspection of a JWT with 400 unsupported_token_type, where
     // RFC 7662 §2.2 asks for {"active": false} for a token it will not describe. The API cannot
@@ -237,7 +237,9 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
     );
     expect(doctor.code).toBe(1);
     expect(doctor.out).toContain('✗ token_refused (the API answers idp_unavailable)');
-    expect(doctor.out).toContain(`received: ${idp.issuer}/token/introspection answered HTTP 400`);
+    expect(doctor.out).toContain(
+      `received: ${idp.issuer}/token/introspection answered HTTP 400 (unsupported_token_type)`,
+    );
     expect(doctor.out).toContain('verify JWTs locally: OIDC_VERIFY=jwt');
   }, 20_000);
 

@@ -1,6 +1,6 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { drivers, useTestDatabase } from './support/databases.js';
+import { drivers, sqliteDriver, useTestDatabase } from './support/databases.js';
 import { suiteFixture } from './support/fixture.js';
 import { type Harness, type Instance, startHarness, startInstance } from './support/harness.js';
 
@@ -112,4 +112,44 @@ describe.each(drivers)('the caps on lists per person on $driver', (driver) => {
       expect((await share(0, refusedAt[0] as string, 'viewer')).statusCode).toBe(200);
     },
   );
+});
+
+describe('the caps on lists per person at one', () => {
+  const database = useTestDatabase(sqliteDriver);
+  const h = suiteFixture(
+    false,
+    () =>
+      startHarness(database.config, {
+        MAX_LISTS_PER_PERSON: '1',
+        MAX_SHARED_LISTS_PER_PERSON: '1',
+      }),
+    (harness) => harness.close(),
+  );
+  const as = (user: 'alice' | 'bob' | 'carol', options: InjectOptions) =>
+    h.app.inject({ ...options, headers: { authorization: `Bearer ${h.tokens[user]}` } });
+
+  it('says "a list" in the refusals, not "1 lists"', async () => {
+    // The default list, made on first use, is the one list alice may own.
+    const [alices, bobs] = await Promise.all(
+      (['alice', 'bob'] as const).map(
+        async (u) => (await as(u, { method: 'GET', url: '/lists/' })).json()[0].id,
+      ),
+    );
+    const own = await as('alice', { method: 'POST', url: '/lists/', payload: { name: 'Second' } });
+    expect(own.statusCode).toBe(409);
+    expect(own.json().detail).toBe('You own a list, the most one person may: delete one first');
+    await as('carol', { method: 'GET', url: '/lists/' }); // known to the API
+    const share = (user: 'alice' | 'bob', id: string) =>
+      as(user, {
+        method: 'PUT',
+        url: `/lists/${id}/members/carol`,
+        payload: { relation: 'viewer' },
+      });
+    expect((await share('alice', alices)).statusCode).toBe(200);
+    const second = await share('bob', bobs);
+    expect(second.statusCode).toBe(409);
+    expect(second.json().detail).toBe(
+      'carol has a list shared with them, the most one person may: they must leave one first',
+    );
+  });
 });

@@ -3,7 +3,7 @@
  * PostgreSQL it cannot use names the part of DATABASE_URL to check (database-url-start.test.ts),
  * and so does one whose file another process keeps locked.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Libsql from 'libsql';
@@ -58,6 +58,8 @@ describe('the API on an SQLite file it cannot create', () => {
     chmodSync(scratch, 0o755);
     chmodSync(dataDir, 0o1777);
     chmodSync(file, 0o444);
+    // The -wal and -shm files left beside it (made 0600, as the file was) readable as the file.
+    for (const side of [`${file}-wal`, `${file}-shm`]) if (existsSync(side)) chmodSync(side, 0o444);
     // Root writes any file: the API runs as nobody then.
     const root = process.getuid?.() === 0;
     const { code, lines } = await startToExit(

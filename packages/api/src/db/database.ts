@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import Libsql from 'libsql';
@@ -61,6 +61,23 @@ export interface Db {
 }
 
 /**
+ * Makes the SQLite file's folder and the file itself this user's alone (0700, 0600) when they are
+ * created here: they hold every person's todos and shares and the audit log (names, addresses),
+ * which other users of the machine must not read, as `npm start` and the development IdP keep
+ * theirs. SQLite gives its -wal and -shm files the database file's mode. A folder or file that
+ * exists keeps its mode (an operator's volume); a file that cannot be created is left for SQLite
+ * to report, as before.
+ */
+function createPrivately(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch {
+    // There already, or not creatable here: opening it says which.
+  }
+}
+
+/**
  * Opens the configured database. SQLite runs in WAL mode with a busy timeout so readers never
  * block the writer; PostgreSQL gets a small pool (`createPool`).
  *
@@ -71,7 +88,7 @@ export interface Db {
  */
 export function openDatabase(config: DatabaseConfig): Db {
   if (config.kind === 'sqlite') {
-    mkdirSync(dirname(config.file), { recursive: true });
+    createPrivately(config.file);
     const sqlite = new Libsql(config.file);
     // Waits up to 5 s for another connection's lock instead of failing at once with
     // SQLITE_BUSY; first, so that even the pragmas below wait for a concurrent starter.

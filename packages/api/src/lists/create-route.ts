@@ -92,7 +92,7 @@ export function createListRoute(app: App, context: AppContext, service: ListServ
         if ((await lists.count(me, 'owned', tx)) >= max)
           throw new ApiError(
             'conflict',
-            `You own ${max} lists, the most one person may: delete one first`,
+            `You own ${max === 1 ? 'a list' : `${max} lists`}, the most one person may: delete one first`,
           );
         return lists.create(me, name, now, tx, fresh.id);
       },

@@ -64,7 +64,7 @@ export async function addMember(
   )
     throw new ApiError(
       'conflict',
-      `${person.username ?? 'This person'} has ${max} lists shared with them, the most one person may: they must leave one first`,
+      `${person.username ?? 'This person'} has ${max === 1 ? 'a list' : `${max} lists`} shared with them, the most one person may: they must leave one first`,
     );
   await lists.setMember(id, person, relation, now, tx);
 }

@@ -158,8 +158,11 @@ async function fetchAndRead(
     const location =
       response.status >= 300 && response.status < 400 ? redirectTarget(url, response) : '';
     await response.body?.cancel().catch(() => undefined);
+    // The provider's RFC 6749 §5.2 code says why (oidc-provider's introspection of a JWT:
+    // `unsupported_token_type`); its description is not repeated, being free text.
+    const why = oauthError === '' ? '' : ` (${oauthError})`;
     throw new IdpHttpError(
-      `${url} answered HTTP ${response.status}${location === '' ? '' : `, a redirect to ${location} (not followed)`}`,
+      `${url} answered HTTP ${response.status}${why}${location === '' ? '' : `, a redirect to ${location} (not followed)`}`,
       {
         answered: true,
         status: response.status,
