@@ -104,16 +104,11 @@ describe('Idempotency-Key against an independent RFC 8941 parser', () => {
         expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
         const body = response.json();
         expect(body).toMatchObject({ status: 400, code: 'validation_failed' });
-        expect(body.errors).toEqual([
-          {
-            field: 'headers.idempotency-key',
-            message: expect.stringMatching(
-              new RegExp(
-                `^(${escape(IDEMPOTENCY_KEY_MESSAGE)}|${escape(IDEMPOTENCY_KEY_TOO_LONG)})$`,
-              ),
-            ),
-          },
-        ]);
+        expect(body.errors).toHaveLength(1);
+        expect(body.errors[0].field).toBe('headers.idempotency-key');
+        expect([IDEMPOTENCY_KEY_MESSAGE, IDEMPOTENCY_KEY_TOO_LONG]).toContain(
+          body.errors[0].message,
+        );
         if (typeof parsed === 'string') {
           seen.refusedNotSf += 1;
           return;
@@ -156,8 +151,3 @@ describe('Idempotency-Key against an independent RFC 8941 parser', () => {
     expect(response.json().errors[0].field).toBe('headers.idempotency-key');
   });
 });
-
-/** `text` as a literal in a regular expression. */
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
