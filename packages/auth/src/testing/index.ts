@@ -9,6 +9,7 @@ export type { TestEndpoint, TestFault } from './endpoints.js';
 export { startTestIssuer } from './issuer.js';
 export type { SigningKey, TestAlgorithm } from './keys.js';
 export { generateSigningKey } from './keys.js';
+export { pooledRsaJwk } from './rsa-pool.js';
 export type { TestIssuer, TestIssuerOptions, TestTokenOptions } from './types.js';
 export type { TestUser } from './users.js';
 export { admin, alice, bob, carol, demoUsers, nobody, testuser } from './users.js';
