@@ -20,8 +20,7 @@ let todo: Terminal;
 let refreshes = 0;
 
 const counting: typeof fetch = async (input, init) => {
-  if (typeof init?.body === 'string' && init.body.includes('grant_type=refresh_token'))
-    refreshes++;
+  if (typeof init?.body === 'string' && init.body.includes('grant_type=refresh_token')) refreshes++;
   return fetch(input, init);
 };
 
