@@ -131,4 +131,12 @@ describe.skipIf(skip)('statements the database does not answer', () => {
       await db.close();
     }
   });
+
+  it('refuses a deadline that is not a whole number of milliseconds of at least 1 (0 would be none)', () => {
+    const url = database.config.kind === 'postgres' ? database.config.url : '';
+    for (const statementTimeoutMs of [0, -1, 2.5, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => openDatabase({ kind: 'postgres', url, statementTimeoutMs })).toThrow(
+        /statementTimeoutMs must be a whole number of milliseconds of at least 1/,
+      );
+  });
 });

@@ -131,7 +131,12 @@ export function openDatabase(config: DatabaseConfig): Db {
       close: () => kysely.destroy(),
     };
   }
-  const statementTimeoutMs = Math.trunc(config.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS);
+  const statementTimeoutMs = config.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS;
+  // 0 is PostgreSQL's "no timeout" (§20.11.1): a deadline is never turned off by a stray value.
+  if (!Number.isSafeInteger(statementTimeoutMs) || statementTimeoutMs < 1)
+    throw new RangeError(
+      `statementTimeoutMs must be a whole number of milliseconds of at least 1, not ${statementTimeoutMs}`,
+    );
   const pool = createPool(config.url, POOL_SIZE, { statementTimeoutMs });
   const stopDeadlines = applyDeadlines(pool, statementTimeoutMs);
   // A transaction whose COMMIT got no answer throws `WriteOutcomeUnknownError` (503
