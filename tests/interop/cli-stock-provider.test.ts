@@ -202,7 +202,7 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
       { grant: 'authorization_code', nonce: expect.any(String), status: 200 },
     ]);
     // oidc-provider grants offline_access only with prompt=consent (OpenID Connect Core §11):
-    // no refresh token, and an access token within the 30 s the CLI refreshes ahead of expiry.
+    // no refresh token, and an access token of less than 30 s.
     const session = await storedSession();
     expect(session.refreshToken).toBeUndefined();
     expect(session.expiresAt - Date.now()).toBeLessThan(30_000);

@@ -9,6 +9,20 @@ import { type StoredSession, sessionKey } from './store/types.js';
 /** Refresh this long before `exp`, so a token never expires on its way to the API. */
 const REFRESH_MARGIN_MS = 30_000;
 
+/**
+ * How long before its expiry a session's access token is refreshed: 30 s, but never more than a
+ * quarter of the token's lifetime (`expires_in`, RFC 6749 §5.1). A token of 30 s or less would
+ * otherwise be due for a refresh as soon as it is issued, and refreshed before every request;
+ * a quarter keeps a 20 s token in use for 15 s and still leaves it 5 s to reach the API. A
+ * session stored without its lifetime (by an earlier version) keeps the 30 s until its next
+ * refresh stores it.
+ */
+export function refreshMarginMs(session: Pick<StoredSession, 'lifetimeMs'>): number {
+  const { lifetimeMs } = session;
+  const known = typeof lifetimeMs === 'number' && Number.isFinite(lifetimeMs) && lifetimeMs > 0;
+  return known ? Math.min(REFRESH_MARGIN_MS, lifetimeMs / 4) : REFRESH_MARGIN_MS;
+}
+
 /** An access token and, for a DPoP-bound one, the key that signs its proofs (RFC 9449 §7). */
 export interface Credentials {
   readonly accessToken: string;
@@ -64,8 +78,8 @@ export class Session extends SessionStorage {
 
   /**
    * A valid access token, with the DPoP key it is bound to if it is: the stored one, or a
-   * silently refreshed one when it expires within 30 s or is `refused` (the API answered 401 to
-   * it). A session without a refresh token keeps its access token until it expires, margin or
+   * silently refreshed one when it expires within its margin ({@link refreshMarginMs}) or is
+   * `refused` (the API answered 401 to it). A session without a refresh token keeps its access token until it expires, margin or
    * not. The refresh happens under a lock shared by every `todo` command, after reading the store
    * again: a command that waited finds the tokens the other one stored and uses them instead of
    * redeeming a refresh token already used. `signal` gives up the wait for the lock and the
@@ -77,7 +91,7 @@ export class Session extends SessionStorage {
     // lifetime: with nothing to refresh with, the margin has no use, and the token serves on.
     const usable = (s: StoredSession) =>
       s.accessToken !== refused &&
-      s.expiresAt - (s.refreshToken === undefined ? 0 : REFRESH_MARGIN_MS) > this.io.now();
+      s.expiresAt - (s.refreshToken === undefined ? 0 : refreshMarginMs(s)) > this.io.now();
     const withKey = (s: StoredSession): Credentials => {
       const dpop = this.dpopKeyOf(s);
       return { accessToken: s.accessToken, ...(dpop === undefined ? {} : { dpop }) };

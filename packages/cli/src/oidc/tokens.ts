@@ -11,6 +11,8 @@ export interface TokenResponse {
   readonly idToken?: string;
   /** Epoch milliseconds. */
   readonly expiresAt: number;
+  /** The access token's lifetime as granted (`expires_in`, RFC 6749 §5.1), in milliseconds. */
+  readonly lifetimeMs?: number;
   /**
    * The private key the tokens are bound to (RFC 9449 §5: `token_type` DPoP), sent with a proof
    * by it on every request; absent for bearer tokens.
@@ -66,6 +68,7 @@ export function toTokenResponse(
     ...(isVsChars(body.refresh_token) ? { refreshToken: body.refresh_token } : {}),
     ...(typeof body.id_token === 'string' ? { idToken: body.id_token } : {}),
     expiresAt: nowMs + expiresIn * 1000,
+    lifetimeMs: expiresIn * 1000,
     ...(bound ? { dpopKey: dpop.jwk } : {}),
   };
 }

@@ -9,6 +9,11 @@ export interface StoredSession {
   readonly idToken?: string;
   /** Epoch milliseconds at which the access token expires. */
   readonly expiresAt: number;
+  /**
+   * The access token's lifetime in milliseconds (`expires_in`, RFC 6749 §5.1), which bounds how
+   * early it is refreshed; absent from sessions stored before it was kept.
+   */
+  readonly lifetimeMs?: number;
   /** The private DPoP key the tokens are bound to (RFC 9449), one per sign-in; absent for bearer tokens. */
   readonly dpopKey?: DpopKeyJwk;
 }
