@@ -384,7 +384,8 @@ export class TodoService {
     if (ifMatch === undefined || !needsVersion(ifMatch)) return undefined;
     const current = await this.#todos.writable(ownerOf(caller.principal), id, tx);
     if (!current) return undefined;
-    if (!preconditionsAllow(ifMatch, current.version)) throw new PreconditionFailed('todo', current);
+    if (!preconditionsAllow(ifMatch, current.version))
+      throw new PreconditionFailed('todo', current);
     return current.version;
   }
 
