@@ -42,7 +42,7 @@ const rfc9457 = {
   propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9_]{2,}$' },
 };
 const ajv = new Ajv({ strict: true, allErrors: true });
-(addFormats as unknown as (a: Ajv) => void)(ajv, ['uri-reference']);
+(addFormats as unknown as (a: Ajv, formats: string[]) => void)(ajv, ['uri-reference']);
 const validProblem = ajv.compile(rfc9457);
 
 /** `path` with its parameters filled: uuids as `uuid`, other strings as `text`. */
