@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { loadConfig, type RunningApi, startApi } from '@todo-sso/api';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../packages/idp/test/seed-keys.js';
 import { SignInBrowser } from '../mcp/support/browser.js';
 
 /**
@@ -35,7 +36,7 @@ describe('ending an agent at the dev IdP', { timeout: 60_000 }, () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'todo-sso-agents-'));
-    idp = await startIdp({ host: HOST, port: 0, dataDir: join(dataDir, 'idp') });
+    idp = await startIdp({ host: HOST, port: 0, dataDir: seedKeys(join(dataDir, 'idp')) });
     const env = {
       HOST,
       PORT: '0',

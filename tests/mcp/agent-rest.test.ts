@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadConfig, type RunningApi, startApi } from '@todo-sso/api';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../packages/idp/test/seed-keys.js';
 import { SignInBrowser } from './support/browser.js';
 
 /**
@@ -29,7 +30,7 @@ describe('the REST API with API_ACCEPTS_MCP_TOKENS=false and an agent', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'todo-sso-agent-rest-'));
-    idp = await startIdp({ host: HOST, port: 0, dataDir: join(dataDir, 'idp') });
+    idp = await startIdp({ host: HOST, port: 0, dataDir: seedKeys(join(dataDir, 'idp')) });
     api = await startApi(
       loadConfig({
         HOST,

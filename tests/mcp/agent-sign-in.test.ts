@@ -8,6 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig, type RunningApi, startApi } from '@todo-sso/api';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../packages/idp/test/seed-keys.js';
 import { TestAgent } from './support/agent.js';
 import { SignInBrowser } from './support/browser.js';
 
@@ -34,7 +35,7 @@ describe('an MCP client signs alice in and uses the todo tools', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'todo-sso-mcp-'));
-    idp = await startIdp({ host: HOST, port: 0, dataDir: join(dataDir, 'idp') });
+    idp = await startIdp({ host: HOST, port: 0, dataDir: seedKeys(join(dataDir, 'idp')) });
     api = await startApi(
       loadConfig({
         HOST,

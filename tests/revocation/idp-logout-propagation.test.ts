@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig, PortInUseError, type RunningApi, startApi } from '@todo-sso/api';
 import { type RealmRepresentation, type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../packages/idp/test/seed-keys.js';
 import { engines, type SuiteDatabase } from '../reliability/support/databases.js';
 import {
   devRealm,
@@ -77,7 +78,7 @@ describe.each(engines)('sign-out at the dev IdP reaches the API on $engine', (en
         host: HOST,
         port: 0,
         realm: realmSendingLogoutsTo(receiver),
-        dataDir: join(dataDir, `idp-${attempt}`),
+        dataDir: seedKeys(join(dataDir, `idp-${attempt}`)),
         logger: { info: log('info'), warn: log('warn'), error: log('error') },
       });
       try {

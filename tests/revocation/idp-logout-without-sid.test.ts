@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig, type RunningApi, startApi } from '@todo-sso/api';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../packages/idp/test/seed-keys.js';
 import { type SuiteDatabase, sqliteDatabase } from '../reliability/support/databases.js';
 import { devRealm, freePort, HOST, me as meAt, signIn, signOut } from './support.js';
 
@@ -40,7 +41,7 @@ describe('sign-out at the dev IdP for a client that does not ask for the session
       host: HOST,
       port: 0,
       realm,
-      dataDir: join(dataDir, 'idp'),
+      dataDir: seedKeys(join(dataDir, 'idp')),
       logger: { info: log('info'), warn: log('warn'), error: log('error') },
     });
     api = await startApi(

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_REALM_FILE, type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { createAdminClient } from '../src/admin-idp/connection.js';
 
 /**
@@ -30,7 +31,7 @@ describe('admin client HTTP Basic client authentication (RFC 6749 §2.3.1)', () 
     const realm = JSON.parse(readFileSync(DEFAULT_REALM_FILE, 'utf8'));
     const api = realm.clients.find((c: { clientId: string }) => c.clientId === 'todo-api');
     api.secret = SECRET;
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData, realm });
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: seedKeys(idpData), realm });
     relay = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, injectWithToken, startInstance, testConfig } from './support/harness.js';
 import { adminTokenWithOtp } from './support/otp.js';
@@ -97,7 +98,7 @@ describe('admin routes for the identity provider: a person deleted there meanwhi
 
   beforeAll(async () => {
     idpData = mkdtempSync(join(tmpdir(), 'idp-admin-deleted-'));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData });
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: seedKeys(idpData) });
     relay = await deletingRelay(new URL(idp.issuer).origin);
     database = sqliteDatabase();
     api = await startInstance(

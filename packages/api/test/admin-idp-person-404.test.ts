@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { relayTo } from './support/admin-relay.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, injectWithToken, startInstance, testConfig } from './support/harness.js';
@@ -25,7 +26,7 @@ describe('admin routes for the identity provider: a 404 that is not about the pe
 
   beforeAll(async () => {
     idpData = mkdtempSync(join(tmpdir(), 'idp-admin-person-404-'));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData });
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: seedKeys(idpData) });
     relay = await relayTo(new URL(idp.issuer).origin);
     database = sqliteDatabase();
     api = await startInstance(

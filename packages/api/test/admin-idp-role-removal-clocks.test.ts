@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, injectWithToken, startInstance, testConfig } from './support/harness.js';
 import { adminTokenWithOtp } from './support/otp.js';
@@ -25,7 +26,7 @@ describe('removing a role with the provider’s clock ahead of or behind the API
 
   beforeAll(async () => {
     idpData = mkdtempSync(join(tmpdir(), 'idp-role-clocks-'));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData });
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: seedKeys(idpData) });
     database = sqliteDatabase();
     api = await startInstance(
       testConfig(idp, database.config, {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { ownerRepository } from '../src/repositories/owners.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, injectWithToken, startInstance, testConfig } from './support/harness.js';
@@ -24,7 +25,7 @@ describe('admin routes for the identity provider: removing a role, ending unknow
 
   beforeAll(async () => {
     idpData = mkdtempSync(join(tmpdir(), 'idp-admin-role-removal-'));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData });
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: seedKeys(idpData) });
     database = sqliteDatabase();
     // Admin work without step-up here, so that a person without a second factor can do it.
     api = await startInstance(

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
 import { adminOtp } from './support/otp.js';
@@ -64,7 +65,7 @@ describe('admin routes for the identity provider (dev IdP, Keycloak profile)', (
 
   beforeAll(async () => {
     idpData = mkdtempSync(join(tmpdir(), 'idp-admin-'));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData });
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: seedKeys(idpData) });
     const discovery = (await (
       await fetch(`${idp.issuer}/.well-known/openid-configuration`)
     ).json()) as Record<string, string>;

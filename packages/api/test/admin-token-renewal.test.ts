@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { createAdminClient } from '../src/admin-idp/connection.js';
 
 /**
@@ -23,7 +24,7 @@ describe('service-account token renewal under concurrent 401s', () => {
 
   beforeAll(async () => {
     idpData = mkdtempSync(join(tmpdir(), 'idp-renewal-'));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData });
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: seedKeys(idpData) });
     relay = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
 
@@ -58,7 +59,12 @@ describe('the API with the dev IdP in its Authentik profile', () => {
 
   beforeAll(async () => {
     idpData = mkdtempSync(join(tmpdir(), 'idp-authentik-'));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, profile: 'authentik', dataDir: idpData });
+    idp = await startIdp({
+      host: '127.0.0.1',
+      port: 0,
+      profile: 'authentik',
+      dataDir: seedKeys(idpData),
+    });
     const discovery = (await (
       await fetch(`${idp.issuer}.well-known/openid-configuration`)
     ).json()) as Record<string, string>;

@@ -6,6 +6,7 @@ import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import fc from 'fast-check';
 import { exportJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { drivers, sqliteDriver, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
 import { adminOtp } from './support/otp.js';
@@ -210,7 +211,7 @@ describe.each(drivers)('AuthZEN decisions and the REST API agree on $driver', (d
   beforeAll(async () => {
     if (driver.skip) return;
     idpData = mkdtempSync(join(tmpdir(), 'idp-agreement-'));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData });
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: seedKeys(idpData) });
     const discovery = (await (
       await fetch(`${idp.issuer}/.well-known/openid-configuration`)
     ).json()) as Record<string, string>;
@@ -459,7 +460,7 @@ describe('where AuthZEN and REST part, by design', () => {
 
   beforeAll(async () => {
     idpData = mkdtempSync(join(tmpdir(), 'idp-agreement-'));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData });
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: seedKeys(idpData) });
     const discovery = (await (
       await fetch(`${idp.issuer}/.well-known/openid-configuration`)
     ).json()) as Record<string, string>;

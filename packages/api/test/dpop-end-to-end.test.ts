@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DEFAULT_REALM_FILE, type RunningIdp, startIdp } from '@todo-sso/idp';
 import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { postgresAvailable, postgresDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
 
@@ -135,7 +136,7 @@ describe.skipIf(skip)('DPoP from the dev IdP to API instances over HTTP', () => 
   beforeAll(async () => {
     idpData = mkdtempSync(join(tmpdir(), 'idp-dpop-'));
     const realm = JSON.parse(readFileSync(DEFAULT_REALM_FILE, 'utf8'));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData, realm });
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: seedKeys(idpData), realm });
     const discovery = (await (
       await fetch(`${idp.issuer}/.well-known/openid-configuration`)
     ).json()) as Record<string, string>;

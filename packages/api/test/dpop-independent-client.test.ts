@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_REALM_FILE, type RunningIdp, startIdp } from '@todo-sso/idp';
 import { calculateThumbprint, generateKeyPair, generateProof, type KeyPair } from 'dpop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
 
@@ -25,7 +26,7 @@ describe('DPoP proofs from the dpop client library, over HTTP', () => {
   beforeAll(async () => {
     idpData = mkdtempSync(join(tmpdir(), 'idp-dpop-lib-'));
     const realm = JSON.parse(readFileSync(DEFAULT_REALM_FILE, 'utf8'));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData, realm });
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: seedKeys(idpData), realm });
     const discovery = (await (
       await fetch(`${idp.issuer}/.well-known/openid-configuration`)
     ).json()) as Record<string, string>;

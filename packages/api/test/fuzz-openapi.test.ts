@@ -10,6 +10,7 @@ import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { type Db, openDatabase } from '../src/db/database.js';
 import { SECURITY_HEADERS } from '../src/http/security-headers.js';
 import { drivers, type TestDatabase } from './support/databases.js';
@@ -1060,7 +1061,7 @@ beforeAll(async () => {
   idp = await startIdp({
     host: '127.0.0.1',
     port: 0,
-    dataDir: idpData,
+    dataDir: seedKeys(idpData),
     accessTokenLifespan: 3600,
   });
   // One admin token at acr mfa for both stores: the IdP takes each one-time code once.

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_REALM_FILE, type RunningIdp, startIdp } from '@todo-sso/idp';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
 import { adminOtp } from './support/otp.js';
@@ -160,7 +161,7 @@ describe('the API and oauth4webapi, a client it was not written with', () => {
     idpData = mkdtempSync(join(tmpdir(), 'idp-oauth4webapi-'));
     // The realm as it is: todo-ui's tokens are DPoP-bound (`dpop.bound.access.tokens`).
     const realm = JSON.parse(readFileSync(DEFAULT_REALM_FILE, 'utf8'));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData, realm });
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: seedKeys(idpData), realm });
     database = sqliteDatabase();
     instance = await startInstance(testConfig(idp, database.config));
     base = await instance.app.listen({ host: '127.0.0.1', port: 0 });

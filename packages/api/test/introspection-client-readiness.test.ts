@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
 import { type Instance, startInstance, testConfig } from './support/harness.js';
 
@@ -31,7 +32,7 @@ describe.each(PROFILES)('introspection client readiness, $profile', ({ profile, 
 
   beforeAll(async () => {
     idpData = mkdtempSync(join(tmpdir(), `idp-readiness-${profile}-`));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, profile, dataDir: idpData });
+    idp = await startIdp({ host: '127.0.0.1', port: 0, profile, dataDir: seedKeys(idpData) });
     const base = idp.issuer.endsWith('/') ? idp.issuer : `${idp.issuer}/`;
     const discovery = (await (
       await fetch(`${base}.well-known/openid-configuration`)

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { buildApp } from '../src/app.js';
 import { createContext } from '../src/context.js';
 import { sqliteDatabase, type TestDatabase } from './support/databases.js';
@@ -35,7 +36,7 @@ describe('REVOCATION_TTL_SECONDS against the issuer’s access-token lifetime', 
     idp = await startIdp({
       host: '127.0.0.1',
       port: 0,
-      dataDir: idpData,
+      dataDir: seedKeys(idpData),
       accessTokenLifespan: LIFESPAN,
     });
     const res = await fetch(`${idp.issuer}/protocol/openid-connect/token`, {

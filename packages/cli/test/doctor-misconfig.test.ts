@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Diagnosis } from '@todo-sso/auth/diagnose';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { main } from '../src/main.js';
 import { CLOSED_PORT, devRealm, passwordGrant } from './support/stack.js';
 
@@ -46,7 +47,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     port: 0,
     realm: await devRealm(),
-    dataDir: join(dir, 'idp'),
+    dataDir: seedKeys(join(dir, 'idp')),
   });
   fake = createServer((_req, res) => {
     void (async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Diagnosis } from '@todo-sso/auth/diagnose';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { main } from '../src/main.js';
 import { devRealm } from './support/stack.js';
 
@@ -20,8 +21,18 @@ let authentik: RunningIdp;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'todo-doctor-step-up-'));
   [keycloak, authentik] = await Promise.all([
-    startIdp({ host: '127.0.0.1', port: 0, realm: await devRealm(), dataDir: join(dir, 'k') }),
-    startIdp({ host: '127.0.0.1', port: 0, profile: 'authentik', dataDir: join(dir, 'a') }),
+    startIdp({
+      host: '127.0.0.1',
+      port: 0,
+      realm: await devRealm(),
+      dataDir: seedKeys(join(dir, 'k')),
+    }),
+    startIdp({
+      host: '127.0.0.1',
+      port: 0,
+      profile: 'authentik',
+      dataDir: seedKeys(join(dir, 'a')),
+    }),
   ]);
 });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { passwordGrant } from './support/stack.js';
 
 /**
@@ -54,7 +55,7 @@ describe('todo doctor reads the token from a file or standard input', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'todo-doctor-input-'));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'idp') });
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: seedKeys(join(dir, 'idp')) });
     ({ access_token: token, refresh_token: refreshToken } = await passwordGrant(idp.issuer));
     env = { TODO_CONFIG_DIR: join(dir, 'config'), OIDC_ISSUER: idp.issuer };
   });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { main } from '../src/main.js';
 import { devRealm, passwordGrant } from './support/stack.js';
 
@@ -20,7 +21,12 @@ describe('todo doctor on a token with an unverified email', () => {
     dir = await mkdtemp(join(tmpdir(), 'todo-doctor-email-'));
     const realm = await devRealm();
     for (const user of realm.users ?? []) if (user.username === 'alice') user.emailVerified = false;
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'idp'), realm });
+    idp = await startIdp({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: seedKeys(join(dir, 'idp')),
+      realm,
+    });
   });
   afterAll(async () => {
     await idp?.close();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import type { StoredSession } from '../src/store/types.js';
 import { terminal } from './support/run.js';
 import { CLOSED_PORT, devRealm } from './support/stack.js';
@@ -22,7 +23,12 @@ describe('todo logout while the identity provider is down', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'todo-cli-offline-'));
     configDir = join(dir, 'config');
-    idp = await startIdp({ host: '127.0.0.1', port: 0, realm: await devRealm(), dataDir: dir });
+    idp = await startIdp({
+      host: '127.0.0.1',
+      port: 0,
+      realm: await devRealm(),
+      dataDir: seedKeys(dir),
+    });
   });
   afterAll(async () => {
     await idp?.close();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedKeys } from '../../idp/test/seed-keys.js';
 import { runTodo, writeSession } from './support/run.js';
 import { devRealm } from './support/stack.js';
 
@@ -68,7 +69,7 @@ describe('an API URL that is the identity provider (its port mistaken for the AP
       host: '127.0.0.1',
       port: 0,
       realm: await devRealm(),
-      dataDir: join(idpDir, 'idp'),
+      dataDir: seedKeys(join(idpDir, 'idp')),
     });
     try {
       const origin = new URL(idp.issuer).origin;

@@ -1,10 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pooledRsaJwk } from '@todo-sso/auth/testing';
 import {
   DEFAULT_REALM_FILE,
   type IdpOptions,
@@ -12,6 +9,7 @@ import {
   type RunningIdp,
   startIdp,
 } from '@todo-sso/idp';
+import { seededDataDir } from './seed-keys.js';
 
 export type RealmJson = Record<string, unknown> & {
   clients: (Record<string, unknown> & {
@@ -56,30 +54,7 @@ export interface TestIdp extends RunningIdp {
   dataDir: string;
 }
 
-/**
- * A new data directory whose key file (`keys.json`, as the IdP writes it on a first start)
- * already holds a signing and an encryption key, distinct 2,048-bit RSA keys made from the test
- * issuers' pooled primes: the IdP's first start then skips two RSA key generations (about 0.2 s
- * of CPU each). With every pair of primes used, the IdP makes its keys itself.
- */
-export function seededDataDir(): string {
-  const dataDir = mkdtempSync(join(tmpdir(), 'idp-test-'));
-  const signing = pooledRsaJwk();
-  const encryption = pooledRsaJwk();
-  if (signing === undefined || encryption === undefined) return dataDir;
-  const kid = () => randomBytes(16).toString('base64url');
-  const file = {
-    version: 1,
-    signing: [
-      { jwk: { ...signing, kid: kid(), alg: 'RS256', use: 'sig' }, createdAt: nowSeconds() },
-    ],
-    encryption: { ...encryption, kid: kid(), alg: 'RSA-OAEP', use: 'enc' },
-  };
-  writeFileSync(join(dataDir, 'keys.json'), JSON.stringify(file), { mode: 0o600 });
-  return dataDir;
-}
-
-const nowSeconds = () => Math.floor(Date.now() / 1000);
+export { seededDataDir } from './seed-keys.js';
 
 /**
  * Starts the dev IdP on 127.0.0.1, an ephemeral port and a temporary data directory (its keys

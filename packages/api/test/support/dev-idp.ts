@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
 import { afterAll, beforeAll } from 'vitest';
+import { seedKeys } from '../../../idp/test/seed-keys.js';
 import { sqliteDatabase, type TestDatabase } from './databases.js';
 import { type Instance, startInstance, testConfig } from './harness.js';
 import { adminTokenWithOtp } from './otp.js';
@@ -31,7 +32,7 @@ export function useDevIdp(name: string): DevIdpSuite {
 
   beforeAll(async () => {
     idpData = mkdtempSync(join(tmpdir(), `${name}-`));
-    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: idpData });
+    idp = await startIdp({ host: '127.0.0.1', port: 0, dataDir: seedKeys(idpData) });
     adminToken = await adminTokenWithOtp(idp.issuer);
   });
 

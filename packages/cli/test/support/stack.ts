@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type RunningApi, startApi } from '@todo-sso/api';
 import { type RealmRepresentation, type RunningIdp, startIdp } from '@todo-sso/idp';
+import { seedKeys } from '../../../idp/test/seed-keys.js';
 
 /**
  * The real parts on 127.0.0.1: the dev IdP with the repository's realm (back-channel logout
@@ -84,7 +85,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       host: HOST,
       port: 0,
       realm,
-      dataDir: join(dataDir, 'idp'),
+      dataDir: seedKeys(join(dataDir, 'idp')),
       ...(options.accessTokenLifespan ? { accessTokenLifespan: options.accessTokenLifespan } : {}),
     });
     api = await startApi(
