@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { devApiUrl, devIssuer } from './dev-ports.js';
 import { CliError } from './errors.js';
 import { readPrivateFile } from './store/private-file.js';
 
@@ -29,7 +30,10 @@ export interface Settings {
   readonly dpop: DpopChoice;
 }
 
-/** Defaults: the dev IdP's Keycloak profile and the API on localhost (README quick start). */
+/**
+ * Defaults: the dev IdP's Keycloak profile and the API on localhost (README quick start), on the
+ * ports `IDP_PORT` and `API_PORT` give them when set, as for `npm start` (see dev-ports.ts).
+ */
 export const DEFAULTS = {
   issuer: 'http://localhost:8080/realms/todo-app',
   apiUrl: 'http://localhost:8000',
@@ -135,13 +139,13 @@ function pick(
   variable: [string, string | undefined],
   saved: string | undefined,
   dir: string,
-  fallback: string,
+  fallback: () => string,
 ): [string, string] {
   if (flag[1] !== undefined) return [flag[0], flag[1]];
   if (variable[1] !== undefined) return [variable[0], variable[1]];
   if (saved !== undefined)
     return [`The value remembered from the last login in ${join(dir, PROFILE_FILE)}`, saved];
-  return ['The default', fallback];
+  return ['The default', fallback()];
 }
 
 /** Resolves the settings from flags and the environment, falling back on the last login. */
@@ -162,14 +166,14 @@ export function resolveSettings(
     ['TODO_ISSUER', env.TODO_ISSUER],
     saved.issuer,
     dir,
-    DEFAULTS.issuer,
+    () => devIssuer(env),
   );
   const api = pick(
     ['--api', flags.api],
     ['TODO_API_URL', env.TODO_API_URL],
     saved.apiUrl,
     dir,
-    DEFAULTS.apiUrl,
+    () => devApiUrl(env),
   );
   return {
     issuer: url(...issuer),

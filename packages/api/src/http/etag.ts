@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { ApiError } from './problem.js';
 
 /**
@@ -34,6 +35,62 @@ export function isAnyTag(header: string | string[]): boolean {
   return value.trim() === '*';
 }
 
+/** One listed entity tag's opaque-tag, its weakness indicator (`W/`) dropped (RFC 9110 §8.8.3). */
+const opaqueTag = (tag: string): string => {
+  const trimmed = tag.trim();
+  return trimmed.startsWith('W/') ? trimmed.slice(2) : trimmed;
+};
+
+/**
+ * Does the `If-None-Match` header let a change to a resource at `version` go ahead? RFC 9110
+ * §13.1.2: `*` is false when the resource has a current representation (callers evaluate it
+ * only with one), and a listed tag matching by weak comparison (§8.8.3.2: the opaque-tags alone,
+ * so `W/"3"` matches `"3"`) is false too; a method other than GET or HEAD is then answered 412.
+ */
+export function ifNoneMatchAllows(header: string | string[] | undefined, version: number): boolean {
+  if (header === undefined) return true;
+  if (isAnyTag(header)) return false;
+  const value = Array.isArray(header) ? header.join(',') : header;
+  const current = etagOf(version);
+  return !value.split(',').some((tag) => opaqueTag(tag) === current);
+}
+
+/** The precondition fields of a request on a versioned resource (RFC 9110 §13.1). */
+export interface Preconditions {
+  readonly ifMatch: string | string[] | undefined;
+  readonly ifNoneMatch: string | string[] | undefined;
+}
+
+/**
+ * A request's `If-Match` and `If-None-Match`. `If-Unmodified-Since` and `If-Modified-Since` are
+ * not read: the API's resources have no modification date (no `Last-Modified`), and a recipient
+ * MUST ignore them then (RFC 9110 §13.1.4, §13.1.3).
+ */
+export function preconditionsOf(headers: IncomingHttpHeaders): Preconditions {
+  return { ifMatch: headers['if-match'], ifNoneMatch: headers['if-none-match'] };
+}
+
+/** Whether a request sent any precondition. */
+export function isConditional(p: Preconditions): boolean {
+  return p.ifMatch !== undefined || p.ifNoneMatch !== undefined;
+}
+
+/**
+ * Whether evaluating the preconditions needs the resource's version: not without any, nor with
+ * `If-Match: *` alone, which any current representation satisfies (the write finds it or 404s).
+ */
+export function needsVersion(p: Preconditions): boolean {
+  return p.ifNoneMatch !== undefined || (p.ifMatch !== undefined && !isAnyTag(p.ifMatch));
+}
+
+/**
+ * RFC 9110 §13.2.2's order for a write: `If-Match` first (step 1, strong comparison), then
+ * `If-None-Match` (step 3, weak comparison); a false one is a 412 (§13.1.1, §13.1.2).
+ */
+export function preconditionsAllow(p: Preconditions, version: number): boolean {
+  return ifMatchAllows(p.ifMatch, version) && ifNoneMatchAllows(p.ifNoneMatch, version);
+}
+
 /**
  * 412 Precondition Failed (RFC 9110 §15.5.13) carrying the resource's current state, so the
  * client can show both versions and let its user decide; the error handler adds the `ETag`.
@@ -43,7 +100,7 @@ export class PreconditionFailed<T extends { version: number }> extends ApiError 
   constructor(what: string, current: T) {
     super(
       'precondition_failed',
-      `The ${what} changed since you last read it (If-Match does not match its ETag). The current state is in \`current\`.`,
+      `The ${what} changed since you last read it (its ETag fails If-Match or If-None-Match). The current state is in \`current\`.`,
     );
     this.current = current;
   }

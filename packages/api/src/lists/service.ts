@@ -3,7 +3,13 @@ import { type Change, type WriteRecord, writeAndAudit } from '../audit/write-and
 import type { ListAction } from '../authz/app-policy.js';
 import type { AppContext } from '../context.js';
 import type { Owner, Relation } from '../db/schema.js';
-import { ifMatchAllows, isAnyTag, PreconditionFailed } from '../http/etag.js';
+import {
+  isConditional,
+  needsVersion,
+  PreconditionFailed,
+  preconditionsAllow,
+  preconditionsOf,
+} from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
 import { BLANK_MESSAGE, isBlank } from '../schemas/common.js';
@@ -167,14 +173,15 @@ export function listService(context: AppContext) {
   }
 
   /**
-   * RFC 9110 §13.1.1: with `If-Match`, a change applies only to the list the client saw. Returns
-   * the version the write must still find, or undefined when the request sent no `If-Match`.
+   * RFC 9110 §13.1.1 and §13.1.2: with `If-Match` (or `If-None-Match`), a change applies only to
+   * the list the client saw (or did not see). Returns the version the write must still find, or
+   * undefined when no precondition needs one.
    */
   async function precondition(request: FastifyRequest, list: ListRecord) {
-    const header = request.headers['if-match'];
-    // `*` matches any current representation: the write needs only the list (§13.1.1).
-    if (header === undefined || isAnyTag(header)) return undefined;
-    if (!ifMatchAllows(header, list.version)) {
+    const p = preconditionsOf(request.headers);
+    // `If-Match: *` matches any current representation: the write needs only the list (§13.1.1).
+    if (!needsVersion(p)) return undefined;
+    if (!preconditionsAllow(p, list.version)) {
       throw new PreconditionFailed('list', await presentOne(request, list));
     }
     return list.version;
@@ -183,8 +190,8 @@ export function listService(context: AppContext) {
   /** A conditional write found no row at the checked version: 412 with the new state, or 404. */
   async function changedMeanwhile(request: FastifyRequest, id: string): Promise<never> {
     const current = await lists.get(ownerOf(principalOf(request)), id);
-    const header = request.headers['if-match'];
-    if (current && header !== undefined && !ifMatchAllows(header, current.version)) {
+    const p = preconditionsOf(request.headers);
+    if (current && isConditional(p) && !preconditionsAllow(p, current.version)) {
       throw new PreconditionFailed('list', await presentOne(request, current));
     }
     throw new ApiError('not_found', 'No such list');

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { JSON_UTF8 } from '../http/content-type.js';
-import { etagOf } from '../http/etag.js';
+import { etagOf, preconditionsOf } from '../http/etag.js';
 import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../http/idempotency-key.js';
 import { principalOf } from '../routes/principal.js';
 import { IdParams, problems } from '../schemas/common.js';
@@ -27,8 +27,8 @@ const callerOf = (request: FastifyRequest): TodoCaller => ({
   requestId: request.id,
 });
 
-/** The `If-Match` header (RFC 9110 §13.1.1), when sent. */
-const ifMatchOf = (request: FastifyRequest) => request.headers['if-match'];
+/** The `If-Match` and `If-None-Match` fields (RFC 9110 §13.1.1, §13.1.2), when sent. */
+const ifMatchOf = (request: FastifyRequest) => preconditionsOf(request.headers);
 const TAGS = ['todos'];
 
 /**

@@ -8,7 +8,13 @@ import type { AppContext } from '../context.js';
 import type { Db } from '../db/database.js';
 import { idExists } from '../db/exists.js';
 import type { Owner } from '../db/schema.js';
-import { ifMatchAllows, isAnyTag, PreconditionFailed } from '../http/etag.js';
+import {
+  isConditional,
+  needsVersion,
+  PreconditionFailed,
+  type Preconditions,
+  preconditionsAllow,
+} from '../http/etag.js';
 import { ApiError } from '../http/problem.js';
 import { type ListRepository, listRepository } from '../lists/repository.js';
 import { ownerOf, profileOf } from '../routes/principal.js';
@@ -50,8 +56,8 @@ export interface TodoQuery {
   readonly cursor?: string | undefined;
 }
 
-/** An `If-Match` header (RFC 9110 §13.1.1) as received. */
-type IfMatch = string | string[] | undefined;
+/** A write's `If-Match` and `If-None-Match` (RFC 9110 §13.1.1, §13.1.2), when sent. */
+type IfMatch = Preconditions | undefined;
 
 const notFound = () => new ApiError('not_found', 'No such todo');
 
@@ -359,9 +365,10 @@ export class TodoService {
   }
 
   /**
-   * RFC 9110 §13.1.1: with `If-Match`, the change applies only to the state the client saw.
-   * Returns the version the write must still find (so a concurrent change in between is caught
-   * by the write itself), or undefined without `If-Match`. The precondition is only evaluated
+   * RFC 9110 §13.1.1 and §13.1.2: with `If-Match` (`If-None-Match`), the change applies only to
+   * the state the client saw (did not see). Returns the version the write must still find (so a
+   * concurrent change in between is caught by the write itself), or undefined when no
+   * precondition needs one. The precondition is only evaluated
    * for a caller who may write the todo (§13.2.1: preconditions are ignored when the answer
    * without them would not be a 2xx): a viewer's write finds nothing to change and is refused
    * 403 by {@link #unchanged}, whatever version it names.
@@ -374,10 +381,11 @@ export class TodoService {
   ): Promise<number | undefined> {
     // `*` matches any current representation: the write itself finds the todo or answers 404,
     // so it carries no version a concurrent change could make it miss (no spurious 412).
-    if (ifMatch === undefined || isAnyTag(ifMatch)) return undefined;
+    if (ifMatch === undefined || !needsVersion(ifMatch)) return undefined;
     const current = await this.#todos.writable(ownerOf(caller.principal), id, tx);
     if (!current) return undefined;
-    if (!ifMatchAllows(ifMatch, current.version)) throw new PreconditionFailed('todo', current);
+    if (!preconditionsAllow(ifMatch, current.version))
+      throw new PreconditionFailed('todo', current);
     return current.version;
   }
 
@@ -394,9 +402,9 @@ export class TodoService {
     ifMatch: IfMatch,
   ): Promise<ApiError> {
     const me = ownerOf(caller.principal);
-    if (ifMatch !== undefined) {
+    if (ifMatch !== undefined && isConditional(ifMatch)) {
       const current = await this.#todos.writable(me, id);
-      if (current && !ifMatchAllows(ifMatch, current.version))
+      if (current && !preconditionsAllow(ifMatch, current.version))
         return new PreconditionFailed('todo', current);
     }
     // 403 when the caller can read the todo (so cannot change it), else 404.

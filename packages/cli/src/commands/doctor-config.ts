@@ -2,6 +2,7 @@ import type { ApiConfig, DatabaseConfig } from '@todo-sso/api';
 import type { IssuerOptions } from '@todo-sso/auth';
 import type { StepUpLevel } from '@todo-sso/auth/diagnose';
 import type { CommandContext } from '../command.js';
+import { devIssuer, devPortSet } from '../dev-ports.js';
 import { CliError } from '../errors.js';
 import type { WebExpectations } from './doctor-web.js';
 
@@ -26,6 +27,8 @@ export async function apiIssuers(ctx: CommandContext): Promise<{
   corsOrigins?: readonly string[];
   /** The clients the API counts as its own and takes logout tokens for. */
   clients: Pick<WebExpectations, 'firstPartyClients' | 'logoutAudiences' | 'publicUrl'>;
+  /** The issuer is the API's default, the dev IdP on this machine (no OIDC_ISSUER, OIDC_ISSUERS). */
+  devIssuer?: boolean;
   /** By issuer, the level admin work asks of it (`STEP_UP_ACR` or the entry's `stepUpAcr`). */
   stepUpLevels: ReadonlyMap<string, StepUpLevel>;
 }> {
@@ -43,6 +46,13 @@ export async function apiIssuers(ctx: CommandContext): Promise<{
     env.OIDC_ISSUER = issuer;
     env.OIDC_ISSUERS = undefined;
   } else if ((env.OIDC_ISSUERS ?? '').trim() !== '') refuseSingleIssuerFlags(audience, provider);
+  const defaulted =
+    issuer === undefined &&
+    [env.OIDC_ISSUER, env.OIDC_ISSUERS].every((v) => (v ?? '').trim() === '');
+  // The API's default issuer is the dev IdP on this machine (without DATABASE_URL only): on the
+  // port IDP_PORT gives it, as `npm start` runs it and passes its issuer to the API.
+  if (defaulted && env.DATABASE_URL === undefined && devPortSet(env, 'IDP_PORT'))
+    env.OIDC_ISSUER = devIssuer(env);
   if (audience !== undefined) env.OIDC_AUDIENCE = audience;
   if (provider !== undefined) env.OIDC_PROVIDER = provider;
   try {
@@ -60,6 +70,7 @@ export async function apiIssuers(ctx: CommandContext): Promise<{
       }),
       ...(issuer === undefined && { corsOrigins: config.corsOrigins }),
       stepUpLevels: stepUpLevels(config),
+      ...(defaulted && { devIssuer: true }),
       clients: {
         firstPartyClients: config.firstPartyClients,
         logoutAudiences: config.logoutAudiences,
@@ -68,8 +79,8 @@ export async function apiIssuers(ctx: CommandContext): Promise<{
       source:
         issuer !== undefined
           ? 'the command line'
-          : [env.OIDC_ISSUER, env.OIDC_ISSUERS].every((v) => (v ?? '').trim() === '')
-            ? `the API configuration in this environment; neither OIDC_ISSUER nor OIDC_ISSUERS is set, so the API would trust its default issuer, ${config.issuers[0]?.issuer} (the dev IdP on this machine): set OIDC_ISSUER to your provider's issuer`
+          : defaulted
+            ? `the API configuration in this environment; neither OIDC_ISSUER nor OIDC_ISSUERS is set, so the API would trust its default issuer, ${config.issuers[0]?.issuer} (the dev IdP on this machine${devPortSet(env, 'IDP_PORT') ? ', on IDP_PORT' : ''}): set OIDC_ISSUER to your provider's issuer`
             : 'the API configuration in this environment',
     };
   } catch (e) {

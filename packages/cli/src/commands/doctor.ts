@@ -1,5 +1,6 @@
 import type { Diagnosis, Finding } from '@todo-sso/auth/diagnose';
 import type { Command } from '../command.js';
+import { devPort } from '../dev-ports.js';
 import { CliError } from '../errors.js';
 import { inline } from '../output/terminal.js';
 import { apiIssuers } from './doctor-config.js';
@@ -128,6 +129,11 @@ export const doctor: Command = {
       fetch: ctx.io.fetch,
       now: () => ctx.io.now(),
     });
+    // Nothing answers at the dev IdP's port: `npm start` may run it on another (IDP_PORT).
+    if (api.devIssuer && diagnosis.issuers.every((i) => i.advertisedIssuer === undefined))
+      warnings.push(
+        `nothing answers for the dev IdP on port ${devPort(ctx.io.env, 'IDP_PORT')}: npm start runs it on IDP_PORT (8080 when unset) and the API on API_PORT (8000 when unset); run the doctor with the same IDP_PORT and API_PORT as npm start, or set OIDC_ISSUER to your provider's issuer`,
+      );
     // The API migrates its database at start: one it cannot use stops it before any token.
     const database = db === undefined ? undefined : await databaseReport(db.config, db.refusal);
     // The web app's origin must be one the API allows, or the browser refuses every call.
