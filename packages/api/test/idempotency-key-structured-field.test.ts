@@ -59,7 +59,7 @@ function documentedReason(s: string, params: number): string | undefined {
   if (/["\\]/.test(s)) return 'escapes: " and \\ are refused, no escape sequence is taken';
   if (s.includes(' '))
     return 'SP: visible ASCII only, so a repeated field joined by ", " is refused';
-  if (params > 0) return 'parameters: the draft defines none; a key is one string alone';
+  if (params > 0) return 'parameters: the draft defines none; the README says none are taken';
   return undefined;
 }
 

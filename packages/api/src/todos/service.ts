@@ -403,9 +403,11 @@ export class TodoService {
   ): Promise<ApiError> {
     const me = ownerOf(caller.principal);
     if (ifMatch !== undefined && isConditional(ifMatch)) {
+      // Still there and writable: the write was held to the version its precondition was
+      // evaluated on, and a concurrent change moved it. Whether the condition holds of the new
+      // state or not (an If-None-Match tag list can), the change the client sent went nowhere.
       const current = await this.#todos.writable(me, id);
-      if (current && !preconditionsAllow(ifMatch, current.version))
-        return new PreconditionFailed('todo', current);
+      if (current) return new PreconditionFailed('todo', current);
     }
     // 403 when the caller can read the todo (so cannot change it), else 404.
     const held = await this.#todos.access(me, id);
