@@ -46,6 +46,8 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
   const calls: TokenCall[] = [];
   /** The browser of the last sign-in, still signed in at the provider. */
   let lastBrowser: Browser;
+  /** How far ahead of this machine's clock the CLI's runs, to bring a token close to expiry. */
+  let clockOffsetMs = 0;
 
   /** Records each token request the CLI makes and the provider's answer. */
   const recording: typeof fetch = async (input, init) => {
@@ -87,7 +89,7 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
         ...extra,
       },
       fetch: oneSecondPolls(recording),
-      now: Date.now,
+      now: () => Date.now() + clockOffsetMs,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       out: (text) => out.push(text),
       err: (text) => err.push(text),
@@ -135,7 +137,7 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
       logoutUri: `${url}/auth/backchannel-logout`,
       accessTokenFormat: 'jwt',
       requireDpopNonce: true,
-      // Within the CLI's 30 s refresh margin: every command after the sign-in refreshes.
+      // Shorter than the CLI's 30 s refresh margin: it refreshes a quarter of 20 s before expiry.
       accessTokenTtl: 20,
     });
     api = await startApi(
@@ -167,7 +169,11 @@ describe('todo and a stock oidc-provider that requires DPoP nonces', () => {
 
   it('refreshes with the nonce too, and the API takes the bound token it gets', async () => {
     calls.length = 0;
-    const add = await todo('add', 'from the stock provider');
+    // 2 s before the token expires, within the margin the CLI refreshes in (a quarter of 20 s).
+    clockOffsetMs = (await storedSession()).expiresAt - 2_000 - Date.now();
+    const add = await todo('add', 'from the stock provider').finally(() => {
+      clockOffsetMs = 0;
+    });
     expect(add.err).toBe('');
     expect(add.code).toBe(0);
     // A new run knows no nonce yet: its first refresh is asked for one, then carries it.

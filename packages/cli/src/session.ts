@@ -1,6 +1,8 @@
+import type { Refusal } from './api/refusal.js';
 import { CliError } from './errors.js';
 import { discover, type ProviderMetadata } from './oidc/discovery.js';
 import { DpopKey } from './oidc/dpop.js';
+import { describeOAuthError } from './oidc/http.js';
 import { refresh, type TokenResponse } from './oidc/tokens.js';
 import { SessionStorage } from './session-storage.js';
 import { withRefreshLock } from './store/refresh-lock.js';
@@ -85,12 +87,12 @@ export class Session extends SessionStorage {
    * redeeming a refresh token already used. `signal` gives up the wait for the lock and the
    * refresh.
    */
-  async credentials(refused?: string, signal?: AbortSignal): Promise<Credentials> {
+  async credentials(refused?: Refusal, signal?: AbortSignal): Promise<Credentials> {
     // RFC 6749 §5.1: the refresh token is optional (OpenID Connect Core §11: a provider may
     // grant offline_access only with prompt=consent), and `expires_in` is the access token's
     // lifetime: with nothing to refresh with, the margin has no use, and the token serves on.
     const usable = (s: StoredSession) =>
-      s.accessToken !== refused &&
+      s.accessToken !== refused?.accessToken &&
       s.expiresAt - (s.refreshToken === undefined ? 0 : refreshMarginMs(s)) > this.io.now();
     const withKey = (s: StoredSession): Credentials => {
       const dpop = this.dpopKeyOf(s);
@@ -101,7 +103,7 @@ export class Session extends SessionStorage {
     return this.exclusive(async () => {
       const current = this.signedIn();
       if (usable(current)) return withKey(current);
-      return withKey(await this.refreshed(current, signal));
+      return withKey(await this.refreshed(current, refused, signal));
     }, signal);
   }
 
@@ -133,9 +135,12 @@ export class Session extends SessionStorage {
     throw new CliError('not_signed_in', `Not signed in to ${issuer}; run todo login`);
   }
 
-  private async refreshed(stored: StoredSession, signal?: AbortSignal): Promise<StoredSession> {
-    if (stored.refreshToken === undefined)
-      throw new CliError('session_ended', 'The access token expired; run todo login');
+  private async refreshed(
+    stored: StoredSession,
+    refused?: Refusal,
+    signal?: AbortSignal,
+  ): Promise<StoredSession> {
+    if (stored.refreshToken === undefined) throw this.unrefreshable(stored, refused);
     let fresh: TokenResponse;
     try {
       // RFC 9449 §5: a bound session's refresh token is bound to its key; the proof is by it.
@@ -161,5 +166,20 @@ export class Session extends SessionStorage {
     };
     this.save(tokens);
     return { issuer: stored.issuer, clientId: stored.clientId, ...tokens };
+  }
+
+  /**
+   * Why a session without a refresh token has no usable access token: it expired, or the API
+   * refused it while it was valid, and then it says what the API said (`error` and
+   * `error_description` of its challenge, RFC 6750 §3), not that it expired.
+   */
+  private unrefreshable(stored: StoredSession, refused?: Refusal): CliError {
+    if (refused?.accessToken !== stored.accessToken || stored.expiresAt <= this.io.now())
+      return new CliError('session_ended', 'The access token expired; run todo login');
+    const said = refused.error === undefined ? 'HTTP 401' : describeOAuthError(refused.error);
+    return new CliError(
+      'session_ended',
+      `The API refused the access token (${said}), and there is no refresh token to get another; run todo login`,
+    );
   }
 }

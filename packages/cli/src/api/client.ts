@@ -6,6 +6,7 @@ import { whatToCheck, whyUnanswered } from '../net-failure.js';
 import { inline } from '../output/terminal.js';
 import type { Session } from '../session.js';
 import { neverSent } from '../write-outcome.js';
+import { challengeError, type Refusal } from './refusal.js';
 import { unavailableLine } from './retry-after.js';
 import type { paths } from './schema.gen.js';
 
@@ -63,7 +64,7 @@ async function answerOf(
  * every step of it: a request given up leaves no refresh, retry or connection behind.
  */
 export function authenticatedFetch(io: Io, session: Session): typeof fetch {
-  const send = async (request: Request, signal: AbortSignal, refused?: string) => {
+  const send = async (request: Request, signal: AbortSignal, refused?: Refusal) => {
     const attempt = request.clone();
     const { accessToken: token, dpop } = await session.credentials(refused, signal);
     if (dpop === undefined) attempt.headers.set('authorization', `Bearer ${token}`);
@@ -77,7 +78,7 @@ export function authenticatedFetch(io: Io, session: Session): typeof fetch {
   };
   const challenge = (response: Response) => response.headers.get('www-authenticate') ?? '';
   /** One request, retried once when the API asks for a nonce it has just given (§9). */
-  const sendWithNonce = async (request: Request, signal: AbortSignal, refused?: string) => {
+  const sendWithNonce = async (request: Request, signal: AbortSignal, refused?: Refusal) => {
     const first = await send(request, signal, refused);
     if (
       first.response.status === 401 &&
@@ -103,7 +104,9 @@ export function authenticatedFetch(io: Io, session: Session): typeof fetch {
         session.load()?.refreshToken !== undefined
       ) {
         await response.body?.cancel();
-        return notTheApi((await sendWithNonce(request, signal, token)).response);
+        const error = challengeError(challenge(response));
+        const refusal = { accessToken: token, ...(error === undefined ? {} : { error }) };
+        return notTheApi((await sendWithNonce(request, signal, refusal)).response);
       }
       return notTheApi(response);
     } finally {
