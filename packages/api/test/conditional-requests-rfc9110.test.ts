@@ -113,6 +113,24 @@ describe('conditional requests as RFC 9110 §13 reads', () => {
     },
   );
 
+  it.each([
+    [{ 'if-match': '"2"' }, 200],
+    [{ 'if-match': '"1"' }, 412],
+    [{ 'if-match': 'W/"2"' }, 412],
+    // §13.2.2: If-Match (step 1) before If-None-Match (step 3), on a GET as on a write.
+    [{ 'if-match': '"1"', 'if-none-match': '"2"' }, 412],
+    [{ 'if-match': '"2"', 'if-none-match': '"2"' }, 304],
+  ])(
+    'a GET with %o answers %i (§13.1.1: If-Match is evaluated on any method)',
+    async (headers, status) => {
+      const id = await todoAtVersion2();
+      const res = await h.as('alice', { method: 'GET', url: `/todos/${id}`, headers });
+      expect(res.statusCode).toBe(status);
+      expect(res.headers.etag).toBe('"2"');
+      if (status === 412) expect(res.json().current.version).toBe(2);
+    },
+  );
+
   it('evaluates If-Match before If-None-Match (§13.2.2 steps 1 and 3), and either false is 412', async () => {
     expect((await patch({ 'if-match': '"1"', 'if-none-match': '"9"' })).res.statusCode).toBe(412);
     expect((await patch({ 'if-match': '"2"', 'if-none-match': '*' })).res.statusCode).toBe(412);

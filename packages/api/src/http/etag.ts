@@ -56,11 +56,13 @@ export function ifNoneMatchAllows(header: string | string[] | undefined, version
 }
 
 /**
- * Whether a GET's `If-None-Match` is false for a resource at `version`: RFC 9110 §13.1.2, the
- * answer is then 304 Not Modified (§15.4.5) with the `ETag`, not the representation.
+ * RFC 9110 §13.2.2 on a GET of one versioned resource at `version`: 412 when `If-Match` is
+ * false (step 1, §13.1.1), 304 Not Modified (§15.4.5) when `If-None-Match` is (step 3,
+ * §13.1.2), else 200 with the representation.
  */
-export function notModified(headers: IncomingHttpHeaders, version: number): boolean {
-  return !ifNoneMatchAllows(headers['if-none-match'], version);
+export function readStatus(headers: IncomingHttpHeaders, version: number): 200 | 304 | 412 {
+  if (!ifMatchAllows(headers['if-match'], version)) return 412;
+  return ifNoneMatchAllows(headers['if-none-match'], version) ? 200 : 304;
 }
 
 /** 304 Not Modified as the OpenAPI document lists it on a GET of one versioned resource. */

@@ -177,7 +177,7 @@ export interface paths {
         };
         /**
          * Read a todo in a list you can read
-         * @description One todo, with its `ETag` to send back in `If-Match` (`If-None-Match` naming it: 304). Needs `todos:read` and a relation to the todo's list: a todo in a list you cannot read is 404, exactly like a missing one.
+         * @description One todo, with its `ETag` to send back in `If-Match` (`If-None-Match` naming it: 304; `If-Match` not naming it: 412). Needs `todos:read` and a relation to the todo's list: a todo in a list you cannot read is 404, exactly like a missing one.
          */
         get: operations["getTodo"];
         /**
@@ -233,7 +233,7 @@ export interface paths {
         };
         /**
          * One list you can read
-         * @description One list with your relation, the actions you may take on it and its `ETag` (`If-None-Match` naming it: 304). Needs `todos:read` and any relation to the list: one you cannot read is 404, exactly like a missing one.
+         * @description One list with your relation, the actions you may take on it and its `ETag` (`If-None-Match` naming it: 304; `If-Match` not naming it: 412). Needs `todos:read` and any relation to the list: one you cannot read is 404, exactly like a missing one.
          */
         get: operations["getList"];
         put?: never;
@@ -1774,6 +1774,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details */
+            412: {
+                headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description RFC 9457 problem details: over a rate limit; retry after `Retry-After` seconds */
             429: {
                 headers: {
@@ -2664,6 +2675,17 @@ export interface operations {
             /** @description RFC 9457 problem details, `request_timeout`: the request (header section and body) did not arrive whole within `REQUEST_TIMEOUT_SECONDS`; the connection is closed */
             408: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            412: {
+                headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
