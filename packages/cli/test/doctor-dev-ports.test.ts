@@ -41,6 +41,9 @@ describe('the dev stack on the ports of IDP_PORT and API_PORT', () => {
     expect(result.out).toContain(`discovery ok (${idp.issuer}/.well-known/openid-configuration)`);
     expect(result.out).not.toContain('discovery_unreachable');
     expect(result.out).not.toContain('nothing answers');
+    expect(
+      JSON.parse((await runTodo(env({ IDP_PORT: port }), ['doctor', '--json'])).out),
+    ).not.toHaveProperty('warnings');
   });
 
   it('todo doctor names IDP_PORT and API_PORT when nothing answers at the dev IdP', async () => {
@@ -48,7 +51,7 @@ describe('the dev stack on the ports of IDP_PORT and API_PORT', () => {
     expect(result.code).toBe(1);
     expect(result.out).toContain('✗ discovery_unreachable');
     expect(result.out).toContain(
-      `warning: nothing answers for the dev IdP on port ${CLOSED_PORT}: npm start runs it on IDP_PORT (8080 when unset) and the API on API_PORT (8000 when unset); run the doctor with the same IDP_PORT and API_PORT as npm start, or set OIDC_ISSUER to your provider's issuer`,
+      `  discovery unreachable (nothing answers for the dev IdP on port ${CLOSED_PORT}: npm start runs it on IDP_PORT, 8080 when unset, and the API on API_PORT, 8000 when unset; run the doctor with the same IDP_PORT and API_PORT as npm start, or set OIDC_ISSUER to your provider's issuer)\n`,
     );
   });
 

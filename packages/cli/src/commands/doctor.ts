@@ -1,5 +1,5 @@
 import type { Diagnosis, Finding } from '@todo-sso/auth/diagnose';
-import type { Command } from '../command.js';
+import type { Command, CommandContext } from '../command.js';
 import { devPort } from '../dev-ports.js';
 import { CliError } from '../errors.js';
 import { inline } from '../output/terminal.js';
@@ -46,6 +46,7 @@ function render(
   database: DatabaseReport | undefined,
   cors: CorsReport | undefined,
   web: WebReport | undefined,
+  unanswered: string,
 ): string {
   const lines = [`Checked ${source}.`];
   if (database !== undefined) lines.push(...databaseLines(database));
@@ -54,7 +55,7 @@ function render(
   for (const i of d.issuers) {
     lines.push(`issuer ${i.issuer}`);
     lines.push(
-      `  discovery ${i.advertisedIssuer === undefined ? 'unreachable' : `ok (${i.metadataUrl})`}`,
+      `  discovery ${i.advertisedIssuer === undefined ? `unreachable${unanswered}` : `ok (${i.metadataUrl})`}`,
     );
     const usable = i.keys.filter((k) => k.usable).map((k) => k.alg ?? k.kty ?? '?');
     lines.push(
@@ -88,6 +89,15 @@ function render(
       : `${problems} problem${problems === 1 ? '' : 's'} found: the API would refuse this setup.`,
   );
   return lines.join('\n');
+}
+
+/**
+ * What follows `discovery unreachable` for the API's default issuer, the dev IdP on this machine:
+ * `npm start` may run it on another port (IDP_PORT), and the API on another one (API_PORT).
+ */
+function devIdpHint(ctx: CommandContext, devIssuer: boolean | undefined): string {
+  if (devIssuer !== true) return '';
+  return ` (nothing answers for the dev IdP on port ${devPort(ctx.io.env, 'IDP_PORT')}: npm start runs it on IDP_PORT, 8080 when unset, and the API on API_PORT, 8000 when unset; run the doctor with the same IDP_PORT and API_PORT as npm start, or set OIDC_ISSUER to your provider's issuer)`;
 }
 
 /** `todo doctor`: why the API would refuse this setup or this token, and how to fix it. */
@@ -129,11 +139,6 @@ export const doctor: Command = {
       fetch: ctx.io.fetch,
       now: () => ctx.io.now(),
     });
-    // Nothing answers at the dev IdP's port: `npm start` may run it on another (IDP_PORT).
-    if (api.devIssuer && diagnosis.issuers.every((i) => i.advertisedIssuer === undefined))
-      warnings.push(
-        `nothing answers for the dev IdP on port ${devPort(ctx.io.env, 'IDP_PORT')}: npm start runs it on IDP_PORT (8080 when unset) and the API on API_PORT (8000 when unset); run the doctor with the same IDP_PORT and API_PORT as npm start, or set OIDC_ISSUER to your provider's issuer`,
-      );
     // The API migrates its database at start: one it cannot use stops it before any token.
     const database = db === undefined ? undefined : await databaseReport(db.config, db.refusal);
     // The web app's origin must be one the API allows, or the browser refuses every call.
@@ -167,7 +172,8 @@ export const doctor: Command = {
         ...(cors !== undefined && { cors }),
         ...(web !== undefined && { web }),
       },
-      () => render(diagnosis, source, warnings, database, cors, web),
+      () =>
+        render(diagnosis, source, warnings, database, cors, web, devIdpHint(ctx, api.devIssuer)),
     );
     return ok ? 0 : 1;
   },
