@@ -89,6 +89,30 @@ describe('conditional requests as RFC 9110 §13 reads', () => {
     if (status === 412) expect(res.headers.etag).toBe('"2"');
   });
 
+  it.each([
+    ['"2"', 304],
+    ['W/"2"', 304],
+    ['*', 304],
+    ['"1", W/"2"', 304],
+    ['"1"', 200],
+    ['W/"1", "3"', 200],
+  ])(
+    'If-None-Match: %s on a GET answers %i (§13.1.2, §15.4.5), as `fresh` evaluates it',
+    async (value, status) => {
+      expect(fresh({ 'if-none-match': value }, { etag: '"2"' })).toBe(status === 304);
+      const id = await todoAtVersion2();
+      const res = await h.as('alice', {
+        method: 'GET',
+        url: `/todos/${id}`,
+        headers: { 'if-none-match': value },
+      });
+      expect(res.statusCode).toBe(status);
+      expect(res.headers.etag).toBe('"2"');
+      if (status === 304) expect(res.body).toBe('');
+      else expect(res.json().version).toBe(2);
+    },
+  );
+
   it('evaluates If-Match before If-None-Match (§13.2.2 steps 1 and 3), and either false is 412', async () => {
     expect((await patch({ 'if-match': '"1"', 'if-none-match': '"9"' })).res.statusCode).toBe(412);
     expect((await patch({ 'if-match': '"2"', 'if-none-match': '*' })).res.statusCode).toBe(412);
@@ -130,7 +154,7 @@ describe('conditional requests as RFC 9110 §13 reads', () => {
     expect(missing.statusCode).toBe(404);
   });
 
-  it('holds lists to If-None-Match as todos (§13.1.2)', async () => {
+  it('holds lists to If-None-Match as todos: 412 on a write, 304 on a GET (§13.1.2)', async () => {
     const created = await h.as('alice', {
       method: 'POST',
       url: '/lists/',
@@ -162,5 +186,19 @@ describe('conditional requests as RFC 9110 §13 reads', () => {
     });
     expect(renamed.statusCode).toBe(200);
     expect(renamed.json().name).toBe('Shopping');
+    const renamedTag = renamed.headers.etag as string;
+    for (const [value, status] of [
+      [renamedTag, 304],
+      [`W/${renamedTag}`, 304],
+      [tag, 200],
+    ] as const) {
+      const read = await h.as('alice', {
+        method: 'GET',
+        url: `/lists/${id}`,
+        headers: { 'if-none-match': value },
+      });
+      expect(read.statusCode, value).toBe(status);
+      expect(read.headers.etag, value).toBe(renamedTag);
+    }
   });
 });

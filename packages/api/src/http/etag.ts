@@ -55,6 +55,23 @@ export function ifNoneMatchAllows(header: string | string[] | undefined, version
   return !value.split(',').some((tag) => opaqueTag(tag) === current);
 }
 
+/**
+ * Whether a GET's `If-None-Match` is false for a resource at `version`: RFC 9110 §13.1.2, the
+ * answer is then 304 Not Modified (§15.4.5) with the `ETag`, not the representation.
+ */
+export function notModified(headers: IncomingHttpHeaders, version: number): boolean {
+  return !ifNoneMatchAllows(headers['if-none-match'], version);
+}
+
+/** 304 Not Modified as the OpenAPI document lists it on a GET of one versioned resource. */
+export const notModifiedResponse = {
+  304: {
+    description:
+      'Not Modified (RFC 9110 §15.4.5): `If-None-Match` names the current `ETag` (weak comparison, §13.1.2) or is `*`; no body',
+    type: 'null',
+  },
+} as const;
+
 /** The precondition fields of a request on a versioned resource (RFC 9110 §13.1). */
 export interface Preconditions {
   readonly ifMatch: string | string[] | undefined;

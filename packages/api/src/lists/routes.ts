@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { JSON_UTF8 } from '../http/content-type.js';
-import { etagOf } from '../http/etag.js';
+import { etagOf, notModified, notModifiedResponse } from '../http/etag.js';
 import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../http/idempotency-key.js';
 import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
@@ -75,17 +75,19 @@ function getListRoute(app: App, { authorize, presentOne }: ListService): void {
         tags: TAGS,
         operationId: 'getList',
         description:
-          'One list with your relation, the actions you may take on it and its `ETag`. Needs `todos:read` and any relation to the list: one you cannot read is 404, exactly like a missing one.',
-        sentHeaders: { 200: ['ETag'] },
+          'One list with your relation, the actions you may take on it and its `ETag` (`If-None-Match` naming it: 304). Needs `todos:read` and any relation to the list: one you cannot read is 404, exactly like a missing one.',
+        sentHeaders: { 200: ['ETag'], 304: ['ETag'] },
         summary: 'One list you can read',
         security: SECURED,
         params: ListParams,
-        response: { 200: List, ...problems(400, 401, 403, 404, 503) },
+        response: { 200: List, ...notModifiedResponse, ...problems(400, 401, 403, 404, 503) },
       },
     },
     async (request, reply) => {
       const list = await authorize(request, listId(request), 'can_read');
-      return reply.header('etag', etagOf(list.version)).send(await presentOne(request, list));
+      reply.header('etag', etagOf(list.version));
+      if (notModified(request.headers, list.version)) return reply.code(304).send(null);
+      return reply.send(await presentOne(request, list));
     },
   );
 }

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { JSON_UTF8 } from '../http/content-type.js';
-import { etagOf, preconditionsOf } from '../http/etag.js';
+import { etagOf, notModified, notModifiedResponse, preconditionsOf } from '../http/etag.js';
 import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../http/idempotency-key.js';
 import { principalOf } from '../routes/principal.js';
 import { IdParams, problems } from '../schemas/common.js';
@@ -107,17 +107,19 @@ function readReplaceRoutes(app: App, service: TodoService): void {
         tags: TAGS,
         operationId: 'getTodo',
         description:
-          "One todo, with its `ETag` to send back in `If-Match`. Needs `todos:read` and a relation to the todo's list: a todo in a list you cannot read is 404, exactly like a missing one.",
+          "One todo, with its `ETag` to send back in `If-Match` (`If-None-Match` naming it: 304). Needs `todos:read` and a relation to the todo's list: a todo in a list you cannot read is 404, exactly like a missing one.",
         summary: 'Read a todo in a list you can read',
         security: SECURED,
         params: IdParams,
-        response: { 200: Todo, ...problems(400, 401, 403, 404, 503) },
-        sentHeaders: { 200: ['ETag'] },
+        response: { 200: Todo, ...notModifiedResponse, ...problems(400, 401, 403, 404, 503) },
+        sentHeaders: { 200: ['ETag'], 304: ['ETag'] },
       },
     },
     async (request, reply) => {
       const todo = await service.get(callerOf(request), request.params.id);
-      return reply.header('etag', etagOf(todo.version)).send(todo);
+      reply.header('etag', etagOf(todo.version));
+      if (notModified(request.headers, todo.version)) return reply.code(304).send(null);
+      return reply.send(todo);
     },
   );
 

@@ -177,7 +177,7 @@ export interface paths {
         };
         /**
          * Read a todo in a list you can read
-         * @description One todo, with its `ETag` to send back in `If-Match`. Needs `todos:read` and a relation to the todo's list: a todo in a list you cannot read is 404, exactly like a missing one.
+         * @description One todo, with its `ETag` to send back in `If-Match` (`If-None-Match` naming it: 304). Needs `todos:read` and a relation to the todo's list: a todo in a list you cannot read is 404, exactly like a missing one.
          */
         get: operations["getTodo"];
         /**
@@ -233,7 +233,7 @@ export interface paths {
         };
         /**
          * One list you can read
-         * @description One list with your relation, the actions you may take on it and its `ETag`. Needs `todos:read` and any relation to the list: one you cannot read is 404, exactly like a missing one.
+         * @description One list with your relation, the actions you may take on it and its `ETag` (`If-None-Match` naming it: 304). Needs `todos:read` and any relation to the list: one you cannot read is 404, exactly like a missing one.
          */
         get: operations["getList"];
         put?: never;
@@ -1720,6 +1720,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not Modified (RFC 9110 §15.4.5): `If-None-Match` names the current `ETag` (weak comparison, §13.1.2) or is `*`; no body */
+            304: {
+                headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description RFC 9457 problem details */
             400: {
                 headers: {
@@ -2606,6 +2615,15 @@ export interface operations {
                         actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     };
                 };
+            };
+            /** @description Not Modified (RFC 9110 §15.4.5): `If-None-Match` names the current `ETag` (weak comparison, §13.1.2) or is `*`; no body */
+            304: {
+                headers: {
+                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description RFC 9457 problem details */
             400: {
