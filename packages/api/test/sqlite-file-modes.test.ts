@@ -3,7 +3,15 @@
  * and the files it creates for it are its user's alone, whatever the umask, as `npm start` and
  * the development IdP keep theirs. A folder that exists keeps its mode.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -50,5 +58,20 @@ describe.skipIf(process.platform === 'win32')('the SQLite folder and files the A
     await migrateToLatest(again);
     await again.close();
     expect(mode(join(dir, 'todo.db'))).toBe(0o640);
+  });
+
+  it('makes no file for an in-memory database (":memory:"), as SQLite makes none', async () => {
+    const dir = join(scratch, 'in-memory');
+    mkdirSync(dir);
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const db = openDatabase({ kind: 'sqlite', file: ':memory:' });
+      await migrateToLatest(db);
+      await db.close();
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -69,6 +69,8 @@ export interface Db {
  * to report, as before.
  */
 function createPrivately(file: string): void {
+  // SQLite's names of a database with no file (an in-memory one, a temporary one): nothing made.
+  if (file === ':memory:' || file === '') return;
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   try {
     closeSync(openSync(file, 'wx', 0o600));
