@@ -149,17 +149,20 @@ export const KEY_MAX_CHARS = 255;
 /** The characters of an idempotency key: visible ASCII (VCHAR) but `"` and `\`, 1 to 255. */
 const KEY_CHARS = `[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,${KEY_MAX_CHARS}}`;
 
+/** The same characters and SP, which an sf-string holds (RFC 8941 §3.3.3): inside quotes only. */
+const QUOTED_KEY_CHARS = `[\\x20\\x21\\x23-\\x5B\\x5D-\\x7E]{1,${KEY_MAX_CHARS}}`;
+
 /** The longest `Idempotency-Key` field value {@link IDEMPOTENCY_KEY_PATTERN} takes: 255 in quotes. */
 export const IDEMPOTENCY_KEY_MAX_LENGTH = KEY_MAX_CHARS + 2;
 
 /**
  * An `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header §2.1): an sf-string (RFC 8941
- * §3.3.3) in double quotes; the same characters unquoted are taken too, as clients written for
- * Stripe-style APIs send them. No escapes: `"` and `\` are refused. A repeated field (§2.1: a
- * client MUST NOT send more than one) arrives joined by `, ` (RFC 9110 §5.3), and the space
- * refuses it here as well.
+ * §3.3.3) in double quotes, spaces included; the same characters but SP unquoted are taken too,
+ * as clients written for Stripe-style APIs send them. No escapes: `"` and `\` are refused. A
+ * repeated field (§2.1: a client MUST NOT send more than one) arrives joined by `, ` (RFC 9110
+ * §5.3): refused all the same, by the space of a bare key or the inner `"` of quoted ones.
  */
-export const IDEMPOTENCY_KEY_PATTERN = `^(?:"${KEY_CHARS}"|${KEY_CHARS})$`;
+export const IDEMPOTENCY_KEY_PATTERN = `^(?:"${QUOTED_KEY_CHARS}"|${KEY_CHARS})$`;
 
 /** A key as the MCP tool `create_todo` takes it: the characters alone, without quotes. */
 export const IDEMPOTENCY_KEY_CHARS = `^${KEY_CHARS}$`;
@@ -180,7 +183,7 @@ export function idempotencyKeyTooLong(value: string): boolean {
 
 /** What a 400 says of a key refused by {@link IDEMPOTENCY_KEY_PATTERN}. */
 export const IDEMPOTENCY_KEY_MESSAGE =
-  'must be one string of 1 to 255 visible ASCII characters other than " and \\, in double quotes or bare';
+  'must be one string of 1 to 255 visible ASCII characters other than " and \\ (spaces too, in double quotes), in double quotes or bare';
 
 /** The message of each text pattern, for the 400 naming the field ({@link fieldErrors}). */
 export const TEXT_PATTERN_MESSAGES: ReadonlyMap<string, string> = new Map([
