@@ -221,6 +221,27 @@ describe('the MCP endpoint', () => {
     expect(shared.body).toEqual({ sub: carol.sub, username: 'carol', relation: 'viewer' });
   });
 
+  it("share_list never names another issuer's person by username (OpenID Connect Core §5.7)", async () => {
+    const { db } = h.context;
+    const elsewhere = { issuer: 'https://partner.example/realms/todo', subject: 'zed-partner' };
+    await ownerRepository(db).touch(
+      { ...elsewhere, username: 'zed', email: null, department: null },
+      new Date(),
+    );
+    const created = await h.as('alice', { method: 'POST', url: '/lists/', payload: { name: 'Z' } });
+    const list = created.json().id as string;
+    const token = await agentToken(alice);
+    const shared = await callTool(token, 'share_list', {
+      listId: list,
+      username: 'zed',
+      relation: 'viewer',
+    });
+    expect(shared.isError).toBe(true);
+    expect(shared.body).toMatchObject({ code: 'not_found', status: 404 });
+    const members = await h.as('alice', { url: `/lists/${list}/members` });
+    expect(members.json().map((m: { username: string }) => m.username)).toEqual(['alice']);
+  });
+
   it('answers a todo the caller cannot see as not_found, never as another person’s', async () => {
     const bobs = await h.as('bob', { method: 'POST', url: '/todos/', payload: { title: 'b' } });
     const token = await agentToken(alice);

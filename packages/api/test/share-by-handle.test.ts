@@ -173,19 +173,26 @@ describe.each(drivers)('sharing by username or email on $driver', (driver) => {
     expect(res.json()).toEqual({ sub: bob.sub, username: 'bob', relation: 'editor' });
   });
 
-  it("looks a username up at the sharer's own issuer first, at the others only when it knows nobody by it", async () => {
-    // docs/sharing.md and the threat model: a username is unique at its own provider only.
+  it("finds a username among the people of the sharer's own issuer only, and its 404 tells nothing of the others", async () => {
+    // OpenID Connect Core §5.7: a username is not unique across issuers, so erin of a partner
+    // provider is not the erin of alice's provider who has not used the app yet.
     const { db } = h.context;
     const elsewhere = { issuer: 'https://partner.example/realms/todo', subject: 'erin-partner' };
     await ownerRepository(db).touch(
       { ...elsewhere, username: 'erin', email: null, department: null },
       new Date(),
     );
-    const first = await share(await newList(), 'erin');
-    expect(first.statusCode).toBe(200);
-    expect(first.json()).toEqual({ sub: 'erin-partner', username: 'erin', relation: 'editor' });
+    const list = await newList();
+    const first = await share(list, 'erin');
+    expect(first.statusCode).toBe(404);
+    const nobody = await share(list, 'nobody-here');
+    // One issuer configured: no word on other providers, the same answer as for nobody.
+    expect(first.json().detail).toBe(nobody.json().detail.replace('nobody-here', 'erin'));
+    expect(first.json().detail).not.toMatch(/provider/);
+    const members = await h.as('alice', { url: `/lists/${list}/members` });
+    expect(members.json().map((m: { username: string }) => m.username)).toEqual(['alice']);
     await signIn({ sub: 'erin-home', username: 'erin', email: 'erin@example.com', permissions });
-    const second = await share(await newList(), 'erin');
+    const second = await share(list, 'erin');
     expect(second.statusCode).toBe(200);
     expect(second.json()).toEqual({ sub: 'erin-home', username: 'erin', relation: 'editor' });
   });

@@ -65,7 +65,7 @@ function shareRoute(
         tags: TAGS,
         operationId: 'shareList',
         description:
-          'Shares the list with a person, named by username or email among the people the API knows (those who have used their todos or lists), as `editor` or `viewer`, or changes their relation. Needs `todos:write` and the owner relation (an editor or viewer is 403). An unknown person or a list you cannot read is 404; naming the owner, or a person who already has `MAX_SHARED_LISTS_PER_PERSON` lists shared with them, is 409.',
+          'Shares the list with a person, named by username or email among the people the API knows (those who have used their todos or lists), as `editor` or `viewer`, or changes their relation. A member of the list is named by their username or email whatever their identity provider; anyone else by the username they have at your own identity provider, or by an email their provider verified (with several issuers a username never names a person of another provider: OpenID Connect Core §5.7). Needs `todos:write` and the owner relation (an editor or viewer is 403). An unknown person or a list you cannot read is 404; naming the owner, or a person who already has `MAX_SHARED_LISTS_PER_PERSON` lists shared with them, is 409.',
         summary: 'Share a list with someone as editor or viewer, or change their relation (owner)',
         security: SECURED,
         params: MemberParams,
@@ -76,7 +76,10 @@ function shareRoute(
     async (request) => {
       const id = listId(request);
       await authorize(request, id, 'can_share');
-      const target = await person(request, request.params.username);
+      // A member of this list first, whatever their issuer (`findPeople`): changing the relation
+      // of a member of another identity provider, by the username the members answer shows,
+      // must reach them, never a namesake of the owner's provider who is no member.
+      const target = await person(request, request.params.username, id);
       if ((await lists.relation(target, id)) === 'owner') {
         throw new ApiError('conflict', 'The owner of a list stays its owner');
       }
@@ -115,7 +118,7 @@ function removeMemberRoute(app: App, context: AppContext, service: ListService):
         tags: TAGS,
         operationId: 'removeMember',
         description:
-          "Removes a member from the list (the owner may remove anyone), or lets a member leave it (the member themself); 204 with no body. Needs `todos:write`. A list you cannot read is 404, as is a person who is not a member; someone else's removal by a non-owner is 403; the owner cannot leave their own list (409).",
+          "Removes a member from the list (the owner may remove anyone), or lets a member leave it (the member themself); 204 with no body. Needs `todos:write`. The handle names a member of the list by username or email whatever their identity provider. A list you cannot read is 404, as is a person who is not a member; someone else's removal by a non-owner is 403; the owner cannot leave their own list (409).",
         summary: 'Remove someone from a list (owner), or leave it yourself',
         security: SECURED,
         params: MemberParams,
@@ -137,7 +140,10 @@ function removeMemberRoute(app: App, context: AppContext, service: ListService):
       // 404 whoever the handle names, so removing a member is no way to learn whether an address
       // or username belongs to someone who uses the API (as sharing, decided first, is not).
       if (mine === undefined) await access.require(principal, 'list', 'can_read', id, mine);
-      const target = await person(request, request.params.username);
+      // The handle names a member of this list first, whatever their issuer (`findPeople`):
+      // the members answer shows usernames, and a member of another identity provider (shared
+      // by email) stays removable by the name the owner sees there.
+      const target = await person(request, request.params.username, id);
       const self = target.issuer === me.issuer && target.subject === me.subject;
       // Leaving needs only membership; removing someone else is sharing (owner).
       await access.require(principal, 'list', self ? 'can_read' : 'can_share', id, mine);

@@ -9,6 +9,7 @@ import { idExists } from '../db/exists.js';
 import type { Owner, Relation } from '../db/schema.js';
 import { forgetDeletedList, forgetTodosOfList } from '../todos/forget-keys.js';
 import { defaultListEnsurer } from './default-list.js';
+import { findPeople } from './people.js';
 
 /** A list as one person sees it. */
 export interface List {
@@ -67,7 +68,9 @@ export function listRepository(db: Db, options: { readonly rememberedDefaults?: 
     holdPerson: (person: Owner, tx: Tx) => holdPerson(db, tx, person),
     holdListOfTodo: (todoId: string, tx: Tx) => holdListOfTodo(db, tx, todoId),
     count: (person: Owner, which: 'owned' | 'shared', tx: Tx) => countLists(tx, person, which),
-    findPeople: (handle: string, preferIssuer: string) => findPeople(k, handle, preferIssuer),
+    /** People known by this username or email (see {@link findPeople}). */
+    findPeople: (handle: string, issuer: string, memberOf?: string) =>
+      findPeople(k, handle, issuer, memberOf),
   };
 }
 
@@ -364,36 +367,6 @@ async function countLists(tx: Tx, person: Owner, which: 'owned' | 'shared'): Pro
     .where('relation', which === 'owned' ? '=' : '<>', 'owner')
     .executeTakeFirstOrThrow();
   return Number(row.n);
-}
-
-/** ASCII letters to lower case, every other character as it is. */
-const asciiLower = (value: string) => value.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
-
-/**
- * People the API knows whose username or email is `handle`. Usernames are compared exactly;
- * emails without the case of their ASCII letters, and nothing more: Unicode case mapping
- * belongs to the database's locale (PostgreSQL's `lower` maps `É` to `é` and the Kelvin sign to
- * an ASCII `k`, SQLite's only ASCII), and a handle must name the same person on every engine.
- * The query's `lower` finds at least those people on both engines; the exact rule is applied
- * here. Several issuers may know the same name: those of `preferIssuer` alone when it knows any.
- */
-async function findPeople(k: Tx, handle: string, preferIssuer: string): Promise<Person[]> {
-  const rows = await k
-    .selectFrom('owners')
-    .select(['issuer', 'sub', 'username', 'email'])
-    .where((eb) =>
-      eb.or([
-        eb('username', '=', handle),
-        eb(eb.fn('lower', ['email']), '=', eb.fn('lower', [eb.val(handle)])),
-      ]),
-    )
-    .execute();
-  const folded = asciiLower(handle);
-  const people = rows
-    .filter((row) => row.username === handle || asciiLower(row.email ?? '') === folded)
-    .map((row) => ({ issuer: row.issuer, subject: row.sub, username: row.username }));
-  const preferred = people.filter((p) => p.issuer === preferIssuer);
-  return preferred.length > 0 ? preferred : people;
 }
 
 export type ListRepository = ReturnType<typeof listRepository>;

@@ -64,7 +64,7 @@ export const MemberParams = Type.Object(
       minLength: 1,
       maxLength: 320,
       description:
-        'A username, or an email address their provider verified, of someone who has signed in before',
+        'A member of the list by username or email; otherwise a username of a person of your own identity provider, or an email address their provider verified (a person of any provider), of someone who has used their todos or lists before',
     }),
   },
   { additionalProperties: false },

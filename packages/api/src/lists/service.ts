@@ -25,17 +25,26 @@ export const listId = (request: { params: { id: string } }) => request.params.id
 
 /**
  * The one person a handle (username or email) names: 404 when nobody (saying how a person
- * becomes known, docs/sharing.md), 409 when more than one person answers to it. An email is typed by its owner at most identity providers and need not
- * be verified, so two people may give the same one; sharing must then not reach whichever of
- * them the database lists first (the username, unique at the identity provider, names one).
+ * becomes known, docs/sharing.md), 409 when more than one person answers to it. An email is typed
+ * by its owner at most identity providers and need not be verified, so two people may give the
+ * same one; sharing must then not reach whichever of them the database lists first (the
+ * username, unique at the identity provider, names one). With `severalIssuers` the 404 for a
+ * username says that people of another identity provider are named by their verified email
+ * (`findPeople`), the same whether or not someone there has that username.
  */
-export function onePerson<P extends Owner>(found: readonly P[], handle: string): P {
+export function onePerson<P extends Owner>(
+  found: readonly P[],
+  handle: string,
+  severalIssuers = false,
+): P {
   const [person, other] = found;
   // OpenID Connect Core §5.7: an email names a person only when their provider vouched for it
   // (`email_verified` true), which Authentik's default email scope mapping never does.
   const byEmail = handle.includes('@')
     ? '; and an email address names a person only when their identity provider says it is verified (email_verified), so name them by their username if theirs is not'
-    : '';
+    : severalIssuers
+      ? '; a username names a person of your own identity provider only: name a person of another identity provider by their email, once their provider says it is verified (email_verified)'
+      : '';
   if (person === undefined)
     throw new ApiError(
       'not_found',
@@ -44,7 +53,9 @@ export function onePerson<P extends Owner>(found: readonly P[], handle: string):
   if (other !== undefined)
     throw new ApiError(
       'conflict',
-      `More than one person is known as ${handle}: name them by their username`,
+      handle.includes('@')
+        ? `More than one person is known as ${handle}: name them by their username`
+        : `More than one person is known as ${handle}: name them by their email`,
     );
   return person;
 }
@@ -214,9 +225,13 @@ export function listService(context: AppContext) {
     return writeAndAudit(db, record, change);
   }
 
-  /** Someone the API knows by this username or email ({@link onePerson}). */
-  async function person(request: FastifyRequest, handle: string): Promise<Person> {
-    return onePerson(await lists.findPeople(handle, principalOf(request).issuer), handle);
+  /**
+   * Someone the API knows by this username or email ({@link onePerson}); with `memberOf`, a
+   * member of that list first (removing them, `findPeople`).
+   */
+  async function person(request: FastifyRequest, handle: string, memberOf?: string) {
+    const found = await lists.findPeople(handle, principalOf(request).issuer, memberOf);
+    return onePerson<Person>(found, handle, context.config.issuers.length > 1);
   }
 
   return { lists, authorize, present, presentOne, precondition, changedMeanwhile, write, person };

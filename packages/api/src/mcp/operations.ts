@@ -88,7 +88,8 @@ export function mcpOperations(context: AppContext) {
       const list = await lists.get(me, listId);
       await require(caller.principal, 'list', 'can_share', listId, list?.relation);
       if (!list) throw new ToolRefusal('not_found', 404, 'No such list');
-      const target = onePerson(await lists.findPeople(username, caller.principal.issuer), username);
+      const found = await lists.findPeople(username, caller.principal.issuer, listId);
+      const target = onePerson(found, username, context.config.issuers.length > 1);
       if ((await lists.relation(target, listId)) === 'owner')
         throw new ToolRefusal('conflict', 409, 'The owner of a list stays its owner');
       const record = {

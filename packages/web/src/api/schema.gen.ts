@@ -306,13 +306,13 @@ export interface paths {
         get?: never;
         /**
          * Share a list with someone as editor or viewer, or change their relation (owner)
-         * @description Shares the list with a person, named by username or email among the people the API knows (those who have used their todos or lists), as `editor` or `viewer`, or changes their relation. Needs `todos:write` and the owner relation (an editor or viewer is 403). An unknown person or a list you cannot read is 404; naming the owner, or a person who already has `MAX_SHARED_LISTS_PER_PERSON` lists shared with them, is 409.
+         * @description Shares the list with a person, named by username or email among the people the API knows (those who have used their todos or lists), as `editor` or `viewer`, or changes their relation. A member of the list is named by their username or email whatever their identity provider; anyone else by the username they have at your own identity provider, or by an email their provider verified (with several issuers a username never names a person of another provider: OpenID Connect Core §5.7). Needs `todos:write` and the owner relation (an editor or viewer is 403). An unknown person or a list you cannot read is 404; naming the owner, or a person who already has `MAX_SHARED_LISTS_PER_PERSON` lists shared with them, is 409.
          */
         put: operations["shareList"];
         post?: never;
         /**
          * Remove someone from a list (owner), or leave it yourself
-         * @description Removes a member from the list (the owner may remove anyone), or lets a member leave it (the member themself); 204 with no body. Needs `todos:write`. A list you cannot read is 404, as is a person who is not a member; someone else's removal by a non-owner is 403; the owner cannot leave their own list (409).
+         * @description Removes a member from the list (the owner may remove anyone), or lets a member leave it (the member themself); 204 with no body. Needs `todos:write`. The handle names a member of the list by username or email whatever their identity provider. A list you cannot read is 404, as is a person who is not a member; someone else's removal by a non-owner is 403; the owner cannot leave their own list (409).
          */
         delete: operations["removeMember"];
         options?: never;
@@ -3473,7 +3473,7 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
-                /** @description A username, or an email address their provider verified, of someone who has signed in before */
+                /** @description A member of the list by username or email; otherwise a username of a person of your own identity provider, or an email address their provider verified (a person of any provider), of someone who has used their todos or lists before */
                 username: string;
             };
             cookie?: never;
@@ -3620,7 +3620,7 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
-                /** @description A username, or an email address their provider verified, of someone who has signed in before */
+                /** @description A member of the list by username or email; otherwise a username of a person of your own identity provider, or an email address their provider verified (a person of any provider), of someone who has used their todos or lists before */
                 username: string;
             };
             cookie?: never;
