@@ -1,7 +1,12 @@
 import type { Db } from '../db/database.js';
-import type { Person } from './repository.js';
+import type { Owner } from '../db/schema.js';
 
 type Tx = Db['kysely'];
+
+/** A person the API knows (has seen a token of), found by username or email. */
+export interface Person extends Owner {
+  readonly username: string | null;
+}
 
 /** ASCII letters to lower case, every other character as it is. */
 const asciiLower = (value: string) => value.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());

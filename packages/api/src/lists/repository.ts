@@ -11,6 +11,8 @@ import { forgetDeletedList, forgetTodosOfList } from '../todos/forget-keys.js';
 import { defaultListEnsurer } from './default-list.js';
 import { findPeople } from './people.js';
 
+export type { Person } from './people.js';
+
 /** A list as one person sees it. */
 export interface List {
   id: string;
@@ -29,11 +31,6 @@ export interface Member {
   sub: string;
   username: string | null;
   relation: Relation;
-}
-
-/** A person the API knows (has seen a token of), found by username or email. */
-export interface Person extends Owner {
-  readonly username: string | null;
 }
 
 type Tx = Db['kysely'];

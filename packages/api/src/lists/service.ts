@@ -225,10 +225,7 @@ export function listService(context: AppContext) {
     return writeAndAudit(db, record, change);
   }
 
-  /**
-   * Someone the API knows by this username or email ({@link onePerson}); with `memberOf`, a
-   * member of that list first (removing them, `findPeople`).
-   */
+  /** Someone known by this username or email ({@link onePerson}); a member of `memberOf` first. */
   async function person(request: FastifyRequest, handle: string, memberOf?: string) {
     const found = await lists.findPeople(handle, principalOf(request).issuer, memberOf);
     return onePerson<Person>(found, handle, context.config.issuers.length > 1);
