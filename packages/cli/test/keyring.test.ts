@@ -64,7 +64,7 @@ describe.skipIf(!available)(
         `Signed in as bob at ${stack.issuer}; tokens are in the system keyring (service "todo-sso").`,
       );
       expect(out).toContain(
-        `@@stored accessToken,clientId,expiresAt,idToken,issuer,refreshToken ${stack.issuer}`,
+        `@@stored accessToken,clientId,expiresAt,idToken,issuer,lifetimeMs,refreshToken ${stack.issuer}`,
       );
       expect(out).toMatch(/^[0-9a-f]{8}\s+\d{4}-\d{2}-\d{2}\s+Kept in the keyring$/m);
       expect(out).toContain('Signed out: the session at the identity provider has ended.');
