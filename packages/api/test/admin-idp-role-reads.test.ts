@@ -95,7 +95,10 @@ describe('the people of a page have their roles read a few at a time (dev IdP)',
       IDP_ADMIN_URL: `${relay.url}/admin/realms/todo-app`,
     });
     // Created at the IdP itself, as the API's service account: only the page is under test.
-    const kc = new KcAdminClient({ baseUrl: new URL(suite.idp.issuer).origin, realmName: 'todo-app' });
+    const kc = new KcAdminClient({
+      baseUrl: new URL(suite.idp.issuer).origin,
+      realmName: 'todo-app',
+    });
     await kc.auth({
       grantType: 'client_credentials',
       clientId: 'todo-api',
