@@ -11,6 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listed, playwrightOutcomes, vitestFailures } from './test-report.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const results = join(root, '.vitest-results');
@@ -218,6 +219,13 @@ if (playwright?.stats) {
   failed += 1;
 }
 
+// Named last, so that a log cut to its tail still says which tests failed and why.
+const outcomes = playwrightOutcomes(playwright);
+process.stdout.write(listed('Failed (Vitest)', vitestFailures(vitest, root)));
+process.stdout.write(listed('Failed (Playwright)', outcomes.failed));
+process.stdout.write(
+  listed('Passed on the retry (Playwright, CI only: see playwright.config.ts)', outcomes.flaky),
+);
 process.stdout.write('\nSummary\n');
 for (const step of steps) process.stdout.write(`  ${step.ok ? '✓' : '✗'} ${step.name}\n`);
 process.stdout.write(`  ${vitestCode === 0 ? '✓' : '✗'} vitest\n`);

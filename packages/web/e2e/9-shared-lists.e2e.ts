@@ -52,12 +52,19 @@ test('alice shares a list: bob edits it, carol only reads it until alice removes
     await expect(dialog.getByLabel(`Role of ${name}`)).toHaveValue(role);
   }
   await screenshot(page, 'share-dialog');
-  // Someone who never used their todos cannot be found, and the dialog says what makes them known,
-  // as a refusal (an alert, in the danger colour), not in the grey of a success.
+  // Someone who never used their todos cannot be found, and the dialog says what makes them known
+  // in the API's words (its problem detail, RFC 9457 §3.1.4), as a refusal (an alert, in the
+  // danger colour), not in the grey of a success; for an email, whole, that only an address their
+  // identity provider verified names a person.
+  const known =
+    'the API knows a person once they have used their todos or lists (in the web app, with the todo command or through an assistant); signing in alone is not enough';
   await dialog.getByLabel('Username or email').fill('nobody-here');
   await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+  await expect(dialog.getByRole('alert')).toHaveText(`No person known as nobody-here: ${known}`);
+  await dialog.getByLabel('Username or email').fill('nobody@example.com');
+  await dialog.getByRole('button', { name: 'Share', exact: true }).click();
   await expect(dialog.getByRole('alert')).toHaveText(
-    'Nobody known as “nobody-here”: they need to open their todos once (in this app or with the todo command) before you can share with them.',
+    `No person known as nobody@example.com: ${known}; and an email address names a person only when their identity provider says it is verified (email_verified), so name them by their username if theirs is not`,
   );
   await dialog.getByRole('button', { name: 'Done' }).click();
   await expect(dialog).toHaveCount(0);

@@ -5,6 +5,7 @@ import { BusyButton } from '../ui/BusyButton.js';
 import { withoutBidiControls } from '../ui/shown-text.js';
 import { ErrorState, Loading } from '../ui/states.js';
 import { useMembers, useRemoveMember, useShare } from './queries.js';
+import { shareRefusal } from './share-refusal.js';
 
 /**
  * Sharing a list: find a person by username or email among those who have signed in, pick
@@ -77,16 +78,7 @@ function AddPerson({ list }: { list: TodoList }) {
           setHandle('');
           setMessage({ text: `Shared with ${who} as ${relation}.`, refused: false });
         },
-        onError: (error) =>
-          setMessage({
-            text:
-              isApiError(error) && error.code === 'not_found'
-                ? `Nobody known as “${who}”: they need to open their todos once (in this app or with the todo command) before you can share with them.`
-                : isApiError(error)
-                  ? error.message
-                  : 'The list was not shared.',
-            refused: true,
-          }),
+        onError: (error) => setMessage({ text: shareRefusal(error, who), refused: true }),
       },
     );
   };

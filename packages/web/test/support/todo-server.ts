@@ -55,6 +55,7 @@ interface Failure {
   status: number;
   delayMs: number;
   headers?: Record<string, string>;
+  detail?: string;
 }
 
 export interface TodoServer {
@@ -81,14 +82,15 @@ export interface TodoServer {
    */
   lists?: StoredList[];
   /**
-   * The next request matching `match` gets `status` (with `headers`) after `delayMs`; status 0
-   * drops the connection without an answer.
+   * The next request matching `match` gets `status` (with `headers`, and `detail` in its
+   * problem details) after `delayMs`; status 0 drops the connection without an answer.
    */
   failNext(
     match: (request: RecordedRequest) => boolean,
     status: number,
     delayMs?: number,
     headers?: Record<string, string>,
+    detail?: string,
   ): void;
   /** The next request matching `match` is handled normally, but only after `delayMs`. */
   delayNext(match: (request: RecordedRequest) => boolean, delayMs: number): void;
@@ -101,9 +103,10 @@ const problem = (
   status: number,
   headers: Record<string, string> = {},
   code?: string,
+  detail?: string,
 ) => {
   res.writeHead(status, { 'Content-Type': 'application/problem+json', ...headers });
-  res.end(JSON.stringify({ type: 'about:blank', title: `HTTP ${status}`, status, code }));
+  res.end(JSON.stringify({ type: 'about:blank', title: `HTTP ${status}`, status, code, detail }));
 };
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -165,7 +168,7 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
         await new Promise((r) => setTimeout(r, f.delayMs));
         // Status 0: no answer at all, the connection dropped (as when the network goes).
         if (f.status === 0) return void req.socket.destroy();
-        return problem(res, f.status, f.headers);
+        return problem(res, f.status, f.headers, undefined, f.detail);
       }
     }
 
@@ -294,8 +297,9 @@ export async function startTodoServer(identity: Partial<Identity> = {}): Promise
       status: number,
       delayMs = 0,
       headers: Record<string, string> = {},
+      detail?: string,
     ) {
-      failures.push({ match, status, delayMs, headers });
+      failures.push({ match, status, delayMs, headers, detail });
     },
     delayNext(match: Failure['match'], delayMs: number) {
       delays.push({ match, delayMs });
