@@ -166,7 +166,9 @@ describe('server.ts (the built dist/server.js, as `npm run api` runs it)', () =>
     });
     const [closedCode] = await once(closed.child, 'exit');
     expect(closedCode).toBe(1);
-    expect(closed.output.stderr).toMatch(/^todo-api: failed to start: the database in DATABASE_URL/m);
+    expect(closed.output.stderr).toMatch(
+      /^todo-api: failed to start: the database in DATABASE_URL/m,
+    );
     expect(server(loaded(closed.output.stderr))).not.toEqual([]);
   });
 
