@@ -8,6 +8,7 @@ import { ApiError } from '../http/problem.js';
 import { loadedAdminClientModule } from './client-module.js';
 import type { IdpAdminTarget } from './connection.js';
 import { idpError } from './errors.js';
+import { fewAtOnce, ROLE_READS_AT_ONCE } from './few-at-once.js';
 import {
   FAR_LOOK_BACK,
   LOOK_BACK,
@@ -120,7 +121,7 @@ export class IdpAdminService {
         : await this.readAround(query, position, limit, FAR_LOOK_BACK);
       const { first, read, start } = far?.found === true ? far : near;
       const users = read.slice(start, start + limit);
-      const described = await Promise.all(users.map((u) => this.describeListed(u)));
+      const described = await fewAtOnce(users, ROLE_READS_AT_ONCE, (u) => this.describeListed(u));
       const items = described.filter((u): u is IdpUser => u !== undefined);
       const last = users.at(-1)?.id;
       const more = read.length > start + limit && last !== undefined;

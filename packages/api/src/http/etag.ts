@@ -13,17 +13,39 @@ export function etagOf(version: number): string {
 }
 
 /**
+ * A list of entity-tags (RFC 9110 §8.8.3: `entity-tag = [ W/ ] DQUOTE *etagc DQUOTE`, etagc
+ * %x21 / %x23-7E / obs-text) as §5.6.1 writes lists: separated by commas with optional
+ * whitespace around them, empty elements allowed (and ignored).
+ */
+const TAG = '(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"';
+const TAG_LIST = new RegExp(`^[\t ]*(?:${TAG}[\t ]*)?(?:,[\t ]*(?:${TAG}[\t ]*)?)*$`);
+const TAGS = new RegExp(TAG, 'g');
+
+/**
+ * What an `If-Match` or `If-None-Match` field says (RFC 9110 §13.1.1, §13.1.2: `"*" /
+ * #entity-tag`): `*`, the entity-tags it lists (as sent, `W/` kept), or `null` for a value that
+ * is neither, such as `*` among tags (`*, "1"`) or a tag without its quotes. Repeated fields are
+ * one list (§5.3), so `*` in one of them and a tag in another is neither too.
+ */
+export function entityTagsOf(header: string | string[]): '*' | string[] | null {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value.trim() === '*') return '*';
+  return TAG_LIST.test(value) ? (value.match(TAGS) ?? []) : null;
+}
+
+/**
  * Does the `If-Match` header let a change to a resource at `version` go ahead?
- * RFC 9110 §13.1.1: `*` matches any current representation; otherwise one of the listed tags
- * must match by strong comparison (§8.8.3.2), so a weak tag (`W/"3"`) never matches.
+ * RFC 9110 §13.1.1: `*` matches any current representation; a list of entity-tags holds one
+ * matching by strong comparison (§8.8.3.2), so a weak tag (`W/"3"`) never matches; any other
+ * value (`*` among tags, a tag unquoted) is false: "Otherwise, the condition is false", never a
+ * write the client meant to be conditional let through by whichever tag of it happens to match.
  * Without the header every change goes ahead (clients that send none keep last-write-wins).
  */
 export function ifMatchAllows(header: string | string[] | undefined, version: number): boolean {
   if (header === undefined) return true;
-  if (isAnyTag(header)) return true;
-  const value = Array.isArray(header) ? header.join(',') : header;
-  const current = etagOf(version);
-  return value.split(',').some((tag) => tag.trim() === current);
+  const field = entityTagsOf(header);
+  if (field === '*') return true;
+  return field?.includes(etagOf(version)) === true;
 }
 
 /**
@@ -31,28 +53,25 @@ export function ifMatchAllows(header: string | string[] | undefined, version: nu
  * §13.1.1), so a conditional write needs no version, only the resource's existence.
  */
 export function isAnyTag(header: string | string[]): boolean {
-  const value = Array.isArray(header) ? header.join(',') : header;
-  return value.trim() === '*';
+  return entityTagsOf(header) === '*';
 }
 
 /** One listed entity tag's opaque-tag, its weakness indicator (`W/`) dropped (RFC 9110 §8.8.3). */
-const opaqueTag = (tag: string): string => {
-  const trimmed = tag.trim();
-  return trimmed.startsWith('W/') ? trimmed.slice(2) : trimmed;
-};
+const opaqueTag = (tag: string): string => (tag.startsWith('W/') ? tag.slice(2) : tag);
 
 /**
  * Does the `If-None-Match` header let a change to a resource at `version` go ahead? RFC 9110
  * §13.1.2: `*` is false when the resource has a current representation (callers evaluate it
  * only with one), and a listed tag matching by weak comparison (§8.8.3.2: the opaque-tags alone,
  * so `W/"3"` matches `"3"`) is false too; a method other than GET or HEAD is then answered 412.
+ * Any other value (`*` among tags, a tag unquoted) is true: "Otherwise, the condition is true".
  */
 export function ifNoneMatchAllows(header: string | string[] | undefined, version: number): boolean {
   if (header === undefined) return true;
-  if (isAnyTag(header)) return false;
-  const value = Array.isArray(header) ? header.join(',') : header;
+  const field = entityTagsOf(header);
+  if (field === '*') return false;
   const current = etagOf(version);
-  return !value.split(',').some((tag) => opaqueTag(tag) === current);
+  return field === null || !field.some((tag) => opaqueTag(tag) === current);
 }
 
 /**
