@@ -7,7 +7,6 @@ import { ConfigError } from './config/config.js';
 import { loadConfig } from './config/load.js';
 import { configWarnings, embeddedDatabaseRefusal } from './config/warnings.js';
 import { databaseFailure, sqliteFailure } from './db/connection-failure.js';
-import { PortInUseError, startApi } from './start.js';
 
 /** Longest wait for in-flight requests before exiting anyway. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -27,6 +26,10 @@ async function main(): Promise<void> {
   }
   for (const warning of configWarnings(config, process.env))
     process.stderr.write(`todo-api: warning: ${warning}\n`);
+  // The server, its routes and the database drivers are loaded once the configuration is known
+  // to be usable: a configuration error is written without waiting for them (about a second of
+  // CPU at start-up).
+  const { PortInUseError, startApi } = await import('./start.js');
   let api: Awaited<ReturnType<typeof startApi>>;
   try {
     api = await startApi(config);

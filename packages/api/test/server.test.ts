@@ -145,6 +145,33 @@ describe('server.ts (the built dist/server.js, as `npm run api` runs it)', () =>
     expect(output.stderr).toMatch(/^todo-api: configuration error: PORT: /);
   });
 
+  it('writes a configuration error before loading the server and the database drivers', async () => {
+    // Node lists each CommonJS module it loads under NODE_DEBUG=module (fastify and pg are).
+    const loaded = (stderr: string) =>
+      [...stderr.matchAll(/load "([^"]+)"/g)].map(([, path]) => path ?? '');
+    const server = (paths: string[]) =>
+      paths.filter((path) => /\/node_modules\/(fastify|pg)\//.test(path));
+    const bad = run({ PORT: 'eighty', NODE_DEBUG: 'module' });
+    const [badCode] = await once(bad.child, 'exit');
+    expect(badCode).toBe(78);
+    expect(bad.output.stderr).toMatch(/^todo-api: configuration error: PORT: /m);
+    expect(server(loaded(bad.output.stderr))).toEqual([]);
+    // A usable configuration loads them (here to find no PostgreSQL on a closed port).
+    const closed = run({
+      NODE_DEBUG: 'module',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      OIDC_ISSUER: idp.issuer,
+      DATABASE_URL: 'postgres://todo:todo@127.0.0.1:1/todo',
+    });
+    const [closedCode] = await once(closed.child, 'exit');
+    expect(closedCode).toBe(1);
+    expect(closed.output.stderr).toMatch(
+      /^todo-api: failed to start: the database in DATABASE_URL/m,
+    );
+    expect(server(loaded(closed.output.stderr))).not.toEqual([]);
+  });
+
   it('starts from the environment, serves, and exits 0 after draining on SIGTERM', async () => {
     const { child, output } = run({
       PORT: '0',
