@@ -1,4 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningIdp, startIdp } from '@todo-sso/idp';
@@ -46,13 +48,30 @@ describe('the dev stack on the ports of IDP_PORT and API_PORT', () => {
     ).not.toHaveProperty('warnings');
   });
 
+  /** The line `discovery unreachable` of a report whose dev IdP is not on `port`. */
+  const noDevIdp = (port: number | string) =>
+    `  discovery unreachable (no dev IdP on port ${port}: npm start runs it on IDP_PORT, 8080 when unset, and the API on API_PORT, 8000 when unset; run the doctor with the same IDP_PORT and API_PORT as npm start, or set OIDC_ISSUER to your provider's issuer)\n`;
+
   it('todo doctor names IDP_PORT and API_PORT when nothing answers at the dev IdP', async () => {
     const result = await runTodo(env({ IDP_PORT: String(CLOSED_PORT) }), ['doctor']);
     expect(result.code).toBe(1);
     expect(result.out).toContain('✗ discovery_unreachable');
-    expect(result.out).toContain(
-      `  discovery unreachable (nothing answers for the dev IdP on port ${CLOSED_PORT}: npm start runs it on IDP_PORT, 8080 when unset, and the API on API_PORT, 8000 when unset; run the doctor with the same IDP_PORT and API_PORT as npm start, or set OIDC_ISSUER to your provider's issuer)\n`,
-    );
+    expect(result.out).toContain(noDevIdp(CLOSED_PORT));
+  });
+
+  it('todo doctor does not say nothing answers when another server answers on IDP_PORT', async () => {
+    const other = createServer((_req, res) => res.writeHead(404).end('Not Found'));
+    await new Promise<void>((resolve) => other.listen(0, 'localhost', resolve));
+    try {
+      const { port } = other.address() as AddressInfo;
+      const result = await runTodo(env({ IDP_PORT: String(port) }), ['doctor']);
+      expect(result.code).toBe(1);
+      expect(result.out).toContain('answered HTTP 404');
+      expect(result.out).toContain(noDevIdp(port));
+      expect(result.out).not.toContain('nothing answers');
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
   });
 
   it('todo sends its requests to the API on API_PORT, and refuses a port npm start refuses', async () => {

@@ -93,11 +93,13 @@ function render(
 
 /**
  * What follows `discovery unreachable` for the API's default issuer, the dev IdP on this machine:
- * `npm start` may run it on another port (IDP_PORT), and the API on another one (API_PORT).
+ * `npm start` may run it on another port (IDP_PORT), and the API on another one (API_PORT). It
+ * says no dev IdP is on the port, not that nothing answers there: another server on that port
+ * (a 404, a page that is not JSON) is unreachable discovery too, and its finding says what came.
  */
 function devIdpHint(ctx: CommandContext, devIssuer: boolean | undefined): string {
   if (devIssuer !== true) return '';
-  return ` (nothing answers for the dev IdP on port ${devPort(ctx.io.env, 'IDP_PORT')}: npm start runs it on IDP_PORT, 8080 when unset, and the API on API_PORT, 8000 when unset; run the doctor with the same IDP_PORT and API_PORT as npm start, or set OIDC_ISSUER to your provider's issuer)`;
+  return ` (no dev IdP on port ${devPort(ctx.io.env, 'IDP_PORT')}: npm start runs it on IDP_PORT, 8080 when unset, and the API on API_PORT, 8000 when unset; run the doctor with the same IDP_PORT and API_PORT as npm start, or set OIDC_ISSUER to your provider's issuer)`;
 }
 
 /** `todo doctor`: why the API would refuse this setup or this token, and how to fix it. */

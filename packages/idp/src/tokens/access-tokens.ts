@@ -15,6 +15,13 @@ export interface IssuedAccessToken {
   scope?: string | undefined;
 }
 
+/**
+ * How many verified access tokens the registry remembers the claims of (the oldest is
+ * forgotten first): a client calling with one token over and over (the API's service account
+ * reading a page's people, one admin call a person) has its signature checked once.
+ */
+const REMEMBERED_TOKENS = 1000;
+
 interface IssuedEventToken extends IssuedAccessToken {
   exp?: number;
   expiration?: number;
@@ -30,6 +37,8 @@ export class AccessTokenRegistry {
   readonly #jwks;
   readonly #issuer: string;
   readonly #provider: Provider;
+  /** Claims of tokens whose signature and issuer were verified, by the token's whole text. */
+  readonly #verified = new Map<string, JWTPayload>();
 
   constructor(provider: Provider, store: MemoryStore, keys: IdpKeys, issuer: string) {
     this.#provider = provider;
@@ -64,6 +73,32 @@ export class AccessTokenRegistry {
   async verify(
     value: string,
   ): Promise<{ claims: JWTPayload; record: IssuedAccessToken } | undefined> {
+    const claims = await this.#claims(value);
+    if (claims === undefined || typeof claims.jti !== 'string') return undefined;
+    const record = (await this.#adapter.find(claims.jti)) as IssuedAccessToken | undefined;
+    if (!record) return undefined;
+    if (record.expiresWithSession && record.sessionUid) {
+      const session = await this.#provider.Session.findByUid(record.sessionUid);
+      if (!session || session.accountId !== record.accountId) return undefined;
+    }
+    return { claims, record };
+  }
+
+  /**
+   * The claims of a token this IdP signed, for its issuer, not expired (RFC 7519 §4.1.4). The
+   * signature of a token is checked once (RS256 took most of an admin call's time), and its
+   * claims remembered by its exact text until it expires; the record and the session are
+   * checked on every call all the same ({@link verify}), so revocation and logout still end it
+   * at once. Only verified tokens are remembered, never a text presented in vain.
+   */
+  async #claims(value: string): Promise<JWTPayload | undefined> {
+    const known = this.#verified.get(value);
+    if (known !== undefined) {
+      // jose's own rule: expired once `exp` is now or past.
+      if ((known.exp ?? 0) > Math.floor(Date.now() / 1000)) return known;
+      this.#verified.delete(value);
+      return undefined;
+    }
     let claims: JWTPayload;
     try {
       ({ payload: claims } = await jwtVerify(value, this.#jwks, {
@@ -73,14 +108,15 @@ export class AccessTokenRegistry {
     } catch {
       return undefined;
     }
-    if (typeof claims.jti !== 'string') return undefined;
-    const record = (await this.#adapter.find(claims.jti)) as IssuedAccessToken | undefined;
-    if (!record) return undefined;
-    if (record.expiresWithSession && record.sessionUid) {
-      const session = await this.#provider.Session.findByUid(record.sessionUid);
-      if (!session || session.accountId !== record.accountId) return undefined;
+    // A token without `exp` is not remembered: it is verified whenever it comes.
+    if (typeof claims.exp === 'number') {
+      if (this.#verified.size >= REMEMBERED_TOKENS) {
+        const oldest = this.#verified.keys().next().value;
+        if (oldest !== undefined) this.#verified.delete(oldest);
+      }
+      this.#verified.set(value, claims);
     }
-    return { claims, record };
+    return claims;
   }
 
   async revoke(jti: string): Promise<void> {
