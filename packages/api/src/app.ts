@@ -19,7 +19,7 @@ import { PROBLEM_JSON, problem } from './http/problem.js';
 import { deferredChildLogger, RequestLog } from './http/request-log.js';
 import { RouteMethods } from './http/route-methods.js';
 import { SECURITY_HEADERS } from './http/security-headers.js';
-import { sharedSerializers } from './http/serializers.js';
+import { apiSerializers } from './http/serializers.js';
 import { warnOnUntrustedProxy } from './http/untrusted-proxy.js';
 import { validatorCompiler } from './http/validator.js';
 import { protectedResourceRoutes } from './mcp/metadata-routes.js';
@@ -108,8 +108,9 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     // of 100 characters refused a 254-character email handle, RFC 5321 §4.5.3.1.3, before its
     // validation could): 320 is the longest any route documents (`username` of a share).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
-    // One response serializer per schema, not one per route and status (see serializers.ts).
-    schemaController: { compilersFactory: { buildSerializer: sharedSerializers() } },
+    // One response serializer per schema, not one per route and status, shared with every app
+    // of this process (see serializers.ts).
+    schemaController: { compilersFactory: { buildSerializer: apiSerializers } },
     // A path that cannot be percent-decoded fails before routing, outside the error handler.
     frameworkErrors,
     // What Node's parser refuses (431, 400, 408) is answered with problem details too.

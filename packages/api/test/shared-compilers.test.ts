@@ -1,8 +1,13 @@
 import Fastify from 'fastify';
 import { Type } from 'typebox';
 import { describe, expect, it } from 'vitest';
-import { sharedSerializers } from '../src/http/serializers.js';
+import { buildApp } from '../src/app.js';
+import { createContext } from '../src/context.js';
+import { createLogger } from '../src/http/logger.js';
+import { apiSerializers, sharedSerializers } from '../src/http/serializers.js';
 import { validatorCompiler } from '../src/http/validator.js';
+import { sqliteDatabase } from './support/databases.js';
+import { testConfig } from './support/harness.js';
 
 const route = (schema: unknown, url = '/a', httpStatus = '200') => ({
   schema,
@@ -30,6 +35,42 @@ describe('response serializers shared by schema', () => {
     expect(a({ title: 'Not found', status: 404, secret: 'x' })).toBe(
       '{"title":"Not found","status":404}',
     );
+  });
+
+  it('finds it again under a copy of the same shared schemas, as each app adds its own', () => {
+    const factory = sharedSerializers();
+    const ref = { $ref: 'Problem' };
+    const a = factory({ Problem })(route(ref));
+    // Fastify keeps a clone of every addSchema schema: another app's Problem is equal, not same.
+    expect(factory({ Problem: structuredClone(Problem) })(route(ref))).toBe(a);
+    expect(factory.compiledCount).toBe(1);
+  });
+
+  it('compiles for an app built after another only the schemas that app made itself', async () => {
+    const database = sqliteDatabase();
+    const config = testConfig(
+      { issuer: 'https://sso.example.com/realms/todo-app' },
+      database.config,
+    );
+    const built = async () => {
+      const before = apiSerializers.compiledCount;
+      const context = await createContext(config, { logger: createLogger('silent') });
+      const app = await buildApp(context);
+      await app.close();
+      await context.close();
+      return apiSerializers.compiledCount - before;
+    };
+    try {
+      const first = await built();
+      const second = await built();
+      // The apps compile by the process's one factory; the second reuses every serializer of a
+      // module-level schema (about 30 of its 43), compiling those of schemas its routes build.
+      expect(second).toBeGreaterThan(0);
+      expect(second).toBeLessThanOrEqual(first);
+      expect(await built()).toBe(second);
+    } finally {
+      await database.drop();
+    }
   });
 
   it('compiles again for another schema object, other shared schemas or other options', () => {

@@ -1,6 +1,9 @@
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 
-type SerializerFactory = ReturnType<typeof SerializerSelector>;
+type SerializerFactory = ReturnType<typeof SerializerSelector> & {
+  /** How many serializers this factory has compiled so far. */
+  readonly compiledCount: number;
+};
 type Serializer = (doc: unknown) => string;
 
 /** Serializers already compiled for one set of shared schemas and serializer options. */
@@ -10,12 +13,19 @@ interface Compiled {
   readonly bySchema: WeakMap<object, Serializer>;
 }
 
-/** Same ids, each naming the very same schema object. */
+/**
+ * Same ids, each naming the same schema: the very same object, or an equal JSON document (Fastify
+ * keeps a clone of each `addSchema` schema, so every app's `Problem` is another object).
+ */
 function sameSchemas(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>) {
   const ids = Object.keys(a);
   return (
     ids.length === Object.keys(b).length &&
-    ids.every((id) => Object.hasOwn(b, id) && a[id] === b[id])
+    ids.every(
+      (id) =>
+        Object.hasOwn(b, id) &&
+        (a[id] === b[id] || JSON.stringify(a[id]) === JSON.stringify(b[id])),
+    )
   );
 }
 
@@ -35,7 +45,11 @@ function sameSchemas(a: Readonly<Record<string, unknown>>, b: Readonly<Record<st
 export function sharedSerializers(): SerializerFactory {
   const build = SerializerSelector();
   const compiled: Compiled[] = [];
-  return (externalSchemas, options) => {
+  let count = 0;
+  const factory = (
+    externalSchemas: Parameters<SerializerFactory>[0],
+    options: Parameters<SerializerFactory>[1],
+  ): ReturnType<SerializerFactory> => {
     const compile = build(externalSchemas, options);
     const external = (externalSchemas ?? {}) as Readonly<Record<string, unknown>>;
     let known = compiled.find((c) => c.options === options && sameSchemas(c.external, external));
@@ -48,13 +62,25 @@ export function sharedSerializers(): SerializerFactory {
       const schema = route.schema;
       const cacheable =
         typeof schema === 'object' && schema !== null && !('$id' in schema && schema.$id);
-      if (!cacheable) return compile(route);
+      if (!cacheable) {
+        count++;
+        return compile(route);
+      }
       let serializer = bySchema.get(schema);
       if (!serializer) {
+        count++;
         serializer = compile(route);
         bySchema.set(schema, serializer);
       }
       return serializer;
     };
   };
+  return Object.defineProperty(factory, 'compiledCount', { get: () => count }) as SerializerFactory;
 }
+
+/**
+ * The response serializers of every app this process builds (`buildApp`): an app's schemas are
+ * module constants, so an app built after another (tests' instances, several instances in one
+ * process) compiles none of them again.
+ */
+export const apiSerializers = sharedSerializers();
