@@ -143,6 +143,28 @@ describe('todo doctor reads the token from a file or standard input', () => {
     }
   });
 
+  it('reads the token input before the API configuration, so its error is the one reported', async () => {
+    const result = await todo({ ...env, OIDC_ISSUER: 'not a url' }, [
+      'doctor',
+      '--token-file',
+      join(dir, 'nowhere'),
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/--token-file .*nowhere cannot be read \(ENOENT\)/);
+    expect(result.err).not.toContain('configuration');
+    // The same configuration with a readable token is refused for what it is.
+    const path = join(dir, 'token');
+    await writeFile(path, token, { mode: 0o600 });
+    const invalid = await todo({ ...env, OIDC_ISSUER: 'not a url' }, [
+      'doctor',
+      '--token-file',
+      path,
+    ]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.err).toMatch(/The API configuration is invalid: OIDC_ISSUER: /);
+    expectNoToken(invalid);
+  });
+
   it('says in --help that the file and standard-input forms are preferred', async () => {
     const result = await todo(env, ['doctor', '--help']);
     expect(result.code).toBe(0);

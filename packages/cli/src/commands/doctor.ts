@@ -119,16 +119,19 @@ export const doctor: Command = {
   },
   maxPositionals: 0,
   async run(ctx) {
-    const { diagnose } = await import('@todo-sso/auth/diagnose');
-    const { PROFILES } = await import('@todo-sso/auth');
+    // The command line first: a token input that cannot be read is reported before the API's
+    // configuration and the token checks are loaded (about 2 s of CPU), and whatever the
+    // configuration says.
     const given = ctx.values['web-origin'];
     const origin = typeof given === 'string' ? webOrigin(given) : undefined;
-    const { issuers, issuerList, required, source, warnings, corsOrigins, clients, ...api } =
-      await apiIssuers(ctx);
-    const db = api.database;
     if (ctx.values.login && (ctx.values.token ?? ctx.values['token-file']) !== undefined)
       throw new CliError('usage', '--token or --token-file and --login exclude each other');
     let token = await givenToken(ctx);
+    const { diagnose } = await import('@todo-sso/auth/diagnose');
+    const { PROFILES } = await import('@todo-sso/auth');
+    const { issuers, issuerList, required, source, warnings, corsOrigins, clients, ...api } =
+      await apiIssuers(ctx);
+    const db = api.database;
     if (ctx.values.login) token = await signIn(ctx, loginIssuer(ctx, issuers, issuerList));
     const email = unverifiedEmailWarning(token);
     if (email !== undefined) warnings.push(email);
