@@ -117,8 +117,8 @@ test('past 100 people the list goes on with "Load more" until everyone is shown'
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   const table = page.getByRole('table', { name: 'People at the identity provider' });
   const rows = table.getByRole('row').filter({ hasText: run });
-  // A page of 100 reads each person's roles from the provider; a provider slower than the API's
-  // 5 s for those reads (the development IdP beside CI's other tests) is the 503 this screen
+  // A page of 100 reads each person's roles from the provider, 8 at a time; one read slower than
+  // the API's 5 s (the development IdP stalled beside CI's other tests) is the 503 this screen
   // offers to retry. Once at most: a provider that fails again fails the test.
   const failed = page
     .getByRole('alert')
