@@ -101,9 +101,16 @@ describe('If-Match and If-None-Match values that are neither `*` nor a list of e
     expect(renamed.statusCode).toBe(200);
     const notModified = await h.as('alice', {
       method: 'GET',
-      url: list,
+      url: todo,
       headers: { 'if-none-match': ',W/"2" ,' },
     });
     expect(notModified.statusCode).toBe(304);
+    const read = await h.as('alice', {
+      method: 'GET',
+      url: list,
+      headers: { 'if-match': ',"2" ,' },
+    });
+    expect(read.statusCode).toBe(200);
+    expect(read.json().name).toBe('M');
   });
 });

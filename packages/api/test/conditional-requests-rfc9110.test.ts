@@ -172,7 +172,7 @@ describe('conditional requests as RFC 9110 §13 reads', () => {
     expect(missing.statusCode).toBe(404);
   });
 
-  it('holds lists to If-None-Match as todos: 412 on a write, 304 on a GET (§13.1.2)', async () => {
+  it('holds list writes to If-None-Match as todos (412), and a GET of a list to If-Match only (§13.1.2)', async () => {
     const created = await h.as('alice', {
       method: 'POST',
       url: '/lists/',
@@ -205,18 +205,72 @@ describe('conditional requests as RFC 9110 §13 reads', () => {
     expect(renamed.statusCode).toBe(200);
     expect(renamed.json().name).toBe('Shopping');
     const renamedTag = renamed.headers.etag as string;
-    for (const [value, status] of [
-      [renamedTag, 304],
-      [`W/${renamedTag}`, 304],
-      [tag, 200],
-    ] as const) {
+    // The version validates the list's name, not the whole body (see the next test): a GET
+    // answers the body whatever If-None-Match names, the current tag, `*` or a stale one.
+    for (const value of [renamedTag, `W/${renamedTag}`, '*', tag]) {
       const read = await h.as('alice', {
         method: 'GET',
         url: `/lists/${id}`,
         headers: { 'if-none-match': value },
       });
-      expect(read.statusCode, value).toBe(status);
+      expect(read.statusCode, value).toBe(200);
+      expect(read.json().name, value).toBe('Shopping');
       expect(read.headers.etag, value).toBe(renamedTag);
     }
+  });
+
+  it('never answers 304 to a list whose todo count or caller relation changed at the same version (§8.8.1, §13.1.2)', async () => {
+    await h.as('bob', { method: 'GET', url: '/lists/' });
+    const created = await h.as('alice', {
+      method: 'POST',
+      url: '/lists/',
+      payload: { name: 'Groceries' },
+    });
+    const { id } = created.json() as { id: string };
+    const url = `/lists/${id}`;
+    const share = { method: 'PUT', url: `${url}/members/bob` } as const;
+    expect((await h.as('alice', { ...share, payload: { relation: 'editor' } })).statusCode).toBe(
+      200,
+    );
+    const seen = await h.as('bob', { method: 'GET', url });
+    expect(seen.json()).toMatchObject({ todoCount: 0, relation: 'editor', version: 1 });
+    expect(seen.json().actions).toContain('can_create_todo');
+    const tag = seen.headers.etag as string;
+    expect(tag).toBe('"1"');
+
+    const added = await h.as('alice', {
+      method: 'POST',
+      url: `${url}/todos/`,
+      payload: { title: 'Milk' },
+    });
+    expect(added.statusCode).toBe(201);
+    expect((await h.as('alice', { ...share, payload: { relation: 'viewer' } })).statusCode).toBe(
+      200,
+    );
+
+    const reread = await h.as('bob', { method: 'GET', url, headers: { 'if-none-match': tag } });
+    expect(reread.statusCode).toBe(200);
+    expect(reread.json()).toMatchObject({ todoCount: 1, relation: 'viewer', version: 1 });
+    expect(reread.json().actions).toEqual(['can_read']);
+    // Still the list's version: what a write's If-Match is compared with.
+    expect(reread.headers.etag).toBe(tag);
+    const owners = await h.as('alice', { method: 'GET', url, headers: { 'if-none-match': tag } });
+    expect(owners.statusCode).toBe(200);
+    expect(owners.json().todoCount).toBe(1);
+    // A todo added is no change to the list's own fields: If-Match of that tag still holds,
+    // on a GET (no 412) and on a rename.
+    const matched = await h.as('alice', { method: 'GET', url, headers: { 'if-match': tag } });
+    expect(matched.statusCode).toBe(200);
+    const renamed = await h.as('alice', {
+      method: 'PATCH',
+      url,
+      headers: { 'if-match': tag },
+      payload: { name: 'Shopping' },
+    });
+    expect(renamed.statusCode).toBe(200);
+    expect(renamed.headers.etag).toBe('"2"');
+    const stale = await h.as('bob', { method: 'GET', url, headers: { 'if-match': tag } });
+    expect(stale.statusCode).toBe(412);
+    expect(stale.json().current).toMatchObject({ name: 'Shopping', todoCount: 1, version: 2 });
   });
 });

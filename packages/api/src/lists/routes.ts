@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requires } from '../authz/requirement.js';
 import type { AppContext } from '../context.js';
 import { JSON_UTF8 } from '../http/content-type.js';
-import { etagOf, notModifiedResponse, PreconditionFailed, readStatus } from '../http/etag.js';
+import { etagOf, ifMatchAllows, PreconditionFailed } from '../http/etag.js';
 import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../http/idempotency-key.js';
 import { ApiError } from '../http/problem.js';
 import { ownerOf, principalOf, profileOf } from '../routes/principal.js';
@@ -65,7 +65,14 @@ function listListsRoute(app: App, context: AppContext, { lists, present }: ListS
   );
 }
 
-/** `GET /lists/{id}`: one list with its `ETag`. */
+/**
+ * `GET /lists/{id}`: one list with its `ETag`, the list's version. That tag validates the list's
+ * own fields (its name), the ones a write's `If-Match` guards, not the whole body: `todoCount`,
+ * the caller's `relation` and `actions` change without it. A strong validator changes whenever
+ * the representation data does (RFC 9110 §8.8.1, §8.8.3), so the version cannot stand for this
+ * body in `If-None-Match` (§13.1.2): a 304 would tell the client its stale copy is current. GET
+ * evaluates `If-Match` only (stale: 412, §13.1.1) and always answers with the body.
+ */
 function getListRoute(app: App, { authorize, presentOne }: ListService): void {
   app.get(
     '/lists/:id',
@@ -75,21 +82,22 @@ function getListRoute(app: App, { authorize, presentOne }: ListService): void {
         tags: TAGS,
         operationId: 'getList',
         description:
-          'One list with your relation, the actions you may take on it and its `ETag` (`If-None-Match` naming it: 304; `If-Match` not naming it: 412). Needs `todos:read` and any relation to the list: one you cannot read is 404, exactly like a missing one.',
-        sentHeaders: { 200: ['ETag'], 304: ['ETag'], 412: ['ETag'] },
+          "One list with your relation, its todo count, the actions you may take on it and its `ETag`: the list's version, to send back in `If-Match` (not naming it: 412). The version moves only on a rename, while the todo count, your relation and actions change without it, so `If-None-Match` never answers 304 here: the body always comes. Needs `todos:read` and any relation to the list: one you cannot read is 404, exactly like a missing one.",
+        sentHeaders: { 200: ['ETag'], 412: ['ETag'] },
         summary: 'One list you can read',
         security: SECURED,
         params: ListParams,
-        response: { 200: List, ...notModifiedResponse, ...problems(400, 401, 403, 404, 412, 503) },
+        response: { 200: List, ...problems(400, 401, 403, 404, 412, 503) },
       },
     },
     async (request, reply) => {
       const list = await authorize(request, listId(request), 'can_read');
       reply.header('etag', etagOf(list.version));
-      const status = readStatus(request.headers, list.version);
-      if (status === 412) throw new PreconditionFailed('list', await presentOne(request, list));
-      if (status === 304) return reply.code(304).send(null);
-      return reply.send(await presentOne(request, list));
+      const current = await presentOne(request, list);
+      // RFC 9110 §13.2.2 step 1; `If-None-Match` (step 3) is not evaluated: see above.
+      if (!ifMatchAllows(request.headers['if-match'], list.version))
+        throw new PreconditionFailed('list', current);
+      return reply.send(current);
     },
   );
 }

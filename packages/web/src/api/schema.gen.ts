@@ -233,7 +233,7 @@ export interface paths {
         };
         /**
          * One list you can read
-         * @description One list with your relation, the actions you may take on it and its `ETag` (`If-None-Match` naming it: 304; `If-Match` not naming it: 412). Needs `todos:read` and any relation to the list: one you cannot read is 404, exactly like a missing one.
+         * @description One list with your relation, its todo count, the actions you may take on it and its `ETag`: the list's version, to send back in `If-Match` (not naming it: 412). The version moves only on a rename, while the todo count, your relation and actions change without it, so `If-None-Match` never answers 304 here: the body always comes. Needs `todos:read` and any relation to the list: one you cannot read is 404, exactly like a missing one.
          */
         get: operations["getList"];
         put?: never;
@@ -2626,15 +2626,6 @@ export interface operations {
                         actions: ("can_read" | "can_update" | "can_delete" | "can_share" | "can_create_todo")[];
                     };
                 };
-            };
-            /** @description Not Modified (RFC 9110 §15.4.5): `If-None-Match` names the current `ETag` (weak comparison, §13.1.2) or is `*`; no body */
-            304: {
-                headers: {
-                    /** @description The strong entity tag of the version answered, `"<version>"` (RFC 9110 §8.8.3); send it back in `If-Match` */
-                    ETag: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
             /** @description RFC 9457 problem details */
             400: {
