@@ -1,7 +1,7 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROLE_READS_AT_ONCE } from '../src/admin-idp/few-at-once.js';
 import { useDevIdp } from './support/dev-idp.js';
 import type { Instance } from './support/harness.js';
@@ -130,6 +130,32 @@ describe('the people of a page have their roles read a few at a time (dev IdP)',
     // A few at once (each answer is held 50 ms, so reads sent together overlap), never more.
     expect(relay.state.mostAtOnce).toBeGreaterThan(1);
     expect(relay.state.mostAtOnce).toBeLessThanOrEqual(ROLE_READS_AT_ONCE);
+  });
+
+  it("reads no more roles once the admin's request is gone (a search replaced the list)", async () => {
+    relay.state.reads = 0;
+    relay.state.holdMs = 100;
+    try {
+      const address = await instance.app.listen({ host: '127.0.0.1', port: 0 });
+      const leaving = new AbortController();
+      const asked = fetch(`${address}/admin/idp/users?search=reads-`, {
+        headers: { authorization: `Bearer ${suite.adminToken}` },
+        signal: leaving.signal,
+      }).then(
+        () => 'answered',
+        () => 'left',
+      );
+      await vi.waitFor(() => expect(relay.state.reads).toBeGreaterThan(0));
+      leaving.abort();
+      expect(await asked).toBe('left');
+      // Those under way end; three of their rounds later no other has been sent (the whole
+      // page would be 13 rounds of 8).
+      await vi.waitFor(() => expect(relay.state.underWay).toBe(0));
+      await new Promise((r) => setTimeout(r, 3 * relay.state.holdMs));
+      expect(relay.state.reads).toBeLessThanOrEqual(2 * ROLE_READS_AT_ONCE);
+    } finally {
+      relay.state.holdMs = 50;
+    }
   });
 
   it('fails the page (503) when a role read fails, starting no read after that', async () => {

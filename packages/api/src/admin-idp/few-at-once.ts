@@ -10,18 +10,21 @@ export const ROLE_READS_AT_ONCE = 8;
 
 /**
  * `call` for every item, at most `limit` at a time, the results in the items' order. The first
- * failure rejects and no further call is started.
+ * failure rejects and no further call is started; nor is one once `signal` is aborted (the one
+ * who asked has gone: what is left would be read for nobody).
  */
 export async function fewAtOnce<T, R>(
   items: readonly T[],
   limit: number,
   call: (item: T) => Promise<R>,
+  signal?: AbortSignal,
 ): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   let failed = false;
   const worker = async (): Promise<void> => {
     while (next < items.length && !failed) {
+      signal?.throwIfAborted();
       const at = next++;
       try {
         results[at] = await call(items[at] as T);

@@ -66,9 +66,15 @@ function listUsersRoute(app: App, context: AppContext): void {
         response: { 200: IdpUserList, ...READ_ERRORS },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { search, limit, cursor } = request.query;
-      return context.idpAdmin.require().listUsers(search, { limit, cursor });
+      // The admin gone before the answer (a search replaced the list, the page was left): the
+      // rest of the page's people are not read from the provider for nobody.
+      const gone = new AbortController();
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      });
+      return context.idpAdmin.require().listUsers(search, { limit, cursor, signal: gone.signal });
     },
   );
 }

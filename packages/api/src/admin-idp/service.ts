@@ -99,11 +99,15 @@ export class IdpAdminService {
   /**
    * One page of the users matching `search` (username, email, names), with their roles:
    * `limit` at most from the position `cursor` names, and the cursor of the next page when the
-   * provider has more (one more is asked for to know it).
+   * provider has more (one more is asked for to know it). Once `page.signal` is aborted (the
+   * admin's request is gone: a search replaced the list) no further person's roles are read.
    *
    * @throws {InvalidCursorError} before any call when the cursor is not one this API issued.
    */
-  async listUsers(search: string | undefined, page: { limit?: number; cursor?: string } = {}) {
+  async listUsers(
+    search: string | undefined,
+    page: { limit?: number; cursor?: string; signal?: AbortSignal } = {},
+  ) {
     const limit = Math.min(page.limit ?? MAX_USER_PAGE, MAX_USER_PAGE);
     const position = userPagePosition(page.cursor);
     try {
@@ -121,7 +125,12 @@ export class IdpAdminService {
         : await this.readAround(query, position, limit, FAR_LOOK_BACK);
       const { first, read, start } = far?.found === true ? far : near;
       const users = read.slice(start, start + limit);
-      const described = await fewAtOnce(users, ROLE_READS_AT_ONCE, (u) => this.describeListed(u));
+      const described = await fewAtOnce(
+        users,
+        ROLE_READS_AT_ONCE,
+        (u) => this.describeListed(u),
+        page.signal,
+      );
       const items = described.filter((u): u is IdpUser => u !== undefined);
       const last = users.at(-1)?.id;
       const more = read.length > start + limit && last !== undefined;
