@@ -1,4 +1,4 @@
-import { buildApp } from './app.js';
+import type { buildApp } from './app.js';
 import type { ApiConfig } from './config/config.js';
 import { type ContextOverrides, createContext } from './context.js';
 
@@ -33,6 +33,10 @@ export async function startApi(
   const context = await createContext(config, overrides);
   let app: Awaited<ReturnType<typeof buildApp>>;
   try {
+    // The app (Fastify, the routes and their schemas) is loaded once the database is open and
+    // migrated: a database that cannot be used is reported without waiting for it (about half a
+    // second of CPU).
+    const { buildApp } = await import('./app.js');
     app = await buildApp(context);
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

@@ -145,18 +145,20 @@ describe('server.ts (the built dist/server.js, as `npm run api` runs it)', () =>
     expect(output.stderr).toMatch(/^todo-api: configuration error: PORT: /);
   });
 
-  it('writes a configuration error before loading the server and the database drivers', async () => {
+  it('writes a configuration error before loading the server and the database drivers, a database error before the server', async () => {
     // Node lists each CommonJS module it loads under NODE_DEBUG=module (fastify and pg are).
-    const loaded = (stderr: string) =>
-      [...stderr.matchAll(/load "([^"]+)"/g)].map(([, path]) => path ?? '');
-    const server = (paths: string[]) =>
-      paths.filter((path) => /\/node_modules\/(fastify|pg)\//.test(path));
+    const loaded = (stderr: string, name: string) =>
+      [...stderr.matchAll(/load "([^"]+)"/g)].filter(([, path]) =>
+        path?.includes(`/node_modules/${name}/`),
+      );
     const bad = run({ PORT: 'eighty', NODE_DEBUG: 'module' });
     const [badCode] = await once(bad.child, 'exit');
     expect(badCode).toBe(78);
     expect(bad.output.stderr).toMatch(/^todo-api: configuration error: PORT: /m);
-    expect(server(loaded(bad.output.stderr))).toEqual([]);
-    // A usable configuration loads them (here to find no PostgreSQL on a closed port).
+    expect(loaded(bad.output.stderr, 'fastify')).toEqual([]);
+    expect(loaded(bad.output.stderr, 'pg')).toEqual([]);
+    // A usable configuration loads the driver, and reports a database it cannot use (no
+    // PostgreSQL on a closed port) before loading the server.
     const closed = run({
       NODE_DEBUG: 'module',
       PORT: '0',
@@ -169,7 +171,8 @@ describe('server.ts (the built dist/server.js, as `npm run api` runs it)', () =>
     expect(closed.output.stderr).toMatch(
       /^todo-api: failed to start: the database in DATABASE_URL/m,
     );
-    expect(server(loaded(closed.output.stderr))).not.toEqual([]);
+    expect(loaded(closed.output.stderr, 'pg')).not.toEqual([]);
+    expect(loaded(closed.output.stderr, 'fastify')).toEqual([]);
   });
 
   it('starts from the environment, serves, and exits 0 after draining on SIGTERM', async () => {
